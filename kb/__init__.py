@@ -1,0 +1,1 @@
+"""Curated ROCm performance rules and the hardware table (YAML data shipped in the wheel)."""

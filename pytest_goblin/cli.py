@@ -1,0 +1,167 @@
+"""`goblin`: the same audits without pytest, plus `parse` and `kb lint|list`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import ConfigError, GoblinError, NotATrainingConfig
+
+
+def _config_files(paths: Sequence[str]) -> Iterator[Path]:
+    from .formats import CANDIDATE_SUFFIXES
+
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            yield from sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in CANDIDATE_SUFFIXES)
+        else:
+            yield p
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    from .formats import load_config
+
+    status = 0
+    for path in _config_files(args.paths):
+        try:
+            loaded = load_config(path)
+        except NotATrainingConfig as exc:
+            print(f"{path}: not collected: {exc.reason}")
+            continue
+        except ConfigError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        w = loaded.workload
+        if args.json:
+            print(w.model_dump_json(indent=2))
+            continue
+        print(f"{path}: {loaded.adapter.name}, model {w.model.name} ({w.model.params_b or '?'}B, {'known shape' if w.model.known else 'shape unknown'})")
+        for name, src in sorted(w.sources.items(), key=lambda kv: (kv[1].line or 10**9, kv[0])):
+            where = f"line {src.line}: {src.key}" if src.explicit else f"default: {src.note}"
+            value = getattr(w, name, None) if name != "model" else w.model.name
+            print(f"  {name} = {value!r}  ({where})")
+    return status
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from .backends import make_backend
+    from .loop import audit_sync, final_report
+    from .outcome import ItemOutcome, SessionReport
+    from .reporting import write_atomic
+    from .reporting.junit import junit_xml
+    from .reporting.markdown import render
+    from .reporting.text import failure_text
+    from .settings import Settings
+
+    settings = Settings(backend=args.backend or "planner", runner=args.runner, target=args.target, fail_at=args.fail_at, warn_at=args.warn_at)
+    outcomes: list[ItemOutcome] = []
+    for path in _config_files(args.paths):
+        try:
+            from .formats import load_config
+
+            load_config(path)
+        except NotATrainingConfig as exc:
+            if args.verbose:
+                print(f"skip {path}: {exc.reason}", file=sys.stderr)
+            continue
+        except ConfigError as exc:
+            outcomes.append(ItemOutcome(nodeid=f"{path}::audit", path=str(path), verdict="error", message=str(exc)))
+            continue
+        events = audit_sync(path, backend=make_backend(settings.backend), settings=settings)
+        if args.events:
+            for e in events:
+                print(json.dumps({"path": str(path), "type": e.type, "data": e.data}, default=str), flush=True)
+        report = final_report(events)
+        if report is None:
+            msg = next((e.data.get("message", "") for e in reversed(events) if e.type == "error"), "no report")
+            outcomes.append(ItemOutcome(nodeid=f"{path}::audit", path=str(path), verdict="error", message=msg))
+        else:
+            outcomes.append(ItemOutcome(nodeid=f"{path}::audit", path=str(path), verdict=report.verdict, message=report.reason, report=report))
+    session = SessionReport(version=__version__, target=settings.target, items=outcomes)
+    if not args.events:
+        for item in outcomes:
+            if item.verdict == "fail" and item.report and args.diff:
+                print(failure_text(item.report))
+            speed = f"{item.report.speedup.point:.2f}x {item.report.evidence}" if item.report and item.report.speedup else item.message
+            print(f"{item.verdict.upper():5} {item.path}  {speed}")
+    if args.junit:
+        write_atomic(args.junit, junit_xml(session))
+    if args.md:
+        write_atomic(args.md, render(session))
+    if args.json:
+        write_atomic(args.json, session.model_dump_json(indent=2))
+    counts = session.counts()
+    return 1 if counts["fail"] or counts["error"] else 0
+
+
+def cmd_kb(args: argparse.Namespace) -> int:
+    from .kb import hardware_table, load_rules
+
+    try:
+        rules = load_rules(tuple(args.kb_paths))
+        hardware_table()
+    except GoblinError as exc:
+        print(f"kb error: {exc}", file=sys.stderr)
+        return 1
+    if args.action == "lint":
+        print(f"ok: {len(rules)} rules, {len(hardware_table())} GPUs")
+        return 0
+    if args.json:
+        print(json.dumps([{"id": r.id, "category": r.category, "symptom": r.symptom, "citation": r.citation, "footgun": r.footgun} for r in rules], indent=2))
+    else:
+        for r in rules:
+            print(f"{r.id:50} {r.category:13} {r.citation}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="goblin", description="Audit fine-tuning configs for wasted AMD Instinct GPU time.")
+    p.add_argument("--version", action="version", version=f"pytest-goblin {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+    a = sub.add_parser("audit", help="audit configs and print verdicts (exit 1 on fail or error)")
+    a.add_argument("paths", nargs="+", metavar="PATH")
+    a.add_argument("--junit", metavar="FILE", help="write JUnit XML")
+    a.add_argument("--md", metavar="FILE", help="write the Markdown summary")
+    a.add_argument("--json", metavar="FILE", help="write the JSON report")
+    a.add_argument("--events", action="store_true", help="stream every audit event as JSON Lines")
+    a.add_argument("--diff", action="store_true", help="print each failure with its findings and diff")
+    a.add_argument("--backend", default=None, help="planner (default) or an LLM backend; also GOBLIN_AGENT_BACKEND")
+    a.add_argument("--runner", default="auto", choices=("auto", "projection", "torch"))
+    a.add_argument("--target", default="mi300x")
+    a.add_argument("--fail-at", type=float, default=1.10)
+    a.add_argument("--warn-at", type=float, default=1.03)
+    a.add_argument("-v", "--verbose", action="store_true")
+    a.set_defaults(func=cmd_audit)
+    pa = sub.add_parser("parse", help="show how a config is read, field by field, or why it is not collected")
+    pa.add_argument("paths", nargs="+", metavar="PATH")
+    pa.add_argument("--json", action="store_true")
+    pa.set_defaults(func=cmd_parse)
+    k = sub.add_parser("kb", help="lint or list the knowledge base")
+    k.add_argument("action", choices=("lint", "list"))
+    k.add_argument("--json", action="store_true")
+    k.add_argument("--kb-path", dest="kb_paths", action="append", default=[], help="extra rule file or folder")
+    k.set_defaults(func=cmd_kb)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "backend", None) is None and args.command == "audit":
+        from .settings import backend_from_env
+
+        args.backend = backend_from_env(None)
+    try:
+        return int(args.func(args))
+    except GoblinError as exc:
+        print(f"goblin: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

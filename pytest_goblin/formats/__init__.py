@@ -1,0 +1,88 @@
+"""Find a file's format and read it into a WorkloadConfig; write patches back in that format."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..errors import ConfigError, NotATrainingConfig
+from ..hooks import plugin_manager
+from ..schemas import WorkloadConfig
+from ..yamlio import load_yaml, read_text
+from .base import Adapter
+
+YAML_SUFFIXES = frozenset({".yaml", ".yml"})
+CANDIDATE_SUFFIXES = YAML_SUFFIXES
+
+
+def adapters() -> list[Adapter]:
+    out: list[Adapter] = []
+    for batch in plugin_manager().hook.goblin_formats():
+        out.extend(batch)
+    return out
+
+
+def adapter_named(name: str) -> Adapter:
+    for a in adapters():
+        if a.name == name:
+            return a
+    raise KeyError(name)
+
+
+@dataclass
+class LoadedConfig:
+    path: Path
+    text: str
+    data: Any
+    adapter: Adapter
+    workload: WorkloadConfig
+
+
+def _not_a_config_reason(data: Any) -> str | None:
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else type(data).__name__
+        return f"top level is {kind}, not a mapping of settings"
+    keys = set(data)
+    if {"compute_environment", "distributed_type"} & keys:
+        return "an accelerate launch config (referenced by a training config, not one itself)"
+    if "zero_optimization" in keys:
+        return "a DeepSpeed config (referenced by a training config, not one itself)"
+    return None
+
+
+def detect(path: Path, data: Any) -> Adapter:
+    """The best-matching adapter, or NotATrainingConfig saying why none applies."""
+    reason = _not_a_config_reason(data)
+    if reason:
+        raise NotATrainingConfig(str(path), reason)
+    scored = sorted(((a.detect(data), i, a) for i, a in enumerate(adapters())), key=lambda t: (-t[0], t[1]))
+    score, _, best = scored[0] if scored else (0, 0, None)
+    if best is None or score <= 0:
+        raise NotATrainingConfig(str(path), "no known config format matched (axolotl, torchtune, llamafactory, hf-trainer)")
+    why = best.not_training(data)
+    if why:
+        raise NotATrainingConfig(str(path), why)
+    return best
+
+
+def load_config(path: Path) -> LoadedConfig:
+    """Read, detect and parse one file. Raises ConfigError or NotATrainingConfig."""
+    if path.suffix.lower() not in CANDIDATE_SUFFIXES:
+        raise NotATrainingConfig(str(path), f"{path.suffix or 'no'} suffix is not a config format goblin reads")
+    text = read_text(path)
+    data = load_yaml(path, text)
+    adapter = detect(path, data)
+    try:
+        workload = adapter.parse(path, data, text)
+    except ConfigError:
+        raise
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(str(path), f"{adapter.name}: `{field}`: {first['msg']}", hint="correct that setting") from None
+    except Exception as exc:  # a third-party adapter must not take the session down
+        raise ConfigError(str(path), f"the {adapter.name} reader failed: {type(exc).__name__}: {exc}", hint="report this with the file attached") from None
+    return LoadedConfig(path=path, text=text, data=data, adapter=adapter, workload=workload)

@@ -1,0 +1,81 @@
+"""Axolotl YAML. Defaults: https://docs.axolotl.ai/docs/config-reference.html"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..schemas import ModelShape, WorkloadConfig
+from .base import Adapter, Reader, as_bool, attention_from, model_from, positive
+from .hfstyle import hf_writes, read_common, read_precision
+
+DOCS = "https://docs.axolotl.ai/docs/config-reference.html"
+_MARKERS = frozenset({"datasets", "micro_batch_size", "sequence_len", "adapter", "num_epochs", "sample_packing", "rl"})
+
+
+class AxolotlAdapter(Adapter):
+    name = "axolotl"
+    docs = DOCS
+
+    def detect(self, data: Any) -> int:
+        if not isinstance(data, dict) or "base_model" not in data:
+            return 0
+        return 10 + len(_MARKERS & set(data))
+
+    def model_shape(self, r: Reader) -> ModelShape:
+        return model_from(r, "base_model")
+
+    def read(self, r: Reader) -> None:
+        d = r.data
+        four = as_bool(d.get("load_in_4bit") or False)
+        eight = as_bool(d.get("load_in_8bit") or False)
+        r.values["quantization"] = "4bit" if four else "8bit" if eight else "none"
+        key, adapter, line = r.raw("adapter")
+        if key is not None:
+            method = {"qlora": "qlora", "lora": "qlora" if four else "lora"}.get(str(adapter).lower(), "lora")
+            if as_bool(d.get("peft_use_dora") or False):
+                method = "dora"
+            r.explicit("method", method, key, line)
+        else:
+            r.default("method", "full", f"no `adapter`: full fine-tuning ({DOCS})")
+        read_precision(r, note=f"Axolotl trains in fp32 unless bf16 or fp16 is set ({DOCS})")
+        r.take("seq_len", ("sequence_len",), default=512, note=f"Axolotl sequence_len default 512 ({DOCS})", convert=positive)
+        self._read_attention(r)
+        r.take(
+            "gradient_checkpointing",
+            ("gradient_checkpointing",),
+            default=False,
+            note=f"gradient_checkpointing unset: off ({DOCS})",
+            convert=lambda v: True if isinstance(v, str) and v.lower() == "offload" else as_bool(v),
+        )
+        r.take("sample_packing", ("sample_packing",), default=False, note=f"sample_packing default false ({DOCS})", convert=as_bool)
+        read_common(r, batch_default=1, batch_note=f"Axolotl micro_batch_size default 1 ({DOCS})")
+
+    def _read_attention(self, r: Reader) -> None:
+        key, value, line = r.raw("attn_implementation")
+        if key is not None:
+            r.explicit("attention", attention_from(value), key, line)
+            return
+        for flag, impl in (("flash_attention", "flash"), ("sdp_attention", "sdpa"), ("flex_attention", "sdpa"), ("xformers_attention", "sdpa"), ("eager_attention", "eager")):
+            key, value, line = r.raw(flag)
+            if key is not None and as_bool(value):
+                r.explicit("attention", impl, key, line)
+                return
+        r.default("attention", "sdpa", f"no attention flag: transformers' default, SDPA ({DOCS})")
+
+    def writes(self, field: str, value: Any, workload: WorkloadConfig, data: Any) -> dict[str, Any] | None:
+        if field == "attention":
+            if "attn_implementation" in data:
+                return {"attn_implementation": {"flash": "flash_attention_2"}.get(value, value)}
+            out: dict[str, Any] = {"flash_attention": value == "flash"} if value == "flash" or "flash_attention" in data else {}
+            if value == "sdpa":
+                out["sdp_attention"] = True
+            if "eager_attention" in data:
+                out["eager_attention"] = value == "eager"
+            return out or None
+        if field == "sample_packing":
+            return {"sample_packing": value}
+        if field == "quantization" and value == "none":
+            return {k: False for k in ("load_in_4bit", "load_in_8bit") if k in data} or None
+        if field == "method" and value == "lora":
+            return {"adapter": "lora"}
+        return hf_writes(field, value, workload, data, batch_key="micro_batch_size")

@@ -1,0 +1,200 @@
+"""What every format adapter shares: reading fields with provenance, writing edits back."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ..errors import ConfigError
+from ..modelzoo import lookup_model
+from ..schemas import FieldSource, ModelShape, WorkloadConfig
+from ..yamlio import get_path
+from .textedit import apply_yaml_edits
+
+_IGNORE = re.compile(r"#\s*goblin:\s*ignore\[([a-z0-9_.,\s]+)\]")
+
+
+class Reader:
+    """Reads fields out of a parsed YAML mapping and remembers where each came from."""
+
+    def __init__(self, path: str, data: Any):
+        self.path = path
+        self.data = data
+        self.values: dict[str, Any] = {}
+        self.sources: dict[str, FieldSource] = {}
+
+    def raw(self, *keys: str) -> tuple[str | None, Any, int | None]:
+        """First present key of `keys`: (key, value, line); value None when all are absent."""
+        for key in keys:
+            found, value, line = get_path(self.data, key)
+            if found and value is not None:
+                return key, value, line
+        return None, None, None
+
+    def take(
+        self,
+        field: str,
+        keys: tuple[str, ...],
+        *,
+        default: Any,
+        note: str,
+        convert: Callable[[Any], Any] = lambda v: v,
+    ) -> Any:
+        key, value, line = self.raw(*keys)
+        if key is None:
+            return self.default(field, default, note)
+        try:
+            converted = convert(value)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(self.path, f"`{key}`: {exc}", line=line, hint=f"give `{key}` a valid value") from None
+        return self.explicit(field, converted, key, line)
+
+    def explicit(self, field: str, value: Any, key: str, line: int | None) -> Any:
+        self.values[field] = value
+        self.sources[field] = FieldSource(file=self.path, key=key, line=line, explicit=True)
+        return value
+
+    def default(self, field: str, value: Any, note: str) -> Any:
+        self.values[field] = value
+        self.sources[field] = FieldSource(file=self.path, explicit=False, note=note)
+        return value
+
+
+def as_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"expected an integer, got {value!r}")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    if isinstance(value, int):
+        return value
+    raise ValueError(f"expected an integer, got {value!r}")
+
+
+def positive(value: Any) -> int:
+    n = as_int(value)
+    if n < 1:
+        raise ValueError(f"must be at least 1, got {n}")
+    return n
+
+
+def non_negative(value: Any) -> int:
+    n = as_int(value)
+    if n < 0:
+        raise ValueError(f"must be 0 or more, got {n}")
+    return n
+
+
+def as_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in {"true", "false", "yes", "no", "1", "0"}:
+        return value.lower() in {"true", "yes", "1"}
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+ATTENTION_NAMES = {
+    "eager": "eager",
+    "sdpa": "sdpa",
+    "flash_attention_2": "flash",
+    "flash_attention_3": "flash",
+    "flash_attention": "flash",
+    "flash": "flash",
+    "fa2": "flash",
+    "flex_attention": "sdpa",
+    "xformers": "sdpa",  # memory-efficient kernels: same class as SDPA for the audit
+    "sage": "sdpa",
+}
+
+
+def attention_from(value: Any) -> str:
+    name = str(value).strip().lower()
+    if name in ATTENTION_NAMES:
+        return ATTENTION_NAMES[name]
+    if "flash" in name:
+        return "flash"
+    raise ValueError(f"unknown attention implementation {value!r} (expected eager, sdpa, flash_attention_2 or xformers)")
+
+
+class Adapter:
+    """A config format: detect it, read a WorkloadConfig from it, write edits back into it."""
+
+    name: ClassVar[str]
+    docs: ClassVar[str]  # where this format's defaults are documented
+
+    def detect(self, data: Any) -> int:
+        """0 when the mapping is not this format; higher is more certain."""
+        raise NotImplementedError
+
+    def not_training(self, data: Any) -> str | None:
+        """Why a file of this format is not a training config (inference, merge...), else None."""
+        return None
+
+    def read(self, r: Reader) -> None:
+        raise NotImplementedError
+
+    def model_shape(self, r: Reader) -> ModelShape:
+        raise NotImplementedError
+
+    def writes(self, field: str, value: Any, workload: WorkloadConfig, data: Any) -> dict[str, Any] | None:
+        """Key path -> raw value that express `field = value` in this format; None if it cannot."""
+        raise NotImplementedError
+
+    def parse(self, path: Path, data: Any, text: str) -> WorkloadConfig:
+        r = Reader(str(path), data)
+        model = self.model_shape(r)
+        self.read(r)
+        env = {str(k): str(v) for k, v in (self.env(data) or {}).items()}
+        return WorkloadConfig(
+            path=str(path),
+            format=self.name,
+            model=model,
+            env=env,
+            ignored_rules=ignored_rules(text),
+            sources=r.sources,
+            **r.values,
+        )
+
+    def env(self, data: Any) -> dict[str, Any] | None:
+        value = data.get("env") if isinstance(data, dict) else None
+        return value if isinstance(value, dict) else None
+
+    def apply(self, path: Path, text: str, data: Any, workload: WorkloadConfig, fields: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        """New file text with the field edits, and the fields this format cannot express (why)."""
+        writes: dict[str, Any] = {}
+        skipped: dict[str, str] = {}
+        for field, value in fields.items():
+            w = self.writes(field, value, workload, data)
+            if w is None:
+                skipped[field] = f"{self.name} configs have no setting for {field}"
+            else:
+                writes.update(w)
+        return apply_yaml_edits(text, data, writes), skipped
+
+
+def model_from(r: Reader, *keys: str) -> ModelShape:
+    key, value, line = r.raw(*keys)
+    if key is not None:
+        r.sources["model"] = FieldSource(file=r.path, key=key, line=line, explicit=True)
+    return lookup_model(str(value) if value is not None else None)
+
+
+def ignored_rules(text: str) -> list[str]:
+    out: list[str] = []
+    for m in _IGNORE.finditer(text):
+        out.extend(part.strip() for part in m.group(1).split(",") if part.strip())
+    return out
+
+
+def unified_diff(path: str, before: str, after: str) -> str:
+    return "".join(
+        difflib.unified_diff(
+            before.splitlines(keepends=True), after.splitlines(keepends=True), fromfile=f"a/{path}", tofile=f"b/{path}"
+        )
+    )

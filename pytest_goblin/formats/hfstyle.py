@@ -1,0 +1,110 @@
+"""Keys shared by formats built on Hugging Face TrainingArguments (HF/TRL, Axolotl, LLaMA-Factory).
+
+Defaults are those of `transformers.TrainingArguments`:
+https://huggingface.co/docs/transformers/main_classes/trainer#transformers.TrainingArguments
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..schemas import WorkloadConfig
+from .base import Reader, as_bool, non_negative, positive
+
+TA_DOCS = "https://huggingface.co/docs/transformers/main_classes/trainer#transformers.TrainingArguments"
+
+OPTIMIZER_ALIASES = {"adamw": "adamw_torch", "adamw_torch_fused": "adamw_torch_fused"}
+
+
+def read_precision(r: Reader, *, default: str = "fp32", note: str = f"TrainingArguments: bf16=False, fp16=False ({TA_DOCS})") -> None:
+    for key, precision in (("bf16", "bf16"), ("pure_bf16", "bf16"), ("fp16", "fp16"), ("fp8", "fp8")):
+        k, value, line = r.raw(key)
+        if k is None:
+            continue
+        # `bf16: auto` (Axolotl) resolves to bf16 on any GPU with native bf16, which every Instinct GPU has.
+        if (isinstance(value, str) and value.lower() in {"auto", "full"}) or (not isinstance(value, str) and bool(value)):
+            r.explicit("precision", precision, key, line)
+            return
+    k, value, line = r.raw("torch_dtype", "dtype")
+    if k is not None and str(value).lower() in {"bfloat16", "bf16"}:
+        r.explicit("precision", "bf16", k, line)
+        return
+    if k is not None and str(value).lower() in {"float16", "fp16", "half"}:
+        r.explicit("precision", "fp16", k, line)
+        return
+    r.default("precision", default, note)
+
+
+def read_common(r: Reader, *, batch_default: int, batch_note: str) -> None:
+    r.take("micro_batch_size", ("per_device_train_batch_size", "micro_batch_size"), default=batch_default, note=batch_note, convert=positive)
+    r.take(
+        "gradient_accumulation",
+        ("gradient_accumulation_steps",),
+        default=1,
+        note=f"TrainingArguments.gradient_accumulation_steps=1 ({TA_DOCS})",
+        convert=positive,
+    )
+    r.take(
+        "optimizer",
+        ("optim", "optimizer"),
+        default="adamw_torch",
+        note=f"TrainingArguments.optim ({TA_DOCS})",
+        convert=lambda v: OPTIMIZER_ALIASES.get(str(v), str(v)),
+    )
+    r.take("torch_compile", ("torch_compile",), default=False, note=f"TrainingArguments.torch_compile=False ({TA_DOCS})", convert=_compile_flag)
+    r.take(
+        "dataloader_workers",
+        ("dataloader_num_workers",),
+        default=0,
+        note=f"TrainingArguments.dataloader_num_workers=0: batches load in the training process ({TA_DOCS})",
+        convert=non_negative,
+    )
+    r.take("pin_memory", ("dataloader_pin_memory",), default=True, note=f"TrainingArguments.dataloader_pin_memory=True ({TA_DOCS})", convert=as_bool)
+    key, value, line = r.raw("deepspeed")
+    if key is not None:
+        r.explicit("strategy", "deepspeed", key, line)
+        return
+    key, value, line = r.raw("fsdp", "fsdp_config")
+    if key is not None and value not in ("", False, []):
+        r.explicit("strategy", "fsdp", key, line)
+
+
+def _compile_flag(value: Any) -> bool:
+    if isinstance(value, str) and value.lower() == "auto":
+        return True
+    return as_bool(value)
+
+
+def precision_writes(value: str, r_data: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if value == "bf16":
+        out["bf16"] = True
+        if isinstance(r_data, dict) and "fp16" in r_data:
+            out["fp16"] = False
+    elif value == "fp16":
+        out["fp16"] = True
+        if isinstance(r_data, dict) and "bf16" in r_data:
+            out["bf16"] = False
+    return out
+
+
+def hf_writes(field: str, value: Any, workload: WorkloadConfig, data: Any, *, batch_key: str, checkpoint_key: str = "gradient_checkpointing") -> dict[str, Any] | None:
+    """Writes for a format whose keys follow TrainingArguments names."""
+    if field == "precision":
+        return precision_writes(value, data) or None
+    if field == "micro_batch_size":
+        return {batch_key: value}
+    if field == "gradient_accumulation":
+        return {"gradient_accumulation_steps": value}
+    if field == "gradient_checkpointing":
+        return {checkpoint_key: value}
+    if field == "optimizer":
+        key = "optimizer" if isinstance(data, dict) and "optimizer" in data and "optim" not in data else "optim"
+        return {key: value}
+    if field == "torch_compile":
+        return {"torch_compile": value}
+    if field == "dataloader_workers":
+        return {"dataloader_num_workers": value}
+    if field == "pin_memory":
+        return {"dataloader_pin_memory": value}
+    return None

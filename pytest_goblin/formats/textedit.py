@@ -1,0 +1,113 @@
+"""Line-level edits of a YAML file: change one value, keep every comment and all formatting.
+
+Dumping a round-trip document again would reflow flow-style lists and long strings, and
+the user's diff would grow lines they never asked to change. So edits are made in the
+text itself, at the lines ruamel.yaml reports.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ruamel.yaml.comments import CommentedMap
+
+from ..yamlio import get_path, key_line
+
+_PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-/]*$")
+_RESERVED = {"true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"}
+
+
+def yaml_scalar(value: Any, like: Any = None) -> str:
+    """Render a scalar the way the file already writes its neighbours."""
+    if isinstance(value, bool):
+        if isinstance(like, str) and like[:1].isupper():
+            return "True" if value else "False"
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    text = str(value)
+    if _PLAIN.match(text) and text.lower() not in _RESERVED:
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+_VALUE_ON_LINE = re.compile(r"^(?P<head>\s*(?:-\s+)?[^#\s][^:#]*:)(?P<space>[ \t]*)(?P<value>[^#\n]*?)(?P<tail>[ \t]*(#.*)?)$")
+
+
+def _raw_value(line_text: str) -> str | None:
+    m = _VALUE_ON_LINE.match(line_text)
+    return m.group("value") if m else None
+
+
+def _replace_value(line_text: str, rendered: str) -> str | None:
+    m = _VALUE_ON_LINE.match(line_text)
+    if not m or not m.group("value"):
+        return None
+    space = m.group("space") or " "
+    return f"{m.group('head')}{space}{rendered}{m.group('tail')}"
+
+
+def _block_end(lines: list[str], start: int, indent: int) -> int:
+    """Index after the last line belonging to a block whose children sit at `indent`."""
+    end = start
+    for i in range(start, len(lines)):
+        stripped = lines[i].strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        cur = len(lines[i]) - len(lines[i].lstrip(" "))
+        if cur < indent:
+            break
+        end = i + 1
+    return end
+
+
+def apply_yaml_edits(text: str, data: Any, writes: dict[str, Any]) -> str:
+    """Return `text` with each dotted key set to its value; new keys go at the end of their mapping."""
+    lines = text.split("\n")
+    inserts: list[tuple[int, str]] = []
+    for dotted, value in writes.items():
+        found, _old, line = get_path(data, dotted)
+        if found and line is not None and not isinstance(_old, (dict, list)):
+            idx = line - 1
+            raw = _raw_value(lines[idx]) or ""
+            new_line = _replace_value(lines[idx], yaml_scalar(value, like=raw))
+            if new_line is not None:
+                lines[idx] = new_line
+                continue
+        parent_path, _, leaf = dotted.rpartition(".")
+        parent: Any = data
+        if parent_path:
+            ok, parent, _ = get_path(data, parent_path)
+            if not ok or not isinstance(parent, CommentedMap):
+                continue
+        if not isinstance(parent, CommentedMap) or not parent:
+            inserts.append((len(lines), f"{leaf}: {yaml_scalar(value)}"))
+            continue
+        first_key = next(iter(parent))
+        first_line = key_line(parent, first_key)
+        indent = int(parent.lc.key(first_key)[1])
+        if first_line is None:
+            continue
+        end = _block_end(lines, first_line - 1, indent) if parent_path else _after_last_key(lines, parent)
+        inserts.append((end, f"{' ' * indent}{leaf}: {yaml_scalar(value)}"))
+    # Bottom-up keeps earlier positions valid; equal positions keep their given order.
+    for _, pos, new in sorted(((i, p, n) for i, (p, n) in enumerate(inserts)), key=lambda t: (t[1], t[0]), reverse=True):
+        lines.insert(pos, new)
+    return "\n".join(lines)
+
+
+def _after_last_key(lines: list[str], mapping: CommentedMap) -> int:
+    """Line index after the last top-level key's value, before any trailing comments."""
+    last = max((key_line(mapping, k) or 0) for k in mapping)
+    end = last
+    for i in range(last, len(lines)):
+        stripped = lines[i].strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if not lines[i][:1].isspace() and not stripped.startswith("-"):
+            break
+        end = i + 1
+    return end

@@ -1,0 +1,156 @@
+"""torchtune recipe configs (`_component_` builders).
+
+Defaults: the recipes in https://github.com/pytorch/torchtune/tree/main/recipes read each key
+with `cfg.get(key, default)`; `training.get_dtype(None)` is float32.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..modelzoo import lookup_model
+from ..schemas import FieldSource, ModelShape, WorkloadConfig
+from .base import Adapter, Reader, as_bool, non_negative, positive
+
+DOCS = "https://github.com/pytorch/torchtune/tree/main/recipes"
+_DTYPES = {"bf16": "bf16", "bfloat16": "bf16", "fp32": "fp32", "float32": "fp32", "fp16": "fp16", "float16": "fp16"}
+
+
+def _component(node: Any) -> str | None:
+    if isinstance(node, dict):
+        value = node.get("_component_")
+        return str(value) if value is not None else None
+    return None
+
+
+def _find(data: Any, *names: str) -> str | None:
+    """Dotted path of the first builder named one of `names`, at the top or one level down."""
+    for name in names:
+        if isinstance(data.get(name), dict):
+            return name
+    for key, value in data.items():
+        if isinstance(value, dict):
+            for name in names:
+                if isinstance(value.get(name), dict):
+                    return f"{key}.{name}"
+    return None
+
+
+def _node(data: Any, dotted: str | None) -> Any:
+    node = data
+    for part in (dotted or "").split("."):
+        node = node.get(part) if isinstance(node, dict) and part else node
+    return node if dotted else None
+
+
+class TorchtuneAdapter(Adapter):
+    name = "torchtune"
+    docs = DOCS
+
+    def detect(self, data: Any) -> int:
+        if not isinstance(data, dict):
+            return 0
+        comps = [_component(v) or "" for v in data.values()]
+        return 12 if any(c.startswith("torchtune.") for c in comps) else 0
+
+    def not_training(self, data: Any) -> str | None:
+        if _find(data, "model", "policy_model") is None:
+            return "torchtune config without a `model` builder"
+        if _find(data, "optimizer") is None:
+            return "torchtune config without an `optimizer` (generation, evaluation or quantization recipe)"
+        return None
+
+    def model_shape(self, r: Reader) -> ModelShape:
+        key = _find(r.data, "model", "policy_model") or "model"
+        comp = _component(_node(r.data, key)) or ""
+        found, _, line = r.raw(f"{key}._component_")
+        r.sources["model"] = FieldSource(file=r.path, key=f"{key}._component_", line=line, explicit=True)
+        builder = comp.rsplit(".", 1)[-1]
+        base = re.sub(r"^(q?lora_|dora_)", "", builder)
+        shape = lookup_model(base)
+        return shape.model_copy(update={"name": comp or "unknown"})
+
+    def read(self, r: Reader) -> None:
+        d = r.data
+        model = _node(d, _find(d, "model", "policy_model")) or {}
+        builder = (_component(model) or "").rsplit(".", 1)[-1]
+        method = "qlora" if builder.startswith("qlora_") else "lora" if builder.startswith("lora_") else "full"
+        if method != "full" and as_bool(model.get("use_dora", False) or False):
+            method = "dora"
+        _, _, model_line = r.raw(f"{_find(d, 'model', 'policy_model') or 'model'}._component_")
+        model_key = f"{_find(d, 'model', 'policy_model') or 'model'}._component_"
+        r.explicit("method", method, model_key, model_line)
+        r.explicit("quantization", "4bit" if method == "qlora" else "none", model_key, model_line)
+        r.take("precision", ("dtype",), default="fp32", note=f"training.get_dtype(None) is float32 ({DOCS})", convert=self._dtype)
+        key, value, line = r.raw("tokenizer.max_seq_len")
+        if key is not None:
+            r.explicit("seq_len", positive(value), key, line)
+        else:
+            r.default("seq_len", 2048, "tokenizer.max_seq_len is null: samples are not truncated; 2048 tokens assumed")
+        r.default("attention", "sdpa", f"torchtune attention uses PyTorch SDPA (or flex attention when packed) ({DOCS})")
+        r.take(
+            "gradient_checkpointing",
+            ("enable_activation_checkpointing",),
+            default=False,
+            note=f"enable_activation_checkpointing default False ({DOCS})",
+            convert=as_bool,
+        )
+        r.take("micro_batch_size", ("batch_size",), default=1, note=f"batch_size required by the recipes ({DOCS})", convert=positive)
+        r.take("gradient_accumulation", ("gradient_accumulation_steps",), default=1, note=f"gradient_accumulation_steps default 1 ({DOCS})", convert=positive)
+        r.take("torch_compile", ("compile",), default=False, note=f"compile default False ({DOCS})", convert=lambda v: bool(v) if isinstance(v, dict) else as_bool(v))
+        r.take("sample_packing", ("dataset.packed",), default=False, note=f"dataset.packed default False ({DOCS})", convert=as_bool)
+        r.take("dataloader_workers", ("num_workers", "dataloader.num_workers"), default=0, note=f"torchtune recipes build the DataLoader with num_workers=0 ({DOCS})", convert=non_negative)
+        opt_key = _find(d, "optimizer") or "optimizer"
+        opt = _component(_node(d, opt_key)) or ""
+        key, fused, line = r.raw(f"{opt_key}.fused")
+        if opt.endswith("AdamW") and opt.startswith("torch.optim"):
+            name = "adamw_torch_fused" if fused is not None and as_bool(fused) else "adamw_torch"
+        elif "PagedAdamW8bit" in opt:
+            name = "paged_adamw_8bit"
+        elif "PagedAdamW" in opt:
+            name = "paged_adamw_32bit"
+        elif "8bit" in opt.lower():
+            name = "adamw_8bit"
+        else:
+            name = opt.rsplit(".", 1)[-1].lower() or "unknown"
+        found, _, opt_line = r.raw(f"{opt_key}._component_")
+        r.explicit("optimizer", name, key or f"{opt_key}._component_", line if key else opt_line)
+        path = r.path.rsplit("/", 1)[-1]
+        if "single_device" not in path and ("fsdp_cpu_offload" in d or "data_parallel_shard_dim" in d or "dp_shard" in d or "tensor_parallel_dim" in d):
+            k, _, line = r.raw("fsdp_cpu_offload", "data_parallel_shard_dim", "dp_shard", "tensor_parallel_dim")
+            r.explicit("strategy", "fsdp", k or "fsdp_cpu_offload", line)
+
+    @staticmethod
+    def _dtype(value: Any) -> str:
+        name = str(value).lower()
+        if name not in _DTYPES:
+            raise ValueError(f"unknown dtype {value!r} (expected bf16 or fp32)")
+        return _DTYPES[name]
+
+    def writes(self, field: str, value: Any, workload: WorkloadConfig, data: Any) -> dict[str, Any] | None:
+        if field == "precision" and value in ("bf16", "fp32"):
+            return {"dtype": value}
+        if field == "micro_batch_size":
+            return {"batch_size": value}
+        if field == "gradient_accumulation":
+            return {"gradient_accumulation_steps": value}
+        if field == "gradient_checkpointing":
+            return {"enable_activation_checkpointing": value}
+        if field == "torch_compile":
+            return {"compile": value}
+        if field == "sample_packing":
+            return {"dataset.packed": value} if isinstance(data.get("dataset"), dict) else None
+        if field == "method" and value == "lora":
+            key = _find(data, "model", "policy_model") or "model"
+            comp = _component(_node(data, key)) or ""
+            module, _, builder = comp.rpartition(".")
+            if builder.startswith("qlora_"):
+                return {f"{key}._component_": f"{module}.{builder.replace('qlora_', 'lora_', 1)}"}
+            return None
+        if field == "quantization" and value == "none":
+            return {}  # expressed by the builder change that `method` writes
+        opt_key = _find(data, "optimizer")
+        if field == "optimizer" and value == "adamw_torch_fused" and (_component(_node(data, opt_key)) or "").endswith("AdamW"):
+            return {f"{opt_key}.fused": True}
+        return None

@@ -1,0 +1,205 @@
+"""Load, validate and search the KB rules in kb/ and the hardware table."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from .errors import KBError
+from .hooks import plugin_manager
+from .schemas import WORKLOAD_FIELDS, Hardware, Predicate, Rule, RuleRef, WorkloadConfig
+
+DEFAULT_TARGET = "mi300x"
+SERIALIZING_ENV = ("AMD_SERIALIZE_KERNEL", "AMD_SERIALIZE_COPY", "HIP_FORCE_QUEUE_PROFILING")
+HW_FIELDS = frozenset(Hardware.model_fields)
+DERIVED_FACTS = frozenset(
+    {"headroom_gb", "headroom_without_checkpointing_gb", "headroom_unquantized_gb", "uses_bitsandbytes", "serializing_env", "params_b"}
+)
+
+
+def kb_dir() -> Path:
+    return Path(str(resources.files("kb")))
+
+
+def _load_yaml_list(path: Path) -> list[Any]:
+    try:
+        data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+    except YAMLError as exc:
+        raise KBError(f"{path}: invalid YAML: {exc}") from None
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise KBError(f"{path}: expected a list of entries at the top level, got {type(data).__name__}")
+    return data
+
+
+def _validation_message(path: Path, index: int, entry: Any, exc: ValidationError) -> str:
+    ident = entry.get("id", f"#{index}") if isinstance(entry, dict) else f"#{index}"
+    problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+    return f"{path}: rule {ident}: {problems}"
+
+
+def check_rule_names(rule: Rule) -> list[str]:
+    """Names a rule uses that are not real workload, hardware or derived facts."""
+    problems = []
+    for p in rule.applies_when:
+        scope, _, name = p.fact.partition(".")
+        if scope == "hw" and name not in HW_FIELDS:
+            problems.append(f"predicate names unknown hardware field {p.fact!r}")
+        elif scope == "derived" and name not in DERIVED_FACTS:
+            problems.append(f"predicate names unknown derived fact {p.fact!r}")
+        elif scope == "env" and not name:
+            problems.append("predicate `env.` needs a variable name")
+        elif scope not in {"hw", "derived", "env"} and p.fact not in WORKLOAD_FIELDS:
+            problems.append(f"predicate names unknown workload field {p.fact!r}")
+    for field in rule.transform.set:
+        if field not in WORKLOAD_FIELDS:
+            problems.append(f"transform sets unknown workload field {field!r}")
+    if not rule.footgun and not (rule.transform.set or rule.transform.env or rule.transform.micro_batch_to):
+        problems.append("a rule that is not a footgun needs a transform")
+    if rule.footgun and not rule.guidance:
+        problems.append("a footgun needs guidance")
+    if rule.impact.low > rule.impact.high:
+        problems.append("impact.low is above impact.high")
+    return problems
+
+
+def load_rules(extra_paths: tuple[str, ...] = ()) -> list[Rule]:
+    """All rules from kb/*.yaml, extra rule files or folders, and the `goblin_rules` hook."""
+    files = sorted(p for p in kb_dir().glob("*.yaml") if p.name != "hardware.yaml")
+    for extra in extra_paths:
+        p = Path(extra)
+        files.extend(sorted(p.glob("*.yaml")) if p.is_dir() else [p])
+    entries: list[tuple[Path, int, Any]] = []
+    for f in files:
+        entries.extend((f, i, e) for i, e in enumerate(_load_yaml_list(f)))
+    for batch in plugin_manager().hook.goblin_rules():
+        entries.extend((Path("<goblin_rules hook>"), i, e) for i, e in enumerate(batch))
+    rules: list[Rule] = []
+    seen: dict[str, Path] = {}
+    for path, i, entry in entries:
+        try:
+            rule = Rule.model_validate(entry)
+        except ValidationError as exc:
+            raise KBError(_validation_message(path, i, entry, exc)) from None
+        if rule.id in seen:
+            raise KBError(f"{path}: rule {rule.id}: duplicate id (also in {seen[rule.id]})")
+        problems = check_rule_names(rule)
+        if problems:
+            raise KBError(f"{path}: rule {rule.id}: " + "; ".join(problems))
+        seen[rule.id] = path
+        rules.append(rule)
+    return rules
+
+
+@lru_cache(maxsize=8)
+def cached_rules(extra_paths: tuple[str, ...] = ()) -> tuple[Rule, ...]:
+    return tuple(load_rules(extra_paths))
+
+
+@lru_cache(maxsize=1)
+def hardware_table() -> dict[str, Hardware]:
+    path = kb_dir() / "hardware.yaml"
+    try:
+        rows = TypeAdapter(list[Hardware]).validate_python(_load_yaml_list(path))
+    except ValidationError as exc:
+        raise KBError(f"{path}: {exc}") from None
+    return {h.id: h for h in rows}
+
+
+def get_hardware(target: str) -> Hardware:
+    table = hardware_table()
+    key = target.lower().replace(" ", "").replace("-", "")
+    if key not in table:
+        raise KBError(f"unknown target {target!r}; choose one of: {', '.join(sorted(table))}")
+    return table[key]
+
+
+def facts(w: WorkloadConfig, hw: Hardware) -> dict[str, Any]:
+    """Everything a predicate can read: workload fields, hw.*, env.*, derived.*."""
+    from runner.projection import memory_gb
+
+    out: dict[str, Any] = {name: getattr(w, name) for name in WORKLOAD_FIELDS}
+    out.update({f"hw.{k}": v for k, v in hw.model_dump().items()})
+    for name, value in w.env.items():
+        out[f"env.{name}"] = value
+    out["derived.headroom_gb"] = hw.hbm_gb - memory_gb(w)
+    out["derived.headroom_without_checkpointing_gb"] = hw.hbm_gb - memory_gb(w.model_copy(update={"gradient_checkpointing": False}))
+    unquantized = w.model_copy(update={"quantization": "none", "method": "lora" if w.method == "qlora" else w.method})
+    out["derived.headroom_unquantized_gb"] = hw.hbm_gb - memory_gb(unquantized)
+    out["derived.uses_bitsandbytes"] = w.quantization != "none" or "bnb" in w.optimizer or "8bit" in w.optimizer or "paged" in w.optimizer
+    out["derived.serializing_env"] = any(w.env.get(k, "0") not in ("", "0") for k in SERIALIZING_ENV)
+    out["derived.params_b"] = w.model.params_b
+    return out
+
+
+def holds(p: Predicate, f: dict[str, Any]) -> bool:
+    value = f.get(p.fact)
+    try:
+        match p.op:
+            case "eq":
+                return bool(value == p.value)
+            case "ne":
+                return bool(value != p.value)
+            case "in":
+                return value in p.value
+            case "not_in":
+                return value not in p.value
+            case "lt":
+                return value is not None and value < p.value
+            case "le":
+                return value is not None and value <= p.value
+            case "gt":
+                return value is not None and value > p.value
+            case "ge":
+                return value is not None and value >= p.value
+    except TypeError:
+        return False
+    return False
+
+
+def applicable(w: WorkloadConfig, hw: Hardware, rules: tuple[Rule, ...] | list[Rule]) -> list[Rule]:
+    f = facts(w, hw)
+    return [r for r in rules if all(holds(p, f) for p in r.applies_when)]
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _tokens(text: str) -> set[str]:
+    return set(_WORD.findall(text.lower()))
+
+
+def search(w: WorkloadConfig, hw: Hardware, rules: tuple[Rule, ...] | list[Rule], symptom: str = "", top_k: int = 20) -> list[Rule]:
+    """Applicable rules only, ranked by word overlap with the symptom text, then expected impact."""
+    query = _tokens(symptom)
+    found = applicable(w, hw, rules)
+
+    def score(r: Rule) -> tuple[int, float, str]:
+        overlap = len(query & _tokens(f"{r.id} {r.title} {r.symptom}")) if query else 0
+        return (-overlap, -r.impact.high, r.id)
+
+    return sorted(found, key=score)[:top_k]
+
+
+def slim(rule: Rule) -> RuleRef:
+    edits: dict[str, Any] = dict(rule.transform.set)
+    if rule.transform.micro_batch_to:
+        edits["micro_batch_size"] = f"up to {rule.transform.micro_batch_to}, same global batch"
+    return RuleRef(
+        id=rule.id,
+        title=rule.title,
+        symptom=rule.symptom,
+        edits=edits,
+        env=rule.transform.env,
+        impact=f"{rule.impact.low:.2f}-{rule.impact.high:.2f}x",
+        citation=rule.citation,
+        footgun=rule.footgun,
+    )

@@ -1,0 +1,155 @@
+"""run_audit(): the backend-agnostic tool-use loop, an async generator of Events.
+
+Any Backend drives at most MAX_STEPS tool calls. The final report is the last successful
+compare_runs result; when a backend never gets there, `_auto_compare` builds the report from
+the tool log (tier 1: two benchmarks; tier 2: one benchmark, the other side projected) or
+ends with an error event saying what was missing (tier 3). Nothing a backend or a tool
+raises escapes: it becomes an event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from runner.protocol import Runner, make_runner
+
+from . import tools
+from .backends.base import Backend
+from .errors import GoblinError
+from .kb import cached_rules, get_hardware
+from .schemas import Event, Report
+from .settings import Settings
+from .tools.audit_tools import build_report
+from .tools.context import AuditContext
+
+MAX_STEPS = 10
+
+
+def make_context(path: Path, settings: Settings, runner: Runner | None = None, backend: str = "planner") -> AuditContext:
+    hw = get_hardware(settings.target)
+    rules = cached_rules(settings.kb_paths)
+    if runner is None:
+        runner = make_runner(settings.runner, timeout_s=settings.budget_s, warmup=settings.warmup_steps)
+    return AuditContext(path=path, settings=settings, hw=hw, runner=runner, rules=rules, backend=backend)
+
+
+def _brief(ctx: AuditContext) -> str:
+    return (
+        f"Audit the training config {ctx.path.name} for wasted GPU time on {ctx.hw.name}. "
+        "Call parse_config, profile_run, query_rocm_kb, propose_patch, benchmark the baseline, benchmark the patch, then compare_runs."
+    )
+
+
+async def run_audit(
+    path: str | Path,
+    *,
+    backend: Backend,
+    runner: Runner | None = None,
+    settings: Settings | None = None,
+    max_steps: int = MAX_STEPS,
+    context: AuditContext | None = None,
+) -> AsyncIterator[Event]:
+    settings = settings or Settings()
+    path = Path(path)
+    try:
+        ctx = context or make_context(path, settings, runner, backend=getattr(backend, "name", "custom"))
+    except Exception as exc:
+        yield Event(type="error", data={"message": f"cannot start the audit: {exc}"})
+        return
+    schemas = tools.tool_schemas()
+    backend.add_user_message(_brief(ctx))
+    steps = 0
+    last_error: str | None = None
+    stopped = "the backend ended its turn"
+    while True:
+        if steps >= max_steps:
+            stopped = f"MAX_STEPS={max_steps} tool calls reached"
+            break
+        try:
+            turn = await backend.next_turn(schemas)
+        except Exception as exc:
+            stopped = f"the {getattr(backend, 'name', 'backend')} backend failed: {type(exc).__name__}: {exc}"
+            yield Event(type="error", data={"message": stopped, "recoverable": True})
+            break
+        for text in turn.text_blocks:
+            if text.strip():
+                yield Event(type="thought", data={"text": text})
+        if not turn.tool_calls:
+            break
+        for call in turn.tool_calls:
+            if steps >= max_steps:
+                backend.add_tool_result(call.id, call.name, f"not run: MAX_STEPS={max_steps} reached", True)
+                continue
+            steps += 1
+            yield Event(type="tool_call", data={"id": call.id, "name": call.name, "arguments": _jsonable(call.arguments), "step": steps})
+            result = await asyncio.to_thread(tools.call, ctx, call.name, call.arguments)
+            yield Event(type="tool_result", data={"id": call.id, "name": call.name, **result.model_dump(mode="json")})
+            content = json.dumps(result.result, default=str) if result.ok else (result.error or "error")
+            if not result.ok:
+                last_error = f"{call.name}: {result.error}"
+            backend.add_tool_result(call.id, call.name, content, not result.ok)
+    if ctx.reports:
+        yield Event(type="final_report", data=ctx.reports[-1].model_dump(mode="json"))
+        return
+    report, missing = _auto_compare(ctx, stopped)
+    if report is not None:
+        yield Event(type="final_report", data=report.model_dump(mode="json"))
+    else:
+        detail = f"; last tool error: {last_error}" if last_error else ""
+        yield Event(type="error", data={"message": f"no report: {missing} ({stopped}){detail}"})
+
+
+def _auto_compare(ctx: AuditContext, stopped: str) -> tuple[Report | None, str]:
+    """Build the report the backend did not ask for, from what the tool log holds."""
+    if not ctx.patches:
+        return None, "no patch was proposed"
+    runs = list(ctx.runs.values())
+    baseline = next((r for r in runs if r.variant == "baseline"), None)
+    patched = next((r for r in reversed(runs) if r.variant in ctx.patches), None)
+    if baseline is not None and patched is not None:
+        note = f"compare_runs was not called ({stopped}): the first and last benchmarks were compared"
+        return build_report(ctx, baseline, patched, ctx.patches[patched.variant], notes=[note]), ""
+    if baseline is None and patched is None:
+        return None, "a patch was proposed but no benchmark was run"
+    patch_id = patched.variant if patched is not None else list(ctx.patches)[-1]
+    patch = ctx.patches[patch_id]
+    if baseline is None:
+        baseline = ctx.projection.run(ctx.loaded.workload if ctx.loaded else patch.new_workload, ctx.hw, run_id="projected-baseline", variant="baseline")
+        side = "before"
+    else:
+        patched = ctx.projection.run(patch.new_workload, ctx.hw, run_id="projected-after", variant=patch_id)
+        side = "after"
+    assert patched is not None
+    note = f"only one benchmark was run ({stopped}): the {side} side comes from the projection runner"
+    return build_report(ctx, baseline, patched, patch, notes=[note]), ""
+
+
+def _jsonable(value: Any) -> Any:
+    try:
+        json.dumps(value)
+        return value
+    except (TypeError, ValueError):
+        return str(value)
+
+
+async def collect(path: str | Path, **kwargs: Any) -> list[Event]:
+    return [event async for event in run_audit(path, **kwargs)]
+
+
+def audit_sync(path: str | Path, **kwargs: Any) -> list[Event]:
+    """Run one audit to completion from synchronous code (pytest items, the CLI)."""
+    return asyncio.run(collect(path, **kwargs))
+
+
+def final_report(events: list[Event]) -> Report | None:
+    for event in reversed(events):
+        if event.type == "final_report":
+            return Report.model_validate(event.data)
+    return None
+
+
+__all__ = ["MAX_STEPS", "GoblinError", "audit_sync", "collect", "final_report", "make_context", "run_audit"]

@@ -1,0 +1,116 @@
+"""Shapes of common model families, matched from Hugging Face ids and torchtune builders.
+
+Figures are the published `config.json` values of each model on the Hugging Face Hub.
+An unknown model still gets a size when its name states one ("...-13b"), and is marked
+`known=False` so the projection can say what it could not know.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from .schemas import ModelShape
+
+
+class _Row(NamedTuple):
+    pattern: str
+    family: str
+    params_b: float
+    n_layers: int
+    hidden: int
+    n_heads: int
+    n_kv_heads: int
+    intermediate: int
+    vocab: int
+    active_params_b: float | None = None
+
+
+# Patterns run on the lower-cased name with "_" turned into "-"; first match wins,
+# so more specific rows come first.
+_TABLE: tuple[_Row, ...] = (
+    _Row(r"llama-?3([.-][123])?-405b", "llama3", 405.9, 126, 16384, 128, 8, 53248, 128256),
+    _Row(r"llama-?3([.-][123])?-70b", "llama3", 70.6, 80, 8192, 64, 8, 28672, 128256),
+    _Row(r"llama-?3([.-][123])?-8b", "llama3", 8.03, 32, 4096, 32, 8, 14336, 128256),
+    _Row(r"llama-?3[.-]2-3b", "llama3", 3.21, 28, 3072, 24, 8, 8192, 128256),
+    _Row(r"llama-?3[.-]2-1b", "llama3", 1.24, 16, 2048, 32, 8, 8192, 128256),
+    _Row(r"llama-?2-70b", "llama2", 69.0, 80, 8192, 64, 8, 28672, 32000),
+    _Row(r"llama-?2-13b", "llama2", 13.0, 40, 5120, 40, 40, 13824, 32000),
+    _Row(r"llama-?2-7b", "llama2", 6.74, 32, 4096, 32, 32, 11008, 32000),
+    _Row(r"mixtral-8x7b", "mixtral", 46.7, 32, 4096, 32, 8, 14336, 32000, 12.9),
+    _Row(r"mistral-7b", "mistral", 7.24, 32, 4096, 32, 8, 14336, 32000),
+    _Row(r"qwen3-30b-a3b", "qwen3-moe", 30.5, 48, 2048, 32, 4, 768, 151936, 3.3),
+    _Row(r"qwen3-32b", "qwen3", 32.8, 64, 5120, 64, 8, 25600, 151936),
+    _Row(r"qwen3-14b", "qwen3", 14.8, 40, 5120, 40, 8, 17408, 151936),
+    _Row(r"qwen3-8b", "qwen3", 8.19, 36, 4096, 32, 8, 12288, 151936),
+    _Row(r"qwen3-4b", "qwen3", 4.02, 36, 2560, 32, 8, 9728, 151936),
+    _Row(r"qwen3-1[.-]7b", "qwen3", 1.72, 28, 2048, 16, 8, 6144, 151936),
+    _Row(r"qwen3-0[.-]6b", "qwen3", 0.6, 28, 1024, 16, 8, 3072, 151936),
+    _Row(r"qwen2[.-]5-72b", "qwen2", 72.7, 80, 8192, 64, 8, 29568, 152064),
+    _Row(r"qwen2[.-]5-32b", "qwen2", 32.8, 64, 5120, 40, 8, 27648, 152064),
+    _Row(r"qwen2[.-]5-14b", "qwen2", 14.8, 48, 5120, 40, 8, 13824, 152064),
+    _Row(r"qwen2([.-]5)?-7b", "qwen2", 7.62, 28, 3584, 28, 4, 18944, 152064),
+    _Row(r"qwen2([.-]5)?-3b", "qwen2", 3.09, 36, 2048, 16, 2, 11008, 151936),
+    _Row(r"qwen2([.-]5)?-1[.-]5b", "qwen2", 1.54, 28, 1536, 12, 2, 8960, 151936),
+    _Row(r"qwen2([.-]5)?-0[.-]5b", "qwen2", 0.49, 24, 896, 14, 2, 4864, 151936),
+    _Row(r"gemma-?2-27b", "gemma2", 27.2, 46, 4608, 32, 16, 36864, 256000),
+    _Row(r"gemma-?2-9b", "gemma2", 9.24, 42, 3584, 16, 8, 14336, 256000),
+    _Row(r"gemma-?2-2b", "gemma2", 2.61, 26, 2304, 8, 4, 9216, 256000),
+    _Row(r"gemma-7b", "gemma", 8.54, 28, 3072, 16, 16, 24576, 256000),
+    _Row(r"gemma-2b", "gemma", 2.51, 18, 2048, 8, 1, 16384, 256000),
+    _Row(r"phi-?4", "phi4", 14.7, 40, 5120, 40, 10, 17920, 100352),
+    _Row(r"phi-?3([.-]5)?-mini", "phi3", 3.82, 32, 3072, 32, 32, 8192, 32064),
+    _Row(r"smollm3-3b", "smollm3", 3.08, 36, 2048, 16, 4, 11008, 128256),
+    _Row(r"smollm2-1[.-]7b", "smollm2", 1.71, 24, 2048, 32, 32, 8192, 49152),
+)
+
+_COMPILED = tuple((re.compile(row.pattern), row) for row in _TABLE)
+_SIZE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*b(?![a-z])")
+
+
+def _normalize(name: str) -> str:
+    return name.lower().replace("_", "-")
+
+
+def lookup_model(name: str | None) -> ModelShape:
+    """Best shape for a model id or builder path; never raises."""
+    if not name:
+        return ModelShape(name="unknown")
+    norm = _normalize(name)
+    for regex, row in _COMPILED:
+        if regex.search(norm):
+            return ModelShape(
+                name=name,
+                family=row.family,
+                params_b=row.params_b,
+                active_params_b=row.active_params_b,
+                n_layers=row.n_layers,
+                hidden=row.hidden,
+                n_heads=row.n_heads,
+                n_kv_heads=row.n_kv_heads,
+                intermediate=row.intermediate,
+                vocab=row.vocab,
+                known=True,
+            )
+    size = _SIZE.search(norm.replace("-", " "))
+    params = float(size.group(1)) if size else None
+    return ModelShape(name=name, params_b=params if params and 0 < params < 5000 else None)
+
+
+def estimate_shape(shape: ModelShape) -> ModelShape:
+    """Fill a generic Llama-like shape from a parameter count so FLOP counts stay possible."""
+    if shape.known or shape.params_b is None:
+        return shape
+    # Llama-style scaling: params ~= 12 * layers * hidden^2; hidden/layers ~= 128.
+    hidden = max(512, int(round(((shape.params_b * 1e9 * 128 / 12) ** (1 / 3)) / 128) * 128))
+    layers = max(2, int(round(shape.params_b * 1e9 / (12 * hidden * hidden))))
+    return shape.model_copy(
+        update={
+            "n_layers": layers,
+            "hidden": hidden,
+            "n_heads": hidden // 128,
+            "n_kv_heads": hidden // 128,
+            "intermediate": int(hidden * 8 / 3),
+            "vocab": 32000,
+        }
+    )

@@ -1,0 +1,107 @@
+"""Turn chosen KB rules into one Patch: resolved edits, the new workload, the file's own diff."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runner.projection import memory_gb
+
+from .errors import GoblinError
+from .formats import LoadedConfig, detect
+from .formats.base import unified_diff
+from .schemas import Conflict, Edit, Hardware, Patch, Rule, WorkloadConfig
+from .yamlio import load_yaml
+
+MEMORY_MARGIN = 0.85  # a raised micro-batch must fit in 85% of HBM by the projection
+
+
+def _order(rules: list[Rule]) -> list[Rule]:
+    """Deterministic: higher priority first, then the larger expected impact, then id."""
+    return sorted(rules, key=lambda r: (-r.priority, -r.impact.high, r.id))
+
+
+def _micro_batch_target(w: WorkloadConfig, target: int, hw: Hardware) -> tuple[int, int] | None:
+    """Largest micro-batch <= target that divides the global batch and fits in memory."""
+    global_batch = w.micro_batch_size * w.gradient_accumulation
+    best = None
+    for mbs in range(w.micro_batch_size + 1, min(target, global_batch) + 1):
+        if global_batch % mbs:
+            continue
+        trial = w.model_copy(update={"micro_batch_size": mbs, "gradient_accumulation": global_batch // mbs})
+        if memory_gb(trial) <= hw.hbm_gb * MEMORY_MARGIN:
+            best = (mbs, global_batch // mbs)
+    return best
+
+
+def plan_edits(w: WorkloadConfig, rules: list[Rule], hw: Hardware) -> tuple[dict[str, tuple[Any, str]], dict[str, str], list[Conflict], dict[str, str]]:
+    """field -> (value, rule id); env; conflicts; skipped rules with reasons."""
+    chosen: dict[str, tuple[Any, str]] = {}
+    env: dict[str, str] = {}
+    conflicts: dict[str, Conflict] = {}
+    skipped: dict[str, str] = {}
+    for rule in _order(rules):
+        if rule.id in w.ignored_rules:
+            skipped[rule.id] = "acknowledged in the config with `# goblin: ignore[...]`"
+            continue
+        if rule.footgun:
+            skipped[rule.id] = "footgun: guidance only, no automatic patch"
+            continue
+        sets = dict(rule.transform.set)
+        if rule.transform.micro_batch_to:
+            current = w.model_copy(update={k: v for k, (v, _) in chosen.items()})
+            fit = _micro_batch_target(current, rule.transform.micro_batch_to, hw)
+            if fit is None:
+                skipped[rule.id] = "no larger micro-batch divides the global batch and fits in memory"
+                continue
+            sets.update({"micro_batch_size": fit[0], "gradient_accumulation": fit[1]})
+        clash = [f for f, v in sets.items() if f in chosen and chosen[f][0] != v]
+        if clash:
+            for f in clash:
+                winner = chosen[f][1]
+                c = conflicts.setdefault(f, Conflict(field=f, winner=winner, losers=[], reason=""))
+                c.losers.append(rule.id)
+                c.reason = f"{winner} ranks first (priority, then expected impact, then id)"
+            skipped[rule.id] = f"conflicts with {', '.join(chosen[f][1] for f in clash)} on {', '.join(clash)}"
+            continue
+        for f, v in sets.items():
+            chosen.setdefault(f, (v, rule.id))
+        env.update(rule.transform.env)
+    return chosen, env, list(conflicts.values()), skipped
+
+
+def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id: str) -> Patch:
+    w = loaded.workload
+    chosen, env, conflicts, skipped = plan_edits(w, rules, hw)
+    fields = {f: v for f, (v, _) in chosen.items() if getattr(w, f) != v}
+    new_text, unwritable = loaded.adapter.apply(loaded.path, loaded.text, loaded.data, w, fields)
+    if unwritable:
+        # A rule this format cannot express in full is left out whole: no half-applied rules.
+        failed = {chosen[f][1] for f in unwritable}
+        for f, why in unwritable.items():
+            skipped[chosen[f][1]] = why
+        fields = {f: v for f, v in fields.items() if chosen[f][1] not in failed}
+        new_text, _ = loaded.adapter.apply(loaded.path, loaded.text, loaded.data, w, fields)
+    new_workload = w.model_copy(update={**fields, "env": {**w.env, **env}})
+    _verify(loaded, new_text, fields)
+    edits = [Edit(field=f, old=getattr(w, f), new=v, rule_id=chosen[f][1], source=w.sources.get(f)) for f, v in fields.items()]
+    applied = sorted({e.rule_id for e in edits} | {r.id for r in rules if r.transform.env and r.id not in skipped})
+    return Patch(
+        patch_id=patch_id,
+        rule_ids=applied,
+        edits=edits,
+        env=env,
+        conflicts=conflicts,
+        skipped=skipped,
+        new_workload=WorkloadConfig.model_validate(new_workload.model_dump()),
+        diff=unified_diff(loaded.path.name, loaded.text, new_text),
+    )
+
+
+def _verify(loaded: LoadedConfig, new_text: str, fields: dict[str, Any]) -> None:
+    """Re-read the patched text: it must parse in the same format and carry every edit."""
+    data = load_yaml(loaded.path, new_text)
+    adapter = detect(loaded.path, data)
+    reread = adapter.parse(loaded.path, data, new_text)
+    wrong = [f for f, v in fields.items() if getattr(reread, f) != v]
+    if adapter.name != loaded.adapter.name or wrong:
+        raise GoblinError(f"{loaded.path}: the patched file does not read back as intended ({', '.join(wrong) or adapter.name}); please report this")

@@ -1,0 +1,181 @@
+"""pytest hooks only: options, collection, report plumbing and the terminal summary.
+
+Without `--goblin` every hook returns at once and nothing heavy is imported.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .settings import Settings, backend_from_env
+
+SETTINGS_KEY = pytest.StashKey[Settings]()
+STATE_KEY = pytest.StashKey["GoblinSession"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("goblin", "pytest-goblin: audit training configs for wasted GPU time")
+    group.addoption("--goblin", nargs="*", metavar="PATH", dest="goblin", default=None,
+                    help="audit the training configs under PATH (default: the goblin_paths ini option or the positional args)")
+    group.addoption("--goblin-backend", dest="goblin_backend", default=None, metavar="NAME",
+                    help="planner (default), or an LLM backend; also GOBLIN_AGENT_BACKEND")
+    group.addoption("--goblin-runner", dest="goblin_runner", default="auto", choices=("auto", "projection", "torch"),
+                    help="auto: torch when a ROCm/CUDA device is present, else projection")
+    group.addoption("--goblin-target", dest="goblin_target", default="mi300x", metavar="GPU",
+                    help="GPU the audit targets: mi300x (default), mi325x, mi250x, h100")
+    group.addoption("--goblin-md", dest="goblin_md", default=None, metavar="PATH", help="write the Markdown summary to PATH")
+    group.addoption("--goblin-json", dest="goblin_json", default=None, metavar="PATH", help="write the full JSON report to PATH")
+    parser.addini("goblin_paths", "paths audited by --goblin when none are given", type="args", default=[])
+    parser.addini("goblin_fail_at", "fail when the speedup's lower bound reaches this (default 1.10)", default="1.10")
+    parser.addini("goblin_warn_at", "warn when the speedup reaches this (default 1.03)", default="1.03")
+    parser.addini("goblin_budget_s", "time limit of one measured benchmark, seconds (default 300)", default="300")
+    parser.addini("goblin_kb_paths", "extra KB rule files or folders", type="paths", default=[])
+
+
+def _enabled(config: pytest.Config) -> bool:
+    return config.getoption("goblin", None) is not None
+
+
+def _settings(config: pytest.Config) -> Settings:
+    from pydantic import ValidationError
+
+    def ini_float(name: str) -> float:
+        raw = config.getini(name)
+        try:
+            return float(raw)
+        except ValueError:
+            raise pytest.UsageError(f"{name} = {raw!r} in {config.inipath or 'the ini file'}: expected a number such as 1.10") from None
+
+    try:
+        return Settings(
+            backend=backend_from_env(config.getoption("goblin_backend")),
+            runner=config.getoption("goblin_runner"),
+            target=config.getoption("goblin_target"),
+            fail_at=ini_float("goblin_fail_at"),
+            warn_at=ini_float("goblin_warn_at"),
+            budget_s=ini_float("goblin_budget_s"),
+            kb_paths=tuple(str(p) for p in config.getini("goblin_kb_paths")),
+        )
+    except ValidationError as exc:
+        raise pytest.UsageError("pytest-goblin: " + "; ".join(e["msg"] for e in exc.errors())) from None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    if not _enabled(config):
+        return
+    settings = _settings(config)
+    from .errors import GoblinError
+    from .kb import cached_rules, get_hardware
+
+    try:
+        get_hardware(settings.target)
+        cached_rules(settings.kb_paths)
+    except GoblinError as exc:
+        raise pytest.UsageError(f"pytest-goblin: {exc}") from None
+    config.stash[SETTINGS_KEY] = settings
+    paths = list(config.getoption("goblin") or [])
+    if not paths and config.args_source == pytest.Config.ArgsSource.ARGS:
+        paths = list(config.args)
+    if not paths:
+        paths = list(config.getini("goblin_paths"))
+    if not paths:
+        raise pytest.UsageError("pytest-goblin: --goblin needs paths: `pytest --goblin configs/` or goblin_paths in the ini file")
+    base = Path(config.invocation_params.dir)
+    roots = []
+    for p in paths:
+        full = (base / p) if not Path(p).is_absolute() else Path(p)
+        if not full.exists():
+            raise pytest.UsageError(f"pytest-goblin: {p} does not exist")
+        roots.append(full.resolve())
+    config.args = [str(p) for p in paths]
+    state = GoblinSession(settings, roots)
+    config.stash[STATE_KEY] = state
+    config.pluginmanager.register(state, "goblin-session")
+
+
+class GoblinSession:
+    """Session state: which files were skipped and why, and every item's outcome."""
+
+    def __init__(self, settings: Settings, roots: list[Path]):
+        self.settings = settings
+        self.roots = roots
+        self.not_collected: dict[str, str] = {}
+        self.outcomes: dict[str, Any] = {}
+
+    def _under_roots(self, path: Path) -> bool:
+        resolved = path.resolve()
+        return any(resolved == r or resolved.is_relative_to(r) for r in self.roots)
+
+    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+        from .errors import ConfigError, NotATrainingConfig
+        from .formats import CANDIDATE_SUFFIXES, load_config
+        from .items import ConfigFile
+
+        if file_path.suffix.lower() not in CANDIDATE_SUFFIXES or not self._under_roots(file_path):
+            return None
+        node = ConfigFile.from_parent(parent, path=file_path)
+        try:
+            load_config(file_path)
+        except NotATrainingConfig as exc:
+            self.not_collected[str(file_path)] = exc.reason
+            return None
+        except ConfigError as exc:
+            node.config_error = exc
+        return node
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        report = yield
+        from .items import AuditItem
+
+        if isinstance(item, AuditItem) and (call.when == "call" or (call.when == "setup" and report.failed)):
+            report.goblin = {  # type: ignore[attr-defined]
+                "nodeid": item.nodeid,
+                "path": item.path.relative_to(item.config.rootpath).as_posix() if item.path.is_relative_to(item.config.rootpath) else str(item.path),
+                "verdict": item.report.verdict if item.report else "error",
+                "message": item.report.reason if item.report else (item.error or str(call.excinfo.value if call.excinfo else "")),
+                "report": item.report.model_dump(mode="json") if item.report else None,
+            }
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        data = getattr(report, "goblin", None)
+        if data:
+            self.outcomes[data["nodeid"]] = data
+
+    def session_report(self) -> Any:
+        from . import __version__
+        from .outcome import ItemOutcome, SessionReport
+
+        items = [ItemOutcome.model_validate(self.outcomes[k]) for k in sorted(self.outcomes)]
+        return SessionReport(version=__version__, target=self.settings.target, items=items)
+
+    def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+        from .reporting import write_atomic
+        from .reporting.markdown import render
+
+        session = self.session_report()
+        markdown = render(session)
+        tr = terminalreporter
+        tr.write_sep("=", "pytest-goblin summary")
+        for item in session.items:
+            r = item.report
+            speed = f"{r.speedup.point:.2f}x [{r.speedup.low:.2f}-{r.speedup.high:.2f}] {r.evidence}" if r and r.speedup else item.message[:100]
+            tr.write_line(f"{item.verdict.upper():5} {item.path}  {speed}")
+        if self.not_collected:
+            tr.write_line(f"not collected: {len(self.not_collected)} files that are not training configs (goblin parse FILE says why)")
+            if config.get_verbosity() > 0:
+                for path, why in sorted(self.not_collected.items()):
+                    tr.write_line(f"  {path}: {why}")
+        md_path = config.getoption("goblin_md")
+        if md_path:
+            write_atomic(md_path, markdown)
+            tr.write_line(f"goblin: Markdown summary written to {md_path}")
+        json_path = config.getoption("goblin_json")
+        if json_path:
+            write_atomic(json_path, session.model_dump_json(indent=2))
+            tr.write_line(f"goblin: JSON report written to {json_path}")

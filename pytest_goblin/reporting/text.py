@@ -1,0 +1,54 @@
+"""The one-screen failure text and the `-v` trajectory."""
+
+from __future__ import annotations
+
+from ..schemas import Event, Report, RunMetrics
+
+
+def _run(m: RunMetrics | None) -> str:
+    if m is None:
+        return "n/a"
+    mem = f", peak {m.peak_memory_gb:.1f} GB" if m.peak_memory_gb is not None else ""
+    return f"{m.tokens_per_s:,.0f} tokens/s ({m.evidence}, {m.runner} on {m.device}{mem})"
+
+
+def speedup_text(r: Report) -> str:
+    if r.speedup is None:
+        return "n/a"
+    s = r.speedup
+    return f"{s.point:.2f}x [{s.low:.2f}-{s.high:.2f}] {r.evidence}"
+
+
+def failure_text(r: Report) -> str:
+    lines = [f"{r.path}: {r.verdict.upper()} on {r.target}: {speedup_text(r)}", f"  {r.reason}", ""]
+    for f in r.findings:
+        where = f"{r.path}:{f.line}" if f.line else f"{r.path} (framework default)"
+        tag = "footgun" if f.footgun else "finding"
+        lines.append(f"  {where}: [{f.rule_id}] {f.title} ({tag})")
+        lines.append(f"      {f.message}")
+        lines.append(f"      see {f.citation}")
+    lines += ["", f"  before: {_run(r.before)}", f"  after:  {_run(r.after)}"]
+    if r.patch and r.patch.env:
+        lines.append("  environment: " + " ".join(f"{k}={v}" for k, v in sorted(r.patch.env.items())))
+    if r.patch and r.patch.diff:
+        lines += ["", r.patch.diff.rstrip()]
+    for note in r.notes:
+        lines.append(f"  note: {note}")
+    return "\n".join(lines)
+
+
+def trajectory_text(events: list[Event]) -> str:
+    out = []
+    for e in events:
+        if e.type == "thought":
+            out.append(f"  thought: {e.data.get('text', '')}")
+        elif e.type == "tool_call":
+            out.append(f"  call {e.data.get('step')}: {e.data.get('name')}({e.data.get('arguments')})")
+        elif e.type == "tool_result":
+            status = "ok" if e.data.get("ok") else f"error: {e.data.get('error')}"
+            out.append(f"    -> {e.data.get('name')}: {status}")
+        elif e.type == "error":
+            out.append(f"  error: {e.data.get('message')}")
+        elif e.type == "final_report":
+            out.append(f"  final report: {e.data.get('verdict')}")
+    return "\n".join(out)

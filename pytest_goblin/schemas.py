@@ -1,0 +1,277 @@
+"""The pydantic models every layer shares.
+
+Values cross module boundaries only as these models, so a backend, a tool, a runner
+and a reporter can never disagree about a field's meaning or unit.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+Precision = Literal["fp32", "fp16", "bf16", "fp8"]
+Attention = Literal["eager", "sdpa", "flash"]
+Method = Literal["full", "lora", "qlora", "dora"]
+Evidence = Literal["measured", "projected"]
+Verdict = Literal["pass", "warn", "fail", "error"]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FieldSource(Model):
+    """Where a workload field's value came from, so a patch can land on the right line."""
+
+    file: str
+    key: str | None = None  # dotted key path in the file, None for a framework default
+    line: int | None = None  # 1-based
+    explicit: bool = False
+    note: str | None = None  # for defaults: which framework default and where it is documented
+
+
+class ModelShape(Model):
+    """Decoder-transformer shape; enough to count FLOPs, bytes and memory."""
+
+    name: str
+    family: str = "unknown"
+    params_b: float | None = None  # billions of parameters
+    active_params_b: float | None = None  # MoE: parameters touched per token
+    n_layers: int | None = None
+    hidden: int | None = None
+    n_heads: int | None = None
+    n_kv_heads: int | None = None
+    intermediate: int | None = None
+    vocab: int | None = None
+    known: bool = False  # False when the shape was not found in the table
+
+
+class WorkloadConfig(Model):
+    """The normalized, format-independent training workload."""
+
+    path: str
+    format: str
+    model: ModelShape
+    method: Method = "full"
+    precision: Precision = "fp32"
+    seq_len: int = 2048
+    micro_batch_size: int = 1
+    gradient_accumulation: int = 1
+    attention: Attention = "sdpa"
+    gradient_checkpointing: bool = False
+    optimizer: str = "adamw_torch"
+    torch_compile: bool = False
+    dataloader_workers: int = 0
+    pin_memory: bool = True
+    quantization: Literal["none", "4bit", "8bit"] = "none"
+    sample_packing: bool = False
+    world_size: int = 1
+    strategy: Literal["single", "ddp", "fsdp", "deepspeed"] = "single"
+    zero_stage: int | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+    ignored_rules: list[str] = Field(default_factory=list)
+    sources: dict[str, FieldSource] = Field(default_factory=dict)
+    notes: list[str] = Field(default_factory=list)
+
+    @property
+    def tokens_per_micro_batch(self) -> int:
+        return self.micro_batch_size * self.seq_len
+
+    @property
+    def tokens_per_step(self) -> int:
+        """Tokens one optimizer step consumes on one device."""
+        return self.tokens_per_micro_batch * self.gradient_accumulation
+
+
+# Fields a rule may read or edit. Kept explicit so `goblin kb lint` can check names.
+WORKLOAD_FIELDS: frozenset[str] = frozenset(
+    name
+    for name in WorkloadConfig.model_fields
+    if name not in {"path", "format", "model", "sources", "notes", "ignored_rules", "env"}
+)
+
+
+class Hardware(Model):
+    """One accelerator from kb/hardware.yaml; every figure cites its source."""
+
+    id: str
+    name: str
+    vendor: Literal["amd", "nvidia"]
+    arch: str
+    hbm_gb: float
+    hbm_tb_s: float
+    bf16_tflops: float
+    fp16_tflops: float
+    fp8_tflops: float | None = None
+    fp32_tflops: float
+    compute_units: int | None = None
+    interconnect: str | None = None
+    bf16_native: bool = True
+    citations: list[str]
+
+
+class WasteBudget(Model):
+    """Share of one step (0..1 each) by where the time goes."""
+
+    compute: float = 0.0
+    memory_bound: float = 0.0
+    attention: float = 0.0
+    recompute: float = 0.0
+    data_wait: float = 0.0
+    optimizer: float = 0.0
+    communication: float = 0.0
+    idle: float = 0.0
+
+
+class RunMetrics(Model):
+    run_id: str
+    variant: str  # "baseline" or a patch id
+    evidence: Evidence
+    runner: str
+    device: str
+    step_time_s: list[float]  # one sample per timed step (projected: one value)
+    tokens_per_step: int
+    tokens_per_s: float
+    samples_per_s: float
+    peak_memory_gb: float | None = None
+    mfu: float | None = None  # model FLOPs utilization against the target's dense peak
+    waste: WasteBudget | None = None
+    versions: dict[str, str] = Field(default_factory=dict)
+    notes: list[str] = Field(default_factory=list)
+
+    @property
+    def median_step_s(self) -> float:
+        s = sorted(self.step_time_s)
+        n = len(s)
+        return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
+
+
+Op = Literal["eq", "ne", "in", "not_in", "lt", "le", "gt", "ge"]
+
+
+class Predicate(Model):
+    """`fact op value`; a fact is a workload field, `hw.<field>` or `derived.<name>`."""
+
+    fact: str
+    op: Op = "eq"
+    value: Any
+
+
+class Transform(Model):
+    set: dict[str, Any] = Field(default_factory=dict)  # workload field -> new value
+    env: dict[str, str] = Field(default_factory=dict)  # environment variables to export
+    # Raise the micro-batch toward this size at the same global batch, as far as memory allows.
+    micro_batch_to: int | None = Field(default=None, ge=2)
+
+
+class Impact(Model):
+    low: float = Field(ge=1.0)  # speedup multiplier, lower end
+    high: float = Field(ge=1.0)
+    source_figure: str | None = None  # the source's own figure, quoted
+
+
+class Rule(Model):
+    id: str = Field(pattern=r"^[a-z0-9_]+\.[a-z0-9_]+$")
+    category: str
+    title: str
+    symptom: str
+    applies_when: list[Predicate]
+    transform: Transform = Field(default_factory=Transform)
+    footgun: bool = False  # no safe automatic patch: guidance only
+    guidance: str | None = None
+    impact: Impact
+    risk: str
+    citation: str = Field(pattern=r"^https://")
+    priority: int = 0  # ties between rules editing one field: higher wins
+
+
+class RuleRef(Model):
+    """The slim view of a rule handed to a backend."""
+
+    id: str
+    title: str
+    symptom: str
+    edits: dict[str, Any]
+    env: dict[str, str]
+    impact: str
+    citation: str
+    footgun: bool = False
+
+
+class Edit(Model):
+    field: str
+    old: Any
+    new: Any
+    rule_id: str
+    source: FieldSource | None = None
+
+
+class Conflict(Model):
+    field: str
+    winner: str
+    losers: list[str]
+    reason: str
+
+
+class Patch(Model):
+    patch_id: str
+    rule_ids: list[str]
+    edits: list[Edit]
+    env: dict[str, str] = Field(default_factory=dict)
+    conflicts: list[Conflict] = Field(default_factory=list)
+    skipped: dict[str, str] = Field(default_factory=dict)  # rule id -> why it was not applied
+    new_workload: WorkloadConfig
+    diff: str  # unified diff of the original file, its own format, comments kept
+
+
+class Finding(Model):
+    rule_id: str
+    title: str
+    category: str
+    line: int | None = None
+    key: str | None = None
+    message: str
+    citation: str
+    footgun: bool = False
+
+
+class Speedup(Model):
+    point: float
+    low: float
+    high: float
+    method: str  # how the interval was obtained
+
+
+class Report(Model):
+    schema_version: int = SCHEMA_VERSION
+    path: str
+    format: str
+    target: str
+    backend: str
+    verdict: Verdict
+    reason: str
+    evidence: Evidence | None = None
+    speedup: Speedup | None = None
+    before: RunMetrics | None = None
+    after: RunMetrics | None = None
+    patch: Patch | None = None
+    findings: list[Finding] = Field(default_factory=list)
+    footer: dict[str, str] = Field(default_factory=dict)
+    notes: list[str] = Field(default_factory=list)
+
+
+class ToolResult(Model):
+    ok: bool
+    result: Any = None
+    error: str | None = None
+
+
+EventType = Literal["thought", "tool_call", "tool_result", "final_report", "error"]
+
+
+class Event(Model):
+    type: EventType
+    data: dict[str, Any] = Field(default_factory=dict)

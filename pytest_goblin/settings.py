@@ -1,0 +1,35 @@
+"""One validated Settings object built from the CLI, the ini file and the environment."""
+
+from __future__ import annotations
+
+import os
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+RunnerName = Literal["auto", "projection", "torch"]
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    backend: str = "planner"
+    runner: RunnerName = "auto"
+    target: str = "mi300x"
+    fail_at: float = Field(default=1.10, gt=1.0)
+    warn_at: float = Field(default=1.03, ge=1.0)
+    budget_s: float = Field(default=300.0, gt=0)
+    bench_steps: int = Field(default=6, ge=2)
+    warmup_steps: int = Field(default=1, ge=0)
+    kb_paths: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> Settings:
+        if self.warn_at > self.fail_at:
+            raise ValueError(f"goblin_warn_at ({self.warn_at}) must not be above goblin_fail_at ({self.fail_at})")
+        return self
+
+
+def backend_from_env(cli_value: str | None) -> str:
+    """`--goblin-backend` wins over GOBLIN_AGENT_BACKEND; the default is the deterministic planner."""
+    return (cli_value or os.environ.get("GOBLIN_AGENT_BACKEND") or "planner").strip().lower()

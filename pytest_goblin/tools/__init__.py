@@ -1,0 +1,93 @@
+"""The audit's tools: pydantic inputs, JSON schemas for backends, and a forgiving dispatcher."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ..errors import GoblinError
+from ..schemas import ToolResult
+from .context import AuditContext
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    description: str
+    input_model: type[BaseModel]
+    fn: Callable[[AuditContext, Any], Any]
+
+    def schema(self) -> dict[str, Any]:
+        schema = self.input_model.model_json_schema()
+        schema.pop("title", None)
+        return {"name": self.name, "description": self.description, "input_schema": schema}
+
+
+def _registry() -> dict[str, Tool]:
+    from . import audit_tools as t
+
+    tools = [
+        Tool("parse_config", t.PARSE_DOC, t.ParseConfigInput, t.parse_config),
+        Tool("profile_run", t.PROFILE_DOC, t.ProfileRunInput, t.profile_run),
+        Tool("query_rocm_kb", t.QUERY_DOC, t.QueryKBInput, t.query_rocm_kb),
+        Tool("propose_patch", t.PATCH_DOC, t.ProposePatchInput, t.propose_patch),
+        Tool("benchmark", t.BENCH_DOC, t.BenchmarkInput, t.benchmark),
+        Tool("compare_runs", t.COMPARE_DOC, t.CompareRunsInput, t.compare_runs),
+    ]
+    return {tool.name: tool for tool in tools}
+
+
+TOOLS = _registry()
+
+
+def tool_schemas() -> list[dict[str, Any]]:
+    return [tool.schema() for tool in TOOLS.values()]
+
+
+def _repair(args: Any, fields: set[str]) -> Any:
+    """Accept a JSON string, and arguments nested one level too deep ({"input": {...}})."""
+    if isinstance(args, str):
+        try:
+            args = json.loads(args) if args.strip() else {}
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"arguments are not valid JSON: {exc.msg} at position {exc.pos}") from None
+    if isinstance(args, dict) and len(args) == 1:
+        (key, inner), = args.items()
+        if key not in fields:
+            if isinstance(inner, str):
+                try:
+                    inner = json.loads(inner)
+                except json.JSONDecodeError:
+                    return args
+            if isinstance(inner, dict):
+                return inner
+    return args
+
+
+def call(ctx: AuditContext, name: str, args: Any = None) -> ToolResult:
+    """Run one tool; every failure comes back as ok=False with a message a model can act on."""
+    tool = TOOLS.get(name)
+    if tool is None:
+        return ToolResult(ok=False, error=f"unknown tool {name!r}; available tools: {', '.join(TOOLS)}")
+    fields = set(tool.input_model.model_fields)
+    try:
+        data = _repair(args if args is not None else {}, fields)
+        parsed = tool.input_model.model_validate(data)
+    except ValueError as exc:
+        if isinstance(exc, ValidationError):
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}" for e in exc.errors())
+            return ToolResult(ok=False, error=f"invalid arguments for {name}: {problems}. Expected fields: {', '.join(sorted(fields))}")
+        return ToolResult(ok=False, error=f"invalid arguments for {name}: {exc}")
+    try:
+        result = tool.fn(ctx, parsed)
+    except GoblinError as exc:
+        return ToolResult(ok=False, error=str(exc))
+    except Exception as exc:  # a tool bug must become an event, never escape the loop
+        return ToolResult(ok=False, error=f"{name} failed: {type(exc).__name__}: {exc}")
+    if isinstance(result, BaseModel):
+        result = result.model_dump(mode="json")
+    return ToolResult(ok=True, result=result)

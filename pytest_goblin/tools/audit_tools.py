@@ -1,0 +1,245 @@
+"""The six tools of the canonical trajectory."""
+
+from __future__ import annotations
+
+import platform
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from runner.projection import sensitivity
+
+from .. import __version__
+from ..errors import GoblinError
+from ..formats import load_config
+from ..kb import applicable, search, slim
+from ..patching import build_patch
+from ..schemas import Finding, Patch, Report, Rule, RunMetrics, Speedup, WorkloadConfig
+from ..stats import bootstrap_speedup, decide
+from .context import AuditContext
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---------------------------------------------------------------- parse_config
+PARSE_DOC = "Read the training config under audit into a normalized workload: each field with its value, the line it came from, and whether it was explicit or a framework default."
+
+
+class ParseConfigInput(_Input):
+    path: str | None = Field(default=None, description="The config file; defaults to the file under audit. Must lie in that file's directory.")
+
+
+def parse_config(ctx: AuditContext, args: ParseConfigInput) -> dict[str, Any]:
+    path = ctx.path
+    if args.path:
+        candidate = (ctx.root / args.path).resolve() if not Path(args.path).is_absolute() else Path(args.path).resolve()
+        if not candidate.is_relative_to(ctx.root):
+            raise GoblinError(f"refused: {args.path} is outside the config's directory {ctx.root}")
+        if candidate != ctx.path.resolve():
+            raise GoblinError(f"refused: this audit is of {ctx.path.name}; parse_config reads only that file")
+    if ctx.loaded is None:
+        ctx.loaded = load_config(path)
+    w = ctx.loaded.workload
+    return {"format": ctx.loaded.adapter.name, "workload": _workload_view(w)}
+
+
+def _workload_view(w: WorkloadConfig) -> dict[str, Any]:
+    fields = {}
+    for name in ("method", "precision", "seq_len", "micro_batch_size", "gradient_accumulation", "attention", "gradient_checkpointing", "optimizer", "torch_compile", "dataloader_workers", "quantization", "sample_packing", "strategy"):
+        src = w.sources.get(name)
+        fields[name] = {"value": getattr(w, name), "line": src.line if src else None, "explicit": bool(src and src.explicit)}
+    return {
+        "model": w.model.model_dump(exclude_none=True),
+        "fields": fields,
+        "env": sorted(w.env),
+        "ignored_rules": w.ignored_rules,
+    }
+
+
+def _workload(ctx: AuditContext) -> WorkloadConfig:
+    if ctx.loaded is None:
+        ctx.loaded = load_config(ctx.path)
+    return ctx.loaded.workload
+
+
+def _variant(ctx: AuditContext, variant: str) -> WorkloadConfig:
+    if variant == "baseline":
+        return _workload(ctx)
+    if variant not in ctx.patches:
+        known = ", ".join(["baseline", *ctx.patches]) or "baseline"
+        raise GoblinError(f"unknown variant {variant!r}; use one of: {known} (propose_patch returns a patch_id)")
+    return ctx.patches[variant].new_workload
+
+
+# ---------------------------------------------------------------- profile_run
+PROFILE_DOC = "Profile one training step of the baseline (or a patch): step time, tokens/s, peak memory, MFU and the waste budget (where step time goes). Use it to pick symptoms for query_rocm_kb."
+
+
+class ProfileRunInput(_Input):
+    variant: str = Field(default="baseline", description="'baseline' or a patch_id from propose_patch")
+
+
+def profile_run(ctx: AuditContext, args: ProfileRunInput) -> RunMetrics:
+    w = _variant(ctx, args.variant)
+    return ctx.projection.run(w, ctx.hw, run_id=f"profile-{args.variant}", variant=args.variant)
+
+
+# ---------------------------------------------------------------- query_rocm_kb
+QUERY_DOC = "Find knowledge-base rules that apply to this workload on the target GPU. Only rules whose conditions hold are returned, ranked by relevance to the symptom text, then expected impact."
+
+
+class QueryKBInput(_Input):
+    symptom: str = Field(default="", description="What the profile or config shows, in words; may be empty")
+    top_k: int = Field(default=10, ge=1, le=50)
+
+
+def query_rocm_kb(ctx: AuditContext, args: QueryKBInput) -> dict[str, Any]:
+    w = _workload(ctx)
+    found = [r for r in search(w, ctx.hw, ctx.rules, args.symptom, args.top_k) if r.id not in w.ignored_rules]
+    return {"target": ctx.hw.id, "rules": [slim(r).model_dump() for r in found]}
+
+
+# ---------------------------------------------------------------- propose_patch
+PATCH_DOC = "Combine knowledge-base rules into one patch of the config: resolved edits, environment variables and the unified diff of the file in its own format. Only rules that apply can be chosen; footguns become findings, not edits."
+
+
+class ProposePatchInput(_Input):
+    rule_ids: list[str] = Field(min_length=1, description="Rule ids from query_rocm_kb")
+
+
+def propose_patch(ctx: AuditContext, args: ProposePatchInput) -> dict[str, Any]:
+    w = _workload(ctx)
+    assert ctx.loaded is not None
+    by_id = {r.id: r for r in applicable(w, ctx.hw, ctx.rules)}
+    unknown = [rid for rid in args.rule_ids if rid not in by_id]
+    chosen = [by_id[rid] for rid in dict.fromkeys(args.rule_ids) if rid in by_id]
+    if not chosen:
+        raise GoblinError(f"none of {args.rule_ids} applies to this workload; applicable rules: {', '.join(sorted(by_id)) or 'none'}")
+    patch_id = f"p{len(ctx.patches) + 1}"
+    patch = build_patch(ctx.loaded, chosen, ctx.hw, patch_id)
+    for rid in unknown:
+        patch.skipped[rid] = "not an applicable rule for this workload"
+    ctx.patches[patch_id] = patch
+    return patch.model_dump(mode="json", exclude={"new_workload"})
+
+
+# ---------------------------------------------------------------- benchmark
+BENCH_DOC = "Benchmark the baseline or a patch with the session's runner (measured on a device, or projected for the target GPU). Returns a run_id for compare_runs."
+
+
+class BenchmarkInput(_Input):
+    variant: str = Field(default="baseline", description="'baseline' or a patch_id")
+    steps: int | None = Field(default=None, ge=2, le=200, description="Timed steps (measured runner only)")
+
+
+def benchmark(ctx: AuditContext, args: BenchmarkInput) -> dict[str, Any]:
+    w = _variant(ctx, args.variant)
+    run_id = f"r{len(ctx.runs) + 1}"
+    steps = args.steps or ctx.settings.bench_steps
+    metrics = ctx.runner.run(w, ctx.hw, run_id=run_id, variant=args.variant, steps=steps)
+    ctx.runs[run_id] = metrics
+    return metrics.model_dump(mode="json", exclude={"waste"})
+
+
+# ---------------------------------------------------------------- compare_runs
+COMPARE_DOC = "Compare two benchmark runs (before, after) of the same audit and produce the final report with the speedup, its confidence interval and the verdict."
+
+
+class CompareRunsInput(_Input):
+    before: str = Field(description="run_id of the baseline benchmark")
+    after: str = Field(description="run_id of the patched benchmark")
+
+
+def compare_runs(ctx: AuditContext, args: CompareRunsInput) -> Report:
+    for rid in (args.before, args.after):
+        if rid not in ctx.runs:
+            raise GoblinError(f"unknown run_id {rid!r}; benchmark runs so far: {', '.join(ctx.runs) or 'none'}")
+    before, after = ctx.runs[args.before], ctx.runs[args.after]
+    if before.variant != "baseline":
+        raise GoblinError(f"before must be a baseline run; {args.before} benchmarked {before.variant}")
+    if after.variant not in ctx.patches:
+        raise GoblinError(f"after must benchmark a patch; {args.after} benchmarked {after.variant}")
+    report = build_report(ctx, before, after, ctx.patches[after.variant])
+    ctx.reports.append(report)
+    return report
+
+
+def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch: Patch, *, notes: list[str] | None = None) -> Report:
+    w = _workload(ctx)
+    if before.evidence == "measured" and after.evidence == "measured":
+        speedup = bootstrap_speedup(before.step_time_s, after.step_time_s)
+        evidence = "measured"
+    else:
+        point, low, high = sensitivity(w, patch.new_workload, ctx.hw)
+        speedup = Speedup(point=point, low=low, high=high, method="projection: range over the model's efficiency assumptions (docs/projection.md)")
+        evidence = "projected"
+    if not patch.edits and not patch.env:
+        speedup = Speedup(point=1.0, low=1.0, high=1.0, method="no edits: nothing to recover")
+    verdict, reason = decide(speedup, fail_at=ctx.settings.fail_at, warn_at=ctx.settings.warn_at)
+    all_notes = list(notes or [])
+    env_only = [rid for rid in patch.rule_ids if rid not in {e.rule_id for e in patch.edits}]
+    if evidence == "projected" and env_only:
+        all_notes.append(f"not modelled by the projection (measure on a GPU): {', '.join(env_only)}")
+    all_notes.extend(before.notes + [n for n in after.notes if n not in before.notes])
+    return Report(
+        path=str(ctx.path),
+        format=ctx.loaded.adapter.name if ctx.loaded else "unknown",
+        target=ctx.hw.id,
+        backend=ctx.backend,
+        verdict=verdict,
+        reason=reason,
+        evidence=evidence,  # type: ignore[arg-type]
+        speedup=speedup,
+        before=before,
+        after=after,
+        patch=patch,
+        findings=findings(ctx, patch),
+        footer=footer(ctx, before, after),
+        notes=all_notes,
+    )
+
+
+def findings(ctx: AuditContext, patch: Patch) -> list[Finding]:
+    w = _workload(ctx)
+    out = []
+    for rule in applicable(w, ctx.hw, ctx.rules):
+        if rule.id in w.ignored_rules:
+            continue
+        line, key = _anchor(rule, w)
+        status = patch.skipped.get(rule.id)
+        if rule.footgun:
+            message = rule.guidance or rule.symptom
+        elif status:
+            message = f"{rule.symptom} (not patched: {status})"
+        else:
+            message = rule.symptom
+        out.append(Finding(rule_id=rule.id, title=rule.title, category=rule.category, line=line, key=key, message=message, citation=rule.citation, footgun=rule.footgun))
+    return sorted(out, key=lambda f: (f.line is None, f.line or 0, f.rule_id))
+
+
+def _anchor(rule: Rule, w: WorkloadConfig) -> tuple[int | None, str | None]:
+    """The config line a finding points at: the first field its transform or predicates name."""
+    names = list(rule.transform.set) + (["micro_batch_size"] if rule.transform.micro_batch_to else [])
+    names += [p.fact for p in rule.applies_when]
+    for name in names:
+        src = w.sources.get(name)
+        if src is not None:
+            return src.line, src.key
+    return None, None
+
+
+def footer(ctx: AuditContext, before: RunMetrics, after: RunMetrics) -> dict[str, str]:
+    out = {
+        "evidence": f"{before.evidence} / {after.evidence}",
+        "runner": before.runner,
+        "device": before.device,
+        "target": ctx.hw.name,
+        "trials": f"{len(before.step_time_s)} + {len(after.step_time_s)} steps",
+        "pytest-goblin": __version__,
+        "python": platform.python_version(),
+    }
+    out.update({k: v for k, v in before.versions.items() if v and v != "None"})
+    return out

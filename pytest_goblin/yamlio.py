@@ -1,0 +1,93 @@
+"""Round-trip YAML with line numbers, and nothing executed.
+
+ruamel.yaml's round-trip loader keeps comments and key order (so a patch is a small diff
+of the user's own file) and never constructs Python objects from tags.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from .errors import ConfigError
+
+MAX_CONFIG_BYTES = 2_000_000  # a training config is a few KB; anything larger is not one
+
+
+def _yaml() -> YAML:
+    y = YAML(typ="rt", pure=True)
+    y.preserve_quotes = True
+    y.allow_duplicate_keys = False
+    y.width = 4096
+    return y
+
+
+def read_text(path: Path) -> str:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ConfigError(str(path), f"cannot read file: {exc.strerror}") from None
+    if size > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            str(path),
+            f"file is {size} bytes, above the {MAX_CONFIG_BYTES}-byte limit for a config",
+            hint="training configs are small; exclude this file from the goblin paths",
+        )
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigError(str(path), "file is not valid UTF-8", line=line, hint="save the file as UTF-8") from None
+
+
+def load_yaml(path: Path, text: str | None = None) -> Any:
+    """Parse YAML keeping positions; a syntax error becomes a ConfigError with its line."""
+    if text is None:
+        text = read_text(path)
+    try:
+        return _yaml().load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise ConfigError(str(path), f"YAML error: {problem}", line=line, hint="fix the YAML syntax at that line") from None
+    except YAMLError as exc:
+        raise ConfigError(str(path), f"YAML error: {exc}", hint="fix the YAML syntax") from None
+    except RecursionError:
+        raise ConfigError(str(path), "YAML nesting is too deep", hint="flatten the document") from None
+
+
+def dump_yaml(data: Any) -> str:
+    buf = io.StringIO()
+    _yaml().dump(data, buf)
+    return buf.getvalue()
+
+
+def key_line(node: Any, key: str | int) -> int | None:
+    """1-based line of `key` inside a round-trip mapping or sequence."""
+    try:
+        if isinstance(node, CommentedMap):
+            return int(node.lc.key(key)[0]) + 1
+        if isinstance(node, CommentedSeq):
+            return int(node.lc.item(key)[0]) + 1
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return None
+    return None
+
+
+def get_path(data: Any, dotted: str) -> tuple[bool, Any, int | None]:
+    """(found, value, line) for a dotted key path such as `optimizer.fused`."""
+    node = data
+    line: int | None = None
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False, None, None
+        line = key_line(node, part)
+        node = node[part]
+    return True, node, line

@@ -1,0 +1,1 @@
+"""Everything that executes or models a training step."""

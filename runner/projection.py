@@ -1,0 +1,176 @@
+"""Projected step time and memory: a per-layer roofline of the target GPU.
+
+Nothing here is measured. Each term is FLOPs or bytes of one training step divided by the
+GPU's published peak times an achieved-efficiency factor; the factors are assumptions listed
+in `Assumptions` (see docs/projection.md), and the speedup's interval comes from re-running
+the model across their plausible range, not from noise.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, replace
+
+from pytest_goblin.modelzoo import estimate_shape
+from pytest_goblin.schemas import Hardware, RunMetrics, WasteBudget, WorkloadConfig
+
+GB = 1e9
+LORA_TRAINABLE_SHARE = 0.01  # LoRA adapters train about 1% of the parameters at typical ranks
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    gemm_eff_max: float = 0.60  # best achieved share of dense matrix peak for large GEMMs
+    gemm_half_tokens: int = 1024  # tokens per micro-batch at which GEMMs reach half of that
+    attn_eff: float = 0.45  # fused attention kernels (SDPA / flash), share of matrix peak
+    bw_eff: float = 0.70  # achieved share of HBM bandwidth in memory-bound kernels
+    eager_score_passes: int = 16  # reads+writes of the seq x seq score matrix per layer, fwd+bwd
+    elementwise_passes: int = 40  # activation-sized reads+writes per layer per token (norms, acts, residuals), fwd+bwd
+    host_ms_per_sample: float = 1.5  # collation/tokenization in the training process when workers=0
+    foreach_adamw_passes: float = 1.6  # extra memory passes of foreach AdamW relative to fused
+    eightbit_adamw_passes: float = 1.3  # quantize/dequantize overhead of 8-bit optimizers relative to fused
+
+
+NOMINAL = Assumptions()
+# The interval: every combination of low/high settings of the factors users ask about most.
+_SENSITIVITY = {
+    "gemm_eff_max": (0.45, 0.75),
+    "gemm_half_tokens": (512, 2048),
+    "bw_eff": (0.55, 0.85),
+    "host_ms_per_sample": (0.5, 3.0),
+}
+
+
+@dataclass(frozen=True)
+class StepModel:
+    step_s: float
+    waste: WasteBudget
+    peak_memory_gb: float
+    model_flops: float  # useful FLOPs per optimizer step (no recompute)
+
+
+def _bytes_per_param(precision: str) -> float:
+    return 4.0 if precision == "fp32" else 2.0
+
+
+def _shape(w: WorkloadConfig) -> tuple[float, int, int, int, int]:
+    shape = estimate_shape(w.model)
+    params = (shape.active_params_b or shape.params_b or 7.0) * 1e9
+    return params, shape.n_layers or 32, shape.hidden or 4096, shape.n_heads or 32, shape.vocab or 32000
+
+
+def memory_gb(w: WorkloadConfig) -> float:
+    """Peak memory per GPU: weights, gradients, optimizer state, activations, logits."""
+    shape = estimate_shape(w.model)
+    total_params = (shape.params_b or 7.0) * 1e9
+    _, layers, hidden, heads, vocab = _shape(w)
+    half = w.precision != "fp32"
+    trainable = total_params if w.method == "full" else total_params * LORA_TRAINABLE_SHARE
+    base_bytes = {"4bit": 0.55, "8bit": 1.05}.get(w.quantization, 2.0 if (half or w.method != "full") else 4.0)
+    weights = total_params * base_bytes
+    if w.method == "full" and half:
+        weights += total_params * 4.0  # fp32 master weights under mixed precision
+    grads = trainable * (4.0 if w.method == "full" else 2.0)
+    opt_state = trainable * (2.0 if "8bit" in w.optimizer else 8.0)
+    shard = max(1, w.world_size) if w.strategy in ("fsdp", "deepspeed") else 1
+    states = (weights + grads + opt_state) / shard
+    tokens = w.tokens_per_micro_batch
+    act_bytes = 2.0 if half else 4.0
+    per_token_layer = 17 * hidden * act_bytes  # Korthikanti et al. (34*h bytes in half precision)
+    if w.attention == "eager":
+        per_token_layer += 2.5 * heads * w.seq_len * act_bytes
+    if w.gradient_checkpointing:
+        activations = tokens * layers * hidden * act_bytes + tokens * per_token_layer
+    else:
+        activations = tokens * layers * per_token_layer
+    logits = tokens * vocab * 4.0 * 2
+    return (states + activations + logits) / GB * 1.08  # allocator fragmentation
+
+
+def step(w: WorkloadConfig, hw: Hardware, a: Assumptions = NOMINAL) -> StepModel:
+    params, layers, hidden, heads, _vocab = _shape(w)
+    peak = {"fp32": hw.fp32_tflops, "fp16": hw.fp16_tflops, "bf16": hw.bf16_tflops, "fp8": hw.fp8_tflops or hw.bf16_tflops}[w.precision] * 1e12
+    bw = hw.hbm_tb_s * 1e12 * a.bw_eff
+    tokens = w.tokens_per_micro_batch
+    micro = w.gradient_accumulation
+    # GEMMs: forward 2N per token; backward 4N (full) or 2N (frozen base: input grads only).
+    bwd_factor = 2.0 if w.method == "full" else 1.0
+    gemm_eff = a.gemm_eff_max * tokens / (tokens + a.gemm_half_tokens)
+    fwd_gemm = 2 * params * tokens / (peak * gemm_eff)
+    # Attention core: causal QK^T and AV, 2 * 2 * s * h FLOPs per token per layer, halved by the mask.
+    attn_flops = 2 * 2 * w.seq_len * hidden * layers * tokens / 2
+    if w.attention == "eager":
+        scores = w.micro_batch_size * heads * w.seq_len * w.seq_len * (2 if w.precision != "fp32" else 4)
+        fwd_attn = (attn_flops * 2 / (peak * gemm_eff)) + scores * a.eager_score_passes * layers / 3 / bw
+    else:
+        fwd_attn = attn_flops / (peak * a.attn_eff)
+    act_bytes = 2 if w.precision != "fp32" else 4
+    fwd_elem = tokens * layers * hidden * act_bytes * a.elementwise_passes / 3 / bw
+    if w.torch_compile:
+        fwd_elem *= 0.5  # fusion halves activation-sized memory passes
+    dequant = 0.0
+    if w.quantization != "none":
+        dequant = params * (0.5 if w.quantization == "4bit" else 1.0 + 2.0) / bw
+    fwd = fwd_gemm + fwd_attn + fwd_elem + dequant
+    compute = fwd_gemm * (1 + bwd_factor)
+    attention = fwd_attn * 3
+    elementwise = fwd_elem * 3
+    dequant_total = dequant * (2 + (1 if w.gradient_checkpointing else 0))
+    recompute = fwd if w.gradient_checkpointing else 0.0
+    micro_s = compute + attention + elementwise + dequant_total + recompute
+    data_wait = a.host_ms_per_sample / 1e3 * w.micro_batch_size if w.dataloader_workers == 0 else 0.0
+    trainable = params if w.method == "full" else params * LORA_TRAINABLE_SHARE
+    passes = a.eightbit_adamw_passes if "8bit" in w.optimizer else 1.0 if "fused" in w.optimizer else a.foreach_adamw_passes
+    optimizer = trainable * 32 * passes / bw  # param, grad, two moments read and written
+    if w.precision == "fp16":
+        optimizer += trainable * 2 / bw  # the loss scaler's inf/nan check over the gradients
+    step_s = micro * (micro_s + data_wait) + optimizer
+    parts = {
+        "compute": micro * compute,
+        "attention": micro * attention,
+        "memory_bound": micro * (elementwise + dequant_total),
+        "recompute": micro * recompute,
+        "data_wait": micro * data_wait,
+        "optimizer": optimizer,
+    }
+    waste = WasteBudget(**{k: v / step_s for k, v in parts.items()})
+    model_flops = micro * (2 * params * tokens * (1 + bwd_factor) + attn_flops * 3)
+    return StepModel(step_s=step_s, waste=waste, peak_memory_gb=memory_gb(w), model_flops=model_flops)
+
+
+def sensitivity(before: WorkloadConfig, after: WorkloadConfig, hw: Hardware) -> tuple[float, float, float]:
+    """(point, low, high) speedup across the assumption grid."""
+    point = step(before, hw).step_s / step(after, hw).step_s
+    ratios = []
+    keys = list(_SENSITIVITY)
+    for combo in itertools.product(*(_SENSITIVITY[k] for k in keys)):
+        a = replace(NOMINAL, **dict(zip(keys, combo, strict=True)))
+        ratios.append(step(before, hw, a).step_s / step(after, hw, a).step_s)
+    return point, min(ratios + [point]), max(ratios + [point])
+
+
+class ProjectionRunner:
+    name = "projection"
+
+    def run(self, w: WorkloadConfig, hw: Hardware, *, run_id: str, variant: str, steps: int = 1) -> RunMetrics:
+        m = step(w, hw)
+        tokens = w.tokens_per_step
+        notes = []
+        if not w.model.known:
+            notes.append(f"model {w.model.name!r} is not in the shape table: a generic Llama-like shape was assumed")
+        return RunMetrics(
+            run_id=run_id,
+            variant=variant,
+            evidence="projected",
+            runner=self.name,
+            device=hw.id,
+            step_time_s=[m.step_s],
+            tokens_per_step=tokens,
+            tokens_per_s=tokens / m.step_s,
+            samples_per_s=w.micro_batch_size * w.gradient_accumulation / m.step_s,
+            peak_memory_gb=round(m.peak_memory_gb, 1),
+            mfu=m.model_flops / (m.step_s * hw.bf16_tflops * 1e12),
+            waste=m.waste,
+            versions={"projection": "1"},
+            notes=notes,
+        )

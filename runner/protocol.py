@@ -1,0 +1,82 @@
+"""The Runner protocol and make_runner()."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Protocol
+
+from pytest_goblin.errors import GoblinError
+from pytest_goblin.schemas import Hardware, RunMetrics, WorkloadConfig
+
+from .projection import ProjectionRunner
+
+
+class Runner(Protocol):
+    name: str
+
+    def run(self, w: WorkloadConfig, hw: Hardware, *, run_id: str, variant: str, steps: int = ...) -> RunMetrics: ...
+
+
+def gpu_present() -> bool:
+    """A ROCm or CUDA device node exists and torch is installed; checked without importing torch."""
+    nodes = ("/dev/kfd", "/dev/nvidiactl")
+    return any(os.path.exists(n) for n in nodes) and importlib.util.find_spec("torch") is not None
+
+
+class BenchmarkFailed(GoblinError):
+    """A measured benchmark crashed, ran out of memory, hung or produced a NaN loss."""
+
+
+class TorchRunner:
+    """Measured runs, each in a child process (`python -m runner.worker`) under a timeout."""
+
+    name = "torch"
+
+    def __init__(self, *, device: str | None = None, timeout_s: float = 300.0, warmup: int = 1):
+        self.device = device or ("cuda" if gpu_present() else "cpu")
+        self.timeout_s = timeout_s
+        self.warmup = warmup
+
+    def run(self, w: WorkloadConfig, hw: Hardware, *, run_id: str, variant: str, steps: int = 6) -> RunMetrics:
+        request = {"workload": w.model_dump(), "device": self.device, "steps": steps, "warmup": self.warmup, "run_id": run_id, "variant": variant}
+        root = str(Path(__file__).resolve().parent.parent)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-m", "runner.worker"],
+                input=json.dumps(request),
+                capture_output=True,
+                text=True,
+                timeout=self.timeout_s,
+                env=env,
+            )
+        except subprocess.TimeoutExpired:
+            raise BenchmarkFailed(f"benchmark of {variant} hung: no result within {self.timeout_s:.0f} s (goblin_budget_s)") from None
+        try:
+            reply = json.loads(proc.stdout or "{}")
+        except json.JSONDecodeError:
+            reply = {}
+        if proc.returncode < 0:
+            raise BenchmarkFailed(f"benchmark of {variant} was killed by signal {-proc.returncode} (out of memory?)")
+        if not reply.get("ok"):
+            err = reply.get("error") or (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            raise BenchmarkFailed(f"benchmark of {variant} failed: {err}")
+        metrics = RunMetrics.model_validate(reply["metrics"])
+        return metrics
+
+
+def make_runner(name: str, *, timeout_s: float = 300.0, warmup: int = 1) -> Runner:
+    if name == "auto":
+        name = "torch" if gpu_present() else "projection"
+    if name == "projection":
+        return ProjectionRunner()
+    if name == "torch":
+        if importlib.util.find_spec("torch") is None:
+            raise GoblinError("--goblin-runner torch needs PyTorch: pip install 'pytest-goblin[torch]' (or your ROCm build of torch)")
+        return TorchRunner(timeout_s=timeout_s, warmup=warmup)
+    raise GoblinError(f"unknown runner {name!r}; choose auto, projection or torch")

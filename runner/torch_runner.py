@@ -1,0 +1,198 @@
+"""Measured: time real training steps of a model with the workload's shape on this device.
+
+The model is a decoder with the workload's layer structure (RMSNorm, attention with its
+head layout, SwiGLU MLP) scaled down to fit the device: on a CPU, a proxy of a few narrow
+layers and a short sequence. Precision, attention implementation, checkpointing,
+micro-batch, gradient accumulation, optimizer and torch.compile are the workload's own,
+so the ratio of two such runs measures what the patch changes on this device.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from pytest_goblin.modelzoo import estimate_shape
+from pytest_goblin.schemas import RunMetrics, WorkloadConfig
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How far the proxy is shrunk from the real model on this device."""
+
+    layers: int = 2
+    hidden: int = 256
+    seq_len: int = 256
+    vocab: int = 4096
+    max_micro_batch: int = 8
+
+
+CPU_SCALE = Scale()
+
+
+def _build(torch: Any, w: WorkloadConfig, s: Scale) -> Any:
+    nn = torch.nn
+    F = torch.nn.functional
+    shape = estimate_shape(w.model)
+    heads = max(1, min(shape.n_heads or 8, s.hidden // 32))
+    kv_heads = max(1, min(shape.n_kv_heads or heads, heads))
+    while heads % kv_heads:
+        kv_heads -= 1
+    ratio = (shape.intermediate or 4 * (shape.hidden or 1024)) / (shape.hidden or 1024)
+    inter = int(s.hidden * ratio) // 16 * 16
+    head_dim = s.hidden // heads
+    eager = w.attention == "eager"
+    lora = w.method != "full"
+
+    class LoRALinear(nn.Module):  # type: ignore[misc]
+        def __init__(self, fan_in: int, fan_out: int, r: int = 8):
+            super().__init__()
+            self.base = nn.Linear(fan_in, fan_out, bias=False)
+            self.base.weight.requires_grad_(False)
+            self.a = nn.Parameter(torch.randn(r, fan_in) * 0.01)
+            self.b = nn.Parameter(torch.zeros(fan_out, r))
+
+        def forward(self, x: Any) -> Any:
+            return self.base(x) + (x @ self.a.t()) @ self.b.t()
+
+    def linear(i: int, o: int) -> Any:
+        return LoRALinear(i, o) if lora else nn.Linear(i, o, bias=False)
+
+    class Block(nn.Module):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self.n1 = nn.RMSNorm(s.hidden)
+            self.n2 = nn.RMSNorm(s.hidden)
+            self.q = linear(s.hidden, heads * head_dim)
+            self.kv = linear(s.hidden, 2 * kv_heads * head_dim)
+            self.o = linear(heads * head_dim, s.hidden)
+            self.gate_up = linear(s.hidden, 2 * inter)
+            self.down = linear(inter, s.hidden)
+
+        def attn(self, x: Any) -> Any:
+            b, t, _ = x.shape
+            q = self.q(x).view(b, t, heads, head_dim).transpose(1, 2)
+            k, v = self.kv(x).view(b, t, 2, kv_heads, head_dim).unbind(2)
+            k = k.transpose(1, 2).repeat_interleave(heads // kv_heads, dim=1)
+            v = v.transpose(1, 2).repeat_interleave(heads // kv_heads, dim=1)
+            if eager:
+                scores = (q @ k.transpose(-2, -1)) / head_dim**0.5
+                mask = torch.ones(t, t, dtype=torch.bool, device=x.device).triu(1)
+                out = scores.masked_fill(mask, float("-inf")).softmax(-1) @ v
+            else:
+                out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            return self.o(out.transpose(1, 2).reshape(b, t, heads * head_dim))
+
+        def forward(self, x: Any) -> Any:
+            x = x + self.attn(self.n1(x))
+            g, u = self.gate_up(self.n2(x)).chunk(2, dim=-1)
+            return x + self.down(F.silu(g) * u)
+
+    class Decoder(nn.Module):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self.embed = nn.Embedding(s.vocab, s.hidden)
+            self.blocks = nn.ModuleList(Block() for _ in range(s.layers))
+            self.norm = nn.RMSNorm(s.hidden)
+            self.head = nn.Linear(s.hidden, s.vocab, bias=False)
+            if lora:
+                self.embed.weight.requires_grad_(False)
+                self.head.weight.requires_grad_(False)
+
+        def forward(self, ids: Any) -> Any:
+            x = self.embed(ids)
+            for blk in self.blocks:
+                if w.gradient_checkpointing and self.training:
+                    x = torch.utils.checkpoint.checkpoint(blk, x, use_reentrant=False)
+                else:
+                    x = blk(x)
+            return self.head(self.norm(x))
+
+    return Decoder()
+
+
+def _optimizer(torch: Any, params: list[Any], w: WorkloadConfig) -> Any:
+    fused = "fused" in w.optimizer
+    return torch.optim.AdamW(params, lr=1e-4, fused=fused, foreach=None if fused else True)
+
+
+def measure(w: WorkloadConfig, *, device: str, steps: int, warmup: int, run_id: str, variant: str, scale: Scale = CPU_SCALE, seed: int = 0) -> RunMetrics:
+    import torch
+
+    torch.manual_seed(seed)
+    dev = torch.device(device)
+    model = _build(torch, w, scale).to(dev)
+    if w.precision == "fp32":
+        dtype = None
+    else:
+        dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp8": torch.bfloat16}[w.precision]
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    opt = _optimizer(torch, trainable, w)
+    fwd = torch.compile(model) if w.torch_compile else model
+    mbs = min(w.micro_batch_size, scale.max_micro_batch)
+    ga = max(1, w.micro_batch_size * w.gradient_accumulation // mbs)
+    seq = min(w.seq_len, scale.seq_len)
+    gen = torch.Generator(device="cpu").manual_seed(seed)
+    ids = torch.randint(0, scale.vocab, (mbs, seq + 1), generator=gen).to(dev)
+    scaler = torch.amp.GradScaler(dev.type) if w.precision == "fp16" and dev.type != "cpu" else None
+
+    def one_step() -> float:
+        for _ in range(ga):
+            with torch.autocast(dev.type, dtype=dtype, enabled=dtype is not None):
+                logits = fwd(ids[:, :-1])
+                loss = torch.nn.functional.cross_entropy(logits.float().reshape(-1, scale.vocab), ids[:, 1:].reshape(-1)) / ga
+            if not torch.isfinite(loss):
+                raise FloatingPointError("loss is NaN or infinite")
+            (scaler.scale(loss) if scaler else loss).backward()
+        if scaler:
+            scaler.step(opt)
+            scaler.update()
+        else:
+            opt.step()
+        opt.zero_grad(set_to_none=True)
+        return float(loss.detach())
+
+    def sync() -> None:
+        if dev.type == "cuda":
+            torch.cuda.synchronize(dev)
+
+    if dev.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(dev)
+    for _ in range(warmup):
+        one_step()
+    samples = []
+    for _ in range(steps):
+        sync()
+        t0 = time.perf_counter()
+        one_step()
+        sync()
+        samples.append(time.perf_counter() - t0)
+    tokens = mbs * ga * seq
+    median = sorted(samples)[len(samples) // 2]
+    peak = torch.cuda.max_memory_allocated(dev) / 1e9 if dev.type == "cuda" else None
+    notes = [f"proxy model: {scale.layers} layers, hidden {scale.hidden}, sequence {seq}, micro-batch {mbs} x {ga} on {device}"]
+    if w.quantization != "none":
+        notes.append("weight quantization is not emulated by the proxy")
+    if w.dataloader_workers == 0:
+        notes.append("data loading is not part of the measured step")
+    return RunMetrics(
+        run_id=run_id,
+        variant=variant,
+        evidence="measured",
+        runner="torch",
+        device=_device_name(torch, dev),
+        step_time_s=samples,
+        tokens_per_step=tokens,
+        tokens_per_s=tokens / median,
+        samples_per_s=mbs * ga / median,
+        peak_memory_gb=round(peak, 3) if peak is not None else None,
+        versions={"torch": torch.__version__, "hip": str(getattr(torch.version, "hip", None)), "cuda": str(torch.version.cuda)},
+        notes=notes,
+    )
+
+
+def _device_name(torch: Any, dev: Any) -> str:
+    if dev.type == "cuda":
+        return str(torch.cuda.get_device_name(dev))
+    return dev.type

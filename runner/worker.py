@@ -1,0 +1,51 @@
+"""`python -m runner.worker`: one measured benchmark in its own process, JSON in, JSON out.
+
+A crash, an out-of-memory or a hang kills this process, never the pytest session that
+started it. Input (stdin): {"workload": ..., "device": "cpu", "steps": 5, "warmup": 1,
+"run_id": ..., "variant": ...}. Output (stdout): {"ok": true, "metrics": RunMetrics} or
+{"ok": false, "error": "..."}.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from pytest_goblin.schemas import WorkloadConfig
+
+
+def run(request: dict[str, Any]) -> dict[str, Any]:
+    from runner.torch_runner import measure
+
+    w = WorkloadConfig.model_validate(request["workload"])
+    try:
+        metrics = measure(
+            w,
+            device=request.get("device", "cpu"),
+            steps=int(request.get("steps", 5)),
+            warmup=int(request.get("warmup", 1)),
+            run_id=request["run_id"],
+            variant=request["variant"],
+        )
+    except FloatingPointError as exc:
+        return {"ok": False, "error": f"NaN loss: {exc}"}
+    except RuntimeError as exc:
+        if "out of memory" in str(exc).lower():
+            return {"ok": False, "error": f"out of memory: {exc}"}
+        raise
+    return {"ok": True, "metrics": metrics.model_dump()}
+
+
+def main() -> int:
+    request = json.loads(sys.stdin.read())
+    try:
+        reply = run(request)
+    except Exception as exc:  # reported to the parent as data, not as a traceback on stderr only
+        reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+    sys.stdout.write(json.dumps(reply))
+    return 0 if reply["ok"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
