@@ -81,8 +81,17 @@ def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id:
             skipped[chosen[f][1]] = why
         fields = {f: v for f, v in fields.items() if chosen[f][1] not in failed}
         new_text, _ = loaded.adapter.apply(loaded.path, loaded.text, loaded.data, w, fields)
+    wrong = _misread(loaded, new_text, fields)
+    if wrong:
+        # Never ship an edit that does not read back: drop the rules behind it, keep the rest.
+        failed = {chosen[f][1] for f in wrong}
+        for rid in failed:
+            skipped[rid] = f"the {loaded.adapter.name} edit did not read back as intended; left out"
+        fields = {f: v for f, v in fields.items() if chosen[f][1] not in failed}
+        new_text, _ = loaded.adapter.apply(loaded.path, loaded.text, loaded.data, w, fields)
+        if _misread(loaded, new_text, fields):
+            raise GoblinError(f"{loaded.path}: the patched file does not read back as intended; please report this")
     new_workload = w.model_copy(update={**fields, "env": {**w.env, **env}})
-    _verify(loaded, new_text, fields)
     edits = [Edit(field=f, old=getattr(w, f), new=v, rule_id=chosen[f][1], source=w.sources.get(f)) for f, v in fields.items()]
     applied = sorted({e.rule_id for e in edits} | {r.id for r in rules if r.transform.env and r.id not in skipped})
     return Patch(
@@ -97,11 +106,14 @@ def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id:
     )
 
 
-def _verify(loaded: LoadedConfig, new_text: str, fields: dict[str, Any]) -> None:
-    """Re-read the patched text: it must parse in the same format and carry every edit."""
-    data = load_yaml(loaded.path, new_text)
-    adapter = detect(loaded.path, data)
-    reread = adapter.parse(loaded.path, data, new_text)
-    wrong = [f for f, v in fields.items() if getattr(reread, f) != v]
-    if adapter.name != loaded.adapter.name or wrong:
-        raise GoblinError(f"{loaded.path}: the patched file does not read back as intended ({', '.join(wrong) or adapter.name}); please report this")
+def _misread(loaded: LoadedConfig, new_text: str, fields: dict[str, Any]) -> list[str]:
+    """Re-read the patched text: the fields that do not carry their edit (all, if the format changed)."""
+    try:
+        data = load_yaml(loaded.path, new_text)
+        adapter = detect(loaded.path, data)
+        reread = adapter.parse(loaded.path, data, new_text)
+    except GoblinError:
+        return list(fields)
+    if adapter.name != loaded.adapter.name:
+        return list(fields)
+    return [f for f, v in fields.items() if getattr(reread, f) != v]

@@ -151,6 +151,10 @@ class TorchtuneAdapter(Adapter):
         if field == "quantization" and value == "none":
             return {}  # expressed by the builder change that `method` writes
         opt_key = _find(data, "optimizer")
-        if field == "optimizer" and value == "adamw_torch_fused" and (_component(_node(data, opt_key)) or "").endswith("AdamW"):
-            return {f"{opt_key}.fused": True}
+        if field == "optimizer" and value == "adamw_torch_fused" and opt_key:
+            comp = _component(_node(data, opt_key)) or ""
+            writes: dict[str, Any] = {f"{opt_key}.fused": True}
+            if comp != "torch.optim.AdamW":
+                writes[f"{opt_key}._component_"] = "torch.optim.AdamW"
+            return writes
         return None

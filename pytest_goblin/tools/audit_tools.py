@@ -107,7 +107,7 @@ PATCH_DOC = "Combine knowledge-base rules into one patch of the config: resolved
 
 
 class ProposePatchInput(_Input):
-    rule_ids: list[str] = Field(min_length=1, description="Rule ids from query_rocm_kb")
+    rule_ids: list[str] = Field(description="Rule ids from query_rocm_kb; an empty list records that nothing applies")
 
 
 def propose_patch(ctx: AuditContext, args: ProposePatchInput) -> dict[str, Any]:
@@ -116,7 +116,7 @@ def propose_patch(ctx: AuditContext, args: ProposePatchInput) -> dict[str, Any]:
     by_id = {r.id: r for r in applicable(w, ctx.hw, ctx.rules)}
     unknown = [rid for rid in args.rule_ids if rid not in by_id]
     chosen = [by_id[rid] for rid in dict.fromkeys(args.rule_ids) if rid in by_id]
-    if not chosen:
+    if args.rule_ids and not chosen:
         raise GoblinError(f"none of {args.rule_ids} applies to this workload; applicable rules: {', '.join(sorted(by_id)) or 'none'}")
     patch_id = f"p{len(ctx.patches) + 1}"
     patch = build_patch(ctx.loaded, chosen, ctx.hw, patch_id)
