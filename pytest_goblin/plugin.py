@@ -170,7 +170,7 @@ class GoblinSession:
             tr.write_line(f"not collected: {len(self.not_collected)} files that are not training configs (goblin parse FILE says why)")
             if config.get_verbosity() > 0:
                 for path, why in sorted(self.not_collected.items()):
-                    tr.write_line(f"  {path}: {why}")
+                    tr.write_line(f"  - {path}: {why}")
         md_path = config.getoption("goblin_md")
         if md_path:
             write_atomic(md_path, markdown)

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+DATA = Path(__file__).resolve().parent / "data"
+SHARED_CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+@pytest.fixture
+def examples() -> Path:
+    return EXAMPLES
+
+
+@pytest.fixture
+def corpus_sample() -> Path:
+    return DATA / "corpus"
+
+
+def _import_everything() -> None:
+    """pytester's in-process runs drop modules first imported inside them; importing the whole
+    package here keeps one copy of every class across runs (pydantic checks class identity)."""
+    import importlib
+    import pkgutil
+
+    import pytest_goblin
+    import runner
+
+    for pkg in (pytest_goblin, runner):
+        for info in pkgutil.walk_packages(pkg.__path__, prefix=f"{pkg.__name__}."):
+            importlib.import_module(info.name)
+
+
+_import_everything()
