@@ -108,4 +108,3 @@ class AuditItem(pytest.Item):
         if verbose and self.events:
             text += "\n\ntrajectory:\n" + trajectory_text(self.events)
         return text
-

@@ -19,9 +19,7 @@ from .schemas import WORKLOAD_FIELDS, Hardware, Predicate, Rule, RuleRef, Worklo
 DEFAULT_TARGET = "mi300x"
 SERIALIZING_ENV = ("AMD_SERIALIZE_KERNEL", "AMD_SERIALIZE_COPY", "HIP_FORCE_QUEUE_PROFILING")
 HW_FIELDS = frozenset(Hardware.model_fields)
-DERIVED_FACTS = frozenset(
-    {"headroom_gb", "headroom_without_checkpointing_gb", "headroom_unquantized_gb", "uses_bitsandbytes", "serializing_env", "params_b"}
-)
+DERIVED_FACTS = frozenset({"headroom_gb", "headroom_without_checkpointing_gb", "headroom_unquantized_gb", "uses_bitsandbytes", "serializing_env", "params_b"})
 
 
 def kb_dir() -> Path:

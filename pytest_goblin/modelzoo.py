@@ -103,7 +103,7 @@ def estimate_shape(shape: ModelShape) -> ModelShape:
         return shape
     # Llama-style scaling: params ~= 12 * layers * hidden^2; hidden/layers ~= 128.
     hidden = max(512, int(round(((shape.params_b * 1e9 * 128 / 12) ** (1 / 3)) / 128) * 128))
-    layers = max(2, int(round(shape.params_b * 1e9 / (12 * hidden * hidden))))
+    layers = max(2, round(shape.params_b * 1e9 / (12 * hidden * hidden)))
     return shape.model_copy(
         update={
             "n_layers": layers,

@@ -18,14 +18,27 @@ STATE_KEY = pytest.StashKey["GoblinSession"]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("goblin", "pytest-goblin: audit training configs for wasted GPU time")
-    group.addoption("--goblin", nargs="*", metavar="PATH", dest="goblin", default=None,
-                    help="audit the training configs under PATH (default: the goblin_paths ini option or the positional args)")
-    group.addoption("--goblin-backend", dest="goblin_backend", default=None, metavar="NAME",
-                    help="planner (default), or an LLM backend; also GOBLIN_AGENT_BACKEND")
-    group.addoption("--goblin-runner", dest="goblin_runner", default="auto", choices=("auto", "projection", "torch"),
-                    help="auto: torch when a ROCm/CUDA device is present, else projection")
-    group.addoption("--goblin-target", dest="goblin_target", default="mi300x", metavar="GPU",
-                    help="GPU the audit targets: mi300x (default), mi325x, mi250x, h100")
+    group.addoption(
+        "--goblin",
+        nargs="*",
+        metavar="PATH",
+        dest="goblin",
+        default=None,
+        help="audit the training configs under PATH (default: the goblin_paths ini option or the positional args)",
+    )
+    group.addoption(
+        "--goblin-backend", dest="goblin_backend", default=None, metavar="NAME", help="planner (default), or an LLM backend; also GOBLIN_AGENT_BACKEND"
+    )
+    group.addoption(
+        "--goblin-runner",
+        dest="goblin_runner",
+        default="auto",
+        choices=("auto", "projection", "torch"),
+        help="auto: torch when a ROCm/CUDA device is present, else projection",
+    )
+    group.addoption(
+        "--goblin-target", dest="goblin_target", default="mi300x", metavar="GPU", help="GPU the audit targets: mi300x (default), mi325x, mi250x, h100"
+    )
     group.addoption("--goblin-md", dest="goblin_md", default=None, metavar="PATH", help="write the Markdown summary to PATH")
     group.addoption("--goblin-json", dest="goblin_json", default=None, metavar="PATH", help="write the full JSON report to PATH")
     parser.addini("goblin_paths", "paths audited by --goblin when none are given", type="args", default=[])

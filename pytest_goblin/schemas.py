@@ -88,9 +88,7 @@ class WorkloadConfig(Model):
 
 # Fields a rule may read or edit. Kept explicit so `goblin kb lint` can check names.
 WORKLOAD_FIELDS: frozenset[str] = frozenset(
-    name
-    for name in WorkloadConfig.model_fields
-    if name not in {"path", "format", "model", "sources", "notes", "ignored_rules", "env"}
+    name for name in WorkloadConfig.model_fields if name not in {"path", "format", "model", "sources", "notes", "ignored_rules", "env"}
 )
 
 

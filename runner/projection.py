@@ -146,7 +146,7 @@ def sensitivity(before: WorkloadConfig, after: WorkloadConfig, hw: Hardware) -> 
     for combo in itertools.product(*(_SENSITIVITY[k] for k in keys)):
         a = replace(NOMINAL, **dict(zip(keys, combo, strict=True)))
         ratios.append(step(before, hw, a).step_s / step(after, hw, a).step_s)
-    return point, min(ratios + [point]), max(ratios + [point])
+    return point, min([*ratios, point]), max([*ratios, point])
 
 
 class ProjectionRunner:

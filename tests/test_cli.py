@@ -43,7 +43,9 @@ def test_kb_lint_and_list(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
     rules = json.loads(capsys.readouterr().out.split("\n", 1)[1])
     assert len(rules) >= 12 and all(r["citation"].startswith("https://") for r in rules)
     bad = tmp_path / "bad.yaml"
-    bad.write_text("- id: precision.x\n  category: precision\n  title: t\n  symptom: s\n  applies_when: [{fact: precisionn, op: eq, value: fp16}]\n"
-                   "  transform: {set: {precision: bf16}}\n  impact: {low: 1.0, high: 1.1}\n  risk: r\n  citation: https://example.org\n")
+    bad.write_text(
+        "- id: precision.x\n  category: precision\n  title: t\n  symptom: s\n  applies_when: [{fact: precisionn, op: eq, value: fp16}]\n"
+        "  transform: {set: {precision: bf16}}\n  impact: {low: 1.0, high: 1.1}\n  risk: r\n  citation: https://example.org\n"
+    )
     assert main(["kb", "lint", "--kb-path", str(bad)]) == 1
     assert "unknown workload field 'precisionn'" in capsys.readouterr().err

@@ -15,7 +15,11 @@ from .conftest import EXAMPLES
 @pytest.mark.parametrize(
     ("name", "fmt", "expected"),
     [
-        ("axolotl-llama3-8b-lora.yml", "axolotl", {"precision": "fp16", "attention": "eager", "micro_batch_size": 1, "gradient_checkpointing": True, "method": "lora"}),
+        (
+            "axolotl-llama3-8b-lora.yml",
+            "axolotl",
+            {"precision": "fp16", "attention": "eager", "micro_batch_size": 1, "gradient_checkpointing": True, "method": "lora"},
+        ),
         ("torchtune-qwen2_5-7b-full.yaml", "torchtune", {"precision": "fp32", "seq_len": 4096, "gradient_accumulation": 8, "method": "full"}),
         ("llamafactory-qwen3-4b-qlora.yaml", "llamafactory", {"method": "qlora", "quantization": "4bit", "gradient_checkpointing": True}),
         ("trl-smollm3-3b-sft-tuned.yaml", "hf-trainer", {"precision": "bf16", "micro_batch_size": 16, "optimizer": "adamw_torch_fused"}),

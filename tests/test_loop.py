@@ -83,7 +83,7 @@ def test_happy_path_yields_every_event_type_and_a_report() -> None:
 def test_tool_error_then_retry() -> None:
     script = [("parse_config", {}), ("propose_patch", {"rule_ids": ["no.such_rule"]}), *HAPPY[3:]]
     backend = Scripted(script)
-    events, report = _run(backend)
+    _events, report = _run(backend)
     name, content, is_error = backend.results[1]
     assert name == "propose_patch" and is_error and "applicable rules" in content
     assert report is not None and report.patch.patch_id == "p1"
@@ -91,7 +91,11 @@ def test_tool_error_then_retry() -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [{"input": {"rule_ids": ["attention.sdpa_over_eager"]}}, '{"rule_ids": ["attention.sdpa_over_eager"]}', {"input": '{"rule_ids": ["attention.sdpa_over_eager"]}'}],
+    [
+        {"input": {"rule_ids": ["attention.sdpa_over_eager"]}},
+        '{"rule_ids": ["attention.sdpa_over_eager"]}',
+        {"input": '{"rule_ids": ["attention.sdpa_over_eager"]}'},
+    ],
 )
 def test_nested_or_stringified_arguments_are_accepted(args: Any) -> None:
     ctx = make_context(BAD, SETTINGS)
@@ -108,14 +112,14 @@ def test_invalid_arguments_give_an_actionable_message() -> None:
 
 
 def test_tier1_two_benchmarks_without_compare_runs() -> None:
-    events, report = _run(Scripted(HAPPY[:6]))
+    _events, report = _run(Scripted(HAPPY[:6]))
     assert report is not None
     assert any("compare_runs was not called" in n for n in report.notes)
     assert report.before.variant == "baseline" and report.after.variant == "p1"
 
 
 def test_tier2_one_benchmark_other_side_projected() -> None:
-    events, report = _run(Scripted(HAPPY[:5]))
+    _events, report = _run(Scripted(HAPPY[:5]))
     assert report is not None and report.evidence == "projected"
     assert any("after side comes from the projection runner" in n for n in report.notes)
 

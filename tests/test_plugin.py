@@ -106,11 +106,7 @@ def test_plain_run_is_untouched_and_imports_nothing_heavy(pytester: pytest.Pytes
 
 
 def test_projection_audit_never_imports_torch(pytester: pytest.Pytester, configs: Path) -> None:
-    pytester.makeconftest(
-        "import sys\n"
-        "def pytest_sessionfinish(session):\n"
-        "    assert 'torch' not in sys.modules\n"
-    )
+    pytester.makeconftest("import sys\ndef pytest_sessionfinish(session):\n    assert 'torch' not in sys.modules\n")
     result = pytester.runpytest_subprocess("--goblin", "configs", "--goblin-runner", "projection")
     result.assert_outcomes(failed=3, passed=1)
 

@@ -79,7 +79,9 @@ def test_measured_audit_end_to_end(tmp_path) -> None:  # type: ignore[no-untyped
     from pytest_goblin.settings import Settings
 
     cfg = tmp_path / "small.yml"
-    cfg.write_text("base_model: HuggingFaceTB/SmolLM2-1.7B\ndatasets: []\nsequence_len: 128\nmicro_batch_size: 1\ngradient_accumulation_steps: 2\neager_attention: true\nbf16: true\n")
+    cfg.write_text(
+        "base_model: HuggingFaceTB/SmolLM2-1.7B\ndatasets: []\nsequence_len: 128\nmicro_batch_size: 1\ngradient_accumulation_steps: 2\neager_attention: true\nbf16: true\n"
+    )
     events = audit_sync(cfg, backend=Planner(), settings=Settings(runner="torch", bench_steps=3))
     report = final_report(events)
     assert report is not None and report.evidence == "measured", [e.data for e in events if e.type == "error"]

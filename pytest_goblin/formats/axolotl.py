@@ -55,7 +55,13 @@ class AxolotlAdapter(Adapter):
         if key is not None:
             r.explicit("attention", attention_from(value), key, line)
             return
-        for flag, impl in (("flash_attention", "flash"), ("sdp_attention", "sdpa"), ("flex_attention", "sdpa"), ("xformers_attention", "sdpa"), ("eager_attention", "eager")):
+        for flag, impl in (
+            ("flash_attention", "flash"),
+            ("sdp_attention", "sdpa"),
+            ("flex_attention", "sdpa"),
+            ("xformers_attention", "sdpa"),
+            ("eager_attention", "eager"),
+        ):
             key, value, line = r.raw(flag)
             if key is not None and as_bool(value):
                 r.explicit("attention", impl, key, line)

@@ -61,7 +61,13 @@ class HFTrainerAdapter(Adapter):
             note="transformers picks SDPA when attn_implementation is unset (https://huggingface.co/docs/transformers/perf_infer_gpu_one#pytorch-scaled-dot-product-attention)",
             convert=attention_from,
         )
-        r.take("gradient_checkpointing", ("gradient_checkpointing",), default=False, note=f"TrainingArguments.gradient_checkpointing=False ({TA_DOCS})", convert=as_bool)
+        r.take(
+            "gradient_checkpointing",
+            ("gradient_checkpointing",),
+            default=False,
+            note=f"TrainingArguments.gradient_checkpointing=False ({TA_DOCS})",
+            convert=as_bool,
+        )
         r.take("sample_packing", ("packing", "padding_free"), default=False, note=f"SFTConfig.packing=False ({TRL_DOCS})", convert=as_bool)
         read_common(r, batch_default=8, batch_note=f"TrainingArguments.per_device_train_batch_size=8 ({TA_DOCS})")
 

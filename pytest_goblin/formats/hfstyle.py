@@ -88,7 +88,9 @@ def precision_writes(value: str, r_data: Any) -> dict[str, Any]:
     return out
 
 
-def hf_writes(field: str, value: Any, workload: WorkloadConfig, data: Any, *, batch_key: str, checkpoint_key: str = "gradient_checkpointing") -> dict[str, Any] | None:
+def hf_writes(
+    field: str, value: Any, workload: WorkloadConfig, data: Any, *, batch_key: str, checkpoint_key: str = "gradient_checkpointing"
+) -> dict[str, Any] | None:
     """Writes for a format whose keys follow TrainingArguments names."""
     if field == "precision":
         return precision_writes(value, data) or None

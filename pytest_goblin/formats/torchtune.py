@@ -64,7 +64,7 @@ class TorchtuneAdapter(Adapter):
     def model_shape(self, r: Reader) -> ModelShape:
         key = _find(r.data, "model", "policy_model") or "model"
         comp = _component(_node(r.data, key)) or ""
-        found, _, line = r.raw(f"{key}._component_")
+        _found, _, line = r.raw(f"{key}._component_")
         r.sources["model"] = FieldSource(file=r.path, key=f"{key}._component_", line=line, explicit=True)
         builder = comp.rsplit(".", 1)[-1]
         base = re.sub(r"^(q?lora_|dora_)", "", builder)
@@ -98,9 +98,21 @@ class TorchtuneAdapter(Adapter):
         )
         r.take("micro_batch_size", ("batch_size",), default=1, note=f"batch_size required by the recipes ({DOCS})", convert=positive)
         r.take("gradient_accumulation", ("gradient_accumulation_steps",), default=1, note=f"gradient_accumulation_steps default 1 ({DOCS})", convert=positive)
-        r.take("torch_compile", ("compile",), default=False, note=f"compile default False ({DOCS})", convert=lambda v: bool(v) if isinstance(v, dict) else as_bool(v))
+        r.take(
+            "torch_compile",
+            ("compile",),
+            default=False,
+            note=f"compile default False ({DOCS})",
+            convert=lambda v: bool(v) if isinstance(v, dict) else as_bool(v),
+        )
         r.take("sample_packing", ("dataset.packed",), default=False, note=f"dataset.packed default False ({DOCS})", convert=as_bool)
-        r.take("dataloader_workers", ("num_workers", "dataloader.num_workers"), default=0, note=f"torchtune recipes build the DataLoader with num_workers=0 ({DOCS})", convert=non_negative)
+        r.take(
+            "dataloader_workers",
+            ("num_workers", "dataloader.num_workers"),
+            default=0,
+            note=f"torchtune recipes build the DataLoader with num_workers=0 ({DOCS})",
+            convert=non_negative,
+        )
         opt_key = _find(d, "optimizer") or "optimizer"
         opt = _component(_node(d, opt_key)) or ""
         key, fused, line = r.raw(f"{opt_key}.fused")
@@ -114,7 +126,7 @@ class TorchtuneAdapter(Adapter):
             name = "adamw_8bit"
         else:
             name = opt.rsplit(".", 1)[-1].lower() or "unknown"
-        found, _, opt_line = r.raw(f"{opt_key}._component_")
+        _found, _, opt_line = r.raw(f"{opt_key}._component_")
         r.explicit("optimizer", name, key or f"{opt_key}._component_", line if key else opt_line)
         path = r.path.rsplit("/", 1)[-1]
         if "single_device" not in path and ("fsdp_cpu_offload" in d or "data_parallel_shard_dim" in d or "dp_shard" in d or "tensor_parallel_dim" in d):

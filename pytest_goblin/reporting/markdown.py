@@ -16,8 +16,7 @@ def render(session: SessionReport) -> str:
     lines = [
         "## pytest-goblin",
         "",
-        f"{len(session.items)} configs audited for **{session.target}**: "
-        f"{c['fail']} fail, {c['warn']} warn, {c['pass']} pass, {c['error']} error.",
+        f"{len(session.items)} configs audited for **{session.target}**: {c['fail']} fail, {c['warn']} warn, {c['pass']} pass, {c['error']} error.",
         "",
         "| config | verdict | speedup | evidence | top rules |",
         "|---|---|---|---|---|",
@@ -36,7 +35,7 @@ def render(session: SessionReport) -> str:
             continue
         lines += ["", f"### `{item.path}`: {item.verdict}", "", r.reason, ""]
         for f in r.findings:
-            where = f"line {f.line}" if f.line else "framework default"
+            where = f"line {f.line}" if f.line else "not set in the file"
             kind = " (footgun: guidance only)" if f.footgun else ""
             lines.append(f"- **{f.rule_id}** ({where}){kind}: {f.title}. {f.message} [source]({f.citation})")
         if r.patch and r.patch.diff:

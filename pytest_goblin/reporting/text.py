@@ -22,7 +22,7 @@ def speedup_text(r: Report) -> str:
 def failure_text(r: Report) -> str:
     lines = [f"{r.path}: {r.verdict.upper()} on {r.target}: {speedup_text(r)}", f"  {r.reason}", ""]
     for f in r.findings:
-        where = f"{r.path}:{f.line}" if f.line else f"{r.path} (framework default)"
+        where = f"{r.path}:{f.line}" if f.line else f"{r.path} (not set in the file)"
         tag = "footgun" if f.footgun else "finding"
         lines.append(f"  {where}: [{f.rule_id}] {f.title} ({tag})")
         lines.append(f"      {f.message}")

@@ -56,7 +56,7 @@ def _repair(args: Any, fields: set[str]) -> Any:
         except json.JSONDecodeError as exc:
             raise ValueError(f"arguments are not valid JSON: {exc.msg} at position {exc.pos}") from None
     if isinstance(args, dict) and len(args) == 1:
-        (key, inner), = args.items()
+        ((key, inner),) = args.items()
         if key not in fields:
             if isinstance(inner, str):
                 try:

@@ -48,7 +48,21 @@ def parse_config(ctx: AuditContext, args: ParseConfigInput) -> dict[str, Any]:
 
 def _workload_view(w: WorkloadConfig) -> dict[str, Any]:
     fields = {}
-    for name in ("method", "precision", "seq_len", "micro_batch_size", "gradient_accumulation", "attention", "gradient_checkpointing", "optimizer", "torch_compile", "dataloader_workers", "quantization", "sample_packing", "strategy"):
+    for name in (
+        "method",
+        "precision",
+        "seq_len",
+        "micro_batch_size",
+        "gradient_accumulation",
+        "attention",
+        "gradient_checkpointing",
+        "optimizer",
+        "torch_compile",
+        "dataloader_workers",
+        "quantization",
+        "sample_packing",
+        "strategy",
+    ):
         src = w.sources.get(name)
         fields[name] = {"value": getattr(w, name), "line": src.line if src else None, "explicit": bool(src and src.explicit)}
     return {
@@ -127,7 +141,9 @@ def propose_patch(ctx: AuditContext, args: ProposePatchInput) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- benchmark
-BENCH_DOC = "Benchmark the baseline or a patch with the session's runner (measured on a device, or projected for the target GPU). Returns a run_id for compare_runs."
+BENCH_DOC = (
+    "Benchmark the baseline or a patch with the session's runner (measured on a device, or projected for the target GPU). Returns a run_id for compare_runs."
+)
 
 
 class BenchmarkInput(_Input):
@@ -145,7 +161,9 @@ def benchmark(ctx: AuditContext, args: BenchmarkInput) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- compare_runs
-COMPARE_DOC = "Compare two benchmark runs (before, after) of the same audit and produce the final report with the speedup, its confidence interval and the verdict."
+COMPARE_DOC = (
+    "Compare two benchmark runs (before, after) of the same audit and produce the final report with the speedup, its confidence interval and the verdict."
+)
 
 
 class CompareRunsInput(_Input):
@@ -216,7 +234,11 @@ def findings(ctx: AuditContext, patch: Patch) -> list[Finding]:
             message = f"{rule.symptom} (not patched: {status})"
         else:
             message = rule.symptom
-        out.append(Finding(rule_id=rule.id, title=rule.title, category=rule.category, line=line, key=key, message=message, citation=rule.citation, footgun=rule.footgun))
+        out.append(
+            Finding(
+                rule_id=rule.id, title=rule.title, category=rule.category, line=line, key=key, message=message, citation=rule.citation, footgun=rule.footgun
+            )
+        )
     return sorted(out, key=lambda f: (f.line is None, f.line or 0, f.rule_id))
 
 
