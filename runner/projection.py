@@ -33,7 +33,7 @@ class Assumptions:
 
 NOMINAL = Assumptions()
 # The interval: every combination of low/high settings of the factors users ask about most.
-_SENSITIVITY = {
+_SENSITIVITY: dict[str, tuple[float, float]] = {
     "gemm_eff_max": (0.45, 0.75),
     "gemm_half_tokens": (512, 2048),
     "bw_eff": (0.55, 0.85),
@@ -144,7 +144,7 @@ def sensitivity(before: WorkloadConfig, after: WorkloadConfig, hw: Hardware) -> 
     ratios = []
     keys = list(_SENSITIVITY)
     for combo in itertools.product(*(_SENSITIVITY[k] for k in keys)):
-        a = replace(NOMINAL, **dict(zip(keys, combo, strict=True)))
+        a = replace(NOMINAL, **dict(zip(keys, combo, strict=True)))  # type: ignore[arg-type]
         ratios.append(step(before, hw, a).step_s / step(after, hw, a).step_s)
     return point, min([*ratios, point]), max([*ratios, point])
 

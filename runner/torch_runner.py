@@ -45,7 +45,7 @@ def _build(torch: Any, w: WorkloadConfig, s: Scale) -> Any:
     eager = w.attention == "eager"
     lora = w.method != "full"
 
-    class LoRALinear(nn.Module):  # type: ignore[misc]
+    class LoRALinear(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self, fan_in: int, fan_out: int, r: int = 8):
             super().__init__()
             self.base = nn.Linear(fan_in, fan_out, bias=False)
@@ -59,7 +59,7 @@ def _build(torch: Any, w: WorkloadConfig, s: Scale) -> Any:
     def linear(i: int, o: int) -> Any:
         return LoRALinear(i, o) if lora else nn.Linear(i, o, bias=False)
 
-    class Block(nn.Module):  # type: ignore[misc]
+    class Block(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self) -> None:
             super().__init__()
             self.n1 = nn.RMSNorm(s.hidden)
@@ -89,7 +89,7 @@ def _build(torch: Any, w: WorkloadConfig, s: Scale) -> Any:
             g, u = self.gate_up(self.n2(x)).chunk(2, dim=-1)
             return x + self.down(F.silu(g) * u)
 
-    class Decoder(nn.Module):  # type: ignore[misc]
+    class Decoder(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self) -> None:
             super().__init__()
             self.embed = nn.Embedding(s.vocab, s.hidden)
