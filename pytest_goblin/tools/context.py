@@ -35,6 +35,3 @@ class AuditContext:
     def root(self) -> Path:
         """Tools may read files in the config's own directory tree only."""
         return self.path.resolve().parent
-
-    def next_id(self, prefix: str, taken: dict[str, object]) -> str:
-        return f"{prefix}{len(taken) + 1}"
