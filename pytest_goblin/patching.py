@@ -76,18 +76,13 @@ def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id:
     new_text, unwritable = loaded.adapter.apply(loaded.path, loaded.text, loaded.data, w, fields)
     if unwritable:
         # A rule this format cannot express in full is left out whole: no half-applied rules.
-        failed = {chosen[f][1] for f in unwritable}
-        for f, why in unwritable.items():
-            skipped[chosen[f][1]] = why
-        fields = {f: v for f, v in fields.items() if chosen[f][1] not in failed}
+        fields = _drop_rules(fields, chosen, unwritable, skipped)
         new_text, _ = loaded.adapter.apply(loaded.path, loaded.text, loaded.data, w, fields)
     wrong = _misread(loaded, new_text, fields)
     if wrong:
         # Never ship an edit that does not read back: drop the rules behind it, keep the rest.
-        failed = {chosen[f][1] for f in wrong}
-        for rid in failed:
-            skipped[rid] = f"the {loaded.adapter.name} edit did not read back as intended; left out"
-        fields = {f: v for f, v in fields.items() if chosen[f][1] not in failed}
+        why = f"the {loaded.adapter.name} edit did not read back as intended; left out"
+        fields = _drop_rules(fields, chosen, dict.fromkeys(wrong, why), skipped)
         new_text, _ = loaded.adapter.apply(loaded.path, loaded.text, loaded.data, w, fields)
         if _misread(loaded, new_text, fields):
             raise GoblinError(f"{loaded.path}: the patched file does not read back as intended; please report this")
@@ -104,6 +99,14 @@ def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id:
         new_workload=WorkloadConfig.model_validate(new_workload.model_dump()),
         diff=unified_diff(loaded.path.name, loaded.text, new_text),
     )
+
+
+def _drop_rules(fields: dict[str, Any], chosen: dict[str, tuple[Any, str]], bad: dict[str, str], skipped: dict[str, str]) -> dict[str, Any]:
+    """Fields left after removing every edit of the rules behind `bad` (field -> why); records why in `skipped`."""
+    for f, why in bad.items():
+        skipped[chosen[f][1]] = why
+    failed = {chosen[f][1] for f in bad}
+    return {f: v for f, v in fields.items() if chosen[f][1] not in failed}
 
 
 def _misread(loaded: LoadedConfig, new_text: str, fields: dict[str, Any]) -> list[str]:
