@@ -19,7 +19,21 @@ from .schemas import WORKLOAD_FIELDS, Hardware, Predicate, Rule, RuleRef, Worklo
 DEFAULT_TARGET = "mi300x"
 SERIALIZING_ENV = ("AMD_SERIALIZE_KERNEL", "AMD_SERIALIZE_COPY", "HIP_FORCE_QUEUE_PROFILING")
 HW_FIELDS = frozenset(Hardware.model_fields)
-DERIVED_FACTS = frozenset({"headroom_gb", "headroom_without_checkpointing_gb", "headroom_unquantized_gb", "uses_bitsandbytes", "serializing_env", "params_b"})
+DERIVED_FACTS = frozenset(
+    {
+        "headroom_gb",
+        "headroom_without_checkpointing_gb",
+        "headroom_without_offload_gb",
+        "headroom_unquantized_gb",
+        "headroom_ddp_gb",
+        "uses_bitsandbytes",
+        "serializing_env",
+        "params_b",
+    }
+)
+# Facts about the machine the audit runs on; read only where a GPU is present, since a CPU-only
+# CI runner says nothing about the training host.
+HOST_FACTS = frozenset({"numa_balancing"})
 
 
 def kb_dir() -> Path:
@@ -55,11 +69,25 @@ def check_rule_names(rule: Rule) -> list[str]:
             problems.append(f"predicate names unknown derived fact {p.fact!r}")
         elif scope == "env" and not name:
             problems.append("predicate `env.` needs a variable name")
-        elif scope not in {"hw", "derived", "env"} and p.fact not in WORKLOAD_FIELDS:
+        elif scope == "host" and name not in HOST_FACTS:
+            problems.append(f"predicate names unknown host fact {p.fact!r}")
+        elif scope not in {"hw", "derived", "env", "host"} and p.fact not in WORKLOAD_FIELDS:
             problems.append(f"predicate names unknown workload field {p.fact!r}")
-    for field in rule.transform.set:
+        if p.op in ("in", "not_in") and not isinstance(p.value, list):
+            problems.append(f"predicate on {p.fact!r}: `{p.op}` needs a list value")
+    for field, value in rule.transform.set.items():
         if field not in WORKLOAD_FIELDS:
             problems.append(f"transform sets unknown workload field {field!r}")
+            continue
+        try:
+            WorkloadConfig.model_validate(
+                {"path": "-", "format": "-", "model": {"name": "-"}, field: value}
+            )
+        except ValidationError:
+            problems.append(f"transform sets {field!r} to {value!r}, which is not a valid value for that field")
+    for name in rule.transform.env:
+        if not re.fullmatch(r"[A-Z_][A-Z0-9_]*", name):
+            problems.append(f"transform exports {name!r}, which is not an environment variable name")
     if not rule.footgun and not (rule.transform.set or rule.transform.env or rule.transform.micro_batch_to):
         problems.append("a rule that is not a footgun needs a transform")
     if rule.footgun and not rule.guidance:
@@ -120,8 +148,22 @@ def get_hardware(target: str) -> Hardware:
     return table[key]
 
 
-def facts(w: WorkloadConfig, hw: Hardware) -> dict[str, Any]:
-    """Everything a predicate can read: workload fields, hw.*, env.*, derived.*."""
+def host_facts() -> dict[str, Any]:
+    """`host.*` facts of this machine, or nothing when it has no GPU (then it is not the training host)."""
+    from runner.protocol import gpu_present
+
+    if not gpu_present():
+        return {}
+    out: dict[str, Any] = {}
+    try:
+        out["host.numa_balancing"] = int(Path("/proc/sys/kernel/numa_balancing").read_text().strip())
+    except (OSError, ValueError):
+        pass
+    return out
+
+
+def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything a predicate can read: workload fields, hw.*, env.*, host.*, derived.*."""
     from runner.projection import memory_gb
 
     out: dict[str, Any] = {name: getattr(w, name) for name in WORKLOAD_FIELDS}
@@ -132,9 +174,12 @@ def facts(w: WorkloadConfig, hw: Hardware) -> dict[str, Any]:
     out["derived.headroom_without_checkpointing_gb"] = hw.hbm_gb - memory_gb(w.model_copy(update={"gradient_checkpointing": False}))
     unquantized = w.model_copy(update={"quantization": "none", "method": "lora" if w.method == "qlora" else w.method})
     out["derived.headroom_unquantized_gb"] = hw.hbm_gb - memory_gb(unquantized)
+    out["derived.headroom_without_offload_gb"] = hw.hbm_gb - memory_gb(w.model_copy(update={"cpu_offload": False, "activation_offloading": False}))
+    out["derived.headroom_ddp_gb"] = hw.hbm_gb - memory_gb(w.model_copy(update={"strategy": "ddp", "cpu_offload": False}))
     out["derived.uses_bitsandbytes"] = w.quantization != "none" or "bnb" in w.optimizer or "8bit" in w.optimizer or "paged" in w.optimizer
     out["derived.serializing_env"] = any(w.env.get(k, "0") not in ("", "0") for k in SERIALIZING_ENV)
     out["derived.params_b"] = w.model.params_b
+    out.update(host if host is not None else host_facts())
     return out
 
 
@@ -158,33 +203,58 @@ def holds(p: Predicate, f: dict[str, Any]) -> bool:
                 return value is not None and value > p.value
             case "ge":
                 return value is not None and value >= p.value
+            case "contains":
+                return value is not None and str(p.value) in str(value)
     except TypeError:
         return False
     return False
 
 
-def applicable(w: WorkloadConfig, hw: Hardware, rules: tuple[Rule, ...] | list[Rule]) -> list[Rule]:
-    f = facts(w, hw)
+def applicable(w: WorkloadConfig, hw: Hardware, rules: tuple[Rule, ...] | list[Rule], host: dict[str, Any] | None = None) -> list[Rule]:
+    f = facts(w, hw, host)
     return [r for r in rules if all(holds(p, f) for p in r.applies_when)]
 
 
 _WORD = re.compile(r"[a-z0-9]+")
 
 
-def _tokens(text: str) -> set[str]:
-    return set(_WORD.findall(text.lower()))
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.replace("_", " ").replace(".", " ").lower())
 
 
-def search(w: WorkloadConfig, hw: Hardware, rules: tuple[Rule, ...] | list[Rule], symptom: str = "", top_k: int = 20) -> list[Rule]:
-    """Applicable rules only, ranked by word overlap with the symptom text, then expected impact."""
-    query = _tokens(symptom)
-    found = applicable(w, hw, rules)
+def relevance(rules: tuple[Rule, ...] | list[Rule], symptom: str) -> dict[str, float]:
+    """BM25 (bm25s) score of each rule's id, category, title and symptom against the symptom text."""
+    query = _words(symptom)
+    if not query or not rules:
+        return {r.id: 0.0 for r in rules}
+    import bm25s  # only when there is text to rank by
 
-    def score(r: Rule) -> tuple[int, float, str]:
-        overlap = len(query & _tokens(f"{r.id} {r.title} {r.symptom}")) if query else 0
-        return (-overlap, -r.impact.high, r.id)
+    corpus = [_words(f"{r.id} {r.category} {r.title} {r.symptom}") for r in rules]
+    vocab: dict[str, int] = {}
+    for doc in corpus:
+        for t in doc:
+            vocab.setdefault(t, len(vocab))
+    terms = [vocab[t] for t in query if t in vocab]
+    if not terms:
+        return {r.id: 0.0 for r in rules}
+    index = bm25s.BM25()
+    index.index(bm25s.tokenization.Tokenized(ids=[[vocab[t] for t in doc] for doc in corpus], vocab=vocab), show_progress=False)
+    return {r.id: float(s) for r, s in zip(rules, index.get_scores(terms), strict=True)}
 
-    return sorted(found, key=score)[:top_k]
+
+def search(
+    w: WorkloadConfig,
+    hw: Hardware,
+    rules: tuple[Rule, ...] | list[Rule],
+    symptom: str = "",
+    top_k: int = 20,
+    host: dict[str, Any] | None = None,
+) -> list[Rule]:
+    """Applicable rules only (structured predicates first), then ranked by BM25 relevance to the
+    symptom text and by expected impact; ties by id, so the order is deterministic."""
+    found = applicable(w, hw, rules, host)
+    score = relevance(found, symptom)
+    return sorted(found, key=lambda r: (-round(score[r.id], 6), -r.impact.high, r.id))[:top_k]
 
 
 def slim(rule: Rule) -> RuleRef:

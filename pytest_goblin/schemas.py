@@ -62,6 +62,9 @@ class WorkloadConfig(Model):
     gradient_accumulation: int = 1
     attention: Attention = "sdpa"
     gradient_checkpointing: bool = False
+    activation_offloading: bool = False  # checkpointed activations parked in host memory
+    cpu_offload: bool = False  # parameters or optimizer state offloaded to the host (FSDP / ZeRO)
+    fused_kernels: bool = False  # Liger-style fused RMSNorm / SwiGLU / RoPE / cross-entropy
     optimizer: str = "adamw_torch"
     torch_compile: bool = False
     dataloader_workers: int = 0
@@ -104,11 +107,12 @@ class Hardware(Model):
     bf16_tflops: float
     fp16_tflops: float
     fp8_tflops: float | None = None
-    fp32_tflops: float
+    fp32_tflops: float | None = None  # None: no source gives it; the projection says what it assumed
     compute_units: int | None = None
     interconnect: str | None = None
     bf16_native: bool = True
     citations: list[str]
+    notes: list[str] = Field(default_factory=list)  # figures derived rather than read, and how
 
 
 class WasteBudget(Model):
@@ -147,11 +151,14 @@ class RunMetrics(Model):
         return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
 
 
-Op = Literal["eq", "ne", "in", "not_in", "lt", "le", "gt", "ge"]
+Op = Literal["eq", "ne", "in", "not_in", "lt", "le", "gt", "ge", "contains"]
 
 
 class Predicate(Model):
-    """`fact op value`; a fact is a workload field, `hw.<field>` or `derived.<name>`."""
+    """`fact op value`; a fact is a workload field, `hw.<field>`, `env.<NAME>`, `host.<name>` or `derived.<name>`.
+
+    An unset fact is None: `{fact: env.X, op: eq, value: null}` reads "X is not set".
+    """
 
     fact: str
     op: Op = "eq"

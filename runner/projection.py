@@ -29,6 +29,10 @@ class Assumptions:
     host_ms_per_sample: float = 1.5  # collation/tokenization in the training process when workers=0
     foreach_adamw_passes: float = 1.6  # extra memory passes of foreach AdamW relative to fused
     eightbit_adamw_passes: float = 1.3  # quantize/dequantize overhead of 8-bit optimizers relative to fused
+    host_link_gb_s: float = 50.0  # achieved GPU<->host copy rate; PCIe Gen5 x16 is 64 GB/s each way
+    host_optimizer_gb_s: float = 100.0  # host memory traffic rate of a CPU AdamW step (ZeRO-Offload / FSDP offload)
+    offload_exposed: float = 0.5  # share of activation-offload copies not hidden behind compute
+    fused_kernel_passes: float = 0.6  # activation-sized memory passes left with Liger-style fused kernels
 
 
 NOMINAL = Assumptions()
@@ -38,6 +42,7 @@ _SENSITIVITY: dict[str, tuple[float, float]] = {
     "gemm_half_tokens": (512, 2048),
     "bw_eff": (0.55, 0.85),
     "host_ms_per_sample": (0.5, 3.0),
+    "host_link_gb_s": (25.0, 64.0),
 }
 
 
@@ -72,6 +77,10 @@ def memory_gb(w: WorkloadConfig) -> float:
         weights += total_params * 4.0  # fp32 master weights under mixed precision
     grads = trainable * (4.0 if w.method == "full" else 2.0)
     opt_state = trainable * (2.0 if "8bit" in w.optimizer else 8.0)
+    if w.cpu_offload:  # optimizer state and fp32 master weights live in host memory
+        opt_state = 0.0
+        if w.method == "full" and half:
+            weights -= total_params * 4.0
     shard = max(1, w.world_size) if w.strategy in ("fsdp", "deepspeed") else 1
     states = (weights + grads + opt_state) / shard
     tokens = w.tokens_per_micro_batch
@@ -80,16 +89,30 @@ def memory_gb(w: WorkloadConfig) -> float:
     if w.attention == "eager":
         per_token_layer += 2.5 * heads * w.seq_len * act_bytes
     if w.gradient_checkpointing:
-        activations = tokens * layers * hidden * act_bytes + tokens * per_token_layer
+        kept = 0.0 if w.activation_offloading else tokens * layers * hidden * act_bytes
+        activations = kept + tokens * per_token_layer * (2 if w.activation_offloading else 1)
     else:
         activations = tokens * layers * per_token_layer
     logits = tokens * vocab * 4.0 * 2
+    if w.fused_kernels:
+        logits /= 8  # fused linear cross-entropy works on chunks of the logits
     return (states + activations + logits) / GB * 1.08  # allocator fragmentation
+
+
+FP32_RATIO = 8.0  # MI300X: 1307.4 bf16 / 163.4 fp32 matrix TFLOPS, used where a target's fp32 peak has no source
+
+
+def peak_tflops(hw: Hardware, precision: str) -> float:
+    if precision == "fp32":
+        return hw.fp32_tflops or hw.bf16_tflops / FP32_RATIO
+    if precision == "fp8":
+        return hw.fp8_tflops or hw.bf16_tflops
+    return hw.fp16_tflops if precision == "fp16" else hw.bf16_tflops
 
 
 def step(w: WorkloadConfig, hw: Hardware, a: Assumptions = NOMINAL) -> StepModel:
     params, layers, hidden, heads, _vocab = _shape(w)
-    peak = {"fp32": hw.fp32_tflops, "fp16": hw.fp16_tflops, "bf16": hw.bf16_tflops, "fp8": hw.fp8_tflops or hw.bf16_tflops}[w.precision] * 1e12
+    peak = peak_tflops(hw, w.precision) * 1e12
     bw = hw.hbm_tb_s * 1e12 * a.bw_eff
     tokens = w.tokens_per_micro_batch
     micro = w.gradient_accumulation
@@ -108,6 +131,8 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions = NOMINAL) -> StepModel
     fwd_elem = tokens * layers * hidden * act_bytes * a.elementwise_passes / 3 / bw
     if w.torch_compile:
         fwd_elem *= 0.5  # fusion halves activation-sized memory passes
+    elif w.fused_kernels:
+        fwd_elem *= a.fused_kernel_passes
     dequant = 0.0
     if w.quantization != "none":
         dequant = params * (0.5 if w.quantization == "4bit" else 1.0 + 2.0) / bw
@@ -117,18 +142,25 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions = NOMINAL) -> StepModel
     elementwise = fwd_elem * 3
     dequant_total = dequant * (2 + (1 if w.gradient_checkpointing else 0))
     recompute = fwd if w.gradient_checkpointing else 0.0
-    micro_s = compute + attention + elementwise + dequant_total + recompute
+    offload = 0.0
+    if w.activation_offloading and w.gradient_checkpointing:
+        # checkpointed layer inputs go to the host in forward and come back in backward
+        offload = 2 * tokens * layers * hidden * act_bytes / (a.host_link_gb_s * GB) * a.offload_exposed
+    micro_s = compute + attention + elementwise + dequant_total + recompute + offload
     data_wait = a.host_ms_per_sample / 1e3 * w.micro_batch_size if w.dataloader_workers == 0 else 0.0
     trainable = params if w.method == "full" else params * LORA_TRAINABLE_SHARE
     passes = a.eightbit_adamw_passes if "8bit" in w.optimizer else 1.0 if "fused" in w.optimizer else a.foreach_adamw_passes
     optimizer = trainable * 32 * passes / bw  # param, grad, two moments read and written
     if w.precision == "fp16":
         optimizer += trainable * 2 / bw  # the loss scaler's inf/nan check over the gradients
+    if w.cpu_offload:
+        # gradients down, updated weights up, and the AdamW step on the host
+        optimizer = trainable * (4 + 2) / (a.host_link_gb_s * GB) + trainable * 32 / (a.host_optimizer_gb_s * GB)
     step_s = micro * (micro_s + data_wait) + optimizer
     parts = {
         "compute": micro * compute,
         "attention": micro * attention,
-        "memory_bound": micro * (elementwise + dequant_total),
+        "memory_bound": micro * (elementwise + dequant_total + offload),
         "recompute": micro * recompute,
         "data_wait": micro * data_wait,
         "optimizer": optimizer,
@@ -156,6 +188,8 @@ class ProjectionRunner:
         m = step(w, hw)
         tokens = w.tokens_per_step
         notes = []
+        if w.precision == "fp32" and hw.fp32_tflops is None:
+            notes.append(f"{hw.id} has no sourced fp32 peak: bf16 peak / {FP32_RATIO:g} assumed (the MI300X ratio)")
         if not w.model.known:
             notes.append(f"model {w.model.name!r} is not in the shape table: a generic Llama-like shape was assumed")
         return RunMetrics(

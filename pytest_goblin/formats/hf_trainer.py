@@ -80,4 +80,4 @@ class HFTrainerAdapter(Adapter):
             return {k: False for k in ("load_in_4bit", "load_in_8bit") if k in data} or None
         if field == "method" and value == "lora":
             return {"use_peft": True}
-        return hf_writes(field, value, workload, data, batch_key="per_device_train_batch_size")
+        return hf_writes(field, value, workload, data, batch_key="per_device_train_batch_size", liger_key="use_liger_kernel")

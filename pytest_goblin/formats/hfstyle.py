@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..schemas import WorkloadConfig
+from ..yamlio import get_path
 from .base import Reader, as_bool, non_negative, positive
 
 TA_DOCS = "https://huggingface.co/docs/transformers/main_classes/trainer#transformers.TrainingArguments"
@@ -60,6 +61,7 @@ def read_common(r: Reader, *, batch_default: int, batch_note: str) -> None:
         convert=non_negative,
     )
     r.take("pin_memory", ("dataloader_pin_memory",), default=True, note=f"TrainingArguments.dataloader_pin_memory=True ({TA_DOCS})", convert=as_bool)
+    read_offload_and_kernels(r)
     key, value, line = r.raw("deepspeed")
     if key is not None:
         r.explicit("strategy", "deepspeed", key, line)
@@ -67,6 +69,54 @@ def read_common(r: Reader, *, batch_default: int, batch_note: str) -> None:
     key, value, line = r.raw("fsdp", "fsdp_config")
     if key is not None and value not in ("", False, []):
         r.explicit("strategy", "fsdp", key, line)
+
+
+OFFLOAD_KEYS = ("fsdp_config.fsdp_offload_params", "fsdp_config.offload_params", "fsdp_offload_params", "fsdp_cpu_offload")
+ACTIVATION_OFFLOAD_KEYS = ("activation_offloading", "enable_activation_offloading")
+LIGER_KEYS = (
+    "use_liger_kernel",  # TrainingArguments
+    "enable_liger_kernel",  # LLaMA-Factory
+    "liger_fused_linear_cross_entropy",  # Axolotl's Liger plugin
+    "liger_rms_norm",
+    "liger_glu_activation",
+)
+
+
+def _offloads(value: Any) -> bool:
+    """Axolotl's activation_offloading takes true, false, `legacy` or `disk`."""
+    if isinstance(value, str) and value.lower() in {"legacy", "disk"}:
+        return True
+    return as_bool(value)
+
+
+def read_offload_and_kernels(r: Reader) -> None:
+    """Host offload (FSDP / ZeRO), activation offloading and Liger kernels, where the format has them."""
+    key, value, line = r.raw(*OFFLOAD_KEYS)
+    if key is not None:
+        r.explicit("cpu_offload", as_bool(value), key, line)
+    else:
+        fsdp_key, fsdp, fsdp_line = r.raw("fsdp")
+        ds_key, ds, ds_line = r.raw("deepspeed")
+        # TrainingArguments.fsdp is a string or list of options such as "full_shard auto_wrap offload".
+        if fsdp_key is not None and "offload" in str(fsdp).lower():
+            r.explicit("cpu_offload", True, fsdp_key, fsdp_line)
+        elif ds_key is not None and isinstance(ds, str) and "offload" in ds.lower():
+            # The referenced ZeRO file is named for its offload (e.g. zero3_bf16_cpuoffload_all.json).
+            r.explicit("cpu_offload", True, ds_key, ds_line)
+        else:
+            r.default("cpu_offload", False, "no offload option set: parameters and optimizer state stay on the GPU")
+    r.take(
+        "activation_offloading",
+        ACTIVATION_OFFLOAD_KEYS,
+        default=False,
+        note="activation offloading is off unless asked for",
+        convert=_offloads,
+    )
+    if r.values.get("activation_offloading") is False:
+        k, v, ln = r.raw("gradient_checkpointing")
+        if k is not None and isinstance(v, str) and v.lower() == "offload":
+            r.explicit("activation_offloading", True, k, ln)
+    r.take("fused_kernels", LIGER_KEYS, default=False, note=f"TrainingArguments.use_liger_kernel=False ({TA_DOCS})", convert=as_bool)
 
 
 def _compile_flag(value: Any) -> bool:
@@ -89,7 +139,14 @@ def precision_writes(value: str, r_data: Any) -> dict[str, Any]:
 
 
 def hf_writes(
-    field: str, value: Any, workload: WorkloadConfig, data: Any, *, batch_key: str, checkpoint_key: str = "gradient_checkpointing"
+    field: str,
+    value: Any,
+    workload: WorkloadConfig,
+    data: Any,
+    *,
+    batch_key: str,
+    checkpoint_key: str = "gradient_checkpointing",
+    liger_key: str | None = None,
 ) -> dict[str, Any] | None:
     """Writes for a format whose keys follow TrainingArguments names."""
     if field == "precision":
@@ -109,4 +166,12 @@ def hf_writes(
         return {"dataloader_num_workers": value}
     if field == "pin_memory":
         return {"dataloader_pin_memory": value}
+    if field == "activation_offloading":
+        present = [k for k in ACTIVATION_OFFLOAD_KEYS if isinstance(data, dict) and k in data]
+        return {present[0]: value} if present else None
+    if field == "cpu_offload":
+        present = [k for k in OFFLOAD_KEYS if get_path(data, k)[0]]
+        return {present[0]: value} if present else None
+    if field == "fused_kernels" and liger_key:
+        return {liger_key: value}
     return None

@@ -132,4 +132,4 @@ class LlamaFactoryAdapter(Adapter):
             return {"quantization_bit": None}
         if field == "method" and value == "lora" and not v1:
             return {"finetuning_type": "lora"}
-        return hf_writes(field, value, workload, data, batch_key="micro_batch_size" if v1 else "per_device_train_batch_size")
+        return hf_writes(field, value, workload, data, batch_key="micro_batch_size" if v1 else "per_device_train_batch_size", liger_key="enable_liger_kernel")

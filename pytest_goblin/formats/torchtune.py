@@ -113,6 +113,14 @@ class TorchtuneAdapter(Adapter):
             note=f"torchtune recipes build the DataLoader with num_workers=0 ({DOCS})",
             convert=non_negative,
         )
+        r.take(
+            "activation_offloading",
+            ("enable_activation_offloading",),
+            default=False,
+            note=f"enable_activation_offloading default False ({DOCS})",
+            convert=as_bool,
+        )
+        r.take("cpu_offload", ("fsdp_cpu_offload",), default=False, note=f"fsdp_cpu_offload default False ({DOCS})", convert=as_bool)
         opt_key = _find(d, "optimizer") or "optimizer"
         opt = _component(_node(d, opt_key)) or ""
         key, fused, line = r.raw(f"{opt_key}.fused")
@@ -149,6 +157,10 @@ class TorchtuneAdapter(Adapter):
             return {"gradient_accumulation_steps": value}
         if field == "gradient_checkpointing":
             return {"enable_activation_checkpointing": value}
+        if field == "activation_offloading":
+            return {"enable_activation_offloading": value}
+        if field == "cpu_offload":
+            return {"fsdp_cpu_offload": value} if "fsdp_cpu_offload" in data else None
         if field == "torch_compile":
             return {"compile": value}
         if field == "sample_packing":
