@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .errors import ConfigError, GoblinError, NotATrainingConfig
@@ -51,6 +52,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from .backends import make_backend
+    from .kb import resolve_target
     from .loop import audit_sync, final_report
     from .outcome import ItemOutcome, SessionReport
     from .reporting import write_atomic
@@ -59,7 +61,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from .reporting.text import failure_text
     from .settings import Settings
 
-    settings = Settings(backend=args.backend or "planner", runner=args.runner, target=args.target, fail_at=args.fail_at, warn_at=args.warn_at)
+    settings = Settings(backend=args.backend or "planner", runner=args.runner, target=resolve_target(args.target), fail_at=args.fail_at, warn_at=args.warn_at)
     outcomes: list[ItemOutcome] = []
     for path in _config_files(args.paths):
         try:
@@ -101,22 +103,66 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_kb(args: argparse.Namespace) -> int:
-    from .kb import hardware_table, load_rules
+    from .kb import check_rules, hardware_table
 
     try:
-        rules = load_rules(tuple(args.kb_paths))
-        hardware_table()
+        rules, problems = check_rules(tuple(args.kb_paths))
+        gpus = hardware_table()
     except GoblinError as exc:
         print(f"kb error: {exc}", file=sys.stderr)
         return 1
+    if problems:
+        for problem in problems:
+            print(f"kb error: {problem}", file=sys.stderr)
+        print(f"{len(problems)} problem(s); fix them or remove the rule file from goblin_kb_paths", file=sys.stderr)
+        return 1
     if args.action == "lint":
-        print(f"ok: {len(rules)} rules, {len(hardware_table())} GPUs")
+        print(f"ok: {len(rules)} rules, {len(gpus)} GPUs")
         return 0
+    if args.action == "coverage":
+        return _kb_coverage(args, rules)
     if args.json:
-        print(json.dumps([{"id": r.id, "category": r.category, "symptom": r.symptom, "citation": r.citation, "footgun": r.footgun} for r in rules], indent=2))
+        print(json.dumps([_rule_row(r) for r in rules], indent=2))
     else:
         for r in rules:
-            print(f"{r.id:50} {r.category:13} {r.citation}")
+            print(f"{r.id:45} {r.category:13} {r.symptom[:70]:70} {r.citation}")
+    return 0
+
+
+def _rule_row(r: Any) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "category": r.category,
+        "title": r.title,
+        "symptom": r.symptom,
+        "footgun": r.footgun,
+        "impact": [r.impact.low, r.impact.high],
+        "citation": r.citation,
+    }
+
+
+def _kb_coverage(args: argparse.Namespace, rules: list[Any]) -> int:
+    """How many of the given configs each rule applies to: a check of the KB against real files."""
+    from collections import Counter
+
+    from .formats import load_config
+    from .kb import applicable, get_hardware, resolve_target
+
+    hw = get_hardware(resolve_target(args.target))
+    hits: Counter[str] = Counter()
+    audited = 0
+    for path in _config_files(args.paths or ["."]):
+        try:
+            loaded = load_config(path)
+        except GoblinError:
+            continue
+        audited += 1
+        hits.update(r.id for r in applicable(loaded.workload, hw, rules, host={}))
+    print("| rule | kind | configs | share |\n|---|---|---:|---:|")
+    for r in sorted(rules, key=lambda r: (-hits[r.id], r.id)):
+        share = hits[r.id] / audited if audited else 0.0
+        print(f"| `{r.id}` | {'footgun' if r.footgun else 'patch'} | {hits[r.id]} | {share:.0%} |")
+    print(f"\n{audited} training configs, target {hw.id}")
     return 0
 
 
@@ -133,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--diff", action="store_true", help="print each failure with its findings and diff")
     a.add_argument("--backend", default=None, help="planner (default) or an LLM backend; also GOBLIN_AGENT_BACKEND")
     a.add_argument("--runner", default="auto", choices=("auto", "projection", "torch"))
-    a.add_argument("--target", default="mi300x")
+    a.add_argument("--target", default="auto", help="mi300x, mi325x, mi355x, mi250x, mi210, h100; default auto: the local GPU, else mi300x")
     a.add_argument("--fail-at", type=float, default=1.10)
     a.add_argument("--warn-at", type=float, default=1.03)
     a.add_argument("-v", "--verbose", action="store_true")
@@ -142,8 +188,10 @@ def build_parser() -> argparse.ArgumentParser:
     pa.add_argument("paths", nargs="+", metavar="PATH")
     pa.add_argument("--json", action="store_true")
     pa.set_defaults(func=cmd_parse)
-    k = sub.add_parser("kb", help="lint or list the knowledge base")
-    k.add_argument("action", choices=("lint", "list"))
+    k = sub.add_parser("kb", help="lint or list the knowledge base, or count which rules fire on a set of configs")
+    k.add_argument("action", choices=("lint", "list", "coverage"))
+    k.add_argument("paths", nargs="*", metavar="PATH", help="configs or folders for `coverage`")
+    k.add_argument("--target", default="auto", help="GPU for `coverage` (default auto)")
     k.add_argument("--json", action="store_true")
     k.add_argument("--kb-path", dest="kb_paths", action="append", default=[], help="extra rule file or folder")
     k.set_defaults(func=cmd_kb)

@@ -18,6 +18,9 @@ from .schemas import WORKLOAD_FIELDS, Hardware, Predicate, Rule, RuleRef, Worklo
 
 DEFAULT_TARGET = "mi300x"
 SERIALIZING_ENV = ("AMD_SERIALIZE_KERNEL", "AMD_SERIALIZE_COPY", "HIP_FORCE_QUEUE_PROFILING")
+GEMM_LOGGING_ENV = ("HIPBLASLT_LOG_LEVEL", "HIPBLASLT_LOG_MASK")
+CU_MASK_ENV = ("HSA_CU_MASK", "ROC_GLOBAL_CU_MASK")
+ALLOC_CONF_ENV = ("PYTORCH_HIP_ALLOC_CONF", "PYTORCH_ALLOC_CONF", "PYTORCH_CUDA_ALLOC_CONF")
 HW_FIELDS = frozenset(Hardware.model_fields)
 DERIVED_FACTS = frozenset(
     {
@@ -28,7 +31,11 @@ DERIVED_FACTS = frozenset(
         "headroom_ddp_gb",
         "uses_bitsandbytes",
         "serializing_env",
+        "gemm_logging_env",
+        "cu_mask_env",
         "params_b",
+        "model_family",
+        "alloc_conf",
     }
 )
 # Facts about the machine the audit runs on; read only where a GPU is present, since a CPU-only
@@ -80,9 +87,7 @@ def check_rule_names(rule: Rule) -> list[str]:
             problems.append(f"transform sets unknown workload field {field!r}")
             continue
         try:
-            WorkloadConfig.model_validate(
-                {"path": "-", "format": "-", "model": {"name": "-"}, field: value}
-            )
+            WorkloadConfig.model_validate({"path": "-", "format": "-", "model": {"name": "-"}, field: value})
         except ValidationError:
             problems.append(f"transform sets {field!r} to {value!r}, which is not a valid value for that field")
     for name in rule.transform.env:
@@ -97,15 +102,25 @@ def check_rule_names(rule: Rule) -> list[str]:
     return problems
 
 
-def load_rules(extra_paths: tuple[str, ...] = ()) -> list[Rule]:
-    """All rules from kb/*.yaml, extra rule files or folders, and the `goblin_rules` hook."""
+def _rule_files(extra_paths: tuple[str, ...]) -> list[Path]:
     files = sorted(p for p in kb_dir().glob("*.yaml") if p.name != "hardware.yaml")
     for extra in extra_paths:
         p = Path(extra)
+        if not p.exists():
+            raise KBError(f"{p}: no such rule file or folder (from goblin_kb_paths / --kb-path)")
         files.extend(sorted(p.glob("*.yaml")) if p.is_dir() else [p])
+    return files
+
+
+def check_rules(extra_paths: tuple[str, ...] = ()) -> tuple[list[Rule], list[str]]:
+    """Every valid rule, and one message per problem found in any rule file or hook batch."""
     entries: list[tuple[Path, int, Any]] = []
-    for f in files:
-        entries.extend((f, i, e) for i, e in enumerate(_load_yaml_list(f)))
+    problems: list[str] = []
+    for f in _rule_files(extra_paths):
+        try:
+            entries.extend((f, i, e) for i, e in enumerate(_load_yaml_list(f)))
+        except KBError as exc:
+            problems.append(str(exc))
     for batch in plugin_manager().hook.goblin_rules():
         entries.extend((Path("<goblin_rules hook>"), i, e) for i, e in enumerate(batch))
     rules: list[Rule] = []
@@ -114,14 +129,28 @@ def load_rules(extra_paths: tuple[str, ...] = ()) -> list[Rule]:
         try:
             rule = Rule.model_validate(entry)
         except ValidationError as exc:
-            raise KBError(_validation_message(path, i, entry, exc)) from None
+            problems.append(_validation_message(path, i, entry, exc))
+            continue
         if rule.id in seen:
-            raise KBError(f"{path}: rule {rule.id}: duplicate id (also in {seen[rule.id]})")
-        problems = check_rule_names(rule)
-        if problems:
-            raise KBError(f"{path}: rule {rule.id}: " + "; ".join(problems))
+            problems.append(f"{path}: rule {rule.id}: duplicate id (also in {seen[rule.id]})")
+            continue
+        names = check_rule_names(rule)
+        if names:
+            problems.append(f"{path}: rule {rule.id}: " + "; ".join(names))
+            continue
         seen[rule.id] = path
         rules.append(rule)
+    return rules, problems
+
+
+def load_rules(extra_paths: tuple[str, ...] = ()) -> list[Rule]:
+    """All rules from kb/*.yaml, extra rule files or folders, and the `goblin_rules` hook.
+
+    Any broken rule stops the load: an audit must not run on half a knowledge base.
+    """
+    rules, problems = check_rules(extra_paths)
+    if problems:
+        raise KBError(problems[0] + (f" (and {len(problems) - 1} more problems; run `goblin kb lint`)" if len(problems) > 1 else ""))
     return rules
 
 
@@ -140,14 +169,63 @@ def hardware_table() -> dict[str, Hardware]:
     return {h.id: h for h in rows}
 
 
+def detect_target() -> str | None:
+    """The table id of the local AMD GPU, read from the KFD topology in sysfs (torch not imported)."""
+    nodes = Path("/sys/class/kfd/kfd/topology/nodes")
+    if not nodes.is_dir():
+        return None
+    for props in sorted(nodes.glob("*/properties")):
+        try:
+            fields = dict(line.split(None, 1) for line in props.read_text().splitlines() if " " in line)
+        except OSError:
+            continue
+        version = int(fields.get("gfx_target_version", "0").strip() or 0)
+        if not version:
+            continue  # a CPU node
+        arch = f"gfx{version // 10000}{(version // 100) % 100:x}{version % 100:x}"
+        vram_gb = _vram_gb(props.parent)
+        return match_target(arch, vram_gb)
+    return None
+
+
+def _vram_gb(node: Path) -> float | None:
+    total = 0
+    for bank in node.glob("mem_banks/*/properties"):
+        try:
+            fields = dict(line.split(None, 1) for line in bank.read_text().splitlines() if " " in line)
+        except OSError:
+            continue
+        if fields.get("heap_type", "").strip() in ("1", "2"):  # HSA_HEAPTYPE_FRAME_BUFFER_PUBLIC / PRIVATE
+            total += int(fields.get("size_in_bytes", "0").strip() or 0)
+    return total / 1e9 if total else None
+
+
+def match_target(arch: str, vram_gb: float | None) -> str | None:
+    """The table entry with this architecture whose HBM is closest to the device's."""
+    same = [h for h in hardware_table().values() if h.arch == arch]
+    if not same:
+        return None
+    if vram_gb is None:
+        return same[0].id
+    return min(same, key=lambda h: abs(h.hbm_gb - vram_gb)).id
+
+
+def resolve_target(target: str) -> str:
+    """`auto` means the local GPU when there is one, else MI300X."""
+    if target.lower() != "auto":
+        return target
+    return detect_target() or DEFAULT_TARGET
+
+
 def get_hardware(target: str) -> Hardware:
     table = hardware_table()
-    key = target.lower().replace(" ", "").replace("-", "")
+    key = resolve_target(target).lower().replace(" ", "").replace("-", "")
     if key not in table:
         raise KBError(f"unknown target {target!r}; choose one of: {', '.join(sorted(table))}")
     return table[key]
 
 
+@lru_cache(maxsize=1)
 def host_facts() -> dict[str, Any]:
     """`host.*` facts of this machine, or nothing when it has no GPU (then it is not the training host)."""
     from runner.protocol import gpu_present
@@ -178,8 +256,12 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     out["derived.headroom_ddp_gb"] = hw.hbm_gb - memory_gb(w.model_copy(update={"strategy": "ddp", "cpu_offload": False}))
     out["derived.uses_bitsandbytes"] = w.quantization != "none" or "bnb" in w.optimizer or "8bit" in w.optimizer or "paged" in w.optimizer
     out["derived.serializing_env"] = any(w.env.get(k, "0") not in ("", "0") for k in SERIALIZING_ENV)
+    out["derived.gemm_logging_env"] = any(w.env.get(k, "0") not in ("", "0") for k in GEMM_LOGGING_ENV)
+    out["derived.cu_mask_env"] = any(w.env.get(k, "") != "" for k in CU_MASK_ENV)
     out["derived.params_b"] = w.model.params_b
-    out.update(host if host is not None else host_facts())
+    out["derived.model_family"] = w.model.family
+    out["derived.alloc_conf"] = next((w.env[k] for k in ALLOC_CONF_ENV if w.env.get(k)), None)
+    out.update(host_facts() if host is None else host)
     return out
 
 

@@ -37,7 +37,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="auto: torch when a ROCm/CUDA device is present, else projection",
     )
     group.addoption(
-        "--goblin-target", dest="goblin_target", default="mi300x", metavar="GPU", help="GPU the audit targets: mi300x (default), mi325x, mi250x, h100"
+        "--goblin-target",
+        dest="goblin_target",
+        default="auto",
+        metavar="GPU",
+        help="GPU the audit targets: mi300x, mi325x, mi355x, mi250x, mi210 or h100; default auto: the local AMD GPU, else mi300x",
     )
     group.addoption("--goblin-md", dest="goblin_md", default=None, metavar="PATH", help="write the Markdown summary to PATH")
     group.addoption("--goblin-json", dest="goblin_json", default=None, metavar="PATH", help="write the full JSON report to PATH")
@@ -55,6 +59,8 @@ def _enabled(config: pytest.Config) -> bool:
 def _settings(config: pytest.Config) -> Settings:
     from pydantic import ValidationError
 
+    from .kb import resolve_target
+
     def ini_float(name: str) -> float:
         raw = config.getini(name)
         try:
@@ -66,7 +72,7 @@ def _settings(config: pytest.Config) -> Settings:
         return Settings(
             backend=backend_from_env(config.getoption("goblin_backend")),
             runner=config.getoption("goblin_runner"),
-            target=config.getoption("goblin_target"),
+            target=resolve_target(config.getoption("goblin_target")),
             fail_at=ini_float("goblin_fail_at"),
             warn_at=ini_float("goblin_warn_at"),
             budget_s=ini_float("goblin_budget_s"),

@@ -1,0 +1,320 @@
+"""The knowledge base: every rule fires where it should and stays silent where it must,
+`goblin kb lint` names each kind of broken rule, and search ranks by structure, then text."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_goblin import kb
+from pytest_goblin.cli import main
+from pytest_goblin.modelzoo import lookup_model
+from pytest_goblin.schemas import WorkloadConfig
+
+# A tuned 8B LoRA on MI300X: no rule with a patch should fire on it.
+BASE: dict[str, Any] = {
+    "method": "lora",
+    "precision": "bf16",
+    "seq_len": 2048,
+    "micro_batch_size": 8,
+    "gradient_accumulation": 1,
+    "attention": "sdpa",
+    "optimizer": "adamw_torch_fused",
+    "torch_compile": True,
+    "dataloader_workers": 4,
+    "sample_packing": True,
+    "fused_kernels": True,
+}
+TUNED_ENV = {"PYTORCH_TUNABLEOP_ENABLED": "1", "PYTORCH_TUNABLEOP_TUNING": "0", "TORCHINDUCTOR_MAX_AUTOTUNE": "1"}
+SEVENTY_B = "meta-llama/Llama-3.1-70B"
+
+# rule id -> (applies: overrides, must not apply: overrides). Each override may carry `env`
+# (replacing TUNED_ENV), `target`, `model` and `host`; everything else is a WorkloadConfig field
+# on top of BASE.
+CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    "precision.bf16_amp_over_fp32": ({"precision": "fp32"}, {"precision": "bf16"}),
+    "precision.bf16_over_fp16": ({"precision": "fp16"}, {"precision": "bf16"}),
+    "precision.fp8_without_hardware_support": ({"precision": "fp8", "target": "mi250x"}, {"precision": "fp8", "target": "mi300x"}),
+    "precision.fp8_for_large_gemms": ({"method": "full", "micro_batch_size": 1}, {"method": "lora"}),
+    "attention.sdpa_over_eager": ({"attention": "eager"}, {"attention": "sdpa"}),
+    "attention.sdpa_math_fallback": ({"seq_len": 8192, "micro_batch_size": 1}, {"seq_len": 8192, "micro_batch_size": 1, "target": "h100"}),
+    "attention.flash_attn_rocm_build": ({"attention": "flash"}, {"attention": "flash", "target": "h100"}),
+    "memory.disable_checkpointing_when_hbm_free": ({"gradient_checkpointing": True}, {"gradient_checkpointing": True, "model": SEVENTY_B, "method": "full"}),
+    "memory.activation_offloading_when_hbm_free": (
+        {"gradient_checkpointing": True, "activation_offloading": True},
+        {"gradient_checkpointing": True, "activation_offloading": True, "model": SEVENTY_B, "method": "full"},
+    ),
+    "memory.cpu_offload_when_it_fits": ({"cpu_offload": True}, {"cpu_offload": True, "model": SEVENTY_B, "method": "full"}),
+    "memory.offloading_without_checkpointing": ({"activation_offloading": True}, {"activation_offloading": True, "gradient_checkpointing": True}),
+    "memory.projected_over_hbm": ({"model": SEVENTY_B, "method": "full"}, {}),
+    "memory.split_size_with_expandable_segments": (
+        {"env": {"PYTORCH_HIP_ALLOC_CONF": "expandable_segments:True,max_split_size_mb:128"}},
+        {"env": {"PYTORCH_HIP_ALLOC_CONF": "expandable_segments:True"}},
+    ),
+    "batch.raise_micro_batch": ({"micro_batch_size": 1, "gradient_accumulation": 8}, {"micro_batch_size": 8, "gradient_accumulation": 1}),
+    "data.dataloader_workers": ({"dataloader_workers": 0}, {"dataloader_workers": 4}),
+    "data.pin_memory": ({"pin_memory": False}, {"pin_memory": False, "dataloader_workers": 0}),
+    "packing.sample_packing": ({"sample_packing": False}, {"sample_packing": False, "attention": "eager"}),
+    "packing.needs_varlen_attention": ({"attention": "eager"}, {"attention": "flash"}),
+    "gemm.tunableop": ({"env": {}}, {"env": {}, "target": "h100"}),
+    "gemm.hipblaslt_disabled": ({"env": {"TORCH_BLAS_PREFER_HIPBLASLT": "0"}}, {"env": {"TORCH_BLAS_PREFER_HIPBLASLT": "1"}}),
+    "gemm.tunableop_tuning_left_on": (
+        {"sample_packing": False, "env": {"PYTORCH_TUNABLEOP_ENABLED": "1"}},
+        {"sample_packing": True, "env": {"PYTORCH_TUNABLEOP_ENABLED": "1"}},
+    ),
+    "gemm.hipblaslt_logging_left_on": ({"env": {"HIPBLASLT_LOG_MASK": "32"}}, {"env": {"HIPBLASLT_LOG_MASK": "0"}}),
+    "gemm.tunableop_tune_once_for_data_parallel": (
+        {"strategy": "ddp", "env": {"PYTORCH_TUNABLEOP_ENABLED": "1", "PYTORCH_TUNABLEOP_TUNING": "1"}},
+        {"strategy": "single", "env": {"PYTORCH_TUNABLEOP_ENABLED": "1", "PYTORCH_TUNABLEOP_TUNING": "1"}},
+    ),
+    "compile.torch_compile": ({"torch_compile": False, "method": "full", "micro_batch_size": 1}, {"torch_compile": False}),
+    "compile.max_autotune": ({"env": {"PYTORCH_TUNABLEOP_ENABLED": "1"}}, {"torch_compile": False}),
+    "compile.freezing_in_training": ({"env": {"TORCHINDUCTOR_FREEZING": "1"}}, {"env": {"TORCHINDUCTOR_FREEZING": "0"}}),
+    "optimizer.fused_adamw": ({"optimizer": "adamw_torch"}, {"optimizer": "adamw_torch_fused"}),
+    "optimizer.drop_8bit_when_hbm_free": ({"optimizer": "paged_adamw_8bit"}, {"optimizer": "paged_adamw_8bit", "model": SEVENTY_B, "method": "full"}),
+    "quant.lora_over_qlora_when_bf16_fits": (
+        {"quantization": "4bit", "method": "qlora"},
+        {"quantization": "4bit", "method": "qlora", "model": "Qwen/Qwen2.5-72B", "target": "mi210"},
+    ),
+    "quant.lora_over_8bit_when_bf16_fits": ({"quantization": "8bit"}, {"quantization": "8bit", "model": "Qwen/Qwen2.5-72B", "target": "mi210"}),
+    "quant.bitsandbytes_rocm_build": ({"quantization": "4bit", "method": "qlora"}, {"quantization": "4bit", "method": "qlora", "target": "h100"}),
+    "kernels.liger_fused_kernels": ({"fused_kernels": False}, {"fused_kernels": False, "model": "unknown/model-7b"}),
+    "comm.high_priority_rccl_streams": ({"strategy": "fsdp"}, {"strategy": "fsdp", "env": {"TORCH_NCCL_HIGH_PRIORITY": "1"}}),
+    "comm.rccl_min_channels": ({"strategy": "ddp"}, {"strategy": "ddp", "target": "mi250x"}),
+    "comm.partial_node_collectives": ({"world_size": 4, "strategy": "ddp"}, {"world_size": 8, "strategy": "ddp"}),
+    "distributed.ddp_when_model_fits": ({"strategy": "fsdp"}, {"strategy": "fsdp", "model": SEVENTY_B, "method": "full"}),
+    "env.profiler_variables_left_on": ({"env": {"AMD_SERIALIZE_KERNEL": "3"}}, {"env": {"AMD_SERIALIZE_KERNEL": "0"}}),
+    "env.numa_balancing_on": ({"host": {"host.numa_balancing": 1}}, {"host": {"host.numa_balancing": 0}}),
+    "env.cu_mask_set": ({"env": {"ROC_GLOBAL_CU_MASK": "0xf"}}, {"env": {}}),
+    "env.hip_logging_left_on": ({"env": {"AMD_LOG_LEVEL": "3"}}, {"env": {"AMD_LOG_LEVEL": "0"}}),
+    "env.too_many_hw_queues": ({"env": {"GPU_MAX_HW_QUEUES": "8"}}, {"env": {"GPU_MAX_HW_QUEUES": "2"}}),
+}
+
+
+def _case(overrides: dict[str, Any]) -> tuple[WorkloadConfig, str, dict[str, Any]]:
+    o = dict(overrides)
+    target = o.pop("target", "mi300x")
+    host = o.pop("host", {})
+    model = lookup_model(o.pop("model", "meta-llama/Meta-Llama-3-8B"))
+    env = o.pop("env", TUNED_ENV)  # a case's `env` replaces the tuned environment outright
+    fields = {**BASE, **o}
+    return WorkloadConfig(path="case.yaml", format="goblin", model=model, env=env, **fields), target, host
+
+
+def _fires(rule_id: str, overrides: dict[str, Any]) -> bool:
+    w, target, host = _case(overrides)
+    ids = {r.id for r in kb.applicable(w, kb.get_hardware(target), kb.cached_rules(), host=host)}
+    return rule_id in ids
+
+
+def test_every_rule_has_a_case() -> None:
+    ids = {r.id for r in kb.cached_rules()}
+    assert ids == set(CASES), f"rules without a test case: {sorted(ids - set(CASES))}; cases without a rule: {sorted(set(CASES) - ids)}"
+
+
+@pytest.mark.parametrize("rule_id", sorted(CASES))
+def test_rule_applies_and_does_not(rule_id: str) -> None:
+    applies, absent = CASES[rule_id]
+    assert _fires(rule_id, applies), f"{rule_id} should apply to {applies}"
+    assert not _fires(rule_id, absent), f"{rule_id} must not apply to {absent}"
+
+
+def test_tuned_base_gets_no_patch_rule() -> None:
+    w, target, host = _case({})
+    fired = [r.id for r in kb.applicable(w, kb.get_hardware(target), kb.cached_rules(), host=host) if not r.footgun]
+    assert fired == []
+
+
+def test_kb_has_forty_cited_rules_with_valid_names() -> None:
+    rules = kb.cached_rules()
+    assert len(rules) >= 40
+    for r in rules:
+        assert r.citation.startswith("https://"), r.id
+        assert kb.check_rule_names(r) == [], r.id
+        assert r.id.split(".")[0] in {
+            "precision",
+            "attention",
+            "memory",
+            "batch",
+            "data",
+            "packing",
+            "gemm",
+            "compile",
+            "optimizer",
+            "quant",
+            "kernels",
+            "comm",
+            "distributed",
+            "env",
+        }
+
+
+def test_hardware_table_has_the_targets_with_sources() -> None:
+    table = kb.hardware_table()
+    assert {"mi300x", "mi325x", "mi355x", "mi250x", "mi210", "h100"} <= set(table)
+    for hw in table.values():
+        assert hw.citations and all(c.startswith("https://") for c in hw.citations), hw.id
+        assert hw.bf16_tflops > 0 and hw.hbm_gb > 0
+
+
+def test_search_ranks_by_symptom_text_then_impact() -> None:
+    w, target, host = _case({"attention": "eager", "dataloader_workers": 0, "torch_compile": False, "optimizer": "adamw_torch"})
+    hw = kb.get_hardware(target)
+    by_text = kb.search(w, hw, kb.cached_rules(), symptom="attention score matrix eager kernels", host=host)
+    assert by_text[0].id == "attention.sdpa_over_eager"
+    by_loader = kb.search(w, hw, kb.cached_rules(), symptom="GPU waits for the dataloader between steps", host=host)
+    assert by_loader[0].id == "data.dataloader_workers"
+    no_text = kb.search(w, hw, kb.cached_rules(), symptom="", host=host)
+    highs = [r.impact.high for r in no_text]
+    assert highs == sorted(highs, reverse=True)
+    # structured applicability first: a rule that does not apply never appears, whatever the text
+    assert "precision.bf16_amp_over_fp32" not in {r.id for r in kb.search(w, hw, kb.cached_rules(), symptom="fp32 precision bf16", host=host)}
+
+
+def test_target_matching_by_arch_and_memory() -> None:
+    assert kb.match_target("gfx942", 192.0) == "mi300x"
+    assert kb.match_target("gfx942", 256.0) == "mi325x"
+    assert kb.match_target("gfx950", None) == "mi355x"
+    assert kb.match_target("gfx1100", 24.0) is None
+    assert kb.resolve_target("mi325x") == "mi325x"
+
+
+def test_target_detected_from_kfd_topology(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    node = tmp_path / "nodes" / "1"
+    (node / "mem_banks" / "0").mkdir(parents=True)
+    (node / "properties").write_text("cpu_cores_count 0\ngfx_target_version 90402\n")
+    (node / "mem_banks" / "0" / "properties").write_text(f"heap_type 1\nsize_in_bytes {256 * 10**9}\n")
+    cpu = tmp_path / "nodes" / "0"
+    cpu.mkdir()
+    (cpu / "properties").write_text("cpu_cores_count 64\ngfx_target_version 0\n")
+    real = Path
+
+    def fake(p: str | Path = "", *a: Any) -> Path:
+        return tmp_path / "nodes" if str(p) == "/sys/class/kfd/kfd/topology/nodes" else real(p, *a)
+
+    monkeypatch.setattr(kb, "Path", fake)
+    assert kb.detect_target() == "mi325x"
+
+
+# ---- goblin kb lint on broken rules ------------------------------------------------------
+
+GOOD: dict[str, Any] = {
+    "id": "team.example",
+    "category": "batch",
+    "title": "t",
+    "symptom": "s",
+    "applies_when": [{"fact": "micro_batch_size", "op": "eq", "value": 1}],
+    "transform": {"set": {"micro_batch_size": 2}},
+    "impact": {"low": 1.0, "high": 1.1},
+    "risk": "r",
+    "citation": "https://example.org/doc",
+}
+
+
+def _with(**changes: Any) -> dict[str, Any]:
+    rule = json.loads(json.dumps(GOOD))
+    for key, value in changes.items():
+        if value is None:
+            rule.pop(key, None)
+        else:
+            rule[key] = value
+    return rule
+
+
+BROKEN: dict[str, tuple[Any, str]] = {
+    "missing field": (_with(risk=None), "risk: Field required"),
+    "bad id": (_with(id="NoCategory"), "id: String should match pattern"),
+    "http citation": (_with(citation="http://example.org"), "citation: String should match pattern"),
+    "unknown workload field": (_with(applies_when=[{"fact": "batchsize", "value": 1}]), "unknown workload field 'batchsize'"),
+    "unknown hw field": (_with(applies_when=[{"fact": "hw.tflops", "value": 1}]), "unknown hardware field 'hw.tflops'"),
+    "unknown derived fact": (_with(applies_when=[{"fact": "derived.nope", "value": 1}]), "unknown derived fact"),
+    "unknown host fact": (_with(applies_when=[{"fact": "host.nope", "value": 1}]), "unknown host fact"),
+    "unknown op": (_with(applies_when=[{"fact": "seq_len", "op": "between", "value": 1}]), "applies_when.0.op"),
+    "in without a list": (_with(applies_when=[{"fact": "precision", "op": "in", "value": "fp16"}]), "`in` needs a list value"),
+    "transform unknown field": (_with(transform={"set": {"batch": 2}}), "transform sets unknown workload field 'batch'"),
+    "transform bad value": (_with(transform={"set": {"precision": "fp64"}}), "not a valid value for that field"),
+    "bad env name": (_with(transform={"env": {"lower case": "1"}}), "not an environment variable name"),
+    "no transform": (_with(transform={}), "needs a transform"),
+    "footgun without guidance": (_with(footgun=True), "a footgun needs guidance"),
+    "impact inverted": (_with(impact={"low": 1.5, "high": 1.1}), "impact.low is above impact.high"),
+    "impact below one": (_with(impact={"low": 0.5, "high": 1.1}), "impact.low"),
+    "duplicate id": ([GOOD, GOOD], "duplicate id"),
+    "not a list": ({"id": "x"}, "expected a list of entries"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BROKEN))
+def test_lint_names_each_kind_of_broken_rule(kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    content, expected = BROKEN[kind]
+    rules = content if isinstance(content, list) or "applies_when" not in content else [content]
+    path = tmp_path / "team.yaml"
+    path.write_text(json.dumps(rules))  # JSON is YAML
+    assert main(["kb", "lint", "--kb-path", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert expected in err
+    assert str(path) in err
+
+
+def test_lint_reports_every_problem_not_only_the_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "team.yaml"
+    path.write_text(json.dumps([_with(id="a.one", risk=None), _with(id="a.two", citation="ftp://x")]))
+    assert main(["kb", "lint", "--kb-path", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "a.one" in err and "a.two" in err and "2 problem(s)" in err
+
+
+def test_lint_invalid_yaml_and_missing_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("- id: [unclosed\n")
+    assert main(["kb", "lint", "--kb-path", str(path)]) == 1
+    assert "invalid YAML" in capsys.readouterr().err
+    assert main(["kb", "lint", "--kb-path", str(tmp_path / "missing.yaml")]) == 1
+    assert "no such rule file" in capsys.readouterr().err
+
+
+def test_lint_passes_on_the_builtin_kb_and_a_valid_team_rule(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["kb", "lint"]) == 0
+    path = tmp_path / "team.yaml"
+    path.write_text(json.dumps([GOOD]))
+    assert main(["kb", "lint", "--kb-path", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"ok: {len(kb.cached_rules()) + 1} rules" in out.splitlines()[-1]
+
+
+def test_kb_list_json_lists_every_rule_with_a_citation(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["kb", "list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) >= 40
+    assert all(set(row) >= {"id", "category", "symptom", "citation"} and row["citation"].startswith("https://") for row in rows)
+
+
+def test_team_rules_from_ini_reach_the_audit(pytester: pytest.Pytester) -> None:
+    rules = [
+        _with(
+            id="team.short_context",
+            applies_when=[{"fact": "seq_len", "op": "lt", "value": 100000}],
+            transform={},
+            footgun=True,
+            guidance="our team trains at 128k",
+        )
+    ]
+    pytester.makefile(".yaml", team_rules=json.dumps(rules))
+    pytester.makeini("[pytest]\ngoblin_kb_paths = team_rules.yaml\n")
+    cfg = pytester.path / "cfg.yaml"
+    cfg.write_text((Path(__file__).parent.parent / "examples" / "trl-smollm3-3b-sft-tuned.yaml").read_text())
+    result = pytester.runpytest("--goblin", "cfg.yaml", "--goblin-json", "r.json", "-p", "no:cacheprovider")
+    report = json.loads((pytester.path / "r.json").read_text())
+    ids = {f["rule_id"] for item in report["items"] for f in item["report"]["findings"]}
+    assert "team.short_context" in ids, result.stdout.str()
+
+
+def test_kb_coverage_counts_rules_over_configs(capsys: pytest.CaptureFixture[str]) -> None:
+    examples = Path(__file__).parent.parent / "examples"
+    assert main(["kb", "coverage", str(examples), "--target", "mi300x"]) == 0
+    out = capsys.readouterr().out
+    assert "4 training configs, target mi300x" in out
+    row = next(line for line in out.splitlines() if "`data.dataloader_workers`" in line)
+    assert int(row.split("|")[3]) >= 1
