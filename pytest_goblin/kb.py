@@ -36,6 +36,7 @@ DERIVED_FACTS = frozenset(
         "params_b",
         "model_family",
         "alloc_conf",
+        "format",
     }
 )
 # Facts about the machine the audit runs on; read only where a GPU is present, since a CPU-only
@@ -248,18 +249,24 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     out.update({f"hw.{k}": v for k, v in hw.model_dump().items()})
     for name, value in w.env.items():
         out[f"env.{name}"] = value
-    out["derived.headroom_gb"] = hw.hbm_gb - memory_gb(w)
-    out["derived.headroom_without_checkpointing_gb"] = hw.hbm_gb - memory_gb(w.model_copy(update={"gradient_checkpointing": False}))
-    unquantized = w.model_copy(update={"quantization": "none", "method": "lora" if w.method == "qlora" else w.method})
-    out["derived.headroom_unquantized_gb"] = hw.hbm_gb - memory_gb(unquantized)
-    out["derived.headroom_without_offload_gb"] = hw.hbm_gb - memory_gb(w.model_copy(update={"cpu_offload": False, "activation_offloading": False}))
-    out["derived.headroom_ddp_gb"] = hw.hbm_gb - memory_gb(w.model_copy(update={"strategy": "ddp", "cpu_offload": False}))
+    # Memory facts need a model size; with none, they stay unknown and memory rules stay silent.
+    sized = w.model.known or w.model.params_b is not None
+    for name in ("headroom_gb", "headroom_without_checkpointing_gb", "headroom_unquantized_gb", "headroom_without_offload_gb", "headroom_ddp_gb"):
+        out[f"derived.{name}"] = None
+    if sized:
+        out["derived.headroom_gb"] = hw.hbm_gb - memory_gb(w)
+        out["derived.headroom_without_checkpointing_gb"] = hw.hbm_gb - memory_gb(w.model_copy(update={"gradient_checkpointing": False}))
+        unquantized = w.model_copy(update={"quantization": "none", "method": "lora" if w.method == "qlora" else w.method})
+        out["derived.headroom_unquantized_gb"] = hw.hbm_gb - memory_gb(unquantized)
+        out["derived.headroom_without_offload_gb"] = hw.hbm_gb - memory_gb(w.model_copy(update={"cpu_offload": False, "activation_offloading": False}))
+        out["derived.headroom_ddp_gb"] = hw.hbm_gb - memory_gb(w.model_copy(update={"strategy": "ddp", "cpu_offload": False}))
     out["derived.uses_bitsandbytes"] = w.quantization != "none" or "bnb" in w.optimizer or "8bit" in w.optimizer or "paged" in w.optimizer
     out["derived.serializing_env"] = any(w.env.get(k, "0") not in ("", "0") for k in SERIALIZING_ENV)
     out["derived.gemm_logging_env"] = any(w.env.get(k, "0") not in ("", "0") for k in GEMM_LOGGING_ENV)
     out["derived.cu_mask_env"] = any(w.env.get(k, "") != "" for k in CU_MASK_ENV)
     out["derived.params_b"] = w.model.params_b
     out["derived.model_family"] = w.model.family
+    out["derived.format"] = w.format
     out["derived.alloc_conf"] = next((w.env[k] for k in ALLOC_CONF_ENV if w.env.get(k)), None)
     out.update(host_facts() if host is None else host)
     return out

@@ -29,6 +29,8 @@ class _Row(NamedTuple):
 # Patterns run on the lower-cased name with "_" turned into "-"; first match wins,
 # so more specific rows come first.
 _TABLE: tuple[_Row, ...] = (
+    # Llama 4 Scout: 17B active of ~109B total (transformers' Llama4 docs); text shape from its config.json
+    _Row(r"llama-?4-scout", "llama4", 109.0, 48, 5120, 40, 8, 8192, 202048, 17.0),
     _Row(r"llama-?3([.-][123])?-405b", "llama3", 405.9, 126, 16384, 128, 8, 53248, 128256),
     _Row(r"llama-?3([.-][123])?-70b", "llama3", 70.6, 80, 8192, 64, 8, 28672, 128256),
     _Row(r"llama-?3([.-][123])?-8b", "llama3", 8.03, 32, 4096, 32, 8, 14336, 128256),

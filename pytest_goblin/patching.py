@@ -12,7 +12,7 @@ from .formats.base import unified_diff
 from .schemas import Conflict, Edit, Hardware, Patch, Rule, WorkloadConfig
 from .yamlio import load_yaml
 
-MEMORY_MARGIN = 0.85  # a raised micro-batch must fit in 85% of HBM by the projection
+MEMORY_MARGIN = 0.85  # the patched workload must fit in 85% of HBM by the projection
 
 
 def _order(rules: list[Rule]) -> list[Rule]:
@@ -63,6 +63,15 @@ def plan_edits(w: WorkloadConfig, rules: list[Rule], hw: Hardware) -> tuple[dict
                 c.reason = f"{winner} ranks first (priority, then expected impact, then id)"
             skipped[rule.id] = f"conflicts with {', '.join(chosen[f][1] for f in clash)} on {', '.join(clash)}"
             continue
+        current = w.model_copy(update={k: v for k, (v, _) in chosen.items()})
+        trial = current.model_copy(update=sets)
+        if sets and not rule.transform.micro_batch_to:
+            need, have = memory_gb(trial), memory_gb(current)
+            if need > hw.hbm_gb * MEMORY_MARGIN and need > have:
+                skipped[rule.id] = (
+                    f"with the higher-ranked edits it would raise projected peak memory to {need:.0f} GB, above {MEMORY_MARGIN:.0%} of {hw.hbm_gb:g} GB"
+                )
+                continue
         for f, v in sets.items():
             chosen.setdefault(f, (v, rule.id))
         env.update(rule.transform.env)

@@ -81,7 +81,7 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     ),
     "quant.lora_over_8bit_when_bf16_fits": ({"quantization": "8bit"}, {"quantization": "8bit", "model": "Qwen/Qwen2.5-72B", "target": "mi210"}),
     "quant.bitsandbytes_rocm_build": ({"quantization": "4bit", "method": "qlora"}, {"quantization": "4bit", "method": "qlora", "target": "h100"}),
-    "kernels.liger_fused_kernels": ({"fused_kernels": False}, {"fused_kernels": False, "model": "unknown/model-7b"}),
+    "kernels.liger_fused_kernels": ({"fused_kernels": False}, {"fused_kernels": False, "format": "torchtune"}),
     "comm.high_priority_rccl_streams": ({"strategy": "fsdp"}, {"strategy": "fsdp", "env": {"TORCH_NCCL_HIGH_PRIORITY": "1"}}),
     "comm.rccl_min_channels": ({"strategy": "ddp"}, {"strategy": "ddp", "target": "mi250x"}),
     "comm.partial_node_collectives": ({"world_size": 4, "strategy": "ddp"}, {"world_size": 8, "strategy": "ddp"}),
@@ -100,8 +100,9 @@ def _case(overrides: dict[str, Any]) -> tuple[WorkloadConfig, str, dict[str, Any
     host = o.pop("host", {})
     model = lookup_model(o.pop("model", "meta-llama/Meta-Llama-3-8B"))
     env = o.pop("env", TUNED_ENV)  # a case's `env` replaces the tuned environment outright
+    fmt = o.pop("format", "hf-trainer")
     fields = {**BASE, **o}
-    return WorkloadConfig(path="case.yaml", format="goblin", model=model, env=env, **fields), target, host
+    return WorkloadConfig(path="case.yaml", format=fmt, model=model, env=env, **fields), target, host
 
 
 def _fires(rule_id: str, overrides: dict[str, Any]) -> bool:
@@ -318,3 +319,21 @@ def test_kb_coverage_counts_rules_over_configs(capsys: pytest.CaptureFixture[str
     assert "4 training configs, target mi300x" in out
     row = next(line for line in out.splitlines() if "`data.dataloader_workers`" in line)
     assert int(row.split("|")[3]) >= 1
+
+
+def test_memory_rules_stay_silent_for_a_model_of_unknown_size() -> None:
+    w, target, host = _case({"model": "someorg/mystery-model", "gradient_checkpointing": True, "cpu_offload": True})
+    assert not w.model.known and w.model.params_b is None
+    ids = {r.id for r in kb.applicable(w, kb.get_hardware(target), kb.cached_rules(), host=host)}
+    assert not ids & {"memory.disable_checkpointing_when_hbm_free", "memory.cpu_offload_when_it_fits", "memory.projected_over_hbm"}
+    known, _, _ = _case({"gradient_checkpointing": True, "cpu_offload": True})
+    assert {"memory.disable_checkpointing_when_hbm_free", "memory.cpu_offload_when_it_fits"} <= {
+        r.id for r in kb.applicable(known, kb.get_hardware(target), kb.cached_rules(), host=host)
+    }
+
+
+def test_moe_total_parameters_decide_memory_rules() -> None:
+    scout, target, host = _case({"model": "meta-llama/Llama-4-Scout-17B-16E", "quantization": "4bit", "method": "qlora"})
+    assert scout.model.params_b == 109.0 and scout.model.active_params_b == 17.0
+    ids = {r.id for r in kb.applicable(scout, kb.get_hardware(target), kb.cached_rules(), host=host)}
+    assert "quant.lora_over_qlora_when_bf16_fits" not in ids  # 218 GB of bf16 weights do not fit in 192 GB

@@ -68,6 +68,11 @@ class AxolotlAdapter(Adapter):
                 return
         r.default("attention", "sdpa", f"no attention flag: transformers' default, SDPA ({DOCS})")
 
+    def unwritable_reason(self, field: str) -> str:
+        if field == "fused_kernels":
+            return "Axolotl enables Liger through `plugins: [axolotl.integrations.liger.LigerPlugin]` plus liger_* flags; add them by hand"
+        return super().unwritable_reason(field)
+
     def writes(self, field: str, value: Any, workload: WorkloadConfig, data: Any) -> dict[str, Any] | None:
         if field == "attention":
             if "attn_implementation" in data:

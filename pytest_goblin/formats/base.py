@@ -161,6 +161,9 @@ class Adapter:
             **r.values,
         )
 
+    def unwritable_reason(self, field: str) -> str:
+        return f"{self.name} configs have no setting for {field}"
+
     def env(self, data: Any) -> dict[str, Any] | None:
         value = data.get("env") if isinstance(data, dict) else None
         return value if isinstance(value, dict) else None
@@ -172,7 +175,7 @@ class Adapter:
         for field, value in fields.items():
             w = self.writes(field, value, workload, data)
             if w is None:
-                skipped[field] = f"{self.name} configs have no setting for {field}"
+                skipped[field] = self.unwritable_reason(field)
             else:
                 writes.update(w)
         return apply_yaml_edits(text, data, writes), skipped
@@ -193,4 +196,8 @@ def ignored_rules(text: str) -> list[str]:
 
 
 def unified_diff(path: str, before: str, after: str) -> str:
-    return "".join(difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True), fromfile=f"a/{path}", tofile=f"b/{path}"))
+    """A diff `git apply` accepts, including for files without a final newline."""
+    out = []
+    for line in difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True), fromfile=f"a/{path}", tofile=f"b/{path}"):
+        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(out)
