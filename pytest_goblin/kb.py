@@ -226,6 +226,13 @@ def get_hardware(target: str) -> Hardware:
     return table[key]
 
 
+def uses_bitsandbytes(w: WorkloadConfig) -> bool:
+    """bitsandbytes quantization or optimizers; torchao's `adamw_torch_8bit` / `_4bit` are not bitsandbytes."""
+    opt = w.optimizer.lower()
+    bnb_optimizer = "bnb" in opt or "paged" in opt or ("8bit" in opt and "torch_8bit" not in opt and "torchao" not in opt)
+    return w.quantization != "none" or bnb_optimizer
+
+
 @lru_cache(maxsize=1)
 def host_facts() -> dict[str, Any]:
     """`host.*` facts of this machine, or nothing when it has no GPU (then it is not the training host)."""
@@ -260,7 +267,7 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
         out["derived.headroom_unquantized_gb"] = hw.hbm_gb - memory_gb(unquantized)
         out["derived.headroom_without_offload_gb"] = hw.hbm_gb - memory_gb(w.model_copy(update={"cpu_offload": False, "activation_offloading": False}))
         out["derived.headroom_ddp_gb"] = hw.hbm_gb - memory_gb(w.model_copy(update={"strategy": "ddp", "cpu_offload": False}))
-    out["derived.uses_bitsandbytes"] = w.quantization != "none" or "bnb" in w.optimizer or "8bit" in w.optimizer or "paged" in w.optimizer
+    out["derived.uses_bitsandbytes"] = uses_bitsandbytes(w)
     out["derived.serializing_env"] = any(w.env.get(k, "0") not in ("", "0") for k in SERIALIZING_ENV)
     out["derived.gemm_logging_env"] = any(w.env.get(k, "0") not in ("", "0") for k in GEMM_LOGGING_ENV)
     out["derived.cu_mask_env"] = any(w.env.get(k, "") != "" for k in CU_MASK_ENV)

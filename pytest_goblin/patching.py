@@ -9,7 +9,7 @@ from runner.projection import memory_gb
 from .errors import GoblinError
 from .formats import LoadedConfig, detect
 from .formats.base import unified_diff
-from .schemas import Conflict, Edit, Hardware, Patch, Rule, WorkloadConfig
+from .schemas import WORKLOAD_FIELDS, Conflict, Edit, FieldSource, Hardware, Patch, Rule, WorkloadConfig
 from .yamlio import load_yaml
 
 MEMORY_MARGIN = 0.85  # the patched workload must fit in 85% of HBM by the projection
@@ -95,9 +95,19 @@ def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id:
         new_text, _ = loaded.adapter.apply(loaded.path, loaded.text, loaded.data, w, fields)
         if _misread(loaded, new_text, fields):
             raise GoblinError(f"{loaded.path}: the patched file does not read back as intended; please report this")
-    new_workload = w.model_copy(update={**fields, "env": {**w.env, **env}})
+    reread = _reread(loaded, new_text) if fields else w
     edits = [Edit(field=f, old=getattr(w, f), new=v, rule_id=chosen[f][1], source=w.sources.get(f)) for f, v in fields.items()]
-    applied = sorted({e.rule_id for e in edits} | {r.id for r in rules if r.transform.env and r.id not in skipped})
+    # One key can carry two fields (Axolotl's `gradient_checkpointing: offload`): report what the
+    # patched file really says, and credit the side effect to the rule that edited that key.
+    for f in WORKLOAD_FIELDS - set(fields):
+        if reread is not None and getattr(reread, f) != getattr(w, f):
+            key = (w.sources.get(f) or FieldSource(file="")).key
+            owner = next((chosen[g][1] for g in fields if (w.sources.get(g) or FieldSource(file="")).key == key), "side effect")
+            edits.append(Edit(field=f, old=getattr(w, f), new=getattr(reread, f), rule_id=owner, source=w.sources.get(f)))
+            if f in chosen and chosen[f][0] == getattr(reread, f):
+                skipped.pop(chosen[f][1], None)
+    new_workload = (reread or w).model_copy(update={"env": {**w.env, **env}, "sources": w.sources, "notes": w.notes})
+    applied = sorted({e.rule_id for e in edits if e.rule_id != "side effect"} | {r.id for r in rules if r.transform.env and r.id not in skipped})
     return Patch(
         patch_id=patch_id,
         rule_ids=applied,
@@ -116,6 +126,14 @@ def _drop_rules(fields: dict[str, Any], chosen: dict[str, tuple[Any, str]], bad:
         skipped[chosen[f][1]] = why
     failed = {chosen[f][1] for f in bad}
     return {f: v for f, v in fields.items() if chosen[f][1] not in failed}
+
+
+def _reread(loaded: LoadedConfig, new_text: str) -> WorkloadConfig | None:
+    try:
+        data = load_yaml(loaded.path, new_text)
+        return detect(loaded.path, data).parse(loaded.path, data, new_text)
+    except GoblinError:
+        return None
 
 
 def _misread(loaded: LoadedConfig, new_text: str, fields: dict[str, Any]) -> list[str]:

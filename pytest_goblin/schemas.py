@@ -72,6 +72,7 @@ class WorkloadConfig(Model):
     quantization: Literal["none", "4bit", "8bit"] = "none"
     sample_packing: bool = False
     world_size: int = 1
+    context_parallel: int = 1  # GPUs one sequence is split across (context / sequence parallelism)
     strategy: Literal["single", "ddp", "fsdp", "deepspeed"] = "single"
     zero_stage: int | None = None
     env: dict[str, str] = Field(default_factory=dict)
@@ -81,7 +82,8 @@ class WorkloadConfig(Model):
 
     @property
     def tokens_per_micro_batch(self) -> int:
-        return self.micro_batch_size * self.seq_len
+        """Tokens one GPU holds per micro-batch; context parallelism splits each sequence."""
+        return self.micro_batch_size * self.seq_len // max(1, self.context_parallel)
 
     @property
     def tokens_per_step(self) -> int:

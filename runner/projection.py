@@ -87,7 +87,7 @@ def memory_gb(w: WorkloadConfig) -> float:
     act_bytes = 2.0 if half else 4.0
     per_token_layer = 17 * hidden * act_bytes  # Korthikanti et al. (34*h bytes in half precision)
     if w.attention == "eager":
-        per_token_layer += 2.5 * heads * w.seq_len * act_bytes
+        per_token_layer += 2.5 * heads * w.seq_len * act_bytes  # per local token, against the full context
     if w.gradient_checkpointing:
         kept = 0.0 if w.activation_offloading else tokens * layers * hidden * act_bytes
         activations = kept + tokens * per_token_layer * (2 if w.activation_offloading else 1)
@@ -123,7 +123,7 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions = NOMINAL) -> StepModel
     # Attention core: causal QK^T and AV, 2 * 2 * s * h FLOPs per token per layer, halved by the mask.
     attn_flops = 2 * 2 * w.seq_len * hidden * layers * tokens / 2
     if w.attention == "eager":
-        scores = w.micro_batch_size * heads * w.seq_len * w.seq_len * (2 if w.precision != "fp32" else 4)
+        scores = w.micro_batch_size * heads * w.seq_len * w.seq_len // max(1, w.context_parallel) * (2 if w.precision != "fp32" else 4)
         fwd_attn = (attn_flops * 2 / (peak * gemm_eff)) + scores * a.eager_score_passes * layers / 3 / bw
     else:
         fwd_attn = attn_flops / (peak * a.attn_eff)

@@ -49,6 +49,17 @@ class AxolotlAdapter(Adapter):
         )
         r.take("sample_packing", ("sample_packing",), default=False, note=f"sample_packing default false ({DOCS})", convert=as_bool)
         read_common(r, batch_default=1, batch_note=f"Axolotl micro_batch_size default 1 ({DOCS})")
+        r.take(
+            "context_parallel",
+            ("context_parallel_size", "sequence_parallel_degree"),
+            default=1,
+            note=f"no context parallelism unless context_parallel_size is set ({DOCS})",
+            convert=positive,
+        )
+        if not r.values.get("fused_kernels"):
+            key, plugins, line = r.raw("plugins")
+            if key is not None and any("liger" in str(p).lower() or "cut_cross_entropy" in str(p).lower() for p in plugins or []):
+                r.explicit("fused_kernels", True, key, line)
 
     def _read_attention(self, r: Reader) -> None:
         key, value, line = r.raw("attn_implementation")
