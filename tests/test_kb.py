@@ -85,6 +85,7 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "comm.high_priority_rccl_streams": ({"strategy": "fsdp"}, {"strategy": "fsdp", "env": {"TORCH_NCCL_HIGH_PRIORITY": "1"}}),
     "comm.rccl_min_channels": ({"strategy": "ddp"}, {"strategy": "ddp", "target": "mi250x"}),
     "comm.partial_node_collectives": ({"world_size": 4, "strategy": "ddp"}, {"world_size": 8, "strategy": "ddp"}),
+    "distributed.ddp_over_dataparallel": ({"world_size": 8}, {"world_size": 8, "strategy": "ddp"}),
     "distributed.ddp_when_model_fits": ({"strategy": "fsdp"}, {"strategy": "fsdp", "model": SEVENTY_B, "method": "full"}),
     "env.profiler_variables_left_on": ({"env": {"AMD_SERIALIZE_KERNEL": "3"}}, {"env": {"AMD_SERIALIZE_KERNEL": "0"}}),
     "env.numa_balancing_on": ({"host": {"host.numa_balancing": 1}}, {"host": {"host.numa_balancing": 0}}),
@@ -337,3 +338,25 @@ def test_moe_total_parameters_decide_memory_rules() -> None:
     assert scout.model.params_b == 109.0 and scout.model.active_params_b == 17.0
     ids = {r.id for r in kb.applicable(scout, kb.get_hardware(target), kb.cached_rules(), host=host)}
     assert "quant.lora_over_qlora_when_bf16_fits" not in ids  # 218 GB of bf16 weights do not fit in 192 GB
+
+
+def test_rules_from_a_pluggy_plugin_join_the_kb_and_are_linted() -> None:
+    from pytest_goblin.hooks import hookimpl, plugin_manager
+
+    class TeamRules:
+        @hookimpl
+        def goblin_rules(self) -> list[dict[str, Any]]:
+            return [_with(id="team.from_hook"), _with(id="team.broken", citation="http://x")]
+
+    pm = plugin_manager()
+    plugin = TeamRules()
+    pm.register(plugin, name="team-rules")
+    try:
+        rules, problems = kb.check_rules()
+        assert "team.from_hook" in {r.id for r in rules}
+        assert any("<goblin_rules hook>" in p and "team.broken" in p for p in problems)
+        with pytest.raises(kb.KBError, match="team.broken"):
+            kb.load_rules()
+    finally:
+        pm.unregister(plugin)
+    assert "team.from_hook" not in {r.id for r in kb.load_rules()}
