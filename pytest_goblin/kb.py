@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import lru_cache
 from importlib import resources
@@ -324,6 +325,8 @@ def relevance(rules: tuple[Rule, ...] | list[Rule], symptom: str) -> dict[str, f
     if not query or not rules:
         return {r.id: 0.0 for r in rules}
     import bm25s  # only when there is text to rank by
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # its DEBUG lines would land in every failure report
 
     corpus = [_words(f"{r.id} {r.category} {r.title} {r.symptom}") for r in rules]
     vocab: dict[str, int] = {}
