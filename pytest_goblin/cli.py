@@ -55,9 +55,6 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from .kb import resolve_target
     from .loop import audit_sync, final_report
     from .outcome import ItemOutcome, SessionReport
-    from .reporting import write_atomic
-    from .reporting.junit import junit_xml
-    from .reporting.markdown import render
     from .reporting.text import failure_text
     from .settings import Settings
 
@@ -92,14 +89,86 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 print(failure_text(item.report))
             speed = f"{item.report.speedup.point:.2f}x {item.report.evidence}" if item.report and item.report.speedup else item.message
             print(f"{item.verdict.upper():5} {item.path}  {speed}")
-    if args.junit:
-        write_atomic(args.junit, junit_xml(session))
-    if args.md:
-        write_atomic(args.md, render(session))
-    if args.json:
-        write_atomic(args.json, session.model_dump_json(indent=2))
+    return _finish(session, args)
+
+
+def _finish(session: Any, args: argparse.Namespace) -> int:
+    """Write the requested reports, annotate in GitHub Actions; exit 1 on any fail or error."""
+    from .reporting.github import in_actions, workflow_commands
+    from .reporting.outputs import write_outputs
+
+    for line in write_outputs(session, md=args.md, json=args.json, junit=args.junit, sarif=args.sarif):
+        print(f"goblin: {line}", file=sys.stderr)
+    if in_actions():
+        for line in workflow_commands(session):
+            print(line)
     counts = session.counts()
     return 1 if counts["fail"] or counts["error"] else 0
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    """One report from the JSON reports of several shards (or machines)."""
+    from pydantic import ValidationError
+
+    from .outcome import SessionReport
+
+    sessions = []
+    for path in args.reports:
+        try:
+            sessions.append(SessionReport.model_validate_json(Path(path).read_text(encoding="utf-8")))
+        except OSError as exc:
+            print(f"goblin merge: {path}: {exc.strerror}", file=sys.stderr)
+            return 2
+        except ValidationError as exc:
+            print(f"goblin merge: {path}: not a pytest-goblin JSON report: {exc.errors()[0]['msg']}", file=sys.stderr)
+            return 2
+    targets = {s.target for s in sessions}
+    if len(targets) > 1:
+        print(f"goblin merge: the reports target different GPUs ({', '.join(sorted(targets))}); merge one target at a time", file=sys.stderr)
+        return 2
+    items: dict[str, Any] = {}
+    for path, s in zip(args.reports, sessions, strict=True):
+        for item in s.items:
+            if item.nodeid in items:
+                print(f"goblin merge: {item.nodeid} is in more than one report (last: {path}); were the shards overlapping?", file=sys.stderr)
+                return 2
+            items[item.nodeid] = item
+    merged = SessionReport(version=sessions[0].version, target=sessions[0].target, items=[items[k] for k in sorted(items)])
+    c = merged.counts()
+    print(f"merged {len(args.reports)} reports: {len(merged.items)} configs, {c['fail']} fail, {c['warn']} warn, {c['pass']} pass, {c['error']} error")
+    return _finish(merged, args)
+
+
+def cmd_comment(args: argparse.Namespace) -> int:
+    """Create or update the sticky PR comment from a JSON report; a 403 (fork) is a warning."""
+    import os
+
+    from .github_comment import CommentError, GitHub, body_for
+    from .outcome import SessionReport
+    from .reporting.markdown import render
+
+    try:
+        session = SessionReport.model_validate_json(Path(args.report).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        print(f"goblin comment: {args.report}: cannot read the report: {exc}", file=sys.stderr)
+        return 2
+    if "/" not in args.repo:
+        print(f"goblin comment: --repo {args.repo!r}: expected OWNER/NAME", file=sys.stderr)
+        return 2
+    server, repo_env, run_id = os.environ.get("GITHUB_SERVER_URL"), os.environ.get("GITHUB_REPOSITORY"), os.environ.get("GITHUB_RUN_ID")
+    run_url = f"{server}/{repo_env}/actions/runs/{run_id}" if server and repo_env and run_id else None
+    body = body_for(render(session), run_url=run_url)
+    try:
+        action, comment = GitHub(os.environ.get(args.token_env, ""), api_url=args.api_url).upsert(args.repo, args.pr, body)
+    except CommentError as exc:
+        if exc.forbidden:
+            # A pull request from a fork gets a read-only token: say so, do not fail the job.
+            print(f"::warning title=pytest-goblin::could not comment on #{args.pr}: {exc} (a fork's token is read-only; post from a workflow_run job)")
+            return 0
+        print(f"goblin comment: {exc}", file=sys.stderr)
+        return 1
+    print(f"{action} comment {comment.get('id')} on {args.repo}#{args.pr}: {comment.get('html_url', '')}")
+    return 0
 
 
 def cmd_kb(args: argparse.Namespace) -> int:
@@ -175,6 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--junit", metavar="FILE", help="write JUnit XML")
     a.add_argument("--md", metavar="FILE", help="write the Markdown summary")
     a.add_argument("--json", metavar="FILE", help="write the JSON report")
+    a.add_argument("--sarif", metavar="FILE", help="write SARIF 2.1.0 for code scanning")
     a.add_argument("--events", action="store_true", help="stream every audit event as JSON Lines")
     a.add_argument("--diff", action="store_true", help="print each failure with its findings and diff")
     a.add_argument("--backend", default=None, help="planner (default) or an LLM backend; also GOBLIN_AGENT_BACKEND")
@@ -188,6 +258,20 @@ def build_parser() -> argparse.ArgumentParser:
     pa.add_argument("paths", nargs="+", metavar="PATH")
     pa.add_argument("--json", action="store_true")
     pa.set_defaults(func=cmd_parse)
+    m = sub.add_parser("merge", help="merge the JSON reports of shards into one report")
+    m.add_argument("reports", nargs="+", metavar="REPORT.json")
+    m.add_argument("--junit", metavar="FILE", help="write JUnit XML")
+    m.add_argument("--md", metavar="FILE", help="write the Markdown summary")
+    m.add_argument("--json", metavar="FILE", help="write the merged JSON report")
+    m.add_argument("--sarif", metavar="FILE", help="write SARIF 2.1.0")
+    m.set_defaults(func=cmd_merge)
+    c = sub.add_parser("comment", help="create or update the sticky pull-request comment from a JSON report")
+    c.add_argument("--report", required=True, metavar="REPORT.json")
+    c.add_argument("--repo", required=True, metavar="OWNER/NAME")
+    c.add_argument("--pr", required=True, type=int, metavar="N")
+    c.add_argument("--api-url", default=None, help="REST API root (default $GITHUB_API_URL, else https://api.github.com)")
+    c.add_argument("--token-env", default="GITHUB_TOKEN", help="environment variable holding the token (default GITHUB_TOKEN)")
+    c.set_defaults(func=cmd_comment)
     k = sub.add_parser("kb", help="lint or list the knowledge base, or count which rules fire on a set of configs")
     k.add_argument("action", choices=("lint", "list", "coverage"))
     k.add_argument("paths", nargs="*", metavar="PATH", help="configs or folders for `coverage`")

@@ -73,6 +73,11 @@ class AuditItem(pytest.Item):
             errors = [e.data.get("message", "") for e in self.events if e.type == "error"]
             self._record_error(errors[-1] if errors else "the audit ended without a report")
             raise AuditError(self.error)
+        if self.settings.baseline:
+            from .baseline import compare, load_baseline
+
+            rel = self.path.relative_to(self.config.rootpath).as_posix() if self.path.is_relative_to(self.config.rootpath) else str(self.path)
+            self.report = compare(self.report, load_baseline(self.settings.baseline).get(rel))
         r = self.report
         self.user_properties += [
             ("goblin.verdict", r.verdict),

@@ -45,6 +45,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--goblin-md", dest="goblin_md", default=None, metavar="PATH", help="write the Markdown summary to PATH")
     group.addoption("--goblin-json", dest="goblin_json", default=None, metavar="PATH", help="write the full JSON report to PATH")
+    group.addoption("--goblin-sarif", dest="goblin_sarif", default=None, metavar="PATH", help="write SARIF 2.1.0 for GitHub code scanning to PATH")
+    group.addoption(
+        "--goblin-shard",
+        dest="goblin_shard",
+        default=None,
+        metavar="K/N",
+        help="run only shard K of N (1-based, stable by node id); merge the JSON reports with `goblin merge`",
+    )
+    group.addoption(
+        "--goblin-baseline",
+        dest="goblin_baseline",
+        default=None,
+        metavar="JSON",
+        help="a --goblin-json report from the base branch: fail only on configs this change made worse or introduced",
+    )
     parser.addini("goblin_paths", "paths audited by --goblin when none are given", type="args", default=[])
     parser.addini("goblin_fail_at", "fail when the speedup's lower bound reaches this (default 1.10)", default="1.10")
     parser.addini("goblin_warn_at", "warn when the speedup reaches this (default 1.03)", default="1.03")
@@ -54,6 +69,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def _enabled(config: pytest.Config) -> bool:
     return config.getoption("goblin", None) is not None
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise pytest.UsageError(f"--goblin-shard {text!r}: expected K/N such as 2/4") from None
+    if not 1 <= k <= n:
+        raise pytest.UsageError(f"--goblin-shard {text!r}: K must be between 1 and N")
+    return k, n
+
+
+def shard_of(nodeid: str, n: int) -> int:
+    """1-based shard of a node id: a hash, so shards stay stable as configs come and go."""
+    import hashlib
+
+    return int(hashlib.sha256(nodeid.encode()).hexdigest(), 16) % n + 1
 
 
 def _settings(config: pytest.Config) -> Settings:
@@ -77,6 +109,7 @@ def _settings(config: pytest.Config) -> Settings:
             warn_at=ini_float("goblin_warn_at"),
             budget_s=ini_float("goblin_budget_s"),
             kb_paths=tuple(str(p) for p in config.getini("goblin_kb_paths")),
+            baseline=config.getoption("goblin_baseline"),
         )
     except ValidationError as exc:
         raise pytest.UsageError("pytest-goblin: " + "; ".join(e["msg"] for e in exc.errors())) from None
@@ -96,6 +129,19 @@ def pytest_configure(config: pytest.Config) -> None:
     except GoblinError as exc:
         raise pytest.UsageError(f"pytest-goblin: {exc}") from None
     config.stash[SETTINGS_KEY] = settings
+    worker = getattr(config, "workerinput", None)
+    if worker is not None:
+        from runner.devices import gpu_count, pin_worker
+
+        pin_worker(str(worker.get("workerid", "")), gpu_count())
+    if settings.baseline:
+        from .baseline import load_baseline
+
+        try:
+            load_baseline(settings.baseline)
+        except GoblinError as exc:
+            raise pytest.UsageError(f"pytest-goblin: {exc}") from None
+    shard = parse_shard(config.getoption("goblin_shard")) if config.getoption("goblin_shard") else None
     paths = list(config.getoption("goblin") or [])
     if not paths and config.args_source == pytest.Config.ArgsSource.ARGS:
         paths = list(config.args)
@@ -111,7 +157,7 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"pytest-goblin: {p} does not exist")
         roots.append(full.resolve())
     config.args = [str(p) for p in paths]
-    state = GoblinSession(settings, roots)
+    state = GoblinSession(settings, roots, shard)
     config.stash[STATE_KEY] = state
     config.pluginmanager.register(state, "goblin-session")
 
@@ -119,9 +165,10 @@ def pytest_configure(config: pytest.Config) -> None:
 class GoblinSession:
     """Session state: which files were skipped and why, and every item's outcome."""
 
-    def __init__(self, settings: Settings, roots: list[Path]):
+    def __init__(self, settings: Settings, roots: list[Path], shard: tuple[int, int] | None = None):
         self.settings = settings
         self.roots = roots
+        self.shard = shard
         self.not_collected: dict[str, str] = {}
         self.outcomes: dict[str, Any] = {}
 
@@ -173,28 +220,57 @@ class GoblinSession:
         items = [ItemOutcome.model_validate(self.outcomes[k]) for k in sorted(self.outcomes)]
         return SessionReport(version=__version__, target=self.settings.target, items=items)
 
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        if self.shard is None:
+            return
+        k, n = self.shard
+        keep = [it for it in items if shard_of(it.nodeid, n) == k]
+        dropped = [it for it in items if shard_of(it.nodeid, n) != k]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """xdist controller: collect each worker's not-collected files (workers do the collecting)."""
+        self.not_collected.update(getattr(node, "workeroutput", {}).get("goblin_not_collected", {}))
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        """Reports are written here, on the controller only, so an interrupted run still writes
+        what finished and xdist workers never race on one file."""
+        config = session.config
+        worker_output = getattr(config, "workeroutput", None)
+        if worker_output is not None:
+            worker_output["goblin_not_collected"] = dict(self.not_collected)
+            return
+        from .reporting.outputs import write_outputs
+
+        self.written = write_outputs(
+            self.session_report(),
+            md=config.getoption("goblin_md"),
+            json=config.getoption("goblin_json"),
+            sarif=config.getoption("goblin_sarif"),
+        )
+
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-        from .reporting import write_atomic
-        from .reporting.markdown import render
+        from .reporting.github import in_actions, workflow_commands
 
         session = self.session_report()
-        markdown = render(session)
         tr = terminalreporter
         tr.write_sep("=", "pytest-goblin summary")
         for item in session.items:
             r = item.report
             speed = f"{r.speedup.point:.2f}x [{r.speedup.low:.2f}-{r.speedup.high:.2f}] {r.evidence}" if r and r.speedup else item.message[:100]
             tr.write_line(f"{item.verdict.upper():5} {item.path}  {speed}")
+        if self.shard:
+            tr.write_line(f"shard {self.shard[0]}/{self.shard[1]}: {len(session.items)} configs; combine shards with `goblin merge`")
         if self.not_collected:
             tr.write_line(f"not collected: {len(self.not_collected)} files that are not training configs (goblin parse FILE says why)")
             if config.get_verbosity() > 0:
                 for path, why in sorted(self.not_collected.items()):
                     tr.write_line(f"  - {path}: {why}")
-        md_path = config.getoption("goblin_md")
-        if md_path:
-            write_atomic(md_path, markdown)
-            tr.write_line(f"goblin: Markdown summary written to {md_path}")
-        json_path = config.getoption("goblin_json")
-        if json_path:
-            write_atomic(json_path, session.model_dump_json(indent=2))
-            tr.write_line(f"goblin: JSON report written to {json_path}")
+        for line in getattr(self, "written", []):
+            tr.write_line(f"goblin: {line}")
+        if in_actions():
+            for line in workflow_commands(session):
+                tr.write_line(line)

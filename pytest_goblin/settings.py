@@ -22,6 +22,7 @@ class Settings(BaseModel):
     bench_steps: int = Field(default=6, ge=2)
     warmup_steps: int = Field(default=1, ge=0)
     kb_paths: tuple[str, ...] = ()
+    baseline: str | None = None  # a base-branch JSON report (--goblin-baseline)
 
     @model_validator(mode="after")
     def _thresholds(self) -> Settings:

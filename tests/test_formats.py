@@ -22,7 +22,11 @@ from .conftest import EXAMPLES
         ),
         ("torchtune-qwen2_5-7b-full.yaml", "torchtune", {"precision": "fp32", "seq_len": 4096, "gradient_accumulation": 8, "method": "full"}),
         ("llamafactory-qwen3-4b-qlora.yaml", "llamafactory", {"method": "qlora", "quantization": "4bit", "gradient_checkpointing": True}),
-        ("trl-smollm3-3b-sft-tuned.yaml", "hf-trainer", {"precision": "bf16", "micro_batch_size": 16, "optimizer": "adamw_torch_fused"}),
+        (
+            "trl-smollm3-3b-sft-tuned.yaml",
+            "hf-trainer",
+            {"precision": "bf16", "micro_batch_size": 4, "gradient_accumulation": 2, "optimizer": "adamw_torch_fused"},
+        ),
     ],
 )
 def test_examples_parse_with_values_and_lines(name: str, fmt: str, expected: dict[str, object]) -> None:

@@ -1,0 +1,53 @@
+"""SARIF 2.1.0 for GitHub code scanning: one result per finding, at its config line."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..outcome import SessionReport
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_LEVEL = {"fail": "error", "warn": "warning", "pass": "note", "error": "error"}
+
+
+def sarif(session: SessionReport, *, information_uri: str = "https://github.com/pytest-goblin/pytest-goblin") -> str:
+    rules: dict[str, dict[str, Any]] = {}
+    results: list[dict[str, Any]] = []
+    for item in session.items:
+        r = item.report
+        if r is None:
+            continue
+        for f in r.findings:
+            rules.setdefault(
+                f.rule_id,
+                {
+                    "id": f.rule_id,
+                    "name": f.rule_id.replace(".", "_"),
+                    "shortDescription": {"text": f.title},
+                    "helpUri": f.citation,
+                    "properties": {"category": f.category, "footgun": f.footgun},
+                },
+            )
+            region = {"startLine": f.line} if f.line else {"startLine": 1}
+            level = "warning" if f.footgun and item.verdict == "fail" else _LEVEL[item.verdict]
+            speed = f" The patch recovers {r.speedup.point:.2f}x ({r.evidence})." if r.speedup else ""
+            results.append(
+                {
+                    "ruleId": f.rule_id,
+                    "level": level,
+                    "message": {"text": f"{f.title}. {f.message}{speed}"},
+                    "locations": [{"physicalLocation": {"artifactLocation": {"uri": item.path}, "region": region}}],
+                }
+            )
+    doc = {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {"driver": {"name": "pytest-goblin", "version": session.version, "informationUri": information_uri, "rules": list(rules.values())}},
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(doc, indent=2)

@@ -1,0 +1,45 @@
+"""GPU discovery and per-worker pinning, without importing torch.
+
+Under pytest-xdist each worker (gw0, gw1, ...) takes one GPU through HIP_VISIBLE_DEVICES /
+CUDA_VISIBLE_DEVICES, so `pytest --goblin -n 8` on an 8-GPU node measures one audit per GPU.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import MutableMapping
+from pathlib import Path
+
+VISIBLE = ("HIP_VISIBLE_DEVICES", "CUDA_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES")
+
+
+def gpu_count(kfd_nodes: Path = Path("/sys/class/kfd/kfd/topology/nodes"), dev: Path = Path("/dev")) -> int:
+    """AMD GPUs from the KFD topology (nodes with a gfx target), else NVIDIA device nodes."""
+    amd = 0
+    if kfd_nodes.is_dir():
+        for props in kfd_nodes.glob("*/properties"):
+            try:
+                text = props.read_text()
+            except OSError:
+                continue
+            m = re.search(r"^gfx_target_version\s+(\d+)", text, re.M)
+            if m and int(m.group(1)):
+                amd += 1
+    if amd:
+        return amd
+    return sum(1 for p in dev.glob("nvidia*") if re.fullmatch(r"nvidia\d+", p.name)) if dev.is_dir() else 0
+
+
+def pin_worker(worker_id: str, n_gpus: int, env: MutableMapping[str, str] = os.environ) -> str | None:
+    """Give xdist worker `gwN` GPU N mod n_gpus; returns the index, or None when nothing was set.
+
+    A visibility variable the user set already wins: they chose the devices.
+    """
+    m = re.fullmatch(r"gw(\d+)", worker_id)
+    if not m or n_gpus <= 0 or any(v in env for v in VISIBLE):
+        return None
+    index = str(int(m.group(1)) % n_gpus)
+    env["HIP_VISIBLE_DEVICES"] = index
+    env["CUDA_VISIBLE_DEVICES"] = index
+    return index

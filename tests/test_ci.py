@@ -1,0 +1,280 @@
+"""CI at scale: xdist and shards give the serial report, GitHub outputs, baselines, the sticky comment."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_goblin.cli import main
+from pytest_goblin.github_comment import MARKER
+from pytest_goblin.outcome import SessionReport
+from runner.devices import gpu_count, pin_worker
+
+from .conftest import EXAMPLES
+
+ARGS = ("--goblin-runner", "projection", "--goblin-target", "mi300x", "-p", "no:cacheprovider")
+
+
+@pytest.fixture
+def configs(pytester: pytest.Pytester) -> Path:
+    """The examples plus copies, so that shards and workers have several items each."""
+    root = pytester.path / "configs"
+    root.mkdir()
+    for f in EXAMPLES.iterdir():
+        shutil.copy(f, root / f.name)
+        if f.suffix in (".yml", ".yaml") and "accelerate" not in f.name:
+            shutil.copy(f, root / f"copy-{f.name}")
+    return root
+
+
+def _items(path: Path) -> list[dict[str, Any]]:
+    return [item.model_dump(mode="json") for item in SessionReport.model_validate_json(path.read_text()).items]
+
+
+def test_xdist_and_shards_give_the_serial_report(pytester: pytest.Pytester, configs: Path) -> None:
+    serial = pytester.runpytest_subprocess("--goblin", "configs", "--goblin-json", "serial.json", "--goblin-md", "serial.md", *ARGS)
+    assert serial.ret == 1  # the examples include failing configs
+    parallel = pytester.runpytest_subprocess("--goblin", "configs", "-n", "2", "--goblin-json", "xdist.json", "--goblin-md", "xdist.md", *ARGS)
+    assert parallel.ret == 1
+    parallel.stdout.fnmatch_lines(["*not collected: 1 files*"])  # gathered from the workers
+    expected = _items(pytester.path / "serial.json")
+    assert len(expected) == 8
+    assert _items(pytester.path / "xdist.json") == expected
+    assert (pytester.path / "xdist.md").read_text() == (pytester.path / "serial.md").read_text()
+
+    for k in (1, 2):
+        pytester.runpytest_subprocess("--goblin", "configs", "--goblin-shard", f"{k}/2", "--goblin-json", f"shard{k}.json", *ARGS)
+    shards = [_items(pytester.path / f"shard{k}.json") for k in (1, 2)]
+    assert shards[0] and shards[1] and not {i["nodeid"] for i in shards[0]} & {i["nodeid"] for i in shards[1]}
+    rc = main(
+        [
+            "merge",
+            str(pytester.path / "shard1.json"),
+            str(pytester.path / "shard2.json"),
+            "--json",
+            str(pytester.path / "merged.json"),
+            "--md",
+            str(pytester.path / "merged.md"),
+            "--junit",
+            str(pytester.path / "merged.xml"),
+        ]
+    )
+    assert rc == 1
+    assert _items(pytester.path / "merged.json") == expected
+    assert (pytester.path / "merged.md").read_text() == (pytester.path / "serial.md").read_text()
+    assert (pytester.path / "merged.xml").read_text().count("<testcase") == 8
+
+
+def test_merge_refuses_overlapping_shards_and_bad_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    report = tmp_path / "r.json"
+    assert main(["audit", str(EXAMPLES), "--runner", "projection", "--target", "mi300x", "--json", str(report)]) == 1
+    assert main(["merge", str(report), str(report)]) == 2
+    assert "more than one report" in capsys.readouterr().err
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    assert main(["merge", str(bad)]) == 2
+    assert "not a pytest-goblin JSON report" in capsys.readouterr().err
+
+
+def test_bad_shard_option_is_a_usage_error(pytester: pytest.Pytester, configs: Path) -> None:
+    result = pytester.runpytest_subprocess("--goblin", "configs", "--goblin-shard", "3/2", *ARGS)
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*--goblin-shard '3/2': K must be between 1 and N*"])
+
+
+def test_github_summary_annotations_and_sarif(pytester: pytest.Pytester, configs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    summary = pytester.path / "step_summary.md"
+    summary.write_text("earlier step\n")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    result = pytester.runpytest_subprocess("--goblin", "configs", "--goblin-sarif", "r.sarif", *ARGS)
+    text = summary.read_text()
+    assert text.startswith("earlier step\n") and "## pytest-goblin" in text and "```mermaid" in text
+    errors = [line for line in result.stdout.lines if line.startswith("::error file=configs/")]
+    assert errors and all(",line=" in e or "title=goblin audit error" in e for e in errors[:3])
+    assert len(errors) <= 10
+    doc = json.loads((pytester.path / "r.sarif").read_text())
+    assert doc["version"] == "2.1.0"
+    results = doc["runs"][0]["results"]
+    rule_ids = {r["id"] for r in doc["runs"][0]["tool"]["driver"]["rules"]}
+    assert results and all(r["ruleId"] in rule_ids for r in results)
+    located = [r for r in results if r["locations"][0]["physicalLocation"]["region"]["startLine"] > 1]
+    assert located and located[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].startswith("configs/")
+
+
+def test_baseline_fails_only_on_what_got_worse(pytester: pytest.Pytester, configs: Path) -> None:
+    pytester.runpytest_subprocess("--goblin", "configs", "--goblin-json", "main.json", *ARGS)
+    same = pytester.runpytest_subprocess("--goblin", "configs", "--goblin-baseline", "main.json", "--goblin-json", "pr.json", *ARGS)
+    assert same.ret == 0, same.stdout.str()  # every failure is known on the base branch
+    assert all(i["verdict"] != "fail" for i in _items(pytester.path / "pr.json"))
+    assert any("known on the base branch" in i["message"] for i in _items(pytester.path / "pr.json"))
+    # the pull request makes one config worse: checkpointing on and the for-loop AdamW
+    tuned = configs / "trl-smollm3-3b-sft-tuned.yaml"
+    text = tuned.read_text()
+    tuned.write_text(text.replace("gradient_checkpointing: false", "gradient_checkpointing: true").replace("optim: adamw_torch_fused", "optim: adamw_torch"))
+    worse = pytester.runpytest_subprocess("--goblin", "configs", "--goblin-baseline", "main.json", "--goblin-json", "pr2.json", *ARGS)
+    assert worse.ret == 1
+    failed = [i for i in _items(pytester.path / "pr2.json") if i["verdict"] == "fail"]
+    assert [i["path"] for i in failed] == ["configs/trl-smollm3-3b-sft-tuned.yaml"]
+    assert "new:" in failed[0]["message"] or "worse than the base branch" in failed[0]["message"]
+
+
+def test_bad_baseline_is_a_usage_error(pytester: pytest.Pytester, configs: Path) -> None:
+    (pytester.path / "main.json").write_text("not json")
+    result = pytester.runpytest_subprocess("--goblin", "configs", "--goblin-baseline", "main.json", *ARGS)
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*main.json: not a pytest-goblin JSON report*"])
+
+
+# ---- the sticky comment against a local fake of the GitHub REST API ------------------------
+
+
+class FakeGitHub:
+    """Issue comments of one PR, served the way api.github.com does (paths, verbs, JSON)."""
+
+    def __init__(self) -> None:
+        self.comments: list[dict[str, Any]] = []
+        self.requests: list[tuple[str, str, str]] = []
+        self.next_id = 1000
+        self.forbid = False
+
+    def add(self, body: str) -> dict[str, Any]:
+        self.next_id += 1
+        c = {"id": self.next_id, "body": body, "html_url": f"https://github.test/c/{self.next_id}"}
+        self.comments.append(c)
+        return c
+
+
+@pytest.fixture
+def github() -> Iterator[tuple[FakeGitHub, str]]:
+    state = FakeGitHub()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *a: Any) -> None:
+            pass
+
+        def _send(self, code: int, payload: Any) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _body(self) -> dict[str, Any]:
+            return dict(json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0)))))
+
+        def do_GET(self) -> None:
+            state.requests.append(("GET", self.path, self.headers.get("Authorization", "")))
+            path, _, query = self.path.partition("?")
+            params = dict(p.split("=") for p in query.split("&") if p)
+            if path == "/repos/acme/train/issues/7/comments":
+                page, per = int(params.get("page", 1)), int(params.get("per_page", 30))
+                self._send(200, state.comments[(page - 1) * per : page * per])
+            else:
+                self._send(404, {"message": "Not Found"})
+
+        def do_POST(self) -> None:
+            state.requests.append(("POST", self.path, self.headers.get("Authorization", "")))
+            if state.forbid:
+                self._send(403, {"message": "Resource not accessible by integration"})
+            elif self.path == "/repos/acme/train/issues/7/comments":
+                self._send(201, state.add(self._body()["body"]))
+            else:
+                self._send(404, {"message": "Not Found"})
+
+        def do_PATCH(self) -> None:
+            state.requests.append(("PATCH", self.path, self.headers.get("Authorization", "")))
+            cid = int(self.path.rsplit("/", 1)[-1])
+            for c in state.comments:
+                if c["id"] == cid and self.path.startswith("/repos/acme/train/issues/comments/"):
+                    c["body"] = self._body()["body"]
+                    self._send(200, c)
+                    return
+            self._send(404, {"message": "Not Found"})
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state, f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+def test_sticky_comment_is_created_then_updated_in_place(
+    github: tuple[FakeGitHub, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state, url = github
+    for i in range(120):  # the sticky comment will land on the second page
+        state.add(f"review comment {i}")
+    others = json.loads(json.dumps(state.comments))
+    report = tmp_path / "r.json"
+    main(["audit", str(EXAMPLES), "--runner", "projection", "--target", "mi300x", "--json", str(report)])
+    monkeypatch.setenv("GITHUB_TOKEN", "ghs_testtoken")
+    argv = ["comment", "--report", str(report), "--repo", "acme/train", "--pr", "7", "--api-url", url]
+    assert main(argv) == 0
+    assert "created comment" in capsys.readouterr().out
+    assert len(state.comments) == 121
+    sticky = state.comments[-1]
+    assert sticky["body"].startswith(MARKER) and "## pytest-goblin" in sticky["body"]
+    assert main(argv) == 0
+    assert "updated comment" in capsys.readouterr().out
+    assert len(state.comments) == 121 and state.comments[-1]["id"] == sticky["id"]
+    assert state.comments[:120] == others  # no other comment touched
+    assert [m for m, _p, _a in state.requests].count("POST") == 1
+    assert [m for m, _p, _a in state.requests].count("PATCH") == 1
+    assert all(auth == "Bearer ghs_testtoken" for _m, _p, auth in state.requests)
+
+
+def test_forbidden_on_a_fork_is_a_warning_not_a_failure(
+    github: tuple[FakeGitHub, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state, url = github
+    state.forbid = True
+    report = tmp_path / "r.json"
+    main(["audit", str(EXAMPLES), "--runner", "projection", "--target", "mi300x", "--json", str(report)])
+    capsys.readouterr()
+    monkeypatch.setenv("GITHUB_TOKEN", "ghs_readonly")
+    assert main(["comment", "--report", str(report), "--repo", "acme/train", "--pr", "7", "--api-url", url]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("::warning") and "read-only" in out and "ghs_readonly" not in out
+    assert state.comments == []
+
+
+def test_comment_without_token_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    report = tmp_path / "r.json"
+    main(["audit", str(EXAMPLES), "--runner", "projection", "--target", "mi300x", "--json", str(report)])
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    assert main(["comment", "--report", str(report), "--repo", "acme/train", "--pr", "7", "--api-url", "http://127.0.0.1:9"]) == 1
+    assert "set GITHUB_TOKEN" in capsys.readouterr().err
+
+
+# ---- devices -------------------------------------------------------------------------------
+
+
+def test_each_xdist_worker_gets_its_own_gpu(tmp_path: Path) -> None:
+    nodes = tmp_path / "nodes"
+    for i, version in enumerate(["0", "90402", "90402", "90402"]):
+        (nodes / str(i)).mkdir(parents=True)
+        (nodes / str(i) / "properties").write_text(f"gfx_target_version {version}\n")
+    assert gpu_count(nodes, tmp_path / "dev") == 3
+    env: dict[str, str] = {}
+    assert pin_worker("gw4", 3, env) == "1"
+    assert env == {"HIP_VISIBLE_DEVICES": "1", "CUDA_VISIBLE_DEVICES": "1"}
+    user: dict[str, str] = {"HIP_VISIBLE_DEVICES": "5"}
+    assert pin_worker("gw0", 3, user) is None and user == {"HIP_VISIBLE_DEVICES": "5"}
+    assert pin_worker("master", 3, {}) is None
+    assert pin_worker("gw0", 0, {}) is None
+    dev = tmp_path / "dev"
+    dev.mkdir()
+    for name in ("nvidia0", "nvidia1", "nvidiactl", "nvidia-uvm"):
+        (dev / name).touch()
+    assert gpu_count(tmp_path / "absent", dev) == 2
