@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
     settings = Settings(backend=args.backend or "planner", runner=args.runner, target=resolve_target(args.target), fail_at=args.fail_at, warn_at=args.warn_at)
     outcomes: list[ItemOutcome] = []
+    show_progress = not args.events and sys.stderr.isatty()
     for path in _config_files(args.paths):
         try:
             from .formats import load_config
@@ -72,7 +74,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
         except ConfigError as exc:
             outcomes.append(ItemOutcome(nodeid=f"{path}::audit", path=str(path), verdict="error", message=str(exc)))
             continue
-        events = audit_sync(path, backend=make_backend(settings.backend), settings=settings)
+        with _progress(path, enabled=show_progress) as on_event:
+            events = audit_sync(path, backend=make_backend(settings.backend), settings=settings, on_event=on_event)
         if args.events:
             for e in events:
                 print(json.dumps({"path": str(path), "type": e.type, "data": e.data}, default=str), flush=True)
@@ -90,6 +93,28 @@ def cmd_audit(args: argparse.Namespace) -> int:
             speed = f"{item.report.speedup.point:.2f}x {item.report.evidence}" if item.report and item.report.speedup else item.message
             print(f"{item.verdict.upper():5} {item.path}  {speed}")
     return _finish(session, args)
+
+
+@contextmanager
+def _progress(path: Path, *, enabled: bool, console: Any = None) -> Iterator[Any]:
+    """A rich spinner with the audit's current step on a terminal; nothing otherwise."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from .loop import progress_text
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True, console=console) as bar:
+        task = bar.add_task(f"{path.name}: starting", total=None)
+
+        def on_event(event: Any) -> None:
+            text = progress_text(event)
+            if text:
+                bar.update(task, description=f"{path.name}: {text}")
+                bar.refresh()
+
+        yield on_event
 
 
 def _finish(session: Any, args: argparse.Namespace) -> int:

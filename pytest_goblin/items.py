@@ -67,7 +67,7 @@ class AuditItem(pytest.Item):
         except GoblinError as exc:
             self._record_error(str(exc))
             raise AuditError(str(exc)) from None
-        self.events = audit_sync(self.path, backend=backend, settings=self.settings)
+        self.events = audit_sync(self.path, backend=backend, settings=self.settings, on_event=self._progress())
         self.report = final_report(self.events)
         if self.report is None:
             errors = [e.data.get("message", "") for e in self.events if e.type == "error"]
@@ -87,6 +87,23 @@ class AuditItem(pytest.Item):
             ("goblin.target", r.target),
             ("goblin.rules", ",".join(r.patch.rule_ids) if r.patch else ""),
         ]
+
+    def _progress(self) -> Any:
+        """Live progress lines for long, measured audits (shown with -v, or when not projecting)."""
+        from runner.protocol import gpu_present
+
+        tr = self.config.pluginmanager.get_plugin("terminalreporter")
+        measured = self.settings.runner == "torch" or (self.settings.runner == "auto" and gpu_present())
+        if tr is None or (not measured and self.config.get_verbosity() < 1):
+            return None
+        from .loop import progress_text
+
+        def show(event: Event) -> None:
+            text = progress_text(event)
+            if text:
+                tr.write_line(f"    goblin {self.path.name}: {text}")
+
+        return show
 
     def _record_error(self, message: str) -> None:
         self.error = message

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -136,13 +136,30 @@ def _jsonable(value: Any) -> Any:
         return str(value)
 
 
-async def collect(path: str | Path, **kwargs: Any) -> list[Event]:
-    return [event async for event in run_audit(path, **kwargs)]
+async def collect(path: str | Path, *, on_event: Callable[[Event], None] | None = None, **kwargs: Any) -> list[Event]:
+    events = []
+    async for event in run_audit(path, **kwargs):
+        events.append(event)
+        if on_event is not None:
+            on_event(event)
+    return events
 
 
-def audit_sync(path: str | Path, **kwargs: Any) -> list[Event]:
-    """Run one audit to completion from synchronous code (pytest items, the CLI)."""
-    return asyncio.run(collect(path, **kwargs))
+def audit_sync(path: str | Path, *, on_event: Callable[[Event], None] | None = None, **kwargs: Any) -> list[Event]:
+    """Run one audit to completion from synchronous code (pytest items, the CLI); `on_event`
+    sees each event as it happens, for progress displays."""
+    return asyncio.run(collect(path, on_event=on_event, **kwargs))
+
+
+def progress_text(event: Event) -> str | None:
+    """A short line for a progress display, or None for events not worth showing."""
+    if event.type == "tool_call":
+        args = event.data.get("arguments") or {}
+        detail = f" {args.get('variant', '')}".rstrip() if event.data.get("name") == "benchmark" else ""
+        return f"step {event.data.get('step')}: {event.data.get('name')}{detail}"
+    if event.type == "error":
+        return f"error: {str(event.data.get('message', ''))[:80]}"
+    return None
 
 
 def final_report(events: list[Event]) -> Report | None:
@@ -152,4 +169,4 @@ def final_report(events: list[Event]) -> Report | None:
     return None
 
 
-__all__ = ["MAX_STEPS", "GoblinError", "audit_sync", "collect", "final_report", "make_context", "run_audit"]
+__all__ = ["MAX_STEPS", "GoblinError", "audit_sync", "collect", "final_report", "make_context", "progress_text", "run_audit"]

@@ -278,3 +278,68 @@ def test_each_xdist_worker_gets_its_own_gpu(tmp_path: Path) -> None:
     for name in ("nvidia0", "nvidia1", "nvidiactl", "nvidia-uvm"):
         (dev / name).touch()
     assert gpu_count(tmp_path / "absent", dev) == 2
+
+
+# ---- progress and workflows ------------------------------------------------------------------
+
+
+def test_verbose_run_shows_live_progress_lines(pytester: pytest.Pytester, configs: Path) -> None:
+    result = pytester.runpytest_subprocess("--goblin", "configs/axolotl-llama3-8b-lora.yml", "-v", *ARGS)
+    result.stdout.fnmatch_lines(["*goblin axolotl-llama3-8b-lora.yml: step 1: parse_config*", "*goblin axolotl-llama3-8b-lora.yml: step * benchmark baseline*"])
+    quiet = pytester.runpytest_subprocess("--goblin", "configs/axolotl-llama3-8b-lora.yml", *ARGS)
+    assert "step 1: parse_config" not in quiet.stdout.str()  # projected audits are quick: no noise
+
+
+def test_cli_progress_bar_follows_the_steps() -> None:
+    from pytest_goblin.cli import _progress
+    from pytest_goblin.schemas import Event
+
+    with _progress(Path("a.yaml"), enabled=False) as off:
+        assert off is None
+    import io
+
+    from rich.console import Console
+
+    out = io.StringIO()
+    with _progress(Path("a.yaml"), enabled=True, console=Console(file=out, force_terminal=True, width=100)) as on_event:
+        on_event(Event(type="tool_call", data={"name": "benchmark", "step": 5, "arguments": {"variant": "p1"}}))
+        on_event(Event(type="thought", data={"text": "not shown"}))
+    shown = out.getvalue()
+    assert "a.yaml: step 5: benchmark p1" in shown and "not shown" not in shown
+
+
+WORKFLOWS = Path(__file__).resolve().parent.parent / ".github"
+
+
+def _yaml(path: Path) -> Any:
+    from ruamel.yaml import YAML
+
+    return YAML(typ="safe", pure=True).load(path.read_text())
+
+
+def test_user_workflows_are_least_privilege_and_fork_safe() -> None:
+    audit = _yaml(WORKFLOWS / "workflows" / "goblin-rocm.yml")
+    comment = _yaml(WORKFLOWS / "workflows" / "goblin-rocm-comment.yml")
+    assert "pull_request" in audit["on"] and "pull_request_target" not in audit["on"]
+    assert audit["permissions"] == {"contents": "read"}
+    assert audit["jobs"]["audit"]["runs-on"] == ["self-hosted", "rocm"]
+    assert comment["on"]["workflow_run"]["workflows"] == [audit["name"]]
+    assert comment["permissions"]["pull-requests"] == "write" and "contents" not in {k for k, v in comment["permissions"].items() if v == "write"}
+    steps = comment["jobs"]["comment"]["steps"]
+    assert not any("checkout" in str(s.get("uses", "")) for s in steps)  # never runs the PR's code
+    for wf in (audit, comment, _yaml(WORKFLOWS / "workflows" / "ci.yml")):
+        for job in wf["jobs"].values():
+            assert "timeout-minutes" in job
+            for step in job["steps"]:
+                uses = step.get("uses", "")
+                assert not uses or uses.startswith("./") or "@v" in uses, uses
+
+
+def test_composite_action_runs_the_plugin_with_every_report() -> None:
+    action = _yaml(WORKFLOWS / "actions" / "goblin" / "action.yml")
+    assert action["runs"]["using"] == "composite"
+    assert action["inputs"]["paths"]["required"] is True
+    script = "\n".join(step.get("run", "") for step in action["runs"]["steps"])
+    for flag in ("--goblin-json", "--goblin-md", "--goblin-sarif", "--junitxml", "--goblin-baseline", "--goblin-shard", "-n", "--system-site-packages"):
+        assert flag in script, flag
+    assert all(step.get("shell") == "bash" for step in action["runs"]["steps"] if "run" in step)
