@@ -108,8 +108,14 @@ def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id:
                 skipped.pop(chosen[f][1], None)
     new_workload = (reread or w).model_copy(update={"env": {**w.env, **env}, "sources": w.sources, "notes": w.notes})
     applied = sorted({e.rule_id for e in edits if e.rule_id != "side effect"} | {r.id for r in rules if r.transform.env and r.id not in skipped})
+    rule_diffs = {}
+    for rid in sorted({chosen[f][1] for f in fields}):
+        own = {f: v for f, v in fields.items() if chosen[f][1] == rid}
+        text, _ = loaded.adapter.apply(loaded.path, loaded.text, loaded.data, w, own)
+        rule_diffs[rid] = unified_diff(loaded.path.name, loaded.text, text)
     return Patch(
         patch_id=patch_id,
+        rule_diffs=rule_diffs,
         rule_ids=applied,
         edits=edits,
         env=env,

@@ -232,6 +232,7 @@ class Patch(Model):
     skipped: dict[str, str] = Field(default_factory=dict)  # rule id -> why it was not applied
     new_workload: WorkloadConfig
     diff: str  # unified diff of the original file, its own format, comments kept
+    rule_diffs: dict[str, str] = Field(default_factory=dict)  # rule id -> that rule's edits alone, as a diff
 
 
 class Finding(Model):

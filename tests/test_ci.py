@@ -97,6 +97,7 @@ def test_github_summary_annotations_and_sarif(pytester: pytest.Pytester, configs
     result = pytester.runpytest_subprocess("--goblin", "configs", "--goblin-sarif", "r.sarif", *ARGS)
     text = summary.read_text()
     assert text.startswith("earlier step\n") and "## pytest-goblin" in text and "```mermaid" in text
+    assert "<details><summary><b>" in text and "This edit alone:" in text and "```diff" in text
     errors = [line for line in result.stdout.lines if line.startswith("::error file=configs/")]
     assert errors and all(",line=" in e or "title=goblin audit error" in e for e in errors[:3])
     assert len(errors) <= 10

@@ -74,6 +74,7 @@ def _section(item: ItemOutcome) -> list[str]:
     for f in r.findings:
         where = f"line {f.line}" if f.line else "not set in the file"
         kind = "footgun, guidance only" if f.footgun else "patched" if r.patch and f.rule_id in r.patch.rule_ids else "not patched"
+        own = r.patch.rule_diffs.get(f.rule_id) if r.patch else None
         out += [
             f"<details><summary><b>{f.rule_id}</b> ({where}, {kind}): {f.title}</summary>",
             "",
@@ -81,11 +82,12 @@ def _section(item: ItemOutcome) -> list[str]:
             "",
             f"Source: {f.citation}",
             "",
+            *(["This edit alone:", "", "```diff", own.rstrip("\n"), "```", ""] if own else []),
             "</details>",
         ]
     if r.patch and r.patch.diff:
         name = item.path.rsplit("/", 1)[-1]
-        out += ["", f"Patch for `{name}` (apply from the file's folder with `git apply`):", "", "```diff", r.patch.diff.rstrip("\n"), "```"]
+        out += ["", f"The whole patch for `{name}` (apply from the file's folder with `git apply`):", "", "```diff", r.patch.diff.rstrip("\n"), "```"]
     if r.patch and r.patch.conflicts:
         for cf in r.patch.conflicts:
             out.append(f"- `{cf.field}`: {cf.winner} won over {', '.join(cf.losers)}: {cf.reason}")
