@@ -62,12 +62,14 @@ def cmd_audit(args: argparse.Namespace) -> int:
     settings = Settings(backend=args.backend or "planner", runner=args.runner, target=resolve_target(args.target), fail_at=args.fail_at, warn_at=args.warn_at)
     outcomes: list[ItemOutcome] = []
     show_progress = not args.events and sys.stderr.isatty()
+    skipped: dict[str, str] = {}
     for path in _config_files(args.paths):
         try:
             from .formats import load_config
 
             load_config(path)
         except NotATrainingConfig as exc:
+            skipped[str(path)] = exc.reason
             if args.verbose:
                 print(f"skip {path}: {exc.reason}", file=sys.stderr)
             continue
@@ -85,7 +87,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
             outcomes.append(ItemOutcome(nodeid=f"{path}::audit", path=str(path), verdict="error", message=msg))
         else:
             outcomes.append(ItemOutcome(nodeid=f"{path}::audit", path=str(path), verdict=report.verdict, message=report.reason, report=report))
-    session = SessionReport(version=__version__, target=settings.target, items=outcomes)
+    session = SessionReport(version=__version__, target=settings.target, items=outcomes, not_collected=skipped)
     if not args.events:
         for item in outcomes:
             if item.verdict == "fail" and item.report and args.diff:
@@ -158,7 +160,10 @@ def cmd_merge(args: argparse.Namespace) -> int:
                 print(f"goblin merge: {item.nodeid} is in more than one report (last: {path}); were the shards overlapping?", file=sys.stderr)
                 return 2
             items[item.nodeid] = item
-    merged = SessionReport(version=sessions[0].version, target=sessions[0].target, items=[items[k] for k in sorted(items)])
+    skipped = {path: why for s in sessions for path, why in s.not_collected.items()}
+    merged = SessionReport(
+        version=sessions[0].version, target=sessions[0].target, items=[items[k] for k in sorted(items)], not_collected=dict(sorted(skipped.items()))
+    )
     c = merged.counts()
     print(f"merged {len(args.reports)} reports: {len(merged.items)} configs, {c['fail']} fail, {c['warn']} warn, {c['pass']} pass, {c['error']} error")
     return _finish(merged, args)

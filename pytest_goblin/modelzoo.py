@@ -74,6 +74,15 @@ def _normalize(name: str) -> str:
     return name.lower().replace("_", "-")
 
 
+MAX_PARAMS_B = 5000.0  # above the largest model anyone trains (about 2T parameters)
+
+
+def implausible_size(name: str) -> bool:
+    """The name gives a size (`-1000000b`) beyond MAX_PARAMS_B."""
+    size = _SIZE.search(_normalize(name).replace("-", " "))
+    return bool(size) and float(size.group(1)) >= MAX_PARAMS_B  # type: ignore[union-attr]
+
+
 def lookup_model(name: str | None) -> ModelShape:
     """Best shape for a model id or builder path; never raises."""
     if not name:
@@ -96,7 +105,7 @@ def lookup_model(name: str | None) -> ModelShape:
             )
     size = _SIZE.search(norm.replace("-", " "))
     params = float(size.group(1)) if size else None
-    return ModelShape(name=name, params_b=params if params and 0 < params < 5000 else None)
+    return ModelShape(name=name, params_b=params if params and 0 < params < MAX_PARAMS_B else None)
 
 
 def estimate_shape(shape: ModelShape) -> ModelShape:

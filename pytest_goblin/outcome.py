@@ -27,6 +27,7 @@ class SessionReport(BaseModel):
     version: str
     target: str
     items: list[ItemOutcome]
+    not_collected: dict[str, str] = {}  # path -> why it is not a training config
 
     def counts(self) -> dict[str, int]:
         out = {"fail": 0, "warn": 0, "pass": 0, "error": 0}

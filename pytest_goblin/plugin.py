@@ -5,6 +5,7 @@ Without `--goblin` every hook returns at once and nothing heavy is imported.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -155,9 +156,10 @@ def pytest_configure(config: pytest.Config) -> None:
         full = (base / p) if not Path(p).is_absolute() else Path(p)
         if not full.exists():
             raise pytest.UsageError(f"pytest-goblin: {p} does not exist")
-        roots.append(full.resolve())
+        roots.append(Path(os.path.abspath(full)))
     config.args = [str(p) for p in paths]
     state = GoblinSession(settings, roots, shard)
+    state.rootpath = config.rootpath
     config.stash[STATE_KEY] = state
     config.pluginmanager.register(state, "goblin-session")
 
@@ -169,20 +171,33 @@ class GoblinSession:
         self.settings = settings
         self.roots = roots
         self.shard = shard
+        self.rootpath: Path | None = None
         self.not_collected: dict[str, str] = {}
         self.outcomes: dict[str, Any] = {}
 
     def _under_roots(self, path: Path) -> bool:
-        resolved = path.resolve()
-        return any(resolved == r or resolved.is_relative_to(r) for r in self.roots)
+        """Under an audited path as written, symlinks not followed."""
+        absolute = Path(os.path.abspath(path))
+        return any(absolute == r or absolute.is_relative_to(r) for r in self.roots)
 
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
         from .errors import ConfigError, NotATrainingConfig
         from .formats import CANDIDATE_SUFFIXES, load_config
         from .items import ConfigFile
 
-        if file_path.suffix.lower() not in CANDIDATE_SUFFIXES or not self._under_roots(file_path):
+        suffix = file_path.suffix.lower()
+        if not self._under_roots(file_path):
             return None
+        if suffix == ".py":
+            self.not_collected[str(file_path)] = "Python training scripts are not read yet; only YAML configs are audited"
+            return None
+        if suffix not in CANDIDATE_SUFFIXES:
+            return None
+        if file_path.is_symlink():
+            target = file_path.resolve()
+            if not any(target == r or target.is_relative_to(r) for r in self.roots):
+                self.not_collected[str(file_path)] = f"a symlink to {target}, outside the audited paths; not followed"
+                return None
         node = ConfigFile.from_parent(parent, path=file_path)
         try:
             load_config(file_path)
@@ -218,7 +233,13 @@ class GoblinSession:
         from .outcome import ItemOutcome, SessionReport
 
         items = [ItemOutcome.model_validate(self.outcomes[k]) for k in sorted(self.outcomes)]
-        return SessionReport(version=__version__, target=self.settings.target, items=items)
+        rel = {self._relative(p): why for p, why in self.not_collected.items()}
+        return SessionReport(version=__version__, target=self.settings.target, items=items, not_collected=dict(sorted(rel.items())))
+
+    def _relative(self, path: str) -> str:
+        base = Path(os.path.abspath(self.rootpath)) if self.rootpath else None
+        p = Path(path)
+        return p.relative_to(base).as_posix() if base is not None and p.is_relative_to(base) else path
 
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         if self.shard is None:

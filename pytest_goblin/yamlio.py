@@ -7,6 +7,7 @@ of the user's own file) and never constructs Python objects from tags.
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +47,45 @@ def read_text(path: Path) -> str:
         raise ConfigError(str(path), "file is not valid UTF-8", line=line, hint="save the file as UTF-8") from None
 
 
+MAX_EXPANDED_NODES = 1_000_000  # what aliases may expand to; a billion-laughs file expands to billions
+_PYTHON_TAG = re.compile(r"!!?python/|tag:yaml\.org,2002:python/")
+
+
+def expanded_size(data: Any, limit: int = MAX_EXPANDED_NODES) -> int:
+    """Nodes the document would have with every alias expanded (memoized, so cheap to count)."""
+    memo: dict[int, int] = {}
+
+    def size(node: Any, depth: int) -> int:
+        if not isinstance(node, (dict, list)):
+            return 1
+        if id(node) in memo:
+            return memo[id(node)]
+        children = node.values() if isinstance(node, dict) else node
+        total = 1
+        for child in children:
+            total += size(child, depth + 1)
+            if total > limit:
+                break
+        memo[id(node)] = total
+        return total
+
+    return size(data, 0)
+
+
 def load_yaml(path: Path, text: str | None = None) -> Any:
-    """Parse YAML keeping positions; a syntax error becomes a ConfigError with its line."""
+    """Parse YAML keeping positions; a syntax error becomes a ConfigError with its line.
+
+    Python-object tags are refused outright (ruamel would not construct them either, but a
+    config that carries one is hostile or broken), and alias bombs are refused by size.
+    """
     if text is None:
         text = read_text(path)
+    tag = _PYTHON_TAG.search(text)
+    if tag:
+        tag_line = text.count("\n", 0, tag.start()) + 1
+        raise ConfigError(str(path), "a `!!python/...` tag; configs are data and nothing in them is constructed or run", line=tag_line, hint="remove the tag")
     try:
-        return _yaml().load(text)
+        data = _yaml().load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -61,6 +95,13 @@ def load_yaml(path: Path, text: str | None = None) -> Any:
         raise ConfigError(str(path), f"YAML error: {exc}", hint="fix the YAML syntax") from None
     except RecursionError:
         raise ConfigError(str(path), "YAML nesting is too deep", hint="flatten the document") from None
+    try:
+        big = expanded_size(data) > MAX_EXPANDED_NODES
+    except RecursionError:
+        raise ConfigError(str(path), "YAML nesting is too deep", hint="flatten the document") from None
+    if big:
+        raise ConfigError(str(path), f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (an alias bomb?)", hint="use fewer nested aliases")
+    return data
 
 
 def dump_yaml(data: Any) -> str:

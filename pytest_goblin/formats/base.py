@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..errors import ConfigError
-from ..modelzoo import lookup_model
+from ..modelzoo import implausible_size, lookup_model
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from ..yamlio import get_path
 from .textedit import apply_yaml_edits
@@ -25,6 +25,7 @@ class Reader:
         self.data = data
         self.values: dict[str, Any] = {}
         self.sources: dict[str, FieldSource] = {}
+        self.notes: list[str] = []
 
     def raw(self, *keys: str) -> tuple[str | None, Any, int | None]:
         """First present key of `keys`: (key, value, line); value None when all are absent."""
@@ -75,10 +76,15 @@ def as_int(value: Any) -> int:
     raise ValueError(f"expected an integer, got {value!r}")
 
 
+MAX_COUNT = 2**24  # above any real batch, accumulation, sequence length or worker count
+
+
 def positive(value: Any) -> int:
     n = as_int(value)
     if n < 1:
         raise ValueError(f"must be at least 1, got {n}")
+    if n > MAX_COUNT:
+        raise ValueError(f"{n} is implausibly large (the limit is {MAX_COUNT:,})")
     return n
 
 
@@ -86,6 +92,8 @@ def non_negative(value: Any) -> int:
     n = as_int(value)
     if n < 0:
         raise ValueError(f"must be 0 or more, got {n}")
+    if n > MAX_COUNT:
+        raise ValueError(f"{n} is implausibly large (the limit is {MAX_COUNT:,})")
     return n
 
 
@@ -158,6 +166,7 @@ class Adapter:
             env=env,
             ignored_rules=ignored_rules(text),
             sources=r.sources,
+            notes=r.notes,
             **r.values,
         )
 
@@ -185,7 +194,10 @@ def model_from(r: Reader, *keys: str) -> ModelShape:
     key, value, line = r.raw(*keys)
     if key is not None:
         r.sources["model"] = FieldSource(file=r.path, key=key, line=line, explicit=True)
-    return lookup_model(str(value) if value is not None else None)
+    shape = lookup_model(str(value) if value is not None else None)
+    if shape.params_b is None and key is not None and implausible_size(str(value)):
+        raise ConfigError(r.path, f"`{key}`: {value!r} names a model far larger than any that exists", line=line, hint="check the model id")
+    return shape
 
 
 def ignored_rules(text: str) -> list[str]:

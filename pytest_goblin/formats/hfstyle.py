@@ -65,6 +65,8 @@ def read_common(r: Reader, *, batch_default: int, batch_note: str) -> None:
     key, value, line = r.raw("deepspeed")
     if key is not None:
         r.explicit("strategy", "deepspeed", key, line)
+        if isinstance(value, str) and value.strip():
+            read_deepspeed(r, value.strip(), key, line)
         return
     key, value, line = r.raw("fsdp", "fsdp_config")
     if key is not None and value not in ("", False, []):
@@ -87,6 +89,19 @@ def _offloads(value: Any) -> bool:
     if isinstance(value, str) and value.lower() in {"legacy", "disk"}:
         return True
     return as_bool(value)
+
+
+def read_deepspeed(r: Reader, ref: str, key: str, line: int | None) -> None:
+    from pathlib import Path
+
+    from .deepspeed import read
+
+    found, note = read(Path(r.path), ref)
+    r.notes.append(note)
+    if "zero_stage" in found:
+        r.explicit("zero_stage", found["zero_stage"], key, line)
+    if found.get("cpu_offload") and not r.values.get("cpu_offload"):
+        r.explicit("cpu_offload", True, key, line)
 
 
 def read_offload_and_kernels(r: Reader) -> None:

@@ -1,0 +1,65 @@
+"""DeepSpeed JSON referenced from a config: read as data (json.loads), never executed.
+
+Trainers resolve the path against the working directory, usually the repository root, so it is
+looked up next to the config and then in each parent folder up to the repository root. A file
+that cannot be found is not an error (CI checkouts often hold configs without their DeepSpeed
+files): the ZeRO stage is then taken from the file name when it says one, and a note says so.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+MAX_BYTES = 1_000_000
+
+
+def find(config_path: Path, ref: str) -> Path | None:
+    p = Path(ref)
+    if p.is_absolute():
+        return p if p.is_file() else None
+    folder = config_path.resolve().parent
+    for parent in (folder, *folder.parents):
+        candidate = parent / p
+        if candidate.is_file():
+            return candidate
+        if (parent / ".git").exists():
+            break
+    return None
+
+
+def read(config_path: Path, ref: str) -> tuple[dict[str, Any], str]:
+    """Settings from the DeepSpeed file (`zero_stage`, `cpu_offload`, `precision`), and a note."""
+    path = find(config_path, ref)
+    if path is None:
+        m = re.search(r"(?:zero|_z)(\d)", Path(ref).name.lower())
+        found: dict[str, Any] = {"zero_stage": int(m.group(1))} if m else {}
+        if "offload" in ref.lower():
+            found["cpu_offload"] = True
+        guess = f"; ZeRO stage {found['zero_stage']} taken from its name" if m else "; ZeRO stage unknown"
+        return found, f"DeepSpeed file {ref!r} was not found next to the config or in its parent folders{guess}"
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            return {}, f"DeepSpeed file {path} is larger than {MAX_BYTES} bytes; not read"
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        return {}, f"DeepSpeed file {path} could not be read as JSON ({exc}); ZeRO settings unknown"
+    if not isinstance(data, dict):
+        return {}, f"DeepSpeed file {path} is not a JSON object; ZeRO settings unknown"
+    out: dict[str, Any] = {}
+    zero = data.get("zero_optimization")
+    if isinstance(zero, dict):
+        stage = zero.get("stage")
+        if isinstance(stage, int) and 0 <= stage <= 3:
+            out["zero_stage"] = stage
+        for key in ("offload_optimizer", "offload_param"):
+            dev = zero.get(key, {}).get("device") if isinstance(zero.get(key), dict) else None
+            if dev in ("cpu", "nvme"):
+                out["cpu_offload"] = True
+    for key, precision in (("bf16", "bf16"), ("fp16", "fp16")):
+        section = data.get(key)
+        if isinstance(section, dict) and section.get("enabled") is True:
+            out["precision"] = precision
+    return out, f"DeepSpeed settings read from {path}"
