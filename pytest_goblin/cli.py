@@ -56,6 +56,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from .kb import resolve_target
     from .loop import audit_sync, final_report
     from .outcome import ItemOutcome, SessionReport
+    from .redact import redact
     from .reporting.text import failure_text
     from .settings import Settings
 
@@ -80,7 +81,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
             events = audit_sync(path, backend=make_backend(settings.backend), settings=settings, on_event=on_event)
         if args.events:
             for e in events:
-                print(json.dumps({"path": str(path), "type": e.type, "data": e.data}, default=str), flush=True)
+                print(redact(json.dumps({"path": str(path), "type": e.type, "data": e.data}, default=str)), flush=True)
         report = final_report(events)
         if report is None:
             msg = next((e.data.get("message", "") for e in reversed(events) if e.type == "error"), "no report")
@@ -91,7 +92,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if not args.events:
         for item in outcomes:
             if item.verdict == "fail" and item.report and args.diff:
-                print(failure_text(item.report))
+                print(redact(failure_text(item.report)))
             speed = f"{item.report.speedup.point:.2f}x {item.report.evidence}" if item.report and item.report.speedup else item.message
             print(f"{item.verdict.upper():5} {item.path}  {speed}")
     return _finish(session, args)

@@ -12,6 +12,8 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from .redact import redact
+
 MARKER = "<!-- pytest-goblin:sticky -->"
 MAX_BODY = 65000  # GitHub rejects comment bodies above 65536 characters
 
@@ -29,7 +31,7 @@ class CommentError(Exception):
 
 
 def body_for(markdown: str, *, run_url: str | None = None) -> str:
-    text = markdown.rstrip()
+    text = redact(markdown).rstrip()
     if run_url:
         text += f"\n\n<sub>[workflow run]({run_url})</sub>"
     if len(text) > MAX_BODY:

@@ -17,6 +17,7 @@ from .backends import make_backend
 from .errors import ConfigError, GoblinError
 from .loop import audit_sync, final_report
 from .plugin import SETTINGS_KEY
+from .redact import redact
 from .reporting.text import failure_text, speedup_text, trajectory_text
 from .schemas import Event, Report
 from .settings import Settings
@@ -106,6 +107,7 @@ class AuditItem(pytest.Item):
         return show
 
     def _record_error(self, message: str) -> None:
+        message = redact(message)
         self.error = message
         self.user_properties += [("goblin.verdict", "error"), ("goblin.error", message)]
 
@@ -129,4 +131,4 @@ class AuditItem(pytest.Item):
             return str(super().repr_failure(excinfo))
         if verbose and self.events:
             text += "\n\ntrajectory:\n" + trajectory_text(self.events)
-        return text
+        return redact(text)

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 from ..errors import ConfigError
 from ..modelzoo import implausible_size, lookup_model
+from ..redact import redact_env
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from ..yamlio import get_path
 from .textedit import apply_yaml_edits
@@ -158,7 +159,7 @@ class Adapter:
         r = Reader(str(path), data)
         model = self.model_shape(r)
         self.read(r)
-        env = {str(k): str(v) for k, v in (self.env(data) or {}).items()}
+        env = redact_env({str(k): str(v) for k, v in (self.env(data) or {}).items()})
         return WorkloadConfig(
             path=str(path),
             format=self.name,
@@ -190,10 +191,16 @@ class Adapter:
         return apply_yaml_edits(text, data, writes), skipped
 
 
+def _kind(value: Any) -> str:
+    return "a list" if isinstance(value, list) else "a mapping" if isinstance(value, dict) else type(value).__name__
+
+
 def model_from(r: Reader, *keys: str) -> ModelShape:
     key, value, line = r.raw(*keys)
     if key is not None:
         r.sources["model"] = FieldSource(file=r.path, key=key, line=line, explicit=True)
+    if key is not None and not isinstance(value, str):
+        raise ConfigError(r.path, f"`{key}`: expected a model id such as meta-llama/Meta-Llama-3-8B, got {_kind(value)}", line=line, hint="give a model id")
     shape = lookup_model(str(value) if value is not None else None)
     if shape.params_b is None and key is not None and implausible_size(str(value)):
         raise ConfigError(r.path, f"`{key}`: {value!r} names a model far larger than any that exists", line=line, hint="check the model id")

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from ..outcome import SessionReport
+from ..redact import redact
 
 MAX_PER_LEVEL = 10
 
@@ -24,8 +25,9 @@ def append_step_summary(markdown: str) -> Path | None:
     if not target:
         return None
     path = Path(target)
+    text = redact(markdown)
     with path.open("a", encoding="utf-8") as fh:
-        fh.write(markdown if markdown.endswith("\n") else markdown + "\n")
+        fh.write(text if text.endswith("\n") else text + "\n")
     return path
 
 
@@ -54,7 +56,7 @@ def workflow_commands(session: SessionReport) -> list[str]:
             props = f"file={_escape_property(item.path)}" + (f",line={f.line}" if f.line else "") + f",title={_escape_property(f.rule_id)}"
             text = f"{f.title}. {f.message} ({f.citation})"
             _add(lines, dropped, level, f"::{level} {props}::{_escape_data(text)}")
-    out = lines["error"] + lines["warning"]
+    out = [redact(line) for line in lines["error"] + lines["warning"]]
     if dropped["error"] or dropped["warning"]:
         out.append(f"::notice title=pytest-goblin::{dropped['error']} more errors and {dropped['warning']} more warnings are in the job summary")
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..outcome import SessionReport
+from ..redact import redact, redact_obj
 from . import write_atomic
 from .github import append_step_summary
 from .markdown import render
@@ -21,7 +22,8 @@ def write_outputs(
 ) -> list[str]:
     """Write the requested reports (each atomically); returns one line per file written."""
     written: list[str] = []
-    markdown = render(session)
+    session = type(session).model_validate(redact_obj(session.model_dump(mode="json")))
+    markdown = redact(render(session))
     if md:
         write_atomic(md, markdown)
         written.append(f"Markdown summary written to {md}")
@@ -31,7 +33,7 @@ def write_outputs(
     if junit:
         from .junit import junit_xml
 
-        write_atomic(junit, junit_xml(session))
+        write_atomic(junit, redact(junit_xml(session)))
         written.append(f"JUnit XML written to {junit}")
     if sarif:
         from .sarif import sarif as to_sarif
