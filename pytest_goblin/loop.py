@@ -86,7 +86,9 @@ async def run_audit(
                 continue
             steps += 1
             yield Event(type="tool_call", data={"id": call.id, "name": call.name, "arguments": _jsonable(call.arguments), "step": steps})
-            result = await asyncio.to_thread(tools.call, ctx, call.name, call.arguments)
+            # Tools run inline: one audit per event loop, so there is nothing to keep responsive,
+            # and a thread hop per call cost more than a whole projected audit.
+            result = tools.call(ctx, call.name, call.arguments)
             yield Event(type="tool_result", data={"id": call.id, "name": call.name, **result.model_dump(mode="json")})
             content = json.dumps(result.result, default=str) if result.ok else (result.error or "error")
             if not result.ok:

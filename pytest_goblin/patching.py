@@ -87,15 +87,16 @@ def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id:
         # A rule this format cannot express in full is left out whole: no half-applied rules.
         fields = _drop_rules(fields, chosen, unwritable, skipped)
         new_text, _ = loaded.adapter.apply(loaded.path, loaded.text, loaded.data, w, fields)
-    wrong = _misread(loaded, new_text, fields)
+    reread = _reread(loaded, new_text) if fields else w
+    wrong = _misread(loaded, reread, fields)
     if wrong:
         # Never ship an edit that does not read back: drop the rules behind it, keep the rest.
         why = f"the {loaded.adapter.name} edit did not read back as intended; left out"
         fields = _drop_rules(fields, chosen, dict.fromkeys(wrong, why), skipped)
         new_text, _ = loaded.adapter.apply(loaded.path, loaded.text, loaded.data, w, fields)
-        if _misread(loaded, new_text, fields):
+        reread = _reread(loaded, new_text) if fields else w
+        if _misread(loaded, reread, fields):
             raise GoblinError(f"{loaded.path}: the patched file does not read back as intended; please report this")
-    reread = _reread(loaded, new_text) if fields else w
     edits = [Edit(field=f, old=getattr(w, f), new=v, rule_id=chosen[f][1], source=w.sources.get(f)) for f, v in fields.items()]
     # One key can carry two fields (Axolotl's `gradient_checkpointing: offload`): report what the
     # patched file really says, and credit the side effect to the rule that edited that key.
@@ -135,21 +136,19 @@ def _drop_rules(fields: dict[str, Any], chosen: dict[str, tuple[Any, str]], bad:
 
 
 def _reread(loaded: LoadedConfig, new_text: str) -> WorkloadConfig | None:
+    """The patched text read again in the same format; None if it no longer reads as one."""
     try:
         data = load_yaml(loaded.path, new_text)
-        return detect(loaded.path, data).parse(loaded.path, data, new_text)
+        adapter = detect(loaded.path, data)
+        if adapter.name != loaded.adapter.name:
+            return None
+        return adapter.parse(loaded.path, data, new_text)
     except GoblinError:
         return None
 
 
-def _misread(loaded: LoadedConfig, new_text: str, fields: dict[str, Any]) -> list[str]:
-    """Re-read the patched text: the fields that do not carry their edit (all, if the format changed)."""
-    try:
-        data = load_yaml(loaded.path, new_text)
-        adapter = detect(loaded.path, data)
-        reread = adapter.parse(loaded.path, data, new_text)
-    except GoblinError:
-        return list(fields)
-    if adapter.name != loaded.adapter.name:
+def _misread(loaded: LoadedConfig, reread: WorkloadConfig | None, fields: dict[str, Any]) -> list[str]:
+    """The fields whose edit the re-read file does not carry (all, if it no longer reads)."""
+    if reread is None:
         return list(fields)
     return [f for f, v in fields.items() if getattr(reread, f) != v]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -44,8 +46,14 @@ def _registry() -> dict[str, Tool]:
 TOOLS = _registry()
 
 
+@lru_cache(maxsize=1)
+def _schemas() -> tuple[dict[str, Any], ...]:
+    return tuple(tool.schema() for tool in TOOLS.values())
+
+
 def tool_schemas() -> list[dict[str, Any]]:
-    return [tool.schema() for tool in TOOLS.values()]
+    """JSON schemas of the tools (copies: a backend may annotate its own, e.g. for caching)."""
+    return copy.deepcopy(list(_schemas()))
 
 
 def _repair(args: Any, fields: set[str]) -> Any:
