@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .settings import Settings, backend_from_env
+if TYPE_CHECKING:  # pydantic costs ~60 ms to import: only a --goblin run pays for it
+    from .settings import Settings
 
-SETTINGS_KEY = pytest.StashKey[Settings]()
+SETTINGS_KEY = pytest.StashKey["Settings"]()
 STATE_KEY = pytest.StashKey["GoblinSession"]()
 
 
@@ -93,6 +94,7 @@ def _settings(config: pytest.Config) -> Settings:
     from pydantic import ValidationError
 
     from .kb import resolve_target
+    from .settings import Settings, backend_from_env
 
     def ini_float(name: str) -> float:
         raw = config.getini(name)
