@@ -52,7 +52,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from .backends import make_backend
+    from .backends import make_backend_or_planner
     from .kb import resolve_target
     from .loop import audit_sync, final_report
     from .outcome import ItemOutcome, SessionReport
@@ -78,7 +78,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
             outcomes.append(ItemOutcome(nodeid=f"{path}::audit", path=str(path), verdict="error", message=str(exc)))
             continue
         with _progress(path, enabled=show_progress) as on_event:
-            events = audit_sync(path, backend=make_backend(settings.backend), settings=settings, on_event=on_event)
+            backend, notes = make_backend_or_planner(settings.backend)
+            events = audit_sync(path, backend=backend, settings=settings, on_event=on_event, notes=notes)
         if args.events:
             for e in events:
                 print(redact(json.dumps({"path": str(path), "type": e.type, "data": e.data}, default=str)), flush=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from .backends import make_backend
+from .backends import make_backend_or_planner
 from .errors import ConfigError, GoblinError
 from .loop import audit_sync, final_report
 from .plugin import SETTINGS_KEY
@@ -64,11 +64,11 @@ class AuditItem(pytest.Item):
             self._record_error(str(parent.config_error))
             raise AuditError(str(parent.config_error))
         try:
-            backend = make_backend(self.settings.backend)
+            backend, notes = make_backend_or_planner(self.settings.backend)
         except GoblinError as exc:
             self._record_error(str(exc))
             raise AuditError(str(exc)) from None
-        self.events = audit_sync(self.path, backend=backend, settings=self.settings, on_event=self._progress())
+        self.events = audit_sync(self.path, backend=backend, settings=self.settings, on_event=self._progress(), notes=notes)
         self.report = final_report(self.events)
         if self.report is None:
             errors = [e.data.get("message", "") for e in self.events if e.type == "error"]

@@ -19,9 +19,11 @@ from runner.protocol import Runner, make_runner
 
 from . import tools
 from .backends.base import Backend
+from .backends.planner import Planner
 from .errors import GoblinError
 from .kb import cached_rules, get_hardware
-from .schemas import Event, Report
+from .redact import redact
+from .schemas import Event, Report, Usage
 from .settings import Settings
 from .tools.audit_tools import build_report
 from .tools.context import AuditContext
@@ -38,10 +40,9 @@ def make_context(path: Path, settings: Settings, runner: Runner | None = None, b
 
 
 def _brief(ctx: AuditContext) -> str:
-    return (
-        f"Audit the training config {ctx.path.name} for wasted GPU time on {ctx.hw.name}. "
-        "Call parse_config, profile_run, query_rocm_kb, propose_patch, benchmark the baseline, benchmark the patch, then compare_runs."
-    )
+    from .prompts import brief
+
+    return brief(ctx.path.name, ctx.hw.name)
 
 
 async def run_audit(
@@ -52,14 +53,18 @@ async def run_audit(
     settings: Settings | None = None,
     max_steps: int = MAX_STEPS,
     context: AuditContext | None = None,
+    notes: list[str] | None = None,
 ) -> AsyncIterator[Event]:
     settings = settings or Settings()
     path = Path(path)
     try:
         ctx = context or make_context(path, settings, runner, backend=getattr(backend, "name", "custom"))
     except Exception as exc:
-        yield Event(type="error", data={"message": f"cannot start the audit: {exc}"})
+        yield Event(type="error", data={"message": redact(f"cannot start the audit: {exc}")})
         return
+    ctx.notes.extend(notes or [])
+    log: list[tuple[str, str, bool]] = []  # (tool, content, is_error): what a fallback planner replays
+    first_backend = backend
     schemas = tools.tool_schemas()
     backend.add_user_message(_brief(ctx))
     steps = 0
@@ -72,12 +77,19 @@ async def run_audit(
         try:
             turn = await backend.next_turn(schemas)
         except Exception as exc:
-            stopped = f"the {getattr(backend, 'name', 'backend')} backend failed: {type(exc).__name__}: {exc}"
+            stopped = redact(f"the {getattr(backend, 'name', 'backend')} backend failed: {type(exc).__name__}: {exc}")
             yield Event(type="error", data={"message": stopped, "recoverable": True})
-            break
+            if isinstance(backend, Planner):
+                break
+            # The planner reads nothing but the tool log, so it can finish what the LLM began.
+            ctx.notes.append(f"{stopped} at step {steps}; the deterministic planner finished the audit from the tool log")
+            backend = Planner()
+            for name, content, is_error in log:
+                backend.add_tool_result(f"replay-{len(backend.log)}", name, content, is_error)
+            continue
         for text in turn.text_blocks:
             if text.strip():
-                yield Event(type="thought", data={"text": text})
+                yield Event(type="thought", data={"text": redact(text)})
         if not turn.tool_calls:
             break
         for call in turn.tool_calls:
@@ -94,15 +106,23 @@ async def run_audit(
             if not result.ok:
                 last_error = f"{call.name}: {result.error}"
             backend.add_tool_result(call.id, call.name, content, not result.ok)
+            log.append((call.name, content, not result.ok))
+    usage = getattr(first_backend, "usage", None)
     if ctx.reports:
-        yield Event(type="final_report", data=ctx.reports[-1].model_dump(mode="json"))
+        yield Event(type="final_report", data=_with_usage(ctx.reports[-1], ctx, usage).model_dump(mode="json"))
         return
     report, missing = _auto_compare(ctx, stopped)
     if report is not None:
-        yield Event(type="final_report", data=report.model_dump(mode="json"))
+        yield Event(type="final_report", data=_with_usage(report, ctx, usage).model_dump(mode="json"))
     else:
         detail = f"; last tool error: {last_error}" if last_error else ""
         yield Event(type="error", data={"message": f"no report: {missing} ({stopped}){detail}"})
+
+
+def _with_usage(report: Report, ctx: AuditContext, usage: Usage | None) -> Report:
+    """The report with the LLM's token accounting and every note the loop added since."""
+    missing = [n for n in ctx.notes if n not in report.notes]
+    return report.model_copy(update={"usage": usage.model_copy() if usage is not None else None, "notes": [*missing, *report.notes]})
 
 
 def _auto_compare(ctx: AuditContext, stopped: str) -> tuple[Report | None, str]:

@@ -8,6 +8,7 @@ config is read; known token shapes are masked in any text on the way out.
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -43,7 +44,14 @@ def redact_env(env: dict[str, str]) -> dict[str, str]:
     return {k: (MASK if is_secret_name(k) and v else v) for k, v in env.items()}
 
 
+RUNTIME_SECRETS = ("ANTHROPIC_API_KEY", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "GITHUB_TOKEN", "OPENAI_API_KEY")
+
+
 def redact(text: str) -> str:
+    for name in RUNTIME_SECRETS:  # the keys this process holds, whatever their shape
+        value = os.environ.get(name)
+        if value and len(value) >= 8 and value in text:
+            text = text.replace(value, MASK)
     for pattern in _TOKENS:
         text = pattern.sub(MASK, text)
     return _ASSIGNMENT.sub(lambda m: m.group("key") + MASK, text)

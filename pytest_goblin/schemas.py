@@ -235,6 +235,21 @@ class Patch(Model):
     rule_diffs: dict[str, str] = Field(default_factory=dict)  # rule id -> that rule's edits alone, as a diff
 
 
+class Usage(Model):
+    """What an LLM-driven audit cost: calls, tokens and an estimate in USD (None when unpriced)."""
+
+    backend: str
+    model: str | None = None
+    calls: int = 0
+    retries: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    estimated_cost_usd: float | None = None
+    price_source: str | None = None  # where the per-token prices come from
+
+
 class Finding(Model):
     rule_id: str
     title: str
@@ -269,6 +284,7 @@ class Report(Model):
     findings: list[Finding] = Field(default_factory=list)
     footer: dict[str, str] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list)
+    usage: Usage | None = None  # LLM backends: calls, tokens, estimated cost
 
 
 class ToolResult(Model):

@@ -173,7 +173,7 @@ def test_make_backend_follows_env_and_rejects_unknown(monkeypatch: pytest.Monkey
     monkeypatch.delenv("GOBLIN_AGENT_BACKEND", raising=False)
     assert make_backend().name == "planner"
     monkeypatch.setenv("GOBLIN_AGENT_BACKEND", "bogus")
-    with pytest.raises(GoblinError, match="valid backends: planner"):
+    with pytest.raises(GoblinError, match="valid backends: claude, planner, qwen"):
         make_backend()
     assert make_backend("planner").name == "planner"
 

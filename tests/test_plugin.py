@@ -83,7 +83,7 @@ def test_unknown_backend_errors_each_item(pytester: pytest.Pytester, configs: Pa
     monkeypatch.setenv("GOBLIN_AGENT_BACKEND", "gpt-9")
     result = pytester.runpytest("--goblin", "configs/axolotl-llama3-8b-lora.yml", "--goblin-runner", "projection")
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*unknown backend 'gpt-9'*valid backends: planner*"])
+    result.stdout.fnmatch_lines(["*unknown backend 'gpt-9'*valid backends: claude, planner, qwen*"])
 
 
 def test_plain_run_is_untouched_and_imports_nothing_heavy(pytester: pytest.Pytester) -> None:

@@ -197,7 +197,7 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
     if not patch.edits and not patch.env:
         speedup = Speedup(point=1.0, low=1.0, high=1.0, method="no edits: nothing to recover")
     verdict, reason = decide(speedup, fail_at=ctx.settings.fail_at, warn_at=ctx.settings.warn_at)
-    all_notes = list(_workload(ctx).notes) + list(notes or [])
+    all_notes = list(ctx.notes) + list(_workload(ctx).notes) + list(notes or [])
     env_only = [rid for rid in patch.rule_ids if rid not in {e.rule_id for e in patch.edits}]
     if evidence == "projected" and env_only:
         all_notes.append(f"not modelled by the projection (measure on a GPU): {', '.join(env_only)}")

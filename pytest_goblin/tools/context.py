@@ -30,6 +30,7 @@ class AuditContext:
     patches: dict[str, Patch] = field(default_factory=dict)
     runs: dict[str, RunMetrics] = field(default_factory=dict)
     reports: list[Report] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # said in the report: fallbacks, backend trouble
 
     @property
     def root(self) -> Path:

@@ -1,0 +1,128 @@
+"""What the LLM backends share: retries under a deadline, tool calls recovered from text, and
+token accounting. The SDK-specific halves live in claude.py and hf.py."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from ..errors import GoblinError
+from ..schemas import Usage
+from .base import ToolCall
+
+T = TypeVar("T")
+
+
+class BackendUnavailable(GoblinError):
+    """The LLM API kept failing until the deadline, or refused for good (auth, bad request)."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with jitter on 429 / 5xx / overloaded, within one total deadline."""
+
+    deadline_s: float = 180.0
+    base_delay_s: float = 1.0
+    max_delay_s: float = 20.0
+
+    @classmethod
+    def from_env(cls) -> RetryPolicy:
+        return cls(deadline_s=float(os.environ.get("GOBLIN_LLM_DEADLINE_S", cls.deadline_s)), base_delay_s=float(os.environ.get("GOBLIN_LLM_RETRY_BASE_S", cls.base_delay_s)))
+
+
+async def with_retries(
+    call: Callable[[], Awaitable[T]], *, retryable: Callable[[BaseException], float | None], policy: RetryPolicy, usage: Usage, what: str
+) -> T:
+    """Run `call`; `retryable(exc)` gives a server-suggested wait (0 for none) or None for a
+    permanent failure. Raises BackendUnavailable when the deadline would pass."""
+    start = time.monotonic()
+    attempt = 0
+    while True:
+        try:
+            return await call()
+        except Exception as exc:
+            wait_hint = retryable(exc)
+            if wait_hint is None:
+                raise BackendUnavailable(f"{what}: {_describe(exc)}") from None
+            delay = max(wait_hint, min(policy.max_delay_s, policy.base_delay_s * 2**attempt) * (0.5 + random.random() / 2))
+            if time.monotonic() - start + delay > policy.deadline_s:
+                raise BackendUnavailable(f"{what}: still failing after {attempt + 1} attempts within {policy.deadline_s:g} s: {_describe(exc)}") from None
+            attempt += 1
+            usage.retries += 1
+            await asyncio.sleep(delay)
+
+
+def _describe(exc: BaseException) -> str:
+    status = getattr(exc, "status_code", None) or getattr(getattr(exc, "response", None), "status_code", None)
+    text = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    return f"HTTP {status}: {text}" if status else f"{type(exc).__name__}: {text}"
+
+
+_TOOL_CALL = re.compile(r"<tool_call>\s*(\{.*?\})\s*</tool_call>", re.S)
+_THINK = re.compile(r"<think>(.*?)(?:</think>|$)", re.S)
+_JSON_OBJECT = re.compile(r"\{.*\}", re.S)
+
+
+def _as_call(obj: Any, index: int) -> ToolCall | None:
+    if not isinstance(obj, dict):
+        return None
+    if isinstance(obj.get("function"), dict):  # {"type": "function", "function": {...}}
+        obj = obj["function"]
+    name = obj.get("name")
+    if not isinstance(name, str):
+        return None
+    args = obj.get("arguments", obj.get("parameters", obj.get("input", {})))
+    return ToolCall(id=f"text-call-{index}", name=name, arguments=args)
+
+
+def recover_tool_calls(text: str, known: set[str]) -> tuple[str, list[ToolCall]]:
+    """Tool calls a model wrote as text: `<tool_call>{...}</tool_call>` anywhere, or a JSON call
+    inside `<think>`. Returns the text without them and the calls naming a known tool."""
+    calls: list[ToolCall] = []
+    for m in _TOOL_CALL.finditer(text):
+        try:
+            call = _as_call(json.loads(m.group(1)), len(calls))
+        except json.JSONDecodeError:
+            continue
+        if call and call.name in known:
+            calls.append(call)
+    if not calls:
+        for think in _THINK.finditer(text):
+            found = _JSON_OBJECT.search(think.group(1))
+            if not found:
+                continue
+            try:
+                call = _as_call(json.loads(found.group(0)), len(calls))
+            except json.JSONDecodeError:
+                continue
+            if call and call.name in known:
+                calls.append(call)
+    clean = _THINK.sub("", _TOOL_CALL.sub("", text)).strip()
+    return clean, calls
+
+
+@dataclass(frozen=True)
+class Price:
+    input: float  # USD per million tokens
+    output: float
+    cache_write: float
+    cache_read: float
+    source: str
+
+
+def estimate_cost(usage: Usage, price: Price | None) -> None:
+    if price is None:
+        return
+    usage.estimated_cost_usd = round(
+        (usage.input_tokens * price.input + usage.output_tokens * price.output + usage.cache_write_tokens * price.cache_write + usage.cache_read_tokens * price.cache_read)
+        / 1e6,
+        6,
+    )
+    usage.price_source = price.source
