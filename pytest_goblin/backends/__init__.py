@@ -10,6 +10,7 @@ from .planner import Planner
 
 __all__ = ["BACKENDS", "Backend", "Planner", "ToolCall", "Turn", "make_backend", "make_backend_or_planner"]
 
+
 def _claude() -> Backend:
     from .claude import ClaudeBackend  # the anthropic SDK is imported only when chosen
 

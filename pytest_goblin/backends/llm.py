@@ -34,7 +34,10 @@ class RetryPolicy:
 
     @classmethod
     def from_env(cls) -> RetryPolicy:
-        return cls(deadline_s=float(os.environ.get("GOBLIN_LLM_DEADLINE_S", cls.deadline_s)), base_delay_s=float(os.environ.get("GOBLIN_LLM_RETRY_BASE_S", cls.base_delay_s)))
+        return cls(
+            deadline_s=float(os.environ.get("GOBLIN_LLM_DEADLINE_S", cls.deadline_s)),
+            base_delay_s=float(os.environ.get("GOBLIN_LLM_RETRY_BASE_S", cls.base_delay_s)),
+        )
 
 
 async def with_retries(
@@ -121,7 +124,12 @@ def estimate_cost(usage: Usage, price: Price | None) -> None:
     if price is None:
         return
     usage.estimated_cost_usd = round(
-        (usage.input_tokens * price.input + usage.output_tokens * price.output + usage.cache_write_tokens * price.cache_write + usage.cache_read_tokens * price.cache_read)
+        (
+            usage.input_tokens * price.input
+            + usage.output_tokens * price.output
+            + usage.cache_write_tokens * price.cache_write
+            + usage.cache_read_tokens * price.cache_read
+        )
         / 1e6,
         6,
     )

@@ -57,12 +57,22 @@ def tool_schemas() -> list[dict[str, Any]]:
 
 
 def _repair(args: Any, fields: set[str]) -> Any:
-    """Accept a JSON string, and arguments nested one level too deep ({"input": {...}})."""
-    if isinstance(args, str):
+    """Accept a JSON string (even encoded twice), arguments nested one level too deep
+    ({"input": {...}}), and list or object fields sent as JSON strings."""
+    for _ in range(2):
+        if not isinstance(args, str):
+            break
         try:
             args = json.loads(args) if args.strip() else {}
         except json.JSONDecodeError as exc:
             raise ValueError(f"arguments are not valid JSON: {exc.msg} at position {exc.pos}") from None
+    if isinstance(args, dict):
+        for key, value in list(args.items()):
+            if key in fields and isinstance(value, str) and value.strip()[:1] in ("[", "{"):
+                try:
+                    args[key] = json.loads(value)
+                except json.JSONDecodeError:
+                    pass
     if isinstance(args, dict) and len(args) == 1:
         ((key, inner),) = args.items()
         if key not in fields:
