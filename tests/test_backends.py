@@ -48,7 +48,7 @@ def _calls(events: list[Event]) -> list[str]:
 
 @pytest.mark.parametrize("api", APIS)
 def test_happy_path(api: str) -> None:
-    events, report, server, backend = _audit(api, canonical())
+    events, report, server, _backend = _audit(api, canonical())
     assert report is not None and report.verdict == "fail"  # the example wastes a lot
     assert _calls(events) == [name for name, _ in CANONICAL]
     assert report.usage is not None and report.usage.calls == 8 and report.usage.retries == 0
