@@ -102,7 +102,7 @@ async def run_audit(
             # and a thread hop per call cost more than a whole projected audit.
             result = tools.call(ctx, call.name, call.arguments)
             yield Event(type="tool_result", data={"id": call.id, "name": call.name, **result.model_dump(mode="json")})
-            content = json.dumps(result.result, default=str) if result.ok else (result.error or "error")
+            content = json.dumps(tools.for_model(call.name, result.result), default=str) if result.ok else (result.error or "error")
             if not result.ok:
                 last_error = f"{call.name}: {result.error}"
             backend.add_tool_result(call.id, call.name, content, not result.ok)

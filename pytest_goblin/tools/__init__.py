@@ -109,3 +109,26 @@ def call(ctx: AuditContext, name: str, args: Any = None) -> ToolResult:
     if isinstance(result, BaseModel):
         result = result.model_dump(mode="json")
     return ToolResult(ok=True, result=result)
+
+
+def for_model(name: str, result: Any) -> Any:
+    """What a backend is told of a tool result: the full result minus what only the report needs,
+    so that each LLM call stays small (the final report alone is ~14 KB of JSON)."""
+    if not isinstance(result, dict):
+        return result
+    if name == "propose_patch":
+        return {k: v for k, v in result.items() if k not in ("rule_diffs", "new_workload")}
+    if name == "compare_runs":
+        speedup = result.get("speedup") or {}
+        patch = result.get("patch") or {}
+        return {
+            "verdict": result.get("verdict"),
+            "reason": result.get("reason"),
+            "evidence": result.get("evidence"),
+            "speedup": {k: speedup.get(k) for k in ("point", "low", "high")},
+            "patch_id": patch.get("patch_id"),
+            "rule_ids": patch.get("rule_ids"),
+            "findings": [f.get("rule_id") for f in result.get("findings", [])],
+            "done": "the report is complete; stop here",
+        }
+    return result
