@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -27,8 +28,15 @@ def _config_files(paths: Sequence[str]) -> Iterator[Path]:
 
 def cmd_parse(args: argparse.Namespace) -> int:
     from .formats import load_config
+    from .formats.record import parse_record
 
     status = 0
+    if args.json:  # JSON Lines: one object per file, the documented record
+        for path in _config_files(args.paths):
+            record, ok = parse_record(path)
+            status |= 0 if ok else 1
+            print(json.dumps(record, default=str))
+        return status
     for path in _config_files(args.paths):
         try:
             loaded = load_config(path)
@@ -40,9 +48,6 @@ def cmd_parse(args: argparse.Namespace) -> int:
             status = 1
             continue
         w = loaded.workload
-        if args.json:
-            print(w.model_dump_json(indent=2))
-            continue
         print(f"{path}: {loaded.adapter.name}, model {w.model.name} ({w.model.params_b or '?'}B, {'known shape' if w.model.known else 'shape unknown'})")
         for name, src in sorted(w.sources.items(), key=lambda kv: (kv[1].line or 10**9, kv[0])):
             where = f"line {src.line}: {src.key}" if src.explicit else f"default: {src.note}"
@@ -84,6 +89,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
             for e in events:
                 print(redact(json.dumps({"path": str(path), "type": e.type, "data": e.data}, default=str)), flush=True)
         report = final_report(events)
+        if report is not None and args.fix and report.patch is not None:
+            from .patching import write_fix
+
+            if write_fix(path, report.patch):
+                print(f"fixed {path}: {len(report.patch.edits)} edits written", file=sys.stderr)
         if report is None:
             msg = next((e.data.get("message", "") for e in reversed(events) if e.type == "error"), "no report")
             outcomes.append(ItemOutcome(nodeid=f"{path}::audit", path=str(path), verdict="error", message=msg))
@@ -279,6 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--sarif", metavar="FILE", help="write SARIF 2.1.0 for code scanning")
     a.add_argument("--events", action="store_true", help="stream every audit event as JSON Lines")
     a.add_argument("--diff", action="store_true", help="print each failure with its findings and diff")
+    a.add_argument("--fix", action="store_true", help="write each proposed patch into its config file")
     a.add_argument("--backend", default=None, help="planner (default) or an LLM backend; also GOBLIN_AGENT_BACKEND")
     a.add_argument("--runner", default="auto", choices=("auto", "projection", "torch"))
     a.add_argument("--target", default="auto", help="mi300x, mi325x, mi355x, mi250x, mi210, h100; default auto: the local GPU, else mi300x")
@@ -288,7 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.set_defaults(func=cmd_audit)
     pa = sub.add_parser("parse", help="show how a config is read, field by field, or why it is not collected")
     pa.add_argument("paths", nargs="+", metavar="PATH")
-    pa.add_argument("--json", action="store_true")
+    pa.add_argument("--json", action="store_true", help="one JSON object per file per line (the documented record; see README)")
     pa.set_defaults(func=cmd_parse)
     m = sub.add_parser("merge", help="merge the JSON reports of shards into one report")
     m.add_argument("reports", nargs="+", metavar="REPORT.json")
@@ -322,6 +333,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.backend = backend_from_env(None)
     try:
         return int(args.func(args))
+    except BrokenPipeError:  # `goblin parse --json ... | head`
+        sys.stdout = open(os.devnull, "w")
+        return 0
     except GoblinError as exc:
         print(f"goblin: {exc}", file=sys.stderr)
         return 2

@@ -32,11 +32,12 @@ class _Builtins:
     @hookimpl
     def goblin_formats(self) -> list[Adapter]:
         from .formats.axolotl import AxolotlAdapter
+        from .formats.goblin import GoblinAdapter
         from .formats.hf_trainer import HFTrainerAdapter
         from .formats.llamafactory import LlamaFactoryAdapter
         from .formats.torchtune import TorchtuneAdapter
 
-        return [AxolotlAdapter(), TorchtuneAdapter(), LlamaFactoryAdapter(), HFTrainerAdapter()]
+        return [GoblinAdapter(), AxolotlAdapter(), TorchtuneAdapter(), LlamaFactoryAdapter(), HFTrainerAdapter()]
 
 
 @lru_cache(maxsize=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from runner.projection import memory_gb
@@ -152,3 +153,25 @@ def _misread(loaded: LoadedConfig, reread: WorkloadConfig | None, fields: dict[s
     if reread is None:
         return list(fields)
     return [f for f, v in fields.items() if getattr(reread, f) != v]
+
+
+def patched_text(loaded: LoadedConfig, patch: Patch) -> str:
+    """The config's text with the patch's edits applied: what `--goblin-fix` writes."""
+    fields = {e.field: e.new for e in patch.edits if e.rule_id != "side effect"}
+    text, _ = loaded.adapter.apply(loaded.path, loaded.text, loaded.data, loaded.workload, fields)
+    return text
+
+
+def write_fix(path: Path, patch: Patch) -> bool:
+    """Apply a patch to the file in place (atomically); False when there is nothing to write."""
+    from .formats import load_config
+    from .reporting import write_atomic
+
+    if not patch.edits:
+        return False
+    loaded = load_config(path)
+    text = patched_text(loaded, patch)
+    if text == loaded.text:
+        return False
+    write_atomic(path, text)
+    return True

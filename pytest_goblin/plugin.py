@@ -47,6 +47,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--goblin-md", dest="goblin_md", default=None, metavar="PATH", help="write the Markdown summary to PATH")
     group.addoption("--goblin-json", dest="goblin_json", default=None, metavar="PATH", help="write the full JSON report to PATH")
+    group.addoption(
+        "--goblin-fix", dest="goblin_fix", action="store_true", default=False, help="write each proposed patch into its config file (comments and layout kept)"
+    )
     group.addoption("--goblin-sarif", dest="goblin_sarif", default=None, metavar="PATH", help="write SARIF 2.1.0 for GitHub code scanning to PATH")
     group.addoption(
         "--goblin-shard",

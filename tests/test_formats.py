@@ -106,3 +106,100 @@ def test_ignore_comment_acknowledges_a_rule(tmp_path: Path) -> None:
     patch = build_patch(loaded, applicable(loaded.workload, hw, load_rules()), hw, "p1")
     assert "attention.sdpa_over_eager" not in patch.rule_ids
     assert "ignore" in patch.skipped["attention.sdpa_over_eager"]
+
+
+# ---- the native goblin format, goblin parse --json, --goblin-fix -----------------------------
+
+GOBLIN_CONFIG = """\
+goblin: 1
+model: acme/house-model
+model_shape: {params_b: 13.0, n_layers: 40, hidden: 5120, n_heads: 40, n_kv_heads: 8, intermediate: 13824, vocab: 64000}
+precision: fp16   # the team's old default
+micro_batch_size: 2
+gradient_accumulation: 8
+world_size: 8
+strategy: fsdp
+env:
+  PYTORCH_TUNABLEOP_ENABLED: "1"
+"""
+
+
+def test_goblin_format_reads_fields_defaults_and_shape(tmp_path: Path) -> None:
+    from pytest_goblin.formats import load_config
+
+    path = tmp_path / "job.yaml"
+    path.write_text(GOBLIN_CONFIG)
+    loaded = load_config(path)
+    w = loaded.workload
+    assert loaded.adapter.name == "goblin"
+    assert (w.precision, w.micro_batch_size, w.gradient_accumulation, w.world_size, w.strategy) == ("fp16", 2, 8, 8, "fsdp")
+    assert w.sources["precision"].line == 4 and w.sources["precision"].explicit
+    assert not w.sources["attention"].explicit and w.attention == "sdpa"
+    assert w.model.known and w.model.params_b == 13.0 and w.model.n_layers == 40
+    assert w.env == {"PYTORCH_TUNABLEOP_ENABLED": "1"}
+    text, skipped = loaded.adapter.apply(path, loaded.text, loaded.data, w, {"precision": "bf16", "dataloader_workers": 4})
+    assert skipped == {} and "precision: bf16   # the team's old default" in text and "dataloader_workers: 4" in text
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("precision: fp64", "precision"),
+        ("micro_batch_size: 0", "out of range"),
+        ("gradient_checkpointing: maybe", "gradient_checkpointing"),
+        ("model_shape: {params_b: lots}", "model_shape.params_b"),
+    ],
+)
+def test_goblin_format_errors_name_the_key_and_line(tmp_path: Path, line: str, message: str) -> None:
+    from pytest_goblin.errors import ConfigError
+    from pytest_goblin.formats import load_config
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(f"goblin: 1\nmodel: meta-llama/Llama-3.1-8B\n{line}\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert message in str(info.value) and "bad.yaml:3" in str(info.value)
+
+
+def test_parse_json_is_one_documented_record_per_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from pytest_goblin.cli import main
+    from pytest_goblin.formats.record import SUMMARY
+
+    (tmp_path / "job.yaml").write_text(GOBLIN_CONFIG)
+    (tmp_path / "broken.yaml").write_text("goblin: 1\nmodel: x\nprecision: fp64\n")
+    for f in EXAMPLES.iterdir():
+        (tmp_path / f.name).write_text(f.read_text())
+    assert main(["parse", "--json", str(tmp_path)]) == 1  # one file is broken
+    lines = capsys.readouterr().out.strip().splitlines()
+    records = {Path(r["path"]).name: r for r in map(json.loads, lines)}
+    assert len(lines) == len(records) == 7
+    for r in records.values():
+        assert list(r)[: len(SUMMARY)] == list(SUMMARY)
+    assert records["accelerate-fsdp.yaml"]["format"] is None and "accelerate" in records["accelerate-fsdp.yaml"]["reason"]
+    assert "error" in records["broken.yaml"] and records["broken.yaml"]["format"] is None
+    axolotl = records["axolotl-llama3-8b-lora.yml"]
+    assert axolotl["format"] == "axolotl" and axolotl["model"] == "meta-llama/Llama-3.1-8B-Instruct"
+    assert (axolotl["micro_batch_size"], axolotl["gradient_accumulation_steps"], axolotl["precision"], axolotl["gradient_checkpointing"]) == (
+        1,
+        16,
+        "fp16",
+        True,
+    )
+    assert records["llamafactory-qwen3-4b-qlora.yaml"]["quantization_bits"] == 4
+    assert records["torchtune-qwen2_5-7b-full.yaml"]["model"].startswith("torchtune.models.qwen2_5.")
+    assert axolotl["sources"]["gradient_accumulation_steps"]["line"] is not None
+
+
+def test_goblin_fix_writes_patches_in_place(pytester: pytest.Pytester) -> None:
+    import shutil
+
+    shutil.copytree(EXAMPLES, pytester.path / "configs")
+    before = (pytester.path / "configs" / "axolotl-llama3-8b-lora.yml").read_text()
+    first = pytester.runpytest_subprocess("--goblin", "configs", "--goblin-fix", "--goblin-runner", "projection", "-p", "no:cacheprovider")
+    assert first.ret == 1  # the run that fixes still reports what it found
+    after = (pytester.path / "configs" / "axolotl-llama3-8b-lora.yml").read_text()
+    assert after != before and "# copied from a V100 recipe" in after  # comments kept
+    second = pytester.runpytest_subprocess("--goblin", "configs", "--goblin-runner", "projection", "-p", "no:cacheprovider")
+    assert second.ret == 0, second.stdout.str()
