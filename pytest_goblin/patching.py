@@ -8,10 +8,9 @@ from typing import Any
 from runner.projection import memory_gb
 
 from .errors import GoblinError
-from .formats import LoadedConfig, detect
+from .formats import LoadedConfig, parse_text
 from .formats.base import unified_diff
 from .schemas import WORKLOAD_FIELDS, Conflict, Edit, FieldSource, Hardware, Patch, Rule, WorkloadConfig
-from .yamlio import load_yaml
 
 MEMORY_MARGIN = 0.85  # the patched workload must fit in 85% of HBM by the projection
 
@@ -139,8 +138,7 @@ def _drop_rules(fields: dict[str, Any], chosen: dict[str, tuple[Any, str]], bad:
 def _reread(loaded: LoadedConfig, new_text: str) -> WorkloadConfig | None:
     """The patched text read again in the same format; None if it no longer reads as one."""
     try:
-        data = load_yaml(loaded.path, new_text)
-        adapter = detect(loaded.path, data)
+        data, adapter = parse_text(loaded.path, new_text)
         if adapter.name != loaded.adapter.name:
             return None
         return adapter.parse(loaded.path, data, new_text)

@@ -193,9 +193,6 @@ class GoblinSession:
         suffix = file_path.suffix.lower()
         if not self._under_roots(file_path):
             return None
-        if suffix == ".py":
-            self.not_collected[str(file_path)] = "Python training scripts are not read yet; only YAML configs are audited"
-            return None
         if suffix not in CANDIDATE_SUFFIXES:
             return None
         if file_path.is_symlink():

@@ -15,7 +15,8 @@ from ..yamlio import load_yaml, read_text
 from .base import Adapter
 
 YAML_SUFFIXES = frozenset({".yaml", ".yml"})
-CANDIDATE_SUFFIXES = YAML_SUFFIXES
+PYTHON_SUFFIXES = frozenset({".py"})
+CANDIDATE_SUFFIXES = YAML_SUFFIXES | PYTHON_SUFFIXES
 
 
 def adapters() -> list[Adapter]:
@@ -93,12 +94,21 @@ def load_config(path: Path) -> LoadedConfig:
     return loaded
 
 
+def parse_text(path: Path, text: str) -> tuple[Any, Adapter]:
+    """The parsed document and its adapter: YAML through ruamel.yaml, Python through ast."""
+    if path.suffix.lower() in PYTHON_SUFFIXES:
+        from .python import PythonAdapter, read_script
+
+        return read_script(path, text), PythonAdapter()
+    data = load_yaml(path, text)
+    return data, detect(path, data)
+
+
 def _load_config(path: Path) -> LoadedConfig:
     if path.suffix.lower() not in CANDIDATE_SUFFIXES:
         raise NotATrainingConfig(str(path), f"{path.suffix or 'no'} suffix is not a config format goblin reads")
     text = read_text(path)
-    data = load_yaml(path, text)
-    adapter = detect(path, data)
+    data, adapter = parse_text(path, text)
     try:
         workload = adapter.parse(path, data, text)
     except ConfigError:

@@ -1,0 +1,317 @@
+"""Python training scripts, read with `ast` only: nothing is imported or executed.
+
+What is read: the keyword arguments of TrainingArguments and the TRL configs (SFTConfig,
+DPOConfig, GRPOConfig, ...), `from_pretrained(model_id, torch_dtype=..., attn_implementation=...,
+quantization_config=BitsAndBytesConfig(...))`, a PEFT `LoraConfig(...)`, `os.environ[...] = ...`,
+and module-level literal assignments those calls refer to (`BATCH = 4` ... `per_device_train_batch_size=BATCH`).
+A value that is not a literal (computed, read from argv) is left to the trainer's default and
+noted. Patches are exact source edits at the positions `ast` reports: a literal is replaced
+where it is written, and a missing keyword is added to the call in the call's own layout.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError, NotATrainingConfig
+from ..schemas import FieldSource, ModelShape, WorkloadConfig
+from .base import Reader, ignored_rules, model_from
+from .hf_trainer import HFTrainerAdapter
+from .hfstyle import TA_DOCS, hf_writes
+
+CONFIG_CLASSES = frozenset(
+    {
+        "TrainingArguments",
+        "Seq2SeqTrainingArguments",
+        "SFTConfig",
+        "DPOConfig",
+        "GRPOConfig",
+        "ORPOConfig",
+        "KTOConfig",
+        "CPOConfig",
+        "RewardConfig",
+        "PPOConfig",
+        "RLOOConfig",
+    }
+)
+_MARKER = re.compile(r"\b(" + "|".join(sorted(CONFIG_CLASSES)) + r")\s*\(")
+_MODEL_KEYS = {"torch_dtype": "torch_dtype", "dtype": "torch_dtype", "attn_implementation": "attn_implementation"}
+_DTYPES = {"bfloat16": "bfloat16", "bf16": "bfloat16", "float16": "float16", "half": "float16", "float32": "float32", "float": "float32"}
+
+
+@dataclass(frozen=True)
+class Code:
+    """Source text written as is (`torch.bfloat16`), not as a literal."""
+
+    text: str
+
+
+def _render(value: Any, quote: str) -> str:
+    if isinstance(value, Code):
+        return value.text
+    if isinstance(value, str):
+        body = value.replace("\\", "\\\\").replace(quote, "\\" + quote)
+        return f"{quote}{body}{quote}"
+    return repr(value)
+
+
+def _quote_of(text: str) -> str:
+    """The file's own string quote: double unless single quotes are the majority."""
+    return "'" if text.count("'") > text.count('"') else '"'
+
+
+@dataclass
+class Location:
+    node: ast.expr  # the literal to replace
+    line: int
+
+
+@dataclass
+class Script:
+    """What the reader found: HF-style keys with literal values, and where each lives."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    where: dict[str, Location] = field(default_factory=dict)
+    args_call: ast.Call | None = None  # the TrainingArguments-like call, for new keywords
+    model_call: ast.Call | None = None  # from_pretrained(...), for attention and dtype
+    env: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def _name(func: ast.expr) -> str:
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return ""
+
+
+def _literal(node: ast.expr, consts: dict[str, tuple[Any, ast.expr]]) -> tuple[bool, Any, ast.expr]:
+    """(found, value, the node holding the literal), following module-level names."""
+    if isinstance(node, ast.Name) and node.id in consts:
+        value, where = consts[node.id]
+        return True, value, where
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "torch" and node.attr in _DTYPES:
+        return True, _DTYPES[node.attr], node  # torch.bfloat16
+    try:
+        return True, ast.literal_eval(node), node
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False, None, node
+
+
+def read_script(path: Path, text: str) -> Script:
+    if not _MARKER.search(text):
+        raise NotATrainingConfig(str(path), "a Python file without a TrainingArguments or TRL config call")
+    try:
+        tree = ast.parse(text, filename=str(path))
+    except SyntaxError as exc:
+        raise ConfigError(
+            str(path), f"Python syntax error: {exc.msg}", line=exc.lineno, hint="fix the script; goblin reads it with ast and never runs it"
+        ) from None
+    except (RecursionError, MemoryError, ValueError) as exc:
+        raise ConfigError(str(path), f"cannot parse the script: {type(exc).__name__}", hint="simplify the file") from None
+    consts: dict[str, tuple[Any, ast.expr]] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            ok, value, _node = _literal(stmt.value, {})
+            if ok:
+                consts[stmt.targets[0].id] = (value, stmt.value)
+    s = Script()
+    bnb: dict[str, Any] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = _name(node.func)
+            if name in CONFIG_CLASSES and s.args_call is None:
+                s.args_call = node
+                for kw in node.keywords:
+                    if kw.arg is None:
+                        s.notes.append(f"line {node.lineno}: `**` arguments of {name} are not read")
+                        continue
+                    ok, value, where = _literal(kw.value, consts)
+                    if ok:
+                        s.values[kw.arg] = value
+                        s.where[kw.arg] = Location(where, where.lineno)
+                    else:
+                        s.notes.append(f"line {kw.value.lineno}: {kw.arg} is computed at run time; the trainer default is assumed")
+            elif name == "from_pretrained" and s.model_call is None and (node.args or node.keywords):
+                s.model_call = node
+                first = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "pretrained_model_name_or_path"), None)
+                if first is not None:
+                    ok, value, where = _literal(first, consts)
+                    if ok and isinstance(value, str):
+                        s.values["model_name_or_path"] = value
+                        s.where["model_name_or_path"] = Location(where, where.lineno)
+                for kw in node.keywords:
+                    if kw.arg in _MODEL_KEYS:
+                        ok, value, where = _literal(kw.value, consts)
+                        if ok:
+                            s.values[_MODEL_KEYS[kw.arg]] = value
+                            s.where[_MODEL_KEYS[kw.arg]] = Location(where, where.lineno)
+            elif name == "BitsAndBytesConfig":
+                for kw in node.keywords:
+                    if kw.arg in ("load_in_4bit", "load_in_8bit"):
+                        ok, value, where = _literal(kw.value, consts)
+                        if ok:
+                            bnb[kw.arg] = value
+                            s.where[kw.arg] = Location(where, where.lineno)
+            elif name in ("LoraConfig", "get_peft_model"):
+                s.values["use_peft"] = True
+                s.where.setdefault("use_peft", Location(node, node.lineno))
+            elif name == "setdefault" and isinstance(node.func, ast.Attribute) and _is_environ(node.func.value) and len(node.args) == 2:
+                _env(s, node.args[0], node.args[1], consts)
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Subscript) and _is_environ(node.targets[0].value):
+            _env(s, node.targets[0].slice, node.value, consts)
+    s.values.update(bnb)
+    if "use_peft" in s.values and bnb.get("load_in_4bit"):
+        s.values.setdefault("load_in_4bit", True)
+    if s.args_call is None:
+        raise NotATrainingConfig(str(path), "a Python file without a TrainingArguments or TRL config call")
+    return s
+
+
+def _is_environ(node: ast.expr) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == "environ" and isinstance(node.value, ast.Name) and node.value.id == "os"
+
+
+def _env(s: Script, key: ast.expr, value: ast.expr, consts: dict[str, tuple[Any, ast.expr]]) -> None:
+    ok_k, k, _ = _literal(key, consts)
+    ok_v, v, _ = _literal(value, consts)
+    if ok_k and ok_v and isinstance(k, str):
+        s.env[k] = str(v)
+
+
+class _ScriptReader(Reader):
+    def __init__(self, path: str, script: Script):
+        super().__init__(path, script.values)
+        self.script = script
+
+    def raw(self, *keys: str) -> tuple[str | None, Any, int | None]:
+        for key in keys:
+            value = self.script.values.get(key)
+            if value is not None:
+                loc = self.script.where.get(key)
+                return key, value, loc.line if loc else None
+        return None, None, None
+
+
+class PythonAdapter(HFTrainerAdapter):
+    """A training script: the TrainingArguments / TRL keys, as the HF adapter reads them."""
+
+    name = "python"
+    docs = TA_DOCS
+
+    def detect(self, data: Any) -> int:
+        return 100 if isinstance(data, Script) else 0
+
+    def model_shape(self, r: Reader) -> ModelShape:
+        return model_from(r, "model_name_or_path")
+
+    def parse(self, path: Path, data: Any, text: str) -> WorkloadConfig:
+        script: Script = data
+        r = _ScriptReader(str(path), script)
+        model = self.model_shape(r)
+        if "model_name_or_path" not in script.values:
+            r.notes.append("no literal model id in from_pretrained(...); a generic model shape is assumed")
+        self.read(r)
+        return WorkloadConfig(
+            path=str(path),
+            format=self.name,
+            model=model,
+            env=script.env,
+            ignored_rules=ignored_rules(text),
+            sources={k: v for k, v in r.sources.items() if isinstance(v, FieldSource)},
+            notes=[*script.notes, *r.notes],
+            **r.values,
+        )
+
+    def writes(self, field: str, value: Any, workload: WorkloadConfig, data: Any) -> dict[str, Any] | None:
+        script: Script = data
+        if field == "attention":
+            return {"attn_implementation": {"flash": "flash_attention_2"}.get(value, value)} if script.model_call is not None else None
+        if field == "precision":
+            out: dict[str, Any] = {}
+            if value == "bf16":
+                out = {"bf16": True, **({"fp16": False} if "fp16" in script.values else {})}
+            elif value == "fp16":
+                out = {"fp16": True, **({"bf16": False} if "bf16" in script.values else {})}
+            dtype = script.where.get("torch_dtype")
+            if out and dtype is not None:  # load the weights in the same dtype the trainer computes in
+                name = {"bf16": "bfloat16", "fp16": "float16"}[value]
+                out["torch_dtype"] = Code(f"torch.{name}") if isinstance(dtype.node, ast.Attribute) else name
+            return out or None
+        if field in ("quantization", "method", "fused_kernels", "activation_offloading", "cpu_offload", "sample_packing"):
+            if field == "sample_packing":
+                return {"packing": value}
+            if field == "fused_kernels":
+                return {"use_liger_kernel": value}
+            return None  # quantization and PEFT are code, not arguments
+        return hf_writes(field, value, workload, script.values, batch_key="per_device_train_batch_size", liger_key="use_liger_kernel")
+
+    def apply(self, path: Path, text: str, data: Any, workload: WorkloadConfig, fields: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        script: Script = data
+        skipped: dict[str, str] = {}
+        edits: list[tuple[int, int, str]] = []  # (start offset, end offset, replacement)
+        offsets = _line_offsets(text)
+        inserts: dict[int, list[tuple[str, str]]] = {}  # call id -> keywords to add
+        calls: dict[int, ast.Call] = {}
+        for f, value in fields.items():
+            w = self.writes(f, value, workload, data)
+            if w is None:
+                skipped[f] = self.unwritable_reason(f)
+                continue
+            for key, new in w.items():
+                loc = script.where.get(key)
+                if loc is not None and isinstance(loc.node, (ast.Constant, ast.Attribute)) and loc.node.end_lineno is not None:
+                    start = offsets[loc.node.lineno - 1] + loc.node.col_offset
+                    end = offsets[loc.node.end_lineno - 1] + (loc.node.end_col_offset or 0)
+                    quote = text[start] if text[start] in "'\"" else _quote_of(text)
+                    edits.append((start, end, _render(new, quote)))
+                    continue
+                call = script.model_call if key in ("attn_implementation", "torch_dtype") else script.args_call
+                if call is None or any(k.arg == key for k in call.keywords):
+                    skipped[f] = f"{key} is computed in the script; edit it by hand"
+                    continue
+                calls[id(call)] = call
+                inserts.setdefault(id(call), []).append((key, _render(new, _quote_of(text))))
+        for cid, pairs in inserts.items():
+            edits.append(_insertion(text, offsets, calls[cid], pairs))
+        for start, end, new in sorted(edits, reverse=True):
+            text = text[:start] + new + text[end:]
+        return text, skipped
+
+    def unwritable_reason(self, field: str) -> str:
+        if field in ("quantization", "method"):
+            return "quantization and PEFT are set up in code (BitsAndBytesConfig, LoraConfig); change them by hand"
+        return super().unwritable_reason(field)
+
+
+def _line_offsets(text: str) -> list[int]:
+    offsets, total = [], 0
+    for line in text.splitlines(keepends=True):
+        offsets.append(total)
+        total += len(line)
+    offsets.append(total)
+    return offsets
+
+
+def _insertion(text: str, offsets: list[int], call: ast.Call, pairs: list[tuple[str, str]]) -> tuple[int, int, str]:
+    """Add keywords after the call's last argument, one per line when the call is laid out so."""
+    last = (call.keywords[-1].value if call.keywords else call.args[-1]) if (call.keywords or call.args) else None
+    if last is None or last.end_lineno is None:
+        pos = offsets[(call.end_lineno or call.lineno) - 1] + (call.end_col_offset or 1) - 1  # before ")"
+        return pos, pos, ", ".join(f"{k}={v}" for k, v in pairs)
+    end = offsets[last.end_lineno - 1] + (last.end_col_offset or 0)
+    multiline = (call.end_lineno or call.lineno) > call.lineno and call.keywords and call.keywords[-1].value.lineno != call.lineno
+    if multiline:
+        kw_line_start = offsets[call.keywords[-1].value.lineno - 1]
+        indent = re.match(r"[ \t]*", text[kw_line_start:]).group(0)  # type: ignore[union-attr]
+        trailing_comma = text[end:].lstrip(" \t").startswith(",")
+        if trailing_comma:
+            end = end + text[end:].index(",") + 1
+            return end, end, "".join(f"\n{indent}{k}={v}," for k, v in pairs)
+        return end, end, "".join(f",\n{indent}{k}={v}" for k, v in pairs)
+    return end, end, "".join(f", {k}={v}" for k, v in pairs)
