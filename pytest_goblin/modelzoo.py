@@ -103,6 +103,11 @@ def lookup_model(name: str | None) -> ModelShape:
                 vocab=row.vocab,
                 known=True,
             )
+    from .hubconfig import shape_from_hub
+
+    from_hub = shape_from_hub(name)  # the model's own config.json, when the HF cache has it
+    if from_hub is not None:
+        return from_hub
     size = _SIZE.search(norm.replace("-", " "))
     params = float(size.group(1)) if size else None
     return ModelShape(name=name, params_b=params if params and 0 < params < MAX_PARAMS_B else None)

@@ -48,6 +48,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--goblin-md", dest="goblin_md", default=None, metavar="PATH", help="write the Markdown summary to PATH")
     group.addoption("--goblin-json", dest="goblin_json", default=None, metavar="PATH", help="write the full JSON report to PATH")
     group.addoption(
+        "--goblin-hub",
+        dest="goblin_hub",
+        action="store_true",
+        default=False,
+        help="download config.json from the Hugging Face Hub for models the shape table and the local HF cache do not know",
+    )
+    group.addoption(
         "--goblin-fix", dest="goblin_fix", action="store_true", default=False, help="write each proposed patch into its config file (comments and layout kept)"
     )
     group.addoption("--goblin-sarif", dest="goblin_sarif", default=None, metavar="PATH", help="write SARIF 2.1.0 for GitHub code scanning to PATH")
@@ -135,6 +142,8 @@ def pytest_configure(config: pytest.Config) -> None:
     except GoblinError as exc:
         raise pytest.UsageError(f"pytest-goblin: {exc}") from None
     config.stash[SETTINGS_KEY] = settings
+    if config.getoption("goblin_hub"):
+        os.environ["GOBLIN_HUB"] = "1"  # read by the shape lookup, also in xdist workers
     worker = getattr(config, "workerinput", None)
     if worker is not None:
         from runner.devices import gpu_count, pin_worker

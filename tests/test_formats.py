@@ -203,3 +203,58 @@ def test_goblin_fix_writes_patches_in_place(pytester: pytest.Pytester) -> None:
     assert after != before and "# copied from a V100 recipe" in after  # comments kept
     second = pytester.runpytest_subprocess("--goblin", "configs", "--goblin-runner", "projection", "-p", "no:cacheprovider")
     assert second.ret == 0, second.stdout.str()
+
+
+def test_model_shape_from_a_cached_config_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from pytest_goblin import hubconfig
+    from pytest_goblin.modelzoo import lookup_model
+
+    snap = tmp_path / "hub" / "models--acme--moe-lab-7b" / "snapshots" / "abc123"
+    snap.mkdir(parents=True)
+    cfg = {
+        "model_type": "mixtral",
+        "num_hidden_layers": 32,
+        "hidden_size": 4096,
+        "num_attention_heads": 32,
+        "num_key_value_heads": 8,
+        "intermediate_size": 14336,
+        "vocab_size": 32000,
+        "num_local_experts": 8,
+        "num_experts_per_tok": 2,
+    }
+    (snap / "config.json").write_text(json.dumps(cfg))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    hubconfig.shape_from_hub.cache_clear()
+    shape = lookup_model("acme/moe-lab-7b")
+    assert shape.known and shape.family == "mixtral" and shape.n_layers == 32
+    # Mixtral 8x7B's published sizes: about 46.7B total and 12.9B active parameters
+    assert 45 < (shape.params_b or 0) < 48 and 12 < (shape.active_params_b or 0) < 14
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty"))
+    hubconfig.shape_from_hub.cache_clear()
+    assert lookup_model("acme/moe-lab-7b").known is False  # back to the name's "7b"
+
+
+def test_hub_download_only_when_allowed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import json
+    import sys
+    import types
+
+    from pytest_goblin import hubconfig
+
+    calls: list[str] = []
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"num_hidden_layers": 2, "hidden_size": 64, "num_attention_heads": 4, "vocab_size": 100, "intermediate_size": 128}))
+    fake = types.ModuleType("huggingface_hub")
+    fake.hf_hub_download = lambda repo, name: calls.append(repo) or str(cfg)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "huggingface_hub", fake)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "none"))
+    monkeypatch.delenv("GOBLIN_HUB", raising=False)
+    hubconfig.shape_from_hub.cache_clear()
+    assert hubconfig.shape_from_hub("acme/tiny") is None and calls == []  # no download unless asked
+    monkeypatch.setenv("GOBLIN_HUB", "1")
+    hubconfig.shape_from_hub.cache_clear()
+    shape = hubconfig.shape_from_hub("acme/tiny")
+    assert shape is not None and shape.n_layers == 2 and calls == ["acme/tiny"]
+    hubconfig.shape_from_hub.cache_clear()
