@@ -258,3 +258,29 @@ def test_hub_download_only_when_allowed(monkeypatch: pytest.MonkeyPatch, tmp_pat
     shape = hubconfig.shape_from_hub("acme/tiny")
     assert shape is not None and shape.n_layers == 2 and calls == ["acme/tiny"]
     hubconfig.shape_from_hub.cache_clear()
+
+
+def test_every_reference_corpus_file_is_classified_with_its_fields() -> None:
+    """The whole reference corpus: no exception, each file a training config or a reason."""
+    from pytest_goblin.formats.record import parse_record
+
+    from .conftest import SHARED_CORPUS
+
+    files = sorted(p for p in SHARED_CORPUS.rglob("*") if p.suffix in (".yml", ".yaml"))
+    assert len(files) >= 250
+    formats: dict[str, int] = {}
+    for path in files:
+        record, ok = parse_record(path)
+        assert ok, record.get("error")
+        if record["format"] is None:
+            assert record["reason"], path
+            continue
+        formats[record["format"]] = formats.get(record["format"], 0) + 1
+        for key in ("model", "micro_batch_size", "gradient_accumulation_steps", "seq_len", "precision", "gradient_checkpointing"):
+            assert record[key] is not None, (path, key)
+        assert record["precision"] in ("bf16", "fp16", "fp32", "fp8")
+        assert record["quantization_bits"] in (None, 4, 8)
+        top = path.relative_to(SHARED_CORPUS).parts[0]
+        expected = {"axolotl": "axolotl", "torchtune": "torchtune", "llamafactory": "llamafactory", "alignment-handbook": "hf-trainer"}[top]
+        assert record["format"] == expected, path
+    assert set(formats) == {"axolotl", "torchtune", "llamafactory", "hf-trainer"}

@@ -44,8 +44,11 @@ def _raw_value(line_text: str) -> str | None:
 
 def _replace_value(line_text: str, rendered: str) -> str | None:
     m = _VALUE_ON_LINE.match(line_text)
-    if not m or not m.group("value"):
+    if not m:
         return None
+    if not m.group("value"):  # `fp16:` with nothing after it is a null: write the value there
+        tail = m.group("tail") or ""
+        return f"{m.group('head')} {rendered}{' ' + tail.lstrip() if tail.strip() else ''}"
     space = m.group("space") or " "
     return f"{m.group('head')}{space}{rendered}{m.group('tail')}"
 
