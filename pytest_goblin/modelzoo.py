@@ -29,6 +29,11 @@ class _Row(NamedTuple):
 # Patterns run on the lower-cased name with "_" turned into "-"; first match wins,
 # so more specific rows come first.
 _TABLE: tuple[_Row, ...] = (
+    # GPT-OSS: layers, experts, widths from NVIDIA's Megatron Bridge model page
+    # (docs.nvidia.com/nemo/megatron-bridge/latest/models/llm/gpt-oss.html); 117B / 5.1B and
+    # 21B / 3.6B total / active parameters from NVIDIA NeMo Customizer's GPT-OSS page.
+    _Row(r"gpt-oss-120b", "gpt-oss", 117.0, 36, 2880, 64, 8, 2880, 201088, 5.1),
+    _Row(r"gpt-oss-20b", "gpt-oss", 21.0, 24, 2880, 64, 8, 2880, 201088, 3.6),
     # Llama 4 Scout: 17B active of ~109B total (transformers' Llama4 docs); text shape from its config.json
     _Row(r"llama-?4-scout", "llama4", 109.0, 48, 5120, 40, 8, 8192, 202048, 17.0),
     _Row(r"llama-?3([.-][123])?-405b", "llama3", 405.9, 126, 16384, 128, 8, 53248, 128256),
