@@ -107,6 +107,9 @@ async def run_audit(
                 last_error = f"{call.name}: {result.error}"
             backend.add_tool_result(call.id, call.name, content, not result.ok)
             log.append((call.name, content, not result.ok))
+            if ctx.fatal:
+                yield Event(type="error", data={"message": redact(ctx.fatal)})
+                return
     usage = getattr(first_backend, "usage", None)
     if ctx.reports:
         yield Event(type="final_report", data=_with_usage(ctx.reports[-1], ctx, usage).model_dump(mode="json"))

@@ -37,18 +37,32 @@ class TorchRunner:
 
     name = "torch"
 
-    def __init__(self, *, device: str | None = None, timeout_s: float = 300.0, warmup: int = 1):
+    def __init__(self, *, device: str | None = None, timeout_s: float = 300.0, warmup: int = 1, command: list[str] | None = None):
         self.device = device or ("cuda" if gpu_present() else "cpu")
         self.timeout_s = timeout_s
         self.warmup = warmup
+        self.command = command or [sys.executable, "-m", "runner.worker"]
 
     def run(self, w: WorkloadConfig, hw: Hardware, *, run_id: str, variant: str, steps: int = 6) -> RunMetrics:
         request = {"workload": w.model_dump(), "device": self.device, "steps": steps, "warmup": self.warmup, "run_id": run_id, "variant": variant}
+        reply = self._call(request, variant)
+        return RunMetrics.model_validate(reply["metrics"])
+
+    def run_pair(
+        self, before: WorkloadConfig, after: WorkloadConfig, hw: Hardware, *, run_ids: tuple[str, str], variants: tuple[str, str], rounds: int, steps: int
+    ) -> tuple[RunMetrics, RunMetrics]:
+        """Before and after interleaved in one worker (A B B A ...), for drift-free ratios."""
+        pair = {"before": before.model_dump(), "after": after.model_dump(), "run_ids": list(run_ids), "variants": list(variants)}
+        request = {"pair": pair, "device": self.device, "rounds": rounds, "steps": steps, "warmup": self.warmup}
+        reply = self._call(request, f"{variants[0]} and {variants[1]}")
+        return RunMetrics.model_validate(reply["before"]), RunMetrics.model_validate(reply["after"])
+
+    def _call(self, request: dict[str, object], variant: str) -> dict[str, object]:
         root = str(Path(__file__).resolve().parent.parent)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
         try:
             proc = subprocess.run(
-                [sys.executable, "-m", "runner.worker"],
+                self.command,
                 input=json.dumps(request),
                 capture_output=True,
                 text=True,
@@ -62,12 +76,13 @@ class TorchRunner:
         except json.JSONDecodeError:
             reply = {}
         if proc.returncode < 0:
-            raise BenchmarkFailed(f"benchmark of {variant} was killed by signal {-proc.returncode} (out of memory?)")
+            sig = -proc.returncode
+            why = " (the kernel's out-of-memory killer sends SIGKILL)" if sig == 9 else ""
+            raise BenchmarkFailed(f"benchmark of {variant} was killed by signal {sig}{why}")
         if not reply.get("ok"):
-            err = reply.get("error") or (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            err = reply.get("error") or (proc.stderr.strip().splitlines() or [f"the worker exited with status {proc.returncode} and no result"])[-1]
             raise BenchmarkFailed(f"benchmark of {variant} failed: {err}")
-        metrics = RunMetrics.model_validate(reply["metrics"])
-        return metrics
+        return dict(reply)
 
 
 def make_runner(name: str, *, timeout_s: float = 300.0, warmup: int = 1) -> Runner:

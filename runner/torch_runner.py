@@ -117,16 +117,24 @@ def _optimizer(torch: Any, params: list[Any], w: WorkloadConfig) -> Any:
     return torch.optim.AdamW(params, lr=1e-4, fused=fused, foreach=None if fused else True)
 
 
-def measure(w: WorkloadConfig, *, device: str, steps: int, warmup: int, run_id: str, variant: str, scale: Scale = CPU_SCALE, seed: int = 0) -> RunMetrics:
-    import torch
+@dataclass
+class _Prepared:
+    """One variant, built and ready to step: the model, its optimizer and its inputs."""
 
+    one_step: Any
+    sync: Any
+    dev: Any
+    tokens: int
+    mbs: int
+    ga: int
+    seq: int
+
+
+def _prepare(torch: Any, w: WorkloadConfig, *, device: str, scale: Scale, seed: int) -> _Prepared:
     torch.manual_seed(seed)
     dev = torch.device(device)
     model = _build(torch, w, scale).to(dev)
-    if w.precision == "fp32":
-        dtype = None
-    else:
-        dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp8": torch.bfloat16}[w.precision]
+    dtype = None if w.precision == "fp32" else {"bf16": torch.bfloat16, "fp16": torch.float16, "fp8": torch.bfloat16}[w.precision]
     trainable = [p for p in model.parameters() if p.requires_grad]
     opt = _optimizer(torch, trainable, w)
     fwd = torch.compile(model) if w.torch_compile else model
@@ -157,21 +165,35 @@ def measure(w: WorkloadConfig, *, device: str, steps: int, warmup: int, run_id: 
         if dev.type == "cuda":
             torch.cuda.synchronize(dev)
 
-    if dev.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(dev)
-    for _ in range(warmup):
-        one_step()
-    samples = []
+    return _Prepared(one_step=one_step, sync=sync, dev=dev, tokens=mbs * ga * seq, mbs=mbs, ga=ga, seq=seq)
+
+
+def _timed(p: _Prepared, steps: int) -> list[float]:
+    out = []
     for _ in range(steps):
-        sync()
+        p.sync()
         t0 = time.perf_counter()
-        one_step()
-        sync()
-        samples.append(time.perf_counter() - t0)
-    tokens = mbs * ga * seq
+        p.one_step()
+        p.sync()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def _metrics(
+    torch: Any,
+    w: WorkloadConfig,
+    p: _Prepared,
+    samples: list[float],
+    *,
+    run_id: str,
+    variant: str,
+    device: str,
+    scale: Scale,
+    peak: float | None,
+    extra: list[str],
+) -> RunMetrics:
     median = sorted(samples)[len(samples) // 2]
-    peak = torch.cuda.max_memory_allocated(dev) / 1e9 if dev.type == "cuda" else None
-    notes = [f"proxy model: {scale.layers} layers, hidden {scale.hidden}, sequence {seq}, micro-batch {mbs} x {ga} on {device}"]
+    notes = [f"proxy model: {scale.layers} layers, hidden {scale.hidden}, sequence {p.seq}, micro-batch {p.mbs} x {p.ga} on {device}", *extra]
     if w.quantization != "none":
         notes.append("weight quantization is not emulated by the proxy")
     if w.dataloader_workers == 0:
@@ -181,15 +203,92 @@ def measure(w: WorkloadConfig, *, device: str, steps: int, warmup: int, run_id: 
         variant=variant,
         evidence="measured",
         runner="torch",
-        device=_device_name(torch, dev),
+        device=_device_name(torch, p.dev),
         step_time_s=samples,
-        tokens_per_step=tokens,
-        tokens_per_s=tokens / median,
-        samples_per_s=mbs * ga / median,
+        tokens_per_step=p.tokens,
+        tokens_per_s=p.tokens / median,
+        samples_per_s=p.mbs * p.ga / median,
         peak_memory_gb=round(peak, 3) if peak is not None else None,
         versions={"torch": torch.__version__, "hip": str(getattr(torch.version, "hip", None)), "cuda": str(torch.version.cuda)},
         notes=notes,
     )
+
+
+def _peak(torch: Any, dev: Any) -> float | None:
+    return float(torch.cuda.max_memory_allocated(dev)) / 1e9 if dev.type == "cuda" else None
+
+
+def measure(w: WorkloadConfig, *, device: str, steps: int, warmup: int, run_id: str, variant: str, scale: Scale = CPU_SCALE, seed: int = 0) -> RunMetrics:
+    import torch
+
+    p = _prepare(torch, w, device=device, scale=scale, seed=seed)
+    if p.dev.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(p.dev)
+    for _ in range(warmup):
+        p.one_step()
+    samples = _timed(p, steps)
+    return _metrics(torch, w, p, samples, run_id=run_id, variant=variant, device=device, scale=scale, peak=_peak(torch, p.dev), extra=[])
+
+
+def measure_pair(
+    before: WorkloadConfig,
+    after: WorkloadConfig,
+    *,
+    device: str,
+    rounds: int,
+    steps: int,
+    warmup: int,
+    run_ids: tuple[str, str],
+    variants: tuple[str, str],
+    scale: Scale = CPU_SCALE,
+    seed: int = 0,
+) -> tuple[RunMetrics, RunMetrics]:
+    """Before and after in one process, interleaved A B A B ... so that drift (clocks, thermals,
+    other load) hits both alike; the round order alternates (AB, BA, ...) to cancel order effects."""
+    import torch
+
+    pa = _prepare(torch, before, device=device, scale=scale, seed=seed)
+    pb = _prepare(torch, after, device=device, scale=scale, seed=seed)
+    for _ in range(warmup):
+        pa.one_step()
+        pb.one_step()
+    a: list[float] = []
+    b: list[float] = []
+    peaks: dict[str, float | None] = {"a": None, "b": None}
+    for r in range(rounds):
+        order = ((pa, a, "a"), (pb, b, "b")) if r % 2 == 0 else ((pb, b, "b"), (pa, a, "a"))
+        for prepared, sink, key in order:
+            if prepared.dev.type == "cuda":
+                torch.cuda.reset_peak_memory_stats(prepared.dev)
+            sink.extend(_timed(prepared, steps))
+            peak = _peak(torch, prepared.dev)
+            if peak is not None:
+                peaks[key] = max(peaks[key] or 0.0, peak)
+    ma = _metrics(
+        torch,
+        before,
+        pa,
+        a,
+        run_id=run_ids[0],
+        variant=variants[0],
+        device=device,
+        scale=scale,
+        peak=peaks["a"],
+        extra=[f"interleaved with {variants[1]}: {rounds} rounds of {steps} steps, alternating order"],
+    )
+    mb = _metrics(
+        torch,
+        after,
+        pb,
+        b,
+        run_id=run_ids[1],
+        variant=variants[1],
+        device=device,
+        scale=scale,
+        peak=peaks["b"],
+        extra=[f"interleaved with {variants[0]}: {rounds} rounds of {steps} steps, alternating order"],
+    )
+    return ma, mb
 
 
 def _device_name(torch: Any, dev: Any) -> str:

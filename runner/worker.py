@@ -16,12 +16,24 @@ from pytest_goblin.schemas import WorkloadConfig
 
 
 def run(request: dict[str, Any]) -> dict[str, Any]:
-    from runner.torch_runner import measure
+    from runner.torch_runner import measure, measure_pair
 
-    w = WorkloadConfig.model_validate(request["workload"])
     try:
+        if "pair" in request:  # before and after interleaved in this one process
+            pair = request["pair"]
+            before, after = measure_pair(
+                WorkloadConfig.model_validate(pair["before"]),
+                WorkloadConfig.model_validate(pair["after"]),
+                device=request.get("device", "cpu"),
+                rounds=int(request.get("rounds", 3)),
+                steps=int(request.get("steps", 2)),
+                warmup=int(request.get("warmup", 1)),
+                run_ids=(pair["run_ids"][0], pair["run_ids"][1]),
+                variants=(pair["variants"][0], pair["variants"][1]),
+            )
+            return {"ok": True, "before": before.model_dump(), "after": after.model_dump()}
         metrics = measure(
-            w,
+            WorkloadConfig.model_validate(request["workload"]),
             device=request.get("device", "cpu"),
             steps=int(request.get("steps", 5)),
             warmup=int(request.get("warmup", 1)),

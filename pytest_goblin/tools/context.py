@@ -31,6 +31,7 @@ class AuditContext:
     runs: dict[str, RunMetrics] = field(default_factory=dict)
     reports: list[Report] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # said in the report: fallbacks, backend trouble
+    fatal: str | None = None  # a measured benchmark crashed, hung, ran out of memory or gave NaN
 
     @property
     def root(self) -> Path:
