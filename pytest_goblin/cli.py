@@ -277,16 +277,20 @@ def _kb_coverage(args: argparse.Namespace, rules: list[Any]) -> int:
     return 0
 
 
+def _report_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--junit", metavar="FILE", help="write JUnit XML")
+    p.add_argument("--md", metavar="FILE", help="write the Markdown summary")
+    p.add_argument("--json", metavar="FILE", help="write the JSON report")
+    p.add_argument("--sarif", metavar="FILE", help="write SARIF 2.1.0 for code scanning")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="goblin", description="Audit fine-tuning configs for wasted AMD Instinct GPU time.")
     p.add_argument("--version", action="version", version=f"pytest-goblin {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     a = sub.add_parser("audit", help="audit configs and print verdicts (exit 1 on fail or error)")
     a.add_argument("paths", nargs="+", metavar="PATH")
-    a.add_argument("--junit", metavar="FILE", help="write JUnit XML")
-    a.add_argument("--md", metavar="FILE", help="write the Markdown summary")
-    a.add_argument("--json", metavar="FILE", help="write the JSON report")
-    a.add_argument("--sarif", metavar="FILE", help="write SARIF 2.1.0 for code scanning")
+    _report_options(a)
     a.add_argument("--events", action="store_true", help="stream every audit event as JSON Lines")
     a.add_argument("--diff", action="store_true", help="print each failure with its findings and diff")
     a.add_argument("--fix", action="store_true", help="write each proposed patch into its config file")
@@ -303,10 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     pa.set_defaults(func=cmd_parse)
     m = sub.add_parser("merge", help="merge the JSON reports of shards into one report")
     m.add_argument("reports", nargs="+", metavar="REPORT.json")
-    m.add_argument("--junit", metavar="FILE", help="write JUnit XML")
-    m.add_argument("--md", metavar="FILE", help="write the Markdown summary")
-    m.add_argument("--json", metavar="FILE", help="write the merged JSON report")
-    m.add_argument("--sarif", metavar="FILE", help="write SARIF 2.1.0")
+    _report_options(m)
     m.set_defaults(func=cmd_merge)
     c = sub.add_parser("comment", help="create or update the sticky pull-request comment from a JSON report")
     c.add_argument("--report", required=True, metavar="REPORT.json")

@@ -254,7 +254,7 @@ def measure_pair(
         pb.one_step()
     a: list[float] = []
     b: list[float] = []
-    peaks: dict[str, float | None] = {"a": None, "b": None}
+    peaks: dict[str, float | None] = {"a": None, "b": None}  # keyed "a" (before), "b" (after)
     for r in range(rounds):
         order = ((pa, a, "a"), (pb, b, "b")) if r % 2 == 0 else ((pb, b, "b"), (pa, a, "a"))
         for prepared, sink, key in order:
@@ -264,31 +264,13 @@ def measure_pair(
             peak = _peak(torch, prepared.dev)
             if peak is not None:
                 peaks[key] = max(peaks[key] or 0.0, peak)
-    ma = _metrics(
-        torch,
-        before,
-        pa,
-        a,
-        run_id=run_ids[0],
-        variant=variants[0],
-        device=device,
-        scale=scale,
-        peak=peaks["a"],
-        extra=[f"interleaved with {variants[1]}: {rounds} rounds of {steps} steps, alternating order"],
-    )
-    mb = _metrics(
-        torch,
-        after,
-        pb,
-        b,
-        run_id=run_ids[1],
-        variant=variants[1],
-        device=device,
-        scale=scale,
-        peak=peaks["b"],
-        extra=[f"interleaved with {variants[0]}: {rounds} rounds of {steps} steps, alternating order"],
-    )
-    return ma, mb
+
+    def result(w: WorkloadConfig, p: _Prepared, samples: list[float], i: int) -> RunMetrics:
+        other = variants[1 - i]
+        note = f"interleaved with {other}: {rounds} rounds of {steps} steps, alternating order"
+        return _metrics(torch, w, p, samples, run_id=run_ids[i], variant=variants[i], device=device, scale=scale, peak=peaks["ab"[i]], extra=[note])
+
+    return result(before, pa, a, 0), result(after, pb, b, 1)
 
 
 def _device_name(torch: Any, dev: Any) -> str:

@@ -89,24 +89,22 @@ def recover_tool_calls(text: str, known: set[str]) -> tuple[str, list[ToolCall]]
     """Tool calls a model wrote as text: `<tool_call>{...}</tool_call>` anywhere, or a JSON call
     inside `<think>`. Returns the text without them and the calls naming a known tool."""
     calls: list[ToolCall] = []
-    for m in _TOOL_CALL.finditer(text):
+
+    def take(raw: str) -> None:
         try:
-            call = _as_call(json.loads(m.group(1)), len(calls))
+            call = _as_call(json.loads(raw), len(calls))
         except json.JSONDecodeError:
-            continue
+            return
         if call and call.name in known:
             calls.append(call)
+
+    for m in _TOOL_CALL.finditer(text):
+        take(m.group(1))
     if not calls:
         for think in _THINK.finditer(text):
             found = _JSON_OBJECT.search(think.group(1))
-            if not found:
-                continue
-            try:
-                call = _as_call(json.loads(found.group(0)), len(calls))
-            except json.JSONDecodeError:
-                continue
-            if call and call.name in known:
-                calls.append(call)
+            if found:
+                take(found.group(0))
     clean = _THINK.sub("", _TOOL_CALL.sub("", text)).strip()
     return clean, calls
 

@@ -80,22 +80,21 @@ def as_int(value: Any) -> int:
 MAX_COUNT = 2**24  # above any real batch, accumulation, sequence length or worker count
 
 
-def positive(value: Any) -> int:
+def _count(value: Any, minimum: int) -> int:
     n = as_int(value)
-    if n < 1:
-        raise ValueError(f"must be at least 1, got {n}")
+    if n < minimum:
+        raise ValueError(f"must be {'at least 1' if minimum == 1 else '0 or more'}, got {n}")
     if n > MAX_COUNT:
         raise ValueError(f"{n} is implausibly large (the limit is {MAX_COUNT:,})")
     return n
+
+
+def positive(value: Any) -> int:
+    return _count(value, 1)
 
 
 def non_negative(value: Any) -> int:
-    n = as_int(value)
-    if n < 0:
-        raise ValueError(f"must be 0 or more, got {n}")
-    if n > MAX_COUNT:
-        raise ValueError(f"{n} is implausibly large (the limit is {MAX_COUNT:,})")
-    return n
+    return _count(value, 0)
 
 
 def as_bool(value: Any) -> bool:
