@@ -55,6 +55,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="download config.json from the Hugging Face Hub for models the shape table and the local HF cache do not know",
     )
     group.addoption(
+        "--goblin-cache-clear",
+        dest="goblin_cache_clear",
+        action="store_true",
+        default=False,
+        help="forget measured runs cached from earlier sessions (they are reused while workload, device and torch build are unchanged)",
+    )
+    group.addoption(
         "--goblin-fix", dest="goblin_fix", action="store_true", default=False, help="write each proposed patch into its config file (comments and layout kept)"
     )
     group.addoption("--goblin-sarif", dest="goblin_sarif", default=None, metavar="PATH", help="write SARIF 2.1.0 for GitHub code scanning to PATH")
@@ -142,6 +149,16 @@ def pytest_configure(config: pytest.Config) -> None:
     except GoblinError as exc:
         raise pytest.UsageError(f"pytest-goblin: {exc}") from None
     config.stash[SETTINGS_KEY] = settings
+    from runner.cache import PREFIX, set_store
+
+    cache = getattr(config, "cache", None)  # None under -p no:cacheprovider
+    if cache is not None and config.getoption("goblin_cache_clear") and getattr(config, "workerinput", None) is None:
+        import shutil
+
+        cachedir = getattr(cache, "_cachedir", None)  # pytest's Cache has no delete; its values live in <cachedir>/v/<key>
+        if cachedir is not None:
+            shutil.rmtree(Path(cachedir) / "v" / PREFIX, ignore_errors=True)
+    set_store(cache)
     if config.getoption("goblin_hub"):
         os.environ["GOBLIN_HUB"] = "1"  # read by the shape lookup, also in xdist workers
     worker = getattr(config, "workerinput", None)
@@ -176,6 +193,13 @@ def pytest_configure(config: pytest.Config) -> None:
     state.rootpath = config.rootpath
     config.stash[STATE_KEY] = state
     config.pluginmanager.register(state, "goblin-session")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _enabled(config):
+        from runner.cache import set_store
+
+        set_store(None)
 
 
 class GoblinSession:

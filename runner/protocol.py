@@ -85,6 +85,13 @@ class TorchRunner:
         return dict(reply)
 
 
+def _device_fingerprint(device_id: str) -> str:
+    """Which device kind and model the numbers came from, read without importing torch."""
+    from pytest_goblin.kb import detect_target
+
+    return f"{device_id}:{detect_target() or 'no-amd-gpu'}"
+
+
 def make_runner(name: str, *, timeout_s: float = 300.0, warmup: int = 1) -> Runner:
     if name == "auto":
         name = "torch" if gpu_present() else "projection"
@@ -93,5 +100,14 @@ def make_runner(name: str, *, timeout_s: float = 300.0, warmup: int = 1) -> Runn
     if name == "torch":
         if importlib.util.find_spec("torch") is None:
             raise GoblinError("--goblin-runner torch needs PyTorch: pip install 'pytest-goblin[torch]' (or your ROCm build of torch)")
-        return TorchRunner(timeout_s=timeout_s, warmup=warmup)
+        runner = TorchRunner(timeout_s=timeout_s, warmup=warmup)
+        from .cache import CachedRunner, get_store
+
+        store = get_store()
+        if store is None:
+            return runner
+        import os as _os
+
+        device_id = f"{runner.device}:{_os.environ.get('HIP_VISIBLE_DEVICES') or _os.environ.get('CUDA_VISIBLE_DEVICES') or '-'}"
+        return CachedRunner(runner, store, _device_fingerprint(device_id))  # type: ignore[return-value]
     raise GoblinError(f"unknown runner {name!r}; choose auto, projection or torch")
