@@ -68,7 +68,7 @@ def test_hit_when_nothing_that_matters_changed() -> None:
     cached.run(_w(micro_batch_size=2), HW, run_id="r1", variant="baseline")  # the workload changed
     CachedRunner(inner, store, "cuda:0:mi300x").run(_w(), HW, run_id="r1", variant="baseline")  # the device changed
     assert inner.calls == 3
-    a, b = cached.run_pair(_w(), _w(torch_compile=True), HW, run_ids=("r1", "r2"), variants=("baseline", "p1"), rounds=3, steps=2)
+    cached.run_pair(_w(), _w(torch_compile=True), HW, run_ids=("r1", "r2"), variants=("baseline", "p1"), rounds=3, steps=2)
     a2, b2 = cached.run_pair(_w(), _w(torch_compile=True), HW, run_ids=("r3", "r4"), variants=("baseline", "p2"), rounds=3, steps=2)
     assert inner.calls == 4 and (a2.run_id, b2.variant) == ("r3", "p2")
 
