@@ -3,8 +3,8 @@
     python benchmarks/aa.py [CONFIG] [--n 20]
 
 Each trial is what an audit's measured comparison does: before and after interleaved in one
-worker (alternating order), rounds added until the bootstrap interval of the speedup is within
-+-3% or four trials ran. Since both sides are the same config, every verdict must be pass and
+worker (alternating order), rounds added in that worker until the bootstrap interval of the
+speedup is within +-3% or two minutes pass. Since both sides are the same config, every verdict must be pass and
 the interval must stay narrow: this prints the verdicts and the largest half-width, measured in
 this one run. Goals: no fail; half-width at most 3%.
 """
@@ -40,7 +40,9 @@ def main() -> int:
         a: list[float] = []
         b: list[float] = []
         for _ in range(MAX_PAIR_CALLS):
-            ma, mb = runner.run_pair(w, w, hw, run_ids=("r1", "r2"), variants=("baseline", "same"), rounds=3, steps=2)
+            ma, mb = runner.run_pair(
+                w, w, hw, run_ids=("r1", "r2"), variants=("baseline", "same"), rounds=3, steps=2, target_half_width=TARGET_HALF_WIDTH, max_seconds=120
+            )
             a += ma.step_time_s
             b += mb.step_time_s
             sp = bootstrap_speedup(a, b)

@@ -73,14 +73,25 @@ class CachedRunner:
         return m
 
     def run_pair(
-        self, before: WorkloadConfig, after: WorkloadConfig, hw: Hardware, *, run_ids: tuple[str, str], variants: tuple[str, str], rounds: int, steps: int
+        self,
+        before: WorkloadConfig,
+        after: WorkloadConfig,
+        hw: Hardware,
+        *,
+        run_ids: tuple[str, str],
+        variants: tuple[str, str],
+        rounds: int,
+        steps: int,
+        **adaptive: Any,
     ) -> tuple[RunMetrics, RunMetrics]:
-        key = cache_key("pair", [before, after], rounds=rounds, steps=steps, device=self.device_id, warmup=getattr(self.inner, "warmup", None))
+        # the time left for extra rounds varies from run to run; the interval it aims for does not
+        decides = {k: v for k, v in adaptive.items() if k != "max_seconds"}
+        key = cache_key("pair", [before, after], rounds=rounds, steps=steps, device=self.device_id, warmup=getattr(self.inner, "warmup", None), **decides)
         hit = self._recall(key)
         if hit and len(hit) == 2:
             a, b = hit
             return a.model_copy(update={"run_id": run_ids[0], "variant": variants[0]}), b.model_copy(update={"run_id": run_ids[1], "variant": variants[1]})
-        a, b = self.inner.run_pair(before, after, hw, run_ids=run_ids, variants=variants, rounds=rounds, steps=steps)
+        a, b = self.inner.run_pair(before, after, hw, run_ids=run_ids, variants=variants, rounds=rounds, steps=steps, **adaptive)
         self.store.set(key, [a.model_dump(mode="json"), b.model_dump(mode="json")])
         return a, b
 

@@ -49,11 +49,30 @@ class TorchRunner:
         return RunMetrics.model_validate(reply["metrics"])
 
     def run_pair(
-        self, before: WorkloadConfig, after: WorkloadConfig, hw: Hardware, *, run_ids: tuple[str, str], variants: tuple[str, str], rounds: int, steps: int
+        self,
+        before: WorkloadConfig,
+        after: WorkloadConfig,
+        hw: Hardware,
+        *,
+        run_ids: tuple[str, str],
+        variants: tuple[str, str],
+        rounds: int,
+        steps: int,
+        target_half_width: float | None = None,
+        max_seconds: float = 0.0,
     ) -> tuple[RunMetrics, RunMetrics]:
-        """Before and after interleaved in one worker (A B B A ...), for drift-free ratios."""
+        """Before and after interleaved in one worker (A B B A ...), for drift-free ratios; with a
+        target, the worker adds rounds until the interval is that narrow or max_seconds pass."""
         pair = {"before": before.model_dump(), "after": after.model_dump(), "run_ids": list(run_ids), "variants": list(variants)}
-        request = {"pair": pair, "device": self.device, "rounds": rounds, "steps": steps, "warmup": self.warmup}
+        request = {
+            "pair": pair,
+            "device": self.device,
+            "rounds": rounds,
+            "steps": steps,
+            "warmup": self.warmup,
+            "target_half_width": target_half_width,
+            "max_seconds": max_seconds,
+        }
         reply = self._call(request, f"{variants[0]} and {variants[1]}")
         return RunMetrics.model_validate(reply["before"]), RunMetrics.model_validate(reply["after"])
 

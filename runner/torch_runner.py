@@ -242,10 +242,19 @@ def measure_pair(
     variants: tuple[str, str],
     scale: Scale = CPU_SCALE,
     seed: int = 0,
+    target_half_width: float | None = None,
+    max_seconds: float = 0.0,
 ) -> tuple[RunMetrics, RunMetrics]:
     """Before and after in one process, interleaved A B A B ... so that drift (clocks, thermals,
-    other load) hits both alike; the round order alternates (AB, BA, ...) to cancel order effects."""
+    other load) hits both alike; the round order alternates (AB, BA, ...) to cancel order effects.
+
+    With `target_half_width`, rounds beyond `rounds` are added until the bootstrap interval of
+    the speedup is that narrow or `max_seconds` have passed: the models are built and compiled
+    once, so extra samples cost only their own steps.
+    """
     import torch
+
+    from pytest_goblin.stats import bootstrap_speedup
 
     pa = _prepare(torch, before, device=device, scale=scale, seed=seed)
     pb = _prepare(torch, after, device=device, scale=scale, seed=seed)
@@ -255,8 +264,17 @@ def measure_pair(
     a: list[float] = []
     b: list[float] = []
     peaks: dict[str, float | None] = {"a": None, "b": None}  # keyed "a" (before), "b" (after)
-    for r in range(rounds):
+    started = time.perf_counter()
+    r = 0
+    while True:
+        if r >= rounds:
+            if target_half_width is None:
+                break
+            sp = bootstrap_speedup(a, b)
+            if (sp.high - sp.low) / 2 / sp.point <= target_half_width or time.perf_counter() - started > max_seconds:
+                break
         order = ((pa, a, "a"), (pb, b, "b")) if r % 2 == 0 else ((pb, b, "b"), (pa, a, "a"))
+        r += 1
         for prepared, sink, key in order:
             if prepared.dev.type == "cuda":
                 torch.cuda.reset_peak_memory_stats(prepared.dev)
@@ -267,7 +285,7 @@ def measure_pair(
 
     def result(w: WorkloadConfig, p: _Prepared, samples: list[float], i: int) -> RunMetrics:
         other = variants[1 - i]
-        note = f"interleaved with {other}: {rounds} rounds of {steps} steps, alternating order"
+        note = f"interleaved with {other}: {r} rounds of {steps} steps, alternating order"
         return _metrics(torch, w, p, samples, run_id=run_ids[i], variant=variants[i], device=device, scale=scale, peak=peaks["ab"[i]], extra=[note])
 
     return result(before, pa, a, 0), result(after, pb, b, 1)

@@ -30,6 +30,8 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
                 warmup=int(request.get("warmup", 1)),
                 run_ids=(pair["run_ids"][0], pair["run_ids"][1]),
                 variants=(pair["variants"][0], pair["variants"][1]),
+                target_half_width=request.get("target_half_width"),  # type: ignore[arg-type]
+                max_seconds=float(request.get("max_seconds", 0.0)),
             )
             return {"ok": True, "before": before.model_dump(), "after": after.model_dump()}
         metrics = measure(

@@ -120,3 +120,19 @@ def test_run_pair_through_the_real_worker() -> None:
         TorchRunner(device="cpu", timeout_s=0.5, command=[sys.executable, "-c", "import time; time.sleep(10)"]).run_pair(
             base, after, get_hardware("mi300x"), run_ids=("r1", "r2"), variants=("baseline", "p1"), rounds=1, steps=1
         )
+
+
+def test_worker_adds_rounds_until_the_interval_is_narrow_or_time_is_up() -> None:
+    pytest.importorskip("torch")
+    from pytest_goblin.modelzoo import lookup_model
+    from pytest_goblin.schemas import WorkloadConfig
+    from runner.torch_runner import Scale, measure_pair
+
+    tiny = Scale(layers=1, hidden=64, seq_len=32, vocab=128, max_micro_batch=2)
+    w = WorkloadConfig(path="x", format="goblin", model=lookup_model("meta-llama/Meta-Llama-3-8B"), micro_batch_size=2, seq_len=32)
+    kw = {"device": "cpu", "steps": 2, "warmup": 1, "run_ids": ("r1", "r2"), "variants": ("baseline", "p1"), "scale": tiny}
+    easy, _ = measure_pair(w, w, rounds=2, target_half_width=10.0, max_seconds=60, **kw)  # type: ignore[arg-type]
+    assert len(easy.step_time_s) == 4  # already narrow enough after the minimum rounds
+    hard, _ = measure_pair(w, w, rounds=2, target_half_width=0.0, max_seconds=0.5, **kw)  # type: ignore[arg-type]
+    assert len(hard.step_time_s) > 4  # kept adding rounds until the time ran out
+    assert any(f"{len(hard.step_time_s) // 2} rounds of 2 steps" in n for n in hard.notes)

@@ -152,7 +152,7 @@ class BenchmarkInput(_Input):
 
 
 TARGET_HALF_WIDTH = 0.03  # stop adding interleaved trials once the interval is within +-3%
-MAX_PAIR_CALLS = 4
+MAX_PAIR_CALLS = 2  # the worker adds rounds itself; a second call only if the first was cut short
 
 
 def benchmark(ctx: AuditContext, args: BenchmarkInput) -> dict[str, Any]:
@@ -188,7 +188,18 @@ def _interleaved(ctx: AuditContext, base_id: str, w: WorkloadConfig, run_id: str
     calls = 0
     while True:
         t0 = time.monotonic()
-        ma, mb = ctx.runner.run_pair(base_w, w, ctx.hw, run_ids=(base_id, run_id), variants=("baseline", variant), rounds=3, steps=2)  # type: ignore[attr-defined]
+        remaining = max(0.0, ctx.settings.budget_s * 0.5 - (time.monotonic() - start))
+        ma, mb = ctx.runner.run_pair(  # type: ignore[attr-defined]
+            base_w,
+            w,
+            ctx.hw,
+            run_ids=(base_id, run_id),
+            variants=("baseline", variant),
+            rounds=3,
+            steps=2,
+            target_half_width=TARGET_HALF_WIDTH,
+            max_seconds=remaining,
+        )
         calls += 1
         a += ma.step_time_s
         b += mb.step_time_s
