@@ -13,7 +13,7 @@ from typing import Any
 from ..prompts import SYSTEM_PROMPT
 from ..schemas import Usage
 from .base import ToolCall, Turn
-from .llm import BackendUnavailable, Price, RetryPolicy, estimate_cost, recover_tool_calls, with_retries
+from .llm import BackendUnavailable, Price, RetryPolicy, estimate_cost, recover_tool_calls, retry_after, with_retries
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
 PRICING = "https://platform.claude.com/docs/en/about-claude/pricing"
@@ -33,11 +33,7 @@ def _retryable(exc: BaseException) -> float | None:
     if isinstance(exc, anthropic.APIStatusError):
         status = exc.status_code
         if status == 429 or status >= 500:  # 529 is "overloaded"
-            after = exc.response.headers.get("retry-after") if exc.response is not None else None
-            try:
-                return min(float(after), 30.0) if after else 0.0
-            except ValueError:
-                return 0.0
+            return retry_after(exc.response.headers if exc.response is not None else None)
         return None  # 400, 401, 403, 404: retrying cannot help
     if isinstance(exc, (anthropic.APIConnectionError, anthropic.APIResponseValidationError)):
         return 0.0

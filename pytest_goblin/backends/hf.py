@@ -16,7 +16,7 @@ from typing import Any
 from ..prompts import SYSTEM_PROMPT
 from ..schemas import Usage
 from .base import ToolCall, Turn
-from .llm import BackendUnavailable, Price, RetryPolicy, estimate_cost, recover_tool_calls, with_retries
+from .llm import BackendUnavailable, Price, RetryPolicy, estimate_cost, recover_tool_calls, retry_after, with_retries
 
 DEFAULT_MODEL = "Qwen/Qwen3-235B-A22B-Instruct-2507"
 
@@ -25,11 +25,7 @@ def _retryable(exc: BaseException) -> float | None:
     status = getattr(getattr(exc, "response", None), "status_code", None)
     if status is not None:
         if status == 429 or status >= 500:
-            after = exc.response.headers.get("retry-after")  # type: ignore[attr-defined]
-            try:
-                return min(float(after), 30.0) if after else 0.0
-            except ValueError:
-                return 0.0
+            return retry_after(exc.response.headers)  # type: ignore[attr-defined]
         return None
     name = type(exc).__name__
     if name in {"InferenceTimeoutError", "ConnectError", "ReadTimeout", "ConnectTimeout", "RemoteProtocolError", "ReadError", "TimeoutException"}:

@@ -62,6 +62,15 @@ async def with_retries(
             await asyncio.sleep(delay)
 
 
+def retry_after(headers: Any) -> float:
+    """The server's `retry-after` in seconds (capped at 30), or 0 when it sent none."""
+    value = headers.get("retry-after") if headers is not None else None
+    try:
+        return min(float(value), 30.0) if value else 0.0
+    except ValueError:
+        return 0.0
+
+
 def _describe(exc: BaseException) -> str:
     status = getattr(exc, "status_code", None) or getattr(getattr(exc, "response", None), "status_code", None)
     text = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
