@@ -72,6 +72,15 @@ class CachedRunner:
         self.store.set(key, [m.model_dump(mode="json")])
         return m
 
+    def profile(self, w: WorkloadConfig, hw: Hardware, *, run_id: str, variant: str) -> RunMetrics:
+        key = cache_key("profile", [w], device=self.device_id, warmup=getattr(self.inner, "warmup", None))
+        hit = self._recall(key)
+        if hit:
+            return hit[0].model_copy(update={"run_id": run_id, "variant": variant})
+        m: RunMetrics = self.inner.profile(w, hw, run_id=run_id, variant=variant)
+        self.store.set(key, [m.model_dump(mode="json")])
+        return m
+
     def run_pair(
         self,
         before: WorkloadConfig,

@@ -48,6 +48,12 @@ class TorchRunner:
         reply = self._call(request, variant)
         return RunMetrics.model_validate(reply["metrics"])
 
+    def profile(self, w: WorkloadConfig, hw: Hardware, *, run_id: str, variant: str) -> RunMetrics:
+        """A measured run whose WasteBudget comes from a torch.profiler trace."""
+        request = {"workload": w.model_dump(), "device": self.device, "steps": 2, "warmup": self.warmup, "run_id": run_id, "variant": variant, "profile": True}
+        reply = self._call(request, variant)
+        return RunMetrics.model_validate(reply["metrics"])
+
     def run_pair(
         self,
         before: WorkloadConfig,

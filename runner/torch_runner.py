@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pytest_goblin.modelzoo import estimate_shape
-from pytest_goblin.schemas import RunMetrics, WorkloadConfig
+from pytest_goblin.schemas import RunMetrics, WasteBudget, WorkloadConfig
 
 
 @dataclass(frozen=True)
@@ -218,7 +218,9 @@ def _peak(torch: Any, dev: Any) -> float | None:
     return float(torch.cuda.max_memory_allocated(dev)) / 1e9 if dev.type == "cuda" else None
 
 
-def measure(w: WorkloadConfig, *, device: str, steps: int, warmup: int, run_id: str, variant: str, scale: Scale = CPU_SCALE, seed: int = 0) -> RunMetrics:
+def measure(
+    w: WorkloadConfig, *, device: str, steps: int, warmup: int, run_id: str, variant: str, scale: Scale = CPU_SCALE, seed: int = 0, profile: bool = False
+) -> RunMetrics:
     import torch
 
     p = _prepare(torch, w, device=device, scale=scale, seed=seed)
@@ -227,7 +229,48 @@ def measure(w: WorkloadConfig, *, device: str, steps: int, warmup: int, run_id: 
     for _ in range(warmup):
         p.one_step()
     samples = _timed(p, steps)
-    return _metrics(torch, w, p, samples, run_id=run_id, variant=variant, device=device, scale=scale, peak=_peak(torch, p.dev), extra=[])
+    m = _metrics(torch, w, p, samples, run_id=run_id, variant=variant, device=device, scale=scale, peak=_peak(torch, p.dev), extra=[])
+    if profile:
+        waste, note = _profile(torch, p)
+        m = m.model_copy(update={"waste": waste, "notes": [*m.notes, note]})
+    return m
+
+
+# Operator names (torch.profiler) by where step time goes; the first match wins.
+_CATEGORIES = (
+    ("attention", ("scaled_dot_product", "flash", "efficient_attention", "softmax", "_attention")),
+    ("optimizer", ("optimizer.step", "adam", "_foreach_", "_fused_")),
+    ("compute", ("aten::mm", "aten::addmm", "aten::bmm", "aten::matmul", "aten::linear", "gemm", "cijk_", "cutlass")),
+)
+
+
+def _profile(torch: Any, p: _Prepared, steps: int = 2) -> tuple[WasteBudget, str]:
+    """A WasteBudget from a torch.profiler trace of real steps: self time per operator,
+    grouped; what the operators do not cover of the wall time is idle."""
+    from torch.profiler import ProfilerActivity, profile
+
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if p.dev.type == "cuda" else [])
+    with profile(activities=activities) as prof:
+        start = time.perf_counter()
+        for _ in range(steps):
+            p.one_step()
+        p.sync()
+        wall_us = (time.perf_counter() - start) * 1e6
+    device = p.dev.type == "cuda"
+    totals = {"compute": 0.0, "attention": 0.0, "optimizer": 0.0, "memory_bound": 0.0}
+    for evt in prof.key_averages():
+        own = float(getattr(evt, "self_device_time_total", 0.0) if device else evt.self_cpu_time_total)
+        if own <= 0 or evt.key.startswith("ProfilerStep") or evt.key.startswith("## "):
+            continue
+        name = evt.key.lower()
+        bucket = next((cat for cat, keys in _CATEGORIES if any(k in name for k in keys)), "memory_bound")
+        totals[bucket] += own
+    busy = sum(totals.values())
+    scale_to = max(busy, wall_us)  # CPU ops can overlap across threads: shares never exceed 1
+    shares = {k: v / scale_to for k, v in totals.items()}
+    idle = max(0.0, 1.0 - sum(shares.values()))
+    where = "device kernels" if device else "CPU operators"
+    return WasteBudget(**shares, idle=idle), f"waste budget from a torch.profiler trace of {steps} steps ({where}, self time by operator)"
 
 
 def measure_pair(

@@ -41,6 +41,7 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
             warmup=int(request.get("warmup", 1)),
             run_id=request["run_id"],
             variant=request["variant"],
+            profile=bool(request.get("profile", False)),
         )
     except FloatingPointError as exc:
         return {"ok": False, "error": f"NaN loss: {exc}"}

@@ -136,3 +136,19 @@ def test_worker_adds_rounds_until_the_interval_is_narrow_or_time_is_up() -> None
     hard, _ = measure_pair(w, w, rounds=2, target_half_width=0.0, max_seconds=0.5, **kw)  # type: ignore[arg-type]
     assert len(hard.step_time_s) > 4  # kept adding rounds until the time ran out
     assert any(f"{len(hard.step_time_s) // 2} rounds of 2 steps" in n for n in hard.notes)
+
+
+def test_waste_budget_from_a_real_profiler_trace_on_the_cpu() -> None:
+    pytest.importorskip("torch")
+    from pytest_goblin.modelzoo import lookup_model
+    from pytest_goblin.schemas import WorkloadConfig
+    from runner.torch_runner import Scale, measure
+
+    tiny = Scale(layers=1, hidden=64, seq_len=32, vocab=128, max_micro_batch=2)
+    w = WorkloadConfig(path="x", format="goblin", model=lookup_model("meta-llama/Meta-Llama-3-8B"), micro_batch_size=2, seq_len=32, attention="eager")
+    m = measure(w, device="cpu", steps=2, warmup=1, run_id="p", variant="baseline", scale=tiny, profile=True)
+    assert m.waste is not None
+    shares = m.waste.model_dump()
+    assert abs(sum(shares.values()) - 1.0) < 1e-6 or sum(shares.values()) <= 1.0 + 1e-6
+    assert m.waste.compute > 0 and m.waste.optimizer > 0 and m.waste.attention > 0  # matmuls, AdamW, the softmax
+    assert any("torch.profiler trace" in n for n in m.notes)

@@ -97,7 +97,16 @@ class ProfileRunInput(_Input):
 
 
 def profile_run(ctx: AuditContext, args: ProfileRunInput) -> RunMetrics:
+    """Measured (a torch.profiler trace in the worker) when the runner measures; else projected."""
+    from runner.protocol import BenchmarkFailed
+
     w = _variant(ctx, args.variant)
+    if hasattr(ctx.runner, "profile"):
+        try:
+            return ctx.runner.profile(w, ctx.hw, run_id=f"profile-{args.variant}", variant=args.variant)  # type: ignore[attr-defined, no-any-return]
+        except BenchmarkFailed as exc:
+            ctx.fatal = str(exc)
+            raise
     return ctx.projection.run(w, ctx.hw, run_id=f"profile-{args.variant}", variant=args.variant)
 
 
