@@ -210,6 +210,7 @@ class GoblinSession:
         self.roots = roots
         self.shard = shard
         self.rootpath: Path | None = None
+        self.written: list[str] = []  # one line per report file written at session finish
         self.not_collected: dict[str, str] = {}
         self.outcomes: dict[str, Any] = {}
 
@@ -325,7 +326,7 @@ class GoblinSession:
             if config.get_verbosity() > 0:
                 for path, why in sorted(self.not_collected.items()):
                     tr.write_line(f"  - {path}: {why}")
-        for line in getattr(self, "written", []):
+        for line in self.written:
             tr.write_line(f"goblin: {line}")
         if in_actions():
             for line in workflow_commands(session):
