@@ -284,3 +284,34 @@ def test_every_reference_corpus_file_is_classified_with_its_fields() -> None:
         expected = {"axolotl": "axolotl", "torchtune": "torchtune", "llamafactory": "llamafactory", "alignment-handbook": "hf-trainer"}[top]
         assert record["format"] == expected, path
     assert set(formats) == {"axolotl", "torchtune", "llamafactory", "hf-trainer"}
+
+
+@pytest.mark.parametrize("kind", ["json", "accelerate-yaml", "missing"])
+def test_fsdp_config_file_referenced_by_path(tmp_path: Path, kind: str) -> None:
+    import json
+
+    from pytest_goblin.formats import load_config
+
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "configs").mkdir()
+    if kind == "json":
+        (tmp_path / "fsdp.json").write_text(json.dumps({"fsdp_offload_params": True, "fsdp_activation_checkpointing": True}))
+        ref = "fsdp.json"
+    elif kind == "accelerate-yaml":
+        (tmp_path / "configs" / "accel.yaml").write_text("distributed_type: FSDP\nfsdp_config:\n  fsdp_offload_params: true\n")
+        ref = "accel.yaml"
+    else:
+        ref = "nowhere.json"
+    cfg = tmp_path / "configs" / "sft.yaml"
+    cfg.write_text(
+        "model_name_or_path: Qwen/Qwen2.5-7B\nper_device_train_batch_size: 4\nlearning_rate: 1.0e-5\nbf16: true\n"
+        f"fsdp: full_shard auto_wrap\nfsdp_config: {ref}\n"
+    )
+    w = load_config(cfg).workload
+    assert w.strategy == "fsdp"
+    if kind == "missing":
+        assert not w.cpu_offload and any("was not found" in n for n in w.notes)
+    else:
+        assert w.cpu_offload and w.sources["cpu_offload"].line == 6
+        assert w.gradient_checkpointing is (kind == "json")
+        assert any("FSDP settings read from" in n for n in w.notes)

@@ -63,3 +63,35 @@ def read(config_path: Path, ref: str) -> tuple[dict[str, Any], str]:
         if isinstance(section, dict) and section.get("enabled") is True:
             out["precision"] = precision
     return out, f"DeepSpeed settings read from {path}"
+
+
+def read_fsdp_file(config_path: Path, ref: str) -> tuple[dict[str, Any], str]:
+    """An FSDP config file referenced by `fsdp_config: path` (TrainingArguments accepts a JSON
+    path; accelerate writes YAML): offload and activation checkpointing, read as data."""
+    path = find(config_path, ref)
+    if path is None:
+        return {}, f"FSDP config {ref!r} was not found next to the config or in its parent folders; its settings are unknown"
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            return {}, f"FSDP config {path} is larger than {MAX_BYTES} bytes; not read"
+        text = path.read_text(encoding="utf-8")
+        if path.suffix.lower() == ".json":
+            data = json.loads(text)
+        else:
+            from ruamel.yaml import YAML
+
+            data = YAML(typ="safe", pure=True).load(text)
+    except Exception as exc:  # unreadable: say so, audit the rest
+        return {}, f"FSDP config {path} could not be read ({type(exc).__name__}); its settings are unknown"
+    if isinstance(data, dict) and isinstance(data.get("fsdp_config"), dict):
+        data = data["fsdp_config"]  # an accelerate config nests them
+    if not isinstance(data, dict):
+        return {}, f"FSDP config {path} is not a mapping; its settings are unknown"
+    out: dict[str, Any] = {}
+    for key in ("fsdp_offload_params", "offload_params"):
+        if data.get(key) in (True, "true", "True"):
+            out["cpu_offload"] = True
+    for key in ("fsdp_activation_checkpointing", "activation_checkpointing"):
+        if data.get(key) in (True, "true", "True"):
+            out["gradient_checkpointing"] = True
+    return out, f"FSDP settings read from {path}"

@@ -71,6 +71,17 @@ def read_common(r: Reader, *, batch_default: int, batch_note: str) -> None:
     key, value, line = r.raw("fsdp", "fsdp_config")
     if key is not None and value not in ("", False, []):
         r.explicit("strategy", "fsdp", key, line)
+    k, ref, ref_line = r.raw("fsdp_config")
+    if k is not None and isinstance(ref, str) and ref.strip():
+        from pathlib import Path
+
+        from .deepspeed import read_fsdp_file
+
+        found, note = read_fsdp_file(Path(r.path), ref.strip())
+        r.notes.append(note)
+        for field, val in found.items():
+            if not r.values.get(field):
+                r.explicit(field, val, k, ref_line)
 
 
 OFFLOAD_KEYS = ("fsdp_config.fsdp_offload_params", "fsdp_config.offload_params", "fsdp_offload_params", "fsdp_cpu_offload")
