@@ -86,7 +86,7 @@ def shape_from_config(name: str, cfg: dict[str, Any]) -> ModelShape | None:
         active = None
     return ModelShape(
         name=name,
-        family=str(text.get("model_type") or cfg.get("model_type") or "unknown"),
+        family=str(text.get("model_type") or cfg.get("model_type") or "unknown").replace("_", "-"),  # gpt_oss -> gpt-oss, as in the table
         params_b=round(params / 1e9, 2),
         active_params_b=round(active / 1e9, 2) if active else None,
         n_layers=layers,
