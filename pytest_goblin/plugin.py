@@ -55,6 +55,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="download config.json from the Hugging Face Hub for models the shape table and the local HF cache do not know",
     )
     group.addoption(
+        "--goblin-attribution",
+        dest="goblin_attribution",
+        action="store_true",
+        default=False,
+        help="measured runs only: time the patch without each rule and drop rules that recover under 2%%",
+    )
+    group.addoption(
         "--goblin-cache-clear",
         dest="goblin_cache_clear",
         action="store_true",
@@ -130,6 +137,7 @@ def _settings(config: pytest.Config) -> Settings:
             budget_s=ini_float("goblin_budget_s"),
             kb_paths=tuple(str(p) for p in config.getini("goblin_kb_paths")),
             baseline=config.getoption("goblin_baseline"),
+            attribution=config.getoption("goblin_attribution"),
         )
     except ValidationError as exc:
         raise pytest.UsageError("pytest-goblin: " + "; ".join(e["msg"] for e in exc.errors())) from None

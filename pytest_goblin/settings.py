@@ -23,6 +23,7 @@ class Settings(BaseModel):
     warmup_steps: int = Field(default=1, ge=0)
     kb_paths: tuple[str, ...] = ()
     baseline: str | None = None  # a base-branch JSON report (--goblin-baseline)
+    attribution: bool = False  # --goblin-attribution: measure each rule's contribution, drop the ones that do not pay
 
     @model_validator(mode="after")
     def _thresholds(self) -> Settings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from runner.projection import sensitivity
 
 from .. import __version__
+from ..attribution import KEEP_THRESHOLD, leave_one_out
 from ..errors import GoblinError
 from ..formats import load_config
 from ..kb import applicable, search, slim
@@ -142,11 +144,31 @@ def propose_patch(ctx: AuditContext, args: ProposePatchInput) -> dict[str, Any]:
     if args.rule_ids and not chosen:
         raise GoblinError(f"none of {args.rule_ids} applies to this workload; applicable rules: {', '.join(sorted(by_id)) or 'none'}")
     patch_id = f"p{len(ctx.patches) + 1}"
+    dropped: dict[str, float] = {}
+    if ctx.settings.attribution and hasattr(ctx.runner, "run_pair"):
+        chosen, dropped = _attribute(ctx, w, chosen)
     patch = build_patch(ctx.loaded, chosen, ctx.hw, patch_id)
+    for rid, contribution in dropped.items():
+        patch.skipped[rid] = f"attribution: measured contribution {contribution:.3f}x, below the {KEEP_THRESHOLD:.2f}x keep threshold"
     for rid in unknown:
         patch.skipped[rid] = "not an applicable rule for this workload"
     ctx.patches[patch_id] = patch
     return patch.model_dump(mode="json", exclude={"new_workload"})
+
+
+def _attribute(ctx: AuditContext, w: WorkloadConfig, chosen: list[Rule]) -> tuple[list[Rule], dict[str, float]]:
+    """--goblin-attribution: leave-one-out measurements on the device; rules that do not pay go."""
+    from runner.protocol import BenchmarkFailed
+
+    def time_of(v: WorkloadConfig) -> float:
+        m = ctx.runner.run(v, ctx.hw, run_id="attribution", variant="attribution", steps=ctx.settings.bench_steps)
+        return statistics.median(m.step_time_s) / m.tokens_per_step
+
+    try:
+        return leave_one_out(w, chosen, ctx.hw, time_of)
+    except BenchmarkFailed as exc:
+        ctx.fatal = str(exc)
+        raise
 
 
 # ---------------------------------------------------------------- benchmark
