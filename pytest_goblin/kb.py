@@ -171,34 +171,27 @@ def hardware_table() -> dict[str, Hardware]:
     return {h.id: h for h in rows}
 
 
-def detect_target() -> str | None:
+def detect_target(nodes: Path | None = None) -> str | None:
     """The table id of the local AMD GPU, read from the KFD topology in sysfs (torch not imported)."""
-    nodes = Path("/sys/class/kfd/kfd/topology/nodes")
-    if not nodes.is_dir():
+    from runner.devices import KFD_NODES, kfd_gpus
+
+    gpus = kfd_gpus(nodes or KFD_NODES)
+    if not gpus:
         return None
-    for props in sorted(nodes.glob("*/properties")):
-        try:
-            fields = dict(line.split(None, 1) for line in props.read_text().splitlines() if " " in line)
-        except OSError:
-            continue
-        version = int(fields.get("gfx_target_version", "0").strip() or 0)
-        if not version:
-            continue  # a CPU node
-        arch = f"gfx{version // 10000}{(version // 100) % 100:x}{version % 100:x}"
-        vram_gb = _vram_gb(props.parent)
-        return match_target(arch, vram_gb)
-    return None
+    node, version = gpus[0]
+    arch = f"gfx{version // 10000}{(version // 100) % 100:x}{version % 100:x}"
+    return match_target(arch, _vram_gb(node))
 
 
 def _vram_gb(node: Path) -> float | None:
+    from runner.devices import properties
+
     total = 0
     for bank in node.glob("mem_banks/*/properties"):
-        try:
-            fields = dict(line.split(None, 1) for line in bank.read_text().splitlines() if " " in line)
-        except OSError:
-            continue
-        if fields.get("heap_type", "").strip() in ("1", "2"):  # HSA_HEAPTYPE_FRAME_BUFFER_PUBLIC / PRIVATE
-            total += int(fields.get("size_in_bytes", "0").strip() or 0)
+        fields = properties(bank)
+        if fields.get("heap_type") in ("1", "2"):  # HSA_HEAPTYPE_FRAME_BUFFER_PUBLIC / PRIVATE
+            size = fields.get("size_in_bytes", "0")
+            total += int(size) if size.isdigit() else 0
     return total / 1e9 if total else None
 
 

@@ -12,20 +12,33 @@ from collections.abc import MutableMapping
 from pathlib import Path
 
 VISIBLE = ("HIP_VISIBLE_DEVICES", "CUDA_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES")
+KFD_NODES = Path("/sys/class/kfd/kfd/topology/nodes")
 
 
-def gpu_count(kfd_nodes: Path = Path("/sys/class/kfd/kfd/topology/nodes"), dev: Path = Path("/dev")) -> int:
+def properties(path: Path) -> dict[str, str]:
+    """A KFD `properties` file (`name value` per line); empty when it cannot be read."""
+    try:
+        return {k: v.strip() for k, v in (line.split(None, 1) for line in path.read_text().splitlines() if " " in line)}
+    except OSError:
+        return {}
+
+
+def kfd_gpus(nodes: Path = KFD_NODES) -> list[tuple[Path, int]]:
+    """(node folder, gfx_target_version) of each AMD GPU in the KFD topology, in node order;
+    CPU nodes have version 0 and are left out."""
+    if not nodes.is_dir():
+        return []
+    found = []
+    for props in sorted(nodes.glob("*/properties")):
+        version = properties(props).get("gfx_target_version", "0")
+        if version.isdigit() and int(version):
+            found.append((props.parent, int(version)))
+    return found
+
+
+def gpu_count(kfd_nodes: Path = KFD_NODES, dev: Path = Path("/dev")) -> int:
     """AMD GPUs from the KFD topology (nodes with a gfx target), else NVIDIA device nodes."""
-    amd = 0
-    if kfd_nodes.is_dir():
-        for props in kfd_nodes.glob("*/properties"):
-            try:
-                text = props.read_text()
-            except OSError:
-                continue
-            m = re.search(r"^gfx_target_version\s+(\d+)", text, re.M)
-            if m and int(m.group(1)):
-                amd += 1
+    amd = len(kfd_gpus(kfd_nodes))
     if amd:
         return amd
     return sum(1 for p in dev.glob("nvidia*") if re.fullmatch(r"nvidia\d+", p.name)) if dev.is_dir() else 0

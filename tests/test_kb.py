@@ -185,7 +185,7 @@ def test_target_matching_by_arch_and_memory() -> None:
     assert kb.resolve_target("mi325x") == "mi325x"
 
 
-def test_target_detected_from_kfd_topology(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_target_detected_from_kfd_topology(tmp_path: Path) -> None:
     node = tmp_path / "nodes" / "1"
     (node / "mem_banks" / "0").mkdir(parents=True)
     (node / "properties").write_text("cpu_cores_count 0\ngfx_target_version 90402\n")
@@ -193,13 +193,7 @@ def test_target_detected_from_kfd_topology(tmp_path: Path, monkeypatch: pytest.M
     cpu = tmp_path / "nodes" / "0"
     cpu.mkdir()
     (cpu / "properties").write_text("cpu_cores_count 64\ngfx_target_version 0\n")
-    real = Path
-
-    def fake(p: str | Path = "", *a: Any) -> Path:
-        return tmp_path / "nodes" if str(p) == "/sys/class/kfd/kfd/topology/nodes" else real(p, *a)
-
-    monkeypatch.setattr(kb, "Path", fake)
-    assert kb.detect_target() == "mi325x"
+    assert kb.detect_target(tmp_path / "nodes") == "mi325x"
 
 
 # ---- goblin kb lint on broken rules ------------------------------------------------------
