@@ -46,7 +46,7 @@ def main() -> int:
             a += ma.step_time_s
             b += mb.step_time_s
             sp = bootstrap_speedup(a, b)
-            half = (sp.high - sp.low) / 2 / sp.point
+            half = sp.half_width
             if half <= TARGET_HALF_WIDTH:
                 break
         verdict, _ = decide(sp, fail_at=1.10, warn_at=1.03)

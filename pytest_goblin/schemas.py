@@ -267,6 +267,11 @@ class Speedup(Model):
     high: float
     method: str  # how the interval was obtained
 
+    @property
+    def half_width(self) -> float:
+        """Half the interval, relative to the point estimate (0.03 is +-3%)."""
+        return (self.high - self.low) / 2 / self.point
+
 
 class Report(Model):
     schema_version: int = SCHEMA_VERSION

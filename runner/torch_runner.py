@@ -314,7 +314,7 @@ def measure_pair(
             if target_half_width is None:
                 break
             sp = bootstrap_speedup(a, b)
-            if (sp.high - sp.low) / 2 / sp.point <= target_half_width or time.perf_counter() - started > max_seconds:
+            if sp.half_width <= target_half_width or time.perf_counter() - started > max_seconds:
                 break
         order = ((pa, a, "a"), (pb, b, "b")) if r % 2 == 0 else ((pb, b, "b"), (pa, a, "a"))
         r += 1

@@ -235,7 +235,7 @@ def _interleaved(ctx: AuditContext, base_id: str, w: WorkloadConfig, run_id: str
         a += ma.step_time_s
         b += mb.step_time_s
         sp = bootstrap_speedup(a, b)
-        half = (sp.high - sp.low) / 2 / sp.point
+        half = sp.half_width
         spent, last = time.monotonic() - start, time.monotonic() - t0
         if half <= TARGET_HALF_WIDTH or calls >= MAX_PAIR_CALLS or spent + last > ctx.settings.budget_s:
             break
