@@ -52,34 +52,33 @@ class CachedRunner:
         self.name = inner.name
         self.hits = 0
 
-    def _recall(self, key: str) -> list[RunMetrics] | None:
+    def _through(self, key: str, ids: list[tuple[str, str]], measure: Any) -> list[RunMetrics]:
+        """The cached runs under `key`, renamed to this audit's (run id, variant); else `measure()`,
+        stored. A cached entry that does not validate is measured again."""
         raw = self.store.get(key, None)
-        if not isinstance(raw, list):
-            return None
-        try:
-            runs = [RunMetrics.model_validate(r) for r in raw]
-        except ValueError:
-            return None
-        self.hits += 1
-        return [r.model_copy(update={"notes": [*r.notes, "reused from the goblin cache (--goblin-cache-clear to re-measure)"]}) for r in runs]
+        if isinstance(raw, list) and len(raw) == len(ids):
+            try:
+                runs = [RunMetrics.model_validate(r) for r in raw]
+            except ValueError:
+                runs = []
+            if runs:
+                self.hits += 1
+                note = "reused from the goblin cache (--goblin-cache-clear to re-measure)"
+                return [r.model_copy(update={"run_id": rid, "variant": var, "notes": [*r.notes, note]}) for r, (rid, var) in zip(runs, ids, strict=True)]
+        fresh = list(measure())
+        self.store.set(key, [m.model_dump(mode="json") for m in fresh])
+        return fresh
+
+    def _key(self, kind: str, workloads: list[WorkloadConfig], **settings: Any) -> str:
+        return cache_key(kind, workloads, device=self.device_id, warmup=getattr(self.inner, "warmup", None), **settings)
 
     def run(self, w: WorkloadConfig, hw: Hardware, *, run_id: str, variant: str, steps: int = 6) -> RunMetrics:
-        key = cache_key("run", [w], steps=steps, device=self.device_id, warmup=getattr(self.inner, "warmup", None))
-        hit = self._recall(key)
-        if hit:
-            return hit[0].model_copy(update={"run_id": run_id, "variant": variant})
-        m = self.inner.run(w, hw, run_id=run_id, variant=variant, steps=steps)
-        self.store.set(key, [m.model_dump(mode="json")])
-        return m
+        key = self._key("run", [w], steps=steps)
+        return self._through(key, [(run_id, variant)], lambda: [self.inner.run(w, hw, run_id=run_id, variant=variant, steps=steps)])[0]
 
     def profile(self, w: WorkloadConfig, hw: Hardware, *, run_id: str, variant: str) -> RunMetrics:
-        key = cache_key("profile", [w], device=self.device_id, warmup=getattr(self.inner, "warmup", None))
-        hit = self._recall(key)
-        if hit:
-            return hit[0].model_copy(update={"run_id": run_id, "variant": variant})
-        m: RunMetrics = self.inner.profile(w, hw, run_id=run_id, variant=variant)
-        self.store.set(key, [m.model_dump(mode="json")])
-        return m
+        key = self._key("profile", [w])
+        return self._through(key, [(run_id, variant)], lambda: [self.inner.profile(w, hw, run_id=run_id, variant=variant)])[0]
 
     def run_pair(
         self,
@@ -95,13 +94,12 @@ class CachedRunner:
     ) -> tuple[RunMetrics, RunMetrics]:
         # the time left for extra rounds varies from run to run; the interval it aims for does not
         decides = {k: v for k, v in adaptive.items() if k != "max_seconds"}
-        key = cache_key("pair", [before, after], rounds=rounds, steps=steps, device=self.device_id, warmup=getattr(self.inner, "warmup", None), **decides)
-        hit = self._recall(key)
-        if hit and len(hit) == 2:
-            a, b = hit
-            return a.model_copy(update={"run_id": run_ids[0], "variant": variants[0]}), b.model_copy(update={"run_id": run_ids[1], "variant": variants[1]})
-        a, b = self.inner.run_pair(before, after, hw, run_ids=run_ids, variants=variants, rounds=rounds, steps=steps, **adaptive)
-        self.store.set(key, [a.model_dump(mode="json"), b.model_dump(mode="json")])
+        key = self._key("pair", [before, after], rounds=rounds, steps=steps, **decides)
+        a, b = self._through(
+            key,
+            list(zip(run_ids, variants, strict=True)),
+            lambda: self.inner.run_pair(before, after, hw, run_ids=run_ids, variants=variants, rounds=rounds, steps=steps, **adaptive),
+        )
         return a, b
 
 

@@ -43,16 +43,22 @@ class TorchRunner:
         self.warmup = warmup
         self.command = command or [sys.executable, "-m", "runner.worker"]
 
-    def run(self, w: WorkloadConfig, hw: Hardware, *, run_id: str, variant: str, steps: int = 6) -> RunMetrics:
-        request = {"workload": w.model_dump(), "device": self.device, "steps": steps, "warmup": self.warmup, "run_id": run_id, "variant": variant}
+    def run(self, w: WorkloadConfig, hw: Hardware, *, run_id: str, variant: str, steps: int = 6, profile: bool = False) -> RunMetrics:
+        request = {
+            "workload": w.model_dump(),
+            "device": self.device,
+            "steps": steps,
+            "warmup": self.warmup,
+            "run_id": run_id,
+            "variant": variant,
+            "profile": profile,
+        }
         reply = self._call(request, variant)
         return RunMetrics.model_validate(reply["metrics"])
 
     def profile(self, w: WorkloadConfig, hw: Hardware, *, run_id: str, variant: str) -> RunMetrics:
         """A measured run whose WasteBudget comes from a torch.profiler trace."""
-        request = {"workload": w.model_dump(), "device": self.device, "steps": 2, "warmup": self.warmup, "run_id": run_id, "variant": variant, "profile": True}
-        reply = self._call(request, variant)
-        return RunMetrics.model_validate(reply["metrics"])
+        return self.run(w, hw, run_id=run_id, variant=variant, steps=2, profile=True)
 
     def run_pair(
         self,
@@ -131,8 +137,6 @@ def make_runner(name: str, *, timeout_s: float = 300.0, warmup: int = 1) -> Runn
         store = get_store()
         if store is None:
             return runner
-        import os as _os
-
-        device_id = f"{runner.device}:{_os.environ.get('HIP_VISIBLE_DEVICES') or _os.environ.get('CUDA_VISIBLE_DEVICES') or '-'}"
+        device_id = f"{runner.device}:{os.environ.get('HIP_VISIBLE_DEVICES') or os.environ.get('CUDA_VISIBLE_DEVICES') or '-'}"
         return CachedRunner(runner, store, _device_fingerprint(device_id))  # type: ignore[return-value]
     raise GoblinError(f"unknown runner {name!r}; choose auto, projection or torch")
