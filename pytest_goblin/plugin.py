@@ -225,7 +225,7 @@ class GoblinSession:
     def _under_roots(self, path: Path) -> bool:
         """Under an audited path as written, symlinks not followed."""
         absolute = Path(os.path.abspath(path))
-        return any(absolute == r or absolute.is_relative_to(r) for r in self.roots)
+        return any(absolute.is_relative_to(r) for r in self.roots)  # a root is relative to itself
 
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
         from .errors import ConfigError, NotATrainingConfig
@@ -239,7 +239,7 @@ class GoblinSession:
             return None
         if file_path.is_symlink():
             target = file_path.resolve()
-            if not any(target == r or target.is_relative_to(r) for r in self.roots):
+            if not self._under_roots(target):
                 self.not_collected[str(file_path)] = f"a symlink to {target}, outside the audited paths; not followed"
                 return None
         node = ConfigFile.from_parent(parent, path=file_path)
