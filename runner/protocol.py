@@ -31,6 +31,8 @@ def gpu_present() -> bool:
 class BenchmarkFailed(GoblinError):
     """A measured benchmark crashed, ran out of memory, hung or produced a NaN loss."""
 
+    fatal = True  # the audit's outcome, not something a backend should route around
+
 
 class TorchRunner:
     """Measured runs, each in a child process (`python -m runner.worker`) under a timeout."""

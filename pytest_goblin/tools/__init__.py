@@ -103,6 +103,8 @@ def call(ctx: AuditContext, name: str, args: Any = None) -> ToolResult:
     try:
         result = tool.fn(ctx, parsed)
     except GoblinError as exc:
+        if getattr(exc, "fatal", False):  # a measured run crashed, hung, ran out of memory or gave NaN
+            ctx.fatal = str(exc)
         return ToolResult(ok=False, error=str(exc))
     except Exception as exc:  # a tool bug must become an event, never escape the loop
         return ToolResult(ok=False, error=f"{name} failed: {type(exc).__name__}: {exc}")

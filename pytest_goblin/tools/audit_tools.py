@@ -100,15 +100,9 @@ class ProfileRunInput(_Input):
 
 def profile_run(ctx: AuditContext, args: ProfileRunInput) -> RunMetrics:
     """Measured (a torch.profiler trace in the worker) when the runner measures; else projected."""
-    from runner.protocol import BenchmarkFailed
-
     w = _variant(ctx, args.variant)
     if hasattr(ctx.runner, "profile"):
-        try:
-            return ctx.runner.profile(w, ctx.hw, run_id=f"profile-{args.variant}", variant=args.variant)  # type: ignore[attr-defined, no-any-return]
-        except BenchmarkFailed as exc:
-            ctx.fatal = str(exc)
-            raise
+        return ctx.runner.profile(w, ctx.hw, run_id=f"profile-{args.variant}", variant=args.variant)  # type: ignore[attr-defined, no-any-return]
     return ctx.projection.run(w, ctx.hw, run_id=f"profile-{args.variant}", variant=args.variant)
 
 
@@ -158,17 +152,12 @@ def propose_patch(ctx: AuditContext, args: ProposePatchInput) -> dict[str, Any]:
 
 def _attribute(ctx: AuditContext, w: WorkloadConfig, chosen: list[Rule]) -> tuple[list[Rule], dict[str, float]]:
     """--goblin-attribution: leave-one-out measurements on the device; rules that do not pay go."""
-    from runner.protocol import BenchmarkFailed
 
     def time_of(v: WorkloadConfig) -> float:
         m = ctx.runner.run(v, ctx.hw, run_id="attribution", variant="attribution", steps=ctx.settings.bench_steps)
         return statistics.median(m.step_time_s) / m.tokens_per_step
 
-    try:
-        return leave_one_out(w, chosen, ctx.hw, time_of)
-    except BenchmarkFailed as exc:
-        ctx.fatal = str(exc)
-        raise
+    return leave_one_out(w, chosen, ctx.hw, time_of)
 
 
 # ---------------------------------------------------------------- benchmark
@@ -187,21 +176,14 @@ MAX_PAIR_CALLS = 2  # the worker adds rounds itself; a second call only if the f
 
 
 def benchmark(ctx: AuditContext, args: BenchmarkInput) -> dict[str, Any]:
-    from runner.protocol import BenchmarkFailed
-
     w = _variant(ctx, args.variant)
     run_id = f"r{len(ctx.runs) + 1}"
     steps = args.steps or ctx.settings.bench_steps
-    try:
-        base = next((rid for rid, m in reversed(ctx.runs.items()) if m.variant == "baseline" and m.evidence == "measured"), None)
-        if args.variant != "baseline" and base is not None and hasattr(ctx.runner, "run_pair"):
-            metrics = _interleaved(ctx, base, w, run_id, args.variant)
-        else:
-            metrics = ctx.runner.run(w, ctx.hw, run_id=run_id, variant=args.variant, steps=steps)
-    except BenchmarkFailed as exc:
-        # A crash, an OOM, a hang or a NaN is the audit's outcome, not something to route around.
-        ctx.fatal = str(exc)
-        raise
+    base = next((rid for rid, m in reversed(ctx.runs.items()) if m.variant == "baseline" and m.evidence == "measured"), None)
+    if args.variant != "baseline" and base is not None and hasattr(ctx.runner, "run_pair"):
+        metrics = _interleaved(ctx, base, w, run_id, args.variant)
+    else:
+        metrics = ctx.runner.run(w, ctx.hw, run_id=run_id, variant=args.variant, steps=steps)
     ctx.runs[run_id] = metrics
     return metrics.model_dump(mode="json", exclude={"waste"})
 
