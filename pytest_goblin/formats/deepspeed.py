@@ -30,8 +30,20 @@ def find(config_path: Path, ref: str) -> Path | None:
     return None
 
 
+def _load(path: Path) -> Any:
+    """A referenced file as data: JSON by its suffix, else safe YAML; raises on anything unreadable."""
+    if path.stat().st_size > MAX_BYTES:
+        raise ValueError(f"larger than {MAX_BYTES} bytes")
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() == ".json":
+        return json.loads(text)
+    from ruamel.yaml import YAML
+
+    return YAML(typ="safe", pure=True).load(text)
+
+
 def read(config_path: Path, ref: str) -> tuple[dict[str, Any], str]:
-    """Settings from the DeepSpeed file (`zero_stage`, `cpu_offload`, `precision`), and a note."""
+    """Settings from the DeepSpeed file (`zero_stage`, `cpu_offload`), and a note."""
     path = find(config_path, ref)
     if path is None:
         m = re.search(r"(?:zero|_z)(\d)", Path(ref).name.lower())
@@ -41,11 +53,9 @@ def read(config_path: Path, ref: str) -> tuple[dict[str, Any], str]:
         guess = f"; ZeRO stage {found['zero_stage']} taken from its name" if m else "; ZeRO stage unknown"
         return found, f"DeepSpeed file {ref!r} was not found next to the config or in its parent folders{guess}"
     try:
-        if path.stat().st_size > MAX_BYTES:
-            return {}, f"DeepSpeed file {path} is larger than {MAX_BYTES} bytes; not read"
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        return {}, f"DeepSpeed file {path} could not be read as JSON ({exc}); ZeRO settings unknown"
+        data = _load(path)
+    except Exception as exc:  # unreadable: say so, audit the rest
+        return {}, f"DeepSpeed file {path} could not be read ({exc}); ZeRO settings unknown"
     if not isinstance(data, dict):
         return {}, f"DeepSpeed file {path} is not a JSON object; ZeRO settings unknown"
     out: dict[str, Any] = {}
@@ -58,10 +68,6 @@ def read(config_path: Path, ref: str) -> tuple[dict[str, Any], str]:
             dev = zero.get(key, {}).get("device") if isinstance(zero.get(key), dict) else None
             if dev in ("cpu", "nvme"):
                 out["cpu_offload"] = True
-    for key, precision in (("bf16", "bf16"), ("fp16", "fp16")):
-        section = data.get(key)
-        if isinstance(section, dict) and section.get("enabled") is True:
-            out["precision"] = precision
     return out, f"DeepSpeed settings read from {path}"
 
 
@@ -72,15 +78,7 @@ def read_fsdp_file(config_path: Path, ref: str) -> tuple[dict[str, Any], str]:
     if path is None:
         return {}, f"FSDP config {ref!r} was not found next to the config or in its parent folders; its settings are unknown"
     try:
-        if path.stat().st_size > MAX_BYTES:
-            return {}, f"FSDP config {path} is larger than {MAX_BYTES} bytes; not read"
-        text = path.read_text(encoding="utf-8")
-        if path.suffix.lower() == ".json":
-            data = json.loads(text)
-        else:
-            from ruamel.yaml import YAML
-
-            data = YAML(typ="safe", pure=True).load(text)
+        data = _load(path)
     except Exception as exc:  # unreadable: say so, audit the rest
         return {}, f"FSDP config {path} could not be read ({type(exc).__name__}); its settings are unknown"
     if isinstance(data, dict) and isinstance(data.get("fsdp_config"), dict):
