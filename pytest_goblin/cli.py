@@ -65,7 +65,19 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from .reporting.text import failure_text
     from .settings import Settings
 
-    settings = Settings(backend=args.backend or "planner", runner=args.runner, target=resolve_target(args.target), fail_at=args.fail_at, warn_at=args.warn_at)
+    settings = Settings(
+        backend=args.backend or "planner",
+        runner=args.runner,
+        target=resolve_target(args.target),
+        fail_at=args.fail_at,
+        warn_at=args.warn_at,
+        command=args.train_command,
+        command_steps=args.command_steps,
+    )
+    if settings.command:
+        from runner.command import parse_template
+
+        parse_template(settings.command)
     outcomes: list[ItemOutcome] = []
     show_progress = not args.events and sys.stderr.isatty()
     skipped: dict[str, str] = {}
@@ -295,7 +307,15 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--diff", action="store_true", help="print each failure with its findings and diff")
     a.add_argument("--fix", action="store_true", help="write each proposed patch into its config file")
     a.add_argument("--backend", default=None, help="planner (default) or an LLM backend; also GOBLIN_AGENT_BACKEND")
-    a.add_argument("--runner", default="auto", choices=("auto", "projection", "torch"))
+    a.add_argument("--runner", default="auto", choices=("auto", "projection", "torch", "command"))
+    a.add_argument(
+        "--command",
+        dest="train_command",
+        default=None,
+        metavar="CMD",
+        help="your training command, run before and after each patch; must contain {config}, may contain {steps} (as goblin_command)",
+    )
+    a.add_argument("--command-steps", type=int, default=20, metavar="N", help="training steps per --command run (default 20)")
     a.add_argument("--target", default="auto", help="mi300x, mi325x, mi355x, mi250x, mi210, h100; default auto: the local GPU, else mi300x")
     a.add_argument("--fail-at", type=float, default=1.10)
     a.add_argument("--warn-at", type=float, default=1.03)
@@ -327,6 +347,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from pydantic import ValidationError
+
     args = build_parser().parse_args(argv)
     if getattr(args, "backend", None) is None and args.command == "audit":
         from .settings import backend_from_env
@@ -337,6 +359,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `goblin parse --json ... | head`
         sys.stdout = open(os.devnull, "w")
         return 0
+    except ValidationError as exc:
+        print("goblin: " + "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()), file=sys.stderr)
+        return 2
     except GoblinError as exc:
         print(f"goblin: {exc}", file=sys.stderr)
         return 2

@@ -102,7 +102,8 @@ class AuditItem(pytest.Item):
         from runner.protocol import gpu_present
 
         tr = self.config.pluginmanager.get_plugin("terminalreporter")
-        measured = self.settings.runner == "torch" or (self.settings.runner == "auto" and gpu_present())
+        runner = self.settings.runner_name
+        measured = runner in ("torch", "command") or (runner == "auto" and gpu_present())
         if tr is None or (not measured and self.config.get_verbosity() < 1):
             return None
         from .loop import progress_text

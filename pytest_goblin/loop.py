@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+from runner.command import CommandRunner
 from runner.protocol import Runner, make_runner
 
 from . import tools
@@ -35,8 +36,18 @@ def make_context(path: Path, settings: Settings, runner: Runner | None = None, b
     hw = get_hardware(settings.target)
     rules = cached_rules(settings.kb_paths)
     if runner is None:
-        runner = make_runner(settings.runner, timeout_s=settings.budget_s, warmup=settings.warmup_steps)
-    return AuditContext(path=path, settings=settings, hw=hw, runner=runner, rules=rules, backend=backend)
+        runner = make_runner(
+            settings.runner,
+            timeout_s=settings.budget_s,
+            warmup=settings.warmup_steps,
+            command=settings.command,
+            command_steps=settings.command_steps,
+            command_metric=settings.command_metric,
+        )
+    ctx = AuditContext(path=path, settings=settings, hw=hw, runner=runner, rules=rules, backend=backend)
+    if isinstance(runner, CommandRunner):
+        ctx.runner = runner.bind(ctx.variant_files)
+    return ctx
 
 
 def _brief(ctx: AuditContext) -> str:

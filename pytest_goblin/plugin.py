@@ -35,8 +35,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--goblin-runner",
         dest="goblin_runner",
         default="auto",
-        choices=("auto", "projection", "torch"),
-        help="auto: torch when a ROCm/CUDA device is present, else projection",
+        choices=("auto", "projection", "torch", "command"),
+        help="auto: command when goblin_command is set, else torch when a ROCm/CUDA device is present, else projection",
     )
     group.addoption(
         "--goblin-target",
@@ -91,6 +91,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("goblin_warn_at", "warn when the speedup reaches this (default 1.03)", default="1.03")
     parser.addini("goblin_budget_s", "time limit of one measured benchmark, seconds (default 300)", default="300")
     parser.addini("goblin_kb_paths", "extra KB rule files or folders", type="paths", default=[])
+    parser.addini(
+        "goblin_command",
+        "your training command, run before and after each patch, e.g. accelerate launch train.py --config {config} --max_steps {steps}",
+        default="",
+    )
+    parser.addini("goblin_command_steps", "training steps per goblin_command run, passed as {steps} and GOBLIN_STEPS (default 20)", default="20")
+    parser.addini(
+        "goblin_command_metric", "regex with one (group) around the throughput in the command's log (default: tokens/s, samples/s or it/s)", default=""
+    )
 
 
 def _enabled(config: pytest.Config) -> bool:
@@ -138,6 +147,9 @@ def _settings(config: pytest.Config) -> Settings:
             kb_paths=tuple(str(p) for p in config.getini("goblin_kb_paths")),
             baseline=config.getoption("goblin_baseline"),
             attribution=config.getoption("goblin_attribution"),
+            command=config.getini("goblin_command") or None,
+            command_steps=int(ini_float("goblin_command_steps")),
+            command_metric=config.getini("goblin_command_metric") or None,
         )
     except ValidationError as exc:
         raise pytest.UsageError("pytest-goblin: " + "; ".join(e["msg"] for e in exc.errors())) from None
@@ -154,6 +166,10 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         get_hardware(settings.target)
         cached_rules(settings.kb_paths)
+        if settings.command:
+            from runner.command import parse_template
+
+            parse_template(settings.command)
     except GoblinError as exc:
         raise pytest.UsageError(f"pytest-goblin: {exc}") from None
     config.stash[SETTINGS_KEY] = settings

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-RunnerName = Literal["auto", "projection", "torch"]
+RunnerName = Literal["auto", "projection", "torch", "command"]
 
 
 class Settings(BaseModel):
@@ -24,12 +24,25 @@ class Settings(BaseModel):
     kb_paths: tuple[str, ...] = ()
     baseline: str | None = None  # a base-branch JSON report (--goblin-baseline)
     attribution: bool = False  # --goblin-attribution: measure each rule's contribution, drop the ones that do not pay
+    command: str | None = None  # goblin_command: the user's training, run before and after the patch
+    command_steps: int = Field(default=20, ge=1)  # goblin_command_steps: training steps per run ({steps})
+    command_metric: str | None = None  # goblin_command_metric: a regex with one group around the throughput
 
     @model_validator(mode="after")
     def _thresholds(self) -> Settings:
         if self.warn_at > self.fail_at:
             raise ValueError(f"goblin_warn_at ({self.warn_at}) must not be above goblin_fail_at ({self.fail_at})")
+        if self.runner == "command" and not self.command:
+            raise ValueError(
+                "the command runner needs a training command: goblin_command in the ini file (pytest) or --command (goblin audit), "
+                "e.g. python train.py --config {config}"
+            )
         return self
+
+    @property
+    def runner_name(self) -> RunnerName:
+        """`auto` resolves to the command runner when goblin_command is set."""
+        return "command" if self.runner == "auto" and self.command else self.runner
 
 
 def backend_from_env(cli_value: str | None) -> str:

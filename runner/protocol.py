@@ -125,7 +125,15 @@ def _device_fingerprint(device_id: str) -> str:
     return f"{device_id}:{detect_target() or 'no-amd-gpu'}"
 
 
-def make_runner(name: str, *, timeout_s: float = 300.0, warmup: int = 1) -> Runner:
+def make_runner(
+    name: str, *, timeout_s: float = 300.0, warmup: int = 1, command: str | None = None, command_steps: int = 20, command_metric: str | None = None
+) -> Runner:
+    if name == "command" or (name == "auto" and command):
+        if not command:
+            raise GoblinError("the command runner needs goblin_command, e.g. goblin_command = python train.py --config {config}")
+        from .command import CommandRunner
+
+        return CommandRunner(command, steps=command_steps, timeout_s=timeout_s, metric=command_metric)
     if name == "auto":
         name = "torch" if gpu_present() else "projection"
     if name == "projection":
@@ -141,4 +149,4 @@ def make_runner(name: str, *, timeout_s: float = 300.0, warmup: int = 1) -> Runn
             return runner
         device_id = f"{runner.device}:{os.environ.get('HIP_VISIBLE_DEVICES') or os.environ.get('CUDA_VISIBLE_DEVICES') or '-'}"
         return CachedRunner(runner, store, _device_fingerprint(device_id))  # type: ignore[return-value]
-    raise GoblinError(f"unknown runner {name!r}; choose auto, projection or torch")
+    raise GoblinError(f"unknown runner {name!r}; choose auto, projection, torch or command")

@@ -139,7 +139,9 @@ def propose_patch(ctx: AuditContext, args: ProposePatchInput) -> dict[str, Any]:
         raise GoblinError(f"none of {args.rule_ids} applies to this workload; applicable rules: {', '.join(sorted(by_id)) or 'none'}")
     patch_id = f"p{len(ctx.patches) + 1}"
     dropped: dict[str, float] = {}
-    if ctx.settings.attribution and hasattr(ctx.runner, "run_pair"):
+    if ctx.settings.attribution and getattr(ctx.runner, "name", "") == "command":
+        ctx.notes.append("--goblin-attribution needs the torch runner: the command runner measures whole patches only")
+    elif ctx.settings.attribution and hasattr(ctx.runner, "run_pair"):
         chosen, dropped = _attribute(ctx, w, chosen)
     patch = build_patch(ctx.loaded, chosen, ctx.hw, patch_id)
     for rid, contribution in dropped.items():

@@ -6,6 +6,8 @@ benchmark and compare, but cannot write a metric of its own.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,3 +39,19 @@ class AuditContext:
     def root(self) -> Path:
         """Tools may read files in the config's own directory tree only."""
         return self.path.resolve().parent
+
+    @contextmanager
+    def variant_files(self, variant: str) -> Iterator[tuple[Path, dict[str, str]]]:
+        """A variant's config file and the environment its patch sets, for the command runner:
+        the user's own file for the baseline, a patched copy beside it for a patch."""
+        from runner.command import variant_file
+
+        from ..patching import patched_text
+
+        if variant == "baseline":
+            yield self.path, {}
+            return
+        patch = self.patches[variant]
+        assert self.loaded is not None
+        with variant_file(self.path, patched_text(self.loaded, patch), variant) as copy:
+            yield copy, dict(patch.env)

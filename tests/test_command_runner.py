@@ -1,0 +1,189 @@
+"""The command runner (goblin_command): the user's training, before and after the patch, with the
+throughput read from its log. A small fake trainer stands in for `accelerate launch train.py`."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from pytest_goblin.backends import Planner
+from pytest_goblin.errors import GoblinError
+from pytest_goblin.loop import audit_sync, final_report
+from pytest_goblin.settings import Settings
+from runner.command import CommandRunner, parse_template, read_throughput
+from runner.protocol import make_runner
+
+from .conftest import EXAMPLES
+
+CONFIG = EXAMPLES / "axolotl-llama3-8b-lora.yml"
+
+# Prints torchtune-style per-step throughput: faster when the config it was given is bf16, and
+# records what it saw so the test can check which file each run trained on.
+FAKE_TRAINER = """
+import argparse, os, sys
+p = argparse.ArgumentParser()
+p.add_argument("--config")
+p.add_argument("--steps", type=int)
+a = p.parse_args()
+text = open(a.config).read()
+with open(os.environ["SEEN"], "a") as seen:
+    seen.write(f"{os.environ['GOBLIN_VARIANT']}|{os.path.basename(a.config)}|{'bf16: true' in text}|{a.steps}\\n")
+{body}
+rate = 3000.0 if "bf16: true" in text else 1000.0
+for step in range(a.steps):
+    print(f"step {step} | loss: 1.2 | tokens_per_second_per_gpu: {rate * (0.5 if step == 0 else 1.0):.1f}")
+"""
+
+
+def _trainer(tmp_path: Path, body: str = "") -> str:
+    script = tmp_path / "train.py"
+    script.write_text(FAKE_TRAINER.replace("{body}", body))
+    return f"{shlex.quote(sys.executable)} {shlex.quote(str(script))} --config {{config}} --steps {{steps}}"
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    target = tmp_path / "configs" / CONFIG.name
+    target.parent.mkdir()
+    shutil.copy(CONFIG, target)
+    return target
+
+
+def _audit(config: Path, command: str, monkeypatch: pytest.MonkeyPatch, seen: Path, **extra: object) -> list:  # type: ignore[type-arg]
+    monkeypatch.setenv("SEEN", str(seen))
+    options: dict[str, object] = {"target": "mi300x", "command": command, "command_steps": 4, "budget_s": 60, **extra}
+    settings = Settings.model_validate(options)
+    return audit_sync(config, backend=Planner(), settings=settings)
+
+
+def test_command_runner_measures_the_users_training_before_and_after(config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = tmp_path / "seen.txt"
+    report = final_report(_audit(config, _trainer(tmp_path), monkeypatch, seen))
+    assert report is not None
+    assert report.evidence == "measured"
+    assert report.before is not None and report.before.runner == "command"
+    assert report.speedup is not None and report.speedup.low > 2.5  # 3000 vs 1000 tokens/s, same tokens per step
+    runs = [line.split("|") for line in seen.read_text().splitlines()]
+    baseline = [r for r in runs if r[0] == "baseline"]
+    patched = [r for r in runs if r[0] != "baseline"]
+    assert baseline and patched
+    assert all(r[1] == config.name and r[2] == "False" for r in baseline)  # the user's own file, untouched
+    assert all(r[1] != config.name and r[2] == "True" for r in patched)  # a patched copy beside it
+    assert all(r[3] == "4" for r in runs)  # {steps} is goblin_command_steps
+    assert sorted(p.name for p in config.parent.iterdir()) == [config.name]  # copies removed
+    assert any("goblin_command" in n and "tokens_per_second_per_gpu" in n for n in report.notes)
+
+
+FAULTS = {
+    "exit": ("sys.exit(3)", "exited with status 3"),
+    "oom": ('print("torch.OutOfMemoryError: HIP out of memory. Tried to allocate 2.00 GiB"); sys.exit(1)', "ran out of memory"),
+    "nan": ("print(\"{'loss': nan, 'grad_norm': nan}\"); sys.exit(0)", "NaN loss"),
+    "hang": ("import time; time.sleep(30)", "hung: no exit within 2 s"),
+    "no-metric": ('print("done"); sys.exit(0)', "set goblin_command_metric"),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_command_fault_is_an_audit_error_naming_the_cause(fault: str, config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    body, cause = FAULTS[fault]
+    events = _audit(config, _trainer(tmp_path, body), monkeypatch, tmp_path / "seen.txt", budget_s=2)
+    assert final_report(events) is None
+    errors = [e.data["message"] for e in events if e.type == "error"]
+    assert errors and cause in errors[-1], errors
+    assert "baseline" in errors[-1]
+
+
+def test_missing_program_is_named(config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    events = _audit(config, "no-such-trainer-xyz --config {config}", monkeypatch, tmp_path / "seen.txt")
+    errors = [e.data["message"] for e in events if e.type == "error"]
+    assert errors and "'no-such-trainer-xyz' was not found on PATH" in errors[-1]
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("python train.py", "must pass the config"),
+        ("python train.py --config {config} --out {output}", "unknown placeholder(s) {output}"),
+        ("", "is empty"),
+        ("python 'unclosed", "cannot be split"),
+    ],
+)
+def test_bad_templates_are_explained(template: str, message: str) -> None:
+    with pytest.raises(GoblinError, match=message.replace("(", r"\(").replace(")", r"\)").replace("{", r"\{").replace("}", r"\}")):
+        parse_template(template)
+
+
+def test_bad_metric_regex_is_explained() -> None:
+    with pytest.raises(GoblinError, match="exactly one"):
+        CommandRunner("python t.py {config}", metric=r"tps=\d+")
+    with pytest.raises(GoblinError, match="not a regular expression"):
+        CommandRunner("python t.py {config}", metric="tps=(")
+
+
+@pytest.mark.parametrize(
+    ("log", "value", "unit"),
+    [
+        ("step 1 tokens_per_second_per_gpu: 10\nstep 2 tokens_per_second_per_gpu: 20\nstep 3 tokens_per_second_per_gpu: 40", 30.0, "tokens/s"),
+        ("{'train_runtime': 12.5, 'train_samples_per_second': 6.4, 'train_steps_per_second': 0.8}", 6.4, "samples/s"),
+        (" 10%|#  | 2/20 [00:03<00:27,  1.50it/s]\r 15%|## | 3/20 [00:04<00:25,  1.60it/s]\r 20%|## | 4/20 [00:05<00:24,  1.70it/s]", 1.65, "steps/s"),
+        ("  5/20 [00:30<01:30, 6.02s/it]", 6.02, "s/step"),
+        ("throughput 1.2e3 tok/s", 1200.0, "tokens/s"),
+    ],
+)
+def test_throughput_is_read_from_common_trainer_logs(log: str, value: float, unit: str) -> None:
+    tp = read_throughput(log)
+    assert tp is not None
+    assert tp.unit == unit
+    assert tp.value == pytest.approx(value)
+
+
+def test_custom_metric_and_absent_metric() -> None:
+    log = "iter 1 mytps=100\niter 2 mytps=300\niter 3 mytps=500"
+    tp = read_throughput(log, r"mytps=(\d+)")
+    assert tp is not None and tp.value == 400 and tp.source == "goblin_command_metric"
+    assert read_throughput("no numbers here") is None
+    assert read_throughput(log, r"other=(\d+)") is None
+
+
+def test_runner_selection() -> None:
+    assert make_runner("auto", command="python t.py --config {config}").name == "command"
+    assert make_runner("projection", command="python t.py --config {config}").name == "projection"
+    with pytest.raises(GoblinError, match="needs goblin_command"):
+        make_runner("command")
+    with pytest.raises(ValueError, match="needs a training command"):
+        Settings(runner="command")
+    assert Settings(command="x {config}").runner_name == "command"
+
+
+def test_goblin_command_from_the_ini_file(pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytester.makeini(f"[pytest]\ngoblin_command = {_trainer(tmp_path)}\ngoblin_command_steps = 3\n")
+    shutil.copy(CONFIG, pytester.path / CONFIG.name)
+    monkeypatch.setenv("SEEN", str(tmp_path / "seen.txt"))
+    result = pytester.runpytest("--goblin", CONFIG.name, "-p", "no:cacheprovider", "-rA")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*measured*"])
+    assert (tmp_path / "seen.txt").read_text().count("|3\n") >= 4
+
+
+def test_bad_goblin_command_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\ngoblin_command = python train.py\n")
+    shutil.copy(CONFIG, pytester.path / CONFIG.name)
+    result = pytester.runpytest("--goblin", CONFIG.name, "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*goblin_command must pass the config*"])
+
+
+def test_goblin_audit_command_option(config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from pytest_goblin.cli import main
+
+    monkeypatch.setenv("SEEN", str(tmp_path / "seen.txt"))
+    assert main(["audit", "--command", _trainer(tmp_path), "--command-steps", "3", str(config)]) == 1
+    assert "3.00x measured" in capsys.readouterr().out
+    assert main(["audit", "--runner", "command", str(config)]) == 2
+    assert "needs a training command" in capsys.readouterr().err
+    assert main(["audit", "--command", "python train.py", str(config)]) == 2
+    assert "must pass the config" in capsys.readouterr().err
