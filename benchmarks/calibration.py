@@ -1,0 +1,20 @@
+"""Print the projection's error against published training throughput (docs/projection.md).
+
+    python benchmarks/calibration.py
+
+Each row is a published measurement (source linked) re-expressed as a native goblin workload;
+"projected" is runner/projection.py at its nominal assumptions, and the range spans the
+assumption grid that also gives audits their interval.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from runner.calibration import table
+
+if __name__ == "__main__":
+    print(table())

@@ -1,0 +1,41 @@
+"""The projection against published throughput: docs/projection.md shows what the model computes now."""
+
+from __future__ import annotations
+
+import re
+
+from runner.calibration import MEASUREMENTS, calibrate, table
+
+from .conftest import ROOT
+
+DOC = ROOT / "docs" / "projection.md"
+
+
+def test_docs_carry_the_current_calibration_table() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    found = re.search(r"<!-- calibration-table:start -->\n(.*?)\n<!-- calibration-table:end -->", text, re.S)
+    assert found, "docs/projection.md lost its calibration-table markers"
+    assert found.group(1) == table(), "the projection changed: run `python benchmarks/calibration.py` and update docs/projection.md"
+
+
+def test_at_least_five_sourced_measurements_each_projected_within_its_range() -> None:
+    assert len(MEASUREMENTS) >= 5
+    for m in MEASUREMENTS:
+        assert m.source.startswith("https://")
+        assert f"{m.published_tokens_per_s:.0f}" in m.row  # the figure is the one quoted
+        c = calibrate(m)
+        assert c.low < c.projected < c.high
+        assert c.within_range, f"{m.name}: published {m.published_tokens_per_s} outside {c.low:.0f}-{c.high:.0f}"
+        assert abs(c.error) < 0.35, f"{m.name}: projection off by {c.error:+.1%}"
+
+
+def test_workloads_read_as_written() -> None:
+    for m in MEASUREMENTS:
+        w = m.workload_config()
+        assert w.model.known, m.name
+        assert w.precision == m.workload["precision"]
+        wl = m.workload
+        assert (w.world_size, w.context_parallel) == (wl["world_size"], wl["context_parallel"])
+        # global batch = micro-batch x accumulation x data-parallel ranks (GPUs / CP), as published
+        assert w.micro_batch_size * w.gradient_accumulation * w.world_size // w.context_parallel == int(re.search(r"GBS (\d+)", m.row).group(1))  # type: ignore[union-attr]
+        assert w.seq_len == int(re.search(r"seq (\d+)", m.row).group(1))  # type: ignore[union-attr]
