@@ -32,6 +32,9 @@ _TABLE: tuple[_Row, ...] = (
     # GPT-OSS: layers, experts, widths from NVIDIA's Megatron Bridge model page
     # (docs.nvidia.com/nemo/megatron-bridge/latest/models/llm/gpt-oss.html); 117B / 5.1B and
     # 21B / 3.6B total / active parameters from NVIDIA NeMo Customizer's GPT-OSS page.
+    # DeepSeek-V3 / R1: 671B total, 37B active (DeepSeek-R1 README); shape from DeepseekV3 config.json
+    # (61 layers, 7168 wide, 128 heads, MoE experts 2048 wide, vocabulary 129280).
+    _Row(r"deepseek-(v3|r1)(?!-distill)", "deepseek-v3", 671.0, 61, 7168, 128, 128, 2048, 129280, 37.0),
     _Row(r"gpt-oss-120b", "gpt-oss", 117.0, 36, 2880, 64, 8, 2880, 201088, 5.1),
     _Row(r"gpt-oss-20b", "gpt-oss", 21.0, 24, 2880, 64, 8, 2880, 201088, 3.6),
     # Llama 4 Scout: 17B active of ~109B total (transformers' Llama4 docs); text shape from its config.json
@@ -60,6 +63,13 @@ _TABLE: tuple[_Row, ...] = (
     _Row(r"qwen2([.-]5)?-3b", "qwen2", 3.09, 36, 2048, 16, 2, 11008, 151936),
     _Row(r"qwen2([.-]5)?-1[.-]5b", "qwen2", 1.54, 28, 1536, 12, 2, 8960, 151936),
     _Row(r"qwen2([.-]5)?-0[.-]5b", "qwen2", 0.49, 24, 896, 14, 2, 4864, 151936),
+    # Gemma 3: shapes from published config.json copies (google/gemma-3-1b and -27b in TensorRT-LLM's
+    # tests, -12b-it embedded in a loader, -4b in two model-zoo tests); parameters are the text
+    # decoder's, computed from those shapes (tied embeddings; the 4B-27B vision towers add ~0.4B).
+    _Row(r"gemma-?3-27b", "gemma3", 27.0, 62, 5376, 32, 16, 21504, 262208),
+    _Row(r"gemma-?3-12b", "gemma3", 11.8, 48, 3840, 16, 8, 15360, 262208),
+    _Row(r"gemma-?3-4b", "gemma3", 3.9, 34, 2560, 8, 4, 10240, 262208),
+    _Row(r"gemma-?3-1b", "gemma3", 1.0, 26, 1152, 4, 1, 6912, 262144),
     _Row(r"gemma-?2-27b", "gemma2", 27.2, 46, 4608, 32, 16, 36864, 256000),
     _Row(r"gemma-?2-9b", "gemma2", 9.24, 42, 3584, 16, 8, 14336, 256000),
     _Row(r"gemma-?2-2b", "gemma2", 2.61, 26, 2304, 8, 4, 9216, 256000),
@@ -72,6 +82,12 @@ _TABLE: tuple[_Row, ...] = (
 )
 
 _COMPILED = tuple((re.compile(row.pattern), row) for row in _TABLE)
+# Fine-tunes published under another name but with a base model's shape: the DeepSeek-R1 README
+# lists each distill's base (Qwen2.5-Math-1.5B / -7B, Qwen2.5-14B / -32B, Llama-3.1-8B, Llama-3.3-70B).
+_ALIASES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"r1-distill-qwen-"), "qwen2.5-"),
+    (re.compile(r"r1-distill-llama-"), "llama-3.1-"),
+)
 _SIZE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*b(?![a-z])")
 
 
@@ -93,6 +109,8 @@ def lookup_model(name: str | None) -> ModelShape:
     if not name:
         return ModelShape(name="unknown")
     norm = _normalize(name)
+    for alias, base in _ALIASES:
+        norm = alias.sub(base, norm)
     for regex, row in _COMPILED:
         if regex.search(norm):
             return ModelShape(

@@ -315,3 +315,27 @@ def test_fsdp_config_file_referenced_by_path(tmp_path: Path, kind: str) -> None:
         assert w.cpu_offload and w.sources["cpu_offload"].line == 6
         assert w.gradient_checkpointing is (kind == "json")
         assert any("FSDP settings read from" in n for n in w.notes)
+
+
+@pytest.mark.parametrize(
+    ("name", "family", "layers", "hidden", "active"),
+    [
+        ("google/gemma-3-1b-it", "gemma3", 26, 1152, None),
+        ("google/gemma-3-4b-pt", "gemma3", 34, 2560, None),
+        ("unsloth/gemma-3-12b-it-bnb-4bit", "gemma3", 48, 3840, None),
+        ("google/gemma-3-27b-it", "gemma3", 62, 5376, None),
+        ("google/gemma-2-27b", "gemma2", 46, 4608, None),  # Gemma 3 rows must not shadow Gemma 2
+        ("deepseek-ai/DeepSeek-V3", "deepseek-v3", 61, 7168, 37.0),
+        ("deepseek-ai/DeepSeek-R1-0528", "deepseek-v3", 61, 7168, 37.0),
+        ("deepseek-ai/DeepSeek-R1-Distill-Qwen-7B", "qwen2", 28, 3584, None),  # the distill's base model
+        ("deepseek-ai/DeepSeek-R1-Distill-Qwen-14B", "qwen2", 48, 5120, None),
+        ("deepseek-ai/DeepSeek-R1-Distill-Llama-8B", "llama3", 32, 4096, None),
+        ("deepseek-ai/DeepSeek-R1-Distill-Llama-70B", "llama3", 80, 8192, None),
+    ],
+)
+def test_gemma3_and_deepseek_shapes(name: str, family: str, layers: int, hidden: int, active: float | None) -> None:
+    from pytest_goblin.modelzoo import lookup_model
+
+    shape = lookup_model(name)
+    assert shape.known and shape.name == name
+    assert (shape.family, shape.n_layers, shape.hidden, shape.active_params_b) == (family, layers, hidden, active)
