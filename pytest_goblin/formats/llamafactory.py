@@ -41,6 +41,8 @@ class LlamaFactoryAdapter(Adapter):
             if "train_dataset" not in data:
                 return "LLaMA-Factory v1 config without `train_dataset`"
             return None
+        if data.get("do_train") is not True and (data.get("do_predict") or data.get("do_eval")):
+            return "LLaMA-Factory prediction or evaluation run (`do_predict`/`do_eval` without `do_train: true`)"
         if data.get("do_train") is False or ("stage" not in data and "do_train" not in data):
             return "LLaMA-Factory config without `stage`/`do_train: true` (inference or evaluation)"
         return None
