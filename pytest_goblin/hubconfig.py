@@ -89,6 +89,8 @@ def shape_from_config(name: str, cfg: dict[str, Any]) -> ModelShape | None:
         family=str(text.get("model_type") or cfg.get("model_type") or "unknown").replace("_", "-"),  # gpt_oss -> gpt-oss, as in the table
         params_b=round(params / 1e9, 2),
         active_params_b=round(active / 1e9, 2) if active else None,
+        n_experts=experts or None,
+        experts_per_token=active_experts or None,
         n_layers=layers,
         hidden=hidden,
         n_heads=heads,

@@ -24,6 +24,8 @@ class _Row(NamedTuple):
     intermediate: int
     vocab: int
     active_params_b: float | None = None
+    n_experts: int | None = None  # MoE: routed experts per layer
+    experts_per_token: int | None = None  # MoE: routed experts per token
 
 
 # Patterns run on the lower-cased name with "_" turned into "-"; first match wins,
@@ -34,11 +36,11 @@ _TABLE: tuple[_Row, ...] = (
     # 21B / 3.6B total / active parameters from NVIDIA NeMo Customizer's GPT-OSS page.
     # DeepSeek-V3 / R1: 671B total, 37B active (DeepSeek-R1 README); shape from DeepseekV3 config.json
     # (61 layers, 7168 wide, 128 heads, MoE experts 2048 wide, vocabulary 129280).
-    _Row(r"deepseek-(v3|r1)(?!-distill)", "deepseek-v3", 671.0, 61, 7168, 128, 128, 2048, 129280, 37.0),
-    _Row(r"gpt-oss-120b", "gpt-oss", 117.0, 36, 2880, 64, 8, 2880, 201088, 5.1),
-    _Row(r"gpt-oss-20b", "gpt-oss", 21.0, 24, 2880, 64, 8, 2880, 201088, 3.6),
+    _Row(r"deepseek-(v3|r1)(?!-distill)", "deepseek-v3", 671.0, 61, 7168, 128, 128, 2048, 129280, 37.0, 256, 8),
+    _Row(r"gpt-oss-120b", "gpt-oss", 117.0, 36, 2880, 64, 8, 2880, 201088, 5.1, 128, 4),
+    _Row(r"gpt-oss-20b", "gpt-oss", 21.0, 24, 2880, 64, 8, 2880, 201088, 3.6, 32, 4),
     # Llama 4 Scout: 17B active of ~109B total (transformers' Llama4 docs); text shape from its config.json
-    _Row(r"llama-?4-scout", "llama4", 109.0, 48, 5120, 40, 8, 8192, 202048, 17.0),
+    _Row(r"llama-?4-scout", "llama4", 109.0, 48, 5120, 40, 8, 8192, 202048, 17.0, 16, 1),
     _Row(r"llama-?3([.-][123])?-405b", "llama3", 405.9, 126, 16384, 128, 8, 53248, 128256),
     _Row(r"llama-?3([.-][123])?-70b", "llama3", 70.6, 80, 8192, 64, 8, 28672, 128256),
     _Row(r"llama-?3([.-][123])?-8b", "llama3", 8.03, 32, 4096, 32, 8, 14336, 128256),
@@ -47,9 +49,9 @@ _TABLE: tuple[_Row, ...] = (
     _Row(r"llama-?2-70b", "llama2", 69.0, 80, 8192, 64, 8, 28672, 32000),
     _Row(r"llama-?2-13b", "llama2", 13.0, 40, 5120, 40, 40, 13824, 32000),
     _Row(r"llama-?2-7b", "llama2", 6.74, 32, 4096, 32, 32, 11008, 32000),
-    _Row(r"mixtral-8x7b", "mixtral", 46.7, 32, 4096, 32, 8, 14336, 32000, 12.9),
+    _Row(r"mixtral-8x7b", "mixtral", 46.7, 32, 4096, 32, 8, 14336, 32000, 12.9, 8, 2),
     _Row(r"mistral-7b", "mistral", 7.24, 32, 4096, 32, 8, 14336, 32000),
-    _Row(r"qwen3-30b-a3b", "qwen3-moe", 30.5, 48, 2048, 32, 4, 768, 151936, 3.3),
+    _Row(r"qwen3-30b-a3b", "qwen3-moe", 30.5, 48, 2048, 32, 4, 768, 151936, 3.3, 128, 8),
     _Row(r"qwen3-32b", "qwen3", 32.8, 64, 5120, 64, 8, 25600, 151936),
     _Row(r"qwen3-14b", "qwen3", 14.8, 40, 5120, 40, 8, 17408, 151936),
     _Row(r"qwen3-8b", "qwen3", 8.19, 36, 4096, 32, 8, 12288, 151936),
@@ -118,6 +120,8 @@ def lookup_model(name: str | None) -> ModelShape:
                 family=row.family,
                 params_b=row.params_b,
                 active_params_b=row.active_params_b,
+                n_experts=row.n_experts,
+                experts_per_token=row.experts_per_token,
                 n_layers=row.n_layers,
                 hidden=row.hidden,
                 n_heads=row.n_heads,

@@ -40,6 +40,8 @@ class ModelShape(Model):
     family: str = "unknown"
     params_b: float | None = None  # billions of parameters
     active_params_b: float | None = None  # MoE: parameters touched per token
+    n_experts: int | None = None  # MoE: routed experts per layer
+    experts_per_token: int | None = None  # MoE: routed experts each token goes to
     n_layers: int | None = None
     hidden: int | None = None
     n_heads: int | None = None

@@ -19,6 +19,7 @@ from .projection import _SENSITIVITY, NOMINAL, step
 
 NEMO_24_12 = "https://docs.nvidia.com/nemo-framework/user-guide/24.12/nemotoolkit/performance/performance_summary.html"
 MEGATRON_LLAMA = "https://github.com/NVIDIA/Megatron-LM/blob/main/examples/llama/README.md"
+AUTOMODEL = "https://github.com/NVIDIA-NeMo/Automodel/blob/main/docs/performance-summary.md"
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,25 @@ def _megatron(model: str, method: str, gpus: int, gbs: int, seq: int, cp: int = 
         "world_size": gpus,
         "context_parallel": cp,
         "strategy": "ddp",
+        "optimizer": "adamw_torch_fused",
+        "fused_kernels": "true",
+        "dataloader_workers": 2,
+        "sample_packing": "true",
+    }
+
+
+def _automodel(model: str, gpus: int, gbs: int, mbs: int, seq: int) -> dict[str, Any]:
+    """NeMo AutoModel (PyTorch, FSDP2) on H100s, BF16, Transformer Engine kernels, mock data."""
+    return {
+        "model": model,
+        "method": "full",
+        "precision": "bf16",
+        "attention": "flash",
+        "seq_len": seq,
+        "micro_batch_size": mbs,
+        "gradient_accumulation": gbs // (gpus * mbs),
+        "world_size": gpus,
+        "strategy": "fsdp",
         "optimizer": "adamw_torch_fused",
         "fused_kernels": "true",
         "dataloader_workers": 2,
@@ -108,6 +128,30 @@ MEASUREMENTS: tuple[Measurement, ...] = (
         NEMO_24_12,
         "LLAMA2-13B LoRA: 8 GPUs, GBS 32, MBS 1, packed seq 4096, TP 1, PP 1: 14629 tokens/s/GPU",
     ),
+    Measurement(
+        "qwen3-30b-a3b-pretrain",
+        "h100",
+        _automodel("Qwen/Qwen3-30B-A3B", 8, 512, 4, 4096),
+        12040,
+        AUTOMODEL,
+        "Qwen3 MoE 30B pre-training (BF16): 8 GPUs, GBS 512, MBS 4, GA 16, seq 4096, EP 8, FSDP 8: 12040 tokens/s/GPU",
+    ),
+    Measurement(
+        "gpt-oss-20b-pretrain",
+        "h100",
+        _automodel("openai/gpt-oss-20b", 8, 256, 2, 4096),
+        13058,
+        AUTOMODEL,
+        "GPT-OSS 20B pre-training (BF16): 8 GPUs, GBS 256, MBS 2, GA 16, seq 4096, FSDP 8: 13058 tokens/s/GPU",
+    ),
+    Measurement(
+        "gpt-oss-120b-pretrain",
+        "h100",
+        _automodel("openai/gpt-oss-120b", 64, 512, 2, 4096),
+        7626,
+        AUTOMODEL,
+        "GPT-OSS 120B pre-training (BF16): 64 GPUs, GBS 512, MBS 2, GA 4, seq 4096, FSDP 64: 7626 tokens/s/GPU",
+    ),
 )
 
 
@@ -162,4 +206,6 @@ def table() -> str:
 
 
 def _host(url: str) -> str:
+    if "Automodel" in url:
+        return "NeMo AutoModel performance summary"
     return "Megatron-LM examples/llama" if "Megatron-LM" in url else "NeMo 24.12 performance summary"

@@ -64,6 +64,15 @@ def _shape(w: WorkloadConfig) -> tuple[float, int, int, int, int]:
     return params, shape.n_layers or 32, shape.hidden or 4096, shape.n_heads or 32, shape.vocab or 32000
 
 
+def _experts(w: WorkloadConfig, params: float) -> tuple[float, float]:
+    """(active expert parameters, share of a micro-batch's tokens each expert sees) for MoE; (0, 1) when dense."""
+    shape = estimate_shape(w.model)
+    if not (shape.n_experts and shape.experts_per_token and shape.n_layers and shape.hidden and shape.intermediate):
+        return 0.0, 1.0
+    expert = shape.n_layers * shape.experts_per_token * 3 * shape.hidden * shape.intermediate
+    return min(float(expert), params), shape.experts_per_token / shape.n_experts
+
+
 def memory_gb(w: WorkloadConfig) -> float:
     """Peak memory per GPU: weights, gradients, optimizer state, activations, logits."""
     shape = estimate_shape(w.model)
@@ -119,7 +128,11 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions = NOMINAL) -> StepModel
     # GEMMs: forward 2N per token; backward 4N (full) or 2N (frozen base: input grads only).
     bwd_factor = 2.0 if w.method == "full" else 1.0
     gemm_eff = a.gemm_eff_max * tokens / (tokens + a.gemm_half_tokens)
-    fwd_gemm = 2 * params * tokens / (peak * gemm_eff)
+    expert, routed = _experts(w, params)
+    # MoE: each expert's GEMMs see only the tokens routed to it, so they run less efficiently.
+    expert_tokens = tokens * routed
+    expert_eff = a.gemm_eff_max * expert_tokens / (expert_tokens + a.gemm_half_tokens)
+    fwd_gemm = 2 * (params - expert) * tokens / (peak * gemm_eff) + 2 * expert * tokens / (peak * expert_eff)
     # Attention core: causal QK^T and AV, 2 * 2 * s * h FLOPs per token per layer, halved by the mask.
     attn_flops = 2 * 2 * w.seq_len * hidden * layers * tokens / 2
     if w.attention == "eager":
@@ -148,7 +161,10 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions = NOMINAL) -> StepModel
         offload = 2 * tokens * layers * hidden * act_bytes / (a.host_link_gb_s * GB) * a.offload_exposed
     micro_s = compute + attention + elementwise + dequant_total + recompute + offload
     data_wait = a.host_ms_per_sample / 1e3 * w.micro_batch_size if w.dataloader_workers == 0 else 0.0
-    trainable = params if w.method == "full" else params * LORA_TRAINABLE_SHARE
+    total = (estimate_shape(w.model).params_b or 7.0) * 1e9  # the optimizer updates every expert, not only the active ones
+    trainable = total if w.method == "full" else total * LORA_TRAINABLE_SHARE
+    if w.strategy in ("fsdp", "deepspeed"):
+        trainable /= max(1, w.world_size)  # each rank steps its own shard
     passes = a.eightbit_adamw_passes if "8bit" in w.optimizer else 1.0 if "fused" in w.optimizer else a.foreach_adamw_passes
     optimizer = trainable * 32 * passes / bw  # param, grad, two moments read and written
     if w.precision == "fp16":
