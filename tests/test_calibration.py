@@ -41,3 +41,23 @@ def test_workloads_read_as_written() -> None:
         # global batch = micro-batch x accumulation x data-parallel ranks (GPUs / CP), as published
         assert w.micro_batch_size * w.gradient_accumulation * w.world_size // w.context_parallel == int(re.search(r"GBS (\d+)", m.row).group(1))  # type: ignore[union-attr]
         assert w.seq_len == int(re.search(r"seq (\d+)", m.row).group(1))  # type: ignore[union-attr]
+
+
+def test_moe_experts_run_at_the_efficiency_of_their_routed_tokens() -> None:
+    from pytest_goblin.kb import get_hardware
+    from pytest_goblin.modelzoo import lookup_model
+    from pytest_goblin.schemas import WorkloadConfig
+    from runner.projection import step
+
+    hw = get_hardware("mi300x")
+    moe = lookup_model("openai/gpt-oss-20b")
+    assert (moe.n_experts, moe.experts_per_token) == (32, 4)
+    dense_twin = moe.model_copy(update={"n_experts": None, "experts_per_token": None})
+
+    def step_s(shape: object, mbs: int) -> float:
+        w = WorkloadConfig(path="x", format="goblin", model=shape, precision="bf16", micro_batch_size=mbs, gradient_accumulation=8 // mbs, seq_len=1024)
+        return step(w, hw).step_s
+
+    assert step_s(moe, 1) > step_s(dense_twin, 1)  # routed tokens make smaller, slower expert GEMMs
+    # a larger micro-batch feeds every expert more tokens, so it pays more for MoE than for a dense model
+    assert step_s(moe, 1) / step_s(moe, 8) > step_s(dense_twin, 1) / step_s(dense_twin, 8)

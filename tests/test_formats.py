@@ -231,6 +231,7 @@ def test_model_shape_from_a_cached_config_json(tmp_path: Path, monkeypatch: pyte
     assert shape.known and shape.family == "mixtral" and shape.n_layers == 32
     # Mixtral 8x7B's published sizes: about 46.7B total and 12.9B active parameters
     assert 45 < (shape.params_b or 0) < 48 and 12 < (shape.active_params_b or 0) < 14
+    assert (shape.n_experts, shape.experts_per_token) == (8, 2)
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty"))
     hubconfig.shape_from_hub.cache_clear()
     assert lookup_model("acme/moe-lab-7b").known is False  # back to the name's "7b"
