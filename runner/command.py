@@ -228,7 +228,7 @@ class CommandRunner:
             variant=variant,
             evidence="measured",
             runner="command",
-            device="your training command",
+            device="this machine",
             step_time_s=samples,
             tokens_per_step=w.tokens_per_step,
             tokens_per_s=w.tokens_per_step / median,
