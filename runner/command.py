@@ -90,18 +90,14 @@ def read_throughput(log: str, metric: str | None = None) -> Throughput | None:
     if metric:
         pattern = re.compile(metric)
         values = [float(m.group(1)) for m in pattern.finditer(lines)]
-        return _summarise(values, _metric_unit(metric), "goblin_command_metric") if values else None
+        # a throughput, higher is better; its unit cancels in the before/after ratio
+        return _summarise(values, "tokens/s", "goblin_command_metric") if values else None
     for name, unit, pattern in KNOWN_METRICS:
         values = [float(m.group(1)) for m in pattern.finditer(lines)]
         values = [v for v in values if v > 0]
         if values:
             return _summarise(values, unit, name)
     return None
-
-
-def _metric_unit(metric: str) -> Unit:
-    """A custom metric is a throughput (higher is better) unless it names seconds per step."""
-    return "s/step" if re.search(r"s/it|sec|time", metric, re.IGNORECASE) else "tokens/s"
 
 
 def _summarise(values: list[float], unit: Unit, source: str) -> Throughput:

@@ -146,6 +146,8 @@ def test_custom_metric_and_absent_metric() -> None:
     tp = read_throughput(log, r"mytps=(\d+)")
     assert tp is not None and tp.value == 400 and tp.source == "goblin_command_metric"
     assert read_throughput("no numbers here") is None
+    sec = read_throughput("tokens_per_sec=10\ntokens_per_sec=30\ntokens_per_sec=50", r"tokens_per_sec=(\d+)")
+    assert sec is not None and sec.unit == "tokens/s" and sec.value == 40  # "sec" in a custom regex is still a throughput
     assert read_throughput(log, r"other=(\d+)") is None
 
 
