@@ -12,7 +12,7 @@ import itertools
 from dataclasses import dataclass, replace
 
 from pytest_goblin.modelzoo import estimate_shape
-from pytest_goblin.schemas import Hardware, RunMetrics, WasteBudget, WorkloadConfig
+from pytest_goblin.schemas import Hardware, ModelShape, RunMetrics, WasteBudget, WorkloadConfig
 
 GB = 1e9
 LORA_TRAINABLE_SHARE = 0.01  # LoRA adapters train about 1% of the parameters at typical ranks
@@ -64,9 +64,8 @@ def _shape(w: WorkloadConfig) -> tuple[float, int, int, int, int]:
     return params, shape.n_layers or 32, shape.hidden or 4096, shape.n_heads or 32, shape.vocab or 32000
 
 
-def _experts(w: WorkloadConfig, params: float) -> tuple[float, float]:
+def _experts(shape: ModelShape, params: float) -> tuple[float, float]:
     """(active expert parameters, share of a micro-batch's tokens each expert sees) for MoE; (0, 1) when dense."""
-    shape = estimate_shape(w.model)
     if not (shape.n_experts and shape.experts_per_token and shape.n_layers and shape.hidden and shape.intermediate):
         return 0.0, 1.0
     expert = shape.n_layers * shape.experts_per_token * 3 * shape.hidden * shape.intermediate
@@ -121,6 +120,7 @@ def peak_tflops(hw: Hardware, precision: str) -> float:
 
 def step(w: WorkloadConfig, hw: Hardware, a: Assumptions = NOMINAL) -> StepModel:
     params, layers, hidden, heads, _vocab = _shape(w)
+    shape = estimate_shape(w.model)
     peak = peak_tflops(hw, w.precision) * 1e12
     bw = hw.hbm_tb_s * 1e12 * a.bw_eff
     tokens = w.tokens_per_micro_batch
@@ -128,7 +128,7 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions = NOMINAL) -> StepModel
     # GEMMs: forward 2N per token; backward 4N (full) or 2N (frozen base: input grads only).
     bwd_factor = 2.0 if w.method == "full" else 1.0
     gemm_eff = a.gemm_eff_max * tokens / (tokens + a.gemm_half_tokens)
-    expert, routed = _experts(w, params)
+    expert, routed = _experts(shape, params)
     # MoE: each expert's GEMMs see only the tokens routed to it, so they run less efficiently.
     expert_tokens = tokens * routed
     expert_eff = a.gemm_eff_max * expert_tokens / (expert_tokens + a.gemm_half_tokens)
@@ -161,7 +161,7 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions = NOMINAL) -> StepModel
         offload = 2 * tokens * layers * hidden * act_bytes / (a.host_link_gb_s * GB) * a.offload_exposed
     micro_s = compute + attention + elementwise + dequant_total + recompute + offload
     data_wait = a.host_ms_per_sample / 1e3 * w.micro_batch_size if w.dataloader_workers == 0 else 0.0
-    total = (estimate_shape(w.model).params_b or 7.0) * 1e9  # the optimizer updates every expert, not only the active ones
+    total = (shape.params_b or 7.0) * 1e9  # the optimizer updates every expert, not only the active ones
     trainable = total if w.method == "full" else total * LORA_TRAINABLE_SHARE
     if w.strategy in ("fsdp", "deepspeed"):
         trainable /= max(1, w.world_size)  # each rank steps its own shard
