@@ -37,7 +37,7 @@ def make_context(path: Path, settings: Settings, runner: Runner | None = None, b
     rules = cached_rules(settings.kb_paths)
     if runner is None:
         runner = make_runner(
-            settings.runner,
+            settings.runner_name,
             timeout_s=settings.budget_s,
             warmup=settings.warmup_steps,
             command=settings.command,

@@ -128,7 +128,7 @@ def _device_fingerprint(device_id: str) -> str:
 def make_runner(
     name: str, *, timeout_s: float = 300.0, warmup: int = 1, command: str | None = None, command_steps: int = 20, command_metric: str | None = None
 ) -> Runner:
-    if name == "command" or (name == "auto" and command):
+    if name == "command":
         if not command:
             raise GoblinError("the command runner needs goblin_command, e.g. goblin_command = python train.py --config {config}")
         from .command import CommandRunner

@@ -152,7 +152,8 @@ def test_custom_metric_and_absent_metric() -> None:
 
 
 def test_runner_selection() -> None:
-    assert make_runner("auto", command="python t.py --config {config}").name == "command"
+    auto = Settings(command="python t.py --config {config}").runner_name  # auto picks the command runner when one is set
+    assert make_runner(auto, command="python t.py --config {config}").name == "command"
     assert make_runner("projection", command="python t.py --config {config}").name == "projection"
     with pytest.raises(GoblinError, match="needs goblin_command"):
         make_runner("command")
