@@ -6,20 +6,24 @@ keeps the two equal, so a change to the model shows up as a change to its publis
 
 from __future__ import annotations
 
-import itertools
 import statistics
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pytest_goblin.kb import get_hardware
 from pytest_goblin.schemas import WorkloadConfig
 
-from .projection import _SENSITIVITY, NOMINAL, step
+from .projection import assumption_grid, step
 
 NEMO_24_12 = "https://docs.nvidia.com/nemo-framework/user-guide/24.12/nemotoolkit/performance/performance_summary.html"
 MEGATRON_LLAMA = "https://github.com/NVIDIA/Megatron-LM/blob/main/examples/llama/README.md"
 AUTOMODEL = "https://github.com/NVIDIA-NeMo/Automodel/blob/main/docs/performance-summary.md"
+SOURCE_NAMES = {
+    NEMO_24_12: "NeMo 24.12 performance summary",
+    MEGATRON_LLAMA: "Megatron-LM examples/llama",
+    AUTOMODEL: "NeMo AutoModel performance summary",
+}
 
 
 @dataclass(frozen=True)
@@ -174,11 +178,7 @@ class Calibrated:
 def calibrate(m: Measurement) -> Calibrated:
     w = m.workload_config()
     hw = get_hardware(m.target)
-    rates = []
-    keys = list(_SENSITIVITY)
-    for combo in itertools.product(*(_SENSITIVITY[k] for k in keys)):
-        a = replace(NOMINAL, **dict(zip(keys, combo, strict=True)))  # type: ignore[arg-type]
-        rates.append(w.tokens_per_step / step(w, hw, a).step_s)
+    rates = [w.tokens_per_step / step(w, hw, a).step_s for a in assumption_grid()]
     nominal = w.tokens_per_step / step(w, hw).step_s
     return Calibrated(m, nominal, min(rates), max(rates))
 
@@ -194,7 +194,7 @@ def table() -> str:
         m = c.measurement
         out.append(
             f"| {m.row.split(':')[0]} | {m.target} | {m.published_tokens_per_s:,.0f} | {c.projected:,.0f} | {c.error:+.1%} | "
-            f"{c.low:,.0f}-{c.high:,.0f} | {'yes' if c.within_range else 'no'} | [{_host(m.source)}]({m.source}) |"
+            f"{c.low:,.0f}-{c.high:,.0f} | {'yes' if c.within_range else 'no'} | [{SOURCE_NAMES[m.source]}]({m.source}) |"
         )
     errors = [abs(c.error) for c in rows]
     out.append("")
@@ -203,9 +203,3 @@ def table() -> str:
         f"largest {max(errors):.1%}; signed mean {statistics.fmean(c.error for c in rows):+.1%}."
     )
     return "\n".join(out)
-
-
-def _host(url: str) -> str:
-    if "Automodel" in url:
-        return "NeMo AutoModel performance summary"
-    return "Megatron-LM examples/llama" if "Megatron-LM" in url else "NeMo 24.12 performance summary"

@@ -9,6 +9,7 @@ the model across their plausible range, not from noise.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from pytest_goblin.modelzoo import estimate_shape
@@ -44,6 +45,18 @@ _SENSITIVITY: dict[str, tuple[float, float]] = {
     "host_ms_per_sample": (0.5, 3.0),
     "host_link_gb_s": (25.0, 64.0),
 }
+
+
+def assumption_grid() -> Iterator[Assumptions]:
+    """Every combination of the low and high settings in _SENSITIVITY: what a projection's interval spans."""
+    keys = list(_SENSITIVITY)
+    for combo in itertools.product(*(_SENSITIVITY[k] for k in keys)):
+        yield replace(NOMINAL, **dict(zip(keys, combo, strict=True)))  # type: ignore[arg-type]
+
+
+def _gemm_eff(a: Assumptions, tokens: float) -> float:
+    """Achieved share of matrix peak for GEMMs over `tokens` rows: grows toward gemm_eff_max."""
+    return a.gemm_eff_max * tokens / (tokens + a.gemm_half_tokens)
 
 
 @dataclass(frozen=True)
@@ -127,11 +140,10 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions = NOMINAL) -> StepModel
     micro = w.gradient_accumulation
     # GEMMs: forward 2N per token; backward 4N (full) or 2N (frozen base: input grads only).
     bwd_factor = 2.0 if w.method == "full" else 1.0
-    gemm_eff = a.gemm_eff_max * tokens / (tokens + a.gemm_half_tokens)
+    gemm_eff = _gemm_eff(a, tokens)
     expert, routed = _experts(shape, params)
     # MoE: each expert's GEMMs see only the tokens routed to it, so they run less efficiently.
-    expert_tokens = tokens * routed
-    expert_eff = a.gemm_eff_max * expert_tokens / (expert_tokens + a.gemm_half_tokens)
+    expert_eff = _gemm_eff(a, tokens * routed)
     fwd_gemm = 2 * (params - expert) * tokens / (peak * gemm_eff) + 2 * expert * tokens / (peak * expert_eff)
     # Attention core: causal QK^T and AV, 2 * 2 * s * h FLOPs per token per layer, halved by the mask.
     attn_flops = 2 * 2 * w.seq_len * hidden * layers * tokens / 2
@@ -189,11 +201,7 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions = NOMINAL) -> StepModel
 def sensitivity(before: WorkloadConfig, after: WorkloadConfig, hw: Hardware) -> tuple[float, float, float]:
     """(point, low, high) speedup across the assumption grid."""
     point = step(before, hw).step_s / step(after, hw).step_s
-    ratios = []
-    keys = list(_SENSITIVITY)
-    for combo in itertools.product(*(_SENSITIVITY[k] for k in keys)):
-        a = replace(NOMINAL, **dict(zip(keys, combo, strict=True)))  # type: ignore[arg-type]
-        ratios.append(step(before, hw, a).step_s / step(after, hw, a).step_s)
+    ratios = [step(before, hw, a).step_s / step(after, hw, a).step_s for a in assumption_grid()]
     return point, min([*ratios, point]), max([*ratios, point])
 
 
