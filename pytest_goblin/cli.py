@@ -74,10 +74,6 @@ def cmd_audit(args: argparse.Namespace) -> int:
         command=args.train_command,
         command_steps=args.command_steps,
     )
-    if settings.command:
-        from runner.command import parse_template
-
-        parse_template(settings.command)
     outcomes: list[ItemOutcome] = []
     show_progress = not args.events and sys.stderr.isatty()
     skipped: dict[str, str] = {}

@@ -166,10 +166,6 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         get_hardware(settings.target)
         cached_rules(settings.kb_paths)
-        if settings.command:
-            from runner.command import parse_template
-
-            parse_template(settings.command)
     except GoblinError as exc:
         raise pytest.UsageError(f"pytest-goblin: {exc}") from None
     config.stash[SETTINGS_KEY] = settings

@@ -29,7 +29,7 @@ class Settings(BaseModel):
     command_metric: str | None = None  # goblin_command_metric: a regex with one group around the throughput
 
     @model_validator(mode="after")
-    def _thresholds(self) -> Settings:
+    def _consistent(self) -> Settings:
         if self.warn_at > self.fail_at:
             raise ValueError(f"goblin_warn_at ({self.warn_at}) must not be above goblin_fail_at ({self.fail_at})")
         if self.runner == "command" and not self.command:
@@ -37,6 +37,15 @@ class Settings(BaseModel):
                 "the command runner needs a training command: goblin_command in the ini file (pytest) or --command (goblin audit), "
                 "e.g. python train.py --config {config}"
             )
+        if self.command:
+            from runner.command import parse_template
+
+            from .errors import GoblinError
+
+            try:
+                parse_template(self.command)
+            except GoblinError as exc:
+                raise ValueError(str(exc)) from None
         return self
 
     @property
