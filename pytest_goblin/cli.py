@@ -356,7 +356,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout = open(os.devnull, "w")
         return 0
     except ValidationError as exc:
-        print("goblin: " + "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()), file=sys.stderr)
+        from .settings import explain
+
+        print("goblin: " + explain(exc), file=sys.stderr)
         return 2
     except GoblinError as exc:
         print(f"goblin: {exc}", file=sys.stderr)

@@ -127,7 +127,7 @@ def _settings(config: pytest.Config) -> Settings:
     from pydantic import ValidationError
 
     from .kb import resolve_target
-    from .settings import Settings, backend_from_env
+    from .settings import Settings, backend_from_env, explain
 
     def ini_float(name: str) -> float:
         raw = config.getini(name)
@@ -152,7 +152,7 @@ def _settings(config: pytest.Config) -> Settings:
             command_metric=config.getini("goblin_command_metric") or None,
         )
     except ValidationError as exc:
-        raise pytest.UsageError("pytest-goblin: " + "; ".join(e["msg"] for e in exc.errors())) from None
+        raise pytest.UsageError("pytest-goblin: " + explain(exc)) from None
 
 
 @pytest.hookimpl(trylast=True)

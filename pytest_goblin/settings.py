@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 RunnerName = Literal["auto", "projection", "torch", "command"]
 
@@ -52,6 +52,11 @@ class Settings(BaseModel):
     def runner_name(self) -> RunnerName:
         """`auto` resolves to the command runner when goblin_command is set."""
         return "command" if self.runner == "auto" and self.command else self.runner
+
+
+def explain(exc: ValidationError) -> str:
+    """A Settings validation error as one line for a user, without pydantic's "Value error, " prefix."""
+    return "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
 
 
 def backend_from_env(cli_value: str | None) -> str:
