@@ -20,10 +20,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pytest_goblin.formats import load_config  # noqa: E402
-from pytest_goblin.kb import get_hardware  # noqa: E402
+from pytest_goblin.hardware import get_hardware  # noqa: E402
+from pytest_goblin.runners.torch_runner import TorchRunner  # noqa: E402
 from pytest_goblin.stats import bootstrap_speedup, decide  # noqa: E402
 from pytest_goblin.tools.audit_tools import MAX_PAIR_CALLS, TARGET_HALF_WIDTH  # noqa: E402
-from runner.protocol import TorchRunner  # noqa: E402
 
 
 def main() -> int:

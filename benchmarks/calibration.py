@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from runner.calibration import table
+from calibration_rows import table
 
 if __name__ == "__main__":
     print(table())

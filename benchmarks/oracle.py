@@ -34,12 +34,13 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 from pytest_goblin.attribution import leave_one_out  # noqa: E402
-from pytest_goblin.kb import applicable, cached_rules, get_hardware  # noqa: E402
+from pytest_goblin.hardware import get_hardware  # noqa: E402
 from pytest_goblin.modelzoo import lookup_model  # noqa: E402
 from pytest_goblin.patching import plan_edits  # noqa: E402
+from pytest_goblin.rules import applicable, cached_rules  # noqa: E402
+from pytest_goblin.runners.torch_runner import Scale, _prepare, _timed, measure_pair  # noqa: E402
 from pytest_goblin.schemas import Rule, WorkloadConfig  # noqa: E402
 from pytest_goblin.stats import bootstrap_speedup  # noqa: E402
-from runner.torch_runner import Scale, _prepare, _timed, measure_pair  # noqa: E402
 
 SCALE = Scale(layers=2, hidden=128, seq_len=128, vocab=1024, max_micro_batch=8)
 

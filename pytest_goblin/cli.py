@@ -58,7 +58,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from .backends import make_backend_or_planner
-    from .kb import resolve_target
+    from .hardware import resolve_target
     from .loop import audit_sync, final_report
     from .outcome import ItemOutcome, SessionReport
     from .redact import redact
@@ -222,7 +222,8 @@ def cmd_comment(args: argparse.Namespace) -> int:
 
 
 def cmd_kb(args: argparse.Namespace) -> int:
-    from .kb import check_rules, hardware_table
+    from .hardware import hardware_table
+    from .rules import check_rules
 
     try:
         rules, problems = check_rules(tuple(args.kb_paths))
@@ -265,7 +266,8 @@ def _kb_coverage(args: argparse.Namespace, rules: list[Any]) -> int:
     from collections import Counter
 
     from .formats import load_config
-    from .kb import applicable, get_hardware, resolve_target
+    from .hardware import get_hardware, resolve_target
+    from .rules import applicable
 
     hw = get_hardware(resolve_target(args.target))
     hits: Counter[str] = Counter()

@@ -34,3 +34,9 @@ class NotATrainingConfig(GoblinError):
 
 class KBError(GoblinError):
     """A malformed rule or hardware file."""
+
+
+class BenchmarkFailed(GoblinError):
+    """A measured benchmark crashed, ran out of memory, hung or produced a NaN loss."""
+
+    fatal = True  # the audit's outcome, not something a backend should route around

@@ -16,11 +16,11 @@ import pytest
 from .backends import make_backend_or_planner
 from .errors import ConfigError, GoblinError
 from .loop import audit_sync, final_report
-from .plugin import SETTINGS_KEY
 from .redact import redact
 from .reporting.text import failure_text, speedup_text, trajectory_text
 from .schemas import Event, Report
 from .settings import Settings
+from .stash import SETTINGS_KEY
 
 
 class GoblinWarning(UserWarning):
@@ -99,7 +99,7 @@ class AuditItem(pytest.Item):
 
     def _progress(self) -> Any:
         """Live progress lines for long, measured audits (shown with -v, or when not projecting)."""
-        from runner.protocol import gpu_present
+        from pytest_goblin.devices import gpu_present
 
         tr = self.config.pluginmanager.get_plugin("terminalreporter")
         runner = self.settings.runner_name

@@ -15,15 +15,16 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-from runner.command import CommandRunner
-from runner.protocol import Runner, make_runner
+from pytest_goblin.runners.command import CommandRunner
+from pytest_goblin.runners.protocol import Runner, make_runner
 
 from . import tools
 from .backends.base import Backend
 from .backends.planner import Planner
 from .errors import GoblinError
-from .kb import cached_rules, get_hardware
+from .hardware import get_hardware
 from .redact import redact
+from .rules import cached_rules
 from .schemas import Event, Report, Usage
 from .settings import Settings
 from .tools.audit_tools import build_report

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from runner.projection import memory_gb
+from pytest_goblin.costmodel import memory_gb
 
 from .errors import GoblinError
 from .formats import LoadedConfig, parse_text

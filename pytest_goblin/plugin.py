@@ -11,11 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from .stash import SETTINGS_KEY, STATE_KEY
+
 if TYPE_CHECKING:  # pydantic costs ~60 ms to import: only a --goblin run pays for it
     from .settings import Settings
-
-SETTINGS_KEY = pytest.StashKey["Settings"]()
-STATE_KEY = pytest.StashKey["GoblinSession"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -126,7 +125,7 @@ def shard_of(nodeid: str, n: int) -> int:
 def _settings(config: pytest.Config) -> Settings:
     from pydantic import ValidationError
 
-    from .kb import resolve_target
+    from .hardware import resolve_target
     from .settings import Settings, backend_from_env, explain
 
     def ini_float(name: str) -> float:
@@ -161,7 +160,8 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     settings = _settings(config)
     from .errors import GoblinError
-    from .kb import cached_rules, get_hardware
+    from .hardware import get_hardware
+    from .rules import cached_rules
 
     try:
         get_hardware(settings.target)
@@ -169,7 +169,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except GoblinError as exc:
         raise pytest.UsageError(f"pytest-goblin: {exc}") from None
     config.stash[SETTINGS_KEY] = settings
-    from runner.cache import PREFIX, set_store
+    from pytest_goblin.runners.cache import PREFIX, set_store
 
     cache = getattr(config, "cache", None)  # None under -p no:cacheprovider
     if cache is not None and config.getoption("goblin_cache_clear") and getattr(config, "workerinput", None) is None:
@@ -183,7 +183,7 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["GOBLIN_HUB"] = "1"  # read by the shape lookup, also in xdist workers
     worker = getattr(config, "workerinput", None)
     if worker is not None:
-        from runner.devices import gpu_count, pin_worker
+        from pytest_goblin.devices import gpu_count, pin_worker
 
         pin_worker(str(worker.get("workerid", "")), gpu_count())
     if settings.baseline:
@@ -217,7 +217,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _enabled(config):
-        from runner.cache import set_store
+        from pytest_goblin.runners.cache import set_store
 
         set_store(None)
 

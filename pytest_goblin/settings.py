@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
+import shlex
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from .errors import GoblinError
+
 RunnerName = Literal["auto", "projection", "torch", "command"]
+PLACEHOLDERS = frozenset({"config", "steps"})  # what goblin_command may contain
 
 
 class Settings(BaseModel):
@@ -38,10 +43,6 @@ class Settings(BaseModel):
                 "e.g. python train.py --config {config}"
             )
         if self.command:
-            from runner.command import parse_template
-
-            from .errors import GoblinError
-
             try:
                 parse_template(self.command)
             except GoblinError as exc:
@@ -62,3 +63,20 @@ def explain(exc: ValidationError) -> str:
 def backend_from_env(cli_value: str | None) -> str:
     """`--goblin-backend` wins over GOBLIN_AGENT_BACKEND; the default is the deterministic planner."""
     return (cli_value or os.environ.get("GOBLIN_AGENT_BACKEND") or "planner").strip().lower()
+
+
+def parse_template(template: str) -> list[str]:
+    """The command as argv (no shell), checked for `{config}` and unknown placeholders."""
+    try:
+        argv = shlex.split(template)
+    except ValueError as exc:
+        raise GoblinError(f"goblin_command {template!r} cannot be split into arguments: {exc}") from None
+    if not argv:
+        raise GoblinError("goblin_command is empty; set it to the command that trains on {config}")
+    names = set(re.findall(r"\{(\w*)\}", template))
+    unknown = names - PLACEHOLDERS
+    if unknown:
+        raise GoblinError(f"goblin_command has unknown placeholder(s) {', '.join('{' + n + '}' for n in sorted(unknown))}; use {{config}} and {{steps}}")
+    if "config" not in names:
+        raise GoblinError("goblin_command must pass the config to the training, as {config}, e.g. 'python train.py --config {config}'")
+    return argv

@@ -29,11 +29,9 @@ def _import_everything() -> None:
     import pkgutil
 
     import pytest_goblin
-    import runner
 
-    for pkg in (pytest_goblin, runner):
-        for info in pkgutil.walk_packages(pkg.__path__, prefix=f"{pkg.__name__}."):
-            importlib.import_module(info.name)
+    for info in pkgutil.walk_packages(pytest_goblin.__path__, prefix="pytest_goblin."):
+        importlib.import_module(info.name)
     # imported lazily by the code; numpy (under bm25s) refuses to be imported twice per process
     importlib.import_module("bm25s")
 

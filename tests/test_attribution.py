@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from pytest_goblin import kb
+from pytest_goblin import hardware
+from pytest_goblin import rules as kb
 from pytest_goblin.attribution import KEEP_THRESHOLD, leave_one_out
 from pytest_goblin.modelzoo import lookup_model
 from pytest_goblin.schemas import WorkloadConfig
 
 
 def test_a_rule_that_does_not_pay_is_dropped_with_its_figure() -> None:
-    hw = kb.get_hardware("mi300x")
+    hw = hardware.get_hardware("mi300x")
     w = WorkloadConfig(
         path="x",
         format="goblin",
@@ -30,7 +31,7 @@ def test_a_rule_that_does_not_pay_is_dropped_with_its_figure() -> None:
 
 
 def test_every_rule_that_pays_is_kept() -> None:
-    hw = kb.get_hardware("mi300x")
+    hw = hardware.get_hardware("mi300x")
     w = WorkloadConfig(path="x", format="goblin", model=lookup_model("meta-llama/Meta-Llama-3-8B"), method="lora", precision="fp32", attention="eager")
     rules = [r for r in kb.cached_rules() if r.id in {"precision.bf16_amp_over_fp32", "attention.sdpa_over_eager"}]
 
@@ -47,8 +48,8 @@ def test_audit_with_attribution_drops_what_the_device_says_does_not_pay(tmp_path
 
     from pytest_goblin.backends import Planner
     from pytest_goblin.loop import audit_sync, final_report
+    from pytest_goblin.runners.torch_runner import TorchRunner
     from pytest_goblin.settings import Settings
-    from runner.protocol import TorchRunner
 
     from .conftest import EXAMPLES
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from pytest_goblin.kb import get_hardware
+from pytest_goblin.hardware import get_hardware
 from pytest_goblin.modelzoo import lookup_model
+from pytest_goblin.runners.cache import CachedRunner, cache_key
 from pytest_goblin.schemas import RunMetrics, WorkloadConfig
-from runner.cache import CachedRunner, cache_key
 
 HW = get_hardware("mi300x")
 
@@ -74,7 +74,7 @@ def test_hit_when_nothing_that_matters_changed() -> None:
 
 
 def test_key_depends_on_settings_and_torch_build(monkeypatch: pytest.MonkeyPatch) -> None:
-    from runner import cache
+    from pytest_goblin.runners import cache
 
     base = cache_key("run", [_w()], steps=6, device="cpu")
     assert cache_key("run", [_w()], steps=8, device="cpu") != base
@@ -101,7 +101,7 @@ def test_plugin_uses_pytest_cache_and_clears_it(pytester: pytest.Pytester, tmp_p
         "    print(json.dumps({'ok': True, 'metrics': m(req['run_id'], req['variant'])}))\n"
     )
     pytester.makeconftest(
-        f"from runner import protocol\n_real = protocol.TorchRunner.__init__\n"
+        f"from pytest_goblin.runners import torch_runner as protocol\n_real = protocol.TorchRunner.__init__\n"
         f"def _init(self, **kw):\n    _real(self, **kw)\n    self.command = [{sys.executable!r}, {str(worker)!r}]\n"
         "protocol.TorchRunner.__init__ = _init\n"
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from runner.calibration import MEASUREMENTS, calibrate, table
+from calibration_rows import MEASUREMENTS, calibrate, table
 
 from .conftest import ROOT
 
@@ -44,10 +44,10 @@ def test_workloads_read_as_written() -> None:
 
 
 def test_moe_experts_run_at_the_efficiency_of_their_routed_tokens() -> None:
-    from pytest_goblin.kb import get_hardware
+    from pytest_goblin.costmodel import step
+    from pytest_goblin.hardware import get_hardware
     from pytest_goblin.modelzoo import lookup_model
     from pytest_goblin.schemas import WorkloadConfig
-    from runner.projection import step
 
     hw = get_hardware("mi300x")
     moe = lookup_model("openai/gpt-oss-20b")

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from pytest_goblin.cli import main
+from pytest_goblin.devices import gpu_count, pin_worker
 from pytest_goblin.github_comment import MARKER
 from pytest_goblin.outcome import SessionReport
-from runner.devices import gpu_count, pin_worker
 
 from .conftest import EXAMPLES
 

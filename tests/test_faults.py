@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from pytest_goblin.backends import Planner
+from pytest_goblin.errors import BenchmarkFailed
 from pytest_goblin.loop import audit_sync, final_report
+from pytest_goblin.runners.torch_runner import TorchRunner
 from pytest_goblin.settings import Settings
-from runner.protocol import BenchmarkFailed, TorchRunner
 
 from .conftest import EXAMPLES
 
@@ -51,7 +52,7 @@ def test_worker_fault_in_pytest_is_one_item_error_and_the_session_goes_on(pytest
     # audit items take no fixtures: the conftest swaps the worker command when it is imported
     pytester.makeconftest(
         f"""
-from runner import protocol
+from pytest_goblin.runners import torch_runner as protocol
 
 _real = protocol.TorchRunner.__init__
 
@@ -72,7 +73,7 @@ protocol.TorchRunner.__init__ = _init
 
 
 def test_worker_reports_nan_and_oom_as_data(monkeypatch: pytest.MonkeyPatch) -> None:
-    from runner import torch_runner, worker
+    from pytest_goblin.runners import torch_runner, worker
 
     w = json.loads(json.dumps({"workload": {"path": "x", "format": "goblin", "model": {"name": "x"}}, "run_id": "r1", "variant": "baseline"}))
 
@@ -91,8 +92,8 @@ def test_worker_reports_nan_and_oom_as_data(monkeypatch: pytest.MonkeyPatch) -> 
 def test_interleaved_pair_in_process_on_the_cpu() -> None:
     pytest.importorskip("torch")
     from pytest_goblin.modelzoo import lookup_model
+    from pytest_goblin.runners.torch_runner import Scale, measure_pair
     from pytest_goblin.schemas import WorkloadConfig
-    from runner.torch_runner import Scale, measure_pair
 
     tiny = Scale(layers=1, hidden=64, seq_len=32, vocab=128, max_micro_batch=2)
     base = WorkloadConfig(path="x", format="goblin", model=lookup_model("meta-llama/Meta-Llama-3-8B"), micro_batch_size=2, seq_len=32)
@@ -107,7 +108,7 @@ def test_interleaved_pair_in_process_on_the_cpu() -> None:
 
 def test_run_pair_through_the_real_worker() -> None:
     pytest.importorskip("torch")
-    from pytest_goblin.kb import get_hardware
+    from pytest_goblin.hardware import get_hardware
     from pytest_goblin.modelzoo import lookup_model
     from pytest_goblin.schemas import WorkloadConfig
 
@@ -125,8 +126,8 @@ def test_run_pair_through_the_real_worker() -> None:
 def test_worker_adds_rounds_until_the_interval_is_narrow_or_time_is_up() -> None:
     pytest.importorskip("torch")
     from pytest_goblin.modelzoo import lookup_model
+    from pytest_goblin.runners.torch_runner import Scale, measure_pair
     from pytest_goblin.schemas import WorkloadConfig
-    from runner.torch_runner import Scale, measure_pair
 
     tiny = Scale(layers=1, hidden=64, seq_len=32, vocab=128, max_micro_batch=2)
     w = WorkloadConfig(path="x", format="goblin", model=lookup_model("meta-llama/Meta-Llama-3-8B"), micro_batch_size=2, seq_len=32)
@@ -141,8 +142,8 @@ def test_worker_adds_rounds_until_the_interval_is_narrow_or_time_is_up() -> None
 def test_waste_budget_from_a_real_profiler_trace_on_the_cpu() -> None:
     pytest.importorskip("torch")
     from pytest_goblin.modelzoo import lookup_model
+    from pytest_goblin.runners.torch_runner import Scale, measure
     from pytest_goblin.schemas import WorkloadConfig
-    from runner.torch_runner import Scale, measure
 
     tiny = Scale(layers=1, hidden=64, seq_len=32, vocab=128, max_micro_batch=2)
     w = WorkloadConfig(path="x", format="goblin", model=lookup_model("meta-llama/Meta-Llama-3-8B"), micro_batch_size=2, seq_len=32, attention="eager")

@@ -6,8 +6,9 @@ import pytest
 
 from pytest_goblin.errors import ConfigError, NotATrainingConfig
 from pytest_goblin.formats import load_config
-from pytest_goblin.kb import applicable, get_hardware, load_rules
+from pytest_goblin.hardware import get_hardware
 from pytest_goblin.patching import build_patch
+from pytest_goblin.rules import applicable, load_rules
 
 from .conftest import EXAMPLES
 

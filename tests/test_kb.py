@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from pytest_goblin import kb
+from pytest_goblin import hardware
+from pytest_goblin import rules as kb
 from pytest_goblin.cli import main
 from pytest_goblin.modelzoo import lookup_model
 from pytest_goblin.schemas import WorkloadConfig
@@ -109,7 +110,7 @@ def _case(overrides: dict[str, Any]) -> tuple[WorkloadConfig, str, dict[str, Any
 
 def _fires(rule_id: str, overrides: dict[str, Any]) -> bool:
     w, target, host = _case(overrides)
-    ids = {r.id for r in kb.applicable(w, kb.get_hardware(target), kb.cached_rules(), host=host)}
+    ids = {r.id for r in kb.applicable(w, hardware.get_hardware(target), kb.cached_rules(), host=host)}
     return rule_id in ids
 
 
@@ -127,7 +128,7 @@ def test_rule_applies_and_does_not(rule_id: str) -> None:
 
 def test_tuned_base_gets_no_patch_rule() -> None:
     w, target, host = _case({})
-    fired = [r.id for r in kb.applicable(w, kb.get_hardware(target), kb.cached_rules(), host=host) if not r.footgun]
+    fired = [r.id for r in kb.applicable(w, hardware.get_hardware(target), kb.cached_rules(), host=host) if not r.footgun]
     assert fired == []
 
 
@@ -156,7 +157,7 @@ def test_kb_has_forty_cited_rules_with_valid_names() -> None:
 
 
 def test_hardware_table_has_the_targets_with_sources() -> None:
-    table = kb.hardware_table()
+    table = hardware.hardware_table()
     assert {"mi300x", "mi325x", "mi355x", "mi250x", "mi210", "h100"} <= set(table)
     for hw in table.values():
         assert hw.citations and all(c.startswith("https://") for c in hw.citations), hw.id
@@ -165,7 +166,7 @@ def test_hardware_table_has_the_targets_with_sources() -> None:
 
 def test_search_ranks_by_symptom_text_then_impact() -> None:
     w, target, host = _case({"attention": "eager", "dataloader_workers": 0, "torch_compile": False, "optimizer": "adamw_torch"})
-    hw = kb.get_hardware(target)
+    hw = hardware.get_hardware(target)
     by_text = kb.search(w, hw, kb.cached_rules(), symptom="attention score matrix eager kernels", host=host)
     assert by_text[0].id == "attention.sdpa_over_eager"
     by_loader = kb.search(w, hw, kb.cached_rules(), symptom="GPU waits for the dataloader between steps", host=host)
@@ -178,11 +179,11 @@ def test_search_ranks_by_symptom_text_then_impact() -> None:
 
 
 def test_target_matching_by_arch_and_memory() -> None:
-    assert kb.match_target("gfx942", 192.0) == "mi300x"
-    assert kb.match_target("gfx942", 256.0) == "mi325x"
-    assert kb.match_target("gfx950", None) == "mi355x"
-    assert kb.match_target("gfx1100", 24.0) is None
-    assert kb.resolve_target("mi325x") == "mi325x"
+    assert hardware.match_target("gfx942", 192.0) == "mi300x"
+    assert hardware.match_target("gfx942", 256.0) == "mi325x"
+    assert hardware.match_target("gfx950", None) == "mi355x"
+    assert hardware.match_target("gfx1100", 24.0) is None
+    assert hardware.resolve_target("mi325x") == "mi325x"
 
 
 def test_target_detected_from_kfd_topology(tmp_path: Path) -> None:
@@ -193,7 +194,7 @@ def test_target_detected_from_kfd_topology(tmp_path: Path) -> None:
     cpu = tmp_path / "nodes" / "0"
     cpu.mkdir()
     (cpu / "properties").write_text("cpu_cores_count 64\ngfx_target_version 0\n")
-    assert kb.detect_target(tmp_path / "nodes") == "mi325x"
+    assert hardware.detect_target(tmp_path / "nodes") == "mi325x"
 
 
 # ---- goblin kb lint on broken rules ------------------------------------------------------
@@ -320,18 +321,18 @@ def test_kb_coverage_counts_rules_over_configs(capsys: pytest.CaptureFixture[str
 def test_memory_rules_stay_silent_for_a_model_of_unknown_size() -> None:
     w, target, host = _case({"model": "someorg/mystery-model", "gradient_checkpointing": True, "cpu_offload": True})
     assert not w.model.known and w.model.params_b is None
-    ids = {r.id for r in kb.applicable(w, kb.get_hardware(target), kb.cached_rules(), host=host)}
+    ids = {r.id for r in kb.applicable(w, hardware.get_hardware(target), kb.cached_rules(), host=host)}
     assert not ids & {"memory.disable_checkpointing_when_hbm_free", "memory.cpu_offload_when_it_fits", "memory.projected_over_hbm"}
     known, _, _ = _case({"gradient_checkpointing": True, "cpu_offload": True})
     assert {"memory.disable_checkpointing_when_hbm_free", "memory.cpu_offload_when_it_fits"} <= {
-        r.id for r in kb.applicable(known, kb.get_hardware(target), kb.cached_rules(), host=host)
+        r.id for r in kb.applicable(known, hardware.get_hardware(target), kb.cached_rules(), host=host)
     }
 
 
 def test_moe_total_parameters_decide_memory_rules() -> None:
     scout, target, host = _case({"model": "meta-llama/Llama-4-Scout-17B-16E", "quantization": "4bit", "method": "qlora"})
     assert scout.model.params_b == 109.0 and scout.model.active_params_b == 17.0
-    ids = {r.id for r in kb.applicable(scout, kb.get_hardware(target), kb.cached_rules(), host=host)}
+    ids = {r.id for r in kb.applicable(scout, hardware.get_hardware(target), kb.cached_rules(), host=host)}
     assert "quant.lora_over_qlora_when_bf16_fits" not in ids  # 218 GB of bf16 weights do not fit in 192 GB
 
 

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from pytest_goblin import kb
+from pytest_goblin import hardware
+from pytest_goblin import rules as kb
+from pytest_goblin.costmodel import memory_gb
 from pytest_goblin.formats import load_config
 from pytest_goblin.patching import MEMORY_MARGIN, build_patch, plan_edits
 from pytest_goblin.schemas import Rule, Transform
-from runner.projection import memory_gb
 
 CONFIG = """\
 base_model: meta-llama/Meta-Llama-3-8B
@@ -51,7 +52,7 @@ def test_two_rules_on_one_field_resolve_by_rank_and_say_why(tmp_path: Path) -> N
     path = tmp_path / "c.yml"
     path.write_text(CONFIG)
     w = load_config(path).workload
-    hw = kb.get_hardware("mi300x")
+    hw = hardware.get_hardware("mi300x")
     a, b = _rule("test.low", "optimizer", "adamw_torch_fused", priority=1), _rule("test.high", "optimizer", "adamw_8bit", priority=5)
     for order in ([a, b], [b, a]):
         chosen, _env, conflicts, skipped = plan_edits(w, order, hw)
@@ -66,7 +67,7 @@ def test_combined_edits_must_fit_the_memory_budget(tmp_path: Path) -> None:
     qlora_72b = CONFIG.replace("Meta-Llama-3-8B", "Qwen/Qwen2.5-72B").replace("adapter: lora", "adapter: lora\nload_in_4bit: true")
     path.write_text(qlora_72b.replace("sequence_len: 2048", "sequence_len: 4096").replace("micro_batch_size: 8", "micro_batch_size: 1"))
     loaded = load_config(path)
-    w, hw = loaded.workload, kb.get_hardware("mi325x")
+    w, hw = loaded.workload, hardware.get_hardware("mi325x")
     budget = hw.hbm_gb * MEMORY_MARGIN
     unquantized = w.model_copy(update={"quantization": "none", "method": "lora"})
     # each edit alone fits the budget; both together do not
@@ -91,7 +92,7 @@ def test_diff_applies_with_git_even_without_a_final_newline(tmp_path: Path) -> N
     path.write_text(CONFIG)
     loaded = load_config(path)
     rules = [r for r in kb.cached_rules() if r.id in {"optimizer.fused_adamw", "data.dataloader_workers", "memory.disable_checkpointing_when_hbm_free"}]
-    patch = build_patch(loaded, rules, kb.get_hardware("mi300x"), "p1")
+    patch = build_patch(loaded, rules, hardware.get_hardware("mi300x"), "p1")
     assert "\\ No newline at end of file" in patch.diff
     (tmp_path / "p.diff").write_text(patch.diff)
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)

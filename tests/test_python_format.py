@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_goblin import kb
+from pytest_goblin import hardware
+from pytest_goblin import rules as kb
 from pytest_goblin.errors import ConfigError, NotATrainingConfig
 from pytest_goblin.formats import load_config
 from pytest_goblin.patching import build_patch, patched_text
@@ -36,7 +37,7 @@ def test_patch_is_exact_source_edits_that_read_back(tmp_path: Path) -> None:
     rules = [
         r for r in kb.cached_rules() if r.id in {"precision.bf16_over_fp16", "attention.sdpa_over_eager", "batch.raise_micro_batch", "data.dataloader_workers"}
     ]
-    patch = build_patch(loaded, rules, kb.get_hardware("mi300x"), "p1")
+    patch = build_patch(loaded, rules, hardware.get_hardware("mi300x"), "p1")
     assert set(patch.rule_ids) == {r.id for r in rules}
     new = patched_text(loaded, patch)
     ast.parse(new)  # still Python

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from pytest_goblin.costmodel import memory_gb, sensitivity, step
+from pytest_goblin.errors import BenchmarkFailed
 from pytest_goblin.formats import load_config
-from pytest_goblin.kb import get_hardware
+from pytest_goblin.hardware import get_hardware
+from pytest_goblin.runners.protocol import make_runner
+from pytest_goblin.runners.torch_runner import TorchRunner
 from pytest_goblin.stats import bootstrap_speedup, decide
-from runner.projection import memory_gb, sensitivity, step
-from runner.protocol import BenchmarkFailed, TorchRunner, make_runner
 
 from .conftest import EXAMPLES
 

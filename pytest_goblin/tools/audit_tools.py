@@ -9,14 +9,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from runner.projection import sensitivity
+from pytest_goblin.costmodel import sensitivity
 
 from .. import __version__
 from ..attribution import KEEP_THRESHOLD, leave_one_out
 from ..errors import GoblinError
 from ..formats import load_config
-from ..kb import applicable, search, slim
 from ..patching import build_patch
+from ..rules import applicable, search, slim
 from ..schemas import Finding, Patch, Report, Rule, RunMetrics, Speedup, WorkloadConfig
 from ..stats import bootstrap_speedup, decide
 from .context import AuditContext

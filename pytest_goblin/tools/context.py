@@ -11,8 +11,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runner.projection import ProjectionRunner
-from runner.protocol import Runner
+from pytest_goblin.runners.projection import ProjectionRunner
+from pytest_goblin.runners.protocol import Runner
 
 from ..formats import LoadedConfig
 from ..schemas import Hardware, Patch, Report, Rule, RunMetrics
@@ -44,7 +44,7 @@ class AuditContext:
     def variant_files(self, variant: str) -> Iterator[tuple[Path, dict[str, str]]]:
         """A variant's config file and the environment its patch sets, for the command runner:
         the user's own file for the baseline, a patched copy beside it for a patch."""
-        from runner.command import variant_file
+        from pytest_goblin.runners.command import variant_file
 
         from ..patching import patched_text
 

@@ -9,12 +9,19 @@ so the ratio of two such runs measures what the patch changes on this device.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from pytest_goblin.modelzoo import estimate_shape
-from pytest_goblin.schemas import RunMetrics, WasteBudget, WorkloadConfig
+from ..devices import gpu_present
+from ..errors import BenchmarkFailed
+from ..modelzoo import estimate_shape
+from ..schemas import Hardware, RunMetrics, WasteBudget, WorkloadConfig
 
 
 @dataclass(frozen=True)
@@ -338,3 +345,87 @@ def _device_name(torch: Any, dev: Any) -> str:
     if dev.type == "cuda":
         return str(torch.cuda.get_device_name(dev))
     return dev.type
+
+
+class TorchRunner:
+    """Measured runs, each in a child process (`python -m pytest_goblin.runners.worker`) under a timeout."""
+
+    name = "torch"
+
+    def __init__(self, *, device: str | None = None, timeout_s: float = 300.0, warmup: int = 1, command: list[str] | None = None):
+        self.device = device or ("cuda" if gpu_present() else "cpu")
+        self.timeout_s = timeout_s
+        self.warmup = warmup
+        self.command = command or [sys.executable, "-m", "pytest_goblin.runners.worker"]
+
+    def run(self, w: WorkloadConfig, hw: Hardware, *, run_id: str, variant: str, steps: int = 6, profile: bool = False) -> RunMetrics:
+        request = {
+            "workload": w.model_dump(),
+            "device": self.device,
+            "steps": steps,
+            "warmup": self.warmup,
+            "run_id": run_id,
+            "variant": variant,
+            "profile": profile,
+        }
+        reply = self._call(request, variant)
+        return RunMetrics.model_validate(reply["metrics"])
+
+    def profile(self, w: WorkloadConfig, hw: Hardware, *, run_id: str, variant: str) -> RunMetrics:
+        """A measured run whose WasteBudget comes from a torch.profiler trace."""
+        return self.run(w, hw, run_id=run_id, variant=variant, steps=2, profile=True)
+
+    def run_pair(
+        self,
+        before: WorkloadConfig,
+        after: WorkloadConfig,
+        hw: Hardware,
+        *,
+        run_ids: tuple[str, str],
+        variants: tuple[str, str],
+        rounds: int,
+        steps: int,
+        target_half_width: float | None = None,
+        max_seconds: float = 0.0,
+    ) -> tuple[RunMetrics, RunMetrics]:
+        """Before and after interleaved in one worker (A B B A ...), for drift-free ratios; with a
+        target, the worker adds rounds until the interval is that narrow or max_seconds pass."""
+        pair = {"before": before.model_dump(), "after": after.model_dump(), "run_ids": list(run_ids), "variants": list(variants)}
+        request = {
+            "pair": pair,
+            "device": self.device,
+            "rounds": rounds,
+            "steps": steps,
+            "warmup": self.warmup,
+            "target_half_width": target_half_width,
+            "max_seconds": max_seconds,
+        }
+        reply = self._call(request, f"{variants[0]} and {variants[1]}")
+        return RunMetrics.model_validate(reply["before"]), RunMetrics.model_validate(reply["after"])
+
+    def _call(self, request: dict[str, object], variant: str) -> dict[str, object]:
+        root = str(Path(__file__).resolve().parents[2])  # the folder that holds pytest_goblin
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
+        try:
+            proc = subprocess.run(
+                self.command,
+                input=json.dumps(request),
+                capture_output=True,
+                text=True,
+                timeout=self.timeout_s,
+                env=env,
+            )
+        except subprocess.TimeoutExpired:
+            raise BenchmarkFailed(f"benchmark of {variant} hung: no result within {self.timeout_s:.0f} s (goblin_budget_s)") from None
+        try:
+            reply = json.loads(proc.stdout or "{}")
+        except json.JSONDecodeError:
+            reply = {}
+        if proc.returncode < 0:
+            sig = -proc.returncode
+            why = " (the kernel's out-of-memory killer sends SIGKILL)" if sig == 9 else ""
+            raise BenchmarkFailed(f"benchmark of {variant} was killed by signal {sig}{why}")
+        if not reply.get("ok"):
+            err = reply.get("error") or (proc.stderr.strip().splitlines() or [f"the worker exited with status {proc.returncode} and no result"])[-1]
+            raise BenchmarkFailed(f"benchmark of {variant} failed: {err}")
+        return dict(reply)

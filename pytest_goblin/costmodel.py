@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from pytest_goblin.modelzoo import estimate_shape
-from pytest_goblin.schemas import Hardware, ModelShape, RunMetrics, WasteBudget, WorkloadConfig
+from pytest_goblin.schemas import Hardware, ModelShape, WasteBudget, WorkloadConfig
 
 GB = 1e9
 LORA_TRAINABLE_SHARE = 0.01  # LoRA adapters train about 1% of the parameters at typical ranks
@@ -203,32 +203,3 @@ def sensitivity(before: WorkloadConfig, after: WorkloadConfig, hw: Hardware) -> 
     point = step(before, hw).step_s / step(after, hw).step_s
     ratios = [step(before, hw, a).step_s / step(after, hw, a).step_s for a in assumption_grid()]
     return point, min([*ratios, point]), max([*ratios, point])
-
-
-class ProjectionRunner:
-    name = "projection"
-
-    def run(self, w: WorkloadConfig, hw: Hardware, *, run_id: str, variant: str, steps: int = 1) -> RunMetrics:
-        m = step(w, hw)
-        tokens = w.tokens_per_step
-        notes = []
-        if w.precision == "fp32" and hw.fp32_tflops is None:
-            notes.append(f"{hw.id} has no sourced fp32 peak: bf16 peak / {FP32_RATIO:g} assumed (the MI300X ratio)")
-        if not w.model.known:
-            notes.append(f"model {w.model.name!r} is not in the shape table: a generic Llama-like shape was assumed")
-        return RunMetrics(
-            run_id=run_id,
-            variant=variant,
-            evidence="projected",
-            runner=self.name,
-            device=hw.id,
-            step_time_s=[m.step_s],
-            tokens_per_step=tokens,
-            tokens_per_s=tokens / m.step_s,
-            samples_per_s=w.micro_batch_size * w.gradient_accumulation / m.step_s,
-            peak_memory_gb=round(m.peak_memory_gb, 1),
-            mfu=m.model_flops / (m.step_s * hw.bf16_tflops * 1e12),
-            waste=m.waste,
-            versions={"projection": "1"},
-            notes=notes,
-        )

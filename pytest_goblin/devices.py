@@ -6,6 +6,7 @@ CUDA_VISIBLE_DEVICES, so `pytest --goblin -n 8` on an 8-GPU node measures one au
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 from collections.abc import MutableMapping
@@ -56,3 +57,9 @@ def pin_worker(worker_id: str, n_gpus: int, env: MutableMapping[str, str] = os.e
     env["HIP_VISIBLE_DEVICES"] = index
     env["CUDA_VISIBLE_DEVICES"] = index
     return index
+
+
+def gpu_present() -> bool:
+    """A ROCm or CUDA device node exists and torch is installed; checked without importing torch."""
+    nodes = ("/dev/kfd", "/dev/nvidiactl")
+    return any(os.path.exists(n) for n in nodes) and importlib.util.find_spec("torch") is not None

@@ -1,4 +1,4 @@
-"""`python -m runner.worker`: one measured benchmark in its own process, JSON in, JSON out.
+"""`python -m pytest_goblin.runners.worker`: one measured benchmark in its own process, JSON in, JSON out.
 
 A crash, an out-of-memory or a hang kills this process, never the pytest session that
 started it. Input (stdin): {"workload": ..., "device": "cpu", "steps": 5, "warmup": 1,
@@ -16,7 +16,7 @@ from pytest_goblin.schemas import WorkloadConfig
 
 
 def run(request: dict[str, Any]) -> dict[str, Any]:
-    from runner.torch_runner import measure, measure_pair
+    from pytest_goblin.runners.torch_runner import measure, measure_pair
 
     try:
         if "pair" in request:  # before and after interleaved in this one process

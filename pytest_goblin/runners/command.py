@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 import statistics
 import subprocess
 import time
@@ -22,14 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pytest_goblin.errors import GoblinError
-from pytest_goblin.schemas import Hardware, RunMetrics, WorkloadConfig
-from pytest_goblin.stats import bootstrap_speedup
-
-from .protocol import BenchmarkFailed
+from ..errors import BenchmarkFailed, GoblinError
+from ..schemas import Hardware, RunMetrics, WorkloadConfig
+from ..settings import parse_template
+from ..stats import bootstrap_speedup
 
 Unit = Literal["tokens/s", "samples/s", "steps/s", "s/step"]
-PLACEHOLDERS = frozenset({"config", "steps"})
 TAIL_LINES = 3  # lines of the log quoted when a run fails
 
 _NUM = r"([0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)"
@@ -64,23 +61,6 @@ class Throughput:
             return 1.0 / self.value
         per_step = w.tokens_per_step if self.unit == "tokens/s" else w.micro_batch_size * w.gradient_accumulation
         return per_step / self.value
-
-
-def parse_template(template: str) -> list[str]:
-    """The command as argv (no shell), checked for `{config}` and unknown placeholders."""
-    try:
-        argv = shlex.split(template)
-    except ValueError as exc:
-        raise GoblinError(f"goblin_command {template!r} cannot be split into arguments: {exc}") from None
-    if not argv:
-        raise GoblinError("goblin_command is empty; set it to the command that trains on {config}")
-    names = set(re.findall(r"\{(\w*)\}", template))
-    unknown = names - PLACEHOLDERS
-    if unknown:
-        raise GoblinError(f"goblin_command has unknown placeholder(s) {', '.join('{' + n + '}' for n in sorted(unknown))}; use {{config}} and {{steps}}")
-    if "config" not in names:
-        raise GoblinError("goblin_command must pass the config to the training, as {config}, e.g. 'python train.py --config {config}'")
-    return argv
 
 
 def read_throughput(log: str, metric: str | None = None) -> Throughput | None:

@@ -1,23 +1,20 @@
-"""Load, validate and search the KB rules in kb/ and the hardware table."""
+"""Load, validate and search the KB rules (pytest_goblin/kb/*.yaml, team rule files, the goblin_rules hook)."""
 
 from __future__ import annotations
 
 import logging
 import re
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
+from pydantic import ValidationError
 
 from .errors import KBError
+from .hardware import kb_dir, load_yaml_list
 from .hooks import plugin_manager
 from .schemas import WORKLOAD_FIELDS, Hardware, Predicate, Rule, RuleRef, WorkloadConfig
 
-DEFAULT_TARGET = "mi300x"
 SERIALIZING_ENV = ("AMD_SERIALIZE_KERNEL", "AMD_SERIALIZE_COPY", "HIP_FORCE_QUEUE_PROFILING")
 GEMM_LOGGING_ENV = ("HIPBLASLT_LOG_LEVEL", "HIPBLASLT_LOG_MASK")
 CU_MASK_ENV = ("HSA_CU_MASK", "ROC_GLOBAL_CU_MASK")
@@ -43,22 +40,6 @@ DERIVED_FACTS = frozenset(
 # Facts about the machine the audit runs on; read only where a GPU is present, since a CPU-only
 # CI runner says nothing about the training host.
 HOST_FACTS = frozenset({"numa_balancing"})
-
-
-def kb_dir() -> Path:
-    return Path(str(resources.files("kb")))
-
-
-def _load_yaml_list(path: Path) -> list[Any]:
-    try:
-        data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
-    except YAMLError as exc:
-        raise KBError(f"{path}: invalid YAML: {exc}") from None
-    if data is None:
-        return []
-    if not isinstance(data, list):
-        raise KBError(f"{path}: expected a list of entries at the top level, got {type(data).__name__}")
-    return data
 
 
 def _validation_message(path: Path, index: int, entry: Any, exc: ValidationError) -> str:
@@ -120,7 +101,7 @@ def check_rules(extra_paths: tuple[str, ...] = ()) -> tuple[list[Rule], list[str
     problems: list[str] = []
     for f in _rule_files(extra_paths):
         try:
-            entries.extend((f, i, e) for i, e in enumerate(_load_yaml_list(f)))
+            entries.extend((f, i, e) for i, e in enumerate(load_yaml_list(f)))
         except KBError as exc:
             problems.append(str(exc))
     for batch in plugin_manager().hook.goblin_rules():
@@ -161,65 +142,6 @@ def cached_rules(extra_paths: tuple[str, ...] = ()) -> tuple[Rule, ...]:
     return tuple(load_rules(extra_paths))
 
 
-@lru_cache(maxsize=1)
-def hardware_table() -> dict[str, Hardware]:
-    path = kb_dir() / "hardware.yaml"
-    try:
-        rows = TypeAdapter(list[Hardware]).validate_python(_load_yaml_list(path))
-    except ValidationError as exc:
-        raise KBError(f"{path}: {exc}") from None
-    return {h.id: h for h in rows}
-
-
-def detect_target(nodes: Path | None = None) -> str | None:
-    """The table id of the local AMD GPU, read from the KFD topology in sysfs (torch not imported)."""
-    from runner.devices import KFD_NODES, kfd_gpus
-
-    gpus = kfd_gpus(nodes or KFD_NODES)
-    if not gpus:
-        return None
-    node, version = gpus[0]
-    arch = f"gfx{version // 10000}{(version // 100) % 100:x}{version % 100:x}"
-    return match_target(arch, _vram_gb(node))
-
-
-def _vram_gb(node: Path) -> float | None:
-    from runner.devices import properties
-
-    total = 0
-    for bank in node.glob("mem_banks/*/properties"):
-        fields = properties(bank)
-        if fields.get("heap_type") in ("1", "2"):  # HSA_HEAPTYPE_FRAME_BUFFER_PUBLIC / PRIVATE
-            size = fields.get("size_in_bytes", "0")
-            total += int(size) if size.isdigit() else 0
-    return total / 1e9 if total else None
-
-
-def match_target(arch: str, vram_gb: float | None) -> str | None:
-    """The table entry with this architecture whose HBM is closest to the device's."""
-    same = [h for h in hardware_table().values() if h.arch == arch]
-    if not same:
-        return None
-    if vram_gb is None:
-        return same[0].id
-    return min(same, key=lambda h: abs(h.hbm_gb - vram_gb)).id
-
-
-def resolve_target(target: str) -> str:
-    """`auto` means the local GPU when there is one, else MI300X."""
-    if target.lower() != "auto":
-        return target
-    return detect_target() or DEFAULT_TARGET
-
-
-def get_hardware(target: str) -> Hardware:
-    table = hardware_table()
-    key = resolve_target(target).lower().replace(" ", "").replace("-", "")
-    if key not in table:
-        raise KBError(f"unknown target {target!r}; choose one of: {', '.join(sorted(table))}")
-    return table[key]
-
-
 def uses_bitsandbytes(w: WorkloadConfig) -> bool:
     """bitsandbytes quantization or optimizers; torchao's `adamw_torch_8bit` / `_4bit` are not bitsandbytes."""
     opt = w.optimizer.lower()
@@ -230,7 +152,7 @@ def uses_bitsandbytes(w: WorkloadConfig) -> bool:
 @lru_cache(maxsize=1)
 def host_facts() -> dict[str, Any]:
     """`host.*` facts of this machine, or nothing when it has no GPU (then it is not the training host)."""
-    from runner.protocol import gpu_present
+    from .devices import gpu_present
 
     if not gpu_present():
         return {}
@@ -244,7 +166,7 @@ def host_facts() -> dict[str, Any]:
 
 def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything a predicate can read: workload fields, hw.*, env.*, host.*, derived.*."""
-    from runner.projection import memory_gb
+    from .costmodel import memory_gb
 
     out: dict[str, Any] = {name: getattr(w, name) for name in WORKLOAD_FIELDS}
     out.update({f"hw.{k}": v for k, v in hw.model_dump().items()})

@@ -1,0 +1,89 @@
+"""The GPU table (pytest_goblin/kb/hardware.yaml) and which of its GPUs this machine has."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from .devices import KFD_NODES, kfd_gpus, properties
+from .errors import KBError
+from .schemas import Hardware
+
+DEFAULT_TARGET = "mi300x"
+
+
+def kb_dir() -> Path:
+    return Path(str(resources.files("pytest_goblin") / "kb"))
+
+
+def load_yaml_list(path: Path) -> list[Any]:
+    try:
+        data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+    except YAMLError as exc:
+        raise KBError(f"{path}: invalid YAML: {exc}") from None
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise KBError(f"{path}: expected a list of entries at the top level, got {type(data).__name__}")
+    return data
+
+
+@lru_cache(maxsize=1)
+def hardware_table() -> dict[str, Hardware]:
+    path = kb_dir() / "hardware.yaml"
+    try:
+        rows = TypeAdapter(list[Hardware]).validate_python(load_yaml_list(path))
+    except ValidationError as exc:
+        raise KBError(f"{path}: {exc}") from None
+    return {h.id: h for h in rows}
+
+
+def detect_target(nodes: Path | None = None) -> str | None:
+    """The table id of the local AMD GPU, read from the KFD topology in sysfs (torch not imported)."""
+    gpus = kfd_gpus(nodes or KFD_NODES)
+    if not gpus:
+        return None
+    node, version = gpus[0]
+    arch = f"gfx{version // 10000}{(version // 100) % 100:x}{version % 100:x}"
+    return match_target(arch, _vram_gb(node))
+
+
+def _vram_gb(node: Path) -> float | None:
+    total = 0
+    for bank in node.glob("mem_banks/*/properties"):
+        fields = properties(bank)
+        if fields.get("heap_type") in ("1", "2"):  # HSA_HEAPTYPE_FRAME_BUFFER_PUBLIC / PRIVATE
+            size = fields.get("size_in_bytes", "0")
+            total += int(size) if size.isdigit() else 0
+    return total / 1e9 if total else None
+
+
+def match_target(arch: str, vram_gb: float | None) -> str | None:
+    """The table entry with this architecture whose HBM is closest to the device's."""
+    same = [h for h in hardware_table().values() if h.arch == arch]
+    if not same:
+        return None
+    if vram_gb is None:
+        return same[0].id
+    return min(same, key=lambda h: abs(h.hbm_gb - vram_gb)).id
+
+
+def resolve_target(target: str) -> str:
+    """`auto` means the local GPU when there is one, else MI300X."""
+    if target.lower() != "auto":
+        return target
+    return detect_target() or DEFAULT_TARGET
+
+
+def get_hardware(target: str) -> Hardware:
+    table = hardware_table()
+    key = resolve_target(target).lower().replace(" ", "").replace("-", "")
+    if key not in table:
+        raise KBError(f"unknown target {target!r}; choose one of: {', '.join(sorted(table))}")
+    return table[key]
