@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pytest_goblin.costmodel import assumption_grid, step
 from pytest_goblin.hardware import get_hardware
 from pytest_goblin.schemas import WorkloadConfig
-
-from pytest_goblin.costmodel import assumption_grid, step
 
 NEMO_24_12 = "https://docs.nvidia.com/nemo-framework/user-guide/24.12/nemotoolkit/performance/performance_summary.html"
 MEGATRON_LLAMA = "https://github.com/NVIDIA/Megatron-LM/blob/main/examples/llama/README.md"
