@@ -58,12 +58,17 @@ class WorkloadConfig(Model):
     format: str
     model: ModelShape
     method: Method = "full"
-    precision: Precision = "fp32"
+    precision: Precision = "fp32"  # the dtype the GEMMs compute in (autocast or pure half precision)
+    # The dtype the model's weights are held in (torch_dtype / dtype / the checkpoint's, where the
+    # framework infers it). None: not known from the config; the cost model then assumes fp32
+    # weights under mixed precision. Gradients and AdamW states follow the weights' dtype.
+    weight_dtype: Literal["fp32", "bf16", "fp16"] | None = None
     seq_len: int = 2048
     micro_batch_size: int = 1
     gradient_accumulation: int = 1
     attention: Attention = "sdpa"
     gradient_checkpointing: bool = False
+    recompute_share: float = Field(default=1.0, gt=0.0, le=1.0)  # with checkpointing: share of layers recomputed
     activation_offloading: bool = False  # checkpointed activations parked in host memory
     cpu_offload: bool = False  # parameters or optimizer state offloaded to the host (FSDP / ZeRO)
     fused_kernels: bool = False  # Liger-style fused RMSNorm / SwiGLU / RoPE / cross-entropy
