@@ -1,5 +1,8 @@
 """Our own pluggy hooks, so a team can add config formats and KB rules without forking.
 
+The built-in formats and rules are not registered here (this module sits at the bottom of the
+package): formats.adapters() and rules.check_rules() add the hooks' results to their own.
+
 Register an object with `goblin_formats` / `goblin_rules` implementations through the
 `goblin` setuptools entry point group, or call `plugin_manager().register(obj)`.
 """
@@ -28,22 +31,9 @@ class GoblinSpec:
         """Extra KB rules, as mappings in the schema of kb/*.yaml."""
 
 
-class _Builtins:
-    @hookimpl
-    def goblin_formats(self) -> list[Adapter]:
-        from .formats.axolotl import AxolotlAdapter
-        from .formats.goblin import GoblinAdapter
-        from .formats.hf_trainer import HFTrainerAdapter
-        from .formats.llamafactory import LlamaFactoryAdapter
-        from .formats.torchtune import TorchtuneAdapter
-
-        return [GoblinAdapter(), AxolotlAdapter(), TorchtuneAdapter(), LlamaFactoryAdapter(), HFTrainerAdapter()]
-
-
 @lru_cache(maxsize=1)
 def plugin_manager() -> pluggy.PluginManager:
     pm = pluggy.PluginManager("goblin")
     pm.add_hookspecs(GoblinSpec)
-    pm.register(_Builtins(), name="goblin-builtins")
     pm.load_setuptools_entrypoints("goblin")
     return pm

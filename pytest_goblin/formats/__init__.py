@@ -19,8 +19,19 @@ PYTHON_SUFFIXES = frozenset({".py"})
 CANDIDATE_SUFFIXES = YAML_SUFFIXES | PYTHON_SUFFIXES
 
 
+def builtin_adapters() -> list[Adapter]:
+    from .axolotl import AxolotlAdapter
+    from .goblin import GoblinAdapter
+    from .hf_trainer import HFTrainerAdapter
+    from .llamafactory import LlamaFactoryAdapter
+    from .torchtune import TorchtuneAdapter
+
+    return [GoblinAdapter(), AxolotlAdapter(), TorchtuneAdapter(), LlamaFactoryAdapter(), HFTrainerAdapter()]
+
+
 def adapters() -> list[Adapter]:
-    out: list[Adapter] = []
+    """The built-in adapters, then those of `goblin_formats` hook implementations."""
+    out = builtin_adapters()
     for batch in plugin_manager().hook.goblin_formats():
         out.extend(batch)
     return out

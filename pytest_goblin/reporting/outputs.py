@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..outcome import SessionReport
 from ..redact import redact, redact_obj
-from . import write_atomic
+from ..fileio import write_atomic
 from .github import append_step_summary
 from .markdown import render
 
