@@ -15,9 +15,6 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-from pytest_goblin.runners.command import CommandRunner
-from pytest_goblin.runners.protocol import Runner, make_runner
-
 from . import tools
 from .backends.base import Backend
 from .backends.planner import Planner
@@ -25,6 +22,7 @@ from .errors import GoblinError
 from .hardware import get_hardware
 from .redact import redact
 from .rules import cached_rules
+from .runners import Runner, runner_for
 from .schemas import Event, Report, Usage
 from .settings import Settings
 from .tools.audit_tools import build_report
@@ -36,18 +34,8 @@ MAX_STEPS = 10
 def make_context(path: Path, settings: Settings, runner: Runner | None = None, backend: str = "planner") -> AuditContext:
     hw = get_hardware(settings.target)
     rules = cached_rules(settings.kb_paths)
-    if runner is None:
-        runner = make_runner(
-            settings.runner_name,
-            timeout_s=settings.budget_s,
-            warmup=settings.warmup_steps,
-            command=settings.command,
-            command_steps=settings.command_steps,
-            command_metric=settings.command_metric,
-        )
-    ctx = AuditContext(path=path, settings=settings, hw=hw, runner=runner, rules=rules, backend=backend)
-    if isinstance(runner, CommandRunner):
-        ctx.runner = runner.bind(ctx.variant_files)
+    ctx = AuditContext(path=path, settings=settings, hw=hw, runner=runner or runner_for(settings), rules=rules, backend=backend)
+    ctx.runner = ctx.runner.bind(ctx.variant_files)
     return ctx
 
 

@@ -162,8 +162,8 @@ def patched_text(loaded: LoadedConfig, patch: Patch) -> str:
 
 def write_fix(path: Path, patch: Patch) -> bool:
     """Apply a patch to the file in place (atomically); False when there is nothing to write."""
-    from .formats import load_config
     from .fileio import write_atomic
+    from .formats import load_config
 
     if not patch.edits:
         return False

@@ -11,10 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .stash import SETTINGS_KEY, STATE_KEY
+from .stash import SETTINGS_KEY
 
 if TYPE_CHECKING:  # pydantic costs ~60 ms to import: only a --goblin run pays for it
     from .settings import Settings
+
+
+STATE_KEY: pytest.StashKey[GoblinSession] = pytest.StashKey()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -1,7 +1,7 @@
-"""Keys under which the plugin keeps its state on pytest's Config stash.
+"""The key under which the plugin keeps the session's Settings on pytest's Config stash.
 
-A module of its own so that items (below the plugin) can read the settings without importing
-the plugin module.
+A module of its own so that items can read the settings without importing the plugin module,
+and without importing pydantic when goblin is not enabled.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    pass
+    from .settings import Settings
 
-SETTINGS_KEY = pytest.StashKey["Settings"]()
-STATE_KEY = pytest.StashKey["GoblinSession"]()
+SETTINGS_KEY: pytest.StashKey[Settings] = pytest.StashKey()

@@ -19,6 +19,8 @@ HW = get_hardware("mi300x")
 
 class CountingRunner:
     name = "torch"
+    measured = True
+    attribution = True
     warmup = 1
 
     def __init__(self) -> None:

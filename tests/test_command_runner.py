@@ -14,8 +14,8 @@ import pytest
 from pytest_goblin.backends import Planner
 from pytest_goblin.errors import GoblinError
 from pytest_goblin.loop import audit_sync, final_report
+from pytest_goblin.runners import make_runner
 from pytest_goblin.runners.command import CommandRunner, parse_template, read_throughput
-from pytest_goblin.runners.protocol import make_runner
 from pytest_goblin.settings import Settings
 
 from .conftest import EXAMPLES

@@ -150,7 +150,7 @@ def test_tool_exception_becomes_ok_false(monkeypatch: pytest.MonkeyPatch) -> Non
     def boom(*a: Any, **k: Any) -> Any:
         raise ZeroDivisionError("bug")
 
-    monkeypatch.setattr(ctx.projection, "run", boom)
+    monkeypatch.setattr(ctx.runner, "run", boom)
     result = tools.call(ctx, "profile_run", {})
     assert not result.ok and "ZeroDivisionError" in result.error
 

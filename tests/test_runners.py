@@ -8,7 +8,7 @@ from pytest_goblin.costmodel import memory_gb, sensitivity, step
 from pytest_goblin.errors import BenchmarkFailed
 from pytest_goblin.formats import load_config
 from pytest_goblin.hardware import get_hardware
-from pytest_goblin.runners.protocol import make_runner
+from pytest_goblin.runners import make_runner
 from pytest_goblin.runners.torch_runner import TorchRunner
 from pytest_goblin.stats import bootstrap_speedup, decide
 
@@ -90,3 +90,16 @@ def test_measured_audit_end_to_end(tmp_path) -> None:  # type: ignore[no-untyped
     assert report.before.evidence == report.after.evidence == "measured"
     assert report.speedup.low <= report.speedup.point <= report.speedup.high
     assert "bootstrap" in report.speedup.method
+
+
+def test_every_registered_runner_declares_the_whole_protocol() -> None:
+    """Capabilities are declared, not probed: each runner has run, profile, run_pair and bind."""
+    from pytest_goblin.runners import RUNNERS, Runner
+    from pytest_goblin.settings import Settings
+
+    assert set(RUNNERS) == {"projection", "torch", "command"}
+    for name, factory in RUNNERS.items():
+        runner = factory(Settings(runner=name, command="python t.py --config {config}"))  # type: ignore[arg-type]
+        assert isinstance(runner, Runner), name
+        assert runner.measured is (name != "projection"), name
+        assert runner.bind(lambda variant: None) is not None  # type: ignore[arg-type, return-value]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..fileio import write_atomic
 from ..outcome import SessionReport
 from ..redact import redact, redact_obj
-from ..fileio import write_atomic
 from .github import append_step_summary
 from .markdown import render
 

@@ -12,7 +12,8 @@ import json
 from importlib import metadata
 from typing import Any, Protocol
 
-from pytest_goblin.schemas import Hardware, RunMetrics, WorkloadConfig
+from ..schemas import Hardware, RunMetrics, WorkloadConfig
+from .base import Runner, VariantFiles
 
 PREFIX = "goblin/runs"
 _SKIP = {"path", "sources", "notes", "ignored_rules"}  # where a config lives does not change its speed
@@ -45,11 +46,13 @@ def cache_key(kind: str, workloads: list[WorkloadConfig], **settings: Any) -> st
 class CachedRunner:
     """A measured runner whose results are reused when nothing that decides them changed."""
 
-    def __init__(self, inner: Any, store: Store, device_id: str):
+    def __init__(self, inner: Runner, store: Store, device_id: str):
         self.inner = inner
         self.store = store
         self.device_id = device_id
         self.name = inner.name
+        self.measured = inner.measured
+        self.attribution = inner.attribution
         self.hits = 0
 
     def _through(self, key: str, ids: list[tuple[str, str]], measure: Any) -> list[RunMetrics]:
@@ -101,6 +104,9 @@ class CachedRunner:
             lambda: self.inner.run_pair(before, after, hw, run_ids=run_ids, variants=variants, rounds=rounds, steps=steps, **adaptive),
         )
         return a, b
+
+    def bind(self, files: VariantFiles) -> CachedRunner:
+        return self
 
 
 _STORE: Store | None = None

@@ -15,8 +15,8 @@ import re
 import statistics
 import subprocess
 import time
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -25,6 +25,7 @@ from ..errors import BenchmarkFailed, GoblinError
 from ..schemas import Hardware, RunMetrics, WorkloadConfig
 from ..settings import parse_template
 from ..stats import bootstrap_speedup
+from .base import BaseRunner, VariantFiles
 
 Unit = Literal["tokens/s", "samples/s", "steps/s", "s/step"]
 TAIL_LINES = 3  # lines of the log quoted when a run fails
@@ -41,10 +42,6 @@ KNOWN_METRICS: tuple[tuple[str, Unit, re.Pattern[str]], ...] = (
 )
 _OOM = re.compile(r"OutOfMemoryError|out of memory|HIP error: out of memory", re.IGNORECASE)
 _NAN = re.compile(r"['\"]?loss['\"]?\s*[:=]\s*['\"]?nan\b", re.IGNORECASE)
-
-# Given a variant ("baseline" or a patch id): a context manager yielding that variant's config
-# file and the environment variables its patch sets.
-VariantFiles = Callable[[str], AbstractContextManager[tuple[Path, dict[str, str]]]]
 
 
 @dataclass(frozen=True)
@@ -85,10 +82,12 @@ def _summarise(values: list[float], unit: Unit, source: str) -> Throughput:
     return Throughput(statistics.median(steady), unit, source)
 
 
-class CommandRunner:
+class CommandRunner(BaseRunner):
     """Measured runs of the user's own training command, interleaved before/after."""
 
     name = "command"
+    measured = True
+    attribution = False  # it measures whole patches: one training run per variant
 
     def __init__(
         self,
@@ -121,6 +120,13 @@ class CommandRunner:
     def run(self, w: WorkloadConfig, hw: Hardware, *, run_id: str, variant: str, steps: int = 0) -> RunMetrics:
         sample, tp = self._once(w, variant)
         return self._metrics(w, run_id, variant, [sample], tp, runs=1)
+
+    def profile(self, w: WorkloadConfig, hw: Hardware, *, run_id: str, variant: str) -> RunMetrics:
+        """A training log has a throughput, not a trace: the profile comes from the projection."""
+        from .projection import ProjectionRunner
+
+        m = ProjectionRunner().run(w, hw, run_id=run_id, variant=variant)
+        return m.model_copy(update={"notes": [*m.notes, "profile projected: goblin_command gives a throughput, not a trace"]})
 
     def run_pair(
         self,

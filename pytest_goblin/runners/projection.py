@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from ..costmodel import FP32_RATIO, step
 from ..schemas import Hardware, RunMetrics, WorkloadConfig
+from .base import BaseRunner
 
 
-class ProjectionRunner:
+class ProjectionRunner(BaseRunner):
+    """No device: the cost model's step for the target GPU; a profile is the same run (its waste budget is modelled)."""
+
     name = "projection"
 
     def run(self, w: WorkloadConfig, hw: Hardware, *, run_id: str, variant: str, steps: int = 1) -> RunMetrics:

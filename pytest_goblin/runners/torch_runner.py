@@ -22,6 +22,7 @@ from ..devices import gpu_present
 from ..errors import BenchmarkFailed
 from ..modelzoo import estimate_shape
 from ..schemas import Hardware, RunMetrics, WasteBudget, WorkloadConfig
+from .base import BaseRunner
 
 
 @dataclass(frozen=True)
@@ -347,10 +348,12 @@ def _device_name(torch: Any, dev: Any) -> str:
     return dev.type
 
 
-class TorchRunner:
+class TorchRunner(BaseRunner):
     """Measured runs, each in a child process (`python -m pytest_goblin.runners.worker`) under a timeout."""
 
     name = "torch"
+    measured = True
+    attribution = True
 
     def __init__(self, *, device: str | None = None, timeout_s: float = 300.0, warmup: int = 1, command: list[str] | None = None):
         self.device = device or ("cuda" if gpu_present() else "cpu")

@@ -9,10 +9,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pytest_goblin.costmodel import sensitivity
-
 from .. import __version__
 from ..attribution import KEEP_THRESHOLD, leave_one_out
+from ..costmodel import sensitivity
 from ..errors import GoblinError
 from ..formats import load_config
 from ..patching import build_patch
@@ -101,9 +100,7 @@ class ProfileRunInput(_Input):
 def profile_run(ctx: AuditContext, args: ProfileRunInput) -> RunMetrics:
     """Measured (a torch.profiler trace in the worker) when the runner measures; else projected."""
     w = _variant(ctx, args.variant)
-    if hasattr(ctx.runner, "profile"):
-        return ctx.runner.profile(w, ctx.hw, run_id=f"profile-{args.variant}", variant=args.variant)  # type: ignore[attr-defined, no-any-return]
-    return ctx.projection.run(w, ctx.hw, run_id=f"profile-{args.variant}", variant=args.variant)
+    return ctx.runner.profile(w, ctx.hw, run_id=f"profile-{args.variant}", variant=args.variant)
 
 
 # ---------------------------------------------------------------- query_rocm_kb
@@ -139,9 +136,9 @@ def propose_patch(ctx: AuditContext, args: ProposePatchInput) -> dict[str, Any]:
         raise GoblinError(f"none of {args.rule_ids} applies to this workload; applicable rules: {', '.join(sorted(by_id)) or 'none'}")
     patch_id = f"p{len(ctx.patches) + 1}"
     dropped: dict[str, float] = {}
-    if ctx.settings.attribution and getattr(ctx.runner, "name", "") == "command":
-        ctx.notes.append("--goblin-attribution needs the torch runner: the command runner measures whole patches only")
-    elif ctx.settings.attribution and hasattr(ctx.runner, "run_pair"):
+    if ctx.settings.attribution and not ctx.runner.attribution:
+        ctx.notes.append(f"--goblin-attribution needs a runner that times single rules (torch); the {ctx.runner.name} runner measures whole patches only")
+    elif ctx.settings.attribution:
         chosen, dropped = _attribute(ctx, w, chosen)
     patch = build_patch(ctx.loaded, chosen, ctx.hw, patch_id)
     for rid, contribution in dropped.items():
@@ -182,7 +179,7 @@ def benchmark(ctx: AuditContext, args: BenchmarkInput) -> dict[str, Any]:
     run_id = f"r{len(ctx.runs) + 1}"
     steps = args.steps or ctx.settings.bench_steps
     base = next((rid for rid, m in reversed(ctx.runs.items()) if m.variant == "baseline" and m.evidence == "measured"), None)
-    if args.variant != "baseline" and base is not None and hasattr(ctx.runner, "run_pair"):
+    if args.variant != "baseline" and base is not None and ctx.runner.measured:
         metrics = _interleaved(ctx, base, w, run_id, args.variant)
     else:
         metrics = ctx.runner.run(w, ctx.hw, run_id=run_id, variant=args.variant, steps=steps)
@@ -204,7 +201,7 @@ def _interleaved(ctx: AuditContext, base_id: str, w: WorkloadConfig, run_id: str
     while True:
         t0 = time.monotonic()
         remaining = max(0.0, ctx.settings.budget_s * 0.5 - (time.monotonic() - start))
-        ma, mb = ctx.runner.run_pair(  # type: ignore[attr-defined]
+        ma, mb = ctx.runner.run_pair(
             base_w,
             w,
             ctx.hw,

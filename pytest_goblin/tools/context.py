@@ -11,10 +11,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pytest_goblin.runners.projection import ProjectionRunner
-from pytest_goblin.runners.protocol import Runner
-
 from ..formats import LoadedConfig
+from ..runners import Runner
+from ..runners.projection import ProjectionRunner
 from ..schemas import Hardware, Patch, Report, Rule, RunMetrics
 from ..settings import Settings
 
