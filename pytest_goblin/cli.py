@@ -59,7 +59,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     from .backends import make_backend_or_planner
     from .hardware import resolve_target
-    from .loop import audit_sync, final_report
+    from .loop import audit_sync, final_report, last_error
     from .outcome import ItemOutcome, SessionReport
     from .redact import redact
     from .reporting.text import failure_text
@@ -95,7 +95,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
             events = audit_sync(path, backend=backend, settings=settings, on_event=on_event, notes=notes)
         if args.events:
             for e in events:
-                print(redact(json.dumps({"path": str(path), "type": e.type, "data": e.data}, default=str)), flush=True)
+                print(redact(json.dumps({"path": str(path), **e.model_dump(mode="json")}, default=str)), flush=True)
         report = final_report(events)
         if report is not None and args.fix and report.patch is not None:
             from .patching import write_fix
@@ -103,7 +103,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
             if write_fix(path, report.patch):
                 print(f"fixed {path}: {len(report.patch.edits)} edits written", file=sys.stderr)
         if report is None:
-            msg = next((e.data.get("message", "") for e in reversed(events) if e.type == "error"), "no report")
+            msg = last_error(events, "no report")
             outcomes.append(ItemOutcome(nodeid=f"{path}::audit", path=str(path), verdict="error", message=msg))
         else:
             outcomes.append(ItemOutcome(nodeid=f"{path}::audit", path=str(path), verdict=report.verdict, message=report.reason, report=report))

@@ -15,10 +15,11 @@ import pytest
 
 from .backends import make_backend_or_planner
 from .errors import ConfigError, GoblinError
-from .loop import audit_sync, final_report
+from .events import Event
+from .loop import audit_sync, final_report, last_error
 from .redact import redact
 from .reporting.text import failure_text, speedup_text, trajectory_text
-from .schemas import Event, Report
+from .schemas import Report
 from .settings import Settings
 from .stash import SETTINGS_KEY
 
@@ -71,8 +72,7 @@ class AuditItem(pytest.Item):
         self.events = audit_sync(self.path, backend=backend, settings=self.settings, on_event=self._progress(), notes=notes)
         self.report = final_report(self.events)
         if self.report is None:
-            errors = [e.data.get("message", "") for e in self.events if e.type == "error"]
-            self._record_error(errors[-1] if errors else "the audit ended without a report")
+            self._record_error(last_error(self.events))
             raise AuditError(self.error)
         if self.settings.baseline:
             from .baseline import compare, load_baseline

@@ -15,15 +15,16 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-from . import tools
+from . import events, tools
 from .backends.base import Backend
 from .backends.planner import Planner
 from .errors import GoblinError
+from .events import ErrorData, Event, ToolResultData
 from .hardware import get_hardware
 from .redact import redact
 from .rules import cached_rules
 from .runners import Runner, runner_for
-from .schemas import Event, Report, Usage
+from .schemas import Report, Usage
 from .settings import Settings
 from .tools.audit_tools import build_report
 from .tools.context import AuditContext
@@ -60,7 +61,7 @@ async def run_audit(
     try:
         ctx = context or make_context(path, settings, runner, backend=getattr(backend, "name", "custom"))
     except Exception as exc:
-        yield Event(type="error", data={"message": redact(f"cannot start the audit: {exc}")})
+        yield events.error(redact(f"cannot start the audit: {exc}"))
         return
     ctx.notes.extend(notes or [])
     log: list[tuple[str, str, bool]] = []  # (tool, content, is_error): what a fallback planner replays
@@ -78,7 +79,7 @@ async def run_audit(
             turn = await backend.next_turn(schemas)
         except Exception as exc:
             stopped = redact(f"the {getattr(backend, 'name', 'backend')} backend failed: {type(exc).__name__}: {exc}")
-            yield Event(type="error", data={"message": stopped, "recoverable": True})
+            yield events.error(stopped, recoverable=True)
             if isinstance(backend, Planner):
                 break
             # The planner reads nothing but the tool log, so it can finish what the LLM began.
@@ -89,7 +90,7 @@ async def run_audit(
             continue
         for text in turn.text_blocks:
             if text.strip():
-                yield Event(type="thought", data={"text": redact(text)})
+                yield events.thought(redact(text))
         if not turn.tool_calls:
             break
         for call in turn.tool_calls:
@@ -97,29 +98,29 @@ async def run_audit(
                 backend.add_tool_result(call.id, call.name, f"not run: MAX_STEPS={max_steps} reached", True)
                 continue
             steps += 1
-            yield Event(type="tool_call", data={"id": call.id, "name": call.name, "arguments": _jsonable(call.arguments), "step": steps})
+            yield events.tool_call(call.id, call.name, call.arguments, steps)
             # Tools run inline: one audit per event loop, so there is nothing to keep responsive,
             # and a thread hop per call cost more than a whole projected audit.
             result = tools.call(ctx, call.name, call.arguments)
-            yield Event(type="tool_result", data={"id": call.id, "name": call.name, **result.model_dump(mode="json")})
+            yield Event(type="tool_result", data=ToolResultData(id=call.id, name=call.name, **result.model_dump(mode="json")))
             content = json.dumps(tools.for_model(call.name, result.result), default=str) if result.ok else (result.error or "error")
             if not result.ok:
                 last_error = f"{call.name}: {result.error}"
             backend.add_tool_result(call.id, call.name, content, not result.ok)
             log.append((call.name, content, not result.ok))
             if ctx.fatal:
-                yield Event(type="error", data={"message": redact(ctx.fatal)})
+                yield events.error(redact(ctx.fatal))
                 return
     usage = getattr(first_backend, "usage", None)
     if ctx.reports:
-        yield Event(type="final_report", data=_with_usage(ctx.reports[-1], ctx, usage).model_dump(mode="json"))
+        yield events.final(_with_usage(ctx.reports[-1], ctx, usage))
         return
     report, missing = _auto_compare(ctx, stopped)
     if report is not None:
-        yield Event(type="final_report", data=_with_usage(report, ctx, usage).model_dump(mode="json"))
+        yield events.final(_with_usage(report, ctx, usage))
     else:
         detail = f"; last tool error: {last_error}" if last_error else ""
-        yield Event(type="error", data={"message": f"no report: {missing} ({stopped}){detail}"})
+        yield events.error(f"no report: {missing} ({stopped}){detail}")
 
 
 def _with_usage(report: Report, ctx: AuditContext, usage: Usage | None) -> Report:
@@ -153,21 +154,13 @@ def _auto_compare(ctx: AuditContext, stopped: str) -> tuple[Report | None, str]:
     return build_report(ctx, baseline, patched, patch, notes=[note]), ""
 
 
-def _jsonable(value: Any) -> Any:
-    try:
-        json.dumps(value)
-        return value
-    except (TypeError, ValueError):
-        return str(value)
-
-
 async def collect(path: str | Path, *, on_event: Callable[[Event], None] | None = None, **kwargs: Any) -> list[Event]:
-    events = []
+    out = []
     async for event in run_audit(path, **kwargs):
-        events.append(event)
+        out.append(event)
         if on_event is not None:
             on_event(event)
-    return events
+    return out
 
 
 def audit_sync(path: str | Path, *, on_event: Callable[[Event], None] | None = None, **kwargs: Any) -> list[Event]:
@@ -178,20 +171,28 @@ def audit_sync(path: str | Path, *, on_event: Callable[[Event], None] | None = N
 
 def progress_text(event: Event) -> str | None:
     """A short line for a progress display, or None for events not worth showing."""
-    if event.type == "tool_call":
-        args = event.data.get("arguments") or {}
-        detail = f" {args.get('variant', '')}".rstrip() if event.data.get("name") == "benchmark" else ""
-        return f"step {event.data.get('step')}: {event.data.get('name')}{detail}"
-    if event.type == "error":
-        return f"error: {str(event.data.get('message', ''))[:80]}"
+    data = event.data
+    if isinstance(data, events.ToolCallData):
+        detail = f" {data.variant or ''}".rstrip() if data.name == "benchmark" else ""
+        return f"step {data.step}: {data.name}{detail}"
+    if isinstance(data, ErrorData):
+        return f"error: {data.message[:80]}"
     return None
 
 
-def final_report(events: list[Event]) -> Report | None:
-    for event in reversed(events):
-        if event.type == "final_report":
-            return Report.model_validate(event.data)
+def last_error(trajectory: list[Event], default: str = "the audit ended without a report") -> str:
+    """The message of the audit's last error event: why there is no report."""
+    for event in reversed(trajectory):
+        if isinstance(event.data, ErrorData):
+            return event.data.message
+    return default
+
+
+def final_report(trajectory: list[Event]) -> Report | None:
+    for event in reversed(trajectory):
+        if isinstance(event.data, Report):
+            return event.data
     return None
 
 
-__all__ = ["MAX_STEPS", "GoblinError", "audit_sync", "collect", "final_report", "make_context", "progress_text", "run_audit"]
+__all__ = ["MAX_STEPS", "GoblinError", "audit_sync", "collect", "final_report", "last_error", "make_context", "progress_text", "run_audit"]

@@ -303,11 +303,3 @@ class ToolResult(Model):
     ok: bool
     result: Any = None
     error: str | None = None
-
-
-EventType = Literal["thought", "tool_call", "tool_result", "final_report", "error"]
-
-
-class Event(Model):
-    type: EventType
-    data: dict[str, Any] = Field(default_factory=dict)

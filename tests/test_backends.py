@@ -14,8 +14,9 @@ import pytest
 from pytest_goblin.backends.claude import ClaudeBackend
 from pytest_goblin.backends.hf import QwenBackend
 from pytest_goblin.backends.llm import RetryPolicy, recover_tool_calls
+from pytest_goblin.events import Event
 from pytest_goblin.loop import audit_sync, final_report
-from pytest_goblin.schemas import Event, Report
+from pytest_goblin.schemas import Report
 from pytest_goblin.settings import Settings
 
 from .conftest import EXAMPLES
@@ -43,7 +44,7 @@ def _audit(api: str, policy: Policy, config: Path = CONFIG) -> tuple[list[Event]
 
 
 def _calls(events: list[Event]) -> list[str]:
-    return [e.data["name"] for e in events if e.type == "tool_call"]
+    return [e.data.name for e in events if e.type == "tool_call"]
 
 
 @pytest.mark.parametrize("api", APIS)
@@ -95,8 +96,8 @@ def test_tool_error_then_retry(api: str) -> None:
     events, report, server, _ = _audit(api, canonical(steps))
     assert report is not None and report.verdict == "fail"
     results = [e for e in events if e.type == "tool_result"]
-    bad = [e for e in results if not e.data["ok"]]
-    assert len(bad) == 1 and "p9" in bad[0].data["error"]
+    bad = [e for e in results if not e.data.ok]
+    assert len(bad) == 1 and "p9" in bad[0].data.error
     if api == "anthropic":
         sent = [b for m in server.requests[-1]["messages"] if m["role"] == "user" and isinstance(m["content"], list) for b in m["content"]]
         assert any(b.get("is_error") for b in sent)
@@ -115,7 +116,7 @@ def test_nested_or_stringified_arguments(api: str, shape: str) -> None:
     steps = [*CANONICAL[:3], ("propose_patch", args), *CANONICAL[4:]]
     events, report, _, _ = _audit(api, canonical(steps))
     assert report is not None and report.patch is not None and report.patch.rule_ids
-    assert all(e.data["ok"] for e in events if e.type == "tool_result")
+    assert all(e.data.ok for e in events if e.type == "tool_result")
 
 
 def test_tool_call_written_as_text_inside_think() -> None:
@@ -131,7 +132,7 @@ def test_tool_call_written_as_text_inside_think() -> None:
     assert report is not None and report.verdict == "fail"
     assert _calls(events) == [name for name, _ in CANONICAL]
     assert server.requests[1]["messages"][-1]["role"] == "user"  # results of text calls go back as text
-    assert all("<tool_call>" not in e.data["text"] and "<think>" not in e.data["text"] for e in events if e.type == "thought")
+    assert all("<tool_call>" not in e.data.text and "<think>" not in e.data.text for e in events if e.type == "thought")
 
 
 def test_recover_tool_calls_ignores_unknown_tools_and_bad_json() -> None:
@@ -210,7 +211,7 @@ def test_malformed_tool_arguments_get_an_error_the_model_can_fix() -> None:
     # after the error the model asks the KB again, then proposes with well-formed arguments
     steps = [*CANONICAL[:3], ("propose_patch", lambda r: '{"rule_ids": ["batch.raise_micro_batch",'), CANONICAL[2], *CANONICAL[3:]]
     events, report, _, _ = _audit("openai", canonical(steps))
-    errors = [e.data["error"] for e in events if e.type == "tool_result" and not e.data["ok"]]
+    errors = [e.data.error for e in events if e.type == "tool_result" and not e.data.ok]
     assert errors and "propose_patch" in errors[0]
     assert report is not None and report.patch is not None and report.patch.rule_ids
 
@@ -232,7 +233,7 @@ def test_prompt_injection_in_a_config_changes_nothing(api: str, tmp_path: Path) 
         *CANONICAL[4:],
     ]
     events, report, _, _ = _audit(api, canonical(steps), config)
-    results = [e.data for e in events if e.type == "tool_result"]
+    results = [e.data.model_dump(mode="json") for e in events if e.type == "tool_result"]
     assert not results[0]["ok"] and not results[1]["ok"]  # no file outside the config's folder
     assert "do-not-read" not in json.dumps(results)
     assert not results[5]["ok"]  # unknown argument `edits` refused
@@ -279,3 +280,23 @@ def test_pytest_goblin_end_to_end_with_the_env_variables(api: str, env: str, pyt
     assert len(server.requests) == 4 * 8
     text = (pytester.path / "r.json").read_text() + result.stdout.str()
     assert CLAUDE_KEY not in text and HF_KEY not in text
+
+
+@pytest.mark.parametrize("arguments", ['"baseline"', "[1, 2]", "null", "42"])
+def test_tool_arguments_that_are_not_an_object_end_in_a_tool_error_not_an_item_error(arguments: str) -> None:
+    """A model sending `benchmark` arguments that decode to a string, list, null or number: the
+    progress display and the trajectory see the call as text, the tool answers with an error the
+    model can act on, and the audit still finishes (regression: AttributeError in progress_text)."""
+    from pytest_goblin.loop import progress_text
+    from pytest_goblin.reporting.text import trajectory_text
+
+    steps = [*CANONICAL[:4], ("benchmark", lambda r: arguments), *CANONICAL[4:]]
+    shown: list[str] = []
+    with serve(canonical(steps), "openai") as server:
+        events = audit_sync(CONFIG, backend=_backend("openai", server), settings=SETTINGS, on_event=lambda e: shown.append(progress_text(e) or ""))
+    report = final_report(events)
+    assert report is not None and report.verdict == "fail"
+    bad = [e for e in events if e.type == "tool_result" and not e.data.ok]
+    assert len(bad) == 1 and bad[0].data.name == "benchmark" and "invalid arguments for benchmark" in (bad[0].data.error or "")
+    assert "step 5: benchmark" in shown
+    assert "benchmark(" in trajectory_text(events)

@@ -293,7 +293,7 @@ def test_verbose_run_shows_live_progress_lines(pytester: pytest.Pytester, config
 
 def test_cli_progress_bar_follows_the_steps() -> None:
     from pytest_goblin.cli import _progress
-    from pytest_goblin.schemas import Event
+    from pytest_goblin.events import Event
 
     with _progress(Path("a.yaml"), enabled=False) as off:
         assert off is None
@@ -303,7 +303,7 @@ def test_cli_progress_bar_follows_the_steps() -> None:
 
     out = io.StringIO()
     with _progress(Path("a.yaml"), enabled=True, console=Console(file=out, force_terminal=True, width=100)) as on_event:
-        on_event(Event(type="tool_call", data={"name": "benchmark", "step": 5, "arguments": {"variant": "p1"}}))
+        on_event(Event(type="tool_call", data={"id": "c5", "name": "benchmark", "step": 5, "arguments": {"variant": "p1"}}))
         on_event(Event(type="thought", data={"text": "not shown"}))
     shown = out.getvalue()
     assert "a.yaml: step 5: benchmark p1" in shown and "not shown" not in shown

@@ -93,14 +93,14 @@ def test_command_fault_is_an_audit_error_naming_the_cause(fault: str, config: Pa
     body, cause = FAULTS[fault]
     events = _audit(config, _trainer(tmp_path, body), monkeypatch, tmp_path / "seen.txt", budget_s=2)
     assert final_report(events) is None
-    errors = [e.data["message"] for e in events if e.type == "error"]
+    errors = [e.data.message for e in events if e.type == "error"]
     assert errors and cause in errors[-1], errors
     assert "baseline" in errors[-1]
 
 
 def test_missing_program_is_named(config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     events = _audit(config, "no-such-trainer-xyz --config {config}", monkeypatch, tmp_path / "seen.txt")
-    errors = [e.data["message"] for e in events if e.type == "error"]
+    errors = [e.data.message for e in events if e.type == "error"]
     assert errors and "'no-such-trainer-xyz' was not found on PATH" in errors[-1]
 
 

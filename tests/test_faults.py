@@ -42,7 +42,7 @@ def test_worker_fault_becomes_an_audit_error_naming_the_cause(fault: str, tmp_pa
     runner = TorchRunner(device="cpu", timeout_s=1.0, command=_fake_worker(tmp_path, body))
     events = audit_sync(CONFIG, backend=Planner(), settings=Settings(runner="torch", target="mi300x"), runner=runner)
     assert final_report(events) is None  # no report from a broken measurement
-    errors = [e.data["message"] for e in events if e.type == "error"]
+    errors = [e.data.message for e in events if e.type == "error"]
     assert errors and cause in errors[-1], errors
     assert "benchmark of baseline" in errors[-1]
 
@@ -123,7 +123,7 @@ def test_run_pair_through_the_real_worker() -> None:
         )
 
 
-def test_worker_adds_rounds_until_the_interval_is_narrow_or_time_is_up() -> None:
+def test_worker_stops_at_the_minimum_when_narrow_or_out_of_time() -> None:
     pytest.importorskip("torch")
     from pytest_goblin.modelzoo import lookup_model
     from pytest_goblin.runners.torch_runner import Scale, measure_pair
@@ -134,9 +134,11 @@ def test_worker_adds_rounds_until_the_interval_is_narrow_or_time_is_up() -> None
     kw = {"device": "cpu", "steps": 2, "warmup": 1, "run_ids": ("r1", "r2"), "variants": ("baseline", "p1"), "scale": tiny}
     easy, _ = measure_pair(w, w, rounds=2, target_half_width=10.0, max_seconds=60, **kw)  # type: ignore[arg-type]
     assert len(easy.step_time_s) == 4  # already narrow enough after the minimum rounds
-    hard, _ = measure_pair(w, w, rounds=2, target_half_width=0.0, max_seconds=0.5, **kw)  # type: ignore[arg-type]
-    assert len(hard.step_time_s) > 4  # kept adding rounds until the time ran out
-    assert any(f"{len(hard.step_time_s) // 2} rounds of 2 steps" in n for n in hard.notes)
+    # an interval that can never be narrow enough, and no time for another round: the minimum only
+    # (adding rounds until time runs out is tested with a fake clock in test_interleave.py)
+    hard, _ = measure_pair(w, w, rounds=2, target_half_width=0.0, max_seconds=0.0, **kw)  # type: ignore[arg-type]
+    assert len(hard.step_time_s) == 4
+    assert any("2 rounds of 2 steps" in n for n in hard.notes)
 
 
 def test_waste_budget_from_a_real_profiler_trace_on_the_cpu() -> None:

@@ -127,13 +127,13 @@ def test_tier2_one_benchmark_other_side_projected() -> None:
 def test_tier3_too_little_data_is_an_error_event() -> None:
     events, report = _run(Scripted(HAPPY[:3]))
     assert report is None
-    assert events[-1].type == "error" and "no patch was proposed" in events[-1].data["message"]
+    assert events[-1].type == "error" and "no patch was proposed" in events[-1].data.message
 
 
 def test_backend_exception_becomes_an_event_and_tiers_still_apply() -> None:
     events, report = _run(Scripted([*HAPPY[:6], RuntimeError("connection reset")]))
     errors = [e for e in events if e.type == "error"]
-    assert errors and "connection reset" in errors[0].data["message"]
+    assert errors and "connection reset" in errors[0].data.message
     assert report is not None  # tier 1 from the two benchmarks already run
 
 
@@ -141,7 +141,7 @@ def test_max_steps_is_enforced() -> None:
     backend = Scripted([("profile_run", {})] * (MAX_STEPS + 5))
     events, report = _run(backend)
     assert sum(e.type == "tool_call" for e in events) == MAX_STEPS
-    assert report is None and f"MAX_STEPS={MAX_STEPS}" in events[-1].data["message"]
+    assert report is None and f"MAX_STEPS={MAX_STEPS}" in events[-1].data.message
 
 
 def test_tool_exception_becomes_ok_false(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -163,7 +163,7 @@ def test_parse_config_refuses_files_outside_the_config_directory() -> None:
 
 def test_planner_walks_the_canonical_trajectory() -> None:
     events = audit_sync(BAD, backend=Planner(), settings=SETTINGS)
-    calls = [e.data["name"] for e in events if e.type == "tool_call"]
+    calls = [e.data.name for e in events if e.type == "tool_call"]
     assert calls == ["parse_config", "profile_run", "query_rocm_kb", "propose_patch", "benchmark", "benchmark", "compare_runs"]
     report = final_report(events)
     assert report is not None and set(report.patch.rule_ids) <= set(_kb_rule_ids()) | {"gemm.tunableop"}
@@ -180,4 +180,4 @@ def test_make_backend_follows_env_and_rejects_unknown(monkeypatch: pytest.Monkey
 
 def test_unknown_target_is_an_error_event(tmp_path: Path) -> None:
     events = audit_sync(BAD, backend=Planner(), settings=Settings(runner="projection", target="tpu"))
-    assert events[-1].type == "error" and "mi300x" in events[-1].data["message"]
+    assert events[-1].type == "error" and "mi300x" in events[-1].data.message

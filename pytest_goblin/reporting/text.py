@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..schemas import Event, Report, RunMetrics
+from ..events import ErrorData, Event, ThoughtData, ToolCallData, ToolResultData
+from ..schemas import Report, RunMetrics
 
 
 def _run(m: RunMetrics | None) -> str:
@@ -40,15 +41,16 @@ def failure_text(r: Report) -> str:
 def trajectory_text(events: list[Event]) -> str:
     out = []
     for e in events:
-        if e.type == "thought":
-            out.append(f"  thought: {e.data.get('text', '')}")
-        elif e.type == "tool_call":
-            out.append(f"  call {e.data.get('step')}: {e.data.get('name')}({e.data.get('arguments')})")
-        elif e.type == "tool_result":
-            status = "ok" if e.data.get("ok") else f"error: {e.data.get('error')}"
-            out.append(f"    -> {e.data.get('name')}: {status}")
-        elif e.type == "error":
-            out.append(f"  error: {e.data.get('message')}")
-        elif e.type == "final_report":
-            out.append(f"  final report: {e.data.get('verdict')}")
+        d = e.data
+        if isinstance(d, ThoughtData):
+            out.append(f"  thought: {d.text}")
+        elif isinstance(d, ToolCallData):
+            out.append(f"  call {d.step}: {d.name}({d.arguments})")
+        elif isinstance(d, ToolResultData):
+            status = "ok" if d.ok else f"error: {d.error}"
+            out.append(f"    -> {d.name}: {status}")
+        elif isinstance(d, ErrorData):
+            out.append(f"  error: {d.message}")
+        elif isinstance(d, Report):
+            out.append(f"  final report: {d.verdict}")
     return "\n".join(out)

@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from ..errors import BenchmarkFailed
 from ..modelzoo import estimate_shape
 from ..schemas import Hardware, RunMetrics, WasteBudget, WorkloadConfig
 from .base import BaseRunner
+from .interleave import interleave
 
 
 @dataclass(frozen=True)
@@ -299,40 +301,33 @@ def measure_pair(
     """Before and after in one process, interleaved A B A B ... so that drift (clocks, thermals,
     other load) hits both alike; the round order alternates (AB, BA, ...) to cancel order effects.
 
-    With `target_half_width`, rounds beyond `rounds` are added until the bootstrap interval of
-    the speedup is that narrow or `max_seconds` have passed: the models are built and compiled
-    once, so extra samples cost only their own steps.
+    With `target_half_width`, rounds beyond `rounds` are added (runners/interleave.py) until the
+    speedup's interval is that narrow or the next round would overrun `max_seconds`: the models
+    are built and compiled once, so extra samples cost only their own steps.
     """
     import torch
-
-    from pytest_goblin.stats import bootstrap_speedup
 
     pa = _prepare(torch, before, device=device, scale=scale, seed=seed)
     pb = _prepare(torch, after, device=device, scale=scale, seed=seed)
     for _ in range(warmup):
         pa.one_step()
         pb.one_step()
-    a: list[float] = []
-    b: list[float] = []
     peaks: dict[str, float | None] = {"a": None, "b": None}  # keyed "a" (before), "b" (after)
-    started = time.perf_counter()
-    r = 0
-    while True:
-        if r >= rounds:
-            if target_half_width is None:
-                break
-            sp = bootstrap_speedup(a, b)
-            if sp.half_width <= target_half_width or time.perf_counter() - started > max_seconds:
-                break
-        order = ((pa, a, "a"), (pb, b, "b")) if r % 2 == 0 else ((pb, b, "b"), (pa, a, "a"))
-        r += 1
-        for prepared, sink, key in order:
+
+    def once(prepared: _Prepared, key: str) -> Callable[[], list[float]]:
+        def timed() -> list[float]:
             if prepared.dev.type == "cuda":
                 torch.cuda.reset_peak_memory_stats(prepared.dev)
-            sink.extend(_timed(prepared, steps))
+            samples = _timed(prepared, steps)
             peak = _peak(torch, prepared.dev)
             if peak is not None:
                 peaks[key] = max(peaks[key] or 0.0, peak)
+            return samples
+
+        return timed
+
+    done = interleave(once(pa, "a"), once(pb, "b"), rounds=rounds, target_half_width=target_half_width, max_seconds=max_seconds)
+    a, b, r = done.a, done.b, done.rounds
 
     def result(w: WorkloadConfig, p: _Prepared, samples: list[float], i: int) -> RunMetrics:
         other = variants[1 - i]
