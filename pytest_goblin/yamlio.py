@@ -1,31 +1,23 @@
-"""Round-trip YAML with line numbers, and nothing executed.
+"""YAML configs read fast, with the line and column of every key, and nothing executed.
 
-ruamel.yaml's round-trip loader keeps comments and key order (so a patch is a small diff
-of the user's own file) and never constructs Python objects from tags.
+Facts come from libyaml (PyYAML's C parser) with YAML 1.2 core resolution, the same reading as
+ruamel.yaml's round-trip loader (`yes` is a string, `1e-5` a float, `017` is 17): a test keeps
+the two equal over the reference corpus. Patches are written as line edits of the user's own
+text (formats/textedit.py) at the positions recorded here, so comments, quoting and layout stay
+as they were. Unknown tags are read as plain data; nothing is ever constructed from a tag.
 """
 
 from __future__ import annotations
 
-import io
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+import yaml
 
 from .errors import ConfigError
 
 MAX_CONFIG_BYTES = 2_000_000  # a training config is a few KB; anything larger is not one
-
-
-def _yaml() -> YAML:
-    y = YAML(typ="rt", pure=True)
-    y.preserve_quotes = True
-    y.allow_duplicate_keys = False
-    y.width = 4096
-    return y
 
 
 def read_text(path: Path) -> str:
@@ -45,6 +37,134 @@ def read_text(path: Path) -> str:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ConfigError(str(path), "file is not valid UTF-8", line=line, hint="save the file as UTF-8") from None
+
+
+class YamlMap(dict[Any, Any]):
+    """A mapping with the (0-based line, column) of each key written in the file."""
+
+    positions: dict[Any, tuple[int, int]]
+
+
+class YamlSeq(list[Any]):
+    """A sequence with the (0-based line, column) of each item."""
+
+    positions: list[tuple[int, int]]
+
+
+_Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
+
+
+class _Resolver(yaml.resolver.BaseResolver):
+    """YAML 1.2 core schema, as ruamel.yaml reads it (plus its timestamps and merge keys)."""
+
+    yaml_implicit_resolvers: ClassVar[dict[str | None, list[tuple[str, re.Pattern[str]]]]] = {}
+
+
+for _tag, _pattern, _first in (
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("tag:yaml.org,2002:int", r"^(?:[-+]?0b[0-1_]+|[-+]?0o[0-7_]+|[-+]?[0-9_]+|[-+]?0x[0-9a-fA-F_]+)$", "-+0123456789"),
+    (
+        "tag:yaml.org,2002:float",
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        "-+0123456789.",
+    ),
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    (
+        "tag:yaml.org,2002:timestamp",
+        r"^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
+        r"|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?"
+        r"(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?"
+        r"(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$",
+        "0123456789",
+    ),
+    ("tag:yaml.org,2002:merge", r"^(?:<<)$", "<"),
+):
+    _Resolver.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
+
+
+class _Loader(_Base):  # type: ignore[misc, valid-type]
+    """libyaml's parser; our resolver and the constructors below. Used for one document."""
+
+    yaml_implicit_resolvers = _Resolver.yaml_implicit_resolvers
+    yaml_constructors: ClassVar[dict[Any, Any]] = dict(yaml.SafeLoader.yaml_constructors)
+    yaml_multi_constructors: ClassVar[dict[Any, Any]] = {}
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """Any failure to build a value (`!!int abc`, `!!bool maybe`, a 5,000-digit int) is a
+        YAML error at that node's line, never a bare KeyError or ValueError."""
+        try:
+            return super().construct_object(node, deep)
+        except (yaml.YAMLError, RecursionError):
+            raise
+        except Exception as exc:
+            kind = str(node.tag).rpartition(":")[2] or str(node.tag)
+            shown = str(node.value)[:40] if isinstance(node, yaml.ScalarNode) else "..."
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a {kind} value {shown!r} that cannot be read ({type(exc).__name__})", node.start_mark
+            ) from None
+
+
+def _int(loader: Any, node: yaml.ScalarNode) -> int:
+    text = str(node.value).replace("_", "")
+    sign = -1 if text.startswith("-") else 1
+    digits = text.lstrip("+-")
+    for prefix, base in (("0b", 2), ("0o", 8), ("0x", 16)):
+        if digits.startswith(prefix):
+            return sign * int(digits[2:], base)
+    return sign * int(digits, 10)  # YAML 1.2: a leading zero is not octal
+
+
+def _map(loader: Any, node: yaml.MappingNode) -> Any:
+    data = YamlMap()
+    data.positions = {}
+    yield data
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(None, None, "a mapping key that is a list or a mapping", key_node.start_mark) from None
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})", key_node.start_mark)
+        seen[key] = key_node.start_mark.line
+        data.positions[key] = (key_node.start_mark.line, key_node.start_mark.column)
+    loader.flatten_mapping(node)
+    for key_node, value_node in node.value:
+        data[loader.construct_object(key_node, deep=True)] = loader.construct_object(value_node, deep=False)
+
+
+def _seq(loader: Any, node: yaml.SequenceNode) -> Any:
+    data = YamlSeq()
+    data.positions = [(n.start_mark.line, n.start_mark.column) for n in node.value]
+    yield data
+    data.extend(loader.construct_object(n, deep=False) for n in node.value)
+
+
+def _untagged(loader: Any, suffix: str, node: yaml.Node) -> Any:
+    """A node with an unknown local tag (`!Ref x`) read as the data it holds, never constructed."""
+    if isinstance(node, yaml.MappingNode):
+        return (yield from _map(loader, node))
+    if isinstance(node, yaml.SequenceNode):
+        return (yield from _seq(loader, node))
+    yield loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _int)
+_Loader.add_constructor("tag:yaml.org,2002:map", _map)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _seq)
+_Loader.add_multi_constructor("!", _untagged)
+
+
+def parse_yaml(text: str) -> Any:
+    """One YAML document as YamlMap / YamlSeq / scalars (raises yaml.YAMLError and others)."""
+    loader = _Loader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
 
 
 MAX_EXPANDED_NODES = 1_000_000  # what aliases may expand to; a billion-laughs file expands to billions
@@ -85,16 +205,24 @@ def load_yaml(path: Path, text: str | None = None) -> Any:
         tag_line = text.count("\n", 0, tag.start()) + 1
         raise ConfigError(str(path), "a `!!python/...` tag; configs are data and nothing in them is constructed or run", line=tag_line, hint="remove the tag")
     try:
-        data = _yaml().load(text)
-    except MarkedYAMLError as exc:
+        data = parse_yaml(text)
+    except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         problem = exc.problem or exc.context or "invalid YAML"
+        if mark is not None and problem == "found character that cannot start any token":  # libyaml does not name it
+            rows = text.splitlines()
+            row = rows[mark.line] if mark.line < len(rows) else ""
+            if mark.column < len(row):
+                problem = f"found character {row[mark.column]!r} that cannot start any token"
+        if "nesting depth" in problem:  # libyaml's own limit on nested collections
+            raise ConfigError(str(path), "YAML nesting is too deep", line=line, hint="flatten the document") from None
         raise ConfigError(str(path), f"YAML error: {problem}", line=line, hint="fix the YAML syntax at that line") from None
-    except YAMLError as exc:
+    except yaml.YAMLError as exc:
         raise ConfigError(str(path), f"YAML error: {exc}", hint="fix the YAML syntax") from None
     except RecursionError:
         raise ConfigError(str(path), "YAML nesting is too deep", hint="flatten the document") from None
+
     try:
         big = expanded_size(data) > MAX_EXPANDED_NODES
     except RecursionError:
@@ -104,22 +232,23 @@ def load_yaml(path: Path, text: str | None = None) -> Any:
     return data
 
 
-def dump_yaml(data: Any) -> str:
-    buf = io.StringIO()
-    _yaml().dump(data, buf)
-    return buf.getvalue()
-
-
-def key_line(node: Any, key: str | int) -> int | None:
-    """1-based line of `key` inside a round-trip mapping or sequence."""
+def key_position(node: Any, key: Any) -> tuple[int, int] | None:
+    """(0-based line, column) of `key` in a mapping, or of item `key` in a sequence, as written."""
     try:
-        if isinstance(node, CommentedMap):
-            return int(node.lc.key(key)[0]) + 1
-        if isinstance(node, CommentedSeq):
-            return int(node.lc.item(key)[0]) + 1
-    except (KeyError, IndexError, TypeError, AttributeError):
+        if isinstance(node, YamlMap):
+            return node.positions[key]
+        if isinstance(node, YamlSeq):
+            return node.positions[key]
+    except (KeyError, IndexError, TypeError):
         return None
     return None
+
+
+def key_line(node: Any, key: Any) -> int | None:
+    """1-based line of `key` inside a mapping or sequence; None for a key that is not written
+    there (a merged or a default one)."""
+    pos = key_position(node, key)
+    return pos[0] + 1 if pos is not None else None
 
 
 def get_path(data: Any, dotted: str) -> tuple[bool, Any, int | None]:

@@ -2,7 +2,7 @@
 
 Dumping a round-trip document again would reflow flow-style lists and long strings, and
 the user's diff would grow lines they never asked to change. So edits are made in the
-text itself, at the lines ruamel.yaml reports.
+text itself, at the lines and columns yamlio recorded.
 """
 
 from __future__ import annotations
@@ -10,9 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ruamel.yaml.comments import CommentedMap
-
-from ..yamlio import get_path, key_line
+from ..yamlio import YamlMap, get_path, key_line, key_position
 
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-/]*$")
 _RESERVED = {"true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"}
@@ -84,16 +82,16 @@ def apply_yaml_edits(text: str, data: Any, writes: dict[str, Any]) -> str:
         parent: Any = data
         if parent_path:
             ok, parent, _ = get_path(data, parent_path)
-            if not ok or not isinstance(parent, CommentedMap):
+            if not ok or not isinstance(parent, YamlMap):
                 continue
-        if not isinstance(parent, CommentedMap) or not parent:
+        if not isinstance(parent, YamlMap) or not parent:
             inserts.append((len(lines), f"{leaf}: {yaml_scalar(value)}"))
             continue
         first_key = next(iter(parent))
-        first_line = key_line(parent, first_key)
-        indent = int(parent.lc.key(first_key)[1])
-        if first_line is None:
+        first = key_position(parent, first_key)
+        if first is None:
             continue
+        first_line, indent = first[0] + 1, first[1]
         end = _block_end(lines, first_line - 1, indent) if parent_path else _after_last_key(lines, parent)
         inserts.append((end, f"{' ' * indent}{leaf}: {yaml_scalar(value)}"))
     # Bottom-up keeps earlier positions valid; equal positions keep their given order.
@@ -102,7 +100,7 @@ def apply_yaml_edits(text: str, data: Any, writes: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _after_last_key(lines: list[str], mapping: CommentedMap) -> int:
+def _after_last_key(lines: list[str], mapping: YamlMap) -> int:
     """Line index after the last top-level key's value, before any trailing comments."""
     last = max((key_line(mapping, k) or 0) for k in mapping)
     end = last
