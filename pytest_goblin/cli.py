@@ -13,17 +13,9 @@ from typing import Any
 
 from . import __version__
 from .errors import ConfigError, GoblinError, NotATrainingConfig
-
-
-def _config_files(paths: Sequence[str]) -> Iterator[Path]:
-    from .formats import CANDIDATE_SUFFIXES
-
-    for raw in paths:
-        p = Path(raw)
-        if p.is_dir():
-            yield from sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in CANDIDATE_SUFFIXES)
-        else:
-            yield p
+from .options import BY_NAME, add_to_argparse
+from .redact import redact
+from .service import config_files
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
@@ -32,12 +24,12 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
     status = 0
     if args.json:  # JSON Lines: one object per file, the documented record
-        for path in _config_files(args.paths):
+        for path in config_files(args.paths):
             record, ok = parse_record(path)
             status |= 0 if ok else 1
             print(json.dumps(record, default=str))
         return status
-    for path in _config_files(args.paths):
+    for path in config_files(args.paths):
         try:
             loaded = load_config(path)
         except NotATrainingConfig as exc:
@@ -57,60 +49,44 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from .backends import make_backend_or_planner
-    from .hardware import resolve_target
-    from .loop import audit_sync, final_report, last_error
-    from .outcome import ItemOutcome, SessionReport
-    from .redact import redact
+    """The same audits as `pytest --goblin`, through the same service and options (options.py)."""
+    from .options import build_settings, from_argparse
+    from .outcome import SessionReport
     from .reporting.text import failure_text
-    from .settings import Settings
+    from .service import audit_file, check_config, check_settings, config_files, display_path, parse_shard, shard_of
 
-    settings = Settings(
-        backend=args.backend or "planner",
-        runner=args.runner,
-        target=resolve_target(args.target),
-        fail_at=args.fail_at,
-        warn_at=args.warn_at,
-        command=args.train_command,
-        command_steps=args.command_steps,
-    )
-    outcomes: list[ItemOutcome] = []
-    show_progress = not args.events and sys.stderr.isatty()
+    values = from_argparse(args)
+    settings = build_settings(values)
+    check_settings(settings)
+    shard = parse_shard(values["shard"], "--shard") if values["shard"] else None
+    root = Path.cwd()
+    audited = []
     skipped: dict[str, str] = {}
-    for path in _config_files(args.paths):
-        try:
-            from .formats import load_config
-
-            load_config(path)
-        except NotATrainingConfig as exc:
-            skipped[str(path)] = exc.reason
-            if args.verbose:
-                print(f"skip {path}: {exc.reason}", file=sys.stderr)
+    show_progress = not values["events"] and sys.stderr.isatty()
+    for given in config_files(args.paths):
+        path = Path(os.path.abspath(given))  # as pytest items hold it, so both write the same report
+        shown = display_path(path, root)
+        if shard is not None and shard_of(f"{shown}::audit", shard[1]) != shard[0]:
             continue
-        except ConfigError as exc:
-            outcomes.append(ItemOutcome(nodeid=f"{path}::audit", path=str(path), verdict="error", message=str(exc)))
+        error, not_a_config = check_config(path)
+        if not_a_config is not None:
+            skipped[shown] = not_a_config
+            if args.verbose:
+                print(f"skip {path}: {not_a_config}", file=sys.stderr)
             continue
         with _progress(path, enabled=show_progress) as on_event:
-            backend, notes = make_backend_or_planner(settings.backend)
-            events = audit_sync(path, backend=backend, settings=settings, on_event=on_event, notes=notes)
-        if args.events:
-            for e in events:
-                print(redact(json.dumps({"path": str(path), **e.model_dump(mode="json")}, default=str)), flush=True)
-        report = final_report(events)
-        if report is not None and args.fix and report.patch is not None:
-            from .patching import write_fix
-
-            if write_fix(path, report.patch):
-                print(f"fixed {path}: {len(report.patch.edits)} edits written", file=sys.stderr)
-        if report is None:
-            msg = last_error(events, "no report")
-            outcomes.append(ItemOutcome(nodeid=f"{path}::audit", path=str(path), verdict="error", message=msg))
-        else:
-            outcomes.append(ItemOutcome(nodeid=f"{path}::audit", path=str(path), verdict=report.verdict, message=report.reason, report=report))
-    session = SessionReport(version=__version__, target=settings.target, items=outcomes, not_collected=skipped)
-    if not args.events:
+            result = audit_file(path, settings, shown_as=shown, config_error=error, fix=values["fix"], on_event=on_event)
+        if values["events"]:
+            for e in result.events:
+                print(redact(json.dumps({"path": shown, **e.model_dump(mode="json")}, default=str)), flush=True)
+        if result.report is not None and values["fix"] and any("--goblin-fix wrote" in n for n in result.report.notes):
+            print(f"fixed {path}: {len(result.report.patch.edits) if result.report.patch else 0} edits written", file=sys.stderr)
+        audited.append(result.outcome())
+    outcomes = sorted(audited, key=lambda o: o.nodeid)
+    session = SessionReport(version=__version__, target=settings.target, items=outcomes, not_collected=dict(sorted(skipped.items())))
+    if not values["events"]:
         for item in outcomes:
-            if item.verdict == "fail" and item.report and args.diff:
+            if item.report and (item.verdict == "fail" or (item.verdict == "warn" and values["diff"])) and (values["diff"] or args.verbose):
                 print(redact(failure_text(item.report)))
             speed = f"{item.report.speedup.point:.2f}x {item.report.evidence}" if item.report and item.report.speedup else item.message
             print(f"{item.verdict.upper():5} {item.path}  {speed}")
@@ -144,7 +120,7 @@ def _finish(session: Any, args: argparse.Namespace) -> int:
     from .reporting.github import in_actions, workflow_commands
     from .reporting.outputs import write_outputs
 
-    for line in write_outputs(session, md=args.md, json=args.json, junit=args.junit, sarif=args.sarif):
+    for line in write_outputs(session, md=args.goblin_md, json=args.goblin_json, junit=getattr(args, "goblin_junit", None), sarif=args.goblin_sarif):
         print(f"goblin: {line}", file=sys.stderr)
     if in_actions():
         for line in workflow_commands(session):
@@ -272,7 +248,7 @@ def _kb_coverage(args: argparse.Namespace, rules: list[Any]) -> int:
     hw = get_hardware(resolve_target(args.target))
     hits: Counter[str] = Counter()
     audited = 0
-    for path in _config_files(args.paths or ["."]):
+    for path in config_files(args.paths or ["."]):
         try:
             loaded = load_config(path)
         except GoblinError:
@@ -288,10 +264,10 @@ def _kb_coverage(args: argparse.Namespace, rules: list[Any]) -> int:
 
 
 def _report_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--junit", metavar="FILE", help="write JUnit XML")
-    p.add_argument("--md", metavar="FILE", help="write the Markdown summary")
-    p.add_argument("--json", metavar="FILE", help="write the JSON report")
-    p.add_argument("--sarif", metavar="FILE", help="write SARIF 2.1.0 for code scanning")
+    """The report outputs of `goblin merge`, named as in `goblin audit` (options.py)."""
+    for name in ("junit", "md", "json", "sarif"):
+        option = BY_NAME[name]
+        p.add_argument(f"--{option.flag}", dest=option.dest, metavar=option.metavar, help=option.help)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -300,24 +276,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     a = sub.add_parser("audit", help="audit configs and print verdicts (exit 1 on fail or error)")
     a.add_argument("paths", nargs="+", metavar="PATH")
-    _report_options(a)
-    a.add_argument("--events", action="store_true", help="stream every audit event as JSON Lines")
-    a.add_argument("--diff", action="store_true", help="print each failure with its findings and diff")
-    a.add_argument("--fix", action="store_true", help="write each proposed patch into its config file")
-    a.add_argument("--backend", default=None, help="planner (default) or an LLM backend; also GOBLIN_AGENT_BACKEND")
-    a.add_argument("--runner", default="auto", choices=("auto", "projection", "torch", "command"))
-    a.add_argument(
-        "--command",
-        dest="train_command",
-        default=None,
-        metavar="CMD",
-        help="your training command, run before and after each patch; must contain {config}, may contain {steps} (as goblin_command)",
-    )
-    a.add_argument("--command-steps", type=int, default=20, metavar="N", help="training steps per --command run (default 20)")
-    a.add_argument("--target", default="auto", help="mi300x, mi325x, mi355x, mi250x, mi210, h100; default auto: the local GPU, else mi300x")
-    a.add_argument("--fail-at", type=float, default=1.10)
-    a.add_argument("--warn-at", type=float, default=1.03)
-    a.add_argument("-v", "--verbose", action="store_true")
+    add_to_argparse(a)  # every option of `pytest --goblin-*`, declared once in options.py
+    a.add_argument("-v", "--verbose", action="store_true", help="say which files are skipped and why; print failures with their findings")
     a.set_defaults(func=cmd_audit)
     pa = sub.add_parser("parse", help="show how a config is read, field by field, or why it is not collected")
     pa.add_argument("paths", nargs="+", metavar="PATH")
@@ -348,10 +308,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     from pydantic import ValidationError
 
     args = build_parser().parse_args(argv)
-    if getattr(args, "backend", None) is None and args.command == "audit":
-        from .settings import backend_from_env
-
-        args.backend = backend_from_env(None)
     try:
         return int(args.func(args))
     except BrokenPipeError:  # `goblin parse --json ... | head`

@@ -13,15 +13,13 @@ from typing import Any
 
 import pytest
 
-from .backends import make_backend_or_planner
-from .errors import ConfigError, GoblinError
+from .errors import GoblinError
 from .events import Event
-from .loop import audit_sync, final_report, last_error
 from .redact import redact
 from .reporting.text import failure_text, speedup_text, trajectory_text
 from .schemas import Report
 from .settings import Settings
-from .stash import SETTINGS_KEY
+from .stash import SETTINGS_KEY, VALUES_KEY
 
 
 class GoblinWarning(UserWarning):
@@ -39,7 +37,7 @@ class AuditError(Exception):
 
 
 class ConfigFile(pytest.File):
-    config_error: ConfigError | None = None
+    config_error: GoblinError | None = None
 
     def collect(self) -> Iterator[pytest.Item]:
         yield AuditItem.from_parent(self, name="audit")
@@ -60,34 +58,22 @@ class AuditItem(pytest.Item):
         return self.path, None, f"goblin audit of {self.path.name}"
 
     def setup(self) -> None:
+        from .service import audit_file, display_path
+
         parent = self.parent
-        if isinstance(parent, ConfigFile) and parent.config_error is not None:
-            self._record_error(str(parent.config_error))
-            raise AuditError(str(parent.config_error))
-        try:
-            backend, notes = make_backend_or_planner(self.settings.backend)
-        except GoblinError as exc:
-            self._record_error(str(exc))
-            raise AuditError(str(exc)) from None
-        self.events = audit_sync(self.path, backend=backend, settings=self.settings, on_event=self._progress(), notes=notes)
-        self.report = final_report(self.events)
-        if self.report is None:
-            self._record_error(last_error(self.events))
+        result = audit_file(
+            self.path,
+            self.settings,
+            shown_as=display_path(self.path, self.config.rootpath),
+            config_error=parent.config_error if isinstance(parent, ConfigFile) else None,
+            fix=bool(self.config.stash[VALUES_KEY]["fix"]),
+            on_event=self._progress(),
+        )
+        self.events, self.report = result.events, result.report
+        if result.report is None:
+            self._record_error(result.error or "the audit ended without a report")
             raise AuditError(self.error)
-        if self.settings.baseline:
-            from .baseline import compare, load_baseline
-
-            rel = self.path.relative_to(self.config.rootpath).as_posix() if self.path.is_relative_to(self.config.rootpath) else str(self.path)
-            self.report = compare(self.report, load_baseline(self.settings.baseline).get(rel))
-        if self.config.getoption("goblin_fix", False) and self.report.patch is not None:
-            from .patching import write_fix
-
-            if write_fix(self.path, self.report.patch):
-                fixed = f"--goblin-fix wrote {len(self.report.patch.edits)} edits into {self.path.name}"
-                env = " ".join(f"{k}={v}" for k, v in sorted(self.report.patch.env.items()))
-                note = fixed + (f"; set in the job environment by hand: {env}" if env else "")
-                self.report = self.report.model_copy(update={"notes": [*self.report.notes, note]})
-        r = self.report
+        r = result.report
         self.user_properties += [
             ("goblin.verdict", r.verdict),
             ("goblin.speedup", f"{r.speedup.point:.3f}" if r.speedup else ""),
@@ -99,11 +85,10 @@ class AuditItem(pytest.Item):
 
     def _progress(self) -> Any:
         """Live progress lines for long, measured audits (shown with -v, or when not projecting)."""
-        from pytest_goblin.devices import gpu_present
+        from .runners import resolve_runner_name
 
         tr = self.config.pluginmanager.get_plugin("terminalreporter")
-        runner = self.settings.runner_name
-        measured = runner in ("torch", "command") or (runner == "auto" and gpu_present())
+        measured = resolve_runner_name(self.settings) != "projection"
         if tr is None or (not measured and self.config.get_verbosity() < 1):
             return None
         from .loop import progress_text

@@ -10,7 +10,7 @@ from pytest_goblin.costmodel import memory_gb
 from .errors import GoblinError
 from .formats import LoadedConfig, parse_text
 from .formats.base import unified_diff
-from .schemas import WORKLOAD_FIELDS, Conflict, Edit, FieldSource, Hardware, Patch, Rule, WorkloadConfig
+from .schemas import WORKLOAD_FIELDS, Conflict, Edit, FieldSource, Hardware, Patch, Report, Rule, WorkloadConfig
 
 MEMORY_MARGIN = 0.85  # the patched workload must fit in 85% of HBM by the projection
 
@@ -158,6 +158,14 @@ def patched_text(loaded: LoadedConfig, patch: Patch) -> str:
     fields = {e.field: e.new for e in patch.edits if e.rule_id != "side effect"}
     text, _ = loaded.adapter.apply(loaded.path, loaded.text, loaded.data, loaded.workload, fields)
     return text
+
+
+def fix_allowed(report: Report) -> bool:
+    """`--goblin-fix` writes only a patch that won: the item failed or warned on a speedup above
+    1.0 with edits to write. A pass, an error or a patch measured slower is left alone."""
+    if report.verdict not in ("fail", "warn") or report.patch is None or not report.patch.edits:
+        return False
+    return report.speedup is not None and report.speedup.point > 1.0
 
 
 def write_fix(path: Path, patch: Patch) -> bool:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .stash import SETTINGS_KEY
+from .stash import SETTINGS_KEY, VALUES_KEY
 
 if TYPE_CHECKING:  # pydantic costs ~60 ms to import: only a --goblin run pays for it
     from .settings import Settings
@@ -21,6 +21,8 @@ STATE_KEY: pytest.StashKey[GoblinSession] = pytest.StashKey()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    from .options import add_to_pytest  # a dataclass table: no pydantic, so an idle plugin stays cheap
+
     group = parser.getgroup("goblin", "pytest-goblin: audit training configs for wasted GPU time")
     group.addoption(
         "--goblin",
@@ -30,173 +32,70 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="audit the training configs under PATH (default: the goblin_paths ini option or the positional args)",
     )
-    group.addoption(
-        "--goblin-backend", dest="goblin_backend", default=None, metavar="NAME", help="planner (default), or an LLM backend; also GOBLIN_AGENT_BACKEND"
-    )
-    group.addoption(
-        "--goblin-runner",
-        dest="goblin_runner",
-        default="auto",
-        choices=("auto", "projection", "torch", "command"),
-        help="auto: command when goblin_command is set, else torch when a ROCm/CUDA device is present, else projection",
-    )
-    group.addoption(
-        "--goblin-target",
-        dest="goblin_target",
-        default="auto",
-        metavar="GPU",
-        help="GPU the audit targets: mi300x, mi325x, mi355x, mi250x, mi210 or h100; default auto: the local AMD GPU, else mi300x",
-    )
-    group.addoption("--goblin-md", dest="goblin_md", default=None, metavar="PATH", help="write the Markdown summary to PATH")
-    group.addoption("--goblin-json", dest="goblin_json", default=None, metavar="PATH", help="write the full JSON report to PATH")
-    group.addoption(
-        "--goblin-hub",
-        dest="goblin_hub",
-        action="store_true",
-        default=False,
-        help="download config.json from the Hugging Face Hub for models the shape table and the local HF cache do not know",
-    )
-    group.addoption(
-        "--goblin-attribution",
-        dest="goblin_attribution",
-        action="store_true",
-        default=False,
-        help="measured runs only: time the patch without each rule and drop rules that recover under 2%%",
-    )
-    group.addoption(
-        "--goblin-cache-clear",
-        dest="goblin_cache_clear",
-        action="store_true",
-        default=False,
-        help="forget measured runs cached from earlier sessions (they are reused while workload, device and torch build are unchanged)",
-    )
-    group.addoption(
-        "--goblin-fix", dest="goblin_fix", action="store_true", default=False, help="write each proposed patch into its config file (comments and layout kept)"
-    )
-    group.addoption("--goblin-sarif", dest="goblin_sarif", default=None, metavar="PATH", help="write SARIF 2.1.0 for GitHub code scanning to PATH")
-    group.addoption(
-        "--goblin-shard",
-        dest="goblin_shard",
-        default=None,
-        metavar="K/N",
-        help="run only shard K of N (1-based, stable by node id); merge the JSON reports with `goblin merge`",
-    )
-    group.addoption(
-        "--goblin-baseline",
-        dest="goblin_baseline",
-        default=None,
-        metavar="JSON",
-        help="a --goblin-json report from the base branch: fail only on configs this change made worse or introduced",
-    )
     parser.addini("goblin_paths", "paths audited by --goblin when none are given", type="args", default=[])
-    parser.addini("goblin_fail_at", "fail when the speedup's lower bound reaches this (default 1.10)", default="1.10")
-    parser.addini("goblin_warn_at", "warn when the speedup reaches this (default 1.03)", default="1.03")
-    parser.addini("goblin_budget_s", "time limit of one measured benchmark, seconds (default 300)", default="300")
-    parser.addini("goblin_kb_paths", "extra KB rule files or folders", type="paths", default=[])
-    parser.addini(
-        "goblin_command",
-        "your training command, run before and after each patch, e.g. accelerate launch train.py --config {config} --max_steps {steps}",
-        default="",
-    )
-    parser.addini("goblin_command_steps", "training steps per goblin_command run, passed as {steps} and GOBLIN_STEPS (default 20)", default="20")
-    parser.addini(
-        "goblin_command_metric", "regex with one (group) around the throughput in the command's log (default: tokens/s, samples/s or it/s)", default=""
-    )
+    add_to_pytest(group, parser)
 
 
 def _enabled(config: pytest.Config) -> bool:
     return config.getoption("goblin", None) is not None
 
 
-def parse_shard(text: str) -> tuple[int, int]:
+def _values(config: pytest.Config) -> dict[str, Any]:
+    from .errors import GoblinError
+    from .options import from_pytest
+
     try:
-        k, n = (int(part) for part in text.split("/"))
-    except ValueError:
-        raise pytest.UsageError(f"--goblin-shard {text!r}: expected K/N such as 2/4") from None
-    if not 1 <= k <= n:
-        raise pytest.UsageError(f"--goblin-shard {text!r}: K must be between 1 and N")
-    return k, n
+        return from_pytest(config.getoption, config.getini, str(config.inipath or "the ini file"))
+    except GoblinError as exc:
+        raise pytest.UsageError(f"pytest-goblin: {exc}") from None
 
 
-def shard_of(nodeid: str, n: int) -> int:
-    """1-based shard of a node id: a hash, so shards stay stable as configs come and go."""
-    import hashlib
-
-    return int(hashlib.sha256(nodeid.encode()).hexdigest(), 16) % n + 1
-
-
-def _settings(config: pytest.Config) -> Settings:
+def _settings(values: dict[str, Any]) -> Settings:
     from pydantic import ValidationError
 
-    from .hardware import resolve_target
-    from .settings import Settings, backend_from_env, explain
-
-    def ini_float(name: str) -> float:
-        raw = config.getini(name)
-        try:
-            return float(raw)
-        except ValueError:
-            raise pytest.UsageError(f"{name} = {raw!r} in {config.inipath or 'the ini file'}: expected a number such as 1.10") from None
+    from .errors import GoblinError
+    from .options import build_settings
+    from .settings import explain
 
     try:
-        return Settings(
-            backend=backend_from_env(config.getoption("goblin_backend")),
-            runner=config.getoption("goblin_runner"),
-            target=resolve_target(config.getoption("goblin_target")),
-            fail_at=ini_float("goblin_fail_at"),
-            warn_at=ini_float("goblin_warn_at"),
-            budget_s=ini_float("goblin_budget_s"),
-            kb_paths=tuple(str(p) for p in config.getini("goblin_kb_paths")),
-            baseline=config.getoption("goblin_baseline"),
-            attribution=config.getoption("goblin_attribution"),
-            command=config.getini("goblin_command") or None,
-            command_steps=int(ini_float("goblin_command_steps")),
-            command_metric=config.getini("goblin_command_metric") or None,
-        )
+        return build_settings(values)  # type: ignore[no-any-return]
     except ValidationError as exc:
         raise pytest.UsageError("pytest-goblin: " + explain(exc)) from None
+    except GoblinError as exc:
+        raise pytest.UsageError(f"pytest-goblin: {exc}") from None
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     if not _enabled(config):
         return
-    settings = _settings(config)
+    values = _values(config)
+    settings = _settings(values)
+    config.stash[VALUES_KEY] = values
     from .errors import GoblinError
-    from .hardware import get_hardware
-    from .rules import cached_rules
+    from .service import check_settings, parse_shard
 
     try:
-        get_hardware(settings.target)
-        cached_rules(settings.kb_paths)
+        check_settings(settings)
+        shard = parse_shard(values["shard"]) if values["shard"] else None
     except GoblinError as exc:
         raise pytest.UsageError(f"pytest-goblin: {exc}") from None
     config.stash[SETTINGS_KEY] = settings
-    from pytest_goblin.runners.cache import PREFIX, set_store
+    from .runners.cache import PREFIX, set_store
 
     cache = getattr(config, "cache", None)  # None under -p no:cacheprovider
-    if cache is not None and config.getoption("goblin_cache_clear") and getattr(config, "workerinput", None) is None:
+    if cache is not None and values["cache_clear"] and getattr(config, "workerinput", None) is None:
         import shutil
 
         cachedir = getattr(cache, "_cachedir", None)  # pytest's Cache has no delete; its values live in <cachedir>/v/<key>
         if cachedir is not None:
             shutil.rmtree(Path(cachedir) / "v" / PREFIX, ignore_errors=True)
     set_store(cache)
-    if config.getoption("goblin_hub"):
-        os.environ["GOBLIN_HUB"] = "1"  # read by the shape lookup, also in xdist workers
     worker = getattr(config, "workerinput", None)
     if worker is not None:
-        from pytest_goblin.devices import gpu_count, pin_worker
+        from .devices import gpu_count, pin_worker
 
         pin_worker(str(worker.get("workerid", "")), gpu_count())
-    if settings.baseline:
-        from .baseline import load_baseline
-
-        try:
-            load_baseline(settings.baseline)
-        except GoblinError as exc:
-            raise pytest.UsageError(f"pytest-goblin: {exc}") from None
-    shard = parse_shard(config.getoption("goblin_shard")) if config.getoption("goblin_shard") else None
     paths = list(config.getoption("goblin") or [])
     if not paths and config.args_source == pytest.Config.ArgsSource.ARGS:
         paths = list(config.args)
@@ -220,7 +119,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _enabled(config):
-        from pytest_goblin.runners.cache import set_store
+        from .runners.cache import set_store
 
         set_store(None)
 
@@ -243,28 +142,25 @@ class GoblinSession:
         return any(absolute.is_relative_to(r) for r in self.roots)  # a root is relative to itself
 
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-        from .errors import ConfigError, NotATrainingConfig
-        from .formats import CANDIDATE_SUFFIXES, load_config
         from .items import ConfigFile
+        from .service import candidate_suffixes, check_config
 
         suffix = file_path.suffix.lower()
         if not self._under_roots(file_path):
             return None
-        if suffix not in CANDIDATE_SUFFIXES:
+        if suffix not in candidate_suffixes():
             return None
         if file_path.is_symlink():
             target = file_path.resolve()
             if not self._under_roots(target):
                 self.not_collected[str(file_path)] = f"a symlink to {target}, outside the audited paths; not followed"
                 return None
-        node = ConfigFile.from_parent(parent, path=file_path)
-        try:
-            load_config(file_path)
-        except NotATrainingConfig as exc:
-            self.not_collected[str(file_path)] = exc.reason
+        error, not_a_config = check_config(file_path)
+        if not_a_config is not None:
+            self.not_collected[str(file_path)] = not_a_config
             return None
-        except ConfigError as exc:
-            node.config_error = exc
+        node = ConfigFile.from_parent(parent, path=file_path)
+        node.config_error = error
         return node
 
     @pytest.hookimpl(wrapper=True)
@@ -303,6 +199,8 @@ class GoblinSession:
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         if self.shard is None:
             return
+        from .service import shard_of
+
         k, n = self.shard
         keep = [it for it in items if shard_of(it.nodeid, n) == k]
         dropped = [it for it in items if shard_of(it.nodeid, n) != k]
@@ -327,9 +225,9 @@ class GoblinSession:
 
         self.written = write_outputs(
             self.session_report(),
-            md=config.getoption("goblin_md"),
-            json=config.getoption("goblin_json"),
-            sarif=config.getoption("goblin_sarif"),
+            md=config.stash[VALUES_KEY]["md"],
+            json=config.stash[VALUES_KEY]["json"],
+            sarif=config.stash[VALUES_KEY]["sarif"],
         )
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -338,6 +236,13 @@ class GoblinSession:
         session = self.session_report()
         tr = terminalreporter
         tr.write_sep("=", "pytest-goblin summary")
+        show_warned = config.get_verbosity() > 0 or bool(config.stash[VALUES_KEY]["diff"])
+        for item in session.items:
+            if show_warned and item.verdict == "warn" and item.report is not None:
+                from .redact import redact
+                from .reporting.text import failure_text
+
+                tr.write_line(redact(failure_text(item.report)))  # a warning's findings and diff, as a failure shows them
         for item in session.items:
             r = item.report
             speed = f"{r.speedup.point:.2f}x [{r.speedup.low:.2f}-{r.speedup.high:.2f}] {r.evidence}" if r and r.speedup else item.message[:100]

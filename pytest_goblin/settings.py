@@ -28,6 +28,7 @@ class Settings(BaseModel):
     warmup_steps: int = Field(default=1, ge=0)
     kb_paths: tuple[str, ...] = ()
     baseline: str | None = None  # a base-branch JSON report (--goblin-baseline)
+    hub: bool = False  # --goblin-hub: config.json of unknown models may be downloaded from the Hugging Face Hub
     attribution: bool = False  # --goblin-attribution: measure each rule's contribution, drop the ones that do not pay
     command: str | None = None  # goblin_command: the user's training, run before and after the patch
     command_steps: int = Field(default=20, ge=1)  # goblin_command_steps: training steps per run ({steps})

@@ -1,0 +1,177 @@
+"""One audit service for both front ends: pytest items and `goblin audit` call the same code,
+from finding the files to the outcome of each, so the two can only differ in how they show it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigError, GoblinError, NotATrainingConfig
+from .events import Event
+from .outcome import ItemOutcome
+from .redact import redact
+from .schemas import Report
+from .settings import Settings
+
+# The folders pytest does not recurse into by default (its `norecursedirs`), so that
+# `goblin audit DIR` finds the files `pytest --goblin DIR` collects.
+SKIPPED_DIRS = (".*", "*.egg", "_darcs", "build", "CVS", "dist", "node_modules", "venv", "{arch}")
+
+
+def candidate_suffixes() -> frozenset[str]:
+    from .formats import CANDIDATE_SUFFIXES
+
+    return CANDIDATE_SUFFIXES
+
+
+def config_files(paths: Sequence[str | Path]) -> Iterator[Path]:
+    """The files under `paths` that a format reads, in a stable order (as pytest collects them)."""
+    suffixes = candidate_suffixes()
+    for raw in paths:
+        p = Path(raw)
+        if not p.is_dir():
+            yield p
+            continue
+        for root, dirs, files in os.walk(p):
+            dirs[:] = sorted(d for d in dirs if not any(fnmatch.fnmatch(d, pat) for pat in SKIPPED_DIRS))
+            for name in sorted(files):
+                f = Path(root) / name
+                if f.suffix.lower() in suffixes:
+                    yield f
+
+
+def display_path(path: Path, root: Path) -> str:
+    """The path as reports show it: relative to the root (pytest's rootdir, the CLI's working
+    directory) when under it, else as given."""
+    absolute = Path(os.path.abspath(path))
+    base = Path(os.path.abspath(root))
+    return absolute.relative_to(base).as_posix() if absolute.is_relative_to(base) else str(path)
+
+
+@dataclass
+class Audited:
+    """One config's audit: its events, the report (None on error) and the error text."""
+
+    path: str  # as reports show it
+    events: list[Event] = field(default_factory=list)
+    report: Report | None = None
+    error: str | None = None
+
+    @property
+    def verdict(self) -> str:
+        return self.report.verdict if self.report is not None else "error"
+
+    def outcome(self) -> ItemOutcome:
+        message = self.report.reason if self.report is not None else (self.error or "the audit ended without a report")
+        return ItemOutcome(nodeid=f"{self.path}::audit", path=self.path, verdict=self.verdict, message=message, report=self.report)  # type: ignore[arg-type]
+
+
+def audit_file(
+    path: Path,
+    settings: Settings,
+    *,
+    shown_as: str,
+    config_error: GoblinError | None = None,
+    fix: bool = False,
+    on_event: Callable[[Event], None] | None = None,
+) -> Audited:
+    """Audit one config: the loop, then the baseline comparison and `--fix`, in that order.
+
+    `config_error` is what collection found wrong with the file (it becomes the outcome);
+    `shown_as` is the path reports use. Nothing here raises for a bad config or a failed run:
+    the outcome says what happened.
+    """
+    from .backends import make_backend_or_planner
+    from .loop import audit_sync, final_report, last_error
+
+    result = Audited(path=shown_as)
+    if config_error is not None:
+        if isinstance(config_error, ConfigError):  # name the file as the reports do
+            config_error = ConfigError(shown_as, config_error.message, line=config_error.line, hint=config_error.hint)
+        result.error = redact(str(config_error))
+        return result
+    if settings.hub:
+        os.environ["GOBLIN_HUB"] = "1"  # read by the shape lookup (hubconfig), also in xdist workers
+    try:
+        backend, notes = make_backend_or_planner(settings.backend)
+    except GoblinError as exc:
+        result.error = redact(str(exc))
+        return result
+    result.events = audit_sync(path, backend=backend, settings=settings, on_event=on_event, notes=notes)
+    report = final_report(result.events)
+    if report is None:
+        result.error = redact(last_error(result.events))
+        return result
+    report = report.model_copy(update={"path": shown_as})
+    if settings.baseline:
+        from .baseline import compare, load_baseline
+
+        report = compare(report, load_baseline(settings.baseline).get(shown_as))
+    if fix:
+        report = _write_fix(path, report)
+    result.report = report
+    return result
+
+
+def _write_fix(path: Path, report: Report) -> Report:
+    from .patching import fix_allowed, write_fix
+
+    if report.patch is None or not fix_allowed(report):
+        return report
+    if not write_fix(path, report.patch):
+        return report
+    note = f"--goblin-fix wrote {len(report.patch.edits)} edits into {path.name}"
+    env = " ".join(f"{k}={v}" for k, v in sorted(report.patch.env.items()))
+    if env:
+        note += f"; set in the job environment by hand: {env}"
+    return report.model_copy(update={"notes": [*report.notes, note]})
+
+
+def check_settings(settings: Settings) -> None:
+    """Fail early, before any file is read, on a setting that would fail every audit: an unknown
+    GPU, a broken rule file, an unreadable baseline report. Raises GoblinError."""
+    from .hardware import get_hardware
+    from .rules import cached_rules
+
+    get_hardware(settings.target)
+    cached_rules(settings.kb_paths)
+    if settings.baseline:
+        from .baseline import load_baseline
+
+        load_baseline(settings.baseline)
+
+
+def check_config(path: Path) -> tuple[GoblinError | None, str | None]:
+    """What collection decides about a file: (a config error to report, None) for a broken
+    config, (None, why) for a file that is not a training config, (None, None) to audit it."""
+    from .formats import load_config
+
+    try:
+        load_config(path)
+    except NotATrainingConfig as exc:
+        return None, exc.reason
+    except ConfigError as exc:
+        return exc, None
+    return None, None
+
+
+def parse_shard(text: str, flag: str = "--goblin-shard") -> tuple[int, int]:
+    """`K/N` (1-based) as (K, N); errors name the flag as the user wrote it."""
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise GoblinError(f"{flag} {text!r}: expected K/N such as 2/4") from None
+    if not 1 <= k <= n:
+        raise GoblinError(f"{flag} {text!r}: K must be between 1 and N")
+    return k, n
+
+
+def shard_of(nodeid: str, n: int) -> int:
+    """1-based shard of a node id: a hash, so shards stay stable as configs come and go."""
+    import hashlib
+
+    return int(hashlib.sha256(nodeid.encode()).hexdigest(), 16) % n + 1

@@ -1,0 +1,119 @@
+"""pytest and `goblin audit` are one product: the same options, the same audits, the same JSON;
+and the installed package is one importable name that a checkout cannot shadow."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from pytest_goblin.cli import build_parser
+from pytest_goblin.options import OPTIONS
+
+from .conftest import EXAMPLES, ROOT
+
+pytest_plugins = ["pytester"]
+
+
+def _cli_flags() -> set[str]:
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    audit = sub.choices["audit"]  # type: ignore[index]
+    return {flag for action in audit._actions for flag in action.option_strings}
+
+
+def test_every_option_is_on_both_surfaces_or_says_why(pytestconfig: pytest.Config) -> None:
+    """The pytest flags and ini keys and the CLI flags all come from options.OPTIONS."""
+    cli = _cli_flags()
+    ini_keys = set(pytestconfig._parser._inidict)  # the inis this pytest run registered
+    for option in OPTIONS:
+        if "pytest" in option.surfaces:
+            assert pytestconfig._parser._groups and any(f"--goblin-{option.flag}" in opt.names() for g in pytestconfig._parser._groups for opt in g.options), (
+                option.name
+            )
+            assert not option.ini or option.ini_name in ini_keys, option.name
+        if "cli" in option.surfaces:
+            assert f"--{option.flag}" in cli, option.name
+        if option.surfaces != frozenset({"pytest", "cli"}):
+            assert option.only_because, f"{option.name} is on one surface only; say why in only_because"
+    for setting_option in (o for o in OPTIONS if o.setting):
+        assert setting_option.surfaces == frozenset({"pytest", "cli"}), setting_option.name
+
+
+def test_pytest_and_goblin_audit_write_identical_json(pytester: pytest.Pytester) -> None:
+    shutil.copytree(EXAMPLES, pytester.path / "configs")
+    broken = pytester.path / "configs" / "broken.yml"
+    broken.write_text("base_model: x\nsequence_len: [1, 2\n")  # one config error among the verdicts
+    common = ["--goblin-runner", "projection", "--goblin-target", "mi300x", "--goblin-fail-at", "1.2"]
+    pytester.runpytest("--goblin", "configs", *common, "--goblin-json", "pytest.json", "-p", "no:cacheprovider")
+    code = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest_goblin.cli",
+            "audit",
+            "configs",
+            "--runner",
+            "projection",
+            "--target",
+            "mi300x",
+            "--fail-at",
+            "1.2",
+            "--json",
+            "cli.json",
+        ],
+        cwd=pytester.path,
+        capture_output=True,
+        text=True,
+    )
+    assert code.returncode == 1, code.stderr
+    from_pytest = json.loads((pytester.path / "pytest.json").read_text())
+    from_cli = json.loads((pytester.path / "cli.json").read_text())
+    assert len(from_pytest["items"]) == 5 and from_pytest["not_collected"]
+    assert any(i["verdict"] == "error" for i in from_pytest["items"])
+    assert from_cli == from_pytest
+
+
+def test_a_checkout_with_its_own_runner_and_kb_packages_gets_a_normal_verdict(pytester: pytest.Pytester) -> None:
+    """`python -m pytest` puts the working directory first on sys.path: a project's own `runner/`
+    or `kb/` must not replace any part of goblin (every module lives under pytest_goblin)."""
+    for name in ("runner", "kb", "rules", "formats", "tools"):
+        pkg = pytester.path / name
+        pkg.mkdir()
+        (pkg / "__init__.py").write_text("raise SystemExit('a checkout package was imported')\n")
+    (pytester.path / "kb" / "hardware.yaml").write_text("[]\n")
+    shutil.copy(EXAMPLES / "axolotl-llama3-8b-lora.yml", pytester.path / "train.yml")
+    result = pytester.run(
+        sys.executable, "-m", "pytest", "--goblin", "train.yml", "--goblin-runner", "projection", "--goblin-target", "mi300x", "-p", "no:cacheprovider"
+    )
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    result.stdout.fnmatch_lines(["*FAIL*train.yml*projected*"])
+    assert result.ret == 1
+
+
+@pytest.mark.skipif(importlib.util.find_spec("hatchling") is None, reason="hatchling (the build backend) is not installed")
+def test_the_wheel_installs_one_importable_name(tmp_path: Path) -> None:
+    """A non-editable install puts only pytest_goblin (with its rule data) into site-packages."""
+    src = tmp_path / "src"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".git", ".venv", "tests", "benchmarks", "__pycache__", "*.egg-info"))
+    out = subprocess.run(
+        [sys.executable, "-c", "from hatchling.builders.wheel import WheelBuilder; print(*WheelBuilder('.').build(directory='dist', versions=['standard']))"],
+        cwd=src,
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    wheel = Path(src, out.stdout.split()[-1])
+    names = zipfile.ZipFile(wheel).namelist()
+    top = {n.split("/")[0] for n in names}
+    assert {t for t in top if not t.endswith(".dist-info")} == {"pytest_goblin"}
+    assert "pytest_goblin/kb/hardware.yaml" in names and "pytest_goblin/runners/worker.py" in names
+    entry_points = next(n for n in names if n.endswith("entry_points.txt"))
+    text = zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "goblin = pytest_goblin.plugin" in text and "goblin = pytest_goblin.cli:main" in text
