@@ -68,14 +68,14 @@ def cmd_audit(args: argparse.Namespace) -> int:
         shown = display_path(path, root)
         if shard is not None and shard_of(f"{shown}::audit", shard[1]) != shard[0]:
             continue
-        error, not_a_config = check_config(path)
-        if not_a_config is not None:
-            skipped[shown] = not_a_config
+        checked = check_config(path)
+        if checked.skip is not None:
+            skipped[shown] = checked.skip
             if args.verbose:
-                print(f"skip {path}: {not_a_config}", file=sys.stderr)
+                print(f"skip {path}: {checked.skip}", file=sys.stderr)
             continue
         with _progress(path, enabled=show_progress) as on_event:
-            result = audit_file(path, settings, shown_as=shown, config_error=error, fix=values["fix"], on_event=on_event)
+            result = audit_file(path, settings, shown_as=shown, config_error=checked.error, loaded=checked.loaded, fix=values["fix"], on_event=on_event)
         if values["events"]:
             for e in result.events:
                 print(redact(json.dumps({"path": shown, **e.model_dump(mode="json")}, default=str)), flush=True)

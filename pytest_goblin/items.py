@@ -15,6 +15,7 @@ import pytest
 
 from .errors import GoblinError
 from .events import Event
+from .formats import LoadedConfig
 from .redact import redact
 from .reporting.text import failure_text, speedup_text, trajectory_text
 from .schemas import Report
@@ -38,6 +39,7 @@ class AuditError(Exception):
 
 class ConfigFile(pytest.File):
     config_error: GoblinError | None = None
+    loaded: LoadedConfig | None = None  # the parse collection made, handed to the audit
 
     def collect(self) -> Iterator[pytest.Item]:
         yield AuditItem.from_parent(self, name="audit")
@@ -66,6 +68,7 @@ class AuditItem(pytest.Item):
             self.settings,
             shown_as=display_path(self.path, self.config.rootpath),
             config_error=parent.config_error if isinstance(parent, ConfigFile) else None,
+            loaded=parent.loaded if isinstance(parent, ConfigFile) else None,
             fix=bool(self.config.stash[VALUES_KEY]["fix"]),
             on_event=self._progress(),
         )

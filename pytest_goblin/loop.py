@@ -20,6 +20,7 @@ from .backends.base import Backend
 from .backends.planner import Planner
 from .errors import GoblinError
 from .events import ErrorData, Event, ToolResultData
+from .formats import LoadedConfig
 from .hardware import get_hardware
 from .redact import redact
 from .rules import cached_rules
@@ -55,6 +56,7 @@ async def run_audit(
     max_steps: int = MAX_STEPS,
     context: AuditContext | None = None,
     notes: list[str] | None = None,
+    loaded: LoadedConfig | None = None,
 ) -> AsyncIterator[Event]:
     settings = settings or Settings()
     path = Path(path)
@@ -64,6 +66,8 @@ async def run_audit(
         yield events.error(redact(f"cannot start the audit: {exc}"))
         return
     ctx.notes.extend(notes or [])
+    if loaded is not None and ctx.loaded is None:
+        ctx.loaded = loaded  # parsed at collection: parse_config reads no file
     log: list[tuple[str, str, bool]] = []  # (tool, content, is_error): what a fallback planner replays
     first_backend = backend
     schemas = tools.tool_schemas()

@@ -135,6 +135,8 @@ class GoblinSession:
         self.written: list[str] = []  # one line per report file written at session finish
         self.not_collected: dict[str, str] = {}
         self.outcomes: dict[str, Any] = {}
+        self.finished = False  # after session finish no outcome arrives: the report can be kept
+        self._report: Any = None
 
     def _under_roots(self, path: Path) -> bool:
         """Under an audited path as written, symlinks not followed."""
@@ -155,12 +157,12 @@ class GoblinSession:
             if not self._under_roots(target):
                 self.not_collected[str(file_path)] = f"a symlink to {target}, outside the audited paths; not followed"
                 return None
-        error, not_a_config = check_config(file_path)
-        if not_a_config is not None:
-            self.not_collected[str(file_path)] = not_a_config
+        checked = check_config(file_path)
+        if checked.skip is not None:
+            self.not_collected[str(file_path)] = checked.skip
             return None
         node = ConfigFile.from_parent(parent, path=file_path)
-        node.config_error = error
+        node.config_error, node.loaded = checked.error, checked.loaded
         return node
 
     @pytest.hookimpl(wrapper=True)
@@ -184,12 +186,18 @@ class GoblinSession:
             self.outcomes[data["nodeid"]] = data
 
     def session_report(self) -> Any:
+        """The session's report; built once, at session finish, and reused by the summary."""
+        if self._report is not None:
+            return self._report
         from . import __version__
         from .outcome import ItemOutcome, SessionReport
 
         items = [ItemOutcome.model_validate(self.outcomes[k]) for k in sorted(self.outcomes)]
         rel = {self._relative(p): why for p, why in self.not_collected.items()}
-        return SessionReport(version=__version__, target=self.settings.target, items=items, not_collected=dict(sorted(rel.items())))
+        report = SessionReport(version=__version__, target=self.settings.target, items=items, not_collected=dict(sorted(rel.items())))
+        if self.finished:
+            self._report = report
+        return report
 
     def _relative(self, path: str) -> str:
         base = Path(os.path.abspath(self.rootpath)) if self.rootpath else None
@@ -223,6 +231,7 @@ class GoblinSession:
             return
         from .reporting.outputs import write_outputs
 
+        self.finished = True
         self.written = write_outputs(
             self.session_report(),
             md=config.stash[VALUES_KEY]["md"],

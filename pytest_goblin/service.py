@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .errors import ConfigError, GoblinError, NotATrainingConfig
 from .events import Event
+from .formats import LoadedConfig
 from .outcome import ItemOutcome
 from .redact import redact
 from .schemas import Report
@@ -76,13 +77,15 @@ def audit_file(
     *,
     shown_as: str,
     config_error: GoblinError | None = None,
+    loaded: LoadedConfig | None = None,
     fix: bool = False,
     on_event: Callable[[Event], None] | None = None,
 ) -> Audited:
     """Audit one config: the loop, then the baseline comparison and `--fix`, in that order.
 
-    `config_error` is what collection found wrong with the file (it becomes the outcome);
-    `shown_as` is the path reports use. Nothing here raises for a bad config or a failed run:
+    `config_error` is what collection found wrong with the file (it becomes the outcome) and
+    `loaded` the parse it made (the audit reads the file no second time); `shown_as` is the
+    path reports use. Nothing here raises for a bad config or a failed run:
     the outcome says what happened.
     """
     from .backends import make_backend_or_planner
@@ -101,7 +104,7 @@ def audit_file(
     except GoblinError as exc:
         result.error = redact(str(exc))
         return result
-    result.events = audit_sync(path, backend=backend, settings=settings, on_event=on_event, notes=notes)
+    result.events = audit_sync(path, backend=backend, settings=settings, on_event=on_event, notes=notes, loaded=loaded)
     report = final_report(result.events)
     if report is None:
         result.error = redact(last_error(result.events))
@@ -145,18 +148,24 @@ def check_settings(settings: Settings) -> None:
         load_baseline(settings.baseline)
 
 
-def check_config(path: Path) -> tuple[GoblinError | None, str | None]:
-    """What collection decides about a file: (a config error to report, None) for a broken
-    config, (None, why) for a file that is not a training config, (None, None) to audit it."""
+@dataclass(frozen=True)
+class Checked:
+    """What collection decides about a file, with the parse it made: the audit reuses it."""
+
+    loaded: LoadedConfig | None = None  # a training config, read
+    error: GoblinError | None = None  # a broken config: one item that errors
+    skip: str | None = None  # not a training config: why it is not collected
+
+
+def check_config(path: Path) -> Checked:
     from .formats import load_config
 
     try:
-        load_config(path)
+        return Checked(loaded=load_config(path))
     except NotATrainingConfig as exc:
-        return None, exc.reason
+        return Checked(skip=exc.reason)
     except ConfigError as exc:
-        return exc, None
-    return None, None
+        return Checked(error=exc)
 
 
 def parse_shard(text: str, flag: str = "--goblin-shard") -> tuple[int, int]:

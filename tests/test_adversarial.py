@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 ADVERSARIAL = Path(__file__).resolve().parent / "adversarial"
 PWNED = Path("/tmp/goblin-pwned")
@@ -115,3 +117,40 @@ def test_redaction_patterns() -> None:
     assert out.count("***") == 4
     assert redact("micro_batch_size: 8  # tokens per step") == "micro_batch_size: 8  # tokens per step"
     assert redact_env({"HF_TOKEN": "x", "AMD_LOG_LEVEL": "3", "OPENAI_API_KEY": "y"}) == {"HF_TOKEN": "***", "AMD_LOG_LEVEL": "3", "OPENAI_API_KEY": "***"}
+
+
+FRAGMENTS = [
+    "hub_token: ",
+    "hf_",
+    "sk-ant-",
+    "sk-",
+    "ghs_",
+    "github_pat_",
+    "AKIA",
+    "xoxb-",
+    "password=",
+    "API_KEY=",
+    "Secret_Key: ",
+    "credentials: ",
+    "x" * 24,
+    "A1" * 10,
+    " ",
+    "\n",
+    '"',
+    "pad_token: ",
+    "tokens_per_s: 9",
+]
+
+
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=12))
+def test_the_fast_path_of_redact_never_skips_a_secret(parts: list[str]) -> None:
+    """redact() returns early when no secret pattern can match; it must mask exactly what the
+    patterns would mask if every one ran."""
+    from pytest_goblin import redact as r
+
+    text = "".join(parts)
+    slow = text
+    for pattern in r._TOKENS:
+        slow = pattern.sub(r.MASK, slow)
+    slow = r._ASSIGNMENT.sub(lambda m: m.group("key") + r.MASK, slow)
+    assert r.redact(text) == slow

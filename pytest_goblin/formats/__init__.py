@@ -80,31 +80,6 @@ def detect(path: Path, data: Any) -> Adapter:
     return best
 
 
-_CACHE: dict[tuple[str, int, int], LoadedConfig] = {}
-_CACHE_MAX = 512
-
-
-def load_config(path: Path) -> LoadedConfig:
-    """Read, detect and parse one file. Raises ConfigError or NotATrainingConfig.
-
-    Memoized on (path, mtime, size): pytest parses each file at collection and again in its
-    audit, and the parse is most of a projected audit's cost. Callers must not mutate the result.
-    """
-    try:
-        st = path.stat()
-        key = (str(path.absolute()), st.st_mtime_ns, st.st_size)
-    except OSError:
-        return _load_config(path)
-    hit = _CACHE.get(key)
-    if hit is not None:
-        return hit
-    loaded = _load_config(path)
-    if len(_CACHE) >= _CACHE_MAX:
-        _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[key] = loaded
-    return loaded
-
-
 def parse_text(path: Path, text: str) -> tuple[Any, Adapter]:
     """The parsed document and its adapter: YAML through ruamel.yaml, Python through ast."""
     if path.suffix.lower() in PYTHON_SUFFIXES:
@@ -115,7 +90,11 @@ def parse_text(path: Path, text: str) -> tuple[Any, Adapter]:
     return data, detect(path, data)
 
 
-def _load_config(path: Path) -> LoadedConfig:
+def load_config(path: Path) -> LoadedConfig:
+    """Read, detect and parse one file. Raises ConfigError or NotATrainingConfig.
+
+    Collection calls this once per file and hands the result to the audit (service.Checked);
+    callers must not mutate it."""
     if path.suffix.lower() not in CANDIDATE_SUFFIXES:
         raise NotATrainingConfig(str(path), f"{path.suffix or 'no'} suffix is not a config format goblin reads")
     text = read_text(path)
