@@ -153,12 +153,6 @@ class RunMetrics(Model):
     versions: dict[str, str] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list)
 
-    @property
-    def median_step_s(self) -> float:
-        s = sorted(self.step_time_s)
-        n = len(s)
-        return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
-
 
 Op = Literal["eq", "ne", "in", "not_in", "lt", "le", "gt", "ge", "contains"]
 

@@ -8,9 +8,9 @@ import json
 import pytest
 
 from pytest_goblin.cli import main
-from pytest_goblin.formats.record import score_records
 
 from .conftest import ROOT
+from .scoring import score_records
 
 HELDOUT = ROOT / "tests" / "data" / "heldout"
 

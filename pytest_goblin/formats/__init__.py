@@ -37,13 +37,6 @@ def adapters() -> list[Adapter]:
     return out
 
 
-def adapter_named(name: str) -> Adapter:
-    for a in adapters():
-        if a.name == name:
-            return a
-    raise KeyError(name)
-
-
 @dataclass
 class LoadedConfig:
     path: Path
