@@ -144,8 +144,9 @@ class GoblinSession:
         return any(absolute.is_relative_to(r) for r in self.roots)  # a root is relative to itself
 
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+        from .formats import candidate_suffixes
         from .items import ConfigFile
-        from .service import candidate_suffixes, check_config
+        from .service import check_config
 
         suffix = file_path.suffix.lower()
         if not self._under_roots(file_path):

@@ -23,14 +23,10 @@ from .settings import Settings
 SKIPPED_DIRS = (".*", "*.egg", "_darcs", "build", "CVS", "dist", "node_modules", "venv", "{arch}")
 
 
-def candidate_suffixes() -> frozenset[str]:
-    from .formats import CANDIDATE_SUFFIXES
-
-    return CANDIDATE_SUFFIXES
-
-
 def config_files(paths: Sequence[str | Path]) -> Iterator[Path]:
     """The files under `paths` that a format reads, in a stable order (as pytest collects them)."""
+    from .formats import candidate_suffixes
+
     suffixes = candidate_suffixes()
     for raw in paths:
         p = Path(raw)

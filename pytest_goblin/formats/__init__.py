@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +15,6 @@ from ..schemas import WorkloadConfig
 from ..yamlio import load_yaml, read_text
 from .base import Adapter
 
-YAML_SUFFIXES = frozenset({".yaml", ".yml"})
-PYTHON_SUFFIXES = frozenset({".py"})
-CANDIDATE_SUFFIXES = YAML_SUFFIXES | PYTHON_SUFFIXES
-
 
 def builtin_adapters() -> list[Adapter]:
     from .axolotl import AxolotlAdapter
@@ -27,6 +24,15 @@ def builtin_adapters() -> list[Adapter]:
     from .torchtune import TorchtuneAdapter
 
     return [GoblinAdapter(), AxolotlAdapter(), TorchtuneAdapter(), LlamaFactoryAdapter(), HFTrainerAdapter()]
+
+
+@lru_cache(maxsize=1)
+def candidate_suffixes() -> frozenset[str]:
+    """Every file suffix some format reads (each adapter declares its own); asked once per file
+    at collection, so computed once."""
+    from .python import PythonAdapter
+
+    return frozenset().union(PythonAdapter.suffixes, *(a.suffixes for a in adapters()))
 
 
 def adapters() -> list[Adapter]:
@@ -75,7 +81,9 @@ def detect(path: Path, data: Any) -> Adapter:
 
 def parse_text(path: Path, text: str) -> tuple[Any, Adapter]:
     """The parsed document and its adapter: YAML through ruamel.yaml, Python through ast."""
-    if path.suffix.lower() in PYTHON_SUFFIXES:
+    from .python import PythonAdapter
+
+    if path.suffix.lower() in PythonAdapter.suffixes:
         from .python import PythonAdapter, read_script
 
         return read_script(path, text), PythonAdapter()
@@ -88,7 +96,7 @@ def load_config(path: Path) -> LoadedConfig:
 
     Collection calls this once per file and hands the result to the audit (service.Checked);
     callers must not mutate it."""
-    if path.suffix.lower() not in CANDIDATE_SUFFIXES:
+    if path.suffix.lower() not in candidate_suffixes():
         raise NotATrainingConfig(str(path), f"{path.suffix or 'no'} suffix is not a config format goblin reads")
     text = read_text(path)
     data, adapter = parse_text(path, text)

@@ -135,6 +135,7 @@ class Adapter:
 
     name: ClassVar[str]
     docs: ClassVar[str]  # where this format's defaults are documented
+    suffixes: ClassVar[frozenset[str]] = frozenset({".yaml", ".yml"})  # the files this format can be
 
     def detect(self, data: Any) -> int:
         """0 when the mapping is not this format; higher is more certain."""

@@ -203,6 +203,7 @@ class PythonAdapter(HFTrainerAdapter):
 
     name = "python"
     docs = TA_DOCS
+    suffixes = frozenset({".py"})
 
     def detect(self, data: Any) -> int:
         return 100 if isinstance(data, Script) else 0
