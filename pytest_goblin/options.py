@@ -249,3 +249,25 @@ def from_pytest(getoption: Callable[[str], Any], getini: Callable[[str], Any], i
                 raw, where = ini, f"{option.ini_name} in {inifile}"
         out[option.name] = option.default if raw is None else convert(option, raw, where)
     return out
+
+
+def markdown_table() -> str:
+    """The README's options table, generated so that it cannot drift from OPTIONS."""
+
+    def shown(option: Option) -> str:
+        value = option.default
+        if value in (None, (), False):
+            return ""
+        if isinstance(value, float):
+            return f"`{value:.2f}`" if value < 10 else f"`{value:g}`"
+        return f"`{value}`"
+
+    rows = ["| pytest | ini | `goblin audit` | default | meaning |", "|---|---|---|---|---|"]
+    for o in OPTIONS:
+        value = "" if o.kind == "bool" else f" {o.metavar or '|'.join(o.choices) or o.name.upper()}"
+        pytest_flag = f"`--goblin-{o.flag}{value}`" if "pytest" in o.surfaces else ""
+        ini = f"`{o.ini_name}`" if o.ini and "pytest" in o.surfaces else ""
+        cli = f"`--{o.flag}{value}`" if "cli" in o.surfaces else ""
+        meaning = o.help + (f" ({o.only_because})" if o.only_because else "")
+        rows.append(f"| {pytest_flag} | {ini} | {cli} | {shown(o)} | {meaning.replace('|', '/')} |")
+    return "\n".join(rows)

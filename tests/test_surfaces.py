@@ -117,3 +117,9 @@ def test_the_wheel_installs_one_importable_name(tmp_path: Path) -> None:
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "goblin = pytest_goblin.plugin" in text and "goblin = pytest_goblin.cli:main" in text
+
+
+def test_the_readme_lists_every_option_as_the_table_says() -> None:
+    from pytest_goblin.options import markdown_table
+
+    assert markdown_table() in (ROOT / "README.md").read_text(encoding="utf-8")
