@@ -61,7 +61,8 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "data.pin_memory": ({"pin_memory": False}, {"pin_memory": False, "dataloader_workers": 0}),
     "packing.sample_packing": ({"sample_packing": False}, {"sample_packing": False, "attention": "eager"}),
     "packing.needs_varlen_attention": ({"attention": "eager"}, {"attention": "flash"}),
-    "gemm.tunableop": ({"env": {}}, {"env": {}, "target": "h100"}),
+    # guidance for packed (fixed-shape) runs only; unpacked runs would tune mid-run (gemm.tunableop_tuning_left_on)
+    "gemm.tunableop": ({"env": {}}, {"env": {}, "sample_packing": False}),
     "gemm.hipblaslt_disabled": ({"env": {"TORCH_BLAS_PREFER_HIPBLASLT": "0"}}, {"env": {"TORCH_BLAS_PREFER_HIPBLASLT": "1"}}),
     "gemm.tunableop_tuning_left_on": (
         {"sample_packing": False, "env": {"PYTORCH_TUNABLEOP_ENABLED": "1"}},
@@ -84,8 +85,12 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "quant.lora_over_8bit_when_bf16_fits": ({"quantization": "8bit"}, {"quantization": "8bit", "model": "Qwen/Qwen2.5-72B", "target": "mi210"}),
     "quant.bitsandbytes_rocm_build": ({"quantization": "4bit", "method": "qlora"}, {"quantization": "4bit", "method": "qlora", "target": "h100"}),
     "kernels.liger_fused_kernels": ({"fused_kernels": False}, {"fused_kernels": False, "format": "torchtune"}),
-    "comm.high_priority_rccl_streams": ({"strategy": "fsdp"}, {"strategy": "fsdp", "env": {"TORCH_NCCL_HIGH_PRIORITY": "1"}}),
-    "comm.rccl_min_channels": ({"strategy": "ddp"}, {"strategy": "ddp", "target": "mi250x"}),
+    "comm.high_priority_rccl_streams": ({"strategy": "fsdp", "world_size": 8}, {"strategy": "fsdp", "world_size": 1}),
+    "comm.rccl_min_channels": ({"strategy": "ddp", "world_size": 8}, {"strategy": "ddp", "world_size": 8, "target": "mi250x"}),
+    "compile.torch_compile_torchtune_lora": (
+        {"format": "torchtune", "torch_compile": False},
+        {"format": "torchtune", "torch_compile": False, "method": "full"},
+    ),
     "comm.partial_node_collectives": ({"world_size": 4, "strategy": "ddp"}, {"world_size": 8, "strategy": "ddp"}),
     "distributed.ddp_over_dataparallel": ({"world_size": 8}, {"world_size": 8, "strategy": "ddp"}),
     "distributed.ddp_when_model_fits": ({"strategy": "fsdp"}, {"strategy": "fsdp", "model": SEVENTY_B, "method": "full"}),

@@ -27,6 +27,8 @@ class Reader:
         self.values: dict[str, Any] = {}
         self.sources: dict[str, FieldSource] = {}
         self.notes: list[str] = []
+        self.text = ""  # the file's text, for comments (launcher lines, "needs 8 GPUs")
+        self.framework: str | None = None  # the framework and version whose defaults the adapter applied
 
     def raw(self, *keys: str) -> tuple[str | None, Any, int | None]:
         """First present key of `keys`: (key, value, line); value None when all are absent."""
@@ -156,12 +158,14 @@ class Adapter:
 
     def parse(self, path: Path, data: Any, text: str) -> WorkloadConfig:
         r = Reader(str(path), data)
+        r.text = text
         model = self.model_shape(r)
         self.read(r)
         env = redact_env({str(k): str(v) for k, v in (self.env(data) or {}).items()})
         return WorkloadConfig(
             path=str(path),
             format=self.name,
+            framework=r.framework,
             model=model,
             env=env,
             ignored_rules=ignored_rules(text),

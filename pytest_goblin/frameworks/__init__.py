@@ -154,3 +154,17 @@ def check_writes(fmt: str, path: str, text: str, data: Any, writes: dict[str, An
 
 
 __all__ = ["CITES", "check_key", "check_writes", "parser_for", "tables", "torchtune_nproc", "torchtune_recipe", "trl_config_class"]
+
+
+def where(parser: str, key: str, cls: str | None = None) -> str:
+    """'<framework> <version> <file>:<line> (default X)' for a key, for a FieldSource note."""
+    spec = tables.PARSERS.get(parser)
+    if spec is None:
+        return ""
+    entry = tables.parser_keys(parser, cls).get(key)
+    if entry is None:
+        return ""
+    fw = tables.table(entry["framework"])
+    default = entry.get("default")
+    shown = default.get("expr", default.get("factory")) if isinstance(default, dict) else default
+    return f"{entry['framework']} {fw['version']} {entry['file']}:{entry['line']} (default {shown!r})"

@@ -16,7 +16,7 @@ from ..attribution import KEEP_THRESHOLD, leave_one_out
 from ..errors import GoblinError
 from ..formats import load_config
 from ..patching import build_patch
-from ..rules import applicable, search, slim
+from ..rules import applicable, render_finding, search, slim
 from ..schemas import Finding, Patch, Report, Rule, RunMetrics, Speedup, WorkloadConfig
 from ..stats import bootstrap_speedup, decide
 from .context import AuditContext
@@ -308,12 +308,7 @@ def findings(ctx: AuditContext, patch: Patch) -> list[Finding]:
             continue
         line, key = _anchor(rule, w)
         status = patch.skipped.get(rule.id)
-        if rule.footgun:
-            message = rule.guidance or rule.symptom
-        elif status:
-            message = f"{rule.symptom} (not patched: {status})"
-        else:
-            message = rule.symptom
+        message = render_finding(rule, w, ctx.hw, None if rule.footgun else status)
         out.append(
             Finding(
                 rule_id=rule.id, title=rule.title, category=rule.category, line=line, key=key, message=message, citation=rule.citation, footgun=rule.footgun
