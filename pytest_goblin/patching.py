@@ -111,7 +111,9 @@ def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id:
             edits.append(Edit(field=f, old=getattr(w, f), new=getattr(reread, f), rule_id=owner, source=w.sources.get(f)))
             if f in chosen and chosen[f][0] == getattr(reread, f):
                 skipped.pop(chosen[f][1], None)
-    new_workload = (reread or w).model_copy(update={"env": {**w.env, **env}, "sources": w.sources, "notes": w.notes})
+    # Topology is never edited by a rule; keep it as the audit saw it (a goblin_world_size override included).
+    topology = {"world_size": w.world_size, "strategy": w.strategy, "zero_stage": w.zero_stage}
+    new_workload = (reread or w).model_copy(update={"env": {**w.env, **env}, "sources": w.sources, "notes": w.notes, **topology})
     applied = sorted({e.rule_id for e in edits if e.rule_id != "side effect"} | {r.id for r in rules if r.transform.env and r.id not in skipped})
     rule_diffs = {}
     for rid in sorted({chosen[f][1] for f in fields}):

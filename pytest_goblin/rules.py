@@ -336,7 +336,7 @@ def memory_phrase(w: WorkloadConfig, hw: Hardware) -> str:
     sharded = f"{w.strategy}" + (f" ZeRO-{w.zero_stage}" if w.zero_stage is not None else "")
     return (
         f"projected {memory_gb(w):.0f} GB per GPU of {hw.hbm_gb:g} GB ({parts}{w.method} {w.precision}, weights in {w.weight_dtype or 'fp32 (assumed)'}, "
-        f"{w.micro_batch_size} x {w.seq_len} tokens per micro-batch, {sharded} {world_size_note(w)})"
+        f"{w.micro_batch_size} x {w.seq_len} tokens per micro-batch, strategy {sharded}, {world_size_note(w)})"
     )
 
 

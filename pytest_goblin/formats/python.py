@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import ConfigError, NotATrainingConfig
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
-from .base import Reader, ignored_rules, model_from
+from .base import Reader, ignored_rules, model_from, stamp_versions
 from .hf_trainer import HFTrainerAdapter
 from .hfstyle import TA_DOCS, hf_writes
 
@@ -226,6 +226,7 @@ class PythonAdapter(HFTrainerAdapter):
         if "model_name_or_path" not in script.values:
             r.notes.append("no literal model id in from_pretrained(...); a generic model shape is assumed")
         self.read(r)
+        stamp_versions(r)
         return WorkloadConfig(
             path=str(path),
             format=self.name,

@@ -206,3 +206,12 @@ def world_size_note(w: WorkloadConfig) -> str:
     if src.line:
         return f"on {gpus} (line {src.line})"
     return f"on {gpus} ({src.note or 'stated'})"
+
+
+def loaded_with_world_size(loaded: Any, n: int | None) -> Any:
+    """A LoadedConfig (formats.LoadedConfig) whose workload runs on `n` GPUs; the cached original is not mutated."""
+    import dataclasses
+
+    if n is None:
+        return loaded
+    return dataclasses.replace(loaded, workload=with_world_size(loaded.workload, n))

@@ -161,6 +161,8 @@ def where(parser: str, key: str, cls: str | None = None) -> str:
     spec = tables.PARSERS.get(parser)
     if spec is None:
         return ""
+    if parser == "trl" and cls is None:
+        cls = "SFTConfig"
     entry = tables.parser_keys(parser, cls).get(key)
     if entry is None:
         return ""

@@ -15,6 +15,7 @@ from .. import __version__
 from ..attribution import KEEP_THRESHOLD, leave_one_out
 from ..errors import GoblinError
 from ..formats import load_config
+from ..formats.semantics import loaded_with_world_size
 from ..patching import build_patch
 from ..rules import applicable, render_finding, search, slim
 from ..schemas import Finding, Patch, Report, Rule, RunMetrics, Speedup, WorkloadConfig
@@ -43,7 +44,7 @@ def parse_config(ctx: AuditContext, args: ParseConfigInput) -> dict[str, Any]:
         if candidate != ctx.path.resolve():
             raise GoblinError(f"refused: this audit is of {ctx.path.name}; parse_config reads only that file")
     if ctx.loaded is None:
-        ctx.loaded = load_config(path)
+        ctx.loaded = loaded_with_world_size(load_config(path), ctx.settings.world_size)
     w = ctx.loaded.workload
     return {"format": ctx.loaded.adapter.name, "workload": _workload_view(w)}
 
@@ -77,7 +78,7 @@ def _workload_view(w: WorkloadConfig) -> dict[str, Any]:
 
 def _workload(ctx: AuditContext) -> WorkloadConfig:
     if ctx.loaded is None:
-        ctx.loaded = load_config(ctx.path)
+        ctx.loaded = loaded_with_world_size(load_config(ctx.path), ctx.settings.world_size)
     return ctx.loaded.workload
 
 
