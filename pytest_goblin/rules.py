@@ -177,7 +177,9 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     for name, value in w.env.items():
         out[f"env.{name}"] = value
     # Memory facts need a model size; with none, they stay unknown and memory rules stay silent.
-    sized = w.model.known or w.model.params_b is not None
+    # DPO/GRPO/PPO memory (reference model, generation, vLLM colocation) is not modelled: leave it unknown.
+    rl = bool(re.search(r"dpo|grpo|kto|rloo|ppo|orpo|reward|\bstage (rm|dpo|kto|ppo)", (w.framework or "").lower()))
+    sized = (w.model.known or w.model.params_b is not None) and not rl
     for name in ("headroom_gb", "headroom_without_checkpointing_gb", "headroom_unquantized_gb", "headroom_without_offload_gb", "headroom_ddp_gb"):
         out[f"derived.{name}"] = None
     if sized:
@@ -197,7 +199,7 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     out["derived.framework"] = (w.framework or "").split(" ", 1)[0] + (" v1" if "(v1)" in (w.framework or "") else "") or None
     out["derived.tokens_per_micro_batch"] = w.tokens_per_micro_batch
     # DPO/GRPO/KTO/PPO/reward runs: packing and similar SFT advice does not carry over.
-    out["derived.preference_or_rl"] = bool(re.search(r"dpo|grpo|kto|rloo|ppo|orpo|reward|\bstage (rm|dpo|kto|ppo)", (w.framework or "").lower()))
+    out["derived.preference_or_rl"] = rl
     ws = w.sources.get("world_size")
     out["derived.world_size_known"] = bool(ws is not None and ws.explicit)
     out["derived.alloc_conf"] = next((w.env[k] for k in ALLOC_CONF_ENV if w.env.get(k)), None)
@@ -320,7 +322,14 @@ def _fact_phrase(name: str, w: WorkloadConfig) -> str:
     return f"{label} {shown}"
 
 
-def memory_phrase(w: WorkloadConfig, hw: Hardware) -> str:
+_VARIANT = {
+    "headroom_without_checkpointing_gb": ("with checkpointing off", {"gradient_checkpointing": False}),
+    "headroom_without_offload_gb": ("without offloading", {"cpu_offload": False, "activation_offloading": False}),
+    "headroom_ddp_gb": ("unsharded (DDP)", {"strategy": "ddp", "cpu_offload": False}),
+}
+
+
+def memory_phrase(w: WorkloadConfig, hw: Hardware, fact: str = "headroom_gb") -> str:
     """The memory estimate a finding rests on, with what it assumed (precision, weights, world size)."""
     from .costmodel import memory_gb
     from .formats.semantics import world_size_note
@@ -334,8 +343,12 @@ def memory_phrase(w: WorkloadConfig, hw: Hardware) -> str:
         except Exception:  # the breakdown is a report aid; the total below is what rules use
             parts = ""
     sharded = f"{w.strategy}" + (f" ZeRO-{w.zero_stage}" if w.zero_stage is not None else "")
+    label, update = _VARIANT.get(fact, ("", {}))
+    if fact == "headroom_unquantized_gb":
+        label, update = "unquantized", {"quantization": "none", "method": "lora" if w.method == "qlora" else w.method}
+    shown = memory_gb(w.model_copy(update=update)) if update else memory_gb(w)
     return (
-        f"projected {memory_gb(w):.0f} GB per GPU of {hw.hbm_gb:g} GB ({parts}{w.method} {w.precision}, weights in {w.weight_dtype or 'fp32 (assumed)'}, "
+        f"projected {shown:.0f} GB per GPU{' ' + label if label else ''} of {hw.hbm_gb:g} GB ({parts}{w.method} {w.precision}, weights in {w.weight_dtype or 'fp32 (assumed)'}, "
         f"{w.micro_batch_size} x {w.seq_len} tokens per micro-batch, strategy {sharded}, {world_size_note(w)})"
     )
 
@@ -347,11 +360,11 @@ def render_finding(rule: Rule, w: WorkloadConfig, hw: Hardware, status: str | No
     from .formats.semantics import world_size_note
 
     facts_used: list[str] = []
-    memory = False
+    memory: str | None = None
     for p in rule.applies_when:
         scope, _, name = p.fact.partition(".")
         if scope == "derived" and name in _MEMORY_FACTS:
-            memory = True
+            memory = name
         elif scope == "env":
             value = w.env.get(name)
             facts_used.append(f"{name}={value}" if value is not None else f"{name} unset")
@@ -363,9 +376,29 @@ def render_finding(rule: Rule, w: WorkloadConfig, hw: Hardware, status: str | No
     text = rule.guidance if rule.footgun and rule.guidance else rule.title
     msg = f"{lead}: {text}" if lead else text
     if memory:
-        msg += f". Memory: {memory_phrase(w, hw)}"
+        msg += f". Memory: {memory_phrase(w, hw, memory)}"
     elif any(p.fact in ("world_size", "strategy") for p in rule.applies_when) or rule.transform.micro_batch_to:
         msg += f" ({world_size_note(w)})"
     if status:
         msg += f" (not patched: {status})"
     return msg
+
+
+# Skip reasons that make a rule's advice impossible to act on in this config: the framework rejects or
+# ignores the edit, or it does not fit. Such a rule is not reported as a finding (it would advise the
+# very change goblin just found it cannot make); the reason stays in Patch.skipped.
+_UNACTIONABLE = (
+    "stop at start-up",
+    "not an Axolotl key",
+    " raises on ",
+    "never reads",
+    "not an accepted value",
+    "would be ignored",
+    "have no setting",
+    "fits in memory",
+    "projected peak memory",
+)
+
+
+def unactionable(status: str | None) -> bool:
+    return bool(status) and any(m in str(status) for m in _UNACTIONABLE)

@@ -17,7 +17,7 @@ from ..errors import GoblinError
 from ..formats import load_config
 from ..formats.semantics import loaded_with_world_size
 from ..patching import build_patch
-from ..rules import applicable, render_finding, search, slim
+from ..rules import applicable, render_finding, search, slim, unactionable
 from ..schemas import Finding, Patch, Report, Rule, RunMetrics, Speedup, WorkloadConfig
 from ..stats import bootstrap_speedup, decide
 from .context import AuditContext
@@ -309,6 +309,8 @@ def findings(ctx: AuditContext, patch: Patch) -> list[Finding]:
             continue
         line, key = _anchor(rule, w)
         status = patch.skipped.get(rule.id)
+        if not rule.footgun and unactionable(status):
+            continue
         message = render_finding(rule, w, ctx.hw, None if rule.footgun else status)
         out.append(
             Finding(
