@@ -322,7 +322,7 @@ def _fact_phrase(name: str, w: WorkloadConfig) -> str:
     return f"{label} {shown}"
 
 
-_VARIANT = {
+_VARIANT: dict[str, tuple[str, dict[str, Any]]] = {
     "headroom_without_checkpointing_gb": ("with checkpointing off", {"gradient_checkpointing": False}),
     "headroom_without_offload_gb": ("without offloading", {"cpu_offload": False, "activation_offloading": False}),
     "headroom_ddp_gb": ("unsharded (DDP)", {"strategy": "ddp", "cpu_offload": False}),
@@ -343,7 +343,7 @@ def memory_phrase(w: WorkloadConfig, hw: Hardware, fact: str = "headroom_gb") ->
         except Exception:  # the breakdown is a report aid; the total below is what rules use
             parts = ""
     sharded = f"{w.strategy}" + (f" ZeRO-{w.zero_stage}" if w.zero_stage is not None else "")
-    label, update = _VARIANT.get(fact, ("", {}))
+    label, update = _VARIANT.get(fact, ("", dict[str, Any]()))
     if fact == "headroom_unquantized_gb":
         label, update = "unquantized", {"quantization": "none", "method": "lora" if w.method == "qlora" else w.method}
     shown = memory_gb(w.model_copy(update=update)) if update else memory_gb(w)
