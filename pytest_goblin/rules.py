@@ -149,6 +149,8 @@ def cached_rules(extra_paths: tuple[str, ...] = ()) -> tuple[Rule, ...]:
 def uses_bitsandbytes(w: WorkloadConfig) -> bool:
     """bitsandbytes quantization or optimizers; torchao's `adamw_torch_8bit` / `_4bit` are not bitsandbytes."""
     opt = w.optimizer.lower()
+    if w.format == "torchtune":  # torchtune quantizes with torchao (NF4); its bitsandbytes optimizers are named bnb/paged
+        return "bnb" in opt or "paged" in opt or ("8bit" in opt and "torchao" not in opt)
     bnb_optimizer = "bnb" in opt or "paged" in opt or ("8bit" in opt and "torch_8bit" not in opt and "torchao" not in opt)
     return w.quantization != "none" or bnb_optimizer
 
@@ -391,6 +393,7 @@ _UNACTIONABLE = (
     "stop at start-up",
     "not an Axolotl key",
     " raises on ",
+    " raise on ",
     "never reads",
     "not an accepted value",
     "would be ignored",

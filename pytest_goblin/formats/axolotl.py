@@ -41,7 +41,8 @@ class AxolotlAdapter(Adapter):
             r.default("method", "full", f"no `adapter`: full fine-tuning ({DOCS})")
         from ..frameworks.facts import AXOLOTL_AT
 
-        r.framework = AXOLOTL_AT
+        rl = r.data.get("rl") if isinstance(r.data, dict) else None
+        r.framework = AXOLOTL_AT + (f" (rl {rl})" if rl else "")
         axolotl_precision(r)
         r.take("seq_len", ("sequence_len",), default=512, note=f"Axolotl sequence_len: {where('axolotl', 'sequence_len')}", convert=positive)
         self._read_attention(r)

@@ -159,8 +159,8 @@ class TorchtuneAdapter(Adapter):
         ):
             k, _, line = r.raw("fsdp_cpu_offload", "data_parallel_shard_dim", "dp_shard", "tensor_parallel_dim")
             r.explicit("strategy", "fsdp", k or "fsdp_cpu_offload", line)
-        if info is not None and not info.get("distributed"):
-            r.default("world_size", 1, f"torchtune recipe {recipe} runs on a single device")
+        if (info is not None and not info.get("distributed")) or "single_device" in path:
+            r.default("world_size", 1, f"torchtune {'recipe ' + recipe if recipe else 'single-device config'} runs on one device")
         read_world_size(r, r.text)
 
     @staticmethod

@@ -99,6 +99,11 @@ def torchtune_recipe(path: str, text: str) -> tuple[str | None, str]:
     if found:
         return found, f"torchtune {tables.table('torchtune')['version']} _recipe_registry.py lists {rel}"
     name = PurePath(path).stem.lower()
+    if "single_device" in name and "qat" in name:
+        return (
+            None,
+            f"the file name {PurePath(path).name} names a single-device QAT recipe, which torchtune {tables.table('torchtune')['version']} does not have",
+        )
     if "qat" in name:
         guess = "qat_lora_finetune_distributed" if "lora" in name else "qat_distributed"
     elif "dpo" in name:
@@ -121,6 +126,13 @@ def check_torchtune(path: str, text: str, data: Any, key: str, value: Any) -> st
     name, _how = torchtune_recipe(path, text)
     r = tables.recipe(name) if name else None
     if r is None:
+        if key == "compile" and value and "qat" in PurePath(path).stem.lower():
+            qat = tables.recipe("qat_distributed") or {}
+            rej = qat.get("rejects", {}).get("compile", {})
+            return (
+                f"this QAT recipe is not in torchtune {tables.table('torchtune')['version']}'s registry; its QAT recipes raise on `compile: True` "
+                f"(recipes/qat_distributed.py:{rej.get('line', '?')}), so the same is assumed"
+            )
         return None
     version = tables.table("torchtune")["version"]
     rej = r.get("rejects", {}).get(key)
