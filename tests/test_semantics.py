@@ -142,3 +142,17 @@ def test_parse_json_names_framework_versions_in_defaults(tmp_path: Path, name: s
         if not src["explicit"] and key != "model":
             assert any(ch.isdigit() for ch in (src["note"] or "")), (key, src["note"])
     json.dumps(record)
+
+
+def test_axolotl_float16_without_amp_is_pure_fp16(tmp_path: Path) -> None:
+    w = _load(tmp_path, "f.yml", AXO + "bf16: false\nfp16: false\nfloat16: true\n").workload
+    assert w.precision == "fp16" and w.weight_dtype == "fp16" and w.sources["precision"].key == "float16"
+
+
+@pytest.mark.parametrize("packing", [True, False])
+@pytest.mark.parametrize("env", [{}, {"PYTORCH_TUNABLEOP_ENABLED": "1"}, {"PYTORCH_TUNABLEOP_ENABLED": "1", "PYTORCH_TUNABLEOP_TUNING": "0"}])
+def test_tunableop_advice_never_contradicts_itself(tmp_path: Path, packing: bool, env: dict[str, str]) -> None:
+    w = _load(tmp_path, "sft.yaml", TRL).workload.model_copy(update={"sample_packing": packing, "env": env})
+    ids = {r.id for r in kb.applicable(w, get_hardware("mi300x"), kb.cached_rules())}
+    assert not {"gemm.tunableop", "gemm.tunableop_tuning_left_on"} <= ids
+    assert ("gemm.tunableop" in ids) == (packing and not env)

@@ -80,6 +80,13 @@ def axolotl_precision(r: Reader) -> None:
         pass
     else:
         r.explicit("precision", "fp32", kb or "bf16", lb)
+    if r.values["precision"] == "fp32":
+        # `bfloat16: true` / `float16: true` without AMP: the model loads, and so computes, in half precision.
+        for key, half in (("bfloat16", "bf16"), ("float16", "fp16")):
+            k, v, line = r.raw(key)
+            if k is not None and _truthy(v):
+                r.explicit("precision", half, k, line)
+                break
     p = r.values["precision"]
     weights = {"bf16": "bf16", "fp16": "fp16"}.get(p, "fp32")
     src = r.sources["precision"]
