@@ -180,7 +180,7 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
         out[f"env.{name}"] = value
     # Memory facts need a model size; with none, they stay unknown and memory rules stay silent.
     # DPO/GRPO/PPO memory (reference model, generation, vLLM colocation) is not modelled: leave it unknown.
-    rl = bool(re.search(r"dpo|grpo|kto|rloo|ppo|orpo|reward|\bstage (rm|dpo|kto|ppo)", (w.framework or "").lower()))
+    rl = bool(re.search(r"dpo|grpo|kto|rloo|ppo|orpo|reward|ebft|simpo|\bstage (rm|dpo|kto|ppo)", (w.framework or "").lower()))
     sized = (w.model.known or w.model.params_b is not None) and not rl
     for name in ("headroom_gb", "headroom_without_checkpointing_gb", "headroom_unquantized_gb", "headroom_without_offload_gb", "headroom_ddp_gb"):
         out[f"derived.{name}"] = None

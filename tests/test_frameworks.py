@@ -110,3 +110,11 @@ def test_torchtune_lora_recipe_accepts_compile(tmp_path: Path) -> None:
     path = tmp_path / "8B_lora.yaml"
     path.write_text(text)
     assert check_writes("torchtune", str(path), text, {}, {"compile": True}) == {}
+
+
+def test_axolotl_ebft_strided_rejects_compile_with_checkpointing() -> None:
+    from pytest_goblin.frameworks import check_writes
+
+    data = {"base_model": "x", "rl": "ebft", "ebft": {"mode": "strided"}, "gradient_checkpointing": True}
+    assert "validation.py:1802" in check_writes("axolotl", "a.yaml", "", data, {"torch_compile": True})["torch_compile"]
+    assert check_writes("axolotl", "a.yaml", "", {**data, "gradient_checkpointing": False}, {"torch_compile": True}) == {}

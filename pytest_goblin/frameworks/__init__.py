@@ -147,6 +147,19 @@ def check_torchtune(path: str, text: str, data: Any, key: str, value: Any) -> st
     return None
 
 
+def _axolotl_rejects(data: Any, key: str, value: Any) -> str | None:
+    """Axolotl validators that raise on a combination (read by hand; facts.AXOLOTL_AT)."""
+    from .facts import AXOLOTL_AT
+
+    d = data if isinstance(data, dict) else {}
+    ebft = d.get("ebft") if isinstance(d.get("ebft"), dict) else {}
+    if key == "torch_compile" and value is True and d.get("rl") == "ebft" and ebft.get("mode") == "strided" and d.get("gradient_checkpointing"):
+        return (
+            f"{AXOLOTL_AT} src/axolotl/utils/schemas/validation.py:1802-1816 raises on `torch_compile: true` with EBFT strided mode and gradient checkpointing"
+        )
+    return None
+
+
 def check_writes(fmt: str, path: str, text: str, data: Any, writes: dict[str, Any], declared: str | None = None) -> dict[str, str]:
     """key -> why it must not be written, for every write that fails validation."""
     bad: dict[str, str] = {}
@@ -157,7 +170,7 @@ def check_writes(fmt: str, path: str, text: str, data: Any, writes: dict[str, An
             if fmt == "python" and key in ("attn_implementation", "torch_dtype"):
                 why = None  # from_pretrained keywords, not config keys
             else:
-                why = check_key(fmt, data, key, value, declared)
+                why = check_key(fmt, data, key, value, declared) or (_axolotl_rejects(data, key, value) if fmt == "axolotl" else None)
         else:
             why = None
         if why:
