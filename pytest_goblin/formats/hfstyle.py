@@ -17,25 +17,6 @@ TA_DOCS = "https://huggingface.co/docs/transformers/main_classes/trainer#transfo
 OPTIMIZER_ALIASES = {"adamw": "adamw_torch", "adamw_torch_fused": "adamw_torch_fused"}
 
 
-def read_precision(r: Reader, *, default: str = "fp32", note: str = f"TrainingArguments: bf16=False, fp16=False ({TA_DOCS})") -> None:
-    for key, precision in (("bf16", "bf16"), ("pure_bf16", "bf16"), ("fp16", "fp16"), ("fp8", "fp8")):
-        k, value, line = r.raw(key)
-        if k is None:
-            continue
-        # `bf16: auto` (Axolotl) resolves to bf16 on any GPU with native bf16, which every Instinct GPU has.
-        if (isinstance(value, str) and value.lower() in {"auto", "full"}) or (not isinstance(value, str) and bool(value)):
-            r.explicit("precision", precision, key, line)
-            return
-    k, value, line = r.raw("torch_dtype", "dtype")
-    if k is not None and str(value).lower() in {"bfloat16", "bf16"}:
-        r.explicit("precision", "bf16", k, line)
-        return
-    if k is not None and str(value).lower() in {"float16", "fp16", "half"}:
-        r.explicit("precision", "fp16", k, line)
-        return
-    r.default("precision", default, note)
-
-
 OPTIM_DEFAULT_NOTE = (
     "TrainingArguments.optim default: adamw_torch_fused with torch >= 2.8 (assumed on a current ROCm stack), adamw_torch before; "
     "transformers 5.24.0 transformers/training_args.py:806-813"

@@ -152,7 +152,8 @@ def _axolotl_rejects(data: Any, key: str, value: Any) -> str | None:
     from .facts import AXOLOTL_AT
 
     d = data if isinstance(data, dict) else {}
-    ebft = d.get("ebft") if isinstance(d.get("ebft"), dict) else {}
+    raw = d.get("ebft")
+    ebft: dict[str, Any] = raw if isinstance(raw, dict) else {}
     if key == "torch_compile" and value is True and d.get("rl") == "ebft" and ebft.get("mode") == "strided" and d.get("gradient_checkpointing"):
         return (
             f"{AXOLOTL_AT} src/axolotl/utils/schemas/validation.py:1802-1816 raises on `torch_compile: true` with EBFT strided mode and gradient checkpointing"
