@@ -118,3 +118,9 @@ def test_axolotl_ebft_strided_rejects_compile_with_checkpointing() -> None:
     data = {"base_model": "x", "rl": "ebft", "ebft": {"mode": "strided"}, "gradient_checkpointing": True}
     assert "validation.py:1802" in check_writes("axolotl", "a.yaml", "", data, {"torch_compile": True})["torch_compile"]
     assert check_writes("axolotl", "a.yaml", "", {**data, "gradient_checkpointing": False}, {"torch_compile": True}) == {}
+
+
+def test_plain_training_arguments_script_gets_no_trl_keys() -> None:
+    assert "TrainingArguments" in (check_key("python", {}, "packing", True, "TrainingArguments") or "")
+    assert check_key("python", {}, "use_liger_kernel", True, "TrainingArguments") is None
+    assert check_key("python", {}, "packing", True, "SFTConfig") is None

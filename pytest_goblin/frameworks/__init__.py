@@ -46,6 +46,8 @@ def parser_for(fmt: str, data: Any, declared: str | None = None) -> tuple[str, s
     if fmt == "llamafactory":
         v1 = isinstance(data, dict) and isinstance(data.get("model"), str) and "model_name_or_path" not in data
         return ("llamafactory_v1" if v1 else "llamafactory"), None
+    if fmt == "python" and declared in ("TrainingArguments", "Seq2SeqTrainingArguments"):
+        return "transformers", None
     if fmt in ("hf-trainer", "python"):
         return "trl", trl_config_class(data, declared)
     return fmt, None

@@ -195,6 +195,12 @@ PARSERS: dict[str, dict[str, Any]] = {
         "strict": True,
         "where": "trl/scripts/utils.py:TrlParser.parse_args_and_config (fail_with_unknown_args=True)",
     },
+    "transformers": {
+        "framework": "transformers",
+        "classes": ["TrainingArguments"],
+        "strict": True,
+        "where": "TrainingArguments(...) is a dataclass: an unknown keyword raises TypeError",
+    },
     "axolotl": {
         "framework": "axolotl",
         "classes": ["AxolotlInputConfig"],
