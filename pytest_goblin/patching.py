@@ -82,6 +82,10 @@ def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id:
     w = loaded.workload
     chosen, env, conflicts, skipped = plan_edits(w, rules, hw)
     fields = {f: v for f, (v, _) in chosen.items() if getattr(w, f) != v}
+    invalid = invalid_fields(loaded, fields)
+    if invalid:
+        # An edit the trainer would reject (or ignore) is never offered: drop its rule whole.
+        fields = _drop_rules(fields, chosen, invalid, skipped)
     new_text, unwritable = loaded.adapter.apply(loaded.path, loaded.text, loaded.data, w, fields)
     if unwritable:
         # A rule this format cannot express in full is left out whole: no half-applied rules.
@@ -107,7 +111,9 @@ def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id:
             edits.append(Edit(field=f, old=getattr(w, f), new=getattr(reread, f), rule_id=owner, source=w.sources.get(f)))
             if f in chosen and chosen[f][0] == getattr(reread, f):
                 skipped.pop(chosen[f][1], None)
-    new_workload = (reread or w).model_copy(update={"env": {**w.env, **env}, "sources": w.sources, "notes": w.notes})
+    # Topology is never edited by a rule; keep it as the audit saw it (a goblin_world_size override included).
+    topology = {"world_size": w.world_size, "strategy": w.strategy, "zero_stage": w.zero_stage}
+    new_workload = (reread or w).model_copy(update={"env": {**w.env, **env}, "sources": w.sources, "notes": w.notes, **topology})
     applied = sorted({e.rule_id for e in edits if e.rule_id != "side effect"} | {r.id for r in rules if r.transform.env and r.id not in skipped})
     rule_diffs = {}
     for rid in sorted({chosen[f][1] for f in fields}):
@@ -125,6 +131,24 @@ def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id:
         new_workload=WorkloadConfig.model_validate(new_workload.model_dump()),
         diff=unified_diff(loaded.path.name, loaded.text, new_text),
     )
+
+
+def invalid_fields(loaded: LoadedConfig, fields: dict[str, Any]) -> dict[str, str]:
+    """field -> why its edit fails the framework's own validation (unknown key, rejected value, recipe constraint)."""
+    from .frameworks import check_writes
+
+    data = loaded.data
+    declared = getattr(data, "config_class", None)
+    keys_of = getattr(data, "values", None) if not isinstance(data, dict) else data
+    out: dict[str, str] = {}
+    for f, v in fields.items():
+        writes = loaded.adapter.writes(f, v, loaded.workload, data)
+        if not writes:
+            continue
+        bad = check_writes(loaded.adapter.name, str(loaded.path), loaded.text, keys_of if isinstance(keys_of, dict) else data, writes, declared)
+        if bad:
+            out[f] = "; ".join(bad.values())
+    return out
 
 
 def _drop_rules(fields: dict[str, Any], chosen: dict[str, tuple[Any, str]], bad: dict[str, str], skipped: dict[str, str]) -> dict[str, Any]:

@@ -35,6 +35,10 @@ DERIVED_FACTS = frozenset(
         "model_family",
         "alloc_conf",
         "format",
+        "framework",
+        "tokens_per_micro_batch",
+        "world_size_known",
+        "preference_or_rl",
     }
 )
 # Facts about the machine the audit runs on; read only where a GPU is present, since a CPU-only
@@ -145,6 +149,8 @@ def cached_rules(extra_paths: tuple[str, ...] = ()) -> tuple[Rule, ...]:
 def uses_bitsandbytes(w: WorkloadConfig) -> bool:
     """bitsandbytes quantization or optimizers; torchao's `adamw_torch_8bit` / `_4bit` are not bitsandbytes."""
     opt = w.optimizer.lower()
+    if w.format == "torchtune":  # torchtune quantizes with torchao (NF4); its bitsandbytes optimizers are named bnb/paged
+        return "bnb" in opt or "paged" in opt or ("8bit" in opt and "torchao" not in opt)
     bnb_optimizer = "bnb" in opt or "paged" in opt or ("8bit" in opt and "torch_8bit" not in opt and "torchao" not in opt)
     return w.quantization != "none" or bnb_optimizer
 
@@ -173,7 +179,9 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     for name, value in w.env.items():
         out[f"env.{name}"] = value
     # Memory facts need a model size; with none, they stay unknown and memory rules stay silent.
-    sized = w.model.known or w.model.params_b is not None
+    # DPO/GRPO/PPO memory (reference model, generation, vLLM colocation) is not modelled: leave it unknown.
+    rl = bool(re.search(r"dpo|grpo|kto|rloo|ppo|orpo|reward|ebft|simpo|\bstage (rm|dpo|kto|ppo)", (w.framework or "").lower()))
+    sized = (w.model.known or w.model.params_b is not None) and not rl
     for name in ("headroom_gb", "headroom_without_checkpointing_gb", "headroom_unquantized_gb", "headroom_without_offload_gb", "headroom_ddp_gb"):
         out[f"derived.{name}"] = None
     if sized:
@@ -190,6 +198,12 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     out["derived.params_b"] = w.model.params_b
     out["derived.model_family"] = w.model.family
     out["derived.format"] = w.format
+    out["derived.framework"] = (w.framework or "").split(" ", 1)[0] + (" v1" if "(v1)" in (w.framework or "") else "") or None
+    out["derived.tokens_per_micro_batch"] = w.tokens_per_micro_batch
+    # DPO/GRPO/KTO/PPO/reward runs: packing and similar SFT advice does not carry over.
+    out["derived.preference_or_rl"] = rl
+    ws = w.sources.get("world_size")
+    out["derived.world_size_known"] = bool(ws is not None and ws.explicit)
     out["derived.alloc_conf"] = next((w.env[k] for k in ALLOC_CONF_ENV if w.env.get(k)), None)
     out.update(host_facts() if host is None else host)
     return out
@@ -285,3 +299,109 @@ def slim(rule: Rule) -> RuleRef:
         citation=rule.citation,
         footgun=rule.footgun,
     )
+
+
+# ------------------------------------------------------------------ finding messages
+_MEMORY_FACTS = {"headroom_gb", "headroom_without_checkpointing_gb", "headroom_unquantized_gb", "headroom_without_offload_gb", "headroom_ddp_gb"}
+_SHOWN = {
+    "seq_len": "seq_len",
+    "micro_batch_size": "micro-batch",
+    "gradient_accumulation": "gradient accumulation",
+    "dataloader_workers": "dataloader workers",
+}
+
+
+def _fact_phrase(name: str, w: WorkloadConfig) -> str:
+    """`micro-batch 1 (line 12)` or `precision fp32 (default: ...)`: a workload value and where it came from."""
+    value = getattr(w, name)
+    src = w.sources.get(name)
+    label = _SHOWN.get(name, name.replace("_", " "))
+    shown = str(value).lower() if isinstance(value, bool) else value
+    if src is not None and src.explicit and src.line:
+        return f"{label} {shown} (`{src.key}`, line {src.line})"
+    if src is not None and not src.explicit and src.note:
+        return f"{label} {shown} (not set; {src.note})"
+    return f"{label} {shown}"
+
+
+_VARIANT: dict[str, tuple[str, dict[str, Any]]] = {
+    "headroom_without_checkpointing_gb": ("with checkpointing off", {"gradient_checkpointing": False}),
+    "headroom_without_offload_gb": ("without offloading", {"cpu_offload": False, "activation_offloading": False}),
+    "headroom_ddp_gb": ("unsharded (DDP)", {"strategy": "ddp", "cpu_offload": False}),
+}
+
+
+def memory_phrase(w: WorkloadConfig, hw: Hardware, fact: str = "headroom_gb") -> str:
+    """The memory estimate a finding rests on, with what it assumed (precision, weights, world size)."""
+    from .costmodel import memory_gb
+    from .formats.semantics import world_size_note
+
+    parts = ""
+    breakdown = getattr(__import__("pytest_goblin.costmodel", fromlist=["memory_breakdown"]), "memory_breakdown", None)
+    if callable(breakdown):
+        try:
+            items = breakdown(w)
+            parts = ", ".join(f"{k} {v:.0f}" for k, v in items.items()) + " GB; "
+        except Exception:  # the breakdown is a report aid; the total below is what rules use
+            parts = ""
+    sharded = f"{w.strategy}" + (f" ZeRO-{w.zero_stage}" if w.zero_stage is not None else "")
+    label, update = _VARIANT.get(fact, ("", dict[str, Any]()))
+    if fact == "headroom_unquantized_gb":
+        label, update = "unquantized", {"quantization": "none", "method": "lora" if w.method == "qlora" else w.method}
+    shown = memory_gb(w.model_copy(update=update)) if update else memory_gb(w)
+    return (
+        f"projected {shown:.0f} GB per GPU{' ' + label if label else ''} of {hw.hbm_gb:g} GB ({parts}{w.method} {w.precision}, weights in {w.weight_dtype or 'fp32 (assumed)'}, "
+        f"{w.micro_batch_size} x {w.seq_len} tokens per micro-batch, strategy {sharded}, {world_size_note(w)})"
+    )
+
+
+def render_finding(rule: Rule, w: WorkloadConfig, hw: Hardware, status: str | None = None) -> str:
+    """A finding in this config's own terms: the values that triggered the rule (with their lines or the
+    framework default they come from), the rule's advice, the memory estimate when memory decided it,
+    and the world size when it was assumed."""
+    from .formats.semantics import world_size_note
+
+    facts_used: list[str] = []
+    memory: str | None = None
+    for p in rule.applies_when:
+        scope, _, name = p.fact.partition(".")
+        if scope == "derived" and name in _MEMORY_FACTS:
+            memory = name
+        elif scope == "env":
+            value = w.env.get(name)
+            facts_used.append(f"{name}={value}" if value is not None else f"{name} unset")
+        elif scope in ("hw", "host", "derived"):
+            continue
+        elif p.fact in WORKLOAD_FIELDS and p.fact not in {"world_size"} and p.fact not in {f.split(" ")[0] for f in facts_used}:
+            facts_used.append(_fact_phrase(p.fact, w))
+    lead = "; ".join(dict.fromkeys(facts_used))
+    text = rule.guidance if rule.footgun and rule.guidance else rule.title
+    msg = f"{lead}: {text}" if lead else text
+    if memory:
+        msg += f". Memory: {memory_phrase(w, hw, memory)}"
+    elif any(p.fact in ("world_size", "strategy") for p in rule.applies_when) or rule.transform.micro_batch_to:
+        msg += f" ({world_size_note(w)})"
+    if status:
+        msg += f" (not patched: {status})"
+    return msg
+
+
+# Skip reasons that make a rule's advice impossible to act on in this config: the framework rejects or
+# ignores the edit, or it does not fit. Such a rule is not reported as a finding (it would advise the
+# very change goblin just found it cannot make); the reason stays in Patch.skipped.
+_UNACTIONABLE = (
+    "stop at start-up",
+    "not an Axolotl key",
+    " raises on ",
+    " raise on ",
+    "never reads",
+    "not an accepted value",
+    "would be ignored",
+    "have no setting",
+    "fits in memory",
+    "projected peak memory",
+)
+
+
+def unactionable(status: str | None) -> bool:
+    return bool(status) and any(m in str(status) for m in _UNACTIONABLE)

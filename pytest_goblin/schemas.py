@@ -56,6 +56,7 @@ class WorkloadConfig(Model):
 
     path: str
     format: str
+    framework: str | None = None  # the framework and version whose defaults were applied, e.g. "trl 1.16.0"
     model: ModelShape
     method: Method = "full"
     precision: Precision = "fp32"  # the dtype the GEMMs compute in (autocast or pure half precision)
@@ -78,7 +79,7 @@ class WorkloadConfig(Model):
     pin_memory: bool = True
     quantization: Literal["none", "4bit", "8bit"] = "none"
     sample_packing: bool = False
-    world_size: int = 1
+    world_size: int = 1  # GPUs the job runs on; sources["world_size"] says whether it was read or assumed
     context_parallel: int = 1  # GPUs one sequence is split across (context / sequence parallelism)
     strategy: Literal["single", "ddp", "fsdp", "deepspeed"] = "single"
     zero_stage: int | None = None
@@ -100,7 +101,7 @@ class WorkloadConfig(Model):
 
 # Fields a rule may read or edit. Kept explicit so `goblin kb lint` can check names.
 WORKLOAD_FIELDS: frozenset[str] = frozenset(
-    name for name in WorkloadConfig.model_fields if name not in {"path", "format", "model", "sources", "notes", "ignored_rules", "env"}
+    name for name in WorkloadConfig.model_fields if name not in {"path", "format", "framework", "model", "sources", "notes", "ignored_rules", "env"}
 )
 
 

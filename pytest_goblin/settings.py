@@ -33,6 +33,7 @@ class Settings(BaseModel):
     command: str | None = None  # goblin_command: the user's training, run before and after the patch
     command_steps: int = Field(default=20, ge=1)  # goblin_command_steps: training steps per run ({steps})
     command_metric: str | None = None  # goblin_command_metric: a regex with one group around the throughput
+    world_size: int | None = Field(default=None, ge=1, le=65536)  # goblin_world_size / --goblin-world-size: GPUs the job runs on
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

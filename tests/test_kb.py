@@ -39,10 +39,10 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "precision.bf16_amp_over_fp32": ({"precision": "fp32"}, {"precision": "bf16"}),
     "precision.bf16_over_fp16": ({"precision": "fp16"}, {"precision": "bf16"}),
     "precision.fp8_without_hardware_support": ({"precision": "fp8", "target": "mi250x"}, {"precision": "fp8", "target": "mi300x"}),
-    "precision.fp8_for_large_gemms": ({"method": "full", "micro_batch_size": 1}, {"method": "lora"}),
+    "precision.fp8_for_large_gemms": ({"method": "full", "micro_batch_size": 1, "model": SEVENTY_B}, {"method": "full", "micro_batch_size": 1}),
     "attention.sdpa_over_eager": ({"attention": "eager"}, {"attention": "sdpa"}),
     "attention.sdpa_math_fallback": ({"seq_len": 8192, "micro_batch_size": 1}, {"seq_len": 8192, "micro_batch_size": 1, "target": "h100"}),
-    "attention.gpt_oss_needs_flash_or_flex": ({"model": "openai/gpt-oss-20b"}, {"model": "openai/gpt-oss-20b", "attention": "flash"}),
+    "attention.gpt_oss_needs_flash_or_flex": ({"model": "openai/gpt-oss-20b", "attention": "flash"}, {"model": "openai/gpt-oss-20b", "attention": "eager"}),
     "attention.flash_attn_rocm_build": ({"attention": "flash"}, {"attention": "flash", "target": "h100"}),
     "memory.disable_checkpointing_when_hbm_free": ({"gradient_checkpointing": True}, {"gradient_checkpointing": True, "model": SEVENTY_B, "method": "full"}),
     "memory.activation_offloading_when_hbm_free": (
@@ -51,7 +51,11 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     ),
     "memory.cpu_offload_when_it_fits": ({"cpu_offload": True}, {"cpu_offload": True, "model": SEVENTY_B, "method": "full"}),
     "memory.offloading_without_checkpointing": ({"activation_offloading": True}, {"activation_offloading": True, "gradient_checkpointing": True}),
-    "memory.projected_over_hbm": ({"model": SEVENTY_B, "method": "full"}, {}),
+    # only when the world size is stated: an unstated one is assumed, and a config too big for it likely runs on more GPUs
+    "memory.projected_over_hbm": (
+        {"model": SEVENTY_B, "method": "full", "sources": {"world_size": {"file": "case.yaml", "explicit": True}}},
+        {"model": SEVENTY_B, "method": "full"},
+    ),
     "memory.split_size_with_expandable_segments": (
         {"env": {"PYTORCH_HIP_ALLOC_CONF": "expandable_segments:True,max_split_size_mb:128"}},
         {"env": {"PYTORCH_HIP_ALLOC_CONF": "expandable_segments:True"}},
@@ -61,7 +65,8 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "data.pin_memory": ({"pin_memory": False}, {"pin_memory": False, "dataloader_workers": 0}),
     "packing.sample_packing": ({"sample_packing": False}, {"sample_packing": False, "attention": "eager"}),
     "packing.needs_varlen_attention": ({"attention": "eager"}, {"attention": "flash"}),
-    "gemm.tunableop": ({"env": {}}, {"env": {}, "target": "h100"}),
+    # guidance for packed (fixed-shape) runs only; unpacked runs would tune mid-run (gemm.tunableop_tuning_left_on)
+    "gemm.tunableop": ({"env": {}}, {"env": {}, "sample_packing": False}),
     "gemm.hipblaslt_disabled": ({"env": {"TORCH_BLAS_PREFER_HIPBLASLT": "0"}}, {"env": {"TORCH_BLAS_PREFER_HIPBLASLT": "1"}}),
     "gemm.tunableop_tuning_left_on": (
         {"sample_packing": False, "env": {"PYTORCH_TUNABLEOP_ENABLED": "1"}},
@@ -84,8 +89,12 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "quant.lora_over_8bit_when_bf16_fits": ({"quantization": "8bit"}, {"quantization": "8bit", "model": "Qwen/Qwen2.5-72B", "target": "mi210"}),
     "quant.bitsandbytes_rocm_build": ({"quantization": "4bit", "method": "qlora"}, {"quantization": "4bit", "method": "qlora", "target": "h100"}),
     "kernels.liger_fused_kernels": ({"fused_kernels": False}, {"fused_kernels": False, "format": "torchtune"}),
-    "comm.high_priority_rccl_streams": ({"strategy": "fsdp"}, {"strategy": "fsdp", "env": {"TORCH_NCCL_HIGH_PRIORITY": "1"}}),
-    "comm.rccl_min_channels": ({"strategy": "ddp"}, {"strategy": "ddp", "target": "mi250x"}),
+    "comm.high_priority_rccl_streams": ({"strategy": "fsdp", "world_size": 8}, {"strategy": "fsdp", "world_size": 1}),
+    "comm.rccl_min_channels": ({"strategy": "ddp", "world_size": 8}, {"strategy": "ddp", "world_size": 8, "target": "mi250x"}),
+    "compile.torch_compile_torchtune": (
+        {"format": "torchtune", "torch_compile": False},
+        {"format": "torchtune", "torch_compile": True},
+    ),
     "comm.partial_node_collectives": ({"world_size": 4, "strategy": "ddp"}, {"world_size": 8, "strategy": "ddp"}),
     "distributed.ddp_over_dataparallel": ({"world_size": 8}, {"world_size": 8, "strategy": "ddp"}),
     "distributed.ddp_when_model_fits": ({"strategy": "fsdp"}, {"strategy": "fsdp", "model": SEVENTY_B, "method": "full"}),

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..frameworks import CITES, where
 from ..schemas import ModelShape, WorkloadConfig
 from .base import Adapter, Reader, as_bool, attention_from, model_from, positive
-from .hfstyle import hf_writes, read_common, read_precision
+from .hfstyle import hf_writes, read_common
+from .semantics import axolotl_precision, read_world_size
 
 DOCS = "https://docs.axolotl.ai/docs/config-reference.html"
 _MARKERS = frozenset({"datasets", "micro_batch_size", "sequence_len", "adapter", "num_epochs", "sample_packing", "rl"})
@@ -37,8 +39,12 @@ class AxolotlAdapter(Adapter):
             r.explicit("method", method, key, line)
         else:
             r.default("method", "full", f"no `adapter`: full fine-tuning ({DOCS})")
-        read_precision(r, note=f"Axolotl trains in fp32 unless bf16 or fp16 is set ({DOCS})")
-        r.take("seq_len", ("sequence_len",), default=512, note=f"Axolotl sequence_len default 512 ({DOCS})", convert=positive)
+        from ..frameworks.facts import AXOLOTL_AT
+
+        rl = r.data.get("rl") if isinstance(r.data, dict) else None
+        r.framework = AXOLOTL_AT + (f" (rl {rl})" if rl else "")
+        axolotl_precision(r)
+        r.take("seq_len", ("sequence_len",), default=512, note=f"Axolotl sequence_len: {where('axolotl', 'sequence_len')}", convert=positive)
         self._read_attention(r)
         r.take(
             "gradient_checkpointing",
@@ -48,7 +54,13 @@ class AxolotlAdapter(Adapter):
             convert=lambda v: True if isinstance(v, str) and v.lower() == "offload" else as_bool(v),
         )
         r.take("sample_packing", ("sample_packing",), default=False, note=f"sample_packing default false ({DOCS})", convert=as_bool)
-        read_common(r, batch_default=1, batch_note=f"Axolotl micro_batch_size default 1 ({DOCS})")
+        read_common(
+            r,
+            batch_default=1,
+            batch_note=f"Axolotl micro_batch_size: {where('axolotl', 'micro_batch_size')}",
+            optim_note=f"Axolotl optimizer: {where('axolotl', 'optimizer')}",
+            parser="axolotl",
+        )
         r.take(
             "context_parallel",
             ("context_parallel_size", "sequence_parallel_degree"),
@@ -56,6 +68,12 @@ class AxolotlAdapter(Adapter):
             note=f"no context parallelism unless context_parallel_size is set ({DOCS})",
             convert=positive,
         )
+        read_world_size(r, r.text)
+        if not any(k in d for k in ("dataloader_num_workers", "dataloader_pin_memory", "dataloader_prefetch_factor")):
+            n = r.values.get("world_size", 1)
+            note = f"no dataloader_* key: Axolotl sets dataloader_num_workers to the GPU count ({n}, the world size goblin assumed or read), pin memory on, prefetch 256; {CITES['axolotl.dataloader']}"
+            r.default("dataloader_workers", max(1, n), note)
+            r.default("pin_memory", True, note)
         if not r.values.get("fused_kernels"):
             key, plugins, line = r.raw("plugins")
             if key is not None and any("liger" in str(p).lower() or "cut_cross_entropy" in str(p).lower() for p in plugins or []):

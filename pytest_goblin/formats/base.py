@@ -27,6 +27,8 @@ class Reader:
         self.values: dict[str, Any] = {}
         self.sources: dict[str, FieldSource] = {}
         self.notes: list[str] = []
+        self.text = ""  # the file's text, for comments (launcher lines, "needs 8 GPUs")
+        self.framework: str | None = None  # the framework and version whose defaults the adapter applied
 
     def raw(self, *keys: str) -> tuple[str | None, Any, int | None]:
         """First present key of `keys`: (key, value, line); value None when all are absent."""
@@ -157,12 +159,15 @@ class Adapter:
 
     def parse(self, path: Path, data: Any, text: str) -> WorkloadConfig:
         r = Reader(str(path), data)
+        r.text = text
         model = self.model_shape(r)
         self.read(r)
         env = redact_env({str(k): str(v) for k, v in (self.env(data) or {}).items()})
+        stamp_versions(r)
         return WorkloadConfig(
             path=str(path),
             format=self.name,
+            framework=r.framework,
             model=model,
             env=env,
             ignored_rules=ignored_rules(text),
@@ -220,3 +225,16 @@ def unified_diff(path: str, before: str, after: str) -> str:
     for line in difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True), fromfile=f"a/{path}", tofile=f"b/{path}"):
         out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     return "".join(out)
+
+
+_VERSIONED = re.compile(r"\b\d+\.\d+(\.\d+)?\b")
+
+
+def stamp_versions(r: Reader) -> None:
+    """Every framework default names the framework version it was read for: notes that cite only a
+    documentation page get the version of the framework whose defaults the adapter applied."""
+    if not r.framework:
+        return
+    for src in r.sources.values():
+        if not src.explicit and src.note and not _VERSIONED.search(src.note):
+            src.note = f"{src.note} [{r.framework}]"

@@ -81,6 +81,7 @@ def read_fsdp_file(config_path: Path, ref: str) -> tuple[dict[str, Any], str]:
         data = _load(path)
     except Exception as exc:  # unreadable: say so, audit the rest
         return {}, f"FSDP config {path} could not be read ({type(exc).__name__}); its settings are unknown"
+    raw = data
     if isinstance(data, dict) and isinstance(data.get("fsdp_config"), dict):
         data = data["fsdp_config"]  # an accelerate config nests them
     if not isinstance(data, dict):
@@ -89,6 +90,8 @@ def read_fsdp_file(config_path: Path, ref: str) -> tuple[dict[str, Any], str]:
     for key in ("fsdp_offload_params", "offload_params"):
         if data.get(key) in (True, "true", "True"):
             out["cpu_offload"] = True
+    if isinstance(raw, dict) and isinstance(raw.get("num_processes"), int) and raw["num_processes"] > 0:
+        out["world_size"] = raw["num_processes"]  # accelerate config: processes over all machines
     for key in ("fsdp_activation_checkpointing", "activation_checkpointing"):
         if data.get(key) in (True, "true", "True"):
             out["gradient_checkpointing"] = True

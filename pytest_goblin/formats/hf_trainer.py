@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..frameworks import CITES, tables, where
 from ..schemas import ModelShape, WorkloadConfig
 from .base import Adapter, Reader, as_bool, attention_from, model_from, positive
-from .hfstyle import TA_DOCS, hf_writes, read_common, read_precision
+from .hfstyle import TA_DOCS, hf_writes, read_common
+from .semantics import dtype_key, explicit_precision, read_world_size, trl_precision
 
 TRAINING_KEYS = frozenset(
     {
@@ -46,7 +48,29 @@ class HFTrainerAdapter(Adapter):
         if peft and as_bool(d.get("use_dora", False) or False):
             method = "dora"
         r.values["method"] = method
-        read_precision(r)
+        declared = getattr(getattr(r, "script", None), "config_class", None)
+        plain = declared in ("TrainingArguments", "Seq2SeqTrainingArguments")
+        if plain:
+            r.framework = f"transformers {tables.table('transformers')['version']} ({declared})"
+        else:
+            from ..frameworks import trl_config_class
+
+            cls = trl_config_class(r.data if isinstance(r.data, dict) else {}, declared)
+            r.framework = f"trl {tables.table('trl')['version']} ({cls})"
+        if plain:
+            # transformers' own TrainingArguments: bf16=False, gradient_checkpointing off.
+            ta = tables.class_fields("transformers", "TrainingArguments")
+            if not explicit_precision(r):
+                r.default(
+                    "precision",
+                    "fp32",
+                    f"TrainingArguments bf16/fp16 unset: fp32 (transformers {tables.table('transformers')['version']} training_args.py:{ta['bf16']['line']})",
+                )
+            k, dt, line = dtype_key(r, "torch_dtype", "dtype")
+            if k is not None and dt is not None:
+                r.explicit("weight_dtype", dt, k, line)
+        else:
+            trl_precision(r)
         r.take(
             "seq_len",
             ("max_seq_length", "max_length", "model_max_length"),
@@ -63,13 +87,18 @@ class HFTrainerAdapter(Adapter):
         )
         r.take(
             "gradient_checkpointing",
-            ("gradient_checkpointing",),
-            default=False,
-            note=f"TrainingArguments.gradient_checkpointing=False ({TA_DOCS})",
-            convert=as_bool,
+            ("gradient_checkpointing", "activation_checkpointing"),
+            default=not plain,
+            note=(
+                "TrainingArguments.gradient_checkpointing unset: off (transformers training_args.py)"
+                if plain
+                else f"TRL configs turn gradient checkpointing on by default: {CITES['trl.gradient_checkpointing']}"
+            ),
+            convert=lambda v: True if isinstance(v, (str, int)) and not isinstance(v, bool) and str(v).lower() not in {"false", "0", "no"} else as_bool(v),
         )
         r.take("sample_packing", ("packing", "padding_free"), default=False, note=f"SFTConfig.packing=False ({TRL_DOCS})", convert=as_bool)
-        read_common(r, batch_default=8, batch_note=f"TrainingArguments.per_device_train_batch_size=8 ({TA_DOCS})")
+        read_common(r, batch_default=8, batch_note=f"TrainingArguments.per_device_train_batch_size=8: {where('trl', 'per_device_train_batch_size')}")
+        read_world_size(r, r.text)
 
     def writes(self, field: str, value: Any, workload: WorkloadConfig, data: Any) -> dict[str, Any] | None:
         if field == "attention":

@@ -17,50 +17,60 @@ TA_DOCS = "https://huggingface.co/docs/transformers/main_classes/trainer#transfo
 OPTIMIZER_ALIASES = {"adamw": "adamw_torch", "adamw_torch_fused": "adamw_torch_fused"}
 
 
-def read_precision(r: Reader, *, default: str = "fp32", note: str = f"TrainingArguments: bf16=False, fp16=False ({TA_DOCS})") -> None:
-    for key, precision in (("bf16", "bf16"), ("pure_bf16", "bf16"), ("fp16", "fp16"), ("fp8", "fp8")):
-        k, value, line = r.raw(key)
-        if k is None:
-            continue
-        # `bf16: auto` (Axolotl) resolves to bf16 on any GPU with native bf16, which every Instinct GPU has.
-        if (isinstance(value, str) and value.lower() in {"auto", "full"}) or (not isinstance(value, str) and bool(value)):
-            r.explicit("precision", precision, key, line)
-            return
-    k, value, line = r.raw("torch_dtype", "dtype")
-    if k is not None and str(value).lower() in {"bfloat16", "bf16"}:
-        r.explicit("precision", "bf16", k, line)
-        return
-    if k is not None and str(value).lower() in {"float16", "fp16", "half"}:
-        r.explicit("precision", "fp16", k, line)
-        return
-    r.default("precision", default, note)
+OPTIM_DEFAULT_NOTE = (
+    "TrainingArguments.optim default: adamw_torch_fused with torch >= 2.8 (assumed on a current ROCm stack), adamw_torch before; "
+    "transformers 5.24.0 transformers/training_args.py:806-813"
+)
 
 
-def read_common(r: Reader, *, batch_default: int, batch_note: str) -> None:
+def read_common(
+    r: Reader,
+    *,
+    batch_default: int,
+    batch_note: str,
+    optim_default: str = "adamw_torch_fused",
+    optim_note: str = OPTIM_DEFAULT_NOTE,
+    parser: str = "trl",
+) -> None:
+    """TrainingArguments keys; each default's note names the framework version, file and line it comes from."""
+    from ..frameworks import where
+
     r.take("micro_batch_size", ("per_device_train_batch_size", "micro_batch_size"), default=batch_default, note=batch_note, convert=positive)
     r.take(
         "gradient_accumulation",
         ("gradient_accumulation_steps",),
         default=1,
-        note=f"TrainingArguments.gradient_accumulation_steps=1 ({TA_DOCS})",
+        note=f"TrainingArguments.gradient_accumulation_steps=1: {where(parser, 'gradient_accumulation_steps')}",
         convert=positive,
     )
     r.take(
         "optimizer",
         ("optim", "optimizer"),
-        default="adamw_torch",
-        note=f"TrainingArguments.optim ({TA_DOCS})",
+        default=optim_default,
+        note=optim_note,
         convert=lambda v: OPTIMIZER_ALIASES.get(str(v), str(v)),
     )
-    r.take("torch_compile", ("torch_compile",), default=False, note=f"TrainingArguments.torch_compile=False ({TA_DOCS})", convert=_compile_flag)
+    r.take(
+        "torch_compile",
+        ("torch_compile",),
+        default=False,
+        note=f"TrainingArguments.torch_compile=False: {where(parser, 'torch_compile')}",
+        convert=_compile_flag,
+    )
     r.take(
         "dataloader_workers",
         ("dataloader_num_workers",),
         default=0,
-        note=f"TrainingArguments.dataloader_num_workers=0: batches load in the training process ({TA_DOCS})",
+        note=f"TrainingArguments.dataloader_num_workers=0, batches load in the training process: {where(parser, 'dataloader_num_workers')}",
         convert=non_negative,
     )
-    r.take("pin_memory", ("dataloader_pin_memory",), default=True, note=f"TrainingArguments.dataloader_pin_memory=True ({TA_DOCS})", convert=as_bool)
+    r.take(
+        "pin_memory",
+        ("dataloader_pin_memory",),
+        default=True,
+        note=f"TrainingArguments.dataloader_pin_memory=True: {where(parser, 'dataloader_pin_memory')}",
+        convert=as_bool,
+    )
     read_offload_and_kernels(r)
     key, value, line = r.raw("deepspeed")
     if key is not None:
@@ -80,7 +90,7 @@ def read_common(r: Reader, *, batch_default: int, batch_note: str) -> None:
         found, note = read_fsdp_file(Path(r.path), ref.strip())
         r.notes.append(note)
         for field, val in found.items():
-            if not r.values.get(field):
+            if field not in r.sources or not r.sources[field].explicit:
                 r.explicit(field, val, k, ref_line)
 
 

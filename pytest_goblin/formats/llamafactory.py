@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..frameworks import where
+from ..frameworks.tables import table
 from ..schemas import ModelShape, WorkloadConfig
-from .base import Adapter, Reader, as_bool, model_from, positive
-from .hfstyle import hf_writes, read_common, read_precision
+from .base import Adapter, Reader, as_bool, model_from, non_negative, positive
+from .hfstyle import hf_writes, read_common
+from .semantics import llamafactory_precision, read_world_size
+
+V1_VERSION = table("llamafactory_v1")["version"]
 
 HPARAMS = "https://github.com/hiyouga/LLaMA-Factory/blob/main/src/llamafactory/hparams"
 _CLASSIC = frozenset({"stage", "finetuning_type", "template", "cutoff_len", "lora_target", "dataset"})
@@ -59,6 +64,7 @@ class LlamaFactoryAdapter(Adapter):
             self._read_v1(r)
             return
         d = r.data
+        r.framework = f"llamafactory {table('llamafactory')['version']} (stage {d.get('stage', 'sft')})"
         quant = r.take(
             "quantization",
             ("quantization_bit",),
@@ -77,7 +83,6 @@ class LlamaFactoryAdapter(Adapter):
             r.explicit("method", method, key, line)
         else:
             r.default("method", method, f"finetuning_type default lora ({HPARAMS}/finetuning_args.py)")
-        read_precision(r)
         r.take("seq_len", ("cutoff_len",), default=2048, note=f"cutoff_len default 2048 ({HPARAMS}/data_args.py)", convert=positive)
         r.take(
             "attention",
@@ -102,28 +107,114 @@ class LlamaFactoryAdapter(Adapter):
             note=f"packing defaults to on for stage pt only ({HPARAMS}/data_args.py)",
             convert=as_bool,
         )
-        read_common(r, batch_default=8, batch_note=f"per_device_train_batch_size default 8 (TrainingArguments; {HPARAMS}/training_args.py)")
+        read_common(
+            r, batch_default=8, batch_note=f"per_device_train_batch_size: {where('llamafactory', 'per_device_train_batch_size')}", parser="llamafactory"
+        )
+        zero3 = r.values.get("zero_stage") == 3
+        llamafactory_precision(r, r.values["method"], zero3)
+        k, ray, line = r.raw("ray_num_workers")
+        extra = None
+        if k is not None and as_bool(d.get("use_ray") or False):
+            extra = (positive(ray), f"ray_num_workers with use_ray: {where('llamafactory', 'ray_num_workers')}", k, line)
+        read_world_size(r, r.text, extra=extra)
 
     def _read_v1(self, r: Reader) -> None:
+        """v1 (llamafactory/v1/config): its own keys and defaults, read from the installed table."""
         d = r.data
+        r.framework = f"llamafactory {V1_VERSION} (v1)"
         peft = d.get("peft_config")
         method = "full"
         if isinstance(peft, dict):
             method = "lora" if str(peft.get("name", "lora")).lower() in {"lora", "dora"} else "full"
         r.values["method"] = method
         r.values["quantization"] = "none"
-        read_precision(r, default="bf16", note=f"LLaMA-Factory v1 trains in bf16 unless told otherwise ({HPARAMS})")
-        r.take("seq_len", ("cutoff_len",), default=2048, note=f"cutoff_len default 2048 ({HPARAMS})", convert=positive)
-        r.default("attention", "sdpa", f"v1 kernel_config selects kernels; attention defaults to SDPA ({HPARAMS})")
-        r.take("gradient_checkpointing", ("gradient_checkpointing",), default=False, note=f"v1 default ({HPARAMS})", convert=as_bool)
+        r.take("precision", ("bf16",), default="bf16", note=f"v1 bf16: {where('llamafactory_v1', 'bf16')}", convert=lambda v: "bf16" if as_bool(v) else "fp32")
+        r.default(
+            "weight_dtype",
+            "bf16",
+            f"v1 loads the model with dtype='auto' (the checkpoint's, assumed bf16): llamafactory {V1_VERSION} v1/core/model_engine.py:167",
+        )
+        r.take("seq_len", ("cutoff_len",), default=2048, note=f"v1 cutoff_len: {where('llamafactory_v1', 'cutoff_len')}", convert=positive)
+        r.take(
+            "attention",
+            ("flash_attn",),
+            default="sdpa",
+            note=f"v1 flash_attn: {where('llamafactory_v1', 'flash_attn')}",
+            convert=lambda v: _FLASH.get(str(v).lower(), "sdpa"),
+        )
+        r.take(
+            "gradient_checkpointing",
+            ("enable_activation_checkpointing",),
+            default=True,
+            note=f"v1 enable_activation_checkpointing: {where('llamafactory_v1', 'enable_activation_checkpointing')}",
+            convert=as_bool,
+        )
+        r.take(
+            "micro_batch_size", ("micro_batch_size",), default=1, note=f"v1 micro_batch_size: {where('llamafactory_v1', 'micro_batch_size')}", convert=positive
+        )
+        r.take(
+            "dataloader_workers",
+            ("batching_workers",),
+            default=16,
+            note=f"v1 batching_workers (the DataLoader's num_workers): {where('llamafactory_v1', 'batching_workers')}",
+            convert=non_negative,
+        )
+        key, opt, line = r.raw("optim_config")
+        if key is not None:
+            name = str(opt.get("name")) if isinstance(opt, dict) else str(opt)
+            r.explicit("optimizer", name.lower(), f"{key}.name" if isinstance(opt, dict) else key, line)
+        else:
+            r.default(
+                "optimizer",
+                "adamw_torch",
+                f"no optim_config: torch.optim.AdamW with torch's defaults (llamafactory {V1_VERSION} v1/core/base_trainer.py:195-197)",
+            )
+        key, _, line = r.raw("kernel_config")
+        if key is not None:
+            r.explicit("fused_kernels", True, key, line)
+        else:
+            r.default("fused_kernels", False, f"no kernel_config: {where('llamafactory_v1', 'kernel_config')}")
+        r.default("torch_compile", False, "v1 has no torch_compile key")
         dist = d.get("dist_config")
         if isinstance(dist, dict) and dist.get("name"):
             name = str(dist["name"]).lower()
-            r.explicit("strategy", "deepspeed" if "deepspeed" in name else "fsdp", "dist_config.name", None)
-        read_common(r, batch_default=1, batch_note=f"v1 micro_batch_size default 1 ({HPARAMS})")
+            _, _, dline = r.raw("dist_config.name")
+            r.explicit("strategy", "deepspeed" if "deepspeed" in name else "fsdp", "dist_config.name", dline)
+            stage = dist.get("stage") or dist.get("zero_stage")
+            if isinstance(stage, int):
+                r.explicit("zero_stage", stage, "dist_config", dline)
+        read_world_size(r, r.text)
+        n = r.values.get("world_size", 1)
+        k, gbs, gline = r.raw("global_batch_size")
+        mbs = r.values["micro_batch_size"]
+        if k is not None and positive(gbs) % (mbs * n) == 0:
+            r.explicit("gradient_accumulation", positive(gbs) // (mbs * n), k, gline)
+        else:
+            r.default(
+                "gradient_accumulation",
+                1,
+                f"v1 global_batch_size unset: data-parallel size x micro_batch_size, no accumulation ({where('llamafactory_v1', 'global_batch_size')})",
+            )
+
+    @staticmethod
+    def _v1_writes(field: str, value: Any, data: Any) -> dict[str, Any] | None:
+        """v1 keys only (its parser rejects the classic ones)."""
+        if field == "gradient_checkpointing":
+            return {"enable_activation_checkpointing": value}
+        if field == "dataloader_workers":
+            return {"batching_workers": value}
+        if field == "micro_batch_size":
+            return {"micro_batch_size": value}
+        if field == "gradient_accumulation":
+            return {} if "global_batch_size" in data else None  # follows from global_batch_size / micro_batch_size
+        if field == "precision" and value in ("bf16", "fp32"):
+            return {"bf16": value == "bf16"}
+        return None
 
     def writes(self, field: str, value: Any, workload: WorkloadConfig, data: Any) -> dict[str, Any] | None:
         v1 = self._v1(data)
+        if v1:
+            return self._v1_writes(field, value, data)
         if field == "attention" and not v1:
             return {"flash_attn": {"flash": "fa2", "sdpa": "sdpa", "eager": "disabled"}[value]}
         if field == "gradient_checkpointing" and not v1:

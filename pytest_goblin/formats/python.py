@@ -19,25 +19,21 @@ from typing import Any
 
 from ..errors import ConfigError, NotATrainingConfig
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
-from .base import Reader, ignored_rules, model_from
+from .base import Reader, ignored_rules, model_from, stamp_versions
 from .hf_trainer import HFTrainerAdapter
 from .hfstyle import TA_DOCS, hf_writes
 
-CONFIG_CLASSES = frozenset(
-    {
-        "TrainingArguments",
-        "Seq2SeqTrainingArguments",
-        "SFTConfig",
-        "DPOConfig",
-        "GRPOConfig",
-        "ORPOConfig",
-        "KTOConfig",
-        "CPOConfig",
-        "RewardConfig",
-        "PPOConfig",
-        "RLOOConfig",
-    }
-)
+
+def _trl_config_classes() -> frozenset[str]:
+    """Every TRL trainer config class in the shipped table (SFTConfig ... AsyncGRPOConfig), plus PPOConfig of older TRL."""
+    from ..frameworks.tables import shipped
+
+    names = {c for c in shipped("trl").get("classes", {}) if c.endswith("Config") and c not in {"ModelConfig", "DatasetConfig", "DatasetMixtureConfig"}}
+    return frozenset(names | {"PPOConfig"})
+
+
+HF_ARGS = frozenset({"TrainingArguments", "Seq2SeqTrainingArguments"})
+CONFIG_CLASSES = HF_ARGS | _trl_config_classes()
 _MARKER = re.compile(r"\b(" + "|".join(sorted(CONFIG_CLASSES)) + r")\s*\(")
 _MODEL_KEYS = {"torch_dtype": "torch_dtype", "dtype": "torch_dtype", "attn_implementation": "attn_implementation"}
 _DTYPES = {"bfloat16": "bfloat16", "bf16": "bfloat16", "float16": "float16", "half": "float16", "float32": "float32", "float": "float32"}
@@ -78,6 +74,7 @@ class Script:
     where: dict[str, Location] = field(default_factory=dict)
     args_call: ast.Call | None = None  # the TrainingArguments-like call, for new keywords
     model_call: ast.Call | None = None  # from_pretrained(...), for attention and dtype
+    config_class: str | None = None  # TrainingArguments or the TRL config class the script builds
     env: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -115,10 +112,12 @@ def read_script(path: Path, text: str) -> Script:
     except (RecursionError, MemoryError, ValueError) as exc:
         raise ConfigError(str(path), f"cannot parse the script: {type(exc).__name__}", hint="simplify the file") from None
     consts: dict[str, tuple[Any, ast.expr]] = {}
-    for stmt in tree.body:
+    # Literal assignments at module level first, then inside functions (a `model_id = "..."` in main()).
+    stmts = list(tree.body) + [n for n in ast.walk(tree) if isinstance(n, ast.Assign) and n not in tree.body]
+    for stmt in stmts:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             ok, value, _node = _literal(stmt.value, {})
-            if ok:
+            if ok and stmt.targets[0].id not in consts:
                 consts[stmt.targets[0].id] = (value, stmt.value)
     s = Script()
     bnb: dict[str, Any] = {}
@@ -127,6 +126,7 @@ def read_script(path: Path, text: str) -> Script:
             name = _name(node.func)
             if name in CONFIG_CLASSES and s.args_call is None:
                 s.args_call = node
+                s.config_class = name
                 for kw in node.keywords:
                     if kw.arg is None:
                         s.notes.append(f"line {node.lineno}: `**` arguments of {name} are not read")
@@ -151,6 +151,14 @@ def read_script(path: Path, text: str) -> Script:
                         if ok:
                             s.values[_MODEL_KEYS[kw.arg]] = value
                             s.where[_MODEL_KEYS[kw.arg]] = Location(where, where.lineno)
+            elif name.endswith("Trainer") and "model_name_or_path" not in s.values:
+                # SFTTrainer(model="Qwen/...") or model=model_id: TRL loads the model from the id itself.
+                arg = next((k.value for k in node.keywords if k.arg == "model"), node.args[0] if node.args else None)
+                if arg is not None:
+                    ok, value, where = _literal(arg, consts)
+                    if ok and isinstance(value, str):
+                        s.values["model_name_or_path"] = value
+                        s.where["model_name_or_path"] = Location(where, where.lineno)
             elif name == "BitsAndBytesConfig":
                 for kw in node.keywords:
                     if kw.arg in ("load_in_4bit", "load_in_8bit"):
@@ -214,13 +222,16 @@ class PythonAdapter(HFTrainerAdapter):
     def parse(self, path: Path, data: Any, text: str) -> WorkloadConfig:
         script: Script = data
         r = _ScriptReader(str(path), script)
+        r.text = text
         model = self.model_shape(r)
         if "model_name_or_path" not in script.values:
             r.notes.append("no literal model id in from_pretrained(...); a generic model shape is assumed")
         self.read(r)
+        stamp_versions(r)
         return WorkloadConfig(
             path=str(path),
             format=self.name,
+            framework=r.framework,
             model=model,
             env=script.env,
             ignored_rules=ignored_rules(text),

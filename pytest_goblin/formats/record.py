@@ -16,6 +16,7 @@ from ..schemas import WorkloadConfig
 SUMMARY = (
     "path",
     "format",
+    "framework",
     "reason",
     "model",
     "micro_batch_size",
@@ -33,6 +34,7 @@ def workload_record(path: str, w: WorkloadConfig) -> dict[str, Any]:
     out: dict[str, Any] = {
         "path": path,
         "format": w.format,
+        "framework": w.framework,
         "reason": None,
         "model": w.model.name,
         "micro_batch_size": w.micro_batch_size,

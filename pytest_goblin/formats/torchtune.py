@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..frameworks import CITES, tables, torchtune_recipe
 from ..modelzoo import lookup_model
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from .base import Adapter, Reader, as_bool, non_negative, positive
+from .semantics import read_world_size
 
 DOCS = "https://github.com/pytorch/torchtune/tree/main/recipes"
 _DTYPES = {"bf16": "bf16", "bfloat16": "bf16", "fp32": "fp32", "float32": "fp32", "fp16": "fp16", "float16": "fp16"}
@@ -82,7 +84,13 @@ class TorchtuneAdapter(Adapter):
         model_key = f"{_find(d, 'model', 'policy_model') or 'model'}._component_"
         r.explicit("method", method, model_key, model_line)
         r.explicit("quantization", "4bit" if method == "qlora" else "none", model_key, model_line)
-        r.take("precision", ("dtype",), default="fp32", note=f"training.get_dtype(None) is float32 ({DOCS})", convert=self._dtype)
+        r.take("precision", ("dtype",), default="fp32", note=CITES["torchtune.dtype"], convert=self._dtype)
+        # torchtune has no autocast: weights, gradients and optimizer state are all held in `dtype`.
+        src = r.sources["precision"]
+        if src.explicit and src.key:
+            r.explicit("weight_dtype", r.values["precision"], src.key, src.line)
+        else:
+            r.default("weight_dtype", "fp32", CITES["torchtune.dtype"])
         key, value, line = r.raw("tokenizer.max_seq_len")
         if key is not None:
             r.explicit("seq_len", positive(value), key, line)
@@ -136,10 +144,24 @@ class TorchtuneAdapter(Adapter):
             name = opt.rsplit(".", 1)[-1].lower() or "unknown"
         _found, _, opt_line = r.raw(f"{opt_key}._component_")
         r.explicit("optimizer", name, key or f"{opt_key}._component_", line if key else opt_line)
+        recipe, how = torchtune_recipe(r.path, r.text)
+        info = tables.recipe(recipe) if recipe else None
+        r.framework = f"torchtune {tables.table('torchtune')['version']}" + (f" ({recipe})" if recipe else "")
+        if recipe:
+            r.notes.append(f"torchtune recipe {recipe} (from {how}; torchtune {tables.table('torchtune')['version']})")
         path = r.path.rsplit("/", 1)[-1]
-        if "single_device" not in path and ("fsdp_cpu_offload" in d or "data_parallel_shard_dim" in d or "dp_shard" in d or "tensor_parallel_dim" in d):
+        if info is not None and info.get("distributed"):
+            r.default("strategy", "fsdp", f"torchtune recipe {recipe} shards with FSDP2 ({info['file']}; registry supports_distributed)")
+        elif (
+            info is None
+            and "single_device" not in path
+            and ("fsdp_cpu_offload" in d or "data_parallel_shard_dim" in d or "dp_shard" in d or "tensor_parallel_dim" in d)
+        ):
             k, _, line = r.raw("fsdp_cpu_offload", "data_parallel_shard_dim", "dp_shard", "tensor_parallel_dim")
             r.explicit("strategy", "fsdp", k or "fsdp_cpu_offload", line)
+        if (info is not None and not info.get("distributed")) or "single_device" in path:
+            r.default("world_size", 1, f"torchtune {'recipe ' + recipe if recipe else 'single-device config'} runs on one device")
+        read_world_size(r, r.text)
 
     @staticmethod
     def _dtype(value: Any) -> str:

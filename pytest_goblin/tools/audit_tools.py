@@ -14,8 +14,9 @@ from ..attribution import KEEP_THRESHOLD, leave_one_out
 from ..costmodel import sensitivity
 from ..errors import GoblinError
 from ..formats import load_config
+from ..formats.semantics import loaded_with_world_size
 from ..patching import build_patch
-from ..rules import applicable, search, slim
+from ..rules import applicable, render_finding, search, slim, unactionable
 from ..schemas import Finding, Patch, Report, Rule, RunMetrics, Speedup, WorkloadConfig
 from ..stats import bootstrap_speedup, decide
 from .context import AuditContext
@@ -42,7 +43,7 @@ def parse_config(ctx: AuditContext, args: ParseConfigInput) -> dict[str, Any]:
         if candidate != ctx.path.resolve():
             raise GoblinError(f"refused: this audit is of {ctx.path.name}; parse_config reads only that file")
     if ctx.loaded is None:
-        ctx.loaded = load_config(path)
+        ctx.loaded = loaded_with_world_size(load_config(path), ctx.settings.world_size)
     w = ctx.loaded.workload
     return {"format": ctx.loaded.adapter.name, "workload": _workload_view(w)}
 
@@ -76,7 +77,7 @@ def _workload_view(w: WorkloadConfig) -> dict[str, Any]:
 
 def _workload(ctx: AuditContext) -> WorkloadConfig:
     if ctx.loaded is None:
-        ctx.loaded = load_config(ctx.path)
+        ctx.loaded = loaded_with_world_size(load_config(ctx.path), ctx.settings.world_size)
     return ctx.loaded.workload
 
 
@@ -305,12 +306,9 @@ def findings(ctx: AuditContext, patch: Patch) -> list[Finding]:
             continue
         line, key = _anchor(rule, w)
         status = patch.skipped.get(rule.id)
-        if rule.footgun:
-            message = rule.guidance or rule.symptom
-        elif status:
-            message = f"{rule.symptom} (not patched: {status})"
-        else:
-            message = rule.symptom
+        if not rule.footgun and unactionable(status):
+            continue
+        message = render_finding(rule, w, ctx.hw, None if rule.footgun else status)
         out.append(
             Finding(
                 rule_id=rule.id, title=rule.title, category=rule.category, line=line, key=key, message=message, citation=rule.citation, footgun=rule.footgun

@@ -1,0 +1,224 @@
+"""Precision and topology as each framework runs them, from its own source (frameworks/facts.py).
+
+The compute dtype (`precision`) and the dtype the weights are held in (`weight_dtype`) differ per
+framework when the config is silent: TRL turns bf16 on unless fp16 is set, Axolotl's `bf16: auto`
+resolves to bf16 on any Instinct GPU, LLaMA-Factory infers the compute dtype from the checkpoint
+and keeps a LoRA base model in it, torchtune holds everything in its `dtype`. The world size is
+read from what the repository says (launcher comments, DeepSpeed/accelerate files, Ray workers)
+and, when nothing says it, assumed and noted so that every dependent finding can name it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..frameworks.facts import CITES
+from ..schemas import FieldSource, WorkloadConfig
+from .base import Reader, as_bool
+
+_HALF = {"bfloat16": "bf16", "bf16": "bf16", "float16": "fp16", "fp16": "fp16", "half": "fp16", "float32": "fp32", "fp32": "fp32", "float": "fp32"}
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.lower() in {"true", "yes", "1", "auto", "full"}
+    return bool(value)
+
+
+def explicit_precision(r: Reader) -> bool:
+    """bf16 / pure_bf16 / fp16 / fp8 set to a true value: recorded, True; else False (nothing recorded)."""
+    for key, precision in (("pure_bf16", "bf16"), ("bf16", "bf16"), ("fp16", "fp16"), ("fp8", "fp8")):
+        k, value, line = r.raw(key)
+        if k is not None and _truthy(value):
+            r.explicit("precision", precision, k, line)
+            return True
+    return False
+
+
+def dtype_key(r: Reader, *keys: str) -> tuple[str | None, str | None, int | None]:
+    """(key, fp32/bf16/fp16, line) of a torch_dtype-like key; 'auto' and unknown names give None."""
+    k, value, line = r.raw(*keys)
+    if k is None:
+        return None, None, None
+    name = str(value).lower().replace("torch.", "")
+    return k, _HALF.get(name), line
+
+
+def trl_precision(r: Reader) -> None:
+    """TRL configs: bf16 defaults to `not fp16`; ModelConfig.dtype defaults to float32."""
+    if not explicit_precision(r):
+        k, value, line = r.raw("bf16")
+        if k is not None and not _truthy(value):
+            r.explicit("precision", "fp32", k, line)
+        else:
+            r.default("precision", "bf16", f"TRL: bf16 unset and fp16 not set, so bf16 mixed precision; {CITES['trl.bf16']}")
+    k, dt, line = dtype_key(r, "dtype", "torch_dtype", "model_init_kwargs.dtype", "model_init_kwargs.torch_dtype")
+    if k is not None and dt is not None:
+        r.explicit("weight_dtype", dt, k, line)
+    elif k is None:
+        r.default("weight_dtype", "fp32", "TRL ModelConfig.dtype default 'float32' (trl 1.16.0 trl/trainer/model_config.py:89): weights load in fp32")
+
+
+def axolotl_precision(r: Reader) -> None:
+    """Axolotl resolve_dtype: bf16 'auto' (the default) is bf16 on an Instinct GPU unless fp16 is set;
+    the model then loads in torch_dtype bf16 (src/axolotl/utils/config/__init__.py:156-196)."""
+    cite = "axolotl 0.18.0 src/axolotl/utils/config/__init__.py:156-196 (resolve_dtype)"
+    kb, bf16, lb = r.raw("bf16")
+    kf, fp16, lf = r.raw("fp16")
+    auto = kb is None or (isinstance(bf16, str) and bf16.lower() == "auto")
+    if kb is not None and not auto and _truthy(bf16):
+        r.explicit("precision", "bf16", kb, lb)
+    elif kf is not None and _truthy(fp16) and (auto or not _truthy(bf16)):
+        r.explicit("precision", "fp16", kf, lf)
+    elif auto:
+        if kb is not None:
+            r.explicit("precision", "bf16", kb, lb)
+        else:
+            r.default("precision", "bf16", f"Axolotl bf16 default 'auto' resolves to bf16 where the GPU supports it; {CITES['axolotl.bf16']}; {cite}")
+    elif explicit_precision(r):
+        pass
+    else:
+        r.explicit("precision", "fp32", kb or "bf16", lb)
+    if r.values["precision"] == "fp32":
+        # `bfloat16: true` / `float16: true` without AMP: the model loads, and so computes, in half precision.
+        for key, half in (("bfloat16", "bf16"), ("float16", "fp16")):
+            k, v, line = r.raw(key)
+            if k is not None and _truthy(v):
+                r.explicit("precision", half, k, line)
+                break
+    p = r.values["precision"]
+    weights = {"bf16": "bf16", "fp16": "fp16"}.get(p, "fp32")
+    src = r.sources["precision"]
+    if src.explicit and src.key:
+        r.explicit("weight_dtype", weights, src.key, src.line)
+    else:
+        r.default("weight_dtype", weights, f"Axolotl loads the model in torch_dtype {weights} ({cite})")
+
+
+def llamafactory_precision(r: Reader, method: str, zero3: bool) -> None:
+    """LLaMA-Factory classic: bf16/pure_bf16 -> bf16, fp16 -> fp16, else the checkpoint's dtype
+    (bf16 for current checkpoints) for a frozen base; trainable parameters are upcast to fp32
+    unless pure_bf16, use_badam or ZeRO-3."""
+    half_master = as_bool(r.data.get("pure_bf16") or False) or as_bool(r.data.get("use_badam") or False)
+    if not explicit_precision(r):
+        if method == "full" and not zero3 and not half_master:
+            r.default(
+                "precision", "fp32", f"LLaMA-Factory without bf16/fp16: trainable parameters are upcast to fp32 and no autocast runs; {CITES['lf.upcast']}"
+            )
+        else:
+            r.default(
+                "precision",
+                "bf16",
+                f"LLaMA-Factory without bf16/fp16 computes in the checkpoint's dtype (assumed bf16, as current checkpoints are); {CITES['lf.compute_dtype']}",
+            )
+    if half_master:
+        k, _, line = r.raw("pure_bf16", "use_badam")
+        r.explicit("weight_dtype", "bf16", k or "pure_bf16", line)
+    elif method in ("lora", "qlora", "dora"):
+        r.default(
+            "weight_dtype", "bf16", f"LoRA: the frozen base stays in the checkpoint's dtype (torch_dtype='auto', assumed bf16); {CITES['lf.compute_dtype']}"
+        )
+    elif zero3:
+        r.default("weight_dtype", "bf16", f"ZeRO-3 keeps the checkpoint's dtype (assumed bf16); {CITES['lf.upcast']}")
+    else:
+        r.default("weight_dtype", "fp32", f"trainable parameters upcast to fp32; {CITES['lf.upcast']}")
+
+
+# ------------------------------------------------------------------ world size
+_COMMENT_GPUS = (
+    re.compile(r"--nproc[_-]per[_-]node[= ]+(\d+)"),
+    re.compile(r"--num[_-]processes[= ]+(\d+)"),
+    re.compile(r"\bNPROC_PER_NODE=(\d+)"),
+    re.compile(r"\b(?:needs?|requires?|uses?|on|with|across)\s+(\d+)\s*(?:x\s*)?(?:[A-Z]\w*\s+)?GPUs?\b", re.IGNORECASE),
+    re.compile(r"\b(\d+)\s*x\s*(?:A100|H100|H200|MI300X?|MI325X|MI355X|GPUs?)\b", re.IGNORECASE),
+)
+
+
+def world_from_text(text: str) -> tuple[int, int, str] | None:
+    """(GPUs, line, the phrase) from a comment or launcher line in the file; the first that says one."""
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if "#" not in line and not line.lstrip().startswith(("torchrun", "accelerate", "tune", "deepspeed", "llamafactory-cli")):
+            continue
+        for pat in _COMMENT_GPUS:
+            m = pat.search(line)
+            if m and 1 <= int(m.group(1)) <= 1024:
+                return int(m.group(1)), lineno, m.group(0).strip()
+    return None
+
+
+def read_world_size(r: Reader, text: str, *, extra: tuple[int, str, str | None, int | None] | None = None) -> None:
+    """World size from the config: an explicit count (ray workers, accelerate num_processes), a comment
+    or launcher line, else assumed: 1 for a single-device job, 8 (one MI300X node) when it shards."""
+    if "world_size" in r.values:
+        _ddp_if_launched(r)
+        return
+    if extra is not None:
+        n, why, key, line = extra
+        if key:
+            r.explicit("world_size", n, key, line)
+        else:
+            r.default("world_size", n, why)
+        r.sources["world_size"].note = why
+        _ddp_if_launched(r)
+        return
+    found = world_from_text(text)
+    if found:
+        n, line, phrase = found
+        r.explicit("world_size", n, f"comment: {phrase}", line)
+        r.sources["world_size"].note = f"from the config's own text at line {line}: `{phrase}`"
+        _ddp_if_launched(r)
+        return
+    strategy = r.values.get("strategy", "single")
+    if strategy in ("fsdp", "deepspeed"):
+        r.default(
+            "world_size", 8, "world size not stated; assumed 8 (one MI300X node) because the config shards with FSDP/ZeRO; set goblin_world_size to state it"
+        )
+    else:
+        r.default("world_size", 1, "world size not stated; assumed 1 GPU; set goblin_world_size to state it")
+
+
+def _ddp_if_launched(r: Reader) -> None:
+    """Several processes and no sharding named: a launcher (torchrun, accelerate) runs DDP."""
+    n = r.values.get("world_size", 1)
+    if n > 1 and r.values.get("strategy", "single") == "single":
+        r.default("strategy", "ddp", f"{n} processes and no FSDP/ZeRO setting: one process per GPU with DistributedDataParallel")
+
+
+def with_world_size(w: WorkloadConfig, n: int | None, origin: str = "goblin_world_size") -> WorkloadConfig:
+    """The workload on `n` GPUs as the user stated it (goblin_world_size / --goblin-world-size); unchanged for None.
+
+    A stated count replaces what was read or assumed; several GPUs without FSDP/ZeRO are DDP.
+    """
+    if n is None or (n == w.world_size and (src := w.sources.get("world_size")) is not None and src.explicit):
+        return w
+    sources = dict(w.sources)
+    sources["world_size"] = FieldSource(file=w.path, explicit=True, note=f"stated by {origin}={n}")
+    update: dict[str, Any] = {"world_size": n, "sources": sources}
+    if n > 1 and w.strategy == "single":
+        update["strategy"] = "ddp"
+        sources["strategy"] = FieldSource(file=w.path, explicit=False, note=f"{n} GPUs ({origin}) and no FSDP/ZeRO setting: DDP")
+    elif n == 1 and w.strategy == "ddp":
+        update["strategy"] = "single"
+    return w.model_copy(update=update)
+
+
+def world_size_note(w: WorkloadConfig) -> str:
+    """'on 8 GPUs (assumed: ...)' or 'on 2 GPUs (line 3)', for findings that depend on the world size."""
+    src = w.sources.get("world_size")
+    n = w.world_size
+    gpus = f"{n} GPU{'s' if n != 1 else ''}"
+    if src is None or not src.explicit:
+        return f"on {gpus} (assumed; set goblin_world_size to state it)"
+    if src.line:
+        return f"on {gpus} (line {src.line})"
+    return f"on {gpus} ({src.note or 'stated'})"
+
+
+def loaded_with_world_size(loaded: Any, n: int | None) -> Any:
+    """A LoadedConfig (formats.LoadedConfig) whose workload runs on `n` GPUs; the cached original is not mutated."""
+    import dataclasses
+
+    if n is None:
+        return loaded
+    return dataclasses.replace(loaded, workload=with_world_size(loaded.workload, n))
