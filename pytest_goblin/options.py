@@ -66,6 +66,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("fail_at", "fail-at", "fail when the speedup's lower bound reaches this (default 1.10)", kind="float", default=1.10, metavar="X"),
     Option("warn_at", "warn-at", "warn when the speedup reaches this (default 1.03)", kind="float", default=1.03, metavar="X"),
     Option("budget_s", "budget-s", "time limit of one measured benchmark, seconds (default 300)", kind="float", default=300.0, metavar="S"),
+    Option(
+        "world_size",
+        "world-size",
+        "GPUs the training runs on, where a config does not say (DeepSpeed/FSDP/accelerate files, torchtune recipes and nproc_per_node are read first); every finding that depends on it names the value used",
+        kind="int",
+        metavar="N",
+    ),
     Option("kb_paths", "kb-path", "extra KB rule files or folders (repeat the flag for several)", kind="paths", default=(), metavar="PATH"),
     Option("baseline", "baseline", "a JSON report from the base branch: fail only on configs this change made worse or introduced", metavar="JSON"),
     Option(

@@ -32,6 +32,7 @@ LAYERS: dict[str, int] = {
     "hardware": 1,
     "hubconfig": 1,
     "modelzoo": 1,
+    "frameworks": 1,
     # 2 the cost model
     "costmodel": 2,
     # 3 reading configs

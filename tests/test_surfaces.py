@@ -123,3 +123,13 @@ def test_the_readme_lists_every_option_as_the_table_says() -> None:
     from pytest_goblin.options import markdown_table
 
     assert markdown_table() in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_an_option_reaches_the_settings_from_either_surface(pytestconfig: pytest.Config) -> None:
+    from pytest_goblin.options import build_settings, from_argparse, from_pytest
+
+    args = build_parser().parse_args(["audit", "x.yml", "--world-size", "8", "--fail-at", "1.5", "--kb-path", "a", "--kb-path", "b"])
+    cli = build_settings(from_argparse(args))
+    flags = {"goblin_world_size": "8", "goblin_fail_at": "1.5", "goblin_kb_paths": ["a", "b"]}
+    ini = build_settings(from_pytest(lambda dest: flags.get(dest), lambda name: None, "pytest.ini"))
+    assert (cli.world_size, cli.fail_at, cli.kb_paths) == (ini.world_size, ini.fail_at, ini.kb_paths) == (8, 1.5, ("a", "b"))

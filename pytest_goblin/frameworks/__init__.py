@@ -153,7 +153,7 @@ def _axolotl_rejects(data: Any, key: str, value: Any) -> str | None:
     """Axolotl validators that raise on a combination (read by hand; facts.AXOLOTL_AT)."""
     from .facts import AXOLOTL_AT
 
-    d = data if isinstance(data, dict) else {}
+    d: dict[str, Any] = data if isinstance(data, dict) else {}
     raw = d.get("ebft")
     ebft: dict[str, Any] = raw if isinstance(raw, dict) else {}
     if key == "torch_compile" and value is True and d.get("rl") == "ebft" and ebft.get("mode") == "strided" and d.get("gradient_checkpointing"):
