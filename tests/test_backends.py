@@ -300,3 +300,12 @@ def test_tool_arguments_that_are_not_an_object_end_in_a_tool_error_not_an_item_e
     assert len(bad) == 1 and bad[0].data.name == "benchmark" and "invalid arguments for benchmark" in (bad[0].data.error or "")
     assert "step 5: benchmark" in shown
     assert "benchmark(" in trajectory_text(events)
+
+
+def test_backends_never_change_the_shared_tool_schemas() -> None:
+    """tool_schemas() is shared across audits; Claude's cache mark goes on a copy."""
+    from pytest_goblin.tools import tool_schemas
+
+    before = json.dumps(tool_schemas(), sort_keys=True)
+    _audit("anthropic", canonical())
+    assert json.dumps(tool_schemas(), sort_keys=True) == before and "cache_control" not in before

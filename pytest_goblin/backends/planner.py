@@ -18,14 +18,19 @@ class LoggedResult:
     name: str
     content: str
     is_error: bool
+    _parsed: Any = field(default=None, repr=False)
+    _done: bool = field(default=False, repr=False)
 
     def data(self) -> Any:
-        if self.is_error:
-            return None
-        try:
-            return json.loads(self.content)
-        except json.JSONDecodeError:
-            return None
+        """The result as JSON, decoded once: the planner reads the log at every turn."""
+        if not self._done:
+            self._done = True
+            if not self.is_error:
+                try:
+                    self._parsed = json.loads(self.content)
+                except json.JSONDecodeError:
+                    self._parsed = None
+        return self._parsed
 
 
 @dataclass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,8 +51,9 @@ def _schemas() -> tuple[dict[str, Any], ...]:
 
 
 def tool_schemas() -> list[dict[str, Any]]:
-    """JSON schemas of the tools (copies: a backend may annotate its own, e.g. for caching)."""
-    return copy.deepcopy(list(_schemas()))
+    """JSON schemas of the tools, shared by every audit: a backend that annotates one (Claude
+    marks the last for prompt caching) copies it first."""
+    return list(_schemas())
 
 
 def _repair(args: Any, fields: set[str]) -> Any:
