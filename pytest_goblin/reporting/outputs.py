@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..fileio import write_atomic
@@ -22,6 +23,9 @@ def write_outputs(
 ) -> list[str]:
     """Write the requested reports (each atomically); returns one line per file written."""
     written: list[str] = []
+    step_summary = step_summary and bool(os.environ.get("GITHUB_STEP_SUMMARY"))
+    if not (md or json or junit or sarif or step_summary):
+        return written  # nothing asked for: no redaction pass over the whole session
     session = type(session).model_validate(redact_obj(session.model_dump(mode="json")))
     markdown = redact(render(session))
     if md:
