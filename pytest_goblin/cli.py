@@ -21,7 +21,9 @@ def _config_files(paths: Sequence[str]) -> Iterator[Path]:
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            yield from sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in CANDIDATE_SUFFIXES)
+            from pytest_goblin.runners.command import is_goblin_copy
+
+            yield from sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in CANDIDATE_SUFFIXES and not is_goblin_copy(f))
         else:
             yield p
 
@@ -90,17 +92,21 @@ def cmd_audit(args: argparse.Namespace) -> int:
         except ConfigError as exc:
             outcomes.append(ItemOutcome(nodeid=f"{path}::audit", path=str(path), verdict="error", message=str(exc)))
             continue
+        from pytest_goblin.runners.command import PROGRESS
+
+        token = PROGRESS.set(None if args.events else _stderr_line(path.name))
         with _progress(path, enabled=show_progress) as on_event:
             backend, notes = make_backend_or_planner(settings.backend)
             events = audit_sync(path, backend=backend, settings=settings, on_event=on_event, notes=notes)
+        PROGRESS.reset(token)
         if args.events:
             for e in events:
                 print(redact(json.dumps({"path": str(path), "type": e.type, "data": e.data}, default=str)), flush=True)
         report = final_report(events)
         if report is not None and args.fix and report.patch is not None:
-            from .patching import write_fix
+            from .patching import fix_allowed, write_fix
 
-            if write_fix(path, report.patch):
+            if fix_allowed(report) and write_fix(path, report.patch):
                 print(f"fixed {path}: {len(report.patch.edits)} edits written", file=sys.stderr)
         if report is None:
             msg = next((e.data.get("message", "") for e in reversed(events) if e.type == "error"), "no report")
@@ -115,6 +121,15 @@ def cmd_audit(args: argparse.Namespace) -> int:
             speed = f"{item.report.speedup.point:.2f}x {item.report.evidence}" if item.report and item.report.speedup else item.message
             print(f"{item.verdict.upper():5} {item.path}  {speed}")
     return _finish(session, args)
+
+
+def _stderr_line(name: str) -> Any:
+    """Measured-run progress on stderr: visible in a terminal and in CI logs alike."""
+
+    def write(text: str) -> None:
+        print(f"goblin {name}: {text}", file=sys.stderr, flush=True)
+
+    return write
 
 
 @contextmanager

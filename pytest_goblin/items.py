@@ -7,8 +7,10 @@ a GoblinWarning.
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Iterator
+from contextlib import nullcontext
 from typing import Any
 
 import pytest
@@ -68,7 +70,13 @@ class AuditItem(pytest.Item):
         except GoblinError as exc:
             self._record_error(str(exc))
             raise AuditError(str(exc)) from None
-        self.events = audit_sync(self.path, backend=backend, settings=self.settings, on_event=self._progress(), notes=notes)
+        from pytest_goblin.runners.command import PROGRESS
+
+        token = PROGRESS.set(self._live_line)  # one line per measured run of goblin_command
+        try:
+            self.events = audit_sync(self.path, backend=backend, settings=self.settings, on_event=self._progress(), notes=notes)
+        finally:
+            PROGRESS.reset(token)
         self.report = final_report(self.events)
         if self.report is None:
             errors = [e.data.get("message", "") for e in self.events if e.type == "error"]
@@ -80,9 +88,9 @@ class AuditItem(pytest.Item):
             rel = self.path.relative_to(self.config.rootpath).as_posix() if self.path.is_relative_to(self.config.rootpath) else str(self.path)
             self.report = compare(self.report, load_baseline(self.settings.baseline).get(rel))
         if self.config.getoption("goblin_fix", False) and self.report.patch is not None:
-            from .patching import write_fix
+            from .patching import fix_allowed, write_fix
 
-            if write_fix(self.path, self.report.patch):
+            if fix_allowed(self.report) and write_fix(self.path, self.report.patch):
                 fixed = f"--goblin-fix wrote {len(self.report.patch.edits)} edits into {self.path.name}"
                 env = " ".join(f"{k}={v}" for k, v in sorted(self.report.patch.env.items()))
                 note = fixed + (f"; set in the job environment by hand: {env}" if env else "")
@@ -115,6 +123,19 @@ class AuditItem(pytest.Item):
 
         return show
 
+    def _live_line(self, text: str) -> None:
+        """A progress line shown now, past pytest's capture (as live logging does); from an xdist
+        worker on stderr, which the controller's terminal shows."""
+        line = f"    goblin {self.path.name}: {text}"
+        capman = self.config.pluginmanager.get_plugin("capturemanager")
+        tr = self.config.pluginmanager.get_plugin("terminalreporter")
+        with capman.global_and_fixture_disabled() if capman is not None else nullcontext():
+            if tr is not None and getattr(self.config, "workerinput", None) is None:
+                tr.ensure_newline()
+                tr.write_line(line)
+            else:
+                print(line, file=sys.__stderr__, flush=True)
+
     def _record_error(self, message: str) -> None:
         message = redact(message)
         self.error = message
@@ -128,7 +149,8 @@ class AuditItem(pytest.Item):
         if r.verdict == "warn":
             line = next((f.line for f in r.findings if f.line), 1)
             # Attributed to the config line, so the warnings summary points where the fix goes.
-            warnings.warn_explicit(GoblinWarning(f"{speedup_text(r)} recoverable: {r.reason}"), GoblinWarning, str(self.path), line)
+            text = r.reason if r.inconclusive else f"{speedup_text(r)} recoverable: {r.reason}"
+            warnings.warn_explicit(GoblinWarning(text), GoblinWarning, str(self.path), line)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:  # type: ignore[override]
         verbose = self.config.get_verbosity() > 0

@@ -44,6 +44,7 @@ def make_context(path: Path, settings: Settings, runner: Runner | None = None, b
             command=settings.command,
             command_steps=settings.command_steps,
             command_metric=settings.command_metric,
+            command_metric_unit=settings.command_metric_unit,
         )
     ctx = AuditContext(path=path, settings=settings, hw=hw, runner=runner, rules=rules, backend=backend)
     if isinstance(runner, CommandRunner):

@@ -10,7 +10,7 @@ from pytest_goblin.costmodel import memory_gb
 from .errors import GoblinError
 from .formats import LoadedConfig, parse_text
 from .formats.base import unified_diff
-from .schemas import WORKLOAD_FIELDS, Conflict, Edit, FieldSource, Hardware, Patch, Rule, WorkloadConfig
+from .schemas import WORKLOAD_FIELDS, Conflict, Edit, FieldSource, Hardware, Patch, Report, Rule, WorkloadConfig
 
 MEMORY_MARGIN = 0.85  # the patched workload must fit in 85% of HBM by the projection
 
@@ -158,6 +158,18 @@ def patched_text(loaded: LoadedConfig, patch: Patch) -> str:
     fields = {e.field: e.new for e in patch.edits if e.rule_id != "side effect"}
     text, _ = loaded.adapter.apply(loaded.path, loaded.text, loaded.data, loaded.workload, fields)
     return text
+
+
+def fix_allowed(report: Report) -> bool:
+    """`--goblin-fix` writes only a patch that won: the item failed or warned on it, the verdict
+    was decided (not inconclusive) and the speedup is above 1. Never for a pass."""
+    return (
+        report.patch is not None
+        and report.verdict in ("fail", "warn")
+        and report.inconclusive is None
+        and report.speedup is not None
+        and report.speedup.point > 1.0
+    )
 
 
 def write_fix(path: Path, patch: Patch) -> bool:

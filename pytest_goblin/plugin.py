@@ -99,6 +99,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "goblin_command_metric", "regex with one (group) around the throughput in the command's log (default: tokens/s, samples/s or it/s)", default=""
     )
+    parser.addini("goblin_command_metric_unit", "unit of goblin_command_metric's number: tokens/s, samples/s, steps/s or s/step", default="")
 
 
 def _enabled(config: pytest.Config) -> bool:
@@ -149,6 +150,7 @@ def _settings(config: pytest.Config) -> Settings:
             command=config.getini("goblin_command") or None,
             command_steps=int(ini_float("goblin_command_steps")),
             command_metric=config.getini("goblin_command_metric") or None,
+            command_metric_unit=config.getini("goblin_command_metric_unit") or None,
         )
     except ValidationError as exc:
         raise pytest.UsageError("pytest-goblin: " + explain(exc)) from None
@@ -245,7 +247,9 @@ class GoblinSession:
         from .items import ConfigFile
 
         suffix = file_path.suffix.lower()
-        if not self._under_roots(file_path):
+        from pytest_goblin.runners.command import is_goblin_copy
+
+        if not self._under_roots(file_path) or is_goblin_copy(file_path):
             return None
         if suffix not in CANDIDATE_SUFFIXES:
             return None

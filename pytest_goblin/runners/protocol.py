@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..devices import gpu_present
 from ..errors import GoblinError
@@ -26,14 +26,21 @@ def _device_fingerprint(device_id: str) -> str:
 
 
 def make_runner(
-    name: str, *, timeout_s: float = 300.0, warmup: int = 1, command: str | None = None, command_steps: int = 20, command_metric: str | None = None
+    name: str,
+    *,
+    timeout_s: float = 300.0,
+    warmup: int = 1,
+    command: str | None = None,
+    command_steps: int = 20,
+    command_metric: str | None = None,
+    command_metric_unit: Any = None,
 ) -> Runner:
     if name == "command":
         if not command:
             raise GoblinError("the command runner needs goblin_command, e.g. goblin_command = python train.py --config {config}")
         from .command import CommandRunner
 
-        return CommandRunner(command, steps=command_steps, timeout_s=timeout_s, metric=command_metric)
+        return CommandRunner(command, steps=command_steps, timeout_s=timeout_s, metric=command_metric, metric_unit=command_metric_unit)
     if name == "auto":
         name = "torch" if gpu_present() else "projection"
     if name == "projection":
