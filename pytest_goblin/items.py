@@ -119,7 +119,7 @@ class AuditItem(pytest.Item):
         def show(event: Event) -> None:
             text = progress_text(event)
             if text:
-                tr.write_line(f"    goblin {self.path.name}: {text}")
+                self._live_line(text)
 
         return show
 
