@@ -107,14 +107,14 @@ def implausible_size(name: str) -> bool:
     return bool(size) and float(size.group(1)) >= MAX_PARAMS_B  # type: ignore[union-attr]
 
 
-def lookup_model(name: str | None, base: Path | None = None) -> ModelShape:
+def lookup_model(name: str | None, near: Path | None = None) -> ModelShape:
     """Best shape for a model id or builder path; never raises. A local model folder (relative
-    to `base`, the config's folder, or to the working directory) is read from its config.json first."""
+    to `near`, the config's folder, or to the working directory) is read from its config.json first."""
     if not name:
         return ModelShape(name="unknown")
     from .hubconfig import shape_from_local
 
-    local = shape_from_local(name, base)
+    local = shape_from_local(name, near)
     if local is not None:
         return local
     norm = _normalize(name)

@@ -48,7 +48,9 @@ def _report(verdict: str, point: float, *, inconclusive_why: str | None = None) 
     loaded = load_config(EXAMPLES / "axolotl-llama3-8b-lora.yml")
     from pytest_goblin.schemas import Edit, Patch
 
-    patch = Patch(patch_id="p1", rule_ids=["x.y"], edits=[Edit(field="torch_compile", old=False, new=True, rule_id="x.y")], new_workload=loaded.workload, diff="")
+    patch = Patch(
+        patch_id="p1", rule_ids=["x.y"], edits=[Edit(field="torch_compile", old=False, new=True, rule_id="x.y")], new_workload=loaded.workload, diff=""
+    )
     return Report(
         path="c.yml",
         format="axolotl",
@@ -225,7 +227,15 @@ def _safetensors(path: Path, shapes: dict[str, list[int]]) -> None:
 def test_a_local_model_folder_gives_the_shape_and_exact_size(tmp_path: Path) -> None:
     model = tmp_path / "my-model"
     model.mkdir()
-    cfg = {"model_type": "llama", "num_hidden_layers": 2, "hidden_size": 64, "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 128, "vocab_size": 254}
+    cfg = {
+        "model_type": "llama",
+        "num_hidden_layers": 2,
+        "hidden_size": 64,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "intermediate_size": 128,
+        "vocab_size": 254,
+    }
     (model / "config.json").write_text(json.dumps(cfg))
     _safetensors(model / "model.safetensors", {"embed": [254, 64], "lm_head": [254, 64], "layers": [73984 + 64]})
     config = tmp_path / "train.yaml"
