@@ -134,7 +134,9 @@ class AuditItem(pytest.Item):
                 tr.ensure_newline()
                 tr.write_line(line)
             else:
-                print(line, file=sys.__stderr__, flush=True)
+                err = sys.__stderr__ or sys.stderr
+                err.write(line + "\n")  # one write: lines of two workers do not interleave
+                err.flush()
 
     def _record_error(self, message: str) -> None:
         message = redact(message)
