@@ -320,7 +320,7 @@ class CommandRunner:
         needs: dict[str, list[tuple[str, str]]] = {}
         for rule in rules:
             for f, v in rule.transform.set.items():
-                need = NEEDS_PACKAGE.get((f, v))
+                need = NEEDS_PACKAGE.get((f, v)) if isinstance(v, str | bool | int | float) else None
                 if need:
                     needs.setdefault(rule.id, []).append(need)
         modules = sorted({m for pairs in needs.values() for m, _ in pairs})
