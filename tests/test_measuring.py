@@ -272,3 +272,32 @@ def test_checkpointing_edits_use_the_files_own_key_and_bf16_moves_dtype(tmp_path
     assert checkpoint_key({"gradient_checkpointing": True}) == "gradient_checkpointing"
     assert precision_writes("bf16", {"fp16": True, "dtype": "float16"}) == {"bf16": True, "fp16": False, "dtype": "bfloat16"}
     assert precision_writes("bf16", {"torch_dtype": "bfloat16"}) == {"bf16": True}
+
+
+def test_the_solo_baseline_run_is_reused_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from contextlib import contextmanager
+
+    from pytest_goblin.hardware import get_hardware
+
+    monkeypatch.setenv("PIDS", str(tmp_path / "pids"))
+    config = _config(tmp_path)
+    patched = tmp_path / "patched.yml"
+    patched.write_text(config.read_text() + "\nbf16: true\n")
+
+    @contextmanager
+    def files(variant: str):  # type: ignore[no-untyped-def]
+        yield (config if variant == "baseline" else patched), {}
+
+    lines: list[str] = []
+    runner = CommandRunner(_fake(tmp_path), steps=2, timeout_s=60, progress=lines.append).bind(files)
+    w = load_config(config).workload
+    hw = get_hardware("mi300x")
+    solo = runner.run(w, hw, run_id="r1", variant="baseline")
+    assert solo.samples_per_s == pytest.approx(10.0)
+    kw = {"run_ids": ("r1", "r2"), "variants": ("baseline", "p1"), "rounds": 2, "steps": 2}
+    a, b = runner.run_pair(w, w, hw, **kw)  # type: ignore[arg-type]
+    assert (len(a.step_time_s), len(b.step_time_s)) == (3, 2)  # the solo run is a baseline sample
+    a2, b2 = runner.run_pair(w, w, hw, **kw)  # type: ignore[arg-type]
+    assert (len(a2.step_time_s), len(b2.step_time_s)) == (2, 2)  # ... once
+    assert b.samples_per_s == pytest.approx(30.0)
+    assert any(line.startswith("p1: run 2 of 4") for line in lines)

@@ -398,10 +398,12 @@ class CommandRunner:
         runner's; the command runs the calibrated step count. Rounds are added past `rounds`
         until the interval is within `target_half_width`, `max_seconds` pass or the budget ends.
         The solo baseline run is kept as a sample when it ran the same step count."""
-        a: list[float] = [s for n, s, _ in self._solo.get(variants[0], []) if n == self.steps]
-        b: list[float] = [s for n, s, _ in self._solo.get(variants[1], []) if n == self.steps]
+        # solo runs are used once: a second run_pair call of the same audit must not count them again
+        solo_a, solo_b = self._solo.pop(variants[0], []), self._solo.pop(variants[1], [])
+        a: list[float] = [s for n, s, _ in solo_a if n == self.steps]
+        b: list[float] = [s for n, s, _ in solo_b if n == self.steps]
         reused = len(a) + len(b)
-        tp_a = next((t for n, _, t in reversed(self._solo.get(variants[0], [])) if n == self.steps), None)
+        tp_a = next((t for n, _, t in reversed(solo_a) if n == self.steps), None)
         tp_b = None
         start = time.monotonic()
         planned = 2 * max(2, rounds)
@@ -439,7 +441,7 @@ class CommandRunner:
         if cut:
             self.notes.append(f"goblin_budget_s={self.timeout_s:g} s ran out: {len(a)} + {len(b)} runs measured")
         if reused:
-            self.notes.append("the solo baseline run is one of the baseline samples (same step count)")
+            self.notes.append(f"{reused} solo run(s) before the interleaved ones count as samples (same step count)")
         assert tp_a is not None and tp_b is not None
         return (
             self._metrics(before, run_ids[0], variants[0], a, tp_a, runs=len(a)),
@@ -472,7 +474,10 @@ class CommandRunner:
             # the baseline's warm-up is handled by calibration; a patch (torch_compile) may add its own
             prefix = f"warm-up of the {variant} runs"
             self.problems[:] = [p for p in self.problems if not p.startswith(prefix)]
-            self.problems.append(f"{prefix} is {share:.0%} of a {self.steps}-step run; raise goblin_command_steps until it is under {WARMUP_SHARE_LIMIT:.0%}")
+            self.problems.append(
+                f"{prefix} is {share:.0%} of a {self.steps}-step run (its late steps run at {tp.steady:.4g} {tp.unit}, the whole run averages "
+                f"{tp.value:.4g}); raise goblin_command_steps until it is under {WARMUP_SHARE_LIMIT:.0%}"
+            )
 
     def _once(self, w: WorkloadConfig, variant: str) -> tuple[float, Throughput]:
         if self.files is None:
