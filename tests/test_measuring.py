@@ -80,7 +80,8 @@ steps = int(sys.argv[sys.argv.index("--steps") + 1])
 open(os.environ["PIDS"], "a").write(f"{os.getpid()}\\n")
 time.sleep(float(os.environ.get("SLEEP", "0")))
 rate = 30.0 if "bf16: true" in cfg else 10.0
-print(f"{{'train_runtime': '{steps / rate:.3f}', 'train_samples_per_second': '{rate:.2f}', 'train_steps_per_second': '{rate / 8:.3f}'}}")
+print(f" 75%|###  | {steps - 1}/{steps} [00:01<00:00, {rate / 8 * 1.1:.4f}it/s]\\r100%|####| {steps}/{steps} [00:01<00:00, {rate / 8:.4f}it/s]")
+print(f"{{'train_runtime': '{steps / rate:.3f}', 'train_samples_per_second': '{rate:.2f}', 'train_steps_per_second': '{rate / 8:.4f}'}}")
 """
 
 
@@ -289,15 +290,16 @@ def test_the_solo_baseline_run_is_reused_once(tmp_path: Path, monkeypatch: pytes
         yield (config if variant == "baseline" else patched), {}
 
     lines: list[str] = []
-    runner = CommandRunner(_fake(tmp_path), steps=2, timeout_s=60, progress=lines.append).bind(files)
+    runner = CommandRunner(_fake(tmp_path), steps=4, timeout_s=60, progress=lines.append).bind(files)
     w = load_config(config).workload
     hw = get_hardware("mi300x")
     solo = runner.run(w, hw, run_id="r1", variant="baseline")
     assert solo.samples_per_s == pytest.approx(10.0)
-    kw = {"run_ids": ("r1", "r2"), "variants": ("baseline", "p1"), "rounds": 2, "steps": 2}
+    kw = {"run_ids": ("r1", "r2"), "variants": ("baseline", "p1"), "rounds": 2, "steps": 4}
     a, b = runner.run_pair(w, w, hw, **kw)  # type: ignore[arg-type]
     assert (len(a.step_time_s), len(b.step_time_s)) == (3, 2)  # the solo run is a baseline sample
     a2, b2 = runner.run_pair(w, w, hw, **kw)  # type: ignore[arg-type]
     assert (len(a2.step_time_s), len(b2.step_time_s)) == (2, 2)  # ... once
     assert b.samples_per_s == pytest.approx(30.0)
     assert any(line.startswith("p1: run 2 of 4") for line in lines)
+    assert any("after warm-up" in n and "p1 runs at 3.00x the baseline" in n for n in b.notes)  # the bars' late steps, 10% warm-up

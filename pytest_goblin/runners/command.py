@@ -405,6 +405,7 @@ class CommandRunner:
         reused = len(a) + len(b)
         tp_a = next((t for n, _, t in reversed(solo_a) if n == self.steps), None)
         tp_b = None
+        late: dict[str, list[float]] = {variants[0]: [], variants[1]: []}  # step seconds after warm-up, where the log shows them
         start = time.monotonic()
         planned = 2 * max(2, rounds)
         i = done = 0
@@ -423,6 +424,8 @@ class CommandRunner:
                     raise
                 self._check(tp, variant)
                 out.append(sample)
+                if tp.steady:
+                    late[variant].append(Throughput(tp.steady, tp.unit, tp.source).step_seconds(w))
                 if out is a:
                     tp_a = tp
                 else:
@@ -442,6 +445,11 @@ class CommandRunner:
             self.notes.append(f"goblin_budget_s={self.timeout_s:g} s ran out: {len(a)} + {len(b)} runs measured")
         if reused:
             self.notes.append(f"{reused} solo run(s) before the interleaved ones count as samples (same step count)")
+        if len(late[variants[0]]) >= 2 and len(late[variants[1]]) >= 2:
+            ratio = statistics.median(late[variants[0]]) / statistics.median(late[variants[1]])
+            self.notes.append(
+                f"after warm-up (the late steps of each run's training bar) {variants[1]} runs at {ratio:.2f}x the baseline, an estimate of what longer runs would show"
+            )
         assert tp_a is not None and tp_b is not None
         return (
             self._metrics(before, run_ids[0], variants[0], a, tp_a, runs=len(a)),
