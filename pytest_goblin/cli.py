@@ -75,7 +75,16 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 print(f"skip {path}: {checked.skip}", file=sys.stderr)
             continue
         with _progress(path, enabled=show_progress) as on_event:
-            result = audit_file(path, settings, shown_as=shown, config_error=checked.error, loaded=checked.loaded, fix=values["fix"], on_event=on_event)
+            result = audit_file(
+                path,
+                settings,
+                shown_as=shown,
+                config_error=checked.error,
+                loaded=checked.loaded,
+                fix=values["fix"],
+                on_event=on_event,
+                progress=None if values["events"] else _stderr_line(path.name),
+            )
         if values["events"]:
             for e in result.events:
                 print(redact(json.dumps({"path": shown, **e.model_dump(mode="json")}, default=str)), flush=True)
@@ -91,6 +100,15 @@ def cmd_audit(args: argparse.Namespace) -> int:
             speed = f"{item.report.speedup.point:.2f}x {item.report.evidence}" if item.report and item.report.speedup else item.message
             print(f"{item.verdict.upper():5} {item.path}  {speed}")
     return _finish(session, args)
+
+
+def _stderr_line(name: str) -> Any:
+    """Measured-run progress on stderr: visible in a terminal and in CI logs alike."""
+
+    def write(text: str) -> None:
+        print(f"goblin {name}: {text}", file=sys.stderr, flush=True)
+
+    return write
 
 
 @contextmanager

@@ -73,7 +73,7 @@ def _bytes_per_param(precision: str) -> float:
 
 def _shape(w: WorkloadConfig) -> tuple[float, int, int, int, int]:
     shape = estimate_shape(w.model)
-    params = (shape.active_params_b or shape.params_b or 7.0) * 1e9
+    params = (shape.active_params_b or (shape.params_b if shape.params_b is not None else 7.0)) * 1e9  # 7B: said in the workload notes
     return params, shape.n_layers or 32, shape.hidden or 4096, shape.n_heads or 32, shape.vocab or 32000
 
 
@@ -88,7 +88,7 @@ def _experts(shape: ModelShape, params: float) -> tuple[float, float]:
 def memory_gb(w: WorkloadConfig) -> float:
     """Peak memory per GPU: weights, gradients, optimizer state, activations, logits."""
     shape = estimate_shape(w.model)
-    total_params = (shape.params_b or 7.0) * 1e9
+    total_params = (shape.params_b if shape.params_b is not None else 7.0) * 1e9
     _, layers, hidden, heads, vocab = _shape(w)
     half = w.precision != "fp32"
     trainable = total_params if w.method == "full" else total_params * LORA_TRAINABLE_SHARE
@@ -173,7 +173,7 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions = NOMINAL) -> StepModel
         offload = 2 * tokens * layers * hidden * act_bytes / (a.host_link_gb_s * GB) * a.offload_exposed
     micro_s = compute + attention + elementwise + dequant_total + recompute + offload
     data_wait = a.host_ms_per_sample / 1e3 * w.micro_batch_size if w.dataloader_workers == 0 else 0.0
-    total = (shape.params_b or 7.0) * 1e9  # the optimizer updates every expert, not only the active ones
+    total = (shape.params_b if shape.params_b is not None else 7.0) * 1e9  # the optimizer updates every expert, not only the active ones
     trainable = total if w.method == "full" else total * LORA_TRAINABLE_SHARE
     if w.strategy in ("fsdp", "deepspeed"):
         trainable /= max(1, w.world_size)  # each rank steps its own shard

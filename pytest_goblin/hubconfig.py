@@ -87,8 +87,8 @@ def shape_from_config(name: str, cfg: dict[str, Any]) -> ModelShape | None:
     return ModelShape(
         name=name,
         family=str(text.get("model_type") or cfg.get("model_type") or "unknown").replace("_", "-"),  # gpt_oss -> gpt-oss, as in the table
-        params_b=round(params / 1e9, 2),
-        active_params_b=round(active / 1e9, 2) if active else None,
+        params_b=_billions(params),
+        active_params_b=_billions(active) if active else None,
         n_experts=experts or None,
         experts_per_token=active_experts or None,
         n_layers=layers,
@@ -99,6 +99,69 @@ def shape_from_config(name: str, cfg: dict[str, Any]) -> ModelShape | None:
         vocab=vocab,
         known=True,
     )
+
+
+def _billions(params: int) -> float:
+    """Billions of parameters: two decimals for real models, six significant digits for tiny ones
+    (a 0.1M-parameter test model must not round to 0.0B)."""
+    return round(params / 1e9, 2) if params >= 1e8 else float(f"{params / 1e9:.6g}")
+
+
+MAX_HEADER = 100_000_000  # a safetensors JSON header larger than this is not one
+MAX_SHARDS = 256
+
+
+def count_safetensors(folder: Path) -> int | None:
+    """Exact parameter count from the safetensors headers beside a config.json (only the JSON
+    header of each file is read; the weights are not loaded)."""
+    import struct
+
+    files = sorted(folder.glob("*.safetensors"))[:MAX_SHARDS]
+    if not files:
+        return None
+    total = 0
+    for path in files:
+        try:
+            with open(path, "rb") as f:
+                (size,) = struct.unpack("<Q", f.read(8))
+                if size > MAX_HEADER:
+                    return None
+                header = json.loads(f.read(size))
+        except (OSError, ValueError, struct.error):
+            return None
+        for name, entry in header.items():
+            if name == "__metadata__" or not isinstance(entry, dict):
+                continue
+            n = 1
+            for dim in entry.get("shape", []):
+                n *= int(dim)
+            total += n
+    return total
+
+
+def shape_from_local(name: str, base: Path | None) -> ModelShape | None:
+    """The shape of a model kept in a local folder (`model_name_or_path: ./my-model`): its
+    config.json, and the exact parameter count from its safetensors headers when present."""
+    if Path(name).is_absolute():
+        candidates = [Path(name)]
+    else:  # relative to where the training runs (the working directory) or to the config and its parents
+        candidates = [Path.cwd() / name, *((b / name) for b in ([base, *list(base.parents)[:3]] if base else []))]
+    for folder in candidates:
+        path = folder / "config.json"
+        try:
+            if not path.is_file() or path.stat().st_size > 1_000_000:
+                continue
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        shape = shape_from_config(name, data) if isinstance(data, dict) else None
+        if shape is None:
+            continue
+        exact = count_safetensors(folder)
+        if exact:
+            shape = shape.model_copy(update={"params_b": _billions(exact)})
+        return shape
+    return None
 
 
 @lru_cache(maxsize=256)

@@ -7,8 +7,10 @@ a GoblinWarning.
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Iterator
+from contextlib import nullcontext
 from typing import Any
 
 import pytest
@@ -71,6 +73,7 @@ class AuditItem(pytest.Item):
             loaded=parent.loaded if isinstance(parent, ConfigFile) else None,
             fix=bool(self.config.stash[VALUES_KEY]["fix"]),
             on_event=self._progress(),
+            progress=self._live_line,  # one line per measured run of goblin_command
         )
         self.events, self.report = result.events, result.report
         if result.report is None:
@@ -99,9 +102,24 @@ class AuditItem(pytest.Item):
         def show(event: Event) -> None:
             text = progress_text(event)
             if text:
-                tr.write_line(f"    goblin {self.path.name}: {text}")
+                self._live_line(text)
 
         return show
+
+    def _live_line(self, text: str) -> None:
+        """A progress line shown now, past pytest's capture (as live logging does); from an xdist
+        worker on stderr, which the controller's terminal shows."""
+        line = f"    goblin {self.path.name}: {text}"
+        capman = self.config.pluginmanager.get_plugin("capturemanager")
+        tr = self.config.pluginmanager.get_plugin("terminalreporter")
+        with capman.global_and_fixture_disabled() if capman is not None else nullcontext():
+            if tr is not None and getattr(self.config, "workerinput", None) is None:
+                tr.ensure_newline()
+                tr.write_line(line)
+            else:
+                err = sys.__stderr__ or sys.stderr
+                err.write(line + "\n")  # one write: lines of two workers do not interleave
+                err.flush()
 
     def _record_error(self, message: str) -> None:
         message = redact(message)
@@ -116,7 +134,8 @@ class AuditItem(pytest.Item):
         if r.verdict == "warn":
             line = next((f.line for f in r.findings if f.line), 1)
             # Attributed to the config line, so the warnings summary points where the fix goes.
-            warnings.warn_explicit(GoblinWarning(f"{speedup_text(r)} recoverable: {r.reason}"), GoblinWarning, str(self.path), line)
+            text = r.reason if r.inconclusive else f"{speedup_text(r)} recoverable: {r.reason}"
+            warnings.warn_explicit(GoblinWarning(text), GoblinWarning, str(self.path), line)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:  # type: ignore[override]
         verbose = self.config.get_verbosity() > 0

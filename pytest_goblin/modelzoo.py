@@ -8,6 +8,7 @@ An unknown model still gets a size when its name states one ("...-13b"), and is 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import NamedTuple
 
 from .schemas import ModelShape
@@ -106,10 +107,16 @@ def implausible_size(name: str) -> bool:
     return bool(size) and float(size.group(1)) >= MAX_PARAMS_B  # type: ignore[union-attr]
 
 
-def lookup_model(name: str | None) -> ModelShape:
-    """Best shape for a model id or builder path; never raises."""
+def lookup_model(name: str | None, near: Path | None = None) -> ModelShape:
+    """Best shape for a model id or builder path; never raises. A local model folder (relative
+    to `near`, the config's folder, or to the working directory) is read from its config.json first."""
     if not name:
         return ModelShape(name="unknown")
+    from .hubconfig import shape_from_local
+
+    local = shape_from_local(name, near)
+    if local is not None:
+        return local
     norm = _normalize(name)
     for alias, base in _ALIASES:
         norm = alias.sub(base, norm)

@@ -65,7 +65,14 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option("fail_at", "fail-at", "fail when the speedup's lower bound reaches this (default 1.10)", kind="float", default=1.10, metavar="X"),
     Option("warn_at", "warn-at", "warn when the speedup reaches this (default 1.03)", kind="float", default=1.03, metavar="X"),
-    Option("budget_s", "budget-s", "time limit of one measured benchmark, seconds (default 300)", kind="float", default=300.0, metavar="S"),
+    Option(
+        "budget_s",
+        "budget-s",
+        "time limit of one audit's measurement (a measured benchmark, or all runs of the training command), seconds (default 300)",
+        kind="float",
+        default=300.0,
+        metavar="S",
+    ),
     Option(
         "world_size",
         "world-size",
@@ -91,6 +98,13 @@ OPTIONS: tuple[Option, ...] = (
         "command_steps", "command-steps", "training steps per command run, passed as {steps} and GOBLIN_STEPS (default 20)", kind="int", default=20, metavar="N"
     ),
     Option("command_metric", "command-metric", "regex with one (group) around the throughput in the command's log", metavar="REGEX"),
+    Option(
+        "command_metric_unit",
+        "command-metric-unit",
+        "what command-metric's number is; unset, only the before/after ratio is reported",
+        kind="choice",
+        choices=("tokens/s", "samples/s", "steps/s", "s/step"),
+    ),
     # session values
     Option("md", "md", "write the Markdown summary to PATH", setting=False, ini=False, metavar="PATH"),
     Option("json", "json", "write the full JSON report to PATH", setting=False, ini=False, metavar="PATH"),
@@ -276,5 +290,6 @@ def markdown_table() -> str:
         ini = f"`{o.ini_name}`" if o.ini and "pytest" in o.surfaces else ""
         cli = f"`--{o.flag}{value}`" if "cli" in o.surfaces else ""
         meaning = o.help + (f" ({o.only_because})" if o.only_because else "")
-        rows.append(f"| {pytest_flag} | {ini} | {cli} | {shown(o)} | {meaning.replace('|', '/')} |")
+        cells = (pytest_flag, ini, cli, shown(o), meaning)
+        rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(rows)

@@ -185,11 +185,16 @@ def patched_text(loaded: LoadedConfig, patch: Patch) -> str:
 
 
 def fix_allowed(report: Report) -> bool:
-    """`--goblin-fix` writes only a patch that won: the item failed or warned on a speedup above
-    1.0 with edits to write. A pass, an error or a patch measured slower is left alone."""
-    if report.verdict not in ("fail", "warn") or report.patch is None or not report.patch.edits:
-        return False
-    return report.speedup is not None and report.speedup.point > 1.0
+    """`--goblin-fix` writes only a patch that won: the item failed or warned on it, the verdict
+    was decided (not inconclusive) and the speedup is above 1. Never for a pass."""
+    return (
+        report.patch is not None
+        and bool(report.patch.edits)
+        and report.verdict in ("fail", "warn")
+        and report.inconclusive is None
+        and report.speedup is not None
+        and report.speedup.point > 1.0
+    )
 
 
 def write_fix(path: Path, patch: Patch) -> bool:

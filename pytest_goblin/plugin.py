@@ -149,7 +149,9 @@ class GoblinSession:
         from .service import check_config
 
         suffix = file_path.suffix.lower()
-        if not self._under_roots(file_path):
+        from pytest_goblin.runners.command import is_goblin_copy
+
+        if not self._under_roots(file_path) or is_goblin_copy(file_path):
             return None
         if suffix not in candidate_suffixes():
             return None
@@ -256,6 +258,7 @@ class GoblinSession:
         for item in session.items:
             r = item.report
             speed = f"{r.speedup.point:.2f}x [{r.speedup.low:.2f}-{r.speedup.high:.2f}] {r.evidence}" if r and r.speedup else item.message[:100]
+            speed += f"  inconclusive: {r.inconclusive[:100]}" if r and r.inconclusive else ""
             tr.write_line(f"{item.verdict.upper():5} {item.path}  {speed}")
         if self.shard:
             tr.write_line(f"shard {self.shard[0]}/{self.shard[1]}: {len(session.items)} configs; combine shards with `goblin merge`")

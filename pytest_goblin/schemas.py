@@ -283,6 +283,9 @@ class Report(Model):
     backend: str
     verdict: Verdict
     reason: str
+    # Set when a measurement could not decide (interval too wide, implausible or warm-up-dominated
+    # throughput): the verdict is then "warn" and this says why and what to change.
+    inconclusive: str | None = None
     evidence: Evidence | None = None
     speedup: Speedup | None = None
     before: RunMetrics | None = None

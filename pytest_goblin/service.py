@@ -76,9 +76,12 @@ def audit_file(
     loaded: LoadedConfig | None = None,
     fix: bool = False,
     on_event: Callable[[Event], None] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Audited:
     """Audit one config: the loop, then the baseline comparison and `--fix`, in that order.
 
+    `progress` gets one line per measured run of the user's training command (it outlives
+    pytest's capture: the item writes it through the terminal reporter).
     `config_error` is what collection found wrong with the file (it becomes the outcome) and
     `loaded` the parse it made (the audit reads the file no second time); `shown_as` is the
     path reports use. Nothing here raises for a bad config or a failed run:
@@ -100,7 +103,13 @@ def audit_file(
     except GoblinError as exc:
         result.error = redact(str(exc))
         return result
-    result.events = audit_sync(path, backend=backend, settings=settings, on_event=on_event, notes=notes, loaded=loaded)
+    from .runners.command import PROGRESS
+
+    token = PROGRESS.set(progress)
+    try:
+        result.events = audit_sync(path, backend=backend, settings=settings, on_event=on_event, notes=notes, loaded=loaded)
+    finally:
+        PROGRESS.reset(token)
     report = final_report(result.events)
     if report is None:
         result.error = redact(last_error(result.events))

@@ -34,6 +34,8 @@ class Settings(BaseModel):
     command_steps: int = Field(default=20, ge=1)  # goblin_command_steps: training steps per run ({steps})
     command_metric: str | None = None  # goblin_command_metric: a regex with one group around the throughput
     world_size: int | None = Field(default=None, ge=1, le=65536)  # goblin_world_size / --goblin-world-size: GPUs the job runs on
+    # goblin_command_metric_unit: what goblin_command_metric's number is; unset, only ratios are reported
+    command_metric_unit: Literal["tokens/s", "samples/s", "steps/s", "s/step"] | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

@@ -30,6 +30,38 @@ def bootstrap_speedup(before: list[float], after: list[float], *, confidence: fl
     )
 
 
+# An interval wider than this (half-width relative to the point, +-25%) cannot tell a 1.10x patch
+# from noise; documented in README "Measuring your own training".
+MAX_HALF_WIDTH = 0.25
+# A before/after ratio outside this range is not a config patch's effect on one machine: the log
+# was read from the wrong line, or a run did something else.
+PLAUSIBLE_RATIO = (1 / 20, 20.0)
+
+
+def inconclusive(speedup: Speedup, *, fail_at: float, measured: bool, problems: list[str] | tuple[str, ...] = ()) -> str | None:
+    """Why a measured speedup cannot decide the verdict (what to change is in the text), or None.
+    Projected intervals are ranges over the cost model's assumptions, not noise: never inconclusive here."""
+    if problems:
+        return "; ".join(problems)
+    if not measured:
+        return None
+    if speedup.method.startswith("single sample"):
+        return "one run per side gives no interval; let goblin run at least two rounds (raise goblin_budget_s)"
+    if not PLAUSIBLE_RATIO[0] <= speedup.point <= PLAUSIBLE_RATIO[1]:
+        return f"a {speedup.point:.3g}x change from config flags alone is implausible; check which log line goblin read (set goblin_command_metric)"
+    if speedup.low < 1.0 < fail_at < speedup.high:
+        return (
+            f"the interval [{speedup.low:.2f}-{speedup.high:.2f}] spans both no gain and goblin_fail_at={fail_at:.2f}; "
+            "measure longer (goblin_command_steps, goblin_budget_s) or on a quieter runner"
+        )
+    if speedup.half_width > MAX_HALF_WIDTH:
+        return (
+            f"the interval [{speedup.low:.2f}-{speedup.high:.2f}] is +-{speedup.half_width:.0%}, wider than +-{MAX_HALF_WIDTH:.0%}; "
+            "measure longer (goblin_command_steps, goblin_budget_s) or on a quieter runner"
+        )
+    return None
+
+
 def decide(speedup: Speedup, *, fail_at: float, warn_at: float) -> tuple[Verdict, str]:
     if speedup.low >= fail_at:
         return "fail", f"the patch recovers at least {speedup.low:.2f}x (lower bound), at or above goblin_fail_at={fail_at:.2f}"

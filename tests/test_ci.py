@@ -119,7 +119,9 @@ def test_baseline_fails_only_on_what_got_worse(pytester: pytest.Pytester, config
     # the pull request makes one config worse: checkpointing on and the for-loop AdamW
     tuned = configs / "trl-smollm3-3b-sft-tuned.yaml"
     text = tuned.read_text()
-    tuned.write_text(text.replace("gradient_checkpointing: false", "gradient_checkpointing: true").replace("optim: adamw_torch_fused", "optim: adamw_torch"))
+    tuned.write_text(
+        text.replace("activation_checkpointing: false", "activation_checkpointing: true").replace("optim: adamw_torch_fused", "optim: adamw_torch")
+    )
     worse = pytester.runpytest_subprocess("--goblin", "configs", "--goblin-baseline", "main.json", "--goblin-json", "pr2.json", *ARGS)
     assert worse.ret == 1
     failed = [i for i in _items(pytester.path / "pr2.json") if i["verdict"] == "fail"]

@@ -125,29 +125,86 @@ def test_bad_metric_regex_is_explained() -> None:
         CommandRunner("python t.py {config}", metric="tps=(")
 
 
+LOADING = "Loading weights:   0%|          | 0/21 [00:00<?, ?it/s]\rLoading weights: 100%|##########| 21/21 [00:00<00:00, 13758.57it/s]\n"
+# transformers 5's Trainer: the training bar (total = max_steps), its closing line at the whole-run
+# average, and the end-of-run metrics printed with quoted values.
+TRAINER5 = (
+    LOADING
+    + "  5%|5         | 1/20 [00:00<00:09,  1.98it/s]\r 50%|#####     | 10/20 [00:04<00:04,  2.13it/s]\r"
+    + " 60%|######    | 12/20 [00:04<00:01,  5.45it/s]\r 90%|######### | 18/20 [00:04<00:00,  8.86it/s]\r"
+    + "100%|##########| 20/20 [00:05<00:00,  6.91it/s]\n"
+    + "{'train_runtime': '5.129', 'train_samples_per_second': '40.94', 'train_steps_per_second': '3.899', 'train_loss': '5.554', 'epoch': '1'}\n"
+    + "100%|##########| 20/20 [00:05<00:00,  3.90it/s]\n"
+)
+
+
 @pytest.mark.parametrize(
-    ("log", "value", "unit"),
+    ("log", "steps", "value", "unit"),
     [
-        ("step 1 tokens_per_second_per_gpu: 10\nstep 2 tokens_per_second_per_gpu: 20\nstep 3 tokens_per_second_per_gpu: 40", 30.0, "tokens/s"),
-        ("{'train_runtime': 12.5, 'train_samples_per_second': 6.4, 'train_steps_per_second': 0.8}", 6.4, "samples/s"),
-        (" 10%|#  | 2/20 [00:03<00:27,  1.50it/s]\r 15%|## | 3/20 [00:04<00:25,  1.60it/s]\r 20%|## | 4/20 [00:05<00:24,  1.70it/s]", 1.65, "steps/s"),
-        ("  5/20 [00:30<01:30, 6.02s/it]", 6.02, "s/step"),
-        ("throughput 1.2e3 tok/s", 1200.0, "tokens/s"),
+        ("step 1 tokens_per_second_per_gpu: 10\nstep 2 tokens_per_second_per_gpu: 20\nstep 3 tokens_per_second_per_gpu: 40", 3, 30.0, "tokens/s"),
+        ("{'train_runtime': 12.5, 'train_samples_per_second': 6.4, 'train_steps_per_second': 0.8}", 10, 6.4, "samples/s"),
+        (TRAINER5, 20, 40.94, "samples/s"),  # quoted values, and never the weight-loading bar
+        ("throughput 1.2e3 tok/s", 1, 1200.0, "tokens/s"),
+        # no end-of-run metric: the bar of the requested total, its closing whole-run average
+        (
+            LOADING
+            + " 50%|#####     | 2/4 [00:03<00:03,  1.50s/it]\r100%|##########| 4/4 [00:05<00:00,  1.25s/it]\n100%|##########| 4/4 [00:05<00:00,  1.30s/it]",
+            4,
+            1 / 1.3,
+            "steps/s",
+        ),
     ],
 )
-def test_throughput_is_read_from_common_trainer_logs(log: str, value: float, unit: str) -> None:
-    tp = read_throughput(log)
+def test_throughput_is_read_from_the_training_loop(log: str, steps: int, value: float, unit: str) -> None:
+    tp = read_throughput(log, steps=steps)
     assert tp is not None
     assert tp.unit == unit
     assert tp.value == pytest.approx(value)
+
+
+def test_bars_of_another_total_are_never_the_training_throughput() -> None:
+    assert read_throughput(LOADING, steps=20) is None  # weight loading only (e.g. disable_tqdm: true and no metrics)
+    mapping = "Tokenizing train dataset: 100%|##########| 80/80 [00:00<00:00, 5257.75 examples/s]\n"
+    assert read_throughput(LOADING + mapping, steps=20) is None
+    named = "Training: 100%|##########| 7/7 [00:02<00:00,  3.10it/s]\nTraining: 100%|##########| 7/7 [00:02<00:00,  3.00it/s]"
+    tp = read_throughput(LOADING + named, steps=20)  # a bar named for training counts whatever its total
+    assert tp is not None and tp.value == pytest.approx(3.0)
+
+
+def test_units_are_kept_apart_within_one_bar() -> None:
+    """A bar switches from s/it to it/s as steps get faster: both are read, as steps/s."""
+    log = " 25%|##5       | 1/4 [00:02<00:06,  2.00s/it]\r 75%|#######5  | 3/4 [00:03<00:01,  1.25it/s]\r100%|##########| 4/4 [00:04<00:00,  1.10it/s]\n100%|##########| 4/4 [00:04<00:00,  1.00it/s]"
+    tp = read_throughput(log, steps=4)
+    assert tp is not None and tp.unit == "steps/s" and tp.value == pytest.approx(1.0)
+    assert tp.steady == pytest.approx(1.25)  # the late steps' rate: warm-up is 20% of the run
+    assert tp.warmup_share == pytest.approx(0.2)
+
+
+def test_warmup_steps_are_dropped_by_rule() -> None:
+    from pytest_goblin.runners.command import WARMUP_TOLERANCE, steady_values
+
+    kept, dropped = steady_values([50.0, 75.0, 99.0, 100.0, 101.0, 100.0, 99.0])
+    assert dropped == 2 and kept == [99.0, 100.0, 101.0, 100.0, 99.0]  # first always, then any > WARMUP_TOLERANCE off
+    assert WARMUP_TOLERANCE == 0.20
+    assert steady_values([10.0, 20.0]) == ([10.0, 20.0], 0)  # too short to drop anything
+
+
+def test_warmup_dominated_trainer_run_is_measured_as_such() -> None:
+    tp = read_throughput(TRAINER5, steps=20)
+    assert tp is not None and tp.warmup_share is not None
+    # the end-of-run average (3.899 steps/s) against the late bar rate (median of 5.45, 8.86)
+    assert tp.warmup_share == pytest.approx(1 - 3.899 / ((5.45 + 8.86) / 2), abs=1e-3)
 
 
 def test_custom_metric_and_absent_metric() -> None:
     log = "iter 1 mytps=100\niter 2 mytps=300\niter 3 mytps=500"
     tp = read_throughput(log, r"mytps=(\d+)")
     assert tp is not None and tp.value == 400 and tp.source == "goblin_command_metric"
+    assert tp.unit == "rate"  # no declared unit: never labelled tokens/s
+    declared = read_throughput(log, r"mytps=(\d+)", unit="samples/s")
+    assert declared is not None and declared.unit == "samples/s"
     assert read_throughput("no numbers here") is None
-    sec = read_throughput("tokens_per_sec=10\ntokens_per_sec=30\ntokens_per_sec=50", r"tokens_per_sec=(\d+)")
+    sec = read_throughput("tokens_per_sec=10\ntokens_per_sec=30\ntokens_per_sec=50", r"tokens_per_sec=(\d+)", unit="tokens/s")
     assert sec is not None and sec.unit == "tokens/s" and sec.value == 40  # "sec" in a custom regex is still a throughput
     assert read_throughput(log, r"other=(\d+)") is None
 

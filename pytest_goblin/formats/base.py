@@ -206,9 +206,14 @@ def model_from(r: Reader, *keys: str) -> ModelShape:
         r.sources["model"] = FieldSource(file=r.path, key=key, line=line, explicit=True)
     if key is not None and not isinstance(value, str):
         raise ConfigError(r.path, f"`{key}`: expected a model id such as meta-llama/Meta-Llama-3-8B, got {_kind(value)}", line=line, hint="give a model id")
-    shape = lookup_model(str(value) if value is not None else None)
+    shape = lookup_model(str(value) if value is not None else None, Path(r.path).parent)
     if shape.params_b is None and key is not None and implausible_size(str(value)):
         raise ConfigError(r.path, f"`{key}`: {value!r} names a model far larger than any that exists", line=line, hint="check the model id")
+    if shape.params_b is None:
+        r.notes.append(
+            f"model {value or '(none given)'}: size unknown (not in the shape table, no config.json in a local folder or the HF cache); "
+            "the projection assumes 7B parameters"
+        )
     return shape
 
 

@@ -23,7 +23,50 @@ TRAINING_KEYS = frozenset(
         "warmup_ratio",
     }
 )
+# TrainingArguments-only files (no model key; the script names the model): collected when they
+# carry at least MIN_TA_HITS of these TrainingArguments fields, one of them a batch key. Field names
+# introspected from transformers 5.24.0 (dataclasses.fields(TrainingArguments)).
+TA_ONLY_KEYS = frozenset(
+    {
+        "per_device_train_batch_size",
+        "gradient_accumulation_steps",
+        "learning_rate",
+        "num_train_epochs",
+        "max_steps",
+        "activation_checkpointing",
+        "gradient_checkpointing",
+        "optim",
+        "lr_scheduler_type",
+        "warmup_steps",
+        "bf16",
+        "fp16",
+        "logging_steps",
+        "output_dir",
+        "save_strategy",
+    }
+)
+TA_BATCH_KEYS = frozenset({"per_device_train_batch_size", "gradient_accumulation_steps"})
+MIN_TA_HITS = 3
+# transformers 5.24.0 training_args.py:907-936 adds `activation_checkpointing` and keeps
+# `gradient_checkpointing` as a deprecated alias (removed in v6); when both are set the new name
+# wins (training_args.py:1533-1545).
+CHECKPOINT_KEYS = ("activation_checkpointing", "gradient_checkpointing")
 TRL_DOCS = "https://huggingface.co/docs/trl/sft_trainer#trl.SFTConfig"
+
+
+def checkpoint_key(data: Any) -> str:
+    """The key a checkpointing edit goes to: the one the file already uses, else the name the
+    installed transformers reads without a deprecation warning (4.x has only the old name)."""
+    for key in CHECKPOINT_KEYS:
+        if isinstance(data, dict) and key in data:
+            return key
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        major = int(version("transformers").split(".")[0])
+    except (PackageNotFoundError, ValueError):
+        return "gradient_checkpointing"  # accepted by transformers 4.x and, as an alias, by 5.x
+    return "activation_checkpointing" if major >= 5 else "gradient_checkpointing"
 
 
 class HFTrainerAdapter(Adapter):
@@ -31,8 +74,12 @@ class HFTrainerAdapter(Adapter):
     docs = TA_DOCS
 
     def detect(self, data: Any) -> int:
-        if not isinstance(data, dict) or "model_name_or_path" not in data:
+        if not isinstance(data, dict):
             return 0
+        if "model_name_or_path" not in data:
+            keys = set(data)
+            hits = len(TA_ONLY_KEYS & keys)
+            return 2 + hits if hits >= MIN_TA_HITS and keys & TA_BATCH_KEYS else 0
         hits = len(TRAINING_KEYS & set(data))
         return 4 + hits if hits >= 2 else 0
 
@@ -87,7 +134,7 @@ class HFTrainerAdapter(Adapter):
         )
         r.take(
             "gradient_checkpointing",
-            ("gradient_checkpointing", "activation_checkpointing"),
+            CHECKPOINT_KEYS,
             default=not plain,
             note=(
                 "TrainingArguments.gradient_checkpointing unset: off (transformers training_args.py)"
@@ -109,4 +156,6 @@ class HFTrainerAdapter(Adapter):
             return {k: False for k in ("load_in_4bit", "load_in_8bit") if k in data} or None
         if field == "method" and value == "lora":
             return {"use_peft": True}
-        return hf_writes(field, value, workload, data, batch_key="per_device_train_batch_size", liger_key="use_liger_kernel")
+        return hf_writes(
+            field, value, workload, data, batch_key="per_device_train_batch_size", checkpoint_key=checkpoint_key(data), liger_key="use_liger_kernel"
+        )

@@ -167,6 +167,11 @@ def precision_writes(value: str, r_data: Any) -> dict[str, Any]:
         out["bf16"] = True
         if isinstance(r_data, dict) and "fp16" in r_data:
             out["fp16"] = False
+        # the weights' dtype follows: an fp16 recipe's `dtype: float16` (TRL ModelConfig.dtype,
+        # trl 1.16.0 model_config.py:89; `torch_dtype` before) would keep fp16 weights under bf16
+        for key in ("dtype", "torch_dtype"):
+            if isinstance(r_data, dict) and str(r_data.get(key, "")).lower() in {"float16", "fp16", "half"}:
+                out[key] = "bfloat16"
     elif value == "fp16":
         out["fp16"] = True
         if isinstance(r_data, dict) and "bf16" in r_data:

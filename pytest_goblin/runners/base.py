@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from ..schemas import Hardware, RunMetrics, WorkloadConfig
+from ..schemas import Hardware, Rule, RunMetrics, WorkloadConfig
 
 # Given a variant ("baseline" or a patch id): a context manager yielding that variant's config
 # file and the environment variables its patch sets.
@@ -52,6 +52,15 @@ class Runner(Protocol):
         """This runner for one audit, given how to get each variant's config file."""
         ...
 
+    def unavailable(self, rules: list[Rule]) -> dict[str, str]:
+        """Rules whose edit needs a package the training environment lacks: id -> why (and how to install)."""
+        ...
+
+    @property
+    def problems(self) -> list[str]:
+        """Why this runner's measurements so far cannot decide a verdict (warm-up, noise); read by the verdict."""
+        ...
+
 
 class BaseRunner:
     """Defaults for a runner whose runs are independent: profile is a run, a pair is two runs."""
@@ -85,3 +94,10 @@ class BaseRunner:
 
     def bind(self, files: VariantFiles) -> Runner:
         return self  # type: ignore[return-value]
+
+    def unavailable(self, rules: list[Rule]) -> dict[str, str]:
+        return {}  # the projection and the torch proxy need no package a rule names
+
+    @property
+    def problems(self) -> list[str]:
+        return []

@@ -12,7 +12,7 @@ import json
 from importlib import metadata
 from typing import Any, Protocol
 
-from ..schemas import Hardware, RunMetrics, WorkloadConfig
+from ..schemas import Hardware, Rule, RunMetrics, WorkloadConfig
 from .base import Runner, VariantFiles
 
 PREFIX = "goblin/runs"
@@ -107,6 +107,13 @@ class CachedRunner:
 
     def bind(self, files: VariantFiles) -> CachedRunner:
         return self
+
+    def unavailable(self, rules: list[Rule]) -> dict[str, str]:
+        return self.inner.unavailable(rules)
+
+    @property
+    def problems(self) -> list[str]:
+        return self.inner.problems
 
 
 _STORE: Store | None = None

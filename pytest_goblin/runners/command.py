@@ -3,45 +3,89 @@
 Opt-in through `goblin_command` (an ini value, never anything read from a config), for example
 `accelerate launch train.py --config {config} --max_steps {steps}`. `{config}` becomes the
 config file of the variant: the user's own file for the baseline, a patched copy written next to
-it (so relative references still resolve) for a patch. Throughput is read from the command's
-output: a `goblin_command_metric` regular expression when given, else the first of
-`KNOWN_METRICS` that the log contains.
+it (so relative references still resolve) for a patch.
+
+Throughput is read from the training loop only (docs: README "Measuring your own training"):
+a `goblin_command_metric` regex when given (its unit from `goblin_command_metric_unit`), else
+per-step figures a trainer prints (torchtune's tokens_per_second_per_gpu), else the Trainer's
+own end-of-run `train_samples_per_second` / `train_steps_per_second` (quoted or not, as
+transformers 5 prints them), else a tqdm bar whose total is the requested step count. Bars
+with another total (weights loading, dataset mapping) are never read. Per-step values lose
+their warm-up steps by WARMUP rule; a training bar tells how much of the end-of-run average
+warm-up took, and a run whose warm-up dominates is flagged so the verdict says inconclusive.
+
+Every run is its own process group, killed with it on a timeout, Ctrl-C or SIGTERM; the budget
+(`goblin_budget_s`) caps the whole measurement of one audit, not each run.
 """
 
 from __future__ import annotations
 
+import contextvars
+import math
 import os
 import re
+import shutil
+import signal
 import statistics
 import subprocess
+import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from types import FrameType
+from typing import Any, Literal
 
 from ..errors import BenchmarkFailed, GoblinError
-from ..schemas import Hardware, RunMetrics, WorkloadConfig
+from ..schemas import Hardware, Rule, RunMetrics, WorkloadConfig
 from ..settings import parse_template
 from ..stats import bootstrap_speedup
 from .base import BaseRunner, VariantFiles
 
-Unit = Literal["tokens/s", "samples/s", "steps/s", "s/step"]
+Unit = Literal["tokens/s", "samples/s", "steps/s", "s/step", "rate"]
+MetricUnit = Literal["tokens/s", "samples/s", "steps/s", "s/step"]  # what goblin_command_metric_unit may declare
 TAIL_LINES = 3  # lines of the log quoted when a run fails
 
+# Warm-up rule for per-step values: the first WARMUP_MIN_DROP values always go (compile, cache
+# fill, allocator growth), then any further leading value more than WARMUP_TOLERANCE away from the
+# median of the second half of the run. At least MIN_STEADY values must remain.
+WARMUP_MIN_DROP = 1
+WARMUP_TOLERANCE = 0.20
+MIN_STEADY = 2
+# A run whose end-of-run average is more than this share warm-up (against the steady rate its
+# training bar shows) cannot rank two configs that compile or allocate differently.
+WARMUP_SHARE_LIMIT = 0.25
+WARMUP_SHARE_TARGET = 0.10  # calibration picks a step count that brings warm-up to this share
+MIN_RUNS = 5  # the solo baseline plus two interleaved rounds: what the budget must leave room for
+MIN_STEP_S = 1e-4  # a training step faster than 0.1 ms is not a training step: the wrong number was read
+KILL_GRACE_S = 5.0  # between SIGTERM and SIGKILL of a run's process group
+
 _NUM = r"([0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)"
-# Most specific first. Each is what a widely used trainer prints, per step or at the end.
-KNOWN_METRICS: tuple[tuple[str, Unit, re.Pattern[str]], ...] = (
-    ("torchtune tokens_per_second_per_gpu", "tokens/s", re.compile(r"tokens_per_second(?:_per_gpu)?['\"]?\s*[:=]\s*" + _NUM)),
+_Q = r"['\"]?"  # transformers 5 prints log values quoted: {'train_samples_per_second': '40.94'}
+_KEY = _Q + r"\s*[:=]\s*" + _Q
+# Per-step figures, most specific first.
+PER_STEP_METRICS: tuple[tuple[str, Unit, re.Pattern[str]], ...] = (
+    ("torchtune tokens_per_second_per_gpu", "tokens/s", re.compile(r"tokens_per_second(?:_per_gpu)?" + _KEY + _NUM)),
     ("tokens/s in the log", "tokens/s", re.compile(_NUM + r"\s*(?:tokens/s|tok/s|tokens/sec)\b")),
-    ("Trainer train_samples_per_second", "samples/s", re.compile(r"train_samples_per_second['\"]?\s*[:=]\s*" + _NUM)),
-    ("Trainer train_steps_per_second", "steps/s", re.compile(r"train_steps_per_second['\"]?\s*[:=]\s*" + _NUM)),
-    ("tqdm it/s", "steps/s", re.compile(_NUM + r"\s*it/s\b")),
-    ("tqdm s/it", "s/step", re.compile(_NUM + r"\s*s/it\b")),
 )
+# The Trainer's end-of-run metrics (transformers.Trainer.train -> speed_metrics("train", ...)).
+END_METRICS: tuple[tuple[str, Unit, re.Pattern[str]], ...] = (
+    ("Trainer train_samples_per_second", "samples/s", re.compile(r"train_samples_per_second" + _KEY + _NUM)),
+    ("Trainer train_steps_per_second", "steps/s", re.compile(r"train_steps_per_second" + _KEY + _NUM)),
+)
+KNOWN_METRICS = PER_STEP_METRICS + END_METRICS
+# One tqdm status line: "desc: 45%|####  | 9/20 [00:04<00:05,  2.13it/s]" (rate may be "?" or s/it).
+_BAR = re.compile(r"(?:(?P<desc>[^\n|%]*?):\s*)?\s*\d+%\|[^|\n]*\|\s*(?P<n>\d+)/(?P<total>\d+)\s*\[[^\],]*,\s*(?:" + _NUM + r"\s*(?P<unit>it/s|s/it)|\?[^\]]*)")
+_TRAINING_BAR = re.compile(r"\b(train|training|epoch|step|steps|iteration|iter)\b", re.IGNORECASE)
 _OOM = re.compile(r"OutOfMemoryError|out of memory|HIP error: out of memory", re.IGNORECASE)
 _NAN = re.compile(r"['\"]?loss['\"]?\s*[:=]\s*['\"]?nan\b", re.IGNORECASE)
+
+Progress = Callable[[str], None]
+# Where progress lines go when the runner is made deep inside an audit: the pytest item or the CLI
+# sets this around the audit; asyncio.run copies the context into the audit's task.
+PROGRESS: contextvars.ContextVar[Progress | None] = contextvars.ContextVar("goblin_command_progress", default=None)
 
 
 @dataclass(frozen=True)
@@ -49,37 +93,170 @@ class Throughput:
     value: float
     unit: Unit
     source: str  # which metric it was read from
+    steady: float | None = None  # the same quantity over the steps after warm-up, when the log shows it
+    notes: tuple[str, ...] = ()
+
+    @property
+    def warmup_share(self) -> float | None:
+        """Share of the measured time spent beyond the steady rate (warm-up), when known."""
+        if self.steady is None:
+            return None
+        if self.unit == "s/step":
+            return max(0.0, 1.0 - self.steady / self.value)
+        return max(0.0, 1.0 - self.value / self.steady)
 
     def step_seconds(self, w: WorkloadConfig) -> float:
-        """Seconds per optimizer step of the variant that was run, whatever unit the log used."""
+        """Seconds per optimizer step of the variant that was run, whatever unit the log used.
+        "rate" (a custom metric of undeclared unit) gives relative seconds: only ratios mean anything."""
         if self.unit == "s/step":
             return self.value
-        if self.unit == "steps/s":
+        if self.unit in ("steps/s", "rate"):
             return 1.0 / self.value
         per_step = w.tokens_per_step if self.unit == "tokens/s" else w.micro_batch_size * w.gradient_accumulation
         return per_step / self.value
 
 
-def read_throughput(log: str, metric: str | None = None) -> Throughput | None:
-    """The run's throughput from its log: the median of the per-step values after the first
-    (a warm-up step), or the only value; None when the log has none."""
-    lines = log.replace("\r", "\n")
+def steady_values(values: list[float]) -> tuple[list[float], int]:
+    """Per-step values with warm-up dropped by the WARMUP rule; (kept, dropped count)."""
+    if len(values) < WARMUP_MIN_DROP + MIN_STEADY:
+        return values, 0
+    reference = statistics.median(values[len(values) // 2 :])
+    drop = WARMUP_MIN_DROP
+    while len(values) - drop > MIN_STEADY and abs(values[drop] - reference) > WARMUP_TOLERANCE * reference:
+        drop += 1
+    return values[drop:], drop
+
+
+@dataclass
+class _Bar:
+    desc: str
+    total: int
+    rates: list[tuple[int, float]] = field(default_factory=list)  # (n, steps/s) per status line
+
+
+def _bars(text: str) -> list[_Bar]:
+    """Every tqdm bar in the log, its status lines grouped by (description, total) in order."""
+    bars: dict[tuple[str, int], _Bar] = {}
+    for m in _BAR.finditer(text):
+        desc, total = (m.group("desc") or "").strip(), int(m.group("total"))
+        bar = bars.setdefault((desc, total), _Bar(desc, total))
+        if m.group(4) is None:
+            continue
+        value = float(m.group(4))
+        if value > 0:
+            bar.rates.append((int(m.group("n")), value if m.group("unit") == "it/s" else 1.0 / value))
+    return list(bars.values())
+
+
+def training_bar(text: str, steps: int | None) -> _Bar | None:
+    """The training loop's bar: its total is the requested step count, or its name says training."""
+    bars = [b for b in _bars(text) if b.rates]
+    exact = [b for b in bars if steps is not None and b.total == steps and not b.desc]
+    named = [b for b in bars if (steps is not None and b.total == steps) or (b.desc and _TRAINING_BAR.search(b.desc))]
+    chosen = exact or named
+    return chosen[-1] if chosen else None
+
+
+def _bar_rates(bar: _Bar) -> tuple[float | None, float | None]:
+    """(whole-run average, steady rate) in steps/s from a training bar. tqdm's closing line at
+    n == total shows the whole-run average; the lines before it an exponential moving average of
+    the latest steps, so their median over the second half of the run is the rate after warm-up."""
+    done = [r for n, r in bar.rates if n == bar.total]
+    average = done[-1] if done else None
+    late = [r for n, r in bar.rates if bar.total / 2 < n < bar.total] or done[:-1]
+    steady = statistics.median(late) if late else None
+    return average, steady
+
+
+def read_throughput(log: str, metric: str | None = None, *, unit: MetricUnit | None = None, steps: int | None = None) -> Throughput | None:
+    """The run's throughput from its training loop's output; None when the log has none.
+    `steps` is the requested step count: only a progress bar of that total is the training loop."""
+    text = log.replace("\r", "\n")
+    bar = training_bar(text, steps)
+    average, steady = _bar_rates(bar) if bar else (None, None)
     if metric:
-        pattern = re.compile(metric)
-        values = [float(m.group(1)) for m in pattern.finditer(lines)]
-        # a throughput, higher is better; its unit cancels in the before/after ratio
-        return _summarise(values, "tokens/s", "goblin_command_metric") if values else None
-    for name, unit, pattern in KNOWN_METRICS:
-        values = [float(m.group(1)) for m in pattern.finditer(lines)]
+        values = [float(m.group(1)) for m in re.finditer(metric, text)]
+        values = [v for v in values if v > 0]
+        if not values:
+            return None
+        return _summarise(values, unit or "rate", "goblin_command_metric")
+    for name, known_unit, pattern in PER_STEP_METRICS:
+        values = [float(m.group(1)) for m in pattern.finditer(text)]
         values = [v for v in values if v > 0]
         if values:
-            return _summarise(values, unit, name)
+            return _summarise(values, known_unit, name)
+    for name, known_unit, pattern in END_METRICS:
+        values = [float(m.group(1)) for m in pattern.finditer(text)]
+        values = [v for v in values if v > 0]
+        if values:
+            value = values[-1]  # one per train() call; the last is the run's
+            steps_per_s = next((float(m.group(1)) for m in reversed(list(END_METRICS[1][2].finditer(text)))), None) or average
+            scaled = value * steady / steps_per_s if steady and steps_per_s else None
+            return Throughput(value, known_unit, name, steady=scaled)
+    if bar is not None and average is not None:
+        return Throughput(average, "steps/s", f"training progress bar ({bar.total} steps)", steady=steady)
+    if bar is not None and steady is not None:
+        return Throughput(steady, "steps/s", f"training progress bar ({bar.total} steps), unfinished", steady=steady)
     return None
 
 
 def _summarise(values: list[float], unit: Unit, source: str) -> Throughput:
-    steady = values[1:] if len(values) >= 3 else values
-    return Throughput(statistics.median(steady), unit, source)
+    """Per-step values: the median after the WARMUP rule dropped the warm-up steps."""
+    kept, dropped = steady_values(values)
+    value = statistics.median(kept)
+    note = (f"{dropped} warm-up step(s) of {len(values)} dropped (WARMUP rule)",) if dropped else ()
+    return Throughput(value, unit, source, steady=value, notes=note)
+
+
+# ------------------------------------------------------------------ packages a patch needs
+# (workload field, value the rule sets) -> (module the edit makes the trainer import, install command).
+# transformers imports liger_kernel for use_liger_kernel, flash_attn for attn_implementation
+# flash_attention_2, bitsandbytes for load_in_4bit / load_in_8bit.
+NEEDS_PACKAGE: dict[tuple[str, Any], tuple[str, str]] = {
+    ("fused_kernels", True): ("liger_kernel", "pip install liger-kernel"),
+    ("attention", "flash"): ("flash_attn", "pip install flash-attn --no-build-isolation"),
+    ("quantization", "4bit"): ("bitsandbytes", "pip install bitsandbytes"),
+    ("quantization", "8bit"): ("bitsandbytes", "pip install bitsandbytes"),
+}
+_PYTHON = re.compile(r"^python(\d+(\.\d+)?)?(\.exe)?$")
+_CHECK = "import importlib.util,sys; print(' '.join(m for m in sys.argv[1:] if importlib.util.find_spec(m) is None))"
+
+
+def command_python(argv: list[str]) -> str:
+    """The interpreter the training command runs: argv[0] when it is a python, the shebang of a
+    launcher script on PATH (accelerate, torchrun), else the current interpreter."""
+    exe = argv[0]
+    if _PYTHON.match(Path(exe).name):
+        return shutil.which(exe) or exe
+    found = shutil.which(exe)
+    if found:
+        try:
+            with open(found, "rb") as f:
+                first = f.readline(300).decode("utf-8", "replace").strip()
+        except OSError:
+            first = ""
+        parts = first[2:].split() if first.startswith("#!") else []
+        if parts and Path(parts[0]).name == "env" and len(parts) > 1 and _PYTHON.match(Path(parts[-1]).name):
+            return shutil.which(parts[-1]) or parts[-1]
+        if parts and _PYTHON.match(Path(parts[0]).name):
+            return parts[0]
+    return sys.executable
+
+
+def missing_modules(python: str, modules: list[str]) -> list[str]:
+    """The modules `python` cannot import (found by importlib.util.find_spec: nothing is imported)."""
+    if not modules:
+        return []
+    try:
+        out = subprocess.run([python, "-c", _CHECK, *modules], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return []  # cannot tell: leave the rules in, the run will say
+    return out.stdout.split() if out.returncode == 0 else []
+
+
+# ------------------------------------------------------------------ the runner
+class _Deadline(BenchmarkFailed):
+    """The measurement budget ran out during a run."""
 
 
 class CommandRunner(BaseRunner):
@@ -96,8 +273,10 @@ class CommandRunner(BaseRunner):
         steps: int = 20,
         timeout_s: float = 300.0,
         metric: str | None = None,
+        metric_unit: MetricUnit | None = None,
         cwd: Path | None = None,
         files: VariantFiles | None = None,
+        progress: Progress | None = None,
     ):
         self.template = template
         self.argv = parse_template(template)
@@ -108,18 +287,31 @@ class CommandRunner(BaseRunner):
             except re.error as exc:
                 raise GoblinError(f"goblin_command_metric {metric!r} is not a regular expression: {exc}") from None
         self.steps = steps
-        self.timeout_s = timeout_s
+        self.configured_steps = steps
+        self.timeout_s = timeout_s  # goblin_budget_s: the whole measurement of one audit
         self.metric = metric
+        self.metric_unit = metric_unit
         self.cwd = cwd
         self.files = files
+        self.progress = progress
+        self._problems: list[str] = []  # reasons the measurement cannot decide: read by the verdict
+        self.notes: list[str] = []
+        self._started: float | None = None
+        self._solo: dict[str, list[tuple[int, float, Throughput]]] = {}  # variant -> runs before the pairs
+        self._missing: dict[str, list[str]] = {}
 
     def bind(self, files: VariantFiles) -> CommandRunner:
         """This runner for one audit: `files` turns a variant name into its config file."""
-        return CommandRunner(self.template, steps=self.steps, timeout_s=self.timeout_s, metric=self.metric, cwd=self.cwd, files=files)
-
-    def run(self, w: WorkloadConfig, hw: Hardware, *, run_id: str, variant: str, steps: int = 0) -> RunMetrics:
-        sample, tp = self._once(w, variant)
-        return self._metrics(w, run_id, variant, [sample], tp, runs=1)
+        return CommandRunner(
+            self.template,
+            steps=self.steps,
+            timeout_s=self.timeout_s,
+            metric=self.metric,
+            metric_unit=self.metric_unit,
+            cwd=self.cwd,
+            files=files,
+            progress=self.progress or PROGRESS.get(),
+        )
 
     def profile(self, w: WorkloadConfig, hw: Hardware, *, run_id: str, variant: str) -> RunMetrics:
         """A training log has a throughput, not a trace: the profile comes from the projection."""
@@ -127,6 +319,78 @@ class CommandRunner(BaseRunner):
 
         m = ProjectionRunner().run(w, hw, run_id=run_id, variant=variant)
         return m.model_copy(update={"notes": [*m.notes, "profile projected: goblin_command gives a throughput, not a trace"]})
+
+    @property
+    def problems(self) -> list[str]:
+        return self._problems
+
+    # -------------------------------------------------------------- packages
+    def unavailable(self, rules: list[Rule]) -> dict[str, str]:
+        """Rules whose edit needs a package the training command's python cannot import:
+        rule id -> why it is left out (naming the install command)."""
+        needs: dict[str, list[tuple[str, str]]] = {}
+        for rule in rules:
+            for f, v in rule.transform.set.items():
+                need = NEEDS_PACKAGE.get((f, v)) if isinstance(v, str | bool | int | float) else None
+                if need:
+                    needs.setdefault(rule.id, []).append(need)
+        modules = sorted({m for pairs in needs.values() for m, _ in pairs})
+        python = command_python(self.argv)
+        key = python
+        if key not in self._missing:
+            self._missing[key] = missing_modules(python, modules)
+        gone = set(self._missing[key])
+        out = {}
+        for rid, pairs in needs.items():
+            lacking = [(m, how) for m, how in pairs if m in gone]
+            if lacking:
+                out[rid] = f"needs {', '.join(m for m, _ in lacking)}, which {python} cannot import; to measure it: {'; '.join(how for _, how in lacking)}"
+        return out
+
+    # -------------------------------------------------------------- runs
+    def _remaining(self) -> float:
+        if self._started is None:
+            self._started = time.monotonic()
+        return self.timeout_s - (time.monotonic() - self._started)
+
+    def run(self, w: WorkloadConfig, hw: Hardware, *, run_id: str, variant: str, steps: int = 0) -> RunMetrics:
+        """One run on its own: the solo baseline doubles as the calibration run (see _calibrate)."""
+        self._say(f"{variant}: run 1 of 1 ({self.steps} steps), calibrating")
+        sample, tp = self._once(w, variant)
+        self._solo.setdefault(variant, []).append((self.steps, sample, tp))
+        self._check(tp, variant)
+        if variant == "baseline":
+            self._calibrate(tp)
+        return self._metrics(w, run_id, variant, [sample], tp, runs=1)
+
+    def _calibrate(self, tp: Throughput) -> None:
+        """Choose the step count from the first run: enough that warm-up is at most
+        WARMUP_SHARE_TARGET of a run, within what the budget leaves for MIN_RUNS runs."""
+        share = tp.warmup_share
+        if share is None:
+            self.notes.append(
+                f"warm-up could not be told from the steady rate in this log ({tp.source}); "
+                "compile or cache warm-up is inside the measured figure: if the verdict surprises you, raise goblin_command_steps"
+            )
+            return
+        if share <= WARMUP_SHARE_LIMIT:
+            self.notes.append(f"warm-up is {share:.0%} of a {self.steps}-step run (limit {WARMUP_SHARE_LIMIT:.0%})")
+            return
+        # run time ~ warm-up + steps / steady: warm-up in step units is steps * share / (1 - share)
+        warm_steps = self.steps * share / (1 - share)
+        wanted = math.ceil(warm_steps * (1 - WARMUP_SHARE_TARGET) / WARMUP_SHARE_TARGET)
+        elapsed = self.timeout_s - self._remaining()
+        per_step_s = elapsed / (self.steps + warm_steps)  # wall time per step-equivalent, startup included
+        affordable = int(self._remaining() / max(MIN_RUNS - 1, 1) / per_step_s - warm_steps) if per_step_s > 0 else self.steps
+        new = max(self.steps, min(wanted, affordable))
+        if new >= wanted:
+            self.notes.append(f"calibration: warm-up was {share:.0%} of a {self.steps}-step run; measuring {new} steps per run instead")
+        else:
+            self._problems.append(
+                f"warm-up is {share:.0%} of a {self.steps}-step run and the budget allows only {new} steps per run; "
+                f"raise goblin_budget_s (about {wanted} steps per run are needed) or goblin_command_steps"
+            )
+        self.steps = new
 
     def run_pair(
         self,
@@ -142,69 +406,143 @@ class CommandRunner(BaseRunner):
         max_seconds: float = 0.0,
     ) -> tuple[RunMetrics, RunMetrics]:
         """Whole training runs, A B B A ...; each run gives one sample. `steps` is the torch
-        runner's; the command always runs `goblin_command_steps`. Rounds are added past
-        `rounds` until the interval is within `target_half_width` or `max_seconds` pass."""
-        a: list[float] = []
-        b: list[float] = []
-        tp_a = tp_b = None
+        runner's; the command runs the calibrated step count. Rounds are added past `rounds`
+        until the interval is within `target_half_width`, `max_seconds` pass or the budget ends.
+        The solo baseline run is kept as a sample when it ran the same step count."""
+        # solo runs are used once: a second run_pair call of the same audit must not count them again
+        solo_a, solo_b = self._solo.pop(variants[0], []), self._solo.pop(variants[1], [])
+        a: list[float] = [s for n, s, _ in solo_a if n == self.steps]
+        b: list[float] = [s for n, s, _ in solo_b if n == self.steps]
+        reused = len(a) + len(b)
+        tp_a = next((t for n, _, t in reversed(solo_a) if n == self.steps), None)
+        tp_b = None
+        late: dict[str, list[float]] = {variants[0]: [], variants[1]: []}  # step seconds after warm-up, where the log shows them
         start = time.monotonic()
-        i = 0
+        planned = 2 * max(2, rounds)
+        i = done = 0
+        cut = False
         while True:
             order = ((before, variants[0], a), (after, variants[1], b))
             for w, variant, out in order if i % 2 == 0 else order[::-1]:
-                sample, tp = self._once(w, variant)
+                done += 1
+                self._say(f"{variant}: run {done} of {planned} ({self.steps} steps){self._so_far(a, b, variants)}")
+                try:
+                    sample, tp = self._once(w, variant)
+                except _Deadline:
+                    if a and b:
+                        cut = True
+                        break
+                    raise
+                self._check(tp, variant)
                 out.append(sample)
+                if tp.steady:
+                    late[variant].append(Throughput(tp.steady, tp.unit, tp.source).step_seconds(w))
                 if out is a:
                     tp_a = tp
                 else:
                     tp_b = tp
+            if cut:
+                break
             i += 1
             if i < max(2, rounds):
                 continue
             narrow = target_half_width is None or bootstrap_speedup(a, b).half_width <= target_half_width
             per_round = (time.monotonic() - start) / i
-            if narrow or time.monotonic() - start + per_round > max_seconds:
+            if narrow or time.monotonic() - start + per_round > max_seconds or per_round > self._remaining():
                 break
+            planned += 2
+        self._say(f"done: {len(a)} + {len(b)} runs{self._so_far(a, b, variants)}")
+        if cut:
+            self.notes.append(f"goblin_budget_s={self.timeout_s:g} s ran out: {len(a)} + {len(b)} runs measured")
+        if reused:
+            self.notes.append(f"{reused} solo run(s) before the interleaved ones count as samples (same step count)")
+        if len(late[variants[0]]) >= 2 and len(late[variants[1]]) >= 2:
+            ratio = statistics.median(late[variants[0]]) / statistics.median(late[variants[1]])
+            self.notes.append(
+                f"after warm-up (the late steps of each run's training bar) {variants[1]} runs at {ratio:.2f}x the baseline, an estimate of what longer runs would show"
+            )
         assert tp_a is not None and tp_b is not None
         return (
-            self._metrics(before, run_ids[0], variants[0], a, tp_a, runs=i),
-            self._metrics(after, run_ids[1], variants[1], b, tp_b, runs=i),
+            self._metrics(before, run_ids[0], variants[0], a, tp_a, runs=len(a)),
+            self._metrics(after, run_ids[1], variants[1], b, tp_b, runs=len(b)),
         )
+
+    def _so_far(self, a: list[float], b: list[float], variants: tuple[str, str]) -> str:
+        if not a or not b:
+            return ""
+        return f"; so far {variants[1]} is {statistics.median(a) / statistics.median(b):.2f}x the baseline"
+
+    def _say(self, line: str) -> None:
+        if self.progress is not None:
+            try:
+                self.progress(line)
+            except Exception:  # a display must never end a measurement
+                self.progress = None
+
+    def _check(self, tp: Throughput, variant: str) -> None:
+        """Implausible readings make the verdict inconclusive instead of deciding on them."""
+        if tp.unit in ("steps/s", "s/step"):
+            step_s = tp.value if tp.unit == "s/step" else 1.0 / tp.value
+            if step_s < MIN_STEP_S:
+                self._problems.append(
+                    f"{variant}: {tp.value:g} {tp.unit} from {tp.source} means a step under {MIN_STEP_S * 1000:g} ms: not a training step; "
+                    "set goblin_command_metric to the line your training loop prints"
+                )
+        share = tp.warmup_share
+        if share is not None and share > WARMUP_SHARE_LIMIT and variant != "baseline":
+            # the baseline's warm-up is handled by calibration; a patch (torch_compile) may add its own
+            prefix = f"warm-up of the {variant} runs"
+            self._problems[:] = [p for p in self._problems if not p.startswith(prefix)]
+            self._problems.append(
+                f"{prefix} is {share:.0%} of a {self.steps}-step run (its late steps run at {tp.steady:.4g} {tp.unit}, the whole run averages "
+                f"{tp.value:.4g}); raise goblin_command_steps until it is under {WARMUP_SHARE_LIMIT:.0%}"
+            )
 
     def _once(self, w: WorkloadConfig, variant: str) -> tuple[float, Throughput]:
         if self.files is None:
             raise GoblinError("the command runner is not bound to an audit (CommandRunner.bind)")
         with self.files(variant) as (path, env):
             log = self._execute(path, env, variant)
-        tp = read_throughput(log, self.metric)
+        tp = read_throughput(log, self.metric, unit=self.metric_unit, steps=self.steps)
         if tp is None:
-            wanted = f"goblin_command_metric {self.metric!r}" if self.metric else "a throughput (tokens/s, train_samples_per_second, it/s, s/it)"
+            wanted = (
+                f"goblin_command_metric {self.metric!r}"
+                if self.metric
+                else f"a training throughput (train_samples_per_second, tokens/s, or a progress bar of {self.steps} steps)"
+            )
             raise BenchmarkFailed(f"the training log of {variant} has no {wanted}; set goblin_command_metric to a regex with one (group) around the number")
+        self._say(f"{variant}: {tp.value:.4g} {tp.unit} ({tp.source})")
         return tp.step_seconds(w), tp
 
     def _execute(self, config: Path, env: dict[str, str], variant: str) -> str:
         argv = [a.replace("{config}", str(config)).replace("{steps}", str(self.steps)) for a in self.argv]
         full_env = {**os.environ, **env, "GOBLIN_VARIANT": variant, "GOBLIN_STEPS": str(self.steps)}
-        try:
-            proc = subprocess.run(argv, cwd=self.cwd, env=full_env, capture_output=True, text=True, timeout=self.timeout_s)
-        except FileNotFoundError:
-            raise BenchmarkFailed(f"goblin_command: {argv[0]!r} was not found on PATH") from None
-        except subprocess.TimeoutExpired:
-            raise BenchmarkFailed(f"training of {variant} hung: no exit within {self.timeout_s:.0f} s (goblin_budget_s)") from None
-        log = (proc.stdout or "") + "\n" + (proc.stderr or "")
+        remaining = self._remaining()
+        if remaining <= 0:
+            raise _Deadline(f"training of {variant} not started: goblin_budget_s={self.timeout_s:g} s is spent")
+        code, log, timed_out = run_group(argv, cwd=self.cwd, env=full_env, timeout=remaining)
+        if timed_out:
+            raise _Deadline(f"training of {variant} hung: no exit within {remaining:.0f} s (goblin_budget_s)")
+        if code is None:
+            raise BenchmarkFailed(f"goblin_command: {argv[0]!r} was not found on PATH")
         if _OOM.search(log):
             raise BenchmarkFailed(f"training of {variant} ran out of memory: {_tail(log)}")
         if _NAN.search(log):
             raise BenchmarkFailed(f"training of {variant} produced a NaN loss")
-        if proc.returncode < 0:
-            why = " (the kernel's out-of-memory killer sends SIGKILL)" if proc.returncode == -9 else ""
-            raise BenchmarkFailed(f"training of {variant} was killed by signal {-proc.returncode}{why}")
-        if proc.returncode:
-            raise BenchmarkFailed(f"training of {variant} exited with status {proc.returncode}: {_tail(log)}")
+        if code < 0:
+            why = " (the kernel's out-of-memory killer sends SIGKILL)" if code == -9 else ""
+            raise BenchmarkFailed(f"training of {variant} was killed by signal {-code}{why}")
+        if code:
+            raise BenchmarkFailed(f"training of {variant} exited with status {code}: {_tail(log)}")
         return log
 
     def _metrics(self, w: WorkloadConfig, run_id: str, variant: str, samples: list[float], tp: Throughput, *, runs: int) -> RunMetrics:
         median = statistics.median(samples)
+        notes = [f"{runs} run(s) of goblin_command, {self.steps} steps each; throughput read as {tp.unit} from {tp.source}", *tp.notes, *self.notes]
+        if self.steps != self.configured_steps:
+            notes.append(f"goblin_command_steps={self.configured_steps} was raised to {self.steps} by calibration")
+        if tp.unit == "rate":
+            notes.append("goblin_command_metric has no declared unit: only the before/after ratio is meaningful")
         return RunMetrics(
             run_id=run_id,
             variant=variant,
@@ -215,19 +553,86 @@ class CommandRunner(BaseRunner):
             tokens_per_step=w.tokens_per_step,
             tokens_per_s=w.tokens_per_step / median,
             samples_per_s=w.micro_batch_size * w.gradient_accumulation / median,
-            notes=[f"{runs} run(s) of goblin_command, {self.steps} steps each; throughput read as {tp.unit} from {tp.source}"],
+            notes=notes,
         )
 
 
+# ------------------------------------------------------------------ processes and signals
+def run_group(argv: list[str], *, cwd: Path | None, env: dict[str, str], timeout: float) -> tuple[int | None, str, bool]:
+    """Run argv in its own process group; (exit code or None if not found, output, timed out).
+    The group is killed on a timeout, on Ctrl-C and on SIGTERM (which becomes KeyboardInterrupt
+    here, so every `finally` above, such as removing a patched copy, runs)."""
+    try:
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True)
+    except FileNotFoundError:
+        return None, "", False
+    with _terminate_as_interrupt():
+        try:
+            out, _ = proc.communicate(timeout=timeout)
+            return proc.returncode, out or "", False
+        except subprocess.TimeoutExpired:
+            kill_group(proc)
+            out, _ = proc.communicate()
+            return proc.returncode, out or "", True
+        finally:
+            if proc.poll() is None:
+                kill_group(proc)
+
+
+def kill_group(proc: subprocess.Popen[str]) -> None:
+    """SIGTERM to the run's whole process group, SIGKILL after KILL_GRACE_S."""
+    for sig, wait in ((signal.SIGTERM, KILL_GRACE_S), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            return
+        try:
+            proc.wait(timeout=wait)
+            # the leader is gone; stragglers in its group get the same signal
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt while a run is in flight (main thread only; elsewhere the
+    caller's own handling stands)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt(f"goblin: signal {signum} during a measured run")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _tail(log: str) -> str:
-    lines = [ln.strip() for ln in log.strip().splitlines() if ln.strip()]
+    lines = [ln.strip() for ln in log.replace("\r", "\n").strip().splitlines() if ln.strip()]
     return " | ".join(lines[-TAIL_LINES:]) or "no output"
+
+
+COPY_MARK = ".goblin-"  # in the name of every patched copy: `.{stem}.goblin-{variant}{suffix}`
+
+
+def is_goblin_copy(path: Path) -> bool:
+    """A patched copy goblin writes beside a config while measuring: never a config to collect."""
+    return path.name.startswith(".") and COPY_MARK in path.name
 
 
 @contextmanager
 def variant_file(path: Path, text: str, variant: str) -> Iterator[Path]:
     """A patched copy of the config next to the original, so relative references resolve; removed afterwards."""
-    copy = path.with_name(f".{path.stem}.goblin-{variant}{path.suffix}")
+    copy = path.with_name(f".{path.stem}{COPY_MARK}{variant}{path.suffix}")
     copy.write_text(text, encoding="utf-8")
     try:
         yield copy

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 from collections.abc import Callable
+from typing import Any
 
 from ..devices import gpu_present
 from ..errors import GoblinError
@@ -44,7 +45,9 @@ def _command(settings: Settings) -> Runner:
         raise GoblinError("the command runner needs goblin_command, e.g. goblin_command = python train.py --config {config}")
     from .command import CommandRunner
 
-    return CommandRunner(settings.command, steps=settings.command_steps, timeout_s=settings.budget_s, metric=settings.command_metric)
+    return CommandRunner(
+        settings.command, steps=settings.command_steps, timeout_s=settings.budget_s, metric=settings.command_metric, metric_unit=settings.command_metric_unit
+    )
 
 
 # name -> factory; `auto` is resolved by resolve_runner_name() before a factory is chosen.
@@ -67,10 +70,25 @@ def runner_for(settings: Settings) -> Runner:
 
 
 def make_runner(
-    name: str, *, timeout_s: float = 300.0, warmup: int = 1, command: str | None = None, command_steps: int = 20, command_metric: str | None = None
+    name: str,
+    *,
+    timeout_s: float = 300.0,
+    warmup: int = 1,
+    command: str | None = None,
+    command_steps: int = 20,
+    command_metric: str | None = None,
+    command_metric_unit: Any = None,
 ) -> Runner:
     """A runner by name with explicit options (tests, benchmarks); audits use runner_for(settings)."""
     if name == "command" and not command:
         raise GoblinError("the command runner needs goblin_command, e.g. goblin_command = python train.py --config {config}")
-    settings = Settings(runner=name, budget_s=timeout_s, warmup_steps=warmup, command=command, command_steps=command_steps, command_metric=command_metric)  # type: ignore[arg-type]
+    settings = Settings(
+        runner=name,  # type: ignore[arg-type]
+        budget_s=timeout_s,
+        warmup_steps=warmup,
+        command=command,
+        command_steps=command_steps,
+        command_metric=command_metric,
+        command_metric_unit=command_metric_unit,
+    )  # type: ignore[arg-type]
     return runner_for(settings)

@@ -18,7 +18,7 @@ from ..formats.semantics import loaded_with_world_size
 from ..patching import build_patch
 from ..rules import applicable, render_finding, search, slim, unactionable
 from ..schemas import Finding, Patch, Report, Rule, RunMetrics, Speedup, WorkloadConfig
-from ..stats import bootstrap_speedup, decide
+from ..stats import bootstrap_speedup, decide, inconclusive
 from .context import AuditContext
 
 
@@ -136,6 +136,8 @@ def propose_patch(ctx: AuditContext, args: ProposePatchInput) -> dict[str, Any]:
     if args.rule_ids and not chosen:
         raise GoblinError(f"none of {args.rule_ids} applies to this workload; applicable rules: {', '.join(sorted(by_id)) or 'none'}")
     patch_id = f"p{len(ctx.patches) + 1}"
+    unavailable = ctx.runner.unavailable(chosen)  # packages the training command lacks
+    chosen = [r for r in chosen if r.id not in unavailable]
     dropped: dict[str, float] = {}
     if ctx.settings.attribution and not ctx.runner.attribution:
         ctx.notes.append(f"--goblin-attribution needs a runner that times single rules (torch); the {ctx.runner.name} runner measures whole patches only")
@@ -146,6 +148,7 @@ def propose_patch(ctx: AuditContext, args: ProposePatchInput) -> dict[str, Any]:
         patch.skipped[rid] = f"attribution: measured contribution {contribution:.3f}x, below the {KEEP_THRESHOLD:.2f}x keep threshold"
     for rid in unknown:
         patch.skipped[rid] = "not an applicable rule for this workload"
+    patch.skipped.update(unavailable)
     ctx.patches[patch_id] = patch
     return patch.model_dump(mode="json", exclude={"new_workload"})
 
@@ -275,6 +278,11 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
     if not patch.edits and not patch.env:
         speedup = Speedup(point=1.0, low=1.0, high=1.0, method="no edits: nothing to recover")
     verdict, reason = decide(speedup, fail_at=ctx.settings.fail_at, warn_at=ctx.settings.warn_at)
+    measured = evidence == "measured" and bool(patch.edits or patch.env)
+    problems = list(ctx.runner.problems) if measured else []
+    why = inconclusive(speedup, fail_at=ctx.settings.fail_at, measured=measured, problems=problems)
+    if why:
+        verdict, reason = "warn", f"inconclusive ({speedup.point:.2f}x [{speedup.low:.2f}-{speedup.high:.2f}] measured, not decided): {why}"
     all_notes = list(ctx.notes) + list(_workload(ctx).notes) + list(notes or [])
     env_only = [rid for rid in patch.rule_ids if rid not in {e.rule_id for e in patch.edits}]
     if evidence == "projected" and env_only:
@@ -287,6 +295,7 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         backend=ctx.backend,
         verdict=verdict,
         reason=reason,
+        inconclusive=why,
         evidence=evidence,  # type: ignore[arg-type]
         speedup=speedup,
         before=before,
