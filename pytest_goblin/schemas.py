@@ -119,6 +119,9 @@ class Hardware(Model):
     fp32_tflops: float | None = None  # None: no source gives it; the projection says what it assumed
     compute_units: int | None = None
     interconnect: str | None = None
+    gpus_per_node: int | None = None  # GPUs on one scale-up fabric
+    scale_up_gb_s: float | None = None  # per-GPU one-direction bandwidth to its node's peers (xGMI, NVLink)
+    scale_out_gb_s: float | None = None  # per-GPU one-direction network bandwidth across nodes
     bf16_native: bool = True
     citations: list[str]
     notes: list[str] = Field(default_factory=list)  # figures derived rather than read, and how

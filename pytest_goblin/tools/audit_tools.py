@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pytest_goblin.costmodel import sensitivity
+from pytest_goblin.costmodel import calibration_note, sensitivity
 
 from .. import __version__
 from ..attribution import KEEP_THRESHOLD, leave_one_out
@@ -344,4 +344,8 @@ def footer(ctx: AuditContext, before: RunMetrics, after: RunMetrics) -> dict[str
         "python": platform.python_version(),
     }
     out.update({k: v for k, v in before.versions.items() if v and v != "None"})
+    if before.mfu is not None and after.mfu is not None:
+        out["mfu"] = f"{before.mfu:.0%} -> {after.mfu:.0%} (of the bf16 dense peak)"
+    if "projected" in (before.evidence, after.evidence):
+        out["calibration"] = calibration_note(ctx.hw)
     return out
