@@ -350,8 +350,7 @@ def summary(targets: tuple[str, ...]) -> dict[str, Any]:
     errors = [c.error for c in rows]
     by_name = {c.measurement.name: c for c in calibrate_all()}
     ablation = [
-        abs((by_name[b].measurement.published_tokens_per_s / by_name[a].measurement.published_tokens_per_s)
-            / (by_name[b].projected / by_name[a].projected) - 1)
+        abs((by_name[b].measurement.published_tokens_per_s / by_name[a].measurement.published_tokens_per_s) / (by_name[b].projected / by_name[a].projected) - 1)
         for a, b in ABLATIONS
     ]
     return {
@@ -390,9 +389,7 @@ def table() -> str:
         sub = [c for c in rows if c.measurement.target in targets]
         errors = [abs(c.error) for c in sub]
         held = [abs(c.error) for c in sub if not c.measurement.fitted]
-        line = (
-            f"- {group}: {len(sub)} rows; mean absolute error {statistics.fmean(errors):.1%}, largest {max(errors):.1%}"
-        )
+        line = f"- {group}: {len(sub)} rows; mean absolute error {statistics.fmean(errors):.1%}, largest {max(errors):.1%}"
         if held:
             line += f"; held-out rows ({len(held)}): largest {max(held):.1%}"
         out.append(line + ".")

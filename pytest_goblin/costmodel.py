@@ -144,12 +144,12 @@ _ABSOLUTE: dict[str, tuple[float, float]] = {
 def assumption_grid(nominal: Assumptions = NOMINAL) -> Iterator[Assumptions]:
     """Every combination of low and high settings around `nominal`: what a projection's interval spans."""
     keys = [*_RELATIVE, *_ABSOLUTE]
-    choices = [
-        [getattr(nominal, k) * m for m in _RELATIVE[k]] if k in _RELATIVE else list(_ABSOLUTE[k])
-        for k in keys
-    ]
+    choices = [[getattr(nominal, k) * m for m in _RELATIVE[k]] if k in _RELATIVE else list(_ABSOLUTE[k]) for k in keys]
     for combo in itertools.product(*choices):
-        values = {k: (int(v) if k == "gemm_half_tokens" else min(v, 1.0) if k.endswith("_eff") or k.endswith("_eff_max") else v) for k, v in zip(keys, combo, strict=True)}
+        values = {
+            k: (int(v) if k == "gemm_half_tokens" else min(v, 1.0) if k.endswith("_eff") or k.endswith("_eff_max") else v)
+            for k, v in zip(keys, combo, strict=True)
+        }
         yield replace(nominal, **values)
 
 
@@ -321,8 +321,10 @@ def _communication(w: WorkloadConfig, hw: Hardware, a: Assumptions, micro_comput
         per_step = 2 * trainable * grad_bytes * frac / bw
     else:
         per_step = 2 * trainable * grad_bytes * frac / bw
+
     def exposed(comm: float, compute: float) -> float:
         return max(comm * (1 - a.comm_overlap), comm - compute)
+
     # the step's gradient sync overlaps only the last micro-batch's backward
     return exposed(per_micro, micro_compute_s), exposed(per_step, micro_compute_s * 2 / 3)
 
@@ -373,7 +375,7 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None) -> StepM
         fwd_elem *= a.fused_kernel_passes
     dequant = 0.0
     if w.quantization != "none":
-        dequant = params * (0.5 if w.quantization == "4bit" else 1.0 + 2.0) / bw
+        dequant = params * ((0.5 if w.quantization == "4bit" else 1.0) + 2.0) / bw  # read packed, write bf16
     fp8_cast = 0.0
     if w.precision == "fp8":
         # amax, scale and cast of every linear's input (4 per layer: qkv, out, gate/up, down) and of its
@@ -402,6 +404,8 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None) -> StepM
     if _shard_stage(w) >= 1:
         trainable /= max(1, w.world_size)  # each rank steps its own shard
     _wb, master, gbytes, obytes = _state_bytes(w)
+    if "8bit" in w.optimizer:
+        obytes = 8.0  # 8-bit states: counted as fp32 traffic times eightbit_adamw_passes (block-wise (de)quantization)
     passes = a.eightbit_adamw_passes if "8bit" in w.optimizer else 1.0 if "fused" in w.optimizer else a.foreach_adamw_passes
     state = 2 * (master or _wb) + gbytes + 2 * obytes  # param (or its fp32 master), grad, and moments read and written
     optimizer = trainable * state * passes / bw
