@@ -1,17 +1,23 @@
 """Projected step time and memory: a per-layer roofline of the target GPU.
 
 Nothing here is measured. Each term is FLOPs or bytes of one training step divided by the
-GPU's published peak times an achieved-efficiency factor; the factors are assumptions listed
-in `Assumptions` (see docs/projection.md), and the speedup's interval comes from re-running
-the model across their plausible range, not from noise.
+GPU's published peak times an achieved-efficiency factor. The factors differ per GPU and
+software stack, so they live per target in kb/efficiency.yaml, each with its source or the
+published rows it was fitted to (benchmarks/calibration_rows.py, docs/projection.md). The
+speedup's interval comes from re-running the model across the factors' plausible range,
+widened by the calibration's own error, not from noise.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, fields, replace
+from functools import lru_cache
+from typing import Any
 
+from pytest_goblin.errors import KBError
+from pytest_goblin.hardware import kb_dir, load_yaml_list
 from pytest_goblin.modelzoo import estimate_shape
 from pytest_goblin.schemas import Hardware, ModelShape, WasteBudget, WorkloadConfig
 
@@ -21,10 +27,22 @@ LORA_TRAINABLE_SHARE = 0.01  # LoRA adapters train about 1% of the parameters at
 
 @dataclass(frozen=True)
 class Assumptions:
-    gemm_eff_max: float = 0.60  # best achieved share of dense matrix peak for large GEMMs
+    """Achieved-efficiency factors; a target's values and sources are in kb/efficiency.yaml."""
+
+    gemm_eff_max: float = 0.60  # best achieved share of the bf16/fp16 matrix peak for large GEMMs
     gemm_half_tokens: int = 1024  # tokens per micro-batch at which GEMMs reach half of that
-    attn_eff: float = 0.45  # fused attention kernels (SDPA / flash), share of matrix peak
+    gemm_half_hidden: int = 0  # hidden size at which GEMMs reach half of that (0: no size term)
+    fp8_gemm_eff_max: float = 0.60  # best achieved share of the fp8 matrix peak, tuned fused stack (Transformer Engine)
+    fp8_compiled_gemm_eff_max: float = 0.60  # ... through torch.compile + torchao float8 (torch._scaled_mm), or eager
+    fp32_gemm_eff_max: float = 0.60  # best achieved share of the fp32 matrix peak
+    attn_eff: float = 0.45  # fused attention kernels (SDPA / flash), share of the bf16 matrix peak
     bw_eff: float = 0.70  # achieved share of HBM bandwidth in memory-bound kernels
+    # bytes moved per fp8-cast element, forward and backward, compiled: the amax read fused into the
+    # producer, bf16 read + fp8 write of the cast (3), the same for the gradient (3), a transposed fp8 copy (2)
+    fp8_cast_passes: float = 8.0
+    fp8_eager_factor: float = 1.5  # without torch.compile the amax is its own bf16 read per tensor: 12 bytes instead of 8
+    comm_eff: float = 0.60  # achieved share of the per-GPU link bandwidth in collectives
+    comm_overlap: float = 0.80  # share of collective time that can hide behind compute
     eager_score_passes: int = 16  # reads+writes of the seq x seq score matrix per layer, fwd+bwd
     elementwise_passes: int = 40  # activation-sized reads+writes per layer per token (norms, acts, residuals), fwd+bwd
     host_ms_per_sample: float = 1.5  # collation/tokenization in the training process when workers=0
@@ -37,26 +55,113 @@ class Assumptions:
 
 
 NOMINAL = Assumptions()
-# The interval: every combination of low/high settings of the factors users ask about most.
-_SENSITIVITY: dict[str, tuple[float, float]] = {
-    "gemm_eff_max": (0.45, 0.75),
-    "gemm_half_tokens": (512, 2048),
-    "bw_eff": (0.55, 0.85),
+FACTORS = frozenset(f.name for f in fields(Assumptions))
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """How far the target's nominal projection was from the published rows it was checked against."""
+
+    rows: int
+    mean_abs_error: float
+    max_over: float  # largest over-projection, as a fraction (projected / published - 1)
+    max_under: float  # largest under-projection, as a positive fraction
+    speedup_abs_error: float  # largest error of a published one-change ablation's speedup
+    basis: str  # which rows, in words
+
+
+@dataclass(frozen=True)
+class TargetEfficiency:
+    nominal: Assumptions
+    sources: Mapping[str, str]
+    calibration: Calibration | None
+
+
+@lru_cache(maxsize=1)
+def efficiency_table() -> dict[str, TargetEfficiency]:
+    """kb/efficiency.yaml: each target's factors, resolved through `inherits`."""
+    path = kb_dir() / "efficiency.yaml"
+    raw: dict[str, dict[str, Any]] = {}
+    for entry in load_yaml_list(path):
+        if not isinstance(entry, dict) or "target" not in entry:
+            raise KBError(f"{path}: every entry needs a `target`")
+        unknown = set(entry.get("factors", {})) - FACTORS
+        if unknown:
+            raise KBError(f"{path}: {entry['target']}: unknown factors {sorted(unknown)}")
+        raw[str(entry["target"])] = entry
+
+    def resolve(target: str, seen: tuple[str, ...] = ()) -> tuple[dict[str, Any], dict[str, str]]:
+        if target in seen or target not in raw:
+            raise KBError(f"{path}: cannot resolve {target!r} (missing or circular `inherits`)")
+        entry = raw[target]
+        factors: dict[str, Any] = {}
+        sources: dict[str, str] = {}
+        if "inherits" in entry:
+            factors, sources = resolve(str(entry["inherits"]), (*seen, target))
+            sources = {k: f"{v} (inherited from {entry['inherits']})" if not v.endswith(")") else v for k, v in sources.items()}
+        factors.update(entry.get("factors", {}))
+        sources.update({str(k): str(v) for k, v in entry.get("sources", {}).items()})
+        return factors, sources
+
+    out = {}
+    for target, entry in raw.items():
+        factors, sources = resolve(target)
+        cal = entry.get("calibration")
+        out[target] = TargetEfficiency(
+            nominal=replace(NOMINAL, **factors),
+            sources=sources,
+            calibration=Calibration(**cal) if isinstance(cal, dict) else None,
+        )
+    return out
+
+
+def target_efficiency(hw: Hardware | str) -> TargetEfficiency:
+    key = hw if isinstance(hw, str) else hw.id
+    table = efficiency_table()
+    return table.get(key) or table["default"]
+
+
+def nominal_for(hw: Hardware) -> Assumptions:
+    return target_efficiency(hw).nominal
+
+
+# The interval: every combination of low/high settings of the factors, as multiples of the
+# target's nominal value (efficiency factors) or absolute values (host figures).
+_RELATIVE: dict[str, tuple[float, float]] = {
+    "gemm_eff_max": (0.85, 1.15),
+    "fp8_gemm_eff_max": (0.85, 1.15),
+    "fp8_compiled_gemm_eff_max": (0.85, 1.15),
+    "bw_eff": (0.8, 1.2),
+    "gemm_half_tokens": (0.5, 2.0),
+    "comm_eff": (0.6, 1.4),
+}
+_ABSOLUTE: dict[str, tuple[float, float]] = {
     "host_ms_per_sample": (0.5, 3.0),
     "host_link_gb_s": (25.0, 64.0),
 }
 
 
-def assumption_grid() -> Iterator[Assumptions]:
-    """Every combination of the low and high settings in _SENSITIVITY: what a projection's interval spans."""
-    keys = list(_SENSITIVITY)
-    for combo in itertools.product(*(_SENSITIVITY[k] for k in keys)):
-        yield replace(NOMINAL, **dict(zip(keys, combo, strict=True)))  # type: ignore[arg-type]
+def assumption_grid(nominal: Assumptions = NOMINAL) -> Iterator[Assumptions]:
+    """Every combination of low and high settings around `nominal`: what a projection's interval spans."""
+    keys = [*_RELATIVE, *_ABSOLUTE]
+    choices = [[getattr(nominal, k) * m for m in _RELATIVE[k]] if k in _RELATIVE else list(_ABSOLUTE[k]) for k in keys]
+    for combo in itertools.product(*choices):
+        values = {
+            k: (int(v) if k == "gemm_half_tokens" else min(v, 1.0) if k.endswith("_eff") or k.endswith("_eff_max") else v)
+            for k, v in zip(keys, combo, strict=True)
+        }
+        yield replace(nominal, **values)
 
 
-def _gemm_eff(a: Assumptions, tokens: float) -> float:
-    """Achieved share of matrix peak for GEMMs over `tokens` rows: grows toward gemm_eff_max."""
-    return a.gemm_eff_max * tokens / (tokens + a.gemm_half_tokens)
+def _gemm_eff(eff_max: float, a: Assumptions, tokens: float, hidden: int = 0, ridge: float = 1.0) -> float:
+    """Achieved share of matrix peak for GEMMs over `tokens` rows of a `hidden`-wide model: grows toward `eff_max`.
+
+    `ridge` scales the half-efficiency sizes with the precision's peak relative to bf16: a GEMM needs
+    proportionally more work per byte to keep a faster matrix unit busy (the roofline's ridge point),
+    so fp8 (2x peak) reaches a given share at twice the size and fp32 (1/8) at an eighth.
+    """
+    size = hidden / (hidden + a.gemm_half_hidden * ridge) if a.gemm_half_hidden and hidden else 1.0
+    return eff_max * size * tokens / (tokens + a.gemm_half_tokens * ridge)
 
 
 @dataclass(frozen=True)
@@ -65,10 +170,6 @@ class StepModel:
     waste: WasteBudget
     peak_memory_gb: float
     model_flops: float  # useful FLOPs per optimizer step (no recompute)
-
-
-def _bytes_per_param(precision: str) -> float:
-    return 4.0 if precision == "fp32" else 2.0
 
 
 def _shape(w: WorkloadConfig) -> tuple[float, int, int, int, int]:
@@ -85,39 +186,88 @@ def _experts(shape: ModelShape, params: float) -> tuple[float, float]:
     return min(float(expert), params), shape.experts_per_token / shape.n_experts
 
 
+def _shard_stage(w: WorkloadConfig) -> int:
+    """ZeRO stage the strategy amounts to: 3 for FSDP (full sharding), the configured stage for DeepSpeed."""
+    if w.world_size <= 1:
+        return 0
+    if w.strategy == "fsdp":
+        return 3
+    if w.strategy == "deepspeed":
+        return w.zero_stage if w.zero_stage is not None else 3
+    return 0
+
+
+def _state_bytes(w: WorkloadConfig) -> tuple[float, float, float, float]:
+    """Bytes per parameter of (weights of every parameter, extra master copy per trainable, grads per trainable, optimizer per trainable)."""
+    half = w.precision != "fp32"
+    if w.quantization != "none":
+        weights = {"4bit": 0.55, "8bit": 1.05}[w.quantization]
+    elif w.method != "full":
+        if w.weight_dtype is not None:
+            weights = 4.0 if w.weight_dtype == "fp32" else 2.0
+        else:
+            # frozen base: half precision, or fp8 where the recipe trains in fp8 (MLPerf LoRA keeps fp8 weights)
+            weights = 1.0 if w.precision == "fp8" else 2.0
+    elif w.weight_dtype in ("bf16", "fp16"):
+        weights = 2.0
+    elif w.weight_dtype == "fp32" or not half:
+        weights = 4.0
+    else:
+        weights = 2.0  # unknown dtype under mixed precision: half-precision weights plus fp32 masters
+    master = 0.0
+    if w.method == "full" and half and weights == 2.0 and (w.weight_dtype is None or w.strategy == "deepspeed"):
+        master = 4.0
+    pure_half = w.method == "full" and w.weight_dtype in ("bf16", "fp16") and master == 0.0
+    grads = 2.0 if (pure_half or w.method != "full") else 4.0
+    opt = 2.0 if "8bit" in w.optimizer else 4.0 if pure_half else 8.0
+    return weights, master, grads, opt
+
+
+def activation_bytes_per_token_layer(w: WorkloadConfig, hidden: int, heads: int, intermediate: int | None) -> float:
+    """Saved activations per token per layer. Full fine-tuning: Korthikanti et al.'s 34*h bytes in half
+    precision. A frozen base (LoRA) saves only what backward needs for input gradients: norm inputs,
+    attention inputs/outputs and the SwiGLU gate and up outputs, about 8h + 4*I bytes."""
+    act = 2.0 if w.precision != "fp32" else 4.0
+    if w.method == "full":
+        per = 17 * hidden * act
+    else:
+        per = (4 * hidden + 2 * (intermediate or 3.5 * hidden)) * act
+    if w.attention == "eager":
+        per += 2.5 * heads * w.seq_len * act  # per local token, against the full context
+    return per
+
+
 def memory_gb(w: WorkloadConfig) -> float:
     """Peak memory per GPU: weights, gradients, optimizer state, activations, logits."""
     shape = estimate_shape(w.model)
     total_params = (shape.params_b if shape.params_b is not None else 7.0) * 1e9
     _, layers, hidden, heads, vocab = _shape(w)
-    half = w.precision != "fp32"
     trainable = total_params if w.method == "full" else total_params * LORA_TRAINABLE_SHARE
-    base_bytes = {"4bit": 0.55, "8bit": 1.05}.get(w.quantization, 2.0 if (half or w.method != "full") else 4.0)
-    weights = total_params * base_bytes
-    if w.method == "full" and half:
-        weights += total_params * 4.0  # fp32 master weights under mixed precision
-    grads = trainable * (4.0 if w.method == "full" else 2.0)
-    opt_state = trainable * (2.0 if "8bit" in w.optimizer else 8.0)
+    wb, master, gb, ob = _state_bytes(w)
     if w.cpu_offload:  # optimizer state and fp32 master weights live in host memory
-        opt_state = 0.0
-        if w.method == "full" and half:
-            weights -= total_params * 4.0
-    shard = max(1, w.world_size) if w.strategy in ("fsdp", "deepspeed") else 1
-    states = (weights + grads + opt_state) / shard
+        ob, master = 0.0, 0.0
+    stage = _shard_stage(w)
+    n = max(1, w.world_size)
+    weights = total_params * wb / (n if stage >= 3 else 1)
+    masters = trainable * master / (n if stage >= 1 else 1)
+    grads = trainable * gb / (n if stage >= 2 else 1)
+    opt = trainable * ob / (n if stage >= 1 else 1)
+    if stage >= 3:  # the all-gathered layers being computed on, in half precision
+        weights += 2 * total_params / layers * 2
     tokens = w.tokens_per_micro_batch
-    act_bytes = 2.0 if half else 4.0
-    per_token_layer = 17 * hidden * act_bytes  # Korthikanti et al. (34*h bytes in half precision)
-    if w.attention == "eager":
-        per_token_layer += 2.5 * heads * w.seq_len * act_bytes  # per local token, against the full context
+    act = 2.0 if w.precision != "fp32" else 4.0
+    per = activation_bytes_per_token_layer(w, hidden, heads, shape.intermediate)
     if w.gradient_checkpointing:
-        kept = 0.0 if w.activation_offloading else tokens * layers * hidden * act_bytes
-        activations = kept + tokens * per_token_layer * (2 if w.activation_offloading else 1)
+        share = w.recompute_share
+        kept = 0.0 if w.activation_offloading else tokens * layers * share * hidden * act
+        stored = tokens * layers * (1 - share) * per
+        activations = kept + stored + tokens * per * (2 if w.activation_offloading else 1)
     else:
-        activations = tokens * layers * per_token_layer
+        activations = tokens * layers * per
     logits = tokens * vocab * 4.0 * 2
     if w.fused_kernels:
         logits /= 8  # fused linear cross-entropy works on chunks of the logits
-    return (states + activations + logits) / GB * 1.08  # allocator fragmentation
+    return (weights + masters + grads + opt + activations + logits) / GB * 1.08  # allocator fragmentation
 
 
 FP32_RATIO = 8.0  # MI300X: 1307.4 bf16 / 163.4 fp32 matrix TFLOPS, used where a target's fp32 peak has no source
@@ -131,27 +281,92 @@ def peak_tflops(hw: Hardware, precision: str) -> float:
     return hw.fp16_tflops if precision == "fp16" else hw.bf16_tflops
 
 
-def step(w: WorkloadConfig, hw: Hardware, a: Assumptions = NOMINAL) -> StepModel:
-    params, layers, hidden, heads, _vocab = _shape(w)
+def link_gb_s(hw: Hardware, world_size: int) -> float:
+    """Per-GPU one-direction bandwidth collectives run at: the node's fabric within a node, the network across nodes."""
+    within = hw.scale_up_gb_s or 64.0  # no sourced fabric figure: PCIe Gen5 x16, 64 GB/s each way
+    if world_size > (hw.gpus_per_node or 8):
+        return min(within, hw.scale_out_gb_s or 50.0)
+    return within
+
+
+def _communication(w: WorkloadConfig, hw: Hardware, a: Assumptions, micro_compute_s: float) -> tuple[float, float]:
+    """(exposed collective seconds per micro-batch, per optimizer step) for data parallelism.
+
+    DDP all-reduces the trainable gradients once per step; ZeRO-1/2 reduce-scatters them and
+    all-gathers the updated shards; FSDP / ZeRO-3 all-gathers every layer's weights in forward
+    and again in backward and reduce-scatters its gradients, on every micro-batch. A ring or
+    mesh moves (n-1)/n of the bytes per GPU per gather or scatter, twice that for an all-reduce.
+    Up to `comm_overlap` of it hides behind compute, never more than the compute there is.
+    """
+    n = max(1, w.world_size // max(1, w.context_parallel))
+    if n <= 1 or w.strategy == "single":
+        return 0.0, 0.0
     shape = estimate_shape(w.model)
-    peak = peak_tflops(hw, w.precision) * 1e12
+    total = (shape.params_b or 7.0) * 1e9
+    trainable = total if w.method == "full" else total * LORA_TRAINABLE_SHARE
+    bw = link_gb_s(hw, w.world_size) * GB * a.comm_eff
+    frac = (n - 1) / n
+    grad_bytes = 2.0 if w.precision != "fp32" else 4.0
+    stage = _shard_stage(w)
+    per_micro = per_step = 0.0
+    if stage >= 3:
+        # MoE experts are assumed sharded by expert parallelism (routed to, not gathered): only the rest is gathered
+        experts = 0.0
+        if shape.n_experts and shape.n_layers and shape.hidden and shape.intermediate:
+            experts = min(float(shape.n_layers * shape.n_experts * 3 * shape.hidden * shape.intermediate), 0.95 * total)
+        gather = (total - experts) * (1.0 if w.precision == "fp8" else 2.0 if w.precision != "fp32" else 4.0)
+        scattered = trainable * (1 - experts / total)  # expert gradients stay with their expert-parallel rank
+        per_micro = (2 * gather + scattered * grad_bytes) * frac / bw
+    elif stage >= 1:
+        per_step = 2 * trainable * grad_bytes * frac / bw
+    else:
+        per_step = 2 * trainable * grad_bytes * frac / bw
+
+    def exposed(comm: float, compute: float) -> float:
+        return max(comm * (1 - a.comm_overlap), comm - compute)
+
+    # the step's gradient sync overlaps only the last micro-batch's backward
+    return exposed(per_micro, micro_compute_s), exposed(per_step, micro_compute_s * 2 / 3)
+
+
+def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None) -> StepModel:
+    a = a or nominal_for(hw)
+    params, layers, hidden, heads, vocab = _shape(w)
+    shape = estimate_shape(w.model)
     bw = hw.hbm_tb_s * 1e12 * a.bw_eff
     tokens = w.tokens_per_micro_batch
     micro = w.gradient_accumulation
     # GEMMs: forward 2N per token; backward 4N (full) or 2N (frozen base: input grads only).
     bwd_factor = 2.0 if w.method == "full" else 1.0
-    gemm_eff = _gemm_eff(a, tokens)
+    embed = float(vocab * hidden) if params > 4 * vocab * hidden else 0.0  # the input embedding is a lookup, not a GEMM
+    head = float(vocab * hidden)  # the output projection stays in bf16 in fp8 recipes
+    half_peak = peak_tflops(hw, "bf16" if w.precision == "fp8" else w.precision) * 1e12
+    half_eff_max = a.fp32_gemm_eff_max if w.precision == "fp32" else a.gemm_eff_max
+    bf16_peak = peak_tflops(hw, "bf16") * 1e12
+    half_ridge = half_peak / bf16_peak
+    if w.precision == "fp8":
+        # two fp8 stacks: Transformer Engine's fused layers (fused kernels, no compile), or torchao/torch._scaled_mm
+        te = w.fused_kernels and not w.torch_compile
+        lin_peak = peak_tflops(hw, "fp8") * 1e12
+        lin_eff_max = a.fp8_gemm_eff_max if te else a.fp8_compiled_gemm_eff_max
+    else:
+        lin_peak, lin_eff_max = half_peak, half_eff_max
+    ridge = lin_peak / bf16_peak
     expert, routed = _experts(shape, params)
+    dense = max(params - expert - embed - head, 0.0)
     # MoE: each expert's GEMMs see only the tokens routed to it, so they run less efficiently.
-    expert_eff = _gemm_eff(a, tokens * routed)
-    fwd_gemm = 2 * (params - expert) * tokens / (peak * gemm_eff) + 2 * expert * tokens / (peak * expert_eff)
-    # Attention core: causal QK^T and AV, 2 * 2 * s * h FLOPs per token per layer, halved by the mask.
+    fwd_gemm = (
+        2 * dense * tokens / (lin_peak * _gemm_eff(lin_eff_max, a, tokens, hidden, ridge))
+        + 2 * expert * tokens / (lin_peak * _gemm_eff(lin_eff_max, a, tokens * routed, hidden, ridge))
+        + 2 * head * tokens / (half_peak * _gemm_eff(half_eff_max, a, tokens, hidden, half_ridge))
+    )
+    # Attention core: causal QK^T and AV, 2 * 2 * s * h FLOPs per token per layer, halved by the mask; bf16 under fp8.
     attn_flops = 2 * 2 * w.seq_len * hidden * layers * tokens / 2
     if w.attention == "eager":
         scores = w.micro_batch_size * heads * w.seq_len * w.seq_len // max(1, w.context_parallel) * (2 if w.precision != "fp32" else 4)
-        fwd_attn = (attn_flops * 2 / (peak * gemm_eff)) + scores * a.eager_score_passes * layers / 3 / bw
+        fwd_attn = (attn_flops * 2 / (half_peak * _gemm_eff(half_eff_max, a, tokens, hidden, half_ridge))) + scores * a.eager_score_passes * layers / 3 / bw
     else:
-        fwd_attn = attn_flops / (peak * a.attn_eff)
+        fwd_attn = attn_flops / (half_peak * a.attn_eff * (a.fp32_gemm_eff_max / a.gemm_eff_max if w.precision == "fp32" else 1.0))
     act_bytes = 2 if w.precision != "fp32" else 4
     fwd_elem = tokens * layers * hidden * act_bytes * a.elementwise_passes / 3 / bw
     if w.torch_compile:
@@ -160,31 +375,46 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions = NOMINAL) -> StepModel
         fwd_elem *= a.fused_kernel_passes
     dequant = 0.0
     if w.quantization != "none":
-        dequant = params * (0.5 if w.quantization == "4bit" else 1.0 + 2.0) / bw
-    fwd = fwd_gemm + fwd_attn + fwd_elem + dequant
+        dequant = params * ((0.5 if w.quantization == "4bit" else 1.0) + 2.0) / bw  # read packed, write bf16
+    fp8_cast = 0.0
+    if w.precision == "fp8":
+        # amax, scale and cast of every linear's input (4 per layer: qkv, out, gate/up, down) and of its
+        # weights, forward and backward; unfused without torch.compile
+        inputs = tokens * layers * (3 * hidden + (shape.intermediate or 3.5 * hidden))
+        stored_fp8 = _state_bytes(w)[0] == 1.0  # frozen fp8 weights need no cast
+        fp8_cast = (inputs + (0.0 if stored_fp8 else dense)) * a.fp8_cast_passes / 3 / bw
+        if not w.torch_compile:
+            fp8_cast *= a.fp8_eager_factor
+    fwd = fwd_gemm + fwd_attn + fwd_elem + dequant + fp8_cast
     compute = fwd_gemm * (1 + bwd_factor)
     attention = fwd_attn * 3
-    elementwise = fwd_elem * 3
+    elementwise = fwd_elem * 3 + fp8_cast * 3
     dequant_total = dequant * (2 + (1 if w.gradient_checkpointing else 0))
-    recompute = fwd if w.gradient_checkpointing else 0.0
+    recompute = fwd * w.recompute_share if w.gradient_checkpointing else 0.0
     offload = 0.0
     if w.activation_offloading and w.gradient_checkpointing:
         # checkpointed layer inputs go to the host in forward and come back in backward
         offload = 2 * tokens * layers * hidden * act_bytes / (a.host_link_gb_s * GB) * a.offload_exposed
-    micro_s = compute + attention + elementwise + dequant_total + recompute + offload
+    busy = compute + attention + elementwise + dequant_total + recompute
+    comm_micro, comm_step = _communication(w, hw, a, busy)
+    micro_s = busy + offload + comm_micro
     data_wait = a.host_ms_per_sample / 1e3 * w.micro_batch_size if w.dataloader_workers == 0 else 0.0
     total = (shape.params_b if shape.params_b is not None else 7.0) * 1e9  # the optimizer updates every expert, not only the active ones
     trainable = total if w.method == "full" else total * LORA_TRAINABLE_SHARE
-    if w.strategy in ("fsdp", "deepspeed"):
+    if _shard_stage(w) >= 1:
         trainable /= max(1, w.world_size)  # each rank steps its own shard
+    _wb, master, gbytes, obytes = _state_bytes(w)
+    if "8bit" in w.optimizer:
+        obytes = 8.0  # 8-bit states: counted as fp32 traffic times eightbit_adamw_passes (block-wise (de)quantization)
     passes = a.eightbit_adamw_passes if "8bit" in w.optimizer else 1.0 if "fused" in w.optimizer else a.foreach_adamw_passes
-    optimizer = trainable * 32 * passes / bw  # param, grad, two moments read and written
+    state = 2 * (master or _wb) + gbytes + 2 * obytes  # param (or its fp32 master), grad, and moments read and written
+    optimizer = trainable * state * passes / bw
     if w.precision == "fp16":
         optimizer += trainable * 2 / bw  # the loss scaler's inf/nan check over the gradients
     if w.cpu_offload:
         # gradients down, updated weights up, and the AdamW step on the host
         optimizer = trainable * (4 + 2) / (a.host_link_gb_s * GB) + trainable * 32 / (a.host_optimizer_gb_s * GB)
-    step_s = micro * (micro_s + data_wait) + optimizer
+    step_s = micro * (micro_s + data_wait) + optimizer + comm_step
     parts = {
         "compute": micro * compute,
         "attention": micro * attention,
@@ -192,14 +422,44 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions = NOMINAL) -> StepModel
         "recompute": micro * recompute,
         "data_wait": micro * data_wait,
         "optimizer": optimizer,
+        "communication": micro * comm_micro + comm_step,
     }
     waste = WasteBudget(**{k: v / step_s for k, v in parts.items()})
-    model_flops = micro * (2 * params * tokens * (1 + bwd_factor) + attn_flops * 3)
+    model_flops = micro * (2 * (params - embed) * tokens * (1 + bwd_factor) + attn_flops * 3)
     return StepModel(step_s=step_s, waste=waste, peak_memory_gb=memory_gb(w), model_flops=model_flops)
 
 
 def sensitivity(before: WorkloadConfig, after: WorkloadConfig, hw: Hardware) -> tuple[float, float, float]:
-    """(point, low, high) speedup across the assumption grid."""
-    point = step(before, hw).step_s / step(after, hw).step_s
-    ratios = [step(before, hw, a).step_s / step(after, hw, a).step_s for a in assumption_grid()]
-    return point, min([*ratios, point]), max([*ratios, point])
+    """(point, low, high) speedup across the assumption grid, widened by the calibration's ablation error."""
+    nominal = nominal_for(hw)
+    point = step(before, hw, nominal).step_s / step(after, hw, nominal).step_s
+    ratios = [step(before, hw, a).step_s / step(after, hw, a).step_s for a in assumption_grid(nominal)]
+    low, high = min([*ratios, point]), max([*ratios, point])
+    cal = target_efficiency(hw).calibration
+    if cal is not None and abs(point - 1.0) > 1e-9:
+        low, high = low / (1 + cal.speedup_abs_error), high * (1 + cal.speedup_abs_error)
+    return point, min(low, point), max(high, point)
+
+
+def throughput_range(w: WorkloadConfig, hw: Hardware) -> tuple[float, float, float]:
+    """(nominal, low, high) tokens/s per GPU: the assumption grid, widened by the target's calibration residuals."""
+    nominal = w.tokens_per_step / step(w, hw).step_s
+    rates = [w.tokens_per_step / step(w, hw, a).step_s for a in assumption_grid(nominal_for(hw))]
+    low, high = min(rates), max(rates)
+    cal = target_efficiency(hw).calibration
+    if cal is not None:
+        low = min(low, nominal / (1 + cal.max_over))
+        high = max(high, nominal / max(0.05, 1 - cal.max_under))
+    return nominal, low, high
+
+
+def calibration_note(hw: Hardware) -> str:
+    """The line a projected report's footer carries: how far the projection was from published runs on this GPU."""
+    te = target_efficiency(hw)
+    cal = te.calibration
+    if cal is None:
+        return f"{hw.id}: no published rows to calibrate against; factors are the default set (docs/projection.md)"
+    return (
+        f"{cal.rows} published {cal.basis} rows: mean |error| {cal.mean_abs_error:.0%}, "
+        f"range -{cal.max_under:.0%}..+{cal.max_over:.0%}; ablation speedups within {cal.speedup_abs_error:.0%} (docs/projection.md)"
+    )

@@ -90,7 +90,7 @@ def check_rule_names(rule: Rule) -> list[str]:
 
 
 def _rule_files(extra_paths: tuple[str, ...]) -> list[Path]:
-    files = sorted(p for p in kb_dir().glob("*.yaml") if p.name != "hardware.yaml")
+    files = sorted(p for p in kb_dir().glob("*.yaml") if p.name not in ("hardware.yaml", "efficiency.yaml"))
     for extra in extra_paths:
         p = Path(extra)
         if not p.exists():

@@ -81,6 +81,7 @@ class WorkloadConfig(Model):
     sample_packing: bool = False
     world_size: int = 1  # GPUs the job runs on; sources["world_size"] says whether it was read or assumed
     context_parallel: int = 1  # GPUs one sequence is split across (context / sequence parallelism)
+    tensor_parallel: int = 1  # GPUs each layer's weights are split across (tensor parallelism)
     strategy: Literal["single", "ddp", "fsdp", "deepspeed"] = "single"
     zero_stage: int | None = None
     env: dict[str, str] = Field(default_factory=dict)
@@ -120,6 +121,9 @@ class Hardware(Model):
     fp32_tflops: float | None = None  # None: no source gives it; the projection says what it assumed
     compute_units: int | None = None
     interconnect: str | None = None
+    gpus_per_node: int | None = None  # GPUs on one scale-up fabric
+    scale_up_gb_s: float | None = None  # per-GPU one-direction bandwidth to its node's peers (xGMI, NVLink)
+    scale_out_gb_s: float | None = None  # per-GPU one-direction network bandwidth across nodes
     bf16_native: bool = True
     citations: list[str]
     notes: list[str] = Field(default_factory=list)  # figures derived rather than read, and how

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import re
 
-from calibration_rows import MEASUREMENTS, calibrate, table
+import pytest
+from calibration_rows import ALL_MEASUREMENTS, AMD_MEASUREMENTS, GROUPS, MEASUREMENTS, calibrate, summary, table
 
-from .conftest import ROOT
+from pytest_goblin.costmodel import efficiency_table, sensitivity
+from pytest_goblin.formats import load_config
+from pytest_goblin.hardware import get_hardware
+from pytest_goblin.rules import load_rules
+
+from .conftest import EXAMPLES, ROOT
 
 DOC = ROOT / "docs" / "projection.md"
 
@@ -18,34 +24,91 @@ def test_docs_carry_the_current_calibration_table() -> None:
     assert found.group(1) == table(), "the projection changed: run `python benchmarks/calibration.py` and update docs/projection.md"
 
 
-def test_at_least_five_sourced_measurements_each_projected_within_its_range() -> None:
-    assert len(MEASUREMENTS) >= 5
-    for m in MEASUREMENTS:
-        assert m.source.startswith("https://")
-        assert f"{m.published_tokens_per_s:.0f}" in m.row  # the figure is the one quoted
+def test_every_amd_row_within_25_percent_and_inside_its_range() -> None:
+    assert len(AMD_MEASUREMENTS) >= 7 and any(not m.fitted for m in AMD_MEASUREMENTS)
+    for m in AMD_MEASUREMENTS:
         c = calibrate(m)
+        assert f"{m.published_tokens_per_s:g}".replace(".0", "") in m.row.replace(",", "")
         assert c.low < c.projected < c.high
         assert c.within_range, f"{m.name}: published {m.published_tokens_per_s} outside {c.low:.0f}-{c.high:.0f}"
+        assert abs(c.error) < 0.25, f"{m.name}: projection off by {c.error:+.1%}"
+
+
+def test_h100_rows_inside_their_range() -> None:
+    for m in MEASUREMENTS:
+        assert m.source.startswith("https://")
+        c = calibrate(m)
+        assert c.within_range, f"{m.name}: published {m.published_tokens_per_s} outside {c.low:.0f}-{c.high:.0f}"
         moe = bool(m.workload_config().model.n_experts)
-        bound = 0.40 if moe else 0.35  # docs/projection.md: MoE routing and expert parallelism are modelled coarsely
+        bound = 0.50 if moe else 0.30  # docs/projection.md: MoE routing and expert parallelism are modelled coarsely
         assert abs(c.error) < bound, f"{m.name}: projection off by {c.error:+.1%}"
 
 
+def test_efficiency_yaml_states_the_calibration_it_has() -> None:
+    table_ = efficiency_table()
+    for targets in GROUPS.values():
+        for target in targets:
+            cal = table_[target].calibration
+            assert cal is not None, target
+            assert {k: getattr(cal, k) for k in summary(targets)} == summary(targets), f"{target}: refresh kb/efficiency.yaml"
+
+
+def test_every_fitted_factor_names_its_source() -> None:
+    for target, te in efficiency_table().items():
+        changed = {f for f in te.nominal.__dataclass_fields__ if getattr(te.nominal, f) != getattr(efficiency_table()["default"].nominal, f)}
+        assert changed <= set(te.sources), f"{target}: factors without a source: {changed - set(te.sources)}"
+
+
 def test_workloads_read_as_written() -> None:
-    for m in MEASUREMENTS:
+    for m in ALL_MEASUREMENTS:
         w = m.workload_config()
         assert w.model.known, m.name
         assert w.precision == m.workload["precision"]
         wl = m.workload
         assert (w.world_size, w.context_parallel) == (wl["world_size"], wl.get("context_parallel", 1))
-        # global batch = micro-batch x accumulation x data-parallel ranks (GPUs / CP), as published
-        assert w.micro_batch_size * w.gradient_accumulation * w.world_size // w.context_parallel == int(re.search(r"GBS (\d+)", m.row).group(1))  # type: ignore[union-attr]
-        assert w.seq_len == int(re.search(r"seq (\d+)", m.row).group(1))  # type: ignore[union-attr]
+        gbs = re.search(r"GBS (\d+)", m.row)
+        if gbs:  # global batch = micro-batch x accumulation x data-parallel ranks (GPUs / CP), as published
+            assert w.micro_batch_size * w.gradient_accumulation * w.world_size // w.context_parallel == int(gbs.group(1))
+        seq = re.search(r"seq (\d+)", m.row)
+        assert seq or " as " in m.row, m.name  # a row says its sequence length or which row it repeats
+        if seq:
+            assert w.seq_len == int(seq.group(1))
+
+
+def test_70b_fp8_lora_fits_the_gpus_it_ran_on() -> None:
+    for m in AMD_MEASUREMENTS:
+        if "70B LoRA" in m.row:
+            w = m.workload_config()
+            from pytest_goblin.costmodel import memory_gb
+
+            assert memory_gb(w) < get_hardware(m.target).hbm_gb, m.name
+    # and MI300X needed its 21 recomputed layers: without them the run would not fit in 192 GB
+    lora300 = next(m for m in AMD_MEASUREMENTS if m.name == "mlperf51-llama2-70b-lora-mi300x").workload_config()
+    from pytest_goblin.costmodel import memory_gb
+
+    assert memory_gb(lora300.model_copy(update={"gradient_checkpointing": False})) > 192
+
+
+@pytest.mark.parametrize("example", ["axolotl-llama3-8b-lora.yml", "torchtune-qwen2_5-7b-full.yaml", "trl-smollm3-3b-sft-tuned.yaml"])
+@pytest.mark.parametrize(("rule_id", "before", "after"), [("precision.bf16_amp_over_fp32", "fp32", "bf16"), ("precision.fp8_for_large_gemms", "bf16", "fp8")])
+def test_isolated_precision_gain_inside_its_rules_impact(example: str, rule_id: str, before: str, after: str) -> None:
+    from pytest_goblin.modelzoo import lookup_model
+    from pytest_goblin.rules import applicable
+
+    rule = next(r for r in load_rules() if r.id == rule_id)
+    w = load_config(EXAMPLES / example).workload.model_copy(update={"precision": before})
+    if rule_id == "precision.fp8_for_large_gemms":  # it fires on full fine-tunes of 30B+ only: the example's settings at that size
+        w = w.model_copy(
+            update={"method": "full", "quantization": "none", "model": lookup_model("meta-llama/Meta-Llama-3-70B"), "world_size": 8, "strategy": "fsdp"}
+        )
+    hw = get_hardware("mi300x")
+    assert rule.id in {r.id for r in applicable(w, hw, load_rules(), host={})}
+    point, _low, _high = sensitivity(w, w.model_copy(update={"precision": after}), hw)
+    assert rule.impact.low <= point <= rule.impact.high, f"{rule_id} on {example}: {point:.2f}x outside {rule.impact.low}-{rule.impact.high}"
 
 
 def test_moe_experts_run_at_the_efficiency_of_their_routed_tokens() -> None:
     from pytest_goblin.costmodel import step
-    from pytest_goblin.hardware import get_hardware
     from pytest_goblin.modelzoo import lookup_model
     from pytest_goblin.schemas import WorkloadConfig
 
@@ -59,5 +122,4 @@ def test_moe_experts_run_at_the_efficiency_of_their_routed_tokens() -> None:
         return step(w, hw).step_s
 
     assert step_s(moe, 1) > step_s(dense_twin, 1)  # routed tokens make smaller, slower expert GEMMs
-    # a larger micro-batch feeds every expert more tokens, so it pays more for MoE than for a dense model
     assert step_s(moe, 1) / step_s(moe, 8) > step_s(dense_twin, 1) / step_s(dense_twin, 8)

@@ -63,3 +63,59 @@ def pytest_runtest_setup(item):
     assert all(item["verdict"] in ("pass", "warn", "fail") for item in report["items"])
     assert "2 configs audited" in (pytester.path / "r.md").read_text()
     assert not list(pytester.path.glob(".r.json.*"))  # no temporary file left behind
+
+
+def _corpus_workloads() -> list[object]:
+    from pytest_goblin.formats import load_config
+
+    from .conftest import ROOT
+
+    out = []
+    for f in sorted((ROOT / "tests" / "data" / "reference_corpus").rglob("*")):
+        if not f.is_file():
+            continue
+        try:
+            out.append(load_config(f).workload)
+        except Exception:  # not a training config, or one the readers reject: not what this test is about
+            continue
+    return out
+
+
+def test_each_rule_alone_projects_inside_its_impact_and_a_patch_never_beats_the_product_of_highs() -> None:
+    """Over the reference corpus on MI300X: every rule whose edit changes the projection, applied alone,
+    projects a gain inside its KB `impact` range; the whole patch never beats the product of its rules' highs."""
+    from pytest_goblin.costmodel import step
+    from pytest_goblin.hardware import get_hardware
+    from pytest_goblin.patching import plan_edits
+    from pytest_goblin.rules import applicable, load_rules
+
+    hw = get_hardware("mi300x")
+    rules = load_rules()
+    workloads = _corpus_workloads()
+    assert len(workloads) > 100
+    outside, over, checked = [], [], 0
+    for w in workloads:
+        app = applicable(w, hw, rules, host={})  # type: ignore[arg-type]
+        base = step(w, hw).step_s  # type: ignore[arg-type]
+        for rule in app:
+            chosen, _env, _c, _s = plan_edits(w, [rule], hw)  # type: ignore[arg-type]
+            if not chosen:
+                continue
+            gain = base / step(w.model_copy(update={k: v for k, (v, _) in chosen.items()}), hw).step_s  # type: ignore[attr-defined]
+            if abs(gain - 1) < 1e-9:
+                continue
+            checked += 1
+            if not rule.impact.low - 1e-6 <= gain <= rule.impact.high + 1e-6:
+                outside.append((rule.id, round(gain, 3), w.path))  # type: ignore[attr-defined]
+        chosen, _env, _c, _s = plan_edits(w, app, hw)  # type: ignore[arg-type]
+        if chosen:
+            gain = base / step(w.model_copy(update={k: v for k, (v, _) in chosen.items()}), hw).step_s  # type: ignore[attr-defined]
+            ids = {rid for _, rid in chosen.values()}
+            bound = 1.0
+            for rule in app:
+                bound *= rule.impact.high if rule.id in ids else 1.0
+            if gain > bound * (1 + 1e-6):
+                over.append((round(gain, 3), round(bound, 3), w.path))  # type: ignore[attr-defined]
+    assert checked > 100
+    assert not outside, outside[:10]
+    assert not over, over[:10]

@@ -68,6 +68,13 @@ class AxolotlAdapter(Adapter):
             note=f"no context parallelism unless context_parallel_size is set ({DOCS})",
             convert=positive,
         )
+        r.take(
+            "tensor_parallel",
+            ("tensor_parallel_size",),
+            default=1,
+            note=f"no tensor parallelism unless tensor_parallel_size is set ({DOCS})",
+            convert=positive,
+        )
         read_world_size(r, r.text)
         if not any(k in d for k in ("dataloader_num_workers", "dataloader_pin_memory", "dataloader_prefetch_factor")):
             n = r.values.get("world_size", 1)

@@ -17,7 +17,7 @@ from .base import MAX_COUNT, Adapter, Reader
 
 DOCS = "README, 'The native goblin format'"
 FIELDS = [name for name in WorkloadConfig.model_fields if name not in {"path", "format", "framework", "model", "env", "ignored_rules", "sources", "notes"}]
-_COUNTS = {"seq_len", "micro_batch_size", "gradient_accumulation", "dataloader_workers", "world_size", "context_parallel"}
+_COUNTS = {"seq_len", "micro_batch_size", "gradient_accumulation", "dataloader_workers", "world_size", "context_parallel", "tensor_parallel"}
 
 
 class GoblinAdapter(Adapter):

@@ -33,6 +33,6 @@ class ProjectionRunner(BaseRunner):
             peak_memory_gb=round(m.peak_memory_gb, 1),
             mfu=m.model_flops / (m.step_s * hw.bf16_tflops * 1e12),
             waste=m.waste,
-            versions={"projection": "1"},
+            versions={"projection": "2"},
             notes=notes,
         )

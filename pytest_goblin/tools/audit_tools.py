@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .. import __version__
 from ..attribution import KEEP_THRESHOLD, leave_one_out
-from ..costmodel import sensitivity
+from ..costmodel import calibration_note, sensitivity
 from ..errors import GoblinError
 from ..formats import load_config
 from ..formats.semantics import loaded_with_world_size
@@ -348,4 +348,8 @@ def footer(ctx: AuditContext, before: RunMetrics, after: RunMetrics) -> dict[str
         "python": platform.python_version(),
     }
     out.update({k: v for k, v in before.versions.items() if v and v != "None"})
+    if before.mfu is not None and after.mfu is not None:
+        out["mfu"] = f"{before.mfu:.0%} -> {after.mfu:.0%} (of the bf16 dense peak)"
+    if "projected" in (before.evidence, after.evidence):
+        out["calibration"] = calibration_note(ctx.hw)
     return out
