@@ -17,13 +17,9 @@ from .errors import ConfigError, GoblinError, NotATrainingConfig
 
 def _config_files(paths: Sequence[str]) -> Iterator[Path]:
     from .formats import CANDIDATE_SUFFIXES
+    from .safepath import tree_files
 
-    for raw in paths:
-        p = Path(raw)
-        if p.is_dir():
-            yield from sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in CANDIDATE_SUFFIXES)
-        else:
-            yield p
+    yield from tree_files(paths, CANDIDATE_SUFFIXES, on_skip=lambda path, why: print(f"goblin: skip {path}: {why}", file=sys.stderr))
 
 
 def cmd_parse(args: argparse.Namespace) -> int:

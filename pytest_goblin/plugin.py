@@ -209,6 +209,9 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"pytest-goblin: {p} does not exist")
         roots.append(Path(os.path.abspath(full)))
     config.args = [str(p) for p in paths]
+    from .safepath import set_roots
+
+    set_roots(roots)
     state = GoblinSession(settings, roots, shard)
     state.rootpath = config.rootpath
     config.stash[STATE_KEY] = state
@@ -239,6 +242,18 @@ class GoblinSession:
         absolute = Path(os.path.abspath(path))
         return any(absolute.is_relative_to(r) for r in self.roots)  # a root is relative to itself
 
+    def pytest_ignore_collect(self, collection_path: Path, config: pytest.Config) -> bool | None:
+        """Never descend into a directory symlink: outside targets leak, `..` targets loop."""
+        from .safepath import pruned_dir
+
+        if Path(os.path.abspath(collection_path)) in self.roots or not collection_path.is_dir():
+            return None
+        why = pruned_dir(collection_path, self.roots)
+        if why is None:
+            return None
+        self.not_collected[str(collection_path)] = why
+        return True
+
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
         from .errors import ConfigError, NotATrainingConfig
         from .formats import CANDIDATE_SUFFIXES, load_config
@@ -249,11 +264,11 @@ class GoblinSession:
             return None
         if suffix not in CANDIDATE_SUFFIXES:
             return None
-        if file_path.is_symlink():
-            target = file_path.resolve()
-            if not self._under_roots(target):
-                self.not_collected[str(file_path)] = f"a symlink to {target}, outside the audited paths; not followed"
-                return None
+        from .safepath import within
+
+        if not within(file_path, self.roots):  # a symlinked file, or one under a symlinked folder, leading out
+            self.not_collected[str(file_path)] = "a symlink (or under one) to a file outside the audited paths; not followed"
+            return None
         node = ConfigFile.from_parent(parent, path=file_path)
         try:
             load_config(file_path)

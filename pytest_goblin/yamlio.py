@@ -29,17 +29,13 @@ def _yaml() -> YAML:
 
 
 def read_text(path: Path) -> str:
+    from .safepath import UnsafePath, read_bytes
+
     try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ConfigError(str(path), f"cannot read file: {exc.strerror}") from None
-    if size > MAX_CONFIG_BYTES:
-        raise ConfigError(
-            str(path),
-            f"file is {size} bytes, above the {MAX_CONFIG_BYTES}-byte limit for a config",
-            hint="training configs are small; exclude this file from the goblin paths",
-        )
-    raw = path.read_bytes()
+        raw = read_bytes(path, limit=MAX_CONFIG_BYTES)
+    except UnsafePath as exc:
+        hint = "training configs are small; exclude this file from the goblin paths" if "limit" in exc.reason else None
+        raise ConfigError(str(path), exc.reason if "limit" not in exc.reason else exc.reason + " for a config", hint=hint) from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -84,17 +80,7 @@ def load_yaml(path: Path, text: str | None = None) -> Any:
     if tag:
         tag_line = text.count("\n", 0, tag.start()) + 1
         raise ConfigError(str(path), "a `!!python/...` tag; configs are data and nothing in them is constructed or run", line=tag_line, hint="remove the tag")
-    try:
-        data = _yaml().load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise ConfigError(str(path), f"YAML error: {problem}", line=line, hint="fix the YAML syntax at that line") from None
-    except YAMLError as exc:
-        raise ConfigError(str(path), f"YAML error: {exc}", hint="fix the YAML syntax") from None
-    except RecursionError:
-        raise ConfigError(str(path), "YAML nesting is too deep", hint="flatten the document") from None
+    data = _guarded_load(path, text)
     try:
         big = expanded_size(data) > MAX_EXPANDED_NODES
     except RecursionError:
@@ -102,6 +88,45 @@ def load_yaml(path: Path, text: str | None = None) -> Any:
     if big:
         raise ConfigError(str(path), f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (an alias bomb?)", hint="use fewer nested aliases")
     return data
+
+
+def _guarded_load(path: Path, text: str) -> Any:
+    """Run the loader with every error it can raise turned into one ConfigError naming the line.
+
+    ruamel's constructors raise more than YAMLError on hostile scalars: ValueError for `!!int abc`
+    or a 4,301-digit int, KeyError for `!!bool maybe`, IndexError for `!!int 0x`, TypeError for an
+    aliased sequence used as a key. Any of them must cost one item, never the session.
+    """
+    try:
+        return _yaml().load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise ConfigError(str(path), f"YAML error: {problem}", line=line, hint="fix the YAML syntax at that line") from None
+    except YAMLError as exc:
+        raise ConfigError(str(path), f"YAML error: {type(exc).__name__}", hint="fix the YAML syntax") from None
+    except (RecursionError, MemoryError):
+        raise ConfigError(str(path), "YAML nesting is too deep", hint="flatten the document") from None
+    except (ValueError, KeyError, IndexError, TypeError, OverflowError, AttributeError, AssertionError, UnicodeError) as exc:
+        raise ConfigError(
+            str(path),
+            f"YAML value cannot be read ({type(exc).__name__}: a malformed tagged or oversized scalar, or an unhashable key)",
+            line=_error_line(text, exc),
+            hint="fix or remove that value",
+        ) from None
+
+
+def _error_line(text: str, exc: BaseException) -> int | None:
+    """Best effort: ruamel attaches no mark to constructor errors, so find the node it was building."""
+    import traceback
+
+    for frame, _lineno in traceback.walk_tb(exc.__traceback__):
+        node = frame.f_locals.get("node")
+        mark = getattr(node, "start_mark", None)
+        if mark is not None and hasattr(mark, "line"):
+            return int(mark.line) + 1
+    return None
 
 
 def dump_yaml(data: Any) -> str:
