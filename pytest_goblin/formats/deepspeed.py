@@ -28,12 +28,14 @@ def find(config_path: Path, ref: str) -> Path | None:
     roots = tree_of(config_path)
     if p.is_absolute():
         return p  # read() refuses it unless it lies inside the tree, whether it exists or not
-    folder = Path(os.path.abspath(config_path)).parent
+    folder = Path(os.path.realpath(os.path.abspath(config_path))).parent
     for parent in (folder, *folder.parents):
+        if not any(parent.is_relative_to(r) for r in roots):
+            break
         candidate = Path(os.path.normpath(parent / p))
         if not any(candidate.is_relative_to(r) for r in roots) or candidate.exists() or candidate.is_symlink():
             return candidate  # leaving the tree is refused by name, not probed
-        if (parent / ".git").exists() or not any(parent.is_relative_to(r) for r in roots):
+        if (parent / ".git").exists():
             break
     return None
 

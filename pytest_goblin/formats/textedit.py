@@ -34,23 +34,40 @@ def yaml_scalar(value: Any, like: Any = None) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-_VALUE_ON_LINE = re.compile(r"^(?P<head>\s*(?:-\s+)?[^#\s][^:#]*:)(?P<space>[ \t]*)(?P<value>[^#\n]*?)(?P<tail>[ \t]*(#.*)?)$")
+# Only the key part is a regex (its quantifiers are separated by the `:` it must end at, so it is
+# linear); value, spacing and comment are split in plain Python. A lazy value followed by optional
+# blanks and `$`, as before, was quadratic on a line with a long run of spaces.
+_KEY_HEAD = re.compile(r"(?P<head>\s*(?:-\s+)?[^#\s][^:#]*:)")
+
+
+def _split_line(line_text: str) -> tuple[str, str, str, str] | None:
+    """(head, space, value, tail) of `key: value  # comment`, or None when the line has no key."""
+    m = _KEY_HEAD.match(line_text)
+    if not m:
+        return None
+    head = m.group("head")
+    rest = line_text[len(head) :]
+    body = rest.lstrip(" \t")
+    space = rest[: len(rest) - len(body)]
+    hash_at = body.find("#")
+    before = body if hash_at < 0 else body[:hash_at]
+    value = before.rstrip(" \t")
+    return head, space, value, body[len(value) :]
 
 
 def _raw_value(line_text: str) -> str | None:
-    m = _VALUE_ON_LINE.match(line_text)
-    return m.group("value") if m else None
+    parts = _split_line(line_text)
+    return parts[2] if parts else None
 
 
 def _replace_value(line_text: str, rendered: str) -> str | None:
-    m = _VALUE_ON_LINE.match(line_text)
-    if not m:
+    parts = _split_line(line_text)
+    if parts is None:
         return None
-    if not m.group("value"):  # `fp16:` with nothing after it is a null: write the value there
-        tail = m.group("tail") or ""
-        return f"{m.group('head')} {rendered}{' ' + tail.lstrip() if tail.strip() else ''}"
-    space = m.group("space") or " "
-    return f"{m.group('head')}{space}{rendered}{m.group('tail')}"
+    head, space, value, tail = parts
+    if not value:  # `fp16:` with nothing after it is a null: write the value there
+        return f"{head} {rendered}{' ' + tail.lstrip() if tail.strip() else ''}"
+    return f"{head}{space or ' '}{rendered}{tail}"
 
 
 def _block_end(lines: list[str], start: int, indent: int) -> int:
