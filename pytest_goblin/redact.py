@@ -13,7 +13,9 @@ import re
 from typing import Any
 
 MASK = "***"
-SECRET_NAME = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|ACCOUNT_?KEY|CREDENTIAL|AUTH|(?:^|_)KEY$|CONNECTION_?STRING|_DSN$)", re.I)
+SECRET_NAME = re.compile(
+    r"(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|ACCOUNT_?KEY|CREDENTIAL|AUTH|(?:^|_)KEY$|CONNECTION_?STRING|_DSN$)", re.I
+)
 # Every pattern here runs over untrusted text (diff context, file names, API bodies): no nested or
 # adjacent unbounded quantifiers over one character class, so each is linear in the input
 # (tests/test_security.py feeds megabyte runs to every regex in the package).

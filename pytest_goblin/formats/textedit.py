@@ -37,7 +37,7 @@ def yaml_scalar(value: Any, like: Any = None) -> str:
 # Only the key part is a regex (its quantifiers are separated by the `:` it must end at, so it is
 # linear); value, spacing and comment are split in plain Python. A lazy value followed by optional
 # blanks and `$`, as before, was quadratic on a line with a long run of spaces.
-_KEY_HEAD = re.compile(r"(?P<head>\s*(?:-\s+)?[^#\s][^:#]*:)")
+_KEY_HEAD = re.compile(r"^(?P<head>\s*(?:-\s+)?[^#\s][^:#]*:)")
 
 
 def _split_line(line_text: str) -> tuple[str, str, str, str] | None:
