@@ -17,9 +17,10 @@ from .errors import ConfigError, GoblinError, NotATrainingConfig
 
 def _config_files(paths: Sequence[str]) -> Iterator[Path]:
     from .formats import CANDIDATE_SUFFIXES
+    from .reporting.escape import one_line
     from .safepath import tree_files
 
-    yield from tree_files(paths, CANDIDATE_SUFFIXES, on_skip=lambda path, why: print(f"goblin: skip {path}: {why}", file=sys.stderr))
+    yield from tree_files(paths, CANDIDATE_SUFFIXES, on_skip=lambda path, why: print(one_line(f"goblin: skip {path}: {why}"), file=sys.stderr))
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
@@ -58,6 +59,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from .loop import audit_sync, final_report
     from .outcome import ItemOutcome, SessionReport
     from .redact import redact
+    from .reporting.escape import one_line, terminal
     from .reporting.text import failure_text
     from .settings import Settings
 
@@ -107,9 +109,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if not args.events:
         for item in outcomes:
             if item.verdict == "fail" and item.report and args.diff:
-                print(redact(failure_text(item.report)))
+                print(terminal(redact(failure_text(item.report))))
             speed = f"{item.report.speedup.point:.2f}x {item.report.evidence}" if item.report and item.report.speedup else item.message
-            print(f"{item.verdict.upper():5} {item.path}  {speed}")
+            print(one_line(redact(f"{item.verdict.upper():5} {item.path}  {speed}")))
     return _finish(session, args)
 
 

@@ -246,7 +246,7 @@ class GoblinSession:
         """Never descend into a directory symlink: outside targets leak, `..` targets loop."""
         from .safepath import pruned_dir
 
-        if Path(os.path.abspath(collection_path)) in self.roots or not collection_path.is_dir():
+        if Path(os.path.abspath(collection_path)) in self.roots or not self._under_roots(collection_path) or not collection_path.is_dir():
             return None
         why = pruned_dir(collection_path, self.roots)
         if why is None:
@@ -264,8 +264,12 @@ class GoblinSession:
             return None
         if suffix not in CANDIDATE_SUFFIXES:
             return None
-        from .safepath import within
+        from .safepath import unsafe_name, within
 
+        bad_name = unsafe_name(file_path)
+        if bad_name is not None:
+            self.not_collected[str(file_path)] = bad_name
+            return None
         if not within(file_path, self.roots):  # a symlinked file, or one under a symlinked folder, leading out
             self.not_collected[str(file_path)] = "a symlink (or under one) to a file outside the audited paths; not followed"
             return None
@@ -345,6 +349,7 @@ class GoblinSession:
         )
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+        from .reporting.escape import one_line
         from .reporting.github import in_actions, workflow_commands
 
         session = self.session_report()
@@ -353,14 +358,14 @@ class GoblinSession:
         for item in session.items:
             r = item.report
             speed = f"{r.speedup.point:.2f}x [{r.speedup.low:.2f}-{r.speedup.high:.2f}] {r.evidence}" if r and r.speedup else item.message[:100]
-            tr.write_line(f"{item.verdict.upper():5} {item.path}  {speed}")
+            tr.write_line(one_line(f"{item.verdict.upper():5} {item.path}  {speed}"))
         if self.shard:
             tr.write_line(f"shard {self.shard[0]}/{self.shard[1]}: {len(session.items)} configs; combine shards with `goblin merge`")
         if self.not_collected:
             tr.write_line(f"not collected: {len(self.not_collected)} files that are not training configs (goblin parse FILE says why)")
             if config.get_verbosity() > 0:
                 for path, why in sorted(self.not_collected.items()):
-                    tr.write_line(f"  - {path}: {why}")
+                    tr.write_line(one_line(f"  - {path}: {why}"))
         for line in self.written:
             tr.write_line(f"goblin: {line}")
         if in_actions():

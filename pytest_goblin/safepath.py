@@ -167,8 +167,21 @@ def tree_files(paths: Iterable[str], suffixes: Iterable[str], *, on_skip: Callab
         else:
             found = [p]
         for f in found:
+            why = unsafe_name(f)
+            if why is not None:
+                if on_skip is not None:
+                    on_skip(f, why)
+                continue
             if (f.is_symlink() or f != p) and not within(f, roots):
                 if on_skip is not None:
                     on_skip(f, "a symlink to a file outside the audited tree (or one that loops); not followed")
                 continue
             yield f
+
+
+def unsafe_name(path: Path) -> str | None:
+    """Why a file name cannot be audited safely, or None: control characters (a newline in a
+    name would start a workflow command in CI logs and breaks pytest's JUnit XML)."""
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F or ch in "\u2028\u2029\u0085" for ch in str(path)):
+        return "the file name contains control characters (a line break, ESC, ...); not audited"
+    return None
