@@ -211,11 +211,17 @@ def cmd_comment(args: argparse.Namespace) -> int:
     except CommentError as exc:
         if exc.forbidden:
             # A pull request from a fork gets a read-only token: say so, do not fail the job.
-            print(f"::warning title=pytest-goblin::could not comment on #{args.pr}: {exc} (a fork's token is read-only; post from a workflow_run job)")
+            from .reporting.github import _escape_data
+
+            print(
+                f"::warning title=pytest-goblin::{_escape_data(f'could not comment on #{args.pr}: {exc} (a fork token is read-only; post from a workflow_run job)')}"
+            )
             return 0
         print(f"goblin comment: {exc}", file=sys.stderr)
         return 1
-    print(f"{action} comment {comment.get('id')} on {args.repo}#{args.pr}: {comment.get('html_url', '')}")
+    from .reporting.escape import one_line
+
+    print(one_line(f"{action} comment {str(comment.get('id', '?'))[:20]} on {args.repo}#{args.pr}: {str(comment.get('html_url', ''))[:200]}"))
     return 0
 
 

@@ -146,9 +146,10 @@ class FakeGitHub:
         self.next_id = 1000
         self.forbid = False
 
-    def add(self, body: str) -> dict[str, Any]:
+    def add(self, body: str, login: str = "github-actions[bot]") -> dict[str, Any]:
         self.next_id += 1
-        c = {"id": self.next_id, "body": body, "html_url": f"https://github.test/c/{self.next_id}"}
+        user = {"login": login, "type": "Bot" if login.endswith("[bot]") else "User"}
+        c = {"id": self.next_id, "body": body, "user": user, "html_url": f"https://github.test/c/{self.next_id}"}
         self.comments.append(c)
         return c
 
@@ -215,7 +216,7 @@ def test_sticky_comment_is_created_then_updated_in_place(
 ) -> None:
     state, url = github
     for i in range(120):  # the sticky comment will land on the second page
-        state.add(f"review comment {i}")
+        state.add(f"review comment {i}", login=f"reviewer{i % 3}")
     others = json.loads(json.dumps(state.comments))
     report = tmp_path / "r.json"
     main(["audit", str(EXAMPLES), "--runner", "projection", "--target", "mi300x", "--json", str(report)])

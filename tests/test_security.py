@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -271,3 +272,220 @@ def test_d13_kb_path_to_dev_zero_is_a_usage_error(tmp_path: Path) -> None:
     (repo / "team-rules" / "zz.yaml").symlink_to("/dev/zero")
     proc = _pytest(repo, "configs", "-o", "goblin_kb_paths=team-rules", timeout=60)
     assert proc.returncode == 4 and "not a regular file" in proc.stderr and "INTERNALERROR" not in proc.stdout + proc.stderr
+
+
+# ---- D9 / D10 / D14d / D18 / D19 / D20: `goblin comment` holds its token --------------------
+
+TOKEN = "ghs_SECRETTOKENVALUE1234567890abcd"
+
+
+class _Api:
+    """A hostile GitHub API: MODE picks the behaviour; every request is logged with its headers."""
+
+    def __init__(self, mode: str) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.mode = mode
+        self.log: list[tuple[str, str, str]] = []
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *a: Any) -> None:
+                pass
+
+            def _send(self, code: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+                self.send_response(code)
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _handle(self) -> None:
+                api.log.append((self.command, self.path, self.headers.get("Authorization", "")))
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                m = api.mode
+                if self.path == "/user":
+                    return self._send(404, b'{"message":"Not Found"}')
+                if m == "redirect_other":
+                    return self._send(302, b"", {"Location": f"{api.other}{self.path}"})
+                if m == "malformed":
+                    return self._send(200, b"{not json")
+                if m == "html200":
+                    return self._send(200, b"<html>login</html>")
+                if m == "dict":
+                    return self._send(200, b'{"message":"weird"}')
+                if m == "strings":
+                    return self._send(200, b'["a", "b"]')
+                if m == "posted_none":
+                    return self._send(200, b"[]") if self.command == "GET" else self._send(201, b"")
+                if m == "other_user":
+                    if self.command == "GET":
+                        body = [{"id": 7, "user": {"login": "maintainer", "type": "User"}, "body": "FYI the bot uses <!-- pytest-goblin:sticky --> as marker"}]
+                        body.append({"id": 8, "user": {"login": "mallory", "type": "User"}, "body": "<!-- pytest-goblin:sticky -->\nplanted"})
+                        import json
+
+                        return self._send(200, json.dumps(body).encode())
+                    return self._send(201, b'{"id": 99}')
+                if m == "infinite":
+                    import json
+
+                    page = [{"id": i, "user": {"login": "x"}, "body": "hi"} for i in range(100)]
+                    return self._send(200, json.dumps(page).encode())
+                if m == "403inj":
+                    return self._send(403, b'{"message":"..."}\n::error file=README.md::INJECTED-FROM-API\n')
+                if m == "echo401":
+                    return self._send(401, ("bad credentials: " + self.headers.get("Authorization", "")).encode())
+                if m == "drip":
+                    self.send_response(200)
+                    self.send_header("Content-Length", "1000000")
+                    self.end_headers()
+                    for _ in range(40):
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
+                        time.sleep(0.25)
+                    return None
+                if m == "huge_error":
+                    self.send_response(500)
+                    self.send_header("Content-Length", str(200 * 1024 * 1024))
+                    self.end_headers()
+                    try:
+                        for _ in range(200):
+                            self.wfile.write(b"x" * 1024 * 1024)
+                    except OSError:
+                        pass
+                    return None
+                return self._send(500, b"")
+
+            do_GET = do_POST = do_PATCH = _handle
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.other_server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.other = f"http://localhost:{self.other_server.server_address[1]}"
+        for srv in (self.server, self.other_server):
+            threading.Thread(target=srv.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.other_server.shutdown()
+
+
+@pytest.fixture
+def hostile_api() -> Any:
+    apis: list[_Api] = []
+
+    def make(mode: str) -> _Api:
+        apis.append(_Api(mode))
+        return apis[-1]
+
+    yield make
+    for a in apis:
+        a.close()
+
+
+@pytest.mark.parametrize(
+    ("mode", "expect"),
+    [
+        ("redirect_other", "redirect refused"),  # D9
+        ("malformed", "not JSON"),  # D18
+        ("html200", "not JSON"),
+        ("dict", "expected a list of comments"),
+        ("403inj", "HTTP 403"),
+        ("echo401", "HTTP 401"),  # D14d
+        ("drip", "deadline"),
+        ("huge_error", "HTTP 500"),
+    ],
+)
+def test_d9_d18_bad_api_responses_end_in_clean_errors_without_the_token(hostile_api: Any, mode: str, expect: str | None) -> None:
+    from pytest_goblin.github_comment import CommentError, GitHub
+
+    api = hostile_api(mode)
+    start = time.perf_counter()
+    with pytest.raises(CommentError) as info:
+        GitHub(TOKEN, api.url, timeout_s=3).upsert("acme/train", 42, "body")
+    assert time.perf_counter() - start < 20
+    message = str(info.value)
+    assert TOKEN not in message and "SECRETTOKEN" not in message and "\n" not in message
+    if expect:
+        assert expect in message, message
+    if mode == "redirect_other":
+        assert len(api.log) >= 1 and all(p.startswith(("/repos/acme/train/", "/user")) for _m, p, _a in api.log)
+        assert api.log and all("localhost" not in p for _m, p, _a in api.log)
+
+
+def test_d9_the_token_never_reaches_another_host(hostile_api: Any) -> None:
+    from pytest_goblin.github_comment import CommentError, GitHub
+
+    api = hostile_api("redirect_other")
+    with pytest.raises(CommentError):
+        GitHub(TOKEN, api.url, timeout_s=3).upsert("acme/train", 42, "body")
+    assert len(api.log) == 2  # GET /user (404) and the refused GET: nothing followed to the other host
+
+
+def test_d10_a_human_comment_with_the_marker_is_never_touched(hostile_api: Any) -> None:
+    from pytest_goblin.github_comment import GitHub
+
+    api = hostile_api("other_user")
+    action, comment = GitHub(TOKEN, api.url, timeout_s=3).upsert("acme/train", 42, "body")
+    assert action == "created" and comment == {"id": 99}
+    assert not any(m == "PATCH" for m, _p, _a in api.log)
+
+
+def test_d18_pages_are_bounded_and_an_empty_201_is_success(hostile_api: Any) -> None:
+    from pytest_goblin.github_comment import MAX_PAGES, GitHub
+
+    api = hostile_api("infinite")
+    GitHub(TOKEN, api.url, timeout_s=3).upsert("acme/train", 42, "body")  # gives up paging, posts a new one
+    assert sum(1 for m, _p, _a in api.log if m == "GET") <= MAX_PAGES + 1
+    api2 = hostile_api("posted_none")
+    assert GitHub(TOKEN, api2.url, timeout_s=3).upsert("acme/train", 42, "body") == ("created", {})
+    api3 = hostile_api("strings")  # a list of strings is no comment of ours: a new one is posted
+    assert GitHub(TOKEN, api3.url, timeout_s=3).upsert("acme/train", 42, "body")[0] == "created"
+
+
+@pytest.mark.parametrize(
+    ("url", "repo", "pr", "expect"),
+    [
+        ("http://api.example.com", "acme/train", 42, "plain http"),  # D19
+        ("ftp://127.0.0.1", "acme/train", 42, "https"),
+        ("https://127.0.0.1:9", "../../user/x?a=", 42, "OWNER/NAME"),
+        ("https://127.0.0.1:9", "acme/train", -5, "pull-request number"),
+    ],
+)
+def test_d19_urls_repos_and_pr_numbers_are_validated(url: str, repo: str, pr: int, expect: str) -> None:
+    from pytest_goblin.github_comment import CommentError, GitHub
+
+    with pytest.raises(CommentError) as info:
+        GitHub(TOKEN, url, timeout_s=1).upsert(repo, pr, "body")
+    assert expect in str(info.value)
+
+
+def test_d18_cli_warning_from_a_403_cannot_inject_a_command(
+    hostile_api: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api = hostile_api("403inj")
+    report = tmp_path / "r.json"
+    main(["audit", str(BASE), "--runner", "projection", "--target", "mi300x", "--json", str(report)])
+    capsys.readouterr()
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    assert main(["comment", "--report", str(report), "--repo", "acme/train", "--pr", "42", "--api-url", api.url]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and out.startswith("::warning") and "\n::error" not in out and TOKEN not in out
+
+
+def test_d20_a_cut_comment_closes_its_code_block_and_keeps_the_run_link() -> None:
+    from markdown_it import MarkdownIt
+
+    from pytest_goblin.github_comment import MAX_BODY, body_for
+
+    section = "<details><summary>x</summary>\n\n```diff\n" + "\n".join(f"+line {i}" for i in range(4000)) + "\n```\n</details>\n"
+    body = body_for("## pytest-goblin\n" + section * 5, run_url="https://github.test/run/1")
+    assert len(body) <= MAX_BODY
+    html = MarkdownIt("commonmark").render(body)
+    assert "the summary was cut" in html.split("</code></pre>")[-1]  # rendered as text, after the block
+    assert body.rstrip().endswith("[workflow run](https://github.test/run/1)</sub>")
+    assert body.count("<details>") == body.count("</details>")
