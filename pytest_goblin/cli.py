@@ -96,10 +96,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 print(redact(json.dumps({"path": str(path), "type": e.type, "data": e.data}, default=str)), flush=True)
         report = final_report(events)
         if report is not None and args.fix and report.patch is not None:
-            from .patching import write_fix
+            from .patching import fix_note
 
-            if write_fix(path, report.patch):
-                print(f"fixed {path}: {len(report.patch.edits)} edits written", file=sys.stderr)
+            note = fix_note(path, report.patch)
+            if note:
+                print(one_line(f"{path}: {note}"), file=sys.stderr)
         if report is None:
             msg = next((e.data.get("message", "") for e in reversed(events) if e.type == "error"), "no report")
             outcomes.append(ItemOutcome(nodeid=f"{path}::audit", path=str(path), verdict="error", message=msg))
@@ -153,19 +154,15 @@ def _finish(session: Any, args: argparse.Namespace) -> int:
 
 def cmd_merge(args: argparse.Namespace) -> int:
     """One report from the JSON reports of several shards (or machines)."""
-    from pydantic import ValidationError
-
+    from .baseline import read_report
     from .outcome import SessionReport
 
     sessions = []
     for path in args.reports:
         try:
-            sessions.append(SessionReport.model_validate_json(Path(path).read_text(encoding="utf-8")))
-        except OSError as exc:
-            print(f"goblin merge: {path}: {exc.strerror}", file=sys.stderr)
-            return 2
-        except ValidationError as exc:
-            print(f"goblin merge: {path}: not a pytest-goblin JSON report: {exc.errors()[0]['msg']}", file=sys.stderr)
+            sessions.append(read_report(path))
+        except GoblinError as exc:
+            print(f"goblin merge: {exc}", file=sys.stderr)
             return 2
     targets = {s.target for s in sessions}
     if len(targets) > 1:
@@ -191,14 +188,14 @@ def cmd_comment(args: argparse.Namespace) -> int:
     """Create or update the sticky PR comment from a JSON report; a 403 (fork) is a warning."""
     import os
 
+    from .baseline import read_report
     from .github_comment import CommentError, GitHub, body_for
-    from .outcome import SessionReport
     from .reporting.markdown import render
 
     try:
-        session = SessionReport.model_validate_json(Path(args.report).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        print(f"goblin comment: {args.report}: cannot read the report: {exc}", file=sys.stderr)
+        session = read_report(args.report)
+    except GoblinError as exc:
+        print(f"goblin comment: {exc}", file=sys.stderr)
         return 2
     if "/" not in args.repo:
         print(f"goblin comment: --repo {args.repo!r}: expected OWNER/NAME", file=sys.stderr)

@@ -164,9 +164,10 @@ class GitHub:
             for c in comments:
                 if not isinstance(c, dict):
                     continue
-                user = c.get("user") if isinstance(c.get("user"), dict) else {}
-                body = c.get("body") if isinstance(c.get("body"), str) else ""
-                if body.startswith(MARKER) and user.get("login") == login and isinstance(c.get("id"), int):
+                user = c.get("user")
+                body = c.get("body")
+                author = user.get("login") if isinstance(user, dict) else None
+                if isinstance(body, str) and body.startswith(MARKER) and author == login and isinstance(c.get("id"), int):
                     return dict(c)
             if len(comments) < 100:
                 return None

@@ -82,12 +82,10 @@ class AuditItem(pytest.Item):
             rel = self.path.relative_to(self.config.rootpath).as_posix() if self.path.is_relative_to(self.config.rootpath) else str(self.path)
             self.report = compare(self.report, load_baseline(self.settings.baseline).get(rel))
         if self.config.getoption("goblin_fix", False) and self.report.patch is not None:
-            from .patching import write_fix
+            from .patching import fix_note
 
-            if write_fix(self.path, self.report.patch):
-                fixed = f"--goblin-fix wrote {len(self.report.patch.edits)} edits into {self.path.name}"
-                env = " ".join(f"{k}={v}" for k, v in sorted(self.report.patch.env.items()))
-                note = fixed + (f"; set in the job environment by hand: {env}" if env else "")
+            note = fix_note(self.path, self.report.patch)
+            if note:
                 self.report = self.report.model_copy(update={"notes": [*self.report.notes, note]})
         r = self.report
         self.user_properties += [

@@ -129,11 +129,16 @@ def _settings(config: pytest.Config) -> Settings:
     from .settings import Settings, backend_from_env, explain
 
     def ini_float(name: str) -> float:
+        import math
+
         raw = config.getini(name)
         try:
-            return float(raw)
+            value = float(raw)
         except ValueError:
-            raise pytest.UsageError(f"{name} = {raw!r} in {config.inipath or 'the ini file'}: expected a number such as 1.10") from None
+            value = math.nan
+        if not math.isfinite(value):  # nan / inf would reach int() or a comparison (D25)
+            raise pytest.UsageError(f"{name} = {str(raw)[:40]!r} in {config.inipath or 'the ini file'}: expected a number such as 1.10 (finite)")
+        return value
 
     try:
         return Settings(

@@ -37,7 +37,10 @@ def read_text(path: Path) -> str:
         hint = "training configs are small; exclude this file from the goblin paths" if "limit" in exc.reason else None
         raise ConfigError(str(path), exc.reason if "limit" not in exc.reason else exc.reason + " for a config", hint=hint) from None
     try:
-        return raw.decode("utf-8-sig")
+        # One line ending for every reader: ruamel counts a lone CR as a line break and
+        # str.split("\n") does not, so CR-only files misplaced every edit (D26). --goblin-fix
+        # writes the file's own ending back.
+        return raw.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ConfigError(str(path), "file is not valid UTF-8", line=line, hint="save the file as UTF-8") from None

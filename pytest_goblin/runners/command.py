@@ -221,9 +221,23 @@ def _tail(log: str) -> str:
 @contextmanager
 def variant_file(path: Path, text: str, variant: str) -> Iterator[Path]:
     """A patched copy of the config next to the original, so relative references resolve; removed afterwards."""
-    copy = path.with_name(f".{path.stem}.goblin-{variant}{path.suffix}")
-    copy.write_text(text, encoding="utf-8")
+    import secrets
+
+    # A fresh, unpredictable name created with O_EXCL | O_NOFOLLOW: a file or symlink a pull
+    # request planted next to the config is never written through (D15).
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(8):
+        copy = path.with_name(f".{path.stem}.goblin-{variant}-{secrets.token_hex(6)}{path.suffix}")
+        try:
+            fd = os.open(copy, flags, 0o600)
+            break
+        except FileExistsError:
+            continue
+    else:
+        raise OSError(f"could not create a fresh patched copy next to {path.name}")
     try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
         yield copy
     finally:
         copy.unlink(missing_ok=True)
