@@ -84,8 +84,42 @@ def _block_end(lines: list[str], start: int, indent: int) -> int:
     return end
 
 
+def _flow_style(data: Any, writes: dict[str, Any]) -> bool:
+    """True when a mapping an edit touches is written in flow style (`{a: 1, b: 2}`)."""
+    for dotted in writes:
+        node = data
+        for part in ["", *dotted.split(".")[:-1]]:
+            if part:
+                node = node.get(part) if isinstance(node, dict) else None
+            if isinstance(node, CommentedMap) and node.fa.flow_style():
+                return True
+    return False
+
+
+def _dump_edits(data: Any, writes: dict[str, Any]) -> str:
+    """Edits made on a copy of the round-trip document, dumped again: for flow-style mappings,
+    whose keys share a line, the line editor cannot address one key (D11: every edit used to be
+    dropped and the config passed at 1.00x). ruamel keeps flow style and comments on dump."""
+    import copy
+
+    from ..yamlio import dump_yaml
+
+    doc = copy.deepcopy(data)
+    for dotted, value in writes.items():
+        node = doc
+        *parents, leaf = dotted.split(".")
+        for part in parents:
+            if not isinstance(node.get(part), dict):
+                node[part] = CommentedMap()
+            node = node[part]
+        node[leaf] = value
+    return dump_yaml(doc)
+
+
 def apply_yaml_edits(text: str, data: Any, writes: dict[str, Any]) -> str:
     """Return `text` with each dotted key set to its value; new keys go at the end of their mapping."""
+    if _flow_style(data, writes):
+        return _dump_edits(data, writes)
     lines = text.split("\n")
     inserts: list[tuple[int, str]] = []
     for dotted, value in writes.items():
