@@ -26,13 +26,14 @@ def _config_files(paths: Sequence[str]) -> Iterator[Path]:
 def cmd_parse(args: argparse.Namespace) -> int:
     from .formats import load_config
     from .formats.record import parse_record
+    from .redact import redact, redact_obj
 
     status = 0
     if args.json:  # JSON Lines: one object per file, the documented record
         for path in _config_files(args.paths):
             record, ok = parse_record(path)
             status |= 0 if ok else 1
-            print(json.dumps(record, default=str))
+            print(redact(json.dumps(redact_obj(record), default=str)))  # the record quotes values (D14)
         return status
     for path in _config_files(args.paths):
         try:
@@ -49,7 +50,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
         for name, src in sorted(w.sources.items(), key=lambda kv: (kv[1].line or 10**9, kv[0])):
             where = f"line {src.line}: {src.key}" if src.explicit else f"default: {src.note}"
             value = getattr(w, name, None) if name != "model" else w.model.name
-            print(f"  {name} = {value!r}  ({where})")
+            print(redact(f"  {name} = {value!r}  ({where})"))
     return status
 
 
