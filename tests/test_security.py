@@ -489,3 +489,315 @@ def test_d20_a_cut_comment_closes_its_code_block_and_keeps_the_run_link() -> Non
     assert "the summary was cut" in html.split("</code></pre>")[-1]  # rendered as text, after the block
     assert body.rstrip().endswith("[workflow run](https://github.test/run/1)</sub>")
     assert body.count("<details>") == body.count("</details>")
+
+
+# ---- D7 / D27: file names ----------------------------------------------------------------------
+
+
+def test_d7_d27_names_with_line_breaks_or_controls_are_not_collected_and_nothing_is_injected(tmp_path: Path) -> None:
+    repo = _tree(tmp_path)
+    for name in ("nl\n::error file=x,line=1::INJECTED\n.yml", "cr\r::warning::X.yml", "esc\x1b[31m.yml", "vt\x0b.yml"):
+        shutil.copy(BASE, repo / "configs" / name)
+    env = {**ENV, "GITHUB_ACTIONS": "true"}
+    cmd = [sys.executable, "-m", "pytest", "--goblin", "configs", "--goblin-runner", "projection", "--goblin-target", "mi300x", "-p", "no:cacheprovider"]
+    proc = subprocess.run([*cmd, "-v", "--junitxml", "p.xml", "--goblin-json", "r.json"], cwd=repo, capture_output=True, text=True, timeout=120, env=env)
+    assert "INJECTED" not in proc.stdout.replace("\\n::error", "") or all(not line.lstrip().startswith("::error file=x") for line in proc.stdout.splitlines())
+    assert not any(line.lstrip().startswith(("::error file=x", "::warning::X")) for line in proc.stdout.splitlines())
+    import json
+    import xml.dom.minidom
+
+    xml.dom.minidom.parse(str(repo / "p.xml"))  # pytest's own JUnit stays well-formed
+    report = json.loads((repo / "r.json").read_text())
+    assert [i["path"] for i in report["items"]] == ["configs/base.yml"]
+    assert sum("control characters" in why for why in report["not_collected"].values()) == 4
+
+
+def test_d7_terminal_and_annotation_escaping() -> None:
+    from pytest_goblin.reporting.escape import one_line, terminal
+    from pytest_goblin.reporting.github import _escape_data
+
+    text = terminal("context\n   ::stop-commands::goblinoff\n##[error]x and a ##[warning]y\r::error::z")
+    assert not any(line.lstrip().startswith("::") for line in text.splitlines()) and "##[" not in text and "\r" not in text
+    assert "\n" not in one_line("a\nb\rc\x1b") and "##[" not in _escape_data("DeepSpeed file 'x ##[error]FAILED'")
+
+
+def test_d27_sarif_uris_are_percent_encoded() -> None:
+    import json
+
+    from pytest_goblin.outcome import ItemOutcome, SessionReport
+    from pytest_goblin.reporting.sarif import sarif
+    from pytest_goblin.schemas import Finding
+
+    report = main_report()
+    finding = report.findings[0] if report.findings else Finding(rule_id="r", title="t", category="batch", line=1, key="k", message="m", citation="c")
+    item = ItemOutcome(nodeid="x", path="configs/%0A::error::pct a.yml", verdict="fail", message="m", report=report.model_copy(update={"findings": [finding]}))
+    doc = json.loads(sarif(SessionReport(version="0", target="mi300x", items=[item])))
+    uri = doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri == "configs/%250A%3A%3Aerror%3A%3Apct%20a.yml"
+
+
+def main_report() -> Any:
+    from pytest_goblin.backends import make_backend_or_planner
+    from pytest_goblin.loop import audit_sync, final_report
+    from pytest_goblin.settings import Settings
+
+    backend, notes = make_backend_or_planner("planner")
+    report = final_report(audit_sync(BASE, backend=backend, settings=Settings(runner="projection", target="mi300x"), notes=notes))
+    assert report is not None
+    return report
+
+
+# ---- D8 / D21: Markdown ------------------------------------------------------------------------
+
+
+def test_d8_file_names_notes_and_errors_cannot_inject_markdown() -> None:
+    from markdown_it import MarkdownIt
+
+    from pytest_goblin.outcome import ItemOutcome, SessionReport
+    from pytest_goblin.reporting.markdown import render
+
+    report = main_report()
+    hostile = report.model_copy(update={"notes": ["DeepSpeed file 'x</sub><img src=https://evil.example/p.png> @acme/team [l](http://e)' was not found"]})
+    items = [
+        ItemOutcome(nodeid="a", path="configs/a\n<!--.yml", verdict="fail", message="m", report=hostile),
+        ItemOutcome(nodeid="b", path="configs/b`<script>x</script>|.yml", verdict="error", message="`micro_batch_size`: got '@acme/security-team LGTM <b>'"),
+        ItemOutcome(nodeid="c", path="configs/z_real_problem.yml", verdict="fail", message="m", report=report),
+    ]
+    md = render(SessionReport(version="0", target="mi300x", items=items))
+    html = MarkdownIt("commonmark").enable("table").render(md)
+
+    assert "<img" not in html and "<script" not in html and "LGTM <b>" not in html and "<!--" not in html
+    assert "@acme/" not in html  # mentions broken with a zero-width space
+    assert html.count("<details>") == 2 * len(report.findings)  # every section of both fail items visible
+    assert "z_real_problem.yml" in html
+
+
+def test_d8_fences_are_longer_than_any_backtick_run() -> None:
+    from pytest_goblin.reporting.escape import md_code, md_fence
+
+    lines = md_fence("a\n````\n```diff\nb", "diff")
+    assert lines[0] == "`````diff" and lines[-1] == "`````"
+    assert md_code("a``b") == "``` a``b ```"
+
+
+def test_d21_step_summary_is_capped_at_one_mebibyte(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_goblin.reporting.github import MAX_STEP_SUMMARY, append_step_summary
+
+    summary = tmp_path / "s.md"
+    summary.write_text("earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    block = "<details><summary>x</summary>\n\n```diff\n" + "+x\n" * 2000 + "```\n</details>\n"
+    append_step_summary(block * 400)  # about 2.5 MB
+    text = summary.read_text()
+    assert len(text.encode()) <= MAX_STEP_SUMMARY and "cut to GitHub's 1 MiB" in text
+    assert text.count("```") % 2 == 0 and text.count("<details>") == text.count("</details>")
+
+
+# ---- D12 / D15 / D26: files goblin writes --------------------------------------------------------
+
+
+def _fixable(repo: Path, name: str, text: str | bytes | None = None) -> Path:
+    path = repo / "configs" / name
+    data = text if text is not None else BASE.read_text()
+    path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    return path
+
+
+def _fix(path: Path) -> str | None:
+    from pytest_goblin.patching import fix_note
+
+    report = main_report()
+    assert report.patch is not None
+    return fix_note(path, report.patch)
+
+
+def test_d12_fix_keeps_mode_line_endings_and_bom(tmp_path: Path) -> None:
+    repo = _tree(tmp_path)
+    lf = _fixable(repo, "lf.yml")
+    lf.chmod(0o775)
+    crlf = _fixable(repo, "crlf.yml", BASE.read_text().replace("\n", "\r\n"))
+    cr = _fixable(repo, "cr.yml", BASE.read_text().replace("\n", "\r"))
+    bom = _fixable(repo, "bom.yml", b"\xef\xbb\xbf" + BASE.read_bytes())
+    for path in (lf, crlf, cr, bom):
+        note = _fix(path)
+        assert note and note.startswith("--goblin-fix wrote"), (path.name, note)
+    assert oct(lf.stat().st_mode & 0o777) == oct(0o775)
+    body = crlf.read_bytes()
+    assert body.count(b"\r\n") == body.count(b"\n") and body.count(b"\r\n") >= BASE.read_text().count("\n")
+    body = cr.read_bytes()
+    assert b"\n" not in body and body.count(b"\r") >= BASE.read_text().count("\n")
+    assert bom.read_bytes().startswith(b"\xef\xbb\xbf") and load_config(bom).workload.micro_batch_size > 1
+
+
+def test_d12_fix_refuses_symlinks_read_only_files_and_outside_files(tmp_path: Path) -> None:
+    repo = _tree(tmp_path)
+    ro = _fixable(repo, "ro.yml")
+    ro.chmod(0o444)
+    target = _fixable(repo, "target.yml")
+    (repo / "configs" / "link.yml").symlink_to(target)
+    outside = tmp_path / "outside.yml"
+    outside.write_text(BASE.read_text())
+    (repo / "configs" / "ext").symlink_to(tmp_path)
+    before = {p: p.read_bytes() for p in (ro, target, outside)}
+    assert "read-only" in str(_fix(ro))
+    assert "a symlink" in str(_fix(repo / "configs" / "link.yml"))
+    assert "outside the audited tree" in str(_fix(repo / "configs" / "ext" / "outside.yml"))
+    assert {p: p.read_bytes() for p in before} == before and (repo / "configs" / "link.yml").is_symlink()
+
+
+def test_d26_a_file_changed_since_the_audit_is_not_overwritten(tmp_path: Path) -> None:
+    repo = _tree(tmp_path)
+    path = _fixable(repo, "c.yml")
+    load_config(path)  # cached, as the audit leaves it
+    stat = path.stat()
+    changed = BASE.read_text().replace("learning_rate: 0.0002", "learning_rate: 0.0003")
+    assert changed != BASE.read_text() and len(changed) == len(BASE.read_text())
+    path.write_text(changed)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # cp -p / rsync -t keep the mtime
+    assert "changed since it was audited" in str(_fix(path))
+    assert path.read_text() == changed
+
+
+def test_d15_command_runner_never_writes_through_a_planted_symlink(tmp_path: Path) -> None:
+    from pytest_goblin.runners.command import variant_file
+
+    configs = tmp_path / "c"
+    configs.mkdir()
+    config = configs / "base.yml"
+    config.write_text("a: 1\n")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("ORIGINAL")
+    (configs / ".base.goblin-p1.yml").symlink_to(victim)
+    with variant_file(config, "a: 2\n", "p1") as copy:
+        assert copy.read_text() == "a: 2\n" and not copy.is_symlink() and copy.parent == configs
+    assert victim.read_text() == "ORIGINAL" and (configs / ".base.goblin-p1.yml").is_symlink() and not copy.exists()
+
+
+# ---- D14 / D22 / D23 / D24 / D25 ----------------------------------------------------------------
+
+
+def test_d14_d24_a_config_error_is_one_redacted_line_in_the_terminal_and_junit(tmp_path: Path) -> None:
+    repo = _tree(tmp_path)
+    token = "hf_AbCdEfGhIjKlMnOpQrStUvWxYz012345"
+    (repo / "configs" / "tok.yml").write_text(f'base_model: meta-llama/Llama-3.1-8B-Instruct\ndatasets:\n  - path: x\nmicro_batch_size: "{token}"\n')
+    proc = _pytest(repo, "configs/tok.yml", "--junitxml", "p.xml")
+    assert proc.returncode == 1 and token not in proc.stdout + proc.stderr and token not in (repo / "p.xml").read_text()
+    assert "tok.yml" in proc.stdout and len(proc.stdout.splitlines()) < 60, proc.stdout  # not 520 lines of traceback
+    assert "_pytest/" not in proc.stdout and "pluggy/" not in proc.stdout
+
+
+def test_d22_merge_and_baseline_refuse_other_schemas_nan_and_bad_bytes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    good = tmp_path / "good.json"
+    main(["audit", str(BASE), "--runner", "projection", "--target", "mi300x", "--json", str(good)])
+    data = json.loads(good.read_text())
+    bad_schema, nan, binary = tmp_path / "v999.json", tmp_path / "nan.json", tmp_path / "bin.json"
+    bad_schema.write_text(json.dumps({**data, "schema_version": 999}))
+    data["items"][0]["report"]["speedup"]["point"] = float("nan")
+    nan.write_text(json.dumps(data))
+    binary.write_bytes(b"\xff\xfe")
+    for path, expect in ((bad_schema, "schema version 1"), (nan, "NaN or infinite"), (binary, "not valid UTF-8")):
+        capsys.readouterr()
+        assert main(["merge", str(good), str(path)]) == 2
+        assert expect in capsys.readouterr().err
+    repo = _tree(tmp_path)
+    proc = _pytest(repo, "configs", "--goblin-baseline", str(nan))
+    assert proc.returncode == 4 and "NaN or infinite" in proc.stderr and "INTERNALERROR" not in proc.stdout + proc.stderr
+
+
+def test_d23_a_report_path_that_cannot_be_written_is_a_line_and_json_still_lands(tmp_path: Path) -> None:
+    repo = _tree(tmp_path)
+    (repo / "r.md").mkdir()
+    step = repo / "summary-dir"
+    step.mkdir()
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--goblin",
+            "configs",
+            "--goblin-runner",
+            "projection",
+            "--goblin-md",
+            "r.md",
+            "--goblin-json",
+            "r.json",
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**ENV, "GITHUB_STEP_SUMMARY": str(step)},
+    )
+    assert "Traceback" not in proc.stdout + proc.stderr and "INTERNALERROR" not in proc.stdout + proc.stderr
+    assert "could not write the Markdown summary to r.md" in proc.stdout and "could not append to $GITHUB_STEP_SUMMARY" in proc.stdout
+    assert (repo / "r.json").is_file()
+
+
+@pytest.mark.parametrize("option", ["goblin_command_steps=nan", "goblin_command_steps=inf", "goblin_fail_at=nan", "goblin_warn_at=-inf"])
+def test_d25_non_finite_ini_numbers_are_usage_errors_naming_the_option(tmp_path: Path, option: str) -> None:
+    repo = _tree(tmp_path)
+    proc = _pytest(repo, "configs", "-o", option)
+    assert proc.returncode == 4 and option.split("=")[0] in proc.stderr and "INTERNALERROR" not in proc.stdout + proc.stderr
+
+
+def test_d29_a_130k_key_file_is_refused_fast(tmp_path: Path) -> None:
+    path = tmp_path / "big.yml"
+    path.write_text("base_model: x\n" + "".join(f"k{i}: {i}\n" for i in range(130_000)))
+    start = time.perf_counter()
+    with pytest.raises(ConfigError, match="far more than any training config"):
+        load_config(path)
+    assert time.perf_counter() - start < 5
+
+
+# ---- fuzzing the loader and the writer with the red-team inputs ----------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+FRAGMENTS = [
+    *HOSTILE_SCALARS.values(),
+    "deepspeed: ../../../etc/passwd\n",
+    "fsdp_config: /proc/self/status\n",
+    "description: |\n  ```\n  ::stop-commands::x\n  ##[error]y\n",
+    "{a: 1, b: [1, 2]}\n",
+    "x: &a [1]\ny: *a\n",
+    "k: '" + "A" * 200 + "'\n",
+    "\ufeff",
+    "\r",
+    "\r\n",
+    "\x0c",
+    "\u2028",
+    "key: café\n",
+    "api_key: plainsecretvalue\n",
+    "DATABASE_URL: postgres://u:p4ssw0rd@h/db\n",
+]
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(parts=st.lists(st.sampled_from(FRAGMENTS), max_size=6), mbs=st.integers(1, 64))
+def test_fuzz_loader_and_writer_with_red_team_fragments(tmp_path: Path, parts: list[str], mbs: int) -> None:
+    """Any mix of the red-team fragments with a real config: load_config reads it or raises
+    ConfigError / NotATrainingConfig naming the file; an edit either writes a file that reads
+    back with the edit or leaves it untouched; no content from outside the tree is quoted."""
+    from pytest_goblin.errors import NotATrainingConfig
+    from pytest_goblin.formats.textedit import apply_yaml_edits
+
+    repo = tmp_path / f"r{abs(hash((tuple(parts), mbs)))}"
+    (repo / ".git").mkdir(parents=True, exist_ok=True)
+    path = repo / "c.yml"
+    path.write_text(BASE.read_text() + "".join(parts), encoding="utf-8")
+    try:
+        loaded = load_config(path)
+    except (ConfigError, NotATrainingConfig) as exc:
+        assert str(path) in str(exc)
+        return
+    assert "root:" not in " ".join(loaded.workload.notes) and "Name:" not in " ".join(loaded.workload.notes)
+    new = apply_yaml_edits(loaded.text, loaded.data, {"micro_batch_size": mbs})
+    if new != loaded.text:
+        path.write_text(new, encoding="utf-8")
+        assert load_config(path).workload.micro_batch_size == mbs
