@@ -801,3 +801,28 @@ def test_fuzz_loader_and_writer_with_red_team_fragments(tmp_path: Path, parts: l
     if new != loaded.text:
         path.write_text(new, encoding="utf-8")
         assert load_config(path).workload.micro_batch_size == mbs
+
+
+def test_d5_a_checkout_cannot_replace_any_part_of_goblin(tmp_path: Path) -> None:
+    """`python -m pytest` puts the checkout first on sys.path: its `runner/`, `kb/` packages are
+    not goblin's (goblin lives under pytest_goblin only), so no trap runs and the KB is not
+    replaced; with `python -P` (as the composite action runs pytest) even a `pytest_goblin/`
+    package in the checkout is ignored."""
+    import json
+
+    repo = _tree(tmp_path)
+    pwned = tmp_path / "PWNED"
+    trap = f"open({str(pwned)!r}, 'a').write(__file__ + '\\n')\n"
+    for pkg in ("runner", "kb"):
+        (repo / pkg).mkdir()
+        (repo / pkg / "__init__.py").write_text(trap)
+    (repo / "runner" / "worker.py").write_text(trap)
+    (repo / "kb" / "hardware.yaml").write_text("[]\n")
+    proc = _pytest(repo, "configs", "--goblin-json", "r.json")
+    assert proc.returncode == 1 and not pwned.exists()
+    assert json.loads((repo / "r.json").read_text())["items"][0]["verdict"] == "fail"  # the KB was not swapped out
+    (repo / "pytest_goblin").mkdir()
+    (repo / "pytest_goblin" / "__init__.py").write_text(trap)
+    cmd = [sys.executable, "-P", "-m", "pytest", "--goblin", "configs", "--goblin-runner", "projection", "-p", "no:cacheprovider", "--noconftest"]
+    proc = subprocess.run(cmd, cwd=repo, capture_output=True, text=True, timeout=120, env=ENV)
+    assert proc.returncode == 1 and not pwned.exists(), proc.stdout[-2000:]
