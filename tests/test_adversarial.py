@@ -36,6 +36,10 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Path:
         fh.write("base_model: meta-llama/Meta-Llama-3-8B\n")
         for _ in range(50 * 1024):
             fh.write(line)
+    # D4 / D17: directory symlinks out of the tree and up into it (made here, not committed: a
+    # plain pytest run of the repository would descend into them)
+    (target / "ext_dir").symlink_to("/etc")
+    (target / "up_loop").symlink_to("..")
     with (target / "many_keys_130k.yaml").open("w") as fh:  # D29: 1.9 MB, under the byte limit
         fh.write("base_model: meta-llama/Meta-Llama-3-8B\ndatasets:\n  - path: x\n")
         fh.writelines(f"k{i}: {i}\n" for i in range(130_000))
