@@ -7,6 +7,8 @@ waste, reported as a warning so that an unrelated pull request stays green.
 
 from __future__ import annotations
 
+import json
+import math
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,20 +16,67 @@ from pydantic import ValidationError
 
 from .errors import GoblinError
 from .outcome import ItemOutcome, SessionReport
-from .schemas import Report
+from .schemas import SCHEMA_VERSION, Report
 
 TOLERANCE = 0.05  # the lower bound may grow by 5% before it counts as worse
 
 
-@lru_cache(maxsize=4)
-def load_baseline(path: str) -> dict[str, ItemOutcome]:
-    p = Path(path)
+MAX_REPORT_BYTES = 200_000_000
+
+
+def _non_finite(value: object, where: str = "") -> str | None:
+    """The JSON path of the first NaN or infinity in a parsed report, or None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return where or "/"
+    if isinstance(value, dict):
+        for k, v in value.items():
+            hit = _non_finite(v, f"{where}/{k}")
+            if hit:
+                return hit
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            hit = _non_finite(v, f"{where}/{i}")
+            if hit:
+                return hit
+    return None
+
+
+def read_report(path: str) -> SessionReport:
+    """A --goblin-json report, checked: a regular file, UTF-8, this schema version, finite numbers.
+
+    Raises GoblinError with one line naming the file; used for baselines, `goblin merge` and
+    `goblin comment`, whose input may come from another job's artifact.
+    """
+    from .safepath import UnsafePath, read_bytes
+
     try:
-        session = SessionReport.model_validate_json(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise GoblinError(f"{path}: cannot read the baseline report: {exc.strerror}") from None
+        raw = read_bytes(Path(path), limit=MAX_REPORT_BYTES)
+    except UnsafePath as exc:
+        raise GoblinError(f"{path}: cannot read the report: {exc.reason}") from None
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise GoblinError(f"{path}: not a pytest-goblin JSON report: not valid UTF-8") from None
+    except ValueError as exc:
+        raise GoblinError(f"{path}: not a pytest-goblin JSON report: invalid JSON ({type(exc).__name__} at line {getattr(exc, 'lineno', '?')})") from None
+    if not isinstance(data, dict):
+        raise GoblinError(f"{path}: not a pytest-goblin JSON report: the top level is not an object")
+    if data.get("schema_version") != SCHEMA_VERSION:
+        raise GoblinError(
+            f"{path}: not a pytest-goblin JSON report of schema version {SCHEMA_VERSION} (it says {str(data.get('schema_version'))[:20]!r}); write it with this goblin's --goblin-json"
+        )
+    bad = _non_finite(data)
+    if bad:
+        raise GoblinError(f"{path}: not a valid report: a NaN or infinite number at {bad[:200]}")
+    try:
+        return SessionReport.model_validate(data)
     except ValidationError as exc:
         raise GoblinError(f"{path}: not a pytest-goblin JSON report (write one with --goblin-json): {exc.errors()[0]['msg']}") from None
+
+
+@lru_cache(maxsize=4)
+def load_baseline(path: str) -> dict[str, ItemOutcome]:
+    session = read_report(path)
     return {item.path: item for item in session.items}
 
 

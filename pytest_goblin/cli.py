@@ -21,13 +21,14 @@ from .service import config_files
 def cmd_parse(args: argparse.Namespace) -> int:
     from .formats import load_config
     from .formats.record import parse_record
+    from .redact import redact, redact_obj
 
     status = 0
     if args.json:  # JSON Lines: one object per file, the documented record
         for path in config_files(args.paths):
             record, ok = parse_record(path)
             status |= 0 if ok else 1
-            print(json.dumps(record, default=str))
+            print(redact(json.dumps(redact_obj(record), default=str)))  # the record quotes values (D14)
         return status
     for path in config_files(args.paths):
         try:
@@ -44,7 +45,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
         for name, src in sorted(w.sources.items(), key=lambda kv: (kv[1].line or 10**9, kv[0])):
             where = f"line {src.line}: {src.key}" if src.explicit else f"default: {src.note}"
             value = getattr(w, name, None) if name != "model" else w.model.name
-            print(f"  {name} = {value!r}  ({where})")
+            print(redact(f"  {name} = {value!r}  ({where})"))
     return status
 
 
@@ -52,6 +53,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     """The same audits as `pytest --goblin`, through the same service and options (options.py)."""
     from .options import build_settings, from_argparse
     from .outcome import SessionReport
+    from .reporting.escape import one_line, terminal
     from .reporting.text import failure_text
     from .service import audit_file, check_config, check_settings, config_files, display_path, parse_shard, shard_of
 
@@ -63,7 +65,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
     audited = []
     skipped: dict[str, str] = {}
     show_progress = not values["events"] and sys.stderr.isatty()
-    for given in config_files(args.paths):
+
+    def not_collected(f: Path, why: str) -> None:  # a symlink out of the tree, a hostile name: in the report, and said
+        skipped[display_path(Path(os.path.abspath(f)), root)] = why
+        print(one_line(f"goblin: skip {f}: {why}"), file=sys.stderr)
+
+    for given in config_files(args.paths, on_skip=not_collected):
         path = Path(os.path.abspath(given))  # as pytest items hold it, so both write the same report
         shown = display_path(path, root)
         if shard is not None and shard_of(f"{shown}::audit", shard[1]) != shard[0]:
@@ -88,17 +95,18 @@ def cmd_audit(args: argparse.Namespace) -> int:
         if values["events"]:
             for e in result.events:
                 print(redact(json.dumps({"path": shown, **e.model_dump(mode="json")}, default=str)), flush=True)
-        if result.report is not None and values["fix"] and any("--goblin-fix wrote" in n for n in result.report.notes):
-            print(f"fixed {path}: {len(result.report.patch.edits) if result.report.patch else 0} edits written", file=sys.stderr)
+        fixed = [n for n in (result.report.notes if result.report else []) if n.startswith("--goblin-fix")]
+        for note in fixed:
+            print(one_line(f"{path}: {note}"), file=sys.stderr)
         audited.append(result.outcome())
     outcomes = sorted(audited, key=lambda o: o.nodeid)
     session = SessionReport(version=__version__, target=settings.target, items=outcomes, not_collected=dict(sorted(skipped.items())))
     if not values["events"]:
         for item in outcomes:
             if item.report and (item.verdict == "fail" or (item.verdict == "warn" and values["diff"])) and (values["diff"] or args.verbose):
-                print(redact(failure_text(item.report)))
+                print(terminal(redact(failure_text(item.report))))
             speed = f"{item.report.speedup.point:.2f}x {item.report.evidence}" if item.report and item.report.speedup else item.message
-            print(f"{item.verdict.upper():5} {item.path}  {speed}")
+            print(one_line(redact(f"{item.verdict.upper():5} {item.path}  {speed}")))
     return _finish(session, args)
 
 
@@ -149,19 +157,15 @@ def _finish(session: Any, args: argparse.Namespace) -> int:
 
 def cmd_merge(args: argparse.Namespace) -> int:
     """One report from the JSON reports of several shards (or machines)."""
-    from pydantic import ValidationError
-
+    from .baseline import read_report
     from .outcome import SessionReport
 
     sessions = []
     for path in args.reports:
         try:
-            sessions.append(SessionReport.model_validate_json(Path(path).read_text(encoding="utf-8")))
-        except OSError as exc:
-            print(f"goblin merge: {path}: {exc.strerror}", file=sys.stderr)
-            return 2
-        except ValidationError as exc:
-            print(f"goblin merge: {path}: not a pytest-goblin JSON report: {exc.errors()[0]['msg']}", file=sys.stderr)
+            sessions.append(read_report(path))
+        except GoblinError as exc:
+            print(f"goblin merge: {exc}", file=sys.stderr)
             return 2
     targets = {s.target for s in sessions}
     if len(targets) > 1:
@@ -187,14 +191,14 @@ def cmd_comment(args: argparse.Namespace) -> int:
     """Create or update the sticky PR comment from a JSON report; a 403 (fork) is a warning."""
     import os
 
+    from .baseline import read_report
     from .github_comment import CommentError, GitHub, body_for
-    from .outcome import SessionReport
     from .reporting.markdown import render
 
     try:
-        session = SessionReport.model_validate_json(Path(args.report).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        print(f"goblin comment: {args.report}: cannot read the report: {exc}", file=sys.stderr)
+        session = read_report(args.report)
+    except GoblinError as exc:
+        print(f"goblin comment: {exc}", file=sys.stderr)
         return 2
     if "/" not in args.repo:
         print(f"goblin comment: --repo {args.repo!r}: expected OWNER/NAME", file=sys.stderr)
@@ -207,11 +211,17 @@ def cmd_comment(args: argparse.Namespace) -> int:
     except CommentError as exc:
         if exc.forbidden:
             # A pull request from a fork gets a read-only token: say so, do not fail the job.
-            print(f"::warning title=pytest-goblin::could not comment on #{args.pr}: {exc} (a fork's token is read-only; post from a workflow_run job)")
+            from .reporting.github import _escape_data
+
+            print(
+                f"::warning title=pytest-goblin::{_escape_data(f'could not comment on #{args.pr}: {exc} (a fork token is read-only; post from a workflow_run job)')}"
+            )
             return 0
         print(f"goblin comment: {exc}", file=sys.stderr)
         return 1
-    print(f"{action} comment {comment.get('id')} on {args.repo}#{args.pr}: {comment.get('html_url', '')}")
+    from .reporting.escape import one_line
+
+    print(one_line(f"{action} comment {str(comment.get('id', '?'))[:20]} on {args.repo}#{args.pr}: {str(comment.get('html_url', ''))[:200]}"))
     return 0
 
 

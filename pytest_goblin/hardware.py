@@ -22,11 +22,28 @@ def kb_dir() -> Path:
     return Path(str(resources.files("pytest_goblin") / "kb"))
 
 
+MAX_KB_BYTES = 5_000_000  # the bundled KB is ~100 KB; a rule file is never megabytes
+
+
 def load_yaml_list(path: Path) -> list[Any]:
+    """A rule or GPU file: a regular file under MAX_KB_BYTES (no FIFO, no /dev/zero), read as data.
+
+    Errors name the file and line, never a line of its content (the path may come from an ini file).
+    """
+    from .safepath import UnsafePath, read_text
+
     try:
-        data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+        text = read_text(path, limit=MAX_KB_BYTES)
+    except UnsafePath as exc:
+        raise KBError(f"{path}: {exc.reason}") from None
+    try:
+        data = YAML(typ="safe", pure=True).load(text)
     except YAMLError as exc:
-        raise KBError(f"{path}: invalid YAML: {exc}") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise KBError(f"{path}: invalid YAML{where}: {getattr(exc, 'problem', None) or type(exc).__name__}") from None
+    except (ValueError, KeyError, IndexError, TypeError, RecursionError) as exc:
+        raise KBError(f"{path}: a value cannot be read ({type(exc).__name__})") from None
     if data is None:
         return []
     if not isinstance(data, list):

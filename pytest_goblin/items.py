@@ -59,7 +59,9 @@ class AuditItem(pytest.Item):
         return self.config.stash[SETTINGS_KEY]
 
     def reportinfo(self) -> tuple[Any, int | None, str]:
-        return self.path, None, f"goblin audit of {self.path.name}"
+        from .reporting.escape import one_line
+
+        return self.path, None, f"goblin audit of {one_line(self.path.name)}"
 
     def setup(self) -> None:
         from .service import audit_file, display_path
@@ -147,4 +149,12 @@ class AuditItem(pytest.Item):
             return str(super().repr_failure(excinfo))
         if verbose and self.events:
             text += "\n\ntrajectory:\n" + trajectory_text(self.events)
-        return redact(text)
+        from .reporting.escape import terminal
+
+        return terminal(redact(text))
+
+    def _repr_failure_py(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        """Setup errors too: the one-line reason, not 500 lines of pluggy traceback (D24)."""
+        if isinstance(excinfo.value, (AuditError, GoblinFailure)):
+            return self.repr_failure(excinfo)
+        return super()._repr_failure_py(excinfo, style)

@@ -197,16 +197,83 @@ def fix_allowed(report: Report) -> bool:
     )
 
 
-def write_fix(path: Path, patch: Patch) -> bool:
-    """Apply a patch to the file in place (atomically); False when there is nothing to write."""
+class FixRefused(GoblinError):
+    """--goblin-fix will not write this file; the message says why."""
+
+
+BOM = b"\xef\xbb\xbf"
+
+
+def _newline_style(raw: str) -> str:
+    """The file's own line ending: CRLF, CR-only (old Mac) or LF."""
+    crlf = raw.count("\r\n")
+    lone_cr = raw.count("\r") - crlf
+    lf = raw.count("\n") - crlf
+    if crlf and crlf >= lf and crlf >= lone_cr:
+        return "\r\n"
+    if lone_cr and lone_cr > lf:
+        return "\r"
+    return "\n"
+
+
+def write_fix(path: Path, patch: Patch, audited: LoadedConfig | None = None) -> bool:
+    """Apply a patch to the file in place (atomically); False when there is nothing to write.
+
+    The file is respected: a symlink, a read-only file or one outside the audited tree is refused
+    (FixRefused); a file changed since the audit is refused rather than overwritten; mode, owner,
+    line endings (LF, CRLF or CR) and a UTF-8 BOM are kept. `audited` is the parse the audit
+    ran on; without it the file is read now.
+    """
+    import os
+    import stat
+
     from .fileio import write_atomic
     from .formats import load_config
+    from .safepath import UnsafePath, read_bytes, tree_of
 
     if not patch.edits:
         return False
-    loaded = load_config(path)
+    try:
+        st = os.lstat(path)
+    except OSError as exc:
+        raise FixRefused(f"{path}: cannot be fixed: {exc.strerror}") from None
+    if stat.S_ISLNK(st.st_mode):
+        raise FixRefused(f"{path}: a symlink; --goblin-fix does not replace links (fix the file it points to)")
+    if not stat.S_ISREG(st.st_mode):
+        raise FixRefused(f"{path}: not a regular file")
+    if not st.st_mode & 0o222 or not os.access(path, os.W_OK):
+        raise FixRefused(f"{path}: read-only; --goblin-fix leaves read-only files alone")
+    try:
+        raw = read_bytes(path, roots=tree_of(path))
+    except UnsafePath as exc:
+        raise FixRefused(f"{path}: not written: {exc.reason}") from None
+    bom = raw.startswith(BOM)
+    try:
+        current = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise FixRefused(f"{path}: not valid UTF-8") from None
+    newline = _newline_style(current)
+    loaded = audited or load_config(path)
+    if current.replace("\r\n", "\n").replace("\r", "\n") != loaded.text:
+        raise FixRefused(f"{path}: changed since it was audited; audit it again before fixing")
     text = patched_text(loaded, patch)
     if text == loaded.text:
         return False
-    write_atomic(path, text)
+    out = (BOM if bom else b"") + text.replace("\n", newline).encode("utf-8")
+    try:
+        write_atomic(path, out, like=st)
+    except OSError as exc:
+        raise FixRefused(f"{path}: could not be written: {exc.strerror}") from None
     return True
+
+
+def fix_note(path: Path, patch: Patch, audited: LoadedConfig | None = None) -> str | None:
+    """What --goblin-fix did to `path`, as a report note: the edits written, or why not."""
+    try:
+        if not write_fix(path, patch, audited):
+            return None
+    except FixRefused as exc:
+        return f"--goblin-fix did not write: {exc}"
+    fixed = f"--goblin-fix wrote {len(patch.edits)} edits into {path.name}"
+    env = " ".join(f"{k}={v}" for k, v in sorted(patch.env.items()))
+    return fixed + (f"; set in the job environment by hand: {env}" if env else "")

@@ -111,6 +111,9 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"pytest-goblin: {p} does not exist")
         roots.append(Path(os.path.abspath(full)))
     config.args = [str(p) for p in paths]
+    from .safepath import set_roots
+
+    set_roots(roots)
     state = GoblinSession(settings, roots, shard)
     state.rootpath = config.rootpath
     config.stash[STATE_KEY] = state
@@ -143,23 +146,29 @@ class GoblinSession:
         absolute = Path(os.path.abspath(path))
         return any(absolute.is_relative_to(r) for r in self.roots)  # a root is relative to itself
 
+    def pytest_ignore_collect(self, collection_path: Path, config: pytest.Config) -> bool | None:
+        """Never descend into a directory symlink: outside targets leak, `..` targets loop."""
+        from .safepath import pruned_dir
+
+        if Path(os.path.abspath(collection_path)) in self.roots or not self._under_roots(collection_path) or not collection_path.is_dir():
+            return None
+        why = pruned_dir(collection_path, self.roots)
+        if why is None:
+            return None
+        self.not_collected[str(collection_path)] = why
+        return True
+
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-        from .formats import candidate_suffixes
         from .items import ConfigFile
-        from .service import check_config
+        from .service import check_config, screen
 
-        suffix = file_path.suffix.lower()
-        from pytest_goblin.runners.command import is_goblin_copy
-
-        if not self._under_roots(file_path) or is_goblin_copy(file_path):
+        if not self._under_roots(file_path):
             return None
-        if suffix not in candidate_suffixes():
+        why = screen(file_path, self.roots)
+        if why is not None:
+            if why:
+                self.not_collected[str(file_path)] = why
             return None
-        if file_path.is_symlink():
-            target = file_path.resolve()
-            if not self._under_roots(target):
-                self.not_collected[str(file_path)] = f"a symlink to {target}, outside the audited paths; not followed"
-                return None
         checked = check_config(file_path)
         if checked.skip is not None:
             self.not_collected[str(file_path)] = checked.skip
@@ -243,6 +252,7 @@ class GoblinSession:
         )
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+        from .reporting.escape import one_line
         from .reporting.github import in_actions, workflow_commands
 
         session = self.session_report()
@@ -259,14 +269,14 @@ class GoblinSession:
             r = item.report
             speed = f"{r.speedup.point:.2f}x [{r.speedup.low:.2f}-{r.speedup.high:.2f}] {r.evidence}" if r and r.speedup else item.message[:100]
             speed += f"  inconclusive: {r.inconclusive[:100]}" if r and r.inconclusive else ""
-            tr.write_line(f"{item.verdict.upper():5} {item.path}  {speed}")
+            tr.write_line(one_line(f"{item.verdict.upper():5} {item.path}  {speed}"))
         if self.shard:
             tr.write_line(f"shard {self.shard[0]}/{self.shard[1]}: {len(session.items)} configs; combine shards with `goblin merge`")
         if self.not_collected:
             tr.write_line(f"not collected: {len(self.not_collected)} files that are not training configs (goblin parse FILE says why)")
             if config.get_verbosity() > 0:
                 for path, why in sorted(self.not_collected.items()):
-                    tr.write_line(f"  - {path}: {why}")
+                    tr.write_line(one_line(f"  - {path}: {why}"))
         for line in self.written:
             tr.write_line(f"goblin: {line}")
         if in_actions():

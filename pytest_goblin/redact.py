@@ -13,32 +13,48 @@ import re
 from typing import Any
 
 MASK = "***"
-SECRET_NAME = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL|AUTH)", re.I)
+SECRET_NAME = re.compile(
+    r"(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|ACCOUNT_?KEY|CREDENTIAL|AUTH|(?:^|_)KEY$|CONNECTION_?STRING|_DSN$)", re.I
+)
+# Every pattern here runs over untrusted text (diff context, file names, API bodies): no nested or
+# adjacent unbounded quantifiers over one character class, so each is linear in the input
+# (tests/test_security.py feeds megabyte runs to every regex in the package).
 _TOKENS = [
     re.compile(r"sk-ant-[A-Za-z0-9_\-]{16,}"),  # Anthropic
-    re.compile(r"sk-[A-Za-z0-9_\-]{20,}"),  # OpenAI-style
+    re.compile(r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{20,}"),  # OpenAI-style
     re.compile(r"hf_[A-Za-z0-9]{20,}"),  # Hugging Face
     re.compile(r"(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}"),  # GitHub
     re.compile(r"github_pat_[A-Za-z0-9_]{20,}"),
-    re.compile(r"AKIA[0-9A-Z]{16}"),  # AWS access key id
+    re.compile(r"(?:AKIA|ASIA)[0-9A-Z]{16}"),  # AWS access key id
     re.compile(r"xox[abprs]-[A-Za-z0-9\-]{10,}"),  # Slack
+    re.compile(r"AIza[0-9A-Za-z_\-]{35}"),  # Google API key
+    re.compile(r"glpat-[A-Za-z0-9_\-]{20,}"),  # GitLab
+    re.compile(r"(?<=[Bb]earer )[A-Za-z0-9_.~+/\-]{8,}=*"),  # an Authorization header echoed back
 ]
-# `name: value` or `NAME=value` where the name is a credential's (YAML lines in diffs, env dumps).
-# Narrow on purpose: `pad_token`, `max_tokens` or `tokens_per_s` are not secrets.
+# user:password@ in any URL (postgres://, redis://, https://): the password goes, the rest stays.
+_URL_PASSWORD = re.compile(r"(?<=://)(?P<user>[^\s:/@]{0,256}):(?P<pw>[^\s/@]{1,256})@")
+# `name: value` or `NAME=value` where the name is a credential's (YAML lines in diffs, env dumps,
+# connection strings). Narrow on purpose: `pad_token`, `max_tokens` or `tokens_per_s` are not secrets.
 _SECRET_KEY = (
-    r"(?:hub|hf|auth|access|api|github|gh|bearer|refresh|bot|personal|wandb|slack|openai|anthropic)_?token"
-    r"|secret(?:_?key)?|password|passwd|api_?key|access_?key|private_?key|credentials?"
+    r"(?:hub|hf|auth|access|api|github|gh|bearer|refresh|bot|personal|wandb|slack|openai|anthropic|sas|session|id)_?token"
+    r"|secret(?:_?(?:access_?)?key)?|password|passwd|pwd|api_?key|access_?key|private_?key|account_?key|credentials?"
+    r"|(?:openai|anthropic|wandb|hf|azure|aws|gcp|google|cohere|mistral|groq|together|replicate|comet|neptune|storage)_?key"
+    r"|sharedaccesssignature|client_?secret"
 )
 _ASSIGNMENT = re.compile(
-    rf"(?P<key>[\"']?[A-Za-z0-9_.\-]*?(?<![A-Za-z])(?:[A-Za-z0-9]*_)?(?:{_SECRET_KEY})(?![A-Za-z])[\"']?\s*[:=]\s*)"
-    r"(?P<value>[\"']?[^\s\"',}#]{6,}[\"']?)",
+    rf"(?<![A-Za-z])(?:{_SECRET_KEY})(?![A-Za-z])(?P<sep>[\"']?[ \t]*[:=][ \t]*)(?P<value>[\"']?[^\s\"',}};#]{{6,}}[\"']?)",
     re.I,
 )
+# An environment name ending in _KEY (OPENAI_KEY=..., MY_SERVICE_KEY: ...), upper case as env names are.
+_ENV_KEY = re.compile(r"(?<![A-Za-z0-9_])[A-Z][A-Z0-9_]{0,63}_KEY(?P<sep>[\"']?[ \t]*[:=][ \t]*)(?P<value>[\"']?[^\s\"',};#]{6,}[\"']?)")
 
 
 # Every string a pattern above can match contains one of these: most text goes out after one
-# search instead of eight substitutions (a report has tens of thousands of strings).
-_MAY_HOLD_A_SECRET = re.compile(r"sk-|hf_|gh[pousr]_|github_pat_|AKIA|xox[abprs]-|token|secret|passw|api_?key|access_?key|private_?key|credential", re.I)
+# search instead of a dozen substitutions (a report has tens of thousands of strings). A test
+# keeps redact() equal to _patterns() over generated text.
+_MAY_HOLD_A_SECRET = re.compile(
+    r"sk-|hf_|gh[pousr]_|github_pat_|AKIA|ASIA|xox[abprs]-|AIza|glpat-|bearer|://|token|secret|passw|pwd|key|credential|sharedaccesssignature", re.I
+)
 
 
 def is_secret_name(name: str) -> bool:
@@ -59,9 +75,16 @@ def redact(text: str) -> str:
             text = text.replace(value, MASK)
     if not _MAY_HOLD_A_SECRET.search(text):
         return text
+    return _patterns(text)
+
+
+def _patterns(text: str) -> str:
+    """Every secret pattern applied, without the fast path."""
     for pattern in _TOKENS:
         text = pattern.sub(MASK, text)
-    return _ASSIGNMENT.sub(lambda m: m.group("key") + MASK, text)
+    text = _URL_PASSWORD.sub(lambda m: f"{m.group('user')}:{MASK}@", text)
+    text = _ENV_KEY.sub(lambda m: m.group(0)[: m.start("value") - m.start(0)] + MASK, text)
+    return _ASSIGNMENT.sub(lambda m: m.group(0)[: m.start("value") - m.start(0)] + MASK, text)
 
 
 def redact_obj(value: Any) -> Any:

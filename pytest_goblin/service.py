@@ -23,22 +23,48 @@ from .settings import Settings
 SKIPPED_DIRS = (".*", "*.egg", "_darcs", "build", "CVS", "dist", "node_modules", "venv", "{arch}")
 
 
-def config_files(paths: Sequence[str | Path]) -> Iterator[Path]:
-    """The files under `paths` that a format reads, in a stable order (as pytest collects them)."""
+def screen(path: Path, roots: Sequence[Path]) -> str | None:
+    """Whether collection looks at a file: None to read it; "" to pass it over in silence (not a
+    config suffix, goblin's own patched copy); else why it is not collected (a hostile name, a
+    symlink out of the audited tree)."""
     from .formats import candidate_suffixes
+    from .runners.command import is_goblin_copy
+    from .safepath import unsafe_name, within
 
-    suffixes = candidate_suffixes()
+    if path.suffix.lower() not in candidate_suffixes() or is_goblin_copy(path):
+        return ""
+    bad = unsafe_name(path)
+    if bad is not None:
+        return bad
+    if not within(path, roots):  # a symlinked file, or one under a symlinked folder, leading out
+        return "a symlink (or under one) to a file outside the audited paths; not followed"
+    return None
+
+
+def config_files(paths: Sequence[str | Path], on_skip: Callable[[Path, str], None] | None = None) -> Iterator[Path]:
+    """The files under `paths` that collection reads, in a stable order, as pytest collects them:
+    the same skipped folders, directory symlinks never descended, the same screen()."""
+    from .safepath import registered_roots, repository_root, set_roots
+
     for raw in paths:
         p = Path(raw)
-        if not p.is_dir():
-            yield p
-            continue
-        for root, dirs, files in os.walk(p):
-            dirs[:] = sorted(d for d in dirs if not any(fnmatch.fnmatch(d, pat) for pat in SKIPPED_DIRS))
-            for name in sorted(files):
-                f = Path(root) / name
-                if f.suffix.lower() in suffixes:
-                    yield f
+        if p.is_dir():
+            roots = [Path(os.path.abspath(p))]
+            set_roots([*registered_roots(), *roots])
+            found = []
+            for root, dirs, files in os.walk(p):  # does not follow directory symlinks
+                dirs[:] = sorted(d for d in dirs if not any(fnmatch.fnmatch(d, pat) for pat in SKIPPED_DIRS))
+                found += [Path(root) / name for name in sorted(files)]
+        else:
+            repo = repository_root(p.parent)
+            roots = [*([repo] if repo else []), Path(os.path.abspath(p)).parent]
+            found = [p]
+        for f in found:
+            why = screen(f, roots)
+            if why is None:
+                yield f
+            elif why and on_skip is not None:
+                on_skip(f, why)
 
 
 def display_path(path: Path, root: Path) -> str:
@@ -120,23 +146,19 @@ def audit_file(
 
         report = compare(report, load_baseline(settings.baseline).get(shown_as))
     if fix:
-        report = _write_fix(path, report)
+        report = _write_fix(path, report, loaded)
     result.report = report
     return result
 
 
-def _write_fix(path: Path, report: Report) -> Report:
-    from .patching import fix_allowed, write_fix
+def _write_fix(path: Path, report: Report, audited: LoadedConfig | None) -> Report:
+    """--goblin-fix: only a patch that won (patching.fix_allowed), into the file as it was audited."""
+    from .patching import fix_allowed, fix_note
 
     if report.patch is None or not fix_allowed(report):
         return report
-    if not write_fix(path, report.patch):
-        return report
-    note = f"--goblin-fix wrote {len(report.patch.edits)} edits into {path.name}"
-    env = " ".join(f"{k}={v}" for k, v in sorted(report.patch.env.items()))
-    if env:
-        note += f"; set in the job environment by hand: {env}"
-    return report.model_copy(update={"notes": [*report.notes, note]})
+    note = fix_note(path, report.patch, audited)
+    return report.model_copy(update={"notes": [*report.notes, note]}) if note else report
 
 
 def check_settings(settings: Settings) -> None:

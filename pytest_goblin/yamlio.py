@@ -21,28 +21,32 @@ MAX_CONFIG_BYTES = 2_000_000  # a training config is a few KB; anything larger i
 
 
 def read_text(path: Path) -> str:
+    from .safepath import UnsafePath, read_bytes
+
     try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ConfigError(str(path), f"cannot read file: {exc.strerror}") from None
-    if size > MAX_CONFIG_BYTES:
-        raise ConfigError(
-            str(path),
-            f"file is {size} bytes, above the {MAX_CONFIG_BYTES}-byte limit for a config",
-            hint="training configs are small; exclude this file from the goblin paths",
-        )
-    raw = path.read_bytes()
+        raw = read_bytes(path, limit=MAX_CONFIG_BYTES)
+    except UnsafePath as exc:
+        hint = "training configs are small; exclude this file from the goblin paths" if "limit" in exc.reason else None
+        raise ConfigError(str(path), exc.reason if "limit" not in exc.reason else exc.reason + " for a config", hint=hint) from None
     try:
-        return raw.decode("utf-8-sig")
+        # One line ending for every reader: ruamel counts a lone CR as a line break and
+        # str.split("\n") does not, so CR-only files misplaced every edit (D26). --goblin-fix
+        # writes the file's own ending back.
+        return raw.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ConfigError(str(path), "file is not valid UTF-8", line=line, hint="save the file as UTF-8") from None
 
 
+VALUE_ERROR = "YAML value cannot be read"  # a scalar its tag cannot hold: `!!int abc`, `!!bool maybe`, a 5,000-digit int
+
+
 class YamlMap(dict[Any, Any]):
-    """A mapping with the (0-based line, column) of each key written in the file."""
+    """A mapping with the (0-based line, column) of each key written in the file, and whether it
+    is written in flow style (`{a: 1, b: 2}`: its keys share a line)."""
 
     positions: dict[Any, tuple[int, int]]
+    flow: bool = False
 
 
 class YamlSeq(list[Any]):
@@ -99,9 +103,7 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
         except Exception as exc:
             kind = str(node.tag).rpartition(":")[2] or str(node.tag)
             shown = str(node.value)[:40] if isinstance(node, yaml.ScalarNode) else "..."
-            raise yaml.constructor.ConstructorError(
-                None, None, f"a {kind} value {shown!r} that cannot be read ({type(exc).__name__})", node.start_mark
-            ) from None
+            raise yaml.constructor.ConstructorError(None, None, f"{VALUE_ERROR}: a {kind} value {shown!r} ({type(exc).__name__})", node.start_mark) from None
 
 
 def _int(loader: Any, node: yaml.ScalarNode) -> int:
@@ -117,6 +119,7 @@ def _int(loader: Any, node: yaml.ScalarNode) -> int:
 def _map(loader: Any, node: yaml.MappingNode) -> Any:
     data = YamlMap()
     data.positions = {}
+    data.flow = bool(node.flow_style)
     yield data
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
@@ -126,7 +129,7 @@ def _map(loader: Any, node: yaml.MappingNode) -> Any:
         try:
             hash(key)
         except TypeError:
-            raise yaml.constructor.ConstructorError(None, None, "a mapping key that is a list or a mapping", key_node.start_mark) from None
+            raise yaml.constructor.ConstructorError(None, None, f"{VALUE_ERROR}: a mapping key that is a list or a mapping", key_node.start_mark) from None
         if key in seen:
             raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})", key_node.start_mark)
         seen[key] = key_node.start_mark.line
@@ -168,6 +171,10 @@ def parse_yaml(text: str) -> Any:
 
 
 MAX_EXPANDED_NODES = 1_000_000  # what aliases may expand to; a billion-laughs file expands to billions
+# The largest of ~270 real configs in tests/data/reference_corpus has 227 lines; 130,000 keys took
+# 28 s to audit (D29). Checked before parsing, so such a file costs milliseconds.
+MAX_CONFIG_LINES = 5_000
+MAX_SEPARATORS = 50_000  # `,` and `:` in a one-line flow mapping with as many keys
 _PYTHON_TAG = re.compile(r"!!?python/|tag:yaml\.org,2002:python/")
 
 
@@ -204,8 +211,28 @@ def load_yaml(path: Path, text: str | None = None) -> Any:
     if tag:
         tag_line = text.count("\n", 0, tag.start()) + 1
         raise ConfigError(str(path), "a `!!python/...` tag; configs are data and nothing in them is constructed or run", line=tag_line, hint="remove the tag")
+    lines = text.count("\n") + 1
+    if lines > MAX_CONFIG_LINES or text.count(",") + text.count(":") > MAX_SEPARATORS:
+        raise ConfigError(
+            str(path),
+            f"{lines:,} lines / {text.count(':'):,} keys: far more than any training config (the largest real ones have a few hundred lines)",
+            hint="training configs are small; exclude this file from the goblin paths",
+        )
+    data = _guarded_load(path, text)
     try:
-        data = parse_yaml(text)
+        big = expanded_size(data) > MAX_EXPANDED_NODES
+    except RecursionError:
+        raise ConfigError(str(path), "YAML nesting is too deep", hint="flatten the document") from None
+    if big:
+        raise ConfigError(str(path), f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (an alias bomb?)", hint="use fewer nested aliases")
+    return data
+
+
+def _guarded_load(path: Path, text: str) -> Any:
+    """Run the loader with every error it can raise turned into one ConfigError naming the line:
+    a malformed or hostile file must cost one item, never the session."""
+    try:
+        return parse_yaml(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -217,19 +244,39 @@ def load_yaml(path: Path, text: str | None = None) -> Any:
                 problem = f"found character {row[mark.column]!r} that cannot start any token"
         if "nesting depth" in problem:  # libyaml's own limit on nested collections
             raise ConfigError(str(path), "YAML nesting is too deep", line=line, hint="flatten the document") from None
+        if problem.startswith(VALUE_ERROR):
+            raise ConfigError(str(path), problem, line=line, hint="fix or remove that value") from None
         raise ConfigError(str(path), f"YAML error: {problem}", line=line, hint="fix the YAML syntax at that line") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(str(path), f"YAML error: {exc}", hint="fix the YAML syntax") from None
-    except RecursionError:
+        raise ConfigError(str(path), f"YAML error: {type(exc).__name__}", hint="fix the YAML syntax") from None
+    except (RecursionError, MemoryError):
         raise ConfigError(str(path), "YAML nesting is too deep", hint="flatten the document") from None
+    except (ValueError, KeyError, IndexError, TypeError, OverflowError, AttributeError, AssertionError, UnicodeError) as exc:
+        # construct_object turns these into YAML errors at their node; this is the net below it
+        raise ConfigError(str(path), f"{VALUE_ERROR} ({type(exc).__name__})", hint="fix or remove that value") from None
 
-    try:
-        big = expanded_size(data) > MAX_EXPANDED_NODES
-    except RecursionError:
-        raise ConfigError(str(path), "YAML nesting is too deep", hint="flatten the document") from None
-    if big:
-        raise ConfigError(str(path), f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (an alias bomb?)", hint="use fewer nested aliases")
-    return data
+
+def _roundtrip() -> Any:
+    from ruamel.yaml import YAML
+
+    y = YAML(typ="rt", pure=True)
+    y.preserve_quotes = True
+    y.width = 4096
+    return y
+
+
+def load_roundtrip(text: str) -> Any:
+    """ruamel.yaml's round-trip document (comments, quoting, flow style kept), for the one edit the
+    line editor cannot make: keys of a flow-style mapping share a line (formats/textedit.py)."""
+    return _roundtrip().load(text)
+
+
+def dump_yaml(data: Any) -> str:
+    import io
+
+    buf = io.StringIO()
+    _roundtrip().dump(data, buf)
+    return buf.getvalue()
 
 
 def key_position(node: Any, key: Any) -> tuple[int, int] | None:

@@ -18,7 +18,14 @@ from hypothesis import strategies as st
 
 ADVERSARIAL = Path(__file__).resolve().parent / "adversarial"
 PWNED = Path("/tmp/goblin-pwned")
-SECRETS = ("hf_abcdefghijklmnopqrstuvwxyzABCDEFGH", "0123456789abcdef0123456789abcdef01234567")
+SECRETS = (
+    "hf_abcdefghijklmnopqrstuvwxyzABCDEFGH",
+    "0123456789abcdef0123456789abcdef01234567",
+    "db-pass-9876",  # D14: a password in a connection URL
+    "azKEYabcdef0123456789",  # an Azure AccountKey
+    "plainsecretvalue-openai-42",  # an *_KEY env value
+    "github_pat_11ABCDEFG0123456789",
+)
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +38,13 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Path:
         fh.write("base_model: meta-llama/Meta-Llama-3-8B\n")
         for _ in range(50 * 1024):
             fh.write(line)
+    # D4 / D17: directory symlinks out of the tree and up into it (made here, not committed: a
+    # plain pytest run of the repository would descend into them)
+    (target / "ext_dir").symlink_to("/etc")
+    (target / "up_loop").symlink_to("..")
+    with (target / "many_keys_130k.yaml").open("w") as fh:  # D29: 1.9 MB, under the byte limit
+        fh.write("base_model: meta-llama/Meta-Llama-3-8B\ndatasets:\n  - path: x\n")
+        fh.writelines(f"k{i}: {i}\n" for i in range(130_000))
     return root
 
 
@@ -139,6 +153,16 @@ FRAGMENTS = [
     '"',
     "pad_token: ",
     "tokens_per_s: 9",
+    "postgres://u:",
+    "@db/x",
+    "Bearer ",
+    "OPENAI_KEY=",
+    "AIza",
+    "glpat-",
+    "ASIA",
+    "pwd: ",
+    "AccountKey=",
+    "client_secret: ",
 ]
 
 
@@ -149,8 +173,37 @@ def test_the_fast_path_of_redact_never_skips_a_secret(parts: list[str]) -> None:
     from pytest_goblin import redact as r
 
     text = "".join(parts)
-    slow = text
-    for pattern in r._TOKENS:
-        slow = pattern.sub(r.MASK, slow)
-    slow = r._ASSIGNMENT.sub(lambda m: m.group("key") + r.MASK, slow)
-    assert r.redact(text) == slow
+    assert r.redact(text) == r._patterns(text)
+
+
+def test_no_false_pass_on_flow_style_non_ascii_or_cr_only_files(run: dict[str, object]) -> None:
+    """D11 / D26: the same waste written as a flow mapping, after non-ASCII text, or with CR line
+    endings is found and priced, not passed at 1.00x."""
+    report = run["report"]
+    assert isinstance(report, dict)
+    items = {Path(i["path"]).name: i for i in report["items"]}
+    for name in ("flow_style.yml", "train_non_ascii.py", "cr_only.yml", "b64_blob.yml"):
+        item = items[name]
+        assert item["verdict"] == "fail" and item["report"]["speedup"]["point"] > 1.1, (name, item["message"])
+        assert not any("did not read back" in note for note in item["report"]["notes"]), name
+
+
+def test_outputs_carry_no_injected_command_or_markup(run: dict[str, object], hostile: Path) -> None:
+    """D7 / D8: config lines with ``` fences, headings, images, mentions, `::stop-commands` and
+    `##[error]` reach the outputs as inert text."""
+    from markdown_it import MarkdownIt
+
+    proc = run["proc"]
+    assert isinstance(proc, subprocess.CompletedProcess)
+    for line in (proc.stdout + proc.stderr).splitlines():
+        stripped = line.lstrip()
+        assert not stripped.startswith("::stop-commands") and "##[" not in line, line
+        if stripped.startswith("::"):
+            assert stripped.startswith(("::error ", "::warning ", "::notice ")), line
+    html = MarkdownIt("commonmark").render((hostile / "r.md").read_text())
+    assert "<h2>Approved" not in html and "<img" not in html and "<h2>✅" not in html
+    import re
+
+    outside_code = re.sub(r"<pre>.*?</pre>|<code>.*?</code>", "", html, flags=re.S)
+    assert "Approved by security team" not in outside_code  # the config lines stayed inside the fence
+    assert "@acme/admins" not in outside_code  # GitHub makes no mention inside code

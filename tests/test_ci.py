@@ -148,9 +148,10 @@ class FakeGitHub:
         self.next_id = 1000
         self.forbid = False
 
-    def add(self, body: str) -> dict[str, Any]:
+    def add(self, body: str, login: str = "github-actions[bot]") -> dict[str, Any]:
         self.next_id += 1
-        c = {"id": self.next_id, "body": body, "html_url": f"https://github.test/c/{self.next_id}"}
+        user = {"login": login, "type": "Bot" if login.endswith("[bot]") else "User"}
+        c = {"id": self.next_id, "body": body, "user": user, "html_url": f"https://github.test/c/{self.next_id}"}
         self.comments.append(c)
         return c
 
@@ -217,7 +218,7 @@ def test_sticky_comment_is_created_then_updated_in_place(
 ) -> None:
     state, url = github
     for i in range(120):  # the sticky comment will land on the second page
-        state.add(f"review comment {i}")
+        state.add(f"review comment {i}", login=f"reviewer{i % 3}")
     others = json.loads(json.dumps(state.comments))
     report = tmp_path / "r.json"
     main(["audit", str(EXAMPLES), "--runner", "projection", "--target", "mi300x", "--json", str(report)])
@@ -320,29 +321,144 @@ def _yaml(path: Path) -> Any:
     return YAML(typ="safe", pure=True).load(path.read_text())
 
 
+def _on(wf: dict[str, Any]) -> dict[str, Any]:
+    return dict(wf.get("on") or wf.get(True) or {})  # YAML 1.1 readers turn the key `on` into True
+
+
+def _scripts(steps: list[dict[str, Any]]) -> str:
+    return "\n".join(str(step.get("run", "")) for step in steps)
+
+
 def test_user_workflows_are_least_privilege_and_fork_safe() -> None:
+    """D6 / D16: the trust model of docs/trust-model.md, checked on the shipped files."""
     audit = _yaml(WORKFLOWS / "workflows" / "goblin-rocm.yml")
+    measure = _yaml(WORKFLOWS / "workflows" / "goblin-rocm-measure.yml")
     comment = _yaml(WORKFLOWS / "workflows" / "goblin-rocm-comment.yml")
-    assert "pull_request" in audit["on"] and "pull_request_target" not in audit["on"]
+    # Every pull request, forks included: GitHub-hosted, read-only, goblin's own code only.
+    assert set(_on(audit)) == {"pull_request"}
     assert audit["permissions"] == {"contents": "read"}
-    assert audit["jobs"]["audit"]["runs-on"] == ["self-hosted", "rocm"]
-    assert comment["on"]["workflow_run"]["workflows"] == [audit["name"]]
+    for job in audit["jobs"].values():
+        assert "self-hosted" not in str(job["runs-on"]) and str(job["runs-on"]).startswith("ubuntu-")
+        goblin = [s for s in job["steps"] if "actions/goblin" in str(s.get("uses", ""))]
+        assert goblin and all(s["with"]["mode"] == "project" for s in goblin)
+        assert not any(str(s.get("uses", "")).startswith("./") for s in job["steps"])  # no action from the checkout
+        checkout = next(s for s in job["steps"] if "actions/checkout" in str(s.get("uses", "")))
+        assert checkout["with"]["persist-credentials"] is False and checkout["with"]["path"]
+        assert "pytest" not in _scripts(job["steps"])
+    # The self-hosted GPU only from events whose workflow file is the default branch's.
+    triggers = set(_on(measure))
+    assert triggers <= {"workflow_dispatch", "pull_request_target", "push"} and "pull_request" not in triggers
+    job = measure["jobs"]["measure"]
+    assert job["runs-on"] == ["self-hosted", "rocm"]
+    condition = " ".join(str(job["if"]).split())
+    assert "workflow_dispatch" in condition and "github.event.label.name == 'goblin-measure'" in condition
+    assert "head.repo.full_name == github.repository" in condition
+    assert "github.event.action == 'labeled'" in condition  # a label is not a standing pass for later pushes
+    checkout = next(s for s in job["steps"] if "actions/checkout" in str(s.get("uses", "")))
+    assert checkout["with"]["persist-credentials"] is False and "head.sha" in checkout["with"]["ref"]
+    assert all(s["with"]["mode"] == "measure" for s in job["steps"] if "actions/goblin" in str(s.get("uses", "")))
+    assert measure["permissions"] == {"contents": "read"}
+    # The comment job: the PR number comes from the workflow_run event, never from the artifact.
+    assert set(comment["on"]["workflow_run"]["workflows"]) == {audit["name"], measure["name"]}
     assert comment["permissions"]["pull-requests"] == "write" and "contents" not in {k for k, v in comment["permissions"].items() if v == "write"}
     steps = comment["jobs"]["comment"]["steps"]
     assert not any("checkout" in str(s.get("uses", "")) for s in steps)  # never runs the PR's code
-    for wf in (audit, comment, _yaml(WORKFLOWS / "workflows" / "ci.yml")):
+    script = _scripts(steps)
+    assert "pr-number" not in script and "HEAD_SHA" in script and "head.sha ==" in script
+    envs = {k: v for s in steps for k, v in (s.get("env") or {}).items()}
+    assert envs["HEAD_SHA"] == "${{ github.event.workflow_run.head_sha }}"
+    # No workflow lists itself in its own trigger paths; no `${{ }}` spliced into a shell script.
+    for path in sorted((WORKFLOWS / "workflows").glob("*.yml")):
+        wf = _yaml(path)
+        for trigger in _on(wf).values():
+            paths = (trigger or {}).get("paths", []) if isinstance(trigger, dict) else []
+            assert not any(".github" in p for p in paths), (path.name, paths)
         for job in wf["jobs"].values():
             assert "timeout-minutes" in job
             for step in job["steps"]:
                 uses = step.get("uses", "")
                 assert not uses or uses.startswith("./") or "@v" in uses, uses
+                assert "${{" not in str(step.get("run", "")), (path.name, step.get("run"))
 
 
-def test_composite_action_runs_the_plugin_with_every_report() -> None:
+def test_composite_action_is_safe_on_untrusted_checkouts() -> None:
     action = _yaml(WORKFLOWS / "actions" / "goblin" / "action.yml")
     assert action["runs"]["using"] == "composite"
     assert action["inputs"]["paths"]["required"] is True
-    script = "\n".join(step.get("run", "") for step in action["runs"]["steps"])
-    for flag in ("--goblin-json", "--goblin-md", "--goblin-sarif", "--junitxml", "--goblin-baseline", "--goblin-shard", "-n", "--system-site-packages"):
+    assert action["inputs"]["mode"]["default"] == "project" and action["inputs"]["trusted"]["default"] == "false"
+    steps = action["runs"]["steps"]
+    script = _scripts(steps)
+    assert all(step.get("shell") == "bash" for step in steps if "run" in step)
+    assert all("${{" not in str(step.get("run", "")) for step in steps)  # inputs reach scripts as env vars only
+    # untrusted modes: the console script, from a venv and a working folder outside the checkout
+    assert '"$bin/goblin" audit' in script and "--runner projection" not in script and "runner=projection" in script
+    audit = next(s for s in steps if s.get("name") == "Audit")
+    assert audit["env"]["PYTHONSAFEPATH"] == "1" and "goblin-work" in audit["working-directory"]
+    # pytest mode: refused unless trusted, and then blind to the checkout's conftest and ini files
+    assert 'if [ "$GOBLIN_TRUSTED" != "true" ]' in script
+    for flag in (
+        "--noconftest",
+        "-c ",
+        "-o goblin_command=",
+        "-P -m pytest",
+        "--goblin-json",
+        "--goblin-md",
+        "--goblin-sarif",
+        "--junitxml",
+        "--goblin-baseline",
+        "--goblin-shard",
+        "-n",
+        "--system-site-packages",
+    ):
         assert flag in script, flag
-    assert all(step.get("shell") == "bash" for step in action["runs"]["steps"] if "run" in step)
+    assert "file:*" in script and "git+*" in script  # the tool is never installed from the checkout
+
+
+def test_composite_action_project_mode_runs_nothing_from_the_checkout(tmp_path: Path) -> None:
+    """The Audit step's script, run as a fork's pull request would run it: a checkout full of
+    traps (conftest.py, pytest.ini with goblin_command, a `pytest_goblin` package, sitecustomize)
+    and goblin still audits its configs with its own code, and no trap fires."""
+    import os
+    import subprocess
+    import sys
+
+    action = _yaml(WORKFLOWS / "actions" / "goblin" / "action.yml")
+    audit = next(s for s in action["runs"]["steps"] if s.get("name") == "Audit")
+    workspace, temp = tmp_path / "ws", tmp_path / "runner-temp"
+    configs = workspace / "checkout" / "configs"
+    configs.mkdir(parents=True)
+    (temp / "goblin-work").mkdir(parents=True)
+    (temp / "goblin-venv" / "bin").mkdir(parents=True)
+    shutil.copy(EXAMPLES / "axolotl-llama3-8b-lora.yml", configs / "base.yml")
+    pwned = tmp_path / "PWNED"
+    trap = f"open({str(pwned)!r}, 'a').write(__file__ + '\\n')\n"
+    (configs / "conftest.py").write_text(trap)
+    (workspace / "checkout" / "conftest.py").write_text(trap)
+    (workspace / "checkout" / "pytest.ini").write_text(f"[pytest]\ngoblin_command = touch {pwned} {{config}}\n")
+    for pkg in ("pytest_goblin", "runner", "kb"):
+        (workspace / "checkout" / pkg).mkdir()
+        (workspace / "checkout" / pkg / "__init__.py").write_text(trap)
+    (workspace / "checkout" / "sitecustomize.py").write_text(trap)
+    # the venv's console script is this interpreter running goblin's CLI
+    goblin = temp / "goblin-venv" / "bin" / "goblin"
+    goblin.write_text(f"#!/bin/sh\nexec {sys.executable} -c 'import sys; from pytest_goblin.cli import main; sys.exit(main())' \"$@\"\n")
+    goblin.chmod(0o755)
+    env = {
+        **os.environ,
+        **{k: str(v) for k, v in audit["env"].items()},
+        "GOBLIN_PATHS": "checkout/configs/",
+        "GOBLIN_MODE": "project",
+        "GOBLIN_TARGET": "mi300x",
+        "GOBLIN_FAIL_AT": "1.10",
+        "GOBLIN_WARN_AT": "1.03",
+        "GOBLIN_OUT": "goblin-reports",
+        "GITHUB_WORKSPACE": str(workspace),
+        "RUNNER_TEMP": str(temp),
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),  # goblin itself, as the venv would have it
+    }
+    (workspace / "goblin-reports").mkdir()
+    proc = subprocess.run(["bash", "-c", audit["run"]], cwd=temp / "goblin-work", env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # base.yml fails: a normal verdict
+    assert not pwned.exists(), pwned.read_text()
+    report = SessionReport.model_validate_json((workspace / "goblin-reports" / "goblin.json").read_text())
+    assert [Path(i.path).name for i in report.items] == ["base.yml"] and report.items[0].verdict == "fail"

@@ -26,6 +26,7 @@ LAYERS: dict[str, int] = {
     "settings": 0,
     "hooks": 0,
     "fileio": 0,
+    "safepath": 0,
     "prompts": 0,
     # 1 facts about hardware and models
     "devices": 1,

@@ -207,11 +207,14 @@ def test_sigterm_kills_the_training_group_and_removes_the_copy(tmp_path: Path) -
         stderr=subprocess.STDOUT,
         text=True,
     )
-    copy = config.with_name(".axolotl-llama3-8b-lora.goblin-p1.yml")
+
+    def copy_exists() -> bool:  # the patched copy has a random tail (runners/command.variant_file)
+        return any(config.parent.glob(".axolotl-llama3-8b-lora.goblin-p1-*.yml"))
+
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None and not (copy.exists() and pids.exists() and len(pids.read_text().split()) >= 3):
+    while time.monotonic() < deadline and proc.poll() is None and not (copy_exists() and pids.exists() and len(pids.read_text().split()) >= 3):
         time.sleep(0.1)
-    assert copy.exists(), proc.stdout.read() if proc.stdout and proc.poll() is not None else "no patched run"
+    assert copy_exists(), proc.stdout.read() if proc.stdout and proc.poll() is not None else "no patched run"
     proc.send_signal(signal.SIGTERM)
     out, _ = proc.communicate(timeout=30)
     assert proc.returncode != 0

@@ -1,7 +1,9 @@
 """DeepSpeed JSON referenced from a config: read as data (json.loads), never executed.
 
 Trainers resolve the path against the working directory, usually the repository root, so it is
-looked up next to the config and then in each parent folder up to the repository root. A file
+looked up next to the config and then in each parent folder up to the repository root. Only a
+regular file whose real path lies inside the config's tree is read (see safepath); an absolute or
+`../` path out of it is refused by name, and no line of a refused or unparsable file is quoted. A file
 that cannot be found is not an error (CI checkouts often hold configs without their DeepSpeed
 files): the ZeRO stage is then taken from the file name when it says one, and a note says so.
 """
@@ -9,37 +11,53 @@ files): the ZeRO stage is then taken from the file name when it says one, and a 
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
+
+from ..safepath import UnsafePath, read_text, tree_of
 
 MAX_BYTES = 1_000_000
 
 
 def find(config_path: Path, ref: str) -> Path | None:
+    """The referenced file, looked up next to the config and in each parent folder up to the
+    repository root; only candidates whose real path stays inside the config's tree count."""
     p = Path(ref)
+    roots = tree_of(config_path)
     if p.is_absolute():
-        return p if p.is_file() else None
-    folder = config_path.resolve().parent
+        return p  # read() refuses it unless it lies inside the tree, whether it exists or not
+    folder = Path(os.path.realpath(os.path.abspath(config_path))).parent
     for parent in (folder, *folder.parents):
-        candidate = parent / p
-        if candidate.is_file():
-            return candidate
+        if not any(parent.is_relative_to(r) for r in roots):
+            break
+        candidate = Path(os.path.normpath(parent / p))
+        if not any(candidate.is_relative_to(r) for r in roots) or candidate.exists() or candidate.is_symlink():
+            return candidate  # leaving the tree is refused by name, not probed
         if (parent / ".git").exists():
             break
     return None
 
 
-def _load(path: Path) -> Any:
-    """A referenced file as data: JSON by its suffix, else safe YAML; raises on anything unreadable."""
-    if path.stat().st_size > MAX_BYTES:
-        raise ValueError(f"larger than {MAX_BYTES} bytes")
-    text = path.read_text(encoding="utf-8")
+def _load(config_path: Path, path: Path) -> Any:
+    """A referenced file as data: JSON by its suffix, else safe YAML; raises on anything unreadable.
+
+    Read through safepath: inside the config's tree, a regular file, at most MAX_BYTES.
+    """
+    text = read_text(path, roots=tree_of(config_path), limit=MAX_BYTES)
     if path.suffix.lower() == ".json":
         return json.loads(text)
     from ruamel.yaml import YAML
 
     return YAML(typ="safe", pure=True).load(text)
+
+
+def _unreadable(kind: str, ref: str, exc: Exception) -> str:
+    """A note that names the path and why it was refused, never a line of its content."""
+    if isinstance(exc, UnsafePath):
+        return f"{kind} {ref!r} was not read: {exc.reason}"
+    return f"{kind} {ref!r} could not be parsed ({type(exc).__name__})"
 
 
 def read(config_path: Path, ref: str) -> tuple[dict[str, Any], str]:
@@ -53,11 +71,11 @@ def read(config_path: Path, ref: str) -> tuple[dict[str, Any], str]:
         guess = f"; ZeRO stage {found['zero_stage']} taken from its name" if m else "; ZeRO stage unknown"
         return found, f"DeepSpeed file {ref!r} was not found next to the config or in its parent folders{guess}"
     try:
-        data = _load(path)
-    except Exception as exc:  # unreadable: say so, audit the rest
-        return {}, f"DeepSpeed file {path} could not be read ({exc}); ZeRO settings unknown"
+        data = _load(config_path, path)
+    except Exception as exc:  # unreadable or refused: say so, audit the rest
+        return {}, _unreadable("DeepSpeed file", ref, exc) + "; ZeRO settings unknown"
     if not isinstance(data, dict):
-        return {}, f"DeepSpeed file {path} is not a JSON object; ZeRO settings unknown"
+        return {}, f"DeepSpeed file {ref!r} is not a JSON object; ZeRO settings unknown"
     out: dict[str, Any] = {}
     zero = data.get("zero_optimization")
     if isinstance(zero, dict):
@@ -68,7 +86,7 @@ def read(config_path: Path, ref: str) -> tuple[dict[str, Any], str]:
             dev = zero.get(key, {}).get("device") if isinstance(zero.get(key), dict) else None
             if dev in ("cpu", "nvme"):
                 out["cpu_offload"] = True
-    return out, f"DeepSpeed settings read from {path}"
+    return out, f"DeepSpeed settings read from {ref}"
 
 
 def read_fsdp_file(config_path: Path, ref: str) -> tuple[dict[str, Any], str]:
@@ -78,14 +96,14 @@ def read_fsdp_file(config_path: Path, ref: str) -> tuple[dict[str, Any], str]:
     if path is None:
         return {}, f"FSDP config {ref!r} was not found next to the config or in its parent folders; its settings are unknown"
     try:
-        data = _load(path)
-    except Exception as exc:  # unreadable: say so, audit the rest
-        return {}, f"FSDP config {path} could not be read ({type(exc).__name__}); its settings are unknown"
+        data = _load(config_path, path)
+    except Exception as exc:  # unreadable or refused: say so, audit the rest
+        return {}, _unreadable("FSDP config", ref, exc) + "; its settings are unknown"
     raw = data
     if isinstance(data, dict) and isinstance(data.get("fsdp_config"), dict):
         data = data["fsdp_config"]  # an accelerate config nests them
     if not isinstance(data, dict):
-        return {}, f"FSDP config {path} is not a mapping; its settings are unknown"
+        return {}, f"FSDP config {ref!r} is not a mapping; its settings are unknown"
     out: dict[str, Any] = {}
     for key in ("fsdp_offload_params", "offload_params"):
         if data.get(key) in (True, "true", "True"):
@@ -95,4 +113,4 @@ def read_fsdp_file(config_path: Path, ref: str) -> tuple[dict[str, Any], str]:
     for key in ("fsdp_activation_checkpointing", "activation_checkpointing"):
         if data.get(key) in (True, "true", "True"):
             out["gradient_checkpointing"] = True
-    return out, f"FSDP settings read from {path}"
+    return out, f"FSDP settings read from {ref}"

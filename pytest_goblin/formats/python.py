@@ -278,8 +278,8 @@ class PythonAdapter(HFTrainerAdapter):
             for key, new in w.items():
                 loc = script.where.get(key)
                 if loc is not None and isinstance(loc.node, (ast.Constant, ast.Attribute)) and loc.node.end_lineno is not None:
-                    start = offsets[loc.node.lineno - 1] + loc.node.col_offset
-                    end = offsets[loc.node.end_lineno - 1] + (loc.node.end_col_offset or 0)
+                    start = _char(text, offsets, loc.node.lineno, loc.node.col_offset)
+                    end = _char(text, offsets, loc.node.end_lineno, loc.node.end_col_offset or 0)
                     quote = text[start] if text[start] in "'\"" else _quote_of(text)
                     edits.append((start, end, _render(new, quote)))
                     continue
@@ -302,21 +302,31 @@ class PythonAdapter(HFTrainerAdapter):
 
 
 def _line_offsets(text: str) -> list[int]:
+    """Start of each line as ast counts lines: split at "\n" only (the text's line endings are
+    normalized on reading); str.splitlines() would also split at form feeds and U+2028 (D11)."""
     offsets, total = [], 0
-    for line in text.splitlines(keepends=True):
+    for line in text.split("\n"):
         offsets.append(total)
-        total += len(line)
-    offsets.append(total)
+        total += len(line) + 1
+    offsets.append(len(text))
     return offsets
+
+
+def _char(text: str, offsets: list[int], lineno: int, col_bytes: int) -> int:
+    """The character index of an ast position: ast's col_offset counts UTF-8 bytes, not
+    characters, so `output_dir="café"` before a literal shifted every edit after it (D11)."""
+    start = offsets[lineno - 1]
+    end = offsets[lineno] if lineno < len(offsets) else len(text)
+    return start + len(text[start:end].encode("utf-8")[:col_bytes].decode("utf-8", "ignore"))
 
 
 def _insertion(text: str, offsets: list[int], call: ast.Call, pairs: list[tuple[str, str]]) -> tuple[int, int, str]:
     """Add keywords after the call's last argument, one per line when the call is laid out so."""
     last = (call.keywords[-1].value if call.keywords else call.args[-1]) if (call.keywords or call.args) else None
     if last is None or last.end_lineno is None:
-        pos = offsets[(call.end_lineno or call.lineno) - 1] + (call.end_col_offset or 1) - 1  # before ")"
+        pos = _char(text, offsets, call.end_lineno or call.lineno, call.end_col_offset or 1) - 1  # before ")"
         return pos, pos, ", ".join(f"{k}={v}" for k, v in pairs)
-    end = offsets[last.end_lineno - 1] + (last.end_col_offset or 0)
+    end = _char(text, offsets, last.end_lineno, last.end_col_offset or 0)
     multiline = (call.end_lineno or call.lineno) > call.lineno and call.keywords and call.keywords[-1].value.lineno != call.lineno
     if multiline:
         kw_line_start = offsets[call.keywords[-1].value.lineno - 1]

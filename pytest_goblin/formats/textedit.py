@@ -32,23 +32,40 @@ def yaml_scalar(value: Any, like: Any = None) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-_VALUE_ON_LINE = re.compile(r"^(?P<head>\s*(?:-\s+)?[^#\s][^:#]*:)(?P<space>[ \t]*)(?P<value>[^#\n]*?)(?P<tail>[ \t]*(#.*)?)$")
+# Only the key part is a regex (its quantifiers are separated by the `:` it must end at, so it is
+# linear); value, spacing and comment are split in plain Python. A lazy value followed by optional
+# blanks and `$`, as before, was quadratic on a line with a long run of spaces.
+_KEY_HEAD = re.compile(r"^(?P<head>\s*(?:-\s+)?[^#\s][^:#]*:)")
+
+
+def _split_line(line_text: str) -> tuple[str, str, str, str] | None:
+    """(head, space, value, tail) of `key: value  # comment`, or None when the line has no key."""
+    m = _KEY_HEAD.match(line_text)
+    if not m:
+        return None
+    head = m.group("head")
+    rest = line_text[len(head) :]
+    body = rest.lstrip(" \t")
+    space = rest[: len(rest) - len(body)]
+    hash_at = body.find("#")
+    before = body if hash_at < 0 else body[:hash_at]
+    value = before.rstrip(" \t")
+    return head, space, value, body[len(value) :]
 
 
 def _raw_value(line_text: str) -> str | None:
-    m = _VALUE_ON_LINE.match(line_text)
-    return m.group("value") if m else None
+    parts = _split_line(line_text)
+    return parts[2] if parts else None
 
 
 def _replace_value(line_text: str, rendered: str) -> str | None:
-    m = _VALUE_ON_LINE.match(line_text)
-    if not m:
+    parts = _split_line(line_text)
+    if parts is None:
         return None
-    if not m.group("value"):  # `fp16:` with nothing after it is a null: write the value there
-        tail = m.group("tail") or ""
-        return f"{m.group('head')} {rendered}{' ' + tail.lstrip() if tail.strip() else ''}"
-    space = m.group("space") or " "
-    return f"{m.group('head')}{space}{rendered}{m.group('tail')}"
+    head, space, value, tail = parts
+    if not value:  # `fp16:` with nothing after it is a null: write the value there
+        return f"{head} {rendered}{' ' + tail.lstrip() if tail.strip() else ''}"
+    return f"{head}{space or ' '}{rendered}{tail}"
 
 
 def _block_end(lines: list[str], start: int, indent: int) -> int:
@@ -65,8 +82,42 @@ def _block_end(lines: list[str], start: int, indent: int) -> int:
     return end
 
 
+def _flow_style(data: Any, writes: dict[str, Any]) -> bool:
+    """True when a mapping an edit touches is written in flow style (`{a: 1, b: 2}`)."""
+    for dotted in writes:
+        node = data
+        for part in ["", *dotted.split(".")[:-1]]:
+            if part:
+                node = node.get(part) if isinstance(node, dict) else None
+            if isinstance(node, YamlMap) and node.flow:
+                return True
+    return False
+
+
+def _dump_edits(text: str, writes: dict[str, Any]) -> str:
+    """Edits made on ruamel.yaml's round-trip document, dumped again: for flow-style mappings,
+    whose keys share a line, the line editor cannot address one key (D11: every edit used to be
+    dropped and the config passed at 1.00x). ruamel keeps flow style and comments on dump."""
+    from ruamel.yaml.comments import CommentedMap
+
+    from ..yamlio import dump_yaml, load_roundtrip
+
+    doc = load_roundtrip(text)
+    for dotted, value in writes.items():
+        node = doc
+        *parents, leaf = dotted.split(".")
+        for part in parents:
+            if not isinstance(node.get(part), dict):
+                node[part] = CommentedMap()
+            node = node[part]
+        node[leaf] = value
+    return dump_yaml(doc)
+
+
 def apply_yaml_edits(text: str, data: Any, writes: dict[str, Any]) -> str:
     """Return `text` with each dotted key set to its value; new keys go at the end of their mapping."""
+    if _flow_style(data, writes):
+        return _dump_edits(text, writes)
     lines = text.split("\n")
     inserts: list[tuple[int, str]] = []
     for dotted, value in writes.items():

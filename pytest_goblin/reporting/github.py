@@ -13,6 +13,7 @@ from ..outcome import SessionReport
 from ..redact import redact
 
 MAX_PER_LEVEL = 10
+MAX_STEP_SUMMARY = 1024 * 1024  # GitHub aborts a step summary upload above 1 MiB
 
 
 def in_actions() -> bool:
@@ -24,15 +25,23 @@ def append_step_summary(markdown: str) -> Path | None:
     target = os.environ.get("GITHUB_STEP_SUMMARY")
     if not target:
         return None
+    from .markdown import truncate
+
     path = Path(target)
-    text = redact(markdown)
+    try:
+        room = MAX_STEP_SUMMARY - (path.stat().st_size if path.is_file() else 0)
+    except OSError:
+        room = MAX_STEP_SUMMARY
+    notice = "…the summary was cut to GitHub's 1 MiB step-summary limit; the JSON report (--goblin-json) has every config."
+    text = truncate(redact(markdown), max(room, 4096), notice)
     with path.open("a", encoding="utf-8") as fh:
         fh.write(text if text.endswith("\n") else text + "\n")
     return path
 
 
 def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """The runner's own escaping, plus the legacy `##[` form it matches anywhere in a line."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A").replace("##[", "#\u200b#[")
 
 
 def _escape_property(text: str) -> str:

@@ -4,18 +4,20 @@ collapsible) and one diff a reviewer can apply, with the evidence behind the num
 from __future__ import annotations
 
 from ..outcome import ItemOutcome, SessionReport
+from .escape import md_code, md_fence, md_text, md_trusted
 
 _ICON = {"fail": "❌ fail", "warn": "⚠️ warn", "pass": "✅ pass", "error": "💥 error"}
 MAX_CHART_BARS = 30
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return md_text(text)  # `|` is among the escaped characters
 
 
 def _label(path: str) -> str:
-    """A short, quote-free bar label for mermaid."""
-    return path.rsplit("/", 1)[-1].replace('"', "'")[:40]
+    """A short bar label for mermaid: one line, only characters a quoted label cannot escape from."""
+    name = path.rsplit("/", 1)[-1]
+    return "".join(ch if ch.isalnum() or ch in " ._-+" else "_" for ch in name)[:40]
 
 
 def chart(items: list[ItemOutcome]) -> list[str]:
@@ -53,11 +55,13 @@ def render(session: SessionReport) -> str:
     for item in session.items:
         r = item.report
         if r is None or r.speedup is None:
-            lines.append(f"| `{_cell(item.path)}` | {_ICON[item.verdict]} | n/a | n/a | {_cell(item.message[:120])} |")
+            lines.append(f"| {md_code(item.path, in_table=True)} | {_ICON[item.verdict]} | n/a | n/a | {_cell(item.message[:120])} |")
             continue
         s = r.speedup
-        rules = ", ".join(f"`{rid}`" for rid in (r.patch.rule_ids if r.patch else [])[:3]) or "none"
-        lines.append(f"| `{_cell(item.path)}` | {_ICON[item.verdict]} | {s.point:.2f}x [{s.low:.2f}-{s.high:.2f}] | {r.evidence} | {rules} |")
+        rules = ", ".join(md_code(rid, in_table=True) for rid in (r.patch.rule_ids if r.patch else [])[:3]) or "none"
+        lines.append(
+            f"| {md_code(item.path, in_table=True)} | {_ICON[item.verdict]} | {s.point:.2f}x [{s.low:.2f}-{s.high:.2f}] | {md_text(str(r.evidence))} | {rules} |"
+        )
     graph = chart(session.items)
     if graph:
         lines += ["", *graph]
@@ -70,29 +74,61 @@ def _section(item: ItemOutcome) -> list[str]:
     r = item.report
     if r is None or item.verdict == "pass" or not r.findings:
         return []
-    out = ["", f"### `{item.path}`: {item.verdict}", "", r.reason, ""]
+    out = ["", f"### {md_code(item.path)}: {item.verdict}", "", md_text(r.reason), ""]
     for f in r.findings:
         where = f"line {f.line}" if f.line else "not set in the file"
         kind = "footgun, guidance only" if f.footgun else "patched" if r.patch and f.rule_id in r.patch.rule_ids else "not patched"
         own = r.patch.rule_diffs.get(f.rule_id) if r.patch else None
         out += [
-            f"<details><summary><b>{f.rule_id}</b> ({where}, {kind}): {f.title}</summary>",
+            f"<details><summary><b>{md_text(f.rule_id)}</b> ({where}, {kind}): {md_text(f.title)}</summary>",
             "",
-            f"{f.message}",
+            md_trusted(f.message),
             "",
-            f"Source: {f.citation}",
+            f"Source: {md_trusted(f.citation)}",
             "",
-            *(["This edit alone:", "", "```diff", own.rstrip("\n"), "```", ""] if own else []),
+            *(["This edit alone:", "", *md_fence(own.rstrip("\n"), "diff"), ""] if own else []),
             "</details>",
         ]
     if r.patch and r.patch.diff:
         name = item.path.rsplit("/", 1)[-1]
-        out += ["", f"The whole patch for `{name}` (apply from the file's folder with `git apply`):", "", "```diff", r.patch.diff.rstrip("\n"), "```"]
+        out += ["", f"The whole patch for {md_code(name)} (apply from the file's folder with `git apply`):", "", *md_fence(r.patch.diff.rstrip("\n"), "diff")]
     if r.patch and r.patch.conflicts:
         for cf in r.patch.conflicts:
-            out.append(f"- `{cf.field}`: {cf.winner} won over {', '.join(cf.losers)}: {cf.reason}")
+            out.append(f"- {md_code(cf.field)}: {md_text(cf.winner)} won over {md_text(', '.join(cf.losers))}: {md_text(cf.reason)}")
     if r.patch and r.patch.env:
-        out += ["", "Environment for the job: " + " ".join(f"`{k}={v}`" for k, v in sorted(r.patch.env.items()))]
-    out += ["", "<sub>" + " · ".join(f"{k}: {v}" for k, v in r.footer.items()) + "</sub>"]
-    out += [f"<sub>note: {note}</sub>" for note in r.notes]
+        out += ["", "Environment for the job: " + " ".join(md_code(f"{k}={v}") for k, v in sorted(r.patch.env.items()))]
+    out += ["", "<sub>" + " · ".join(f"{md_text(str(k))}: {md_text(str(v))}" for k, v in r.footer.items()) + "</sub>"]
+    out += [f"<sub>note: {md_text(note)}</sub>" for note in r.notes]
     return out
+
+
+def truncate(markdown: str, limit_bytes: int, notice: str) -> str:
+    """`markdown` cut at a line boundary to fit `limit_bytes` (UTF-8) with `notice` after it.
+
+    An open code fence or `<details>` at the cut is closed first, so the notice renders as text
+    and stays visible (a cut inside a ```diff block would show it as code).
+    """
+    if len(markdown.encode("utf-8")) <= limit_bytes:
+        return markdown
+    budget = limit_bytes - len(notice.encode("utf-8")) - 200
+    kept: list[str] = []
+    used = 0
+    fence = ""
+    details = 0
+    for line in markdown.split("\n"):
+        size = len(line.encode("utf-8")) + 1
+        if used + size > budget:
+            break
+        kept.append(line)
+        used += size
+        stripped = line.strip()
+        run = len(stripped) - len(stripped.lstrip("`"))
+        if fence:
+            if run >= len(fence) and not stripped.strip("`"):
+                fence = ""
+        elif run >= 3:
+            fence = "`" * run
+        elif not fence:
+            details += stripped.count("<details>") - stripped.count("</details>")
+    closing = ([fence] if fence else []) + ["</details>"] * max(details, 0)
+    return "\n".join([*kept, *closing, "", notice])

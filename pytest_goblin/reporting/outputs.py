@@ -28,24 +28,35 @@ def write_outputs(
         return written  # nothing asked for: no redaction pass over the whole session
     session = type(session).model_validate(redact_obj(session.model_dump(mode="json")))
     markdown = redact(render(session))
+
+    def put(path: str, text: str, what: str) -> None:
+        """One file; a failure (a folder in the way, a full disk) is a line, not a traceback,
+        and does not stop the other reports (D23)."""
+        try:
+            write_atomic(path, text)
+        except OSError as exc:
+            written.append(f"could not write the {what} to {path}: {exc.strerror or type(exc).__name__}")
+            return
+        written.append(f"{what[0].upper()}{what[1:]} written to {path}")
+
+    if json:  # first: the comment job needs it
+        put(json, session.model_dump_json(indent=2), "JSON report")
     if md:
-        write_atomic(md, markdown)
-        written.append(f"Markdown summary written to {md}")
-    if json:
-        write_atomic(json, session.model_dump_json(indent=2))
-        written.append(f"JSON report written to {json}")
+        put(md, markdown, "Markdown summary")
     if junit:
         from .junit import junit_xml
 
-        write_atomic(junit, redact(junit_xml(session)))
-        written.append(f"JUnit XML written to {junit}")
+        put(junit, redact(junit_xml(session)), "JUnit XML")
     if sarif:
         from .sarif import sarif as to_sarif
 
-        write_atomic(sarif, to_sarif(session))
-        written.append(f"SARIF written to {sarif}")
+        put(sarif, redact(to_sarif(session)), "SARIF")
     if step_summary:
-        path: Path | None = append_step_summary(markdown)
+        try:
+            path: Path | None = append_step_summary(markdown)
+        except OSError as exc:
+            written.append(f"could not append to $GITHUB_STEP_SUMMARY: {exc.strerror or type(exc).__name__}")
+            path = None
         if path is not None:
             written.append(f"summary appended to $GITHUB_STEP_SUMMARY ({path})")
     return written

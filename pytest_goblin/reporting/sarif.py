@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from ..outcome import SessionReport
+from .escape import sarif_uri
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {"fail": "error", "warn": "warning", "pass": "note", "error": "error"}
@@ -37,7 +38,7 @@ def sarif(session: SessionReport, *, information_uri: str = "https://github.com/
                     "ruleId": f.rule_id,
                     "level": level,
                     "message": {"text": f"{f.title}. {f.message}{speed}"},
-                    "locations": [{"physicalLocation": {"artifactLocation": {"uri": item.path}, "region": region}}],
+                    "locations": [{"physicalLocation": {"artifactLocation": {"uri": sarif_uri(item.path)}, "region": region}}],
                 }
             )
     doc = {

@@ -77,7 +77,12 @@ END_METRICS: tuple[tuple[str, Unit, re.Pattern[str]], ...] = (
 )
 KNOWN_METRICS = PER_STEP_METRICS + END_METRICS
 # One tqdm status line: "desc: 45%|####  | 9/20 [00:04<00:05,  2.13it/s]" (rate may be "?" or s/it).
-_BAR = re.compile(r"(?:(?P<desc>[^\n|%]*?):\s*)?\s*\d+%\|[^|\n]*\|\s*(?P<n>\d+)/(?P<total>\d+)\s*\[[^\],]*,\s*(?:" + _NUM + r"\s*(?P<unit>it/s|s/it)|\?[^\]]*)")
+# linear on any line: a description starts only after a delimiter, and every run is bounded (tests/test_security.py)
+_BAR = re.compile(
+    r"(?:(?<![^\n|%:])(?P<desc>[^\n|%:]{0,200}):[ \t]{0,8})?[ \t]{0,8}\d{1,3}%\|[^|\n]*\|\s*(?P<n>\d+)/(?P<total>\d+)\s*\[[^\],]*,\s*(?:"
+    + _NUM
+    + r"\s*(?P<unit>it/s|s/it)|\?[^\]]*)"
+)
 _TRAINING_BAR = re.compile(r"\b(train|training|epoch|step|steps|iteration|iter)\b", re.IGNORECASE)
 _OOM = re.compile(r"OutOfMemoryError|out of memory|HIP error: out of memory", re.IGNORECASE)
 _NAN = re.compile(r"['\"]?loss['\"]?\s*[:=]\s*['\"]?nan\b", re.IGNORECASE)
@@ -621,7 +626,7 @@ def _tail(log: str) -> str:
     return " | ".join(lines[-TAIL_LINES:]) or "no output"
 
 
-COPY_MARK = ".goblin-"  # in the name of every patched copy: `.{stem}.goblin-{variant}{suffix}`
+COPY_MARK = ".goblin-"  # in the name of every patched copy: `.{stem}.goblin-{variant}-{random}{suffix}`
 
 
 def is_goblin_copy(path: Path) -> bool:
@@ -632,9 +637,23 @@ def is_goblin_copy(path: Path) -> bool:
 @contextmanager
 def variant_file(path: Path, text: str, variant: str) -> Iterator[Path]:
     """A patched copy of the config next to the original, so relative references resolve; removed afterwards."""
-    copy = path.with_name(f".{path.stem}{COPY_MARK}{variant}{path.suffix}")
-    copy.write_text(text, encoding="utf-8")
+    import secrets
+
+    # A fresh, unpredictable name created with O_EXCL | O_NOFOLLOW: a file or symlink a pull
+    # request planted next to the config is never written through (D15).
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(8):
+        copy = path.with_name(f".{path.stem}{COPY_MARK}{variant}-{secrets.token_hex(6)}{path.suffix}")
+        try:
+            fd = os.open(copy, flags, 0o600)
+            break
+        except FileExistsError:
+            continue
+    else:
+        raise OSError(f"could not create a fresh patched copy next to {path.name}")
     try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
         yield copy
     finally:
         copy.unlink(missing_ok=True)

@@ -1,0 +1,161 @@
+"""Reading stays inside the tree: one place that decides whether goblin may open a path.
+
+A pull request controls every file in its checkout, including symlinks, FIFOs and the paths a
+config names (`deepspeed: ../../etc/shadow`). Everything goblin opens on a config's behalf (the
+config itself, referenced DeepSpeed / FSDP files, rule files, baselines) goes through
+`read_bytes`: the path is resolved (symlinks and loops included), must lie under an allowed root,
+must be a regular file under a size limit, and is opened with O_NONBLOCK so a FIFO or a device
+never blocks the audit. A refusal names the path and the reason, never any of the content.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable
+from pathlib import Path
+
+from .errors import GoblinError
+
+DEFAULT_LIMIT = 2_000_000
+_ROOTS: list[Path] = []  # audited roots registered by the session (pytest or the CLI)
+
+
+class UnsafePath(GoblinError):
+    """A path goblin refuses to open; the message names the path, never its content."""
+
+    def __init__(self, path: str | Path, reason: str):
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+def set_roots(roots: Iterable[str | Path]) -> None:
+    """Register the audited roots of this session (resolved), in addition to repository roots."""
+    _ROOTS[:] = [r for r in (_resolve(Path(p)) for p in roots) if r is not None]
+
+
+def registered_roots() -> list[Path]:
+    return list(_ROOTS)
+
+
+def _resolve(path: Path) -> Path | None:
+    """The real path, or None when it does not exist or loops."""
+    try:
+        return path.resolve(strict=True)
+    except (OSError, RuntimeError):  # missing, permission, ELOOP (RuntimeError before 3.13)
+        return None
+
+
+def repository_root(path: Path) -> Path | None:
+    """The nearest folder at or above `path` (as written, absolute) that holds `.git`."""
+    start = Path(os.path.abspath(path))
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
+def tree_of(config: Path) -> list[Path]:
+    """Where a config's referenced files may live: its repository, the registered roots that hold
+    it, else its own folder."""
+    absolute = Path(os.path.abspath(config))
+    out: list[Path] = []
+    repo = repository_root(absolute.parent)
+    if repo is not None:
+        out.append(repo.resolve())
+    out += [r for r in _ROOTS if absolute.is_relative_to(r) or (_resolve(absolute) or absolute).is_relative_to(r)]
+    if not out:
+        out.append(absolute.parent.resolve())
+    return out
+
+
+def within(path: Path, roots: Iterable[Path]) -> bool:
+    """True when the real path (symlinks resolved) lies under one of the roots (also resolved)."""
+    real = _resolve(path)
+    if real is None:
+        return False
+    return any(real.is_relative_to(r) for r in (_resolve(Path(x)) or Path(os.path.abspath(x)) for x in roots))
+
+
+def check(path: Path, *, roots: Iterable[Path] | None = None) -> Path:
+    """The resolved path when it may be opened; UnsafePath otherwise. No content is read."""
+    if roots is not None:
+        allowed = [Path(os.path.realpath(x)) for x in roots]
+        target = Path(os.path.realpath(path))  # resolved as far as it exists: the same answer either way
+        if not any(target.is_relative_to(r) for r in allowed):
+            raise UnsafePath(path, "outside the audited tree; goblin reads nothing outside it")
+    real = _resolve(path)
+    if real is None:
+        if path.is_symlink():
+            raise UnsafePath(path, "a symlink that loops or points nowhere")
+        raise UnsafePath(path, "no such file")
+    return real
+
+
+def read_bytes(path: Path, *, roots: Iterable[Path] | None = None, limit: int = DEFAULT_LIMIT) -> bytes:
+    """The file's bytes, if it is a regular file under `limit` bytes inside `roots` (when given).
+
+    Opened with O_NONBLOCK | O_NOFOLLOW on the resolved path: a FIFO, a device or a symlink
+    swapped in after the check is refused instead of blocking or being followed.
+    """
+    real = check(path, roots=roots)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(real, flags)
+    except OSError as exc:
+        raise UnsafePath(path, f"cannot be opened: {exc.strerror}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise UnsafePath(path, "not a regular file (a FIFO, device or folder); not read")
+        if st.st_size > limit:
+            raise UnsafePath(path, f"file is {st.st_size} bytes, above the {limit}-byte limit")
+        chunks: list[bytes] = []
+        total = 0
+        while total <= limit:
+            try:
+                chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+            except BlockingIOError:
+                raise UnsafePath(path, "would block; not read") from None
+            except OSError as exc:
+                raise UnsafePath(path, f"cannot be read: {exc.strerror}") from None
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > limit:
+            raise UnsafePath(path, f"file grew above the {limit}-byte limit while read")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def read_text(path: Path, *, roots: Iterable[Path] | None = None, limit: int = DEFAULT_LIMIT) -> str:
+    """`read_bytes` decoded as UTF-8 (a BOM is dropped); UnsafePath on undecodable bytes."""
+    raw = read_bytes(path, roots=roots, limit=limit)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UnsafePath(path, "not valid UTF-8") from None
+
+
+def pruned_dir(path: Path, roots: Iterable[Path]) -> str | None:
+    """Why a folder must not be descended into, or None: a directory symlink is never followed
+    (one pointing outside leaks files, one pointing up loops or repeats every config)."""
+    if not path.is_symlink():
+        return None
+    real = _resolve(path)
+    if real is None:
+        return "a directory symlink that loops or points nowhere; not followed"
+    if not any(real.is_relative_to(r) for r in (_resolve(Path(x)) or Path(x) for x in roots)):
+        return "a directory symlink to a folder outside the audited paths; not followed"
+    return "a directory symlink inside the audited paths (its files are audited where they live); not followed"
+
+
+def unsafe_name(path: Path) -> str | None:
+    """Why a file name cannot be audited safely, or None: control characters (a newline in a
+    name would start a workflow command in CI logs and breaks pytest's JUnit XML)."""
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F or ch in "\u2028\u2029\u0085" for ch in str(path)):
+        return "the file name contains control characters (a line break, ESC, ...); not audited"
+    return None
