@@ -75,6 +75,7 @@ class WorkloadConfig(Model):
     fused_kernels: bool = False  # Liger-style fused RMSNorm / SwiGLU / RoPE / cross-entropy
     optimizer: str = "adamw_torch"
     torch_compile: bool = False
+    compile_mode: str | None = None  # torch.compile's mode when the config names one (`max-autotune`, ...)
     dataloader_workers: int = 0
     pin_memory: bool = True
     quantization: Literal["none", "4bit", "8bit"] = "none"

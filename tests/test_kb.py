@@ -135,6 +135,12 @@ def test_rule_applies_and_does_not(rule_id: str) -> None:
     assert not _fires(rule_id, absent), f"{rule_id} must not apply to {absent}"
 
 
+def test_max_autotune_is_not_advised_when_the_config_already_asks_for_it() -> None:
+    """A config with `torch_compile_mode: max-autotune` already autotunes: no env var on top."""
+    assert _fires("compile.max_autotune", {"env": {"PYTORCH_TUNABLEOP_ENABLED": "1"}, "compile_mode": "default"})
+    assert not _fires("compile.max_autotune", {"env": {"PYTORCH_TUNABLEOP_ENABLED": "1"}, "compile_mode": "max-autotune"})
+
+
 def test_tuned_base_gets_no_patch_rule() -> None:
     w, target, host = _case({})
     fired = [r.id for r in kb.applicable(w, hardware.get_hardware(target), kb.cached_rules(), host=host) if not r.footgun]

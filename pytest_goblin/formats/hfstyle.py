@@ -58,6 +58,13 @@ def read_common(
         convert=_compile_flag,
     )
     r.take(
+        "compile_mode",
+        ("torch_compile_mode",),
+        default=None,
+        note=f"TrainingArguments.torch_compile_mode=None (torch.compile's default mode): {where(parser, 'torch_compile_mode')}",
+        convert=lambda v: None if v is None else str(v),
+    )
+    r.take(
         "dataloader_workers",
         ("dataloader_num_workers",),
         default=0,
