@@ -209,21 +209,27 @@ def build_settings(values: Mapping[str, Any]) -> Any:
     return Settings(**fields)
 
 
+def _flag_kwargs(option: Option) -> dict[str, Any]:
+    """argparse keywords of an option's flag (pytest's parser is argparse too); default None, so
+    that "not given" is visible and the ini file or the default can fill it."""
+    kwargs: dict[str, Any] = {"dest": option.dest, "default": None, "help": option.help.replace("%", "%%")}
+    if option.kind == "bool":
+        kwargs["action"] = "store_true"
+    elif option.kind == "paths":
+        kwargs.update(action="append", metavar=option.metavar)
+    else:
+        kwargs["metavar"] = option.metavar or option.name.upper()
+        if option.kind == "choice":
+            kwargs["choices"] = option.choices
+    return kwargs
+
+
 def add_to_argparse(parser: argparse.ArgumentParser) -> None:
     """Every option of the `cli` surface as `--<flag>`, default None (so "not given" is visible)."""
     for option in OPTIONS:
         if "cli" not in option.surfaces:
             continue
-        kwargs: dict[str, Any] = {"dest": option.dest, "default": None, "help": option.help}
-        if option.kind == "bool":
-            kwargs["action"] = "store_true"
-        elif option.kind == "paths":
-            kwargs.update(action="append", metavar=option.metavar)
-        else:
-            kwargs["metavar"] = option.metavar or option.name.upper()
-            if option.kind == "choice":
-                kwargs["choices"] = option.choices
-        parser.add_argument(f"--{option.flag}", **kwargs)
+        parser.add_argument(f"--{option.flag}", **_flag_kwargs(option))
 
 
 def from_argparse(args: argparse.Namespace) -> dict[str, Any]:
@@ -242,16 +248,7 @@ def add_to_pytest(group: Any, parser: Any) -> None:
     for option in OPTIONS:
         if "pytest" not in option.surfaces:
             continue
-        kwargs: dict[str, Any] = {"dest": option.dest, "default": None, "help": option.help.replace("%", "%%")}
-        if option.kind == "bool":
-            kwargs["action"] = "store_true"
-        elif option.kind == "paths":
-            kwargs.update(action="append", metavar=option.metavar)
-        else:
-            kwargs["metavar"] = option.metavar or option.name.upper()
-            if option.kind == "choice":
-                kwargs["choices"] = option.choices
-        group.addoption(f"--goblin-{option.flag}", **kwargs)
+        group.addoption(f"--goblin-{option.flag}", **_flag_kwargs(option))
         if option.ini:
             parser.addini(option.ini_name, option.help, type="paths" if option.kind == "paths" else None, default=None)
 

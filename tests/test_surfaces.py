@@ -133,3 +133,10 @@ def test_an_option_reaches_the_settings_from_either_surface(pytestconfig: pytest
     flags = {"goblin_world_size": "8", "goblin_fail_at": "1.5", "goblin_kb_paths": ["a", "b"]}
     ini = build_settings(from_pytest(lambda dest: flags.get(dest), lambda name: None, "pytest.ini"))
     assert (cli.world_size, cli.fail_at, cli.kb_paths) == (ini.world_size, ini.fail_at, ini.kb_paths) == (8, 1.5, ("a", "b"))
+
+
+def test_both_help_texts_render(capsys: pytest.CaptureFixture[str]) -> None:
+    """`goblin audit --help` formats every option's help (a bare % would crash argparse)."""
+    with pytest.raises(SystemExit) as info:
+        build_parser().parse_args(["audit", "--help"])
+    assert info.value.code == 0 and "--attribution" in capsys.readouterr().out
