@@ -143,6 +143,16 @@ _ABSOLUTE: dict[str, tuple[float, float]] = {
 
 def assumption_grid(nominal: Assumptions = NOMINAL) -> Iterator[Assumptions]:
     """Every combination of low and high settings around `nominal`: what a projection's interval spans."""
+    yield from _grid(nominal)
+
+
+@lru_cache(maxsize=16)
+def _grid(nominal: Assumptions) -> tuple[Assumptions, ...]:
+    """The grid, built once per target's nominal factors: every projected audit walks it twice."""
+    return tuple(_combinations(nominal))
+
+
+def _combinations(nominal: Assumptions) -> Iterator[Assumptions]:
     keys = [*_RELATIVE, *_ABSOLUTE]
     choices = [[getattr(nominal, k) * m for m in _RELATIVE[k]] if k in _RELATIVE else list(_ABSOLUTE[k]) for k in keys]
     for combo in itertools.product(*choices):
@@ -329,7 +339,9 @@ def _communication(w: WorkloadConfig, hw: Hardware, a: Assumptions, micro_comput
     return exposed(per_micro, micro_compute_s), exposed(per_step, micro_compute_s * 2 / 3)
 
 
-def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None) -> StepModel:
+def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_gb: float | None = None) -> StepModel:
+    """One optimizer step under assumptions `a` (the target's nominal ones by default); `peak_gb`,
+    when the caller has it, saves recomputing memory, which no assumption changes."""
     a = a or nominal_for(hw)
     params, layers, hidden, heads, vocab = _shape(w)
     shape = estimate_shape(w.model)
@@ -426,14 +438,15 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None) -> StepM
     }
     waste = WasteBudget(**{k: v / step_s for k, v in parts.items()})
     model_flops = micro * (2 * (params - embed) * tokens * (1 + bwd_factor) + attn_flops * 3)
-    return StepModel(step_s=step_s, waste=waste, peak_memory_gb=memory_gb(w), model_flops=model_flops)
+    return StepModel(step_s=step_s, waste=waste, peak_memory_gb=memory_gb(w) if peak_gb is None else peak_gb, model_flops=model_flops)
 
 
 def sensitivity(before: WorkloadConfig, after: WorkloadConfig, hw: Hardware) -> tuple[float, float, float]:
     """(point, low, high) speedup across the assumption grid, widened by the calibration's ablation error."""
     nominal = nominal_for(hw)
-    point = step(before, hw, nominal).step_s / step(after, hw, nominal).step_s
-    ratios = [step(before, hw, a).step_s / step(after, hw, a).step_s for a in assumption_grid(nominal)]
+    mb, ma = memory_gb(before), memory_gb(after)
+    point = step(before, hw, nominal, peak_gb=mb).step_s / step(after, hw, nominal, peak_gb=ma).step_s
+    ratios = [step(before, hw, a, peak_gb=mb).step_s / step(after, hw, a, peak_gb=ma).step_s for a in assumption_grid(nominal)]
     low, high = min([*ratios, point]), max([*ratios, point])
     cal = target_efficiency(hw).calibration
     if cal is not None and abs(point - 1.0) > 1e-9:
@@ -444,7 +457,8 @@ def sensitivity(before: WorkloadConfig, after: WorkloadConfig, hw: Hardware) -> 
 def throughput_range(w: WorkloadConfig, hw: Hardware) -> tuple[float, float, float]:
     """(nominal, low, high) tokens/s per GPU: the assumption grid, widened by the target's calibration residuals."""
     nominal = w.tokens_per_step / step(w, hw).step_s
-    rates = [w.tokens_per_step / step(w, hw, a).step_s for a in assumption_grid(nominal_for(hw))]
+    peak = memory_gb(w)
+    rates = [w.tokens_per_step / step(w, hw, a, peak_gb=peak).step_s for a in assumption_grid(nominal_for(hw))]
     low, high = min(rates), max(rates)
     cal = target_efficiency(hw).calibration
     if cal is not None:
