@@ -87,6 +87,11 @@ def _patterns(text: str) -> str:
     return _ASSIGNMENT.sub(lambda m: m.group(0)[: m.start("value") - m.start(0)] + MASK, text)
 
 
+# Field names of goblin's own schemas that look secret and are not: `FieldSource.key` and
+# `Finding.key` hold a config key's name (`bf16`, `optim`), which a report must keep.
+_SCHEMA_FIELDS = frozenset({"key"})
+
+
 def redact_obj(value: Any) -> Any:
     """Every string inside a JSON-able structure redacted; secret-named keys masked whole."""
     if isinstance(value, str):
@@ -94,5 +99,9 @@ def redact_obj(value: Any) -> Any:
     if isinstance(value, list):
         return [redact_obj(v) for v in value]
     if isinstance(value, dict):
-        return {k: (MASK if isinstance(k, str) and is_secret_name(k) and isinstance(v, str) and v else redact_obj(v)) for k, v in value.items()}
+        return {k: (MASK if _masks(k) and isinstance(v, str) and v else redact_obj(v)) for k, v in value.items()}
     return value
+
+
+def _masks(name: object) -> bool:
+    return isinstance(name, str) and name not in _SCHEMA_FIELDS and is_secret_name(name)

@@ -122,6 +122,18 @@ def test_secrets_in_a_config_appear_in_no_output(run: dict[str, object], hostile
     )
 
 
+def test_reports_keep_the_config_key_names_they_cite(run: dict[str, object]) -> None:
+    """`key` fields name a config key (`gradient_checkpointing`), not a credential: masking them
+    would leave every finding's source unreadable."""
+    from pytest_goblin.redact import redact_obj
+
+    assert redact_obj({"key": "bf16", "env": {"KEY": "s3cr3tvalue", "API_KEY": "x"}}) == {"key": "bf16", "env": {"KEY": "***", "API_KEY": "***"}}
+    report = run["report"]
+    assert isinstance(report, dict)
+    keys = {e["source"]["key"] for i in report["items"] if i.get("report") and i["report"].get("patch") for e in i["report"]["patch"]["edits"] if e["source"]}
+    assert keys and "***" not in keys
+
+
 def test_redaction_patterns() -> None:
     from pytest_goblin.redact import redact, redact_env
 
