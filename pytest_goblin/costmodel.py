@@ -141,19 +141,39 @@ _ABSOLUTE: dict[str, tuple[float, float]] = {
 }
 
 
-def assumption_grid(nominal: Assumptions = NOMINAL) -> Iterator[Assumptions]:
-    """Every combination of low and high settings around `nominal`: what a projection's interval spans."""
-    yield from _grid(nominal)
+def assumption_grid(nominal: Assumptions = NOMINAL, relevant: frozenset[str] | None = None) -> Iterator[Assumptions]:
+    """Every combination of low and high settings around `nominal`: what a projection's interval spans.
+
+    `relevant` limits the grid to the factors that can change the result (`factors_used`); the
+    others stay nominal. The extremes are the same, since a factor no term reads cannot move them,
+    and a single-GPU bf16 audit walks 8 points instead of 256.
+    """
+    yield from _grid(nominal, frozenset(_RELATIVE) | frozenset(_ABSOLUTE) if relevant is None else relevant)
 
 
-@lru_cache(maxsize=16)
-def _grid(nominal: Assumptions) -> tuple[Assumptions, ...]:
-    """The grid, built once per target's nominal factors: every projected audit walks it twice."""
-    return tuple(_combinations(nominal))
+@lru_cache(maxsize=64)
+def _grid(nominal: Assumptions, relevant: frozenset[str]) -> tuple[Assumptions, ...]:
+    """The grid, built once per target and set of factors: every projected audit walks it twice."""
+    return tuple(_combinations(nominal, relevant))
 
 
-def _combinations(nominal: Assumptions) -> Iterator[Assumptions]:
-    keys = [*_RELATIVE, *_ABSOLUTE]
+def factors_used(*workloads: WorkloadConfig) -> frozenset[str]:
+    """The grid factors `step` reads for any of `workloads` (the branches below that read them)."""
+    used = {"gemm_eff_max", "bw_eff", "gemm_half_tokens"}  # every step's GEMMs and memory passes
+    for w in workloads:
+        if w.precision == "fp8":
+            used.add("fp8_gemm_eff_max" if w.fused_kernels and not w.torch_compile else "fp8_compiled_gemm_eff_max")
+        if max(1, w.world_size // max(1, w.context_parallel)) > 1 and w.strategy != "single":
+            used.add("comm_eff")
+        if w.dataloader_workers == 0:
+            used.add("host_ms_per_sample")
+        if w.cpu_offload or (w.activation_offloading and w.gradient_checkpointing):
+            used.add("host_link_gb_s")
+    return frozenset(used)
+
+
+def _combinations(nominal: Assumptions, relevant: frozenset[str]) -> Iterator[Assumptions]:
+    keys = [k for k in (*_RELATIVE, *_ABSOLUTE) if k in relevant]
     choices = [[getattr(nominal, k) * m for m in _RELATIVE[k]] if k in _RELATIVE else list(_ABSOLUTE[k]) for k in keys]
     for combo in itertools.product(*choices):
         values = {
@@ -182,8 +202,8 @@ class StepModel:
     model_flops: float  # useful FLOPs per optimizer step (no recompute)
 
 
-def _shape(w: WorkloadConfig) -> tuple[float, int, int, int, int]:
-    shape = estimate_shape(w.model)
+def _shape(w: WorkloadConfig, shape: ModelShape | None = None) -> tuple[float, int, int, int, int]:
+    shape = shape or estimate_shape(w.model)
     params = (shape.active_params_b or (shape.params_b if shape.params_b is not None else 7.0)) * 1e9  # 7B: said in the workload notes
     return params, shape.n_layers or 32, shape.hidden or 4096, shape.n_heads or 32, shape.vocab or 32000
 
@@ -251,7 +271,7 @@ def memory_gb(w: WorkloadConfig) -> float:
     """Peak memory per GPU: weights, gradients, optimizer state, activations, logits."""
     shape = estimate_shape(w.model)
     total_params = (shape.params_b if shape.params_b is not None else 7.0) * 1e9
-    _, layers, hidden, heads, vocab = _shape(w)
+    _, layers, hidden, heads, vocab = _shape(w, shape)
     trainable = total_params if w.method == "full" else total_params * LORA_TRAINABLE_SHARE
     wb, master, gb, ob = _state_bytes(w)
     if w.cpu_offload:  # optimizer state and fp32 master weights live in host memory
@@ -299,7 +319,7 @@ def link_gb_s(hw: Hardware, world_size: int) -> float:
     return within
 
 
-def _communication(w: WorkloadConfig, hw: Hardware, a: Assumptions, micro_compute_s: float) -> tuple[float, float]:
+def _communication(w: WorkloadConfig, hw: Hardware, a: Assumptions, micro_compute_s: float, shape: ModelShape) -> tuple[float, float]:
     """(exposed collective seconds per micro-batch, per optimizer step) for data parallelism.
 
     DDP all-reduces the trainable gradients once per step; ZeRO-1/2 reduce-scatters them and
@@ -311,7 +331,6 @@ def _communication(w: WorkloadConfig, hw: Hardware, a: Assumptions, micro_comput
     n = max(1, w.world_size // max(1, w.context_parallel))
     if n <= 1 or w.strategy == "single":
         return 0.0, 0.0
-    shape = estimate_shape(w.model)
     total = (shape.params_b or 7.0) * 1e9
     trainable = total if w.method == "full" else total * LORA_TRAINABLE_SHARE
     bw = link_gb_s(hw, w.world_size) * GB * a.comm_eff
@@ -343,8 +362,8 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
     """One optimizer step under assumptions `a` (the target's nominal ones by default); `peak_gb`,
     when the caller has it, saves recomputing memory, which no assumption changes."""
     a = a or nominal_for(hw)
-    params, layers, hidden, heads, vocab = _shape(w)
     shape = estimate_shape(w.model)
+    params, layers, hidden, heads, vocab = _shape(w, shape)
     bw = hw.hbm_tb_s * 1e12 * a.bw_eff
     tokens = w.tokens_per_micro_batch
     micro = w.gradient_accumulation
@@ -408,7 +427,7 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
         # checkpointed layer inputs go to the host in forward and come back in backward
         offload = 2 * tokens * layers * hidden * act_bytes / (a.host_link_gb_s * GB) * a.offload_exposed
     busy = compute + attention + elementwise + dequant_total + recompute
-    comm_micro, comm_step = _communication(w, hw, a, busy)
+    comm_micro, comm_step = _communication(w, hw, a, busy, shape)
     micro_s = busy + offload + comm_micro
     data_wait = a.host_ms_per_sample / 1e3 * w.micro_batch_size if w.dataloader_workers == 0 else 0.0
     total = (shape.params_b if shape.params_b is not None else 7.0) * 1e9  # the optimizer updates every expert, not only the active ones
@@ -446,7 +465,8 @@ def sensitivity(before: WorkloadConfig, after: WorkloadConfig, hw: Hardware) -> 
     nominal = nominal_for(hw)
     mb, ma = memory_gb(before), memory_gb(after)
     point = step(before, hw, nominal, peak_gb=mb).step_s / step(after, hw, nominal, peak_gb=ma).step_s
-    ratios = [step(before, hw, a, peak_gb=mb).step_s / step(after, hw, a, peak_gb=ma).step_s for a in assumption_grid(nominal)]
+    grid = assumption_grid(nominal, factors_used(before, after))
+    ratios = [step(before, hw, a, peak_gb=mb).step_s / step(after, hw, a, peak_gb=ma).step_s for a in grid]
     low, high = min([*ratios, point]), max([*ratios, point])
     cal = target_efficiency(hw).calibration
     if cal is not None and abs(point - 1.0) > 1e-9:
@@ -458,7 +478,7 @@ def throughput_range(w: WorkloadConfig, hw: Hardware) -> tuple[float, float, flo
     """(nominal, low, high) tokens/s per GPU: the assumption grid, widened by the target's calibration residuals."""
     nominal = w.tokens_per_step / step(w, hw).step_s
     peak = memory_gb(w)
-    rates = [w.tokens_per_step / step(w, hw, a, peak_gb=peak).step_s for a in assumption_grid(nominal_for(hw))]
+    rates = [w.tokens_per_step / step(w, hw, a, peak_gb=peak).step_s for a in assumption_grid(nominal_for(hw), factors_used(w))]
     low, high = min(rates), max(rates)
     cal = target_efficiency(hw).calibration
     if cal is not None:

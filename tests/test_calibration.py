@@ -11,6 +11,7 @@ from pytest_goblin.costmodel import efficiency_table, sensitivity
 from pytest_goblin.formats import load_config
 from pytest_goblin.hardware import get_hardware
 from pytest_goblin.rules import load_rules
+from pytest_goblin.schemas import Hardware, ModelShape, WorkloadConfig
 
 from .conftest import EXAMPLES, ROOT
 
@@ -110,16 +111,52 @@ def test_isolated_precision_gain_inside_its_rules_impact(example: str, rule_id: 
 def test_moe_experts_run_at_the_efficiency_of_their_routed_tokens() -> None:
     from pytest_goblin.costmodel import step
     from pytest_goblin.modelzoo import lookup_model
-    from pytest_goblin.schemas import WorkloadConfig
 
     hw = get_hardware("mi300x")
     moe = lookup_model("openai/gpt-oss-20b")
     assert (moe.n_experts, moe.experts_per_token) == (32, 4)
     dense_twin = moe.model_copy(update={"n_experts": None, "experts_per_token": None})
 
-    def step_s(shape: object, mbs: int) -> float:
+    def step_s(shape: ModelShape, mbs: int) -> float:
         w = WorkloadConfig(path="x", format="goblin", model=shape, precision="bf16", micro_batch_size=mbs, gradient_accumulation=8 // mbs, seq_len=1024)
         return step(w, hw).step_s
 
     assert step_s(moe, 1) > step_s(dense_twin, 1)  # routed tokens make smaller, slower expert GEMMs
     assert step_s(moe, 1) / step_s(moe, 8) > step_s(dense_twin, 1) / step_s(dense_twin, 8)
+
+
+def _full_grid_sensitivity(before: WorkloadConfig, after: WorkloadConfig, hw: Hardware) -> tuple[float, float]:
+    from pytest_goblin.costmodel import assumption_grid, memory_gb, nominal_for, step
+
+    mb, ma = memory_gb(before), memory_gb(after)
+    ratios = [step(before, hw, a, peak_gb=mb).step_s / step(after, hw, a, peak_gb=ma).step_s for a in assumption_grid(nominal_for(hw))]
+    return min(ratios), max(ratios)
+
+
+@pytest.mark.parametrize("target", ["mi300x", "h100"])
+def test_the_interval_walks_only_the_factors_a_pair_reads_and_loses_nothing(target: str) -> None:
+    """The grid is cut to `factors_used`; its extremes must equal the full 256-point grid's for
+    pairs that exercise every branch: fp8 (fused and compiled), DDP/ZeRO/FSDP across nodes,
+    offload, dataloader workers 0 and not."""
+    from pytest_goblin.costmodel import assumption_grid, factors_used, nominal_for, step
+
+    hw = get_hardware(target)
+    pairs = []
+    for m in ALL_MEASUREMENTS:
+        w = m.workload_config()
+        pairs += [
+            (w, w.model_copy(update={"torch_compile": not w.torch_compile})),
+            (w.model_copy(update={"dataloader_workers": 0}), w),
+            (w.model_copy(update={"precision": "bf16"}), w.model_copy(update={"precision": "fp8", "fused_kernels": True})),
+            (w.model_copy(update={"gradient_checkpointing": True, "activation_offloading": True}), w.model_copy(update={"cpu_offload": True})),
+        ]
+    assert any(p[0].world_size > 8 for p in pairs) and any(p[0].strategy == "fsdp" for p in pairs)
+    nominal = nominal_for(hw)
+    for before, after in pairs:
+        used = factors_used(before, after)
+        assert len(list(assumption_grid(nominal, used))) == 2 ** len(used)
+        point = step(before, hw).step_s / step(after, hw).step_s
+        cut = [step(before, hw, a).step_s / step(after, hw, a).step_s for a in assumption_grid(nominal, used)]
+        low, high = _full_grid_sensitivity(before, after, hw)
+        assert (min(cut), max(cut)) == (low, high), (before.model.name, sorted(used))
+        assert min(low, point) <= point <= max(high, point)
