@@ -10,7 +10,9 @@ raises escapes: it becomes an event.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
+import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -167,10 +169,20 @@ async def collect(path: str | Path, *, on_event: Callable[[Event], None] | None 
     return out
 
 
+_LOOPS = threading.local()
+
+
 def audit_sync(path: str | Path, *, on_event: Callable[[Event], None] | None = None, **kwargs: Any) -> list[Event]:
     """Run one audit to completion from synchronous code (pytest items, the CLI); `on_event`
-    sees each event as it happens, for progress displays."""
-    return asyncio.run(collect(path, on_event=on_event, **kwargs))
+    sees each event as it happens, for progress displays.
+
+    One event loop per thread serves every audit: a new loop per item cost as much as the rest
+    of a projected audit's bookkeeping."""
+    runner = getattr(_LOOPS, "runner", None)
+    if runner is None:
+        runner = _LOOPS.runner = asyncio.Runner()
+        atexit.register(runner.close)
+    return runner.run(collect(path, on_event=on_event, **kwargs))
 
 
 def progress_text(event: Event) -> str | None:

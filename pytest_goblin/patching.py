@@ -115,9 +115,14 @@ def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id:
     topology = {"world_size": w.world_size, "strategy": w.strategy, "zero_stage": w.zero_stage}
     new_workload = (reread or w).model_copy(update={"env": {**w.env, **env}, "sources": w.sources, "notes": w.notes, **topology})
     applied = sorted({e.rule_id for e in edits if e.rule_id != "side effect"} | {r.id for r in rules if r.transform.env and r.id not in skipped})
+    diff = unified_diff(loaded.path.name, loaded.text, new_text)
+    editing = sorted({chosen[f][1] for f in fields})
     rule_diffs = {}
-    for rid in sorted({chosen[f][1] for f in fields}):
+    for rid in editing:
         own = {f: v for f, v in fields.items() if chosen[f][1] == rid}
+        if len(editing) == 1:
+            rule_diffs[rid] = diff  # one rule's edits are the whole patch
+            continue
         text, _ = loaded.adapter.apply(loaded.path, loaded.text, loaded.data, w, own)
         rule_diffs[rid] = unified_diff(loaded.path.name, loaded.text, text)
     return Patch(
@@ -129,7 +134,7 @@ def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id:
         conflicts=conflicts,
         skipped=skipped,
         new_workload=WorkloadConfig.model_validate(new_workload.model_dump()),
-        diff=unified_diff(loaded.path.name, loaded.text, new_text),
+        diff=diff,
     )
 
 

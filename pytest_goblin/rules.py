@@ -253,21 +253,28 @@ def relevance(rules: tuple[Rule, ...] | list[Rule], symptom: str) -> dict[str, f
     query = _words(symptom)
     if not query or not rules:
         return {r.id: 0.0 for r in rules}
-    import bm25s  # only when there is text to rank by
-
     logging.getLogger("bm25s").setLevel(logging.WARNING)  # its DEBUG lines would land in every failure report
 
-    corpus = [_words(f"{r.id} {r.category} {r.title} {r.symptom}") for r in rules]
+    index, vocab = _index(tuple(f"{r.id} {r.category} {r.title} {r.symptom}" for r in rules))
+    terms = [vocab[t] for t in query if t in vocab]
+    if not terms:
+        return {r.id: 0.0 for r in rules}
+    return {r.id: float(s) for r, s in zip(rules, index.get_scores(terms), strict=True)}
+
+
+@lru_cache(maxsize=256)
+def _index(docs: tuple[str, ...]) -> tuple[Any, dict[str, int]]:
+    """The BM25 index of one set of applicable rules: a corpus of configs repeats a few dozen sets."""
+    import bm25s
+
+    corpus = [_words(doc) for doc in docs]
     vocab: dict[str, int] = {}
     for doc in corpus:
         for t in doc:
             vocab.setdefault(t, len(vocab))
-    terms = [vocab[t] for t in query if t in vocab]
-    if not terms:
-        return {r.id: 0.0 for r in rules}
     index = bm25s.BM25()
     index.index(bm25s.tokenization.Tokenized(ids=[[vocab[t] for t in doc] for doc in corpus], vocab=vocab), show_progress=False)
-    return {r.id: float(s) for r, s in zip(rules, index.get_scores(terms), strict=True)}
+    return index, vocab
 
 
 def search(
