@@ -315,6 +315,138 @@ AMD_MEASUREMENTS: tuple[Measurement, ...] = (
 ALL_MEASUREMENTS = MEASUREMENTS + AMD_MEASUREMENTS
 
 
+# Held out: published AMD runs that neither the fit of kb/efficiency.yaml nor the calibration blocks
+# (and so the projected intervals) have seen, and that ../shared/research/amd-training-figures.md does
+# not list. Each figure is read from the submitter's MLPerf Training v5.1 result logs: the median
+# over the 10 runs of each run's median `tracked_stats` throughput (samples/s of the whole system),
+# times the 8192-token packed sequence, over the GPUs (benchmarks/mlperf_throughput.py re-derives it).
+MLPERF_51_TREE = "https://github.com/mlcommons/training_results_v5.1/tree/main/"
+
+
+def _heldout(name: str, target: str, workload: dict[str, Any], samples_per_s: float, gpus: int, results: str, row: str) -> Measurement:
+    tokens = round(samples_per_s * 8192 / gpus)
+    return Measurement(
+        name, target, workload, tokens, MLPERF_51_TREE + results, f"{row}: {samples_per_s} samples/s x 8192 / {gpus} GPUs = {tokens} tokens/s/GPU", fitted=False
+    )
+
+
+def _lora_nodes(recompute_layers: int, gpus: int, cp: int) -> dict[str, Any]:
+    """The MLPerf Llama 2 70B LoRA recipe over `gpus` GPUs with context parallelism `cp` (DP = gpus / cp)."""
+    return {**_mlperf_lora(recompute_layers), "world_size": gpus, "context_parallel": cp}
+
+
+HELDOUT_MEASUREMENTS: tuple[Measurement, ...] = (
+    _heldout(
+        "krai-llama2-70b-lora-mi300x",
+        "mi300x",
+        _mlperf_lora(21),
+        2.084,
+        8,
+        "Krai/results/PowerEdge-XE9680-MI300X-192GB_n1_v5.1/llama2_70b_lora",
+        "Krai, Dell PowerEdge XE9680 8x MI300X, Llama 2 70B LoRA FP8 (config_MI300X_1x8x1.sh): GBS 8, MBS 1, seq 8192, DP 8, recompute 21/80 layers",
+    ),
+    _heldout(
+        "mangoboost-llama2-70b-lora-mi300x-1node",
+        "mi300x",
+        _mlperf_lora(21),
+        2.072,
+        8,
+        "MangoBoost/results/MI300X-LLMBoost-GPUBoost-1node/llama2_70b_lora",
+        "MangoBoost LLMBoost 1.2, 8x MI300X, Llama 2 70B LoRA FP8: GBS 8, MBS 1, seq 8192, DP 8, recompute 21/80 layers",
+    ),
+    _heldout(
+        "mangoboost-llama2-70b-lora-mi300x-2node",
+        "mi300x",
+        _lora_nodes(21, 16, 2),
+        3.926,
+        16,
+        "MangoBoost/results/MI300X-LLMBoost-GPUBoost-2node/llama2_70b_lora",
+        "MangoBoost LLMBoost 1.2, 2 nodes x 8 MI300X (RoCEv2), Llama 2 70B LoRA FP8: GBS 8, MBS 1, seq 8192, CP 2, DP 8, recompute 21/80 layers",
+    ),
+    _heldout(
+        "mangoboost-llama2-70b-lora-mi325x-1node",
+        "mi325x",
+        _mlperf_lora(0),
+        2.878,
+        8,
+        "MangoBoost/results/MI325X-LLMBoost-GPUBoost-1node/llama2_70b_lora",
+        "MangoBoost LLMBoost 1.2, 8x MI325X, Llama 2 70B LoRA FP8: GBS 8, MBS 1, seq 8192, DP 8, no recompute",
+    ),
+    _heldout(
+        "mangoboost-llama2-70b-lora-mi325x-2node",
+        "mi325x",
+        _lora_nodes(21, 16, 2),
+        4.707,
+        16,
+        "MangoBoost/results/MI325X-LLMBoost-GPUBoost-2node/llama2_70b_lora",
+        "MangoBoost LLMBoost 1.2, 2 nodes x 8 MI325X (RoCEv2), Llama 2 70B LoRA FP8: GBS 8, MBS 1, seq 8192, CP 2, DP 8, recompute 21/80 layers",
+    ),
+    _heldout(
+        "asustek-llama2-70b-lora-mi325x",
+        "mi325x",
+        _mlperf_lora(0),
+        2.781,
+        8,
+        "ASUSTeK/results/ESC_A8A_MI325X/llama2_70b_lora",
+        "ASUSTeK ESC A8A, 8x MI325X, Llama 2 70B LoRA FP8: GBS 8, MBS 1, seq 8192, DP 8, no recompute",
+    ),
+    _heldout(
+        "supermicro-llama2-70b-lora-mi325x",
+        "mi325x",
+        _mlperf_lora(0),
+        2.765,
+        8,
+        "Supermicro/results/AS-8126GS-TNMR_8xMI325X/llama2_70b_lora",
+        "Supermicro AS-8126GS-TNMR, 8x MI325X, Llama 2 70B LoRA FP8: GBS 8, MBS 1, seq 8192, DP 8, no recompute",
+    ),
+    _heldout(
+        "mitac-llama2-70b-lora-mi325x",
+        "mi325x",
+        _mlperf_lora(0),
+        2.84,
+        8,
+        "MiTAC/results/8xMI325X_2xEPYC_9755/llama2_70b_lora",
+        "MiTAC, 8x MI325X (EPYC 9755 host), Llama 2 70B LoRA FP8: GBS 8, MBS 1, seq 8192, DP 8, no recompute",
+    ),
+    _heldout(
+        "dell-llama2-70b-lora-mi355x",
+        "mi355x",
+        _mlperf_lora(0),
+        5.829,
+        8,
+        "Dell/results/XE9785L_8xMI355X/llama2_70b_lora",
+        "Dell PowerEdge XE9785L, 8x MI355X, Llama 2 70B LoRA FP8: GBS 8, MBS 1, seq 8192, DP 8, no recompute",
+    ),
+    _heldout(
+        "supermicro-llama2-70b-lora-mi355x",
+        "mi355x",
+        _mlperf_lora(0),
+        5.86,
+        8,
+        "Supermicro/results/8xMI355X_2xEPYC_9575F/llama2_70b_lora",
+        "Supermicro, 8x MI355X, Llama 2 70B LoRA FP8: GBS 8, MBS 1, seq 8192, DP 8, no recompute",
+    ),
+    _heldout(
+        "dell-llama31-8b-mi355x",
+        "mi355x",
+        LLAMA31_8B_355,
+        29.357,
+        8,
+        "Dell/results/XE9785L_8xMI355X/llama31_8b",
+        "Dell PowerEdge XE9785L, 8x MI355X, Llama 3.1 8B pre-training FP8 (config_MI355X_1x8x1_8b.sh): GBS 32, MBS 2, GA 2, seq 8192, DP 8",
+    ),
+    _heldout(
+        "supermicro-llama31-8b-mi355x",
+        "mi355x",
+        LLAMA31_8B_355,
+        29.712,
+        8,
+        "Supermicro/results/8xMI355X_2xEPYC_9575F/llama31_8b",
+        "Supermicro, 8x MI355X, Llama 3.1 8B pre-training FP8: GBS 32, MBS 2, GA 2, seq 8192, DP 8",
+    ),
+)
+
+
 @dataclass(frozen=True)
 class Calibrated:
     measurement: Measurement
@@ -393,4 +525,28 @@ def table() -> str:
         if held:
             line += f"; held-out rows ({len(held)}): largest {max(held):.1%}"
         out.append(line + ".")
+    return "\n".join(out)
+
+
+def heldout_table() -> str:
+    """The held-out Markdown table of docs/projection.md: runs kept out of the fit and of the intervals."""
+    out = [
+        "| run | GPU | published tokens/s/GPU | projected (nominal) | error | projected range | published in range | source |",
+        "|---|---|---:|---:|---:|---|---|---|",
+    ]
+    rows = [calibrate(m) for m in HELDOUT_MEASUREMENTS]
+    for c in rows:
+        m = c.measurement
+        out.append(
+            f"| {m.row.split(':')[0]} | {m.target} | {m.published_tokens_per_s:,.0f} | {c.projected:,.0f} | {c.error:+.1%} | "
+            f"{c.low:,.0f}-{c.high:,.0f} | {'yes' if c.within_range else 'no'} | [{m.source.removeprefix(MLPERF_51_TREE)}]({m.source}) |"
+        )
+    out.append("")
+    for group, targets in GROUPS.items():
+        errors = [c.error for c in rows if c.measurement.target in targets]
+        if errors:
+            out.append(
+                f"- {group}: {len(errors)} held-out rows; mean absolute error {statistics.fmean(abs(e) for e in errors):.1%}, "
+                f"from {min(errors):+.1%} to {max(errors):+.1%}; in range {sum(c.within_range for c in rows if c.measurement.target in targets)}/{len(errors)}."
+            )
     return "\n".join(out)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from calibration_rows import ALL_MEASUREMENTS, AMD_MEASUREMENTS, GROUPS, MEASUREMENTS, calibrate, summary, table
+from calibration_rows import ALL_MEASUREMENTS, AMD_MEASUREMENTS, GROUPS, HELDOUT_MEASUREMENTS, MEASUREMENTS, calibrate, heldout_table, summary, table
 
 from pytest_goblin.costmodel import efficiency_table, sensitivity
 from pytest_goblin.formats import load_config
@@ -23,6 +23,33 @@ def test_docs_carry_the_current_calibration_table() -> None:
     found = re.search(r"<!-- calibration-table:start -->\n(.*?)\n<!-- calibration-table:end -->", text, re.S)
     assert found, "docs/projection.md lost its calibration-table markers"
     assert found.group(1) == table(), "the projection changed: run `python benchmarks/calibration.py` and update docs/projection.md"
+
+
+def test_docs_carry_the_current_heldout_table() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    found = re.search(r"<!-- heldout-table:start -->\n(.*?)\n<!-- heldout-table:end -->", text, re.S)
+    assert found, "docs/projection.md lost its heldout-table markers"
+    assert found.group(1) == heldout_table(), "the projection changed: run `python benchmarks/calibration.py` and update docs/projection.md"
+
+
+def test_heldout_rows_are_kept_out_of_the_fit_and_the_intervals() -> None:
+    assert len(HELDOUT_MEASUREMENTS) >= 5
+    assert not any(m.fitted for m in HELDOUT_MEASUREMENTS)
+    names = {m.name for m in ALL_MEASUREMENTS}
+    assert not names & {m.name for m in HELDOUT_MEASUREMENTS}, "a held-out row is in ALL_MEASUREMENTS: it would widen the intervals"
+    assert len({m.source for m in HELDOUT_MEASUREMENTS}) == len(HELDOUT_MEASUREMENTS)
+    # none is one of the rows amd-training-figures.md lists (AMD's own MLPerf submissions, Dell's v5.0 run, torchao)
+    assert not {m.source for m in HELDOUT_MEASUREMENTS} & {m.source for m in AMD_MEASUREMENTS}
+    assert all("/AMD/" not in m.source and "v5.1" in m.source for m in HELDOUT_MEASUREMENTS)
+
+
+def test_heldout_rows_within_25_percent_and_inside_their_range() -> None:
+    for m in HELDOUT_MEASUREMENTS:
+        c = calibrate(m)
+        assert f"= {m.published_tokens_per_s:g} tokens/s/GPU" in m.row  # the row shows the conversion from samples/s
+        assert c.low < c.projected < c.high
+        assert c.within_range, f"{m.name}: published {m.published_tokens_per_s} outside {c.low:.0f}-{c.high:.0f}"
+        assert abs(c.error) < 0.25, f"{m.name}: projection off by {c.error:+.1%}"
 
 
 def test_every_amd_row_within_25_percent_and_inside_its_range() -> None:
@@ -61,7 +88,7 @@ def test_every_fitted_factor_names_its_source() -> None:
 
 
 def test_workloads_read_as_written() -> None:
-    for m in ALL_MEASUREMENTS:
+    for m in ALL_MEASUREMENTS + HELDOUT_MEASUREMENTS:
         w = m.workload_config()
         assert w.model.known, m.name
         assert w.precision == m.workload["precision"]
@@ -77,7 +104,7 @@ def test_workloads_read_as_written() -> None:
 
 
 def test_70b_fp8_lora_fits_the_gpus_it_ran_on() -> None:
-    for m in AMD_MEASUREMENTS:
+    for m in AMD_MEASUREMENTS + HELDOUT_MEASUREMENTS:
         if "70B LoRA" in m.row:
             w = m.workload_config()
             from pytest_goblin.costmodel import memory_gb
