@@ -177,12 +177,21 @@ def audit_sync(path: str | Path, *, on_event: Callable[[Event], None] | None = N
     sees each event as it happens, for progress displays.
 
     One event loop per thread serves every audit: a new loop per item cost as much as the rest
-    of a projected audit's bookkeeping."""
-    runner = getattr(_LOOPS, "runner", None)
-    if runner is None:
-        runner = _LOOPS.runner = asyncio.Runner()
-        atexit.register(runner.close)
-    return runner.run(collect(path, on_event=on_event, **kwargs))
+    of a projected audit's bookkeeping. It is driven with run_until_complete rather than
+    asyncio.run: that one swaps the SIGINT handler per call (formatting the finished task's repr
+    on the way out) and defers the first Ctrl-C until a blocking tool returns, where the default
+    handler stops a measured run at once."""
+    loop = getattr(_LOOPS, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = _LOOPS.loop = asyncio.new_event_loop()
+        atexit.register(_close, loop)
+    return loop.run_until_complete(collect(path, on_event=on_event, **kwargs))
+
+
+def _close(loop: asyncio.AbstractEventLoop) -> None:
+    if not loop.is_closed() and not loop.is_running():
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
 
 
 def progress_text(event: Event) -> str | None:

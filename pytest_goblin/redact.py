@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from functools import lru_cache
 from typing import Any
 
 MASK = "***"
@@ -52,9 +53,22 @@ _ENV_KEY = re.compile(r"(?<![A-Za-z0-9_])[A-Z][A-Z0-9_]{0,63}_KEY(?P<sep>[\"']?[
 # Every string a pattern above can match contains one of these: most text goes out after one
 # search instead of a dozen substitutions (a report has tens of thousands of strings). A test
 # keeps redact() equal to _patterns() over generated text.
-_MAY_HOLD_A_SECRET = re.compile(
-    r"sk-|hf_|gh[pousr]_|github_pat_|AKIA|ASIA|xox[abprs]-|AIza|glpat-|bearer|://|token|secret|passw|pwd|key|credential|sharedaccesssignature", re.I
+_HINTS = (
+    *("sk-", "hf_", "github_pat_", "akia", "asia", "aiza", "glpat-", "bearer", "://"),
+    *(f"gh{c}_" for c in "pousr"),
+    *(f"xox{c}-" for c in "abprs"),
+    *("token", "secret", "passw", "pwd", "key", "credential", "sharedaccesssignature"),
 )
+_MAY_HOLD_A_SECRET = re.compile("|".join(map(re.escape, _HINTS)), re.I)
+
+
+def _may_hold_a_secret(text: str) -> bool:
+    """`_MAY_HOLD_A_SECRET.search`, as substring tests where the text is ASCII (equal there, and
+    a case-insensitive alternation scans a long string slowly); re.I's Unicode folds otherwise."""
+    if text.isascii():
+        low = text.lower()
+        return any(h in low for h in _HINTS)
+    return _MAY_HOLD_A_SECRET.search(text) is not None
 
 
 def is_secret_name(name: str) -> bool:
@@ -69,13 +83,25 @@ RUNTIME_SECRETS = ("ANTHROPIC_API_KEY", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "G
 
 
 def redact(text: str) -> str:
-    for name in RUNTIME_SECRETS:  # the keys this process holds, whatever their shape
-        value = os.environ.get(name)
-        if value and len(value) >= 8 and value in text:
+    return _redact(text, _runtime_values())
+
+
+def _runtime_values() -> list[str]:
+    """The keys this process holds, whatever their shape (read once per call of redact/redact_obj)."""
+    return [v for name in RUNTIME_SECRETS if (v := os.environ.get(name)) and len(v) >= 8]
+
+
+def _redact(text: str, runtime: list[str]) -> str:
+    for value in runtime:
+        if value in text:
             text = text.replace(value, MASK)
-    if not _MAY_HOLD_A_SECRET.search(text):
+    if not _may_hold_a_secret(text):
         return text
-    return _patterns(text)
+    if "\n" not in text:
+        return _patterns(text)
+    # No pattern matches across a line break, so only the lines that may hold a secret are
+    # searched: a failure report's diff and findings are mostly lines without one.
+    return "".join(_patterns(line) if _may_hold_a_secret(line) else line for line in text.splitlines(keepends=True))
 
 
 def _patterns(text: str) -> str:
@@ -94,14 +120,24 @@ _SCHEMA_FIELDS = frozenset({"key"})
 
 def redact_obj(value: Any) -> Any:
     """Every string inside a JSON-able structure redacted; secret-named keys masked whole."""
+    return _redact_obj(value, _runtime_values())
+
+
+def _redact_obj(value: Any, runtime: list[str]) -> Any:
     if isinstance(value, str):
-        return redact(value)
+        return _redact(value, runtime)
     if isinstance(value, list):
-        return [redact_obj(v) for v in value]
+        return [_redact_obj(v, runtime) for v in value]
     if isinstance(value, dict):
-        return {k: (MASK if _masks(k) and isinstance(v, str) and v else redact_obj(v)) for k, v in value.items()}
+        return {k: (MASK if _masks(k) and isinstance(v, str) and v else _redact_obj(v, runtime)) for k, v in value.items()}
     return value
 
 
 def _masks(name: object) -> bool:
-    return isinstance(name, str) and name not in _SCHEMA_FIELDS and is_secret_name(name)
+    return isinstance(name, str) and _secret_field(name)
+
+
+@lru_cache(maxsize=4096)
+def _secret_field(name: str) -> bool:
+    """Per field name, once: a report repeats the same few hundred names in every item."""
+    return name not in _SCHEMA_FIELDS and is_secret_name(name)

@@ -162,6 +162,8 @@ FRAGMENTS = [
     "A1" * 10,
     " ",
     "\n",
+    "\r",
+    "\u2028",
     '"',
     "pad_token: ",
     "tokens_per_s: 9",
@@ -180,12 +182,20 @@ FRAGMENTS = [
 
 @given(st.lists(st.sampled_from(FRAGMENTS), max_size=12))
 def test_the_fast_path_of_redact_never_skips_a_secret(parts: list[str]) -> None:
-    """redact() returns early when no secret pattern can match; it must mask exactly what the
-    patterns would mask if every one ran."""
+    """redact() returns early when no secret pattern can match, and searches only the lines that
+    may hold one; it must mask exactly what the patterns would mask if every one ran."""
     from pytest_goblin import redact as r
 
     text = "".join(parts)
     assert r.redact(text) == r._patterns(text)
+
+
+@given(st.lists(st.sampled_from([*FRAGMENTS, "K", "\u017f", "\u0131", "SK-", "Ke", "y", "GHP_", "é"]), max_size=12))
+def test_the_substring_prefilter_equals_the_case_insensitive_regex(parts: list[str]) -> None:
+    from pytest_goblin import redact as r
+
+    text = "".join(parts)
+    assert r._may_hold_a_secret(text) == bool(r._MAY_HOLD_A_SECRET.search(text))
 
 
 def test_no_false_pass_on_flow_style_non_ascii_or_cr_only_files(run: dict[str, object]) -> None:
