@@ -253,8 +253,6 @@ def relevance(rules: tuple[Rule, ...] | list[Rule], symptom: str) -> dict[str, f
     query = _words(symptom)
     if not query or not rules:
         return {r.id: 0.0 for r in rules}
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # its DEBUG lines would land in every failure report
-
     index, vocab = _index(tuple(f"{r.id} {r.category} {r.title} {r.symptom}" for r in rules))
     terms = [vocab[t] for t in query if t in vocab]
     if not terms:
@@ -267,6 +265,7 @@ def _index(docs: tuple[str, ...]) -> tuple[Any, dict[str, int]]:
     """The BM25 index of one set of applicable rules: a corpus of configs repeats a few dozen sets."""
     import bm25s
 
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # its DEBUG lines would land in every failure report
     corpus = [_words(doc) for doc in docs]
     vocab: dict[str, int] = {}
     for doc in corpus:

@@ -86,12 +86,27 @@ for _tag, _pattern, _first in (
     _Resolver.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
 
 
+_SCALAR_TAGS: dict[str, str] = {}
+
+
 class _Loader(_Base):  # type: ignore[misc, valid-type]
     """libyaml's parser; our resolver and the constructors below. Used for one document."""
 
     yaml_implicit_resolvers = _Resolver.yaml_implicit_resolvers
     yaml_constructors: ClassVar[dict[Any, Any]] = dict(yaml.SafeLoader.yaml_constructors)
     yaml_multi_constructors: ClassVar[dict[Any, Any]] = {}
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        """The implicit tag of a plain scalar depends on its text alone (no path resolvers here):
+        looked up once per distinct text, since configs repeat `true`, `null` and small numbers."""
+        if kind is yaml.ScalarNode and implicit[0]:
+            tag = _SCALAR_TAGS.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(_SCALAR_TAGS) < 50_000:
+                    _SCALAR_TAGS[value] = tag
+            return tag
+        return super().resolve(kind, value, implicit)
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         """Any failure to build a value (`!!int abc`, `!!bool maybe`, a 5,000-digit int) is a
@@ -122,21 +137,29 @@ def _map(loader: Any, node: yaml.MappingNode) -> Any:
     data.flow = bool(node.flow_style)
     yield data
     seen: dict[Any, int] = {}
-    for key_node, _ in node.value:
+    construct = loader.construct_object
+    merges = False
+    values = []
+    for key_node, value_node in node.value:
         if key_node.tag == "tag:yaml.org,2002:merge":
+            merges = True
             continue
-        key = loader.construct_object(key_node, deep=True)
+        key = construct(key_node, deep=True)
         try:
             hash(key)
         except TypeError:
             raise yaml.constructor.ConstructorError(None, None, f"{VALUE_ERROR}: a mapping key that is a list or a mapping", key_node.start_mark) from None
+        mark = key_node.start_mark
         if key in seen:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})", key_node.start_mark)
-        seen[key] = key_node.start_mark.line
-        data.positions[key] = (key_node.start_mark.line, key_node.start_mark.column)
-    loader.flatten_mapping(node)
-    for key_node, value_node in node.value:
-        data[loader.construct_object(key_node, deep=True)] = loader.construct_object(value_node, deep=False)
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})", mark)
+        seen[key] = mark.line
+        data.positions[key] = (mark.line, mark.column)
+        values.append((key, value_node))
+    if merges:  # `<<: *base`: the merged keys come first, the mapping's own keys override them
+        loader.flatten_mapping(node)
+        values = [(construct(k, deep=True), v) for k, v in node.value]
+    for key, value_node in values:
+        data[key] = construct(value_node, deep=False)
 
 
 def _seq(loader: Any, node: yaml.SequenceNode) -> Any:
