@@ -260,9 +260,9 @@ def relevance(rules: tuple[Rule, ...] | list[Rule], symptom: str) -> dict[str, f
     return {r.id: float(s) for r, s in zip(rules, index.get_scores(terms), strict=True)}
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=8)
 def _index(docs: tuple[str, ...]) -> tuple[Any, dict[str, int]]:
-    """The BM25 index of one set of applicable rules: a corpus of configs repeats a few dozen sets."""
+    """The BM25 index of a set of rules (the session's KB)."""
     import bm25s
 
     logging.getLogger("bm25s").setLevel(logging.WARNING)  # its DEBUG lines would land in every failure report
@@ -285,9 +285,11 @@ def search(
     host: dict[str, Any] | None = None,
 ) -> list[Rule]:
     """Applicable rules only (structured predicates first), then ranked by BM25 relevance to the
-    symptom text and by expected impact; ties by id, so the order is deterministic."""
+    symptom text and by expected impact; ties by id, so the order is deterministic. Term weights
+    come from the whole KB, so a rule's rank does not depend on which others apply (and the
+    index is built once per session, not once per config)."""
     found = applicable(w, hw, rules, host)
-    score = relevance(found, symptom)
+    score = relevance(rules, symptom)
     return sorted(found, key=lambda r: (-round(score[r.id], 6), -r.impact.high, r.id))[:top_k]
 
 
