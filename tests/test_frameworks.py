@@ -124,3 +124,51 @@ def test_plain_training_arguments_script_gets_no_trl_keys() -> None:
     assert "TrainingArguments" in (check_key("python", {}, "packing", True, "TrainingArguments") or "")
     assert check_key("python", {}, "use_liger_kernel", True, "TrainingArguments") is None
     assert check_key("python", {}, "packing", True, "SFTConfig") is None
+
+
+# An ORPO recipe (alignment-handbook recipes/zephyr-141b-A35b/orpo/config_full.yaml, trimmed): `beta`
+# and `max_prompt_length` are no proof of DPO; the folder and the comment name the trainer.
+ORPO_KEYS = "model_name_or_path: mistral-community/Mixtral-8x22B-v0.1\nbeta: 0.05\nmax_length: 2048\nmax_prompt_length: 1792\nper_device_train_batch_size: 1\ngradient_accumulation_steps: 1\n"
+
+
+@pytest.mark.parametrize(
+    ("rel", "text", "expected"),
+    [
+        ("recipes/zephyr/orpo/config_full.yaml", ORPO_KEYS, "ORPOConfig"),
+        ("recipes/zephyr/config_full.yaml", "# ORPOTrainer arguments\n" + ORPO_KEYS, "ORPOConfig"),
+        ("recipes/zephyr/config_full.yaml", "# accelerate launch scripts/run_orpo.py recipes/zephyr/config_full.yaml\n" + ORPO_KEYS, "ORPOConfig"),
+        ("recipes/zephyr/config_dpo.yaml", ORPO_KEYS, "DPOConfig"),
+    ],
+)
+def test_trl_class_is_read_from_what_the_file_and_its_path_name(tmp_path: Path, rel: str, text: str, expected: str) -> None:
+    from pytest_goblin.frameworks import trl_classes
+
+    path = tmp_path / rel
+    path.parent.mkdir(parents=True)
+    path.write_text(text)
+    loaded = load_config(path)
+    assert trl_classes(loaded.data, None, str(path), text).classes == (expected,)
+    assert loaded.workload.framework == f"trl {tables.table('trl')['version']} ({expected})"
+
+
+def test_unnamed_trl_class_is_not_guessed_from_beta(tmp_path: Path) -> None:
+    """Without a name, `beta` fits DPO, ORPO, CPO, KTO, ...: none is assumed, and an edit must suit all."""
+    from pytest_goblin.frameworks import trl_classes
+
+    path = tmp_path / "config_full.yaml"
+    path.write_text(ORPO_KEYS)
+    loaded = load_config(path)
+    found = trl_classes(loaded.data, None, str(path), ORPO_KEYS)
+    assert {"DPOConfig", "ORPOConfig", "CPOConfig"} <= set(found.classes) and not found.named
+    assert "trainer not named" in (loaded.workload.framework or "")
+    assert any("every candidate class" in n for n in loaded.workload.notes)
+    # `packing` is an SFTConfig key, unknown to DPO/ORPO: not offered on a guess
+    why = check_writes("hf-trainer", str(path), ORPO_KEYS, loaded.data, {"packing": True})
+    assert "not a key of every TRL config class" in why["packing"]
+    # a TrainingArguments key every class has is still offered
+    assert check_writes("hf-trainer", str(path), ORPO_KEYS, loaded.data, {"dataloader_num_workers": 4}) == {}
+    # the same file in an `orpo/` folder is an ORPO recipe, which has no `packing` either
+    named = tmp_path / "orpo" / "config_full.yaml"
+    named.parent.mkdir()
+    named.write_text(ORPO_KEYS)
+    assert "not a ORPOConfig key" in check_writes("hf-trainer", str(named), ORPO_KEYS, loaded.data, {"packing": True})["packing"]

@@ -100,10 +100,16 @@ class HFTrainerAdapter(Adapter):
         if plain:
             r.framework = f"transformers {tables.table('transformers')['version']} ({declared})"
         else:
-            from ..frameworks import trl_config_class
+            from ..frameworks import trl_classes
 
-            cls = trl_config_class(r.data if isinstance(r.data, dict) else {}, declared)
-            r.framework = f"trl {tables.table('trl')['version']} ({cls})"
+            found = trl_classes(r.data if isinstance(r.data, dict) else {}, declared, r.path, r.text)
+            r.framework = f"trl {tables.table('trl')['version']} ({found.label()})"
+            if not found.one:
+                r.notes.append(
+                    f"TRL config class: {found.how}; edits are offered only where every candidate class accepts them ({', '.join(found.classes[:6])}"
+                    + (", ..." if len(found.classes) > 6 else "")
+                    + ")"
+                )
         if plain:
             # transformers' own TrainingArguments: bf16=False, gradient_checkpointing off.
             ta = tables.class_fields("transformers", "TrainingArguments")
