@@ -172,3 +172,53 @@ def test_unnamed_trl_class_is_not_guessed_from_beta(tmp_path: Path) -> None:
     named.parent.mkdir()
     named.write_text(ORPO_KEYS)
     assert "not a ORPOConfig key" in check_writes("hf-trainer", str(named), ORPO_KEYS, loaded.data, {"packing": True})["packing"]
+
+
+# An alignment-handbook-style repository pinning transformers 4.36.2 (its setup.py at f0ffa0d,
+# January 2024, pinned `transformers==4.36.2`); the recipe is a trimmed SFT config.
+PINNED_RECIPE = "model_name_or_path: mistralai/Mistral-7B-v0.1\ntorch_dtype: bfloat16\nbf16: true\nper_device_train_batch_size: 4\ngradient_accumulation_steps: 2\nmax_seq_length: 2048\n"
+
+
+def _pinned_repo(tmp_path: Path, setup: str) -> Path:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "setup.py").write_text(f'_deps = [\n    "torch>=2.1",\n    "{setup}",\n    "trl==0.7.10",\n]\n')
+    path = tmp_path / "recipes" / "zephyr-7b-beta" / "sft" / "config_full.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text(PINNED_RECIPE)
+    return path
+
+
+def test_key_newer_than_the_pinned_transformers_is_not_written(tmp_path: Path) -> None:
+    from pytest_goblin.frameworks.pins import pins
+
+    path = _pinned_repo(tmp_path, "transformers==4.36.2")
+    assert pins(str(path))["transformers"].where == "setup.py:3"
+    loaded = load_config(path)
+    assert any("transformers==4.36.2 (setup.py:3)" in n for n in loaded.workload.notes)
+    bad = check_writes("hf-trainer", str(path), loaded.text, loaded.data, {"use_liger_kernel": True, "dataloader_num_workers": 4})
+    assert set(bad) == {"use_liger_kernel"}
+    assert "first appears in transformers 4.45.0" in bad["use_liger_kernel"] and "transformers==4.36.2 (setup.py:3)" in bad["use_liger_kernel"]
+    # packing (SFTConfig, trl 0.9.3) under trl==0.7.10
+    assert "trl 0.9.3" in check_writes("hf-trainer", str(path), loaded.text, loaded.data, {"packing": True})["packing"]
+    # the checkpointing edit uses the name 4.36 knows
+    assert loaded.adapter.writes("gradient_checkpointing", False, loaded.workload, loaded.data) == {"gradient_checkpointing": False}
+    # the patch drops the Liger rule with the reason
+    hw = get_hardware("mi300x")
+    fired = [r for r in kb.applicable(loaded.workload, hw, kb.cached_rules()) if r.id == "kernels.liger_fused_kernels"]
+    assert fired, "the Liger rule applies to this config before validation"
+    patch = build_patch(loaded, fired, hw, "p1")
+    assert not patch.edits and "4.45.0" in patch.skipped["kernels.liger_fused_kernels"]
+
+
+def test_key_is_written_when_the_pin_is_recent_enough(tmp_path: Path) -> None:
+    path = _pinned_repo(tmp_path, "transformers>=4.53.3")
+    loaded = load_config(path)
+    assert check_writes("hf-trainer", str(path), loaded.text, loaded.data, {"use_liger_kernel": True}) == {}
+
+
+def test_pin_in_the_configs_own_comment(tmp_path: Path) -> None:
+    path = tmp_path / "sft.yaml"
+    path.write_text("# pip install transformers==4.44.2 trl==0.9.6\n" + PINNED_RECIPE)
+    loaded = load_config(path)
+    bad = check_writes("hf-trainer", str(path), loaded.text, loaded.data, {"use_liger_kernel": True})
+    assert "transformers==4.44.2 (the config's own line 1)" in bad["use_liger_kernel"]

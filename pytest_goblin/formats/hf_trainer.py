@@ -54,12 +54,19 @@ CHECKPOINT_KEYS = ("activation_checkpointing", "gradient_checkpointing")
 TRL_DOCS = "https://huggingface.co/docs/trl/sft_trainer#trl.SFTConfig"
 
 
-def checkpoint_key(data: Any) -> str:
+def checkpoint_key(data: Any, path: str | None = None) -> str:
     """The key a checkpointing edit goes to: the one the file already uses, else the name the
-    installed transformers reads without a deprecation warning (4.x has only the old name)."""
+    installed transformers reads without a deprecation warning (4.x has only the old name), unless
+    the recipe's repository pins a transformers older than the first one read with the new name."""
     for key in CHECKPOINT_KEYS:
         if isinstance(data, dict) and key in data:
             return key
+    if path:
+        from ..frameworks.pins import pins, too_new
+
+        pin = pins(path).get("transformers")
+        if pin is not None and too_new("transformers", "activation_checkpointing", True, pin):
+            return "gradient_checkpointing"
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -110,6 +117,10 @@ class HFTrainerAdapter(Adapter):
                     + (", ..." if len(found.classes) > 6 else "")
                     + ")"
                 )
+        from ..frameworks.pins import pins
+
+        for pin in pins(r.path, r.text).values():
+            r.notes.append(f"the recipe pins {pin.spec} ({pin.where}): an edit adding a key first seen in a later {pin.dist} is not offered")
         if plain:
             # transformers' own TrainingArguments: bf16=False, gradient_checkpointing off.
             ta = tables.class_fields("transformers", "TrainingArguments")
@@ -163,5 +174,11 @@ class HFTrainerAdapter(Adapter):
         if field == "method" and value == "lora":
             return {"use_peft": True}
         return hf_writes(
-            field, value, workload, data, batch_key="per_device_train_batch_size", checkpoint_key=checkpoint_key(data), liger_key="use_liger_kernel"
+            field,
+            value,
+            workload,
+            data,
+            batch_key="per_device_train_batch_size",
+            checkpoint_key=checkpoint_key(data, workload.path),
+            liger_key="use_liger_kernel",
         )

@@ -246,6 +246,16 @@ def _axolotl_rejects(data: Any, key: str, value: Any) -> str | None:
     return None
 
 
+def _pinned_too_old(path: str, text: str, key: str, value: Any) -> str | None:
+    """A key added to transformers/TRL after the version the recipe's repository pins (pins.py)."""
+    from .pins import pin_for_key, pins, too_new
+
+    dist = pin_for_key(key)
+    if dist is None or not path:
+        return None
+    return too_new(dist, key, value, pins(path, text).get(dist))
+
+
 def check_writes(fmt: str, path: str, text: str, data: Any, writes: dict[str, Any], declared: str | None = None) -> dict[str, str]:
     """key -> why it must not be written, for every write that fails validation."""
     bad: dict[str, str] = {}
@@ -257,6 +267,8 @@ def check_writes(fmt: str, path: str, text: str, data: Any, writes: dict[str, An
                 why = None  # from_pretrained keywords, not config keys
             else:
                 why = check_key(fmt, data, key, value, declared, path, text) or (_axolotl_rejects(data, key, value) if fmt == "axolotl" else None)
+            if not why and fmt in ("hf-trainer", "python") and not (isinstance(data, dict) and key.split(".", 1)[0] in data):
+                why = _pinned_too_old(path, text, key, value)
         else:
             why = None
         if why:

@@ -37,3 +37,50 @@ CITES: dict[str, str] = {
     "torchtune.dtype": "torchtune 0.6.1 torchtune/training/precision.py:101 (get_dtype(None) is float32); with dtype bf16 weights, gradients and optimizer state are bf16 (recipes/full_finetune_distributed.py:77-78)",
     "torchtune.qat_compile": "torchtune 0.6.1 recipes/qat_distributed.py:137-139 (compile=True raises ValueError)",
 }
+
+# The version a key a goblin edit may write first appeared in, read from the framework's source at
+# both versions (the first where it is present, the last before it where it is absent). A config
+# whose repository pins an older version gets no edit that adds the key (pins.py). `oldest` is the
+# oldest version read: for a pin older than that, presence is not known and the edit is not offered.
+# transformers wheels read: 4.36.2, 4.44.2, 4.45.0 (pip download --no-deps), 5.24.0 (the venv).
+# trl: the huggingface/trl repository's tags (v0.7.10 d9a1d189, v0.7.11 399eed78, v0.8.6 a82f9ea1, v0.9.3 c0819ee9).
+KEY_SINCE: dict[tuple[str, str], tuple[str, str]] = {
+    ("transformers", "use_liger_kernel"): (
+        "4.45.0",
+        "transformers 4.45.0 transformers/training_args.py:1507 (use_liger_kernel field); not in 4.44.2 transformers/training_args.py",
+    ),
+    ("transformers", "activation_checkpointing"): (
+        "5.24.0",
+        "transformers 5.24.0 transformers/training_args.py:908 (activation_checkpointing, with gradient_checkpointing:926 as its alias); "
+        "not in 4.45.0; 5.x versions before 5.24.0 not read, so a pin below 5.24.0 gets gradient_checkpointing",
+    ),
+}
+for _key, _line in (
+    ("per_device_train_batch_size", 690),
+    ("bf16", 891),
+    ("dataloader_num_workers", 984),
+    ("optim", 1096),
+    ("dataloader_pin_memory", 1140),
+    ("gradient_checkpointing", 1175),
+    ("torch_compile", 1256),
+    ("torch_compile_mode", 1265),
+    ("gradient_accumulation_steps", 716),
+    ("fp16", 900),
+):
+    KEY_SINCE[("transformers", _key)] = ("4.36.2", f"transformers 4.36.2 transformers/training_args.py:{_line} (the oldest version read)")
+KEY_SINCE[("trl", "packing")] = (
+    "0.9.3",
+    "trl v0.9.3 trl/trainer/sft_config.py:56 (SFTConfig.packing, the class added in f30daa42); v0.8.6 has no sft_config.py (packing was an SFTTrainer argument)",
+)
+KEY_SINCE[("trl", "attn_implementation")] = (
+    "0.7.11",
+    "trl v0.7.11 trl/trainer/model_config.py:32 (ModelConfig.attn_implementation, added in 9a71e67b); v0.7.10 has no model_config.py",
+)
+KEY_SINCE[("trl", "use_peft")] = ("0.7.11", "trl v0.7.11 trl/trainer/model_config.py:40 (ModelConfig.use_peft); v0.7.10 has no model_config.py")
+# The value a `optim` edit writes: OptimizerNames.ADAMW_TORCH_FUSED is in 4.36.2 training_args.py:140.
+VALUE_SINCE: dict[tuple[str, str, str], tuple[str, str]] = {
+    ("transformers", "optim", "adamw_torch_fused"): (
+        "4.36.2",
+        "transformers 4.36.2 transformers/training_args.py:140 (OptimizerNames.ADAMW_TORCH_FUSED; the oldest version read)",
+    ),
+}
