@@ -400,6 +400,8 @@ _UNACTIONABLE = (
     "have no setting",
     "fits in memory",
     "projected peak memory",
+    "needs the logits",
+    "computes its loss from the logits",
 )
 
 

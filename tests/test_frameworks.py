@@ -222,3 +222,36 @@ def test_pin_in_the_configs_own_comment(tmp_path: Path) -> None:
     loaded = load_config(path)
     bad = check_writes("hf-trainer", str(path), loaded.text, loaded.data, {"use_liger_kernel": True})
     assert "transformers==4.44.2 (the config's own line 1)" in bad["use_liger_kernel"]
+
+
+LF_SFT = "model_name_or_path: Qwen/Qwen2-7B\nstage: sft\ndo_train: true\nfinetuning_type: full\nbf16: true\nper_device_train_batch_size: 1\ngradient_accumulation_steps: 8\ncutoff_len: 2048\n"
+
+
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [
+        ("use_asft_loss: true\nasft_alpha: 0.1\n", "changes the training objective"),
+        ("use_dft_loss: true\n", "fused cross-entropy that makes Liger pay never runs"),
+        ("use_eaft_loss: true\n", "fused cross-entropy that makes Liger pay never runs"),
+    ],
+)
+def test_liger_is_not_advised_where_the_loss_needs_the_logits(tmp_path: Path, extra: str, reason: str) -> None:
+    """LLaMA-Factory's ASFT/DFT/EAFT losses read the logits; Liger's fused cross-entropy gives none in training."""
+    path = tmp_path / "qwen2_full_asft.yaml"
+    path.write_text(LF_SFT + extra)
+    loaded = load_config(path)
+    hw = get_hardware("mi300x")
+    liger = [r for r in kb.applicable(loaded.workload, hw, kb.cached_rules()) if r.id == "kernels.liger_fused_kernels"]
+    assert liger, "the rule applies to a plain Qwen2 SFT config"
+    patch = build_patch(loaded, liger, hw, "p1")
+    assert not patch.edits and reason in patch.skipped["kernels.liger_fused_kernels"]
+    assert kb.unactionable(patch.skipped["kernels.liger_fused_kernels"])
+    # without the custom loss, the same config gets the edit
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(LF_SFT)
+    assert check_writes("llamafactory", str(plain), LF_SFT, load_config(plain).data, {"enable_liger_kernel": True}) == {}
+
+
+def test_liger_is_not_advised_for_a_stage_that_keeps_the_logits() -> None:
+    data = {"model_name_or_path": "Qwen/Qwen2-7B", "stage": "dpo", "finetuning_type": "lora"}
+    assert "needs the logits" in check_writes("llamafactory", "dpo.yaml", "", data, {"enable_liger_kernel": True})["enable_liger_kernel"]

@@ -246,6 +246,32 @@ def _axolotl_rejects(data: Any, key: str, value: Any) -> str | None:
     return None
 
 
+def _llamafactory_rejects(data: Any, key: str, value: Any) -> str | None:
+    """LLaMA-Factory options whose loss needs the logits, which Liger's fused linear cross-entropy
+    does not produce in training (read by hand; facts.CITES['lf.liger_*'])."""
+    d: dict[str, Any] = data if isinstance(data, dict) else {}
+    if key != "enable_liger_kernel" or value is not True:
+        return None
+    if d.get("use_asft_loss") is True:
+        return (
+            "`use_asft_loss: true` needs the logits: with Liger's fused linear cross-entropy the model returns none in training and "
+            f"the ASFT loss silently falls back to plain cross-entropy, so the edit changes the training objective ({CITES['lf.liger_asft']})"
+        )
+    for opt in ("use_dft_loss", "use_eaft_loss"):
+        if d.get(opt) is True:
+            return (
+                f"`{opt}: true` computes its loss from the logits, so the fused cross-entropy that makes Liger pay never runs and the "
+                f"logits are still materialised; the loss-side gain does not apply ({CITES['lf.liger_logits_loss']})"
+            )
+    stage = d.get("stage", "sft")
+    if stage not in ("pt", "sft"):
+        return (
+            f"`stage: {stage}` needs the logits: LLaMA-Factory turns Liger's fused linear cross-entropy off for it, so the logits "
+            f"are still materialised and the loss-side gain does not apply ({CITES['lf.liger_stage']})"
+        )
+    return None
+
+
 def _pinned_too_old(path: str, text: str, key: str, value: Any) -> str | None:
     """A key added to transformers/TRL after the version the recipe's repository pins (pins.py)."""
     from .pins import pin_for_key, pins, too_new
@@ -266,7 +292,9 @@ def check_writes(fmt: str, path: str, text: str, data: Any, writes: dict[str, An
             if fmt == "python" and key in ("attn_implementation", "torch_dtype"):
                 why = None  # from_pretrained keywords, not config keys
             else:
-                why = check_key(fmt, data, key, value, declared, path, text) or (_axolotl_rejects(data, key, value) if fmt == "axolotl" else None)
+                why = check_key(fmt, data, key, value, declared, path, text) or (
+                    _axolotl_rejects(data, key, value) if fmt == "axolotl" else _llamafactory_rejects(data, key, value) if fmt == "llamafactory" else None
+                )
             if not why and fmt in ("hf-trainer", "python") and not (isinstance(data, dict) and key.split(".", 1)[0] in data):
                 why = _pinned_too_old(path, text, key, value)
         else:

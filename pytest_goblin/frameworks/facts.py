@@ -26,6 +26,23 @@ CITES: dict[str, str] = {
         "llamafactory 0.9.5 model/adapter.py:313-325 (trainable parameters upcast to float32 unless pure_bf16, use_badam, or ZeRO-3 without quantization)"
     ),
     "lf.parser": "llamafactory 0.9.5 hparams/parser.py:103-114 (parse_dict with allow_extra_keys=False unless ALLOW_EXTRA_ARGS)",
+    # Liger's fused linear cross-entropy does not return the logits in training: llama.py/qwen2.py
+    # `skip_logits = self.training and (labels is not None or shift_labels is not None)`
+    # (liger-kernel v0.8.2-7 ead96b61 src/liger_kernel/transformers/model/qwen2.py:98-113, llama.py:113-118).
+    "lf.liger_asft": (
+        "llamafactory 0.9.5 train/sft/trainer.py:152-160 (use_asft_loss: compute_loss calls model(**inputs) with the labels) and "
+        "train/trainer_utils.py:693-695 (asft_loss_func: logits None -> returns outputs.loss, the plain cross-entropy); "
+        "liger-kernel ead96b61 src/liger_kernel/transformers/model/qwen2.py:98-113 (training with labels: logits not materialised)"
+    ),
+    "lf.liger_logits_loss": (
+        "llamafactory 0.9.5 train/sft/trainer.py:108-118 (use_dft_loss / use_eaft_loss set compute_loss_func, which reads outputs['logits']: "
+        "train/trainer_utils.py:642, :774); transformers 5.24.0 trainer.py:2163-2164 pops the labels before the forward, so Liger "
+        "materialises the logits and its fused linear cross-entropy never runs"
+    ),
+    "lf.liger_stage": (
+        "llamafactory 0.9.5 model/loader.py:142 (require_logits for every stage but pt/sft) and model/model_utils/liger_kernel.py:94-96 "
+        "(then fused_linear_cross_entropy=False: the logits are materialised)"
+    ),
     "lf.checkpointing": "llamafactory 0.9.5 hparams/model_args.py (disable_gradient_checkpointing=False: checkpointing on)",
     # LLaMA-Factory v1.
     "lfv1.parser": "llamafactory 0.9.5 v1/config/arg_parser.py:36-58 (parse_dict with allow_extra_keys=False unless ALLOW_EXTRA_KEYS)",
