@@ -152,7 +152,7 @@ def uses_bitsandbytes(w: WorkloadConfig) -> bool:
     if w.format == "torchtune":  # torchtune quantizes with torchao (NF4); its bitsandbytes optimizers are named bnb/paged
         return "bnb" in opt or "paged" in opt or ("8bit" in opt and "torchao" not in opt)
     bnb_optimizer = "bnb" in opt or "paged" in opt or ("8bit" in opt and "torch_8bit" not in opt and "torchao" not in opt)
-    return w.quantization != "none" or bnb_optimizer
+    return (w.quantization != "none" and w.prequantized is None) or bnb_optimizer
 
 
 @lru_cache(maxsize=1)

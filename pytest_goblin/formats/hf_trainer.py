@@ -8,7 +8,7 @@ from ..frameworks import CITES, tables, where
 from ..schemas import ModelShape, WorkloadConfig
 from .base import Adapter, Reader, as_bool, attention_from, model_from, positive
 from .hfstyle import TA_DOCS, hf_writes, read_common
-from .semantics import dtype_key, explicit_precision, read_world_size, trl_precision
+from .semantics import dtype_key, explicit_precision, read_prequantized, read_world_size, trl_precision
 
 TRAINING_KEYS = frozenset(
     {
@@ -102,6 +102,7 @@ class HFTrainerAdapter(Adapter):
         if peft and as_bool(d.get("use_dora", False) or False):
             method = "dora"
         r.values["method"] = method
+        read_prequantized(r, "model_name_or_path")
         declared = getattr(getattr(r, "script", None), "config_class", None)
         plain = declared in ("TrainingArguments", "Seq2SeqTrainingArguments")
         if plain:
@@ -144,11 +145,15 @@ class HFTrainerAdapter(Adapter):
         )
         r.take(
             "attention",
-            ("attn_implementation",),
+            ("attn_implementation", "model_init_kwargs.attn_implementation"),
             default="sdpa",
             note="transformers picks SDPA when attn_implementation is unset (https://huggingface.co/docs/transformers/perf_infer_gpu_one#pytorch-scaled-dot-product-attention)",
             convert=attention_from,
         )
+        k, v, line = r.raw("use_flash_attention_2", "model_init_kwargs.use_flash_attention_2")
+        if k is not None and not r.sources["attention"].explicit and str(v).lower() in {"true", "1", "yes"}:
+            # transformers 4.x's flag: 4.36.2 modeling_utils.py:1227-1237 and :1269 (deprecated; selects flash_attention_2)
+            r.explicit("attention", "flash", k, line)
         r.take(
             "gradient_checkpointing",
             CHECKPOINT_KEYS,

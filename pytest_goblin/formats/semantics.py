@@ -125,6 +125,52 @@ def llamafactory_precision(r: Reader, method: str, zero3: bool) -> None:
         r.default("weight_dtype", "fp32", f"trainable parameters upcast to fp32; {CITES['lf.upcast']}")
 
 
+# ------------------------------------------------------------------ pre-quantized checkpoints
+# GPTQ / AWQ checkpoints carry `quantization_config` in their config.json, which from_pretrained
+# applies on load (transformers 5.24.0 modeling_utils.py, quantizers/auto.py); LLaMA-Factory does
+# the same ("PTQ-quantized" models: llamafactory 0.9.5 model/model_utils/quantization.py:90-125,
+# where quantization_bit is ignored). The checkpoint's id names the method by convention
+# ("TechxGenus/Meta-Llama-3-8B-Instruct-AWQ", "Qwen/Qwen2.5-7B-Instruct-GPTQ-Int4").
+_PTQ_ID = re.compile(r"(?:^|[-_./])(gptq|awq)(?:$|[-_./])", re.IGNORECASE)
+_PTQ_8BIT = re.compile(r"int8|8bit|8-bit|w8a16", re.IGNORECASE)
+PTQ_CITE = "llamafactory 0.9.5 model/model_utils/quantization.py:90-125 (a checkpoint's quantization_config is applied on load; quantization_bit is ignored)"
+
+
+def read_prequantized(r: Reader, *model_keys: str) -> None:
+    """A GPTQ/AWQ checkpoint (named by its id, a quantization_config, or Axolotl's `gptq: true`):
+    the base weights are int4 (int8 where the id says so), whatever the precision keys say."""
+    method: str | None = None
+    key: str | None = None
+    line: int | None = None
+    bits = 4
+    for k in ("quantization_config.quant_method", "model_init_kwargs.quantization_config.quant_method"):
+        kk, v, ln = r.raw(k)
+        if kk is not None and str(v).lower() in ("gptq", "awq"):
+            method, key, line = str(v).lower(), kk, ln
+            kb, b, _ = r.raw(k.rsplit(".", 1)[0] + ".bits")
+            bits = 8 if kb is not None and str(b) == "8" else 4
+            break
+    if method is None:
+        kk, v, ln = r.raw("gptq")  # Axolotl: `gptq: true` loads a GPTQ checkpoint (axolotl 0.18.0 src/axolotl/utils/schemas/peft.py:143)
+        if kk is not None and _truthy(v):
+            method, key, line = "gptq", kk, ln
+    if method is None:
+        kk, v, ln = r.raw(*model_keys)
+        m = _PTQ_ID.search(v) if kk is not None and isinstance(v, str) else None
+        if m is None:
+            return
+        method, key, line = m.group(1).lower(), kk, ln
+        bits = 8 if _PTQ_8BIT.search(str(v)) else 4
+    assert key is not None
+    r.explicit("prequantized", method, key, line)
+    quant = "8bit" if bits == 8 else "4bit"
+    if r.values.get("quantization", "none") == "none":
+        r.explicit("quantization", quant, key, line)
+        r.sources["quantization"].note = f"{method.upper()}-quantized checkpoint: {quant} base weights fixed by the model ({PTQ_CITE})"
+    if r.values.get("method") == "lora":
+        r.values["method"] = "qlora"
+
+
 # ------------------------------------------------------------------ world size
 _COMMENT_GPUS = (
     re.compile(r"--nproc[_-]per[_-]node[= ]+(\d+)"),
