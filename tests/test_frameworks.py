@@ -255,3 +255,30 @@ def test_liger_is_not_advised_where_the_loss_needs_the_logits(tmp_path: Path, ex
 def test_liger_is_not_advised_for_a_stage_that_keeps_the_logits() -> None:
     data = {"model_name_or_path": "Qwen/Qwen2-7B", "stage": "dpo", "finetuning_type": "lora"}
     assert "needs the logits" in check_writes("llamafactory", "dpo.yaml", "", data, {"enable_liger_kernel": True})["enable_liger_kernel"]
+
+
+TUNE_UNPACKED = (
+    "# tune run --nproc_per_node 8 full_finetune_distributed --config llama3_1/8B_full\n"
+    "tokenizer:\n  _component_: torchtune.models.llama3.llama3_tokenizer\n  path: /tmp/tokenizer.model\n  max_seq_len: null\n"
+    "dataset:\n  _component_: torchtune.datasets.alpaca_dataset\n  packed: False\n"
+    "model:\n  _component_: torchtune.models.llama3_1.llama3_1_8b\noptimizer:\n  _component_: torch.optim.AdamW\n  lr: 2e-5\n"
+    "batch_size: 2\ndtype: bf16\n"
+)
+
+
+def test_torchtune_packing_needs_tokenizer_max_seq_len(tmp_path: Path) -> None:
+    """torchtune 0.6.1 datasets raise on packed=True without tokenizer.max_seq_len: the guidance says so, no edit passes."""
+    from pytest_goblin.rules import render_finding
+
+    path = tmp_path / "8B_full.yaml"
+    path.write_text(TUNE_UNPACKED)
+    loaded = load_config(path)
+    hw = get_hardware("mi300x")
+    rule = next(r for r in kb.applicable(loaded.workload, hw, kb.cached_rules()) if r.id == "packing.sample_packing")
+    assert "leaves tokenizer.max_seq_len unset" in render_finding(rule, loaded.workload, hw)
+    assert "raises on `dataset.packed: True`" in check_writes("torchtune", str(path), loaded.text, loaded.data, {"dataset.packed": True})["dataset.packed"]
+    set_len = TUNE_UNPACKED.replace("max_seq_len: null", "max_seq_len: 4096")
+    path.write_text(set_len)
+    loaded = load_config(path)
+    assert "max_seq_len unset" not in render_finding(rule, loaded.workload, hw)
+    assert check_writes("torchtune", str(path), set_len, loaded.data, {"dataset.packed": True}) == {}

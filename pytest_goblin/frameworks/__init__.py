@@ -208,6 +208,10 @@ def torchtune_nproc(text: str) -> int | None:
 
 
 def check_torchtune(path: str, text: str, data: Any, key: str, value: Any) -> str | None:
+    if key == "dataset.packed" and value is True:
+        tok = data.get("tokenizer") if isinstance(data, dict) else None
+        if not (isinstance(tok, dict) and tok.get("max_seq_len") is not None):
+            return f"torchtune raises on `dataset.packed: True` while tokenizer.max_seq_len is unset ({CITES['torchtune.packed_max_seq_len']})"
     name, _how = torchtune_recipe(path, text)
     r = tables.recipe(name) if name else None
     if r is None:

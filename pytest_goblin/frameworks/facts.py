@@ -52,6 +52,10 @@ CITES: dict[str, str] = {
     "axolotl.extra_keys": f"{AXOLOTL_AT} src/axolotl/utils/schemas/config.py:212 (pydantic model without extra='forbid': unknown keys are dropped)",
     # torchtune.
     "torchtune.dtype": "torchtune 0.6.1 torchtune/training/precision.py:101 (get_dtype(None) is float32); with dtype bf16 weights, gradients and optimizer state are bf16 (recipes/full_finetune_distributed.py:77-78)",
+    "torchtune.packed_max_seq_len": (
+        "torchtune 0.6.1 (a6290a5b) torchtune/datasets/_chat.py:181-185, _instruct.py:149-153, _alpaca.py:89-93 "
+        "(packed=True with tokenizer.max_seq_len None raises ValueError 'PackedDataset requires a max_seq_len to be set on the tokenizer.')"
+    ),
     "torchtune.qat_compile": "torchtune 0.6.1 recipes/qat_distributed.py:137-139 (compile=True raises ValueError)",
 }
 
