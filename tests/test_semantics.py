@@ -219,3 +219,29 @@ def test_gptq_awq_checkpoints_are_quantized_not_bitsandbytes(tmp_path: Path, nam
     assert w.quantization == "4bit" and w.prequantized in ("gptq", "awq") and w.method == "qlora"
     fired = {r.id for r in kb.applicable(w, get_hardware("mi300x"), kb.cached_rules())}
     assert "quant.bitsandbytes_rocm_build" not in fired and "quant.lora_over_qlora_when_bf16_fits" not in fired
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [
+        "# nnodes 2 × nproc_per_node 8\n",
+        "# tune run --nnodes 2 --nproc_per_node 8 full_finetune_distributed --config llama3_1/70B_full\n",
+        "# FORCE_TORCHRUN=1 NNODES=2 NODE_RANK=0 NPROC_PER_NODE=8 llamafactory-cli train sft.yaml\n",
+        "# torchrun --nnodes=2 \\\n#   --nproc_per_node=8 sft.py --config sft.yaml\n",
+    ],
+)
+def test_world_size_multiplies_nodes_by_processes_per_node(tmp_path: Path, comment: str) -> None:
+    w = _load(tmp_path, "sft.yaml", comment + TRL).workload
+    assert w.world_size == 16 and w.sources["world_size"].explicit
+
+
+def test_goblin_parse_applies_world_size(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pytest_goblin.cli import main
+
+    path = tmp_path / "sft.yaml"
+    path.write_text(TRL)
+    assert main(["parse", "--json", "--world-size", "4", str(path)]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["world_size"] == 4 and record["strategy"] == "ddp" and "--world-size=4" in record["sources"]["world_size"]["note"]
+    assert main(["parse", "--world-size", "4", str(path)]) == 0
+    assert "world_size = 4" in capsys.readouterr().out

@@ -172,20 +172,36 @@ def read_prequantized(r: Reader, *model_keys: str) -> None:
 
 
 # ------------------------------------------------------------------ world size
-_COMMENT_GPUS = (
-    re.compile(r"--nproc[_-]per[_-]node[= ]+(\d+)"),
-    re.compile(r"--num[_-]processes[= ]+(\d+)"),
+_PER_NODE = (
+    re.compile(r"(?:--)?\bnproc[_-]per[_-]node[=\s:]+(\d+)", re.IGNORECASE),
     re.compile(r"\bNPROC_PER_NODE=(\d+)"),
+)
+_NNODES = re.compile(r"(?:--)?\b(?:nnodes|num[_-]nodes|NNODES)[=\s:]+(\d+)\b(?!:)", re.IGNORECASE)
+_COMMENT_GPUS = (
+    re.compile(r"--num[_-]processes[= ]+(\d+)"),  # accelerate: the total over all machines
     re.compile(r"\b(?:needs?|requires?|uses?|on|with|across)\s+(\d+)\s*(?:x\s*)?(?:[A-Z]\w*\s+)?GPUs?\b", re.IGNORECASE),
     re.compile(r"\b(\d+)\s*x\s*(?:A100|H100|H200|MI300X?|MI325X|MI355X|GPUs?)\b", re.IGNORECASE),
 )
 
 
+def _said(line: str) -> bool:
+    return "#" in line or line.lstrip().startswith(("torchrun", "accelerate", "tune", "deepspeed", "llamafactory-cli", "FORCE_TORCHRUN", "NNODES"))
+
+
 def world_from_text(text: str) -> tuple[int, int, str] | None:
-    """(GPUs, line, the phrase) from a comment or launcher line in the file; the first that says one."""
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if "#" not in line and not line.lstrip().startswith(("torchrun", "accelerate", "tune", "deepspeed", "llamafactory-cli")):
-            continue
+    """(GPUs, line, the phrase) from a comment or launcher line in the file; the first that says one.
+    A per-node count (torchrun/tune `--nproc_per_node`, LLaMA-Factory `NPROC_PER_NODE=`) is multiplied
+    by the node count the file states (`--nnodes`, `NNODES=`), on the same line or another."""
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if _said(line)]
+    nodes = next(((int(m.group(1)), m.group(0).strip()) for _, line in lines if (m := _NNODES.search(line))), None)
+    for lineno, line in lines:
+        for pat in _PER_NODE:
+            m = pat.search(line)
+            if m and 1 <= int(m.group(1)) <= 1024:
+                per = int(m.group(1))
+                if nodes and 1 <= nodes[0] <= 1024:
+                    return per * nodes[0], lineno, f"{nodes[1]} x {m.group(0).strip()}"
+                return per, lineno, m.group(0).strip()
         for pat in _COMMENT_GPUS:
             m = pat.search(line)
             if m and 1 <= int(m.group(1)) <= 1024:
