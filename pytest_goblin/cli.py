@@ -13,7 +13,7 @@ from typing import Any
 
 from . import __version__
 from .errors import ConfigError, GoblinError, NotATrainingConfig
-from .options import BY_NAME, add_to_argparse
+from .options import BY_NAME, add_one_to_argparse, add_to_argparse
 from .redact import redact
 from .service import config_files
 
@@ -21,12 +21,16 @@ from .service import config_files
 def cmd_parse(args: argparse.Namespace) -> int:
     from .formats import load_config
     from .formats.record import parse_record
+    from .formats.semantics import with_world_size
+    from .options import BY_NAME as OPTS
+    from .options import convert
     from .redact import redact, redact_obj
 
+    world = convert(OPTS["world_size"], getattr(args, OPTS["world_size"].dest, None), "--world-size")
     status = 0
     if args.json:  # JSON Lines: one object per file, the documented record
         for path in config_files(args.paths):
-            record, ok = parse_record(path)
+            record, ok = parse_record(path, world_size=world)
             status |= 0 if ok else 1
             print(redact(json.dumps(redact_obj(record), default=str)))  # the record quotes values (D14)
         return status
@@ -40,7 +44,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
             print(f"error: {exc}", file=sys.stderr)
             status = 1
             continue
-        w = loaded.workload
+        w = with_world_size(loaded.workload, world, "--world-size")
         print(f"{path}: {loaded.adapter.name}, model {w.model.name} ({w.model.params_b or '?'}B, {'known shape' if w.model.known else 'shape unknown'})")
         for name, src in sorted(w.sources.items(), key=lambda kv: (kv[1].line or 10**9, kv[0])):
             where = f"line {src.line}: {src.key}" if src.explicit else f"default: {src.note}"
@@ -310,6 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     pa = sub.add_parser("parse", help="show how a config is read, field by field, or why it is not collected")
     pa.add_argument("paths", nargs="+", metavar="PATH")
     pa.add_argument("--json", action="store_true", help="one JSON object per file per line (the documented record; see README)")
+    add_one_to_argparse(pa, "world_size")  # the same --world-size as `goblin audit`, applied to what is shown
     pa.set_defaults(func=cmd_parse)
     m = sub.add_parser("merge", help="merge the JSON reports of shards into one report")
     m.add_argument("reports", nargs="+", metavar="REPORT.json")

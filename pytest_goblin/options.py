@@ -224,6 +224,12 @@ def _flag_kwargs(option: Option) -> dict[str, Any]:
     return kwargs
 
 
+def add_one_to_argparse(parser: argparse.ArgumentParser, name: str) -> None:
+    """One option's `--<flag>` on another subcommand (e.g. `goblin parse --world-size`), declared once here."""
+    option = BY_NAME[name]
+    parser.add_argument(f"--{option.flag}", **_flag_kwargs(option))
+
+
 def add_to_argparse(parser: argparse.ArgumentParser) -> None:
     """Every option of the `cli` surface as `--<flag>`, default None (so "not given" is visible)."""
     for option in OPTIONS:

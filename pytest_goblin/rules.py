@@ -152,7 +152,7 @@ def uses_bitsandbytes(w: WorkloadConfig) -> bool:
     if w.format == "torchtune":  # torchtune quantizes with torchao (NF4); its bitsandbytes optimizers are named bnb/paged
         return "bnb" in opt or "paged" in opt or ("8bit" in opt and "torchao" not in opt)
     bnb_optimizer = "bnb" in opt or "paged" in opt or ("8bit" in opt and "torch_8bit" not in opt and "torchao" not in opt)
-    return w.quantization != "none" or bnb_optimizer
+    return (w.quantization != "none" and w.prequantized is None) or bnb_optimizer
 
 
 @lru_cache(maxsize=1)
@@ -363,6 +363,20 @@ def memory_phrase(w: WorkloadConfig, hw: Hardware, fact: str = "headroom_gb") ->
     )
 
 
+def _caveat(rule: Rule, w: WorkloadConfig) -> str | None:
+    """A framework constraint the rule's advice must carry for this config (facts.CITES)."""
+    if rule.id == "packing.sample_packing" and w.format == "torchtune":
+        src = w.sources.get("seq_len")
+        if src is None or not src.explicit:
+            from .frameworks.facts import CITES
+
+            return (
+                "this config leaves tokenizer.max_seq_len unset, and torchtune raises on `dataset.packed: True` without it, "
+                f"so set tokenizer.max_seq_len together with dataset.packed ({CITES['torchtune.packed_max_seq_len']})"
+            )
+    return None
+
+
 def render_finding(rule: Rule, w: WorkloadConfig, hw: Hardware, status: str | None = None) -> str:
     """A finding in this config's own terms: the values that triggered the rule (with their lines or the
     framework default they come from), the rule's advice, the memory estimate when memory decided it,
@@ -385,6 +399,9 @@ def render_finding(rule: Rule, w: WorkloadConfig, hw: Hardware, status: str | No
     lead = "; ".join(dict.fromkeys(facts_used))
     text = rule.guidance if rule.footgun and rule.guidance else rule.title
     msg = f"{lead}: {text}" if lead else text
+    caveat = _caveat(rule, w)
+    if caveat:
+        msg += f"; {caveat}"
     if memory:
         msg += f". Memory: {memory_phrase(w, hw, memory)}"
     elif any(p.fact in ("world_size", "strategy") for p in rule.applies_when) or rule.transform.micro_batch_to:
@@ -408,6 +425,8 @@ _UNACTIONABLE = (
     "have no setting",
     "fits in memory",
     "projected peak memory",
+    "needs the logits",
+    "computes its loss from the logits",
 )
 
 

@@ -79,6 +79,8 @@ class WorkloadConfig(Model):
     dataloader_workers: int = 0
     pin_memory: bool = True
     quantization: Literal["none", "4bit", "8bit"] = "none"
+    # A checkpoint quantized ahead of time (GPTQ / AWQ): its int weights are fixed by the model, not a key
+    prequantized: Literal["gptq", "awq"] | None = None
     sample_packing: bool = False
     world_size: int = 1  # GPUs the job runs on; sources["world_size"] says whether it was read or assumed
     context_parallel: int = 1  # GPUs one sequence is split across (context / sequence parallelism)

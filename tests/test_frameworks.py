@@ -124,3 +124,161 @@ def test_plain_training_arguments_script_gets_no_trl_keys() -> None:
     assert "TrainingArguments" in (check_key("python", {}, "packing", True, "TrainingArguments") or "")
     assert check_key("python", {}, "use_liger_kernel", True, "TrainingArguments") is None
     assert check_key("python", {}, "packing", True, "SFTConfig") is None
+
+
+# An ORPO recipe (alignment-handbook recipes/zephyr-141b-A35b/orpo/config_full.yaml, trimmed): `beta`
+# and `max_prompt_length` are no proof of DPO; the folder and the comment name the trainer.
+ORPO_KEYS = "model_name_or_path: mistral-community/Mixtral-8x22B-v0.1\nbeta: 0.05\nmax_length: 2048\nmax_prompt_length: 1792\nper_device_train_batch_size: 1\ngradient_accumulation_steps: 1\n"
+
+
+@pytest.mark.parametrize(
+    ("rel", "text", "expected"),
+    [
+        ("recipes/zephyr/orpo/config_full.yaml", ORPO_KEYS, "ORPOConfig"),
+        ("recipes/zephyr/config_full.yaml", "# ORPOTrainer arguments\n" + ORPO_KEYS, "ORPOConfig"),
+        ("recipes/zephyr/config_full.yaml", "# accelerate launch scripts/run_orpo.py recipes/zephyr/config_full.yaml\n" + ORPO_KEYS, "ORPOConfig"),
+        ("recipes/zephyr/config_dpo.yaml", ORPO_KEYS, "DPOConfig"),
+    ],
+)
+def test_trl_class_is_read_from_what_the_file_and_its_path_name(tmp_path: Path, rel: str, text: str, expected: str) -> None:
+    from pytest_goblin.frameworks import trl_classes
+
+    path = tmp_path / rel
+    path.parent.mkdir(parents=True)
+    path.write_text(text)
+    loaded = load_config(path)
+    assert trl_classes(loaded.data, None, str(path), text).classes == (expected,)
+    assert loaded.workload.framework == f"trl {tables.table('trl')['version']} ({expected})"
+
+
+def test_unnamed_trl_class_is_not_guessed_from_beta(tmp_path: Path) -> None:
+    """Without a name, `beta` fits DPO, ORPO, CPO, KTO, ...: none is assumed, and an edit must suit all."""
+    from pytest_goblin.frameworks import trl_classes
+
+    path = tmp_path / "config_full.yaml"
+    path.write_text(ORPO_KEYS)
+    loaded = load_config(path)
+    found = trl_classes(loaded.data, None, str(path), ORPO_KEYS)
+    assert {"DPOConfig", "ORPOConfig", "CPOConfig"} <= set(found.classes) and not found.named
+    assert "trainer not named" in (loaded.workload.framework or "")
+    assert any("every candidate class" in n for n in loaded.workload.notes)
+    # `packing` is an SFTConfig key, unknown to DPO/ORPO: not offered on a guess
+    why = check_writes("hf-trainer", str(path), ORPO_KEYS, loaded.data, {"packing": True})
+    assert "not a key of every TRL config class" in why["packing"]
+    # a TrainingArguments key every class has is still offered
+    assert check_writes("hf-trainer", str(path), ORPO_KEYS, loaded.data, {"dataloader_num_workers": 4}) == {}
+    # the same file in an `orpo/` folder is an ORPO recipe, which has no `packing` either
+    named = tmp_path / "orpo" / "config_full.yaml"
+    named.parent.mkdir()
+    named.write_text(ORPO_KEYS)
+    assert "not a ORPOConfig key" in check_writes("hf-trainer", str(named), ORPO_KEYS, loaded.data, {"packing": True})["packing"]
+
+
+# An alignment-handbook-style repository pinning transformers 4.36.2 (its setup.py at f0ffa0d,
+# January 2024, pinned `transformers==4.36.2`); the recipe is a trimmed SFT config.
+PINNED_RECIPE = "model_name_or_path: mistralai/Mistral-7B-v0.1\ntorch_dtype: bfloat16\nbf16: true\nper_device_train_batch_size: 4\ngradient_accumulation_steps: 2\nmax_seq_length: 2048\n"
+
+
+def _pinned_repo(tmp_path: Path, setup: str) -> Path:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "setup.py").write_text(f'_deps = [\n    "torch>=2.1",\n    "{setup}",\n    "trl==0.7.10",\n]\n')
+    path = tmp_path / "recipes" / "zephyr-7b-beta" / "sft" / "config_full.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text(PINNED_RECIPE)
+    return path
+
+
+def test_key_newer_than_the_pinned_transformers_is_not_written(tmp_path: Path) -> None:
+    from pytest_goblin.frameworks.pins import pins
+
+    path = _pinned_repo(tmp_path, "transformers==4.36.2")
+    assert pins(str(path))["transformers"].where == "setup.py:3"
+    loaded = load_config(path)
+    assert any("transformers==4.36.2 (setup.py:3)" in n for n in loaded.workload.notes)
+    bad = check_writes("hf-trainer", str(path), loaded.text, loaded.data, {"use_liger_kernel": True, "dataloader_num_workers": 4})
+    assert set(bad) == {"use_liger_kernel"}
+    assert "first appears in transformers 4.45.0" in bad["use_liger_kernel"] and "transformers==4.36.2 (setup.py:3)" in bad["use_liger_kernel"]
+    # packing (SFTConfig, trl 0.9.3) under trl==0.7.10
+    assert "trl 0.9.3" in check_writes("hf-trainer", str(path), loaded.text, loaded.data, {"packing": True})["packing"]
+    # the checkpointing edit uses the name 4.36 knows
+    assert loaded.adapter.writes("gradient_checkpointing", False, loaded.workload, loaded.data) == {"gradient_checkpointing": False}
+    # the patch drops the Liger rule with the reason
+    hw = get_hardware("mi300x")
+    fired = [r for r in kb.applicable(loaded.workload, hw, kb.cached_rules()) if r.id == "kernels.liger_fused_kernels"]
+    assert fired, "the Liger rule applies to this config before validation"
+    patch = build_patch(loaded, fired, hw, "p1")
+    assert not patch.edits and "4.45.0" in patch.skipped["kernels.liger_fused_kernels"]
+
+
+def test_key_is_written_when_the_pin_is_recent_enough(tmp_path: Path) -> None:
+    path = _pinned_repo(tmp_path, "transformers>=4.53.3")
+    loaded = load_config(path)
+    assert check_writes("hf-trainer", str(path), loaded.text, loaded.data, {"use_liger_kernel": True}) == {}
+
+
+def test_pin_in_the_configs_own_comment(tmp_path: Path) -> None:
+    path = tmp_path / "sft.yaml"
+    path.write_text("# pip install transformers==4.44.2 trl==0.9.6\n" + PINNED_RECIPE)
+    loaded = load_config(path)
+    bad = check_writes("hf-trainer", str(path), loaded.text, loaded.data, {"use_liger_kernel": True})
+    assert "transformers==4.44.2 (the config's own line 1)" in bad["use_liger_kernel"]
+
+
+LF_SFT = "model_name_or_path: Qwen/Qwen2-7B\nstage: sft\ndo_train: true\nfinetuning_type: full\nbf16: true\nper_device_train_batch_size: 1\ngradient_accumulation_steps: 8\ncutoff_len: 2048\n"
+
+
+@pytest.mark.parametrize(
+    ("extra", "reason"),
+    [
+        ("use_asft_loss: true\nasft_alpha: 0.1\n", "changes the training objective"),
+        ("use_dft_loss: true\n", "fused cross-entropy that makes Liger pay never runs"),
+        ("use_eaft_loss: true\n", "fused cross-entropy that makes Liger pay never runs"),
+    ],
+)
+def test_liger_is_not_advised_where_the_loss_needs_the_logits(tmp_path: Path, extra: str, reason: str) -> None:
+    """LLaMA-Factory's ASFT/DFT/EAFT losses read the logits; Liger's fused cross-entropy gives none in training."""
+    path = tmp_path / "qwen2_full_asft.yaml"
+    path.write_text(LF_SFT + extra)
+    loaded = load_config(path)
+    hw = get_hardware("mi300x")
+    liger = [r for r in kb.applicable(loaded.workload, hw, kb.cached_rules()) if r.id == "kernels.liger_fused_kernels"]
+    assert liger, "the rule applies to a plain Qwen2 SFT config"
+    patch = build_patch(loaded, liger, hw, "p1")
+    assert not patch.edits and reason in patch.skipped["kernels.liger_fused_kernels"]
+    assert kb.unactionable(patch.skipped["kernels.liger_fused_kernels"])
+    # without the custom loss, the same config gets the edit
+    plain = tmp_path / "plain.yaml"
+    plain.write_text(LF_SFT)
+    assert check_writes("llamafactory", str(plain), LF_SFT, load_config(plain).data, {"enable_liger_kernel": True}) == {}
+
+
+def test_liger_is_not_advised_for_a_stage_that_keeps_the_logits() -> None:
+    data = {"model_name_or_path": "Qwen/Qwen2-7B", "stage": "dpo", "finetuning_type": "lora"}
+    assert "needs the logits" in check_writes("llamafactory", "dpo.yaml", "", data, {"enable_liger_kernel": True})["enable_liger_kernel"]
+
+
+TUNE_UNPACKED = (
+    "# tune run --nproc_per_node 8 full_finetune_distributed --config llama3_1/8B_full\n"
+    "tokenizer:\n  _component_: torchtune.models.llama3.llama3_tokenizer\n  path: /tmp/tokenizer.model\n  max_seq_len: null\n"
+    "dataset:\n  _component_: torchtune.datasets.alpaca_dataset\n  packed: False\n"
+    "model:\n  _component_: torchtune.models.llama3_1.llama3_1_8b\noptimizer:\n  _component_: torch.optim.AdamW\n  lr: 2e-5\n"
+    "batch_size: 2\ndtype: bf16\n"
+)
+
+
+def test_torchtune_packing_needs_tokenizer_max_seq_len(tmp_path: Path) -> None:
+    """torchtune 0.6.1 datasets raise on packed=True without tokenizer.max_seq_len: the guidance says so, no edit passes."""
+    from pytest_goblin.rules import render_finding
+
+    path = tmp_path / "8B_full.yaml"
+    path.write_text(TUNE_UNPACKED)
+    loaded = load_config(path)
+    hw = get_hardware("mi300x")
+    rule = next(r for r in kb.applicable(loaded.workload, hw, kb.cached_rules()) if r.id == "packing.sample_packing")
+    assert "leaves tokenizer.max_seq_len unset" in render_finding(rule, loaded.workload, hw)
+    assert "raises on `dataset.packed: True`" in check_writes("torchtune", str(path), loaded.text, loaded.data, {"dataset.packed": True})["dataset.packed"]
+    set_len = TUNE_UNPACKED.replace("max_seq_len: null", "max_seq_len: 4096")
+    path.write_text(set_len)
+    loaded = load_config(path)
+    assert "max_seq_len unset" not in render_finding(rule, loaded.workload, hw)
+    assert check_writes("torchtune", str(path), set_len, loaded.data, {"dataset.packed": True}) == {}

@@ -156,3 +156,92 @@ def test_tunableop_advice_never_contradicts_itself(tmp_path: Path, packing: bool
     ids = {r.id for r in kb.applicable(w, get_hardware("mi300x"), kb.cached_rules())}
     assert not {"gemm.tunableop", "gemm.tunableop_tuning_left_on"} <= ids
     assert ("gemm.tunableop" in ids) == (packing and not env)
+
+
+# ---- misreads found by the second blind review (docs/kb-coverage.md)
+RLOO_SCRIPT = """import torch
+from trl import RLOOConfig, RLOOTrainer
+
+def main():
+    training_args = RLOOConfig(
+        output_dir="Qwen3-0.6B-RLOO",
+        model_init_kwargs={"dtype": torch.bfloat16},
+        gradient_accumulation_steps=2,
+    )
+    trainer = RLOOTrainer(model="Qwen/Qwen3-0.6B", args=training_args)
+"""
+
+
+def test_model_init_kwargs_dtype_in_a_script_and_a_recipe(tmp_path: Path) -> None:
+    """TRL examples/scripts/rloo.py (f2cd5771) loads the model through model_init_kwargs={"dtype": torch.bfloat16}."""
+    w = _load(tmp_path, "rloo.py", RLOO_SCRIPT).workload
+    assert w.weight_dtype == "bf16" and w.sources["weight_dtype"].key == "model_init_kwargs.dtype" and w.sources["weight_dtype"].line == 7
+    w = _load(tmp_path, "sft.yaml", TRL + "model_init_kwargs:\n  dtype: bfloat16\n  attn_implementation: kernels-community/flash-attn2\n").workload
+    assert w.weight_dtype == "bf16" and w.attention == "flash" and w.sources["attention"].key == "model_init_kwargs.attn_implementation"
+
+
+@pytest.mark.parametrize(
+    ("value", "attention"),
+    [("kernels-community/flash-attn2", "flash"), ("kernels-community/vllm-flash-attn3@v1", "flash"), ("kernels-community/paged-attention", "sdpa")],
+)
+def test_hub_kernel_attention_is_not_eager(tmp_path: Path, value: str, attention: str) -> None:
+    w = _load(tmp_path, "sft.yaml", TRL + f"attn_implementation: {value}\n").workload
+    assert w.attention == attention
+
+
+def test_use_flash_attention_2_is_flash_attention(tmp_path: Path) -> None:
+    """transformers 4.x's flag (4.36.2 modeling_utils.py:1227, 1269), in old recipes and scripts."""
+    assert _load(tmp_path, "sft.yaml", TRL + "use_flash_attention_2: true\n").workload.attention == "flash"
+    script = (
+        "import torch\nfrom transformers import AutoModelForCausalLM\nfrom trl import SFTConfig\n"
+        'model = AutoModelForCausalLM.from_pretrained("mistralai/Mistral-7B-v0.1", torch_dtype=torch.bfloat16, use_flash_attention_2=True)\n'
+        'args = SFTConfig(output_dir="o", per_device_train_batch_size=2)\n'
+    )
+    w = _load(tmp_path, "train.py", script).workload
+    assert w.attention == "flash" and w.sources["attention"].line == 4
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        # LLaMA-Factory examples/train_qlora/llama3_lora_sft_awq.yaml (ff6d4d12), trimmed
+        (
+            "awq.yaml",
+            "model_name_or_path: TechxGenus/Meta-Llama-3-8B-Instruct-AWQ\nstage: sft\ndo_train: true\nfinetuning_type: lora\nbf16: true\ncutoff_len: 2048\n",
+        ),
+        ("gptq.yaml", TRL.replace("Qwen/Qwen2.5-1.5B", "Qwen/Qwen2.5-7B-Instruct-GPTQ-Int4") + "use_peft: true\n"),
+        ("ax.yml", "base_model: TheBloke/Llama-2-7B-fp16\ngptq: true\nadapter: lora\nmicro_batch_size: 1\nsequence_len: 2048\n"),
+    ],
+)
+def test_gptq_awq_checkpoints_are_quantized_not_bitsandbytes(tmp_path: Path, name: str, text: str) -> None:
+    loaded = _load(tmp_path, name, text)
+    w = loaded.workload
+    assert w.quantization == "4bit" and w.prequantized in ("gptq", "awq") and w.method == "qlora"
+    fired = {r.id for r in kb.applicable(w, get_hardware("mi300x"), kb.cached_rules())}
+    assert "quant.bitsandbytes_rocm_build" not in fired and "quant.lora_over_qlora_when_bf16_fits" not in fired
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [
+        "# nnodes 2 × nproc_per_node 8\n",
+        "# tune run --nnodes 2 --nproc_per_node 8 full_finetune_distributed --config llama3_1/70B_full\n",
+        "# FORCE_TORCHRUN=1 NNODES=2 NODE_RANK=0 NPROC_PER_NODE=8 llamafactory-cli train sft.yaml\n",
+        "# torchrun --nnodes=2 \\\n#   --nproc_per_node=8 sft.py --config sft.yaml\n",
+    ],
+)
+def test_world_size_multiplies_nodes_by_processes_per_node(tmp_path: Path, comment: str) -> None:
+    w = _load(tmp_path, "sft.yaml", comment + TRL).workload
+    assert w.world_size == 16 and w.sources["world_size"].explicit
+
+
+def test_goblin_parse_applies_world_size(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pytest_goblin.cli import main
+
+    path = tmp_path / "sft.yaml"
+    path.write_text(TRL)
+    assert main(["parse", "--json", "--world-size", "4", str(path)]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["world_size"] == 4 and record["strategy"] == "ddp" and "--world-size=4" in record["sources"]["world_size"]["note"]
+    assert main(["parse", "--world-size", "4", str(path)]) == 0
+    assert "world_size = 4" in capsys.readouterr().out

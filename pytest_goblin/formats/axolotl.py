@@ -8,7 +8,7 @@ from ..frameworks import CITES, where
 from ..schemas import ModelShape, WorkloadConfig
 from .base import Adapter, Reader, as_bool, attention_from, model_from, positive
 from .hfstyle import hf_writes, read_common
-from .semantics import axolotl_precision, read_world_size
+from .semantics import axolotl_precision, read_prequantized, read_world_size
 
 DOCS = "https://docs.axolotl.ai/docs/config-reference.html"
 _MARKERS = frozenset({"datasets", "micro_batch_size", "sequence_len", "adapter", "num_epochs", "sample_packing", "rl"})
@@ -39,6 +39,7 @@ class AxolotlAdapter(Adapter):
             r.explicit("method", method, key, line)
         else:
             r.default("method", "full", f"no `adapter`: full fine-tuning ({DOCS})")
+        read_prequantized(r, "base_model")
         from ..frameworks.facts import AXOLOTL_AT
 
         rl = r.data.get("rl") if isinstance(r.data, dict) else None

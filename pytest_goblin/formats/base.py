@@ -123,12 +123,20 @@ ATTENTION_NAMES = {
 }
 
 
+# A Hub kernel named as the attention implementation ("kernels-community/flash-attn2",
+# "kernels-community/vllm-flash-attn3@v1", "org/kernel:function"): transformers 5.24.0
+# integrations/hub_kernels.py:811-816 (is_kernel) loads it in place of the built-in attention.
+_HUB_KERNEL = re.compile(r"^[^/:]+/[^/:]+(?:@[^/:]+)?(?::[^/:]+)?$")
+
+
 def attention_from(value: Any) -> str:
     name = str(value).strip().lower()
     if name in ATTENTION_NAMES:
         return ATTENTION_NAMES[name]
     if "flash" in name:
         return "flash"
+    if _HUB_KERNEL.match(name):
+        return "sdpa"  # a fused Hub kernel (paged-attention, sage-attention): never the eager path
     raise ValueError(f"unknown attention implementation {value!r} (expected eager, sdpa, flash_attention_2 or xformers)")
 
 

@@ -8,7 +8,7 @@ from ..frameworks import CITES, tables, where
 from ..schemas import ModelShape, WorkloadConfig
 from .base import Adapter, Reader, as_bool, attention_from, model_from, positive
 from .hfstyle import TA_DOCS, hf_writes, read_common
-from .semantics import dtype_key, explicit_precision, read_world_size, trl_precision
+from .semantics import dtype_key, explicit_precision, read_prequantized, read_world_size, trl_precision
 
 TRAINING_KEYS = frozenset(
     {
@@ -54,12 +54,19 @@ CHECKPOINT_KEYS = ("activation_checkpointing", "gradient_checkpointing")
 TRL_DOCS = "https://huggingface.co/docs/trl/sft_trainer#trl.SFTConfig"
 
 
-def checkpoint_key(data: Any) -> str:
+def checkpoint_key(data: Any, path: str | None = None) -> str:
     """The key a checkpointing edit goes to: the one the file already uses, else the name the
-    installed transformers reads without a deprecation warning (4.x has only the old name)."""
+    installed transformers reads without a deprecation warning (4.x has only the old name), unless
+    the recipe's repository pins a transformers older than the first one read with the new name."""
     for key in CHECKPOINT_KEYS:
         if isinstance(data, dict) and key in data:
             return key
+    if path:
+        from ..frameworks.pins import pins, too_new
+
+        pin = pins(path).get("transformers")
+        if pin is not None and too_new("transformers", "activation_checkpointing", True, pin):
+            return "gradient_checkpointing"
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -95,15 +102,26 @@ class HFTrainerAdapter(Adapter):
         if peft and as_bool(d.get("use_dora", False) or False):
             method = "dora"
         r.values["method"] = method
+        read_prequantized(r, "model_name_or_path")
         declared = getattr(getattr(r, "script", None), "config_class", None)
         plain = declared in ("TrainingArguments", "Seq2SeqTrainingArguments")
         if plain:
             r.framework = f"transformers {tables.table('transformers')['version']} ({declared})"
         else:
-            from ..frameworks import trl_config_class
+            from ..frameworks import trl_classes
 
-            cls = trl_config_class(r.data if isinstance(r.data, dict) else {}, declared)
-            r.framework = f"trl {tables.table('trl')['version']} ({cls})"
+            found = trl_classes(r.data if isinstance(r.data, dict) else {}, declared, r.path, r.text)
+            r.framework = f"trl {tables.table('trl')['version']} ({found.label()})"
+            if not found.one:
+                r.notes.append(
+                    f"TRL config class: {found.how}; edits are offered only where every candidate class accepts them ({', '.join(found.classes[:6])}"
+                    + (", ..." if len(found.classes) > 6 else "")
+                    + ")"
+                )
+        from ..frameworks.pins import pins
+
+        for pin in pins(r.path, r.text).values():
+            r.notes.append(f"the recipe pins {pin.spec} ({pin.where}): an edit adding a key first seen in a later {pin.dist} is not offered")
         if plain:
             # transformers' own TrainingArguments: bf16=False, gradient_checkpointing off.
             ta = tables.class_fields("transformers", "TrainingArguments")
@@ -127,11 +145,15 @@ class HFTrainerAdapter(Adapter):
         )
         r.take(
             "attention",
-            ("attn_implementation",),
+            ("attn_implementation", "model_init_kwargs.attn_implementation"),
             default="sdpa",
             note="transformers picks SDPA when attn_implementation is unset (https://huggingface.co/docs/transformers/perf_infer_gpu_one#pytorch-scaled-dot-product-attention)",
             convert=attention_from,
         )
+        k, v, line = r.raw("use_flash_attention_2", "model_init_kwargs.use_flash_attention_2")
+        if k is not None and not r.sources["attention"].explicit and str(v).lower() in {"true", "1", "yes"}:
+            # transformers 4.x's flag: 4.36.2 modeling_utils.py:1227-1237 and :1269 (deprecated; selects flash_attention_2)
+            r.explicit("attention", "flash", k, line)
         r.take(
             "gradient_checkpointing",
             CHECKPOINT_KEYS,
@@ -157,5 +179,11 @@ class HFTrainerAdapter(Adapter):
         if field == "method" and value == "lora":
             return {"use_peft": True}
         return hf_writes(
-            field, value, workload, data, batch_key="per_device_train_batch_size", checkpoint_key=checkpoint_key(data), liger_key="use_liger_kernel"
+            field,
+            value,
+            workload,
+            data,
+            batch_key="per_device_train_batch_size",
+            checkpoint_key=checkpoint_key(data, workload.path),
+            liger_key="use_liger_kernel",
         )

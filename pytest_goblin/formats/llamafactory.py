@@ -13,7 +13,7 @@ from ..frameworks.tables import table
 from ..schemas import ModelShape, WorkloadConfig
 from .base import Adapter, Reader, as_bool, model_from, non_negative, positive
 from .hfstyle import hf_writes, read_common
-from .semantics import llamafactory_precision, read_world_size
+from .semantics import llamafactory_precision, read_prequantized, read_world_size
 
 V1_VERSION = table("llamafactory_v1")["version"]
 
@@ -83,6 +83,7 @@ class LlamaFactoryAdapter(Adapter):
             r.explicit("method", method, key, line)
         else:
             r.default("method", method, f"finetuning_type default lora ({HPARAMS}/finetuning_args.py)")
+        read_prequantized(r, "model_name_or_path")
         r.take("seq_len", ("cutoff_len",), default=2048, note=f"cutoff_len default 2048 ({HPARAMS}/data_args.py)", convert=positive)
         r.take(
             "attention",

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..errors import ConfigError, NotATrainingConfig
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
+from ..yamlio import get_path
 from .base import Reader, ignored_rules, model_from, stamp_versions
 from .hf_trainer import HFTrainerAdapter
 from .hfstyle import TA_DOCS, hf_writes
@@ -35,7 +36,13 @@ def _trl_config_classes() -> frozenset[str]:
 HF_ARGS = frozenset({"TrainingArguments", "Seq2SeqTrainingArguments"})
 CONFIG_CLASSES = HF_ARGS | _trl_config_classes()
 _MARKER = re.compile(r"\b(" + "|".join(sorted(CONFIG_CLASSES)) + r")\s*\(")
-_MODEL_KEYS = {"torch_dtype": "torch_dtype", "dtype": "torch_dtype", "attn_implementation": "attn_implementation"}
+_MODEL_KEYS = {
+    "torch_dtype": "torch_dtype",
+    "dtype": "torch_dtype",
+    "attn_implementation": "attn_implementation",
+    "use_flash_attention_2": "use_flash_attention_2",  # transformers 4.x's flag (4.36.2 modeling_utils.py:1227, 1269)
+    "quantization_config": "quantization_config",
+}
 _DTYPES = {"bfloat16": "bfloat16", "bf16": "bfloat16", "float16": "float16", "half": "float16", "float32": "float32", "float": "float32"}
 
 
@@ -94,6 +101,21 @@ def _literal(node: ast.expr, consts: dict[str, tuple[Any, ast.expr]]) -> tuple[b
         return True, value, where
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "torch" and node.attr in _DTYPES:
         return True, _DTYPES[node.attr], node  # torch.bfloat16
+    # model_init_kwargs={"dtype": torch.bfloat16} or dict(dtype=torch.bfloat16): a mapping of literals
+    pairs: list[tuple[Any, ast.expr]] | None = None
+    if isinstance(node, ast.Dict) and all(k is not None for k in node.keys):
+        pairs = [(k, v) for k, v in zip(node.keys, node.values, strict=True) if k is not None]
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict" and not node.args and all(k.arg for k in node.keywords):
+        pairs = [(ast.Constant(k.arg), k.value) for k in node.keywords]
+    if pairs is not None:
+        out: dict[Any, Any] = {}
+        for k, v in pairs:
+            ok_k, key, _ = _literal(k, consts)
+            ok_v, value, _ = _literal(v, consts)
+            if not (ok_k and ok_v):
+                return False, None, node
+            out[key] = value
+        return True, out, node
     try:
         return True, ast.literal_eval(node), node
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
@@ -200,6 +222,12 @@ class _ScriptReader(Reader):
     def raw(self, *keys: str) -> tuple[str | None, Any, int | None]:
         for key in keys:
             value = self.script.values.get(key)
+            if value is None and "." in key:  # model_init_kwargs.dtype: a key of a literal dict argument
+                head, _, rest = key.partition(".")
+                value = get_path(self.script.values.get(head), rest)[1]
+                key_loc = self.script.where.get(head)
+                if value is not None:
+                    return key, value, key_loc.line if key_loc else None
             if value is not None:
                 loc = self.script.where.get(key)
                 return key, value, loc.line if loc else None

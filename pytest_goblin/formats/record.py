@@ -56,9 +56,11 @@ def workload_record(path: str, w: WorkloadConfig) -> dict[str, Any]:
     return out
 
 
-def parse_record(path: Path) -> tuple[dict[str, Any], bool]:
-    """(the record, whether the file could be read); never raises for a bad file."""
+def parse_record(path: Path, world_size: int | None = None) -> tuple[dict[str, Any], bool]:
+    """(the record, whether the file could be read); never raises for a bad file. `world_size` is
+    goblin_world_size / --world-size: the record shows the workload as the audit would run it."""
     from . import load_config
+    from .semantics import with_world_size
 
     try:
         loaded = load_config(path)
@@ -66,4 +68,4 @@ def parse_record(path: Path) -> tuple[dict[str, Any], bool]:
         return {**dict.fromkeys(SUMMARY), "path": str(path), "format": None, "reason": exc.reason}, True
     except ConfigError as exc:
         return {**dict.fromkeys(SUMMARY), "path": str(path), "format": None, "reason": None, "error": str(exc)}, False
-    return workload_record(str(path), loaded.workload), True
+    return workload_record(str(path), with_world_size(loaded.workload, world_size, "--world-size")), True

@@ -125,21 +125,83 @@ def llamafactory_precision(r: Reader, method: str, zero3: bool) -> None:
         r.default("weight_dtype", "fp32", f"trainable parameters upcast to fp32; {CITES['lf.upcast']}")
 
 
+# ------------------------------------------------------------------ pre-quantized checkpoints
+# GPTQ / AWQ checkpoints carry `quantization_config` in their config.json, which from_pretrained
+# applies on load (transformers 5.24.0 modeling_utils.py, quantizers/auto.py); LLaMA-Factory does
+# the same ("PTQ-quantized" models: llamafactory 0.9.5 model/model_utils/quantization.py:90-125,
+# where quantization_bit is ignored). The checkpoint's id names the method by convention
+# ("TechxGenus/Meta-Llama-3-8B-Instruct-AWQ", "Qwen/Qwen2.5-7B-Instruct-GPTQ-Int4").
+_PTQ_ID = re.compile(r"(?:^|[-_./])(gptq|awq)(?:$|[-_./])", re.IGNORECASE)
+_PTQ_8BIT = re.compile(r"int8|8bit|8-bit|w8a16", re.IGNORECASE)
+PTQ_CITE = "llamafactory 0.9.5 model/model_utils/quantization.py:90-125 (a checkpoint's quantization_config is applied on load; quantization_bit is ignored)"
+
+
+def read_prequantized(r: Reader, *model_keys: str) -> None:
+    """A GPTQ/AWQ checkpoint (named by its id, a quantization_config, or Axolotl's `gptq: true`):
+    the base weights are int4 (int8 where the id says so), whatever the precision keys say."""
+    method: str | None = None
+    key: str | None = None
+    line: int | None = None
+    bits = 4
+    for k in ("quantization_config.quant_method", "model_init_kwargs.quantization_config.quant_method"):
+        kk, v, ln = r.raw(k)
+        if kk is not None and str(v).lower() in ("gptq", "awq"):
+            method, key, line = str(v).lower(), kk, ln
+            kb, b, _ = r.raw(k.rsplit(".", 1)[0] + ".bits")
+            bits = 8 if kb is not None and str(b) == "8" else 4
+            break
+    if method is None:
+        kk, v, ln = r.raw("gptq")  # Axolotl: `gptq: true` loads a GPTQ checkpoint (axolotl 0.18.0 src/axolotl/utils/schemas/peft.py:143)
+        if kk is not None and _truthy(v):
+            method, key, line = "gptq", kk, ln
+    if method is None:
+        kk, v, ln = r.raw(*model_keys)
+        m = _PTQ_ID.search(v) if kk is not None and isinstance(v, str) else None
+        if m is None:
+            return
+        method, key, line = m.group(1).lower(), kk, ln
+        bits = 8 if _PTQ_8BIT.search(str(v)) else 4
+    assert key is not None
+    r.explicit("prequantized", method, key, line)
+    quant = "8bit" if bits == 8 else "4bit"
+    if r.values.get("quantization", "none") == "none":
+        r.explicit("quantization", quant, key, line)
+        r.sources["quantization"].note = f"{method.upper()}-quantized checkpoint: {quant} base weights fixed by the model ({PTQ_CITE})"
+    if r.values.get("method") == "lora":
+        r.values["method"] = "qlora"
+
+
 # ------------------------------------------------------------------ world size
-_COMMENT_GPUS = (
-    re.compile(r"--nproc[_-]per[_-]node[= ]+(\d+)"),
-    re.compile(r"--num[_-]processes[= ]+(\d+)"),
+_PER_NODE = (
+    re.compile(r"(?:--)?\bnproc[_-]per[_-]node[=\s:]+(\d+)", re.IGNORECASE),
     re.compile(r"\bNPROC_PER_NODE=(\d+)"),
+)
+_NNODES = re.compile(r"(?:--)?\b(?:nnodes|num[_-]nodes|NNODES)[=\s:]+(\d+)\b(?!:)", re.IGNORECASE)
+_COMMENT_GPUS = (
+    re.compile(r"--num[_-]processes[= ]+(\d+)"),  # accelerate: the total over all machines
     re.compile(r"\b(?:needs?|requires?|uses?|on|with|across)\s+(\d+)\s*(?:x\s*)?(?:[A-Z]\w*\s+)?GPUs?\b", re.IGNORECASE),
     re.compile(r"\b(\d+)\s*x\s*(?:A100|H100|H200|MI300X?|MI325X|MI355X|GPUs?)\b", re.IGNORECASE),
 )
 
 
+def _said(line: str) -> bool:
+    return "#" in line or line.lstrip().startswith(("torchrun", "accelerate", "tune", "deepspeed", "llamafactory-cli", "FORCE_TORCHRUN", "NNODES"))
+
+
 def world_from_text(text: str) -> tuple[int, int, str] | None:
-    """(GPUs, line, the phrase) from a comment or launcher line in the file; the first that says one."""
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if "#" not in line and not line.lstrip().startswith(("torchrun", "accelerate", "tune", "deepspeed", "llamafactory-cli")):
-            continue
+    """(GPUs, line, the phrase) from a comment or launcher line in the file; the first that says one.
+    A per-node count (torchrun/tune `--nproc_per_node`, LLaMA-Factory `NPROC_PER_NODE=`) is multiplied
+    by the node count the file states (`--nnodes`, `NNODES=`), on the same line or another."""
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if _said(line)]
+    nodes = next(((int(m.group(1)), m.group(0).strip()) for _, line in lines if (m := _NNODES.search(line))), None)
+    for lineno, line in lines:
+        for pat in _PER_NODE:
+            m = pat.search(line)
+            if m and 1 <= int(m.group(1)) <= 1024:
+                per = int(m.group(1))
+                if nodes and 1 <= nodes[0] <= 1024:
+                    return per * nodes[0], lineno, f"{nodes[1]} x {m.group(0).strip()}"
+                return per, lineno, m.group(0).strip()
         for pat in _COMMENT_GPUS:
             m = pat.search(line)
             if m and 1 <= int(m.group(1)) <= 1024:

@@ -9,48 +9,120 @@ behaviour that lives in code is cited in facts.py.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
 from . import tables
 from .facts import CITES
 
-# Keys that come from a TRL config class other than the trainer's main one are in ScriptArguments
-# or ModelConfig; a YAML recipe is parsed by TrlParser with one trainer config class. These TRL-only
-# keys say which one.
-_TRL_MARKERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("GRPOConfig", ("num_generations", "max_completion_length", "use_vllm", "reward_funcs", "beta_grpo")),
-    ("DPOConfig", ("beta", "loss_type", "max_prompt_length", "rpo_alpha", "ref_model_init_kwargs")),
-    ("KTOConfig", ("desirable_weight", "undesirable_weight")),
-    ("ORPOConfig", ("orpo_alpha",)),
-    ("RewardConfig", ("center_rewards_coefficient",)),
-)
+# A TRL YAML recipe is parsed by TrlParser into ONE trainer config class (trl 1.16.0
+# trl/scripts/utils.py:353), which the script chooses: the YAML does not say it. The class is read
+# from what the file and its path name (a `recipes/.../orpo/` folder, an `# ORPOTrainer arguments`
+# comment, a `run_dpo.py` / `trl dpo` launcher line), else from keys that only some classes accept.
+# When that leaves several classes, no single one is assumed: an edit is offered only if every one
+# of them accepts it, and the framework string lists them.
+_NOT_TRAINERS = frozenset({"ModelConfig", "DatasetConfig", "DatasetMixtureConfig", "ScriptArguments", "_BaseConfig"})
+_TRAINER_WORD = re.compile(r"\b([A-Za-z]+?)Trainer\b")
+_SCRIPT_WORD = re.compile(r"\b(?:run_)?([a-z_]+)\.py\b|\btrl\s+([a-z_]+)\b")
 
 
-def trl_config_class(data: Any, declared: str | None = None) -> str:
-    """The TRL config class a YAML recipe or script is most likely parsed into."""
-    trl_classes = tables.table("trl").get("classes", {})
-    if declared and declared in trl_classes:
-        return declared
-    keys = set(data) if isinstance(data, dict) else set()
-    for cls, markers in _TRL_MARKERS:
-        if keys & set(markers) and cls in trl_classes:
-            if cls == "DPOConfig" and "num_generations" in keys:
-                continue
-            return cls
-    return "SFTConfig"
+@dataclass(frozen=True)
+class TrlClass:
+    """The TRL config classes a file may be parsed into (one when named), and how that was decided."""
+
+    classes: tuple[str, ...]
+    how: str
+    named: bool
+
+    @property
+    def one(self) -> str | None:
+        return self.classes[0] if len(self.classes) == 1 else None
+
+    def label(self) -> str:
+        if self.one:
+            return self.one
+        if not self.named and self.how.endswith("no trainer-specific key"):
+            return "SFTConfig's defaults assumed: the file names no trainer and has no trainer-specific key"
+        shown = " or ".join(self.classes[:4]) + (f" (+{len(self.classes) - 4} more)" if len(self.classes) > 4 else "")
+        return f"{shown}: trainer not named"
 
 
-def parser_for(fmt: str, data: Any, declared: str | None = None) -> tuple[str, str | None]:
-    """(parser name in tables.PARSERS, trainer config class) for a goblin format."""
+def _trainer_names() -> dict[str, str]:
+    """'orpo' -> 'ORPOConfig', 'onlinedpo' -> 'OnlineDPOConfig', from the TRL table's classes."""
+    out: dict[str, str] = {}
+    for cls in tables.table("trl").get("classes", {}):
+        if cls.endswith("Config") and cls not in _NOT_TRAINERS:
+            out[cls[: -len("Config")].lower()] = cls
+    return out
+
+
+def _named_in(path: str, text: str) -> tuple[list[str], str]:
+    """Trainer classes the file's comments/launcher lines or its path name, and where."""
+    names = _trainer_names()
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped.startswith("#") and not stripped.startswith(("accelerate", "torchrun", "python", "trl ")):
+            continue
+        found = [names[m.lower()] for m in _TRAINER_WORD.findall(stripped) if m.lower() in names]
+        found += [names[w.replace("_", "")] for pair in _SCRIPT_WORD.findall(stripped) for w in pair if w and w.replace("_", "") in names]
+        if found:
+            return sorted(set(found)), f"the file's own line `{stripped[:80]}`"
+    parts = list(PurePath(path).parts)
+    for part in reversed(parts[-4:]):
+        stem = PurePath(part).stem.lower()
+        whole = stem.replace("_", "").replace("-", "")
+        if whole in names:
+            return [names[whole]], f"the path's `{part}`"
+        hits = sorted({names[t] for t in re.split(r"[_\-.]", stem) if t in names})
+        if len(hits) == 1:
+            return hits, f"the path's `{part}`"
+    return [], ""
+
+
+def trl_classes(data: Any, declared: str | None = None, path: str = "", text: str = "") -> TrlClass:
+    """The TRL config class(es) a YAML recipe or script is parsed into, and how that was decided."""
+    trl = tables.table("trl").get("classes", {})
+    if declared and declared in trl:
+        return TrlClass((declared,), f"the script builds {declared}(...)", True)
+    named, where_ = _named_in(path, text)
+    if named:
+        return TrlClass(tuple(named), f"named by {where_}", len(named) == 1)
+    trainers = sorted(c for c in trl if c.endswith("Config") and c not in _NOT_TRAINERS)
+    common = set(tables.parser_keys("trl", "_BaseConfig"))
+    keys = [k for k in (data if isinstance(data, dict) else {}) if k not in common]
+    fields = {c: tables.parser_keys("trl", c) for c in trainers}
+    specific = [k for k in keys if any(k in f for f in fields.values())]
+    if not specific:
+        return TrlClass(tuple(trainers), "the file names no trainer and has no trainer-specific key", False)
+    for k in specific:
+        owners = [c for c in trainers if k in fields[c]]
+        if len(owners) == 1:
+            return TrlClass((owners[0],), f"from the key `{k}`, which only {owners[0]} accepts in trl {tables.table('trl')['version']}", False)
+    # Keys shared by several classes (and keys a newer TRL moved, e.g. `max_prompt_length`) prove
+    # nothing: every class that accepts one of them stays a candidate.
+    top = tuple(c for c in trainers if any(k in fields[c] for k in specific))
+    return TrlClass(top, f"the file names no trainer; keys {', '.join(specific[:5])} fit {len(top)} classes", False)
+
+
+def trl_config_class(data: Any, declared: str | None = None, path: str = "", text: str = "") -> str:
+    """One class for defaults' notes: the named or only candidate, else SFTConfig when it is a candidate."""
+    found = trl_classes(data, declared, path, text)
+    if found.one:
+        return found.one
+    return "SFTConfig" if "SFTConfig" in found.classes else found.classes[0]
+
+
+def parser_for(fmt: str, data: Any, declared: str | None = None, path: str = "", text: str = "") -> tuple[str, tuple[str, ...]]:
+    """(parser name in tables.PARSERS, the trainer config classes it may combine) for a goblin format."""
     if fmt == "llamafactory":
         v1 = isinstance(data, dict) and isinstance(data.get("model"), str) and "model_name_or_path" not in data
-        return ("llamafactory_v1" if v1 else "llamafactory"), None
+        return ("llamafactory_v1" if v1 else "llamafactory"), ()
     if fmt == "python" and declared in ("TrainingArguments", "Seq2SeqTrainingArguments"):
-        return "transformers", None
+        return "transformers", ()
     if fmt in ("hf-trainer", "python"):
-        return "trl", trl_config_class(data, declared)
-    return fmt, None
+        return "trl", trl_classes(data, declared, path, text).classes
+    return fmt, ()
 
 
 def _accepts(entry: dict[str, Any], value: Any) -> bool:
@@ -60,23 +132,34 @@ def _accepts(entry: dict[str, Any], value: Any) -> bool:
     return value in choices or str(value) in {str(c) for c in choices}
 
 
-def check_key(fmt: str, data: Any, key: str, value: Any, declared: str | None = None) -> str | None:
-    """Why writing `key: value` would break or do nothing in this trainer, or None when it is valid."""
-    parser, cls = parser_for(fmt, data, declared)
+def check_key(fmt: str, data: Any, key: str, value: Any, declared: str | None = None, path: str = "", text: str = "") -> str | None:
+    """Why writing `key: value` would break or do nothing in this trainer, or None when it is valid.
+
+    When the trainer class is not named (several TRL classes fit), the key must be accepted by
+    every one of them: an edit is not offered on a guess."""
+    parser, classes = parser_for(fmt, data, declared, path, text)
     if parser not in tables.PARSERS:
         return None
     spec = tables.PARSERS[parser]
     top = key.split(".", 1)[0]
-    keys = tables.parser_keys(parser, cls)
     fw = tables.table(spec["framework"])
     where = f"{spec['framework']} {fw['version']}"
-    entry = keys.get(top)
-    if entry is None:
-        if isinstance(data, dict) and top in data:
-            return None  # already in the user's file: the trainer accepts it or the run would not start now
+    if isinstance(data, dict) and top in data:
+        return None  # already in the user's file: the trainer accepts it or the run would not start now
+    per_class = [(cls, tables.parser_keys(parser, cls)) for cls in (classes or (None,))]
+    missing = [cls for cls, keys in per_class if top not in keys]
+    if missing:
+        if len(per_class) > 1 and len(missing) < len(per_class):
+            lacking = ", ".join(str(c) for c in missing[:4]) + (f" (+{len(missing) - 4} more)" if len(missing) > 4 else "")
+            return (
+                f"`{top}` is not a key of every TRL config class this file may be parsed into ({lacking} lack it, {where}); "
+                f"the file does not name its trainer, so the edit is not offered on a guess"
+            )
+        cls = missing[0]
         if spec["strict"]:
             return f"`{top}` is not a {cls or parser} key in {where}; {spec['where']}, so the run would stop at start-up"
         return f"`{top}` is not an Axolotl key in {where}; {spec['where']}"
+    entry = per_class[0][1][top]
     if "." not in key and not _accepts(entry, value):
         return (
             f"`{top}: {value}` is not an accepted value in {where} ({entry['file']}:{entry['line']}; accepted: {', '.join(map(str, entry['choices'][:8]))}...)"
@@ -125,6 +208,10 @@ def torchtune_nproc(text: str) -> int | None:
 
 
 def check_torchtune(path: str, text: str, data: Any, key: str, value: Any) -> str | None:
+    if key == "dataset.packed" and value is True:
+        tok = data.get("tokenizer") if isinstance(data, dict) else None
+        if not (isinstance(tok, dict) and tok.get("max_seq_len") is not None):
+            return f"torchtune raises on `dataset.packed: True` while tokenizer.max_seq_len is unset ({CITES['torchtune.packed_max_seq_len']})"
     name, _how = torchtune_recipe(path, text)
     r = tables.recipe(name) if name else None
     if r is None:
@@ -163,6 +250,42 @@ def _axolotl_rejects(data: Any, key: str, value: Any) -> str | None:
     return None
 
 
+def _llamafactory_rejects(data: Any, key: str, value: Any) -> str | None:
+    """LLaMA-Factory options whose loss needs the logits, which Liger's fused linear cross-entropy
+    does not produce in training (read by hand; facts.CITES['lf.liger_*'])."""
+    d: dict[str, Any] = data if isinstance(data, dict) else {}
+    if key != "enable_liger_kernel" or value is not True:
+        return None
+    if d.get("use_asft_loss") is True:
+        return (
+            "`use_asft_loss: true` needs the logits: with Liger's fused linear cross-entropy the model returns none in training and "
+            f"the ASFT loss silently falls back to plain cross-entropy, so the edit changes the training objective ({CITES['lf.liger_asft']})"
+        )
+    for opt in ("use_dft_loss", "use_eaft_loss"):
+        if d.get(opt) is True:
+            return (
+                f"`{opt}: true` computes its loss from the logits, so the fused cross-entropy that makes Liger pay never runs and the "
+                f"logits are still materialised; the loss-side gain does not apply ({CITES['lf.liger_logits_loss']})"
+            )
+    stage = d.get("stage", "sft")
+    if stage not in ("pt", "sft"):
+        return (
+            f"`stage: {stage}` needs the logits: LLaMA-Factory turns Liger's fused linear cross-entropy off for it, so the logits "
+            f"are still materialised and the loss-side gain does not apply ({CITES['lf.liger_stage']})"
+        )
+    return None
+
+
+def _pinned_too_old(path: str, text: str, key: str, value: Any) -> str | None:
+    """A key added to transformers/TRL after the version the recipe's repository pins (pins.py)."""
+    from .pins import pin_for_key, pins, too_new
+
+    dist = pin_for_key(key)
+    if dist is None or not path:
+        return None
+    return too_new(dist, key, value, pins(path, text).get(dist))
+
+
 def check_writes(fmt: str, path: str, text: str, data: Any, writes: dict[str, Any], declared: str | None = None) -> dict[str, str]:
     """key -> why it must not be written, for every write that fails validation."""
     bad: dict[str, str] = {}
@@ -173,7 +296,11 @@ def check_writes(fmt: str, path: str, text: str, data: Any, writes: dict[str, An
             if fmt == "python" and key in ("attn_implementation", "torch_dtype"):
                 why = None  # from_pretrained keywords, not config keys
             else:
-                why = check_key(fmt, data, key, value, declared) or (_axolotl_rejects(data, key, value) if fmt == "axolotl" else None)
+                why = check_key(fmt, data, key, value, declared, path, text) or (
+                    _axolotl_rejects(data, key, value) if fmt == "axolotl" else _llamafactory_rejects(data, key, value) if fmt == "llamafactory" else None
+                )
+            if not why and fmt in ("hf-trainer", "python") and not (isinstance(data, dict) and key.split(".", 1)[0] in data):
+                why = _pinned_too_old(path, text, key, value)
         else:
             why = None
         if why:
@@ -181,7 +308,7 @@ def check_writes(fmt: str, path: str, text: str, data: Any, writes: dict[str, An
     return bad
 
 
-__all__ = ["CITES", "check_key", "check_writes", "parser_for", "tables", "torchtune_nproc", "torchtune_recipe", "trl_config_class"]
+__all__ = ["CITES", "TrlClass", "check_key", "check_writes", "parser_for", "tables", "torchtune_nproc", "torchtune_recipe", "trl_classes", "trl_config_class"]
 
 
 def where(parser: str, key: str, cls: str | None = None) -> str:
