@@ -55,10 +55,19 @@ def _comment_lines(text: str) -> str:
 @lru_cache(maxsize=256)
 def _pins(config: str, text: str) -> tuple[Pin, ...]:
     found = {k: Pin(p.dist, p.version, p.spec, f"the config's own line {p.where.rsplit(':', 1)[1]}") for k, p in _scan(_comment_lines(text), "").items()}
-    path = Path(os.path.abspath(config))
-    stop = repository_root(path.parent)
-    roots = tree_of(path)
-    folder = path.parent
+    for dist, pin in _repository_pins(os.path.dirname(os.path.abspath(config))).items():
+        found.setdefault(dist, pin)
+    return tuple(found.values())
+
+
+@lru_cache(maxsize=1024)
+def _repository_pins(folder_name: str) -> dict[str, Pin]:
+    """The pins of the folder's pin files and its parents' (the nearest first): the configs of one
+    folder share them, so each folder is read once per session."""
+    folder = Path(folder_name)
+    stop = repository_root(folder)
+    roots = tree_of(folder / "config")
+    found: dict[str, Pin] = {}
     for _ in range(MAX_UP + 1):
         for name in PIN_FILES:
             f = folder / name
@@ -73,7 +82,7 @@ def _pins(config: str, text: str) -> tuple[Pin, ...]:
         if stop is None or folder == stop or folder.parent == folder:
             break
         folder = folder.parent
-    return tuple(found.values())
+    return found
 
 
 def pins(config: str, text: str | None = None) -> dict[str, Pin]:
