@@ -11,9 +11,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pytest_goblin.costmodel import step, throughput_range
+from pytest_goblin.costmodel import assumption_grid, factors_used, memory_gb, nominal_for, step, target_efficiency
 from pytest_goblin.hardware import get_hardware
-from pytest_goblin.schemas import WorkloadConfig
+from pytest_goblin.schemas import Hardware, WorkloadConfig
 
 NEMO_24_12 = "https://docs.nvidia.com/nemo-framework/user-guide/24.12/nemotoolkit/performance/performance_summary.html"
 MEGATRON_LLAMA = "https://github.com/NVIDIA/Megatron-LM/blob/main/examples/llama/README.md"
@@ -29,6 +29,20 @@ SOURCE_NAMES = {
     MLPERF_51: "MLPerf Training v5.1, AMD",
     MLPERF_50: "MLPerf Training v5.0, AMD",
 }
+
+
+def throughput_range(w: WorkloadConfig, hw: Hardware) -> tuple[float, float, float]:
+    """(nominal, low, high) tokens/s per GPU: the assumption grid, widened by the target's
+    calibration residuals (what a published row is checked to lie inside)."""
+    nominal = w.tokens_per_step / step(w, hw).step_s
+    peak = memory_gb(w)
+    rates = [w.tokens_per_step / step(w, hw, a, peak_gb=peak).step_s for a in assumption_grid(nominal_for(hw), factors_used(w))]
+    low, high = min(rates), max(rates)
+    cal = target_efficiency(hw).calibration
+    if cal is not None:
+        low = min(low, nominal / (1 + cal.max_over))
+        high = max(high, nominal / max(0.05, 1 - cal.max_under))
+    return nominal, low, high
 
 
 @dataclass(frozen=True)

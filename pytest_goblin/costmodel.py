@@ -474,19 +474,6 @@ def sensitivity(before: WorkloadConfig, after: WorkloadConfig, hw: Hardware) -> 
     return point, min(low, point), max(high, point)
 
 
-def throughput_range(w: WorkloadConfig, hw: Hardware) -> tuple[float, float, float]:
-    """(nominal, low, high) tokens/s per GPU: the assumption grid, widened by the target's calibration residuals."""
-    nominal = w.tokens_per_step / step(w, hw).step_s
-    peak = memory_gb(w)
-    rates = [w.tokens_per_step / step(w, hw, a, peak_gb=peak).step_s for a in assumption_grid(nominal_for(hw), factors_used(w))]
-    low, high = min(rates), max(rates)
-    cal = target_efficiency(hw).calibration
-    if cal is not None:
-        low = min(low, nominal / (1 + cal.max_over))
-        high = max(high, nominal / max(0.05, 1 - cal.max_under))
-    return nominal, low, high
-
-
 def calibration_note(hw: Hardware) -> str:
     """The line a projected report's footer carries: how far the projection was from published runs on this GPU."""
     te = target_efficiency(hw)

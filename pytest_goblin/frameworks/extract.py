@@ -11,7 +11,6 @@ time, a user's installed framework when its version differs from the shipped tab
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 from typing import Any
 
 _ENUM_BASES = {"Enum", "ExplicitEnum", "StrEnum", "IntEnum"}
@@ -164,18 +163,6 @@ def resolve_choices(classes: dict[str, Any], enums: dict[str, Any], coerced: dic
                 values += [v for v in enums[t]["values"] if v not in values]
             entry["choices"] = values
             entry["choices_from"] = ", ".join(f"{enums[t]['file']}:{enums[t]['line']}" for t in types)
-
-
-def extract_tree(root: Path, files: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Classes and enums of several files below `root` (paths relative to it, '/'-separated)."""
-    classes: dict[str, Any] = {}
-    enums: dict[str, Any] = {}
-    for rel in files:
-        src = (root / rel).read_text(encoding="utf-8")
-        c, e = extract_classes(rel, src)
-        classes.update(c)
-        enums.update(e)
-    return classes, enums
 
 
 # ------------------------------------------------------------------ torchtune recipes

@@ -139,11 +139,6 @@ def table(framework: str) -> dict[str, Any]:
     return base
 
 
-def version_note(framework: str) -> str:
-    t = table(framework)
-    return f"{framework} {t['version']}"
-
-
 def class_fields(framework: str, cls: str) -> dict[str, Any]:
     """Fields of a config class including its bases (which may live in another framework's table)."""
     out: dict[str, Any] = {}
