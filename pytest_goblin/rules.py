@@ -324,11 +324,16 @@ def _fact_phrase(name: str, w: WorkloadConfig) -> str:
     src = w.sources.get(name)
     label = _SHOWN.get(name, name.replace("_", " "))
     shown = str(value).lower() if isinstance(value, bool) else value
+    also = ""
+    fsdp = w.sources.get("fsdp_activation_checkpointing")
+    if name == "gradient_checkpointing" and fsdp is not None and src is not None and fsdp.key != src.key:
+        place = f"line {fsdp.line}" if fsdp.file == w.path and fsdp.line else fsdp.file
+        also = f" and FSDP activation checkpointing on (`{fsdp.key}`, {place})"
     if src is not None and src.explicit and src.line:
-        return f"{label} {shown} (`{src.key}`, line {src.line})"
+        return f"{label} {shown} (`{src.key}`, line {src.line}){also}"
     if src is not None and not src.explicit and src.note:
-        return f"{label} {shown} (not set; {src.note})"
-    return f"{label} {shown}"
+        return f"{label} {shown} (not set; {src.note}){also}"
+    return f"{label} {shown}{also}"
 
 
 _VARIANT: dict[str, tuple[str, dict[str, Any]]] = {
