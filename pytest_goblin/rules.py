@@ -409,6 +409,7 @@ _UNACTIONABLE = (
     "never reads",
     "not an accepted value",
     "would be ignored",
+    "is not supported with",
     "have no setting",
     "fits in memory",
     "projected peak memory",

@@ -87,3 +87,52 @@ def test_fsdp_file_checkpointing_is_not_claimed_by_a_trainer_flag_edit(tmp_path:
     assert "gradient_checkpointing: false" not in text
     why = patch.skipped.get("memory.disable_checkpointing_when_hbm_free", "")
     assert "fsdp.json" in why and "activation_checkpointing" in why
+
+
+# ------------------------------------------------------------------ B: a speed flag next to a feature that defeats it
+AXOLOTL_FSDP1 = """base_model: microsoft/Phi-3-mini-4k-instruct
+datasets:
+  - path: tatsu-lab/alpaca
+    type: alpaca
+sequence_len: 2048
+sample_packing: true
+micro_batch_size: 2
+gradient_accumulation_steps: 1
+num_epochs: 1
+optimizer: adamw_torch_fused
+bf16: true
+{version}fsdp:
+  - full_shard
+  - auto_wrap
+fsdp_config:
+  fsdp_use_orig_params: false
+  fsdp_transformer_layer_cls_to_wrap: Phi3DecoderLayer
+"""
+
+
+def test_no_torch_compile_on_fsdp1_without_orig_params(tmp_path: Path) -> None:
+    """Unversioned Axolotl FSDP is FSDP1 (validation.py:1119-1124), and FSDP1 needs use_orig_params=True
+    for torch.compile (torch fully_sharded_data_parallel.py:375-376): not proposed, reason kept."""
+    shown, patch, text = _audit(_write(tmp_path, "phi3.yaml", AXOLOTL_FSDP1.format(version="")))
+    assert "compile.torch_compile" not in shown and "torch_compile" not in text
+    assert "use_orig_params" in patch.skipped["compile.torch_compile"]
+    shown, _, text = _audit(_write(tmp_path, "phi3-v2.yaml", AXOLOTL_FSDP1.format(version="fsdp_version: 2\n")))
+    assert "compile.torch_compile" in shown and "torch_compile: true" in text
+
+
+def test_no_liger_gain_projected_for_trl_trainers(tmp_path: Path) -> None:
+    """TRL 1.16.0 trainers force Liger's fused linear cross-entropy off (grpo_trainer.py:1049-1064,
+    sft_trainer.py:1125-1140): kernels.liger_fused_kernels does not fire, and no edit may write it."""
+    from pytest_goblin.frameworks import check_writes
+
+    text = (
+        "model_name_or_path: Qwen/Qwen2.5-1.5B-Instruct\nper_device_train_batch_size: 16\ngradient_accumulation_steps: 4\n"
+        "learning_rate: 1.0e-6\nnum_generations: 14\nmax_completion_length: 1024\nuse_vllm: true\nbf16: true\n"
+    )
+    path = _write(tmp_path, "grpo.yaml", text)
+    shown, _, _ = _audit(path)
+    assert "kernels.liger_fused_kernels" not in shown
+    loaded = load_config(path)
+    assert "use_liger_kernel" in check_writes("hf-trainer", str(path), text, loaded.data, {"use_liger_kernel": True})
+    plain = _write(tmp_path, "ta.yaml", text.replace("num_generations: 14\nmax_completion_length: 1024\nuse_vllm: true\n", ""))
+    assert "use_liger_kernel" in check_writes("hf-trainer", str(plain), plain.read_text(), load_config(plain).data, {"use_liger_kernel": True})
