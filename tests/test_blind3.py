@@ -136,3 +136,36 @@ def test_no_liger_gain_projected_for_trl_trainers(tmp_path: Path) -> None:
     assert "use_liger_kernel" in check_writes("hf-trainer", str(path), text, loaded.data, {"use_liger_kernel": True})
     plain = _write(tmp_path, "ta.yaml", text.replace("num_generations: 14\nmax_completion_length: 1024\nuse_vllm: true\n", ""))
     assert "use_liger_kernel" in check_writes("hf-trainer", str(plain), plain.read_text(), load_config(plain).data, {"use_liger_kernel": True})
+
+
+# ------------------------------------------------------------------ C: packing where the trainer or model cannot pack
+def test_no_packing_advice_for_an_axolotl_reward_model(tmp_path: Path) -> None:
+    """`reward_model: true` trains on chosen/rejected pairs through DataCollatorForPreference
+    (src/axolotl/core/builders/causal.py:515-519): packing does not apply; memory findings still do."""
+    text = (
+        "base_model: Qwen/Qwen2.5-0.5B\nreward_model: true\ndatasets:\n  - path: argilla/distilabel-intel-orca-dpo-pairs\n"
+        "    type: bradley_terry.chat_template\nsequence_len: 2048\nmicro_batch_size: 2\ngradient_accumulation_steps: 4\n"
+        "num_epochs: 1\nbf16: true\nflash_attention: true\ngradient_checkpointing: true\n"
+    )
+    shown, _, _ = _audit(_write(tmp_path, "rm.yaml", text))
+    assert "packing.sample_packing" not in shown
+    assert "memory.disable_checkpointing_when_hbm_free" in shown
+    shown, _, _ = _audit(_write(tmp_path, "sft.yaml", text.replace("reward_model: true\n", "")))
+    assert "packing.sample_packing" in shown
+
+
+def test_no_packing_advice_for_torchtune_gemma2(tmp_path: Path) -> None:
+    """torchtune 0.6.1 Gemma2Attention raises on a packed batch's BlockMask (models/gemma2/_attention.py:219-223)."""
+    text = (
+        "# tune run lora_finetune_single_device --config gemma2/9B_lora_single_device\n"
+        "model:\n  _component_: torchtune.models.gemma2.lora_gemma2_9b\n  lora_attn_modules: ['q_proj', 'v_proj']\n"
+        "dataset:\n  _component_: torchtune.datasets.alpaca_dataset\n  packed: False\n"
+        "optimizer:\n  _component_: torch.optim.AdamW\n  fused: True\n  lr: 5e-5\n"
+        "batch_size: 4\ngradient_accumulation_steps: 1\ndtype: bf16\nenable_activation_checkpointing: True\n"
+    )
+    path = _write(tmp_path, "9B_lora_single_device.yaml", text)
+    assert load_config(path).workload.packing_blocked
+    shown, _, _ = _audit(path)
+    assert "packing.sample_packing" not in shown
+    llama = _write(tmp_path, "8B_lora_single_device.yaml", text.replace("gemma2.lora_gemma2_9b", "llama3_1.lora_llama3_1_8b"))
+    assert "packing.sample_packing" in _audit(llama)[0]
