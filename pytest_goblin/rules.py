@@ -39,6 +39,7 @@ DERIVED_FACTS = frozenset(
         "tokens_per_micro_batch",
         "world_size_known",
         "preference_or_rl",
+        "sharded_collectives",
     }
 )
 # Facts about the machine the audit runs on; read only where a GPU is present, since a CPU-only
@@ -202,6 +203,8 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     out["derived.tokens_per_micro_batch"] = w.tokens_per_micro_batch
     # DPO/GRPO/KTO/PPO/reward runs: packing and similar SFT advice does not carry over.
     out["derived.preference_or_rl"] = rl
+    # FSDP and ZeRO-1/2/3 shard and gather; ZeRO-0 only all-reduces gradients, as DDP does.
+    out["derived.sharded_collectives"] = w.strategy == "fsdp" or (w.strategy == "deepspeed" and w.zero_stage != 0)
     ws = w.sources.get("world_size")
     out["derived.world_size_known"] = bool(ws is not None and ws.explicit)
     out["derived.alloc_conf"] = next((w.env[k] for k in ALLOC_CONF_ENV if w.env.get(k)), None)
@@ -367,6 +370,23 @@ def memory_phrase(w: WorkloadConfig, hw: Hardware, fact: str = "headroom_gb") ->
     )
 
 
+def collectives(w: WorkloadConfig) -> str:
+    """The collectives this config's data-parallel strategy runs, for guidance whose premise is them."""
+    if w.strategy == "fsdp":
+        return "FSDP's parameter all-gathers and gradient reduce-scatters"
+    if w.strategy == "deepspeed":
+        if w.zero_stage == 3:
+            return "ZeRO-3's parameter all-gathers and gradient reduce-scatters"
+        if w.zero_stage in (1, 2):
+            # DeepSpeed deepspeed/runtime/zero/stage_1_and_2.py: gradients are reduced to the rank that
+            # owns their optimizer shard, and step() all-gathers the updated weights (all_gather_dp_groups).
+            return f"ZeRO-{w.zero_stage}'s gradient reductions and the all-gather of updated weights after each step"
+        if w.zero_stage == 0:
+            return "ZeRO-0's gradient all-reduces"
+        return "DeepSpeed's collectives (the ZeRO stage is not stated in the config)"
+    return "gradient all-reduces"
+
+
 def render_finding(rule: Rule, w: WorkloadConfig, hw: Hardware, status: str | None = None) -> str:
     """A finding in this config's own terms: the values that triggered the rule (with their lines or the
     framework default they come from), the rule's advice, the memory estimate when memory decided it,
@@ -388,6 +408,7 @@ def render_finding(rule: Rule, w: WorkloadConfig, hw: Hardware, status: str | No
             facts_used.append(_fact_phrase(p.fact, w))
     lead = "; ".join(dict.fromkeys(facts_used))
     text = rule.guidance if rule.footgun and rule.guidance else rule.title
+    text = text.replace("{collectives}", collectives(w))
     msg = f"{lead}: {text}" if lead else text
     if memory:
         msg += f". Memory: {memory_phrase(w, hw, memory)}"

@@ -169,3 +169,28 @@ def test_no_packing_advice_for_torchtune_gemma2(tmp_path: Path) -> None:
     assert "packing.sample_packing" not in shown
     llama = _write(tmp_path, "8B_lora_single_device.yaml", text.replace("gemma2.lora_gemma2_9b", "llama3_1.lora_llama3_1_8b"))
     assert "packing.sample_packing" in _audit(llama)[0]
+
+
+# ------------------------------------------------------------------ E: RCCL guidance premise follows the strategy
+def _ds_config(tmp_path: Path, stage: int) -> Path:
+    (tmp_path / f"ds_z{stage}.json").write_text(json.dumps({"zero_optimization": {"stage": stage}, "bf16": {"enabled": True}}))
+    return _write(
+        tmp_path,
+        f"sft_z{stage}.yaml",
+        "### model\nmodel_name_or_path: meta-llama/Llama-2-7b-hf\n### method\nstage: sft\ndo_train: true\nfinetuning_type: full\n"
+        f"deepspeed: ds_z{stage}.json\n### dataset\ndataset: alpaca_en_demo\ntemplate: llama2\ncutoff_len: 2048\n"
+        "### train\nper_device_train_batch_size: 4\ngradient_accumulation_steps: 8\nlearning_rate: 2.0e-5\nbf16: true\n"
+        "# torchrun --nproc_per_node 8\n",
+    )
+
+
+def test_rccl_overlap_guidance_names_the_strategys_own_collectives(tmp_path: Path) -> None:
+    """ZeRO-0 only all-reduces gradients (DDP-like): no all-gather / reduce-scatter premise, no guidance.
+    Under ZeRO-3 the message names ZeRO-3's collectives, not a fixed sentence."""
+    rule = next(r for r in kb.cached_rules() if r.id == "comm.high_priority_rccl_streams")
+    shown, _, _ = _audit(_ds_config(tmp_path, 0))
+    assert rule.id not in shown
+    z3 = load_config(_ds_config(tmp_path, 3)).workload
+    assert rule in kb.applicable(z3, HW, kb.cached_rules())
+    msg = kb.render_finding(rule, z3, HW)
+    assert "ZeRO-3's parameter all-gathers and gradient reduce-scatters" in msg and "{collectives}" not in msg
