@@ -364,9 +364,12 @@ def memory_phrase(w: WorkloadConfig, hw: Hardware, fact: str = "headroom_gb") ->
     if fact == "headroom_unquantized_gb":
         label, update = "unquantized", {"quantization": "none", "method": "lora" if w.method == "qlora" else w.method}
     shown = memory_gb(w.model_copy(update=update)) if update else memory_gb(w)
+    from .modelzoo import shape_assumption
+
+    assumed = shape_assumption(w.model)
     return (
         f"projected {shown:.0f} GB per GPU{' ' + label if label else ''} of {hw.hbm_gb:g} GB ({parts}{w.method} {w.precision}, weights in {w.weight_dtype or 'fp32 (assumed)'}, "
-        f"{w.micro_batch_size} x {w.seq_len} tokens per micro-batch, strategy {sharded}, {world_size_note(w)})"
+        f"{w.micro_batch_size} x {w.seq_len} tokens per micro-batch, strategy {sharded}, {world_size_note(w)})" + (f"; {assumed}" if assumed else "")
     )
 
 

@@ -194,3 +194,51 @@ def test_rccl_overlap_guidance_names_the_strategys_own_collectives(tmp_path: Pat
     assert rule in kb.applicable(z3, HW, kb.cached_rules())
     msg = kb.render_finding(rule, z3, HW)
     assert "ZeRO-3's parameter all-gathers and gradient reduce-scatters" in msg and "{collectives}" not in msg
+
+
+# ------------------------------------------------------------------ D: model size and shape outside the table
+def test_moe_names_read_as_total_and_active_parameters() -> None:
+    """Mixtral-8x22B is ~141B total / ~39B active (its config.json), not 22B dense; an unknown NxMB name
+    gives an upper bound on the total, the top-2 active share, and says so."""
+    from pytest_goblin.modelzoo import lookup_model, shape_assumption
+
+    mix = lookup_model("mistral-community/Mixtral-8x22B-v0.1")
+    assert mix.known and (mix.params_b, mix.active_params_b, mix.n_experts, mix.n_layers) == (140.62, 39.15, 8, 56)
+    guess = lookup_model("acme/Widget-16x3B-base")
+    assert not guess.known and (guess.params_b, guess.active_params_b, guess.n_experts) == (48.0, 6.0, 16)
+    assert "16 experts of 3B" in (shape_assumption(guess) or "")
+
+
+QLORA_UNKNOWN = """base_model: acme/Widget-31B
+load_in_4bit: true
+adapter: qlora
+datasets:
+  - path: tatsu-lab/alpaca
+    type: alpaca
+sequence_len: 2048
+sample_packing: true
+micro_batch_size: 1
+gradient_accumulation_steps: 4
+num_epochs: 1
+optimizer: adamw_torch_fused
+bf16: true
+flash_attention: true
+gradient_checkpointing: true
+"""
+
+
+def test_no_memory_raising_patch_on_a_guessed_shape(tmp_path: Path) -> None:
+    """A model outside the table has a guessed shape (a generic Llama shape from the 31B in its name):
+    the memory findings say what was assumed, and no edit that raises memory is projected to fit."""
+    path = _write(tmp_path, "31b-qlora.yaml", QLORA_UNKNOWN)
+    loaded = load_config(path)
+    shown, patch, text = _audit(path)
+    assert {"memory.disable_checkpointing_when_hbm_free", "quant.lora_over_qlora_when_bf16_fits"} <= shown
+    assert not patch.edits and text == loaded.text
+    for rid in ("memory.disable_checkpointing_when_hbm_free", "quant.lora_over_qlora_when_bf16_fits", "batch.raise_micro_batch"):
+        assert "guessed size or shape" in patch.skipped[rid]
+    rule = next(r for r in kb.cached_rules() if r.id == "memory.disable_checkpointing_when_hbm_free")
+    assert "generic Llama-like shape" in kb.render_finding(rule, loaded.workload, HW)
+    # The same file on a model in the table is patched.
+    _, known, _ = _audit(_write(tmp_path, "8b-qlora.yaml", QLORA_UNKNOWN.replace("acme/Widget-31B", "Qwen/Qwen3-32B")))
+    assert known.edits
