@@ -50,6 +50,10 @@ _TABLE: tuple[_Row, ...] = (
     _Row(r"llama-?2-70b", "llama2", 69.0, 80, 8192, 64, 8, 28672, 32000),
     _Row(r"llama-?2-13b", "llama2", 13.0, 40, 5120, 40, 40, 13824, 32000),
     _Row(r"llama-?2-7b", "llama2", 6.74, 32, 4096, 32, 32, 11008, 32000),
+    # Mixtral 8x22B: mistralai/Mixtral-8x22B-v0.1 config.json (56 layers, 6144 wide, 48 heads, 8 KV heads,
+    # experts 16384 wide, 8 experts top-2, vocabulary 32000; a copy with transformers_version 4.40.0.dev0 is
+    # embedded in scaleapi/llm-engine's model-engine unit tests); 140.6B total / 39.2B active computed from it.
+    _Row(r"mixtral-8x22b", "mixtral", 140.62, 56, 6144, 48, 8, 16384, 32000, 39.15, 8, 2),
     _Row(r"mixtral-8x7b", "mixtral", 46.7, 32, 4096, 32, 8, 14336, 32000, 12.9, 8, 2),
     _Row(r"mistral-7b", "mistral", 7.24, 32, 4096, 32, 8, 14336, 32000),
     _Row(r"qwen3-30b-a3b", "qwen3-moe", 30.5, 48, 2048, 32, 4, 768, 151936, 3.3, 128, 8),
@@ -92,6 +96,11 @@ _ALIASES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"r1-distill-llama-"), "llama-3.1-"),
 )
 _SIZE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*b(?![a-z])")
+# "8x22B": N experts of an M-billion-parameter dense model. Attention and embeddings are shared, so
+# N*M bounds the total from above (Mixtral 8x22B: 176 vs 140.6 in its config.json); top-2 routing,
+# as Mixtral's, is assumed for the active share.
+_MOE_SIZE = re.compile(r"(?<![\d.])(\d+)\s*x\s*(\d+(?:\.\d+)?)\s*b(?![a-z])")
+MOE_TOP_K_ASSUMED = 2
 
 
 def _normalize(name: str) -> str:
@@ -142,9 +151,36 @@ def lookup_model(name: str | None, near: Path | None = None) -> ModelShape:
     from_hub = shape_from_hub(name)  # the model's own config.json, when the HF cache has it
     if from_hub is not None:
         return from_hub
+    moe = _MOE_SIZE.search(norm.replace("-", " "))
+    if moe:
+        experts, each = int(moe.group(1)), float(moe.group(2))
+        total = experts * each
+        if 1 < experts <= 1024 and 0 < total < MAX_PARAMS_B:
+            return ModelShape(
+                name=name,
+                family="moe",
+                params_b=total,
+                active_params_b=min(total, MOE_TOP_K_ASSUMED * each),
+                n_experts=experts,
+                experts_per_token=min(experts, MOE_TOP_K_ASSUMED),
+            )
     size = _SIZE.search(norm.replace("-", " "))
     params = float(size.group(1)) if size else None
     return ModelShape(name=name, params_b=params if params and 0 < params < MAX_PARAMS_B else None)
+
+
+def shape_assumption(shape: ModelShape) -> str | None:
+    """What was assumed about a model the table, a local folder and the HF cache do not know; None when known."""
+    if shape.known:
+        return None
+    if shape.params_b is None:
+        return f"model {shape.name}: size unknown, 7B assumed"
+    if shape.n_experts:
+        return (
+            f"model {shape.name}: not in the shape table; read from its name as {shape.n_experts} experts of {shape.params_b / shape.n_experts:g}B, "
+            f"at most {shape.params_b:g}B total and {shape.active_params_b:g}B active (top-{shape.experts_per_token} assumed), Llama-like layers"
+        )
+    return f"model {shape.name}: not in the shape table; {shape.params_b:g}B from its name with a generic Llama-like shape (layers, widths, vocabulary assumed)"
 
 
 def estimate_shape(shape: ModelShape) -> ModelShape:

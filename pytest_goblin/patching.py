@@ -33,6 +33,14 @@ def _micro_batch_target(w: WorkloadConfig, target: int, hw: Hardware) -> tuple[i
     return best
 
 
+def _guessed_shape(w: WorkloadConfig) -> str | None:
+    """Why no memory-raising edit is projected to fit: the model's size or shape is a guess."""
+    from .modelzoo import shape_assumption
+
+    why = shape_assumption(w.model)
+    return f"{why}; goblin does not project a memory-raising edit to fit on a guessed size or shape (check the memory on the GPU)" if why else None
+
+
 def plan_edits(w: WorkloadConfig, rules: list[Rule], hw: Hardware) -> tuple[dict[str, tuple[Any, str]], dict[str, str], list[Conflict], dict[str, str]]:
     """field -> (value, rule id); env; conflicts; skipped rules with reasons."""
     chosen: dict[str, tuple[Any, str]] = {}
@@ -49,6 +57,9 @@ def plan_edits(w: WorkloadConfig, rules: list[Rule], hw: Hardware) -> tuple[dict
         sets = dict(rule.transform.set)
         if rule.transform.micro_batch_to:
             current = w.model_copy(update={k: v for k, (v, _) in chosen.items()})
+            if (guess := _guessed_shape(w)) is not None:
+                skipped[rule.id] = guess
+                continue
             fit = _micro_batch_target(current, rule.transform.micro_batch_to, hw)
             if fit is None:
                 skipped[rule.id] = "no larger micro-batch divides the global batch and fits in memory"
@@ -67,6 +78,9 @@ def plan_edits(w: WorkloadConfig, rules: list[Rule], hw: Hardware) -> tuple[dict
         trial = current.model_copy(update=sets)
         if sets and not rule.transform.micro_batch_to:
             need, have = memory_gb(trial), memory_gb(current)
+            if need > have and (guess := _guessed_shape(w)) is not None:
+                skipped[rule.id] = guess
+                continue
             if need > hw.hbm_gb * MEMORY_MARGIN and need > have:
                 skipped[rule.id] = (
                     f"with the higher-ranked edits it would raise projected peak memory to {need:.0f} GB, above {MEMORY_MARGIN:.0%} of {hw.hbm_gb:g} GB"

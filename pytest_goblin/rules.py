@@ -39,6 +39,7 @@ DERIVED_FACTS = frozenset(
         "tokens_per_micro_batch",
         "world_size_known",
         "preference_or_rl",
+        "sharded_collectives",
     }
 )
 # Facts about the machine the audit runs on; read only where a GPU is present, since a CPU-only
@@ -202,6 +203,8 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     out["derived.tokens_per_micro_batch"] = w.tokens_per_micro_batch
     # DPO/GRPO/KTO/PPO/reward runs: packing and similar SFT advice does not carry over.
     out["derived.preference_or_rl"] = rl
+    # FSDP and ZeRO-1/2/3 shard and gather; ZeRO-0 only all-reduces gradients, as DDP does.
+    out["derived.sharded_collectives"] = w.strategy == "fsdp" or (w.strategy == "deepspeed" and w.zero_stage != 0)
     ws = w.sources.get("world_size")
     out["derived.world_size_known"] = bool(ws is not None and ws.explicit)
     out["derived.alloc_conf"] = next((w.env[k] for k in ALLOC_CONF_ENV if w.env.get(k)), None)
@@ -325,11 +328,16 @@ def _fact_phrase(name: str, w: WorkloadConfig) -> str:
     src = w.sources.get(name)
     label = _SHOWN.get(name, name.replace("_", " "))
     shown = str(value).lower() if isinstance(value, bool) else value
+    also = ""
+    fsdp = w.sources.get("fsdp_activation_checkpointing")
+    if name == "gradient_checkpointing" and fsdp is not None and src is not None and fsdp.key != src.key:
+        place = f"line {fsdp.line}" if fsdp.file == w.path and fsdp.line else fsdp.file
+        also = f" and FSDP activation checkpointing on (`{fsdp.key}`, {place})"
     if src is not None and src.explicit and src.line:
-        return f"{label} {shown} (`{src.key}`, line {src.line})"
+        return f"{label} {shown} (`{src.key}`, line {src.line}){also}"
     if src is not None and not src.explicit and src.note:
-        return f"{label} {shown} (not set; {src.note})"
-    return f"{label} {shown}"
+        return f"{label} {shown} (not set; {src.note}){also}"
+    return f"{label} {shown}{also}"
 
 
 _VARIANT: dict[str, tuple[str, dict[str, Any]]] = {
@@ -357,9 +365,12 @@ def memory_phrase(w: WorkloadConfig, hw: Hardware, fact: str = "headroom_gb") ->
     if fact == "headroom_unquantized_gb":
         label, update = "unquantized", {"quantization": "none", "method": "lora" if w.method == "qlora" else w.method}
     shown = memory_gb(w.model_copy(update=update)) if update else memory_gb(w)
+    from .modelzoo import shape_assumption
+
+    assumed = shape_assumption(w.model)
     return (
         f"projected {shown:.0f} GB per GPU{' ' + label if label else ''} of {hw.hbm_gb:g} GB ({parts}{w.method} {w.precision}, weights in {w.weight_dtype or 'fp32 (assumed)'}, "
-        f"{w.micro_batch_size} x {w.seq_len} tokens per micro-batch, strategy {sharded}, {world_size_note(w)})"
+        f"{w.micro_batch_size} x {w.seq_len} tokens per micro-batch, strategy {sharded}, {world_size_note(w)})" + (f"; {assumed}" if assumed else "")
     )
 
 
@@ -375,6 +386,23 @@ def _caveat(rule: Rule, w: WorkloadConfig) -> str | None:
                 f"so set tokenizer.max_seq_len together with dataset.packed ({CITES['torchtune.packed_max_seq_len']})"
             )
     return None
+
+
+def collectives(w: WorkloadConfig) -> str:
+    """The collectives this config's data-parallel strategy runs, for guidance whose premise is them."""
+    if w.strategy == "fsdp":
+        return "FSDP's parameter all-gathers and gradient reduce-scatters"
+    if w.strategy == "deepspeed":
+        if w.zero_stage == 3:
+            return "ZeRO-3's parameter all-gathers and gradient reduce-scatters"
+        if w.zero_stage in (1, 2):
+            # DeepSpeed deepspeed/runtime/zero/stage_1_and_2.py: gradients are reduced to the rank that
+            # owns their optimizer shard, and step() all-gathers the updated weights (all_gather_dp_groups).
+            return f"ZeRO-{w.zero_stage}'s gradient reductions and the all-gather of updated weights after each step"
+        if w.zero_stage == 0:
+            return "ZeRO-0's gradient all-reduces"
+        return "DeepSpeed's collectives (the ZeRO stage is not stated in the config)"
+    return "gradient all-reduces"
 
 
 def render_finding(rule: Rule, w: WorkloadConfig, hw: Hardware, status: str | None = None) -> str:
@@ -398,6 +426,7 @@ def render_finding(rule: Rule, w: WorkloadConfig, hw: Hardware, status: str | No
             facts_used.append(_fact_phrase(p.fact, w))
     lead = "; ".join(dict.fromkeys(facts_used))
     text = rule.guidance if rule.footgun and rule.guidance else rule.title
+    text = text.replace("{collectives}", collectives(w))
     msg = f"{lead}: {text}" if lead else text
     caveat = _caveat(rule, w)
     if caveat:
@@ -422,6 +451,7 @@ _UNACTIONABLE = (
     "never reads",
     "not an accepted value",
     "would be ignored",
+    "is not supported with",
     "have no setting",
     "fits in memory",
     "projected peak memory",

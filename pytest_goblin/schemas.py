@@ -82,6 +82,8 @@ class WorkloadConfig(Model):
     # A checkpoint quantized ahead of time (GPTQ / AWQ): its int weights are fixed by the model, not a key
     prequantized: Literal["gptq", "awq"] | None = None
     sample_packing: bool = False
+    # Why this trainer or model cannot pack samples (the framework's own source, cited); None: it can.
+    packing_blocked: str | None = None
     world_size: int = 1  # GPUs the job runs on; sources["world_size"] says whether it was read or assumed
     context_parallel: int = 1  # GPUs one sequence is split across (context / sequence parallelism)
     tensor_parallel: int = 1  # GPUs each layer's weights are split across (tensor parallelism)

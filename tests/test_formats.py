@@ -315,9 +315,12 @@ def test_fsdp_config_file_referenced_by_path(tmp_path: Path, kind: str) -> None:
         assert not w.cpu_offload and any("was not found" in n for n in w.notes)
     else:
         assert w.cpu_offload and w.sources["cpu_offload"].line == 6
-        # TRL turns checkpointing on by default (trl/trainer/base_config.py); only the JSON file sets it explicitly.
+        # TRL turns checkpointing on by default (trl/trainer/base_config.py); the JSON file's FSDP
+        # activation checkpointing is a second switch, recorded with the file it lives in.
         assert w.gradient_checkpointing is True
-        assert w.sources["gradient_checkpointing"].explicit is (kind == "json")
+        assert w.sources["gradient_checkpointing"].explicit is False
+        fsdp_ac = w.sources.get("fsdp_activation_checkpointing")
+        assert (fsdp_ac is not None and fsdp_ac.file.endswith("fsdp.json")) is (kind == "json")
         assert any("FSDP settings read from" in n for n in w.notes)
 
 

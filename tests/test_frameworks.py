@@ -202,12 +202,26 @@ def test_key_newer_than_the_pinned_transformers_is_not_written(tmp_path: Path) -
     assert "trl 0.9.3" in check_writes("hf-trainer", str(path), loaded.text, loaded.data, {"packing": True})["packing"]
     # the checkpointing edit uses the name 4.36 knows
     assert loaded.adapter.writes("gradient_checkpointing", False, loaded.workload, loaded.data) == {"gradient_checkpointing": False}
-    # the patch drops the Liger rule with the reason
+    # the patch planner drops a rule whose edit the pin rejects, with the reason
     hw = get_hardware("mi300x")
-    fired = [r for r in kb.applicable(loaded.workload, hw, kb.cached_rules()) if r.id == "kernels.liger_fused_kernels"]
-    assert fired, "the Liger rule applies to this config before validation"
-    patch = build_patch(loaded, fired, hw, "p1")
+    liger = next(r for r in kb.cached_rules() if r.id == "kernels.liger_fused_kernels")
+    patch = build_patch(loaded, [liger], hw, "p1")
     assert not patch.edits and "4.45.0" in patch.skipped["kernels.liger_fused_kernels"]
+
+
+def test_trl_liger_deprecation_applies_only_to_the_trl_that_has_it(tmp_path: Path) -> None:
+    """trl 1.16.0 forces Liger's fused loss off (sft_trainer.py:1125-1140); v1.9.0 still applied it
+    (sft_trainer.py:1718-1720). A recipe pinned to an old TRL may get the edit; an unpinned one not."""
+    (tmp_path / "old").mkdir()
+    old = _pinned_repo(tmp_path / "old", "transformers>=4.53.3")  # with trl==0.7.10
+    loaded = load_config(old)
+    assert check_writes("hf-trainer", str(old), loaded.text, loaded.data, {"use_liger_kernel": True}) == {}
+    unpinned = tmp_path / "new" / "sft.yaml"
+    unpinned.parent.mkdir()
+    unpinned.write_text(PINNED_RECIPE)
+    loaded = load_config(unpinned)
+    why = check_writes("hf-trainer", str(unpinned), loaded.text, loaded.data, {"use_liger_kernel": True})["use_liger_kernel"]
+    assert "deprecates use_liger_kernel" in why and "sft_trainer.py:1125-1140" in why
 
 
 def test_key_is_written_when_the_pin_is_recent_enough(tmp_path: Path) -> None:

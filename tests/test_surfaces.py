@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import pytest_goblin
 from pytest_goblin.cli import build_parser
 from pytest_goblin.options import OPTIONS
 
@@ -71,6 +73,7 @@ def test_pytest_and_goblin_audit_write_identical_json(pytester: pytest.Pytester)
         cwd=pytester.path,
         capture_output=True,
         text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(pytest_goblin.__file__).parent.parent)},  # the checkout under test, as in-process
     )
     assert code.returncode == 1, code.stderr
     from_pytest = json.loads((pytester.path / "pytest.json").read_text())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..frameworks import CITES, where
+from ..frameworks.facts import AXOLOTL_AT
 from ..schemas import ModelShape, WorkloadConfig
 from .base import Adapter, Reader, as_bool, attention_from, model_from, positive
 from .hfstyle import hf_writes, read_common
@@ -40,7 +41,6 @@ class AxolotlAdapter(Adapter):
         else:
             r.default("method", "full", f"no `adapter`: full fine-tuning ({DOCS})")
         read_prequantized(r, "base_model")
-        from ..frameworks.facts import AXOLOTL_AT
 
         rl = r.data.get("rl") if isinstance(r.data, dict) else None
         r.framework = AXOLOTL_AT + (f" (rl {rl})" if rl else "")
@@ -55,6 +55,7 @@ class AxolotlAdapter(Adapter):
             convert=lambda v: True if isinstance(v, str) and v.lower() == "offload" else as_bool(v),
         )
         r.take("sample_packing", ("sample_packing",), default=False, note=f"sample_packing default false ({DOCS})", convert=as_bool)
+        self._packing_blocked(r)
         read_common(
             r,
             batch_default=1,
@@ -86,6 +87,21 @@ class AxolotlAdapter(Adapter):
             key, plugins, line = r.raw("plugins")
             if key is not None and any("liger" in str(p).lower() or "cut_cross_entropy" in str(p).lower() for p in plugins or []):
                 r.explicit("fused_kernels", True, key, line)
+
+    @staticmethod
+    def _packing_blocked(r: Reader) -> None:
+        """Trainers Axolotl cannot pack for: RL (sample_packing with rl raises,
+        src/axolotl/utils/schemas/validation.py:688-690) and (process) reward models, trained on
+        chosen/rejected pairs with DataCollatorForPreference (src/axolotl/core/builders/causal.py:515-519)
+        and padded to sequence_len (validation.py:246-252)."""
+        d = r.data
+        if d.get("rl"):
+            r.values["packing_blocked"] = f"Axolotl rl {d['rl']}: {AXOLOTL_AT} validation.py:688-690 raises on sample_packing with rl"
+        elif any(d.get(k) in (True, "true", "True") for k in ("reward_model", "process_reward_model")):
+            r.values["packing_blocked"] = (
+                f"Axolotl reward model: pairs go through DataCollatorForPreference ({AXOLOTL_AT} src/axolotl/core/builders/causal.py:515-519) "
+                "padded to sequence_len (validation.py:246-252); sample packing does not apply"
+            )
 
     def _read_attention(self, r: Reader) -> None:
         key, value, line = r.raw("attn_implementation")

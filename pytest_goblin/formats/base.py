@@ -17,6 +17,11 @@ from .textedit import apply_yaml_edits
 
 _IGNORE = re.compile(r"#\s*goblin:\s*ignore\[([a-z0-9_.,\s]+)\]")
 
+# A second switch that also turns recompute on: FSDP's own activation checkpointing
+# (`fsdp_config.activation_checkpointing`, inline or in a referenced FSDP/accelerate file). Kept in
+# `WorkloadConfig.sources` under this name, so an edit turning checkpointing off can reach it.
+FSDP_AC = "fsdp_activation_checkpointing"
+
 
 class Reader:
     """Reads fields out of a parsed YAML mapping and remembers where each came from."""
@@ -198,10 +203,39 @@ class Adapter:
         for field, value in fields.items():
             w = self.writes(field, value, workload, data)
             if w is None:
-                skipped[field] = self.unwritable_reason(field)
+                skipped[field] = elsewhere_reason(field, value, workload) or self.unwritable_reason(field)
             else:
                 writes.update(w)
         return apply_yaml_edits(text, data, writes), skipped
+
+
+def checkpoint_off_writes(workload: WorkloadConfig, trainer: dict[str, Any]) -> dict[str, Any] | None:
+    """The writes that turn recompute off: the trainer's flag, and FSDP's own activation checkpointing
+    when it is on too (Axolotl exports FSDP_ACTIVATION_CHECKPOINTING, axolotl 0.18.0
+    src/axolotl/utils/trainer.py:597-598, and its FSDP2 path wraps every layer in a checkpoint wrapper,
+    src/axolotl/monkeypatch/accelerate/fsdp2.py:587-595; transformers 5.24.0 hands
+    fsdp_config['activation_checkpointing'] to accelerate's FSDP plugin, training_args.py:2855-2858).
+    None when that switch is in another file, which goblin does not edit."""
+    src = workload.sources.get(FSDP_AC)
+    if src is None:
+        return trainer
+    if src.file != workload.path or not src.key:
+        return None
+    gc = workload.sources.get("gradient_checkpointing")
+    out = {} if gc is not None and gc.key == src.key else dict(trainer)  # the trainer's own flag is off: leave it
+    out[src.key] = False
+    return out
+
+
+def elsewhere_reason(field: str, value: Any, workload: WorkloadConfig) -> str | None:
+    """Why an edit cannot be written in this file because the switch that matters lives in another."""
+    src = workload.sources.get(FSDP_AC)
+    if field == "gradient_checkpointing" and value is False and src is not None and src.file != workload.path:
+        return (
+            f"activation checkpointing is also on in the FSDP config {src.file} (`{src.key}`), which keeps recompute on whatever this file says; "
+            "goblin edits only the audited file: set it false there"
+        )
+    return None
 
 
 def _kind(value: Any) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..safepath import UnsafePath, read_text, tree_of
+from ..yamlio import key_line
 
 MAX_BYTES = 1_000_000
 
@@ -112,5 +113,6 @@ def read_fsdp_file(config_path: Path, ref: str) -> tuple[dict[str, Any], str]:
         out["world_size"] = raw["num_processes"]  # accelerate config: processes over all machines
     for key in ("fsdp_activation_checkpointing", "activation_checkpointing"):
         if data.get(key) in (True, "true", "True"):
-            out["gradient_checkpointing"] = True
+            nested = isinstance(raw, dict) and raw.get("fsdp_config") is data
+            out["activation_checkpointing"] = (str(path), f"fsdp_config.{key}" if nested else key, key_line(data, key))
     return out, f"FSDP settings read from {ref}"

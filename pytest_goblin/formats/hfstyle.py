@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..schemas import WorkloadConfig
+from ..schemas import FieldSource, WorkloadConfig
 from ..yamlio import get_path
-from .base import Reader, as_bool, non_negative, positive
+from .base import FSDP_AC, Reader, as_bool, checkpoint_off_writes, non_negative, positive
 
 TA_DOCS = "https://huggingface.co/docs/transformers/main_classes/trainer#transformers.TrainingArguments"
 
@@ -96,9 +96,48 @@ def read_common(
 
         found, note = read_fsdp_file(Path(r.path), ref.strip())
         r.notes.append(note)
+        switch = found.pop("activation_checkpointing", None)
         for field, val in found.items():
             if field not in r.sources or not r.sources[field].explicit:
                 r.explicit(field, val, k, ref_line)
+        if switch:
+            file, key, line = switch
+            fold_fsdp_checkpointing(r, file, key, line, main_key=k, main_line=ref_line)
+    if r.values.get("strategy") == "fsdp":
+        key, value, line = r.raw(*INLINE_FSDP_AC)
+        if key is not None and _on(value):
+            fold_fsdp_checkpointing(r, r.path, key, line, main_key=key, main_line=line)
+
+
+# FSDP's own activation checkpointing in the config itself; the `fsdp_` prefix is stripped by both
+# transformers 5.24.0 (training_args.py:2784-2786) and Axolotl 0.18.0 (validation.py:1086-1100).
+INLINE_FSDP_AC = ("fsdp_config.activation_checkpointing", "fsdp_config.fsdp_activation_checkpointing")
+
+
+def _on(value: Any) -> bool:
+    try:
+        return as_bool(value)
+    except ValueError:
+        return False
+
+
+def fold_fsdp_checkpointing(r: Reader, file: str, key: str, line: int | None, *, main_key: str, main_line: int | None) -> None:
+    """FSDP's activation checkpointing is a second switch for recompute: record where it is, and read
+    recompute as on even when the trainer's own flag is off."""
+    r.sources[FSDP_AC] = FieldSource(
+        file=file, key=key, line=line, explicit=True, note="FSDP activation checkpointing: every wrapped layer recomputes its forward"
+    )
+    where = "" if file == r.path else f" in {file}"
+    if not r.values.get("gradient_checkpointing"):
+        r.explicit("gradient_checkpointing", True, main_key, main_line)
+        r.sources[
+            "gradient_checkpointing"
+        ].note = f"`{key}`{where} turns on FSDP's own activation checkpointing, which recomputes whatever the trainer's flag says"
+    else:
+        r.notes.append(
+            f"both the trainer's checkpointing flag and `{key}`{where} are on; transformers 5.24.0 rejects that pair at Trainer init "
+            "(trainer.py:879-884: use FSDP's activation checkpointing when using FSDP)"
+        )
 
 
 OFFLOAD_KEYS = ("fsdp_config.fsdp_offload_params", "fsdp_config.offload_params", "fsdp_offload_params", "fsdp_cpu_offload")
@@ -204,7 +243,7 @@ def hf_writes(
     if field == "gradient_accumulation":
         return {"gradient_accumulation_steps": value}
     if field == "gradient_checkpointing":
-        return {checkpoint_key: value}
+        return checkpoint_off_writes(workload, {checkpoint_key: value}) if value is False else {checkpoint_key: value}
     if field == "optimizer":
         key = "optimizer" if isinstance(data, dict) and "optimizer" in data and "optim" not in data else "optim"
         return {key: value}

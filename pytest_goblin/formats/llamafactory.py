@@ -11,7 +11,7 @@ from typing import Any
 from ..frameworks import where
 from ..frameworks.tables import table
 from ..schemas import ModelShape, WorkloadConfig
-from .base import Adapter, Reader, as_bool, model_from, non_negative, positive
+from .base import Adapter, Reader, as_bool, checkpoint_off_writes, model_from, non_negative, positive
 from .hfstyle import hf_writes, read_common
 from .semantics import llamafactory_precision, read_prequantized, read_world_size
 
@@ -219,7 +219,7 @@ class LlamaFactoryAdapter(Adapter):
         if field == "attention" and not v1:
             return {"flash_attn": {"flash": "fa2", "sdpa": "sdpa", "eager": "disabled"}[value]}
         if field == "gradient_checkpointing" and not v1:
-            return {"disable_gradient_checkpointing": not value}
+            return checkpoint_off_writes(workload, {"disable_gradient_checkpointing": True}) if value is False else {"disable_gradient_checkpointing": False}
         if field == "sample_packing" and not v1:
             return {"packing": value}
         if field == "quantization" and value == "none" and not v1:

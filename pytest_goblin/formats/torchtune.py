@@ -84,6 +84,13 @@ class TorchtuneAdapter(Adapter):
         model_key = f"{_find(d, 'model', 'policy_model') or 'model'}._component_"
         r.explicit("method", method, model_key, model_line)
         r.explicit("quantization", "4bit" if method == "qlora" else "none", model_key, model_line)
+        if ".gemma2." in (_component(model) or ""):
+            # Packed batches carry a BlockMask where flex attention is available (ROCm included), and
+            # Gemma2's attention rejects it: torchtune 0.6.1 torchtune/models/gemma2/_attention.py:219-223.
+            r.values["packing_blocked"] = (
+                "torchtune 0.6.1 Gemma2Attention raises NotImplementedError on a packed batch's BlockMask "
+                "(torchtune/models/gemma2/_attention.py:219-223: 'use packed=False')"
+            )
         r.take("precision", ("dtype",), default="fp32", note=CITES["torchtune.dtype"], convert=self._dtype)
         # torchtune has no autocast: weights, gradients and optimizer state are all held in `dtype`.
         src = r.sources["precision"]

@@ -286,6 +286,76 @@ def _pinned_too_old(path: str, text: str, key: str, value: Any) -> str | None:
     return too_new(dist, key, value, pins(path, text).get(dist))
 
 
+def _fsdp1_without_orig_params(fmt: str, data: Any) -> str | None:
+    """The FSDP setting that makes torch.compile unsupported: FSDP1 with use_orig_params false.
+
+    PyTorch: "``True`` is required to use ``torch.compile()``" (torch 2.13.0
+    torch/distributed/fsdp/fully_sharded_data_parallel.py:375-376). Axolotl pins a config without
+    fsdp_version to FSDP1 (axolotl 0.18.0 src/axolotl/utils/schemas/validation.py:1119-1124);
+    transformers 5.24.0 defaults fsdp_config's version to 2 and use_orig_params to true
+    (training_args.py:2826, 2876-2877). Only an explicit false is taken as false."""
+    d: dict[str, Any] = data if isinstance(data, dict) else {}
+    cfg = d.get("fsdp_config")
+    if not isinstance(cfg, dict) or (fmt != "axolotl" and not d.get("fsdp")):
+        return None
+    orig_key = next((k for k in ("use_orig_params", "fsdp_use_orig_params") if k in cfg), None)
+    if orig_key is None or str(cfg[orig_key]).lower() not in ("false", "0", "no"):
+        return None
+    version = d.get("fsdp_version", cfg.get("fsdp_version", cfg.get("version")))
+    if version is None:
+        if fmt != "axolotl":
+            return None
+        how = f"no fsdp_version: {AXOLOTL_VERSION_PIN}"
+    elif str(version) != "1":
+        return None
+    else:
+        how = "fsdp_version 1"
+    return (
+        f"torch.compile is not supported with FSDP1 ({how}) and `fsdp_config.{orig_key}: false`: use_orig_params=True is required "
+        "to use torch.compile (torch 2.13.0 torch/distributed/fsdp/fully_sharded_data_parallel.py:375-376); "
+        "move to fsdp_version 2 (or use_orig_params true) before compiling"
+    )
+
+
+AXOLOTL_VERSION_PIN = "axolotl 0.18.0 src/axolotl/utils/schemas/validation.py:1119-1124 pins it to FSDP1"
+
+
+# The last TRL release read whose SFTTrainer still applies Liger's kernels (trl v1.9.0
+# trl/trainer/sft_trainer.py:1718-1720, the loss without logits under use_liger_kernel); 1.16.0 deprecates it
+# and forces the fused cross-entropy off (sft_trainer.py:1125-1140). Releases between were not read.
+TRL_LIGER_APPLIED_UP_TO = "1.9.0"
+
+
+def _trl_applies_liger(path: str, text: str) -> bool:
+    """True when the recipe pins a TRL old enough that its trainers still apply Liger (the pin, pins.py)."""
+    if not path:
+        return False
+    from packaging.version import InvalidVersion, Version
+
+    from .pins import pins
+
+    pin = pins(path, text).get("trl")
+    try:
+        return pin is not None and Version(pin.version) <= Version(TRL_LIGER_APPLIED_UP_TO)
+    except InvalidVersion:
+        return False
+
+
+def _interaction_rejects(fmt: str, data: Any, key: str, value: Any, declared: str | None, path: str = "", text: str = "") -> str | None:
+    """An edit that is a valid key but is unsupported, or does nothing, next to a feature already in the config."""
+    if key == "torch_compile" and value is True:
+        return _fsdp1_without_orig_params(fmt, data)
+    if key == "use_liger_kernel" and value is True and fmt in ("hf-trainer", "python"):
+        parser, classes = parser_for(fmt, data, declared)
+        if parser == "trl" and not _trl_applies_liger(path, text):
+            return (
+                f"trl {tables.table('trl')['version']} {' or '.join(classes) if 0 < len(classes) <= 3 else 'trainers'}: the trainer deprecates use_liger_kernel, forces Liger's fused linear "
+                "cross-entropy off and already computes log-probs with its own chunked LM head (trl/trainer/sft_trainer.py:1125-1140, "
+                "grpo_trainer.py:1049-1064; the async trainers raise on it), so the loss kernel would be ignored"
+            )
+    return None
+
+
 def check_writes(fmt: str, path: str, text: str, data: Any, writes: dict[str, Any], declared: str | None = None) -> dict[str, str]:
     """key -> why it must not be written, for every write that fails validation."""
     bad: dict[str, str] = {}
@@ -300,7 +370,9 @@ def check_writes(fmt: str, path: str, text: str, data: Any, writes: dict[str, An
                     _axolotl_rejects(data, key, value) if fmt == "axolotl" else _llamafactory_rejects(data, key, value) if fmt == "llamafactory" else None
                 )
             if not why and fmt in ("hf-trainer", "python") and not (isinstance(data, dict) and key.split(".", 1)[0] in data):
-                why = _pinned_too_old(path, text, key, value)
+                why = _pinned_too_old(path, text, key, value)  # before the current release's interactions: the pin says which release runs
+            if not why:
+                why = _interaction_rejects(fmt, data, key, value, declared, path, text)
         else:
             why = None
         if why:
