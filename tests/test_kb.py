@@ -371,3 +371,16 @@ def test_rules_from_a_pluggy_plugin_join_the_kb_and_are_linted() -> None:
     finally:
         pm.unregister(plugin)
     assert "team.from_hook" not in {r.id for r in kb.load_rules()}
+
+
+def test_docs_carry_the_current_coverage_table(capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/kb-coverage.md's table is what `goblin kb coverage` prints for the reference corpus now."""
+    import re
+
+    root = Path(__file__).resolve().parent.parent
+    assert main(["kb", "coverage", str(root / "tests" / "data" / "reference_corpus"), "--target", "mi300x"]) == 0
+    printed = capsys.readouterr().out.strip()
+    doc = (root / "docs" / "kb-coverage.md").read_text(encoding="utf-8")
+    found = re.search(r"<!-- coverage-table:start -->\n(.*?)\n<!-- coverage-table:end -->", doc, re.S)
+    assert found, "docs/kb-coverage.md lost its coverage-table markers"
+    assert found.group(1) == printed, "rules changed: rerun `goblin kb coverage tests/data/reference_corpus --target mi300x` into docs/kb-coverage.md"
