@@ -197,9 +197,14 @@ def _gemm_eff(eff_max: float, a: Assumptions, tokens: float, hidden: int = 0, ri
 @dataclass(frozen=True)
 class StepModel:
     step_s: float
-    waste: WasteBudget
+    parts: Mapping[str, float]  # seconds per optimizer step by waste category
     peak_memory_gb: float
     model_flops: float  # useful FLOPs per optimizer step (no recompute)
+
+    @property
+    def waste(self) -> WasteBudget:
+        """Each category's share of the step; built on demand, since the interval's grid needs only step_s."""
+        return WasteBudget(**{k: v / self.step_s for k, v in self.parts.items()})
 
 
 def _shape(w: WorkloadConfig, shape: ModelShape | None = None) -> tuple[float, int, int, int, int]:
@@ -455,9 +460,8 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
         "optimizer": optimizer,
         "communication": micro * comm_micro + comm_step,
     }
-    waste = WasteBudget(**{k: v / step_s for k, v in parts.items()})
     model_flops = micro * (2 * (params - embed) * tokens * (1 + bwd_factor) + attn_flops * 3)
-    return StepModel(step_s=step_s, waste=waste, peak_memory_gb=memory_gb(w) if peak_gb is None else peak_gb, model_flops=model_flops)
+    return StepModel(step_s=step_s, parts=parts, peak_memory_gb=memory_gb(w) if peak_gb is None else peak_gb, model_flops=model_flops)
 
 
 def sensitivity(before: WorkloadConfig, after: WorkloadConfig, hw: Hardware) -> tuple[float, float, float]:

@@ -77,7 +77,10 @@ class AuditItem(pytest.Item):
             on_event=self._progress(),
             progress=self._live_line,  # one line per measured run of goblin_command
         )
-        self.events, self.report = result.events, result.report
+        # The trajectory is shown only in verbose failure reports; a session of hundreds of items
+        # should not keep every audit's events alive (pytest's closing garbage collection walks them).
+        self.events = result.events if self.config.get_verbosity() > 0 else []
+        self.report = result.report
         if result.report is None:
             self._record_error(result.error or "the audit ended without a report")
             raise AuditError(self.error)

@@ -184,9 +184,24 @@ def shape_assumption(shape: ModelShape) -> str | None:
 
 
 def estimate_shape(shape: ModelShape) -> ModelShape:
-    """Fill a generic Llama-like shape from a parameter count so FLOP counts stay possible."""
+    """Fill a generic Llama-like shape from a parameter count so FLOP counts stay possible.
+    The result is shared between calls with equal fields: read it, do not change it."""
     if shape.known or shape.params_b is None:
         return shape
+    key = tuple(shape.__dict__.values())
+    cached = _ESTIMATED.get(key)
+    if cached is None:
+        if len(_ESTIMATED) > 4096:
+            _ESTIMATED.clear()
+        cached = _ESTIMATED[key] = _estimate(shape)
+    return cached
+
+
+_ESTIMATED: dict[tuple[object, ...], ModelShape] = {}
+
+
+def _estimate(shape: ModelShape) -> ModelShape:
+    assert shape.params_b is not None
     # Llama-style scaling: params ~= 12 * layers * hidden^2; hidden/layers ~= 128.
     hidden = max(512, int(round(((shape.params_b * 1e9 * 128 / 12) ** (1 / 3)) / 128) * 128))
     layers = max(2, round(shape.params_b * 1e9 / (12 * hidden * hidden)))

@@ -36,6 +36,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add_to_pytest(group, parser)
 
 
+def _is_worker(config: pytest.Config) -> bool:
+    return getattr(config, "workerinput", None) is not None
+
+
 def _enabled(config: pytest.Config) -> bool:
     return config.getoption("goblin", None) is not None
 
@@ -183,13 +187,20 @@ class GoblinSession:
         from .items import AuditItem
 
         if isinstance(item, AuditItem) and (call.when == "call" or (call.when == "setup" and report.failed)):
-            report.goblin = {  # type: ignore[attr-defined]
+            outcome = {
                 "nodeid": item.nodeid,
                 "path": item.path.relative_to(item.config.rootpath).as_posix() if item.path.is_relative_to(item.config.rootpath) else str(item.path),
                 "verdict": item.report.verdict if item.report else "error",
                 "message": item.report.reason if item.report else (item.error or str(call.excinfo.value if call.excinfo else "")),
-                "report": item.report.model_dump(mode="json") if item.report else None,
+                "report": item.report,
             }
+            if _is_worker(item.config):
+                # the controller gets it as JSON on the report (pytest_runtest_logreport there)
+                report.goblin = {**outcome, "report": item.report.model_dump(mode="json") if item.report else None}  # type: ignore[attr-defined]
+            else:
+                # kept as objects: the session report validates instances for free, and a TestReport
+                # stays plain data for plugins that serialize it (pytest-reportlog)
+                self.outcomes[item.nodeid] = outcome
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
