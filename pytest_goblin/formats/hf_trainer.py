@@ -96,12 +96,13 @@ class HFTrainerAdapter(Adapter):
             method = "dora"
         r.values["method"] = method
         declared = getattr(getattr(r, "script", None), "config_class", None)
-        plain = declared in ("TrainingArguments", "Seq2SeqTrainingArguments")
-        if plain:
-            r.framework = f"transformers {tables.table('transformers')['version']} ({declared})"
-        else:
-            from ..frameworks import trl_config_class
+        from ..frameworks import plain_trainer, trl_config_class
 
+        plain = plain_trainer(r.data, declared)
+        if plain:
+            how = declared or "TrainingArguments: no key only TRL reads"
+            r.framework = f"transformers {tables.table('transformers')['version']} ({how})"
+        else:
             cls = trl_config_class(r.data if isinstance(r.data, dict) else {}, declared)
             r.framework = f"trl {tables.table('trl')['version']} ({cls})"
         if plain:
@@ -122,7 +123,9 @@ class HFTrainerAdapter(Adapter):
             "seq_len",
             ("max_seq_length", "max_length", "model_max_length"),
             default=1024,
-            note=f"TRL SFTConfig/DPOConfig max_length=1024 ({TRL_DOCS})",
+            note="TrainingArguments has no sequence length (your script sets it): assumed 1024"
+            if plain
+            else f"TRL SFTConfig/DPOConfig max_length=1024 ({TRL_DOCS})",
             convert=positive,
         )
         r.take(

@@ -9,6 +9,7 @@ behaviour that lives in code is cited in facts.py.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import PurePath
 from typing import Any
 
@@ -41,12 +42,37 @@ def trl_config_class(data: Any, declared: str | None = None) -> str:
     return "SFTConfig"
 
 
+PLAIN_CLASSES = ("TrainingArguments", "Seq2SeqTrainingArguments")
+
+
+@lru_cache(maxsize=1)
+def _trl_only_keys() -> frozenset[str]:
+    """Keys some TRL config class reads and transformers' TrainingArguments does not."""
+    trl: set[str] = set()
+    for entry in tables.table("trl").get("classes", {}).values():
+        trl |= set(entry.get("fields", {}))
+    return frozenset(trl - set(tables.class_fields("transformers", "TrainingArguments")) - {"model_name_or_path"})
+
+
+def plain_trainer(data: Any, declared: str | None = None) -> bool:
+    """Whether an HF-style recipe is read into transformers' own TrainingArguments rather than a
+    TRL config: declared so by its script, or a YAML with no key only TRL reads (model_name_or_path
+    plus TrainingArguments keys, as a `HfArgumentParser((ModelArguments, TrainingArguments))`
+    script takes). TRL's defaults differ (bf16 on, gradient checkpointing on), so this decides
+    which defaults the unset fields get."""
+    if declared:
+        return declared in PLAIN_CLASSES
+    return isinstance(data, dict) and not set(data) & _trl_only_keys()
+
+
 def parser_for(fmt: str, data: Any, declared: str | None = None) -> tuple[str, str | None]:
     """(parser name in tables.PARSERS, trainer config class) for a goblin format."""
     if fmt == "llamafactory":
         v1 = isinstance(data, dict) and isinstance(data.get("model"), str) and "model_name_or_path" not in data
         return ("llamafactory_v1" if v1 else "llamafactory"), None
-    if fmt == "python" and declared in ("TrainingArguments", "Seq2SeqTrainingArguments"):
+    if fmt == "python" and declared in PLAIN_CLASSES:
+        return "transformers", None
+    if fmt == "hf-trainer" and plain_trainer(data, declared):
         return "transformers", None
     if fmt in ("hf-trainer", "python"):
         return "trl", trl_config_class(data, declared)
@@ -181,7 +207,7 @@ def check_writes(fmt: str, path: str, text: str, data: Any, writes: dict[str, An
     return bad
 
 
-__all__ = ["CITES", "check_key", "check_writes", "parser_for", "tables", "torchtune_nproc", "torchtune_recipe", "trl_config_class"]
+__all__ = ["CITES", "check_key", "check_writes", "parser_for", "plain_trainer", "tables", "torchtune_nproc", "torchtune_recipe", "trl_config_class"]
 
 
 def where(parser: str, key: str, cls: str | None = None) -> str:
