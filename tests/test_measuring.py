@@ -305,4 +305,5 @@ def test_the_solo_baseline_run_is_reused_once(tmp_path: Path, monkeypatch: pytes
     assert (len(a2.step_time_s), len(b2.step_time_s)) == (2, 2)  # ... once
     assert b.samples_per_s == pytest.approx(30.0)
     assert any(line.startswith("p1: run 2 of 4") for line in lines)
+    assert any(line.startswith("baseline: run 5 of 8") for line in lines)  # the second call goes on counting, not "run 1 of 4" again
     assert any("after warm-up" in n and "p1 runs at 3.00x the baseline" in n for n in b.notes)  # the bars' late steps, 10% warm-up

@@ -299,6 +299,7 @@ class CommandRunner(BaseRunner):
         self.notes: list[str] = []
         self._started: float | None = None
         self._solo: dict[str, list[tuple[int, float, Throughput]]] = {}  # variant -> runs before the pairs
+        self._pair_runs = 0  # interleaved runs started so far in this audit, for the progress lines
         self._missing: dict[str, list[str]] = {}
 
     def bind(self, files: VariantFiles) -> CommandRunner:
@@ -429,8 +430,12 @@ class CommandRunner(BaseRunner):
 
             return run
 
+        before_runs = self._pair_runs  # a second call of the same audit goes on counting
+
         def tell(at: RunStart) -> None:
-            self._say(f"{variants[at.side]}: run {at.run} of {at.planned} ({self.steps} steps){self._so_far(list(at.a), list(at.b), variants)}")
+            self._pair_runs = before_runs + at.run
+            run, planned = before_runs + at.run, before_runs + at.planned
+            self._say(f"{variants[at.side]}: run {run} of {planned} ({self.steps} steps){self._so_far(list(at.a), list(at.b), variants)}")
 
         done = interleave(
             once(before, variants[0]),
