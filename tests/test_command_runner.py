@@ -290,3 +290,35 @@ def test_pairs_go_through_the_shared_loop_reusing_the_solo_run_and_stopping_at_t
         "p1: run 3 of 6 (4 steps); so far p1 is 3.00x the baseline",
         "baseline: run 4 of 6 (4 steps); so far p1 is 3.00x the baseline",
     ]
+
+
+def test_a_budget_spent_before_the_patch_ran_once_says_so(config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first interleaved run overruns the budget: an error that names the budget and what to
+    raise, not a bare 'hung' (the command did not hang: the budget was too small for it)."""
+    from contextlib import contextmanager
+
+    from pytest_goblin.errors import BenchmarkFailed
+    from pytest_goblin.formats import load_config
+    from pytest_goblin.hardware import get_hardware
+    from pytest_goblin.runners import command
+
+    calls: list[str] = []
+
+    def fake_group(argv: list[str], *, cwd: object, env: dict[str, str], timeout: float) -> tuple[int, str, bool]:
+        calls.append(env["GOBLIN_VARIANT"])
+        return 0, "{'train_runtime': '1.0', 'train_samples_per_second': '10.0', 'train_steps_per_second': '1.25'}", len(calls) == 3
+
+    monkeypatch.setattr(command, "run_group", fake_group)
+
+    @contextmanager
+    def files(variant: str):  # type: ignore[no-untyped-def]
+        yield config, {}
+
+    runner = CommandRunner("python train.py --config {config} --max_steps {steps}", steps=4, timeout_s=60).bind(files)
+    w, hw = load_config(config).workload, get_hardware("mi300x")
+    runner.run(w, hw, run_id="r1", variant="baseline")
+    with pytest.raises(BenchmarkFailed) as info:
+        runner.run_pair(w, w, hw, run_ids=("r1", "r2"), variants=("baseline", "p1"), rounds=2, steps=4)
+    assert calls == ["baseline", "baseline", "p1"]
+    text = str(info.value)
+    assert text.startswith("goblin_budget_s ran out before p1 finished a run at 4 steps") and "raise goblin_budget_s" in text

@@ -437,16 +437,22 @@ class CommandRunner(BaseRunner):
             run, planned = before_runs + at.run, before_runs + at.planned
             self._say(f"{variants[at.side]}: run {run} of {planned} ({self.steps} steps){self._so_far(list(at.a), list(at.b), variants)}")
 
-        done = interleave(
-            once(before, variants[0]),
-            once(after, variants[1]),
-            rounds=max(2, rounds),
-            target_half_width=target_half_width,
-            max_seconds=min(max_seconds, self._remaining()),
-            reuse_a=[s for n, s, _ in solo_a if n == self.steps],
-            reuse_b=[s for n, s, _ in solo_b if n == self.steps],
-            on_run=tell,
-        )
+        try:
+            done = interleave(
+                once(before, variants[0]),
+                once(after, variants[1]),
+                rounds=max(2, rounds),
+                target_half_width=target_half_width,
+                max_seconds=min(max_seconds, self._remaining()),
+                reuse_a=[s for n, s, _ in solo_a if n == self.steps],
+                reuse_b=[s for n, s, _ in solo_b if n == self.steps],
+                on_run=tell,
+            )
+        except Deadline as exc:  # neither side may go without a sample: nothing to compare
+            side = variants[1] if last[variants[1]] is None else variants[0]
+            raise BenchmarkFailed(
+                f"goblin_budget_s ran out before {side} finished a run at {self.steps} steps, so there is nothing to compare: {exc}"
+            ) from None
         a, b = done.a, done.b
         self._say(f"done: {len(a)} + {len(b)} runs{self._so_far(a, b, variants)}")
         if done.cut:
@@ -520,7 +526,10 @@ class CommandRunner(BaseRunner):
             raise Deadline(f"training of {variant} not started: goblin_budget_s={self.timeout_s:g} s is spent")
         code, log, timed_out = run_group(argv, cwd=self.cwd, env=full_env, timeout=remaining)
         if timed_out:
-            raise Deadline(f"training of {variant} hung: no exit within {remaining:.0f} s (goblin_budget_s)")
+            raise Deadline(
+                f"training of {variant} hung: no exit within {remaining:.0f} s, what was left of goblin_budget_s={self.timeout_s:g} s "
+                "(the budget caps the whole measurement of a config); if the command does end after --max_steps, raise goblin_budget_s"
+            )
         if code is None:
             raise BenchmarkFailed(f"goblin_command: {argv[0]!r} was not found on PATH")
         if _OOM.search(log):
