@@ -306,6 +306,9 @@ def test_the_solo_baseline_run_is_reused_once(tmp_path: Path, monkeypatch: pytes
     assert b.samples_per_s == pytest.approx(30.0)
     assert any(line.startswith("p1: run 2 of 4") for line in lines)
     assert any(line.startswith("baseline: run 5 of 8") for line in lines)  # the second call goes on counting, not "run 1 of 4" again
+    # the audit adds the second call's samples to the first's (tools/audit_tools.py): the notes count both calls, once
+    assert any(n.startswith("5 run(s) of goblin_command") for n in a2.notes) and "done: 5 + 4 runs" in " ".join(lines)
+    assert sum(n.startswith("after warm-up") for n in b2.notes) == 1
     assert any("after warm-up" in n and "p1 runs at 3.00x the baseline" in n for n in b.notes)  # the bars' late steps, 10% warm-up
 
 

@@ -300,6 +300,8 @@ class CommandRunner(BaseRunner):
         self._started: float | None = None
         self._solo: dict[str, list[tuple[int, float, Throughput]]] = {}  # variant -> runs before the pairs
         self._pair_runs = 0  # interleaved runs started so far in this audit, for the progress lines
+        self._late: dict[str, list[float]] = {}  # variant -> late-step seconds of every interleaved run
+        self._measured: dict[str, int] = {}  # variant -> runs measured in the interleaved calls so far
         self._missing: dict[str, list[str]] = {}
 
     def bind(self, files: VariantFiles) -> CommandRunner:
@@ -417,7 +419,9 @@ class CommandRunner(BaseRunner):
             variants[0]: next((t for n, _, t in reversed(solo_a) if n == self.steps), None),
             variants[1]: next((t for n, _, t in reversed(solo_b) if n == self.steps), None),
         }
-        late: dict[str, list[float]] = {variants[0]: [], variants[1]: []}  # step seconds after warm-up, where the log shows them
+        late = self._late  # step seconds after warm-up, where the log shows them; over every call of this audit
+        for v in variants:
+            late.setdefault(v, [])
 
         def once(w: WorkloadConfig, variant: str) -> Callable[[], list[float]]:
             def run() -> list[float]:
@@ -454,21 +458,24 @@ class CommandRunner(BaseRunner):
                 f"goblin_budget_s ran out before {side} finished a run at {self.steps} steps, so there is nothing to compare: {exc}"
             ) from None
         a, b = done.a, done.b
-        self._say(f"done: {len(a)} + {len(b)} runs{self._so_far(a, b, variants)}")
+        for v, samples in zip(variants, (a, b), strict=True):
+            self._measured[v] = self._measured.get(v, 0) + len(samples)  # the audit adds a second call's samples to the first's
+        self._say(f"done: {self._measured[variants[0]]} + {self._measured[variants[1]]} runs{self._so_far(a, b, variants)}")
         if done.cut:
-            self.notes.append(f"goblin_budget_s={self.timeout_s:g} s ran out: {len(a)} + {len(b)} runs measured")
+            self.notes.append(f"goblin_budget_s={self.timeout_s:g} s ran out: {self._measured[variants[0]]} + {self._measured[variants[1]]} runs measured")
         if done.reused:
             self.notes.append(f"{done.reused} solo run(s) before the interleaved ones count as samples (same step count)")
         if len(late[variants[0]]) >= 2 and len(late[variants[1]]) >= 2:
             ratio = statistics.median(late[variants[0]]) / statistics.median(late[variants[1]])
+            self.notes[:] = [n for n in self.notes if not n.startswith(f"after warm-up (the late steps of each run's training bar) {variants[1]} ")]
             self.notes.append(
                 f"after warm-up (the late steps of each run's training bar) {variants[1]} runs at {ratio:.2f}x the baseline, an estimate of what longer runs would show"
             )
         tp_a, tp_b = last[variants[0]], last[variants[1]]
         assert tp_a is not None and tp_b is not None  # both sides have a sample (interleave re-raises otherwise)
         return (
-            self._metrics(before, run_ids[0], variants[0], a, tp_a, runs=len(a)),
-            self._metrics(after, run_ids[1], variants[1], b, tp_b, runs=len(b)),
+            self._metrics(before, run_ids[0], variants[0], a, tp_a, runs=self._measured[variants[0]]),
+            self._metrics(after, run_ids[1], variants[1], b, tp_b, runs=self._measured[variants[1]]),
         )
 
     def _so_far(self, a: list[float], b: list[float], variants: tuple[str, str]) -> str:
