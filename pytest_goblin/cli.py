@@ -58,7 +58,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from .options import build_settings, from_argparse
     from .outcome import SessionReport
     from .reporting.escape import one_line, terminal
-    from .reporting.text import failure_text
+    from .reporting.text import failure_text, summary_line
     from .service import audit_file, check_config, check_settings, config_files, display_path, parse_shard, shard_of
 
     values = from_argparse(args)
@@ -109,8 +109,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         for item in outcomes:
             if item.report and (item.verdict == "fail" or (item.verdict == "warn" and values["diff"])) and (values["diff"] or args.verbose):
                 print(terminal(redact(failure_text(item.report))))
-            speed = f"{item.report.speedup.point:.2f}x {item.report.evidence}" if item.report and item.report.speedup else item.message
-            print(one_line(redact(f"{item.verdict.upper():5} {item.path}  {speed}")))
+            print(one_line(redact(summary_line(item))))
     return _finish(session, args)
 
 
@@ -186,8 +185,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
     merged = SessionReport(
         version=sessions[0].version, target=sessions[0].target, items=[items[k] for k in sorted(items)], not_collected=dict(sorted(skipped.items()))
     )
-    c = merged.counts()
-    print(f"merged {len(args.reports)} reports: {len(merged.items)} configs, {c['fail']} fail, {c['warn']} warn, {c['pass']} pass, {c['error']} error")
+    print(f"merged {len(args.reports)} reports: {len(merged.items)} configs, {merged.counts_text()}")
     return _finish(merged, args)
 
 

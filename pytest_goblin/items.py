@@ -86,7 +86,8 @@ class AuditItem(pytest.Item):
             raise AuditError(self.error)
         r = result.report
         self.user_properties += [
-            ("goblin.verdict", r.verdict),
+            ("goblin.verdict", "inconclusive" if r.inconclusive else r.verdict),
+            *([("goblin.inconclusive", r.inconclusive)] if r.inconclusive else []),
             ("goblin.speedup", f"{r.speedup.point:.3f}" if r.speedup else ""),
             ("goblin.speedup_low", f"{r.speedup.low:.3f}" if r.speedup else ""),
             ("goblin.evidence", r.evidence or ""),

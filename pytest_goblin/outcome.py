@@ -16,6 +16,17 @@ class ItemOutcome(BaseModel):
     message: str  # the reason, or the error text
     report: Report | None = None
 
+    @property
+    def inconclusive(self) -> str | None:
+        """Why a measurement could not decide (and what to change), or None. Such an item's
+        verdict is "warn"; every output shows it as inconclusive, never as a plain pass or fail."""
+        return self.report.inconclusive if self.report is not None else None
+
+    @property
+    def shown_verdict(self) -> str:
+        """The verdict as outputs label it: "inconclusive" for a measurement that did not decide."""
+        return "inconclusive" if self.inconclusive else self.verdict
+
 
 class SessionReport(BaseModel):
     """The JSON report: every item, in node-id order, with a schema version."""
@@ -30,7 +41,12 @@ class SessionReport(BaseModel):
     not_collected: dict[str, str] = {}  # path -> why it is not a training config
 
     def counts(self) -> dict[str, int]:
-        out = {"fail": 0, "warn": 0, "pass": 0, "error": 0}
+        """Items per shown verdict: an inconclusive item counts as "inconclusive", not "warn"."""
+        out = {"fail": 0, "warn": 0, "inconclusive": 0, "pass": 0, "error": 0}
         for item in self.items:
-            out[item.verdict] += 1
+            out[item.shown_verdict] += 1
         return out
+
+    def counts_text(self) -> str:
+        c = self.counts()
+        return ", ".join(f"{c[k]} {k}" for k in ("fail", "warn", "inconclusive", "pass", "error") if c[k] or k != "inconclusive")

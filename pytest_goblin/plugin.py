@@ -265,6 +265,7 @@ class GoblinSession:
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
         from .reporting.escape import one_line
         from .reporting.github import in_actions, workflow_commands
+        from .reporting.text import summary_line
 
         session = self.session_report()
         tr = terminalreporter
@@ -277,10 +278,7 @@ class GoblinSession:
 
                 tr.write_line(redact(failure_text(item.report)))  # a warning's findings and diff, as a failure shows them
         for item in session.items:
-            r = item.report
-            speed = f"{r.speedup.point:.2f}x [{r.speedup.low:.2f}-{r.speedup.high:.2f}] {r.evidence}" if r and r.speedup else item.message[:100]
-            speed += f"  inconclusive: {r.inconclusive[:100]}" if r and r.inconclusive else ""
-            tr.write_line(one_line(f"{item.verdict.upper():5} {item.path}  {speed}"))
+            tr.write_line(one_line(summary_line(item)))
         if self.shard:
             tr.write_line(f"shard {self.shard[0]}/{self.shard[1]}: {len(session.items)} configs; combine shards with `goblin merge`")
         if self.not_collected:

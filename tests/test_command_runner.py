@@ -243,8 +243,82 @@ def test_goblin_audit_command_option(config: Path, tmp_path: Path, monkeypatch: 
 
     monkeypatch.setenv("SEEN", str(tmp_path / "seen.txt"))
     assert main(["audit", "--command", _trainer(tmp_path), "--command-steps", "3", str(config)]) == 1
-    assert "3.00x measured" in capsys.readouterr().out
+    assert "3.00x [3.00-3.00] measured" in capsys.readouterr().out  # the line pytest prints too (reporting.text.summary_line)
     assert main(["audit", "--runner", "command", str(config)]) == 2
     assert "needs a training command" in capsys.readouterr().err
     assert main(["audit", "--command", "python train.py", str(config)]) == 2
     assert "must pass the config" in capsys.readouterr().err
+
+
+def test_pairs_go_through_the_shared_loop_reusing_the_solo_run_and_stopping_at_the_deadline(config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No process, no clock: run_group is replaced by one that answers with a Trainer's log, and
+    says the fifth run hung past the budget. The solo baseline is the first baseline sample, the
+    rounds that follow are interleaved by runners/interleave.py, and the cut keeps what finished."""
+    from contextlib import contextmanager
+
+    from pytest_goblin.formats import load_config
+    from pytest_goblin.hardware import get_hardware
+    from pytest_goblin.runners import command
+
+    calls: list[str] = []
+
+    def fake_group(argv: list[str], *, cwd: object, env: dict[str, str], timeout: float) -> tuple[int, str, bool]:
+        calls.append(env["GOBLIN_VARIANT"])
+        rate = 30.0 if env["GOBLIN_VARIANT"] == "p1" else 10.0
+        return 0, f"{{'train_runtime': '1.0', 'train_samples_per_second': '{rate}', 'train_steps_per_second': '{rate / 8}'}}", len(calls) == 5
+
+    monkeypatch.setattr(command, "run_group", fake_group)
+
+    @contextmanager
+    def files(variant: str):  # type: ignore[no-untyped-def]
+        yield config, {}
+
+    lines: list[str] = []
+    runner = CommandRunner("python train.py --config {config} --max_steps {steps}", steps=4, timeout_s=1000, progress=lines.append).bind(files)
+    w, hw = load_config(config).workload, get_hardware("mi300x")
+    runner.run(w, hw, run_id="r1", variant="baseline")
+    a, b = runner.run_pair(w, w, hw, run_ids=("r1", "r2"), variants=("baseline", "p1"), rounds=3, steps=4, target_half_width=0.03, max_seconds=1000)
+    # solo, then round 1 (A B) and round 2 (B, then A hangs): the cut keeps solo + A and B + B
+    assert calls == ["baseline", "baseline", "p1", "p1", "baseline"]
+    assert (len(a.step_time_s), len(b.step_time_s)) == (2, 2)
+    assert a.samples_per_s == pytest.approx(10.0) and b.samples_per_s == pytest.approx(30.0)
+    assert any("ran out: 2 + 2 runs measured" in n for n in b.notes) and any("1 solo run(s)" in n for n in b.notes)
+    assert [line for line in lines if " of " in line] == [
+        "baseline: run 1 of 1 (4 steps), calibrating",
+        "baseline: run 1 of 6 (4 steps)",
+        "p1: run 2 of 6 (4 steps)",
+        "p1: run 3 of 6 (4 steps); so far p1 is 3.00x the baseline",
+        "baseline: run 4 of 6 (4 steps); so far p1 is 3.00x the baseline",
+    ]
+
+
+def test_a_budget_spent_before_the_patch_ran_once_says_so(config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first interleaved run overruns the budget: an error that names the budget and what to
+    raise, not a bare 'hung' (the command did not hang: the budget was too small for it)."""
+    from contextlib import contextmanager
+
+    from pytest_goblin.errors import BenchmarkFailed
+    from pytest_goblin.formats import load_config
+    from pytest_goblin.hardware import get_hardware
+    from pytest_goblin.runners import command
+
+    calls: list[str] = []
+
+    def fake_group(argv: list[str], *, cwd: object, env: dict[str, str], timeout: float) -> tuple[int, str, bool]:
+        calls.append(env["GOBLIN_VARIANT"])
+        return 0, "{'train_runtime': '1.0', 'train_samples_per_second': '10.0', 'train_steps_per_second': '1.25'}", len(calls) == 3
+
+    monkeypatch.setattr(command, "run_group", fake_group)
+
+    @contextmanager
+    def files(variant: str):  # type: ignore[no-untyped-def]
+        yield config, {}
+
+    runner = CommandRunner("python train.py --config {config} --max_steps {steps}", steps=4, timeout_s=60).bind(files)
+    w, hw = load_config(config).workload, get_hardware("mi300x")
+    runner.run(w, hw, run_id="r1", variant="baseline")
+    with pytest.raises(BenchmarkFailed) as info:
+        runner.run_pair(w, w, hw, run_ids=("r1", "r2"), variants=("baseline", "p1"), rounds=2, steps=4)
+    assert calls == ["baseline", "baseline", "p1"]
+    text = str(info.value)
+    assert text.startswith("goblin_budget_s ran out before p1 finished a run at 4 steps") and "raise goblin_budget_s" in text

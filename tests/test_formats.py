@@ -307,7 +307,7 @@ def test_fsdp_config_file_referenced_by_path(tmp_path: Path, kind: str) -> None:
     cfg = tmp_path / "configs" / "sft.yaml"
     cfg.write_text(
         "model_name_or_path: Qwen/Qwen2.5-7B\nper_device_train_batch_size: 4\nlearning_rate: 1.0e-5\nbf16: true\n"
-        f"fsdp: full_shard auto_wrap\nfsdp_config: {ref}\n"
+        f"fsdp: full_shard auto_wrap\nfsdp_config: {ref}\nmax_length: 2048\n"  # max_length: a TRL recipe
     )
     w = load_config(cfg).workload
     assert w.strategy == "fsdp"
@@ -346,3 +346,24 @@ def test_gemma3_and_deepseek_shapes(name: str, family: str, layers: int, hidden:
     shape = lookup_model(name)
     assert shape.known and shape.name == name
     assert (shape.family, shape.n_layers, shape.hidden, shape.active_params_b) == (family, layers, hidden, active)
+
+
+def test_a_trainingarguments_only_recipe_gets_the_trainers_defaults_not_trls(tmp_path: Path) -> None:
+    """The README's own example: model_name_or_path plus TrainingArguments keys, parsed by a
+    HfArgumentParser((ModelArguments, TrainingArguments)) script. TRL's defaults (bf16, gradient
+    checkpointing on) must not be assumed, nor TRL-only keys written; one TRL-only key makes it TRL."""
+    from pytest_goblin.formats import load_config
+    from pytest_goblin.frameworks import check_key
+
+    plain = tmp_path / "slow.yaml"
+    plain.write_text("model_name_or_path: tiny\nper_device_train_batch_size: 1\ngradient_accumulation_steps: 8\noutput_dir: out\n")
+    w = load_config(plain).workload
+    assert w.precision == "fp32" and w.gradient_checkpointing is False
+    assert "TrainingArguments" in (w.sources["precision"].note or "")
+    assert check_key("hf-trainer", {"model_name_or_path": "tiny"}, "packing", True) is not None  # the script's parser rejects it
+    trl = tmp_path / "sft.yaml"
+    trl.write_text(plain.read_text() + "max_length: 512\n")
+    w = load_config(trl).workload
+    # the file (sft.yaml) names SFTConfig, which accepts packing; unnamed, not every TRL class would
+    assert w.gradient_checkpointing is True and check_key("hf-trainer", {"max_length": 512}, "packing", True, None, str(trl), "") is None
+    assert check_key("hf-trainer", {"max_length": 512}, "packing", True) is not None

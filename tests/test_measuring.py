@@ -305,4 +305,39 @@ def test_the_solo_baseline_run_is_reused_once(tmp_path: Path, monkeypatch: pytes
     assert (len(a2.step_time_s), len(b2.step_time_s)) == (2, 2)  # ... once
     assert b.samples_per_s == pytest.approx(30.0)
     assert any(line.startswith("p1: run 2 of 4") for line in lines)
+    assert any(line.startswith("baseline: run 5 of 8") for line in lines)  # the second call goes on counting, not "run 1 of 4" again
+    # the audit adds the second call's samples to the first's (tools/audit_tools.py): the notes count both calls, once
+    assert any(n.startswith("5 run(s) of goblin_command") for n in a2.notes) and "done: 5 + 4 runs" in " ".join(lines)
+    assert sum(n.startswith("after warm-up") for n in b2.notes) == 1
     assert any("after warm-up" in n and "p1 runs at 3.00x the baseline" in n for n in b.notes)  # the bars' late steps, 10% warm-up
+
+
+FIXED_RATES = """
+import argparse, os
+p = argparse.ArgumentParser()
+p.add_argument("--config")
+p.add_argument("--steps", type=int)
+a = p.parse_args()
+patched = os.environ["GOBLIN_VARIANT"] != "baseline"
+gain = 3.0 if "win" in os.path.basename(a.config) else 0.5  # the patch wins on win.yml, loses on lose.yml
+rate = 10.0 * (gain if patched else 1.0)
+print(f"{{'train_runtime': '1.0', 'train_samples_per_second': '{rate}', 'train_steps_per_second': '{rate / 8}'}}")
+"""
+
+
+def test_goblin_fix_writes_only_the_config_whose_patch_won(pytester: pytest.Pytester) -> None:
+    """End to end through pytest: the measured winner fails and is fixed; the config whose patch
+    measured slower passes and is left byte for byte as it was."""
+    script = pytester.path / "fake_train.py"
+    script.write_text(FIXED_RATES)
+    pytester.makeini(f"[pytest]\ngoblin_command = {shlex.quote(sys.executable)} {shlex.quote(str(script))} --config {{config}} --steps {{steps}}\n")
+    original = (EXAMPLES / "axolotl-llama3-8b-lora.yml").read_text()
+    (pytester.path / "configs").mkdir()
+    for name in ("win.yml", "lose.yml"):
+        (pytester.path / "configs" / name).write_text(original)
+    result = pytester.runpytest("--goblin", "configs", "--goblin-fix", "--goblin-command-steps", "3", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1, passed=1)
+    assert (pytester.path / "configs" / "lose.yml").read_text() == original
+    fixed = (pytester.path / "configs" / "win.yml").read_text()
+    assert fixed != original and load_config(pytester.path / "configs" / "win.yml").workload.format == "axolotl"  # written, and still reads
+    assert sorted(p.name for p in (pytester.path / "configs").iterdir()) == ["lose.yml", "win.yml"]  # no copies left

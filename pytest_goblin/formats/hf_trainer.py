@@ -104,9 +104,12 @@ class HFTrainerAdapter(Adapter):
         r.values["method"] = method
         read_prequantized(r, "model_name_or_path")
         declared = getattr(getattr(r, "script", None), "config_class", None)
-        plain = declared in ("TrainingArguments", "Seq2SeqTrainingArguments")
+        from ..frameworks import plain_trainer
+
+        plain = plain_trainer(r.data, declared, r.path, r.text)
         if plain:
-            r.framework = f"transformers {tables.table('transformers')['version']} ({declared})"
+            how = declared or "TrainingArguments: no key only TRL reads, no TRL trainer named"
+            r.framework = f"transformers {tables.table('transformers')['version']} ({how})"
         else:
             from ..frameworks import trl_classes
 
@@ -140,7 +143,9 @@ class HFTrainerAdapter(Adapter):
             "seq_len",
             ("max_seq_length", "max_length", "model_max_length"),
             default=1024,
-            note=f"TRL SFTConfig/DPOConfig max_length=1024 ({TRL_DOCS})",
+            note="TrainingArguments has no sequence length (your script sets it): assumed 1024"
+            if plain
+            else f"TRL SFTConfig/DPOConfig max_length=1024 ({TRL_DOCS})",
             convert=positive,
         )
         r.take(

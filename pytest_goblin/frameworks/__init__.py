@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import PurePath
 from typing import Any
 
@@ -113,12 +114,40 @@ def trl_config_class(data: Any, declared: str | None = None, path: str = "", tex
     return "SFTConfig" if "SFTConfig" in found.classes else found.classes[0]
 
 
+PLAIN_CLASSES = ("TrainingArguments", "Seq2SeqTrainingArguments")
+
+
+@lru_cache(maxsize=1)
+def _trl_only_keys() -> frozenset[str]:
+    """Keys some TRL config class reads and transformers' TrainingArguments does not."""
+    trl: set[str] = set()
+    for entry in tables.table("trl").get("classes", {}).values():
+        trl |= set(entry.get("fields", {}))
+    return frozenset(trl - set(tables.class_fields("transformers", "TrainingArguments")) - {"model_name_or_path"})
+
+
+def plain_trainer(data: Any, declared: str | None = None, path: str = "", text: str = "") -> bool:
+    """Whether an HF-style recipe is read into transformers' own TrainingArguments rather than a
+    TRL config: declared so by its script, or a YAML with no key only TRL reads (model_name_or_path
+    plus TrainingArguments keys, as a `HfArgumentParser((ModelArguments, TrainingArguments))`
+    script takes) whose comments, launcher lines and path name no TRL trainer (an alignment-handbook
+    `sft/` recipe runs through TRL even with plain keys). TRL's defaults differ (bf16 on, gradient
+    checkpointing on), so this decides which defaults the unset fields get."""
+    if declared:
+        return declared in PLAIN_CLASSES
+    if not isinstance(data, dict) or set(data) & _trl_only_keys():
+        return False
+    return not _named_in(path, text)[0]
+
+
 def parser_for(fmt: str, data: Any, declared: str | None = None, path: str = "", text: str = "") -> tuple[str, tuple[str, ...]]:
     """(parser name in tables.PARSERS, the trainer config classes it may combine) for a goblin format."""
     if fmt == "llamafactory":
         v1 = isinstance(data, dict) and isinstance(data.get("model"), str) and "model_name_or_path" not in data
         return ("llamafactory_v1" if v1 else "llamafactory"), ()
-    if fmt == "python" and declared in ("TrainingArguments", "Seq2SeqTrainingArguments"):
+    if fmt == "python" and declared in PLAIN_CLASSES:
+        return "transformers", ()
+    if fmt == "hf-trainer" and plain_trainer(data, declared, path, text):
         return "transformers", ()
     if fmt in ("hf-trainer", "python"):
         return "trl", trl_classes(data, declared, path, text).classes
@@ -346,7 +375,7 @@ def _interaction_rejects(fmt: str, data: Any, key: str, value: Any, declared: st
     if key == "torch_compile" and value is True:
         return _fsdp1_without_orig_params(fmt, data)
     if key == "use_liger_kernel" and value is True and fmt in ("hf-trainer", "python"):
-        parser, classes = parser_for(fmt, data, declared)
+        parser, classes = parser_for(fmt, data, declared, path, text)
         if parser == "trl" and not _trl_applies_liger(path, text):
             return (
                 f"trl {tables.table('trl')['version']} {' or '.join(classes) if 0 < len(classes) <= 3 else 'trainers'}: the trainer deprecates use_liger_kernel, forces Liger's fused linear "
@@ -380,7 +409,19 @@ def check_writes(fmt: str, path: str, text: str, data: Any, writes: dict[str, An
     return bad
 
 
-__all__ = ["CITES", "TrlClass", "check_key", "check_writes", "parser_for", "tables", "torchtune_nproc", "torchtune_recipe", "trl_classes", "trl_config_class"]
+__all__ = [
+    "CITES",
+    "TrlClass",
+    "check_key",
+    "check_writes",
+    "parser_for",
+    "plain_trainer",
+    "tables",
+    "torchtune_nproc",
+    "torchtune_recipe",
+    "trl_classes",
+    "trl_config_class",
+]
 
 
 def where(parser: str, key: str, cls: str | None = None) -> str:

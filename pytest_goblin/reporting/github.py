@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..outcome import SessionReport
 from ..redact import redact
+from .text import undecided_text
 
 MAX_PER_LEVEL = 10
 MAX_STEP_SUMMARY = 1024 * 1024  # GitHub aborts a step summary upload above 1 MiB
@@ -60,6 +61,14 @@ def workflow_commands(session: SessionReport) -> list[str]:
             continue
         if r is None or item.verdict == "pass":
             continue
+        if r.inconclusive:
+            text = f"measured {undecided_text(r)}"
+            _add(
+                lines,
+                dropped,
+                "warning",
+                f"::warning file={_escape_property(item.path)},title={_escape_property('goblin: inconclusive')}::{_escape_data(text)}",
+            )
         for f in r.findings:
             level = "error" if item.verdict == "fail" and not f.footgun else "warning"
             props = f"file={_escape_property(item.path)}" + (f",line={f.line}" if f.line else "") + f",title={_escape_property(f.rule_id)}"

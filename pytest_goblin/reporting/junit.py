@@ -1,4 +1,8 @@
-"""JUnit XML for `goblin audit`, through the junit-xml package."""
+"""JUnit XML for `goblin audit`, through the junit-xml package.
+
+A fail is a failure, an error an error; an inconclusive measurement is a skipped case whose
+message says why and what to change (it neither passed nor failed); a warning passes with its
+text in system-out."""
 
 from __future__ import annotations
 
@@ -13,7 +17,9 @@ def junit_xml(session: SessionReport) -> str:
     for item in session.items:
         r = item.report
         case = TestCase(name="audit", classname=item.path.replace("/", "."), file=item.path)
-        if item.verdict == "fail" and r is not None:
+        if r is not None and r.inconclusive:
+            case.add_skipped_info(message=f"inconclusive: {r.inconclusive}", output=failure_text(r))
+        elif item.verdict == "fail" and r is not None:
             case.add_failure_info(message=item.message, output=failure_text(r))
         elif item.verdict == "error":
             case.add_error_info(message=item.message)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..outcome import ItemOutcome, SessionReport
 from .escape import md_code, md_fence, md_text, md_trusted
 
-_ICON = {"fail": "❌ fail", "warn": "⚠️ warn", "pass": "✅ pass", "error": "💥 error"}
+_ICON = {"fail": "❌ fail", "warn": "⚠️ warn", "inconclusive": "❔ inconclusive", "pass": "✅ pass", "error": "💥 error"}
 MAX_CHART_BARS = 30
 
 
@@ -21,10 +21,13 @@ def _label(path: str) -> str:
 
 
 def chart(items: list[ItemOutcome]) -> list[str]:
-    """A mermaid bar chart of the speedups, largest first; projected and measured are labelled."""
-    rated = sorted((i for i in items if i.report and i.report.speedup), key=lambda i: -i.report.speedup.point)  # type: ignore[union-attr]
+    """A mermaid bar chart of the speedups, largest first; projected and measured are labelled.
+    Inconclusive measurements are left out: a bar would show a figure that decided nothing."""
+    rated = sorted((i for i in items if i.report and i.report.speedup and not i.inconclusive), key=lambda i: -i.report.speedup.point)  # type: ignore[union-attr]
+    undecided = sum(1 for i in items if i.inconclusive)
+    note = [f"<sub>{undecided} inconclusive measurement(s) not charted</sub>"] if undecided else []
     if not rated:
-        return []
+        return note
     shown = rated[:MAX_CHART_BARS]
     kinds = sorted({i.report.evidence or "projected" for i in shown})  # type: ignore[union-attr]
     top = max(i.report.speedup.point for i in shown)  # type: ignore[union-attr]
@@ -39,15 +42,14 @@ def chart(items: list[ItemOutcome]) -> list[str]:
     ]
     if len(rated) > len(shown):
         lines.append(f"<sub>the {len(shown)} largest of {len(rated)} shown</sub>")
-    return lines
+    return lines + note
 
 
 def render(session: SessionReport) -> str:
-    c = session.counts()
     lines = [
         "## pytest-goblin",
         "",
-        f"{len(session.items)} configs audited for **{session.target}**: {c['fail']} fail, {c['warn']} warn, {c['pass']} pass, {c['error']} error.",
+        f"{len(session.items)} configs audited for **{session.target}**: {session.counts_text()}.",
         "",
         "| config | verdict | speedup | evidence | top rules |",
         "|---|---|---|---|---|",
@@ -55,13 +57,12 @@ def render(session: SessionReport) -> str:
     for item in session.items:
         r = item.report
         if r is None or r.speedup is None:
-            lines.append(f"| {md_code(item.path, in_table=True)} | {_ICON[item.verdict]} | n/a | n/a | {_cell(item.message[:120])} |")
+            lines.append(f"| {md_code(item.path, in_table=True)} | {_ICON[item.shown_verdict]} | n/a | n/a | {_cell(item.message[:120])} |")
             continue
         s = r.speedup
         rules = ", ".join(md_code(rid, in_table=True) for rid in (r.patch.rule_ids if r.patch else [])[:3]) or "none"
-        lines.append(
-            f"| {md_code(item.path, in_table=True)} | {_ICON[item.verdict]} | {s.point:.2f}x [{s.low:.2f}-{s.high:.2f}] | {md_text(str(r.evidence))} | {rules} |"
-        )
+        speed = f"{s.point:.2f}x [{s.low:.2f}-{s.high:.2f}]" + (", not decided" if r.inconclusive else "")
+        lines.append(f"| {md_code(item.path, in_table=True)} | {_ICON[item.shown_verdict]} | {speed} | {md_text(str(r.evidence))} | {rules} |")
     graph = chart(session.items)
     if graph:
         lines += ["", *graph]
@@ -72,9 +73,19 @@ def render(session: SessionReport) -> str:
 
 def _section(item: ItemOutcome) -> list[str]:
     r = item.report
-    if r is None or item.verdict == "pass" or not r.findings:
+    if r is None or item.verdict == "pass" or not (r.findings or r.inconclusive):
         return []
-    out = ["", f"### {md_code(item.path)}: {item.verdict}", "", md_text(r.reason), ""]
+    if r.inconclusive:
+        s = r.speedup
+        measured = f"{s.point:.2f}x [{s.low:.2f}-{s.high:.2f}]" if s else "n/a"
+        head = [
+            f"**Inconclusive**: the measurement ({measured}) did not decide between pass and fail, so this config neither passes nor fails.",
+            "",
+            f"Why, and what to change: {md_text(r.inconclusive)}",
+        ]
+    else:
+        head = [md_text(r.reason)]
+    out = ["", f"### {md_code(item.path)}: {item.shown_verdict}", "", *head, ""]
     for f in r.findings:
         where = f"line {f.line}" if f.line else "not set in the file"
         kind = "footgun, guidance only" if f.footgun else "patched" if r.patch and f.rule_id in r.patch.rule_ids else "not patched"
@@ -91,7 +102,8 @@ def _section(item: ItemOutcome) -> list[str]:
         ]
     if r.patch and r.patch.diff:
         name = item.path.rsplit("/", 1)[-1]
-        out += ["", f"The whole patch for {md_code(name)} (apply from the file's folder with `git apply`):", "", *md_fence(r.patch.diff.rstrip("\n"), "diff")]
+        what = "The patch that was measured (undecided: measure again before applying it)" if r.inconclusive else "The whole patch"
+        out += ["", f"{what} for {md_code(name)} (apply from the file's folder with `git apply`):", "", *md_fence(r.patch.diff.rstrip("\n"), "diff")]
     if r.patch and r.patch.conflicts:
         for cf in r.patch.conflicts:
             out.append(f"- {md_code(cf.field)}: {md_text(cf.winner)} won over {md_text(', '.join(cf.losers))}: {md_text(cf.reason)}")

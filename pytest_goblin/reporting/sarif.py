@@ -32,13 +32,18 @@ def sarif(session: SessionReport, *, information_uri: str = "https://github.com/
             )
             region = {"startLine": f.line} if f.line else {"startLine": 1}
             level = "warning" if f.footgun and item.verdict == "fail" else _LEVEL[item.verdict]
-            speed = f" The patch recovers {r.speedup.point:.2f}x ({r.evidence})." if r.speedup else ""
+            if r.inconclusive and r.speedup:
+                s = r.speedup
+                speed = f" Inconclusive: the measured {s.point:.2f}x [{s.low:.2f}-{s.high:.2f}] decided nothing. Why, and what to change: {r.inconclusive}"
+            else:
+                speed = f" The patch recovers {r.speedup.point:.2f}x ({r.evidence})." if r.speedup else ""
             results.append(
                 {
                     "ruleId": f.rule_id,
                     "level": level,
                     "message": {"text": f"{f.title}. {f.message}{speed}"},
                     "locations": [{"physicalLocation": {"artifactLocation": {"uri": sarif_uri(item.path)}, "region": region}}],
+                    "properties": {"verdict": item.shown_verdict, **({"inconclusive": r.inconclusive} if r.inconclusive else {})},
                 }
             )
     doc = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..events import ErrorData, Event, ThoughtData, ToolCallData, ToolResultData
+from ..outcome import ItemOutcome
 from ..schemas import Report, RunMetrics
 
 
@@ -20,8 +21,27 @@ def speedup_text(r: Report) -> str:
     return f"{s.point:.2f}x [{s.low:.2f}-{s.high:.2f}] {r.evidence}"
 
 
+def undecided_text(r: Report) -> str:
+    """An inconclusive result in one line: what was measured, that it decided nothing, why and
+    what to change (the reason names the setting)."""
+    return f"{speedup_text(r)}, not decided: {r.inconclusive}"
+
+
+def summary_line(item: ItemOutcome) -> str:
+    """One config's line in the terminal summary (pytest and goblin audit)."""
+    r = item.report
+    if r is not None and r.inconclusive:
+        return f"INCONCLUSIVE {item.path}  {undecided_text(r)}"
+    speed = speedup_text(r) if r is not None and r.speedup else item.message[:100]
+    return f"{item.verdict.upper():5} {item.path}  {speed}"
+
+
 def failure_text(r: Report) -> str:
-    lines = [f"{r.path}: {r.verdict.upper()} on {r.target}: {speedup_text(r)}", f"  {r.reason}", ""]
+    if r.inconclusive:
+        head = [f"{r.path}: INCONCLUSIVE on {r.target}: {speedup_text(r)}, not decided", f"  why and what to change: {r.inconclusive}", ""]
+    else:
+        head = [f"{r.path}: {r.verdict.upper()} on {r.target}: {speedup_text(r)}", f"  {r.reason}", ""]
+    lines = head
     for f in r.findings:
         where = f"{r.path}:{f.line}" if f.line else f"{r.path} (not set in the file)"
         tag = "footgun" if f.footgun else "finding"

@@ -41,8 +41,8 @@ from typing import Any, Literal
 from ..errors import BenchmarkFailed, GoblinError
 from ..schemas import Hardware, Rule, RunMetrics, WorkloadConfig
 from ..settings import parse_template
-from ..stats import bootstrap_speedup
 from .base import BaseRunner, VariantFiles
+from .interleave import Deadline, RunStart, interleave
 
 Unit = Literal["tokens/s", "samples/s", "steps/s", "s/step", "rate"]
 MetricUnit = Literal["tokens/s", "samples/s", "steps/s", "s/step"]  # what goblin_command_metric_unit may declare
@@ -260,10 +260,6 @@ def missing_modules(python: str, modules: list[str]) -> list[str]:
 
 
 # ------------------------------------------------------------------ the runner
-class _Deadline(BenchmarkFailed):
-    """The measurement budget ran out during a run."""
-
-
 class CommandRunner(BaseRunner):
     """Measured runs of the user's own training command, interleaved before/after."""
 
@@ -303,6 +299,9 @@ class CommandRunner(BaseRunner):
         self.notes: list[str] = []
         self._started: float | None = None
         self._solo: dict[str, list[tuple[int, float, Throughput]]] = {}  # variant -> runs before the pairs
+        self._pair_runs = 0  # interleaved runs started so far in this audit, for the progress lines
+        self._late: dict[str, list[float]] = {}  # variant -> late-step seconds of every interleaved run
+        self._measured: dict[str, int] = {}  # variant -> runs measured in the interleaved calls so far
         self._missing: dict[str, list[str]] = {}
 
     def bind(self, files: VariantFiles) -> CommandRunner:
@@ -416,60 +415,67 @@ class CommandRunner(BaseRunner):
         The solo baseline run is kept as a sample when it ran the same step count."""
         # solo runs are used once: a second run_pair call of the same audit must not count them again
         solo_a, solo_b = self._solo.pop(variants[0], []), self._solo.pop(variants[1], [])
-        a: list[float] = [s for n, s, _ in solo_a if n == self.steps]
-        b: list[float] = [s for n, s, _ in solo_b if n == self.steps]
-        reused = len(a) + len(b)
-        tp_a = next((t for n, _, t in reversed(solo_a) if n == self.steps), None)
-        tp_b = None
-        late: dict[str, list[float]] = {variants[0]: [], variants[1]: []}  # step seconds after warm-up, where the log shows them
-        start = time.monotonic()
-        planned = 2 * max(2, rounds)
-        i = done = 0
-        cut = False
-        while True:
-            order = ((before, variants[0], a), (after, variants[1], b))
-            for w, variant, out in order if i % 2 == 0 else order[::-1]:
-                done += 1
-                self._say(f"{variant}: run {done} of {planned} ({self.steps} steps){self._so_far(a, b, variants)}")
-                try:
-                    sample, tp = self._once(w, variant)
-                except _Deadline:
-                    if a and b:
-                        cut = True
-                        break
-                    raise
+        last: dict[str, Throughput | None] = {
+            variants[0]: next((t for n, _, t in reversed(solo_a) if n == self.steps), None),
+            variants[1]: next((t for n, _, t in reversed(solo_b) if n == self.steps), None),
+        }
+        late = self._late  # step seconds after warm-up, where the log shows them; over every call of this audit
+        for v in variants:
+            late.setdefault(v, [])
+
+        def once(w: WorkloadConfig, variant: str) -> Callable[[], list[float]]:
+            def run() -> list[float]:
+                sample, tp = self._once(w, variant)
                 self._check(tp, variant)
-                out.append(sample)
+                last[variant] = tp
                 if tp.steady:
                     late[variant].append(Throughput(tp.steady, tp.unit, tp.source).step_seconds(w))
-                if out is a:
-                    tp_a = tp
-                else:
-                    tp_b = tp
-            if cut:
-                break
-            i += 1
-            if i < max(2, rounds):
-                continue
-            narrow = target_half_width is None or bootstrap_speedup(a, b).half_width <= target_half_width
-            per_round = (time.monotonic() - start) / i
-            if narrow or time.monotonic() - start + per_round > max_seconds or per_round > self._remaining():
-                break
-            planned += 2
-        self._say(f"done: {len(a)} + {len(b)} runs{self._so_far(a, b, variants)}")
-        if cut:
-            self.notes.append(f"goblin_budget_s={self.timeout_s:g} s ran out: {len(a)} + {len(b)} runs measured")
-        if reused:
-            self.notes.append(f"{reused} solo run(s) before the interleaved ones count as samples (same step count)")
+                return [sample]
+
+            return run
+
+        before_runs = self._pair_runs  # a second call of the same audit goes on counting
+
+        def tell(at: RunStart) -> None:
+            self._pair_runs = before_runs + at.run
+            run, planned = before_runs + at.run, before_runs + at.planned
+            self._say(f"{variants[at.side]}: run {run} of {planned} ({self.steps} steps){self._so_far(list(at.a), list(at.b), variants)}")
+
+        try:
+            done = interleave(
+                once(before, variants[0]),
+                once(after, variants[1]),
+                rounds=max(2, rounds),
+                target_half_width=target_half_width,
+                max_seconds=min(max_seconds, self._remaining()),
+                reuse_a=[s for n, s, _ in solo_a if n == self.steps],
+                reuse_b=[s for n, s, _ in solo_b if n == self.steps],
+                on_run=tell,
+            )
+        except Deadline as exc:  # neither side may go without a sample: nothing to compare
+            side = variants[1] if last[variants[1]] is None else variants[0]
+            raise BenchmarkFailed(
+                f"goblin_budget_s ran out before {side} finished a run at {self.steps} steps, so there is nothing to compare: {exc}"
+            ) from None
+        a, b = done.a, done.b
+        for v, samples in zip(variants, (a, b), strict=True):
+            self._measured[v] = self._measured.get(v, 0) + len(samples)  # the audit adds a second call's samples to the first's
+        self._say(f"done: {self._measured[variants[0]]} + {self._measured[variants[1]]} runs{self._so_far(a, b, variants)}")
+        if done.cut:
+            self.notes.append(f"goblin_budget_s={self.timeout_s:g} s ran out: {self._measured[variants[0]]} + {self._measured[variants[1]]} runs measured")
+        if done.reused:
+            self.notes.append(f"{done.reused} solo run(s) before the interleaved ones count as samples (same step count)")
         if len(late[variants[0]]) >= 2 and len(late[variants[1]]) >= 2:
             ratio = statistics.median(late[variants[0]]) / statistics.median(late[variants[1]])
+            self.notes[:] = [n for n in self.notes if not n.startswith(f"after warm-up (the late steps of each run's training bar) {variants[1]} ")]
             self.notes.append(
                 f"after warm-up (the late steps of each run's training bar) {variants[1]} runs at {ratio:.2f}x the baseline, an estimate of what longer runs would show"
             )
-        assert tp_a is not None and tp_b is not None
+        tp_a, tp_b = last[variants[0]], last[variants[1]]
+        assert tp_a is not None and tp_b is not None  # both sides have a sample (interleave re-raises otherwise)
         return (
-            self._metrics(before, run_ids[0], variants[0], a, tp_a, runs=len(a)),
-            self._metrics(after, run_ids[1], variants[1], b, tp_b, runs=len(b)),
+            self._metrics(before, run_ids[0], variants[0], a, tp_a, runs=self._measured[variants[0]]),
+            self._metrics(after, run_ids[1], variants[1], b, tp_b, runs=self._measured[variants[1]]),
         )
 
     def _so_far(self, a: list[float], b: list[float], variants: tuple[str, str]) -> str:
@@ -524,10 +530,13 @@ class CommandRunner(BaseRunner):
         full_env = {**os.environ, **env, "GOBLIN_VARIANT": variant, "GOBLIN_STEPS": str(self.steps)}
         remaining = self._remaining()
         if remaining <= 0:
-            raise _Deadline(f"training of {variant} not started: goblin_budget_s={self.timeout_s:g} s is spent")
+            raise Deadline(f"training of {variant} not started: goblin_budget_s={self.timeout_s:g} s is spent")
         code, log, timed_out = run_group(argv, cwd=self.cwd, env=full_env, timeout=remaining)
         if timed_out:
-            raise _Deadline(f"training of {variant} hung: no exit within {remaining:.0f} s (goblin_budget_s)")
+            raise Deadline(
+                f"training of {variant} hung: no exit within {remaining:.0f} s, what was left of goblin_budget_s={self.timeout_s:g} s "
+                "(the budget caps the whole measurement of a config); if the command does end after --max_steps, raise goblin_budget_s"
+            )
         if code is None:
             raise BenchmarkFailed(f"goblin_command: {argv[0]!r} was not found on PATH")
         if _OOM.search(log):
