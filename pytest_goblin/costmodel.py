@@ -258,18 +258,92 @@ def _state_bytes(w: WorkloadConfig) -> tuple[float, float, float, float]:
     return weights, master, grads, opt
 
 
-def activation_bytes_per_token_layer(w: WorkloadConfig, hidden: int, heads: int, intermediate: int | None) -> float:
-    """Saved activations per token per layer. Full fine-tuning: Korthikanti et al.'s 34*h bytes in half
-    precision. A frozen base (LoRA) saves only what backward needs for input gradients: norm inputs,
-    attention inputs/outputs and the SwiGLU gate and up outputs, about 8h + 4*I bytes."""
-    act = 2.0 if w.precision != "fp32" else 4.0
-    if w.method == "full":
-        per = 17 * hidden * act
+def layer_activation_bytes(
+    *,
+    hidden: int,
+    intermediate: int,
+    kv_dim: int,
+    heads: int,
+    method: str = "lora",
+    lora_targets: str = "all",
+    lora_dropout: float = 0.0,
+    act: float = 2.0,
+    liger: bool = False,
+    eager_seq: int = 0,
+) -> float:
+    """Bytes one transformers Llama-style decoder layer keeps for backward per token (PyTorch
+    autograd, SDPA or flash attention, SwiGLU MLP). Measured by benchmarks/activation_memory.py
+    (saved_tensors_hooks on `LlamaDecoderLayer`, transformers 5.24, torch 2.13; LoRA as PEFT's
+    `base(x) + B(A(dropout(x))) * scaling`); the formula matches every measured case to the byte
+    for widths from 256 to 8192 (docs/projection.md, "Activation memory"). `act` is the bytes of
+    an activation element (2 in bf16/fp16), r the LoRA rank (16; its terms are under 0.1%).
+
+    Both methods:
+    - each RMSNorm keeps its input upcast to fp32 (4h) and 1/rms (4 bytes); Liger's fused RMSNorm
+      keeps the input in its own dtype instead (act*h; liger_kernel/ops/rms_norm.py)
+    - attention keeps q and k after RoPE, v, the output (act*(2h + 2*kv)) and fp32 logsumexp
+      (4*heads); o_proj's input is that output (one storage). Eager attention keeps q and the
+      repeated k, v and o_proj's contiguous input (4h*act) plus the S x S probabilities in fp32 (softmax)
+      and in act (the matmul), per token against the whole context
+    - SwiGLU keeps gate's output (silu's input), silu's output and up's output (3I*act); Liger's
+      SiLUMul keeps gate and up only (2I*act; liger_kernel/ops/swiglu.py)
+    Full fine-tuning adds each linear's input for its weight gradient (the normed input shared by
+    q/k/v and by gate/up, the SwiGLU product for down: act*(2h + I)) and each norm's normalized
+    input for the norm weight's gradient (act*h each, none with Liger's kernel).
+    A frozen base (LoRA) needs no linear's input, but each adapted linear keeps, per PEFT:
+    without dropout, A's input (x itself: shared by q/k/v, by gate/up; o_proj's is attention's
+    output), with dropout p > 0 its own dropped copy (act) and native_dropout's bool mask
+    (1 byte) per input element, for every adapted linear separately; and A's output (act*r).
+    """
+    h, i, kv = float(hidden), float(intermediate), float(kv_dim)
+    rank = 16.0
+    norm = (act * h if liger else 4 * h) + 4
+    mlp = (2 if liger else 3) * i * act
+    if eager_seq:
+        attn = 4 * h * act + heads * eager_seq * (4 + (act if act != 4 else 0))
     else:
-        per = (4 * hidden + 2 * (intermediate or 3.5 * hidden)) * act
-    if w.attention == "eager":
-        per += 2.5 * heads * w.seq_len * act  # per local token, against the full context
-    return per
+        attn = act * (2 * h + 2 * kv) + 4 * heads
+    per = 2 * norm + attn + mlp
+    if method == "full":
+        return per + act * (2 * h + i) + (0 if liger else 2 * act * h)
+    mlp_lora = lora_targets == "all"
+    adapted_inputs = [h, h, h, h] + ([h, h, i] if mlp_lora else [])  # q, k, v, o, gate, up, down
+    per += act * rank * len(adapted_inputs)
+    if lora_dropout > 0:
+        return per + (act + 1) * sum(adapted_inputs)
+    # no dropout: A saves x itself; q/k/v share the normed input, o_proj shares attention's output
+    return per + act * h + (act * (h + i) if mlp_lora else 0.0)
+
+
+def activation_bytes_per_token_layer(w: WorkloadConfig, hidden: int, heads: int, intermediate: int | None, kv_dim: int | None = None) -> float:
+    """Saved activations per token per layer for the workload's kernel stack.
+
+    Transformer Engine's fused layers (fp8 with fused kernels and no compile: the Megatron/NeMo
+    recipes the calibration rows come from) keep what Korthikanti et al. count for Megatron's
+    kernels, 34*h bytes in half precision for full fine-tuning; with a frozen base, the norm
+    inputs, attention's inputs/outputs and the SwiGLU inputs, about 8h + 4*I bytes. That stack
+    cannot run on CPU, so benchmarks/activation_memory.py does not measure it.
+    Every other stack is PyTorch autograd over transformers' layers (with PEFT for LoRA):
+    `layer_activation_bytes`, measured."""
+    act = 2.0 if w.precision != "fp32" else 4.0
+    inter = intermediate or int(3.5 * hidden)
+    if w.precision == "fp8" and w.fused_kernels and not w.torch_compile:
+        per = 17 * hidden * act if w.method == "full" else (4 * hidden + 2 * inter) * act
+        if w.attention == "eager":
+            per += 2.5 * heads * w.seq_len * act  # per local token, against the full context
+        return per
+    return layer_activation_bytes(
+        hidden=hidden,
+        intermediate=inter,
+        kv_dim=kv_dim or hidden,
+        heads=heads,
+        method="full" if w.method == "full" else "lora",
+        lora_targets=w.lora_targets,
+        lora_dropout=w.lora_dropout,
+        act=act,
+        liger=w.fused_kernels,
+        eager_seq=w.seq_len if w.attention == "eager" else 0,
+    )
 
 
 def memory_gb(w: WorkloadConfig) -> float:
@@ -291,7 +365,8 @@ def memory_gb(w: WorkloadConfig) -> float:
         weights += 2 * total_params / layers * 2
     tokens = w.tokens_per_micro_batch
     act = 2.0 if w.precision != "fp32" else 4.0
-    per = activation_bytes_per_token_layer(w, hidden, heads, shape.intermediate)
+    kv_dim = hidden // heads * shape.n_kv_heads if shape.n_kv_heads else None
+    per = activation_bytes_per_token_layer(w, hidden, heads, shape.intermediate, kv_dim)
     if w.gradient_checkpointing:
         share = w.recompute_share
         kept = 0.0 if w.activation_offloading else tokens * layers * share * hidden * act

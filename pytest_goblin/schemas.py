@@ -79,6 +79,10 @@ class WorkloadConfig(Model):
     dataloader_workers: int = 0
     pin_memory: bool = True
     quantization: Literal["none", "4bit", "8bit"] = "none"
+    # LoRA adapters: PEFT's dropout on each adapted linear's input (each keeps its own dropped copy
+    # for backward) and which linears carry adapters; the frameworks' defaults when a file does not say
+    lora_dropout: float = Field(default=0.0, ge=0.0, lt=1.0)
+    lora_targets: Literal["all", "attention"] = "all"
     # A checkpoint quantized ahead of time (GPTQ / AWQ): its int weights are fixed by the model, not a key
     prequantized: Literal["gptq", "awq"] | None = None
     sample_packing: bool = False

@@ -8,7 +8,7 @@ from ..frameworks import CITES, where
 from ..frameworks.facts import AXOLOTL_AT
 from ..schemas import ModelShape, WorkloadConfig
 from .base import Adapter, Reader, as_bool, attention_from, model_from, positive
-from .hfstyle import hf_writes, read_common
+from .hfstyle import hf_writes, read_common, read_lora
 from .semantics import axolotl_precision, read_prequantized, read_world_size
 
 DOCS = "https://docs.axolotl.ai/docs/config-reference.html"
@@ -41,6 +41,7 @@ class AxolotlAdapter(Adapter):
         else:
             r.default("method", "full", f"no `adapter`: full fine-tuning ({DOCS})")
         read_prequantized(r, "base_model")
+        read_lora(r, dropout=("lora_dropout",), targets=("lora_target_modules",), linear="lora_target_linear")
 
         rl = r.data.get("rl") if isinstance(r.data, dict) else None
         r.framework = AXOLOTL_AT + (f" (rl {rl})" if rl else "")

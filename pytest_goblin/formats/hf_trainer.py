@@ -7,7 +7,7 @@ from typing import Any
 from ..frameworks import CITES, tables, where
 from ..schemas import ModelShape, WorkloadConfig
 from .base import Adapter, Reader, as_bool, attention_from, model_from, positive
-from .hfstyle import TA_DOCS, hf_writes, read_common
+from .hfstyle import TA_DOCS, hf_writes, read_common, read_lora
 from .semantics import dtype_key, explicit_precision, read_prequantized, read_world_size, trl_precision
 
 TRAINING_KEYS = frozenset(
@@ -103,6 +103,10 @@ class HFTrainerAdapter(Adapter):
             method = "dora"
         r.values["method"] = method
         read_prequantized(r, "model_name_or_path")
+        if peft:  # TRL ModelConfig: lora_dropout 0.05, lora_target_modules None: PEFT's per-model default, q/v for Llama
+            r.values["lora_dropout"] = 0.05
+            r.values["lora_targets"] = "attention"
+            read_lora(r, dropout=("lora_dropout",), targets=("lora_target_modules",))
         declared = getattr(getattr(r, "script", None), "config_class", None)
         from ..frameworks import plain_trainer
 

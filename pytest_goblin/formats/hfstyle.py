@@ -262,3 +262,31 @@ def hf_writes(
     if field == "fused_kernels" and liger_key:
         return {liger_key: value}
     return None
+
+
+ATTENTION_MODULES = frozenset({"q_proj", "k_proj", "v_proj", "o_proj", "qkv_proj", "q", "k", "v", "o", "query_key_value", "attention", "self_attn"})
+
+
+def lora_targets_of(value: Any) -> str:
+    """ "attention" when every named module is an attention projection, else "all" (all-linear, MLP names, regexes)."""
+    names = [value] if isinstance(value, str) else list(value) if isinstance(value, list | tuple) else []
+    names = [str(n).strip() for part in names for n in str(part).split(",") if str(n).strip()]
+    if names and all(n.rsplit(".", 1)[-1] in ATTENTION_MODULES for n in names):
+        return "attention"
+    return "all"
+
+
+def read_lora(r: Reader, *, dropout: tuple[str, ...], targets: tuple[str, ...], linear: str | None = None) -> None:
+    """LoRA dropout and adapted modules where the file names them; the schema's defaults (0.0, all
+    linears) are PEFT's, Axolotl's and LLaMA-Factory's when a file does not say."""
+    key, value, line = r.raw(*dropout)
+    if key is not None and value is not None:
+        r.explicit("lora_dropout", min(max(float(value), 0.0), 0.99), key, line)
+    if linear is not None:
+        key, value, line = r.raw(linear)
+        if key is not None and as_bool(value or False):
+            r.explicit("lora_targets", "all", key, line)
+            return
+    key, value, line = r.raw(*targets)
+    if key is not None and value:
+        r.explicit("lora_targets", lora_targets_of(value), key, line)

@@ -12,7 +12,7 @@ from ..frameworks import where
 from ..frameworks.tables import table
 from ..schemas import ModelShape, WorkloadConfig
 from .base import Adapter, Reader, as_bool, checkpoint_off_writes, model_from, non_negative, positive
-from .hfstyle import hf_writes, read_common
+from .hfstyle import hf_writes, read_common, read_lora
 from .semantics import llamafactory_precision, read_prequantized, read_world_size
 
 V1_VERSION = table("llamafactory_v1")["version"]
@@ -84,6 +84,7 @@ class LlamaFactoryAdapter(Adapter):
         else:
             r.default("method", method, f"finetuning_type default lora ({HPARAMS}/finetuning_args.py)")
         read_prequantized(r, "model_name_or_path")
+        read_lora(r, dropout=("lora_dropout",), targets=("lora_target",))
         r.take("seq_len", ("cutoff_len",), default=2048, note=f"cutoff_len default 2048 ({HPARAMS}/data_args.py)", convert=positive)
         r.take(
             "attention",

@@ -84,6 +84,14 @@ class TorchtuneAdapter(Adapter):
         model_key = f"{_find(d, 'model', 'policy_model') or 'model'}._component_"
         r.explicit("method", method, model_key, model_line)
         r.explicit("quantization", "4bit" if method == "qlora" else "none", model_key, model_line)
+        if method != "full":  # torchtune's LoRA builders: lora_dropout 0.0, adapters on lora_attn_modules, the MLP if apply_lora_to_mlp
+            mkey = _find(d, "model", "policy_model") or "model"
+            key, value, line = r.raw(f"{mkey}.lora_dropout")
+            if key is not None and value is not None:
+                r.explicit("lora_dropout", min(max(float(value), 0.0), 0.99), key, line)
+            key, value, line = r.raw(f"{mkey}.apply_lora_to_mlp")
+            if key is not None:
+                r.explicit("lora_targets", "all" if as_bool(value or False) else "attention", key, line)
         if ".gemma2." in (_component(model) or ""):
             # Packed batches carry a BlockMask where flex attention is available (ROCm included), and
             # Gemma2's attention rejects it: torchtune 0.6.1 torchtune/models/gemma2/_attention.py:219-223.
