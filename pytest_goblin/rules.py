@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .errors import KBError
+from .frameworks import attention as attention_support
 from .hardware import kb_dir, load_yaml_list
 from .hooks import plugin_manager
 from .schemas import WORKLOAD_FIELDS, Hardware, Predicate, Rule, RuleRef, WorkloadConfig
@@ -40,6 +41,10 @@ DERIVED_FACTS = frozenset(
         "world_size_known",
         "preference_or_rl",
         "sharded_collectives",
+        "model_type",
+        "attn_supports_sdpa",
+        "attn_supports_flash",
+        "attn_supports_flex",
     }
 )
 # Facts about the machine the audit runs on; read only where a GPU is present, since a CPU-only
@@ -198,6 +203,11 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     out["derived.cu_mask_env"] = any(w.env.get(k, "") != "" for k in CU_MASK_ENV)
     out["derived.params_b"] = w.model.params_b
     out["derived.model_family"] = w.model.family
+    # The attention implementations the model type's transformers class accepts (frameworks/attention.py,
+    # read from transformers' source); None when the model's type is not known.
+    out["derived.model_type"] = attention_support.model_type(w.model.family)
+    for impl in ("sdpa", "flash", "flex"):
+        out[f"derived.attn_supports_{impl}"] = attention_support.supports(w.model.family, impl)
     out["derived.format"] = w.format
     out["derived.framework"] = (w.framework or "").split(" ", 1)[0] + (" v1" if "(v1)" in (w.framework or "") else "") or None
     out["derived.tokens_per_micro_batch"] = w.tokens_per_micro_batch

@@ -111,7 +111,7 @@ class AxolotlAdapter(Adapter):
         for flag, impl in (
             ("flash_attention", "flash"),
             ("sdp_attention", "sdpa"),
-            ("flex_attention", "sdpa"),
+            ("flex_attention", "flex"),
             ("xformers_attention", "sdpa"),
             ("eager_attention", "eager"),
         ):
@@ -129,10 +129,12 @@ class AxolotlAdapter(Adapter):
     def writes(self, field: str, value: Any, workload: WorkloadConfig, data: Any) -> dict[str, Any] | None:
         if field == "attention":
             if "attn_implementation" in data:
-                return {"attn_implementation": {"flash": "flash_attention_2"}.get(value, value)}
+                return {"attn_implementation": {"flash": "flash_attention_2", "flex": "flex_attention"}.get(value, value)}
             out: dict[str, Any] = {"flash_attention": value == "flash"} if value == "flash" or "flash_attention" in data else {}
             if value == "sdpa":
                 out["sdp_attention"] = True
+            if value == "flex" or "flex_attention" in data:
+                out["flex_attention"] = value == "flex"
             if "eager_attention" in data:
                 out["eager_attention"] = value == "eager"
             return out or None

@@ -217,7 +217,9 @@ class LlamaFactoryAdapter(Adapter):
         if v1:
             return self._v1_writes(field, value, data)
         if field == "attention" and not v1:
-            return {"flash_attn": {"flash": "fa2", "sdpa": "sdpa", "eager": "disabled"}[value]}
+            # LLaMA-Factory 0.9.5 extras/constants.py:130-135 AttentionFunction: auto, disabled, sdpa, fa2, fa3 (no flex)
+            lf = {"flash": "fa2", "sdpa": "sdpa", "eager": "disabled"}.get(value)
+            return {"flash_attn": lf} if lf else None
         if field == "gradient_checkpointing" and not v1:
             return checkpoint_off_writes(workload, {"disable_gradient_checkpointing": True}) if value is False else {"disable_gradient_checkpointing": False}
         if field == "sample_packing" and not v1:

@@ -1,0 +1,96 @@
+"""Blind review 4 (docs/kb-coverage.md): each class of mistake, as a small config that fails without its fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_goblin import rules as kb
+from pytest_goblin.formats import load_config
+from pytest_goblin.frameworks import attention
+from pytest_goblin.hardware import get_hardware
+from pytest_goblin.patching import build_patch, invalid_fields, patched_text
+from pytest_goblin.schemas import Patch
+
+HW = get_hardware("mi300x")
+
+
+def _audit(path: Path) -> tuple[set[str], Patch, str]:
+    """Rules shown as findings (as the audit shows them), the patch, and the text --goblin-fix would write."""
+    loaded = load_config(path)
+    fired = [r for r in kb.applicable(loaded.workload, HW, kb.cached_rules()) if r.id not in loaded.workload.ignored_rules]
+    patch = build_patch(loaded, [r for r in fired if not r.footgun], HW, "p1")
+    shown = {r.id for r in fired if r.footgun or not kb.unactionable(patch.skipped.get(r.id))}
+    return shown, patch, patched_text(loaded, patch)
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    (tmp_path / ".git").mkdir(exist_ok=True)
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+# ------------------------------------------------------------------ A: an attention implementation the model lacks
+TRL_EAGER = """# Model
+model_name_or_path: {model}
+attn_implementation: eager
+torch_dtype: bfloat16
+dataset_name: HuggingFaceH4/Multilingual-Thinking
+learning_rate: 2.0e-4
+gradient_checkpointing: true
+per_device_train_batch_size: 4
+gradient_accumulation_steps: 4
+use_peft: true
+lora_r: 8
+lora_target_modules: all-linear
+max_length: 4096
+output_dir: out
+"""
+
+
+def test_gpt_oss_eager_gets_flex_attention_not_sdpa(tmp_path: Path) -> None:
+    """GptOssPreTrainedModel sets `_supports_sdpa = False` (transformers 5.24.0
+    models/gpt_oss/modeling_gpt_oss.py:380) and an explicit sdpa raises at load (modeling_utils.py:1665-1670,
+    1887); it does set `_supports_flex_attn = True` (:381). gpt-oss-recipes configs/sft_lora.yaml."""
+    path = _write(tmp_path, "sft_lora.yaml", TRL_EAGER.format(model="openai/gpt-oss-20b"))
+    shown, patch, text = _audit(path)
+    assert "attention.sdpa_over_eager" not in shown
+    assert "attention.flex_over_eager" in shown
+    assert "attn_implementation: flex_attention" in text and "sdpa" not in text
+    assert [e.new for e in patch.edits if e.field == "attention"] == ["flex"]
+
+
+def test_llama_eager_still_gets_sdpa(tmp_path: Path) -> None:
+    path = _write(tmp_path, "sft.yaml", TRL_EAGER.format(model="meta-llama/Llama-3.1-8B"))
+    shown, _, text = _audit(path)
+    assert "attention.sdpa_over_eager" in shown and "attention.flex_over_eager" not in shown
+    assert "attn_implementation: sdpa" in text
+
+
+def test_unknown_model_type_gets_no_attention_proposal(tmp_path: Path) -> None:
+    """Where the model's transformers type is not known, its support cannot be checked: no proposal."""
+    path = _write(tmp_path, "sft.yaml", TRL_EAGER.format(model="someorg/house-model-7b"))
+    shown, patch, _ = _audit(path)
+    assert not {"attention.sdpa_over_eager", "attention.flex_over_eager"} & shown
+    assert not [e for e in patch.edits if e.field == "attention"]
+
+
+@pytest.mark.parametrize(("model", "impl"), [("openai/gpt-oss-20b", "sdpa"), ("google/gemma-3-4b-it", "flash"), ("someorg/house-model-7b", "sdpa")])
+def test_any_rule_proposing_an_unsupported_attention_is_refused(tmp_path: Path, model: str, impl: str) -> None:
+    """The gate every edit passes (patching.invalid_fields), whatever rule (a team rule too) proposes it."""
+    loaded = load_config(_write(tmp_path, "sft.yaml", TRL_EAGER.format(model=model)))
+    why = invalid_fields(loaded, {"attention": impl})
+    assert "attention" in why and "attn_implementation" in why["attention"]
+    if "gpt-oss" in model:
+        assert "modeling_gpt_oss.py:380" in why["attention"] and "flex_attention" in why["attention"]
+
+
+def test_attention_table_is_read_from_transformers_source() -> None:
+    t = attention.table()
+    assert t["version"] == "5.24.0"
+    assert t["types"]["gpt_oss"]["sdpa"] is False and t["types"]["gpt_oss"]["flex"] is True
+    assert t["types"]["llama"]["sdpa"] is True
+    assert attention.model_type("gpt-oss") == "gpt_oss" and attention.model_type("llama3") == "llama"
+    assert attention.supports("unknown", "sdpa") is None
