@@ -384,8 +384,31 @@ def memory_phrase(w: WorkloadConfig, hw: Hardware, fact: str = "headroom_gb") ->
     )
 
 
+def lf_neat_packing(w: WorkloadConfig) -> str:
+    """What LLaMA-Factory packing means for this config: neat_packing, and what it asks of the attention and micro-batch."""
+    from .frameworks.facts import CITES
+
+    text = (
+        "in LLaMA-Factory set `neat_packing: true`, not `packing: true` alone: plain packing concatenates samples under one attention mask, "
+        f"so each sample attends to the ones packed before it and the objective changes; neat_packing keeps them apart ({CITES['lf.neat_packing']})"
+    )
+    if w.attention == "flash":
+        text += (
+            f"; with flash_attention_2 (this config) it runs the varlen path but needs micro-batch 1 (this config: {w.micro_batch_size}), "
+            f"and gpt_oss / gemma4 raise ({CITES['lf.neat_packing_fa2']})"
+        )
+    else:
+        text += (
+            f"; with {w.attention} attention (this config) it builds a 4D block-diagonal mask per sample, which rules out SDPA's flash kernel, "
+            f"so its gain is smaller than with flash_attention_2, where it needs micro-batch 1 ({CITES['lf.neat_packing_4d']}; {CITES['lf.neat_packing_fa2']})"
+        )
+    return text
+
+
 def _caveat(rule: Rule, w: WorkloadConfig) -> str | None:
     """A framework constraint the rule's advice must carry for this config (facts.CITES)."""
+    if rule.id == "packing.sample_packing" and w.format == "llamafactory" and "(v1)" not in (w.framework or ""):
+        return lf_neat_packing(w)
     if rule.id == "packing.sample_packing" and w.format == "torchtune":
         src = w.sources.get("seq_len")
         if src is None or not src.explicit:

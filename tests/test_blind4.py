@@ -94,3 +94,92 @@ def test_attention_table_is_read_from_transformers_source() -> None:
     assert t["types"]["llama"]["sdpa"] is True
     assert attention.model_type("gpt-oss") == "gpt_oss" and attention.model_type("llama3") == "llama"
     assert attention.supports("unknown", "sdpa") is None
+
+
+def _finding(path: Path, rule_id: str) -> str | None:
+    loaded = load_config(path)
+    rule = next((r for r in kb.applicable(loaded.workload, HW, kb.cached_rules()) if r.id == rule_id), None)
+    return kb.render_finding(rule, loaded.workload, HW) if rule else None
+
+
+# ------------------------------------------------------------------ C: packing where multimodal data cannot pack
+AXOLOTL_MM = """base_model: mistralai/Mistral-Small-3.1-24B-Instruct-2503
+processor_type: AutoProcessor
+load_in_8bit: true
+skip_prepare_dataset: true
+remove_unused_columns: false
+sample_packing: false
+datasets:
+  - path: Nanobit/text-vision-2k-test
+    type: chat_template
+adapter: lora
+sequence_len: 2048
+micro_batch_size: 1
+gradient_accumulation_steps: 1
+bf16: true
+flash_attention: true
+"""
+
+
+def test_axolotl_multimodal_config_gets_no_packing_advice(tmp_path: Path) -> None:
+    """axolotl examples/mistral-small/mistral-small-3.1-24B-lora.yml: with processor_type the multimodal
+    collator is used only without packing (src/axolotl/core/builders/causal.py:520-536; docs/multimodal.qmd:42)."""
+    loaded = load_config(_write(tmp_path, "mm.yml", AXOLOTL_MM))
+    assert loaded.workload.packing_blocked and "multimodal" in loaded.workload.packing_blocked
+    assert _finding(tmp_path / "mm.yml", "packing.sample_packing") is None
+    text_only = _write(tmp_path, "text.yml", AXOLOTL_MM.replace("processor_type: AutoProcessor\n", ""))
+    assert _finding(text_only, "packing.sample_packing") is not None
+
+
+TORCHTUNE_MM = """model:
+  _component_: torchtune.models.llama3_2_vision.lora_llama3_2_vision_11b
+tokenizer:
+  _component_: torchtune.models.llama3_2_vision.llama3_2_vision_transform
+  path: /tmp/Llama-3.2-11B-Vision-Instruct/original/tokenizer.model
+  max_seq_len: 8192
+dataset:
+  _component_: torchtune.datasets.multimodal.the_cauldron_dataset
+  packed: False  # True increases speed
+  subset: ocrvqa
+batch_size: 8
+dtype: bf16
+optimizer:
+  _component_: torch.optim.AdamW
+  lr: 2e-5
+"""
+
+
+def test_torchtune_multimodal_dataset_blocks_packing(tmp_path: Path) -> None:
+    """torchtune 0.6.1 datasets/multimodal/_the_cauldron.py:220: packed=True raises for multimodal datasets."""
+    loaded = load_config(_write(tmp_path, "11B_lora_single_device.yaml", TORCHTUNE_MM))
+    assert loaded.workload.packing_blocked and "_the_cauldron.py:220" in loaded.workload.packing_blocked
+
+
+# ------------------------------------------------------------------ D: LLaMA-Factory packing must be neat_packing
+LF_SFT = """model_name_or_path: meta-llama/Meta-Llama-3-8B-Instruct
+stage: sft
+do_train: true
+finetuning_type: lora
+lora_target: all
+dataset: identity,alpaca_en_demo
+template: llama3
+cutoff_len: 2048
+per_device_train_batch_size: 1
+gradient_accumulation_steps: 2
+bf16: true
+{extra}"""
+
+
+@pytest.mark.parametrize(("extra", "expect"), [("", "4D block-diagonal mask"), ("flash_attn: fa2\n", "micro-batch 1")])
+def test_llamafactory_packing_advice_names_neat_packing(tmp_path: Path, extra: str, expect: str) -> None:
+    """llamafactory 0.9.5 hparams/data_args.py:108-115, 185-186: packing alone attends across samples; neat_packing does not."""
+    msg = _finding(_write(tmp_path, "sft.yaml", LF_SFT.format(extra=extra)), "packing.sample_packing")
+    assert msg is not None
+    assert "neat_packing: true" in msg and "data_args.py:108-115" in msg and expect in msg
+
+
+def test_llamafactory_packing_edit_writes_neat_packing(tmp_path: Path) -> None:
+    loaded = load_config(_write(tmp_path, "sft.yaml", LF_SFT.format(extra="")))
+    assert loaded.adapter.writes("sample_packing", True, loaded.workload, loaded.data) == {"neat_packing": True}
+    reread = load_config(_write(tmp_path, "neat.yaml", LF_SFT.format(extra="packing: false\nneat_packing: true\n")))
+    assert reread.workload.sample_packing is True
