@@ -490,6 +490,7 @@ _UNACTIONABLE = (
     "projected peak memory",
     "needs the logits",
     "computes its loss from the logits",
+    "not worth patching",
 )
 
 

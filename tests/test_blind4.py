@@ -183,3 +183,57 @@ def test_llamafactory_packing_edit_writes_neat_packing(tmp_path: Path) -> None:
     assert loaded.adapter.writes("sample_packing", True, loaded.workload, loaded.data) == {"neat_packing": True}
     reread = load_config(_write(tmp_path, "neat.yaml", LF_SFT.format(extra="packing: false\nneat_packing: true\n")))
     assert reread.workload.sample_packing is True
+
+
+# ------------------------------------------------------------------ E: the launch context in the file's header
+OPENR1 = """# To start the training, run the following command:
+# sbatch -N 4 --job-name=mistral_sft slurm/train.slurm Mistral-Small-24B-Instruct-2501 sft numina zero3
+
+model_name_or_path: mistralai/Mistral-Small-24B-Instruct-2501
+torch_dtype: bfloat16
+attn_implementation: flash_attention_2
+dataset_name: yentinglin/OpenR1-Math-220k-trl-format
+bf16: true
+gradient_accumulation_steps: 8
+gradient_checkpointing: true
+learning_rate: 2.0e-05
+max_length: 32768
+packing: true
+per_device_train_batch_size: 1
+output_dir: data/out
+"""
+
+
+@pytest.mark.parametrize(
+    ("header", "world", "strategy"),
+    [
+        ("# sbatch -N 4 --job-name=x slurm/train.slurm Mistral-Small-24B-Instruct-2501 sft numina zero3", 32, "deepspeed"),
+        ("# Config for 16 nodes of 8 H100s with FSDP1", 128, "fsdp"),
+        ("# accelerate launch --config_file recipes/accelerate_configs/zero3.yaml --num_machines 2 --num_processes 16 sft.py", 16, "deepspeed"),
+    ],
+)
+def test_world_size_and_strategy_from_the_launch_header(tmp_path: Path, header: str, world: int, strategy: str) -> None:
+    """open-r1 slurm/train.slurm:30-32, 66-70: 8 GPUs per node, accelerate --num_processes NUM_NODES*8 with
+    recipes/accelerate_configs/<accelerator>.yaml; accelerate's --num_processes is the total over machines."""
+    text = OPENR1.replace(OPENR1.splitlines()[1], header)
+    w = load_config(_write(tmp_path, "config_openr1_math.yaml", text)).workload
+    assert (w.world_size, w.strategy) == (world, strategy)
+    note = w.sources["world_size"].note or ""
+    assert str(header.split()[1]) in note or "nodes" in note or "--num_processes" in note
+
+
+def test_patch_rule_below_the_warn_threshold_is_not_worth_patching(tmp_path: Path) -> None:
+    """Mistral-Small-24B on 32 GPUs: compile's own projected gain is under 1%; with the whole patch below
+    goblin_warn_at it is reported as not worth patching, not as a finding."""
+    import json
+
+    from pytest_goblin.cli import main
+
+    path = _write(tmp_path, "config_openr1_math.yaml", OPENR1)
+    out = tmp_path / "r.json"
+    main(["audit", str(path), "--runner", "projection", "--target", "mi300x", "--json", str(out)])
+    report = json.loads(out.read_text())["items"][0]["report"]
+    assert report["verdict"] == "pass"
+    assert "compile.torch_compile" not in {f["rule_id"] for f in report["findings"]}
+    assert "not worth patching" in report["patch"]["skipped"]["compile.torch_compile"]
+    assert any("compile.torch_compile: not worth patching" in n for n in report["notes"])
