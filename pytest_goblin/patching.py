@@ -10,6 +10,7 @@ from pytest_goblin.costmodel import memory_gb
 from .errors import GoblinError
 from .formats import LoadedConfig, parse_text
 from .formats.base import unified_diff
+from .frameworks import attention as attention_support
 from .schemas import WORKLOAD_FIELDS, Conflict, Edit, FieldSource, Hardware, Patch, Report, Rule, WorkloadConfig
 
 MEMORY_MARGIN = 0.85  # the patched workload must fit in 85% of HBM by the projection
@@ -161,6 +162,9 @@ def invalid_fields(loaded: LoadedConfig, fields: dict[str, Any]) -> dict[str, st
     keys_of = getattr(data, "values", None) if not isinstance(data, dict) else data
     out: dict[str, str] = {}
     for f, v in fields.items():
+        if f == "attention" and (why := attention_support.unsupported_reason(loaded.workload.model.family, v)):
+            out[f] = why  # transformers would raise at load: never propose an implementation the model type lacks
+            continue
         writes = loaded.adapter.writes(f, v, loaded.workload, data)
         if not writes:
             continue

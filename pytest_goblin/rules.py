@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .errors import KBError
+from .frameworks import attention as attention_support
 from .hardware import kb_dir, load_yaml_list
 from .hooks import plugin_manager
 from .schemas import WORKLOAD_FIELDS, Hardware, Predicate, Rule, RuleRef, WorkloadConfig
@@ -40,6 +41,10 @@ DERIVED_FACTS = frozenset(
         "world_size_known",
         "preference_or_rl",
         "sharded_collectives",
+        "model_type",
+        "attn_supports_sdpa",
+        "attn_supports_flash",
+        "attn_supports_flex",
     }
 )
 # Facts about the machine the audit runs on; read only where a GPU is present, since a CPU-only
@@ -198,6 +203,11 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     out["derived.cu_mask_env"] = any(w.env.get(k, "") != "" for k in CU_MASK_ENV)
     out["derived.params_b"] = w.model.params_b
     out["derived.model_family"] = w.model.family
+    # The attention implementations the model type's transformers class accepts (frameworks/attention.py,
+    # read from transformers' source); None when the model's type is not known.
+    out["derived.model_type"] = attention_support.model_type(w.model.family)
+    for impl in ("sdpa", "flash", "flex"):
+        out[f"derived.attn_supports_{impl}"] = attention_support.supports(w.model.family, impl)
     out["derived.format"] = w.format
     out["derived.framework"] = (w.framework or "").split(" ", 1)[0] + (" v1" if "(v1)" in (w.framework or "") else "") or None
     out["derived.tokens_per_micro_batch"] = w.tokens_per_micro_batch
@@ -374,8 +384,31 @@ def memory_phrase(w: WorkloadConfig, hw: Hardware, fact: str = "headroom_gb") ->
     )
 
 
+def lf_neat_packing(w: WorkloadConfig) -> str:
+    """What LLaMA-Factory packing means for this config: neat_packing, and what it asks of the attention and micro-batch."""
+    from .frameworks.facts import CITES
+
+    text = (
+        "in LLaMA-Factory set `neat_packing: true`, not `packing: true` alone: plain packing concatenates samples under one attention mask, "
+        f"so each sample attends to the ones packed before it and the objective changes; neat_packing keeps them apart ({CITES['lf.neat_packing']})"
+    )
+    if w.attention == "flash":
+        text += (
+            f"; with flash_attention_2 (this config) it runs the varlen path but needs micro-batch 1 (this config: {w.micro_batch_size}), "
+            f"and gpt_oss / gemma4 raise ({CITES['lf.neat_packing_fa2']})"
+        )
+    else:
+        text += (
+            f"; with {w.attention} attention (this config) it builds a 4D block-diagonal mask per sample, which rules out SDPA's flash kernel, "
+            f"so its gain is smaller than with flash_attention_2, where it needs micro-batch 1 ({CITES['lf.neat_packing_4d']}; {CITES['lf.neat_packing_fa2']})"
+        )
+    return text
+
+
 def _caveat(rule: Rule, w: WorkloadConfig) -> str | None:
     """A framework constraint the rule's advice must carry for this config (facts.CITES)."""
+    if rule.id == "packing.sample_packing" and w.format == "llamafactory" and "(v1)" not in (w.framework or ""):
+        return lf_neat_packing(w)
     if rule.id == "packing.sample_packing" and w.format == "torchtune":
         src = w.sources.get("seq_len")
         if src is None or not src.explicit:
@@ -457,6 +490,7 @@ _UNACTIONABLE = (
     "projected peak memory",
     "needs the logits",
     "computes its loss from the logits",
+    "not worth patching",
 )
 
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 SCHEMA_VERSION = 1
 
 Precision = Literal["fp32", "fp16", "bf16", "fp8"]
-Attention = Literal["eager", "sdpa", "flash"]
+Attention = Literal["eager", "sdpa", "flash", "flex"]
 Method = Literal["full", "lora", "qlora", "dora"]
 Evidence = Literal["measured", "projected"]
 Verdict = Literal["pass", "warn", "fail", "error"]

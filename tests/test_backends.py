@@ -228,8 +228,8 @@ def test_prompt_injection_in_a_config_changes_nothing(api: str, tmp_path: Path) 
         ("parse_config", lambda r: {"path": "/etc/passwd"}),
         ("parse_config", lambda r: {"path": "../secret.yml"}),
         *CANONICAL[:3],
-        ("propose_patch", lambda r: {"rule_ids": ["optimizer.fused_adamw"], "edits": {"learning_rate": 1.0}}),
-        ("propose_patch", lambda r: {"rule_ids": ["evil.set_learning_rate", "optimizer.fused_adamw"]}),
+        ("propose_patch", lambda r: {"rule_ids": ["attention.sdpa_over_eager"], "edits": {"learning_rate": 1.0}}),
+        ("propose_patch", lambda r: {"rule_ids": ["evil.set_learning_rate", "attention.sdpa_over_eager"]}),
         *CANONICAL[4:],
     ]
     events, report, _, _ = _audit(api, canonical(steps), config)
@@ -238,7 +238,7 @@ def test_prompt_injection_in_a_config_changes_nothing(api: str, tmp_path: Path) 
     assert "do-not-read" not in json.dumps(results)
     assert not results[5]["ok"]  # unknown argument `edits` refused
     assert report is not None and report.patch is not None
-    assert report.patch.rule_ids == ["optimizer.fused_adamw"]
+    assert report.patch.rule_ids == ["attention.sdpa_over_eager"]
     assert "evil.set_learning_rate" in report.patch.skipped
     changed = [line for line in report.patch.diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")]
     assert changed and not any("learning_rate" in line for line in changed)

@@ -296,3 +296,14 @@ def test_torchtune_packing_needs_tokenizer_max_seq_len(tmp_path: Path) -> None:
     loaded = load_config(path)
     assert "max_seq_len unset" not in render_finding(rule, loaded.workload, hw)
     assert check_writes("torchtune", str(path), set_len, loaded.data, {"dataset.packed": True}) == {}
+
+
+def test_shipped_attention_table_matches_the_installed_transformers() -> None:
+    """scripts/gen_attention_support.py regenerates pytest_goblin/frameworks/attention.json from transformers' source."""
+    from pytest_goblin.frameworks import attention
+
+    shipped = attention.table()
+    have = _installed("transformers")
+    if have != shipped["version"]:
+        pytest.skip(f"transformers {shipped['version']} is not installed here (have {have})")
+    assert attention.build_installed() == shipped

@@ -92,9 +92,10 @@ class AxolotlAdapter(Adapter):
     @staticmethod
     def _packing_blocked(r: Reader) -> None:
         """Trainers Axolotl cannot pack for: RL (sample_packing with rl raises,
-        src/axolotl/utils/schemas/validation.py:688-690) and (process) reward models, trained on
+        src/axolotl/utils/schemas/validation.py:688-690), (process) reward models, trained on
         chosen/rejected pairs with DataCollatorForPreference (src/axolotl/core/builders/causal.py:515-519)
-        and padded to sequence_len (validation.py:246-252)."""
+        and padded to sequence_len (validation.py:246-252), and multimodal configs (processor_type:
+        causal.py:520-536 picks the multimodal collator only without packing; docs/multimodal.qmd:42)."""
         d = r.data
         if d.get("rl"):
             r.values["packing_blocked"] = f"Axolotl rl {d['rl']}: {AXOLOTL_AT} validation.py:688-690 raises on sample_packing with rl"
@@ -102,6 +103,17 @@ class AxolotlAdapter(Adapter):
             r.values["packing_blocked"] = (
                 f"Axolotl reward model: pairs go through DataCollatorForPreference ({AXOLOTL_AT} src/axolotl/core/builders/causal.py:515-519) "
                 "padded to sequence_len (validation.py:246-252); sample packing does not apply"
+            )
+        elif d.get("processor_type") or d.get("is_multimodal") in (True, "true", "True"):
+            # The multimodal data path: with processor_type the collator is MultiModalChatDataCollator,
+            # reached only when sample packing is off (the batch-sampler collators come first); no
+            # validator in validation.py checks it, the docs say it: "sample_packing: false  # not yet
+            # supported with multimodal" (docs/multimodal.qmd:42).
+            what = f"processor_type {d['processor_type']}" if d.get("processor_type") else "is_multimodal: true"
+            r.values["packing_blocked"] = (
+                f"Axolotl multimodal config ({what}): images go through MultiModalChatDataCollator, which {AXOLOTL_AT} "
+                "src/axolotl/core/builders/causal.py:520-536 uses only when sample packing is off; docs/multimodal.qmd:42 "
+                "'sample_packing: false  # not yet supported with multimodal'"
             )
 
     def _read_attention(self, r: Reader) -> None:
@@ -112,7 +124,7 @@ class AxolotlAdapter(Adapter):
         for flag, impl in (
             ("flash_attention", "flash"),
             ("sdp_attention", "sdpa"),
-            ("flex_attention", "sdpa"),
+            ("flex_attention", "flex"),
             ("xformers_attention", "sdpa"),
             ("eager_attention", "eager"),
         ):
@@ -130,10 +142,12 @@ class AxolotlAdapter(Adapter):
     def writes(self, field: str, value: Any, workload: WorkloadConfig, data: Any) -> dict[str, Any] | None:
         if field == "attention":
             if "attn_implementation" in data:
-                return {"attn_implementation": {"flash": "flash_attention_2"}.get(value, value)}
+                return {"attn_implementation": {"flash": "flash_attention_2", "flex": "flex_attention"}.get(value, value)}
             out: dict[str, Any] = {"flash_attention": value == "flash"} if value == "flash" or "flash_attention" in data else {}
             if value == "sdpa":
                 out["sdp_attention"] = True
+            if value == "flex" or "flex_attention" in data:
+                out["flex_attention"] = value == "flex"
             if "eager_attention" in data:
                 out["eager_attention"] = value == "eager"
             return out or None

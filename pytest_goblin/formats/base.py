@@ -122,7 +122,8 @@ ATTENTION_NAMES = {
     "flash_attention": "flash",
     "flash": "flash",
     "fa2": "flash",
-    "flex_attention": "sdpa",
+    "flex_attention": "flex",  # torch flex_attention: fused, and its own switch in transformers (_supports_flex_attn)
+    "flex": "flex",
     "xformers": "sdpa",  # memory-efficient kernels: same class as SDPA for the audit
     "sage": "sdpa",
 }
@@ -142,7 +143,7 @@ def attention_from(value: Any) -> str:
         return "flash"
     if _HUB_KERNEL.match(name):
         return "sdpa"  # a fused Hub kernel (paged-attention, sage-attention): never the eager path
-    raise ValueError(f"unknown attention implementation {value!r} (expected eager, sdpa, flash_attention_2 or xformers)")
+    raise ValueError(f"unknown attention implementation {value!r} (expected eager, sdpa, flash_attention_2, flex_attention or xformers)")
 
 
 class Adapter:

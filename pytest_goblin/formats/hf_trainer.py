@@ -180,7 +180,7 @@ class HFTrainerAdapter(Adapter):
 
     def writes(self, field: str, value: Any, workload: WorkloadConfig, data: Any) -> dict[str, Any] | None:
         if field == "attention":
-            return {"attn_implementation": {"flash": "flash_attention_2"}.get(value, value)}
+            return {"attn_implementation": {"flash": "flash_attention_2", "flex": "flex_attention"}.get(value, value)}
         if field == "sample_packing":
             return {"packing": value}
         if field == "quantization" and value == "none":

@@ -109,6 +109,9 @@ class LlamaFactoryAdapter(Adapter):
             note=f"packing defaults to on for stage pt only ({HPARAMS}/data_args.py)",
             convert=as_bool,
         )
+        key, value, line = r.raw("neat_packing")
+        if key is not None and str(value).lower() in ("true", "1", "yes"):
+            r.explicit("sample_packing", True, key, line)  # neat_packing sets packing ({HPARAMS}/data_args.py:185-186)
         read_common(
             r, batch_default=8, batch_note=f"per_device_train_batch_size: {where('llamafactory', 'per_device_train_batch_size')}", parser="llamafactory"
         )
@@ -218,11 +221,17 @@ class LlamaFactoryAdapter(Adapter):
         if v1:
             return self._v1_writes(field, value, data)
         if field == "attention" and not v1:
-            return {"flash_attn": {"flash": "fa2", "sdpa": "sdpa", "eager": "disabled"}[value]}
+            # LLaMA-Factory 0.9.5 extras/constants.py:130-135 AttentionFunction: auto, disabled, sdpa, fa2, fa3 (no flex)
+            lf = {"flash": "fa2", "sdpa": "sdpa", "eager": "disabled"}.get(value)
+            return {"flash_attn": lf} if lf else None
         if field == "gradient_checkpointing" and not v1:
             return checkpoint_off_writes(workload, {"disable_gradient_checkpointing": True}) if value is False else {"disable_gradient_checkpointing": False}
         if field == "sample_packing" and not v1:
-            return {"packing": value}
+            # `packing: true` alone lets packed samples attend to each other; neat_packing keeps them apart and
+            # is SFT-only (llamafactory 0.9.5 hparams/data_args.py:108-115, 185-186; parser.py:320-321, 519).
+            if value is True and str(data.get("stage", "sft")) == "sft":
+                return {"neat_packing": True}
+            return {"packing": value, **({"neat_packing": False} if "neat_packing" in data else {})}
         if field == "quantization" and value == "none" and not v1:
             return {"quantization_bit": None}
         if field == "method" and value == "lora" and not v1:

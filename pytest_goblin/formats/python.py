@@ -271,7 +271,9 @@ class PythonAdapter(HFTrainerAdapter):
     def writes(self, field: str, value: Any, workload: WorkloadConfig, data: Any) -> dict[str, Any] | None:
         script: Script = data
         if field == "attention":
-            return {"attn_implementation": {"flash": "flash_attention_2"}.get(value, value)} if script.model_call is not None else None
+            return (
+                {"attn_implementation": {"flash": "flash_attention_2", "flex": "flex_attention"}.get(value, value)} if script.model_call is not None else None
+            )
         if field == "precision":
             out: dict[str, Any] = {}
             if value == "bf16":

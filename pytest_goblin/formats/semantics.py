@@ -184,8 +184,44 @@ _COMMENT_GPUS = (
 )
 
 
+# Slurm: `sbatch -N 4 ...` / `sbatch --nodes=2 ...`. open-r1's slurm/train.slurm runs 8 GPUs per node and
+# launches accelerate with --num_machines $NUM_NODES --num_processes $NUM_NODES*8, one node fewer when the
+# config uses a vLLM server (open-r1 068f13f2 slurm/train.slurm:5, :30-32, :38-48, :66-70).
+_SBATCH_NODES = re.compile(r"\bsbatch\b.*?(?:\s-N\s*|\s--nodes[=\s]+)(\d+)\b")
+_OPENR1_SLURM = "open-r1 slurm/train.slurm:30-32 (GPUS_PER_NODE=8, WORLD_SIZE=NUM_NODES*8) and :66-70 (accelerate launch --num_processes $WORLD_SIZE)"
+# "16 nodes of 8 H100s", "2 nodes x 8 GPUs", "4 nodes with 8 MI300X": nodes times GPUs per node.
+_NODES_OF = re.compile(r"\b(\d+)\s*nodes?\s*(?:of|with|x|\*)\s*(\d+)\s*(?:x\s*)?(?:[A-Z]\w*\s+)?(?:A100|H100|H200|MI\d+X?|GPU)s?\b", re.IGNORECASE)
+# "Config for 8 nodes, with GBS 128": nodes without a per-node count.
+_NODES_ONLY = re.compile(r"\b(?:for|on|across|uses?|needs?|requires?)\s+(\d+)\s*nodes?\b", re.IGNORECASE)
+GPUS_PER_NODE_ASSUMED = 8  # one MI300X platform: 8 GPUs
+
+
 def _said(line: str) -> bool:
-    return "#" in line or line.lstrip().startswith(("torchrun", "accelerate", "tune", "deepspeed", "llamafactory-cli", "FORCE_TORCHRUN", "NNODES"))
+    return "#" in line or line.lstrip().startswith(("torchrun", "accelerate", "tune", "deepspeed", "llamafactory-cli", "FORCE_TORCHRUN", "NNODES", "sbatch"))
+
+
+def _uses_vllm_server(text: str) -> bool:
+    return bool(re.search(r"^\s*use_vllm:\s*true", text, re.MULTILINE | re.IGNORECASE))
+
+
+def _nodes_phrase(line: str, text: str) -> tuple[int, str] | None:
+    """(GPUs, how) from a line that states nodes: sbatch's node count, 'N nodes of M GPUs', or 'N nodes'."""
+    m = _NODES_OF.search(line)
+    if m and 1 <= int(m.group(1)) <= 1024 and 1 <= int(m.group(2)) <= 64:
+        return int(m.group(1)) * int(m.group(2)), f"{m.group(0).strip()}: {m.group(1)} x {m.group(2)}"
+    m = _SBATCH_NODES.search(line)
+    if m and 1 <= int(m.group(1)) <= 1024:
+        nodes = int(m.group(1))
+        if "slurm/train.slurm" in line:
+            train = nodes - 1 if _uses_vllm_server(text) and nodes > 1 else nodes
+            vllm = " (one node serves vLLM: use_vllm true)" if train != nodes else ""
+            return train * 8, f"sbatch {m.group(0).split('sbatch', 1)[1].strip()} x 8 GPUs per node{vllm}, as {_OPENR1_SLURM}"
+        return nodes * GPUS_PER_NODE_ASSUMED, f"sbatch {nodes} nodes x {GPUS_PER_NODE_ASSUMED} GPUs per node (assumed: one MI300X node)"
+    m = _NODES_ONLY.search(line)
+    if m and 1 <= int(m.group(1)) <= 1024:
+        n = int(m.group(1))
+        return n * GPUS_PER_NODE_ASSUMED, f"{m.group(0).strip()} x {GPUS_PER_NODE_ASSUMED} GPUs per node (assumed: one MI300X node)"
+    return None
 
 
 def world_from_text(text: str) -> tuple[int, int, str] | None:
@@ -206,6 +242,38 @@ def world_from_text(text: str) -> tuple[int, int, str] | None:
             m = pat.search(line)
             if m and 1 <= int(m.group(1)) <= 1024:
                 return int(m.group(1)), lineno, m.group(0).strip()
+        found = _nodes_phrase(line, text)
+        if found:
+            return found[0], lineno, found[1]
+    return None
+
+
+# The accelerate config a launch line names (`--config_file recipes/accelerate_configs/zero3.yaml`, or
+# open-r1's sbatch accelerator argument, slurm/train.slurm:22 and :67 `recipes/accelerate_configs/$ACCELERATOR.yaml`):
+# open-r1's zero2/zero3 files are DeepSpeed ZeRO-2/3 and fsdp.yaml is FSDP (recipes/accelerate_configs/*.yaml).
+_ACCEL_FILE = re.compile(r"--config[_-]file[=\s]+\S*?\b(zero[123]|fsdp|ddp)\w*\.ya?ml")
+_SBATCH_ACCEL = re.compile(r"slurm/train\.slurm(?:\s+\S+){3}\s+(zero[123]|fsdp|ddp)\b")
+# "Config for 16 nodes of 8 H100s with FSDP1", "... using ZeRO-3": the strategy in the comment's words.
+_STRATEGY_WORDS = re.compile(r"\b(?:with|using|via)\s+(?:DeepSpeed\s+)?(fsdp|zero)-?(\d)?\b", re.IGNORECASE)
+
+
+def launcher_strategy(text: str) -> tuple[str, int | None, str, int] | None:
+    """(strategy, ZeRO stage, the phrase, line) from the accelerate config a comment's launch line names."""
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not _said(line):
+            continue
+        m = _ACCEL_FILE.search(line) or _SBATCH_ACCEL.search(line)
+        words = _STRATEGY_WORDS.search(line) if line.lstrip().startswith("#") else None
+        if m is None and words is not None:
+            if words.group(1).lower() == "fsdp":
+                return "fsdp", None, words.group(0).strip(), lineno
+            if words.group(2) in ("1", "2", "3"):
+                return "deepspeed", int(words.group(2)), words.group(0).strip(), lineno
+        if m:
+            name = m.group(1)
+            if name.startswith("zero"):
+                return "deepspeed", int(name[-1]), m.group(0).strip(), lineno
+            return name, None, m.group(0).strip(), lineno
     return None
 
 
@@ -229,6 +297,12 @@ def read_world_size(r: Reader, text: str, *, extra: tuple[int, str, str | None, 
         n, line, phrase = found
         r.explicit("world_size", n, f"comment: {phrase}", line)
         r.sources["world_size"].note = f"from the config's own text at line {line}: `{phrase}`"
+        launch = launcher_strategy(text) if r.values.get("strategy", "single") == "single" and n > 1 else None
+        if launch is not None:
+            strategy, stage, how, at = launch
+            r.explicit("strategy", strategy, f"comment: {how}", at)
+            if stage is not None:
+                r.explicit("zero_stage", stage, f"comment: {how}", at)
         _ddp_if_launched(r)
         return
     strategy = r.values.get("strategy", "single")

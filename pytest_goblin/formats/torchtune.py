@@ -99,6 +99,16 @@ class TorchtuneAdapter(Adapter):
                 "torchtune 0.6.1 Gemma2Attention raises NotImplementedError on a packed batch's BlockMask "
                 "(torchtune/models/gemma2/_attention.py:219-223: 'use packed=False')"
             )
+        raw_ds = d.get("dataset")
+        datasets = raw_ds if isinstance(raw_ds, list) else [raw_ds]
+        mm = next((c for c in (_component(x) or "" for x in datasets) if ".datasets.multimodal." in c), None)
+        if mm and "packing_blocked" not in r.values:
+            # torchtune 0.6.1 datasets/multimodal/_multimodal.py:180, _the_cauldron.py:220, _llava_instruct.py:122,
+            # _vqa.py:133: `packed=True` raises "Multimodal datasets don't support packing yet."
+            r.values["packing_blocked"] = (
+                f"torchtune 0.6.1 multimodal dataset {mm.rsplit('.', 1)[-1]}: the multimodal builders raise ValueError on packed=True "
+                "(torchtune/datasets/multimodal/_multimodal.py:180, _the_cauldron.py:220, _llava_instruct.py:122, _vqa.py:133)"
+            )
         r.take("precision", ("dtype",), default="fp32", note=CITES["torchtune.dtype"], convert=self._dtype)
         # torchtune has no autocast: weights, gradients and optimizer state are all held in `dtype`.
         src = r.sources["precision"]

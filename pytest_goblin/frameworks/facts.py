@@ -43,6 +43,18 @@ CITES: dict[str, str] = {
         "llamafactory 0.9.5 model/loader.py:142 (require_logits for every stage but pt/sft) and model/model_utils/liger_kernel.py:94-96 "
         "(then fused_linear_cross_entropy=False: the logits are materialised)"
     ),
+    # packing alone concatenates samples under one all-ones attention mask (cross-attention between them);
+    # neat_packing numbers each sample in the mask and turns on block-diagonal attention.
+    "lf.neat_packing": (
+        "llamafactory 0.9.5 hparams/data_args.py:108-115 (packing: 'Enable sequences packing'; neat_packing: 'Enable sequence packing "
+        "without cross-attention'), :185-186 (neat_packing sets packing), data/processor/supervised.py:213-216 (packing alone: mask all 1s), "
+        "hparams/parser.py:519 (block_diag_attn = neat_packing), :320-321 (neat_packing raises outside stage sft)"
+    ),
+    "lf.neat_packing_fa2": (
+        "llamafactory 0.9.5 data/collator.py:527-528 (neat_packing with flash_attention_2 unpads the packed row and asserts "
+        "'bsz should be 1 for neat packing'), :491-493 (raises for gemma4 and gpt_oss with flash_attention_2)"
+    ),
+    "lf.neat_packing_4d": "llamafactory 0.9.5 data/collator.py:524-525 (without flash_attention_2: a 4D block-diagonal mask of seq x seq per sample)",
     "lf.checkpointing": "llamafactory 0.9.5 hparams/model_args.py (disable_gradient_checkpointing=False: checkpointing on)",
     # LLaMA-Factory v1.
     "lfv1.parser": "llamafactory 0.9.5 v1/config/arg_parser.py:36-58 (parse_dict with allow_extra_keys=False unless ALLOW_EXTRA_KEYS)",

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .. import __version__
 from ..attribution import KEEP_THRESHOLD, leave_one_out
-from ..costmodel import calibration_note, sensitivity
+from ..costmodel import calibration_note, sensitivity, step
 from ..errors import GoblinError
 from ..formats import load_config
 from ..formats.semantics import loaded_with_world_size
@@ -144,6 +144,15 @@ def propose_patch(ctx: AuditContext, args: ProposePatchInput) -> dict[str, Any]:
     elif ctx.settings.attribution:
         chosen, dropped = _attribute(ctx, w, chosen)
     patch = build_patch(ctx.loaded, chosen, ctx.hw, patch_id)
+    if not ctx.runner.measured:
+        small = _not_worth_patching(w, patch, ctx.hw, ctx.settings.warn_at)
+        if small:
+            patch = build_patch(ctx.loaded, [r for r in chosen if r.id not in small], ctx.hw, patch_id)
+            patch.skipped.update(small)
+            for rid, why in small.items():
+                note = f"{rid}: {why}"
+                if note not in ctx.notes:
+                    ctx.notes.append(note)
     for rid, contribution in dropped.items():
         patch.skipped[rid] = f"attribution: measured contribution {contribution:.3f}x, below the {KEEP_THRESHOLD:.2f}x keep threshold"
     for rid in unknown:
@@ -151,6 +160,31 @@ def propose_patch(ctx: AuditContext, args: ProposePatchInput) -> dict[str, Any]:
     patch.skipped.update(unavailable)
     ctx.patches[patch_id] = patch
     return patch.model_dump(mode="json", exclude={"new_workload"})
+
+
+def _not_worth_patching(w: WorkloadConfig, patch: Patch, hw: Any, warn_at: float) -> dict[str, str]:
+    """In a patch whose whole projected gain is below goblin_warn_at (the item passes), the rules whose
+    own edits alone project a gain above 1 but below it: noise for a projection, reported as not
+    worth patching instead of as findings (the verdict thresholds are unchanged). A rule the
+    projection does not model projects exactly 1.00x and is left alone. In a patch that does
+    reach goblin_warn_at, small rules stay: they add up (blind review 4 found torchtune compile at
+    a projected 1.01x, Liger and the quantization edits correct there)."""
+    out: dict[str, str] = {}
+    base = step(w, hw).step_s
+    if not patch.edits or base / step(patch.new_workload, hw).step_s >= warn_at:
+        return out
+    by_rule: dict[str, dict[str, Any]] = {}
+    for e in patch.edits:
+        if e.rule_id != "side effect":
+            by_rule.setdefault(e.rule_id, {})[e.field] = e.new
+    for rid, fields in by_rule.items():
+        gain = base / step(w.model_copy(update=fields), hw).step_s
+        if 1.0 + 1e-9 < gain < warn_at:
+            out[rid] = (
+                f"not worth patching: its own projected gain is {gain:.3f}x ({(gain - 1) * 100:.1f}%), below goblin_warn_at={warn_at:.2f}, "
+                "within the projection's noise"
+            )
+    return out
 
 
 def _attribute(ctx: AuditContext, w: WorkloadConfig, chosen: list[Rule]) -> tuple[list[Rule], dict[str, float]]:
