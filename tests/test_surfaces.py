@@ -143,3 +143,23 @@ def test_both_help_texts_render(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         build_parser().parse_args(["audit", "--help"])
     assert info.value.code == 0 and "--attribution" in capsys.readouterr().out
+
+
+def test_the_readme_main_command_needs_no_test_extra() -> None:
+    """`pip install . && pytest --goblin examples/` installs no pytest-xdist: the repository's own
+    ini must not ask for a plugin only the test extra brings (`-n` in addopts broke it once)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:xdist", "-p", "no:cacheprovider", "--goblin", "examples", "--goblin-runner", "projection"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]  # configs failed: a verdict, not a usage error
+    assert "FAIL  examples/axolotl-llama3-8b-lora.yml" in proc.stdout
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = next(line for line in readme.splitlines() if line.startswith("pip install -e '.[test]'"))
+    assert (ROOT / ".ci" / "run").read_text(encoding="utf-8").rstrip().splitlines()[-1] == command
