@@ -7,28 +7,8 @@ from pathlib import Path
 
 from pytest_goblin import rules as kb
 from pytest_goblin.formats import load_config
-from pytest_goblin.hardware import get_hardware
-from pytest_goblin.patching import build_patch, patched_text
-from pytest_goblin.schemas import Patch
 
-HW = get_hardware("mi300x")
-
-
-def _audit(path: Path) -> tuple[set[str], Patch, str]:
-    """Rules shown as findings (as the audit shows them), the patch, and the text --goblin-fix would write."""
-    loaded = load_config(path)
-    fired = [r for r in kb.applicable(loaded.workload, HW, kb.cached_rules()) if r.id not in loaded.workload.ignored_rules]
-    patch = build_patch(loaded, [r for r in fired if not r.footgun], HW, "p1")
-    shown = {r.id for r in fired if r.footgun or not kb.unactionable(patch.skipped.get(r.id))}
-    return shown, patch, patched_text(loaded, patch)
-
-
-def _write(tmp_path: Path, name: str, text: str) -> Path:
-    (tmp_path / ".git").mkdir(exist_ok=True)
-    path = tmp_path / name
-    path.write_text(text)
-    return path
-
+from .findings import HW, audit, write_config
 
 AXOLOTL_FSDP = """base_model: Qwen/Qwen2.5-7B
 datasets:
@@ -54,8 +34,8 @@ fsdp_config:
 def test_axolotl_checkpointing_off_reaches_fsdp_activation_checkpointing(tmp_path: Path) -> None:
     """Axolotl exports FSDP_ACTIVATION_CHECKPOINTING (src/axolotl/utils/trainer.py:597-598): turning
     `gradient_checkpointing` off alone leaves recompute on, so the edit must turn both off."""
-    path = _write(tmp_path, "fft.yaml", AXOLOTL_FSDP.format(gc="gradient_checkpointing: true\n", ac="activation_checkpointing"))
-    shown, patch, text = _audit(path)
+    path = write_config(tmp_path, "fft.yaml", AXOLOTL_FSDP.format(gc="gradient_checkpointing: true\n", ac="activation_checkpointing"))
+    shown, patch, text = audit(path)
     assert "memory.disable_checkpointing_when_hbm_free" in shown
     assert "gradient_checkpointing: false" in text and "  activation_checkpointing: false" in text
     assert patch.new_workload.gradient_checkpointing is False
@@ -64,11 +44,11 @@ def test_axolotl_checkpointing_off_reaches_fsdp_activation_checkpointing(tmp_pat
 def test_fsdp_activation_checkpointing_alone_is_read_as_recompute(tmp_path: Path) -> None:
     """No trainer flag, only `fsdp_config.fsdp_activation_checkpointing` (the prefixed spelling Axolotl
     strips, validation.py:1086-1100): recompute is on, and only that switch is edited."""
-    path = _write(tmp_path, "fft.yaml", AXOLOTL_FSDP.format(gc="", ac="fsdp_activation_checkpointing"))
+    path = write_config(tmp_path, "fft.yaml", AXOLOTL_FSDP.format(gc="", ac="fsdp_activation_checkpointing"))
     w = load_config(path).workload
     assert w.gradient_checkpointing is True
     assert w.sources["gradient_checkpointing"].key == "fsdp_config.fsdp_activation_checkpointing"
-    shown, _patch, text = _audit(path)
+    shown, _patch, text = audit(path)
     assert "memory.disable_checkpointing_when_hbm_free" in shown
     assert "  fsdp_activation_checkpointing: false" in text and "gradient_checkpointing" not in text
 
@@ -77,13 +57,13 @@ def test_fsdp_file_checkpointing_is_not_claimed_by_a_trainer_flag_edit(tmp_path:
     """The switch lives in a referenced FSDP file goblin does not edit: no patch claims the recompute
     saving, and the reason names that file."""
     (tmp_path / "fsdp.json").write_text(json.dumps({"activation_checkpointing": True}))
-    path = _write(
+    path = write_config(
         tmp_path,
         "sft.yaml",
         "model_name_or_path: Qwen/Qwen2.5-1.5B\nper_device_train_batch_size: 4\nlearning_rate: 1.0e-5\nbf16: true\n"
         "gradient_checkpointing: true\nfsdp: full_shard auto_wrap\nfsdp_config: fsdp.json\n",
     )
-    _shown, patch, text = _audit(path)
+    _shown, patch, text = audit(path)
     assert "gradient_checkpointing: false" not in text
     why = patch.skipped.get("memory.disable_checkpointing_when_hbm_free", "")
     assert "fsdp.json" in why and "activation_checkpointing" in why
@@ -113,10 +93,10 @@ fsdp_config:
 def test_no_torch_compile_on_fsdp1_without_orig_params(tmp_path: Path) -> None:
     """Unversioned Axolotl FSDP is FSDP1 (validation.py:1119-1124), and FSDP1 needs use_orig_params=True
     for torch.compile (torch fully_sharded_data_parallel.py:375-376): not proposed, reason kept."""
-    shown, patch, text = _audit(_write(tmp_path, "phi3.yaml", AXOLOTL_FSDP1.format(version="")))
+    shown, patch, text = audit(write_config(tmp_path, "phi3.yaml", AXOLOTL_FSDP1.format(version="")))
     assert "compile.torch_compile" not in shown and "torch_compile" not in text
     assert "use_orig_params" in patch.skipped["compile.torch_compile"]
-    shown, _, text = _audit(_write(tmp_path, "phi3-v2.yaml", AXOLOTL_FSDP1.format(version="fsdp_version: 2\n")))
+    shown, _, text = audit(write_config(tmp_path, "phi3-v2.yaml", AXOLOTL_FSDP1.format(version="fsdp_version: 2\n")))
     assert "compile.torch_compile" in shown and "torch_compile: true" in text
 
 
@@ -129,14 +109,14 @@ def test_no_liger_gain_projected_for_trl_trainers(tmp_path: Path) -> None:
         "model_name_or_path: Qwen/Qwen2.5-1.5B-Instruct\nper_device_train_batch_size: 16\ngradient_accumulation_steps: 4\n"
         "learning_rate: 1.0e-6\nnum_generations: 14\nmax_completion_length: 1024\nuse_vllm: true\nbf16: true\n"
     )
-    path = _write(tmp_path, "grpo.yaml", text)
-    shown, _, _ = _audit(path)
+    path = write_config(tmp_path, "grpo.yaml", text)
+    shown, _, _ = audit(path)
     assert "kernels.liger_fused_kernels" not in shown
     loaded = load_config(path)
     assert "use_liger_kernel" in check_writes("hf-trainer", str(path), text, loaded.data, {"use_liger_kernel": True})
     # without a TRL-only key and with no trainer named, the file is transformers' TrainingArguments,
     # whose Trainer applies Liger itself (transformers 5.24.0 trainer.py:1494-1495): the edit is valid there
-    plain = _write(tmp_path, "ta.yaml", text.replace("num_generations: 14\nmax_completion_length: 1024\nuse_vllm: true\n", ""))
+    plain = write_config(tmp_path, "ta.yaml", text.replace("num_generations: 14\nmax_completion_length: 1024\nuse_vllm: true\n", ""))
     assert check_writes("hf-trainer", str(plain), plain.read_text(), load_config(plain).data, {"use_liger_kernel": True}) == {}
 
 
@@ -149,10 +129,10 @@ def test_no_packing_advice_for_an_axolotl_reward_model(tmp_path: Path) -> None:
         "    type: bradley_terry.chat_template\nsequence_len: 2048\nmicro_batch_size: 2\ngradient_accumulation_steps: 4\n"
         "num_epochs: 1\nbf16: true\nflash_attention: true\ngradient_checkpointing: true\n"
     )
-    shown, _, _ = _audit(_write(tmp_path, "rm.yaml", text))
+    shown, _, _ = audit(write_config(tmp_path, "rm.yaml", text))
     assert "packing.sample_packing" not in shown
     assert "memory.disable_checkpointing_when_hbm_free" in shown
-    shown, _, _ = _audit(_write(tmp_path, "sft.yaml", text.replace("reward_model: true\n", "")))
+    shown, _, _ = audit(write_config(tmp_path, "sft.yaml", text.replace("reward_model: true\n", "")))
     assert "packing.sample_packing" in shown
 
 
@@ -165,18 +145,18 @@ def test_no_packing_advice_for_torchtune_gemma2(tmp_path: Path) -> None:
         "optimizer:\n  _component_: torch.optim.AdamW\n  fused: True\n  lr: 5e-5\n"
         "batch_size: 4\ngradient_accumulation_steps: 1\ndtype: bf16\nenable_activation_checkpointing: True\n"
     )
-    path = _write(tmp_path, "9B_lora_single_device.yaml", text)
+    path = write_config(tmp_path, "9B_lora_single_device.yaml", text)
     assert load_config(path).workload.packing_blocked
-    shown, _, _ = _audit(path)
+    shown, _, _ = audit(path)
     assert "packing.sample_packing" not in shown
-    llama = _write(tmp_path, "8B_lora_single_device.yaml", text.replace("gemma2.lora_gemma2_9b", "llama3_1.lora_llama3_1_8b"))
-    assert "packing.sample_packing" in _audit(llama)[0]
+    llama = write_config(tmp_path, "8B_lora_single_device.yaml", text.replace("gemma2.lora_gemma2_9b", "llama3_1.lora_llama3_1_8b"))
+    assert "packing.sample_packing" in audit(llama)[0]
 
 
 # ------------------------------------------------------------------ E: RCCL guidance premise follows the strategy
 def _ds_config(tmp_path: Path, stage: int) -> Path:
     (tmp_path / f"ds_z{stage}.json").write_text(json.dumps({"zero_optimization": {"stage": stage}, "bf16": {"enabled": True}}))
-    return _write(
+    return write_config(
         tmp_path,
         f"sft_z{stage}.yaml",
         "### model\nmodel_name_or_path: meta-llama/Llama-2-7b-hf\n### method\nstage: sft\ndo_train: true\nfinetuning_type: full\n"
@@ -190,7 +170,7 @@ def test_rccl_overlap_guidance_names_the_strategys_own_collectives(tmp_path: Pat
     """ZeRO-0 only all-reduces gradients (DDP-like): no all-gather / reduce-scatter premise, no guidance.
     Under ZeRO-3 the message names ZeRO-3's collectives, not a fixed sentence."""
     rule = next(r for r in kb.cached_rules() if r.id == "comm.high_priority_rccl_streams")
-    shown, _, _ = _audit(_ds_config(tmp_path, 0))
+    shown, _, _ = audit(_ds_config(tmp_path, 0))
     assert rule.id not in shown
     z3 = load_config(_ds_config(tmp_path, 3)).workload
     assert rule in kb.applicable(z3, HW, kb.cached_rules())
@@ -232,9 +212,9 @@ gradient_checkpointing: true
 def test_no_memory_raising_patch_on_a_guessed_shape(tmp_path: Path) -> None:
     """A model outside the table has a guessed shape (a generic Llama shape from the 31B in its name):
     the memory findings say what was assumed, and no edit that raises memory is projected to fit."""
-    path = _write(tmp_path, "31b-qlora.yaml", QLORA_UNKNOWN)
+    path = write_config(tmp_path, "31b-qlora.yaml", QLORA_UNKNOWN)
     loaded = load_config(path)
-    shown, patch, text = _audit(path)
+    shown, patch, text = audit(path)
     assert {"memory.disable_checkpointing_when_hbm_free", "quant.lora_over_qlora_when_bf16_fits"} <= shown
     assert not patch.edits and text == loaded.text
     for rid in ("memory.disable_checkpointing_when_hbm_free", "quant.lora_over_qlora_when_bf16_fits", "batch.raise_micro_batch"):
@@ -242,5 +222,5 @@ def test_no_memory_raising_patch_on_a_guessed_shape(tmp_path: Path) -> None:
     rule = next(r for r in kb.cached_rules() if r.id == "memory.disable_checkpointing_when_hbm_free")
     assert "generic Llama-like shape" in kb.render_finding(rule, loaded.workload, HW)
     # The same file on a model in the table is patched.
-    _, known, _ = _audit(_write(tmp_path, "8b-qlora.yaml", QLORA_UNKNOWN.replace("acme/Widget-31B", "Qwen/Qwen3-32B")))
+    _, known, _ = audit(write_config(tmp_path, "8b-qlora.yaml", QLORA_UNKNOWN.replace("acme/Widget-31B", "Qwen/Qwen3-32B")))
     assert known.edits

@@ -9,28 +9,9 @@ import pytest
 from pytest_goblin import rules as kb
 from pytest_goblin.formats import load_config
 from pytest_goblin.frameworks import attention
-from pytest_goblin.hardware import get_hardware
-from pytest_goblin.patching import build_patch, invalid_fields, patched_text
-from pytest_goblin.schemas import Patch
+from pytest_goblin.patching import invalid_fields
 
-HW = get_hardware("mi300x")
-
-
-def _audit(path: Path) -> tuple[set[str], Patch, str]:
-    """Rules shown as findings (as the audit shows them), the patch, and the text --goblin-fix would write."""
-    loaded = load_config(path)
-    fired = [r for r in kb.applicable(loaded.workload, HW, kb.cached_rules()) if r.id not in loaded.workload.ignored_rules]
-    patch = build_patch(loaded, [r for r in fired if not r.footgun], HW, "p1")
-    shown = {r.id for r in fired if r.footgun or not kb.unactionable(patch.skipped.get(r.id))}
-    return shown, patch, patched_text(loaded, patch)
-
-
-def _write(tmp_path: Path, name: str, text: str) -> Path:
-    (tmp_path / ".git").mkdir(exist_ok=True)
-    path = tmp_path / name
-    path.write_text(text)
-    return path
-
+from .findings import HW, audit, write_config
 
 # ------------------------------------------------------------------ A: an attention implementation the model lacks
 TRL_EAGER = """# Model
@@ -54,8 +35,8 @@ def test_gpt_oss_eager_gets_flex_attention_not_sdpa(tmp_path: Path) -> None:
     """GptOssPreTrainedModel sets `_supports_sdpa = False` (transformers 5.24.0
     models/gpt_oss/modeling_gpt_oss.py:380) and an explicit sdpa raises at load (modeling_utils.py:1665-1670,
     1887); it does set `_supports_flex_attn = True` (:381). gpt-oss-recipes configs/sft_lora.yaml."""
-    path = _write(tmp_path, "sft_lora.yaml", TRL_EAGER.format(model="openai/gpt-oss-20b"))
-    shown, patch, text = _audit(path)
+    path = write_config(tmp_path, "sft_lora.yaml", TRL_EAGER.format(model="openai/gpt-oss-20b"))
+    shown, patch, text = audit(path)
     assert "attention.sdpa_over_eager" not in shown
     assert "attention.flex_over_eager" in shown
     assert "attn_implementation: flex_attention" in text and "sdpa" not in text
@@ -63,16 +44,16 @@ def test_gpt_oss_eager_gets_flex_attention_not_sdpa(tmp_path: Path) -> None:
 
 
 def test_llama_eager_still_gets_sdpa(tmp_path: Path) -> None:
-    path = _write(tmp_path, "sft.yaml", TRL_EAGER.format(model="meta-llama/Llama-3.1-8B"))
-    shown, _, text = _audit(path)
+    path = write_config(tmp_path, "sft.yaml", TRL_EAGER.format(model="meta-llama/Llama-3.1-8B"))
+    shown, _, text = audit(path)
     assert "attention.sdpa_over_eager" in shown and "attention.flex_over_eager" not in shown
     assert "attn_implementation: sdpa" in text
 
 
 def test_unknown_model_type_gets_no_attention_proposal(tmp_path: Path) -> None:
     """Where the model's transformers type is not known, its support cannot be checked: no proposal."""
-    path = _write(tmp_path, "sft.yaml", TRL_EAGER.format(model="someorg/house-model-7b"))
-    shown, patch, _ = _audit(path)
+    path = write_config(tmp_path, "sft.yaml", TRL_EAGER.format(model="someorg/house-model-7b"))
+    shown, patch, _ = audit(path)
     assert not {"attention.sdpa_over_eager", "attention.flex_over_eager"} & shown
     assert not [e for e in patch.edits if e.field == "attention"]
 
@@ -80,7 +61,7 @@ def test_unknown_model_type_gets_no_attention_proposal(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("model", "impl"), [("openai/gpt-oss-20b", "sdpa"), ("google/gemma-3-4b-it", "flash"), ("someorg/house-model-7b", "sdpa")])
 def test_any_rule_proposing_an_unsupported_attention_is_refused(tmp_path: Path, model: str, impl: str) -> None:
     """The gate every edit passes (patching.invalid_fields), whatever rule (a team rule too) proposes it."""
-    loaded = load_config(_write(tmp_path, "sft.yaml", TRL_EAGER.format(model=model)))
+    loaded = load_config(write_config(tmp_path, "sft.yaml", TRL_EAGER.format(model=model)))
     why = invalid_fields(loaded, {"attention": impl})
     assert "attention" in why and "attn_implementation" in why["attention"]
     if "gpt-oss" in model:
@@ -124,10 +105,10 @@ flash_attention: true
 def test_axolotl_multimodal_config_gets_no_packing_advice(tmp_path: Path) -> None:
     """axolotl examples/mistral-small/mistral-small-3.1-24B-lora.yml: with processor_type the multimodal
     collator is used only without packing (src/axolotl/core/builders/causal.py:520-536; docs/multimodal.qmd:42)."""
-    loaded = load_config(_write(tmp_path, "mm.yml", AXOLOTL_MM))
+    loaded = load_config(write_config(tmp_path, "mm.yml", AXOLOTL_MM))
     assert loaded.workload.packing_blocked and "multimodal" in loaded.workload.packing_blocked
     assert _finding(tmp_path / "mm.yml", "packing.sample_packing") is None
-    text_only = _write(tmp_path, "text.yml", AXOLOTL_MM.replace("processor_type: AutoProcessor\n", ""))
+    text_only = write_config(tmp_path, "text.yml", AXOLOTL_MM.replace("processor_type: AutoProcessor\n", ""))
     assert _finding(text_only, "packing.sample_packing") is not None
 
 
@@ -151,7 +132,7 @@ optimizer:
 
 def test_torchtune_multimodal_dataset_blocks_packing(tmp_path: Path) -> None:
     """torchtune 0.6.1 datasets/multimodal/_the_cauldron.py:220: packed=True raises for multimodal datasets."""
-    loaded = load_config(_write(tmp_path, "11B_lora_single_device.yaml", TORCHTUNE_MM))
+    loaded = load_config(write_config(tmp_path, "11B_lora_single_device.yaml", TORCHTUNE_MM))
     assert loaded.workload.packing_blocked and "_the_cauldron.py:220" in loaded.workload.packing_blocked
 
 
@@ -173,15 +154,15 @@ bf16: true
 @pytest.mark.parametrize(("extra", "expect"), [("", "4D block-diagonal mask"), ("flash_attn: fa2\n", "micro-batch 1")])
 def test_llamafactory_packing_advice_names_neat_packing(tmp_path: Path, extra: str, expect: str) -> None:
     """llamafactory 0.9.5 hparams/data_args.py:108-115, 185-186: packing alone attends across samples; neat_packing does not."""
-    msg = _finding(_write(tmp_path, "sft.yaml", LF_SFT.format(extra=extra)), "packing.sample_packing")
+    msg = _finding(write_config(tmp_path, "sft.yaml", LF_SFT.format(extra=extra)), "packing.sample_packing")
     assert msg is not None
     assert "neat_packing: true" in msg and "data_args.py:108-115" in msg and expect in msg
 
 
 def test_llamafactory_packing_edit_writes_neat_packing(tmp_path: Path) -> None:
-    loaded = load_config(_write(tmp_path, "sft.yaml", LF_SFT.format(extra="")))
+    loaded = load_config(write_config(tmp_path, "sft.yaml", LF_SFT.format(extra="")))
     assert loaded.adapter.writes("sample_packing", True, loaded.workload, loaded.data) == {"neat_packing": True}
-    reread = load_config(_write(tmp_path, "neat.yaml", LF_SFT.format(extra="packing: false\nneat_packing: true\n")))
+    reread = load_config(write_config(tmp_path, "neat.yaml", LF_SFT.format(extra="packing: false\nneat_packing: true\n")))
     assert reread.workload.sample_packing is True
 
 
@@ -216,7 +197,7 @@ def test_world_size_and_strategy_from_the_launch_header(tmp_path: Path, header: 
     """open-r1 slurm/train.slurm:30-32, 66-70: 8 GPUs per node, accelerate --num_processes NUM_NODES*8 with
     recipes/accelerate_configs/<accelerator>.yaml; accelerate's --num_processes is the total over machines."""
     text = OPENR1.replace(OPENR1.splitlines()[1], header)
-    w = load_config(_write(tmp_path, "config_openr1_math.yaml", text)).workload
+    w = load_config(write_config(tmp_path, "config_openr1_math.yaml", text)).workload
     assert (w.world_size, w.strategy) == (world, strategy)
     note = w.sources["world_size"].note or ""
     assert str(header.split()[1]) in note or "nodes" in note or "--num_processes" in note
@@ -229,7 +210,7 @@ def test_patch_rule_below_the_warn_threshold_is_not_worth_patching(tmp_path: Pat
 
     from pytest_goblin.cli import main
 
-    path = _write(tmp_path, "config_openr1_math.yaml", OPENR1)
+    path = write_config(tmp_path, "config_openr1_math.yaml", OPENR1)
     out = tmp_path / "r.json"
     main(["audit", str(path), "--runner", "projection", "--target", "mi300x", "--json", str(out)])
     report = json.loads(out.read_text())["items"][0]["report"]
