@@ -81,6 +81,10 @@ class AuditItem(pytest.Item):
         # should not keep every audit's events alive (pytest's closing garbage collection walks them).
         self.events = result.events if self.config.get_verbosity() > 0 else []
         self.report = result.report
+        if isinstance(parent, ConfigFile):
+            # The parse served its one audit; hundreds of parsed documents kept alive to the end of
+            # the session only make pytest's closing garbage collection walk them.
+            parent.loaded = None
         if result.report is None:
             self._record_error(result.error or "the audit ended without a report")
             raise AuditError(self.error)

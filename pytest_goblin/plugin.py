@@ -5,6 +5,7 @@ Without `--goblin` every hook returns at once and nothing heavy is imported.
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -122,6 +123,17 @@ def pytest_configure(config: pytest.Config) -> None:
     state.rootpath = config.rootpath
     config.stash[STATE_KEY] = state
     config.pluginmanager.register(state, "goblin-session")
+    _freeze_heap(state)
+
+
+def _freeze_heap(state: GoblinSession) -> None:
+    """Move every object alive now (pytest, the plugins, goblin's modules, tables and rules) out of
+    the garbage collector's reach: audits allocate many short-lived objects, and each full
+    collection walked the whole start-up heap again (about a sixth of a projected session).
+    Undone by the cleanup pytest_cmdline_main registers, so an in-process run leaves the heap as it
+    found it."""
+    gc.freeze()
+    state.froze = True
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -129,6 +141,21 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         from .runners.cache import set_store
 
         set_store(None)
+
+
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """Registered before any plugin's configure, this cleanup runs after theirs (cleanups run last
+    in, first out): pytest's closing garbage collections still skip the frozen heap, and an
+    in-process run gives it back afterwards."""
+    if _enabled(config):
+
+        def unfreeze() -> None:
+            state = config.stash.get(STATE_KEY, None)
+            if state is not None and state.froze:
+                gc.unfreeze()
+                state.froze = False
+
+        config.add_cleanup(unfreeze)
 
 
 class GoblinSession:
@@ -144,6 +171,7 @@ class GoblinSession:
         self.outcomes: dict[str, Any] = {}
         self.finished = False  # after session finish no outcome arrives: the report can be kept
         self._report: Any = None
+        self.froze = False  # gc.freeze() was called for this session (undone at unconfigure)
 
     def _under_roots(self, path: Path) -> bool:
         """Under an audited path as written, symlinks not followed."""
@@ -226,6 +254,12 @@ class GoblinSession:
         base = Path(os.path.abspath(self.rootpath)) if self.rootpath else None
         p = Path(path)
         return p.relative_to(base).as_posix() if base is not None and p.is_relative_to(base) else path
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        from .items import AuditItem
+
+        if self.froze and all(isinstance(item, AuditItem) for item in session.items):
+            gc.freeze()  # the collected nodes and their parses outlive every audit; see _freeze_heap
 
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         if self.shard is None:

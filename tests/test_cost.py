@@ -119,3 +119,21 @@ def test_each_rule_alone_projects_inside_its_impact_and_a_patch_never_beats_the_
     assert checked > 100
     assert not outside, outside[:10]
     assert not over, over[:10]
+
+
+def test_a_goblin_session_freezes_its_startup_heap_and_gives_it_back(pytester: pytest.Pytester) -> None:
+    """Audits allocate many short-lived objects; gc.freeze() keeps full collections from walking the
+    start-up heap each time. An in-process run must leave the collector as it found it."""
+    import gc
+
+    pytester.makeconftest(
+        "import gc, pathlib\n"
+        "def pytest_runtest_call(item):\n"
+        "    pathlib.Path('frozen.txt').write_text(str(gc.get_freeze_count()))\n"
+    )
+    shutil.copytree(EXAMPLES, pytester.path / "configs")
+    before = gc.get_freeze_count()
+    result = pytester.runpytest_inprocess("--goblin", "configs", "--goblin-runner", "projection", "-p", "no:cacheprovider")
+    assert result.ret == 1
+    assert int((pytester.path / "frozen.txt").read_text()) > before  # frozen while the audits ran
+    assert gc.get_freeze_count() == before  # and given back at unconfigure
