@@ -157,17 +157,32 @@ def _grid(nominal: Assumptions, relevant: frozenset[str]) -> tuple[Assumptions, 
     return tuple(_combinations(nominal, relevant))
 
 
+def _transformer_engine(w: WorkloadConfig) -> bool:
+    """fp8 through Transformer Engine's fused layers (fused kernels, no compile), not torchao/torch._scaled_mm."""
+    return w.precision == "fp8" and w.fused_kernels and not w.torch_compile
+
+
+def _data_parallel_ranks(w: WorkloadConfig) -> int:
+    """Ranks that exchange gradients or weights: 1 when nothing is communicated."""
+    return 1 if w.strategy == "single" else max(1, w.world_size // max(1, w.context_parallel))
+
+
+def _offloads_activations(w: WorkloadConfig) -> bool:
+    """Checkpointed layer inputs go to the host (offloading only applies to checkpointed layers)."""
+    return w.activation_offloading and w.gradient_checkpointing
+
+
 def factors_used(*workloads: WorkloadConfig) -> frozenset[str]:
-    """The grid factors `step` reads for any of `workloads` (the branches below that read them)."""
+    """The grid factors `step` reads for any of `workloads`: the same predicates pick its branches."""
     used = {"gemm_eff_max", "bw_eff", "gemm_half_tokens"}  # every step's GEMMs and memory passes
     for w in workloads:
         if w.precision == "fp8":
-            used.add("fp8_gemm_eff_max" if w.fused_kernels and not w.torch_compile else "fp8_compiled_gemm_eff_max")
-        if max(1, w.world_size // max(1, w.context_parallel)) > 1 and w.strategy != "single":
+            used.add("fp8_gemm_eff_max" if _transformer_engine(w) else "fp8_compiled_gemm_eff_max")
+        if _data_parallel_ranks(w) > 1:
             used.add("comm_eff")
         if w.dataloader_workers == 0:
             used.add("host_ms_per_sample")
-        if w.cpu_offload or (w.activation_offloading and w.gradient_checkpointing):
+        if w.cpu_offload or _offloads_activations(w):
             used.add("host_link_gb_s")
     return frozenset(used)
 
@@ -327,7 +342,7 @@ def activation_bytes_per_token_layer(w: WorkloadConfig, hidden: int, heads: int,
     `layer_activation_bytes`, measured."""
     act = 2.0 if w.precision != "fp32" else 4.0
     inter = intermediate or int(3.5 * hidden)
-    if w.precision == "fp8" and w.fused_kernels and not w.torch_compile:
+    if _transformer_engine(w):
         per = 17 * hidden * act if w.method == "full" else (4 * hidden + 2 * inter) * act
         if w.attention == "eager":
             per += 2.5 * heads * w.seq_len * act  # per local token, against the full context
@@ -408,8 +423,8 @@ def _communication(w: WorkloadConfig, hw: Hardware, a: Assumptions, micro_comput
     mesh moves (n-1)/n of the bytes per GPU per gather or scatter, twice that for an all-reduce.
     Up to `comm_overlap` of it hides behind compute, never more than the compute there is.
     """
-    n = max(1, w.world_size // max(1, w.context_parallel))
-    if n <= 1 or w.strategy == "single":
+    n = _data_parallel_ranks(w)
+    if n <= 1:
         return 0.0, 0.0
     total = (shape.params_b or 7.0) * 1e9
     trainable = total if w.method == "full" else total * LORA_TRAINABLE_SHARE
@@ -456,10 +471,8 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
     bf16_peak = peak_tflops(hw, "bf16") * 1e12
     half_ridge = half_peak / bf16_peak
     if w.precision == "fp8":
-        # two fp8 stacks: Transformer Engine's fused layers (fused kernels, no compile), or torchao/torch._scaled_mm
-        te = w.fused_kernels and not w.torch_compile
         lin_peak = peak_tflops(hw, "fp8") * 1e12
-        lin_eff_max = a.fp8_gemm_eff_max if te else a.fp8_compiled_gemm_eff_max
+        lin_eff_max = a.fp8_gemm_eff_max if _transformer_engine(w) else a.fp8_compiled_gemm_eff_max
     else:
         lin_peak, lin_eff_max = half_peak, half_eff_max
     ridge = lin_peak / bf16_peak
@@ -503,7 +516,7 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
     dequant_total = dequant * (2 + (1 if w.gradient_checkpointing else 0))
     recompute = fwd * w.recompute_share if w.gradient_checkpointing else 0.0
     offload = 0.0
-    if w.activation_offloading and w.gradient_checkpointing:
+    if _offloads_activations(w):
         # checkpointed layer inputs go to the host in forward and come back in backward
         offload = 2 * tokens * layers * hidden * act_bytes / (a.host_link_gb_s * GB) * a.offload_exposed
     busy = compute + attention + elementwise + dequant_total + recompute

@@ -89,7 +89,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from .runners.cache import PREFIX, set_store
 
     cache = getattr(config, "cache", None)  # None under -p no:cacheprovider
-    if cache is not None and values["cache_clear"] and getattr(config, "workerinput", None) is None:
+    if cache is not None and values["cache_clear"] and not _is_worker(config):
         import shutil
 
         cachedir = getattr(cache, "_cachedir", None)  # pytest's Cache has no delete; its values live in <cachedir>/v/<key>

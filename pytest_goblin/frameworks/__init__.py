@@ -58,8 +58,10 @@ def _trainer_names() -> dict[str, str]:
     return out
 
 
-def _named_in(path: str, text: str) -> tuple[list[str], str]:
-    """Trainer classes the file's comments/launcher lines or its path name, and where."""
+@lru_cache(maxsize=512)
+def _named_in(path: str, text: str) -> tuple[tuple[str, ...], str]:
+    """Trainer classes the file's comments/launcher lines or its path name, and where. Cached: reading
+    a file and validating each of its edits ask again (plain_trainer, then trl_classes, per key)."""
     names = _trainer_names()
     for line in text.splitlines():
         stripped = line.strip()
@@ -68,17 +70,17 @@ def _named_in(path: str, text: str) -> tuple[list[str], str]:
         found = [names[m.lower()] for m in _TRAINER_WORD.findall(stripped) if m.lower() in names]
         found += [names[w.replace("_", "")] for pair in _SCRIPT_WORD.findall(stripped) for w in pair if w and w.replace("_", "") in names]
         if found:
-            return sorted(set(found)), f"the file's own line `{stripped[:80]}`"
+            return tuple(sorted(set(found))), f"the file's own line `{stripped[:80]}`"
     parts = list(PurePath(path).parts)
     for part in reversed(parts[-4:]):
         stem = PurePath(part).stem.lower()
         whole = stem.replace("_", "").replace("-", "")
         if whole in names:
-            return [names[whole]], f"the path's `{part}`"
-        hits = sorted({names[t] for t in re.split(r"[_\-.]", stem) if t in names})
+            return (names[whole],), f"the path's `{part}`"
+        hits = tuple(sorted({names[t] for t in re.split(r"[_\-.]", stem) if t in names}))
         if len(hits) == 1:
             return hits, f"the path's `{part}`"
-    return [], ""
+    return (), ""
 
 
 def trl_classes(data: Any, declared: str | None = None, path: str = "", text: str = "") -> TrlClass:
@@ -359,15 +361,9 @@ def _trl_applies_liger(path: str, text: str) -> bool:
     """True when the recipe pins a TRL old enough that its trainers still apply Liger (the pin, pins.py)."""
     if not path:
         return False
-    from packaging.version import InvalidVersion, Version
+    from .pins import at_most, pins
 
-    from .pins import pins
-
-    pin = pins(path, text).get("trl")
-    try:
-        return pin is not None and Version(pin.version) <= Version(TRL_LIGER_APPLIED_UP_TO)
-    except InvalidVersion:
-        return False
+    return at_most(pins(path, text).get("trl"), TRL_LIGER_APPLIED_UP_TO)
 
 
 def _interaction_rejects(fmt: str, data: Any, key: str, value: Any, declared: str | None, path: str = "", text: str = "") -> str | None:

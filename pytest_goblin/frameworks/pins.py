@@ -103,6 +103,14 @@ def _older(pinned: str, since: str) -> bool:
         return False
 
 
+def at_most(pin: Pin | None, version: str) -> bool:
+    """Whether a pin's oldest allowed version is `version` or older (False without a readable pin)."""
+    try:
+        return pin is not None and Version(pin.version) <= Version(version)
+    except InvalidVersion:
+        return False
+
+
 def too_new(dist: str, key: str, value: object, pin: Pin | None) -> str | None:
     """Why `key: value` cannot be written for a recipe pinned to an older `dist`, or None."""
     if pin is None:
