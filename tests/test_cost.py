@@ -126,11 +126,7 @@ def test_a_goblin_session_freezes_its_startup_heap_and_gives_it_back(pytester: p
     start-up heap each time. An in-process run must leave the collector as it found it."""
     import gc
 
-    pytester.makeconftest(
-        "import gc, pathlib\n"
-        "def pytest_runtest_call(item):\n"
-        "    pathlib.Path('frozen.txt').write_text(str(gc.get_freeze_count()))\n"
-    )
+    pytester.makeconftest("import gc, pathlib\ndef pytest_runtest_call(item):\n    pathlib.Path('frozen.txt').write_text(str(gc.get_freeze_count()))\n")
     shutil.copytree(EXAMPLES, pytester.path / "configs")
     before = gc.get_freeze_count()
     result = pytester.runpytest_inprocess("--goblin", "configs", "--goblin-runner", "projection", "-p", "no:cacheprovider")
