@@ -1,4 +1,4 @@
-"""YAML configs read fast, with the line and column of every key, and nothing executed.
+"""YAML read fast, with the line and column of every key, and nothing executed: configs, and the rule and GPU files.
 
 Facts come from libyaml (PyYAML's C parser) with YAML 1.2 core resolution, the same reading as
 ruamel.yaml's round-trip loader (`yes` is a string, `1e-5` a float, `017` is 17): a test keeps

@@ -27,6 +27,7 @@ LAYERS: dict[str, int] = {
     "hooks": 0,
     "fileio": 0,
     "safepath": 0,
+    "yamlio": 0,
     "prompts": 0,
     # 1 facts about hardware and models
     "devices": 1,
@@ -37,7 +38,6 @@ LAYERS: dict[str, int] = {
     # 2 the cost model
     "costmodel": 2,
     # 3 reading configs
-    "yamlio": 3,
     "formats": 3,
     # 4 knowledge: rules and the patches they make
     "rules": 4,
