@@ -1,5 +1,5 @@
-"""The fast config reader (libyaml, yamlio.parse_yaml) reads every file as ruamel.yaml's
-round-trip loader does: the same values, the same key positions, the same workloads."""
+"""The fast reader (libyaml, yamlio.parse_yaml) reads every config and every bundled rule and GPU
+file as ruamel.yaml's round-trip loader does: the same values, the same key positions."""
 
 from __future__ import annotations
 
@@ -13,12 +13,16 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from pytest_goblin.errors import ConfigError
+from pytest_goblin.hardware import kb_dir
 from pytest_goblin.yamlio import YamlMap, YamlSeq, key_position, load_yaml, parse_yaml
 
 from .conftest import DATA, EXAMPLES, SHARED_CORPUS
 
 FILES = sorted(
-    p for folder in (SHARED_CORPUS, DATA / "corpus", DATA / "heldout", EXAMPLES) for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()
+    p
+    for folder in (SHARED_CORPUS, DATA / "corpus", DATA / "heldout", EXAMPLES, kb_dir())
+    for p in folder.rglob("*")
+    if p.suffix in (".yaml", ".yml") and p.is_file()
 )
 
 
@@ -59,7 +63,7 @@ def test_the_file_list_is_not_empty() -> None:
     assert len(FILES) > 250
 
 
-@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(DATA.parent.parent)))
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name if p.is_relative_to(kb_dir()) else str(p.relative_to(DATA.parent.parent)))
 def test_every_corpus_file_reads_as_ruamel_reads_it(path: Path) -> None:
     text = path.read_text(encoding="utf-8-sig")
     _same(parse_yaml(text), _ruamel(text), path.name)
