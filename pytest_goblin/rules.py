@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import logging
+import math
 import re
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -261,32 +262,37 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(text.replace("_", " ").replace(".", " ").lower())
 
 
+# BM25 as bm25s 0.3.16 scores it by default (`BM25()`: method "lucene", k1=1.5, b=0.75;
+# bm25s/scoring.py _score_idf_lucene, _score_tfc_robertson): idf = ln(1 + (N - df + 0.5) / (df + 0.5)),
+# a term's weight idf * tf / (tf + k1 * (1 - b + b * len / avg_len)), a query's score the sum over
+# its words (repeats counted again). Written out because importing bm25s (numpy, tqdm) cost a
+# session 130 ms, more than ranking a KB of about a hundred rules ever will; tests/test_kb.py
+# keeps the ranking equal to bm25s's own over the bundled KB.
+BM25_K1 = 1.5
+BM25_B = 0.75
+
+
 def relevance(rules: tuple[Rule, ...] | list[Rule], symptom: str) -> dict[str, float]:
-    """BM25 (bm25s) score of each rule's id, category, title and symptom against the symptom text."""
+    """BM25 score of each rule's id, category, title and symptom against the symptom text."""
     query = _words(symptom)
     if not query or not rules:
         return {r.id: 0.0 for r in rules}
-    index, vocab = _index(tuple(f"{r.id} {r.category} {r.title} {r.symptom}" for r in rules))
-    terms = [vocab[t] for t in query if t in vocab]
-    if not terms:
-        return {r.id: 0.0 for r in rules}
-    return {r.id: float(s) for r, s in zip(rules, index.get_scores(terms), strict=True)}
+    weights = _index(tuple(f"{r.id} {r.category} {r.title} {r.symptom}" for r in rules))
+    return {r.id: sum(w.get(t, 0.0) for t in query) for r, w in zip(rules, weights, strict=True)}
 
 
 @lru_cache(maxsize=8)
-def _index(docs: tuple[str, ...]) -> tuple[Any, dict[str, int]]:
-    """The BM25 index of a set of rules (the session's KB)."""
-    import bm25s
-
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # its DEBUG lines would land in every failure report
+def _index(docs: tuple[str, ...]) -> tuple[dict[str, float], ...]:
+    """Each document's term weights (the session's KB; term statistics over all of it)."""
     corpus = [_words(doc) for doc in docs]
-    vocab: dict[str, int] = {}
+    avg_len = sum(map(len, corpus)) / len(corpus) or 1.0
+    freq = Counter(t for doc in corpus for t in set(doc))
+    idf = {t: math.log(1 + (len(corpus) - df + 0.5) / (df + 0.5)) for t, df in freq.items()}
+    weights = []
     for doc in corpus:
-        for t in doc:
-            vocab.setdefault(t, len(vocab))
-    index = bm25s.BM25()
-    index.index(bm25s.tokenization.Tokenized(ids=[[vocab[t] for t in doc] for doc in corpus], vocab=vocab), show_progress=False)
-    return index, vocab
+        norm = BM25_K1 * (1 - BM25_B + BM25_B * len(doc) / avg_len)
+        weights.append({t: idf[t] * tf / (tf + norm) for t, tf in Counter(doc).items()})
+    return tuple(weights)
 
 
 def search(

@@ -32,8 +32,8 @@ def _import_everything() -> None:
 
     for info in pkgutil.walk_packages(pytest_goblin.__path__, prefix="pytest_goblin."):
         importlib.import_module(info.name)
-    # imported lazily by the code; numpy (under bm25s) refuses to be imported twice per process
-    importlib.import_module("bm25s")
+    # numpy (under bm25s and torch, imported by some tests) refuses to be imported twice per process
+    importlib.import_module("numpy")
 
 
 _import_everything()

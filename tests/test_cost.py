@@ -15,7 +15,7 @@ from .conftest import EXAMPLES
 PROBE = """
 import sys, json, pathlib
 def pytest_unconfigure(config):
-    heavy = [m for m in ("torch", "anthropic", "huggingface_hub", "pydantic", "bm25s") if m in sys.modules]
+    heavy = [m for m in ("torch", "anthropic", "huggingface_hub", "pydantic", "numpy") if m in sys.modules]
     pathlib.Path("modules.json").write_text(json.dumps(heavy))
 """
 

@@ -194,6 +194,42 @@ def test_search_ranks_by_symptom_text_then_impact() -> None:
     assert "precision.bf16_amp_over_fp32" not in {r.id for r in kb.search(w, hw, kb.cached_rules(), symptom="fp32 precision bf16", host=host)}
 
 
+def _bm25s_scores(rules: tuple[Any, ...], symptom: str) -> list[float]:
+    """The scores bm25s itself gives (its default BM25, the tokens goblin feeds it)."""
+    import bm25s
+
+    corpus = [kb._words(f"{r.id} {r.category} {r.title} {r.symptom}") for r in rules]
+    vocab: dict[str, int] = {}
+    for doc in corpus:
+        for t in doc:
+            vocab.setdefault(t, len(vocab))
+    index = bm25s.BM25()
+    index.index(bm25s.tokenization.Tokenized(ids=[[vocab[t] for t in doc] for doc in corpus], vocab=vocab), show_progress=False)
+    terms = [vocab[t] for t in kb._words(symptom) if t in vocab]
+    return [float(x) for x in index.get_scores(terms)] if terms else [0.0] * len(rules)
+
+
+def test_bm25_scores_and_ranks_as_bm25s_does() -> None:
+    """The written-out BM25 gives bm25s's scores (it keeps float32) and the same order of rules
+    for every query: each rule's own words, the planner's waste symptoms, repeats, unknown words."""
+    rules = kb.cached_rules()
+    queries = [f"{r.title} {r.symptom}" for r in rules] + [
+        "attention score matrix eager kernels",
+        "gpu idle waiting dataloader",
+        "optimizer step communication",
+        "memory memory headroom activation checkpointing",
+        "no word here is in the kb zzz",
+        "",
+    ]
+    for query in queries:
+        ours = kb.relevance(rules, query)
+        theirs = _bm25s_scores(rules, query)
+        assert [ours[r.id] for r in rules] == pytest.approx(theirs, rel=1e-5, abs=1e-6), query
+        order = sorted(rules, key=lambda r: (-round(ours[r.id], 6), -r.impact.high, r.id))
+        expected = sorted(zip(rules, theirs, strict=True), key=lambda rs: (-round(rs[1], 6), -rs[0].impact.high, rs[0].id))
+        assert [r.id for r in order] == [r.id for r, _ in expected], query
+
+
 def test_target_matching_by_arch_and_memory() -> None:
     assert hardware.match_target("gfx942", 192.0) == "mi300x"
     assert hardware.match_target("gfx942", 256.0) == "mi325x"
