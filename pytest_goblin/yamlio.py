@@ -92,6 +92,8 @@ _SCALAR_TAGS: dict[str, str] = {}
 class _Loader(_Base):  # type: ignore[misc, valid-type]
     """libyaml's parser; our resolver and the constructors below. Used for one document."""
 
+    builder: _Builder
+
     yaml_implicit_resolvers = _Resolver.yaml_implicit_resolvers
     yaml_constructors: ClassVar[dict[Any, Any]] = dict(yaml.SafeLoader.yaml_constructors)
     yaml_multi_constructors: ClassVar[dict[Any, Any]] = {}
@@ -116,9 +118,13 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
         except (yaml.YAMLError, RecursionError):
             raise
         except Exception as exc:
-            kind = str(node.tag).rpartition(":")[2] or str(node.tag)
-            shown = str(node.value)[:40] if isinstance(node, yaml.ScalarNode) else "..."
-            raise yaml.constructor.ConstructorError(None, None, f"{VALUE_ERROR}: a {kind} value {shown!r} ({type(exc).__name__})", node.start_mark) from None
+            raise _value_error(node, exc) from None
+
+
+def _value_error(node: yaml.Node, exc: Exception) -> yaml.constructor.ConstructorError:
+    kind = str(node.tag).rpartition(":")[2] or str(node.tag)
+    shown = str(node.value)[:40] if isinstance(node, yaml.ScalarNode) else "..."
+    return yaml.constructor.ConstructorError(None, None, f"{VALUE_ERROR}: a {kind} value {shown!r} ({type(exc).__name__})", node.start_mark)
 
 
 def _int(loader: Any, node: yaml.ScalarNode) -> int:
@@ -131,64 +137,104 @@ def _int(loader: Any, node: yaml.ScalarNode) -> int:
     return sign * int(digits, 10)  # YAML 1.2: a leading zero is not octal
 
 
-def _map(loader: Any, node: yaml.MappingNode) -> Any:
-    data = YamlMap()
-    data.positions = {}
-    data.flow = bool(node.flow_style)
-    yield data
-    seen: dict[Any, int] = {}
-    construct = loader.construct_object
-    merges = False
-    values = []
-    for key_node, value_node in node.value:
-        if key_node.tag == "tag:yaml.org,2002:merge":
-            merges = True
-            continue
-        key = construct(key_node, deep=True)
-        try:
-            hash(key)
-        except TypeError:
-            raise yaml.constructor.ConstructorError(None, None, f"{VALUE_ERROR}: a mapping key that is a list or a mapping", key_node.start_mark) from None
-        mark = key_node.start_mark
-        if key in seen:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})", mark)
-        seen[key] = mark.line
-        data.positions[key] = (mark.line, mark.column)
-        values.append((key, value_node))
-    if merges:  # `<<: *base`: the merged keys come first, the mapping's own keys override them
-        loader.flatten_mapping(node)
-        values = [(construct(k, deep=True), v) for k, v in node.value]
-    for key, value_node in values:
-        data[key] = construct(value_node, deep=False)
-
-
-def _seq(loader: Any, node: yaml.SequenceNode) -> Any:
-    data = YamlSeq()
-    data.positions = [(n.start_mark.line, n.start_mark.column) for n in node.value]
-    yield data
-    data.extend(loader.construct_object(n, deep=False) for n in node.value)
+def _collection(loader: Any, node: yaml.Node) -> Any:
+    """A mapping or sequence met inside a value PyYAML builds (a `!!set`, an `!!omap`): built as
+    the builder builds every other one."""
+    return loader.builder.build(node)
 
 
 def _untagged(loader: Any, suffix: str, node: yaml.Node) -> Any:
     """A node with an unknown local tag (`!Ref x`) read as the data it holds, never constructed."""
-    if isinstance(node, yaml.MappingNode):
-        return (yield from _map(loader, node))
-    if isinstance(node, yaml.SequenceNode):
-        return (yield from _seq(loader, node))
-    yield loader.construct_scalar(node)
+    return loader.builder.build(node)
 
 
 _Loader.add_constructor("tag:yaml.org,2002:int", _int)
-_Loader.add_constructor("tag:yaml.org,2002:map", _map)
-_Loader.add_constructor("tag:yaml.org,2002:seq", _seq)
+_Loader.add_constructor("tag:yaml.org,2002:map", _collection)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _collection)
 _Loader.add_multi_constructor("!", _untagged)
+
+
+_STR, _MAP, _SEQ, _MERGE = (f"tag:yaml.org,2002:{t}" for t in ("str", "map", "seq", "merge"))
+# Scalar constructors that are plain functions (the rest, such as !!set and !!omap, are generators
+# and go through PyYAML's own machinery).
+_PLAIN_SCALARS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("int", "float", "bool", "null", "timestamp", "binary"))
+
+
+class _Builder:
+    """Builds the document from libyaml's composed nodes in one walk, without PyYAML's per-node
+    generators and bookkeeping (they took more time than libyaml's parsing). Anything unusual
+    (`!!set`, `!!omap`, an unknown global tag) goes through the loader's constructors, which hand
+    the mappings and sequences inside it back here."""
+
+    def __init__(self, loader: _Loader):
+        self.loader = loader
+        self.built: dict[int, Any] = {}  # aliases share one object, as PyYAML's do
+        loader.builder = self
+
+    def build(self, node: yaml.Node) -> Any:
+        if type(node) is yaml.ScalarNode:
+            tag = node.tag
+            if tag == _STR:
+                return node.value
+            if tag in _PLAIN_SCALARS:
+                try:
+                    return self.loader.yaml_constructors[tag](self.loader, node)
+                except (yaml.YAMLError, RecursionError):
+                    raise
+                except Exception as exc:
+                    raise _value_error(node, exc) from None
+            if tag.startswith("!") and tag not in self.loader.yaml_constructors:
+                return node.value  # an unknown local tag: the text, never constructed
+            return self.loader.construct_object(node, deep=True)
+        done = self.built.get(id(node))
+        if done is not None:
+            return done
+        local = node.tag.startswith("!") and node.tag not in self.loader.yaml_constructors
+        if type(node) is yaml.MappingNode and (node.tag == _MAP or local):
+            return self._map(node)
+        if type(node) is yaml.SequenceNode and (node.tag == _SEQ or local):
+            data = self.built[id(node)] = YamlSeq()
+            data.positions = [(n.start_mark.line, n.start_mark.column) for n in node.value]
+            data.extend(self.build(n) for n in node.value)
+            return data
+        return self.loader.construct_object(node, deep=True)
+
+    def _map(self, node: yaml.MappingNode) -> YamlMap:
+        data = self.built[id(node)] = YamlMap()
+        data.positions = {}
+        data.flow = bool(node.flow_style)
+        seen: dict[Any, int] = {}
+        merges = False
+        values = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                merges = True
+                continue
+            key = self.build(key_node)
+            try:
+                hash(key)
+            except TypeError:
+                raise yaml.constructor.ConstructorError(None, None, f"{VALUE_ERROR}: a mapping key that is a list or a mapping", key_node.start_mark) from None
+            mark = key_node.start_mark
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})", mark)
+            seen[key] = mark.line
+            data.positions[key] = (mark.line, mark.column)
+            values.append((key, value_node))
+        if merges:  # `<<: *base`: the merged keys come first, the mapping's own keys override them
+            self.loader.flatten_mapping(node)
+            values = [(self.build(k), v) for k, v in node.value]
+        for key, value_node in values:
+            data[key] = self.build(value_node)
+        return data
 
 
 def parse_yaml(text: str) -> Any:
     """One YAML document as YamlMap / YamlSeq / scalars (raises yaml.YAMLError and others)."""
     loader = _Loader(text)
     try:
-        return loader.get_single_data()
+        node = loader.get_single_node()
+        return _Builder(loader).build(node) if node is not None else None
     finally:
         loader.dispose()
 
