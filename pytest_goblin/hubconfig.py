@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -141,23 +142,35 @@ def count_safetensors(folder: Path) -> int | None:
 
 def shape_from_local(name: str, base: Path | None) -> ModelShape | None:
     """The shape of a model kept in a local folder (`model_name_or_path: ./my-model`): its
-    config.json, and the exact parameter count from its safetensors headers when present."""
-    if Path(name).is_absolute():
-        candidates = [Path(name)]
+    config.json, and the exact parameter count from its safetensors headers when present.
+
+    Asked for every config read and every patch read back, almost always of a Hub id with no
+    such folder: the candidates are checked with os.stat on strings, not pathlib objects."""
+    if os.path.isabs(name):
+        candidates = [name]
     else:  # relative to where the training runs (the working directory) or to the config and its parents
-        candidates = [Path.cwd() / name, *((b / name) for b in ([base, *list(base.parents)[:3]] if base else []))]
+        roots = [os.getcwd()]
+        if base is not None:
+            folder = str(base)
+            roots.append(folder)
+            for _ in range(3):
+                folder = os.path.dirname(folder) or "."
+                roots.append(folder)
+        candidates = [os.path.join(root, name) for root in roots]
     for folder in candidates:
-        path = folder / "config.json"
+        path = os.path.join(folder, "config.json")
         try:
-            if not path.is_file() or path.stat().st_size > 1_000_000:
+            info = os.stat(path)
+            if not stat.S_ISREG(info.st_mode) or info.st_size > 1_000_000:
                 continue
-            data = json.loads(path.read_text(encoding="utf-8"))
+            with open(path, encoding="utf-8") as f:
+                data = json.loads(f.read())
         except (OSError, ValueError):
             continue
         shape = shape_from_config(name, data) if isinstance(data, dict) else None
         if shape is None:
             continue
-        exact = count_safetensors(folder)
+        exact = count_safetensors(Path(folder))
         if exact:
             shape = shape.model_copy(update={"params_b": _billions(exact)})
         return shape

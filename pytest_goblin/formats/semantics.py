@@ -196,6 +196,9 @@ _NODES_ONLY = re.compile(r"\b(?:for|on|across|uses?|needs?|requires?)\s+(\d+)\s*
 GPUS_PER_NODE_ASSUMED = 8  # one MI300X platform: 8 GPUs
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def _said(line: str) -> bool:
     return "#" in line or line.lstrip().startswith(("torchrun", "accelerate", "tune", "deepspeed", "llamafactory-cli", "FORCE_TORCHRUN", "NNODES", "sbatch"))
 
@@ -228,7 +231,8 @@ def world_from_text(text: str) -> tuple[int, int, str] | None:
     """(GPUs, line, the phrase) from a comment or launcher line in the file; the first that says one.
     A per-node count (torchrun/tune `--nproc_per_node`, LLaMA-Factory `NPROC_PER_NODE=`) is multiplied
     by the node count the file states (`--nnodes`, `NNODES=`), on the same line or another."""
-    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if _said(line)]
+    # Every pattern here takes a count, so a line without a digit cannot match one.
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if _said(line) and _DIGIT.search(line)]
     nodes = next(((int(m.group(1)), m.group(0).strip()) for _, line in lines if (m := _NNODES.search(line))), None)
     for lineno, line in lines:
         for pat in _PER_NODE:
