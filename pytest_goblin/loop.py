@@ -108,7 +108,8 @@ async def run_audit(
             # Tools run inline: one audit per event loop, so there is nothing to keep responsive,
             # and a thread hop per call cost more than a whole projected audit.
             result = tools.call(ctx, call.name, call.arguments)
-            yield Event(type="tool_result", data=ToolResultData(id=call.id, name=call.name, **result.model_dump(mode="json")))
+            # The result is already plain data (tools.call dumps models); it is shared, not copied.
+            yield Event(type="tool_result", data=ToolResultData(id=call.id, name=call.name, ok=result.ok, result=result.result, error=result.error))
             content = json.dumps(tools.for_model(call.name, result.result), default=str) if result.ok else (result.error or "error")
             if not result.ok:
                 last_error = f"{call.name}: {result.error}"

@@ -302,12 +302,14 @@ def search(
     symptom: str = "",
     top_k: int = 20,
     host: dict[str, Any] | None = None,
+    found: list[Rule] | None = None,
 ) -> list[Rule]:
-    """Applicable rules only (structured predicates first), then ranked by BM25 relevance to the
-    symptom text and by expected impact; ties by id, so the order is deterministic. Term weights
-    come from the whole KB, so a rule's rank does not depend on which others apply (and the
-    index is built once per session, not once per config)."""
-    found = applicable(w, hw, rules, host)
+    """Applicable rules only (structured predicates first; `found` when the caller has worked
+    them out), then ranked by BM25 relevance to the symptom text and by expected impact; ties by
+    id, so the order is deterministic. Term weights come from the whole KB, so a rule's rank does
+    not depend on which others apply (and the index is built once per session, not once per config)."""
+    if found is None:
+        found = applicable(w, hw, rules, host)
     score = relevance(rules, symptom)
     return sorted(found, key=lambda r: (-round(score[r.id], 6), -r.impact.high, r.id))[:top_k]
 

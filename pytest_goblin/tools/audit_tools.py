@@ -16,7 +16,7 @@ from ..errors import GoblinError
 from ..formats import load_config
 from ..formats.semantics import loaded_with_world_size
 from ..patching import build_patch
-from ..rules import applicable, render_finding, search, slim, unactionable
+from ..rules import render_finding, search, slim, unactionable
 from ..schemas import Finding, Patch, Report, Rule, RunMetrics, Speedup, WorkloadConfig
 from ..stats import bootstrap_speedup, decide, inconclusive
 from .context import AuditContext
@@ -115,7 +115,7 @@ class QueryKBInput(_Input):
 
 def query_rocm_kb(ctx: AuditContext, args: QueryKBInput) -> dict[str, Any]:
     w = _workload(ctx)
-    found = [r for r in search(w, ctx.hw, ctx.rules, args.symptom, args.top_k) if r.id not in w.ignored_rules]
+    found = [r for r in search(w, ctx.hw, ctx.rules, args.symptom, args.top_k, found=ctx.applicable(w)) if r.id not in w.ignored_rules]
     return {"target": ctx.hw.id, "rules": [slim(r).model_dump() for r in found]}
 
 
@@ -130,7 +130,7 @@ class ProposePatchInput(_Input):
 def propose_patch(ctx: AuditContext, args: ProposePatchInput) -> dict[str, Any]:
     w = _workload(ctx)
     assert ctx.loaded is not None
-    by_id = {r.id: r for r in applicable(w, ctx.hw, ctx.rules)}
+    by_id = {r.id: r for r in ctx.applicable(w)}
     unknown = [rid for rid in args.rule_ids if rid not in by_id]
     chosen = [by_id[rid] for rid in dict.fromkeys(args.rule_ids) if rid in by_id]
     if args.rule_ids and not chosen:
@@ -344,7 +344,7 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
 def findings(ctx: AuditContext, patch: Patch) -> list[Finding]:
     w = _workload(ctx)
     out = []
-    for rule in applicable(w, ctx.hw, ctx.rules):
+    for rule in ctx.applicable(w):
         if rule.id in w.ignored_rules:
             continue
         line, key = _anchor(rule, w)

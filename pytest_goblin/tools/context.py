@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..formats import LoadedConfig
+from ..rules import applicable
 from ..runners import Runner
 from ..runners.projection import ProjectionRunner
-from ..schemas import Hardware, Patch, Report, Rule, RunMetrics
+from ..schemas import Hardware, Patch, Report, Rule, RunMetrics, WorkloadConfig
 from ..settings import Settings
 
 
@@ -33,6 +34,14 @@ class AuditContext:
     reports: list[Report] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # said in the report: fallbacks, backend trouble
     fatal: str | None = None  # a measured benchmark crashed, hung, ran out of memory or gave NaN
+    _applicable: tuple[WorkloadConfig, list[Rule]] | None = field(default=None, repr=False)
+
+    def applicable(self, w: WorkloadConfig) -> list[Rule]:
+        """The rules whose predicates hold for `w`: worked out once per workload, since the query,
+        the patch and the findings all ask for the audited one (each time five memory estimates)."""
+        if self._applicable is None or self._applicable[0] is not w:
+            self._applicable = (w, applicable(w, self.hw, self.rules))
+        return list(self._applicable[1])
 
     @property
     def root(self) -> Path:
