@@ -3,16 +3,20 @@ and diffs that `git apply` accepts."""
 
 from __future__ import annotations
 
+import difflib
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pytest_goblin import hardware
 from pytest_goblin import rules as kb
 from pytest_goblin.costmodel import memory_gb
 from pytest_goblin.formats import load_config
+from pytest_goblin.formats.base import unified_diff
 from pytest_goblin.patching import MEMORY_MARGIN, build_patch, plan_edits
 from pytest_goblin.schemas import Rule, Transform
 
@@ -99,3 +103,68 @@ def test_diff_applies_with_git_even_without_a_final_newline(tmp_path: Path) -> N
     subprocess.run(["git", "apply", "p.diff"], cwd=tmp_path, check=True)
     after = load_config(path).workload
     assert after.optimizer == "adamw_torch_fused" and after.dataloader_workers == 4 and after.gradient_checkpointing is False
+
+
+def _difflib(a: str, b: str) -> str:
+    return "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+        for line in difflib.unified_diff(a.splitlines(keepends=True), b.splitlines(keepends=True), fromfile="a/c.yml", tofile="b/c.yml")
+    )
+
+
+def _apply(text: str, diff: str) -> str:
+    """The text a unified diff turns `text` into (checks every context and removed line)."""
+    old, new, at = text.splitlines(keepends=True), [], 0
+    rows = diff.splitlines(keepends=True)[2:]
+    for k, row in enumerate(rows):
+        if row.startswith("@@"):
+            start = int(row.split()[1][1:].split(",")[0])
+            target = start - (0 if ",0 " in row.split("+")[0] + " " else 1)
+            new += old[at:target]
+            at = target
+            continue
+        if row.startswith("\\"):
+            continue
+        line = row[1:] if k + 1 == len(rows) or not rows[k + 1].startswith("\\") else row[1:].removesuffix("\n")
+        if row[0] in " -":
+            assert old[at] == line, (at, line)
+            at += 1
+        if row[0] in " +":
+            new.append(line)
+    return "".join(new + old[at:])
+
+
+_LINES = st.sampled_from(["a: 1\n", "b: 2\n", "# note\n", "\n", "  c: 3\n", "d: 4\n", "e: 5\n", "  f: 6\n"])
+
+
+def _edited(before: list[str], data: st.DataObject, final_newline: bool) -> tuple[str, str]:
+    after = list(before)
+    for k in range(data.draw(st.integers(1, 3))):
+        i = data.draw(st.integers(0, len(after)))
+        if data.draw(st.booleans()) and after:
+            after[min(i, len(after) - 1)] = f"edited_{k}: true\n"
+        elif data.draw(st.booleans()) and after:
+            del after[min(i, len(after) - 1)]
+        else:
+            after.insert(i, f"added_{k}: 4\n")
+    a, b = "".join(before), "".join(after)
+    return (a, b) if final_newline else (a.rstrip("\n"), b.rstrip("\n"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(before=st.lists(_LINES, max_size=8, unique=True), data=st.data(), final_newline=st.booleans())
+def test_diff_is_difflibs_for_a_file_of_distinct_lines(before: list[str], data: st.DataObject, final_newline: bool) -> None:
+    """unified_diff hands difflib only the lines between the common head and tail; where no line
+    repeats, that is difflib's diff of the whole file, hunk headers included."""
+    a, b = _edited(before, data, final_newline)
+    assert unified_diff("c.yml", a, b) == _difflib(a, b)
+
+
+@settings(max_examples=300, deadline=None)
+@given(before=st.lists(_LINES, max_size=30), data=st.data(), final_newline=st.booleans())
+def test_diff_turns_the_old_text_into_the_new(before: list[str], data: st.DataObject, final_newline: bool) -> None:
+    """With repeated lines the alignment is a choice (ours keeps the common head and tail, as GNU
+    diff does); whichever it makes, the diff turns the old text into the new one."""
+    a, b = _edited(before, data, final_newline)
+    assert _apply(a, unified_diff("c.yml", a, b)) == b
+    assert _apply(a, _difflib(a, b)) == b  # the checker reads difflib's own diffs too

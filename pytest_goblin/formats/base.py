@@ -6,7 +6,7 @@ import difflib
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from ..errors import ConfigError
 from ..modelzoo import implausible_size, lookup_model
@@ -267,12 +267,57 @@ def ignored_rules(text: str) -> list[str]:
     return out
 
 
+CONTEXT_LINES = 3  # difflib's default, as git's
+
+
+class _Middle(difflib.SequenceMatcher):
+    """difflib's matcher run on the lines between the files' common head and tail only: a
+    patch changes a few lines, and matching whole files cost more than reading the patched file
+    back. The head and tail are left equal, as GNU diff leaves them."""
+
+    def __init__(self, a: list[str], b: list[str]):
+        same = min(len(a), len(b))
+        head = 0
+        while head < same and a[head] == b[head]:
+            head += 1
+        tail = 0
+        while tail < same - head and a[-1 - tail] == b[-1 - tail]:
+            tail += 1
+        self.head, self.tail, self.sizes = head, tail, (len(a), len(b))
+        super().__init__(None, a[head : len(a) - tail], b[head : len(b) - tail], autojunk=False)
+
+    def get_opcodes(self) -> list[tuple[Literal["replace", "delete", "insert", "equal"], int, int, int, int]]:
+        h, (n, m) = self.head, self.sizes
+        ops = [(tag, i1 + h, i2 + h, j1 + h, j2 + h) for tag, i1, i2, j1, j2 in super().get_opcodes()]
+        if h:
+            ops.insert(0, ("equal", 0, h, 0, h))
+        if self.tail:
+            ops.append(("equal", n - self.tail, n, m - self.tail, m))
+        return ops
+
+
+def _range(start: int, stop: int) -> str:
+    """A hunk's line range as difflib writes it (`3`, `3,2`, or `2,0` for none)."""
+    length = stop - start
+    return f"{start + 1}" if length == 1 else f"{start + (1 if length else 0)},{length}"
+
+
 def unified_diff(path: str, before: str, after: str) -> str:
-    """A diff `git apply` accepts, including for files without a final newline."""
-    out = []
-    for line in difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True), fromfile=f"a/{path}", tofile=f"b/{path}"):
-        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
-    return "".join(out)
+    """A diff `git apply` accepts, including for files without a final newline: difflib's
+    grouping of the changed lines with three lines of context, in its unified format."""
+    a, b = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    out: list[str] = []
+    for group in _Middle(a, b).get_grouped_opcodes(CONTEXT_LINES):
+        if not out:
+            out += [f"--- a/{path}\n", f"+++ b/{path}\n"]
+        out.append(f"@@ -{_range(group[0][1], group[-1][2])} +{_range(group[0][3], group[-1][4])} @@\n")
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                out += [" " + line for line in a[i1:i2]]
+                continue
+            out += ["-" + line for line in a[i1:i2]]
+            out += ["+" + line for line in b[j1:j2]]
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in out)
 
 
 _VERSIONED = re.compile(r"\b\d+\.\d+(\.\d+)?\b")
