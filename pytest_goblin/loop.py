@@ -24,7 +24,7 @@ from .errors import GoblinError
 from .events import ErrorData, Event, ToolResultData
 from .formats import LoadedConfig
 from .hardware import get_hardware
-from .redact import redact
+from .redact import redact, redactor
 from .rules import cached_rules
 from .runners import Runner, runner_for
 from .schemas import Report, Usage
@@ -72,6 +72,7 @@ async def run_audit(
         ctx.loaded = loaded  # parsed at collection: parse_config reads no file
     log: list[tuple[str, str, bool]] = []  # (tool, content, is_error): what a fallback planner replays
     first_backend = backend
+    mask = redactor()
     schemas = tools.tool_schemas()
     backend.add_user_message(_brief(ctx))
     steps = 0
@@ -96,7 +97,7 @@ async def run_audit(
             continue
         for text in turn.text_blocks:
             if text.strip():
-                yield events.thought(redact(text))
+                yield events.thought(mask(text))
         if not turn.tool_calls:
             break
         for call in turn.tool_calls:

@@ -128,6 +128,7 @@ def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id:
                 skipped.pop(chosen[f][1], None)
     # Topology is never edited by a rule; keep it as the audit saw it (a goblin_world_size override included).
     topology = {"world_size": w.world_size, "strategy": w.strategy, "zero_stage": w.zero_stage}
+    # Every value here is validated already (the read-back or audited workload, a rule's env): copied, not validated again.
     new_workload = (reread or w).model_copy(update={"env": {**w.env, **env}, "sources": w.sources, "notes": w.notes, **topology})
     applied = sorted({e.rule_id for e in edits if e.rule_id != "side effect"} | {r.id for r in rules if r.transform.env and r.id not in skipped})
     diff = unified_diff(loaded.path.name, loaded.text, new_text)
@@ -148,7 +149,7 @@ def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id:
         env=env,
         conflicts=conflicts,
         skipped=skipped,
-        new_workload=WorkloadConfig.model_validate(new_workload.model_dump()),
+        new_workload=new_workload,
         diff=diff,
     )
 

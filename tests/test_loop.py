@@ -10,7 +10,9 @@ import pytest
 from pytest_goblin import tools
 from pytest_goblin.backends import Planner, ToolCall, Turn, make_backend
 from pytest_goblin.errors import GoblinError
+from pytest_goblin.events import ThoughtData
 from pytest_goblin.loop import MAX_STEPS, audit_sync, final_report, make_context
+from pytest_goblin.redact import MASK
 from pytest_goblin.settings import Settings
 
 from .conftest import EXAMPLES
@@ -78,6 +80,21 @@ def test_happy_path_yields_every_event_type_and_a_report() -> None:
     assert report is not None and report.verdict == "fail" and report.evidence == "projected"
     assert set(report.patch.rule_ids) == {"attention.sdpa_over_eager", "precision.bf16_over_fp16", "memory.disable_checkpointing_when_hbm_free"}
     assert not report.notes or "compare_runs was not called" not in " ".join(report.notes)
+
+
+def test_a_models_thoughts_are_masked_with_the_keys_this_process_holds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loop reads the runtime keys once per audit (redactor()); one set during the session is
+    masked in the next audit's thoughts, and a token-shaped text in every one."""
+    monkeypatch.setenv("HF_TOKEN", "opaque-key-without-a-known-shape")
+
+    class Leaky(Scripted):
+        async def next_turn(self, tool_schemas: list[dict[str, Any]]) -> Turn:
+            turn = await super().next_turn(tool_schemas)
+            return turn.model_copy(update={"text_blocks": ["my key is opaque-key-without-a-known-shape, ghp_" + "a" * 36]})
+
+    events, _ = _run(Leaky(HAPPY[:2]))
+    thoughts = [e.data.text for e in events if isinstance(e.data, ThoughtData)]
+    assert thoughts and all("opaque-key" not in t and "ghp_aaaa" not in t and MASK in t for t in thoughts)
 
 
 def test_tool_error_then_retry() -> None:
