@@ -33,6 +33,18 @@ _TOKENS = [
     re.compile(r"glpat-[A-Za-z0-9_\-]{20,}"),  # GitLab
     re.compile(r"(?<=[Bb]earer )[A-Za-z0-9_.~+/\-]{8,}=*"),  # an Authorization header echoed back
 ]
+_TOKEN_HINTS = (
+    ("sk-",),
+    ("sk-",),
+    ("hf_",),
+    tuple(f"gh{c}_" for c in "pousr"),
+    ("github_pat_",),
+    ("akia", "asia"),
+    tuple(f"xox{c}-" for c in "abprs"),
+    ("aiza",),
+    ("glpat-",),
+    ("bearer",),
+)
 # user:password@ in any URL (postgres://, redis://, https://): the password goes, the rest stays.
 _URL_PASSWORD = re.compile(r"(?<=://)(?P<user>[^\s:/@]{0,256}):(?P<pw>[^\s/@]{1,256})@")
 # `name: value` or `NAME=value` where the name is a credential's (YAML lines in diffs, env dumps,
@@ -106,19 +118,45 @@ def _redact(text: str, runtime: list[str]) -> str:
     if not _may_hold_a_secret(text):
         return text
     if "\n" not in text:
-        return _patterns(text)
+        return _gated(text)
     # No pattern matches across a line break, so only the lines that may hold a secret are
     # searched: a failure report's diff and findings are mostly lines without one.
-    return "".join(_patterns(line) if _may_hold_a_secret(line) else line for line in text.splitlines(keepends=True))
+    return "".join(_gated(line) if _may_hold_a_secret(line) else line for line in text.splitlines(keepends=True))
+
+
+def _masked_value(m: re.Match[str]) -> str:
+    return m.group(0)[: m.start("value") - m.start(0)] + MASK
+
+
+# Each pattern, its replacement and the lower-case substrings every match of it contains (for
+# ASCII text, where re.I folds as str.lower does), in the order they are applied.
+_PATTERNS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str], tuple[str, ...]]] = [
+    *((pattern, MASK, hints) for pattern, hints in zip(_TOKENS, _TOKEN_HINTS, strict=True)),
+    (_URL_PASSWORD, lambda m: f"{m.group('user')}:{MASK}@", ("://",)),
+    (_ENV_KEY, _masked_value, ("_key",)),
+    (_ASSIGNMENT, _masked_value, ("token", "secret", "passw", "pwd", "key", "credential", "sharedaccesssignature")),
+]
 
 
 def _patterns(text: str) -> str:
     """Every secret pattern applied, without the fast path."""
-    for pattern in _TOKENS:
-        text = pattern.sub(MASK, text)
-    text = _URL_PASSWORD.sub(lambda m: f"{m.group('user')}:{MASK}@", text)
-    text = _ENV_KEY.sub(lambda m: m.group(0)[: m.start("value") - m.start(0)] + MASK, text)
-    return _ASSIGNMENT.sub(lambda m: m.group(0)[: m.start("value") - m.start(0)] + MASK, text)
+    for pattern, repl, _hints in _PATTERNS:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def _gated(text: str) -> str:
+    """_patterns(), running only the patterns whose substrings the (ASCII) text holds: a line
+    that says `tokenizer` needs the one pattern about `token`, not all thirteen."""
+    if not text.isascii():
+        return _patterns(text)
+    low = text.lower()
+    for pattern, repl, hints in _PATTERNS:
+        if any(h in low for h in hints):
+            new = pattern.sub(repl, text)
+            if new != text:
+                text, low = new, new.lower()
+    return text
 
 
 # Field names of goblin's own schemas that look secret and are not: `FieldSource.key` and
