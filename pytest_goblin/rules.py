@@ -272,13 +272,33 @@ BM25_K1 = 1.5
 BM25_B = 0.75
 
 
-def relevance(rules: tuple[Rule, ...] | list[Rule], symptom: str) -> dict[str, float]:
-    """BM25 score of each rule's id, category, title and symptom against the symptom text."""
+def relevance(rules: tuple[Rule, ...] | list[Rule], symptom: str, among: list[Rule] | None = None) -> dict[str, float]:
+    """BM25 score of each rule's id, category, title and symptom against the symptom text; term
+    statistics over all of `rules`, scores for the rules `among` them (all by default)."""
     query = _words(symptom)
+    scored = rules if among is None else among
     if not query or not rules:
-        return {r.id: 0.0 for r in rules}
-    weights = _index(tuple(f"{r.id} {r.category} {r.title} {r.symptom}" for r in rules))
-    return {r.id: sum(w.get(t, 0.0) for t in query) for r, w in zip(rules, weights, strict=True)}
+        return {r.id: 0.0 for r in scored}
+    weights = _weights(rules)
+    return {r.id: sum(weights[r.id].get(t, 0.0) for t in query) for r in scored}
+
+
+_WEIGHTS: dict[int, tuple[tuple[Rule, ...] | list[Rule], dict[str, dict[str, float]]]] = {}
+
+
+def _weights(rules: tuple[Rule, ...] | list[Rule]) -> dict[str, dict[str, float]]:
+    """Rule id -> term weights, looked up by the KB object itself (every audit of a session asks
+    with the same cached tuple), so the texts are not joined again per query."""
+    hit = _WEIGHTS.get(id(rules))
+    if hit is not None and hit[0] is rules:
+        return hit[1]
+    docs = _index(tuple(f"{r.id} {r.category} {r.title} {r.symptom}" for r in rules))
+    weights = {r.id: w for r, w in zip(rules, docs, strict=True)}
+    if isinstance(rules, tuple):
+        if len(_WEIGHTS) >= 8:
+            _WEIGHTS.clear()
+        _WEIGHTS[id(rules)] = (rules, weights)  # holds the tuple, so its id is not reused
+    return weights
 
 
 @lru_cache(maxsize=8)
@@ -310,7 +330,7 @@ def search(
     not depend on which others apply (and the index is built once per session, not once per config)."""
     if found is None:
         found = applicable(w, hw, rules, host)
-    score = relevance(rules, symptom)
+    score = relevance(rules, symptom, among=found)
     return sorted(found, key=lambda r: (-round(score[r.id], 6), -r.impact.high, r.id))[:top_k]
 
 
