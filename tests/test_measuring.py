@@ -253,6 +253,25 @@ def test_a_local_model_folder_gives_the_shape_and_exact_size(tmp_path: Path) -> 
     assert any("size unknown" in n and "assumes 7B" in n for n in notes)
 
 
+def test_a_local_model_folder_is_found_beside_a_parent_of_the_config_or_by_absolute_path(tmp_path: Path) -> None:
+    """The folder is looked for beside the config, beside each of its three nearest parents and
+    at an absolute path; a `config.json` that is a folder is not read."""
+    cfg = {"model_type": "llama", "num_hidden_layers": 3, "hidden_size": 64, "num_attention_heads": 4, "intermediate_size": 128, "vocab_size": 254}
+    (tmp_path / "tiny").mkdir()
+    (tmp_path / "tiny" / "config.json").write_text(json.dumps(cfg))
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "config.json").mkdir()
+    deep = tmp_path / "recipes" / "sft" / "v2"
+    deep.mkdir(parents=True)
+    body = "per_device_train_batch_size: 2\ngradient_accumulation_steps: 1\nlearning_rate: 1.0e-4\n"
+    for name, model in (("parent.yaml", "tiny"), ("absolute.yaml", str(tmp_path / "tiny"))):
+        (deep / name).write_text(f"model_name_or_path: {model}\n{body}")
+        w = load_config(deep / name).workload
+        assert w.model.known and w.model.n_layers == 3, name
+    (deep / "folder.yaml").write_text(f"model_name_or_path: broken\n{body}")
+    assert not load_config(deep / "folder.yaml").workload.model.known
+
+
 def test_trainingarguments_only_yaml_is_collected_and_transformers5_names_are_read(tmp_path: Path) -> None:
     only = tmp_path / "args.yaml"
     only.write_text("output_dir: out\nper_device_train_batch_size: 4\nlearning_rate: 2.0e-5\nactivation_checkpointing: true\nbf16: true\n")
