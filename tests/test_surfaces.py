@@ -164,7 +164,21 @@ def test_the_readme_main_command_needs_no_test_extra() -> None:
     repository's ini (`-n` in addopts broke it once) nor the tests' conftest, which that command
     loads too (numpy imported there broke it once), may need a package only the extra brings."""
     proc = subprocess.run(
-        [sys.executable, "-c", WITHOUT_TEST_EXTRA, "-p", "no:xdist", "-p", "no:hypothesispytest", "-p", "no:cacheprovider", "--goblin", "examples", "--goblin-runner", "projection"],
+        [
+            sys.executable,
+            "-c",
+            WITHOUT_TEST_EXTRA,
+            "-p",
+            "no:xdist",
+            "-p",
+            "no:hypothesispytest",
+            "-p",
+            "no:cacheprovider",
+            "--goblin",
+            "examples",
+            "--goblin-runner",
+            "projection",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
