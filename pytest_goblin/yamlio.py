@@ -190,16 +190,16 @@ class _Builder:
         if done is not None:
             return done
         local = node.tag.startswith("!") and node.tag not in self.loader.yaml_constructors
-        if type(node) is yaml.MappingNode and (node.tag == _MAP or local):
-            return self._map(node)
+        # One frame per level of nesting (loops, no comprehensions or helper calls), so a document
+        # nests as deep as it could under PyYAML's own constructors before it is "too deep".
         if type(node) is yaml.SequenceNode and (node.tag == _SEQ or local):
-            data = self.built[id(node)] = YamlSeq()
-            data.positions = [(n.start_mark.line, n.start_mark.column) for n in node.value]
-            data.extend(self.build(n) for n in node.value)
-            return data
-        return self.loader.construct_object(node, deep=True)
-
-    def _map(self, node: yaml.MappingNode) -> YamlMap:
+            items = self.built[id(node)] = YamlSeq()
+            items.positions = [(n.start_mark.line, n.start_mark.column) for n in node.value]
+            for item in node.value:
+                items.append(self.build(item))
+            return items
+        if type(node) is not yaml.MappingNode or not (node.tag == _MAP or local):
+            return self.loader.construct_object(node, deep=True)
         data = self.built[id(node)] = YamlMap()
         data.positions = {}
         data.flow = bool(node.flow_style)
@@ -223,7 +223,9 @@ class _Builder:
             values.append((key, value_node))
         if merges:  # `<<: *base`: the merged keys come first, the mapping's own keys override them
             self.loader.flatten_mapping(node)
-            values = [(self.build(k), v) for k, v in node.value]
+            values = []
+            for key_node, value_node in node.value:
+                values.append((self.build(key_node), value_node))
         for key, value_node in values:
             data[key] = self.build(value_node)
         return data

@@ -122,3 +122,15 @@ def test_broken_yaml_is_a_config_error_with_its_line(tmp_path: Path, text: str, 
         load_yaml(path)
     assert words in str(info.value)
     assert info.value.line == line
+
+
+@pytest.mark.parametrize("opening, closing", [("[", "]"), ("{b: ", "}")])
+def test_deep_nesting_reads_as_deep_as_pyyaml_constructors_allowed(tmp_path: Path, opening: str, closing: str) -> None:
+    """The builder takes one frame per level, as PyYAML's own construction allowed: 800 levels
+    (no config nests 20) read; a runaway depth is a one-line error, never a RecursionError."""
+    deep = f"a: {opening * 800}1{closing * 800}\n" if opening != "[" else f"a: {opening * 800}{closing * 800}\n"
+    node = load_yaml(tmp_path / "c.yaml", deep)["a"]
+    for _ in range(799):
+        node = node["b"] if isinstance(node, dict) else node[0]
+    with pytest.raises(ConfigError, match="nesting is too deep"):
+        load_yaml(tmp_path / "c.yaml", f"a: {opening * 5000}1{closing * 5000}\n")
