@@ -280,7 +280,7 @@ def relevance(rules: tuple[Rule, ...] | list[Rule], symptom: str, among: list[Ru
     if not query or not rules:
         return {r.id: 0.0 for r in scored}
     weights = _weights(rules)
-    return {r.id: sum(weights[r.id].get(t, 0.0) for t in query) for r in scored}
+    return {r.id: sum(weights.get(r.id, {}).get(t, 0.0) for t in query) for r in scored}
 
 
 _WEIGHTS: dict[int, tuple[tuple[Rule, ...] | list[Rule], dict[str, dict[str, float]]]] = {}

@@ -34,7 +34,7 @@ class AuditContext:
     reports: list[Report] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # said in the report: fallbacks, backend trouble
     fatal: str | None = None  # a measured benchmark crashed, hung, ran out of memory or gave NaN
-    _applicable: tuple[WorkloadConfig, list[Rule]] | None = field(default=None, repr=False)
+    _applicable: tuple[WorkloadConfig, list[Rule]] | None = field(default=None, init=False, repr=False)
 
     def applicable(self, w: WorkloadConfig) -> list[Rule]:
         """The rules whose predicates hold for `w`: worked out once per workload, since the query,
