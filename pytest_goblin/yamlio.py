@@ -185,6 +185,11 @@ class _Builder:
                     raise _value_error(node, exc) from None
             if tag.startswith("!") and tag not in self.loader.yaml_constructors:
                 return node.value  # an unknown local tag: the text, never constructed
+            if tag in (_MAP, _SEQ):  # `!!map foo`: PyYAML would hand it back here, around and around
+                kind = tag.rpartition(":")[2]
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"{VALUE_ERROR}: a {kind} value {node.value[:40]!r} (that is text, not a {kind})", node.start_mark
+                )
             return self.loader.construct_object(node, deep=True)
         done = self.built.get(id(node))
         if done is not None:

@@ -113,6 +113,10 @@ def test_merge_keys_anchors_and_unknown_tags_are_data() -> None:
         ("x: " + "9" * 4301 + "\n", 1, "cannot be read"),
         ("k: &k [1]\n? *k\n: v\n", 1, "a mapping key that is a list or a mapping"),  # the list, where it is written
         ("a: [1, 2\n", 2, "YAML error"),
+        ("a: 1\nb: !!map foo\n", 2, "a map value 'foo' (that is text, not a map)"),
+        ("b: !!seq foo\n", 1, "a seq value 'foo' (that is text, not a seq)"),
+        ("b: !!int [1]\n", 1, "cannot be read"),
+        ("b: !!set {[1]: x}\n", 1, "YAML error"),  # a set's members are keys: a list cannot be one
     ],
 )
 def test_broken_yaml_is_a_config_error_with_its_line(tmp_path: Path, text: str, line: int, words: str) -> None:
