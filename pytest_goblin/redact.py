@@ -21,30 +21,6 @@ SECRET_NAME = re.compile(
 # Every pattern here runs over untrusted text (diff context, file names, API bodies): no nested or
 # adjacent unbounded quantifiers over one character class, so each is linear in the input
 # (tests/test_security.py feeds megabyte runs to every regex in the package).
-_TOKENS = [
-    re.compile(r"sk-ant-[A-Za-z0-9_\-]{16,}"),  # Anthropic
-    re.compile(r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{20,}"),  # OpenAI-style
-    re.compile(r"hf_[A-Za-z0-9]{20,}"),  # Hugging Face
-    re.compile(r"(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}"),  # GitHub
-    re.compile(r"github_pat_[A-Za-z0-9_]{20,}"),
-    re.compile(r"(?:AKIA|ASIA)[0-9A-Z]{16}"),  # AWS access key id
-    re.compile(r"xox[abprs]-[A-Za-z0-9\-]{10,}"),  # Slack
-    re.compile(r"AIza[0-9A-Za-z_\-]{35}"),  # Google API key
-    re.compile(r"glpat-[A-Za-z0-9_\-]{20,}"),  # GitLab
-    re.compile(r"(?<=[Bb]earer )[A-Za-z0-9_.~+/\-]{8,}=*"),  # an Authorization header echoed back
-]
-_TOKEN_HINTS = (
-    ("sk-",),
-    ("sk-",),
-    ("hf_",),
-    tuple(f"gh{c}_" for c in "pousr"),
-    ("github_pat_",),
-    ("akia", "asia"),
-    tuple(f"xox{c}-" for c in "abprs"),
-    ("aiza",),
-    ("glpat-",),
-    ("bearer",),
-)
 # user:password@ in any URL (postgres://, redis://, https://): the password goes, the rest stays.
 _URL_PASSWORD = re.compile(r"(?<=://)(?P<user>[^\s:/@]{0,256}):(?P<pw>[^\s/@]{1,256})@")
 # `name: value` or `NAME=value` where the name is a credential's (YAML lines in diffs, env dumps,
@@ -63,15 +39,31 @@ _ASSIGNMENT = re.compile(
 _ENV_KEY = re.compile(r"(?<![A-Za-z0-9_])[A-Z][A-Z0-9_]{0,63}_KEY(?P<sep>[\"']?[ \t]*[:=][ \t]*)(?P<value>[\"']?[^\s\"',};#]{6,}[\"']?)")
 
 
-# Every string a pattern above can match contains one of these: most text goes out after one
-# search instead of a dozen substitutions (a report has tens of thousands of strings). A test
-# keeps redact() equal to _patterns() over generated text.
-_HINTS = (
-    *("sk-", "hf_", "github_pat_", "akia", "asia", "aiza", "glpat-", "bearer", "://"),
-    *(f"gh{c}_" for c in "pousr"),
-    *(f"xox{c}-" for c in "abprs"),
-    *("token", "secret", "passw", "pwd", "key", "credential", "sharedaccesssignature"),
-)
+def _masked_value(m: re.Match[str]) -> str:
+    return m.group(0)[: m.start("value") - m.start(0)] + MASK
+
+
+# Each pattern, its replacement and the lower-case substrings every match of it contains (for
+# ASCII text, where re.I folds as str.lower does), in the order they are applied.
+_PATTERNS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str], tuple[str, ...]]] = [
+    (re.compile(r"sk-ant-[A-Za-z0-9_\-]{16,}"), MASK, ("sk-",)),  # Anthropic
+    (re.compile(r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{20,}"), MASK, ("sk-",)),  # OpenAI-style
+    (re.compile(r"hf_[A-Za-z0-9]{20,}"), MASK, ("hf_",)),  # Hugging Face
+    (re.compile(r"(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}"), MASK, tuple(f"gh{c}_" for c in "pousr")),  # GitHub
+    (re.compile(r"github_pat_[A-Za-z0-9_]{20,}"), MASK, ("github_pat_",)),
+    (re.compile(r"(?:AKIA|ASIA)[0-9A-Z]{16}"), MASK, ("akia", "asia")),  # AWS access key id
+    (re.compile(r"xox[abprs]-[A-Za-z0-9\-]{10,}"), MASK, tuple(f"xox{c}-" for c in "abprs")),  # Slack
+    (re.compile(r"AIza[0-9A-Za-z_\-]{35}"), MASK, ("aiza",)),  # Google API key
+    (re.compile(r"glpat-[A-Za-z0-9_\-]{20,}"), MASK, ("glpat-",)),  # GitLab
+    (re.compile(r"(?<=[Bb]earer )[A-Za-z0-9_.~+/\-]{8,}=*"), MASK, ("bearer",)),  # an Authorization header echoed back
+    (_URL_PASSWORD, lambda m: f"{m.group('user')}:{MASK}@", ("://",)),
+    (_ENV_KEY, _masked_value, ("_key",)),
+    (_ASSIGNMENT, _masked_value, ("token", "secret", "passw", "pwd", "key", "credential", "sharedaccesssignature")),
+]
+# Every string a pattern can match contains one of these: most text goes out after one search
+# instead of a dozen substitutions (a report has tens of thousands of strings). A test keeps
+# redact() equal to _patterns() over generated text.
+_HINTS = tuple(dict.fromkeys(h for _pattern, _repl, hints in _PATTERNS for h in hints))
 _MAY_HOLD_A_SECRET = re.compile("|".join(map(re.escape, _HINTS)), re.I)
 
 
@@ -122,20 +114,6 @@ def _redact(text: str, runtime: list[str]) -> str:
     # No pattern matches across a line break, so only the lines that may hold a secret are
     # searched: a failure report's diff and findings are mostly lines without one.
     return "".join(_gated(line) if _may_hold_a_secret(line) else line for line in text.splitlines(keepends=True))
-
-
-def _masked_value(m: re.Match[str]) -> str:
-    return m.group(0)[: m.start("value") - m.start(0)] + MASK
-
-
-# Each pattern, its replacement and the lower-case substrings every match of it contains (for
-# ASCII text, where re.I folds as str.lower does), in the order they are applied.
-_PATTERNS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str], tuple[str, ...]]] = [
-    *((pattern, MASK, hints) for pattern, hints in zip(_TOKENS, _TOKEN_HINTS, strict=True)),
-    (_URL_PASSWORD, lambda m: f"{m.group('user')}:{MASK}@", ("://",)),
-    (_ENV_KEY, _masked_value, ("_key",)),
-    (_ASSIGNMENT, _masked_value, ("token", "secret", "passw", "pwd", "key", "credential", "sharedaccesssignature")),
-]
 
 
 def _patterns(text: str) -> str:
