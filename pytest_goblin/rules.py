@@ -301,9 +301,8 @@ def _weights(rules: tuple[Rule, ...] | list[Rule]) -> dict[str, dict[str, float]
     return weights
 
 
-@lru_cache(maxsize=8)
 def _index(docs: tuple[str, ...]) -> tuple[dict[str, float], ...]:
-    """Each document's term weights (the session's KB; term statistics over all of it)."""
+    """Each document's term weights (term statistics over all of them); kept by _weights."""
     corpus = [_words(doc) for doc in docs]
     avg_len = sum(map(len, corpus)) / len(corpus) or 1.0
     freq = Counter(t for doc in corpus for t in set(doc))
