@@ -213,11 +213,12 @@ class GoblinSession:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
         report = yield
         from .items import AuditItem
+        from .service import display_path
 
         if isinstance(item, AuditItem) and (call.when == "call" or (call.when == "setup" and report.failed)):
             outcome = {
                 "nodeid": item.nodeid,
-                "path": item.path.relative_to(item.config.rootpath).as_posix() if item.path.is_relative_to(item.config.rootpath) else str(item.path),
+                "path": display_path(item.path, item.config.rootpath),
                 "verdict": item.report.verdict if item.report else "error",
                 "message": item.report.reason if item.report else (item.error or str(call.excinfo.value if call.excinfo else "")),
                 "report": item.report,
