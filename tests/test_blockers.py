@@ -254,3 +254,32 @@ def test_readme_lists_the_blockers_goblin_knows() -> None:
     assert blockers.readme_table() in readme, "README's blockers table is stale: paste pytest_goblin.blockers.readme_table()"
     for b in blockers.cached_blockers():
         assert isinstance(b, Blocker)
+
+
+@pytest.mark.parametrize("blocker_id", sorted(CASES))
+def test_no_blocker_fires_on_a_target_that_is_not_rocm(blocker_id: str, tmp_path: Path) -> None:
+    name, text, _target, extra = CASES[blocker_id][0]
+    assert _fired(tmp_path, (name, text, "h100", extra)) == set()
+
+
+def test_a_blocker_acknowledged_in_the_config_is_not_reported(tmp_path: Path) -> None:
+    text = HF + "tf32: true  # goblin: ignore[blocker.tf32_on_rocm] -- runs on our H100s only\n"
+    assert "blocker.tf32_on_rocm" not in _fired(tmp_path, ("sft.yaml", text, "mi300x", {}))
+
+
+def test_a_new_blocker_is_not_excused_by_the_base_branch(tmp_path: Path) -> None:
+    """--goblin-baseline: a config that failed on speed on the base branch and now will not start
+    fails as this change's (before, the same patch rules made it a warning: 'known on the base branch')."""
+    from pytest_goblin.baseline import compare
+    from pytest_goblin.outcome import ItemOutcome
+
+    base_cfg, new_cfg = tmp_path / "base.yaml", tmp_path / "new.yaml"
+    fp32 = HF.replace("bf16: true\n", "")  # fp32 compute: bf16 autocast recovers well above goblin_fail_at
+    base_cfg.write_text(fp32)
+    new_cfg.write_text(fp32 + "tf32: true\n")
+    base, new = _audit(base_cfg), _audit(new_cfg)
+    assert base.verdict == "fail" and new.verdict == "fail"
+    outcome = ItemOutcome(nodeid="c.yaml::audit", path="c.yaml", verdict=base.verdict, message=base.reason, report=base)
+    assert compare(new, outcome).verdict == "fail"
+    assert "new blockers: blocker.tf32_on_rocm" in compare(new, outcome).reason
+    assert compare(base, outcome).verdict == "warn"  # nothing new: known on the base branch
