@@ -146,7 +146,6 @@ def found(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] | li
     blockers = cached_blockers() if blockers is None else blockers
     w = loaded.workload
     base = facts(w, hw, host={})
-    base.update(_pin_facts(loaded))
     lines = launch_lines(loaded.text)
     out: list[tuple[Blocker, str | None, Any, int | None]] = []
     for b in blockers:
@@ -170,7 +169,8 @@ def found(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] | li
             line = line or hit[0]
             value = value if key else hit[1].strip()
         f = {**base, "value": value}
-        if all(holds(p, f) for p in b.when):
+        later = [p for p in b.when if p.fact.startswith("pin.")]  # the repository's pin files: read only when the rest holds
+        if all(holds(p, f) for p in b.when if p not in later) and (not later or all(holds(p, {**f, **_pin_facts(loaded)}) for p in later)):
             src = next((s for a in b.anchor if (s := w.sources.get(a)) is not None and s.explicit and s.line), None)
             line = line or (src.line if src else None)
             out.append((b, key, value, line))
@@ -219,7 +219,8 @@ def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] |
 
 
 def _reads_back(loaded: LoadedConfig, key: str, value: Any) -> bool:
-    """Whether the file, with the key written, still reads in its format and says `key: value`."""
+    """Whether the file, with the key written, still reads as the same format and says `key: value`
+    (one scalar changes: the rest of the file reads as before)."""
     from .errors import GoblinError
     from .formats import parse_text
 
@@ -230,8 +231,7 @@ def _reads_back(loaded: LoadedConfig, key: str, value: Any) -> bool:
         data, adapter = parse_text(loaded.path, text)
         if adapter.name != loaded.adapter.name:
             return False
-        adapter.parse(loaded.path, data, text)
-    except (GoblinError, ValueError):  # a pydantic ValidationError is a ValueError
+    except GoblinError:
         return False
     ok, new, _ = raw_key(LoadedConfig(path=loaded.path, text=text, data=data, adapter=adapter, workload=loaded.workload), key)
     return ok and new == value
