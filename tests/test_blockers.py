@@ -105,6 +105,7 @@ def test_tf32_fires_in_every_format_that_passes_it_to_training_arguments(tmp_pat
     # Axolotl's default `auto` resolves to is_torch_tf32_available(): not a blocker
     assert "blocker.tf32_on_rocm" not in _fired(tmp_path, ("ax2.yaml", AXOLOTL + "tf32: auto\n", "mi300x", {}))
     assert "blocker.tf32_on_rocm" not in _fired(tmp_path, ("sft2.yaml", HF + "tf32: false\n", "mi300x", {}))
+    assert "blocker.tf32_on_rocm" in _fired(tmp_path, ("sft3.yaml", HF + 'tf32: "true"\n', "mi300x", {}))
 
 
 def test_a_compatible_release_pin_is_not_one_release(tmp_path: Path) -> None:
