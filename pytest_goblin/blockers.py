@@ -183,7 +183,8 @@ def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] |
     out = []
     for b, key, value, line in found(loaded, hw, blockers):
         said = f"{key}={value!r}" if loaded.adapter.name == "python" else f"{key}: {_shown(value)}"
-        shown = f"`{said}` (line {line})" if key else f"line {line}: `{str(value)[:120]}`" if line else ""
+        said = said.replace("`", "'")[:160]  # the config's own text, inside a code span
+        shown = f"`{said}` (line {line})" if key else f"line {line}: `{str(value)[:120].replace('`', chr(39))}`" if line else ""
         fix: dict[str, Any] | None = None
         why_not = ""
         if b.fix is not None and key is not None:
