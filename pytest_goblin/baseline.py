@@ -87,6 +87,9 @@ def compare(report: Report, base: ItemOutcome | None, *, tolerance: float = TOLE
     if base is None or base.report is None or base.verdict != "fail" or base.report.speedup is None:
         was = "not on the base branch" if base is None else f"{base.verdict} on the base branch"
         return report.model_copy(update={"reason": f"{report.reason} (new: {was})"})
+    new_blockers = sorted({f.rule_id for f in report.findings if f.blocker} - {f.rule_id for f in base.report.findings if f.blocker})
+    if new_blockers:  # a change that stops the run from starting is this change's, whatever the speedups
+        return report.model_copy(update={"reason": f"{report.reason} (new blockers: {', '.join(new_blockers)})"})
     new_rules = sorted(set(report.patch.rule_ids if report.patch else []) - set(base.report.patch.rule_ids if base.report.patch else []))
     low, base_low = report.speedup.low, base.report.speedup.low
     if new_rules:

@@ -228,11 +228,14 @@ def cmd_comment(args: argparse.Namespace) -> int:
 
 
 def cmd_kb(args: argparse.Namespace) -> int:
+    from .blockers import check_blockers
     from .hardware import hardware_table
     from .rules import check_rules
 
     try:
         rules, problems = check_rules(tuple(args.kb_paths))
+        blockers, blocker_problems = check_blockers()
+        problems += blocker_problems
         gpus = hardware_table()
     except GoblinError as exc:
         print(f"kb error: {exc}", file=sys.stderr)
@@ -243,16 +246,33 @@ def cmd_kb(args: argparse.Namespace) -> int:
         print(f"{len(problems)} problem(s); fix them or remove the rule file from goblin_kb_paths", file=sys.stderr)
         return 1
     if args.action == "lint":
-        print(f"ok: {len(rules)} rules, {len(gpus)} GPUs")
+        print(f"ok: {len(rules)} rules, {len(blockers)} blockers, {len(gpus)} GPUs")
         return 0
     if args.action == "coverage":
         return _kb_coverage(args, rules)
     if args.json:
-        print(json.dumps([_rule_row(r) for r in rules], indent=2))
+        print(json.dumps([_rule_row(r) for r in rules] + [_blocker_row(b) for b in blockers], indent=2))
     else:
         for r in rules:
             print(f"{r.id:45} {r.category:13} {r.symptom[:70]:70} {r.citation}")
+        for b in blockers:
+            print(f"{b.id:45} {b.severity:13} {b.symptom[:70]:70} {b.citation}")
     return 0
+
+
+def _blocker_row(b: Any) -> dict[str, Any]:
+    """A blocker in `goblin kb list --json`: its kind is `blocker` or `requirement` (a footgun)."""
+    return {
+        "id": b.id,
+        "category": b.severity,
+        "title": b.title,
+        "symptom": b.symptom,
+        "footgun": b.severity == "requirement",
+        "blocker": b.severity == "blocker",
+        "fix": None if b.fix is None else {k: b.fix for k in b.keys[:1]},
+        "sources": b.sources,
+        "citation": b.citation,
+    }
 
 
 def _rule_row(r: Any) -> dict[str, Any]:

@@ -201,11 +201,20 @@ def _misread(loaded: LoadedConfig, reread: WorkloadConfig | None, fields: dict[s
     return [f for f, v in fields.items() if getattr(reread, f) != v]
 
 
-def patched_text(loaded: LoadedConfig, patch: Patch) -> str:
-    """The config's text with the patch's edits applied: what `--goblin-fix` writes."""
-    fields = {e.field: e.new for e in patch.edits if e.rule_id != "side effect"}
-    text, _ = loaded.adapter.apply(loaded.path, loaded.text, loaded.data, loaded.workload, fields)
+def patched_text(loaded: LoadedConfig, patch: Patch | None, writes: dict[str, Any] | None = None) -> str:
+    """The config's text with the patch's edits applied, then the blockers' key writes
+    (`blocker_writes`, positions read again from the edited text): what `--goblin-fix` writes."""
+    fields = {e.field: e.new for e in patch.edits if e.rule_id != "side effect"} if patch else {}
+    text, _ = loaded.adapter.apply(loaded.path, loaded.text, loaded.data, loaded.workload, fields) if fields else (loaded.text, {})
+    if writes:
+        data = loaded.data if text == loaded.text else parse_text(loaded.path, text)[0]
+        text, _missed = loaded.adapter.apply_keys(text, data, writes)
     return text
+
+
+def blocker_writes(report: Report) -> dict[str, Any]:
+    """Config key -> value: the one-edit fixes of the report's blockers, each checked by frameworks.check_writes."""
+    return {k: v for f in report.findings if f.blocker and f.fix for k, v in f.fix.items()}
 
 
 def fix_allowed(report: Report) -> bool:
@@ -240,13 +249,14 @@ def _newline_style(raw: str) -> str:
     return "\n"
 
 
-def write_fix(path: Path, patch: Patch, audited: LoadedConfig | None = None) -> bool:
+def write_fix(path: Path, patch: Patch | None, audited: LoadedConfig | None = None, writes: dict[str, Any] | None = None) -> bool:
     """Apply a patch to the file in place (atomically); False when there is nothing to write.
 
     The file is respected: a symlink, a read-only file or one outside the audited tree is refused
     (FixRefused); a file changed since the audit is refused rather than overwritten; mode, owner,
     line endings (LF, CRLF or CR) and a UTF-8 BOM are kept. `audited` is the parse the audit
-    ran on; without it the file is read now.
+    ran on; without it the file is read now. `writes` are blockers' key writes (blocker_writes),
+    written whether or not the patch is.
     """
     import os
     import stat
@@ -255,7 +265,7 @@ def write_fix(path: Path, patch: Patch, audited: LoadedConfig | None = None) -> 
     from .formats import load_config
     from .safepath import UnsafePath, read_bytes, tree_of
 
-    if not patch.edits:
+    if not (patch and patch.edits) and not writes:
         return False
     try:
         st = os.lstat(path)
@@ -280,7 +290,7 @@ def write_fix(path: Path, patch: Patch, audited: LoadedConfig | None = None) -> 
     loaded = audited or load_config(path)
     if current.replace("\r\n", "\n").replace("\r", "\n") != loaded.text:
         raise FixRefused(f"{path}: changed since it was audited; audit it again before fixing")
-    text = patched_text(loaded, patch)
+    text = patched_text(loaded, patch, writes)
     if text == loaded.text:
         return False
     out = (BOM if bom else b"") + text.replace("\n", newline).encode("utf-8")
@@ -291,13 +301,17 @@ def write_fix(path: Path, patch: Patch, audited: LoadedConfig | None = None) -> 
     return True
 
 
-def fix_note(path: Path, patch: Patch, audited: LoadedConfig | None = None) -> str | None:
+def fix_note(path: Path, patch: Patch | None, audited: LoadedConfig | None = None, writes: dict[str, Any] | None = None) -> str | None:
     """What --goblin-fix did to `path`, as a report note: the edits written, or why not."""
     try:
-        if not write_fix(path, patch, audited):
+        if not write_fix(path, patch, audited, writes):
             return None
     except FixRefused as exc:
         return f"--goblin-fix did not write: {exc}"
-    fixed = f"--goblin-fix wrote {len(patch.edits)} edits into {path.name}"
-    env = " ".join(f"{k}={v}" for k, v in sorted(patch.env.items()))
+    parts = [f"{len(patch.edits)} edits"] if patch and patch.edits else []
+    if writes:
+        shown = ", ".join(f"`{k}: {str(v).lower() if isinstance(v, bool) else v}`" for k, v in writes.items())
+        parts.append(f"the blocker fix {shown}")
+    fixed = f"--goblin-fix wrote {' and '.join(parts)} into {path.name}"
+    env = " ".join(f"{k}={v}" for k, v in sorted(patch.env.items())) if patch else ""
     return fixed + (f"; set in the job environment by hand: {env}" if env else "")

@@ -97,7 +97,7 @@ def check_rule_names(rule: Rule) -> list[str]:
 
 
 def _rule_files(extra_paths: tuple[str, ...]) -> list[Path]:
-    files = sorted(p for p in kb_dir().glob("*.yaml") if p.name not in ("hardware.yaml", "efficiency.yaml"))
+    files = sorted(p for p in kb_dir().glob("*.yaml") if p.name not in ("hardware.yaml", "efficiency.yaml", "blockers.yaml"))
     for extra in extra_paths:
         p = Path(extra)
         if not p.exists():
@@ -245,6 +245,15 @@ def holds(p: Predicate, f: dict[str, Any]) -> bool:
                 return value is not None and value >= p.value
             case "contains":
                 return value is not None and str(p.value) in str(value)
+            case "matches":
+                return value is not None and re.search(str(p.value), str(value)) is not None
+            case "version_lt":
+                from packaging.version import InvalidVersion, Version
+
+                try:
+                    return value is not None and Version(str(value)) < Version(str(p.value))
+                except InvalidVersion:
+                    return False
     except TypeError:
         return False
     return False

@@ -168,7 +168,8 @@ class RunMetrics(Model):
     notes: list[str] = Field(default_factory=list)
 
 
-Op = Literal["eq", "ne", "in", "not_in", "lt", "le", "gt", "ge", "contains"]
+# `matches`: a regular expression searched in the value's text; `version_lt`: a version older than the value.
+Op = Literal["eq", "ne", "in", "not_in", "lt", "le", "gt", "ge", "contains", "matches", "version_lt"]
 
 
 class Predicate(Model):
@@ -208,6 +209,30 @@ class Rule(Model):
     risk: str
     citation: str = Field(pattern=r"^https://")
     priority: int = 0  # ties between rules editing one field: higher wins
+
+
+class Blocker(Model):
+    """A reason the run will not start (or will crash) on the target GPU: kb/blockers.yaml.
+
+    Read from the config's own keys and launcher lines (not from the normalized workload, which
+    keeps only what the cost model needs). `severity: blocker` fails the item whatever the
+    speedup; `requirement` (a package build the target needs, not a certain failure) is reported
+    as a footgun. Every entry names the framework source, at a version, that shows the failure.
+    """
+
+    id: str = Field(pattern=r"^blocker\.[a-z0-9_]+$")
+    severity: Literal["blocker", "requirement"] = "blocker"
+    title: str
+    symptom: str  # what the run does on the target: the error, and where it is raised
+    formats: list[str] = Field(default_factory=list)  # the formats whose keys it reads; empty: all
+    keys: list[str] = Field(default_factory=list)  # config keys (dotted), the first present is `value`
+    launch: str | None = None  # a regular expression over the config's comment and launcher lines
+    anchor: list[str] = Field(default_factory=list)  # workload fields whose line a finding without `keys` points at
+    when: list[Predicate] = Field(default_factory=list)  # over `value`, workload, hw.*, derived.*, pin.*
+    fix: Any = None  # the one value that, written to the key found, removes the blocker (None: no one-edit fix)
+    guidance: str  # what to change
+    sources: list[str] = Field(min_length=1)  # "<dist> <version> <file>:<lines>: what it shows"
+    citation: str = Field(pattern=r"^https://")
 
 
 class RuleRef(Model):
@@ -274,6 +299,8 @@ class Finding(Model):
     message: str
     citation: str
     footgun: bool = False
+    blocker: bool = False  # the run will not start on the target: the item fails whatever the speedup
+    fix: dict[str, Any] | None = None  # a blocker's one edit (config key -> value), checked by frameworks.check_writes
 
 
 class Speedup(Model):

@@ -152,12 +152,15 @@ def audit_file(
 
 
 def _write_fix(path: Path, report: Report, audited: LoadedConfig | None) -> Report:
-    """--goblin-fix: only a patch that won (patching.fix_allowed), into the file as it was audited."""
-    from .patching import fix_allowed, fix_note
+    """--goblin-fix: a patch that won (patching.fix_allowed) and the blockers' one-edit fixes
+    (whatever the speedup: the run does not start without them), into the file as it was audited."""
+    from .patching import blocker_writes, fix_allowed, fix_note
 
-    if report.patch is None or not fix_allowed(report):
+    writes = blocker_writes(report)  # a blocker's one-edit fix is written whatever the speedup
+    won = report.patch is not None and fix_allowed(report)
+    if not won and not writes:
         return report
-    note = fix_note(path, report.patch, audited)
+    note = fix_note(path, report.patch if won else None, audited, writes)
     return report.model_copy(update={"notes": [*report.notes, note]}) if note else report
 
 

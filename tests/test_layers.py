@@ -41,6 +41,7 @@ LAYERS: dict[str, int] = {
     "formats": 3,
     # 4 knowledge: rules and the patches they make
     "rules": 4,
+    "blockers": 4,
     "patching": 4,
     "attribution": 4,
     # 5 runners: projected or measured benchmarks

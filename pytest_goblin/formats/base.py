@@ -197,6 +197,10 @@ class Adapter:
         value = data.get("env") if isinstance(data, dict) else None
         return value if isinstance(value, dict) else None
 
+    def apply_keys(self, text: str, data: Any, writes: dict[str, Any]) -> tuple[str, list[str]]:
+        """New file text with raw key writes (a blocker's fix: `tf32: false`), and the keys it could not write."""
+        return apply_yaml_edits(text, data, writes), []
+
     def apply(self, path: Path, text: str, data: Any, workload: WorkloadConfig, fields: dict[str, Any]) -> tuple[str, dict[str, str]]:
         """New file text with the field edits, and the fields this format cannot express (why)."""
         writes: dict[str, Any] = {}

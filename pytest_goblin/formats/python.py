@@ -325,6 +325,26 @@ class PythonAdapter(HFTrainerAdapter):
             text = text[:start] + new + text[end:]
         return text, skipped
 
+    def apply_keys(self, text: str, data: Any, writes: dict[str, Any]) -> tuple[str, list[str]]:
+        """Replace the literal of each keyword the script passes (`tf32=True`); a key it computes or
+        does not pass is left for the user (a blocker's fix is one literal, never new code)."""
+        script: Script = data
+        offsets = _line_offsets(text)
+        edits: list[tuple[int, int, str]] = []
+        missed: list[str] = []
+        for key, new in writes.items():
+            loc = script.where.get(key)
+            if loc is None or not isinstance(loc.node, (ast.Constant, ast.Attribute)) or loc.node.end_lineno is None:
+                missed.append(key)
+                continue
+            start = _char(text, offsets, loc.node.lineno, loc.node.col_offset)
+            end = _char(text, offsets, loc.node.end_lineno, loc.node.end_col_offset or 0)
+            quote = text[start] if text[start] in "'\"" else _quote_of(text)
+            edits.append((start, end, _render(new, quote)))
+        for start, end, new in sorted(edits, reverse=True):
+            text = text[:start] + new + text[end:]
+        return text, missed
+
     def unwritable_reason(self, field: str) -> str:
         if field in ("quantization", "method"):
             return "quantization and PEFT are set up in code (BitsAndBytesConfig, LoraConfig); change them by hand"

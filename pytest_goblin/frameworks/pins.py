@@ -35,10 +35,17 @@ class Pin:
     where: str  # "setup.py:68" or "the config's line 3"
 
 
-def _scan(text: str, where: str) -> dict[str, Pin]:
+# Pins of other packages a blocker reads (kb/blockers.yaml): only an exact one decides which
+# release runs (`==`, or `~=X.Y.Z`, which stays below X.Y+1); `>=` lets pip install the newest.
+_EXACT_PIN = re.compile(r"""(?<![\w-])(bitsandbytes)\s*(==|~=)\s*v?([0-9]+\.[0-9]+(?:\.[0-9]+)?)""")
+
+
+def _scan(text: str, where: str, pattern: re.Pattern[str] = _PIN) -> dict[str, Pin]:
     out: dict[str, Pin] = {}
     for lineno, line in enumerate(text.splitlines(), 1):
-        for dist, op, ver in _PIN.findall(line):
+        for dist, op, ver in pattern.findall(line):
+            if pattern is _EXACT_PIN and op == "~=" and ver.count(".") < 2:
+                continue  # `~=0.45` allows any 0.x from 0.45 on: not one release
             out.setdefault(dist, Pin(dist, ver, f"{dist}{op}{ver}", f"{where}:{lineno}"))
     return out
 
@@ -60,8 +67,23 @@ def _pins(config: str, text: str) -> tuple[Pin, ...]:
     return tuple(found.values())
 
 
+@lru_cache(maxsize=256)
+def _exact_pins(config: str, text: str) -> tuple[Pin, ...]:
+    found = {
+        k: Pin(p.dist, p.version, p.spec, f"the config's own line {p.where.rsplit(':', 1)[1]}") for k, p in _scan(_comment_lines(text), "", _EXACT_PIN).items()
+    }
+    for dist, pin in _repository_pins(os.path.dirname(os.path.abspath(config)), exact=True).items():
+        found.setdefault(dist, pin)
+    return tuple(found.values())
+
+
+def exact_pins(config: str, text: str) -> dict[str, Pin]:
+    """dist -> the exact pin of a package a blocker reads (bitsandbytes), from the same places as `pins`."""
+    return {p.dist: p for p in _exact_pins(config, text)}
+
+
 @lru_cache(maxsize=1024)
-def _repository_pins(folder_name: str) -> dict[str, Pin]:
+def _repository_pins(folder_name: str, exact: bool = False) -> dict[str, Pin]:
     """The pins of the folder's pin files and its parents' (the nearest first): the configs of one
     folder share them, so each folder is read once per session."""
     folder = Path(folder_name)
@@ -77,7 +99,7 @@ def _repository_pins(folder_name: str) -> dict[str, Pin]:
                 except (UnsafePath, OSError, UnicodeDecodeError):
                     continue
                 rel = os.path.relpath(f, stop) if stop is not None else f.name
-                for dist, pin in _scan(body, rel).items():
+                for dist, pin in _scan(body, rel, _EXACT_PIN if exact else _PIN).items():
                     found.setdefault(dist, pin)
         if stop is None or folder == stop or folder.parent == folder:
             break

@@ -60,7 +60,8 @@ def render(session: SessionReport) -> str:
             lines.append(f"| {md_code(item.path, in_table=True)} | {_ICON[item.shown_verdict]} | n/a | n/a | {_cell(item.message[:120])} |")
             continue
         s = r.speedup
-        rules = ", ".join(md_code(rid, in_table=True) for rid in (r.patch.rule_ids if r.patch else [])[:3]) or "none"
+        blocked = [f.rule_id for f in r.findings if f.blocker]  # what stops the run comes before any patch
+        rules = ", ".join(md_code(rid, in_table=True) for rid in (blocked or (r.patch.rule_ids if r.patch else []))[:3]) or "none"
         speed = f"{s.point:.2f}x [{s.low:.2f}-{s.high:.2f}]" + (", not decided" if r.inconclusive else "")
         lines.append(f"| {md_code(item.path, in_table=True)} | {_ICON[item.shown_verdict]} | {speed} | {md_text(str(r.evidence))} | {rules} |")
     graph = chart(session.items)
@@ -88,7 +89,15 @@ def _section(item: ItemOutcome) -> list[str]:
     out = ["", f"### {md_code(item.path)}: {item.shown_verdict}", "", *head, ""]
     for f in r.findings:
         where = f"line {f.line}" if f.line else "not set in the file"
-        kind = "footgun, guidance only" if f.footgun else "patched" if r.patch and f.rule_id in r.patch.rule_ids else "not patched"
+        kind = (
+            "blocker: will not start"
+            if f.blocker
+            else "footgun, guidance only"
+            if f.footgun
+            else "patched"
+            if r.patch and f.rule_id in r.patch.rule_ids
+            else "not patched"
+        )
         own = r.patch.rule_diffs.get(f.rule_id) if r.patch else None
         out += [
             f"<details><summary><b>{md_text(f.rule_id)}</b> ({where}, {kind}): {md_text(f.title)}</summary>",

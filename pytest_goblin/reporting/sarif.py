@@ -27,12 +27,14 @@ def sarif(session: SessionReport, *, information_uri: str = "https://github.com/
                     "name": f.rule_id.replace(".", "_"),
                     "shortDescription": {"text": f.title},
                     "helpUri": f.citation,
-                    "properties": {"category": f.category, "footgun": f.footgun},
+                    "properties": {"category": f.category, "footgun": f.footgun, "blocker": f.blocker},
                 },
             )
             region = {"startLine": f.line} if f.line else {"startLine": 1}
-            level = "warning" if f.footgun and item.verdict == "fail" else _LEVEL[item.verdict]
-            if r.inconclusive and r.speedup:
+            level = "error" if f.blocker else "warning" if f.footgun and item.verdict == "fail" else _LEVEL[item.verdict]
+            if f.blocker:
+                speed = " The run will not start on the target: the item fails whatever the speedup."
+            elif r.inconclusive and r.speedup:
                 s = r.speedup
                 speed = f" Inconclusive: the measured {s.point:.2f}x [{s.low:.2f}-{s.high:.2f}] decided nothing. Why, and what to change: {r.inconclusive}"
             else:

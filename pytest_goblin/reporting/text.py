@@ -33,20 +33,27 @@ def summary_line(item: ItemOutcome) -> str:
     if r is not None and r.inconclusive:
         return f"INCONCLUSIVE {item.path}  {undecided_text(r)}"
     speed = speedup_text(r) if r is not None and r.speedup else item.message[:100]
+    blocked = [f.rule_id for f in r.findings if f.blocker] if r is not None else []
+    if blocked:  # a run that does not start: what stops it, before any speedup
+        speed = f"will not start on {r.target if r else '?'}: {', '.join(blocked)}"
     return f"{item.verdict.upper():5} {item.path}  {speed}"
 
 
 def failure_text(r: Report) -> str:
     if r.inconclusive:
         head = [f"{r.path}: INCONCLUSIVE on {r.target}: {speedup_text(r)}, not decided", f"  why and what to change: {r.inconclusive}", ""]
+    elif any(f.blocker for f in r.findings):
+        head = [f"{r.path}: FAIL on {r.target}: will not start ({speedup_text(r)} to recover once it does)", f"  {r.reason}", ""]
     else:
         head = [f"{r.path}: {r.verdict.upper()} on {r.target}: {speedup_text(r)}", f"  {r.reason}", ""]
     lines = head
     for f in r.findings:
         where = f"{r.path}:{f.line}" if f.line else f"{r.path} (not set in the file)"
-        tag = "footgun" if f.footgun else "finding"
+        tag = "BLOCKER" if f.blocker else "footgun" if f.footgun else "finding"
         lines.append(f"  {where}: [{f.rule_id}] {f.title} ({tag})")
         lines.append(f"      {f.message}")
+        if f.fix:
+            lines.append("      --goblin-fix writes: " + ", ".join(f"`{k}: {str(v).lower() if isinstance(v, bool) else v}`" for k, v in f.fix.items()))
         lines.append(f"      see {f.citation}")
     lines += ["", f"  before: {_run(r.before)}", f"  after:  {_run(r.after)}"]
     if r.patch and r.patch.env:

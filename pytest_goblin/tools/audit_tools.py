@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .. import __version__
 from ..attribution import KEEP_THRESHOLD, leave_one_out
+from ..blockers import blocked_reason
+from ..blockers import findings as blocker_findings
 from ..costmodel import calibration_note, sensitivity, step
 from ..errors import GoblinError
 from ..formats import load_config
@@ -318,6 +320,11 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
     if why:
         verdict, reason = "warn", f"inconclusive ({speedup.point:.2f}x [{speedup.low:.2f}-{speedup.high:.2f}] measured, not decided): {why}"
     all_notes = list(ctx.notes) + list(_workload(ctx).notes) + list(notes or [])
+    stops = sorted(_blockers(ctx), key=_by_line)
+    if any(f.blocker for f in stops):  # a run that does not start fails whatever the speedup
+        if why:
+            all_notes.append(f"the measurement was inconclusive too: {why}")
+        verdict, reason, why = "fail", blocked_reason([f for f in stops if f.blocker], ctx.hw.name), None
     env_only = [rid for rid in patch.rule_ids if rid not in {e.rule_id for e in patch.edits}]
     if evidence == "projected" and env_only:
         all_notes.append(f"not modelled by the projection (measure on a GPU): {', '.join(env_only)}")
@@ -335,7 +342,7 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         before=before,
         after=after,
         patch=patch,
-        findings=findings(ctx, patch),
+        findings=[f for f in stops if f.blocker] + sorted([*(f for f in stops if not f.blocker), *findings(ctx, patch)], key=_by_line),
         footer=footer(ctx, before, after),
         notes=all_notes,
     )
@@ -357,7 +364,18 @@ def findings(ctx: AuditContext, patch: Patch) -> list[Finding]:
                 rule_id=rule.id, title=rule.title, category=rule.category, line=line, key=key, message=message, citation=rule.citation, footgun=rule.footgun
             )
         )
-    return sorted(out, key=lambda f: (f.line is None, f.line or 0, f.rule_id))
+    return sorted(out, key=_by_line)
+
+
+def _by_line(f: Finding) -> tuple[bool, int, str]:
+    return (f.line is None, f.line or 0, f.rule_id)
+
+
+def _blockers(ctx: AuditContext) -> list[Finding]:
+    """What stops the run on the target (kb/blockers.yaml), blockers and build requirements alike."""
+    _workload(ctx)
+    assert ctx.loaded is not None
+    return blocker_findings(ctx.loaded, ctx.hw)
 
 
 def _anchor(rule: Rule, w: WorkloadConfig) -> tuple[int | None, str | None]:

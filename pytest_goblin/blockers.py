@@ -1,0 +1,263 @@
+"""Blockers: what stops a run from starting (or makes it crash) on the target GPU.
+
+A slow run wastes some of the job; a run that does not start wastes all of it, so these come
+first and fail the item whatever the speedup. They are data (kb/blockers.yaml): each entry reads
+the config's own keys and launcher lines (the normalized workload keeps only what the cost model
+needs, so `tf32` or a Hub kernel's name is not in it), names the framework source at a version
+that shows the failure, and, where one edit removes it, the value to write. That edit passes
+`frameworks.check_writes` like every edit goblin offers.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .errors import KBError
+from .formats import LoadedConfig
+from .frameworks import check_writes
+from .frameworks.pins import exact_pins
+from .hardware import kb_dir, load_yaml_list
+from .rules import DERIVED_FACTS, facts, holds
+from .schemas import WORKLOAD_FIELDS, Blocker, Finding, Hardware
+from .yamlio import YamlMap, get_path
+
+BLOCKERS_FILE = "blockers.yaml"
+# Distributions whose exact pin (`==`, or `~=` with a patch level) a blocker may read as `pin.<dist>`.
+PINNED = frozenset({"bitsandbytes"})
+_LAUNCHERS = ("torchrun", "accelerate", "tune ", "deepspeed", "llamafactory-cli", "axolotl", "python", "srun", "mpirun", "NPROC", "NUM_GPUS", "export ")
+
+
+def blockers_path() -> Path:
+    return kb_dir() / BLOCKERS_FILE
+
+
+def check_blocker(b: Blocker) -> list[str]:
+    """Names and patterns a blocker uses that goblin cannot read."""
+    problems = []
+    for p in b.when:
+        scope, _, name = p.fact.partition(".")
+        if p.fact == "value":
+            if not b.keys:
+                problems.append("predicate on `value` needs `keys`")
+        elif scope == "pin":
+            if name not in PINNED:
+                problems.append(f"predicate names a pin goblin does not read {p.fact!r} (known: {', '.join(sorted(PINNED))})")
+        elif scope == "derived" and name not in DERIVED_FACTS:
+            problems.append(f"predicate names unknown derived fact {p.fact!r}")
+        elif scope not in {"hw", "derived", "env", "pin"} and p.fact not in WORKLOAD_FIELDS:
+            problems.append(f"predicate names unknown fact {p.fact!r}")
+        if p.op == "matches":
+            problems += _regex_problem(str(p.value), p.fact)
+    if b.launch is not None:
+        problems += _regex_problem(b.launch, "launch")
+    if not b.keys and b.launch is None and not any(p.fact.startswith("pin.") for p in b.when):
+        problems.append("a blocker needs `keys`, `launch` or a `pin.*` predicate: what in the config or its repository shows it")
+    problems += [f"anchor names unknown workload field {a!r}" for a in b.anchor if a not in WORKLOAD_FIELDS]
+    if b.fix is not None and not b.keys:
+        problems.append("a `fix` is written to the key found, so it needs `keys`")
+    return problems
+
+
+def _regex_problem(pattern: str, where: str) -> list[str]:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        return [f"{where}: not a regular expression ({exc})"]
+    return []
+
+
+def check_blockers(path: Path | None = None) -> tuple[list[Blocker], list[str]]:
+    """Every valid blocker, and one message per problem (for `goblin kb lint`)."""
+    path = path or blockers_path()
+    try:
+        entries = load_yaml_list(path)
+    except KBError as exc:
+        return [], [str(exc)]
+    out: list[Blocker] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(entries):
+        ident = entry.get("id", f"#{i}") if isinstance(entry, dict) else f"#{i}"
+        try:
+            b = Blocker.model_validate(entry)
+        except ValidationError as exc:
+            problems.append(f"{path}: blocker {ident}: " + "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()))
+            continue
+        names = check_blocker(b)
+        if b.id in seen:
+            names.append("duplicate id")
+        if names:
+            problems.append(f"{path}: blocker {b.id}: " + "; ".join(names))
+            continue
+        seen.add(b.id)
+        out.append(b)
+    return out, problems
+
+
+@lru_cache(maxsize=1)
+def cached_blockers() -> tuple[Blocker, ...]:
+    found, problems = check_blockers()
+    if problems:
+        raise KBError(problems[0])
+    return tuple(found)
+
+
+def raw_key(loaded: LoadedConfig, dotted: str) -> tuple[bool, Any, int | None]:
+    """(found, value, line) of a config key: a YAML key path, or a Python script's keyword."""
+    data = loaded.data
+    if isinstance(data, (dict, YamlMap)):
+        return get_path(data, dotted)
+    values = getattr(data, "values", None)
+    where = getattr(data, "where", None)
+    if isinstance(values, dict) and dotted in values:
+        loc = where.get(dotted) if isinstance(where, dict) else None
+        return True, values[dotted], getattr(loc, "line", None)
+    return False, None, None
+
+
+def launch_lines(text: str) -> list[tuple[int, str]]:
+    """The comment and launcher lines of a config: where a recipe says how it is launched."""
+    out = []
+    for n, line in enumerate(text.splitlines(), 1):
+        s = line.strip()
+        if s.startswith("#") or s.startswith(_LAUNCHERS) or ("#" in line and "$(" in line):
+            out.append((n, line))
+    return out
+
+
+def _pin_facts(loaded: LoadedConfig) -> dict[str, Any]:
+    pinned = exact_pins(str(loaded.path), loaded.text)
+    return {f"pin.{d}": (pinned[d].version if d in pinned else None) for d in PINNED}
+
+
+def _where_pinned(loaded: LoadedConfig, b: Blocker) -> str:
+    pinned = exact_pins(str(loaded.path), loaded.text)
+    used = [p.fact.partition(".")[2] for p in b.when if p.fact.startswith("pin.")]
+    return "; ".join(f"the recipe pins {pinned[d].spec} ({pinned[d].where})" for d in used if d in pinned)
+
+
+def found(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] | list[Blocker] | None = None) -> list[tuple[Blocker, str | None, Any, int | None]]:
+    """(blocker, key, value, line) for each blocker the config shows on this target."""
+    blockers = cached_blockers() if blockers is None else blockers
+    w = loaded.workload
+    base = facts(w, hw, host={})
+    lines = launch_lines(loaded.text)
+    out: list[tuple[Blocker, str | None, Any, int | None]] = []
+    for b in blockers:
+        if b.id in w.ignored_rules or (b.formats and loaded.adapter.name not in b.formats):
+            continue
+        key: str | None = None
+        value: Any = None
+        line: int | None = None
+        if b.keys:
+            for k in b.keys:
+                ok, v, ln = raw_key(loaded, k)
+                if ok and v is not None:
+                    key, value, line = k, v, ln
+                    break
+            if key is None:
+                continue
+        if b.launch is not None:
+            hit = next(((n, text) for n, text in lines if re.search(b.launch, text)), None)
+            if hit is None:
+                continue
+            line = line or hit[0]
+            value = value if key else hit[1].strip()
+        f = {**base, "value": value}
+        later = [p for p in b.when if p.fact.startswith("pin.")]  # the repository's pin files: read only when the rest holds
+        if all(holds(p, f) for p in b.when if p not in later) and (not later or all(holds(p, {**f, **_pin_facts(loaded)}) for p in later)):
+            src = next((s for a in b.anchor if (s := w.sources.get(a)) is not None and s.explicit and s.line), None)
+            line = line or (src.line if src else None)
+            out.append((b, key, value, line))
+    return out
+
+
+def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] | list[Blocker] | None = None) -> list[Finding]:
+    """The blockers (and build requirements) of a config on the target, as findings; a blocker's
+    one-edit fix is offered only when the framework's own validation accepts it."""
+    out = []
+    for b, key, value, line in found(loaded, hw, blockers):
+        said = f"{key}={value!r}" if loaded.adapter.name == "python" else f"{key}: {_shown(value)}"
+        said = said.replace("`", "'")[:160]  # the config's own text, inside a code span
+        shown = f"`{said}` (line {line})" if key else f"line {line}: `{str(value)[:120].replace('`', chr(39))}`" if line else ""
+        fix: dict[str, Any] | None = None
+        why_not = ""
+        if b.fix is not None and key is not None:
+            data = loaded.data
+            declared = getattr(data, "config_class", None)
+            keys_of = data if isinstance(data, dict) else getattr(data, "values", data)
+            bad = check_writes(loaded.adapter.name, str(loaded.path), loaded.text, keys_of, {key: b.fix}, declared)
+            if bad:
+                why_not = f" (goblin does not write `{key}: {_shown(b.fix)}` here: {bad[key]})"
+            elif not _reads_back(loaded, key, b.fix):
+                why_not = f" (goblin could not write `{key}: {_shown(b.fix)}` in this file so that it reads back; edit it by hand)"
+            else:
+                fix = {key: b.fix}
+        pinned = _where_pinned(loaded, b)
+        head = "; ".join(x for x in (shown, pinned) if x)
+        what = "will not start" if b.severity == "blocker" else "needs"
+        message = f"{head + ': ' if head else ''}{b.symptom}. What to change: {b.guidance}{why_not}. Source: {'; '.join(b.sources)}"
+        out.append(
+            Finding(
+                rule_id=b.id,
+                title=f"{b.title} ({what} on {hw.name})" if b.severity == "blocker" else b.title,
+                category="blocker" if b.severity == "blocker" else "requirement",
+                line=line,
+                key=key,
+                message=message,
+                citation=b.citation,
+                footgun=b.severity == "requirement",
+                blocker=b.severity == "blocker",
+                fix=fix,
+            )
+        )
+    return out
+
+
+def _reads_back(loaded: LoadedConfig, key: str, value: Any) -> bool:
+    """Whether the file, with the key written, still reads as the same format and says `key: value`
+    (one scalar changes: the rest of the file reads as before)."""
+    from .errors import GoblinError
+    from .formats import parse_text
+
+    text, missed = loaded.adapter.apply_keys(loaded.text, loaded.data, {key: value})
+    if missed or text == loaded.text:
+        return False
+    try:
+        data, adapter = parse_text(loaded.path, text)
+        if adapter.name != loaded.adapter.name:
+            return False
+    except GoblinError:
+        return False
+    ok, new, _ = raw_key(LoadedConfig(path=loaded.path, text=text, data=data, adapter=adapter, workload=loaded.workload), key)
+    return ok and new == value
+
+
+def _shown(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def blocked_reason(blocked: list[Finding], target: str) -> str:
+    """The verdict's reason when the run will not start: every blocker, what to change first."""
+    names = ", ".join(f.rule_id for f in blocked)
+    fixable = sum(1 for f in blocked if f.fix)
+    tail = f"; --goblin-fix writes {fixable} of the fixes" if fixable else ""
+    return f"will not start on {target}: {len(blocked)} blocker(s) ({names}); fix them before any speedup matters{tail}"
+
+
+_TRAILING_NOTE = re.compile(r" \([^()]*\)$")  # a source's closing "(what it shows)"
+
+
+def readme_table(blockers: tuple[Blocker, ...] | list[Blocker] | None = None) -> str:
+    """The README's table of the blockers goblin knows (tests keep the README equal to it)."""
+    rows = ["| id | kind | what stops the run | --goblin-fix writes | source |", "|---|---|---|---|---|"]
+    for b in cached_blockers() if blockers is None else blockers:
+        fix = f"`{b.keys[0]}: {_shown(b.fix)}`" if b.fix is not None and b.keys else "guidance only"
+        source = _TRAILING_NOTE.sub("", b.sources[0])
+        rows.append(f"| `{b.id}` | {b.severity} | {b.title.replace('|', '/')} | {fix} | {source} |")
+    return "\n".join(rows)

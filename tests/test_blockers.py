@@ -1,0 +1,286 @@
+"""Blockers (kb/blockers.yaml): each fires on a config that will not start on the target and stays
+silent where it must; a blocker fails the item whatever the speedup, comes first in every output,
+and --goblin-fix writes its one edit where there is one."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_goblin import blockers
+from pytest_goblin.cli import main
+from pytest_goblin.formats import load_config
+from pytest_goblin.hardware import get_hardware
+from pytest_goblin.options import build_settings
+from pytest_goblin.schemas import Blocker
+from pytest_goblin.service import audit_file
+
+from .conftest import ROOT
+
+HF = "model_name_or_path: meta-llama/Meta-Llama-3-8B\nper_device_train_batch_size: 4\ngradient_accumulation_steps: 4\nlearning_rate: 2.0e-5\nbf16: true\n"
+AXOLOTL = "base_model: meta-llama/Meta-Llama-3-8B\nmicro_batch_size: 2\nsequence_len: 2048\nbf16: true\nflash_attention: true\n"
+LAUNCH = "# torchrun --nproc_per_node=$(nvidia-smi -L | wc -l) train.py --config sft.yaml\n"
+QLORA = HF + "load_in_4bit: true\nuse_peft: true\n"
+
+# A case: (file name, text, target, {extra file: text}). blocker id -> (fires, must not fire).
+Case = tuple[str, str, str, dict[str, str]]
+CASES: dict[str, tuple[Case, Case]] = {
+    "blocker.tf32_on_rocm": (("sft.yaml", HF + "tf32: true\n", "mi300x", {}), ("sft.yaml", HF + "tf32: true\n", "h100", {})),
+    "blocker.cuda_only_hub_attention_kernel": (
+        ("sft.yaml", HF + "attn_implementation: kernels-community/vllm-flash-attn3\n", "mi300x", {}),
+        ("sft.yaml", HF + "attn_implementation: kernels-community/aiter-flash-attn\n", "mi300x", {}),
+    ),
+    "blocker.nvidia_smi_gpu_count": (
+        ("sft.yaml", LAUNCH + HF, "mi300x", {}),
+        ("sft.yaml", "# check the GPUs with nvidia-smi first\n" + HF, "mi300x", {}),
+    ),
+    "blocker.bitsandbytes_before_rocm_wheels": (
+        ("sft.yaml", QLORA, "mi300x", {"requirements.txt": "transformers>=4.40\nbitsandbytes==0.45.5\n"}),
+        ("sft.yaml", QLORA, "mi300x", {"requirements.txt": "transformers>=4.40\nbitsandbytes>=0.45.5\n"}),
+    ),
+    "blocker.trl_vllm_needs_rocm_build": (
+        ("grpo.yaml", HF + "use_vllm: true\nnum_generations: 8\n", "mi300x", {}),
+        ("grpo.yaml", HF + "use_vllm: true\nnum_generations: 8\n", "h100", {}),
+    ),
+    "blocker.xformers_needs_rocm_build": (
+        ("ax.yaml", AXOLOTL.replace("flash_attention: true", "xformers_attention: true"), "mi300x", {}),
+        ("ax.yaml", AXOLOTL, "mi300x", {}),
+    ),
+    "blocker.flash_attention_3_needs_rocm_kernel": (
+        ("sft.yaml", HF + "attn_implementation: flash_attention_3\n", "mi300x", {}),
+        ("sft.yaml", HF + "attn_implementation: flash_attention_3\n", "h100", {}),
+    ),
+}
+
+
+def _write(tmp: Path, case: Case) -> Path:
+    name, text, _target, extra = case
+    for rel, body in extra.items():
+        (tmp / rel).write_text(body)
+    path = tmp / name
+    path.write_text(text)
+    return path
+
+
+def _fired(tmp: Path, case: Case) -> set[str]:
+    path = _write(tmp, case)
+    return {f.rule_id for f in blockers.findings(load_config(path), get_hardware(case[2]))}
+
+
+def test_every_blocker_has_a_case() -> None:
+    ids = {b.id for b in blockers.cached_blockers()}
+    assert ids == set(CASES), f"blockers without a case: {sorted(ids - set(CASES))}; cases without a blocker: {sorted(set(CASES) - ids)}"
+
+
+@pytest.mark.parametrize("blocker_id", sorted(CASES))
+def test_blocker_fires_and_does_not(blocker_id: str, tmp_path: Path) -> None:
+    fires, silent = CASES[blocker_id]
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    assert blocker_id in _fired(tmp_path / "a", fires), f"{blocker_id} should fire on {fires}"
+    assert blocker_id not in _fired(tmp_path / "b", silent), f"{blocker_id} must not fire on {silent}"
+
+
+def test_every_blocker_names_a_versioned_source_with_lines() -> None:
+    for b in blockers.cached_blockers():
+        assert b.citation.startswith("https://"), b.id
+        framework_sources = [s for s in b.sources if re.search(r"\d+\.\d+(\.\d+)? .*:\d+(-\d+)?", s)]
+        assert framework_sources, f"{b.id}: no source names a version and file:lines"
+        assert b.guidance.strip(), b.id
+
+
+def test_tf32_fires_in_every_format_that_passes_it_to_training_arguments(tmp_path: Path) -> None:
+    cases = {
+        "ax.yaml": AXOLOTL + "tf32: true\n",
+        "lf.yaml": "model_name_or_path: meta-llama/Meta-Llama-3-8B\nstage: sft\ndo_train: true\nfinetuning_type: lora\n"
+        "per_device_train_batch_size: 2\nbf16: true\ntf32: true\n",
+        "train.py": "from transformers import TrainingArguments\nargs = TrainingArguments(output_dir='o', bf16=True, tf32=True)\n",
+    }
+    for name, text in cases.items():
+        assert "blocker.tf32_on_rocm" in _fired(tmp_path, (name, text, "mi300x", {})), name
+    # Axolotl's default `auto` resolves to is_torch_tf32_available(): not a blocker
+    assert "blocker.tf32_on_rocm" not in _fired(tmp_path, ("ax2.yaml", AXOLOTL + "tf32: auto\n", "mi300x", {}))
+    assert "blocker.tf32_on_rocm" not in _fired(tmp_path, ("sft2.yaml", HF + "tf32: false\n", "mi300x", {}))
+    assert "blocker.tf32_on_rocm" in _fired(tmp_path, ("sft3.yaml", HF + 'tf32: "true"\n', "mi300x", {}))
+
+
+def test_a_compatible_release_pin_is_not_one_release(tmp_path: Path) -> None:
+    """`~=0.45` allows every 0.x from 0.45 on, the ROCm wheels included; `~=0.45.2` stays below 0.46."""
+    (tmp_path / "y").mkdir()
+    (tmp_path / "z").mkdir()
+    assert "blocker.bitsandbytes_before_rocm_wheels" not in _fired(tmp_path / "y", ("q.yaml", QLORA, "mi300x", {"requirements.txt": "bitsandbytes~=0.45\n"}))
+    assert "blocker.bitsandbytes_before_rocm_wheels" in _fired(tmp_path / "z", ("q.yaml", QLORA, "mi300x", {"requirements.txt": "bitsandbytes~=0.45.2\n"}))
+
+
+def _audit(path: Path, *, target: str = "mi300x", fix: bool = False) -> Any:
+    result = audit_file(path, build_settings({"target": target}), shown_as=path.name, fix=fix)
+    assert result.report is not None, result.error
+    return result.report
+
+
+def test_a_blocker_fails_the_item_whatever_the_speedup_and_comes_first(tmp_path: Path) -> None:
+    """Regression (issue 24): `tf32: true` on MI300X passed at 1.00x; the run raises at TrainingArguments."""
+    path = tmp_path / "sft.yaml"
+    path.write_text(HF + "dataloader_num_workers: 0\nuse_vllm: true\ntf32: true\n")
+    report = _audit(path)
+    assert report.verdict == "fail"
+    assert report.inconclusive is None
+    assert "will not start" in report.reason and "blocker.tf32_on_rocm" in report.reason
+    assert report.findings[0].rule_id == "blocker.tf32_on_rocm" and report.findings[0].blocker
+    assert report.findings[0].fix == {"tf32": False}
+    assert "What to change" in report.findings[0].message and "training_args.py:1677-1682" in report.findings[0].message
+    vllm = next(f for f in report.findings if f.rule_id == "blocker.trl_vllm_needs_rocm_build")
+    assert vllm.footgun and not vllm.blocker  # a requirement: the runner may have the build
+    healthy = tmp_path / "ok.yaml"
+    healthy.write_text(HF + "tf32: true\n")
+    assert _audit(healthy, target="h100").verdict != "fail"
+
+
+def test_a_requirement_alone_does_not_fail(tmp_path: Path) -> None:
+    path = tmp_path / "grpo.yaml"
+    path.write_text(HF + "use_vllm: true\n")
+    report = _audit(path)
+    assert report.verdict == "pass"
+    assert [f.rule_id for f in report.findings if f.rule_id.startswith("blocker.")] == ["blocker.trl_vllm_needs_rocm_build"]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "before", "after"),
+    [
+        ("sft.yaml", HF + "tf32: true  # from the H100 recipe\n", "tf32: true  # from the H100 recipe", "tf32: false  # from the H100 recipe"),
+        (
+            "train.py",
+            "from transformers import TrainingArguments\nargs = TrainingArguments(\n    output_dir='o',\n    bf16=True,\n    tf32=True,\n)\n",
+            "tf32=True,",
+            "tf32=False,",
+        ),
+    ],
+)
+def test_goblin_fix_writes_the_blocker_fix(tmp_path: Path, name: str, text: str, before: str, after: str) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    report = _audit(path, fix=True)
+    written = path.read_text()
+    assert after in written and before not in written  # the comment and the file's own style kept
+    assert any("--goblin-fix wrote" in n and "the blocker fix `tf32: false`" in n for n in report.notes), report.notes
+    if report.patch and report.patch.edits:  # a patch that won is written beside the blocker's fix
+        assert "edits and the blocker fix" in " ".join(report.notes)
+    again = _audit(path)
+    assert not any(f.blocker for f in again.findings)
+
+
+def test_goblin_fix_leaves_a_file_alone_where_nothing_blocks(tmp_path: Path) -> None:
+    path = tmp_path / "sft.yaml"
+    path.write_text(HF + "tf32: true\n")
+    _audit(path, target="h100", fix=True)
+    assert path.read_text() == HF + "tf32: true\n"
+
+
+def test_every_output_lists_the_blocker_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = tmp_path / "sft.yaml"
+    cfg.write_text(LAUNCH + HF + "dataloader_num_workers: 0\ntf32: true\n")
+    out = {k: tmp_path / f"out.{k}" for k in ("md", "json", "sarif", "junit")}
+    code = main(["audit", str(cfg), "-v", "--md", str(out["md"]), "--json", str(out["json"]), "--sarif", str(out["sarif"]), "--junit", str(out["junit"])])
+    assert code == 1
+    terminal = capsys.readouterr().out
+    assert re.search(r"FAIL\s+\S*sft.yaml\s+will not start on mi300x: blocker.nvidia_smi_gpu_count, blocker.tf32_on_rocm", terminal), terminal
+    assert "FAIL on mi300x: will not start (1.1" in terminal
+    first = next(line for line in terminal.splitlines() if re.search(r"\[[a-z_]+\.[a-z0-9_]+\]", line))
+    assert "(BLOCKER)" in first and "--goblin-fix writes: `tf32: false`" in terminal
+    md = out["md"].read_text()
+    assert "blocker: will not start" in md
+    kinds = ["blocker: will not start" in line for line in md.splitlines() if line.startswith("<details><summary>")]
+    assert kinds[:2] == [True, True] and not any(kinds[2:]) and len(kinds) > 2, md
+    assert md.index("nvidia\\_smi") < md.index("tf32\\_on\\_rocm")  # by line within the blockers
+    finding = json.loads(out["json"].read_text())["items"][0]["report"]["findings"][0]
+    assert finding["blocker"] is True and finding["rule_id"].startswith("blocker.")
+    sarif = json.loads(out["sarif"].read_text())
+    levels = {r["ruleId"]: r["level"] for r in sarif["runs"][0]["results"]}
+    assert levels["blocker.tf32_on_rocm"] == "error" and levels["blocker.nvidia_smi_gpu_count"] == "error"
+    assert "<failure" in out["junit"].read_text() and "blocker.tf32_on_rocm" in out["junit"].read_text()
+
+
+def test_pr_comment_shows_the_blocker(tmp_path: Path) -> None:
+    from pytest_goblin.github_comment import body_for
+
+    cfg = tmp_path / "sft.yaml"
+    cfg.write_text(HF + "tf32: true\n")
+    md = tmp_path / "out.md"
+    main(["audit", str(cfg), "--md", str(md)])
+    body = body_for(md.read_text())
+    assert "blocker.tf32_on_rocm" in body and "blocker: will not start" in body
+
+
+def test_kb_lint_and_list_know_the_blockers(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["kb", "lint"]) == 0
+    assert f"{len(blockers.cached_blockers())} blockers" in capsys.readouterr().out
+    assert main(["kb", "list", "--json"]) == 0
+    rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["blocker.tf32_on_rocm"]["blocker"] is True and rows["blocker.tf32_on_rocm"]["fix"] == {"tf32": False}
+    assert rows["blocker.trl_vllm_needs_rocm_build"]["footgun"] is True
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ({"when": [{"fact": "derived.nope", "value": 1}], "keys": ["tf32"]}, "unknown derived fact"),
+        ({"when": [{"fact": "pin.torch", "op": "version_lt", "value": "2"}]}, "a pin goblin does not read"),
+        ({"keys": [], "launch": "(unclosed"}, "not a regular expression"),
+        ({"keys": [], "fix": False}, "needs `keys`"),
+        ({"sources": []}, "sources"),
+    ],
+)
+def test_lint_names_each_kind_of_broken_blocker(tmp_path: Path, entry: dict[str, Any], problem: str) -> None:
+    base: dict[str, Any] = {
+        "id": "blocker.x",
+        "title": "t",
+        "symptom": "s",
+        "keys": ["tf32"],
+        "guidance": "g",
+        "sources": ["transformers 5.25.0 a.py:1"],
+        "citation": "https://example.com",
+    }
+    f = tmp_path / "blockers.yaml"
+    f.write_text(json.dumps([{**base, **entry}]))  # JSON is YAML
+    found, problems = blockers.check_blockers(f)
+    assert not found and problem in problems[0], problems
+
+
+def test_readme_lists_the_blockers_goblin_knows() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert blockers.readme_table() in readme, "README's blockers table is stale: paste pytest_goblin.blockers.readme_table()"
+    for b in blockers.cached_blockers():
+        assert isinstance(b, Blocker)
+
+
+@pytest.mark.parametrize("blocker_id", sorted(CASES))
+def test_no_blocker_fires_on_a_target_that_is_not_rocm(blocker_id: str, tmp_path: Path) -> None:
+    name, text, _target, extra = CASES[blocker_id][0]
+    assert _fired(tmp_path, (name, text, "h100", extra)) == set()
+
+
+def test_a_blocker_acknowledged_in_the_config_is_not_reported(tmp_path: Path) -> None:
+    text = HF + "tf32: true  # goblin: ignore[blocker.tf32_on_rocm] -- runs on our H100s only\n"
+    assert "blocker.tf32_on_rocm" not in _fired(tmp_path, ("sft.yaml", text, "mi300x", {}))
+
+
+def test_a_new_blocker_is_not_excused_by_the_base_branch(tmp_path: Path) -> None:
+    """--goblin-baseline: a config that failed on speed on the base branch and now will not start
+    fails as this change's (before, the same patch rules made it a warning: 'known on the base branch')."""
+    from pytest_goblin.baseline import compare
+    from pytest_goblin.outcome import ItemOutcome
+
+    base_cfg, new_cfg = tmp_path / "base.yaml", tmp_path / "new.yaml"
+    fp32 = HF.replace("bf16: true\n", "")  # fp32 compute: bf16 autocast recovers well above goblin_fail_at
+    base_cfg.write_text(fp32)
+    new_cfg.write_text(fp32 + "tf32: true\n")
+    base, new = _audit(base_cfg), _audit(new_cfg)
+    assert base.verdict == "fail" and new.verdict == "fail"
+    outcome = ItemOutcome(nodeid="c.yaml::audit", path="c.yaml", verdict=base.verdict, message=base.reason, report=base)
+    assert compare(new, outcome).verdict == "fail"
+    assert "new blockers: blocker.tf32_on_rocm" in compare(new, outcome).reason
+    assert compare(base, outcome).verdict == "warn"  # nothing new: known on the base branch
