@@ -46,6 +46,7 @@ DERIVED_FACTS = frozenset(
         "attn_supports_sdpa",
         "attn_supports_flash",
         "attn_supports_flex",
+        "comm_share",
     }
 )
 # Facts about the machine the audit runs on; read only where a GPU is present, since a CPU-only
@@ -219,8 +220,20 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     ws = w.sources.get("world_size")
     out["derived.world_size_known"] = bool(ws is not None and ws.explicit)
     out["derived.alloc_conf"] = next((w.env[k] for k in ALLOC_CONF_ENV if w.env.get(k)), None)
+    out["derived.comm_share"] = comm_share(w, hw) if sized else None
     out.update(host_facts() if host is None else host)
     return out
+
+
+def comm_share(w: WorkloadConfig, hw: Hardware) -> float:
+    """The share of the projected step that exposed data-parallel collectives take (costmodel's
+    communication term, nominal assumptions); 0.0 when no collective runs (one GPU, no data parallelism)."""
+    from .costmodel import step
+
+    if w.strategy == "single" or w.world_size <= 1:
+        return 0.0
+    model = step(w, hw)
+    return model.parts["communication"] / model.step_s if model.step_s > 0 else 0.0
 
 
 def holds(p: Predicate, f: dict[str, Any]) -> bool:
