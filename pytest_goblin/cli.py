@@ -58,7 +58,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from .options import build_settings, from_argparse
     from .outcome import SessionReport
     from .reporting.escape import one_line, terminal
-    from .reporting.text import failure_text, summary_line
+    from .reporting.text import failure_text, findings_lines, summary_line
     from .service import audit_file, check_config, check_settings, config_files, display_path, parse_shard, shard_of
 
     values = from_argparse(args)
@@ -107,9 +107,14 @@ def cmd_audit(args: argparse.Namespace) -> int:
     session = SessionReport(version=__version__, target=settings.target, items=outcomes, not_collected=dict(sorted(skipped.items())))
     if not values["events"]:
         for item in outcomes:
-            if item.report and (item.verdict == "fail" or (item.verdict == "warn" and values["diff"])) and (values["diff"] or args.verbose):
-                print(terminal(redact(failure_text(item.report))))
+            r = item.report
+            in_full = bool(item.verdict == "fail" or (item.verdict == "warn" and values["diff"])) and bool(values["diff"] or args.verbose)
+            if r is not None and in_full:
+                print(terminal(redact(failure_text(r))))
             print(one_line(redact(summary_line(item))))
+            if r is not None and args.verbose and not in_full and item.verdict in ("pass", "warn"):
+                for line in findings_lines(r):  # footguns and guidance of a PASS or WARN, one line each
+                    print(one_line(redact(line)))
     return _finish(session, args)
 
 

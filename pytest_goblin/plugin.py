@@ -314,6 +314,11 @@ class GoblinSession:
                 tr.write_line(redact(failure_text(item.report)))  # a warning's findings and diff, as a failure shows them
         for item in session.items:
             tr.write_line(one_line(summary_line(item)))
+            if config.get_verbosity() > 0 and item.verdict == "pass" and item.report is not None:
+                from .reporting.text import findings_lines
+
+                for line in findings_lines(item.report):  # a PASS's footguns and guidance, one line each
+                    tr.write_line(one_line(line))
         if self.shard:
             tr.write_line(f"shard {self.shard[0]}/{self.shard[1]}: {len(session.items)} configs; combine shards with `goblin merge`")
         if self.not_collected:

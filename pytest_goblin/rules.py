@@ -46,6 +46,7 @@ DERIVED_FACTS = frozenset(
         "attn_supports_sdpa",
         "attn_supports_flash",
         "attn_supports_flex",
+        "comm_share",
     }
 )
 # Facts about the machine the audit runs on; read only where a GPU is present, since a CPU-only
@@ -219,8 +220,20 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     ws = w.sources.get("world_size")
     out["derived.world_size_known"] = bool(ws is not None and ws.explicit)
     out["derived.alloc_conf"] = next((w.env[k] for k in ALLOC_CONF_ENV if w.env.get(k)), None)
+    out["derived.comm_share"] = comm_share(w, hw) if sized else None
     out.update(host_facts() if host is None else host)
     return out
+
+
+def comm_share(w: WorkloadConfig, hw: Hardware) -> float:
+    """The share of the projected step that exposed data-parallel collectives take (costmodel's
+    communication term, nominal assumptions); 0.0 when no collective runs (one GPU, no data parallelism)."""
+    from .costmodel import step
+
+    if w.strategy == "single" or w.world_size <= 1:
+        return 0.0
+    model = step(w, hw)
+    return model.parts["communication"] / model.step_s if model.step_s > 0 else 0.0
 
 
 def holds(p: Predicate, f: dict[str, Any]) -> bool:
@@ -369,10 +382,20 @@ _SHOWN = {
 
 
 def _fact_phrase(name: str, w: WorkloadConfig) -> str:
-    """`micro-batch 1 (line 12)` or `precision fp32 (default: ...)`: a workload value and where it came from."""
+    """`micro-batch 1 (line 12)` or `precision fp32 (default: ...)`: a workload value and where it came from.
+
+    An unset optional field (packing_blocked, prequantized, zero_stage, compile_mode) is a rule's
+    premise of absence ("nothing blocks packing"), not a value: it is said as "not set" where the
+    config or a framework default says so, else left out (""), never shown as Python's None."""
     value = getattr(w, name)
     src = w.sources.get(name)
     label = _SHOWN.get(name, name.replace("_", " "))
+    if value is None or value == "":
+        if src is not None and src.explicit and src.line:
+            return f"{label} not set (`{src.key}`, line {src.line})"
+        if src is not None and not src.explicit and src.note:
+            return f"{label} not set ({src.note})"
+        return ""
     shown = str(value).lower() if isinstance(value, bool) else value
     also = ""
     fsdp = w.sources.get("fsdp_activation_checkpointing")
@@ -488,12 +511,12 @@ def render_finding(rule: Rule, w: WorkloadConfig, hw: Hardware, status: str | No
             memory = name
         elif scope == "env":
             value = w.env.get(name)
-            facts_used.append(f"{name}={value}" if value is not None else f"{name} unset")
+            facts_used.append(f"{name} unset" if value is None else f'{name}=""' if value == "" else f"{name}={value}")
         elif scope in ("hw", "host", "derived"):
             continue
         elif p.fact in WORKLOAD_FIELDS and p.fact not in {"world_size"} and p.fact not in {f.split(" ")[0] for f in facts_used}:
             facts_used.append(_fact_phrase(p.fact, w))
-    lead = "; ".join(dict.fromkeys(facts_used))
+    lead = "; ".join(dict.fromkeys(f for f in facts_used if f))
     text = rule.guidance if rule.footgun and rule.guidance else rule.title
     text = text.replace("{collectives}", collectives(w))
     msg = f"{lead}: {text}" if lead else text

@@ -122,13 +122,18 @@ def audit_file(
             config_error = ConfigError(shown_as, config_error.message, line=config_error.line, hint=config_error.hint)
         result.error = redact(str(config_error))
         return result
-    if settings.hub:
-        os.environ["GOBLIN_HUB"] = "1"  # read by the shape lookup (hubconfig), also in xdist workers
+    allow_hub(settings)
     try:
         backend, notes = make_backend_or_planner(settings.backend)
     except GoblinError as exc:
         result.error = redact(str(exc))
         return result
+    if loaded is not None:
+        from .formats.semantics import loaded_with_world_size
+
+        # collection parsed the file without the settings: the stated world size applies here, as
+        # parse_config applies it to a file it reads itself
+        loaded = loaded_with_world_size(loaded, settings.world_size)
     from .runners.command import PROGRESS
 
     token = PROGRESS.set(progress)
@@ -164,12 +169,22 @@ def _write_fix(path: Path, report: Report, audited: LoadedConfig | None) -> Repo
     return report.model_copy(update={"notes": [*report.notes, note]}) if note else report
 
 
+def allow_hub(settings: Settings) -> None:
+    """--goblin-hub: the shape lookup (hubconfig) may download config.json. Read from the
+    environment, so that xdist workers and every parse see it; the parse is made at collection,
+    so this is set before any file is read (check_settings), not only when an audit starts."""
+    if settings.hub:
+        os.environ["GOBLIN_HUB"] = "1"
+
+
 def check_settings(settings: Settings) -> None:
     """Fail early, before any file is read, on a setting that would fail every audit: an unknown
-    GPU, a broken rule file, an unreadable baseline report. Raises GoblinError."""
+    GPU, a broken rule file, an unreadable baseline report. Raises GoblinError. Also puts into
+    effect the settings that collection's parse reads (allow_hub)."""
     from .hardware import get_hardware
     from .rules import cached_rules
 
+    allow_hub(settings)
     get_hardware(settings.target)
     cached_rules(settings.kb_paths)
     if settings.baseline:

@@ -32,6 +32,9 @@ BASE: dict[str, Any] = {
 TUNED_ENV = {"PYTORCH_TUNABLEOP_ENABLED": "1", "PYTORCH_TUNABLEOP_TUNING": "0", "TORCHINDUCTOR_MAX_AUTOTUNE": "1"}
 SEVENTY_B = "meta-llama/Llama-3.1-70B"
 
+STATED = {"sources": {"world_size": {"file": "case.yaml", "explicit": True, "note": "stated"}}}
+SHARDED_8 = {"strategy": "fsdp", "micro_batch_size": 1, **STATED}
+
 # rule id -> (applies: overrides, must not apply: overrides). Each override may carry `env`
 # (replacing TUNED_ENV), `target`, `model` and `host`; everything else is a WorkloadConfig field
 # on top of BASE.
@@ -42,7 +45,8 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "precision.fp8_for_large_gemms": ({"method": "full", "micro_batch_size": 1, "model": SEVENTY_B}, {"method": "full", "micro_batch_size": 1}),
     "attention.sdpa_over_eager": ({"attention": "eager"}, {"attention": "eager", "model": "openai/gpt-oss-20b"}),
     "attention.flex_over_eager": ({"attention": "eager", "model": "openai/gpt-oss-20b"}, {"attention": "eager"}),
-    "attention.sdpa_math_fallback": ({"seq_len": 8192, "micro_batch_size": 1}, {"seq_len": 8192, "micro_batch_size": 1, "target": "h100"}),
+    # only where AOTriton classes the arch experimental (gfx950 in the GPU table): on gfx942 the variable does nothing
+    "attention.sdpa_math_fallback": ({"seq_len": 8192, "micro_batch_size": 1, "target": "mi355x"}, {"seq_len": 8192, "micro_batch_size": 1}),
     "attention.gpt_oss_needs_flash_or_flex": ({"model": "openai/gpt-oss-20b", "attention": "flash"}, {"model": "openai/gpt-oss-20b", "attention": "eager"}),
     "attention.flash_attn_rocm_build": ({"attention": "flash"}, {"attention": "flash", "target": "h100"}),
     "memory.disable_checkpointing_when_hbm_free": ({"gradient_checkpointing": True}, {"gradient_checkpointing": True, "model": SEVENTY_B, "method": "full"}),
@@ -90,8 +94,9 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "quant.lora_over_8bit_when_bf16_fits": ({"quantization": "8bit"}, {"quantization": "8bit", "model": "Qwen/Qwen2.5-72B", "target": "mi210"}),
     "quant.bitsandbytes_rocm_build": ({"quantization": "4bit", "method": "qlora"}, {"quantization": "4bit", "method": "qlora", "target": "h100"}),
     "kernels.liger_fused_kernels": ({"fused_kernels": False}, {"fused_kernels": False, "format": "torchtune"}),
-    "comm.high_priority_rccl_streams": ({"strategy": "fsdp", "world_size": 8}, {"strategy": "fsdp", "world_size": 1}),
-    "comm.rccl_min_channels": ({"strategy": "ddp", "world_size": 8}, {"strategy": "ddp", "world_size": 8, "target": "mi250x"}),
+    # RCCL hints: a stated multi-GPU run whose projected step spends >= 5% in exposed collectives (FSDP, micro-batch 1: about 7%)
+    "comm.high_priority_rccl_streams": ({**SHARDED_8, "world_size": 8}, {**SHARDED_8, "world_size": 1}),
+    "comm.rccl_min_channels": ({**SHARDED_8, "world_size": 8}, {**SHARDED_8, "world_size": 8, "target": "mi250x"}),
     "compile.torch_compile_torchtune": (
         {"format": "torchtune", "torch_compile": False},
         {"format": "torchtune", "torch_compile": True},
@@ -104,6 +109,40 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "env.cu_mask_set": ({"env": {"ROC_GLOBAL_CU_MASK": "0xf"}}, {"env": {}}),
     "env.hip_logging_left_on": ({"env": {"AMD_LOG_LEVEL": "3"}}, {"env": {"AMD_LOG_LEVEL": "0"}}),
     "env.too_many_hw_queues": ({"env": {"GPU_MAX_HW_QUEUES": "8"}}, {"env": {"GPU_MAX_HW_QUEUES": "2"}}),
+}
+
+
+# Guidance and footguns, more cases where one premise of the advice does not hold, so it must stay
+# silent: the applying case with one thing changed (each premise's reason in the comment).
+PREMISES: dict[str, list[dict[str, Any]]] = {
+    "comm.high_priority_rccl_streams": [
+        {"strategy": "fsdp", "micro_batch_size": 1, "world_size": 8},  # 8 GPUs assumed, not stated: maybe one GPU
+        {**SHARDED_8, "world_size": 8, "micro_batch_size": 8},  # collectives about 1% of the step
+        {**SHARDED_8, "world_size": 8, "env": {"TORCH_NCCL_HIGH_PRIORITY": "1"}},  # already set
+        {**SHARDED_8, "world_size": 8, "target": "h100"},  # not RCCL
+    ],
+    "comm.rccl_min_channels": [
+        {"strategy": "fsdp", "micro_batch_size": 1, "world_size": 8},  # assumed
+        {**SHARDED_8, "world_size": 1},  # one GPU: no collective
+        {**SHARDED_8, "world_size": 8, "micro_batch_size": 8},  # collectives about 1% of the step
+        {**STATED, "strategy": "ddp", "world_size": 8},  # DDP LoRA: a gradient all-reduce of the adapters, under 1%
+    ],
+    "attention.sdpa_math_fallback": [
+        {"seq_len": 8192, "micro_batch_size": 1, "target": "mi250x"},  # gfx90a: not experimental in AOTriton
+        {"seq_len": 8192, "micro_batch_size": 1, "target": "mi325x"},  # gfx942
+        {"seq_len": 8192, "micro_batch_size": 1, "target": "h100"},  # not ROCm
+        {"seq_len": 8192, "micro_batch_size": 1, "target": "mi355x", "env": {"TORCH_ROCM_AOTRITON_ENABLE_EXPERIMENTAL": "1"}},  # opted in
+        {"seq_len": 8192, "micro_batch_size": 1, "target": "mi355x", "attention": "flash"},  # not SDPA
+    ],
+    "attention.flash_attn_rocm_build": [{"attention": "sdpa"}],
+    "packing.sample_packing": [{"sample_packing": False, "packing_blocked": "the trainer cannot pack"}, {"sample_packing": True}],
+    "distributed.ddp_when_model_fits": [{"strategy": "fsdp", "format": "torchtune"}, {"strategy": "deepspeed", "zero_stage": 0}, {"strategy": "ddp"}],
+    "comm.partial_node_collectives": [{"world_size": 4, "strategy": "ddp", "target": "mi250x"}, {"world_size": 1}],
+    "distributed.ddp_over_dataparallel": [{"world_size": 1}],
+    "memory.projected_over_hbm": [{**STATED}],  # stated, but it fits
+    "quant.bitsandbytes_rocm_build": [{"quantization": "none"}],
+    "gemm.tunableop_tune_once_for_data_parallel": [{"strategy": "ddp", "env": {"PYTORCH_TUNABLEOP_ENABLED": "1", "PYTORCH_TUNABLEOP_TUNING": "0"}}],
+    "precision.fp8_for_large_gemms": [{"method": "full", "micro_batch_size": 1, "model": SEVENTY_B, "target": "mi250x"}],
 }
 
 
@@ -134,6 +173,30 @@ def test_rule_applies_and_does_not(rule_id: str) -> None:
     applies, absent = CASES[rule_id]
     assert _fires(rule_id, applies), f"{rule_id} should apply to {applies}"
     assert not _fires(rule_id, absent), f"{rule_id} must not apply to {absent}"
+
+
+@pytest.mark.parametrize("rule_id", sorted(PREMISES))
+def test_guidance_is_silent_where_its_premise_does_not_hold(rule_id: str) -> None:
+    for overrides in PREMISES[rule_id]:
+        assert not _fires(rule_id, overrides), f"{rule_id} must not apply to {overrides}"
+
+
+def test_every_footgun_has_a_case_where_its_premise_does_not_hold() -> None:
+    """Each guidance rule's must-not case (CASES) or its PREMISES cases hold everything but a premise."""
+    footguns = {r.id for r in kb.cached_rules() if r.footgun}
+    assert footguns <= set(CASES)
+    for rule_id in footguns:
+        applies, absent = CASES[rule_id]
+        assert _fires(rule_id, applies) and not _fires(rule_id, absent)
+
+
+def test_rccl_hints_cite_a_training_source_and_name_the_collectives() -> None:
+    by_id = {r.id: r for r in kb.cached_rules()}
+    for rule_id in ("comm.high_priority_rccl_streams", "comm.rccl_min_channels"):
+        assert "inference" not in by_id[rule_id].citation, rule_id
+    w, target, _host = _case({**SHARDED_8, "world_size": 8})
+    text = kb.render_finding(by_id["comm.high_priority_rccl_streams"], w, hardware.get_hardware(target))
+    assert "FSDP's parameter all-gathers" in text and "on 8 GPUs (stated)" in text
 
 
 def test_max_autotune_is_not_advised_when_the_config_already_asks_for_it() -> None:

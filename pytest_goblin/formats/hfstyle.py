@@ -61,7 +61,7 @@ def read_common(
         "compile_mode",
         ("torch_compile_mode",),
         default=None,
-        note=f"TrainingArguments.torch_compile_mode=None (torch.compile's default mode): {where(parser, 'torch_compile_mode')}",
+        note=f"TrainingArguments.torch_compile_mode unset (torch.compile's default mode): {where(parser, 'torch_compile_mode')}",
         convert=lambda v: None if v is None else str(v),
     )
     r.take(

@@ -433,4 +433,5 @@ def where(parser: str, key: str, cls: str | None = None) -> str:
     fw = tables.table(entry["framework"])
     default = entry.get("default")
     shown = default.get("expr", default.get("factory")) if isinstance(default, dict) else default
-    return f"{entry['framework']} {fw['version']} {entry['file']}:{entry['line']} (default {shown!r})"
+    said = "unset" if shown in (None, "None") else repr(shown)  # a report says "unset", not Python's None
+    return f"{entry['framework']} {fw['version']} {entry['file']}:{entry['line']} (default {said})"

@@ -31,7 +31,7 @@ CITES: dict[str, str] = {
     # (liger-kernel v0.8.2-7 ead96b61 src/liger_kernel/transformers/model/qwen2.py:98-113, llama.py:113-118).
     "lf.liger_asft": (
         "llamafactory 0.9.5 train/sft/trainer.py:152-160 (use_asft_loss: compute_loss calls model(**inputs) with the labels) and "
-        "train/trainer_utils.py:693-695 (asft_loss_func: logits None -> returns outputs.loss, the plain cross-entropy); "
+        "train/trainer_utils.py:693-695 (asft_loss_func: without logits it returns outputs.loss, the plain cross-entropy); "
         "liger-kernel ead96b61 src/liger_kernel/transformers/model/qwen2.py:98-113 (training with labels: logits not materialised)"
     ),
     "lf.liger_logits_loss": (
@@ -63,10 +63,10 @@ CITES: dict[str, str] = {
     "axolotl.bf16": f"{AXOLOTL_AT} src/axolotl/utils/schemas/config.py:559 (bf16 default 'auto': bf16 where the GPU supports it)",
     "axolotl.extra_keys": f"{AXOLOTL_AT} src/axolotl/utils/schemas/config.py:212 (pydantic model without extra='forbid': unknown keys are dropped)",
     # torchtune.
-    "torchtune.dtype": "torchtune 0.6.1 torchtune/training/precision.py:101 (get_dtype(None) is float32); with dtype bf16 weights, gradients and optimizer state are bf16 (recipes/full_finetune_distributed.py:77-78)",
+    "torchtune.dtype": "torchtune 0.6.1 torchtune/training/precision.py:101 (get_dtype with no dtype given is float32); with dtype bf16 weights, gradients and optimizer state are bf16 (recipes/full_finetune_distributed.py:77-78)",
     "torchtune.packed_max_seq_len": (
         "torchtune 0.6.1 (a6290a5b) torchtune/datasets/_chat.py:181-185, _instruct.py:149-153, _alpaca.py:89-93 "
-        "(packed=True with tokenizer.max_seq_len None raises ValueError 'PackedDataset requires a max_seq_len to be set on the tokenizer.')"
+        "(packed=True with tokenizer.max_seq_len unset raises ValueError 'PackedDataset requires a max_seq_len to be set on the tokenizer.')"
     ),
     "torchtune.qat_compile": "torchtune 0.6.1 recipes/qat_distributed.py:137-139 (compile=True raises ValueError)",
 }

@@ -4,6 +4,7 @@ collapsible) and one diff a reviewer can apply, with the evidence behind the num
 from __future__ import annotations
 
 from ..outcome import ItemOutcome, SessionReport
+from ..schemas import Finding
 from .escape import md_code, md_fence, md_text, md_trusted
 
 _ICON = {"fail": "❌ fail", "warn": "⚠️ warn", "inconclusive": "❔ inconclusive", "pass": "✅ pass", "error": "💥 error"}
@@ -61,15 +62,35 @@ def render(session: SessionReport) -> str:
             continue
         s = r.speedup
         blocked = [f.rule_id for f in r.findings if f.blocker]  # what stops the run comes before any patch
-        rules = ", ".join(md_code(rid, in_table=True) for rid in (blocked or (r.patch.rule_ids if r.patch else []))[:3]) or "none"
+        shown = blocked or (r.patch.rule_ids if r.patch else [])
+        rules = ", ".join(md_code(rid, in_table=True) for rid in shown[:3]) or _unpatched(r.findings)
         speed = f"{s.point:.2f}x [{s.low:.2f}-{s.high:.2f}]" + (", not decided" if r.inconclusive else "")
         lines.append(f"| {md_code(item.path, in_table=True)} | {_ICON[item.shown_verdict]} | {speed} | {md_text(str(r.evidence))} | {rules} |")
     graph = chart(session.items)
     if graph:
         lines += ["", *graph]
     for item in session.items:
-        lines += _section(item)
+        lines += _section(item) or _collapsed_findings(item)
     return "\n".join(lines) + "\n"
+
+
+def _unpatched(findings: list[Finding]) -> str:
+    """The table's rules cell when nothing was patched: how many findings the item still has."""
+    return f"none; {len(findings)} finding{'s' if len(findings) != 1 else ''} below" if findings else "none"
+
+
+def _collapsed_findings(item: ItemOutcome) -> list[str]:
+    """A PASS item's findings (footguns and guidance first), one line each in one collapsed block:
+    a passing config can still need a ROCm build or carry advice that was not worth patching."""
+    r = item.report
+    if r is None or not r.findings:
+        return []
+    out = ["", f"<details><summary><b>{md_text(item.path)}</b>: {item.shown_verdict}, {len(r.findings)} finding(s) to read</summary>", ""]
+    for f in sorted(r.findings, key=lambda f: not f.footgun):
+        where = f"line {f.line}" if f.line else "not set in the file"
+        kind = "footgun, guidance only" if f.footgun else "patched" if r.patch and f.rule_id in r.patch.rule_ids else "not patched"
+        out.append(f"- <b>{md_text(f.rule_id)}</b> ({where}, {kind}): {md_text(f.title)}")
+    return [*out, "", "</details>"]
 
 
 def _section(item: ItemOutcome) -> list[str]:

@@ -39,6 +39,17 @@ def summary_line(item: ItemOutcome) -> str:
     return f"{item.verdict.upper():5} {item.path}  {speed}"
 
 
+def findings_lines(r: Report) -> list[str]:
+    """A passing or warned item's findings, one line each (footguns and guidance first), for `-v`:
+    a PASS can still carry a ROCm build requirement or advice it did not patch."""
+    lines = []
+    for f in sorted(r.findings, key=lambda f: not f.footgun):
+        where = f"{r.path}:{f.line}" if f.line else f"{r.path} (not set in the file)"
+        kind = "footgun" if f.footgun else "patched" if r.patch and f.rule_id in r.patch.rule_ids else "not patched"
+        lines.append(f"    {kind}: {where}: [{f.rule_id}] {f.title}")
+    return lines
+
+
 def failure_text(r: Report) -> str:
     if r.inconclusive:
         head = [f"{r.path}: INCONCLUSIVE on {r.target}: {speedup_text(r)}, not decided", f"  why and what to change: {r.inconclusive}", ""]

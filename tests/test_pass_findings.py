@@ -1,0 +1,66 @@
+"""A PASS (or WARN) item shows its footguns and guidance in every output, collapsed, one line each:
+`-v` in the terminal (pytest and goblin audit), the Markdown summary and the PR comment built from
+it. A PASS used to show "top rules: none" while its JSON held findings such as a ROCm build need."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pytest_goblin.cli import main
+from pytest_goblin.github_comment import body_for
+from pytest_goblin.outcome import SessionReport
+from pytest_goblin.reporting.escape import md_text
+from pytest_goblin.reporting.markdown import render
+
+from .conftest import EXAMPLES
+
+TUNED = "trl-smollm3-3b-sft-tuned.yaml"  # passes; on 4 stated GPUs it carries two footguns
+FOOTGUNS = ("comm.partial_node_collectives", "gemm.tunableop_tune_once_for_data_parallel")
+
+
+@pytest.fixture
+def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    shutil.copy(EXAMPLES / TUNED, tmp_path / TUNED)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / TUNED
+
+
+def _session(config: Path, capsys: pytest.CaptureFixture[str], *flags: str) -> tuple[SessionReport, str]:
+    assert main(["audit", "--world-size", "4", "--json", "r.json", *flags, config.name]) == 0
+    out = capsys.readouterr().out
+    return SessionReport.model_validate(json.loads(Path("r.json").read_text())), out
+
+
+def test_goblin_audit_verbose_lists_a_pass_items_footguns(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    session, quiet = _session(config, capsys)
+    item = session.items[0]
+    assert item.verdict == "pass" and {f.rule_id for f in item.report.findings} >= set(FOOTGUNS)  # type: ignore[union-attr]
+    assert not any(rid in quiet for rid in FOOTGUNS)  # one line per item without -v
+    _, verbose = _session(config, capsys, "-v")
+    lines = [line for line in verbose.splitlines() if line.startswith("    footgun: ")]
+    assert [rid for rid in FOOTGUNS if any(f"[{rid}]" in line for line in lines)] == list(FOOTGUNS)
+
+
+def test_pytest_verbose_lists_a_pass_items_footguns(pytester: pytest.Pytester) -> None:
+    shutil.copy(EXAMPLES / TUNED, pytester.path / TUNED)
+    quiet = pytester.runpytest_inprocess("--goblin", TUNED, "--goblin-world-size", "4", "-p", "no:cacheprovider")
+    assert not any(rid in quiet.stdout.str() for rid in FOOTGUNS)
+    verbose = pytester.runpytest_inprocess("--goblin", TUNED, "--goblin-world-size", "4", "-p", "no:cacheprovider", "-v")
+    verbose.stdout.fnmatch_lines([f"*PASS*{TUNED}*", *(f"    footgun: {TUNED}*[[]{rid}]*" for rid in FOOTGUNS)])
+
+
+def test_markdown_and_pr_comment_show_a_pass_items_findings_collapsed(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    session, _ = _session(config, capsys)
+    for text in (render(session), body_for(render(session))):
+        row = next(line for line in text.splitlines() if line.startswith(f"| `{TUNED}`"))
+        assert row.endswith("| none; 2 findings below |")
+        block = text[text.index("<details><summary><b>") :]
+        block = block[: block.index("</details>")]
+        assert f"<b>{md_text(TUNED)}</b>: pass, 2 finding(s) to read" in block
+        bullets = [line for line in block.splitlines() if line.startswith("- ")]
+        assert len(bullets) == 2 and all("footgun, guidance only" in b for b in bullets)
+        assert "comm.partial\\_node\\_collectives" in bullets[0]
