@@ -462,3 +462,84 @@ def test_composite_action_project_mode_runs_nothing_from_the_checkout(tmp_path: 
     assert not pwned.exists(), pwned.read_text()
     report = SessionReport.model_validate_json((workspace / "goblin-reports" / "goblin.json").read_text())
     assert [Path(i.path).name for i in report.items] == ["base.yml"] and report.items[0].verdict == "fail"
+
+
+def _plant_checkout_code(configs: Path, pwned: Path) -> None:
+    """N2's three files, plus a package `__init__.py` above the audited folder: each, if imported
+    or run, appends its name to `pwned`."""
+    trap = f"open({str(pwned)!r}, 'a').write(__file__ + '\\n')\n"
+    shutil.copy(EXAMPLES / "axolotl-llama3-8b-lora.yml", configs / "base.yml")
+    (configs / "test_pwn.py").write_text(trap + "def test_planted():\n    pass\n")
+    (configs / "__init__.py").write_text(trap)
+    (configs.parent / "__init__.py").write_text(trap)
+    (configs / "test_notes.txt").write_text(f">>> open({str(pwned)!r}, 'a').write('doctest\\n')\n8\n")
+
+
+def test_n2_the_hardened_pytest_command_line_collects_only_goblin_items(tmp_path: Path) -> None:
+    """N2: the action's pytest-mode command line from before `-p no:python -p no:doctest` (so the
+    plugin's own veto is what is tested): under --goblin, no `test_*.py`, package `__init__.py` or
+    `test*.txt` doctest under (or above) the audited folder is imported or run, and the doctest is
+    not counted."""
+    import subprocess
+    import sys
+
+    workspace = tmp_path / "ws"
+    configs = workspace / "checkout" / "configs"
+    configs.mkdir(parents=True)
+    pwned = tmp_path / "PWNED"
+    _plant_checkout_code(configs, pwned)
+    ini = tmp_path / "goblin.ini"
+    ini.write_text("[pytest]\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    cmd = [sys.executable, "-P", "-m", "pytest", "--goblin", str(configs), "-c", str(ini), "--rootdir", str(workspace)]
+    cmd += ["--noconftest", "-p", "no:cacheprovider", "-o", "goblin_command=", "--goblin-runner", "projection", "--goblin-target", "mi300x"]
+    proc = subprocess.run([*cmd, "--junitxml", str(tmp_path / "junit.xml")], cwd=work, capture_output=True, text=True, timeout=120)
+    assert not pwned.exists(), pwned.read_text()
+    assert proc.returncode == 1 and "1 failed in" in proc.stdout and "passed" not in proc.stdout.splitlines()[-1], proc.stdout[-2000:]
+    junit = (tmp_path / "junit.xml").read_text()
+    assert 'tests="1"' in junit and "test_notes" not in junit and "test_planted" not in junit
+
+
+def test_n2_the_actions_pytest_mode_runs_nothing_from_the_checkout(tmp_path: Path) -> None:
+    """N2: the composite action's Audit step in `mode: pytest`, run as written, on a checkout with
+    N2's planted files: only base.yml is an item, and nothing planted runs."""
+    import os
+    import subprocess
+    import sys
+
+    action = _yaml(WORKFLOWS / "actions" / "goblin" / "action.yml")
+    audit = next(s for s in action["runs"]["steps"] if s.get("name") == "Audit")
+    assert "-p no:python -p no:doctest" in audit["run"]
+    workspace, temp = tmp_path / "ws", tmp_path / "runner-temp"
+    configs = workspace / "checkout" / "configs"
+    configs.mkdir(parents=True)
+    (temp / "goblin-work").mkdir(parents=True)
+    (temp / "goblin-venv" / "bin").mkdir(parents=True)
+    pwned = tmp_path / "PWNED"
+    _plant_checkout_code(configs, pwned)
+    python = temp / "goblin-venv" / "bin" / "python"  # the venv's interpreter is this one
+    python.write_text(f'#!/bin/sh\nexec {sys.executable} "$@"\n')
+    python.chmod(0o755)
+    env = {
+        **os.environ,
+        **{k: str(v) for k, v in audit["env"].items()},
+        "GOBLIN_PATHS": "checkout/configs/",
+        "GOBLIN_MODE": "pytest",
+        "GOBLIN_TARGET": "mi300x",
+        "GOBLIN_FAIL_AT": "1.10",
+        "GOBLIN_WARN_AT": "1.03",
+        "GOBLIN_WORKERS": "0",
+        "GOBLIN_BASELINE": "",
+        "GOBLIN_SHARD": "",
+        "GOBLIN_OUT": "goblin-reports",
+        "GITHUB_WORKSPACE": str(workspace),
+        "RUNNER_TEMP": str(temp),
+    }
+    (workspace / "goblin-reports").mkdir()
+    proc = subprocess.run(["bash", "-c", audit["run"]], cwd=temp / "goblin-work", env=env, capture_output=True, text=True, timeout=120)
+    assert not pwned.exists(), pwned.read_text()
+    assert proc.returncode == 1 and "1 failed in" in proc.stdout, proc.stdout[-2000:] + proc.stderr[-2000:]
+    report = SessionReport.model_validate_json((workspace / "goblin-reports" / "goblin.json").read_text())
+    assert [Path(i.path).name for i in report.items] == ["base.yml"] and report.items[0].verdict == "fail"
+    assert 'tests="1"' in (workspace / "goblin-reports" / "junit.xml").read_text()
