@@ -56,11 +56,12 @@ def _kb_rule_ids() -> list[str]:
     return [r["id"] for r in result.result["rules"] if not r["footgun"]]
 
 
+SUBSET = ["attention.sdpa_over_eager", "precision.bf16_over_fp16", "memory.disable_checkpointing_when_hbm_free"]
 HAPPY = [
     ("parse_config", {}),
     ("profile_run", {}),
     ("query_rocm_kb", {"symptom": "recompute attention"}),
-    ("propose_patch", {"rule_ids": ["attention.sdpa_over_eager", "precision.bf16_over_fp16", "memory.disable_checkpointing_when_hbm_free"]}),
+    ("propose_patch", {"rule_ids": _kb_rule_ids()}),  # every rule the planner would apply: no floor run
     ("benchmark", {"variant": "baseline"}),
     ("benchmark", {"variant": "p1"}),
     ("compare_runs", {"before": "r1", "after": "r2"}),
@@ -78,8 +79,34 @@ def test_happy_path_yields_every_event_type_and_a_report() -> None:
     assert types.count("tool_call") == 7 and types.count("tool_result") == 7
     assert "thought" in types and types[-1] == "final_report"
     assert report is not None and report.verdict == "fail" and report.evidence == "projected"
-    assert set(report.patch.rule_ids) == {"attention.sdpa_over_eager", "precision.bf16_over_fp16", "memory.disable_checkpointing_when_hbm_free"}
+    assert report.patch.patch_id == "p1" and set(report.patch.rule_ids) | set(report.patch.skipped) == set(_kb_rule_ids())
     assert not report.notes or "compare_runs was not called" not in " ".join(report.notes)
+    assert "left out applicable rules" not in " ".join(report.notes)
+
+
+def test_a_patch_leaving_out_rules_is_checked_against_the_planners() -> None:
+    """N5: a backend's patch of three rules, where the planner applies every applicable one: the
+    loop benchmarks the planner's patch against the same baseline, and its larger speedup is the
+    report; the note names the rules left out."""
+    planner = final_report(audit_sync(BAD, backend=Planner(), settings=SETTINGS))
+    assert planner is not None
+    script = [*HAPPY[:3], ("propose_patch", {"rule_ids": SUBSET}), *HAPPY[4:]]
+    events, report = _run(Scripted(script))
+    calls = [e.data for e in events if e.type == "tool_call"]
+    assert [c.name for c in calls[7:]] == ["propose_patch", "benchmark"] and calls[7].id.startswith("floor-")
+    assert report is not None and report.patch.patch_id == "p2" and report.after.variant == "p2" and report.before.run_id == "r1"
+    assert report.verdict == planner.verdict == "fail" and report.speedup.point == pytest.approx(planner.speedup.point)
+    note = report.notes[0]
+    assert "scripted backend's patch p1 left out applicable rules" in note and "planner's report" in note
+    assert all(rid in note for rid in _kb_rule_ids() if rid not in SUBSET and rid not in report.patch.skipped)
+
+
+def test_an_empty_patch_cannot_pass_a_config_the_planner_fails() -> None:
+    """N5: propose_patch([]) is 1.00x "nothing to recover"; the planner's floor makes it a FAIL."""
+    script = [*HAPPY[:3], ("propose_patch", {"rule_ids": []}), *HAPPY[4:]]
+    _events, report = _run(Scripted(script))
+    assert report is not None and report.verdict == "fail" and report.speedup.point > 1.5
+    assert "p1 left out applicable rules" in report.notes[0]
 
 
 def test_a_models_thoughts_are_masked_with_the_keys_this_process_holds(monkeypatch: pytest.MonkeyPatch) -> None:
