@@ -543,3 +543,64 @@ def test_n2_the_actions_pytest_mode_runs_nothing_from_the_checkout(tmp_path: Pat
     report = SessionReport.model_validate_json((workspace / "goblin-reports" / "goblin.json").read_text())
     assert [Path(i.path).name for i in report.items] == ["base.yml"] and report.items[0].verdict == "fail"
     assert 'tests="1"' in (workspace / "goblin-reports" / "junit.xml").read_text()
+
+
+def test_n12_the_measure_label_measures_only_the_commit_its_labeller_approved() -> None:
+    """N12: a `labeled` run goes to the GPU only through the `gate` job, which requires the
+    labeller's latest review verdict to approve exactly the event's head SHA; the measure job
+    checks out the SHA the gate passed."""
+    measure = _yaml(WORKFLOWS / "workflows" / "goblin-rocm-measure.yml")
+    gate, job = measure["jobs"]["gate"], measure["jobs"]["measure"]
+    assert " ".join(str(gate["if"]).split()) == "github.event.action == 'labeled' && github.event.label.name == 'goblin-measure'"
+    assert str(gate["runs-on"]).startswith("ubuntu-") and gate["permissions"] == {"pull-requests": "read"}
+    env = gate["steps"][0]["env"]
+    assert env["HEAD_SHA"] == "${{ github.event.pull_request.head.sha }}" and env["SENDER"] == "${{ github.event.sender.login }}"
+    assert gate["outputs"]["sha"] == "${{ steps.approved.outputs.sha }}"
+    assert job["needs"] == "gate"
+    condition = " ".join(str(job["if"]).split())
+    assert "github.event.label.name == 'goblin-measure' && needs.gate.result == 'success'" in condition
+    checkout = next(s for s in job["steps"] if "actions/checkout" in str(s.get("uses", "")))
+    assert checkout["with"]["ref"].startswith("${{ needs.gate.outputs.sha ||")
+
+
+def _gate(tmp_path: Path, reviews: list[dict[str, Any]], head: str, sender: str = "maint") -> tuple[int, str]:
+    """Run the gate's script with a `gh` that answers the reviews API from `reviews` through jq."""
+    import os
+    import subprocess
+
+    script = _yaml(WORKFLOWS / "workflows" / "goblin-rocm-measure.yml")["jobs"]["gate"]["steps"][0]["run"]
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    (tmp_path / "reviews.json").write_text(json.dumps(reviews))
+    gh = bin_dir / "gh"  # gh api --paginate URL --jq FILTER
+    gh.write_text(f'#!/bin/bash\n[ "$1 $2 $3" = "api --paginate repos/acme/train/pulls/7/reviews" ] || exit 9\njq -r "$5" {tmp_path / "reviews.json"}\n')
+    gh.chmod(0o755)
+    out = tmp_path / "output"
+    out.write_text("")
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "REPO": "acme/train",
+        "PR": "7",
+        "HEAD_SHA": head,
+        "SENDER": sender,
+        "GITHUB_OUTPUT": str(out),
+    }
+    proc = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=30)
+    return proc.returncode, out.read_text()
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="the gate's filter runs in jq, as gh runs it")
+def test_n12_the_gate_refuses_a_head_pushed_after_the_approval(tmp_path: Path) -> None:
+    old, head = "a" * 40, "b" * 40
+
+    def review(user: str, state: str, sha: str) -> dict[str, Any]:
+        return {"user": {"login": user}, "state": state, "commit_id": sha}
+
+    assert _gate(tmp_path, [review("maint", "APPROVED", head)], head) == (0, f"sha={head}\n")
+    assert _gate(tmp_path, [review("maint", "APPROVED", old)], head)[0] == 1  # pushed after the review
+    assert _gate(tmp_path, [review("maint", "APPROVED", head), review("maint", "CHANGES_REQUESTED", head)], head)[0] == 1
+    assert _gate(tmp_path, [review("maint", "CHANGES_REQUESTED", old), review("maint", "COMMENTED", head), review("maint", "APPROVED", head)], head)[0] == 0
+    assert _gate(tmp_path, [review("someone", "APPROVED", head)], head)[0] == 1  # the labeller did not approve it
+    assert _gate(tmp_path, [], head)[0] == 1
+    assert _gate(tmp_path, [review("maint", "APPROVED", "main")], "main")[0] == 1  # a SHA, not a ref name
