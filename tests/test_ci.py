@@ -377,7 +377,7 @@ def test_user_workflows_are_least_privilege_and_fork_safe() -> None:
             assert "timeout-minutes" in job
             for step in job["steps"]:
                 uses = step.get("uses", "")
-                assert not uses or uses.startswith("./") or "@v" in uses, uses
+                assert not uses or ("@" in uses and not uses.startswith("./")), uses  # pinned: see the test below
                 assert "${{" not in str(step.get("run", "")), (path.name, step.get("run"))
 
 
@@ -604,3 +604,28 @@ def test_n12_the_gate_refuses_a_head_pushed_after_the_approval(tmp_path: Path) -
     assert _gate(tmp_path, [review("someone", "APPROVED", head)], head)[0] == 1  # the labeller did not approve it
     assert _gate(tmp_path, [], head)[0] == 1
     assert _gate(tmp_path, [review("maint", "APPROVED", "main")], "main")[0] == 1  # a SHA, not a ref name
+
+
+GOBLIN_ACTION = "pytest-goblin/pytest-goblin/.github/actions/goblin"
+GOBLIN_ACTION_SHA = "e797db69ec80c8b714bb93877f04e634701cc2cb"  # docs/trust-model.md says why this commit
+
+
+def test_every_action_is_pinned_to_a_commit_sha_with_its_version() -> None:
+    """A tag can be moved to other code; a 40-hex commit cannot. Every `uses:` in every workflow,
+    goblin's own action included, names a commit SHA and says which release it is; none is a
+    local `./` action (on pull_request that is the pull request's own version)."""
+    import re
+
+    line = re.compile(r"^\s*(?:-\s+)?uses:\s*(\S+)(?:\s+#\s*(.*))?$")
+    goblin = []
+    for path in sorted((WORKFLOWS / "workflows").glob("*.yml")):
+        for text in path.read_text().splitlines():
+            m = line.match(text)
+            if not m:
+                continue
+            uses, comment = m.group(1), m.group(2) or ""
+            assert re.fullmatch(r"[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}", uses), (path.name, uses)
+            assert re.match(r"v\d+\.\d+(\.\d+)?\b", comment), (path.name, uses, comment)  # the release the SHA is
+            if uses.startswith(GOBLIN_ACTION + "@"):
+                goblin.append((path.name, uses))
+    assert sorted(goblin) == [(name, f"{GOBLIN_ACTION}@{GOBLIN_ACTION_SHA}") for name in ("goblin-rocm-measure.yml", "goblin-rocm.yml")]
