@@ -212,8 +212,10 @@ class _PlannerFloor:
         yield from self._tool("benchmark", {"variant": planned.patch_id})
         if self.failure:
             return
-        before = ctx.runs.get(report.before.run_id, report.before)  # an interleaved run re-samples the baseline
         after = ctx.runs[self.result.result["run_id"]]
+        before = ctx.runs.get(report.before.run_id, report.before)
+        if after.evidence == "measured":  # paired with the baseline the benchmark interleaved it with
+            before = next((m for m in reversed(ctx.runs.values()) if m.variant == "baseline" and m.evidence == "measured"), before)
         theirs = build_report(ctx, before, after, planned)
         ours, mine = _speedup(theirs), _speedup(report)
         if _rank(theirs) > _rank(report):
