@@ -13,7 +13,7 @@ import asyncio
 import atexit
 import json
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +27,9 @@ from .hardware import get_hardware
 from .redact import redact, redactor
 from .rules import cached_rules
 from .runners import Runner, runner_for
-from .schemas import Report, Usage
+from .schemas import Report, ToolResult, Usage
 from .settings import Settings
-from .tools.audit_tools import build_report
+from .tools.audit_tools import build_report, findings
 from .tools.context import AuditContext
 
 MAX_STEPS = 10
@@ -111,7 +111,11 @@ async def run_audit(
             result = tools.call(ctx, call.name, call.arguments)
             # The result is already plain data (tools.call dumps models); it is shared, not copied.
             yield Event(type="tool_result", data=ToolResultData(id=call.id, name=call.name, ok=result.ok, result=result.result, error=result.error))
-            content = json.dumps(tools.for_model(call.name, result.result), default=str) if result.ok else (result.error or "error")
+            untrusted = tools.config_texts(ctx.loaded.workload) if ctx.loaded is not None else None
+            if result.ok:
+                content = json.dumps(tools.for_model(call.name, result.result, untrusted), default=str)
+            else:
+                content = tools.for_model(call.name, result.error or "error", untrusted)
             if not result.ok:
                 last_error = f"{call.name}: {result.error}"
             backend.add_tool_result(call.id, call.name, content, not result.ok)
@@ -120,21 +124,124 @@ async def run_audit(
                 yield events.error(redact(ctx.fatal))
                 return
     usage = getattr(first_backend, "usage", None)
-    if ctx.reports:
-        yield events.final(_with_usage(ctx.reports[-1], ctx, usage))
-        return
-    report, missing = _auto_compare(ctx, stopped)
-    if report is not None:
-        yield events.final(_with_usage(report, ctx, usage))
-    else:
+    missing = ""
+    report = ctx.reports[-1] if ctx.reports else None
+    if report is None:
+        report, missing = _auto_compare(ctx, stopped)
+    if report is None:
         detail = f"; last tool error: {last_error}" if last_error else ""
         yield events.error(f"no report: {missing} ({stopped}){detail}")
+        return
+    if not isinstance(first_backend, Planner):
+        floor = _PlannerFloor(ctx, report, getattr(first_backend, "name", "custom"), steps)
+        for event in floor.run():
+            yield event
+        if floor.report is None:
+            yield events.error(redact(floor.failure or "the planner's floor could not be computed"))
+            return
+        report = floor.report
+    yield events.final(_with_usage(report, ctx, usage))
 
 
 def _with_usage(report: Report, ctx: AuditContext, usage: Usage | None) -> Report:
     """The report with the LLM's token accounting and every note the loop added since."""
     missing = [n for n in ctx.notes if n not in report.notes]
     return report.model_copy(update={"usage": usage.model_copy() if usage is not None else None, "notes": [*missing, *report.notes]})
+
+
+_SEVERITY = {"pass": 0, "warn": 1, "fail": 2, "error": 3}
+
+
+def _rank(report: Report) -> tuple[int, float]:
+    return _SEVERITY[report.verdict], report.speedup.point if report.speedup is not None else 1.0
+
+
+class _PlannerFloor:
+    """An LLM (any non-planner) backend cannot make a verdict better than the deterministic
+    planner's evidence allows. When the backend's patch leaves out applicable non-footgun rules
+    the planner would apply, the planner's patch (every such rule, through the same propose_patch)
+    is benchmarked too, against the same baseline run, and the report with the more severe verdict
+    (then the larger speedup) is the audit's; either way the report names the rules left out and
+    what the planner's patch gave. Any failure on the way fails closed: an error, never the
+    backend's verdict unchecked."""
+
+    def __init__(self, ctx: AuditContext, report: Report, who: str, steps: int):
+        self.ctx, self.who, self.steps = ctx, who, steps
+        self.backend_report = report
+        self.report: Report | None = None
+        self.failure: str | None = None
+        self.result = ToolResult(ok=False)
+
+    def _tool(self, name: str, args: dict[str, Any]) -> Iterator[Event]:
+        self.steps += 1
+        call_id = f"floor-{self.steps}"
+        yield events.tool_call(call_id, name, args, self.steps)
+        result = tools.call(self.ctx, name, args)
+        yield Event(type="tool_result", data=ToolResultData(id=call_id, name=name, ok=result.ok, result=result.result, error=result.error))
+        self.result = result
+        if not result.ok:
+            self.failure = f"the planner's check of the {self.who} backend's patch failed: {name}: {result.error}"
+        elif self.ctx.fatal:
+            self.failure = self.ctx.fatal
+
+    def run(self) -> Iterator[Event]:
+        ctx, report = self.ctx, self.backend_report
+        chosen = report.patch
+        if ctx.loaded is None or chosen is None or report.before is None:
+            self.failure = f"the {self.who} backend's report has no patch or baseline to check against the planner's"
+            return
+        w = ctx.loaded.workload
+        expected = [r.id for r in ctx.applicable(w) if not r.footgun and r.id not in w.ignored_rules]
+        omitted = [rid for rid in expected if rid not in chosen.rule_ids and rid not in chosen.skipped]
+        if not omitted:
+            self.report = report
+            return
+        yield events.thought(
+            f"The {self.who} backend's patch {chosen.patch_id} leaves out applicable rules {', '.join(omitted)}; checking the planner's patch with them."
+        )
+        yield from self._tool("propose_patch", {"rule_ids": expected})
+        if self.failure:
+            return
+        planned = ctx.patches[self.result.result["patch_id"]]
+        extra = [rid for rid in planned.rule_ids if rid not in chosen.rule_ids]
+        left_out = f"the {self.who} backend's patch {chosen.patch_id} left out applicable rules {', '.join(omitted)}"
+        if not extra:
+            why = "; ".join(f"{rid}: {planned.skipped.get(rid, 'not applied')}" for rid in omitted)
+            self.report = self._marked(report, omitted, f"{left_out}; the deterministic planner's patch applies none of them either ({why})")
+            return
+        yield from self._tool("benchmark", {"variant": planned.patch_id})
+        if self.failure:
+            return
+        after = ctx.runs[self.result.result["run_id"]]
+        before = ctx.runs.get(report.before.run_id, report.before)
+        if after.evidence == "measured":  # paired with the baseline the benchmark interleaved it with
+            before = next((m for m in reversed(ctx.runs.values()) if m.variant == "baseline" and m.evidence == "measured"), before)
+        theirs = build_report(ctx, before, after, planned)
+        ours, mine = _speedup(theirs), _speedup(report)
+        if _rank(theirs) > _rank(report):
+            note = (
+                f"{left_out}: the deterministic planner's patch {planned.patch_id} with them gives {ours} ({theirs.verdict}), "
+                f"more than the backend's {mine} ({report.verdict}), so this is the planner's report: "
+                "an LLM backend cannot make a verdict better than the planner's evidence allows"
+            )
+            self.report = theirs.model_copy(update={"notes": [note, *dict.fromkeys([*report.notes, *theirs.notes])]})
+        else:
+            note = (
+                f"{left_out}: the deterministic planner's patch {planned.patch_id} with them gives {ours} ({theirs.verdict}), no more than this patch's {mine}"
+            )
+            self.report = self._marked(report, omitted, note)
+
+    def _marked(self, report: Report, omitted: list[str], note: str) -> Report:
+        """The backend's report, its findings saying which rules its patch left out."""
+        assert report.patch is not None
+        skipped = {**{rid: f"left out by the {self.who} backend's patch" for rid in omitted}, **report.patch.skipped}
+        patch = report.patch.model_copy(update={"skipped": skipped})
+        return report.model_copy(update={"patch": patch, "findings": findings(self.ctx, patch), "notes": [note, *report.notes]})
+
+
+def _speedup(report: Report) -> str:
+    s = report.speedup
+    return f"{s.point:.2f}x [{s.low:.2f}-{s.high:.2f}] {report.evidence or ''}".rstrip() if s is not None else "no speedup"
 
 
 def _auto_compare(ctx: AuditContext, stopped: str) -> tuple[Report | None, str]:

@@ -190,12 +190,40 @@ class GoblinSession:
         self.not_collected[str(collection_path)] = why
         return True
 
-    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    def _above_roots(self, path: Path) -> bool:
+        """A directory the session passes through on its way down to a root (Session collects every
+        parent of an argument, from the confcutdir down)."""
+        absolute = Path(os.path.abspath(path))
+        return any(r.is_relative_to(absolute) for r in self.roots)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collect_directory(self, path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+        """A plain Dir for every directory at, under or above a root, never a Package: pytest's
+        python plugin makes a directory with an `__init__.py` a Package (_pytest/python.py:201-212),
+        and Package.setup imports that file before any item under it runs (python.py:697-698).
+        The hook is firstresult (_pytest/hookspec.py:335), so the first non-None answer wins.
+        pytest_configure set config.args to the roots, so nothing else is collected here."""
+        if self._under_roots(path) or self._above_roots(path):
+            return pytest.Dir.from_parent(parent, path=path)
+        return None
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> Any:
+        """Under the roots only goblin's own nodes survive. pytest_collect_file is not firstresult
+        (_pytest/hookspec.py:365): every plugin's collector is gathered into a list, so the veto is
+        a wrapper that filters that list before any node collects. Without it the python plugin's
+        Module imports `test_*.py` (python.py:215-231; Module._getobj imports it, python.py:580-581) and the
+        doctest plugin runs `test*.txt` (doctest.py:127-138)."""
+        nodes = yield
+        if not self._under_roots(file_path):
+            return nodes
+        own = self._config_file(file_path, parent)
+        return [own] if own is not None else []
+
+    def _config_file(self, file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
         from .items import ConfigFile
         from .service import check_config, screen
 
-        if not self._under_roots(file_path):
-            return None
         why = screen(file_path, self.roots)
         if why is not None:
             if why:

@@ -377,7 +377,7 @@ def test_user_workflows_are_least_privilege_and_fork_safe() -> None:
             assert "timeout-minutes" in job
             for step in job["steps"]:
                 uses = step.get("uses", "")
-                assert not uses or uses.startswith("./") or "@v" in uses, uses
+                assert not uses or ("@" in uses and not uses.startswith("./")), uses  # pinned: see the test below
                 assert "${{" not in str(step.get("run", "")), (path.name, step.get("run"))
 
 
@@ -462,3 +462,170 @@ def test_composite_action_project_mode_runs_nothing_from_the_checkout(tmp_path: 
     assert not pwned.exists(), pwned.read_text()
     report = SessionReport.model_validate_json((workspace / "goblin-reports" / "goblin.json").read_text())
     assert [Path(i.path).name for i in report.items] == ["base.yml"] and report.items[0].verdict == "fail"
+
+
+def _plant_checkout_code(configs: Path, pwned: Path) -> None:
+    """N2's three files, plus a package `__init__.py` above the audited folder: each, if imported
+    or run, appends its name to `pwned`."""
+    trap = f"open({str(pwned)!r}, 'a').write(__file__ + '\\n')\n"
+    shutil.copy(EXAMPLES / "axolotl-llama3-8b-lora.yml", configs / "base.yml")
+    (configs / "test_pwn.py").write_text(trap + "def test_planted():\n    pass\n")
+    (configs / "__init__.py").write_text(trap)
+    (configs.parent / "__init__.py").write_text(trap)
+    (configs / "test_notes.txt").write_text(f">>> open({str(pwned)!r}, 'a').write('doctest\\n')\n8\n")
+
+
+def test_n2_the_hardened_pytest_command_line_collects_only_goblin_items(tmp_path: Path) -> None:
+    """N2: the action's pytest-mode command line from before `-p no:python -p no:doctest` (so the
+    plugin's own veto is what is tested): under --goblin, no `test_*.py`, package `__init__.py` or
+    `test*.txt` doctest under (or above) the audited folder is imported or run, and the doctest is
+    not counted."""
+    import subprocess
+    import sys
+
+    workspace = tmp_path / "ws"
+    configs = workspace / "checkout" / "configs"
+    configs.mkdir(parents=True)
+    pwned = tmp_path / "PWNED"
+    _plant_checkout_code(configs, pwned)
+    ini = tmp_path / "goblin.ini"
+    ini.write_text("[pytest]\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    cmd = [sys.executable, "-P", "-m", "pytest", "--goblin", str(configs), "-c", str(ini), "--rootdir", str(workspace)]
+    cmd += ["--noconftest", "-p", "no:cacheprovider", "-o", "goblin_command=", "--goblin-runner", "projection", "--goblin-target", "mi300x"]
+    proc = subprocess.run([*cmd, "--junitxml", str(tmp_path / "junit.xml")], cwd=work, capture_output=True, text=True, timeout=120)
+    assert not pwned.exists(), pwned.read_text()
+    assert proc.returncode == 1 and "1 failed in" in proc.stdout and "passed" not in proc.stdout.splitlines()[-1], proc.stdout[-2000:]
+    junit = (tmp_path / "junit.xml").read_text()
+    assert 'tests="1"' in junit and "test_notes" not in junit and "test_planted" not in junit
+
+
+def test_n2_the_actions_pytest_mode_runs_nothing_from_the_checkout(tmp_path: Path) -> None:
+    """N2: the composite action's Audit step in `mode: pytest`, run as written, on a checkout with
+    N2's planted files: only base.yml is an item, and nothing planted runs."""
+    import os
+    import subprocess
+    import sys
+
+    action = _yaml(WORKFLOWS / "actions" / "goblin" / "action.yml")
+    audit = next(s for s in action["runs"]["steps"] if s.get("name") == "Audit")
+    assert "-p no:python -p no:doctest" in audit["run"]
+    workspace, temp = tmp_path / "ws", tmp_path / "runner-temp"
+    configs = workspace / "checkout" / "configs"
+    configs.mkdir(parents=True)
+    (temp / "goblin-work").mkdir(parents=True)
+    (temp / "goblin-venv" / "bin").mkdir(parents=True)
+    pwned = tmp_path / "PWNED"
+    _plant_checkout_code(configs, pwned)
+    python = temp / "goblin-venv" / "bin" / "python"  # the venv's interpreter is this one
+    python.write_text(f'#!/bin/sh\nexec {sys.executable} "$@"\n')
+    python.chmod(0o755)
+    env = {
+        **os.environ,
+        **{k: str(v) for k, v in audit["env"].items()},
+        "GOBLIN_PATHS": "checkout/configs/",
+        "GOBLIN_MODE": "pytest",
+        "GOBLIN_TARGET": "mi300x",
+        "GOBLIN_FAIL_AT": "1.10",
+        "GOBLIN_WARN_AT": "1.03",
+        "GOBLIN_WORKERS": "0",
+        "GOBLIN_BASELINE": "",
+        "GOBLIN_SHARD": "",
+        "GOBLIN_OUT": "goblin-reports",
+        "GITHUB_WORKSPACE": str(workspace),
+        "RUNNER_TEMP": str(temp),
+    }
+    (workspace / "goblin-reports").mkdir()
+    proc = subprocess.run(["bash", "-c", audit["run"]], cwd=temp / "goblin-work", env=env, capture_output=True, text=True, timeout=120)
+    assert not pwned.exists(), pwned.read_text()
+    assert proc.returncode == 1 and "1 failed in" in proc.stdout, proc.stdout[-2000:] + proc.stderr[-2000:]
+    report = SessionReport.model_validate_json((workspace / "goblin-reports" / "goblin.json").read_text())
+    assert [Path(i.path).name for i in report.items] == ["base.yml"] and report.items[0].verdict == "fail"
+    assert 'tests="1"' in (workspace / "goblin-reports" / "junit.xml").read_text()
+
+
+def test_n12_the_measure_label_measures_only_the_commit_its_labeller_approved() -> None:
+    """N12: a `labeled` run goes to the GPU only through the `gate` job, which requires the
+    labeller's latest review verdict to approve exactly the event's head SHA; the measure job
+    checks out the SHA the gate passed."""
+    measure = _yaml(WORKFLOWS / "workflows" / "goblin-rocm-measure.yml")
+    gate, job = measure["jobs"]["gate"], measure["jobs"]["measure"]
+    assert " ".join(str(gate["if"]).split()) == "github.event.action == 'labeled' && github.event.label.name == 'goblin-measure'"
+    assert str(gate["runs-on"]).startswith("ubuntu-") and gate["permissions"] == {"pull-requests": "read"}
+    env = gate["steps"][0]["env"]
+    assert env["HEAD_SHA"] == "${{ github.event.pull_request.head.sha }}" and env["SENDER"] == "${{ github.event.sender.login }}"
+    assert gate["outputs"]["sha"] == "${{ steps.approved.outputs.sha }}"
+    assert job["needs"] == "gate"
+    condition = " ".join(str(job["if"]).split())
+    assert "github.event.label.name == 'goblin-measure' && needs.gate.result == 'success'" in condition
+    checkout = next(s for s in job["steps"] if "actions/checkout" in str(s.get("uses", "")))
+    assert checkout["with"]["ref"].startswith("${{ needs.gate.outputs.sha ||")
+
+
+def _gate(tmp_path: Path, reviews: list[dict[str, Any]], head: str, sender: str = "maint") -> tuple[int, str]:
+    """Run the gate's script with a `gh` that answers the reviews API from `reviews` through jq."""
+    import os
+    import subprocess
+
+    script = _yaml(WORKFLOWS / "workflows" / "goblin-rocm-measure.yml")["jobs"]["gate"]["steps"][0]["run"]
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    (tmp_path / "reviews.json").write_text(json.dumps(reviews))
+    gh = bin_dir / "gh"  # gh api --paginate URL --jq FILTER
+    gh.write_text(f'#!/bin/bash\n[ "$1 $2 $3" = "api --paginate repos/acme/train/pulls/7/reviews" ] || exit 9\njq -r "$5" {tmp_path / "reviews.json"}\n')
+    gh.chmod(0o755)
+    out = tmp_path / "output"
+    out.write_text("")
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "REPO": "acme/train",
+        "PR": "7",
+        "HEAD_SHA": head,
+        "SENDER": sender,
+        "GITHUB_OUTPUT": str(out),
+    }
+    proc = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=30)
+    return proc.returncode, out.read_text()
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="the gate's filter runs in jq, as gh runs it")
+def test_n12_the_gate_refuses_a_head_pushed_after_the_approval(tmp_path: Path) -> None:
+    old, head = "a" * 40, "b" * 40
+
+    def review(user: str, state: str, sha: str) -> dict[str, Any]:
+        return {"user": {"login": user}, "state": state, "commit_id": sha}
+
+    assert _gate(tmp_path, [review("maint", "APPROVED", head)], head) == (0, f"sha={head}\n")
+    assert _gate(tmp_path, [review("maint", "APPROVED", old)], head)[0] == 1  # pushed after the review
+    assert _gate(tmp_path, [review("maint", "APPROVED", head), review("maint", "CHANGES_REQUESTED", head)], head)[0] == 1
+    assert _gate(tmp_path, [review("maint", "CHANGES_REQUESTED", old), review("maint", "COMMENTED", head), review("maint", "APPROVED", head)], head)[0] == 0
+    assert _gate(tmp_path, [review("someone", "APPROVED", head)], head)[0] == 1  # the labeller did not approve it
+    assert _gate(tmp_path, [], head)[0] == 1
+    assert _gate(tmp_path, [review("maint", "APPROVED", "main")], "main")[0] == 1  # a SHA, not a ref name
+
+
+GOBLIN_ACTION = "pytest-goblin/pytest-goblin/.github/actions/goblin"
+GOBLIN_ACTION_SHA = "e797db69ec80c8b714bb93877f04e634701cc2cb"  # docs/trust-model.md says why this commit
+
+
+def test_every_action_is_pinned_to_a_commit_sha_with_its_version() -> None:
+    """A tag can be moved to other code; a 40-hex commit cannot. Every `uses:` in every workflow,
+    goblin's own action included, names a commit SHA and says which release it is; none is a
+    local `./` action (on pull_request that is the pull request's own version)."""
+    import re
+
+    line = re.compile(r"^\s*(?:-\s+)?uses:\s*(\S+)(?:\s+#\s*(.*))?$")
+    goblin = []
+    for path in sorted((WORKFLOWS / "workflows").glob("*.yml")):
+        for text in path.read_text().splitlines():
+            m = line.match(text)
+            if not m:
+                continue
+            uses, comment = m.group(1), m.group(2) or ""
+            assert re.fullmatch(r"[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}", uses), (path.name, uses)
+            assert re.match(r"v\d+\.\d+(\.\d+)?\b", comment), (path.name, uses, comment)  # the release the SHA is
+            if uses.startswith(GOBLIN_ACTION + "@"):
+                goblin.append((path.name, uses))
+    assert sorted(goblin) == [(name, f"{GOBLIN_ACTION}@{GOBLIN_ACTION_SHA}") for name in ("goblin-rocm-measure.yml", "goblin-rocm.yml")]

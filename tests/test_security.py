@@ -89,6 +89,7 @@ def test_d1_one_bad_file_costs_one_item_not_the_session(tmp_path: Path) -> None:
 # ---- D2: linear-time regexes -------------------------------------------------------------------
 
 RUNS = ["a", "a_", "1_", "x_token", " ", "\t", "-", ":", "A", "/", ".", "=", "#", "a:", "://a", "hf_", "api_key:", "é", "\\", '"']
+RUNS += ["<tool_call>{", "{"]  # N9: LLM text
 MEGABYTE = 1_000_000
 BUDGET_S = 5.0  # generous: a linear regex takes well under a second on 1 MB; a quadratic one takes hours
 
@@ -144,6 +145,32 @@ def test_d2_every_regex_is_linear_on_megabyte_runs() -> None:
             if elapsed > BUDGET_S:
                 slow.append((name, unit, round(elapsed, 1)))
     assert not slow, slow
+
+
+def test_n9_recovering_tool_calls_from_megabyte_llm_text_is_linear() -> None:
+    """N9: text tool calls are recovered by a str.find scan, not lazy regexes that rescanned to the
+    end for every unclosed `<tool_call>{` or `{` inside `<think>`; the text is cut first. The
+    scanner also gets the census's runs, uncut."""
+    from pytest_goblin.backends import llm
+
+    assert not [name for name, _ in _package_regexes() if name.startswith("backends/llm.py")]  # no regex left there
+    units = [*RUNS, "<think>{", "<tool_call>", "</tool_call>", "<tool_call>{}</tool_call>", '<think>{"a": 1} ']
+    slow = []
+    for unit in units:
+        text = unit * (MEGABYTE // len(unit))
+        for limit in (llm.RECOVER_LIMIT, 2 * MEGABYTE):  # as shipped, and with no cut
+            start = time.perf_counter()
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setattr(llm, "RECOVER_LIMIT", limit)
+                llm.recover_tool_calls(text, {"parse_config"})
+            elapsed = time.perf_counter() - start
+            if elapsed > BUDGET_S:
+                slow.append((unit, limit, round(elapsed, 1)))
+    assert not slow, slow
+    clean, calls = llm.recover_tool_calls("<tool_call>{" * 100_000 + '<tool_call>{"name": "parse_config"}</tool_call>', {"parse_config"})
+    assert calls == [] and clean.endswith("more characters not read]")  # past the cut: not read
+    clean, calls = llm.recover_tool_calls('see <tool_call> then <tool_call>{"name": "parse_config"}</tool_call> done', {"parse_config"})
+    assert [c.name for c in calls] == ["parse_config"] and clean == "see <tool_call> then  done"
 
 
 def test_d2_redacting_the_red_team_inputs_is_fast() -> None:

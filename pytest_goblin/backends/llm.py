@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import random
-import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -77,9 +76,11 @@ def _describe(exc: BaseException) -> str:
     return f"HTTP {status}: {text}" if status else f"{type(exc).__name__}: {text}"
 
 
-_TOOL_CALL = re.compile(r"<tool_call>\s*(\{.*?\})\s*</tool_call>", re.S)
-_THINK = re.compile(r"<think>(.*?)(?:</think>|$)", re.S)
-_JSON_OBJECT = re.compile(r"\{.*\}", re.S)
+# A 2048-token reply is about 8,000 characters; a longer text block comes from a hostile or
+# broken endpoint, and only its head is searched for calls (and shown).
+RECOVER_LIMIT = 64_000
+_OPEN, _CLOSE = "<tool_call>", "</tool_call>"
+_THINK_OPEN, _THINK_CLOSE = "<think>", "</think>"
 
 
 def _as_call(obj: Any, index: int) -> ToolCall | None:
@@ -94,28 +95,69 @@ def _as_call(obj: Any, index: int) -> ToolCall | None:
     return ToolCall(id=f"text-call-{index}", name=name, arguments=args)
 
 
+def _tool_call_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, JSON body) of each `<tool_call>{...}</tool_call>`. A scan with str.find, not a
+    lazy regex: each closing tag pairs with the last opening tag before it, so every character is
+    looked at a bounded number of times (a lazy `.*?` rescanned to the end for every unclosed tag)."""
+    spans = []
+    pos = 0
+    while (close := text.find(_CLOSE, pos)) >= 0:
+        start = text.rfind(_OPEN, pos, close)
+        if start >= 0:
+            body = text[start + len(_OPEN) : close].strip()
+            if body.startswith("{") and body.endswith("}"):
+                spans.append((start, close + len(_CLOSE), body))
+        pos = close + len(_CLOSE)
+    return spans
+
+
+def _think_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, body) of each `<think>` block, up to its `</think>` or the end of the text."""
+    spans = []
+    pos = 0
+    while (start := text.find(_THINK_OPEN, pos)) >= 0:
+        close = text.find(_THINK_CLOSE, start + len(_THINK_OPEN))
+        end = close + len(_THINK_CLOSE) if close >= 0 else len(text)
+        spans.append((start, end, text[start + len(_THINK_OPEN) : close if close >= 0 else len(text)]))
+        pos = end
+    return spans
+
+
+def _without(text: str, spans: list[tuple[int, int, str]]) -> str:
+    out, pos = [], 0
+    for start, end, _ in spans:
+        out.append(text[pos:start])
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
 def recover_tool_calls(text: str, known: set[str]) -> tuple[str, list[ToolCall]]:
     """Tool calls a model wrote as text: `<tool_call>{...}</tool_call>` anywhere, or a JSON call
-    inside `<think>`. Returns the text without them and the calls naming a known tool."""
+    inside `<think>`. Returns the text without them and the calls naming a known tool. Linear in
+    the text, which is cut at RECOVER_LIMIT characters first."""
+    if len(text) > RECOVER_LIMIT:
+        text = text[:RECOVER_LIMIT] + f" [... {len(text) - RECOVER_LIMIT} more characters not read]"
     calls: list[ToolCall] = []
 
     def take(raw: str) -> None:
         try:
             call = _as_call(json.loads(raw), len(calls))
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             return
         if call and call.name in known:
             calls.append(call)
 
-    for m in _TOOL_CALL.finditer(text):
-        take(m.group(1))
+    tool_spans = _tool_call_spans(text)
+    for _, _, body in tool_spans:
+        take(body)
     if not calls:
-        for think in _THINK.finditer(text):
-            found = _JSON_OBJECT.search(think.group(1))
-            if found:
-                take(found.group(0))
-    clean = _THINK.sub("", _TOOL_CALL.sub("", text)).strip()
-    return clean, calls
+        for _, _, body in _think_spans(text):
+            first, last = body.find("{"), body.rfind("}")
+            if 0 <= first < last:
+                take(body[first : last + 1])
+    rest = _without(text, tool_spans)
+    return _without(rest, _think_spans(rest)).strip(), calls
 
 
 @dataclass(frozen=True)
