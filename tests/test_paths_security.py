@@ -1,0 +1,171 @@
+"""Regression tests for the second red team (../shared/research/redteam-2026-12-06.md): N1, N4, N8, N11.
+
+Each class is tested as a class: every audited root (pytest and CLI, each way of naming it) is
+checked like any other path; every file the shape lookup opens goes through safepath; a
+flow-style document is bounded before any round trip; every child Python goblin starts is
+isolated from the working directory. Each test fails on e797db6.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import pytest_goblin
+from pytest_goblin.formats import load_config
+
+from .conftest import EXAMPLES
+
+BASE = EXAMPLES / "axolotl-llama3-8b-lora.yml"
+PACKAGE = Path(pytest_goblin.__file__).parent
+ENV = {**os.environ, "PYTHONPATH": str(PACKAGE.parent)}
+MARK = "# OUTSIDE-TEAM-CONFIG-LINE\n"
+REFUSED = "leading out of its repository"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_roots() -> Any:
+    """Registered roots are process state (set by the CLI and the plugin): start and end clean."""
+    from pytest_goblin.safepath import registered_roots, set_roots
+
+    kept = registered_roots()
+    set_roots([])
+    yield
+    set_roots(kept)
+
+
+def _host(tmp_path: Path, link: str) -> tuple[Path, Path]:
+    """The red team's layout: ws/checkout (a repository) whose `configs` is a symlink to `link`,
+    and host/secrets beside it holding another team's config. Returns (checkout, outside file)."""
+    checkout = tmp_path / "ws" / "checkout"
+    (checkout / ".git").mkdir(parents=True)
+    secrets = tmp_path / "host" / "secrets"
+    secrets.mkdir(parents=True)
+    outside = secrets / "other_team.yml"
+    outside.write_text(BASE.read_text() + MARK)
+    (secrets / "sub").mkdir()
+    shutil.copy(outside, secrets / "sub" / "nested.yml")
+    (checkout / "configs").symlink_to(link)
+    return checkout, outside
+
+
+def _cli(cwd: Path, *args: str, timeout: int = 60) -> subprocess.CompletedProcess[str]:
+    audit = ["--runner", "projection", "--target", "mi300x"] if args[0] == "audit" else []
+    cmd = [sys.executable, "-m", "pytest_goblin.cli", *args, *audit]
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=ENV)
+
+
+def _pytest(cwd: Path, *args: str, timeout: int = 60) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "pytest", *args, "--goblin-runner", "projection", "--goblin-target", "mi300x", "-p", "no:cacheprovider"]
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=ENV)
+
+
+# ---- N1: the audited root itself -------------------------------------------------------------
+
+LINKS = {"relative": "../../host/secrets", "filesystem-root": "/"}
+
+
+@pytest.mark.parametrize("form", sorted(LINKS))
+def test_n1_cli_refuses_a_root_symlinked_out_of_the_repository_before_any_walk(tmp_path: Path, form: str) -> None:
+    checkout, outside = _host(tmp_path, LINKS[form])
+    before = outside.read_bytes()
+    work = tmp_path / "work"
+    work.mkdir()
+    start = time.perf_counter()
+    # as the action runs it (absolute, from an empty folder), and as a maintainer would (relative, --fix)
+    below = "configs/sub" if form == "relative" else "configs/tmp"  # passing through the link
+    for cwd, root in ((work, f"{checkout}/configs/"), (checkout, "configs/"), (checkout, below)):
+        proc = _cli(cwd, "audit", root, "--json", str(tmp_path / "r.json"), "--md", str(tmp_path / "r.md"), "--fix")
+        assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-2000:]
+        assert proc.stderr.count(REFUSED) == 1 and root in proc.stderr and "Traceback" not in proc.stderr
+        assert "OUTSIDE-TEAM" not in proc.stdout + proc.stderr
+    assert time.perf_counter() - start < 30  # `configs -> /` walked the host for 117 s
+    assert not (tmp_path / "r.json").exists() and not (tmp_path / "r.md").exists()
+    assert outside.read_bytes() == before  # --fix rewrote it
+    proc = _cli(checkout, "parse", "configs/")
+    assert proc.returncode == 2 and REFUSED in proc.stderr and "other_team" not in proc.stdout
+
+
+@pytest.mark.parametrize("form", sorted(LINKS))
+def test_n1_pytest_refuses_a_root_symlinked_out_of_the_repository_however_named(tmp_path: Path, form: str) -> None:
+    checkout, outside = _host(tmp_path, LINKS[form])
+    before = outside.read_bytes()
+    (tmp_path / "ini").mkdir()
+    (tmp_path / "ini" / "pytest.ini").write_text("[pytest]\ngoblin_paths = configs\n")
+    named = {
+        "--goblin PATH": ["--goblin", "configs", "--goblin-fix"],
+        "positional": ["configs", "--goblin", "--goblin-fix"],
+        "goblin_paths": ["--goblin", "-c", str(tmp_path / "ini" / "pytest.ini"), "--rootdir", str(checkout)],
+    }
+    for how, args in named.items():
+        proc = _pytest(checkout, *args, "--goblin-json", "r.json")
+        assert proc.returncode == 4, (how, proc.stdout[-2000:], proc.stderr[-2000:])
+        assert REFUSED in proc.stderr and "configs" in proc.stderr and "INTERNALERROR" not in proc.stdout + proc.stderr, how
+        assert "OUTSIDE-TEAM" not in proc.stdout + proc.stderr and not (checkout / "r.json").exists(), how
+    assert outside.read_bytes() == before
+
+
+def test_n1_a_link_to_another_repository_does_not_become_the_repository(tmp_path: Path) -> None:
+    """`configs -> /home/runner/work/other/other`: the target's own `.git` proves nothing."""
+    other = tmp_path / "other"
+    (other / ".git").mkdir(parents=True)
+    shutil.copy(BASE, other / "theirs.yml")
+    checkout, _ = _host(tmp_path, str(other))
+    proc = _cli(checkout, "audit", "configs")
+    assert proc.returncode == 2 and REFUSED in proc.stderr and "theirs.yml" not in proc.stdout
+
+
+def test_n1_roots_inside_the_repository_and_plain_folders_still_audit(tmp_path: Path) -> None:
+    from pytest_goblin.errors import GoblinError
+    from pytest_goblin.safepath import audited_root
+
+    checkout = tmp_path / "checkout"
+    (checkout / ".git").mkdir(parents=True)
+    (checkout / "real").mkdir()
+    shutil.copy(BASE, checkout / "real" / "base.yml")
+    (checkout / "configs").symlink_to("real")  # a link that stays inside the repository
+    proc = _cli(checkout, "audit", "configs", "--json", "r.json")
+    assert proc.returncode == 1 and "FAIL" in proc.stdout, proc.stderr
+    assert [i["verdict"] for i in json.loads((checkout / "r.json").read_text())["items"]] == ["fail"]
+    proc = _pytest(checkout, "--goblin", "configs")
+    assert proc.returncode == 1, proc.stdout[-2000:]
+    # no repository: the folder that holds the root stands in for it
+    plain = tmp_path / "plain"
+    (plain / "configs").mkdir(parents=True)
+    shutil.copy(BASE, plain / "configs" / "base.yml")
+    (plain / "sibling").symlink_to("configs")
+    (plain / "escape").symlink_to(tmp_path / "checkout" / "real")
+    assert audited_root(plain / "configs") == plain / "configs"
+    assert audited_root(plain / "sibling") == plain / "sibling"
+    with pytest.raises(GoblinError, match="leading out of the folder that holds it"):
+        audited_root(plain / "escape")
+    with pytest.raises(GoblinError, match="does not exist"):
+        audited_root(plain / "missing")
+
+
+def test_n1_fix_refuses_a_file_whose_real_path_is_outside_the_repository(tmp_path: Path) -> None:
+    """Even with the outside folder registered as an audited root (as the symlinked root did),
+    --goblin-fix writes only inside the repository found from the path as written."""
+    from pytest_goblin.backends import make_backend_or_planner
+    from pytest_goblin.loop import audit_sync, final_report
+    from pytest_goblin.patching import fix_note
+    from pytest_goblin.safepath import set_roots
+    from pytest_goblin.settings import Settings
+
+    checkout, outside = _host(tmp_path, "../../host/secrets")
+    before = outside.read_bytes()
+    set_roots([outside.parent])
+    backend, notes = make_backend_or_planner("planner")
+    report = final_report(audit_sync(BASE, backend=backend, settings=Settings(runner="projection", target="mi300x"), notes=notes))
+    assert report is not None and report.patch is not None
+    note = fix_note(checkout / "configs" / "other_team.yml", report.patch, load_config(outside))
+    assert note is not None and "did not write" in note and "outside the audited tree" in note
+    assert outside.read_bytes() == before
