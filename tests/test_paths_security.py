@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import time
@@ -169,3 +170,113 @@ def test_n1_fix_refuses_a_file_whose_real_path_is_outside_the_repository(tmp_pat
     note = fix_note(checkout / "configs" / "other_team.yml", report.patch, load_config(outside))
     assert note is not None and "did not write" in note and "outside the audited tree" in note
     assert outside.read_bytes() == before
+
+
+# ---- N8: the model shape lookup --------------------------------------------------------------
+
+SHAPE = {"num_hidden_layers": 77, "hidden_size": 4096, "num_attention_heads": 32, "vocab_size": 32000, "model_type": "llama"}
+
+
+def _model(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text(json.dumps(SHAPE))
+    return folder
+
+
+def _config(repo: Path, model: str, name: str = "c.yml") -> Path:
+    path = repo / "configs" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(BASE.read_text().replace("base_model: meta-llama/Llama-3.1-8B-Instruct", f"base_model: {model}"))
+    return path
+
+
+def _repo(tmp_path: Path) -> Path:
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    return repo
+
+
+@pytest.mark.parametrize("how", ["absolute", "dotdot", "linked-folder"])
+def test_n8_a_model_folder_outside_the_tree_is_named_not_read(tmp_path: Path, how: str) -> None:
+    repo = _repo(tmp_path)
+    outside = _model(tmp_path / "host" / "model")
+    ref = {"absolute": str(outside), "dotdot": "../../host/model", "linked-folder": "./linked"}[how]
+    if how == "linked-folder":
+        (repo / "configs").mkdir()
+        (repo / "configs" / "linked").symlink_to(outside)
+    w = load_config(_config(repo, ref)).workload
+    assert not w.model.known and w.model.n_layers is None  # the 77 layers outside are not an oracle
+    assert any(f"model folder {ref!r} was not read" in n and "outside the audited tree" in n for n in w.notes), w.notes
+
+
+def test_n8_the_working_directory_outside_the_tree_is_not_searched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = _repo(tmp_path)
+    _model(tmp_path / "cwd" / "org" / "model")
+    monkeypatch.chdir(tmp_path / "cwd")
+    assert not load_config(_config(repo, "org/model")).workload.model.known
+
+
+def _safetensors(path: Path, params: int) -> None:
+    header = json.dumps({"w": {"dtype": "F32", "shape": [params], "data_offsets": [0, 0]}}).encode()
+    path.write_bytes(struct.pack("<Q", len(header)) + header)
+
+
+@pytest.mark.parametrize("trap", ["fifo", "link-to-fifo-outside", "link-to-fifo-inside"])
+def test_n8_a_fifo_safetensors_never_blocks(tmp_path: Path, trap: str) -> None:
+    repo = _repo(tmp_path)
+    model = _model(repo / "models" / "m")
+    _safetensors(model / "a.safetensors", 1000)
+    if trap == "fifo":
+        os.mkfifo(model / "w.safetensors")
+    elif trap == "link-to-fifo-outside":
+        os.mkfifo(tmp_path / "host.fifo")
+        (model / "w.safetensors").symlink_to(tmp_path / "host.fifo")
+    else:
+        os.mkfifo(repo / "pipe")
+        (model / "w.safetensors").symlink_to(repo / "pipe")
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest_goblin.cli", "parse", str(_config(repo, "../models/m"))], capture_output=True, text=True, timeout=60, env=ENV
+    )
+    assert time.perf_counter() - start < 30 and proc.returncode == 0, proc.stderr
+    assert "known shape" in proc.stdout  # config.json read; the exact count is given up, not waited for
+
+
+def test_n8_a_local_model_inside_the_repository_still_gives_the_exact_size(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    model = _model(repo / "models" / "m")
+    _safetensors(model / "a.safetensors", 2_000_000_000)
+    _safetensors(model / "b.safetensors", 500_000_000)
+    for ref in ("../models/m", str(model)):
+        w = load_config(_config(repo, ref)).workload
+        assert w.model.known and w.model.n_layers == 77 and w.model.params_b == 2.5, ref
+        assert not any("was not read" in n for n in w.notes)
+
+
+def test_n8_the_hf_cache_is_read_inside_itself_through_the_gate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The runner's HF cache is trusted as a place, its files still pass the gate: a snapshot's
+    link into the cache's blobs is read; a FIFO or a link out of the cache is not."""
+    from pytest_goblin import hubconfig
+
+    cache = tmp_path / "hub"
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    monkeypatch.delenv("GOBLIN_HUB", raising=False)
+    (cache / "blobs").mkdir(parents=True)
+    (cache / "blobs" / "abc").write_text(json.dumps(SHAPE))
+    for repo_id, target in (("acme/good", "../../../blobs/abc"), ("acme/fifo", None), ("acme/out", str(tmp_path / "outside.json"))):
+        snap = cache / f"models--{repo_id.replace('/', '--')}" / "snapshots" / "1"
+        snap.mkdir(parents=True)
+        if target is None:
+            os.mkfifo(snap / "config.json")
+        else:
+            (snap / "config.json").symlink_to(target)
+    (tmp_path / "outside.json").write_text(json.dumps(SHAPE))
+    start = time.perf_counter()
+    shapes = {}
+    for repo_id in ("acme/good", "acme/fifo", "acme/out"):
+        hubconfig.shape_from_hub.cache_clear()
+        shapes[repo_id] = hubconfig.shape_from_hub(repo_id)
+    hubconfig.shape_from_hub.cache_clear()
+    assert time.perf_counter() - start < 10
+    assert shapes["acme/good"] is not None and shapes["acme/good"].n_layers == 77
+    assert shapes["acme/fifo"] is None and shapes["acme/out"] is None
