@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 import pytest_goblin
+from pytest_goblin.errors import ConfigError
 from pytest_goblin.formats import load_config
 
 from .conftest import EXAMPLES
@@ -280,3 +281,33 @@ def test_n8_the_hf_cache_is_read_inside_itself_through_the_gate(tmp_path: Path, 
     assert time.perf_counter() - start < 10
     assert shapes["acme/good"] is not None and shapes["acme/good"].n_layers == 77
     assert shapes["acme/fifo"] is None and shapes["acme/out"] is None
+
+
+# ---- N11: flow-style documents -----------------------------------------------------------------
+
+
+def test_n11_a_large_flow_mapping_is_one_named_error_before_any_round_trip(tmp_path: Path) -> None:
+    keys = ", ".join(f"k{i}: {i}" for i in range(24_000))
+    path = tmp_path / "flow_many.yml"
+    path.write_text("{base_model: meta-llama/Llama-3.1-8B-Instruct, datasets: [{path: x}], micro_batch_size: 1, " + keys + "}\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    error = info.value
+    assert str(path) in str(error) and "flow-style mapping" in error.message and "\n" not in error.message
+    assert error.hint is not None and "block style" in error.hint
+    nested = tmp_path / "nested.yml"  # a block document whose flow mapping sits under a key
+    nested.write_text("base_model: x\nmicro_batch_size: 1\ntraining: {" + ", ".join(f"k{i}: {i}" for i in range(2500)) + "}\n")
+    with pytest.raises(ConfigError, match="flow-style mapping"):
+        load_config(nested)
+
+
+def test_n11_small_flow_documents_and_large_block_documents_are_still_audited(tmp_path: Path) -> None:
+    from pytest_goblin.formats.textedit import apply_yaml_edits
+
+    flow = tmp_path / "flow.yml"
+    flow.write_text("{base_model: meta-llama/Llama-3.1-8B-Instruct, datasets: [{path: x}], micro_batch_size: 1, gradient_accumulation_steps: 16}\n")
+    loaded = load_config(flow)
+    assert "micro_batch_size: 4" in apply_yaml_edits(loaded.text, loaded.data, {"micro_batch_size": 4})
+    block = tmp_path / "block.yml"  # 4,000 keys, block style: the line editor, no round trip
+    block.write_text(BASE.read_text() + "".join(f"k{i}: {i}\n" for i in range(4000)))
+    assert load_config(block).workload.micro_batch_size == 1
