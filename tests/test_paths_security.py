@@ -311,3 +311,41 @@ def test_n11_small_flow_documents_and_large_block_documents_are_still_audited(tm
     block = tmp_path / "block.yml"  # 4,000 keys, block style: the line editor, no round trip
     block.write_text(BASE.read_text() + "".join(f"k{i}: {i}\n" for i in range(4000)))
     assert load_config(block).workload.micro_batch_size == 1
+
+
+# ---- N4: child processes goblin starts -------------------------------------------------------
+
+
+def _planted_checkout(tmp_path: Path) -> tuple[Path, Path]:
+    """A checkout with its own pytest_goblin/runners/worker.py that leaves a mark when run."""
+    checkout = tmp_path / "checkout"
+    pwned = tmp_path / "PWNED_worker"
+    (checkout / "pytest_goblin" / "runners").mkdir(parents=True)
+    (checkout / "pytest_goblin" / "__init__.py").write_text("")
+    (checkout / "pytest_goblin" / "runners" / "__init__.py").write_text("")
+    (checkout / "pytest_goblin" / "runners" / "worker.py").write_text(f"open({str(pwned)!r}, 'w').write('x'); print('{{}}')\n")
+    return checkout, pwned
+
+
+def test_n4_the_torch_worker_is_goblins_own_whatever_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("torch")
+    from pytest_goblin.hardware import get_hardware
+    from pytest_goblin.runners.torch_runner import TorchRunner
+
+    checkout, pwned = _planted_checkout(tmp_path)
+    (checkout / "sitecustomize.py").write_text(f"open({str(pwned)!r}, 'w').write('site')\n")
+    monkeypatch.chdir(checkout)
+    w = load_config(BASE).workload.model_copy(update={"micro_batch_size": 1, "gradient_accumulation": 1})
+    m = TorchRunner(timeout_s=240).run(w, get_hardware("mi300x"), run_id="r1", variant="baseline", steps=2)
+    assert not pwned.exists()
+    assert m.evidence == "measured" and m.runner == "torch" and len(m.step_time_s) == 2
+
+
+def test_n4_the_package_probe_does_not_look_in_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_goblin.runners.command import missing_modules
+
+    checkout = tmp_path / "checkout"
+    (checkout / "goblin_probe_only_here").mkdir(parents=True)
+    (checkout / "goblin_probe_only_here" / "__init__.py").write_text("")
+    monkeypatch.chdir(checkout)
+    assert missing_modules(sys.executable, ["goblin_probe_only_here", "json"]) == ["goblin_probe_only_here"]
