@@ -193,7 +193,7 @@ def shape_from_local(name: str, base: Path | None) -> LocalShape:
     the note says it was not read. Without `base` (no config file) nothing is read.
 
     Asked for every config read and every patch read back, almost always of a Hub id with no
-    such folder: candidates are built on strings, and a missing one costs one resolve."""
+    such folder: candidates are built on strings, and a missing one costs one lstat."""
     if base is None or not name:
         return LocalShape()
     tree = tree_of(base / "config.json")  # the tree of a file in the config's folder
@@ -212,7 +212,11 @@ def shape_from_local(name: str, base: Path | None) -> LocalShape:
             if parent == folder:
                 break
             folder = parent
-        candidates = [os.path.normpath(os.path.join(f, name)) for f in folders]
+        # A Hub id (`org/model`) is almost never a folder here: one lstat of its first part in each
+        # (real, in-tree) folder rules it out without resolving the whole path. lstat follows no
+        # link, so nothing outside the tree is probed.
+        first = name.replace(os.sep, "/").split("/", 1)[0]
+        candidates = [os.path.normpath(os.path.join(f, name)) for f in folders if first in ("", ".", "..") or os.path.lexists(os.path.join(f, first))]
     note = None
     for folder in dict.fromkeys(candidates):
         refused = None
