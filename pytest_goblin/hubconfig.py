@@ -206,8 +206,9 @@ def shape_from_local(name: str, base: Path | None) -> LocalShape:
         if _inside(cwd, roots):
             folders.append(cwd)
         folder = os.path.realpath(base)
-        while _inside(folder, roots) and folder not in folders:
-            folders.append(folder)
+        while _inside(folder, roots):
+            if folder not in folders:
+                folders.append(folder)
             parent = os.path.dirname(folder)
             if parent == folder:
                 break

@@ -243,15 +243,17 @@ def test_n8_a_fifo_safetensors_never_blocks(tmp_path: Path, trap: str) -> None:
     assert "known shape" in proc.stdout  # config.json read; the exact count is given up, not waited for
 
 
-def test_n8_a_local_model_inside_the_repository_still_gives_the_exact_size(tmp_path: Path) -> None:
+def test_n8_a_local_model_inside_the_repository_still_gives_the_exact_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     repo = _repo(tmp_path)
     model = _model(repo / "models" / "m")
     _safetensors(model / "a.safetensors", 2_000_000_000)
     _safetensors(model / "b.safetensors", 500_000_000)
-    for ref in ("../models/m", str(model)):
+    for ref in ("../models/m", str(model), "models/m"):
         w = load_config(_config(repo, ref)).workload
         assert w.model.known and w.model.n_layers == 77 and w.model.params_b == 2.5, ref
         assert not any("was not read" in n for n in w.notes)
+    monkeypatch.chdir(repo / "configs")  # the working directory is the config's folder: its parents still count
+    assert load_config(_config(repo, "models/m")).workload.model.n_layers == 77
 
 
 def test_n8_the_hf_cache_is_read_inside_itself_through_the_gate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
