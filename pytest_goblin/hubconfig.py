@@ -1,7 +1,11 @@
-"""Model shapes from a model's own config.json: the local Hugging Face cache (offline, always
-tried), or the Hub itself when `--goblin-hub` / GOBLIN_HUB=1 allows a download at run time.
+"""Model shapes from a model's own config.json: a model folder inside the audited tree, the local
+Hugging Face cache (offline, always tried), or the Hub itself when `--goblin-hub` / GOBLIN_HUB=1
+allows a download at run time.
 
-config.json is data (json.loads); no model code is fetched or run.
+config.json is data (json.loads); no model code is fetched or run. Every file is opened through
+`safepath.read_bytes` (a regular file, non-blocking, under a size limit): a model folder named by
+a config must lie inside that config's tree (`safepath.tree_of`), as a `deepspeed:` file must; the
+HF cache is the runner's own (its HF_HOME, not the pull request's) and is read inside itself.
 """
 
 from __future__ import annotations
@@ -9,11 +13,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import stat
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .safepath import MissingPath, UnsafePath, read_bytes, tree_of
 from .schemas import ModelShape
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -26,19 +31,35 @@ def hub_cache() -> Path:
     return home / "hub"
 
 
+MAX_CONFIG_JSON = 1_000_000  # a model's config.json is a few KB
+
+
+def _json_object(path: Path, roots: list[Path] | None) -> dict[str, Any] | None:
+    """A JSON object read through safepath, or None (missing, refused, not JSON, not an object)."""
+    try:
+        data = json.loads(read_bytes(path, roots=roots, limit=MAX_CONFIG_JSON))
+    except (UnsafePath, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
 def _cached_config(repo_id: str) -> dict[str, Any] | None:
-    folder = hub_cache() / f"models--{repo_id.replace('/', '--')}" / "snapshots"
+    cache = hub_cache()
+    folder = cache / f"models--{repo_id.replace('/', '--')}" / "snapshots"
     if not folder.is_dir():
         return None
-    for snapshot in sorted(folder.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True):
-        path = snapshot / "config.json"
-        if path.is_file() and path.stat().st_size < 1_000_000:
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue
-            if isinstance(data, dict):
-                return data
+    # A snapshot's files link to ../../blobs/<hash> in the same cache: reading stays inside it.
+    for snapshot in sorted(folder.iterdir(), key=_mtime, reverse=True):
+        data = _json_object(snapshot / "config.json", [cache])
+        if data is not None:
+            return data
     return None
 
 
@@ -51,10 +72,9 @@ def _downloaded_config(repo_id: str) -> dict[str, Any] | None:
         return None
     try:
         path = hf_hub_download(repo_id, "config.json")
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
     except Exception:  # gated, missing, offline: fall back to the table and the name
         return None
-    return data if isinstance(data, dict) else None
+    return _json_object(Path(path), None)  # the file huggingface_hub just wrote, still read through the gate
 
 
 def shape_from_config(name: str, cfg: dict[str, Any]) -> ModelShape | None:
@@ -108,73 +128,126 @@ def _billions(params: int) -> float:
     return round(params / 1e9, 2) if params >= 1e8 else float(f"{params / 1e9:.6g}")
 
 
-MAX_HEADER = 100_000_000  # a safetensors JSON header larger than this is not one
+MAX_HEADER = 100_000_000  # a safetensors JSON header larger than this is not one (also the total over shards)
 MAX_SHARDS = 256
 
 
-def count_safetensors(folder: Path) -> int | None:
+def count_safetensors(folder: Path, roots: list[Path]) -> int | None:
     """Exact parameter count from the safetensors headers beside a config.json (only the JSON
-    header of each file is read; the weights are not loaded)."""
+    header of each file is read; the weights are not loaded). Each file goes through safepath:
+    inside `roots`, a regular file (a FIFO or a link to a device is refused, never blocks)."""
     import struct
 
-    files = sorted(folder.glob("*.safetensors"))[:MAX_SHARDS]
+    try:
+        files = sorted(folder.glob("*.safetensors"))[:MAX_SHARDS]
+    except OSError:
+        return None
     if not files:
         return None
     total = 0
+    budget = MAX_HEADER
     for path in files:
         try:
-            with open(path, "rb") as f:
-                (size,) = struct.unpack("<Q", f.read(8))
-                if size > MAX_HEADER:
-                    return None
-                header = json.loads(f.read(size))
-        except (OSError, ValueError, struct.error):
+            (size,) = struct.unpack("<Q", read_bytes(path, roots=roots, limit=8, head=True))
+            if size > budget:
+                return None
+            budget -= size
+            header = json.loads(read_bytes(path, roots=roots, limit=8 + size, head=True)[8:])
+        except (UnsafePath, ValueError, struct.error):
+            return None
+        if not isinstance(header, dict):
             return None
         for name, entry in header.items():
             if name == "__metadata__" or not isinstance(entry, dict):
                 continue
             n = 1
-            for dim in entry.get("shape", []):
-                n *= int(dim)
+            try:
+                for dim in entry.get("shape", []):
+                    n *= int(dim)
+            except (TypeError, ValueError):
+                return None
             total += n
     return total
 
 
-def shape_from_local(name: str, base: Path | None) -> ModelShape | None:
+@dataclass(frozen=True)
+class LocalShape:
+    """A local model folder's shape, or why a folder the config names was not read."""
+
+    shape: ModelShape | None = None
+    note: str | None = None
+
+
+def _inside(path: str, roots: list[str]) -> bool:
+    return any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
+
+
+def shape_from_local(name: str, base: Path | None) -> LocalShape:
     """The shape of a model kept in a local folder (`model_name_or_path: ./my-model`): its
     config.json, and the exact parameter count from its safetensors headers when present.
 
+    `base` is the config's folder. The folder is looked up where a trainer would resolve it, as
+    far as that stays inside the config's tree (`safepath.tree_of`): the working directory when
+    it is inside the tree, the config's folder and its parents up to the tree's top. A candidate
+    outside the tree (an absolute path elsewhere, `../..` out of it) is not opened, nor probed:
+    the note says it was not read. Without `base` (no config file) nothing is read.
+
     Asked for every config read and every patch read back, almost always of a Hub id with no
-    such folder: the candidates are checked with os.stat on strings, not pathlib objects."""
+    such folder: candidates are built on strings, and a missing one costs one lstat."""
+    if base is None or not name:
+        return LocalShape()
+    tree = tree_of(base / "config.json")  # the tree of a file in the config's folder
+    roots = [os.path.realpath(r) for r in tree]
     if os.path.isabs(name):
-        candidates = [name]
+        candidates = [os.path.normpath(name)]
     else:  # relative to where the training runs (the working directory) or to the config and its parents
-        roots = [os.getcwd()]
-        if base is not None:
-            folder = str(base)
-            roots.append(folder)
-            for _ in range(3):
-                folder = os.path.dirname(folder) or "."
-                roots.append(folder)
-        candidates = [os.path.join(root, name) for root in roots]
-    for folder in candidates:
-        path = os.path.join(folder, "config.json")
-        try:
-            info = os.stat(path)
-            if not stat.S_ISREG(info.st_mode) or info.st_size > 1_000_000:
+        folders: list[str] = []
+        cwd = os.path.realpath(os.getcwd())
+        if _inside(cwd, roots):
+            folders.append(cwd)
+        folder = os.path.realpath(base)
+        while _inside(folder, roots):
+            if folder not in folders:
+                folders.append(folder)
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                break
+            folder = parent
+        # A Hub id (`org/model`) is almost never a folder here: one lstat of its first part in each
+        # (real, in-tree) folder rules it out without resolving the whole path. lstat follows no
+        # link, so nothing outside the tree is probed.
+        first = name.replace(os.sep, "/").split("/", 1)[0]
+        candidates = [os.path.normpath(os.path.join(f, name)) for f in folders if first in ("", ".", "..") or os.path.lexists(os.path.join(f, first))]
+    note = None
+    for folder in dict.fromkeys(candidates):
+        refused = None
+        if not _inside(folder, roots) and not (os.path.isabs(name) and _inside(os.path.realpath(folder), roots)):
+            refused = "outside the audited tree; goblin reads nothing outside it"
+        else:
+            try:
+                raw = read_bytes(Path(folder, "config.json"), roots=tree, limit=MAX_CONFIG_JSON)
+            except MissingPath:
                 continue
-            with open(path, encoding="utf-8") as f:
-                data = json.loads(f.read())
-        except (OSError, ValueError):
-            continue
-        shape = shape_from_config(name, data) if isinstance(data, dict) else None
-        if shape is None:
-            continue
-        exact = count_safetensors(Path(folder))
-        if exact:
-            shape = shape.model_copy(update={"params_b": _billions(exact)})
-        return shape
-    return None
+            except UnsafePath as exc:
+                refused = f"its config.json {exc.reason}"
+            else:
+                shape = _shape_of(name, raw)
+                if shape is not None:
+                    exact = count_safetensors(Path(os.path.realpath(folder)), tree)
+                    if exact:
+                        shape = shape.model_copy(update={"params_b": _billions(exact)})
+                    return LocalShape(shape=shape)
+        if refused is not None and note is None:
+            note = f"model folder {name!r} was not read: {refused}"
+    return LocalShape(note=note)
+
+
+def _shape_of(name: str, raw: bytes) -> ModelShape | None:
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    return shape_from_config(name, data) if isinstance(data, dict) else None
 
 
 @lru_cache(maxsize=256)

@@ -117,15 +117,29 @@ def implausible_size(name: str) -> bool:
 
 
 def lookup_model(name: str | None, near: Path | None = None) -> ModelShape:
-    """Best shape for a model id or builder path; never raises. A local model folder (relative
-    to `near`, the config's folder, or to the working directory) is read from its config.json first."""
+    """Best shape for a model id or builder path; never raises. See `lookup_model_noted`."""
+    return lookup_model_noted(name, near)[0]
+
+
+def lookup_model_noted(name: str | None, near: Path | None = None) -> tuple[ModelShape, str | None]:
+    """Best shape for a model id or builder path, and a note when a local model folder the name
+    points to was not read (outside the config's tree, not a regular file); never raises.
+
+    A local model folder (relative to `near`, the config's folder, or to the working directory,
+    inside the config's tree; hubconfig.shape_from_local) is read from its config.json first.
+    Without `near` no local folder is read."""
     if not name:
-        return ModelShape(name="unknown")
+        return ModelShape(name="unknown"), None
     from .hubconfig import shape_from_local
 
     local = shape_from_local(name, near)
-    if local is not None:
-        return local
+    if local.shape is not None:
+        return local.shape, None
+    return _lookup_known(name), local.note
+
+
+def _lookup_known(name: str) -> ModelShape:
+    """The shape table, the HF cache, then what the name says."""
     norm = _normalize(name)
     for alias, base in _ALIASES:
         norm = alias.sub(base, norm)

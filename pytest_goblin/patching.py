@@ -252,7 +252,8 @@ def _newline_style(raw: str) -> str:
 def write_fix(path: Path, patch: Patch | None, audited: LoadedConfig | None = None, writes: dict[str, Any] | None = None) -> bool:
     """Apply a patch to the file in place (atomically); False when there is nothing to write.
 
-    The file is respected: a symlink, a read-only file or one outside the audited tree is refused
+    The file is respected: a symlink, a read-only file or one whose real path is outside its
+    repository (or, with none, the audited tree) is refused
     (FixRefused); a file changed since the audit is refused rather than overwritten; mode, owner,
     line endings (LF, CRLF or CR) and a UTF-8 BOM are kept. `audited` is the parse the audit
     ran on; without it the file is read now. `writes` are blockers' key writes (blocker_writes),
@@ -263,7 +264,7 @@ def write_fix(path: Path, patch: Patch | None, audited: LoadedConfig | None = No
 
     from .fileio import write_atomic
     from .formats import load_config
-    from .safepath import UnsafePath, read_bytes, tree_of
+    from .safepath import UnsafePath, read_bytes, repository_tree
 
     if not (patch and patch.edits) and not writes:
         return False
@@ -277,8 +278,8 @@ def write_fix(path: Path, patch: Patch | None, audited: LoadedConfig | None = No
         raise FixRefused(f"{path}: not a regular file")
     if not st.st_mode & 0o222 or not os.access(path, os.W_OK):
         raise FixRefused(f"{path}: read-only; --goblin-fix leaves read-only files alone")
-    try:
-        raw = read_bytes(path, roots=tree_of(path))
+    try:  # the real path must lie in the repository found from the path as written (N1)
+        raw = read_bytes(path, roots=repository_tree(path))
     except UnsafePath as exc:
         raise FixRefused(f"{path}: not written: {exc.reason}") from None
     bom = raw.startswith(BOM)

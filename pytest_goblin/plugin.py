@@ -109,12 +109,12 @@ def pytest_configure(config: pytest.Config) -> None:
     if not paths:
         raise pytest.UsageError("pytest-goblin: --goblin needs paths: `pytest --goblin configs/` or goblin_paths in the ini file")
     base = Path(config.invocation_params.dir)
-    roots = []
-    for p in paths:
-        full = (base / p) if not Path(p).is_absolute() else Path(p)
-        if not full.exists():
-            raise pytest.UsageError(f"pytest-goblin: {p} does not exist")
-        roots.append(Path(os.path.abspath(full)))
+    from .service import audited_roots
+
+    try:  # each root as written, inside its repository: a symlinked root leading out is refused here
+        roots = audited_roots([(base / p) if not Path(p).is_absolute() else Path(p) for p in paths])
+    except GoblinError as exc:
+        raise pytest.UsageError(f"pytest-goblin: {exc}") from None
     config.args = [str(p) for p in paths]
     from .safepath import set_roots
 

@@ -30,6 +30,10 @@ class UnsafePath(GoblinError):
         super().__init__(f"{path}: {reason}")
 
 
+class MissingPath(UnsafePath):
+    """Nothing is there (and no dangling link): for lookups that try several places in turn."""
+
+
 def set_roots(roots: Iterable[str | Path]) -> None:
     """Register the audited roots of this session (resolved), in addition to repository roots."""
     _ROOTS[:] = [r for r in (_resolve(Path(p)) for p in roots) if r is not None]
@@ -48,12 +52,58 @@ def _resolve(path: Path) -> Path | None:
 
 
 def repository_root(path: Path) -> Path | None:
-    """The nearest folder at or above `path` (as written, absolute) that holds `.git`."""
+    """The repository that holds `path`, found from the path as written (absolute, not resolved):
+    the innermost folder on it that holds `.git`, looking from `/` down.
+
+    A symlink met below a repository ends the search: a pull request that turns `configs` into
+    a link to another checkout (`configs -> /home/runner/work/other/other`) must not make that
+    checkout's `.git` the boundary. A symlink above any repository (`/tmp -> /private/tmp`, a
+    project folder the user linked) is the user's own and is looked through.
+    """
     start = Path(os.path.abspath(path))
-    for folder in (start, *start.parents):
+    found: Path | None = None
+    for folder in (*reversed(start.parents), start):  # from / down
+        if found is not None and folder.is_symlink():
+            break
         if (folder / ".git").exists():
-            return folder
-    return None
+            found = folder
+    return found
+
+
+def audited_root(path: str | Path) -> Path:
+    """An audited root (a folder or a file the user named), absolute as written, once it is known
+    to stay inside its repository; UnsafePath (naming it) otherwise, before anything is walked.
+
+    The repository is found from the path as written (`repository_root`). A root that is, or
+    passes through, a symlink leading out of it (`configs -> ../../host/secrets`, `configs -> /`)
+    is refused: walking it would audit, report and `--fix`-rewrite files outside the checkout.
+    A root that is itself a symlink is never its own repository (its target's `.git` proves
+    nothing); without any repository, it must resolve inside the folder that holds it.
+    """
+    absolute = Path(os.path.abspath(path))
+    if not os.path.lexists(absolute):
+        raise UnsafePath(path, "does not exist")
+    real = _resolve(absolute)
+    if real is None:
+        raise UnsafePath(path, "a symlink that loops or points nowhere")
+    linked = absolute.is_symlink()
+    repo = repository_root(absolute.parent if linked else absolute)
+    boundary = _resolve(repo) if repo is not None else _resolve(absolute.parent)
+    if boundary is None or not real.is_relative_to(boundary):
+        where = f"its repository {repo}" if repo is not None else "the folder that holds it (no repository found)"
+        raise UnsafePath(
+            path,
+            f"a symlink (or under one) leading out of {where}; goblin audits nothing outside it (remove the link, or name a folder inside the repository)",
+        )
+    return absolute
+
+
+def repository_tree(path: Path) -> list[Path]:
+    """Where `--fix` may write: the real path of the repository that holds `path` (found as
+    written), else the config's tree (`tree_of`)."""
+    repo = repository_root(Path(os.path.abspath(path)).parent)
+    real = _resolve(repo) if repo is not None else None
+    return [real] if real is not None else tree_of(path)
 
 
 def tree_of(config: Path) -> list[Path]:
@@ -89,15 +139,16 @@ def check(path: Path, *, roots: Iterable[Path] | None = None) -> Path:
     if real is None:
         if path.is_symlink():
             raise UnsafePath(path, "a symlink that loops or points nowhere")
-        raise UnsafePath(path, "no such file")
+        raise MissingPath(path, "no such file")
     return real
 
 
-def read_bytes(path: Path, *, roots: Iterable[Path] | None = None, limit: int = DEFAULT_LIMIT) -> bytes:
+def read_bytes(path: Path, *, roots: Iterable[Path] | None = None, limit: int = DEFAULT_LIMIT, head: bool = False) -> bytes:
     """The file's bytes, if it is a regular file under `limit` bytes inside `roots` (when given).
 
     Opened with O_NONBLOCK | O_NOFOLLOW on the resolved path: a FIFO, a device or a symlink
-    swapped in after the check is refused instead of blocking or being followed.
+    swapped in after the check is refused instead of blocking or being followed. With `head`, a
+    larger file is not refused: its first `limit` bytes are returned (a safetensors header).
     """
     real = check(path, roots=roots)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -109,13 +160,14 @@ def read_bytes(path: Path, *, roots: Iterable[Path] | None = None, limit: int = 
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise UnsafePath(path, "not a regular file (a FIFO, device or folder); not read")
-        if st.st_size > limit:
+        if st.st_size > limit and not head:
             raise UnsafePath(path, f"file is {st.st_size} bytes, above the {limit}-byte limit")
+        want = limit if head else limit + 1  # one byte past the limit tells a file that grew
         chunks: list[bytes] = []
         total = 0
-        while total <= limit:
+        while total < want:
             try:
-                chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+                chunk = os.read(fd, min(1 << 20, want - total))
             except BlockingIOError:
                 raise UnsafePath(path, "would block; not read") from None
             except OSError as exc:

@@ -41,9 +41,27 @@ def screen(path: Path, roots: Sequence[Path]) -> str | None:
     return None
 
 
+def audited_roots(paths: Sequence[str | Path]) -> list[Path]:
+    """Every audited root, absolute as written, each checked to stay inside its repository
+    (safepath.audited_root): the first that does not raises UnsafePath naming it, before any
+    folder is walked or any file read."""
+    from .safepath import audited_root
+
+    return [audited_root(p) for p in paths]
+
+
 def config_files(paths: Sequence[str | Path], on_skip: Callable[[Path, str], None] | None = None) -> Iterator[Path]:
     """The files under `paths` that collection reads, in a stable order, as pytest collects them:
-    the same skipped folders, directory symlinks never descended, the same screen()."""
+    the same skipped folders, directory symlinks never descended, the same screen().
+
+    Every root is checked (`audited_roots`) when this is called, not when the first file is
+    asked for: a root that leads out of its repository fails the command before anything is read.
+    """
+    audited_roots(paths)
+    return _walk(paths, on_skip)
+
+
+def _walk(paths: Sequence[str | Path], on_skip: Callable[[Path, str], None] | None) -> Iterator[Path]:
     from .safepath import registered_roots, repository_root, set_roots
 
     for raw in paths:

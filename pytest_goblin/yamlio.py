@@ -251,6 +251,12 @@ MAX_EXPANDED_NODES = 1_000_000  # what aliases may expand to; a billion-laughs f
 # 28 s to audit (D29). Checked before parsing, so such a file costs milliseconds.
 MAX_CONFIG_LINES = 5_000
 MAX_SEPARATORS = 50_000  # `,` and `:` in a one-line flow mapping with as many keys
+# An edit to a flow-style mapping (`{a: 1, b: 2}`) goes through a full ruamel round trip of the
+# document (formats/textedit._dump_edits), a few per audit, at about 0.1 ms per node each: a
+# 24,000-key flow mapping under MAX_SEPARATORS cost 30 s (N11). No real config has a flow
+# mapping (tests/data: none; the largest has 248 values), so a document holding one is bounded
+# to 2,000 values (expanded_size), which keeps the round trips of an audit near a second.
+MAX_FLOW_NODES = 2_000
 _PYTHON_TAG = re.compile(r"!!?python/|tag:yaml\.org,2002:python/")
 
 
@@ -301,7 +307,32 @@ def load_yaml(path: Path, text: str | None = None) -> Any:
         raise ConfigError(str(path), "YAML nesting is too deep", hint="flatten the document") from None
     if big:
         raise ConfigError(str(path), f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (an alias bomb?)", hint="use fewer nested aliases")
+    nodes = expanded_size(data, MAX_FLOW_NODES) if isinstance(data, (dict, list)) else 0
+    if nodes > MAX_FLOW_NODES and _has_flow_mapping(data):
+        raise ConfigError(
+            str(path),
+            f"more than {MAX_FLOW_NODES:,} YAML values with a flow-style mapping ({{a: 1, ...}}); goblin edits flow mappings through "
+            "a full YAML round trip, far too slow at this size (real training configs are block style, a few hundred nodes)",
+            hint="write the mapping in block style (one key per line), or exclude this file from the goblin paths",
+        )
     return data
+
+
+def _has_flow_mapping(data: Any) -> bool:
+    """Whether any mapping in the document is written in flow style (each node visited once)."""
+    stack, seen = [data], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, YamlMap):
+            if node.flow:
+                return True
+            stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, (dict, list)))
+    return False
 
 
 def _guarded_load(path: Path, text: str) -> Any:

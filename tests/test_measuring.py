@@ -254,9 +254,11 @@ def test_a_local_model_folder_gives_the_shape_and_exact_size(tmp_path: Path) -> 
 
 
 def test_a_local_model_folder_is_found_beside_a_parent_of_the_config_or_by_absolute_path(tmp_path: Path) -> None:
-    """The folder is looked for beside the config, beside each of its three nearest parents and
-    at an absolute path; a `config.json` that is a folder is not read."""
+    """The folder is looked for beside the config, beside each of its parents up to the
+    repository root and at an absolute path inside the repository; a `config.json` that is a
+    folder is not read (nor is anything outside the repository: tests/test_paths_security.py)."""
     cfg = {"model_type": "llama", "num_hidden_layers": 3, "hidden_size": 64, "num_attention_heads": 4, "intermediate_size": 128, "vocab_size": 254}
+    (tmp_path / ".git").mkdir()
     (tmp_path / "tiny").mkdir()
     (tmp_path / "tiny" / "config.json").write_text(json.dumps(cfg))
     (tmp_path / "broken").mkdir()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -71,7 +72,8 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _project(tmp_path: Path, tiny_model: Path, config: str, script: str) -> Path:
     (tmp_path / "configs").mkdir()
     (tmp_path / "configs" / "slow.yaml").write_text(config)
-    (tmp_path / "tiny").symlink_to(tiny_model)
+    (tmp_path / ".git").mkdir()  # a repository: the model folder is read inside it, not through a link out of it
+    shutil.copytree(tiny_model, tmp_path / "tiny")
     (tmp_path / "train.py").write_text((TRAINERS / script).read_text())
     return tmp_path
 
@@ -144,7 +146,8 @@ def _patched(path: Path) -> tuple[str, list[str]]:
 
 
 def test_patches_pass_the_trainers_strict_parsers(tmp_path: Path, tiny_model: Path) -> None:
-    (tmp_path / "tiny").symlink_to(tiny_model)
+    (tmp_path / ".git").mkdir()  # a repository: the model folder is read inside it, not through a link out of it
+    shutil.copytree(tiny_model, tmp_path / "tiny")
     ta, sft = tmp_path / "ta.yaml", tmp_path / "sft.yaml"
     ta.write_text(TA_CONFIG + "gradient_checkpointing: true\n")
     sft.write_text(SFT_CONFIG.replace("fp16: false", "fp16: true"))

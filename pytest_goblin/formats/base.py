@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from ..errors import ConfigError
-from ..modelzoo import implausible_size, lookup_model
+from ..modelzoo import implausible_size, lookup_model_noted
 from ..redact import redact_env
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from ..yamlio import get_path
@@ -253,7 +253,9 @@ def model_from(r: Reader, *keys: str) -> ModelShape:
         r.sources["model"] = FieldSource(file=r.path, key=key, line=line, explicit=True)
     if key is not None and not isinstance(value, str):
         raise ConfigError(r.path, f"`{key}`: expected a model id such as meta-llama/Meta-Llama-3-8B, got {_kind(value)}", line=line, hint="give a model id")
-    shape = lookup_model(str(value) if value is not None else None, Path(r.path).parent)
+    shape, unread = lookup_model_noted(str(value) if value is not None else None, Path(r.path).parent)
+    if unread:
+        r.notes.append(unread)  # a model folder outside the tree, or not a regular file: named, not read
     if shape.params_b is None and key is not None and implausible_size(str(value)):
         raise ConfigError(r.path, f"`{key}`: {value!r} names a model far larger than any that exists", line=line, hint="check the model id")
     if shape.params_b is None:

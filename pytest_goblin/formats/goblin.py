@@ -6,12 +6,13 @@ table does not know.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
 from ..errors import ConfigError
-from ..modelzoo import lookup_model
+from ..modelzoo import lookup_model_noted
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from .base import MAX_COUNT, Adapter, Reader
 
@@ -32,7 +33,9 @@ class GoblinAdapter(Adapter):
         if key is None:
             raise ConfigError(r.path, "a goblin config needs `model` (a Hugging Face id or a name)", hint="add `model: meta-llama/Llama-3.1-8B`")
         r.sources["model"] = FieldSource(file=r.path, key=key, line=line, explicit=True)
-        shape = lookup_model(str(value))
+        shape, unread = lookup_model_noted(str(value), Path(r.path).parent)
+        if unread:
+            r.notes.append(unread)
         _k, given, shape_line = r.raw("model_shape")
         if isinstance(given, dict):
             try:

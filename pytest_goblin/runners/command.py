@@ -249,11 +249,20 @@ def command_python(argv: list[str]) -> str:
 
 
 def missing_modules(python: str, modules: list[str]) -> list[str]:
-    """The modules `python` cannot import (found by importlib.util.find_spec: nothing is imported)."""
+    """The modules `python` cannot import (found by importlib.util.find_spec: nothing is imported).
+
+    The probe is goblin's own child, so it is isolated from the working directory (a checkout):
+    it runs in a private empty folder with PYTHONSAFEPATH=1 (Pythons before 3.11 ignore the
+    variable; the empty folder is what they put first on sys.path). The answer is what the
+    interpreter has installed, not a package folder lying in the checkout."""
     if not modules:
         return []
+    import tempfile
+
     try:
-        out = subprocess.run([python, "-c", _CHECK, *modules], capture_output=True, text=True, timeout=60)
+        with tempfile.TemporaryDirectory(prefix="goblin-probe-", ignore_cleanup_errors=True) as private:
+            env = {**os.environ, "PYTHONSAFEPATH": "1"}
+            out = subprocess.run([python, "-c", _CHECK, *modules], capture_output=True, text=True, timeout=60, cwd=private, env=env)
     except (OSError, subprocess.TimeoutExpired):
         return []  # cannot tell: leave the rules in, the run will say
     return out.stdout.split() if out.returncode == 0 else []

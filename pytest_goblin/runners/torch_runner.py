@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -343,8 +344,24 @@ def _device_name(torch: Any, dev: Any) -> str:
     return dev.type
 
 
+def isolated_env() -> dict[str, str]:
+    """The environment of a child Python goblin starts: the working directory never on sys.path
+    (PYTHONSAFEPATH=1, also for the child's own children), and the folder that holds this
+    pytest_goblin first on PYTHONPATH, so `-m pytest_goblin...` is the running goblin's."""
+    root = str(Path(__file__).resolve().parents[2])  # the folder that holds pytest_goblin
+    path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "PYTHONPATH": path, "PYTHONSAFEPATH": "1"}
+
+
 class TorchRunner(BaseRunner):
-    """Measured runs, each in a child process (`python -m pytest_goblin.runners.worker`) under a timeout."""
+    """Measured runs, each in a child process (`python -P -m pytest_goblin.runners.worker`) under a timeout.
+
+    The child is isolated from the working directory, which may be an untrusted checkout with its
+    own `pytest_goblin/runners/worker.py` (`python -m` puts the working directory first on
+    sys.path, N4): `-P` and PYTHONSAFEPATH=1 keep it off sys.path (in the worker and in any
+    process it starts, such as torch.compile's), the child runs in a private empty folder, and
+    the folder that holds the running goblin comes first on PYTHONPATH, so the worker is the
+    installed one (an editable install included)."""
 
     name = "torch"
     measured = True
@@ -354,7 +371,7 @@ class TorchRunner(BaseRunner):
         self.device = device or ("cuda" if gpu_present() else "cpu")
         self.timeout_s = timeout_s
         self.warmup = warmup
-        self.command = command or [sys.executable, "-m", "pytest_goblin.runners.worker"]
+        self.command = command or [sys.executable, "-P", "-m", "pytest_goblin.runners.worker"]
 
     def run(self, w: WorkloadConfig, hw: Hardware, *, run_id: str, variant: str, steps: int = 6, profile: bool = False) -> RunMetrics:
         request = {
@@ -402,17 +419,17 @@ class TorchRunner(BaseRunner):
         return RunMetrics.model_validate(reply["before"]), RunMetrics.model_validate(reply["after"])
 
     def _call(self, request: dict[str, object], variant: str) -> dict[str, object]:
-        root = str(Path(__file__).resolve().parents[2])  # the folder that holds pytest_goblin
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
         try:
-            proc = subprocess.run(
-                self.command,
-                input=json.dumps(request),
-                capture_output=True,
-                text=True,
-                timeout=self.timeout_s,
-                env=env,
-            )
+            with tempfile.TemporaryDirectory(prefix="goblin-worker-", ignore_cleanup_errors=True) as private:
+                proc = subprocess.run(
+                    self.command,
+                    input=json.dumps(request),
+                    capture_output=True,
+                    text=True,
+                    timeout=self.timeout_s,
+                    env=isolated_env(),
+                    cwd=private,
+                )
         except subprocess.TimeoutExpired:
             raise BenchmarkFailed(f"benchmark of {variant} hung: no result within {self.timeout_s:.0f} s (goblin_budget_s)") from None
         try:
