@@ -25,6 +25,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
     from .options import BY_NAME as OPTS
     from .options import convert
     from .redact import redact, redact_obj
+    from .reporting.escape import one_line
 
     world = convert(OPTS["world_size"], getattr(args, OPTS["world_size"].dest, None), "--world-size")
     status = 0
@@ -38,18 +39,19 @@ def cmd_parse(args: argparse.Namespace) -> int:
         try:
             loaded = load_config(path)
         except NotATrainingConfig as exc:
-            print(f"{path}: not collected: {exc.reason}")
+            print(one_line(f"{path}: not collected: {exc.reason}"))
             continue
         except ConfigError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            print(one_line(f"error: {exc}"), file=sys.stderr)
             status = 1
             continue
         w = with_world_size(loaded.workload, world, "--world-size")
-        print(f"{path}: {loaded.adapter.name}, model {w.model.name} ({w.model.params_b or '?'}B, {'known shape' if w.model.known else 'shape unknown'})")
+        shape = f"{w.model.params_b or '?'}B, {'known shape' if w.model.known else 'shape unknown'}"
+        print(one_line(redact(f"{path}: {loaded.adapter.name}, model {w.model.name} ({shape})")))
         for name, src in sorted(w.sources.items(), key=lambda kv: (kv[1].line or 10**9, kv[0])):
             where = f"line {src.line}: {src.key}" if src.explicit else f"default: {src.note}"
             value = getattr(w, name, None) if name != "model" else w.model.name
-            print(redact(f"  {name} = {value!r}  ({where})"))
+            print(one_line(redact(f"  {name} = {value!r}  ({where})")))
     return status
 
 
@@ -83,7 +85,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         if checked.skip is not None:
             skipped[shown] = checked.skip
             if args.verbose:
-                print(f"skip {path}: {checked.skip}", file=sys.stderr)
+                print(one_line(f"skip {path}: {checked.skip}"), file=sys.stderr)
             continue
         with _progress(path, enabled=show_progress) as on_event:
             result = audit_file(

@@ -298,7 +298,7 @@ class GoblinSession:
         )
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-        from .reporting.escape import one_line
+        from .reporting.escape import one_line, terminal
         from .reporting.github import in_actions, workflow_commands
         from .reporting.text import summary_line
 
@@ -311,9 +311,10 @@ class GoblinSession:
                 from .redact import redact
                 from .reporting.text import failure_text
 
-                tr.write_line(redact(failure_text(item.report)))  # a warning's findings and diff, as a failure shows them
+                # a warning's findings and diff, as a failure shows them, through the same escaping (N7)
+                tr.write_line(terminal(redact(failure_text(item.report))))
         for item in session.items:
-            tr.write_line(one_line(summary_line(item)))
+            tr.write_line(one_line(redact(summary_line(item))))
         if self.shard:
             tr.write_line(f"shard {self.shard[0]}/{self.shard[1]}: {len(session.items)} configs; combine shards with `goblin merge`")
         if self.not_collected:
