@@ -196,7 +196,9 @@ def cmd_comment(args: argparse.Namespace) -> int:
     import os
 
     from .baseline import read_report
-    from .github_comment import CommentError, GitHub, body_for
+    from .github_comment import CommentError, GitHub, body_for, provenance
+    from .hardware import hardware_table
+    from .reporting.escape import one_line
     from .reporting.markdown import render
 
     try:
@@ -205,11 +207,27 @@ def cmd_comment(args: argparse.Namespace) -> int:
         print(f"goblin comment: {exc}", file=sys.stderr)
         return 2
     if "/" not in args.repo:
-        print(f"goblin comment: --repo {args.repo!r}: expected OWNER/NAME", file=sys.stderr)
+        print(f"goblin comment: --repo {one_line(args.repo)!r}: expected OWNER/NAME", file=sys.stderr)
         return 2
-    server, repo_env, run_id = os.environ.get("GITHUB_SERVER_URL"), os.environ.get("GITHUB_REPOSITORY"), os.environ.get("GITHUB_RUN_ID")
-    run_url = f"{server}/{repo_env}/actions/runs/{run_id}" if server and repo_env and run_id else None
-    body = body_for(render(session), run_url=run_url)
+    # The report is an artifact (N3): its target must be a GPU this goblin knows, and its text is
+    # rendered as untrusted (rule text from the installed KB, everything else escaped).
+    if session.target.lower().replace(" ", "").replace("-", "") not in hardware_table():
+        print(
+            f"goblin comment: {one_line(args.report)}: target {one_line(session.target)[:80]!r} is not a GPU in goblin's hardware table; not rendered",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        header, run_url = provenance(
+            args.repo, run_id=args.run_id, head_sha=args.head_sha, head_repo=args.head_repo, server=os.environ.get("GITHUB_SERVER_URL")
+        )
+    except CommentError as exc:
+        print(f"goblin comment: {exc}", file=sys.stderr)
+        return 2
+    if args.run_id is None:  # run by hand or from the run itself: link this run, as before
+        server, repo_env, run_id = os.environ.get("GITHUB_SERVER_URL"), os.environ.get("GITHUB_REPOSITORY"), os.environ.get("GITHUB_RUN_ID")
+        run_url = f"{server}/{repo_env}/actions/runs/{run_id}" if server and repo_env and run_id else None
+    body = body_for(render(session, untrusted=True), run_url=run_url, header=header)
     try:
         action, comment = GitHub(os.environ.get(args.token_env, ""), api_url=args.api_url).upsert(args.repo, args.pr, body)
     except CommentError as exc:
@@ -223,8 +241,6 @@ def cmd_comment(args: argparse.Namespace) -> int:
             return 0
         print(f"goblin comment: {exc}", file=sys.stderr)
         return 1
-    from .reporting.escape import one_line
-
     print(one_line(f"{action} comment {str(comment.get('id', '?'))[:20]} on {args.repo}#{args.pr}: {str(comment.get('html_url', ''))[:200]}"))
     return 0
 
@@ -326,6 +342,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--pr", required=True, type=int, metavar="N")
     c.add_argument("--api-url", default=None, help="REST API root (default $GITHUB_API_URL, else https://api.github.com)")
     c.add_argument("--token-env", default="GITHUB_TOKEN", help="environment variable holding the token (default GITHUB_TOKEN)")
+    c.add_argument("--run-id", default=None, help="the workflow run that uploaded the report (workflow_run.id): named and linked in the comment")
+    c.add_argument("--head-sha", default=None, help="the commit that run audited (workflow_run.head_sha)")
+    c.add_argument(
+        "--head-repo",
+        default=None,
+        help="the repository that commit is from (workflow_run.head_repository.full_name); unless it is --repo, the comment says the report is advisory",
+    )
     c.set_defaults(func=cmd_comment)
     k = sub.add_parser("kb", help="lint or list the knowledge base, or count which rules fire on a set of configs")
     k.add_argument("action", choices=("lint", "list", "coverage"))

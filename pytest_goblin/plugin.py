@@ -298,9 +298,10 @@ class GoblinSession:
         )
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+        from .redact import redact
         from .reporting.escape import one_line, terminal
         from .reporting.github import in_actions, workflow_commands
-        from .reporting.text import summary_line
+        from .reporting.text import failure_text, summary_line
 
         session = self.session_report()
         tr = terminalreporter
@@ -308,9 +309,6 @@ class GoblinSession:
         show_warned = config.get_verbosity() > 0 or bool(config.stash[VALUES_KEY]["diff"])
         for item in session.items:
             if show_warned and item.verdict == "warn" and item.report is not None:
-                from .redact import redact
-                from .reporting.text import failure_text
-
                 # a warning's findings and diff, as a failure shows them, through the same escaping (N7)
                 tr.write_line(terminal(redact(failure_text(item.report))))
         for item in session.items:

@@ -1,9 +1,20 @@
 """The Markdown summary: a table, a chart of the speedups, then per config its findings (each
-collapsible) and one diff a reviewer can apply, with the evidence behind the numbers."""
+collapsible) and one diff a reviewer can apply, with the evidence behind the numbers.
+
+Every string of the report is untrusted: it quotes config values and file names, and a report read
+from an artifact may be forged whole. So each is escaped (`md_text`, `md_code`, `md_fence`), and the
+only Markdown rendered as written is rule text taken from the installed knowledge base by rule id:
+a finding's title, advice and source come from the KB, and of its message only the KB's own words
+are kept as Markdown; the config's values around them are escaped (N3, N6).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from ..errors import GoblinError
 from ..outcome import ItemOutcome, SessionReport
+from ..schemas import Finding, Rule
 from .escape import md_code, md_fence, md_text, md_trusted
 
 _ICON = {"fail": "❌ fail", "warn": "⚠️ warn", "inconclusive": "❔ inconclusive", "pass": "✅ pass", "error": "💥 error"}
@@ -45,11 +56,25 @@ def chart(items: list[ItemOutcome]) -> list[str]:
     return lines + note
 
 
-def render(session: SessionReport) -> str:
+def installed_rules() -> dict[str, Rule]:
+    """The installed knowledge base by rule id (bundled rules and `goblin_rules` hooks); empty
+    when it cannot load, so that every finding is then shown as escaped text."""
+    from ..rules import cached_rules
+
+    try:
+        return {r.id: r for r in cached_rules()}
+    except GoblinError:
+        return {}
+
+
+def render(session: SessionReport, *, untrusted: bool = False, rules: Mapping[str, Rule] | None = None) -> str:
+    """The summary. `untrusted` (a report read from an artifact, `goblin comment`): a finding whose
+    rule the installed KB lacks, or whose message does not hold the KB's text, says so."""
+    kb = installed_rules() if rules is None else rules
     lines = [
         "## pytest-goblin",
         "",
-        f"{len(session.items)} configs audited for **{session.target}**: {session.counts_text()}.",
+        f"{len(session.items)} configs audited for **{md_text(session.target)}**: {session.counts_text()}.",
         "",
         "| config | verdict | speedup | evidence | top rules |",
         "|---|---|---|---|---|",
@@ -60,18 +85,53 @@ def render(session: SessionReport) -> str:
             lines.append(f"| {md_code(item.path, in_table=True)} | {_ICON[item.shown_verdict]} | n/a | n/a | {_cell(item.message[:120])} |")
             continue
         s = r.speedup
-        rules = ", ".join(md_code(rid, in_table=True) for rid in (r.patch.rule_ids if r.patch else [])[:3]) or "none"
+        top = ", ".join(md_code(rid, in_table=True) for rid in (r.patch.rule_ids if r.patch else [])[:3]) or "none"
         speed = f"{s.point:.2f}x [{s.low:.2f}-{s.high:.2f}]" + (", not decided" if r.inconclusive else "")
-        lines.append(f"| {md_code(item.path, in_table=True)} | {_ICON[item.shown_verdict]} | {speed} | {md_text(str(r.evidence))} | {rules} |")
+        lines.append(f"| {md_code(item.path, in_table=True)} | {_ICON[item.shown_verdict]} | {speed} | {md_text(str(r.evidence))} | {top} |")
     graph = chart(session.items)
     if graph:
         lines += ["", *graph]
     for item in session.items:
-        lines += _section(item)
+        lines += _section(item, kb, untrusted)
     return "\n".join(lines) + "\n"
 
 
-def _section(item: ItemOutcome) -> list[str]:
+def _kb_words(rule: Rule) -> list[str]:
+    """The KB's own text in a finding's message (rules.render_finding), cut where it is filled in."""
+    text = rule.guidance if rule.footgun and rule.guidance else rule.title
+    return [part for part in text.split("{collectives}") if part]
+
+
+def _message(f: Finding, rule: Rule) -> str | None:
+    """The message with the KB's words as Markdown and everything between them (config values,
+    line numbers, estimates) escaped; None when the KB's words are not all in it."""
+    out: list[str] = []
+    at = 0
+    for words in _kb_words(rule):
+        found = f.message.find(words, at)
+        if found < 0:
+            return None
+        out += [md_text(f.message[at:found]), md_trusted(words)]
+        at = found + len(words)
+    out.append(md_text(f.message[at:]))
+    return "".join(out)
+
+
+def _finding(f: Finding, rule: Rule | None, untrusted: bool) -> tuple[str, str, str]:
+    """(title, message, source line) of one finding, as Markdown."""
+    if rule is None:
+        note = " <sub>(not a rule of the installed knowledge base: shown as the report states it)</sub>" if untrusted else ""
+        return md_text(f.title) + note, md_text(f.message), "" if untrusted else f"Source: {md_text(f.citation)}"
+    message = _message(f, rule)
+    if message is None:
+        kb = md_trusted(" ".join(_kb_words(rule)))
+        message = kb + (
+            " <sub>(the report's text for this finding is not the installed knowledge base's; not shown)</sub>" if untrusted else f": {md_text(f.message)}"
+        )
+    return md_trusted(rule.title), message, f"Source: {md_trusted(rule.citation)}"
+
+
+def _section(item: ItemOutcome, kb: Mapping[str, Rule], untrusted: bool) -> list[str]:
     r = item.report
     if r is None or item.verdict == "pass" or not (r.findings or r.inconclusive):
         return []
@@ -90,13 +150,13 @@ def _section(item: ItemOutcome) -> list[str]:
         where = f"line {f.line}" if f.line else "not set in the file"
         kind = "footgun, guidance only" if f.footgun else "patched" if r.patch and f.rule_id in r.patch.rule_ids else "not patched"
         own = r.patch.rule_diffs.get(f.rule_id) if r.patch else None
+        title, message, source = _finding(f, kb.get(f.rule_id), untrusted)
         out += [
-            f"<details><summary><b>{md_text(f.rule_id)}</b> ({where}, {kind}): {md_text(f.title)}</summary>",
+            f"<details><summary><b>{md_text(f.rule_id)}</b> ({where}, {kind}): {title}</summary>",
             "",
-            md_trusted(f.message),
+            message,
             "",
-            f"Source: {md_trusted(f.citation)}",
-            "",
+            *([source, ""] if source else []),
             *(["This edit alone:", "", *md_fence(own.rstrip("\n"), "diff"), ""] if own else []),
             "</details>",
         ]
