@@ -13,7 +13,6 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -100,7 +99,14 @@ def test_n7c_names_that_would_start_a_command_are_not_collected(tmp_path: Path, 
     report = json.loads((repo / "r.json").read_text())
     assert [i["path"] for i in report["items"]] == ["good.yml"]
     assert [why for why in report["not_collected"].values() if "workflow command" in why]
-    cli = subprocess.run([sys.executable, "-m", "pytest_goblin.cli", "audit", ".", "--diff", "--runner", "projection"], cwd=repo, capture_output=True, text=True, env=ENV, timeout=120)
+    cli = subprocess.run(
+        [sys.executable, "-m", "pytest_goblin.cli", "audit", ".", "--diff", "--runner", "projection"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=120,
+    )
     assert "good.yml" in cli.stdout and _commands(cli.stdout + cli.stderr) == [], cli.stdout + cli.stderr
 
 
@@ -109,3 +115,143 @@ def test_n7_goblin_parse_prints_config_values_on_one_inert_line(tmp_path: Path, 
     main(["parse", str(cfg)])
     out = capsys.readouterr().out
     assert "INJ-MODEL" in out and _commands(out) == []
+
+
+# ---- N3 / N6: Markdown from configs and artifacts ------------------------------------------------
+
+from .test_ci import FakeGitHub, github  # noqa: E402, F401  (the loopback GitHub API and its fixture)
+
+ENVMD = 'env:\n  AMD_LOG_LEVEL: "3 ![pixel](https://evil.example/p.png) @acme/security-team **Approved by security** [details](https://evil.example/phish)"\n'
+FORGED_TARGET = (
+    'mi300x**\n\n## \u2705 Approved by @acme/security-team\n\n<img src="https://evil.example/p.png">\n\n[Merge now](https://evil.example/phish)\n\n<!--'
+)
+FORGED_MESSAGE = "![x](https://evil.example/q.png) @acme/admins please approve [here](https://evil.example)"
+
+
+def _html(markdown: str) -> str:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable("table").render(markdown)
+
+
+def _outside_code(html: str) -> str:
+    import re
+
+    return re.sub(r"<pre><code[^>]*>.*?</code></pre>|<code>.*?</code>", "", html, flags=re.S)
+
+
+def _assert_inert(html: str) -> None:
+    """No image, no link, no emphasis or heading from report text, no mention, no bare URL GitHub
+    would link, no comment but goblin's marker."""
+    import re
+
+    text = _outside_code(html)
+    assert "<img" not in html and "<strong>Approved" not in html, text
+    assert all(href.startswith("https://github.com/acme/train/actions/runs/") for href in re.findall(r'<a href="([^"]*)"', html)), text
+    assert "@acme" not in text and "https://evil" not in text and "www.evil" not in text
+    assert html.count("<h2>") == 1 and "<h2>pytest-goblin</h2>" in html
+    assert html.count("<!--") <= 1
+
+
+def _envmd_report(tmp_path: Path) -> Path:
+    cfg = _config(tmp_path / "n6" / "envmd.yml", _base() + ENVMD)
+    report = tmp_path / "good.json"
+    assert main(["audit", str(cfg), "--runner", "projection", "--target", "mi300x", "--json", str(report)]) == 1
+    return report
+
+
+def _comment(url: str, report: Path, *extra: str) -> int:
+    return main(["comment", "--report", str(report), "--repo", "acme/train", "--pr", "7", "--api-url", url, *extra])
+
+
+def test_n3_a_forged_target_is_a_named_error_and_nothing_is_posted(
+    github: tuple[FakeGitHub, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state, url = github
+    data = json.loads(_envmd_report(tmp_path).read_text())
+    data["target"] = FORGED_TARGET  # as research/redteam-2026-12-06/hostile_report.py forges it
+    (tmp_path / "bad.json").write_text(json.dumps(data))
+    capsys.readouterr()
+    monkeypatch.setenv("GITHUB_TOKEN", "ghs_testtoken")
+    assert _comment(url, tmp_path / "bad.json") == 2
+    err = capsys.readouterr().err
+    assert "is not a GPU in goblin's hardware table" in err and "\n" not in err.rstrip("\n")
+    assert state.comments == [] and not [m for m, _p, _a in state.requests if m != "GET"]
+
+
+def test_n3_a_forged_report_posts_no_markup_and_no_forged_text(
+    github: tuple[FakeGitHub, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pytest_goblin.reporting.markdown import installed_rules
+
+    state, url = github
+    data = json.loads(_envmd_report(tmp_path).read_text())
+    item = data["items"][0]
+    findings = item["report"]["findings"]
+    real = findings[1]
+    findings[0].update(message=FORGED_MESSAGE, title="<h2>Approved</h2>", citation="https://evil.example/src")
+    findings.append({**real, "rule_id": "evil.approve", "title": "[Merge now](https://evil.example/phish) @acme/admins", "message": FORGED_MESSAGE})
+    item["message"] = item["report"]["reason"] = "## Approved by @acme/security-team <!--"
+    item["report"]["notes"] = ["<img src=https://evil.example/n.png> www.evil.example/x"]
+    (tmp_path / "bad.json").write_text(json.dumps(data))
+    monkeypatch.setenv("GITHUB_TOKEN", "ghs_testtoken")
+    extra = ["--run-id", "123456", "--head-sha", "a" * 40, "--head-repo", "fork/train"]
+    assert _comment(url, tmp_path / "bad.json", *extra) == 0
+    body = state.comments[-1]["body"]
+    html = _html(body)
+    _assert_inert(html)
+    assert "please approve" not in body  # a finding whose text is not the KB's is not shown
+    kb = installed_rules()
+    assert kb[findings[0]["rule_id"]].title in html  # its title and source come from the KB
+    assert "evil.example/src" not in body and kb[findings[0]["rule_id"]].citation in body
+    assert "not a rule of the installed knowledge base" in html and "evil.approve" in html  # the unknown rule: its id, as text
+    assert "Advisory" in html and "workflow run 123456" in html and "aaaaaaaaaaaa" in html and "fork/train" in html
+    for bad in ("abc/../x", "not-a-sha"):  # provenance values are validated, not rendered
+        flag = "--head-repo" if "/" in bad else "--head-sha"
+        assert _comment(url, tmp_path / "bad.json", flag, bad) == 2
+
+
+def test_n3_the_same_repository_is_not_advisory(github: tuple[FakeGitHub, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    state, url = github
+    monkeypatch.setenv("GITHUB_TOKEN", "ghs_testtoken")
+    assert _comment(url, _envmd_report(tmp_path), "--run-id", "9", "--head-sha", "b" * 40, "--head-repo", "acme/train") == 0
+    body = state.comments[-1]["body"]
+    assert "Advisory" not in body and "workflow run 9" in body
+    _assert_inert(_html(body))  # N6 through the normal, unforged artifact too
+
+
+def test_n6_config_values_in_finding_messages_are_escaped_in_every_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = _config(tmp_path / "n6" / "envmd.yml", _base() + ENVMD)
+    step = tmp_path / "step.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(step))
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    out = [f"--{k}={tmp_path / ('r.' + k)}" for k in ("md", "sarif", "junit", "json")]
+    assert main(["audit", str(cfg), "--diff", "--runner", "projection", "--target", "mi300x", *out]) == 1
+    terminal = capsys.readouterr().out
+    assert "AMD_LOG_LEVEL=3 ![pixel]" in terminal and _commands(terminal) == []  # plain text there, as written
+    for md in ((tmp_path / "r.md").read_text(), step.read_text()):
+        html = _html(md)
+        _assert_inert(html)
+        assert "AMD_LOG_LEVEL" in html and "unset AMD_LOG_LEVEL" in html  # the finding is there, as text
+    sarif = json.loads((tmp_path / "r.sarif").read_text())
+    texts = [r["message"]["text"] for r in sarif["runs"][0]["results"]]
+    assert any("AMD_LOG_LEVEL" in t for t in texts) and not any("](https://evil" in t.replace("\\]", "") for t in texts)
+    assert all(r.get("helpUri", "https://").startswith("https://") and "evil" not in r.get("helpUri", "") for r in sarif["runs"][0]["tool"]["driver"]["rules"])
+
+
+def test_n6_a_team_rule_outside_the_kb_is_escaped_locally_without_a_note() -> None:
+    from pytest_goblin.outcome import ItemOutcome, SessionReport
+    from pytest_goblin.reporting.markdown import render
+    from pytest_goblin.schemas import Finding
+
+    from .test_security import main_report
+
+    report = main_report()
+    team = Finding(rule_id="team.rule", title="**Team** rule", category="batch", line=1, message=FORGED_MESSAGE, citation="https://wiki.example/x")
+    report = report.model_copy(update={"findings": [team]})
+    md = render(SessionReport(version="0", target=FORGED_TARGET, items=[ItemOutcome(nodeid="a", path="a.yml", verdict="fail", message="m", report=report)]))
+    html = _html(md)
+    _assert_inert(html)
+    assert "please approve" in html and "not a rule of the installed" not in html

@@ -31,6 +31,7 @@ _LINE_BREAK = re.compile(r"\r\n|[\r\n\x0b\x0c\u2028\u2029\u0085]")
 _COMMAND_START = re.compile(r"^((?:[^\S\n]|[\u180e\u200b\ufeff])*):(?=:)", re.M)
 _AUTOLINK = re.compile(r"(?i)\b(?:https?|ftp)(?=://)|\bwww(?=\.)")
 _BACKTICKS = re.compile(r"`+")
+_CODE_SPAN = re.compile(r"`([^`\n]{1,200})`")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]()#!|~>+=-])")
 _MENTION = re.compile(r"@(?=[A-Za-z0-9])")
 
@@ -66,6 +67,17 @@ def md_text(text: str) -> str:
     text = _MD_SPECIAL.sub(r"\\\1", text)
     text = _AUTOLINK.sub(lambda m: m.group(0) + ZWSP, text)  # GitHub links a bare https:// or www.
     return _MENTION.sub("@" + ZWSP, text)
+
+
+def md_text_spans(text: str) -> str:
+    """`md_text`, except that each `...` span is shown as an inline code span (`md_code`): a
+    finding names config keys that way. Code is inert whatever it holds."""
+    out: list[str] = []
+    at = 0
+    for m in _CODE_SPAN.finditer(text):
+        out += [md_text(text[at : m.start()]), md_code(m.group(1))]
+        at = m.end()
+    return "".join([*out, md_text(text[at:])])
 
 
 def md_code(text: str, *, in_table: bool = False) -> str:

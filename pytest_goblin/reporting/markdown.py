@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from ..errors import GoblinError
 from ..outcome import ItemOutcome, SessionReport
 from ..schemas import Finding, Rule
-from .escape import md_code, md_fence, md_text, md_trusted
+from .escape import md_code, md_fence, md_text, md_text_spans, md_trusted
 
 _ICON = {"fail": "❌ fail", "warn": "⚠️ warn", "inconclusive": "❔ inconclusive", "pass": "✅ pass", "error": "💥 error"}
 MAX_CHART_BARS = 30
@@ -111,17 +111,18 @@ def _message(f: Finding, rule: Rule) -> str | None:
         found = f.message.find(words, at)
         if found < 0:
             return None
-        out += [md_text(f.message[at:found]), md_trusted(words)]
+        out += [md_text_spans(f.message[at:found]), md_trusted(words)]
         at = found + len(words)
-    out.append(md_text(f.message[at:]))
+    out.append(md_text_spans(f.message[at:]))
     return "".join(out)
 
 
 def _finding(f: Finding, rule: Rule | None, untrusted: bool) -> tuple[str, str, str]:
     """(title, message, source line) of one finding, as Markdown."""
     if rule is None:
-        note = " <sub>(not a rule of the installed knowledge base: shown as the report states it)</sub>" if untrusted else ""
-        return md_text(f.title) + note, md_text(f.message), "" if untrusted else f"Source: {md_text(f.citation)}"
+        if untrusted:  # a team rule, or a forged one: only its id (escaped) is shown
+            return "<sub>(not a rule of the installed knowledge base)</sub>", "<sub>The report's text for this rule is not shown.</sub>", ""
+        return md_text(f.title), md_text(f.message), f"Source: {md_text(f.citation)}"
     message = _message(f, rule)
     if message is None:
         kb = md_trusted(" ".join(_kb_words(rule)))
