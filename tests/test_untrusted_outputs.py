@@ -20,6 +20,8 @@ import pytest_goblin
 from pytest_goblin.cli import main
 
 from .conftest import EXAMPLES
+from .test_ci import FakeGitHub
+from .test_ci import github as github  # the loopback GitHub API fixture, reused
 
 BASE = EXAMPLES / "axolotl-llama3-8b-lora.yml"
 ENV = {**os.environ, "PYTHONPATH": str(Path(pytest_goblin.__file__).parent.parent), "GITHUB_ACTIONS": "true"}
@@ -119,7 +121,6 @@ def test_n7_goblin_parse_prints_config_values_on_one_inert_line(tmp_path: Path, 
 
 # ---- N3 / N6: Markdown from configs and artifacts ------------------------------------------------
 
-from .test_ci import FakeGitHub, github  # noqa: E402, F401  (the loopback GitHub API and its fixture)
 
 ENVMD = 'env:\n  AMD_LOG_LEVEL: "3 ![pixel](https://evil.example/p.png) @acme/security-team **Approved by security** [details](https://evil.example/phish)"\n'
 FORGED_TARGET = (
