@@ -256,3 +256,116 @@ def test_n6_a_team_rule_outside_the_kb_is_escaped_locally_without_a_note() -> No
     html = _html(md)
     _assert_inert(html)
     assert "please approve" in html and "not a rule of the installed" not in html
+
+
+# ---- N10: secrets by name and by shape, in every output -------------------------------------------
+
+N10_ENV = (
+    "micro_batch_size: 1\n"
+    'hub_private_key_pem: "-----BEGIN PRIVATE KEY-----MIIEvQIBADANBgkqhkiG9w0B"\n'
+    "env:\n"
+    "  DB_PASS: dbpass-plain-777777\n"
+    "  SMTP_PASS: smtppass-plain-888888\n"
+    "  SAS_URL: https://acct.blob.core.windows.net/c?sv=2022-11-02&sig=SASSIGVALUEabcdef1234567890%3D\n"
+    "  STORAGE: DefaultEndpointsProtocol=https;AccountName=a;AccountKey=ACCOUNTKEYVALUE0123456789==;EndpointSuffix=core.windows.net\n"
+    "  NPM_AUTH: npm_abcdefghijklmnopqrstuvwxyz0123456789\n"
+    "  CF_API_TOKEN_x: cfvalue-555555555555\n"
+)
+N10_SECRETS = ("dbpass-plain", "smtppass-plain", "SASSIGVALUE", "ACCOUNTKEYVALUE", "npm_abcdef", "cfvalue-5", "MIIEvQ")
+
+
+def _leaks(text: str) -> list[str]:
+    return [s for s in N10_SECRETS if s in text]
+
+
+def test_n10_secret_values_reach_no_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = _config(tmp_path / "n10" / "env.yml", _base().replace("micro_batch_size: 1\n", N10_ENV))
+    assert "AccountKey=ACCOUNTKEYVALUE" in cfg.read_text()
+    step = tmp_path / "step.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(step))
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    files = {k: tmp_path / f"r.{k}" for k in ("md", "sarif", "junit", "json")}
+    assert main(["audit", str(cfg), "--diff", "--runner", "projection", "--target", "mi300x", *(f"--{k}={v}" for k, v in files.items())]) == 1
+    outputs = {"terminal": capsys.readouterr().out, "step summary": step.read_text(), **{k: v.read_text() for k, v in files.items()}}
+    assert "DB_PASS: ***" in outputs["terminal"] and "DB_PASS: ***" in outputs["md"]  # masked in the diff context, by its name
+    assert "sig=***" in outputs["json"] and "AccountKey=***" in outputs["json"]  # and by its shape
+    main(["audit", str(cfg), "--events", "--runner", "projection", "--target", "mi300x"])
+    outputs["events"] = capsys.readouterr().out
+    events = [line for line in outputs["events"].splitlines() if not line.startswith(OWN)]
+    assert events and all(json.loads(line) for line in events)  # masking keeps JSON Lines valid
+    main(["parse", "--json", str(cfg)])
+    main(["parse", str(cfg)])
+    outputs["parse"] = capsys.readouterr().out
+    proc = _pytest(tmp_path, "n10", "-v", "--junitxml", "p.xml", "--goblin-json", "p.json")
+    outputs |= {"pytest": proc.stdout + proc.stderr, "pytest junit": (tmp_path / "p.xml").read_text(), "pytest json": (tmp_path / "p.json").read_text()}
+    assert "env.yml" in outputs["pytest"]
+    assert {name: _leaks(text) for name, text in outputs.items() if _leaks(text)} == {}
+
+
+def test_n10_one_name_rule_and_text_token_names_stay_readable() -> None:
+    from pytest_goblin.redact import redact, redact_env, redact_obj
+
+    env = {"DB_PASS": "dbpass-plain-7", "NPM_AUTH": "npm_x", "CF_API_TOKEN_x": "cfvalue-5", "BYPASS_PROXY": "1", "PAD": "x"}
+    assert redact_env(env) == {**env, "DB_PASS": "***", "NPM_AUTH": "***", "CF_API_TOKEN_x": "***"}
+    assert redact_obj({"env": env})["env"] == redact_env(env)
+    for line in ('  pad_token: "<|end_of_text|>"', "tokenizer_type: AutoTokenizer", "max_new_tokens: 2048", "tokens_per_s: 123456", "compass: northwest"):
+        assert redact(line) == line
+    assert redact("+  DB_PASS: dbpass-plain-7") == "+  DB_PASS: ***" and redact('{"NPM_AUTH": "npm_abcdefgh"}') == '{"NPM_AUTH": "***"}'
+    pem = "+key: |\n+  -----BEGIN RSA PRIVATE KEY-----\n+  " + "MIIEvQIBADANBgkq" * 3 + "\n+  -----END RSA PRIVATE KEY-----\n+other_key: x"
+    assert redact(pem) == "+key: |\n+  -----BEGIN RSA PRIVATE KEY-----\n+  ***\n+  -----END RSA PRIVATE KEY-----\n+other_key: x"
+
+
+N10_FRAGMENTS = [
+    "DB_PASS: ",
+    "NPM_AUTH=",
+    "CF_API_TOKEN_x: ",
+    "pad_token: ",
+    "?sig=",
+    "&sig=",
+    "AccountKey=",
+    "-----BEGIN PRIVATE KEY-----",
+    "\n+  ",
+    "MIIEvQIBADANBgkq",
+    "\\n",
+    '"',
+    "x" * 8,
+    " ",
+]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_n10_the_fast_path_still_equals_every_pattern(seed: int) -> None:
+    import random
+
+    from pytest_goblin import redact as r
+
+    rng = random.Random(seed)
+    text = "".join(rng.choice(N10_FRAGMENTS) for _ in range(rng.randint(1, 14)))
+    assert r.redact(text) == r._patterns(text)
+
+
+def test_n7_n10_new_patterns_are_linear_on_megabyte_runs() -> None:
+    """The census (tests/test_security.py) with units aimed at the new patterns."""
+    import time
+
+    from .test_security import BUDGET_S, MEGABYTE, _package_regexes
+
+    units = ["-----BEGIN A KEY-----", "\nAAAAAAAAAAAAAAAA", "?sig=", "&sig=a", "max_", "pad_token", "a:", "\u3000", "`a", "https://", "www.", "DB_PASS="]
+    slow = []
+    for name, pattern in _package_regexes():
+        if not name.startswith(("pytest_goblin.redact", "pytest_goblin.reporting")):
+            continue
+        for unit in units:
+            text = unit * (MEGABYTE // len(unit))
+            start = time.perf_counter()
+            for _ in pattern.finditer(text):
+                pass
+            if time.perf_counter() - start > BUDGET_S:
+                slow.append((name, unit))
+    assert not slow, slow
+    from pytest_goblin.redact import _PEM
+
+    text = "-----BEGIN A KEY-----" + "\n+  AAAAAAAAAAAAAAAA" * 60000
+    start = time.perf_counter()
+    _PEM.sub("x", text)
+    assert time.perf_counter() - start < BUDGET_S
