@@ -32,7 +32,9 @@ _COMMAND_START = re.compile(r"^((?:[^\S\n]|[\u180e\u200b\ufeff])*):(?=:)", re.M)
 _AUTOLINK = re.compile(r"(?i)\b(?:https?|ftp)(?=://)|\bwww(?=\.)")
 _BACKTICKS = re.compile(r"`+")
 _CODE_SPAN = re.compile(r"`([^`\n]{1,200})`")
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]()#!|~>+=-])")
+# HTML's three characters as entities, then every character Markdown gives a meaning to behind a
+# backslash; one str.translate (a per-match template expansion cost more than the rest of md_text).
+_MD_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", **{c: "\\" + c for c in "\\`*_[]()#!|~+=-"}})
 _MENTION = re.compile(r"@(?=[A-Za-z0-9])")
 
 
@@ -60,13 +62,14 @@ def terminal(text: str) -> str:
 
 
 def md_text(text: str) -> str:
-    """Plain text inside Markdown (a table cell, a note, a heading): one line, nothing rendered."""
-    text = _LINE_BREAK.sub(" ", text)
-    text = _CONTROL.sub(" ", text)
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = _MD_SPECIAL.sub(r"\\\1", text)
-    text = _AUTOLINK.sub(lambda m: m.group(0) + ZWSP, text)  # GitHub links a bare https:// or www.
-    return _MENTION.sub("@" + ZWSP, text)
+    """Plain text inside Markdown (a table cell, a note, a heading): one line, nothing rendered.
+    (Each search runs only when its characters are there: a summary escapes thousands of strings.)"""
+    if not text.isprintable():  # every line break and control is unprintable
+        text = _CONTROL.sub(" ", _LINE_BREAK.sub(" ", text))
+    text = text.translate(_MD_ESCAPES)
+    if "://" in text or "ww" in text.lower():
+        text = _AUTOLINK.sub(lambda m: m.group(0) + ZWSP, text)  # GitHub links a bare https:// or www.
+    return _MENTION.sub("@" + ZWSP, text) if "@" in text else text
 
 
 def md_text_spans(text: str) -> str:
