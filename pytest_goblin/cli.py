@@ -25,6 +25,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
     from .options import BY_NAME as OPTS
     from .options import convert
     from .redact import redact, redact_obj
+    from .reporting.escape import one_line
 
     world = convert(OPTS["world_size"], getattr(args, OPTS["world_size"].dest, None), "--world-size")
     status = 0
@@ -38,18 +39,19 @@ def cmd_parse(args: argparse.Namespace) -> int:
         try:
             loaded = load_config(path)
         except NotATrainingConfig as exc:
-            print(f"{path}: not collected: {exc.reason}")
+            print(one_line(f"{path}: not collected: {exc.reason}"))
             continue
         except ConfigError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            print(one_line(f"error: {exc}"), file=sys.stderr)
             status = 1
             continue
         w = with_world_size(loaded.workload, world, "--world-size")
-        print(f"{path}: {loaded.adapter.name}, model {w.model.name} ({w.model.params_b or '?'}B, {'known shape' if w.model.known else 'shape unknown'})")
+        shape = f"{w.model.params_b or '?'}B, {'known shape' if w.model.known else 'shape unknown'}"
+        print(one_line(redact(f"{path}: {loaded.adapter.name}, model {w.model.name} ({shape})")))
         for name, src in sorted(w.sources.items(), key=lambda kv: (kv[1].line or 10**9, kv[0])):
             where = f"line {src.line}: {src.key}" if src.explicit else f"default: {src.note}"
             value = getattr(w, name, None) if name != "model" else w.model.name
-            print(redact(f"  {name} = {value!r}  ({where})"))
+            print(one_line(redact(f"  {name} = {value!r}  ({where})")))
     return status
 
 
@@ -83,7 +85,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         if checked.skip is not None:
             skipped[shown] = checked.skip
             if args.verbose:
-                print(f"skip {path}: {checked.skip}", file=sys.stderr)
+                print(one_line(f"skip {path}: {checked.skip}"), file=sys.stderr)
             continue
         with _progress(path, enabled=show_progress) as on_event:
             result = audit_file(
@@ -199,7 +201,9 @@ def cmd_comment(args: argparse.Namespace) -> int:
     import os
 
     from .baseline import read_report
-    from .github_comment import CommentError, GitHub, body_for
+    from .github_comment import CommentError, GitHub, body_for, provenance
+    from .hardware import hardware_table
+    from .reporting.escape import one_line
     from .reporting.markdown import render
 
     try:
@@ -208,11 +212,27 @@ def cmd_comment(args: argparse.Namespace) -> int:
         print(f"goblin comment: {exc}", file=sys.stderr)
         return 2
     if "/" not in args.repo:
-        print(f"goblin comment: --repo {args.repo!r}: expected OWNER/NAME", file=sys.stderr)
+        print(f"goblin comment: --repo {one_line(args.repo)!r}: expected OWNER/NAME", file=sys.stderr)
         return 2
-    server, repo_env, run_id = os.environ.get("GITHUB_SERVER_URL"), os.environ.get("GITHUB_REPOSITORY"), os.environ.get("GITHUB_RUN_ID")
-    run_url = f"{server}/{repo_env}/actions/runs/{run_id}" if server and repo_env and run_id else None
-    body = body_for(render(session), run_url=run_url)
+    # The report is an artifact (N3): its target must be a GPU this goblin knows, and its text is
+    # rendered as untrusted (rule text from the installed KB, everything else escaped).
+    if session.target.lower().replace(" ", "").replace("-", "") not in hardware_table():
+        print(
+            f"goblin comment: {one_line(args.report)}: target {one_line(session.target)[:80]!r} is not a GPU in goblin's hardware table; not rendered",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        header, run_url = provenance(
+            args.repo, run_id=args.run_id, head_sha=args.head_sha, head_repo=args.head_repo, server=os.environ.get("GITHUB_SERVER_URL")
+        )
+    except CommentError as exc:
+        print(f"goblin comment: {exc}", file=sys.stderr)
+        return 2
+    if args.run_id is None:  # run by hand or from the run itself: link this run, as before
+        server, repo_env, run_id = os.environ.get("GITHUB_SERVER_URL"), os.environ.get("GITHUB_REPOSITORY"), os.environ.get("GITHUB_RUN_ID")
+        run_url = f"{server}/{repo_env}/actions/runs/{run_id}" if server and repo_env and run_id else None
+    body = body_for(render(session, untrusted=True), run_url=run_url, header=header)
     try:
         action, comment = GitHub(os.environ.get(args.token_env, ""), api_url=args.api_url).upsert(args.repo, args.pr, body)
     except CommentError as exc:
@@ -226,8 +246,6 @@ def cmd_comment(args: argparse.Namespace) -> int:
             return 0
         print(f"goblin comment: {exc}", file=sys.stderr)
         return 1
-    from .reporting.escape import one_line
-
     print(one_line(f"{action} comment {str(comment.get('id', '?'))[:20]} on {args.repo}#{args.pr}: {str(comment.get('html_url', ''))[:200]}"))
     return 0
 
@@ -349,6 +367,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--pr", required=True, type=int, metavar="N")
     c.add_argument("--api-url", default=None, help="REST API root (default $GITHUB_API_URL, else https://api.github.com)")
     c.add_argument("--token-env", default="GITHUB_TOKEN", help="environment variable holding the token (default GITHUB_TOKEN)")
+    c.add_argument("--run-id", default=None, help="the workflow run that uploaded the report (workflow_run.id): named and linked in the comment")
+    c.add_argument("--head-sha", default=None, help="the commit that run audited (workflow_run.head_sha)")
+    c.add_argument(
+        "--head-repo",
+        default=None,
+        help="the repository that commit is from (workflow_run.head_repository.full_name); unless it is --repo, the comment says the report is advisory",
+    )
     c.set_defaults(func=cmd_comment)
     k = sub.add_parser("kb", help="lint or list the knowledge base, or count which rules fire on a set of configs")
     k.add_argument("action", choices=("lint", "list", "coverage"))

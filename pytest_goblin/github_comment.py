@@ -22,7 +22,7 @@ import urllib.request
 from typing import Any
 
 from .redact import MASK, redact
-from .reporting.escape import one_line
+from .reporting.escape import md_code, one_line
 from .reporting.markdown import truncate
 
 MARKER = "<!-- pytest-goblin:sticky -->"
@@ -46,13 +46,47 @@ class CommentError(Exception):
         return self.status == 403
 
 
-def body_for(markdown: str, *, run_url: str | None = None) -> str:
-    """The comment body: the marker first, the summary cut outside any code block or
-    `<details>` so the notice stays visible, and the run link kept after any cut."""
+_RUN_ID = re.compile(r"[0-9]{1,20}")
+_SHA = re.compile(r"[0-9a-fA-F]{7,64}")
+
+
+def provenance(repo: str, *, run_id: str | None, head_sha: str | None, head_repo: str | None, server: str | None = None) -> tuple[str, str | None]:
+    """(the lines that say which run produced the report, and whether it is advisory; that run's URL).
+
+    The comment job renders an artifact: a fork's pull request can rewrite the workflow that
+    uploaded it, so its verdicts are the fork's claims. Values are validated here (CommentError)."""
+    for flag, value, pattern in (("--run-id", run_id, _RUN_ID), ("--head-sha", head_sha, _SHA), ("--head-repo", head_repo, _REPO)):
+        if value is not None and (not pattern.fullmatch(value) or ".." in value):
+            raise CommentError(
+                f"{flag} {one_line(value)!r}: expected {'a run number' if flag == '--run-id' else 'a commit SHA' if flag == '--head-sha' else 'OWNER/NAME'}"
+            )
+    base = (server or "https://github.com").rstrip("/")
+    url = f"{base}/{repo}/actions/runs/{run_id}" if run_id else None
+    run = f"[workflow run {run_id}]({urllib.parse.quote(url, safe=':/')})" if url else "a workflow run"
+    head = (f" at head {md_code(head_sha[:12])}" if head_sha else "") + (f" of {md_code(head_repo)}" if head_repo else "")
+    lines = [
+        f"<sub>Rendered by goblin from the report artifact of {run}{head}. Rule titles, advice and sources are this goblin's knowledge base; every other string is shown as text.</sub>"
+    ]
+    if head_repo is None or head_repo.lower() != repo.lower():
+        lines += [
+            "",
+            "> [!NOTE]",
+            "> **Advisory.** The pull request controls the run that produced this report (a fork can rewrite its workflow), "
+            "so the verdicts and numbers below are the report's own claims, not a check. Gate merges on checks the base repository runs.",
+        ]
+    return "\n".join(lines), url
+
+
+def body_for(markdown: str, *, run_url: str | None = None, header: str = "") -> str:
+    """The comment body: the marker first, then `header` (where the report came from), the summary
+    cut outside any code block or `<details>` so the notice stays visible, and the run link kept
+    after any cut."""
     link = f"\n\n<sub>[workflow run]({urllib.parse.quote(run_url, safe=':/?=&#%')})</sub>" if run_url else ""
+    head = f"{header}\n\n" if header else ""
     notice = "…the summary was cut to fit a comment; the job summary and the JSON report have all of it."
-    text = truncate(redact(markdown).rstrip(), MAX_BODY - len(MARKER) - len(link.encode("utf-8")) - 8, notice)
-    return f"{MARKER}\n{text}{link}\n"
+    budget = MAX_BODY - len(MARKER) - len(link.encode("utf-8")) - len(head.encode("utf-8")) - 8
+    text = truncate(redact(markdown).rstrip(), budget, notice)
+    return f"{MARKER}\n{head}{text}{link}\n"
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

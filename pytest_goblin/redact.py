@@ -2,8 +2,11 @@
 
 Configs in pull requests carry tokens by accident (`hub_token: hf_...`, an `env:` entry with a
 W&B key); a diff's context lines or a report's workload would repeat them into CI logs and PR
-comments. Values of environment entries whose names say they are secret are masked when the
-config is read; known token shapes are masked in any text on the way out.
+comments. One rule, everywhere: a value whose name is a secret's (`is_secret_name`) is masked,
+whether it is an environment entry read from a config, a key of a JSON object, or a `name: value`
+or `NAME=value` on a line of text (a diff line, an env dump, an event); and known secret shapes
+are masked in any text whatever their name (provider tokens, URL passwords, PEM private keys,
+signed-URL signatures).
 """
 
 from __future__ import annotations
@@ -16,7 +19,18 @@ from typing import Any
 
 MASK = "***"
 SECRET_NAME = re.compile(
-    r"(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|ACCOUNT_?KEY|CREDENTIAL|AUTH|(?:^|_)KEY$|CONNECTION_?STRING|_DSN$)", re.I
+    r"(TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|(?:^|_)PASS(?:$|_)|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|ACCOUNT_?KEY|CREDENTIAL|AUTH"
+    r"|(?:^|_)KEY$|CONNECTION_?STRING|_DSN$)",
+    re.I,
+)
+# Parts of names that say TOKEN and mean a text token, not a credential (`pad_token`, `tokenizer`,
+# `max_new_tokens`, `tokens_per_s`): removed before SECRET_NAME is asked, so that a config's
+# tokenizer settings stay readable and its patches applicable, while `hub_token` or
+# `auth_tokens` stay secret. At most four words before `token`, each start tried once: linear.
+_TEXT_TOKEN = re.compile(
+    r"(?<![a-z])(?:(?:max|min|num|new|total|input|output|prompt|completion|generated|special|eot|stop|read|creation|pad|eos|bos|unk|sep|cls|mask"
+    r"|concat|start|end|image|audio|video|chat|think|append|add|resize)_){1,4}tokens?(?![a-z])|tokeni[sz]er|tokens?_(?:ids?|per|type|embeddings?|capacity|across)",
+    re.I,
 )
 # Every pattern here runs over untrusted text (diff context, file names, API bodies): no nested or
 # adjacent unbounded quantifiers over one character class, so each is linear in the input
@@ -32,15 +46,45 @@ _SECRET_KEY = (
     r"|sharedaccesssignature|client_?secret"
 )
 _ASSIGNMENT = re.compile(
-    rf"(?<![A-Za-z])(?:{_SECRET_KEY})(?![A-Za-z])(?P<sep>[\"']?[ \t]*[:=][ \t]*)(?P<value>[\"']?[^\s\"',}};#]{{6,}}[\"']?)",
+    rf"(?<![A-Za-z])(?:{_SECRET_KEY})(?![A-Za-z])(?P<sep>[\"']?[ \t]*[:=][ \t]*)(?P<value>[\"']?[^\s\"',}};#\\]{{6,}}[\"']?)",
     re.I,
 )
 # An environment name ending in _KEY (OPENAI_KEY=..., MY_SERVICE_KEY: ...), upper case as env names are.
-_ENV_KEY = re.compile(r"(?<![A-Za-z0-9_])[A-Z][A-Z0-9_]{0,63}_KEY(?P<sep>[\"']?[ \t]*[:=][ \t]*)(?P<value>[\"']?[^\s\"',};#]{6,}[\"']?)")
+_ENV_KEY = re.compile(r"(?<![A-Za-z0-9_])[A-Z][A-Z0-9_]{0,63}_KEY(?P<sep>[\"']?[ \t]*[:=][ \t]*)(?P<value>[\"']?[^\s\"',};#\\]{6,}[\"']?)")
 
 
 def _masked_value(m: re.Match[str]) -> str:
-    return m.group(0)[: m.start("value") - m.start(0)] + MASK
+    """The match with its value masked; quotes around the value are kept (JSON stays JSON)."""
+    value = m.group("value")
+    lead = value[0] if value[:1] in ("'", '"') else ""
+    tail = value[-1] if len(value) > 1 and value[-1] in ("'", '"') else ""
+    return m.group(0)[: m.start("value") - m.start(0)] + lead + MASK + tail
+
+
+# `name: value` / `NAME=value` / `"name": "value"` with any name: masked when is_secret_name(name)
+# says so (the same rule as env entries and JSON keys). A name starts after a character that
+# cannot be in one, so each start is tried once and each try reads at most 64 characters.
+_NAMED_VALUE = re.compile(r"(?<![A-Za-z0-9_.-])(?P<key>[A-Za-z_][A-Za-z0-9_.-]{0,63})(?P<sep>[\"']?[ \t]*[:=][ \t]*)(?P<value>[\"']?[^\s\"',};#\\]{6,}[\"']?)")
+
+
+def _masked_if_secret(m: re.Match[str]) -> str:
+    return _masked_value(m) if is_secret_name(m.group("key")) else m.group(0)
+
+
+# Query parameters that sign a URL (Azure SAS `sig=`, S3 / GCS signatures, STS session tokens).
+_URL_SIGNATURE = re.compile(r"(?i)(?<=[?&;])(?P<name>sig|signature|x-amz-signature|x-goog-signature|x-amz-security-token)=[^&\s\"'#<>]+")
+# A PEM key block: the BEGIN line stays, the base64 after it (on that line, written with `\n`
+# escapes, or on the lines below it as a YAML block or a diff shows them) is masked. Runs before
+# the per-line search, as the only pattern that spans lines.
+_PEM = re.compile(
+    r"(?P<head>-----BEGIN [A-Z0-9 ]{0,40}KEY(?: BLOCK)?-----)(?P<body>(?:[A-Za-z0-9+/= \t]|\\n)*(?:\n[ +]?[ \t]*[A-Za-z0-9+/=]{16,}[ \t]*(?=\n|$))*)"
+)
+_PEM_INDENT = re.compile(r"[ +]?[ \t]*")
+
+
+def _masked_pem(m: re.Match[str]) -> str:
+    first, *rest = m.group("body").split("\n")
+    return m.group("head") + (MASK if first.strip() else first) + "".join(f"\n{_PEM_INDENT.match(line).group(0)}{MASK}" for line in rest)  # type: ignore[union-attr]
 
 
 # Each pattern, its replacement and the lower-case substrings every match of it contains (for
@@ -59,25 +103,39 @@ _PATTERNS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str], tup
     (_URL_PASSWORD, lambda m: f"{m.group('user')}:{MASK}@", ("://",)),
     (_ENV_KEY, _masked_value, ("_key",)),
     (_ASSIGNMENT, _masked_value, ("token", "secret", "passw", "pwd", "key", "credential", "sharedaccesssignature")),
+    (_URL_SIGNATURE, lambda m: f"{m.group('name')}={MASK}", ("sig=", "signature=", "security-token=")),
+    # Matches any `name: value`; only a secret name changes it, and every secret name holds one of these.
+    (_NAMED_VALUE, _masked_if_secret, ("token", "secret", "pass", "key", "credential", "auth", "connection", "_dsn")),
 ]
 # Every string a pattern can match contains one of these: most text goes out after one search
 # instead of a dozen substitutions (a report has tens of thousands of strings). A test keeps
-# redact() equal to _patterns() over generated text.
-_HINTS = tuple(dict.fromkeys(h for _pattern, _repl, hints in _PATTERNS for h in hints))
+# redact() equal to _patterns() over generated text. A substring that holds another one adds
+# nothing to the test (`passw` after `pass`) and is left out: each one costs every string a scan.
+_ALL_HINTS = tuple(dict.fromkeys(h for _pattern, _repl, hints in _PATTERNS for h in hints))
+_HINTS = tuple(h for h in _ALL_HINTS if not any(other != h and other in h for other in _ALL_HINTS))
 _MAY_HOLD_A_SECRET = re.compile("|".join(map(re.escape, _HINTS)), re.I)
+_HINT_IN_LOWER = re.compile("|".join(map(re.escape, _HINTS)))  # the same, on lower-cased ASCII
+_SHORT = 2048
 
 
 def _may_hold_a_secret(text: str) -> bool:
-    """`_MAY_HOLD_A_SECRET.search`, as substring tests where the text is ASCII (equal there, and
-    a case-insensitive alternation scans a long string slowly); re.I's Unicode folds otherwise."""
+    """`_MAY_HOLD_A_SECRET.search`, on lower-cased text where it is ASCII (equal there): one
+    case-sensitive alternation for a short string (most of a report's strings), substring tests
+    for a long one (an alternation scans it position by position); re.I's Unicode folds otherwise."""
     if text.isascii():
         low = text.lower()
-        return any(h in low for h in _HINTS)
+        return _HINT_IN_LOWER.search(low) is not None if len(low) < _SHORT else any(h in low for h in _HINTS)
     return _MAY_HOLD_A_SECRET.search(text) is not None
 
 
 def is_secret_name(name: str) -> bool:
-    return bool(SECRET_NAME.search(name))
+    """The one rule for names: environment entries, JSON keys and `name: value` lines alike."""
+    return _secret_name(name) if len(name) <= 256 else bool(SECRET_NAME.search(_TEXT_TOKEN.sub("", name)))
+
+
+@lru_cache(maxsize=4096)
+def _secret_name(name: str) -> bool:
+    return bool(SECRET_NAME.search(_TEXT_TOKEN.sub("", name)))
 
 
 def redact_env(env: dict[str, str]) -> dict[str, str]:
@@ -107,6 +165,8 @@ def _redact(text: str, runtime: list[str]) -> str:
     for value in runtime:
         if value in text:
             text = text.replace(value, MASK)
+    if "-----BEGIN " in text:
+        text = _PEM.sub(_masked_pem, text)
     if not _may_hold_a_secret(text):
         return text
     if "\n" not in text:
@@ -118,6 +178,7 @@ def _redact(text: str, runtime: list[str]) -> str:
 
 def _patterns(text: str) -> str:
     """Every secret pattern applied, without the fast path."""
+    text = _PEM.sub(_masked_pem, text)
     for pattern, repl, _hints in _PATTERNS:
         text = pattern.sub(repl, text)
     return text

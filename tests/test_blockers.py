@@ -284,3 +284,20 @@ def test_a_new_blocker_is_not_excused_by_the_base_branch(tmp_path: Path) -> None
     assert compare(new, outcome).verdict == "fail"
     assert "new blockers: blocker.tf32_on_rocm" in compare(new, outcome).reason
     assert compare(base, outcome).verdict == "warn"  # nothing new: known on the base branch
+
+
+def test_a_report_read_as_untrusted_shows_the_blockers_kb_text(tmp_path: Path) -> None:
+    """`goblin comment` renders an artifact as untrusted: rule text must come from the installed
+    KB by id, and the blockers are part of it (a blocker shown as 'not a rule of the installed
+    knowledge base' would hide the one finding that matters most)."""
+    from pytest_goblin.outcome import ItemOutcome, SessionReport
+    from pytest_goblin.reporting.markdown import render
+
+    cfg = tmp_path / "sft.yaml"
+    cfg.write_text(HF + "tf32: true\n")
+    report = _audit(cfg)
+    item = ItemOutcome(nodeid="sft.yaml::audit", path="sft.yaml", verdict=report.verdict, message=report.reason, report=report)
+    md = render(SessionReport(version="0", target="mi300x", items=[item]), untrusted=True)
+    tf32 = next(b for b in blockers.cached_blockers() if b.id == "blocker.tf32_on_rocm")
+    assert "not a rule of the installed knowledge base" not in md and "is not the installed knowledge base's" not in md
+    assert tf32.title in md and tf32.citation in md and "blocker: will not start" in md

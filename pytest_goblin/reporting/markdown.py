@@ -1,11 +1,22 @@
 """The Markdown summary: a table, a chart of the speedups, then per config its findings (each
-collapsible) and one diff a reviewer can apply, with the evidence behind the numbers."""
+collapsible) and one diff a reviewer can apply, with the evidence behind the numbers.
+
+Every string of the report is untrusted: it quotes config values and file names, and a report read
+from an artifact may be forged whole. So each is escaped (`md_text`, `md_code`, `md_fence`), and the
+only Markdown rendered as written is rule text taken from the installed knowledge base by rule id:
+a finding's title, advice and source come from the KB, and of its message only the KB's own words
+are kept as Markdown; the config's values around them are escaped (N3, N6).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ..errors import GoblinError
 from ..outcome import ItemOutcome, SessionReport
-from ..schemas import Finding
-from .escape import md_code, md_fence, md_text, md_trusted
+from ..schemas import Blocker, Finding, Rule
+from .escape import md_code, md_fence, md_text, md_text_spans, md_trusted
 
 _ICON = {"fail": "❌ fail", "warn": "⚠️ warn", "inconclusive": "❔ inconclusive", "pass": "✅ pass", "error": "💥 error"}
 MAX_CHART_BARS = 30
@@ -46,11 +57,51 @@ def chart(items: list[ItemOutcome]) -> list[str]:
     return lines + note
 
 
-def render(session: SessionReport) -> str:
+@dataclass(frozen=True)
+class KBEntry:
+    """What the installed knowledge base says of one rule or blocker: the only text rendered as
+    written. `words` are the KB's own parts of a finding's message, in order."""
+
+    title: str
+    words: tuple[str, ...]
+    citation: str
+    category: str
+    footgun: bool
+
+    @classmethod
+    def of_rule(cls, rule: Rule) -> KBEntry:
+        text = rule.guidance if rule.footgun and rule.guidance else rule.title  # as rules.render_finding writes it
+        return cls(rule.title, tuple(part for part in text.split("{collectives}") if part), rule.citation, rule.category, rule.footgun)
+
+    @classmethod
+    def of_blocker(cls, b: Blocker) -> KBEntry:
+        # blockers.findings writes the symptom, then the guidance, around the config's own values
+        category = "blocker" if b.severity == "blocker" else "requirement"
+        return cls(b.title, (b.symptom, b.guidance), b.citation, category, b.severity == "requirement")
+
+
+def installed_rules() -> dict[str, KBEntry]:
+    """The installed knowledge base by id (bundled rules, `goblin_rules` hooks and the bundled
+    blockers); empty when it cannot load, so that every finding is then shown as escaped text."""
+    from ..blockers import cached_blockers
+    from ..rules import cached_rules
+
+    try:
+        out = {r.id: KBEntry.of_rule(r) for r in cached_rules()}
+        out.update({b.id: KBEntry.of_blocker(b) for b in cached_blockers()})
+    except GoblinError:
+        return {}
+    return out
+
+
+def render(session: SessionReport, *, untrusted: bool = False, rules: Mapping[str, KBEntry] | None = None) -> str:
+    """The summary. `untrusted` (a report read from an artifact, `goblin comment`): a finding whose
+    rule the installed KB lacks, or whose message does not hold the KB's text, says so."""
+    kb = installed_rules() if rules is None else rules
     lines = [
         "## pytest-goblin",
         "",
-        f"{len(session.items)} configs audited for **{session.target}**: {session.counts_text()}.",
+        f"{len(session.items)} configs audited for **{md_text(session.target)}**: {session.counts_text()}.",
         "",
         "| config | verdict | speedup | evidence | top rules |",
         "|---|---|---|---|---|",
@@ -63,14 +114,14 @@ def render(session: SessionReport) -> str:
         s = r.speedup
         blocked = [f.rule_id for f in r.findings if f.blocker]  # what stops the run comes before any patch
         shown = blocked or (r.patch.rule_ids if r.patch else [])
-        rules = ", ".join(md_code(rid, in_table=True) for rid in shown[:3]) or _unpatched(r.findings)
+        top = ", ".join(md_code(rid, in_table=True) for rid in shown[:3]) or _unpatched(r.findings)
         speed = f"{s.point:.2f}x [{s.low:.2f}-{s.high:.2f}]" + (", not decided" if r.inconclusive else "")
-        lines.append(f"| {md_code(item.path, in_table=True)} | {_ICON[item.shown_verdict]} | {speed} | {md_text(str(r.evidence))} | {rules} |")
+        lines.append(f"| {md_code(item.path, in_table=True)} | {_ICON[item.shown_verdict]} | {speed} | {md_text(str(r.evidence))} | {top} |")
     graph = chart(session.items)
     if graph:
         lines += ["", *graph]
     for item in session.items:
-        lines += _section(item) or _collapsed_findings(item)
+        lines += _section(item, kb, untrusted) or _collapsed_findings(item, kb, untrusted)
     return "\n".join(lines) + "\n"
 
 
@@ -79,21 +130,60 @@ def _unpatched(findings: list[Finding]) -> str:
     return f"none; {len(findings)} finding{'s' if len(findings) != 1 else ''} below" if findings else "none"
 
 
-def _collapsed_findings(item: ItemOutcome) -> list[str]:
+def _kind(f: Finding, patched: list[str]) -> str:
+    if f.blocker:
+        return "blocker: will not start"
+    if f.footgun:
+        return "footgun, guidance only"
+    return "patched" if f.rule_id in patched else "not patched"
+
+
+def _collapsed_findings(item: ItemOutcome, kb: Mapping[str, KBEntry], untrusted: bool) -> list[str]:
     """A PASS item's findings (footguns and guidance first), one line each in one collapsed block:
     a passing config can still need a ROCm build or carry advice that was not worth patching."""
     r = item.report
     if r is None or not r.findings:
         return []
+    patched = r.patch.rule_ids if r.patch else []
     out = ["", f"<details><summary><b>{md_text(item.path)}</b>: {item.shown_verdict}, {len(r.findings)} finding(s) to read</summary>", ""]
     for f in sorted(r.findings, key=lambda f: not f.footgun):
         where = f"line {f.line}" if f.line else "not set in the file"
-        kind = "footgun, guidance only" if f.footgun else "patched" if r.patch and f.rule_id in r.patch.rule_ids else "not patched"
-        out.append(f"- <b>{md_text(f.rule_id)}</b> ({where}, {kind}): {md_text(f.title)}")
+        title = _finding(f, kb.get(f.rule_id), untrusted)[0]
+        out.append(f"- <b>{md_text(f.rule_id)}</b> ({where}, {_kind(f, patched)}): {title}")
     return [*out, "", "</details>"]
 
 
-def _section(item: ItemOutcome) -> list[str]:
+def _message(f: Finding, rule: KBEntry) -> str | None:
+    """The message with the KB's words as Markdown and everything between them (config values,
+    line numbers, estimates) escaped; None when the KB's words are not all in it."""
+    out: list[str] = []
+    at = 0
+    for words in rule.words:
+        found = f.message.find(words, at)
+        if found < 0:
+            return None
+        out += [md_text_spans(f.message[at:found]), md_trusted(words)]
+        at = found + len(words)
+    out.append(md_text_spans(f.message[at:]))
+    return "".join(out)
+
+
+def _finding(f: Finding, rule: KBEntry | None, untrusted: bool) -> tuple[str, str, str]:
+    """(title, message, source line) of one finding, as Markdown."""
+    if rule is None:
+        if untrusted:  # a team rule, or a forged one: only its id (escaped) is shown
+            return "<sub>(not a rule of the installed knowledge base)</sub>", "<sub>The report's text for this rule is not shown.</sub>", ""
+        return md_text(f.title), md_text(f.message), f"Source: {md_text(f.citation)}"
+    message = _message(f, rule)
+    if message is None:
+        kb = md_trusted(" ".join(rule.words))
+        message = kb + (
+            " <sub>(the report's text for this finding is not the installed knowledge base's; not shown)</sub>" if untrusted else f": {md_text(f.message)}"
+        )
+    return md_trusted(rule.title), message, f"Source: {md_trusted(rule.citation)}"
+
+
+def _section(item: ItemOutcome, kb: Mapping[str, KBEntry], untrusted: bool) -> list[str]:
     r = item.report
     if r is None or item.verdict == "pass" or not (r.findings or r.inconclusive):
         return []
@@ -110,23 +200,15 @@ def _section(item: ItemOutcome) -> list[str]:
     out = ["", f"### {md_code(item.path)}: {item.shown_verdict}", "", *head, ""]
     for f in r.findings:
         where = f"line {f.line}" if f.line else "not set in the file"
-        kind = (
-            "blocker: will not start"
-            if f.blocker
-            else "footgun, guidance only"
-            if f.footgun
-            else "patched"
-            if r.patch and f.rule_id in r.patch.rule_ids
-            else "not patched"
-        )
+        kind = _kind(f, r.patch.rule_ids if r.patch else [])
         own = r.patch.rule_diffs.get(f.rule_id) if r.patch else None
+        title, message, source = _finding(f, kb.get(f.rule_id), untrusted)
         out += [
-            f"<details><summary><b>{md_text(f.rule_id)}</b> ({where}, {kind}): {md_text(f.title)}</summary>",
+            f"<details><summary><b>{md_text(f.rule_id)}</b> ({where}, {kind}): {title}</summary>",
             "",
-            md_trusted(f.message),
+            message,
             "",
-            f"Source: {md_trusted(f.citation)}",
-            "",
+            *([source, ""] if source else []),
             *(["This edit alone:", "", *md_fence(own.rstrip("\n"), "diff"), ""] if own else []),
             "</details>",
         ]
