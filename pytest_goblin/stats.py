@@ -10,8 +10,9 @@ from .schemas import Speedup, Verdict
 BOOTSTRAP_RESAMPLES = 2000
 
 
-def bootstrap_speedup(before: list[float], after: list[float], *, confidence: float = 0.95, seed: int = 0) -> Speedup:
-    """Ratio of median step times before/after with a percentile-bootstrap interval (seeded: reproducible)."""
+def bootstrap_speedup(before: list[float], after: list[float], *, confidence: float = 0.95, seed: int = 0, unit: str = "step") -> Speedup:
+    """Ratio of median step times before/after with a percentile-bootstrap interval (seeded: reproducible).
+    `unit` names what one sample is (a timed step, or a whole training run)."""
     point = statistics.median(before) / statistics.median(after)
     if len(before) < 2 or len(after) < 2:
         return Speedup(point=point, low=point, high=point, method="single sample: no interval")
@@ -26,7 +27,7 @@ def bootstrap_speedup(before: list[float], after: list[float], *, confidence: fl
         point=point,
         low=min(low, point),
         high=max(high, point),
-        method=f"bootstrap {int(confidence * 100)}% CI of the median ratio, {len(before)}+{len(after)} steps",
+        method=f"bootstrap {int(confidence * 100)}% CI of the median ratio, {len(before)}+{len(after)} {unit}s",
     )
 
 

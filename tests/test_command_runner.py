@@ -63,8 +63,11 @@ def _audit(config: Path, command: str, monkeypatch: pytest.MonkeyPatch, seen: Pa
 
 def test_command_runner_measures_the_users_training_before_and_after(config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen = tmp_path / "seen.txt"
-    report = final_report(_audit(config, _trainer(tmp_path), monkeypatch, seen))
+    events = _audit(config, _trainer(tmp_path), monkeypatch, seen)
+    report = final_report(events)
     assert report is not None
+    # issue 27: the command path profiles nothing (the profile is projected): no "Profiling one baseline step"
+    assert not [e for e in events if e.type == "thought" and "one baseline step" in e.data.text]
     assert report.evidence == "measured"
     assert report.before is not None and report.before.runner == "command"
     assert report.speedup is not None and report.speedup.low > 2.5  # 3000 vs 1000 tokens/s, same tokens per step
@@ -282,13 +285,50 @@ def test_pairs_go_through_the_shared_loop_reusing_the_solo_run_and_stopping_at_t
     assert calls == ["baseline", "baseline", "p1", "p1", "baseline"]
     assert (len(a.step_time_s), len(b.step_time_s)) == (2, 2)
     assert a.samples_per_s == pytest.approx(10.0) and b.samples_per_s == pytest.approx(30.0)
-    assert any("ran out: 2 + 2 runs measured" in n for n in b.notes) and any("1 solo run(s)" in n for n in b.notes)
-    assert [line for line in lines if " of " in line] == [
-        "baseline: run 1 of 1 (4 steps), calibrating",
-        "baseline: run 1 of 6 (4 steps)",
-        "p1: run 2 of 6 (4 steps)",
-        "p1: run 3 of 6 (4 steps); so far p1 is 3.00x the baseline",
-        "baseline: run 4 of 6 (4 steps); so far p1 is 3.00x the baseline",
+    assert any("ran out: 2 baseline + 2 p1 runs compared" in n for n in b.notes) and any("1 solo run(s)" in n for n in b.notes)
+    # every run of the audit is numbered once, the calibration run included; "done" counts the same runs
+    assert [line for line in lines if " run" in line and ":" in line and "samples/s" not in line] == [
+        "baseline: run 1 (4 steps), calibrating the step count",
+        "baseline: run 2 of 7 planned (4 steps)",
+        "p1: run 3 of 7 planned (4 steps)",
+        "p1: run 4 of 7 planned (4 steps); so far p1 is 3.00x the baseline",
+        "baseline: run 5 of 7 planned (4 steps); so far p1 is 3.00x the baseline",
+        "done: 2 baseline + 2 p1 runs compared (5 runs in all); p1 is 3.00x the baseline",
+    ]
+
+
+def test_a_second_pair_call_goes_on_counting_and_keeps_the_ratio(config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 27: a second interleaved call numbered its runs from the first call's count but said
+    "done: 4 + 3 runs" of another count, and its "so far" ratio started again from nothing."""
+    from contextlib import contextmanager
+
+    from pytest_goblin.formats import load_config
+    from pytest_goblin.hardware import get_hardware
+    from pytest_goblin.runners import command
+
+    def fake_group(argv: list[str], *, cwd: object, env: dict[str, str], timeout: float) -> tuple[int, str, bool]:
+        rate = 20.0 if env["GOBLIN_VARIANT"] == "p1" else 10.0
+        return 0, f"{{'train_samples_per_second': '{rate}', 'train_steps_per_second': '{rate / 8}'}}", False
+
+    monkeypatch.setattr(command, "run_group", fake_group)
+
+    @contextmanager
+    def files(variant: str):  # type: ignore[no-untyped-def]
+        yield config, {}
+
+    lines: list[str] = []
+    runner = CommandRunner("python train.py --config {config} --max_steps {steps}", steps=4, timeout_s=1000, progress=lines.append).bind(files)
+    w, hw = load_config(config).workload, get_hardware("mi300x")
+    runner.run(w, hw, run_id="r1", variant="baseline")
+    runner.run_pair(w, w, hw, run_ids=("r1", "r2"), variants=("baseline", "p1"), rounds=2, steps=4)
+    runner.run_pair(w, w, hw, run_ids=("r1", "r2"), variants=("baseline", "p1"), rounds=2, steps=4)
+    starts = [line for line in lines if " of " in line and "planned" in line]
+    assert starts[0].startswith("baseline: run 2 of 5 planned") and starts[4].startswith("baseline: run 6 of 9 planned")
+    assert starts[4].endswith("so far p1 is 2.00x the baseline")  # the first call's runs still count
+    done = [line for line in lines if line.startswith("done:")]
+    assert done == [
+        "done: 3 baseline + 2 p1 runs compared (5 runs in all); p1 is 2.00x the baseline",
+        "done: 5 baseline + 4 p1 runs compared (9 runs in all); p1 is 2.00x the baseline",
     ]
 
 
@@ -322,3 +362,38 @@ def test_a_budget_spent_before_the_patch_ran_once_says_so(config: Path, monkeypa
     assert calls == ["baseline", "baseline", "p1"]
     text = str(info.value)
     assert text.startswith("goblin_budget_s ran out before p1 finished a run at 4 steps") and "raise goblin_budget_s" in text
+
+
+CRASH = (
+    'print("Loading weights: 100%|##########| 21/21 [00:00<00:00, 13758.57it/s]", flush=True)\n'
+    "def _validate():\n"
+    '    raise RuntimeError("Found no NVIDIA driver on your system. Please check that you have an NVIDIA GPU and installed a driver")\n'
+    "_validate()"
+)
+
+
+def test_an_error_reason_ends_with_the_exception_the_training_raised(
+    config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 27: the ERROR line of `goblin audit` was cut at 100 characters, before the exception
+    (the reason quoted the log's last three lines, the traceback's File/raise lines first)."""
+    from pytest_goblin.cli import main
+
+    monkeypatch.setenv("SEEN", str(tmp_path / "seen.txt"))
+    assert main(["audit", "--command", _trainer(tmp_path, CRASH), "--command-steps", "3", str(config)]) == 1
+    out = capsys.readouterr().out
+    line = next(line for line in out.splitlines() if line.startswith("ERROR"))
+    assert "training of baseline exited with status 1: RuntimeError: Found no NVIDIA driver on your system." in line, line
+    assert line.rstrip().endswith("installed a driver")
+
+
+def test_the_exception_line_is_the_trainings_own_not_the_launchers() -> None:
+    from pytest_goblin.runners.command import exception_line
+
+    log = (
+        'Traceback (most recent call last):\n  File "train.py", line 9, in <module>\n    raise ValueError(msg)\n'
+        "[rank0]: ValueError: Your setup doesn't support bf16/gpu. You need to assign use_cpu if you want to train the model on CPU.\n"
+        "torch.distributed.elastic.multiprocessing.errors.ChildFailedError: \ntrain.py FAILED\n"
+    )
+    assert exception_line(log) == "ValueError: Your setup doesn't support bf16/gpu. You need to assign use_cpu if you want to train the model on CPU."
+    assert exception_line("step 3 | loss: 1.2\n") is None

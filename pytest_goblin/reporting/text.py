@@ -32,7 +32,7 @@ def summary_line(item: ItemOutcome) -> str:
     r = item.report
     if r is not None and r.inconclusive:
         return f"INCONCLUSIVE {item.path}  {undecided_text(r)}"
-    speed = speedup_text(r) if r is not None and r.speedup else item.message[:100]
+    speed = speedup_text(r) if r is not None and r.speedup else item.message[:600]  # an error keeps the exception's own line
     return f"{item.verdict.upper():5} {item.path}  {speed}"
 
 

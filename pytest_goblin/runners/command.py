@@ -86,6 +86,11 @@ _BAR = re.compile(
 _TRAINING_BAR = re.compile(r"\b(train|training|epoch|step|steps|iteration|iter)\b", re.IGNORECASE)
 _OOM = re.compile(r"OutOfMemoryError|out of memory|HIP error: out of memory", re.IGNORECASE)
 _NAN = re.compile(r"['\"]?loss['\"]?\s*[:=]\s*['\"]?nan\b", re.IGNORECASE)
+# The last line of a Python traceback ("ValueError: Your setup doesn't support bf16/gpu. ..."), also
+# behind torchrun's "[rank0]: " prefix: what the framework itself said when it stopped.
+_EXCEPTION = re.compile(
+    r"^(?:\[rank\d{1,6}\]:\s?)?((?:[A-Za-z_][\w]{0,80}\.){0,8}[A-Z]\w{0,80}(?:Error|Exception|Exit)\b(?::[ \t][^\n]{0,600})?)[ \t]*$", re.MULTILINE
+)
 
 Progress = Callable[[str], None]
 # Where progress lines go when the runner is made deep inside an audit: the pytest item or the CLI
@@ -266,6 +271,7 @@ class CommandRunner(BaseRunner):
     name = "command"
     measured = True
     attribution = False  # it measures whole patches: one training run per variant
+    sample_unit = "run"  # one sample per whole training run
 
     def __init__(
         self,
@@ -299,9 +305,9 @@ class CommandRunner(BaseRunner):
         self.notes: list[str] = []
         self._started: float | None = None
         self._solo: dict[str, list[tuple[int, float, Throughput]]] = {}  # variant -> runs before the pairs
-        self._pair_runs = 0  # interleaved runs started so far in this audit, for the progress lines
+        self._runs = 0  # runs started so far in this audit (the calibration run included): the progress lines count these
         self._late: dict[str, list[float]] = {}  # variant -> late-step seconds of every interleaved run
-        self._measured: dict[str, int] = {}  # variant -> runs measured in the interleaved calls so far
+        self._compared: dict[str, list[float]] = {}  # variant -> samples of every interleaved call so far: what the verdict compares
         self._missing: dict[str, list[str]] = {}
 
     def bind(self, files: VariantFiles) -> CommandRunner:
@@ -359,7 +365,8 @@ class CommandRunner(BaseRunner):
 
     def run(self, w: WorkloadConfig, hw: Hardware, *, run_id: str, variant: str, steps: int = 0) -> RunMetrics:
         """One run on its own: the solo baseline doubles as the calibration run (see _calibrate)."""
-        self._say(f"{variant}: run 1 of 1 ({self.steps} steps), calibrating")
+        self._runs += 1
+        self._say(f"{variant}: run {self._runs} ({self.steps} steps), calibrating the step count")
         sample, tp = self._once(w, variant)
         self._solo.setdefault(variant, []).append((self.steps, sample, tp))
         self._check(tp, variant)
@@ -434,12 +441,13 @@ class CommandRunner(BaseRunner):
 
             return run
 
-        before_runs = self._pair_runs  # a second call of the same audit goes on counting
+        before_runs = self._runs  # every run of this audit is numbered, the calibration run and earlier calls included
+        earlier = {v: list(self._compared.get(v, [])) for v in variants}  # a second call adds to the first's samples
 
         def tell(at: RunStart) -> None:
-            self._pair_runs = before_runs + at.run
-            run, planned = before_runs + at.run, before_runs + at.planned
-            self._say(f"{variants[at.side]}: run {run} of {planned} ({self.steps} steps){self._so_far(list(at.a), list(at.b), variants)}")
+            self._runs = before_runs + at.run
+            so_far = self._so_far(earlier[variants[0]] + list(at.a), earlier[variants[1]] + list(at.b), variants)
+            self._say(f"{variants[at.side]}: run {self._runs} of {before_runs + at.planned} planned ({self.steps} steps){so_far}")
 
         try:
             done = interleave(
@@ -459,23 +467,25 @@ class CommandRunner(BaseRunner):
             ) from None
         a, b = done.a, done.b
         for v, samples in zip(variants, (a, b), strict=True):
-            self._measured[v] = self._measured.get(v, 0) + len(samples)  # the audit adds a second call's samples to the first's
-        self._say(f"done: {self._measured[variants[0]]} + {self._measured[variants[1]]} runs{self._so_far(a, b, variants)}")
+            self._compared[v] = earlier[v] + samples
+        na, nb = len(self._compared[variants[0]]), len(self._compared[variants[1]])
+        ratio = self._so_far(self._compared[variants[0]], self._compared[variants[1]], variants).replace("; so far ", "; ")
+        self._say(f"done: {na} {variants[0]} + {nb} {variants[1]} runs compared ({self._runs} runs in all){ratio}")
         if done.cut:
-            self.notes.append(f"goblin_budget_s={self.timeout_s:g} s ran out: {self._measured[variants[0]]} + {self._measured[variants[1]]} runs measured")
+            self.notes.append(f"goblin_budget_s={self.timeout_s:g} s ran out: {na} {variants[0]} + {nb} {variants[1]} runs compared")
         if done.reused:
             self.notes.append(f"{done.reused} solo run(s) before the interleaved ones count as samples (same step count)")
         if len(late[variants[0]]) >= 2 and len(late[variants[1]]) >= 2:
-            ratio = statistics.median(late[variants[0]]) / statistics.median(late[variants[1]])
+            ratio_late = statistics.median(late[variants[0]]) / statistics.median(late[variants[1]])
             self.notes[:] = [n for n in self.notes if not n.startswith(f"after warm-up (the late steps of each run's training bar) {variants[1]} ")]
             self.notes.append(
-                f"after warm-up (the late steps of each run's training bar) {variants[1]} runs at {ratio:.2f}x the baseline, an estimate of what longer runs would show"
+                f"after warm-up (the late steps of each run's training bar) {variants[1]} runs at {ratio_late:.2f}x the baseline, an estimate of what longer runs would show"
             )
         tp_a, tp_b = last[variants[0]], last[variants[1]]
         assert tp_a is not None and tp_b is not None  # both sides have a sample (interleave re-raises otherwise)
         return (
-            self._metrics(before, run_ids[0], variants[0], a, tp_a, runs=self._measured[variants[0]]),
-            self._metrics(after, run_ids[1], variants[1], b, tp_b, runs=self._measured[variants[1]]),
+            self._metrics(before, run_ids[0], variants[0], a, tp_a, runs=na),
+            self._metrics(after, run_ids[1], variants[1], b, tp_b, runs=nb),
         )
 
     def _so_far(self, a: list[float], b: list[float], variants: tuple[str, str]) -> str:
@@ -540,14 +550,14 @@ class CommandRunner(BaseRunner):
         if code is None:
             raise BenchmarkFailed(f"goblin_command: {argv[0]!r} was not found on PATH")
         if _OOM.search(log):
-            raise BenchmarkFailed(f"training of {variant} ran out of memory: {_tail(log)}")
+            raise BenchmarkFailed(f"training of {variant} ran out of memory: {_failure_text(log)}")
         if _NAN.search(log):
             raise BenchmarkFailed(f"training of {variant} produced a NaN loss")
         if code < 0:
             why = " (the kernel's out-of-memory killer sends SIGKILL)" if code == -9 else ""
             raise BenchmarkFailed(f"training of {variant} was killed by signal {-code}{why}")
         if code:
-            raise BenchmarkFailed(f"training of {variant} exited with status {code}: {_tail(log)}")
+            raise BenchmarkFailed(f"training of {variant} exited with status {code}: {_failure_text(log)}")
         return log
 
     def _metrics(self, w: WorkloadConfig, run_id: str, variant: str, samples: list[float], tp: Throughput, *, runs: int) -> RunMetrics:
@@ -612,22 +622,56 @@ def kill_group(proc: subprocess.Popen[str]) -> None:
             continue
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a CI cancel, `timeout`) as an interrupt, so every `finally` runs; `goblin audit`
+    catches it, writes the report of what finished and exits 128 + signum."""
+
+    def __init__(self, signum: int):
+        self.signum = signum
+        super().__init__(f"goblin: stopped by signal {signum}")
+
+
+def raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated(signum)
+
+
 @contextmanager
 def _terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM raises KeyboardInterrupt while a run is in flight (main thread only; elsewhere the
-    caller's own handling stands)."""
+    """SIGTERM raises Terminated (a KeyboardInterrupt) while a run is in flight (main thread only;
+    elsewhere the caller's own handling stands)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt(f"goblin: signal {signum} during a measured run")
+        raise Terminated(signum)
 
     previous = signal.signal(signal.SIGTERM, handler)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+_WRAPPERS = frozenset({"ChildFailedError", "CalledProcessError", "SystemExit"})
+
+
+def exception_line(log: str) -> str | None:
+    """The last exception line of a Python traceback in the log (the framework's own message), or None."""
+    found = [f.strip() for f in _EXCEPTION.findall(log.replace("\r", "\n"))]
+    # a launcher's own exception (torchrun's ChildFailedError, accelerate's CalledProcessError) only
+    # says that the training process failed: the training's own line says why
+    own = [f for f in found if f.split(":", 1)[0].rsplit(".", 1)[-1] not in _WRAPPERS and ":" in f]
+    return (own or found or [None])[-1]
+
+
+def _failure_text(log: str) -> str:
+    """What a failed run said: the exception's last line first (a log's last lines are often
+    progress bars or a launcher's summary), then the tail when it adds something."""
+    line, tail = exception_line(log), _tail(log)
+    if line is None:
+        return tail
+    return line if line in tail else f"{line} (log ends: {tail})"
 
 
 def _tail(log: str) -> str:

@@ -253,12 +253,12 @@ def _interleaved(ctx: AuditContext, base_id: str, w: WorkloadConfig, run_id: str
         calls += 1
         a += ma.step_time_s
         b += mb.step_time_s
-        sp = bootstrap_speedup(a, b)
+        sp = bootstrap_speedup(a, b, unit=ctx.runner.sample_unit)
         half = sp.half_width
         spent, last = time.monotonic() - start, time.monotonic() - t0
         if half <= TARGET_HALF_WIDTH or calls >= MAX_PAIR_CALLS or spent + last > ctx.settings.budget_s:
             break
-    note = f"{calls} interleaved trial(s), {len(a)}+{len(b)} steps; interval half-width {half:.1%} (target {TARGET_HALF_WIDTH:.0%})"
+    note = f"{calls} interleaved call(s), {len(a)}+{len(b)} {ctx.runner.sample_unit}s; interval half-width {half:.1%} (target {TARGET_HALF_WIDTH:.0%})"
     ctx.runs[base_id] = _with_samples(ma, a, note)
     return _with_samples(mb, b, note)
 
@@ -303,7 +303,7 @@ def compare_runs(ctx: AuditContext, args: CompareRunsInput) -> Report:
 def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch: Patch, *, notes: list[str] | None = None) -> Report:
     w = _workload(ctx)
     if before.evidence == "measured" and after.evidence == "measured":
-        speedup = bootstrap_speedup(before.step_time_s, after.step_time_s)
+        speedup = bootstrap_speedup(before.step_time_s, after.step_time_s, unit=ctx.runner.sample_unit)
         evidence = "measured"
     else:
         point, low, high = sensitivity(w, patch.new_workload, ctx.hw)
@@ -377,7 +377,7 @@ def footer(ctx: AuditContext, before: RunMetrics, after: RunMetrics) -> dict[str
         "runner": before.runner,
         "device": before.device,
         "target": ctx.hw.name,
-        "trials": f"{len(before.step_time_s)} + {len(after.step_time_s)} steps",
+        "trials": f"{len(before.step_time_s)} + {len(after.step_time_s)} {ctx.runner.sample_unit}s",
         "pytest-goblin": __version__,
         "python": platform.python_version(),
     }
