@@ -3,10 +3,12 @@ throughput read from its log. A small fake trainer stands in for `accelerate lau
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import shutil
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -245,8 +247,17 @@ def test_goblin_audit_command_option(config: Path, tmp_path: Path, monkeypatch: 
     from pytest_goblin.cli import main
 
     monkeypatch.setenv("SEEN", str(tmp_path / "seen.txt"))
-    assert main(["audit", "--command", _trainer(tmp_path), "--command-steps", "3", str(config)]) == 1
-    assert "3.00x [3.00-3.00] measured" in capsys.readouterr().out  # the line pytest prints too (reporting.text.summary_line)
+    out = {kind: str(tmp_path / f"r.{kind}") for kind in ("json", "md", "junit")}
+    assert main(["audit", "--command", _trainer(tmp_path), "--command-steps", "3", "-v", *(f"--{k}={v}" for k, v in out.items()), str(config)]) == 1
+    printed = capsys.readouterr().out
+    assert "3.00x [3.00-3.00] measured on this machine: " in printed  # the line pytest prints too (reporting.text.summary_line)
+    # issue 27: the advice is for the target, the numbers from this machine; no output says "FAIL on mi300x ... measured"
+    assert "FAIL for mi300x: 3.00x [3.00-3.00] measured on this machine: " in printed and "on mi300x" not in printed
+    report = json.loads(Path(out["json"]).read_text())["items"][0]["report"]
+    assert report["target"] == "mi300x" and report["measured_on"].startswith("this machine: ")
+    assert "Measured numbers come from this machine: " in Path(out["md"]).read_text() and "not from mi300x" in Path(out["md"]).read_text()
+    props = {p.get("name"): p.get("value") for p in ET.fromstring(Path(out["junit"]).read_text()).iter("property")}
+    assert props["goblin.target"] == "mi300x" and props["goblin.measured_on"].startswith("this machine: ")
     assert main(["audit", "--runner", "command", str(config)]) == 2
     assert "needs a training command" in capsys.readouterr().err
     assert main(["audit", "--command", "python train.py", str(config)]) == 2
@@ -397,3 +408,43 @@ def test_the_exception_line_is_the_trainings_own_not_the_launchers() -> None:
     )
     assert exception_line(log) == "ValueError: Your setup doesn't support bf16/gpu. You need to assign use_cpu if you want to train the model on CPU."
     assert exception_line("step 3 | loss: 1.2\n") is None
+
+
+def test_the_trainers_counted_tokens_are_the_trainers_not_torchtunes() -> None:
+    """Issue 27: with include_num_input_tokens_seen the Trainer logs train_tokens_per_second at each
+    logging step; goblin read it as torchtune's tokens_per_second_per_gpu."""
+    log = (
+        "{'loss': '5.5', 'num_input_tokens_seen': '640', 'train_runtime': '0.5', 'train_tokens_per_second': '1280'}\n"
+        "{'loss': '5.4', 'num_input_tokens_seen': '1280', 'train_runtime': '0.9', 'train_tokens_per_second': '1422'}\n"
+        "{'train_runtime': '0.95', 'train_samples_per_second': '42.1', 'train_steps_per_second': '10.5'}\n"
+    )
+    tp = read_throughput(log, steps=10)
+    assert tp is not None and tp.unit == "tokens/s" and tp.value == 1422.0
+    assert tp.source.startswith("Trainer train_tokens_per_second") and "torchtune" not in tp.source
+    tune = read_throughput("Step 3 | loss:1.2 tokens_per_second_per_gpu:812.5\nStep 4 | loss:1.1 tokens_per_second_per_gpu:812.5\n")
+    assert tune is not None and tune.source.startswith("torchtune")
+
+
+def test_no_tokens_per_second_from_padding_lengths(config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 27: a run read as samples/s reported tokens/s = samples/s x the padded length
+    (cutoff_len), labelled measured; now only a figure the framework counted is tokens/s, each
+    figure names its source, and the device is the one the command ran on."""
+    from contextlib import contextmanager
+
+    from pytest_goblin.formats import load_config
+    from pytest_goblin.hardware import get_hardware
+    from pytest_goblin.reporting.text import _run
+    from pytest_goblin.runners import command
+
+    monkeypatch.setattr(command, "run_group", lambda argv, **kw: (0, "{'train_samples_per_second': '40.0', 'train_steps_per_second': '5.0'}", False))
+
+    @contextmanager
+    def files(variant: str):  # type: ignore[no-untyped-def]
+        yield config, {}
+
+    runner = CommandRunner("python train.py --config {config}", steps=4, timeout_s=60).bind(files)
+    m = runner.run(load_config(config).workload, get_hardware("mi300x"), run_id="r1", variant="baseline")
+    assert m.tokens_per_s is None and m.samples_per_s == pytest.approx(40.0)
+    assert m.throughput == "40 samples/s (median of 1 run(s); Trainer train_samples_per_second)"
+    assert m.device.startswith("this machine: ") and m.device != "this machine: "
+    assert "tokens/s" not in _run(m) and "40 samples/s" in _run(m)

@@ -126,7 +126,7 @@ def test_terminal_lines_say_inconclusive(session: SessionReport) -> None:
     assert summary_line(undecided).startswith("INCONCLUSIVE configs/slow.yaml") and "not decided" in summary_line(undecided)
     assert summary_line(session.items[0]).startswith("FAIL  configs/fast.yaml")
     text = failure_text(undecided.report)  # type: ignore[arg-type]
-    assert "INCONCLUSIVE on mi300x" in text and f"why and what to change: {WHY}" in text and "WARN" not in text
+    assert "INCONCLUSIVE for mi300x" in text and f"why and what to change: {WHY}" in text and "WARN" not in text
 
 
 def test_the_json_report_says_inconclusive_as_junit_does(session: SessionReport, tmp_path: Path) -> None:

@@ -26,4 +26,6 @@ def junit_xml(session: SessionReport) -> str:
         elif item.verdict == "warn":
             case.stdout = f"warning: {item.message}"
         cases.append(case)
-    return to_xml_report_string([TestSuite("pytest-goblin", cases)])
+    devices = sorted({i.report.measured_on for i in session.items if i.report is not None and i.report.measured_on})
+    properties = {"goblin.target": session.target, **({"goblin.measured_on": "; ".join(devices)} if devices else {})}
+    return to_xml_report_string([TestSuite("pytest-goblin", cases, properties=properties)])

@@ -46,10 +46,12 @@ def chart(items: list[ItemOutcome]) -> list[str]:
 
 
 def render(session: SessionReport) -> str:
+    devices = sorted({i.report.measured_on for i in session.items if i.report is not None and i.report.measured_on})
+    measured = f" Measured numbers come from {md_text(', '.join(devices))}, not from {session.target}." if devices else ""
     lines = [
         "## pytest-goblin",
         "",
-        f"{len(session.items)} configs audited for **{session.target}**: {session.counts_text()}.",
+        f"{len(session.items)} configs audited for **{session.target}**: {session.counts_text()}.{measured}",
         "",
         "| config | verdict | speedup | evidence | top rules |",
         "|---|---|---|---|---|",
@@ -62,7 +64,8 @@ def render(session: SessionReport) -> str:
         s = r.speedup
         rules = ", ".join(md_code(rid, in_table=True) for rid in (r.patch.rule_ids if r.patch else [])[:3]) or "none"
         speed = f"{s.point:.2f}x [{s.low:.2f}-{s.high:.2f}]" + (", not decided" if r.inconclusive else "")
-        lines.append(f"| {md_code(item.path, in_table=True)} | {_ICON[item.shown_verdict]} | {speed} | {md_text(str(r.evidence))} | {rules} |")
+        evidence = str(r.evidence) + (f" on {r.measured_on}" if r.measured_on else "")  # the numbers' device, not the target
+        lines.append(f"| {md_code(item.path, in_table=True)} | {_ICON[item.shown_verdict]} | {speed} | {md_text(evidence)} | {rules} |")
     graph = chart(session.items)
     if graph:
         lines += ["", *graph]

@@ -67,11 +67,17 @@ _Q = r"['\"]?"  # transformers 5 prints log values quoted: {'train_samples_per_s
 _KEY = _Q + r"\s*[:=]\s*" + _Q
 # Per-step figures, most specific first.
 PER_STEP_METRICS: tuple[tuple[str, Unit, re.Pattern[str]], ...] = (
-    ("torchtune tokens_per_second_per_gpu", "tokens/s", re.compile(r"tokens_per_second(?:_per_gpu)?" + _KEY + _NUM)),
+    # not the Trainer's train_tokens_per_second (below): the word must start here
+    ("torchtune tokens_per_second_per_gpu", "tokens/s", re.compile(r"(?<![\w])tokens_per_second(?:_per_gpu)?" + _KEY + _NUM)),
     ("tokens/s in the log", "tokens/s", re.compile(_NUM + r"\s*(?:tokens/s|tok/s|tokens/sec)\b")),
 )
-# The Trainer's end-of-run metrics (transformers.Trainer.train -> speed_metrics("train", ...)).
+# The Trainer's end-of-run metrics (transformers.Trainer.train -> speed_metrics("train", ...)), and
+# with include_num_input_tokens_seen its running tokens/s since the start of training, logged at
+# every logging step from the tokens it counted (transformers 5.25.0 trainer.py:4247-4251,
+# _track_num_input_tokens :2760-2792: padding included unless the mode is "non_padding").
+TRAINER_TOKENS = "Trainer train_tokens_per_second (from num_input_tokens_seen, the tokens the Trainer counted)"
 END_METRICS: tuple[tuple[str, Unit, re.Pattern[str]], ...] = (
+    (TRAINER_TOKENS, "tokens/s", re.compile(r"train_tokens_per_second" + _KEY + _NUM)),
     ("Trainer train_samples_per_second", "samples/s", re.compile(r"train_samples_per_second" + _KEY + _NUM)),
     ("Trainer train_steps_per_second", "steps/s", re.compile(r"train_steps_per_second" + _KEY + _NUM)),
 )
@@ -200,7 +206,7 @@ def read_throughput(log: str, metric: str | None = None, *, unit: MetricUnit | N
         values = [v for v in values if v > 0]
         if values:
             value = values[-1]  # one per train() call; the last is the run's
-            steps_per_s = next((float(m.group(1)) for m in reversed(list(END_METRICS[1][2].finditer(text)))), None) or average
+            steps_per_s = next((float(m.group(1)) for m in reversed(list(END_METRICS[-1][2].finditer(text)))), None) or average
             scaled = value * steady / steps_per_s if steady and steps_per_s else None
             return Throughput(value, known_unit, name, steady=scaled)
     if bar is not None and average is not None:
@@ -561,7 +567,15 @@ class CommandRunner(BaseRunner):
         return log
 
     def _metrics(self, w: WorkloadConfig, run_id: str, variant: str, samples: list[float], tp: Throughput, *, runs: int) -> RunMetrics:
-        median = statistics.median(samples)
+        median = statistics.median(self._compared.get(variant) or samples)  # every run compared so far, as the verdict
+        per_step = w.micro_batch_size * w.gradient_accumulation  # samples per optimizer step: the config's batch, exact
+        # only what was counted: tokens/s when the log's figure is tokens; samples/s from samples or steps
+        tokens = w.tokens_per_step / median if tp.unit == "tokens/s" else None
+        samples_s = per_step / median if tp.unit in ("samples/s", "steps/s", "s/step") else None
+        figure = {"tokens/s": tokens, "samples/s": samples_s}.get(tp.unit)
+        if figure is None:
+            figure = 1.0 / median if tp.unit in ("steps/s", "rate") else median
+        read = f"{figure:.4g} {tp.unit} (median of {runs} run(s); {tp.source})"
         notes = [f"{runs} run(s) of goblin_command, {self.steps} steps each; throughput read as {tp.unit} from {tp.source}", *tp.notes, *self.notes]
         if self.steps != self.configured_steps:
             notes.append(f"goblin_command_steps={self.configured_steps} was raised to {self.steps} by calibration")
@@ -572,13 +586,49 @@ class CommandRunner(BaseRunner):
             variant=variant,
             evidence="measured",
             runner="command",
-            device="this machine",
+            device=measuring_device(),
             step_time_s=samples,
             tokens_per_step=w.tokens_per_step,
-            tokens_per_s=w.tokens_per_step / median,
-            samples_per_s=w.micro_batch_size * w.gradient_accumulation / median,
+            tokens_per_s=tokens,
+            samples_per_s=samples_s,
+            throughput=read,
             notes=notes,
         )
+
+
+_DEVICE: list[str] = []
+
+
+def measuring_device() -> str:
+    """What the training command ran on, read without torch: the AMD GPU (KFD topology), NVIDIA
+    device nodes, else the CPU by name. The advice is for the target; the numbers are from this."""
+    if _DEVICE:
+        return _DEVICE[0]
+    from ..devices import gpu_count, kfd_gpus
+    from ..hardware import detect_target
+
+    gpus = gpu_count()
+    if kfd_gpus():
+        found = f"this machine: {gpus} AMD GPU(s) ({detect_target() or 'not in the GPU table'})"
+    elif gpus:
+        found = f"this machine: {gpus} NVIDIA GPU(s)"
+    else:
+        found = f"this machine: CPU only ({_cpu_name()}, {os.cpu_count() or '?'} cores)"
+    _DEVICE.append(found)
+    return found
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.lower().startswith("model name"):
+                    return " ".join(line.split(":", 1)[1].split())[:80]
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or platform.machine() or "unknown CPU"
 
 
 # ------------------------------------------------------------------ processes and signals

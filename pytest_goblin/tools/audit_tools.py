@@ -268,8 +268,8 @@ def _with_samples(m: RunMetrics, samples: list[float], note: str) -> RunMetrics:
     return m.model_copy(
         update={
             "step_time_s": samples,
-            "tokens_per_s": m.tokens_per_step / median,
-            "samples_per_s": m.samples_per_s * (sorted(m.step_time_s)[len(m.step_time_s) // 2] / median),
+            "tokens_per_s": m.tokens_per_step / median if m.tokens_per_s is not None else None,  # None: nothing counted tokens
+            "samples_per_s": m.samples_per_s * (sorted(m.step_time_s)[len(m.step_time_s) // 2] / median) if m.samples_per_s is not None else None,
             "notes": [*m.notes, note],
         }
     )
@@ -331,6 +331,7 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         reason=reason,
         inconclusive=why,
         evidence=evidence,  # type: ignore[arg-type]
+        measured_on=before.device if evidence == "measured" else None,
         speedup=speedup,
         before=before,
         after=after,
