@@ -448,3 +448,57 @@ def test_no_tokens_per_second_from_padding_lengths(config: Path, monkeypatch: py
     assert m.throughput == "40 samples/s (median of 1 run(s); Trainer train_samples_per_second)"
     assert m.device.startswith("this machine: ") and m.device != "this machine: "
     assert "tokens/s" not in _run(m) and "40 samples/s" in _run(m)
+
+
+REFUSES_BF16 = (
+    'if "bf16: true" in text:\n    raise ValueError("Your setup doesn\'t support bf16/gpu. You need to assign use_cpu if you want to train the model on CPU.")'
+)
+
+
+def test_an_edit_the_measuring_device_refuses_is_dropped_and_the_rest_measured(config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 27 point 1: transformers refuses `bf16: true` on a machine without a GPU (training_args.py
+    raises "Your setup doesn't support bf16/gpu" in argument validation); the whole item was an
+    ERROR. The refused rule now leaves the measured patch with the framework's message, and the
+    rest of the patch is measured, as for a rule whose package is missing."""
+    seen = tmp_path / "seen.txt"
+    report = final_report(_audit(config, _trainer(tmp_path, REFUSES_BF16), monkeypatch, seen))
+    assert report is not None and report.evidence == "measured" and report.patch is not None
+    assert "precision.bf16_over_fp16" not in report.patch.rule_ids and report.patch.edits
+    assert not any(e.field == "precision" for e in report.patch.edits) and "bf16: true" not in report.patch.diff
+    why = report.patch.skipped["precision.bf16_over_fp16"]
+    assert "refused it on this machine: " in why and "ValueError: Your setup doesn't support bf16/gpu." in why and "the advice is for mi300x" in why
+    assert any("Your setup doesn't support bf16/gpu" in n for n in report.notes)
+    finding = next(f for f in report.findings if f.rule_id == "precision.bf16_over_fp16")  # the advice stands for the target
+    assert "refused" in finding.message
+    assert sorted(p.name for p in config.parent.iterdir()) == [config.name]
+
+
+def test_a_refusal_naming_no_edit_is_an_error_that_says_how_to_leave_a_rule_out(config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    body = 'if "bf16: true" in text:\n    raise RuntimeError("the launcher could not start the job")'
+    events = _audit(config, _trainer(tmp_path, body), monkeypatch, tmp_path / "seen.txt")
+    assert final_report(events) is None
+    error = [e.data.message for e in events if e.type == "error"][-1]
+    assert "RuntimeError: the launcher could not start the job" in error and "# goblin: ignore[RULE]" in error
+
+
+def test_named_by_matches_written_keys_and_values_only() -> None:
+    from pytest_goblin.formats import load_config
+    from pytest_goblin.schemas import Patch
+    from pytest_goblin.tools.audit_tools import named_by
+
+    w = load_config(CONFIG).workload
+    patch = Patch(
+        patch_id="p1",
+        rule_ids=["a", "b", "c"],
+        edits=[],
+        new_workload=w,
+        diff="",
+        rule_diffs={
+            "a": "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-bf16: false\n+bf16: true\n",
+            "b": "+dataloader_num_workers: 4\n",
+            "c": "+attn_implementation: flash_attention_2\n",
+        },
+    )
+    assert named_by(patch, "ValueError: Your setup doesn't support bf16/gpu.") == ["a"]
+    assert named_by(patch, "ImportError: flash_attention_2 needs flash_attn") == ["c"]
+    assert named_by(patch, "ValueError: true is not a valid value") == []

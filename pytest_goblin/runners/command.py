@@ -38,7 +38,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Literal
 
-from ..errors import BenchmarkFailed, GoblinError
+from ..errors import BenchmarkFailed, GoblinError, StartupRefused
 from ..schemas import Hardware, Rule, RunMetrics, WorkloadConfig
 from ..settings import parse_template
 from .base import BaseRunner, VariantFiles
@@ -563,7 +563,11 @@ class CommandRunner(BaseRunner):
             why = " (the kernel's out-of-memory killer sends SIGKILL)" if code == -9 else ""
             raise BenchmarkFailed(f"training of {variant} was killed by signal {-code}{why}")
         if code:
-            raise BenchmarkFailed(f"training of {variant} exited with status {code}: {_failure_text(log)}")
+            message = f"training of {variant} exited with status {code}: {_failure_text(log)}"
+            said = exception_line(log)
+            if said is not None and not _trained(log, self.steps):  # refused at start-up: the audit may drop the edit it names
+                raise StartupRefused(message, variant=variant, said=said, device=measuring_device())
+            raise BenchmarkFailed(message)
         return log
 
     def _metrics(self, w: WorkloadConfig, run_id: str, variant: str, samples: list[float], tp: Throughput, *, runs: int) -> RunMetrics:
@@ -704,6 +708,13 @@ def _terminate_as_interrupt() -> Iterator[None]:
 
 
 _WRAPPERS = frozenset({"ChildFailedError", "CalledProcessError", "SystemExit"})
+
+
+def _trained(log: str, steps: int) -> bool:
+    """Whether the log shows training steps: a training bar that moved, or a loss or throughput line."""
+    text = log.replace("\r", "\n")
+    bar = training_bar(text, steps)
+    return (bar is not None and any(n > 0 for n, _ in bar.rates)) or bool(re.search(r"['\"]?loss['\"]?\s*[:=]", text)) or read_throughput(text) is not None
 
 
 def exception_line(log: str) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import re
 import statistics
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .. import __version__
 from ..attribution import KEEP_THRESHOLD, leave_one_out
 from ..costmodel import calibration_note, sensitivity, step
-from ..errors import GoblinError
+from ..errors import BenchmarkFailed, GoblinError, StartupRefused
 from ..formats import load_config
 from ..formats.semantics import loaded_with_world_size
 from ..patching import build_patch
@@ -213,16 +214,68 @@ MAX_PAIR_CALLS = 2  # the worker adds rounds itself; a second call only if the f
 
 
 def benchmark(ctx: AuditContext, args: BenchmarkInput) -> dict[str, Any]:
-    w = _variant(ctx, args.variant)
     run_id = f"r{len(ctx.runs) + 1}"
     steps = args.steps or ctx.settings.bench_steps
     base = next((rid for rid, m in reversed(ctx.runs.items()) if m.variant == "baseline" and m.evidence == "measured"), None)
-    if args.variant != "baseline" and base is not None and ctx.runner.measured:
-        metrics = _interleaved(ctx, base, w, run_id, args.variant)
-    else:
-        metrics = ctx.runner.run(w, ctx.hw, run_id=run_id, variant=args.variant, steps=steps)
+    while True:
+        w = _variant(ctx, args.variant)
+        try:
+            if args.variant != "baseline" and base is not None and ctx.runner.measured:
+                metrics = _interleaved(ctx, base, w, run_id, args.variant)
+            else:
+                metrics = ctx.runner.run(w, ctx.hw, run_id=run_id, variant=args.variant, steps=steps)
+            break
+        except StartupRefused as exc:
+            if args.variant == "baseline":
+                raise
+            if not _drop_refused(ctx, args.variant, exc):
+                rules = ", ".join(ctx.patches[args.variant].rule_ids)
+                raise BenchmarkFailed(
+                    f"{exc}; if an edit of the patch is what {exc.device} refused, leave its rule out with "
+                    f"`# goblin: ignore[RULE]` in the config (the patch's rules: {rules})"
+                ) from None
     ctx.runs[run_id] = metrics
     return metrics.model_dump(mode="json", exclude={"waste"})
+
+
+_NOT_KEYS = frozenset({"true", "false", "none", "null", "yes", "no", "True", "False", "None"})
+
+
+def named_by(patch: Patch, said: str) -> list[str]:
+    """The rules of `patch` whose written lines name a word of the framework's message: a key or a
+    value it wrote (`bf16` in "Your setup doesn't support bf16/gpu"). Only identifiers of three or
+    more characters count, never true/false/none."""
+    words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", said))
+    out = []
+    for rid, diff in patch.rule_diffs.items():
+        added = " ".join(line[1:] for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++"))
+        written = {t for t in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", added) if len(t) >= 3 and t not in _NOT_KEYS}
+        if written & words:
+            out.append(rid)
+    return out
+
+
+def _drop_refused(ctx: AuditContext, variant: str, exc: StartupRefused) -> bool:
+    """The measuring device is a target too: when the training command refused to start on the
+    patched file and its message names edits of the patch, those rules leave the measured patch
+    (the finding keeps the advice for the target, with the framework's message) and the rest is
+    measured, as for a rule whose package the command lacks. False when no edit is named."""
+    patch = ctx.patches[variant]
+    refused = named_by(patch, exc.said)
+    if not refused or ctx.loaded is None:
+        return False
+    by_id = {r.id: r for r in ctx.applicable(_workload(ctx))}
+    kept = [by_id[rid] for rid in patch.rule_ids if rid in by_id and rid not in refused]
+    new = build_patch(ctx.loaded, kept, ctx.hw, variant)
+    new.skipped = {**patch.skipped, **new.skipped}
+    for rid in refused:
+        why = f"left out of the measured patch: the training command refused it on {exc.device} ({exc.said}); the advice is for {ctx.hw.id}, measure it there"
+        new.skipped[rid] = why
+        ctx.notes.append(f"{rid}: {why}")
+    if not new.edits and not new.env:
+        raise BenchmarkFailed(f"{exc}; every edit of the patch was refused on {exc.device}, so nothing is left to measure") from None
+    ctx.patches[variant] = new
+    return True
 
 
 def _interleaved(ctx: AuditContext, base_id: str, w: WorkloadConfig, run_id: str, variant: str) -> RunMetrics:
