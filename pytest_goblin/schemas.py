@@ -302,6 +302,9 @@ class Report(Model):
     # Set when a measurement could not decide (interval too wide, implausible or warm-up-dominated
     # throughput): the verdict is then "warn" and this says why and what to change.
     inconclusive: str | None = None
+    # Set when the measurement ended (budget spent) with its interval across goblin_warn_at or
+    # goblin_fail_at: the levels it still allows and what to raise. The verdict is the point's level.
+    straddles: str | None = None
     evidence: Evidence | None = None
     measured_on: str | None = None  # the device the numbers came from, when measured (the advice is for `target`)
     speedup: Speedup | None = None

@@ -63,6 +63,22 @@ def inconclusive(speedup: Speedup, *, fail_at: float, measured: bool, problems: 
     return None
 
 
+def straddled(speedup: Speedup, *, fail_at: float, warn_at: float) -> str | None:
+    """The verdict levels a measured interval still allows and the thresholds it straddles, or
+    None when it lies on one side of each (decided). A level can change between a quiet and a
+    loaded run only when this is not None; the measurement goes on until it is (within the budget)."""
+    crossed = [(name, t) for name, t in (("goblin_warn_at", warn_at), ("goblin_fail_at", fail_at)) if speedup.low < t <= speedup.high]
+    if not crossed:
+        return None
+    names = [n for n, _ in crossed]
+    levels = ["pass"] if "goblin_warn_at" in names else []
+    levels += ["warn"] if warn_at < fail_at or not levels else []
+    levels += ["fail"] if "goblin_fail_at" in names else []
+    said = " or ".join(levels) if len(levels) < 3 else "pass, warn or fail"
+    where = " and ".join(f"{n}={t:.2f}" for n, t in crossed)
+    return f"{said}: the interval [{speedup.low:.2f}-{speedup.high:.2f}] straddles {where}; raise goblin_budget_s or goblin_command_steps"
+
+
 def decide(speedup: Speedup, *, fail_at: float, warn_at: float) -> tuple[Verdict, str]:
     if speedup.low >= fail_at:
         return "fail", f"the patch recovers at least {speedup.low:.2f}x (lower bound), at or above goblin_fail_at={fail_at:.2f}"

@@ -502,3 +502,64 @@ def test_named_by_matches_written_keys_and_values_only() -> None:
     assert named_by(patch, "ValueError: Your setup doesn't support bf16/gpu.") == ["a"]
     assert named_by(patch, "ImportError: flash_attention_2 needs flash_attn") == ["c"]
     assert named_by(patch, "ValueError: true is not a valid value") == []
+
+
+NOISY = """
+import os, sys
+counter = os.environ["COUNTER"]
+n = int(open(counter).read()) if os.path.exists(counter) else 0
+open(counter, "w").write(str(n + 1))
+rates = [float(r) for r in os.environ["P1_RATES"].split(",")]
+rate = 10.0 if os.environ["GOBLIN_VARIANT"] == "baseline" else rates[n % len(rates)]
+print(f"{{'train_samples_per_second': '{rate}', 'train_steps_per_second': '{rate / 8}'}}")
+"""
+
+
+def _noisy_audit(config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rates: str, budget: float) -> tuple[object, list[str]]:
+    script = tmp_path / "noisy.py"
+    script.write_text(NOISY)
+    monkeypatch.setenv("COUNTER", str(tmp_path / "counter"))
+    monkeypatch.setenv("P1_RATES", rates)
+    lines: list[str] = []
+    settings = Settings.model_validate(
+        {"target": "mi300x", "command": f"{shlex.quote(sys.executable)} {shlex.quote(str(script))} --config {{config}}", "command_steps": 2, "budget_s": budget}
+    )
+    from pytest_goblin.service import audit_file
+
+    result = audit_file(config, settings, shown_as="c.yml", progress=lines.append)
+    return result, lines
+
+
+def test_runs_are_added_until_the_interval_decides_the_level(config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 27 point 2: a real ~1.25x came out WARN [1.04-1.25] at the default rounds; goblin now
+    keeps alternating runs until the interval lies on one side of goblin_warn_at and goblin_fail_at."""
+    result, _ = _noisy_audit(config, tmp_path, monkeypatch, "13.0,12.0,13.5", budget=120)
+    r = result.report  # type: ignore[attr-defined]
+    assert r is not None and r.verdict == "fail" and r.straddles is None and r.speedup.low >= 1.10
+
+
+def test_a_budget_that_ends_undecided_says_so_in_every_output(config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The interval straddles goblin_fail_at when the budget ends: every output says the level is not
+    decided and what to raise, so a level that differs between a quiet and a loaded run is explained."""
+    from pytest_goblin.outcome import SessionReport
+    from pytest_goblin.reporting.junit import junit_xml
+    from pytest_goblin.reporting.markdown import render
+    from pytest_goblin.reporting.text import summary_line
+
+    result, lines = _noisy_audit(config, tmp_path, monkeypatch, "10.5,12.5", budget=6)
+    r = result.report  # type: ignore[attr-defined]
+    assert r is not None and r.verdict == "warn" and not r.inconclusive
+    said = "warn or fail: the interval"
+    assert (
+        r.straddles is not None
+        and r.straddles.startswith(said)
+        and "straddles goblin_fail_at=1.10; raise goblin_budget_s or goblin_command_steps" in r.straddles
+    )
+    assert said in r.reason
+    item = result.outcome()  # type: ignore[attr-defined]
+    session = SessionReport(version="0", target="mi300x", items=[item])
+    assert said in summary_line(item)
+    assert "warn or fail (interval straddles a threshold)" in render(session)
+    assert said in junit_xml(session)
+    assert said in session.model_dump_json()
+    assert len([line for line in lines if "planned" in line]) > 7  # more than the three minimum rounds were run

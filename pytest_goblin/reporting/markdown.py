@@ -64,6 +64,7 @@ def render(session: SessionReport) -> str:
         s = r.speedup
         rules = ", ".join(md_code(rid, in_table=True) for rid in (r.patch.rule_ids if r.patch else [])[:3]) or "none"
         speed = f"{s.point:.2f}x [{s.low:.2f}-{s.high:.2f}]" + (", not decided" if r.inconclusive else "")
+        speed += f", {md_text(r.straddles.split(':', 1)[0])} (interval straddles a threshold)" if r.straddles else ""
         evidence = str(r.evidence) + (f" on {r.measured_on}" if r.measured_on else "")  # the numbers' device, not the target
         lines.append(f"| {md_code(item.path, in_table=True)} | {_ICON[item.shown_verdict]} | {speed} | {md_text(evidence)} | {rules} |")
     graph = chart(session.items)

@@ -38,7 +38,8 @@ def summary_line(item: ItemOutcome) -> str:
     if r is not None and r.inconclusive:
         return f"INCONCLUSIVE {item.path}  {undecided_text(r)}"
     speed = speedup_text(r) if r is not None and r.speedup else item.message[:600]  # an error keeps the exception's own line
-    return f"{item.verdict.upper():5} {item.path}  {speed}"
+    undecided = f" ({r.straddles})" if r is not None and r.straddles else ""  # the level noise could still change
+    return f"{item.verdict.upper():5} {item.path}  {speed}{undecided}"
 
 
 def failure_text(r: Report) -> str:

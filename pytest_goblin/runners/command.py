@@ -41,6 +41,7 @@ from typing import Any, Literal
 from ..errors import BenchmarkFailed, GoblinError, StartupRefused
 from ..schemas import Hardware, Rule, RunMetrics, WorkloadConfig
 from ..settings import parse_template
+from ..stats import bootstrap_speedup, straddled
 from .base import BaseRunner, VariantFiles
 from .interleave import Deadline, RunStart, interleave
 
@@ -290,6 +291,7 @@ class CommandRunner(BaseRunner):
         cwd: Path | None = None,
         files: VariantFiles | None = None,
         progress: Progress | None = None,
+        thresholds: tuple[float, float] | None = None,
     ):
         self.template = template
         self.argv = parse_template(template)
@@ -307,6 +309,8 @@ class CommandRunner(BaseRunner):
         self.cwd = cwd
         self.files = files
         self.progress = progress
+        # (warn_at, fail_at): runs are added until the interval lies on one side of each (stats.straddled)
+        self.thresholds = thresholds
         self._problems: list[str] = []  # reasons the measurement cannot decide: read by the verdict
         self.notes: list[str] = []
         self._started: float | None = None
@@ -327,6 +331,7 @@ class CommandRunner(BaseRunner):
             cwd=self.cwd,
             files=files,
             progress=self.progress or PROGRESS.get(),
+            thresholds=self.thresholds,
         )
 
     def profile(self, w: WorkloadConfig, hw: Hardware, *, run_id: str, variant: str) -> RunMetrics:
@@ -465,6 +470,7 @@ class CommandRunner(BaseRunner):
                 reuse_a=[s for n, s, _ in solo_a if n == self.steps],
                 reuse_b=[s for n, s, _ in solo_b if n == self.steps],
                 on_run=tell,
+                decided=self._decided(earlier[variants[0]], earlier[variants[1]]),
             )
         except Deadline as exc:  # neither side may go without a sample: nothing to compare
             side = variants[1] if last[variants[1]] is None else variants[0]
@@ -493,6 +499,17 @@ class CommandRunner(BaseRunner):
             self._metrics(before, run_ids[0], variants[0], a, tp_a, runs=na),
             self._metrics(after, run_ids[1], variants[1], b, tp_b, runs=nb),
         )
+
+    def _decided(self, earlier_a: list[float], earlier_b: list[float]) -> Callable[[list[float], list[float]], bool] | None:
+        """With thresholds: whether the interval over every run compared so far lies on one side of each."""
+        if self.thresholds is None:
+            return None
+        warn_at, fail_at = self.thresholds
+
+        def decided(a: list[float], b: list[float]) -> bool:
+            return straddled(bootstrap_speedup(earlier_a + a, earlier_b + b), fail_at=fail_at, warn_at=warn_at) is None
+
+        return decided
 
     def _so_far(self, a: list[float], b: list[float], variants: tuple[str, str]) -> str:
         if not a or not b:

@@ -19,7 +19,7 @@ from ..formats.semantics import loaded_with_world_size
 from ..patching import build_patch
 from ..rules import render_finding, search, slim, unactionable
 from ..schemas import Finding, Patch, Report, Rule, RunMetrics, Speedup, WorkloadConfig
-from ..stats import bootstrap_speedup, decide, inconclusive
+from ..stats import bootstrap_speedup, decide, inconclusive, straddled
 from .context import AuditContext
 
 
@@ -289,9 +289,13 @@ def _interleaved(ctx: AuditContext, base_id: str, w: WorkloadConfig, run_id: str
     b: list[float] = []
     start = time.monotonic()
     calls = 0
+    # a runner that measures until the verdict is decided (the command runner) has the whole budget
+    # for it (it keeps its own clock); the torch proxy aims for TARGET_HALF_WIDTH in half of it
+    until_decided = getattr(ctx.runner, "thresholds", None) is not None
+    share = 1.0 if until_decided else 0.5
     while True:
         t0 = time.monotonic()
-        remaining = max(0.0, ctx.settings.budget_s * 0.5 - (time.monotonic() - start))
+        remaining = max(0.0, ctx.settings.budget_s * share - (time.monotonic() - start))
         ma, mb = ctx.runner.run_pair(
             base_w,
             w,
@@ -309,9 +313,11 @@ def _interleaved(ctx: AuditContext, base_id: str, w: WorkloadConfig, run_id: str
         sp = bootstrap_speedup(a, b, unit=ctx.runner.sample_unit)
         half = sp.half_width
         spent, last = time.monotonic() - start, time.monotonic() - t0
-        if half <= TARGET_HALF_WIDTH or calls >= MAX_PAIR_CALLS or spent + last > ctx.settings.budget_s:
+        done = straddled(sp, fail_at=ctx.settings.fail_at, warn_at=ctx.settings.warn_at) is None if until_decided else half <= TARGET_HALF_WIDTH
+        if done or calls >= MAX_PAIR_CALLS or spent + last > ctx.settings.budget_s:
             break
-    note = f"{calls} interleaved call(s), {len(a)}+{len(b)} {ctx.runner.sample_unit}s; interval half-width {half:.1%} (target {TARGET_HALF_WIDTH:.0%})"
+    aim = "until the interval lies on one side of goblin_warn_at and goblin_fail_at" if until_decided else f"target {TARGET_HALF_WIDTH:.0%}"
+    note = f"{calls} interleaved call(s), {len(a)}+{len(b)} {ctx.runner.sample_unit}s; interval half-width {half:.1%} ({aim})"
     ctx.runs[base_id] = _with_samples(ma, a, note)
     return _with_samples(mb, b, note)
 
@@ -368,8 +374,11 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
     measured = evidence == "measured" and bool(patch.edits or patch.env)
     problems = list(ctx.runner.problems) if measured else []
     why = inconclusive(speedup, fail_at=ctx.settings.fail_at, measured=measured, problems=problems)
+    straddles = straddled(speedup, fail_at=ctx.settings.fail_at, warn_at=ctx.settings.warn_at) if measured and not why else None
     if why:
         verdict, reason = "warn", f"inconclusive ({speedup.point:.2f}x [{speedup.low:.2f}-{speedup.high:.2f}] measured, not decided): {why}"
+    elif straddles:
+        reason = f"{reason}; not decided between levels, {straddles}"
     all_notes = list(ctx.notes) + list(_workload(ctx).notes) + list(notes or [])
     env_only = [rid for rid in patch.rule_ids if rid not in {e.rule_id for e in patch.edits}]
     if evidence == "projected" and env_only:
@@ -383,6 +392,7 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         verdict=verdict,
         reason=reason,
         inconclusive=why,
+        straddles=straddles,
         evidence=evidence,  # type: ignore[arg-type]
         measured_on=before.device if evidence == "measured" else None,
         speedup=speedup,
