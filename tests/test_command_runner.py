@@ -563,3 +563,36 @@ def test_a_budget_that_ends_undecided_says_so_in_every_output(config: Path, tmp_
     assert said in junit_xml(session)
     assert said in session.model_dump_json()
     assert len([line for line in lines if "planned" in line]) > 7  # more than the three minimum rounds were run
+
+
+def test_goblin_fix_on_the_command_path_writes_only_the_edits_that_won(config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 27 point 4: --goblin-fix wrote the whole winning bundle, an edit that on its own is no
+    gain included (workers 0 -> 4 at 0.98x). On the command path the fix now runs leave-one-out
+    attribution: only bf16 speeds this fake trainer up, so only the precision edit is written."""
+    from pytest_goblin.service import audit_file
+
+    monkeypatch.setenv("SEEN", str(tmp_path / "seen.txt"))
+    settings = Settings.model_validate({"target": "mi300x", "command": _trainer(tmp_path), "command_steps": 3, "budget_s": 240})
+    original = config.read_text()
+    result = audit_file(config, settings, shown_as="c.yml", fix=True)
+    r = result.report
+    assert r is not None and r.verdict == "fail" and r.patch is not None
+    assert r.patch.rule_ids == ["precision.bf16_over_fp16"], r.notes
+    dropped = {rid: why for rid, why in r.patch.skipped.items() if why.startswith("attribution: removing it")}
+    assert "data.dataloader_workers" in dropped and "below the 1.02x keep threshold" in dropped["data.dataloader_workers"]
+    written = config.read_text()
+    assert written != original and "bf16: true" in written and "dataloader_num_workers: 0" in written and "optimizer: adamw_torch\n" in written
+    assert any(n.startswith("--goblin-fix wrote") for n in r.notes)
+    assert sorted(p.name for p in config.parent.iterdir()) == [config.name]  # no leave-one-out copy left behind
+
+
+def test_attribution_the_budget_does_not_reach_is_named_in_the_fix_note(config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_goblin.service import audit_file
+
+    monkeypatch.setenv("SEEN", str(tmp_path / "seen.txt"))
+    body = 'import time; time.sleep(1.5 if os.environ["GOBLIN_VARIANT"].count("-without") else 0)'
+    settings = Settings.model_validate({"target": "mi300x", "command": _trainer(tmp_path, body), "command_steps": 3, "budget_s": 8})
+    r = audit_file(config, settings, shown_as="c.yml", fix=True).report
+    assert r is not None and r.patch is not None
+    fixed = next(n for n in r.notes if n.startswith("--goblin-fix wrote"))
+    assert "not attributed (goblin_budget_s ran out): " in fixed, r.notes

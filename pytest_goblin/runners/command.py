@@ -39,7 +39,7 @@ from types import FrameType
 from typing import Any, Literal
 
 from ..errors import BenchmarkFailed, GoblinError, StartupRefused
-from ..schemas import Hardware, Rule, RunMetrics, WorkloadConfig
+from ..schemas import Hardware, Rule, RunMetrics, Speedup, WorkloadConfig
 from ..settings import parse_template
 from ..stats import bootstrap_speedup, straddled
 from .base import BaseRunner, VariantFiles
@@ -369,6 +369,11 @@ class CommandRunner(BaseRunner):
         return out
 
     # -------------------------------------------------------------- runs
+    @property
+    def budget_left(self) -> float:
+        """Seconds of goblin_budget_s left for this audit's runs."""
+        return max(0.0, self._remaining())
+
     def _remaining(self) -> float:
         if self._started is None:
             self._started = time.monotonic()
@@ -499,6 +504,37 @@ class CommandRunner(BaseRunner):
             self._metrics(before, run_ids[0], variants[0], a, tp_a, runs=na),
             self._metrics(after, run_ids[1], variants[1], b, tp_b, runs=nb),
         )
+
+    def contribution(
+        self, without: WorkloadConfig, without_id: str, full: WorkloadConfig, full_id: str, *, rule: str, keep: float, max_seconds: float
+    ) -> Speedup | None:
+        """Leave-one-out on the command path: the patch without one rule against the whole patch,
+        interleaved (A B, B A, ...) until the interval of full/without lies on one side of `keep`
+        or `max_seconds` pass; None when the time ran out before both had a run."""
+
+        def once(w: WorkloadConfig, variant: str) -> Callable[[], list[float]]:
+            def run() -> list[float]:
+                return [self._once(w, variant)[0]]
+
+            return run
+
+        before_runs = self._runs
+
+        def tell(at: RunStart) -> None:
+            self._runs = before_runs + at.run
+            self._say(f"{(without_id, full_id)[at.side]}: run {self._runs} ({self.steps} steps), attributing {rule}")
+
+        def decided(a: list[float], b: list[float]) -> bool:
+            s = bootstrap_speedup(a, b)
+            return not s.low < keep <= s.high
+
+        try:
+            done = interleave(
+                once(without, without_id), once(full, full_id), rounds=2, max_seconds=min(max_seconds, self._remaining()), on_run=tell, decided=decided
+            )
+        except Deadline:
+            return None
+        return bootstrap_speedup(done.a, done.b, unit="run")
 
     def _decided(self, earlier_a: list[float], earlier_b: list[float]) -> Callable[[list[float], list[float]], bool] | None:
         """With thresholds: whether the interval over every run compared so far lies on one side of each."""

@@ -140,7 +140,9 @@ def propose_patch(ctx: AuditContext, args: ProposePatchInput) -> dict[str, Any]:
     unavailable = ctx.runner.unavailable(chosen)  # packages the training command lacks
     chosen = [r for r in chosen if r.id not in unavailable]
     dropped: dict[str, float] = {}
-    if ctx.settings.attribution and not ctx.runner.attribution:
+    if ctx.settings.attribution and hasattr(ctx.runner, "contribution"):
+        pass  # the command runner attributes after the whole patch is measured (benchmark -> _attribute_measured)
+    elif ctx.settings.attribution and not ctx.runner.attribution:
         ctx.notes.append(f"--goblin-attribution needs a runner that times single rules (torch); the {ctx.runner.name} runner measures whole patches only")
     elif ctx.settings.attribution:
         chosen, dropped = _attribute(ctx, w, chosen)
@@ -235,7 +237,73 @@ def benchmark(ctx: AuditContext, args: BenchmarkInput) -> dict[str, Any]:
                     f"`# goblin: ignore[RULE]` in the config (the patch's rules: {rules})"
                 ) from None
     ctx.runs[run_id] = metrics
+    if args.variant != "baseline" and base is not None and ctx.settings.attribution and hasattr(ctx.runner, "contribution"):
+        _attribute_measured(ctx, args.variant, ctx.runs[base], metrics)
     return metrics.model_dump(mode="json", exclude={"waste"})
+
+
+def _attribute_measured(ctx: AuditContext, variant: str, before: RunMetrics, after: RunMetrics) -> None:
+    """--goblin-attribution (and --goblin-fix) on the command path: once the whole patch is measured
+    and wins, each rule's edits are left out in turn and that patch is interleaved with the patch
+    kept so far, within what is left of goblin_budget_s; a rule whose removal costs under
+    KEEP_THRESHOLD leaves the patch (as attribution.leave_one_out, the reference shrinks with
+    each drop, so of two edits that do the same thing one stays). A rule the time did not reach is
+    named as not attributed. The report's speedup stays the measured whole patch's."""
+    patch = ctx.patches[variant]
+    sp = bootstrap_speedup(before.step_time_s, after.step_time_s)
+    editing = sorted({e.rule_id for e in patch.edits if e.rule_id in patch.rule_ids})
+    if len(editing) < 2 or sp.point < ctx.settings.warn_at or ctx.loaded is None:
+        return  # one rule is the patch; a patch that does not win is not written
+    by_id = {r.id: r for r in ctx.applicable(_workload(ctx))}
+    runner: Any = ctx.runner
+    kept = [r for r in patch.rule_ids if r in by_id]
+    reference = patch
+    dropped: dict[str, Speedup] = {}
+    unattributed: list[str] = []
+    for i, rid in enumerate(editing):
+        without = build_patch(ctx.loaded, [by_id[r] for r in kept if r != rid], ctx.hw, f"{variant}-without{i + 1}")
+        ctx.patches[without.patch_id] = without
+        try:
+            got = runner.contribution(
+                without.new_workload,
+                without.patch_id,
+                reference.new_workload,
+                reference.patch_id,
+                rule=rid,
+                keep=KEEP_THRESHOLD,
+                max_seconds=float(getattr(runner, "budget_left", 0.0)) / (len(editing) - i),
+            )
+        except GoblinError as exc:  # a run of the smaller patch failed: this rule stays, unattributed
+            got = None
+            ctx.notes.append(f"attribution of {rid}: {exc}")
+        if got is None:
+            unattributed.append(rid)
+            del ctx.patches[without.patch_id]
+        elif got.point < KEEP_THRESHOLD and len(kept) > 1:
+            dropped[rid] = got
+            kept = [r for r in kept if r != rid]
+            if reference.patch_id != variant:
+                del ctx.patches[reference.patch_id]
+            reference = without  # the patch kept so far is the next rules' reference
+        else:
+            del ctx.patches[without.patch_id]
+            ctx.notes.append(f"attribution: {rid} kept, the patch without it is {got.point:.3f}x slower [{got.low:.3f}-{got.high:.3f}] ({got.method})")
+    if reference.patch_id != variant:
+        del ctx.patches[reference.patch_id]
+    if unattributed:
+        ctx.notes.append(f"not attributed (goblin_budget_s ran out): {', '.join(unattributed)}; they stay in the patch unmeasured on their own")
+    if not dropped:
+        return
+    new = build_patch(ctx.loaded, [by_id[r] for r in kept], ctx.hw, variant)
+    new.skipped = {**patch.skipped, **new.skipped}
+    for rid, got in dropped.items():
+        why = (
+            f"attribution: removing it from the measured patch costs {got.point:.3f}x [{got.low:.3f}-{got.high:.3f}], "
+            f"below the {KEEP_THRESHOLD:.2f}x keep threshold (leave-one-out, {got.method})"
+        )
+        new.skipped[rid] = why
+        ctx.notes.append(f"{rid}: {why}; the speedup shown is the whole patch's")
+    ctx.patches[variant] = new
 
 
 _NOT_KEYS = frozenset({"true", "false", "none", "null", "yes", "no", "True", "False", "None"})
