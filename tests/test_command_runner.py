@@ -468,6 +468,7 @@ def test_an_edit_the_measuring_device_refuses_is_dropped_and_the_rest_measured(c
     why = report.patch.skipped["precision.bf16_over_fp16"]
     assert "refused it on this machine: " in why and "ValueError: Your setup doesn't support bf16/gpu." in why and "the advice is for mi300x" in why
     assert any("Your setup doesn't support bf16/gpu" in n for n in report.notes)
+    assert any("1 solo run(s)" in n for n in report.notes)  # the calibration run still counts after the refusal
     finding = next(f for f in report.findings if f.rule_id == "precision.bf16_over_fp16")  # the advice stands for the target
     assert "refused" in finding.message
     assert sorted(p.name for p in config.parent.iterdir()) == [config.name]

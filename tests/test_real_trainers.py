@@ -102,7 +102,7 @@ def test_goblin_reads_the_trainers_own_throughput(tmp_path: Path, tiny_model: Pa
     # transformers 5 prints the figure to 4 significant digits, quoted; goblin's is that figure
     assert m.samples_per_s == pytest.approx(own["train_samples_per_second"], rel=1e-3)
     assert "Trainer train_samples_per_second" in m.notes[0]
-    assert any(line.startswith("baseline: run 1 of 1") for line in lines)
+    assert any(line.startswith("baseline: run 1 (6 steps), calibrating") for line in lines)
     assert any("samples/s" in line for line in lines)
     assert w.model.params_b == pytest.approx(106560 / 1e9)  # exact, from the local folder's safetensors header
 
@@ -209,7 +209,7 @@ def test_sigterm_during_a_measured_run_leaves_nothing_behind(tmp_path: Path, tin
     out, _ = proc.communicate(timeout=60)
     assert sorted(p.name for p in (project / "configs").iterdir()) == ["slow.yaml"], out[-2000:]
     assert _processes_under(project) == []
-    assert "goblin slow.yaml: baseline: run 1 of 1" in out  # progress was on screen, not captured
+    assert "goblin slow.yaml: baseline: run 1 (40 steps), calibrating" in out  # progress was on screen, not captured
 
 
 TRL_CLI_CONFIG = """\

@@ -369,6 +369,10 @@ class CommandRunner(BaseRunner):
         return out
 
     # -------------------------------------------------------------- runs
+    def say(self, line: str) -> None:
+        """A progress line from the audit (an edit dropped, say), among the runs' own lines."""
+        self._say(line)
+
     @property
     def budget_left(self) -> float:
         """Seconds of goblin_budget_s left for this audit's runs."""
@@ -477,6 +481,10 @@ class CommandRunner(BaseRunner):
                 on_run=tell,
                 decided=self._decided(earlier[variants[0]], earlier[variants[1]]),
             )
+        except StartupRefused:  # the audit drops the refused edit and calls again: the solo runs still count then
+            for v, solo in zip(variants, (solo_a, solo_b), strict=True):
+                self._solo[v] = solo + self._solo.get(v, [])
+            raise
         except Deadline as exc:  # neither side may go without a sample: nothing to compare
             side = variants[1] if last[variants[1]] is None else variants[0]
             raise BenchmarkFailed(

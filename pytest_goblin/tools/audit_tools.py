@@ -340,6 +340,8 @@ def _drop_refused(ctx: AuditContext, variant: str, exc: StartupRefused) -> bool:
         why = f"left out of the measured patch: the training command refused it on {exc.device} ({exc.said}); the advice is for {ctx.hw.id}, measure it there"
         new.skipped[rid] = why
         ctx.notes.append(f"{rid}: {why}")
+    if hasattr(ctx.runner, "say"):
+        ctx.runner.say(f"{variant}: {exc.device} refused {', '.join(refused)} ({exc.said}); measuring the rest of the patch")
     if not new.edits and not new.env:
         raise BenchmarkFailed(f"{exc}; every edit of the patch was refused on {exc.device}, so nothing is left to measure") from None
     ctx.patches[variant] = new
