@@ -438,7 +438,8 @@ class CommandRunner(BaseRunner):
     ) -> tuple[RunMetrics, RunMetrics]:
         """Whole training runs, A B B A ...; each run gives one sample. `steps` is the torch
         runner's; the command runs the calibrated step count. Rounds are added past `rounds`
-        until the interval is within `target_half_width`, `max_seconds` pass or the budget ends.
+        until the interval over every run compared lies on one side of each threshold (with
+        `thresholds`; else until it is within `target_half_width`), `max_seconds` pass or the budget ends.
         The solo baseline run is kept as a sample when it ran the same step count."""
         # solo runs are used once: a second run_pair call of the same audit must not count them again
         solo_a, solo_b = self._solo.pop(variants[0], []), self._solo.pop(variants[1], [])
