@@ -384,7 +384,8 @@ def _interleaved(ctx: AuditContext, base_id: str, w: WorkloadConfig, run_id: str
         half = sp.half_width
         spent, last = time.monotonic() - start, time.monotonic() - t0
         done = straddled(sp, fail_at=ctx.settings.fail_at, warn_at=ctx.settings.warn_at) is None if until_decided else half <= TARGET_HALF_WIDTH
-        if done or calls >= MAX_PAIR_CALLS or spent + last > ctx.settings.budget_s:
+        # a runner that measures until decided has had its share of the budget in one call
+        if done or until_decided or calls >= MAX_PAIR_CALLS or spent + last > ctx.settings.budget_s:
             break
     aim = "until the interval lies on one side of goblin_warn_at and goblin_fail_at" if until_decided else f"target {TARGET_HALF_WIDTH:.0%}"
     note = f"{calls} interleaved call(s), {len(a)}+{len(b)} {ctx.runner.sample_unit}s; interval half-width {half:.1%} ({aim})"
