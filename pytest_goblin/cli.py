@@ -61,20 +61,84 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from .outcome import SessionReport
     from .reporting.escape import one_line, terminal
     from .reporting.text import failure_text, findings_lines, summary_line
-    from .service import audit_file, check_config, check_settings, config_files, display_path, parse_shard, shard_of
+    from .service import check_settings, display_path, parse_shard
 
     values = from_argparse(args)
     settings = build_settings(values)
     check_settings(settings)
     shard = parse_shard(values["shard"], "--shard") if values["shard"] else None
     root = Path.cwd()
-    audited = []
+    audited: list[Any] = []
     skipped: dict[str, str] = {}
     show_progress = not values["events"] and sys.stderr.isatty()
 
     def not_collected(f: Path, why: str) -> None:  # a symlink out of the tree, a hostile name: in the report, and said
         skipped[display_path(Path(os.path.abspath(f)), root)] = why
         print(one_line(f"goblin: skip {f}: {why}"), file=sys.stderr)
+
+    try:
+        with _terminate_as_interrupt():
+            _audit_each(args, values, settings, shard, root, audited, skipped, not_collected, show_progress)
+    except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: the report of what finished, no traceback
+        from .runners.command import Terminated
+
+        signum = exc.signum if isinstance(exc, Terminated) else 2
+        name = "SIGTERM" if signum == 15 else "SIGINT" if signum == 2 else f"signal {signum}"
+        session = SessionReport(
+            version=__version__, target=settings.target, items=sorted(audited, key=lambda o: o.nodeid), not_collected=dict(sorted(skipped.items()))
+        )
+        print(f"goblin: stopped by {name}: {len(audited)} config(s) finished; the reports hold those", file=sys.stderr)
+        _finish(session, args)
+        return 128 + signum
+    outcomes = sorted(audited, key=lambda o: o.nodeid)
+    session = SessionReport(version=__version__, target=settings.target, items=outcomes, not_collected=dict(sorted(skipped.items())))
+    if not values["events"]:
+        for item in outcomes:
+            r = item.report
+            in_full = bool(item.verdict == "fail" or (item.verdict == "warn" and values["diff"])) and bool(values["diff"] or args.verbose)
+            if r is not None and in_full:
+                print(terminal(redact(failure_text(r))))
+            print(one_line(redact(summary_line(item))))
+            if r is not None and args.verbose and not in_full and item.verdict in ("pass", "warn"):
+                for line in findings_lines(r):  # footguns and guidance of a PASS or WARN, one line each
+                    print(one_line(redact(line)))
+    return _finish(session, args)
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises runners.command.Terminated for the whole audit loop (a measured run sets the
+    same handler around itself), so a CI cancel ends like Ctrl-C: cleanly, with the report."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    from .runners.command import raise_terminated
+
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _audit_each(
+    args: argparse.Namespace,
+    values: dict[str, Any],
+    settings: Any,
+    shard: tuple[int, int] | None,
+    root: Path,
+    audited: list[Any],
+    skipped: dict[str, str],
+    not_collected: Any,
+    show_progress: bool,
+) -> None:
+    """Audit every config under the paths, appending each outcome as it finishes."""
+    from .redact import redact
+    from .reporting.escape import one_line
+    from .service import audit_file, check_config, config_files, display_path, shard_of
 
     for given in config_files(args.paths, on_skip=not_collected):
         path = Path(os.path.abspath(given))  # as pytest items hold it, so both write the same report
@@ -105,19 +169,6 @@ def cmd_audit(args: argparse.Namespace) -> int:
         for note in fixed:
             print(one_line(f"{path}: {note}"), file=sys.stderr)
         audited.append(result.outcome())
-    outcomes = sorted(audited, key=lambda o: o.nodeid)
-    session = SessionReport(version=__version__, target=settings.target, items=outcomes, not_collected=dict(sorted(skipped.items())))
-    if not values["events"]:
-        for item in outcomes:
-            r = item.report
-            in_full = bool(item.verdict == "fail" or (item.verdict == "warn" and values["diff"])) and bool(values["diff"] or args.verbose)
-            if r is not None and in_full:
-                print(terminal(redact(failure_text(r))))
-            print(one_line(redact(summary_line(item))))
-            if r is not None and args.verbose and not in_full and item.verdict in ("pass", "warn"):
-                for line in findings_lines(r):  # footguns and guidance of a PASS or WARN, one line each
-                    print(one_line(redact(line)))
-    return _finish(session, args)
 
 
 def _stderr_line(name: str) -> Any:

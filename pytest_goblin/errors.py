@@ -40,3 +40,14 @@ class BenchmarkFailed(GoblinError):
     """A measured benchmark crashed, ran out of memory, hung or produced a NaN loss."""
 
     fatal = True  # the audit's outcome, not something a backend should route around
+
+
+class StartupRefused(BenchmarkFailed):
+    """The training command stopped before training began, with an exception (argument
+    validation, an unsupported dtype on this device): `said` is the framework's own line."""
+
+    def __init__(self, message: str, *, variant: str, said: str, device: str):
+        super().__init__(message)
+        self.variant = variant
+        self.said = said
+        self.device = device

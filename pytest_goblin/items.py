@@ -96,6 +96,7 @@ class AuditItem(pytest.Item):
             ("goblin.speedup_low", f"{r.speedup.low:.3f}" if r.speedup else ""),
             ("goblin.evidence", r.evidence or ""),
             ("goblin.target", r.target),
+            *([("goblin.measured_on", r.measured_on)] if r.measured_on else []),
             ("goblin.rules", ",".join(r.patch.rule_ids) if r.patch else ""),
         ]
 

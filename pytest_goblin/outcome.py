@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, computed_field, model_validator
 
 from .schemas import SCHEMA_VERSION, Report, Verdict
 
@@ -22,10 +24,21 @@ class ItemOutcome(BaseModel):
         verdict is "warn"; every output shows it as inconclusive, never as a plain pass or fail."""
         return self.report.inconclusive if self.report is not None else None
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def shown_verdict(self) -> str:
-        """The verdict as outputs label it: "inconclusive" for a measurement that did not decide."""
+        """The verdict as outputs label it: "inconclusive" for a measurement that did not decide.
+        In the JSON too, beside `verdict` (which stays "warn": the item passes), so the JSON says
+        what JUnit, Markdown and the terminal say."""
         return "inconclusive" if self.inconclusive else self.verdict
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derived_on_input(cls, data: Any) -> Any:
+        """A report read back (merge, baseline) carries shown_verdict; it is derived, not read."""
+        if isinstance(data, dict) and "shown_verdict" in data:
+            data = {k: v for k, v in data.items() if k != "shown_verdict"}
+        return data
 
 
 class SessionReport(BaseModel):

@@ -159,8 +159,11 @@ class RunMetrics(Model):
     device: str
     step_time_s: list[float]  # one sample per timed step (projected: one value)
     tokens_per_step: int
-    tokens_per_s: float
-    samples_per_s: float
+    # None where nothing counted them: a training command's log gives tokens/s only when the
+    # framework counted the tokens (never samples/s x the padded length)
+    tokens_per_s: float | None
+    samples_per_s: float | None
+    throughput: str | None = None  # the figure as read, with its unit and source (command runner)
     peak_memory_gb: float | None = None
     mfu: float | None = None  # model FLOPs utilization against the target's dense peak
     waste: WasteBudget | None = None
@@ -326,7 +329,11 @@ class Report(Model):
     # Set when a measurement could not decide (interval too wide, implausible or warm-up-dominated
     # throughput): the verdict is then "warn" and this says why and what to change.
     inconclusive: str | None = None
+    # Set when the measurement ended (budget spent) with its interval across goblin_warn_at or
+    # goblin_fail_at: the levels it still allows and what to raise. The verdict is the point's level.
+    straddles: str | None = None
     evidence: Evidence | None = None
+    measured_on: str | None = None  # the device the numbers came from, when measured (the advice is for `target`)
     speedup: Speedup | None = None
     before: RunMetrics | None = None
     after: RunMetrics | None = None

@@ -154,6 +154,9 @@ def audit_file(
         loaded = loaded_with_world_size(loaded, settings.world_size)
     from .runners.command import PROGRESS
 
+    if fix and settings.command and settings.runner_name == "command" and not settings.attribution:
+        # the fix writes only what won: on the command path that takes leave-one-out attribution
+        settings = settings.model_copy(update={"attribution": True})
     token = PROGRESS.set(progress)
     try:
         result.events = audit_sync(path, backend=backend, settings=settings, on_event=on_event, notes=notes, loaded=loaded)
@@ -184,6 +187,9 @@ def _write_fix(path: Path, report: Report, audited: LoadedConfig | None) -> Repo
     if not won and not writes:
         return report
     note = fix_note(path, report.patch if won else None, audited, writes)
+    unattributed = next((n for n in report.notes if n.startswith("not attributed")), None)
+    if note and unattributed and won and not note.startswith("--goblin-fix did not write"):
+        note += f"; {unattributed}"
     return report.model_copy(update={"notes": [*report.notes, note]}) if note else report
 
 

@@ -10,8 +10,9 @@ from .schemas import Speedup, Verdict
 BOOTSTRAP_RESAMPLES = 2000
 
 
-def bootstrap_speedup(before: list[float], after: list[float], *, confidence: float = 0.95, seed: int = 0) -> Speedup:
-    """Ratio of median step times before/after with a percentile-bootstrap interval (seeded: reproducible)."""
+def bootstrap_speedup(before: list[float], after: list[float], *, confidence: float = 0.95, seed: int = 0, unit: str = "step") -> Speedup:
+    """Ratio of median step times before/after with a percentile-bootstrap interval (seeded: reproducible).
+    `unit` names what one sample is (a timed step, or a whole training run)."""
     point = statistics.median(before) / statistics.median(after)
     if len(before) < 2 or len(after) < 2:
         return Speedup(point=point, low=point, high=point, method="single sample: no interval")
@@ -26,7 +27,7 @@ def bootstrap_speedup(before: list[float], after: list[float], *, confidence: fl
         point=point,
         low=min(low, point),
         high=max(high, point),
-        method=f"bootstrap {int(confidence * 100)}% CI of the median ratio, {len(before)}+{len(after)} steps",
+        method=f"bootstrap {int(confidence * 100)}% CI of the median ratio, {len(before)}+{len(after)} {unit}s",
     )
 
 
@@ -60,6 +61,22 @@ def inconclusive(speedup: Speedup, *, fail_at: float, measured: bool, problems: 
             "measure longer (goblin_command_steps, goblin_budget_s) or on a quieter runner"
         )
     return None
+
+
+def straddled(speedup: Speedup, *, fail_at: float, warn_at: float) -> str | None:
+    """The verdict levels a measured interval still allows and the thresholds it straddles, or
+    None when it lies on one side of each (decided). A level can change between a quiet and a
+    loaded run only when this is not None; the measurement goes on until it is (within the budget)."""
+    crossed = [(name, t) for name, t in (("goblin_warn_at", warn_at), ("goblin_fail_at", fail_at)) if speedup.low < t <= speedup.high]
+    if not crossed:
+        return None
+    names = [n for n, _ in crossed]
+    levels = ["pass"] if "goblin_warn_at" in names else []
+    levels += ["warn"] if warn_at < fail_at or not levels else []
+    levels += ["fail"] if "goblin_fail_at" in names else []
+    said = " or ".join(levels) if len(levels) < 3 else "pass, warn or fail"
+    where = " and ".join(f"{n}={t:.2f}" for n, t in crossed)
+    return f"{said}: the interval [{speedup.low:.2f}-{speedup.high:.2f}] straddles {where}; raise goblin_budget_s or goblin_command_steps"
 
 
 def decide(speedup: Speedup, *, fail_at: float, warn_at: float) -> tuple[Verdict, str]:

@@ -188,7 +188,7 @@ def test_every_output_lists_the_blocker_first(tmp_path: Path, capsys: pytest.Cap
     assert code == 1
     terminal = capsys.readouterr().out
     assert re.search(r"FAIL\s+\S*sft.yaml\s+will not start on mi300x: blocker.nvidia_smi_gpu_count, blocker.tf32_on_rocm", terminal), terminal
-    assert "FAIL on mi300x: will not start (1.1" in terminal
+    assert "FAIL for mi300x: will not start (1.1" in terminal
     first = next(line for line in terminal.splitlines() if re.search(r"\[[a-z_]+\.[a-z0-9_]+\]", line))
     assert "(BLOCKER)" in first and "--goblin-fix writes: `tf32: false`" in terminal
     md = out["md"].read_text()

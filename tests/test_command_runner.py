@@ -3,10 +3,12 @@ throughput read from its log. A small fake trainer stands in for `accelerate lau
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import shutil
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -63,8 +65,11 @@ def _audit(config: Path, command: str, monkeypatch: pytest.MonkeyPatch, seen: Pa
 
 def test_command_runner_measures_the_users_training_before_and_after(config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen = tmp_path / "seen.txt"
-    report = final_report(_audit(config, _trainer(tmp_path), monkeypatch, seen))
+    events = _audit(config, _trainer(tmp_path), monkeypatch, seen)
+    report = final_report(events)
     assert report is not None
+    # issue 27: the command path profiles nothing (the profile is projected): no "Profiling one baseline step"
+    assert not [e for e in events if e.type == "thought" and "one baseline step" in e.data.text]
     assert report.evidence == "measured"
     assert report.before is not None and report.before.runner == "command"
     assert report.speedup is not None and report.speedup.low > 2.5  # 3000 vs 1000 tokens/s, same tokens per step
@@ -242,8 +247,17 @@ def test_goblin_audit_command_option(config: Path, tmp_path: Path, monkeypatch: 
     from pytest_goblin.cli import main
 
     monkeypatch.setenv("SEEN", str(tmp_path / "seen.txt"))
-    assert main(["audit", "--command", _trainer(tmp_path), "--command-steps", "3", str(config)]) == 1
-    assert "3.00x [3.00-3.00] measured" in capsys.readouterr().out  # the line pytest prints too (reporting.text.summary_line)
+    out = {kind: str(tmp_path / f"r.{kind}") for kind in ("json", "md", "junit")}
+    assert main(["audit", "--command", _trainer(tmp_path), "--command-steps", "3", "-v", *(f"--{k}={v}" for k, v in out.items()), str(config)]) == 1
+    printed = capsys.readouterr().out
+    assert "3.00x [3.00-3.00] measured on this machine: " in printed  # the line pytest prints too (reporting.text.summary_line)
+    # issue 27: the advice is for the target, the numbers from this machine; no output says "FAIL on mi300x ... measured"
+    assert "FAIL for mi300x: 3.00x [3.00-3.00] measured on this machine: " in printed and "on mi300x" not in printed
+    report = json.loads(Path(out["json"]).read_text())["items"][0]["report"]
+    assert report["target"] == "mi300x" and report["measured_on"].startswith("this machine: ")
+    assert "Measured numbers come from this machine: " in Path(out["md"]).read_text() and "not from mi300x" in Path(out["md"]).read_text()
+    props = {p.get("name"): p.get("value") for p in ET.fromstring(Path(out["junit"]).read_text()).iter("property")}
+    assert props["goblin.target"] == "mi300x" and props["goblin.measured_on"].startswith("this machine: ")
     assert main(["audit", "--runner", "command", str(config)]) == 2
     assert "needs a training command" in capsys.readouterr().err
     assert main(["audit", "--command", "python train.py", str(config)]) == 2
@@ -282,13 +296,50 @@ def test_pairs_go_through_the_shared_loop_reusing_the_solo_run_and_stopping_at_t
     assert calls == ["baseline", "baseline", "p1", "p1", "baseline"]
     assert (len(a.step_time_s), len(b.step_time_s)) == (2, 2)
     assert a.samples_per_s == pytest.approx(10.0) and b.samples_per_s == pytest.approx(30.0)
-    assert any("ran out: 2 + 2 runs measured" in n for n in b.notes) and any("1 solo run(s)" in n for n in b.notes)
-    assert [line for line in lines if " of " in line] == [
-        "baseline: run 1 of 1 (4 steps), calibrating",
-        "baseline: run 1 of 6 (4 steps)",
-        "p1: run 2 of 6 (4 steps)",
-        "p1: run 3 of 6 (4 steps); so far p1 is 3.00x the baseline",
-        "baseline: run 4 of 6 (4 steps); so far p1 is 3.00x the baseline",
+    assert any("ran out: 2 baseline + 2 p1 runs compared" in n for n in b.notes) and any("1 solo run(s)" in n for n in b.notes)
+    # every run of the audit is numbered once, the calibration run included; "done" counts the same runs
+    assert [line for line in lines if " run" in line and ":" in line and "samples/s" not in line] == [
+        "baseline: run 1 (4 steps), calibrating the step count",
+        "baseline: run 2 of 7 planned (4 steps)",
+        "p1: run 3 of 7 planned (4 steps)",
+        "p1: run 4 of 7 planned (4 steps); so far p1 is 3.00x the baseline",
+        "baseline: run 5 of 7 planned (4 steps); so far p1 is 3.00x the baseline",
+        "done: 2 baseline + 2 p1 runs compared (5 runs in all); p1 is 3.00x the baseline",
+    ]
+
+
+def test_a_second_pair_call_goes_on_counting_and_keeps_the_ratio(config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 27: a second interleaved call numbered its runs from the first call's count but said
+    "done: 4 + 3 runs" of another count, and its "so far" ratio started again from nothing."""
+    from contextlib import contextmanager
+
+    from pytest_goblin.formats import load_config
+    from pytest_goblin.hardware import get_hardware
+    from pytest_goblin.runners import command
+
+    def fake_group(argv: list[str], *, cwd: object, env: dict[str, str], timeout: float) -> tuple[int, str, bool]:
+        rate = 20.0 if env["GOBLIN_VARIANT"] == "p1" else 10.0
+        return 0, f"{{'train_samples_per_second': '{rate}', 'train_steps_per_second': '{rate / 8}'}}", False
+
+    monkeypatch.setattr(command, "run_group", fake_group)
+
+    @contextmanager
+    def files(variant: str):  # type: ignore[no-untyped-def]
+        yield config, {}
+
+    lines: list[str] = []
+    runner = CommandRunner("python train.py --config {config} --max_steps {steps}", steps=4, timeout_s=1000, progress=lines.append).bind(files)
+    w, hw = load_config(config).workload, get_hardware("mi300x")
+    runner.run(w, hw, run_id="r1", variant="baseline")
+    runner.run_pair(w, w, hw, run_ids=("r1", "r2"), variants=("baseline", "p1"), rounds=2, steps=4)
+    runner.run_pair(w, w, hw, run_ids=("r1", "r2"), variants=("baseline", "p1"), rounds=2, steps=4)
+    starts = [line for line in lines if " of " in line and "planned" in line]
+    assert starts[0].startswith("baseline: run 2 of 5 planned") and starts[4].startswith("baseline: run 6 of 9 planned")
+    assert starts[4].endswith("so far p1 is 2.00x the baseline")  # the first call's runs still count
+    done = [line for line in lines if line.startswith("done:")]
+    assert done == [
+        "done: 3 baseline + 2 p1 runs compared (5 runs in all); p1 is 2.00x the baseline",
+        "done: 5 baseline + 4 p1 runs compared (9 runs in all); p1 is 2.00x the baseline",
     ]
 
 
@@ -322,3 +373,227 @@ def test_a_budget_spent_before_the_patch_ran_once_says_so(config: Path, monkeypa
     assert calls == ["baseline", "baseline", "p1"]
     text = str(info.value)
     assert text.startswith("goblin_budget_s ran out before p1 finished a run at 4 steps") and "raise goblin_budget_s" in text
+
+
+CRASH = (
+    'print("Loading weights: 100%|##########| 21/21 [00:00<00:00, 13758.57it/s]", flush=True)\n'
+    "def _validate():\n"
+    '    raise RuntimeError("Found no NVIDIA driver on your system. Please check that you have an NVIDIA GPU and installed a driver")\n'
+    "_validate()"
+)
+
+
+def test_an_error_reason_ends_with_the_exception_the_training_raised(
+    config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 27: the ERROR line of `goblin audit` was cut at 100 characters, before the exception
+    (the reason quoted the log's last three lines, the traceback's File/raise lines first)."""
+    from pytest_goblin.cli import main
+
+    monkeypatch.setenv("SEEN", str(tmp_path / "seen.txt"))
+    assert main(["audit", "--command", _trainer(tmp_path, CRASH), "--command-steps", "3", str(config)]) == 1
+    out = capsys.readouterr().out
+    line = next(line for line in out.splitlines() if line.startswith("ERROR"))
+    assert "training of baseline exited with status 1: RuntimeError: Found no NVIDIA driver on your system." in line, line
+    assert line.rstrip().endswith("installed a driver")
+
+
+def test_the_exception_line_is_the_trainings_own_not_the_launchers() -> None:
+    from pytest_goblin.runners.command import exception_line
+
+    log = (
+        'Traceback (most recent call last):\n  File "train.py", line 9, in <module>\n    raise ValueError(msg)\n'
+        "[rank0]: ValueError: Your setup doesn't support bf16/gpu. You need to assign use_cpu if you want to train the model on CPU.\n"
+        "torch.distributed.elastic.multiprocessing.errors.ChildFailedError: \ntrain.py FAILED\n"
+    )
+    assert exception_line(log) == "ValueError: Your setup doesn't support bf16/gpu. You need to assign use_cpu if you want to train the model on CPU."
+    assert exception_line("step 3 | loss: 1.2\n") is None
+
+
+def test_the_trainers_counted_tokens_are_the_trainers_not_torchtunes() -> None:
+    """Issue 27: with include_num_input_tokens_seen the Trainer logs train_tokens_per_second at each
+    logging step; goblin read it as torchtune's tokens_per_second_per_gpu."""
+    log = (
+        "{'loss': '5.5', 'num_input_tokens_seen': '640', 'train_runtime': '0.5', 'train_tokens_per_second': '1280'}\n"
+        "{'loss': '5.4', 'num_input_tokens_seen': '1280', 'train_runtime': '0.9', 'train_tokens_per_second': '1422'}\n"
+        "{'train_runtime': '0.95', 'train_samples_per_second': '42.1', 'train_steps_per_second': '10.5'}\n"
+    )
+    tp = read_throughput(log, steps=10)
+    assert tp is not None and tp.unit == "tokens/s" and tp.value == 1422.0
+    assert tp.source.startswith("Trainer train_tokens_per_second") and "torchtune" not in tp.source
+    tune = read_throughput("Step 3 | loss:1.2 tokens_per_second_per_gpu:812.5\nStep 4 | loss:1.1 tokens_per_second_per_gpu:812.5\n")
+    assert tune is not None and tune.source.startswith("torchtune")
+
+
+def test_no_tokens_per_second_from_padding_lengths(config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 27: a run read as samples/s reported tokens/s = samples/s x the padded length
+    (cutoff_len), labelled measured; now only a figure the framework counted is tokens/s, each
+    figure names its source, and the device is the one the command ran on."""
+    from contextlib import contextmanager
+
+    from pytest_goblin.formats import load_config
+    from pytest_goblin.hardware import get_hardware
+    from pytest_goblin.reporting.text import _run
+    from pytest_goblin.runners import command
+
+    monkeypatch.setattr(command, "run_group", lambda argv, **kw: (0, "{'train_samples_per_second': '40.0', 'train_steps_per_second': '5.0'}", False))
+
+    @contextmanager
+    def files(variant: str):  # type: ignore[no-untyped-def]
+        yield config, {}
+
+    runner = CommandRunner("python train.py --config {config}", steps=4, timeout_s=60).bind(files)
+    m = runner.run(load_config(config).workload, get_hardware("mi300x"), run_id="r1", variant="baseline")
+    assert m.tokens_per_s is None and m.samples_per_s == pytest.approx(40.0)
+    assert m.throughput == "40 samples/s (median of 1 run(s); Trainer train_samples_per_second)"
+    assert m.device.startswith("this machine: ") and m.device != "this machine: "
+    assert "tokens/s" not in _run(m) and "40 samples/s" in _run(m)
+
+
+REFUSES_BF16 = (
+    'if "bf16: true" in text:\n    raise ValueError("Your setup doesn\'t support bf16/gpu. You need to assign use_cpu if you want to train the model on CPU.")'
+)
+
+
+def test_an_edit_the_measuring_device_refuses_is_dropped_and_the_rest_measured(config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 27 point 1: transformers refuses `bf16: true` on a machine without a GPU (training_args.py
+    raises "Your setup doesn't support bf16/gpu" in argument validation); the whole item was an
+    ERROR. The refused rule now leaves the measured patch with the framework's message, and the
+    rest of the patch is measured, as for a rule whose package is missing."""
+    seen = tmp_path / "seen.txt"
+    report = final_report(_audit(config, _trainer(tmp_path, REFUSES_BF16), monkeypatch, seen))
+    assert report is not None and report.evidence == "measured" and report.patch is not None
+    assert "precision.bf16_over_fp16" not in report.patch.rule_ids and report.patch.edits
+    assert not any(e.field == "precision" for e in report.patch.edits) and "bf16: true" not in report.patch.diff
+    why = report.patch.skipped["precision.bf16_over_fp16"]
+    assert "refused it on this machine: " in why and "ValueError: Your setup doesn't support bf16/gpu." in why and "the advice is for mi300x" in why
+    assert any("Your setup doesn't support bf16/gpu" in n for n in report.notes)
+    assert any("1 solo run(s)" in n for n in report.notes)  # the calibration run still counts after the refusal
+    finding = next(f for f in report.findings if f.rule_id == "precision.bf16_over_fp16")  # the advice stands for the target
+    assert "refused" in finding.message
+    assert sorted(p.name for p in config.parent.iterdir()) == [config.name]
+
+
+def test_a_refusal_naming_no_edit_is_an_error_that_says_how_to_leave_a_rule_out(config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    body = 'if "bf16: true" in text:\n    raise RuntimeError("the launcher could not start the job")'
+    events = _audit(config, _trainer(tmp_path, body), monkeypatch, tmp_path / "seen.txt")
+    assert final_report(events) is None
+    error = [e.data.message for e in events if e.type == "error"][-1]
+    assert "RuntimeError: the launcher could not start the job" in error and "# goblin: ignore[RULE]" in error
+
+
+def test_named_by_matches_written_keys_and_values_only() -> None:
+    from pytest_goblin.formats import load_config
+    from pytest_goblin.schemas import Patch
+    from pytest_goblin.tools.audit_tools import named_by
+
+    w = load_config(CONFIG).workload
+    patch = Patch(
+        patch_id="p1",
+        rule_ids=["a", "b", "c"],
+        edits=[],
+        new_workload=w,
+        diff="",
+        rule_diffs={
+            "a": "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-bf16: false\n+bf16: true\n",
+            "b": "+dataloader_num_workers: 4\n",
+            "c": "+attn_implementation: flash_attention_2\n",
+        },
+    )
+    assert named_by(patch, "ValueError: Your setup doesn't support bf16/gpu.") == ["a"]
+    assert named_by(patch, "ImportError: flash_attention_2 needs flash_attn") == ["c"]
+    assert named_by(patch, "ValueError: true is not a valid value") == []
+
+
+NOISY = """
+import os, sys
+counter = os.environ["COUNTER"]
+n = int(open(counter).read()) if os.path.exists(counter) else 0
+open(counter, "w").write(str(n + 1))
+rates = [float(r) for r in os.environ["P1_RATES"].split(",")]
+rate = 10.0 if os.environ["GOBLIN_VARIANT"] == "baseline" else rates[n % len(rates)]
+print(f"{{'train_samples_per_second': '{rate}', 'train_steps_per_second': '{rate / 8}'}}")
+"""
+
+
+def _noisy_audit(config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rates: str, budget: float) -> tuple[object, list[str]]:
+    script = tmp_path / "noisy.py"
+    script.write_text(NOISY)
+    monkeypatch.setenv("COUNTER", str(tmp_path / "counter"))
+    monkeypatch.setenv("P1_RATES", rates)
+    lines: list[str] = []
+    settings = Settings.model_validate(
+        {"target": "mi300x", "command": f"{shlex.quote(sys.executable)} {shlex.quote(str(script))} --config {{config}}", "command_steps": 2, "budget_s": budget}
+    )
+    from pytest_goblin.service import audit_file
+
+    result = audit_file(config, settings, shown_as="c.yml", progress=lines.append)
+    return result, lines
+
+
+def test_runs_are_added_until_the_interval_decides_the_level(config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 27 point 2: a real ~1.25x came out WARN [1.04-1.25] at the default rounds; goblin now
+    keeps alternating runs until the interval lies on one side of goblin_warn_at and goblin_fail_at."""
+    result, _ = _noisy_audit(config, tmp_path, monkeypatch, "13.0,12.0,13.5", budget=120)
+    r = result.report  # type: ignore[attr-defined]
+    assert r is not None and r.verdict == "fail" and r.straddles is None and r.speedup.low >= 1.10
+
+
+def test_a_budget_that_ends_undecided_says_so_in_every_output(config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The interval straddles goblin_fail_at when the budget ends: every output says the level is not
+    decided and what to raise, so a level that differs between a quiet and a loaded run is explained."""
+    from pytest_goblin.outcome import SessionReport
+    from pytest_goblin.reporting.junit import junit_xml
+    from pytest_goblin.reporting.markdown import render
+    from pytest_goblin.reporting.text import summary_line
+
+    result, lines = _noisy_audit(config, tmp_path, monkeypatch, "10.5,12.5", budget=6)
+    r = result.report  # type: ignore[attr-defined]
+    assert r is not None and r.verdict == "warn" and not r.inconclusive
+    said = "warn or fail: the interval"
+    assert (
+        r.straddles is not None
+        and r.straddles.startswith(said)
+        and "straddles goblin_fail_at=1.10; raise goblin_budget_s or goblin_command_steps" in r.straddles
+    )
+    assert said in r.reason
+    item = result.outcome()  # type: ignore[attr-defined]
+    session = SessionReport(version="0", target="mi300x", items=[item])
+    assert said in summary_line(item)
+    assert "warn or fail (interval straddles a threshold)" in render(session)
+    assert said in junit_xml(session)
+    assert said in session.model_dump_json()
+    assert len([line for line in lines if "planned" in line]) > 7  # more than the three minimum rounds were run
+
+
+def test_goblin_fix_on_the_command_path_writes_only_the_edits_that_won(config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 27 point 4: --goblin-fix wrote the whole winning bundle, an edit that on its own is no
+    gain included (workers 0 -> 4 at 0.98x). On the command path the fix now runs leave-one-out
+    attribution: only bf16 speeds this fake trainer up, so only the precision edit is written."""
+    from pytest_goblin.service import audit_file
+
+    monkeypatch.setenv("SEEN", str(tmp_path / "seen.txt"))
+    settings = Settings.model_validate({"target": "mi300x", "command": _trainer(tmp_path), "command_steps": 3, "budget_s": 240})
+    original = config.read_text()
+    result = audit_file(config, settings, shown_as="c.yml", fix=True)
+    r = result.report
+    assert r is not None and r.verdict == "fail" and r.patch is not None
+    assert r.patch.rule_ids == ["precision.bf16_over_fp16"], r.notes
+    dropped = {rid: why for rid, why in r.patch.skipped.items() if why.startswith("attribution: removing it")}
+    assert "data.dataloader_workers" in dropped and "below the 1.02x keep threshold" in dropped["data.dataloader_workers"]
+    written = config.read_text()
+    assert written != original and "bf16: true" in written and "dataloader_num_workers: 0" in written and "optimizer: adamw_torch\n" in written
+    assert any(n.startswith("--goblin-fix wrote") for n in r.notes)
+    assert sorted(p.name for p in config.parent.iterdir()) == [config.name]  # no leave-one-out copy left behind
+
+
+def test_attribution_the_budget_does_not_reach_is_named_in_the_fix_note(config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_goblin.service import audit_file
+
+    monkeypatch.setenv("SEEN", str(tmp_path / "seen.txt"))
+    body = 'import time; time.sleep(1.5 if os.environ["GOBLIN_VARIANT"].count("-without") else 0)'
+    settings = Settings.model_validate({"target": "mi300x", "command": _trainer(tmp_path, body), "command_steps": 3, "budget_s": 8})
+    r = audit_file(config, settings, shown_as="c.yml", fix=True).report
+    assert r is not None and r.patch is not None
+    fixed = next(n for n in r.notes if n.startswith("--goblin-fix wrote"))
+    assert "not attributed (goblin_budget_s ran out): " in fixed, r.notes

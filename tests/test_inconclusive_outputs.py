@@ -126,4 +126,14 @@ def test_terminal_lines_say_inconclusive(session: SessionReport) -> None:
     assert summary_line(undecided).startswith("INCONCLUSIVE configs/slow.yaml") and "not decided" in summary_line(undecided)
     assert summary_line(session.items[0]).startswith("FAIL  configs/fast.yaml")
     text = failure_text(undecided.report)  # type: ignore[arg-type]
-    assert "INCONCLUSIVE on mi300x" in text and f"why and what to change: {WHY}" in text and "WARN" not in text
+    assert "INCONCLUSIVE for mi300x" in text and f"why and what to change: {WHY}" in text and "WARN" not in text
+
+
+def test_the_json_report_says_inconclusive_as_junit_does(session: SessionReport, tmp_path: Path) -> None:
+    """Issue 27: the JSON item said only "warn" where JUnit, Markdown and the terminal said
+    inconclusive; it now carries the shown verdict too, and still reads back (merge, baseline)."""
+    write_outputs(session, json=str(tmp_path / "r.json"), step_summary=False)
+    items = {i["path"]: i for i in json.loads((tmp_path / "r.json").read_text())["items"]}
+    assert items["configs/slow.yaml"]["shown_verdict"] == "inconclusive" and items["configs/slow.yaml"]["verdict"] == "warn"
+    assert items["configs/fast.yaml"]["shown_verdict"] == "fail"
+    assert read_report(str(tmp_path / "r.json")).counts() == session.counts()

@@ -96,3 +96,20 @@ def test_progress_is_told_before_each_run_and_the_plan_grows_with_added_rounds()
     assert done.rounds == 3
     assert [(s.side, s.run, s.planned) for s in seen] == [(0, 1, 4), (1, 2, 4), (1, 3, 4), (0, 4, 4), (0, 5, 6), (1, 6, 6)]
     assert seen[0].a == (2.0,) and seen[0].b == () and seen[2].b == (0.5, 2.5)
+
+
+def test_with_decided_rounds_go_on_until_it_says_so_not_at_a_narrow_interval() -> None:
+    """Issue 27: the command runner measures until the verdict is decided; a narrow interval that
+    still straddles a threshold is not the end."""
+    ra, rb, clock, _ = _pair([1.0], [0.5])
+    seen: list[int] = []
+
+    def decided(a: list[float], b: list[float]) -> bool:
+        seen.append(len(a))
+        return len(a) >= 5
+
+    done = interleave(ra, rb, rounds=2, target_half_width=0.03, max_seconds=1000, clock=lambda: clock[0], decided=decided)
+    assert done.rounds == 5 and seen == [2, 3, 4, 5]
+    ra, rb, clock, _ = _pair([1.0], [0.5])
+    cut = interleave(ra, rb, rounds=2, max_seconds=9, clock=lambda: clock[0], decided=lambda a, b: False)
+    assert cut.rounds == 4  # never decided: the time allowed ends it (a fifth round would end at 8 + 2 > 9)

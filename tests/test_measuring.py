@@ -185,10 +185,15 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="process groups and SIGTERM are POSIX")
 def test_sigterm_kills_the_training_group_and_removes_the_copy(tmp_path: Path) -> None:
-    """goblin audit gets SIGTERM while a patched run is in flight (its children too)."""
+    """goblin audit gets SIGTERM while a patched run is in flight (its children too). Issue 27:
+    it exits 143 (128 + SIGTERM) without a traceback, and the JSON report holds the config that
+    finished before the signal (it exited 130 with a traceback and wrote nothing)."""
     script = tmp_path / "train.py"
     script.write_text(SLEEPER)
     config = _config(tmp_path)
+    first = tmp_path / "done" / "first.yml"  # audited before the config the signal interrupts
+    first.parent.mkdir()
+    first.write_text(config.read_text())
     pids = tmp_path / "pids"
     env = {**os.environ, "PIDS": str(pids), "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent.parent), os.environ.get("PYTHONPATH", "")])}
     # the baseline passes through a fake that prints a metric; the patch sleeps: a wrapper picks by variant
@@ -196,12 +201,26 @@ def test_sigterm_kills_the_training_group_and_removes_the_copy(tmp_path: Path) -
     wrapper.write_text(
         "import os, runpy, sys\n"
         f"sys.argv = [sys.argv[0]] + sys.argv[1:]\n"
-        f"runpy.run_path({str(tmp_path / 'fake_train.py')!r} if os.environ['GOBLIN_VARIANT'] == 'baseline' else {str(script)!r}, run_name='__main__')\n"
+        f"slow = os.environ['GOBLIN_VARIANT'] != 'baseline' and 'first' not in sys.argv[sys.argv.index('--config') + 1]\n"
+        f"runpy.run_path({str(script)!r} if slow else {str(tmp_path / 'fake_train.py')!r}, run_name='__main__')\n"
     )
     _fake(tmp_path)
     command = f"{shlex.quote(sys.executable)} {shlex.quote(str(wrapper))} --config {{config}} --steps {{steps}}"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest_goblin.cli", "audit", "--command", command, "--command-steps", "2", str(config)],
+        [
+            sys.executable,
+            "-m",
+            "pytest_goblin.cli",
+            "audit",
+            "--command",
+            command,
+            "--command-steps",
+            "2",
+            "--json",
+            str(tmp_path / "r.json"),
+            str(first),
+            str(config),
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -217,7 +236,10 @@ def test_sigterm_kills_the_training_group_and_removes_the_copy(tmp_path: Path) -
     assert copy_exists(), proc.stdout.read() if proc.stdout and proc.poll() is not None else "no patched run"
     proc.send_signal(signal.SIGTERM)
     out, _ = proc.communicate(timeout=30)
-    assert proc.returncode != 0
+    assert proc.returncode == 143, out
+    assert "Traceback" not in out and "stopped by SIGTERM: 1 config(s) finished" in out, out
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert [item["path"] for item in report["items"]] == [first.as_posix()] and report["items"][0]["verdict"] == "fail"
     assert sorted(p.name for p in config.parent.iterdir()) == [config.name], out
     time.sleep(0.2)
     assert not [pid for pid in map(int, pids.read_text().split()) if _alive(pid)], out
@@ -325,10 +347,10 @@ def test_the_solo_baseline_run_is_reused_once(tmp_path: Path, monkeypatch: pytes
     a2, b2 = runner.run_pair(w, w, hw, **kw)  # type: ignore[arg-type]
     assert (len(a2.step_time_s), len(b2.step_time_s)) == (2, 2)  # ... once
     assert b.samples_per_s == pytest.approx(30.0)
-    assert any(line.startswith("p1: run 2 of 4") for line in lines)
-    assert any(line.startswith("baseline: run 5 of 8") for line in lines)  # the second call goes on counting, not "run 1 of 4" again
+    assert any(line.startswith("p1: run 3 of 5 planned") for line in lines)  # the calibration run is run 1
+    assert any(line.startswith("baseline: run 6 of 9 planned") for line in lines)  # the second call goes on counting, not "run 1 of 4" again
     # the audit adds the second call's samples to the first's (tools/audit_tools.py): the notes count both calls, once
-    assert any(n.startswith("5 run(s) of goblin_command") for n in a2.notes) and "done: 5 + 4 runs" in " ".join(lines)
+    assert any(n.startswith("5 run(s) of goblin_command") for n in a2.notes) and "done: 5 baseline + 4 p1 runs compared (9 runs in all)" in " ".join(lines)
     assert sum(n.startswith("after warm-up") for n in b2.notes) == 1
     assert any("after warm-up" in n and "p1 runs at 3.00x the baseline" in n for n in b.notes)  # the bars' late steps, 10% warm-up
 

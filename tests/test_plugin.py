@@ -53,7 +53,7 @@ def test_warn_verdict_passes_with_a_warning(pytester: pytest.Pytester, configs: 
     result.stdout.fnmatch_lines(["*GoblinWarning*recoverable*"])
     assert "--- a/axolotl-llama3-8b-lora.yml" not in result.stdout.str()  # findings and diff only on request
     shown = pytester.runpytest("--goblin", "configs/axolotl-llama3-8b-lora.yml", "--goblin-runner", "projection", "--goblin-diff")
-    shown.stdout.fnmatch_lines(["*WARN on mi300x*", "*[[]attention.*", "*+++ b/axolotl-llama3-8b-lora.yml*"])
+    shown.stdout.fnmatch_lines(["*WARN for mi300x*", "*[[]attention.*", "*+++ b/axolotl-llama3-8b-lora.yml*"])
 
 
 def test_broken_config_is_one_error_not_internalerror(pytester: pytest.Pytester, configs: Path) -> None:

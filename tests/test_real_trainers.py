@@ -103,7 +103,7 @@ def test_goblin_reads_the_trainers_own_throughput(tmp_path: Path, tiny_model: Pa
     # transformers 5 prints the figure to 4 significant digits, quoted; goblin's is that figure
     assert m.samples_per_s == pytest.approx(own["train_samples_per_second"], rel=1e-3)
     assert "Trainer train_samples_per_second" in m.notes[0]
-    assert any(line.startswith("baseline: run 1 of 1") for line in lines)
+    assert any(line.startswith("baseline: run 1 (6 steps), calibrating") for line in lines)
     assert any("samples/s" in line for line in lines)
     assert w.model.params_b == pytest.approx(106560 / 1e9)  # exact, from the local folder's safetensors header
 
@@ -211,4 +211,65 @@ def test_sigterm_during_a_measured_run_leaves_nothing_behind(tmp_path: Path, tin
     out, _ = proc.communicate(timeout=60)
     assert sorted(p.name for p in (project / "configs").iterdir()) == ["slow.yaml"], out[-2000:]
     assert _processes_under(project) == []
-    assert "goblin slow.yaml: baseline: run 1 of 1" in out  # progress was on screen, not captured
+    assert "goblin slow.yaml: baseline: run 1 (40 steps), calibrating" in out  # progress was on screen, not captured
+
+
+TRL_CLI_CONFIG = """\
+# a TRL recipe written for a GPU: fp32 (bf16 off), eager attention, plain AdamW; trained by `trl sft`
+model_name_or_path: tiny
+dataset_name: data
+per_device_train_batch_size: 2
+gradient_accumulation_steps: 1
+max_length: 32
+bf16: false
+attn_implementation: eager
+optim: adamw_torch
+learning_rate: 1.0e-4
+logging_steps: 1
+output_dir: out
+save_strategy: "no"
+report_to: none
+"""
+
+
+@pytest.mark.skipif(shutil.which("trl") is None, reason="the `trl` command is installed with trl (test extra)")
+def test_trl_sft_cli_is_read_and_its_refusal_of_bf16_on_this_device_names_the_edit(tmp_path: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 27, with TRL's own CLI as the training command (`trl sft --config {config} --max_steps
+    {steps}`), a tiny local model and a local JSON-lines dataset: goblin reads the Trainer's own
+    samples/s, and on a machine without a GPU the patched run stops in transformers' argument
+    validation (training_args.py: "Your setup doesn't support bf16/gpu") with a StartupRefused
+    whose line names the precision rule's `bf16` edit, the one the audit then leaves out.
+    Two short runs: about 20 s of CPU."""
+    from pytest_goblin.devices import gpu_count
+    from pytest_goblin.errors import StartupRefused
+    from pytest_goblin.tools.audit_tools import named_by
+
+    (tmp_path / "tiny").symlink_to(tiny_model)
+    (tmp_path / "data").mkdir()
+    rows = [{"text": " ".join(f"w{(i * 7 + j) % 250}" for j in range(8 + i % 20))} for i in range(40)]
+    (tmp_path / "data" / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    config = tmp_path / "sft.yaml"
+    config.write_text(TRL_CLI_CONFIG)
+    loaded = load_config(config)
+    hw = get_hardware("mi300x")
+    patch = build_patch(loaded, [r for r in applicable(loaded.workload, hw, cached_rules(())) if not r.footgun], hw, "p1")
+    patched = tmp_path / ".sft.goblin-p1.yaml"
+    patched.write_text(patched_text(loaded, patch))
+    assert "precision.bf16_amp_over_fp32" in patch.rule_ids and "bf16: true" in patched.read_text()
+    for k, v in OFFLINE.items():
+        monkeypatch.setenv(k, v)
+
+    @contextmanager
+    def files(variant: str) -> Iterator[tuple[Path, dict[str, str]]]:
+        yield (config if variant == "baseline" else patched), {}
+
+    runner = CommandRunner("trl sft --config {config} --max_steps {steps}", steps=3, timeout_s=240, cwd=tmp_path).bind(files)
+    m = runner.run(loaded.workload, hw, run_id="r1", variant="baseline")
+    assert m.samples_per_s is not None and m.samples_per_s > 0 and m.tokens_per_s is None  # no tokens/s from padding lengths
+    assert m.throughput is not None and "Trainer train_samples_per_second" in m.throughput
+    if gpu_count():
+        return  # a GPU accepts bf16: nothing is refused
+    with pytest.raises(StartupRefused) as refused:
+        runner.run(patch.new_workload, hw, run_id="r2", variant="p1")
+    assert refused.value.said.startswith("ValueError: Your setup doesn't support bf16/gpu.")
+    assert named_by(patch, refused.value.said) == ["precision.bf16_amp_over_fp32"]

@@ -65,7 +65,7 @@ def test_torch_runner_measures_real_steps_in_a_child_process(workload) -> None: 
     m = TorchRunner(timeout_s=120).run(small, HW, run_id="r1", variant="baseline", steps=2)
     assert m.evidence == "measured" and m.runner == "torch" and m.device == "cpu"
     assert len(m.step_time_s) == 2 and all(t > 0 for t in m.step_time_s)
-    assert m.tokens_per_s > 0 and "torch" in m.versions
+    assert m.tokens_per_s is not None and m.tokens_per_s > 0 and "torch" in m.versions
 
 
 def test_torch_runner_timeout_is_a_named_error(workload) -> None:  # type: ignore[no-untyped-def]

@@ -73,7 +73,11 @@ class Planner:
             return self._call("parse_config", {}, "Reading the config into a normalized workload.")
         profile = self._last_ok("profile_run")
         if profile is None:
-            return self._call("profile_run", {"variant": "baseline"}, "Profiling one baseline step to see where time goes.")
+            return self._call(
+                "profile_run",
+                {"variant": "baseline"},
+                "Looking at where the baseline's step time goes (a profile where the runner traces one, else the projection).",
+            )
         kb = self._last_ok("query_rocm_kb")
         if kb is None:
             return self._call("query_rocm_kb", {"symptom": _symptom(profile), "top_k": 50}, "Looking up the rules that apply to this workload on the target.")

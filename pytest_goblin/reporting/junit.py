@@ -25,5 +25,9 @@ def junit_xml(session: SessionReport) -> str:
             case.add_error_info(message=item.message)
         elif item.verdict == "warn":
             case.stdout = f"warning: {item.message}"
+        elif r is not None and r.straddles:  # a pass the interval does not decide: said here too
+            case.stdout = f"pass, not decided: {r.straddles}"
         cases.append(case)
-    return to_xml_report_string([TestSuite("pytest-goblin", cases)])
+    devices = sorted({i.report.measured_on for i in session.items if i.report is not None and i.report.measured_on})
+    properties = {"goblin.target": session.target, **({"goblin.measured_on": "; ".join(devices)} if devices else {})}
+    return to_xml_report_string([TestSuite("pytest-goblin", cases, properties=properties)])

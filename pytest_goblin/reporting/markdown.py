@@ -98,10 +98,12 @@ def render(session: SessionReport, *, untrusted: bool = False, rules: Mapping[st
     """The summary. `untrusted` (a report read from an artifact, `goblin comment`): a finding whose
     rule the installed KB lacks, or whose message does not hold the KB's text, says so."""
     kb = installed_rules() if rules is None else rules
+    devices = sorted({i.report.measured_on for i in session.items if i.report is not None and i.report.measured_on})
+    measured = f" Measured numbers come from {md_text(', '.join(devices))}, not from {md_text(session.target)}." if devices else ""
     lines = [
         "## pytest-goblin",
         "",
-        f"{len(session.items)} configs audited for **{md_text(session.target)}**: {session.counts_text()}.",
+        f"{len(session.items)} configs audited for **{md_text(session.target)}**: {session.counts_text()}.{measured}",
         "",
         "| config | verdict | speedup | evidence | top rules |",
         "|---|---|---|---|---|",
@@ -116,7 +118,9 @@ def render(session: SessionReport, *, untrusted: bool = False, rules: Mapping[st
         shown = blocked or (r.patch.rule_ids if r.patch else [])
         top = ", ".join(md_code(rid, in_table=True) for rid in shown[:3]) or _unpatched(r.findings)
         speed = f"{s.point:.2f}x [{s.low:.2f}-{s.high:.2f}]" + (", not decided" if r.inconclusive else "")
-        lines.append(f"| {md_code(item.path, in_table=True)} | {_ICON[item.shown_verdict]} | {speed} | {md_text(str(r.evidence))} | {top} |")
+        speed += f", {md_text(r.straddles.split(':', 1)[0])} (interval straddles a threshold)" if r.straddles else ""
+        evidence = str(r.evidence) + (f" on {r.measured_on}" if r.measured_on else "")  # the numbers' device, not the target
+        lines.append(f"| {md_code(item.path, in_table=True)} | {_ICON[item.shown_verdict]} | {speed} | {md_text(evidence)} | {top} |")
     graph = chart(session.items)
     if graph:
         lines += ["", *graph]

@@ -11,6 +11,10 @@ def _run(m: RunMetrics | None) -> str:
     if m is None:
         return "n/a"
     mem = f", peak {m.peak_memory_gb:.1f} GB" if m.peak_memory_gb is not None else ""
+    if m.throughput is not None:  # a training command's own figure, in the unit it was read in
+        return f"{m.throughput} ({m.evidence}, {m.runner} on {m.device}{mem})"
+    if m.tokens_per_s is None:
+        return f"{m.samples_per_s or 0:,.1f} samples/s ({m.evidence}, {m.runner} on {m.device}{mem})"
     return f"{m.tokens_per_s:,.0f} tokens/s ({m.evidence}, {m.runner} on {m.device}{mem})"
 
 
@@ -18,7 +22,8 @@ def speedup_text(r: Report) -> str:
     if r.speedup is None:
         return "n/a"
     s = r.speedup
-    return f"{s.point:.2f}x [{s.low:.2f}-{s.high:.2f}] {r.evidence}"
+    where = f" on {r.measured_on}" if r.measured_on else ""  # the numbers' device; the advice is for r.target
+    return f"{s.point:.2f}x [{s.low:.2f}-{s.high:.2f}] {r.evidence}{where}"
 
 
 def undecided_text(r: Report) -> str:
@@ -32,11 +37,12 @@ def summary_line(item: ItemOutcome) -> str:
     r = item.report
     if r is not None and r.inconclusive:
         return f"INCONCLUSIVE {item.path}  {undecided_text(r)}"
-    speed = speedup_text(r) if r is not None and r.speedup else item.message[:100]
+    speed = speedup_text(r) if r is not None and r.speedup else item.message[:600]  # an error keeps the exception's own line
     blocked = [f.rule_id for f in r.findings if f.blocker] if r is not None else []
     if blocked:  # a run that does not start: what stops it, before any speedup
         speed = f"will not start on {r.target if r else '?'}: {', '.join(blocked)}"
-    return f"{item.verdict.upper():5} {item.path}  {speed}"
+    undecided = f" ({r.straddles})" if r is not None and r.straddles and not blocked else ""  # the level noise could still change
+    return f"{item.verdict.upper():5} {item.path}  {speed}{undecided}"
 
 
 def findings_lines(r: Report) -> list[str]:
@@ -52,11 +58,11 @@ def findings_lines(r: Report) -> list[str]:
 
 def failure_text(r: Report) -> str:
     if r.inconclusive:
-        head = [f"{r.path}: INCONCLUSIVE on {r.target}: {speedup_text(r)}, not decided", f"  why and what to change: {r.inconclusive}", ""]
+        head = [f"{r.path}: INCONCLUSIVE for {r.target}: {speedup_text(r)}, not decided", f"  why and what to change: {r.inconclusive}", ""]
     elif any(f.blocker for f in r.findings):
-        head = [f"{r.path}: FAIL on {r.target}: will not start ({speedup_text(r)} to recover once it does)", f"  {r.reason}", ""]
+        head = [f"{r.path}: FAIL for {r.target}: will not start ({speedup_text(r)} to recover once it does)", f"  {r.reason}", ""]
     else:
-        head = [f"{r.path}: {r.verdict.upper()} on {r.target}: {speedup_text(r)}", f"  {r.reason}", ""]
+        head = [f"{r.path}: {r.verdict.upper()} for {r.target}: {speedup_text(r)}", f"  {r.reason}", ""]
     lines = head
     for f in r.findings:
         where = f"{r.path}:{f.line}" if f.line else f"{r.path} (not set in the file)"

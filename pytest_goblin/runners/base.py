@@ -25,6 +25,7 @@ class Runner(Protocol):
     name: str
     measured: bool  # numbers come from running something (False: projected)
     attribution: bool  # single rules can be timed (--goblin-attribution)
+    sample_unit: str  # what one sample of step_time_s is: a timed "step", or a whole training "run"
 
     def run(self, w: WorkloadConfig, hw: Hardware, *, run_id: str, variant: str, steps: int = ...) -> RunMetrics: ...
 
@@ -68,6 +69,7 @@ class BaseRunner:
     name = "base"
     measured = False
     attribution = False
+    sample_unit = "step"
 
     def run(self, w: WorkloadConfig, hw: Hardware, *, run_id: str, variant: str, steps: int = 1) -> RunMetrics:
         raise NotImplementedError

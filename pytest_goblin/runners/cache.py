@@ -53,6 +53,7 @@ class CachedRunner:
         self.name = inner.name
         self.measured = inner.measured
         self.attribution = inner.attribution
+        self.sample_unit = getattr(inner, "sample_unit", "step")
         self.hits = 0
 
     def _through(self, key: str, ids: list[tuple[str, str]], measure: Any) -> list[RunMetrics]:

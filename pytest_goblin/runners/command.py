@@ -38,9 +38,10 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Literal
 
-from ..errors import BenchmarkFailed, GoblinError
-from ..schemas import Hardware, Rule, RunMetrics, WorkloadConfig
+from ..errors import BenchmarkFailed, GoblinError, StartupRefused
+from ..schemas import Hardware, Rule, RunMetrics, Speedup, WorkloadConfig
 from ..settings import parse_template
+from ..stats import bootstrap_speedup, straddled
 from .base import BaseRunner, VariantFiles
 from .interleave import Deadline, RunStart, interleave
 
@@ -67,11 +68,17 @@ _Q = r"['\"]?"  # transformers 5 prints log values quoted: {'train_samples_per_s
 _KEY = _Q + r"\s*[:=]\s*" + _Q
 # Per-step figures, most specific first.
 PER_STEP_METRICS: tuple[tuple[str, Unit, re.Pattern[str]], ...] = (
-    ("torchtune tokens_per_second_per_gpu", "tokens/s", re.compile(r"tokens_per_second(?:_per_gpu)?" + _KEY + _NUM)),
+    # not the Trainer's train_tokens_per_second (below): the word must start here
+    ("torchtune tokens_per_second_per_gpu", "tokens/s", re.compile(r"(?<![\w])tokens_per_second(?:_per_gpu)?" + _KEY + _NUM)),
     ("tokens/s in the log", "tokens/s", re.compile(_NUM + r"\s*(?:tokens/s|tok/s|tokens/sec)\b")),
 )
-# The Trainer's end-of-run metrics (transformers.Trainer.train -> speed_metrics("train", ...)).
+# The Trainer's end-of-run metrics (transformers.Trainer.train -> speed_metrics("train", ...)), and
+# with include_num_input_tokens_seen its running tokens/s since the start of training, logged at
+# every logging step from the tokens it counted (transformers 5.25.0 trainer.py:4247-4251,
+# _track_num_input_tokens :2760-2792: padding included unless the mode is "non_padding").
+TRAINER_TOKENS = "Trainer train_tokens_per_second (from num_input_tokens_seen, the tokens the Trainer counted)"
 END_METRICS: tuple[tuple[str, Unit, re.Pattern[str]], ...] = (
+    (TRAINER_TOKENS, "tokens/s", re.compile(r"train_tokens_per_second" + _KEY + _NUM)),
     ("Trainer train_samples_per_second", "samples/s", re.compile(r"train_samples_per_second" + _KEY + _NUM)),
     ("Trainer train_steps_per_second", "steps/s", re.compile(r"train_steps_per_second" + _KEY + _NUM)),
 )
@@ -86,6 +93,11 @@ _BAR = re.compile(
 _TRAINING_BAR = re.compile(r"\b(train|training|epoch|step|steps|iteration|iter)\b", re.IGNORECASE)
 _OOM = re.compile(r"OutOfMemoryError|out of memory|HIP error: out of memory", re.IGNORECASE)
 _NAN = re.compile(r"['\"]?loss['\"]?\s*[:=]\s*['\"]?nan\b", re.IGNORECASE)
+# The last line of a Python traceback ("ValueError: Your setup doesn't support bf16/gpu. ..."), also
+# behind torchrun's "[rank0]: " prefix: what the framework itself said when it stopped.
+_EXCEPTION = re.compile(
+    r"^(?:\[rank\d{1,6}\]:\s?)?((?:[A-Za-z_][\w]{0,80}\.){0,8}[A-Z]\w{0,80}(?:Error|Exception|Exit)\b(?::[ \t][^\n]{0,600})?)[ \t]*$", re.MULTILINE
+)
 
 Progress = Callable[[str], None]
 # Where progress lines go when the runner is made deep inside an audit: the pytest item or the CLI
@@ -195,7 +207,7 @@ def read_throughput(log: str, metric: str | None = None, *, unit: MetricUnit | N
         values = [v for v in values if v > 0]
         if values:
             value = values[-1]  # one per train() call; the last is the run's
-            steps_per_s = next((float(m.group(1)) for m in reversed(list(END_METRICS[1][2].finditer(text)))), None) or average
+            steps_per_s = next((float(m.group(1)) for m in reversed(list(END_METRICS[-1][2].finditer(text)))), None) or average
             scaled = value * steady / steps_per_s if steady and steps_per_s else None
             return Throughput(value, known_unit, name, steady=scaled)
     if bar is not None and average is not None:
@@ -275,6 +287,7 @@ class CommandRunner(BaseRunner):
     name = "command"
     measured = True
     attribution = False  # it measures whole patches: one training run per variant
+    sample_unit = "run"  # one sample per whole training run
 
     def __init__(
         self,
@@ -287,6 +300,7 @@ class CommandRunner(BaseRunner):
         cwd: Path | None = None,
         files: VariantFiles | None = None,
         progress: Progress | None = None,
+        thresholds: tuple[float, float] | None = None,
     ):
         self.template = template
         self.argv = parse_template(template)
@@ -304,13 +318,15 @@ class CommandRunner(BaseRunner):
         self.cwd = cwd
         self.files = files
         self.progress = progress
+        # (warn_at, fail_at): runs are added until the interval lies on one side of each (stats.straddled)
+        self.thresholds = thresholds
         self._problems: list[str] = []  # reasons the measurement cannot decide: read by the verdict
         self.notes: list[str] = []
         self._started: float | None = None
         self._solo: dict[str, list[tuple[int, float, Throughput]]] = {}  # variant -> runs before the pairs
-        self._pair_runs = 0  # interleaved runs started so far in this audit, for the progress lines
+        self._runs = 0  # runs started so far in this audit (the calibration run included): the progress lines count these
         self._late: dict[str, list[float]] = {}  # variant -> late-step seconds of every interleaved run
-        self._measured: dict[str, int] = {}  # variant -> runs measured in the interleaved calls so far
+        self._compared: dict[str, list[float]] = {}  # variant -> samples of every interleaved call so far: what the verdict compares
         self._missing: dict[str, list[str]] = {}
 
     def bind(self, files: VariantFiles) -> CommandRunner:
@@ -324,6 +340,7 @@ class CommandRunner(BaseRunner):
             cwd=self.cwd,
             files=files,
             progress=self.progress or PROGRESS.get(),
+            thresholds=self.thresholds,
         )
 
     def profile(self, w: WorkloadConfig, hw: Hardware, *, run_id: str, variant: str) -> RunMetrics:
@@ -361,6 +378,15 @@ class CommandRunner(BaseRunner):
         return out
 
     # -------------------------------------------------------------- runs
+    def say(self, line: str) -> None:
+        """A progress line from the audit (an edit dropped, say), among the runs' own lines."""
+        self._say(line)
+
+    @property
+    def budget_left(self) -> float:
+        """Seconds of goblin_budget_s left for this audit's runs."""
+        return max(0.0, self._remaining())
+
     def _remaining(self) -> float:
         if self._started is None:
             self._started = time.monotonic()
@@ -368,7 +394,8 @@ class CommandRunner(BaseRunner):
 
     def run(self, w: WorkloadConfig, hw: Hardware, *, run_id: str, variant: str, steps: int = 0) -> RunMetrics:
         """One run on its own: the solo baseline doubles as the calibration run (see _calibrate)."""
-        self._say(f"{variant}: run 1 of 1 ({self.steps} steps), calibrating")
+        self._runs += 1
+        self._say(f"{variant}: run {self._runs} ({self.steps} steps), calibrating the step count")
         sample, tp = self._once(w, variant)
         self._solo.setdefault(variant, []).append((self.steps, sample, tp))
         self._check(tp, variant)
@@ -420,7 +447,8 @@ class CommandRunner(BaseRunner):
     ) -> tuple[RunMetrics, RunMetrics]:
         """Whole training runs, A B B A ...; each run gives one sample. `steps` is the torch
         runner's; the command runs the calibrated step count. Rounds are added past `rounds`
-        until the interval is within `target_half_width`, `max_seconds` pass or the budget ends.
+        until the interval over every run compared lies on one side of each threshold (with
+        `thresholds`; else until it is within `target_half_width`), `max_seconds` pass or the budget ends.
         The solo baseline run is kept as a sample when it ran the same step count."""
         # solo runs are used once: a second run_pair call of the same audit must not count them again
         solo_a, solo_b = self._solo.pop(variants[0], []), self._solo.pop(variants[1], [])
@@ -443,12 +471,13 @@ class CommandRunner(BaseRunner):
 
             return run
 
-        before_runs = self._pair_runs  # a second call of the same audit goes on counting
+        before_runs = self._runs  # every run of this audit is numbered, the calibration run and earlier calls included
+        earlier = {v: list(self._compared.get(v, [])) for v in variants}  # a second call adds to the first's samples
 
         def tell(at: RunStart) -> None:
-            self._pair_runs = before_runs + at.run
-            run, planned = before_runs + at.run, before_runs + at.planned
-            self._say(f"{variants[at.side]}: run {run} of {planned} ({self.steps} steps){self._so_far(list(at.a), list(at.b), variants)}")
+            self._runs = before_runs + at.run
+            so_far = self._so_far(earlier[variants[0]] + list(at.a), earlier[variants[1]] + list(at.b), variants)
+            self._say(f"{variants[at.side]}: run {self._runs} of {before_runs + at.planned} planned ({self.steps} steps){so_far}")
 
         try:
             done = interleave(
@@ -460,7 +489,12 @@ class CommandRunner(BaseRunner):
                 reuse_a=[s for n, s, _ in solo_a if n == self.steps],
                 reuse_b=[s for n, s, _ in solo_b if n == self.steps],
                 on_run=tell,
+                decided=self._decided(earlier[variants[0]], earlier[variants[1]]),
             )
+        except StartupRefused:  # the audit drops the refused edit and calls again: the solo runs still count then
+            for v, solo in zip(variants, (solo_a, solo_b), strict=True):
+                self._solo[v] = solo + self._solo.get(v, [])
+            raise
         except Deadline as exc:  # neither side may go without a sample: nothing to compare
             side = variants[1] if last[variants[1]] is None else variants[0]
             raise BenchmarkFailed(
@@ -468,24 +502,68 @@ class CommandRunner(BaseRunner):
             ) from None
         a, b = done.a, done.b
         for v, samples in zip(variants, (a, b), strict=True):
-            self._measured[v] = self._measured.get(v, 0) + len(samples)  # the audit adds a second call's samples to the first's
-        self._say(f"done: {self._measured[variants[0]]} + {self._measured[variants[1]]} runs{self._so_far(a, b, variants)}")
+            self._compared[v] = earlier[v] + samples
+        na, nb = len(self._compared[variants[0]]), len(self._compared[variants[1]])
+        ratio = self._so_far(self._compared[variants[0]], self._compared[variants[1]], variants).replace("; so far ", "; ")
+        self._say(f"done: {na} {variants[0]} + {nb} {variants[1]} runs compared ({self._runs} runs in all){ratio}")
         if done.cut:
-            self.notes.append(f"goblin_budget_s={self.timeout_s:g} s ran out: {self._measured[variants[0]]} + {self._measured[variants[1]]} runs measured")
+            self.notes.append(f"goblin_budget_s={self.timeout_s:g} s ran out: {na} {variants[0]} + {nb} {variants[1]} runs compared")
         if done.reused:
             self.notes.append(f"{done.reused} solo run(s) before the interleaved ones count as samples (same step count)")
         if len(late[variants[0]]) >= 2 and len(late[variants[1]]) >= 2:
-            ratio = statistics.median(late[variants[0]]) / statistics.median(late[variants[1]])
+            ratio_late = statistics.median(late[variants[0]]) / statistics.median(late[variants[1]])
             self.notes[:] = [n for n in self.notes if not n.startswith(f"after warm-up (the late steps of each run's training bar) {variants[1]} ")]
             self.notes.append(
-                f"after warm-up (the late steps of each run's training bar) {variants[1]} runs at {ratio:.2f}x the baseline, an estimate of what longer runs would show"
+                f"after warm-up (the late steps of each run's training bar) {variants[1]} runs at {ratio_late:.2f}x the baseline, an estimate of what longer runs would show"
             )
         tp_a, tp_b = last[variants[0]], last[variants[1]]
         assert tp_a is not None and tp_b is not None  # both sides have a sample (interleave re-raises otherwise)
         return (
-            self._metrics(before, run_ids[0], variants[0], a, tp_a, runs=self._measured[variants[0]]),
-            self._metrics(after, run_ids[1], variants[1], b, tp_b, runs=self._measured[variants[1]]),
+            self._metrics(before, run_ids[0], variants[0], a, tp_a, runs=na),
+            self._metrics(after, run_ids[1], variants[1], b, tp_b, runs=nb),
         )
+
+    def contribution(
+        self, without: WorkloadConfig, without_id: str, full: WorkloadConfig, full_id: str, *, rule: str, keep: float, max_seconds: float
+    ) -> Speedup | None:
+        """Leave-one-out on the command path: the patch without one rule against the whole patch,
+        interleaved (A B, B A, ...) until the interval of full/without lies on one side of `keep`
+        or `max_seconds` pass; None when the time ran out before both had a run."""
+
+        def once(w: WorkloadConfig, variant: str) -> Callable[[], list[float]]:
+            def run() -> list[float]:
+                return [self._once(w, variant)[0]]
+
+            return run
+
+        before_runs = self._runs
+
+        def tell(at: RunStart) -> None:
+            self._runs = before_runs + at.run
+            self._say(f"{(without_id, full_id)[at.side]}: run {self._runs} ({self.steps} steps), attributing {rule}")
+
+        def decided(a: list[float], b: list[float]) -> bool:
+            s = bootstrap_speedup(a, b)
+            return not s.low < keep <= s.high
+
+        try:
+            done = interleave(
+                once(without, without_id), once(full, full_id), rounds=2, max_seconds=min(max_seconds, self._remaining()), on_run=tell, decided=decided
+            )
+        except Deadline:
+            return None
+        return bootstrap_speedup(done.a, done.b, unit="run")
+
+    def _decided(self, earlier_a: list[float], earlier_b: list[float]) -> Callable[[list[float], list[float]], bool] | None:
+        """With thresholds: whether the interval over every run compared so far lies on one side of each."""
+        if self.thresholds is None:
+            return None
+        warn_at, fail_at = self.thresholds
+
+        def decided(a: list[float], b: list[float]) -> bool:
+            return straddled(bootstrap_speedup(earlier_a + a, earlier_b + b), fail_at=fail_at, warn_at=warn_at) is None
+
+        return decided
 
     def _so_far(self, a: list[float], b: list[float], variants: tuple[str, str]) -> str:
         if not a or not b:
@@ -549,18 +627,30 @@ class CommandRunner(BaseRunner):
         if code is None:
             raise BenchmarkFailed(f"goblin_command: {argv[0]!r} was not found on PATH")
         if _OOM.search(log):
-            raise BenchmarkFailed(f"training of {variant} ran out of memory: {_tail(log)}")
+            raise BenchmarkFailed(f"training of {variant} ran out of memory: {_failure_text(log)}")
         if _NAN.search(log):
             raise BenchmarkFailed(f"training of {variant} produced a NaN loss")
         if code < 0:
             why = " (the kernel's out-of-memory killer sends SIGKILL)" if code == -9 else ""
             raise BenchmarkFailed(f"training of {variant} was killed by signal {-code}{why}")
         if code:
-            raise BenchmarkFailed(f"training of {variant} exited with status {code}: {_tail(log)}")
+            message = f"training of {variant} exited with status {code}: {_failure_text(log)}"
+            said = exception_line(log)
+            if said is not None and not _trained(log, self.steps):  # refused at start-up: the audit may drop the edit it names
+                raise StartupRefused(message, variant=variant, said=said, device=measuring_device())
+            raise BenchmarkFailed(message)
         return log
 
     def _metrics(self, w: WorkloadConfig, run_id: str, variant: str, samples: list[float], tp: Throughput, *, runs: int) -> RunMetrics:
-        median = statistics.median(samples)
+        median = statistics.median(self._compared.get(variant) or samples)  # every run compared so far, as the verdict
+        per_step = w.micro_batch_size * w.gradient_accumulation  # samples per optimizer step: the config's batch, exact
+        # only what was counted: tokens/s when the log's figure is tokens; samples/s from samples or steps
+        tokens = w.tokens_per_step / median if tp.unit == "tokens/s" else None
+        samples_s = per_step / median if tp.unit in ("samples/s", "steps/s", "s/step") else None
+        figure = {"tokens/s": tokens, "samples/s": samples_s}.get(tp.unit)
+        if figure is None:
+            figure = 1.0 / median if tp.unit in ("steps/s", "rate") else median
+        read = f"{figure:.4g} {tp.unit} (median of {runs} run(s); {tp.source})"
         notes = [f"{runs} run(s) of goblin_command, {self.steps} steps each; throughput read as {tp.unit} from {tp.source}", *tp.notes, *self.notes]
         if self.steps != self.configured_steps:
             notes.append(f"goblin_command_steps={self.configured_steps} was raised to {self.steps} by calibration")
@@ -571,13 +661,49 @@ class CommandRunner(BaseRunner):
             variant=variant,
             evidence="measured",
             runner="command",
-            device="this machine",
+            device=measuring_device(),
             step_time_s=samples,
             tokens_per_step=w.tokens_per_step,
-            tokens_per_s=w.tokens_per_step / median,
-            samples_per_s=w.micro_batch_size * w.gradient_accumulation / median,
+            tokens_per_s=tokens,
+            samples_per_s=samples_s,
+            throughput=read,
             notes=notes,
         )
+
+
+_DEVICE: list[str] = []
+
+
+def measuring_device() -> str:
+    """What the training command ran on, read without torch: the AMD GPU (KFD topology), NVIDIA
+    device nodes, else the CPU by name. The advice is for the target; the numbers are from this."""
+    if _DEVICE:
+        return _DEVICE[0]
+    from ..devices import gpu_count, kfd_gpus
+    from ..hardware import detect_target
+
+    gpus = gpu_count()
+    if kfd_gpus():
+        found = f"this machine: {gpus} AMD GPU(s) ({detect_target() or 'not in the GPU table'})"
+    elif gpus:
+        found = f"this machine: {gpus} NVIDIA GPU(s)"
+    else:
+        found = f"this machine: CPU only ({_cpu_name()}, {os.cpu_count() or '?'} cores)"
+    _DEVICE.append(found)
+    return found
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.lower().startswith("model name"):
+                    return " ".join(line.split(":", 1)[1].split())[:80]
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or platform.machine() or "unknown CPU"
 
 
 # ------------------------------------------------------------------ processes and signals
@@ -621,22 +747,63 @@ def kill_group(proc: subprocess.Popen[str]) -> None:
             continue
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a CI cancel, `timeout`) as an interrupt, so every `finally` runs; `goblin audit`
+    catches it, writes the report of what finished and exits 128 + signum."""
+
+    def __init__(self, signum: int):
+        self.signum = signum
+        super().__init__(f"goblin: stopped by signal {signum}")
+
+
+def raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated(signum)
+
+
 @contextmanager
 def _terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM raises KeyboardInterrupt while a run is in flight (main thread only; elsewhere the
-    caller's own handling stands)."""
+    """SIGTERM raises Terminated (a KeyboardInterrupt) while a run is in flight (main thread only;
+    elsewhere the caller's own handling stands)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt(f"goblin: signal {signum} during a measured run")
+        raise Terminated(signum)
 
     previous = signal.signal(signal.SIGTERM, handler)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+_WRAPPERS = frozenset({"ChildFailedError", "CalledProcessError", "SystemExit"})
+
+
+def _trained(log: str, steps: int) -> bool:
+    """Whether the log shows training steps: a training bar that moved, or a loss or throughput line."""
+    text = log.replace("\r", "\n")
+    bar = training_bar(text, steps)
+    return (bar is not None and any(n > 0 for n, _ in bar.rates)) or bool(re.search(r"['\"]?loss['\"]?\s*[:=]", text)) or read_throughput(text) is not None
+
+
+def exception_line(log: str) -> str | None:
+    """The last exception line of a Python traceback in the log (the framework's own message), or None."""
+    found = [f.strip() for f in _EXCEPTION.findall(log.replace("\r", "\n"))]
+    # a launcher's own exception (torchrun's ChildFailedError, accelerate's CalledProcessError) only
+    # says that the training process failed: the training's own line says why
+    own = [f for f in found if f.split(":", 1)[0].rsplit(".", 1)[-1] not in _WRAPPERS and ":" in f]
+    return (own or found or [None])[-1]
+
+
+def _failure_text(log: str) -> str:
+    """What a failed run said: the exception's last line first (a log's last lines are often
+    progress bars or a launcher's summary), then the tail when it adds something."""
+    line, tail = exception_line(log), _tail(log)
+    if line is None:
+        return tail
+    return line if line in tail else f"{line} (log ends: {tail})"
 
 
 def _tail(log: str) -> str:

@@ -61,9 +61,12 @@ def interleave(
     reuse_a: Sequence[float] = (),
     reuse_b: Sequence[float] = (),
     on_run: Callable[[RunStart], None] | None = None,
+    decided: Callable[[list[float], list[float]], bool] | None = None,
 ) -> Interleaved:
     """At least `rounds` rounds; then, with `target_half_width`, more until the interval is that
-    narrow or the next round (at the mean round time so far) would end past `max_seconds`."""
+    narrow, or with `decided` until it says the samples decide (the command runner: the interval
+    lies on one side of each verdict threshold), or until the next round (at the mean round time
+    so far) would end past `max_seconds`."""
     a: list[float] = list(reuse_a)
     b: list[float] = list(reuse_b)
     reused = len(a) + len(b)
@@ -87,7 +90,10 @@ def interleave(
         done += 1
         if done < minimum:
             continue
-        if target_half_width is None or bootstrap_speedup(a, b).half_width <= target_half_width:
+        if decided is not None:
+            if decided(a, b):
+                break
+        elif target_half_width is None or bootstrap_speedup(a, b).half_width <= target_half_width:
             break
         elapsed = clock() - start
         if elapsed + elapsed / done > max_seconds:

@@ -46,7 +46,12 @@ def _command(settings: Settings) -> Runner:
     from .command import CommandRunner
 
     return CommandRunner(
-        settings.command, steps=settings.command_steps, timeout_s=settings.budget_s, metric=settings.command_metric, metric_unit=settings.command_metric_unit
+        settings.command,
+        steps=settings.command_steps,
+        timeout_s=settings.budget_s,
+        metric=settings.command_metric,
+        metric_unit=settings.command_metric_unit,
+        thresholds=(settings.warn_at, settings.fail_at),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import re
 import statistics
 from pathlib import Path
 from typing import Any
@@ -14,13 +15,13 @@ from ..attribution import KEEP_THRESHOLD, leave_one_out
 from ..blockers import blocked_reason
 from ..blockers import findings as blocker_findings
 from ..costmodel import calibration_note, sensitivity, step
-from ..errors import GoblinError
+from ..errors import BenchmarkFailed, GoblinError, StartupRefused
 from ..formats import load_config
 from ..formats.semantics import loaded_with_world_size
 from ..patching import build_patch
 from ..rules import render_finding, search, slim, unactionable
 from ..schemas import Finding, Patch, Report, Rule, RunMetrics, Speedup, WorkloadConfig
-from ..stats import bootstrap_speedup, decide, inconclusive
+from ..stats import bootstrap_speedup, decide, inconclusive, straddled
 from .context import AuditContext
 
 
@@ -141,7 +142,9 @@ def propose_patch(ctx: AuditContext, args: ProposePatchInput) -> dict[str, Any]:
     unavailable = ctx.runner.unavailable(chosen)  # packages the training command lacks
     chosen = [r for r in chosen if r.id not in unavailable]
     dropped: dict[str, float] = {}
-    if ctx.settings.attribution and not ctx.runner.attribution:
+    if ctx.settings.attribution and hasattr(ctx.runner, "contribution"):
+        pass  # the command runner attributes after the whole patch is measured (benchmark -> _attribute_measured)
+    elif ctx.settings.attribution and not ctx.runner.attribution:
         ctx.notes.append(f"--goblin-attribution needs a runner that times single rules (torch); the {ctx.runner.name} runner measures whole patches only")
     elif ctx.settings.attribution:
         chosen, dropped = _attribute(ctx, w, chosen)
@@ -215,16 +218,136 @@ MAX_PAIR_CALLS = 2  # the worker adds rounds itself; a second call only if the f
 
 
 def benchmark(ctx: AuditContext, args: BenchmarkInput) -> dict[str, Any]:
-    w = _variant(ctx, args.variant)
     run_id = f"r{len(ctx.runs) + 1}"
     steps = args.steps or ctx.settings.bench_steps
     base = next((rid for rid, m in reversed(ctx.runs.items()) if m.variant == "baseline" and m.evidence == "measured"), None)
-    if args.variant != "baseline" and base is not None and ctx.runner.measured:
-        metrics = _interleaved(ctx, base, w, run_id, args.variant)
-    else:
-        metrics = ctx.runner.run(w, ctx.hw, run_id=run_id, variant=args.variant, steps=steps)
+    while True:
+        w = _variant(ctx, args.variant)
+        try:
+            if args.variant != "baseline" and base is not None and ctx.runner.measured:
+                metrics = _interleaved(ctx, base, w, run_id, args.variant)
+            else:
+                metrics = ctx.runner.run(w, ctx.hw, run_id=run_id, variant=args.variant, steps=steps)
+            break
+        except StartupRefused as exc:
+            if args.variant == "baseline":
+                raise
+            if not _drop_refused(ctx, args.variant, exc):
+                rules = ", ".join(ctx.patches[args.variant].rule_ids)
+                raise BenchmarkFailed(
+                    f"{exc}; if an edit of the patch is what {exc.device} refused, leave its rule out with "
+                    f"`# goblin: ignore[RULE]` in the config (the patch's rules: {rules})"
+                ) from None
     ctx.runs[run_id] = metrics
+    if args.variant != "baseline" and base is not None and ctx.settings.attribution and hasattr(ctx.runner, "contribution"):
+        _attribute_measured(ctx, args.variant, ctx.runs[base], metrics)
     return metrics.model_dump(mode="json", exclude={"waste"})
+
+
+def _attribute_measured(ctx: AuditContext, variant: str, before: RunMetrics, after: RunMetrics) -> None:
+    """--goblin-attribution (and --goblin-fix) on the command path: once the whole patch is measured
+    and wins, each rule's edits are left out in turn and that patch is interleaved with the patch
+    kept so far, within what is left of goblin_budget_s; a rule whose removal costs under
+    KEEP_THRESHOLD leaves the patch (as attribution.leave_one_out, the reference shrinks with
+    each drop, so of two edits that do the same thing one stays). A rule the time did not reach is
+    named as not attributed. The report's speedup stays the measured whole patch's."""
+    patch = ctx.patches[variant]
+    sp = bootstrap_speedup(before.step_time_s, after.step_time_s)
+    editing = sorted({e.rule_id for e in patch.edits if e.rule_id in patch.rule_ids})
+    if len(editing) < 2 or sp.point < ctx.settings.warn_at or ctx.loaded is None:
+        return  # one rule is the patch; a patch that does not win is not written
+    by_id = {r.id: r for r in ctx.applicable(_workload(ctx))}
+    runner: Any = ctx.runner
+    kept = [r for r in patch.rule_ids if r in by_id]
+    reference = patch
+    dropped: dict[str, Speedup] = {}
+    unattributed: list[str] = []
+    for i, rid in enumerate(editing):
+        without = build_patch(ctx.loaded, [by_id[r] for r in kept if r != rid], ctx.hw, f"{variant}-without{i + 1}")
+        ctx.patches[without.patch_id] = without
+        try:
+            got = runner.contribution(
+                without.new_workload,
+                without.patch_id,
+                reference.new_workload,
+                reference.patch_id,
+                rule=rid,
+                keep=KEEP_THRESHOLD,
+                max_seconds=float(getattr(runner, "budget_left", 0.0)) / (len(editing) - i),
+            )
+        except GoblinError as exc:  # a run of the smaller patch failed: this rule stays, unattributed
+            got = None
+            ctx.notes.append(f"attribution of {rid}: {exc}")
+        if got is None:
+            unattributed.append(rid)
+            del ctx.patches[without.patch_id]
+        elif got.point < KEEP_THRESHOLD and len(kept) > 1:
+            dropped[rid] = got
+            kept = [r for r in kept if r != rid]
+            if reference.patch_id != variant:
+                del ctx.patches[reference.patch_id]
+            reference = without  # the patch kept so far is the next rules' reference
+        else:
+            del ctx.patches[without.patch_id]
+            ctx.notes.append(f"attribution: {rid} kept, the patch without it is {got.point:.3f}x slower [{got.low:.3f}-{got.high:.3f}] ({got.method})")
+    if reference.patch_id != variant:
+        del ctx.patches[reference.patch_id]
+    if unattributed:
+        ctx.notes.append(f"not attributed (goblin_budget_s ran out): {', '.join(unattributed)}; they stay in the patch unmeasured on their own")
+    if not dropped:
+        return
+    new = build_patch(ctx.loaded, [by_id[r] for r in kept], ctx.hw, variant)
+    new.skipped = {**patch.skipped, **new.skipped}
+    for rid, got in dropped.items():
+        why = (
+            f"attribution: removing it from the measured patch costs {got.point:.3f}x [{got.low:.3f}-{got.high:.3f}], "
+            f"below the {KEEP_THRESHOLD:.2f}x keep threshold (leave-one-out, {got.method})"
+        )
+        new.skipped[rid] = why
+        ctx.notes.append(f"{rid}: {why}; the speedup shown is the whole patch's")
+    ctx.patches[variant] = new
+
+
+_NOT_KEYS = frozenset({"true", "false", "none", "null", "yes", "no", "True", "False", "None"})
+
+
+def named_by(patch: Patch, said: str) -> list[str]:
+    """The rules of `patch` whose written lines name a word of the framework's message: a key or a
+    value it wrote (`bf16` in "Your setup doesn't support bf16/gpu"). Only identifiers of three or
+    more characters count, never true/false/none."""
+    words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", said))
+    out = []
+    for rid, diff in patch.rule_diffs.items():
+        added = " ".join(line[1:] for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++"))
+        written = {t for t in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", added) if len(t) >= 3 and t not in _NOT_KEYS}
+        if written & words:
+            out.append(rid)
+    return out
+
+
+def _drop_refused(ctx: AuditContext, variant: str, exc: StartupRefused) -> bool:
+    """The measuring device is a target too: when the training command refused to start on the
+    patched file and its message names edits of the patch, those rules leave the measured patch
+    (the finding keeps the advice for the target, with the framework's message) and the rest is
+    measured, as for a rule whose package the command lacks. False when no edit is named."""
+    patch = ctx.patches[variant]
+    refused = named_by(patch, exc.said)
+    if not refused or ctx.loaded is None:
+        return False
+    by_id = {r.id: r for r in ctx.applicable(_workload(ctx))}
+    kept = [by_id[rid] for rid in patch.rule_ids if rid in by_id and rid not in refused]
+    new = build_patch(ctx.loaded, kept, ctx.hw, variant)
+    new.skipped = {**patch.skipped, **new.skipped}
+    for rid in refused:
+        why = f"left out of the measured patch: the training command refused it on {exc.device} ({exc.said}); the advice is for {ctx.hw.id}, measure it there"
+        new.skipped[rid] = why
+        ctx.notes.append(f"{rid}: {why}")
+    if hasattr(ctx.runner, "say"):
+        ctx.runner.say(f"{variant}: {exc.device} refused {', '.join(refused)} ({exc.said}); measuring the rest of the patch")
+    if not new.edits and not new.env:
+        raise BenchmarkFailed(f"{exc}; every edit of the patch was refused on {exc.device}, so nothing is left to measure") from None
+    ctx.patches[variant] = new
+    return True
 
 
 def _interleaved(ctx: AuditContext, base_id: str, w: WorkloadConfig, run_id: str, variant: str) -> RunMetrics:
@@ -238,9 +361,13 @@ def _interleaved(ctx: AuditContext, base_id: str, w: WorkloadConfig, run_id: str
     b: list[float] = []
     start = time.monotonic()
     calls = 0
+    # a runner that measures until the verdict is decided (the command runner) has the whole budget
+    # for it (it keeps its own clock); the torch proxy aims for TARGET_HALF_WIDTH in half of it
+    until_decided = getattr(ctx.runner, "thresholds", None) is not None
+    share = 1.0 if until_decided else 0.5
     while True:
         t0 = time.monotonic()
-        remaining = max(0.0, ctx.settings.budget_s * 0.5 - (time.monotonic() - start))
+        remaining = max(0.0, ctx.settings.budget_s * share - (time.monotonic() - start))
         ma, mb = ctx.runner.run_pair(
             base_w,
             w,
@@ -255,12 +382,15 @@ def _interleaved(ctx: AuditContext, base_id: str, w: WorkloadConfig, run_id: str
         calls += 1
         a += ma.step_time_s
         b += mb.step_time_s
-        sp = bootstrap_speedup(a, b)
+        sp = bootstrap_speedup(a, b, unit=ctx.runner.sample_unit)
         half = sp.half_width
         spent, last = time.monotonic() - start, time.monotonic() - t0
-        if half <= TARGET_HALF_WIDTH or calls >= MAX_PAIR_CALLS or spent + last > ctx.settings.budget_s:
+        done = straddled(sp, fail_at=ctx.settings.fail_at, warn_at=ctx.settings.warn_at) is None if until_decided else half <= TARGET_HALF_WIDTH
+        # a runner that measures until decided has had its share of the budget in one call
+        if done or until_decided or calls >= MAX_PAIR_CALLS or spent + last > ctx.settings.budget_s:
             break
-    note = f"{calls} interleaved trial(s), {len(a)}+{len(b)} steps; interval half-width {half:.1%} (target {TARGET_HALF_WIDTH:.0%})"
+    aim = "until the interval lies on one side of goblin_warn_at and goblin_fail_at" if until_decided else f"target {TARGET_HALF_WIDTH:.0%}"
+    note = f"{calls} interleaved call(s), {len(a)}+{len(b)} {ctx.runner.sample_unit}s; interval half-width {half:.1%} ({aim})"
     ctx.runs[base_id] = _with_samples(ma, a, note)
     return _with_samples(mb, b, note)
 
@@ -270,8 +400,8 @@ def _with_samples(m: RunMetrics, samples: list[float], note: str) -> RunMetrics:
     return m.model_copy(
         update={
             "step_time_s": samples,
-            "tokens_per_s": m.tokens_per_step / median,
-            "samples_per_s": m.samples_per_s * (sorted(m.step_time_s)[len(m.step_time_s) // 2] / median),
+            "tokens_per_s": m.tokens_per_step / median if m.tokens_per_s is not None else None,  # None: nothing counted tokens
+            "samples_per_s": m.samples_per_s * (sorted(m.step_time_s)[len(m.step_time_s) // 2] / median) if m.samples_per_s is not None else None,
             "notes": [*m.notes, note],
         }
     )
@@ -305,7 +435,7 @@ def compare_runs(ctx: AuditContext, args: CompareRunsInput) -> Report:
 def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch: Patch, *, notes: list[str] | None = None) -> Report:
     w = _workload(ctx)
     if before.evidence == "measured" and after.evidence == "measured":
-        speedup = bootstrap_speedup(before.step_time_s, after.step_time_s)
+        speedup = bootstrap_speedup(before.step_time_s, after.step_time_s, unit=ctx.runner.sample_unit)
         evidence = "measured"
     else:
         point, low, high = sensitivity(w, patch.new_workload, ctx.hw)
@@ -317,8 +447,11 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
     measured = evidence == "measured" and bool(patch.edits or patch.env)
     problems = list(ctx.runner.problems) if measured else []
     why = inconclusive(speedup, fail_at=ctx.settings.fail_at, measured=measured, problems=problems)
+    straddles = straddled(speedup, fail_at=ctx.settings.fail_at, warn_at=ctx.settings.warn_at) if measured and not why else None
     if why:
         verdict, reason = "warn", f"inconclusive ({speedup.point:.2f}x [{speedup.low:.2f}-{speedup.high:.2f}] measured, not decided): {why}"
+    elif straddles:
+        reason = f"{reason}; not decided between levels, {straddles}"
     all_notes = list(ctx.notes) + list(_workload(ctx).notes) + list(notes or [])
     stops = sorted(_blockers(ctx), key=_by_line)
     if any(f.blocker for f in stops):  # a run that does not start fails whatever the speedup
@@ -337,7 +470,9 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         verdict=verdict,
         reason=reason,
         inconclusive=why,
+        straddles=straddles,
         evidence=evidence,  # type: ignore[arg-type]
+        measured_on=before.device if evidence == "measured" else None,
         speedup=speedup,
         before=before,
         after=after,
@@ -395,7 +530,7 @@ def footer(ctx: AuditContext, before: RunMetrics, after: RunMetrics) -> dict[str
         "runner": before.runner,
         "device": before.device,
         "target": ctx.hw.name,
-        "trials": f"{len(before.step_time_s)} + {len(after.step_time_s)} steps",
+        "trials": f"{len(before.step_time_s)} + {len(after.step_time_s)} {ctx.runner.sample_unit}s",
         "pytest-goblin": __version__,
         "python": platform.python_version(),
     }
