@@ -75,7 +75,7 @@ def _shows_inconclusive_markdown(md: str) -> None:
     assert "1 fail, 0 warn, 1 inconclusive, 0 pass, 0 error" in md
     assert "### `configs/slow.yaml`: inconclusive" in md
     assert "**Inconclusive**" in md and f"Why, and what to change: {WHY}" in md
-    assert "1 inconclusive measurement(s) not charted" in md
+    assert "1 inconclusive result(s) not charted" in md
     bars = next(line for line in md.splitlines() if line.strip().startswith("bar ["))
     assert bars.strip() == "bar [1.50]"  # only the decided config has a bar
 

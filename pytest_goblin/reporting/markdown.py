@@ -37,7 +37,7 @@ def chart(items: list[ItemOutcome]) -> list[str]:
     Inconclusive measurements are left out: a bar would show a figure that decided nothing."""
     rated = sorted((i for i in items if i.report and i.report.speedup and not i.inconclusive), key=lambda i: -i.report.speedup.point)  # type: ignore[union-attr]
     undecided = sum(1 for i in items if i.inconclusive)
-    note = [f"<sub>{undecided} inconclusive measurement(s) not charted</sub>"] if undecided else []
+    note = [f"<sub>{undecided} inconclusive result(s) not charted</sub>"] if undecided else []
     if not rated:
         return note
     shown = rated[:MAX_CHART_BARS]
@@ -195,7 +195,8 @@ def _section(item: ItemOutcome, kb: Mapping[str, KBEntry], untrusted: bool) -> l
         s = r.speedup
         measured = f"{s.point:.2f}x [{s.low:.2f}-{s.high:.2f}]" if s else "n/a"
         head = [
-            f"**Inconclusive**: the measurement ({measured}) did not decide between pass and fail, so this config neither passes nor fails.",
+            f"**Inconclusive**: the {'projection' if r.evidence == 'projected' else 'measurement'} ({measured}) did not decide between pass and fail, "
+            "so this config neither passes nor fails.",
             "",
             f"Why, and what to change: {md_text(r.inconclusive)}",
         ]

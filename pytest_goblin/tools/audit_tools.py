@@ -448,8 +448,10 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
     problems = list(ctx.runner.problems) if measured else []
     why = inconclusive(speedup, fail_at=ctx.settings.fail_at, measured=measured, problems=problems)
     straddles = straddled(speedup, fail_at=ctx.settings.fail_at, warn_at=ctx.settings.warn_at) if measured and not why else None
+    if not why and evidence == "projected" and (patch.edits or patch.env):
+        why = _projection_contradicted(ctx, w, patch)
     if why:
-        verdict, reason = "warn", f"inconclusive ({speedup.point:.2f}x [{speedup.low:.2f}-{speedup.high:.2f}] measured, not decided): {why}"
+        verdict, reason = "warn", f"inconclusive ({speedup.point:.2f}x [{speedup.low:.2f}-{speedup.high:.2f}] {evidence}, not decided): {why}"
     elif straddles:
         reason = f"{reason}; not decided between levels, {straddles}"
     all_notes = list(ctx.notes) + list(_workload(ctx).notes) + list(notes or [])
@@ -480,6 +482,34 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         findings=[f for f in stops if f.blocker] + sorted([*(f for f in stops if not f.blocker), *findings(ctx, patch)], key=_by_line),
         footer=footer(ctx, before, after),
         notes=all_notes,
+    )
+
+
+def _projection_contradicted(ctx: AuditContext, w: WorkloadConfig, patch: Patch) -> str | None:
+    """Why the projection cannot decide this config, or None: one of the patch's rules, projected
+    alone, slows the step where the rule's own source reports a gain (impact.low >= 1). The model
+    is then wrong for this workload, not the source: it has no term for kernel launches and Python
+    overhead, which are most of a very small model's step (a 0.1M-parameter model's bf16 edit
+    projected 0.16x, and the patch 0.47x, offered as a PASS). Such a config is not judged on the
+    projection; a measurement (goblin_command) decides it."""
+    rules = {r.id: r for r in ctx.applicable(w)}
+    by_rule: dict[str, dict[str, Any]] = {}
+    for e in patch.edits:
+        if e.rule_id in rules:
+            by_rule.setdefault(e.rule_id, {})[e.field] = e.new
+    base = step(w, ctx.hw).step_s
+    wrong = []
+    for rid, fields in by_rule.items():
+        gain = base / step(w.model_copy(update=fields), ctx.hw).step_s
+        if gain < 1.0 - 1e-9 and rules[rid].impact.low >= 1.0:
+            wrong.append(f"{rid} alone projects {gain:.2f}x where its source reports {rules[rid].impact.low:.2f}x or more")
+    if not wrong:
+        return None
+    size = f"{w.model.params_b * 1e3:.3g}M" if w.model.params_b is not None and w.model.params_b < 1 else f"{w.model.params_b or '?'}B"
+    return (
+        f"the projection contradicts the knowledge base's sources here ({'; '.join(wrong)}): the cost model has no term for "
+        f"kernel launches and Python overhead, which dominate the step of a model this size ({size} parameters), so it "
+        "cannot judge this config; measure it with your training command (goblin_command)"
     )
 
 

@@ -1,0 +1,64 @@
+"""What the projection cannot judge is inconclusive, never a PASS or a FAIL on a figure its own
+sources contradict (issue 27 point 6, the class behind it)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pytest_goblin.options import build_settings
+from pytest_goblin.service import audit_file
+
+# a TRL recipe written for a GPU: fp32 (bf16 off), eager attention, plain AdamW
+RECIPE = """\
+model_name_or_path: {model}
+dataset_name: data
+per_device_train_batch_size: 2
+gradient_accumulation_steps: 1
+max_length: 32
+bf16: false
+attn_implementation: eager
+optim: adamw_torch
+output_dir: out
+"""
+# the shape of tests/data/trainers/make_tiny_model.py: 0.1M parameters
+TINY = {
+    "model_type": "llama",
+    "architectures": ["LlamaForCausalLM"],
+    "vocab_size": 254,
+    "hidden_size": 64,
+    "intermediate_size": 128,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+}
+
+
+def _audit(tmp_path: Path, model: str, length: int = 32):
+    (tmp_path / ".git").mkdir(exist_ok=True)
+    (tmp_path / "tiny").mkdir(exist_ok=True)
+    (tmp_path / "tiny" / "config.json").write_text(json.dumps(TINY))
+    cfg = tmp_path / "sft.yaml"
+    cfg.write_text(RECIPE.format(model=model).replace("max_length: 32", f"max_length: {length}"))
+    result = audit_file(cfg, build_settings({}), shown_as="sft.yaml")
+    assert result.report is not None, result.error
+    return result.report
+
+
+def test_a_projection_its_sources_contradict_is_inconclusive(tmp_path: Path) -> None:
+    """A 0.1M-parameter model: the bf16 edit alone projected 0.16x (the model has no kernel-launch
+    or Python-overhead term) and the patch 0.47x, reported as PASS with the patch offered."""
+    report = _audit(tmp_path, "tiny")
+    assert report.evidence == "projected"
+    assert report.inconclusive is not None and "contradicts" in report.inconclusive
+    assert "precision.bf16_amp_over_fp32 alone projects" in report.inconclusive and "goblin_command" in report.inconclusive
+    assert report.verdict == "warn" and report.reason.startswith("inconclusive (") and "projected, not decided" in report.reason
+
+
+def test_a_model_in_the_models_range_is_judged(tmp_path: Path) -> None:
+    """Must not fire: the recipe on an 8B model at 2,048 tokens projects a gain for every rule and
+    fails. (At 32 tokens it does fire: 64 tokens per micro-batch is a memory-bound step that the
+    GEMM-efficiency model prices fp32 below bf16, a gap issue 25's roofline is to close.)"""
+    report = _audit(tmp_path, "meta-llama/Llama-3.1-8B-Instruct", length=2048)
+    assert report.inconclusive is None
+    assert report.verdict == "fail" and report.speedup is not None and report.speedup.low > 1.1
