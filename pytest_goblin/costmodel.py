@@ -368,7 +368,7 @@ def memory_gb(w: WorkloadConfig) -> float:
     _, layers, hidden, heads, vocab = _shape(w, shape)
     trainable = total_params if w.method == "full" else total_params * LORA_TRAINABLE_SHARE
     wb, master, gb, ob = _state_bytes(w)
-    if w.cpu_offload:  # optimizer state and fp32 master weights live in host memory
+    if w.cpu_offload:  # optimizer state and fp32 master weights live in host memory (and with offload_params, below, the parameters)
         ob, master = 0.0, 0.0
     stage = _shard_stage(w)
     n = max(1, w.world_size)
@@ -378,6 +378,15 @@ def memory_gb(w: WorkloadConfig) -> float:
     opt = trainable * ob / (n if stage >= 1 else 1)
     if stage >= 3:  # the all-gathered layers being computed on, in half precision
         weights += 2 * total_params / layers * 2
+    if w.cpu_offload and w.offload_params:
+        # Parameters live on the host: the GPU holds the unit being computed on and the one prefetched,
+        # all-gathered (torch 2.13.0 _fully_shard/_fsdp_api.py:185-189; DeepSpeed ZeRO-3 offload_param).
+        unit = total_params / layers
+        weights = 2 * unit * (2.0 if w.precision != "fp32" else 4.0)
+        if w.strategy != "deepspeed":
+            # FSDP: each unit's reduced gradients go to the host too and the optimizer steps there
+            # (torch 2.13.0 torch/distributed/fsdp/api.py:235-238): one unit's gradients in flight.
+            grads = trainable / layers * gb
     tokens = w.tokens_per_micro_batch
     act = 2.0 if w.precision != "fp32" else 4.0
     kv_dim = hidden // heads * shape.n_kv_heads if shape.n_kv_heads else None

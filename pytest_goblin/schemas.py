@@ -72,6 +72,9 @@ class WorkloadConfig(Model):
     recompute_share: float = Field(default=1.0, gt=0.0, le=1.0)  # with checkpointing: share of layers recomputed
     activation_offloading: bool = False  # checkpointed activations parked in host memory
     cpu_offload: bool = False  # parameters or optimizer state offloaded to the host (FSDP / ZeRO)
+    # With cpu_offload: parameters (and their gradients) live on the host too, not only the optimizer
+    # state and its step: FSDP's offload_params / CPUOffloadPolicy, DeepSpeed's `offload_param`.
+    offload_params: bool = False
     fused_kernels: bool = False  # Liger-style fused RMSNorm / SwiGLU / RoPE / cross-entropy
     optimizer: str = "adamw_torch"
     torch_compile: bool = False
