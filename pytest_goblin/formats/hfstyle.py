@@ -310,6 +310,48 @@ def deepspeed_off_writes(workload: WorkloadConfig, data: Any) -> dict[str, Any] 
     return {src.key: other} if other else None
 
 
+# kind -> (sequences per example, a reference model). TRL 1.16.0: DPO batches chosen and rejected
+# together (trl/trainer/dpo_trainer.py:306-318 repeats the prompts "for chosen and rejected", :1316
+# "batch is [chosen, rejected]") and runs the reference on the same batch (:1321-1347); KTO scores one
+# completion per example against a reference (kto_trainer.py:919-940); ORPO and CPO/SimPO concatenate
+# chosen and rejected (experimental/orpo/orpo_trainer.py:745 concatenated_forward,
+# experimental/cpo/cpo_trainer.py:792) and have no reference model.
+PREFERENCE: dict[str, tuple[int, bool]] = {
+    "dpo": (2, True),
+    "ipo": (2, True),
+    "kto": (1, True),
+    "orpo": (2, False),
+    "simpo": (2, False),
+    "cpo": (2, False),
+}
+
+
+def read_preference(r: Reader, kind: str, *, key: str | None, line: int | None, adapter_ref: bool, ref_passed: bool, precompute: bool, how: str) -> None:
+    """Chosen + rejected sequences and the reference model of a preference trainer.
+
+    `adapter_ref`: the reference is the PEFT model with its adapter disabled (no second copy;
+    trl 1.16.0 dpo_trainer.py:908-914, :1328-1336). `ref_passed`: the framework loads a reference
+    itself and hands it to TRL, which then keeps it even when log-probs are precomputed
+    (dpo_trainer.py:928-929; only a reference TRL made itself is dropped, :909-914, :1033-1034).
+    `precompute`: `precompute_ref_log_probs`, no reference forward during training (:1323-1324)."""
+    seqs, has_ref = PREFERENCE[kind]
+    src = FieldSource(file=r.path, key=key, line=line, explicit=True, note=how)
+    r.values["sequences_per_example"] = seqs
+    r.sources["sequences_per_example"] = src
+    forward = has_ref and not precompute
+    copy = has_ref and not adapter_ref and (ref_passed or not precompute)
+    r.values["reference_forward"] = forward
+    r.values["reference_copy"] = copy
+    r.sources["reference_forward"] = r.sources["reference_copy"] = src
+    said = (
+        "no reference model"
+        if not has_ref
+        else ("reference log-probs precomputed, no reference forward in training" if precompute else "a reference forward of the same batch every micro-batch")
+        + ("; the reference is the adapter-disabled base (no second copy)" if adapter_ref else "; a second copy of the weights in GPU memory" if copy else "")
+    )
+    r.notes.append(f"preference training ({kind}): {seqs} sequence{'s' if seqs > 1 else ''} per example, {said} ({how})")
+
+
 ATTENTION_MODULES = frozenset({"q_proj", "k_proj", "v_proj", "o_proj", "qkv_proj", "q", "k", "v", "o", "query_key_value", "attention", "self_attn"})
 
 
