@@ -168,3 +168,16 @@ def test_deepspeed_offload_param_vs_offload_optimizer(tmp_path: Path) -> None:
     assert opt.cpu_offload and not opt.offload_params
     assert both.cpu_offload and both.offload_params
     assert memory_gb(both) < memory_gb(opt)
+
+
+def test_a_file_named_offload_that_offloads_nothing_reads_as_no_offload(tmp_path: Path) -> None:
+    """The content wins over the name: `zero3_offload.json` with every device "none" does not offload."""
+    path = tmp_path / "zero3_offload.json"
+    path.write_text(json.dumps({"zero_optimization": {"stage": 3, "offload_optimizer": {"device": "none"}, "offload_param": {"device": "none"}}}))
+    cfg = tmp_path / "train.yaml"
+    cfg.write_text(LF.format(ref="zero3_offload.json"))
+    w = load_config(cfg).workload
+    assert w.zero_stage == 3 and w.cpu_offload is False and not w.offload_params
+    # must-not: a file that is not there keeps the name's offload
+    cfg.write_text(LF.format(ref="gone/zero3_offload.json"))
+    assert load_config(cfg).workload.cpu_offload is True

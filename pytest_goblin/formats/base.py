@@ -240,7 +240,9 @@ def checkpoint_off_writes(workload: WorkloadConfig, trainer: dict[str, Any]) -> 
 
 def offload_elsewhere(workload: WorkloadConfig) -> str | None:
     """Why turning host offload off cannot be written in this file: the switch is in the DeepSpeed or
-    FSDP file the config names (`deepspeed: ds_z3_offload.json`), or only in that file's name."""
+    FSDP file the config names (`deepspeed: ds_z3_offload.json`), or only in that file's name.
+    DeepSpeed's offload devices are "none", "cpu" and "nvme" (deepspeed/runtime/zero/offload_config.py,
+    OffloadDeviceEnum; "none" is the default)."""
     main = workload.sources.get("cpu_offload")
     names = f"`{main.key}`" + (f" (line {main.line})" if main.line else "") if main is not None and main.key else "its DeepSpeed/FSDP key"
     at = [s for k, s in workload.sources.items() if k.startswith(OFFLOAD_AT + ".")]

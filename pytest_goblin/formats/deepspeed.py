@@ -115,7 +115,7 @@ def read(config_path: Path, ref: str) -> tuple[dict[str, Any], str]:
         return _from_name(ref, _unreadable("DeepSpeed file", ref, exc))
     if not isinstance(data, dict):
         return _from_name(ref, f"DeepSpeed file {ref!r} is not a JSON object")
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {"content": True}  # read: the content, not the name, says whether it offloads
     note = f"DeepSpeed settings read from {ref}"
     zero = data.get("zero_optimization")
     stage = zero.get("stage") if isinstance(zero, dict) else None

@@ -180,6 +180,11 @@ def read_deepspeed(r: Reader, ref: str, key: str, line: int | None) -> None:
             r.sources["zero_stage"].note = f"ZeRO stage read from the file name {Path(ref).name!r}, not its content"
     if found.get("cpu_offload") and not r.values.get("cpu_offload"):
         r.explicit("cpu_offload", True, key, line)
+    src = r.sources.get("cpu_offload")
+    if found.get("content") and not found.get("cpu_offload") and r.values.get("cpu_offload") and src is not None and src.key == key:
+        # the name said offload (zero3_offload.json) but no offload block moves anything to the host
+        r.explicit("cpu_offload", False, key, line)
+        r.sources["cpu_offload"].note = f"{Path(ref).name} sets no offload device to cpu or nvme, whatever its name says"
     record_offload(r, found)
 
 
