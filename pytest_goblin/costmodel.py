@@ -369,7 +369,7 @@ def memory_gb(w: WorkloadConfig) -> float:
     _, layers, hidden, heads, vocab = _shape(w, shape)
     trainable = total_params if w.method == "full" else total_params * LORA_TRAINABLE_SHARE
     wb, master, gb, ob = _state_bytes(w)
-    if w.cpu_offload:  # optimizer state and fp32 master weights live in host memory
+    if w.cpu_offload:  # optimizer state and fp32 master weights live in host memory (and with offload_params, below, the parameters)
         ob, master = 0.0, 0.0
     stage = _shard_stage(w)
     n = max(1, w.world_size)
@@ -379,7 +379,18 @@ def memory_gb(w: WorkloadConfig) -> float:
     opt = trainable * ob / (n if stage >= 1 else 1)
     if stage >= 3:  # the all-gathered layers being computed on, in half precision
         weights += 2 * total_params / layers * 2
-    tokens = w.tokens_per_micro_batch
+    if w.cpu_offload and w.offload_params:
+        # Parameters live on the host: the GPU holds the unit being computed on and the one prefetched,
+        # all-gathered (torch 2.13.0 _fully_shard/_fsdp_api.py:185-189; DeepSpeed ZeRO-3 offload_param).
+        unit = total_params / layers
+        weights = 2 * unit * (2.0 if w.precision != "fp32" else 4.0)
+        if w.strategy != "deepspeed":
+            # FSDP: each unit's reduced gradients go to the host too and the optimizer steps there
+            # (torch 2.13.0 torch/distributed/fsdp/api.py:235-238): one unit's gradients in flight.
+            grads = trainable / layers * gb
+    if w.reference_copy:  # a frozen reference model in the policy's dtype, sharded like it under ZeRO-3 / FSDP
+        weights += total_params * wb / (n if stage >= 3 else 1)
+    tokens = w.tokens_per_micro_batch * w.sequences_per_example  # preference training: chosen and rejected in one batch
     act = 2.0 if w.precision != "fp32" else 4.0
     kv_dim = hidden // heads * shape.n_kv_heads if shape.n_kv_heads else None
     per = activation_bytes_per_token_layer(w, hidden, heads, shape.intermediate, kv_dim)
@@ -461,7 +472,7 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
     shape = estimate_shape(w.model)
     params, layers, hidden, heads, vocab = _shape(w, shape)
     bw = hw.hbm_tb_s * 1e12 * a.bw_eff
-    tokens = w.tokens_per_micro_batch
+    tokens = w.tokens_per_micro_batch * w.sequences_per_example  # preference training: chosen and rejected in one batch
     micro = w.gradient_accumulation
     # GEMMs: forward 2N per token; backward 4N (full) or 2N (frozen base: input grads only).
     bwd_factor = 2.0 if w.method == "full" else 1.0
@@ -488,7 +499,9 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
     # Attention core: causal QK^T and AV, 2 * 2 * s * h FLOPs per token per layer, halved by the mask; bf16 under fp8.
     attn_flops = 2 * 2 * w.seq_len * hidden * layers * tokens / 2
     if w.attention == "eager":
-        scores = w.micro_batch_size * heads * w.seq_len * w.seq_len // max(1, w.context_parallel) * (2 if w.precision != "fp32" else 4)
+        scores = (
+            w.micro_batch_size * w.sequences_per_example * heads * w.seq_len * w.seq_len // max(1, w.context_parallel) * (2 if w.precision != "fp32" else 4)
+        )
         fwd_attn = (attn_flops * 2 / (half_peak * _gemm_eff(half_eff_max, a, tokens, hidden, half_ridge))) + scores * a.eager_score_passes * layers / 3 / bw
     else:
         fwd_attn = attn_flops / (half_peak * a.attn_eff * (a.fp32_gemm_eff_max / a.gemm_eff_max if w.precision == "fp32" else 1.0))
@@ -520,7 +533,8 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
     if _offloads_activations(w):
         # checkpointed layer inputs go to the host in forward and come back in backward
         offload = 2 * tokens * layers * hidden * act_bytes / (a.host_link_gb_s * GB) * a.offload_exposed
-    busy = compute + attention + elementwise + dequant_total + recompute
+    reference = fwd if w.reference_forward else 0.0  # the frozen reference's no-grad forward of the same batch
+    busy = compute + attention + elementwise + dequant_total + recompute + reference
     comm_micro, comm_step = _communication(w, hw, a, busy, shape)
     micro_s = busy + offload + comm_micro
     data_wait = a.host_ms_per_sample / 1e3 * w.micro_batch_size if w.dataloader_workers == 0 else 0.0
@@ -547,7 +561,7 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
         optimizer = trainable * (4 + 2) / (a.host_link_gb_s * GB) + trainable * 32 / (a.host_optimizer_gb_s * GB)
     step_s = micro * (micro_s + data_wait) + optimizer + comm_step
     parts = {
-        "compute": micro * compute,
+        "compute": micro * (compute + reference),
         "attention": micro * attention,
         "memory_bound": micro * (elementwise + dequant_total + offload),
         "recompute": micro * recompute,

@@ -429,7 +429,12 @@ def memory_phrase(w: WorkloadConfig, hw: Hardware, fact: str = "headroom_gb") ->
             parts = ", ".join(f"{k} {v:.0f}" for k, v in items.items()) + " GB; "
         except Exception:  # the breakdown is a report aid; the total below is what rules use
             parts = ""
-    sharded = f"{w.strategy}" + (f" ZeRO-{w.zero_stage}" if w.zero_stage is not None else "")
+    sharded = f"{w.strategy}" + (
+        f" ZeRO-{w.zero_stage}" if w.zero_stage is not None else " ZeRO-3 (stage unknown: assumed)" if w.strategy == "deepspeed" else ""
+    )
+    stage_src = w.sources.get("zero_stage")
+    if w.zero_stage is not None and stage_src is not None and stage_src.note and "file name" in stage_src.note:
+        sharded += " (read from the file name)"
     label, update = _VARIANT.get(fact, ("", dict[str, Any]()))
     if fact == "headroom_unquantized_gb":
         label, update = "unquantized", {"quantization": "none", "method": "lora" if w.method == "qlora" else w.method}

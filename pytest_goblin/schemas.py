@@ -72,6 +72,16 @@ class WorkloadConfig(Model):
     recompute_share: float = Field(default=1.0, gt=0.0, le=1.0)  # with checkpointing: share of layers recomputed
     activation_offloading: bool = False  # checkpointed activations parked in host memory
     cpu_offload: bool = False  # parameters or optimizer state offloaded to the host (FSDP / ZeRO)
+    # With cpu_offload: parameters (and their gradients) live on the host too, not only the optimizer
+    # state and its step: FSDP's offload_params / CPUOffloadPolicy, DeepSpeed's `offload_param`.
+    offload_params: bool = False
+    # Preference training (DPO / IPO / KTO / ORPO / SimPO): the sequences each example runs through the
+    # model (2: chosen and rejected in one batch), a frozen reference model's no-grad forward of the same
+    # batch every micro-batch, and whether that reference is a second copy of the weights in GPU memory
+    # (false for a LoRA's adapter-disabled base). Read from the trainer class / `rl` / `stage` (hfstyle.read_preference).
+    sequences_per_example: int = Field(default=1, ge=1, le=2)
+    reference_forward: bool = False
+    reference_copy: bool = False
     fused_kernels: bool = False  # Liger-style fused RMSNorm / SwiGLU / RoPE / cross-entropy
     optimizer: str = "adamw_torch"
     torch_compile: bool = False

@@ -8,7 +8,7 @@ from ..frameworks import CITES, where
 from ..frameworks.facts import AXOLOTL_AT
 from ..schemas import ModelShape, WorkloadConfig
 from .base import Adapter, Reader, as_bool, attention_from, model_from, positive
-from .hfstyle import hf_writes, read_common, read_lora
+from .hfstyle import PREFERENCE, hf_writes, read_common, read_lora, read_preference
 from .semantics import axolotl_precision, read_prequantized, read_world_size
 
 DOCS = "https://docs.axolotl.ai/docs/config-reference.html"
@@ -45,6 +45,22 @@ class AxolotlAdapter(Adapter):
 
         rl = r.data.get("rl") if isinstance(r.data, dict) else None
         r.framework = AXOLOTL_AT + (f" (rl {rl})" if rl else "")
+        if isinstance(rl, str) and rl.lower() in PREFERENCE:
+            # Axolotl's setup_reference_model (src/axolotl/train.py) loads a reference for every `rl`
+            # but ORPO and hands it to TRL, except with an adapter and no rl_adapter_ref_model, where TRL
+            # uses the adapter-disabled base.
+            adapter_ref = key is not None and not as_bool(d.get("rl_adapter_ref_model") or False)
+            rk, rl_line = "rl", r.raw("rl")[2]
+            read_preference(
+                r,
+                rl.lower(),
+                key=rk,
+                line=rl_line,
+                adapter_ref=adapter_ref,
+                ref_passed=not adapter_ref and rl.lower() != "orpo",
+                precompute=as_bool(d.get("precompute_ref_log_probs") or False),
+                how=f"{AXOLOTL_AT} rl: {rl}",
+            )
         axolotl_precision(r)
         r.take("seq_len", ("sequence_len",), default=512, note=f"Axolotl sequence_len: {where('axolotl', 'sequence_len')}", convert=positive)
         self._read_attention(r)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +22,11 @@ _IGNORE = re.compile(r"#\s*goblin:\s*ignore\[([a-z0-9_.,\s]+)\]")
 # (`fsdp_config.activation_checkpointing`, inline or in a referenced FSDP/accelerate file). Kept in
 # `WorkloadConfig.sources` under this name, so an edit turning checkpointing off can reach it.
 FSDP_AC = "fsdp_activation_checkpointing"
+
+# Where host offload is switched on when that is in a referenced DeepSpeed / FSDP file rather than in
+# the config: `<name>.<n>` -> the file, its dotted key and line, kept in `WorkloadConfig.sources` so an
+# edit turning offload off can say where to change it.
+OFFLOAD_AT = "cpu_offload_in"
 
 
 class Reader:
@@ -232,8 +238,37 @@ def checkpoint_off_writes(workload: WorkloadConfig, trainer: dict[str, Any]) -> 
     return out
 
 
+def offload_elsewhere(workload: WorkloadConfig) -> str | None:
+    """Why turning host offload off cannot be written in this file: the switch is in the DeepSpeed or
+    FSDP file the config names (`deepspeed: ds_z3_offload.json`), or only in that file's name.
+    DeepSpeed's offload devices are "none", "cpu" and "nvme" (deepspeed/runtime/zero/offload_config.py,
+    OffloadDeviceEnum; "none" is the default)."""
+    main = workload.sources.get("cpu_offload")
+    names = f"`{main.key}`" + (f" (line {main.line})" if main.line else "") if main is not None and main.key else "its DeepSpeed/FSDP key"
+    at = [s for k, s in workload.sources.items() if k.startswith(OFFLOAD_AT + ".")]
+    if at:
+        where = "; ".join(f"`{s.key}`" + (f" at line {s.line}" if s.line else "") for s in at)
+        ds = (at[0].key or "").startswith("zero_optimization.")
+        change = (
+            'set each `device` to "none" there (or remove those blocks)'
+            + (f", or point {names} at a ZeRO-{workload.zero_stage} file without offload" if workload.zero_stage is not None else "")
+            if ds
+            else f"set `{at[0].key}` to false there"
+        )
+        file = os.path.relpath(at[0].file, Path(workload.path).parent) if Path(at[0].file).is_relative_to(Path(workload.path).parent) else at[0].file
+        return f"CPU offload is set in {file} ({where}), the {'DeepSpeed' if ds else 'FSDP'} file this config names in {names}; goblin edits only the audited file: {change}"
+    if main is not None and main.key and main.key.split(".")[-1] in ("deepspeed", "fsdp_config"):
+        return (
+            f"CPU offload is read from the name of the file this config names in {names}, which goblin could not read; "
+            "goblin edits only the audited file: turn off `offload_optimizer` / `offload_param` in that file, or point the key at a file without offload"
+        )
+    return None
+
+
 def elsewhere_reason(field: str, value: Any, workload: WorkloadConfig) -> str | None:
     """Why an edit cannot be written in this file because the switch that matters lives in another."""
+    if field == "cpu_offload" and value is False:
+        return offload_elsewhere(workload)
     src = workload.sources.get(FSDP_AC)
     if field == "gradient_checkpointing" and value is False and src is not None and src.file != workload.path:
         return (

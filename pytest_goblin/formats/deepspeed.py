@@ -10,6 +10,7 @@ files): the ZeRO stage is then taken from the file name when it says one, and a 
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
@@ -61,33 +62,113 @@ def _unreadable(kind: str, ref: str, exc: Exception) -> str:
     return f"{kind} {ref!r} could not be parsed ({type(exc).__name__})"
 
 
+# A ZeRO stage in a file name: zero2, zero_3, zero-stage3, stage2, z3, ds_z2 (not part of a word:
+# "gpt2z3" is not a stage). The file's own `zero_optimization.stage` always wins over its name.
+_STAGE_IN_NAME = re.compile(r"(?:zero|stage|(?<![a-z0-9])z)[_-]?(?:stage[_-]?)?([0-3])(?![0-9])")
+
+OFFLOAD_BLOCKS = ("offload_optimizer", "offload_param")
+
+
+def stage_from_name(ref: str) -> int | None:
+    """The ZeRO stage a DeepSpeed file's name states (`zero2.json`, `ds_z3_offload.json`,
+    `stage2.json`), or None when the name says none."""
+    m = _STAGE_IN_NAME.search(Path(ref).name.lower())
+    return int(m.group(1)) if m else None
+
+
+def _from_name(ref: str, why: str) -> tuple[dict[str, Any], str]:
+    """Settings taken from the file's name when its content cannot be read: the stage, and offload."""
+    stage = stage_from_name(ref)
+    found: dict[str, Any] = {"zero_stage": stage, "stage_from": "name"} if stage is not None else {}
+    if "offload" in ref.lower():
+        found["cpu_offload"] = True
+    said = (
+        f"; ZeRO stage {stage} read from the file name"
+        if stage is not None
+        else "; ZeRO stage unknown (not in the file name either): the projection assumes ZeRO-3"
+    )
+    return found, why + said
+
+
+def _line_of(text: str, key: str) -> int | None:
+    """1-based line of the first `"key"` in a JSON text (json.loads keeps no positions)."""
+    at = text.find(f'"{key}"')
+    return text.count("\n", 0, at) + 1 if at >= 0 else None
+
+
+def _offloads(zero: Any) -> list[str]:
+    """The offload blocks of a `zero_optimization` mapping that move something to the host (cpu or nvme)."""
+    if not isinstance(zero, dict):
+        return []
+    return [k for k in OFFLOAD_BLOCKS if isinstance(zero.get(k), dict) and zero[k].get("device") in ("cpu", "nvme")]
+
+
 def read(config_path: Path, ref: str) -> tuple[dict[str, Any], str]:
-    """Settings from the DeepSpeed file (`zero_stage`, `cpu_offload`), and a note."""
+    """Settings from the DeepSpeed file: `zero_stage`, `cpu_offload`, `offload_params` (parameters on
+    the host too), `offload_at` (file, dotted key, line of each offload device), and a note."""
     path = find(config_path, ref)
     if path is None:
-        m = re.search(r"(?:zero|_z)(\d)", Path(ref).name.lower())
-        found: dict[str, Any] = {"zero_stage": int(m.group(1))} if m else {}
-        if "offload" in ref.lower():
-            found["cpu_offload"] = True
-        guess = f"; ZeRO stage {found['zero_stage']} taken from its name" if m else "; ZeRO stage unknown"
-        return found, f"DeepSpeed file {ref!r} was not found next to the config or in its parent folders{guess}"
+        return _from_name(ref, f"DeepSpeed file {ref!r} was not found next to the config or in its parent folders")
     try:
         data = _load(config_path, path)
     except Exception as exc:  # unreadable or refused: say so, audit the rest
-        return {}, _unreadable("DeepSpeed file", ref, exc) + "; ZeRO settings unknown"
+        return _from_name(ref, _unreadable("DeepSpeed file", ref, exc))
     if not isinstance(data, dict):
-        return {}, f"DeepSpeed file {ref!r} is not a JSON object; ZeRO settings unknown"
-    out: dict[str, Any] = {}
+        return _from_name(ref, f"DeepSpeed file {ref!r} is not a JSON object")
+    out: dict[str, Any] = {"content": True}  # read: the content, not the name, says whether it offloads
+    note = f"DeepSpeed settings read from {ref}"
     zero = data.get("zero_optimization")
-    if isinstance(zero, dict):
-        stage = zero.get("stage")
-        if isinstance(stage, int) and 0 <= stage <= 3:
-            out["zero_stage"] = stage
-        for key in ("offload_optimizer", "offload_param"):
-            dev = zero.get(key, {}).get("device") if isinstance(zero.get(key), dict) else None
-            if dev in ("cpu", "nvme"):
-                out["cpu_offload"] = True
-    return out, f"DeepSpeed settings read from {ref}"
+    stage = zero.get("stage") if isinstance(zero, dict) else None
+    if isinstance(stage, int) and not isinstance(stage, bool) and 0 <= stage <= 3:
+        out["zero_stage"] = stage
+    else:
+        named, said = _from_name(ref, f"DeepSpeed file {ref!r} states no ZeRO stage ({stage!r})")
+        out.update({k: v for k, v in named.items() if k != "cpu_offload"})
+        note = said
+    blocks = _offloads(zero)
+    if blocks:
+        text = read_text(path, roots=tree_of(config_path), limit=MAX_BYTES) if path.suffix.lower() == ".json" else ""
+        out["cpu_offload"] = True
+        out["offload_params"] = "offload_param" in blocks
+        out["offload_at"] = [(str(path), f"zero_optimization.{b}.device", _line_of(text, b) if text else None) for b in blocks]
+    return out, note
+
+
+def non_offload_sibling(config_path: Path, ref: str, stage: int | None) -> str | None:
+    """`ref` rewritten to name a DeepSpeed file beside it that reads as the same ZeRO stage with the
+    same precision blocks and no offload (LLaMA-Factory's ds_z3_config.json beside
+    ds_z3_offload_config.json); None when the folder has none. Only files inside the tree are read."""
+    path = find(config_path, ref)
+    if path is None or stage is None:
+        return None
+    try:
+        data = _load(config_path, path)
+        siblings = sorted(p for p in path.parent.iterdir() if p.suffix.lower() == ".json" and p.name != path.name)[:200]
+    except Exception:
+        return None
+    if not isinstance(data, dict):
+        return None
+    want = re.sub(r"[_-]?(cpu[_-]?)?offload(ing)?(_all)?", "", path.name.lower())
+    best: tuple[float, str] | None = None
+    for p in siblings:
+        try:
+            other = _load(config_path, p)
+        except Exception:
+            continue
+        if not isinstance(other, dict) or not isinstance(other.get("zero_optimization"), dict):
+            continue
+        zero = other["zero_optimization"]
+        if zero.get("stage") != stage or _offloads(zero) or "offload" in p.name.lower():
+            continue
+        if any(other.get(k) != data.get(k) for k in ("bf16", "fp16")):
+            continue  # another precision would change more than the offload
+        score = difflib.SequenceMatcher(None, want, p.name.lower()).ratio()
+        if best is None or score > best[0]:
+            best = (score, p.name)
+    if best is None:
+        return None
+    name = Path(ref).name
+    return ref[: len(ref) - len(name)] + best[1]
 
 
 def read_fsdp_file(config_path: Path, ref: str) -> tuple[dict[str, Any], str]:
@@ -106,13 +187,15 @@ def read_fsdp_file(config_path: Path, ref: str) -> tuple[dict[str, Any], str]:
     if not isinstance(data, dict):
         return {}, f"FSDP config {ref!r} is not a mapping; its settings are unknown"
     out: dict[str, Any] = {}
+    nested = isinstance(raw, dict) and raw.get("fsdp_config") is data
     for key in ("fsdp_offload_params", "offload_params"):
         if data.get(key) in (True, "true", "True"):
-            out["cpu_offload"] = True
+            # FSDP's CPUOffload(offload_params=True): parameters, gradients and the optimizer step on the host
+            out["cpu_offload"] = out["offload_params"] = True
+            out["offload_at"] = [(str(path), f"fsdp_config.{key}" if nested else key, key_line(data, key))]
     if isinstance(raw, dict) and isinstance(raw.get("num_processes"), int) and raw["num_processes"] > 0:
         out["world_size"] = raw["num_processes"]  # accelerate config: processes over all machines
     for key in ("fsdp_activation_checkpointing", "activation_checkpointing"):
         if data.get(key) in (True, "true", "True"):
-            nested = isinstance(raw, dict) and raw.get("fsdp_config") is data
             out["activation_checkpointing"] = (str(path), f"fsdp_config.{key}" if nested else key, key_line(data, key))
     return out, f"FSDP settings read from {ref}"

@@ -7,7 +7,7 @@ from typing import Any
 from ..frameworks import CITES, tables, where
 from ..schemas import ModelShape, WorkloadConfig
 from .base import Adapter, Reader, as_bool, attention_from, model_from, positive
-from .hfstyle import TA_DOCS, hf_writes, read_common, read_lora
+from .hfstyle import TA_DOCS, hf_writes, read_common, read_lora, read_preference
 from .semantics import dtype_key, explicit_precision, read_prequantized, read_world_size, trl_precision
 
 TRAINING_KEYS = frozenset(
@@ -119,6 +119,19 @@ class HFTrainerAdapter(Adapter):
 
             found = trl_classes(r.data if isinstance(r.data, dict) else {}, declared, r.path, r.text)
             r.framework = f"trl {tables.table('trl')['version']} ({found.label()})"
+            kind = {"DPOConfig": "dpo", "KTOConfig": "kto", "ORPOConfig": "orpo", "CPOConfig": "cpo"}.get(found.one or "")
+            if kind:
+                pk, pre, pline = r.raw("precompute_ref_log_probs")
+                read_preference(
+                    r,
+                    kind,
+                    key=pk,
+                    line=pline,
+                    adapter_ref=peft,
+                    ref_passed=False,
+                    precompute=pk is not None and as_bool(pre),
+                    how=f"trl {tables.table('trl')['version']} {found.one}: {found.how}",
+                )
             if not found.one:
                 r.notes.append(
                     f"TRL config class: {found.how}; edits are offered only where every candidate class accepts them ({', '.join(found.classes[:6])}"

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..schemas import FieldSource, WorkloadConfig
 from ..yamlio import get_path
-from .base import FSDP_AC, Reader, as_bool, checkpoint_off_writes, non_negative, positive
+from .base import FSDP_AC, OFFLOAD_AT, Reader, as_bool, checkpoint_off_writes, non_negative, positive
 
 TA_DOCS = "https://huggingface.co/docs/transformers/main_classes/trainer#transformers.TrainingArguments"
 
@@ -97,9 +97,13 @@ def read_common(
         found, note = read_fsdp_file(Path(r.path), ref.strip())
         r.notes.append(note)
         switch = found.pop("activation_checkpointing", None)
+        offload_at = found.pop("offload_at", None)
+        params = found.pop("offload_params", None)
         for field, val in found.items():
             if field not in r.sources or not r.sources[field].explicit:
                 r.explicit(field, val, k, ref_line)
+        if r.sources.get("cpu_offload") is not None and r.sources["cpu_offload"].key == k:
+            record_offload(r, {"offload_params": params, "offload_at": offload_at})
         if switch:
             file, key, line = switch
             fold_fsdp_checkpointing(r, file, key, line, main_key=k, main_line=ref_line)
@@ -140,6 +144,11 @@ def fold_fsdp_checkpointing(r: Reader, file: str, key: str, line: int | None, *,
         )
 
 
+# FSDP's offload moves the parameters, not only the optimizer: torch 2.13.0 FSDP1
+# torch/distributed/fsdp/api.py:235-238 (CPUOffload.offload_params "offloads gradients to CPU as well,
+# meaning that the optimizer step runs on CPU"), FSDP2 _fully_shard/_fsdp_api.py:185-189
+# (CPUOffloadPolicy: parameters, gradients and optimizer states on the host).
+FSDP_PARAM_OFFLOAD = "torch 2.13.0 torch/distributed/fsdp/api.py:235-238, _fully_shard/_fsdp_api.py:185-189"
 OFFLOAD_KEYS = ("fsdp_config.fsdp_offload_params", "fsdp_config.offload_params", "fsdp_offload_params", "fsdp_cpu_offload")
 ACTIVATION_OFFLOAD_KEYS = ("activation_offloading", "enable_activation_offloading")
 LIGER_KEYS = (
@@ -167,8 +176,27 @@ def read_deepspeed(r: Reader, ref: str, key: str, line: int | None) -> None:
     r.notes.append(note)
     if "zero_stage" in found:
         r.explicit("zero_stage", found["zero_stage"], key, line)
+        if found.get("stage_from") == "name":
+            r.sources["zero_stage"].note = f"ZeRO stage read from the file name {Path(ref).name!r}, not its content"
     if found.get("cpu_offload") and not r.values.get("cpu_offload"):
         r.explicit("cpu_offload", True, key, line)
+    src = r.sources.get("cpu_offload")
+    if found.get("content") and not found.get("cpu_offload") and r.values.get("cpu_offload") and src is not None and src.key == key:
+        # the name said offload (zero3_offload.json) but no offload block moves anything to the host
+        r.explicit("cpu_offload", False, key, line)
+        r.sources["cpu_offload"].note = f"{Path(ref).name} sets no offload device to cpu or nvme, whatever its name says"
+    record_offload(r, found)
+
+
+def record_offload(r: Reader, found: dict[str, Any]) -> None:
+    """Parameter offload and where a referenced file switches offload on (OFFLOAD_AT sources)."""
+    if not r.values.get("cpu_offload"):
+        return
+    if found.get("offload_params"):
+        src = r.sources["cpu_offload"]
+        r.explicit("offload_params", True, src.key or "", src.line)
+    for i, (file, dotted, at) in enumerate(found.get("offload_at") or []):
+        r.sources[f"{OFFLOAD_AT}.{i}"] = FieldSource(file=file, key=dotted, line=at, explicit=True, note="host offload switched on in a referenced file")
 
 
 def read_offload_and_kernels(r: Reader) -> None:
@@ -176,12 +204,15 @@ def read_offload_and_kernels(r: Reader) -> None:
     key, value, line = r.raw(*OFFLOAD_KEYS)
     if key is not None:
         r.explicit("cpu_offload", as_bool(value), key, line)
+        if r.values["cpu_offload"]:
+            r.explicit("offload_params", True, key, line)  # every one of these keys is FSDP's (FSDP_PARAM_OFFLOAD)
     else:
         fsdp_key, fsdp, fsdp_line = r.raw("fsdp")
         ds_key, ds, ds_line = r.raw("deepspeed")
         # TrainingArguments.fsdp is a string or list of options such as "full_shard auto_wrap offload".
         if fsdp_key is not None and "offload" in str(fsdp).lower():
             r.explicit("cpu_offload", True, fsdp_key, fsdp_line)
+            r.explicit("offload_params", True, fsdp_key, fsdp_line)
         elif ds_key is not None and isinstance(ds, str) and "offload" in ds.lower():
             # The referenced ZeRO file is named for its offload (e.g. zero3_bf16_cpuoffload_all.json).
             r.explicit("cpu_offload", True, ds_key, ds_line)
@@ -258,10 +289,72 @@ def hf_writes(
         return {present[0]: value} if present else None
     if field == "cpu_offload":
         present = [k for k in OFFLOAD_KEYS if get_path(data, k)[0]]
-        return {present[0]: value} if present else None
+        if present:
+            return {present[0]: value}
+        return deepspeed_off_writes(workload, data) if value is False else None
     if field == "fused_kernels" and liger_key:
         return {liger_key: value}
     return None
+
+
+def deepspeed_off_writes(workload: WorkloadConfig, data: Any) -> dict[str, Any] | None:
+    """Offload off by naming the non-offload DeepSpeed file the repository already has beside the
+    offload one (`deepspeed: ds_z3_offload_config.json` -> `ds_z3_config.json`); None when there is
+    none, and the skip then says where the offload is set (base.offload_elsewhere)."""
+    from pathlib import Path
+
+    from .deepspeed import non_offload_sibling
+
+    src = workload.sources.get("cpu_offload")
+    if src is None or not src.key or src.key.split(".")[-1] != "deepspeed":
+        return None
+    found, ref, _ = get_path(data, src.key)
+    if not found or not isinstance(ref, str):
+        return None
+    other = non_offload_sibling(Path(workload.path), ref.strip(), workload.zero_stage)
+    return {src.key: other} if other else None
+
+
+# kind -> (sequences per example, a reference model). TRL 1.16.0: DPO batches chosen and rejected
+# together (trl/trainer/dpo_trainer.py:306-318 repeats the prompts "for chosen and rejected", :1316
+# "batch is [chosen, rejected]") and runs the reference on the same batch (:1321-1347); KTO scores one
+# completion per example against a reference (kto_trainer.py:919-940); ORPO and CPO/SimPO concatenate
+# chosen and rejected (experimental/orpo/orpo_trainer.py:745 concatenated_forward,
+# experimental/cpo/cpo_trainer.py:792) and have no reference model.
+PREFERENCE: dict[str, tuple[int, bool]] = {
+    "dpo": (2, True),
+    "ipo": (2, True),
+    "kto": (1, True),
+    "orpo": (2, False),
+    "simpo": (2, False),
+    "cpo": (2, False),
+}
+
+
+def read_preference(r: Reader, kind: str, *, key: str | None, line: int | None, adapter_ref: bool, ref_passed: bool, precompute: bool, how: str) -> None:
+    """Chosen + rejected sequences and the reference model of a preference trainer.
+
+    `adapter_ref`: the reference is the PEFT model with its adapter disabled (no second copy;
+    trl 1.16.0 dpo_trainer.py:908-914, :1328-1336). `ref_passed`: the framework loads a reference
+    itself and hands it to TRL, which then keeps it even when log-probs are precomputed
+    (dpo_trainer.py:928-929; only a reference TRL made itself is dropped, :909-914, :1033-1034).
+    `precompute`: `precompute_ref_log_probs`, no reference forward during training (:1323-1324)."""
+    seqs, has_ref = PREFERENCE[kind]
+    src = FieldSource(file=r.path, key=key, line=line, explicit=True, note=how)
+    r.values["sequences_per_example"] = seqs
+    r.sources["sequences_per_example"] = src
+    forward = has_ref and not precompute
+    copy = has_ref and not adapter_ref and (ref_passed or not precompute)
+    r.values["reference_forward"] = forward
+    r.values["reference_copy"] = copy
+    r.sources["reference_forward"] = r.sources["reference_copy"] = src
+    said = (
+        "no reference model"
+        if not has_ref
+        else ("reference log-probs precomputed, no reference forward in training" if precompute else "a reference forward of the same batch every micro-batch")
+        + ("; the reference is the adapter-disabled base (no second copy)" if adapter_ref else "; a second copy of the weights in GPU memory" if copy else "")
+    )
+    r.notes.append(f"preference training ({kind}): {seqs} sequence{'s' if seqs > 1 else ''} per example, {said} ({how})")
 
 
 ATTENTION_MODULES = frozenset({"q_proj", "k_proj", "v_proj", "o_proj", "qkv_proj", "q", "k", "v", "o", "query_key_value", "attention", "self_attn"})

@@ -12,7 +12,7 @@ from ..frameworks import where
 from ..frameworks.tables import table
 from ..schemas import ModelShape, WorkloadConfig
 from .base import Adapter, Reader, as_bool, checkpoint_off_writes, model_from, non_negative, positive
-from .hfstyle import hf_writes, read_common, read_lora
+from .hfstyle import hf_writes, read_common, read_lora, read_preference
 from .semantics import llamafactory_precision, read_prequantized, read_world_size
 
 V1_VERSION = table("llamafactory_v1")["version"]
@@ -84,6 +84,24 @@ class LlamaFactoryAdapter(Adapter):
         else:
             r.default("method", method, f"finetuning_type default lora ({HPARAMS}/finetuning_args.py)")
         read_prequantized(r, "model_name_or_path")
+        stage = str(d.get("stage", "sft")).lower()
+        if stage in ("dpo", "kto"):
+            # stage dpo runs pref_loss (sigmoid default; orpo and simpo need no reference:
+            # hparams/finetuning_args.py use_ref_model); create_ref_model (train/trainer_utils.py) returns
+            # None for LoRA (TRL then uses the adapter-disabled base) and loads a full copy otherwise
+            loss = str(d.get("pref_loss", "sigmoid")).lower() if stage == "dpo" else "kto"
+            kind = loss if loss in ("orpo", "simpo", "kto") else "dpo"
+            adapter_ref = ftype == "lora" and d.get("ref_model") is None
+            read_preference(
+                r,
+                kind,
+                key="stage",
+                line=r.raw("stage")[2],
+                adapter_ref=adapter_ref,
+                ref_passed=not adapter_ref,
+                precompute=False,
+                how=f"llamafactory {table('llamafactory')['version']} stage {stage}, pref_loss {loss}",
+            )
         read_lora(r, dropout=("lora_dropout",), targets=("lora_target",))
         r.take("seq_len", ("cutoff_len",), default=2048, note=f"cutoff_len default 2048 ({HPARAMS}/data_args.py)", convert=positive)
         r.take(

@@ -154,6 +154,12 @@ class TorchtuneAdapter(Adapter):
             convert=as_bool,
         )
         r.take("cpu_offload", ("fsdp_cpu_offload",), default=False, note=f"fsdp_cpu_offload default False ({DOCS})", convert=as_bool)
+        if r.values["cpu_offload"]:
+            # torchtune's shard_model (training/_distributed.py) passes CPUOffloadPolicy() to FSDP2's fully_shard,
+            # which keeps parameters, gradients and optimizer states on the host (torch 2.13.0
+            # torch/distributed/fsdp/_fully_shard/_fsdp_api.py:185-189)
+            src = r.sources["cpu_offload"]
+            r.explicit("offload_params", True, src.key or "fsdp_cpu_offload", src.line)
         opt_key = _find(d, "optimizer") or "optimizer"
         opt = _component(_node(d, opt_key)) or ""
         key, fused, line = r.raw(f"{opt_key}.fused")
