@@ -178,6 +178,21 @@ def host_facts() -> dict[str, Any]:
     return out
 
 
+# Trainers that generate their own training data every step (GRPO, RLOO, PPO, online DPO, Nash-MD,
+# XPO, GKD, Axolotl's EBFT): rollouts, a colocated vLLM's memory and reward passes are not modelled.
+_ONLINE_RL = re.compile(r"(async_grpo|grpo|rloo|ppo|onlinedpo|online_dpo|nashmd|nash_md|xpo|gkd|ebft)", re.IGNORECASE)
+
+
+def online_rl(w: WorkloadConfig) -> str | None:
+    """The online RL method a workload trains with (from its trainer class, recipe, `rl:` or
+    `stage:`), or None."""
+    framework = w.framework or ""
+    if " or " in framework:  # a YAML that names no trainer lists every config class it fits: not known
+        return None
+    m = _ONLINE_RL.search(framework)
+    return m.group(1).lower() if m else None
+
+
 def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything a predicate can read: workload fields, hw.*, env.*, host.*, derived.*."""
     from .costmodel import memory_gb

@@ -144,7 +144,8 @@ def test_a_requirement_alone_does_not_fail(tmp_path: Path) -> None:
     path = tmp_path / "grpo.yaml"
     path.write_text(HF + "use_vllm: true\n")
     report = _audit(path)
-    assert report.verdict == "pass"
+    assert report.verdict != "fail"  # GRPO: inconclusive (online RL is not projected), never failed by a requirement
+    assert report.inconclusive is not None and "online RL" in report.inconclusive
     assert [f.rule_id for f in report.findings if f.rule_id.startswith("blocker.")] == ["blocker.trl_vllm_needs_rocm_build"]
 
 
@@ -301,3 +302,16 @@ def test_a_report_read_as_untrusted_shows_the_blockers_kb_text(tmp_path: Path) -
     tf32 = next(b for b in blockers.cached_blockers() if b.id == "blocker.tf32_on_rocm")
     assert "not a rule of the installed knowledge base" not in md and "is not the installed knowledge base's" not in md
     assert tf32.title in md and tf32.citation in md and "blocker: will not start" in md
+
+
+@pytest.mark.parametrize("flag", ["--hub_token plainhub33333333", "--hub-token=plainhub33333333", "--api-key 'plainhub33333333'"])
+def test_a_secret_flag_on_a_quoted_launcher_line_is_masked(tmp_path: Path, flag: str) -> None:
+    """Red team round 3, D5: the nvidia-smi blocker quotes its launcher line, and a secret passed
+    there as a flag reached the JSON, Markdown and PR comment verbatim."""
+    cfg = tmp_path / "sft.yaml"
+    cfg.write_text(f"# launch: {flag} torchrun --nproc_per_node=$(nvidia-smi -L | wc -l) train.py\n" + HF)
+    out = {k: tmp_path / f"out.{k}" for k in ("md", "json")}
+    assert main(["audit", str(cfg), "--md", str(out["md"]), "--json", str(out["json"])]) == 1
+    for path in out.values():
+        text = path.read_text()
+        assert "blocker.nvidia_smi_gpu_count" in text and "plainhub33333333" not in text

@@ -62,3 +62,30 @@ def test_a_model_in_the_models_range_is_judged(tmp_path: Path) -> None:
     report = _audit(tmp_path, "meta-llama/Llama-3.1-8B-Instruct", length=2048)
     assert report.inconclusive is None
     assert report.verdict == "fail" and report.speedup is not None and report.speedup.low > 1.1
+
+
+CORPUS = Path(__file__).parent / "data" / "reference_corpus"
+
+
+def test_online_rl_is_inconclusive_under_projection() -> None:
+    """Issue 24: every GRPO recipe came out PASS 1.00x (or, read as SFT, FAIL 1.32x) from a step
+    without its rollouts. A torchtune dev/ GRPO recipe is named as such (its `tune run` line),
+    not guessed as full_finetune_distributed from the file name."""
+    for name in ("torchtune/recipes/configs/dev/3B_full_grpo.yaml", "axolotl/examples/ebft/llama-1b-ebft-strided.yaml"):
+        result = audit_file(CORPUS / name, build_settings({}), shown_as=name)
+        r = result.report
+        assert r is not None and r.inconclusive is not None and "does not model online RL" in r.inconclusive, name
+        assert r.verdict == "warn"
+    from pytest_goblin.formats import load_config
+
+    assert load_config(CORPUS / "torchtune/recipes/configs/dev/3B_full_grpo.yaml").workload.framework == "torchtune 0.6.1 (dev/grpo_full_finetune_distributed)"
+
+
+def test_offline_preference_and_sft_are_still_judged() -> None:
+    """Must not fire: DPO (offline: its pairs are data) and an SFT recipe for GRPO are projected as before."""
+    for name in ("torchtune/recipes/configs/dev/3B_sft_for_grpo.yaml",):
+        r = audit_file(CORPUS / name, build_settings({}), shown_as=name).report
+        assert r is not None and (r.inconclusive is None or "online RL" not in r.inconclusive), name
+    dpo = next(p for p in sorted(CORPUS.rglob("*.y*ml")) if "dpo" in p.name and "torchtune" in str(p))
+    r = audit_file(dpo, build_settings({}), shown_as=dpo.name).report
+    assert r is not None and (r.inconclusive is None or "online RL" not in r.inconclusive)

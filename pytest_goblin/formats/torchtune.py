@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..frameworks import CITES, tables, torchtune_recipe
+from ..frameworks import CITES, tables, torchtune_recipe, tune_run_named
 from ..modelzoo import lookup_model
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from .base import Adapter, Reader, as_bool, non_negative, positive
@@ -177,7 +177,9 @@ class TorchtuneAdapter(Adapter):
         r.explicit("optimizer", name, key or f"{opt_key}._component_", line if key else opt_line)
         recipe, how = torchtune_recipe(r.path, r.text)
         info = tables.recipe(recipe) if recipe else None
-        r.framework = f"torchtune {tables.table('torchtune')['version']}" + (f" ({recipe})" if recipe else "")
+        # a recipe outside the registry (dev/grpo_...) is still named, so that what it trains is known
+        named = recipe or tune_run_named(r.text) or (r.path.rsplit("/", 1)[-1].rsplit(".", 1)[0] if "online RL" in how else "")
+        r.framework = f"torchtune {tables.table('torchtune')['version']}" + (f" ({named})" if named else "")
         if recipe:
             r.notes.append(f"torchtune recipe {recipe} (from {how}; torchtune {tables.table('torchtune')['version']})")
         path = r.path.rsplit("/", 1)[-1]

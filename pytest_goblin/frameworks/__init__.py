@@ -199,7 +199,7 @@ def check_key(fmt: str, data: Any, key: str, value: Any, declared: str | None = 
 
 
 # ------------------------------------------------------------------ torchtune
-_TUNE_RUN = re.compile(r"tune\s+run\s+(?:--\S+(?:\s+\d+)?\s+)*([a-z_]+)")
+_TUNE_RUN = re.compile(r"tune\s+run\s+(?:--\S+(?:\s+\d+)?\s+)*([a-z_]+(?:/[a-z_]+)?)")
 _NPROC = re.compile(r"--nproc[_-]per[_-]node[= ]+(\d+)")
 
 
@@ -209,12 +209,16 @@ def torchtune_recipe(path: str, text: str) -> tuple[str | None, str]:
     m = _TUNE_RUN.search(text)
     if m and m.group(1) in recipes:
         return m.group(1), f"the config's own `tune run {m.group(1)}` comment"
+    if m and "/" in m.group(1):  # a dev/ recipe (GRPO, async GRPO): not in the registry, and not the file name's guess
+        return None, f"the config's own `tune run {m.group(1)}` comment names a recipe outside torchtune {tables.table('torchtune')['version']}'s registry"
     parts = PurePath(path).parts
     rel = "/".join(parts[-2:]) if len(parts) >= 2 else parts[-1]
     found = tables.recipe_for_config(rel)
     if found:
         return found, f"torchtune {tables.table('torchtune')['version']} _recipe_registry.py lists {rel}"
     name = PurePath(path).stem.lower()
+    if any(kind in name for kind in ("grpo", "ppo", "rloo")):
+        return None, f"the file name {PurePath(path).name} names an online RL recipe, which no SFT or DPO recipe's defaults describe"
     if "single_device" in name and "qat" in name:
         return (
             None,
@@ -231,6 +235,12 @@ def torchtune_recipe(path: str, text: str) -> tuple[str | None, str]:
     else:
         return None, "no `tune run` comment and the file name names no recipe"
     return (guess, f"the file name {PurePath(path).name}") if guess in recipes else (None, "unknown recipe")
+
+
+def tune_run_named(text: str) -> str | None:
+    """The recipe a `tune run` line in the config names, whether or not goblin's table has it."""
+    m = _TUNE_RUN.search(text)
+    return m.group(1) if m else None
 
 
 def torchtune_nproc(text: str) -> int | None:

@@ -19,7 +19,7 @@ from ..errors import BenchmarkFailed, GoblinError, StartupRefused
 from ..formats import load_config
 from ..formats.semantics import loaded_with_world_size
 from ..patching import build_patch
-from ..rules import render_finding, search, slim, unactionable
+from ..rules import online_rl, render_finding, search, slim, unactionable
 from ..schemas import Finding, Patch, Report, Rule, RunMetrics, Speedup, WorkloadConfig
 from ..stats import bootstrap_speedup, decide, inconclusive, straddled
 from .context import AuditContext
@@ -448,6 +448,12 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
     problems = list(ctx.runner.problems) if measured else []
     why = inconclusive(speedup, fail_at=ctx.settings.fail_at, measured=measured, problems=problems)
     straddles = straddled(speedup, fail_at=ctx.settings.fail_at, warn_at=ctx.settings.warn_at) if measured and not why else None
+    if not why and evidence == "projected" and online_rl(w):
+        why = (
+            f"goblin does not model online RL ({online_rl(w)}): the rollouts (generating completions, in vLLM or the trainer), "
+            "the memory a colocated vLLM reserves and the reference and reward passes are not in the projection, which covers "
+            "the training step only, so it cannot judge this config; measure it with your training command (goblin_command)"
+        )
     if not why and evidence == "projected" and (patch.edits or patch.env):
         why = _projection_contradicted(ctx, w, patch)
     if why:
