@@ -1,3 +1,3 @@
 """pytest-goblin: audit fine-tuning configs for wasted AMD Instinct GPU time, as pytest items."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

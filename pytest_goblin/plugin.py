@@ -112,7 +112,10 @@ def pytest_configure(config: pytest.Config) -> None:
     from .service import audited_roots
 
     try:  # each root as written, inside its repository: a symlinked root leading out is refused here
-        roots = audited_roots([(base / p) if not Path(p).is_absolute() else Path(p) for p in paths])
+        # a relative root is written against the logical working directory (safepath.as_written)
+        # when pytest runs where it was started, so that a symlink the user stands in is seen
+        here = base.samefile(os.getcwd()) if base.exists() else False
+        roots = audited_roots([Path(p) if Path(p).is_absolute() or here else base / p for p in paths])
     except GoblinError as exc:
         raise pytest.UsageError(f"pytest-goblin: {exc}") from None
     config.args = [str(p) for p in paths]

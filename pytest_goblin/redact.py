@@ -71,6 +71,16 @@ def _masked_if_secret(m: re.Match[str]) -> str:
     return _masked_value(m) if is_secret_name(m.group("key")) else m.group(0)
 
 
+# A command-line flag and its value (`--hub_token X`, `--hub-token=X`, `-api-key X`), as launcher
+# and comment lines carry them: masked when the flag's name is a secret's. The value may not start
+# with `-` (the next flag); one try per `-`, each reading at most 64 characters of name.
+_FLAG_VALUE = re.compile(r"(?<![A-Za-z0-9_-])--?(?P<key>[A-Za-z_][A-Za-z0-9_-]{0,63})(?P<sep>[ \t]+|=)(?P<value>[\"']?[^\s\"',};#\\-][^\s\"',};#\\]{5,}[\"']?)")
+
+
+def _masked_flag_if_secret(m: re.Match[str]) -> str:
+    return _masked_value(m) if is_secret_name(m.group("key").replace("-", "_")) else m.group(0)
+
+
 # Query parameters that sign a URL (Azure SAS `sig=`, S3 / GCS signatures, STS session tokens).
 _URL_SIGNATURE = re.compile(r"(?i)(?<=[?&;])(?P<name>sig|signature|x-amz-signature|x-goog-signature|x-amz-security-token)=[^&\s\"'#<>]+")
 # A PEM key block: the BEGIN line stays, the base64 after it (on that line, written with `\n`
@@ -106,6 +116,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str], tup
     (_URL_SIGNATURE, lambda m: f"{m.group('name')}={MASK}", ("sig=", "signature=", "security-token=")),
     # Matches any `name: value`; only a secret name changes it, and every secret name holds one of these.
     (_NAMED_VALUE, _masked_if_secret, ("token", "secret", "pass", "key", "credential", "auth", "connection", "_dsn")),
+    (_FLAG_VALUE, _masked_flag_if_secret, ("token", "secret", "pass", "key", "credential", "auth", "connection", "_dsn")),
 ]
 # Every string a pattern can match contains one of these: most text goes out after one search
 # instead of a dozen substitutions (a report has tens of thousands of strings). A test keeps

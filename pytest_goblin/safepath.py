@@ -51,6 +51,28 @@ def _resolve(path: Path) -> Path | None:
         return None
 
 
+def logical_cwd() -> Path:
+    """The working directory as the user reached it: the shell's `$PWD` when it names the same
+    folder as `os.getcwd()` (which has every symlink resolved). A relative root is written against
+    this path, so that `cd configs/exp && goblin audit .` sees the link `exp` it went through."""
+    cwd = os.getcwd()
+    pwd = os.environ.get("PWD", "")
+    if pwd and os.path.isabs(pwd):
+        try:
+            if os.path.samefile(pwd, cwd):
+                return Path(os.path.normpath(pwd))
+        except OSError:
+            pass
+    return Path(cwd)
+
+
+def as_written(path: str | Path) -> Path:
+    """`path` made absolute against the logical working directory, `..` folded lexically (as
+    pytest and os.path.abspath fold it): the path every check and the walk then share."""
+    p = Path(path)
+    return Path(os.path.normpath(p if p.is_absolute() else logical_cwd() / p))
+
+
 def repository_root(path: Path) -> Path | None:
     """The repository that holds `path`, found from the path as written (absolute, not resolved):
     the innermost folder on it that holds `.git`, looking from `/` down.
@@ -60,10 +82,13 @@ def repository_root(path: Path) -> Path | None:
     checkout's `.git` the boundary. A symlink above any repository (`/tmp -> /private/tmp`, a
     project folder the user linked) is the user's own and is looked through.
     """
-    start = Path(os.path.abspath(path))
+    start = as_written(path)
+    here = logical_cwd()
     found: Path | None = None
     for folder in (*reversed(start.parents), start):  # from / down
-        if found is not None and folder.is_symlink():
+        # a link below a repository, or below where the user stands, is the tree's content, not
+        # the user's own layout: no `.git` reached through it is a boundary
+        if folder.is_symlink() and (found is not None or (folder != here and folder.is_relative_to(here))):
             break
         if (folder / ".git").exists():
             found = folder
@@ -80,7 +105,7 @@ def audited_root(path: str | Path) -> Path:
     A root that is itself a symlink is never its own repository (its target's `.git` proves
     nothing); without any repository, it must resolve inside the folder that holds it.
     """
-    absolute = Path(os.path.abspath(path))
+    absolute = as_written(path)
     if not os.path.lexists(absolute):
         raise UnsafePath(path, "does not exist")
     real = _resolve(absolute)
@@ -88,7 +113,12 @@ def audited_root(path: str | Path) -> Path:
         raise UnsafePath(path, "a symlink that loops or points nowhere")
     linked = absolute.is_symlink()
     repo = repository_root(absolute.parent if linked else absolute)
-    boundary = _resolve(repo) if repo is not None else _resolve(absolute.parent)
+    if repo is not None:
+        boundary = _resolve(repo)
+    else:  # no repository: the working directory when the root lies under it, else the root's folder
+        here = logical_cwd()
+        holder = here if absolute.is_relative_to(here) and absolute != here else absolute.parent
+        boundary = _resolve(holder)
     if boundary is None or not real.is_relative_to(boundary):
         where = f"its repository {repo}" if repo is not None else "the folder that holds it (no repository found)"
         raise UnsafePath(
@@ -101,7 +131,7 @@ def audited_root(path: str | Path) -> Path:
 def repository_tree(path: Path) -> list[Path]:
     """Where `--fix` may write: the real path of the repository that holds `path` (found as
     written), else the config's tree (`tree_of`)."""
-    repo = repository_root(Path(os.path.abspath(path)).parent)
+    repo = repository_root(as_written(path).parent)
     real = _resolve(repo) if repo is not None else None
     return [real] if real is not None else tree_of(path)
 

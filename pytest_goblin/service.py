@@ -58,7 +58,9 @@ def config_files(paths: Sequence[str | Path], on_skip: Callable[[Path, str], Non
     asked for: a root that leads out of its repository fails the command before anything is read.
     """
     audited_roots(paths)
-    return _walk(paths, on_skip)
+    # the walk takes each path with `..` folded lexically, as the check did: `x/..` through a link
+    # `x` would otherwise be walked by the kernel in the link's target
+    return _walk([os.path.normpath(p) for p in paths], on_skip)
 
 
 def _walk(paths: Sequence[str | Path], on_skip: Callable[[Path, str], None] | None) -> Iterator[Path]:

@@ -607,7 +607,7 @@ def test_n12_the_gate_refuses_a_head_pushed_after_the_approval(tmp_path: Path) -
 
 
 GOBLIN_ACTION = "pytest-goblin/pytest-goblin/.github/actions/goblin"
-GOBLIN_ACTION_SHA = "e797db69ec80c8b714bb93877f04e634701cc2cb"  # docs/trust-model.md says why this commit
+GOBLIN_ACTION_SHA = "73166dadcb933fbaaba91033e897e888d8c07765"  # docs/trust-model.md says why this commit
 
 
 def test_every_action_is_pinned_to_a_commit_sha_with_its_version() -> None:
@@ -629,3 +629,25 @@ def test_every_action_is_pinned_to_a_commit_sha_with_its_version() -> None:
             if uses.startswith(GOBLIN_ACTION + "@"):
                 goblin.append((path.name, uses))
     assert sorted(goblin) == [(name, f"{GOBLIN_ACTION}@{GOBLIN_ACTION_SHA}") for name in ("goblin-rocm-measure.yml", "goblin-rocm.yml")]
+
+
+def test_the_workflows_install_this_release_and_its_action() -> None:
+    """Red team round 3, D1: the shipped workflows installed pytest-goblin==0.1.0 and pinned the
+    action at e797db6, the build the previous round attacked, so CI kept N1 and N8 after the fix.
+    Every `pytest-goblin==` pin is the package's own version, and the pinned commit's action.yml
+    is the action as it is now."""
+    import re
+    import shutil
+    import subprocess
+
+    import pytest_goblin
+
+    pins = [m.group(1) for path in sorted((WORKFLOWS / "workflows").glob("*.yml")) for m in re.finditer(r"pytest-goblin==([\w.]+)", path.read_text())]
+    assert len(pins) >= 3 and set(pins) == {pytest_goblin.__version__}, pins
+    root = WORKFLOWS.parent
+    if shutil.which("git") is None or not (root / ".git").exists():
+        pytest.skip("not a git checkout: the pinned commit cannot be read")
+    shown = subprocess.run(["git", "-C", str(root), "show", f"{GOBLIN_ACTION_SHA}:.github/actions/goblin/action.yml"], capture_output=True, text=True)
+    if shown.returncode != 0:
+        pytest.skip(f"the pinned commit is not in this clone's history ({shown.stderr.strip()[:80]})")
+    assert shown.stdout == (WORKFLOWS / "actions" / "goblin" / "action.yml").read_text()

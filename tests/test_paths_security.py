@@ -351,3 +351,73 @@ def test_n4_the_package_probe_does_not_look_in_the_working_directory(tmp_path: P
     (checkout / "goblin_probe_only_here" / "__init__.py").write_text("")
     monkeypatch.chdir(checkout)
     assert missing_modules(sys.executable, ["goblin_probe_only_here", "json"]) == ["goblin_probe_only_here"]
+
+
+# Third red team (round of 2026-12-06, on the merged fixes): D2-D4, roots that reached outside
+# through the working directory, a tarball's inner link, and a folded `..`.
+
+
+def _victim(folder: Path) -> tuple[Path, str]:
+    folder.mkdir(parents=True, exist_ok=True)
+    victim = folder / "victim.yml"
+    victim.write_text(BASE.read_text() + MARK)
+    return victim, victim.read_text()
+
+
+def test_d2_a_relative_root_inside_a_link_the_user_cd_into_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`cd checkout/configs/exp && goblin audit . --fix` where exp -> another repository's configs:
+    os.getcwd() has the link resolved, so the root looked like the other repository's own."""
+    from pytest_goblin.cli import main
+
+    checkout = tmp_path / "ws" / "checkout"
+    (checkout / "configs").mkdir(parents=True)
+    (checkout / ".git").mkdir()
+    (tmp_path / "other" / ".git").mkdir(parents=True)
+    victim, before = _victim(tmp_path / "other" / "configs")
+    (checkout / "configs" / "exp").symlink_to("../../../other/configs")
+    logical = checkout / "configs" / "exp"
+    monkeypatch.chdir(logical)
+    monkeypatch.setenv("PWD", str(logical))  # what the shell keeps after `cd`
+    assert main(["audit", ".", "--fix"]) == 2
+    assert victim.read_text() == before
+
+
+def test_d3_without_a_repository_a_root_below_a_link_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unpacked tarball: `configs -> ../host`, `goblin audit configs/team --fix` wrote into host/."""
+    from pytest_goblin.cli import main
+
+    victim, before = _victim(tmp_path / "host" / "team")
+    tarball = tmp_path / "tarball"
+    tarball.mkdir()
+    (tarball / "configs").symlink_to("../host")
+    monkeypatch.chdir(tarball)
+    monkeypatch.setenv("PWD", str(tarball))
+    assert main(["audit", "configs/team", "--fix"]) == 2
+    assert victim.read_text() == before
+    (tmp_path / "other" / "configs" / "llm").mkdir(parents=True)
+    (tmp_path / "other" / ".git").mkdir()
+    (tarball / "c2").symlink_to("../other/configs")
+    assert main(["audit", "c2/llm"]) == 2  # a linked folder lends no `.git`
+
+
+def test_d4_a_folded_dotdot_is_walked_as_it_was_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """`goblin audit checkout/configs/x/..` with x -> outside: the check folds `..` lexically; the
+    walk followed the kernel into x's target and listed its file names."""
+    from pytest_goblin.cli import main
+
+    ws = tmp_path / "ws"
+    checkout = ws / "checkout"
+    (checkout / ".git").mkdir(parents=True)
+    shutil.copy(BASE, (checkout / "configs").mkdir() or checkout / "configs" / "own.yml")
+    _victim(tmp_path / "host" / "secrets" / "sub")
+    (tmp_path / "host" / "secrets" / "private_name.yml").write_text("not: a config\n")
+    (checkout / "configs" / "x").symlink_to("../../../host/secrets/sub")
+    monkeypatch.chdir(ws)
+    monkeypatch.setenv("PWD", str(ws))
+    out = tmp_path / "r.json"
+    main(["audit", "checkout/configs/x/..", "--json", str(out)])
+    report = json.loads(out.read_text())
+    shown = [i["path"] for i in report["items"]] + list(report["not_collected"])
+    assert any(p.endswith("own.yml") for p in shown), shown
+    assert not [p for p in shown if "private_name" in p or "victim" in p], shown
+    capsys.readouterr()
