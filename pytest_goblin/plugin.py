@@ -118,7 +118,11 @@ def pytest_configure(config: pytest.Config) -> None:
         roots = audited_roots([Path(p) if Path(p).is_absolute() or here else base / p for p in paths])
     except GoblinError as exc:
         raise pytest.UsageError(f"pytest-goblin: {exc}") from None
-    config.args = [str(p) for p in paths]
+    # pytest resolves a relative argument against the physical working directory: a root with `..`
+    # is handed over as the checked absolute path, so `..` from inside a link collects what was checked
+    config.args = [
+        p if not Path(os.path.normpath(p)).is_absolute() and ".." not in Path(os.path.normpath(p)).parts else str(r) for p, r in zip(paths, roots, strict=True)
+    ]
     from .safepath import set_roots
 
     set_roots(roots)

@@ -46,11 +46,13 @@ _SECRET_KEY = (
     r"|sharedaccesssignature|client_?secret"
 )
 _ASSIGNMENT = re.compile(
-    rf"(?<![A-Za-z])(?:{_SECRET_KEY})(?![A-Za-z])(?P<sep>[\"']?[ \t]*[:=][ \t]*)(?P<value>[\"']?[^\s\"',}};#\\]{{6,}}[\"']?)",
+    rf"(?<![A-Za-z])(?:{_SECRET_KEY})(?![A-Za-z])(?P<sep>[\"']?[ \t]*[:=][ \t]*)(?P<value>\"[^\"\n\\]{{1,512}}\"|'[^'\n\\]{{1,512}}'|[^\s\"'\\]{{6,}})",
     re.I,
 )
 # An environment name ending in _KEY (OPENAI_KEY=..., MY_SERVICE_KEY: ...), upper case as env names are.
-_ENV_KEY = re.compile(r"(?<![A-Za-z0-9_])[A-Z][A-Z0-9_]{0,63}_KEY(?P<sep>[\"']?[ \t]*[:=][ \t]*)(?P<value>[\"']?[^\s\"',};#\\]{6,}[\"']?)")
+_ENV_KEY = re.compile(
+    r"(?<![A-Za-z0-9_])[A-Z][A-Z0-9_]{0,63}_KEY(?P<sep>[\"']?[ \t]*[:=][ \t]*)(?P<value>\"[^\"\n\\]{1,512}\"|'[^'\n\\]{1,512}'|[^\s\"'\\]{6,})"
+)
 
 
 def _masked_value(m: re.Match[str]) -> str:
@@ -64,17 +66,23 @@ def _masked_value(m: re.Match[str]) -> str:
 # `name: value` / `NAME=value` / `"name": "value"` with any name: masked when is_secret_name(name)
 # says so (the same rule as env entries and JSON keys). A name starts after a character that
 # cannot be in one, so each start is tried once and each try reads at most 64 characters.
-_NAMED_VALUE = re.compile(r"(?<![A-Za-z0-9_.-])(?P<key>[A-Za-z_][A-Za-z0-9_.-]{0,63})(?P<sep>[\"']?[ \t]*[:=][ \t]*)(?P<value>[\"']?[^\s\"',};#\\]{6,}[\"']?)")
+_NAMED_VALUE = re.compile(
+    r"(?<![A-Za-z0-9_.-])(?P<key>[A-Za-z_][A-Za-z0-9_.-]{0,63})(?P<sep>[\"']?[ \t]*[:=][ \t]*)(?P<value>\"[^\"\n\\]{1,512}\"|'[^'\n\\]{1,512}'|[^\s\"'\\]{6,})"
+)
 
 
 def _masked_if_secret(m: re.Match[str]) -> str:
     return _masked_value(m) if is_secret_name(m.group("key")) else m.group(0)
 
 
+# A value: quoted whole (a quoted secret may hold spaces, `#`, `;` or `,`), or unquoted up to the
+# next space or backslash (so an escaped quote in JSON text ends it).
 # A command-line flag and its value (`--hub_token X`, `--hub-token=X`, `-api-key X`), as launcher
 # and comment lines carry them: masked when the flag's name is a secret's. The value may not start
 # with `-` (the next flag); one try per `-`, each reading at most 64 characters of name.
-_FLAG_VALUE = re.compile(r"(?<![A-Za-z0-9_-])--?(?P<key>[A-Za-z_][A-Za-z0-9_-]{0,63})(?P<sep>[ \t]+|=)(?P<value>[\"']?[^\s\"',};#\\-][^\s\"',};#\\]{5,}[\"']?)")
+_FLAG_VALUE = re.compile(
+    r"(?<![A-Za-z0-9_-])--?(?P<key>[A-Za-z_][A-Za-z0-9_-]{0,63})(?P<sep>[ \t]+|=)(?P<value>\"[^\"\n\\]{1,512}\"|'[^'\n\\]{1,512}'|[^\s\"'\\-][^\s\"'\\]{5,})"
+)
 
 
 def _masked_flag_if_secret(m: re.Match[str]) -> str:

@@ -178,19 +178,25 @@ def host_facts() -> dict[str, Any]:
     return out
 
 
-# Trainers that generate their own training data every step (GRPO, RLOO, PPO, online DPO, Nash-MD,
-# XPO, GKD, Axolotl's EBFT): rollouts, a colocated vLLM's memory and reward passes are not modelled.
-_ONLINE_RL = re.compile(r"(async_grpo|grpo|rloo|ppo|onlinedpo|online_dpo|nashmd|nash_md|xpo|gkd|ebft)", re.IGNORECASE)
+# Trainers that generate their own training data every step: rollouts, a colocated vLLM's memory
+# and reward passes are not modelled. Matched as the exact names the adapters record in
+# `framework` (TRL's config class, Axolotl's `rl:`, LLaMA-Factory's `stage:`, the torchtune recipe
+# from the registry or the config's `tune run` line), never as a substring of a file name.
+_ONLINE_RL = re.compile(
+    r"\((?:(?P<trl>AsyncGRPO|GRPO|RLOO|PPO|OnlineDPO|NashMD|XPO|GKD)Config"
+    r"|rl (?P<axolotl>grpo|ebft)"
+    r"|stage (?P<lf>ppo)"
+    r"|(?P<tt>ppo_full_finetune_single_device|dev/(?:async_)?grpo_full_finetune_distributed))\)"
+)
 
 
 def online_rl(w: WorkloadConfig) -> str | None:
-    """The online RL method a workload trains with (from its trainer class, recipe, `rl:` or
-    `stage:`), or None."""
-    framework = w.framework or ""
-    if " or " in framework:  # a YAML that names no trainer lists every config class it fits: not known
+    """The online RL method a workload trains with, or None."""
+    m = _ONLINE_RL.search(w.framework or "")
+    if m is None:
         return None
-    m = _ONLINE_RL.search(framework)
-    return m.group(1).lower() if m else None
+    name = next(g for g in m.groups() if g)
+    return "grpo" if "grpo" in name.lower() else "ppo" if "ppo" in name.lower() else name.lower()
 
 
 def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -83,16 +83,26 @@ def repository_root(path: Path) -> Path | None:
     project folder the user linked) is the user's own and is looked through.
     """
     start = as_written(path)
-    here = logical_cwd()
     found: Path | None = None
     for folder in (*reversed(start.parents), start):  # from / down
-        # a link below a repository, or below where the user stands, is the tree's content, not
-        # the user's own layout: no `.git` reached through it is a boundary
-        if folder.is_symlink() and (found is not None or (folder != here and folder.is_relative_to(here))):
+        if found is not None and folder.is_symlink():
             break
         if (folder / ".git").exists():
             found = folder
     return found
+
+
+def _above_last_link(path: Path) -> Path:
+    """The folder that holds the last symlinked component of `path` as written (the root's own
+    folder when none is a link). Without a repository goblin cannot tell the user's links from the
+    tree's, so the root must resolve under the part of its path that no link has redirected: a
+    tarball's `configs -> ../host` is refused for `configs/team`, for `.` inside it and for
+    `configs` itself, and a project folder that is itself a link is named by its real path."""
+    holder = path.parent
+    for folder in (*reversed(path.parents), path):
+        if folder.is_symlink():
+            holder = folder.parent
+    return holder
 
 
 def audited_root(path: str | Path) -> Path:
@@ -115,10 +125,8 @@ def audited_root(path: str | Path) -> Path:
     repo = repository_root(absolute.parent if linked else absolute)
     if repo is not None:
         boundary = _resolve(repo)
-    else:  # no repository: the working directory when the root lies under it, else the root's folder
-        here = logical_cwd()
-        holder = here if absolute.is_relative_to(here) and absolute != here else absolute.parent
-        boundary = _resolve(holder)
+    else:  # no repository: the folder above the root's last symlinked component, as written
+        boundary = _resolve(_above_last_link(absolute))
     if boundary is None or not real.is_relative_to(boundary):
         where = f"its repository {repo}" if repo is not None else "the folder that holds it (no repository found)"
         raise UnsafePath(

@@ -57,10 +57,16 @@ def config_files(paths: Sequence[str | Path], on_skip: Callable[[Path, str], Non
     Every root is checked (`audited_roots`) when this is called, not when the first file is
     asked for: a root that leads out of its repository fails the command before anything is read.
     """
-    audited_roots(paths)
-    # the walk takes each path with `..` folded lexically, as the check did: `x/..` through a link
-    # `x` would otherwise be walked by the kernel in the link's target
-    return _walk([os.path.normpath(p) for p in paths], on_skip)
+    checked = audited_roots(paths)
+    # The walk takes each root as the check saw it: `..` folded lexically against the working
+    # directory as the user reached it (`x/..` through a link `x`, or `..` from inside one, would
+    # otherwise be walked by the kernel from the link's target). A relative root without `..`
+    # stays relative, so reports show paths as the user wrote them.
+    walked = []
+    for raw, root in zip(paths, checked, strict=True):
+        folded = Path(os.path.normpath(raw))
+        walked.append(folded if not folded.is_absolute() and ".." not in folded.parts else root)
+    return _walk(walked, on_skip)
 
 
 def _walk(paths: Sequence[str | Path], on_skip: Callable[[Path, str], None] | None) -> Iterator[Path]:

@@ -315,3 +315,20 @@ def test_a_secret_flag_on_a_quoted_launcher_line_is_masked(tmp_path: Path, flag:
     for path in out.values():
         text = path.read_text()
         assert "blocker.nvidia_smi_gpu_count" in text and "plainhub33333333" not in text
+
+
+@pytest.mark.parametrize(
+    ("line", "secret"),
+    [
+        ('  DB_PASSWORD: "x#y0123456789LEAK4"', "LEAK4"),
+        ("# torchrun --hub_token=Q1w;E2r3T4LEAK1 --nproc_per_node $(nvidia-smi -L | wc -l) t.py", "LEAK1"),
+        ('--password "Xy7,kLm9QrTLEAK2"', "LEAK2"),
+        ('password: "correct horse battery LEAK3"', "LEAK3"),
+    ],
+)
+def test_a_secret_value_is_masked_whole(line: str, secret: str) -> None:
+    """Red team round 4, R4-3: a value under a secret name was cut at its first `#`, `;`, `,` or
+    space, and the rest printed."""
+    from pytest_goblin.redact import redact
+
+    assert secret not in redact(line)

@@ -421,3 +421,56 @@ def test_d4_a_folded_dotdot_is_walked_as_it_was_checked(tmp_path: Path, monkeypa
     assert any(p.endswith("own.yml") for p in shown), shown
     assert not [p for p in shown if "private_name" in p or "victim" in p], shown
     capsys.readouterr()
+
+
+# Red team round 4 (on a81da6e): R4-1 `..` from inside a link, R4-2 a user's link above the
+# repository while standing above it, R4-4 `.` inside a tarball's link.
+
+
+def test_r4_1_dotdot_from_inside_a_link_is_walked_as_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_goblin.cli import main
+
+    checkout = tmp_path / "x1" / "checkout"
+    (checkout / ".git").mkdir(parents=True)
+    (checkout / "configs").mkdir()
+    shutil.copy(BASE, checkout / "configs" / "own.yml")
+    victim, before = _victim(tmp_path / "x1" / "host" / "dir")
+    outer, outer_before = _victim(tmp_path / "x1" / "host")
+    (checkout / "configs" / "exp").symlink_to("../../host/dir")
+    logical = checkout / "configs" / "exp"
+    monkeypatch.chdir(logical)
+    monkeypatch.setenv("PWD", str(logical))
+    out = tmp_path / "r.json"
+    main(["audit", "..", "--fix", "--json", str(out)])
+    shown = [i["path"] for i in json.loads(out.read_text())["items"]]
+    assert any(p.endswith("own.yml") for p in shown) and not [p for p in shown if "victim" in p], shown
+    assert victim.read_text() == before and outer.read_text() == outer_before
+
+
+def test_r4_2_a_users_link_above_the_repository_does_not_hide_a_link_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_goblin.cli import main
+
+    ws = tmp_path / "cases" / "ws"
+    checkout = ws / "checkout"
+    (checkout / ".git").mkdir(parents=True)
+    victim, before = _victim(tmp_path / "cases" / "host" / "secrets")
+    (checkout / "configs").symlink_to("../../host/secrets")
+    (tmp_path / "wslink").symlink_to(ws)  # the user's own link, above the repository
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PWD", str(tmp_path))
+    assert main(["audit", "wslink/checkout/configs/", "--fix"]) == 2
+    assert victim.read_text() == before
+
+
+def test_r4_4_dot_inside_a_tarballs_link_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_goblin.cli import main
+
+    victim, before = _victim(tmp_path / "host" / "team")
+    tarball = tmp_path / "tarball"
+    tarball.mkdir()
+    (tarball / "configs").symlink_to("../host")
+    logical = tarball / "configs" / "team"
+    monkeypatch.chdir(logical)
+    monkeypatch.setenv("PWD", str(logical))
+    assert main(["audit", ".", "--fix"]) == 2
+    assert victim.read_text() == before

@@ -89,3 +89,20 @@ def test_offline_preference_and_sft_are_still_judged() -> None:
     dpo = next(p for p in sorted(CORPUS.rglob("*.y*ml")) if "dpo" in p.name and "torchtune" in str(p))
     r = audit_file(dpo, build_settings({}), shown_as=dpo.name).report
     assert r is not None and (r.inconclusive is None or "online RL" not in r.inconclusive)
+
+
+def test_online_rl_is_read_from_the_trainer_not_from_words_in_names(tmp_path: Path) -> None:
+    """Red team round 4, R4-5: 'ppo' inside support_team.yaml, or 'xpo' in an export name, made an
+    SFT recipe inconclusive (exit 0 instead of a FAIL)."""
+    from pytest_goblin.formats import load_config
+    from pytest_goblin.rules import online_rl
+
+    from .conftest import EXAMPLES
+
+    text = (EXAMPLES / "torchtune-qwen2_5-7b-full.yaml").read_text()
+    for name in ("support_team.yaml", "export_full.yaml", "sft_ppo_notes_full.yaml"):
+        path = tmp_path / name
+        path.write_text(text)
+        assert online_rl(load_config(path).workload) is None, name
+        r = audit_file(path, build_settings({}), shown_as=name).report
+        assert r is not None and r.inconclusive is None and r.verdict == "fail", name

@@ -178,7 +178,7 @@ class TorchtuneAdapter(Adapter):
         recipe, how = torchtune_recipe(r.path, r.text)
         info = tables.recipe(recipe) if recipe else None
         # a recipe outside the registry (dev/grpo_...) is still named, so that what it trains is known
-        named = recipe or tune_run_named(r.text) or (r.path.rsplit("/", 1)[-1].rsplit(".", 1)[0] if "online RL" in how else "")
+        named = recipe or tune_run_named(r.text)
         r.framework = f"torchtune {tables.table('torchtune')['version']}" + (f" ({named})" if named else "")
         if recipe:
             r.notes.append(f"torchtune recipe {recipe} (from {how}; torchtune {tables.table('torchtune')['version']})")

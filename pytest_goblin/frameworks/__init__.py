@@ -217,7 +217,7 @@ def torchtune_recipe(path: str, text: str) -> tuple[str | None, str]:
     if found:
         return found, f"torchtune {tables.table('torchtune')['version']} _recipe_registry.py lists {rel}"
     name = PurePath(path).stem.lower()
-    if any(kind in name for kind in ("grpo", "ppo", "rloo")):
+    if {"grpo", "ppo", "rloo"} & set(re.split(r"[^a-z0-9]+", name)):
         return None, f"the file name {PurePath(path).name} names an online RL recipe, which no SFT or DPO recipe's defaults describe"
     if "single_device" in name and "qat" in name:
         return (
