@@ -125,8 +125,12 @@ def pytest_configure(config: pytest.Config) -> None:
     ]
     from .safepath import set_roots
 
-    set_roots(roots)
-    state = GoblinSession(settings, roots, shard)
+    # the roots as pytest sees them (its arguments made absolute against its invocation folder,
+    # links unresolved), so that the session's text comparisons match the paths pytest collects:
+    # with a logical working directory ($PWD through a link) they differ from the checked ones
+    collected = [Path(os.path.abspath(base / a)) for a in config.args]
+    set_roots([*roots, *collected])
+    state = GoblinSession(settings, collected, shard)
     state.rootpath = config.rootpath
     config.stash[STATE_KEY] = state
     config.pluginmanager.register(state, "goblin-session")

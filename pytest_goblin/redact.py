@@ -46,18 +46,24 @@ _SECRET_KEY = (
     r"|sharedaccesssignature|client_?secret"
 )
 _ASSIGNMENT = re.compile(
-    rf"(?<![A-Za-z])(?:{_SECRET_KEY})(?![A-Za-z])(?P<sep>[\"']?[ \t]*[:=][ \t]*)(?P<value>\"[^\"\n\\]{{1,512}}\"|'[^'\n\\]{{1,512}}'|[^\s\"'\\]{{6,}})",
+    rf"(?<![A-Za-z])(?:{_SECRET_KEY})(?![A-Za-z])(?P<sep>[\"']?[ \t]*[:=][ \t]*)(?P<value>\"[^\"\n\\]{{1,512}}\"|'[^'\n\\]{{1,512}}'|[^\s\"'\\,}}|>][^\n\"\\,}}]{{2,}})",
     re.I,
 )
 # An environment name ending in _KEY (OPENAI_KEY=..., MY_SERVICE_KEY: ...), upper case as env names are.
 _ENV_KEY = re.compile(
-    r"(?<![A-Za-z0-9_])[A-Z][A-Z0-9_]{0,63}_KEY(?P<sep>[\"']?[ \t]*[:=][ \t]*)(?P<value>\"[^\"\n\\]{1,512}\"|'[^'\n\\]{1,512}'|[^\s\"'\\]{6,})"
+    r"(?<![A-Za-z0-9_])[A-Z][A-Z0-9_]{0,63}_KEY(?P<sep>[\"']?[ \t]*[:=][ \t]*)(?P<value>\"[^\"\n\\]{1,512}\"|'[^'\n\\]{1,512}'|[^\s\"'\\,}|>][^\n\"\\,}]{2,})"
 )
 
 
+_LITERALS = frozenset({"null", "none", "true", "false", "~"})
+
+
 def _masked_value(m: re.Match[str]) -> str:
-    """The match with its value masked; quotes around the value are kept (JSON stays JSON)."""
+    """The match with its value masked; quotes around the value are kept (JSON stays JSON). An
+    unquoted null or boolean is no secret and stays (`"experts_per_token": null` stays JSON)."""
     value = m.group("value")
+    if value.rstrip().lower() in _LITERALS:
+        return m.group(0)
     lead = value[0] if value[:1] in ("'", '"') else ""
     tail = value[-1] if len(value) > 1 and value[-1] in ("'", '"') else ""
     return m.group(0)[: m.start("value") - m.start(0)] + lead + MASK + tail
@@ -67,7 +73,7 @@ def _masked_value(m: re.Match[str]) -> str:
 # says so (the same rule as env entries and JSON keys). A name starts after a character that
 # cannot be in one, so each start is tried once and each try reads at most 64 characters.
 _NAMED_VALUE = re.compile(
-    r"(?<![A-Za-z0-9_.-])(?P<key>[A-Za-z_][A-Za-z0-9_.-]{0,63})(?P<sep>[\"']?[ \t]*[:=][ \t]*)(?P<value>\"[^\"\n\\]{1,512}\"|'[^'\n\\]{1,512}'|[^\s\"'\\]{6,})"
+    r"(?<![A-Za-z0-9_.-])(?P<key>[A-Za-z_][A-Za-z0-9_.-]{0,63})(?P<sep>[\"']?[ \t]*[:=][ \t]*)(?P<value>\"[^\"\n\\]{1,512}\"|'[^'\n\\]{1,512}'|[^\s\"'\\,}|>][^\n\"\\,}]{2,})"
 )
 
 
@@ -75,8 +81,11 @@ def _masked_if_secret(m: re.Match[str]) -> str:
     return _masked_value(m) if is_secret_name(m.group("key")) else m.group(0)
 
 
-# A value: quoted whole (a quoted secret may hold spaces, `#`, `;` or `,`), or unquoted up to the
-# next space or backslash (so an escaped quote in JSON text ends it).
+# A value under a secret name: quoted whole (a quoted secret may hold spaces, `#`, `;` or `,`), or
+# unquoted to the end of the line (a YAML plain scalar may hold spaces, `#`, `;`), stopping at a
+# double quote, a backslash, `,` or `}` so that JSON and flow mappings around it stay whole; a
+# block scalar's `|` / `>` is left for the lines below it (the PEM pattern). A flag's value ends
+# at the next space (the next flag follows it).
 # A command-line flag and its value (`--hub_token X`, `--hub-token=X`, `-api-key X`), as launcher
 # and comment lines carry them: masked when the flag's name is a secret's. The value may not start
 # with `-` (the next flag); one try per `-`, each reading at most 64 characters of name.

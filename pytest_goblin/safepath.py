@@ -79,13 +79,20 @@ def repository_root(path: Path) -> Path | None:
 
     A symlink met below a repository ends the search: a pull request that turns `configs` into
     a link to another checkout (`configs -> /home/runner/work/other/other`) must not make that
-    checkout's `.git` the boundary. A symlink above any repository (`/tmp -> /private/tmp`, a
-    project folder the user linked) is the user's own and is looked through.
+    checkout's `.git` the boundary. So does, before any repository, a link that points straight at
+    a checkout (`c3 -> ../other`) or lies below the working directory (a tarball's own links).
+    A symlink above the working directory (`/tmp -> /private/tmp`, `~/code -> /mnt/ssd/code`
+    while you stand in a project under it) is the user's own and is looked through.
     """
     start = as_written(path)
+    here = logical_cwd()
     found: Path | None = None
     for folder in (*reversed(start.parents), start):  # from / down
-        if found is not None and folder.is_symlink():
+        if folder.is_symlink() and (
+            found is not None  # a link below a repository is its content
+            or (folder / ".git").exists()  # a link straight at another checkout lends it nothing
+            or (folder != here and folder.is_relative_to(here))  # a link below where the user stands is the tree's
+        ):
             break
         if (folder / ".git").exists():
             found = folder

@@ -324,6 +324,9 @@ def test_a_secret_flag_on_a_quoted_launcher_line_is_masked(tmp_path: Path, flag:
         ("# torchrun --hub_token=Q1w;E2r3T4LEAK1 --nproc_per_node $(nvidia-smi -L | wc -l) t.py", "LEAK1"),
         ('--password "Xy7,kLm9QrTLEAK2"', "LEAK2"),
         ('password: "correct horse battery LEAK3"', "LEAK3"),
+        ("hub_token: abc defghijklmnop-LEAK5", "LEAK5"),  # round 5, M1: unquoted, with spaces
+        ("password: correct horse battery LEAK6", "LEAK6"),
+        ("passwd: 12345", "12345"),
     ],
 )
 def test_a_secret_value_is_masked_whole(line: str, secret: str) -> None:
@@ -332,3 +335,4 @@ def test_a_secret_value_is_masked_whole(line: str, secret: str) -> None:
     from pytest_goblin.redact import redact
 
     assert secret not in redact(line)
+    assert redact('{"experts_per_token": null, "api_key": true}') == '{"experts_per_token": null, "api_key": true}'  # JSON literals stay

@@ -474,3 +474,64 @@ def test_r4_4_dot_inside_a_tarballs_link_is_refused(tmp_path: Path, monkeypatch:
     monkeypatch.setenv("PWD", str(logical))
     assert main(["audit", ".", "--fix"]) == 2
     assert victim.read_text() == before
+
+
+# Red team round 5 (on 9cfd258): H1 pytest from a working directory reached through a link,
+# H2 a tarball's link straight at another checkout.
+
+
+def test_h1_pytest_from_a_linked_working_directory_collects_goblin_items_only(tmp_path: Path) -> None:
+    """$PWD through a link made the roots the logical path while pytest collected the physical
+    one: every collected file looked outside the roots, the vetoes never fired, the checkout's
+    test module, package __init__ and doctest ran, and the doctest passed the session."""
+    real = tmp_path / "real" / "checkout"
+    (real / ".git").mkdir(parents=True)
+    configs = real / "configs"
+    configs.mkdir()
+    shutil.copy(BASE, configs / "base.yml")
+    marks = {name: tmp_path / f"PWNED_{name}" for name in ("module", "init", "doctest")}
+    (configs / "test_pwn.py").write_text(f"open({str(marks['module'])!r}, 'w').write('x')\n")
+    (configs / "__init__.py").write_text(f"open({str(marks['init'])!r}, 'w').write('x')\n")
+    (configs / "test_notes.txt").write_text(f">>> open({str(marks['doctest'])!r}, 'w').write('x')\n1\n")
+    (tmp_path / "link").symlink_to("real")
+    logical = tmp_path / "link" / "checkout"
+    empty = tmp_path / "empty.ini"
+    empty.write_text("[pytest]\n")
+    env = {**ENV, "PWD": str(logical)}
+    cmd = [sys.executable, "-P", "-m", "pytest", "--goblin", "configs", "-c", str(empty), "--noconftest", "-p", "no:cacheprovider", "-q"]
+    done = subprocess.run(cmd, cwd=logical, env=env, capture_output=True, text=True, timeout=120)
+    assert not [n for n, m in marks.items() if m.exists()], done.stdout
+    assert done.returncode == 1 and "base.yml" in done.stdout and "1 failed" in done.stdout, done.stdout[-2000:]
+
+
+def test_h2_a_tarballs_link_straight_at_another_checkout_lends_no_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_goblin.cli import main
+
+    (tmp_path / "other" / ".git").mkdir(parents=True)
+    victim, before = _victim(tmp_path / "other" / "configs" / "llm")
+    tarball = tmp_path / "tarball"
+    tarball.mkdir()
+    (tarball / "c3").symlink_to("../other")
+    monkeypatch.chdir(tarball)
+    monkeypatch.setenv("PWD", str(tarball))
+    assert main(["audit", "c3/configs", "--fix"]) == 2
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PWD", str(tmp_path))
+    assert main(["audit", str(tarball / "c3" / "configs"), "--fix"]) == 2  # absolute, from elsewhere
+    assert victim.read_text() == before
+
+
+def test_a_users_own_link_above_the_project_still_works(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Must not refuse: ~/code -> /mnt/ssd/code, standing in a project under it."""
+    from pytest_goblin.cli import main
+
+    proj = tmp_path / "ssd" / "code" / "proj"
+    (proj / ".git").mkdir(parents=True)
+    (proj / "configs").mkdir()
+    shutil.copy(BASE, proj / "configs" / "a.yml")
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "code").symlink_to(tmp_path / "ssd" / "code")
+    logical = tmp_path / "home" / "code" / "proj"
+    monkeypatch.chdir(logical)
+    monkeypatch.setenv("PWD", str(logical))
+    assert main(["audit", "configs"]) == 1  # audited (the example fails), not refused (2)
