@@ -46,12 +46,12 @@ _SECRET_KEY = (
     r"|sharedaccesssignature|client_?secret"
 )
 _ASSIGNMENT = re.compile(
-    rf"(?<![A-Za-z])(?:{_SECRET_KEY})(?![A-Za-z])(?P<sep>[\"']?[ \t]*[:=][ \t]*)(?P<value>\"[^\"\n\\]{{1,512}}\"|'[^'\n\\]{{1,512}}'|[^\s\"'\\,}}|>][^\n\"\\,}}]{{2,}})",
+    rf"(?<![A-Za-z])(?:{_SECRET_KEY})(?![A-Za-z])(?P<sep>[\"']?[ \t]*[:=][ \t]*)(?P<value>\"[^\"\n\\]{{1,512}}\"|'[^'\n\\]{{1,512}}'|[^\s\"'\\,}}|>][^\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029\"\\,}}]{{2,}})",
     re.I,
 )
 # An environment name ending in _KEY (OPENAI_KEY=..., MY_SERVICE_KEY: ...), upper case as env names are.
 _ENV_KEY = re.compile(
-    r"(?<![A-Za-z0-9_])[A-Z][A-Z0-9_]{0,63}_KEY(?P<sep>[\"']?[ \t]*[:=][ \t]*)(?P<value>\"[^\"\n\\]{1,512}\"|'[^'\n\\]{1,512}'|[^\s\"'\\,}|>][^\n\"\\,}]{2,})"
+    r"(?<![A-Za-z0-9_])[A-Z][A-Z0-9_]{0,63}_KEY(?P<sep>[\"']?[ \t]*[:=][ \t]*)(?P<value>\"[^\"\n\\]{1,512}\"|'[^'\n\\]{1,512}'|[^\s\"'\\,}|>][^\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029\"\\,}]{2,})"
 )
 
 
@@ -73,7 +73,7 @@ def _masked_value(m: re.Match[str]) -> str:
 # says so (the same rule as env entries and JSON keys). A name starts after a character that
 # cannot be in one, so each start is tried once and each try reads at most 64 characters.
 _NAMED_VALUE = re.compile(
-    r"(?<![A-Za-z0-9_.-])(?P<key>[A-Za-z_][A-Za-z0-9_.-]{0,63})(?P<sep>[\"']?[ \t]*[:=][ \t]*)(?P<value>\"[^\"\n\\]{1,512}\"|'[^'\n\\]{1,512}'|[^\s\"'\\,}|>][^\n\"\\,}]{2,})"
+    r"(?<![A-Za-z0-9_.-])(?P<key>[A-Za-z_][A-Za-z0-9_.-]{0,63})(?P<sep>[\"']?[ \t]*[:=][ \t]*)(?P<value>\"[^\"\n\\]{1,512}\"|'[^'\n\\]{1,512}'|[^\s\"'\\,}|>][^\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029\"\\,}]{2,})"
 )
 
 
