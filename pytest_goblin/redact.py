@@ -157,7 +157,9 @@ def _may_hold_a_secret(text: str) -> bool:
 
 
 def is_secret_name(name: str) -> bool:
-    """The one rule for names: environment entries, JSON keys and `name: value` lines alike."""
+    """The one rule for names: environment entries, JSON keys and `name: value` lines alike; a
+    `-` reads as `_` (`x-api-key`, `--hub-token`)."""
+    name = name.replace("-", "_")
     return _secret_name(name) if len(name) <= 256 else bool(SECRET_NAME.search(_TEXT_TOKEN.sub("", name)))
 
 

@@ -91,6 +91,7 @@ def repository_root(path: Path) -> Path | None:
         if folder.is_symlink() and (
             found is not None  # a link below a repository is its content
             or (folder / ".git").exists()  # a link straight at another checkout lends it nothing
+            or _points_up(folder)  # `c5 -> ..`: every path below it is a path beside it
             or (folder != here and folder.is_relative_to(here))  # a link below where the user stands is the tree's
         ):
             break
@@ -110,6 +111,13 @@ def _above_last_link(path: Path) -> Path:
         if folder.is_symlink():
             holder = folder.parent
     return holder
+
+
+def _points_up(link: Path) -> bool:
+    """A link whose target is its own folder or one above it (`c5 -> ..`): looking through it
+    would reach a neighbouring checkout's `.git` from inside a tree that has none."""
+    target, holder = _resolve(link), _resolve(link.parent)
+    return target is not None and holder is not None and holder.is_relative_to(target)
 
 
 def audited_root(path: str | Path) -> Path:

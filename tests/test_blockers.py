@@ -327,6 +327,7 @@ def test_a_secret_flag_on_a_quoted_launcher_line_is_masked(tmp_path: Path, flag:
         ("hub_token: abc defghijklmnop-LEAK5", "LEAK5"),  # round 5, M1: unquoted, with spaces
         ("password: correct horse battery LEAK6", "LEAK6"),
         ("passwd: 12345", "12345"),
+        ("x-api-key: S28CRETVALUE", "S28CRET"),  # round 6: `-` reads as `_`
     ],
 )
 def test_a_secret_value_is_masked_whole(line: str, secret: str) -> None:

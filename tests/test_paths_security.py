@@ -535,3 +535,19 @@ def test_a_users_own_link_above_the_project_still_works(tmp_path: Path, monkeypa
     monkeypatch.chdir(logical)
     monkeypatch.setenv("PWD", str(logical))
     assert main(["audit", "configs"]) == 1  # audited (the example fails), not refused (2)
+
+
+def test_round6_a_tarball_link_pointing_up_lends_no_neighbouring_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Red team round 6: `c5 -> ..` in a tarball, `cd tar/c5/other && goblin audit . --fix` wrote
+    into the neighbouring checkout `other/`."""
+    from pytest_goblin.cli import main
+
+    (tmp_path / "other" / ".git").mkdir(parents=True)
+    victim, before = _victim(tmp_path / "other" / "secrets")
+    (tmp_path / "tar").mkdir()
+    (tmp_path / "tar" / "c5").symlink_to("..")
+    logical = tmp_path / "tar" / "c5" / "other"
+    monkeypatch.chdir(logical)
+    monkeypatch.setenv("PWD", str(logical))
+    assert main(["audit", ".", "--fix"]) == 2
+    assert victim.read_text() == before
