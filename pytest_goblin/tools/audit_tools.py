@@ -167,6 +167,17 @@ def propose_patch(ctx: AuditContext, args: ProposePatchInput) -> dict[str, Any]:
     return patch.model_dump(mode="json", exclude={"new_workload"})
 
 
+def _own_gains(w: WorkloadConfig, patch: Patch, hw: Any, base: float | None = None) -> dict[str, float]:
+    """Each rule's own projected gain: the baseline's step time over the step with only that rule's
+    edits (side effects left out)."""
+    base = step(w, hw).step_s if base is None else base
+    by_rule: dict[str, dict[str, Any]] = {}
+    for e in patch.edits:
+        if e.rule_id != "side effect":
+            by_rule.setdefault(e.rule_id, {})[e.field] = e.new
+    return {rid: base / step(w.model_copy(update=fields), hw).step_s for rid, fields in by_rule.items()}
+
+
 def _not_worth_patching(w: WorkloadConfig, patch: Patch, hw: Any, warn_at: float) -> dict[str, str]:
     """In a patch whose whole projected gain is below goblin_warn_at (the item passes), the rules whose
     own edits alone project a gain above 1 but below it: noise for a projection, reported as not
@@ -178,12 +189,7 @@ def _not_worth_patching(w: WorkloadConfig, patch: Patch, hw: Any, warn_at: float
     base = step(w, hw).step_s
     if not patch.edits or base / step(patch.new_workload, hw).step_s >= warn_at:
         return out
-    by_rule: dict[str, dict[str, Any]] = {}
-    for e in patch.edits:
-        if e.rule_id != "side effect":
-            by_rule.setdefault(e.rule_id, {})[e.field] = e.new
-    for rid, fields in by_rule.items():
-        gain = base / step(w.model_copy(update=fields), hw).step_s
+    for rid, gain in _own_gains(w, patch, hw, base).items():
         if 1.0 + 1e-9 < gain < warn_at:
             out[rid] = (
                 f"not worth patching: its own projected gain is {gain:.3f}x ({(gain - 1) * 100:.1f}%), below goblin_warn_at={warn_at:.2f}, "
@@ -448,9 +454,10 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
     problems = list(ctx.runner.problems) if measured else []
     why = inconclusive(speedup, fail_at=ctx.settings.fail_at, measured=measured, problems=problems)
     straddles = straddled(speedup, fail_at=ctx.settings.fail_at, warn_at=ctx.settings.warn_at) if measured and not why else None
-    if not why and evidence == "projected" and online_rl(w):
+    rl = online_rl(w) if evidence == "projected" else None
+    if not why and rl:
         why = (
-            f"goblin does not model online RL ({online_rl(w)}): the rollouts (generating completions, in vLLM or the trainer), "
+            f"goblin does not model online RL ({rl}): the rollouts (generating completions, in vLLM or the trainer), "
             "the memory a colocated vLLM reserves and the reference and reward passes are not in the projection, which covers "
             "the training step only, so it cannot judge this config; measure it with your training command (goblin_command)"
         )
@@ -499,15 +506,9 @@ def _projection_contradicted(ctx: AuditContext, w: WorkloadConfig, patch: Patch)
     projected 0.16x, and the patch 0.47x, offered as a PASS). Such a config is not judged on the
     projection; a measurement (goblin_command) decides it."""
     rules = {r.id: r for r in ctx.applicable(w)}
-    by_rule: dict[str, dict[str, Any]] = {}
-    for e in patch.edits:
-        if e.rule_id in rules:
-            by_rule.setdefault(e.rule_id, {})[e.field] = e.new
-    base = step(w, ctx.hw).step_s
     wrong = []
-    for rid, fields in by_rule.items():
-        gain = base / step(w.model_copy(update=fields), ctx.hw).step_s
-        if gain < 1.0 - 1e-9 and rules[rid].impact.low >= 1.0:
+    for rid, gain in _own_gains(w, patch, ctx.hw).items():
+        if rid in rules and gain < 1.0 - 1e-9 and rules[rid].impact.low >= 1.0:
             wrong.append(f"{rid} alone projects {gain:.2f}x where its source reports {rules[rid].impact.low:.2f}x or more")
     if not wrong:
         return None
