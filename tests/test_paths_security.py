@@ -357,6 +357,13 @@ def test_n4_the_package_probe_does_not_look_in_the_working_directory(tmp_path: P
 # through the working directory, a tarball's inner link, and a folded `..`.
 
 
+def _stand_in(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """cd into `folder` as a shell does: the process's working directory and $PWD, which keeps
+    any link the path went through."""
+    monkeypatch.chdir(folder)
+    monkeypatch.setenv("PWD", str(folder))
+
+
 def _victim(folder: Path) -> tuple[Path, str]:
     folder.mkdir(parents=True, exist_ok=True)
     victim = folder / "victim.yml"
@@ -390,8 +397,7 @@ def test_d3_without_a_repository_a_root_below_a_link_is_refused(tmp_path: Path, 
     tarball = tmp_path / "tarball"
     tarball.mkdir()
     (tarball / "configs").symlink_to("../host")
-    monkeypatch.chdir(tarball)
-    monkeypatch.setenv("PWD", str(tarball))
+    _stand_in(monkeypatch, tarball)
     assert main(["audit", "configs/team", "--fix"]) == 2
     assert victim.read_text() == before
     (tmp_path / "other" / "configs" / "llm").mkdir(parents=True)
@@ -412,8 +418,7 @@ def test_d4_a_folded_dotdot_is_walked_as_it_was_checked(tmp_path: Path, monkeypa
     _victim(tmp_path / "host" / "secrets" / "sub")
     (tmp_path / "host" / "secrets" / "private_name.yml").write_text("not: a config\n")
     (checkout / "configs" / "x").symlink_to("../../../host/secrets/sub")
-    monkeypatch.chdir(ws)
-    monkeypatch.setenv("PWD", str(ws))
+    _stand_in(monkeypatch, ws)
     out = tmp_path / "r.json"
     main(["audit", "checkout/configs/x/..", "--json", str(out)])
     report = json.loads(out.read_text())
@@ -438,8 +443,7 @@ def test_r4_1_dotdot_from_inside_a_link_is_walked_as_checked(tmp_path: Path, mon
     outer, outer_before = _victim(tmp_path / "x1" / "host")
     (checkout / "configs" / "exp").symlink_to("../../host/dir")
     logical = checkout / "configs" / "exp"
-    monkeypatch.chdir(logical)
-    monkeypatch.setenv("PWD", str(logical))
+    _stand_in(monkeypatch, logical)
     out = tmp_path / "r.json"
     main(["audit", "..", "--fix", "--json", str(out)])
     shown = [i["path"] for i in json.loads(out.read_text())["items"]]
@@ -456,8 +460,7 @@ def test_r4_2_a_users_link_above_the_repository_does_not_hide_a_link_out(tmp_pat
     victim, before = _victim(tmp_path / "cases" / "host" / "secrets")
     (checkout / "configs").symlink_to("../../host/secrets")
     (tmp_path / "wslink").symlink_to(ws)  # the user's own link, above the repository
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("PWD", str(tmp_path))
+    _stand_in(monkeypatch, tmp_path)
     assert main(["audit", "wslink/checkout/configs/", "--fix"]) == 2
     assert victim.read_text() == before
 
@@ -470,8 +473,7 @@ def test_r4_4_dot_inside_a_tarballs_link_is_refused(tmp_path: Path, monkeypatch:
     tarball.mkdir()
     (tarball / "configs").symlink_to("../host")
     logical = tarball / "configs" / "team"
-    monkeypatch.chdir(logical)
-    monkeypatch.setenv("PWD", str(logical))
+    _stand_in(monkeypatch, logical)
     assert main(["audit", ".", "--fix"]) == 2
     assert victim.read_text() == before
 
@@ -512,11 +514,9 @@ def test_h2_a_tarballs_link_straight_at_another_checkout_lends_no_repository(tmp
     tarball = tmp_path / "tarball"
     tarball.mkdir()
     (tarball / "c3").symlink_to("../other")
-    monkeypatch.chdir(tarball)
-    monkeypatch.setenv("PWD", str(tarball))
+    _stand_in(monkeypatch, tarball)
     assert main(["audit", "c3/configs", "--fix"]) == 2
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("PWD", str(tmp_path))
+    _stand_in(monkeypatch, tmp_path)
     assert main(["audit", str(tarball / "c3" / "configs"), "--fix"]) == 2  # absolute, from elsewhere
     assert victim.read_text() == before
 
@@ -532,8 +532,7 @@ def test_a_users_own_link_above_the_project_still_works(tmp_path: Path, monkeypa
     (tmp_path / "home").mkdir()
     (tmp_path / "home" / "code").symlink_to(tmp_path / "ssd" / "code")
     logical = tmp_path / "home" / "code" / "proj"
-    monkeypatch.chdir(logical)
-    monkeypatch.setenv("PWD", str(logical))
+    _stand_in(monkeypatch, logical)
     assert main(["audit", "configs"]) == 1  # audited (the example fails), not refused (2)
 
 
@@ -547,7 +546,6 @@ def test_round6_a_tarball_link_pointing_up_lends_no_neighbouring_repository(tmp_
     (tmp_path / "tar").mkdir()
     (tmp_path / "tar" / "c5").symlink_to("..")
     logical = tmp_path / "tar" / "c5" / "other"
-    monkeypatch.chdir(logical)
-    monkeypatch.setenv("PWD", str(logical))
+    _stand_in(monkeypatch, logical)
     assert main(["audit", ".", "--fix"]) == 2
     assert victim.read_text() == before
