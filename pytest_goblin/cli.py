@@ -24,7 +24,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
     from .formats.semantics import with_world_size
     from .options import BY_NAME as OPTS
     from .options import convert
-    from .redact import redact, redact_obj
+    from .redact import redact_obj
     from .reporting.escape import one_line
 
     world = convert(OPTS["world_size"], getattr(args, OPTS["world_size"].dest, None), "--world-size")
@@ -33,7 +33,9 @@ def cmd_parse(args: argparse.Namespace) -> int:
         for path in config_files(args.paths):
             record, ok = parse_record(path, world_size=world)
             status |= 0 if ok else 1
-            print(redact(json.dumps(redact_obj(record), default=str)))  # the record quotes values (D14)
+            # every string masked once it is JSON (D14), not the JSON text as a whole: that would mask
+            # each `"key": "bf16"` of the sources as if `key` named a credential
+            print(json.dumps(redact_obj(json.loads(json.dumps(record, default=str)))))
         return status
     for path in config_files(args.paths):
         try:

@@ -16,6 +16,11 @@ from .schemas import WORKLOAD_FIELDS, Conflict, Edit, FieldSource, Hardware, Pat
 MEMORY_MARGIN = 0.85  # the patched workload must fit in 85% of HBM by the projection
 
 
+# Why a rule's edit was left out when goblin could not write it to the file's layout: the waste is
+# there, goblin just cannot patch it, so a verdict without it is not decided (audit_tools).
+NOT_READ_BACK = "did not read back as intended; left out"
+
+
 def _order(rules: list[Rule]) -> list[Rule]:
     """Deterministic: higher priority first, then the larger expected impact, then id."""
     return sorted(rules, key=lambda r: (-r.priority, -r.impact.high, r.id))
@@ -110,7 +115,7 @@ def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id:
     wrong = _misread(loaded, reread, fields)
     if wrong:
         # Never ship an edit that does not read back: drop the rules behind it, keep the rest.
-        why = f"the {loaded.adapter.name} edit did not read back as intended; left out"
+        why = f"the {loaded.adapter.name} edit {NOT_READ_BACK}"
         fields = _drop_rules(fields, chosen, dict.fromkeys(wrong, why), skipped)
         new_text, _ = loaded.adapter.apply(loaded.path, loaded.text, loaded.data, w, fields)
         reread = _reread(loaded, new_text) if fields else w

@@ -264,7 +264,12 @@ class GoblinSession:
             }
             if _is_worker(item.config):
                 # the controller gets it as JSON on the report (pytest_runtest_logreport there)
-                report.goblin = {**outcome, "report": item.report.model_dump(mode="json") if item.report else None}  # type: ignore[attr-defined]
+                # masked here, where the config was read: the values learned under its secret names
+                # (redact.learn) live in this worker only
+                from .outcome import ItemOutcome
+                from .redact import redact_model
+
+                report.goblin = redact_model(ItemOutcome.model_validate(outcome)).model_dump(mode="json")  # type: ignore[attr-defined]
             else:
                 # kept as objects: the session report validates instances for free, and a TestReport
                 # stays plain data for plugins that serialize it (pytest-reportlog)

@@ -7,15 +7,24 @@ whether it is an environment entry read from a config, a key of a JSON object, o
 or `NAME=value` on a line of text (a diff line, an env dump, an event); and known secret shapes
 are masked in any text whatever their name (provider tokens, URL passwords, PEM private keys,
 signed-URL signatures).
+
+Patterns see one line at a time, and a value need not be one line: a YAML block scalar under
+`hf_token: |`, a value on the line below its key, a quoted value with escapes, a flag and its value
+as two list items. So every value read under a secret name when a config is read (`learn`, called
+by the YAML reader, the Python reader and the referenced-file reader) is masked by value too, in
+every text this process writes afterwards, line by line as it was written.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 MASK = "***"
 SECRET_NAME = re.compile(
@@ -24,12 +33,12 @@ SECRET_NAME = re.compile(
     re.I,
 )
 # Parts of names that say TOKEN and mean a text token, not a credential (`pad_token`, `tokenizer`,
-# `max_new_tokens`, `tokens_per_s`): removed before SECRET_NAME is asked, so that a config's
+# `max_new_tokens`, `tokens_per_s`, Axolotl's `tokens:` list of added tokens): removed before SECRET_NAME is asked, so that a config's
 # tokenizer settings stay readable and its patches applicable, while `hub_token` or
 # `auth_tokens` stay secret. At most four words before `token`, each start tried once: linear.
 _TEXT_TOKEN = re.compile(
     r"(?<![a-z])(?:(?:max|min|num|new|total|input|output|prompt|completion|generated|special|eot|stop|read|creation|pad|eos|bos|unk|sep|cls|mask"
-    r"|concat|start|end|image|audio|video|chat|think|append|add|resize)_){1,4}tokens?(?![a-z])|tokeni[sz]er|tokens?_(?:ids?|per|type|embeddings?|capacity|across)",
+    r"|concat|start|end|image|audio|video|chat|think|append|add|resize)_){1,4}tokens?(?![a-z])|tokeni[sz]er|tokens?_(?:ids?|per|type|embeddings?|capacity|across)|^tokens$",
     re.I,
 )
 # Every pattern here runs over untrusted text (diff context, file names, API bodies): no nested or
@@ -187,8 +196,74 @@ def redactor() -> Callable[[str], str]:
 
 
 def _runtime_values() -> list[str]:
-    """The keys this process holds, whatever their shape (read once per call of redact/redact_obj)."""
-    return [v for name in RUNTIME_SECRETS if (v := os.environ.get(name)) and len(v) >= 8]
+    """The keys this process holds, whatever their shape, and the values learned from configs
+    (read once per call of redact/redact_obj), longest first so that no value is left half masked."""
+    held = [v for name in RUNTIME_SECRETS if (v := os.environ.get(name)) and len(v) >= 8]
+    return sorted({*held, *_LEARNED}, key=len, reverse=True) if _LEARNED else held
+
+
+# Values learned from configs, as `learn` split them. A piece shorter than this is left to the
+# patterns (a one-line value of 3+ characters is masked by name): masking a short word everywhere
+# would garble every report of the session.
+MIN_LEARNED = 6
+# Each text is searched once per learned value; a session holds a few (a token or two per config).
+MAX_LEARNED = 2048
+_LEARNED: dict[str, None] = {}
+
+
+class TooManySecrets(ValueError):
+    """More values under secret names than goblin will mask by value in one session."""
+
+
+def secret_pieces(value: str) -> list[str]:
+    """What to mask for one value as written: each of its lines, stripped, of MIN_LEARNED or more
+    characters and not a YAML literal (`null`, `true`), also as JSON and repr() escape it. A block
+    scalar shows in a diff line by line, so each line is masked on its own."""
+    pieces = []
+    for line in value.splitlines() or [value]:
+        piece = line.strip()
+        if len(piece) >= MIN_LEARNED and piece.lower() not in _LITERALS:
+            pieces.append(piece)
+            # as JSON and Python's repr write it too: an event or `goblin parse` quotes it so
+            pieces += {json.dumps(piece)[1:-1], repr(piece)[1:-1]} - {piece}
+    return pieces
+
+
+# A name whose only secret word is a bare `key` (`key`, `sort_key`, `template_thinking_key`) names
+# a credential less often than a lookup key: a value under it is masked everywhere only when it
+# looks like a credential (a run of letters and digits, no spaces), or `deepspeed` and
+# `base_model` would vanish from every report. One-line values are masked by name regardless.
+_BARE_KEY = re.compile(r"(?:^|_)key$", re.I)
+
+
+def _credential_shape(piece: str) -> bool:
+    return len(piece) >= 12 and not any(c.isspace() for c in piece) and any(c.isdigit() for c in piece) and any(c.isalpha() for c in piece)
+
+
+def masks_by_value(name: str, value: str) -> bool:
+    """Whether `value`, read under `name`, is masked everywhere (`learn`), not only where `name`
+    is written beside it."""
+    if not is_secret_name(name):
+        return False
+    name = name.replace("-", "_")
+    if _BARE_KEY.search(name) and not is_secret_name(_BARE_KEY.sub("", name)):
+        return any(_credential_shape(piece) for piece in secret_pieces(value))
+    return True
+
+
+def learn(values: Iterable[str]) -> None:
+    """Mask these values (found under secret names in a config: `masks_by_value`) in every text
+    this process writes from now on. Raises TooManySecrets past MAX_LEARNED pieces: the caller
+    refuses that config rather than leave a value unmasked."""
+    new = [p for v in values for p in secret_pieces(v) if p not in _LEARNED]
+    if len(_LEARNED) + len(new) > MAX_LEARNED:
+        raise TooManySecrets(f"more than {MAX_LEARNED:,} values under secret names (tokens, keys, passwords)")
+    _LEARNED.update(dict.fromkeys(new))
+
+
+def forget_learned() -> None:
+    """For tests: a process that audits one config after another keeps every value it learned."""
+    _LEARNED.clear()
 
 
 def _redact(text: str, runtime: list[str]) -> str:
@@ -256,3 +331,37 @@ def _masks(name: object) -> bool:
 def _secret_field(name: str) -> bool:
     """Per field name, once: a report repeats the same few hundred names in every item."""
     return name not in _SCHEMA_FIELDS and is_secret_name(name)
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def redact_model(model: Model) -> Model:
+    """The model with every string redacted (`redact_obj` over its JSON form). A field masking made
+    invalid (a value learned under a secret name that is also one of goblin's own words, such as
+    `deepspeed` in `strategy`) gets its value back: goblin's vocabulary is no secret, and a lost
+    report costs more than the word."""
+    plain = model.model_dump(mode="json")
+    data = redact_obj(plain)
+    while True:
+        try:
+            return type(model).model_validate(data)
+        except ValidationError as exc:
+            if not any([_restore(data, plain, err["loc"]) for err in exc.errors()]):
+                raise
+
+
+def _restore(data: Any, plain: Any, loc: tuple[int | str, ...]) -> bool:
+    """Put back the unmasked value at `loc`; whether anything changed."""
+    for part in loc[:-1]:
+        try:
+            data, plain = data[part], plain[part]
+        except (KeyError, IndexError, TypeError):
+            return False
+    try:
+        if not loc or data[loc[-1]] == plain[loc[-1]]:
+            return False
+        data[loc[-1]] = plain[loc[-1]]
+    except (KeyError, IndexError, TypeError):
+        return False
+    return True

@@ -118,12 +118,14 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
         except (yaml.YAMLError, RecursionError):
             raise
         except Exception as exc:
-            raise _value_error(node, exc) from None
+            builder = getattr(self, "builder", None)
+            raise _value_error(node, exc, hide=builder is not None and id(node) in builder.secret_ids) from None
 
 
-def _value_error(node: yaml.Node, exc: Exception) -> yaml.constructor.ConstructorError:
+def _value_error(node: yaml.Node, exc: Exception, hide: bool = False) -> yaml.constructor.ConstructorError:
+    """The error names the value, unless it is one under a secret name (`hub_token: !!int hf_...`)."""
     kind = str(node.tag).rpartition(":")[2] or str(node.tag)
-    shown = str(node.value)[:40] if isinstance(node, yaml.ScalarNode) else "..."
+    shown = str(node.value)[:40] if isinstance(node, yaml.ScalarNode) and not hide else "..."
     return yaml.constructor.ConstructorError(None, None, f"{VALUE_ERROR}: a {kind} value {shown!r} ({type(exc).__name__})", node.start_mark)
 
 
@@ -166,10 +168,54 @@ class _Builder:
     (`!!set`, `!!omap`, an unknown global tag) goes through the loader's constructors, which hand
     the mappings and sequences inside it back here."""
 
-    def __init__(self, loader: _Loader):
+    def __init__(self, loader: _Loader, text: str | None = None):
         self.loader = loader
         self.built: dict[int, Any] = {}  # aliases share one object, as PyYAML's do
         loader.builder = self
+        # With the document's text: every scalar under a secret name (`hf_token: |` ...), as read
+        # and as written, for redact.learn. None: not collected (rule and GPU files).
+        self.text = text
+        self.secrets: list[str] | None = [] if text is not None else None
+        self.secret_ids: set[int] = set()  # their scalar nodes: an error about one does not quote it
+
+    def _secret(self, node: yaml.Node, name: str) -> None:
+        """Every scalar at and below `node` (a value under a secret name), as read and as written
+        between its quotes, for redact.learn. Each node once; bounded by the document's size."""
+        assert self.secrets is not None and self.text is not None
+        stack, seen = [node], set()
+        while stack:
+            n = stack.pop()
+            if id(n) in seen:
+                continue
+            seen.add(id(n))
+            if isinstance(n, yaml.ScalarNode):
+                self.secret_ids.add(id(n))
+                raw = self.text[n.start_mark.index : n.end_mark.index]
+                if n.style in ('"', "'") and len(raw) >= 2:
+                    raw = raw[1:-1]
+                elif n.style in ("|", ">"):
+                    raw = raw.partition("\n")[2]  # the lines below the `|` / `>` indicator
+                if _masks_by_value(name, str(n.value)):
+                    self.secrets += [str(n.value), raw]
+            elif isinstance(n, yaml.MappingNode):
+                stack.extend(x for pair in n.value for x in pair)
+            elif isinstance(n, yaml.SequenceNode):
+                stack.extend(n.value)
+
+    def _flag_values(self, node: yaml.SequenceNode, items: list[Any]) -> None:
+        """A command line written as a list (`["--hub_token", "hf_..."]`, `- --api-key=...`): the
+        value after a secret-named flag."""
+        from .redact import is_secret_name
+
+        for i, item in enumerate(items):
+            if not (isinstance(item, str) and item.startswith("-")):
+                continue
+            name, eq, _value = item.lstrip("-").partition("=")
+            if name and is_secret_name(name):
+                if eq:
+                    self._secret(node.value[i], name)
+                elif i + 1 < len(items):
+                    self._secret(node.value[i + 1], name)
 
     def build(self, node: yaml.Node) -> Any:
         if type(node) is yaml.ScalarNode:
@@ -182,14 +228,13 @@ class _Builder:
                 except (yaml.YAMLError, RecursionError):
                     raise
                 except Exception as exc:
-                    raise _value_error(node, exc) from None
+                    raise _value_error(node, exc, hide=id(node) in self.secret_ids) from None
             if tag.startswith("!") and tag not in self.loader.yaml_constructors:
                 return node.value  # an unknown local tag: the text, never constructed
             if tag in (_MAP, _SEQ):  # `!!map foo`: PyYAML would hand it back here, around and around
                 kind = tag.rpartition(":")[2]
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"{VALUE_ERROR}: a {kind} value {node.value[:40]!r} (that is text, not a {kind})", node.start_mark
-                )
+                shown = "..." if id(node) in self.secret_ids else repr(node.value[:40])
+                raise yaml.constructor.ConstructorError(None, None, f"{VALUE_ERROR}: a {kind} value {shown} (that is text, not a {kind})", node.start_mark)
             return self.loader.construct_object(node, deep=True)
         done = self.built.get(id(node))
         if done is not None:
@@ -202,6 +247,8 @@ class _Builder:
             items.positions = [(n.start_mark.line, n.start_mark.column) for n in node.value]
             for item in node.value:
                 items.append(self.build(item))
+            if self.secrets is not None:
+                self._flag_values(node, items)
             return items
         if type(node) is not yaml.MappingNode or not (node.tag == _MAP or local):
             return self.loader.construct_object(node, deep=True)
@@ -226,6 +273,8 @@ class _Builder:
             seen[key] = mark.line
             data.positions[key] = (mark.line, mark.column)
             values.append((key, value_node))
+            if self.secrets is not None and isinstance(key, str) and _secret_name(key):
+                self._secret(value_node, key)
         if merges:  # `<<: *base`: the merged keys come first, the mapping's own keys override them
             self.loader.flatten_mapping(node)
             values = []
@@ -236,14 +285,52 @@ class _Builder:
         return data
 
 
-def parse_yaml(text: str) -> Any:
-    """One YAML document as YamlMap / YamlSeq / scalars (raises yaml.YAMLError and others)."""
+def parse_yaml(text: str, secrets: list[str] | None = None) -> Any:
+    """One YAML document as YamlMap / YamlSeq / scalars (raises yaml.YAMLError and others). With
+    `secrets`, every value under a secret name is added to it, as read and as written."""
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
-        return _Builder(loader).build(node) if node is not None else None
+        if node is None:
+            return None
+        builder = _Builder(loader, text if secrets is not None else None)
+        data = builder.build(node)
+        if secrets is not None and builder.secrets:
+            secrets += builder.secrets
+        return data
     finally:
         loader.dispose()
+
+
+def _secret_name(name: str) -> bool:
+    from .redact import is_secret_name
+
+    return is_secret_name(name)
+
+
+def _masks_by_value(name: str, value: str) -> bool:
+    from .redact import masks_by_value
+
+    return masks_by_value(name, value)
+
+
+# A training config names a token or two; a file with more values under secret names than this
+# is refused rather than masked value by value (each one is searched for in every text written).
+MAX_SECRET_VALUES = 256
+
+
+def learn_secrets(path: Path, values: list[str]) -> None:
+    """Hand a file's values under secret names to redact; too many is the file's own error."""
+    from .redact import TooManySecrets, learn
+
+    if len(values) > 2 * MAX_SECRET_VALUES:  # each value counts as read and as written
+        raise ConfigError(
+            str(path), f"more than {MAX_SECRET_VALUES} values under secret names (tokens, keys, passwords)", hint="keep credentials out of configs"
+        )
+    try:
+        learn(values)
+    except TooManySecrets as exc:
+        raise ConfigError(str(path), str(exc) + " in this session", hint="keep credentials out of configs") from None
 
 
 MAX_EXPANDED_NODES = 1_000_000  # what aliases may expand to; a billion-laughs file expands to billions
@@ -339,7 +426,8 @@ def _guarded_load(path: Path, text: str) -> Any:
     """Run the loader with every error it can raise turned into one ConfigError naming the line:
     a malformed or hostile file must cost one item, never the session."""
     try:
-        return parse_yaml(text)
+        secrets: list[str] = []
+        data = parse_yaml(text, secrets)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -361,6 +449,8 @@ def _guarded_load(path: Path, text: str) -> Any:
     except (ValueError, KeyError, IndexError, TypeError, OverflowError, AttributeError, AssertionError, UnicodeError) as exc:
         # construct_object turns these into YAML errors at their node; this is the net below it
         raise ConfigError(str(path), f"{VALUE_ERROR} ({type(exc).__name__})", hint="fix or remove that value") from None
+    learn_secrets(path, secrets)
+    return data
 
 
 def _roundtrip() -> Any:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -42,3 +43,13 @@ def _import_everything() -> None:
 
 
 _import_everything()
+
+
+@pytest.fixture(autouse=True)
+def _no_learned_secrets() -> Iterator[None]:
+    """Values learned under secret names (redact.learn) last for the process, as in a session; each
+    test starts without the ones an earlier test's configs taught it."""
+    from pytest_goblin import redact
+
+    yield
+    redact.forget_learned()

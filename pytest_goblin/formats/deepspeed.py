@@ -17,8 +17,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..redact import is_secret_name, masks_by_value
 from ..safepath import UnsafePath, read_text, tree_of
-from ..yamlio import key_line
+from ..yamlio import key_line, learn_secrets
 
 MAX_BYTES = 1_000_000
 
@@ -49,10 +50,29 @@ def _load(config_path: Path, path: Path) -> Any:
     """
     text = read_text(path, roots=tree_of(config_path), limit=MAX_BYTES)
     if path.suffix.lower() == ".json":
-        return json.loads(text)
-    from ruamel.yaml import YAML
+        data = json.loads(text)
+    else:
+        from ruamel.yaml import YAML
 
-    return YAML(typ="safe", pure=True).load(text)
+        data = YAML(typ="safe", pure=True).load(text)
+    learn_secrets(path, _secret_values(data))
+    return data
+
+
+def _secret_values(data: Any) -> list[str]:
+    """Every scalar under a secret name in a referenced file, as read and as JSON writes it (a
+    quoted value with escapes), for redact.learn: a note or diff quoting the file must not quote them."""
+    out: list[str] = []
+    stack: list[tuple[Any, str | None]] = [(data, None)]
+    while stack:
+        node, name = stack.pop()
+        if isinstance(node, dict):
+            stack += [(v, k if isinstance(k, str) and is_secret_name(k) else name) for k, v in node.items()]
+        elif isinstance(node, list):
+            stack += [(v, name) for v in node]
+        elif name and node is not None and not isinstance(node, bool) and masks_by_value(name, str(node)):
+            out += [str(node), json.dumps(str(node))[1:-1]]
+    return out
 
 
 def _unreadable(kind: str, ref: str, exc: Exception) -> str:

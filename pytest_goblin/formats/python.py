@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, NotATrainingConfig
+from ..redact import is_secret_name, masks_by_value
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
-from ..yamlio import get_path
+from ..yamlio import get_path, learn_secrets
 from .base import Reader, ignored_rules, model_from, stamp_versions
 from .hf_trainer import HFTrainerAdapter
 from .hfstyle import TA_DOCS, hf_writes
@@ -122,6 +123,55 @@ def _literal(node: ast.expr, consts: dict[str, tuple[Any, ast.expr]]) -> tuple[b
         return False, None, node
 
 
+def _secret_values(tree: ast.Module, text: str) -> list[str]:
+    """Every string literal under a secret name (`hub_token="hf_..."`, `HF_TOKEN = "..."`,
+    `os.environ["WANDB_API_KEY"] = "..."`, `{"api_key": "..."}`, `["--hub_token", "..."]`), as read
+    and as written, for redact.learn: a report that quotes the script's lines must not quote them."""
+    values: list[tuple[str, ast.expr]] = []
+
+    def named(target: ast.expr) -> str | None:
+        if isinstance(target, ast.Name):
+            return target.id
+        if isinstance(target, ast.Attribute):
+            return target.attr
+        if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant) and isinstance(target.slice.value, str):
+            return target.slice.value
+        return None
+
+    def text_of(node: ast.expr | None) -> str | None:
+        return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.keyword) and node.arg and is_secret_name(node.arg):
+            values.append((node.arg, node.value))
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            values += [(n, node.value) for t in targets if (n := named(t)) and is_secret_name(n)][:1]
+        elif isinstance(node, ast.Dict):
+            values += [(k, v) for key, v in zip(node.keys, node.values, strict=True) if (k := text_of(key)) and is_secret_name(k)]
+        elif isinstance(node, ast.Call) and len(node.args) >= 2 and (k := text_of(node.args[0])) and is_secret_name(k):
+            values.append((k, node.args[1]))  # os.environ.setdefault("HF_TOKEN", "..."), os.putenv(...)
+        elif isinstance(node, (ast.List, ast.Tuple)):
+            for i, item in enumerate(node.elts):
+                flag = text_of(item)
+                if flag and flag.startswith("-"):
+                    name, eq, _ = flag.lstrip("-").partition("=")
+                    if name and is_secret_name(name) and (eq or i + 1 < len(node.elts)):
+                        values.append((name, item if eq else node.elts[i + 1]))
+    out: list[str] = []
+    for name, value in values:
+        for const in ast.walk(value):
+            read = text_of(const) if isinstance(const, ast.expr) else None
+            if read is None:
+                continue
+            if read.startswith("-") and "=" in read:
+                read = read.partition("=")[2]
+            if masks_by_value(name, read):
+                raw = ast.get_source_segment(text, const) or ""
+                out += [read, raw.lstrip("rbuRBUfF").strip("\"'")]
+    return out
+
+
 def read_script(path: Path, text: str) -> Script:
     if not _MARKER.search(text):
         raise NotATrainingConfig(str(path), "a Python file without a TrainingArguments or TRL config call")
@@ -133,6 +183,7 @@ def read_script(path: Path, text: str) -> Script:
         ) from None
     except (RecursionError, MemoryError, ValueError) as exc:
         raise ConfigError(str(path), f"cannot parse the script: {type(exc).__name__}", hint="simplify the file") from None
+    learn_secrets(path, _secret_values(tree, text))
     consts: dict[str, tuple[Any, ast.expr]] = {}
     # Literal assignments at module level first, then inside functions (a `model_id = "..."` in main()).
     stmts = list(tree.body) + [n for n in ast.walk(tree) if isinstance(n, ast.Assign) and n not in tree.body]

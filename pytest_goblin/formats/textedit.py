@@ -159,7 +159,7 @@ def _after_last_key(lines: list[str], mapping: YamlMap) -> int:
         stripped = lines[i].strip()
         if not stripped or stripped.startswith("#"):
             continue
-        if not lines[i][:1].isspace() and not stripped.startswith("-"):
-            break
+        if not lines[i][:1].isspace() and not stripped.startswith(("-", ":")):
+            break  # `: value` below a `? key` line is still that key's value
         end = i + 1
     return end

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..fileio import write_atomic
 from ..outcome import SessionReport
-from ..redact import redact, redact_obj
+from ..redact import redact, redact_model
 from .github import append_step_summary
 from .markdown import render
 
@@ -26,7 +26,7 @@ def write_outputs(
     step_summary = step_summary and bool(os.environ.get("GITHUB_STEP_SUMMARY"))
     if not (md or json or junit or sarif or step_summary):
         return written  # nothing asked for: no redaction pass over the whole session
-    session = type(session).model_validate(redact_obj(session.model_dump(mode="json")))
+    session = redact_model(session)
     markdown = redact(render(session))
 
     def put(path: str, text: str, what: str) -> None:

@@ -18,7 +18,7 @@ from ..costmodel import calibration_note, sensitivity, step
 from ..errors import BenchmarkFailed, GoblinError, StartupRefused
 from ..formats import load_config
 from ..formats.semantics import loaded_with_world_size
-from ..patching import build_patch
+from ..patching import NOT_READ_BACK, build_patch
 from ..rules import online_rl, render_finding, search, slim, unactionable
 from ..schemas import Finding, Patch, Report, Rule, RunMetrics, Speedup, WorkloadConfig
 from ..stats import bootstrap_speedup, decide, inconclusive, straddled
@@ -463,6 +463,12 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         )
     if not why and evidence == "projected" and (patch.edits or patch.env):
         why = _projection_contradicted(ctx, w, patch)
+    unwritten = sorted(rid for rid, skip in patch.skipped.items() if skip.endswith(NOT_READ_BACK))
+    if not why and unwritten and verdict != "fail":
+        why = (
+            f"goblin could not write the edit of {', '.join(unwritten)} into this file's layout (it did not read back as "
+            "intended), so the patch leaves out waste it found; apply that change by hand and audit again"
+        )
     if why:
         verdict, reason = "warn", f"inconclusive ({speedup.point:.2f}x [{speedup.low:.2f}-{speedup.high:.2f}] {evidence}, not decided): {why}"
     elif straddles:

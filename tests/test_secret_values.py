@@ -1,0 +1,186 @@
+"""Secrets that are not one line, masked by value (red team round 6 on 0.2.0, issue 26).
+
+The name patterns see one line at a time; a value may be a YAML block scalar, sit on the line below
+its key, hold escapes, follow a comma, or be the list item after a `--hub_token` flag. Every value
+read under a secret name is masked by value in every output (redact.learn), line by line as written.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pytest_goblin import redact
+from pytest_goblin.cli import main
+
+from .test_untrusted_outputs import ENV, _base, _config
+
+# One secret per shape the round-6 red team used; each sits right below the edited
+# micro_batch_size line, so the diff's context shows it.
+SHAPES = {
+    "literal block": "hf_token: |\n  S11BLOCKSECRETVALUE123456\n  S11SECONDLINEVALUE7890\n",
+    "folded block": "hf_token: >-\n  S12FOLDEDSECRETVALUE1234\n  S12FOLDEDSECONDLINE5678\n",
+    "next line": "wandb_api_key:\n  S13NEXTLINESECRET123456\n",
+    "escaped double quotes": 'hub_token: "S14ESC\\"APED\\u0041SECRET"\n',
+    "doubled single quote": "password: 'it''s S15QUOTEDSECRET99'\n",
+    "after a comma": "api_key: abc,S16AFTERCOMMASECRET42\n",
+    "flag and value as items": 'extra_args: ["--hub_token", "S17LISTITEMSECRET1234"]\n',
+    "flag=value item": "extra_args:\n  - --hub-token=S18FLAGEQUALSSECRET99\n",
+    "complex key": "? auth_token\n: S19COMPLEXKEYSECRET123\n",
+    "long quoted": 'hub_token: "S20' + "LONGQUOTED" * 60 + '"\n',
+    "nested mapping": "credentials:\n  user: someone\n  secret: S21NESTEDSECRETVALUE77\n",
+}
+MARKERS = {name: text.split("S", 1)[1][:2] for name, text in SHAPES.items()}
+
+
+@pytest.fixture(autouse=True)
+def _fresh() -> Iterator[None]:
+    redact.forget_learned()
+    yield
+    redact.forget_learned()
+
+
+def _leaks(text: str) -> list[str]:
+    """The secret fragments (S11... S21...) that a text shows."""
+    import re
+
+    return sorted(set(re.findall(r"S(?:1[1-9]|2[01])[A-Z]{3,}", text)))
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_a_value_under_a_secret_name_reaches_no_output(shape: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = _base().replace("micro_batch_size: 1\n", "micro_batch_size: 1\n" + SHAPES[shape], 1)
+    cfg = _config(tmp_path / "c" / "secret.yml", text)
+    assert _leaks(cfg.read_text())  # the file does hold it
+    files = {k: tmp_path / f"r.{k}" for k in ("md", "sarif", "junit", "json")}
+    assert main(["audit", str(cfg), "--diff", "-v", "--runner", "projection", "--target", "mi300x", *(f"--{k}={v}" for k, v in files.items())]) == 1
+    out = capsys.readouterr().out
+    assert "micro_batch_size: 1" in out  # the diff and its context are shown
+    outputs = {"terminal": out, **{k: v.read_text() for k, v in files.items()}}
+    main(["audit", str(cfg), "--events", "--runner", "projection", "--target", "mi300x"])
+    main(["parse", "--json", str(cfg)])
+    main(["parse", str(cfg)])
+    outputs["events and parse"] = capsys.readouterr().out
+    assert {name: _leaks(t) for name, t in outputs.items() if _leaks(t)} == {}
+
+
+def test_secrets_in_a_python_script_and_a_referenced_deepspeed_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    script = _config(
+        tmp_path / "py" / "train.py",
+        "import os\nfrom transformers import TrainingArguments\n"
+        'HF_TOKEN = "S11PYTHONCONSTANT1234"\n'
+        'os.environ["WANDB_API_KEY"] = "S12ENVIRONSECRET5678"\n'
+        'os.environ.setdefault("OPENAI_API_KEY", "S13SETDEFAULT90AB")\n'
+        "args = TrainingArguments(output_dir='o', per_device_train_batch_size=1, fp16=True,\n"
+        '    hub_token="S14KW\\"ESCAPEDSECRET", run_name="x", report_to=["--hub_token", "S15LISTFLAGSECRET"])\n',
+    )
+    (tmp_path / "ds" / "ds.json").parent.mkdir()
+    (tmp_path / "ds" / "ds.json").write_text('{"zero_optimization": {"stage": 2}, "comms_logger": {"api_key": "S16JSON\\"ESCAPEDSECRET"}}\n', encoding="utf-8")
+    cfg = _config(tmp_path / "ds" / "cfg.yml", _base() + "deepspeed: ds.json\n")
+    files = {k: tmp_path / f"r.{k}" for k in ("md", "junit", "json")}
+    main(["audit", str(script), str(cfg), "--diff", "-v", "--runner", "projection", "--target", "mi300x", *(f"--{k}={v}" for k, v in files.items())])
+    outputs = {"terminal": capsys.readouterr().out, **{k: v.read_text() for k, v in files.items()}}
+    assert "train.py" in outputs["terminal"] and "cfg.yml" in outputs["terminal"]
+    assert set(redact._LEARNED) >= {"S11PYTHONCONSTANT1234", 'S14KW\\"ESCAPEDSECRET', 'S14KW"ESCAPEDSECRET', 'S16JSON\\"ESCAPEDSECRET'}
+    assert {name: _leaks(t) for name, t in outputs.items() if _leaks(t)} == {}
+
+
+def test_an_unreadable_value_under_a_secret_name_is_not_quoted_in_the_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = _config(tmp_path / "t" / "tagged.yml", _base() + "hub_token: !!int S11TAGGEDSECRET99\nother: !!int notanumber\n")
+    assert main(["audit", str(cfg), "--runner", "projection"]) != 0  # an ERROR item
+    out = capsys.readouterr()
+    assert "YAML value cannot be read" in out.out + out.err and "'...'" in out.out + out.err
+    assert not _leaks(out.out + out.err)
+    from pytest_goblin.errors import ConfigError
+    from pytest_goblin.yamlio import load_yaml
+
+    with pytest.raises(ConfigError, match="notanumber"):  # an ordinary value is still named
+        load_yaml(tmp_path / "x.yml", "other: !!int notanumber\n")
+
+
+def test_a_bare_key_name_masks_by_value_only_what_looks_like_a_credential() -> None:
+    assert redact.masks_by_value("hub_token", "hunter22")
+    assert redact.masks_by_value("password", "sunshine")
+    assert not redact.masks_by_value("template_thinking_key", "thinking")  # LLaMA-Factory's key, a word
+    assert not redact.masks_by_value("key", "deepspeed")
+    assert redact.masks_by_value("key", "a1b2c3d4e5f6g7h8")  # looks like one: masked
+    assert redact.masks_by_value("openai_key", "sk-abcdef0123456789")
+    assert not redact.masks_by_value("tokens", "<|im_start|>")  # Axolotl's added tokens are text
+    assert not redact.masks_by_value("pad_token", "<|endoftext|>")
+
+
+def test_a_learned_value_that_is_one_of_goblins_words_costs_no_report(tmp_path: Path) -> None:
+    """A value learned under a secret name that is also an enum value (`deepspeed`): the field keeps
+    it, the report is written, the value is still masked in free text."""
+    from pytest_goblin.outcome import ItemOutcome, SessionReport
+    from pytest_goblin.reporting.outputs import write_outputs
+
+    from .test_security import main_report
+
+    report = main_report()
+    workload = report.patch.new_workload.model_copy(update={"strategy": "deepspeed"})  # type: ignore[union-attr]
+    report = report.model_copy(update={"reason": "runs deepspeed", "patch": report.patch.model_copy(update={"new_workload": workload})})  # type: ignore[union-attr]
+    session = SessionReport(version="0", target="mi300x", items=[ItemOutcome(nodeid="a", path="a.yml", verdict="fail", message="m", report=report)])
+    redact.learn(["deepspeed"])
+    lines = write_outputs(session, json=str(tmp_path / "r.json"))
+    assert lines and "written" in lines[0]
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["items"][0]["report"]["patch"]["new_workload"]["strategy"] == "deepspeed"
+    assert data["items"][0]["report"]["reason"] == "runs ***"
+
+
+def test_the_line_editor_adds_a_key_after_a_complex_key_value(tmp_path: Path) -> None:
+    from pytest_goblin.formats import load_config
+
+    cfg = _config(tmp_path / "k.yml", _base() + "? auth_token\n: S19COMPLEXKEYSECRET123\n")
+    loaded = load_config(cfg)
+    text, missed = loaded.adapter.apply(loaded.path, loaded.text, loaded.data, loaded.workload, {"torch_compile": True})
+    lines = text.splitlines()
+    assert not missed and lines.index("torch_compile: true") > lines.index(": S19COMPLEXKEYSECRET123")
+    assert load_config(_config(tmp_path / "k2.yml", text)).workload.torch_compile is True
+
+
+def test_an_edit_that_does_not_read_back_leaves_the_verdict_undecided(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The waste is found but goblin cannot write its edit into this layout: never a clean PASS."""
+    from pytest_goblin import patching
+    from pytest_goblin.service import audit_file
+    from pytest_goblin.settings import Settings
+
+    cfg = _config(tmp_path / "rb.yml", _base())
+    real = patching._reread
+
+    def drops_everything(loaded, new_text):  # type: ignore[no-untyped-def]
+        return loaded.workload if new_text != loaded.text else real(loaded, new_text)
+
+    monkeypatch.setattr(patching, "_reread", drops_everything)
+    result = audit_file(cfg, Settings(runner="projection", target="mi300x"), shown_as="rb.yml")
+    report = result.report
+    assert report is not None and report.verdict == "warn" and report.inconclusive
+    assert "did not read back" in report.inconclusive and "by hand" in report.inconclusive
+    assert all(patching.NOT_READ_BACK in why for why in report.patch.skipped.values() if "read back" in why)  # type: ignore[union-attr]
+
+
+def test_under_xdist_the_worker_masks_what_it_learned(tmp_path: Path) -> None:
+    """The values are learned where the config is read (a worker); the controller writes the reports."""
+    for i in range(2):
+        _config(tmp_path / "x" / f"c{i}.yml", _base().replace("micro_batch_size: 1\n", "micro_batch_size: 1\n" + SHAPES["literal block"], 1))
+    cmd = [sys.executable, "-m", "pytest", "--goblin", "x", "-n", "2", "-p", "no:cacheprovider", "--goblin-runner", "projection", "--goblin-target", "mi300x"]
+    cmd += ["--goblin-json", "r.json", "--goblin-md", "r.md", "--junitxml", "j.xml", "--goblin-diff", "-v"]
+    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300, env=ENV)
+    assert "c0.yml" in proc.stdout and (tmp_path / "r.json").exists(), proc.stdout[-2000:] + proc.stderr[-2000:]
+    outputs = {"pytest": proc.stdout + proc.stderr, **{n: (tmp_path / n).read_text() for n in ("r.json", "r.md", "j.xml")}}
+    assert "hf_token: |" in outputs["r.json"]  # the diff context is there
+    assert {name: _leaks(t) for name, t in outputs.items() if _leaks(t)} == {}
+
+
+def test_parse_json_keeps_the_keys_of_its_sources(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = _config(tmp_path / "p.yml", _base() + "hub_token: S11PARSEDSECRET1234\n")
+    main(["parse", "--json", str(cfg)])
+    record = json.loads(capsys.readouterr().out)
+    assert record["sources"]["micro_batch_size"]["key"] == "micro_batch_size"
+    assert "S11PARSED" not in json.dumps(record)
