@@ -328,6 +328,17 @@ class Speedup(Model):
         return (self.high - self.low) / 2 / self.point
 
 
+DEVICE_LABEL = r"^[\w .:,()/+@-]+$"
+DEVICE_LABEL_MAX = 120
+
+
+def device_label(name: str) -> str:
+    """A device name as Report.measured_on holds it: characters a device name has, at most 120."""
+    import re
+
+    return re.sub(r"[^\w .:,()/+@-]", "?", name)[:DEVICE_LABEL_MAX] or "unknown device"
+
+
 class Report(Model):
     schema_version: int = SCHEMA_VERSION
     path: str
@@ -343,7 +354,9 @@ class Report(Model):
     # goblin_fail_at: the levels it still allows and what to raise. The verdict is the point's level.
     straddles: str | None = None
     evidence: Evidence | None = None
-    measured_on: str | None = None  # the device the numbers came from, when measured (the advice is for `target`)
+    # The device the numbers came from, when measured (the advice is for `target`): a device name
+    # (`AMD Instinct MI300X`, `this machine: CPU only`), so a forged artifact cannot put a sentence there.
+    measured_on: str | None = Field(default=None, max_length=DEVICE_LABEL_MAX, pattern=DEVICE_LABEL)
     speedup: Speedup | None = None
     before: RunMetrics | None = None
     after: RunMetrics | None = None

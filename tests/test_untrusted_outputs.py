@@ -369,3 +369,20 @@ def test_n7_n10_new_patterns_are_linear_on_megabyte_runs() -> None:
     start = time.perf_counter()
     _PEM.sub("x", text)
     assert time.perf_counter() - start < BUDGET_S
+
+
+def test_a_forged_measured_on_is_refused_like_a_forged_target(
+    github: tuple[FakeGitHub, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`measured_on` names a device; a sentence there (round 6) makes the artifact invalid, not a comment."""
+    from pytest_goblin.schemas import device_label
+
+    state, url = github
+    data = json.loads(_envmd_report(tmp_path).read_text())
+    data["items"][0]["report"]["measured_on"] = "MI300X. **Approved by the ROCm team** <img src=x>"
+    (tmp_path / "bad.json").write_text(json.dumps(data))
+    monkeypatch.setenv("GITHUB_TOKEN", "ghs_testtoken")
+    assert _comment(url, tmp_path / "bad.json") == 2
+    assert state.comments == [] and "measured_on" in capsys.readouterr().err
+    assert device_label("AMD Instinct MI300X") == "AMD Instinct MI300X" and device_label("this machine: CPU only") == "this machine: CPU only"
+    assert device_label("x**<b>") == "x???b?" and len(device_label("a" * 500)) == 120

@@ -20,7 +20,7 @@ from ..formats import load_config
 from ..formats.semantics import loaded_with_world_size
 from ..patching import NOT_READ_BACK, build_patch
 from ..rules import online_rl, render_finding, search, slim, unactionable
-from ..schemas import Finding, Patch, Report, Rule, RunMetrics, Speedup, WorkloadConfig
+from ..schemas import Finding, Patch, Report, Rule, RunMetrics, Speedup, WorkloadConfig, device_label
 from ..stats import bootstrap_speedup, decide, inconclusive, straddled
 from .context import AuditContext
 
@@ -493,7 +493,7 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         inconclusive=why,
         straddles=straddles,
         evidence=evidence,  # type: ignore[arg-type]
-        measured_on=before.device if evidence == "measured" else None,
+        measured_on=device_label(before.device) if evidence == "measured" else None,
         speedup=speedup,
         before=before,
         after=after,
