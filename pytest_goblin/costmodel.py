@@ -573,6 +573,43 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
     return StepModel(step_s=step_s, parts=parts, peak_memory_gb=memory_gb(w) if peak_gb is None else peak_gb, model_flops=model_flops)
 
 
+# A node's write bandwidth to checkpoint storage. Assumed, not measured: goblin knows nothing of the
+# user's storage and has no published figure for it; 2 GB/s is a network file system client, 10 GB/s
+# a node's local NVMe array. A job-level finding rests on the fast end (it holds even there).
+STORAGE_GB_S = (2.0, 10.0)
+GPUS_PER_NODE = 8  # MI300X / MI325X / MI355X platforms carry eight GPUs per node
+
+
+def checkpoint_gb(w: WorkloadConfig) -> float:
+    """What one save writes, all ranks together: the trainable weights as the model holds them (a
+    LoRA's adapters, or the whole model), plus the optimizer state and fp32 masters unless
+    `save_only_model` (the Trainer's _save_checkpoint writes both)."""
+    total = (w.model.params_b if w.model.params_b is not None else 7.0) * 1e9
+    trainable = total if w.method == "full" else total * LORA_TRAINABLE_SHARE
+    weights, master, _grads, opt = _state_bytes(w)
+    written = trainable * (weights if w.method == "full" else 2.0)
+    if not w.save_only_model:
+        written += trainable * (master + opt)
+    return written / GB
+
+
+def checkpoint_seconds(w: WorkloadConfig, storage_gb_s: float) -> float:
+    """Time one save takes: sharded optimizer state (ZeRO-1/2/3, FSDP) is written by every node at
+    once; an unsharded one (DDP, one GPU) by rank 0 alone."""
+    nodes = max(1, -(-w.world_size // GPUS_PER_NODE)) if _shard_stage(w) >= 1 else 1
+    return checkpoint_gb(w) / (storage_gb_s * nodes)
+
+
+def checkpoint_share(w: WorkloadConfig, hw: Hardware, storage_gb_s: float) -> float | None:
+    """The share of the job's time per optimizer step that checkpoint writes take (save time
+    amortized over `save_interval` steps); None when the config does not save every N steps."""
+    if w.save_interval is None:
+        return None
+    save = checkpoint_seconds(w, storage_gb_s)
+    train = step(w, hw).step_s * w.save_interval
+    return save / (train + save) if train + save > 0 else None
+
+
 def sensitivity(before: WorkloadConfig, after: WorkloadConfig, hw: Hardware) -> tuple[float, float, float]:
     """(point, low, high) speedup across the assumption grid, widened by the calibration's ablation error."""
     nominal = nominal_for(hw)

@@ -47,6 +47,7 @@ DERIVED_FACTS = frozenset(
         "attn_supports_flash",
         "attn_supports_flex",
         "comm_share",
+        "checkpoint_share",
     }
 )
 # Facts about the machine the audit runs on; read only where a GPU is present, since a CPU-only
@@ -242,8 +243,30 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     out["derived.world_size_known"] = bool(ws is not None and ws.explicit)
     out["derived.alloc_conf"] = next((w.env[k] for k in ALLOC_CONF_ENV if w.env.get(k)), None)
     out["derived.comm_share"] = comm_share(w, hw) if sized else None
+    # Checkpoint writes as a share of the job, at the fast end of the assumed storage bandwidth (a
+    # finding on it holds on fast storage too); None without a size or a per-step save interval.
+    if sized and w.model.params_b is not None and w.save_interval is not None:
+        from .costmodel import STORAGE_GB_S, checkpoint_share
+
+        out["derived.checkpoint_share"] = checkpoint_share(w, hw, STORAGE_GB_S[1])
+    else:
+        out["derived.checkpoint_share"] = None
     out.update(host_facts() if host is None else host)
     return out
+
+
+def checkpoint_phrase(w: WorkloadConfig, hw: Hardware) -> str:
+    """The job-level estimate a checkpoint finding rests on, with its assumptions."""
+    from .costmodel import STORAGE_GB_S, checkpoint_gb, checkpoint_seconds, checkpoint_share
+
+    slow, fast = STORAGE_GB_S
+    share = [checkpoint_share(w, hw, bw) or 0.0 for bw in (fast, slow)]
+    what = "the model only" if w.save_only_model else "model and optimizer state" if w.method == "full" else "adapters and their optimizer state"
+    return (
+        f"about {checkpoint_gb(w):,.0f} GB ({what}) every {w.save_interval} optimizer steps, "
+        f"{checkpoint_seconds(w, fast):,.0f} s per save at {fast:g} GB/s per node and {checkpoint_seconds(w, slow):,.0f} s at {slow:g} GB/s "
+        f"(assumed storage bandwidths): {share[0]:.0%}-{share[1]:.0%} of the job's time (projected)"
+    )
 
 
 def comm_share(w: WorkloadConfig, hw: Hardware) -> float:
@@ -551,6 +574,8 @@ def render_finding(rule: Rule, w: WorkloadConfig, hw: Hardware, status: str | No
         msg += f"; {caveat}"
     if memory:
         msg += f". Memory: {memory_phrase(w, hw, memory)}"
+    elif any(p.fact == "derived.checkpoint_share" for p in rule.applies_when):
+        msg += f". Checkpoints: {checkpoint_phrase(w, hw)}"
     elif any(p.fact in ("world_size", "strategy") for p in rule.applies_when) or rule.transform.micro_batch_to:
         msg += f" ({world_size_note(w)})"
     if status:

@@ -96,6 +96,11 @@ class WorkloadConfig(Model):
     # A checkpoint quantized ahead of time (GPTQ / AWQ): its int weights are fixed by the model, not a key
     prequantized: Literal["gptq", "awq"] | None = None
     sample_packing: bool = False
+    # The job around the step: optimizer steps between checkpoint saves when the trainer saves every
+    # N steps (None: per epoch, never, a share of the run's steps, or not known), and whether a save
+    # leaves out the optimizer state (`save_only_model`). Read by costmodel.checkpoint_seconds.
+    save_interval: int | None = Field(default=None, ge=1)
+    save_only_model: bool = False
     # Why this trainer or model cannot pack samples (the framework's own source, cited); None: it can.
     packing_blocked: str | None = None
     world_size: int = 1  # GPUs the job runs on; sources["world_size"] says whether it was read or assumed

@@ -32,6 +32,8 @@ BASE: dict[str, Any] = {
 TUNED_ENV = {"PYTORCH_TUNABLEOP_ENABLED": "1", "PYTORCH_TUNABLEOP_TUNING": "0", "TORCHINDUCTOR_MAX_AUTOTUNE": "1"}
 SEVENTY_B = "meta-llama/Llama-3.1-70B"
 
+# A full fine-tune that checkpoints every N optimizer steps, optimizer state included.
+FULL_SAVES: dict[str, Any] = {"method": "full", "micro_batch_size": 1, "save_only_model": False}
 STATED = {"sources": {"world_size": {"file": "case.yaml", "explicit": True, "note": "stated"}}}
 SHARDED_8 = {"strategy": "fsdp", "micro_batch_size": 1, **STATED}
 
@@ -109,6 +111,7 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "env.cu_mask_set": ({"env": {"ROC_GLOBAL_CU_MASK": "0xf"}}, {"env": {}}),
     "env.hip_logging_left_on": ({"env": {"AMD_LOG_LEVEL": "3"}}, {"env": {"AMD_LOG_LEVEL": "0"}}),
     "env.too_many_hw_queues": ({"env": {"GPU_MAX_HW_QUEUES": "8"}}, {"env": {"GPU_MAX_HW_QUEUES": "2"}}),
+    "job.frequent_full_checkpoints": ({**FULL_SAVES, "save_interval": 10}, {**FULL_SAVES, "save_interval": 500}),
 }
 
 
@@ -143,6 +146,12 @@ PREMISES: dict[str, list[dict[str, Any]]] = {
     "quant.bitsandbytes_rocm_build": [{"quantization": "none"}],
     "gemm.tunableop_tune_once_for_data_parallel": [{"strategy": "ddp", "env": {"PYTORCH_TUNABLEOP_ENABLED": "1", "PYTORCH_TUNABLEOP_TUNING": "0"}}],
     "precision.fp8_for_large_gemms": [{"method": "full", "micro_batch_size": 1, "model": SEVENTY_B, "target": "mi250x"}],
+    "job.frequent_full_checkpoints": [
+        {**FULL_SAVES, "save_interval": 10, "save_only_model": True},  # the optimizer state is not written
+        {**FULL_SAVES, "save_interval": 10, "method": "lora"},  # adapters: megabytes
+        {**FULL_SAVES, "save_interval": None},  # per epoch, never, or a share of the run: not placed per step
+        {**FULL_SAVES, "save_interval": 10, "model": "unknown/model"},  # size unknown: nothing to weigh
+    ],
 }
 
 
@@ -232,6 +241,7 @@ def test_kb_has_forty_cited_rules_with_valid_names() -> None:
             "comm",
             "distributed",
             "env",
+            "job",
         }
 
 

@@ -79,6 +79,7 @@ def read_common(
         convert=as_bool,
     )
     read_offload_and_kernels(r)
+    read_saves(r, parser)
     key, value, line = r.raw("deepspeed")
     if key is not None:
         r.explicit("strategy", "deepspeed", key, line)
@@ -111,6 +112,44 @@ def read_common(
         key, value, line = r.raw(*INLINE_FSDP_AC)
         if key is not None and _on(value):
             fold_fsdp_checkpointing(r, r.path, key, line, main_key=key, main_line=line)
+
+
+def read_saves(r: Reader, parser: str) -> None:
+    """How often the trainer writes a checkpoint and what goes in it (TrainingArguments' save_strategy,
+    save_steps, save_only_model), for the job-level checkpoint term. Axolotl leaves all three unset
+    by default (its own schema) and its trainer builder saves every `save_steps` steps whenever that
+    is set, else by `save_strategy`, else per epoch (axolotl 0.18 core/builders,
+    TrainerBuilderBase._configure_save_and_eval_strategy); saves_per_epoch is a share of the run's
+    steps, which a config does not fix: there only an explicit save_steps is read."""
+    from ..frameworks import tables, where
+
+    keys = tables.parser_keys(parser, "SFTConfig" if parser == "trl" else None)
+    r.take(
+        "save_only_model",
+        ("save_only_model",),
+        default=False,
+        note=f"save_only_model=False, a checkpoint holds the optimizer state too: {where(parser, 'save_only_model')}",
+        convert=as_bool,
+    )
+    s_key, strategy, _line = r.raw("save_strategy")
+    n_key, steps, n_line = r.raw("save_steps")
+    if parser == "axolotl" and n_key is None:
+        return
+    default_strategy = (keys.get("save_strategy") or {}).get("default")
+    default_steps = (keys.get("save_steps") or {}).get("default")
+    strategy = "steps" if parser == "axolotl" else str(strategy if s_key is not None else default_strategy or "").lower()
+    if strategy != "steps":
+        return  # per epoch, never, or only the best: not a per-step cost goblin can place
+    if n_key is None:
+        if isinstance(default_steps, int) and not isinstance(default_steps, bool) and default_steps >= 1:
+            r.default("save_interval", default_steps, f"save_steps unset: {where(parser, 'save_steps')}")
+        return
+    if isinstance(steps, bool) or not isinstance(steps, (int, float)) or steps < 1 or (isinstance(steps, float) and not steps.is_integer()):
+        r.notes.append(
+            f"save_steps {steps!r} (line {n_line}) is a share of the run's total steps, which the config does not fix: checkpoint writes are not projected"
+        )
+        return
+    r.explicit("save_interval", int(steps), n_key, n_line)
 
 
 # FSDP's own activation checkpointing in the config itself; the `fsdp_` prefix is stripped by both
