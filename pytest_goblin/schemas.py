@@ -201,6 +201,10 @@ class Transform(Model):
     env: dict[str, str] = Field(default_factory=dict)  # environment variables to export
     # Raise the micro-batch toward this size at the same global batch, as far as memory allows.
     micro_batch_to: int | None = Field(default=None, ge=2)
+    # Lower the micro-batch, raising gradient accumulation so that micro-batch x accumulation stays exactly
+    # the same, to the fastest micro-batch at which the workload with `set` applied fits with room to spare
+    # (rules.checkpointing_off_limit_gb), and only where that is projected faster than the config as it is.
+    micro_batch_down: bool = False
 
 
 class Impact(Model):
