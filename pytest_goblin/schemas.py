@@ -245,7 +245,7 @@ class Blocker(Model):
     keys: list[str] = Field(default_factory=list)  # config keys (dotted), the first present is `value`
     launch: str | None = None  # a regular expression over the config's comment and launcher lines
     anchor: list[str] = Field(default_factory=list)  # workload fields whose line a finding without `keys` points at
-    when: list[Predicate] = Field(default_factory=list)  # over `value`, workload, hw.*, derived.*, pin.*
+    when: list[Predicate] = Field(default_factory=list)  # over `value`, workload, hw.*, derived.*, pin.*, key.<another config key>
     fix: Any = None  # the one value that, written to the key found, removes the blocker (None: no one-edit fix)
     guidance: str  # what to change
     sources: list[str] = Field(min_length=1)  # "<dist> <version> <file>:<lines>: what it shows"
