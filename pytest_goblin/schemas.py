@@ -233,7 +233,7 @@ class Blocker(Model):
 
     Read from the config's own keys and launcher lines (not from the normalized workload, which
     keeps only what the cost model needs). `severity: blocker` fails the item whatever the
-    speedup; `requirement` (a package build the target needs, not a certain failure) is reported
+    speedup; `requirement` (a package build the target needs, or a launch line wrong only on some hosts: not a certain failure) is reported
     as a footgun. Every entry names the framework source, at a version, that shows the failure.
     """
 
