@@ -44,12 +44,15 @@ def check_blocker(b: Blocker) -> list[str]:
         if p.fact == "value":
             if not b.keys:
                 problems.append("predicate on `value` needs `keys`")
+        elif scope == "key":
+            if not name:
+                problems.append("predicate `key.` needs a config key (`key.fp8`)")
         elif scope == "pin":
             if name not in PINNED:
                 problems.append(f"predicate names a pin goblin does not read {p.fact!r} (known: {', '.join(sorted(PINNED))})")
         elif scope == "derived" and name not in DERIVED_FACTS:
             problems.append(f"predicate names unknown derived fact {p.fact!r}")
-        elif scope not in {"hw", "derived", "env", "pin"} and p.fact not in WORKLOAD_FIELDS:
+        elif scope not in {"hw", "derived", "env", "pin", "key"} and p.fact not in WORKLOAD_FIELDS:
             problems.append(f"predicate names unknown fact {p.fact!r}")
         if p.op == "matches":
             problems += _regex_problem(str(p.value), p.fact)
@@ -120,6 +123,11 @@ def raw_key(loaded: LoadedConfig, dotted: str) -> tuple[bool, Any, int | None]:
     return False, None, None
 
 
+def _key_value(loaded: LoadedConfig, dotted: str) -> Any:
+    found_, value, _line = raw_key(loaded, dotted)
+    return value if found_ else None
+
+
 def launch_lines(text: str) -> list[tuple[int, str]]:
     """The comment and launcher lines of a config: where a recipe says how it is launched."""
     out = []
@@ -168,7 +176,8 @@ def found(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] | li
                 continue
             line = line or hit[0]
             value = value if key else hit[1].strip()
-        f = {**base, "value": value}
+        # `key.<dotted>`: another key of the config as written (None when absent), e.g. fp8_backend beside fp8
+        f = {**base, "value": value, **{p.fact: _key_value(loaded, p.fact[4:]) for p in b.when if p.fact.startswith("key.")}}
         later = [p for p in b.when if p.fact.startswith("pin.")]  # the repository's pin files: read only when the rest holds
         if all(holds(p, f) for p in b.when if p not in later) and (not later or all(holds(p, {**f, **_pin_facts(loaded)}) for p in later)):
             src = next((s for a in b.anchor if (s := w.sources.get(a)) is not None and s.explicit and s.line), None)

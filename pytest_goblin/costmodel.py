@@ -610,6 +610,37 @@ def checkpoint_share(w: WorkloadConfig, hw: Hardware, storage_gb_s: float) -> fl
     return save / (train + save) if train + save > 0 else None
 
 
+@dataclass(frozen=True)
+class MicroBatchFit:
+    """A smaller micro-batch at the same per-GPU batch: the values, and what the projection says of them."""
+
+    micro_batch_size: int
+    gradient_accumulation: int
+    peak_gb: float
+    speedup: float  # nominal projected step time of the workload as it is over this one's
+
+
+def smaller_micro_batch(w: WorkloadConfig, hw: Hardware, limit_gb: float, update: Mapping[str, Any]) -> MicroBatchFit | None:
+    """The micro-batch below `w`'s at which `w` with `update` (e.g. checkpointing off) fits in `limit_gb`
+    and is projected fastest, with gradient accumulation raised so that micro-batch x accumulation
+    stays exactly what it is (a divisor of it; none where no divisor fits); None unless that is
+    projected faster than `w` as it is."""
+    per_gpu = w.micro_batch_size * w.gradient_accumulation
+    base = step(w, hw).step_s
+    best: MicroBatchFit | None = None
+    for mbs in range(w.micro_batch_size - 1, 0, -1):
+        if per_gpu % mbs:
+            continue
+        trial = w.model_copy(update={**update, "micro_batch_size": mbs, "gradient_accumulation": per_gpu // mbs})
+        peak = memory_gb(trial)
+        if peak > limit_gb:
+            continue
+        gain = base / step(trial, hw, peak_gb=peak).step_s
+        if gain > 1.0 + 1e-9 and (best is None or gain > best.speedup + 1e-9):
+            best = MicroBatchFit(mbs, per_gpu // mbs, peak, gain)
+    return best
+
+
 def sensitivity(before: WorkloadConfig, after: WorkloadConfig, hw: Hardware) -> tuple[float, float, float]:
     """(point, low, high) speedup across the assumption grid, widened by the calibration's ablation error."""
     nominal = nominal_for(hw)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pytest_goblin.costmodel import memory_gb
+from pytest_goblin.costmodel import memory_gb, smaller_micro_batch
 
 from .errors import GoblinError
 from .formats import LoadedConfig, parse_text
@@ -14,6 +14,16 @@ from .frameworks import attention as attention_support
 from .schemas import WORKLOAD_FIELDS, Conflict, Edit, FieldSource, Hardware, Patch, Report, Rule, WorkloadConfig
 
 MEMORY_MARGIN = 0.85  # the patched workload must fit in 85% of HBM by the projection
+# The HBM memory.disable_checkpointing_when_hbm_free leaves spare when it turns checkpointing off
+# (kb/memory.yaml; tests/test_patching.py keeps the two equal). A `micro_batch_down` rule lowers the
+# micro-batch until its edits leave as much.
+SPARE_GB = 40.0
+
+
+def spare_limit_gb(hw: Hardware) -> float:
+    """The projected peak a `micro_batch_down` rule's edits must stay under: SPARE_GB of HBM left
+    free, and within MEMORY_MARGIN."""
+    return min(hw.hbm_gb - SPARE_GB, hw.hbm_gb * MEMORY_MARGIN)
 
 
 # Why a rule's edit was left out when goblin could not write it to the file's layout: the waste is
@@ -37,6 +47,10 @@ def _micro_batch_target(w: WorkloadConfig, target: int, hw: Hardware) -> tuple[i
         if memory_gb(trial) <= hw.hbm_gb * MEMORY_MARGIN:
             best = (mbs, global_batch // mbs)
     return best
+
+
+def _said(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _guessed_shape(w: WorkloadConfig) -> str | None:
@@ -71,6 +85,20 @@ def plan_edits(w: WorkloadConfig, rules: list[Rule], hw: Hardware) -> tuple[dict
                 skipped[rule.id] = "no larger micro-batch divides the global batch and fits in memory"
                 continue
             sets.update({"micro_batch_size": fit[0], "gradient_accumulation": fit[1]})
+        if rule.transform.micro_batch_down:
+            current = w.model_copy(update={k: v for k, (v, _) in chosen.items()})
+            if (guess := _guessed_shape(w)) is not None:
+                skipped[rule.id] = guess
+                continue
+            down = smaller_micro_batch(current, hw, spare_limit_gb(hw), sets)
+            if down is None:
+                per_gpu = current.micro_batch_size * current.gradient_accumulation
+                skipped[rule.id] = (
+                    f"no smaller micro-batch dividing {per_gpu} (micro-batch x accumulation, kept) fits in memory with "
+                    f"{', '.join(f'{k} {_said(v)}' for k, v in sets.items())} and the higher-ranked edits and is projected faster"
+                )
+                continue
+            sets.update({"micro_batch_size": down.micro_batch_size, "gradient_accumulation": down.gradient_accumulation})
         clash = [f for f, v in sets.items() if f in chosen and chosen[f][0] != v]
         if clash:
             for f in clash:
@@ -78,7 +106,7 @@ def plan_edits(w: WorkloadConfig, rules: list[Rule], hw: Hardware) -> tuple[dict
                 c = conflicts.setdefault(f, Conflict(field=f, winner=winner, losers=[], reason=""))
                 c.losers.append(rule.id)
                 c.reason = f"{winner} ranks first (priority, then expected impact, then id)"
-            skipped[rule.id] = f"conflicts with {', '.join(chosen[f][1] for f in clash)} on {', '.join(clash)}"
+            skipped[rule.id] = f"conflicts with {', '.join(dict.fromkeys(chosen[f][1] for f in clash))} on {', '.join(clash)}"
             continue
         current = w.model_copy(update={k: v for k, (v, _) in chosen.items()})
         trial = current.model_copy(update=sets)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -16,6 +17,9 @@ from .frameworks import attention as attention_support
 from .hardware import kb_dir, load_yaml_list
 from .hooks import plugin_manager
 from .schemas import WORKLOAD_FIELDS, Hardware, Predicate, Rule, RuleRef, WorkloadConfig
+
+if TYPE_CHECKING:
+    from .costmodel import MicroBatchFit
 
 SERIALIZING_ENV = ("AMD_SERIALIZE_KERNEL", "AMD_SERIALIZE_COPY", "HIP_FORCE_QUEUE_PROFILING")
 GEMM_LOGGING_ENV = ("HIPBLASLT_LOG_LEVEL", "HIPBLASLT_LOG_MASK")
@@ -48,6 +52,7 @@ DERIVED_FACTS = frozenset(
         "attn_supports_flex",
         "comm_share",
         "checkpoint_share",
+        "checkpointing_off_micro_batch",
     }
 )
 # Facts about the machine the audit runs on; read only where a GPU is present, since a CPU-only
@@ -91,6 +96,10 @@ def check_rule_names(rule: Rule) -> list[str]:
             problems.append(f"transform exports {name!r}, which is not an environment variable name")
     if not rule.footgun and not (rule.transform.set or rule.transform.env or rule.transform.micro_batch_to):
         problems.append("a rule that is not a footgun needs a transform")
+    if rule.transform.micro_batch_down and rule.transform.micro_batch_to:
+        problems.append("`micro_batch_down` and `micro_batch_to` pull the micro-batch both ways: use one")
+    if rule.transform.micro_batch_down and not rule.transform.set:
+        problems.append("`micro_batch_down` lowers the micro-batch so that the rule's `set` edits fit: it needs `set`")
     if rule.footgun and not rule.guidance:
         problems.append("a footgun needs guidance")
     if rule.impact.low > rule.impact.high:
@@ -221,6 +230,12 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
         out["derived.headroom_unquantized_gb"] = hw.hbm_gb - memory_gb(unquantized)
         out["derived.headroom_without_offload_gb"] = hw.hbm_gb - memory_gb(w.model_copy(update={"cpu_offload": False, "activation_offloading": False}))
         out["derived.headroom_ddp_gb"] = hw.hbm_gb - memory_gb(w.model_copy(update={"strategy": "ddp", "cpu_offload": False}))
+    from .patching import SPARE_GB
+
+    out["derived.checkpointing_off_micro_batch"] = None
+    headroom = out["derived.headroom_without_checkpointing_gb"]
+    if headroom is not None and headroom <= SPARE_GB and (fit := checkpointing_off_fit(w, hw)) is not None:
+        out["derived.checkpointing_off_micro_batch"] = fit.micro_batch_size
     out["derived.uses_bitsandbytes"] = uses_bitsandbytes(w)
     out["derived.serializing_env"] = any(w.env.get(k, "0") not in ("", "0") for k in SERIALIZING_ENV)
     out["derived.gemm_logging_env"] = any(w.env.get(k, "0") not in ("", "0") for k in GEMM_LOGGING_ENV)
@@ -267,6 +282,36 @@ def checkpoint_phrase(w: WorkloadConfig, hw: Hardware) -> str:
         f"{checkpoint_seconds(w, fast):,.0f} s per save at {fast:g} GB/s per node and {checkpoint_seconds(w, slow):,.0f} s at {slow:g} GB/s "
         f"(assumed storage bandwidths): {share[0]:.0%}-{share[1]:.0%} of the job's time (projected)"
     )
+
+
+def checkpointing_off_fit(w: WorkloadConfig, hw: Hardware) -> MicroBatchFit | None:
+    """The smaller micro-batch (same micro-batch x accumulation, exactly) at which this workload with
+    activation checkpointing off fits with room to spare and is projected fastest; None where that is
+    not faster than the config as it is, or than keeping checkpointing at a larger micro-batch of the
+    same batch that fits (what batch.raise_micro_batch proposes), where checkpointing is off or
+    offloads activations, or where the model's shape is a guess (goblin projects no memory-bound edit
+    on a guessed shape)."""
+    from .costmodel import memory_gb, smaller_micro_batch, step
+    from .modelzoo import shape_assumption
+    from .patching import MEMORY_MARGIN, spare_limit_gb
+
+    if not w.gradient_checkpointing or w.activation_offloading or w.micro_batch_size < 2 or shape_assumption(w.model) is not None:
+        return None
+    fit = smaller_micro_batch(w, hw, spare_limit_gb(hw), {"gradient_checkpointing": False})
+    if fit is None:
+        return None
+    per_gpu = w.micro_batch_size * w.gradient_accumulation
+    base = step(w, hw).step_s
+    for mbs in range(w.micro_batch_size + 1, per_gpu + 1):
+        if per_gpu % mbs:
+            continue
+        larger = w.model_copy(update={"micro_batch_size": mbs, "gradient_accumulation": per_gpu // mbs})
+        peak = memory_gb(larger)
+        if peak > hw.hbm_gb * MEMORY_MARGIN:
+            break  # memory grows with the micro-batch: no larger one fits either
+        if base / step(larger, hw, peak_gb=peak).step_s >= fit.speedup:
+            return None
+    return fit
 
 
 def comm_share(w: WorkloadConfig, hw: Hardware) -> float:
@@ -403,6 +448,8 @@ def slim(rule: Rule) -> RuleRef:
     edits: dict[str, Any] = dict(rule.transform.set)
     if rule.transform.micro_batch_to:
         edits["micro_batch_size"] = f"up to {rule.transform.micro_batch_to}, same global batch"
+    if rule.transform.micro_batch_down:
+        edits["micro_batch_size"] = "lowered until the edits fit, same global batch (more accumulation)"
     return RuleRef(
         id=rule.id,
         title=rule.title,
@@ -546,11 +593,65 @@ def collectives(w: WorkloadConfig) -> str:
     return "gradient all-reduces"
 
 
-def render_finding(rule: Rule, w: WorkloadConfig, hw: Hardware, status: str | None = None) -> str:
+WritesOf = Callable[[str, Any], "dict[str, Any] | None"]  # field, value -> the config keys that say it (Adapter.writes)
+
+
+def _keys_said(field: str, old: Any, new: Any, writes_of: WritesOf | None, w: WorkloadConfig) -> str:
+    """`per_device_train_batch_size` 8 -> 4, or `disable_gradient_checkpointing: true`: an edit in the config's own keys."""
+    keys = writes_of(field, new) if writes_of is not None else None
+    if keys is None:
+        src = w.sources.get(field)
+        keys = {src.key: new} if src is not None and src.key else None
+    if isinstance(old, bool) or isinstance(new, bool):
+        if keys:
+            return ", ".join(f"`{k}: {str(v).lower() if isinstance(v, bool) else v}`" for k, v in keys.items())
+        return f"{_SHOWN.get(field, field.replace('_', ' '))} {'on' if new else 'off'}"
+    if keys:
+        return ", ".join(f"`{k}` {old} -> {v}" for k, v in keys.items())
+    # a value that follows from others (LLaMA-Factory v1 global_batch_size, Axolotl batch_size, over micro_batch_size)
+    return f"{_SHOWN.get(field, field.replace('_', ' '))} {old} -> {new} (follows from the global batch size the config sets, unchanged)"
+
+
+def micro_batch_down_phrase(
+    w: WorkloadConfig, hw: Hardware, values: dict[str, Any], writes_of: WritesOf | None = None, patched: WorkloadConfig | None = None
+) -> str:
+    """What a `micro_batch_down` rule changes, in the config's own keys and values, and what the
+    projection says of it: `batch_size` 8 -> 4, `gradient_accumulation_steps` 8 -> 16,
+    `enable_activation_checkpointing: false`: fits in 192 GB at 101 GB ... The peak is the patched
+    config's (`patched`, every edit of the patch) where the rule is in the patch, the gain the rule's own."""
+    from .costmodel import memory_gb, step
+
+    after = w.model_copy(update=values)
+    order = ["micro_batch_size", "gradient_accumulation", *(f for f in values if f not in ("micro_batch_size", "gradient_accumulation"))]
+    said = ", ".join(_keys_said(f, getattr(w, f), values[f], writes_of, w) for f in order if f in values)
+    peak = memory_gb(patched if patched is not None else after)
+    gain = step(w, hw).step_s / step(after, hw).step_s
+    per_gpu = w.micro_batch_size * w.gradient_accumulation
+    return (
+        f"{said}: fits in {hw.hbm_gb:g} GB at {peak:.0f} GB, projected {gain:.2f}x faster; micro-batch x gradient accumulation "
+        f"stays {per_gpu} sequences per GPU per optimizer step"
+    )
+
+
+def render_finding(
+    rule: Rule,
+    w: WorkloadConfig,
+    hw: Hardware,
+    status: str | None = None,
+    *,
+    values: dict[str, Any] | None = None,
+    writes_of: WritesOf | None = None,
+    patched: WorkloadConfig | None = None,
+) -> str:
     """A finding in this config's own terms: the values that triggered the rule (with their lines or the
     framework default they come from), the rule's advice, the memory estimate when memory decided it,
-    and the world size when it was assumed."""
+    and the world size when it was assumed. A `micro_batch_down` rule also says the values it writes:
+    `values` (field -> new value, as the patch wrote them; else as planned for this config alone), in
+    the keys `writes_of` (the format's Adapter.writes) names."""
     from .formats.semantics import world_size_note
+
+    if rule.transform.micro_batch_down:
+        return _render_micro_batch_down(rule, w, hw, status, values, writes_of, patched)
 
     facts_used: list[str] = []
     memory: str | None = None
@@ -578,6 +679,24 @@ def render_finding(rule: Rule, w: WorkloadConfig, hw: Hardware, status: str | No
         msg += f". Checkpoints: {checkpoint_phrase(w, hw)}"
     elif any(p.fact in ("world_size", "strategy") for p in rule.applies_when) or rule.transform.micro_batch_to:
         msg += f" ({world_size_note(w)})"
+    if status:
+        msg += f" (not patched: {status})"
+    return msg
+
+
+def _render_micro_batch_down(
+    rule: Rule, w: WorkloadConfig, hw: Hardware, status: str | None, values: dict[str, Any] | None, writes_of: WritesOf | None, patched: WorkloadConfig | None
+) -> str:
+    lead = "; ".join(x for x in (_fact_phrase("gradient_checkpointing", w), _fact_phrase("micro_batch_size", w)) if x)
+    msg = f"{lead}: {rule.title}"
+    if values is None:
+        patched = None
+        fit = checkpointing_off_fit(w, hw) if rule.transform.set == {"gradient_checkpointing": False} else None
+        if fit is not None:
+            values = {**rule.transform.set, "micro_batch_size": fit.micro_batch_size, "gradient_accumulation": fit.gradient_accumulation}
+    if values:
+        msg += f": {micro_batch_down_phrase(w, hw, values, writes_of, patched)}"
+    msg += f". Checkpointing off at micro-batch {w.micro_batch_size} leaves too little HBM: {memory_phrase(w, hw, 'headroom_without_checkpointing_gb')}"
     if status:
         msg += f" (not patched: {status})"
     return msg

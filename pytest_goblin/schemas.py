@@ -206,6 +206,10 @@ class Transform(Model):
     env: dict[str, str] = Field(default_factory=dict)  # environment variables to export
     # Raise the micro-batch toward this size at the same global batch, as far as memory allows.
     micro_batch_to: int | None = Field(default=None, ge=2)
+    # Lower the micro-batch, raising gradient accumulation so that micro-batch x accumulation stays exactly
+    # the same, to the fastest micro-batch at which the workload with `set` applied fits with room to spare
+    # (rules.checkpointing_off_limit_gb), and only where that is projected faster than the config as it is.
+    micro_batch_down: bool = False
 
 
 class Impact(Model):
@@ -234,7 +238,7 @@ class Blocker(Model):
 
     Read from the config's own keys and launcher lines (not from the normalized workload, which
     keeps only what the cost model needs). `severity: blocker` fails the item whatever the
-    speedup; `requirement` (a package build the target needs, not a certain failure) is reported
+    speedup; `requirement` (a package build the target needs, or a launch line wrong only on some hosts: not a certain failure) is reported
     as a footgun. Every entry names the framework source, at a version, that shows the failure.
     """
 
@@ -246,7 +250,7 @@ class Blocker(Model):
     keys: list[str] = Field(default_factory=list)  # config keys (dotted), the first present is `value`
     launch: str | None = None  # a regular expression over the config's comment and launcher lines
     anchor: list[str] = Field(default_factory=list)  # workload fields whose line a finding without `keys` points at
-    when: list[Predicate] = Field(default_factory=list)  # over `value`, workload, hw.*, derived.*, pin.*
+    when: list[Predicate] = Field(default_factory=list)  # over `value`, workload, hw.*, derived.*, pin.*, key.<another config key>
     fix: Any = None  # the one value that, written to the key found, removes the blocker (None: no one-edit fix)
     guidance: str  # what to change
     sources: list[str] = Field(min_length=1)  # "<dist> <version> <file>:<lines>: what it shows"

@@ -25,6 +25,11 @@ HF = "model_name_or_path: meta-llama/Meta-Llama-3-8B\nper_device_train_batch_siz
 AXOLOTL = "base_model: meta-llama/Meta-Llama-3-8B\nmicro_batch_size: 2\nsequence_len: 2048\nbf16: true\nflash_attention: true\n"
 LAUNCH = "# torchrun --nproc_per_node=$(nvidia-smi -L | wc -l) train.py --config sft.yaml\n"
 QLORA = HF + "load_in_4bit: true\nuse_peft: true\n"
+LF = (
+    "model_name_or_path: meta-llama/Meta-Llama-3-8B\nstage: sft\ndo_train: true\nfinetuning_type: full\n"
+    "per_device_train_batch_size: 2\ngradient_accumulation_steps: 8\nbf16: true\n"
+)
+COUNT_CVD = "# torchrun --nproc_per_node=$(echo $CUDA_VISIBLE_DEVICES | tr ',' '\\n' | wc -l) train.py --config sft.yaml\n"
 
 # A case: (file name, text, target, {extra file: text}). blocker id -> (fires, must not fire).
 Case = tuple[str, str, str, dict[str, str]]
@@ -53,6 +58,24 @@ CASES: dict[str, tuple[Case, Case]] = {
     "blocker.flash_attention_3_needs_rocm_kernel": (
         ("sft.yaml", HF + "attn_implementation: flash_attention_3\n", "mi300x", {}),
         ("sft.yaml", HF + "attn_implementation: flash_attention_3\n", "h100", {}),
+    ),
+    # MI250X (gfx90a) has no FP8 GEMM in torch._scaled_mm; on MI300X torchao picks the fnuz dtypes gfx942 needs
+    "blocker.fp8_on_gpu_without_fp8": (
+        ("ax.yaml", AXOLOTL + "fp8: true\n", "mi250x", {}),
+        ("ax.yaml", AXOLOTL + "fp8: true\n", "mi300x", {}),
+    ),
+    "blocker.fp8_transformer_engine_needs_rocm_build": (
+        ("lf.yaml", LF + "fp8: true\nfp8_backend: te\n", "mi300x", {}),
+        ("lf.yaml", LF + "fp8: true\nfp8_backend: torchao\n", "mi300x", {}),
+    ),
+    "blocker.apex_fused_adam_needs_rocm_build": (
+        ("sft.yaml", HF + "optim: adamw_apex_fused\n", "mi300x", {}),
+        ("sft.yaml", HF + "optim: adamw_torch_fused\n", "mi300x", {}),
+    ),
+    # setting CUDA_VISIBLE_DEVICES is fine (torch on ROCm honours it); counting it alone is not
+    "blocker.cuda_visible_devices_gpu_count": (
+        ("sft.yaml", COUNT_CVD + HF, "mi300x", {}),
+        ("sft.yaml", "# CUDA_VISIBLE_DEVICES=0,1,2,3 torchrun --nproc_per_node=4 train.py --config sft.yaml\n" + HF, "mi300x", {}),
     ),
 }
 
@@ -337,3 +360,74 @@ def test_a_secret_value_is_masked_whole(line: str, secret: str) -> None:
 
     assert secret not in redact(line)
     assert redact('{"experts_per_token": null, "api_key": true}') == '{"experts_per_token": null, "api_key": true}'  # JSON literals stay
+
+
+def test_fp8_is_judged_by_the_targets_fp8_support(tmp_path: Path) -> None:
+    """fp8 on MI300X / MI325X / MI355X starts (torchao picks the dtypes the architecture has); on MI250X and
+    MI210 it does not; LLaMA-Factory's `fp8` too, unless its Transformer Engine backend (not judged)."""
+    fp8 = "blocker.fp8_on_gpu_without_fp8"
+    for i, (target, fires) in enumerate((("mi300x", False), ("mi325x", False), ("mi355x", False), ("mi250x", True), ("mi210", True), ("h100", False))):
+        (tmp_path / str(i)).mkdir()
+        assert (fp8 in _fired(tmp_path / str(i), ("ax.yaml", AXOLOTL + "fp8: true\n", target, {}))) is fires, target
+    assert fp8 in _fired(tmp_path, ("lf.yaml", LF + "fp8: true\n", "mi250x", {}))
+    assert fp8 not in _fired(tmp_path, ("lf2.yaml", LF + "fp8: true\nfp8_backend: te\n", "mi250x", {}))
+    assert fp8 not in _fired(tmp_path, ("ax2.yaml", AXOLOTL + "fp8: false\n", "mi250x", {}))
+    # the footgun rule for a precision of fp8 stays silent where the blocker speaks
+    path = tmp_path / "ax3.yaml"
+    path.write_text(AXOLOTL + "fp8: true\n")
+    report = _audit(path, target="mi250x")
+    ids = [f.rule_id for f in report.findings]
+    assert ids[0] == fp8 and "precision.fp8_without_hardware_support" not in ids and report.verdict == "fail"
+    assert report.findings[0].fix == {"fp8": False}
+
+
+def test_transformer_engine_is_a_requirement_only_with_fp8_on(tmp_path: Path) -> None:
+    te = "blocker.fp8_transformer_engine_needs_rocm_build"
+    assert te not in _fired(tmp_path, ("lf.yaml", LF + "fp8: false\nfp8_backend: te\n", "mi300x", {}))
+    path = tmp_path / "lf2.yaml"
+    path.write_text(LF + "fp8: true\nfp8_backend: te\n")
+    finding = next(f for f in _audit(path).findings if f.rule_id == te)
+    assert finding.footgun and not finding.blocker and "`fp8_backend: te`" in finding.message
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "# torchrun --nproc_per_node=$(echo $CUDA_VISIBLE_DEVICES | tr ',' '\\n' | wc -l) train.py",
+        "# NUM_GPUS=$(echo ${CUDA_VISIBLE_DEVICES} | awk -F, '{print NF}')",
+        "# NPROC=$(python -c \"import os; print(len(os.environ['CUDA_VISIBLE_DEVICES'].split(',')))\")",
+        "# GPUS=(${CUDA_VISIBLE_DEVICES//,/ }); torchrun --nproc_per_node=${#CUDA_VISIBLE_DEVICES[@]} train.py",
+    ],
+)
+def test_counting_cuda_visible_devices_is_found_however_it_is_written(tmp_path: Path, line: str) -> None:
+    assert "blocker.cuda_visible_devices_gpu_count" in _fired(tmp_path, ("sft.yaml", line + "\n" + HF, "mi300x", {}))
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "# export CUDA_VISIBLE_DEVICES=0,1,2,3",
+        "# CUDA_VISIBLE_DEVICES=0,1 torchrun --nproc_per_node=2 train.py",
+        "# NUM_GPUS=$(echo ${HIP_VISIBLE_DEVICES:-$CUDA_VISIBLE_DEVICES} | tr ',' '\\n' | wc -l)",
+        "# torchrun --nproc_per_node=gpu train.py  # reads CUDA_VISIBLE_DEVICES on CUDA hosts",
+    ],
+)
+def test_setting_or_falling_back_from_rocm_variables_is_not_counting(tmp_path: Path, line: str) -> None:
+    assert "blocker.cuda_visible_devices_gpu_count" not in _fired(tmp_path, ("sft.yaml", line + "\n" + HF, "mi300x", {}))
+
+
+def test_a_key_predicate_needs_a_key_name(tmp_path: Path) -> None:
+    entry = {
+        "id": "blocker.x",
+        "title": "t",
+        "symptom": "s",
+        "keys": ["fp8_backend"],
+        "when": [{"fact": "key.", "op": "eq", "value": True}],
+        "guidance": "g",
+        "sources": ["llamafactory 0.9.5 a.py:1"],
+        "citation": "https://example.com",
+    }
+    f = tmp_path / "blockers.yaml"
+    f.write_text(json.dumps([entry]))
+    found, problems = blockers.check_blockers(f)
+    assert not found and "needs a config key" in problems[0], problems

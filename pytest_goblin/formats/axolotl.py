@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import ConfigError
 from ..frameworks import CITES, where
 from ..frameworks.facts import AXOLOTL_AT
-from ..schemas import ModelShape, WorkloadConfig
+from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from .base import Adapter, Reader, as_bool, attention_from, model_from, positive
 from .hfstyle import PREFERENCE, hf_writes, read_common, read_lora, read_preference
 from .semantics import axolotl_precision, read_prequantized, read_world_size
@@ -80,6 +81,15 @@ class AxolotlAdapter(Adapter):
             optim_note=f"Axolotl optimizer: {where('axolotl', 'optimizer')}",
             parser="axolotl",
         )
+        bk, bsz, bline = r.raw("batch_size")
+        if bk is not None and r.raw("gradient_accumulation_steps")[0] is None and not as_bool(d.get("use_ray") or False):
+            # Only batch_size set: Axolotl takes gradient_accumulation_steps = batch_size // micro_batch_size
+            # (axolotl 0.18.0 (067b021c) src/axolotl/utils/config/__init__.py:202-204; validation.py:272-278 rejects both keys).
+            try:
+                accumulation = max(1, positive(bsz) // r.values["micro_batch_size"])
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(r.path, f"`{bk}`: {exc}", line=bline, hint=f"give `{bk}` a valid value") from None
+            r.explicit("gradient_accumulation", accumulation, bk, bline)
         r.take(
             "context_parallel",
             ("context_parallel_size", "sequence_parallel_degree"),
@@ -173,4 +183,6 @@ class AxolotlAdapter(Adapter):
             return {k: False for k in ("load_in_4bit", "load_in_8bit") if k in data} or None
         if field == "method" and value == "lora":
             return {"adapter": "lora"}
+        if field == "gradient_accumulation" and (workload.sources.get("gradient_accumulation") or FieldSource(file="")).key == "batch_size":
+            return {}  # follows from batch_size / micro_batch_size (setting both keys raises in Axolotl's validation)
         return hf_writes(field, value, workload, data, batch_key="micro_batch_size")

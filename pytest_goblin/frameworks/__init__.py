@@ -253,6 +253,8 @@ def check_torchtune(path: str, text: str, data: Any, key: str, value: Any) -> st
         tok = data.get("tokenizer") if isinstance(data, dict) else None
         if not (isinstance(tok, dict) and tok.get("max_seq_len") is not None):
             return f"torchtune raises on `dataset.packed: True` while tokenizer.max_seq_len is unset ({CITES['torchtune.packed_max_seq_len']})"
+    if key == "gradient_accumulation_steps" and isinstance(value, int) and value > 1 and isinstance(data, dict) and data.get("optimizer_in_bwd") is True:
+        return f"torchtune raises on `gradient_accumulation_steps: {value}` while `optimizer_in_bwd: True` ({CITES['torchtune.optimizer_in_bwd_accumulation']})"
     name, _how = torchtune_recipe(path, text)
     r = tables.recipe(name) if name else None
     if r is None:

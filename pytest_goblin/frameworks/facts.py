@@ -68,6 +68,12 @@ CITES: dict[str, str] = {
         "torchtune 0.6.1 (a6290a5b) torchtune/datasets/_chat.py:181-185, _instruct.py:149-153, _alpaca.py:89-93 "
         "(packed=True with tokenizer.max_seq_len unset raises ValueError 'PackedDataset requires a max_seq_len to be set on the tokenizer.')"
     ),
+    # read by hand: the recipes check it on self._optimizer_in_bwd, which the table's extractor (cfg.* reads) does not see
+    "torchtune.optimizer_in_bwd_accumulation": (
+        "torchtune 0.6.1 recipes/full_finetune_single_device.py:147-157, full_finetune_distributed.py:186-196, qat_distributed.py:165-175, "
+        "full_dpo_distributed.py:146-156, ppo_full_finetune_single_device.py:410-414 (optimizer_in_bwd with gradient_accumulation_steps > 1 raises "
+        "RuntimeError 'Gradient accumulation is not supported with optimizer in bwd.')"
+    ),
     "torchtune.qat_compile": "torchtune 0.6.1 recipes/qat_distributed.py:137-139 (compile=True raises ValueError)",
 }
 

@@ -529,6 +529,9 @@ def _projection_contradicted(ctx: AuditContext, w: WorkloadConfig, patch: Patch)
 def findings(ctx: AuditContext, patch: Patch) -> list[Finding]:
     w = _workload(ctx)
     out = []
+    loaded = ctx.loaded
+    # the config keys a field's edit writes in this format (a micro_batch_down finding names them)
+    writes_of = (lambda f, v: loaded.adapter.writes(f, v, w, loaded.data)) if loaded is not None else None
     for rule in ctx.applicable(w):
         if rule.id in w.ignored_rules:
             continue
@@ -536,7 +539,11 @@ def findings(ctx: AuditContext, patch: Patch) -> list[Finding]:
         status = patch.skipped.get(rule.id)
         if not rule.footgun and unactionable(status):
             continue
-        message = render_finding(rule, w, ctx.hw, None if rule.footgun else status)
+        extra: dict[str, Any] = {}
+        if rule.transform.micro_batch_down and writes_of is not None:
+            own = {e.field: e.new for e in patch.edits if e.rule_id == rule.id}
+            extra = {"values": own or None, "writes_of": writes_of, "patched": patch.new_workload if own else None}
+        message = render_finding(rule, w, ctx.hw, None if rule.footgun else status, **extra)
         out.append(
             Finding(
                 rule_id=rule.id, title=rule.title, category=rule.category, line=line, key=key, message=message, citation=rule.citation, footgun=rule.footgun
