@@ -138,7 +138,7 @@ def _audit_each(
     show_progress: bool,
 ) -> None:
     """Audit every config under the paths, appending each outcome as it finishes."""
-    from .redact import redact
+    from .redact import redact_obj
     from .reporting.escape import one_line
     from .service import audit_file, check_config, config_files, display_path, shard_of
 
@@ -166,7 +166,9 @@ def _audit_each(
             )
         if values["events"]:
             for e in result.events:
-                print(redact(json.dumps({"path": shown, **e.model_dump(mode="json")}, default=str)), flush=True)
+                # each string masked, then serialized: a mask over the JSON text could eat a quote (round 7, M3)
+                event = json.loads(json.dumps({"path": shown, **e.model_dump(mode="json")}, default=str))
+                print(json.dumps(redact_obj(event)), flush=True)
         fixed = [n for n in (result.report.notes if result.report else []) if n.startswith("--goblin-fix")]
         for note in fixed:
             print(one_line(f"{path}: {note}"), file=sys.stderr)
@@ -256,6 +258,7 @@ def cmd_comment(args: argparse.Namespace) -> int:
     from .baseline import read_report
     from .github_comment import CommentError, GitHub, body_for, provenance
     from .hardware import hardware_table
+    from .redact import redact_model
     from .reporting.escape import one_line
     from .reporting.markdown import render
 
@@ -285,7 +288,8 @@ def cmd_comment(args: argparse.Namespace) -> int:
     if args.run_id is None:  # run by hand or from the run itself: link this run, as before
         server, repo_env, run_id = os.environ.get("GITHUB_SERVER_URL"), os.environ.get("GITHUB_REPOSITORY"), os.environ.get("GITHUB_RUN_ID")
         run_url = f"{server}/{repo_env}/actions/runs/{run_id}" if server and repo_env and run_id else None
-    body = body_for(render(session, untrusted=True), run_url=run_url, header=header)
+    # masked before rendering, never after (a mask would eat the Markdown around a value)
+    body = body_for(render(redact_model(session), untrusted=True), run_url=run_url, header=header)
     try:
         action, comment = GitHub(os.environ.get(args.token_env, ""), api_url=args.api_url).upsert(args.repo, args.pr, body)
     except CommentError as exc:

@@ -85,7 +85,7 @@ def body_for(markdown: str, *, run_url: str | None = None, header: str = "") -> 
     head = f"{header}\n\n" if header else ""
     notice = "…the summary was cut to fit a comment; the job summary and the JSON report have all of it."
     budget = MAX_BODY - len(MARKER) - len(link.encode("utf-8")) - len(head.encode("utf-8")) - 8
-    text = truncate(redact(markdown).rstrip(), budget, notice)
+    text = truncate(markdown.rstrip(), budget, notice)  # rendered from a masked session (cmd_comment)
     return f"{MARKER}\n{head}{text}{link}\n"
 
 

@@ -33,12 +33,13 @@ SECRET_NAME = re.compile(
     re.I,
 )
 # Parts of names that say TOKEN and mean a text token, not a credential (`pad_token`, `tokenizer`,
-# `max_new_tokens`, `tokens_per_s`, Axolotl's `tokens:` list of added tokens): removed before SECRET_NAME is asked, so that a config's
+# `max_new_tokens`, `tokens_per_s`, Axolotl's `tokens:` list of added tokens; `token_ids` only at the
+# start of a name, and never `read_token`, which is Hugging Face's read-access credential): removed before SECRET_NAME is asked, so that a config's
 # tokenizer settings stay readable and its patches applicable, while `hub_token` or
 # `auth_tokens` stay secret. At most four words before `token`, each start tried once: linear.
 _TEXT_TOKEN = re.compile(
-    r"(?<![a-z])(?:(?:max|min|num|new|total|input|output|prompt|completion|generated|special|eot|stop|read|creation|pad|eos|bos|unk|sep|cls|mask"
-    r"|concat|start|end|image|audio|video|chat|think|append|add|resize)_){1,4}tokens?(?![a-z])|tokeni[sz]er|tokens?_(?:ids?|per|type|embeddings?|capacity|across)|^tokens$",
+    r"(?<![a-z])(?:(?:max|min|num|new|total|input|output|prompt|completion|generated|special|eot|stop|creation|pad|eos|bos|unk|sep|cls|mask"
+    r"|concat|start|end|image|audio|video|chat|think|append|add|resize)_){1,4}tokens?(?![a-z])|tokeni[sz]er|^tokens?_(?:ids?|per|type|embeddings?|capacity|across)|^tokens$",
     re.I,
 )
 # Every pattern here runs over untrusted text (diff context, file names, API bodies): no nested or
@@ -234,6 +235,12 @@ def secret_pieces(value: str) -> list[str]:
 # looks like a credential (a run of letters and digits, no spaces), or `deepspeed` and
 # `base_model` would vanish from every report. One-line values are masked by name regardless.
 _BARE_KEY = re.compile(r"(?:^|_)key$", re.I)
+# ... unless the word before `key` says whose credential it is (`api_key`, `wandb_api_key`, `openai_key`).
+_CREDENTIAL_KEY = re.compile(
+    r"(?:api|access|private|account|secret|signing|encryption|master|license|ssh|gpg|pgp|auth|openai|anthropic|wandb|hf|azure|aws|gcp|google"
+    r"|cohere|mistral|groq|together|replicate|comet|neptune|storage|deepseek|fireworks|huggingface|github|gitlab|slack|stripe)_?key$",
+    re.I,
+)
 
 
 def _credential_shape(piece: str) -> bool:
@@ -246,9 +253,31 @@ def masks_by_value(name: str, value: str) -> bool:
     if not is_secret_name(name):
         return False
     name = name.replace("-", "_")
-    if _BARE_KEY.search(name) and not is_secret_name(_BARE_KEY.sub("", name)):
+    if _BARE_KEY.search(name) and not is_secret_name(_BARE_KEY.sub("", name)) and not _CREDENTIAL_KEY.search(name):
         return any(_credential_shape(piece) for piece in secret_pieces(value))
     return True
+
+
+# A secret flag and its value anywhere in a file's text, also across a shell line continuation
+# (`--hub_token \` then the value on the next line, in a launch block): the per-line patterns
+# cannot see that value, so it is learned. One try per `-`, the name at most 64 characters.
+_FLAG_ACROSS_LINES = re.compile(
+    r"(?<![A-Za-z0-9_-])--?(?P<key>[A-Za-z_][A-Za-z0-9_-]{0,63})(?:[ \t]{0,64}\\\r?\n[ \t]{0,256}|[ \t]{0,64}=|[ \t]{1,64})"
+    r"(?P<value>\"[^\"\n]{1,512}\"|'[^'\n]{1,512}'|[^\s\"'\\-][^\s\"'\\]{2,511})"
+)
+
+
+def flag_values(text: str) -> list[str]:
+    """The values of secret-named flags in a file's text (`--hub_token X`, across a `\\` newline too)."""
+    if "-" not in text or not _may_hold_a_secret(text):
+        return []
+    out = []
+    for m in _FLAG_ACROSS_LINES.finditer(text):
+        value = m.group("value")
+        value = value[1:-1] if value[:1] in "\"'" and len(value) > 1 else value
+        if masks_by_value(m.group("key"), value):
+            out.append(value)
+    return out
 
 
 def learn(values: Iterable[str]) -> None:

@@ -280,9 +280,22 @@ class _Builder:
             values = []
             for key_node, value_node in node.value:
                 values.append((self.build(key_node), value_node))
+                if self.secrets is not None and isinstance(values[-1][0], str) and _secret_name(values[-1][0]):
+                    self._secret(value_node, values[-1][0])  # an inline `<<: {hub_token: ...}` is read only here
         for key, value_node in values:
             data[key] = self.build(value_node)
+        if self.secrets is not None:
+            self._named_value(data, values)
         return data
+
+    def _named_value(self, data: YamlMap, values: list[tuple[Any, yaml.Node]]) -> None:
+        """An entry that names its secret in a sibling (`- name: HF_TOKEN` / `value: ...`, as
+        Kubernetes and many launch configs write environments): its value is under a secret name too."""
+        name = data.get("name", data.get("key"))
+        if isinstance(name, str) and _secret_name(name):
+            for key, value_node in values:
+                if key == "value":
+                    self._secret(value_node, name)
 
 
 def parse_yaml(text: str, secrets: list[str] | None = None) -> Any:
@@ -449,7 +462,9 @@ def _guarded_load(path: Path, text: str) -> Any:
     except (ValueError, KeyError, IndexError, TypeError, OverflowError, AttributeError, AssertionError, UnicodeError) as exc:
         # construct_object turns these into YAML errors at their node; this is the net below it
         raise ConfigError(str(path), f"{VALUE_ERROR} ({type(exc).__name__})", hint="fix or remove that value") from None
-    learn_secrets(path, secrets)
+    from .redact import flag_values
+
+    learn_secrets(path, secrets + flag_values(text))
     return data
 
 

@@ -184,3 +184,85 @@ def test_parse_json_keeps_the_keys_of_its_sources(tmp_path: Path, capsys: pytest
     record = json.loads(capsys.readouterr().out)
     assert record["sources"]["micro_batch_size"]["key"] == "micro_batch_size"
     assert "S11PARSED" not in json.dumps(record)
+
+
+# ---- red team round 7: masks never run over rendered text; more names and shapes -------------------
+
+
+def _r7_render_all(tmp_path: Path, cfg_dir: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, str]:
+    """Every output of one audit of `cfg_dir`, the PR comment body included (rendered from the JSON
+    report as `goblin comment` renders it, without the network)."""
+    from pytest_goblin.baseline import read_report
+    from pytest_goblin.github_comment import body_for
+    from pytest_goblin.reporting.markdown import render
+
+    files = {k: tmp_path / f"r7.{k}" for k in ("md", "sarif", "junit", "json")}
+    main(["audit", str(cfg_dir), "--diff", "-v", "--runner", "projection", "--target", "mi300x", *(f"--{k}={v}" for k, v in files.items())])
+    out = {"terminal": capsys.readouterr().out, **{k: v.read_text() for k, v in files.items()}}
+    main(["audit", str(cfg_dir), "--events", "--runner", "projection", "--target", "mi300x"])
+    out["events"] = capsys.readouterr().out
+    out["comment"] = body_for(render(redact.redact_model(read_report(str(files["json"]))), untrusted=True))
+    return out
+
+
+def test_r7_h1_a_masked_file_name_cannot_open_markup(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from .test_untrusted_outputs import _html
+
+    folder = tmp_path / "repo" / "configs" / '<img src="https:' / "evil.example"
+    folder.mkdir(parents=True)
+    (folder / 'p.png"><b>APPROVED by security team<b>x_token=abc.yml').write_text(_base())
+    out = _r7_render_all(tmp_path, tmp_path / "repo" / "configs", capsys)
+    for name in ("md", "comment"):
+        html = _html(out[name])
+        assert "x_token=***" in out[name], name  # masked, inside its code span
+        assert "<img" not in html and "<b>APPROVED" not in html, (name, html[:3000])
+
+
+def test_r7_m2_m3_a_learned_value_cannot_break_a_fence_or_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from .test_untrusted_outputs import _html
+
+    text = _base().replace("micro_batch_size: 1\n", "micro_batch_size: 1\n# ````` see notes\n# <h2>Approved</h2> <img src=x>\n", 1)
+    text += 'hub_token: "``````"\nwandb_api_key: "zzzzz\\\\"\nenv:\n  AMD_LOG_LEVEL: \'zzzzz"}, "INJECTED": {"a": "\'\n'
+    _config(tmp_path / "c" / "fence.yml", text)
+    out = _r7_render_all(tmp_path, tmp_path / "c", capsys)
+    html = _html(out["md"])
+    assert "<h2>Approved" not in html and "<img" not in html
+    assert isinstance(json.loads(out["sarif"]), dict) and isinstance(json.loads(out["json"]), dict)
+    events = [line for line in out["events"].splitlines() if line.startswith("{")]
+    assert events and all(isinstance(json.loads(line), dict) for line in events)
+
+
+R7_SECRETS = {
+    "read token": "env:\n  NPM_READ_TOKEN: S11READTOKENVALUE77\n",
+    "env list": "env:\n  - name: HF_TOKEN\n    value: S12ENVLISTVALUE77\n",
+    "continued flag": "launch: |\n  accelerate launch train.py \\\n    --hub_token \\\n    S13FLAGBLOCKVALUE77\n",
+    "inline merge": "<<:\n  hub_token:\n    S14MERGEVALUE77abc\n",
+    "provider key without digits": "wandb_api_key:\n  S15NODIGITSabcdefGhijk\n",
+}
+
+
+@pytest.mark.parametrize("shape", sorted(R7_SECRETS))
+def test_r7_more_names_and_shapes_are_masked(shape: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _config(tmp_path / "c" / "s.yml", _base().replace("micro_batch_size: 1\n", "micro_batch_size: 1\n" + R7_SECRETS[shape], 1))
+    out = _r7_render_all(tmp_path, tmp_path / "c", capsys)
+    assert "micro_batch_size" in out["terminal"]
+    assert {name: _leaks(t) for name, t in out.items() if _leaks(t)} == {}
+
+
+def test_r7_l3_python_names_and_login_calls(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _config(
+        tmp_path / "py" / "train.py",
+        "import wandb\nfrom huggingface_hub import login\nfrom transformers import TrainingArguments\n"
+        'my_hub = "S11BOUNDNAMEVALUE77"\nlogin("S12LOGINVALUE7777")\nwandb.login("S13WANDBLOGIN777")\n'
+        "args = TrainingArguments(output_dir='o', per_device_train_batch_size=1, fp16=True, hub_token=my_hub)\n",
+    )
+    out = _r7_render_all(tmp_path, tmp_path / "py", capsys)
+    assert "train.py" in out["terminal"]
+    assert {name: _leaks(t) for name, t in out.items() if _leaks(t)} == {}
+
+
+def test_r7_h2_read_tokens_are_credentials_text_tokens_are_not() -> None:
+    for name in ("NPM_READ_TOKEN", "HF_READ_TOKEN", "READ_TOKEN", "HF_TOKEN_ID"):
+        assert redact.is_secret_name(name), name
+    for name in ("pad_token_id", "token_type_ids", "tokens_per_s", "eos_token_id", "max_new_tokens"):
+        assert not redact.is_secret_name(name), name

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, NotATrainingConfig
-from ..redact import is_secret_name, masks_by_value
+from ..redact import flag_values, is_secret_name, masks_by_value
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from ..yamlio import get_path, learn_secrets
 from .base import Reader, ignored_rules, model_from, stamp_versions
@@ -141,6 +141,14 @@ def _secret_values(tree: ast.Module, text: str) -> list[str]:
     def text_of(node: ast.expr | None) -> str | None:
         return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
+    # `my_hub = "..."` then `hub_token=my_hub`: a name passed under a secret name is followed to its literals
+    bound: dict[str, list[ast.expr]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            for t in node.targets:
+                if isinstance(t, ast.Name):
+                    bound.setdefault(t.id, []).append(node.value)
+
     for node in ast.walk(tree):
         if isinstance(node, ast.keyword) and node.arg and is_secret_name(node.arg):
             values.append((node.arg, node.value))
@@ -151,6 +159,10 @@ def _secret_values(tree: ast.Module, text: str) -> list[str]:
             values += [(k, v) for key, v in zip(node.keys, node.values, strict=True) if (k := text_of(key)) and is_secret_name(k)]
         elif isinstance(node, ast.Call) and len(node.args) >= 2 and (k := text_of(node.args[0])) and is_secret_name(k):
             values.append((k, node.args[1]))  # os.environ.setdefault("HF_TOKEN", "..."), os.putenv(...)
+        elif isinstance(node, ast.Call) and node.args and isinstance(node.func, (ast.Name, ast.Attribute)):
+            func = node.func.id if isinstance(node.func, ast.Name) else node.func.attr
+            if func == "login":  # huggingface_hub.login("hf_..."), wandb.login("..."): the first argument is the key
+                values.append(("token", node.args[0]))
         elif isinstance(node, (ast.List, ast.Tuple)):
             for i, item in enumerate(node.elts):
                 flag = text_of(item)
@@ -159,7 +171,15 @@ def _secret_values(tree: ast.Module, text: str) -> list[str]:
                     if name and is_secret_name(name) and (eq or i + 1 < len(node.elts)):
                         values.append((name, item if eq else node.elts[i + 1]))
     out: list[str] = []
-    for name, value in values:
+    seen: set[int] = set()
+    while values:
+        name, value = values.pop()
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        if isinstance(value, ast.Name):
+            values += [(name, v) for v in bound.get(value.id, [])]
+            continue
         for const in ast.walk(value):
             read = text_of(const) if isinstance(const, ast.expr) else None
             if read is None:
@@ -183,7 +203,7 @@ def read_script(path: Path, text: str) -> Script:
         ) from None
     except (RecursionError, MemoryError, ValueError) as exc:
         raise ConfigError(str(path), f"cannot parse the script: {type(exc).__name__}", hint="simplify the file") from None
-    learn_secrets(path, _secret_values(tree, text))
+    learn_secrets(path, _secret_values(tree, text) + flag_values(text))
     consts: dict[str, tuple[Any, ast.expr]] = {}
     # Literal assignments at module level first, then inside functions (a `model_id = "..."` in main()).
     stmts = list(tree.body) + [n for n in ast.walk(tree) if isinstance(n, ast.Assign) and n not in tree.body]

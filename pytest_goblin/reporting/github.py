@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from ..outcome import SessionReport
-from ..redact import redact
+from ..redact import redact_model
 from .text import undecided_text
 
 MAX_PER_LEVEL = 10
@@ -34,7 +34,7 @@ def append_step_summary(markdown: str) -> Path | None:
     except OSError:
         room = MAX_STEP_SUMMARY
     notice = "…the summary was cut to GitHub's 1 MiB step-summary limit; the JSON report (--goblin-json) has every config."
-    text = truncate(redact(markdown), max(room, 4096), notice)
+    text = truncate(markdown, max(room, 4096), notice)  # rendered from a masked session (outputs.write_outputs)
     with path.open("a", encoding="utf-8") as fh:
         fh.write(text if text.endswith("\n") else text + "\n")
     return path
@@ -53,6 +53,7 @@ def workflow_commands(session: SessionReport) -> list[str]:
     """`::error` for findings of failing configs, `::warning` for warned ones and footguns."""
     lines: dict[str, list[str]] = {"error": [], "warning": []}
     dropped = {"error": 0, "warning": 0}
+    session = redact_model(session)  # the strings, before escaping: a mask never eats a `::` or a property
     for item in session.items:
         r = item.report
         if item.verdict == "error":
@@ -74,7 +75,7 @@ def workflow_commands(session: SessionReport) -> list[str]:
             props = f"file={_escape_property(item.path)}" + (f",line={f.line}" if f.line else "") + f",title={_escape_property(f.rule_id)}"
             text = f"{f.title}. {f.message} ({f.citation})"
             _add(lines, dropped, level, f"::{level} {props}::{_escape_data(text)}")
-    out = [redact(line) for line in lines["error"] + lines["warning"]]
+    out = lines["error"] + lines["warning"]
     if dropped["error"] or dropped["warning"]:
         out.append(f"::notice title=pytest-goblin::{dropped['error']} more errors and {dropped['warning']} more warnings are in the job summary")
     return out
