@@ -47,6 +47,8 @@ DERIVED_FACTS = frozenset(
         "attn_supports_flash",
         "attn_supports_flex",
         "comm_share",
+        "nodes",
+        "gpus_per_node",
     }
 )
 # Facts about the machine the audit runs on; read only where a GPU is present, since a CPU-only
@@ -242,6 +244,10 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     out["derived.world_size_known"] = bool(ws is not None and ws.explicit)
     out["derived.alloc_conf"] = next((w.env[k] for k in ALLOC_CONF_ENV if w.env.get(k)), None)
     out["derived.comm_share"] = comm_share(w, hw) if sized else None
+    from .costmodel import topology
+
+    # nodes x GPUs per node as the workload states them (a launcher, the config), else filled into the target's nodes
+    out["derived.nodes"], out["derived.gpus_per_node"] = topology(w, hw)
     out.update(host_facts() if host is None else host)
     return out
 
@@ -523,6 +529,12 @@ def collectives(w: WorkloadConfig) -> str:
     return "gradient all-reduces"
 
 
+# Facts that depend on the topology: a finding that reads one names nodes x GPUs and where they came from.
+_TOPOLOGY_FACTS = frozenset(
+    {"world_size", "nodes", "gpus_per_node", "derived.nodes", "derived.gpus_per_node", "derived.comm_share", "derived.world_size_known"}
+)
+
+
 def render_finding(rule: Rule, w: WorkloadConfig, hw: Hardware, status: str | None = None) -> str:
     """A finding in this config's own terms: the values that triggered the rule (with their lines or the
     framework default they come from), the rule's advice, the memory estimate when memory decided it,
@@ -540,7 +552,7 @@ def render_finding(rule: Rule, w: WorkloadConfig, hw: Hardware, status: str | No
             facts_used.append(f"{name} unset" if value is None else f'{name}=""' if value == "" else f"{name}={value}")
         elif scope in ("hw", "host", "derived"):
             continue
-        elif p.fact in WORKLOAD_FIELDS and p.fact not in {"world_size"} and p.fact not in {f.split(" ")[0] for f in facts_used}:
+        elif p.fact in WORKLOAD_FIELDS and p.fact not in _TOPOLOGY_FACTS and p.fact not in {f.split(" ")[0] for f in facts_used}:
             facts_used.append(_fact_phrase(p.fact, w))
     lead = "; ".join(dict.fromkeys(f for f in facts_used if f))
     text = rule.guidance if rule.footgun and rule.guidance else rule.title
@@ -551,7 +563,7 @@ def render_finding(rule: Rule, w: WorkloadConfig, hw: Hardware, status: str | No
         msg += f"; {caveat}"
     if memory:
         msg += f". Memory: {memory_phrase(w, hw, memory)}"
-    elif any(p.fact in ("world_size", "strategy") for p in rule.applies_when) or rule.transform.micro_batch_to:
+    elif any(p.fact in _TOPOLOGY_FACTS or p.fact == "strategy" for p in rule.applies_when) or rule.transform.micro_batch_to:
         msg += f" ({world_size_note(w)})"
     if status:
         msg += f" (not patched: {status})"
