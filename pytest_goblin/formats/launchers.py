@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..safepath import UnsafePath, read_text, repository_root, tree_of
+from ..safepath import UnsafePath, read_text, tree_of
 
 MAX_BYTES = 256_000  # a launcher or README larger than this is not read
 MAX_FILES = 40  # launcher candidates per folder (by name order)
@@ -444,10 +444,11 @@ def _accelerate(
     nodes_from: Any,
 ) -> None:
     """accelerate launch (or axolotl train through it): the command line first, then its --config_file."""
-    cfg: dict[str, Any] = {}
+    found: dict[str, Any] = {}
     ref = flags.get("config_file")
     if ref and "$" not in ref:
-        cfg = _accelerate_file(ref, lf.path.parent, roots, root, out)
+        found = _accelerate_file(ref, lf.path.parent, roots, root, out)
+    cfg: Any = found.get("data", {})
     total = _int(flags.get("num_processes"))
     machines_raw = flags.get("num_machines")
     if total is None and isinstance(cfg.get("num_processes"), int) and cfg["num_processes"] >= 1:
@@ -465,7 +466,7 @@ def _accelerate(
         out.per_node = max(1, total // max(1, out.nodes))
     else:
         every_gpu(ACCELERATE_ALL_AT)
-    strategy = _accelerate_strategy(flags, cfg)
+    strategy = _accelerate_strategy(flags, cfg, found.get("file"), found.get("path"))
     if strategy:
         out.strategy = strategy
 
@@ -496,21 +497,18 @@ def _accelerate_file(ref: str, here: Path, roots: list[Path], root: Path, out: L
             return {}
         if isinstance(data, dict):
             shown = os.path.relpath(os.path.realpath(c), root) if Path(os.path.realpath(c)).is_relative_to(root) else str(c)
-            data = dict(data)
-            data["__file__"] = shown
-            data["__path__"] = os.path.realpath(c)
             out.notes.append(f"accelerate config {shown} read (passed by {out.where()})")
-            return data
+            return {"data": data, "file": shown, "path": os.path.realpath(c)}
         return {}
     out.notes.append(f"accelerate config {ref!r} named by {out.where()} was not found in the repository")
     return {}
 
 
-def _accelerate_strategy(flags: dict[str, str], cfg: dict[str, Any]) -> dict[str, Any]:
-    """Strategy, ZeRO stage and host offload from accelerate flags, then its config file (flags win)."""
+def _accelerate_strategy(flags: dict[str, str], cfg: Any, where: str | None, path: str | None) -> dict[str, Any]:
+    """Strategy, ZeRO stage and host offload from accelerate flags, then its config file (flags win);
+    `where` / `path`: the file as shown and its real path, None without one."""
     from ..yamlio import key_line
 
-    where = str(cfg.get("__file__", "")) or None
     dtype = str(cfg.get("distributed_type", "")).upper()
     ds: dict[str, Any] = cfg["deepspeed_config"] if isinstance(cfg.get("deepspeed_config"), dict) else {}
     fsdp: dict[str, Any] = cfg["fsdp_config"] if isinstance(cfg.get("fsdp_config"), dict) else {}
@@ -525,57 +523,64 @@ def _accelerate_strategy(flags: dict[str, str], cfg: dict[str, Any]) -> dict[str
         at = []
         for key, value in (("offload_optimizer_device", opt), ("offload_param_device", par)):
             if str(value).lower() in ("cpu", "nvme"):
-                at.append((cfg.get("__path__"), f"deepspeed_config.{key}", key_line(ds, key) if key not in flags else None))
+                at.append((path, f"deepspeed_config.{key}", key_line(ds, key) if key not in flags else None))
         if at:
             out["cpu_offload"] = True
             out["offload_params"] = str(par).lower() in ("cpu", "nvme")
             out["offload_at"] = at
         if isinstance(ds.get("deepspeed_config_file"), str) and ds["deepspeed_config_file"].strip():
             out["deepspeed_config_file"] = ds["deepspeed_config_file"].strip()
-            out["config_path"] = cfg.get("__path__")
     elif flags.get("use_fsdp") == "true" or (dtype == "FSDP" and "use_deepspeed" not in flags and "multi_gpu" not in flags):
         out["strategy"] = "fsdp"
         off = flags.get("fsdp_offload_params") or fsdp.get("fsdp_offload_params") or fsdp.get("offload_params")
         if str(off).lower() == "true":
             key = "fsdp_offload_params" if "fsdp_offload_params" in fsdp else "offload_params"
             out["cpu_offload"] = out["offload_params"] = True
-            out["offload_at"] = [(cfg.get("__path__"), f"fsdp_config.{key}", key_line(fsdp, key))]
+            out["offload_at"] = [(path, f"fsdp_config.{key}", key_line(fsdp, key))]
     elif flags.get("multi_gpu") == "true" or dtype == "MULTI_GPU":
         out["strategy"] = "ddp"
     if out and where:
         out["from"] = where
+        out["config_path"] = path
         out["line"] = key_line(cfg, "distributed_type") if "distributed_type" in cfg else None
     return out
 
 
 # ------------------------------------------------------------------ the walk, cached
-_FOLDERS: dict[str, tuple[int, tuple[Path, ...]]] = {}
+_FOLDERS: dict[str, tuple[int, tuple[Path, ...], tuple[Path, ...]]] = {}
 _FILES: dict[str, tuple[tuple[int, int], LauncherFile | None]] = {}
+_TREES: dict[tuple[str, tuple[Path, ...]], tuple[list[Path], Path]] = {}
 
 
-def _candidates(folder: Path) -> tuple[Path, ...]:
-    """Launcher files in one folder: scripts by suffix and README files, by name, at most MAX_FILES."""
+def _listing(folder: Path) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
+    """(launcher files, script folders) of one folder, read with one scandir and kept until its
+    mtime changes: scripts by suffix then README files, by name, at most MAX_FILES; script folders
+    that are real folders (a symlinked one is never descended)."""
     key = str(folder)
     try:
         mtime = os.stat(folder).st_mtime_ns
     except OSError:
-        return ()
+        return (), ()
     hit = _FOLDERS.get(key)
     if hit is not None and hit[0] == mtime:
-        return hit[1]
+        return hit[1], hit[2]
     found: list[Path] = []
+    subs: list[Path] = []
     try:
         with os.scandir(folder) as it:
             for entry in it:
-                name = entry.name
-                low = name.lower()
-                if Path(low).suffix in SCRIPT_SUFFIXES or (low.startswith("readme") and low.endswith((".md", ".markdown"))):
+                low = entry.name.lower()
+                if low in SCRIPT_FOLDERS:
+                    if entry.is_dir(follow_symlinks=False):
+                        subs.append(Path(entry.path))
+                elif Path(low).suffix in SCRIPT_SUFFIXES or (low.startswith("readme") and low.endswith((".md", ".markdown"))):
                     found.append(Path(entry.path))
     except OSError:
-        return ()
-    out = tuple(sorted(found, key=lambda p: (p.name.lower().startswith("readme"), p.name))[:MAX_FILES])  # scripts before READMEs
-    _FOLDERS[key] = (mtime, out)
-    return out
+        return (), ()
+    files = tuple(sorted(found, key=lambda p: (p.name.lower().startswith("readme"), p.name))[:MAX_FILES])  # scripts before READMEs
+    folders = tuple(sorted(subs, key=lambda p: SCRIPT_FOLDERS.index(p.name.lower())))
+    _FOLDERS[key] = (mtime, files, folders)
+    return files, folders
 
 
 def _launcher(path: Path, roots: list[Path]) -> LauncherFile | None:
@@ -603,14 +608,24 @@ def _folders(config: Path, root: Path) -> list[Path]:
     folder = config.parent
     for _ in range(MAX_DEPTH):
         out.append(folder)
-        for sub in SCRIPT_FOLDERS:
-            s = folder / sub
-            if s.is_dir() and not s.is_symlink():
-                out.append(s)
+        out.extend(_listing(folder)[1])
         if folder == root or folder.parent == folder or not folder.is_relative_to(root):
             break
         folder = folder.parent
     return out
+
+
+def _tree(absolute: Path) -> tuple[list[Path], Path]:
+    """(the roots a config's files may be read from, the folder the walk stops at: its repository,
+    else the audited root that holds it, else its own folder), once per folder and session roots."""
+    from ..safepath import registered_roots
+
+    key = (str(absolute.parent), tuple(registered_roots()))
+    hit = _TREES.get(key)
+    if hit is None:
+        roots = tree_of(absolute)
+        hit = _TREES[key] = (roots, Path(os.path.realpath(roots[0])))
+    return hit
 
 
 def find_launch(config_path: str | Path) -> Launch | None:
@@ -618,13 +633,11 @@ def find_launch(config_path: str | Path) -> Launch | None:
     scripts before READMEs), read into nodes x GPUs per node; None when none names it."""
     absolute = Path(os.path.abspath(config_path))
     config = Path(os.path.realpath(absolute))
-    roots = tree_of(absolute)
-    repo = repository_root(absolute.parent)
-    root = Path(os.path.realpath(repo)) if repo is not None else roots[0]
+    roots, root = _tree(absolute)
     if not config.is_relative_to(root):
         root = config.parent
     for folder in _folders(config, root):
-        for path in _candidates(folder):
+        for path in _listing(folder)[0]:
             if os.path.realpath(path) == str(config):
                 continue
             lf = _launcher(path, roots)

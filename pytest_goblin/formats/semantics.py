@@ -550,14 +550,15 @@ def complete_topology(w: WorkloadConfig) -> WorkloadConfig:
     sources = dict(w.sources)
     if w.nodes is not None:
         per = max(1, -(-w.world_size // w.nodes))
-        sources.setdefault("gpus_per_node", FieldSource(file=w.path, explicit=False, note=f"{w.nodes} nodes stated, GPUs per node not: {per} assumed"))
+        sources["gpus_per_node"] = FieldSource(file=w.path, explicit=False, note=f"{w.nodes} nodes stated, GPUs per node not: {per} assumed")
         return w.model_copy(update={"gpus_per_node": per, "sources": sources})
     nodes, per = split_nodes(w.world_size)
     if w.gpus_per_node is not None:
         nodes, per = max(1, -(-w.world_size // w.gpus_per_node)), w.gpus_per_node
     note = f"nodes not stated: {nodes} node{'s' if nodes != 1 else ''} x {per} GPUs assumed (8-GPU MI300X nodes)"
-    sources.setdefault("nodes", FieldSource(file=w.path, explicit=False, note=note))
-    sources.setdefault("gpus_per_node", FieldSource(file=w.path, explicit=False, note=note))
+    sources["nodes"] = FieldSource(file=w.path, explicit=False, note=note)
+    if w.gpus_per_node is None:
+        sources["gpus_per_node"] = FieldSource(file=w.path, explicit=False, note=note)
     return w.model_copy(update={"nodes": nodes, "gpus_per_node": per, "sources": sources})
 
 
