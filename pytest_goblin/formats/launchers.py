@@ -111,7 +111,7 @@ _SLURM_VARS = {"SLURM_NNODES": "nodes", "SLURM_JOB_NUM_NODES": "nodes", "SLURM_G
 
 def _arith(expr: str) -> str | None:
     """`8*2` -> "16": digits and + - * / only, left to right with * / first; None otherwise."""
-    if not re.fullmatch(r"[\d\s+\-*/]+", expr):
+    if not expr.strip() or expr.strip("0123456789 \t+-*/"):
         return None
     try:
         terms = re.findall(r"[+-]?[^+-]+", expr.replace(" ", ""))
@@ -201,7 +201,7 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
         stripped = logical.strip()
         if not stripped or stripped.startswith("#"):
             continue
-        for part in re.split(r"\s*(?:&&|\|\||;)\s*", stripped):
+        for part in re.split(r"&&|\|\||;", stripped):
             m = _ASSIGN.match(part.strip())
             assigned = m.group(2).strip() if m else ""
             if m and (assigned[:1] in "'\"" or " " not in assigned):  # `VAR=value` alone; `VAR=value cmd` is an inline prefix
@@ -365,7 +365,7 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
         n = _int(value)
         if n is not None:
             out.nodes = n
-        elif value is not None and re.fullmatch(r"\d+:\d+", value.strip()):  # elastic MIN:MAX
+        elif value is not None and _int(value.partition(":")[2]) is not None and _int(value.partition(":")[0]) is not None:  # elastic MIN:MAX
             out.nodes = int(value.split(":")[1]) or 1
             out.assumed.append(f"elastic node range {value}: the maximum, {out.nodes}, assumed")
             out.nodes_said = False
