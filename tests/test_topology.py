@@ -14,8 +14,7 @@ from pytest_goblin import hardware
 from pytest_goblin import rules as kb
 from pytest_goblin.cli import main
 from pytest_goblin.costmodel import seconds_per_byte, step, topology
-from pytest_goblin.formats import load_config
-from pytest_goblin.formats import launchers
+from pytest_goblin.formats import launchers, load_config
 from pytest_goblin.formats.semantics import with_world_size, world_size_note
 from pytest_goblin.schemas import WorkloadConfig
 
@@ -49,7 +48,7 @@ def test_torchrun_script_in_scripts_folder_gives_nodes_and_gpus_with_its_line(tm
         tmp_path,
         {
             "configs/sft.yaml": AXOLOTL_FSDP,
-            "scripts/train.sh": "#!/bin/bash\nset -e\ncd \"$(dirname \"$0\")/..\"\ntorchrun --nnodes 2 --nproc_per_node 8 -m axolotl.cli.train configs/sft.yaml\n",
+            "scripts/train.sh": '#!/bin/bash\nset -e\ncd "$(dirname "$0")/.."\ntorchrun --nnodes 2 --nproc_per_node 8 -m axolotl.cli.train configs/sft.yaml\n',
         },
     )
     w = load_config(root / "configs/sft.yaml").workload
@@ -184,7 +183,9 @@ def test_a_launcher_outside_the_repository_through_a_symlink_is_not_read(tmp_pat
 def test_an_accelerate_config_outside_the_repository_is_refused_by_name(tmp_path: Path) -> None:
     outside = tmp_path / "outside.yaml"
     outside.write_text("distributed_type: DEEPSPEED\nnum_processes: 64\ndeepspeed_config:\n  zero_stage: 3\n")
-    root = repo(tmp_path, {"configs/sft.yaml": TRL, "run.sh": "accelerate launch --num_processes 8 --config_file ../outside.yaml sft.py --config configs/sft.yaml\n"})
+    root = repo(
+        tmp_path, {"configs/sft.yaml": TRL, "run.sh": "accelerate launch --num_processes 8 --config_file ../outside.yaml sft.py --config configs/sft.yaml\n"}
+    )
     w = load_config(root / "configs/sft.yaml").workload
     assert topo(w) == (8, 1, 8) and w.strategy == "ddp"  # the command line's count; nothing from the refused file
     assert any("was not read" in n and "outside" in n for n in w.notes)
@@ -267,7 +268,9 @@ def test_stated_world_size_keeps_the_gpus_per_node_read(tmp_path: Path) -> None:
 
 
 def test_findings_that_depend_on_topology_name_the_launcher(tmp_path: Path) -> None:
-    root = repo(tmp_path, {"configs/sft.yaml": AXOLOTL, "train.sh": "NNODES=2\ntorchrun --nnodes $NNODES --nproc_per_node 4 -m axolotl.cli.train configs/sft.yaml\n"})
+    root = repo(
+        tmp_path, {"configs/sft.yaml": AXOLOTL, "train.sh": "NNODES=2\ntorchrun --nnodes $NNODES --nproc_per_node 4 -m axolotl.cli.train configs/sft.yaml\n"}
+    )
     w = load_config(root / "configs/sft.yaml").workload
     hw = hardware.get_hardware("mi300x")
     rule = {r.id: r for r in kb.cached_rules()}["comm.partial_node_collectives"]
