@@ -309,3 +309,47 @@ def test_cost_model_charges_inter_node_traffic_at_the_network_and_intra_node_at_
     assert seconds_per_byte(flat, hw, 16, eff) < across < 15 / 16 / (50e9 * eff)  # between one fabric and the flat network
     # per GPU, two nodes stay near one node's rate: the step slows by well under a third
     assert step(one, hw).step_s <= step(two, hw).step_s < 1.33 * step(one, hw).step_s
+
+
+def test_the_configs_own_count_with_the_strategy_of_the_accelerate_config_its_readme_passes(tmp_path: Path) -> None:
+    root = repo(
+        tmp_path,
+        {
+            "recipes/sft/config.yaml": "# Config for 2 nodes of 8 GPUs\n" + TRL,
+            "recipes/accelerate_configs/zero3.yaml": "distributed_type: DEEPSPEED\ndeepspeed_config:\n  zero_stage: 3\nnum_processes: 8\n",
+            "recipes/README.md": "```shell\naccelerate launch --config_file recipes/accelerate_configs/zero3.yaml scripts/sft.py --config recipes/sft/config.yaml\n```\n",
+        },
+    )
+    w = load_config(root / "recipes/sft/config.yaml").workload
+    assert topo(w) == (16, 2, 8) and w.sources["world_size"].line == 1  # the count is the config's own
+    assert (w.strategy, w.zero_stage) == ("deepspeed", 3) and w.sources["strategy"].line == 1
+    assert Path(w.sources["strategy"].file) == (root / "recipes/accelerate_configs/zero3.yaml").resolve()
+
+
+def test_a_python_training_script_is_found_by_its_launcher(tmp_path: Path) -> None:
+    script = (
+        "from transformers import TrainingArguments, Trainer\n"
+        "args = TrainingArguments(output_dir='o', per_device_train_batch_size=4, bf16=True)\n"
+        "trainer = Trainer(model='meta-llama/Meta-Llama-3-8B', args=args)\n"
+    )
+    root = repo(tmp_path, {"train/sft.py": script, "train/run.sh": "torchrun --nproc_per_node 4 sft.py\n"})
+    w = load_config(root / "train/sft.py").workload
+    assert topo(w) == (4, 1, 4) and w.strategy == "ddp"
+
+
+def test_offload_from_the_launchers_accelerate_config_is_reported_where_it_is_set(tmp_path: Path) -> None:
+    from pytest_goblin.formats.base import offload_elsewhere
+
+    root = repo(
+        tmp_path,
+        {
+            "configs/sft.yaml": TRL,
+            "accel/zero3_offload.yaml": "distributed_type: DEEPSPEED\ndeepspeed_config:\n  zero_stage: 3\n  offload_optimizer_device: cpu\n  offload_param_device: cpu\nnum_processes: 8\n",
+            "train.sh": "accelerate launch --config_file accel/zero3_offload.yaml sft.py --config configs/sft.yaml\n",
+        },
+    )
+    w = load_config(root / "configs/sft.yaml").workload
+    assert (w.cpu_offload, w.offload_params, w.zero_stage) == (True, True, 3)
+    said = offload_elsewhere(w) or ""
+    assert "in accel/zero3_offload.yaml (" in said and "`deepspeed_config.offload_optimizer_device` at line 4" in said
+    assert 'set each to "none" there' in said and "train.sh line 1" in said

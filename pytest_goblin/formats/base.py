@@ -246,6 +246,14 @@ def offload_elsewhere(workload: WorkloadConfig) -> str | None:
     main = workload.sources.get("cpu_offload")
     names = f"`{main.key}`" + (f" (line {main.line})" if main.line else "") if main is not None and main.key else "its DeepSpeed/FSDP key"
     at = [s for k, s in workload.sources.items() if k.startswith(OFFLOAD_AT + ".")]
+    if at and at[0].note and "passed by" in at[0].note:  # an accelerate config the repository's launcher passes
+        where = "; ".join(f"`{s.key}`" + (f" at line {s.line}" if s.line else "") for s in at)
+        change = 'set each to "none" there' if (at[0].key or "").endswith("_device") else f"set `{at[0].key}` to false there"
+        launcher = at[0].note.split("passed by ", 1)[1]
+        from .semantics import source_place
+
+        shown = source_place(at[0].model_copy(update={"line": 1}), workload).removesuffix(" line 1")
+        return f"CPU offload is set in {shown} ({where}), the accelerate config {launcher} passes; goblin edits only the audited file: {change}"
     if at:
         where = "; ".join(f"`{s.key}`" + (f" at line {s.line}" if s.line else "") for s in at)
         ds = (at[0].key or "").startswith("zero_optimization.")

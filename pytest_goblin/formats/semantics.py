@@ -336,6 +336,12 @@ def read_world_size(
             r.explicit("strategy", strategy, f"comment: {how}", at)
             if stage is not None:
                 r.explicit("zero_stage", stage, f"comment: {how}", at)
+        if r.values.get("strategy", "single") == "single" and found.gpus > 1:
+            from .launchers import find_launch
+
+            launched = find_launch(r.path)  # the count is the config's; the strategy may be its launcher's
+            if launched is not None:
+                _strategy_from_launcher(r, launched)
         _apply_minimum(r, implied)
         _ddp_if_launched(r)
         return
