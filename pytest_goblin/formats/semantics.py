@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from ..frameworks.facts import CITES
 from ..schemas import FieldSource, WorkloadConfig
-from .base import Reader, as_bool
+from .base import Reader, as_bool, source_place
 
 _HALF = {"bfloat16": "bf16", "bf16": "bf16", "float16": "fp16", "fp16": "fp16", "half": "fp16", "float32": "fp32", "fp32": "fp32", "float": "fp32"}
 
@@ -504,25 +504,6 @@ def with_world_size(w: WorkloadConfig, n: int | None, origin: str = "goblin_worl
     elif n == 1 and w.strategy == "ddp":
         update["strategy"] = "single"
     return w.model_copy(update=update)
-
-
-def source_place(src: FieldSource, w: WorkloadConfig) -> str:
-    """Where a topology value was read: 'line 3' in the config, 'scripts/train.sh line 12' in another
-    file (relative to the config's repository), or the source's note."""
-    if src.file and src.file != w.path and src.line:
-        import os
-        from pathlib import Path
-
-        from ..safepath import repository_root
-
-        repo = repository_root(Path(os.path.abspath(w.path)).parent)
-        base = os.path.realpath(repo) if repo is not None else os.path.dirname(os.path.realpath(w.path))
-        real = os.path.realpath(src.file)
-        shown = os.path.relpath(real, base) if Path(real).is_relative_to(base) else src.file
-        return f"{shown} line {src.line}"
-    if src.line:
-        return f"line {src.line}"
-    return src.note or "stated"
 
 
 def topology_phrase(w: WorkloadConfig) -> str:
