@@ -237,6 +237,13 @@ def _experts(shape: ModelShape, params: float) -> tuple[float, float]:
     return min(float(expert), params), shape.experts_per_token / shape.n_experts
 
 
+def _expert_params(shape: ModelShape, total: float) -> float:
+    """Parameters of the routed experts (all of them, every layer); 0 for a dense model or an unknown shape."""
+    if not (shape.n_experts and shape.n_layers and shape.hidden and shape.intermediate):
+        return 0.0
+    return min(float(shape.n_layers * shape.n_experts * 3 * shape.hidden * shape.intermediate), 0.95 * total)
+
+
 def _shard_stage(w: WorkloadConfig) -> int:
     """ZeRO stage the strategy amounts to: 3 for FSDP (full sharding), the configured stage for DeepSpeed."""
     if w.world_size <= 1:
@@ -373,10 +380,21 @@ def memory_gb(w: WorkloadConfig) -> float:
         ob, master = 0.0, 0.0
     stage = _shard_stage(w)
     n = max(1, w.world_size)
-    weights = total_params * wb / (n if stage >= 3 else 1)
-    masters = trainable * master / (n if stage >= 1 else 1)
-    grads = trainable * gb / (n if stage >= 2 else 1)
-    opt = trainable * ob / (n if stage >= 1 else 1)
+    # Expert parallelism (Axolotl expert_parallel_size) keeps 1/ep of the routed experts on each GPU;
+    # FSDP leaves the experts out and shards the rest over the dp_shard axis, the GPUs over ep
+    # (axolotl 0.18.0 src/axolotl/integrations/expert_parallel/plugin.py:295-300).
+    ep = max(1, w.expert_parallel)
+    expert = _expert_params(shape, total_params) if ep > 1 else 0.0
+    t_expert = expert if w.method == "full" else 0.0
+
+    def sharded(count: float, experts: float, per: float, stage_from: int) -> float:
+        d = max(1, n // ep) if stage >= stage_from else 1
+        return (count - experts) * per / d + experts * per / ep
+
+    weights = sharded(total_params, expert, wb, 3)
+    masters = sharded(trainable, t_expert, master, 1)
+    grads = sharded(trainable, t_expert, gb, 2)
+    opt = sharded(trainable, t_expert, ob, 1)
     if stage >= 3:  # the all-gathered layers being computed on, in half precision
         weights += 2 * total_params / layers * 2
     if w.cpu_offload and w.offload_params:
@@ -418,12 +436,37 @@ def peak_tflops(hw: Hardware, precision: str) -> float:
     return hw.fp16_tflops if precision == "fp16" else hw.bf16_tflops
 
 
-def link_gb_s(hw: Hardware, world_size: int) -> float:
-    """Per-GPU one-direction bandwidth collectives run at: the node's fabric within a node, the network across nodes."""
-    within = hw.scale_up_gb_s or 64.0  # no sourced fabric figure: PCIe Gen5 x16, 64 GB/s each way
-    if world_size > (hw.gpus_per_node or 8):
-        return min(within, hw.scale_out_gb_s or 50.0)
-    return within
+def topology(w: WorkloadConfig, hw: Hardware) -> tuple[int, int]:
+    """(nodes, GPUs per node) of the run: as the workload states them, else the world size filled
+    into the target's nodes (`gpus_per_node`, 8 where the GPU table has none)."""
+    if w.nodes is not None and w.gpus_per_node is not None:
+        return w.nodes, w.gpus_per_node
+    n = max(1, w.world_size)
+    fabric = hw.gpus_per_node or 8
+    nodes = w.nodes or -(-n // fabric)
+    return nodes, -(-n // nodes)
+
+
+def seconds_per_byte(w: WorkloadConfig, hw: Hardware, ranks: int, comm_eff: float) -> float:
+    """Seconds per byte of one all-gather (or reduce-scatter) of a buffer over `ranks` data-parallel
+    GPUs, intra-node at the node's fabric (xGMI) and inter-node at the network's.
+
+    Two levels, as RCCL's rings and trees use a multi-node machine with one NIC per GPU: of the
+    (n-1)/n of the buffer each GPU receives, the (G-1)/G gathered inside its node of G ranks crosses
+    the fabric (`scale_up_gb_s`), and the part from the other N-1 nodes arrives spread over the G
+    GPUs' own NICs, (N-1)/(N*G) of the buffer per GPU, at `scale_out_gb_s` each (kb/hardware.yaml:
+    one 400 Gb/s NIC per GPU, 8 x 400 Gb/s per MI300X node, assumed there). One node: (n-1)/n at the
+    fabric's speed, as before."""
+    nodes, per_node = topology(w, hw)
+    within = (hw.scale_up_gb_s or 64.0) * GB * comm_eff  # no sourced fabric figure: PCIe Gen5 x16, 64 GB/s each way
+    if ranks <= 1:
+        return 0.0
+    local = max(1, min(ranks, per_node // max(1, w.context_parallel)))
+    groups = max(1, -(-ranks // local))
+    if nodes <= 1 or groups <= 1:
+        return (ranks - 1) / ranks / within
+    across = (hw.scale_out_gb_s or 50.0) * GB * comm_eff
+    return (local - 1) / local / within + (groups - 1) / (groups * local) / across
 
 
 def _communication(w: WorkloadConfig, hw: Hardware, a: Assumptions, micro_compute_s: float, shape: ModelShape) -> tuple[float, float]:
@@ -440,8 +483,7 @@ def _communication(w: WorkloadConfig, hw: Hardware, a: Assumptions, micro_comput
         return 0.0, 0.0
     total = (shape.params_b or 7.0) * 1e9
     trainable = total if w.method == "full" else total * LORA_TRAINABLE_SHARE
-    bw = link_gb_s(hw, w.world_size) * GB * a.comm_eff
-    frac = (n - 1) / n
+    per_byte = seconds_per_byte(w, hw, n, a.comm_eff)
     grad_bytes = 2.0 if w.precision != "fp32" else 4.0
     stage = _shard_stage(w)
     per_micro = per_step = 0.0
@@ -452,11 +494,11 @@ def _communication(w: WorkloadConfig, hw: Hardware, a: Assumptions, micro_comput
             experts = min(float(shape.n_layers * shape.n_experts * 3 * shape.hidden * shape.intermediate), 0.95 * total)
         gather = (total - experts) * (1.0 if w.precision == "fp8" else 2.0 if w.precision != "fp32" else 4.0)
         scattered = trainable * (1 - experts / total)  # expert gradients stay with their expert-parallel rank
-        per_micro = (2 * gather + scattered * grad_bytes) * frac / bw
+        per_micro = (2 * gather + scattered * grad_bytes) * per_byte
     elif stage >= 1:
-        per_step = 2 * trainable * grad_bytes * frac / bw
+        per_step = 2 * trainable * grad_bytes * per_byte
     else:
-        per_step = 2 * trainable * grad_bytes * frac / bw
+        per_step = 2 * trainable * grad_bytes * per_byte
 
     def exposed(comm: float, compute: float) -> float:
         return max(comm * (1 - a.comm_overlap), comm - compute)
@@ -596,7 +638,7 @@ def checkpoint_gb(w: WorkloadConfig) -> float:
 def checkpoint_seconds(w: WorkloadConfig, storage_gb_s: float) -> float:
     """Time one save takes: sharded optimizer state (ZeRO-1/2/3, FSDP) is written by every node at
     once; an unsharded one (DDP, one GPU) by rank 0 alone."""
-    nodes = max(1, -(-w.world_size // GPUS_PER_NODE)) if _shard_stage(w) >= 1 else 1
+    nodes = (w.nodes or max(1, -(-w.world_size // (w.gpus_per_node or GPUS_PER_NODE)))) if _shard_stage(w) >= 1 else 1
     return checkpoint_gb(w) / (storage_gb_s * nodes)
 
 

@@ -76,7 +76,7 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "world_size",
         "world-size",
-        "GPUs the training runs on, where a config does not say (DeepSpeed/FSDP/accelerate files, torchtune recipes and nproc_per_node are read first); every finding that depends on it names the value used",
+        "GPUs the training runs on, where neither the config nor its repository says (the config's keys and launch lines, then the repository's launch scripts, slurm jobs, accelerate configs and README blocks are read first; README, How the repository is read); every finding that depends on it names the value used and where it came from",
         kind="int",
         metavar="N",
     ),

@@ -152,7 +152,7 @@ def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id:
     edits = [Edit(field=f, old=getattr(w, f), new=v, rule_id=chosen[f][1], source=w.sources.get(f)) for f, v in fields.items()]
     # One key can carry two fields (Axolotl's `gradient_checkpointing: offload`): report what the
     # patched file really says, and credit the side effect to the rule that edited that key.
-    for f in WORKLOAD_FIELDS - set(fields):
+    for f in WORKLOAD_FIELDS - set(fields) - _TOPOLOGY:  # topology is kept as the audit saw it (below)
         if reread is not None and getattr(reread, f) != getattr(w, f):
             key = (w.sources.get(f) or FieldSource(file="")).key
             owner = next((chosen[g][1] for g in fields if (w.sources.get(g) or FieldSource(file="")).key == key), "side effect")
@@ -160,7 +160,7 @@ def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id:
             if f in chosen and chosen[f][0] == getattr(reread, f):
                 skipped.pop(chosen[f][1], None)
     # Topology is never edited by a rule; keep it as the audit saw it (a goblin_world_size override included).
-    topology = {"world_size": w.world_size, "strategy": w.strategy, "zero_stage": w.zero_stage}
+    topology = {f: getattr(w, f) for f in _TOPOLOGY}
     # Every value here is validated already (the read-back or audited workload, a rule's env): copied, not validated again.
     new_workload = (reread or w).model_copy(update={"env": {**w.env, **env}, "sources": w.sources, "notes": w.notes, **topology})
     applied = sorted({e.rule_id for e in edits if e.rule_id != "side effect"} | {r.id for r in rules if r.transform.env and r.id not in skipped})
@@ -214,6 +214,9 @@ def _drop_rules(fields: dict[str, Any], chosen: dict[str, tuple[Any, str]], bad:
         skipped[chosen[f][1]] = why
     failed = {chosen[f][1] for f in bad}
     return {f: v for f, v in fields.items() if chosen[f][1] not in failed}
+
+
+_TOPOLOGY = frozenset({"world_size", "nodes", "gpus_per_node", "strategy", "zero_stage"})
 
 
 def _reread(loaded: LoadedConfig, new_text: str) -> WorkloadConfig | None:

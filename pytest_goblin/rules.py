@@ -53,6 +53,8 @@ DERIVED_FACTS = frozenset(
         "comm_share",
         "checkpoint_share",
         "checkpointing_off_micro_batch",
+        "nodes",
+        "gpus_per_node",
     }
 )
 # Facts about the machine the audit runs on; read only where a GPU is present, since a CPU-only
@@ -266,6 +268,10 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
         out["derived.checkpoint_share"] = checkpoint_share(w, hw, STORAGE_GB_S[1])
     else:
         out["derived.checkpoint_share"] = None
+    from .costmodel import topology
+
+    # nodes x GPUs per node as the workload states them (a launcher, the config), else filled into the target's nodes
+    out["derived.nodes"], out["derived.gpus_per_node"] = topology(w, hw)
     out.update(host_facts() if host is None else host)
     return out
 
@@ -633,6 +639,12 @@ def micro_batch_down_phrase(
     )
 
 
+# Facts that depend on the topology: a finding that reads one names nodes x GPUs and where they came from.
+_TOPOLOGY_FACTS = frozenset(
+    {"world_size", "nodes", "gpus_per_node", "derived.nodes", "derived.gpus_per_node", "derived.comm_share", "derived.world_size_known"}
+)
+
+
 def render_finding(
     rule: Rule,
     w: WorkloadConfig,
@@ -664,7 +676,7 @@ def render_finding(
             facts_used.append(f"{name} unset" if value is None else f'{name}=""' if value == "" else f"{name}={value}")
         elif scope in ("hw", "host", "derived"):
             continue
-        elif p.fact in WORKLOAD_FIELDS and p.fact not in {"world_size"} and p.fact not in {f.split(" ")[0] for f in facts_used}:
+        elif p.fact in WORKLOAD_FIELDS and p.fact not in _TOPOLOGY_FACTS and p.fact not in {f.split(" ")[0] for f in facts_used}:
             facts_used.append(_fact_phrase(p.fact, w))
     lead = "; ".join(dict.fromkeys(f for f in facts_used if f))
     text = rule.guidance if rule.footgun and rule.guidance else rule.title
@@ -677,7 +689,7 @@ def render_finding(
         msg += f". Memory: {memory_phrase(w, hw, memory)}"
     elif any(p.fact == "derived.checkpoint_share" for p in rule.applies_when):
         msg += f". Checkpoints: {checkpoint_phrase(w, hw)}"
-    elif any(p.fact in ("world_size", "strategy") for p in rule.applies_when) or rule.transform.micro_batch_to:
+    elif any(p.fact in _TOPOLOGY_FACTS or p.fact == "strategy" for p in rule.applies_when) or rule.transform.micro_batch_to:
         msg += f" ({world_size_note(w)})"
     if status:
         msg += f" (not patched: {status})"

@@ -104,8 +104,14 @@ class WorkloadConfig(Model):
     # Why this trainer or model cannot pack samples (the framework's own source, cited); None: it can.
     packing_blocked: str | None = None
     world_size: int = 1  # GPUs the job runs on; sources["world_size"] says whether it was read or assumed
+    # The topology behind world_size: nodes and GPUs (processes) per node, each with its own source
+    # (the config, a launcher script in its repository, or assumed). None: not known; the cost model
+    # then fills nodes by the target's GPUs per node (formats/launchers.py, costmodel.topology).
+    nodes: int | None = Field(default=None, ge=1)
+    gpus_per_node: int | None = Field(default=None, ge=1)
     context_parallel: int = 1  # GPUs one sequence is split across (context / sequence parallelism)
     tensor_parallel: int = 1  # GPUs each layer's weights are split across (tensor parallelism)
+    expert_parallel: int = Field(default=1, ge=1)  # GPUs the routed experts are split across (expert parallelism)
     strategy: Literal["single", "ddp", "fsdp", "deepspeed"] = "single"
     zero_stage: int | None = None
     env: dict[str, str] = Field(default_factory=dict)

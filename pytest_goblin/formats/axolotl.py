@@ -10,7 +10,7 @@ from ..frameworks.facts import AXOLOTL_AT
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from .base import Adapter, Reader, as_bool, attention_from, model_from, positive
 from .hfstyle import PREFERENCE, hf_writes, read_common, read_lora, read_preference
-from .semantics import axolotl_precision, read_prequantized, read_world_size
+from .semantics import Implied, axolotl_precision, read_prequantized, read_world_size
 
 DOCS = "https://docs.axolotl.ai/docs/config-reference.html"
 _MARKERS = frozenset({"datasets", "micro_batch_size", "sequence_len", "adapter", "num_epochs", "sample_packing", "rl"})
@@ -104,7 +104,14 @@ class AxolotlAdapter(Adapter):
             note=f"no tensor parallelism unless tensor_parallel_size is set ({DOCS})",
             convert=positive,
         )
-        read_world_size(r, r.text)
+        r.take(
+            "expert_parallel",
+            ("expert_parallel_size",),
+            default=1,
+            note="expert_parallel_size default 1 (axolotl 0.18.0 src/axolotl/integrations/expert_parallel/args.py:23)",
+            convert=positive,
+        )
+        read_world_size(r, r.text, implied=self._parallel_sizes(r))
         if not any(k in d for k in ("dataloader_num_workers", "dataloader_pin_memory", "dataloader_prefetch_factor")):
             n = r.values.get("world_size", 1)
             note = f"no dataloader_* key: Axolotl sets dataloader_num_workers to the GPU count ({n}, the world size goblin assumed or read), pin memory on, prefetch 256; {CITES['axolotl.dataloader']}"
@@ -114,6 +121,28 @@ class AxolotlAdapter(Adapter):
             key, plugins, line = r.raw("plugins")
             if key is not None and any("liger" in str(p).lower() or "cut_cross_entropy" in str(p).lower() for p in plugins or []):
                 r.explicit("fused_kernels", True, key, line)
+
+    @staticmethod
+    def _parallel_sizes(r: Reader) -> Implied | None:
+        """GPUs Axolotl's parallel sizes need: expert x tensor x context x dp_replicate x dp_shard.
+        Axolotl builds its device mesh from them and fills whatever the world size leaves with
+        dp_replicate (dp_shard_size set) or dp_shard (unset), so the product is a minimum unless both
+        dp_shard_size and dp_replicate_size are set (axolotl 0.18.0 src/axolotl/utils/distributed.py:320-385,
+        _get_parallel_config_kwargs)."""
+        keys = ("dp_shard_size", "dp_replicate_size", "tensor_parallel_size", "context_parallel_size", "expert_parallel_size")
+        product, said, first = 1, [], None
+        for key in keys:
+            k, value, line = r.raw(key)
+            if k is None or isinstance(value, bool) or not isinstance(value, int) or value <= 1:
+                continue
+            product *= value
+            said.append(f"{key} {value}")
+            first = first or (key, line)
+        if first is None or product <= 1 or product > 65536:
+            return None
+        exact = all(isinstance(r.data.get(k), int) and r.data[k] >= 1 for k in ("dp_shard_size", "dp_replicate_size"))
+        why = f"Axolotl parallel sizes {' x '.join(said)}: {'exactly' if exact else 'at least'} {product} GPUs (axolotl 0.18.0 src/axolotl/utils/distributed.py:320-385)"
+        return product, why, first[0], first[1], not exact
 
     @staticmethod
     def _packing_blocked(r: Reader) -> None:

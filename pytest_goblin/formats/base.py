@@ -238,6 +238,25 @@ def checkpoint_off_writes(workload: WorkloadConfig, trainer: dict[str, Any]) -> 
     return out
 
 
+def source_place(src: FieldSource, w: WorkloadConfig) -> str:
+    """Where a topology value was read: 'line 3' in the config, 'scripts/train.sh line 12' in another
+    file (relative to the config's repository), or the source's note."""
+    if src.file and src.file != w.path and src.line:
+        import os
+        from pathlib import Path
+
+        from ..safepath import repository_root
+
+        repo = repository_root(Path(os.path.abspath(w.path)).parent)
+        base = os.path.realpath(repo) if repo is not None else os.path.dirname(os.path.realpath(w.path))
+        real = os.path.realpath(src.file)
+        shown = os.path.relpath(real, base) if Path(real).is_relative_to(base) else src.file
+        return f"{shown} line {src.line}"
+    if src.line:
+        return f"line {src.line}"
+    return src.note or "stated"
+
+
 def offload_elsewhere(workload: WorkloadConfig) -> str | None:
     """Why turning host offload off cannot be written in this file: the switch is in the DeepSpeed or
     FSDP file the config names (`deepspeed: ds_z3_offload.json`), or only in that file's name.
@@ -246,6 +265,12 @@ def offload_elsewhere(workload: WorkloadConfig) -> str | None:
     main = workload.sources.get("cpu_offload")
     names = f"`{main.key}`" + (f" (line {main.line})" if main.line else "") if main is not None and main.key else "its DeepSpeed/FSDP key"
     at = [s for k, s in workload.sources.items() if k.startswith(OFFLOAD_AT + ".")]
+    if at and at[0].note and "passed by" in at[0].note:  # an accelerate config the repository's launcher passes
+        where = "; ".join(f"`{s.key}`" + (f" at line {s.line}" if s.line else "") for s in at)
+        change = 'set each to "none" there' if (at[0].key or "").endswith("_device") else f"set `{at[0].key}` to false there"
+        launcher = at[0].note.split("passed by ", 1)[1]
+        shown = source_place(at[0].model_copy(update={"line": 1}), workload).removesuffix(" line 1")
+        return f"CPU offload is set in {shown} ({where}), the accelerate config {launcher} passes; goblin edits only the audited file: {change}"
     if at:
         where = "; ".join(f"`{s.key}`" + (f" at line {s.line}" if s.line else "") for s in at)
         ds = (at[0].key or "").startswith("zero_optimization.")

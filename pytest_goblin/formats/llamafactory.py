@@ -13,7 +13,7 @@ from ..frameworks.tables import table
 from ..schemas import ModelShape, WorkloadConfig
 from .base import Adapter, Reader, as_bool, checkpoint_off_writes, model_from, non_negative, positive
 from .hfstyle import hf_writes, read_common, read_lora, read_preference
-from .semantics import llamafactory_precision, read_prequantized, read_world_size
+from .semantics import Implied, llamafactory_precision, read_prequantized, read_world_size
 
 V1_VERSION = table("llamafactory_v1")["version"]
 
@@ -139,7 +139,28 @@ class LlamaFactoryAdapter(Adapter):
         extra = None
         if k is not None and as_bool(d.get("use_ray") or False):
             extra = (positive(ray), f"ray_num_workers with use_ray: {where('llamafactory', 'ray_num_workers')}", k, line)
-        read_world_size(r, r.text, extra=extra)
+        read_world_size(r, r.text, extra=extra, implied=self._global_batch(r))
+
+    @staticmethod
+    def _global_batch(r: Reader) -> Implied | None:
+        """GPUs a classic config's own batch arithmetic states: `global_batch_size` over
+        per_device_train_batch_size x gradient_accumulation_steps, all three written in the file.
+        LLaMA-Factory 0.9.5's classic arguments have no `global_batch_size` (hparams/*_args.py), so the
+        number is the author's statement of the run (a repository's own launcher or fork reads it)."""
+        kg, gbs, line = r.raw("global_batch_size")
+        km, mbs, _ = r.raw("per_device_train_batch_size")
+        ka, acc, _ = r.raw("gradient_accumulation_steps")
+        if kg is None or km is None or ka is None or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in (gbs, mbs, acc)):
+            return None
+        per_gpu = mbs * acc
+        if gbs % per_gpu or not 1 <= gbs // per_gpu <= 65536:
+            return None
+        n = gbs // per_gpu
+        why = (
+            f"global_batch_size {gbs} / (per_device_train_batch_size {mbs} x gradient_accumulation_steps {acc}) = {n} GPUs "
+            "(the file's own arithmetic; LLaMA-Factory 0.9.5's classic arguments have no global_batch_size key)"
+        )
+        return n, why, kg, line, False
 
     def _read_v1(self, r: Reader) -> None:
         """v1 (llamafactory/v1/config): its own keys and defaults, read from the installed table."""

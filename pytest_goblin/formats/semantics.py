@@ -11,11 +11,11 @@ and, when nothing says it, assumed and noted so that every dependent finding can
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..frameworks.facts import CITES
 from ..schemas import FieldSource, WorkloadConfig
-from .base import Reader, as_bool
+from .base import Reader, as_bool, source_place
 
 _HALF = {"bfloat16": "bf16", "bf16": "bf16", "float16": "fp16", "fp16": "fp16", "half": "fp16", "float32": "fp32", "fp32": "fp32", "float": "fp32"}
 
@@ -207,30 +207,42 @@ def _uses_vllm_server(text: str) -> bool:
     return bool(re.search(r"^\s*use_vllm:\s*true", text, re.MULTILINE | re.IGNORECASE))
 
 
-def _nodes_phrase(line: str, text: str) -> tuple[int, str] | None:
-    """(GPUs, how) from a line that states nodes: sbatch's node count, 'N nodes of M GPUs', or 'N nodes'."""
+class Said(NamedTuple):
+    """What a line of the config's own text says: GPUs, where, and nodes x GPUs per node (None: not stated)."""
+
+    gpus: int
+    line: int
+    phrase: str
+    nodes: int | None = None
+    per_node: int | None = None
+
+
+def _nodes_phrase(line: str, text: str) -> tuple[int, str, int, int | None] | None:
+    """(GPUs, how, nodes, GPUs per node or None when assumed) from a line that states nodes: sbatch's
+    node count, 'N nodes of M GPUs', or 'N nodes'."""
     m = _NODES_OF.search(line)
     if m and 1 <= int(m.group(1)) <= 1024 and 1 <= int(m.group(2)) <= 64:
-        return int(m.group(1)) * int(m.group(2)), f"{m.group(0).strip()}: {m.group(1)} x {m.group(2)}"
+        return int(m.group(1)) * int(m.group(2)), f"{m.group(0).strip()}: {m.group(1)} x {m.group(2)}", int(m.group(1)), int(m.group(2))
     m = _SBATCH_NODES.search(line)
     if m and 1 <= int(m.group(1)) <= 1024:
         nodes = int(m.group(1))
         if "slurm/train.slurm" in line:
             train = nodes - 1 if _uses_vllm_server(text) and nodes > 1 else nodes
             vllm = " (one node serves vLLM: use_vllm true)" if train != nodes else ""
-            return train * 8, f"sbatch {m.group(0).split('sbatch', 1)[1].strip()} x 8 GPUs per node{vllm}, as {_OPENR1_SLURM}"
-        return nodes * GPUS_PER_NODE_ASSUMED, f"sbatch {nodes} nodes x {GPUS_PER_NODE_ASSUMED} GPUs per node (assumed: one MI300X node)"
+            return train * 8, f"sbatch {m.group(0).split('sbatch', 1)[1].strip()} x 8 GPUs per node{vllm}, as {_OPENR1_SLURM}", train, 8
+        return nodes * GPUS_PER_NODE_ASSUMED, f"sbatch {nodes} nodes x {GPUS_PER_NODE_ASSUMED} GPUs per node (assumed: one MI300X node)", nodes, None
     m = _NODES_ONLY.search(line)
     if m and 1 <= int(m.group(1)) <= 1024:
         n = int(m.group(1))
-        return n * GPUS_PER_NODE_ASSUMED, f"{m.group(0).strip()} x {GPUS_PER_NODE_ASSUMED} GPUs per node (assumed: one MI300X node)"
+        return n * GPUS_PER_NODE_ASSUMED, f"{m.group(0).strip()} x {GPUS_PER_NODE_ASSUMED} GPUs per node (assumed: one MI300X node)", n, None
     return None
 
 
-def world_from_text(text: str) -> tuple[int, int, str] | None:
-    """(GPUs, line, the phrase) from a comment or launcher line in the file; the first that says one.
+def world_from_text(text: str) -> Said | None:
+    """What a comment or launcher line in the file says; the first that says one.
     A per-node count (torchrun/tune `--nproc_per_node`, LLaMA-Factory `NPROC_PER_NODE=`) is multiplied
-    by the node count the file states (`--nnodes`, `NNODES=`), on the same line or another."""
+    by the node count the file states (`--nnodes`, `NNODES=`), on the same line or another; without
+    one, torchrun runs one node (launchers.TORCHRUN_AT)."""
     # Every pattern here takes a count, so a line without a digit cannot match one.
     lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if _said(line) and _DIGIT.search(line)]
     nodes = next(((int(m.group(1)), m.group(0).strip()) for _, line in lines if (m := _NNODES.search(line))), None)
@@ -240,15 +252,15 @@ def world_from_text(text: str) -> tuple[int, int, str] | None:
             if m and 1 <= int(m.group(1)) <= 1024:
                 per = int(m.group(1))
                 if nodes and 1 <= nodes[0] <= 1024:
-                    return per * nodes[0], lineno, f"{nodes[1]} x {m.group(0).strip()}"
-                return per, lineno, m.group(0).strip()
+                    return Said(per * nodes[0], lineno, f"{nodes[1]} x {m.group(0).strip()}", nodes[0], per)
+                return Said(per, lineno, m.group(0).strip(), 1, per)
         for pat in _COMMENT_GPUS:
             m = pat.search(line)
             if m and 1 <= int(m.group(1)) <= 1024:
-                return int(m.group(1)), lineno, m.group(0).strip()
+                return Said(int(m.group(1)), lineno, m.group(0).strip())
         found = _nodes_phrase(line, text)
         if found:
-            return found[0], lineno, found[1]
+            return Said(found[0], lineno, found[1], found[2], found[3])
     return None
 
 
@@ -281,10 +293,26 @@ def launcher_strategy(text: str) -> tuple[str, int | None, str, int] | None:
     return None
 
 
-def read_world_size(r: Reader, text: str, *, extra: tuple[int, str, str | None, int | None] | None = None) -> None:
-    """World size from the config: an explicit count (ray workers, accelerate num_processes), a comment
-    or launcher line, else assumed: 1 for a single-device job, 8 (one MI300X node) when it shards."""
+# (GPUs, why, key, line) a config's own keys imply when nothing else states the count: Axolotl's
+# parallel sizes (a minimum: Axolotl fills a remainder with dp_replicate) or LLaMA-Factory arithmetic.
+Implied = tuple[int, str, str, int | None, bool]  # (GPUs, why, key, line, at_least)
+
+
+def read_world_size(
+    r: Reader,
+    text: str,
+    *,
+    extra: tuple[int, str, str | None, int | None] | None = None,
+    implied: Implied | None = None,
+) -> None:
+    """World size, nodes and GPUs per node, from what says them first: an explicit count in the config
+    (ray workers, a referenced accelerate file's num_processes), a comment or launcher line in the
+    config, a launcher in its repository that names it (formats/launchers.py), what the config's own
+    keys imply (`implied`), else assumed: 1 for a single-device job, 8 (one MI300X node) when it shards.
+    An `implied` minimum (Axolotl's parallel sizes) also raises a smaller count read elsewhere."""
     if "world_size" in r.values:
+        _topology_from_world(r)
+        _apply_minimum(r, implied)
         _ddp_if_launched(r)
         return
     if extra is not None:
@@ -294,19 +322,42 @@ def read_world_size(r: Reader, text: str, *, extra: tuple[int, str, str | None, 
         else:
             r.default("world_size", n, why)
         r.sources["world_size"].note = why
+        _topology_from_world(r)
         _ddp_if_launched(r)
         return
     found = world_from_text(text)
     if found:
-        n, line, phrase = found
-        r.explicit("world_size", n, f"comment: {phrase}", line)
-        r.sources["world_size"].note = f"from the config's own text at line {line}: `{phrase}`"
-        launch = launcher_strategy(text) if r.values.get("strategy", "single") == "single" and n > 1 else None
+        r.explicit("world_size", found.gpus, f"comment: {found.phrase}", found.line)
+        r.sources["world_size"].note = f"from the config's own text at line {found.line}: `{found.phrase}`"
+        _topology_from_world(r, found)
+        launch = launcher_strategy(text) if r.values.get("strategy", "single") == "single" and found.gpus > 1 else None
         if launch is not None:
             strategy, stage, how, at = launch
             r.explicit("strategy", strategy, f"comment: {how}", at)
             if stage is not None:
                 r.explicit("zero_stage", stage, f"comment: {how}", at)
+        if r.values.get("strategy", "single") == "single" and found.gpus > 1:
+            from .launchers import find_launch
+
+            launched = find_launch(r.path)  # the count is the config's; the strategy may be its launcher's
+            if launched is not None:
+                _strategy_from_launcher(r, launched)
+        _apply_minimum(r, implied)
+        _ddp_if_launched(r)
+        return
+    from .launchers import find_launch
+
+    launched = find_launch(r.path)
+    if launched is not None:
+        _from_launcher(r, launched)
+        _apply_minimum(r, implied)
+        _ddp_if_launched(r)
+        return
+    if implied is not None:
+        n, why, key, line, _ = implied
+        r.explicit("world_size", n, key, line)
+        r.sources["world_size"].note = why
+        _topology_from_world(r)
         _ddp_if_launched(r)
         return
     strategy = r.values.get("strategy", "single")
@@ -316,6 +367,107 @@ def read_world_size(r: Reader, text: str, *, extra: tuple[int, str, str | None, 
         )
     else:
         r.default("world_size", 1, "world size not stated; assumed 1 GPU; set goblin_world_size to state it")
+    _topology_from_world(r)
+
+
+def _apply_minimum(r: Reader, implied: Implied | None) -> None:
+    """A count below what the config's parallel sizes need cannot start: take the minimum they need."""
+    if implied is None or not implied[4] or implied[0] <= r.values.get("world_size", 1):
+        return
+    n, why, key, line, _ = implied
+    was = r.values.get("world_size", 1)
+    r.explicit("world_size", n, key, line)
+    r.sources["world_size"].note = f"{why}; {was} GPUs read elsewhere is fewer than that"
+    _topology_from_world(r)
+
+
+def split_nodes(world: int) -> tuple[int, int]:
+    """(nodes, GPUs per node) for `world` GPUs when nothing states the nodes: one node up to 8 GPUs,
+    else full 8-GPU MI300X nodes (the last one partly used when 8 does not divide it)."""
+    if world <= GPUS_PER_NODE_ASSUMED:
+        return 1, max(1, world)
+    nodes = -(-world // GPUS_PER_NODE_ASSUMED)
+    return nodes, -(-world // nodes)
+
+
+def _topology_from_world(r: Reader, said: Said | None = None) -> None:
+    """Nodes and GPUs per node for the world size just read: as the line states them, else split."""
+    n = r.values.get("world_size", 1)
+    src = r.sources.get("world_size")
+    if said is not None and said.nodes is not None:
+        r.explicit("nodes", said.nodes, f"comment: {said.phrase}", said.line)
+        if said.per_node is not None:
+            r.explicit("gpus_per_node", said.per_node, f"comment: {said.phrase}", said.line)
+            return
+        r.default("gpus_per_node", max(1, n // said.nodes), f"{said.nodes} nodes stated, GPUs per node not: {GPUS_PER_NODE_ASSUMED} assumed (one MI300X node)")
+        return
+    nodes, per = split_nodes(n)
+    how = "one node" if nodes == 1 else f"{nodes} nodes x {per} GPUs"
+    stated = src is not None and src.explicit
+    note = f"{n} GPU{'s' if n != 1 else ''} {'stated' if stated else 'assumed'}, nodes not stated: {how} assumed (8-GPU MI300X nodes)"
+    r.default("nodes", nodes, note)
+    r.default("gpus_per_node", per, note)
+
+
+def _from_launcher(r: Reader, launched: Any) -> None:
+    """World size, nodes and GPUs per node (and the strategy an accelerate config gives) from the
+    repository's launch line that names this config."""
+    where = launched.where()
+    assumed = f"; assumed: {'; '.join(launched.assumed)}" if launched.assumed else ""
+    what = f"{launched.nodes} node{'s' if launched.nodes != 1 else ''} x {launched.per_node} GPU{'s' if launched.per_node != 1 else ''}"
+    note = f"{where}: `{launched.command}` ({what}){assumed}"
+    key = f"launcher: {launched.command}"
+    r.values["world_size"] = launched.world
+    r.sources["world_size"] = FieldSource(file=launched.file, key=key, line=launched.line, explicit=True, note=note)
+    r.values["nodes"] = launched.nodes
+    r.sources["nodes"] = FieldSource(file=launched.file, key=key, line=launched.line, explicit=launched.nodes_said, note=note)
+    r.values["gpus_per_node"] = launched.per_node
+    r.sources["gpus_per_node"] = FieldSource(file=launched.file, key=key, line=launched.line, explicit=launched.per_node_said, note=note)
+    r.notes.append(f"topology from the repository: {note}")
+    r.notes.extend(launched.notes)
+    _strategy_from_launcher(r, launched)
+
+
+def _strategy_from_launcher(r: Reader, launched: Any) -> None:
+    """The strategy, ZeRO stage and host offload the launcher's accelerate config (or flags) set, where
+    the config itself names none (its own `deepspeed:` / `fsdp:` keys win)."""
+    from .base import OFFLOAD_AT
+
+    st = launched.strategy
+    if not st or r.values.get("strategy", "single") != "single":
+        return
+    file = st.get("config_path") or launched.file
+    origin = f"accelerate config {st['from']}" if st.get("from") else f"{launched.where()} flags"
+    key = f"{origin}: distributed_type" if st.get("from") else f"launcher: {launched.command}"
+    line = st.get("line") if st.get("from") else launched.line
+    r.values["strategy"] = st["strategy"]
+    r.sources["strategy"] = FieldSource(file=file, key=key, line=line, explicit=True, note=f"{origin}, passed by {launched.where()}")
+    if "zero_stage" in st:
+        r.values["zero_stage"] = st["zero_stage"]
+        r.sources["zero_stage"] = FieldSource(file=file, key=f"{origin}: zero_stage", line=line, explicit=True, note=f"{origin}, passed by {launched.where()}")
+    ds_file = st.get("deepspeed_config_file")
+    if ds_file and st.get("config_path"):
+        from pathlib import Path
+
+        from .deepspeed import read
+
+        found, said = read(Path(st["config_path"]), ds_file)
+        r.notes.append(f"{said} (named by {origin})")
+        if "zero_stage" in found:
+            r.values["zero_stage"] = found["zero_stage"]
+            r.sources["zero_stage"] = FieldSource(file=file, key=f"{origin}: deepspeed_config_file", line=line, explicit=True, note=said)
+        if found.get("cpu_offload") and found.get("content"):
+            st = {**st, "cpu_offload": True, "offload_params": found.get("offload_params", False), "offload_at": found.get("offload_at", [])}
+    if st.get("cpu_offload") and not r.values.get("cpu_offload"):
+        r.values["cpu_offload"] = True
+        r.sources["cpu_offload"] = FieldSource(file=file, key=f"{origin}: offload", line=line, explicit=True, note=f"host offload set in {origin}")
+        if st.get("offload_params"):
+            r.values["offload_params"] = True
+            r.sources["offload_params"] = r.sources["cpu_offload"]
+        for i, (path, dotted, at) in enumerate(st.get("offload_at") or []):
+            r.sources[f"{OFFLOAD_AT}.{i}"] = FieldSource(
+                file=str(path or file), key=dotted, line=at, explicit=True, note=f"host offload switched on in {origin}, passed by {launched.where()}"
+            )
 
 
 def _ddp_if_launched(r: Reader) -> None:
@@ -328,13 +480,24 @@ def _ddp_if_launched(r: Reader) -> None:
 def with_world_size(w: WorkloadConfig, n: int | None, origin: str = "goblin_world_size") -> WorkloadConfig:
     """The workload on `n` GPUs as the user stated it (goblin_world_size / --goblin-world-size); unchanged for None.
 
-    A stated count replaces what was read or assumed; several GPUs without FSDP/ZeRO are DDP.
+    A stated count replaces what was read or assumed; several GPUs without FSDP/ZeRO are DDP. Nodes
+    follow: the GPUs per node read before when they divide `n`, else `split_nodes` (assumed).
     """
     if n is None or (n == w.world_size and (src := w.sources.get("world_size")) is not None and src.explicit):
         return w
     sources = dict(w.sources)
     sources["world_size"] = FieldSource(file=w.path, explicit=True, note=f"stated by {origin}={n}")
     update: dict[str, Any] = {"world_size": n, "sources": sources}
+    per_src = w.sources.get("gpus_per_node")
+    if w.gpus_per_node and per_src is not None and per_src.explicit and n % w.gpus_per_node == 0 and n >= w.gpus_per_node:
+        update["nodes"], update["gpus_per_node"] = n // w.gpus_per_node, w.gpus_per_node
+        note = f"{origin}={n} over the {w.gpus_per_node} GPUs per node read before"
+        sources["nodes"] = FieldSource(file=w.path, explicit=True, note=note)
+    else:
+        update["nodes"], update["gpus_per_node"] = split_nodes(n)
+        note = f"{origin}={n}, nodes not stated: {update['nodes']} node{'s' if update['nodes'] != 1 else ''} x {update['gpus_per_node']} GPUs assumed (8-GPU MI300X nodes)"
+        sources["nodes"] = FieldSource(file=w.path, explicit=False, note=note)
+        sources["gpus_per_node"] = FieldSource(file=w.path, explicit=False, note=note)
     if n > 1 and w.strategy == "single":
         update["strategy"] = "ddp"
         sources["strategy"] = FieldSource(file=w.path, explicit=False, note=f"{n} GPUs ({origin}) and no FSDP/ZeRO setting: DDP")
@@ -343,16 +506,47 @@ def with_world_size(w: WorkloadConfig, n: int | None, origin: str = "goblin_worl
     return w.model_copy(update=update)
 
 
-def world_size_note(w: WorkloadConfig) -> str:
-    """'on 8 GPUs (assumed: ...)' or 'on 2 GPUs (line 3)', for findings that depend on the world size."""
-    src = w.sources.get("world_size")
+def topology_phrase(w: WorkloadConfig) -> str:
+    """'2 nodes x 8 GPUs' (more than one node) or '8 GPUs' (one node, or nodes not known)."""
     n = w.world_size
     gpus = f"{n} GPU{'s' if n != 1 else ''}"
+    if w.nodes and w.nodes > 1 and w.gpus_per_node:
+        return f"{w.nodes} nodes x {w.gpus_per_node} GPU{'s' if w.gpus_per_node != 1 else ''}"
+    return gpus
+
+
+def world_size_note(w: WorkloadConfig) -> str:
+    """'on 8 GPUs (assumed; ...)', 'on 2 GPUs (line 3)' or 'on 2 nodes x 8 GPUs (scripts/train.sh line 12)',
+    for findings that depend on the topology; a node count that was assumed says so."""
+    src = w.sources.get("world_size")
+    shown = topology_phrase(w)
     if src is None or not src.explicit:
-        return f"on {gpus} (assumed; set goblin_world_size to state it)"
-    if src.line:
-        return f"on {gpus} (line {src.line})"
-    return f"on {gpus} ({src.note or 'stated'})"
+        return f"on {shown} (assumed; set goblin_world_size to state it)"
+    place = source_place(src, w)
+    nodes_src = w.sources.get("nodes")
+    if w.nodes and w.nodes > 1 and nodes_src is not None and not nodes_src.explicit:
+        return f"on {w.world_size} GPUs ({place}; {w.nodes} nodes x {w.gpus_per_node} assumed)"
+    return f"on {shown} ({place})"
+
+
+def complete_topology(w: WorkloadConfig) -> WorkloadConfig:
+    """Nodes and GPUs per node for a workload whose adapter read only a world size (the goblin format,
+    third-party adapters): split as `split_nodes` does, and said to be assumed."""
+    if w.nodes is not None and w.gpus_per_node is not None:
+        return w
+    sources = dict(w.sources)
+    if w.nodes is not None:
+        per = max(1, -(-w.world_size // w.nodes))
+        sources["gpus_per_node"] = FieldSource(file=w.path, explicit=False, note=f"{w.nodes} nodes stated, GPUs per node not: {per} assumed")
+        return w.model_copy(update={"gpus_per_node": per, "sources": sources})
+    nodes, per = split_nodes(w.world_size)
+    if w.gpus_per_node is not None:
+        nodes, per = max(1, -(-w.world_size // w.gpus_per_node)), w.gpus_per_node
+    note = f"nodes not stated: {nodes} node{'s' if nodes != 1 else ''} x {per} GPUs assumed (8-GPU MI300X nodes)"
+    sources["nodes"] = FieldSource(file=w.path, explicit=False, note=note)
+    if w.gpus_per_node is None:
+        sources["gpus_per_node"] = FieldSource(file=w.path, explicit=False, note=note)
+    return w.model_copy(update={"nodes": nodes, "gpus_per_node": per, "sources": sources})
 
 
 def loaded_with_world_size(loaded: Any, n: int | None) -> Any:

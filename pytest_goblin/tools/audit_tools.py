@@ -569,7 +569,7 @@ def _anchor(rule: Rule, w: WorkloadConfig) -> tuple[int | None, str | None]:
     names += [p.fact for p in rule.applies_when]
     for name in names:
         src = w.sources.get(name)
-        if src is not None:
+        if src is not None and src.file == w.path:  # a launcher script's line is not a line of this config
             return src.line, src.key
     return None, None
 

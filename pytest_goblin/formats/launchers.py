@@ -1,0 +1,653 @@
+"""Topology from the repository: what launches a config, read as text (never run).
+
+A config rarely says how many GPUs it runs on; the repository around it does: a `train.sh` with
+`torchrun --nnodes 2 --nproc_per_node 8 ... configs/sft.yaml`, a slurm job with `#SBATCH --nodes=4`,
+`accelerate launch --config_file zero3.yaml`, `NNODES=2 llamafactory-cli train ...`, a README code
+block. This module finds the launch line that names the config and reads nodes, GPUs per node and,
+from an accelerate config it passes, the strategy (DeepSpeed stage and offload, FSDP).
+
+Bounded, so that a config costs little: only shell/slurm scripts and README files in the config's
+folder, each parent up to the repository root, and their `scripts/`, `launch/`, `slurm/` folders
+(`MAX_FILES` per folder, `MAX_BYTES` each); each folder and file is read once per process (keyed by
+its mtime). Every file goes through safepath (inside the tree, a regular file, non-blocking): a
+symlink out of the repository is refused unread. Nothing is executed: `$VAR` / `${VAR:-default}`
+are expanded from the file's own assignments, `$((a*b))` from digits only.
+
+The launchers' own semantics, each from its source:
+- torchrun: `--nnodes` (default 1:1) x `--nproc_per_node` (default 1; `gpu`/`auto`: every visible GPU);
+  torch 2.13.0 torch/distributed/run.py:426-440, :745-770.
+- accelerate launch: `--num_processes` is the total over all machines, `--num_machines` the nodes,
+  per node = processes // machines (accelerate 1.16.0 commands/launch.py:201-205, utils/launch.py:200-201);
+  a `--config_file` fills every flag the command line leaves unset (commands/launch.py:1313-1333);
+  without either, every visible GPU (commands/launch.py:1358-1365).
+- deepspeed: `--num_gpus` per node, `--num_nodes` nodes (DeepSpeed 0.16.5 deepspeed/launcher/runner.py:86-108);
+  without them every local GPU (runner.py:441-451).
+- llamafactory-cli train: torchrun with `NNODES` (default 1) x `NPROC_PER_NODE` (default: every visible GPU)
+  when FORCE_TORCHRUN is set or more than one GPU is visible (llamafactory 0.9.5 src/llamafactory/launcher.py:61-66).
+- axolotl train: `accelerate launch -m axolotl.cli.train` by default, `--launcher torchrun` for torchrun,
+  launcher flags after `--` (axolotl 0.18.0 src/axolotl/cli/utils/train.py:157-207).
+- tune run: torchrun's `--nnodes` / `--nproc_per_node` before the recipe; without them one process.
+- slurm: `#SBATCH --nodes/-N`, `--gpus-per-node`, `--gres=gpu:N`, `--ntasks-per-node`; `srun`/`sbatch -N`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..safepath import UnsafePath, read_text, tree_of
+
+MAX_BYTES = 256_000  # a launcher or README larger than this is not read
+MAX_FILES = 40  # launcher candidates per folder (by name order)
+MAX_DEPTH = 12  # parent folders walked up to the repository root
+SCRIPT_SUFFIXES = frozenset({".sh", ".bash", ".zsh", ".slurm", ".sbatch", ".job", ".pbs"})
+SCRIPT_FOLDERS = ("scripts", "script", "launch", "launcher", "launchers", "slurm", "jobs", "run", "bin")
+PER_NODE_ASSUMED = 8  # one MI300X platform: 8 GPUs on one xGMI fabric
+CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".py", ".toml")
+
+TORCHRUN_AT = "torch 2.13.0 torch/distributed/run.py:426-440 (--nnodes default 1:1, --nproc-per-node default 1)"
+ACCELERATE_AT = "accelerate 1.16.0 commands/launch.py:201-205 (--num_processes: total over all machines) and utils/launch.py:200-201 (per node = num_processes // num_machines)"
+ACCELERATE_ALL_AT = "accelerate 1.16.0 commands/launch.py:1358-1365 (no --num_processes and no config file: every GPU the machine shows, unless a default accelerate config exists there)"
+DEEPSPEED_AT = "DeepSpeed 0.16.5 deepspeed/launcher/runner.py:86-108 (--num_nodes, --num_gpus per node) and :441-451 (without them: every local GPU)"
+LLAMAFACTORY_AT = "llamafactory 0.9.5 src/llamafactory/launcher.py:61-66 (NNODES default 1, NPROC_PER_NODE default: every visible GPU)"
+AXOLOTL_AT = (
+    "axolotl 0.18.0 src/axolotl/cli/utils/train.py:157-207 (accelerate launch by default, torchrun with --launcher torchrun; flags after -- go to the launcher)"
+)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One logical command (continuations joined, variables expanded) of a launcher file."""
+
+    line: int  # 1-based line where the command starts
+    tokens: tuple[str, ...]
+    env: tuple[tuple[str, str], ...]  # variables in effect for it (the file's assignments and an inline prefix)
+
+
+@dataclass(frozen=True)
+class LauncherFile:
+    path: Path  # real path
+    lines: tuple[Line, ...]
+    sbatch: tuple[tuple[str, int, int], ...]  # (what, value, line): nodes, gpus_per_node, ntasks_per_node
+
+
+@dataclass
+class Launch:
+    """What a launch line says: nodes and GPUs per node, where, and what was assumed."""
+
+    nodes: int
+    per_node: int
+    file: str  # the launcher's path (real)
+    shown: str  # the launcher as a reader would name it: relative to the repository root
+    line: int
+    command: str  # the launch words, shortened
+    nodes_said: bool = True  # False: nodes assumed (the note says how)
+    per_node_said: bool = True
+    assumed: list[str] = field(default_factory=list)  # what was assumed, with the launcher's own default cited
+    strategy: dict[str, Any] = field(default_factory=dict)  # from an accelerate config / flags: strategy, zero_stage, offload
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def world(self) -> int:
+        return self.nodes * self.per_node
+
+    def where(self) -> str:
+        return f"{self.shown} line {self.line}"
+
+
+# ------------------------------------------------------------------ reading launcher files
+_ASSIGN = re.compile(r"^(?:export\s+|local\s+|declare\s+(?:-\w+\s+)?)?([A-Za-z_]\w*)=(.*)$")
+_VAR = re.compile(r"\$(?:\{([A-Za-z_]\w*)(?:(:?[-=])([^}]*))?\}|([A-Za-z_]\w*))")
+_ARITH = re.compile(r"\$\(\(([^()]*)\)\)")
+_SBATCH = re.compile(r"^#SBATCH\s+(.*)$")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_LAUNCH_WORDS = ("torchrun", "torch.distributed", "accelerate", "deepspeed", "tune", "llamafactory-cli", "lmf", "axolotl", "srun", "sbatch", "python")
+_SLURM_VARS = {"SLURM_NNODES": "nodes", "SLURM_JOB_NUM_NODES": "nodes", "SLURM_GPUS_PER_NODE": "gpus_per_node", "SLURM_GPUS_ON_NODE": "gpus_per_node"}
+
+
+def _arith(expr: str) -> str | None:
+    """`8*2` -> "16": digits and + - * / only, left to right with * / first; None otherwise."""
+    if not expr.strip() or expr.strip("0123456789 \t+-*/"):
+        return None
+    try:
+        terms = re.findall(r"[+-]?[^+-]+", expr.replace(" ", ""))
+        total = 0
+        for term in terms:
+            sign = -1 if term.startswith("-") else 1
+            parts = re.split(r"([*/])", term.lstrip("+-"))
+            value = int(parts[0])
+            for op, num in zip(parts[1::2], parts[2::2], strict=True):
+                value = value * int(num) if op == "*" else value // int(num)
+            total += sign * value
+        return str(total)
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
+def expand(text: str, env: dict[str, str]) -> str:
+    """`$VAR`, `${VAR}`, `${VAR:-default}` from `env` (unknown ones stay as written), then `$((a*b))`."""
+
+    def sub(m: re.Match[str]) -> str:
+        name = m.group(1) or m.group(4)
+        if name in env:
+            return env[name]
+        if m.group(2) is not None:  # ${VAR:-default} / ${VAR-default} / ${VAR:=default}
+            return m.group(3)
+        return m.group(0)
+
+    out = _VAR.sub(sub, text)
+    return _ARITH.sub(lambda m: _arith(m.group(1)) or m.group(0), out)
+
+
+def _split(text: str) -> list[str]:
+    try:
+        return shlex.split(text, comments=True)
+    except ValueError:  # an unbalanced quote: words as written
+        return text.split()
+
+
+def _logical_lines(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    out: list[tuple[int, str]] = []
+    start, buf = 0, ""
+    for n, raw in lines:
+        text = raw.rstrip()
+        if not buf:
+            start = n
+        if text.endswith("\\"):
+            buf += text[:-1] + " "
+            continue
+        out.append((start, buf + text))
+        buf = ""
+    if buf:
+        out.append((start, buf))
+    return out
+
+
+def _markdown_code(text: str) -> list[tuple[int, str]]:
+    """Lines inside fenced code blocks of a README, with their line numbers; `$ ` prompts dropped."""
+    out: list[tuple[int, str]] = []
+    inside = False
+    for n, line in enumerate(text.splitlines(), 1):
+        if _FENCE.match(line):
+            inside = not inside
+            continue
+        if inside:
+            out.append((n, re.sub(r"^\s*[$>]\s+", "", line)))
+    return out
+
+
+def parse_launcher(path: Path, text: str) -> LauncherFile:
+    """The launch commands of a shell/slurm script or a README's code blocks, and its #SBATCH lines."""
+    raw = _markdown_code(text) if path.suffix.lower() in (".md", ".markdown") else list(enumerate(text.splitlines(), 1))
+    env: dict[str, str] = {}
+    sbatch: list[tuple[str, int, int]] = []
+    commands: list[Line] = []
+    for n, line in raw:
+        m = _SBATCH.match(line.strip())
+        if m:
+            for what, value in _sbatch_options(m.group(1)):
+                sbatch.append((what, value, n))
+                if what == "nodes":
+                    env.setdefault("SLURM_NNODES", str(value))
+                    env.setdefault("SLURM_JOB_NUM_NODES", str(value))
+                elif what == "gpus_per_node":
+                    env.setdefault("SLURM_GPUS_PER_NODE", str(value))
+                    env.setdefault("SLURM_GPUS_ON_NODE", str(value))
+    for n, logical in _logical_lines(raw):
+        stripped = logical.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        for part in re.split(r"&&|\|\||;", stripped):
+            m = _ASSIGN.match(part.strip())
+            assigned = m.group(2).strip() if m else ""
+            if m and (assigned[:1] in "'\"" or " " not in assigned):  # `VAR=value` alone; `VAR=value cmd` is an inline prefix
+                if "$(" in assigned.replace("$((", "") or "`" in assigned:
+                    env.pop(m.group(1), None)  # a command substitution: unknown
+                    continue
+                words = _split(expand(assigned, env))
+                env[m.group(1)] = words[0] if len(words) == 1 else " ".join(words)
+                continue
+            if not any(w in part for w in _LAUNCH_WORDS):
+                continue
+            tokens = _split(expand(part, env))
+            inline: dict[str, str] = {}
+            for tok in tokens:  # VAR=value words before the command apply to it only
+                a = re.match(r"^([A-Za-z_]\w*)=(.*)$", tok)
+                if not a:
+                    break
+                inline[a.group(1)] = a.group(2)
+            commands.append(Line(n, tuple(tokens), tuple({**env, **inline}.items())))
+    return LauncherFile(path=path, lines=tuple(commands), sbatch=tuple(sbatch))
+
+
+def _sbatch_options(text: str) -> list[tuple[str, int]]:
+    out: list[tuple[str, int]] = []
+    words = _split(text)
+    for i, w in enumerate(words):
+        name, _, value = w.partition("=")
+        if not value and i + 1 < len(words) and not words[i + 1].startswith("-"):
+            value = words[i + 1]
+        num = re.match(r"^(\d+)", value)
+        if name in ("-N", "--nodes") and num:
+            out.append(("nodes", int(num.group(1))))
+        elif name in ("--gpus-per-node", "--gpus_per_node") and (g := re.search(r"(\d+)$", value)):
+            out.append(("gpus_per_node", int(g.group(1))))
+        elif name == "--gres" and (g := re.search(r"gpu(?::[\w-]+)?:(\d+)", value)):
+            out.append(("gpus_per_node", int(g.group(1))))
+        elif name == "--ntasks-per-node" and num:
+            out.append(("ntasks_per_node", int(num.group(1))))
+    return out
+
+
+# ------------------------------------------------------------------ which lines launch this config
+def names_config(tokens: tuple[str, ...], config: Path, launcher_dir: Path, root: Path) -> bool:
+    """True when a word of the command names `config` (real path): relative to the launcher's folder,
+    to a folder between it and the repository root, or to the root; an absolute or variable-prefixed
+    path by its last two or more parts; a bare file name only from the config's own folder."""
+    name = config.name
+    for tok in tokens:
+        word = tok.split("=", 1)[1] if tok.startswith("-") and "=" in tok else tok
+        if not word.endswith(name) or not (word == name or word.endswith("/" + name)):
+            continue
+        if "$" in word:  # an unresolved variable prefix: judge by the literal tail
+            tail = word.rsplit("}", 1)[-1] if "}" in word else re.sub(r"^.*\$\w+", "", word)
+            parts = [p for p in tail.split("/") if p and p != "."]
+            if len(parts) >= 2 and config.parts[-len(parts) :] == tuple(parts):
+                return True
+            if len(parts) == 1 and launcher_dir == config.parent:
+                return True
+            continue
+        p = Path(word)
+        if p.is_absolute():
+            parts = [x for x in p.parts[1:] if x not in (".", "")]
+            if Path(os.path.normpath(p)) == config or (len(parts) >= 2 and config.parts[-len(parts) :] == tuple(parts) and len(parts) >= 2):
+                return True
+            continue
+        if "/" not in word.strip("./") and word.lstrip("./") == name:
+            if launcher_dir == config.parent:
+                return True
+            continue
+        base = launcher_dir
+        while True:
+            if Path(os.path.normpath(base / p)) == config:
+                return True
+            if base == root or base.parent == base or not base.is_relative_to(root):
+                break
+            base = base.parent
+    return False
+
+
+# ------------------------------------------------------------------ what a launch line says
+def _flags(tokens: tuple[str, ...]) -> dict[str, str]:
+    """`--flag value` / `--flag=value` / `-N 2`, names with `-` as `_`; the first occurrence wins."""
+    out: dict[str, str] = {}
+    for i, tok in enumerate(tokens):
+        if not tok.startswith("-") or tok == "--":
+            continue
+        name, eq, value = tok.partition("=")
+        if not eq:
+            value = tokens[i + 1] if i + 1 < len(tokens) and not tokens[i + 1].startswith("-") else "true"
+        key = name.lstrip("-").replace("-", "_") if name.startswith("--") else name.lstrip("-")
+        out.setdefault(key, value)
+    return out
+
+
+def _int(value: str | None) -> int | None:
+    if value is None or not re.fullmatch(r"\d{1,5}", value.strip()):
+        return None
+    n = int(value)
+    return n if 1 <= n <= 65536 else None
+
+
+def _visible(env: dict[str, str]) -> tuple[int, str] | None:
+    for name in ("CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES"):
+        value = env.get(name)
+        if value and re.fullmatch(r"\d+(,\d+)*", value.strip()):
+            return len(value.split(",")), f"{name}={value}"
+    return None
+
+
+def _kind(tokens: tuple[str, ...]) -> str | None:
+    words = [Path(t).name for t in tokens]
+    for i, w in enumerate(words):
+        prev = tokens[i - 1] if i else ""
+        if prev.startswith("-") and "=" not in prev and prev not in ("--",):
+            continue  # a flag's value (`--launcher deepspeed`), not a command
+        nxt = words[i + 1] if i + 1 < len(words) else ""
+        if w == "torchrun" or (w.startswith("python") and nxt == "-m" and i + 2 < len(words) and words[i + 2].startswith("torch.distributed.")):
+            return "torchrun"
+        if w == "accelerate" and nxt == "launch":
+            return "accelerate"
+        if w == "deepspeed" and i + 1 < len(words):
+            return "deepspeed"
+        if w == "tune" and nxt == "run":
+            return "tune"
+        if w in ("llamafactory-cli", "lmf") and nxt == "train":
+            return "llamafactory"
+        if w == "axolotl" and nxt == "train":
+            return "axolotl"
+    if words and words[0] in ("srun", "sbatch"):
+        return words[0]
+    return None
+
+
+def _command(tokens: tuple[str, ...]) -> str:
+    text = " ".join(t for t in tokens if not re.match(r"^[A-Za-z_]\w*=", t) or "VISIBLE" in t or "NNODES" in t or "NPROC" in t or "TORCHRUN" in t)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], root: Path) -> Launch | None:
+    """Nodes x GPUs per node from one launch line naming the config; None when it is no launcher goblin reads."""
+    kind = _kind(line.tokens)
+    if kind is None:
+        return None
+    env = dict(line.env)
+    flags = _flags(line.tokens)
+    sb = {what: (value, n) for what, value, n in reversed(lf.sbatch)}  # first directive wins
+    out = Launch(nodes=1, per_node=1, file=str(lf.path), shown=shown, line=line.line, command=_command(line.tokens))
+    visible = _visible(env)
+
+    def every_gpu(why: str) -> None:
+        if visible is not None:
+            out.per_node = visible[0]
+            out.notes.append(f"{visible[1]}: {visible[0]} GPUs visible")
+        elif "gpus_per_node" in sb:
+            out.per_node = sb["gpus_per_node"][0]
+        else:
+            out.per_node, out.per_node_said = PER_NODE_ASSUMED, False
+            out.assumed.append(f"every visible GPU per node, assumed {PER_NODE_ASSUMED} (one MI300X node; {why})")
+
+    def nodes_from(value: str | None, default_note: str | None = None) -> None:
+        n = _int(value)
+        if n is not None:
+            out.nodes = n
+        elif value is not None and _int(value.partition(":")[2]) is not None and _int(value.partition(":")[0]) is not None:  # elastic MIN:MAX
+            out.nodes = int(value.split(":")[1]) or 1
+            out.assumed.append(f"elastic node range {value}: the maximum, {out.nodes}, assumed")
+            out.nodes_said = False
+        elif value is not None:  # an unresolved variable
+            out.nodes, out.nodes_said = 1, False
+            out.assumed.append(f"node count `{value}` is not resolved in the file: 1 node assumed")
+        elif _int(flags.get("N") or flags.get("nodes")) is not None:  # `srun -N 2 torchrun ...`
+            out.nodes = _int(flags.get("N") or flags.get("nodes")) or 1
+        elif "nodes" in sb:
+            out.nodes = sb["nodes"][0]
+        elif default_note:
+            out.nodes = 1
+
+    if kind in ("torchrun", "tune"):
+        raw = flags.get("nproc_per_node")
+        if kind == "tune" and raw is None:
+            out.per_node = 1  # tune run without torchrun arguments runs one process
+        elif raw in ("gpu", "auto"):
+            every_gpu(TORCHRUN_AT)
+        elif _int(raw) is not None:
+            out.per_node = _int(raw) or 1
+        elif raw is not None:
+            out.per_node, out.per_node_said = PER_NODE_ASSUMED, False
+            out.assumed.append(f"processes per node `{raw}` not resolved in the file: {PER_NODE_ASSUMED} assumed (one MI300X node)")
+        nodes_from(flags.get("nnodes"), TORCHRUN_AT)
+    elif kind == "deepspeed":
+        if _int(flags.get("num_gpus") or flags.get("num_accelerators")) is not None:
+            out.per_node = _int(flags.get("num_gpus") or flags.get("num_accelerators")) or 1
+        else:
+            every_gpu(DEEPSPEED_AT)
+        nodes_from(flags.get("num_nodes"), DEEPSPEED_AT)
+        if "num_nodes" not in flags and ("hostfile" in flags or "H" in flags):
+            out.nodes_said = False
+            out.assumed.append("a hostfile names the nodes (not read): 1 node assumed")
+    elif kind == "llamafactory":
+        nodes_from(env.get("NNODES"), LLAMAFACTORY_AT)
+        count = _int(env.get("NPROC_PER_NODE"))
+        if count is not None:
+            out.per_node = count
+        else:
+            every_gpu(LLAMAFACTORY_AT)
+    elif kind in ("accelerate", "axolotl"):
+        if kind == "axolotl" and flags.get("launcher") == "torchrun":
+            count = _int(flags.get("nproc_per_node"))
+            if count is not None:
+                out.per_node = count
+            else:
+                every_gpu(AXOLOTL_AT)
+            nodes_from(flags.get("nnodes"), AXOLOTL_AT)
+        elif kind == "axolotl" and flags.get("launcher") == "python":
+            out.per_node = 1
+        else:
+            _accelerate(out, flags, env, sb, lf, roots, root, every_gpu, nodes_from)
+    elif kind in ("srun", "sbatch"):
+        nodes_from(flags.get("N") or flags.get("nodes"))
+        tasks = _int(flags.get("ntasks_per_node")) or _int(flags.get("gpus_per_node"))
+        if tasks is not None:
+            out.per_node = tasks
+        elif "gpus_per_node" in sb:
+            out.per_node = sb["gpus_per_node"][0]
+        else:
+            out.per_node, out.per_node_said = PER_NODE_ASSUMED, False
+            out.assumed.append(f"GPUs per node not stated: {PER_NODE_ASSUMED} assumed (one MI300X node)")
+    return out
+
+
+def _accelerate(
+    out: Launch,
+    flags: dict[str, str],
+    env: dict[str, str],
+    sb: dict[str, tuple[int, int]],
+    lf: LauncherFile,
+    roots: list[Path],
+    root: Path,
+    every_gpu: Any,
+    nodes_from: Any,
+) -> None:
+    """accelerate launch (or axolotl train through it): the command line first, then its --config_file."""
+    found: dict[str, Any] = {}
+    ref = flags.get("config_file")
+    if ref and "$" not in ref:
+        found = _accelerate_file(ref, lf.path.parent, roots, root, out)
+    cfg: Any = found.get("data", {})
+    total = _int(flags.get("num_processes"))
+    machines_raw = flags.get("num_machines")
+    if total is None and isinstance(cfg.get("num_processes"), int) and cfg["num_processes"] >= 1:
+        total = cfg["num_processes"]
+    machines = _int(machines_raw)
+    if machines is None and machines_raw is None and isinstance(cfg.get("num_machines"), int) and cfg["num_machines"] >= 1:
+        machines = cfg["num_machines"]
+    if machines is not None:
+        out.nodes = machines
+    else:
+        nodes_from(machines_raw, ACCELERATE_AT)
+    if total is not None:
+        if total % max(1, out.nodes):
+            out.notes.append(f"{total} processes on {out.nodes} machines do not divide evenly")
+        out.per_node = max(1, total // max(1, out.nodes))
+    else:
+        every_gpu(ACCELERATE_ALL_AT)
+    strategy = _accelerate_strategy(flags, cfg, found.get("file"), found.get("path"))
+    if strategy:
+        out.strategy = strategy
+
+
+def _accelerate_file(ref: str, here: Path, roots: list[Path], root: Path, out: Launch) -> dict[str, Any]:
+    """The accelerate config a launch line passes, looked up from the launcher's folder up to the
+    repository root (a launch runs from one of them); read through safepath; {} when unreadable."""
+    from ..yamlio import load_yaml
+
+    p = Path(ref)
+    candidates = [p] if p.is_absolute() else []
+    base = here
+    while not p.is_absolute():
+        candidates.append(Path(os.path.normpath(base / p)))
+        if base == root or base.parent == base or not base.is_relative_to(root):
+            break
+        base = base.parent
+    for c in candidates:
+        if not (c.exists() or c.is_symlink()):
+            continue
+        try:
+            data = load_yaml(c, read_text(c, roots=roots, limit=MAX_BYTES))
+        except UnsafePath as exc:
+            out.notes.append(f"accelerate config {ref!r} was not read: {exc.reason}")
+            return {}
+        except Exception as exc:  # a broken YAML: say so, use the command line alone
+            out.notes.append(f"accelerate config {ref!r} could not be parsed ({type(exc).__name__})")
+            return {}
+        if isinstance(data, dict):
+            shown = os.path.relpath(os.path.realpath(c), root) if Path(os.path.realpath(c)).is_relative_to(root) else str(c)
+            out.notes.append(f"accelerate config {shown} read (passed by {out.where()})")
+            return {"data": data, "file": shown, "path": os.path.realpath(c)}
+        return {}
+    out.notes.append(f"accelerate config {ref!r} named by {out.where()} was not found in the repository")
+    return {}
+
+
+def _accelerate_strategy(flags: dict[str, str], cfg: Any, where: str | None, path: str | None) -> dict[str, Any]:
+    """Strategy, ZeRO stage and host offload from accelerate flags, then its config file (flags win);
+    `where` / `path`: the file as shown and its real path, None without one."""
+    from ..yamlio import key_line
+
+    dtype = str(cfg.get("distributed_type", "")).upper()
+    ds: dict[str, Any] = cfg["deepspeed_config"] if isinstance(cfg.get("deepspeed_config"), dict) else {}
+    fsdp: dict[str, Any] = cfg["fsdp_config"] if isinstance(cfg.get("fsdp_config"), dict) else {}
+    out: dict[str, Any] = {}
+    if flags.get("use_deepspeed") == "true" or (dtype == "DEEPSPEED" and "use_fsdp" not in flags and "multi_gpu" not in flags):
+        out["strategy"] = "deepspeed"
+        stage = _int(flags.get("zero_stage")) if "zero_stage" in flags else ds.get("zero_stage")
+        if isinstance(stage, int) and 0 <= stage <= 3:
+            out["zero_stage"] = stage
+        opt = flags.get("offload_optimizer_device") or ds.get("offload_optimizer_device")
+        par = flags.get("offload_param_device") or ds.get("offload_param_device")
+        at = []
+        for key, value in (("offload_optimizer_device", opt), ("offload_param_device", par)):
+            if str(value).lower() in ("cpu", "nvme"):
+                at.append((path, f"deepspeed_config.{key}", key_line(ds, key) if key not in flags else None))
+        if at:
+            out["cpu_offload"] = True
+            out["offload_params"] = str(par).lower() in ("cpu", "nvme")
+            out["offload_at"] = at
+        if isinstance(ds.get("deepspeed_config_file"), str) and ds["deepspeed_config_file"].strip():
+            out["deepspeed_config_file"] = ds["deepspeed_config_file"].strip()
+    elif flags.get("use_fsdp") == "true" or (dtype == "FSDP" and "use_deepspeed" not in flags and "multi_gpu" not in flags):
+        out["strategy"] = "fsdp"
+        off = flags.get("fsdp_offload_params") or fsdp.get("fsdp_offload_params") or fsdp.get("offload_params")
+        if str(off).lower() == "true":
+            key = "fsdp_offload_params" if "fsdp_offload_params" in fsdp else "offload_params"
+            out["cpu_offload"] = out["offload_params"] = True
+            out["offload_at"] = [(path, f"fsdp_config.{key}", key_line(fsdp, key))]
+    elif flags.get("multi_gpu") == "true" or dtype == "MULTI_GPU":
+        out["strategy"] = "ddp"
+    if out and where:
+        out["from"] = where
+        out["config_path"] = path
+        out["line"] = key_line(cfg, "distributed_type") if "distributed_type" in cfg else None
+    return out
+
+
+# ------------------------------------------------------------------ the walk, cached
+_FOLDERS: dict[str, tuple[int, tuple[Path, ...], tuple[Path, ...]]] = {}
+_FILES: dict[str, tuple[tuple[int, int], LauncherFile | None]] = {}
+_TREES: dict[tuple[str, tuple[Path, ...]], tuple[list[Path], Path]] = {}
+
+
+def _listing(folder: Path) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
+    """(launcher files, script folders) of one folder, read with one scandir and kept until its
+    mtime changes: scripts by suffix then README files, by name, at most MAX_FILES; script folders
+    that are real folders (a symlinked one is never descended)."""
+    key = str(folder)
+    try:
+        mtime = os.stat(folder).st_mtime_ns
+    except OSError:
+        return (), ()
+    hit = _FOLDERS.get(key)
+    if hit is not None and hit[0] == mtime:
+        return hit[1], hit[2]
+    found: list[Path] = []
+    subs: list[Path] = []
+    try:
+        with os.scandir(folder) as it:
+            for entry in it:
+                low = entry.name.lower()
+                if low in SCRIPT_FOLDERS:
+                    if entry.is_dir(follow_symlinks=False):
+                        subs.append(Path(entry.path))
+                elif Path(low).suffix in SCRIPT_SUFFIXES or (low.startswith("readme") and low.endswith((".md", ".markdown"))):
+                    found.append(Path(entry.path))
+    except OSError:
+        return (), ()
+    files = tuple(sorted(found, key=lambda p: (p.name.lower().startswith("readme"), p.name))[:MAX_FILES])  # scripts before READMEs
+    folders = tuple(sorted(subs, key=lambda p: SCRIPT_FOLDERS.index(p.name.lower())))
+    _FOLDERS[key] = (mtime, files, folders)
+    return files, folders
+
+
+def _launcher(path: Path, roots: list[Path]) -> LauncherFile | None:
+    try:
+        st = os.stat(path)  # follows a link; safepath decides below whether its target may be read
+    except OSError:
+        return None
+    key = str(path)
+    stamp = (st.st_mtime_ns, st.st_size)
+    hit = _FILES.get(key)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    try:
+        text = read_text(path, roots=roots, limit=MAX_BYTES)
+        parsed: LauncherFile | None = parse_launcher(Path(os.path.realpath(path)), text)
+    except UnsafePath:
+        parsed = None  # outside the tree, too large, not a regular file or not UTF-8: not read
+    _FILES[key] = (stamp, parsed)
+    return parsed
+
+
+def _folders(config: Path, root: Path) -> list[Path]:
+    """The config's folder, each parent up to `root`, and their script folders (not symlinked ones)."""
+    out: list[Path] = []
+    folder = config.parent
+    for _ in range(MAX_DEPTH):
+        out.append(folder)
+        out.extend(_listing(folder)[1])
+        if folder == root or folder.parent == folder or not folder.is_relative_to(root):
+            break
+        folder = folder.parent
+    return out
+
+
+def _tree(absolute: Path) -> tuple[list[Path], Path]:
+    """(the roots a config's files may be read from, the folder the walk stops at: its repository,
+    else the audited root that holds it, else its own folder), once per folder and session roots."""
+    from ..safepath import registered_roots
+
+    key = (str(absolute.parent), tuple(registered_roots()))
+    hit = _TREES.get(key)
+    if hit is None:
+        roots = tree_of(absolute)
+        hit = _TREES[key] = (roots, Path(os.path.realpath(roots[0])))
+    return hit
+
+
+def find_launch(config_path: str | Path) -> Launch | None:
+    """The first launch line in the repository that names this config (closest folder first,
+    scripts before READMEs), read into nodes x GPUs per node; None when none names it."""
+    absolute = Path(os.path.abspath(config_path))
+    config = Path(os.path.realpath(absolute))
+    roots, root = _tree(absolute)
+    if not config.is_relative_to(root):
+        root = config.parent
+    for folder in _folders(config, root):
+        for path in _listing(folder)[0]:
+            if os.path.realpath(path) == str(config):
+                continue
+            lf = _launcher(path, roots)
+            if lf is None:
+                continue
+            for line in lf.lines:
+                if not names_config(line.tokens, config, folder, root):
+                    continue
+                shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
+                found = read_launch(line, lf, shown, roots, root)
+                if found is not None:
+                    return found
+    return None

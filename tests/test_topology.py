@@ -1,0 +1,355 @@
+"""Topology from the repository: the launch scripts, slurm jobs, accelerate configs and README code
+blocks around a config (formats/launchers.py), nodes x GPUs per node in the workload, the cost
+model's two-level collectives, and findings that say where their topology came from."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from pytest_goblin import hardware
+from pytest_goblin import rules as kb
+from pytest_goblin.cli import main
+from pytest_goblin.costmodel import seconds_per_byte, step, topology
+from pytest_goblin.formats import launchers, load_config
+from pytest_goblin.formats.semantics import with_world_size, world_size_note
+from pytest_goblin.schemas import WorkloadConfig
+
+AXOLOTL = "base_model: meta-llama/Meta-Llama-3-8B\nmicro_batch_size: 2\ngradient_accumulation_steps: 4\nsequence_len: 4096\nbf16: true\n"
+AXOLOTL_FSDP = AXOLOTL + "fsdp_config:\n  fsdp_version: 2\n"
+TRL = "model_name_or_path: Qwen/Qwen2.5-7B\nper_device_train_batch_size: 4\nmax_length: 2048\ngradient_checkpointing: true\n"
+LLAMAFACTORY = (
+    "model_name_or_path: meta-llama/Meta-Llama-3-8B-Instruct\nstage: sft\ndo_train: true\nfinetuning_type: full\n"
+    "dataset: alpaca_en_demo\ntemplate: llama3\ncutoff_len: 2048\nper_device_train_batch_size: 1\n"
+    "gradient_accumulation_steps: 3\nbf16: true\n"
+)
+
+
+def repo(tmp_path: Path, files: dict[str, str]) -> Path:
+    """A small repository (a `.git` folder and the given files) under tmp_path; returns its root."""
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def topo(w: WorkloadConfig) -> tuple[int, int | None, int | None]:
+    return w.world_size, w.nodes, w.gpus_per_node
+
+
+def test_torchrun_script_in_scripts_folder_gives_nodes_and_gpus_with_its_line(tmp_path: Path) -> None:
+    root = repo(
+        tmp_path,
+        {
+            "configs/sft.yaml": AXOLOTL_FSDP,
+            "scripts/train.sh": '#!/bin/bash\nset -e\ncd "$(dirname "$0")/.."\ntorchrun --nnodes 2 --nproc_per_node 8 -m axolotl.cli.train configs/sft.yaml\n',
+        },
+    )
+    w = load_config(root / "configs/sft.yaml").workload
+    assert topo(w) == (16, 2, 8)
+    src = w.sources["world_size"]
+    assert src.explicit and src.line == 4 and Path(src.file) == (root / "scripts/train.sh").resolve()
+    assert w.sources["nodes"].explicit and w.sources["gpus_per_node"].explicit
+    assert world_size_note(w) == "on 2 nodes x 8 GPUs (scripts/train.sh line 4)"
+
+
+def test_slurm_script_with_sbatch_directives_and_variables(tmp_path: Path) -> None:
+    root = repo(
+        tmp_path,
+        {
+            "recipes/llama/sft.yaml": AXOLOTL_FSDP,
+            "slurm/train.slurm": (
+                "#!/bin/bash\n#SBATCH --job-name=sft\n#SBATCH --nodes=4\n#SBATCH --gres=gpu:mi300x:8\n"
+                "CONFIG=recipes/llama/sft.yaml\nNNODES=${SLURM_NNODES:-1}\n"
+                "srun torchrun --nnodes $NNODES --nproc_per_node ${SLURM_GPUS_PER_NODE} \\\n  -m axolotl.cli.train $CONFIG\n"
+            ),
+        },
+    )
+    w = load_config(root / "recipes/llama/sft.yaml").workload
+    assert topo(w) == (32, 4, 8)
+    assert w.sources["world_size"].line == 7  # the command's first line, continuation joined
+
+
+def test_accelerate_config_file_gives_processes_machines_stage_and_offload(tmp_path: Path) -> None:
+    root = repo(
+        tmp_path,
+        {
+            "recipes/qwen/sft/config.yaml": TRL,
+            "recipes/accelerate_configs/zero3.yaml": (
+                "compute_environment: LOCAL_MACHINE\ndistributed_type: DEEPSPEED\ndeepspeed_config:\n  zero_stage: 3\n"
+                "  offload_optimizer_device: cpu\n  offload_param_device: none\nnum_machines: 2\nnum_processes: 16\n"
+            ),
+            "scripts/run.sh": "accelerate launch --config_file recipes/accelerate_configs/zero3.yaml scripts/sft.py --config recipes/qwen/sft/config.yaml\n",
+        },
+    )
+    w = load_config(root / "recipes/qwen/sft/config.yaml").workload
+    assert topo(w) == (16, 2, 8)
+    assert (w.strategy, w.zero_stage, w.cpu_offload, w.offload_params) == ("deepspeed", 3, True, False)
+    assert Path(w.sources["strategy"].file) == (root / "recipes/accelerate_configs/zero3.yaml").resolve()
+    at = [s for k, s in w.sources.items() if k.startswith("cpu_offload_in.")]
+    assert at and at[0].key == "deepspeed_config.offload_optimizer_device" and at[0].line == 5
+    # the command line wins over the file (accelerate 1.16.0 commands/launch.py:1313-1333)
+    (root / "scripts/run.sh").write_text(
+        "accelerate launch --num_processes 8 --num_machines 1 --config_file recipes/accelerate_configs/zero3.yaml x.py --config recipes/qwen/sft/config.yaml\n"
+    )
+    os.utime(root / "scripts/run.sh", ns=(1, 1))
+    assert topo(load_config(root / "recipes/qwen/sft/config.yaml").workload) == (8, 1, 8)
+
+
+def test_readme_code_block_llamafactory_env_and_every_visible_gpu(tmp_path: Path) -> None:
+    root = repo(
+        tmp_path,
+        {
+            "examples/train_full/llama3_full_sft.yaml": LLAMAFACTORY,
+            "README.md": (
+                "# Training\n\nRun it on two nodes:\n\n```bash\n"
+                "FORCE_TORCHRUN=1 NNODES=2 NODE_RANK=0 NPROC_PER_NODE=4 llamafactory-cli train examples/train_full/llama3_full_sft.yaml\n```\n"
+            ),
+        },
+    )
+    w = load_config(root / "examples/train_full/llama3_full_sft.yaml").workload
+    assert topo(w) == (8, 2, 4)
+    assert w.sources["world_size"].line == 6 and w.sources["world_size"].file.endswith("README.md")
+    # without NPROC_PER_NODE LLaMA-Factory uses every visible GPU: assumed 8, and said so
+    (root / "README.md").write_text("```\nllamafactory-cli train examples/train_full/llama3_full_sft.yaml\n```\n")
+    w = load_config(root / "examples/train_full/llama3_full_sft.yaml").workload
+    assert topo(w) == (8, 1, 8)
+    assert w.sources["nodes"].explicit and not w.sources["gpus_per_node"].explicit
+    assert "every visible GPU per node, assumed 8" in (w.sources["world_size"].note or "")
+    # ... unless the line narrows the visible GPUs
+    (root / "README.md").write_text("```\nCUDA_VISIBLE_DEVICES=0,1 llamafactory-cli train examples/train_full/llama3_full_sft.yaml\n```\n")
+    assert topo(load_config(root / "examples/train_full/llama3_full_sft.yaml").workload) == (2, 1, 2)
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("deepspeed --num_nodes 2 --num_gpus 4 train.py --deepspeed ds.json --config configs/sft.yaml", (8, 2, 4)),
+        ("tune run --nnodes 1 --nproc_per_node 4 full_finetune_distributed --config configs/sft.yaml", (4, 1, 4)),
+        ("tune run full_finetune_single_device --config configs/sft.yaml", (1, 1, 1)),
+        ("axolotl train configs/sft.yaml --launcher torchrun -- --nproc_per_node 8 --nnodes 2", (16, 2, 8)),
+        ("accelerate launch --num_processes 16 --num_machines 2 -m axolotl.cli.train configs/sft.yaml", (16, 2, 8)),
+        ("python -m torch.distributed.run --nproc_per_node=4 train.py configs/sft.yaml", (4, 1, 4)),
+        ("sbatch -N 3 --gpus-per-node=8 job.sh configs/sft.yaml", (24, 3, 8)),
+        ("NODES=2; GPUS=8; torchrun --nnodes=$NODES --nproc_per_node=$((GPUS)) x.py configs/sft.yaml", (16, 2, 8)),
+    ],
+)
+def test_each_launcher_reads_nodes_and_gpus_per_node(tmp_path: Path, command: str, expected: tuple[int, int, int]) -> None:
+    root = repo(tmp_path, {"configs/sft.yaml": AXOLOTL_FSDP, "launch.sh": command.replace("; ", "\n") + "\n"})
+    assert topo(load_config(root / "configs/sft.yaml").workload) == expected
+
+
+def test_a_script_that_launches_another_config_is_not_read_for_this_one(tmp_path: Path) -> None:
+    root = repo(
+        tmp_path,
+        {
+            "configs/sft.yaml": AXOLOTL,
+            "configs/other.yaml": AXOLOTL,
+            "scripts/train.sh": "torchrun --nnodes 4 --nproc_per_node 8 -m axolotl.cli.train configs/other.yaml\n",
+            # a bare file name from another folder names nothing certain
+            "scripts/bare.sh": "torchrun --nnodes 4 --nproc_per_node 8 -m axolotl.cli.train sft.yaml\n",
+            # a name that only ends like this config's
+            "scripts/suffix.sh": "torchrun --nproc_per_node 8 -m axolotl.cli.train configs/big_sft.yaml\n",
+        },
+    )
+    w = load_config(root / "configs/sft.yaml").workload
+    assert topo(w) == (1, 1, 1) and not w.sources["world_size"].explicit
+    assert topo(load_config(root / "configs/other.yaml").workload) == (32, 4, 8)
+    # the same bare name from the config's own folder does name it
+    (root / "configs/run.sh").write_text("torchrun --nproc_per_node 2 -m axolotl.cli.train sft.yaml\n")
+    assert topo(load_config(root / "configs/sft.yaml").workload) == (2, 1, 2)
+
+
+def test_a_launcher_outside_the_repository_through_a_symlink_is_not_read(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "train.sh").write_text("torchrun --nnodes 8 --nproc_per_node 8 -m axolotl.cli.train configs/sft.yaml\n")
+    (outside / "scripts").mkdir()
+    (outside / "scripts" / "go.sh").write_text("torchrun --nnodes 8 --nproc_per_node 8 -m axolotl.cli.train configs/sft.yaml\n")
+    root = repo(tmp_path, {"configs/sft.yaml": AXOLOTL})
+    (root / "train.sh").symlink_to(outside / "train.sh")  # a file link out of the tree
+    (root / "scripts").symlink_to(outside / "scripts", target_is_directory=True)  # a folder link out of the tree
+    w = load_config(root / "configs/sft.yaml").workload
+    assert topo(w) == (1, 1, 1) and not w.sources["world_size"].explicit
+    assert not any("outside" in n for n in w.notes)
+
+
+def test_an_accelerate_config_outside_the_repository_is_refused_by_name(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("distributed_type: DEEPSPEED\nnum_processes: 64\ndeepspeed_config:\n  zero_stage: 3\n")
+    root = repo(
+        tmp_path, {"configs/sft.yaml": TRL, "run.sh": "accelerate launch --num_processes 8 --config_file ../outside.yaml sft.py --config configs/sft.yaml\n"}
+    )
+    w = load_config(root / "configs/sft.yaml").workload
+    assert topo(w) == (8, 1, 8) and w.strategy == "ddp"  # the command line's count; nothing from the refused file
+    assert any("was not read" in n and "outside" in n for n in w.notes)
+
+
+def test_limits_a_large_script_is_not_read(tmp_path: Path) -> None:
+    big = "# padding\n" * (launchers.MAX_BYTES // 10 + 1) + "torchrun --nproc_per_node 8 x.py configs/sft.yaml\n"
+    root = repo(tmp_path, {"configs/sft.yaml": AXOLOTL, "train.sh": big})
+    assert topo(load_config(root / "configs/sft.yaml").workload) == (1, 1, 1)
+
+
+def test_the_configs_own_launch_line_comes_before_the_repository(tmp_path: Path) -> None:
+    root = repo(
+        tmp_path,
+        {
+            "configs/sft.yaml": "# torchrun --nnodes 1 --nproc_per_node 4 -m axolotl.cli.train configs/sft.yaml\n" + AXOLOTL,
+            "train.sh": "torchrun --nnodes 2 --nproc_per_node 8 -m axolotl.cli.train configs/sft.yaml\n",
+        },
+    )
+    w = load_config(root / "configs/sft.yaml").workload
+    assert topo(w) == (4, 1, 4) and w.sources["world_size"].line == 1
+
+
+def test_axolotl_parallel_sizes_give_a_minimum_and_llamafactory_global_batch_arithmetic(tmp_path: Path) -> None:
+    root = repo(
+        tmp_path,
+        {
+            "a/sharded.yaml": AXOLOTL_FSDP + "dp_shard_size: 16  # requires 2x8 nodes\n",
+            "b/hsdp.yaml": AXOLOTL_FSDP + "dp_shard_size: 8\ndp_replicate_size: 2\n",
+            "c/few.yaml": AXOLOTL_FSDP + "dp_shard_size: 16\n",
+            "c/run.sh": "torchrun --nproc_per_node 8 -m axolotl.cli.train few.yaml\n",
+            "d/lf.yaml": LLAMAFACTORY + "global_batch_size: 96\n",
+        },
+    )
+    w = load_config(root / "a/sharded.yaml").workload
+    assert topo(w) == (16, 2, 8) and w.sources["world_size"].key == "dp_shard_size"
+    assert "at least 16" in (w.sources["world_size"].note or "") and not w.sources["nodes"].explicit
+    assert "2 nodes x 8 assumed" in world_size_note(w)
+    w = load_config(root / "b/hsdp.yaml").workload
+    assert w.world_size == 16 and "exactly 16" in (w.sources["world_size"].note or "")
+    # a launcher with fewer GPUs than the sizes need cannot start them: the minimum is taken, and said
+    w = load_config(root / "c/few.yaml").workload
+    assert w.world_size == 16 and "fewer than that" in (w.sources["world_size"].note or "")
+    w = load_config(root / "d/lf.yaml").workload
+    assert w.world_size == 32 and w.sources["world_size"].key == "global_batch_size"
+
+
+def test_parse_json_shows_topology_and_where_for_every_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = repo(
+        tmp_path,
+        {
+            "configs/sft.yaml": AXOLOTL_FSDP,
+            "configs/lone.yaml": AXOLOTL,
+            "configs/native.yaml": "goblin: 1\nmodel: meta-llama/Meta-Llama-3-8B\nworld_size: 16\n",
+            "train.sh": "torchrun --nnodes 2 --nproc_per_node 8 -m axolotl.cli.train configs/sft.yaml\n",
+        },
+    )
+    assert main(["parse", "--json", str(root / "configs")]) == 0
+    records = {Path(r["path"]).name: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert set(records) == {"sft.yaml", "lone.yaml", "native.yaml"}
+    for name, r in records.items():
+        assert isinstance(r["nodes"], int) and isinstance(r["gpus_per_node"], int), name
+        assert {"world_size", "nodes", "gpus_per_node"} <= set(r["sources"]), name
+    sft = records["sft.yaml"]
+    assert (sft["world_size"], sft["nodes"], sft["gpus_per_node"]) == (16, 2, 8)
+    assert sft["sources"]["nodes"]["line"] == 1 and sft["sources"]["nodes"]["file"].endswith("train.sh")
+    assert "train.sh line 1" in sft["sources"]["world_size"]["note"]
+    lone = records["lone.yaml"]
+    assert (lone["nodes"], lone["gpus_per_node"]) == (1, 1) and "assumed" in lone["sources"]["nodes"]["note"]
+    native = records["native.yaml"]
+    assert (native["nodes"], native["gpus_per_node"]) == (2, 8) and "assumed" in native["sources"]["nodes"]["note"]
+
+
+def test_stated_world_size_keeps_the_gpus_per_node_read(tmp_path: Path) -> None:
+    root = repo(tmp_path, {"configs/sft.yaml": AXOLOTL_FSDP, "train.sh": "torchrun --nnodes 2 --nproc_per_node 4 -m axolotl.cli.train configs/sft.yaml\n"})
+    w = load_config(root / "configs/sft.yaml").workload
+    assert topo(with_world_size(w, 16)) == (16, 4, 4)
+    assert topo(with_world_size(w, 6)) == (6, 1, 6)
+    assert not with_world_size(w, 6).sources["nodes"].explicit
+
+
+def test_findings_that_depend_on_topology_name_the_launcher(tmp_path: Path) -> None:
+    root = repo(
+        tmp_path, {"configs/sft.yaml": AXOLOTL, "train.sh": "NNODES=2\ntorchrun --nnodes $NNODES --nproc_per_node 4 -m axolotl.cli.train configs/sft.yaml\n"}
+    )
+    w = load_config(root / "configs/sft.yaml").workload
+    hw = hardware.get_hardware("mi300x")
+    rule = {r.id: r for r in kb.cached_rules()}["comm.partial_node_collectives"]
+    assert rule in kb.applicable(w, hw, [rule])  # 4 GPUs of each 8-GPU node
+    text = kb.render_finding(rule, w, hw)
+    assert "on 2 nodes x 4 GPUs (train.sh line 2)" in text
+    # a full node is not partial, whatever the world size
+    (root / "train.sh").write_text("torchrun --nnodes 2 --nproc_per_node 8 -m axolotl.cli.train configs/sft.yaml\n")
+    os.utime(root / "train.sh", ns=(1, 1))
+    assert rule not in kb.applicable(load_config(root / "configs/sft.yaml").workload, hw, [rule])
+
+
+def test_a_finding_never_points_at_a_launcher_line_as_a_config_line(tmp_path: Path) -> None:
+    from pytest_goblin.tools.audit_tools import _anchor
+
+    root = repo(tmp_path, {"configs/sft.yaml": AXOLOTL, "scripts/train.sh": "\n" * 40 + "torchrun --nproc_per_node 4 x.py ../configs/sft.yaml\n"})
+    w = load_config(root / "configs/sft.yaml").workload
+    assert w.sources["world_size"].line == 41
+    rule = {r.id: r for r in kb.cached_rules()}["comm.partial_node_collectives"]
+    assert _anchor(rule, w) == (None, None)
+
+
+def test_cost_model_charges_inter_node_traffic_at_the_network_and_intra_node_at_the_fabric() -> None:
+    hw = hardware.get_hardware("mi300x")
+    from pytest_goblin.modelzoo import lookup_model
+
+    base = WorkloadConfig(path="x", format="goblin", model=lookup_model("meta-llama/Meta-Llama-3-70B"), method="full", precision="bf16", strategy="fsdp")
+    one = base.model_copy(update={"world_size": 8, "nodes": 1, "gpus_per_node": 8})
+    two = base.model_copy(update={"world_size": 16, "nodes": 2, "gpus_per_node": 8})
+    flat = base.model_copy(update={"world_size": 16, "nodes": 1, "gpus_per_node": 16})  # 16 GPUs on one fabric
+    assert topology(two, hw) == (2, 8) and topology(base.model_copy(update={"world_size": 16}), hw) == (2, 8)
+    eff = 0.6
+    assert seconds_per_byte(one, hw, 8, eff) == pytest.approx(7 / 8 / (448e9 * eff), rel=1e-9)
+    across = seconds_per_byte(two, hw, 16, eff)
+    assert across == pytest.approx(7 / 8 / (448e9 * eff) + 1 / 16 / (50e9 * eff), rel=1e-9)
+    assert seconds_per_byte(flat, hw, 16, eff) < across < 15 / 16 / (50e9 * eff)  # between one fabric and the flat network
+    # per GPU, two nodes stay near one node's rate: the step slows by well under a third
+    assert step(one, hw).step_s <= step(two, hw).step_s < 1.33 * step(one, hw).step_s
+
+
+def test_the_configs_own_count_with_the_strategy_of_the_accelerate_config_its_readme_passes(tmp_path: Path) -> None:
+    root = repo(
+        tmp_path,
+        {
+            "recipes/sft/config.yaml": "# Config for 2 nodes of 8 GPUs\n" + TRL,
+            "recipes/accelerate_configs/zero3.yaml": "distributed_type: DEEPSPEED\ndeepspeed_config:\n  zero_stage: 3\nnum_processes: 8\n",
+            "recipes/README.md": "```shell\naccelerate launch --config_file recipes/accelerate_configs/zero3.yaml scripts/sft.py --config recipes/sft/config.yaml\n```\n",
+        },
+    )
+    w = load_config(root / "recipes/sft/config.yaml").workload
+    assert topo(w) == (16, 2, 8) and w.sources["world_size"].line == 1  # the count is the config's own
+    assert (w.strategy, w.zero_stage) == ("deepspeed", 3) and w.sources["strategy"].line == 1
+    assert Path(w.sources["strategy"].file) == (root / "recipes/accelerate_configs/zero3.yaml").resolve()
+
+
+def test_a_python_training_script_is_found_by_its_launcher(tmp_path: Path) -> None:
+    script = (
+        "from transformers import TrainingArguments, Trainer\n"
+        "args = TrainingArguments(output_dir='o', per_device_train_batch_size=4, bf16=True)\n"
+        "trainer = Trainer(model='meta-llama/Meta-Llama-3-8B', args=args)\n"
+    )
+    root = repo(tmp_path, {"train/sft.py": script, "train/run.sh": "torchrun --nproc_per_node 4 sft.py\n"})
+    w = load_config(root / "train/sft.py").workload
+    assert topo(w) == (4, 1, 4) and w.strategy == "ddp"
+
+
+def test_offload_from_the_launchers_accelerate_config_is_reported_where_it_is_set(tmp_path: Path) -> None:
+    from pytest_goblin.formats.base import offload_elsewhere
+
+    root = repo(
+        tmp_path,
+        {
+            "configs/sft.yaml": TRL,
+            "accel/zero3_offload.yaml": "distributed_type: DEEPSPEED\ndeepspeed_config:\n  zero_stage: 3\n  offload_optimizer_device: cpu\n  offload_param_device: cpu\nnum_processes: 8\n",
+            "train.sh": "accelerate launch --config_file accel/zero3_offload.yaml sft.py --config configs/sft.yaml\n",
+        },
+    )
+    w = load_config(root / "configs/sft.yaml").workload
+    assert (w.cpu_offload, w.offload_params, w.zero_stage) == (True, True, 3)
+    said = offload_elsewhere(w) or ""
+    assert "in accel/zero3_offload.yaml (" in said and "`deepspeed_config.offload_optimizer_device` at line 4" in said
+    assert 'set each to "none" there' in said and "train.sh line 1" in said
