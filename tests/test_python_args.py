@@ -251,3 +251,48 @@ def test_command_line_conversions() -> None:
     assert convert(Arg("x", ("--x",), 1, type_name="int"), "2.5")[0] is False
     assert convert(Arg("x", ("--x",), 1, type_name="str2bool"), "yes") == (False, None, "converted by `str2bool` in the script (not run)")
     assert passed_flags(("--a", "1", "--b", "--c=x", "--lr", "-1e-5", "|", "tee", "--d", "2")) == [("--a", "1"), ("--b", None), ("--c", "x"), ("--lr", "-1e-5")]
+
+
+def test_script_arguments_dataclass_feeding_trainingarguments_and_a_readme_launch(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "sft.py",
+        "from dataclasses import dataclass, field\nfrom transformers import HfArgumentParser, TrainingArguments\n\n\n"
+        "@dataclass\nclass ScriptArguments:\n    batch_size: int = field(default=4)\n    gradient_accumulation_steps: int = 2\n    gc: bool = False\n\n\n"
+        "script_args = HfArgumentParser(ScriptArguments).parse_args_into_dataclasses()[0]\n"
+        "args = TrainingArguments(output_dir='o', per_device_train_batch_size=script_args.batch_size,\n"
+        "    gradient_accumulation_steps=script_args.gradient_accumulation_steps, gradient_checkpointing=script_args.gc)\n",
+    )
+    w = load_config(path).workload
+    assert (w.micro_batch_size, w.gradient_accumulation, w.gradient_checkpointing) == (4, 2, False)
+    assert w.sources["micro_batch_size"].line == 7
+    _write(tmp_path, "README.md", "Train:\n\n```bash\n$ python sft.py --batch_size 16 \\\n    --gc yes\n```\n")
+    w = load_config(path).workload
+    assert (w.micro_batch_size, w.gradient_accumulation, w.gradient_checkpointing) == (16, 2, True)
+    assert (Path(w.sources["gradient_checkpointing"].file).name, w.sources["gradient_checkpointing"].line) == ("README.md", 5)
+
+
+def test_a_subclass_of_a_subclass_and_trlparser_config_file(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "sft.py",
+        "from dataclasses import dataclass\nfrom trl import SFTConfig, TrlParser\n\n\n"
+        "@dataclass\nclass Base(SFTConfig):\n    max_length: int = 8192\n\n\n@dataclass\nclass Mine(Base):\n    packing: bool = True\n\n\n"
+        "parser = TrlParser((Mine,))\n",
+    )
+    _write(tmp_path, "go.sh", "accelerate launch sft.py --per_device_train_batch_size 1\n")
+    w = load_config(path).workload
+    assert (w.seq_len, w.sample_packing, w.micro_batch_size) == (8192, True, 1)
+    assert w.framework is not None and w.framework.startswith("trl")
+    _write(tmp_path, "go.sh", "accelerate launch sft.py --config recipes/sft.yaml\n")
+    with pytest.raises(NotATrainingConfig, match=r"its SFTConfig is read from recipes/sft.yaml, passed by go.sh line 1"):
+        load_config(path)
+
+
+def test_parse_config_names_the_launcher_for_a_value_it_passes(tmp_path: Path) -> None:
+    from pytest_goblin.tools.audit_tools import _workload_view
+
+    path = _write(tmp_path, "sft.py", HF_SCRIPT)
+    _write(tmp_path, "sft.sh", HF_LAUNCH)
+    fields = _workload_view(load_config(path).workload)["fields"]
+    assert fields["micro_batch_size"]["line"] is None and fields["micro_batch_size"]["set_in"] == "sft.sh line 3"

@@ -26,7 +26,7 @@ from .base import Reader, ignored_rules, model_from, stamp_versions
 from .hf_trainer import HFTrainerAdapter
 from .hfstyle import TA_DOCS, hf_writes
 from .launchers import ScriptLaunch, find_script_launch
-from .pyargs import ARGPARSE_AT, Arg, argparse_options, convert, dataclasses_of, hf_parser_classes, unresolved
+from .pyargs import ARGPARSE_AT, Arg, Dataclass, argparse_options, convert, dataclasses_of, hf_parser_classes, unresolved
 
 
 def _trl_config_classes() -> frozenset[str]:
@@ -346,11 +346,12 @@ class _CommandLine:
         self.fields: dict[str, Arg] = {}
         self.config_class: str | None = None
         for n in self.parser_names:
-            dc = self.dcs.get(n)
-            base = n if n in CONFIG_CLASSES else next((b for b in dc.bases if b in CONFIG_CLASSES), None) if dc else None
+            chain = self._chain(n)  # the class and its bases defined in the script, nearest first
+            base = n if n in CONFIG_CLASSES else next((b for dc in chain for b in dc.bases if b in CONFIG_CLASSES), None)
             self.config_class = self.config_class or base
-            for f, a in dc.fields.items() if dc else ():
-                self.fields.setdefault(f, a)
+            for dc in chain:
+                for f, a in dc.fields.items():
+                    self.fields.setdefault(f, a)  # a subclass's field overrides its base's
         self.launch = find_script_launch(path) if (self.options or self.parser_call is not None) else None
         self.passed: dict[str, tuple[str | None, int]] = {}
         for flag, value, line in self.launch.flags if self.launch else ():
@@ -360,6 +361,16 @@ class _CommandLine:
         s.launch = self.launch
         self.used: set[str] = set()
         self.defaults_noted = False
+
+    def _chain(self, name: str) -> list[Dataclass]:
+        out: list[Dataclass] = []
+        todo = [name]
+        while todo and len(out) < 16:
+            dc = self.dcs.get(todo.pop(0))
+            if dc is not None and dc not in out:
+                out.append(dc)
+                todo.extend(dc.bases)
+        return out
 
     def attribute(self, attr: str) -> tuple[bool, Any, Location | None] | None:
         arg = self.options.get(attr) or self.fields.get(attr)

@@ -17,6 +17,7 @@ from ..blockers import findings as blocker_findings
 from ..costmodel import calibration_note, sensitivity, step
 from ..errors import BenchmarkFailed, GoblinError, StartupRefused
 from ..formats import load_config
+from ..formats.base import source_place
 from ..formats.semantics import loaded_with_world_size
 from ..patching import NOT_READ_BACK, build_patch
 from ..rules import online_rl, render_finding, search, slim, unactionable
@@ -70,6 +71,9 @@ def _workload_view(w: WorkloadConfig) -> dict[str, Any]:
     ):
         src = w.sources.get(name)
         fields[name] = {"value": getattr(w, name), "line": src.line if src else None, "explicit": bool(src and src.explicit)}
+        if src is not None and src.line and src.file != w.path:  # set in another file (the launcher that passes it)
+            fields[name]["line"] = None
+            fields[name]["set_in"] = source_place(src, w)
     return {
         "model": w.model.model_dump(exclude_none=True),
         "fields": fields,
