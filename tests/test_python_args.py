@@ -296,3 +296,14 @@ def test_parse_config_names_the_launcher_for_a_value_it_passes(tmp_path: Path) -
     _write(tmp_path, "sft.sh", HF_LAUNCH)
     fields = _workload_view(load_config(path).workload)["fields"]
     assert fields["micro_batch_size"]["line"] is None and fields["micro_batch_size"]["set_in"] == "sft.sh line 3"
+
+
+def test_arguments_read_from_a_yaml_file_is_a_true_reason(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "train.py",
+        "import sys\nfrom transformers import HfArgumentParser, TrainingArguments\n"
+        "(args,) = HfArgumentParser(TrainingArguments).parse_yaml_file(sys.argv[1])\n",
+    )
+    with pytest.raises(NotATrainingConfig, match=r"read by `parse_yaml_file\(\.\.\.\)` \(line 3\) from a file named at run time"):
+        load_config(path)

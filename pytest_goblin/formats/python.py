@@ -4,9 +4,14 @@ What is read: the keyword arguments of TrainingArguments and the TRL configs (SF
 DPOConfig, GRPOConfig, ...), `from_pretrained(model_id, torch_dtype=..., attn_implementation=...,
 quantization_config=BitsAndBytesConfig(...))`, a PEFT `LoraConfig(...)`, `os.environ[...] = ...`,
 and module-level literal assignments those calls refer to (`BATCH = 4` ... `per_device_train_batch_size=BATCH`).
-A value that is not a literal (computed, read from argv) is left to the trainer's default and
-noted. Patches are exact source edits at the positions `ast` reports: a literal is replaced
-where it is written, and a missing keyword is added to the call in the call's own layout.
+`args.x` / `script_args.x` are read as the script runs: the value the repository's launch line passes
+(`launchers.find_script_launch`), else the argparse option's or HfArgumentParser dataclass field's
+declared default (`pyargs.py`); a script whose TrainingArguments come from HfArgumentParser/TrlParser
+is read from its launcher's arguments. Settings made by code (`gradient_checkpointing_enable()`,
+a packing dataset) are read and never patched. A value that is not a literal (computed) is left to
+the trainer's default and noted. Patches are exact source edits at the positions `ast` reports: a literal is replaced where it is
+written (the argparse `default=` an `args.x` reads), and a missing keyword is added to the call in the
+call's own layout; a value the launcher passes is left unpatched with that file and line.
 """
 
 from __future__ import annotations
@@ -343,6 +348,8 @@ class _CommandLine:
         self.options = argparse_options(tree, consts)
         self.dcs = dataclasses_of(tree, consts)
         self.parser_call, self.parser_names = hf_parser_classes(tree)
+        # HfArgumentParser.parse_yaml_file / parse_json_file / parse_dict (transformers 4.36.2 hf_argparser.py:351-421)
+        self.file_reads = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and _name(n.func) in ("parse_yaml_file", "parse_json_file", "parse_dict")]
         self.fields: dict[str, Arg] = {}
         self.config_class: str | None = None
         for n in self.parser_names:
@@ -452,10 +459,18 @@ class _CommandLine:
             raise NotATrainingConfig(path, "a Python file without a TrainingArguments or TRL config call")
         pname, pline = _name(self.parser_call.func), self.parser_call.lineno
         launch = self.launch
-        if launch is None:
+        from_file = self.file_reads[0] if self.file_reads else None
+        if from_file is not None and (launch is None or not launch.flags):
             raise NotATrainingConfig(
                 path,
-                f"its {self.config_class} comes from the command line through {pname} (line {pline}), and no launch line in its repository"
+                f"its {self.config_class} is read by `{_name(from_file.func)}(...)` (line {from_file.lineno}) from a file named at run time;"
+                " goblin audits such YAML/JSON files as their own items",
+            )
+        if launch is None:
+            how = "the command line (or the YAML its `--config` names)" if pname == "TrlParser" else "the command line"
+            raise NotATrainingConfig(
+                path,
+                f"its {self.config_class} comes from {how} through {pname} (line {pline}), and no launch line in its repository"
                 " (shell or slurm scripts, README code blocks, in its folder or above) runs it: there are no values to read",
             )
         config_file = self.passed.get("--config", (None, 0))[0] if pname == "TrlParser" else None
