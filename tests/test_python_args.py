@@ -307,3 +307,22 @@ def test_arguments_read_from_a_yaml_file_is_a_true_reason(tmp_path: Path) -> Non
     )
     with pytest.raises(NotATrainingConfig, match=r"read by `parse_yaml_file\(\.\.\.\)` \(line 3\) from a file named at run time"):
         load_config(path)
+
+
+def test_a_name_bound_to_something_else_is_not_the_command_line_and_launcher_secrets_are_learned(tmp_path: Path) -> None:
+    from pytest_goblin.redact import redact
+
+    assert "plainvalue123456" in redact("the value plainvalue123456 seen")  # not masked by its shape
+    path = _write(
+        tmp_path,
+        "train.py",
+        "import argparse, yaml\nfrom transformers import TrainingArguments\n"
+        "p = argparse.ArgumentParser()\np.add_argument('--learning_rate', type=float, default=1e-4)\np.add_argument('--batch_size', type=int, default=2)\n"
+        "p.add_argument('--hub_token')\nargs = p.parse_args()\ncfg = yaml.safe_load(open('c.yaml'))\n"
+        "a = TrainingArguments(output_dir='o', per_device_train_batch_size=cfg.batch_size, gradient_accumulation_steps=args.batch_size)\n",
+    )
+    _write(tmp_path, "run.sh", "python train.py --hub_token plainvalue123456\n")
+    w = load_config(path).workload
+    assert w.micro_batch_size == 8 and not w.sources["micro_batch_size"].explicit  # cfg.batch_size: not the argparse option
+    assert w.gradient_accumulation == 2
+    assert "plainvalue123456" not in redact("the value plainvalue123456 seen")

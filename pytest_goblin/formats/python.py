@@ -240,7 +240,7 @@ def read_script(path: Path, text: str) -> Script:
     def lit(node: ast.expr) -> tuple[bool, Any, Location | None]:
         """A literal (followed through module names) or a command-line attribute (`args.batch_size`)."""
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id != "torch":
-            found = cli.attribute(node.attr)
+            found = cli.attribute(node.value.id, node.attr)
             if found is not None:
                 return found
         ok, value, where = _literal(node, consts)
@@ -335,6 +335,7 @@ PACKED_AT = {
 }
 # peft 0.7.1 src/peft/utils/other.py:72 (use_gradient_checkpointing=True) and :135 (gradient_checkpointing_enable)
 KBIT_AT = "peft 0.7.1 peft/utils/other.py:72, 135"
+_PARSE_CALLS = frozenset({"parse_args", "parse_known_args", "parse_args_into_dataclasses", "parse_args_and_config", "parse_intermixed_args"})
 _Lit = Callable[[ast.expr], tuple[bool, Any, "Location | None"]]
 
 
@@ -363,6 +364,19 @@ class _CommandLine:
         self.passed: dict[str, tuple[str | None, int]] = {}
         for flag, value, line in self.launch.flags if self.launch else ():
             self.passed.setdefault(flag, (value, line))
+        if self.launch is not None:  # `--hub_token hf_...` on the launch line: never quoted by a report
+            learn_secrets(Path(self.launch.file), [v for f, v, _ in self.launch.flags if v and is_secret_name(f.lstrip("-"))])
+        # names an `args.x` may be read through: bound from a parse call, or a parameter (`def main(args)`);
+        # a name bound only to something else (`cfg = load_yaml(...)`) is not the command line
+        parsed: set[str] = set()
+        other: set[str] = set()
+        for stmt in ast.walk(tree):
+            if isinstance(stmt, ast.Assign):
+                names = {t.id for target in stmt.targets for t in ast.walk(target) if isinstance(t, ast.Name)}
+                call = stmt.value.value if isinstance(stmt.value, ast.Subscript) else stmt.value
+                is_parse = isinstance(call, ast.Call) and _name(call.func) in _PARSE_CALLS
+                (parsed if is_parse else other).update(names)
+        self.not_args = other - parsed
         if self.launch and self.launch.others:
             self.notes.append(f"{self.launch.where()} runs this script; {self.launch.others} more launch line(s) do too, not read")
         s.launch = self.launch
@@ -379,7 +393,9 @@ class _CommandLine:
                 todo.extend(dc.bases)
         return out
 
-    def attribute(self, attr: str) -> tuple[bool, Any, Location | None] | None:
+    def attribute(self, base: str, attr: str) -> tuple[bool, Any, Location | None] | None:
+        if base in self.not_args:
+            return None
         arg = self.options.get(attr) or self.fields.get(attr)
         if arg is None:
             return None
