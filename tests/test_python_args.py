@@ -88,7 +88,7 @@ def test_launcher_values_override_defaults_and_are_not_patched_in_the_script(tmp
     assert (w.world_size, w.gpus_per_node) == (8, 8)
     text, skipped = loaded.adapter.apply(path, loaded.text, loaded.data, w, {"micro_batch_size": 8, "gradient_checkpointing": True})
     assert text == loaded.text  # nothing written where the launcher would override it
-    assert skipped["micro_batch_size"] == "`--batch_size 4` is passed by train.sh line 4; change it there"
+    assert skipped["micro_batch_size"] == "`--batch_size 4` is passed by train.sh line 4: change it in the launch line"
     assert "train.sh line 5" in skipped["gradient_checkpointing"]
     rules = [r for r in kb.cached_rules() if r.id == "data.dataloader_workers"]
     patch = build_patch(loaded, rules, hardware.get_hardware("mi300x"), "p1")  # not passed by the launcher: its default is edited
@@ -152,11 +152,12 @@ def test_hfargumentparser_script_reads_its_launcher(tmp_path: Path) -> None:
     assert (w.world_size, w.gpus_per_node) == (4, 4)
     src = w.sources["micro_batch_size"]
     assert (Path(src.file).name, src.line, src.explicit) == ("sft.sh", 3, True)
+    assert (Path(w.sources["model"].file).name, w.sources["model"].line) == ("sft.sh", 2)
     assert loaded.data.values["use_flash_attn"] is False  # `--no_use_flash_attn` of a True bool field
     text, skipped = loaded.adapter.apply(path, loaded.text, loaded.data, w, {"dataloader_workers": 4, "micro_batch_size": 4})
     assert text == loaded.text
-    assert skipped["dataloader_workers"].endswith("add `--dataloader_num_workers 4` to the launch line in sft.sh line 1")
-    assert skipped["micro_batch_size"] == "`--per_device_train_batch_size 2` is passed by sft.sh line 3; change it there"
+    assert skipped["dataloader_workers"].endswith("add `--dataloader_num_workers 4` in the launch line (sft.sh line 1)")
+    assert skipped["micro_batch_size"] == "`--per_device_train_batch_size 2` is passed by sft.sh line 3: change it in the launch line"
     chosen = [r for r in kb.cached_rules() if r.id in {"data.dataloader_workers", "batch.raise_micro_batch", "precision.bf16_over_fp16"}]
     patch = build_patch(loaded, chosen, hardware.get_hardware("mi300x"), "p1")  # the read-back check passes: nothing is written
     assert not patch.edits and patch.diff == ""
@@ -184,7 +185,7 @@ def test_dataclass_defaults_and_a_trainingarguments_subclass(tmp_path: Path) -> 
     assert w.sources["seq_len"].line == 7 and w.sources["seq_len"].file == str(path)
     text, skipped = loaded.adapter.apply(path, loaded.text, loaded.data, w, {"optimizer": "adamw_torch_fused", "micro_batch_size": 6})
     assert "optim: str = field(default='adamw_torch_fused')" in text  # the field default is the value the run has
-    assert "per_device_train_batch_size=3" not in text and skipped["micro_batch_size"].endswith("scripts/train.sh line 1; change it there")
+    assert "per_device_train_batch_size=3" not in text and skipped["micro_batch_size"].endswith("scripts/train.sh line 1: change it in the launch line")
 
 
 def test_legacy_from_pretrained_flags_and_code_switches(tmp_path: Path) -> None:
@@ -326,3 +327,26 @@ def test_a_name_bound_to_something_else_is_not_the_command_line_and_launcher_sec
     assert w.micro_batch_size == 8 and not w.sources["micro_batch_size"].explicit  # cfg.batch_size: not the argparse option
     assert w.gradient_accumulation == 2
     assert "plainvalue123456" not in redact("the value plainvalue123456 seen")
+
+
+def test_waste_left_in_the_launch_line_is_not_a_pass(tmp_path: Path) -> None:
+    import json
+
+    from pytest_goblin.cli import main
+
+    path = _write(tmp_path, "sft.py", HF_SCRIPT)
+    _write(
+        tmp_path,
+        "sft.sh",
+        "torchrun --nproc_per_node 8 sft.py --model_name_or_path Qwen/Qwen2.5-0.5B --per_device_train_batch_size 1 \\\n"
+        "  --gradient_accumulation_steps 16 --bf16 True --gradient_checkpointing True --max_seq_length 1024 --output_dir out\n",
+    )
+    out = tmp_path / "r.json"
+    main(["audit", str(path), "--runner", "projection", "--json", str(out)])
+    report = json.loads(out.read_text())["items"][0]["report"]
+    assert report["verdict"] == "warn" and report["patch"]["edits"] == []
+    assert "belong in the launch line that passes the script's arguments" in report["inconclusive"]
+    assert "memory.disable_checkpointing_when_hbm_free" in report["inconclusive"]
+    assert report["patch"]["skipped"]["memory.disable_checkpointing_when_hbm_free"] == (
+        "`--gradient_checkpointing True` is passed by sft.sh line 2: change it in the launch line"
+    )

@@ -27,7 +27,7 @@ from ..errors import ConfigError, NotATrainingConfig
 from ..redact import flag_values, is_secret_name, masks_by_value
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from ..yamlio import get_path, learn_secrets
-from .base import Reader, ignored_rules, model_from, stamp_versions
+from .base import IN_LAUNCH_LINE, Reader, ignored_rules, model_from, stamp_versions
 from .hf_trainer import HFTrainerAdapter
 from .hfstyle import TA_DOCS, hf_writes
 from .launchers import ScriptLaunch, find_script_launch
@@ -442,7 +442,7 @@ class _CommandLine:
                     f"{written} at {where} is not one of the choices of `{arg.flags[0]}` (line {arg.line}): argparse stops there ({ARGPARSE_AT}:2547-2553); not read"
                 )
                 return False, None, None
-            return True, value, Location(None, line, file=self.launch.file, fixed=f"{written} is passed by {where}; change it there")
+            return True, value, Location(None, line, file=self.launch.file, fixed=f"{written} is passed by {where}: change it {IN_LAUNCH_LINE}")
         if not arg.has_default or arg.default is None:
             self.notes.append(f"`{arg.flags[0]}` (line {arg.line}) has no default" + (" and its launch line does not pass it" if self.launch else ""))
             return False, None, None
@@ -525,7 +525,7 @@ class _CommandLine:
                     continue
             if key not in s.values:
                 s.values[key] = value
-                s.where[key] = Location(None, line, file=launch.file, fixed=f"{written} is passed by {where}; change it there")
+                s.where[key] = Location(None, line, file=launch.file, fixed=f"{written} is passed by {where}: change it {IN_LAUNCH_LINE}")
         s.notes.append(
             f"{self.config_class} is read from the arguments {launch.where()} passes through {pname} (line {pline}); fields it does not pass take their defaults"
         )
@@ -664,6 +664,10 @@ class PythonAdapter(HFTrainerAdapter):
         if "model_name_or_path" not in script.values:
             r.notes.append("no literal model id in from_pretrained(...); a generic model shape is assumed")
         self.read(r)
+        for name, src in list(r.sources.items()):  # a value the launcher passes (the model id too) is sourced in the launcher
+            loc = script.where.get((src.key or "").partition(".")[0]) if src.explicit else None
+            if loc is not None and loc.file is not None and src.file != loc.file:
+                r.sources[name] = FieldSource(file=loc.file, key=src.key, line=loc.line, explicit=True, note=loc.fixed)
         stamp_versions(r)
         return WorkloadConfig(
             path=str(path),
@@ -723,8 +727,9 @@ class PythonAdapter(HFTrainerAdapter):
             for key, new in w.items():
                 loc = script.where.get(key)
                 if loc is not None and loc.fixed is not None:
-                    why = loc.fixed  # the launcher passes it, or a switch sets it: writing here would be overridden
-                    break
+                    # the launcher passes it, or a switch sets it: writing here would be overridden
+                    why = loc.fixed if why is None else f"{why}; {loc.fixed}"
+                    continue
                 if loc is not None and isinstance(loc.node, (ast.Constant, ast.Attribute)) and loc.node.end_lineno is not None:
                     start = _char(text, offsets, loc.node.lineno, loc.node.col_offset)
                     end = _char(text, offsets, loc.node.end_lineno, loc.node.end_col_offset or 0)
@@ -732,11 +737,13 @@ class PythonAdapter(HFTrainerAdapter):
                     planned.append((start, end, _render(new, quote)))
                     continue
                 call = script.model_call if key in ("attn_implementation", "torch_dtype") else script.args_call
+                if why is not None:
+                    continue
                 if call is None and script.parser_call is not None and script.launch is not None:
                     shown = new if not isinstance(new, (bool, Code)) else new.text if isinstance(new, Code) else str(new)
                     why = (
                         f"{script.config_class} comes from the command line through {_name(script.parser_call.func)} (line {script.parser_call.lineno});"
-                        f" add `--{key} {shown}` to the launch line in {script.launch.where()}"
+                        f" add `--{key} {shown}` {IN_LAUNCH_LINE} ({script.launch.where()})"
                     )
                     break
                 if call is None or any(k.arg == key for k in call.keywords):
