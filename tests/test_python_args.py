@@ -350,3 +350,17 @@ def test_waste_left_in_the_launch_line_is_not_a_pass(tmp_path: Path) -> None:
     assert report["patch"]["skipped"]["memory.disable_checkpointing_when_hbm_free"] == (
         "`--gradient_checkpointing True` is passed by sft.sh line 2: change it in the launch line"
     )
+
+
+def test_a_field_assigned_after_parsing_wins_over_the_launcher_and_is_edited_there(tmp_path: Path) -> None:
+    path = _write(tmp_path, "sft.py", HF_SCRIPT + "training_args.gradient_checkpointing = False\nif flag():\n    training_args.bf16 = False\n")
+    _write(tmp_path, "sft.sh", HF_LAUNCH)
+    loaded = load_config(path)
+    w = loaded.workload
+    assert w.gradient_checkpointing is False and w.sources["gradient_checkpointing"].line == 21
+    assert w.sources["gradient_checkpointing"].file == str(path)
+    assert w.precision == "bf16" and any("line 23: bf16 is set in code under the `if` at line 22; not read" in n for n in w.notes)
+    text, skipped = loaded.adapter.apply(path, loaded.text, loaded.data, w, {"gradient_checkpointing": True})
+    assert "training_args.gradient_checkpointing = True\n" in text and not skipped
+    path.write_text(text)
+    assert load_config(path).workload.gradient_checkpointing is True  # reads back through the launcher's --gradient_checkpointing

@@ -322,8 +322,35 @@ def read_script(path: Path, text: str) -> Script:
         s.values.setdefault("load_in_4bit", True)
     if s.args_call is None:
         cli.from_parser()  # HfArgumentParser / TrlParser: the launcher's arguments are the config's keys
+    _assigned_fields(s, tree, cli, parents, lit)
     s.notes.extend(cli.notes)
     return s
+
+
+def _assigned_fields(s: Script, tree: ast.Module, cli: _CommandLine, parents: dict[int, ast.AST], lit: _Lit) -> None:
+    """`training_args.gradient_checkpointing = True` after the config is built or parsed: the code's
+    value is what the trainer gets (it runs after the keyword and the command line)."""
+    if s.config_class is None:
+        return
+    if s.args_call is not None:  # `args = TrainingArguments(...)`: the names bound to that call
+        owners = {t.id for n in ast.walk(tree) if isinstance(n, ast.Assign) and n.value is s.args_call for t in n.targets if isinstance(t, ast.Name)}
+    else:
+        owners = set(cli.parsed)
+    fields = set(cli.framework_defaults(s.config_class))
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Attribute)):
+            continue
+        target = node.targets[0]
+        if not (isinstance(target.value, ast.Name) and target.value.id in owners and target.attr in fields):
+            continue
+        ok, value, loc = lit(node.value)
+        runs, cond = _guard(node, parents, lit)
+        if not ok or loc is None or runs is None:
+            s.notes.append(f"line {node.lineno}: {target.attr} is set in code" + (f" under the `if` at {cond}" if runs is None else "") + "; not read")
+            continue
+        if runs:
+            s.values[target.attr], s.where[target.attr] = value, loc
+            s.notes.append(f"line {node.lineno}: `{ast.unparse(target)} = ...` sets {target.attr} after the config is built")
 
 
 TRL_SFT_TRAINER_AT = "trl 0.7.11 trl/trainer/sft_trainer.py:138-140 (SFTTrainer(packing=False, max_seq_length=None)), :221-223 (max_seq_length None: min(tokenizer.model_max_length, 1024))"
@@ -377,6 +404,7 @@ class _CommandLine:
                 is_parse = isinstance(call, ast.Call) and _name(call.func) in _PARSE_CALLS
                 (parsed if is_parse else other).update(names)
         self.not_args = other - parsed
+        self.parsed = parsed
         if self.launch and self.launch.others:
             self.notes.append(f"{self.launch.where()} runs this script; {self.launch.others} more launch line(s) do too, not read")
         s.launch = self.launch
@@ -455,10 +483,15 @@ class _CommandLine:
         return True, arg.default, Location(None, arg.line, fixed=f"{why}; pass it where the script is launched, or change the script by hand")
 
     def _framework_defaults(self) -> dict[str, Any]:
+        return self.framework_defaults(*self.parser_names, self.config_class or "")
+
+    @staticmethod
+    def framework_defaults(*classes: str) -> dict[str, Any]:
+        """Field -> default of the named framework classes (TrainingArguments, SFTConfig, ModelConfig, ...)."""
         from ..frameworks import tables
 
         out: dict[str, Any] = {}
-        for n in [*self.parser_names, self.config_class or ""]:
+        for n in classes:
             for framework in ("transformers", "trl"):
                 try:
                     found = tables.class_fields(framework, n)
@@ -567,7 +600,7 @@ def _guard(node: ast.AST, parents: dict[int, ast.AST], lit: _Lit) -> tuple[bool 
                 return None, f"line {parent.lineno}"
             if bool(value) == negate:
                 return False, ""
-            where = f"line {parent.lineno}" + (f" ({loc.fixed.split(';')[0]})" if loc is not None and loc.fixed else "")
+            where = f"line {parent.lineno}" + (f" ({loc.fixed.split(';')[0].split(': ')[0]})" if loc is not None and loc.fixed else "")
             return True, where
         child, parent = parent, parents.get(id(parent))
     return True, ""
