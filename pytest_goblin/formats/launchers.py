@@ -5,6 +5,9 @@ A config rarely says how many GPUs it runs on; the repository around it does: a 
 `accelerate launch --config_file zero3.yaml`, `NNODES=2 llamafactory-cli train ...`, a README code
 block. This module finds the launch line that names the config and reads nodes, GPUs per node and,
 from an accelerate config it passes, the strategy (DeepSpeed stage and offload, FSDP).
+`find_script_launch` finds the line that runs a Python training script (`python`/`torchrun`/
+`accelerate launch`/`deepspeed` ... `train.py --flag value`) and returns the flags it passes, each
+with its physical line, for formats/python.py to read as the script's argparse / HfArgumentParser values.
 
 Bounded, so that a config costs little: only shell/slurm scripts and README files in the config's
 folder, each parent up to the repository root, and their `scripts/`, `launch/`, `slurm/` folders
