@@ -28,7 +28,7 @@ from pydantic import BaseModel, ValidationError
 
 MASK = "***"
 SECRET_NAME = re.compile(
-    r"(TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|(?:^|_)PASS(?:$|_)|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|ACCOUNT_?KEY|CREDENTIAL|AUTH"
+    r"(TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|(?:^|_)PASS(?:$|_)|(?:^|_)PAT(?:$|_)|_PWD$|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|ACCOUNT_?KEY|CREDENTIAL|AUTH"
     r"|(?:^|_)KEY$|CONNECTION_?STRING|_DSN$)",
     re.I,
 )
@@ -46,7 +46,8 @@ _TEXT_TOKEN = re.compile(
 # adjacent unbounded quantifiers over one character class, so each is linear in the input
 # (tests/test_security.py feeds megabyte runs to every regex in the package).
 # user:password@ in any URL (postgres://, redis://, https://): the password goes, the rest stays.
-_URL_PASSWORD = re.compile(r"(?<=://)(?P<user>[^\s:/@]{0,256}):(?P<pw>[^\s/@]{1,256})@")
+# The password runs to the last `@` of the authority (`admin:P@ss@host`); a `/` ends the authority.
+_URL_PASSWORD = re.compile(r"(?<=://)(?P<user>[^\s:/@]{0,256}):(?P<pw>[^\s/]{1,256}?)@(?=[^\s/@?#]{0,256}(?:[/?#\s\"'<>`]|$))")
 # `name: value` or `NAME=value` where the name is a credential's (YAML lines in diffs, env dumps,
 # connection strings). Narrow on purpose: `pad_token`, `max_tokens` or `tokens_per_s` are not secrets.
 _SECRET_KEY = (
