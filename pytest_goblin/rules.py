@@ -388,7 +388,12 @@ def _hierarchical_keys(w: WorkloadConfig, nodes: int, per_node: int, schemes: li
         from .formats.base import DEEPSPEED_FILE
 
         src = w.sources.get(DEEPSPEED_FILE)
-        file = f"{Path(src.file).name} ({src.note})" if src is not None and src.file else "the DeepSpeed config"
+        if src is not None and src.file:
+            file = f"{Path(src.file).name} ({src.note})"
+        else:
+            # accelerate's own deepspeed_config keys have no hpZ or MiCS setting (accelerate 1.14.0
+            # utils/dataclasses.py DeepSpeedPlugin): the keys live in a DeepSpeed JSON it is given
+            file = "a DeepSpeed JSON config (the run names none goblin could read; accelerate takes one as `deepspeed_config_file`, commands/launch.py:411)"
         keys = []
         if "hpz" in schemes:
             keys.append(f'`"zero_hpz_partition_size": {per_node}` (ZeRO++ hpZ; default 1, "ideal is number of ranks (gpus) per node")')

@@ -244,3 +244,20 @@ def test_published_multi_node_runs_get_no_hierarchical_finding() -> None:
         hw = hardware.get_hardware(m.target)
         assert inter_node_share(w, hw) < 0.05, m.name
         assert rule() not in kb.applicable(w, hw, [rule()]), m.name
+
+
+def test_zero3_from_an_accelerate_config_without_a_deepspeed_file_points_at_one(tmp_path: Path) -> None:
+    root = repo(
+        tmp_path,
+        {
+            "sft.yaml": HF.replace("deepspeed: ds/zero3.json\n", ""),
+            "accel/zero3.yaml": "distributed_type: DEEPSPEED\ndeepspeed_config:\n  zero_stage: 3\nnum_machines: 4\nnum_processes: 32\n",
+            "run.sh": "accelerate launch --config_file accel/zero3.yaml train.py --config sft.yaml\n",
+        },
+    )
+    hw = hardware.get_hardware("mi300x")
+    w = load_config(root / "sft.yaml").workload
+    assert (w.strategy, w.zero_stage, w.nodes, w.gpus_per_node) == ("deepspeed", 3, 4, 8)
+    text = kb.render_finding(rule(), w, hw)
+    assert rule() in kb.applicable(w, hw, [rule()])
+    assert "a DeepSpeed JSON config" in text and "deepspeed_config_file" in text and "on 4 nodes x 8 GPUs (run.sh line 1)" in text
