@@ -122,7 +122,8 @@ _PEM_INDENT = re.compile(r"[ +]?[ \t]*")
 
 def _masked_pem(m: re.Match[str]) -> str:
     first, *rest = m.group("body").split("\n")
-    return m.group("head") + (MASK if first.strip() else first) + "".join(f"\n{_PEM_INDENT.match(line).group(0)}{MASK}" for line in rest)  # type: ignore[union-attr]
+    indents = [i.group(0) if (i := _PEM_INDENT.match(line)) else "" for line in rest]  # always matches (may be empty)
+    return m.group("head") + (MASK if first.strip() else first) + "".join(f"\n{indent}{MASK}" for indent in indents)
 
 
 # Each pattern, its replacement and the lower-case substrings every match of it contains (for
