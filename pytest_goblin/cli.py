@@ -14,7 +14,7 @@ from typing import Any
 from . import __version__
 from .errors import ConfigError, GoblinError, NotATrainingConfig
 from .options import BY_NAME, add_one_to_argparse, add_to_argparse
-from .redact import redact
+from .redact import redact, redact_model
 from .service import config_files
 
 
@@ -96,15 +96,15 @@ def cmd_audit(args: argparse.Namespace) -> int:
     outcomes = sorted(audited, key=lambda o: o.nodeid)
     session = SessionReport(version=__version__, target=settings.target, items=outcomes, not_collected=dict(sorted(skipped.items())))
     if not values["events"]:
-        for item in outcomes:
+        for item in redact_model(session).items:  # the strings masked, then rendered (never the lines: round 8, M5)
             r = item.report
             in_full = bool(item.verdict == "fail" or (item.verdict == "warn" and values["diff"])) and bool(values["diff"] or args.verbose)
             if r is not None and in_full:
-                print(terminal(redact(failure_text(r))))
-            print(one_line(redact(summary_line(item))))
+                print(terminal(failure_text(r)))
+            print(one_line(summary_line(item)))
             if r is not None and args.verbose and not in_full and item.verdict in ("pass", "warn"):
                 for line in findings_lines(r):  # footguns and guidance of a PASS or WARN, one line each
-                    print(one_line(redact(line)))
+                    print(one_line(line))
     return _finish(session, args)
 
 
@@ -225,23 +225,25 @@ def cmd_merge(args: argparse.Namespace) -> int:
     """One report from the JSON reports of several shards (or machines)."""
     from .baseline import read_report
     from .outcome import SessionReport
+    from .reporting.escape import one_line
 
     sessions = []
     for path in args.reports:
         try:
             sessions.append(read_report(path))
         except GoblinError as exc:
-            print(f"goblin merge: {exc}", file=sys.stderr)
+            print(one_line(f"goblin merge: {exc}"), file=sys.stderr)
             return 2
     targets = {s.target for s in sessions}
     if len(targets) > 1:
-        print(f"goblin merge: the reports target different GPUs ({', '.join(sorted(targets))}); merge one target at a time", file=sys.stderr)
+        shown = one_line(", ".join(sorted(t[:40] for t in targets)))
+        print(f"goblin merge: the reports target different GPUs ({shown}); merge one target at a time", file=sys.stderr)
         return 2
     items: dict[str, Any] = {}
     for path, s in zip(args.reports, sessions, strict=True):
         for item in s.items:
             if item.nodeid in items:
-                print(f"goblin merge: {item.nodeid} is in more than one report (last: {path}); were the shards overlapping?", file=sys.stderr)
+                print(one_line(f"goblin merge: {item.nodeid} is in more than one report (last: {path}); were the shards overlapping?"), file=sys.stderr)
                 return 2
             items[item.nodeid] = item
     skipped = {path: why for s in sessions for path, why in s.not_collected.items()}
@@ -259,7 +261,6 @@ def cmd_comment(args: argparse.Namespace) -> int:
     from .baseline import read_report
     from .github_comment import CommentError, GitHub, body_for, provenance
     from .hardware import hardware_table
-    from .redact import redact_model
     from .reporting.escape import one_line
     from .reporting.markdown import render
 

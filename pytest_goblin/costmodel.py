@@ -244,6 +244,19 @@ def _expert_params(shape: ModelShape, total: float) -> float:
     return min(float(shape.n_layers * shape.n_experts * 3 * shape.hidden * shape.intermediate), 0.95 * total)
 
 
+_HIERARCHICAL = frozenset({"hybrid", "hybrid_zero2", "hpz", "mics"})
+
+
+def sharding_of(w: WorkloadConfig) -> str:
+    """How the workload places its shards: the config's `sharding`, else "hybrid" where an FSDP shard
+    group it states (Axolotl `dp_shard_size`) is smaller than its data-parallel ranks, else "full"."""
+    if w.sharding is not None:
+        return w.sharding
+    if w.strategy == "fsdp" and w.shard_group is not None and w.shard_group < _data_parallel_ranks(w):
+        return "hybrid"
+    return "full"
+
+
 def _shard_stage(w: WorkloadConfig) -> int:
     """ZeRO stage the strategy amounts to: 3 for FSDP (full sharding), the configured stage for DeepSpeed."""
     if w.world_size <= 1:
@@ -380,6 +393,8 @@ def memory_gb(w: WorkloadConfig) -> float:
         ob, master = 0.0, 0.0
     stage = _shard_stage(w)
     n = max(1, w.world_size)
+    if sharding_of(w) in ("hybrid", "hybrid_zero2", "mics"):
+        n = max(1, min(n, w.shard_group or w.gpus_per_node or GPUS_PER_NODE))  # HSDP / MiCS: every state is sharded within the group only
     # Expert parallelism (Axolotl expert_parallel_size) keeps 1/ep of the routed experts on each GPU;
     # FSDP leaves the experts out and shards the rest over the dp_shard axis, the GPUs over ep
     # (axolotl 0.18.0 src/axolotl/integrations/expert_parallel/plugin.py:295-300).
@@ -397,6 +412,9 @@ def memory_gb(w: WorkloadConfig) -> float:
     opt = sharded(trainable, t_expert, ob, 1)
     if stage >= 3:  # the all-gathered layers being computed on, in half precision
         weights += 2 * total_params / layers * 2
+    if stage >= 3 and sharding_of(w) == "hpz":
+        # ZeRO++ hpZ keeps a secondary half-precision partition of every parameter within its group
+        weights += total_params * 2.0 / max(1, min(n, w.shard_group or w.gpus_per_node or GPUS_PER_NODE))
     if w.cpu_offload and w.offload_params:
         # Parameters live on the host: the GPU holds the unit being computed on and the one prefetched,
         # all-gathered (torch 2.13.0 _fully_shard/_fsdp_api.py:185-189; DeepSpeed ZeRO-3 offload_param).
@@ -458,14 +476,48 @@ def seconds_per_byte(w: WorkloadConfig, hw: Hardware, ranks: int, comm_eff: floa
     one 400 Gb/s NIC per GPU, 8 x 400 Gb/s per MI300X node, assumed there). One node: (n-1)/n at the
     fabric's speed, as before."""
     nodes, per_node = topology(w, hw)
-    within = (hw.scale_up_gb_s or 64.0) * GB * comm_eff  # no sourced fabric figure: PCIe Gen5 x16, 64 GB/s each way
+    within, across = _link_rates(hw, comm_eff)
     if ranks <= 1:
         return 0.0
     local = max(1, min(ranks, per_node // max(1, w.context_parallel)))
     groups = max(1, -(-ranks // local))
     if nodes <= 1 or groups <= 1:
         return (ranks - 1) / ranks / within
+    return (local - 1) / local / within + (groups - 1) / (groups * local) / across
+
+
+def _link_rates(hw: Hardware, comm_eff: float) -> tuple[float, float]:
+    """(intra-node, inter-node) achieved bytes per second per GPU."""
+    within = (hw.scale_up_gb_s or 64.0) * GB * comm_eff  # no sourced fabric figure: PCIe Gen5 x16, 64 GB/s each way
     across = (hw.scale_out_gb_s or 50.0) * GB * comm_eff
+    return within, across
+
+
+def shard_group(w: WorkloadConfig, hw: Hardware) -> int:
+    """GPUs one shard group spans under hierarchical sharding (the config's, else one node's data-parallel
+    GPUs), never more than the data-parallel ranks; the ranks themselves under full sharding."""
+    n = _data_parallel_ranks(w)
+    if sharding_of(w) not in _HIERARCHICAL:
+        return n
+    _nodes, per_node = topology(w, hw)
+    g = w.shard_group or max(1, per_node // max(1, w.context_parallel))
+    return max(1, min(g, n))
+
+
+def _replica_seconds_per_byte(w: WorkloadConfig, hw: Hardware, group: int, comm_eff: float) -> float:
+    """Seconds per byte of one reduce-scatter (half an all-reduce) of a gradient shard across the
+    replicas of a shard group of `group` consecutive ranks: the replicas inside a node over the fabric,
+    the nodes' over each GPU's own NIC (every GPU of a node holds a different shard)."""
+    n = _data_parallel_ranks(w)
+    replicas = max(1, n // max(1, group))
+    if replicas <= 1:
+        return 0.0
+    nodes, per_node = topology(w, hw)
+    within, across = _link_rates(hw, comm_eff)
+    local = max(1, min(replicas, max(1, per_node // max(1, w.context_parallel)) // max(1, group)))
+    groups = max(1, -(-replicas // local))
+    if nodes <= 1 or groups <= 1:
+        return (replicas - 1) / replicas / within
     return (local - 1) / local / within + (groups - 1) / (groups * local) / across
 
 
@@ -494,7 +546,24 @@ def _communication(w: WorkloadConfig, hw: Hardware, a: Assumptions, micro_comput
             experts = min(float(shape.n_layers * shape.n_experts * 3 * shape.hidden * shape.intermediate), 0.95 * total)
         gather = (total - experts) * (1.0 if w.precision == "fp8" else 2.0 if w.precision != "fp32" else 4.0)
         scattered = trainable * (1 - experts / total)  # expert gradients stay with their expert-parallel rank
-        per_micro = (2 * gather + scattered * grad_bytes) * per_byte
+        group = shard_group(w, hw)
+        scheme = sharding_of(w)
+        if scheme in ("hybrid", "hybrid_zero2", "mics") and 1 < group < n:
+            # HSDP / MiCS: gathers and the reduce-scatter stay inside the shard group; each GPU then
+            # all-reduces its gradient shard (1/group) with its replicas in the other groups (torch 2.13.0
+            # fsdp/_runtime_utils.py:863-872 all_reduce on _inter_node_pg, _fully_shard/_fsdp_collectives.py:634;
+            # DeepSpeed MiCS v0.19.5 deepspeed/runtime/zero/mics.py). _HYBRID_SHARD_ZERO2's saved
+            # backward gather is not modelled (counted as HYBRID_SHARD).
+            inner = seconds_per_byte(w, hw, group, a.comm_eff)
+            per_micro = (2 * gather + scattered * grad_bytes) * inner
+            per_micro += 2 * scattered * grad_bytes / group * _replica_seconds_per_byte(w, hw, group, a.comm_eff)
+        elif scheme == "hpz" and 1 < group < n:
+            # ZeRO++ hpZ: the forward all-gather and the gradient reduce-scatter still span every rank; the
+            # backward all-gather reads the secondary partition inside the group (DeepSpeed v0.19.5
+            # docs/_tutorials/zeropp.md:14 "hpZ eliminates inter-node backward parameter all-gather")
+            per_micro = (gather + scattered * grad_bytes) * per_byte + gather * seconds_per_byte(w, hw, group, a.comm_eff)
+        else:
+            per_micro = (2 * gather + scattered * grad_bytes) * per_byte
     elif stage >= 1:
         per_step = 2 * trainable * grad_bytes * per_byte
     else:
@@ -650,6 +719,54 @@ def checkpoint_share(w: WorkloadConfig, hw: Hardware, storage_gb_s: float) -> fl
     save = checkpoint_seconds(w, storage_gb_s)
     train = step(w, hw).step_s * w.save_interval
     return save / (train + save) if train + save > 0 else None
+
+
+def inter_node_share(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None) -> float:
+    """The share of the projected step that exposed inter-node collective traffic takes: the step as
+    projected against the same step with the network free (every byte across nodes at no cost), so
+    what hides behind compute is not counted. 0.0 on one node or without data parallelism."""
+    nodes, _per_node = topology(w, hw)
+    if nodes <= 1 or _data_parallel_ranks(w) <= 1:
+        return 0.0
+    base = step(w, hw, a).step_s
+    free = step(w, hw.model_copy(update={"scale_out_gb_s": 1e9}), a).step_s
+    return max(0.0, (base - free) / base) if base > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class Hierarchical:
+    """A hierarchical sharding of a fully sharded multi-node workload, and what the projection says of it."""
+
+    sharding: str  # "hybrid" (FSDP HYBRID_SHARD / HSDP), "hpz" (ZeRO++), "mics" (DeepSpeed MiCS)
+    group: int  # GPUs per shard group (one node's)
+    speedup: float  # nominal projected step of the workload as it is over this one's
+    peak_gb: float
+    inter_node_share: float  # what exposed inter-node traffic would still take of the step
+    fits: bool  # the projected peak fits the target's HBM with patching.SPARE_GB to spare
+
+
+def hierarchical_options(w: WorkloadConfig, hw: Hardware, limit_gb: float) -> list[Hierarchical]:
+    """The hierarchical shardings the workload's framework offers, with one node's GPUs per group: FSDP's
+    HYBRID_SHARD, DeepSpeed ZeRO-3's hpZ and MiCS. Empty unless it fully shards over several nodes."""
+    nodes, per_node = topology(w, hw)
+    n = _data_parallel_ranks(w)
+    group = max(1, per_node // max(1, w.context_parallel))
+    if nodes <= 1 or _shard_stage(w) < 3 or sharding_of(w) != "full" or not 1 < group < n or n % group:
+        return []
+    names = ("hybrid",) if w.strategy == "fsdp" else ("hpz", "mics")
+    base = step(w, hw).step_s
+    out = []
+    for name in names:
+        v = w.model_copy(update={"sharding": name, "shard_group": group})
+        peak = memory_gb(v)
+        out.append(Hierarchical(name, group, base / step(v, hw, peak_gb=peak).step_s, peak, inter_node_share(v, hw), peak <= limit_gb))
+    return out
+
+
+def best_hierarchical(w: WorkloadConfig, hw: Hardware, limit_gb: float) -> Hierarchical | None:
+    """The fastest hierarchical sharding that fits in `limit_gb`; None where none fits."""
+    fitting = [h for h in hierarchical_options(w, hw, limit_gb) if h.fits]
+    return max(fitting, key=lambda h: h.speedup) if fitting else None
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,9 @@ def spare_limit_gb(hw: Hardware) -> float:
 # Why a rule's edit was left out when goblin could not write it to the file's layout: the waste is
 # there, goblin just cannot patch it, so a verdict without it is not decided (audit_tools).
 NOT_READ_BACK = "did not read back as intended; left out"
+# Why a memory-bound rule was left out: the model's size is a guess, so its fit is unknown; a verdict
+# without it is not decided either (audit_tools).
+NOT_ON_A_GUESS = "goblin does not project a memory-raising edit to fit on a guessed size or shape"
 
 
 def _order(rules: list[Rule]) -> list[Rule]:
@@ -58,7 +61,7 @@ def _guessed_shape(w: WorkloadConfig) -> str | None:
     from .modelzoo import shape_assumption
 
     why = shape_assumption(w.model)
-    return f"{why}; goblin does not project a memory-raising edit to fit on a guessed size or shape (check the memory on the GPU)" if why else None
+    return f"{why}; {NOT_ON_A_GUESS} (check the memory on the GPU)" if why else None
 
 
 def plan_edits(w: WorkloadConfig, rules: list[Rule], hw: Hardware) -> tuple[dict[str, tuple[Any, str]], dict[str, str], list[Conflict], dict[str, str]]:

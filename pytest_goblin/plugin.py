@@ -342,26 +342,27 @@ class GoblinSession:
         )
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-        from .redact import redact
+        from .redact import redact_model
         from .reporting.escape import one_line, terminal
         from .reporting.github import in_actions, workflow_commands
         from .reporting.text import failure_text, summary_line
 
-        session = self.session_report()
+        # the strings masked, then rendered; a rendered line is never masked (round 8, M5)
+        session = redact_model(self.session_report())
         tr = terminalreporter
         tr.write_sep("=", "pytest-goblin summary")
         show_warned = config.get_verbosity() > 0 or bool(config.stash[VALUES_KEY]["diff"])
         for item in session.items:
             if show_warned and item.verdict == "warn" and item.report is not None:
                 # a warning's findings and diff, as a failure shows them, through the same escaping (N7)
-                tr.write_line(terminal(redact(failure_text(item.report))))
+                tr.write_line(terminal(failure_text(item.report)))
         for item in session.items:
-            tr.write_line(one_line(redact(summary_line(item))))
+            tr.write_line(one_line(summary_line(item)))
             if config.get_verbosity() > 0 and item.verdict == "pass" and item.report is not None:
                 from .reporting.text import findings_lines
 
                 for line in findings_lines(item.report):  # a PASS's footguns and guidance, one line each
-                    tr.write_line(one_line(redact(line)))
+                    tr.write_line(one_line(line))
         if self.shard:
             tr.write_line(f"shard {self.shard[0]}/{self.shard[1]}: {len(session.items)} configs; combine shards with `goblin merge`")
         if self.not_collected:

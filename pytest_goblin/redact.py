@@ -28,7 +28,7 @@ from pydantic import BaseModel, ValidationError
 
 MASK = "***"
 SECRET_NAME = re.compile(
-    r"(TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|(?:^|_)PASS(?:$|_)|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|ACCOUNT_?KEY|CREDENTIAL|AUTH"
+    r"(TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|(?:^|_)PASS(?:$|_)|(?:^|_)PAT(?:$|_)|_PWD$|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|ACCOUNT_?KEY|CREDENTIAL|AUTH"
     r"|(?:^|_)KEY$|CONNECTION_?STRING|_DSN$)",
     re.I,
 )
@@ -46,7 +46,8 @@ _TEXT_TOKEN = re.compile(
 # adjacent unbounded quantifiers over one character class, so each is linear in the input
 # (tests/test_security.py feeds megabyte runs to every regex in the package).
 # user:password@ in any URL (postgres://, redis://, https://): the password goes, the rest stays.
-_URL_PASSWORD = re.compile(r"(?<=://)(?P<user>[^\s:/@]{0,256}):(?P<pw>[^\s/@]{1,256})@")
+# The password runs to the last `@` of the authority (`admin:P@ss@host`); a `/` ends the authority.
+_URL_PASSWORD = re.compile(r"(?<=://)(?P<user>[^\s:/@]{0,256}):(?P<pw>[^\s/]{1,256}?)@(?=[^\s/@?#]{0,256}(?:[/?#\s\"'<>`]|$))")
 # `name: value` or `NAME=value` where the name is a credential's (YAML lines in diffs, env dumps,
 # connection strings). Narrow on purpose: `pad_token`, `max_tokens` or `tokens_per_s` are not secrets.
 _SECRET_KEY = (
@@ -121,7 +122,8 @@ _PEM_INDENT = re.compile(r"[ +]?[ \t]*")
 
 def _masked_pem(m: re.Match[str]) -> str:
     first, *rest = m.group("body").split("\n")
-    return m.group("head") + (MASK if first.strip() else first) + "".join(f"\n{_PEM_INDENT.match(line).group(0)}{MASK}" for line in rest)  # type: ignore[union-attr]
+    indents = [i.group(0) if (i := _PEM_INDENT.match(line)) else "" for line in rest]  # always matches (may be empty)
+    return m.group("head") + (MASK if first.strip() else first) + "".join(f"\n{indent}{MASK}" for indent in indents)
 
 
 # Each pattern, its replacement and the lower-case substrings every match of it contains (for

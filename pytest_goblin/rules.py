@@ -56,6 +56,10 @@ DERIVED_FACTS = frozenset(
         "checkpointing_off_micro_batch",
         "nodes",
         "gpus_per_node",
+        "nodes_known",
+        "full_shard",
+        "inter_node_share",
+        "hierarchical_gain",
     }
 )
 # Facts about the machine the audit runs on; read only where a GPU is present, since a CPU-only
@@ -273,6 +277,22 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
 
     # nodes x GPUs per node as the workload states them (a launcher, the config), else filled into the target's nodes
     out["derived.nodes"], out["derived.gpus_per_node"] = topology(w, hw)
+    nodes_src = w.sources.get("nodes")
+    # nodes as the config or a launcher states them; a count filled in from an assumed world size is not a premise
+    out["derived.nodes_known"] = bool(nodes_src is not None and nodes_src.explicit)
+    out["derived.full_shard"] = full_shard(w)
+    out["derived.inter_node_share"] = out["derived.hierarchical_gain"] = None
+    if sized and out["derived.nodes"] > 1 and w.strategy in ("fsdp", "deepspeed"):
+        from .costmodel import best_hierarchical, inter_node_share
+        from .patching import spare_limit_gb
+
+        out["derived.inter_node_share"] = inter_node_share(w, hw)
+        # the communication term models data parallelism only (no tensor or expert parallelism), and
+        # offloaded parameters move over the host link: no hierarchical gain is projected there
+        modelled = w.tensor_parallel == 1 and w.expert_parallel == 1 and not w.cpu_offload
+        if modelled and out["derived.full_shard"] and out["derived.inter_node_share"] >= 0.05:
+            best = best_hierarchical(w, hw, spare_limit_gb(hw))
+            out["derived.hierarchical_gain"] = best.speedup if best is not None else None
     out.update(host_facts() if host is None else host)
     return out
 
@@ -319,6 +339,80 @@ def checkpointing_off_fit(w: WorkloadConfig, hw: Hardware) -> MicroBatchFit | No
         if base / step(larger, hw, peak_gb=peak).step_s >= fit.speedup:
             return None
     return fit
+
+
+def full_shard(w: WorkloadConfig) -> bool:
+    """Parameters sharded over every data-parallel GPU: FSDP full sharding (not SHARD_GRAD_OP, HYBRID_SHARD
+    or an Axolotl shard group smaller than the run) or a stated ZeRO-3 without hpZ or MiCS."""
+    from .costmodel import sharding_of
+
+    if sharding_of(w) != "full":
+        return False
+    return w.strategy == "fsdp" or (w.strategy == "deepspeed" and w.zero_stage == 3)
+
+
+def hierarchical_phrase(w: WorkloadConfig, hw: Hardware) -> str:
+    """What a multi-node fully sharded run spends across nodes, what hierarchical sharding (or ZeRO-2)
+    would leave, and the keys of the config's framework that ask for it."""
+    from .costmodel import hierarchical_options, inter_node_share, memory_gb, topology
+    from .patching import spare_limit_gb
+
+    nodes, per_node = topology(w, hw)
+    limit = spare_limit_gb(hw)
+    share = inter_node_share(w, hw)
+    options = [h for h in hierarchical_options(w, hw, limit) if h.fits]
+    text = (
+        f"{collectives(w)} cross the {nodes} nodes on every micro-batch: exposed inter-node traffic is a projected "
+        f"{share:.0%} of the step at {hw.scale_out_gb_s or 50.0:g} GB/s per GPU across nodes (kb/hardware.yaml, assumed)"
+    )
+    said = {
+        "hybrid": "HYBRID_SHARD (HSDP: shard within each node, replicate across nodes; the all-gathers and reduce-scatters stay on the node's fabric and only each GPU's gradient shard is all-reduced across nodes, torch 2.13.0 fsdp/api.py:55-58, _runtime_utils.py:863-872)",
+        "hpz": f"ZeRO++ hpZ (a secondary copy of the parameters partitioned within each node, {per_node} GPUs: the backward all-gathers stay inside the node; the forward all-gather and the gradient reduce-scatter still cross nodes, DeepSpeed v0.19.5 docs/_tutorials/zeropp.md:14)",
+        "mics": "MiCS (every state sharded within a node and replicated across nodes: gathers stay inside the node, gradients are all-reduced across nodes, DeepSpeed v0.19.5 runtime/zero/mics.py)",
+    }
+    for h in sorted(options, key=lambda h: -h.speedup):
+        text += f"; {said[h.sharding]} would leave {h.inter_node_share:.0%}, projected {h.speedup:.2f}x, {h.peak_gb:.0f} GB per GPU of {hw.hbm_gb:g} GB"
+    text += f". {_hierarchical_keys(w, nodes, per_node, [h.sharding for h in options])}"
+    if w.strategy == "deepspeed":
+        lower = memory_gb(w.model_copy(update={"zero_stage": 2}))
+        if lower <= limit:
+            text += (
+                f" ZeRO-2 also fits (projected {lower:.0f} GB per GPU): it keeps whole parameters on every GPU, so no parameter "
+                "all-gather crosses nodes during forward and backward (one all-gather of the updated weights per optimizer step); its gradients still reduce across nodes"
+            )
+    return text
+
+
+def _hierarchical_keys(w: WorkloadConfig, nodes: int, per_node: int, schemes: list[str]) -> str:
+    """The keys that ask the config's framework for hierarchical sharding, each from its source."""
+    if w.strategy == "deepspeed":
+        from .formats.base import DEEPSPEED_FILE
+
+        src = w.sources.get(DEEPSPEED_FILE)
+        if src is not None and src.file:
+            file = f"{Path(src.file).name} ({src.note})"
+        else:
+            # accelerate's own deepspeed_config keys have no hpZ or MiCS setting (accelerate 1.14.0
+            # utils/dataclasses.py DeepSpeedPlugin): the keys live in a DeepSpeed JSON it is given
+            file = "a DeepSpeed JSON config (the run names none goblin could read; accelerate takes one as `deepspeed_config_file`, commands/launch.py:411)"
+        keys = []
+        if "hpz" in schemes:
+            keys.append(f'`"zero_hpz_partition_size": {per_node}` (ZeRO++ hpZ; default 1, "ideal is number of ranks (gpus) per node")')
+        if "mics" in schemes:
+            keys.append(f'`"mics_shard_size": {per_node}` (MiCS; default -1, off)')
+        return f"Set {' or '.join(keys)} under `zero_optimization` in {file} (DeepSpeed v0.19.5 deepspeed/runtime/zero/config.py:309, :341; docs/_pages/config-json.md:596-600)"
+    if w.format == "axolotl":
+        return (
+            f"In Axolotl set `dp_shard_size: {per_node}` and `dp_replicate_size: {nodes}` (HSDP over its device mesh; "
+            "axolotl 0.18.0 src/axolotl/utils/schemas/config.py:1091-1100, utils/distributed.py:320-385)"
+        )
+    return (
+        f"With FSDP2, give the accelerate config `parallelism_config:` with `parallelism_config_dp_shard_size: {per_node}` and "
+        f"`parallelism_config_dp_replicate_size: {nodes}` (or `--parallelism_config_dp_replicate_size {nodes}`; accelerate 1.14.0 "
+        "src/accelerate/parallelism_config.py:61-64, commands/config/config_args.py:198, commands/launch.py:900); with FSDP1, `fsdp_sharding_strategy: HYBRID_SHARD` "
+        "in the accelerate config (accelerate 1.14.0 utils/constants.py:38). transformers 5.24.0 raises on `fsdp: hybrid_shard` unless fsdp_config's version is 1 "
+        "(training_args.py:2916-2931)"
+    )
 
 
 def comm_share(w: WorkloadConfig, hw: Hardware) -> float:
@@ -642,7 +736,18 @@ def micro_batch_down_phrase(
 
 # Facts that depend on the topology: a finding that reads one names nodes x GPUs and where they came from.
 _TOPOLOGY_FACTS = frozenset(
-    {"world_size", "nodes", "gpus_per_node", "derived.nodes", "derived.gpus_per_node", "derived.comm_share", "derived.world_size_known"}
+    {
+        "world_size",
+        "nodes",
+        "gpus_per_node",
+        "derived.nodes",
+        "derived.gpus_per_node",
+        "derived.comm_share",
+        "derived.world_size_known",
+        "derived.nodes_known",
+        "derived.inter_node_share",
+        "derived.hierarchical_gain",
+    }
 )
 
 
@@ -682,6 +787,8 @@ def render_finding(
     lead = "; ".join(dict.fromkeys(f for f in facts_used if f))
     text = rule.guidance if rule.footgun and rule.guidance else rule.title
     text = text.replace("{collectives}", collectives(w))
+    if "{hierarchical}" in text:
+        text = text.replace("{hierarchical}", hierarchical_phrase(w, hw))
     msg = f"{lead}: {text}" if lead else text
     caveat = _caveat(rule, w)
     if caveat:

@@ -114,6 +114,15 @@ class WorkloadConfig(Model):
     expert_parallel: int = Field(default=1, ge=1)  # GPUs the routed experts are split across (expert parallelism)
     strategy: Literal["single", "ddp", "fsdp", "deepspeed"] = "single"
     zero_stage: int | None = None
+    # How a sharded strategy places its shards, where the config (or a file it names) says:
+    # "full" (FSDP FULL_SHARD / ZeRO-3 over every data-parallel rank), "grad_op" (FSDP SHARD_GRAD_OP),
+    # "hybrid" / "hybrid_zero2" (FSDP HYBRID_SHARD / _HYBRID_SHARD_ZERO2, HSDP: sharded within
+    # `shard_group` GPUs, replicated across groups), "hpz" (ZeRO++ `zero_hpz_partition_size`: a
+    # secondary parameter partition within `shard_group` GPUs for the backward all-gathers), "mics"
+    # (DeepSpeed MiCS `mics_shard_size`: every state sharded within `shard_group`, replicated across).
+    # None: not stated (FSDP's and ZeRO-3's default is full sharding). costmodel._communication.
+    sharding: Literal["full", "grad_op", "hybrid", "hybrid_zero2", "hpz", "mics"] | None = None
+    shard_group: int | None = Field(default=None, ge=1)  # GPUs of one shard group; None: the GPUs of a node
     env: dict[str, str] = Field(default_factory=dict)
     ignored_rules: list[str] = Field(default_factory=list)
     sources: dict[str, FieldSource] = Field(default_factory=dict)

@@ -82,8 +82,8 @@ def test_checkpoint_size_and_time_follow_what_is_saved_and_who_writes(tmp_path: 
     full = costmodel.checkpoint_gb(w)
     assert full == pytest.approx(8.03 * 12, rel=0.02)
     assert costmodel.checkpoint_gb(w.model_copy(update={"save_only_model": True})) == pytest.approx(8.03 * 4, rel=0.02)
-    ddp = w.model_copy(update={"world_size": 16, "strategy": "ddp"})
-    zero = w.model_copy(update={"world_size": 16, "strategy": "deepspeed", "zero_stage": 2})
+    ddp = w.model_copy(update={"world_size": 16, "nodes": 2, "gpus_per_node": 8, "strategy": "ddp"})
+    zero = w.model_copy(update={"world_size": 16, "nodes": 2, "gpus_per_node": 8, "strategy": "deepspeed", "zero_stage": 2})
     assert costmodel.checkpoint_seconds(ddp, 10.0) == pytest.approx(2 * costmodel.checkpoint_seconds(zero, 10.0))  # two nodes write shards at once
     hw = hardware.get_hardware("mi300x")
     fast, slow = (costmodel.checkpoint_share(w, hw, bw) for bw in reversed(costmodel.STORAGE_GB_S))

@@ -37,6 +37,27 @@ FULL_SAVES: dict[str, Any] = {"method": "full", "micro_batch_size": 1, "save_onl
 STATED = {"sources": {"world_size": {"file": "case.yaml", "explicit": True, "note": "stated"}}}
 SHARDED_8 = {"strategy": "fsdp", "micro_batch_size": 1, **STATED}
 
+# A run over 4 nodes x 8 GPUs that a launcher states (nodes and world size read, not assumed), fully
+# sharded, with short micro-batches: exposed inter-node traffic is about a fifth of the projected step.
+ACROSS_NODES: dict[str, Any] = {
+    "model": "meta-llama/Meta-Llama-3-70B",
+    "method": "full",
+    "strategy": "deepspeed",
+    "zero_stage": 3,
+    "world_size": 32,
+    "nodes": 4,
+    "gpus_per_node": 8,
+    "micro_batch_size": 1,
+    "seq_len": 512,
+    "gradient_checkpointing": True,
+    "sources": {
+        "world_size": {"file": "train.sh", "line": 3, "explicit": True},
+        "nodes": {"file": "train.sh", "line": 3, "explicit": True},
+        "gpus_per_node": {"file": "train.sh", "line": 3, "explicit": True},
+    },
+}
+ACROSS_NODES_FSDP_LORA = {**ACROSS_NODES, "strategy": "fsdp", "zero_stage": None, "method": "lora"}
+
 # rule id -> (applies: overrides, must not apply: overrides). Each override may carry `env`
 # (replacing TUNED_ENV), `target`, `model` and `host`; everything else is a WorkloadConfig field
 # on top of BASE.
@@ -117,6 +138,8 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "env.hip_logging_left_on": ({"env": {"AMD_LOG_LEVEL": "3"}}, {"env": {"AMD_LOG_LEVEL": "0"}}),
     "env.too_many_hw_queues": ({"env": {"GPU_MAX_HW_QUEUES": "8"}}, {"env": {"GPU_MAX_HW_QUEUES": "2"}}),
     "job.frequent_full_checkpoints": ({**FULL_SAVES, "save_interval": 10}, {**FULL_SAVES, "save_interval": 500}),
+    # one node of the same GPUs: nothing crosses a network
+    "distributed.hierarchical_sharding_across_nodes": (ACROSS_NODES, {**ACROSS_NODES, "world_size": 8, "nodes": 1}),
 }
 
 
@@ -151,6 +174,22 @@ PREMISES: dict[str, list[dict[str, Any]]] = {
     "quant.bitsandbytes_rocm_build": [{"quantization": "none"}],
     "gemm.tunableop_tune_once_for_data_parallel": [{"strategy": "ddp", "env": {"PYTORCH_TUNABLEOP_ENABLED": "1", "PYTORCH_TUNABLEOP_TUNING": "0"}}],
     "precision.fp8_for_large_gemms": [{"method": "full", "micro_batch_size": 1, "model": SEVENTY_B, "target": "mi250x"}],
+    "distributed.hierarchical_sharding_across_nodes": [
+        {**ACROSS_NODES, "sources": {}},  # 32 GPUs with nodes filled in by goblin (assumed), not read
+        {**ACROSS_NODES, "sources": {"world_size": {"file": "case.yaml", "explicit": True}}},  # a stated world size, nodes still assumed
+        {**ACROSS_NODES, "sharding": "hpz", "shard_group": 8},  # already ZeRO++ hpZ
+        {**ACROSS_NODES, "sharding": "mics", "shard_group": 8},  # already MiCS
+        {**ACROSS_NODES, "zero_stage": 2},  # ZeRO-2: no parameter all-gather per micro-batch
+        {**ACROSS_NODES, "zero_stage": None},  # a DeepSpeed stage goblin only assumes
+        {**ACROSS_NODES, "seq_len": 4096, "micro_batch_size": 4},  # inter-node share about 1% of the step
+        {**ACROSS_NODES, "cpu_offload": True},  # offloaded: not what the communication term models
+        {**ACROSS_NODES, "tensor_parallel": 2},  # tensor parallelism's collectives are not modelled
+        {**ACROSS_NODES_FSDP_LORA, "sharding": "hybrid"},  # already HYBRID_SHARD
+        {**ACROSS_NODES_FSDP_LORA, "sharding": "grad_op"},  # SHARD_GRAD_OP: not full sharding
+        {**ACROSS_NODES_FSDP_LORA, "shard_group": 8},  # Axolotl dp_shard_size 8 over 32 GPUs: HSDP already
+        {**ACROSS_NODES_FSDP_LORA, "format": "torchtune"},  # torchtune 0.6.1's recipe has no hybrid-shard key
+        {**ACROSS_NODES, "method": "full", "strategy": "fsdp", "zero_stage": None},  # HSDP of 70B full: 187 GB per GPU does not fit
+    ],
     "job.frequent_full_checkpoints": [
         {**FULL_SAVES, "save_interval": 10, "save_only_model": True},  # the optimizer state is not written
         {**FULL_SAVES, "save_interval": 10, "method": "lora"},  # adapters: megabytes

@@ -266,3 +266,50 @@ def test_r7_h2_read_tokens_are_credentials_text_tokens_are_not() -> None:
         assert redact.is_secret_name(name), name
     for name in ("pad_token_id", "token_type_ids", "tokens_per_s", "eos_token_id", "max_new_tokens"):
         assert not redact.is_secret_name(name), name
+
+
+# ---- red team round 8 -------------------------------------------------------------------------------
+
+
+def test_r8_pat_and_pwd_names_and_url_passwords_with_at_signs() -> None:
+    for name in ("HF_PAT", "GH_PAT", "AZURE_DEVOPS_PAT", "MYSQL_PWD", "DB_PWD"):
+        assert redact.is_secret_name(name), name
+    for name in ("PWD", "PATH", "pattern", "patience", "OLDPWD_DIR"):
+        assert not redact.is_secret_name(name), name
+    assert redact.redact("uri: https://admin:Summer@2026x@mlflow.internal.example/x") == "uri: https://admin:***@mlflow.internal.example/x"
+    assert redact.redact("see https://host:8080/path?user=a@b.com") == "see https://host:8080/path?user=a@b.com"  # a port, not a password
+    assert redact.redact("postgres://u:pw@db:5432/x") == "postgres://u:***@db:5432/x"
+
+
+def test_r8_m5_a_learned_word_never_blanks_a_rendered_summary_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Lines are rendered from masked strings, never masked after rendering: a learned `FAIL  configs/x.yml`
+    cannot hide a verdict line."""
+    _config(tmp_path / "c" / "a_victim.yml", _base())
+    _config(tmp_path / "c" / "z.yml", "base_model: gpt2\nhub_token: |\n  FAIL  " + str(tmp_path / "c" / "a_victim.yml") + "\n")
+    main(["audit", str(tmp_path / "c"), "--runner", "projection", "--target", "mi300x"])
+    out = capsys.readouterr().out
+    assert any(line.startswith("FAIL") and "a_victim.yml" in line for line in out.splitlines()), out
+
+
+def test_r8_m4_merge_errors_cannot_start_a_workflow_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = _config(tmp_path / "m" / "a.yml", _base())
+    main(["audit", str(cfg), "--runner", "projection", "--target", "mi300x", "--json", str(tmp_path / "r.json")])
+    data = json.loads((tmp_path / "r.json").read_text())
+    (tmp_path / "m1.json").write_text(json.dumps(data))
+    (tmp_path / "m2.json").write_text(json.dumps({**data, "target": "x\n::error title=SECURITY::Approved\n##[error]pwn"}))
+    capsys.readouterr()
+    assert main(["merge", str(tmp_path / "m1.json"), str(tmp_path / "m2.json"), "--json", str(tmp_path / "o.json")]) == 2
+    err = capsys.readouterr().err
+    assert "different GPUs" in err and not any(line.lstrip().startswith("::") or "##[" in line for line in err.splitlines())
+
+
+def test_r8_l7_an_unreadable_model_is_inconclusive_not_a_pass(tmp_path: Path) -> None:
+    """A model goblin cannot size (a local path it may not read) leaves out the memory-bound rules: not decided."""
+    from pytest_goblin.service import audit_file
+    from pytest_goblin.settings import Settings
+
+    cfg = _config(tmp_path / "l7" / "a.yml", _base().replace("base_model: meta-llama/Llama-3.1-8B-Instruct", "base_model: ./private-model"))
+    assert "./private-model" in cfg.read_text()
+    report = audit_file(cfg, Settings(runner="projection", target="mi300x"), shown_as="a.yml").report
+    assert report is not None and report.verdict == "warn" and report.inconclusive
+    assert "size unknown" in report.inconclusive and "batch.raise_micro_batch" in report.inconclusive

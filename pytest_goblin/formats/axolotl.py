@@ -112,6 +112,7 @@ class AxolotlAdapter(Adapter):
             convert=positive,
         )
         read_world_size(r, r.text, implied=self._parallel_sizes(r))
+        self._shard_sizes(r)
         if not any(k in d for k in ("dataloader_num_workers", "dataloader_pin_memory", "dataloader_prefetch_factor")):
             n = r.values.get("world_size", 1)
             note = f"no dataloader_* key: Axolotl sets dataloader_num_workers to the GPU count ({n}, the world size goblin assumed or read), pin memory on, prefetch 256; {CITES['axolotl.dataloader']}"
@@ -121,6 +122,18 @@ class AxolotlAdapter(Adapter):
             key, plugins, line = r.raw("plugins")
             if key is not None and any("liger" in str(p).lower() or "cut_cross_entropy" in str(p).lower() for p in plugins or []):
                 r.explicit("fused_kernels", True, key, line)
+
+    @staticmethod
+    def _shard_sizes(r: Reader) -> None:
+        """HSDP from Axolotl's mesh sizes: `dp_shard_size` GPUs per shard group, and `dp_replicate_size`
+        > 1 replicas of it (axolotl 0.18.0 src/axolotl/utils/schemas/config.py:1091-1100; the world size
+        beyond the other sizes fills dp_replicate when dp_shard_size is set, utils/distributed.py:320-385)."""
+        k, shard, line = r.raw("dp_shard_size")
+        if k is not None and isinstance(shard, int) and not isinstance(shard, bool) and shard >= 1:
+            r.explicit("shard_group", shard, k, line)
+        k2, replicate, line2 = r.raw("dp_replicate_size")
+        if k2 is not None and isinstance(replicate, int) and not isinstance(replicate, bool) and replicate > 1:
+            r.explicit("sharding", "hybrid", k2, line2)
 
     @staticmethod
     def _parallel_sizes(r: Reader) -> Implied | None:

@@ -27,6 +27,9 @@ FSDP_AC = "fsdp_activation_checkpointing"
 # the config: `<name>.<n>` -> the file, its dotted key and line, kept in `WorkloadConfig.sources` so an
 # edit turning offload off can say where to change it.
 OFFLOAD_AT = "cpu_offload_in"
+# `WorkloadConfig.sources` key of the DeepSpeed JSON a config runs with (its resolved path, and the key
+# and line that name it), for advice about keys that live in that file (rules.hierarchical_phrase)
+DEEPSPEED_FILE = "deepspeed_file"
 
 
 class Reader:

@@ -135,7 +135,7 @@ def read(config_path: Path, ref: str) -> tuple[dict[str, Any], str]:
         return _from_name(ref, _unreadable("DeepSpeed file", ref, exc))
     if not isinstance(data, dict):
         return _from_name(ref, f"DeepSpeed file {ref!r} is not a JSON object")
-    out: dict[str, Any] = {"content": True}  # read: the content, not the name, says whether it offloads
+    out: dict[str, Any] = {"content": True, "path": str(path)}  # read: the content, not the name, says whether it offloads
     note = f"DeepSpeed settings read from {ref}"
     zero = data.get("zero_optimization")
     stage = zero.get("stage") if isinstance(zero, dict) else None
@@ -145,6 +145,7 @@ def read(config_path: Path, ref: str) -> tuple[dict[str, Any], str]:
         named, said = _from_name(ref, f"DeepSpeed file {ref!r} states no ZeRO stage ({stage!r})")
         out.update({k: v for k, v in named.items() if k != "cpu_offload"})
         note = said
+    out.update(zero_sharding(zero))
     blocks = _offloads(zero)
     if blocks:
         text = read_text(path, roots=tree_of(config_path), limit=MAX_BYTES) if path.suffix.lower() == ".json" else ""
@@ -152,6 +153,56 @@ def read(config_path: Path, ref: str) -> tuple[dict[str, Any], str]:
         out["offload_params"] = "offload_param" in blocks
         out["offload_at"] = [(str(path), f"zero_optimization.{b}.device", _line_of(text, b) if text else None) for b in blocks]
     return out, note
+
+
+def zero_sharding(zero: Any) -> dict[str, Any]:
+    """Hierarchical ZeRO-3 partitioning a `zero_optimization` mapping asks for: ZeRO++ hpZ
+    (`zero_hpz_partition_size` > 1: a secondary parameter partition of that many ranks; default 1,
+    no hpZ) or MiCS (`mics_shard_size` > 0: every state sharded within that many ranks; default -1,
+    off). DeepSpeed v0.19.5 deepspeed/runtime/zero/config.py:309 and :341."""
+    if not isinstance(zero, dict):
+        return {}
+    for key, name, floor in (("mics_shard_size", "mics", 0), ("zero_hpz_partition_size", "hpz", 1)):
+        value = zero.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value > floor:
+            return {"sharding": name, "shard_group": value, "sharding_key": f"zero_optimization.{key}"}
+    return {}
+
+
+# FSDP sharding strategies by name or by number (torch.distributed.fsdp.ShardingStrategy, numbered from 1
+# as accelerate numbers them: accelerate 1.14.0 src/accelerate/utils/constants.py:38, dataclasses.py:1837-1843;
+# torch 2.13.0 torch/distributed/fsdp/api.py:32-69).
+_FSDP_STRATEGY = {
+    "FULL_SHARD": "full",
+    "1": "full",
+    "SHARD_GRAD_OP": "grad_op",
+    "2": "grad_op",
+    "HYBRID_SHARD": "hybrid",
+    "4": "hybrid",
+    "HYBRID_SHARD_ZERO2": "hybrid_zero2",
+    "_HYBRID_SHARD_ZERO2": "hybrid_zero2",
+    "5": "hybrid_zero2",
+}
+FSDP_SHARDING_KEYS = ("fsdp_sharding_strategy", "sharding_strategy", "fsdp_reshard_after_forward", "reshard_after_forward")
+
+
+def fsdp_sharding(mapping: Any) -> tuple[str, str] | None:
+    """(sharding, key) an FSDP mapping (an fsdp_config, an accelerate config's fsdp_config) names:
+    `fsdp_sharding_strategy` / `sharding_strategy` (FSDP1), or `reshard_after_forward` (FSDP2: false is
+    SHARD_GRAD_OP's behaviour; FSDP1 takes a strategy name there, transformers 5.24.0
+    training_args.py:2916-2931). None when it names none (or NO_SHARD, which is not sharding)."""
+    if not isinstance(mapping, dict):
+        return None
+    for key in FSDP_SHARDING_KEYS:
+        value = mapping.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or str(value).lower() in ("true", "false"):
+            return ("full" if str(value).lower() == "true" else "grad_op"), key
+        name = _FSDP_STRATEGY.get(str(value).strip().upper())
+        if name is not None:
+            return name, key
+    return None
 
 
 def non_offload_sibling(config_path: Path, ref: str, stage: int | None) -> str | None:
@@ -218,4 +269,8 @@ def read_fsdp_file(config_path: Path, ref: str) -> tuple[dict[str, Any], str]:
     for key in ("fsdp_activation_checkpointing", "activation_checkpointing"):
         if data.get(key) in (True, "true", "True"):
             out["activation_checkpointing"] = (str(path), f"fsdp_config.{key}" if nested else key, key_line(data, key))
+    named = fsdp_sharding(data)
+    if named is not None:
+        out["sharding"] = named[0]
+        out["sharding_key"] = f"fsdp_config.{named[1]}" if nested else named[1]
     return out, f"FSDP settings read from {ref}"

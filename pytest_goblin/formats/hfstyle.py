@@ -10,7 +10,7 @@ from typing import Any
 
 from ..schemas import FieldSource, WorkloadConfig
 from ..yamlio import get_path
-from .base import FSDP_AC, OFFLOAD_AT, Reader, as_bool, checkpoint_off_writes, non_negative, positive
+from .base import DEEPSPEED_FILE, FSDP_AC, OFFLOAD_AT, Reader, as_bool, checkpoint_off_writes, non_negative, positive
 
 TA_DOCS = "https://huggingface.co/docs/transformers/main_classes/trainer#transformers.TrainingArguments"
 
@@ -97,6 +97,7 @@ def read_common(
 
         found, note = read_fsdp_file(Path(r.path), ref.strip())
         r.notes.append(note)
+        found.pop("sharding_key", None)  # the sharding is recorded against the `fsdp_config:` line that names the file
         switch = found.pop("activation_checkpointing", None)
         offload_at = found.pop("offload_at", None)
         params = found.pop("offload_params", None)
@@ -109,9 +110,36 @@ def read_common(
             file, key, line = switch
             fold_fsdp_checkpointing(r, file, key, line, main_key=k, main_line=ref_line)
     if r.values.get("strategy") == "fsdp":
+        read_fsdp_sharding(r)
         key, value, line = r.raw(*INLINE_FSDP_AC)
         if key is not None and _on(value):
             fold_fsdp_checkpointing(r, r.path, key, line, main_key=key, main_line=line)
+
+
+def read_fsdp_sharding(r: Reader) -> None:
+    """The FSDP sharding strategy the config names, where it names one: an inline `fsdp_config`
+    strategy key, else TrainingArguments' `fsdp` options (`full_shard`, `shard_grad_op`,
+    `hybrid_shard`, `hybrid_shard_zero2`: transformers 5.24.0 trainer_utils.py:969-976)."""
+    from .deepspeed import FSDP_SHARDING_KEYS
+
+    if r.values.get("sharding") is not None:
+        return
+    key, value, line = r.raw(*(f"fsdp_config.{k}" for k in FSDP_SHARDING_KEYS))
+    if key is not None:
+        from .deepspeed import fsdp_sharding
+
+        named = fsdp_sharding({key.split(".", 1)[1]: value})
+        if named is not None:
+            r.explicit("sharding", named[0], key, line)
+            return
+    key, value, line = r.raw("fsdp")
+    if key is None or isinstance(value, bool):
+        return
+    options = value.split() if isinstance(value, str) else [str(v) for v in value] if isinstance(value, list) else []
+    for option, name in (("hybrid_shard_zero2", "hybrid_zero2"), ("hybrid_shard", "hybrid"), ("shard_grad_op", "grad_op"), ("full_shard", "full")):
+        if option in [o.strip().lower() for o in options]:
+            r.explicit("sharding", name, key, line)
+            return
 
 
 def read_saves(r: Reader, parser: str) -> None:
@@ -213,6 +241,13 @@ def read_deepspeed(r: Reader, ref: str, key: str, line: int | None) -> None:
 
     found, note = read(Path(r.path), ref)
     r.notes.append(note)
+    if found.get("path"):
+        # the DeepSpeed file this config runs with, for advice about keys that live there
+        r.sources[DEEPSPEED_FILE] = FieldSource(file=found["path"], key=key, line=line, explicit=True, note=f"`{key}: {ref}`")
+    if "sharding" in found:
+        r.explicit("sharding", found["sharding"], key, line)
+        r.explicit("shard_group", found["shard_group"], key, line)
+        r.sources["sharding"].note = f"`{found['sharding_key']}: {found['shard_group']}` in {Path(ref).name}"
     if "zero_stage" in found:
         r.explicit("zero_stage", found["zero_stage"], key, line)
         if found.get("stage_from") == "name":

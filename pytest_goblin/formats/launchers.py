@@ -536,6 +536,20 @@ def _accelerate_strategy(flags: dict[str, str], cfg: Any, where: str | None, pat
             out["deepspeed_config_file"] = ds["deepspeed_config_file"].strip()
     elif flags.get("use_fsdp") == "true" or (dtype == "FSDP" and "use_deepspeed" not in flags and "multi_gpu" not in flags):
         out["strategy"] = "fsdp"
+        from .deepspeed import fsdp_sharding
+
+        named = fsdp_sharding({k: v for k, v in flags.items() if k in ("fsdp_sharding_strategy", "fsdp_reshard_after_forward")}) or fsdp_sharding(fsdp)
+        # HSDP under FSDP2: accelerate's parallelism config, dp_replicate_size > 1 (accelerate 1.14.0
+        # src/accelerate/parallelism_config.py:61-64; `--parallelism_config_dp_replicate_size`, commands/launch.py:900)
+        pc = cfg.get("parallelism_config") if isinstance(cfg.get("parallelism_config"), dict) else {}
+        replicate = flags.get("parallelism_config_dp_replicate_size") or pc.get("parallelism_config_dp_replicate_size") or pc.get("dp_replicate_size")
+        if _int(str(replicate)) is not None and (_int(str(replicate)) or 0) > 1:
+            out["sharding"], out["sharding_key"] = "hybrid", "parallelism_config.dp_replicate_size"
+            shard = flags.get("parallelism_config_dp_shard_size") or pc.get("parallelism_config_dp_shard_size") or pc.get("dp_shard_size")
+            if (_int(str(shard)) or 0) > 1:
+                out["shard_group"] = _int(str(shard))
+        elif named is not None:
+            out["sharding"], out["sharding_key"] = named[0], f"fsdp_config.{named[1]}"
         off = flags.get("fsdp_offload_params") or fsdp.get("fsdp_offload_params") or fsdp.get("offload_params")
         if str(off).lower() == "true":
             key = "fsdp_offload_params" if "fsdp_offload_params" in fsdp else "offload_params"

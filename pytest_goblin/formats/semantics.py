@@ -445,6 +445,14 @@ def _strategy_from_launcher(r: Reader, launched: Any) -> None:
     if "zero_stage" in st:
         r.values["zero_stage"] = st["zero_stage"]
         r.sources["zero_stage"] = FieldSource(file=file, key=f"{origin}: zero_stage", line=line, explicit=True, note=f"{origin}, passed by {launched.where()}")
+    if st.get("sharding"):
+        r.values["sharding"] = st["sharding"]
+        r.sources["sharding"] = FieldSource(
+            file=file, key=f"{origin}: {st.get('sharding_key')}", line=line, explicit=True, note=f"{origin}, passed by {launched.where()}"
+        )
+        if st.get("shard_group"):
+            r.values["shard_group"] = st["shard_group"]
+            r.sources["shard_group"] = r.sources["sharding"]
     ds_file = st.get("deepspeed_config_file")
     if ds_file and st.get("config_path"):
         from pathlib import Path
@@ -453,9 +461,25 @@ def _strategy_from_launcher(r: Reader, launched: Any) -> None:
 
         found, said = read(Path(st["config_path"]), ds_file)
         r.notes.append(f"{said} (named by {origin})")
+        if found.get("path"):
+            from .base import DEEPSPEED_FILE
+
+            r.sources[DEEPSPEED_FILE] = FieldSource(
+                file=found["path"], key=f"{origin}: deepspeed_config_file", line=line, explicit=True, note=f"named by {origin}"
+            )
         if "zero_stage" in found:
             r.values["zero_stage"] = found["zero_stage"]
             r.sources["zero_stage"] = FieldSource(file=file, key=f"{origin}: deepspeed_config_file", line=line, explicit=True, note=said)
+        if "sharding" in found:
+            r.values["sharding"], r.values["shard_group"] = found["sharding"], found["shard_group"]
+            r.sources["sharding"] = FieldSource(
+                file=file,
+                key=f"{origin}: deepspeed_config_file",
+                line=line,
+                explicit=True,
+                note=f"`{found['sharding_key']}: {found['shard_group']}` in {ds_file}",
+            )
+            r.sources["shard_group"] = r.sources["sharding"]
         if found.get("cpu_offload") and found.get("content"):
             st = {**st, "cpu_offload": True, "offload_params": found.get("offload_params", False), "offload_at": found.get("offload_at", [])}
     if st.get("cpu_offload") and not r.values.get("cpu_offload"):

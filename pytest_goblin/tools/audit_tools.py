@@ -19,7 +19,7 @@ from ..errors import BenchmarkFailed, GoblinError, StartupRefused
 from ..formats import load_config
 from ..formats.base import IN_LAUNCH_LINE, source_place
 from ..formats.semantics import loaded_with_world_size
-from ..patching import NOT_READ_BACK, build_patch, plan_edits
+from ..patching import NOT_ON_A_GUESS, NOT_READ_BACK, build_patch, plan_edits
 from ..rules import online_rl, render_finding, search, slim, unactionable
 from ..schemas import Finding, Patch, Report, Rule, RunMetrics, Speedup, WorkloadConfig, device_label
 from ..stats import bootstrap_speedup, decide, inconclusive, straddled
@@ -467,6 +467,13 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         )
     if not why and evidence == "projected" and (patch.edits or patch.env):
         why = _projection_contradicted(ctx, w, patch)
+    guessed = sorted(rid for rid, skip in patch.skipped.items() if NOT_ON_A_GUESS in skip)
+    if not why and guessed and verdict != "fail":
+        why = (
+            f"{patch.skipped[guessed[0]].split(';')[0]}, so goblin left out {', '.join(guessed)}, whose gain depends on what fits in memory; "
+            "it cannot judge this config until it knows the model (a model id in its table, or a config.json it can read: "
+            "a local model folder inside the repository, or the Hub with goblin_hub)"
+        )
     unwritten = sorted(rid for rid, skip in patch.skipped.items() if skip.endswith(NOT_READ_BACK))
     if not why and unwritten and verdict != "fail":
         why = (
