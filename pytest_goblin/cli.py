@@ -20,6 +20,7 @@ from .service import config_files
 
 def cmd_parse(args: argparse.Namespace) -> int:
     from .formats import load_config
+    from .formats.base import source_place
     from .formats.record import parse_record
     from .formats.semantics import with_world_size
     from .options import BY_NAME as OPTS
@@ -51,7 +52,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
         shape = f"{w.model.params_b or '?'}B, {'known shape' if w.model.known else 'shape unknown'}"
         print(one_line(redact(f"{path}: {loaded.adapter.name}, model {w.model.name} ({shape})")))
         for name, src in sorted(w.sources.items(), key=lambda kv: (kv[1].line or 10**9, kv[0])):
-            where = f"line {src.line}: {src.key}" if src.explicit else f"default: {src.note}"
+            where = f"{source_place(src, w)}: {src.key}" if src.explicit else f"default: {src.note}"
             value = getattr(w, name, None) if name != "model" else w.model.name
             print(one_line(redact(f"  {name} = {value!r}  ({where})")))
     return status

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from .errors import KBError
+from .formats.base import source_place
 from .frameworks import attention as attention_support
 from .hardware import kb_dir, load_yaml_list
 from .hooks import plugin_manager
@@ -583,7 +584,7 @@ def _fact_phrase(name: str, w: WorkloadConfig) -> str:
     label = _SHOWN.get(name, name.replace("_", " "))
     if value is None or value == "":
         if src is not None and src.explicit and src.line:
-            return f"{label} not set (`{src.key}`, line {src.line})"
+            return f"{label} not set (`{src.key}`, {source_place(src, w)})"
         if src is not None and not src.explicit and src.note:
             return f"{label} not set ({src.note})"
         return ""
@@ -594,7 +595,7 @@ def _fact_phrase(name: str, w: WorkloadConfig) -> str:
         place = f"line {fsdp.line}" if fsdp.file == w.path and fsdp.line else fsdp.file
         also = f" and FSDP activation checkpointing on (`{fsdp.key}`, {place})"
     if src is not None and src.explicit and src.line:
-        return f"{label} {shown} (`{src.key}`, line {src.line}){also}"
+        return f"{label} {shown} (`{src.key}`, {source_place(src, w)}){also}"
     if src is not None and not src.explicit and src.note:
         return f"{label} {shown} (not set; {src.note}){also}"
     return f"{label} {shown}{also}"

@@ -241,6 +241,11 @@ def checkpoint_off_writes(workload: WorkloadConfig, trainer: dict[str, Any]) -> 
     return out
 
 
+# An edit that belongs in the launch line that passes the value (a Python script's `--flag value`):
+# the adapter's skip reason says so with these words, and the audit counts what such edits would gain.
+IN_LAUNCH_LINE = "in the launch line"
+
+
 def source_place(src: FieldSource, w: WorkloadConfig) -> str:
     """Where a topology value was read: 'line 3' in the config, 'scripts/train.sh line 12' in another
     file (relative to the config's repository), or the source's note."""

@@ -5,6 +5,9 @@ A config rarely says how many GPUs it runs on; the repository around it does: a 
 `accelerate launch --config_file zero3.yaml`, `NNODES=2 llamafactory-cli train ...`, a README code
 block. This module finds the launch line that names the config and reads nodes, GPUs per node and,
 from an accelerate config it passes, the strategy (DeepSpeed stage and offload, FSDP).
+`find_script_launch` finds the line that runs a Python training script (`python`/`torchrun`/
+`accelerate launch`/`deepspeed` ... `train.py --flag value`) and returns the flags it passes, each
+with its physical line, for formats/python.py to read as the script's argparse / HfArgumentParser values.
 
 Bounded, so that a config costs little: only shell/slurm scripts and README files in the config's
 folder, each parent up to the repository root, and their `scripts/`, `launch/`, `slurm/` folders
@@ -267,7 +270,8 @@ def names_config(tokens: tuple[str, ...], config: Path, launcher_dir: Path, root
             if Path(os.path.normpath(p)) == config or (len(parts) >= 2 and config.parts[-len(parts) :] == tuple(parts) and len(parts) >= 2):
                 return True
             continue
-        if "/" not in word.strip("./") and word.lstrip("./") == name:
+        bare = re.sub(r"^(\./)+", "", word)  # `./x.yaml` is bare; `../x.yaml` is not (strip("./") took both)
+        if "/" not in bare and bare == name:
             if launcher_dir == config.parent:
                 return True
             continue
@@ -665,3 +669,64 @@ def find_launch(config_path: str | Path) -> Launch | None:
                 if found is not None:
                     return found
     return None
+
+
+# ------------------------------------------------------------------ the arguments a launch line passes to a script
+@dataclass
+class ScriptLaunch:
+    """The first launch line that runs a Python script, and the `--flag value` words it passes to it."""
+
+    file: str  # the launcher's real path
+    shown: str  # relative to the repository root
+    line: int  # where the command starts
+    flags: list[tuple[str, str | None, int]]  # (flag as written, value or None for the flag alone, physical line)
+    others: int = 0  # further launch lines that run the same script (not read)
+    files: list[str] = field(default_factory=list)  # a .json/.yaml file given as the script's first word (HfArgumentParser reads it)
+
+    def where(self, line: int | None = None) -> str:
+        return f"{self.shown} line {line or self.line}"
+
+
+def _physical_line(lines: list[str], start: int, flag: str) -> int:
+    """The 1-based line, from the command's first line on, where `flag` is written (a continued command)."""
+    pattern = re.compile(r"(^|[\s\"'])" + re.escape(flag) + r"($|[\s=\"'\\])")
+    for n in range(start - 1, min(len(lines), start + 199)):
+        if pattern.search(lines[n]):
+            return n + 1
+    return start
+
+
+def find_script_launch(script_path: str | Path) -> ScriptLaunch | None:
+    """The first line in the repository (closest folder first, scripts before READMEs) that runs this
+    script (`python train.py ...`, `torchrun ... train.py ...`, `accelerate launch train.py ...`,
+    `deepspeed train.py ...`), with the words after the script's name read as its flags."""
+    from .pyargs import passed_flags
+
+    absolute = Path(os.path.abspath(script_path))
+    script = Path(os.path.realpath(absolute))
+    roots, root = _tree(absolute)
+    if not script.is_relative_to(root):
+        root = script.parent
+    found: ScriptLaunch | None = None
+    for folder in _folders(script, root):
+        for path in _listing(folder)[0]:
+            lf = _launcher(path, roots)
+            if lf is None:
+                continue
+            for line in lf.lines:
+                at = next((i for i, tok in enumerate(line.tokens) if tok.endswith(".py") and names_config((tok,), script, folder, root)), None)
+                if at is None:
+                    continue
+                if found is not None:
+                    found.others += 1
+                    continue
+                try:
+                    text_lines = read_text(lf.path, roots=roots, limit=MAX_BYTES).splitlines()
+                except UnsafePath:
+                    text_lines = []
+                flags = [(f, v, _physical_line(text_lines, line.line, f)) for f, v in passed_flags(line.tokens[at + 1 :])]
+                shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
+                first = line.tokens[at + 1] if at + 1 < len(line.tokens) else ""
+                files = [first] if first.endswith((".json", ".yaml", ".yml")) and not first.startswith("-") else []
+                found = ScriptLaunch(file=str(lf.path), shown=shown, line=line.line, flags=flags, files=files)
+    return found

@@ -4,15 +4,21 @@ What is read: the keyword arguments of TrainingArguments and the TRL configs (SF
 DPOConfig, GRPOConfig, ...), `from_pretrained(model_id, torch_dtype=..., attn_implementation=...,
 quantization_config=BitsAndBytesConfig(...))`, a PEFT `LoraConfig(...)`, `os.environ[...] = ...`,
 and module-level literal assignments those calls refer to (`BATCH = 4` ... `per_device_train_batch_size=BATCH`).
-A value that is not a literal (computed, read from argv) is left to the trainer's default and
-noted. Patches are exact source edits at the positions `ast` reports: a literal is replaced
-where it is written, and a missing keyword is added to the call in the call's own layout.
+`args.x` / `script_args.x` are read as the script runs: the value the repository's launch line passes
+(`launchers.find_script_launch`), else the argparse option's or HfArgumentParser dataclass field's
+declared default (`pyargs.py`); a script whose TrainingArguments come from HfArgumentParser/TrlParser
+is read from its launcher's arguments. Settings made by code (`gradient_checkpointing_enable()`,
+a packing dataset) are read and never patched. A value that is not a literal (computed) is left to
+the trainer's default and noted. Patches are exact source edits at the positions `ast` reports: a literal is replaced where it is
+written (the argparse `default=` an `args.x` reads), and a missing keyword is added to the call in the
+call's own layout; a value the launcher passes is left unpatched with that file and line.
 """
 
 from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,9 +27,11 @@ from ..errors import ConfigError, NotATrainingConfig
 from ..redact import flag_values, is_secret_name, masks_by_value
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from ..yamlio import get_path, learn_secrets
-from .base import Reader, ignored_rules, model_from, stamp_versions
+from .base import IN_LAUNCH_LINE, Reader, ignored_rules, model_from, stamp_versions
 from .hf_trainer import HFTrainerAdapter
 from .hfstyle import TA_DOCS, hf_writes
+from .launchers import ScriptLaunch, find_script_launch
+from .pyargs import ARGPARSE_AT, Arg, Dataclass, argparse_options, convert, dataclasses_of, hf_parser_classes, unresolved
 
 
 def _trl_config_classes() -> frozenset[str]:
@@ -37,12 +45,17 @@ def _trl_config_classes() -> frozenset[str]:
 HF_ARGS = frozenset({"TrainingArguments", "Seq2SeqTrainingArguments"})
 CONFIG_CLASSES = HF_ARGS | _trl_config_classes()
 _MARKER = re.compile(r"\b(" + "|".join(sorted(CONFIG_CLASSES)) + r")\s*\(")
+_PARSER_MARKER = re.compile(r"\b(HfArgumentParser|TrlParser)\s*\(")
 _MODEL_KEYS = {
     "torch_dtype": "torch_dtype",
     "dtype": "torch_dtype",
     "attn_implementation": "attn_implementation",
     "use_flash_attention_2": "use_flash_attention_2",  # transformers 4.x's flag (4.36.2 modeling_utils.py:1227, 1269)
     "quantization_config": "quantization_config",
+    # transformers 4.x's legacy flags: 4.36.2 modeling_utils.py:2745-2746 pops them and :2874-2880 builds
+    # a BitsAndBytesConfig from them when no quantization_config is given.
+    "load_in_8bit": "load_in_8bit",
+    "load_in_4bit": "load_in_4bit",
 }
 _DTYPES = {"bfloat16": "bfloat16", "bf16": "bfloat16", "float16": "float16", "half": "float16", "float32": "float32", "float": "float32"}
 
@@ -70,8 +83,10 @@ def _quote_of(text: str) -> str:
 
 @dataclass
 class Location:
-    node: ast.expr  # the literal to replace
+    node: ast.expr | None  # the literal to replace; None when the value is not a literal of this script
     line: int
+    file: str | None = None  # another file (the launcher that passes it); None: the script itself
+    fixed: str | None = None  # why an edit cannot be written here (and where to make it instead)
 
 
 @dataclass
@@ -85,6 +100,11 @@ class Script:
     config_class: str | None = None  # TrainingArguments or the TRL config class the script builds
     env: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    parser_call: ast.Call | None = None  # HfArgumentParser(...) / TrlParser(...) when the config comes from the command line
+    launch: ScriptLaunch | None = None  # the repository's launch line that runs the script
+    fixed: dict[str, str] = field(default_factory=dict)  # workload field -> why code, not a keyword, sets it
+    code_lines: dict[str, int] = field(default_factory=dict)  # workload field -> the line of that code
+    trainer_values: dict[str, tuple[Any, Location]] = field(default_factory=dict)  # SFTTrainer(packing=..., max_seq_length=...)
 
 
 def _name(func: ast.expr) -> str:
@@ -193,7 +213,9 @@ def _secret_values(tree: ast.Module, text: str) -> list[str]:
 
 
 def read_script(path: Path, text: str) -> Script:
-    if not _MARKER.search(text):
+    marker = _MARKER.search(text)
+    parser_marker = _PARSER_MARKER.search(text)
+    if not marker and not parser_marker:
         raise NotATrainingConfig(str(path), "a Python file without a TrainingArguments or TRL config call")
     try:
         tree = ast.parse(text, filename=str(path))
@@ -213,7 +235,19 @@ def read_script(path: Path, text: str) -> Script:
             if ok and stmt.targets[0].id not in consts:
                 consts[stmt.targets[0].id] = (value, stmt.value)
     s = Script()
+    cli = _CommandLine(path, tree, consts, s)
+
+    def lit(node: ast.expr) -> tuple[bool, Any, Location | None]:
+        """A literal (followed through module names) or a command-line attribute (`args.batch_size`)."""
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id != "torch":
+            found = cli.attribute(node.value.id, node.attr)
+            if found is not None:
+                return found
+        ok, value, where = _literal(node, consts)
+        return ok, value, (Location(where, where.lineno) if ok else None)
+
     bnb: dict[str, Any] = {}
+    parents = {id(child): parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             name = _name(node.func)
@@ -224,54 +258,383 @@ def read_script(path: Path, text: str) -> Script:
                     if kw.arg is None:
                         s.notes.append(f"line {node.lineno}: `**` arguments of {name} are not read")
                         continue
-                    ok, value, where = _literal(kw.value, consts)
-                    if ok:
+                    ok, value, loc = lit(kw.value)
+                    if ok and loc is not None:
                         s.values[kw.arg] = value
-                        s.where[kw.arg] = Location(where, where.lineno)
+                        s.where[kw.arg] = loc
                     else:
                         s.notes.append(f"line {kw.value.lineno}: {kw.arg} is computed at run time; the trainer default is assumed")
             elif name == "from_pretrained" and s.model_call is None and (node.args or node.keywords):
                 s.model_call = node
                 first = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "pretrained_model_name_or_path"), None)
                 if first is not None:
-                    ok, value, where = _literal(first, consts)
-                    if ok and isinstance(value, str):
+                    ok, value, loc = lit(first)
+                    if ok and isinstance(value, str) and loc is not None:
                         s.values["model_name_or_path"] = value
-                        s.where["model_name_or_path"] = Location(where, where.lineno)
+                        s.where["model_name_or_path"] = loc
                 for kw in node.keywords:
                     if kw.arg in _MODEL_KEYS:
-                        ok, value, where = _literal(kw.value, consts)
-                        if ok:
+                        ok, value, loc = lit(kw.value)
+                        if ok and loc is not None and value is not None:
+                            if kw.arg in ("load_in_4bit", "load_in_8bit"):
+                                bnb[kw.arg] = value
                             s.values[_MODEL_KEYS[kw.arg]] = value
-                            s.where[_MODEL_KEYS[kw.arg]] = Location(where, where.lineno)
+                            s.where[_MODEL_KEYS[kw.arg]] = loc
             elif name.endswith("Trainer") and "model_name_or_path" not in s.values:
                 # SFTTrainer(model="Qwen/...") or model=model_id: TRL loads the model from the id itself.
                 arg = next((k.value for k in node.keywords if k.arg == "model"), node.args[0] if node.args else None)
                 if arg is not None:
-                    ok, value, where = _literal(arg, consts)
-                    if ok and isinstance(value, str):
+                    ok, value, loc = lit(arg)
+                    if ok and isinstance(value, str) and loc is not None:
                         s.values["model_name_or_path"] = value
-                        s.where["model_name_or_path"] = Location(where, where.lineno)
+                        s.where["model_name_or_path"] = loc
             elif name == "BitsAndBytesConfig":
                 for kw in node.keywords:
                     if kw.arg in ("load_in_4bit", "load_in_8bit"):
-                        ok, value, where = _literal(kw.value, consts)
-                        if ok:
+                        ok, value, loc = lit(kw.value)
+                        if ok and loc is not None:
                             bnb[kw.arg] = value
-                            s.where[kw.arg] = Location(where, where.lineno)
+                            s.where[kw.arg] = loc
             elif name in ("LoraConfig", "get_peft_model"):
                 s.values["use_peft"] = True
                 s.where.setdefault("use_peft", Location(node, node.lineno))
             elif name == "setdefault" and isinstance(node.func, ast.Attribute) and _is_environ(node.func.value) and len(node.args) == 2:
                 _env(s, node.args[0], node.args[1], consts)
+            if name.endswith("Trainer"):
+                _trainer_kwargs(s, node, lit)
+            _code_switches(s, node, name, parents, lit)
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Subscript) and _is_environ(node.targets[0].value):
             _env(s, node.targets[0].slice, node.value, consts)
     s.values.update(bnb)
+    for key, (value, loc) in s.trainer_values.items():  # SFTTrainer's own keywords (TRL before 0.12), where the config has none
+        if key not in s.values:
+            s.values[key], s.where[key] = value, loc
+            if key == "max_seq_length":
+                s.notes.append(f"max_seq_length from SFTTrainer(...) at line {loc.line} ({TRL_SFT_TRAINER_AT})")
+    if "gradient_checkpointing" in s.fixed:
+        key = next((k for k in ("activation_checkpointing", "gradient_checkpointing") if k in s.values), "gradient_checkpointing")
+        s.values[key] = True
+        s.where[key] = Location(None, s.code_lines["gradient_checkpointing"], fixed=s.fixed["gradient_checkpointing"])
+    if "sample_packing" in s.fixed:
+        s.values["packing"] = True
+        s.where["packing"] = Location(None, s.code_lines["sample_packing"], fixed=s.fixed["sample_packing"])
     if "use_peft" in s.values and bnb.get("load_in_4bit"):
         s.values.setdefault("load_in_4bit", True)
     if s.args_call is None:
-        raise NotATrainingConfig(str(path), "a Python file without a TrainingArguments or TRL config call")
+        cli.from_parser()  # HfArgumentParser / TrlParser: the launcher's arguments are the config's keys
+    _assigned_fields(s, tree, cli, parents, lit)
+    s.notes.extend(cli.notes)
     return s
+
+
+def _assigned_fields(s: Script, tree: ast.Module, cli: _CommandLine, parents: dict[int, ast.AST], lit: _Lit) -> None:
+    """`training_args.gradient_checkpointing = True` after the config is built or parsed: the code's
+    value is what the trainer gets (it runs after the keyword and the command line)."""
+    if s.config_class is None:
+        return
+    if s.args_call is not None:  # `args = TrainingArguments(...)`: the names bound to that call
+        owners = {t.id for n in ast.walk(tree) if isinstance(n, ast.Assign) and n.value is s.args_call for t in n.targets if isinstance(t, ast.Name)}
+    else:
+        owners = set(cli.parsed)
+    fields = set(cli.framework_defaults(s.config_class))
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Attribute)):
+            continue
+        target = node.targets[0]
+        if not (isinstance(target.value, ast.Name) and target.value.id in owners and target.attr in fields):
+            continue
+        ok, value, loc = lit(node.value)
+        runs, cond = _guard(node, parents, lit)
+        if not ok or loc is None or runs is None:
+            s.notes.append(f"line {node.lineno}: {target.attr} is set in code" + (f" under the `if` at {cond}" if runs is None else "") + "; not read")
+            continue
+        if runs:
+            s.values[target.attr], s.where[target.attr] = value, loc
+            s.notes.append(f"line {node.lineno}: `{ast.unparse(target)} = ...` sets {target.attr} after the config is built")
+
+
+TRL_SFT_TRAINER_AT = "trl 0.7.11 trl/trainer/sft_trainer.py:138-140 (SFTTrainer(packing=False, max_seq_length=None)), :221-223 (max_seq_length None: min(tokenizer.model_max_length, 1024))"
+PACKED_AT = {
+    # TRL 0.7.11 trl/trainer/utils.py:361-480: joins the tokenized rows and yields seq_length-token chunks
+    "ConstantLengthDataset": "trl 0.7.11 trl/trainer/utils.py:361-480",
+    # TRL 1.16.0 trl/data_utils.py:837: pack_dataset packs rows into sequences of seq_length
+    "pack_dataset": "trl 1.16.0 trl/data_utils.py:837",
+}
+# peft 0.7.1 src/peft/utils/other.py:72 (use_gradient_checkpointing=True) and :135 (gradient_checkpointing_enable)
+KBIT_AT = "peft 0.7.1 peft/utils/other.py:72, 135"
+_PARSE_CALLS = frozenset({"parse_args", "parse_known_args", "parse_args_into_dataclasses", "parse_args_and_config", "parse_intermixed_args"})
+_Lit = Callable[[ast.expr], tuple[bool, Any, "Location | None"]]
+
+
+class _CommandLine:
+    """The script's argparse options and HfArgumentParser dataclasses, with what its launcher passes."""
+
+    def __init__(self, path: Path, tree: ast.Module, consts: dict[str, tuple[Any, ast.expr]], s: Script):
+        self.path = path
+        self.s = s
+        self.notes: list[str] = []
+        self.options = argparse_options(tree, consts)
+        self.dcs = dataclasses_of(tree, consts)
+        self.parser_call, self.parser_names = hf_parser_classes(tree)
+        # HfArgumentParser.parse_yaml_file / parse_json_file / parse_dict (transformers 4.36.2 hf_argparser.py:351-421)
+        self.file_reads = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and _name(n.func) in ("parse_yaml_file", "parse_json_file", "parse_dict")]
+        self.fields: dict[str, Arg] = {}
+        self.config_class: str | None = None
+        for n in self.parser_names:
+            chain = self._chain(n)  # the class and its bases defined in the script, nearest first
+            base = n if n in CONFIG_CLASSES else next((b for dc in chain for b in dc.bases if b in CONFIG_CLASSES), None)
+            self.config_class = self.config_class or base
+            for dc in chain:
+                for f, a in dc.fields.items():
+                    self.fields.setdefault(f, a)  # a subclass's field overrides its base's
+        self.launch = find_script_launch(path) if (self.options or self.parser_call is not None) else None
+        self.passed: dict[str, tuple[str | None, int]] = {}
+        for flag, value, line in self.launch.flags if self.launch else ():
+            self.passed.setdefault(flag, (value, line))
+        if self.launch is not None:  # `--hub_token hf_...` on the launch line: never quoted by a report
+            learn_secrets(Path(self.launch.file), [v for f, v, _ in self.launch.flags if v and is_secret_name(f.lstrip("-"))])
+        # names an `args.x` may be read through: bound from a parse call, or a parameter (`def main(args)`);
+        # a name bound only to something else (`cfg = load_yaml(...)`) is not the command line
+        parsed: set[str] = set()
+        other: set[str] = set()
+        for stmt in ast.walk(tree):
+            if isinstance(stmt, ast.Assign):
+                names = {t.id for target in stmt.targets for t in ast.walk(target) if isinstance(t, ast.Name)}
+                call = stmt.value.value if isinstance(stmt.value, ast.Subscript) else stmt.value
+                is_parse = isinstance(call, ast.Call) and _name(call.func) in _PARSE_CALLS
+                (parsed if is_parse else other).update(names)
+        self.not_args = other - parsed
+        self.parsed = parsed
+        if self.launch and self.launch.others:
+            self.notes.append(f"{self.launch.where()} runs this script; {self.launch.others} more launch line(s) do too, not read")
+        s.launch = self.launch
+        self.used: set[str] = set()
+        self.defaults_noted = False
+
+    def _chain(self, name: str) -> list[Dataclass]:
+        out: list[Dataclass] = []
+        todo = [name]
+        while todo and len(out) < 16:
+            dc = self.dcs.get(todo.pop(0))
+            if dc is not None and dc not in out:
+                out.append(dc)
+                todo.extend(dc.bases)
+        return out
+
+    def attribute(self, base: str, attr: str) -> tuple[bool, Any, Location | None] | None:
+        if base in self.not_args:
+            return None
+        arg = self.options.get(attr) or self.fields.get(attr)
+        if arg is None:
+            return None
+        if self.launch is None and not self.defaults_noted:
+            self.defaults_noted = True
+            self.notes.append("the script's command-line defaults are read as its values: no launch line in its repository runs it")
+        return self.value_of(arg)
+
+    def _passed(self, arg: Arg) -> tuple[str, str | None, int] | None:
+        dashed = tuple(f"--{arg.dest.replace('_', '-')}" for _ in (1,) if arg.origin == "dataclass" and "_" in arg.dest)
+        for flag in (*arg.flags, *dashed, *arg.negated_by):
+            if flag in self.passed:
+                self.used.add(flag)
+                return flag, *self.passed[flag]
+        return None
+
+    def value_of(self, arg: Arg) -> tuple[bool, Any, Location | None]:
+        """The attribute's value as the run has it: the launcher's word, else the declared default."""
+        hit = self._passed(arg) if self.launch else None
+        if hit is not None and self.launch is not None:
+            flag, raw, line = hit
+            written = f"`{flag}{'' if raw is None else ' ' + raw}`"
+            where = self.launch.where(line)
+            value: Any
+            if flag in arg.negated_by:
+                value = False
+            elif arg.action in ("store_true", "store_false", "store_const"):
+                value = arg.const
+            elif raw is None:
+                if arg.type_name != "string_to_bool":
+                    self.notes.append(f"{written} at {where} has no value; not read")
+                    return False, None, None
+                value = True  # HfArgumentParser: a bool flag alone is True (nargs="?", const=True)
+            elif unresolved(raw):
+                self.notes.append(f"{written} at {where}: the value is not set in that file; not read")
+                return False, None, None
+            else:
+                ok, value, why = convert(arg, raw)
+                if not ok:
+                    self.notes.append(f"{written} at {where}: {why}; not read")
+                    return False, None, None
+            if arg.choices is not None and value not in arg.choices:
+                self.notes.append(
+                    f"{written} at {where} is not one of the choices of `{arg.flags[0]}` (line {arg.line}): argparse stops there ({ARGPARSE_AT}:2547-2553); not read"
+                )
+                return False, None, None
+            return True, value, Location(None, line, file=self.launch.file, fixed=f"{written} is passed by {where}: change it {IN_LAUNCH_LINE}")
+        if not arg.has_default or arg.default is None:
+            self.notes.append(f"`{arg.flags[0]}` (line {arg.line}) has no default" + (" and its launch line does not pass it" if self.launch else ""))
+            return False, None, None
+        node = arg.default_node
+        if isinstance(node, (ast.Constant, ast.Attribute)) and arg.action not in ("store_true", "store_false", "store_const", "BooleanOptionalAction"):
+            return True, arg.default, Location(node, node.lineno)
+        why = f"`{arg.flags[0]}` is a {arg.action or 'computed'} option (line {arg.line})"
+        if self.launch:
+            why += f" that {self.launch.where()} does not pass"
+        return True, arg.default, Location(None, arg.line, fixed=f"{why}; pass it where the script is launched, or change the script by hand")
+
+    def _framework_defaults(self) -> dict[str, Any]:
+        return self.framework_defaults(*self.parser_names, self.config_class or "")
+
+    @staticmethod
+    def framework_defaults(*classes: str) -> dict[str, Any]:
+        """Field -> default of the named framework classes (TrainingArguments, SFTConfig, ModelConfig, ...)."""
+        from ..frameworks import tables
+
+        out: dict[str, Any] = {}
+        for n in classes:
+            for framework in ("transformers", "trl"):
+                try:
+                    found = tables.class_fields(framework, n)
+                except Exception:  # a class the tables do not hold
+                    continue
+                for k, v in found.items():
+                    out.setdefault(k, v.get("default") if isinstance(v, dict) else None)
+        return out
+
+    def from_parser(self) -> None:
+        """HfArgumentParser / TrlParser: each `--key value` of the launcher sets that dataclass field."""
+        s, path = self.s, str(self.path)
+        if self.parser_call is None or self.config_class is None:
+            raise NotATrainingConfig(path, "a Python file without a TrainingArguments or TRL config call")
+        pname, pline = _name(self.parser_call.func), self.parser_call.lineno
+        launch = self.launch
+        from_file = self.file_reads[0] if self.file_reads else None
+        if from_file is not None and (launch is None or not launch.flags):
+            raise NotATrainingConfig(
+                path,
+                f"its {self.config_class} is read by `{_name(from_file.func)}(...)` (line {from_file.lineno}) from a file named at run time;"
+                " goblin audits such YAML/JSON files as their own items",
+            )
+        if launch is None:
+            how = "the command line (or the YAML its `--config` names)" if pname == "TrlParser" else "the command line"
+            raise NotATrainingConfig(
+                path,
+                f"its {self.config_class} comes from {how} through {pname} (line {pline}), and no launch line in its repository"
+                " (shell or slurm scripts, README code blocks, in its folder or above) runs it: there are no values to read",
+            )
+        config_file = self.passed.get("--config", (None, 0))[0] if pname == "TrlParser" else None
+        if config_file or (not launch.flags and launch.files):
+            ref = config_file or launch.files[0]
+            raise NotATrainingConfig(path, f"its {self.config_class} is read from {ref}, passed by {launch.where()}; goblin audits that file as its own item")
+        s.config_class, s.parser_call = self.config_class, self.parser_call
+        for name, arg in self.fields.items():
+            ok, found, loc = self.value_of(arg)
+            if ok and found is not None and loc is not None:
+                s.values.setdefault(name, found)
+                s.where.setdefault(name, loc)
+        known = self._framework_defaults()
+        for flag, (raw, line) in self.passed.items():
+            if flag in self.used or not flag.startswith("--"):
+                continue
+            key = flag[2:].replace("-", "_")
+            written = f"`{flag}{'' if raw is None else ' ' + raw}`"
+            where = launch.where(line)
+            value: Any
+            if key.startswith("no_") and known.get(key[3:]) is True:  # `--no_<field>` of a bool field whose default is True
+                key, value = key[3:], False
+            elif raw is None:
+                # a bool field given alone is True (nargs="?", const=True: transformers 4.36.2 hf_argparser.py:197-205); a
+                # field that takes a value would stop argparse, so a lone flag is read only for a bool or unset default
+                if key not in known or not (isinstance(known[key], bool) or known[key] is None):
+                    continue
+                value = True
+            elif unresolved(raw):
+                self.notes.append(f"{written} at {where}: the value is not set in that file; not read")
+                continue
+            else:
+                value = _typed(raw, known.get(key))
+                if value is None:
+                    self.notes.append(f"{written} at {where} is not a truth value HfArgumentParser accepts; not read")
+                    continue
+            if key not in s.values:
+                s.values[key] = value
+                s.where[key] = Location(None, line, file=launch.file, fixed=f"{written} is passed by {where}: change it {IN_LAUNCH_LINE}")
+        s.notes.append(
+            f"{self.config_class} is read from the arguments {launch.where()} passes through {pname} (line {pline}); fields it does not pass take their defaults"
+        )
+
+
+def _typed(raw: str, default: Any) -> Any:
+    """A launcher word as HfArgumentParser types it by the field (bool through string_to_bool,
+    transformers 4.36.2 hf_argparser.py:34-45); None for a bool field given a non-truth word."""
+    if isinstance(default, bool):
+        low = raw.lower()
+        return (low in ("yes", "true", "t", "y", "1")) if low in ("yes", "true", "t", "y", "1", "no", "false", "f", "n", "0") else None
+    for cast in (int, float):
+        try:
+            return cast(raw)
+        except ValueError:
+            continue
+    return raw
+
+
+def _trainer_kwargs(s: Script, node: ast.Call, lit: _Lit) -> None:
+    """TRL before 0.12 took `packing` and `max_seq_length` on SFTTrainer itself; a config keyword wins."""
+    for kw in node.keywords:
+        if kw.arg in ("packing", "max_seq_length") and kw.arg not in s.values:
+            ok, value, loc = lit(kw.value)
+            if ok and loc is not None and value is not None:
+                s.trainer_values[kw.arg] = (value, loc)
+
+
+def _guard(node: ast.AST, parents: dict[int, ast.AST], lit: _Lit) -> tuple[bool | None, str]:
+    """Whether the code around `node` runs: True, False, or None when an `if` goblin cannot evaluate guards it."""
+    child, parent = node, parents.get(id(node))
+    while parent is not None:
+        if isinstance(parent, ast.If) and child is not parent.test:
+            test, negate = parent.test, child in parent.orelse
+            if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+                test, negate = test.operand, not negate
+            ok, value, loc = lit(test)
+            if not ok or not isinstance(value, (bool, int)):
+                return None, f"line {parent.lineno}"
+            if bool(value) == negate:
+                return False, ""
+            where = f"line {parent.lineno}" + (f" ({loc.fixed.split(';')[0].split(': ')[0]})" if loc is not None and loc.fixed else "")
+            return True, where
+        child, parent = parent, parents.get(id(parent))
+    return True, ""
+
+
+def _code_switches(s: Script, node: ast.Call, name: str, parents: dict[int, ast.AST], lit: _Lit) -> None:
+    """Settings made by code, not by a keyword: `model.gradient_checkpointing_enable()`,
+    `prepare_model_for_kbit_training(model)`, a packing dataset (ConstantLengthDataset, pack_dataset,
+    a helper called with `packing=True`)."""
+    what: str | None = None
+    label = f"`{name}(...)` at line {node.lineno}"
+    if name == "gradient_checkpointing_enable" and isinstance(node.func, ast.Attribute):
+        label = f"`{ast.unparse(node.func)}()` at line {node.lineno}"
+        what, how = "gradient_checkpointing", f"{label} turns gradient checkpointing on in code"
+    elif name == "prepare_model_for_kbit_training":
+        use = next((k.value for k in node.keywords if k.arg == "use_gradient_checkpointing"), None)
+        ok, value, _ = lit(use) if use is not None else (True, True, None)
+        if ok and value is True:
+            what, how = "gradient_checkpointing", f"{label} turns gradient checkpointing on ({KBIT_AT})"
+    elif name in PACKED_AT:
+        what, how = "sample_packing", f"{label} packs the rows ({PACKED_AT[name]})"
+    elif not name.endswith("Trainer") and name not in CONFIG_CLASSES and any(k.arg == "packing" for k in node.keywords):
+        ok, value, _ = lit(next(k.value for k in node.keywords if k.arg == "packing"))
+        if ok and value is True:
+            what, how = "sample_packing", f"{label} builds a packed dataset (packing=True)"
+    if what is None or what in s.fixed:
+        return
+    runs, cond = _guard(node, parents, lit)
+    if runs is None:
+        s.notes.append(f"{label} is guarded by the `if` at {cond}, which goblin does not evaluate; not read")
+        return
+    if runs:
+        s.fixed[what] = how + (f", under the `if` at {cond}" if cond else "") + "; change it in the code by hand"
+        s.code_lines[what] = node.lineno
 
 
 def _is_environ(node: ast.expr) -> bool:
@@ -289,6 +652,14 @@ class _ScriptReader(Reader):
     def __init__(self, path: str, script: Script):
         super().__init__(path, script.values)
         self.script = script
+
+    def explicit(self, field: str, value: Any, key: str, line: int | None) -> Any:
+        """A value the launcher passes is recorded in the launcher's file, at the line of its flag."""
+        out = super().explicit(field, value, key, line)
+        loc = self.script.where.get(key.partition(".")[0])
+        if loc is not None and loc.file is not None:
+            self.sources[field] = FieldSource(file=loc.file, key=key, line=loc.line, explicit=True, note=loc.fixed)
+        return out
 
     def raw(self, *keys: str) -> tuple[str | None, Any, int | None]:
         for key in keys:
@@ -326,6 +697,10 @@ class PythonAdapter(HFTrainerAdapter):
         if "model_name_or_path" not in script.values:
             r.notes.append("no literal model id in from_pretrained(...); a generic model shape is assumed")
         self.read(r)
+        for name, src in list(r.sources.items()):  # a value the launcher passes (the model id too) is sourced in the launcher
+            loc = script.where.get((src.key or "").partition(".")[0]) if src.explicit else None
+            if loc is not None and loc.file is not None and src.file != loc.file:
+                r.sources[name] = FieldSource(file=loc.file, key=src.key, line=loc.line, explicit=True, note=loc.fixed)
         stamp_versions(r)
         return WorkloadConfig(
             path=str(path),
@@ -376,20 +751,48 @@ class PythonAdapter(HFTrainerAdapter):
             if w is None:
                 skipped[f] = self.unwritable_reason(f)
                 continue
+            if f in script.fixed:  # set by code (gradient_checkpointing_enable(), a packing dataset): a keyword would not change it
+                skipped[f] = script.fixed[f]
+                continue
+            planned: list[tuple[int, int, str]] = []
+            planned_inserts: list[tuple[ast.Call, str, str]] = []
+            why: str | None = None
             for key, new in w.items():
                 loc = script.where.get(key)
+                if loc is not None and loc.fixed is not None:
+                    # the launcher passes it, or a switch sets it: writing here would be overridden
+                    why = loc.fixed if why is None else f"{why}; {loc.fixed}"
+                    continue
                 if loc is not None and isinstance(loc.node, (ast.Constant, ast.Attribute)) and loc.node.end_lineno is not None:
                     start = _char(text, offsets, loc.node.lineno, loc.node.col_offset)
                     end = _char(text, offsets, loc.node.end_lineno, loc.node.end_col_offset or 0)
                     quote = text[start] if text[start] in "'\"" else _quote_of(text)
-                    edits.append((start, end, _render(new, quote)))
+                    planned.append((start, end, _render(new, quote)))
                     continue
                 call = script.model_call if key in ("attn_implementation", "torch_dtype") else script.args_call
-                if call is None or any(k.arg == key for k in call.keywords):
-                    skipped[f] = f"{key} is computed in the script; edit it by hand"
+                if why is not None:
                     continue
+                if call is None and script.parser_call is not None and script.launch is not None:
+                    shown = new if not isinstance(new, (bool, Code)) else new.text if isinstance(new, Code) else str(new)
+                    why = (
+                        f"{script.config_class} comes from the command line through {_name(script.parser_call.func)} (line {script.parser_call.lineno});"
+                        f" add `--{key} {shown}` {IN_LAUNCH_LINE} ({script.launch.where()})"
+                    )
+                    break
+                if call is None or any(k.arg == key for k in call.keywords):
+                    why = f"{key} is computed in the script; edit it by hand"
+                    break
+                planned_inserts.append((call, key, _render(new, _quote_of(text))))
+            taken = {(a, b) for a, b, _ in edits}
+            if why is None and any((a, b) in taken and (a, b, t) not in edits for a, b, t in planned):
+                why = "another edit writes the same literal with a different value; edit it by hand"
+            if why is not None:
+                skipped[f] = why
+                continue
+            edits.extend(e for e in planned if e not in edits)
+            for call, key, rendered in planned_inserts:
                 calls[id(call)] = call
-                inserts.setdefault(id(call), []).append((key, _render(new, _quote_of(text))))
+                inserts.setdefault(id(call), []).append((key, rendered))
         for cid, pairs in inserts.items():
             edits.append(_insertion(text, offsets, calls[cid], pairs))
         for start, end, new in sorted(edits, reverse=True):
@@ -405,7 +808,7 @@ class PythonAdapter(HFTrainerAdapter):
         missed: list[str] = []
         for key, new in writes.items():
             loc = script.where.get(key)
-            if loc is None or not isinstance(loc.node, (ast.Constant, ast.Attribute)) or loc.node.end_lineno is None:
+            if loc is None or loc.fixed is not None or not isinstance(loc.node, (ast.Constant, ast.Attribute)) or loc.node.end_lineno is None:
                 missed.append(key)
                 continue
             start = _char(text, offsets, loc.node.lineno, loc.node.col_offset)

@@ -17,8 +17,9 @@ from ..blockers import findings as blocker_findings
 from ..costmodel import calibration_note, sensitivity, step
 from ..errors import BenchmarkFailed, GoblinError, StartupRefused
 from ..formats import load_config
+from ..formats.base import IN_LAUNCH_LINE, source_place
 from ..formats.semantics import loaded_with_world_size
-from ..patching import NOT_ON_A_GUESS, NOT_READ_BACK, build_patch
+from ..patching import NOT_ON_A_GUESS, NOT_READ_BACK, build_patch, plan_edits
 from ..rules import online_rl, render_finding, search, slim, unactionable
 from ..schemas import Finding, Patch, Report, Rule, RunMetrics, Speedup, WorkloadConfig, device_label
 from ..stats import bootstrap_speedup, decide, inconclusive, straddled
@@ -70,6 +71,9 @@ def _workload_view(w: WorkloadConfig) -> dict[str, Any]:
     ):
         src = w.sources.get(name)
         fields[name] = {"value": getattr(w, name), "line": src.line if src else None, "explicit": bool(src and src.explicit)}
+        if src is not None and src.line and src.file != w.path:  # set in another file (the launcher that passes it)
+            fields[name]["line"] = None
+            fields[name]["set_in"] = source_place(src, w)
     return {
         "model": w.model.model_dump(exclude_none=True),
         "fields": fields,
@@ -476,6 +480,8 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
             f"goblin could not write the edit of {', '.join(unwritten)} into this file's layout (it did not read back as "
             "intended), so the patch leaves out waste it found; apply that change by hand and audit again"
         )
+    if not why and verdict != "fail":
+        why = _left_to_launcher(ctx, w, patch)
     if why:
         verdict, reason = "warn", f"inconclusive ({speedup.point:.2f}x [{speedup.low:.2f}-{speedup.high:.2f}] {evidence}, not decided): {why}"
     elif straddles:
@@ -568,6 +574,28 @@ def _blockers(ctx: AuditContext) -> list[Finding]:
     _workload(ctx)
     assert ctx.loaded is not None
     return blocker_findings(ctx.loaded, ctx.hw)
+
+
+def _left_to_launcher(ctx: AuditContext, w: WorkloadConfig, patch: Patch) -> str | None:
+    """Why the verdict is not decided when the waste found sits in the launch line that passes a
+    script's arguments (which goblin does not write): what those edits project on their own, if
+    that reaches goblin_warn_at; None otherwise."""
+    left = sorted(rid for rid, skip in patch.skipped.items() if IN_LAUNCH_LINE in skip)
+    rules = [r for r in ctx.rules if r.id in left]
+    if not rules:
+        return None
+    chosen, _env, _conflicts, _skipped = plan_edits(w, rules, ctx.hw)
+    fields = {f: v for f, (v, _) in chosen.items() if getattr(w, f) != v}
+    if not fields:
+        return None
+    point, low, high = sensitivity(w, w.model_copy(update=fields), ctx.hw)
+    if point < ctx.settings.warn_at:
+        return None
+    ids = sorted({rid for _, rid in chosen.values()})
+    return (
+        f"the edits of {', '.join(ids)} belong in the launch line that passes the script's arguments, which goblin does not write; "
+        f"on their own they project {point:.2f}x [{low:.2f}-{high:.2f}]: make them there by hand (the findings say where) and audit again"
+    )
 
 
 def _anchor(rule: Rule, w: WorkloadConfig) -> tuple[int | None, str | None]:

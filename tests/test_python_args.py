@@ -1,0 +1,366 @@
+"""Python scripts as they run: argparse and HfArgumentParser values, the arguments the repository's
+launcher passes, legacy from_pretrained flags and settings made by code. Nothing is executed."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from pytest_goblin import hardware
+from pytest_goblin import rules as kb
+from pytest_goblin.errors import NotATrainingConfig
+from pytest_goblin.formats import load_config
+from pytest_goblin.formats.pyargs import Arg, convert, passed_flags
+from pytest_goblin.patching import build_patch
+
+ARGPARSE = """\
+import argparse
+import torch
+from transformers import TrainingArguments, AutoModelForCausalLM
+
+BATCH = 1
+parser = argparse.ArgumentParser()
+parser.add_argument("--batch_size", type=int, default=BATCH)
+parser.add_argument("--grad_accum", type=int, default="16")
+parser.add_argument("--no_gradient_checkpointing", action="store_false")
+parser.add_argument("--optim", choices=["adamw_torch", "adafactor"], default="adamw_torch")
+parser.add_argument("--workers", dest="num_workers", type=int, default=2)
+args = parser.parse_args()
+model = AutoModelForCausalLM.from_pretrained("meta-llama/Llama-3.1-8B", load_in_8bit=True, torch_dtype=torch.bfloat16)
+ta = TrainingArguments(
+    output_dir="o",
+    per_device_train_batch_size=args.batch_size,
+    gradient_accumulation_steps=args.grad_accum,
+    gradient_checkpointing=args.no_gradient_checkpointing,
+    optim=args.optim,
+    dataloader_num_workers=args.num_workers,
+    bf16=True,
+)
+"""
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_argparse_defaults_and_action_semantics(tmp_path: Path) -> None:
+    path = _write(tmp_path, "train.py", ARGPARSE)
+    w = load_config(path).workload
+    assert (w.micro_batch_size, w.gradient_accumulation, w.optimizer, w.dataloader_workers) == (1, 16, "adamw_torch", 2)
+    assert w.gradient_checkpointing is True  # store_false: the attribute is True unless the flag is passed
+    assert w.quantization == "8bit" and w.method == "full"  # from_pretrained(load_in_8bit=True)
+    assert w.sources["micro_batch_size"].line == 5  # BATCH = 1, the literal the default names
+    assert w.sources["gradient_accumulation"].line == 8  # "16" through type=int
+    assert w.sources["gradient_checkpointing"].line == 9
+    assert any("no launch line in its repository runs it" in n for n in w.notes)
+
+
+def test_edit_lands_on_the_argparse_default_and_reads_back(tmp_path: Path) -> None:
+    path = _write(tmp_path, "train.py", ARGPARSE)
+    loaded = load_config(path)
+    text, skipped = loaded.adapter.apply(path, loaded.text, loaded.data, loaded.workload, {"micro_batch_size": 4, "gradient_checkpointing": False})
+    assert "BATCH = 4" in text and "per_device_train_batch_size=args.batch_size" in text  # the keyword keeps reading the option
+    assert "store_false switch" not in skipped.get("gradient_checkpointing", "x")
+    assert "`--no_gradient_checkpointing` is a store_false option (line 9)" in skipped["gradient_checkpointing"]
+    path.write_text(text)
+    assert load_config(path).workload.micro_batch_size == 4
+
+
+def test_launcher_values_override_defaults_and_are_not_patched_in_the_script(tmp_path: Path) -> None:
+    path = _write(tmp_path, "train.py", ARGPARSE)
+    _write(
+        tmp_path,
+        "train.sh",
+        "#!/bin/bash\nBS=4\ntorchrun --nproc_per_node 8 train.py \\\n    --batch_size $BS \\\n    --no_gradient_checkpointing \\\n"
+        "    --optim sgd \\\n    --grad_accum $UNSET\n",
+    )
+    loaded = load_config(path)
+    w = loaded.workload
+    assert w.micro_batch_size == 4 and w.sources["micro_batch_size"].file == str(tmp_path / "train.sh") and w.sources["micro_batch_size"].line == 4
+    assert w.gradient_checkpointing is False and w.sources["gradient_checkpointing"].line == 5
+    assert w.optimizer != "sgd" and any("not one of the choices of `--optim`" in n for n in w.notes)  # argparse would stop
+    assert w.gradient_accumulation == 1 and any("`--grad_accum $UNSET` at train.sh line 7" in n for n in w.notes)
+    assert (w.world_size, w.gpus_per_node) == (8, 8)
+    text, skipped = loaded.adapter.apply(path, loaded.text, loaded.data, w, {"micro_batch_size": 8, "gradient_checkpointing": True})
+    assert text == loaded.text  # nothing written where the launcher would override it
+    assert skipped["micro_batch_size"] == "`--batch_size 4` is passed by train.sh line 4: change it in the launch line"
+    assert "train.sh line 5" in skipped["gradient_checkpointing"]
+    rules = [r for r in kb.cached_rules() if r.id == "data.dataloader_workers"]
+    patch = build_patch(loaded, rules, hardware.get_hardware("mi300x"), "p1")  # not passed by the launcher: its default is edited
+    added = [line for line in patch.diff.splitlines() if line.startswith("+") and not line.startswith("+++")]
+    assert len(added) == 1 and added[0].startswith('+parser.add_argument("--workers", dest="num_workers", type=int, default=')
+    assert patch.new_workload is not None and patch.new_workload.dataloader_workers == patch.edits[0].new != 2
+
+
+HF_SCRIPT = """\
+from dataclasses import dataclass, field
+from typing import Optional
+from transformers import HfArgumentParser, TrainingArguments, AutoModelForCausalLM, Trainer
+
+
+@dataclass
+class ModelArguments:
+    model_name_or_path: Optional[str] = field(default="Qwen/Qwen2.5-7B")
+    use_flash_attn: bool = True
+
+
+@dataclass
+class DataArguments:
+    max_seq_length: int = 512
+
+
+parser = HfArgumentParser((ModelArguments, DataArguments, TrainingArguments))
+model_args, data_args, training_args = parser.parse_args_into_dataclasses()
+model = AutoModelForCausalLM.from_pretrained(model_args.model_name_or_path)
+Trainer(model=model, args=training_args).train()
+"""
+
+HF_LAUNCH = """\
+torchrun --nproc_per_node 4 sft.py \\
+  --model_name_or_path meta-llama/Llama-3.1-8B \\
+  --per_device_train_batch_size 2 \\
+  --gradient_accumulation_steps 8 \\
+  --bf16 True \\
+  --gradient_checkpointing \\
+  --max_seq_length 2048 \\
+  --no_use_flash_attn \\
+  --output_dir out 2>&1 | tee log.txt
+"""
+
+
+def test_hfargumentparser_script_without_a_launcher_says_why(tmp_path: Path) -> None:
+    path = _write(tmp_path, "sft.py", HF_SCRIPT)
+    with pytest.raises(NotATrainingConfig) as info:
+        load_config(path)
+    assert "comes from the command line through HfArgumentParser (line 17)" in info.value.reason
+    assert "no launch line" in info.value.reason
+
+
+def test_hfargumentparser_script_reads_its_launcher(tmp_path: Path) -> None:
+    path = _write(tmp_path, "sft.py", HF_SCRIPT)
+    _write(tmp_path, "sft.sh", HF_LAUNCH)
+    loaded = load_config(path)
+    w = loaded.workload
+    assert loaded.adapter.name == "python" and w.model.name == "meta-llama/Llama-3.1-8B"
+    assert (w.micro_batch_size, w.gradient_accumulation, w.precision, w.seq_len) == (2, 8, "bf16", 2048)
+    assert w.gradient_checkpointing is True  # `--gradient_checkpointing` alone: True (string_to_bool field, const=True)
+    assert (w.world_size, w.gpus_per_node) == (4, 4)
+    src = w.sources["micro_batch_size"]
+    assert (Path(src.file).name, src.line, src.explicit) == ("sft.sh", 3, True)
+    assert (Path(w.sources["model"].file).name, w.sources["model"].line) == ("sft.sh", 2)
+    assert loaded.data.values["use_flash_attn"] is False  # `--no_use_flash_attn` of a True bool field
+    text, skipped = loaded.adapter.apply(path, loaded.text, loaded.data, w, {"dataloader_workers": 4, "micro_batch_size": 4})
+    assert text == loaded.text
+    assert skipped["dataloader_workers"].endswith("add `--dataloader_num_workers 4` in the launch line (sft.sh line 1)")
+    assert skipped["micro_batch_size"] == "`--per_device_train_batch_size 2` is passed by sft.sh line 3: change it in the launch line"
+    chosen = [r for r in kb.cached_rules() if r.id in {"data.dataloader_workers", "batch.raise_micro_batch", "precision.bf16_over_fp16"}]
+    patch = build_patch(loaded, chosen, hardware.get_hardware("mi300x"), "p1")  # the read-back check passes: nothing is written
+    assert not patch.edits and patch.diff == ""
+
+
+def test_hfargumentparser_config_file_is_a_true_reason(tmp_path: Path) -> None:
+    path = _write(tmp_path, "sft.py", HF_SCRIPT)
+    _write(tmp_path, "run.sh", "python sft.py recipes/sft.json\n")
+    with pytest.raises(NotATrainingConfig, match=r"read from recipes/sft.json, passed by run.sh line 1; goblin audits that file"):
+        load_config(path)
+
+
+def test_dataclass_defaults_and_a_trainingarguments_subclass(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "sft.py",
+        "from dataclasses import dataclass, field\nfrom transformers import HfArgumentParser, TrainingArguments\n\n\n"
+        "@dataclass\nclass MyArgs(TrainingArguments):\n    model_max_length: int = field(default=4096)\n    optim: str = field(default='adafactor')\n\n\n"
+        "parser = HfArgumentParser(MyArgs)\n(args,) = parser.parse_args_into_dataclasses()\n",
+    )
+    _write(tmp_path, "scripts/train.sh", "deepspeed ../sft.py --per_device_train_batch_size=3 --bf16 t\n")
+    loaded = load_config(path)
+    w = loaded.workload
+    assert (w.seq_len, w.optimizer, w.micro_batch_size, w.precision) == (4096, "adafactor", 3, "bf16")
+    assert w.sources["seq_len"].line == 7 and w.sources["seq_len"].file == str(path)
+    text, skipped = loaded.adapter.apply(path, loaded.text, loaded.data, w, {"optimizer": "adamw_torch_fused", "micro_batch_size": 6})
+    assert "optim: str = field(default='adamw_torch_fused')" in text  # the field default is the value the run has
+    assert "per_device_train_batch_size=3" not in text and skipped["micro_batch_size"].endswith("scripts/train.sh line 1: change it in the launch line")
+
+
+def test_legacy_from_pretrained_flags_and_code_switches(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "train.py",
+        "import torch\nfrom transformers import AutoModelForCausalLM, TrainingArguments\nfrom trl.trainer import ConstantLengthDataset\n"
+        "model = AutoModelForCausalLM.from_pretrained('meta-llama/Llama-2-7b-hf', load_in_4bit=True, use_flash_attention_2=True, torch_dtype=torch.float16)\n"
+        "model.gradient_checkpointing_enable()\n"
+        "train = ConstantLengthDataset(tok, ds, seq_length=1024)\n"
+        "args = TrainingArguments(output_dir='o', gradient_checkpointing=False, fp16=True)\n",
+    )
+    loaded = load_config(path)
+    w = loaded.workload
+    assert (w.quantization, w.attention, w.gradient_checkpointing, w.sample_packing) == ("4bit", "flash", True, True)
+    assert w.sources["gradient_checkpointing"].line == 5 and w.sources["sample_packing"].line == 6
+    text, skipped = loaded.adapter.apply(path, loaded.text, loaded.data, w, {"gradient_checkpointing": False, "sample_packing": False})
+    assert text == loaded.text  # a keyword would not undo the code: gradient_checkpointing=False is already there
+    assert skipped["gradient_checkpointing"].startswith("`model.gradient_checkpointing_enable()` at line 5 turns gradient checkpointing on")
+    assert "ConstantLengthDataset(...)` at line 6 packs the rows (trl 0.7.11" in skipped["sample_packing"]
+
+
+def test_code_switches_under_conditions(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "train.py",
+        "import argparse\nfrom transformers import TrainingArguments\nfrom peft import prepare_model_for_kbit_training\n"
+        "p = argparse.ArgumentParser()\np.add_argument('--packing', action='store_true')\nargs = p.parse_args()\n"
+        "if args.packing:\n    ds = ConstantLengthDataset(tok, ds)\n"
+        "if check():\n    model.gradient_checkpointing_enable()\n"
+        "model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)\n"
+        "a = TrainingArguments(output_dir='o')\n",
+    )
+    w = load_config(path).workload
+    assert w.sample_packing is False and w.gradient_checkpointing is False
+    assert any("gradient_checkpointing_enable()` at line 10 is guarded by the `if` at line 9" in n for n in w.notes)
+    _write(tmp_path, "run.sh", "python train.py --packing\n")
+    w = load_config(path).workload
+    assert w.sample_packing is True and w.sources["sample_packing"].line == 8
+
+
+def test_prepare_for_kbit_training_and_old_sfttrainer_keywords(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "train.py",
+        "from transformers import TrainingArguments\nfrom trl import SFTTrainer\n"
+        "model = prepare_model_for_kbit_training(model)\n"
+        "args = TrainingArguments(output_dir='o')\n"
+        "SFTTrainer(model=model, args=args, packing=True, max_seq_length=4096)\n",
+    )
+    loaded = load_config(path)
+    w = loaded.workload
+    assert w.gradient_checkpointing is True and w.sources["gradient_checkpointing"].line == 3
+    assert (w.sample_packing, w.seq_len) == (True, 4096) and w.sources["seq_len"].line == 5
+    text, skipped = loaded.adapter.apply(path, loaded.text, loaded.data, w, {"sample_packing": False, "gradient_checkpointing": False})
+    assert "packing=False, max_seq_length=4096)" in text and "args = TrainingArguments(output_dir='o')" in text  # on SFTTrainer, where it is
+    assert "prepare_model_for_kbit_training(...)` at line 3 turns gradient checkpointing on (peft 0.7.1" in skipped["gradient_checkpointing"]
+    ast.parse(text)
+
+
+def test_command_line_conversions() -> None:
+    assert convert(Arg("x", ("--x",), 1, type_name="bool"), "False") == (True, True, None)  # type=bool: bool("False") is True
+    assert convert(Arg("x", ("--x",), 1, type_name="string_to_bool"), "f")[:2] == (True, False)
+    assert convert(Arg("x", ("--x",), 1, type_name="int"), "2.5")[0] is False
+    assert convert(Arg("x", ("--x",), 1, type_name="str2bool"), "yes") == (False, None, "converted by `str2bool` in the script (not run)")
+    assert passed_flags(("--a", "1", "--b", "--c=x", "--lr", "-1e-5", "|", "tee", "--d", "2")) == [("--a", "1"), ("--b", None), ("--c", "x"), ("--lr", "-1e-5")]
+
+
+def test_script_arguments_dataclass_feeding_trainingarguments_and_a_readme_launch(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "sft.py",
+        "from dataclasses import dataclass, field\nfrom transformers import HfArgumentParser, TrainingArguments\n\n\n"
+        "@dataclass\nclass ScriptArguments:\n    batch_size: int = field(default=4)\n    gradient_accumulation_steps: int = 2\n    gc: bool = False\n\n\n"
+        "script_args = HfArgumentParser(ScriptArguments).parse_args_into_dataclasses()[0]\n"
+        "args = TrainingArguments(output_dir='o', per_device_train_batch_size=script_args.batch_size,\n"
+        "    gradient_accumulation_steps=script_args.gradient_accumulation_steps, gradient_checkpointing=script_args.gc)\n",
+    )
+    w = load_config(path).workload
+    assert (w.micro_batch_size, w.gradient_accumulation, w.gradient_checkpointing) == (4, 2, False)
+    assert w.sources["micro_batch_size"].line == 7
+    _write(tmp_path, "README.md", "Train:\n\n```bash\n$ python sft.py --batch_size 16 \\\n    --gc yes\n```\n")
+    w = load_config(path).workload
+    assert (w.micro_batch_size, w.gradient_accumulation, w.gradient_checkpointing) == (16, 2, True)
+    assert (Path(w.sources["gradient_checkpointing"].file).name, w.sources["gradient_checkpointing"].line) == ("README.md", 5)
+
+
+def test_a_subclass_of_a_subclass_and_trlparser_config_file(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "sft.py",
+        "from dataclasses import dataclass\nfrom trl import SFTConfig, TrlParser\n\n\n"
+        "@dataclass\nclass Base(SFTConfig):\n    max_length: int = 8192\n\n\n@dataclass\nclass Mine(Base):\n    packing: bool = True\n\n\n"
+        "parser = TrlParser((Mine,))\n",
+    )
+    _write(tmp_path, "go.sh", "accelerate launch sft.py --per_device_train_batch_size 1\n")
+    w = load_config(path).workload
+    assert (w.seq_len, w.sample_packing, w.micro_batch_size) == (8192, True, 1)
+    assert w.framework is not None and w.framework.startswith("trl")
+    _write(tmp_path, "go.sh", "accelerate launch sft.py --config recipes/sft.yaml\n")
+    with pytest.raises(NotATrainingConfig, match=r"its SFTConfig is read from recipes/sft.yaml, passed by go.sh line 1"):
+        load_config(path)
+
+
+def test_parse_config_names_the_launcher_for_a_value_it_passes(tmp_path: Path) -> None:
+    from pytest_goblin.tools.audit_tools import _workload_view
+
+    path = _write(tmp_path, "sft.py", HF_SCRIPT)
+    _write(tmp_path, "sft.sh", HF_LAUNCH)
+    fields = _workload_view(load_config(path).workload)["fields"]
+    assert fields["micro_batch_size"]["line"] is None and fields["micro_batch_size"]["set_in"] == "sft.sh line 3"
+
+
+def test_arguments_read_from_a_yaml_file_is_a_true_reason(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "train.py",
+        "import sys\nfrom transformers import HfArgumentParser, TrainingArguments\n"
+        "(args,) = HfArgumentParser(TrainingArguments).parse_yaml_file(sys.argv[1])\n",
+    )
+    with pytest.raises(NotATrainingConfig, match=r"read by `parse_yaml_file\(\.\.\.\)` \(line 3\) from a file named at run time"):
+        load_config(path)
+
+
+def test_a_name_bound_to_something_else_is_not_the_command_line_and_launcher_secrets_are_learned(tmp_path: Path) -> None:
+    from pytest_goblin.redact import redact
+
+    assert "plainvalue123456" in redact("the value plainvalue123456 seen")  # not masked by its shape
+    path = _write(
+        tmp_path,
+        "train.py",
+        "import argparse, yaml\nfrom transformers import TrainingArguments\n"
+        "p = argparse.ArgumentParser()\np.add_argument('--learning_rate', type=float, default=1e-4)\np.add_argument('--batch_size', type=int, default=2)\n"
+        "p.add_argument('--hub_token')\nargs = p.parse_args()\ncfg = yaml.safe_load(open('c.yaml'))\n"
+        "a = TrainingArguments(output_dir='o', per_device_train_batch_size=cfg.batch_size, gradient_accumulation_steps=args.batch_size)\n",
+    )
+    _write(tmp_path, "run.sh", "python train.py --hub_token plainvalue123456\n")
+    w = load_config(path).workload
+    assert w.micro_batch_size == 8 and not w.sources["micro_batch_size"].explicit  # cfg.batch_size: not the argparse option
+    assert w.gradient_accumulation == 2
+    assert "plainvalue123456" not in redact("the value plainvalue123456 seen")
+
+
+def test_waste_left_in_the_launch_line_is_not_a_pass(tmp_path: Path) -> None:
+    import json
+
+    from pytest_goblin.cli import main
+
+    path = _write(tmp_path, "sft.py", HF_SCRIPT)
+    _write(
+        tmp_path,
+        "sft.sh",
+        "torchrun --nproc_per_node 8 sft.py --model_name_or_path Qwen/Qwen2.5-0.5B --per_device_train_batch_size 1 \\\n"
+        "  --gradient_accumulation_steps 16 --bf16 True --gradient_checkpointing True --max_seq_length 1024 --output_dir out\n",
+    )
+    out = tmp_path / "r.json"
+    main(["audit", str(path), "--runner", "projection", "--json", str(out)])
+    report = json.loads(out.read_text())["items"][0]["report"]
+    assert report["verdict"] == "warn" and report["patch"]["edits"] == []
+    assert "belong in the launch line that passes the script's arguments" in report["inconclusive"]
+    assert "memory.disable_checkpointing_when_hbm_free" in report["inconclusive"]
+    assert report["patch"]["skipped"]["memory.disable_checkpointing_when_hbm_free"] == (
+        "`--gradient_checkpointing True` is passed by sft.sh line 2: change it in the launch line"
+    )
+
+
+def test_a_field_assigned_after_parsing_wins_over_the_launcher_and_is_edited_there(tmp_path: Path) -> None:
+    path = _write(tmp_path, "sft.py", HF_SCRIPT + "training_args.gradient_checkpointing = False\nif flag():\n    training_args.bf16 = False\n")
+    _write(tmp_path, "sft.sh", HF_LAUNCH)
+    loaded = load_config(path)
+    w = loaded.workload
+    assert w.gradient_checkpointing is False and w.sources["gradient_checkpointing"].line == 21
+    assert w.sources["gradient_checkpointing"].file == str(path)
+    assert w.precision == "bf16" and any("line 23: bf16 is set in code under the `if` at line 22; not read" in n for n in w.notes)
+    text, skipped = loaded.adapter.apply(path, loaded.text, loaded.data, w, {"gradient_checkpointing": True})
+    assert "training_args.gradient_checkpointing = True\n" in text and not skipped
+    path.write_text(text)
+    assert load_config(path).workload.gradient_checkpointing is True  # reads back through the launcher's --gradient_checkpointing
