@@ -19,8 +19,8 @@ from pydantic import ValidationError
 
 from .errors import KBError
 from .formats import LoadedConfig
-from .frameworks import check_writes
 from .formats.textedit import RENAME
+from .frameworks import check_writes
 from .frameworks.pins import exact_pins
 from .hardware import kb_dir, load_yaml_list
 from .rules import DERIVED_FACTS, facts, holds
@@ -239,7 +239,7 @@ def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Fin
     a blocker where the parser that reads the file stops on it, a requirement where that is not known or it
     drops the key (then the key does nothing). An exact rename is the fix, where the run's release has the new key."""
     from .frameworks import parser_for
-    from .frameworks.history import rename_keeps_value, rejected
+    from .frameworks.history import rejected, rename_keeps_value, repository_fields
     from .frameworks.pins import pins
 
     data = loaded.data
@@ -249,19 +249,23 @@ def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Fin
     parser, classes = parser_for(loaded.adapter.name, data, declared, str(loaded.path), loaded.text)
     if parser not in ("trl", "transformers"):
         return []
-    got = rejected(parser, tuple(classes), [k for k in data if isinstance(k, str)], pins(str(loaded.path), loaded.text), loaded.text)
+    path = str(loaded.path)
+    got = rejected(parser, tuple(classes), [k for k in data if isinstance(k, str)], pins(path, loaded.text), loaded.text, repository_fields(path))
     if got is None or (got.stops is True) != (b.severity == "blocker"):
         return []
     out = []
     for r in got.rejected:
         _ok, value, line = raw_key(loaded, r.key)
-        said = f"`{r.key}: {_shown(value)}`".replace("\n", " ")[:160] if not isinstance(value, (dict, list)) else f"`{r.key}`"
+        shown = "null" if value is None else _shown(value)  # as YAML writes it: a report never says Python's None
+        said = f"`{r.key}: {shown}`".replace("\n", " ")[:160] if not isinstance(value, (dict, list)) else f"`{r.key}`"
         fix: dict[str, Any] | None = None
         instead = ""
         if r.rename is not None and rename_keeps_value(r.rename, value):
             instead = f"; `{r.rename.new}` takes the same value ({r.rename.cite})"
             if b.severity == "blocker":
-                bad = check_writes(loaded.adapter.name, str(loaded.path), loaded.text, {k: v for k, v in data.items() if k != r.key}, {r.rename.new: value}, declared)
+                bad = check_writes(
+                    loaded.adapter.name, str(loaded.path), loaded.text, {k: v for k, v in data.items() if k != r.key}, {r.rename.new: value}, declared
+                )
                 if not bad and _reads_back_renamed(loaded, r.key, r.rename.new, value):
                     fix = {r.key: {RENAME: r.rename.new}}
         elif r.rename is not None:
@@ -339,7 +343,13 @@ def readme_table(blockers: tuple[Blocker, ...] | list[Blocker] | None = None) ->
     """The README's table of the blockers goblin knows (tests keep the README equal to it)."""
     rows = ["| id | kind | what stops the run | --goblin-fix writes | source |", "|---|---|---|---|---|"]
     for b in cached_blockers() if blockers is None else blockers:
-        fix = f"`{b.keys[0]}: {_shown(b.fix)}`" if b.fix is not None and b.keys else "an exact rename (`old` -> `new`)" if b.check and b.severity == "blocker" else "guidance only"
+        fix = (
+            f"`{b.keys[0]}: {_shown(b.fix)}`"
+            if b.fix is not None and b.keys
+            else "an exact rename (`old` -> `new`)"
+            if b.check and b.severity == "blocker"
+            else "guidance only"
+        )
         source = _TRAILING_NOTE.sub("", b.sources[0])
         rows.append(f"| `{b.id}` | {b.severity} | {b.title.replace('|', '/')} | {fix} | {source} |")
     return "\n".join(rows)

@@ -18,15 +18,19 @@ what `cli_rejects` records per release.
 
 from __future__ import annotations
 
+import ast
 import json
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from ..safepath import UnsafePath, read_text, repository_root, tree_of
 from .pins import Pin
 from .tables import OUT_DIR
 
@@ -139,7 +143,8 @@ class Rename:
 # last release that still accepted the old key. Only these may be written by --goblin-fix.
 RENAMES: dict[tuple[str, str], Rename] = {
     ("transformers", "evaluation_strategy"): Rename(
-        "eval_strategy", "transformers 4.50.3 transformers/training_args.py:1610-1615 (evaluation_strategy is deprecated; self.eval_strategy = self.evaluation_strategy)"
+        "eval_strategy",
+        "transformers 4.50.3 transformers/training_args.py:1610-1615 (evaluation_strategy is deprecated; self.eval_strategy = self.evaluation_strategy)",
     ),
     ("transformers", "warmup_ratio"): Rename(
         "warmup_steps",
@@ -242,8 +247,9 @@ def _trl_side(version: str) -> list[str]:
     return [c for c in classes if (c in _TRL_SIDE or c.endswith("ScriptArguments")) and class_present("trl", c, version)]
 
 
-def rejected(parser: str, classes: tuple[str, ...], keys: list[str], pins: dict[str, Pin], text: str) -> KeyCheck | None:
-    """The keys of an HF-style recipe the release it runs on does not have (see the module's docstring)."""
+def rejected(parser: str, classes: tuple[str, ...], keys: list[str], pins: dict[str, Pin], text: str, own: frozenset[str] = frozenset()) -> KeyCheck | None:
+    """The keys of an HF-style recipe the release it runs on does not have (see the module's docstring);
+    `own`: fields of the repository's own argument classes, which are not judged."""
     tf = run_version("transformers", pins.get("transformers"))
     trl = run_version("trl", pins.get("trl")) if parser == "trl" else None
     if tf is None or (parser == "trl" and trl is None):
@@ -256,6 +262,8 @@ def rejected(parser: str, classes: tuple[str, ...], keys: list[str], pins: dict[
     if parser == "trl" and (not trl_classes or len(trl_classes) != len(classes)):
         return None  # a class the run's TRL does not have (or does not know): not judged here
     for key in keys:
+        if key in own:
+            continue
         in_ta = present("transformers", "TrainingArguments", key, tf.version) if tf_known else ever("transformers", "TrainingArguments", key)
         if in_ta is not False:
             continue  # TrainingArguments has it at the run's release, or goblin cannot say
@@ -309,3 +317,55 @@ def rejected(parser: str, classes: tuple[str, ...], keys: list[str], pins: dict[
             "as does TrlParser in trl 0.9-0.12 and, by default, from 0.19; `trl sft` of trl 1.x drops them, so they do nothing"
         )
     return KeyCheck(out, versions, parser, stops, how, any(r.assumed for r in runs))
+
+
+# The repository's own argument classes: a script may parse the file into its own dataclass (the
+# old alignment-handbook's SFTConfig(TrainingArguments) re-declares max_seq_length; its ModelArguments,
+# torch_dtype), which accepts a key the framework dropped. Such a key is not judged.
+_SKIP_DIRS = {".git", ".venv", "venv", "env", "site-packages", "node_modules", "build", "dist", ".tox", "__pycache__"}
+MAX_PY_FILES = 3000
+_ARG_BASE = re.compile(r"(Arguments|Config|Args)$")
+
+
+def _argument_fields(src: str) -> set[str]:
+    try:
+        tree = ast.parse(src)
+    except (SyntaxError, ValueError, RecursionError):
+        return set()
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ClassDef):
+            continue
+        decorated = any("dataclass" in ast.unparse(d) for d in node.decorator_list)
+        based = any(_ARG_BASE.search(ast.unparse(b)) for b in node.bases)
+        if decorated or based:
+            out |= {s.target.id for s in node.body if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)}
+    return out
+
+
+@lru_cache(maxsize=64)
+def _repository_fields(root: str) -> frozenset[str]:
+    found: set[str] = set()
+    seen = 0
+    roots = tree_of(Path(root, "x"))
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not os.path.islink(os.path.join(folder, d)))
+        for name in sorted(files):
+            if not name.endswith(".py"):
+                continue
+            seen += 1
+            if seen > MAX_PY_FILES:
+                return frozenset(found)
+            try:
+                src = read_text(Path(folder, name), roots=roots, limit=1_000_000)
+            except (UnsafePath, OSError, UnicodeDecodeError):
+                continue
+            if "dataclass" in src or "Arguments" in src or "Config" in src:
+                found |= _argument_fields(src)
+    return frozenset(found)
+
+
+def repository_fields(config: str) -> frozenset[str]:
+    """Field names of the argument dataclasses in the config's repository (its own Python, read by AST)."""
+    root = repository_root(Path(os.path.abspath(config)).parent)
+    return _repository_fields(str(root)) if root is not None else frozenset()

@@ -71,7 +71,8 @@ def _comment_lines(text: str) -> str:
 @lru_cache(maxsize=256)
 def _pins(config: str, text: str) -> tuple[Pin, ...]:
     found = {
-        k: Pin(p.dist, p.version, p.spec, f"the config's own line {p.where.rsplit(':', 1)[1]}", p.constraint) for k, p in _scan(_comment_lines(text), "").items()
+        k: Pin(p.dist, p.version, p.spec, f"the config's own line {p.where.rsplit(':', 1)[1]}", p.constraint)
+        for k, p in _scan(_comment_lines(text), "").items()
     }
     for dist, pin in _repository_pins(os.path.dirname(os.path.abspath(config))).items():
         found.setdefault(dist, pin)
