@@ -148,3 +148,15 @@ def test_a_rename_that_changes_the_value_is_not_offered(tmp_path: Path) -> None:
     got = _findings(tmp_path, text)
     assert got and all(f.fix is None for f in got)
     assert any("not with the same value" in f.message for f in got)
+
+
+def test_goblin_fix_writes_the_rename(tmp_path: Path) -> None:
+    from pytest_goblin.patching import fix_note
+
+    text = "# trl sft --config sft.yaml\n# pip install trl==0.12.2 transformers==4.53.3\n" + HF + "evaluation_strategy: steps\n"
+    (f,) = _findings(tmp_path, text)
+    path = _findings.last  # type: ignore[attr-defined]
+    note = fix_note(path, None, load_config(path), f.fix)
+    assert note is not None and "`evaluation_strategy` renamed `eval_strategy`" in note
+    assert "eval_strategy: steps\n" in path.read_text() and "evaluation_strategy" not in path.read_text()
+    assert _findings(tmp_path, path.read_text()) == []

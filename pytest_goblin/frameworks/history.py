@@ -239,6 +239,12 @@ class KeyCheck:
     assumed: bool
 
 
+def _trl_has(key: str) -> bool:
+    """Whether some TRL config class of the newest TRL read has `key` (a plain-looking recipe may still run through TRL)."""
+    top = newest("trl")
+    return any(present("trl", c, key, top) for c in history()["trl"]["classes"])
+
+
 _TRL_SIDE = ("ModelConfig", "ScriptArguments", "DatasetMixtureConfig", "SFTScriptArguments", "DPOScriptArguments", "RewardScriptArguments")
 
 
@@ -268,8 +274,8 @@ def rejected(parser: str, classes: tuple[str, ...], keys: list[str], pins: dict[
         if in_ta is not False:
             continue  # TrainingArguments has it at the run's release, or goblin cannot say
         if parser == "transformers":
-            if not ever("transformers", "TrainingArguments", key):
-                continue  # the script's own dataclass may read it
+            if not ever("transformers", "TrainingArguments", key) or _trl_has(key):
+                continue  # the script's own dataclass may read it; or a TRL config class does, if TRL reads the file
             why = change("transformers", "TrainingArguments", key, tf.version)
             dist = "transformers"
         else:
