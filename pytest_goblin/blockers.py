@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from .errors import KBError
 from .formats import LoadedConfig
+from .formats.textedit import RENAME
 from .frameworks import check_writes
 from .frameworks.pins import exact_pins
 from .hardware import kb_dir, load_yaml_list
@@ -58,7 +59,9 @@ def check_blocker(b: Blocker) -> list[str]:
             problems += _regex_problem(str(p.value), p.fact)
     if b.launch is not None:
         problems += _regex_problem(b.launch, "launch")
-    if not b.keys and b.launch is None and not any(p.fact.startswith("pin.") for p in b.when):
+    if b.check is not None and (b.keys or b.launch is not None or b.fix is not None):
+        problems.append("a `check` blocker finds its own keys and fixes: no `keys`, `launch` or `fix`")
+    if b.check is None and not b.keys and b.launch is None and not any(p.fact.startswith("pin.") for p in b.when):
         problems.append("a blocker needs `keys`, `launch` or a `pin.*` predicate: what in the config or its repository shows it")
     problems += [f"anchor names unknown workload field {a!r}" for a in b.anchor if a not in WORKLOAD_FIELDS]
     if b.fix is not None and not b.keys:
@@ -157,7 +160,7 @@ def found(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] | li
     lines = launch_lines(loaded.text)
     out: list[tuple[Blocker, str | None, Any, int | None]] = []
     for b in blockers:
-        if b.id in w.ignored_rules or (b.formats and loaded.adapter.name not in b.formats):
+        if b.id in w.ignored_rules or (b.formats and loaded.adapter.name not in b.formats) or b.check is not None:
             continue
         key: str | None = None
         value: Any = None
@@ -225,7 +228,81 @@ def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] |
                 fix=fix,
             )
         )
+    for b in cached_blockers() if blockers is None else blockers:
+        if b.check == "keys_at_version" and b.id not in loaded.workload.ignored_rules and (not b.formats or loaded.adapter.name in b.formats):
+            out += _keys_at_version(loaded, hw, b)
     return out
+
+
+def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Finding]:
+    """One finding per key the transformers/TRL release the recipe runs on does not have (frameworks/history.py):
+    a blocker where the parser that reads the file stops on it, a requirement where that is not known or it
+    drops the key (then the key does nothing). An exact rename is the fix, where the run's release has the new key."""
+    from .frameworks import parser_for
+    from .frameworks.history import rejected, rename_keeps_value, repository_fields
+    from .frameworks.pins import pins
+
+    data = loaded.data
+    if not isinstance(data, dict):
+        return []
+    declared = getattr(data, "config_class", None)
+    parser, classes = parser_for(loaded.adapter.name, data, declared, str(loaded.path), loaded.text)
+    if parser not in ("trl", "transformers"):
+        return []
+    path = str(loaded.path)
+    got = rejected(parser, tuple(classes), [k for k in data if isinstance(k, str)], pins(path, loaded.text), loaded.text, repository_fields(path))
+    if got is None or (got.stops is True) != (b.severity == "blocker"):
+        return []
+    out = []
+    for r in got.rejected:
+        _ok, value, line = raw_key(loaded, r.key)
+        shown = "null" if value is None else _shown(value)  # as YAML writes it: a report never says Python's None
+        said = f"`{r.key}: {shown}`".replace("\n", " ")[:160] if not isinstance(value, (dict, list)) else f"`{r.key}`"
+        fix: dict[str, Any] | None = None
+        instead = ""
+        if r.rename is not None and rename_keeps_value(r.rename, value):
+            instead = f"; `{r.rename.new}` takes the same value ({r.rename.cite})"
+            if b.severity == "blocker":
+                bad = check_writes(
+                    loaded.adapter.name, str(loaded.path), loaded.text, {k: v for k, v in data.items() if k != r.key}, {r.rename.new: value}, declared
+                )
+                if not bad and _reads_back_renamed(loaded, r.key, r.rename.new, value):
+                    fix = {r.key: {RENAME: r.rename.new}}
+        elif r.rename is not None:
+            instead = f"; `{r.rename.new}` replaces it, but not with the same value here ({r.rename.cite})"
+        message = (
+            f"{said} (line {line}): {r.why}{instead}. Versions: {got.versions}. {got.stops_how[0].upper()}{got.stops_how[1:]}. "
+            f"{b.symptom}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
+        )
+        out.append(
+            Finding(
+                rule_id=b.id,
+                title=f"{b.title} ({'will not start' if b.severity == 'blocker' else 'check the release it runs on'}: `{r.key}`)",
+                category="blocker" if b.severity == "blocker" else "requirement",
+                line=line,
+                key=r.key,
+                message=message,
+                citation=b.citation,
+                footgun=b.severity == "requirement",
+                blocker=b.severity == "blocker",
+                fix=fix,
+            )
+        )
+    return out
+
+
+def _reads_back_renamed(loaded: LoadedConfig, old: str, new: str, value: Any) -> bool:
+    from .errors import GoblinError
+    from .formats import parse_text
+
+    text, missed = loaded.adapter.apply_keys(loaded.text, loaded.data, {old: {RENAME: new}})
+    if missed or text == loaded.text:
+        return False
+    try:
+        data, adapter = parse_text(loaded.path, text)
+    except GoblinError:
+        return False
+    return adapter.name == loaded.adapter.name and isinstance(data, dict) and old not in data and data.get(new) == value
 
 
 def _reads_back(loaded: LoadedConfig, key: str, value: Any) -> bool:
@@ -266,7 +343,13 @@ def readme_table(blockers: tuple[Blocker, ...] | list[Blocker] | None = None) ->
     """The README's table of the blockers goblin knows (tests keep the README equal to it)."""
     rows = ["| id | kind | what stops the run | --goblin-fix writes | source |", "|---|---|---|---|---|"]
     for b in cached_blockers() if blockers is None else blockers:
-        fix = f"`{b.keys[0]}: {_shown(b.fix)}`" if b.fix is not None and b.keys else "guidance only"
+        fix = (
+            f"`{b.keys[0]}: {_shown(b.fix)}`"
+            if b.fix is not None and b.keys
+            else "an exact rename (`old` -> `new`)"
+            if b.check and b.severity == "blocker"
+            else "guidance only"
+        )
         source = _TRAILING_NOTE.sub("", b.sources[0])
         rows.append(f"| `{b.id}` | {b.severity} | {b.title.replace('|', '/')} | {fix} | {source} |")
     return "\n".join(rows)

@@ -350,7 +350,10 @@ def fix_note(path: Path, patch: Patch | None, audited: LoadedConfig | None = Non
         return f"--goblin-fix did not write: {exc}"
     parts = [f"{len(patch.edits)} edits"] if patch and patch.edits else []
     if writes:
-        shown = ", ".join(f"`{k}: {str(v).lower() if isinstance(v, bool) else v}`" for k, v in writes.items())
+        shown = ", ".join(
+            f"`{k}` renamed `{v['rename_to']}`" if isinstance(v, dict) and set(v) == {"rename_to"} else f"`{k}: {str(v).lower() if isinstance(v, bool) else v}`"
+            for k, v in writes.items()
+        )
         parts.append(f"the blocker fix {shown}")
     fixed = f"--goblin-fix wrote {' and '.join(parts)} into {path.name}"
     env = " ".join(f"{k}={v}" for k, v in sorted(patch.env.items())) if patch else ""

@@ -13,8 +13,8 @@ from ..errors import ConfigError
 from ..modelzoo import implausible_size, lookup_model_noted
 from ..redact import redact_env
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
-from ..yamlio import get_path
-from .textedit import apply_yaml_edits
+from ..yamlio import get_path, parse_yaml
+from .textedit import RENAME, apply_yaml_edits, rename_yaml_keys
 
 _IGNORE = re.compile(r"#\s*goblin:\s*ignore\[([a-z0-9_.,\s]+)\]")
 
@@ -207,7 +207,15 @@ class Adapter:
         return value if isinstance(value, dict) else None
 
     def apply_keys(self, text: str, data: Any, writes: dict[str, Any]) -> tuple[str, list[str]]:
-        """New file text with raw key writes (a blocker's fix: `tf32: false`), and the keys it could not write."""
+        """New file text with raw key writes (a blocker's fix: `tf32: false`; `{key: {"rename_to": new}}`
+        renames a key in place), and the keys it could not write."""
+        renames = {k: v[RENAME] for k, v in writes.items() if isinstance(v, dict) and set(v) == {RENAME}}
+        if renames:
+            text = rename_yaml_keys(text, data, renames)
+            writes = {k: v for k, v in writes.items() if k not in renames}
+            if not writes:
+                return text, []
+            data = parse_yaml(text)
         return apply_yaml_edits(text, data, writes), []
 
     def apply(self, path: Path, text: str, data: Any, workload: WorkloadConfig, fields: dict[str, Any]) -> tuple[str, dict[str, str]]:

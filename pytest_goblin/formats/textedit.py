@@ -163,3 +163,26 @@ def _after_last_key(lines: list[str], mapping: YamlMap) -> int:
             break  # `: value` below a `? key` line is still that key's value
         end = i + 1
     return end
+
+
+RENAME = "rename_to"  # a key write {"old": {"rename_to": "new"}}: the key is renamed, its value kept
+
+
+def rename_yaml_keys(text: str, data: Any, renames: dict[str, str]) -> str:
+    """The text with top-level keys renamed where they are written (`evaluation_strategy:` ->
+    `eval_strategy:`), the value, comments and layout kept. A key that is not a plain block key at
+    the recorded position (flow style, a merge) or whose new name is already in the file is left."""
+    lines = text.split("\n")
+    for old, new in renames.items():
+        pos = key_position(data, old)
+        if pos is None or not isinstance(data, dict) or new in data or not _PLAIN.match(new):
+            continue
+        row, col = pos
+        if row >= len(lines):
+            continue
+        line = lines[row]
+        m = re.match(r"([\"']?)" + re.escape(old) + r"\1(\s*:)", line[col:])
+        if m is None:
+            continue
+        lines[row] = line[:col] + new + m.group(2) + line[col + m.end() :]
+    return "\n".join(lines)

@@ -24,6 +24,8 @@ from .facts import KEY_SINCE, VALUE_SINCE
 
 PIN_FILES = ("setup.py", "setup.cfg", "pyproject.toml", "requirements.txt", "requirements-dev.txt")
 _PIN = re.compile(r"""(?<![\w-])(transformers|trl)\s*(==|~=|>=)\s*v?([0-9]+(?:\.[0-9]+){1,2})""")
+# The whole specifier of such a pin (`transformers>=4.40,<4.46`): the upper bound decides which release pip installs.
+_TAIL = re.compile(r"""\s*,\s*(<=|<|!=|>=|>|==)\s*v?([0-9]+(?:\.[0-9]+){0,2}(?:\.\*)?)""")
 MAX_UP = 6  # folders above the config's own that are looked at, at most
 
 
@@ -33,6 +35,7 @@ class Pin:
     version: str  # the oldest version the pin allows
     spec: str  # e.g. "transformers==4.36.2"
     where: str  # "setup.py:68" or "the config's line 3"
+    constraint: str = ""  # the whole specifier, e.g. ">=4.40,<4.46" (upper bounds included; empty when not read)
 
 
 # Pins of other packages a blocker reads (kb/blockers.yaml): only an exact one decides which
@@ -43,10 +46,16 @@ _EXACT_PIN = re.compile(r"""(?<![\w-])(bitsandbytes)\s*(==|~=)\s*v?([0-9]+\.[0-9
 def _scan(text: str, where: str, pattern: re.Pattern[str] = _PIN) -> dict[str, Pin]:
     out: dict[str, Pin] = {}
     for lineno, line in enumerate(text.splitlines(), 1):
-        for dist, op, ver in pattern.findall(line):
+        for m in pattern.finditer(line):
+            dist, op, ver = m.groups()
             if pattern is _EXACT_PIN and op == "~=" and ver.count(".") < 2:
                 continue  # `~=0.45` allows any 0.x from 0.45 on: not one release
-            out.setdefault(dist, Pin(dist, ver, f"{dist}{op}{ver}", f"{where}:{lineno}"))
+            constraint = f"{op}{ver}"
+            rest = line[m.end() :]
+            while tail := _TAIL.match(rest):
+                constraint += f",{tail.group(1)}{tail.group(2)}"
+                rest = rest[tail.end() :]
+            out.setdefault(dist, Pin(dist, ver, f"{dist}{op}{ver}", f"{where}:{lineno}", constraint))
     return out
 
 
@@ -61,7 +70,10 @@ def _comment_lines(text: str) -> str:
 
 @lru_cache(maxsize=256)
 def _pins(config: str, text: str) -> tuple[Pin, ...]:
-    found = {k: Pin(p.dist, p.version, p.spec, f"the config's own line {p.where.rsplit(':', 1)[1]}") for k, p in _scan(_comment_lines(text), "").items()}
+    found = {
+        k: Pin(p.dist, p.version, p.spec, f"the config's own line {p.where.rsplit(':', 1)[1]}", p.constraint)
+        for k, p in _scan(_comment_lines(text), "").items()
+    }
     for dist, pin in _repository_pins(os.path.dirname(os.path.abspath(config))).items():
         found.setdefault(dist, pin)
     return tuple(found.values())

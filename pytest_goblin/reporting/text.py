@@ -70,7 +70,7 @@ def failure_text(r: Report) -> str:
         lines.append(f"  {where}: [{f.rule_id}] {f.title} ({tag})")
         lines.append(f"      {f.message}")
         if f.fix:
-            lines.append("      --goblin-fix writes: " + ", ".join(f"`{k}: {str(v).lower() if isinstance(v, bool) else v}`" for k, v in f.fix.items()))
+            lines.append("      --goblin-fix writes: " + ", ".join(_fix_shown(k, v) for k, v in f.fix.items()))
         lines.append(f"      see {f.citation}")
     lines += ["", f"  before: {_run(r.before)}", f"  after:  {_run(r.after)}"]
     if r.patch and r.patch.env:
@@ -98,3 +98,10 @@ def trajectory_text(events: list[Event]) -> str:
         elif isinstance(d, Report):
             out.append(f"  final report: {d.verdict}")
     return "\n".join(out)
+
+
+def _fix_shown(key: str, value: object) -> str:
+    """`key: value`, or `old` -> `new` for a rename (blockers' {key: {"rename_to": new}})."""
+    if isinstance(value, dict) and set(value) == {"rename_to"}:
+        return f"`{key}` -> `{value['rename_to']}`"
+    return f"`{key}: {str(value).lower() if isinstance(value, bool) else value}`"

@@ -1,0 +1,162 @@
+"""The shipped key history (frameworks/key_history.json, scripts/gen_key_history.py): its shape, facts
+read from the wheels, the release a recipe runs on, and the keys-at-version finding with its rename fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from packaging.version import Version
+
+from pytest_goblin import blockers
+from pytest_goblin.formats import load_config
+from pytest_goblin.frameworks import history as h
+from pytest_goblin.frameworks.pins import Pin, pins
+from pytest_goblin.hardware import get_hardware
+from pytest_goblin.schemas import Finding
+
+TF_WANTED = ["4.36.2", "4.40.2", "4.44.2", "4.46.3", "4.50.3", "4.53.3", "4.56.2", "4.57.6", "5.25.0"]
+TRL_WANTED = ["0.7.11", "0.8.6", "0.9.6", "0.11.4", "0.12.2", "0.14.0", "0.16.1", "0.19.1", "0.21.0", "0.24.0", "1.16.0"]
+HF = "model_name_or_path: meta-llama/Meta-Llama-3-8B\nper_device_train_batch_size: 4\ngradient_accumulation_steps: 4\nbf16: true\n"
+
+
+def test_the_table_covers_the_releases_users_are_on() -> None:
+    data = h.history()
+    for dist, wanted in (("transformers", TF_WANTED), ("trl", TRL_WANTED)):
+        versions = data[dist]["versions"]
+        assert versions == sorted(versions, key=Version)
+        assert set(wanted) <= set(versions), set(wanted) - set(versions)
+        assert set(data[dist]["wheels"]) == set(versions)
+        assert all(w.startswith(f"{dist}-{v}-") and ".whl sha256:" in w for v, w in data[dist]["wheels"].items())
+        # every minor release in between is read, so a removal is placed in one release
+        minors = sorted({(Version(v).major, Version(v).minor) for v in versions})
+        assert len(minors) == len(versions)
+    assert "TrainingArguments" in data["transformers"]["classes"]
+    for cls in ("SFTConfig", "DPOConfig", "GRPOConfig", "KTOConfig", "ORPOConfig", "RewardConfig", "ModelConfig", "ScriptArguments"):
+        entry = data["trl"]["classes"][cls]
+        assert entry["present"] and entry["keys"], cls
+        for key, k in entry["keys"].items():
+            assert k["in"] and all(a in data["trl"]["versions"] and b in data["trl"]["versions"] for a, b in k["in"]), (cls, key)
+            assert k["at"].split(" ", 1)[0] in data["trl"]["versions"] and ".py:" in k["at"], (cls, key)
+
+
+def test_facts_read_from_the_wheels() -> None:
+    # transformers 4.50.3 training_args.py:1430 (field) and :1610-1615 (deprecated, copied to eval_strategy); gone in 4.51.3
+    assert h.present("transformers", "TrainingArguments", "evaluation_strategy", "4.40.2") is True
+    assert h.present("transformers", "TrainingArguments", "evaluation_strategy", "4.50.3") is True
+    assert h.present("transformers", "TrainingArguments", "evaluation_strategy", "4.51.3") is False
+    assert h.present("transformers", "TrainingArguments", "evaluation_strategy", h.newest("transformers")) is False
+    assert h.present("transformers", "TrainingArguments", "eval_strategy", "4.36.2") is False
+    assert h.present("transformers", "TrainingArguments", "eval_strategy", "4.41.2") is True
+    # transformers 5.14.1 training_args.py:1443 has warmup_ratio; 5.15.1 has none; 4.57.6 :839 overwrite_output_dir, gone in 5.0.0
+    assert h.present("transformers", "TrainingArguments", "warmup_ratio", "5.14.1") is True
+    assert h.present("transformers", "TrainingArguments", "warmup_ratio", "5.15.1") is False
+    assert h.present("transformers", "TrainingArguments", "overwrite_output_dir", "5.0.0") is False
+    # trl 0.19.1 sft_config.py:244 max_seq_length (deprecated :256-261), gone in 0.20.0; ModelConfig.torch_dtype gone in 0.27
+    assert h.present("trl", "SFTConfig", "max_seq_length", "0.19.1") is True
+    assert h.present("trl", "SFTConfig", "max_seq_length", "0.20.0") is False
+    assert h.present("trl", "ModelConfig", "torch_dtype", "0.26.2") is True
+    assert h.present("trl", "ModelConfig", "torch_dtype", "0.27.2") is False
+    assert h.present("trl", "DPOConfig", "max_prompt_length", "0.28.0") is True
+    assert h.present("trl", "DPOConfig", "max_prompt_length", "0.29.1") is False
+    assert h.class_present("trl", "SFTConfig", "0.8.6") is False  # SFTConfig arrived in 0.9
+    assert "dropped it in transformers 4.51" in h.change("transformers", "TrainingArguments", "evaluation_strategy", "5.25.0")
+    assert "only from transformers 4.41" in h.change("transformers", "TrainingArguments", "eval_strategy", "4.36.2")
+
+
+def test_which_trl_commands_stop_on_an_unknown_key() -> None:
+    assert h.cli_rejects("sft", "0.11.4") is True  # cli_utils.py: "not used by the TrlParser" ValueError
+    assert h.cli_rejects("sft", "0.13.0") is False  # config leftovers dropped
+    assert h.cli_rejects("dpo", "0.19.1") is True  # fail_with_unknown_args=True by default
+    assert h.cli_rejects("sft", "1.16.0") is False  # sft.py:144 passes fail_with_unknown_args=False
+    assert h.cli_rejects("no_such_command", "1.16.0") is None
+
+
+def test_the_release_a_recipe_runs_on() -> None:
+    none = h.run_version("transformers", None)
+    assert none is not None and none.assumed and none.version == h.newest("transformers") and "assumed" in none.how
+    ranged = h.run_version("transformers", Pin("transformers", "4.40", "transformers>=4.40", "setup.py:3", ">=4.40,<4.46"))
+    assert ranged is not None and ranged.version == "4.45.2" and not ranged.assumed
+    exact = h.run_version("trl", Pin("trl", "0.8.6", "trl==0.8.6", "requirements.txt:1", "==0.8.6"))
+    assert exact is not None and exact.version == "0.8.6"
+    # a patch release not read stands for its minor's read release
+    assert h.present("transformers", "TrainingArguments", "eval_strategy", "4.41.0") is True
+
+
+def test_a_pin_keeps_its_upper_bound(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("transformers>=4.40, <4.46\n")
+    cfg = tmp_path / "sft.yaml"
+    cfg.write_text(HF)
+    got = pins(str(cfg), HF)["transformers"]
+    assert got.constraint == ">=4.40,<4.46" and got.version == "4.40"
+
+
+def _findings(tmp: Path, text: str, extra: dict[str, str] | None = None) -> list[Finding]:
+    tmp = tmp / f"case{len(list(tmp.iterdir()))}"  # a folder per case: pins are read once per folder
+    tmp.mkdir()
+    for rel, body in (extra or {}).items():
+        (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp / rel).write_text(body)
+    path = tmp / "sft.yaml"
+    path.write_text(text)
+    _findings.last = path  # type: ignore[attr-defined]
+    return [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id.startswith("blocker.keys_")]
+
+
+def test_a_rejected_key_names_its_line_release_and_replacement(tmp_path: Path) -> None:
+    text = "# trl sft --config sft.yaml\n# pip install trl==0.12.2 transformers==4.53.3\n" + HF + "evaluation_strategy: steps  # every eval_steps\n"
+    (f,) = _findings(tmp_path, text)
+    assert f.blocker and f.rule_id == "blocker.keys_rejected_at_version" and f.key == "evaluation_strategy" and f.line == 7
+    assert "dropped it in transformers 4.51" in f.message and "`eval_strategy` takes the same value" in f.message
+    assert "trl==0.12.2" in f.message and "None" not in f.message
+    assert f.fix == {"evaluation_strategy": {"rename_to": "eval_strategy"}}
+    loaded = load_config(_findings.last)  # type: ignore[attr-defined]
+    new, missed = loaded.adapter.apply_keys(loaded.text, loaded.data, f.fix)
+    assert not missed and "eval_strategy: steps  # every eval_steps\n" in new and "evaluation_strategy" not in new
+
+
+def test_without_a_pin_the_release_is_assumed_and_it_is_a_requirement(tmp_path: Path) -> None:
+    (f,) = _findings(tmp_path, "# SFTTrainer arguments\n" + HF + "max_seq_length: 2048\n")
+    assert not f.blocker and f.footgun and f.fix is None
+    assert "dropped it in trl 0.20" in f.message and "assumed trl 1.16.0, the newest goblin knows" in f.message
+    assert "`max_length` takes the same value" in f.message
+
+
+def test_a_pinned_old_release_lacks_a_newer_key(tmp_path: Path) -> None:
+    (f,) = _findings(tmp_path, HF + "eval_strategy: steps\n", {"requirements.txt": "transformers==4.36.2\n"})
+    assert f.key == "eval_strategy" and "only from transformers 4.41" in f.message and "transformers==4.36.2" in f.message
+
+
+def test_keys_that_must_not_be_flagged(tmp_path: Path) -> None:
+    # accepted at the run's release; a key of the script's own dataclass (unknown to the history)
+    assert _findings(tmp_path, "# SFTTrainer arguments\n" + HF + "max_length: 2048\ndataset_mixer: {a: 1}\nuse_flash_attention_2: true\n") == []
+    # within the pin's range the key exists
+    assert _findings(tmp_path, HF + "evaluation_strategy: steps\n", {"requirements.txt": "transformers>=4.40,<4.46\n"}) == []
+    # ModelConfig / ScriptArguments keys of a TRL recipe count as accepted
+    assert _findings(tmp_path, "# SFTTrainer arguments\n" + HF + "dtype: bfloat16\nuse_peft: true\ndataset_name: x/y\n") == []
+
+
+def test_a_key_the_repository_declares_itself_is_not_judged(tmp_path: Path) -> None:
+    code = "from dataclasses import dataclass\nimport transformers\n\n@dataclass\nclass SFTConfig(transformers.TrainingArguments):\n    max_seq_length: int = 2048\n"
+    text = "# SFTTrainer arguments\n" + HF + "max_seq_length: 2048\n"
+    assert _findings(tmp_path, text, {".git/HEAD": "ref: refs/heads/main\n", "src/configs.py": code}) == []
+    assert len(_findings(tmp_path, text, {".git/HEAD": "ref: refs/heads/main\n"})) == 1
+
+
+def test_a_rename_that_changes_the_value_is_not_offered(tmp_path: Path) -> None:
+    # warmup_steps below 1 is a ratio (transformers 5.25.0 training_args.py:2158-2159): 2 would mean two steps
+    text = "# trl sft --config sft.yaml\n# pip install trl==0.12.2 transformers==5.25.0\n" + HF + "warmup_ratio: 2\n"
+    got = _findings(tmp_path, text)
+    assert got and all(f.fix is None for f in got)
+    assert any("not with the same value" in f.message for f in got)
+
+
+def test_goblin_fix_writes_the_rename(tmp_path: Path) -> None:
+    from pytest_goblin.patching import fix_note
+
+    text = "# trl sft --config sft.yaml\n# pip install trl==0.12.2 transformers==4.53.3\n" + HF + "evaluation_strategy: steps\n"
+    (f,) = _findings(tmp_path, text)
+    path = _findings.last  # type: ignore[attr-defined]
+    note = fix_note(path, None, load_config(path), f.fix)
+    assert note is not None and "`evaluation_strategy` renamed `eval_strategy`" in note
+    assert "eval_strategy: steps\n" in path.read_text() and "evaluation_strategy" not in path.read_text()
+    assert _findings(tmp_path, path.read_text()) == []
