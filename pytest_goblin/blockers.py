@@ -250,7 +250,10 @@ def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Fin
     if parser not in ("trl", "transformers"):
         return []
     path = str(loaded.path)
-    got = rejected(parser, tuple(classes), [k for k in data if isinstance(k, str)], pins(path, loaded.text), loaded.text, repository_fields(path))
+    keys, pinned = [k for k in data if isinstance(k, str)], pins(path, loaded.text)
+    got = rejected(parser, tuple(classes), keys, pinned, loaded.text, frozenset())
+    if got is not None and got.rejected:  # only then is the repository's own Python read (its argument classes)
+        got = rejected(parser, tuple(classes), keys, pinned, loaded.text, repository_fields(path))
     if got is None or (got.stops is True) != (b.severity == "blocker"):
         return []
     out = []

@@ -329,7 +329,7 @@ def rejected(parser: str, classes: tuple[str, ...], keys: list[str], pins: dict[
 # old alignment-handbook's SFTConfig(TrainingArguments) re-declares max_seq_length; its ModelArguments,
 # torch_dtype), which accepts a key the framework dropped. Such a key is not judged.
 _SKIP_DIRS = {".git", ".venv", "venv", "env", "site-packages", "node_modules", "build", "dist", ".tox", "__pycache__"}
-MAX_PY_FILES = 3000
+MAX_PY_FILES = 1000  # a repository's own Python, read once per repository and only for a config with a flagged key
 _ARG_BASE = re.compile(r"(Arguments|Config|Args)$")
 
 
