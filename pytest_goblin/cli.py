@@ -96,11 +96,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
     outcomes = sorted(audited, key=lambda o: o.nodeid)
     session = SessionReport(version=__version__, target=settings.target, items=outcomes, not_collected=dict(sorted(skipped.items())))
     if not values["events"]:
-        for item in redact_model(session).items:  # the strings masked, then rendered (never the lines: round 8, M5)
+        for item in session.items:  # the strings masked, then rendered; never a rendered line (round 8, M5)
             r = item.report
             in_full = bool(item.verdict == "fail" or (item.verdict == "warn" and values["diff"])) and bool(values["diff"] or args.verbose)
             if r is not None and in_full:
-                print(terminal(failure_text(r)))
+                print(terminal(failure_text(redact_model(r))))
             print(one_line(summary_line(item)))
             if r is not None and args.verbose and not in_full and item.verdict in ("pass", "warn"):
                 for line in findings_lines(r):  # footguns and guidance of a PASS or WARN, one line each

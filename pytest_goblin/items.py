@@ -18,7 +18,7 @@ import pytest
 from .errors import GoblinError
 from .events import Event
 from .formats import LoadedConfig
-from .redact import redact
+from .redact import redact, redact_model
 from .reporting.text import failure_text, speedup_text, trajectory_text
 from .schemas import Report
 from .settings import Settings
@@ -150,17 +150,18 @@ class AuditItem(pytest.Item):
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:  # type: ignore[override]
         verbose = self.config.get_verbosity() > 0
+        # the report's strings masked, then rendered; a rendered block is never masked (red team round 8)
         if isinstance(excinfo.value, GoblinFailure):
-            text = failure_text(excinfo.value.report)
+            text = failure_text(redact_model(excinfo.value.report))
         elif isinstance(excinfo.value, AuditError):
-            text = f"{self.path}: audit error: {excinfo.value}"
+            text = f"{self.path}: audit error: {redact(str(excinfo.value))}"
         else:
             return str(super().repr_failure(excinfo))
         if verbose and self.events:
-            text += "\n\ntrajectory:\n" + trajectory_text(self.events)
+            text += "\n\ntrajectory:\n" + "\n".join(redact(line) for line in trajectory_text(self.events).splitlines())
         from .reporting.escape import terminal
 
-        return terminal(redact(text))
+        return terminal(text)
 
     def _repr_failure_py(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         """Setup errors too: the one-line reason, not 500 lines of pluggy traceback (D24)."""

@@ -348,14 +348,14 @@ class GoblinSession:
         from .reporting.text import failure_text, summary_line
 
         # the strings masked, then rendered; a rendered line is never masked (round 8, M5)
-        session = redact_model(self.session_report())
+        session = self.session_report()
         tr = terminalreporter
         tr.write_sep("=", "pytest-goblin summary")
         show_warned = config.get_verbosity() > 0 or bool(config.stash[VALUES_KEY]["diff"])
         for item in session.items:
             if show_warned and item.verdict == "warn" and item.report is not None:
                 # a warning's findings and diff, as a failure shows them, through the same escaping (N7)
-                tr.write_line(terminal(failure_text(item.report)))
+                tr.write_line(terminal(failure_text(redact_model(item.report))))
         for item in session.items:
             tr.write_line(one_line(summary_line(item)))
             if config.get_verbosity() > 0 and item.verdict == "pass" and item.report is not None:

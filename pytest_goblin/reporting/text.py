@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..events import ErrorData, Event, ThoughtData, ToolCallData, ToolResultData
 from ..outcome import ItemOutcome
+from ..redact import redact
 from ..schemas import Report, RunMetrics
 
 
@@ -33,16 +34,19 @@ def undecided_text(r: Report) -> str:
 
 
 def summary_line(item: ItemOutcome) -> str:
-    """One config's line in the terminal summary (pytest and goblin audit)."""
+    """One config's line in the terminal summary (pytest and goblin audit). Each piece from the
+    report is masked before the line is put together, never the line: a learned secret could
+    otherwise hide the verdict word (red team round 8)."""
     r = item.report
+    path = redact(item.path)
     if r is not None and r.inconclusive:
-        return f"INCONCLUSIVE {item.path}  {undecided_text(r)}"
+        return f"INCONCLUSIVE {path}  {redact(undecided_text(r))}"
     speed = speedup_text(r) if r is not None and r.speedup else item.message[:600]  # an error keeps the exception's own line
     blocked = [f.rule_id for f in r.findings if f.blocker] if r is not None else []
     if blocked:  # a run that does not start: what stops it, before any speedup
         speed = f"will not start on {r.target if r else '?'}: {', '.join(blocked)}"
     undecided = f" ({r.straddles})" if r is not None and r.straddles and not blocked else ""  # the level noise could still change
-    return f"{item.verdict.upper():5} {item.path}  {speed}{undecided}"
+    return f"{item.verdict.upper():5} {path}  {redact(speed)}{redact(undecided)}"
 
 
 def findings_lines(r: Report) -> list[str]:
@@ -52,7 +56,7 @@ def findings_lines(r: Report) -> list[str]:
     for f in sorted(r.findings, key=lambda f: not f.footgun):
         where = f"{r.path}:{f.line}" if f.line else f"{r.path} (not set in the file)"
         kind = "footgun" if f.footgun else "patched" if r.patch and f.rule_id in r.patch.rule_ids else "not patched"
-        lines.append(f"    {kind}: {where}: [{f.rule_id}] {f.title}")
+        lines.append(f"    {kind}: {redact(where)}: [{redact(f.rule_id)}] {redact(f.title)}")
     return lines
 
 
