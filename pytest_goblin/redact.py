@@ -282,6 +282,24 @@ def flag_values(text: str) -> list[str]:
     return out
 
 
+# `NAME=value` in a shell script (`export WANDB_API_KEY=...`, `HF_TOKEN=... torchrun`, `-e NAME=...`,
+# `--export=ALL,NAME=...`): a launch line may pass `$WANDB_API_KEY` where no secret name is written.
+_SHELL_ASSIGNMENT = re.compile(r"(?<![A-Za-z0-9_])(?P<key>[A-Za-z_][A-Za-z0-9_]{0,63})=(?P<value>\"[^\"\n]{1,512}\"|'[^'\n]{1,512}'|[^\s\"';,&|)]{1,512})")
+
+
+def shell_secret_values(text: str) -> list[str]:
+    """Values a shell script assigns to secret names, and its secret flags' values (flag_values)."""
+    if not _may_hold_a_secret(text):
+        return []
+    out = flag_values(text)
+    for m in _SHELL_ASSIGNMENT.finditer(text):
+        value = m.group("value")
+        value = value[1:-1] if value[:1] in "\"'" and len(value) > 1 else value
+        if not value.startswith("$") and masks_by_value(m.group("key"), value):
+            out.append(value)
+    return out
+
+
 def learn(values: Iterable[str]) -> None:
     """Mask these values (found under secret names in a config: `masks_by_value`) in every text
     this process writes from now on. Raises TooManySecrets past MAX_LEARNED pieces: the caller

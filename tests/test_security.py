@@ -90,6 +90,7 @@ def test_d1_one_bad_file_costs_one_item_not_the_session(tmp_path: Path) -> None:
 
 RUNS = ["a", "a_", "1_", "x_token", " ", "\t", "-", ":", "A", "/", ".", "=", "#", "a:", "://a", "hf_", "api_key:", "é", "\\", '"']
 RUNS += ["<tool_call>{", "{"]  # N9: LLM text
+RUNS += ["${A:-", "--f "]  # round 9: unclosed shell defaults and long flag lists in launch scripts
 MEGABYTE = 1_000_000
 BUDGET_S = 5.0  # generous: a linear regex takes well under a second on 1 MB; a quadratic one takes hours
 

@@ -188,7 +188,7 @@ def test_an_accelerate_config_outside_the_repository_is_refused_by_name(tmp_path
     )
     w = load_config(root / "configs/sft.yaml").workload
     assert topo(w) == (8, 1, 8) and w.strategy == "ddp"  # the command line's count; nothing from the refused file
-    assert any("was not read" in n and "outside" in n for n in w.notes)
+    assert any("was not opened" in n and "outside" in n for n in w.notes)
 
 
 def test_limits_a_large_script_is_not_read(tmp_path: Path) -> None:
@@ -353,3 +353,46 @@ def test_offload_from_the_launchers_accelerate_config_is_reported_where_it_is_se
     said = offload_elsewhere(w) or ""
     assert "in accel/zero3_offload.yaml (" in said and "`deepspeed_config.offload_optimizer_device` at line 4" in said
     assert 'set each to "none" there' in said and "train.sh line 1" in said
+
+
+# ---- red team round 9: the launcher reader on hostile repositories ------------------------------------
+
+
+def test_r9_a_secret_a_launch_script_assigns_is_masked_where_the_launch_line_is_quoted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    key = "3f2a9c1e5b7d4a6f8e0c2b4d6a8f0e1c3b5d7f9a"
+    url = "https://alice:Sup3rS3cretDbPassw0rdLongValue@db.internal/x"
+    root = repo(
+        tmp_path,
+        {
+            "configs/a.yml": AXOLOTL,
+            "scripts/train.sh": f"export WANDB_API_KEY={key}\n"
+            f"torchrun --nnodes 2 --nproc_per_node 8 -m axolotl.cli.train configs/a.yml --wandb-login $WANDB_API_KEY --dataset_url {url}\n",
+        },
+    )
+    assert main(["audit", str(root / "configs/a.yml"), "--json", str(tmp_path / "r.json"), "--md", str(tmp_path / "r.md")]) in (0, 1)
+    main(["parse", "--json", str(root / "configs/a.yml")])
+    out = capsys.readouterr().out + (tmp_path / "r.json").read_text() + (tmp_path / "r.md").read_text()
+    assert "2 nodes x 8 GPUs" in out  # the launch line was read
+    assert key[:12] not in out and "Sup3rS3cret" not in out
+
+
+def test_r9_an_accelerate_config_named_outside_the_tree_is_not_probed(tmp_path: Path) -> None:
+    """The note is the same whether the named file exists on the runner or not: no existence oracle."""
+    notes = []
+    for ref in ("/etc/hostname", "/no/such/file.yaml", "../../outside.yaml"):
+        root = repo(
+            tmp_path / ref.replace("/", "_"),
+            {"configs/a.yml": AXOLOTL, "configs/run.sh": f"accelerate launch --config_file {ref} -m axolotl.cli.train configs/a.yml\n"},
+        )
+        w = load_config(root / "configs/a.yml").workload
+        notes.append([n.replace(ref, "REF") for n in w.notes if n.startswith("accelerate config")])
+    assert notes[0] == notes[1] == notes[2] and notes[0] and "outside the audited tree" in notes[0][0]
+
+
+def test_r9_an_over_long_launch_line_is_not_read_and_an_unclosed_default_is_cheap(tmp_path: Path) -> None:
+    many = "torchrun --nproc_per_node 8 -m axolotl.cli.train configs/a.yml " + " ".join(f"--f{i} 1" for i in range(5000)) + "\n"
+    assert launchers.parse_launcher(Path("x.sh"), many).lines == ()  # longer than any real launch command
+    unclosed = "torchrun --nproc_per_node 8 -m axolotl.cli.train configs/a.yml " + "${A:-" * 2000 + "\n"
+    parsed = launchers.parse_launcher(Path("x.sh"), unclosed)
+    assert len(parsed.lines) == 1  # read, with the unclosed text left as written
+    assert launchers.expand("${A:-x} ${B} ${C:-${D}", {"B": "b"}) == "x b ${C:-${D}"

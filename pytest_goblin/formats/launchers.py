@@ -42,7 +42,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..redact import redact, shell_secret_values
 from ..safepath import UnsafePath, read_text, tree_of
+from ..yamlio import learn_secrets
 
 MAX_BYTES = 256_000  # a launcher or README larger than this is not read
 MAX_FILES = 40  # launcher candidates per folder (by name order)
@@ -104,7 +106,9 @@ class Launch:
 
 # ------------------------------------------------------------------ reading launcher files
 _ASSIGN = re.compile(r"^(?:export\s+|local\s+|declare\s+(?:-\w+\s+)?)?([A-Za-z_]\w*)=(.*)$")
-_VAR = re.compile(r"\$(?:\{([A-Za-z_]\w*)(?:(:?[-=])([^}]*))?\}|([A-Za-z_]\w*))")
+# The default of `${VAR:-default}` is bounded and holds no `$`: an unclosed `${A:-` repeated along a
+# line cost quadratic time with `[^}]*` (red team round 9, D1).
+_VAR = re.compile(r"\$(?:\{([A-Za-z_]\w{0,63})(?:(:?[-=])([^}$\n]{0,256}))?\}|([A-Za-z_]\w{0,63}))")
 _ARITH = re.compile(r"\$\(\(([^()]*)\)\)")
 _SBATCH = re.compile(r"^#SBATCH\s+(.*)$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
@@ -153,7 +157,17 @@ def _split(text: str) -> list[str]:
         return text.split()
 
 
+# A launch command is a few hundred characters; a longer logical line is not read (its flags are
+# looked up line by line, and a 200 KB line of flags cost minutes: red team round 9, D2).
+MAX_COMMAND_CHARS = 16_384
+
+
 def _logical_lines(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    out = [(n, text) for n, text in _joined(lines) if len(text) <= MAX_COMMAND_CHARS]
+    return out
+
+
+def _joined(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
     out: list[tuple[int, str]] = []
     start, buf = 0, ""
     for n, raw in lines:
@@ -341,6 +355,7 @@ def _kind(tokens: tuple[str, ...]) -> str | None:
 
 def _command(tokens: tuple[str, ...]) -> str:
     text = " ".join(t for t in tokens if not re.match(r"^[A-Za-z_]\w*=", t) or "VISIBLE" in t or "NNODES" in t or "NPROC" in t or "TORCHRUN" in t)
+    text = redact(text)  # before it is cut: a cut token or URL password no longer looks like one
     return text if len(text) <= 120 else text[:117] + "..."
 
 
@@ -489,6 +504,10 @@ def _accelerate_file(ref: str, here: Path, roots: list[Path], root: Path, out: L
             break
         base = base.parent
     for c in candidates:
+        if not any(Path(os.path.normpath(c)).is_relative_to(r) for r in roots):
+            # named outside the tree: refused by name, never probed (whether it exists is the runner's business)
+            out.notes.append(f"accelerate config {ref!r} was not opened: it is outside the audited tree")
+            return {}
         if not (c.exists() or c.is_symlink()):
             continue
         try:
@@ -613,6 +632,8 @@ def _launcher(path: Path, roots: list[Path]) -> LauncherFile | None:
         return hit[1]
     try:
         text = read_text(path, roots=roots, limit=MAX_BYTES)
+        # a value it assigns to a secret name may reach a note through `$NAME` (red team round 9)
+        learn_secrets(path, shell_secret_values(text))
         parsed: LauncherFile | None = parse_launcher(Path(os.path.realpath(path)), text)
     except UnsafePath:
         parsed = None  # outside the tree, too large, not a regular file or not UTF-8: not read
