@@ -238,11 +238,50 @@ def secret_pieces(value: str) -> list[str]:
 # `base_model` would vanish from every report. One-line values are masked by name regardless.
 _BARE_KEY = re.compile(r"(?:^|_)key$", re.I)
 # ... unless the word before `key` says whose credential it is (`api_key`, `wandb_api_key`, `openai_key`).
-_CREDENTIAL_KEY = re.compile(
-    r"(?:api|access|private|account|secret|signing|encryption|master|license|ssh|gpg|pgp|auth|openai|anthropic|wandb|hf|azure|aws|gcp|google"
-    r"|cohere|mistral|groq|together|replicate|comet|neptune|storage|deepseek|fireworks|huggingface|github|gitlab|slack|stripe)_?key$",
-    re.I,
+_CREDENTIAL_KEY_WORDS = (
+    "api",
+    "access",
+    "private",
+    "account",
+    "secret",
+    "signing",
+    "encryption",
+    "master",
+    "license",
+    "ssh",
+    "gpg",
+    "pgp",
+    "auth",
+    "openai",
+    "anthropic",
+    "wandb",
+    "hf",
+    "azure",
+    "aws",
+    "gcp",
+    "google",
+    "cohere",
+    "mistral",
+    "groq",
+    "together",
+    "replicate",
+    "comet",
+    "neptune",
+    "storage",
+    "deepseek",
+    "fireworks",
+    "huggingface",
+    "github",
+    "gitlab",
+    "slack",
+    "stripe",
 )
+
+
+def _credential_key(name: str) -> bool:
+    """`<word>_key` / `<word>key` where the word names whose credential it is (no regex: names only)."""
+    low = name.lower()
+    return low.endswith("key") and low[:-3].rstrip("_").endswith(_CREDENTIAL_KEY_WORDS)
 
 
 def _credential_shape(piece: str) -> bool:
@@ -255,7 +294,7 @@ def masks_by_value(name: str, value: str) -> bool:
     if not is_secret_name(name):
         return False
     name = name.replace("-", "_")
-    if _BARE_KEY.search(name) and not is_secret_name(_BARE_KEY.sub("", name)) and not _CREDENTIAL_KEY.search(name):
+    if _BARE_KEY.search(name) and not is_secret_name(_BARE_KEY.sub("", name)) and not _credential_key(name):
         return any(_credential_shape(piece) for piece in secret_pieces(value))
     return True
 
