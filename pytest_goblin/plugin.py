@@ -134,6 +134,8 @@ def pytest_configure(config: pytest.Config) -> None:
     state.rootpath = config.rootpath
     config.stash[STATE_KEY] = state
     config.pluginmanager.register(state, "goblin-session")
+    if not _is_worker(config):
+        state.sigterm.install()
     _freeze_heap(state)
 
 
@@ -152,6 +154,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         from .runners.cache import set_store
 
         set_store(None)
+        state = config.stash.get(STATE_KEY, None)
+        if state is not None:
+            state.sigterm.uninstall()
 
 
 def pytest_cmdline_main(config: pytest.Config) -> None:
@@ -169,6 +174,48 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
         config.add_cleanup(unfreeze)
 
 
+class SigtermAsInterrupt:
+    """SIGTERM (a CI cancel, `timeout`) ends a goblin session as Ctrl-C does, and exits 128 + 15.
+
+    Without it SIGTERM kills pytest where it stands: no pytest_sessionfinish, so no report of the
+    configs that finished. The handler raises runners.command.Terminated, a KeyboardInterrupt, so
+    pytest's own interrupt path runs (_pytest/main.py wrap_session: KeyboardInterrupt sets
+    ExitCode.INTERRUPTED, then pytest_sessionfinish runs and its session.exitstatus is returned);
+    GoblinSession.pytest_sessionfinish writes the reports and sets the exit status to 128 + the
+    signal. A measured run in flight has its own handler raising the same exception (its process
+    group is killed, its patched copy removed). Once the session is closing a SIGTERM is recorded,
+    not raised, so the reports are written whole. Main thread, controller only (an xdist worker is
+    stopped by its controller)."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self.closing = False
+        self._previous: Any = None
+        self._installed = False
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        self.signum = signum
+        if not self.closing:
+            from .runners.command import Terminated
+
+            raise Terminated(signum)
+
+    def install(self) -> None:
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread() and not self._installed:
+            self._previous = signal.signal(signal.SIGTERM, self)
+            self._installed = True
+
+    def uninstall(self) -> None:
+        import signal
+
+        if self._installed:
+            signal.signal(signal.SIGTERM, self._previous if self._previous is not None else signal.SIG_DFL)
+            self._installed = False
+
+
 class GoblinSession:
     """Session state: which files were skipped and why, and every item's outcome."""
 
@@ -183,6 +230,7 @@ class GoblinSession:
         self.finished = False  # after session finish no outcome arrives: the report can be kept
         self._report: Any = None
         self.froze = False  # gc.freeze() was called for this session (undone at unconfigure)
+        self.sigterm = SigtermAsInterrupt()
 
     def _under_roots(self, path: Path) -> bool:
         """Under an audited path as written, symlinks not followed."""
@@ -323,9 +371,17 @@ class GoblinSession:
         """xdist controller: collect each worker's not-collected files (workers do the collecting)."""
         self.not_collected.update(getattr(node, "workeroutput", {}).get("goblin_not_collected", {}))
 
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        """A SIGTERM raised by a measured run's own handler is a SIGTERM too."""
+        from .runners.command import Terminated
+
+        if isinstance(excinfo.value, Terminated):
+            self.sigterm.signum = excinfo.value.signum
+
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         """Reports are written here, on the controller only, so an interrupted run still writes
-        what finished and xdist workers never race on one file."""
+        what finished and xdist workers never race on one file. Stopped by SIGTERM, the session
+        exits 128 + 15 after the reports are written (SigtermAsInterrupt)."""
         config = session.config
         worker_output = getattr(config, "workeroutput", None)
         if worker_output is not None:
@@ -333,6 +389,7 @@ class GoblinSession:
             return
         from .reporting.outputs import write_outputs
 
+        self.sigterm.closing = True
         self.finished = True
         self.written = write_outputs(
             self.session_report(),
@@ -340,6 +397,10 @@ class GoblinSession:
             json=config.stash[VALUES_KEY]["json"],
             sarif=config.stash[VALUES_KEY]["sarif"],
         )
+        if self.sigterm.signum is not None:
+            n = len(self.session_report().items)
+            self.written.insert(0, f"stopped by SIGTERM: {n} config(s) finished; the reports hold those")
+            session.exitstatus = 128 + self.sigterm.signum
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
         from .redact import redact_model

@@ -201,6 +201,27 @@ def test_warmup_dominated_trainer_run_is_measured_as_such() -> None:
     assert tp.warmup_share == pytest.approx(1 - 3.899 / ((5.45 + 8.86) / 2), abs=1e-3)
 
 
+def test_a_patchs_warm_up_is_judged_over_its_runs_not_by_the_last() -> None:
+    """Issue 27: the warm-up check read the last run only; under load that comes and goes, one run's
+    late steps and its whole-run average differ without any warm-up (27% in the last of 26
+    LLaMA-Factory runs whose typical share was 2%), and that one run made the verdict inconclusive."""
+    from pytest_goblin.runners.command import Throughput
+
+    def reading(share: float) -> Throughput:  # samples/s whose late steps ran 1 / (1 - share) faster than the run's average
+        return Throughput(10.0, "samples/s", "Trainer train_samples_per_second", steady=10.0 / (1 - share))
+
+    runner = CommandRunner("python t.py {config}", steps=60)
+    for share in (0.02, 0.03, 0.01, 0.27):
+        runner._check(reading(share), "p1")
+    assert runner.problems == []
+    compiled = CommandRunner("python t.py {config}", steps=60)
+    for share in (0.45, 0.02, 0.50):  # torch_compile: most runs spend the start compiling
+        compiled._check(reading(share), "p1")
+    assert len(compiled.problems) == 1 and compiled.problems[0].startswith("warm-up of the p1 runs is 45% of a 60-step run (median of 3 run(s)")
+    compiled._check(reading(0.40), "baseline")  # the baseline's warm-up is calibration's
+    assert len(compiled.problems) == 1
+
+
 def test_custom_metric_and_absent_metric() -> None:
     log = "iter 1 mytps=100\niter 2 mytps=300\niter 3 mytps=500"
     tp = read_throughput(log, r"mytps=(\d+)")
@@ -468,7 +489,9 @@ def test_an_edit_the_measuring_device_refuses_is_dropped_and_the_rest_measured(c
     why = report.patch.skipped["precision.bf16_over_fp16"]
     assert "refused it on this machine: " in why and "ValueError: Your setup doesn't support bf16/gpu." in why and "the advice is for mi300x" in why
     assert any("Your setup doesn't support bf16/gpu" in n for n in report.notes)
-    assert any("1 solo run(s)" in n for n in report.notes)  # the calibration run still counts after the refusal
+    # the calibration run still counts after the refusal, and so does the baseline run paired with the
+    # refused patch (the baseline did not change; each of its LLaMA-Factory runs took 40 s on a CPU)
+    assert any("2 solo run(s)" in n for n in report.notes), report.notes
     finding = next(f for f in report.findings if f.rule_id == "precision.bf16_over_fp16")  # the advice stands for the target
     assert "refused" in finding.message
     assert sorted(p.name for p in config.parent.iterdir()) == [config.name]
@@ -480,6 +503,64 @@ def test_a_refusal_naming_no_edit_is_an_error_that_says_how_to_leave_a_rule_out(
     assert final_report(events) is None
     error = [e.data.message for e in events if e.type == "error"][-1]
     assert "RuntimeError: the launcher could not start the job" in error and "# goblin: ignore[RULE]" in error
+
+
+LOGS = Path(__file__).parent / "data" / "framework_logs"
+LF_CONFIG = """\
+### a LLaMA-Factory 0.9.5 SFT recipe written for a GPU: fp32 (no bf16 key), micro-batch 1
+model_name_or_path: Qwen/Qwen2.5-0.5B
+stage: sft
+do_train: true
+finetuning_type: full
+dataset: tiny_sft
+dataset_dir: data
+template: default
+cutoff_len: 256
+output_dir: out
+logging_steps: 5
+save_strategy: "no"
+report_to: none
+per_device_train_batch_size: 1
+gradient_accumulation_steps: 4
+learning_rate: 1.0e-4
+num_train_epochs: 1.0
+"""
+
+
+def test_llamafactory_0_9_5_output_is_read_as_it_prints_it(tmp_path: Path) -> None:
+    """LLaMA-Factory cannot be installed beside the test extra (0.9.5 pins transformers<=5.6,
+    trl<=0.24, datasets<=4.0), so its real output is kept as fixture text (tests/data/framework_logs,
+    captured from `llamafactory-cli train CONFIG max_steps=20` with llamafactory 0.9.5 and
+    transformers 5.6.0 on a CPU): the Trainer's own end-of-run samples/s is read, never the dataset
+    or weight-loading bars; the warm-up of that run shows (its step 3 took 7 s); the bf16 refusal is
+    a start-up refusal whose line names the precision rule's `bf16` edit, the one goblin drops."""
+    from pytest_goblin.formats import load_config
+    from pytest_goblin.hardware import get_hardware
+    from pytest_goblin.patching import build_patch
+    from pytest_goblin.rules import applicable, cached_rules
+    from pytest_goblin.runners.command import _trained, exception_line, training_bar
+    from pytest_goblin.tools.audit_tools import named_by
+
+    log = (LOGS / "llamafactory-0.9.5-sft-cpu-20-steps.log").read_text()
+    tp = read_throughput(log, steps=20)
+    assert tp is not None and tp.unit == "samples/s" and tp.source == "Trainer train_samples_per_second"
+    assert tp.value == pytest.approx(6.568)  # {'train_runtime': '12.18', 'train_samples_per_second': '6.568', ...}
+    assert tp.warmup_share is not None and tp.warmup_share > 0.5  # 1.642 steps/s over the run, 5-6 it/s late in it
+    assert _trained(log, 20) and exception_line(log) is None
+    # its dataset bars ("Running tokenizer on dataset: ... 400/400 [..., 4454.29 examples/s]") are never a training bar
+    assert training_bar(log.replace("\r", "\n"), 400) is None
+
+    refused = (LOGS / "llamafactory-0.9.5-bf16-refused-on-cpu.log").read_text()
+    said = exception_line(refused)
+    assert said == "ValueError: Your setup doesn't support bf16/gpu. You need to assign use_cpu if you want to train the model on CPU."
+    assert not _trained(refused, 20) and read_throughput(refused, steps=20) is None
+    config = tmp_path / "lf_sft.yaml"
+    config.write_text(LF_CONFIG)
+    loaded = load_config(config)
+    hw = get_hardware("mi300x")
+    patch = build_patch(loaded, [r for r in applicable(loaded.workload, hw, cached_rules(())) if not r.footgun], hw, "p1")
+    assert loaded.workload.precision == "fp32" and "precision.bf16_amp_over_fp32" in patch.rule_ids
+    assert named_by(patch, said) == ["precision.bf16_amp_over_fp32"]
 
 
 def test_named_by_matches_written_keys_and_values_only() -> None:
@@ -537,6 +618,65 @@ def test_runs_are_added_until_the_interval_decides_the_level(config: Path, tmp_p
     result, _ = _noisy_audit(config, tmp_path, monkeypatch, "13.0,12.0,13.5", budget=120)
     r = result.report  # type: ignore[attr-defined]
     assert r is not None and r.verdict == "fail" and r.straddles is None and r.speedup.low >= 1.10
+
+
+def test_an_interval_clear_of_the_thresholds_but_too_wide_is_measured_further(config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 27, seen with LLaMA-Factory on a loaded CPU: after three rounds the interval [1.20-2.35]
+    lay above goblin_fail_at, so the loop stopped with 890 s of budget left, and the report then
+    said inconclusive (+-38%, wider than +-25%). The stopping rule is now the report's own: more
+    runs until neither a threshold nor the width leaves the verdict undecided (stats.settled)."""
+    from pytest_goblin.schemas import Speedup
+    from pytest_goblin.stats import MAX_HALF_WIDTH, settled, straddled
+
+    def _speedup_of(point: float, low: float, high: float) -> Speedup:
+        return Speedup(point=point, low=low, high=high, method="bootstrap 95% CI of the median ratio, 4+3 runs")
+
+    wide = _speedup_of(1.49, 1.20, 2.35)
+    assert straddled(wide, fail_at=1.10, warn_at=1.03) is None and not settled(wide, fail_at=1.10, warn_at=1.03)
+    assert settled(_speedup_of(1.49, 1.35, 1.62), fail_at=1.10, warn_at=1.03)
+    assert settled(_speedup_of(40.0, 1.0, 80.0), fail_at=1.10, warn_at=1.03)  # a misread log: more runs decide nothing
+    # runs counted from 0 over both sides: the solo baseline, then A B, B A, A B ...: the patch's runs are 2, 3, 6, 7, 10, 11, ...
+    rates = ["20.0"] * 40
+    rates[2], rates[3] = "14.0", "30.0"
+    result, _ = _noisy_audit(config, tmp_path, monkeypatch, ",".join(rates), budget=120)
+    r = result.report  # type: ignore[attr-defined]
+    assert r is not None and r.after is not None and r.inconclusive is None, r.reason if r else result
+    assert r.verdict == "fail" and r.speedup.half_width <= MAX_HALF_WIDTH
+    assert len(r.after.step_time_s) > 3  # three rounds gave 14, 30, 20: clear of 1.10x but +-40% wide
+
+
+SWINGING = """
+import os
+counter = os.environ["COUNTER"]
+n = int(open(counter).read()) if os.path.exists(counter) else 0
+open(counter, "w").write(str(n + 1))
+loaded = n > 0 and ((n - 1) // 2) % 2 == 0  # other jobs come and go between rounds: every other round runs 4x slower
+rate = (5.0 if loaded else 20.0) * (1.0 if os.environ["GOBLIN_VARIANT"] == "baseline" else 1.2)
+print(f"{{'train_samples_per_second': '{rate}', 'train_steps_per_second': '{rate / 8}'}}")
+"""
+
+
+def test_load_that_comes_and_goes_between_rounds_cancels_in_each_rounds_ratio(config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 27 point 2, seen with LLaMA-Factory on a shared 2-core machine: other jobs made whole
+    rounds 2x slower, and the ratio of the two sides' medians kept that swing: after 28+26 runs the
+    interval was [0.96-1.61], inconclusive. Each round's two runs run back to back, so the verdict is
+    the median of the rounds' own ratios: here exactly 1.2x in every round, quiet or loaded."""
+    from pytest_goblin.service import audit_file
+    from pytest_goblin.stats import MIN_DECIDING_ROUNDS, bootstrap_speedup
+
+    script = tmp_path / "swinging.py"
+    script.write_text(SWINGING)
+    monkeypatch.setenv("COUNTER", str(tmp_path / "counter"))
+    settings = Settings.model_validate(
+        {"target": "mi300x", "command": f"{shlex.quote(sys.executable)} {shlex.quote(str(script))} --config {{config}}", "command_steps": 2, "budget_s": 120}
+    )
+    r = audit_file(config, settings, shown_as="c.yml").report
+    assert r is not None and r.before is not None and r.after is not None, r
+    assert r.verdict == "fail" and r.inconclusive is None and r.straddles is None, r.reason
+    assert r.speedup.point == pytest.approx(1.2) and r.speedup.low == pytest.approx(1.2) and "paired" in r.speedup.method
+    assert len(r.after.step_time_s) >= MIN_DECIDING_ROUNDS  # three rounds' [min-max] would be a 75% interval, not 95%
+    unpaired = bootstrap_speedup(r.before.step_time_s, r.after.step_time_s)
+    assert unpaired.low < 1.10 < unpaired.high  # the same runs, unpaired, cannot tell 1.2x from no gain
 
 
 def test_a_budget_that_ends_undecided_says_so_in_every_output(config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -251,6 +251,96 @@ def test_sigterm_kills_the_training_group_and_removes_the_copy(tmp_path: Path) -
     assert not survivors, out
 
 
+# pytest's own SIGTERM: without goblin's handler the process dies where it stands, no
+# pytest_sessionfinish, no report. A plugin that holds the second item in its setup, outside any
+# training run, is where only the session's handler (plugin.SigtermAsInterrupt) can act.
+HOLD = """
+import os, time
+import pytest
+@pytest.hookimpl(tryfirst=True)  # before the item's own setup, where the audit runs
+def pytest_runtest_setup(item):
+    if "second" in item.nodeid:
+        open(os.environ["HELD"], "w").close()
+        time.sleep(60)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="process groups and SIGTERM are POSIX")
+@pytest.mark.parametrize("where", ["in a measured run", "between runs"])
+def test_pytest_goblin_exits_143_on_sigterm_with_the_json_of_what_finished(tmp_path: Path, where: str) -> None:
+    """Issue 27: `pytest --goblin ... --goblin-json r.json` under SIGTERM (a CI cancel) exits
+    128 + 15 and writes the JSON report of the configs that finished, as `goblin audit` does;
+    it exited 2 (in a run) or died without a report (between runs)."""
+    script = tmp_path / "train.py"
+    script.write_text(SLEEPER)
+    _fake(tmp_path)
+    first = tmp_path / "a_done" / "first.yml"  # audited before the config the signal interrupts
+    second = tmp_path / "b_second" / "second.yml"
+    for path in (first, second):
+        path.parent.mkdir()
+        path.write_text((EXAMPLES / "axolotl-llama3-8b-lora.yml").read_text())
+    pids, held = tmp_path / "pids", tmp_path / "held"
+    (tmp_path / "holdplug.py").write_text(HOLD)
+    wrapper = tmp_path / "pick.py"  # the second config's patch sleeps in a training run; everything else is fast
+    wrapper.write_text(
+        "import os, runpy, sys\n"
+        "slow = os.environ['GOBLIN_VARIANT'] != 'baseline' and 'second' in sys.argv[sys.argv.index('--config') + 1]\n"
+        f"runpy.run_path({str(script)!r} if slow else {str(tmp_path / 'fake_train.py')!r}, run_name='__main__')\n"
+    )
+    command = f"{shlex.quote(sys.executable)} {shlex.quote(str(wrapper))} --config {{config}} --steps {{steps}}"
+    plugins = ["-p", "holdplug"] if where == "between runs" else []
+    path = os.pathsep.join([str(tmp_path), str(Path(__file__).parent.parent), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PIDS": str(pids), "HELD": str(held), "PYTHONPATH": path}
+    options = ["--goblin-command", command, "--goblin-command-steps", "2", "--goblin-json", str(tmp_path / "r.json")]
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:randomly",
+            "-p",
+            "no:xdist",
+            *plugins,
+            "--goblin",
+            str(first.parent),
+            str(second.parent),
+            *options,
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+    def reached() -> bool:
+        if where == "between runs":
+            return held.exists()
+        return any(second.parent.glob(".second.goblin-p1-*.yml")) and pids.exists() and len(pids.read_text().split()) >= 2
+
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and proc.poll() is None and not reached():
+        time.sleep(0.1)
+    assert reached(), proc.communicate(timeout=30)[0] if proc.poll() is not None else f"never {where}"
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 143, out
+    assert "goblin: stopped by SIGTERM: 1 config(s) finished; the reports hold those" in out, out
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert [item["path"] for item in report["items"]] == ["a_done/first.yml"], report["items"]
+    assert report["items"][0]["verdict"] == "fail"
+    assert sorted(p.name for p in second.parent.iterdir()) == ["second.yml"], out  # the patched copy is gone
+    survivors = [int(p) for p in pids.read_text().split()] if pids.exists() else []
+    gone_by = time.monotonic() + 10
+    while survivors and time.monotonic() < gone_by:
+        time.sleep(0.1)
+        survivors = [pid for pid in survivors if _alive(pid)]
+    assert not survivors, out
+
+
 def _safetensors(path: Path, shapes: dict[str, list[int]]) -> None:
     header = json.dumps({"__metadata__": {"format": "pt"}, **{k: {"dtype": "F32", "shape": v, "data_offsets": [0, 0]} for k, v in shapes.items()}}).encode()
     path.write_bytes(struct.pack("<Q", len(header)) + header)

@@ -22,7 +22,7 @@ from ..formats.semantics import loaded_with_world_size
 from ..patching import NOT_ON_A_GUESS, NOT_READ_BACK, build_patch, plan_edits
 from ..rules import online_rl, render_finding, search, slim, unactionable
 from ..schemas import Finding, Patch, Report, Rule, RunMetrics, Speedup, WorkloadConfig, device_label
-from ..stats import bootstrap_speedup, decide, inconclusive, straddled
+from ..stats import MAX_HALF_WIDTH, bootstrap_speedup, decide, inconclusive, settled, straddled
 from .context import AuditContext
 
 
@@ -262,7 +262,7 @@ def _attribute_measured(ctx: AuditContext, variant: str, before: RunMetrics, aft
     each drop, so of two edits that do the same thing one stays). A rule the time did not reach is
     named as not attributed. The report's speedup stays the measured whole patch's."""
     patch = ctx.patches[variant]
-    sp = bootstrap_speedup(before.step_time_s, after.step_time_s)
+    sp = measured_speedup(ctx, before, after)
     editing = sorted({e.rule_id for e in patch.edits if e.rule_id in patch.rule_ids})
     if len(editing) < 2 or sp.point < ctx.settings.warn_at or ctx.loaded is None:
         return  # one rule is the patch; a patch that does not win is not written
@@ -392,17 +392,33 @@ def _interleaved(ctx: AuditContext, base_id: str, w: WorkloadConfig, run_id: str
         calls += 1
         a += ma.step_time_s
         b += mb.step_time_s
-        sp = bootstrap_speedup(a, b, unit=ctx.runner.sample_unit)
+        sp = _paired(ctx, variant) or bootstrap_speedup(a, b, unit=ctx.runner.sample_unit)
         half = sp.half_width
         spent, last = time.monotonic() - start, time.monotonic() - t0
-        done = straddled(sp, fail_at=ctx.settings.fail_at, warn_at=ctx.settings.warn_at) is None if until_decided else half <= TARGET_HALF_WIDTH
+        done = settled(sp, fail_at=ctx.settings.fail_at, warn_at=ctx.settings.warn_at) if until_decided else half <= TARGET_HALF_WIDTH
         # a runner that measures until decided has had its share of the budget in one call
         if done or until_decided or calls >= MAX_PAIR_CALLS or spent + last > ctx.settings.budget_s:
             break
-    aim = "until the interval lies on one side of goblin_warn_at and goblin_fail_at" if until_decided else f"target {TARGET_HALF_WIDTH:.0%}"
+    aim = (
+        f"until the interval lies on one side of goblin_warn_at and goblin_fail_at, within +-{MAX_HALF_WIDTH:.0%}"
+        if until_decided
+        else f"target {TARGET_HALF_WIDTH:.0%}"
+    )
     note = f"{calls} interleaved call(s), {len(a)}+{len(b)} {ctx.runner.sample_unit}s; interval half-width {half:.1%} ({aim})"
     ctx.runs[base_id] = _with_samples(ma, a, note)
     return _with_samples(mb, b, note)
+
+
+def _paired(ctx: AuditContext, variant: str) -> Speedup | None:
+    """The runner's paired speedup of `variant` (each round's runs back to back), where it keeps one."""
+    paired = getattr(ctx.runner, "paired", None)
+    return paired(variant) if callable(paired) else None
+
+
+def measured_speedup(ctx: AuditContext, before: RunMetrics, after: RunMetrics) -> Speedup:
+    """The speedup of two measured runs: paired by round where the runner interleaved whole runs
+    (the command runner), else the ratio of the two sides' medians."""
+    return _paired(ctx, after.variant) or bootstrap_speedup(before.step_time_s, after.step_time_s, unit=ctx.runner.sample_unit)
 
 
 def _with_samples(m: RunMetrics, samples: list[float], note: str) -> RunMetrics:
@@ -445,7 +461,7 @@ def compare_runs(ctx: AuditContext, args: CompareRunsInput) -> Report:
 def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch: Patch, *, notes: list[str] | None = None) -> Report:
     w = _workload(ctx)
     if before.evidence == "measured" and after.evidence == "measured":
-        speedup = bootstrap_speedup(before.step_time_s, after.step_time_s, unit=ctx.runner.sample_unit)
+        speedup = measured_speedup(ctx, before, after)
         evidence = "measured"
     else:
         point, low, high = sensitivity(w, patch.new_workload, ctx.hw)
