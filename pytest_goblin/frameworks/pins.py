@@ -25,7 +25,7 @@ from .facts import KEY_SINCE, VALUE_SINCE
 PIN_FILES = ("setup.py", "setup.cfg", "pyproject.toml", "requirements.txt", "requirements-dev.txt")
 _PIN = re.compile(r"""(?<![\w-])(transformers|trl)\s*(==|~=|>=)\s*v?([0-9]+(?:\.[0-9]+){1,2})""")
 # The whole specifier of such a pin (`transformers>=4.40,<4.46`): the upper bound decides which release pip installs.
-_TAIL = re.compile(r"""\s*,\s*(<=|<|!=|>=|>|==)\s*v?([0-9]+(?:\.[0-9]+){0,2}(?:\.\*)?)""")
+_TAIL = re.compile(r"""[ \t]{0,16},[ \t]{0,16}(<=|<|!=|>=|>|==)[ \t]{0,16}v?([0-9]+(?:\.[0-9]+){0,2}(?:\.\*)?)""")
 MAX_UP = 6  # folders above the config's own that are looked at, at most
 
 
