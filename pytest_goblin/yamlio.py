@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 import yaml
 
 from .errors import ConfigError
+from .redact import TooManySecrets, flag_values, is_secret_name, learn, masks_by_value
 
 MAX_CONFIG_BYTES = 2_000_000  # a training config is a few KB; anything larger is not one
 
@@ -195,7 +196,7 @@ class _Builder:
                     raw = raw[1:-1]
                 elif n.style in ("|", ">"):
                     raw = raw.partition("\n")[2]  # the lines below the `|` / `>` indicator
-                if _masks_by_value(name, str(n.value)):
+                if masks_by_value(name, str(n.value)):
                     self.secrets += [str(n.value), raw]
             elif isinstance(n, yaml.MappingNode):
                 stack.extend(x for pair in n.value for x in pair)
@@ -205,8 +206,6 @@ class _Builder:
     def _flag_values(self, node: yaml.SequenceNode, items: list[Any]) -> None:
         """A command line written as a list (`["--hub_token", "hf_..."]`, `- --api-key=...`): the
         value after a secret-named flag."""
-        from .redact import is_secret_name
-
         for i, item in enumerate(items):
             if not (isinstance(item, str) and item.startswith("-")):
                 continue
@@ -273,14 +272,14 @@ class _Builder:
             seen[key] = mark.line
             data.positions[key] = (mark.line, mark.column)
             values.append((key, value_node))
-            if self.secrets is not None and isinstance(key, str) and _secret_name(key):
+            if self.secrets is not None and isinstance(key, str) and is_secret_name(key):
                 self._secret(value_node, key)
         if merges:  # `<<: *base`: the merged keys come first, the mapping's own keys override them
             self.loader.flatten_mapping(node)
             values = []
             for key_node, value_node in node.value:
                 values.append((self.build(key_node), value_node))
-                if self.secrets is not None and isinstance(values[-1][0], str) and _secret_name(values[-1][0]):
+                if self.secrets is not None and isinstance(values[-1][0], str) and is_secret_name(values[-1][0]):
                     self._secret(value_node, values[-1][0])  # an inline `<<: {hub_token: ...}` is read only here
         for key, value_node in values:
             data[key] = self.build(value_node)
@@ -292,7 +291,7 @@ class _Builder:
         """An entry that names its secret in a sibling (`- name: HF_TOKEN` / `value: ...`, as
         Kubernetes and many launch configs write environments): its value is under a secret name too."""
         name = data.get("name", data.get("key"))
-        if isinstance(name, str) and _secret_name(name):
+        if isinstance(name, str) and is_secret_name(name):
             for key, value_node in values:
                 if key == "value":
                     self._secret(value_node, name)
@@ -315,18 +314,6 @@ def parse_yaml(text: str, secrets: list[str] | None = None) -> Any:
         loader.dispose()
 
 
-def _secret_name(name: str) -> bool:
-    from .redact import is_secret_name
-
-    return is_secret_name(name)
-
-
-def _masks_by_value(name: str, value: str) -> bool:
-    from .redact import masks_by_value
-
-    return masks_by_value(name, value)
-
-
 # A training config names a token or two; a file with more values under secret names than this
 # is refused rather than masked value by value (each one is searched for in every text written).
 MAX_SECRET_VALUES = 256
@@ -334,8 +321,6 @@ MAX_SECRET_VALUES = 256
 
 def learn_secrets(path: Path, values: list[str]) -> None:
     """Hand a file's values under secret names to redact; too many is the file's own error."""
-    from .redact import TooManySecrets, learn
-
     if len(values) > 2 * MAX_SECRET_VALUES:  # each value counts as read and as written
         raise ConfigError(
             str(path), f"more than {MAX_SECRET_VALUES} values under secret names (tokens, keys, passwords)", hint="keep credentials out of configs"
@@ -462,8 +447,6 @@ def _guarded_load(path: Path, text: str) -> Any:
     except (ValueError, KeyError, IndexError, TypeError, OverflowError, AttributeError, AssertionError, UnicodeError) as exc:
         # construct_object turns these into YAML errors at their node; this is the net below it
         raise ConfigError(str(path), f"{VALUE_ERROR} ({type(exc).__name__})", hint="fix or remove that value") from None
-    from .redact import flag_values
-
     learn_secrets(path, secrets + flag_values(text))
     return data
 
