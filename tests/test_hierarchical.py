@@ -18,6 +18,8 @@ from pytest_goblin.formats import load_config
 from pytest_goblin.modelzoo import lookup_model
 from pytest_goblin.schemas import FieldSource, WorkloadConfig
 
+from .test_topology import repo
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 RULE = "distributed.hierarchical_sharding_across_nodes"
@@ -26,16 +28,6 @@ HF = (
     "gradient_checkpointing: true\nbf16: true\ndeepspeed: ds/zero3.json\n"
 )
 ZERO3 = {"zero_optimization": {"stage": 3, "overlap_comm": True}, "bf16": {"enabled": True}}
-
-
-def repo(tmp_path: Path, files: dict[str, str]) -> Path:
-    root = tmp_path / "repo"
-    (root / ".git").mkdir(parents=True)
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
 
 
 def rule() -> object:
