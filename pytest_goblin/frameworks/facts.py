@@ -14,7 +14,6 @@ CITES: dict[str, str] = {
     # TRL: bf16 None -> `not fp16` in __post_init__; gradient_checkpointing True for every TRL config.
     "trl.bf16": "trl 1.16.0 trl/trainer/base_config.py:68 (bf16=None) and :108 (__post_init__: bf16 = not fp16)",
     "trl.gradient_checkpointing": "trl 1.16.0 trl/trainer/base_config.py:62 (gradient_checkpointing=True)",
-    "trl.parser": "trl 1.16.0 trl/scripts/utils.py:353 (TrlParser: unknown config keys raise)",
     # transformers: the default optimizer follows the installed torch.
     "transformers.optim": "transformers 5.24.0 transformers/training_args.py:806-813 (optim adamw_torch_fused when torch >= 2.8, else adamw_torch)",
     # LLaMA-Factory classic.
