@@ -12,12 +12,26 @@ from typing import Any
 
 import yaml
 
+from pytest_goblin.errors import GoblinError
 from pytest_goblin.formats.goblin import FIELDS, GoblinAdapter
 from pytest_goblin.hardware import get_hardware
 from pytest_goblin.yamlio import load_yaml
 
 DEFAULT = Path(__file__).parent / "data" / "amd_rows.yaml"
-REQUIRED = ("name", "source_key", "source", "location", "row", "target", "stack", "workload", "published_tokens_per_s", "derivation", "settings_unstated", "fitted")
+REQUIRED = (
+    "name",
+    "source_key",
+    "source",
+    "location",
+    "row",
+    "target",
+    "stack",
+    "workload",
+    "published_tokens_per_s",
+    "derivation",
+    "settings_unstated",
+    "fitted",
+)
 STACKS = {"hf_trainer", "torchtune", "torchtitan", "megatron_te", "megatron_lm", "maxtext", "deepspeed", "other"}
 
 
@@ -35,7 +49,7 @@ def check(path: Path) -> list[str]:
             problems.append(f"{name}: unknown stack {row.get('stack')!r}")
         try:
             get_hardware(row["target"])
-        except Exception as exc:  # noqa: BLE001 - report any lookup failure per row
+        except GoblinError as exc:
             problems.append(f"{name}: target {row.get('target')!r}: {exc}")
         unknown = sorted(set(row["workload"]) - {*FIELDS, "model", "model_shape"})
         if unknown:  # the goblin format ignores keys it does not know: catch misspelt fields here
@@ -44,7 +58,7 @@ def check(path: Path) -> list[str]:
         file = Path(f"{name}.yaml")
         try:
             w = GoblinAdapter().parse(file, load_yaml(file, text), text)
-        except Exception as exc:  # noqa: BLE001
+        except GoblinError as exc:
             problems.append(f"{name}: workload does not parse: {exc}")
             continue
         if not w.model.known:
