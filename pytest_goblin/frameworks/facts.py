@@ -58,7 +58,7 @@ CITES: dict[str, str] = {
     # LLaMA-Factory v1.
     "lfv1.parser": "llamafactory 0.9.5 v1/config/arg_parser.py:36-58 (parse_dict with allow_extra_keys=False unless ALLOW_EXTRA_KEYS)",
     # Axolotl.
-    "axolotl.dataloader": f"{AXOLOTL_AT} src/axolotl/utils/schemas/config.py:2132-2140 (no dataloader_* key: num_workers = GPU count, pin_memory True, prefetch_factor 256)",
+    "axolotl.dataloader": f"{AXOLOTL_AT} src/axolotl/utils/schemas/config.py:2132-2140 (without a dataloader_* key, num_workers is the GPU count, pin_memory True, prefetch_factor 256)",
     "axolotl.bf16": f"{AXOLOTL_AT} src/axolotl/utils/schemas/config.py:559 (bf16 default 'auto': bf16 where the GPU supports it)",
     "axolotl.extra_keys": f"{AXOLOTL_AT} src/axolotl/utils/schemas/config.py:212 (pydantic model without extra='forbid': unknown keys are dropped)",
     # torchtune.
