@@ -728,7 +728,7 @@ def eval_seconds(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None) 
     """One evaluation pass over the eval set, as each data-parallel rank runs its share of it: forward
     only (2N FLOPs per token against a training step's 6N with a full backward: Kaplan et al. 2020,
     arXiv:2001.08361 section 2.1, the convention `step` uses), at the eval batch size, every example
-    padded to the sequence length (the collators pad a batch to its longest example, and goblin does not
+    padded to the (eval) sequence length (the collators pad a batch to its longest example, and goblin does not
     know the examples' lengths: an upper bound). Parameter gathers of a sharded model (ZeRO-3, FSDP)
     and metric computation are not counted. None unless the config evaluates and states the eval set's
     size and the eval batch size."""
@@ -740,6 +740,7 @@ def eval_seconds(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None) 
     shaped = w.model_copy(
         update={
             "micro_batch_size": w.eval_batch_size,
+            "seq_len": w.eval_seq_len or w.seq_len,
             "gradient_accumulation": 1,
             "gradient_checkpointing": False,
             "reference_forward": False,

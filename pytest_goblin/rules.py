@@ -284,8 +284,9 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
 
         out["derived.eval_share"] = eval_share(w, hw)
     out["derived.evals_per_save"] = w.save_interval / w.eval_interval if w.eval_runs and w.eval_interval is not None and w.save_interval is not None else None
-    # How many times the training micro-batch is the eval batch, when the trainer evaluates
-    out["derived.eval_batch_shortfall"] = w.micro_batch_size / w.eval_batch_size if w.eval_runs and w.eval_batch_size is not None else None
+    # How many times the training micro-batch's tokens an eval batch may hold, when the trainer evaluates
+    eval_tokens = w.eval_batch_size * (w.eval_seq_len or w.seq_len) if w.eval_batch_size is not None else None
+    out["derived.eval_batch_shortfall"] = w.micro_batch_size * w.seq_len / eval_tokens if w.eval_runs and eval_tokens else None
     from .costmodel import topology
 
     # nodes x GPUs per node as the workload states them (a launcher, the config), else filled into the target's nodes
@@ -459,14 +460,16 @@ def eval_phrase(w: WorkloadConfig, hw: Hardware) -> str:
     share = eval_share(w, hw) or 0.0
     return (
         f"{w.eval_examples:,} eval examples at batch {w.eval_batch_size} every {w.eval_interval} optimizer steps, up to {one:,.1f} s per evaluation "
-        f"(forward only, every example padded to {w.seq_len} tokens): up to {share:.0%} of the job's time (projected); {job_phrase(w, hw)}"
+        f"(forward only, every example padded to {w.eval_seq_len or w.seq_len} tokens): up to {share:.0%} of the job's time (projected); {job_phrase(w, hw)}"
     )
 
 
 def eval_batch_phrase(w: WorkloadConfig) -> str:
     """Why the training micro-batch fits in evaluation too: what memory the comparison counts."""
+    rows = w.micro_batch_size * w.seq_len // (w.eval_seq_len or w.seq_len)
     return (
-        f"an eval batch of {w.micro_batch_size} x {w.seq_len} tokens holds no more than the training micro-batch: the same weights, "
+        f"an eval batch of {rows} x {w.eval_seq_len or w.seq_len} tokens holds no more than the training micro-batch of "
+        f"{w.micro_batch_size} x {w.seq_len}: the same weights, "
         "one layer's forward activations at a time and the logits, with no activations saved for backward, no gradients and no "
         "optimizer state added; fewer, larger eval forwards run the GEMMs at a higher efficiency"
     )

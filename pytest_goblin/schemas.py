@@ -110,6 +110,7 @@ class WorkloadConfig(Model):
     eval_interval: int | None = Field(default=None, ge=1)
     eval_batch_size: int | None = Field(default=None, ge=1)
     eval_examples: int | None = Field(default=None, ge=1)
+    eval_seq_len: int | None = Field(default=None, ge=1)  # an eval-only length cap (Axolotl eval_sequence_len); None: seq_len
     # Why this trainer or model cannot pack samples (the framework's own source, cited); None: it can.
     packing_blocked: str | None = None
     world_size: int = 1  # GPUs the job runs on; sources["world_size"] says whether it was read or assumed

@@ -99,6 +99,12 @@ def test_axolotl_evaluates_only_with_a_validation_split(tmp_path: Path) -> None:
     assert frac.eval_batch_size == 8 and "utils/config/__init__.py:208-209" in (frac.sources["eval_batch_size"].note or "")
     count = load_config(_write(tmp_path, AXOLOTL, "val_set_size: 500\neval_steps: 10\neval_batch_size: 1")).workload
     assert count.eval_examples == 500 and count.eval_batch_size == 1
+    longer = load_config(_write(tmp_path, AXOLOTL, "val_set_size: 500\neval_steps: 10\neval_batch_size: 2\neval_sequence_len: 8192")).workload
+    assert longer.eval_seq_len == 8192  # two eval rows of 8192 hold as many tokens as eight training rows of 2048
+    from pytest_goblin import rules
+
+    facts = rules.facts(longer, hardware.get_hardware("mi300x"))
+    assert facts["derived.eval_batch_shortfall"] == pytest.approx(1.0)
     per_epoch = load_config(_write(tmp_path, AXOLOTL, "val_set_size: 0.05\nevals_per_epoch: 4")).workload
     assert per_epoch.eval_runs and per_epoch.eval_interval is None and any("not projected" in n for n in per_epoch.notes)
 

@@ -206,10 +206,11 @@ PREMISES: dict[str, list[dict[str, Any]]] = {
         {**EVALS, "eval_batch_size": 8, "micro_batch_size": 8},  # already the training micro-batch
         {**EVALS, "eval_batch_size": 1, "framework": "trl (GRPOConfig)"},  # GRPO evaluation generates
         {**EVALS, "eval_batch_size": None},  # eval batch not known
+        {**EVALS, "eval_batch_size": 2, "eval_seq_len": 8192},  # 2 eval rows of 8192 hold a training micro-batch's tokens
     ],
     "job.frequent_eval": [
         {**EVALS, "eval_examples": None},  # the eval set's size is not in the config: nothing to weigh
-        {**EVALS, "eval_examples": 16},  # a small eval set: under a fifth of the job even padded to full length
+        {**EVALS, "eval_examples": 48},  # a small eval set: under half of the job even padded to full length
         {**EVALS, "save_interval": 5},  # one evaluation per save
         {**EVALS, "save_interval": None},  # saves per epoch: not compared
         {**EVALS, "eval_runs": False},  # no evaluation

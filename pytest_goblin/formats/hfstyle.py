@@ -232,6 +232,8 @@ def read_evals(r: Reader, parser: str) -> None:
             note="eval_batch_size unset: the micro-batch size (axolotl 0.18.0 utils/config/__init__.py:208-209)",
             convert=positive,
         )
+        # eval_sequence_len caps eval rows instead of sequence_len (schemas/config.py:677-682, utils/data/sft.py:347-348)
+        r.take("eval_seq_len", ("eval_sequence_len",), default=None, note="eval_sequence_len unset: sequence_len", convert=positive)
         if isinstance(val, (int, float)) and not isinstance(val, bool) and val > 1 and r.raw("rl")[0] is None and v_key is not None:
             r.explicit("eval_examples", int(val), v_key, v_line)
         if n_key is not None and (interval := _steps(steps)) is not None:
