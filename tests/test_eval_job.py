@@ -193,3 +193,13 @@ def test_unprojected_evaluation_is_said_not_hidden(tmp_path: Path) -> None:
     phrase = job_phrase(w, hardware.get_hardware("mi300x"))
     assert "not projected: checkpoint writes" not in phrase or "evaluation (eval set size not in the config)" in phrase
     assert "evaluation (eval set size not in the config)" in phrase
+
+
+def test_checkpoint_finding_states_the_job_time_and_what_it_leaves_out(tmp_path: Path) -> None:
+    full = TRL_SFT.replace("use_peft: true\n", "").replace("per_device_train_batch_size: 8", "per_device_train_batch_size: 1")
+    report = _report(_write(tmp_path, full, "save_steps: 20\neval_strategy: steps\neval_steps: 20"))
+    finding = next((f for f in report.findings if f.rule_id == "job.frequent_full_checkpoints"), None)
+    assert finding is not None
+    assert "job time per optimizer step" in finding.message and "s checkpoint writes (at 10 GB/s per node)" in finding.message
+    assert "not projected: evaluation (eval set size not in the config)" in finding.message
+    assert "None" not in finding.message
