@@ -90,6 +90,7 @@ def test_hf_style_eval_settings_with_their_framework_defaults(tmp_path: Path) ->
     epoch = load_config(_write(tmp_path, TRL_SFT, "eval_strategy: epoch")).workload
     assert epoch.eval_runs and epoch.eval_interval is None
     assert w.eval_examples is None  # the eval set is whatever the script loads
+    assert any("evaluation every 10 optimizer steps at batch 8: the eval set's size is not in the config" in n for n in w.notes)
 
 
 def test_axolotl_evaluates_only_with_a_validation_split(tmp_path: Path) -> None:

@@ -191,6 +191,18 @@ def _steps(value: Any) -> int | None:
 
 
 def read_evals(r: Reader, parser: str) -> None:
+    """The trainer's evaluation settings (_read_evals), and a note where it evaluates every N steps
+    over an eval set whose size the config does not give: that term is left out, and said to be."""
+    _read_evals(r, parser)
+    interval, batch = r.values.get("eval_interval"), r.values.get("eval_batch_size")
+    if r.values.get("eval_runs") and interval is not None and r.values.get("eval_examples") is None:
+        at = f" at batch {batch}" if batch is not None else ""
+        r.notes.append(
+            f"evaluation every {interval} optimizer steps{at}: the eval set's size is not in the config, so its time is not projected (the verdict is the step's alone)"
+        )
+
+
+def _read_evals(r: Reader, parser: str) -> None:
     """Whether the trainer evaluates during training, how often, at what batch, and over how many
     examples, for the job-level evaluation term. Sources (each at the tables' version):
 
