@@ -188,7 +188,9 @@ class HFTrainerAdapter(Adapter):
             convert=lambda v: True if isinstance(v, (str, int)) and not isinstance(v, bool) and str(v).lower() not in {"false", "0", "no"} else as_bool(v),
         )
         r.take("sample_packing", ("packing", "padding_free"), default=False, note=f"SFTConfig.packing=False ({TRL_DOCS})", convert=as_bool)
-        read_common(r, batch_default=8, batch_note=f"TrainingArguments.per_device_train_batch_size=8: {where('trl', 'per_device_train_batch_size')}")
+        read_common(
+            r, batch_default=8, batch_note=f"TrainingArguments.per_device_train_batch_size=8: {where('trl', 'per_device_train_batch_size')}", plain=plain
+        )
         read_world_size(r, r.text)
 
     def writes(self, field: str, value: Any, workload: WorkloadConfig, data: Any) -> dict[str, Any] | None:
