@@ -18,6 +18,7 @@ _MARKERS = frozenset({"datasets", "micro_batch_size", "sequence_len", "adapter",
 
 class AxolotlAdapter(Adapter):
     name = "axolotl"
+    repeated_keys = "axolotl 0.18.0 src/axolotl/cli/config.py:254 (yaml.safe_load keeps the last value of a repeated key)"
     docs = DOCS
 
     def detect(self, data: Any) -> int:

@@ -78,6 +78,9 @@ def checkpoint_key(data: Any, path: str | None = None) -> str:
 
 class HFTrainerAdapter(Adapter):
     name = "hf-trainer"
+    repeated_keys = (
+        "trl 1.16.0 trl/scripts/utils.py:327 and transformers 5.25.0 transformers/hf_argparser.py:426 (yaml.safe_load keeps the last value of a repeated key)"
+    )
     docs = TA_DOCS
 
     def detect(self, data: Any) -> int:

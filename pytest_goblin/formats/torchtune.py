@@ -48,6 +48,7 @@ def _node(data: Any, dotted: str | None) -> Any:
 
 class TorchtuneAdapter(Adapter):
     name = "torchtune"
+    repeats_refused = "torchtune reads its YAML with OmegaConf.load, which refuses a key written twice (omegaconf 2.3.0 omegaconf/_utils.py:136-151) (torchtune/utils/argparse.py:52 at 0.2.0; config/_parse.py since)"
     docs = DOCS
 
     def detect(self, data: Any) -> int:
