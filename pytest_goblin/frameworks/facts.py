@@ -82,6 +82,7 @@ CITES: dict[str, str] = {
 # oldest version read: for a pin older than that, presence is not known and the edit is not offered.
 # transformers wheels read: 4.36.2, 4.44.2, 4.45.0 (pip download --no-deps), 5.24.0 (the venv).
 # trl: the huggingface/trl repository's tags (v0.7.10 d9a1d189, v0.7.11 399eed78, v0.8.6 a82f9ea1, v0.9.3 c0819ee9).
+OLDEST_READ = "the oldest version read"  # in a citation: present there, first appearance not known
 KEY_SINCE: dict[tuple[str, str], tuple[str, str]] = {
     ("transformers", "use_liger_kernel"): (
         "4.45.0",
