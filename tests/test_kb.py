@@ -170,6 +170,8 @@ PREMISES: dict[str, list[dict[str, Any]]] = {
         {"seq_len": 8192, "micro_batch_size": 1, "target": "mi355x", "attention": "flash"},  # not SDPA
     ],
     "attention.flash_attn_rocm_build": [{"attention": "sdpa"}],
+    # ZeRO optimizer offload: accelerate runs DeepSpeedCPUAdam whatever `optim` says (review1 #5)
+    "optimizer.fused_adamw": [{"optimizer": "adamw_torch", "strategy": "deepspeed", "zero_stage": 3, "cpu_offload": True}],
     "packing.sample_packing": [{"sample_packing": False, "packing_blocked": "the trainer cannot pack"}, {"sample_packing": True}],
     "distributed.ddp_when_model_fits": [
         {"strategy": "fsdp", "format": "torchtune"},
