@@ -63,6 +63,7 @@ DERIVED_FACTS = frozenset(
         "full_shard",
         "inter_node_share",
         "hierarchical_gain",
+        "deepspeed_host_optimizer",
     }
 )
 # Facts about the machine the audit runs on; read only where a GPU is present, since a CPU-only
@@ -264,6 +265,8 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     out["derived.preference_or_rl"] = rl
     # FSDP and ZeRO-1/2/3 shard and gather; ZeRO-0 only all-reduces gradients, as DDP does.
     out["derived.sharded_collectives"] = w.strategy == "fsdp" or (w.strategy == "deepspeed" and w.zero_stage != 0)
+    # ZeRO offload: accelerate swaps a torch optimizer for DeepSpeedCPUAdam (accelerate 1.16.0 accelerator.py:2337-2346)
+    out["derived.deepspeed_host_optimizer"] = w.strategy == "deepspeed" and w.cpu_offload
     ws = w.sources.get("world_size")
     out["derived.world_size_known"] = bool(ws is not None and ws.explicit)
     out["derived.alloc_conf"] = next((w.env[k] for k in ALLOC_CONF_ENV if w.env.get(k)), None)
