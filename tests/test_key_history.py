@@ -307,7 +307,7 @@ def test_torchtune_keys_that_must_not_be_flagged(tmp_path: Path, monkeypatch: ob
 def test_a_llamafactory_key_the_pinned_release_dropped(tmp_path: Path, monkeypatch: object) -> None:
     (f,) = _pinned_findings(tmp_path, LF_YAML, LF_092, monkeypatch)
     assert f.blocker and f.key == "train_mm_proj_only" and f.line == 5
-    assert "between llamafactory 0.9.1 and 0.9.2" in f.message and "llamafactory==0.9.2" in f.message
+    assert "dropped it in llamafactory 0.9.2" in f.message and "llamafactory==0.9.2" in f.message
     assert "parser.py:84" in f.message and "None" not in f.message
 
 
@@ -324,3 +324,74 @@ def test_axolotl_drops_unknown_keys_so_nothing_is_flagged(tmp_path: Path, monkey
     text = "base_model: meta-llama/Meta-Llama-3-8B\ndatasets:\n  - path: tatsu-lab/alpaca\n    type: alpaca\nsequence_len: 2048\nmicro_batch_size: 1\ngradient_accumulation_steps: 4\nnum_epochs: 1\nlearning_rate: 0.0002\noptimizer: adamw_torch\nbf16: true\ntf32: auto\n"
     pin = {"axolotl": Pin("axolotl", "0.5.2", "axolotl==0.5.2", "requirements.txt:1", "==0.5.2")}
     assert _pinned_findings(tmp_path, text, pin, monkeypatch) == []
+
+
+# ------------------------------------------------------------------ readers and edits follow the pinned release
+TT_RECIPE = "# tune run --nproc_per_node 8 full_finetune_distributed --config cfg.yaml\n" + TT_YAML.replace("  split: train\n", "") + "compile: true\n"
+
+
+def _pin_only(monkeypatch: object, pinned: dict[str, Pin]) -> None:
+    import pytest_goblin.frameworks.pins as pins_module
+
+    monkeypatch.setattr(pins_module, "pins", lambda path, text=None: pinned)  # type: ignore[attr-defined]
+
+
+def test_torchtune_reads_compile_only_where_the_pinned_recipe_does(tmp_path: Path, monkeypatch: object) -> None:
+    path = tmp_path / "cfg.yaml"
+    path.write_text(TT_RECIPE)
+    _pin_only(monkeypatch, TT_PIN)
+    w = load_config(path).workload
+    src = w.sources["torch_compile"]
+    assert w.torch_compile is False and not src.explicit and w.framework == "torchtune 0.2.1 (full_finetune_distributed)"
+    assert src.note is not None and "(line 15) does nothing at torchtune 0.2.1" in src.note and "only from torchtune 0.3 on" in src.note
+    assert w.gradient_checkpointing is True  # read by every release
+    _pin_only(monkeypatch, {})
+    w = load_config(path).workload
+    assert w.torch_compile is True and w.sources["torch_compile"].explicit  # no torchtune pin: the file as written
+
+
+def test_an_edit_the_pinned_release_does_not_read_is_not_offered(tmp_path: Path, monkeypatch: object) -> None:
+    from pytest_goblin.frameworks import check_writes
+
+    path = tmp_path / "cfg.yaml"
+    path.write_text(TT_RECIPE.replace("compile: true\n", ""))
+    loaded = load_config(path)
+    _pin_only(monkeypatch, TT_PIN)
+    bad = check_writes("torchtune", str(path), loaded.text, loaded.data, {"compile": True, "enable_activation_checkpointing": False})
+    assert set(bad) == {"compile"} and "would do nothing" in bad["compile"] and "torchtune==0.2.1" in bad["compile"]
+    _pin_only(monkeypatch, {"torchtune": Pin("torchtune", "0.3.1", "torchtune==0.3.1", "requirements.txt:1", "==0.3.1")})
+    assert "compile" not in check_writes("torchtune", str(path), loaded.text, loaded.data, {"compile": True})
+    lf = tmp_path / "lf.yaml"
+    lf.write_text(LF_YAML.replace("train_mm_proj_only: false\n", ""))
+    lf_loaded = load_config(lf)
+    _pin_only(monkeypatch, LF_092)
+    bad = check_writes("llamafactory", str(lf), lf_loaded.text, lf_loaded.data, {"use_muon": True})
+    assert "use_muon" in bad and "only from llamafactory 0.9.3" in bad["use_muon"]
+
+
+def test_llamafactory_cutoff_len_default_follows_the_pinned_release(tmp_path: Path, monkeypatch: object) -> None:
+    path = tmp_path / "lf.yaml"
+    path.write_text(LF_YAML.replace("train_mm_proj_only: false\n", ""))
+    _pin_only(monkeypatch, {"llamafactory": Pin("llamafactory", "0.9.0", "llamafactory==0.9.0", "requirements.txt:1", "==0.9.0")})
+    w = load_config(path).workload
+    assert w.seq_len == 1024 and w.framework == "llamafactory 0.9.0 (stage sft)"
+    assert w.sources["seq_len"].note is not None and "data_args.py:44@0.9.0" in w.sources["seq_len"].note
+    _pin_only(monkeypatch, LF_092)
+    assert load_config(path).workload.seq_len == 2048
+
+
+def test_trl_gradient_checkpointing_default_follows_the_pin(tmp_path: Path) -> None:
+    body = "# SFTTrainer arguments\n" + HF + "max_length: 2048\ndataset_name: trl-lib/Capybara\noutput_dir: out\n"
+    old = _findings_dir(tmp_path, "old", body, "trl==0.18.2\n")
+    new = _findings_dir(tmp_path, "new", body, "trl==0.22.2\n")
+    w_old, w_new = load_config(old).workload, load_config(new).workload
+    assert w_old.gradient_checkpointing is False and "off at trl 0.18.2" in (w_old.sources["gradient_checkpointing"].note or "")
+    assert w_new.gradient_checkpointing is True
+
+
+def _findings_dir(tmp: Path, name: str, body: str, requirements: str) -> Path:
+    folder = tmp / name
+    folder.mkdir()
+    (folder / "requirements.txt").write_text(requirements)
+    (folder / "sft.yaml").write_text(body)
+    return folder / "sft.yaml"

@@ -179,15 +179,16 @@ class HFTrainerAdapter(Adapter):
         if k is not None and not r.sources["attention"].explicit and str(v).lower() in {"true", "1", "yes"}:
             # transformers 4.x's flag: 4.36.2 modeling_utils.py:1227-1237 and :1269 (deprecated; selects flash_attention_2)
             r.explicit("attention", "flash", k, line)
+        ckpt_default, ckpt_note = (
+            (False, "TrainingArguments.gradient_checkpointing unset: off (transformers training_args.py)")
+            if plain
+            else _trl_checkpoint_default(r, found.classes)
+        )
         r.take(
             "gradient_checkpointing",
             CHECKPOINT_KEYS,
-            default=not plain,
-            note=(
-                "TrainingArguments.gradient_checkpointing unset: off (transformers training_args.py)"
-                if plain
-                else f"TRL configs turn gradient checkpointing on by default: {CITES['trl.gradient_checkpointing']}"
-            ),
+            default=ckpt_default,
+            note=ckpt_note,
             convert=lambda v: True if isinstance(v, (str, int)) and not isinstance(v, bool) and str(v).lower() not in {"false", "0", "no"} else as_bool(v),
         )
         r.take("sample_packing", ("packing", "padding_free"), default=False, note=f"SFTConfig.packing=False ({TRL_DOCS})", convert=as_bool)
@@ -214,3 +215,27 @@ class HFTrainerAdapter(Adapter):
             checkpoint_key=checkpoint_key(data, workload.path),
             liger_key="use_liger_kernel",
         )
+
+
+def _trl_checkpoint_default(r: Reader, classes: tuple[str, ...]) -> tuple[bool, str]:
+    """TRL's gradient_checkpointing default at the release the recipe pins: its config classes set True
+    only from trl 0.22 (0.22.2 trl/trainer/sft_config.py:111-112; 1.16.0 base_config.py:62); before, they
+    inherit TrainingArguments' False (transformers 4.36.2 training_args.py:1175-1176). Without a TRL pin,
+    the newest release's True."""
+    from ..frameworks.history import present
+    from ..frameworks.pins import pins
+    from ..frameworks.releases import pinned
+
+    newest = (True, f"TRL configs turn gradient checkpointing on by default: {CITES['trl.gradient_checkpointing']}")
+    found = pins(r.path, r.text)
+    version = pinned("trl", found)
+    names = [c for c in classes if c.endswith("Config")] or ["SFTConfig"]
+    if version is None or any(present("trl", c, "gradient_checkpointing", version) is not False for c in names):
+        return newest
+    pin = found["trl"]
+    return (
+        False,
+        f"gradient_checkpointing unset: off at trl {version} ({pin.spec}, {pin.where}): {names[0]} of that release does not set it, so "
+        "TrainingArguments' False applies (transformers 4.36.2 training_args.py:1175-1176); TRL's own True arrived in trl 0.22 "
+        "(0.22.2 trl/trainer/sft_config.py:111-112)",
+    )

@@ -412,9 +412,21 @@ def check_writes(fmt: str, path: str, text: str, data: Any, writes: dict[str, An
                 why = _interaction_rejects(fmt, data, key, value, declared, path, text)
         else:
             why = None
+        if not why and fmt in ("torchtune", "llamafactory", "axolotl") and path:
+            why = _pinned_release_lacks(fmt, path, text, key)
         if why:
             bad[key] = why
     return bad
+
+
+def _pinned_release_lacks(fmt: str, path: str, text: str, key: str) -> str | None:
+    """An edit whose key the pinned torchtune recipe / LLaMA-Factory / Axolotl release does not have
+    (frameworks/releases.py; nothing without a pin of that framework)."""
+    from .pins import pins
+    from .releases import edit_too_old
+
+    recipe = torchtune_recipe(path, text)[0] if fmt == "torchtune" else None
+    return edit_too_old(fmt, key, pins(path, text), recipe)
 
 
 __all__ = [

@@ -38,7 +38,7 @@ LF_CLASSES = ("ModelArguments", "DataArguments", "TrainingArguments", "Finetunin
 @dataclass(frozen=True)
 class Default:
     value: Any
-    cite: str  # "file:line@version" of the release read that stands for the run's
+    cite: str  # "file:line@version": where the last release read with this default sets it
     changed: str  # "default X at A..B, Y at C..D" (the history of the default)
 
 
