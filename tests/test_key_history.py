@@ -395,3 +395,20 @@ def _findings_dir(tmp: Path, name: str, body: str, requirements: str) -> Path:
     (folder / "requirements.txt").write_text(requirements)
     (folder / "sft.yaml").write_text(body)
     return folder / "sft.yaml"
+
+
+def test_transformers_before_436_runs_eager_attention_and_gets_no_attention_edit(tmp_path: Path) -> None:
+    from pytest_goblin.frameworks import check_writes
+
+    body = "# SFTTrainer arguments\n" + HF + "max_length: 2048\ndataset_name: trl-lib/Capybara\noutput_dir: out\n"
+    old = _findings_dir(tmp_path, "old", body, "transformers==4.35.2\n")
+    new = _findings_dir(tmp_path, "new", body, "transformers==4.36.2\n")
+    loose = _findings_dir(tmp_path, "loose", body, "transformers>=4.30\n")
+    w = load_config(old).workload
+    assert w.attention == "eager" and "transformers==4.35.2" in (w.sources["attention"].note or "")
+    assert load_config(new).workload.attention == "sdpa" and load_config(loose).workload.attention == "sdpa"
+    loaded = load_config(old)
+    bad = check_writes("hf-trainer", str(old), loaded.text, loaded.data, {"attn_implementation": "sdpa"})
+    assert "attn_implementation" in bad and "before 4.36" in bad["attn_implementation"]
+    loaded = load_config(new)
+    assert "attn_implementation" not in check_writes("hf-trainer", str(new), loaded.text, loaded.data, {"attn_implementation": "sdpa"})

@@ -168,11 +168,12 @@ class HFTrainerAdapter(Adapter):
             else f"TRL SFTConfig/DPOConfig max_length=1024 ({TRL_DOCS})",
             convert=positive,
         )
+        attn_default, attn_note = _attention_default(r)
         r.take(
             "attention",
             ("attn_implementation", "model_init_kwargs.attn_implementation"),
-            default="sdpa",
-            note="transformers picks SDPA when attn_implementation is unset (https://huggingface.co/docs/transformers/perf_infer_gpu_one#pytorch-scaled-dot-product-attention)",
+            default=attn_default,
+            note=attn_note,
             convert=attention_from,
         )
         k, v, line = r.raw("use_flash_attention_2", "model_init_kwargs.use_flash_attention_2")
@@ -238,4 +239,37 @@ def _trl_checkpoint_default(r: Reader, classes: tuple[str, ...]) -> tuple[bool, 
         f"gradient_checkpointing unset: off at trl {version} ({pin.spec}, {pin.where}): {names[0]} of that release does not set it, so "
         "TrainingArguments' False applies (transformers 4.36.2 training_args.py:1175-1176); TRL's own True arrived in trl 0.22 "
         "(0.22.2 trl/trainer/sft_config.py:111-112)",
+    )
+
+
+# transformers picks SDPA for a model that supports it when attn_implementation is unset from 4.36 on
+# (4.36.2 modeling_utils.py:1309-1313 and _check_and_enable_sdpa :1456-1481, Llama _supports_sdpa
+# models/llama/modeling_llama.py:852; 4.41.2 :1478-1480; 4.48.3 :1536-1538; 4.57.6 get_correct_attn_implementation
+# :2696; 5.0.0 :1897; 5.25.0 :1856). 4.35.2 has no SDPA path: LlamaDecoderLayer builds the eager LlamaAttention
+# unless flash-attention 2 is enabled (models/llama/modeling_llama.py:629-633).
+SDPA_DEFAULT_FROM = "4.36"
+
+
+def _attention_default(r: Reader) -> tuple[str, str]:
+    from packaging.version import InvalidVersion, Version
+
+    from ..frameworks.pins import pins
+
+    newest = (
+        "sdpa",
+        "transformers picks SDPA when attn_implementation is unset (transformers 4.36.2 modeling_utils.py:1309-1313 .. 5.25.0 :1856)",
+    )
+    pin = pins(r.path, r.text).get("transformers")
+    if pin is None or not pin.constraint.startswith("=="):
+        return newest  # a range lets pip install a release with SDPA
+    try:
+        older = Version(pin.constraint[2:].split(",", 1)[0]) < Version(SDPA_DEFAULT_FROM)
+    except InvalidVersion:
+        return newest
+    if not older:
+        return newest
+    return (
+        "eager",
+        f"attn_implementation unset at {pin.spec} ({pin.where}): transformers before 4.36 has no SDPA default; Llama-class models run "
+        "the eager attention unless flash-attention 2 is asked for (4.35.2 models/llama/modeling_llama.py:629-633)",
     )
