@@ -412,3 +412,20 @@ def test_transformers_before_436_runs_eager_attention_and_gets_no_attention_edit
     assert "attn_implementation" in bad and "before 4.36" in bad["attn_implementation"]
     loaded = load_config(new)
     assert "attn_implementation" not in check_writes("hf-trainer", str(new), loaded.text, loaded.data, {"attn_implementation": "sdpa"})
+
+
+def test_axolotl_optimizer_default_follows_the_pinned_release(tmp_path: Path, monkeypatch: object) -> None:
+    path = tmp_path / "ax.yaml"
+    path.write_text(
+        "base_model: meta-llama/Meta-Llama-3-8B\ndatasets:\n  - path: tatsu-lab/alpaca\n    type: alpaca\nsequence_len: 2048\n"
+        "micro_batch_size: 1\ngradient_accumulation_steps: 4\nnum_epochs: 1\nlearning_rate: 0.0002\nbf16: true\noutput_dir: out\n"
+    )
+    _pin_only(monkeypatch, {"axolotl": Pin("axolotl", "0.6.0", "axolotl==0.6.0", "requirements.txt:1", "==0.6.0")})
+    w = load_config(path).workload
+    assert w.optimizer == "adamw_hf" and w.framework == "axolotl 0.6.0"
+    assert "v0_4_1/__init__.py:439@0.6.0" in (w.sources["optimizer"].note or "")
+    _pin_only(monkeypatch, {"axolotl": Pin("axolotl", "0.8.1", "axolotl==0.8.1", "requirements.txt:1", "==0.8.1")})
+    assert load_config(path).workload.optimizer == "adamw_torch_fused"
+    _pin_only(monkeypatch, {})
+    w = load_config(path).workload
+    assert w.optimizer == "adamw_torch_fused" and w.framework is not None and w.framework.startswith("axolotl 0.18.0")
