@@ -287,7 +287,7 @@ def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Fin
         elif r.rename is not None:
             instead = f"; `{r.rename.new}` replaces it, but not with the same value here ({r.rename.cite})"
         message = (
-            f"{said} (line {line}): {r.why}{instead}. Versions: {got.versions}. {got.stops_how[0].upper()}{got.stops_how[1:]}. "
+            f"{said}{f' (line {line})' if line else ''}: {r.why}{instead}. Versions: {got.versions}. {got.stops_how[0].upper()}{got.stops_how[1:]}. "
             f"{b.symptom}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
         )
         out.append(

@@ -429,3 +429,12 @@ def test_axolotl_optimizer_default_follows_the_pinned_release(tmp_path: Path, mo
     _pin_only(monkeypatch, {})
     w = load_config(path).workload
     assert w.optimizer == "adamw_torch_fused" and w.framework is not None and w.framework.startswith("axolotl 0.18.0")
+
+
+def test_a_builder_argument_inside_a_dataset_list(tmp_path: Path, monkeypatch: object) -> None:
+    text = TT_YAML.replace(
+        "dataset:\n  _component_: torchtune.datasets.alpaca_dataset\n  split: train\n  packed: false\n",
+        "dataset:\n  - _component_: torchtune.datasets.alpaca_dataset\n    split: train\n  - _component_: torchtune.datasets.slimorca_dataset\n    max_seq_len: 2048\n",
+    )
+    (f,) = _pinned_findings(tmp_path, text, TT_PIN, monkeypatch)
+    assert f.key == "dataset.0.split" and f.line == 5 and "`dataset.0.split: train` (line 5)" in f.message and "None" not in f.message
