@@ -272,6 +272,14 @@ def test_llamafactory_and_axolotl_facts_read_from_the_wheels() -> None:
 def test_trl_defaults_that_changed() -> None:
     from pytest_goblin.frameworks.releases import default_at
 
+    # transformers: report_to unset (None, every installed integration in 4.x) became "none" in 5.0
+    rep_old, rep_new = (
+        default_at("transformers", "TrainingArguments", "report_to", "4.57.6"),
+        default_at("transformers", "TrainingArguments", "report_to", "5.0.0"),
+    )
+    assert rep_old is not None and rep_old.value is None and rep_new is not None and rep_new.value == "none"
+    assert rep_new.cite.startswith("transformers/training_args.py:") and rep_new.cite.endswith("@5.25.0")
+
     beta_old, beta_new = default_at("trl", "GRPOConfig", "beta", "0.18.2"), default_at("trl", "GRPOConfig", "beta", "1.16.0")
     assert beta_old is not None and beta_old.value == 0.04 and beta_new is not None and beta_new.value == 0.0
     mode_old, mode_new = default_at("trl", "GRPOConfig", "vllm_mode", "0.29.1"), default_at("trl", "GRPOConfig", "vllm_mode", "1.0.0")
