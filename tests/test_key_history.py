@@ -369,6 +369,10 @@ def test_an_edit_the_pinned_release_does_not_read_is_not_offered(tmp_path: Path,
     assert set(bad) == {"compile"} and "would do nothing" in bad["compile"] and "torchtune==0.2.1" in bad["compile"]
     _pin_only(monkeypatch, {"torchtune": Pin("torchtune", "0.3.1", "torchtune==0.3.1", "requirements.txt:1", "==0.3.1")})
     assert "compile" not in check_writes("torchtune", str(path), loaded.text, loaded.data, {"compile": True})
+    # a builder argument the pinned builder lacks (no **kwargs at 0.2.1): TypeError at instantiate
+    _pin_only(monkeypatch, TT_PIN)
+    bad = check_writes("torchtune", str(path), loaded.text, loaded.data, {"dataset.split": "train", "dataset.packed": True})
+    assert "dataset.split" in bad and "TypeError" in bad["dataset.split"] and "TypeError" not in bad.get("dataset.packed", "")
     lf = tmp_path / "lf.yaml"
     lf.write_text(LF_YAML.replace("train_mm_proj_only: false\n", ""))
     lf_loaded = load_config(lf)

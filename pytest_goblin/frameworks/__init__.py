@@ -413,7 +413,7 @@ def check_writes(fmt: str, path: str, text: str, data: Any, writes: dict[str, An
         else:
             why = None
         if not why and fmt in ("torchtune", "llamafactory", "axolotl") and path:
-            why = _pinned_release_lacks(fmt, path, text, key)
+            why = _pinned_release_lacks(fmt, path, text, key, data)
         if not why and fmt == "hf-trainer" and key == "attn_implementation" and path:
             why = _attention_too_old(path, text)
         if why:
@@ -442,14 +442,14 @@ def _attention_too_old(path: str, text: str) -> str | None:
     )
 
 
-def _pinned_release_lacks(fmt: str, path: str, text: str, key: str) -> str | None:
+def _pinned_release_lacks(fmt: str, path: str, text: str, key: str, data: Any = None) -> str | None:
     """An edit whose key the pinned torchtune recipe / LLaMA-Factory / Axolotl release does not have
     (frameworks/releases.py; nothing without a pin of that framework)."""
     from .pins import pins
     from .releases import edit_too_old
 
     recipe = torchtune_recipe(path, text)[0] if fmt == "torchtune" else None
-    return edit_too_old(fmt, key, pins(path, text), recipe)
+    return edit_too_old(fmt, key, pins(path, text), recipe, data)
 
 
 __all__ = [

@@ -98,13 +98,24 @@ def recipe_reads(recipe: str, key: str, version: str) -> bool | None:
     return present("torchtune", f"recipe:{recipe}", key, version)
 
 
-def edit_too_old(fmt: str, key: str, pins: dict[str, Pin], recipe: str | None = None) -> str | None:
+def edit_too_old(fmt: str, key: str, pins: dict[str, Pin], recipe: str | None = None, data: Any = None) -> str | None:
     """Why an edit writing `key` does nothing or stops the run at the pinned release (None: fine or not known)."""
     top = key.split(".", 1)[0]
-    if fmt == "torchtune" and recipe:
+    if fmt == "torchtune":
         version = pinned("torchtune", pins)
-        if version and "." not in key and ever("torchtune", f"recipe:{recipe}", top) and recipe_reads(recipe, top, version) is False:
+        if version and recipe and "." not in key and ever("torchtune", f"recipe:{recipe}", top) and recipe_reads(recipe, top, version) is False:
             return f"torchtune {version} ({pins['torchtune'].spec}, {pins['torchtune'].where}): {change('torchtune', f'recipe:{recipe}', top, version)}, so `{top}` would do nothing"
+        if version and "." in key and isinstance(data, dict):
+            parent, _, arg = key.rpartition(".")
+            node: Any = data
+            for part in parent.split("."):
+                node = node.get(part) if isinstance(node, dict) else None
+            comp = node.get("_component_") if isinstance(node, dict) else None
+            if isinstance(comp, str) and _builder_lacks(comp, arg, version):
+                return (
+                    f"torchtune {version} ({pins['torchtune'].spec}, {pins['torchtune'].where}): "
+                    f"{change('torchtune', comp, arg, version)}, and config.instantiate would raise TypeError on it"
+                )
     if fmt == "llamafactory":
         version = pinned("llamafactory", pins)
         owners = [c for c in LF_CLASSES if ever("llamafactory", c, top)]
@@ -115,6 +126,14 @@ def edit_too_old(fmt: str, key: str, pins: dict[str, Pin], recipe: str | None = 
         if version and ever("axolotl", "AxolotlInputConfig", top) and present("axolotl", "AxolotlInputConfig", top, version) is False:
             return f"axolotl {version} ({pins['axolotl'].spec}, {pins['axolotl'].where}): {change('axolotl', 'AxolotlInputConfig', top, version)}, so it would be dropped"
     return None
+
+
+def _builder_lacks(comp: str, arg: str, version: str) -> bool:
+    """Whether torchtune's builder `comp` at `version` has no argument `arg` and takes no **kwargs (TypeError)."""
+    entry = history()["torchtune"]["classes"].get(comp)
+    if entry is None or not class_present("torchtune", comp, version) or not ever("torchtune", comp, arg):
+        return False
+    return _tri("torchtune", entry.get("takes_kwargs", []), version) is False and present("torchtune", comp, arg, version) is False
 
 
 def llamafactory_rejected(keys: list[str], pins: dict[str, Pin], text: str, own: frozenset[str] = frozenset()) -> KeyCheck | None:
@@ -178,12 +197,10 @@ def torchtune_rejected(data: Any, pins: dict[str, Pin]) -> KeyCheck | None:
         entry = classes.get(comp)
         if entry is None or not class_present("torchtune", comp, run.version):
             continue
-        if _tri("torchtune", entry.get("takes_kwargs", []), run.version) is not False:
-            continue
         for key in node:
-            if key == "_component_" or not isinstance(key, str) or not ever("torchtune", comp, key):
+            if key == "_component_" or not isinstance(key, str):
                 continue
-            if present("torchtune", comp, key, run.version) is False:
+            if _builder_lacks(comp, key, run.version):
                 out.append(Rejected(f"{dotted}.{key}", f"{change('torchtune', comp, key, run.version)}".replace(comp, f"`{comp}`", 1), None))
     if not out:
         return None
