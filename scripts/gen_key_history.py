@@ -10,7 +10,7 @@ builders), and the defaults that changed between releases, read from the release
     pip download --no-deps llamafactory==0.8.3 -d /tmp/wheels/llamafactory
     pip download --no-deps axolotl==0.5.2 -d /tmp/wheels/axolotl              # sdists before 0.17 are fine
     python scripts/gen_key_history.py --wheels /tmp/wheels [--only torchtune,llamafactory,axolotl] \
-        [--git axolotl=<axolotl git dir>@v0.4.0,v0.4.1]                       # releases not on PyPI
+        [--git axolotl=<axolotl git dir>@v0.4.0]                              # releases not on PyPI
 
 Nothing is imported or installed: each wheel or sdist is opened as an archive (a release only on
 GitHub is read with `git show TAG:path`) and its modules are read with frameworks.extract (the reader

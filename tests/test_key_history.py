@@ -212,7 +212,7 @@ def test_the_new_tables_cover_their_releases() -> None:
         assert data[dist]["versions"] == wanted, dist
         assert set(data[dist]["wheels"]) == set(wanted)
     assert data["axolotl"]["wheels"]["0.4.0"].startswith("git tag v0.4.0 commit ")  # not on PyPI
-    # Axolotl 0.4.0 had no pydantic schema (validate_config checked keys by hand): nothing is said for it
+    # Axolotl 0.4.0 had no pydantic schema (v0.4.0 src/axolotl/utils/config.py:187 validate_config checks keys by hand): nothing is said for it
     assert h.class_present("axolotl", "AxolotlInputConfig", "0.4.0") is False
     assert h.class_present("axolotl", "AxolotlInputConfig", "0.5.2") is True
     for cls in ("ModelArguments", "DataArguments", "FinetuningArguments", "GeneratingArguments"):
