@@ -504,10 +504,14 @@ def key_line(node: Any, key: Any) -> int | None:
 
 
 def get_path(data: Any, dotted: str) -> tuple[bool, Any, int | None]:
-    """(found, value, line) for a dotted key path such as `optimizer.fused`."""
+    """(found, value, line) for a dotted key path such as `optimizer.fused` (`dataset.0.split`: an item of a list)."""
     node = data
     line: int | None = None
     for part in dotted.split("."):
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            line = key_line(node, int(part))
+            node = node[int(part)]
+            continue
         if not isinstance(node, dict) or part not in node:
             return False, None, None
         line = key_line(node, part)

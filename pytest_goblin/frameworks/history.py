@@ -124,12 +124,22 @@ def change(dist: str, cls: str, key: str, version: str) -> str:
         after = read[read.index(last) + 1]
         lv, av = Version(last), Version(after)
         consecutive = (av.major, av.minor) in ((lv.major, lv.minor + 1), (lv.major + 1, 0))
-        when = f"in {dist} {av.major}.{av.minor}" if consecutive else f"between {dist} {last} and {after}"
+        if _by_patch(dist, after) and _by_patch(dist, last):
+            when = f"in {dist} {after}"  # every patch release of this line was read (LLaMA-Factory 0.9.x)
+        else:
+            when = f"in {dist} {av.major}.{av.minor}" if consecutive else f"between {dist} {last} and {after}"
         seen = f"{k['at']}" if k["at"].startswith(f"{last} ") else f"{dist} {last}"
         return f"{cls} dropped it {when} (last in {seen}; absent from {after})"
     first = k["in"][0][0]
     fv = Version(first)
-    return f"{cls} has it only from {dist} {fv.major}.{fv.minor} on ({k['at']})"
+    label = first if _by_patch(dist, first) else f"{fv.major}.{fv.minor}"
+    return f"{cls} has it only from {dist} {label} on ({k['at']})"
+
+
+def _by_patch(dist: str, version: str) -> bool:
+    """Whether the read releases include several patch releases of `version`'s minor (each one is a release line)."""
+    v = Version(version)
+    return sum(1 for r in read_versions(dist) if (rv := Version(r)).major == v.major and rv.minor == v.minor) > 1
 
 
 @dataclass(frozen=True)
