@@ -183,13 +183,16 @@ def run_version(dist: str, pin: Pin | None) -> RunVersion | None:
     top = newest(dist)
     if pin is None:
         return RunVersion(dist, top, f"no {dist} pin found; assumed {dist} {top}, the newest goblin knows", True)
+    if not pin.version:  # vendored (a git submodule) at a version goblin cannot read
+        return RunVersion(dist, top, f"{pin.spec} ({pin.where}); assumed {dist} {top}, the newest goblin knows", True)
     constraint = pin.constraint or pin.spec[len(dist) :]
     try:
         spec = SpecifierSet(constraint)
     except InvalidSpecifier:
         return None
-    if constraint.startswith("=="):
-        want = constraint[2:].split(",", 1)[0]
+    head = constraint.split(",", 1)[0]
+    if head.startswith("==") and "*" not in head:  # one release (`==4.45.*` is a range)
+        want = head[2:]
         return RunVersion(dist, want, f"the recipe pins {dist}{constraint} ({pin.where})", False)
     allowed = [r for r in read_versions(dist) if Version(r) in spec]
     if not allowed:

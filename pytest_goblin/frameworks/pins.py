@@ -1,12 +1,39 @@
-"""The transformers / TRL version a config is written for, from what it or its repository pins.
+"""The framework version a config is written for, from what it or its repository pins.
 
-The framework tables come from one version (transformers 5.24.0, trl 1.16.0). A recipe whose
-repository pins an older one (`transformers==4.36.2` in setup.py, a `pip install trl==0.8.6`
-comment) runs with that version, which may not know a key goblin would add. The pin is read from
-the config's own comments and launcher lines, then from setup.py / setup.cfg / pyproject.toml /
-requirements*.txt in the config's folder and each folder above it up to the repository root, all
-opened through safepath. An `==`/`~=`/`>=` pin gives the oldest version the recipe may run with;
-an edit that adds a key first seen in a later version (facts.KEY_SINCE) is dropped with the reason.
+goblin's framework tables come from one release of each framework (transformers 5.24.0, trl 1.16.0,
+...). A recipe whose repository pins an older one runs with that release, which may not know a key
+goblin would add, or may reject one the recipe has. `pins(config)` says, per distribution, what the
+config or its repository pins: transformers, trl, torchtune, llamafactory (LLaMA-Factory; its
+package was `llmtuner` before 0.8, read under `llamafactory`), axolotl, peft, deepspeed and
+accelerate, each by its lowercase PyPI name.
+
+Where a version is read (every file opened through safepath, size-bounded, nothing executed or
+imported; a file that cannot be read safely, is too large or is not UTF-8 text is skipped):
+
+- the config's own comment and launcher lines (`# pip install trl==0.8.6`);
+- in the config's folder and each folder above it up to the repository root (at most MAX_UP):
+  setup.py, setup.cfg, pyproject.toml (PEP 508 strings and Poetry `name = "^x.y"` tables),
+  requirements*.txt and requirements/*.txt, Pipfile, environment.yml/.yaml (conda `name=x.y` and the
+  `pip:` list), Dockerfile, Dockerfile.*, *.Dockerfile and docker/ Dockerfiles (`pip install x==v`,
+  and a base image whose tag names the framework's release: only images whose tag scheme goblin
+  read from the framework's own build, IMAGE_TAGS), a README's install lines (in a code block or a
+  `pip install` / `git clone` line: `x==v`, `git+https://github.com/o/x@v1.2.3`,
+  `git clone -b v1.2.3 .../x`);
+- a vendored framework copy in the folder or in one of its sub-folders named for a framework or
+  for vendored code (third_party/, vendor/, external/, ...) or named by .gitmodules: its own version
+  string (VENDORED: LLaMA-Factory's extras/env.py VERSION, `__version__` in the package's
+  __init__.py, Axolotl's and TRL's VERSION file, torchtune's and DeepSpeed's version.txt);
+- a git submodule (.gitmodules) of a framework whose folder is not checked out: the framework is
+  named but its version is not ("vendored, version unknown": Pin.version is empty).
+
+Precedence: the config's own comment or launch line first, whatever it says. Otherwise, of what
+the repository says: a vendored copy with its version > a submodule of unknown version > an exact
+pin (`==x.y.z`, a conda `=x.y.z`, a tag) > a range (`>=`, `~=`, `==x.*`, a Poetry caret); between
+two of the same kind, the nearest folder's (the config's own folder first, then its parents up to
+the repository root); in one folder, the file read first in the order above, then its first line.
+An `==`/`~=`/`>=` pin gives the oldest version the recipe may run with (Pin.version), and its whole
+specifier (Pin.constraint) says which release pip installs; an edit that adds a key first seen in a
+later version (facts.KEY_SINCE) is dropped with the reason.
 """
 
 from __future__ import annotations
@@ -19,23 +46,57 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from ..safepath import UnsafePath, read_text, repository_root, tree_of
+from ..safepath import UnsafePath, read_bytes, read_text, repository_root, tree_of
 from .facts import KEY_SINCE, VALUE_SINCE
 
-PIN_FILES = ("setup.py", "setup.cfg", "pyproject.toml", "requirements.txt", "requirements-dev.txt")
-_PIN = re.compile(r"""(?<![\w-])(transformers|trl)\s*(==|~=|>=)\s*v?([0-9]+(?:\.[0-9]+){1,2})""")
+DISTS = ("transformers", "trl", "torchtune", "llamafactory", "axolotl", "peft", "deepspeed", "accelerate")
+# LLaMA-Factory's package was `llmtuner` before 0.8 (hiyouga/LLaMA-Factory src/llmtuner/__init__.py,
+# `__version__ = "0.1.0"` at 091805d); its releases continue the same numbers as `llamafactory`.
+_ALIAS = {"llmtuner": "llamafactory", "llama-factory": "llamafactory", "llama_factory": "llamafactory"}
+_NAME = "transformers|trl|torchtune|llamafactory|llmtuner|axolotl|peft|deepspeed|accelerate"
+_VER = r"([0-9]{1,6}(?:\.[0-9]{1,6}){1,2})"
+_PIN = re.compile(rf"""(?<![\w.-])({_NAME})(?:\[[\w,. -]{{0,100}}\])?[ \t]{{0,16}}(==|~=|>=)[ \t]{{0,16}}v?{_VER}(\.\*)?""", re.IGNORECASE)
 # The whole specifier of such a pin (`transformers>=4.40,<4.46`): the upper bound decides which release pip installs.
 _TAIL = re.compile(r"""[ \t]{0,16},[ \t]{0,16}(<=|<|!=|>=|>|==)[ \t]{0,16}v?([0-9]+(?:\.[0-9]+){0,2}(?:\.\*)?)""")
+# conda's match spec `name=1.2.3` (one `=`): `=1.2` means 1.2.*, `=1.2.3` that release (its builds)
+_CONDA = re.compile(rf"""^[ \t]{{0,32}}-[ \t]{{0,8}}(?:[\w.-]{{1,40}}::)?({_NAME})[ \t]{{0,8}}=(?!=)[ \t]{{0,8}}v?{_VER}""", re.IGNORECASE)
+# A TOML dependency table line: Pipfile `transformers = "==4.45.2"`, Poetry `transformers = "^4.45"`, or `{version = "..."}`
+_TOML_DEP = re.compile(
+    rf"""^[ \t]{{0,16}}["']?({_NAME})["']?[ \t]{{0,8}}=[ \t]{{0,8}}(?:\{{[^}}\n]{{0,200}}?version[ \t]{{0,8}}=[ \t]{{0,8}})?["']([^"'\n]{{1,60}})["']""",
+    re.IGNORECASE,
+)
+# pip's VCS form `git+https://github.com/huggingface/transformers@v4.45.2` (in requirements, a README, a Dockerfile)
+_GIT_REF = re.compile(rf"""github\.com/[\w.-]{{1,100}}/([\w-]{{1,100}})(?:\.git)?@v?{_VER}(?![\w.])""", re.IGNORECASE)
+_CLONE_URL = re.compile(r"""github\.com/[\w.-]{1,100}/([\w-]{1,100})""", re.IGNORECASE)
+_CLONE_TAG = re.compile(rf"""(?:^|[ \t])(?:-b|--branch)(?:[ \t]{{1,8}}|=)v?{_VER}(?![\w.])""")
+_FROM = re.compile(r"""^[ \t]{0,16}FROM[ \t]{1,16}(?:--platform=[^ \t]{1,64}[ \t]{1,16})?([\w./:@-]{1,256})""", re.IGNORECASE)
 MAX_UP = 6  # folders above the config's own that are looked at, at most
+MAX_ENTRIES = 4096  # entries of one folder listed, at most
+MAX_FILES = 24  # files of one kind (requirements*.txt, Dockerfiles) read per folder, at most
+LIMIT = 500_000  # bytes of one pin file; a larger one is skipped
+HEAD = 65_536  # bytes read from the top of a vendored copy's version file
 
 
 @dataclass(frozen=True)
 class Pin:
     dist: str
-    version: str  # the oldest version the pin allows
+    version: str  # the oldest version the pin allows; "" when the framework is vendored at an unknown version
     spec: str  # e.g. "transformers==4.36.2"
-    where: str  # "setup.py:68" or "the config's line 3"
+    where: str  # "setup.py:68", "the config's own line 3", "a vendored copy, LLaMA-Factory/src/llamafactory/extras/env.py:30"
     constraint: str = ""  # the whole specifier, e.g. ">=4.40,<4.46" (upper bounds included; empty when not read)
+    kind: str = "pin"  # "pin" (a requirement), "vendored" (a copy in the tree), "submodule" (version unknown)
+    file: str = ""  # the file it was read from (absolute), "" for the config's own line
+    line: int = 0
+
+    @property
+    def exact(self) -> bool:
+        """One release: `==x.y.z` (not `==x.y.*`), a vendored copy's own version."""
+        head = self.constraint.split(",", 1)[0]
+        return self.kind == "vendored" or (head.startswith("==") and "*" not in head)
+
+    @property
+    def rank(self) -> int:
+        return 0 if self.kind == "vendored" else 1 if self.kind == "submodule" else 2 if self.exact else 3
 
 
 # Pins of other packages a blocker reads (kb/blockers.yaml): only an exact one decides which
@@ -43,20 +104,152 @@ class Pin:
 _EXACT_PIN = re.compile(r"""(?<![\w-])(bitsandbytes)\s*(==|~=)\s*v?([0-9]+\.[0-9]+(?:\.[0-9]+)?)""")
 
 
-def _scan(text: str, where: str, pattern: re.Pattern[str] = _PIN) -> dict[str, Pin]:
-    out: dict[str, Pin] = {}
+def canonical(name: str) -> str | None:
+    n = name.lower()
+    n = _ALIAS.get(n, n)
+    return n if n in DISTS else None
+
+
+def _scan_all(text: str, where: str, file: str = "", pattern: re.Pattern[str] = _PIN) -> list[Pin]:
+    """Every pin in `text`, in line order (`where` is the file's name as shown, "" for the config)."""
+    out: list[Pin] = []
     for lineno, line in enumerate(text.splitlines(), 1):
+        at = f"{where}:{lineno}"
         for m in pattern.finditer(line):
-            dist, op, ver = m.groups()
-            if pattern is _EXACT_PIN and op == "~=" and ver.count(".") < 2:
-                continue  # `~=0.45` allows any 0.x from 0.45 on: not one release
-            constraint = f"{op}{ver}"
+            dist, op, ver = m.group(1), m.group(2), m.group(3)
+            if pattern is _EXACT_PIN:
+                if op == "~=" and ver.count(".") < 2:
+                    continue  # `~=0.45` allows any 0.x from 0.45 on: not one release
+                name = dist
+            else:
+                name = canonical(dist) or dist.lower()
+            star = m.group(4) if pattern is _PIN and m.group(4) else ""
+            constraint = f"{op}{ver}{star}"
             rest = line[m.end() :]
             while tail := _TAIL.match(rest):
                 constraint += f",{tail.group(1)}{tail.group(2)}"
                 rest = rest[tail.end() :]
-            out.setdefault(dist, Pin(dist, ver, f"{dist}{op}{ver}", f"{where}:{lineno}", constraint))
+            out.append(Pin(name, ver, f"{dist.lower()}{constraint}", at, constraint, file=file, line=lineno))
+        if pattern is _PIN:
+            out += _git_refs(line, at, file, lineno)
     return out
+
+
+def _scan(text: str, where: str, pattern: re.Pattern[str] = _PIN) -> dict[str, Pin]:
+    """dist -> the strongest pin of one text (an exact pin over a range; else the first)."""
+    out: dict[str, Pin] = {}
+    for p in _scan_all(text, where, pattern=pattern):
+        if p.dist not in out or p.rank < out[p.dist].rank:
+            out[p.dist] = p
+    return out
+
+
+def _git_refs(line: str, at: str, file: str, lineno: int) -> list[Pin]:
+    """`git+https://github.com/o/x@v1.2.3` and `git clone -b v1.2.3 https://github.com/o/x`: one release of x."""
+    out = []
+    for m in _GIT_REF.finditer(line):
+        dist = canonical(m.group(1))
+        if dist:
+            out.append(Pin(dist, m.group(2), f"{dist}=={m.group(2)} (git tag)", at, f"=={m.group(2)}", file=file, line=lineno))
+    if "git clone" in line:
+        url, tag = _CLONE_URL.search(line), _CLONE_TAG.search(line)
+        dist = canonical(url.group(1).removesuffix(".git")) if url else None
+        if dist and tag:
+            out.append(Pin(dist, tag.group(1), f"{dist}=={tag.group(1)} (git clone of a tag)", at, f"=={tag.group(1)}", file=file, line=lineno))
+    return out
+
+
+def _conda(text: str, where: str, file: str) -> list[Pin]:
+    out = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        m = _CONDA.match(line)
+        dist = canonical(m.group(1)) if m else None
+        if m and dist:
+            ver = m.group(2)
+            constraint = f"=={ver}" if ver.count(".") >= 2 else f"=={ver}.*"
+            out.append(Pin(dist, ver, f"{m.group(1).lower()}={ver} (conda)", f"{where}:{lineno}", constraint, file=file, line=lineno))
+    return out
+
+
+def _bump(parts: list[int], at: int) -> str:
+    head = [*parts[:at], parts[at] + 1]
+    return ".".join(str(p) for p in head + [0] * max(0, 2 - len(head)))
+
+
+def _toml_constraint(spec: str) -> str | None:
+    """A Pipfile / Poetry version string as a PEP 440 specifier: `^1.2.3` -> `>=1.2.3,<2.0`, `~1.2.3`
+    -> `>=1.2.3,<1.3`, a bare `1.2.3` -> `==1.2.3` (Poetry's dependency-specification rules); `*` -> None."""
+    s = spec.strip()
+    if s[:2] in ("==", "~=", ">="):
+        return s.replace(" ", "")
+    op = s[:1] if s[:1] in "^~" else ""
+    body = s[len(op) :].lstrip("v")
+    if not re.fullmatch(r"[0-9]{1,6}(?:\.[0-9]{1,6}){0,2}", body):
+        return None
+    parts = [int(p) for p in body.split(".")]
+    if op == "^":
+        first = next((i for i, p in enumerate(parts) if p), len(parts) - 1)
+        return f">={body},<{_bump(parts, first)}"
+    if op == "~":
+        return f">={body},<{_bump(parts, min(1, len(parts) - 1))}"
+    return f"=={body}" if len(parts) >= 2 else None
+
+
+def _toml(text: str, where: str, file: str) -> list[Pin]:
+    out = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        m = _TOML_DEP.match(line)
+        dist = canonical(m.group(1)) if m else None
+        constraint = _toml_constraint(m.group(2)) if m and dist else None
+        if m and dist and constraint:
+            version = re.split(r"[,<]", constraint[2:], maxsplit=1)[0].lstrip("=")
+            if version.count(".") >= 1:
+                out.append(Pin(dist, version, f"{m.group(1).lower()} = {m.group(2)!r}", f"{where}:{lineno}", constraint, file=file, line=lineno))
+    return out
+
+
+# Base images whose tag names the framework's release: `axolotlai/axolotl:0.12.2-py3.11-cu128-2.8.0`.
+# Axolotl's docker build tags its images `{{version}}` (docker/metadata-action type=pep440) or the
+# branch name, then `-py<python>-cu<cuda>-<torch>` (axolotl .github/workflows/main.yml@00d2abed,
+# jobs build-axolotl, build-axolotl-cloud, build-axolotl-cloud-no-tmux): a `main-...` tag is a branch
+# build and names no release; the trailing number is torch's.
+IMAGE_TAGS = {"axolotlai/axolotl": "axolotl", "axolotlai/axolotl-cloud": "axolotl", "axolotlai/axolotl-cloud-term": "axolotl"}
+_TAG_RELEASE = re.compile(r"v?([0-9]{1,6}\.[0-9]{1,6}\.[0-9]{1,6})(?:-|$)")
+
+
+def _images(text: str, where: str, file: str) -> list[Pin]:
+    out = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        m = _FROM.match(line)
+        if not m:
+            continue
+        ref = m.group(1).split("@", 1)[0]
+        name, _, tag = ref.rpartition(":") if ":" in ref.rsplit("/", 1)[-1] else (ref, "", "")
+        name = name.lower().removeprefix("docker.io/").removeprefix("index.docker.io/")
+        dist = IMAGE_TAGS.get(name)
+        rel = _TAG_RELEASE.match(tag)
+        if dist and rel:
+            out.append(
+                Pin(dist, rel.group(1), f"{dist}=={rel.group(1)} (base image {name}:{tag})", f"{where}:{lineno}", f"=={rel.group(1)}", file=file, line=lineno)
+            )
+    return out
+
+
+_FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)")
+_COMMAND = ("pip ", "pip3 ", "uv ", "python -m pip", "python3 -m pip", "conda ", "mamba ", "git clone", "!pip", "%pip")
+
+
+def _readme_lines(text: str) -> str:
+    """A README's install lines only (code blocks, and `pip install` / `git clone` lines): a version in prose is not a pin."""
+    keep, fenced = [], False
+    for line in text.splitlines():
+        if _FENCE.match(line):
+            fenced = not fenced
+            keep.append("")
+            continue
+        s = line.strip().lstrip("$>").strip()
+        keep.append(line if fenced or s.startswith(_COMMAND) else "")
+    return "\n".join(keep)
 
 
 def _comment_lines(text: str) -> str:
@@ -68,12 +261,267 @@ def _comment_lines(text: str) -> str:
     return "\n".join(keep)
 
 
+# A vendored copy: (dist, what must exist in the folder for it to be that framework, the file with its
+# version, how the version is written there). Read from each framework's own tree:
+#   LLaMA-Factory src/llamafactory/extras/env.py `VERSION = "0.9.3.dev0"` (070b061, line 30); before
+#     0.8, src/llmtuner/__init__.py `__version__ = "0.1.0"` (091805d);
+#   Axolotl VERSION `0.15.0.dev0` (2c687bb); earlier src/axolotl/__init__.py `__version__`, which its
+#     setup.py read (get_package_version, 00454d8);
+#   torchtune version.txt `0.2.1` at v0.2.1, `0.6.1` at v0.6.1; torchtune/__init__.py `__version__ = ""`
+#     (bd2a0fc): pyproject takes the version from that attribute, filled at build time;
+#   transformers src/transformers/__init__.py:21 `__version__ = "5.25.0"` (the 5.25.0 wheel);
+#   TRL VERSION `1.1.0.dev0` (00a5fd0); older trl/__init__.py `__version__`;
+#   PEFT src/peft/__init__.py `__version__ = "0.17.2.dev0"` (00073fe); accelerate
+#     src/accelerate/__init__.py:14 `__version__ = "1.16.0"` (the 1.16.0 wheel); DeepSpeed version.txt (041c8f0).
+VENDORED: tuple[tuple[str, str, str, str], ...] = (
+    ("llamafactory", "src/llamafactory/extras", "src/llamafactory/extras/env.py", "VERSION"),
+    ("llamafactory", "llamafactory/extras", "llamafactory/extras/env.py", "VERSION"),
+    ("llamafactory", "src/llmtuner", "src/llmtuner/__init__.py", "__version__"),
+    ("llamafactory", "llmtuner", "llmtuner/__init__.py", "__version__"),
+    ("axolotl", "src/axolotl", "VERSION", "file"),
+    ("axolotl", "src/axolotl", "src/axolotl/__init__.py", "__version__"),
+    ("torchtune", "torchtune/modules", "version.txt", "file"),
+    ("torchtune", "torchtune/modules", "torchtune/__init__.py", "__version__"),
+    ("transformers", "src/transformers/training_args.py", "src/transformers/__init__.py", "__version__"),
+    ("transformers", "transformers/training_args.py", "transformers/__init__.py", "__version__"),
+    ("trl", "trl/trainer", "VERSION", "file"),
+    ("trl", "trl/trainer", "trl/__init__.py", "__version__"),
+    ("peft", "src/peft/tuners", "src/peft/__init__.py", "__version__"),
+    ("peft", "peft/tuners", "peft/__init__.py", "__version__"),
+    ("accelerate", "src/accelerate/accelerator.py", "src/accelerate/__init__.py", "__version__"),
+    ("accelerate", "accelerate/accelerator.py", "accelerate/__init__.py", "__version__"),
+    ("deepspeed", "deepspeed/runtime", "version.txt", "file"),
+)
+_VERSION_LINE = {
+    "VERSION": re.compile(r"""^VERSION[ \t]{0,8}=[ \t]{0,8}["']v?([0-9][\w.+-]{0,40})["']"""),
+    "__version__": re.compile(r"""^__version__[ \t]{0,8}=[ \t]{0,8}["']v?([0-9][\w.+-]{0,40})["']"""),
+    "file": re.compile(r"""^[ \t]{0,8}v?([0-9]{1,6}\.[0-9][\w.+-]{0,40})[ \t]{0,8}$"""),
+}
+# Sub-folders that may hold vendored code; a sub-folder named for a framework is looked into too.
+_VENDOR_DIRS = {"thirdparty", "3rdparty", "vendor", "vendored", "external", "externals", "deps", "submodules", "libs", "lib", "packages", "third"}
+_FRAMEWORK_WORDS = ("transformers", "trl", "torchtune", "llamafactory", "llmtuner", "axolotl", "peft", "deepspeed", "accelerate")
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_. ]", "", name.lower())
+
+
+def _framework_named(name: str) -> bool:
+    n = _norm(name)
+    return any(w in n for w in _FRAMEWORK_WORDS)
+
+
+def _rel(path: Path, stop: Path | None) -> str:
+    return os.path.relpath(path, stop) if stop is not None else path.name
+
+
+def _version_in(path: Path, how: str, roots: list[Path]) -> tuple[str, int] | None:
+    try:
+        head = read_bytes(path, roots=roots, limit=HEAD, head=True).decode("utf-8", "replace")
+    except (UnsafePath, OSError):
+        return None
+    pattern = _VERSION_LINE[how]
+    for lineno, line in enumerate(head.splitlines(), 1):
+        m = pattern.match(line)
+        if m:
+            try:
+                Version(m.group(1))
+            except InvalidVersion:
+                return None
+            return m.group(1), lineno
+        if how == "file" and line.strip():
+            return None  # a VERSION/version.txt holds the version on its first line
+    return None
+
+
+def _vendored_at(folder: Path, stop: Path | None, roots: list[Path]) -> list[Pin]:
+    """The framework copies whose package lies in `folder` (a checkout of the framework's repository, or its package)."""
+    out: list[Pin] = []
+    seen: set[str] = set()
+    for dist, marker, file, how in VENDORED:
+        if dist in seen or not (folder / marker).exists() or (folder / marker).is_symlink():
+            continue
+        got = _version_in(folder / file, how, roots)
+        if got is None:
+            continue
+        seen.add(dist)
+        version, line = got
+        rel = _rel(folder / file, stop)
+        out.append(Pin(dist, version, f"{dist}=={version}", f"a vendored copy, {rel}:{line}", f"=={version}", "vendored", str(folder / file), line))
+    return out
+
+
+def _subfolders(folder: Path, names: list[str]) -> list[Path]:
+    """`folder`'s sub-folders that may hold a framework copy: named for a framework or for vendored code
+    (one level further for the latter), not symlinks."""
+    out: list[Path] = []
+    for name in names:
+        sub = folder / name
+        if sub.is_symlink() or not sub.is_dir():
+            continue
+        if _framework_named(name):
+            out.append(sub)
+        elif _norm(name) in _VENDOR_DIRS:
+            for inner in _listing(sub):
+                if _framework_named(inner) and not (sub / inner).is_symlink() and (sub / inner).is_dir():
+                    out.append(sub / inner)
+    return out
+
+
+def _listing(folder: Path) -> list[str]:
+    names: list[str] = []
+    try:
+        with os.scandir(folder) as it:
+            for entry in it:
+                names.append(entry.name)
+                if len(names) >= MAX_ENTRIES:
+                    break
+    except OSError:
+        return []
+    return sorted(names)
+
+
+_SUBMODULE_PATH = re.compile(r"""^[ \t]{0,16}path[ \t]{0,8}=[ \t]{0,8}([^\s]{1,300})""")
+_SUBMODULE_URL = re.compile(r"""^[ \t]{0,16}url[ \t]{0,8}=[ \t]{0,8}([^\s]{1,500})""")
+
+
+def _submodules(folder: Path, text: str, stop: Path | None, roots: list[Path]) -> list[Pin]:
+    """.gitmodules entries of a framework: the checked-out copy's version, else "vendored, version unknown"."""
+    out: list[Pin] = []
+    path: str | None = None
+    url: tuple[str, int] | None = None
+    entries: list[tuple[str | None, tuple[str, int] | None]] = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if line.strip().startswith("[submodule"):
+            entries.append((path, url))
+            path, url = None, None
+        elif m := _SUBMODULE_PATH.match(line):
+            path = m.group(1)
+        elif m := _SUBMODULE_URL.match(line):
+            url = (m.group(1), lineno)
+    entries.append((path, url))
+    for sub, u in entries:
+        if not u:
+            continue
+        name = u[0].rstrip("/").removesuffix(".git").rsplit("/", 1)[-1]
+        dist = canonical(name)
+        if dist is None:
+            continue
+        where = folder / sub if sub and ".." not in Path(sub).parts and not Path(sub).is_absolute() else None
+        found = [p for p in _vendored_at(where, stop, roots) if p.dist == dist] if where is not None and where.is_dir() and not where.is_symlink() else []
+        if found:
+            out += found
+            continue
+        rel = _rel(folder / ".gitmodules", stop)
+        out.append(
+            Pin(
+                dist,
+                "",
+                f"{dist} (a git submodule, version unknown)",
+                f"vendored as a git submodule, {rel}:{u[1]}",
+                "",
+                "submodule",
+                str(folder / ".gitmodules"),
+                u[1],
+            )
+        )
+    return out
+
+
+_REQ = re.compile(r"requirements[\w.-]{0,80}\.txt", re.IGNORECASE)
+_DOCKER = re.compile(r"(?:[\w.-]{0,80}\.)?dockerfile(?:[\w.-]{0,80})?", re.IGNORECASE)
+_README = re.compile(r"readme(?:\.(?:md|rst|txt|markdown))?", re.IGNORECASE)
+
+
+def _read(path: Path, roots: list[Path]) -> str | None:
+    try:
+        return read_text(path, roots=roots, limit=LIMIT)
+    except (UnsafePath, OSError, UnicodeDecodeError):
+        return None
+
+
+def _files_at(folder: Path, names: list[str]) -> list[tuple[Path, str]]:
+    """(file, kind) of the pin files of one folder, in the order they are read."""
+    have = set(names)
+    out: list[tuple[Path, str]] = [(folder / n, "text") for n in ("setup.py", "setup.cfg") if n in have]
+    out += [(folder / n, "toml") for n in ("pyproject.toml", "Pipfile") if n in have]
+    out += [(folder / n, "text") for n in names if _REQ.fullmatch(n)][:MAX_FILES]
+    if "requirements" in have and (folder / "requirements").is_dir() and not (folder / "requirements").is_symlink():
+        out += [(folder / "requirements" / n, "text") for n in _listing(folder / "requirements") if n.endswith(".txt")][:MAX_FILES]
+    out += [(folder / n, "conda") for n in ("environment.yml", "environment.yaml", "conda.yml", "conda.yaml") if n in have]
+    docker = [folder / n for n in names if _DOCKER.fullmatch(n) and not n.lower().endswith((".md", ".txt", ".py"))]
+    if "docker" in have and (folder / "docker").is_dir() and not (folder / "docker").is_symlink():
+        docker += [folder / "docker" / n for n in _listing(folder / "docker") if _DOCKER.fullmatch(n)]
+    out += [(f, "docker") for f in docker[:MAX_FILES]]
+    out += [(folder / n, "readme") for n in names if _README.fullmatch(n)][:4]
+    return out
+
+
+def _level(folder: Path, stop: Path | None, roots: list[Path], exact: bool) -> list[Pin]:
+    """Everything one folder says, in reading order."""
+    names = _listing(folder)
+    found: list[Pin] = []
+    for f, kind in _files_at(folder, names):
+        if not f.is_file():
+            continue
+        body = _read(f, roots)
+        if body is None:
+            continue
+        rel = _rel(f, stop)
+        text = _readme_lines(body) if kind == "readme" else body
+        if exact:
+            found += _scan_all(text, rel, str(f), _EXACT_PIN)
+            continue
+        found += _scan_all(text, rel, str(f))
+        if kind == "toml":
+            found += _toml(body, rel, str(f))
+        elif kind == "conda":
+            found += _conda(body, rel, str(f))
+        elif kind == "docker":
+            found += _images(body, rel, str(f))
+    if exact:
+        return found
+    if ".gitmodules" in names:
+        body = _read(folder / ".gitmodules", roots)
+        if body is not None:
+            found += _submodules(folder, body, stop, roots)
+    for place in (folder, *_subfolders(folder, names)):
+        found += _vendored_at(place, stop, roots)
+    return found
+
+
+@lru_cache(maxsize=1024)
+def _repository_pins(folder_name: str, exact: bool = False) -> dict[str, Pin]:
+    """dist -> what the folder and its parents up to the repository root say, by the module's
+    precedence: the strongest kind, then the nearest folder, then reading order. The configs of one
+    folder share it, so each folder is read once per session."""
+    folder = Path(folder_name)
+    stop = repository_root(folder)
+    roots = tree_of(folder / "config")
+    best: dict[str, tuple[tuple[int, int, int], Pin]] = {}
+    order = 0
+    for level in range(MAX_UP + 1):
+        for pin in _level(folder, stop, roots, exact):
+            order += 1
+            key = ((0 if exact else pin.rank), level, order)
+            if pin.dist not in best or key < best[pin.dist][0]:
+                best[pin.dist] = (key, pin)
+        if stop is None or folder == stop or folder.parent == folder:
+            break
+        folder = folder.parent
+    return {d: p for d, (_k, p) in best.items()}
+
+
+def _own(text: str, pattern: re.Pattern[str] = _PIN) -> dict[str, Pin]:
+    return {
+        k: Pin(p.dist, p.version, p.spec, f"the config's own line {p.line}", p.constraint, line=p.line)
+        for k, p in _scan(_comment_lines(text), "", pattern).items()
+    }
+
+
 @lru_cache(maxsize=256)
 def _pins(config: str, text: str) -> tuple[Pin, ...]:
-    found = {
-        k: Pin(p.dist, p.version, p.spec, f"the config's own line {p.where.rsplit(':', 1)[1]}", p.constraint)
-        for k, p in _scan(_comment_lines(text), "").items()
-    }
+    found = _own(text)
     for dist, pin in _repository_pins(os.path.dirname(os.path.abspath(config))).items():
         found.setdefault(dist, pin)
     return tuple(found.values())
@@ -81,9 +529,7 @@ def _pins(config: str, text: str) -> tuple[Pin, ...]:
 
 @lru_cache(maxsize=256)
 def _exact_pins(config: str, text: str) -> tuple[Pin, ...]:
-    found = {
-        k: Pin(p.dist, p.version, p.spec, f"the config's own line {p.where.rsplit(':', 1)[1]}") for k, p in _scan(_comment_lines(text), "", _EXACT_PIN).items()
-    }
+    found = _own(text, _EXACT_PIN)
     for dist, pin in _repository_pins(os.path.dirname(os.path.abspath(config)), exact=True).items():
         found.setdefault(dist, pin)
     return tuple(found.values())
@@ -94,40 +540,73 @@ def exact_pins(config: str, text: str) -> dict[str, Pin]:
     return {p.dist: p for p in _exact_pins(config, text)}
 
 
-@lru_cache(maxsize=1024)
-def _repository_pins(folder_name: str, exact: bool = False) -> dict[str, Pin]:
-    """The pins of the folder's pin files and its parents' (the nearest first): the configs of one
-    folder share them, so each folder is read once per session."""
-    folder = Path(folder_name)
-    stop = repository_root(folder)
-    roots = tree_of(folder / "config")
-    found: dict[str, Pin] = {}
-    for _ in range(MAX_UP + 1):
-        for name in PIN_FILES:
-            f = folder / name
-            if f.is_file():
-                try:
-                    body = read_text(f, roots=roots, limit=500_000)
-                except (UnsafePath, OSError, UnicodeDecodeError):
-                    continue
-                rel = os.path.relpath(f, stop) if stop is not None else f.name
-                for dist, pin in _scan(body, rel, _EXACT_PIN if exact else _PIN).items():
-                    found.setdefault(dist, pin)
-        if stop is None or folder == stop or folder.parent == folder:
-            break
-        folder = folder.parent
-    return found
-
-
 def pins(config: str, text: str | None = None) -> dict[str, Pin]:
-    """dist -> the pin the config or its repository states (the config's own comment first).
-    Without `text` the config is read again through safepath (an edit's writer has only its path)."""
+    """dist -> the pin the config or its repository states (see the module's docstring for where and
+    which wins). Without `text` the config is read again through safepath (an edit's writer has only its path)."""
     if text is None:
         try:
             text = read_text(Path(config), roots=tree_of(Path(config)))
         except (UnsafePath, OSError):
             text = ""
-    return {p.dist: p for p in _pins(config, text)}
+    return {p.dist: p for p in _pins(config, text) if p.dist in DISTS}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The framework release a config is read as, and where that came from (`goblin parse --json`'s
+    `framework_version`, `sources["framework"]`)."""
+
+    name: str  # the distribution, e.g. "transformers"
+    version: str  # the release the run uses as far as goblin can tell, else the specifier, else "unknown"
+    source: str  # "requirements.txt:3", "the config's own line 2", or why nothing was found
+    tables: str  # the release goblin's own tables were read from, e.g. "5.24.0"
+    assumed: bool  # no pin says which release runs
+    spec: str = ""  # the pin as written, "" when none
+    file: str = ""  # the file the pin is in ("" when none)
+    line: int = 0
+
+    def note(self) -> str:
+        if not self.spec:
+            return f"{self.name} {self.version} assumed: {self.source}"
+        said = f"{self.name} {self.version} ({'assumed; ' if self.assumed else ''}{self.spec}, {self.source})"
+        return said if self.version == self.tables else f"{said}; goblin's tables are {self.name} {self.tables}"
+
+    def record(self) -> dict[str, object]:
+        return {"name": self.name, "version": self.version, "source": self.source, "spec": self.spec, "assumed": self.assumed, "tables": self.tables}
+
+
+def framework_dist(framework: str | None) -> tuple[str, str] | None:
+    """(dist, the tables' release) of a workload's `framework` ("transformers 5.24.0 (...)", "axolotl 0.18.0 (...)")."""
+    parts = (framework or "").split()
+    dist = canonical(parts[0]) if parts else None
+    if dist is None:
+        return None
+    return dist, parts[1] if len(parts) > 1 and parts[1][:1].isdigit() else "unknown"
+
+
+def reading(framework: str | None, config: str, text: str | None = None) -> Reading | None:
+    """The framework release `config` is read as: what the config or its repository pins (the module's
+    precedence), else goblin's tables, said to be assumed. For transformers and TRL a range resolves
+    to the newest read release it allows (history.run_version: what pip installs)."""
+    found = framework_dist(framework)
+    if found is None:
+        return None
+    dist, tables = found
+    pin = pins(config, text).get(dist)
+    if pin is None:
+        return Reading(dist, tables, f"not pinned in the repository; goblin's tables ({dist} {tables})", tables, True)
+    if not pin.version:
+        return Reading(dist, tables, f"{pin.where}; goblin's tables ({dist} {tables})", tables, True, pin.spec, pin.file, pin.line)
+    if pin.exact:
+        version = pin.constraint.split(",", 1)[0][2:] if pin.constraint.startswith("==") else pin.version
+        return Reading(dist, version, pin.where, tables, False, pin.spec, pin.file, pin.line)
+    from .history import history, run_version
+
+    if dist in history():
+        run = run_version(dist, pin)
+        if run is not None:
+            return Reading(dist, run.version, pin.where, tables, run.assumed, pin.spec, pin.file, pin.line)
+    return Reading(dist, pin.constraint or pin.version, pin.where, tables, True, pin.spec, pin.file, pin.line)
 
 
 def _older(pinned: str, since: str) -> bool:
