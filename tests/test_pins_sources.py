@@ -11,6 +11,7 @@ import pytest
 from pytest_goblin.formats import load_config
 from pytest_goblin.formats.record import parse_record
 from pytest_goblin.frameworks import pins as P
+from pytest_goblin.frameworks.history import reading
 
 HF = "model_name_or_path: meta-llama/Meta-Llama-3-8B\nper_device_train_batch_size: 4\ngradient_accumulation_steps: 4\nbf16: true\nlearning_rate: 1.0e-5\n"
 AXO = "base_model: meta-llama/Meta-Llama-3-8B\nsequence_len: 2048\nmicro_batch_size: 2\ngradient_accumulation_steps: 4\nbf16: true\nlearning_rate: 0.0002\n"
@@ -124,7 +125,7 @@ def test_a_submodule_not_checked_out_is_vendored_at_an_unknown_version(tmp_path:
     path = repo(tmp_path, {".gitmodules": gm, "LLaMA-Factory/.keep": "", "requirements.txt": "llamafactory>=0.9\n"})
     pin = one(path, "llamafactory")
     assert pin.kind == "submodule" and pin.version == "" and pin.where == "vendored as a git submodule, .gitmodules:3"
-    got = P.reading("llamafactory 0.9.5 (stage sft)", str(path))
+    got = reading("llamafactory 0.9.5 (stage sft)", str(path))
     assert got is not None and got.assumed and "version unknown" in got.note() and "None" not in got.note()
     # checked out: its own version
     path = repo(tmp_path, {".gitmodules": gm, "LLaMA-Factory/src/llamafactory/extras/env.py": 'VERSION = "0.9.1"\n'})

@@ -418,8 +418,8 @@ def stamp_versions(r: Reader) -> None:
 
 def stamp_framework(r: Reader) -> None:
     """`sources["framework"]`: the framework release the config is read as and where that came from
-    (the config's own pin line, a pin file, a vendored copy; else goblin's tables, assumed: pins.reading)."""
-    from ..frameworks.pins import reading
+    (the config's own pin line, a pin file, a vendored copy; else goblin's tables, assumed: history.reading)."""
+    from ..frameworks.history import reading
 
     got = reading(r.framework, r.path, r.text)
     if got is None:

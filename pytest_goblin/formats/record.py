@@ -59,7 +59,7 @@ def workload_record(path: str, w: WorkloadConfig) -> dict[str, Any]:
 
 def framework_version(path: str, w: WorkloadConfig) -> dict[str, object] | None:
     """The framework release the config is read as and where that came from (frameworks/pins.py)."""
-    from ..frameworks.pins import reading
+    from ..frameworks.history import reading
 
     got = reading(w.framework, w.path)
     return got.record() if got is not None else None

@@ -347,7 +347,8 @@ def _vendored_at(folder: Path, stop: Path | None, roots: list[Path]) -> list[Pin
         seen.add(dist)
         version, line = got
         rel = _rel(folder / file, stop)
-        out.append(Pin(dist, version, f"{dist}=={version}", f"a vendored copy, {rel}:{line}", f"=={version}", "vendored", str(folder / file), line))
+        what = f"the repository is {dist}'s own tree" if stop is not None and folder == stop else "a vendored copy"
+        out.append(Pin(dist, version, f"{dist}=={version}", f"{what}, {rel}:{line}", f"=={version}", "vendored", str(folder / file), line))
     return out
 
 
@@ -549,64 +550,6 @@ def pins(config: str, text: str | None = None) -> dict[str, Pin]:
         except (UnsafePath, OSError):
             text = ""
     return {p.dist: p for p in _pins(config, text) if p.dist in DISTS}
-
-
-@dataclass(frozen=True)
-class Reading:
-    """The framework release a config is read as, and where that came from (`goblin parse --json`'s
-    `framework_version`, `sources["framework"]`)."""
-
-    name: str  # the distribution, e.g. "transformers"
-    version: str  # the release the run uses as far as goblin can tell, else the specifier, else "unknown"
-    source: str  # "requirements.txt:3", "the config's own line 2", or why nothing was found
-    tables: str  # the release goblin's own tables were read from, e.g. "5.24.0"
-    assumed: bool  # no pin says which release runs
-    spec: str = ""  # the pin as written, "" when none
-    file: str = ""  # the file the pin is in ("" when none)
-    line: int = 0
-
-    def note(self) -> str:
-        if not self.spec:
-            return f"{self.name} {self.version} assumed: {self.source}"
-        said = f"{self.name} {self.version} ({'assumed; ' if self.assumed else ''}{self.spec}, {self.source})"
-        return said if self.version == self.tables else f"{said}; goblin's tables are {self.name} {self.tables}"
-
-    def record(self) -> dict[str, object]:
-        return {"name": self.name, "version": self.version, "source": self.source, "spec": self.spec, "assumed": self.assumed, "tables": self.tables}
-
-
-def framework_dist(framework: str | None) -> tuple[str, str] | None:
-    """(dist, the tables' release) of a workload's `framework` ("transformers 5.24.0 (...)", "axolotl 0.18.0 (...)")."""
-    parts = (framework or "").split()
-    dist = canonical(parts[0]) if parts else None
-    if dist is None:
-        return None
-    return dist, parts[1] if len(parts) > 1 and parts[1][:1].isdigit() else "unknown"
-
-
-def reading(framework: str | None, config: str, text: str | None = None) -> Reading | None:
-    """The framework release `config` is read as: what the config or its repository pins (the module's
-    precedence), else goblin's tables, said to be assumed. For transformers and TRL a range resolves
-    to the newest read release it allows (history.run_version: what pip installs)."""
-    found = framework_dist(framework)
-    if found is None:
-        return None
-    dist, tables = found
-    pin = pins(config, text).get(dist)
-    if pin is None:
-        return Reading(dist, tables, f"not pinned in the repository; goblin's tables ({dist} {tables})", tables, True)
-    if not pin.version:
-        return Reading(dist, tables, f"{pin.where}; goblin's tables ({dist} {tables})", tables, True, pin.spec, pin.file, pin.line)
-    if pin.exact:
-        version = pin.constraint.split(",", 1)[0][2:] if pin.constraint.startswith("==") else pin.version
-        return Reading(dist, version, pin.where, tables, False, pin.spec, pin.file, pin.line)
-    from .history import history, run_version
-
-    if dist in history():
-        run = run_version(dist, pin)
-        if run is not None:
-            return Reading(dist, run.version, pin.where, tables, run.assumed, pin.spec, pin.file, pin.line)
-    return Reading(dist, pin.constraint or pin.version, pin.where, tables, True, pin.spec, pin.file, pin.line)
 
 
 def _older(pinned: str, since: str) -> bool:
