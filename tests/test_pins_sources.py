@@ -227,3 +227,15 @@ def test_hostile_trees_cost_nothing(tmp_path: Path) -> None:
     os.symlink(outside, root / "vendor")  # a folder link is not descended into
     os.mkfifo(root / "requirements-fifo.txt")  # would block a plain open
     assert P.pins(str(path)) == {}
+
+
+def test_the_report_says_the_release_and_that_it_was_assumed(tmp_path: Path) -> None:
+    from pytest_goblin.cli import main
+
+    unpinned = repo(tmp_path, {}, text=AXO + "adapter: lora\nlora_r: 16\n")
+    pinned = repo(tmp_path, {"requirements.txt": "axolotl==0.8.1\n"}, text=AXO + "adapter: lora\nlora_r: 16\n")
+    for path, want in ((unpinned, "axolotl 0.18.0 assumed: not pinned in the repository"), (pinned, "axolotl 0.8.1 (axolotl==0.8.1, requirements.txt:1)")):
+        md = tmp_path / f"{path.parents[2].name}.md"
+        main(["audit", str(path), "--runner", "projection", "--md", str(md)])
+        footer = next(line for line in md.read_text().splitlines() if "evidence:" in line)
+        assert want in footer.replace("\\", "") and "None" not in footer  # Markdown escapes ( ) =
