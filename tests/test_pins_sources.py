@@ -69,6 +69,21 @@ def one(path: Path, dist: str, text: str | None = None) -> P.Pin:
             "==4.45.2",
         ),
         (
+            {"uv.lock": '[[package]]\nname = "trl"\nversion = "0.12.2"\nsource = { registry = "https://pypi.org/simple" }\n'},
+            "trl",
+            "0.12.2",
+            "uv.lock:3",
+            "==0.12.2",
+        ),
+        ({"poetry.lock": '[[package]]\nname = "peft"\nversion = "0.13.2"\n'}, "peft", "0.13.2", "poetry.lock:3", "==0.13.2"),
+        (
+            {"Pipfile.lock": '{\n "default": {\n  "accelerate": {\n   "hashes": [\n    "sha256:ab"\n   ],\n   "version": "==0.34.2"\n  }\n }\n}\n'},
+            "accelerate",
+            "0.34.2",
+            "Pipfile.lock:7",
+            "==0.34.2",
+        ),
+        (
             {"README.md": "Set up:\n\n    $ git clone -b v0.8.3 https://github.com/hiyouga/LLaMA-Factory.git\n"},
             "llamafactory",
             "0.8.3",
@@ -157,6 +172,12 @@ def test_the_nearest_folder_beats_its_parents(tmp_path: Path) -> None:
 
 
 def test_an_exact_pin_beats_a_range(tmp_path: Path) -> None:
+    # a lock file's resolved release over the range its project file states
+    path = repo(
+        tmp_path,
+        {"pyproject.toml": '[project]\ndependencies = ["transformers>=4.40"]\n', "uv.lock": '[[package]]\nname = "transformers"\nversion = "4.46.3"\n'},
+    )
+    assert one(path, "transformers").where == "uv.lock:3"
     path = repo(tmp_path, {"recipes/sft/requirements.txt": "transformers>=4.40\n", "setup.py": 'install_requires=["transformers==4.45.2"]\n'})
     assert one(path, "transformers").where == "setup.py:1"
     # in one file too
@@ -239,3 +260,12 @@ def test_the_report_says_the_release_and_that_it_was_assumed(tmp_path: Path) -> 
         main(["audit", str(path), "--runner", "projection", "--md", str(md)])
         footer = next(line for line in md.read_text().splitlines() if "evidence:" in line)
         assert want in footer.replace("\\", "") and "None" not in footer  # Markdown escapes ( ) =
+
+
+def test_a_readme_that_installs_a_folder_of_the_tree_reads_that_copy(tmp_path: Path) -> None:
+    readme = '## Install\n\n```bash\ncd deps/lf_fork\npip install -e ".[torch,metrics]"\n```\n'
+    path = repo(
+        tmp_path, {"README.md": readme.replace('".[torch,metrics]"', ".[torch,metrics]"), "deps/lf_fork/src/llamafactory/extras/env.py": 'VERSION = "0.9.1"\n'}
+    )
+    pin = one(path, "llamafactory")
+    assert pin.version == "0.9.1" and pin.where == "a vendored copy, deps/lf_fork/src/llamafactory/extras/env.py:1, installed by README.md:4"

@@ -14,7 +14,7 @@ imported; a file that cannot be read safely, is too large or is not UTF-8 text i
 - in the config's folder and each folder above it up to the repository root (at most MAX_UP):
   setup.py, setup.cfg, pyproject.toml (PEP 508 strings and Poetry `name = "^x.y"` tables),
   requirements*.txt and requirements/*.txt, Pipfile, environment.yml/.yaml (conda `name=x.y` and the
-  `pip:` list), Dockerfile, Dockerfile.*, *.Dockerfile and docker/ Dockerfiles (`pip install x==v`,
+  `pip:` list), poetry.lock / uv.lock / Pipfile.lock (the release resolved), Dockerfile, Dockerfile.*, *.Dockerfile and docker/ Dockerfiles (`pip install x==v`,
   and a base image whose tag names the framework's release: only images whose tag scheme goblin
   read from the framework's own build, IMAGE_TAGS), a README's install lines (in a code block or a
   `pip install` / `git clone` line: `x==v`, `git+https://github.com/o/x@v1.2.3`,
@@ -74,6 +74,7 @@ MAX_UP = 6  # folders above the config's own that are looked at, at most
 MAX_ENTRIES = 4096  # entries of one folder listed, at most
 MAX_FILES = 24  # files of one kind (requirements*.txt, Dockerfiles) read per folder, at most
 LIMIT = 500_000  # bytes of one pin file; a larger one is skipped
+LOCK_LIMIT = 4_000_000  # bytes of a lock file (uv.lock, poetry.lock, Pipfile.lock), which lists every package
 HEAD = 65_536  # bytes read from the top of a vendored copy's version file
 
 
@@ -235,6 +236,38 @@ def _images(text: str, where: str, file: str) -> list[Pin]:
     return out
 
 
+_LOCK_NAME = re.compile(rf"""^name[ \t]{{0,4}}=[ \t]{{0,4}}"({_NAME})"[ \t]{{0,4}}$""", re.IGNORECASE)
+_LOCK_VERSION = re.compile(r"""^version[ \t]{0,4}=[ \t]{0,4}"([0-9][\w.+-]{0,40})"[ \t]{0,4}$""")
+_PIPFILE_LOCK_NAME = re.compile(rf"""^[ \t]{{0,16}}"({_NAME})":[ \t]{{0,4}}\{{""", re.IGNORECASE)
+_PIPFILE_LOCK_VERSION = re.compile(r'^[ \t]{0,16}"version":[ \t]{0,4}"==([0-9][\w.+-]{0,40})"')
+
+
+def _locked(text: str, where: str, file: str) -> list[Pin]:
+    """A lock file's resolved release (poetry.lock / uv.lock `[[package]] name = ... version = ...`,
+    Pipfile.lock `"name": {... "version": "==x"}`): what was installed, one release."""
+    out = []
+    rows = text.splitlines()
+    toml = not file.endswith("Pipfile.lock")
+    name_re, version_re, span = (_LOCK_NAME, _LOCK_VERSION, 3) if toml else (_PIPFILE_LOCK_NAME, _PIPFILE_LOCK_VERSION, 400)
+    for i, line in enumerate(rows):
+        m = name_re.match(line)
+        dist = canonical(m.group(1)) if m else None
+        if not m or not dist:
+            continue
+        for j in range(i + 1, min(len(rows), i + 1 + span)):
+            v = version_re.match(rows[j])
+            if v:
+                try:
+                    Version(v.group(1))
+                except InvalidVersion:
+                    break
+                out.append(Pin(dist, v.group(1), f"{dist}=={v.group(1)} (locked)", f"{where}:{j + 1}", f"=={v.group(1)}", file=file, line=j + 1))
+                break
+            if (toml and rows[j].startswith("[")) or (not toml and rows[j].strip().startswith("}")):
+                break
+    return out
+
+
 _FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)")
 _COMMAND = ("pip ", "pip3 ", "uv ", "python -m pip", "python3 -m pip", "conda ", "mamba ", "git clone", "!pip", "%pip")
 
@@ -250,6 +283,21 @@ def _readme_lines(text: str) -> str:
         s = line.strip().lstrip("$>").strip()
         keep.append(line if fenced or s.startswith(_COMMAND) else "")
     return "\n".join(keep)
+
+
+_CD = re.compile(r"""(?:^|[\s;&(])cd[ \t]{1,8}([\w.][\w./-]{0,199})""")
+_INSTALL_HERE = re.compile(r"""pip3?[ \t]{1,8}install[ \t]{1,8}(?:-[\w-]{1,40}[ \t]{1,8}){0,4}\.(?:\[[\w,-]{0,100}\])?(?:[ \t]|$)""")
+
+
+def _installed_folders(lines: str) -> list[tuple[str, int]]:
+    """(folder, line) of `cd X` followed by `pip install -e .` (same line or the next three): X is installed from the tree."""
+    rows = lines.splitlines()
+    out = []
+    for i, line in enumerate(rows):
+        m = _CD.search(line)
+        if m and any(_INSTALL_HERE.search(r[m.end() :] if j == 0 else r) for j, r in enumerate(rows[i : i + 4])):
+            out.append((m.group(1).rstrip("/"), i + 1))
+    return out
 
 
 def _comment_lines(text: str) -> str:
@@ -434,9 +482,9 @@ _DOCKER = re.compile(r"(?:[\w.-]{0,80}\.)?dockerfile(?:[\w.-]{0,80})?", re.IGNOR
 _README = re.compile(r"readme(?:\.(?:md|rst|txt|markdown))?", re.IGNORECASE)
 
 
-def _read(path: Path, roots: list[Path]) -> str | None:
+def _read(path: Path, roots: list[Path], limit: int = LIMIT) -> str | None:
     try:
-        return read_text(path, roots=roots, limit=LIMIT)
+        return read_text(path, roots=roots, limit=limit)
     except (UnsafePath, OSError, UnicodeDecodeError):
         return None
 
@@ -455,6 +503,7 @@ def _files_at(folder: Path, names: list[str]) -> list[tuple[Path, str]]:
         docker += [folder / "docker" / n for n in _listing(folder / "docker") if _DOCKER.fullmatch(n)]
     out += [(f, "docker") for f in docker[:MAX_FILES]]
     out += [(folder / n, "readme") for n in names if _README.fullmatch(n)][:4]
+    out += [(folder / n, "lock") for n in ("poetry.lock", "uv.lock", "Pipfile.lock") if n in have]
     return out
 
 
@@ -465,11 +514,23 @@ def _level(folder: Path, stop: Path | None, roots: list[Path], exact: bool) -> l
     for f, kind in _files_at(folder, names):
         if not f.is_file():
             continue
-        body = _read(f, roots)
+        body = _read(f, roots, LOCK_LIMIT if kind == "lock" else LIMIT)
         if body is None:
             continue
         rel = _rel(f, stop)
+        if kind == "lock":
+            found += [] if exact else _locked(body, rel, str(f))
+            continue
         text = _readme_lines(body) if kind == "readme" else body
+        if kind == "readme" and not exact:
+            for sub, lineno in _installed_folders(text):
+                where = folder / sub
+                if ".." in Path(sub).parts or where.is_symlink() or not where.is_dir():
+                    continue
+                found += [
+                    Pin(p.dist, p.version, p.spec, f"{p.where}, installed by {rel}:{lineno}", p.constraint, p.kind, p.file, p.line)
+                    for p in _vendored_at(where, stop, roots)
+                ]
         if exact:
             found += _scan_all(text, rel, str(f), _EXACT_PIN)
             continue
