@@ -478,8 +478,13 @@ def _submodules(folder: Path, text: str, stop: Path | None, roots: list[Path]) -
 
 
 _REQ = re.compile(r"requirements[\w.-]{0,80}\.txt", re.IGNORECASE)
-_DOCKER = re.compile(r"(?:[\w.-]{0,80}\.)?dockerfile(?:[\w.-]{0,80})?", re.IGNORECASE)
 _README = re.compile(r"readme(?:\.(?:md|rst|txt|markdown))?", re.IGNORECASE)
+
+
+def _dockerfile(name: str) -> bool:
+    """`Dockerfile`, `Dockerfile.rocm`, `Dockerfile-cloud`, `train.Dockerfile` (not `Dockerfile.md`)."""
+    n = name.lower()
+    return len(n) <= 200 and (n.startswith("dockerfile") or n.endswith(".dockerfile")) and not n.endswith((".md", ".txt", ".py", ".rst"))
 
 
 def _read(path: Path, roots: list[Path], limit: int = LIMIT) -> str | None:
@@ -498,9 +503,9 @@ def _files_at(folder: Path, names: list[str]) -> list[tuple[Path, str]]:
     if "requirements" in have and (folder / "requirements").is_dir() and not (folder / "requirements").is_symlink():
         out += [(folder / "requirements" / n, "text") for n in _listing(folder / "requirements") if n.endswith(".txt")][:MAX_FILES]
     out += [(folder / n, "conda") for n in ("environment.yml", "environment.yaml", "conda.yml", "conda.yaml") if n in have]
-    docker = [folder / n for n in names if _DOCKER.fullmatch(n) and not n.lower().endswith((".md", ".txt", ".py"))]
+    docker = [folder / n for n in names if _dockerfile(n)]
     if "docker" in have and (folder / "docker").is_dir() and not (folder / "docker").is_symlink():
-        docker += [folder / "docker" / n for n in _listing(folder / "docker") if _DOCKER.fullmatch(n)]
+        docker += [folder / "docker" / n for n in _listing(folder / "docker") if _dockerfile(n)]
     out += [(f, "docker") for f in docker[:MAX_FILES]]
     out += [(folder / n, "readme") for n in names if _README.fullmatch(n)][:4]
     out += [(folder / n, "lock") for n in ("poetry.lock", "uv.lock", "Pipfile.lock") if n in have]
