@@ -269,3 +269,14 @@ def test_a_readme_that_installs_a_folder_of_the_tree_reads_that_copy(tmp_path: P
     )
     pin = one(path, "llamafactory")
     assert pin.version == "0.9.1" and pin.where == "a vendored copy, deps/lf_fork/src/llamafactory/extras/env.py:1, installed by README.md:4"
+
+
+def test_a_vendored_copys_requirements_count(tmp_path: Path) -> None:
+    files = {
+        "LLaMA-Factory/src/llamafactory/extras/env.py": 'VERSION = "0.9.2"\n',
+        "LLaMA-Factory/requirements.txt": "transformers>=4.41.2,<=4.49.0\ntrl>=0.8.6,<=0.9.6\nllamafactory==0.9.9\n",
+        "LLaMA-Factory/README.md": "```\npip install accelerate==1.0.0\n```\n",
+    }
+    got = P.pins(str(repo(tmp_path, files)))
+    assert got["transformers"].where == "LLaMA-Factory/requirements.txt:1" and got["transformers"].constraint == ">=4.41.2,<=4.49.0"
+    assert got["llamafactory"].kind == "vendored" and "accelerate" not in got  # its README is not what installing it pulls in

@@ -22,7 +22,9 @@ imported; a file that cannot be read safely, is too large or is not UTF-8 text i
 - a vendored framework copy in the folder or in one of its sub-folders named for a framework or
   for vendored code (third_party/, vendor/, external/, ...) or named by .gitmodules: its own version
   string (VENDORED: LLaMA-Factory's extras/env.py VERSION, `__version__` in the package's
-  __init__.py, Axolotl's and TRL's VERSION file, torchtune's and DeepSpeed's version.txt);
+  __init__.py, Axolotl's and TRL's VERSION file, torchtune's and DeepSpeed's version.txt); such a
+  copy's own setup.py / pyproject.toml / requirements files count as the folder's (installing it
+  installs them);
 - a git submodule (.gitmodules) of a framework whose folder is not checked out: the framework is
   named but its version is not ("vendored, version unknown": Pin.version is empty).
 
@@ -515,8 +517,29 @@ def _files_at(folder: Path, names: list[str]) -> list[tuple[Path, str]]:
 def _level(folder: Path, stop: Path | None, roots: list[Path], exact: bool) -> list[Pin]:
     """Everything one folder says, in reading order."""
     names = _listing(folder)
+    found = _pin_files(folder, names, stop, roots, exact)
+    if exact:
+        return found
+    if ".gitmodules" in names:
+        body = _read(folder / ".gitmodules", roots)
+        if body is not None:
+            found += _submodules(folder, body, stop, roots)
+    found += _vendored_at(folder, stop, roots)
+    for place in _subfolders(folder, names):
+        copies = _vendored_at(place, stop, roots)
+        found += copies
+        if copies:  # the vendored framework's own requirements: what installing it pulls in (its transformers, TRL...)
+            own = {p.dist for p in copies}
+            found += [p for p in _pin_files(place, _listing(place), stop, roots, False, requirements_only=True) if p.dist not in own]
+    return found
+
+
+def _pin_files(folder: Path, names: list[str], stop: Path | None, roots: list[Path], exact: bool, requirements_only: bool = False) -> list[Pin]:
+    """The pins of one folder's pin files (`requirements_only`: its package requirements, not its READMEs or Dockerfiles)."""
     found: list[Pin] = []
     for f, kind in _files_at(folder, names):
+        if requirements_only and kind not in ("text", "toml"):
+            continue
         if not f.is_file():
             continue
         body = _read(f, roots, LOCK_LIMIT if kind == "lock" else LIMIT)
@@ -546,14 +569,6 @@ def _level(folder: Path, stop: Path | None, roots: list[Path], exact: bool) -> l
             found += _conda(body, rel, str(f))
         elif kind == "docker":
             found += _images(body, rel, str(f))
-    if exact:
-        return found
-    if ".gitmodules" in names:
-        body = _read(folder / ".gitmodules", roots)
-        if body is not None:
-            found += _submodules(folder, body, stop, roots)
-    for place in (folder, *_subfolders(folder, names)):
-        found += _vendored_at(place, stop, roots)
     return found
 
 
