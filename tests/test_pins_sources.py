@@ -60,6 +60,16 @@ def one(path: Path, dist: str, text: str | None = None) -> P.Pin:
             "Dockerfile:3",
             "==4.44.2",
         ),
+        (
+            {
+                "Dockerfile.rocm": "ARG AXOLOTL_VERSION=0.9.2\nARG TF=4.46.3\nFROM axolotlai/axolotl:${AXOLOTL_VERSION}-py3.11-cu124-2.5.1\nRUN pip install transformers==$TF\n"
+            },
+            "axolotl",
+            "0.9.2",
+            "Dockerfile.rocm:3",
+            "==0.9.2",
+        ),
+        ({"Dockerfile": "ENV TF_VERSION 4.46.3\nRUN pip install transformers==${TF_VERSION}\n"}, "transformers", "4.46.3", "Dockerfile:2", "==4.46.3"),
         ({"docker/train.Dockerfile": "FROM axolotlai/axolotl:0.12.2-py3.11-cu128-2.8.0\n"}, "axolotl", "0.12.2", "docker/train.Dockerfile:1", "==0.12.2"),
         (
             {"README.md": "# Recipe\n\nTested with transformers 4.30 in prose.\n\n```bash\npip install transformers==4.45.2 trl==0.11.4\n```\n"},

@@ -14,9 +14,10 @@ imported; a file that cannot be read safely, is too large or is not UTF-8 text i
 - in the config's folder and each folder above it up to the repository root (at most MAX_UP):
   setup.py, setup.cfg, pyproject.toml (PEP 508 strings and Poetry `name = "^x.y"` tables),
   requirements*.txt and requirements/*.txt, Pipfile, environment.yml/.yaml (conda `name=x.y` and the
-  `pip:` list), poetry.lock / uv.lock / Pipfile.lock (the release resolved), Dockerfile, Dockerfile.*, *.Dockerfile and docker/ Dockerfiles (`pip install x==v`,
-  and a base image whose tag names the framework's release: only images whose tag scheme goblin
-  read from the framework's own build, IMAGE_TAGS), a README's install lines (in a code block or a
+  `pip:` list), poetry.lock / uv.lock / Pipfile.lock (the release resolved), Dockerfile,
+  Dockerfile.*, *.Dockerfile and docker/ Dockerfiles (`pip install x==v`, with the file's own
+  ARG/ENV defaults put in, and a base image whose tag names the framework's release: only images
+  whose tag scheme goblin read from the framework's own build, IMAGE_TAGS), a README's install lines (in a code block or a
   `pip install` / `git clone` line: `x==v`, `git+https://github.com/o/x@v1.2.3`,
   `git clone -b v1.2.3 .../x`);
 - a vendored framework copy in the folder or in one of its sub-folders named for a framework or
@@ -218,6 +219,26 @@ def _toml(text: str, where: str, file: str) -> list[Pin]:
 # build and names no release; the trailing number is torch's.
 IMAGE_TAGS = {"axolotlai/axolotl": "axolotl", "axolotlai/axolotl-cloud": "axolotl", "axolotlai/axolotl-cloud-term": "axolotl"}
 _TAG_RELEASE = re.compile(r"v?([0-9]{1,6}\.[0-9]{1,6}\.[0-9]{1,6})(?:-|$)")
+
+
+_DOCKER_VAR = re.compile(
+    r"""^[ \t]{0,16}(?:ARG|ENV)[ \t]{1,16}([A-Za-z_][A-Za-z0-9_]{0,80})(?:=|[ \t]{1,16})["']?([\w.+-]{1,80})["']?[ \t]{0,16}$""", re.IGNORECASE
+)
+_DOCKER_REF = re.compile(r"""\$\{([A-Za-z_][A-Za-z0-9_]{0,80})(?::-[\w.+-]{0,80})?\}|\$([A-Za-z_][A-Za-z0-9_]{0,80})""")
+
+
+def docker_expanded(text: str) -> str:
+    """A Dockerfile with its own `ARG NAME=value` / `ENV NAME=value` defaults put where later lines use
+    them (`pip install transformers==${TRANSFORMERS_VERSION}`); one line per line, nothing else expanded."""
+    values: dict[str, str] = {}
+    out = []
+    for line in text.splitlines():
+        if "$" in line:
+            line = _DOCKER_REF.sub(lambda m: values.get(m.group(1) or m.group(2), m.group(0)), line)
+        if m := _DOCKER_VAR.match(line):
+            values[m.group(1)] = m.group(2)
+        out.append(line)
+    return "\n".join(out)
 
 
 def _images(text: str, where: str, file: str) -> list[Pin]:
@@ -549,7 +570,7 @@ def _pin_files(folder: Path, names: list[str], stop: Path | None, roots: list[Pa
         if kind == "lock":
             found += [] if exact else _locked(body, rel, str(f))
             continue
-        text = _readme_lines(body) if kind == "readme" else body
+        text = _readme_lines(body) if kind == "readme" else docker_expanded(body) if kind == "docker" else body
         if kind == "readme" and not exact:
             for sub, lineno in _installed_folders(text):
                 where = folder / sub
@@ -568,7 +589,7 @@ def _pin_files(folder: Path, names: list[str], stop: Path | None, roots: list[Pa
         elif kind == "conda":
             found += _conda(body, rel, str(f))
         elif kind == "docker":
-            found += _images(body, rel, str(f))
+            found += _images(text, rel, str(f))
     return found
 
 
