@@ -225,6 +225,16 @@ def test_parse_json_says_the_version_and_where_it_came_from(tmp_path: Path) -> N
     assert f"goblin's tables are {name}" in src["note"]
 
 
+def test_a_release_other_than_the_tables_is_noted(tmp_path: Path) -> None:
+    w = load_config(repo(tmp_path, {"requirements.txt": "axolotl==0.8.1\n"}, text=AXO)).workload
+    assert any(
+        n.startswith("the repository runs axolotl 0.8.1 (axolotl==0.8.1, requirements.txt:1); goblin's defaults for this format are axolotl 0.18.0")
+        for n in w.notes
+    )
+    w = load_config(repo(tmp_path, {}, text=AXO)).workload
+    assert not any("the repository runs" in n for n in w.notes)
+
+
 def test_an_unpinned_config_says_assumed(tmp_path: Path) -> None:
     path = repo(tmp_path, {}, text=AXO)
     record, _ = parse_record(path)

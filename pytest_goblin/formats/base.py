@@ -427,3 +427,8 @@ def stamp_framework(r: Reader) -> None:
     r.sources["framework"] = FieldSource(
         file=got.file or r.path, key=got.spec or None, line=got.line or None, explicit=bool(got.spec) and not got.assumed, note=got.note()
     )
+    if got.spec and not got.assumed and got.version != got.tables:
+        r.notes.append(
+            f"the repository runs {got.name} {got.version} ({got.spec}, {got.source}); goblin's defaults for this format are {got.name} {got.tables}'s, "
+            "so a default that changed between the two releases may be read wrong"
+        )
