@@ -70,6 +70,7 @@ def one(path: Path, dist: str, text: str | None = None) -> P.Pin:
             "==0.9.2",
         ),
         ({"Dockerfile": "ENV TF_VERSION 4.46.3\nRUN pip install transformers==${TF_VERSION}\n"}, "transformers", "4.46.3", "Dockerfile:2", "==4.46.3"),
+        ({"Dockerfile": "FROM docker.io/winglian/axolotl-cloud:0.6.0-py3.11-cu124-2.4.1 AS base\n"}, "axolotl", "0.6.0", "Dockerfile:1", "==0.6.0"),
         ({"docker/train.Dockerfile": "FROM axolotlai/axolotl:0.12.2-py3.11-cu128-2.8.0\n"}, "axolotl", "0.12.2", "docker/train.Dockerfile:1", "==0.12.2"),
         (
             {"README.md": "# Recipe\n\nTested with transformers 4.30 in prose.\n\n```bash\npip install transformers==4.45.2 trl==0.11.4\n```\n"},

@@ -216,8 +216,10 @@ def _toml(text: str, where: str, file: str) -> list[Pin]:
 # Axolotl's docker build tags its images `{{version}}` (docker/metadata-action type=pep440) or the
 # branch name, then `-py<python>-cu<cuda>-<torch>` (axolotl .github/workflows/main.yml@00d2abed,
 # jobs build-axolotl, build-axolotl-cloud, build-axolotl-cloud-no-tmux): a `main-...` tag is a branch
-# build and names no release; the trailing number is torch's.
-IMAGE_TAGS = {"axolotlai/axolotl": "axolotl", "axolotlai/axolotl-cloud": "axolotl", "axolotlai/axolotl-cloud-term": "axolotl"}
+# build and names no release; the trailing number is torch's. From v0.6.0 (6aa31b44c6, main.yml:3-8
+# `tags: - "v*"`, :47-52) the same tags went to winglian/axolotl* too; before it (v0.4.0 1427d5b502,
+# v0.5.0 e4af51eb66) only `main` was built there, so a release-numbered winglian tag names that release.
+IMAGE_TAGS = {f"{org}/axolotl{kind}": "axolotl" for org in ("axolotlai", "winglian") for kind in ("", "-cloud", "-cloud-term")}
 _TAG_RELEASE = re.compile(r"v?([0-9]{1,6}\.[0-9]{1,6}\.[0-9]{1,6})(?:-|$)")
 
 
