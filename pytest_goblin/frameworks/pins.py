@@ -342,10 +342,10 @@ def _comment_lines(text: str) -> str:
 #     setup.py read (get_package_version, 00454d8);
 #   torchtune version.txt `0.2.1` at v0.2.1, `0.6.1` at v0.6.1; torchtune/__init__.py `__version__ = ""`
 #     (bd2a0fc): pyproject takes the version from that attribute, filled at build time;
-#   transformers src/transformers/__init__.py:21 `__version__ = "5.25.0"` (the 5.25.0 wheel);
+#   transformers transformers/__init__.py:21 `__version__ = "5.25.0"` in the 5.25.0 wheel (src/transformers/ in its repository);
 #   TRL VERSION `1.1.0.dev0` (00a5fd0); older trl/__init__.py `__version__`;
 #   PEFT src/peft/__init__.py `__version__ = "0.17.2.dev0"` (00073fe); accelerate
-#     src/accelerate/__init__.py:14 `__version__ = "1.16.0"` (the 1.16.0 wheel); DeepSpeed version.txt (041c8f0).
+#     accelerate/__init__.py:14 `__version__ = "1.16.0"` in the 1.16.0 wheel (src/accelerate/ in its repository); DeepSpeed version.txt (041c8f0).
 VENDORED: tuple[tuple[str, str, str, str], ...] = (
     ("llamafactory", "src/llamafactory/extras", "src/llamafactory/extras/env.py", "VERSION"),
     ("llamafactory", "llamafactory/extras", "llamafactory/extras/env.py", "VERSION"),
