@@ -17,9 +17,10 @@ imported; a file that cannot be read safely, is too large or is not UTF-8 text i
   `pip:` list), poetry.lock / uv.lock / Pipfile.lock (the release resolved), Dockerfile,
   Dockerfile.*, *.Dockerfile and docker/ Dockerfiles (`pip install x==v`, with the file's own
   ARG/ENV defaults put in, and a base image whose tag names the framework's release: only images
-  whose tag scheme goblin read from the framework's own build, IMAGE_TAGS), a README's install lines (in a code block or a
-  `pip install` / `git clone` line: `x==v`, `git+https://github.com/o/x@v1.2.3`,
-  `git clone -b v1.2.3 .../x`);
+  whose tag scheme goblin read from the framework's own build, IMAGE_TAGS), a README's install
+  lines (in a code block or a `pip install` / `git clone` line: `x==v`,
+  `git+https://github.com/o/x@v1.2.3`, `git clone -b v1.2.3 .../x`; `cd X && pip install -e .`
+  reads the copy in folder X);
 - a vendored framework copy in the folder or in one of its sub-folders named for a framework or
   for vendored code (third_party/, vendor/, external/, ...) or named by .gitmodules: its own version
   string (VENDORED: LLaMA-Factory's extras/env.py VERSION, `__version__` in the package's
@@ -31,12 +32,14 @@ imported; a file that cannot be read safely, is too large or is not UTF-8 text i
 
 Precedence: the config's own comment or launch line first, whatever it says. Otherwise, of what
 the repository says: a vendored copy with its version > a submodule of unknown version > an exact
-pin (`==x.y.z`, a conda `=x.y.z`, a tag) > a range (`>=`, `~=`, `==x.*`, a Poetry caret); between
+pin (`==x.y.z`, a lock file's entry, a conda `=x.y.z`, a tag) > a range (`>=`, `~=`, `==x.*`, a Poetry caret); between
 two of the same kind, the nearest folder's (the config's own folder first, then its parents up to
 the repository root); in one folder, the file read first in the order above, then its first line.
 An `==`/`~=`/`>=` pin gives the oldest version the recipe may run with (Pin.version), and its whole
 specifier (Pin.constraint) says which release pip installs; an edit that adds a key first seen in a
-later version (facts.KEY_SINCE) is dropped with the reason.
+later version (facts.KEY_SINCE) is dropped with the reason. history.reading turns the pin of a
+config's framework into the release it is read as (`sources["framework"]`, `goblin parse --json`'s
+`framework_version`).
 """
 
 from __future__ import annotations
