@@ -192,6 +192,7 @@ class Adapter:
         self.read(r)
         env = redact_env({str(k): str(v) for k, v in (self.env(data) or {}).items()})
         stamp_versions(r)
+        stamp_framework(r)
         return WorkloadConfig(
             path=str(path),
             format=self.name,
@@ -418,3 +419,21 @@ def stamp_versions(r: Reader) -> None:
     for src in r.sources.values():
         if not src.explicit and src.note and not _VERSIONED.search(src.note):
             src.note = f"{src.note} [{r.framework}]"
+
+
+def stamp_framework(r: Reader) -> None:
+    """`sources["framework"]`: the framework release the config is read as and where that came from
+    (the config's own pin line, a pin file, a vendored copy; else goblin's tables, assumed: history.reading)."""
+    from ..frameworks.history import reading
+
+    got = reading(r.framework, r.path, r.text)
+    if got is None:
+        return
+    r.sources["framework"] = FieldSource(
+        file=got.file or r.path, key=got.spec or None, line=got.line or None, explicit=bool(got.spec) and not got.assumed, note=got.note()
+    )
+    if got.spec and not got.assumed and got.version != got.tables:
+        r.notes.append(
+            f"the repository runs {got.name} {got.version} ({got.spec}, {got.source}); goblin's defaults for this format are {got.name} {got.tables}'s, "
+            "so a default that changed between the two releases may be read wrong"
+        )

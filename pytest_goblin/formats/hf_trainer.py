@@ -144,6 +144,8 @@ class HFTrainerAdapter(Adapter):
         from ..frameworks.pins import pins
 
         for pin in pins(r.path, r.text).values():
+            if pin.dist not in ("transformers", "trl") or not pin.version:
+                continue  # facts.KEY_SINCE records keys of these two; a submodule's version is unknown
             r.notes.append(f"the recipe pins {pin.spec} ({pin.where}): an edit adding a key first seen in a later {pin.dist} is not offered")
         if plain:
             # transformers' own TrainingArguments: bf16=False, gradient_checkpointing off.

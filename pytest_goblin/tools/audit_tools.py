@@ -646,6 +646,10 @@ def footer(ctx: AuditContext, before: RunMetrics, after: RunMetrics) -> dict[str
         "python": platform.python_version(),
     }
     out.update({k: v for k, v in before.versions.items() if v and v != "None"})
+    # the framework release the config was read as, and where that came from (history.reading: "assumed" when unpinned)
+    fw = ctx.loaded.workload.sources.get("framework") if ctx.loaded is not None else None
+    if fw is not None and fw.note:
+        out["framework"] = fw.note
     if before.mfu is not None and after.mfu is not None:
         out["mfu"] = f"{before.mfu:.0%} -> {after.mfu:.0%} (of the bf16 dense peak)"
     if "projected" in (before.evidence, after.evidence):
