@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..safepath import UnsafePath, read_bytes, tree_of
+from ..safepath import UnsafePath, read_bytes, tree_of, within
 from ..schemas import FieldSource, WorkloadConfig
 
 MAX_ROWS = 2000  # rows sampled from the start of the file
@@ -260,6 +260,8 @@ def _arrow_rows(path: Path, roots: list[Path]) -> tuple[Iterator[Any], str | Non
     except ImportError:
         return iter(()), "pyarrow is not installed, so goblin reads no parquet or Arrow file (pip install pyarrow)"
     if path.is_dir():
+        if not within(path, roots):
+            return iter(()), f"{path.name}: outside the audited tree; goblin reads nothing outside it"
         files = sorted(p for p in path.iterdir() if p.suffix == ".arrow")
         if not files:
             return iter(()), f"{path.name}: no .arrow file in the folder"
@@ -327,8 +329,29 @@ def _tokenizer(w: WorkloadConfig, config: Path, roots: list[Path]) -> tuple[Any,
         return None
 
 
+# Configs that share a dataset (a repository's recipes) measure it once per process: keyed by the file's
+# real path, size and mtime, the fields and the model folder whose tokenizer counts them.
+_MEASURED: dict[tuple[Any, ...], Lengths | str] = {}
+
+
 def measure(ref: DatasetRef, w: WorkloadConfig, config: Path) -> Lengths | str:
     """The sampled token lengths, or why none were measured."""
+    try:
+        st = os.stat(ref.path)
+        key: tuple[Any, ...] | None = (os.path.realpath(ref.path), st.st_size, st.st_mtime_ns, ref.fields, w.model.name, tuple(tree_of(config)))
+    except OSError:
+        key = None
+    if key is not None and key in _MEASURED:
+        return _MEASURED[key]
+    got = _measure(ref, w, config)
+    if key is not None:
+        if len(_MEASURED) > 256:
+            _MEASURED.clear()
+        _MEASURED[key] = got
+    return got
+
+
+def _measure(ref: DatasetRef, w: WorkloadConfig, config: Path) -> Lengths | str:
     roots = tree_of(config)
     suffix = ref.path.suffix.lower()
     try:
@@ -374,7 +397,9 @@ def pads_to_max(w: WorkloadConfig, data: Any, text: str) -> str | None:
     Pad to the batch's longest elsewhere: transformers' DataCollatorForSeq2Seq (`padding=True`), which
     LLaMA-Factory 0.9.5 subclasses for SFT (train/sft/workflow.py:62-72, data/collator.py:137,481;
     pad_to_multiple_of=8); torchtune 0.6.1 padded_collate_sft (torchtune/data/_collate.py:160-165,
-    the default collate_fn of recipes/lora_finetune_single_device.py:308)."""
+    the default collate_fn of recipes/lora_finetune_single_device.py:308); TRL 1.16.0 SFTTrainer's
+    DataCollatorForLanguageModeling ("dynamically padded to the maximum length of a batch",
+    trl/trainer/sft_trainer.py:87-99, chosen at :992-996)."""
     if w.format == "axolotl" and isinstance(data, dict) and data.get("pad_to_sequence_len") is True:
         return "pad_to_sequence_len: true pads every micro-batch to sequence_len"
     if w.format == "python" and _MAX_LENGTH.search(text):
