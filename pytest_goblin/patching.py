@@ -47,6 +47,8 @@ def assumed_over(w: WorkloadConfig, hw: Hardware) -> str | None:
     have = memory_gb(w)
     if have <= hw.hbm_gb:
         return None
+    if memory_gb(w.model_copy(update={"token_quantiles": [1] * 21, "mean_tokens": 1.0})) > hw.hbm_gb:
+        return None  # it does not fit at any sample length: the length is not what decides (memory.projected_over_hbm)
     return (
         f"the config as it is projects {have:.0f} GB per GPU of {hw.hbm_gb:g} GB at {length_phrase(w)}, more than the GPU "
         f"holds: if this config trains, its samples are shorter than assumed; {NOT_ON_ASSUMED_LENGTHS} (name a local dataset in the config, or measure)"

@@ -270,8 +270,10 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     out["derived.lengths_assumed"] = lengths_assumed(w)
     # that assumption projects the config as it is above the GPU's HBM: the projection contradicts the
     # run the repository makes, so no memory-bound rule is decided on it (patching, audit_tools)
+    from .patching import assumed_over
+
     head = out["derived.headroom_gb"]
-    out["derived.assumed_length_over_hbm"] = bool(out["derived.lengths_assumed"] and head is not None and head < 0)
+    out["derived.assumed_length_over_hbm"] = bool(out["derived.lengths_assumed"] and head is not None and head < 0 and assumed_over(w, hw))
     # DPO/GRPO/KTO/PPO/reward runs: packing and similar SFT advice does not carry over.
     out["derived.preference_or_rl"] = rl
     # FSDP and ZeRO-1/2/3 shard and gather; ZeRO-0 only all-reduces gradients, as DDP does.
@@ -769,10 +771,11 @@ def packing_phrase(w: WorkloadConfig) -> str:
 
 def _caveat(rule: Rule, w: WorkloadConfig) -> str | None:
     """A framework constraint the rule's advice must carry for this config (facts.CITES)."""
+    sampled = packing_phrase(w) if rule.id == "packing.sample_packing" and w.token_quantiles and w.mean_tokens and not w.pad_to_max else None
     if rule.id == "packing.sample_packing" and w.format == "llamafactory" and "(v1)" not in (w.framework or ""):
-        return lf_neat_packing(w)
-    if rule.id == "packing.sample_packing" and w.token_quantiles and w.mean_tokens and not w.pad_to_max:
-        return packing_phrase(w)
+        return lf_neat_packing(w) + (f"; {sampled}" if sampled else "")
+    if sampled:
+        return sampled
     if rule.id == "packing.sample_packing" and w.format == "torchtune":
         src = w.sources.get("seq_len")
         if src is None or not src.explicit:

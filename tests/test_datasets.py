@@ -318,3 +318,32 @@ def test_finding_messages_say_the_sampled_lengths(tmp_path: Path) -> None:
     assert "the sampled rows average" in packing.message and "which a config does not show" not in packing.message
     memory = next(f for f in report.findings if f.rule_id == "memory.disable_checkpointing_when_hbm_free")
     assert "padded to the batch's longest sample" in memory.message and "x 4096 tokens per micro-batch" not in memory.message
+
+
+def test_a_config_that_fits_at_no_length_does_not_blame_the_length(tmp_path: Path) -> None:
+    cfg = tmp_path / "full70b.yml"
+    cfg.write_text(AXOLOTL.format(path="./data/missing.jsonl").replace("meta-llama/Llama-3.1-8B", "meta-llama/Llama-3.1-70B").replace("adapter: lora\n", ""))
+    w = load_config(cfg).workload
+    short = w.model_copy(update={"token_quantiles": [1] * datasets.QUANTILES, "mean_tokens": 1.0})
+    assert memory_gb(short) > HW.hbm_gb  # the premise: weights and optimizer state alone do not fit one GPU
+    f = facts(w, HW)
+    assert f["derived.lengths_assumed"] and not f["derived.assumed_length_over_hbm"]
+    assert unjudged_on_assumed_lengths(w, HW, cached_rules(), f) == []
+
+
+def test_llamafactory_packing_finding_keeps_neat_packing_and_says_the_lengths(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "dataset_info.json").write_text(json.dumps({"sql": {"file_name": "sql.json"}}))
+    (data / "sql.json").write_text(json.dumps(_rows(60)))
+    cfg = tmp_path / "lf.yaml"
+    cfg.write_text(
+        "model_name_or_path: meta-llama/Llama-3.1-8B\nstage: sft\ndo_train: true\nfinetuning_type: lora\nflash_attn: fa2\n"
+        "dataset: sql\ncutoff_len: 2048\nper_device_train_batch_size: 4\ngradient_accumulation_steps: 4\nbf16: true\n"
+    )
+    w = load_config(cfg).workload
+    assert w.token_quantiles is not None and "60 rows sampled from data/sql.json" in w.sources["token_lengths"].note
+    report = audit_file(cfg, build_settings({"target": "mi300x"}), shown_as=cfg.name).report
+    assert report is not None
+    packing = next(f for f in report.findings if f.rule_id == "packing.sample_packing")
+    assert "neat_packing" in packing.message and "the sampled rows average" in packing.message
