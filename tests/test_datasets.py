@@ -347,3 +347,29 @@ def test_llamafactory_packing_finding_keeps_neat_packing_and_says_the_lengths(tm
     assert report is not None
     packing = next(f for f in report.findings if f.rule_id == "packing.sample_packing")
     assert "neat_packing" in packing.message and "the sampled rows average" in packing.message
+
+
+def test_relative_paths_resolve_from_the_repository_root_as_launch_lines_run_them(tmp_path: Path) -> None:
+    """LLaMA-Factory's examples run from the repository root: `dataset_dir: data` is `<root>/data`."""
+    (tmp_path / ".git").mkdir()
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "dataset_info.json").write_text(json.dumps({"demo": {"file_name": "demo.json"}}))
+    (data / "demo.json").write_text(json.dumps(_rows(30)))
+    folder = tmp_path / "examples" / "train_lora"
+    folder.mkdir(parents=True)
+    cfg = folder / "lora.yaml"
+    cfg.write_text(
+        "model_name_or_path: meta-llama/Llama-3.1-8B\nstage: sft\ndo_train: true\nfinetuning_type: lora\n"
+        "dataset: demo\ncutoff_len: 2048\nper_device_train_batch_size: 4\ngradient_accumulation_steps: 4\nbf16: true\n"
+    )
+    w = load_config(cfg).workload
+    assert w.token_quantiles is not None and "30 rows sampled from ../../data/demo.json" in w.sources["token_lengths"].note
+    # the walk stops at the repository: a data folder above it is not the config's
+    outer = tmp_path.parent / f"{tmp_path.name}-outer"
+    (outer / "data").mkdir(parents=True)
+    (outer / "data" / "x.jsonl").write_text(json.dumps(_rows(1)[0]) + "\n")
+    inner = outer / "repo"
+    (inner / ".git").mkdir(parents=True)
+    w = load_config(_axolotl(inner, "./data/x.jsonl")).workload
+    assert w.token_quantiles is None and "no such file" in w.sources["token_lengths"].note

@@ -73,14 +73,36 @@ def _line(data: Any, key: str) -> int | None:
     return pos[0] + 1 if pos else None
 
 
-def _local(value: Any, base: Path) -> Path | None:
-    """A path the config writes, when it names a local file or folder (not a Hub id or a URL)."""
+Bases = Path | tuple[Path, ...]
+
+
+def _bases(config: Path) -> tuple[Path, ...]:
+    """Where a relative dataset path may be resolved: the frameworks read it against the working
+    directory, which is the config's folder or, as their launch lines are usually run, one above it up
+    to the repository root (else the audited root, else the config's folder). Closest first."""
+    start = Path(os.path.abspath(config)).parent
+    stop = Path(os.path.realpath(tree_of(config)[0]))
+    out = [start]
+    for parent in start.parents:
+        if len(out) > 12 or not Path(os.path.realpath(parent)).is_relative_to(stop):
+            break
+        out.append(parent)
+    return tuple(out)
+
+
+def _local(value: Any, base: Bases) -> Path | None:
+    """A path the config writes, when it names a local file or folder (not a Hub id or a URL): the first
+    of `base` it exists under, else (written as a file path but missing) under the first."""
     if not isinstance(value, str) or not value.strip() or "://" in value or len(value) > 4096:
         return None
     written = value.strip()
+    bases = base if isinstance(base, tuple) else (base,)
     p = Path(written)
     if not p.is_absolute():
-        p = base / p
+        for b in bases:
+            if os.path.lexists(b / p):
+                return Path(os.path.normpath(b / p))
+        p = bases[0] / p
     if os.path.lexists(p):
         return Path(os.path.normpath(p))
     # a path that is not there: still the config's dataset when it is written as a file path, so the
@@ -89,7 +111,7 @@ def _local(value: Any, base: Path) -> Path | None:
     return Path(os.path.normpath(p)) if looks_local else None
 
 
-def _axolotl(data: dict[str, Any], base: Path) -> DatasetRef | None:
+def _axolotl(data: dict[str, Any], base: Bases) -> DatasetRef | None:
     entries = data.get("datasets")
     if not isinstance(entries, list):
         return None
@@ -119,7 +141,7 @@ def _axolotl(data: dict[str, Any], base: Path) -> DatasetRef | None:
     return None
 
 
-def _llamafactory(data: dict[str, Any], base: Path, roots: list[Path]) -> DatasetRef | None:
+def _llamafactory(data: dict[str, Any], base: Bases, roots: list[Path]) -> DatasetRef | None:
     names = data.get("dataset")
     if not isinstance(names, str):
         return None
@@ -151,7 +173,7 @@ def _llamafactory(data: dict[str, Any], base: Path, roots: list[Path]) -> Datase
     return None
 
 
-def _torchtune(data: dict[str, Any], base: Path) -> DatasetRef | None:
+def _torchtune(data: dict[str, Any], base: Bases) -> DatasetRef | None:
     ds = data.get("dataset")
     for entry in ds if isinstance(ds, list) else [ds]:
         if not isinstance(entry, dict):
@@ -168,7 +190,7 @@ def _torchtune(data: dict[str, Any], base: Path) -> DatasetRef | None:
     return None
 
 
-def _hfstyle(data: dict[str, Any], base: Path) -> DatasetRef | None:
+def _hfstyle(data: dict[str, Any], base: Bases) -> DatasetRef | None:
     for key in ("dataset_name", "dataset_path", "train_file", "data_path"):
         found = _local(data.get(key), base)
         if found is not None:
@@ -177,7 +199,7 @@ def _hfstyle(data: dict[str, Any], base: Path) -> DatasetRef | None:
     return None
 
 
-def _script(text: str, base: Path) -> DatasetRef | None:
+def _script(text: str, base: Bases) -> DatasetRef | None:
     """`load_dataset("json", data_files="x.jsonl")` (or data_files={"train": "x.jsonl"}) written as literals."""
     try:
         tree = ast.parse(text)
@@ -204,7 +226,7 @@ def _script(text: str, base: Path) -> DatasetRef | None:
 
 def find_dataset(path: Path, data: Any, fmt: str, text: str) -> DatasetRef | None:
     """The first local dataset the config names, or None."""
-    base = Path(os.path.abspath(path)).parent
+    base = _bases(path)
     if fmt == "python":
         return _script(text, base)
     if not isinstance(data, dict):
@@ -315,7 +337,7 @@ def _texts(rows: Iterable[Any], fields: tuple[str, ...]) -> tuple[list[str], boo
 
 def _tokenizer(w: WorkloadConfig, config: Path, roots: list[Path]) -> tuple[Any, str] | None:
     """A `tokenizers.Tokenizer` from `tokenizer.json` in the local model folder the config names."""
-    folder = _local(w.model.name, Path(os.path.abspath(config)).parent)
+    folder = _local(w.model.name, _bases(config))
     if folder is None or not os.path.isdir(folder) or not os.path.isfile(folder / "tokenizer.json"):
         return None
     try:
