@@ -373,3 +373,44 @@ def test_relative_paths_resolve_from_the_repository_root_as_launch_lines_run_the
     (inner / ".git").mkdir(parents=True)
     w = load_config(_axolotl(inner, "./data/x.jsonl")).workload
     assert w.token_quantiles is None and "no such file" in w.sources["token_lengths"].note
+
+
+def _lf(tmp_path: Path, info: dict[str, Any], dataset: str) -> Path:
+    data = tmp_path / "data"
+    data.mkdir(exist_ok=True)
+    (data / "dataset_info.json").write_text(json.dumps(info))
+    cfg = tmp_path / "lf.yaml"
+    cfg.write_text(
+        "model_name_or_path: meta-llama/Llama-3.1-8B\nstage: sft\ndo_train: true\nfinetuning_type: lora\n"
+        f"dataset: {dataset}\ncutoff_len: 2048\nper_device_train_batch_size: 4\ngradient_accumulation_steps: 4\nbf16: true\n"
+    )
+    return cfg
+
+
+def test_every_dataset_of_a_mix_is_measured(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "short.json").write_text(json.dumps([{"instruction": "a" * 37, "input": "", "output": "b"}] * 10))
+    (tmp_path / "data" / "long.json").write_text(json.dumps([{"instruction": "a" * 3799, "input": "", "output": ""}] * 5))
+    cfg = _lf(tmp_path, {"s": {"file_name": "short.json"}, "l": {"file_name": "long.json"}}, "s,l")
+    w = load_config(cfg).workload
+    assert w.token_quantiles is not None and w.token_quantiles[0] == 11 and w.token_quantiles[-1] == 1001  # ceil(40/3.8), ceil(3801/3.8)
+    assert "10 rows sampled from data/short.json, 5 rows sampled from data/long.json" in w.sources["token_lengths"].note
+
+
+def test_a_mix_with_a_hub_dataset_is_assumed(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "short.json").write_text(json.dumps([{"instruction": "a", "input": "", "output": "b"}] * 10))
+    cfg = _lf(tmp_path, {"s": {"file_name": "short.json"}, "hub": {"hf_hub_url": "org/long"}}, "s,hub")
+    w = load_config(cfg).workload
+    assert w.token_quantiles is None
+    note = w.sources["token_lengths"].note
+    assert "dataset `hub` is not a local file" in note and "every sample assumed 2048 tokens" in note
+
+
+def test_multimodal_rows_are_not_priced_by_their_text(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    rows = [{"messages": [{"role": "user", "content": "<image>What is this?"}, {"role": "assistant", "content": "A cat."}], "images": ["a.jpg"]}]
+    (tmp_path / "data" / "mm.json").write_text(json.dumps(rows * 4))
+    cfg = _lf(tmp_path, {"mm": {"file_name": "mm.json", "formatting": "sharegpt", "columns": {"messages": "messages", "images": "images"}}}, "mm")
+    w = load_config(cfg).workload
+    assert w.token_quantiles is None and "images, video or audio" in w.sources["token_lengths"].note

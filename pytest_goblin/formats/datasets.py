@@ -62,9 +62,7 @@ class DatasetRef:
 
 @dataclass(frozen=True)
 class Lengths:
-    quantiles: list[int]
-    mean: float
-    rows: int
+    counts: list[int]  # tokens of each sampled row, sorted
     how: str  # tokenizer or estimate, and which fields
 
 
@@ -111,11 +109,15 @@ def _local(value: Any, base: Bases) -> Path | None:
     return Path(os.path.normpath(p)) if looks_local else None
 
 
-def _axolotl(data: dict[str, Any], base: Bases) -> DatasetRef | None:
+Found = list[DatasetRef | str]  # each dataset the config trains on: a local one, or why it is not read
+
+
+def _axolotl(data: dict[str, Any], base: Bases) -> Found:
     entries = data.get("datasets")
+    out: Found = []
     if not isinstance(entries, list):
-        return None
-    for entry in entries:
+        return out
+    for i, entry in enumerate(entries):
         if not isinstance(entry, dict):
             continue
         files = entry.get("data_files")
@@ -127,6 +129,7 @@ def _axolotl(data: dict[str, Any], base: Bases) -> DatasetRef | None:
         if found is None and first is None:  # `path` alone: a local file or folder (a missing one is said), else a Hub id
             found = _local(where, base)
         if found is None:
+            out.append(f"`datasets[{i}]` is not a local file (a Hub dataset, not read)")
             continue
         kind = str(entry.get("type") or "")
         if kind.startswith(("chat_template", "sharegpt")) or entry.get("field_messages"):
@@ -137,28 +140,30 @@ def _axolotl(data: dict[str, Any], base: Bases) -> DatasetRef | None:
             fields = (str(entry.get("field") or "text"),)
         else:
             fields = ()
-        return DatasetRef(found, "datasets[0].path", _line(data, "datasets"), fields)
-    return None
+        out.append(DatasetRef(found, f"datasets[{i}].path", _line(data, "datasets"), fields))
+    return out
 
 
-def _llamafactory(data: dict[str, Any], base: Bases, roots: list[Path]) -> DatasetRef | None:
+def _llamafactory(data: dict[str, Any], base: Bases, roots: list[Path]) -> Found:
     names = data.get("dataset")
+    out: Found = []
+    if isinstance(names, list):
+        names = ",".join(str(n) for n in names)
     if not isinstance(names, str):
-        return None
+        return out
     # LLaMA-Factory 0.9.5 hparams/data_args.py:38-41: `dataset_dir` defaults to "data"
     folder = _local(data.get("dataset_dir") or "data", base)
-    if folder is None or not os.path.isdir(folder):
-        return None
-    try:
-        info = json.loads(read_bytes(folder / "dataset_info.json", roots=roots, limit=MAX_BYTES))
-    except (UnsafePath, ValueError):
-        return None
-    for name in (n.strip() for n in names.split(",")):
+    info: Any = None
+    if folder is not None and os.path.isdir(folder):
+        try:
+            info = json.loads(read_bytes(folder / "dataset_info.json", roots=roots, limit=MAX_BYTES))
+        except (UnsafePath, ValueError):
+            info = None
+    for name in (n.strip() for n in names.split(",") if n.strip()):
         entry = info.get(name) if isinstance(info, dict) else None
-        if not isinstance(entry, dict) or not isinstance(entry.get("file_name"), str):
-            continue
-        found = _local(entry["file_name"], folder)
-        if found is None:
+        found = _local(entry["file_name"], folder) if isinstance(entry, dict) and isinstance(entry.get("file_name"), str) and folder else None
+        if entry is None or found is None:
+            out.append(f"dataset `{name[:48]}` is not a local file goblin found through dataset_info.json")
             continue
         # column names: LLaMA-Factory 0.9.5 data/parser.py:33-57 (alpaca: instruction / input / output;
         # sharegpt: conversations), renamed by the entry's `columns`
@@ -169,12 +174,13 @@ def _llamafactory(data: dict[str, Any], base: Bases, roots: list[Path]) -> Datas
         else:
             fields = tuple(str(columns.get(k) or d) for k, d in (("prompt", "instruction"), ("query", "input"), ("response", "output")))
             fields += tuple(str(columns[k]) for k in ("system", "history") if columns.get(k))
-        return DatasetRef(found, "dataset", _line(data, "dataset"), fields)
-    return None
+        out.append(DatasetRef(found, "dataset", _line(data, "dataset"), fields))
+    return out
 
 
-def _torchtune(data: dict[str, Any], base: Bases) -> DatasetRef | None:
+def _torchtune(data: dict[str, Any], base: Bases) -> Found:
     ds = data.get("dataset")
+    out: Found = []
     for entry in ds if isinstance(ds, list) else [ds]:
         if not isinstance(entry, dict):
             continue
@@ -182,21 +188,22 @@ def _torchtune(data: dict[str, Any], base: Bases) -> DatasetRef | None:
         raw = files[0] if isinstance(files, list) and files else files
         found = _local(raw, base) or (_local(entry.get("source"), base) if entry.get("source") not in ("json", "csv", "parquet", "text") else None)
         if found is None:
+            out.append("a `dataset` entry is not a local file (a Hub dataset, not read)")
             continue
         raw_map = entry.get("column_map")
         cmap: dict[str, Any] = raw_map if isinstance(raw_map, dict) else {}
         fields = tuple(str(v) for v in cmap.values())
-        return DatasetRef(found, "dataset.data_files", _line(data, "dataset"), fields)
-    return None
+        out.append(DatasetRef(found, "dataset.data_files", _line(data, "dataset"), fields))
+    return out
 
 
-def _hfstyle(data: dict[str, Any], base: Bases) -> DatasetRef | None:
+def _hfstyle(data: dict[str, Any], base: Bases) -> Found:
     for key in ("dataset_name", "dataset_path", "train_file", "data_path"):
         found = _local(data.get(key), base)
         if found is not None:
             text = data.get("dataset_text_field")
-            return DatasetRef(found, key, _line(data, key), (str(text),) if isinstance(text, str) else ())
-    return None
+            return [DatasetRef(found, key, _line(data, key), (str(text),) if isinstance(text, str) else ())]
+    return []
 
 
 def _script(text: str, base: Bases) -> DatasetRef | None:
@@ -224,13 +231,14 @@ def _script(text: str, base: Bases) -> DatasetRef | None:
     return None
 
 
-def find_dataset(path: Path, data: Any, fmt: str, text: str) -> DatasetRef | None:
-    """The first local dataset the config names, or None."""
+def find_datasets(path: Path, data: Any, fmt: str, text: str) -> Found:
+    """The datasets the config trains on: each a local one, or why it is not read; empty: none found."""
     base = _bases(path)
     if fmt == "python":
-        return _script(text, base)
+        ref = _script(text, base)
+        return [ref] if ref is not None else []
     if not isinstance(data, dict):
-        return None
+        return []
     if fmt == "axolotl":
         return _axolotl(data, base)
     if fmt == "llamafactory":
@@ -316,6 +324,26 @@ def _strings(value: Any, depth: int = 0) -> Iterator[str]:
             yield from _strings(v, depth + 1)
 
 
+_MEDIA_KEYS = ("images", "videos", "audios", "image", "video", "audio")
+_MEDIA_TYPES = {"image", "image_url", "video", "audio", "input_audio"}
+
+
+def _has_media(row: dict[str, Any]) -> bool:
+    """A multimodal row: images / video / audio columns (LLaMA-Factory's `images`, ...) or content parts."""
+    if any(row.get(k) for k in _MEDIA_KEYS):
+        return True
+    for value in row.values():
+        for turn in value if isinstance(value, list) else []:
+            content = turn.get("content") if isinstance(turn, dict) else None
+            if isinstance(content, list) and any(isinstance(c, dict) and c.get("type") in _MEDIA_TYPES for c in content):
+                return True
+    return False
+
+
+class MediaRows(Exception):
+    """Rows carry images, video or audio, whose tokens a text length does not count."""
+
+
 def _texts(rows: Iterable[Any], fields: tuple[str, ...]) -> tuple[list[str], bool]:
     """Each row's measured text and whether the mapped fields were found (else every string field)."""
     out: list[str] = []
@@ -325,6 +353,8 @@ def _texts(rows: Iterable[Any], fields: tuple[str, ...]) -> tuple[list[str], boo
             break
         if not isinstance(row, dict):
             continue
+        if _has_media(row):
+            raise MediaRows
         picked = [row[f] for f in fields if f in row] if mapped else []
         if mapped and not picked:
             mapped = False
@@ -387,6 +417,8 @@ def _measure(ref: DatasetRef, w: WorkloadConfig, config: Path) -> Lengths | str:
         else:
             return f"{ref.path.name}: {suffix or 'no'} suffix is not a dataset format goblin reads (JSON, JSONL, CSV, parquet, Arrow)"
         texts, mapped = _texts(rows, ref.fields)
+    except MediaRows:
+        return f"{ref.path.name}: its rows carry images, video or audio, whose tokens goblin does not count"
     except UnsafePath as exc:
         return exc.reason if exc.reason.startswith(str(ref.path.name)) else f"{ref.path.name}: {exc.reason}"
     except Exception as exc:  # a malformed parquet / Arrow file: say so, assume the length
@@ -400,11 +432,8 @@ def _measure(ref: DatasetRef, w: WorkloadConfig, config: Path) -> Lengths | str:
     else:
         counts = [max(1, math.ceil(len(t) / CHARS_PER_TOKEN)) for t in texts]
         method = f"characters / {CHARS_PER_TOKEN:g} ({CHARS_SOURCE}; no local tokenizer.json, or the tokenizers package is not installed)"
-    counts.sort()
-    n = len(counts)
-    quantiles = [counts[min(n - 1, round(i * (n - 1) / (QUANTILES - 1)))] for i in range(QUANTILES)]
     what = f"fields {', '.join(ref.fields)}" if mapped else "every string field of a row (the config maps no columns goblin found)"
-    return Lengths(quantiles, sum(counts) / n, n, f"{method}; {what}; chat-template tokens not counted")
+    return Lengths(sorted(counts), f"{method}; {what}")
 
 
 _MAX_LENGTH = re.compile(r"""\bpadding\s*=\s*["']max_length["']""")
@@ -429,8 +458,24 @@ def pads_to_max(w: WorkloadConfig, data: Any, text: str) -> str | None:
     return None
 
 
+MAX_DATASETS = 8  # local datasets measured per config; a config naming more is assumed, said so
+
+
+def _quantiles(counts: list[int]) -> list[int]:
+    n = len(counts)
+    return [counts[min(n - 1, round(i * (n - 1) / (QUANTILES - 1)))] for i in range(QUANTILES)]
+
+
+def _assumed(w: WorkloadConfig, why: str, key: str | None = None, line: int | None = None) -> WorkloadConfig:
+    note = f"{why}: every sample assumed {w.seq_len} tokens (the config's seq_len)"
+    return w.model_copy(update={"sources": {**w.sources, "token_lengths": FieldSource(file=w.path, key=key, line=line, note=note)}})
+
+
 def attach(w: WorkloadConfig, path: Path, data: Any, text: str) -> WorkloadConfig:
-    """The workload with its sampled token lengths and `sources["token_lengths"]`, or the stated assumption."""
+    """The workload with its sampled token lengths and `sources["token_lengths"]`, or the stated assumption.
+
+    Every dataset the config trains on must be measured: one it names on the Hub, or one that cannot be
+    read, could hold the longest samples, so the lengths are then assumed and the note says which."""
     if (why := pads_to_max(w, data, text)) is not None:
         note = f"every sample padded to {w.seq_len} tokens (the config's seq_len): {why}"
         src = FieldSource(
@@ -438,17 +483,33 @@ def attach(w: WorkloadConfig, path: Path, data: Any, text: str) -> WorkloadConfi
         )
         return w.model_copy(update={"pad_to_max": True, "sources": {**w.sources, "token_lengths": src}})
     try:
-        ref = find_dataset(path, data, w.format, text)
+        found = find_datasets(path, data, w.format, text)
     except (OSError, ValueError, RecursionError):
-        ref = None
-    if ref is None:
-        note = f"no local dataset: every sample assumed {w.seq_len} tokens (the config's seq_len)"
-        return w.model_copy(update={"sources": {**w.sources, "token_lengths": FieldSource(file=w.path, note=note)}})
-    shown = os.path.relpath(ref.path, Path(os.path.abspath(path)).parent)
-    got = measure(ref, w, path)
-    if isinstance(got, str):
-        note = f"dataset {shown} not measured ({got}): every sample assumed {w.seq_len} tokens (the config's seq_len)"
-        return w.model_copy(update={"sources": {**w.sources, "token_lengths": FieldSource(file=w.path, key=ref.key, line=ref.line, note=note)}})
-    note = f"{got.rows} rows sampled from {shown}: mean {got.mean:.0f}, p95 {got.quantiles[19]}, longest {got.quantiles[-1]} tokens ({got.how})"
-    src = FieldSource(file=w.path, key=ref.key, line=ref.line, explicit=True, note=note)
-    return w.model_copy(update={"token_quantiles": got.quantiles, "mean_tokens": round(got.mean, 1), "sources": {**w.sources, "token_lengths": src}})
+        found = []
+    refs = [f for f in found if isinstance(f, DatasetRef)]
+    if not refs:
+        return _assumed(w, "no local dataset")
+    first = refs[0]
+    if len(refs) < len(found):
+        other = next(f for f in found if isinstance(f, str))
+        return _assumed(w, f"{other}, so the lengths of the data it trains on are not all known", first.key, first.line)
+    if len(refs) > MAX_DATASETS:
+        return _assumed(w, f"the config names {len(refs)} local datasets, more than the {MAX_DATASETS} goblin measures", first.key, first.line)
+    counts: list[int] = []
+    hows: list[str] = []
+    methods: list[str] = []
+    base = Path(os.path.abspath(path)).parent
+    for ref in refs:
+        shown = os.path.relpath(ref.path, base)
+        got = measure(ref, w, path)
+        if isinstance(got, str):
+            return _assumed(w, f"dataset {shown} not measured ({got})", ref.key, ref.line)
+        counts += got.counts
+        hows.append(f"{len(got.counts)} rows sampled from {shown}")
+        methods.append(got.how)
+    counts.sort()
+    mean = sum(counts) / len(counts)
+    q = _quantiles(counts)
+    note = f"{', '.join(hows)}: mean {mean:.0f}, p95 {q[19]}, longest {q[-1]} tokens ({' | '.join(dict.fromkeys(methods))}; chat-template tokens not counted)"
+    src = FieldSource(file=w.path, key=first.key, line=first.line, explicit=True, note=note)
+    return w.model_copy(update={"token_quantiles": q, "mean_tokens": round(mean, 1), "sources": {**w.sources, "token_lengths": src}})
