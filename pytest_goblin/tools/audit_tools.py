@@ -75,9 +75,15 @@ def _workload_view(w: WorkloadConfig) -> dict[str, Any]:
         if src is not None and src.line and src.file != w.path:  # set in another file (the launcher that passes it)
             fields[name]["line"] = None
             fields[name]["set_in"] = source_place(src, w)
+    # numbers and a word only: the dataset's file name is config text and stays out of the model's view
+    basis = "packed" if w.sample_packing else "padded to seq_len" if w.pad_to_max else "sampled from the dataset" if w.token_quantiles else "assumed seq_len"
+    lengths: dict[str, Any] = {"basis": basis}
+    if w.token_quantiles and w.mean_tokens is not None:
+        lengths.update(mean_tokens=w.mean_tokens, p95_tokens=w.token_quantiles[19], longest_tokens=w.token_quantiles[-1])
     return {
         "model": w.model.model_dump(exclude_none=True),
         "fields": fields,
+        "sample_lengths": lengths,
         "env": sorted(w.env),
         "ignored_rules": w.ignored_rules,
     }
