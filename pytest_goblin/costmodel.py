@@ -803,6 +803,10 @@ def eval_seconds(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None) 
             "gradient_checkpointing": False,
             "reference_forward": False,
             "sequences_per_example": 1,
+            # the eval set's lengths are not sampled (formats/datasets.py reads the training data): keep
+            # every example at the sequence length, the upper bound this term and its findings state
+            "token_quantiles": None,
+            "mean_tokens": None,
         }
     )
     return batches * step(shaped, hw, a).forward_s
