@@ -132,6 +132,11 @@ def _axolotl(data: dict[str, Any], base: Bases) -> Found:
             out.append(f"`datasets[{i}]` is not a local file (a Hub dataset, not read)")
             continue
         kind = str(entry.get("type") or "")
+        # the columns Axolotl 0.18.0 (067b021c) trains on: chat_template's `field_messages`, default
+        # "messages" (src/axolotl/prompt_strategies/chat_template.py:51); alpaca's instruction / input /
+        # output (src/axolotl/prompt_tokenizers.py:168-172); completion's `field`, default "text"
+        # (src/axolotl/prompt_strategies/completion.py:16). `type: sharegpt` is refused there
+        # (src/axolotl/utils/schemas/validation.py:52-54); older releases read its "conversations".
         if kind.startswith(("chat_template", "sharegpt")) or entry.get("field_messages"):
             fields: tuple[str, ...] = (str(entry.get("field_messages") or ("conversations" if kind.startswith("sharegpt") else "messages")),)
         elif kind.startswith("alpaca"):
