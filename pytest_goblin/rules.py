@@ -44,6 +44,8 @@ DERIVED_FACTS = frozenset(
         "format",
         "framework",
         "tokens_per_micro_batch",
+        "lengths_assumed",
+        "assumed_length_over_hbm",
         "world_size_known",
         "preference_or_rl",
         "sharded_collectives",
@@ -260,7 +262,19 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
         out[f"derived.attn_supports_{impl}"] = attention_support.supports(w.model.family, impl)
     out["derived.format"] = w.format
     out["derived.framework"] = (w.framework or "").split(" ", 1)[0] + (" v1" if "(v1)" in (w.framework or "") else "") or None
-    out["derived.tokens_per_micro_batch"] = w.tokens_per_micro_batch
+    from .costmodel import lengths_assumed, micro_batch_tokens
+
+    # tokens per micro-batch at the dataset's sampled lengths (padded to the batch's longest), else seq_len
+    out["derived.tokens_per_micro_batch"] = micro_batch_tokens(w)
+    # every sample priced at seq_len because no local dataset was measured (packed or padded-to-max
+    # batches hold seq_len tokens whatever the data, so their length is not an assumption)
+    out["derived.lengths_assumed"] = lengths_assumed(w)
+    # that assumption projects the config as it is above the GPU's HBM: the projection contradicts the
+    # run the repository makes, so no memory-bound rule is decided on it (patching, audit_tools)
+    from .patching import assumed_over
+
+    head = out["derived.headroom_gb"]
+    out["derived.assumed_length_over_hbm"] = bool(out["derived.lengths_assumed"] and head is not None and head < 0 and assumed_over(w, hw))
     # DPO/GRPO/KTO/PPO/reward runs: packing and similar SFT advice does not carry over.
     out["derived.preference_or_rl"] = rl
     # FSDP and ZeRO-1/2/3 shard and gather; ZeRO-0 only all-reduces gradients, as DDP does.
@@ -312,6 +326,21 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
             out["derived.hierarchical_gain"] = best.speedup if best is not None else None
     out.update(host_facts() if host is None else host)
     return out
+
+
+def unjudged_on_assumed_lengths(w: WorkloadConfig, hw: Hardware, rules: tuple[Rule, ...] | list[Rule], f: dict[str, Any]) -> list[str]:
+    """Memory-bound rules (their premise a derived headroom) whose other premises hold, when the assumed
+    sample length projects the config as it is above the GPU's HBM: the projection cannot decide them."""
+    if not f.get("derived.assumed_length_over_hbm"):
+        return []
+    out = []
+    for rule in rules:
+        memory = [p for p in rule.applies_when if p.fact.partition(".")[2] in _MEMORY_FACTS or p.fact == "derived.checkpointing_off_micro_batch"]
+        if rule.footgun or not memory or rule.id in w.ignored_rules:
+            continue
+        if all(holds(p, f) for p in rule.applies_when if p not in memory) and not all(holds(p, f) for p in memory):
+            out.append(rule.id)
+    return sorted(out)
 
 
 def checkpoint_phrase(w: WorkloadConfig, hw: Hardware) -> str:
@@ -675,7 +704,7 @@ _VARIANT: dict[str, tuple[str, dict[str, Any]]] = {
 
 def memory_phrase(w: WorkloadConfig, hw: Hardware, fact: str = "headroom_gb") -> str:
     """The memory estimate a finding rests on, with what it assumed (precision, weights, world size)."""
-    from .costmodel import memory_gb
+    from .costmodel import length_phrase, memory_gb
     from .formats.semantics import world_size_note
 
     parts = ""
@@ -701,7 +730,7 @@ def memory_phrase(w: WorkloadConfig, hw: Hardware, fact: str = "headroom_gb") ->
     assumed = shape_assumption(w.model)
     return (
         f"projected {shown:.0f} GB per GPU{' ' + label if label else ''} of {hw.hbm_gb:g} GB ({parts}{w.method} {w.precision}, weights in {w.weight_dtype or 'fp32 (assumed)'}, "
-        f"{w.micro_batch_size} x {w.seq_len} tokens per micro-batch, strategy {sharded}, {world_size_note(w)})" + (f"; {assumed}" if assumed else "")
+        f"{length_phrase(w)}, strategy {sharded}, {world_size_note(w)})" + (f"; {assumed}" if assumed else "")
     )
 
 
@@ -726,10 +755,30 @@ def lf_neat_packing(w: WorkloadConfig) -> str:
     return text
 
 
+def packing_phrase(w: WorkloadConfig) -> str:
+    """What the dataset's sampled lengths say packing would recover: the padded share of a micro-batch
+    and how far samples fall short of seq_len (the tokens a packed sequence holds)."""
+    from .costmodel import sample_length
+
+    padded = sample_length(w)
+    mean = min(float(w.mean_tokens or 0.0), float(padded))
+    pad_share = 1 - mean / padded if padded else 0.0
+    src = w.sources.get("token_lengths")
+    where = f" ({src.note})" if src is not None and src.note else ""
+    return (
+        f"the sampled rows average {mean:.0f} tokens against seq_len {w.seq_len}{where}: at micro-batch {w.micro_batch_size} "
+        f"a batch padded to its longest sample ({padded} tokens expected) is about {pad_share:.0%} padding, and a packed "
+        f"sequence of {w.seq_len} tokens holds about {w.seq_len / max(mean, 1.0):.0f} samples"
+    )
+
+
 def _caveat(rule: Rule, w: WorkloadConfig) -> str | None:
     """A framework constraint the rule's advice must carry for this config (facts.CITES)."""
+    sampled = packing_phrase(w) if rule.id == "packing.sample_packing" and w.token_quantiles and w.mean_tokens and not w.pad_to_max else None
     if rule.id == "packing.sample_packing" and w.format == "llamafactory" and "(v1)" not in (w.framework or ""):
-        return lf_neat_packing(w)
+        return lf_neat_packing(w) + (f"; {sampled}" if sampled else "")
+    if sampled:
+        return sampled
     if rule.id == "packing.sample_packing" and w.format == "torchtune":
         src = w.sources.get("seq_len")
         if src is None or not src.explicit:
@@ -852,6 +901,8 @@ def render_finding(
     lead = "; ".join(dict.fromkeys(f for f in facts_used if f))
     text = rule.guidance if rule.footgun and rule.guidance else rule.title
     text = text.replace("{collectives}", collectives(w))
+    if rule.id == "packing.sample_packing" and w.token_quantiles and not w.pad_to_max:
+        text = text.replace("; the gain depends on the length distribution of your data, which a config does not show", "")
     if "{hierarchical}" in text:
         text = text.replace("{hierarchical}", hierarchical_phrase(w, hw))
     msg = f"{lead}: {text}" if lead else text

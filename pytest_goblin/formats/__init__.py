@@ -127,6 +127,8 @@ def load_config(path: Path) -> LoadedConfig:
         raise ConfigError(str(path), f"{adapter.name}: `{field}`: {first['msg']}", hint="correct that setting") from None
     except Exception as exc:  # a third-party adapter must not take the session down
         raise ConfigError(str(path), f"the {adapter.name} reader failed: {type(exc).__name__}: {exc}", hint="report this with the file attached") from None
+    from .datasets import attach
     from .semantics import complete_topology
 
-    return LoadedConfig(path=path, text=text, data=data, adapter=adapter, workload=complete_topology(workload))
+    workload = attach(complete_topology(workload), path, data, text)
+    return LoadedConfig(path=path, text=text, data=data, adapter=adapter, workload=workload)
