@@ -229,3 +229,24 @@ def test_fix_refuses_a_named_file_changed_since_the_audit(tmp_path: Path) -> Non
     with pytest.raises(FixRefused, match="changed since it was audited"):
         write_fix(root / "train.yaml", patch, loaded)
     assert (root / "train.yaml").read_text() == LF.format(ref="ds/zero3_offload.json")  # nothing written when one file is refused
+
+
+def test_fsdp_file_named_by_the_config_has_a_sibling_without_offload(tmp_path: Path) -> None:
+    body = "fsdp_config:\n  fsdp_sharding_strategy: FULL_SHARD\n  fsdp_state_dict_type: SHARDED_STATE_DICT\n"
+    cfg = (
+        "model_name_or_path: meta-llama/Meta-Llama-3-8B\ndataset_name: trl-lib/Capybara\nper_device_train_batch_size: 1\n"
+        "gradient_accumulation_steps: 8\nfsdp: full_shard auto_wrap\nfsdp_config: fsdp/offload.yaml\nuse_peft: true\nlora_r: 16\n"
+        "# torchrun --nproc_per_node 8\n"
+    )
+    root = repo(
+        tmp_path,
+        {
+            "fsdp/offload.yaml": body + "  fsdp_offload_params: true\n",
+            "fsdp/full.yaml": body + "  fsdp_offload_params: false\n",
+            "fsdp/other.yaml": "fsdp_config:\n  fsdp_sharding_strategy: SHARD_GRAD_OP\n",  # another file: not a swap
+            "sft.yaml": cfg,
+        },
+    )
+    _, patch = _patch(root / "sft.yaml")
+    assert "-fsdp_config: fsdp/offload.yaml\n+fsdp_config: fsdp/full.yaml" in patch.diff and not patch.other_files
+    assert patch.new_workload.cpu_offload is False

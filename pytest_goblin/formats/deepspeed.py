@@ -308,6 +308,44 @@ def non_offload_sibling(config_path: Path, ref: str, stage: int | None) -> str |
     return None
 
 
+_FSDP_OFFLOAD_KEYS = ("fsdp_offload_params", "offload_params")
+
+
+def _fsdp_without_offload(data: Any) -> tuple[Any, bool]:
+    """An FSDP / accelerate config with its parameter-offload switch set aside, and whether it was on."""
+    if not isinstance(data, dict):
+        return data, False
+    nested = data.get("fsdp_config")
+    inner: dict[str, Any] = nested if isinstance(nested, dict) else data
+    on = any(inner.get(k) in (True, "true", "True") for k in _FSDP_OFFLOAD_KEYS)
+    stripped = {k: v for k, v in inner.items() if k not in _FSDP_OFFLOAD_KEYS}
+    return ({**data, "fsdp_config": stripped} if inner is not data else stripped), on
+
+
+def non_offload_fsdp_sibling(config_path: Path, ref: str) -> str | None:
+    """`ref` rewritten to name an FSDP / accelerate config beside it that is, by content, the same file
+    with parameter offload off (every other key equal); None when its folder has none."""
+    path = find(config_path, ref)
+    if path is None:
+        return None
+    try:
+        data = _load(config_path, path)
+        siblings = sorted(p for p in path.parent.iterdir() if p.suffix.lower() in (".json", ".yaml", ".yml") and p.name != path.name)[:200]
+    except Exception:
+        return None
+    want, on = _fsdp_without_offload(data)
+    if not on:
+        return None
+    for p in siblings:
+        try:
+            other, other_on = _fsdp_without_offload(_load(config_path, p))
+        except Exception:
+            continue
+        if not other_on and other == want:
+            return ref[: len(ref) - len(Path(ref).name)] + p.name
+    return None
+
+
 def _ref_base(path: Path, ref: str) -> Path | None:
     """The folder `ref` was resolved against (path = base / ref), for naming another file the same way."""
     parts = Path(os.path.normpath(ref)).parts
