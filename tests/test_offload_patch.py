@@ -250,3 +250,13 @@ def test_fsdp_file_named_by_the_config_has_a_sibling_without_offload(tmp_path: P
     _, patch = _patch(root / "sft.yaml")
     assert "-fsdp_config: fsdp/offload.yaml\n+fsdp_config: fsdp/full.yaml" in patch.diff and not patch.other_files
     assert patch.new_workload.cpu_offload is False
+
+
+def test_a_model_sees_which_other_file_is_edited_but_not_its_diff(tmp_path: Path) -> None:
+    from pytest_goblin.tools import _view
+
+    root = repo(tmp_path, {"ds/zero3_offload.json": _dump(Z3_OFFLOAD), "train.yaml": LF.format(ref="ds/zero3_offload.json")})
+    _, patch = _patch(root / "train.yaml")
+    shown = _view("propose_patch", patch.model_dump(mode="json", exclude={"new_workload"}))
+    assert shown["other_files"] == [{"path": "ds/zero3_offload.json", "edits": patch.other_files[0].edits}]
+    assert all(set(o) == {"path", "edits"} for o in shown["other_files"])  # no diff, no resolved path
