@@ -189,7 +189,8 @@ def test_a_named_file_outside_the_tree_is_not_edited(tmp_path: Path) -> None:
     root = repo(tmp_path, {"train.yaml": LF.format(ref="../shared/zero3_offload.json")})
     _, patch = _patch(root / "train.yaml")
     assert not patch.other_files
-    assert "could not read" in patch.skipped[RULE] and "goblin edits only the audited file" in patch.skipped[RULE]
+    assert "could not read (outside the audited tree: goblin neither reads nor edits it)" in patch.skipped[RULE]
+    assert "goblin edits only the audited file" in patch.skipped[RULE]
 
 
 # ---------------------------------------------------------------- the whole path: outputs and --goblin-fix
