@@ -152,7 +152,7 @@ def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id:
         fields = _drop_rules(fields, chosen, unwritable, skipped)
         new_text, _ = loaded.adapter.apply(loaded.path, loaded.text, loaded.data, w, fields)
     others = [o for o in others if o[0].rule_id in {chosen[f][1] for f in fields}]
-    reread = _reread(loaded, new_text, others) if fields else w
+    reread = _reread_with(loaded, new_text, others) if fields else w
     wrong = _misread(loaded, reread, fields)
     if wrong:
         # Never ship an edit that does not read back: drop the rules behind it, keep the rest.
@@ -160,7 +160,7 @@ def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id:
         fields = _drop_rules(fields, chosen, dict.fromkeys(wrong, why), skipped)
         others = [o for o in others if o[0].rule_id in {chosen[f][1] for f in fields}]
         new_text, _ = loaded.adapter.apply(loaded.path, loaded.text, loaded.data, w, fields)
-        reread = _reread(loaded, new_text, others) if fields else w
+        reread = _reread_with(loaded, new_text, others) if fields else w
         if _misread(loaded, reread, fields):
             raise GoblinError(f"{loaded.path}: the patched file does not read back as intended; please report this")
     edits = [Edit(field=f, old=getattr(w, f), new=v, rule_id=chosen[f][1], source=w.sources.get(f)) for f, v in fields.items()]
@@ -234,6 +234,11 @@ def _drop_rules(fields: dict[str, Any], chosen: dict[str, tuple[Any, str]], bad:
 
 
 _TOPOLOGY = frozenset({"world_size", "nodes", "gpus_per_node", "strategy", "zero_stage"})
+
+
+def _reread_with(loaded: LoadedConfig, new_text: str, others: list[tuple[FileDiff, str]]) -> WorkloadConfig | None:
+    """`_reread`, with the patch's edits of the files the config names in place when it has any."""
+    return _reread(loaded, new_text, others) if others else _reread(loaded, new_text)
 
 
 def _reread(loaded: LoadedConfig, new_text: str, others: list[tuple[FileDiff, str]] | None = None) -> WorkloadConfig | None:

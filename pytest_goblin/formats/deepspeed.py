@@ -393,7 +393,7 @@ def read_fsdp_file(config_path: Path, ref: str) -> tuple[dict[str, Any], str]:
 
 # ------------------------------------------------------------------ offload off, in the referenced file
 _DEVICE = re.compile(r'("device"\s*:\s*)"(cpu|nvme)"')
-_TRUE_FOR = '("{key}"\\s*:\\s*)true\\b'
+_JSON_TRUE = re.compile(r'"([A-Za-z_]+)"\s*:\s*true\b')
 
 
 def offload_off_text(path: Path, text: str, keys: list[str]) -> tuple[str, dict[str, Any]] | None:
@@ -469,10 +469,10 @@ def _json_line_edits(text: str, writes: dict[str, Any]) -> str | None:
                 return None
             spans.append((m.start(2) - 1, m.end(2) + 1, '"none"'))
         else:
-            m = re.compile(_TRUE_FOR.format(key=re.escape(parts[-1]))).search(text)
+            m = next((t for t in _JSON_TRUE.finditer(text) if t.group(1) == parts[-1]), None)
             if m is None:
                 return None
-            spans.append((m.end(1), m.end(), "false"))
+            spans.append((m.end() - len("true"), m.end(), "false"))
     for start, end, value in sorted(spans, reverse=True):
         text = text[:start] + value + text[end:]
     return text
@@ -492,8 +492,6 @@ def configs_naming(config_path: Path, target: Path) -> list[Path]:
     folder = Path(os.path.abspath(config_path)).parent
     root = repository_root(folder) or folder
     real = os.path.realpath(target)
-    # a YAML value that is a path ending in the file's name (`deepspeed: ds/zero3_offload.json`)
-    token = re.compile(r":[ \t]*[\"']?([\w./-]*" + re.escape(target.name) + r")[\"']?[ \t]*(?:#.*)?$", re.MULTILINE)
     out: list[Path] = []
     seen = 0
     for dirpath, dirnames, filenames in os.walk(root):
@@ -513,7 +511,9 @@ def configs_naming(config_path: Path, target: Path) -> list[Path]:
                 continue
             if target.name not in text:
                 continue
-            for ref in dict.fromkeys(token.findall(text)):
+            # a YAML value that is a path ending in the file's name (`deepspeed: ds/zero3_offload.json`)
+            refs = [m.group(1) for m in re.finditer(r":[ \t]*[\"']?([\w./-]+)[\"']?[ \t]*(?:#.*)?$", text, re.MULTILINE)]
+            for ref in dict.fromkeys(r for r in refs if Path(r).name == target.name):
                 found = find(p, ref)
                 if found is not None and os.path.realpath(found) == real:
                     out.append(p)
