@@ -472,8 +472,6 @@ def fix_note(path: Path, patch: Patch | None, audited: LoadedConfig | None = Non
     except FixRefused as exc:
         return f"--goblin-fix did not write: {exc}"
     parts = [f"{len(patch.edits)} edits"] if patch and patch.edits else []
-    if patch and patch.edits and patch.other_files:
-        parts[0] += " (" + ", ".join(f"{o.path}: " + ", ".join(f"`{k}: {_said(v)}`" for k, v in o.edits.items()) for o in patch.other_files) + ")"
     if writes:
         shown = ", ".join(
             f"`{k}` renamed `{v['rename_to']}`" if isinstance(v, dict) and set(v) == {"rename_to"} else f"`{k}: {str(v).lower() if isinstance(v, bool) else v}`"
@@ -481,5 +479,7 @@ def fix_note(path: Path, patch: Patch | None, audited: LoadedConfig | None = Non
         )
         parts.append(f"the blocker fix {shown}")
     fixed = f"--goblin-fix wrote {' and '.join(parts)} into {path.name}"
+    if patch and patch.edits and patch.other_files:  # and into the files the config names, with what changed there
+        fixed += "".join(f", and into {o.path} " + ", ".join(f"`{k}: {_said(v)}`" for k, v in o.edits.items()) for o in patch.other_files)
     env = " ".join(f"{k}={v}" for k, v in sorted(patch.env.items())) if patch else ""
     return fixed + (f"; set in the job environment by hand: {env}" if env else "")
