@@ -181,7 +181,12 @@ PREMISES: dict[str, list[dict[str, Any]]] = {
     ],
     "attention.flash_attn_rocm_build": [{"attention": "sdpa"}],
     "packing.sample_packing": [{"sample_packing": False, "packing_blocked": "the trainer cannot pack"}, {"sample_packing": True}],
-    "distributed.ddp_when_model_fits": [{"strategy": "fsdp", "format": "torchtune"}, {"strategy": "deepspeed", "zero_stage": 0}, {"strategy": "ddp"}],
+    "distributed.ddp_when_model_fits": [
+        {"strategy": "fsdp", "format": "torchtune"},
+        {"strategy": "deepspeed", "zero_stage": 0},
+        {"strategy": "ddp"},
+        ONE_NODE_Z3,  # distributed.lower_stage_when_state_fits speaks there, with the projection
+    ],
     "comm.partial_node_collectives": [{"world_size": 4, "strategy": "ddp", "target": "mi250x"}, {"world_size": 1}],
     "distributed.ddp_over_dataparallel": [{"world_size": 1}],
     "memory.projected_over_hbm": [{**STATED}],  # stated, but it fits
