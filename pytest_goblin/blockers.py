@@ -183,8 +183,12 @@ def found(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] | li
         f = {**base, "value": value, **{p.fact: _key_value(loaded, p.fact[4:]) for p in b.when if p.fact.startswith("key.")}}
         later = [p for p in b.when if p.fact.startswith("pin.")]  # the repository's pin files: read only when the rest holds
         if all(holds(p, f) for p in b.when if p not in later) and (not later or all(holds(p, {**f, **_pin_facts(loaded)}) for p in later)):
-            src = next((s for a in b.anchor if (s := w.sources.get(a)) is not None and s.explicit and s.line and s.file == w.path), None)
-            line = line or (src.line if src else None)
+            anchored = next(((a, s) for a in b.anchor if (s := w.sources.get(a)) is not None and s.explicit and s.line and s.file == w.path), None)
+            if anchored is not None and line is None:
+                a, src = anchored
+                line = src.line
+                if value is None and not key and src.key:  # show the config's own setting there, never `None`
+                    value = f"{src.key}: {_shown(getattr(w, a))}"
             out.append((b, key, value, line))
     return out
 

@@ -216,6 +216,9 @@ class StepModel:
     parts: Mapping[str, float]  # seconds per optimizer step by waste category
     peak_memory_gb: float
     model_flops: float  # useful FLOPs per optimizer step (no recompute)
+    # One micro-batch's forward alone (GEMMs, attention, elementwise, dequantization, fp8 casts; no
+    # reference model, recompute or communication): what an evaluation batch costs (eval_seconds)
+    forward_s: float = 0.0
 
     @property
     def waste(self) -> WasteBudget:
@@ -696,7 +699,7 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
         "communication": micro * comm_micro + comm_step,
     }
     model_flops = micro * (2 * (params - embed) * tokens * (1 + bwd_factor) + attn_flops * 3)
-    return StepModel(step_s=step_s, parts=parts, peak_memory_gb=memory_gb(w) if peak_gb is None else peak_gb, model_flops=model_flops)
+    return StepModel(step_s=step_s, parts=parts, peak_memory_gb=memory_gb(w) if peak_gb is None else peak_gb, model_flops=model_flops, forward_s=fwd)
 
 
 # A node's write bandwidth to checkpoint storage. Assumed, not measured: goblin knows nothing of the
@@ -734,6 +737,61 @@ def checkpoint_share(w: WorkloadConfig, hw: Hardware, storage_gb_s: float) -> fl
     save = checkpoint_seconds(w, storage_gb_s)
     train = step(w, hw).step_s * w.save_interval
     return save / (train + save) if train + save > 0 else None
+
+
+def eval_seconds(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None) -> float | None:
+    """One evaluation pass over the eval set, as each data-parallel rank runs its share of it: forward
+    only (2N FLOPs per token against a training step's 6N with a full backward: Kaplan et al. 2020,
+    arXiv:2001.08361 section 2.1, the convention `step` uses), at the eval batch size, every example
+    padded to the (eval) sequence length (the collators pad a batch to its longest example, and goblin does not
+    know the examples' lengths: an upper bound). Parameter gathers of a sharded model (ZeRO-3, FSDP)
+    and metric computation are not counted. None unless the config evaluates and states the eval set's
+    size and the eval batch size."""
+    if not w.eval_runs or w.eval_examples is None or w.eval_batch_size is None:
+        return None
+    ranks = max(1, _data_parallel_ranks(w) // max(1, w.tensor_parallel))  # the eval sampler splits the set across ranks
+    per_rank = -(-w.eval_examples // ranks)
+    batches = -(-per_rank // w.eval_batch_size)
+    shaped = w.model_copy(
+        update={
+            "micro_batch_size": w.eval_batch_size,
+            "seq_len": w.eval_seq_len or w.seq_len,
+            "gradient_accumulation": 1,
+            "gradient_checkpointing": False,
+            "reference_forward": False,
+            "sequences_per_example": 1,
+        }
+    )
+    return batches * step(shaped, hw, a).forward_s
+
+
+@dataclass(frozen=True)
+class JobStep:
+    """The job's time per optimizer step: the step, plus checkpoint writes and evaluation amortized
+    over their intervals; a term is None where goblin cannot place it per step."""
+
+    step_s: float
+    checkpoint_s: float | None  # at the fast end of STORAGE_GB_S
+    eval_s: float | None  # an upper bound (every eval example at the sequence length)
+
+    @property
+    def total_s(self) -> float:
+        return self.step_s + (self.checkpoint_s or 0.0) + (self.eval_s or 0.0)
+
+
+def job_step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None) -> JobStep:
+    """Step + amortized checkpoint + amortized evaluation, each per optimizer step."""
+    step_s = step(w, hw, a).step_s
+    ckpt = checkpoint_seconds(w, STORAGE_GB_S[1]) / w.save_interval if w.save_interval is not None else None
+    one_eval = eval_seconds(w, hw, a) if w.eval_interval is not None else None
+    return JobStep(step_s=step_s, checkpoint_s=ckpt, eval_s=one_eval / w.eval_interval if one_eval is not None and w.eval_interval else None)
+
+
+def eval_share(w: WorkloadConfig, hw: Hardware) -> float | None:
+    """The share of the job's time per optimizer step that evaluation takes (an upper bound, see
+    eval_seconds); None where it is not projected (no per-step interval or no eval set size)."""
+    job = job_step(w, hw)
+    return job.eval_s / job.total_s if job.eval_s is not None and job.total_s > 0 else None
 
 
 def inter_node_share(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None) -> float:

@@ -53,6 +53,9 @@ DERIVED_FACTS = frozenset(
         "attn_supports_flex",
         "comm_share",
         "checkpoint_share",
+        "eval_share",
+        "evals_per_save",
+        "eval_batch_shortfall",
         "checkpointing_off_micro_batch",
         "nodes",
         "gpus_per_node",
@@ -274,6 +277,17 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
         out["derived.checkpoint_share"] = checkpoint_share(w, hw, STORAGE_GB_S[1])
     else:
         out["derived.checkpoint_share"] = None
+    # Evaluation as a share of the job (an upper bound: every eval example at the sequence length),
+    # only where the config fixes the eval interval, the eval set's size and the batch; None elsewhere.
+    out["derived.eval_share"] = None
+    if sized and w.model.params_b is not None and w.eval_runs and w.eval_interval is not None and w.eval_examples is not None:
+        from .costmodel import eval_share
+
+        out["derived.eval_share"] = eval_share(w, hw)
+    out["derived.evals_per_save"] = w.save_interval / w.eval_interval if w.eval_runs and w.eval_interval is not None and w.save_interval is not None else None
+    # How many times the training micro-batch's tokens an eval batch may hold, when the trainer evaluates
+    eval_tokens = w.eval_batch_size * (w.eval_seq_len or w.seq_len) if w.eval_batch_size is not None else None
+    out["derived.eval_batch_shortfall"] = w.micro_batch_size * w.seq_len / eval_tokens if w.eval_runs and eval_tokens else None
     from .costmodel import topology
 
     # nodes x GPUs per node as the workload states them (a launcher, the config), else filled into the target's nodes
@@ -334,7 +348,7 @@ def checkpoint_phrase(w: WorkloadConfig, hw: Hardware) -> str:
     return (
         f"about {checkpoint_gb(w):,.0f} GB ({what}) every {w.save_interval} optimizer steps, "
         f"{checkpoint_seconds(w, fast):,.0f} s per save at {fast:g} GB/s per node and {checkpoint_seconds(w, slow):,.0f} s at {slow:g} GB/s "
-        f"(assumed storage bandwidths): {share[0]:.0%}-{share[1]:.0%} of the job's time (projected)"
+        f"(assumed storage bandwidths): {share[0]:.0%}-{share[1]:.0%} of the job's time (projected); {job_phrase(w, hw)}"
     )
 
 
@@ -486,6 +500,52 @@ def _hierarchical_keys(w: WorkloadConfig, nodes: int, per_node: int, schemes: li
         "src/accelerate/parallelism_config.py:61-64, commands/config/config_args.py:198, commands/launch.py:900); with FSDP1, `fsdp_sharding_strategy: HYBRID_SHARD` "
         "in the accelerate config (accelerate 1.14.0 utils/constants.py:38). transformers 5.24.0 raises on `fsdp: hybrid_shard` unless fsdp_config's version is 1 "
         "(training_args.py:2916-2931)"
+    )
+
+
+def job_phrase(w: WorkloadConfig, hw: Hardware) -> str:
+    """The job's time per optimizer step: the projected step plus the terms goblin places per step,
+    and the job-level terms it leaves out and why."""
+    from .costmodel import STORAGE_GB_S, job_step
+
+    def secs(x: float) -> str:
+        return "under 0.01 s" if x < 0.005 else f"{x:,.2f} s"
+
+    job = job_step(w, hw)
+    terms = [f"{secs(job.step_s)} step"]
+    if job.checkpoint_s is not None:
+        terms.append(f"{secs(job.checkpoint_s)} checkpoint writes (at {STORAGE_GB_S[1]:g} GB/s per node)")
+    if job.eval_s is not None:
+        terms.append(f"up to {secs(job.eval_s)} evaluation")
+    left: list[str] = []
+    if job.checkpoint_s is None:
+        left.append("checkpoint writes (not every N steps)")
+    if w.eval_runs and job.eval_s is None:
+        left.append("evaluation (" + ("eval set size not in the config" if w.eval_examples is None else "not every N steps") + ")")
+    tail = f"; not projected: {', '.join(left)}" if left else ""
+    return f"job time per optimizer step {secs(job.total_s)} = " + " + ".join(terms) + f" (projected){tail}"
+
+
+def eval_phrase(w: WorkloadConfig, hw: Hardware) -> str:
+    """The estimate an evaluation-frequency finding rests on, with its assumptions."""
+    from .costmodel import eval_seconds, eval_share
+
+    one = eval_seconds(w, hw) or 0.0
+    share = eval_share(w, hw) or 0.0
+    return (
+        f"{w.eval_examples:,} eval examples at batch {w.eval_batch_size} every {w.eval_interval} optimizer steps, up to {one:,.1f} s per evaluation "
+        f"(forward only, every example padded to {w.eval_seq_len or w.seq_len} tokens): up to {share:.0%} of the job's time (projected); {job_phrase(w, hw)}"
+    )
+
+
+def eval_batch_phrase(w: WorkloadConfig) -> str:
+    """Why the training micro-batch fits in evaluation too: what memory the comparison counts."""
+    rows = w.micro_batch_size * w.seq_len // (w.eval_seq_len or w.seq_len)
+    return (
+        f"an eval batch of {rows} x {w.eval_seq_len or w.seq_len} tokens holds no more than the training micro-batch of "
+        f"{w.micro_batch_size} x {w.seq_len}: the same weights, "
+        "one layer's forward activations at a time and the logits, with no activations saved for backward, no gradients and no "
+        "optimizer state added; fewer, larger eval forwards run the GEMMs at a higher efficiency"
     )
 
 
@@ -644,6 +704,8 @@ _SHOWN = {
     "micro_batch_size": "micro-batch",
     "gradient_accumulation": "gradient accumulation",
     "dataloader_workers": "dataloader workers",
+    "eval_batch_size": "eval batch",
+    "eval_interval": "eval interval",
 }
 
 
@@ -874,6 +936,10 @@ def render_finding(
         msg += f". Memory: {memory_phrase(w, hw, memory)}"
     elif any(p.fact == "derived.checkpoint_share" for p in rule.applies_when):
         msg += f". Checkpoints: {checkpoint_phrase(w, hw)}"
+    elif any(p.fact == "derived.eval_share" for p in rule.applies_when):
+        msg += f". Evaluation: {eval_phrase(w, hw)}"
+    elif any(p.fact == "derived.eval_batch_shortfall" for p in rule.applies_when):
+        msg += f". Memory: {eval_batch_phrase(w)}"
     elif any(p.fact in _TOPOLOGY_FACTS or p.fact == "strategy" for p in rule.applies_when) or rule.transform.micro_batch_to:
         msg += f" ({world_size_note(w)})"
     if status:

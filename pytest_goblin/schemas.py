@@ -101,6 +101,16 @@ class WorkloadConfig(Model):
     # leaves out the optimizer state (`save_only_model`). Read by costmodel.checkpoint_seconds.
     save_interval: int | None = Field(default=None, ge=1)
     save_only_model: bool = False
+    # Evaluation during training: whether the trainer evaluates at all (an eval strategy other than
+    # "no", or a validation split), the optimizer steps between evaluations when it evaluates every N
+    # steps (None: per epoch, a share of the run, or not known), the per-device eval batch size, and
+    # the eval set's size when the config states it as a count (None: a fraction of an unknown
+    # dataset, or a dataset the config only names). Read by costmodel.eval_seconds.
+    eval_runs: bool = False
+    eval_interval: int | None = Field(default=None, ge=1)
+    eval_batch_size: int | None = Field(default=None, ge=1)
+    eval_examples: int | None = Field(default=None, ge=1)
+    eval_seq_len: int | None = Field(default=None, ge=1)  # an eval-only length cap (Axolotl eval_sequence_len); None: seq_len
     # Why this trainer or model cannot pack samples (the framework's own source, cited); None: it can.
     packing_blocked: str | None = None
     world_size: int = 1  # GPUs the job runs on; sources["world_size"] says whether it was read or assumed

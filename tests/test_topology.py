@@ -145,6 +145,38 @@ def test_each_launcher_reads_nodes_and_gpus_per_node(tmp_path: Path, command: st
     assert topo(load_config(root / "configs/sft.yaml").workload) == expected
 
 
+@pytest.mark.parametrize(
+    ("command", "hostfile", "expected", "said"),
+    [
+        ("deepspeed --hostfile hostfile train.py --config configs/sft.yaml", "# two nodes\nnode-a slots=8\nnode-b slots=8\n", (16, 2, 8), True),
+        ("deepspeed -H hostfile --num_nodes 1 train.py --config configs/sft.yaml", "node-a slots=8\nnode-b slots=8\n", (8, 1, 8), True),
+        ("deepspeed --hostfile=hostfile --num_gpus 4 train.py --config configs/sft.yaml", "node-a slots=8\nnode-b slots=8\n", (8, 2, 4), True),
+        ("deepspeed --hostfile hostfile train.py --config configs/sft.yaml", "node-a slots=8\nnode-b slots=4\n", (8, 2, 4), False),
+        # DeepSpeed refuses a bad entry or a host twice: the file is not used, one node assumed and said so
+        ("deepspeed --hostfile hostfile train.py --config configs/sft.yaml", "node-a slots=8\nnode-a slots=8\n", (8, 1, 8), False),
+        ("deepspeed --hostfile hostfile train.py --config configs/sft.yaml", "node-a 8\n", (8, 1, 8), False),
+    ],
+)
+def test_a_deepspeed_hostfile_in_the_repository_gives_nodes_and_slots(
+    tmp_path: Path, command: str, hostfile: str, expected: tuple[int, int, int], said: bool
+) -> None:
+    """DeepSpeed 0.19.6 deepspeed/launcher/runner.py:243-270 (`host slots=N` lines) and :521-533."""
+    root = repo(tmp_path, {"configs/sft.yaml": AXOLOTL_FSDP, "launch.sh": command + "\n", "hostfile": hostfile})
+    w = load_config(root / "configs/sft.yaml").workload
+    assert topo(w) == expected
+    assert w.sources["world_size"].file.endswith("launch.sh")
+    assert (w.sources["nodes"].explicit and w.sources["gpus_per_node"].explicit) is said
+
+
+def test_a_hostfile_outside_the_tree_is_not_opened(tmp_path: Path) -> None:
+    outside = tmp_path / "hosts"
+    outside.write_text("a slots=8\nb slots=8\nc slots=8\n")
+    root = repo(tmp_path, {"configs/sft.yaml": AXOLOTL_FSDP, "launch.sh": f"deepspeed --hostfile {outside} --num_gpus 8 train.py --config configs/sft.yaml\n"})
+    w = load_config(root / "configs/sft.yaml").workload
+    assert topo(w) == (8, 1, 8) and not w.sources["nodes"].explicit
+    assert "outside the audited tree" in " ".join(w.notes) + (w.sources["world_size"].note or "")
+
+
 def test_a_script_that_launches_another_config_is_not_read_for_this_one(tmp_path: Path) -> None:
     root = repo(
         tmp_path,

@@ -18,6 +18,7 @@ _MARKERS = frozenset({"datasets", "micro_batch_size", "sequence_len", "adapter",
 
 class AxolotlAdapter(Adapter):
     name = "axolotl"
+    repeated_keys = "axolotl 0.18.0 src/axolotl/cli/config.py:254 (yaml.safe_load keeps the last value of a repeated key)"
     docs = DOCS
 
     def detect(self, data: Any) -> int:
@@ -115,7 +116,7 @@ class AxolotlAdapter(Adapter):
         self._shard_sizes(r)
         if not any(k in d for k in ("dataloader_num_workers", "dataloader_pin_memory", "dataloader_prefetch_factor")):
             n = r.values.get("world_size", 1)
-            note = f"no dataloader_* key: Axolotl sets dataloader_num_workers to the GPU count ({n}, the world size goblin assumed or read), pin memory on, prefetch 256; {CITES['axolotl.dataloader']}"
+            note = f"no dataloader_* key, so Axolotl sets dataloader_num_workers to the GPU count ({n}, the world size goblin assumed or read), pin memory on, prefetch 256; {CITES['axolotl.dataloader']}"
             r.default("dataloader_workers", max(1, n), note)
             r.default("pin_memory", True, note)
         if not r.values.get("fused_kernels"):

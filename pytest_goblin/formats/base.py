@@ -161,6 +161,11 @@ class Adapter:
     name: ClassVar[str]
     docs: ClassVar[str]  # where this format's defaults are documented
     suffixes: ClassVar[frozenset[str]] = frozenset({".yaml", ".yml"})  # the files this format can be
+    # A key written twice, as the framework's own loader treats it: the citation of a loader that keeps
+    # the last value (PyYAML's safe_load), read the same way and said in a note; None: the loader refuses
+    # the file (OmegaConf), so goblin does too, with `repeats_refused` as the reason.
+    repeated_keys: ClassVar[str | None] = None
+    repeats_refused: ClassVar[str] = "goblin's own config format refuses a key written twice"
 
     def detect(self, data: Any) -> int:
         """0 when the mapping is not this format; higher is more certain."""

@@ -78,6 +78,9 @@ def checkpoint_key(data: Any, path: str | None = None) -> str:
 
 class HFTrainerAdapter(Adapter):
     name = "hf-trainer"
+    repeated_keys = (
+        "trl 1.16.0 trl/scripts/utils.py:327 and transformers 5.25.0 transformers/hf_argparser.py:426 (yaml.safe_load keeps the last value of a repeated key)"
+    )
     docs = TA_DOCS
 
     def detect(self, data: Any) -> int:
@@ -188,7 +191,9 @@ class HFTrainerAdapter(Adapter):
             convert=lambda v: True if isinstance(v, (str, int)) and not isinstance(v, bool) and str(v).lower() not in {"false", "0", "no"} else as_bool(v),
         )
         r.take("sample_packing", ("packing", "padding_free"), default=False, note=f"SFTConfig.packing=False ({TRL_DOCS})", convert=as_bool)
-        read_common(r, batch_default=8, batch_note=f"TrainingArguments.per_device_train_batch_size=8: {where('trl', 'per_device_train_batch_size')}")
+        read_common(
+            r, batch_default=8, batch_note=f"TrainingArguments.per_device_train_batch_size=8: {where('trl', 'per_device_train_batch_size')}", plain=plain
+        )
         read_world_size(r, r.text)
 
     def writes(self, field: str, value: Any, workload: WorkloadConfig, data: Any) -> dict[str, Any] | None:

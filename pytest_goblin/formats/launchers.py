@@ -24,7 +24,8 @@ The launchers' own semantics, each from its source:
   a `--config_file` fills every flag the command line leaves unset (commands/launch.py:1313-1333);
   without either, every visible GPU (commands/launch.py:1358-1365).
 - deepspeed: `--num_gpus` per node, `--num_nodes` nodes (DeepSpeed 0.16.5 deepspeed/launcher/runner.py:86-108);
-  without them every local GPU (runner.py:441-451).
+  without them every local GPU (runner.py:441-451); a `--hostfile`/`-H` in the repository gives one node per
+  `host slots=N` line and N GPUs each (DeepSpeed 0.19.6 runner.py:243-270, :521-533).
 - llamafactory-cli train: torchrun with `NNODES` (default 1) x `NPROC_PER_NODE` (default: every visible GPU)
   when FORCE_TORCHRUN is set or more than one GPU is visible (llamafactory 0.9.5 src/llamafactory/launcher.py:61-66).
 - axolotl train: `accelerate launch -m axolotl.cli.train` by default, `--launcher torchrun` for torchrun,
@@ -58,6 +59,7 @@ TORCHRUN_AT = "torch 2.13.0 torch/distributed/run.py:426-440 (--nnodes default 1
 ACCELERATE_AT = "accelerate 1.16.0 commands/launch.py:201-205 (--num_processes: total over all machines) and utils/launch.py:200-201 (per node = num_processes // num_machines)"
 ACCELERATE_ALL_AT = "accelerate 1.16.0 commands/launch.py:1358-1365 (no --num_processes and no config file: every GPU the machine shows, unless a default accelerate config exists there)"
 DEEPSPEED_AT = "DeepSpeed 0.16.5 deepspeed/launcher/runner.py:86-108 (--num_nodes, --num_gpus per node) and :441-451 (without them: every local GPU)"
+HOSTFILE_AT = "DeepSpeed 0.19.6 deepspeed/launcher/runner.py:243-270 (hostfile: one `host slots=N` per line) and :521-533 (--num_nodes keeps the first N hosts, --num_gpus replaces the slots)"
 LLAMAFACTORY_AT = "llamafactory 0.9.5 src/llamafactory/launcher.py:61-66 (NNODES default 1, NPROC_PER_NODE default: every visible GPU)"
 AXOLOTL_AT = (
     "axolotl 0.18.0 src/axolotl/cli/utils/train.py:157-207 (accelerate launch by default, torchrun with --launcher torchrun; flags after -- go to the launcher)"
@@ -411,14 +413,30 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
             out.assumed.append(f"processes per node `{raw}` not resolved in the file: {PER_NODE_ASSUMED} assumed (one MI300X node)")
         nodes_from(flags.get("nnodes"), TORCHRUN_AT)
     elif kind == "deepspeed":
-        if _int(flags.get("num_gpus") or flags.get("num_accelerators")) is not None:
-            out.per_node = _int(flags.get("num_gpus") or flags.get("num_accelerators")) or 1
+        ref = flags.get("hostfile") or flags.get("H")
+        hosts = _hostfile(ref, lf.path.parent, roots, root, out) if ref else None
+        gpus = _int(flags.get("num_gpus") or flags.get("num_accelerators"))
+        if gpus is not None:
+            out.per_node = gpus or 1
+        elif hosts is not None:
+            slots = sorted({n for _, n in hosts})
+            out.per_node = slots[0] or 1
+            if len(slots) > 1:
+                out.per_node_said = False
+                out.assumed.append(f"hosts with different slots ({', '.join(map(str, slots))}): the smallest, {slots[0]}, assumed per node")
         else:
             every_gpu(DEEPSPEED_AT)
-        nodes_from(flags.get("num_nodes"), DEEPSPEED_AT)
-        if "num_nodes" not in flags and ("hostfile" in flags or "H" in flags):
+        if hosts is not None:  # --num_nodes keeps the first N hosts
+            n = _int(flags.get("num_nodes"))
+            out.nodes = min(len(hosts), n) if n and n > 0 else len(hosts)
+            out.notes.append(f"{out.nodes} node(s) x {out.per_node} GPU(s) from the hostfile ({HOSTFILE_AT})")
+            if flags.get("num_nodes") is not None and n is None:
+                out.assumed.append(f"node count `{flags['num_nodes']}` is not resolved in the file: every host of the hostfile assumed")
+        else:
+            nodes_from(flags.get("num_nodes"), DEEPSPEED_AT)
+        if hosts is None and "num_nodes" not in flags and ref:
             out.nodes_said = False
-            out.assumed.append("a hostfile names the nodes (not read): 1 node assumed")
+            out.assumed.append(f"the hostfile {ref!r} names the nodes and was not read: 1 node assumed")
     elif kind == "llamafactory":
         nodes_from(env.get("NNODES"), LLAMAFACTORY_AT)
         count = _int(env.get("NPROC_PER_NODE"))
@@ -490,11 +508,9 @@ def _accelerate(
         out.strategy = strategy
 
 
-def _accelerate_file(ref: str, here: Path, roots: list[Path], root: Path, out: Launch) -> dict[str, Any]:
-    """The accelerate config a launch line passes, looked up from the launcher's folder up to the
-    repository root (a launch runs from one of them); read through safepath; {} when unreadable."""
-    from ..yamlio import load_yaml
-
+def _locate(ref: str, here: Path, roots: list[Path], root: Path, out: Launch, what: str) -> Path | None:
+    """A file a launch line names, looked up from the launcher's folder up to the repository root (a
+    launch runs from one of them); None (with a note) when it is outside the tree or not found."""
     p = Path(ref)
     candidates = [p] if p.is_absolute() else []
     base = here
@@ -506,25 +522,70 @@ def _accelerate_file(ref: str, here: Path, roots: list[Path], root: Path, out: L
     for c in candidates:
         if not any(Path(os.path.normpath(c)).is_relative_to(r) for r in roots):
             # named outside the tree: refused by name, never probed (whether it exists is the runner's business)
-            out.notes.append(f"accelerate config {ref!r} was not opened: it is outside the audited tree")
-            return {}
-        if not (c.exists() or c.is_symlink()):
-            continue
-        try:
-            data = load_yaml(c, read_text(c, roots=roots, limit=MAX_BYTES))
-        except UnsafePath as exc:
-            out.notes.append(f"accelerate config {ref!r} was not read: {exc.reason}")
-            return {}
-        except Exception as exc:  # a broken YAML: say so, use the command line alone
-            out.notes.append(f"accelerate config {ref!r} could not be parsed ({type(exc).__name__})")
-            return {}
-        if isinstance(data, dict):
-            shown = os.path.relpath(os.path.realpath(c), root) if Path(os.path.realpath(c)).is_relative_to(root) else str(c)
-            out.notes.append(f"accelerate config {shown} read (passed by {out.where()})")
-            return {"data": data, "file": shown, "path": os.path.realpath(c)}
+            out.notes.append(f"{what} {ref!r} was not opened: it is outside the audited tree")
+            return None
+        if c.exists() or c.is_symlink():
+            return c
+    out.notes.append(f"{what} {ref!r} named by {out.where()} was not found in the repository")
+    return None
+
+
+def _shown(c: Path, root: Path) -> str:
+    real = Path(os.path.realpath(c))
+    return os.path.relpath(real, root) if real.is_relative_to(root) else str(c)
+
+
+def _accelerate_file(ref: str, here: Path, roots: list[Path], root: Path, out: Launch) -> dict[str, Any]:
+    """The accelerate config a launch line passes, read through safepath; {} when unreadable."""
+    from ..yamlio import load_yaml
+
+    c = _locate(ref, here, roots, root, out, "accelerate config")
+    if c is None:
         return {}
-    out.notes.append(f"accelerate config {ref!r} named by {out.where()} was not found in the repository")
-    return {}
+    try:
+        data = load_yaml(c, read_text(c, roots=roots, limit=MAX_BYTES))
+    except UnsafePath as exc:
+        out.notes.append(f"accelerate config {ref!r} was not read: {exc.reason}")
+        return {}
+    except Exception as exc:  # a broken YAML: say so, use the command line alone
+        out.notes.append(f"accelerate config {ref!r} could not be parsed ({type(exc).__name__})")
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    out.notes.append(f"accelerate config {_shown(c, root)} read (passed by {out.where()})")
+    return {"data": data, "file": _shown(c, root), "path": os.path.realpath(c)}
+
+
+# DeepSpeed 0.19.6 deepspeed/launcher/runner.py:243-270 (_parse_hostfile): one `host slots=N` per line,
+# `#` comments and blank lines skipped, anything else (or a host twice, or no host) stops the launcher.
+_HOST = re.compile(r"^(\S+)\s+slots=(\d+)")
+
+
+def _hostfile(ref: str, here: Path, roots: list[Path], root: Path, out: Launch) -> list[tuple[str, int]] | None:
+    """The (host, slots) pairs of the hostfile a `deepspeed --hostfile` line passes; None when unread."""
+    c = _locate(ref, here, roots, root, out, "hostfile")
+    if c is None:
+        return None
+    try:
+        text = read_text(c, roots=roots, limit=MAX_BYTES)
+    except UnsafePath as exc:
+        out.notes.append(f"hostfile {ref!r} was not read: {exc.reason}")
+        return None
+    hosts: list[tuple[str, int]] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        m = _HOST.match(line)
+        if m is None or any(h == m.group(1) for h, _ in hosts):
+            out.notes.append(f"hostfile {_shown(c, root)} has an entry DeepSpeed refuses ({redact(line)[:80]!r}): not used")
+            return None
+        hosts.append((m.group(1), int(m.group(2))))
+    if not hosts:
+        out.notes.append(f"hostfile {_shown(c, root)} names no host: not used")
+        return None
+    out.notes.append(f"hostfile {_shown(c, root)} read (passed by {out.where()}): {len(hosts)} host(s)")
+    return hosts
 
 
 def _accelerate_strategy(flags: dict[str, str], cfg: Any, where: str | None, path: str | None) -> dict[str, Any]:

@@ -25,6 +25,7 @@ _FLASH = {"auto": "sdpa", "disabled": "eager", "sdpa": "sdpa", "fa2": "flash", "
 
 class LlamaFactoryAdapter(Adapter):
     name = "llamafactory"
+    repeats_refused = "LLaMA-Factory 0.9.5 reads its YAML with OmegaConf.load, which refuses a key written twice (omegaconf 2.3.0 omegaconf/_utils.py:136-151) (src/llamafactory/hparams/parser.py:92; releases up to 0.9.3 used yaml.safe_load, which kept the last value)"
     docs = HPARAMS
 
     def detect(self, data: Any) -> int:

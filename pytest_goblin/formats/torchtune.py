@@ -48,6 +48,7 @@ def _node(data: Any, dotted: str | None) -> Any:
 
 class TorchtuneAdapter(Adapter):
     name = "torchtune"
+    repeats_refused = "torchtune reads its YAML with OmegaConf.load, which refuses a key written twice (omegaconf 2.3.0 omegaconf/_utils.py:136-151) (torchtune/utils/argparse.py:52 at 0.2.0; config/_parse.py since)"
     docs = DOCS
 
     def detect(self, data: Any) -> int:
@@ -117,10 +118,15 @@ class TorchtuneAdapter(Adapter):
         else:
             r.default("weight_dtype", "fp32", CITES["torchtune.dtype"])
         key, value, line = r.raw("tokenizer.max_seq_len")
+        # torchtune 0.2 truncates in the dataset builder instead (torchtune 0.2.0 torchtune/datasets/_chat.py:118,
+        # chat_dataset(max_seq_len=...)); a config of that era sets `dataset.max_seq_len`. The shorter one governs.
+        dkey, dvalue, dline = r.raw("dataset.max_seq_len")
+        if dkey is not None and (key is None or positive(dvalue) < positive(value)):
+            key, value, line = dkey, dvalue, dline
         if key is not None:
             r.explicit("seq_len", positive(value), key, line)
         else:
-            r.default("seq_len", 2048, "tokenizer.max_seq_len is null: samples are not truncated; 2048 tokens assumed")
+            r.default("seq_len", 2048, "neither tokenizer.max_seq_len nor dataset.max_seq_len is set: samples are not truncated; 2048 tokens assumed")
         r.default("attention", "sdpa", f"torchtune attention uses PyTorch SDPA (or flex attention when packed) ({DOCS})")
         r.take(
             "gradient_checkpointing",

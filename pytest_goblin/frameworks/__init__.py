@@ -189,7 +189,7 @@ def check_key(fmt: str, data: Any, key: str, value: Any, declared: str | None = 
         cls = missing[0]
         if spec["strict"]:
             return f"`{top}` is not a {cls or parser} key in {where}; {spec['where']}, so the run would stop at start-up"
-        return f"`{top}` is not an Axolotl key in {where}; {spec['where']}"
+        return f"`{top}` is not {f'a {cls} key' if cls else spec['noun']} in {where}; {spec['where']}"
     entry = per_class[0][1][top]
     if "." not in key and not _accepts(entry, value):
         return (

@@ -20,7 +20,7 @@ from pathlib import Path
 from packaging.version import InvalidVersion, Version
 
 from ..safepath import UnsafePath, read_text, repository_root, tree_of
-from .facts import KEY_SINCE, VALUE_SINCE
+from .facts import KEY_SINCE, OLDEST_READ, VALUE_SINCE
 
 PIN_FILES = ("setup.py", "setup.cfg", "pyproject.toml", "requirements.txt", "requirements-dev.txt")
 _PIN = re.compile(r"""(?<![\w-])(transformers|trl)\s*(==|~=|>=)\s*v?([0-9]+(?:\.[0-9]+){1,2})""")
@@ -151,11 +151,20 @@ def too_new(dist: str, key: str, value: object, pin: Pin | None) -> str | None:
         return None
     for (d, k), (since, cite) in KEY_SINCE.items():
         if d == dist and k == key and _older(pin.version, since):
-            return f"`{key}` first appears in {dist} {since} ({cite}), but this recipe pins {pin.spec} ({pin.where})"
+            return _since(f"`{key}`", dist, since, cite, pin)
     for (d, k, v), (since, cite) in VALUE_SINCE.items():
         if d == dist and k == key and str(value) == v and _older(pin.version, since):
-            return f"`{key}: {value}` first appears in {dist} {since} ({cite}), but this recipe pins {pin.spec} ({pin.where})"
+            return _since(f"`{key}: {value}`", dist, since, cite, pin)
     return None
+
+
+def _since(what: str, dist: str, since: str, cite: str, pin: Pin) -> str:
+    if OLDEST_READ in cite:  # present in the oldest release read: when it first appeared is not known
+        return (
+            f"goblin has read {dist} only from {since} on, where {what} exists ({cite.replace(f' ({OLDEST_READ})', '')}); this recipe pins "
+            f"{pin.spec} ({pin.where}), older than that, so goblin does not know whether {what} exists there and does not write it"
+        )
+    return f"{what} first appears in {dist} {since} ({cite}), but this recipe pins {pin.spec} ({pin.where})"
 
 
 def pin_for_key(key: str) -> str | None:

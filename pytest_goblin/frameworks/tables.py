@@ -187,8 +187,11 @@ PARSERS: dict[str, dict[str, Any]] = {
     "trl": {
         "framework": "trl",
         "classes": ["ScriptArguments", "ModelConfig"],
-        "strict": True,
-        "where": "trl/scripts/utils.py:TrlParser.parse_args_and_config (fail_with_unknown_args=True)",
+        # trl 1.16.0 trl/scripts/sft.py:144 (and dpo/grpo/kto/rloo/reward): parse_args_and_config(fail_with_unknown_args=False),
+        # so a config key no dataclass reads is dropped; releases that raise are in key_history.json (cli_rejects_unknown)
+        "strict": False,
+        "noun": "a TRL config key",
+        "where": "the `trl` command scripts parse with fail_with_unknown_args=False (trl/scripts/sft.py:144), so a key no config class reads is ignored and the edit would do nothing",
     },
     "transformers": {
         "framework": "transformers",
@@ -200,6 +203,7 @@ PARSERS: dict[str, dict[str, Any]] = {
         "framework": "axolotl",
         "classes": ["AxolotlInputConfig"],
         "strict": False,
+        "noun": "an Axolotl key",
         "where": "src/axolotl/utils/schemas/config.py: pydantic model without extra='forbid' (unknown keys are dropped, so they do nothing)",
     },
 }

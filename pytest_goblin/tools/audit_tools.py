@@ -20,6 +20,7 @@ from ..errors import BenchmarkFailed, GoblinError, StartupRefused
 from ..formats import load_config
 from ..formats.base import IN_LAUNCH_LINE, source_place
 from ..formats.semantics import loaded_with_world_size
+from ..modelzoo import shape_assumption
 from ..patching import NOT_ON_A_GUESS, NOT_READ_BACK, build_patch, plan_edits
 from ..rules import online_rl, render_finding, search, slim, unactionable
 from ..schemas import Finding, Patch, Report, Rule, RunMetrics, Speedup, WorkloadConfig, device_label
@@ -497,6 +498,15 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
             f"{patch.skipped[guessed[0]].split(';')[0]}, so goblin left out {', '.join(guessed)}, whose gain depends on what fits in memory; "
             "it cannot judge this config until it knows the model (a model id in its table, or a config.json it can read: "
             "a local model folder inside the repository, or the Hub with goblin_hub)"
+        )
+    if not why and evidence == "projected" and verdict != "fail" and w.model.params_b is None:
+        # Nothing left out, yet nothing judged: with the size unknown, every memory-dependent setting
+        # (checkpointing, micro-batch, offload, quantization) was priced on a 7B guess (review1: a
+        # DPO config PASSed where its SFT sibling, with one more rule in play, was inconclusive).
+        why = (
+            f"{shape_assumption(w.model)}: what fits in memory, and so whether checkpointing, the micro-batch, offload or "
+            "quantization leave time on the table, is a guess; it cannot judge this config until it knows the model (a model id "
+            "in its table, or a config.json it can read: a local model folder inside the repository, or the Hub with goblin_hub)"
         )
     unwritten = sorted(rid for rid, skip in patch.skipped.items() if skip.endswith(NOT_READ_BACK))
     if not why and unwritten and verdict != "fail":
