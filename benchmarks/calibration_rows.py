@@ -6,6 +6,7 @@ keeps the two equal, so a change to the model shows up as a change to its publis
 
 from __future__ import annotations
 
+import json
 import statistics
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -42,12 +43,14 @@ class Measurement:
     fitted: bool = True  # False: held out of the fit of kb/efficiency.yaml, a check of the model on a run it did not see
     stack: str = "other"  # costmodel.STACKS: the software stack the run used
     source_key: str = ""  # one independent source (submitter, publisher, document); benchmarks/loso.py leaves each out in turn
+    memory_gb: float | None = None  # published peak memory per GPU, where the source gives it
 
     def workload_config(self) -> WorkloadConfig:
         from pytest_goblin.formats.goblin import GoblinAdapter
         from pytest_goblin.yamlio import load_yaml
 
-        text = "goblin: 1\n" + "".join(f"{k}: {v}\n" for k, v in self.workload.items())
+        # a mapping (model_shape) or list as flow-style JSON, which YAML reads as written
+        text = "goblin: 1\n" + "".join(f"{k}: {json.dumps(v) if isinstance(v, dict | list) else v}\n" for k, v in self.workload.items())
         path = Path(f"{self.name}.yaml")
         return GoblinAdapter().parse(path, load_yaml(path, text), text)
 

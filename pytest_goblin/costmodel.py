@@ -867,10 +867,8 @@ class ThroughputRange:
     widened: tuple[str, ...]  # why the interval is wider than the grid and the target's calibration residuals
 
 
-def _uncovered(w: WorkloadConfig, hw: Hardware, stack: str | None) -> list[str]:
-    """What about `w` the target's calibration rows do not cover, in words; empty when they cover it."""
-    table = efficiency_table()
-    cal = table[hw.id].calibration if hw.id in table else None
+def _uncovered(w: WorkloadConfig, hw: Hardware, stack: str | None, cal: Calibration | None) -> list[str]:
+    """What about `w` the target's calibration rows (`cal`) do not cover, in words; empty when they cover it."""
     if cal is None or not cal.stacks:
         return [f"{hw.id} has no published rows of its own"]
     out = []
@@ -916,7 +914,9 @@ def _shape_variants(shape: ModelShape) -> list[ModelShape]:
     return out
 
 
-def throughput_range(w: WorkloadConfig, hw: Hardware, *, stack: str | None = None) -> ThroughputRange:
+def throughput_range(
+    w: WorkloadConfig, hw: Hardware, *, stack: str | None = None, nominal: Assumptions | None = None, calibration: Calibration | None = None
+) -> ThroughputRange:
     """Projected tokens/s per GPU with its interval (docs/projection.md, "Assumptions and the interval").
 
     1. The assumption grid's extremes, widened to the target's calibration residuals (its largest
@@ -926,21 +926,25 @@ def throughput_range(w: WorkloadConfig, hw: Hardware, *, stack: str | None = Non
        on rows they were not fitted to: the default block's residuals (nine H100 rows, default factors).
     3. Where the model's shape is a guess, by the spread of the nominal rate over the shapes it could
        have (`_shape_variants`).
-    `stack` defaults to the config format's (`stack_of`).
+    `stack` defaults to the config format's (`stack_of`); `nominal` and `calibration` to the target's
+    kb/efficiency.yaml entry (benchmarks/loso.py passes a refit's).
     """
     stack = stack if stack is not None else stack_of(w)
-    step_nominal = step(w, hw)
-    nominal = w.tokens_per_step / step_nominal.step_s
+    factors = nominal or nominal_for(hw)
+    table = efficiency_table()
+    cal = calibration if calibration is not None else table[hw.id].calibration if hw.id in table else None
+    step_nominal = step(w, hw, factors)
+    nominal_rate = w.tokens_per_step / step_nominal.step_s
     peak = step_nominal.peak_memory_gb
-    rates = [w.tokens_per_step / step(w, hw, a, peak_gb=peak).step_s for a in assumption_grid(nominal_for(hw), factors_used(w))]
-    low, high = min([*rates, nominal]), max([*rates, nominal])
-    cal = target_efficiency(hw).calibration
-    if cal is not None:
-        low = min(low, nominal / (1 + cal.max_over))
-        high = max(high, nominal / max(0.05, 1 - cal.max_under))
+    rates = [w.tokens_per_step / step(w, hw, a, peak_gb=peak).step_s for a in assumption_grid(factors, factors_used(w))]
+    low, high = min([*rates, nominal_rate]), max([*rates, nominal_rate])
+    residuals = cal if cal is not None else target_efficiency(hw).calibration
+    if residuals is not None:
+        low = min(low, nominal_rate / (1 + residuals.max_over))
+        high = max(high, nominal_rate / max(0.05, 1 - residuals.max_under))
     widened: list[str] = []
-    uncovered = _uncovered(w, hw, stack)
-    unfitted = efficiency_table()["default"].calibration
+    uncovered = _uncovered(w, hw, stack, cal)
+    unfitted = table["default"].calibration
     if uncovered and unfitted is not None:
         low, high = low / (1 + unfitted.max_over), high / max(0.05, 1 - unfitted.max_under)
         widened.append(
@@ -949,9 +953,9 @@ def throughput_range(w: WorkloadConfig, hw: Hardware, *, stack: str | None = Non
         )
     variants = _shape_variants(w.model)
     if variants:
-        alt = [w.tokens_per_step / step(w.model_copy(update={"model": v}), hw).step_s for v in variants]
-        lo_m, hi_m = min([*alt, nominal]) / nominal, max([*alt, nominal]) / nominal
+        alt = [w.tokens_per_step / step(w.model_copy(update={"model": v}), hw, factors).step_s for v in variants]
+        lo_m, hi_m = min([*alt, nominal_rate]) / nominal_rate, max([*alt, nominal_rate]) / nominal_rate
         low, high = low * lo_m, high * hi_m
         what = "7B assumed, 3.5B-14B spanned" if w.model.params_b is None else f"{w.model.params_b:g}B, hidden size halved and doubled"
         widened.append(f"model shape not in the table ({what}): x{lo_m:.2f}-x{hi_m:.2f}")
-    return ThroughputRange(nominal, min(low, nominal), max(high, nominal), tuple(widened))
+    return ThroughputRange(nominal_rate, min(low, nominal_rate), max(high, nominal_rate), tuple(widened))
