@@ -52,6 +52,9 @@ class Assumptions:
     host_optimizer_gb_s: float = 100.0  # host memory traffic rate of a CPU AdamW step (ZeRO-Offload / FSDP offload)
     offload_exposed: float = 0.5  # share of activation-offload copies not hidden behind compute
     fused_kernel_passes: float = 0.6  # activation-sized memory passes left with Liger-style fused kernels
+    # achieved matrix throughput (GEMMs and fused attention) relative to the GPU whose factors these are:
+    # a GPU that inherits another's factors but sustains a different clock under dense matrix load
+    matrix_scale: float = 1.0
 
 
 NOMINAL = Assumptions()
@@ -609,12 +612,12 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
     embed = float(vocab * hidden) if params > 4 * vocab * hidden else 0.0  # the input embedding is a lookup, not a GEMM
     head = float(vocab * hidden)  # the output projection stays in bf16 in fp8 recipes
     half_peak = peak_tflops(hw, "bf16" if w.precision == "fp8" else w.precision) * 1e12
-    half_eff_max = a.fp32_gemm_eff_max if w.precision == "fp32" else a.gemm_eff_max
+    half_eff_max = (a.fp32_gemm_eff_max if w.precision == "fp32" else a.gemm_eff_max) * a.matrix_scale
     bf16_peak = peak_tflops(hw, "bf16") * 1e12
     half_ridge = half_peak / bf16_peak
     if w.precision == "fp8":
         lin_peak = peak_tflops(hw, "fp8") * 1e12
-        lin_eff_max = a.fp8_gemm_eff_max if _transformer_engine(w) else a.fp8_compiled_gemm_eff_max
+        lin_eff_max = (a.fp8_gemm_eff_max if _transformer_engine(w) else a.fp8_compiled_gemm_eff_max) * a.matrix_scale
     else:
         lin_peak, lin_eff_max = half_peak, half_eff_max
     ridge = lin_peak / bf16_peak
@@ -634,7 +637,7 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
         )
         fwd_attn = (attn_flops * 2 / (half_peak * _gemm_eff(half_eff_max, a, tokens, hidden, half_ridge))) + scores * a.eager_score_passes * layers / 3 / bw
     else:
-        fwd_attn = attn_flops / (half_peak * a.attn_eff * (a.fp32_gemm_eff_max / a.gemm_eff_max if w.precision == "fp32" else 1.0))
+        fwd_attn = attn_flops / (half_peak * a.attn_eff * a.matrix_scale * (a.fp32_gemm_eff_max / a.gemm_eff_max if w.precision == "fp32" else 1.0))
     act_bytes = 2 if w.precision != "fp32" else 4
     fwd_elem = tokens * layers * hidden * act_bytes * a.elementwise_passes / 3 / bw
     if w.torch_compile:
