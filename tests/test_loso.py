@@ -117,3 +117,26 @@ def test_a_bad_row_is_an_error_naming_the_file_and_the_row(tmp_path: Path, edit:
     with pytest.raises(RowsError) as exc:
         load_rows(bad)
     assert str(exc.value).startswith(f"{bad}: ") and says in str(exc.value), str(exc.value)
+
+
+def test_docs_list_every_parameter_with_its_current_value() -> None:
+    from dataclasses import fields
+
+    from pytest_goblin.costmodel import Assumptions, efficiency_table
+
+    text = DOC.read_text(encoding="utf-8")
+    found = re.search(r"<!-- parameters-table:start -->\n(.*?)\n<!-- parameters-table:end -->", text, re.S)
+    assert found, "docs/projection.md lost its parameters-table markers"
+    rows = {cells[0]: cells for cells in ([c.strip() for c in line.strip("|").split("|")] for line in found.group(1).splitlines()[2:])}
+    table_ = efficiency_table()
+    assert table_["h100"].nominal == table_["default"].nominal
+    targets = ("default", "mi300x", "mi325x", "mi355x")
+    assert set(rows) == {f.name for f in fields(Assumptions)}, "a factor is missing from (or extra in) the docs' parameters table"
+    for name, cells in rows.items():
+        assert cells[1:5] == [f"{getattr(table_[t].nominal, name):g}" for t in targets], name
+        assert cells[5] and cells[6], f"{name}: no kind or source"
+    # a factor a target's entry sets names its source there too
+    for t in targets[1:]:
+        for name in rows:
+            if getattr(table_[t].nominal, name) != getattr(table_["default"].nominal, name):
+                assert name in table_[t].sources, (t, name)
