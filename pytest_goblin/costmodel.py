@@ -130,11 +130,11 @@ def efficiency_table() -> dict[str, TargetEfficiency]:
     for target, entry in raw.items():
         factors, sources = resolve(target)
         cal = entry.get("calibration")
-        out[target] = TargetEfficiency(
-            nominal=replace(NOMINAL, **factors),
-            sources=sources,
-            calibration=Calibration.from_kb(cal) if isinstance(cal, dict) else None,
-        )
+        try:
+            calibration = Calibration.from_kb(cal) if isinstance(cal, dict) else None
+        except (TypeError, ValueError) as exc:
+            raise KBError(f"{path}: {target}: `calibration`: {exc}; its keys are those of costmodel.Calibration") from None
+        out[target] = TargetEfficiency(nominal=replace(NOMINAL, **factors), sources=sources, calibration=calibration)
     return out
 
 

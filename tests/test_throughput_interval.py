@@ -3,7 +3,13 @@ cover the workload, and saying why."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
+from pytest_goblin import costmodel
 from pytest_goblin.costmodel import efficiency_table, stack_of, throughput_range
+from pytest_goblin.errors import KBError
 from pytest_goblin.hardware import get_hardware
 from pytest_goblin.modelzoo import lookup_model
 from pytest_goblin.schemas import ModelShape, WorkloadConfig
@@ -81,3 +87,17 @@ def test_stack_follows_the_config_format() -> None:
     assert stack_of(_titan_like(format="llamafactory")) == "hf_trainer"
     assert stack_of(_titan_like(format="torchtune")) == "torchtune"
     assert stack_of(_titan_like()) is None
+
+
+def test_a_calibration_block_with_an_unknown_key_is_a_kb_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    kb = tmp_path / "efficiency.yaml"
+    kb.write_text(
+        '- target: default\n  calibration: {rows: 1, mean_abs_error: 0, max_over: 0, max_under: 0, speedup_abs_error: 0, basis: "x", stack: [hf_trainer]}\n'
+    )
+    monkeypatch.setattr(costmodel, "kb_dir", lambda: tmp_path)
+    costmodel.efficiency_table.cache_clear()
+    try:
+        with pytest.raises(KBError, match=r"default: `calibration`: .*stack"):
+            costmodel.efficiency_table()
+    finally:
+        costmodel.efficiency_table.cache_clear()

@@ -17,7 +17,7 @@ from ..errors import GoblinError
 from ..outcome import ItemOutcome, SessionReport
 from ..schemas import Blocker, Finding, Report, Rule
 from .escape import md_code, md_fence, md_text, md_text_spans, md_trusted
-from .text import throughput_text, widened_lines
+from .text import interval_text, throughput_text, widened_lines
 
 _ICON = {"fail": "❌ fail", "warn": "⚠️ warn", "inconclusive": "❔ inconclusive", "pass": "✅ pass", "error": "💥 error"}
 MAX_CHART_BARS = 30
@@ -106,7 +106,7 @@ def render(session: SessionReport, *, untrusted: bool = False, rules: Mapping[st
         "",
         f"{len(session.items)} configs audited for **{md_text(session.target)}**: {session.counts_text()}.{measured}",
         "",
-        "| config | verdict | speedup | tokens/s/GPU before -> after | evidence | top rules |",
+        "| config | verdict | speedup | tokens/s/GPU before → after | evidence | top rules |",
         "|---|---|---|---|---|---|",
     ]
     for item in session.items:
@@ -131,12 +131,12 @@ def render(session: SessionReport, *, untrusted: bool = False, rules: Mapping[st
 
 
 def _rates(r: Report) -> str:
-    """The table's throughput cell: projected tokens/s per GPU with intervals, else the runs' own figures."""
-    projected = throughput_text(r)
-    if projected:
-        return md_text(projected)
+    """The table's throughput cell: projected tokens/s per GPU with intervals, else the runs' own figures.
+    Built from the reports' floats only (validated numbers), so nothing in it needs escaping."""
+    if throughput_text(r):
+        return " → ".join(interval_text(m) for m in (r.before, r.after) if m is not None) + " projected"
     sides = [f"{m.tokens_per_s:,.0f}" if m is not None and m.tokens_per_s is not None else "n/a" for m in (r.before, r.after)]
-    return md_text(" -> ".join(sides)) if any(s != "n/a" for s in sides) else "n/a"
+    return " → ".join(sides) if any(s != "n/a" for s in sides) else "n/a"
 
 
 def _unpatched(findings: list[Finding]) -> str:
