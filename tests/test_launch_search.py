@@ -68,7 +68,7 @@ def test_deepspeed_include_and_exclude_give_the_gpus_kept(
 
 def test_deepspeed_filter_that_cannot_start_is_said(tmp_path: Path) -> None:
     """runner.py:462-464: --num_gpus/--num_nodes with --include stops the launcher; a host the pool
-    lacks stops parse_resource_filter (:339-341)."""
+    lacks stops parse_resource_filter (:343-348)."""
     root = repo(tmp_path, {"configs/sft.yaml": AXOLOTL_FSDP, "launch.sh": "deepspeed --num_gpus 4 --include worker-1:0,1 train.py --config configs/sft.yaml\n"})
     launch = launchers.find_launch(root / "configs/sft.yaml")
     assert launch is not None and launch.world == 2
@@ -219,7 +219,9 @@ def test_a_notebook_python_line_or_output_is_not_a_launcher(tmp_path: Path) -> N
 
 # ------------------------------------------------------------------ 4. a tree without .git
 def test_without_git_the_working_directory_that_holds_the_config_is_the_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    root = repo(tmp_path, {"configs/sft.yaml": AXOLOTL_FSDP, "scripts/train.sh": "torchrun --nproc_per_node 4 -m axolotl.cli.train configs/sft.yaml\n"}, git=False)
+    root = repo(
+        tmp_path, {"configs/sft.yaml": AXOLOTL_FSDP, "scripts/train.sh": "torchrun --nproc_per_node 4 -m axolotl.cli.train configs/sft.yaml\n"}, git=False
+    )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
@@ -236,7 +238,9 @@ def test_without_git_the_working_directory_that_holds_the_config_is_the_root(tmp
 def test_without_git_an_audited_folder_or_a_project_file_gives_the_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from pytest_goblin import safepath
 
-    root = repo(tmp_path, {"configs/sft.yaml": AXOLOTL_FSDP, "scripts/train.sh": "torchrun --nproc_per_node 4 -m axolotl.cli.train configs/sft.yaml\n"}, git=False)
+    root = repo(
+        tmp_path, {"configs/sft.yaml": AXOLOTL_FSDP, "scripts/train.sh": "torchrun --nproc_per_node 4 -m axolotl.cli.train configs/sft.yaml\n"}, git=False
+    )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
@@ -267,3 +271,12 @@ def test_without_git_the_marker_search_is_bounded(tmp_path: Path, monkeypatch: p
     assert safepath.project_root(deep / "x.yaml") is None  # six folders up: past MAX_UP
     found = safepath.project_root(tmp_path / "p" / "a" / "x.yaml")
     assert found is not None and found[0] == tmp_path / "p"
+
+
+def test_a_quoted_value_over_several_lines_is_one_value_and_a_stray_quote_joins_nothing() -> None:
+    text = 'ARGS="\n  --nproc_per_node 2 \\\n  --nnodes 3\n"\ntorchrun $ARGS x.py c.yaml\n'
+    lines = launchers.parse_launcher(Path("x.sh"), text).lines
+    assert [(ln.line, ln.tokens[:5]) for ln in lines] == [(5, ("torchrun", "--nproc_per_node", "2", "--nnodes", "3"))]
+    stray = "python -c 'print(1)\ntorchrun --nproc_per_node 4 x.py c.yaml\n# it's a comment\ntorchrun --nproc_per_node 2 y.py c.yaml\n"
+    lines = launchers.parse_launcher(Path("x.sh"), stray).lines
+    assert [ln.line for ln in lines if ln.tokens[0] == "torchrun"] == [2, 4]

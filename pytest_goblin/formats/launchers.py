@@ -9,10 +9,13 @@ from an accelerate config it passes, the strategy (DeepSpeed stage and offload, 
 `accelerate launch`/`deepspeed` ... `train.py --flag value`) and returns the flags it passes, each
 with its physical line, for formats/python.py to read as the script's argparse / HfArgumentParser values.
 
-Bounded, so that a config costs little: only shell/slurm scripts and README files in the config's
+Bounded, so that a config costs little: shell/slurm scripts, notebooks (`.ipynb`: `!` lines,
+`%%bash` cells, Markdown cells' code blocks) and Markdown code blocks, first in the config's
 folder, each parent up to the repository root, and their `scripts/`, `launch/`, `slurm/` folders
-(`MAX_FILES` per folder, `MAX_BYTES` each); each folder and file is read once per process (keyed by
-its mtime). Every file goes through safepath (inside the tree, a regular file, non-blocking): a
+(`MAX_FILES` per folder, `MAX_BYTES` each), then in the rest of the repository (`_repository_files`:
+`MAX_REPO_FILES` / `MAX_REPO_BYTES`, breadth first, hidden, vendored and nested-checkout folders
+skipped); each folder and file is read once per process (keyed by its mtime). Without a `.git`
+the repository is the root `safepath.project_root` chooses, named in the notes. Every file goes through safepath (inside the tree, a regular file, non-blocking): a
 symlink out of the repository is refused unread. Nothing is executed: `$VAR` / `${VAR:-default}`
 are expanded from the file's own assignments, `$((a*b))` from digits only.
 
@@ -25,7 +28,9 @@ The launchers' own semantics, each from its source:
   without either, every visible GPU (commands/launch.py:1358-1365).
 - deepspeed: `--num_gpus` per node, `--num_nodes` nodes (DeepSpeed 0.16.5 deepspeed/launcher/runner.py:86-108);
   without them every local GPU (runner.py:441-451); a `--hostfile`/`-H` in the repository gives one node per
-  `host slots=N` line and N GPUs each (DeepSpeed 0.19.6 runner.py:243-270, :521-533).
+  `host slots=N` line and N GPUs each (DeepSpeed 0.19.6 runner.py:243-270, :521-533); `--include/-i` keeps
+  the listed `host:slot,slot` (a bare host: all its slots), `--exclude/-e` removes them (DeepSpeed 0.19.6
+  runner.py:310-357, :391-398), and cannot be combined with --num_nodes/--num_gpus (:462-464).
 - llamafactory-cli train: torchrun with `NNODES` (default 1) x `NPROC_PER_NODE` (default: every visible GPU)
   when FORCE_TORCHRUN is set or more than one GPU is visible (llamafactory 0.9.5 src/llamafactory/launcher.py:61-66).
 - axolotl train: `accelerate launch -m axolotl.cli.train` by default, `--launcher torchrun` for torchrun,
@@ -214,8 +219,8 @@ def _open_quote(text: str, quote: str) -> str:
 
 
 def _joined(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
-    """Logical lines: a trailing `\\` continues a line, and so does a quote left open
-    (`ARGS="` ... `"` over several lines, read as one value with the line breaks as spaces)."""
+    """Logical lines: a trailing `\\` continues a line, and so does a quote an assignment leaves
+    open (`ARGS="` ... `"` over several lines, read as one value with the line breaks as spaces)."""
     out: list[tuple[int, str]] = []
     start, buf, quote, held = 0, "", "", 0
     for n, raw in lines:
@@ -223,7 +228,7 @@ def _joined(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
         if not buf:
             start, held = n, 0
         quote = _open_quote(text, quote)
-        if quote and held < MAX_QUOTED_LINES:
+        if quote and held < MAX_QUOTED_LINES and _ASSIGN.match((buf + text).strip()):  # `ARGS="` opens a value; a stray quote elsewhere opens nothing
             held += 1
             buf += (text[:-1] if text.endswith("\\") else text) + " "
             continue
