@@ -280,3 +280,12 @@ def test_a_quoted_value_over_several_lines_is_one_value_and_a_stray_quote_joins_
     stray = "python -c 'print(1)\ntorchrun --nproc_per_node 4 x.py c.yaml\n# it's a comment\ntorchrun --nproc_per_node 2 y.py c.yaml\n"
     lines = launchers.parse_launcher(Path("x.sh"), stray).lines
     assert [ln.line for ln in lines if ln.tokens[0] == "torchrun"] == [2, 4]
+
+
+def test_a_python_script_without_git_names_its_root_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = repo(tmp_path, {"finetune.py": SCRIPT, "finetune/run.sh": "torchrun --nproc_per_node 4 finetune.py --per_device_train_batch_size 2\n"}, git=False)
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("PWD", str(root))
+    w = load_config(root / "finetune.py").workload
+    assert topo(w) == (4, 1, 4) and w.micro_batch_size == 2
+    assert [n for n in w.notes if n.startswith("repository root:")] == [f"repository root: {root.resolve()} (no .git; the working directory)"]

@@ -714,7 +714,7 @@ class PythonAdapter(HFTrainerAdapter):
             env=script.env,
             ignored_rules=ignored_rules(text),
             sources={k: v for k, v in r.sources.items() if isinstance(v, FieldSource)},
-            notes=[*script.notes, *r.notes],
+            notes=list(dict.fromkeys([*script.notes, *r.notes])),  # the launcher search may say the same root twice
             **r.values,
         )
 
