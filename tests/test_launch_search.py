@@ -163,7 +163,7 @@ def test_a_script_not_collected_says_which_folders_were_searched(tmp_path: Path)
         load_config(root / "train/sft.py")
     reason = err.value.reason
     assert "searched shell/slurm scripts, notebooks and Markdown code blocks in train/, the root" in reason
-    assert "of the rest of the repository" in reason and "None" not in reason
+    assert "then the rest of the repository" in reason and "such file(s) in" in reason and "None" not in reason
 
 
 # ------------------------------------------------------------------ 3. notebooks

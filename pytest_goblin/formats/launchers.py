@@ -1036,8 +1036,8 @@ def searched(config_path: str | Path) -> str:
     rest = _repository_files(root)
     tail = f"; stopped early: {rest.stopped}" if rest.stopped else ""
     return (
-        f"searched shell/slurm scripts, notebooks and Markdown code blocks in {shown}, then {len(rest.files)} such file(s) in"
-        f" {rest.folders} folder(s) of the rest of the repository {root}{' (' + how + ')' if how else ''}{tail}"
+        f"searched shell/slurm scripts, notebooks and Markdown code blocks in {shown}, then the rest of the repository {root}"
+        f"{' (' + how + ')' if how else ''}: {len(rest.files)} such file(s) in {rest.folders} folder(s){tail}"
     )
 
 
