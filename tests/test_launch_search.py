@@ -49,6 +49,10 @@ def topo(w: WorkloadConfig) -> tuple[int, int | None, int | None]:
         ("deepspeed -H hostfile -e node-a:0,1 train.py --config configs/sft.yaml", "node-a slots=8\nnode-b slots=8\n", (12, 2, 6), False),
         # the script's own `-e`/`-i` after train.py is not deepspeed's
         ("deepspeed --num_gpus 2 train.py -e 3 --config configs/sft.yaml", None, (2, 1, 2), True),
+        # without a filter deepspeed turns the visible devices into `--include localhost:...` (runner.py:448-460) ...
+        ("CUDA_VISIBLE_DEVICES=0,1 deepspeed train.py --config configs/sft.yaml", None, (2, 1, 2), True),
+        # ... and ignores them when a filter is given (:452-456)
+        ("CUDA_VISIBLE_DEVICES=0,1,2,3 deepspeed --include localhost:0 train.py --config configs/sft.yaml", None, (1, 1, 1), True),
         # an unresolved variable: assumed, never read as a count
         ("deepspeed --include $HOSTS train.py --config configs/sft.yaml", None, (8, 1, 8), False),
     ],
