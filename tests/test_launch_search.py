@@ -293,3 +293,16 @@ def test_a_python_script_without_git_names_its_root_once(tmp_path: Path, monkeyp
     w = load_config(root / "finetune.py").workload
     assert topo(w) == (4, 1, 4) and w.micro_batch_size == 2
     assert [n for n in w.notes if n.startswith("repository root:")] == [f"repository root: {root.resolve()} (no .git; the working directory)"]
+
+
+def test_without_git_nothing_above_an_audited_folder_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/trust-model.md: the audited folder bounds the tree even when the working directory is wider."""
+    from pytest_goblin import safepath
+
+    files = {"configs/sft.yaml": AXOLOTL_FSDP, "scripts/train.sh": "torchrun --nproc_per_node 4 -m axolotl.cli.train configs/sft.yaml\n", "README.md": "x\n"}
+    root = repo(tmp_path, files, git=False)
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("PWD", str(root))
+    monkeypatch.setattr(safepath, "_ROOTS", [(root / "configs").resolve()])
+    assert launchers.find_launch(root / "configs/sft.yaml") is None
+    assert safepath.tree_of(root / "configs/sft.yaml")[0] == (root / "configs").resolve()
