@@ -144,8 +144,9 @@ _PATTERNS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str], tup
     (_ASSIGNMENT, _masked_value, ("token", "secret", "passw", "pwd", "key", "credential", "sharedaccesssignature")),
     (_URL_SIGNATURE, lambda m: f"{m.group('name')}={MASK}", ("sig=", "signature=", "security-token=")),
     # Matches any `name: value`; only a secret name changes it, and every secret name holds one of these.
-    (_NAMED_VALUE, _masked_if_secret, ("token", "secret", "pass", "key", "credential", "auth", "connection", "_dsn")),
-    (_FLAG_VALUE, _masked_flag_if_secret, ("token", "secret", "pass", "key", "credential", "auth", "connection", "_dsn")),
+    # every word SECRET_NAME can match must be a hint, or the gate skips a line the full pass masks (`_pat_`, `_pwd`)
+    (_NAMED_VALUE, _masked_if_secret, ("token", "secret", "pass", "key", "credential", "auth", "connection", "_dsn", "pat", "pwd")),
+    (_FLAG_VALUE, _masked_flag_if_secret, ("token", "secret", "pass", "key", "credential", "auth", "connection", "_dsn", "pat", "pwd")),
 ]
 # Every string a pattern can match contains one of these: most text goes out after one search
 # instead of a dozen substitutions (a report has tens of thousands of strings). A test keeps

@@ -223,6 +223,28 @@ def online_rl(w: WorkloadConfig) -> str | None:
     return "grpo" if "grpo" in name.lower() else "ppo" if "ppo" in name.lower() else name.lower()
 
 
+def preference_modelled(w: WorkloadConfig) -> bool:
+    """A preference trainer (DPO, IPO, KTO, ORPO, SimPO, CPO) whose sequences per example and reference model
+    the reader set from the trainer it named: its memory and time are in the cost model. Online RL is not."""
+    src = w.sources.get("sequences_per_example")
+    return src is not None and src.explicit and online_rl(w) is None
+
+
+def unmodelled_trainer(w: WorkloadConfig) -> str | None:
+    """A preference or reward trainer whose memory the cost model does not hold (no sequences per example or
+    reference model read for it), so no memory rule is judged: named, for an inconclusive verdict. Online
+    RL has its own reason (online_rl)."""
+    name = (w.framework or "").lower()
+    if online_rl(w) is not None or preference_modelled(w):
+        return None
+    m = re.search(r"dpo|kto|orpo|reward|simpo|cpo|\bstage (rm|dpo|kto)", name)
+    if m is None:
+        return None
+    if "trainer not named" in name:  # a list of the config classes the file fits, preference trainers among them
+        return "the file does not name its trainer, and preference trainers are among the classes its keys fit"
+    return m.group(0)
+
+
 def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything a predicate can read: workload fields, hw.*, env.*, host.*, derived.*."""
     from .costmodel import memory_gb
@@ -232,9 +254,10 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     for name, value in w.env.items():
         out[f"env.{name}"] = value
     # Memory facts need a model size; with none, they stay unknown and memory rules stay silent.
-    # DPO/GRPO/PPO memory (reference model, generation, vLLM colocation) is not modelled: leave it unknown.
+    # Online RL (generation, vLLM colocation) and reward modelling are not modelled: leave memory unknown.
+    # A preference trainer whose sequences and reference model were read (hfstyle.read_preference) is.
     rl = bool(re.search(r"dpo|grpo|kto|rloo|ppo|orpo|reward|ebft|simpo|\bstage (rm|dpo|kto|ppo)", (w.framework or "").lower()))
-    sized = (w.model.known or w.model.params_b is not None) and not rl
+    sized = (w.model.known or w.model.params_b is not None) and (not rl or preference_modelled(w))
     for name in ("headroom_gb", "headroom_without_checkpointing_gb", "headroom_unquantized_gb", "headroom_without_offload_gb", "headroom_ddp_gb"):
         out[f"derived.{name}"] = None
     if sized:

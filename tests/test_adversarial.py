@@ -229,3 +229,12 @@ def test_outputs_carry_no_injected_command_or_markup(run: dict[str, object], hos
     outside_code = re.sub(r"<pre>.*?</pre>|<code>.*?</code>", "", html, flags=re.S)
     assert "Approved by security team" not in outside_code  # the config lines stayed inside the fence
     assert "@acme/admins" not in outside_code  # GitHub makes no mention inside code
+
+
+def test_a_pat_or_pwd_name_is_masked_by_the_fast_path_too() -> None:
+    """Found by the property test above: SECRET_NAME matches `_pat_` and `_pwd` names, and the fast path's
+    gate lacked those words, so `github_pat_x: v` was masked by the full pass and not by redact()."""
+    from pytest_goblin import redact as r
+
+    for text in ("github_pat_postgres://u:", "DB_PWD: hunter22", "--gh_pat abcdef123"):
+        assert r.redact(text) == r._patterns(text) != text

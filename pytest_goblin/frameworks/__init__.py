@@ -28,6 +28,9 @@ _TRAINER_WORD = re.compile(r"\b([A-Za-z]+?)Trainer\b")
 _SCRIPT_WORD = re.compile(r"\b(?:run_)?([a-z_]+)\.py\b|\btrl\s+([a-z_]+)\b")
 
 
+SFT_FITS = "SFTConfig accepts every one of its trainer-specific keys"
+
+
 @dataclass(frozen=True)
 class TrlClass:
     """The TRL config classes a file may be parsed into (one when named), and how that was decided."""
@@ -45,6 +48,8 @@ class TrlClass:
             return self.one
         if not self.named and self.how.endswith("no trainer-specific key"):
             return "SFTConfig's defaults assumed: the file names no trainer and has no trainer-specific key"
+        if not self.named and self.how.endswith(SFT_FITS):
+            return f"SFTConfig's defaults assumed: the file names no trainer and {SFT_FITS}"
         shown = " or ".join(self.classes[:4]) + (f" (+{len(self.classes) - 4} more)" if len(self.classes) > 4 else "")
         return f"{shown}: trainer not named"
 
@@ -105,6 +110,9 @@ def trl_classes(data: Any, declared: str | None = None, path: str = "", text: st
     # Keys shared by several classes (and keys a newer TRL moved, e.g. `max_prompt_length`) prove
     # nothing: every class that accepts one of them stays a candidate.
     top = tuple(c for c in trainers if any(k in fields[c] for k in specific))
+    if "SFTConfig" in fields and all(k in fields["SFTConfig"] for k in specific):
+        # nothing in it needs another trainer (no `beta`, `loss_type`, `max_prompt_length`...): read as SFT, said so
+        return TrlClass(top, f"the file names no trainer; keys {', '.join(specific[:5])} fit {len(top)} classes, and {SFT_FITS}", False)
     return TrlClass(top, f"the file names no trainer; keys {', '.join(specific[:5])} fit {len(top)} classes", False)
 
 

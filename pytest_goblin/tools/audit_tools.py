@@ -22,7 +22,7 @@ from ..formats.base import IN_LAUNCH_LINE, source_place
 from ..formats.semantics import loaded_with_world_size
 from ..modelzoo import shape_assumption
 from ..patching import NOT_ON_A_GUESS, NOT_ON_ASSUMED_LENGTHS, NOT_READ_BACK, assumed_over, build_patch, plan_edits
-from ..rules import online_rl, render_finding, search, slim, unactionable
+from ..rules import online_rl, render_finding, search, slim, unactionable, unmodelled_trainer
 from ..schemas import Finding, Patch, Report, Rule, RunMetrics, Speedup, WorkloadConfig, device_label
 from ..stats import MAX_HALF_WIDTH, bootstrap_speedup, decide, inconclusive, settled, straddled
 from .context import AuditContext
@@ -521,6 +521,12 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
             f"{patch.skipped[guessed[0]].split(';')[0]}, so goblin left out {', '.join(guessed)}, whose gain depends on what fits in memory; "
             "it cannot judge this config until it knows the model (a model id in its table, or a config.json it can read: "
             "a local model folder inside the repository, or the Hub with goblin_hub)"
+        )
+    if not why and evidence == "projected" and verdict != "fail" and (trainer := unmodelled_trainer(w)) is not None:
+        why = (
+            f"goblin does not model this trainer's memory ({trainer}; the sequences each example runs and the reference "
+            "model were not read from a trainer it knows), so checkpointing, the micro-batch and offload were not judged; "
+            "it cannot clear this config (name the trainer class, or measure with your training command: goblin_command)"
         )
     if not why and evidence == "projected" and verdict != "fail" and w.model.params_b is None:
         # Nothing left out, yet nothing judged: with the size unknown, every memory-dependent setting
