@@ -32,6 +32,7 @@ from .hf_trainer import HFTrainerAdapter
 from .hfstyle import TA_DOCS, hf_writes
 from .launchers import ScriptLaunch, find_script_launch
 from .pyargs import ARGPARSE_AT, Arg, Dataclass, argparse_options, convert, dataclasses_of, hf_parser_classes, unresolved
+from .pyeval import Evaluator
 
 
 def _trl_config_classes() -> frozenset[str]:
@@ -237,7 +238,7 @@ def read_script(path: Path, text: str) -> Script:
     s = Script()
     cli = _CommandLine(path, tree, consts, s)
 
-    def lit(node: ast.expr) -> tuple[bool, Any, Location | None]:
+    def base(node: ast.expr) -> tuple[bool, Any, Location | None]:
         """A literal (followed through module names) or a command-line attribute (`args.batch_size`)."""
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id != "torch":
             found = cli.attribute(node.value.id, node.attr)
@@ -246,8 +247,28 @@ def read_script(path: Path, text: str) -> Script:
         ok, value, where = _literal(node, consts)
         return ok, value, (Location(where, where.lineno) if ok else None)
 
-    bnb: dict[str, Any] = {}
     parents = {id(child): parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
+    ev = Evaluator(tree, parents, lambda n: base(n)[:2])
+
+    def lit(node: ast.expr, depth: int = 0) -> tuple[bool, Any, Location | None]:
+        """`base`, then a function parameter (what the script's calls pass it) or a simple expression of
+        known values (`args.bits == 4`, `torch.float32 if args.fp32 else torch.bfloat16`; pyeval.py)."""
+        param = ev.parameter(node) if isinstance(node, ast.Name) else None
+        if param is None:
+            ok, value, loc = base(node)
+            if ok:
+                return ok, value, loc
+        elif depth < 8 and isinstance(node, ast.Name) and (given := ev.passed(node)) is not None:
+            return lit(given, depth + 1)  # one call passes it: that expression's value and place
+        ok, value = ev.value(node)
+        if not ok:
+            return False, None, None
+        shown = ast.unparse(node)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        how = f"a parameter of {param[0].name}() (line {param[0].lineno})" if param is not None else "computed from the script's values"
+        return True, value, Location(None, node.lineno, fixed=f"`{shown}` at line {node.lineno} is {how}; edit it by hand")
+
+    bnb: dict[str, Any] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             name = _name(node.func)
@@ -264,7 +285,13 @@ def read_script(path: Path, text: str) -> Script:
                         s.where[kw.arg] = loc
                     else:
                         s.notes.append(f"line {kw.value.lineno}: {kw.arg} is computed at run time; the trainer default is assumed")
-            elif name == "from_pretrained" and s.model_call is None and (node.args or node.keywords):
+            elif (
+                name == "from_pretrained"
+                and s.model_call is None
+                and (node.args or node.keywords)
+                and _model_load(node)
+                and _guarded(s, node, name, parents, lit)
+            ):
                 s.model_call = node
                 first = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "pretrained_model_name_or_path"), None)
                 if first is not None:
@@ -288,14 +315,14 @@ def read_script(path: Path, text: str) -> Script:
                     if ok and isinstance(value, str) and loc is not None:
                         s.values["model_name_or_path"] = value
                         s.where["model_name_or_path"] = loc
-            elif name == "BitsAndBytesConfig":
+            elif name == "BitsAndBytesConfig" and _guarded(s, node, name, parents, lit):
                 for kw in node.keywords:
                     if kw.arg in ("load_in_4bit", "load_in_8bit"):
                         ok, value, loc = lit(kw.value)
                         if ok and loc is not None:
                             bnb[kw.arg] = value
                             s.where[kw.arg] = loc
-            elif name in ("LoraConfig", "get_peft_model"):
+            elif (name in ("LoraConfig", "get_peft_model") or _trainable_adapter(node)) and _guarded(s, node, name, parents, lit):
                 s.values["use_peft"] = True
                 s.where.setdefault("use_peft", Location(node, node.lineno))
             elif name == "setdefault" and isinstance(node.func, ast.Attribute) and _is_environ(node.func.value) and len(node.args) == 2:
@@ -306,6 +333,13 @@ def read_script(path: Path, text: str) -> Script:
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Subscript) and _is_environ(node.targets[0].value):
             _env(s, node.targets[0].slice, node.value, consts)
     s.values.update(bnb)
+    if "model_name_or_path" not in s.values:  # no model call read: the id the tokenizer (or a guarded load) names
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and _name(node.func) == "from_pretrained" and node.args and _guard(node, parents, lit)[0] is not False:
+                ok, value, loc = lit(node.args[0])
+                if ok and isinstance(value, str) and loc is not None:
+                    s.values["model_name_or_path"], s.where["model_name_or_path"] = value, loc
+                    break
     for key, (value, loc) in s.trainer_values.items():  # SFTTrainer's own keywords (TRL before 0.12), where the config has none
         if key not in s.values:
             s.values[key], s.where[key] = value, loc
@@ -350,7 +384,7 @@ def _assigned_fields(s: Script, tree: ast.Module, cli: _CommandLine, parents: di
             continue
         if runs:
             s.values[target.attr], s.where[target.attr] = value, loc
-            s.notes.append(f"line {node.lineno}: `{ast.unparse(target)} = ...` sets {target.attr} after the config is built")
+            s.notes.append(f"line {node.lineno}: `{ast.unparse(target)} = ...` sets {target.attr} after the config is built" + (f" ({cond})" if cond else ""))
 
 
 TRL_SFT_TRAINER_AT = "trl 0.7.11 trl/trainer/sft_trainer.py:138-140 (SFTTrainer(packing=False, max_seq_length=None)), :221-223 (max_seq_length None: min(tokenizer.model_max_length, 1024))"
@@ -401,7 +435,10 @@ class _CommandLine:
             if isinstance(stmt, ast.Assign):
                 names = {t.id for target in stmt.targets for t in ast.walk(target) if isinstance(t, ast.Name)}
                 call = stmt.value.value if isinstance(stmt.value, ast.Subscript) else stmt.value
-                is_parse = isinstance(call, ast.Call) and _name(call.func) in _PARSE_CALLS
+                # `args = argparse.Namespace(**vars(model_args), **vars(training_args))` merges parsed values
+                is_parse = isinstance(call, ast.Call) and (
+                    _name(call.func) in _PARSE_CALLS or (_name(call.func) == "Namespace" and any(k.arg is None for k in call.keywords))
+                )
                 (parsed if is_parse else other).update(names)
         self.not_args = other - parsed
         self.parsed = parsed
@@ -587,23 +624,71 @@ def _trainer_kwargs(s: Script, node: ast.Call, lit: _Lit) -> None:
                 s.trainer_values[kw.arg] = (value, loc)
 
 
-def _guard(node: ast.AST, parents: dict[int, ast.AST], lit: _Lit) -> tuple[bool | None, str]:
-    """Whether the code around `node` runs: True, False, or None when an `if` goblin cannot evaluate guards it."""
+def _guard(node: ast.AST, parents: dict[int, ast.AST], lit: _Lit, same: Callable[[ast.AST], bool] | None = None) -> tuple[bool | None, str]:
+    """Whether the code around `node` runs: True, False, or None when an `if` goblin cannot evaluate
+    guards it. Every enclosing `if` counts (an `elif` is an `if` in the `else` of the one above); a
+    test is read by `lit`: literals, the launcher's and the declared command-line values, function
+    parameters and simple expressions of those (pyeval.py). The text names the deciding `if`."""
     child, parent = node, parents.get(id(node))
+    said: list[str] = []
+    unknown: str | None = None
     while parent is not None:
         if isinstance(parent, ast.If) and child is not parent.test:
             test, negate = parent.test, child in parent.orelse
-            if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-                test, negate = test.operand, not negate
             ok, value, loc = lit(test)
-            if not ok or not isinstance(value, (bool, int)):
-                return None, f"line {parent.lineno}"
-            if bool(value) == negate:
-                return False, ""
-            where = f"line {parent.lineno}" + (f" ({loc.fixed.split(';')[0].split(': ')[0]})" if loc is not None and loc.fixed else "")
-            return True, where
+            if not ok or not isinstance(value, (bool, int, str, float, type(None), list, tuple, set)):
+                other = parent.body if negate else parent.orelse
+                if same is None or not any(same(n) for stmt in other for n in ast.walk(stmt)):
+                    unknown = unknown or f"line {parent.lineno}"  # else: both branches do the same, the test does not matter
+            elif bool(value) == negate:
+                return False, f"line {parent.lineno}"
+            elif not (isinstance(test, ast.Compare) and ast.unparse(test).replace("'", '"') == '__name__ == "__main__"'):
+                said.append(
+                    f"the `if` at line {parent.lineno} is {'false' if negate else 'true'}"
+                    + (f" ({loc.fixed.split(';')[0].split(': ')[0]})" if loc is not None and loc.fixed else "")
+                )
         child, parent = parent, parents.get(id(parent))
-    return True, ""
+    if unknown is not None:
+        return None, unknown
+    return True, "; ".join(said)
+
+
+_NOT_A_MODEL = re.compile(r"(Tokenizer|Processor|FeatureExtractor|Config|^PeftModel|\.PeftModel)\w*$")
+
+
+def _model_load(node: ast.Call) -> bool:
+    """A from_pretrained that loads the model: not a tokenizer's, processor's, config's or PeftModel's."""
+    return not (isinstance(node.func, ast.Attribute) and _NOT_A_MODEL.search(ast.unparse(node.func.value)))
+
+
+def _trainable_adapter(node: ast.Call) -> bool:
+    """`PeftModel.from_pretrained(model, path, is_trainable=True)`: an adapter loaded for training
+    (peft 0.7.1 peft_model.py:288 is_trainable=False, :334 inference_mode = not is_trainable)."""
+    func = node.func
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr == "from_pretrained"
+        and ast.unparse(func.value).split(".")[-1] == "PeftModel"
+        and any(k.arg == "is_trainable" and isinstance(k.value, ast.Constant) and k.value.value is True for k in node.keywords)
+    )
+
+
+def _adds_adapter(n: ast.AST) -> bool:
+    return isinstance(n, ast.Call) and (_name(n.func) in ("LoraConfig", "get_peft_model") or _trainable_adapter(n))
+
+
+def _guarded(s: Script, node: ast.Call, name: str, parents: dict[int, ast.AST], lit: _Lit) -> bool:
+    """Whether a model-setup call (from_pretrained, BitsAndBytesConfig, LoraConfig) is read: it runs
+    as the script is launched. Under an `if` that is false it does not; under one goblin cannot
+    evaluate it is not read either, and a note says so (never a finding on a guess)."""
+    if isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
+        name = f"{node.func.value.id}.{name}"  # AutoModelForCausalLM.from_pretrained
+    runs, cond = _guard(node, parents, lit, _adds_adapter if _adds_adapter(node) else None)
+    if runs is None:
+        s.notes.append(f"`{name}(...)` at line {node.lineno} is under the `if` at {cond}, which goblin cannot evaluate; not applied (assumed not to run)")
+    elif runs and cond:
+        s.notes.append(f"`{name}(...)` at line {node.lineno} runs as the script is launched: {cond}")
+    return bool(runs)
 
 
 def _code_switches(s: Script, node: ast.Call, name: str, parents: dict[int, ast.AST], lit: _Lit) -> None:
@@ -630,10 +715,10 @@ def _code_switches(s: Script, node: ast.Call, name: str, parents: dict[int, ast.
         return
     runs, cond = _guard(node, parents, lit)
     if runs is None:
-        s.notes.append(f"{label} is guarded by the `if` at {cond}, which goblin does not evaluate; not read")
+        s.notes.append(f"{label} is guarded by the `if` at {cond}, which goblin cannot evaluate; not read (assumed not to run)")
         return
     if runs:
-        s.fixed[what] = how + (f", under the `if` at {cond}" if cond else "") + "; change it in the code by hand"
+        s.fixed[what] = how + (f" ({cond})" if cond else "") + "; change it in the code by hand"
         s.code_lines[what] = node.lineno
 
 
