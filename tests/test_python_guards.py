@@ -172,3 +172,40 @@ def test_the_evaluator_reads_only_its_subset() -> None:
     items = tree.body[1].value.elts  # type: ignore[attr-defined]
     got = [ev.value(e) for e in items]
     assert got == [(True, "a"), (True, False), (True, False), (True, True), (False, None), (False, None), (True, True)]
+
+
+def test_argparse_reads_a_unique_prefix_of_an_option(tmp_path: Path) -> None:
+    script = (
+        "import argparse\nfrom transformers import TrainingArguments\n"
+        "p = argparse.ArgumentParser({extra})\n"
+        "p.add_argument('--batch_size', type=int, default=1)\np.add_argument('--batch_norm', action='store_true')\n"
+        "p.add_argument('--grad_accum', type=int, default=1)\n"
+        "args = p.parse_args()\n"
+        "TrainingArguments(output_dir='o', per_device_train_batch_size=args.batch_size, gradient_accumulation_steps=args.grad_accum)\n"
+    )
+    path = _write(tmp_path, "train.py", script.format(extra=""))
+    _write(tmp_path, "run.sh", "python train.py --grad 8 --batch 4\n")
+    w = load_config(path).workload
+    assert (w.gradient_accumulation, w.micro_batch_size) == (8, 1)  # `--batch` could be either option: argparse stops, not read
+    assert any("`--grad` at run.sh line 1 is argparse's abbreviation of `--grad_accum`" in n for n in w.notes)
+    assert w.sources["gradient_accumulation"].file.endswith("run.sh")
+    path.write_text(script.format(extra="allow_abbrev=False"))
+    assert load_config(path).workload.gradient_accumulation == 1
+
+
+def test_hfargumentparser_reads_a_unique_prefix_of_a_field(tmp_path: Path) -> None:
+    # YTohkaYang/LCKV run_sft.sh passes `--use_liger` for TrainingArguments.use_liger_kernel
+    path = _write(
+        tmp_path,
+        "sft.py",
+        "from transformers import HfArgumentParser, TrainingArguments, AutoModelForCausalLM, Trainer\n"
+        "parser = HfArgumentParser((TrainingArguments,))\n(training_args,) = parser.parse_args_into_dataclasses()\n"
+        "Trainer(model=AutoModelForCausalLM.from_pretrained('Qwen/Qwen2.5-7B'), args=training_args).train()\n",
+    )
+    _write(tmp_path, "run.sh", "python sft.py --use_liger --output_dir o\n")
+    w = load_config(path).workload
+    assert w.fused_kernels is True and w.sources["fused_kernels"].file.endswith("run.sh")
+    _write(tmp_path, "run.sh", "python sft.py --use_liger_kernel False --use_liger --output_dir o\n")
+    w = load_config(path).workload
+    assert w.fused_kernels is False and not w.sources["fused_kernels"].explicit  # both set it (the later wins): neither is read
+    assert any("`--use_liger` and `--use_liger_kernel` both set `--use_liger_kernel`" in n for n in w.notes)

@@ -423,8 +423,11 @@ class _CommandLine:
                     self.fields.setdefault(f, a)  # a subclass's field overrides its base's
         self.launch = find_script_launch(path) if (self.options or self.parser_call is not None) else None
         self.passed: dict[str, tuple[str | None, int]] = {}
+        self.abbreviated: dict[str, str] = {}  # option -> the prefix the launch line wrote
         for flag, value, line in self.launch.flags if self.launch else ():
             self.passed.setdefault(flag, (value, line))
+        if self.launch is not None:
+            self._abbreviations(tree)
         if self.launch is not None:  # `--hub_token hf_...` on the launch line: never quoted by a report
             learn_secrets(Path(self.launch.file), [v for f, v, _ in self.launch.flags if v and is_secret_name(f.lstrip("-"))])
         # names an `args.x` may be read through: bound from a parse call, or a parameter (`def main(args)`);
@@ -447,6 +450,59 @@ class _CommandLine:
         s.launch = self.launch
         self.used: set[str] = set()
         self.defaults_noted = False
+
+    def _abbreviations(self, tree: ast.Module) -> None:
+        """argparse reads a unique prefix of a long option as that option (`--use_liger` sets
+        `--use_liger_kernel`): allow_abbrev defaults to True (CPython 3.11.7 Lib/argparse.py:1754) and a
+        `--` word that is no option is matched against every option string that starts with it, one
+        match taken, several an error (:2239, :2255-2269, :2294-2301). HfArgumentParser is an
+        ArgumentParser that passes its keywords on (transformers 5.25.0 hf_argparser.py:111, 128-138),
+        TrlParser an HfArgumentParser (trl 0.11.4 commands/cli_utils.py:200, 214; trl 1.10.0.dev0
+        scripts/utils.py:234, 282-300). A parser built with allow_abbrev=False reads no prefix."""
+        assert self.launch is not None
+        for n in ast.walk(tree):
+            if isinstance(n, ast.Call) and _name(n.func) in ("ArgumentParser", "HfArgumentParser", "TrlParser"):
+                if any(k.arg == "allow_abbrev" and not (isinstance(k.value, ast.Constant) and k.value.value is True) for k in n.keywords):
+                    return
+        strings: set[str] = set()
+        for a in self.options.values():
+            strings.update(a.flags, a.negated_by)
+        unread: list[str] = []
+        if self.parser_call is not None:
+            fields: dict[str, Any] = {f: a.default for f, a in self.fields.items()}
+            for pname in self.parser_names:
+                chain = self._chain(pname)
+                tail = [pname] if not chain else [b for dc in chain for b in dc.bases if b not in self.dcs]
+                for cls in tail:
+                    found = self.framework_defaults(cls)
+                    if found:
+                        for k, v in found.items():
+                            fields.setdefault(k, v)
+                    elif cls != "object":
+                        unread.append(cls)
+            for f, default in fields.items():
+                strings.update({f"--{f}", f"--{f.replace('_', '-')}"})  # transformers 5.x also takes the dashed name
+                if default is True:
+                    strings.update({f"--no_{f}", f"--no-{f.replace('_', '-')}"})
+            strings.add("--config")  # TrlParser's own option
+        for flag, (value, line) in list(self.passed.items()):
+            if not flag.startswith("--") or flag in strings:
+                continue
+            matches = sorted(s for s in strings if s.startswith(flag))
+            if len(matches) != 1:
+                continue
+            if matches[0] in self.passed:  # both written: the one later on the line wins, which goblin does not track
+                del self.passed[flag], self.passed[matches[0]]
+                self.notes.append(f"`{flag}` and `{matches[0]}` both set `{matches[0]}` at {self.launch.where(line)}; not read")
+                continue
+            del self.passed[flag]
+            self.passed[matches[0]] = (value, line)
+            self.abbreviated[matches[0]] = flag
+            self.notes.append(
+                f"`{flag}` at {self.launch.where(line)} is argparse's abbreviation of `{matches[0]}`, its only option starting so "
+                f"({ARGPARSE_AT}:2255-2269, 2294-2301)"
+                + (f"; the fields of {', '.join(unread)} (not in goblin's tables) were not checked for another match" if unread else "")
+            )
 
     def _chain(self, name: str) -> list[Dataclass]:
         out: list[Dataclass] = []
@@ -482,7 +538,7 @@ class _CommandLine:
         hit = self._passed(arg) if self.launch else None
         if hit is not None and self.launch is not None:
             flag, raw, line = hit
-            written = f"`{flag}{'' if raw is None else ' ' + raw}`"
+            written = f"`{self.abbreviated.get(flag, flag)}{'' if raw is None else ' ' + raw}`"
             where = self.launch.where(line)
             value: Any
             if flag in arg.negated_by:
@@ -574,7 +630,7 @@ class _CommandLine:
             if flag in self.used or not flag.startswith("--"):
                 continue
             key = flag[2:].replace("-", "_")
-            written = f"`{flag}{'' if raw is None else ' ' + raw}`"
+            written = f"`{self.abbreviated.get(flag, flag)}{'' if raw is None else ' ' + raw}`"
             where = launch.where(line)
             value: Any
             if key.startswith("no_") and known.get(key[3:]) is True:  # `--no_<field>` of a bool field whose default is True
