@@ -216,6 +216,15 @@ def online_rl(w: WorkloadConfig) -> str | None:
     return "grpo" if "grpo" in name.lower() else "ppo" if "ppo" in name.lower() else name.lower()
 
 
+def unresolved_preference(w: WorkloadConfig) -> str | None:
+    """The preference keys of a file whose trainer goblin could not name, or None (formats/hf_trainer.py)."""
+    from .formats.hf_trainer import UNRESOLVED_PREFERENCE
+
+    label = w.framework or ""
+    at = label.find(UNRESOLVED_PREFERENCE + ": ")
+    return label[at + len(UNRESOLVED_PREFERENCE) + 2 :].rstrip(")") if at >= 0 else None
+
+
 def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything a predicate can read: workload fields, hw.*, env.*, host.*, derived.*."""
     from .costmodel import memory_gb
