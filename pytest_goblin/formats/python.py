@@ -695,7 +695,9 @@ def _guard(node: ast.AST, parents: dict[int, ast.AST], lit: _Lit, same: Callable
             if not ok or not isinstance(value, (bool, int, str, float, type(None), list, tuple, set)):
                 other = parent.body if negate else parent.orelse
                 if same is None or not any(same(n) for stmt in other for n in ast.walk(stmt)):
-                    unknown = unknown or f"line {parent.lineno}"  # else: both branches do the same, the test does not matter
+                    unknown = unknown or f"line {parent.lineno}"
+                else:  # both branches do the same kind of thing: the test does not matter
+                    said.append(f"the `if` at line {parent.lineno} is not known, but its other branch does the same")
             elif bool(value) == negate:
                 return False, f"line {parent.lineno}"
             elif not (isinstance(test, ast.Compare) and ast.unparse(test).replace("'", '"') == '__name__ == "__main__"'):
