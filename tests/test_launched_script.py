@@ -119,3 +119,27 @@ def test_an_unresolved_preference_file_is_inconclusive_never_pass(tmp_path: Path
     plain = _write(tmp_path, "configs/mistral-7b-sft.yaml", RECIPE)
     r = audit_file(plain, build_settings({}), shown_as="configs/mistral-7b-sft.yaml").report
     assert r is not None and (r.inconclusive is None or "preference trainer" not in r.inconclusive)
+
+
+def test_a_repository_subclass_of_a_trl_preference_config(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    _write(tmp_path, "alignment/__init__.py", "from .configs import DPOConfig\n")
+    _write(
+        tmp_path,
+        "alignment/configs.py",
+        "import trl\nfrom dataclasses import dataclass\n\n\n@dataclass\nclass DPOConfig(trl.DPOConfig):\n    hub_model_revision: str = 'main'\n",
+    )
+    _write(
+        tmp_path,
+        "scripts/run_pref.py",
+        "from alignment import DPOConfig\nfrom transformers import HfArgumentParser\nfrom my_trainers import PrefTrainer\n"
+        "parser = HfArgumentParser((DPOConfig,))\n(args,) = parser.parse()\nPrefTrainer(args=args).train()\n",
+    )
+    config = _write(tmp_path, "recipes/zephyr.yaml", PREFERENCE.replace("gamma_beta_ratio: 0.1\n", ""))
+    _write(tmp_path, "run.sh", "accelerate launch scripts/run_pref.py recipes/zephyr.yaml\n")
+    launched = launched_script(config)
+    assert launched is not None and launched.preference == (
+        "dpo",
+        "the script parses the file into DPOConfig (alignment/configs.py:6), a subclass of TRL's DPOConfig",
+    )
+    assert load_config(config).workload.sequences_per_example == 2

@@ -162,6 +162,21 @@ def _base_names(cls: ast.ClassDef) -> list[str]:
     return [b.id if isinstance(b, ast.Name) else b.attr for b in cls.bases if isinstance(b, (ast.Name, ast.Attribute))]
 
 
+def _trl_base(repo: _Repo, name: str, mod: _Module) -> tuple[str, str] | None:
+    """(TRL class, `file:line` of the repository class) when `name` is, or subclasses, one of TRL's
+    preference trainers/configs: a base written `trl.DPOConfig`, or a bare name the repository does
+    not define (imported from the installed package)."""
+    chain = repo.chain(name, mod)
+    if not chain:
+        return (name, "") if name in TRL_PREFERENCE else None
+    for cls, m in chain:
+        for b in cls.bases:
+            bname = b.id if isinstance(b, ast.Name) else b.attr if isinstance(b, ast.Attribute) else ""
+            if bname in TRL_PREFERENCE and (isinstance(b, ast.Attribute) or repo.find(bname, m) is None):
+                return bname, f"{m.shown}:{cls.lineno}"
+    return None
+
+
 def _parser_classes(tree: ast.Module) -> tuple[ast.Call | None, list[str]]:
     """`HfArgumentParser((A, B, C))`, `TrlParser(...)` or a repository subclass (`H4ArgumentParser`)."""
     for node in ast.walk(tree):
@@ -182,13 +197,12 @@ def _preference_of(repo: _Repo, script: _Module, trainer: str) -> tuple[str, str
     """A trainer class's preference kind: TRL's own, a repository subclass of one, or a repository
     class that puts chosen and rejected through the model together (`concatenated_forward`)."""
     chain = repo.chain(trainer, script)
+    trl = _trl_base(repo, trainer, script)
+    if trl is not None:
+        base, at = trl
+        return TRL_PREFERENCE[base], (f"{trainer} ({at}), a subclass of TRL's {base}" if at else f"TRL's {trainer}, which the script builds")
     if not chain:
-        kind = TRL_PREFERENCE.get(trainer)
-        return (kind, f"{trainer}, which the script builds") if kind else None
-    for cls, mod in chain:
-        for b in _base_names(cls):
-            if b in TRL_PREFERENCE and repo.find(b, mod) is None:
-                return TRL_PREFERENCE[b], f"{trainer} ({mod.shown}:{cls.lineno}), a subclass of TRL's {b}"
+        return None
     forward = next(((c, m, f) for c, m in chain for f in c.body if isinstance(f, ast.FunctionDef) and f.name == "concatenated_forward"), None)
     if forward is None:
         return None
@@ -232,10 +246,12 @@ def _launched(config: str) -> Launched | None:
         out.trainer = trainers[0]
         out.preference = _preference_of(repo, script, trainers[0])
     if out.preference is None:
-        kinds = {TRL_PREFERENCE[c] for c in classes if c in TRL_PREFERENCE and repo.find(c, script) is None}
+        bases = {c: hit for c in classes if (hit := _trl_base(repo, c, script)) is not None}
+        kinds = {TRL_PREFERENCE[base] for base, _ in bases.values()}
         if len(kinds) == 1:
-            kind = kinds.pop()
-            out.preference = (kind, f"the script parses the file into TRL's {next(c for c in classes if TRL_PREFERENCE.get(c) == kind)}")
+            name, (base, at) = next(iter(bases.items()))
+            said = f"TRL's {base}" if not at else f"{name} ({at}), a subclass of TRL's {base}"
+            out.preference = (TRL_PREFERENCE[base], f"the script parses the file into {said}")
     return out
 
 
