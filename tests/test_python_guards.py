@@ -214,3 +214,18 @@ def test_hfargumentparser_reads_a_unique_prefix_of_a_field(tmp_path: Path) -> No
     w = load_config(path).workload
     assert w.fused_kernels is False and not w.sources["fused_kernels"].explicit  # both set it (the later wins): neither is read
     assert any("`--use_liger` and `--use_liger_kernel` both set `--use_liger_kernel`" in n for n in w.notes)
+
+
+def test_a_conditional_expression_guards_its_branches(tmp_path: Path) -> None:
+    script = (
+        "import argparse\nfrom transformers import TrainingArguments, AutoModelForCausalLM, BitsAndBytesConfig\n"
+        "p = argparse.ArgumentParser()\np.add_argument('--q4', action='store_true')\nargs = p.parse_args()\n"
+        "bnb = BitsAndBytesConfig(load_in_4bit=True) if args.q4 else None\n"
+        "model = AutoModelForCausalLM.from_pretrained('Qwen/Qwen2.5-7B', quantization_config=bnb)\n"
+        "TrainingArguments(output_dir='o')\n"
+    )
+    path = _write(tmp_path, "train.py", script)
+    _write(tmp_path, "run.sh", "python train.py\n")
+    assert load_config(path).workload.quantization == "none"
+    _write(tmp_path, "run.sh", "python train.py --q4\n")
+    assert load_config(path).workload.quantization == "4bit"

@@ -689,12 +689,14 @@ def _guard(node: ast.AST, parents: dict[int, ast.AST], lit: _Lit, same: Callable
     said: list[str] = []
     unknown: str | None = None
     while parent is not None:
-        if isinstance(parent, ast.If) and child is not parent.test:
-            test, negate = parent.test, child in parent.orelse
+        if (isinstance(parent, ast.If) and child is not parent.test) or (isinstance(parent, ast.IfExp) and child is not parent.test):
+            # `BitsAndBytesConfig(...) if args.q else None`: an IfExp guards its branches as an `if` does
+            test, negate = parent.test, (child in parent.orelse if isinstance(parent, ast.If) else child is parent.orelse)
             ok, value, loc = lit(test)
             if not ok or not isinstance(value, (bool, int, str, float, type(None), list, tuple, set)):
                 other = parent.body if negate else parent.orelse
-                if same is None or not any(same(n) for stmt in other for n in ast.walk(stmt)):
+                branch = other if isinstance(other, list) else [other]
+                if same is None or not any(same(n) for stmt in branch for n in ast.walk(stmt)):
                     unknown = unknown or f"line {parent.lineno}"
                 else:  # both branches do the same kind of thing: the test does not matter
                     said.append(f"the `if` at line {parent.lineno} is not known, but its other branch does the same")
