@@ -183,8 +183,12 @@ def found(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] | li
         f = {**base, "value": value, **{p.fact: _key_value(loaded, p.fact[4:]) for p in b.when if p.fact.startswith("key.")}}
         later = [p for p in b.when if p.fact.startswith("pin.")]  # the repository's pin files: read only when the rest holds
         if all(holds(p, f) for p in b.when if p not in later) and (not later or all(holds(p, {**f, **_pin_facts(loaded)}) for p in later)):
-            src = next((s for a in b.anchor if (s := w.sources.get(a)) is not None and s.explicit and s.line and s.file == w.path), None)
-            line = line or (src.line if src else None)
+            anchored = next(((a, s) for a in b.anchor if (s := w.sources.get(a)) is not None and s.explicit and s.line and s.file == w.path), None)
+            if anchored is not None and line is None:
+                a, src = anchored
+                line = src.line
+                if value is None and not key and src.key:  # show the config's own setting there, never `None`
+                    value = f"{src.key}: {_shown(getattr(w, a))}"
             out.append((b, key, value, line))
     return out
 
@@ -235,25 +239,34 @@ def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] |
 
 
 def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Finding]:
-    """One finding per key the transformers/TRL release the recipe runs on does not have (frameworks/history.py):
+    """One finding per key the transformers/TRL release the recipe runs on does not have (frameworks/history.py), or
+    its pinned LLaMA-Factory release / torchtune dataset builder has no field for (frameworks/releases.py):
     a blocker where the parser that reads the file stops on it, a requirement where that is not known or it
     drops the key (then the key does nothing). An exact rename is the fix, where the run's release has the new key."""
     from .frameworks import parser_for
     from .frameworks.history import rejected, rename_keeps_value, repository_fields
     from .frameworks.pins import pins
+    from .frameworks.releases import llamafactory_rejected, torchtune_rejected
 
     data = loaded.data
     if not isinstance(data, dict):
         return []
     declared = getattr(data, "config_class", None)
     parser, classes = parser_for(loaded.adapter.name, data, declared, str(loaded.path), loaded.text)
-    if parser not in ("trl", "transformers"):
-        return []
     path = str(loaded.path)
     keys, pinned = [k for k in data if isinstance(k, str)], pins(path, loaded.text)
-    got = rejected(parser, tuple(classes), keys, pinned, loaded.text, frozenset())
-    if got is not None and got.rejected:  # only then is the repository's own Python read (its argument classes)
-        got = rejected(parser, tuple(classes), keys, pinned, loaded.text, repository_fields(path))
+    if loaded.adapter.name == "torchtune":
+        got = torchtune_rejected(data, pinned)
+    elif parser == "llamafactory":
+        got = llamafactory_rejected(keys, pinned, loaded.text, frozenset())
+        if got is not None and got.rejected:
+            got = llamafactory_rejected(keys, pinned, loaded.text, repository_fields(path))
+    elif parser in ("trl", "transformers"):
+        got = rejected(parser, tuple(classes), keys, pinned, loaded.text, frozenset())
+        if got is not None and got.rejected:  # only then is the repository's own Python read (its argument classes)
+            got = rejected(parser, tuple(classes), keys, pinned, loaded.text, repository_fields(path))
+    else:
+        return []
     if got is None or (got.stops is True) != (b.severity == "blocker"):
         return []
     out = []
@@ -274,7 +287,7 @@ def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Fin
         elif r.rename is not None:
             instead = f"; `{r.rename.new}` replaces it, but not with the same value here ({r.rename.cite})"
         message = (
-            f"{said} (line {line}): {r.why}{instead}. Versions: {got.versions}. {got.stops_how[0].upper()}{got.stops_how[1:]}. "
+            f"{said}{f' (line {line})' if line else ''}: {r.why}{instead}. Versions: {got.versions}. {got.stops_how[0].upper()}{got.stops_how[1:]}. "
             f"{b.symptom}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
         )
         out.append(

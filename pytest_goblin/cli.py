@@ -52,6 +52,10 @@ def cmd_parse(args: argparse.Namespace) -> int:
         shape = f"{w.model.params_b or '?'}B, {'known shape' if w.model.known else 'shape unknown'}"
         print(one_line(redact(f"{path}: {loaded.adapter.name}, model {w.model.name} ({shape})")))
         for name, src in sorted(w.sources.items(), key=lambda kv: (kv[1].line or 10**9, kv[0])):
+            if name == "token_lengths":  # not a field: what the sample lengths are, and where they came from
+                place = f"{source_place(src, w)}: {src.key}: " if src.explicit and src.key else ""
+                print(one_line(redact(f"  sample lengths, in tokens: {place}{src.note or 'not stated'}")))
+                continue
             where = f"{source_place(src, w)}: {src.key}" if src.explicit else f"default: {src.note}"
             value = getattr(w, name, None) if name != "model" else w.model.name
             print(one_line(redact(f"  {name} = {value!r}  ({where})")))

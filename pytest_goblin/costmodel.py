@@ -173,6 +173,60 @@ def _offloads_activations(w: WorkloadConfig) -> bool:
     return w.activation_offloading and w.gradient_checkpointing
 
 
+def sample_length(w: WorkloadConfig, *, peak: bool = False) -> int:
+    """Tokens each sample of a micro-batch occupies (docs/projection.md, "Sample lengths").
+
+    seq_len where every sample fills it: packed, padded to the maximum length (`pad_to_max`), or no
+    lengths sampled from a local dataset (formats/datasets.py). Otherwise the collator pads to the
+    batch's longest sample: for time, the expected longest of `micro_batch_size` samples drawn from the
+    sampled lengths (their 21 quantiles taken as equally likely); for peak memory, the longest sampled
+    (some micro-batch holds it, and the allocator keeps what it took). Never above seq_len, which the
+    frameworks truncate (or drop) to."""
+    q = w.token_quantiles
+    if w.sample_packing or w.pad_to_max or not q:
+        return w.seq_len
+    lengths = sorted(min(max(1, x), w.seq_len) for x in q)
+    if peak:
+        return lengths[-1]
+    n, b = len(lengths), max(1, w.micro_batch_size)
+    expected = sum(x * (((i + 1) / n) ** b - (i / n) ** b) for i, x in enumerate(lengths))
+    return max(1, min(w.seq_len, round(expected)))
+
+
+def micro_batch_tokens(w: WorkloadConfig, *, peak: bool = False) -> int:
+    """Tokens one GPU holds per micro-batch at the sampled lengths (`tokens_per_micro_batch` at seq_len)."""
+    return w.micro_batch_size * sample_length(w, peak=peak) // max(1, w.context_parallel)
+
+
+def lengths_assumed(w: WorkloadConfig) -> bool:
+    """Every sample is priced at seq_len only because no dataset lengths were read (formats/datasets.py)."""
+    return not (w.token_quantiles or w.sample_packing or w.pad_to_max)
+
+
+def length_phrase(w: WorkloadConfig, *, peak: bool = True) -> str:
+    """The tokens per micro-batch a projection used, and where the sample length came from."""
+    length = sample_length(w, peak=peak)
+    src = w.sources.get("token_lengths")
+    if w.sample_packing:
+        why = "packed to seq_len"
+    elif src is not None and src.note:
+        why = src.note
+    else:
+        why = f"every sample assumed {w.seq_len} tokens (the config's seq_len)"
+    if w.token_quantiles and not (w.sample_packing or w.pad_to_max):
+        why = f"padded to the batch's longest sample; {'longest' if peak else 'expected longest'} sampled {length} tokens; {why}"
+    return f"{w.micro_batch_size} x {length} tokens per micro-batch ({why})"
+
+
+def data_tokens_per_step(w: WorkloadConfig) -> int:
+    """Tokens of data one optimizer step trains on, per GPU: the sampled mean length (pad tokens not
+    counted) where lengths were sampled and batches are padded to their longest; else seq_len per sample."""
+    if w.sample_packing or w.pad_to_max or not w.token_quantiles or not w.mean_tokens:
+        return w.tokens_per_step
+    mean = min(float(w.mean_tokens), float(w.seq_len))
+    return max(1, round(mean * w.micro_batch_size * w.gradient_accumulation / max(1, w.context_parallel)))
+
+
 def factors_used(*workloads: WorkloadConfig) -> frozenset[str]:
     """The grid factors `step` reads for any of `workloads`: the same predicates pick its branches."""
     used = {"gemm_eff_max", "bw_eff", "gemm_half_tokens"}  # every step's GEMMs and memory passes
@@ -216,6 +270,9 @@ class StepModel:
     parts: Mapping[str, float]  # seconds per optimizer step by waste category
     peak_memory_gb: float
     model_flops: float  # useful FLOPs per optimizer step (no recompute)
+    # One micro-batch's forward alone (GEMMs, attention, elementwise, dequantization, fp8 casts; no
+    # reference model, recompute or communication): what an evaluation batch costs (eval_seconds)
+    forward_s: float = 0.0
 
     @property
     def waste(self) -> WasteBudget:
@@ -351,7 +408,9 @@ def layer_activation_bytes(
     return per + act * h + (act * (h + i) if mlp_lora else 0.0)
 
 
-def activation_bytes_per_token_layer(w: WorkloadConfig, hidden: int, heads: int, intermediate: int | None, kv_dim: int | None = None) -> float:
+def activation_bytes_per_token_layer(
+    w: WorkloadConfig, hidden: int, heads: int, intermediate: int | None, kv_dim: int | None = None, context: int | None = None
+) -> float:
     """Saved activations per token per layer for the workload's kernel stack.
 
     Transformer Engine's fused layers (fp8 with fused kernels and no compile: the Megatron/NeMo
@@ -363,10 +422,11 @@ def activation_bytes_per_token_layer(w: WorkloadConfig, hidden: int, heads: int,
     `layer_activation_bytes`, measured."""
     act = 2.0 if w.precision != "fp32" else 4.0
     inter = intermediate or int(3.5 * hidden)
+    context = context or w.seq_len  # the padded length a token attends against
     if _transformer_engine(w):
         per = 17 * hidden * act if w.method == "full" else (4 * hidden + 2 * inter) * act
         if w.attention == "eager":
-            per += 2.5 * heads * w.seq_len * act  # per local token, against the full context
+            per += 2.5 * heads * context * act  # per local token, against the full context
         return per
     return layer_activation_bytes(
         hidden=hidden,
@@ -378,7 +438,7 @@ def activation_bytes_per_token_layer(w: WorkloadConfig, hidden: int, heads: int,
         lora_dropout=w.lora_dropout,
         act=act,
         liger=w.fused_kernels,
-        eager_seq=w.seq_len if w.attention == "eager" else 0,
+        eager_seq=context if w.attention == "eager" else 0,
     )
 
 
@@ -426,10 +486,12 @@ def memory_gb(w: WorkloadConfig) -> float:
             grads = trainable / layers * gb
     if w.reference_copy:  # a frozen reference model in the policy's dtype, sharded like it under ZeRO-3 / FSDP
         weights += total_params * wb / (n if stage >= 3 else 1)
-    tokens = w.tokens_per_micro_batch * w.sequences_per_example  # preference training: chosen and rejected in one batch
+    # the longest micro-batch at the sampled lengths (seq_len when packed, padded to it, or not sampled);
+    # preference training: chosen and rejected in one batch
+    tokens = micro_batch_tokens(w, peak=True) * w.sequences_per_example
     act = 2.0 if w.precision != "fp32" else 4.0
     kv_dim = hidden // heads * shape.n_kv_heads if shape.n_kv_heads else None
-    per = activation_bytes_per_token_layer(w, hidden, heads, shape.intermediate, kv_dim)
+    per = activation_bytes_per_token_layer(w, hidden, heads, shape.intermediate, kv_dim, sample_length(w, peak=True))
     if w.gradient_checkpointing:
         share = w.recompute_share
         kept = 0.0 if w.activation_offloading else tokens * layers * share * hidden * act
@@ -583,7 +645,8 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
     shape = estimate_shape(w.model)
     params, layers, hidden, heads, vocab = _shape(w, shape)
     bw = hw.hbm_tb_s * 1e12 * a.bw_eff
-    tokens = w.tokens_per_micro_batch * w.sequences_per_example  # preference training: chosen and rejected in one batch
+    length = sample_length(w)  # padded length of a micro-batch's samples (seq_len unless sampled lengths say less)
+    tokens = micro_batch_tokens(w) * w.sequences_per_example  # preference training: chosen and rejected in one batch
     micro = w.gradient_accumulation
     # GEMMs: forward 2N per token; backward 4N (full) or 2N (frozen base: input grads only).
     bwd_factor = 2.0 if w.method == "full" else 1.0
@@ -608,11 +671,9 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
         + 2 * head * tokens / (half_peak * _gemm_eff(half_eff_max, a, tokens, hidden, half_ridge))
     )
     # Attention core: causal QK^T and AV, 2 * 2 * s * h FLOPs per token per layer, halved by the mask; bf16 under fp8.
-    attn_flops = 2 * 2 * w.seq_len * hidden * layers * tokens / 2
+    attn_flops = 2 * 2 * length * hidden * layers * tokens / 2
     if w.attention == "eager":
-        scores = (
-            w.micro_batch_size * w.sequences_per_example * heads * w.seq_len * w.seq_len // max(1, w.context_parallel) * (2 if w.precision != "fp32" else 4)
-        )
+        scores = w.micro_batch_size * w.sequences_per_example * heads * length * length // max(1, w.context_parallel) * (2 if w.precision != "fp32" else 4)
         fwd_attn = (attn_flops * 2 / (half_peak * _gemm_eff(half_eff_max, a, tokens, hidden, half_ridge))) + scores * a.eager_score_passes * layers / 3 / bw
     else:
         fwd_attn = attn_flops / (half_peak * a.attn_eff * (a.fp32_gemm_eff_max / a.gemm_eff_max if w.precision == "fp32" else 1.0))
@@ -681,7 +742,7 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
         "communication": micro * comm_micro + comm_step,
     }
     model_flops = micro * (2 * (params - embed) * tokens * (1 + bwd_factor) + attn_flops * 3)
-    return StepModel(step_s=step_s, parts=parts, peak_memory_gb=memory_gb(w) if peak_gb is None else peak_gb, model_flops=model_flops)
+    return StepModel(step_s=step_s, parts=parts, peak_memory_gb=memory_gb(w) if peak_gb is None else peak_gb, model_flops=model_flops, forward_s=fwd)
 
 
 # A node's write bandwidth to checkpoint storage. Assumed, not measured: goblin knows nothing of the
@@ -719,6 +780,65 @@ def checkpoint_share(w: WorkloadConfig, hw: Hardware, storage_gb_s: float) -> fl
     save = checkpoint_seconds(w, storage_gb_s)
     train = step(w, hw).step_s * w.save_interval
     return save / (train + save) if train + save > 0 else None
+
+
+def eval_seconds(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None) -> float | None:
+    """One evaluation pass over the eval set, as each data-parallel rank runs its share of it: forward
+    only (2N FLOPs per token against a training step's 6N with a full backward: Kaplan et al. 2020,
+    arXiv:2001.08361 section 2.1, the convention `step` uses), at the eval batch size, every example
+    padded to the (eval) sequence length (the collators pad a batch to its longest example, and goblin does not
+    know the examples' lengths: an upper bound). Parameter gathers of a sharded model (ZeRO-3, FSDP)
+    and metric computation are not counted. None unless the config evaluates and states the eval set's
+    size and the eval batch size."""
+    if not w.eval_runs or w.eval_examples is None or w.eval_batch_size is None:
+        return None
+    ranks = max(1, _data_parallel_ranks(w) // max(1, w.tensor_parallel))  # the eval sampler splits the set across ranks
+    per_rank = -(-w.eval_examples // ranks)
+    batches = -(-per_rank // w.eval_batch_size)
+    shaped = w.model_copy(
+        update={
+            "micro_batch_size": w.eval_batch_size,
+            "seq_len": w.eval_seq_len or w.seq_len,
+            "gradient_accumulation": 1,
+            "gradient_checkpointing": False,
+            "reference_forward": False,
+            "sequences_per_example": 1,
+            # the eval set's lengths are not sampled (formats/datasets.py reads the training data): keep
+            # every example at the sequence length, the upper bound this term and its findings state
+            "token_quantiles": None,
+            "mean_tokens": None,
+        }
+    )
+    return batches * step(shaped, hw, a).forward_s
+
+
+@dataclass(frozen=True)
+class JobStep:
+    """The job's time per optimizer step: the step, plus checkpoint writes and evaluation amortized
+    over their intervals; a term is None where goblin cannot place it per step."""
+
+    step_s: float
+    checkpoint_s: float | None  # at the fast end of STORAGE_GB_S
+    eval_s: float | None  # an upper bound (every eval example at the sequence length)
+
+    @property
+    def total_s(self) -> float:
+        return self.step_s + (self.checkpoint_s or 0.0) + (self.eval_s or 0.0)
+
+
+def job_step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None) -> JobStep:
+    """Step + amortized checkpoint + amortized evaluation, each per optimizer step."""
+    step_s = step(w, hw, a).step_s
+    ckpt = checkpoint_seconds(w, STORAGE_GB_S[1]) / w.save_interval if w.save_interval is not None else None
+    one_eval = eval_seconds(w, hw, a) if w.eval_interval is not None else None
+    return JobStep(step_s=step_s, checkpoint_s=ckpt, eval_s=one_eval / w.eval_interval if one_eval is not None and w.eval_interval else None)
+
+
+def eval_share(w: WorkloadConfig, hw: Hardware) -> float | None:
+    """The share of the job's time per optimizer step that evaluation takes (an upper bound, see
+    eval_seconds); None where it is not projected (no per-step interval or no eval set size)."""
+    job = job_step(w, hw)
+    return job.eval_s / job.total_s if job.eval_s is not None and job.total_s > 0 else None
 
 
 def inter_node_share(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None) -> float:

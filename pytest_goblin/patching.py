@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pytest_goblin.costmodel import memory_gb, smaller_micro_batch
+from pytest_goblin.costmodel import length_phrase, lengths_assumed, memory_gb, smaller_micro_batch
 
 from .errors import GoblinError
 from .formats import LoadedConfig, parse_text
@@ -32,6 +32,27 @@ NOT_READ_BACK = "did not read back as intended; left out"
 # Why a memory-bound rule was left out: the model's size is a guess, so its fit is unknown; a verdict
 # without it is not decided either (audit_tools).
 NOT_ON_A_GUESS = "goblin does not project a memory-raising edit to fit on a guessed size or shape"
+
+
+# Why a memory-bound rule was left out: no dataset lengths were read, and at seq_len per sample the config
+# as it is projects above the GPU's HBM, which the run its repository makes contradicts; a verdict
+# without it is not decided (audit_tools), and nothing is blocked on that projection.
+NOT_ON_ASSUMED_LENGTHS = "goblin does not decide a memory-bound edit on an assumed sample length"
+
+
+def assumed_over(w: WorkloadConfig, hw: Hardware) -> str | None:
+    """Why memory cannot decide an edit: the assumed sample length puts the config as it is over HBM."""
+    if not lengths_assumed(w):
+        return None
+    have = memory_gb(w)
+    if have <= hw.hbm_gb:
+        return None
+    if memory_gb(w.model_copy(update={"token_quantiles": [1] * 21, "mean_tokens": 1.0})) > hw.hbm_gb:
+        return None  # it does not fit at any sample length: the length is not what decides (memory.projected_over_hbm)
+    return (
+        f"the config as it is projects {have:.0f} GB per GPU of {hw.hbm_gb:g} GB at {length_phrase(w)}, more than the GPU "
+        f"holds: if this config trains, its samples are shorter than assumed; {NOT_ON_ASSUMED_LENGTHS} (name a local dataset in the config, or measure)"
+    )
 
 
 def _order(rules: list[Rule]) -> list[Rule]:
@@ -84,6 +105,9 @@ def plan_edits(w: WorkloadConfig, rules: list[Rule], hw: Hardware) -> tuple[dict
                 skipped[rule.id] = guess
                 continue
             fit = _micro_batch_target(current, rule.transform.micro_batch_to, hw)
+            if fit is None and (assumed := assumed_over(w, hw)) is not None:
+                skipped[rule.id] = assumed
+                continue
             if fit is None:
                 skipped[rule.id] = "no larger micro-batch divides the global batch and fits in memory"
                 continue
@@ -94,6 +118,9 @@ def plan_edits(w: WorkloadConfig, rules: list[Rule], hw: Hardware) -> tuple[dict
                 skipped[rule.id] = guess
                 continue
             down = smaller_micro_batch(current, hw, spare_limit_gb(hw), sets)
+            if down is None and (assumed := assumed_over(w, hw)) is not None:
+                skipped[rule.id] = assumed
+                continue
             if down is None:
                 per_gpu = current.micro_batch_size * current.gradient_accumulation
                 skipped[rule.id] = (
@@ -117,6 +144,9 @@ def plan_edits(w: WorkloadConfig, rules: list[Rule], hw: Hardware) -> tuple[dict
             need, have = memory_gb(trial), memory_gb(current)
             if need > have and (guess := _guessed_shape(w)) is not None:
                 skipped[rule.id] = guess
+                continue
+            if need > hw.hbm_gb * MEMORY_MARGIN and need > have and (assumed := assumed_over(w, hw)) is not None:
+                skipped[rule.id] = assumed
                 continue
             if need > hw.hbm_gb * MEMORY_MARGIN and need > have:
                 skipped[rule.id] = (
@@ -164,6 +194,8 @@ def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id:
                 skipped.pop(chosen[f][1], None)
     # Topology is never edited by a rule; keep it as the audit saw it (a goblin_world_size override included).
     topology = {f: getattr(w, f) for f in _TOPOLOGY}
+    # The dataset's sampled token lengths come from the repository, not the file: the read-back keeps them.
+    topology.update(token_quantiles=w.token_quantiles, mean_tokens=w.mean_tokens, pad_to_max=w.pad_to_max)
     # Every value here is validated already (the read-back or audited workload, a rule's env): copied, not validated again.
     new_workload = (reread or w).model_copy(update={"env": {**w.env, **env}, "sources": w.sources, "notes": w.notes, **topology})
     applied = sorted({e.rule_id for e in edits if e.rule_id != "side effect"} | {r.id for r in rules if r.transform.env and r.id not in skipped})

@@ -44,6 +44,8 @@ DERIVED_FACTS = frozenset(
         "format",
         "framework",
         "tokens_per_micro_batch",
+        "lengths_assumed",
+        "assumed_length_over_hbm",
         "world_size_known",
         "preference_or_rl",
         "sharded_collectives",
@@ -53,6 +55,9 @@ DERIVED_FACTS = frozenset(
         "attn_supports_flex",
         "comm_share",
         "checkpoint_share",
+        "eval_share",
+        "evals_per_save",
+        "eval_batch_shortfall",
         "checkpointing_off_micro_batch",
         "nodes",
         "gpus_per_node",
@@ -60,6 +65,7 @@ DERIVED_FACTS = frozenset(
         "full_shard",
         "inter_node_share",
         "hierarchical_gain",
+        "deepspeed_host_optimizer",
     }
 )
 # Facts about the machine the audit runs on; read only where a GPU is present, since a CPU-only
@@ -265,11 +271,25 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
         out[f"derived.attn_supports_{impl}"] = attention_support.supports(w.model.family, impl)
     out["derived.format"] = w.format
     out["derived.framework"] = (w.framework or "").split(" ", 1)[0] + (" v1" if "(v1)" in (w.framework or "") else "") or None
-    out["derived.tokens_per_micro_batch"] = w.tokens_per_micro_batch
+    from .costmodel import lengths_assumed, micro_batch_tokens
+
+    # tokens per micro-batch at the dataset's sampled lengths (padded to the batch's longest), else seq_len
+    out["derived.tokens_per_micro_batch"] = micro_batch_tokens(w)
+    # every sample priced at seq_len because no local dataset was measured (packed or padded-to-max
+    # batches hold seq_len tokens whatever the data, so their length is not an assumption)
+    out["derived.lengths_assumed"] = lengths_assumed(w)
+    # that assumption projects the config as it is above the GPU's HBM: the projection contradicts the
+    # run the repository makes, so no memory-bound rule is decided on it (patching, audit_tools)
+    from .patching import assumed_over
+
+    head = out["derived.headroom_gb"]
+    out["derived.assumed_length_over_hbm"] = bool(out["derived.lengths_assumed"] and head is not None and head < 0 and assumed_over(w, hw))
     # DPO/GRPO/KTO/PPO/reward runs: packing and similar SFT advice does not carry over.
     out["derived.preference_or_rl"] = rl
     # FSDP and ZeRO-1/2/3 shard and gather; ZeRO-0 only all-reduces gradients, as DDP does.
     out["derived.sharded_collectives"] = w.strategy == "fsdp" or (w.strategy == "deepspeed" and w.zero_stage != 0)
+    # ZeRO offload: accelerate swaps a torch optimizer for DeepSpeedCPUAdam (accelerate 1.16.0 accelerator.py:2337-2346)
+    out["derived.deepspeed_host_optimizer"] = w.strategy == "deepspeed" and w.cpu_offload
     ws = w.sources.get("world_size")
     out["derived.world_size_known"] = bool(ws is not None and ws.explicit)
     out["derived.alloc_conf"] = next((w.env[k] for k in ALLOC_CONF_ENV if w.env.get(k)), None)
@@ -282,6 +302,17 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
         out["derived.checkpoint_share"] = checkpoint_share(w, hw, STORAGE_GB_S[1])
     else:
         out["derived.checkpoint_share"] = None
+    # Evaluation as a share of the job (an upper bound: every eval example at the sequence length),
+    # only where the config fixes the eval interval, the eval set's size and the batch; None elsewhere.
+    out["derived.eval_share"] = None
+    if sized and w.model.params_b is not None and w.eval_runs and w.eval_interval is not None and w.eval_examples is not None:
+        from .costmodel import eval_share
+
+        out["derived.eval_share"] = eval_share(w, hw)
+    out["derived.evals_per_save"] = w.save_interval / w.eval_interval if w.eval_runs and w.eval_interval is not None and w.save_interval is not None else None
+    # How many times the training micro-batch's tokens an eval batch may hold, when the trainer evaluates
+    eval_tokens = w.eval_batch_size * (w.eval_seq_len or w.seq_len) if w.eval_batch_size is not None else None
+    out["derived.eval_batch_shortfall"] = w.micro_batch_size * w.seq_len / eval_tokens if w.eval_runs and eval_tokens else None
     from .costmodel import topology
 
     # nodes x GPUs per node as the workload states them (a launcher, the config), else filled into the target's nodes
@@ -306,6 +337,21 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     return out
 
 
+def unjudged_on_assumed_lengths(w: WorkloadConfig, hw: Hardware, rules: tuple[Rule, ...] | list[Rule], f: dict[str, Any]) -> list[str]:
+    """Memory-bound rules (their premise a derived headroom) whose other premises hold, when the assumed
+    sample length projects the config as it is above the GPU's HBM: the projection cannot decide them."""
+    if not f.get("derived.assumed_length_over_hbm"):
+        return []
+    out = []
+    for rule in rules:
+        memory = [p for p in rule.applies_when if p.fact.partition(".")[2] in _MEMORY_FACTS or p.fact == "derived.checkpointing_off_micro_batch"]
+        if rule.footgun or not memory or rule.id in w.ignored_rules:
+            continue
+        if all(holds(p, f) for p in rule.applies_when if p not in memory) and not all(holds(p, f) for p in memory):
+            out.append(rule.id)
+    return sorted(out)
+
+
 def checkpoint_phrase(w: WorkloadConfig, hw: Hardware) -> str:
     """The job-level estimate a checkpoint finding rests on, with its assumptions."""
     from .costmodel import STORAGE_GB_S, checkpoint_gb, checkpoint_seconds, checkpoint_share
@@ -316,7 +362,7 @@ def checkpoint_phrase(w: WorkloadConfig, hw: Hardware) -> str:
     return (
         f"about {checkpoint_gb(w):,.0f} GB ({what}) every {w.save_interval} optimizer steps, "
         f"{checkpoint_seconds(w, fast):,.0f} s per save at {fast:g} GB/s per node and {checkpoint_seconds(w, slow):,.0f} s at {slow:g} GB/s "
-        f"(assumed storage bandwidths): {share[0]:.0%}-{share[1]:.0%} of the job's time (projected)"
+        f"(assumed storage bandwidths): {share[0]:.0%}-{share[1]:.0%} of the job's time (projected); {job_phrase(w, hw)}"
     )
 
 
@@ -421,6 +467,52 @@ def _hierarchical_keys(w: WorkloadConfig, nodes: int, per_node: int, schemes: li
         "src/accelerate/parallelism_config.py:61-64, commands/config/config_args.py:198, commands/launch.py:900); with FSDP1, `fsdp_sharding_strategy: HYBRID_SHARD` "
         "in the accelerate config (accelerate 1.14.0 utils/constants.py:38). transformers 5.24.0 raises on `fsdp: hybrid_shard` unless fsdp_config's version is 1 "
         "(training_args.py:2916-2931)"
+    )
+
+
+def job_phrase(w: WorkloadConfig, hw: Hardware) -> str:
+    """The job's time per optimizer step: the projected step plus the terms goblin places per step,
+    and the job-level terms it leaves out and why."""
+    from .costmodel import STORAGE_GB_S, job_step
+
+    def secs(x: float) -> str:
+        return "under 0.01 s" if x < 0.005 else f"{x:,.2f} s"
+
+    job = job_step(w, hw)
+    terms = [f"{secs(job.step_s)} step"]
+    if job.checkpoint_s is not None:
+        terms.append(f"{secs(job.checkpoint_s)} checkpoint writes (at {STORAGE_GB_S[1]:g} GB/s per node)")
+    if job.eval_s is not None:
+        terms.append(f"up to {secs(job.eval_s)} evaluation")
+    left: list[str] = []
+    if job.checkpoint_s is None:
+        left.append("checkpoint writes (not every N steps)")
+    if w.eval_runs and job.eval_s is None:
+        left.append("evaluation (" + ("eval set size not in the config" if w.eval_examples is None else "not every N steps") + ")")
+    tail = f"; not projected: {', '.join(left)}" if left else ""
+    return f"job time per optimizer step {secs(job.total_s)} = " + " + ".join(terms) + f" (projected){tail}"
+
+
+def eval_phrase(w: WorkloadConfig, hw: Hardware) -> str:
+    """The estimate an evaluation-frequency finding rests on, with its assumptions."""
+    from .costmodel import eval_seconds, eval_share
+
+    one = eval_seconds(w, hw) or 0.0
+    share = eval_share(w, hw) or 0.0
+    return (
+        f"{w.eval_examples:,} eval examples at batch {w.eval_batch_size} every {w.eval_interval} optimizer steps, up to {one:,.1f} s per evaluation "
+        f"(forward only, every example padded to {w.eval_seq_len or w.seq_len} tokens): up to {share:.0%} of the job's time (projected); {job_phrase(w, hw)}"
+    )
+
+
+def eval_batch_phrase(w: WorkloadConfig) -> str:
+    """Why the training micro-batch fits in evaluation too: what memory the comparison counts."""
+    rows = w.micro_batch_size * w.seq_len // (w.eval_seq_len or w.seq_len)
+    return (
+        f"an eval batch of {rows} x {w.eval_seq_len or w.seq_len} tokens holds no more than the training micro-batch of "
+        f"{w.micro_batch_size} x {w.seq_len}: the same weights, "
+        "one layer's forward activations at a time and the logits, with no activations saved for backward, no gradients and no "
+        "optimizer state added; fewer, larger eval forwards run the GEMMs at a higher efficiency"
     )
 
 
@@ -579,6 +671,8 @@ _SHOWN = {
     "micro_batch_size": "micro-batch",
     "gradient_accumulation": "gradient accumulation",
     "dataloader_workers": "dataloader workers",
+    "eval_batch_size": "eval batch",
+    "eval_interval": "eval interval",
 }
 
 
@@ -619,7 +713,7 @@ _VARIANT: dict[str, tuple[str, dict[str, Any]]] = {
 
 def memory_phrase(w: WorkloadConfig, hw: Hardware, fact: str = "headroom_gb") -> str:
     """The memory estimate a finding rests on, with what it assumed (precision, weights, world size)."""
-    from .costmodel import memory_gb
+    from .costmodel import length_phrase, memory_gb
     from .formats.semantics import world_size_note
 
     parts = ""
@@ -645,7 +739,7 @@ def memory_phrase(w: WorkloadConfig, hw: Hardware, fact: str = "headroom_gb") ->
     assumed = shape_assumption(w.model)
     return (
         f"projected {shown:.0f} GB per GPU{' ' + label if label else ''} of {hw.hbm_gb:g} GB ({parts}{w.method} {w.precision}, weights in {w.weight_dtype or 'fp32 (assumed)'}, "
-        f"{w.micro_batch_size} x {w.seq_len} tokens per micro-batch, strategy {sharded}, {world_size_note(w)})" + (f"; {assumed}" if assumed else "")
+        f"{length_phrase(w)}, strategy {sharded}, {world_size_note(w)})" + (f"; {assumed}" if assumed else "")
     )
 
 
@@ -670,10 +764,30 @@ def lf_neat_packing(w: WorkloadConfig) -> str:
     return text
 
 
+def packing_phrase(w: WorkloadConfig) -> str:
+    """What the dataset's sampled lengths say packing would recover: the padded share of a micro-batch
+    and how far samples fall short of seq_len (the tokens a packed sequence holds)."""
+    from .costmodel import sample_length
+
+    padded = sample_length(w)
+    mean = min(float(w.mean_tokens or 0.0), float(padded))
+    pad_share = 1 - mean / padded if padded else 0.0
+    src = w.sources.get("token_lengths")
+    where = f" ({src.note})" if src is not None and src.note else ""
+    return (
+        f"the sampled rows average {mean:.0f} tokens against seq_len {w.seq_len}{where}: at micro-batch {w.micro_batch_size} "
+        f"a batch padded to its longest sample ({padded} tokens expected) is about {pad_share:.0%} padding, and a packed "
+        f"sequence of {w.seq_len} tokens holds about {w.seq_len / max(mean, 1.0):.0f} samples"
+    )
+
+
 def _caveat(rule: Rule, w: WorkloadConfig) -> str | None:
     """A framework constraint the rule's advice must carry for this config (facts.CITES)."""
+    sampled = packing_phrase(w) if rule.id == "packing.sample_packing" and w.token_quantiles and w.mean_tokens and not w.pad_to_max else None
     if rule.id == "packing.sample_packing" and w.format == "llamafactory" and "(v1)" not in (w.framework or ""):
-        return lf_neat_packing(w)
+        return lf_neat_packing(w) + (f"; {sampled}" if sampled else "")
+    if sampled:
+        return sampled
     if rule.id == "packing.sample_packing" and w.format == "torchtune":
         src = w.sources.get("seq_len")
         if src is None or not src.explicit:
@@ -796,6 +910,8 @@ def render_finding(
     lead = "; ".join(dict.fromkeys(f for f in facts_used if f))
     text = rule.guidance if rule.footgun and rule.guidance else rule.title
     text = text.replace("{collectives}", collectives(w))
+    if rule.id == "packing.sample_packing" and w.token_quantiles and not w.pad_to_max:
+        text = text.replace("; the gain depends on the length distribution of your data, which a config does not show", "")
     if "{hierarchical}" in text:
         text = text.replace("{hierarchical}", hierarchical_phrase(w, hw))
     msg = f"{lead}: {text}" if lead else text
@@ -806,6 +922,10 @@ def render_finding(
         msg += f". Memory: {memory_phrase(w, hw, memory)}"
     elif any(p.fact == "derived.checkpoint_share" for p in rule.applies_when):
         msg += f". Checkpoints: {checkpoint_phrase(w, hw)}"
+    elif any(p.fact == "derived.eval_share" for p in rule.applies_when):
+        msg += f". Evaluation: {eval_phrase(w, hw)}"
+    elif any(p.fact == "derived.eval_batch_shortfall" for p in rule.applies_when):
+        msg += f". Memory: {eval_batch_phrase(w)}"
     elif any(p.fact in _TOPOLOGY_FACTS or p.fact == "strategy" for p in rule.applies_when) or rule.transform.micro_batch_to:
         msg += f" ({world_size_note(w)})"
     if status:

@@ -101,6 +101,24 @@ class WorkloadConfig(Model):
     # leaves out the optimizer state (`save_only_model`). Read by costmodel.checkpoint_seconds.
     save_interval: int | None = Field(default=None, ge=1)
     save_only_model: bool = False
+    # Evaluation during training: whether the trainer evaluates at all (an eval strategy other than
+    # "no", or a validation split), the optimizer steps between evaluations when it evaluates every N
+    # steps (None: per epoch, a share of the run, or not known), the per-device eval batch size, and
+    # the eval set's size when the config states it as a count (None: a fraction of an unknown
+    # dataset, or a dataset the config only names). Read by costmodel.eval_seconds.
+    eval_runs: bool = False
+    eval_interval: int | None = Field(default=None, ge=1)
+    eval_batch_size: int | None = Field(default=None, ge=1)
+    eval_examples: int | None = Field(default=None, ge=1)
+    eval_seq_len: int | None = Field(default=None, ge=1)  # an eval-only length cap (Axolotl eval_sequence_len); None: seq_len
+    # Sampled token lengths of the dataset's samples (formats/datasets.py): the lengths at 0, 5, ..., 100
+    # percent of the rows read and their mean; None: no local dataset was measured, every sample is
+    # priced at seq_len (sources["token_lengths"] says which and why).
+    token_quantiles: list[int] | None = None
+    mean_tokens: float | None = None
+    # The collator pads every micro-batch to seq_len (Axolotl pad_to_sequence_len, a script's
+    # padding="max_length"), so sampled lengths do not shorten it; False: padded to the batch's longest.
+    pad_to_max: bool = False
     # Why this trainer or model cannot pack samples (the framework's own source, cited); None: it can.
     packing_blocked: str | None = None
     world_size: int = 1  # GPUs the job runs on; sources["world_size"] says whether it was read or assumed
@@ -141,7 +159,9 @@ class WorkloadConfig(Model):
 
 # Fields a rule may read or edit. Kept explicit so `goblin kb lint` can check names.
 WORKLOAD_FIELDS: frozenset[str] = frozenset(
-    name for name in WorkloadConfig.model_fields if name not in {"path", "format", "framework", "model", "sources", "notes", "ignored_rules", "env"}
+    name
+    for name in WorkloadConfig.model_fields
+    if name not in {"path", "format", "framework", "model", "sources", "notes", "ignored_rules", "env", "token_quantiles", "mean_tokens", "pad_to_max"}
 )
 
 

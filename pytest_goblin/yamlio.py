@@ -178,6 +178,9 @@ class _Builder:
         self.text = text
         self.secrets: list[str] | None = [] if text is not None else None
         self.secret_ids: set[int] = set()  # their scalar nodes: an error about one does not quote it
+        # None: a repeated key is an error. A list: the document is read as PyYAML's safe_load reads it
+        # (the last value wins) and each repeat is recorded as (key, first line, repeated line), 1-based.
+        self.duplicates: list[tuple[str, int, int]] | None = None
 
     def _secret(self, node: yaml.Node, name: str) -> None:
         """Every scalar at and below `node` (a value under a secret name), as read and as written
@@ -268,7 +271,9 @@ class _Builder:
                 raise yaml.constructor.ConstructorError(None, None, f"{VALUE_ERROR}: a mapping key that is a list or a mapping", key_node.start_mark) from None
             mark = key_node.start_mark
             if key in seen:
-                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})", mark)
+                if self.duplicates is None:
+                    raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})", mark)
+                self.duplicates.append((str(key), seen[key] + 1, mark.line + 1))
             seen[key] = mark.line
             data.positions[key] = (mark.line, mark.column)
             values.append((key, value_node))
@@ -297,15 +302,18 @@ class _Builder:
                     self._secret(value_node, name)
 
 
-def parse_yaml(text: str, secrets: list[str] | None = None) -> Any:
+def parse_yaml(text: str, secrets: list[str] | None = None, duplicates: list[tuple[str, int, int]] | None = None) -> Any:
     """One YAML document as YamlMap / YamlSeq / scalars (raises yaml.YAMLError and others). With
-    `secrets`, every value under a secret name is added to it, as read and as written."""
+    `secrets`, every value under a secret name is added to it, as read and as written. With
+    `duplicates`, a repeated key keeps its last value and is recorded there instead of raising."""
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return None
         builder = _Builder(loader, text if secrets is not None else None)
+        if duplicates is not None:
+            builder.duplicates = duplicates
         data = builder.build(node)
         if secrets is not None and builder.secrets:
             secrets += builder.secrets
@@ -366,8 +374,10 @@ def expanded_size(data: Any, limit: int = MAX_EXPANDED_NODES) -> int:
     return size(data, 0)
 
 
-def load_yaml(path: Path, text: str | None = None) -> Any:
-    """Parse YAML keeping positions; a syntax error becomes a ConfigError with its line.
+def load_yaml(path: Path, text: str | None = None, duplicates: list[tuple[str, int, int]] | None = None) -> Any:
+    """Parse YAML keeping positions; a syntax error becomes a ConfigError with its line. A repeated
+    key is an error, unless `duplicates` is given: then it is recorded there and the last value wins
+    (how PyYAML's safe_load reads it), for the caller to judge by the framework that reads the file.
 
     Python-object tags are refused outright (ruamel would not construct them either, but a
     config that carries one is hostile or broken), and alias bombs are refused by size.
@@ -385,7 +395,7 @@ def load_yaml(path: Path, text: str | None = None) -> Any:
             f"{lines:,} lines / {text.count(':'):,} keys: far more than any training config (the largest real ones have a few hundred lines)",
             hint="training configs are small; exclude this file from the goblin paths",
         )
-    data = _guarded_load(path, text)
+    data = _guarded_load(path, text, duplicates)
     try:
         big = expanded_size(data) > MAX_EXPANDED_NODES
     except RecursionError:
@@ -420,12 +430,12 @@ def _has_flow_mapping(data: Any) -> bool:
     return False
 
 
-def _guarded_load(path: Path, text: str) -> Any:
+def _guarded_load(path: Path, text: str, duplicates: list[tuple[str, int, int]] | None = None) -> Any:
     """Run the loader with every error it can raise turned into one ConfigError naming the line:
     a malformed or hostile file must cost one item, never the session."""
     try:
         secrets: list[str] = []
-        data = parse_yaml(text, secrets)
+        data = parse_yaml(text, secrets, duplicates)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -494,10 +504,14 @@ def key_line(node: Any, key: Any) -> int | None:
 
 
 def get_path(data: Any, dotted: str) -> tuple[bool, Any, int | None]:
-    """(found, value, line) for a dotted key path such as `optimizer.fused`."""
+    """(found, value, line) for a dotted key path such as `optimizer.fused` (`dataset.0.split`: an item of a list)."""
     node = data
     line: int | None = None
     for part in dotted.split("."):
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            line = key_line(node, int(part))
+            node = node[int(part)]
+            continue
         if not isinstance(node, dict) or part not in node:
             return False, None, None
         line = key_line(node, part)

@@ -445,3 +445,13 @@ def test_a_key_predicate_needs_a_key_name(tmp_path: Path) -> None:
     f.write_text(json.dumps([entry]))
     found, problems = blockers.check_blockers(f)
     assert not found and "needs a config key" in problems[0], problems
+
+
+def test_a_blocker_found_through_a_setting_names_that_setting_not_none(tmp_path: Path) -> None:
+    """A script whose optimizer is bitsandbytes' (artidoro/qlora: `optim` default paged_adamw_32bit) used to
+    render `line 198: \\`None\\``: the line of the anchor setting, with no value."""
+    script = "from transformers import TrainingArguments\nargs = TrainingArguments(output_dir='o', optim='paged_adamw_32bit', per_device_train_batch_size=2)\n"
+    path = _write(tmp_path, ("train.py", script, "mi300x", {"requirements.txt": "bitsandbytes==0.40.0\n"}))
+    found = [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id == "blocker.bitsandbytes_before_rocm_wheels"]
+    assert found and "None" not in found[0].message
+    assert "optim" in found[0].message and "paged_adamw_32bit" in found[0].message

@@ -367,3 +367,29 @@ def test_a_trainingarguments_only_recipe_gets_the_trainers_defaults_not_trls(tmp
     # the file (sft.yaml) names SFTConfig, which accepts packing; unnamed, not every TRL class would
     assert w.gradient_checkpointing is True and check_key("hf-trainer", {"max_length": 512}, "packing", True, None, str(trl), "") is None
     assert check_key("hf-trainer", {"max_length": 512}, "packing", True) is not None
+
+
+@pytest.mark.parametrize(
+    ("tokenizer", "dataset", "expected", "key"),
+    [
+        (None, 4096, 4096, "dataset.max_seq_len"),  # torchtune 0.2 truncates in the dataset builder (review1 #27)
+        (2048, 512, 512, "dataset.max_seq_len"),  # the shorter one governs
+        (1024, 4096, 1024, "tokenizer.max_seq_len"),
+        (None, None, 2048, None),  # neither: assumed, and said so
+    ],
+)
+def test_torchtune_sequence_length_from_the_tokenizer_or_the_dataset(
+    tmp_path: Path, tokenizer: int | None, dataset: int | None, expected: int, key: str | None
+) -> None:
+    text = "model:\n  _component_: torchtune.models.llama3.lora_llama3_8b\ntokenizer:\n  _component_: torchtune.models.llama3.llama3_tokenizer\n"
+    if tokenizer is not None:
+        text += f"  max_seq_len: {tokenizer}\n"
+    text += "dataset:\n  _component_: torchtune.datasets.chat_dataset\n"
+    if dataset is not None:
+        text += f"  max_seq_len: {dataset}\n"
+    text += "batch_size: 2\noptimizer:\n  _component_: torch.optim.AdamW\n"
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    w = load_config(path).workload
+    assert w.seq_len == expected and w.sources["seq_len"].key == key
+    assert w.sources["seq_len"].explicit is (key is not None)

@@ -209,6 +209,16 @@ def test_key_newer_than_the_pinned_transformers_is_not_written(tmp_path: Path) -
     assert not patch.edits and "4.45.0" in patch.skipped["kernels.liger_fused_kernels"]
 
 
+def test_a_key_present_in_the_oldest_release_read_is_not_said_to_first_appear_there(tmp_path: Path) -> None:
+    """review1 #7 (artidoro/qlora, transformers==4.31.0): `bf16` was said to "first appear in 4.36.2", the
+    oldest release goblin read; it exists in 4.31. What goblin knows is presence from 4.36.2 on."""
+    path = _pinned_repo(tmp_path, "transformers==4.31.0")
+    loaded = load_config(path)
+    bad = check_writes("hf-trainer", str(path), loaded.text, loaded.data, {"dataloader_num_workers": 4})
+    why = bad["dataloader_num_workers"]
+    assert "first appears" not in why and "only from 4.36.2 on" in why and "does not know whether" in why and "transformers==4.31.0" in why
+
+
 def test_trl_liger_deprecation_applies_only_to_the_trl_that_has_it(tmp_path: Path) -> None:
     """trl 1.16.0 forces Liger's fused loss off (sft_trainer.py:1125-1140); v1.9.0 still applied it
     (sft_trainer.py:1718-1720). A recipe pinned to an old TRL may get the edit; an unpinned one not."""

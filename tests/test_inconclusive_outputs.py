@@ -137,3 +137,27 @@ def test_the_json_report_says_inconclusive_as_junit_does(session: SessionReport,
     assert items["configs/slow.yaml"]["shown_verdict"] == "inconclusive" and items["configs/slow.yaml"]["verdict"] == "warn"
     assert items["configs/fast.yaml"]["shown_verdict"] == "fail"
     assert read_report(str(tmp_path / "r.json")).counts() == session.counts()
+
+
+@pytest.mark.parametrize(
+    ("model", "unknown"),
+    [("/root/models/MiniCPM4/", True), ("meta-llama/Meta-Llama-3-8B-Instruct", False)],
+)
+def test_a_model_of_unknown_size_is_never_a_clean_pass(tmp_path: Path, model: str, unknown: bool) -> None:
+    """review1 #3/#4 (OpenBMB/MiniCPM): a LLaMA-Factory DPO config on a local model folder goblin cannot read
+    PASSed 1.00x with every memory-dependent setting priced on a 7B guess, while its SFT sibling was inconclusive."""
+    from pytest_goblin.options import build_settings
+    from pytest_goblin.service import audit_file
+
+    path = tmp_path / "dpo.yaml"
+    path.write_text(
+        f"model_name_or_path: {model}\nstage: dpo\ndo_train: true\nfinetuning_type: lora\npref_beta: 0.1\n"
+        "per_device_train_batch_size: 8\ngradient_accumulation_steps: 1\ncutoff_len: 1024\nbf16: true\n"
+        "disable_gradient_checkpointing: true\nflash_attn: sdpa\n"
+    )
+    report = audit_file(path, build_settings({"target": "mi300x"}), shown_as=path.name).report
+    assert report is not None
+    said = "size unknown" in (report.inconclusive or "")
+    assert said is unknown
+    if unknown:
+        assert report.verdict == "warn" and "cannot judge this config until it knows the model" in (report.reason or "")

@@ -34,6 +34,8 @@ SEVENTY_B = "meta-llama/Llama-3.1-70B"
 
 # A full fine-tune that checkpoints every N optimizer steps, optimizer state included.
 FULL_SAVES: dict[str, Any] = {"method": "full", "micro_batch_size": 1, "save_only_model": False}
+# A LoRA run that evaluates every 5 optimizer steps over 400 stated examples and saves every 500.
+EVALS: dict[str, Any] = {"eval_runs": True, "eval_interval": 5, "eval_batch_size": 8, "eval_examples": 400, "save_interval": 500}
 STATED = {"sources": {"world_size": {"file": "case.yaml", "explicit": True, "note": "stated"}}}
 SHARDED_8 = {"strategy": "fsdp", "micro_batch_size": 1, **STATED}
 
@@ -138,6 +140,8 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "env.hip_logging_left_on": ({"env": {"AMD_LOG_LEVEL": "3"}}, {"env": {"AMD_LOG_LEVEL": "0"}}),
     "env.too_many_hw_queues": ({"env": {"GPU_MAX_HW_QUEUES": "8"}}, {"env": {"GPU_MAX_HW_QUEUES": "2"}}),
     "job.frequent_full_checkpoints": ({**FULL_SAVES, "save_interval": 10}, {**FULL_SAVES, "save_interval": 500}),
+    "job.eval_batch_below_micro_batch": ({**EVALS, "eval_batch_size": 1}, {**EVALS, "eval_batch_size": 4}),
+    "job.frequent_eval": (EVALS, {**EVALS, "eval_interval": 250}),
     # one node of the same GPUs: nothing crosses a network
     "distributed.hierarchical_sharding_across_nodes": (ACROSS_NODES, {**ACROSS_NODES, "world_size": 8, "nodes": 1}),
 }
@@ -166,8 +170,16 @@ PREMISES: dict[str, list[dict[str, Any]]] = {
         {"seq_len": 8192, "micro_batch_size": 1, "target": "mi355x", "attention": "flash"},  # not SDPA
     ],
     "attention.flash_attn_rocm_build": [{"attention": "sdpa"}],
+    # ZeRO optimizer offload: accelerate runs DeepSpeedCPUAdam whatever `optim` says (review1 #5)
+    "optimizer.fused_adamw": [{"optimizer": "adamw_torch", "strategy": "deepspeed", "zero_stage": 3, "cpu_offload": True}],
     "packing.sample_packing": [{"sample_packing": False, "packing_blocked": "the trainer cannot pack"}, {"sample_packing": True}],
-    "distributed.ddp_when_model_fits": [{"strategy": "fsdp", "format": "torchtune"}, {"strategy": "deepspeed", "zero_stage": 0}, {"strategy": "ddp"}],
+    "distributed.ddp_when_model_fits": [
+        {"strategy": "fsdp", "format": "torchtune"},
+        {"strategy": "deepspeed", "zero_stage": 0},
+        {"strategy": "deepspeed", "zero_stage": 2},  # review1 #14: "switch to DDP (or ZeRO 1/2)" on a ZeRO-2 run
+        {"strategy": "fsdp", "sharding": "grad_op"},
+        {"strategy": "ddp"},
+    ],
     "comm.partial_node_collectives": [{"world_size": 4, "strategy": "ddp", "target": "mi250x"}, {"world_size": 1}],
     "distributed.ddp_over_dataparallel": [{"world_size": 1}],
     "memory.projected_over_hbm": [{**STATED}],  # stated, but it fits
@@ -195,6 +207,22 @@ PREMISES: dict[str, list[dict[str, Any]]] = {
         {**FULL_SAVES, "save_interval": 10, "method": "lora"},  # adapters: megabytes
         {**FULL_SAVES, "save_interval": None},  # per epoch, never, or a share of the run: not placed per step
         {**FULL_SAVES, "save_interval": 10, "model": "unknown/model"},  # size unknown: nothing to weigh
+    ],
+    "job.eval_batch_below_micro_batch": [
+        {**EVALS, "eval_batch_size": 1, "eval_runs": False},  # the trainer does not evaluate
+        {**EVALS, "eval_batch_size": 1, "micro_batch_size": 2},  # training at 2: eval at 1 is not far below
+        {**EVALS, "eval_batch_size": 8, "micro_batch_size": 8},  # already the training micro-batch
+        {**EVALS, "eval_batch_size": 1, "framework": "trl (GRPOConfig)"},  # GRPO evaluation generates
+        {**EVALS, "eval_batch_size": None},  # eval batch not known
+        {**EVALS, "eval_batch_size": 2, "eval_seq_len": 8192},  # 2 eval rows of 8192 hold a training micro-batch's tokens
+    ],
+    "job.frequent_eval": [
+        {**EVALS, "eval_examples": None},  # the eval set's size is not in the config: nothing to weigh
+        {**EVALS, "eval_examples": 48},  # a small eval set: under half of the job even padded to full length
+        {**EVALS, "save_interval": 5},  # one evaluation per save
+        {**EVALS, "save_interval": None},  # saves per epoch: not compared
+        {**EVALS, "eval_runs": False},  # no evaluation
+        {**EVALS, "model": "unknown/model"},  # size unknown
     ],
 }
 

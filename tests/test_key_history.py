@@ -160,3 +160,293 @@ def test_goblin_fix_writes_the_rename(tmp_path: Path) -> None:
     assert note is not None and "`evaluation_strategy` renamed `eval_strategy`" in note
     assert "eval_strategy: steps\n" in path.read_text() and "evaluation_strategy" not in path.read_text()
     assert _findings(tmp_path, path.read_text()) == []
+
+
+# ------------------------------------------------------------------ torchtune, LLaMA-Factory, Axolotl
+TT_WANTED = ["0.2.1", "0.3.1", "0.4.0", "0.5.0", "0.6.1"]
+LF_WANTED = ["0.8.3", "0.9.0", "0.9.1", "0.9.2", "0.9.3", "0.9.4", "0.9.5"]
+AX_WANTED = [
+    "0.4.0",
+    "0.5.2",
+    "0.6.0",
+    "0.7.0",
+    "0.8.1",
+    "0.9.2",
+    "0.10.0",
+    "0.11.0",
+    "0.12.2",
+    "0.13.2",
+    "0.14.0",
+    "0.15.0",
+    "0.16.1",
+    "0.17.0",
+    "0.18.0",
+    "0.19.0",
+]
+TT_PIN = {"torchtune": Pin("torchtune", "0.2.1", "torchtune==0.2.1", "requirements.txt:1", "==0.2.1")}
+LF_092 = {"llamafactory": Pin("llamafactory", "0.9.2", "llamafactory==0.9.2", "requirements.txt:1", "==0.9.2")}
+TT_YAML = """model:
+  _component_: torchtune.models.llama3.llama3_8b
+dataset:
+  _component_: torchtune.datasets.alpaca_dataset
+  split: train
+  packed: false
+optimizer:
+  _component_: torch.optim.AdamW
+  lr: 2e-5
+batch_size: 2
+epochs: 1
+device: cuda
+dtype: bf16
+enable_activation_checkpointing: true
+"""
+LF_YAML = (
+    "model_name_or_path: meta-llama/Meta-Llama-3-8B\nstage: sft\ndo_train: true\nfinetuning_type: full\ntrain_mm_proj_only: false\n"
+    "dataset: alpaca_en_demo\ntemplate: llama3\nper_device_train_batch_size: 1\ngradient_accumulation_steps: 8\nbf16: true\noutput_dir: out\n"
+)
+
+
+def test_the_new_tables_cover_their_releases() -> None:
+    data = h.history()
+    for dist, wanted in (("torchtune", TT_WANTED), ("llamafactory", LF_WANTED), ("axolotl", AX_WANTED)):
+        assert data[dist]["versions"] == wanted, dist
+        assert set(data[dist]["wheels"]) == set(wanted)
+    assert data["axolotl"]["wheels"]["0.4.0"].startswith("git tag v0.4.0 commit ")  # not on PyPI
+    # Axolotl 0.4.0 had no pydantic schema (v0.4.0 src/axolotl/utils/config.py:187 validate_config checks keys by hand): nothing is said for it
+    assert h.class_present("axolotl", "AxolotlInputConfig", "0.4.0") is False
+    assert h.class_present("axolotl", "AxolotlInputConfig", "0.5.2") is True
+    for cls in ("ModelArguments", "DataArguments", "FinetuningArguments", "GeneratingArguments"):
+        assert data["llamafactory"]["classes"][cls]["present"] == [["0.8.3", "0.9.5"]]
+    for key in (
+        "compile",
+        "enable_activation_checkpointing",
+        "enable_activation_offloading",
+        "optimizer_in_bwd",
+        "fsdp_cpu_offload",
+        "custom_sharded_layers",
+        "clip_grad_norm",
+        "dtype",
+    ):
+        assert h.ever("torchtune", "recipe:full_finetune_distributed", key), key
+
+
+def test_torchtune_facts_read_from_the_wheels() -> None:
+    # 0.2.1 recipes/full_finetune_distributed.py reads no `compile` (its FSDP is FULL_SHARD, :326); 0.3.1 does
+    assert h.present("torchtune", "recipe:full_finetune_distributed", "compile", "0.2.1") is False
+    assert h.present("torchtune", "recipe:full_finetune_distributed", "compile", "0.3.1") is True
+    assert h.present("torchtune", "recipe:lora_finetune_single_device", "compile", "0.2.1") is True
+    assert h.present("torchtune", "recipe:full_finetune_distributed", "enable_activation_offloading", "0.3.1") is False
+    assert h.present("torchtune", "recipe:full_finetune_distributed", "enable_activation_offloading", "0.4.0") is True
+    # alpaca_dataset: `split` only from 0.3 (0.6.1 torchtune/datasets/_alpaca.py:26), **kwargs only from 0.3
+    assert h.present("torchtune", "torchtune.datasets.alpaca_dataset", "split", "0.2.1") is False
+    assert h.present("torchtune", "torchtune.datasets.alpaca_dataset", "packed", "0.2.1") is True
+    assert h.history()["torchtune"]["classes"]["torchtune.datasets.alpaca_dataset"]["takes_kwargs"] == [["0.3.1", "0.6.1"]]
+    # a default that changed: enable_activation_checkpointing was read without one (cfg.enable_activation_checkpointing) until 0.3
+    from pytest_goblin.frameworks.releases import default_at
+
+    old = default_at("torchtune", "recipe:full_finetune_distributed", "enable_activation_checkpointing", "0.3.1")
+    new = default_at("torchtune", "recipe:full_finetune_distributed", "enable_activation_checkpointing", "0.6.1")
+    assert old is not None and old.value == {"required": True} and old.cite.endswith("@0.3.1")
+    assert new is not None and new.value is False and new.cite == "recipes/full_finetune_distributed.py:199@0.6.1"
+    assert default_at("torchtune", "recipe:full_finetune_distributed", "compile", "0.6.1") is None  # False in every release read
+
+
+def test_llamafactory_and_axolotl_facts_read_from_the_wheels() -> None:
+    from pytest_goblin.frameworks.releases import default_at
+
+    assert h.present("llamafactory", "FinetuningArguments", "train_mm_proj_only", "0.9.1") is True
+    assert h.present("llamafactory", "FinetuningArguments", "train_mm_proj_only", "0.9.2") is False
+    assert h.present("llamafactory", "FinetuningArguments", "use_muon", "0.9.2") is False
+    assert h.present("llamafactory", "FinetuningArguments", "use_muon", "0.9.3") is True
+    # cutoff_len 1024 until 0.9.0, 2048 from 0.9.1 (data_args.py); flash_attn stays "auto" (0.9.2 turned it into AttentionFunction.AUTO)
+    cut_old, cut_new = default_at("llamafactory", "DataArguments", "cutoff_len", "0.9.0"), default_at("llamafactory", "DataArguments", "cutoff_len", "0.9.5")
+    assert cut_old is not None and cut_old.value == 1024 and cut_old.cite.startswith("llamafactory/hparams/data_args.py:")
+    assert cut_new is not None and cut_new.value == 2048 and "1024 in llamafactory 0.8.3..0.9.0" in cut_new.changed
+    assert default_at("llamafactory", "ModelArguments", "flash_attn", "0.8.3") is None
+    assert h.history()["llamafactory"]["parser_rejects_unknown"]["rejects"] == [["0.8.3", "0.9.5"]]
+    assert h.history()["llamafactory"]["parser_rejects_unknown"]["allow_extra_args_env"] == [["0.9.2", "0.9.5"]]
+    ax = default_at("axolotl", "AxolotlInputConfig", "tf32", "0.16.1")
+    assert ax is not None and ax.value == "auto" and default_at("axolotl", "AxolotlInputConfig", "tf32", "0.15.0") is not None
+
+
+def test_trl_defaults_that_changed() -> None:
+    from pytest_goblin.frameworks.releases import default_at
+
+    # transformers: report_to unset (None, every installed integration in 4.x) became "none" in 5.0
+    rep_old, rep_new = (
+        default_at("transformers", "TrainingArguments", "report_to", "4.57.6"),
+        default_at("transformers", "TrainingArguments", "report_to", "5.0.0"),
+    )
+    assert rep_old is not None and rep_old.value is None and rep_new is not None and rep_new.value == "none"
+    assert rep_new.cite.startswith("transformers/training_args.py:") and rep_new.cite.endswith("@5.25.0")
+
+    beta_old, beta_new = default_at("trl", "GRPOConfig", "beta", "0.18.2"), default_at("trl", "GRPOConfig", "beta", "1.16.0")
+    assert beta_old is not None and beta_old.value == 0.04 and beta_new is not None and beta_new.value == 0.0
+    mode_old, mode_new = default_at("trl", "GRPOConfig", "vllm_mode", "0.29.1"), default_at("trl", "GRPOConfig", "vllm_mode", "1.0.0")
+    assert mode_old is not None and mode_old.value == "server" and mode_new is not None and mode_new.value == "colocate"
+    seq = default_at("trl", "SFTConfig", "max_seq_length", "0.15.2")
+    assert seq is not None and seq.value == 1024 and seq.cite == "trl/trainer/sft_config.py:98@0.15.2"
+
+
+def _pinned_findings(tmp: Path, text: str, pinned: dict[str, Pin], monkeypatch: object, name: str = "cfg.yaml") -> list[Finding]:
+    import pytest_goblin.frameworks.pins as pins_module
+
+    monkeypatch.setattr(pins_module, "pins", lambda path, text=None: pinned)  # type: ignore[attr-defined]
+    path = tmp / name
+    path.write_text(text)
+    return [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id.startswith("blocker.keys_")]
+
+
+def test_a_torchtune_builder_argument_the_pinned_release_lacks(tmp_path: Path, monkeypatch: object) -> None:
+    (f,) = _pinned_findings(tmp_path, TT_YAML, TT_PIN, monkeypatch)
+    assert f.blocker and f.key == "dataset.split" and f.line == 5
+    assert "only from torchtune 0.3" in f.message and "torchtune==0.2.1" in f.message and "TypeError" in f.message
+    assert "_instantiate.py:20" in f.message and "None" not in f.message
+
+
+def test_torchtune_keys_that_must_not_be_flagged(tmp_path: Path, monkeypatch: object) -> None:
+    newer = {"torchtune": Pin("torchtune", "0.3.1", "torchtune==0.3.1", "requirements.txt:1", "==0.3.1")}
+    assert _pinned_findings(tmp_path, TT_YAML, newer, monkeypatch) == []  # 0.3.1 has `split`
+    assert _pinned_findings(tmp_path, TT_YAML, {}, monkeypatch) == []  # no torchtune pin: nothing said
+    # a top-level key the 0.2.1 recipe does not read is ignored by torchtune: no finding
+    assert _pinned_findings(tmp_path, TT_YAML.replace("  split: train\n", "") + "compile: true\n", TT_PIN, monkeypatch) == []
+
+
+def test_a_llamafactory_key_the_pinned_release_dropped(tmp_path: Path, monkeypatch: object) -> None:
+    (f,) = _pinned_findings(tmp_path, LF_YAML, LF_092, monkeypatch)
+    assert f.blocker and f.key == "train_mm_proj_only" and f.line == 5
+    assert "dropped it in llamafactory 0.9.2" in f.message and "llamafactory==0.9.2" in f.message
+    assert "parser.py:84" in f.message and "None" not in f.message
+
+
+def test_llamafactory_keys_that_must_not_be_flagged(tmp_path: Path, monkeypatch: object) -> None:
+    old = {"llamafactory": Pin("llamafactory", "0.9.1", "llamafactory==0.9.1", "requirements.txt:1", "==0.9.1")}
+    assert _pinned_findings(tmp_path, LF_YAML, old, monkeypatch) == []  # 0.9.1 still has it
+    assert _pinned_findings(tmp_path, LF_YAML, {}, monkeypatch) == []  # no LLaMA-Factory pin: nothing said
+    assert _pinned_findings(tmp_path, "# ALLOW_EXTRA_ARGS=1 llamafactory-cli train cfg.yaml\n" + LF_YAML, LF_092, monkeypatch) == []
+    # a TrainingArguments key is transformers', whose release LLaMA-Factory pairs with is not known here
+    assert _pinned_findings(tmp_path, LF_YAML.replace("train_mm_proj_only: false", "evaluation_strategy: steps"), LF_092, monkeypatch) == []
+
+
+def test_axolotl_drops_unknown_keys_so_nothing_is_flagged(tmp_path: Path, monkeypatch: object) -> None:
+    text = "base_model: meta-llama/Meta-Llama-3-8B\ndatasets:\n  - path: tatsu-lab/alpaca\n    type: alpaca\nsequence_len: 2048\nmicro_batch_size: 1\ngradient_accumulation_steps: 4\nnum_epochs: 1\nlearning_rate: 0.0002\noptimizer: adamw_torch\nbf16: true\ntf32: auto\n"
+    pin = {"axolotl": Pin("axolotl", "0.5.2", "axolotl==0.5.2", "requirements.txt:1", "==0.5.2")}
+    assert _pinned_findings(tmp_path, text, pin, monkeypatch) == []
+
+
+# ------------------------------------------------------------------ readers and edits follow the pinned release
+TT_RECIPE = "# tune run --nproc_per_node 8 full_finetune_distributed --config cfg.yaml\n" + TT_YAML.replace("  split: train\n", "") + "compile: true\n"
+
+
+def _pin_only(monkeypatch: object, pinned: dict[str, Pin]) -> None:
+    import pytest_goblin.frameworks.pins as pins_module
+
+    monkeypatch.setattr(pins_module, "pins", lambda path, text=None: pinned)  # type: ignore[attr-defined]
+
+
+def test_torchtune_reads_compile_only_where_the_pinned_recipe_does(tmp_path: Path, monkeypatch: object) -> None:
+    path = tmp_path / "cfg.yaml"
+    path.write_text(TT_RECIPE)
+    _pin_only(monkeypatch, TT_PIN)
+    w = load_config(path).workload
+    src = w.sources["torch_compile"]
+    assert w.torch_compile is False and not src.explicit and w.framework == "torchtune 0.2.1 (full_finetune_distributed)"
+    assert src.note is not None and "(line 15) does nothing at torchtune 0.2.1" in src.note and "only from torchtune 0.3 on" in src.note
+    assert w.gradient_checkpointing is True  # read by every release
+    _pin_only(monkeypatch, {})
+    w = load_config(path).workload
+    assert w.torch_compile is True and w.sources["torch_compile"].explicit  # no torchtune pin: the file as written
+
+
+def test_an_edit_the_pinned_release_does_not_read_is_not_offered(tmp_path: Path, monkeypatch: object) -> None:
+    from pytest_goblin.frameworks import check_writes
+
+    path = tmp_path / "cfg.yaml"
+    path.write_text(TT_RECIPE.replace("compile: true\n", ""))
+    loaded = load_config(path)
+    _pin_only(monkeypatch, TT_PIN)
+    bad = check_writes("torchtune", str(path), loaded.text, loaded.data, {"compile": True, "enable_activation_checkpointing": False})
+    assert set(bad) == {"compile"} and "would do nothing" in bad["compile"] and "torchtune==0.2.1" in bad["compile"]
+    _pin_only(monkeypatch, {"torchtune": Pin("torchtune", "0.3.1", "torchtune==0.3.1", "requirements.txt:1", "==0.3.1")})
+    assert "compile" not in check_writes("torchtune", str(path), loaded.text, loaded.data, {"compile": True})
+    # a builder argument the pinned builder lacks (no **kwargs at 0.2.1): TypeError at instantiate
+    _pin_only(monkeypatch, TT_PIN)
+    bad = check_writes("torchtune", str(path), loaded.text, loaded.data, {"dataset.split": "train", "dataset.packed": True})
+    assert "dataset.split" in bad and "TypeError" in bad["dataset.split"] and "TypeError" not in bad.get("dataset.packed", "")
+    lf = tmp_path / "lf.yaml"
+    lf.write_text(LF_YAML.replace("train_mm_proj_only: false\n", ""))
+    lf_loaded = load_config(lf)
+    _pin_only(monkeypatch, LF_092)
+    bad = check_writes("llamafactory", str(lf), lf_loaded.text, lf_loaded.data, {"use_muon": True})
+    assert "use_muon" in bad and "only from llamafactory 0.9.3" in bad["use_muon"]
+
+
+def test_llamafactory_cutoff_len_default_follows_the_pinned_release(tmp_path: Path, monkeypatch: object) -> None:
+    path = tmp_path / "lf.yaml"
+    path.write_text(LF_YAML.replace("train_mm_proj_only: false\n", ""))
+    _pin_only(monkeypatch, {"llamafactory": Pin("llamafactory", "0.9.0", "llamafactory==0.9.0", "requirements.txt:1", "==0.9.0")})
+    w = load_config(path).workload
+    assert w.seq_len == 1024 and w.framework == "llamafactory 0.9.0 (stage sft)"
+    assert w.sources["seq_len"].note is not None and "data_args.py:44@0.9.0" in w.sources["seq_len"].note
+    _pin_only(monkeypatch, LF_092)
+    assert load_config(path).workload.seq_len == 2048
+
+
+def test_trl_gradient_checkpointing_default_follows_the_pin(tmp_path: Path) -> None:
+    body = "# SFTTrainer arguments\n" + HF + "max_length: 2048\ndataset_name: trl-lib/Capybara\noutput_dir: out\n"
+    old = _findings_dir(tmp_path, "old", body, "trl==0.18.2\n")
+    new = _findings_dir(tmp_path, "new", body, "trl==0.22.2\n")
+    w_old, w_new = load_config(old).workload, load_config(new).workload
+    assert w_old.gradient_checkpointing is False and "off at trl 0.18.2" in (w_old.sources["gradient_checkpointing"].note or "")
+    assert w_new.gradient_checkpointing is True
+
+
+def _findings_dir(tmp: Path, name: str, body: str, requirements: str) -> Path:
+    folder = tmp / name
+    folder.mkdir()
+    (folder / "requirements.txt").write_text(requirements)
+    (folder / "sft.yaml").write_text(body)
+    return folder / "sft.yaml"
+
+
+def test_transformers_before_436_runs_eager_attention_and_gets_no_attention_edit(tmp_path: Path) -> None:
+    from pytest_goblin.frameworks import check_writes
+
+    body = "# SFTTrainer arguments\n" + HF + "max_length: 2048\ndataset_name: trl-lib/Capybara\noutput_dir: out\n"
+    old = _findings_dir(tmp_path, "old", body, "transformers==4.35.2\n")
+    new = _findings_dir(tmp_path, "new", body, "transformers==4.36.2\n")
+    loose = _findings_dir(tmp_path, "loose", body, "transformers>=4.30\n")
+    w = load_config(old).workload
+    assert w.attention == "eager" and "transformers==4.35.2" in (w.sources["attention"].note or "")
+    assert load_config(new).workload.attention == "sdpa" and load_config(loose).workload.attention == "sdpa"
+    loaded = load_config(old)
+    bad = check_writes("hf-trainer", str(old), loaded.text, loaded.data, {"attn_implementation": "sdpa"})
+    assert "attn_implementation" in bad and "before 4.36" in bad["attn_implementation"]
+    loaded = load_config(new)
+    assert "attn_implementation" not in check_writes("hf-trainer", str(new), loaded.text, loaded.data, {"attn_implementation": "sdpa"})
+
+
+def test_axolotl_optimizer_default_follows_the_pinned_release(tmp_path: Path, monkeypatch: object) -> None:
+    path = tmp_path / "ax.yaml"
+    path.write_text(
+        "base_model: meta-llama/Meta-Llama-3-8B\ndatasets:\n  - path: tatsu-lab/alpaca\n    type: alpaca\nsequence_len: 2048\n"
+        "micro_batch_size: 1\ngradient_accumulation_steps: 4\nnum_epochs: 1\nlearning_rate: 0.0002\nbf16: true\noutput_dir: out\n"
+    )
+    _pin_only(monkeypatch, {"axolotl": Pin("axolotl", "0.6.0", "axolotl==0.6.0", "requirements.txt:1", "==0.6.0")})
+    w = load_config(path).workload
+    assert w.optimizer == "adamw_hf" and w.framework == "axolotl 0.6.0"
+    assert "v0_4_1/__init__.py:439@0.6.0" in (w.sources["optimizer"].note or "")
+    _pin_only(monkeypatch, {"axolotl": Pin("axolotl", "0.8.1", "axolotl==0.8.1", "requirements.txt:1", "==0.8.1")})
+    assert load_config(path).workload.optimizer == "adamw_torch_fused"
+    _pin_only(monkeypatch, {})
+    w = load_config(path).workload
+    assert w.optimizer == "adamw_torch_fused" and w.framework is not None and w.framework.startswith("axolotl 0.18.0")
+
+
+def test_a_builder_argument_inside_a_dataset_list(tmp_path: Path, monkeypatch: object) -> None:
+    text = TT_YAML.replace(
+        "dataset:\n  _component_: torchtune.datasets.alpaca_dataset\n  split: train\n  packed: false\n",
+        "dataset:\n  - _component_: torchtune.datasets.alpaca_dataset\n    split: train\n  - _component_: torchtune.datasets.slimorca_dataset\n    max_seq_len: 2048\n",
+    )
+    (f,) = _pinned_findings(tmp_path, text, TT_PIN, monkeypatch)
+    assert f.key == "dataset.0.split" and f.line == 5 and "`dataset.0.split: train` (line 5)" in f.message and "None" not in f.message

@@ -81,14 +81,29 @@ def detect(path: Path, data: Any) -> Adapter:
 
 def parse_text(path: Path, text: str) -> tuple[Any, Adapter]:
     """The parsed document and its adapter: YAML through ruamel.yaml, Python through ast."""
+    data, adapter, _repeats = _parse(path, text)
+    return data, adapter
+
+
+def _parse(path: Path, text: str) -> tuple[Any, Adapter, list[str]]:
+    """parse_text, and a note for each key written twice where the framework's loader keeps the last
+    value; where its loader refuses a repeated key (OmegaConf), the file is refused the same way."""
     from .python import PythonAdapter
 
     if path.suffix.lower() in PythonAdapter.suffixes:
-        from .python import PythonAdapter, read_script
+        from .python import read_script
 
-        return read_script(path, text), PythonAdapter()
-    data = load_yaml(path, text)
-    return data, detect(path, data)
+        return read_script(path, text), PythonAdapter(), []
+    repeats: list[tuple[str, int, int]] = []
+    data = load_yaml(path, text, repeats)
+    adapter = detect(path, data)
+    if repeats and adapter.repeated_keys is None:
+        key, first, again = repeats[0]
+        raise ConfigError(str(path), f"`{key}` is written twice (lines {first} and {again}); {adapter.repeats_refused}", line=again, hint="keep one of them")
+    notes = [
+        f"`{key}` is written twice (lines {first} and {again}): the run reads line {again}, the last ({adapter.repeated_keys})" for key, first, again in repeats
+    ]
+    return data, adapter, notes
 
 
 def load_config(path: Path) -> LoadedConfig:
@@ -99,9 +114,11 @@ def load_config(path: Path) -> LoadedConfig:
     if path.suffix.lower() not in candidate_suffixes():
         raise NotATrainingConfig(str(path), f"{path.suffix or 'no'} suffix is not a config format goblin reads")
     text = read_text(path)
-    data, adapter = parse_text(path, text)
+    data, adapter, repeats = _parse(path, text)
     try:
         workload = adapter.parse(path, data, text)
+        if repeats:
+            workload = workload.model_copy(update={"notes": [*workload.notes, *repeats]})
     except ConfigError:
         raise
     except ValidationError as exc:
@@ -110,6 +127,8 @@ def load_config(path: Path) -> LoadedConfig:
         raise ConfigError(str(path), f"{adapter.name}: `{field}`: {first['msg']}", hint="correct that setting") from None
     except Exception as exc:  # a third-party adapter must not take the session down
         raise ConfigError(str(path), f"the {adapter.name} reader failed: {type(exc).__name__}: {exc}", hint="report this with the file attached") from None
+    from .datasets import attach
     from .semantics import complete_topology
 
-    return LoadedConfig(path=path, text=text, data=data, adapter=adapter, workload=complete_topology(workload))
+    workload = attach(complete_topology(workload), path, data, text)
+    return LoadedConfig(path=path, text=text, data=data, adapter=adapter, workload=workload)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..errors import ConfigError
@@ -16,8 +17,33 @@ DOCS = "https://docs.axolotl.ai/docs/config-reference.html"
 _MARKERS = frozenset({"datasets", "micro_batch_size", "sequence_len", "adapter", "num_epochs", "sample_packing", "rl"})
 
 
+_OPTIMIZER_MEMBER = re.compile(r"^OptimizerNames\.(ADAMW_HF|ADAMW_TORCH_FUSED|ADAMW_TORCH)(\.value)?$")
+
+
+def _pinned_optimizer(r: Reader) -> tuple[str | None, str, str | None]:
+    """(the pinned Axolotl release as a framework label, the optimizer default there, its note). Axolotl's
+    default optimizer changed from adamw_hf (0.5.2-0.7.0) to adamw_torch_fused (0.8.1 on) (key_history.json;
+    transformers' OptimizerNames.ADAMW_HF = "adamw_hf", 4.36.2 training_args.py:138). Without a pin: today's."""
+    from ..frameworks.pins import pins
+    from ..frameworks.releases import default_at, pinned
+
+    found = pins(r.path, r.text)
+    version = pinned("axolotl", found)
+    if version is None:
+        return None, "adamw_torch_fused", None
+    label = f"axolotl {version}"
+    got = default_at("axolotl", "AxolotlInputConfig", "optimizer", version)
+    expr = got.value.get("expr", "") if got is not None and isinstance(got.value, dict) else got.value if got is not None else None
+    m = _OPTIMIZER_MEMBER.match(str(expr or ""))
+    name = m.group(1).lower() if m else str(expr) if isinstance(expr, str) and expr.islower() else None
+    if got is None or name is None:
+        return label, "adamw_torch_fused", None
+    return label, name, f"Axolotl optimizer unset at axolotl {version} ({found['axolotl'].spec}, {found['axolotl'].where}): {name} ({got.cite}; {got.changed})"
+
+
 class AxolotlAdapter(Adapter):
     name = "axolotl"
+    repeated_keys = "axolotl 0.18.0 src/axolotl/cli/config.py:254 (yaml.safe_load keeps the last value of a repeated key)"
     docs = DOCS
 
     def detect(self, data: Any) -> int:
@@ -45,7 +71,8 @@ class AxolotlAdapter(Adapter):
         read_lora(r, dropout=("lora_dropout",), targets=("lora_target_modules",), linear="lora_target_linear")
 
         rl = r.data.get("rl") if isinstance(r.data, dict) else None
-        r.framework = AXOLOTL_AT + (f" (rl {rl})" if rl else "")
+        pinned_at, optim_default, optim_note = _pinned_optimizer(r)
+        r.framework = (pinned_at or AXOLOTL_AT) + (f" (rl {rl})" if rl else "")
         if isinstance(rl, str) and rl.lower() in PREFERENCE:
             # Axolotl's setup_reference_model (src/axolotl/train.py) loads a reference for every `rl`
             # but ORPO and hands it to TRL, except with an adapter and no rl_adapter_ref_model, where TRL
@@ -78,7 +105,8 @@ class AxolotlAdapter(Adapter):
             r,
             batch_default=1,
             batch_note=f"Axolotl micro_batch_size: {where('axolotl', 'micro_batch_size')}",
-            optim_note=f"Axolotl optimizer: {where('axolotl', 'optimizer')}",
+            optim_default=optim_default,
+            optim_note=optim_note or f"Axolotl optimizer: {where('axolotl', 'optimizer')}",
             parser="axolotl",
         )
         bk, bsz, bline = r.raw("batch_size")
@@ -115,7 +143,7 @@ class AxolotlAdapter(Adapter):
         self._shard_sizes(r)
         if not any(k in d for k in ("dataloader_num_workers", "dataloader_pin_memory", "dataloader_prefetch_factor")):
             n = r.values.get("world_size", 1)
-            note = f"no dataloader_* key: Axolotl sets dataloader_num_workers to the GPU count ({n}, the world size goblin assumed or read), pin memory on, prefetch 256; {CITES['axolotl.dataloader']}"
+            note = f"no dataloader_* key, so Axolotl sets dataloader_num_workers to the GPU count ({n}, the world size goblin assumed or read), pin memory on, prefetch 256; {CITES['axolotl.dataloader']}"
             r.default("dataloader_workers", max(1, n), note)
             r.default("pin_memory", True, note)
         if not r.values.get("fused_kernels"):

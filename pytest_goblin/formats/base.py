@@ -171,6 +171,11 @@ class Adapter:
     name: ClassVar[str]
     docs: ClassVar[str]  # where this format's defaults are documented
     suffixes: ClassVar[frozenset[str]] = frozenset({".yaml", ".yml"})  # the files this format can be
+    # A key written twice, as the framework's own loader treats it: the citation of a loader that keeps
+    # the last value (PyYAML's safe_load), read the same way and said in a note; None: the loader refuses
+    # the file (OmegaConf), so goblin does too, with `repeats_refused` as the reason.
+    repeated_keys: ClassVar[str | None] = None
+    repeats_refused: ClassVar[str] = "goblin's own config format refuses a key written twice"
 
     def detect(self, data: Any) -> int:
         """0 when the mapping is not this format; higher is more certain."""
@@ -197,6 +202,7 @@ class Adapter:
         self.read(r)
         env = redact_env({str(k): str(v) for k, v in (self.env(data) or {}).items()})
         stamp_versions(r)
+        stamp_framework(r)
         return WorkloadConfig(
             path=str(path),
             format=self.name,
@@ -423,3 +429,21 @@ def stamp_versions(r: Reader) -> None:
     for src in r.sources.values():
         if not src.explicit and src.note and not _VERSIONED.search(src.note):
             src.note = f"{src.note} [{r.framework}]"
+
+
+def stamp_framework(r: Reader) -> None:
+    """`sources["framework"]`: the framework release the config is read as and where that came from
+    (the config's own pin line, a pin file, a vendored copy; else goblin's tables, assumed: history.reading)."""
+    from ..frameworks.history import reading
+
+    got = reading(r.framework, r.path, r.text)
+    if got is None:
+        return
+    r.sources["framework"] = FieldSource(
+        file=got.file or r.path, key=got.spec or None, line=got.line or None, explicit=bool(got.spec) and not got.assumed, note=got.note()
+    )
+    if got.spec and not got.assumed and got.version != got.tables:
+        r.notes.append(
+            f"the repository runs {got.name} {got.version} ({got.spec}, {got.source}); goblin's defaults for this format are {got.name} {got.tables}'s, "
+            "so a default that changed between the two releases may be read wrong"
+        )

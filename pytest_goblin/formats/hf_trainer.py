@@ -105,6 +105,9 @@ def checkpoint_key(data: Any, path: str | None = None) -> str:
 
 class HFTrainerAdapter(Adapter):
     name = "hf-trainer"
+    repeated_keys = (
+        "trl 1.16.0 trl/scripts/utils.py:327 and transformers 5.25.0 transformers/hf_argparser.py:426 (yaml.safe_load keeps the last value of a repeated key)"
+    )
     docs = TA_DOCS
 
     def detect(self, data: Any) -> int:
@@ -197,6 +200,8 @@ class HFTrainerAdapter(Adapter):
         from ..frameworks.pins import pins
 
         for pin in pins(r.path, r.text).values():
+            if pin.dist not in ("transformers", "trl") or not pin.version:
+                continue  # facts.KEY_SINCE records keys of these two; a submodule's version is unknown
             r.notes.append(f"the recipe pins {pin.spec} ({pin.where}): an edit adding a key first seen in a later {pin.dist} is not offered")
         if plain:
             # transformers' own TrainingArguments: bf16=False, gradient_checkpointing off.
@@ -221,30 +226,34 @@ class HFTrainerAdapter(Adapter):
             else f"TRL SFTConfig/DPOConfig max_length=1024 ({TRL_DOCS})",
             convert=positive,
         )
+        attn_default, attn_note = _attention_default(r)
         r.take(
             "attention",
             ("attn_implementation", "model_init_kwargs.attn_implementation"),
-            default="sdpa",
-            note="transformers picks SDPA when attn_implementation is unset (https://huggingface.co/docs/transformers/perf_infer_gpu_one#pytorch-scaled-dot-product-attention)",
+            default=attn_default,
+            note=attn_note,
             convert=attention_from,
         )
         k, v, line = r.raw("use_flash_attention_2", "model_init_kwargs.use_flash_attention_2")
         if k is not None and not r.sources["attention"].explicit and str(v).lower() in {"true", "1", "yes"}:
             # transformers 4.x's flag: 4.36.2 modeling_utils.py:1227-1237 and :1269 (deprecated; selects flash_attention_2)
             r.explicit("attention", "flash", k, line)
+        ckpt_default, ckpt_note = (
+            (False, "TrainingArguments.gradient_checkpointing unset: off (transformers training_args.py)")
+            if plain
+            else _trl_checkpoint_default(r, found.classes)
+        )
         r.take(
             "gradient_checkpointing",
             CHECKPOINT_KEYS,
-            default=not plain,
-            note=(
-                "TrainingArguments.gradient_checkpointing unset: off (transformers training_args.py)"
-                if plain
-                else f"TRL configs turn gradient checkpointing on by default: {CITES['trl.gradient_checkpointing']}"
-            ),
+            default=ckpt_default,
+            note=ckpt_note,
             convert=lambda v: True if isinstance(v, (str, int)) and not isinstance(v, bool) and str(v).lower() not in {"false", "0", "no"} else as_bool(v),
         )
         r.take("sample_packing", ("packing", "padding_free"), default=False, note=f"SFTConfig.packing=False ({TRL_DOCS})", convert=as_bool)
-        read_common(r, batch_default=8, batch_note=f"TrainingArguments.per_device_train_batch_size=8: {where('trl', 'per_device_train_batch_size')}")
+        read_common(
+            r, batch_default=8, batch_note=f"TrainingArguments.per_device_train_batch_size=8: {where('trl', 'per_device_train_batch_size')}", plain=plain
+        )
         read_world_size(r, r.text)
 
     def writes(self, field: str, value: Any, workload: WorkloadConfig, data: Any) -> dict[str, Any] | None:
@@ -265,3 +274,60 @@ class HFTrainerAdapter(Adapter):
             checkpoint_key=checkpoint_key(data, workload.path),
             liger_key="use_liger_kernel",
         )
+
+
+def _trl_checkpoint_default(r: Reader, classes: tuple[str, ...]) -> tuple[bool, str]:
+    """TRL's gradient_checkpointing default at the release the recipe pins: its config classes set True
+    only from trl 0.22 (0.22.2 trl/trainer/sft_config.py:111-112; 1.16.0 base_config.py:62); before, they
+    inherit TrainingArguments' False (transformers 4.36.2 training_args.py:1175-1176). Without a TRL pin,
+    the newest release's True."""
+    from ..frameworks.history import present
+    from ..frameworks.pins import pins
+    from ..frameworks.releases import pinned
+
+    newest = (True, f"TRL configs turn gradient checkpointing on by default: {CITES['trl.gradient_checkpointing']}")
+    found = pins(r.path, r.text)
+    version = pinned("trl", found)
+    names = [c for c in classes if c.endswith("Config")] or ["SFTConfig"]
+    if version is None or any(present("trl", c, "gradient_checkpointing", version) is not False for c in names):
+        return newest
+    pin = found["trl"]
+    return (
+        False,
+        f"gradient_checkpointing unset: off at trl {version} ({pin.spec}, {pin.where}): {names[0]} of that release does not set it, so "
+        "TrainingArguments' False applies (transformers 4.36.2 training_args.py:1175-1176); TRL's own True arrived in trl 0.22 "
+        "(0.22.2 trl/trainer/sft_config.py:111-112)",
+    )
+
+
+# transformers picks SDPA for a model that supports it when attn_implementation is unset from 4.36 on
+# (4.36.2 modeling_utils.py:1309-1313 and _check_and_enable_sdpa :1456-1481, Llama _supports_sdpa
+# models/llama/modeling_llama.py:852; 4.41.2 :1478-1480; 4.48.3 :1536-1538; 4.57.6 get_correct_attn_implementation
+# :2696; 5.0.0 :1897; 5.25.0 :1856). 4.35.2 has no SDPA path: LlamaDecoderLayer builds the eager LlamaAttention
+# unless flash-attention 2 is enabled (models/llama/modeling_llama.py:629-633).
+SDPA_DEFAULT_FROM = "4.36"
+
+
+def _attention_default(r: Reader) -> tuple[str, str]:
+    from packaging.version import InvalidVersion, Version
+
+    from ..frameworks.pins import pins
+
+    newest = (
+        "sdpa",
+        "transformers picks SDPA when attn_implementation is unset (transformers 4.36.2 modeling_utils.py:1309-1313 .. 5.25.0 :1856)",
+    )
+    pin = pins(r.path, r.text).get("transformers")
+    if pin is None or not pin.constraint.startswith("=="):
+        return newest  # a range lets pip install a release with SDPA
+    try:
+        older = Version(pin.constraint[2:].split(",", 1)[0]) < Version(SDPA_DEFAULT_FROM)
+    except InvalidVersion:
+        return newest
+    if not older:
+        return newest
+    return (
+        "eager",
+        f"attn_implementation unset at {pin.spec} ({pin.where}): transformers before 4.36 has no SDPA default; Llama-class models run "
+        "the eager attention unless flash-attention 2 is asked for (4.35.2 models/llama/modeling_llama.py:629-633)",
+    )

@@ -31,8 +31,10 @@ def read_common(
     optim_default: str = "adamw_torch_fused",
     optim_note: str = OPTIM_DEFAULT_NOTE,
     parser: str = "trl",
+    plain: bool = False,
 ) -> None:
-    """TrainingArguments keys; each default's note names the framework version, file and line it comes from."""
+    """TrainingArguments keys; each default's note names the framework version, file and line it comes
+    from. `plain`: a bare TrainingArguments file (transformers' defaults) rather than a TRL config."""
     from ..frameworks import where
 
     r.take("micro_batch_size", ("per_device_train_batch_size", "micro_batch_size"), default=batch_default, note=batch_note, convert=positive)
@@ -80,6 +82,7 @@ def read_common(
     )
     read_offload_and_kernels(r)
     read_saves(r, parser)
+    read_evals(r, "transformers" if plain and parser == "trl" else parser)
     key, value, line = r.raw("deepspeed")
     if key is not None:
         r.explicit("strategy", "deepspeed", key, line)
@@ -178,6 +181,126 @@ def read_saves(r: Reader, parser: str) -> None:
         )
         return
     r.explicit("save_interval", int(steps), n_key, n_line)
+
+
+def _steps(value: Any) -> int | None:
+    """A step count (an integer >= 1), else None: unset, 0, or a float below 1 (a share of the run)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 1 or (isinstance(value, float) and not value.is_integer()):
+        return None
+    return int(value)
+
+
+def read_evals(r: Reader, parser: str) -> None:
+    """The trainer's evaluation settings (_read_evals), and a note where it evaluates every N steps
+    over an eval set whose size the config does not give: that term is left out, and said to be."""
+    _read_evals(r, parser)
+    interval, batch = r.values.get("eval_interval"), r.values.get("eval_batch_size")
+    if r.values.get("eval_runs") and interval is not None and r.values.get("eval_examples") is None:
+        at = f" at batch {batch}" if batch is not None else ""
+        r.notes.append(
+            f"evaluation every {interval} optimizer steps{at}: the eval set's size is not in the config, so its time is not projected (the verdict is the step's alone)"
+        )
+
+
+def _read_evals(r: Reader, parser: str) -> None:
+    """Whether the trainer evaluates during training, how often, at what batch, and over how many
+    examples, for the job-level evaluation term. Sources (each at the tables' version):
+
+    - transformers 5.24.0 training_args.py: `eval_strategy` default "no" (:1106), `eval_steps` unset
+      (:1110) falls back to `logging_steps` when the strategy is "steps" (__post_init__ :1574-1578),
+      `per_device_eval_batch_size` 8 (:1128); `do_eval` is not read by the Trainer (its help, :1489-1492)
+      and is set from the strategy (:1571-1572). The older key `evaluation_strategy` is accepted in
+      4.36.2-4.50.3 and `eval_strategy` from 4.41.2 (frameworks/key_history.json). TRL's configs change `logging_steps` to 10 (trl 1.16.0 trainer/base_config.py:55).
+    - Axolotl 0.18.0: evaluation only with a validation split (`val_set_size` > 0, default 0.0,
+      schemas/config.py:1084) or `test_datasets` (core/builders/base.py:515-517); `eval_steps` sets
+      steps (:518-521), `evals_per_epoch` becomes a share of the run's steps (utils/config/__init__.py:250-253);
+      `eval_batch_size` unset is the micro-batch size (utils/config/__init__.py:208-209); a
+      `val_set_size` above 1 is a count of examples (utils/data/sft.py:440-441).
+    - LLaMA-Factory 0.9.5: its TrainingArguments are transformers' (eval keys and defaults as above);
+      evaluation needs `val_size` or `eval_dataset` (hparams/parser.py:362-365), and a `val_size`
+      above 1 is a count of examples (data/data_utils.py:114).
+    - torchtune 0.6.1: no recipe reads a validation key (frameworks/torchtune.json), so its format
+      does not come here.
+    The eval set's size is read only where the config states it as a count; a fraction of a dataset
+    of unknown size, or a dataset a script loads, leaves it unknown and the term unprojected."""
+    from ..frameworks import tables, where
+
+    keys = tables.parser_keys(parser, "SFTConfig" if parser == "trl" else None)
+    if parser == "axolotl":
+        v_key, val, v_line = r.raw("val_set_size")
+        has_val = (isinstance(val, (int, float)) and not isinstance(val, bool) and val > 0) or r.raw("test_datasets")[0] is not None
+        s_key, strategy, _ = r.raw("eval_strategy", "evaluation_strategy")
+        n_key, steps, n_line = r.raw("eval_steps")
+        per_epoch = r.raw("evals_per_epoch")[0] is not None
+        stated = n_key is not None or per_epoch or (s_key is not None and str(strategy).lower() != "no")
+        if not (has_val and stated):
+            return
+        r.explicit("eval_runs", True, n_key or s_key or "evals_per_epoch", n_line)
+        micro = r.values.get("micro_batch_size")
+        r.take(
+            "eval_batch_size",
+            ("eval_batch_size",),
+            default=micro,
+            note="eval_batch_size unset: the micro-batch size (axolotl 0.18.0 utils/config/__init__.py:208-209)",
+            convert=positive,
+        )
+        # eval_sequence_len caps eval rows instead of sequence_len (schemas/config.py:677-682, utils/data/sft.py:347-348)
+        r.take("eval_seq_len", ("eval_sequence_len",), default=None, note="eval_sequence_len unset: sequence_len", convert=positive)
+        if isinstance(val, (int, float)) and not isinstance(val, bool) and val > 1 and r.raw("rl")[0] is None and v_key is not None:
+            r.explicit("eval_examples", int(val), v_key, v_line)
+        if n_key is not None and (interval := _steps(steps)) is not None:
+            r.explicit("eval_interval", interval, n_key, n_line)
+        else:
+            r.notes.append("evaluation per epoch or a share of the run's steps, which the config does not fix: evaluation time is not projected")
+        return
+    s_key, strategy, s_line = r.raw("eval_strategy", "evaluation_strategy")
+    default_strategy = (keys.get("eval_strategy") or {}).get("default")
+    strategy = str(strategy if s_key is not None else default_strategy or "no").lower()
+    if strategy == "no":
+        return
+    if s_key is not None:
+        r.explicit("eval_runs", True, s_key, s_line)
+    else:  # a framework whose default strategy evaluates
+        r.default("eval_runs", True, f"eval_strategy unset: {where(parser, 'eval_strategy')}")
+    default_batch = (keys.get("per_device_eval_batch_size") or {}).get("default")
+    r.take(
+        "eval_batch_size",
+        ("per_device_eval_batch_size", "per_gpu_eval_batch_size"),
+        default=default_batch if isinstance(default_batch, int) and not isinstance(default_batch, bool) else None,
+        note=f"per_device_eval_batch_size unset: {where(parser, 'per_device_eval_batch_size')}",
+        convert=positive,
+    )
+    if parser.startswith("llamafactory"):
+        v_key, val, v_line = r.raw("val_size")
+        if v_key is not None and isinstance(val, (int, float)) and not isinstance(val, bool) and val > 1:
+            r.explicit("eval_examples", int(val), v_key, v_line)
+    if strategy != "steps":
+        r.notes.append(f"evaluation per {strategy}, not every N steps: evaluation time is not projected")
+        return
+    n_key, steps, n_line = r.raw("eval_steps")
+    if n_key is not None and steps != 0:
+        interval = _steps(steps)
+        if interval is None:
+            r.notes.append(
+                f"eval_steps {steps!r} (line {n_line}) is a share of the run's total steps, which the config does not fix: evaluation time is not projected"
+            )
+            return
+        r.explicit("eval_interval", interval, n_key, n_line)
+        return
+    # eval_steps unset or 0: TrainingArguments.__post_init__ takes logging_steps (transformers 5.24.0 training_args.py:1574-1578)
+    l_key, logging, l_line = r.raw("logging_steps")
+    logging_default = (keys.get("logging_steps") or {}).get("default")
+    interval = _steps(logging if l_key is not None else logging_default)
+    if interval is None:
+        return
+    fallback = "transformers 5.24.0 training_args.py:1574-1578"
+    if l_key is not None:
+        r.values["eval_interval"] = interval
+        r.sources["eval_interval"] = FieldSource(
+            file=r.path, key=l_key, line=l_line, explicit=True, note=f"eval_steps unset: logging_steps is used ({fallback})"
+        )
+    else:
+        r.default("eval_interval", interval, f"eval_steps unset: logging_steps {interval} is used ({fallback}; {where(parser, 'logging_steps')})")
 
 
 # FSDP's own activation checkpointing in the config itself; the `fsdp_` prefix is stripped by both

@@ -23,8 +23,18 @@ _V1 = frozenset({"micro_batch_size", "peft_config", "dist_config", "kernel_confi
 _FLASH = {"auto": "sdpa", "disabled": "eager", "sdpa": "sdpa", "fa2": "flash", "fa3": "flash"}
 
 
+def _pinned_release(r: Reader) -> tuple[dict[str, Any], str | None]:
+    """(the config's pins, the LLaMA-Factory release a pin makes it run on, or None without one)."""
+    from ..frameworks.pins import pins
+    from ..frameworks.releases import pinned
+
+    found = pins(r.path, r.text)
+    return found, pinned("llamafactory", found)
+
+
 class LlamaFactoryAdapter(Adapter):
     name = "llamafactory"
+    repeats_refused = "LLaMA-Factory 0.9.5 reads its YAML with OmegaConf.load, which refuses a key written twice (omegaconf 2.3.0 omegaconf/_utils.py:136-151) (src/llamafactory/hparams/parser.py:92; releases up to 0.9.3 used yaml.safe_load, which kept the last value)"
     docs = HPARAMS
 
     def detect(self, data: Any) -> int:
@@ -65,6 +75,9 @@ class LlamaFactoryAdapter(Adapter):
             return
         d = r.data
         r.framework = f"llamafactory {table('llamafactory')['version']} (stage {d.get('stage', 'sft')})"
+        lf_pins, lf_pinned = _pinned_release(r)
+        if lf_pinned:
+            r.framework = f"llamafactory {lf_pinned} (stage {d.get('stage', 'sft')})"
         quant = r.take(
             "quantization",
             ("quantization_bit",),
@@ -103,7 +116,15 @@ class LlamaFactoryAdapter(Adapter):
                 how=f"llamafactory {table('llamafactory')['version']} stage {stage}, pref_loss {loss}",
             )
         read_lora(r, dropout=("lora_dropout",), targets=("lora_target",))
-        r.take("seq_len", ("cutoff_len",), default=2048, note=f"cutoff_len default 2048 ({HPARAMS}/data_args.py)", convert=positive)
+        # cutoff_len's default changed (1024 until 0.9.0, 2048 from 0.9.1: key_history.json); flash_attn's is "auto" in 0.8.3..0.9.5
+        from ..frameworks.releases import llamafactory_default
+
+        cut = llamafactory_default("cutoff_len", lf_pins) if lf_pinned else None
+        if cut is not None and isinstance(cut.value, int):
+            cut_note = f"cutoff_len default {cut.value} at llamafactory {lf_pinned} ({cut.cite}; {cut.changed})"
+            r.take("seq_len", ("cutoff_len",), default=cut.value, note=cut_note, convert=positive)
+        else:
+            r.take("seq_len", ("cutoff_len",), default=2048, note=f"cutoff_len default 2048 ({HPARAMS}/data_args.py)", convert=positive)
         r.take(
             "attention",
             ("flash_attn",),

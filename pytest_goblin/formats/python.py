@@ -27,7 +27,7 @@ from ..errors import ConfigError, NotATrainingConfig
 from ..redact import flag_values, is_secret_name, masks_by_value
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from ..yamlio import get_path, learn_secrets
-from .base import IN_LAUNCH_LINE, Reader, ignored_rules, model_from, stamp_versions
+from .base import IN_LAUNCH_LINE, Reader, ignored_rules, model_from, stamp_framework, stamp_versions
 from .hf_trainer import HFTrainerAdapter
 from .hfstyle import TA_DOCS, hf_writes
 from .launchers import ScriptLaunch, find_script_launch
@@ -847,6 +847,7 @@ class PythonAdapter(HFTrainerAdapter):
             if loc is not None and loc.file is not None and src.file != loc.file:
                 r.sources[name] = FieldSource(file=loc.file, key=src.key, line=loc.line, explicit=True, note=loc.fixed)
         stamp_versions(r)
+        stamp_framework(r)
         return WorkloadConfig(
             path=str(path),
             format=self.name,

@@ -51,9 +51,18 @@ def workload_record(path: str, w: WorkloadConfig) -> dict[str, Any]:
     out["env"] = dict(w.env)
     out["model_shape"] = w.model.model_dump()
     out["ignored_rules"] = list(w.ignored_rules)
+    out["framework_version"] = framework_version(path, w)
     out["sources"] = {_RENAMED.get(k, k): s.model_dump() for k, s in sorted(w.sources.items())}
     out["notes"] = list(w.notes)
     return out
+
+
+def framework_version(path: str, w: WorkloadConfig) -> dict[str, object] | None:
+    """The framework release the config is read as and where that came from (frameworks/pins.py)."""
+    from ..frameworks.history import reading
+
+    got = reading(w.framework, w.path)
+    return got.record() if got is not None else None
 
 
 def parse_record(path: Path, world_size: int | None = None) -> tuple[dict[str, Any], bool]:

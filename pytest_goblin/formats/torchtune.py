@@ -16,6 +16,13 @@ from .base import Adapter, Reader, as_bool, non_negative, positive
 from .semantics import read_world_size
 
 DOCS = "https://github.com/pytorch/torchtune/tree/main/recipes"
+# goblin field -> the top-level key a recipe reads for it (frameworks/key_history.json, recipe:<name>)
+RECIPE_KEYS = {
+    "torch_compile": "compile",
+    "activation_offloading": "enable_activation_offloading",
+    "cpu_offload": "fsdp_cpu_offload",
+    "gradient_checkpointing": "enable_activation_checkpointing",
+}
 _DTYPES = {"bf16": "bf16", "bfloat16": "bf16", "fp32": "fp32", "float32": "fp32", "fp16": "fp16", "float16": "fp16"}
 
 
@@ -48,6 +55,7 @@ def _node(data: Any, dotted: str | None) -> Any:
 
 class TorchtuneAdapter(Adapter):
     name = "torchtune"
+    repeats_refused = "torchtune reads its YAML with OmegaConf.load, which refuses a key written twice (omegaconf 2.3.0 omegaconf/_utils.py:136-151) (torchtune/utils/argparse.py:52 at 0.2.0; config/_parse.py since)"
     docs = DOCS
 
     def detect(self, data: Any) -> int:
@@ -117,10 +125,15 @@ class TorchtuneAdapter(Adapter):
         else:
             r.default("weight_dtype", "fp32", CITES["torchtune.dtype"])
         key, value, line = r.raw("tokenizer.max_seq_len")
+        # torchtune 0.2 truncates in the dataset builder instead (torchtune 0.2.0 torchtune/datasets/_chat.py:118,
+        # chat_dataset(max_seq_len=...)); a config of that era sets `dataset.max_seq_len`. The shorter one governs.
+        dkey, dvalue, dline = r.raw("dataset.max_seq_len")
+        if dkey is not None and (key is None or positive(dvalue) < positive(value)):
+            key, value, line = dkey, dvalue, dline
         if key is not None:
             r.explicit("seq_len", positive(value), key, line)
         else:
-            r.default("seq_len", 2048, "tokenizer.max_seq_len is null: samples are not truncated; 2048 tokens assumed")
+            r.default("seq_len", 2048, "neither tokenizer.max_seq_len nor dataset.max_seq_len is set: samples are not truncated; 2048 tokens assumed")
         r.default("attention", "sdpa", f"torchtune attention uses PyTorch SDPA (or flex attention when packed) ({DOCS})")
         r.take(
             "gradient_checkpointing",
@@ -182,6 +195,7 @@ class TorchtuneAdapter(Adapter):
         r.framework = f"torchtune {tables.table('torchtune')['version']}" + (f" ({named})" if named else "")
         if recipe:
             r.notes.append(f"torchtune recipe {recipe} (from {how}; torchtune {tables.table('torchtune')['version']})")
+            self._at_pinned_release(r, recipe)
         path = r.path.rsplit("/", 1)[-1]
         if info is not None and info.get("distributed"):
             r.default("strategy", "fsdp", f"torchtune recipe {recipe} shards with FSDP2 ({info['file']}; registry supports_distributed)")
@@ -195,6 +209,32 @@ class TorchtuneAdapter(Adapter):
         if (info is not None and not info.get("distributed")) or "single_device" in path:
             r.default("world_size", 1, f"torchtune {'recipe ' + recipe if recipe else 'single-device config'} runs on one device")
         read_world_size(r, r.text)
+
+    def _at_pinned_release(self, r: Reader, recipe: str) -> None:
+        """The repository pins another torchtune: a key its recipe does not read there does nothing (the
+        recipes read keys with cfg.get / attribute access and ignore the rest), so the field falls back to
+        off; the framework named is the pinned release. Without a torchtune pin nothing changes."""
+        from ..frameworks.history import change, present
+        from ..frameworks.pins import pins
+        from ..frameworks.releases import pinned
+
+        pinned_pins = pins(r.path, r.text)
+        version = pinned("torchtune", pinned_pins)
+        if version is None:
+            return
+        pin = pinned_pins["torchtune"]
+        r.framework = f"torchtune {version} ({recipe})"
+        r.notes.append(f"torchtune {version}: the release the recipe runs on ({pin.spec}, {pin.where})")
+        for field, key in RECIPE_KEYS.items():
+            src = r.sources.get(field)
+            if src is None or not src.explicit or not r.values.get(field):
+                continue
+            if present("torchtune", f"recipe:{recipe}", key, version) is False:
+                why = change("torchtune", f"recipe:{recipe}", key, version).replace(f"recipe:{recipe}", f"recipe {recipe}", 1)
+                r.default(field, False, f"`{key}` (line {src.line}) does nothing at torchtune {version} ({pin.spec}, {pin.where}): {why}")
+                if field == "cpu_offload":
+                    r.values.pop("offload_params", None)
+                    r.sources.pop("offload_params", None)
 
     @staticmethod
     def _dtype(value: Any) -> str:

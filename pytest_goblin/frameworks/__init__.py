@@ -412,9 +412,44 @@ def check_writes(fmt: str, path: str, text: str, data: Any, writes: dict[str, An
                 why = _interaction_rejects(fmt, data, key, value, declared, path, text)
         else:
             why = None
+        if not why and fmt in ("torchtune", "llamafactory", "axolotl") and path:
+            why = _pinned_release_lacks(fmt, path, text, key, data)
+        if not why and fmt == "hf-trainer" and key == "attn_implementation" and path:
+            why = _attention_too_old(path, text)
         if why:
             bad[key] = why
     return bad
+
+
+def _attention_too_old(path: str, text: str) -> str | None:
+    """transformers before 4.36 has no attn_implementation (4.35.2 modeling_utils.py knows only use_flash_attention_2,
+    :2564; 4.36.2 adds _autoset_attn_implementation, :1258): an exact pin below it gets no attention edit."""
+    from packaging.version import InvalidVersion, Version
+
+    from .pins import pins
+
+    pin = pins(path, text).get("transformers")
+    if pin is None or not pin.constraint.startswith("=="):
+        return None
+    try:
+        if Version(pin.constraint[2:].split(",", 1)[0]) >= Version("4.36"):
+            return None
+    except InvalidVersion:
+        return None
+    return (
+        f"the recipe pins {pin.spec} ({pin.where}): transformers before 4.36 has no attn_implementation (4.35.2 modeling_utils.py:2564 "
+        "reads only use_flash_attention_2; 4.36.2 modeling_utils.py:1258 adds it), so the key would do nothing"
+    )
+
+
+def _pinned_release_lacks(fmt: str, path: str, text: str, key: str, data: Any = None) -> str | None:
+    """An edit whose key the pinned torchtune recipe / LLaMA-Factory / Axolotl release does not have
+    (frameworks/releases.py; nothing without a pin of that framework)."""
+    from .pins import pins
+    from .releases import edit_too_old
+
+    recipe = torchtune_recipe(path, text)[0] if fmt == "torchtune" else None
+    return edit_too_old(fmt, key, pins(path, text), recipe, data)
 
 
 __all__ = [

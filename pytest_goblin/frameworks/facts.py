@@ -58,7 +58,7 @@ CITES: dict[str, str] = {
     # LLaMA-Factory v1.
     "lfv1.parser": "llamafactory 0.9.5 v1/config/arg_parser.py:36-58 (parse_dict with allow_extra_keys=False unless ALLOW_EXTRA_KEYS)",
     # Axolotl.
-    "axolotl.dataloader": f"{AXOLOTL_AT} src/axolotl/utils/schemas/config.py:2132-2140 (no dataloader_* key: num_workers = GPU count, pin_memory True, prefetch_factor 256)",
+    "axolotl.dataloader": f"{AXOLOTL_AT} src/axolotl/utils/schemas/config.py:2132-2140 (without a dataloader_* key, num_workers is the GPU count, pin_memory True, prefetch_factor 256)",
     "axolotl.bf16": f"{AXOLOTL_AT} src/axolotl/utils/schemas/config.py:559 (bf16 default 'auto': bf16 where the GPU supports it)",
     "axolotl.extra_keys": f"{AXOLOTL_AT} src/axolotl/utils/schemas/config.py:212 (pydantic model without extra='forbid': unknown keys are dropped)",
     # torchtune.
@@ -82,6 +82,7 @@ CITES: dict[str, str] = {
 # oldest version read: for a pin older than that, presence is not known and the edit is not offered.
 # transformers wheels read: 4.36.2, 4.44.2, 4.45.0 (pip download --no-deps), 5.24.0 (the venv).
 # trl: the huggingface/trl repository's tags (v0.7.10 d9a1d189, v0.7.11 399eed78, v0.8.6 a82f9ea1, v0.9.3 c0819ee9).
+OLDEST_READ = "the oldest version read"  # in a citation: present there, first appearance not known
 KEY_SINCE: dict[tuple[str, str], tuple[str, str]] = {
     ("transformers", "use_liger_kernel"): (
         "4.45.0",

@@ -31,7 +31,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from ..safepath import UnsafePath, read_text, repository_root, tree_of
-from .pins import Pin
+from .pins import Pin, canonical, pins
 from .tables import OUT_DIR
 
 HISTORY_FILE = OUT_DIR / "key_history.json"
@@ -124,12 +124,22 @@ def change(dist: str, cls: str, key: str, version: str) -> str:
         after = read[read.index(last) + 1]
         lv, av = Version(last), Version(after)
         consecutive = (av.major, av.minor) in ((lv.major, lv.minor + 1), (lv.major + 1, 0))
-        when = f"in {dist} {av.major}.{av.minor}" if consecutive else f"between {dist} {last} and {after}"
+        if _by_patch(dist, after) and _by_patch(dist, last):
+            when = f"in {dist} {after}"  # every patch release of this line was read (LLaMA-Factory 0.9.x)
+        else:
+            when = f"in {dist} {av.major}.{av.minor}" if consecutive else f"between {dist} {last} and {after}"
         seen = f"{k['at']}" if k["at"].startswith(f"{last} ") else f"{dist} {last}"
         return f"{cls} dropped it {when} (last in {seen}; absent from {after})"
     first = k["in"][0][0]
     fv = Version(first)
-    return f"{cls} has it only from {dist} {fv.major}.{fv.minor} on ({k['at']})"
+    label = first if _by_patch(dist, first) else f"{fv.major}.{fv.minor}"
+    return f"{cls} has it only from {dist} {label} on ({k['at']})"
+
+
+def _by_patch(dist: str, version: str) -> bool:
+    """Whether the read releases include several patch releases of `version`'s minor (each one is a release line)."""
+    v = Version(version)
+    return sum(1 for r in read_versions(dist) if (rv := Version(r)).major == v.major and rv.minor == v.minor) > 1
 
 
 @dataclass(frozen=True)
@@ -183,13 +193,16 @@ def run_version(dist: str, pin: Pin | None) -> RunVersion | None:
     top = newest(dist)
     if pin is None:
         return RunVersion(dist, top, f"no {dist} pin found; assumed {dist} {top}, the newest goblin knows", True)
+    if not pin.version:  # vendored (a git submodule) at a version goblin cannot read
+        return RunVersion(dist, top, f"{pin.spec} ({pin.where}); assumed {dist} {top}, the newest goblin knows", True)
     constraint = pin.constraint or pin.spec[len(dist) :]
     try:
         spec = SpecifierSet(constraint)
     except InvalidSpecifier:
         return None
-    if constraint.startswith("=="):
-        want = constraint[2:].split(",", 1)[0]
+    head = constraint.split(",", 1)[0]
+    if head.startswith("==") and "*" not in head:  # one release (`==4.45.*` is a range)
+        want = head[2:]
         return RunVersion(dist, want, f"the recipe pins {dist}{constraint} ({pin.where})", False)
     allowed = [r for r in read_versions(dist) if Version(r) in spec]
     if not allowed:
@@ -198,6 +211,62 @@ def run_version(dist: str, pin: Pin | None) -> RunVersion | None:
     if allowed[-1] == top:
         return RunVersion(dist, top, f"{said}, which lets pip install the newest, {dist} {top} (the newest goblin knows)", True)
     return RunVersion(dist, allowed[-1], f"{said}; pip installs the newest it allows, {dist} {allowed[-1]} of the releases goblin read", False)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The framework release a config is read as, and where that came from (`goblin parse --json`'s
+    `framework_version`, `sources["framework"]`)."""
+
+    name: str  # the distribution, e.g. "transformers"
+    version: str  # the release the run uses as far as goblin can tell, else the specifier, else "unknown"
+    source: str  # "requirements.txt:3", "the config's own line 2", or why nothing was found
+    tables: str  # the release goblin's own tables were read from, e.g. "5.24.0"
+    assumed: bool  # no pin says which release runs
+    spec: str = ""  # the pin as written, "" when none
+    file: str = ""  # the file the pin is in ("" when none)
+    line: int = 0
+
+    def note(self) -> str:
+        if not self.spec:
+            return f"{self.name} {self.version} assumed: {self.source}"
+        said = f"{self.name} {self.version} ({'assumed; ' if self.assumed else ''}{self.spec}, {self.source})"
+        return said if self.version == self.tables else f"{said}; goblin's tables are {self.name} {self.tables}"
+
+    def record(self) -> dict[str, object]:
+        return {"name": self.name, "version": self.version, "source": self.source, "spec": self.spec, "assumed": self.assumed, "tables": self.tables}
+
+
+def framework_dist(framework: str | None) -> tuple[str, str] | None:
+    """(dist, the tables' release) of a workload's `framework` ("transformers 5.24.0 (...)", "axolotl 0.18.0 (...)")."""
+    parts = (framework or "").split()
+    dist = canonical(parts[0]) if parts else None
+    if dist is None:
+        return None
+    return dist, parts[1] if len(parts) > 1 and parts[1][:1].isdigit() else "unknown"
+
+
+def reading(framework: str | None, config: str, text: str | None = None) -> Reading | None:
+    """The framework release `config` is read as: what the config or its repository pins (the module's
+    precedence), else goblin's tables, said to be assumed. For transformers and TRL a range resolves
+    to the newest read release it allows (history.run_version: what pip installs)."""
+    found = framework_dist(framework)
+    if found is None:
+        return None
+    dist, tables = found
+    pin = pins(config, text).get(dist)
+    if pin is None:
+        return Reading(dist, tables, f"not pinned in the repository; goblin's tables ({dist} {tables})", tables, True)
+    if not pin.version:
+        return Reading(dist, tables, f"{pin.where}; goblin's tables ({dist} {tables})", tables, True, pin.spec, pin.file, pin.line)
+    if pin.exact:
+        version = pin.constraint.split(",", 1)[0][2:] if pin.constraint.startswith("==") else pin.version
+        return Reading(dist, version, pin.where, tables, False, pin.spec, pin.file, pin.line)
+    if dist in history():
+        run = run_version(dist, pin)
+        if run is not None:
+            return Reading(dist, run.version, pin.where, tables, run.assumed, pin.spec, pin.file, pin.line)
+    return Reading(dist, pin.constraint or pin.version, pin.where, tables, True, pin.spec, pin.file, pin.line)
 
 
 def cli_rejects(script: str, version: str) -> bool | None:

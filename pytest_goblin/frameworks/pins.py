@@ -1,12 +1,45 @@
-"""The transformers / TRL version a config is written for, from what it or its repository pins.
+"""The framework version a config is written for, from what it or its repository pins.
 
-The framework tables come from one version (transformers 5.24.0, trl 1.16.0). A recipe whose
-repository pins an older one (`transformers==4.36.2` in setup.py, a `pip install trl==0.8.6`
-comment) runs with that version, which may not know a key goblin would add. The pin is read from
-the config's own comments and launcher lines, then from setup.py / setup.cfg / pyproject.toml /
-requirements*.txt in the config's folder and each folder above it up to the repository root, all
-opened through safepath. An `==`/`~=`/`>=` pin gives the oldest version the recipe may run with;
-an edit that adds a key first seen in a later version (facts.KEY_SINCE) is dropped with the reason.
+goblin's framework tables come from one release of each framework (transformers 5.24.0, trl 1.16.0,
+...). A recipe whose repository pins an older one runs with that release, which may not know a key
+goblin would add, or may reject one the recipe has. `pins(config)` says, per distribution, what the
+config or its repository pins: transformers, trl, torchtune, llamafactory (LLaMA-Factory; its
+package was `llmtuner` before 0.8, read under `llamafactory`), axolotl, peft, deepspeed and
+accelerate, each by its lowercase PyPI name.
+
+Where a version is read (every file opened through safepath, size-bounded, nothing executed or
+imported; a file that cannot be read safely, is too large or is not UTF-8 text is skipped):
+
+- the config's own comment and launcher lines (`# pip install trl==0.8.6`);
+- in the config's folder and each folder above it up to the repository root (at most MAX_UP):
+  setup.py, setup.cfg, pyproject.toml (PEP 508 strings and Poetry `name = "^x.y"` tables),
+  requirements*.txt and requirements/*.txt, Pipfile, environment.yml/.yaml (conda `name=x.y` and the
+  `pip:` list), poetry.lock / uv.lock / Pipfile.lock (the release resolved), Dockerfile,
+  Dockerfile.*, *.Dockerfile and docker/ Dockerfiles (`pip install x==v`, with the file's own
+  ARG/ENV defaults put in, and a base image whose tag names the framework's release: only images
+  whose tag scheme goblin read from the framework's own build, IMAGE_TAGS), a README's install
+  lines (in a code block or a `pip install` / `git clone` line: `x==v`,
+  `git+https://github.com/o/x@v1.2.3`, `git clone -b v1.2.3 .../x`; `cd X && pip install -e .`
+  reads the copy in folder X);
+- a vendored framework copy in the folder or in one of its sub-folders named for a framework or
+  for vendored code (third_party/, vendor/, external/, ...) or named by .gitmodules: its own version
+  string (VENDORED: LLaMA-Factory's extras/env.py VERSION, `__version__` in the package's
+  __init__.py, Axolotl's and TRL's VERSION file, torchtune's and DeepSpeed's version.txt); such a
+  copy's own setup.py / pyproject.toml / requirements files count as the folder's (installing it
+  installs them);
+- a git submodule (.gitmodules) of a framework whose folder is not checked out: the framework is
+  named but its version is not ("vendored, version unknown": Pin.version is empty).
+
+Precedence: the config's own comment or launch line first, whatever it says. Otherwise, of what
+the repository says: a vendored copy with its version > a submodule of unknown version > an exact
+pin (`==x.y.z`, a lock file's entry, a conda `=x.y.z`, a tag) > a range (`>=`, `~=`, `==x.*`, a Poetry caret); between
+two of the same kind, the nearest folder's (the config's own folder first, then its parents up to
+the repository root); in one folder, the file read first in the order above, then its first line.
+An `==`/`~=`/`>=` pin gives the oldest version the recipe may run with (Pin.version), and its whole
+specifier (Pin.constraint) says which release pip installs; an edit that adds a key first seen in a
+later version (facts.KEY_SINCE) is dropped with the reason. history.reading turns the pin of a
+config's framework into the release it is read as (`sources["framework"]`, `goblin parse --json`'s
+`framework_version`).
 """
 
 from __future__ import annotations
@@ -19,23 +52,58 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from ..safepath import UnsafePath, read_text, repository_root, tree_of
-from .facts import KEY_SINCE, VALUE_SINCE
+from ..safepath import UnsafePath, read_bytes, read_text, repository_root, tree_of
+from .facts import KEY_SINCE, OLDEST_READ, VALUE_SINCE
 
-PIN_FILES = ("setup.py", "setup.cfg", "pyproject.toml", "requirements.txt", "requirements-dev.txt")
-_PIN = re.compile(r"""(?<![\w-])(transformers|trl)\s*(==|~=|>=)\s*v?([0-9]+(?:\.[0-9]+){1,2})""")
+DISTS = ("transformers", "trl", "torchtune", "llamafactory", "axolotl", "peft", "deepspeed", "accelerate")
+# LLaMA-Factory's package was `llmtuner` before 0.8 (hiyouga/LLaMA-Factory src/llmtuner/__init__.py,
+# `__version__ = "0.1.0"` at 091805d); its releases continue the same numbers as `llamafactory`.
+_ALIAS = {"llmtuner": "llamafactory", "llama-factory": "llamafactory", "llama_factory": "llamafactory"}
+_NAME = "transformers|trl|torchtune|llamafactory|llmtuner|axolotl|peft|deepspeed|accelerate"
+_VER = r"([0-9]{1,6}(?:\.[0-9]{1,6}){1,2})"
+_PIN = re.compile(rf"""(?<![\w.-])({_NAME})(?:\[[\w,. -]{{0,100}}\])?[ \t]{{0,16}}(==|~=|>=)[ \t]{{0,16}}v?{_VER}(\.\*)?""", re.IGNORECASE)
 # The whole specifier of such a pin (`transformers>=4.40,<4.46`): the upper bound decides which release pip installs.
 _TAIL = re.compile(r"""[ \t]{0,16},[ \t]{0,16}(<=|<|!=|>=|>|==)[ \t]{0,16}v?([0-9]+(?:\.[0-9]+){0,2}(?:\.\*)?)""")
+# conda's match spec `name=1.2.3` (one `=`): `=1.2` means 1.2.*, `=1.2.3` that release (its builds)
+_CONDA = re.compile(rf"""^[ \t]{{0,32}}-[ \t]{{0,8}}(?:[\w.-]{{1,40}}::)?({_NAME})[ \t]{{0,8}}=(?!=)[ \t]{{0,8}}v?{_VER}""", re.IGNORECASE)
+# A TOML dependency table line: Pipfile `transformers = "==4.45.2"`, Poetry `transformers = "^4.45"`, or `{version = "..."}`
+_TOML_DEP = re.compile(
+    rf"""^[ \t]{{0,16}}["']?({_NAME})["']?[ \t]{{0,8}}=[ \t]{{0,8}}(?:\{{[^}}\n]{{0,200}}?version[ \t]{{0,8}}=[ \t]{{0,8}})?["']([^"'\n]{{1,60}})["']""",
+    re.IGNORECASE,
+)
+# pip's VCS form `git+https://github.com/huggingface/transformers@v4.45.2` (in requirements, a README, a Dockerfile)
+_GIT_REF = re.compile(rf"""github\.com/[\w.-]{{1,100}}/([\w-]{{1,100}})(?:\.git)?@v?{_VER}(?![\w.])""", re.IGNORECASE)
+_CLONE_URL = re.compile(r"""github\.com/[\w.-]{1,100}/([\w-]{1,100})""", re.IGNORECASE)
+_CLONE_TAG = re.compile(rf"""(?:^|[ \t])(?:-b|--branch)(?:[ \t]{{1,8}}|=)v?{_VER}(?![\w.])""")
+_FROM = re.compile(r"""^[ \t]{0,16}FROM[ \t]{1,16}(?:--platform=[^ \t]{1,64}[ \t]{1,16})?([\w./:@-]{1,256})""", re.IGNORECASE)
 MAX_UP = 6  # folders above the config's own that are looked at, at most
+MAX_ENTRIES = 4096  # entries of one folder listed, at most
+MAX_FILES = 24  # files of one kind (requirements*.txt, Dockerfiles) read per folder, at most
+LIMIT = 500_000  # bytes of one pin file; a larger one is skipped
+LOCK_LIMIT = 4_000_000  # bytes of a lock file (uv.lock, poetry.lock, Pipfile.lock), which lists every package
+HEAD = 65_536  # bytes read from the top of a vendored copy's version file
 
 
 @dataclass(frozen=True)
 class Pin:
     dist: str
-    version: str  # the oldest version the pin allows
+    version: str  # the oldest version the pin allows; "" when the framework is vendored at an unknown version
     spec: str  # e.g. "transformers==4.36.2"
-    where: str  # "setup.py:68" or "the config's line 3"
+    where: str  # "setup.py:68", "the config's own line 3", "a vendored copy, LLaMA-Factory/src/llamafactory/extras/env.py:30"
     constraint: str = ""  # the whole specifier, e.g. ">=4.40,<4.46" (upper bounds included; empty when not read)
+    kind: str = "pin"  # "pin" (a requirement), "vendored" (a copy in the tree), "submodule" (version unknown)
+    file: str = ""  # the file it was read from (absolute), "" for the config's own line
+    line: int = 0
+
+    @property
+    def exact(self) -> bool:
+        """One release: `==x.y.z` (not `==x.y.*`), a vendored copy's own version."""
+        head = self.constraint.split(",", 1)[0]
+        return self.kind == "vendored" or (head.startswith("==") and "*" not in head)
+
+    @property
+    def rank(self) -> int:
+        return 0 if self.kind == "vendored" else 1 if self.kind == "submodule" else 2 if self.exact else 3
 
 
 # Pins of other packages a blocker reads (kb/blockers.yaml): only an exact one decides which
@@ -43,19 +111,220 @@ class Pin:
 _EXACT_PIN = re.compile(r"""(?<![\w-])(bitsandbytes)\s*(==|~=)\s*v?([0-9]+\.[0-9]+(?:\.[0-9]+)?)""")
 
 
-def _scan(text: str, where: str, pattern: re.Pattern[str] = _PIN) -> dict[str, Pin]:
-    out: dict[str, Pin] = {}
+def canonical(name: str) -> str | None:
+    n = name.lower()
+    n = _ALIAS.get(n, n)
+    return n if n in DISTS else None
+
+
+def _scan_all(text: str, where: str, file: str = "", pattern: re.Pattern[str] = _PIN) -> list[Pin]:
+    """Every pin in `text`, in line order (`where` is the file's name as shown, "" for the config)."""
+    out: list[Pin] = []
     for lineno, line in enumerate(text.splitlines(), 1):
+        at = f"{where}:{lineno}"
         for m in pattern.finditer(line):
-            dist, op, ver = m.groups()
-            if pattern is _EXACT_PIN and op == "~=" and ver.count(".") < 2:
-                continue  # `~=0.45` allows any 0.x from 0.45 on: not one release
-            constraint = f"{op}{ver}"
+            dist, op, ver = m.group(1), m.group(2), m.group(3)
+            if pattern is _EXACT_PIN:
+                if op == "~=" and ver.count(".") < 2:
+                    continue  # `~=0.45` allows any 0.x from 0.45 on: not one release
+                name = dist
+            else:
+                name = canonical(dist) or dist.lower()
+            star = m.group(4) if pattern is _PIN and m.group(4) else ""
+            constraint = f"{op}{ver}{star}"
             rest = line[m.end() :]
             while tail := _TAIL.match(rest):
                 constraint += f",{tail.group(1)}{tail.group(2)}"
                 rest = rest[tail.end() :]
-            out.setdefault(dist, Pin(dist, ver, f"{dist}{op}{ver}", f"{where}:{lineno}", constraint))
+            out.append(Pin(name, ver, f"{dist.lower()}{constraint}", at, constraint, file=file, line=lineno))
+        if pattern is _PIN:
+            out += _git_refs(line, at, file, lineno)
+    return out
+
+
+def _scan(text: str, where: str, pattern: re.Pattern[str] = _PIN) -> dict[str, Pin]:
+    """dist -> the strongest pin of one text (an exact pin over a range; else the first)."""
+    out: dict[str, Pin] = {}
+    for p in _scan_all(text, where, pattern=pattern):
+        if p.dist not in out or p.rank < out[p.dist].rank:
+            out[p.dist] = p
+    return out
+
+
+def _git_refs(line: str, at: str, file: str, lineno: int) -> list[Pin]:
+    """`git+https://github.com/o/x@v1.2.3` and `git clone -b v1.2.3 https://github.com/o/x`: one release of x."""
+    out = []
+    for m in _GIT_REF.finditer(line):
+        dist = canonical(m.group(1))
+        if dist:
+            out.append(Pin(dist, m.group(2), f"{dist}=={m.group(2)} (git tag)", at, f"=={m.group(2)}", file=file, line=lineno))
+    if "git clone" in line:
+        url, tag = _CLONE_URL.search(line), _CLONE_TAG.search(line)
+        dist = canonical(url.group(1).removesuffix(".git")) if url else None
+        if dist and tag:
+            out.append(Pin(dist, tag.group(1), f"{dist}=={tag.group(1)} (git clone of a tag)", at, f"=={tag.group(1)}", file=file, line=lineno))
+    return out
+
+
+def _conda(text: str, where: str, file: str) -> list[Pin]:
+    out = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        m = _CONDA.match(line)
+        dist = canonical(m.group(1)) if m else None
+        if m and dist:
+            ver = m.group(2)
+            constraint = f"=={ver}" if ver.count(".") >= 2 else f"=={ver}.*"
+            out.append(Pin(dist, ver, f"{m.group(1).lower()}={ver} (conda)", f"{where}:{lineno}", constraint, file=file, line=lineno))
+    return out
+
+
+def _bump(parts: list[int], at: int) -> str:
+    head = [*parts[:at], parts[at] + 1]
+    return ".".join(str(p) for p in head + [0] * max(0, 2 - len(head)))
+
+
+def _toml_constraint(spec: str) -> str | None:
+    """A Pipfile / Poetry version string as a PEP 440 specifier: `^1.2.3` -> `>=1.2.3,<2.0`, `~1.2.3`
+    -> `>=1.2.3,<1.3`, a bare `1.2.3` -> `==1.2.3` (Poetry's dependency-specification rules); `*` -> None."""
+    s = spec.strip()
+    if s[:2] in ("==", "~=", ">="):
+        return s.replace(" ", "")
+    op = s[:1] if s[:1] in "^~" else ""
+    body = s[len(op) :].lstrip("v")
+    if not re.fullmatch(r"[0-9]{1,6}(?:\.[0-9]{1,6}){0,2}", body):
+        return None
+    parts = [int(p) for p in body.split(".")]
+    if op == "^":
+        first = next((i for i, p in enumerate(parts) if p), len(parts) - 1)
+        return f">={body},<{_bump(parts, first)}"
+    if op == "~":
+        return f">={body},<{_bump(parts, min(1, len(parts) - 1))}"
+    return f"=={body}" if len(parts) >= 2 else None
+
+
+def _toml(text: str, where: str, file: str) -> list[Pin]:
+    out = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        m = _TOML_DEP.match(line)
+        dist = canonical(m.group(1)) if m else None
+        constraint = _toml_constraint(m.group(2)) if m and dist else None
+        if m and dist and constraint:
+            version = re.split(r"[,<]", constraint[2:], maxsplit=1)[0].lstrip("=")
+            if version.count(".") >= 1:
+                out.append(Pin(dist, version, f"{m.group(1).lower()} = {m.group(2)!r}", f"{where}:{lineno}", constraint, file=file, line=lineno))
+    return out
+
+
+# Base images whose tag names the framework's release: `axolotlai/axolotl:0.12.2-py3.11-cu128-2.8.0`.
+# Axolotl's docker build tags its images `{{version}}` (docker/metadata-action type=pep440) or the
+# branch name, then `-py<python>-cu<cuda>-<torch>` (axolotl .github/workflows/main.yml@00d2abed,
+# jobs build-axolotl, build-axolotl-cloud, build-axolotl-cloud-no-tmux): a `main-...` tag is a branch
+# build and names no release; the trailing number is torch's. From v0.6.0 (6aa31b44c6, main.yml:3-8
+# `tags: - "v*"`, :47-52) the same tags went to winglian/axolotl* too; before it (v0.4.0 1427d5b502,
+# v0.5.0 e4af51eb66) only `main` was built there, so a release-numbered winglian tag names that release.
+IMAGE_TAGS = {f"{org}/axolotl{kind}": "axolotl" for org in ("axolotlai", "winglian") for kind in ("", "-cloud", "-cloud-term")}
+_TAG_RELEASE = re.compile(r"v?([0-9]{1,6}\.[0-9]{1,6}\.[0-9]{1,6})(?:-|$)")
+
+
+_DOCKER_VAR = re.compile(
+    r"""^[ \t]{0,16}(?:ARG|ENV)[ \t]{1,16}([A-Za-z_][A-Za-z0-9_]{0,80})(?:=|[ \t]{1,16})["']?([\w.+-]{1,80})["']?[ \t]{0,16}$""", re.IGNORECASE
+)
+_DOCKER_REF = re.compile(r"""\$\{([A-Za-z_][A-Za-z0-9_]{0,80})(?::-[\w.+-]{0,80})?\}|\$([A-Za-z_][A-Za-z0-9_]{0,80})""")
+
+
+def docker_expanded(text: str) -> str:
+    """A Dockerfile with its own `ARG NAME=value` / `ENV NAME=value` defaults put where later lines use
+    them (`pip install transformers==${TRANSFORMERS_VERSION}`); one line per line, nothing else expanded."""
+    values: dict[str, str] = {}
+    out = []
+    for line in text.splitlines():
+        if "$" in line:
+            line = _DOCKER_REF.sub(lambda m: values.get(m.group(1) or m.group(2), m.group(0)), line)
+        if m := _DOCKER_VAR.match(line):
+            values[m.group(1)] = m.group(2)
+        out.append(line)
+    return "\n".join(out)
+
+
+def _images(text: str, where: str, file: str) -> list[Pin]:
+    out = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        m = _FROM.match(line)
+        if not m:
+            continue
+        ref = m.group(1).split("@", 1)[0]
+        name, _, tag = ref.rpartition(":") if ":" in ref.rsplit("/", 1)[-1] else (ref, "", "")
+        name = name.lower().removeprefix("docker.io/").removeprefix("index.docker.io/")
+        dist = IMAGE_TAGS.get(name)
+        rel = _TAG_RELEASE.match(tag)
+        if dist and rel:
+            out.append(
+                Pin(dist, rel.group(1), f"{dist}=={rel.group(1)} (base image {name}:{tag})", f"{where}:{lineno}", f"=={rel.group(1)}", file=file, line=lineno)
+            )
+    return out
+
+
+_LOCK_NAME = re.compile(rf"""^name[ \t]{{0,4}}=[ \t]{{0,4}}"({_NAME})"[ \t]{{0,4}}$""", re.IGNORECASE)
+_LOCK_VERSION = re.compile(r"""^version[ \t]{0,4}=[ \t]{0,4}"([0-9][\w.+-]{0,40})"[ \t]{0,4}$""")
+_PIPFILE_LOCK_NAME = re.compile(rf"""^[ \t]{{0,16}}"({_NAME})":[ \t]{{0,4}}\{{""", re.IGNORECASE)
+_PIPFILE_LOCK_VERSION = re.compile(r'^[ \t]{0,16}"version":[ \t]{0,4}"==([0-9][\w.+-]{0,40})"')
+
+
+def _locked(text: str, where: str, file: str) -> list[Pin]:
+    """A lock file's resolved release (poetry.lock / uv.lock `[[package]] name = ... version = ...`,
+    Pipfile.lock `"name": {... "version": "==x"}`): what was installed, one release."""
+    out = []
+    rows = text.splitlines()
+    toml = not file.endswith("Pipfile.lock")
+    name_re, version_re, span = (_LOCK_NAME, _LOCK_VERSION, 3) if toml else (_PIPFILE_LOCK_NAME, _PIPFILE_LOCK_VERSION, 400)
+    for i, line in enumerate(rows):
+        m = name_re.match(line)
+        dist = canonical(m.group(1)) if m else None
+        if not m or not dist:
+            continue
+        for j in range(i + 1, min(len(rows), i + 1 + span)):
+            v = version_re.match(rows[j])
+            if v:
+                try:
+                    Version(v.group(1))
+                except InvalidVersion:
+                    break
+                out.append(Pin(dist, v.group(1), f"{dist}=={v.group(1)} (locked)", f"{where}:{j + 1}", f"=={v.group(1)}", file=file, line=j + 1))
+                break
+            if (toml and rows[j].startswith("[")) or (not toml and rows[j].strip().startswith("}")):
+                break
+    return out
+
+
+_FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)")
+_COMMAND = ("pip ", "pip3 ", "uv ", "python -m pip", "python3 -m pip", "conda ", "mamba ", "git clone", "!pip", "%pip")
+
+
+def _readme_lines(text: str) -> str:
+    """A README's install lines only (code blocks, and `pip install` / `git clone` lines): a version in prose is not a pin."""
+    keep, fenced = [], False
+    for line in text.splitlines():
+        if _FENCE.match(line):
+            fenced = not fenced
+            keep.append("")
+            continue
+        s = line.strip().lstrip("$>").strip()
+        keep.append(line if fenced or s.startswith(_COMMAND) else "")
+    return "\n".join(keep)
+
+
+_CD = re.compile(r"""(?:^|[\s;&(])cd[ \t]{1,8}([\w.][\w./-]{0,199})""")
+_INSTALL_HERE = re.compile(r"""pip3?[ \t]{1,8}install[ \t]{1,8}(?:-[\w-]{1,40}[ \t]{1,8}){0,4}\.(?:\[[\w,-]{0,100}\])?(?:[ \t]|$)""")
+
+
+def _installed_folders(lines: str) -> list[tuple[str, int]]:
+    """(folder, line) of `cd X` followed by `pip install -e .` (same line or the next three): X is installed from the tree."""
+    rows = lines.splitlines()
+    out = []
+    for i, line in enumerate(rows):
+        m = _CD.search(line)
+        if m and any(_INSTALL_HERE.search(r[m.end() :] if j == 0 else r) for j, r in enumerate(rows[i : i + 4])):
+            out.append((m.group(1).rstrip("/"), i + 1))
     return out
 
 
@@ -68,12 +337,299 @@ def _comment_lines(text: str) -> str:
     return "\n".join(keep)
 
 
+# A vendored copy: (dist, what must exist in the folder for it to be that framework, the file with its
+# version, how the version is written there). Read from each framework's own tree:
+#   LLaMA-Factory src/llamafactory/extras/env.py `VERSION = "0.9.3.dev0"` (070b061, line 30); before
+#     0.8, src/llmtuner/__init__.py `__version__ = "0.1.0"` (091805d);
+#   Axolotl VERSION `0.15.0.dev0` (2c687bb); earlier src/axolotl/__init__.py `__version__`, which its
+#     setup.py read (get_package_version, 00454d8);
+#   torchtune version.txt `0.2.1` at v0.2.1, `0.6.1` at v0.6.1; torchtune/__init__.py `__version__ = ""`
+#     (bd2a0fc): pyproject takes the version from that attribute, filled at build time;
+#   transformers transformers/__init__.py:21 `__version__ = "5.25.0"` in the 5.25.0 wheel (src/transformers/ in its repository);
+#   TRL VERSION `1.1.0.dev0` (00a5fd0); older trl/__init__.py `__version__`;
+#   PEFT src/peft/__init__.py `__version__ = "0.17.2.dev0"` (00073fe); accelerate
+#     accelerate/__init__.py:14 `__version__ = "1.16.0"` in the 1.16.0 wheel (src/accelerate/ in its repository); DeepSpeed version.txt (041c8f0).
+VENDORED: tuple[tuple[str, str, str, str], ...] = (
+    ("llamafactory", "src/llamafactory/extras", "src/llamafactory/extras/env.py", "VERSION"),
+    ("llamafactory", "llamafactory/extras", "llamafactory/extras/env.py", "VERSION"),
+    ("llamafactory", "src/llmtuner", "src/llmtuner/__init__.py", "__version__"),
+    ("llamafactory", "llmtuner", "llmtuner/__init__.py", "__version__"),
+    ("axolotl", "src/axolotl", "VERSION", "file"),
+    ("axolotl", "src/axolotl", "src/axolotl/__init__.py", "__version__"),
+    ("torchtune", "torchtune/modules", "version.txt", "file"),
+    ("torchtune", "torchtune/modules", "torchtune/__init__.py", "__version__"),
+    ("transformers", "src/transformers/training_args.py", "src/transformers/__init__.py", "__version__"),
+    ("transformers", "transformers/training_args.py", "transformers/__init__.py", "__version__"),
+    ("trl", "trl/trainer", "VERSION", "file"),
+    ("trl", "trl/trainer", "trl/__init__.py", "__version__"),
+    ("peft", "src/peft/tuners", "src/peft/__init__.py", "__version__"),
+    ("peft", "peft/tuners", "peft/__init__.py", "__version__"),
+    ("accelerate", "src/accelerate/accelerator.py", "src/accelerate/__init__.py", "__version__"),
+    ("accelerate", "accelerate/accelerator.py", "accelerate/__init__.py", "__version__"),
+    ("deepspeed", "deepspeed/runtime", "version.txt", "file"),
+)
+_VERSION_LINE = {
+    "VERSION": re.compile(r"""^VERSION[ \t]{0,8}=[ \t]{0,8}["']v?([0-9][\w.+-]{0,40})["']"""),
+    "__version__": re.compile(r"""^__version__[ \t]{0,8}=[ \t]{0,8}["']v?([0-9][\w.+-]{0,40})["']"""),
+    "file": re.compile(r"""^[ \t]{0,8}v?([0-9]{1,6}\.[0-9][\w.+-]{0,40})[ \t]{0,8}$"""),
+}
+# Sub-folders that may hold vendored code; a sub-folder named for a framework is looked into too.
+_VENDOR_DIRS = {"thirdparty", "3rdparty", "vendor", "vendored", "external", "externals", "deps", "submodules", "libs", "lib", "packages", "third"}
+_FRAMEWORK_WORDS = ("transformers", "trl", "torchtune", "llamafactory", "llmtuner", "axolotl", "peft", "deepspeed", "accelerate")
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_. ]", "", name.lower())
+
+
+def _framework_named(name: str) -> bool:
+    n = _norm(name)
+    return any(w in n for w in _FRAMEWORK_WORDS)
+
+
+def _rel(path: Path, stop: Path | None) -> str:
+    return os.path.relpath(path, stop) if stop is not None else path.name
+
+
+def _version_in(path: Path, how: str, roots: list[Path]) -> tuple[str, int] | None:
+    try:
+        head = read_bytes(path, roots=roots, limit=HEAD, head=True).decode("utf-8", "replace")
+    except (UnsafePath, OSError):
+        return None
+    pattern = _VERSION_LINE[how]
+    for lineno, line in enumerate(head.splitlines(), 1):
+        m = pattern.match(line)
+        if m:
+            try:
+                Version(m.group(1))
+            except InvalidVersion:
+                return None
+            return m.group(1), lineno
+        if how == "file" and line.strip():
+            return None  # a VERSION/version.txt holds the version on its first line
+    return None
+
+
+def _vendored_at(folder: Path, stop: Path | None, roots: list[Path]) -> list[Pin]:
+    """The framework copies whose package lies in `folder` (a checkout of the framework's repository, or its package)."""
+    out: list[Pin] = []
+    seen: set[str] = set()
+    for dist, marker, file, how in VENDORED:
+        if dist in seen or not (folder / marker).exists() or (folder / marker).is_symlink():
+            continue
+        got = _version_in(folder / file, how, roots)
+        if got is None:
+            continue
+        seen.add(dist)
+        version, line = got
+        rel = _rel(folder / file, stop)
+        what = f"the repository is {dist}'s own tree" if stop is not None and folder == stop else "a vendored copy"
+        out.append(Pin(dist, version, f"{dist}=={version}", f"{what}, {rel}:{line}", f"=={version}", "vendored", str(folder / file), line))
+    return out
+
+
+def _subfolders(folder: Path, names: list[str]) -> list[Path]:
+    """`folder`'s sub-folders that may hold a framework copy: named for a framework or for vendored code
+    (one level further for the latter), not symlinks."""
+    out: list[Path] = []
+    for name in names:
+        sub = folder / name
+        if sub.is_symlink() or not sub.is_dir():
+            continue
+        if _framework_named(name):
+            out.append(sub)
+        elif _norm(name) in _VENDOR_DIRS:
+            for inner in _listing(sub):
+                if _framework_named(inner) and not (sub / inner).is_symlink() and (sub / inner).is_dir():
+                    out.append(sub / inner)
+    return out
+
+
+def _listing(folder: Path) -> list[str]:
+    names: list[str] = []
+    try:
+        with os.scandir(folder) as it:
+            for entry in it:
+                names.append(entry.name)
+                if len(names) >= MAX_ENTRIES:
+                    break
+    except OSError:
+        return []
+    return sorted(names)
+
+
+_SUBMODULE_PATH = re.compile(r"""^[ \t]{0,16}path[ \t]{0,8}=[ \t]{0,8}([^\s]{1,300})""")
+_SUBMODULE_URL = re.compile(r"""^[ \t]{0,16}url[ \t]{0,8}=[ \t]{0,8}([^\s]{1,500})""")
+
+
+def _submodules(folder: Path, text: str, stop: Path | None, roots: list[Path]) -> list[Pin]:
+    """.gitmodules entries of a framework: the checked-out copy's version, else "vendored, version unknown"."""
+    out: list[Pin] = []
+    path: str | None = None
+    url: tuple[str, int] | None = None
+    entries: list[tuple[str | None, tuple[str, int] | None]] = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if line.strip().startswith("[submodule"):
+            entries.append((path, url))
+            path, url = None, None
+        elif m := _SUBMODULE_PATH.match(line):
+            path = m.group(1)
+        elif m := _SUBMODULE_URL.match(line):
+            url = (m.group(1), lineno)
+    entries.append((path, url))
+    for sub, u in entries:
+        if not u:
+            continue
+        name = u[0].rstrip("/").removesuffix(".git").rsplit("/", 1)[-1]
+        dist = canonical(name)
+        if dist is None:
+            continue
+        where = folder / sub if sub and ".." not in Path(sub).parts and not Path(sub).is_absolute() else None
+        found = [p for p in _vendored_at(where, stop, roots) if p.dist == dist] if where is not None and where.is_dir() and not where.is_symlink() else []
+        if found:
+            out += found
+            continue
+        rel = _rel(folder / ".gitmodules", stop)
+        out.append(
+            Pin(
+                dist,
+                "",
+                f"{dist} (a git submodule, version unknown)",
+                f"vendored as a git submodule, {rel}:{u[1]}",
+                "",
+                "submodule",
+                str(folder / ".gitmodules"),
+                u[1],
+            )
+        )
+    return out
+
+
+_REQ = re.compile(r"requirements[\w.-]{0,80}\.txt", re.IGNORECASE)
+_README = re.compile(r"readme(?:\.(?:md|rst|txt|markdown))?", re.IGNORECASE)
+
+
+def _dockerfile(name: str) -> bool:
+    """`Dockerfile`, `Dockerfile.rocm`, `Dockerfile-cloud`, `train.Dockerfile` (not `Dockerfile.md`)."""
+    n = name.lower()
+    return len(n) <= 200 and (n.startswith("dockerfile") or n.endswith(".dockerfile")) and not n.endswith((".md", ".txt", ".py", ".rst"))
+
+
+def _read(path: Path, roots: list[Path], limit: int = LIMIT) -> str | None:
+    try:
+        return read_text(path, roots=roots, limit=limit)
+    except (UnsafePath, OSError, UnicodeDecodeError):
+        return None
+
+
+def _files_at(folder: Path, names: list[str]) -> list[tuple[Path, str]]:
+    """(file, kind) of the pin files of one folder, in the order they are read."""
+    have = set(names)
+    out: list[tuple[Path, str]] = [(folder / n, "text") for n in ("setup.py", "setup.cfg") if n in have]
+    out += [(folder / n, "toml") for n in ("pyproject.toml", "Pipfile") if n in have]
+    out += [(folder / n, "text") for n in names if _REQ.fullmatch(n)][:MAX_FILES]
+    if "requirements" in have and (folder / "requirements").is_dir() and not (folder / "requirements").is_symlink():
+        out += [(folder / "requirements" / n, "text") for n in _listing(folder / "requirements") if n.endswith(".txt")][:MAX_FILES]
+    out += [(folder / n, "conda") for n in ("environment.yml", "environment.yaml", "conda.yml", "conda.yaml") if n in have]
+    docker = [folder / n for n in names if _dockerfile(n)]
+    if "docker" in have and (folder / "docker").is_dir() and not (folder / "docker").is_symlink():
+        docker += [folder / "docker" / n for n in _listing(folder / "docker") if _dockerfile(n)]
+    out += [(f, "docker") for f in docker[:MAX_FILES]]
+    out += [(folder / n, "readme") for n in names if _README.fullmatch(n)][:4]
+    out += [(folder / n, "lock") for n in ("poetry.lock", "uv.lock", "Pipfile.lock") if n in have]
+    return out
+
+
+def _level(folder: Path, stop: Path | None, roots: list[Path], exact: bool) -> list[Pin]:
+    """Everything one folder says, in reading order."""
+    names = _listing(folder)
+    found = _pin_files(folder, names, stop, roots, exact)
+    if exact:
+        return found
+    if ".gitmodules" in names:
+        body = _read(folder / ".gitmodules", roots)
+        if body is not None:
+            found += _submodules(folder, body, stop, roots)
+    found += _vendored_at(folder, stop, roots)
+    for place in _subfolders(folder, names):
+        copies = _vendored_at(place, stop, roots)
+        found += copies
+        if copies:  # the vendored framework's own requirements: what installing it pulls in (its transformers, TRL...)
+            own = {p.dist for p in copies}
+            found += [p for p in _pin_files(place, _listing(place), stop, roots, False, requirements_only=True) if p.dist not in own]
+    return found
+
+
+def _pin_files(folder: Path, names: list[str], stop: Path | None, roots: list[Path], exact: bool, requirements_only: bool = False) -> list[Pin]:
+    """The pins of one folder's pin files (`requirements_only`: its package requirements, not its READMEs or Dockerfiles)."""
+    found: list[Pin] = []
+    for f, kind in _files_at(folder, names):
+        if requirements_only and kind not in ("text", "toml"):
+            continue
+        if not f.is_file():
+            continue
+        body = _read(f, roots, LOCK_LIMIT if kind == "lock" else LIMIT)
+        if body is None:
+            continue
+        rel = _rel(f, stop)
+        if kind == "lock":
+            found += [] if exact else _locked(body, rel, str(f))
+            continue
+        text = _readme_lines(body) if kind == "readme" else docker_expanded(body) if kind == "docker" else body
+        if kind == "readme" and not exact:
+            for sub, lineno in _installed_folders(text):
+                where = folder / sub
+                if ".." in Path(sub).parts or where.is_symlink() or not where.is_dir():
+                    continue
+                found += [
+                    Pin(p.dist, p.version, p.spec, f"{p.where}, installed by {rel}:{lineno}", p.constraint, p.kind, p.file, p.line)
+                    for p in _vendored_at(where, stop, roots)
+                ]
+        if exact:
+            found += _scan_all(text, rel, str(f), _EXACT_PIN)
+            continue
+        found += _scan_all(text, rel, str(f))
+        if kind == "toml":
+            found += _toml(body, rel, str(f))
+        elif kind == "conda":
+            found += _conda(body, rel, str(f))
+        elif kind == "docker":
+            found += _images(text, rel, str(f))
+    return found
+
+
+@lru_cache(maxsize=1024)
+def _repository_pins(folder_name: str, exact: bool = False) -> dict[str, Pin]:
+    """dist -> what the folder and its parents up to the repository root say, by the module's
+    precedence: the strongest kind, then the nearest folder, then reading order. The configs of one
+    folder share it, so each folder is read once per session."""
+    folder = Path(folder_name)
+    stop = repository_root(folder)
+    roots = tree_of(folder / "config")
+    best: dict[str, tuple[tuple[int, int, int], Pin]] = {}
+    order = 0
+    for level in range(MAX_UP + 1):
+        for pin in _level(folder, stop, roots, exact):
+            order += 1
+            key = ((0 if exact else pin.rank), level, order)
+            if pin.dist not in best or key < best[pin.dist][0]:
+                best[pin.dist] = (key, pin)
+        if stop is None or folder == stop or folder.parent == folder:
+            break
+        folder = folder.parent
+    return {d: p for d, (_k, p) in best.items()}
+
+
+def _own(text: str, pattern: re.Pattern[str] = _PIN) -> dict[str, Pin]:
+    return {
+        k: Pin(p.dist, p.version, p.spec, f"the config's own line {p.line}", p.constraint, line=p.line)
+        for k, p in _scan(_comment_lines(text), "", pattern).items()
+    }
+
+
 @lru_cache(maxsize=256)
 def _pins(config: str, text: str) -> tuple[Pin, ...]:
-    found = {
-        k: Pin(p.dist, p.version, p.spec, f"the config's own line {p.where.rsplit(':', 1)[1]}", p.constraint)
-        for k, p in _scan(_comment_lines(text), "").items()
-    }
+    found = _own(text)
     for dist, pin in _repository_pins(os.path.dirname(os.path.abspath(config))).items():
         found.setdefault(dist, pin)
     return tuple(found.values())
@@ -81,9 +637,7 @@ def _pins(config: str, text: str) -> tuple[Pin, ...]:
 
 @lru_cache(maxsize=256)
 def _exact_pins(config: str, text: str) -> tuple[Pin, ...]:
-    found = {
-        k: Pin(p.dist, p.version, p.spec, f"the config's own line {p.where.rsplit(':', 1)[1]}") for k, p in _scan(_comment_lines(text), "", _EXACT_PIN).items()
-    }
+    found = _own(text, _EXACT_PIN)
     for dist, pin in _repository_pins(os.path.dirname(os.path.abspath(config)), exact=True).items():
         found.setdefault(dist, pin)
     return tuple(found.values())
@@ -94,40 +648,15 @@ def exact_pins(config: str, text: str) -> dict[str, Pin]:
     return {p.dist: p for p in _exact_pins(config, text)}
 
 
-@lru_cache(maxsize=1024)
-def _repository_pins(folder_name: str, exact: bool = False) -> dict[str, Pin]:
-    """The pins of the folder's pin files and its parents' (the nearest first): the configs of one
-    folder share them, so each folder is read once per session."""
-    folder = Path(folder_name)
-    stop = repository_root(folder)
-    roots = tree_of(folder / "config")
-    found: dict[str, Pin] = {}
-    for _ in range(MAX_UP + 1):
-        for name in PIN_FILES:
-            f = folder / name
-            if f.is_file():
-                try:
-                    body = read_text(f, roots=roots, limit=500_000)
-                except (UnsafePath, OSError, UnicodeDecodeError):
-                    continue
-                rel = os.path.relpath(f, stop) if stop is not None else f.name
-                for dist, pin in _scan(body, rel, _EXACT_PIN if exact else _PIN).items():
-                    found.setdefault(dist, pin)
-        if stop is None or folder == stop or folder.parent == folder:
-            break
-        folder = folder.parent
-    return found
-
-
 def pins(config: str, text: str | None = None) -> dict[str, Pin]:
-    """dist -> the pin the config or its repository states (the config's own comment first).
-    Without `text` the config is read again through safepath (an edit's writer has only its path)."""
+    """dist -> the pin the config or its repository states (see the module's docstring for where and
+    which wins). Without `text` the config is read again through safepath (an edit's writer has only its path)."""
     if text is None:
         try:
             text = read_text(Path(config), roots=tree_of(Path(config)))
         except (UnsafePath, OSError):
             text = ""
-    return {p.dist: p for p in _pins(config, text)}
+    return {p.dist: p for p in _pins(config, text) if p.dist in DISTS}
 
 
 def _older(pinned: str, since: str) -> bool:
@@ -151,11 +680,20 @@ def too_new(dist: str, key: str, value: object, pin: Pin | None) -> str | None:
         return None
     for (d, k), (since, cite) in KEY_SINCE.items():
         if d == dist and k == key and _older(pin.version, since):
-            return f"`{key}` first appears in {dist} {since} ({cite}), but this recipe pins {pin.spec} ({pin.where})"
+            return _since(f"`{key}`", dist, since, cite, pin)
     for (d, k, v), (since, cite) in VALUE_SINCE.items():
         if d == dist and k == key and str(value) == v and _older(pin.version, since):
-            return f"`{key}: {value}` first appears in {dist} {since} ({cite}), but this recipe pins {pin.spec} ({pin.where})"
+            return _since(f"`{key}: {value}`", dist, since, cite, pin)
     return None
+
+
+def _since(what: str, dist: str, since: str, cite: str, pin: Pin) -> str:
+    if OLDEST_READ in cite:  # present in the oldest release read: when it first appeared is not known
+        return (
+            f"goblin has read {dist} only from {since} on, where {what} exists ({cite.replace(f' ({OLDEST_READ})', '')}); this recipe pins "
+            f"{pin.spec} ({pin.where}), older than that, so goblin does not know whether {what} exists there and does not write it"
+        )
+    return f"{what} first appears in {dist} {since} ({cite}), but this recipe pins {pin.spec} ({pin.where})"
 
 
 def pin_for_key(key: str) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..costmodel import FP32_RATIO, step
+from ..costmodel import FP32_RATIO, data_tokens_per_step, step
 from ..schemas import Hardware, RunMetrics, WorkloadConfig
 from .base import BaseRunner
 
@@ -14,7 +14,7 @@ class ProjectionRunner(BaseRunner):
 
     def run(self, w: WorkloadConfig, hw: Hardware, *, run_id: str, variant: str, steps: int = 1) -> RunMetrics:
         m = step(w, hw)
-        tokens = w.tokens_per_step
+        tokens = data_tokens_per_step(w)  # the dataset's sampled lengths where read: pad tokens are not data
         notes = []
         if w.precision == "fp32" and hw.fp32_tflops is None:
             notes.append(f"{hw.id} has no sourced fp32 peak: bf16 peak / {FP32_RATIO:g} assumed (the MI300X ratio)")

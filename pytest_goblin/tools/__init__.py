@@ -124,7 +124,7 @@ _PLACEHOLDER = "[config text]"
 
 def config_texts(w: Any) -> dict[str, Any]:
     """The free text of a workload, written by whoever wrote the config: the model name and family,
-    env variable names, ignore-rule ids and the optimizer name. Numbers, booleans and the
+    env variable names, ignore-rule ids, the optimizer name and the note that names its dataset files. Numbers, booleans and the
     normalized enums (precision, attention, strategy) are goblin's own vocabulary."""
     return {
         "model_name": w.model.name,
@@ -133,6 +133,8 @@ def config_texts(w: Any) -> dict[str, Any]:
         "compile_mode": w.compile_mode,
         "env_names": sorted(w.env),
         "ignored_rules": list(w.ignored_rules),
+        # where the sample lengths came from: it names the config's dataset files (formats/datasets.py)
+        "sample_lengths": (w.sources.get("token_lengths").note or "") if w.sources.get("token_lengths") else "",
     }
 
 

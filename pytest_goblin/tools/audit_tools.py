@@ -19,7 +19,8 @@ from ..errors import BenchmarkFailed, GoblinError, StartupRefused
 from ..formats import load_config
 from ..formats.base import IN_LAUNCH_LINE, source_place
 from ..formats.semantics import loaded_with_world_size
-from ..patching import NOT_ON_A_GUESS, NOT_READ_BACK, build_patch, plan_edits
+from ..modelzoo import shape_assumption
+from ..patching import NOT_ON_A_GUESS, NOT_ON_ASSUMED_LENGTHS, NOT_READ_BACK, assumed_over, build_patch, plan_edits
 from ..rules import online_rl, render_finding, search, slim, unactionable, unresolved_preference
 from ..schemas import Finding, Patch, Report, Rule, RunMetrics, Speedup, WorkloadConfig, device_label
 from ..stats import MAX_HALF_WIDTH, bootstrap_speedup, decide, inconclusive, settled, straddled
@@ -74,9 +75,15 @@ def _workload_view(w: WorkloadConfig) -> dict[str, Any]:
         if src is not None and src.line and src.file != w.path:  # set in another file (the launcher that passes it)
             fields[name]["line"] = None
             fields[name]["set_in"] = source_place(src, w)
+    # numbers and a word only: the dataset's file name is config text and stays out of the model's view
+    basis = "packed" if w.sample_packing else "padded to seq_len" if w.pad_to_max else "sampled from the dataset" if w.token_quantiles else "assumed seq_len"
+    lengths: dict[str, Any] = {"basis": basis}
+    if w.token_quantiles and w.mean_tokens is not None:
+        lengths.update(mean_tokens=w.mean_tokens, p95_tokens=w.token_quantiles[19], longest_tokens=w.token_quantiles[-1])
     return {
         "model": w.model.model_dump(exclude_none=True),
         "fields": fields,
+        "sample_lengths": lengths,
         "env": sorted(w.env),
         "ignored_rules": w.ignored_rules,
     }
@@ -458,6 +465,23 @@ def compare_runs(ctx: AuditContext, args: CompareRunsInput) -> Report:
     return report
 
 
+def _assumed_lengths(ctx: AuditContext, w: WorkloadConfig, patch: Patch) -> str | None:
+    """Why the verdict is not decided when an assumed sample length (no dataset read) projects the config
+    as it is above the GPU's HBM: the memory-bound rules it left out or could not judge are named."""
+    from ..rules import facts, unjudged_on_assumed_lengths
+
+    left = {rid for rid, skip in patch.skipped.items() if NOT_ON_ASSUMED_LENGTHS in skip}
+    left |= set(unjudged_on_assumed_lengths(w, ctx.hw, ctx.rules, facts(w, ctx.hw)))
+    if not left:
+        return None
+    said = assumed_over(w, ctx.hw) or ""
+    why = said.split(f"; {NOT_ON_ASSUMED_LENGTHS}")[0] or "the config as it is projects above the GPU's memory at the assumed sample length"
+    return (
+        f"{why}, so goblin did not judge {', '.join(sorted(left))}, whose gain depends on what fits in memory; name the local "
+        "dataset in the config (its sampled lengths replace seq_len), or measure with your training command (goblin_command)"
+    )
+
+
 def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch: Patch, *, notes: list[str] | None = None) -> Report:
     w = _workload(ctx)
     if before.evidence == "measured" and after.evidence == "measured":
@@ -498,6 +522,17 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
             "it cannot judge this config until it knows the model (a model id in its table, or a config.json it can read: "
             "a local model folder inside the repository, or the Hub with goblin_hub)"
         )
+    if not why and evidence == "projected" and verdict != "fail" and w.model.params_b is None:
+        # Nothing left out, yet nothing judged: with the size unknown, every memory-dependent setting
+        # (checkpointing, micro-batch, offload, quantization) was priced on a 7B guess (review1: a
+        # DPO config PASSed where its SFT sibling, with one more rule in play, was inconclusive).
+        why = (
+            f"{shape_assumption(w.model)}: what fits in memory, and so whether checkpointing, the micro-batch, offload or "
+            "quantization leave time on the table, is a guess; it cannot judge this config until it knows the model (a model id "
+            "in its table, or a config.json it can read: a local model folder inside the repository, or the Hub with goblin_hub)"
+        )
+    if not why and verdict != "fail":
+        why = _assumed_lengths(ctx, w, patch)
     unwritten = sorted(rid for rid, skip in patch.skipped.items() if skip.endswith(NOT_READ_BACK))
     if not why and unwritten and verdict != "fail":
         why = (
@@ -644,6 +679,10 @@ def footer(ctx: AuditContext, before: RunMetrics, after: RunMetrics) -> dict[str
         "python": platform.python_version(),
     }
     out.update({k: v for k, v in before.versions.items() if v and v != "None"})
+    # the framework release the config was read as, and where that came from (history.reading: "assumed" when unpinned)
+    fw = ctx.loaded.workload.sources.get("framework") if ctx.loaded is not None else None
+    if fw is not None and fw.note:
+        out["framework"] = fw.note
     if before.mfu is not None and after.mfu is not None:
         out["mfu"] = f"{before.mfu:.0%} -> {after.mfu:.0%} (of the bf16 dense peak)"
     if "projected" in (before.evidence, after.evidence):

@@ -1,0 +1,520 @@
+"""Token lengths of the samples a config trains on, from a bounded sample of its local dataset.
+
+Layer 3 (configs). Without this every sample is priced at `seq_len` tokens, which for short
+prompts padded to the batch's longest (not packed, not padded to the maximum length) overstates
+memory and time many times over (issue 23, class 5). When the config names a dataset file inside
+the audited tree (Axolotl `datasets[].path`, LLaMA-Factory `dataset_dir` + `dataset` through
+`dataset_info.json`'s `file_name`, torchtune `dataset.data_files`, a TRL / HF `dataset_name` that
+is a local path, a script's `load_dataset("json", data_files="...")` literal), goblin reads at
+most MAX_ROWS rows from its first MAX_BYTES bytes through `safepath` (inside the tree, a regular
+file, nothing executed) and measures the text of the fields the format trains on.
+
+Tokens: with a `tokenizer.json` in a local model folder the config names and the `tokenizers`
+package installed (imported lazily), the rows are tokenized; otherwise characters / CHARS_PER_TOKEN,
+said so. Parquet and a `datasets` save_to_disk folder (Arrow) are read only when `pyarrow` is
+installed (imported lazily); without it the length is assumed, and the reason says why.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import io
+import json
+import math
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..safepath import UnsafePath, read_bytes, tree_of, within
+from ..schemas import FieldSource, WorkloadConfig
+
+MAX_ROWS = 2000  # rows sampled from the start of the file
+MAX_BYTES = 4_000_000  # bytes read from the start of a text file (JSON, JSONL, CSV, Arrow stream)
+MAX_PARQUET_BYTES = 32_000_000  # a parquet file is read whole (its footer is at the end); larger: not read
+MAX_FIELD_CHARS = 1_000_000  # one row's measured text; longer is counted as this many characters
+# Characters per token for English text under a Llama-class BPE tokenizer, used when no local
+# tokenizer can be run: 3.8, the lowest English figure among the 32K-100K-vocabulary BPE tokenizers in
+# the tokenizer-arena compression table (cc100-en, 10,000 rows: a 32,000-token vocabulary at 3.81
+# characters per token, 64K-100K vocabularies at 3.9-4.4;
+# https://huggingface.co/spaces/eson/tokenizer-arena/blob/1b7fc74b6219968cc1bd1abbc14f0a86de53e981/README.md),
+# next to OpenAI's "one token generally corresponds to ~4 characters of text for common English text"
+# (https://help.openai.com/en/articles/4936856-what-are-tokens-and-how-to-count-them). The lower
+# figure counts more tokens: an estimate that errs toward more memory, not less.
+CHARS_PER_TOKEN = 3.8
+CHARS_SOURCE = "tokenizer-arena cc100-en table, 3.81 characters per token for a 32K-vocabulary BPE tokenizer"
+QUANTILES = 21  # sample lengths kept at 0, 5, ..., 100 percent
+TEXT_SUFFIXES = {".json", ".jsonl", ".csv"}
+
+
+@dataclass(frozen=True)
+class DatasetRef:
+    """A local dataset the config names, and the columns its format trains on."""
+
+    path: Path  # absolute, as written against the config's folder
+    key: str  # the config key that named it
+    line: int | None
+    fields: tuple[str, ...] = ()  # the columns trained on; empty: every string field of a row
+
+
+@dataclass(frozen=True)
+class Lengths:
+    counts: list[int]  # tokens of each sampled row, sorted
+    how: str  # tokenizer or estimate, and which fields
+
+
+def _line(data: Any, key: str) -> int | None:
+    pos = getattr(data, "positions", {}).get(key) if data is not None else None
+    return pos[0] + 1 if pos else None
+
+
+Bases = Path | tuple[Path, ...]
+
+
+def _bases(config: Path) -> tuple[Path, ...]:
+    """Where a relative dataset path may be resolved: the frameworks read it against the working
+    directory, which is the config's folder or, as their launch lines are usually run, one above it up
+    to the repository root (else the audited root, else the config's folder). Closest first."""
+    start = Path(os.path.abspath(config)).parent
+    stop = Path(os.path.realpath(tree_of(config)[0]))
+    out = [start]
+    for parent in start.parents:
+        if len(out) > 12 or not Path(os.path.realpath(parent)).is_relative_to(stop):
+            break
+        out.append(parent)
+    return tuple(out)
+
+
+def _local(value: Any, base: Bases) -> Path | None:
+    """A path the config writes, when it names a local file or folder (not a Hub id or a URL): the first
+    of `base` it exists under, else (written as a file path but missing) under the first."""
+    if not isinstance(value, str) or not value.strip() or "://" in value or len(value) > 4096:
+        return None
+    written = value.strip()
+    bases = base if isinstance(base, tuple) else (base,)
+    p = Path(written)
+    if not p.is_absolute():
+        for b in bases:
+            if os.path.lexists(b / p):
+                return Path(os.path.normpath(b / p))
+        p = bases[0] / p
+    if os.path.lexists(p):
+        return Path(os.path.normpath(p))
+    # a path that is not there: still the config's dataset when it is written as a file path, so the
+    # assumption says it is missing (a Hub id such as `org/name` is not one)
+    looks_local = written.startswith((".", "/", "~")) or Path(written).suffix.lower() in (*TEXT_SUFFIXES, ".parquet", ".arrow")
+    return Path(os.path.normpath(p)) if looks_local else None
+
+
+Found = list[DatasetRef | str]  # each dataset the config trains on: a local one, or why it is not read
+
+
+def _axolotl(data: dict[str, Any], base: Bases) -> Found:
+    entries = data.get("datasets")
+    out: Found = []
+    if not isinstance(entries, list):
+        return out
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            continue
+        files = entry.get("data_files")
+        first = files[0] if isinstance(files, list) and files else files
+        where = entry.get("path")
+        candidates = [os.path.join(where, first)] if isinstance(where, str) and isinstance(first, str) else []
+        candidates += [first] if isinstance(first, str) else []
+        found = next((p for p in (_local(c, base) for c in candidates) if p is not None and os.path.lexists(p)), None)
+        if found is None and first is None:  # `path` alone: a local file or folder (a missing one is said), else a Hub id
+            found = _local(where, base)
+        if found is None:
+            out.append(f"`datasets[{i}]` is not a local file (a Hub dataset, not read)")
+            continue
+        kind = str(entry.get("type") or "")
+        # the columns Axolotl 0.18.0 (067b021c) trains on: chat_template's `field_messages`, default
+        # "messages" (src/axolotl/prompt_strategies/chat_template.py:51); alpaca's instruction / input /
+        # output (src/axolotl/prompt_tokenizers.py:168-172); completion's `field`, default "text"
+        # (src/axolotl/prompt_strategies/completion.py:16). `type: sharegpt` is refused there
+        # (src/axolotl/utils/schemas/validation.py:52-54); older releases read its "conversations".
+        if kind.startswith(("chat_template", "sharegpt")) or entry.get("field_messages"):
+            fields: tuple[str, ...] = (str(entry.get("field_messages") or ("conversations" if kind.startswith("sharegpt") else "messages")),)
+        elif kind.startswith("alpaca"):
+            fields = ("instruction", "input", "output")
+        elif kind.startswith("completion"):
+            fields = (str(entry.get("field") or "text"),)
+        else:
+            fields = ()
+        out.append(DatasetRef(found, f"datasets[{i}].path", _line(data, "datasets"), fields))
+    return out
+
+
+def _llamafactory(data: dict[str, Any], base: Bases, roots: list[Path]) -> Found:
+    names = data.get("dataset")
+    out: Found = []
+    if isinstance(names, list):
+        names = ",".join(str(n) for n in names)
+    if not isinstance(names, str):
+        return out
+    # LLaMA-Factory 0.9.5 hparams/data_args.py:38-41: `dataset_dir` defaults to "data"
+    folder = _local(data.get("dataset_dir") or "data", base)
+    info: Any = None
+    if folder is not None and os.path.isdir(folder):
+        try:
+            info = json.loads(read_bytes(folder / "dataset_info.json", roots=roots, limit=MAX_BYTES))
+        except (UnsafePath, ValueError):
+            info = None
+    for name in (n.strip() for n in names.split(",") if n.strip()):
+        entry = info.get(name) if isinstance(info, dict) else None
+        found = _local(entry["file_name"], folder) if isinstance(entry, dict) and isinstance(entry.get("file_name"), str) and folder else None
+        if entry is None or found is None:
+            out.append(f"dataset `{name[:48]}` is not a local file goblin found through dataset_info.json")
+            continue
+        # column names: LLaMA-Factory 0.9.5 data/parser.py:33-57 (alpaca: instruction / input / output;
+        # sharegpt: conversations), renamed by the entry's `columns`
+        raw_columns = entry.get("columns")
+        columns: dict[str, Any] = raw_columns if isinstance(raw_columns, dict) else {}
+        if entry.get("formatting") in ("sharegpt", "openai"):
+            fields: tuple[str, ...] = (str(columns.get("messages") or "conversations"),)
+        else:
+            fields = tuple(str(columns.get(k) or d) for k, d in (("prompt", "instruction"), ("query", "input"), ("response", "output")))
+            fields += tuple(str(columns[k]) for k in ("system", "history") if columns.get(k))
+        out.append(DatasetRef(found, "dataset", _line(data, "dataset"), fields))
+    return out
+
+
+def _torchtune(data: dict[str, Any], base: Bases) -> Found:
+    ds = data.get("dataset")
+    out: Found = []
+    for entry in ds if isinstance(ds, list) else [ds]:
+        if not isinstance(entry, dict):
+            continue
+        files = entry.get("data_files")
+        raw = files[0] if isinstance(files, list) and files else files
+        found = _local(raw, base) or (_local(entry.get("source"), base) if entry.get("source") not in ("json", "csv", "parquet", "text") else None)
+        if found is None:
+            out.append("a `dataset` entry is not a local file (a Hub dataset, not read)")
+            continue
+        raw_map = entry.get("column_map")
+        cmap: dict[str, Any] = raw_map if isinstance(raw_map, dict) else {}
+        fields = tuple(str(v) for v in cmap.values())
+        out.append(DatasetRef(found, "dataset.data_files", _line(data, "dataset"), fields))
+    return out
+
+
+def _hfstyle(data: dict[str, Any], base: Bases) -> Found:
+    for key in ("dataset_name", "dataset_path", "train_file", "data_path"):
+        found = _local(data.get(key), base)
+        if found is not None:
+            text = data.get("dataset_text_field")
+            return [DatasetRef(found, key, _line(data, key), (str(text),) if isinstance(text, str) else ())]
+    return []
+
+
+def _script(text: str, base: Bases) -> DatasetRef | None:
+    """`load_dataset("json", data_files="x.jsonl")` (or data_files={"train": "x.jsonl"}) written as literals."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id if isinstance(node.func, ast.Name) else ""
+        if name != "load_dataset":
+            continue
+        for kw in node.keywords:
+            if kw.arg != "data_files":
+                continue
+            value = kw.value
+            if isinstance(value, ast.Dict) and value.values:
+                value = value.values[0]
+            if isinstance(value, ast.List) and value.elts:
+                value = value.elts[0]
+            if isinstance(value, ast.Constant) and (found := _local(value.value, base)) is not None:
+                return DatasetRef(found, "load_dataset(data_files=...)", node.lineno)
+    return None
+
+
+def find_datasets(path: Path, data: Any, fmt: str, text: str) -> Found:
+    """The datasets the config trains on: each a local one, or why it is not read; empty: none found."""
+    base = _bases(path)
+    if fmt == "python":
+        ref = _script(text, base)
+        return [ref] if ref is not None else []
+    if not isinstance(data, dict):
+        return []
+    if fmt == "axolotl":
+        return _axolotl(data, base)
+    if fmt == "llamafactory":
+        return _llamafactory(data, base, tree_of(path))
+    if fmt == "torchtune":
+        return _torchtune(data, base)
+    return _hfstyle(data, base)
+
+
+# ------------------------------------------------------------------ rows
+def _json_values(text: str) -> Iterator[Any]:
+    """The elements of a JSON array, or the JSON lines, read as far as the text goes (a file cut at
+    MAX_BYTES ends with a partial row, which is dropped)."""
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        decoder = json.JSONDecoder()
+        pos = len(text) - len(stripped) + 1
+        while True:
+            while pos < len(text) and text[pos] in " \t\r\n,":
+                pos += 1
+            if pos >= len(text) or text[pos] == "]":
+                return
+            try:
+                value, pos = decoder.raw_decode(text, pos)
+            except ValueError:
+                return
+            yield value
+    for line in text.splitlines():
+        if line.strip():
+            try:
+                yield json.loads(line)
+            except ValueError:
+                continue
+
+
+def _rows_text(raw: bytes, suffix: str, cut: bool) -> Iterator[Any]:
+    text = raw.decode("utf-8", errors="replace")
+    if cut and suffix != ".json":  # the last line is partial
+        text = text[: text.rfind("\n") + 1]
+    if suffix == ".csv":
+        yield from csv.DictReader(io.StringIO(text))
+        return
+    yield from _json_values(text)
+
+
+def _arrow_rows(path: Path, roots: list[Path]) -> tuple[Iterator[Any], str | None]:
+    try:
+        import pyarrow as pa  # optional: parquet and `datasets` save_to_disk folders
+    except ImportError:
+        return iter(()), "pyarrow is not installed, so goblin reads no parquet or Arrow file (pip install pyarrow)"
+    if path.is_dir():
+        if not within(path, roots):
+            return iter(()), f"{path.name}: outside the audited tree; goblin reads nothing outside it"
+        files = sorted(p for p in path.iterdir() if p.suffix == ".arrow")
+        if not files:
+            return iter(()), f"{path.name}: no .arrow file in the folder"
+        raw = read_bytes(files[0], roots=roots, limit=MAX_BYTES, head=True)
+        reader: Any = pa.ipc.open_stream(pa.BufferReader(raw))
+
+        def batches() -> Iterator[Any]:
+            try:
+                for batch in reader:
+                    yield from batch.to_pylist()
+            except (pa.ArrowInvalid, OSError):  # the stream cut at MAX_BYTES
+                return
+
+        return batches(), None
+    import pyarrow.parquet as pq
+
+    raw = read_bytes(path, roots=roots, limit=MAX_PARQUET_BYTES)
+    table = pq.ParquetFile(pa.BufferReader(raw)).read_row_group(0)
+    return iter(table.slice(0, MAX_ROWS).to_pylist()), None
+
+
+def _strings(value: Any, depth: int = 0) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif depth < 6 and isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v, depth + 1)
+    elif depth < 6 and isinstance(value, list):
+        for v in value:
+            yield from _strings(v, depth + 1)
+
+
+_MEDIA_KEYS = ("images", "videos", "audios", "image", "video", "audio")
+_MEDIA_TYPES = {"image", "image_url", "video", "audio", "input_audio"}
+
+
+def _has_media(row: dict[str, Any]) -> bool:
+    """A multimodal row: images / video / audio columns (LLaMA-Factory's `images`, ...) or content parts."""
+    if any(row.get(k) for k in _MEDIA_KEYS):
+        return True
+    for value in row.values():
+        for turn in value if isinstance(value, list) else []:
+            content = turn.get("content") if isinstance(turn, dict) else None
+            if isinstance(content, list) and any(isinstance(c, dict) and c.get("type") in _MEDIA_TYPES for c in content):
+                return True
+    return False
+
+
+class MediaRows(Exception):
+    """Rows carry images, video or audio, whose tokens a text length does not count."""
+
+
+def _texts(rows: Iterable[Any], fields: tuple[str, ...]) -> tuple[list[str], bool]:
+    """Each row's measured text and whether the mapped fields were found (else every string field)."""
+    out: list[str] = []
+    mapped = bool(fields)
+    for row in rows:
+        if len(out) >= MAX_ROWS:
+            break
+        if not isinstance(row, dict):
+            continue
+        if _has_media(row):
+            raise MediaRows
+        picked = [row[f] for f in fields if f in row] if mapped else []
+        if mapped and not picked:
+            mapped = False
+        parts = list(_strings(picked if picked else row))
+        text = "\n".join(parts)[:MAX_FIELD_CHARS]
+        if text:
+            out.append(text)
+    return out, mapped
+
+
+def _tokenizer(w: WorkloadConfig, config: Path, roots: list[Path]) -> tuple[Any, str] | None:
+    """A `tokenizers.Tokenizer` from `tokenizer.json` in the local model folder the config names."""
+    folder = _local(w.model.name, _bases(config))
+    if folder is None or not os.path.isdir(folder) or not os.path.isfile(folder / "tokenizer.json"):
+        return None
+    try:
+        from tokenizers import Tokenizer  # optional, imported only here
+    except ImportError:
+        return None
+    try:
+        raw = read_bytes(folder / "tokenizer.json", roots=roots, limit=50_000_000)
+        return Tokenizer.from_str(raw.decode("utf-8")), f"tokenizer.json in {folder.name}"
+    except (UnsafePath, UnicodeDecodeError, Exception):  # a broken tokenizer file: fall back to the estimate
+        return None
+
+
+# Configs that share a dataset (a repository's recipes) measure it once per process: keyed by the file's
+# real path, size and mtime, the fields and the model folder whose tokenizer counts them.
+_MEASURED: dict[tuple[Any, ...], Lengths | str] = {}
+
+
+def measure(ref: DatasetRef, w: WorkloadConfig, config: Path) -> Lengths | str:
+    """The sampled token lengths, or why none were measured."""
+    try:
+        st = os.stat(ref.path)
+        key: tuple[Any, ...] | None = (os.path.realpath(ref.path), st.st_size, st.st_mtime_ns, ref.fields, w.model.name, tuple(tree_of(config)))
+    except OSError:
+        key = None
+    if key is not None and key in _MEASURED:
+        return _MEASURED[key]
+    got = _measure(ref, w, config)
+    if key is not None:
+        if len(_MEASURED) > 256:
+            _MEASURED.clear()
+        _MEASURED[key] = got
+    return got
+
+
+def _measure(ref: DatasetRef, w: WorkloadConfig, config: Path) -> Lengths | str:
+    roots = tree_of(config)
+    suffix = ref.path.suffix.lower()
+    try:
+        if ref.path.is_dir() or suffix == ".parquet":
+            rows, why = _arrow_rows(ref.path, roots)
+            if why:
+                return why
+        elif suffix in TEXT_SUFFIXES:
+            raw = read_bytes(ref.path, roots=roots, limit=MAX_BYTES, head=True)
+            rows = _rows_text(raw, suffix, cut=len(raw) >= MAX_BYTES)
+        else:
+            return f"{ref.path.name}: {suffix or 'no'} suffix is not a dataset format goblin reads (JSON, JSONL, CSV, parquet, Arrow)"
+        texts, mapped = _texts(rows, ref.fields)
+    except MediaRows:
+        return f"{ref.path.name}: its rows carry images, video or audio, whose tokens goblin does not count"
+    except UnsafePath as exc:
+        return exc.reason if exc.reason.startswith(str(ref.path.name)) else f"{ref.path.name}: {exc.reason}"
+    except Exception as exc:  # a malformed parquet / Arrow file: say so, assume the length
+        return f"{ref.path.name}: could not be read as a dataset ({type(exc).__name__})"
+    if not texts:
+        return f"{ref.path.name}: no rows with text could be read from its first {MAX_BYTES // 1_000_000} MB"
+    tok = _tokenizer(w, config, roots)
+    if tok is not None:
+        counts = [len(e.ids) for e in tok[0].encode_batch(texts)]
+        method = tok[1]
+    else:
+        counts = [max(1, math.ceil(len(t) / CHARS_PER_TOKEN)) for t in texts]
+        method = f"characters / {CHARS_PER_TOKEN:g} ({CHARS_SOURCE}; no local tokenizer.json, or the tokenizers package is not installed)"
+    what = f"fields {', '.join(ref.fields)}" if mapped else "every string field of a row (the config maps no columns goblin found)"
+    return Lengths(sorted(counts), f"{method}; {what}")
+
+
+_MAX_LENGTH = re.compile(r"""\bpadding\s*=\s*["']max_length["']""")
+
+
+def pads_to_max(w: WorkloadConfig, data: Any, text: str) -> str | None:
+    """Where the config pads every sample to seq_len, or None (padded to the batch's longest).
+
+    Axolotl 0.18.0 (067b021c) src/axolotl/core/builders/causal.py:383-394: the collator pads with
+    `padding=True` (the batch's longest), rounded up to a multiple of 64; with `pad_to_sequence_len`
+    to sequence_len rounded up to 64. A Python script's `padding="max_length"` pads at tokenization.
+    Pad to the batch's longest elsewhere: transformers' DataCollatorForSeq2Seq (`padding=True`), which
+    LLaMA-Factory 0.9.5 subclasses for SFT (train/sft/workflow.py:62-72, data/collator.py:137,481;
+    pad_to_multiple_of=8); torchtune 0.6.1 padded_collate_sft (torchtune/data/_collate.py:160-165,
+    the default collate_fn of recipes/lora_finetune_single_device.py:308); TRL 1.16.0 SFTTrainer's
+    DataCollatorForLanguageModeling ("dynamically padded to the maximum length of a batch",
+    trl/trainer/sft_trainer.py:87-99, chosen at :992-996)."""
+    if w.format == "axolotl" and isinstance(data, dict) and data.get("pad_to_sequence_len") is True:
+        return "pad_to_sequence_len: true pads every micro-batch to sequence_len"
+    if w.format == "python" and _MAX_LENGTH.search(text):
+        return 'the script tokenizes with padding="max_length"'
+    return None
+
+
+MAX_DATASETS = 8  # local datasets measured per config; a config naming more is assumed, said so
+
+
+def _quantiles(counts: list[int]) -> list[int]:
+    n = len(counts)
+    return [counts[min(n - 1, round(i * (n - 1) / (QUANTILES - 1)))] for i in range(QUANTILES)]
+
+
+def _assumed(w: WorkloadConfig, why: str, key: str | None = None, line: int | None = None) -> WorkloadConfig:
+    note = f"{why}: every sample assumed {w.seq_len} tokens (the config's seq_len)"
+    return w.model_copy(update={"sources": {**w.sources, "token_lengths": FieldSource(file=w.path, key=key, line=line, note=note)}})
+
+
+def attach(w: WorkloadConfig, path: Path, data: Any, text: str) -> WorkloadConfig:
+    """The workload with its sampled token lengths and `sources["token_lengths"]`, or the stated assumption.
+
+    Every dataset the config trains on must be measured: one it names on the Hub, or one that cannot be
+    read, could hold the longest samples, so the lengths are then assumed and the note says which."""
+    if (why := pads_to_max(w, data, text)) is not None:
+        note = f"every sample padded to {w.seq_len} tokens (the config's seq_len): {why}"
+        src = FieldSource(
+            file=w.path, key="pad_to_sequence_len" if w.format == "axolotl" else None, line=_line(data, "pad_to_sequence_len"), explicit=True, note=note
+        )
+        return w.model_copy(update={"pad_to_max": True, "sources": {**w.sources, "token_lengths": src}})
+    try:
+        found = find_datasets(path, data, w.format, text)
+    except (OSError, ValueError, RecursionError):
+        found = []
+    refs = [f for f in found if isinstance(f, DatasetRef)]
+    if not refs:
+        return _assumed(w, "no local dataset")
+    first = refs[0]
+    if len(refs) < len(found):
+        other = next(f for f in found if isinstance(f, str))
+        return _assumed(w, f"{other}, so the lengths of the data it trains on are not all known", first.key, first.line)
+    if len(refs) > MAX_DATASETS:
+        return _assumed(w, f"the config names {len(refs)} local datasets, more than the {MAX_DATASETS} goblin measures", first.key, first.line)
+    counts: list[int] = []
+    hows: list[str] = []
+    methods: list[str] = []
+    base = Path(os.path.abspath(path)).parent
+    for ref in refs:
+        shown = os.path.relpath(ref.path, base)
+        got = measure(ref, w, path)
+        if isinstance(got, str):
+            return _assumed(w, f"dataset {shown} not measured ({got})", ref.key, ref.line)
+        counts += got.counts
+        hows.append(f"{len(got.counts)} rows sampled from {shown}")
+        methods.append(got.how)
+    counts.sort()
+    mean = sum(counts) / len(counts)
+    q = _quantiles(counts)
+    note = f"{', '.join(hows)}: mean {mean:.0f}, p95 {q[19]}, longest {q[-1]} tokens ({' | '.join(dict.fromkeys(methods))}; chat-template tokens not counted)"
+    src = FieldSource(file=w.path, key=first.key, line=first.line, explicit=True, note=note)
+    return w.model_copy(update={"token_quantiles": q, "mean_tokens": round(mean, 1), "sources": {**w.sources, "token_lengths": src}})

@@ -1,0 +1,209 @@
+"""Keys and defaults of torchtune, LLaMA-Factory and Axolotl at the release a recipe runs on.
+
+key_history.json (scripts/gen_key_history.py) holds, per release read: the keys each torchtune
+recipe reads (`recipe:<name>`) and the arguments of torchtune's dataset builders
+(`torchtune.datasets.<builder>`, with whether they take **kwargs); the fields of the dataclasses
+LLaMA-Factory parses a recipe into; the fields of Axolotl's pydantic input schema; and, for a key
+whose default changed between releases, the default of each run of releases with its file:line.
+
+What an unknown key does differs per framework, so only two of them give a finding:
+- LLaMA-Factory stops: hparams/parser.py raises ValueError "Some specified arguments are not used
+  by the HfArgumentParser" (llamafactory 0.9.5 llamafactory/hparams/parser.py:111-114; 0.8.3 :66-71),
+  and a YAML or dict goes through HfArgumentParser.parse_dict/parse_yaml_file with
+  allow_extra_keys=False (0.9.5 parser.py:90-93,107: read_args loads the YAML into a dict; 0.8.3 :58-61), which raises too, unless the
+  ALLOW_EXTRA_ARGS environment variable is set (read from 0.9.2 on, parser.py:261 at 0.9.5).
+- torchtune's config.instantiate calls the component with the node's keys as keyword arguments
+  (torchtune 0.6.1 torchtune/config/_instantiate.py:22; 0.2.1 :20): a dataset builder without
+  **kwargs raises TypeError on a key its signature lacks. A top-level key no recipe code reads is
+  ignored (the recipes read keys with cfg.get / attribute access), so it gets no finding.
+- Axolotl drops it: AxolotlInputConfig sets no `extra` (axolotl 0.19.0 axolotl/utils/schemas/config.py:214,
+  pydantic's default "ignore") and validate_config keeps model_dump(exclude_none=True) of the model
+  (axolotl/utils/config/__init__.py:512-517), so the key does nothing; no finding.
+
+A release is decided as for transformers (history.run_version: the repository's pin). Without a pin
+of the framework nothing here fires: the newest release is what the shipped tables already hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .history import KeyCheck, Rejected, _tri, change, class_present, ever, history, present, run_version
+from .pins import Pin
+
+LF_CLASSES = ("ModelArguments", "DataArguments", "TrainingArguments", "FinetuningArguments", "GeneratingArguments")
+
+
+@dataclass(frozen=True)
+class Default:
+    value: Any
+    cite: str  # "file:line@version": where the last release read with this default sets it
+    changed: str  # "default X at A..B, Y at C..D" (the history of the default)
+
+
+def default_at(dist: str, cls: str, key: str, version: str) -> Default | None:
+    """The default of `key` at `version` when it differs between the releases read (None: it never
+    changed, or the run's release is not placed among them)."""
+    entry = history().get(dist, {}).get("classes", {}).get(cls)
+    k = entry["keys"].get(key) if entry else None
+    runs = k.get("defaults") if k else None
+    if not runs:
+        return None
+    changed = ", ".join(f"{_shown(v)} in {dist} {a}" + (f"..{b}" if b != a else "") for a, b, v, _c in runs)
+    hits = [(v, c) for a, b, v, c in runs if _tri(dist, [[a, b]], version)]
+    if len(hits) != 1:
+        return None
+    value, cite = hits[0]
+    return Default(value, cite, changed)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict):
+        return "required" if value.get("required") else str(value.get("expr", value))
+    if value is None:
+        return "unset"
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def pinned(dist: str, pins: dict[str, Pin]) -> str | None:
+    """The release of `dist` a pinned recipe runs on (None without a pin, or a pin that allows no release read)."""
+    pin = pins.get(dist)
+    if pin is None:
+        return None
+    run = run_version(dist, pin)
+    return run.version if run is not None else None
+
+
+def torchtune_default(recipe: str | None, key: str, pins: dict[str, Pin]) -> Default | None:
+    version = pinned("torchtune", pins)
+    return default_at("torchtune", f"recipe:{recipe}", key, version) if recipe and version else None
+
+
+def llamafactory_default(key: str, pins: dict[str, Pin]) -> Default | None:
+    version = pinned("llamafactory", pins)
+    if version is None:
+        return None
+    for cls in LF_CLASSES:
+        got = default_at("llamafactory", cls, key, version)
+        if got is not None:
+            return got
+    return None
+
+
+def recipe_reads(recipe: str, key: str, version: str) -> bool | None:
+    """Whether torchtune's `recipe` at `version` reads top-level `key` (None: not known)."""
+    if not class_present("torchtune", f"recipe:{recipe}", version):
+        return None
+    return present("torchtune", f"recipe:{recipe}", key, version)
+
+
+def edit_too_old(fmt: str, key: str, pins: dict[str, Pin], recipe: str | None = None, data: Any = None) -> str | None:
+    """Why an edit writing `key` does nothing or stops the run at the pinned release (None: fine or not known)."""
+    top = key.split(".", 1)[0]
+    if fmt == "torchtune":
+        version = pinned("torchtune", pins)
+        if version and recipe and "." not in key and ever("torchtune", f"recipe:{recipe}", top) and recipe_reads(recipe, top, version) is False:
+            return f"torchtune {version} ({pins['torchtune'].spec}, {pins['torchtune'].where}): {change('torchtune', f'recipe:{recipe}', top, version)}, so `{top}` would do nothing"
+        if version and "." in key and isinstance(data, dict):
+            parent, _, arg = key.rpartition(".")
+            node: Any = data
+            for part in parent.split("."):
+                node = node.get(part) if isinstance(node, dict) else None
+            comp = node.get("_component_") if isinstance(node, dict) else None
+            if isinstance(comp, str) and _builder_lacks(comp, arg, version):
+                return (
+                    f"torchtune {version} ({pins['torchtune'].spec}, {pins['torchtune'].where}): "
+                    f"{change('torchtune', comp, arg, version)}, and config.instantiate would raise TypeError on it"
+                )
+    if fmt == "llamafactory":
+        version = pinned("llamafactory", pins)
+        owners = [c for c in LF_CLASSES if ever("llamafactory", c, top)]
+        if version and owners and all(present("llamafactory", c, top, version) is False for c in owners):
+            return f"llamafactory {version} ({pins['llamafactory'].spec}, {pins['llamafactory'].where}): {change('llamafactory', owners[0], top, version)}; its parser would stop on it"
+    if fmt == "axolotl":
+        version = pinned("axolotl", pins)
+        if version and ever("axolotl", "AxolotlInputConfig", top) and present("axolotl", "AxolotlInputConfig", top, version) is False:
+            return f"axolotl {version} ({pins['axolotl'].spec}, {pins['axolotl'].where}): {change('axolotl', 'AxolotlInputConfig', top, version)}, so it would be dropped"
+    return None
+
+
+def _builder_lacks(comp: str, arg: str, version: str) -> bool:
+    """Whether torchtune's builder `comp` at `version` has no argument `arg` and takes no **kwargs (TypeError)."""
+    entry = history()["torchtune"]["classes"].get(comp)
+    if entry is None or not class_present("torchtune", comp, version) or not ever("torchtune", comp, arg):
+        return False
+    return _tri("torchtune", entry.get("takes_kwargs", []), version) is False and present("torchtune", comp, arg, version) is False
+
+
+def llamafactory_rejected(keys: list[str], pins: dict[str, Pin], text: str, own: frozenset[str] = frozenset()) -> KeyCheck | None:
+    """The keys of a LLaMA-Factory recipe its pinned release has none of its dataclasses for. A key some
+    transformers release's TrainingArguments has is left alone (LLaMA-Factory's TrainingArguments extends
+    it and the transformers release that pairs with it is not known here)."""
+    run = run_version("llamafactory", pins["llamafactory"]) if "llamafactory" in pins else None
+    if run is None:
+        return None
+    out: list[Rejected] = []
+    for key in keys:
+        if key in own or ever("transformers", "TrainingArguments", key):
+            continue
+        owners = [c for c in LF_CLASSES if ever("llamafactory", c, key)]
+        if not owners or any(present("llamafactory", c, key, run.version) is not False for c in owners):
+            continue
+        out.append(Rejected(key, change("llamafactory", owners[0], key, run.version), None))
+    if not out:
+        return None
+    table = history()["llamafactory"].get("parser_rejects_unknown", {})
+    raises = _tri("llamafactory", table.get("rejects", []), run.version)
+    at = table.get("at", {}).get(run.version) or next(iter(table.get("at", {}).values()), "llamafactory/hparams/parser.py")
+    if "ALLOW_EXTRA_ARGS" in text:
+        stops, how = None, "the recipe mentions ALLOW_EXTRA_ARGS, which makes LLaMA-Factory's parser keep going past such keys; then they do nothing"
+    elif raises:
+        stops = True
+        how = (
+            f"LLaMA-Factory {run.version}'s argument parser stops on keys none of its dataclasses has "
+            f"(ValueError from HfArgumentParser.parse_dict/parse_yaml_file, or {at} for command-line arguments)"
+        )
+    else:
+        stops, how = None, f"goblin does not know what LLaMA-Factory {run.version}'s parser does with them"
+    return KeyCheck(out, run.how, "llamafactory", stops, how, run.assumed)
+
+
+def _components(node: Any, path: str = "") -> list[tuple[str, str, dict[str, Any]]]:
+    """(dotted path, component, node) of every `_component_` node, lists included (`dataset: [...]`)."""
+    out: list[tuple[str, str, dict[str, Any]]] = []
+    if isinstance(node, dict):
+        comp = node.get("_component_")
+        if isinstance(comp, str):
+            out.append((path, comp, node))
+        for k, v in node.items():
+            if isinstance(k, str) and k != "_component_":
+                out += _components(v, f"{path}.{k}" if path else k)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out += _components(v, f"{path}.{i}")
+    return out
+
+
+def torchtune_rejected(data: Any, pins: dict[str, Pin]) -> KeyCheck | None:
+    """Keys of a torchtune dataset node its pinned release's builder has no argument for (TypeError at
+    config.instantiate). Only builders without **kwargs, and only keys some release read has."""
+    run = run_version("torchtune", pins["torchtune"]) if "torchtune" in pins else None
+    if run is None:
+        return None
+    classes = history()["torchtune"]["classes"]
+    out: list[Rejected] = []
+    for dotted, comp, node in _components(data):
+        entry = classes.get(comp)
+        if entry is None or not class_present("torchtune", comp, run.version):
+            continue
+        for key in node:
+            if key == "_component_" or not isinstance(key, str):
+                continue
+            if _builder_lacks(comp, key, run.version):
+                out.append(Rejected(f"{dotted}.{key}", f"{change('torchtune', comp, key, run.version)}".replace(comp, f"`{comp}`", 1), None))
+    if not out:
+        return None
+    at = history()["torchtune"].get("instantiate", {}).get(run.version, "torchtune/config/_instantiate.py")
+    how = f"In torchtune {run.version}, config.instantiate passes the node's keys to the builder as keyword arguments ({at}): TypeError, unexpected keyword argument"
+    return KeyCheck(out, run.how, "torchtune", True, how, run.assumed)

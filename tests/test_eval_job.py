@@ -1,0 +1,206 @@
+"""The job around the step: evaluation, read from the config's own eval settings.
+
+Defaults come from the frameworks' tables and source (transformers TrainingArguments eval_strategy
+"no", per_device_eval_batch_size 8, eval_steps falling back to logging_steps; TRL's logging_steps
+10; Axolotl evaluates only with a validation split and evaluates at the micro-batch; LLaMA-Factory's
+val_size above 1 is a count). The eval term is projected only where the config states the eval set's
+size; elsewhere the report says it is not projected.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_goblin import costmodel, hardware
+from pytest_goblin.formats import load_config
+from pytest_goblin.service import audit_file
+from pytest_goblin.settings import Settings
+
+TRL_SFT = """\
+# trl sft --config {name}
+model_name_or_path: meta-llama/Llama-3.1-8B
+dataset_name: trl-lib/Capybara
+bf16: true
+use_peft: true
+per_device_train_batch_size: 8
+gradient_accumulation_steps: 1
+learning_rate: 1.0e-4
+max_length: 2048
+{evals}
+"""
+
+AXOLOTL = """\
+base_model: meta-llama/Llama-3.1-8B
+datasets:
+  - path: tatsu-lab/alpaca
+    type: alpaca
+adapter: lora
+lora_r: 16
+sequence_len: 2048
+micro_batch_size: 8
+gradient_accumulation_steps: 1
+num_epochs: 1
+bf16: true
+{evals}
+"""
+
+LLAMAFACTORY = """\
+model_name_or_path: meta-llama/Llama-3.1-8B
+stage: sft
+do_train: true
+finetuning_type: lora
+dataset: alpaca_en_demo
+template: llama3
+cutoff_len: 2048
+per_device_train_batch_size: 8
+gradient_accumulation_steps: 1
+bf16: true
+{evals}
+"""
+
+
+def _write(tmp_path: Path, template: str, evals: str, name: str = "config.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(template.replace("{name}", name).format(evals=evals))
+    return path
+
+
+def _report(path: Path):  # type: ignore[no-untyped-def]
+    result = audit_file(path, Settings(runner="projection", target="mi300x"), shown_as=path.name)
+    assert result.report is not None, result.error
+    return result.report
+
+
+def test_hf_style_eval_settings_with_their_framework_defaults(tmp_path: Path) -> None:
+    off = load_config(_write(tmp_path, TRL_SFT, "")).workload
+    assert not off.eval_runs and off.eval_interval is None  # eval_strategy defaults to "no"
+    w = load_config(_write(tmp_path, TRL_SFT, "eval_strategy: steps")).workload
+    assert w.eval_runs and w.eval_batch_size == 8  # per_device_eval_batch_size's default
+    # eval_steps unset: TrainingArguments takes logging_steps, which TRL's configs set to 10
+    assert w.eval_interval == 10 and not w.sources["eval_interval"].explicit
+    assert "training_args.py:1574-1578" in (w.sources["eval_interval"].note or "")
+    logged = load_config(_write(tmp_path, TRL_SFT, "eval_strategy: steps\nlogging_steps: 25")).workload
+    assert logged.eval_interval == 25 and logged.sources["eval_interval"].key == "logging_steps"
+    old = load_config(_write(tmp_path, TRL_SFT, "evaluation_strategy: steps\neval_steps: 40\nper_device_eval_batch_size: 2")).workload
+    assert old.eval_interval == 40 and old.eval_batch_size == 2 and old.sources["eval_batch_size"].explicit
+    share = load_config(_write(tmp_path, TRL_SFT, "eval_strategy: steps\neval_steps: 0.1")).workload
+    assert share.eval_runs and share.eval_interval is None and any("share of the run's total steps" in n for n in share.notes)
+    epoch = load_config(_write(tmp_path, TRL_SFT, "eval_strategy: epoch")).workload
+    assert epoch.eval_runs and epoch.eval_interval is None
+    assert w.eval_examples is None  # the eval set is whatever the script loads
+    assert any("evaluation every 10 optimizer steps at batch 8: the eval set's size is not in the config" in n for n in w.notes)
+
+
+def test_axolotl_evaluates_only_with_a_validation_split(tmp_path: Path) -> None:
+    assert not load_config(_write(tmp_path, AXOLOTL, "eval_steps: 10")).workload.eval_runs  # val_set_size 0: no eval
+    frac = load_config(_write(tmp_path, AXOLOTL, "val_set_size: 0.05\neval_steps: 10")).workload
+    assert frac.eval_runs and frac.eval_interval == 10 and frac.eval_examples is None  # a fraction of an unknown dataset
+    assert frac.eval_batch_size == 8 and "utils/config/__init__.py:208-209" in (frac.sources["eval_batch_size"].note or "")
+    count = load_config(_write(tmp_path, AXOLOTL, "val_set_size: 500\neval_steps: 10\neval_batch_size: 1")).workload
+    assert count.eval_examples == 500 and count.eval_batch_size == 1
+    longer = load_config(_write(tmp_path, AXOLOTL, "val_set_size: 500\neval_steps: 10\neval_batch_size: 2\neval_sequence_len: 8192")).workload
+    assert longer.eval_seq_len == 8192  # two eval rows of 8192 hold as many tokens as eight training rows of 2048
+    from pytest_goblin import rules
+
+    facts = rules.facts(longer, hardware.get_hardware("mi300x"))
+    assert facts["derived.eval_batch_shortfall"] == pytest.approx(1.0)
+    per_epoch = load_config(_write(tmp_path, AXOLOTL, "val_set_size: 0.05\nevals_per_epoch: 4")).workload
+    assert per_epoch.eval_runs and per_epoch.eval_interval is None and any("not projected" in n for n in per_epoch.notes)
+
+
+def test_llamafactory_val_size_count_and_eval_keys(tmp_path: Path) -> None:
+    w = load_config(_write(tmp_path, LLAMAFACTORY, "val_size: 200\neval_strategy: steps\neval_steps: 10\nper_device_eval_batch_size: 1")).workload
+    assert w.eval_runs and w.eval_examples == 200 and w.eval_interval == 10 and w.eval_batch_size == 1
+    frac = load_config(_write(tmp_path, LLAMAFACTORY, "val_size: 0.1\neval_strategy: steps\neval_steps: 10")).workload
+    assert frac.eval_examples is None
+    assert not load_config(_write(tmp_path, LLAMAFACTORY, "val_size: 200")).workload.eval_runs  # eval_strategy "no"
+
+
+def test_eval_seconds_counts_forward_passes_over_the_ranks_share() -> None:
+    hw = hardware.get_hardware("mi300x")
+    w = load_config_free(eval_examples=640, eval_batch_size=8)
+    one = costmodel.eval_seconds(w, hw)
+    assert one is not None and one > 0
+    assert costmodel.eval_seconds(w.model_copy(update={"eval_examples": 1280}), hw) == pytest.approx(2 * one)
+    # batch 1 runs eight times as many forwards at a lower GEMM efficiency: slower for the same examples
+    small = costmodel.eval_seconds(w.model_copy(update={"eval_batch_size": 1}), hw)
+    assert small is not None and small > one
+    # eight data-parallel ranks each evaluate an eighth
+    ddp = costmodel.eval_seconds(w.model_copy(update={"strategy": "ddp", "world_size": 8}), hw)
+    assert ddp == pytest.approx(one / 8)
+    assert costmodel.eval_seconds(w.model_copy(update={"eval_examples": None}), hw) is None
+    # a forward is about a third of a full fine-tune's forward + backward (2N vs 6N FLOPs per token)
+    step = costmodel.step(w.model_copy(update={"micro_batch_size": 8, "gradient_checkpointing": False}), hw)
+    assert step.step_s / 4 < step.forward_s < step.step_s / 2.5
+    job = costmodel.job_step(w, hw)
+    assert job.eval_s == pytest.approx(one / 10) and job.checkpoint_s is None and job.total_s == pytest.approx(job.step_s + one / 10)
+
+
+def load_config_free(**update):  # type: ignore[no-untyped-def]
+    """A full fine-tune of Llama-3.1-8B that evaluates every 10 steps on one GPU."""
+    from pytest_goblin.modelzoo import lookup_model
+    from pytest_goblin.schemas import WorkloadConfig
+
+    return WorkloadConfig(
+        path="case.yaml",
+        format="hf-trainer",
+        model=lookup_model("meta-llama/Llama-3.1-8B"),
+        method="full",
+        micro_batch_size=8,
+        seq_len=2048,
+        eval_runs=True,
+        eval_interval=10,
+        **update,
+    )
+
+
+def test_frequent_eval_is_found_with_the_job_time(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        LLAMAFACTORY,
+        "val_size: 4000\neval_strategy: steps\neval_steps: 5\nsave_steps: 500\nper_device_eval_batch_size: 8",
+    )
+    report = _report(path)
+    finding = next((f for f in report.findings if f.rule_id == "job.frequent_eval"), None)
+    assert finding is not None and finding.key == "eval_steps"
+    assert "eval interval 5 (`eval_steps`, line 13)" in finding.message
+    assert "4,000 eval examples at batch 8 every 5 optimizer steps" in finding.message
+    assert "job time per optimizer step" in finding.message and "s evaluation" in finding.message and "checkpoint writes" in finding.message
+    assert "None" not in finding.message
+    # a footgun: shown, never patched
+    diff = report.patch.diff if report.patch is not None else ""
+    assert not any(line[:1] in "+-" and "eval_steps" in line for line in (diff or "").splitlines())
+
+
+def test_eval_batch_far_below_the_micro_batch_is_found(tmp_path: Path) -> None:
+    path = _write(tmp_path, TRL_SFT, "eval_strategy: steps\neval_steps: 50\nper_device_eval_batch_size: 1")
+    report = _report(path)
+    finding = next((f for f in report.findings if f.rule_id == "job.eval_batch_below_micro_batch"), None)
+    assert finding is not None
+    assert "eval batch 1 (`per_device_eval_batch_size`, line 12)" in finding.message and "micro-batch 8" in finding.message
+    assert "no activations saved for backward" in finding.message and "None" not in finding.message
+    quiet = _report(_write(tmp_path, TRL_SFT, "eval_strategy: steps\neval_steps: 50\nper_device_eval_batch_size: 8", name="b.yaml"))
+    assert not any(f.rule_id == "job.eval_batch_below_micro_batch" for f in quiet.findings)
+
+
+def test_unprojected_evaluation_is_said_not_hidden(tmp_path: Path) -> None:
+    report = _report(_write(tmp_path, TRL_SFT, "eval_strategy: steps\neval_steps: 5"))
+    assert not any(f.rule_id == "job.frequent_eval" for f in report.findings)  # nothing to weigh: no finding
+    w = load_config(_write(tmp_path, TRL_SFT, "eval_strategy: steps\neval_steps: 5", name="c.yaml")).workload
+    from pytest_goblin.rules import job_phrase
+
+    phrase = job_phrase(w, hardware.get_hardware("mi300x"))
+    assert "not projected: checkpoint writes" not in phrase or "evaluation (eval set size not in the config)" in phrase
+    assert "evaluation (eval set size not in the config)" in phrase
+
+
+def test_checkpoint_finding_states_the_job_time_and_what_it_leaves_out(tmp_path: Path) -> None:
+    full = TRL_SFT.replace("use_peft: true\n", "").replace("per_device_train_batch_size: 8", "per_device_train_batch_size: 1")
+    report = _report(_write(tmp_path, full, "save_steps: 20\neval_strategy: steps\neval_steps: 20"))
+    finding = next((f for f in report.findings if f.rule_id == "job.frequent_full_checkpoints"), None)
+    assert finding is not None
+    assert "job time per optimizer step" in finding.message and "s checkpoint writes (at 10 GB/s per node)" in finding.message
+    assert "not projected: evaluation (eval set size not in the config)" in finding.message
+    assert "None" not in finding.message

@@ -1,0 +1,304 @@
+"""Where a framework's version is read from in a config's repository (frameworks/pins.py): each
+place with its file and line, the precedence between them, and hostile trees that cost nothing."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pytest_goblin.formats import load_config
+from pytest_goblin.formats.record import parse_record
+from pytest_goblin.frameworks import pins as P
+from pytest_goblin.frameworks.history import reading
+
+HF = "model_name_or_path: meta-llama/Meta-Llama-3-8B\nper_device_train_batch_size: 4\ngradient_accumulation_steps: 4\nbf16: true\nlearning_rate: 1.0e-5\n"
+AXO = "base_model: meta-llama/Meta-Llama-3-8B\nsequence_len: 2048\nmicro_batch_size: 2\ngradient_accumulation_steps: 4\nbf16: true\nlearning_rate: 0.0002\n"
+
+
+def repo(tmp_path: Path, files: dict[str, str | bytes], config: str = "recipes/sft/config.yaml", text: str = HF) -> Path:
+    """A repository (a `.git` folder at its root) with `files` and a config; returns the config's path."""
+    root = tmp_path / f"r{len(list(tmp_path.iterdir()))}"  # a root per call: pins are cached per folder
+    (root / ".git").mkdir(parents=True)
+    for rel, body in files.items():
+        f = root / rel
+        f.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(body, bytes):
+            f.write_bytes(body)
+        else:
+            f.write_text(body)
+    path = root / config
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def one(path: Path, dist: str, text: str | None = None) -> P.Pin:
+    return P.pins(str(path), text)[dist]
+
+
+@pytest.mark.parametrize(
+    ("files", "dist", "version", "where", "constraint"),
+    [
+        ({"environment.yml": "name: x\ndependencies:\n  - python=3.10\n  - pip:\n    - peft==0.11.1\n"}, "peft", "0.11.1", "environment.yml:5", "==0.11.1"),
+        ({"environment.yaml": "dependencies:\n  - conda-forge::transformers=4.45\n"}, "transformers", "4.45", "environment.yaml:2", "==4.45.*"),
+        ({"environment.yml": "dependencies:\n  - deepspeed=0.14.4\n"}, "deepspeed", "0.14.4", "environment.yml:2", "==0.14.4"),
+        ({"requirements/train.txt": "# train\naccelerate==0.34.2\n"}, "accelerate", "0.34.2", "requirements/train.txt:2", "==0.34.2"),
+        ({"requirements-gpu.txt": "torch\ntorchtune==0.2.1\n"}, "torchtune", "0.2.1", "requirements-gpu.txt:2", "==0.2.1"),
+        ({"requirements.txt": "llmtuner==0.7.1\n"}, "llamafactory", "0.7.1", "requirements.txt:1", "==0.7.1"),
+        ({"requirements.txt": "axolotl[flash-attn,deepspeed]==0.4.1\n"}, "axolotl", "0.4.1", "requirements.txt:1", "==0.4.1"),
+        ({"requirements.txt": "git+https://github.com/huggingface/trl.git@v0.8.6\n"}, "trl", "0.8.6", "requirements.txt:1", "==0.8.6"),
+        ({"Pipfile": '[packages]\ntorch = "*"\ntransformers = "==4.36.2"\n'}, "transformers", "4.36.2", "Pipfile:3", "==4.36.2"),
+        ({"Pipfile": '[packages]\npeft = {version = ">=0.10", extras = ["x"]}\n'}, "peft", "0.10", "Pipfile:2", ">=0.10"),
+        ({"pyproject.toml": '[tool.poetry.dependencies]\ntransformers = "^4.40.1"\n'}, "transformers", "4.40.1", "pyproject.toml:2", ">=4.40.1,<5.0"),
+        ({"pyproject.toml": '[tool.poetry.dependencies]\ntrl = "~0.9.4"\n'}, "trl", "0.9.4", "pyproject.toml:2", ">=0.9.4,<0.10"),
+        (
+            {"Dockerfile": "FROM rocm/pytorch:latest\nRUN pip install --no-cache-dir \\\n    transformers==4.44.2 \\\n    peft\n"},
+            "transformers",
+            "4.44.2",
+            "Dockerfile:3",
+            "==4.44.2",
+        ),
+        (
+            {
+                "Dockerfile.rocm": "ARG AXOLOTL_VERSION=0.9.2\nARG TF=4.46.3\nFROM axolotlai/axolotl:${AXOLOTL_VERSION}-py3.11-cu124-2.5.1\nRUN pip install transformers==$TF\n"
+            },
+            "axolotl",
+            "0.9.2",
+            "Dockerfile.rocm:3",
+            "==0.9.2",
+        ),
+        ({"Dockerfile": "ENV TF_VERSION 4.46.3\nRUN pip install transformers==${TF_VERSION}\n"}, "transformers", "4.46.3", "Dockerfile:2", "==4.46.3"),
+        ({"Dockerfile": "FROM docker.io/winglian/axolotl-cloud:0.6.0-py3.11-cu124-2.4.1 AS base\n"}, "axolotl", "0.6.0", "Dockerfile:1", "==0.6.0"),
+        ({"docker/train.Dockerfile": "FROM axolotlai/axolotl:0.12.2-py3.11-cu128-2.8.0\n"}, "axolotl", "0.12.2", "docker/train.Dockerfile:1", "==0.12.2"),
+        (
+            {"README.md": "# Recipe\n\nTested with transformers 4.30 in prose.\n\n```bash\npip install transformers==4.45.2 trl==0.11.4\n```\n"},
+            "transformers",
+            "4.45.2",
+            "README.md:6",
+            "==4.45.2",
+        ),
+        (
+            {"uv.lock": '[[package]]\nname = "trl"\nversion = "0.12.2"\nsource = { registry = "https://pypi.org/simple" }\n'},
+            "trl",
+            "0.12.2",
+            "uv.lock:3",
+            "==0.12.2",
+        ),
+        ({"poetry.lock": '[[package]]\nname = "peft"\nversion = "0.13.2"\n'}, "peft", "0.13.2", "poetry.lock:3", "==0.13.2"),
+        (
+            {"Pipfile.lock": '{\n "default": {\n  "accelerate": {\n   "hashes": [\n    "sha256:ab"\n   ],\n   "version": "==0.34.2"\n  }\n }\n}\n'},
+            "accelerate",
+            "0.34.2",
+            "Pipfile.lock:7",
+            "==0.34.2",
+        ),
+        (
+            {"README.md": "Set up:\n\n    $ git clone -b v0.8.3 https://github.com/hiyouga/LLaMA-Factory.git\n"},
+            "llamafactory",
+            "0.8.3",
+            "README.md:3",
+            "==0.8.3",
+        ),
+    ],
+)
+def test_each_place_gives_its_file_and_line(tmp_path: Path, files: dict[str, str | bytes], dist: str, version: str, where: str, constraint: str) -> None:
+    pin = one(repo(tmp_path, files), dist)
+    assert (pin.version, pin.where, pin.constraint) == (version, where, constraint)
+    assert pin.dist == dist and pin.kind == "pin" and pin.file.endswith(where.rsplit(":", 1)[0]) and pin.line == int(where.rsplit(":", 1)[1])
+
+
+@pytest.mark.parametrize(
+    ("files", "dist", "version", "where"),
+    [
+        (
+            {"LLaMA-Factory/src/llamafactory/extras/env.py": 'import os\n\nVERSION = "0.9.2"\n'},
+            "llamafactory",
+            "0.9.2",
+            "LLaMA-Factory/src/llamafactory/extras/env.py:3",
+        ),
+        (
+            {"third_party/llama_factory/src/llmtuner/__init__.py": '__version__ = "0.7.1"\n'},
+            "llamafactory",
+            "0.7.1",
+            "third_party/llama_factory/src/llmtuner/__init__.py:1",
+        ),
+        ({"axolotl/VERSION": "0.6.0\n", "axolotl/src/axolotl/cli/__init__.py": ""}, "axolotl", "0.6.0", "axolotl/VERSION:1"),
+        (
+            {"torchtune/version.txt": "0.2.1\n", "torchtune/torchtune/modules/__init__.py": "", "torchtune/torchtune/__init__.py": '__version__ = ""\n'},
+            "torchtune",
+            "0.2.1",
+            "torchtune/version.txt:1",
+        ),
+        (
+            {"transformers/src/transformers/__init__.py": '"""x"""\n__version__ = "4.45.2"\n', "transformers/src/transformers/training_args.py": ""},
+            "transformers",
+            "4.45.2",
+            "transformers/src/transformers/__init__.py:2",
+        ),
+        ({"vendor/trl/VERSION": "0.12.2\n", "vendor/trl/trl/trainer/__init__.py": ""}, "trl", "0.12.2", "vendor/trl/VERSION:1"),
+        ({"DeepSpeed/version.txt": "0.14.4\n", "DeepSpeed/deepspeed/runtime/engine.py": ""}, "deepspeed", "0.14.4", "DeepSpeed/version.txt:1"),
+    ],
+)
+def test_a_vendored_copy_gives_its_own_version(tmp_path: Path, files: dict[str, str | bytes], dist: str, version: str, where: str) -> None:
+    pin = one(repo(tmp_path, files), dist)
+    assert pin.kind == "vendored" and pin.version == version and pin.where == f"a vendored copy, {where}" and pin.exact
+
+
+def test_a_submodule_not_checked_out_is_vendored_at_an_unknown_version(tmp_path: Path) -> None:
+    gm = '[submodule "LLaMA-Factory"]\n\tpath = LLaMA-Factory\n\turl = https://github.com/hiyouga/LLaMA-Factory.git\n'
+    path = repo(tmp_path, {".gitmodules": gm, "LLaMA-Factory/.keep": "", "requirements.txt": "llamafactory>=0.9\n"})
+    pin = one(path, "llamafactory")
+    assert pin.kind == "submodule" and pin.version == "" and pin.where == "vendored as a git submodule, .gitmodules:3"
+    got = reading("llamafactory 0.9.5 (stage sft)", str(path))
+    assert got is not None and got.assumed and "version unknown" in got.note() and "None" not in got.note()
+    # checked out: its own version
+    path = repo(tmp_path, {".gitmodules": gm, "LLaMA-Factory/src/llamafactory/extras/env.py": 'VERSION = "0.9.1"\n'})
+    assert one(path, "llamafactory").version == "0.9.1"
+
+
+def test_a_base_image_that_does_not_name_the_release_is_not_a_pin(tmp_path: Path) -> None:
+    path = repo(tmp_path, {"Dockerfile": "FROM axolotlai/axolotl:main-py3.11-cu124-2.5.1\nFROM huggingface/transformers-pytorch-gpu:4.41.2\n"})
+    assert P.pins(str(path)) == {}  # a branch build; an image whose tag scheme goblin has not read
+
+
+def test_a_version_in_prose_or_a_similar_name_is_not_a_pin(tmp_path: Path) -> None:
+    files = {
+        "README.md": "We used transformers==4.30.0 back then.\n",
+        "requirements.txt": "sentence-transformers==2.2.2\ntransformers-stream-generator==0.0.4\npeft_utils==1.0\n",
+    }
+    assert P.pins(str(repo(tmp_path, files))) == {}
+
+
+def test_the_configs_own_line_beats_the_repository(tmp_path: Path) -> None:
+    path = repo(tmp_path, {"recipes/sft/requirements.txt": "transformers==4.44.2\n"}, text="# pip install transformers>=4.40\n" + HF)
+    pin = one(path, "transformers", path.read_text())
+    assert pin.where == "the config's own line 1" and pin.constraint == ">=4.40"
+
+
+def test_the_nearest_folder_beats_its_parents(tmp_path: Path) -> None:
+    path = repo(tmp_path, {"requirements.txt": "transformers==4.36.2\n", "recipes/sft/requirements.txt": "transformers==4.44.2\n"})
+    assert one(path, "transformers").where == "recipes/sft/requirements.txt:1"
+
+
+def test_an_exact_pin_beats_a_range(tmp_path: Path) -> None:
+    # a lock file's resolved release over the range its project file states
+    path = repo(
+        tmp_path,
+        {"pyproject.toml": '[project]\ndependencies = ["transformers>=4.40"]\n', "uv.lock": '[[package]]\nname = "transformers"\nversion = "4.46.3"\n'},
+    )
+    assert one(path, "transformers").where == "uv.lock:3"
+    path = repo(tmp_path, {"recipes/sft/requirements.txt": "transformers>=4.40\n", "setup.py": 'install_requires=["transformers==4.45.2"]\n'})
+    assert one(path, "transformers").where == "setup.py:1"
+    # in one file too
+    path = repo(tmp_path, {"requirements.txt": "trl>=0.9\n# tested:\ntrl==0.11.4\n"})
+    assert one(path, "trl").where == "requirements.txt:3"
+
+
+def test_a_vendored_copy_beats_a_requirement(tmp_path: Path) -> None:
+    path = repo(
+        tmp_path,
+        {"recipes/sft/requirements.txt": "llamafactory==0.9.3\n", "LLaMA-Factory/src/llamafactory/extras/env.py": 'VERSION = "0.9.2"\n'},
+        text="model_name_or_path: Qwen/Qwen2-7B\nstage: sft\ndo_train: true\nfinetuning_type: lora\n",
+    )
+    assert one(path, "llamafactory").kind == "vendored"
+
+
+def test_parents_stop_at_the_repository_root_and_max_up(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("transformers==4.36.2\n")  # above the repository: not read
+    path = repo(tmp_path, {})
+    assert "transformers" not in P.pins(str(path))
+    deep = repo(tmp_path, {"requirements.txt": "transformers==4.36.2\n"}, config="/".join(["d"] * (P.MAX_UP + 1)) + "/c.yaml")
+    assert "transformers" not in P.pins(str(deep))
+
+
+def test_parse_json_says_the_version_and_where_it_came_from(tmp_path: Path) -> None:
+    path = repo(tmp_path, {"requirements.txt": "torch\ntransformers==4.45.2\ntrl==0.11.4\n"})
+    record, ok = parse_record(path)
+    assert ok
+    fv = record["framework_version"]
+    name = record["framework"].split()[0]
+    want = {"transformers": ("4.45.2", 2), "trl": ("0.11.4", 3)}[name]
+    assert fv["name"] == name and fv["version"] == want[0] and fv["source"] == f"requirements.txt:{want[1]}" and fv["assumed"] is False
+    src = record["sources"]["framework"]
+    assert src["file"].endswith("requirements.txt") and src["line"] == want[1] and src["explicit"] and f"{name} {want[0]}" in src["note"]
+    assert f"goblin's tables are {name}" in src["note"]
+
+
+def test_a_pinned_release_is_the_one_the_config_is_read_as(tmp_path: Path) -> None:
+    """The readers follow the pinned release (frameworks/releases.py), so the config is read as axolotl 0.8.1,
+    with the pin as the source; unpinned, goblin's tables' release, said to be assumed."""
+    w = load_config(repo(tmp_path, {"requirements.txt": "axolotl==0.8.1\n"}, text=AXO)).workload
+    assert w.framework is not None and w.framework.startswith("axolotl 0.8.1")
+    src = w.sources["framework"]
+    assert src.explicit and src.line == 1 and src.key == "axolotl==0.8.1"
+    w = load_config(repo(tmp_path, {}, text=AXO)).workload
+    assert w.framework is not None and not w.framework.startswith("axolotl 0.8.1") and not w.sources["framework"].explicit
+
+
+def test_an_unpinned_config_says_assumed(tmp_path: Path) -> None:
+    path = repo(tmp_path, {}, text=AXO)
+    record, _ = parse_record(path)
+    fv = record["framework_version"]
+    assert fv["name"] == "axolotl" and fv["assumed"] is True and fv["source"].startswith("not pinned in the repository; goblin's tables (axolotl ")
+    src = load_config(path).workload.sources["framework"]
+    assert not src.explicit and src.line is None and "assumed" in (src.note or "") and "None" not in (src.note or "")
+
+
+def test_a_pinned_axolotl_config_reads_its_pin(tmp_path: Path) -> None:
+    path = repo(tmp_path, {"docker/Dockerfile": "FROM axolotlai/axolotl:0.8.1-py3.11-cu124-2.5.1\n"}, text=AXO)
+    fv = parse_record(path)[0]["framework_version"]
+    assert fv == {**fv, "name": "axolotl", "version": "0.8.1", "source": "docker/Dockerfile:1", "assumed": False}
+
+
+def test_hostile_trees_cost_nothing(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "requirements.txt").write_text("transformers==4.36.2\n")
+    (outside / "env.py").write_text('VERSION = "0.1.0"\n')
+    files: dict[str, str | bytes] = {
+        "requirements-big.txt": "x" * (P.LIMIT + 10) + "\ntransformers==4.36.2\n",  # above the limit: skipped
+        "Dockerfile": b"\x00\xff\xfe FROM axolotlai/axolotl:0.4.0\n\x00" * 1000,  # binary: skipped
+        "README.md": "```\n" + "pip install " * 50_000 + "\n```\n",
+    }
+    path = repo(tmp_path, files)
+    root = path.parents[2]
+    os.symlink(outside / "requirements.txt", root / "requirements.txt")  # a link out of the tree: refused
+    (root / "LLaMA-Factory" / "src" / "llamafactory" / "extras").mkdir(parents=True)
+    os.symlink(outside / "env.py", root / "LLaMA-Factory" / "src" / "llamafactory" / "extras" / "env.py")
+    os.symlink(outside, root / "vendor")  # a folder link is not descended into
+    os.mkfifo(root / "requirements-fifo.txt")  # would block a plain open
+    assert P.pins(str(path)) == {}
+
+
+def test_the_report_says_the_release_and_that_it_was_assumed(tmp_path: Path) -> None:
+    from pytest_goblin.cli import main
+
+    unpinned = repo(tmp_path, {}, text=AXO + "adapter: lora\nlora_r: 16\n")
+    pinned = repo(tmp_path, {"requirements.txt": "axolotl==0.8.1\n"}, text=AXO + "adapter: lora\nlora_r: 16\n")
+    for path, want in ((unpinned, "axolotl 0.18.0 assumed: not pinned in the repository"), (pinned, "axolotl 0.8.1 (axolotl==0.8.1, requirements.txt:1)")):
+        md = tmp_path / f"{path.parents[2].name}.md"
+        main(["audit", str(path), "--runner", "projection", "--md", str(md)])
+        footer = next(line for line in md.read_text().splitlines() if "evidence:" in line)
+        assert want in footer.replace("\\", "") and "None" not in footer  # Markdown escapes ( ) =
+
+
+def test_a_readme_that_installs_a_folder_of_the_tree_reads_that_copy(tmp_path: Path) -> None:
+    readme = '## Install\n\n```bash\ncd deps/lf_fork\npip install -e ".[torch,metrics]"\n```\n'
+    path = repo(
+        tmp_path, {"README.md": readme.replace('".[torch,metrics]"', ".[torch,metrics]"), "deps/lf_fork/src/llamafactory/extras/env.py": 'VERSION = "0.9.1"\n'}
+    )
+    pin = one(path, "llamafactory")
+    assert pin.version == "0.9.1" and pin.where == "a vendored copy, deps/lf_fork/src/llamafactory/extras/env.py:1, installed by README.md:4"
+
+
+def test_a_vendored_copys_requirements_count(tmp_path: Path) -> None:
+    files = {
+        "LLaMA-Factory/src/llamafactory/extras/env.py": 'VERSION = "0.9.2"\n',
+        "LLaMA-Factory/requirements.txt": "transformers>=4.41.2,<=4.49.0\ntrl>=0.8.6,<=0.9.6\nllamafactory==0.9.9\n",
+        "LLaMA-Factory/README.md": "```\npip install accelerate==1.0.0\n```\n",
+    }
+    got = P.pins(str(repo(tmp_path, files)))
+    assert got["transformers"].where == "LLaMA-Factory/requirements.txt:1" and got["transformers"].constraint == ">=4.41.2,<=4.49.0"
+    assert got["llamafactory"].kind == "vendored" and "accelerate" not in got  # its README is not what installing it pulls in
