@@ -319,7 +319,9 @@ def _shard_stage(w: WorkloadConfig) -> int:
     if w.world_size <= 1:
         return 0
     if w.strategy == "fsdp":
-        return 3
+        # SHARD_GRAD_OP keeps whole parameters from the forward's all-gather to the end of the backward,
+        # gradients and optimizer state sharded (torch 2.13.0 torch/distributed/fsdp/api.py:43-49): ZeRO-2's memory
+        return 2 if w.sharding == "grad_op" else 3
     if w.strategy == "deepspeed":
         return w.zero_stage if w.zero_stage is not None else 3
     return 0
@@ -626,6 +628,19 @@ def _communication(w: WorkloadConfig, hw: Hardware, a: Assumptions, micro_comput
             per_micro = (gather + scattered * grad_bytes) * per_byte + gather * seconds_per_byte(w, hw, group, a.comm_eff)
         else:
             per_micro = (2 * gather + scattered * grad_bytes) * per_byte
+    elif stage == 2 and w.strategy == "fsdp":
+        # FSDP SHARD_GRAD_OP: one all-gather of the parameters per micro-batch (kept through the backward,
+        # not gathered again) and the gradient reduce-scatter (torch 2.13.0 torch/distributed/fsdp/api.py:43-49;
+        # gradient accumulation outside no_sync() is assumed, the larger count)
+        gather = total * (1.0 if w.precision == "fp8" else 2.0 if w.precision != "fp32" else 4.0)
+        per_micro = (gather + trainable * grad_bytes) * per_byte
+    elif stage == 2:
+        # ZeRO-2 partitions gradients, so it reduce-scatters them on every micro-batch, not only at the
+        # accumulation boundary as ZeRO-1 does (DeepSpeed 0.19.6 deepspeed/runtime/zero/stage_1_and_2.py:1767-1768,
+        # `if self.partition_gradients or self.is_gradient_accumulation_boundary()`); the updated shards are
+        # all-gathered once per optimizer step
+        per_micro = trainable * grad_bytes * per_byte
+        per_step = trainable * grad_bytes * per_byte
     elif stage >= 1:
         per_step = 2 * trainable * grad_bytes * per_byte
     else:
@@ -887,6 +902,36 @@ def best_hierarchical(w: WorkloadConfig, hw: Hardware, limit_gb: float) -> Hiera
     """The fastest hierarchical sharding that fits in `limit_gb`; None where none fits."""
     fitting = [h for h in hierarchical_options(w, hw, limit_gb) if h.fits]
     return max(fitting, key=lambda h: h.speedup) if fitting else None
+
+
+@dataclass(frozen=True)
+class LowerStage:
+    """Less sharding for a fully sharded single-node run whose whole training state fits one GPU."""
+
+    sharding: str  # "zero2" (DeepSpeed ZeRO-2) or "grad_op" (FSDP SHARD_GRAD_OP)
+    speedup: float  # nominal projected step of the workload as it is over this one's
+    peak_gb: float  # projected peak per GPU with it
+    unsharded_gb: float  # projected peak per GPU with no sharding at all (DDP), what decided that it fits
+    comm_s: float  # exposed collective seconds per optimizer step as it is
+    comm_after_s: float  # and with it
+
+
+def lower_stage(w: WorkloadConfig, hw: Hardware, limit_gb: float) -> LowerStage | None:
+    """ZeRO-3 -> ZeRO-2 or FSDP FULL_SHARD -> SHARD_GRAD_OP on one node, when the training state with no
+    sharding at all (DDP, no offload) projects under `limit_gb`: the parameter all-gathers of every layer,
+    twice per micro-batch, become one gather per micro-batch (SHARD_GRAD_OP) or one per optimizer step
+    (ZeRO-2). None where the run is not fully sharded over one node, or the unsharded state does not fit."""
+    nodes, _ = topology(w, hw)
+    if nodes != 1 or _data_parallel_ranks(w) <= 1 or _shard_stage(w) < 3 or sharding_of(w) != "full":
+        return None
+    unsharded = memory_gb(w.model_copy(update={"strategy": "ddp", "cpu_offload": False, "offload_params": False}))
+    if unsharded > limit_gb:
+        return None
+    name, update = ("zero2", {"zero_stage": 2}) if w.strategy == "deepspeed" else ("grad_op", {"sharding": "grad_op"})
+    v = w.model_copy(update=update)
+    peak = memory_gb(v)
+    before, after = step(w, hw), step(v, hw, peak_gb=peak)
+    return LowerStage(name, before.step_s / after.step_s, peak, unsharded, before.parts["communication"], after.parts["communication"])
 
 
 @dataclass(frozen=True)

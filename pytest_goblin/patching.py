@@ -11,7 +11,7 @@ from .errors import GoblinError
 from .formats import LoadedConfig, parse_text
 from .formats.base import unified_diff
 from .frameworks import attention as attention_support
-from .schemas import WORKLOAD_FIELDS, Conflict, Edit, FieldSource, Hardware, Patch, Report, Rule, WorkloadConfig
+from .schemas import WORKLOAD_FIELDS, Conflict, Edit, FieldSource, FileDiff, Hardware, Patch, Report, Rule, WorkloadConfig
 
 MEMORY_MARGIN = 0.85  # the patched workload must fit in 85% of HBM by the projection
 # The HBM memory.disable_checkpointing_when_hbm_free leaves spare when it turns checkpointing off
@@ -159,7 +159,9 @@ def plan_edits(w: WorkloadConfig, rules: list[Rule], hw: Hardware) -> tuple[dict
     return chosen, env, list(conflicts.values()), skipped
 
 
-def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id: str) -> Patch:
+def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id: str, *, other_files: bool = True) -> Patch:
+    """One patch of the chosen rules. With `other_files`, a rule that turns host offload off may edit
+    the DeepSpeed/FSDP file the config names (Patch.other_files) when the config cannot say it."""
     w = loaded.workload
     chosen, env, conflicts, skipped = plan_edits(w, rules, hw)
     fields = {f: v for f, (v, _) in chosen.items() if getattr(w, f) != v}
@@ -168,18 +170,27 @@ def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id:
         # An edit the trainer would reject (or ignore) is never offered: drop its rule whole.
         fields = _drop_rules(fields, chosen, invalid, skipped)
     new_text, unwritable = loaded.adapter.apply(loaded.path, loaded.text, loaded.data, w, fields)
+    others: list[tuple[FileDiff, str]] = []
+    if other_files and unwritable.get("cpu_offload") and fields.get("cpu_offload") is False:
+        # the switch is in the DeepSpeed/FSDP file the config names: edit it there, read back below
+        found = offload_in_referenced_file(loaded, chosen["cpu_offload"][1])
+        if found is not None:
+            others.append(found)
+            unwritable = {f: why for f, why in unwritable.items() if f != "cpu_offload"}
     if unwritable:
         # A rule this format cannot express in full is left out whole: no half-applied rules.
         fields = _drop_rules(fields, chosen, unwritable, skipped)
         new_text, _ = loaded.adapter.apply(loaded.path, loaded.text, loaded.data, w, fields)
-    reread = _reread(loaded, new_text) if fields else w
+    others = [o for o in others if o[0].rule_id in {chosen[f][1] for f in fields}]
+    reread = _reread_with(loaded, new_text, others) if fields else w
     wrong = _misread(loaded, reread, fields)
     if wrong:
         # Never ship an edit that does not read back: drop the rules behind it, keep the rest.
         why = f"the {loaded.adapter.name} edit {NOT_READ_BACK}"
         fields = _drop_rules(fields, chosen, dict.fromkeys(wrong, why), skipped)
+        others = [o for o in others if o[0].rule_id in {chosen[f][1] for f in fields}]
         new_text, _ = loaded.adapter.apply(loaded.path, loaded.text, loaded.data, w, fields)
-        reread = _reread(loaded, new_text) if fields else w
+        reread = _reread_with(loaded, new_text, others) if fields else w
         if _misread(loaded, reread, fields):
             raise GoblinError(f"{loaded.path}: the patched file does not read back as intended; please report this")
     edits = [Edit(field=f, old=getattr(w, f), new=v, rule_id=chosen[f][1], source=w.sources.get(f)) for f, v in fields.items()]
@@ -209,7 +220,10 @@ def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id:
             continue
         text, _ = loaded.adapter.apply(loaded.path, loaded.text, loaded.data, w, own)
         rule_diffs[rid] = unified_diff(loaded.path.name, loaded.text, text)
+    for other, _text in others:  # the rule's edit of the file the config names is part of that rule's edits
+        rule_diffs[other.rule_id] = rule_diffs.get(other.rule_id, "") + other.diff
     return Patch(
+        other_files=[o for o, _ in others],
         patch_id=patch_id,
         rule_diffs=rule_diffs,
         rule_ids=applied,
@@ -254,15 +268,78 @@ def _drop_rules(fields: dict[str, Any], chosen: dict[str, tuple[Any, str]], bad:
 _TOPOLOGY = frozenset({"world_size", "nodes", "gpus_per_node", "strategy", "zero_stage"})
 
 
-def _reread(loaded: LoadedConfig, new_text: str) -> WorkloadConfig | None:
-    """The patched text read again in the same format; None if it no longer reads as one."""
+def _reread_with(loaded: LoadedConfig, new_text: str, others: list[tuple[FileDiff, str]]) -> WorkloadConfig | None:
+    """`_reread`, with the patch's edits of the files the config names in place when it has any."""
+    return _reread(loaded, new_text, others) if others else _reread(loaded, new_text)
+
+
+def _reread(loaded: LoadedConfig, new_text: str, others: list[tuple[FileDiff, str]] | None = None) -> WorkloadConfig | None:
+    """The patched text read again in the same format, with the patch's edits of the files it names in
+    place (in memory); None if it no longer reads as one."""
+    from .formats.deepspeed import files_in_place
+
     try:
-        data, adapter = parse_text(loaded.path, new_text)
-        if adapter.name != loaded.adapter.name:
-            return None
-        return adapter.parse(loaded.path, data, new_text)
+        with files_in_place({o.real_path: text for o, text in others or []}):
+            data, adapter = parse_text(loaded.path, new_text)
+            if adapter.name != loaded.adapter.name:
+                return None
+            return adapter.parse(loaded.path, data, new_text)
     except GoblinError:
         return None
+
+
+# The note record_offload gives where a referenced DeepSpeed/FSDP file (named by the config itself)
+# switches offload on; an accelerate config a launcher passes is not edited (it is read with the launcher).
+_REFERENCED = "host offload switched on in a referenced file"
+
+
+def offload_in_referenced_file(loaded: LoadedConfig, rule_id: str) -> tuple[FileDiff, str] | None:
+    """Host offload turned off in the DeepSpeed/FSDP file the config names, as a FileDiff and the
+    file's new text: each offload device set to "none" (or `fsdp_offload_params` to false) on its own
+    line. None when the switch is not in such a file, the file is outside the config's tree (it was
+    then not read either), or the edit cannot be made in place."""
+    import hashlib
+    import os
+
+    from .formats.base import OFFLOAD_AT
+    from .formats.deepspeed import MAX_BYTES, configs_naming, offload_off_text
+    from .safepath import read_text, repository_root, tree_of
+
+    at = [s for k, s in loaded.workload.sources.items() if k.startswith(OFFLOAD_AT + ".")]
+    if not at or any(s.note != _REFERENCED or not s.key for s in at) or len({os.path.realpath(s.file) for s in at}) != 1:
+        return None
+    path = Path(at[0].file)
+    try:
+        text = read_text(path, roots=tree_of(loaded.path), limit=MAX_BYTES).replace("\r\n", "\n").replace("\r", "\n")
+    except Exception:
+        return None
+    made = offload_off_text(path, text, [s.key or "" for s in at])
+    if made is None:
+        return None
+    new, writes = made
+    real = os.path.realpath(path)
+    folder = os.path.realpath(loaded.path.parent)
+    repo = repository_root(Path(os.path.abspath(loaded.path)).parent)
+    shown, from_root = os.path.relpath(real, folder), False
+    if shown.startswith("..") and repo is not None:
+        shown, from_root = os.path.relpath(real, os.path.realpath(repo)), True
+    others = [p for p in configs_naming(loaded.path, path) if os.path.realpath(p) != os.path.realpath(loaded.path)]
+    note = ""
+    if others:
+        base = os.path.realpath(repo) if repo is not None else folder
+        names = ", ".join(os.path.relpath(os.path.realpath(p), base) for p in others[:8]) + (f" and {len(others) - 8} more" if len(others) > 8 else "")
+        note = f"{shown} is also named by {len(others)} other config{'s' if len(others) > 1 else ''} ({names}): editing it turns offload off for them too"
+    diff = FileDiff(
+        path=shown,
+        real_path=real,
+        from_root=from_root,
+        diff=unified_diff(shown, text, new),
+        edits=writes,
+        rule_id=rule_id,
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        note=note,
+    )
+    return diff, new
 
 
 def _misread(loaded: LoadedConfig, reread: WorkloadConfig | None, fields: dict[str, Any]) -> list[str]:
@@ -363,14 +440,60 @@ def write_fix(path: Path, patch: Patch | None, audited: LoadedConfig | None = No
     if current.replace("\r\n", "\n").replace("\r", "\n") != loaded.text:
         raise FixRefused(f"{path}: changed since it was audited; audit it again before fixing")
     text = patched_text(loaded, patch, writes)
-    if text == loaded.text:
+    others = _other_writes(path, patch)  # every file checked before any is written
+    if text == loaded.text and not others:
         return False
     out = (BOM if bom else b"") + text.replace("\n", newline).encode("utf-8")
     try:
-        write_atomic(path, out, like=st)
+        for other, data, other_st in others:
+            write_atomic(other, data, like=other_st)
+        if text != loaded.text:
+            write_atomic(path, out, like=st)
     except OSError as exc:
         raise FixRefused(f"{path}: could not be written: {exc.strerror}") from None
     return True
+
+
+def _other_writes(path: Path, patch: Patch | None) -> list[tuple[Path, bytes, Any]]:
+    """The patch's edits of the files the config names, made again on their current text: each
+    must be a regular, writable, non-symlink file inside the config's repository (or tree) and
+    unchanged since the audit (its sha256); FixRefused naming the file otherwise."""
+    import hashlib
+    import os
+    import stat
+
+    from .formats.deepspeed import MAX_BYTES, offload_off_text
+    from .safepath import UnsafePath, read_bytes, repository_tree
+
+    out: list[tuple[Path, bytes, Any]] = []
+    for other in patch.other_files if patch and patch.edits else []:
+        target = Path(other.real_path)
+        try:
+            st = os.lstat(target)
+        except OSError as exc:
+            raise FixRefused(f"{other.path}: cannot be fixed: {exc.strerror}") from None
+        if stat.S_ISLNK(st.st_mode) or not stat.S_ISREG(st.st_mode):
+            raise FixRefused(f"{other.path}: not a regular file; --goblin-fix does not replace links")
+        if not st.st_mode & 0o222 or not os.access(target, os.W_OK):
+            raise FixRefused(f"{other.path}: read-only; --goblin-fix leaves read-only files alone")
+        try:
+            raw = read_bytes(target, roots=repository_tree(path), limit=MAX_BYTES)
+        except UnsafePath as exc:
+            raise FixRefused(f"{other.path}: not written: {exc.reason}") from None
+        bom = raw.startswith(BOM)
+        try:
+            current = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise FixRefused(f"{other.path}: not valid UTF-8") from None
+        newline = _newline_style(current)
+        current = current.replace("\r\n", "\n").replace("\r", "\n")
+        if hashlib.sha256(current.encode("utf-8")).hexdigest() != other.sha256:
+            raise FixRefused(f"{other.path}: changed since it was audited; audit it again before fixing")
+        made = offload_off_text(target, current, list(other.edits))
+        if made is None or made[1] != other.edits:
+            raise FixRefused(f"{other.path}: the edit no longer applies; audit it again before fixing")
+        out.append((target, (BOM if bom else b"") + made[0].replace("\n", newline).encode("utf-8"), st))
+    return out
 
 
 def fix_note(path: Path, patch: Patch | None, audited: LoadedConfig | None = None, writes: dict[str, Any] | None = None) -> str | None:
@@ -388,5 +511,7 @@ def fix_note(path: Path, patch: Patch | None, audited: LoadedConfig | None = Non
         )
         parts.append(f"the blocker fix {shown}")
     fixed = f"--goblin-fix wrote {' and '.join(parts)} into {path.name}"
+    if patch and patch.edits and patch.other_files:  # and into the files the config names, with what changed there
+        fixed += "".join(f", and into {o.path} " + ", ".join(f"`{k}: {_said(v)}`" for k, v in o.edits.items()) for o in patch.other_files)
     env = " ".join(f"{k}={v}" for k, v in sorted(patch.env.items())) if patch else ""
     return fixed + (f"; set in the job environment by hand: {env}" if env else "")

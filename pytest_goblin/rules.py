@@ -66,6 +66,7 @@ DERIVED_FACTS = frozenset(
         "inter_node_share",
         "hierarchical_gain",
         "deepspeed_host_optimizer",
+        "lower_stage_gain",
     }
 )
 # Facts about the machine the audit runs on; read only where a GPU is present, since a CPU-only
@@ -333,6 +334,32 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
         if modelled and out["derived.full_shard"] and out["derived.inter_node_share"] >= 0.05:
             best = best_hierarchical(w, hw, spare_limit_gb(hw))
             out["derived.hierarchical_gain"] = best.speedup if best is not None else None
+    # one node of a stated world size, fully sharded, and the whole training state fits one GPU with
+    # SPARE_GB to spare: what ZeRO-2 / SHARD_GRAD_OP projects over the config as it is; 1.0 (no gain) where
+    # no lower stage is projected: the shape is a guess, offload or tensor/expert/context parallelism is
+    # on (traffic the communication term does not model), a reference model rides along, or torchtune
+    # (whose recipe goblin has not checked for a ZeRO-2-like setting). distributed.ddp_when_model_fits
+    # stays silent where this is 1.05 or more, since distributed.lower_stage_when_state_fits speaks there.
+    out["derived.lower_stage_gain"] = 1.0
+    if (
+        sized
+        and out["derived.world_size_known"]
+        and w.world_size > 1
+        and w.format != "torchtune"
+        and out["derived.nodes"] == 1
+        and out["derived.full_shard"]
+        and w.tensor_parallel == 1
+        and w.expert_parallel == 1
+        and w.context_parallel == 1
+        and not w.cpu_offload
+        and not w.reference_copy
+    ):
+        from .costmodel import lower_stage
+        from .modelzoo import shape_assumption
+        from .patching import spare_limit_gb
+
+        if shape_assumption(w.model) is None and (low := lower_stage(w, hw, spare_limit_gb(hw))) is not None:
+            out["derived.lower_stage_gain"] = low.speedup
     out.update(host_facts() if host is None else host)
     return out
 
@@ -436,6 +463,53 @@ def hierarchical_phrase(w: WorkloadConfig, hw: Hardware) -> str:
                 "all-gather crosses nodes during forward and backward (one all-gather of the updated weights per optimizer step); its gradients still reduce across nodes"
             )
     return text
+
+
+def lower_stage_phrase(w: WorkloadConfig, hw: Hardware) -> str:
+    """What a fully sharded single-node run spends in collectives, what ZeRO-2 / SHARD_GRAD_OP would
+    leave, the memory that says it fits, and the key that asks for it, from its source."""
+    from .costmodel import lower_stage
+    from .patching import spare_limit_gb
+
+    low = lower_stage(w, hw, spare_limit_gb(hw))
+    if low is None:  # the rule's premise (derived.lower_stage_gain) says there is one
+        return "less sharding is projected to fit and to be faster"
+    per_step = w.gradient_accumulation
+    if w.strategy == "deepspeed":
+        what = "ZeRO-2 (whole parameters on every GPU: no parameter all-gather in forward or backward; gradients reduce-scattered each micro-batch, updated weights all-gathered once per step, DeepSpeed 0.19.6 deepspeed/runtime/zero/stage_1_and_2.py:1767-1768)"
+    else:
+        what = "SHARD_GRAD_OP (parameters gathered once per micro-batch and kept through the backward, gradients and optimizer state sharded, torch 2.13.0 torch/distributed/fsdp/api.py:43-49)"
+    text = (
+        f"{collectives(w)} take a projected {low.comm_s:.2f} s exposed per optimizer step ({per_step} micro-batch{'es' if per_step != 1 else ''}); "
+        f"{what} would leave {low.comm_after_s:.2f} s, projected {low.speedup:.2f}x, {low.peak_gb:.0f} GB per GPU of {hw.hbm_gb:g} GB "
+        f"(no sharding at all, DDP: {low.unsharded_gb:.0f} GB, so DDP fits too)"
+    )
+    return f"{text}. {_lower_stage_key(w)}"
+
+
+def _lower_stage_key(w: WorkloadConfig) -> str:
+    """Where the config's framework takes the lower stage, from its source."""
+    if w.strategy == "deepspeed":
+        from .formats.base import DEEPSPEED_FILE
+
+        src = w.sources.get(DEEPSPEED_FILE)
+        where = f"in {Path(src.file).name} ({src.note})" if src is not None and src.file else "in the DeepSpeed config the run uses"
+        return (
+            f"Set `zero_optimization.stage` to 2 {where} (DeepSpeed 0.19.6 deepspeed/runtime/zero/config.py:81 ZeroStageEnum); "
+            "its `stage3_*` keys then have no effect (config.py:215-250)"
+        )
+    if w.format == "axolotl":
+        # axolotl 067b021c src/axolotl/utils/trainer.py:621-622 exports FSDP_RESHARD_AFTER_FORWARD only when
+        # `reshard_after_forward` is true: goblin names no Axolotl key it has not seen reach FSDP
+        return (
+            "Axolotl passes `fsdp_config.reshard_after_forward` on only when it is true (axolotl 067b021c src/axolotl/utils/trainer.py:621-622), "
+            "so check how your Axolotl release selects SHARD_GRAD_OP; its deepspeed_configs/zero2.json runs ZeRO-2"
+        )
+    return (
+        "With FSDP1 give TrainingArguments `fsdp: shard_grad_op auto_wrap` (transformers 5.25.0 trainer_utils.py:971 FSDPOption) or the accelerate "
+        "config `fsdp_sharding_strategy: SHARD_GRAD_OP` (accelerate 1.14.0 utils/constants.py:38); with FSDP2 `reshard_after_forward: false` "
+        "(transformers 5.24.0 training_args.py:2916-2931)"
+    )
 
 
 def _hierarchical_keys(w: WorkloadConfig, nodes: int, per_node: int, schemes: list[str]) -> str:
@@ -870,6 +944,7 @@ _TOPOLOGY_FACTS = frozenset(
         "derived.nodes_known",
         "derived.inter_node_share",
         "derived.hierarchical_gain",
+        "derived.lower_stage_gain",
     }
 )
 
@@ -914,6 +989,8 @@ def render_finding(
         text = text.replace("; the gain depends on the length distribution of your data, which a config does not show", "")
     if "{hierarchical}" in text:
         text = text.replace("{hierarchical}", hierarchical_phrase(w, hw))
+    if "{lower_stage}" in text:
+        text = text.replace("{lower_stage}", lower_stage_phrase(w, hw))
     msg = f"{lead}: {text}" if lead else text
     caveat = _caveat(rule, w)
     if caveat:

@@ -323,6 +323,20 @@ class Conflict(Model):
     reason: str
 
 
+class FileDiff(Model):
+    """An edit of a file other than the audited config: the DeepSpeed / FSDP file it names, when the
+    switch a rule turns off lives there (`"device": "cpu"` -> `"none"`)."""
+
+    path: str  # as shown in the diff: relative to the config's folder, else to the repository root
+    real_path: str  # the file's resolved path, where --goblin-fix writes
+    from_root: bool = False  # the diff's path is relative to the repository root, not the config's folder
+    diff: str  # unified diff of that file
+    edits: dict[str, Any]  # dotted key -> new value
+    rule_id: str
+    sha256: str  # of the text the diff was made from: --goblin-fix refuses a file changed since
+    note: str = ""  # what else editing it changes (other configs that name the same file)
+
+
 class Patch(Model):
     patch_id: str
     rule_ids: list[str]
@@ -333,6 +347,7 @@ class Patch(Model):
     new_workload: WorkloadConfig
     diff: str  # unified diff of the original file, its own format, comments kept
     rule_diffs: dict[str, str] = Field(default_factory=dict)  # rule id -> that rule's edits alone, as a diff
+    other_files: list[FileDiff] = Field(default_factory=list)  # edits of files the config names (read back with them in place)
 
 
 class Usage(Model):

@@ -59,6 +59,18 @@ ACROSS_NODES: dict[str, Any] = {
     },
 }
 ACROSS_NODES_FSDP_LORA = {**ACROSS_NODES, "strategy": "fsdp", "zero_stage": None, "method": "lora"}
+# One node of 8 GPUs the config states, ZeRO-3 over an 8B LoRA at 512 tokens per micro-batch: the frozen
+# base is gathered twice per micro-batch although the whole state fits one GPU (about 19 GB unsharded);
+# ZeRO-2 is projected about 1.14x.
+ONE_NODE_Z3: dict[str, Any] = {
+    "strategy": "deepspeed",
+    "zero_stage": 3,
+    "world_size": 8,
+    "seq_len": 512,
+    "micro_batch_size": 1,
+    "gradient_checkpointing": True,
+    **STATED,
+}
 
 # rule id -> (applies: overrides, must not apply: overrides). Each override may carry `env`
 # (replacing TUNED_ENV), `target`, `model` and `host`; everything else is a WorkloadConfig field
@@ -144,6 +156,8 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "job.frequent_eval": (EVALS, {**EVALS, "eval_interval": 250}),
     # one node of the same GPUs: nothing crosses a network
     "distributed.hierarchical_sharding_across_nodes": (ACROSS_NODES, {**ACROSS_NODES, "world_size": 8, "nodes": 1}),
+    # 512 tokens per micro-batch: gathers are a real share; 2048 x 8: under 1%
+    "distributed.lower_stage_when_state_fits": (ONE_NODE_Z3, {**ONE_NODE_Z3, "seq_len": 2048, "micro_batch_size": 8}),
 }
 
 
@@ -179,6 +193,7 @@ PREMISES: dict[str, list[dict[str, Any]]] = {
         {"strategy": "deepspeed", "zero_stage": 2},  # review1 #14: "switch to DDP (or ZeRO 1/2)" on a ZeRO-2 run
         {"strategy": "fsdp", "sharding": "grad_op"},
         {"strategy": "ddp"},
+        ONE_NODE_Z3,  # distributed.lower_stage_when_state_fits speaks there, with the projection
     ],
     "comm.partial_node_collectives": [{"world_size": 4, "strategy": "ddp", "target": "mi250x"}, {"world_size": 1}],
     "distributed.ddp_over_dataparallel": [{"world_size": 1}],
@@ -201,6 +216,19 @@ PREMISES: dict[str, list[dict[str, Any]]] = {
         {**ACROSS_NODES_FSDP_LORA, "shard_group": 8},  # Axolotl dp_shard_size 8 over 32 GPUs: HSDP already
         {**ACROSS_NODES_FSDP_LORA, "format": "torchtune"},  # torchtune 0.6.1's recipe has no hybrid-shard key
         {**ACROSS_NODES, "method": "full", "strategy": "fsdp", "zero_stage": None},  # HSDP of 70B full: 187 GB per GPU does not fit
+    ],
+    "distributed.lower_stage_when_state_fits": [
+        {**ONE_NODE_Z3, "sources": {}},  # 8 GPUs assumed, not stated
+        {**ONE_NODE_Z3, "world_size": 16, "nodes": 2, "gpus_per_node": 8},  # two nodes: the hierarchical rule's
+        {**ONE_NODE_Z3, "zero_stage": 2},  # already ZeRO-2
+        {**ONE_NODE_Z3, "zero_stage": None},  # a stage goblin only assumes
+        {**ONE_NODE_Z3, "strategy": "fsdp", "zero_stage": None, "sharding": "grad_op"},  # already SHARD_GRAD_OP
+        {**ONE_NODE_Z3, "cpu_offload": True},  # offload: memory.cpu_offload_when_it_fits speaks first
+        {**ONE_NODE_Z3, "tensor_parallel": 2},  # tensor parallelism's collectives are not modelled
+        {**ONE_NODE_Z3, "model": SEVENTY_B, "method": "full"},  # 70B full: the unsharded state is far above one GPU
+        {**ONE_NODE_Z3, "model": "unknown/model"},  # size unknown: no fit is projected
+        {**ONE_NODE_Z3, "world_size": 1},  # one GPU: nothing is sharded
+        {**ONE_NODE_Z3, "format": "torchtune", "strategy": "fsdp", "zero_stage": None},  # no ZeRO-2-like key goblin has checked
     ],
     "job.frequent_full_checkpoints": [
         {**FULL_SAVES, "save_interval": 10, "save_only_model": True},  # the optimizer state is not written

@@ -54,12 +54,15 @@ def test_offload_in_referenced_deepspeed_file_is_turned_off_by_naming_the_siblin
 
 
 def test_offload_in_referenced_file_without_a_sibling_says_where_it_is_set(tmp_path: Path) -> None:
-    """No non-offload file of the same stage and precision beside it: the skip names the file and the
-    keys to change, not 'no setting for cpu_offload'."""
+    """No non-offload file of the same stage and precision beside it, and a patch that may not edit
+    other files (the command runner's): the skip names the file and the keys to change, not 'no
+    setting for cpu_offload'."""
     _ds(tmp_path / "ds" / "zero3_offload.json", 3, offload=True)
     _ds(tmp_path / "ds" / "zero3_fp16.json", 3, offload=False, bf16=False)  # another precision: not a swap
     _ds(tmp_path / "ds" / "zero2.json", 2, offload=False)  # another stage: not a swap
-    _, patch = _patch(tmp_path, "ds/zero3_offload.json")
+    loaded, _ = _patch(tmp_path, "ds/zero3_offload.json")
+    patch = build_patch(loaded, kb.applicable(loaded.workload, HW, kb.cached_rules()), HW, "p1", other_files=False)
+    assert not patch.other_files
     why = patch.skipped[RULE]
     assert "no setting for" not in why
     assert "zero3_offload.json" in why and "`zero_optimization.offload_optimizer.device`" in why and "`zero_optimization.offload_param.device`" in why
@@ -84,7 +87,7 @@ def test_fsdp_file_offload_skip_names_the_file_and_key(tmp_path: Path) -> None:
     loaded = load_config(cfg)
     assert loaded.workload.cpu_offload and loaded.workload.offload_params
     rules = kb.applicable(loaded.workload, HW, kb.cached_rules())
-    patch = build_patch(loaded, rules, HW, "p1")
+    patch = build_patch(loaded, rules, HW, "p1", other_files=False)
     why = patch.skipped[RULE]
     assert "CPU offload is set in fsdp.json (`fsdp_offload_params`)" in why and "set `fsdp_offload_params` to false there" in why
 

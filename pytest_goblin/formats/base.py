@@ -315,9 +315,12 @@ def offload_elsewhere(workload: WorkloadConfig) -> str | None:
         file = os.path.relpath(at[0].file, Path(workload.path).parent) if Path(at[0].file).is_relative_to(Path(workload.path).parent) else at[0].file
         return f"CPU offload is set in {file} ({where}), the {'DeepSpeed' if ds else 'FSDP'} file this config names in {names}; goblin edits only the audited file: {change}"
     if main is not None and main.key and main.key.split(".")[-1] in ("deepspeed", "fsdp_config"):
+        # why it was not read, as the reader noted it ("outside the audited tree; ...", "not found ...")
+        why = next((n.split(" was not read: ", 1)[1].split(";", 1)[0] for n in workload.notes if " was not read: " in n), None)
         return (
-            f"CPU offload is read from the name of the file this config names in {names}, which goblin could not read; "
-            "goblin edits only the audited file: turn off `offload_optimizer` / `offload_param` in that file, or point the key at a file without offload"
+            f"CPU offload is read from the name of the file this config names in {names}, which goblin could not read"
+            + (f" ({why}: goblin neither reads nor edits it)" if why else "")
+            + "; goblin edits only the audited file: turn off `offload_optimizer` / `offload_param` in that file, or point the key at a file without offload"
         )
     return None
 

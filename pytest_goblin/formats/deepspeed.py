@@ -10,10 +10,12 @@ files): the ZeRO stage is then taken from the file name when it says one, and a 
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +45,38 @@ def find(config_path: Path, ref: str) -> Path | None:
     return None
 
 
+# Referenced files as a patch would leave them (real path -> text): a patch that edits the DeepSpeed file
+# a config names is read back with that text in place of the file's, in memory (patching._reread).
+_IN_PLACE: ContextVar[dict[str, str] | None] = ContextVar("goblin_referenced_in_place", default=None)
+
+
+@contextmanager
+def files_in_place(texts: dict[str, str]) -> Iterator[None]:
+    """Read the referenced files named here (by real path) as these texts, not as on disk."""
+    token = _IN_PLACE.set({os.path.realpath(k): v for k, v in texts.items()})
+    try:
+        yield
+    finally:
+        _IN_PLACE.reset(token)
+
+
+def _text(config_path: Path, path: Path) -> str:
+    """A referenced file's text: as a patch being read back leaves it, else through safepath (inside
+    the config's tree, a regular file, at most MAX_BYTES)."""
+    placed = _IN_PLACE.get()
+    if placed:
+        real = os.path.realpath(path)
+        if real in placed:
+            return placed[real]
+    return read_text(path, roots=tree_of(config_path), limit=MAX_BYTES)
+
+
 def _load(config_path: Path, path: Path) -> Any:
     """A referenced file as data: JSON by its suffix, else safe YAML; raises on anything unreadable.
 
     Read through safepath: inside the config's tree, a regular file, at most MAX_BYTES.
     """
-    text = read_text(path, roots=tree_of(config_path), limit=MAX_BYTES)
+    text = _text(config_path, path)
     if path.suffix.lower() == ".json":
         data = json.loads(text)
     else:
@@ -148,7 +176,7 @@ def read(config_path: Path, ref: str) -> tuple[dict[str, Any], str]:
     out.update(zero_sharding(zero))
     blocks = _offloads(zero)
     if blocks:
-        text = read_text(path, roots=tree_of(config_path), limit=MAX_BYTES) if path.suffix.lower() == ".json" else ""
+        text = _text(config_path, path) if path.suffix.lower() == ".json" else ""
         out["cpu_offload"] = True
         out["offload_params"] = "offload_param" in blocks
         out["offload_at"] = [(str(path), f"zero_optimization.{b}.device", _line_of(text, b) if text else None) for b in blocks]
@@ -205,41 +233,128 @@ def fsdp_sharding(mapping: Any) -> tuple[str, str] | None:
     return None
 
 
+# Keys that only act when a ZeRO offload is on, so a file without offload may leave them out:
+# `zero_force_ds_cpu_optimizer` is read only when the optimizer runs on the host (DeepSpeed 0.19.6
+# deepspeed/runtime/engine.py:2040-2044). `zero_allow_untested_optimizer` acts with or without
+# offload (engine.py:1986-1990), so it is compared like any other key.
+_OFFLOAD_ONLY_TOP = ("zero_force_ds_cpu_optimizer",)
+# Folders where repositories keep their DeepSpeed files, looked in (below the repository root) besides
+# the referenced file's own folder.
+_DS_FOLDERS = ("deepspeed_configs", "ds_configs", "deepspeed", "configs/deepspeed", "examples/deepspeed", "configs/ds")
+
+
+def without_offload(data: dict[str, Any]) -> dict[str, Any]:
+    """A DeepSpeed config with its offload blocks and the keys only offload reads taken out: two
+    files that differ only in offload compare equal."""
+    out = {k: v for k, v in data.items() if k not in _OFFLOAD_ONLY_TOP}
+    zero = out.get("zero_optimization")
+    if isinstance(zero, dict):
+        out["zero_optimization"] = {k: v for k, v in zero.items() if k not in OFFLOAD_BLOCKS}
+    return out
+
+
+def _candidates(config_path: Path, path: Path) -> list[Path]:
+    """JSON files beside `path`, then in the repository's usual DeepSpeed folders (same folder first)."""
+    folders = [path.parent]
+    from ..safepath import repository_root
+
+    repo = repository_root(Path(os.path.abspath(config_path)).parent)
+    if repo is not None:
+        folders += [repo / f for f in _DS_FOLDERS if (repo / f).is_dir() and os.path.realpath(repo / f) != os.path.realpath(path.parent)]
+    out: list[Path] = []
+    for folder in folders:
+        try:
+            out += sorted(p for p in folder.iterdir() if p.suffix.lower() == ".json" and p.name != path.name)[:200]
+        except OSError:
+            continue
+    return out
+
+
 def non_offload_sibling(config_path: Path, ref: str, stage: int | None) -> str | None:
-    """`ref` rewritten to name a DeepSpeed file beside it that reads as the same ZeRO stage with the
-    same precision blocks and no offload (LLaMA-Factory's ds_z3_config.json beside
-    ds_z3_offload_config.json); None when the folder has none. Only files inside the tree are read."""
+    """`ref` rewritten to name a DeepSpeed file the repository already has that reads, by content, as
+    the same file without offload (every key equal once the offload blocks and the keys only offload
+    reads are set aside; LLaMA-Factory's ds_z3_config.json beside ds_z3_offload_config.json); its own
+    folder first, then the repository's usual DeepSpeed folders. None when there is none. Only files
+    inside the tree are read, and the name is never what decides."""
     path = find(config_path, ref)
     if path is None or stage is None:
         return None
     try:
         data = _load(config_path, path)
-        siblings = sorted(p for p in path.parent.iterdir() if p.suffix.lower() == ".json" and p.name != path.name)[:200]
+        candidates = _candidates(config_path, path)
     except Exception:
         return None
     if not isinstance(data, dict):
         return None
-    want = re.sub(r"[_-]?(cpu[_-]?)?offload(ing)?(_all)?", "", path.name.lower())
-    best: tuple[float, str] | None = None
-    for p in siblings:
+    want = without_offload(data)
+    for p in candidates:  # the referenced file's own folder first
         try:
             other = _load(config_path, p)
         except Exception:
             continue
-        if not isinstance(other, dict) or not isinstance(other.get("zero_optimization"), dict):
+        if not isinstance(other, dict) or not isinstance(other.get("zero_optimization"), dict) or _offloads(other["zero_optimization"]):
             continue
-        zero = other["zero_optimization"]
-        if zero.get("stage") != stage or _offloads(zero) or "offload" in p.name.lower():
+        if other["zero_optimization"].get("stage") != stage or without_offload(other) != want:
             continue
-        if any(other.get(k) != data.get(k) for k in ("bf16", "fp16")):
-            continue  # another precision would change more than the offload
-        score = difflib.SequenceMatcher(None, want, p.name.lower()).ratio()
-        if best is None or score > best[0]:
-            best = (score, p.name)
-    if best is None:
+        if p.parent == path.parent:
+            name = Path(ref).name
+            return ref[: len(ref) - len(name)] + p.name
+        root = _ref_base(path, ref)
+        if root is None:
+            continue
+        rel = os.path.relpath(p, root)
+        if not rel.startswith(".."):
+            return rel
+    return None
+
+
+_FSDP_OFFLOAD_KEYS = ("fsdp_offload_params", "offload_params")
+
+
+def _fsdp_without_offload(data: Any) -> tuple[Any, bool]:
+    """An FSDP / accelerate config with its parameter-offload switch set aside, and whether it was on."""
+    if not isinstance(data, dict):
+        return data, False
+    nested = data.get("fsdp_config")
+    inner: dict[str, Any] = nested if isinstance(nested, dict) else data
+    on = any(inner.get(k) in (True, "true", "True") for k in _FSDP_OFFLOAD_KEYS)
+    stripped = {k: v for k, v in inner.items() if k not in _FSDP_OFFLOAD_KEYS}
+    return ({**data, "fsdp_config": stripped} if inner is not data else stripped), on
+
+
+def non_offload_fsdp_sibling(config_path: Path, ref: str) -> str | None:
+    """`ref` rewritten to name an FSDP / accelerate config beside it that is, by content, the same file
+    with parameter offload off (every other key equal); None when its folder has none."""
+    path = find(config_path, ref)
+    if path is None:
         return None
-    name = Path(ref).name
-    return ref[: len(ref) - len(name)] + best[1]
+    try:
+        data = _load(config_path, path)
+        siblings = sorted(p for p in path.parent.iterdir() if p.suffix.lower() in (".json", ".yaml", ".yml") and p.name != path.name)[:200]
+    except Exception:
+        return None
+    want, on = _fsdp_without_offload(data)
+    if not on:
+        return None
+    for p in siblings:
+        try:
+            other, other_on = _fsdp_without_offload(_load(config_path, p))
+        except Exception:
+            continue
+        if not other_on and other == want:
+            return ref[: len(ref) - len(Path(ref).name)] + p.name
+    return None
+
+
+def _ref_base(path: Path, ref: str) -> Path | None:
+    """The folder `ref` was resolved against (path = base / ref), for naming another file the same way."""
+    parts = Path(os.path.normpath(ref)).parts
+    if Path(ref).is_absolute() or ".." in parts:
+        return None
+    base = path
+    for _ in parts:
+        base = base.parent
+    return base
 
 
 def read_fsdp_file(config_path: Path, ref: str) -> tuple[dict[str, Any], str]:
@@ -274,3 +389,133 @@ def read_fsdp_file(config_path: Path, ref: str) -> tuple[dict[str, Any], str]:
         out["sharding"] = named[0]
         out["sharding_key"] = f"fsdp_config.{named[1]}" if nested else named[1]
     return out, f"FSDP settings read from {ref}"
+
+
+# ------------------------------------------------------------------ offload off, in the referenced file
+_DEVICE = re.compile(r'("device"\s*:\s*)"(cpu|nvme)"')
+_JSON_TRUE = re.compile(r'"([A-Za-z_]+)"\s*:\s*true\b')
+
+
+def offload_off_text(path: Path, text: str, keys: list[str]) -> tuple[str, dict[str, Any]] | None:
+    """The referenced file's text with host offload turned off at `keys` (dotted, as `read` and
+    `read_fsdp_file` record them), each edited on its own line, and the writes made; None when an
+    edit cannot be made in place or the result does not parse as the same file with only those
+    values changed.
+
+    DeepSpeed: `zero_optimization.<block>.device` -> "none", the default and "no offload" of
+    OffloadDeviceEnum (DeepSpeed 0.19.6 deepspeed/runtime/zero/offload_config.py:14-18, :24, :58).
+    FSDP: `fsdp_offload_params` / `offload_params` -> false (FSDP's CPUOffload off)."""
+    json_file = path.suffix.lower() == ".json"
+    try:
+        data = json.loads(text) if json_file else _yaml_data(text)
+    except Exception:
+        return None
+    if not isinstance(data, dict):
+        return None
+    writes: dict[str, Any] = {}
+    for key in keys:
+        if key.startswith("zero_optimization.") and key.endswith(".device"):
+            writes[key] = "none"
+        elif key.split(".")[-1] in ("fsdp_offload_params", "offload_params"):
+            writes[key] = False
+        else:
+            return None
+    if json_file:
+        new = _json_line_edits(text, writes)
+    else:
+        from ..yamlio import parse_yaml
+        from .textedit import apply_yaml_edits
+
+        try:
+            new = apply_yaml_edits(text, parse_yaml(text), writes)
+        except Exception:
+            return None
+    if new is None or new == text:
+        return None
+    want = json.loads(json.dumps(data))
+    for key, value in writes.items():
+        node = want
+        *head, last = key.split(".")
+        for part in head:
+            node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, dict) or last not in node:
+            return None
+        node[last] = value
+    try:
+        got = json.loads(new) if json_file else json.loads(json.dumps(_yaml_data(new)))
+    except Exception:
+        return None
+    return (new, writes) if got == want else None  # read back: only the offload values changed
+
+
+def _yaml_data(text: str) -> Any:
+    from ruamel.yaml import YAML
+
+    return YAML(typ="safe", pure=True).load(text)
+
+
+def _json_line_edits(text: str, writes: dict[str, Any]) -> str | None:
+    """`writes` made on the lines that hold them, the rest of the text as it was: a block's `"device"`
+    value is the first one after the block's key (inside `zero_optimization`); an FSDP switch is its
+    own key's `true`."""
+    spans: list[tuple[int, int, str]] = []
+    for key, value in writes.items():
+        parts = key.split(".")
+        if value == "none":
+            at = text.find('"zero_optimization"')
+            at = text.find(f'"{parts[1]}"', at) if at >= 0 else -1
+            m = _DEVICE.search(text, at) if at >= 0 else None
+            if m is None:
+                return None
+            spans.append((m.start(2) - 1, m.end(2) + 1, '"none"'))
+        else:
+            m = next((t for t in _JSON_TRUE.finditer(text) if t.group(1) == parts[-1]), None)
+            if m is None:
+                return None
+            spans.append((m.end() - len("true"), m.end(), "false"))
+    for start, end, value in sorted(spans, reverse=True):
+        text = text[:start] + value + text[end:]
+    return text
+
+
+_REFERRING_SUFFIXES = (".yaml", ".yml")
+_SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".tox", "site-packages"})
+MAX_SCANNED = 5000
+
+
+def configs_naming(config_path: Path, target: Path) -> list[Path]:
+    """The configs in the config's repository (else its folder) that name `target` as their DeepSpeed
+    or FSDP file: a YAML file with a key whose value is a path ending in its name that resolves to it
+    the way `find` resolves the config's own reference. At most MAX_SCANNED files are looked at."""
+    from ..safepath import repository_root
+
+    folder = Path(os.path.abspath(config_path)).parent
+    root = repository_root(folder) or folder
+    real = os.path.realpath(target)
+    out: list[Path] = []
+    seen = 0
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
+        for name in sorted(filenames):
+            if not name.lower().endswith(_REFERRING_SUFFIXES):
+                continue
+            seen += 1
+            if seen > MAX_SCANNED:
+                return out
+            p = Path(dirpath) / name
+            if os.path.realpath(p) == real:
+                continue
+            try:
+                text = read_text(p, roots=tree_of(config_path), limit=MAX_BYTES)
+            except Exception:
+                continue
+            if target.name not in text:
+                continue
+            # a YAML value that is a path ending in the file's name (`deepspeed: ds/zero3_offload.json`)
+            refs = [m.group(1) for m in re.finditer(r":[ \t]*[\"']?([\w./-]+)[\"']?[ \t]*(?:#.*)?$", text, re.MULTILINE)]
+            for ref in dict.fromkeys(r for r in refs if Path(r).name == target.name):
+                found = find(p, ref)
+                if found is not None and os.path.realpath(found) == real:
+                    out.append(p)
+                    break
+    return out

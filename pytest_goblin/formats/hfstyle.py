@@ -495,20 +495,26 @@ def hf_writes(
 
 
 def deepspeed_off_writes(workload: WorkloadConfig, data: Any) -> dict[str, Any] | None:
-    """Offload off by naming the non-offload DeepSpeed file the repository already has beside the
-    offload one (`deepspeed: ds_z3_offload_config.json` -> `ds_z3_config.json`); None when there is
-    none, and the skip then says where the offload is set (base.offload_elsewhere)."""
+    """Offload off by naming the non-offload DeepSpeed (or FSDP) file the repository already has beside
+    the offload one (`deepspeed: ds_z3_offload_config.json` -> `ds_z3_config.json`; `fsdp_config:
+    fsdp_offload.yaml` -> the same content without offload); None when there is none, and the patch
+    then edits the named file (patching.offload_in_referenced_file) or the skip says where the
+    offload is set (base.offload_elsewhere)."""
     from pathlib import Path
 
-    from .deepspeed import non_offload_sibling
+    from .deepspeed import non_offload_fsdp_sibling, non_offload_sibling
 
     src = workload.sources.get("cpu_offload")
-    if src is None or not src.key or src.key.split(".")[-1] != "deepspeed":
+    kind = src.key.split(".")[-1] if src is not None and src.key else None
+    if src is None or not src.key or kind not in ("deepspeed", "fsdp_config"):
         return None
     found, ref, _ = get_path(data, src.key)
     if not found or not isinstance(ref, str):
         return None
-    other = non_offload_sibling(Path(workload.path), ref.strip(), workload.zero_stage)
+    if kind == "fsdp_config":  # an FSDP / accelerate file the config names: the same file with offload off
+        other = non_offload_fsdp_sibling(Path(workload.path), ref.strip())
+    else:
+        other = non_offload_sibling(Path(workload.path), ref.strip(), workload.zero_stage)
     return {src.key: other} if other else None
 
 

@@ -221,6 +221,16 @@ def _section(item: ItemOutcome, kb: Mapping[str, KBEntry], untrusted: bool) -> l
         name = item.path.rsplit("/", 1)[-1]
         what = "The patch that was measured (undecided: measure again before applying it)" if r.inconclusive else "The whole patch"
         out += ["", f"{what} for {md_code(name)} (apply from the file's folder with `git apply`):", "", *md_fence(r.patch.diff.rstrip("\n"), "diff")]
+    for other in r.patch.other_files if r.patch else []:
+        where = "the repository root" if other.from_root else "the config's folder"
+        out += [
+            "",
+            f"And in {md_code(other.path)}, the file the config names (apply from {where} with `git apply`):",
+            "",
+            *md_fence(other.diff.rstrip("\n"), "diff"),
+        ]
+        if other.note:
+            out += ["", md_text(other.note)]
     if r.patch and r.patch.conflicts:
         for cf in r.patch.conflicts:
             out.append(f"- {md_code(cf.field)}: {md_text(cf.winner)} won over {md_text(', '.join(cf.losers))}: {md_text(cf.reason)}")

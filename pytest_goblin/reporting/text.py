@@ -81,6 +81,10 @@ def failure_text(r: Report) -> str:
         lines.append("  environment: " + " ".join(f"{k}={v}" for k, v in sorted(r.patch.env.items())))
     if r.patch and r.patch.diff:
         lines += ["", r.patch.diff.rstrip()]
+    for other in r.patch.other_files if r.patch else []:
+        lines += ["", f"  and in {other.path}, the file the config names:", other.diff.rstrip()]
+        if other.note:
+            lines.append(f"  {other.note}")
     for note in r.notes:
         lines.append(f"  note: {note}")
     return "\n".join(lines)

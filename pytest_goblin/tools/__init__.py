@@ -195,7 +195,9 @@ def _view(name: str, result: Any) -> Any:
         rest = {k: v for k, v in workload.items() if k not in ("model", "env", "ignored_rules")}
         return {**result, "workload": {**rest, "model": model}}
     if name == "propose_patch":
-        return {k: v for k, v in result.items() if k not in ("rule_diffs", "new_workload", "diff")}
+        kept = {k: v for k, v in result.items() if k not in ("rule_diffs", "new_workload", "diff", "other_files")}
+        others = [{"path": o.get("path"), "edits": o.get("edits")} for o in result.get("other_files") or [] if isinstance(o, dict)]
+        return {**kept, **({"other_files": others} if others else {})}
     if name == "compare_runs":
         speedup = result.get("speedup") or {}
         patch = result.get("patch") or {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import platform
 import re
 import statistics
@@ -141,6 +142,13 @@ class ProposePatchInput(_Input):
     rule_ids: list[str] = Field(description="Rule ids from query_rocm_kb; an empty list records that nothing applies")
 
 
+def _edits_other_files(ctx: AuditContext) -> bool:
+    """Whether a patch may edit the files the config names: not when the command runner measures it,
+    since it runs a patched copy of the config only (runners/command.py) and would measure the
+    referenced file as it is."""
+    return ctx.runner.name != "command"
+
+
 def propose_patch(ctx: AuditContext, args: ProposePatchInput) -> dict[str, Any]:
     w = _workload(ctx)
     assert ctx.loaded is not None
@@ -159,11 +167,11 @@ def propose_patch(ctx: AuditContext, args: ProposePatchInput) -> dict[str, Any]:
         ctx.notes.append(f"--goblin-attribution needs a runner that times single rules (torch); the {ctx.runner.name} runner measures whole patches only")
     elif ctx.settings.attribution:
         chosen, dropped = _attribute(ctx, w, chosen)
-    patch = build_patch(ctx.loaded, chosen, ctx.hw, patch_id)
+    patch = build_patch(ctx.loaded, chosen, ctx.hw, patch_id, other_files=_edits_other_files(ctx))
     if not ctx.runner.measured:
         small = _not_worth_patching(w, patch, ctx.hw, ctx.settings.warn_at)
         if small:
-            patch = build_patch(ctx.loaded, [r for r in chosen if r.id not in small], ctx.hw, patch_id)
+            patch = build_patch(ctx.loaded, [r for r in chosen if r.id not in small], ctx.hw, patch_id, other_files=_edits_other_files(ctx))
             patch.skipped.update(small)
             for rid, why in small.items():
                 note = f"{rid}: {why}"
@@ -280,7 +288,7 @@ def _attribute_measured(ctx: AuditContext, variant: str, before: RunMetrics, aft
     dropped: dict[str, Speedup] = {}
     unattributed: list[str] = []
     for i, rid in enumerate(editing):
-        without = build_patch(ctx.loaded, [by_id[r] for r in kept if r != rid], ctx.hw, f"{variant}-without{i + 1}")
+        without = build_patch(ctx.loaded, [by_id[r] for r in kept if r != rid], ctx.hw, f"{variant}-without{i + 1}", other_files=_edits_other_files(ctx))
         ctx.patches[without.patch_id] = without
         try:
             got = runner.contribution(
@@ -313,7 +321,7 @@ def _attribute_measured(ctx: AuditContext, variant: str, before: RunMetrics, aft
         ctx.notes.append(f"not attributed (goblin_budget_s ran out): {', '.join(unattributed)}; they stay in the patch unmeasured on their own")
     if not dropped:
         return
-    new = build_patch(ctx.loaded, [by_id[r] for r in kept], ctx.hw, variant)
+    new = build_patch(ctx.loaded, [by_id[r] for r in kept], ctx.hw, variant, other_files=_edits_other_files(ctx))
     new.skipped = {**patch.skipped, **new.skipped}
     for rid, got in dropped.items():
         why = (
@@ -353,7 +361,7 @@ def _drop_refused(ctx: AuditContext, variant: str, exc: StartupRefused) -> bool:
         return False
     by_id = {r.id: r for r in ctx.applicable(_workload(ctx))}
     kept = [by_id[rid] for rid in patch.rule_ids if rid in by_id and rid not in refused]
-    new = build_patch(ctx.loaded, kept, ctx.hw, variant)
+    new = build_patch(ctx.loaded, kept, ctx.hw, variant, other_files=_edits_other_files(ctx))
     new.skipped = {**patch.skipped, **new.skipped}
     for rid in refused:
         why = f"left out of the measured patch: the training command refused it on {exc.device} ({exc.said}); the advice is for {ctx.hw.id}, measure it there"
@@ -616,6 +624,9 @@ def findings(ctx: AuditContext, patch: Patch) -> list[Finding]:
             own = {e.field: e.new for e in patch.edits if e.rule_id == rule.id}
             extra = {"values": own or None, "writes_of": writes_of, "patched": patch.new_workload if own else None}
         message = render_finding(rule, w, ctx.hw, None if rule.footgun else status, **extra)
+        for other in (o for o in patch.other_files if o.rule_id == rule.id and rule.id in patch.rule_ids):
+            edits = ", ".join(f"`{k}: {json.dumps(v)}`" for k, v in other.edits.items())
+            message += f" The edit is in {other.path}, the file this config names: {edits}." + (f" {other.note}." if other.note else "")
         out.append(
             Finding(
                 rule_id=rule.id, title=rule.title, category=rule.category, line=line, key=key, message=message, citation=rule.citation, footgun=rule.footgun
