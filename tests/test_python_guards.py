@@ -65,7 +65,7 @@ def test_quantization_under_a_false_guard_is_not_applied(tmp_path: Path) -> None
         "`get_peft_model(...)` at line 22 runs as the script is launched: the `if` at line 20 is true (`--use_lora` is passed by run.sh line 1)" in n
         for n in w.notes
     )
-    assert any("`AutoModelForCausalLM.from_pretrained(...)` at line 19 runs as the script is launched: the `if` at line 15 is false" in n for n in w.notes)
+    assert any("`AutoModelForCausalLM.from_pretrained(...)` at line 19 runs as the script is launched: the `if` at line 15 is false (its value is written at line 10)" in n for n in w.notes)
 
 
 def test_quantization_under_a_true_guard_is_applied(tmp_path: Path) -> None:

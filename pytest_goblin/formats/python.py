@@ -705,7 +705,13 @@ def _guard(node: ast.AST, parents: dict[int, ast.AST], lit: _Lit, same: Callable
             elif not (isinstance(test, ast.Compare) and ast.unparse(test).replace("'", '"') == '__name__ == "__main__"'):
                 said.append(
                     f"the `if` at line {parent.lineno} is {'false' if negate else 'true'}"
-                    + (f" ({loc.fixed.split(';')[0].split(': ')[0]})" if loc is not None and loc.fixed else "")
+                    + (
+                        f" ({loc.fixed.split(';')[0].split(': ')[0]})"
+                        if loc is not None and loc.fixed
+                        else f" (its value is written at line {loc.line})"
+                        if loc is not None and loc.file is None and loc.line != parent.lineno
+                        else ""
+                    )
                 )
         child, parent = parent, parents.get(id(parent))
     if unknown is not None:
