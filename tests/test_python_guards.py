@@ -65,7 +65,11 @@ def test_quantization_under_a_false_guard_is_not_applied(tmp_path: Path) -> None
         "`get_peft_model(...)` at line 22 runs as the script is launched: the `if` at line 20 is true (`--use_lora` is passed by run.sh line 1)" in n
         for n in w.notes
     )
-    assert any("`AutoModelForCausalLM.from_pretrained(...)` at line 19 runs as the script is launched: the `if` at line 15 is false (its value is written at line 10)" in n for n in w.notes)
+    assert any(
+        "`AutoModelForCausalLM.from_pretrained(...)` at line 19 runs as the script is launched: the `if` at line 15 is false (its value is written at line 10)"
+        in n
+        for n in w.notes
+    )
 
 
 def test_quantization_under_a_true_guard_is_applied(tmp_path: Path) -> None:
@@ -229,3 +233,37 @@ def test_a_conditional_expression_guards_its_branches(tmp_path: Path) -> None:
     assert load_config(path).workload.quantization == "none"
     _write(tmp_path, "run.sh", "python train.py --q4\n")
     assert load_config(path).workload.quantization == "4bit"
+
+
+def test_argument_classes_imported_from_the_repository_count_like_the_scripts_own(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    _write(
+        tmp_path,
+        "src/configs.py",
+        "from dataclasses import dataclass, field\nimport transformers\n\n\n@dataclass\nclass ScriptArguments:\n"
+        "    use_lora: bool = field(default=True)\n    max_seq_length: int = field(default=4096)\n\n\n"
+        "@dataclass\nclass Args(transformers.TrainingArguments):\n    gradient_checkpointing: bool = field(default=True)\n",
+    )
+    path = _write(
+        tmp_path,
+        "src/sft.py",
+        "from configs import Args, ScriptArguments\nfrom peft import LoraConfig, get_peft_model\n"
+        "from transformers import HfArgumentParser, TrainingArguments, AutoModelForCausalLM, Trainer\n"
+        "parser = HfArgumentParser((ScriptArguments, Args))\n"
+        "script_args, training_args = parser.parse_args_into_dataclasses()\n"
+        "model = AutoModelForCausalLM.from_pretrained('Qwen/Qwen2.5-7B')\n"
+        "if script_args.use_lora:\n    model = get_peft_model(model, LoraConfig(r=8))\n"
+        "Trainer(model=model, args=training_args).train()\n",
+    )
+    _write(tmp_path, "run.sh", "python src/sft.py --output_dir o --bf16\n")
+    loaded = load_config(path)
+    w = loaded.workload
+    assert (w.method, w.seq_len) == ("lora", 4096)
+    assert w.sources["seq_len"].file is not None and w.sources["seq_len"].file.endswith("configs.py") and w.sources["seq_len"].line == 8
+    assert w.gradient_checkpointing is True and w.sources["gradient_checkpointing"].line == 13
+    text, skipped = loaded.adapter.apply(path, loaded.text, loaded.data, w, {"gradient_checkpointing": False})
+    assert text == loaded.text  # the default lives in another file: never edited there, never written into the script
+    assert skipped["gradient_checkpointing"].startswith("`gradient_checkpointing` takes its default at src/configs.py:13, which run.sh line 1 does not pass")
+    _write(tmp_path, "run.sh", "python src/sft.py --output_dir o --use_lora false --max_seq_length 1024\n")
+    w = load_config(path).workload
+    assert (w.method, w.seq_len) == ("full", 1024)

@@ -17,6 +17,7 @@ call's own layout; a value the launcher passes is left unpatched with that file 
 from __future__ import annotations
 
 import ast
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -410,6 +411,7 @@ class _CommandLine:
         self.options = argparse_options(tree, consts)
         self.dcs = dataclasses_of(tree, consts)
         self.parser_call, self.parser_names = hf_parser_classes(tree)
+        self._imported_classes(tree)
         # HfArgumentParser.parse_yaml_file / parse_json_file / parse_dict (transformers 4.36.2 hf_argparser.py:351-421)
         self.file_reads = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and _name(n.func) in ("parse_yaml_file", "parse_json_file", "parse_dict")]
         self.fields: dict[str, Arg] = {}
@@ -450,6 +452,34 @@ class _CommandLine:
         s.launch = self.launch
         self.used: set[str] = set()
         self.defaults_noted = False
+
+    def _imported_classes(self, tree: ast.Module) -> None:
+        """The parser's argument classes the script imports from its own repository (`from alignment
+        import SFTConfig`, `from configs import ModelArguments`), followed as formats/launched.py does:
+        their fields and defaults count like the script's own, each sourced in that file (not edited
+        there: a default another file declares is changed by hand or on the launch line)."""
+        missing = [n for n in self.parser_names if n not in self.dcs]
+        if not missing:
+            return
+        from .launched import _Module, _Repo
+        from .launchers import _tree
+
+        absolute = Path(os.path.abspath(self.path))
+        roots, root = _tree(absolute)
+        real = Path(os.path.realpath(absolute))
+        if not real.is_relative_to(root):
+            return
+        repo = _Repo(_Module(real, tree, os.path.relpath(real, root)), roots, root)
+        for name in missing:
+            for cls, mod in repo.chain(name, repo.script):
+                if mod.path == real or cls.name in self.dcs:
+                    continue
+                dc = dataclasses_of(ast.Module(body=[cls], type_ignores=[]), {}).get(cls.name)
+                if dc is None:
+                    continue
+                for a in dc.fields.values():
+                    a.file, a.shown, a.default_node = str(mod.path), mod.shown, None
+                self.dcs[cls.name] = dc
 
     def _abbreviations(self, tree: ast.Module) -> None:
         """argparse reads a unique prefix of a long option as that option (`--use_liger` sets
@@ -564,9 +594,22 @@ class _CommandLine:
                 )
                 return False, None, None
             return True, value, Location(None, line, file=self.launch.file, fixed=f"{written} is passed by {where}: change it {IN_LAUNCH_LINE}")
+        at = f"{arg.shown}:{arg.line}" if arg.file else f"line {arg.line}"
         if not arg.has_default or arg.default is None:
-            self.notes.append(f"`{arg.flags[0]}` (line {arg.line}) has no default" + (" and its launch line does not pass it" if self.launch else ""))
+            self.notes.append(f"`{arg.flags[0]}` ({at}) has no default" + (" and its launch line does not pass it" if self.launch else ""))
             return False, None, None
+        if arg.file is not None:  # a field of an argument class in another file of the repository
+            not_passed = f", which {self.launch.where()} does not pass" if self.launch else ""
+            return (
+                True,
+                arg.default,
+                Location(
+                    None,
+                    arg.line,
+                    file=arg.file,
+                    fixed=f"`{arg.dest}` takes its default at {at}{not_passed}: pass it where the script is launched, or change it there by hand",
+                ),
+            )
         node = arg.default_node
         if isinstance(node, (ast.Constant, ast.Attribute)) and arg.action not in ("store_true", "store_false", "store_const", "BooleanOptionalAction"):
             return True, arg.default, Location(node, node.lineno)
