@@ -6,14 +6,15 @@ keeps the two equal, so a change to the model shows up as a change to its publis
 
 from __future__ import annotations
 
+import json
 import statistics
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pytest_goblin.costmodel import assumption_grid, factors_used, memory_gb, nominal_for, step, target_efficiency
+from pytest_goblin.costmodel import step, throughput_range
 from pytest_goblin.hardware import get_hardware
-from pytest_goblin.schemas import Hardware, WorkloadConfig
+from pytest_goblin.schemas import WorkloadConfig
 
 NEMO_24_12 = "https://docs.nvidia.com/nemo-framework/user-guide/24.12/nemotoolkit/performance/performance_summary.html"
 MEGATRON_LLAMA = "https://github.com/NVIDIA/Megatron-LM/blob/main/examples/llama/README.md"
@@ -31,20 +32,6 @@ SOURCE_NAMES = {
 }
 
 
-def throughput_range(w: WorkloadConfig, hw: Hardware) -> tuple[float, float, float]:
-    """(nominal, low, high) tokens/s per GPU: the assumption grid, widened by the target's
-    calibration residuals (what a published row is checked to lie inside)."""
-    nominal = w.tokens_per_step / step(w, hw).step_s
-    peak = memory_gb(w)
-    rates = [w.tokens_per_step / step(w, hw, a, peak_gb=peak).step_s for a in assumption_grid(nominal_for(hw), factors_used(w))]
-    low, high = min(rates), max(rates)
-    cal = target_efficiency(hw).calibration
-    if cal is not None:
-        low = min(low, nominal / (1 + cal.max_over))
-        high = max(high, nominal / max(0.05, 1 - cal.max_under))
-    return nominal, low, high
-
-
 @dataclass(frozen=True)
 class Measurement:
     name: str
@@ -54,12 +41,16 @@ class Measurement:
     source: str
     row: str  # the published row, as the source gives it
     fitted: bool = True  # False: held out of the fit of kb/efficiency.yaml, a check of the model on a run it did not see
+    stack: str = "other"  # costmodel.STACKS: the software stack the run used
+    source_key: str = ""  # one independent source (submitter, publisher, document); benchmarks/loso.py leaves each out in turn
+    memory_gb: float | None = None  # published peak memory per GPU, where the source gives it
 
     def workload_config(self) -> WorkloadConfig:
         from pytest_goblin.formats.goblin import GoblinAdapter
         from pytest_goblin.yamlio import load_yaml
 
-        text = "goblin: 1\n" + "".join(f"{k}: {v}\n" for k, v in self.workload.items())
+        # a mapping (model_shape) or list as flow-style JSON, which YAML reads as written
+        text = "goblin: 1\n" + "".join(f"{k}: {json.dumps(v) if isinstance(v, dict | list) else v}\n" for k, v in self.workload.items())
         path = Path(f"{self.name}.yaml")
         return GoblinAdapter().parse(path, load_yaml(path, text), text)
 
@@ -180,7 +171,9 @@ MEASUREMENTS: tuple[Measurement, ...] = (
 
 
 # The H100 rows check the default factors; none of them was fitted to these.
-MEASUREMENTS = tuple(replace(m, fitted=False) for m in MEASUREMENTS)
+# NeMo and Megatron-LM run Megatron-Core with Transformer Engine; AutoModel is PyTorch FSDP2 with TE kernels.
+_H100_SOURCES = {NEMO_24_12: ("megatron_te", "nemo-24.12"), MEGATRON_LLAMA: ("megatron_te", "megatron-lm-examples"), AUTOMODEL: ("other", "nemo-automodel")}
+MEASUREMENTS = tuple(replace(m, fitted=False, stack=_H100_SOURCES[m.source][0], source_key=_H100_SOURCES[m.source][1]) for m in MEASUREMENTS)
 
 
 def _titan(precision: str) -> dict[str, Any]:
@@ -326,6 +319,10 @@ AMD_MEASUREMENTS: tuple[Measurement, ...] = (
         "MLPerf v5.1 Llama 2 70B LoRA FP8 (A-70L-355): 8 GPUs, GBS 8, MBS 1, seq 8192, DP 8, no recompute: 6017 tokens/s/GPU",
     ),
 )
+# torchtitan (pytorch/ao's document), and AMD's MLPerf submissions (NeMo / Megatron-Core + Transformer Engine;
+# v5.0 and v5.1 are one submitter's code, one source)
+_AMD_SOURCES = {AO_TRAINING: ("torchtitan", "pytorch-ao-training-md"), MLPERF_51: ("megatron_te", "mlperf-amd"), MLPERF_50: ("megatron_te", "mlperf-amd")}
+AMD_MEASUREMENTS = tuple(replace(m, stack=_AMD_SOURCES[m.source][0], source_key=_AMD_SOURCES[m.source][1]) for m in AMD_MEASUREMENTS)
 ALL_MEASUREMENTS = MEASUREMENTS + AMD_MEASUREMENTS
 
 
@@ -339,8 +336,18 @@ MLPERF_51_TREE = "https://github.com/mlcommons/training_results_v5.1/tree/main/"
 
 def _heldout(name: str, target: str, workload: dict[str, Any], samples_per_s: float, gpus: int, results: str, row: str) -> Measurement:
     tokens = round(samples_per_s * 8192 / gpus)
+    submitter = results.split("/", 1)[0]
     return Measurement(
-        name, target, workload, tokens, MLPERF_51_TREE + results, f"{row}: {samples_per_s} samples/s x 8192 / {gpus} GPUs = {tokens} tokens/s/GPU", fitted=False
+        name,
+        target,
+        workload,
+        tokens,
+        MLPERF_51_TREE + results,
+        f"{row}: {samples_per_s} samples/s x 8192 / {gpus} GPUs = {tokens} tokens/s/GPU",
+        fitted=False,
+        # MangoBoost runs its own LLMBoost stack; the others AMD's NeMo/Megatron-Core + TE code
+        stack="other" if submitter == "MangoBoost" else "megatron_te",
+        source_key=f"mlperf-{submitter.lower()}",
     )
 
 
@@ -478,9 +485,8 @@ class Calibrated:
 
 
 def calibrate(m: Measurement) -> Calibrated:
-    w = m.workload_config()
-    nominal, low, high = throughput_range(w, get_hardware(m.target))
-    return Calibrated(m, nominal, low, high)
+    r = throughput_range(m.workload_config(), get_hardware(m.target), stack=m.stack)
+    return Calibrated(m, r.nominal, r.low, r.high)
 
 
 GROUPS = {"h100": ("h100",), "gfx942": ("mi300x", "mi325x"), "mi355x": ("mi355x",)}
@@ -499,12 +505,19 @@ def summary(targets: tuple[str, ...]) -> dict[str, Any]:
         abs((by_name[b].measurement.published_tokens_per_s / by_name[a].measurement.published_tokens_per_s) / (by_name[b].projected / by_name[a].projected) - 1)
         for a, b in ABLATIONS
     ]
+    ws = [c.measurement.workload_config() for c in rows]
+    params = [w.model.params_b for w in ws if w.model.params_b is not None]
     return {
         "rows": len(rows),
         "mean_abs_error": round(statistics.fmean(abs(e) for e in errors), 3),
         "max_over": round(max(0.0, *errors), 3),
         "max_under": round(max(0.0, *(-e for e in errors)), 3),
         "speedup_abs_error": round(max(ablation), 3),
+        "stacks": tuple(sorted({c.measurement.stack for c in rows})),
+        "precisions": tuple(sorted({w.precision for w in ws})),
+        "methods": tuple(sorted({w.method for w in ws})),
+        "params_b": (min(params), max(params)),
+        "gpus": (min(w.world_size for w in ws), max(w.world_size for w in ws)),
     }
 
 

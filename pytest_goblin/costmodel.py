@@ -52,6 +52,9 @@ class Assumptions:
     host_optimizer_gb_s: float = 100.0  # host memory traffic rate of a CPU AdamW step (ZeRO-Offload / FSDP offload)
     offload_exposed: float = 0.5  # share of activation-offload copies not hidden behind compute
     fused_kernel_passes: float = 0.6  # activation-sized memory passes left with Liger-style fused kernels
+    # achieved matrix throughput (GEMMs and fused attention) relative to the GPU whose factors these are:
+    # a GPU that inherits another's factors but sustains a different clock under dense matrix load
+    matrix_scale: float = 1.0
 
 
 NOMINAL = Assumptions()
@@ -61,7 +64,8 @@ FACTORS = frozenset(f.name for f in fields(Assumptions))
 
 @dataclass(frozen=True)
 class Calibration:
-    """How far the target's nominal projection was from the published rows it was checked against."""
+    """How far the target's nominal projection was from the published rows it was checked against,
+    and what those rows cover (a workload outside it gets a wider throughput interval)."""
 
     rows: int
     mean_abs_error: float
@@ -69,6 +73,24 @@ class Calibration:
     max_under: float  # largest under-projection, as a positive fraction
     speedup_abs_error: float  # largest error of a published one-change ablation's speedup
     basis: str  # which rows, in words
+    # What the rows cover: their software stacks (STACKS), precisions, methods, and the smallest and
+    # largest model (billions of parameters) and job (GPUs). Empty: not stated, nothing is covered.
+    stacks: tuple[str, ...] = ()
+    precisions: tuple[str, ...] = ()
+    methods: tuple[str, ...] = ()
+    params_b: tuple[float, float] | None = None
+    gpus: tuple[int, int] | None = None
+
+    @classmethod
+    def from_kb(cls, raw: Mapping[str, Any]) -> Calibration:
+        data = dict(raw)
+        for key in ("stacks", "precisions", "methods"):
+            data[key] = tuple(str(v) for v in data.get(key, ()))
+        for key, kind in (("params_b", float), ("gpus", int)):
+            if data.get(key) is not None:
+                lo, hi = data[key]
+                data[key] = (kind(lo), kind(hi))
+        return cls(**data)
 
 
 @dataclass(frozen=True)
@@ -108,11 +130,11 @@ def efficiency_table() -> dict[str, TargetEfficiency]:
     for target, entry in raw.items():
         factors, sources = resolve(target)
         cal = entry.get("calibration")
-        out[target] = TargetEfficiency(
-            nominal=replace(NOMINAL, **factors),
-            sources=sources,
-            calibration=Calibration(**cal) if isinstance(cal, dict) else None,
-        )
+        try:
+            calibration = Calibration.from_kb(cal) if isinstance(cal, dict) else None
+        except (TypeError, ValueError) as exc:
+            raise KBError(f"{path}: {target}: `calibration`: {exc}; its keys are those of costmodel.Calibration") from None
+        out[target] = TargetEfficiency(nominal=replace(NOMINAL, **factors), sources=sources, calibration=calibration)
     return out
 
 
@@ -668,12 +690,12 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
     embed = float(vocab * hidden) if params > 4 * vocab * hidden else 0.0  # the input embedding is a lookup, not a GEMM
     head = float(vocab * hidden)  # the output projection stays in bf16 in fp8 recipes
     half_peak = peak_tflops(hw, "bf16" if w.precision == "fp8" else w.precision) * 1e12
-    half_eff_max = a.fp32_gemm_eff_max if w.precision == "fp32" else a.gemm_eff_max
+    half_eff_max = (a.fp32_gemm_eff_max if w.precision == "fp32" else a.gemm_eff_max) * a.matrix_scale
     bf16_peak = peak_tflops(hw, "bf16") * 1e12
     half_ridge = half_peak / bf16_peak
     if w.precision == "fp8":
         lin_peak = peak_tflops(hw, "fp8") * 1e12
-        lin_eff_max = a.fp8_gemm_eff_max if _transformer_engine(w) else a.fp8_compiled_gemm_eff_max
+        lin_eff_max = (a.fp8_gemm_eff_max if _transformer_engine(w) else a.fp8_compiled_gemm_eff_max) * a.matrix_scale
     else:
         lin_peak, lin_eff_max = half_peak, half_eff_max
     ridge = lin_peak / bf16_peak
@@ -691,7 +713,7 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
         scores = w.micro_batch_size * w.sequences_per_example * heads * length * length // max(1, w.context_parallel) * (2 if w.precision != "fp32" else 4)
         fwd_attn = (attn_flops * 2 / (half_peak * _gemm_eff(half_eff_max, a, tokens, hidden, half_ridge))) + scores * a.eager_score_passes * layers / 3 / bw
     else:
-        fwd_attn = attn_flops / (half_peak * a.attn_eff * (a.fp32_gemm_eff_max / a.gemm_eff_max if w.precision == "fp32" else 1.0))
+        fwd_attn = attn_flops / (half_peak * a.attn_eff * a.matrix_scale * (a.fp32_gemm_eff_max / a.gemm_eff_max if w.precision == "fp32" else 1.0))
     act_bytes = 2 if w.precision != "fp32" else 4
     fwd_elem = tokens * layers * hidden * act_bytes * a.elementwise_passes / 3 / bw
     if w.torch_compile:
@@ -989,3 +1011,120 @@ def calibration_note(hw: Hardware) -> str:
         f"{cal.rows} published {cal.basis} rows: mean |error| {cal.mean_abs_error:.0%}, "
         f"range -{cal.max_under:.0%}..+{cal.max_over:.0%}; ablation speedups within {cal.speedup_abs_error:.0%} (docs/projection.md)"
     )
+
+
+# The software stacks a calibration row or a workload runs on. A workload's stack is its config
+# format's (Axolotl and LLaMA-Factory train through the Hugging Face Trainer); a native goblin file or
+# a Python script does not say, so its stack is unknown, and no calibration covers it.
+STACKS = ("hf_trainer", "torchtune", "torchtitan", "megatron_te", "megatron_lm", "maxtext", "deepspeed", "other")
+_FORMAT_STACK = {"hf-trainer": "hf_trainer", "axolotl": "hf_trainer", "llamafactory": "hf_trainer", "torchtune": "torchtune", "deepspeed": "deepspeed"}
+
+
+def stack_of(w: WorkloadConfig) -> str | None:
+    """The software stack the workload's config format runs on; None where the format does not say."""
+    return _FORMAT_STACK.get(w.format)
+
+
+@dataclass(frozen=True)
+class ThroughputRange:
+    """A projected tokens/s per GPU: nominal, and the interval a published figure is expected inside."""
+
+    nominal: float
+    low: float
+    high: float
+    widened: tuple[str, ...]  # why the interval is wider than the grid and the target's calibration residuals
+
+
+def _uncovered(w: WorkloadConfig, hw: Hardware, stack: str | None, cal: Calibration | None) -> list[str]:
+    """What about `w` the target's calibration rows (`cal`) do not cover, in words; empty when they cover it."""
+    if cal is None or not cal.stacks:
+        return [f"{hw.id} has no published rows of its own"]
+    out = []
+    if stack not in cal.stacks:
+        said = f"stack {stack}" if stack else "a stack the config does not name"
+        out.append(f"{said} (the {hw.id} rows run {', '.join(cal.stacks)})")
+    if w.precision not in cal.precisions:
+        out.append(f"precision {w.precision} (the rows run {', '.join(cal.precisions)})")
+    if w.method not in cal.methods:
+        out.append(f"method {w.method} (the rows train {', '.join(cal.methods)})")
+    params = w.model.params_b
+    if cal.params_b is not None and params is not None and not cal.params_b[0] <= params <= cal.params_b[1]:
+        out.append(f"a {params:g}B model (the rows span {cal.params_b[0]:g}-{cal.params_b[1]:g}B)")
+    if cal.gpus is not None and not cal.gpus[0] <= w.world_size <= cal.gpus[1]:
+        out.append(f"{w.world_size} GPUs (the rows run on {cal.gpus[0]}-{cal.gpus[1]})")
+    return out
+
+
+def _shape_variants(shape: ModelShape) -> list[ModelShape]:
+    """Shapes the model could have when the table does not know it: with no parameter count, half and
+    twice the assumed 7B; with one, the estimated hidden size halved and doubled at that count."""
+    if shape.known:
+        return []
+    if shape.params_b is None:
+        return [shape.model_copy(update={"params_b": 7.0 * m}) for m in (0.5, 2.0)]
+    base = estimate_shape(shape)
+    out = []
+    for m in (0.5, 2.0):
+        hidden = max(256, int((base.hidden or 4096) * m) // 128 * 128)
+        layers = max(1, round(shape.params_b * 1e9 / (12 * hidden * hidden)))
+        out.append(
+            base.model_copy(
+                update={
+                    "hidden": hidden,
+                    "n_layers": layers,
+                    "n_heads": hidden // 128,
+                    "n_kv_heads": hidden // 128,
+                    "intermediate": int(hidden * 8 / 3),
+                    "known": True,
+                }
+            )
+        )
+    return out
+
+
+def throughput_range(
+    w: WorkloadConfig, hw: Hardware, *, stack: str | None = None, nominal: Assumptions | None = None, calibration: Calibration | None = None
+) -> ThroughputRange:
+    """Projected tokens/s per GPU with its interval (docs/projection.md, "Assumptions and the interval").
+
+    1. The assumption grid's extremes, widened to the target's calibration residuals (its largest
+       over- and under-projection of the published rows in its kb/efficiency.yaml block).
+    2. Where those rows do not cover the workload (another stack, precision or method, a model or job
+       size outside theirs, or a target without rows of its own), widened again by the error of factors
+       on rows they were not fitted to: the default block's residuals (nine H100 rows, default factors).
+    3. Where the model's shape is a guess, by the spread of the nominal rate over the shapes it could
+       have (`_shape_variants`).
+    `stack` defaults to the config format's (`stack_of`); `nominal` and `calibration` to the target's
+    kb/efficiency.yaml entry (benchmarks/loso.py passes a refit's).
+    """
+    stack = stack if stack is not None else stack_of(w)
+    factors = nominal or nominal_for(hw)
+    table = efficiency_table()
+    cal = calibration if calibration is not None else table[hw.id].calibration if hw.id in table else None
+    tokens = data_tokens_per_step(w)  # pad tokens are not data (the rate the projection runner reports)
+    step_nominal = step(w, hw, factors)
+    nominal_rate = tokens / step_nominal.step_s
+    peak = step_nominal.peak_memory_gb
+    rates = [tokens / step(w, hw, a, peak_gb=peak).step_s for a in assumption_grid(factors, factors_used(w))]
+    low, high = min([*rates, nominal_rate]), max([*rates, nominal_rate])
+    residuals = cal if cal is not None else target_efficiency(hw).calibration
+    if residuals is not None:
+        low = min(low, nominal_rate / (1 + residuals.max_over))
+        high = max(high, nominal_rate / max(0.05, 1 - residuals.max_under))
+    widened: list[str] = []
+    uncovered = _uncovered(w, hw, stack, cal)
+    unfitted = table["default"].calibration
+    if uncovered and unfitted is not None:
+        low, high = low / (1 + unfitted.max_over), high / max(0.05, 1 - unfitted.max_under)
+        widened.append(
+            f"outside the calibration rows: {'; '.join(uncovered)}: widened by unfitted factors' error "
+            f"(-{1 - 1 / (1 + unfitted.max_over):.0%}/+{1 / (1 - unfitted.max_under) - 1:.0%})"
+        )
+    variants = _shape_variants(w.model)
+    if variants:
+        alt = [tokens / step(w.model_copy(update={"model": v}), hw, factors).step_s for v in variants]
+        lo_m, hi_m = min([*alt, nominal_rate]) / nominal_rate, max([*alt, nominal_rate]) / nominal_rate
+        low, high = low * lo_m, high * hi_m
+        what = "7B assumed, 3.5B-14B spanned" if w.model.params_b is None else f"{w.model.params_b:g}B, hidden size halved and doubled"
+        widened.append(f"model shape not in the table ({what}): x{lo_m:.2f}-x{hi_m:.2f}")
+    return ThroughputRange(nominal_rate, min(low, nominal_rate), max(high, nominal_rate), tuple(widened))

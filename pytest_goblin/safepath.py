@@ -159,14 +159,63 @@ def repository_tree(path: Path) -> list[Path]:
     return [real] if real is not None else tree_of(path)
 
 
+MAX_UP = 4  # folders above a config looked at for a project file when there is no `.git`
+PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "README.md", "README.rst", "README")
+
+
+def project_root(config: Path) -> tuple[Path, str] | None:
+    """Where a config's tree is read from when no folder above it holds `.git` (a ZIP download, a
+    `git archive` export, a Docker build context): the outermost audited root that holds it (the
+    folder the user gave to `goblin audit` / `pytest --goblin`), else the working directory when it
+    holds it (not `/` nor the home folder itself), else the outermost folder at most MAX_UP above
+    the config's that holds a project file (PROJECT_MARKERS), not passing a symlink, `/` or the home
+    folder. (root, how it was chosen); None when none applies (then the config's folder alone)."""
+    absolute = as_written(config)
+    real = _resolve(absolute) or absolute
+    held = [r for r in _ROOTS if r.is_dir() and (absolute.is_relative_to(r) or real.is_relative_to(r))]
+    if held:
+        return min(held, key=lambda r: len(r.parts)), "no .git; the audited folder"
+    home = Path(os.path.expanduser("~"))
+    here = logical_cwd()
+    if len(here.parts) > 1 and here != home and absolute.is_relative_to(here):
+        return here, "no .git; the working directory"
+    best: Path | None = None
+    folder = absolute.parent
+    for _ in range(MAX_UP + 1):
+        if folder.parent == folder or folder == home or folder.is_symlink():
+            break
+        if any((folder / m).is_file() for m in PROJECT_MARKERS):
+            best = folder
+        folder = folder.parent
+    if best is not None:
+        return (
+            best,
+            f"no .git; the outermost folder up to {MAX_UP} above the config that holds a project file (pyproject.toml, setup.py, requirements.txt, README)",
+        )
+    return None
+
+
+def root_note(config: Path) -> str:
+    """How the tree a config is read from was chosen, when it is no git checkout; "" when it is."""
+    absolute = Path(os.path.abspath(config))
+    if repository_root(absolute.parent) is not None:
+        return ""
+    found = project_root(absolute)
+    return found[1] if found is not None else "no .git and no audited folder, working directory or project file above it: only the config's folder"
+
+
 def tree_of(config: Path) -> list[Path]:
-    """Where a config's referenced files may live: its repository, the registered roots that hold
-    it, else its own folder."""
+    """Where a config's referenced files may live: its repository, else the root `project_root`
+    chooses; the registered roots that hold it; else its own folder."""
     absolute = Path(os.path.abspath(config))
     out: list[Path] = []
     repo = repository_root(absolute.parent)
     if repo is not None:
         out.append(repo.resolve())
+    else:
+        found = project_root(absolute)
+        if found is not None and (real := _resolve(found[0])) is not None:
+            out.append(real)
     out += [r for r in _ROOTS if absolute.is_relative_to(r) or (_resolve(absolute) or absolute).is_relative_to(r)]
     if not out:
         out.append(absolute.parent.resolve())

@@ -201,6 +201,18 @@ class WasteBudget(Model):
     idle: float = 0.0
 
 
+class ThroughputInterval(Model):
+    """A projected tokens/s per GPU and the interval a real run is expected inside (projection only;
+    docs/projection.md, "Assumptions and the interval")."""
+
+    nominal: float
+    low: float
+    high: float
+    # Why the interval is wider than the assumption grid and the target's calibration residuals:
+    # what the calibration rows do not cover, or a model shape that is a guess. Empty: covered.
+    widened: list[str] = Field(default_factory=list)
+
+
 class RunMetrics(Model):
     run_id: str
     variant: str  # "baseline" or a patch id
@@ -217,6 +229,7 @@ class RunMetrics(Model):
     peak_memory_gb: float | None = None
     mfu: float | None = None  # model FLOPs utilization against the target's dense peak
     waste: WasteBudget | None = None
+    tokens_per_s_interval: ThroughputInterval | None = None  # projected runs: tokens/s per GPU, nominal and interval
     versions: dict[str, str] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list)
 

@@ -29,6 +29,7 @@ LAYERS: dict[str, int] = {
     "safepath": 0,
     "yamlio": 0,
     "prompts": 0,
+    "notebook": 0,
     # 1 facts about hardware and models
     "devices": 1,
     "hardware": 1,

@@ -3,6 +3,7 @@ place with its file and line, the precedence between them, and hostile trees tha
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -302,3 +303,22 @@ def test_a_vendored_copys_requirements_count(tmp_path: Path) -> None:
     got = P.pins(str(repo(tmp_path, files)))
     assert got["transformers"].where == "LLaMA-Factory/requirements.txt:1" and got["transformers"].constraint == ">=4.41.2,<=4.49.0"
     assert got["llamafactory"].kind == "vendored" and "accelerate" not in got  # its README is not what installing it pulls in
+
+
+def _notebook(cells: list[tuple[str, str]]) -> str:
+    return json.dumps({"cells": [{"cell_type": kind, "source": src.splitlines(keepends=True)} for kind, src in cells], "nbformat": 4})
+
+
+def test_the_notebook_that_launches_the_config_pins_its_release(tmp_path: Path) -> None:
+    """review1 #18/#19 (philschmid's notebooks): `%pip install --upgrade \\` continued over lines with
+    "trl==0.13.0", in the notebook whose cell launches `--config recipes/sft/config.yaml`."""
+    install = '%pip install "torch==2.5.1" vllm\n%pip install  --upgrade \\\n  "transformers==4.48.1" \\\n  "trl==0.13.0"\n'
+    launch = "```bash\naccelerate launch --num_processes 4 scripts/run_sft.py --config recipes/sft/config.yaml\n```\n"
+    other = _notebook([("code", '%pip install "trl==0.8.6"\n'), ("markdown", "another recipe: recipes/other.yaml\n")])
+    files = {"a-other.ipynb": other, "z-sft.ipynb": _notebook([("code", install), ("markdown", launch)])}
+    got = P.pins(str(repo(tmp_path, files)))
+    assert got["trl"].version == "0.13.0" and got["trl"].where == "z-sft.ipynb cell 1 line 4"
+    assert got["transformers"].version == "4.48.1" and got["trl"].file.endswith("z-sft.ipynb") and got["trl"].line > 0
+    # a notebook that does not name the config is not its recipe
+    got = P.pins(str(repo(tmp_path, {"a-other.ipynb": other})))
+    assert "trl" not in got

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -24,9 +25,19 @@ def configs(pytester: pytest.Pytester) -> Path:
 def test_examples_fail_and_pass_with_reports(pytester: pytest.Pytester, configs: Path) -> None:
     result = pytester.runpytest("--goblin", "configs", "--goblin-runner", "projection", "--junitxml", "r.xml", "--goblin-md", "r.md", "--goblin-json", "r.json")
     result.assert_outcomes(failed=3, passed=1)
-    result.stdout.fnmatch_lines(["*pytest-goblin summary*", "FAIL*axolotl-llama3-8b-lora.yml*projected*", "PASS*trl-smollm3-3b-sft-tuned.yaml*"])
-    # one screen per failure: config line, rule, citation, diff
+    result.stdout.fnmatch_lines(
+        [
+            "*pytest-goblin summary*",
+            "FAIL*axolotl-llama3-8b-lora.yml*projected; * [[]*-*[]] -> * [[]*-*[]] tokens/s/GPU projected",
+            "PASS*trl-smollm3-3b-sft-tuned.yaml*tokens/s/GPU projected",
+        ]
+    )
+    # one screen per failure: config line, rule, citation, diff; before and after with their throughput intervals
     result.stdout.fnmatch_lines(["*axolotl-llama3-8b-lora.yml:*[[]precision.bf16_over_fp16[]]*", "*see https://*", "*+++ b/axolotl-llama3-8b-lora.yml*"])
+    result.stdout.fnmatch_lines(["  before: * [[]*-*[]] tokens/s/GPU (projected, projection on mi300x*", "  after:  * [[]*-*[]] tokens/s/GPU (projected*"])
+    result.stdout.fnmatch_lines(
+        ["  throughput interval widened: outside the calibration rows: stack hf_trainer (the mi300x rows run megatron_te, torchtitan)*"]
+    )
     cases = ET.parse(pytester.path / "r.xml").getroot().findall(".//testcase")
     assert len(cases) == 4
     props = {c.get("classname"): {p.get("name"): p.get("value") for p in c.iter("property")} for c in cases}
@@ -34,9 +45,16 @@ def test_examples_fail_and_pass_with_reports(pytester: pytest.Pytester, configs:
     assert axolotl["goblin.verdict"] == "fail" and axolotl["goblin.evidence"] == "projected"
     assert float(axolotl["goblin.speedup_low"]) >= 1.10 and "attention.sdpa_over_eager" in axolotl["goblin.rules"]
     md = (pytester.path / "r.md").read_text()
-    assert "| config | verdict | speedup | evidence | top rules |" in md and "```diff" in md and "✅ pass" in md
+    assert "| config | verdict | speedup | tokens/s/GPU before → after | evidence | top rules |" in md and "```diff" in md and "✅ pass" in md
+    assert len(re.findall(r"\| [\d,]+ \[[\d,]+-[\d,]+\] → [\d,]+ \[[\d,]+-[\d,]+\] projected \|", md)) == 4
+    assert "throughput interval widened: outside the calibration rows" in md
     report = json.loads((pytester.path / "r.json").read_text())
     assert report["schema_version"] == 1 and len(report["items"]) == 4
+    for item in report["items"]:
+        for side in ("before", "after"):
+            rate = item["report"][side]["tokens_per_s_interval"]
+            assert rate["low"] < rate["nominal"] < rate["high"] and rate["widened"], (item["path"], side)
+            assert rate["nominal"] == pytest.approx(item["report"][side]["tokens_per_s"])
     assert {i["verdict"] for i in report["items"]} == {"fail", "pass"}
 
 

@@ -9,10 +9,13 @@ from an accelerate config it passes, the strategy (DeepSpeed stage and offload, 
 `accelerate launch`/`deepspeed` ... `train.py --flag value`) and returns the flags it passes, each
 with its physical line, for formats/python.py to read as the script's argparse / HfArgumentParser values.
 
-Bounded, so that a config costs little: only shell/slurm scripts and README files in the config's
+Bounded, so that a config costs little: shell/slurm scripts, notebooks (`.ipynb`: `!` lines,
+`%%bash` cells, Markdown cells' code blocks) and Markdown code blocks, first in the config's
 folder, each parent up to the repository root, and their `scripts/`, `launch/`, `slurm/` folders
-(`MAX_FILES` per folder, `MAX_BYTES` each); each folder and file is read once per process (keyed by
-its mtime). Every file goes through safepath (inside the tree, a regular file, non-blocking): a
+(`MAX_FILES` per folder, `MAX_BYTES` each), then in the rest of the repository (`_repository_files`:
+`MAX_REPO_FILES` / `MAX_REPO_BYTES`, breadth first, hidden, vendored and nested-checkout folders
+skipped); each folder and file is read once per process (keyed by its mtime). Without a `.git`
+the repository is the root `safepath.project_root` chooses, named in the notes. Every file goes through safepath (inside the tree, a regular file, non-blocking): a
 symlink out of the repository is refused unread. Nothing is executed: `$VAR` / `${VAR:-default}`
 are expanded from the file's own assignments, `$((a*b))` from digits only.
 
@@ -25,7 +28,9 @@ The launchers' own semantics, each from its source:
   without either, every visible GPU (commands/launch.py:1358-1365).
 - deepspeed: `--num_gpus` per node, `--num_nodes` nodes (DeepSpeed 0.16.5 deepspeed/launcher/runner.py:86-108);
   without them every local GPU (runner.py:441-451); a `--hostfile`/`-H` in the repository gives one node per
-  `host slots=N` line and N GPUs each (DeepSpeed 0.19.6 runner.py:243-270, :521-533).
+  `host slots=N` line and N GPUs each (DeepSpeed 0.19.6 runner.py:243-270, :521-533); `--include/-i` keeps
+  the listed `host:slot,slot` (a bare host: all its slots), `--exclude/-e` removes them (DeepSpeed 0.19.6
+  runner.py:310-357, :391-398), and cannot be combined with --num_nodes/--num_gpus (:462-464).
 - llamafactory-cli train: torchrun with `NNODES` (default 1) x `NPROC_PER_NODE` (default: every visible GPU)
   when FORCE_TORCHRUN is set or more than one GPU is visible (llamafactory 0.9.5 src/llamafactory/launcher.py:61-66).
 - axolotl train: `accelerate launch -m axolotl.cli.train` by default, `--launcher torchrun` for torchrun,
@@ -48,6 +53,19 @@ from ..safepath import UnsafePath, read_text, tree_of
 from ..yamlio import learn_secrets
 
 MAX_BYTES = 256_000  # a launcher or README larger than this is not read
+NOTEBOOK_BYTES = 2_000_000  # a notebook (its outputs included) larger than this is not read
+# The rest of the repository, after the config's own folders: read once per repository root per process.
+MAX_REPO_FILES = 300  # launcher files (scripts, notebooks, Markdown) taken from it, nearest the root first
+MAX_REPO_BYTES = 4_000_000  # their total size
+MAX_REPO_DIRS = 1_500  # folders listed
+MAX_DIR_ENTRIES = 2_000  # a folder with more entries than this (a data dump) is not looked into
+SKIP_DIRS = frozenset(
+    {
+        "node_modules", "site-packages", "__pycache__", "venv", "env", "third_party", "third-party", "3rdparty",
+        "vendor", "vendored", "external", "externals", "build", "dist", "wandb", "mlruns", "outputs", "output",
+        "checkpoints", "logs", "data", "datasets",
+    }
+)  # fmt: skip
 MAX_FILES = 40  # launcher candidates per folder (by name order)
 MAX_DEPTH = 12  # parent folders walked up to the repository root
 SCRIPT_SUFFIXES = frozenset({".sh", ".bash", ".zsh", ".slurm", ".sbatch", ".job", ".pbs"})
@@ -60,6 +78,9 @@ ACCELERATE_AT = "accelerate 1.16.0 commands/launch.py:201-205 (--num_processes: 
 ACCELERATE_ALL_AT = "accelerate 1.16.0 commands/launch.py:1358-1365 (no --num_processes and no config file: every GPU the machine shows, unless a default accelerate config exists there)"
 DEEPSPEED_AT = "DeepSpeed 0.16.5 deepspeed/launcher/runner.py:86-108 (--num_nodes, --num_gpus per node) and :441-451 (without them: every local GPU)"
 HOSTFILE_AT = "DeepSpeed 0.19.6 deepspeed/launcher/runner.py:243-270 (hostfile: one `host slots=N` per line) and :521-533 (--num_nodes keeps the first N hosts, --num_gpus replaces the slots)"
+DEEPSPEED_FILTER_AT = (
+    "DeepSpeed 0.19.6 deepspeed/launcher/runner.py:310-357 (--include keeps the listed host:slots, --exclude removes them; a bare host is all its slots)"
+)
 LLAMAFACTORY_AT = "llamafactory 0.9.5 src/llamafactory/launcher.py:61-66 (NNODES default 1, NPROC_PER_NODE default: every visible GPU)"
 AXOLOTL_AT = (
     "axolotl 0.18.0 src/axolotl/cli/utils/train.py:157-207 (accelerate launch by default, torchrun with --launcher torchrun; flags after -- go to the launcher)"
@@ -73,6 +94,7 @@ class Line:
     line: int  # 1-based line where the command starts
     tokens: tuple[str, ...]
     env: tuple[tuple[str, str], ...]  # variables in effect for it (the file's assignments and an inline prefix)
+    place: str = ""  # in a notebook: "cell N line M" (`line` is then the .ipynb file's line)
 
 
 @dataclass(frozen=True)
@@ -80,6 +102,7 @@ class LauncherFile:
     path: Path  # real path
     lines: tuple[Line, ...]
     sbatch: tuple[tuple[str, int, int], ...]  # (what, value, line): nodes, gpus_per_node, ntasks_per_node
+    names: frozenset[str] = frozenset()  # the last path part of every word: a file that names no `x.yaml` is skipped unread
 
 
 @dataclass
@@ -97,13 +120,14 @@ class Launch:
     assumed: list[str] = field(default_factory=list)  # what was assumed, with the launcher's own default cited
     strategy: dict[str, Any] = field(default_factory=dict)  # from an accelerate config / flags: strategy, zero_stage, offload
     notes: list[str] = field(default_factory=list)
+    place: str = ""  # in a notebook: "cell N line M"
 
     @property
     def world(self) -> int:
         return self.nodes * self.per_node
 
     def where(self) -> str:
-        return f"{self.shown} line {self.line}"
+        return f"{self.shown} {self.place}" if self.place else f"{self.shown} line {self.line}"
 
 
 # ------------------------------------------------------------------ reading launcher files
@@ -169,13 +193,46 @@ def _logical_lines(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
     return out
 
 
+MAX_QUOTED_LINES = 40  # a quoted value open over more lines than this is cut (read as written)
+
+
+def _open_quote(text: str, quote: str) -> str:
+    """The quote still open at the end of `text` ("" when none), given the one open at its start; a
+    `#` that starts a word outside quotes ends the line (a comment's `don't` opens nothing)."""
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quote == "'":
+            if ch == "'":
+                quote = ""
+        elif ch == "\\":
+            i += 1  # escaped (outside single quotes)
+        elif quote == '"':
+            if ch == '"':
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "#" and (i == 0 or text[i - 1].isspace()):
+            break
+        i += 1
+    return quote
+
+
 def _joined(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Logical lines: a trailing `\\` continues a line, and so does a quote an assignment leaves
+    open (`ARGS="` ... `"` over several lines, read as one value with the line breaks as spaces)."""
     out: list[tuple[int, str]] = []
-    start, buf = 0, ""
+    start, buf, quote, held = 0, "", "", 0
     for n, raw in lines:
         text = raw.rstrip()
         if not buf:
-            start = n
+            start, held = n, 0
+        quote = _open_quote(text, quote)
+        if quote and held < MAX_QUOTED_LINES and _ASSIGN.match((buf + text).strip()):  # `ARGS="` opens a value; a stray quote elsewhere opens nothing
+            held += 1
+            buf += (text[:-1] if text.endswith("\\") else text) + " "
+            continue
+        quote = ""
         if text.endswith("\\"):
             buf += text[:-1] + " "
             continue
@@ -199,9 +256,55 @@ def _markdown_code(text: str) -> list[tuple[int, str]]:
     return out
 
 
+_CELL_SHELL = re.compile(r"^%%(?:bash|sh|script\s+(?:ba)?sh)\b")
+
+
+def _notebook_shell(text: str) -> tuple[list[tuple[int, str]], dict[int, str]]:
+    """The shell lines of a notebook, with their .ipynb line and "cell N line M": every line of a
+    `%%bash` / `%%sh` / `%%script bash` cell, `!command` lines of other code cells, and the fenced
+    code blocks of Markdown cells (`$ ` prompts dropped)."""
+    from ..notebook import notebook_lines
+
+    out: list[tuple[int, str]] = []
+    places: dict[int, str] = {}
+    shell_cell = ""
+    fenced = False
+    for n, place, line, kind in notebook_lines(text):
+        cell = place.rsplit(" line ", 1)[0]
+        if place.endswith(" line 1"):
+            fenced = False
+            shell_cell = cell if kind == "code" and _CELL_SHELL.match(line.strip()) else ""
+            if shell_cell:
+                continue
+        if kind == "markdown":
+            if _FENCE.match(line):
+                fenced = not fenced
+                continue
+            if not fenced:
+                continue
+            command = re.sub(r"^\s*[$>]\s+", "", line)
+        elif cell == shell_cell:
+            command = line
+        elif line.lstrip().startswith("!"):
+            command = line.lstrip()[1:]
+        else:
+            continue
+        out.append((n, command))
+        places.setdefault(n, place)
+    return out, places
+
+
 def parse_launcher(path: Path, text: str) -> LauncherFile:
-    """The launch commands of a shell/slurm script or a README's code blocks, and its #SBATCH lines."""
-    raw = _markdown_code(text) if path.suffix.lower() in (".md", ".markdown") else list(enumerate(text.splitlines(), 1))
+    """The launch commands of a shell/slurm script, a README's code blocks or a notebook's shell
+    lines, and its #SBATCH lines."""
+    suffix = path.suffix.lower()
+    places: dict[int, str] = {}
+    if suffix == ".ipynb":
+        raw, places = _notebook_shell(text)
+    elif suffix in (".md", ".markdown"):
+        raw = _markdown_code(text)
+    else:
+        raw = list(enumerate(text.splitlines(), 1))
     env: dict[str, str] = {}
     sbatch: list[tuple[str, int, int]] = []
     commands: list[Line] = []
@@ -239,8 +342,14 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                 if not a:
                     break
                 inline[a.group(1)] = a.group(2)
-            commands.append(Line(n, tuple(tokens), tuple({**env, **inline}.items())))
-    return LauncherFile(path=path, lines=tuple(commands), sbatch=tuple(sbatch))
+            commands.append(Line(n, tuple(tokens), tuple({**env, **inline}.items()), places.get(n, "")))
+    names = frozenset(_word(tok).rsplit("/", 1)[-1] for line in commands for tok in line.tokens)
+    return LauncherFile(path=path, lines=tuple(commands), sbatch=tuple(sbatch), names=names)
+
+
+def _word(tok: str) -> str:
+    """The path a word may hold: `--config=x.yaml` -> `x.yaml`."""
+    return tok.split("=", 1)[1] if tok.startswith("-") and "=" in tok else tok
 
 
 def _sbatch_options(text: str) -> list[tuple[str, int]]:
@@ -289,6 +398,10 @@ def names_config(tokens: tuple[str, ...], config: Path, launcher_dir: Path, root
         bare = re.sub(r"^(\./)+", "", word)  # `./x.yaml` is bare; `../x.yaml` is not (strip("./") took both)
         if "/" not in bare and bare == name:
             if launcher_dir == config.parent:
+                return True
+            # run from the repository root (`bash finetune/run.sh` running `torchrun finetune.py`):
+            # only when the launcher's own folder holds no file of that name
+            if config.parent == root and not (launcher_dir / name).exists():
                 return True
             continue
         base = launcher_dir
@@ -416,7 +529,11 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
         ref = flags.get("hostfile") or flags.get("H")
         hosts = _hostfile(ref, lf.path.parent, roots, root, out) if ref else None
         gpus = _int(flags.get("num_gpus") or flags.get("num_accelerators"))
-        if gpus is not None:
+        own = _flags(_launcher_words(line.tokens))  # --include/-i, --exclude/-e of deepspeed itself, not of the script
+        include, exclude = own.get("include") or own.get("i"), own.get("exclude") or own.get("e")
+        if include or exclude:
+            _deepspeed_filter(out, include, exclude, hosts, own)
+        elif gpus is not None:
             out.per_node = gpus or 1
         elif hosts is not None:
             slots = sorted({n for _, n in hosts})
@@ -426,7 +543,9 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
                 out.assumed.append(f"hosts with different slots ({', '.join(map(str, slots))}): the smallest, {slots[0]}, assumed per node")
         else:
             every_gpu(DEEPSPEED_AT)
-        if hosts is not None:  # --num_nodes keeps the first N hosts
+        if include or exclude:
+            pass  # nodes and GPUs per node came from the filter
+        elif hosts is not None:  # --num_nodes keeps the first N hosts
             n = _int(flags.get("num_nodes"))
             out.nodes = min(len(hosts), n) if n and n > 0 else len(hosts)
             out.notes.append(f"{out.nodes} node(s) x {out.per_node} GPU(s) from the hostfile ({HOSTFILE_AT})")
@@ -434,7 +553,7 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
                 out.assumed.append(f"node count `{flags['num_nodes']}` is not resolved in the file: every host of the hostfile assumed")
         else:
             nodes_from(flags.get("num_nodes"), DEEPSPEED_AT)
-        if hosts is None and "num_nodes" not in flags and ref:
+        if hosts is None and "num_nodes" not in flags and ref and not (include or exclude):
             out.nodes_said = False
             out.assumed.append(f"the hostfile {ref!r} names the nodes and was not read: 1 node assumed")
     elif kind == "llamafactory":
@@ -467,6 +586,96 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
             out.per_node, out.per_node_said = PER_NODE_ASSUMED, False
             out.assumed.append(f"GPUs per node not stated: {PER_NODE_ASSUMED} assumed (one MI300X node)")
     return out
+
+
+def _launcher_words(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """The words of a launch line before the script it runs (a `.py` word or `-m module`): the
+    launcher's own flags, not the script's (`deepspeed --include localhost:1 train.py -e 3`)."""
+    for i, tok in enumerate(tokens):
+        if tok.endswith(".py") or tok == "-m":
+            return tokens[:i]
+    return tokens
+
+
+def _node_specs(text: str) -> dict[str, list[int]] | None:
+    """DeepSpeed's `NAME[:SLOT[,SLOT ...]][@NAME...]` as {host: slots} (no slots: the whole host);
+    None when a part is not that shape (an unresolved `$VAR`, a slot that is no number).
+    DeepSpeed 0.19.6 deepspeed/launcher/runner.py:285-307 (parse_node_config, parse_node_config_list)."""
+    out: dict[str, list[int]] = {}
+    for spec in text.split("@"):
+        host, colon, slots = spec.partition(":")
+        if not re.fullmatch(r"[\w.-]{1,253}", host) or (colon and not re.fullmatch(r"\d{1,4}(,\d{1,4}){0,255}", slots)):
+            return None
+        out.setdefault(host, [])
+        out[host] = sorted({*out[host], *(int(x) for x in slots.split(",") if colon)})
+    return out
+
+
+def _deepspeed_filter(out: Launch, include: str | None, exclude: str | None, hosts: list[tuple[str, int]] | None, own: dict[str, str]) -> None:
+    """Nodes and GPUs per node from `deepspeed --include/--exclude` (DeepSpeed 0.19.6
+    deepspeed/launcher/runner.py:310-357 parse_resource_filter, :391-398 parse_inclusion_exclusion):
+    an included `host:slots` runs those slots only, a bare host every slot it has (the hostfile's
+    `slots=N`, else every local GPU); an exclusion removes them from the pool. The pool without a
+    hostfile is `localhost` with every local GPU (:466-474); a CUDA_VISIBLE_DEVICES is then ignored (:452-456)."""
+    text = include or exclude or ""
+    specs = _node_specs(text)
+    flag = "--include" if include else "--exclude"
+    if include and exclude:
+        out.notes.append(f"deepspeed stops at start-up: --include and --exclude together ({DEEPSPEED_FILTER_AT})")
+    if any(k in own for k in ("num_gpus", "num_accelerators", "num_nodes")):
+        out.notes.append(
+            f"deepspeed stops at start-up: --num_nodes/--num_gpus cannot be combined with {flag} (DeepSpeed 0.19.6 deepspeed/launcher/runner.py:462-464)"
+        )
+    if specs is None:
+        out.nodes, out.per_node, out.nodes_said, out.per_node_said = 1, PER_NODE_ASSUMED, False, False
+        out.assumed.append(f"deepspeed {flag} {text!r} is not resolved in the file: 1 node x {PER_NODE_ASSUMED} GPUs assumed")
+        return
+    # the pool: {host: number of slots, None when it is every local GPU (unknown here)}
+    pool: dict[str, int | None] = {h: n for h, n in hosts} if hosts is not None else {"localhost": None}
+    unknown = []
+    for host in specs:
+        if host not in pool:
+            unknown.append(host)
+    if unknown:
+        out.notes.append(
+            f"deepspeed stops at start-up: {flag} names {', '.join(repr(h) for h in unknown)}, not in "
+            + ("the hostfile" if hosts is not None else "the pool (no hostfile: only `localhost`)")
+            + f" ({DEEPSPEED_FILTER_AT})"
+        )
+    assumed_all = False
+    counts: list[int] = []
+    if include:
+        for host, slots in specs.items():
+            if slots:
+                counts.append(len(slots))
+            elif pool.get(host) is not None:
+                counts.append(pool[host] or 1)
+            else:
+                counts.append(PER_NODE_ASSUMED)
+                assumed_all = True
+    else:
+        for host, size in pool.items():
+            dropped = specs.get(host)
+            if dropped is not None and not dropped:
+                continue  # the whole host excluded
+            if size is None:
+                size, assumed_all = PER_NODE_ASSUMED, True
+            left = size - len([x for x in (dropped or []) if x < size])
+            if left > 0:
+                counts.append(left)
+    if not counts:
+        out.nodes, out.per_node, out.nodes_said, out.per_node_said = 1, 1, False, False
+        out.assumed.append(f"deepspeed {flag} {text!r} leaves no GPU: 1 assumed")
+        return
+    out.nodes = len(counts)
+    out.per_node = min(counts)
+    if assumed_all:
+        out.per_node_said = False
+        out.assumed.append(f"every local GPU of a host {flag} names without slots, assumed {PER_NODE_ASSUMED} (one MI300X node; {DEEPSPEED_AT})")
+    if len(set(counts)) > 1:
+        out.per_node_said = False
+        out.assumed.append(f"hosts with different GPU counts ({', '.join(map(str, counts))}): the smallest, {min(counts)}, assumed per node")
+    out.notes.append(f"{out.nodes} node(s) x {out.per_node} GPU(s) from deepspeed {flag} {text} ({DEEPSPEED_FILTER_AT})")
 
 
 def _accelerate(
@@ -647,13 +856,27 @@ def _accelerate_strategy(flags: dict[str, str], cfg: Any, where: str | None, pat
 # ------------------------------------------------------------------ the walk, cached
 _FOLDERS: dict[str, tuple[int, tuple[Path, ...], tuple[Path, ...]]] = {}
 _FILES: dict[str, tuple[tuple[int, int], LauncherFile | None]] = {}
-_TREES: dict[tuple[str, tuple[Path, ...]], tuple[list[Path], Path]] = {}
+_TREES: dict[tuple[str, tuple[Path, ...], str], tuple[list[Path], Path, str]] = {}
+
+
+def _rank(name: str) -> int | None:
+    """Where a file stands among a folder's launchers: scripts, notebooks, READMEs, other Markdown;
+    None for a file that is none of them."""
+    low = name.lower()
+    suffix = Path(low).suffix
+    if suffix in SCRIPT_SUFFIXES:
+        return 0
+    if suffix == ".ipynb":
+        return 1
+    if suffix in (".md", ".markdown"):
+        return 2 if low.startswith("readme") else 3
+    return None
 
 
 def _listing(folder: Path) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
     """(launcher files, script folders) of one folder, read with one scandir and kept until its
-    mtime changes: scripts by suffix then README files, by name, at most MAX_FILES; script folders
-    that are real folders (a symlinked one is never descended)."""
+    mtime changes: scripts by suffix, notebooks, README files, other Markdown, by name, at most
+    MAX_FILES; script folders that are real folders (a symlinked one is never descended)."""
     key = str(folder)
     try:
         mtime = os.stat(folder).st_mtime_ns
@@ -671,11 +894,11 @@ def _listing(folder: Path) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
                 if low in SCRIPT_FOLDERS:
                     if entry.is_dir(follow_symlinks=False):
                         subs.append(Path(entry.path))
-                elif Path(low).suffix in SCRIPT_SUFFIXES or (low.startswith("readme") and low.endswith((".md", ".markdown"))):
+                elif _rank(entry.name) is not None:
                     found.append(Path(entry.path))
     except OSError:
         return (), ()
-    files = tuple(sorted(found, key=lambda p: (p.name.lower().startswith("readme"), p.name))[:MAX_FILES])  # scripts before READMEs
+    files = tuple(sorted(found, key=lambda p: (_rank(p.name), p.name))[:MAX_FILES])  # scripts before READMEs
     folders = tuple(sorted(subs, key=lambda p: SCRIPT_FOLDERS.index(p.name.lower())))
     _FOLDERS[key] = (mtime, files, folders)
     return files, folders
@@ -692,7 +915,7 @@ def _launcher(path: Path, roots: list[Path]) -> LauncherFile | None:
     if hit is not None and hit[0] == stamp:
         return hit[1]
     try:
-        text = read_text(path, roots=roots, limit=MAX_BYTES)
+        text = read_text(path, roots=roots, limit=NOTEBOOK_BYTES if path.suffix.lower() == ".ipynb" else MAX_BYTES)
         # a value it assigns to a secret name may reach a note through `$NAME` (red team round 9)
         learn_secrets(path, shell_secret_values(text))
         parsed: LauncherFile | None = parse_launcher(Path(os.path.realpath(path)), text)
@@ -715,16 +938,120 @@ def _folders(config: Path, root: Path) -> list[Path]:
     return out
 
 
-def _tree(absolute: Path) -> tuple[list[Path], Path]:
-    """(the roots a config's files may be read from, the folder the walk stops at: its repository,
-    else the audited root that holds it, else its own folder), once per folder and session roots."""
-    from ..safepath import registered_roots
+@dataclass(frozen=True)
+class RepoFiles:
+    """The launcher files of a repository outside the config's own folders, nearest the root first."""
 
-    key = (str(absolute.parent), tuple(registered_roots()))
+    files: tuple[Path, ...]
+    folders: int  # folders listed
+    stopped: str  # why the walk stopped early ("" when it saw the whole tree)
+
+
+_REPOS: dict[str, tuple[int, RepoFiles]] = {}
+
+
+def _repository_files(root: Path) -> RepoFiles:
+    """Scripts, notebooks and Markdown files anywhere in the repository, breadth first from its root
+    by name; hidden folders, SKIP_DIRS, a nested checkout (its own `.git`), a symlinked folder and a
+    folder of more than MAX_DIR_ENTRIES entries are not entered. Bounded by MAX_REPO_FILES,
+    MAX_REPO_BYTES and MAX_REPO_DIRS; kept per root until the root folder's mtime changes."""
+    key = str(root)
+    try:
+        mtime = os.stat(root).st_mtime_ns
+    except OSError:
+        return RepoFiles((), 0, "")
+    hit = _REPOS.get(key)
+    if hit is not None and hit[0] == mtime:
+        return hit[1]
+    files: list[Path] = []
+    total, listed, stopped = 0, 0, ""
+    queue = [root]
+    while queue and not stopped:
+        folder = queue.pop(0)
+        if listed >= MAX_REPO_DIRS:
+            stopped = f"{MAX_REPO_DIRS} folders listed"
+            break
+        listed += 1
+        try:
+            with os.scandir(folder) as it:
+                entries = []
+                for entry in it:
+                    entries.append(entry)
+                    if len(entries) > MAX_DIR_ENTRIES:
+                        break
+        except OSError:
+            continue
+        if len(entries) > MAX_DIR_ENTRIES and folder != root:
+            continue
+        entries.sort(key=lambda e: e.name)
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    low = entry.name.lower()
+                    if not low.startswith(".") and low not in SKIP_DIRS and not os.path.lexists(os.path.join(entry.path, ".git")):
+                        queue.append(Path(entry.path))
+                    continue
+                rank = _rank(entry.name)
+                if rank is None or not entry.is_file(follow_symlinks=False):
+                    continue  # a symlinked file is not taken from the walk (the config's own folders still name it)
+                size = entry.stat(follow_symlinks=False).st_size
+            except OSError:
+                continue
+            if size > (NOTEBOOK_BYTES if rank == 1 else MAX_BYTES):
+                continue
+            if len(files) >= MAX_REPO_FILES or total + size > MAX_REPO_BYTES:
+                stopped = f"the budget of {MAX_REPO_FILES} files / {MAX_REPO_BYTES // 1_000_000} MB was reached"
+                break
+            files.append(Path(entry.path))
+            total += size
+    found = RepoFiles(tuple(files), listed, stopped)
+    _REPOS[key] = (mtime, found)
+    return found
+
+
+def _candidates(config: Path, root: Path) -> list[tuple[Path, Path]]:
+    """(folder, file) of every launcher file to look at, in order: the config's folder, each parent
+    up to `root` and their script folders (closest first), then the rest of the repository."""
+    out: list[tuple[Path, Path]] = []
+    seen: set[str] = set()
+    for folder in _folders(config, root):
+        for path in _listing(folder)[0]:
+            seen.add(str(path))
+            out.append((folder, path))
+    for path in _repository_files(root).files:
+        if str(path) not in seen:
+            out.append((path.parent, path))
+    return out
+
+
+def searched(config_path: str | Path) -> str:
+    """Where the launcher search looked for this file, for a message that says none runs it."""
+    absolute = Path(os.path.abspath(config_path))
+    config = Path(os.path.realpath(absolute))
+    _, root, how = _tree(absolute)
+    if not config.is_relative_to(root):
+        root = config.parent
+    near = [os.path.relpath(f, root) for f in _folders(config, root)]
+    shown = ", ".join("the root" if f == "." else f + "/" for f in near[:6]) + (f" and {len(near) - 6} more" if len(near) > 6 else "")
+    rest = _repository_files(root)
+    tail = f"; stopped early: {rest.stopped}" if rest.stopped else ""
+    return (
+        f"searched shell/slurm scripts, notebooks and Markdown code blocks in {shown}, then the rest of the repository {root}"
+        f"{' (' + how + ')' if how else ''}: {len(rest.files)} such file(s) in {rest.folders} folder(s){tail}"
+    )
+
+
+def _tree(absolute: Path) -> tuple[list[Path], Path, str]:
+    """(the roots a config's files may be read from, the folder the walk stops at: its repository,
+    else the audited root that holds it, else its own folder, and how that root was chosen when
+    it is no git checkout), once per folder and session roots."""
+    from ..safepath import registered_roots, root_note
+
+    key = (str(absolute.parent), tuple(registered_roots()), os.getcwd())
     hit = _TREES.get(key)
     if hit is None:
         roots = tree_of(absolute)
-        hit = _TREES[key] = (roots, Path(os.path.realpath(roots[0])))
+        hit = _TREES[key] = (roots, Path(os.path.realpath(roots[0])), root_note(absolute))
     return hit
 
 
@@ -733,23 +1060,25 @@ def find_launch(config_path: str | Path) -> Launch | None:
     scripts before READMEs), read into nodes x GPUs per node; None when none names it."""
     absolute = Path(os.path.abspath(config_path))
     config = Path(os.path.realpath(absolute))
-    roots, root = _tree(absolute)
+    roots, root, how = _tree(absolute)
     if not config.is_relative_to(root):
         root = config.parent
-    for folder in _folders(config, root):
-        for path in _listing(folder)[0]:
-            if os.path.realpath(path) == str(config):
+    for folder, path in _candidates(config, root):
+        if os.path.realpath(path) == str(config):
+            continue
+        lf = _launcher(path, roots)
+        if lf is None or config.name not in lf.names:
+            continue
+        for line in lf.lines:
+            if not names_config(line.tokens, config, folder, root):
                 continue
-            lf = _launcher(path, roots)
-            if lf is None:
-                continue
-            for line in lf.lines:
-                if not names_config(line.tokens, config, folder, root):
-                    continue
-                shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
-                found = read_launch(line, lf, shown, roots, root)
-                if found is not None:
-                    return found
+            shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
+            found = read_launch(line, lf, shown, roots, root)
+            if found is not None:
+                found.place = line.place
+                if how:
+                    found.notes.append(f"repository root: {root} ({how})")
+                return found
     return None
 
 
@@ -764,8 +1093,12 @@ class ScriptLaunch:
     flags: list[tuple[str, str | None, int]]  # (flag as written, value or None for the flag alone, physical line)
     others: int = 0  # further launch lines that run the same script (not read)
     files: list[str] = field(default_factory=list)  # a .json/.yaml file given as the script's first word (HfArgumentParser reads it)
+    place: str = ""  # in a notebook: "cell N line M"
+    root_note: str = ""  # "repository root: DIR (how)" when the repository is no git checkout
 
     def where(self, line: int | None = None) -> str:
+        if self.place and (line is None or line == self.line):
+            return f"{self.shown} {self.place}"
         return f"{self.shown} line {line or self.line}"
 
 
@@ -786,29 +1119,31 @@ def find_script_launch(script_path: str | Path) -> ScriptLaunch | None:
 
     absolute = Path(os.path.abspath(script_path))
     script = Path(os.path.realpath(absolute))
-    roots, root = _tree(absolute)
+    roots, root, how = _tree(absolute)
     if not script.is_relative_to(root):
         root = script.parent
     found: ScriptLaunch | None = None
-    for folder in _folders(script, root):
-        for path in _listing(folder)[0]:
-            lf = _launcher(path, roots)
-            if lf is None:
+    for folder, path in _candidates(script, root):
+        lf = _launcher(path, roots)
+        if lf is None or script.name not in lf.names:
+            continue
+        for line in lf.lines:
+            at = next((i for i, tok in enumerate(line.tokens) if tok.endswith(".py") and names_config((tok,), script, folder, root)), None)
+            if at is None:
                 continue
-            for line in lf.lines:
-                at = next((i for i, tok in enumerate(line.tokens) if tok.endswith(".py") and names_config((tok,), script, folder, root)), None)
-                if at is None:
-                    continue
-                if found is not None:
-                    found.others += 1
-                    continue
-                try:
-                    text_lines = read_text(lf.path, roots=roots, limit=MAX_BYTES).splitlines()
-                except UnsafePath:
-                    text_lines = []
-                flags = [(f, v, _physical_line(text_lines, line.line, f)) for f, v in passed_flags(line.tokens[at + 1 :])]
-                shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
-                first = line.tokens[at + 1] if at + 1 < len(line.tokens) else ""
-                files = [first] if first.endswith((".json", ".yaml", ".yml")) and not first.startswith("-") else []
-                found = ScriptLaunch(file=str(lf.path), shown=shown, line=line.line, flags=flags, files=files)
+            if found is not None:
+                found.others += 1
+                continue
+            try:
+                limit = NOTEBOOK_BYTES if lf.path.suffix.lower() == ".ipynb" else MAX_BYTES
+                text_lines = read_text(lf.path, roots=roots, limit=limit).splitlines()
+            except UnsafePath:
+                text_lines = []
+            flags = [(f, v, _physical_line(text_lines, line.line, f)) for f, v in passed_flags(line.tokens[at + 1 :])]
+            shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
+            first = line.tokens[at + 1] if at + 1 < len(line.tokens) else ""
+            files = [first] if first.endswith((".json", ".yaml", ".yml")) and not first.startswith("-") else []
+            found = ScriptLaunch(
+                file=str(lf.path), shown=shown, line=line.line, flags=flags, files=files, place=line.place, root_note=how and f"repository root: {root} ({how})"
+            )
     return found

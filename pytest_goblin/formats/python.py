@@ -447,6 +447,8 @@ class _CommandLine:
                 (parsed if is_parse else other).update(names)
         self.not_args = other - parsed
         self.parsed = parsed
+        if self.launch and self.launch.root_note:
+            self.notes.append(self.launch.root_note)
         if self.launch and self.launch.others:
             self.notes.append(f"{self.launch.where()} runs this script; {self.launch.others} more launch line(s) do too, not read")
         s.launch = self.launch
@@ -652,11 +654,13 @@ class _CommandLine:
                 " goblin audits such YAML/JSON files as their own items",
             )
         if launch is None:
+            from .launchers import searched
+
             how = "the command line (or the YAML its `--config` names)" if pname == "TrlParser" else "the command line"
             raise NotATrainingConfig(
                 path,
                 f"its {self.config_class} comes from {how} through {pname} (line {pline}), and no launch line in its repository"
-                " (shell or slurm scripts, README code blocks, in its folder or above) runs it: there are no values to read",
+                f" runs it ({searched(path)}): there are no values to read",
             )
         config_file = self.passed.get("--config", (None, 0))[0] if pname == "TrlParser" else None
         if config_file or (not launch.flags and launch.files):
@@ -905,7 +909,7 @@ class PythonAdapter(HFTrainerAdapter):
             env=script.env,
             ignored_rules=ignored_rules(text),
             sources={k: v for k, v in r.sources.items() if isinstance(v, FieldSource)},
-            notes=[*script.notes, *r.notes],
+            notes=list(dict.fromkeys([*script.notes, *r.notes])),  # the launcher search may say the same root twice
             **r.values,
         )
 

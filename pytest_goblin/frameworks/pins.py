@@ -627,9 +627,68 @@ def _own(text: str, pattern: re.Pattern[str] = _PIN) -> dict[str, Pin]:
     }
 
 
+MAX_NOTEBOOKS = 48  # notebooks of one folder looked at, at most (by name)
+NOTEBOOK_LIMIT = 2_000_000  # bytes of one notebook
+NOTEBOOK_BUDGET = 8_000_000  # bytes of notebooks read in one folder
+
+
+@lru_cache(maxsize=64)
+def _notebooks(folder_name: str, stop_name: str) -> tuple[tuple[Path, str], ...]:
+    """The notebooks of one folder with their text, read once per process (every config of a folder asks)."""
+    folder = Path(folder_name)
+    roots = tree_of(folder / "x")
+    out: list[tuple[Path, str]] = []
+    spent = 0
+    for nb in [n for n in _listing(folder) if n.endswith(".ipynb")][:MAX_NOTEBOOKS]:
+        path = folder / nb
+        body = _read(path, roots, NOTEBOOK_LIMIT) if path.is_file() else None
+        if body is not None:
+            spent += len(body)
+            if spent > NOTEBOOK_BUDGET:
+                break
+            out.append((path, body))
+    return tuple(out)
+
+
+def _notebook_pins(config: str, pattern: re.Pattern[str] = _PIN) -> dict[str, Pin]:
+    """The `pip install` lines of a notebook that names the config (`%pip install trl==0.13.0` in the
+    notebook whose cell runs `... --config receipes/dpo.yaml`): the recipe's own install instructions,
+    so they come right after the config's own lines. Notebooks of the config's folder and each parent
+    up to the repository root; one that does not mention the config's file name is not this recipe's."""
+    from ..notebook import notebook_lines
+
+    here = Path(os.path.abspath(config))
+    name = here.name
+    stop = repository_root(here.parent)
+    folder = here.parent
+    for _level in range(MAX_UP + 1):
+        for path, body in _notebooks(str(folder), str(stop)):
+            if name not in body:
+                continue
+            rel = _rel(path, stop)
+            found: dict[str, Pin] = {}
+            # each physical line of a `%pip install \` command continued over lines carries its own pins
+            going = False
+            for line_no, where, line, kind in notebook_lines(body):
+                installs = kind == "code" and ("install" in line or going)
+                going = installs and line.rstrip().endswith("\\")
+                if not installs:
+                    continue
+                for p in _scan_all(line, f"{rel} {where}", str(path), pattern):
+                    found.setdefault(p.dist, Pin(p.dist, p.version, p.spec, f"{rel} {where}", p.constraint, p.kind, str(path), line_no))
+            if found:
+                return found
+        if stop is None or folder == stop or folder.parent == folder:
+            break
+        folder = folder.parent
+    return {}
+
+
 @lru_cache(maxsize=256)
 def _pins(config: str, text: str) -> tuple[Pin, ...]:
     found = _own(text)
+    for dist, pin in _notebook_pins(config).items():
+        found.setdefault(dist, pin)
     for dist, pin in _repository_pins(os.path.dirname(os.path.abspath(config))).items():
         found.setdefault(dist, pin)
     return tuple(found.values())
@@ -638,6 +697,8 @@ def _pins(config: str, text: str) -> tuple[Pin, ...]:
 @lru_cache(maxsize=256)
 def _exact_pins(config: str, text: str) -> tuple[Pin, ...]:
     found = _own(text, _EXACT_PIN)
+    for dist, pin in _notebook_pins(config, _EXACT_PIN).items():
+        found.setdefault(dist, pin)
     for dist, pin in _repository_pins(os.path.dirname(os.path.abspath(config)), exact=True).items():
         found.setdefault(dist, pin)
     return tuple(found.values())

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 from ..errors import GoblinError
 from ..outcome import ItemOutcome, SessionReport
-from ..schemas import Blocker, Finding, Rule
+from ..schemas import Blocker, Finding, Report, Rule
 from .escape import md_code, md_fence, md_text, md_text_spans, md_trusted
+from .text import interval_text, throughput_text, widened_lines
 
 _ICON = {"fail": "❌ fail", "warn": "⚠️ warn", "inconclusive": "❔ inconclusive", "pass": "✅ pass", "error": "💥 error"}
 MAX_CHART_BARS = 30
@@ -105,13 +106,13 @@ def render(session: SessionReport, *, untrusted: bool = False, rules: Mapping[st
         "",
         f"{len(session.items)} configs audited for **{md_text(session.target)}**: {session.counts_text()}.{measured}",
         "",
-        "| config | verdict | speedup | evidence | top rules |",
-        "|---|---|---|---|---|",
+        "| config | verdict | speedup | tokens/s/GPU before → after | evidence | top rules |",
+        "|---|---|---|---|---|---|",
     ]
     for item in session.items:
         r = item.report
         if r is None or r.speedup is None:
-            lines.append(f"| {md_code(item.path, in_table=True)} | {_ICON[item.shown_verdict]} | n/a | n/a | {_cell(item.message[:120])} |")
+            lines.append(f"| {md_code(item.path, in_table=True)} | {_ICON[item.shown_verdict]} | n/a | n/a | n/a | {_cell(item.message[:120])} |")
             continue
         s = r.speedup
         blocked = [f.rule_id for f in r.findings if f.blocker]  # what stops the run comes before any patch
@@ -120,13 +121,22 @@ def render(session: SessionReport, *, untrusted: bool = False, rules: Mapping[st
         speed = f"{s.point:.2f}x [{s.low:.2f}-{s.high:.2f}]" + (", not decided" if r.inconclusive else "")
         speed += f", {md_text(r.straddles.split(':', 1)[0])} (interval straddles a threshold)" if r.straddles else ""
         evidence = str(r.evidence) + (f" on {r.measured_on}" if r.measured_on else "")  # the numbers' device, not the target
-        lines.append(f"| {md_code(item.path, in_table=True)} | {_ICON[item.shown_verdict]} | {speed} | {md_text(evidence)} | {top} |")
+        lines.append(f"| {md_code(item.path, in_table=True)} | {_ICON[item.shown_verdict]} | {speed} | {_rates(r)} | {md_text(evidence)} | {top} |")
     graph = chart(session.items)
     if graph:
         lines += ["", *graph]
     for item in session.items:
         lines += _section(item, kb, untrusted) or _collapsed_findings(item, kb, untrusted)
     return "\n".join(lines) + "\n"
+
+
+def _rates(r: Report) -> str:
+    """The table's throughput cell: projected tokens/s per GPU with intervals, else the runs' own figures.
+    Built from the reports' floats only (validated numbers), so nothing in it needs escaping."""
+    if throughput_text(r):
+        return " → ".join(interval_text(m) for m in (r.before, r.after) if m is not None) + " projected"
+    sides = [f"{m.tokens_per_s:,.0f}" if m is not None and m.tokens_per_s is not None else "n/a" for m in (r.before, r.after)]
+    return " → ".join(sides) if any(s != "n/a" for s in sides) else "n/a"
 
 
 def _unpatched(findings: list[Finding]) -> str:
@@ -238,6 +248,7 @@ def _section(item: ItemOutcome, kb: Mapping[str, KBEntry], untrusted: bool) -> l
         out += ["", "Environment for the job: " + " ".join(md_code(f"{k}={v}") for k, v in sorted(r.patch.env.items()))]
     out += ["", "<sub>" + " · ".join(f"{md_text(str(k))}: {md_text(str(v))}" for k, v in r.footer.items()) + "</sub>"]
     out += [f"<sub>note: {md_text(note)}</sub>" for note in r.notes]
+    out += [f"<sub>{md_text(line.strip())}</sub>" for line in widened_lines(r)]
     return out
 
 

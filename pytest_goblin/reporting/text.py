@@ -16,7 +16,34 @@ def _run(m: RunMetrics | None) -> str:
         return f"{m.throughput} ({m.evidence}, {m.runner} on {m.device}{mem})"
     if m.tokens_per_s is None:
         return f"{m.samples_per_s or 0:,.1f} samples/s ({m.evidence}, {m.runner} on {m.device}{mem})"
+    if m.tokens_per_s_interval is not None:
+        return f"{interval_text(m)} tokens/s/GPU ({m.evidence}, {m.runner} on {m.device}{mem})"
     return f"{m.tokens_per_s:,.0f} tokens/s ({m.evidence}, {m.runner} on {m.device}{mem})"
+
+
+def interval_text(m: RunMetrics) -> str:
+    """A projected throughput with its interval, `4,129 [2,836-6,502]`; the plain figure without one."""
+    i = m.tokens_per_s_interval
+    if i is None:
+        return f"{m.tokens_per_s or 0:,.0f}"
+    return f"{i.nominal:,.0f} [{i.low:,.0f}-{i.high:,.0f}]"
+
+
+def throughput_text(r: Report) -> str:
+    """Before and after as projected tokens/s per GPU with their intervals; empty unless both have one."""
+    if r.before is None or r.after is None or r.before.tokens_per_s_interval is None or r.after.tokens_per_s_interval is None:
+        return ""
+    return f"{interval_text(r.before)} -> {interval_text(r.after)} tokens/s/GPU projected"
+
+
+def widened_lines(r: Report) -> list[str]:
+    """Why each side's projected throughput interval is wider than the grid's, once per reason."""
+    seen: list[str] = []
+    for m in (r.before, r.after):
+        for why in m.tokens_per_s_interval.widened if m is not None and m.tokens_per_s_interval is not None else []:
+            if why not in seen:
+                seen.append(why)
+    return [f"  throughput interval widened: {why}" for why in seen]
 
 
 def speedup_text(r: Report) -> str:
@@ -46,7 +73,9 @@ def summary_line(item: ItemOutcome) -> str:
     if blocked:  # a run that does not start: what stops it, before any speedup
         speed = f"will not start on {r.target if r else '?'}: {', '.join(blocked)}"
     undecided = f" ({r.straddles})" if r is not None and r.straddles and not blocked else ""  # the level noise could still change
-    return f"{item.verdict.upper():5} {path}  {redact(speed)}{redact(undecided)}"
+    rate = throughput_text(r) if r is not None and r.speedup else ""
+    rate = f"; {rate}" if rate else ""
+    return f"{item.verdict.upper():5} {path}  {redact(speed)}{redact(undecided)}{redact(rate)}"
 
 
 def findings_lines(r: Report) -> list[str]:
@@ -76,7 +105,7 @@ def failure_text(r: Report) -> str:
         if f.fix:
             lines.append("      --goblin-fix writes: " + ", ".join(_fix_shown(k, v) for k, v in f.fix.items()))
         lines.append(f"      see {f.citation}")
-    lines += ["", f"  before: {_run(r.before)}", f"  after:  {_run(r.after)}"]
+    lines += ["", f"  before: {_run(r.before)}", f"  after:  {_run(r.after)}", *widened_lines(r)]
     if r.patch and r.patch.env:
         lines.append("  environment: " + " ".join(f"{k}={v}" for k, v in sorted(r.patch.env.items())))
     if r.patch and r.patch.diff:

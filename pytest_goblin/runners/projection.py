@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..costmodel import FP32_RATIO, data_tokens_per_step, step
-from ..schemas import Hardware, RunMetrics, WorkloadConfig
+from ..costmodel import FP32_RATIO, data_tokens_per_step, step, throughput_range
+from ..schemas import Hardware, RunMetrics, ThroughputInterval, WorkloadConfig
 from .base import BaseRunner
 
 
@@ -15,6 +15,7 @@ class ProjectionRunner(BaseRunner):
     def run(self, w: WorkloadConfig, hw: Hardware, *, run_id: str, variant: str, steps: int = 1) -> RunMetrics:
         m = step(w, hw)
         tokens = data_tokens_per_step(w)  # the dataset's sampled lengths where read: pad tokens are not data
+        rate = throughput_range(w, hw)
         notes = []
         if w.precision == "fp32" and hw.fp32_tflops is None:
             notes.append(f"{hw.id} has no sourced fp32 peak: bf16 peak / {FP32_RATIO:g} assumed (the MI300X ratio)")
@@ -33,6 +34,7 @@ class ProjectionRunner(BaseRunner):
             peak_memory_gb=round(m.peak_memory_gb, 1),
             mfu=m.model_flops / (m.step_s * hw.bf16_tflops * 1e12),
             waste=m.waste,
-            versions={"projection": "2"},
+            tokens_per_s_interval=ThroughputInterval(nominal=rate.nominal, low=rate.low, high=rate.high, widened=list(rate.widened)),
+            versions={"projection": "3"},
             notes=notes,
         )

@@ -1,0 +1,238 @@
+"""Leave-one-source-out cross-validation of the projection over every published AMD row.
+
+    python benchmarks/loso.py
+
+Rows: calibration_rows.AMD_MEASUREMENTS, calibration_rows.HELDOUT_MEASUREMENTS and, when present,
+benchmarks/data/amd_rows.yaml (amd_rows.load_rows). Each row names its independent source
+(`source_key`: one submitter, publisher or document). For each source, the fitted factors of
+kb/efficiency.yaml (PLAN) are refit (calibration_fit.fit) on the `fitted` rows of every other source,
+and the calibration the interval is widened by (residuals and coverage, as in kb/efficiency.yaml's
+`calibration` blocks) is recomputed on the other sources' calibration rows; then that source's rows
+are projected. A factor no remaining row reads keeps its fallback: MI300X's the default block's, MI355X's
+the refit MI300X value it inherits. Rows with `fitted: false` are never fitted to.
+
+Prints each row's error and whether the published figure is inside the printed interval, then the
+mean |error|, the rows within 25%, the share inside the interval and the interval's median width
+((high - low) / nominal). docs/projection.md carries `table()` between its loso-table markers.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from amd_rows import load_rows
+from calibration_fit import Row, fit, log_error
+from calibration_rows import AMD_MEASUREMENTS, HELDOUT_MEASUREMENTS, Measurement
+
+from pytest_goblin.costmodel import NOMINAL, Assumptions, Calibration, nominal_for, throughput_range
+from pytest_goblin.hardware import get_hardware
+from pytest_goblin.schemas import WorkloadConfig
+
+
+def _steps(lo: float, hi: float, step: float) -> tuple[float, ...]:
+    return tuple(round(lo + i * step, 4) for i in range(round((hi - lo) / step) + 1))
+
+
+# (fit name, targets whose fitted rows it uses, targets that take its values, the factors and their grids)
+Plan = tuple[tuple[str, tuple[str, ...], tuple[str, ...], Mapping[str, Sequence[float]]], ...]
+PLAN: Plan = (
+    (
+        "gfx942",
+        ("mi300x", "mi325x"),
+        ("mi300x", "mi325x", "mi355x"),
+        {
+            "gemm_eff_max": (0.54,),  # sourced (kb/efficiency.yaml: AMD's max-achievable BF16 GEMM share), not refit
+            "gemm_half_hidden": (0, 1024, 2048, 3072, 4096, 6144, 8192),
+            "fp8_gemm_eff_max": _steps(0.20, 0.90, 0.05),
+            "fp8_compiled_gemm_eff_max": _steps(0.15, 0.75, 0.05),
+        },
+    ),
+    ("mi355x", ("mi355x",), ("mi355x",), {"fp8_gemm_eff_max": _steps(0.20, 0.90, 0.05), "gemm_half_hidden": (0, 512, 1024, 2048, 4096)}),
+)
+# The targets whose rows make one calibration block (kb/efficiency.yaml; calibration_rows.GROUPS)
+GROUP_OF = {"mi300x": "gfx942", "mi325x": "gfx942", "mi355x": "mi355x"}
+
+
+# A target whose group has no calibration row left: no residuals to widen by, nothing covered (the
+# interval then takes throughput_range's uncovered widening), and never kb/efficiency.yaml's block,
+# which was made with the left-out rows.
+NO_ROWS = Calibration(rows=0, mean_abs_error=0.0, max_over=0.0, max_under=0.0, speedup_abs_error=0.0, basis="no rows")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    measurement: Measurement
+    projected: float
+    low: float
+    high: float
+
+    @property
+    def error(self) -> float:
+        return self.projected / self.measurement.published_tokens_per_s - 1
+
+    @property
+    def inside(self) -> bool:
+        return self.low <= self.measurement.published_tokens_per_s <= self.high
+
+    @property
+    def width(self) -> float:
+        return (self.high - self.low) / self.projected
+
+
+@dataclass(frozen=True)
+class Summary:
+    rows: int
+    sources: int
+    mean_abs_error: float
+    within_25: int
+    inside: int
+    median_width: float
+
+
+def summarize(predictions: Sequence[Prediction]) -> Summary:
+    return Summary(
+        rows=len(predictions),
+        sources=len({p.measurement.source_key for p in predictions}),
+        mean_abs_error=statistics.fmean(abs(p.error) for p in predictions),
+        within_25=sum(abs(p.error) <= 0.25 for p in predictions),
+        inside=sum(p.inside for p in predictions),
+        median_width=statistics.median(p.width for p in predictions),
+    )
+
+
+def all_rows() -> tuple[Measurement, ...]:
+    rows = AMD_MEASUREMENTS + HELDOUT_MEASUREMENTS + load_rows()
+    missing = [m.name for m in rows if not m.source_key]
+    if missing:
+        raise SystemExit(f"rows without a source_key: {', '.join(missing)}")
+    return rows
+
+
+def calibration_rows(rows: Iterable[Measurement]) -> list[Measurement]:
+    """The rows a `calibration` block summarizes: calibration_rows.AMD_MEASUREMENTS' (fitted or not) and the
+    data file's fitted ones; the held-out rows stay out of every fit and of the intervals."""
+    held = {m.name for m in HELDOUT_MEASUREMENTS}
+    amd = {m.name for m in AMD_MEASUREMENTS}
+    return [m for m in rows if m.name in amd or (m.fitted and m.name not in held)]
+
+
+_WORKLOADS: dict[str, WorkloadConfig] = {}
+
+
+def _workload(m: Measurement) -> WorkloadConfig:
+    if m.name not in _WORKLOADS:
+        _WORKLOADS[m.name] = m.workload_config()
+    return _WORKLOADS[m.name]
+
+
+def refit(training: Sequence[Measurement], plan: Plan = PLAN) -> dict[str, Assumptions]:
+    """Each PLAN target's factors fitted to the `fitted` rows of `training`, fit by fit in PLAN's order; a
+    later fit starts from (inherits) the earlier one's values. A factor no row of the first fit reads
+    falls back to the default block's value; of a later fit, keeps the inherited one."""
+    factors = {t: nominal_for(get_hardware(t)) for _name, _fit, takes, _grid in plan for t in takes}
+    for i, (_name, fit_targets, takes, grid) in enumerate(plan):
+        fixed = {k: v[0] for k, v in grid.items() if len(v) == 1}  # a one-value grid sets the factor
+        for t in takes:
+            factors[t] = replace(factors[t], **{k: type(getattr(NOMINAL, k))(v) for k, v in fixed.items()})
+        rows: list[Row] = [(m, _workload(m), get_hardware(m.target), factors[m.target]) for m in training if m.fitted and m.target in fit_targets]
+        read = {k: v for k, v in grid.items() if k not in fixed and _reads(rows, k, v)}
+        values, _worst = fit(rows, read)
+        fallback = {k: getattr(NOMINAL, k) for k in grid if k not in read and k not in fixed} if i == 0 else {}
+        update = {**fallback, **values}
+        for t in takes:
+            factors[t] = replace(factors[t], **{k: type(getattr(NOMINAL, k))(v) for k, v in update.items()})
+    return factors
+
+
+def _reads(rows: Sequence[Row], factor: str, grid: Sequence[float]) -> bool:
+    """Whether any row's projection moves when `factor` goes from the grid's low end to its high end."""
+    lo, hi = min(grid), max(grid)
+    kind = type(getattr(NOMINAL, factor))
+    return any(
+        abs(log_error(m, w, hw, replace(a, **{factor: kind(lo)})) - log_error(m, w, hw, replace(a, **{factor: kind(hi)}))) > 1e-9 for m, w, hw, a in rows
+    )
+
+
+def calibration_of(rows: Sequence[Measurement], factors: Mapping[str, Assumptions]) -> dict[str, Calibration]:
+    """Each group's residuals and coverage over `rows` projected with `factors` (kb/efficiency.yaml's `calibration`)."""
+    out = {}
+    for group in sorted(set(GROUP_OF.values())):
+        sub = [m for m in rows if GROUP_OF.get(m.target) == group]
+        if not sub:
+            continue
+        errors = [math.expm1(log_error(m, _workload(m), get_hardware(m.target), factors[m.target])) for m in sub]
+        ws = [_workload(m) for m in sub]
+        params = [w.model.params_b for w in ws if w.model.params_b is not None]
+        out[group] = Calibration(
+            rows=len(sub),
+            mean_abs_error=statistics.fmean(abs(e) for e in errors),
+            max_over=max(0.0, *errors),
+            max_under=max(0.0, *(-e for e in errors)),
+            speedup_abs_error=0.0,
+            basis=group,
+            stacks=tuple(sorted({m.stack for m in sub})),
+            precisions=tuple(sorted({w.precision for w in ws})),
+            methods=tuple(sorted({w.method for w in ws})),
+            params_b=(min(params), max(params)) if params else None,
+            gpus=(min(w.world_size for w in ws), max(w.world_size for w in ws)),
+        )
+    return out
+
+
+def predict(m: Measurement, factors: Mapping[str, Assumptions], calibration: Mapping[str, Calibration]) -> Prediction:
+    hw = get_hardware(m.target)
+    group = GROUP_OF.get(m.target)
+    r = throughput_range(
+        _workload(m),
+        hw,
+        stack=m.stack,
+        nominal=factors.get(m.target, nominal_for(hw)),
+        calibration=calibration.get(group or "", NO_ROWS),
+    )
+    return Prediction(m, r.nominal, r.low, r.high)
+
+
+def loso(rows: Sequence[Measurement], plan: Plan = PLAN) -> list[Prediction]:
+    """Every row predicted by factors and a calibration made without its source's rows."""
+    out = []
+    for source in sorted({m.source_key for m in rows}):
+        training = [m for m in rows if m.source_key != source]
+        factors = refit(training, plan)
+        calibration = calibration_of(calibration_rows(training), factors)
+        out += [predict(m, factors, calibration) for m in rows if m.source_key == source]
+    return out
+
+
+def table(predictions: Sequence[Prediction] | None = None) -> str:
+    """The Markdown table of docs/projection.md."""
+    predictions = loso(all_rows()) if predictions is None else predictions
+    out = [
+        "| source left out | row | GPU | published tokens/s/GPU | predicted | error | interval | inside | fitted row |",
+        "|---|---|---|---:|---:|---:|---|---|---|",
+    ]
+    for p in predictions:
+        m = p.measurement
+        out.append(
+            f"| {m.source_key} | {m.name} | {m.target} | {m.published_tokens_per_s:,.0f} | {p.projected:,.0f} | {p.error:+.1%} | "
+            f"{p.low:,.0f}-{p.high:,.0f} | {'yes' if p.inside else 'no'} | {'yes' if m.fitted else 'no'} |"
+        )
+    s = summarize(predictions)
+    out += [
+        "",
+        f"- {s.rows} rows from {s.sources} sources; mean |error| {s.mean_abs_error:.1%}; within 25%: {s.within_25}/{s.rows}; "
+        f"published figure inside the interval: {s.inside}/{s.rows} ({s.inside / s.rows:.0%}); median interval width "
+        f"(high - low) / predicted: {s.median_width:.0%}.",
+    ]
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(table())

@@ -1,0 +1,142 @@
+"""benchmarks/loso.py (leave-one-source-out cross-validation) and benchmarks/amd_rows.py (the rows file's loader)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from amd_rows import RowsError, load_rows
+from calibration_rows import AMD_MEASUREMENTS, HELDOUT_MEASUREMENTS, Measurement
+from loso import Prediction, loso, refit, summarize, table
+
+from .conftest import ROOT
+
+FIXTURE = ROOT / "tests" / "data" / "amd_rows" / "two_rows.yaml"
+DOC = ROOT / "docs" / "projection.md"
+
+
+def _m(name: str, source_key: str, published: float) -> Measurement:
+    return Measurement(name, "mi300x", {}, published, "https://example.invalid", name, source_key=source_key)
+
+
+def test_summary_arithmetic_on_a_toy() -> None:
+    preds = [
+        Prediction(_m("a", "s1", 100.0), projected=110.0, low=90.0, high=130.0),  # +10%, inside, width 40/110
+        Prediction(_m("b", "s1", 200.0), projected=140.0, low=120.0, high=180.0),  # -30%, outside, width 60/140
+        Prediction(_m("c", "s2", 50.0), projected=50.0, low=25.0, high=75.0),  # 0%, inside, width 1.0
+    ]
+    s = summarize(preds)
+    assert (s.rows, s.sources, s.within_25, s.inside) == (3, 2, 2, 2)
+    assert s.mean_abs_error == pytest.approx((0.10 + 0.30 + 0.0) / 3)
+    assert s.median_width == pytest.approx(60 / 140)
+    assert "3 rows from 2 sources; mean |error| 13.3%; within 25%: 2/3; published figure inside the interval: 2/3 (67%)" in table(preds)
+
+
+TINY = (("gfx942", ("mi300x", "mi325x"), ("mi300x", "mi325x"), {"gemm_eff_max": (0.4, 0.6), "fp8_gemm_eff_max": (0.6, 0.9)}),)
+
+
+def test_a_left_out_source_is_predicted_without_its_own_rows() -> None:
+    rows = [m for m in AMD_MEASUREMENTS if m.target == "mi300x"] + [HELDOUT_MEASUREMENTS[0]]
+    assert {m.source_key for m in rows} == {"pytorch-ao-training-md", "mlperf-amd", "mlperf-krai"}
+    base = {p.measurement.name: p for p in loso(rows, TINY)}
+    # double every published figure of one source: its own predictions do not move, the others' may
+    doubled = [replace(m, published_tokens_per_s=2 * m.published_tokens_per_s) if m.source_key == "mlperf-amd" else m for m in rows]
+    moved = {p.measurement.name: p for p in loso(doubled, TINY)}
+    for name, p in base.items():
+        if p.measurement.source_key == "mlperf-amd":
+            assert moved[name].projected == pytest.approx(p.projected)
+            assert moved[name].error == pytest.approx((p.error + 1) / 2 - 1)
+    # the other sources' intervals do move: the doubled rows are in their calibration residuals
+    others = [n for n, p in base.items() if p.measurement.source_key != "mlperf-amd"]
+    assert others and all(moved[n].high > base[n].high for n in others)
+    # the refit takes its values from the grid, and MI325X takes MI300X's, keeping its own sourced matrix_scale
+    without = refit([m for m in rows if m.source_key != "pytorch-ao-training-md"], TINY)
+    assert without["mi300x"].fp8_gemm_eff_max in (0.6, 0.9)
+    assert without["mi325x"] == replace(without["mi300x"], matrix_scale=1.19)
+    # a factor no remaining row reads falls back to the default block's value
+    no_te = refit([m for m in rows if m.source_key != "mlperf-amd"], TINY)
+    assert no_te["mi300x"].fp8_gemm_eff_max == 0.60
+
+
+def test_docs_carry_the_current_loso_table() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    found = re.search(r"<!-- loso-table:start -->\n(.*?)\n<!-- loso-table:end -->", text, re.S)
+    assert found, "docs/projection.md lost its loso-table markers"
+    assert found.group(1) == table(), "the cross-validation changed: run `python benchmarks/loso.py` and update docs/projection.md"
+
+
+def test_rows_file_loads_into_measurements() -> None:
+    rows = load_rows(FIXTURE)
+    assert [m.name for m in rows] == ["fixture-titan-llama3-8b-bf16", "fixture-krai-llama2-70b-lora-mi300x"]
+    titan, krai = rows
+    assert (titan.fitted, titan.stack, titan.source_key) == (True, "torchtitan", "pytorch-ao-training-md")
+    assert (krai.fitted, krai.stack, krai.memory_gb) == (False, "megatron_te", None)
+    skip = {"path", "sources", "notes"}
+    for loaded, known in ((titan, AMD_MEASUREMENTS[0]), (krai, HELDOUT_MEASUREMENTS[0])):
+        assert loaded.workload_config().model_dump(exclude=skip) == known.workload_config().model_dump(exclude=skip)
+        assert loaded.published_tokens_per_s == known.published_tokens_per_s
+    assert load_rows(FIXTURE.parent / "absent.yaml") == ()
+
+
+@pytest.mark.parametrize(
+    ("edit", "says"),
+    [
+        (
+            ("  fitted: false\n", "  fitted: false\n  peak_memory: 180\n"),
+            "row 2 (fixture-krai-llama2-70b-lora-mi300x): peak_memory: Extra inputs are not permitted",
+        ),
+        (
+            (
+                "    sample_packing: true\n    gradient_checkpointing: true\n    recompute_share",
+                "    packing: true\n    gradient_checkpointing: true\n    recompute_share",
+            ),
+            "row 2 (fixture-krai-llama2-70b-lora-mi300x): workload keys the goblin format does not have: packing",
+        ),
+        (("  stack: torchtitan\n", "  stack: titan\n"), "row 1 (fixture-titan-llama3-8b-bf16): stack: Input should be"),
+        (("  target: mi300x\n  stack: megatron_te", "  target: mi999x\n  stack: megatron_te"), "row 2 (fixture-krai-llama2-70b-lora-mi300x): target 'mi999x'"),
+        (
+            (
+                "    seq_len: 8192\n    micro_batch_size: 1\n    gradient_accumulation: 1\n    world_size: 8\n    strategy: fsdp",
+                "    seq_len: many\n    micro_batch_size: 1\n    gradient_accumulation: 1\n    world_size: 8\n    strategy: fsdp",
+            ),
+            "row 1 (fixture-titan-llama3-8b-bf16): workload:",
+        ),
+        (
+            ("name: fixture-krai-llama2-70b-lora-mi300x", "name: fixture-titan-llama3-8b-bf16"),
+            "row 2 (fixture-titan-llama3-8b-bf16): the name 'fixture-titan-llama3-8b-bf16' is used by an earlier row",
+        ),
+    ],
+)
+def test_a_bad_row_is_an_error_naming_the_file_and_the_row(tmp_path: Path, edit: tuple[str, str], says: str) -> None:
+    text = FIXTURE.read_text(encoding="utf-8")
+    assert edit[0] in text
+    bad = tmp_path / "amd_rows.yaml"
+    bad.write_text(text.replace(edit[0], edit[1], 1), encoding="utf-8")
+    with pytest.raises(RowsError) as exc:
+        load_rows(bad)
+    assert str(exc.value).startswith(f"{bad}: ") and says in str(exc.value), str(exc.value)
+
+
+def test_docs_list_every_parameter_with_its_current_value() -> None:
+    from dataclasses import fields
+
+    from pytest_goblin.costmodel import Assumptions, efficiency_table
+
+    text = DOC.read_text(encoding="utf-8")
+    found = re.search(r"<!-- parameters-table:start -->\n(.*?)\n<!-- parameters-table:end -->", text, re.S)
+    assert found, "docs/projection.md lost its parameters-table markers"
+    rows = {cells[0]: cells for cells in ([c.strip() for c in line.strip("|").split("|")] for line in found.group(1).splitlines()[2:])}
+    table_ = efficiency_table()
+    assert table_["h100"].nominal == table_["default"].nominal
+    targets = ("default", "mi300x", "mi325x", "mi355x")
+    assert set(rows) == {f.name for f in fields(Assumptions)}, "a factor is missing from (or extra in) the docs' parameters table"
+    for name, cells in rows.items():
+        assert cells[1:5] == [f"{getattr(table_[t].nominal, name):g}" for t in targets], name
+        assert cells[5] and cells[6], f"{name}: no kind or source"
+    # a factor a target's entry sets names its source there too
+    for t in targets[1:]:
+        for name in rows:
+            if getattr(table_[t].nominal, name) != getattr(table_["default"].nominal, name):
+                assert name in table_[t].sources, (t, name)

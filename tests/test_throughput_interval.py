@@ -1,0 +1,103 @@
+"""The projected throughput interval (costmodel.throughput_range): wider where the calibration does not
+cover the workload, and saying why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_goblin import costmodel
+from pytest_goblin.costmodel import efficiency_table, stack_of, throughput_range
+from pytest_goblin.errors import KBError
+from pytest_goblin.hardware import get_hardware
+from pytest_goblin.modelzoo import lookup_model
+from pytest_goblin.schemas import ModelShape, WorkloadConfig
+
+MI300X = get_hardware("mi300x")
+
+
+def _titan_like(**update: object) -> WorkloadConfig:
+    """A workload the MI300X rows cover: Llama 3 8B, bf16, full fine-tuning, 8 GPUs, FSDP."""
+    w = WorkloadConfig(
+        path="x.yaml",
+        format="goblin",
+        model=lookup_model("meta-llama/Meta-Llama-3-8B"),
+        precision="bf16",
+        seq_len=8192,
+        world_size=8,
+        strategy="fsdp",
+        torch_compile=True,
+        dataloader_workers=2,
+    )
+    return w.model_copy(update=update)
+
+
+def _width(r: object) -> float:
+    return r.high / r.low  # type: ignore[attr-defined]
+
+
+def test_a_calibrated_stack_is_not_widened_and_an_unknown_one_is() -> None:
+    w = _titan_like()
+    calibrated = throughput_range(w, MI300X, stack="torchtitan")
+    unknown = throughput_range(w, MI300X)  # a native goblin file names no stack
+    hf = throughput_range(w.model_copy(update={"format": "axolotl"}), MI300X)
+    assert calibrated.widened == ()
+    assert calibrated.low < calibrated.nominal < calibrated.high
+    assert unknown.nominal == calibrated.nominal == hf.nominal  # the interval widens, the projection does not move
+    assert _width(unknown) > 1.5 * _width(calibrated) and _width(hf) == _width(unknown)
+    assert unknown.widened == (
+        "outside the calibration rows: a stack the config does not name (the mi300x rows run megatron_te, torchtitan): "
+        "widened by unfitted factors' error (-31%/+57%)",
+    )
+    assert "stack hf_trainer (" in hf.widened[0] and "None" not in hf.widened[0]
+
+
+def test_each_uncovered_dimension_is_named_and_widens_once() -> None:
+    w = _titan_like(precision="fp32", model=lookup_model("Qwen/Qwen2.5-0.5B"), world_size=64)
+    r = throughput_range(w, MI300X, stack="torchtitan")
+    (why,) = r.widened
+    assert "precision fp32 (the rows run bf16, fp8)" in why
+    assert "B model (the rows span 8.03-69B)" in why and "64 GPUs (the rows run on 8-8)" in why
+    one = throughput_range(_titan_like(precision="fp32"), MI300X, stack="torchtitan")
+    base = throughput_range(_titan_like(), MI300X, stack="torchtitan")
+    cal, unfit = efficiency_table()["mi300x"].calibration, efficiency_table()["default"].calibration
+    assert cal is not None and unfit is not None
+    # one widening by the unfitted factors' residuals, however many dimensions are outside
+    assert one.low < base.low * one.nominal / base.nominal
+    assert one.high / one.nominal <= (1 / (1 - cal.max_under)) / (1 - unfit.max_under) * 1.3
+
+
+def test_a_target_without_rows_of_its_own_says_so() -> None:
+    r = throughput_range(_titan_like(), get_hardware("mi250x"), stack="torchtitan")
+    assert r.widened and r.widened[0].startswith("outside the calibration rows: mi250x has no published rows of its own")
+
+
+def test_an_unknown_model_shape_widens_by_the_shapes_it_could_have() -> None:
+    known = throughput_range(_titan_like(), MI300X, stack="torchtitan")
+    sized = throughput_range(_titan_like(model=ModelShape(name="my-org/house-13b", params_b=13.0)), MI300X, stack="torchtitan")
+    blind = throughput_range(_titan_like(model=ModelShape(name="my-org/house-model")), MI300X, stack="torchtitan")
+    assert known.widened == ()
+    assert any("model shape not in the table (13B, hidden size halved and doubled)" in why for why in sized.widened)
+    assert any("model shape not in the table (7B assumed, 3.5B-14B spanned)" in why for why in blind.widened)
+    assert _width(blind) > _width(sized) > _width(known)
+
+
+def test_stack_follows_the_config_format() -> None:
+    assert stack_of(_titan_like(format="llamafactory")) == "hf_trainer"
+    assert stack_of(_titan_like(format="torchtune")) == "torchtune"
+    assert stack_of(_titan_like()) is None
+
+
+def test_a_calibration_block_with_an_unknown_key_is_a_kb_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    kb = tmp_path / "efficiency.yaml"
+    kb.write_text(
+        '- target: default\n  calibration: {rows: 1, mean_abs_error: 0, max_over: 0, max_under: 0, speedup_abs_error: 0, basis: "x", stack: [hf_trainer]}\n'
+    )
+    monkeypatch.setattr(costmodel, "kb_dir", lambda: tmp_path)
+    costmodel.efficiency_table.cache_clear()
+    try:
+        with pytest.raises(KBError, match=r"default: `calibration`: .*stack"):
+            costmodel.efficiency_table()
+    finally:
+        costmodel.efficiency_table.cache_clear()
