@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..safepath import UnsafePath, read_text
-from .launchers import _folders, _launcher, _listing, _tree, names_config
+from .launchers import _candidates, _launcher, _tree, names_config
 from .pyargs import dataclasses_of
 
 MAX_SCRIPT_BYTES = 2_000_000
@@ -72,30 +72,29 @@ def _script_of(config: Path) -> tuple[Path, str, list[Path], Path] | None:
     and a `.py` word before it (closest folder first, scripts before READMEs, as launchers.find_launch)."""
     absolute = Path(os.path.abspath(config))
     real = Path(os.path.realpath(absolute))
-    roots, root = _tree(absolute)
+    roots, root, _how = _tree(absolute)
     if not real.is_relative_to(root):
         root = real.parent
-    for folder in _folders(real, root):
-        for path in _listing(folder)[0]:
-            lf = _launcher(path, roots)
-            if lf is None:
+    for folder, path in _candidates(real, root):
+        lf = _launcher(path, roots)
+        if lf is None or real.name not in lf.names:
+            continue
+        for line in lf.lines:
+            at = next((i for i, tok in enumerate(line.tokens) if names_config((tok,), real, folder, root)), None)
+            if at is None:
                 continue
-            for line in lf.lines:
-                at = next((i for i, tok in enumerate(line.tokens) if names_config((tok,), real, folder, root)), None)
-                if at is None:
-                    continue
-                word = next((t for t in reversed(line.tokens[:at]) if t.endswith(".py") and not t.startswith("-")), None)
-                if word is None or "$" in word:
-                    continue
-                base = lf.path.parent
-                while True:
-                    candidate = Path(os.path.normpath(base / word)) if not Path(word).is_absolute() else Path(word)
-                    if candidate.is_relative_to(root) and candidate.is_file():
-                        shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
-                        return candidate, f"{shown} line {line.line}", roots, root
-                    if base == root or base.parent == base or not base.is_relative_to(root):
-                        break
-                    base = base.parent
+            word = next((t for t in reversed(line.tokens[:at]) if t.endswith(".py") and not t.startswith("-")), None)
+            if word is None or "$" in word:
+                continue
+            base = lf.path.parent
+            while True:
+                candidate = Path(os.path.normpath(base / word)) if not Path(word).is_absolute() else Path(word)
+                if candidate.is_relative_to(root) and candidate.is_file():
+                    shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
+                    return candidate, f"{shown} {line.place or f'line {line.line}'}", roots, root
+                if base == root or base.parent == base or not base.is_relative_to(root):
+                    break
+                base = base.parent
     return None
 
 

@@ -467,7 +467,7 @@ class _CommandLine:
         from .launchers import _tree
 
         absolute = Path(os.path.abspath(self.path))
-        roots, root = _tree(absolute)
+        roots, root, _how = _tree(absolute)
         real = Path(os.path.realpath(absolute))
         if not real.is_relative_to(root):
             return
