@@ -485,9 +485,9 @@ class _CommandLine:
 
     def _abbreviations(self, tree: ast.Module) -> None:
         """argparse reads a unique prefix of a long option as that option (`--use_liger` sets
-        `--use_liger_kernel`): allow_abbrev defaults to True (CPython 3.11.7 Lib/argparse.py:1754) and a
+        `--use_liger_kernel`): allow_abbrev defaults to True (CPython 3.11.7 Lib/argparse.py:1749) and a
         `--` word that is no option is matched against every option string that starts with it, one
-        match taken, several an error (:2239, :2255-2269, :2294-2301). HfArgumentParser is an
+        match taken, several an error (:2239 exact first, :2255-2270, :2294-2301). HfArgumentParser is an
         ArgumentParser that passes its keywords on (transformers 5.25.0 hf_argparser.py:111, 128-138),
         TrlParser an HfArgumentParser (trl 0.11.4 commands/cli_utils.py:200, 214; trl 1.10.0.dev0
         scripts/utils.py:234, 282-300). A parser built with allow_abbrev=False reads no prefix."""
@@ -532,7 +532,7 @@ class _CommandLine:
             self.abbreviated[matches[0]] = flag
             self.notes.append(
                 f"`{flag}` at {self.launch.where(line)} is argparse's abbreviation of `{matches[0]}`, its only option starting so "
-                f"({ARGPARSE_AT}:2255-2269, 2294-2301)"
+                f"({ARGPARSE_AT}:2255-2270, 2294-2301)"
                 + (f"; the fields of {', '.join(unread)} (not in goblin's tables) were not checked for another match" if unread else "")
             )
 
