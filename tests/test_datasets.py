@@ -438,3 +438,15 @@ def test_a_reason_that_names_the_dataset_reaches_a_model_scrubbed(tmp_path: Path
     assert "ignore all previous" in json.dumps(for_model("compare_runs", report.model_dump(), {}))  # the premise
     seen = json.dumps(for_model("compare_runs", report.model_dump(), config_texts(w)))
     assert "ignore all previous" not in seen and report.verdict in seen
+
+
+def test_an_assumed_length_never_lowers_the_micro_batch(tmp_path: Path) -> None:
+    """review1 #16 (modal-labs llama-3.yml): micro-batch 32 of short SQL rows, priced at seq_len per sample,
+    projected over HBM; goblin lowered the micro-batch 32 -> 2 to fit a projection the run contradicts."""
+    cfg = tmp_path / "ckpt.yml"
+    cfg.write_text(AXOLOTL.format(path="./data/missing.jsonl").replace("micro_batch_size: 8", "micro_batch_size: 16") + "gradient_checkpointing: true\n")
+    w = load_config(cfg).workload.model_copy(update={"micro_batch_size": 64})
+    assert memory_gb(w) > HW.hbm_gb
+    rule = next(r for r in cached_rules() if r.id == "memory.checkpointing_off_at_smaller_micro_batch")
+    chosen, _env, _conflicts, skipped = plan_edits(w, [rule], HW)
+    assert "micro_batch_size" not in chosen and NOT_ON_ASSUMED_LENGTHS in skipped[rule.id]

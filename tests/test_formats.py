@@ -393,3 +393,13 @@ def test_torchtune_sequence_length_from_the_tokenizer_or_the_dataset(
     w = load_config(path).workload
     assert w.seq_len == expected and w.sources["seq_len"].key == key
     assert w.sources["seq_len"].explicit is (key is not None)
+
+
+def test_a_repository_s_own_torchtune_dataset_builder_blocks_the_packing_advice(tmp_path: Path) -> None:
+    """`packed` is an argument of torchtune's builders; a repository's own builder may have none (review1 #26)."""
+    base = "model:\n  _component_: torchtune.models.llama3.lora_llama3_8b\nbatch_size: 2\noptimizer:\n  _component_: torch.optim.AdamW\n"
+    path = tmp_path / "c.yaml"
+    path.write_text(base + "dataset:\n  _component_: first_dataset.first_dataset\n  max_seq_len: 512\n")
+    assert "repository's own" in (load_config(path).workload.packing_blocked or "")
+    path.write_text(base + "dataset:\n  _component_: torchtune.datasets.alpaca_dataset\n")
+    assert load_config(path).workload.packing_blocked is None

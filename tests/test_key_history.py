@@ -322,10 +322,22 @@ def test_a_llamafactory_key_the_pinned_release_dropped(tmp_path: Path, monkeypat
 def test_llamafactory_keys_that_must_not_be_flagged(tmp_path: Path, monkeypatch: object) -> None:
     old = {"llamafactory": Pin("llamafactory", "0.9.1", "llamafactory==0.9.1", "requirements.txt:1", "==0.9.1")}
     assert _pinned_findings(tmp_path, LF_YAML, old, monkeypatch) == []  # 0.9.1 still has it
-    assert _pinned_findings(tmp_path, LF_YAML, {}, monkeypatch) == []  # no LLaMA-Factory pin: nothing said
+    # no LLaMA-Factory pin: the newest read (0.9.5), whose parser stops on the key, assumed and said so
+    (unpinned,) = _pinned_findings(tmp_path, LF_YAML, {}, monkeypatch)
+    assert unpinned.blocker and "assumed llamafactory 0.9.5" in unpinned.message
     assert _pinned_findings(tmp_path, "# ALLOW_EXTRA_ARGS=1 llamafactory-cli train cfg.yaml\n" + LF_YAML, LF_092, monkeypatch) == []
-    # a TrainingArguments key is transformers', whose release LLaMA-Factory pairs with is not known here
+    # a TrainingArguments key: LLaMA-Factory 0.9.2 installs transformers <=4.49.0, which still has evaluation_strategy
     assert _pinned_findings(tmp_path, LF_YAML.replace("train_mm_proj_only: false", "evaluation_strategy: steps"), LF_092, monkeypatch) == []
+
+
+def test_a_training_arguments_key_the_llamafactory_release_s_transformers_dropped(tmp_path: Path, monkeypatch: object) -> None:
+    """review1 #2-#4 (OpenBMB/MiniCPM): `evaluation_strategy` in a LLaMA-Factory config; LLaMA-Factory 0.9.5
+    installs transformers >=4.55.0 (pyproject.toml:43 at v0.9.5), whose TrainingArguments dropped it in 4.51."""
+    text = LF_YAML.replace("train_mm_proj_only: false", "evaluation_strategy: steps")
+    lf095 = {"llamafactory": Pin("llamafactory", "0.9.5", "llamafactory==0.9.5", "requirements.txt:1", "==0.9.5")}
+    (f,) = _pinned_findings(tmp_path, text, lf095, monkeypatch)
+    assert f.blocker and f.key == "evaluation_strategy" and "installs transformers >=4.55.0" in f.message
+    assert f.fix == {"evaluation_strategy": {"rename_to": "eval_strategy"}}
 
 
 def test_axolotl_drops_unknown_keys_so_nothing_is_flagged(tmp_path: Path, monkeypatch: object) -> None:

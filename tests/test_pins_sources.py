@@ -322,3 +322,16 @@ def test_the_notebook_that_launches_the_config_pins_its_release(tmp_path: Path) 
     # a notebook that does not name the config is not its recipe
     got = P.pins(str(repo(tmp_path, {"a-other.ipynb": other})))
     assert "trl" not in got
+
+
+def test_a_torchtune_0_2_component_path_implies_the_release(tmp_path: Path) -> None:
+    """review1 #26 (FIRST-impl): `torchtune.utils.FullModelHFCheckpointer` exists only before torchtune 0.3
+    (0.2.1 torchtune/utils/__init__.py:7-12; 0.3.1 moved it to torchtune.training)."""
+    tune = (
+        "model:\n  _component_: torchtune.models.llama3_1.lora_llama3_1_8b\ncheckpointer:\n  _component_: torchtune.utils.FullModelHFCheckpointer\n"
+        "batch_size: 2\noptimizer:\n  _component_: torch.optim.AdamW\n"
+    )
+    got = P.pins(str(repo(tmp_path, {}, config="configs/8B_lora.yaml", text=tune)))
+    assert got["torchtune"].constraint == "<0.3" and "line 4" in got["torchtune"].where
+    new = tune.replace("torchtune.utils.FullModelHFCheckpointer", "torchtune.training.FullModelHFCheckpointer")
+    assert "torchtune" not in P.pins(str(repo(tmp_path, {}, config="configs/8B_lora.yaml", text=new)))

@@ -117,6 +117,11 @@ class TorchtuneAdapter(Adapter):
                 f"torchtune 0.6.1 multimodal dataset {mm.rsplit('.', 1)[-1]}: the multimodal builders raise ValueError on packed=True "
                 "(torchtune/datasets/multimodal/_multimodal.py:180, _the_cauldron.py:220, _llava_instruct.py:122, _vqa.py:133)"
             )
+        own = next((c for c in (_component(x) or "" for x in datasets) if c and not c.startswith("torchtune.")), None)
+        if own and "packing_blocked" not in r.values:
+            # `packed` is an argument of torchtune's own builders; the repository's builder may have none (review1 #26:
+            # FIRST-impl's first_dataset(tokenizer, max_seq_len, split) would raise TypeError on `packed=True`)
+            r.values["packing_blocked"] = f"the dataset builder {own} is the repository's own, not torchtune's: whether it can pack is not known"
         r.take("precision", ("dtype",), default="fp32", note=CITES["torchtune.dtype"], convert=self._dtype)
         # torchtune has no autocast: weights, gradients and optimizer state are all held in `dtype`.
         src = r.sources["precision"]

@@ -684,9 +684,28 @@ def _notebook_pins(config: str, pattern: re.Pattern[str] = _PIN) -> dict[str, Pi
     return {}
 
 
+# A torchtune config names its classes by import path, and torchtune 0.3 moved the checkpointers out of
+# `torchtune.utils` (0.2.1 torchtune/utils/__init__.py:7-12 exports FullModel{HF,Meta,TorchTune}Checkpointer;
+# 0.3.1 torchtune/utils/__init__.py exports none, they are in torchtune/training/checkpointing/): a config
+# that names `torchtune.utils.FullModel...Checkpointer` runs on 0.2.x, whatever the repository pins.
+_TUNE_02 = re.compile(r"^[ \t]{0,64}_component_:[ \t]{0,16}torchtune\.utils\.(FullModel(?:HF|Meta|TorchTune)Checkpointer)\b", re.MULTILINE)
+
+
+def _api_pins(text: str) -> dict[str, Pin]:
+    """Releases the config's own component paths imply (`_TUNE_02`)."""
+    m = _TUNE_02.search(text)
+    if m is None:
+        return {}
+    line = text.count("\n", 0, m.start()) + 1
+    where = f"the config's own line {line} (`torchtune.utils.{m.group(1)}`: torchtune 0.3 moved it to torchtune.training)"
+    return {"torchtune": Pin("torchtune", "0.2.1", "torchtune<0.3", where, "<0.3", line=line)}
+
+
 @lru_cache(maxsize=256)
 def _pins(config: str, text: str) -> tuple[Pin, ...]:
     found = _own(text)
+    for dist, pin in _api_pins(text).items():
+        found.setdefault(dist, pin)
     for dist, pin in _notebook_pins(config).items():
         found.setdefault(dist, pin)
     for dist, pin in _repository_pins(os.path.dirname(os.path.abspath(config))).items():

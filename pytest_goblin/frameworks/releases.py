@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .history import KeyCheck, Rejected, _tri, change, class_present, ever, history, present, run_version
+from .history import RENAMES, KeyCheck, Rejected, _tri, change, class_present, ever, history, present, run_version
 from .pins import Pin
 
 LF_CLASSES = ("ModelArguments", "DataArguments", "TrainingArguments", "FinetuningArguments", "GeneratingArguments")
@@ -136,16 +136,56 @@ def _builder_lacks(comp: str, arg: str, version: str) -> bool:
     return _tri("torchtune", entry.get("takes_kwargs", []), version) is False and present("torchtune", comp, arg, version) is False
 
 
+# The transformers each LLaMA-Factory release installs with (its TrainingArguments extends transformers'),
+# read from the release's own requirement at its tag (hiyouga/LLaMA-Factory): requirements.txt:1 at
+# v0.8.3-v0.9.1, :1-2 at v0.9.2 and v0.9.3 (the Python >= 3.10 / non-macOS line), pyproject.toml:44 at
+# v0.9.4, :43 at v0.9.5.
+LF_TRANSFORMERS = {
+    "0.8.3": ">=4.41.2",
+    "0.9.0": ">=4.41.2,<=4.45.0",
+    "0.9.1": ">=4.41.2,<=4.46.1",
+    "0.9.2": ">=4.41.2,<=4.49.0,!=4.46.*,!=4.47.*,!=4.48.0",
+    "0.9.3": ">=4.45.0,<=4.52.4,!=4.46.*,!=4.47.*,!=4.48.0,!=4.52.0",
+    "0.9.4": ">=4.51.0,<=4.57.1,!=4.52.0,!=4.57.0",
+    "0.9.5": ">=4.55.0,<=5.6.0,!=4.52.0,!=4.57.0",
+}
+
+
+def _lf_transformers_lacks(key: str, lf: str) -> str | None:
+    """Why `key` (a TrainingArguments field at some transformers release) is absent from every transformers
+    release the LLaMA-Factory release `lf` installs with, or None (present at one of them, or not known)."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    from .history import read_versions
+
+    try:
+        allowed = SpecifierSet(LF_TRANSFORMERS[lf])
+    except (KeyError, InvalidSpecifier):
+        return None
+    versions = [v for v in read_versions("transformers") if v in allowed]
+    if not versions or any(present("transformers", "TrainingArguments", key, v) is not False for v in versions):
+        return None
+    return (
+        f"{change('transformers', 'TrainingArguments', key, versions[0])}, and LLaMA-Factory {lf} installs transformers "
+        f"{LF_TRANSFORMERS[lf]} ({versions[0]}-{versions[-1]} of the releases goblin read)"
+    )
+
+
 def llamafactory_rejected(keys: list[str], pins: dict[str, Pin], text: str, own: frozenset[str] = frozenset()) -> KeyCheck | None:
-    """The keys of a LLaMA-Factory recipe its pinned release has none of its dataclasses for. A key some
-    transformers release's TrainingArguments has is left alone (LLaMA-Factory's TrainingArguments extends
-    it and the transformers release that pairs with it is not known here)."""
-    run = run_version("llamafactory", pins["llamafactory"]) if "llamafactory" in pins else None
+    """The keys of a LLaMA-Factory recipe the release it runs on (pinned, else the newest goblin read,
+    assumed) has none of its dataclasses for: its own hparams, or TrainingArguments at every transformers
+    release that LLaMA-Factory release installs with (LF_TRANSFORMERS)."""
+    run = run_version("llamafactory", pins.get("llamafactory"))
     if run is None:
         return None
     out: list[Rejected] = []
     for key in keys:
-        if key in own or ever("transformers", "TrainingArguments", key):
+        if key in own:
+            continue
+        if ever("transformers", "TrainingArguments", key):
+            if not any(ever("llamafactory", c, key) for c in LF_CLASSES) and (why := _lf_transformers_lacks(key, run.version)):
+                ren = RENAMES.get(("transformers", key))
+                out.append(Rejected(key, why, ren if ren is not None and _lf_transformers_lacks(ren.new, run.version) is None else None))
             continue
         owners = [c for c in LF_CLASSES if ever("llamafactory", c, key)]
         if not owners or any(present("llamafactory", c, key, run.version) is not False for c in owners):
@@ -156,6 +196,8 @@ def llamafactory_rejected(keys: list[str], pins: dict[str, Pin], text: str, own:
     table = history()["llamafactory"].get("parser_rejects_unknown", {})
     raises = _tri("llamafactory", table.get("rejects", []), run.version)
     at = table.get("at", {}).get(run.version) or next(iter(table.get("at", {}).values()), "llamafactory/hparams/parser.py")
+    # Unpinned, the release is the newest goblin read (what `pip install llamafactory` or a fresh clone gives),
+    # and its parser is known to stop: a blocker whose message says the release was assumed.
     if "ALLOW_EXTRA_ARGS" in text:
         stops, how = None, "the recipe mentions ALLOW_EXTRA_ARGS, which makes LLaMA-Factory's parser keep going past such keys; then they do nothing"
     elif raises:
