@@ -245,6 +245,15 @@ def unmodelled_trainer(w: WorkloadConfig) -> str | None:
     return m.group(0)
 
 
+def unresolved_preference(w: WorkloadConfig) -> str | None:
+    """The preference keys of a file whose trainer goblin could not name, or None (formats/hf_trainer.py)."""
+    from .formats.hf_trainer import UNRESOLVED_PREFERENCE
+
+    label = w.framework or ""
+    at = label.find(UNRESOLVED_PREFERENCE + ": ")
+    return label[at + len(UNRESOLVED_PREFERENCE) + 2 :].rstrip(")") if at >= 0 else None
+
+
 def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything a predicate can read: workload fields, hw.*, env.*, host.*, derived.*."""
     from .costmodel import memory_gb

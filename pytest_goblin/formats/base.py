@@ -43,6 +43,9 @@ class Reader:
         self.notes: list[str] = []
         self.text = ""  # the file's text, for comments (launcher lines, "needs 8 GPUs")
         self.framework: str | None = None  # the framework and version whose defaults the adapter applied
+        # key -> (value, note): a default the repository itself declares for a key the file leaves out
+        # (its own argument class the launched script parses the file into; formats/launched.py)
+        self.fallback: dict[str, tuple[Any, str]] = {}
 
     def raw(self, *keys: str) -> tuple[str | None, Any, int | None]:
         """First present key of `keys`: (key, value, line); value None when all are absent."""
@@ -63,6 +66,13 @@ class Reader:
     ) -> Any:
         key, value, line = self.raw(*keys)
         if key is None:
+            declared = next((k for k in keys if k in self.fallback), None)
+            if declared is not None:
+                value, said = self.fallback[declared]
+                try:
+                    return self.default(field, convert(value), said)
+                except (TypeError, ValueError):
+                    pass
             return self.default(field, default, note)
         try:
             converted = convert(value)

@@ -2,13 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..frameworks import CITES, tables, where
 from ..schemas import ModelShape, WorkloadConfig
 from .base import Adapter, Reader, as_bool, attention_from, model_from, positive
 from .hfstyle import TA_DOCS, hf_writes, read_common, read_lora, read_preference
 from .semantics import dtype_key, explicit_precision, read_prequantized, read_world_size, trl_precision
+
+if TYPE_CHECKING:
+    from .launched import Launched
+
+# Keys only a preference trainer's config reads: trl 1.16.0 DPOConfig/CPOConfig/KTOConfig fields no
+# SFTConfig or TrainingArguments has (beta, cpo_alpha, simpo_gamma, desirable_weight, ...; goblin's trl
+# table), max_prompt_length (trl 0.11.4 trl/trainer/dpo_config.py:153, dropped later) and SimPO's own
+# gamma_beta_ratio (princeton-nlp/SimPO scripts/simpo_config.py:56).
+PREFERENCE_KEYS = frozenset(
+    {
+        "beta",
+        "cpo_alpha",
+        "simpo_gamma",
+        "desirable_weight",
+        "undesirable_weight",
+        "precompute_ref_log_probs",
+        "ref_model_mixup_alpha",
+        "ref_model_sync_steps",
+        "sync_ref_model",
+        "f_divergence_type",
+        "max_prompt_length",
+        "gamma_beta_ratio",
+    }
+)
+# In the framework label of a file whose keys are a preference trainer's but whose trainer class goblin
+# cannot name (rules.unresolved_preference reads it: the verdict is inconclusive, never a clean PASS).
+UNRESOLVED_PREFERENCE = "preference trainer not resolved, from its keys"
 
 TRAINING_KEYS = frozenset(
     {
@@ -96,8 +123,28 @@ class HFTrainerAdapter(Adapter):
     def model_shape(self, r: Reader) -> ModelShape:
         return model_from(r, "model_name_or_path")
 
+    @staticmethod
+    def _launched(r: Reader) -> Launched | None:
+        """A YAML/JSON recipe: the script its repository's launch line runs on it, whose own argument
+        classes' defaults fill the keys the file leaves out (formats/launched.py)."""
+        if getattr(r, "script", None) is not None or not r.path.endswith((".yaml", ".yml", ".json")) or not isinstance(r.data, dict):
+            return None
+        from .launched import launched_script
+
+        launched = launched_script(r.path)
+        if launched is None:
+            return None
+        for key, (value, shown, line, cls) in launched.defaults.items():
+            if key not in r.data:
+                r.fallback[key] = (
+                    value,
+                    f"the default of the repository's {cls} ({shown}:{line}), which {launched.script} parses this file into ({launched.where})",
+                )
+        return launched
+
     def read(self, r: Reader) -> None:
         d = r.data
+        launched = self._launched(r)
         quant = "4bit" if as_bool(d.get("load_in_4bit", False) or False) else "8bit" if as_bool(d.get("load_in_8bit", False) or False) else "none"
         r.values["quantization"] = quant
         peft = as_bool(d.get("use_peft", False) or False)
@@ -123,6 +170,12 @@ class HFTrainerAdapter(Adapter):
             found = trl_classes(r.data if isinstance(r.data, dict) else {}, declared, r.path, r.text)
             r.framework = f"trl {tables.table('trl')['version']} ({found.label()})"
             kind = {"DPOConfig": "dpo", "KTOConfig": "kto", "ORPOConfig": "orpo", "CPOConfig": "cpo"}.get(found.one or "")
+            how = f"trl {tables.table('trl')['version']} {found.one}: {found.how}"
+            if not kind and not found.one and launched is not None and launched.preference is not None:
+                # the file names no trainer, but the script its repository runs on it does (SimPO's run_simpo.py)
+                kind, how = launched.preference
+                how = f"{how}; {launched.script} is run on this file by {launched.where}"
+                r.framework = f"trl {tables.table('trl')['version']} ({launched.trainer or kind} in {launched.script}, run on this file by {launched.where})"
             if kind:
                 pk, pre, pline = r.raw("precompute_ref_log_probs")
                 read_preference(
@@ -133,8 +186,11 @@ class HFTrainerAdapter(Adapter):
                     adapter_ref=peft,
                     ref_passed=False,
                     precompute=pk is not None and as_bool(pre),
-                    how=f"trl {tables.table('trl')['version']} {found.one}: {found.how}",
+                    how=how,
                 )
+            elif not found.one and (said := sorted(PREFERENCE_KEYS & set(d if isinstance(d, dict) else {}))):
+                # keys of a preference trainer, and no class to price it by: never a clean PASS (rules.unresolved_preference)
+                r.framework = f"{r.framework[:-1]}; {UNRESOLVED_PREFERENCE}: {', '.join(said[:4])})" if r.framework else r.framework
             if not found.one:
                 r.notes.append(
                     f"TRL config class: {found.how}; edits are offered only where every candidate class accepts them ({', '.join(found.classes[:6])}"

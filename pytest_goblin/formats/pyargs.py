@@ -45,6 +45,8 @@ class Arg:
     choices: tuple[Any, ...] | None = None
     origin: str = "argparse"  # argparse | dataclass
     negated_by: tuple[str, ...] = ()  # `--no_flag` (HfArgumentParser) / `--no-flag` (BooleanOptionalAction)
+    file: str | None = None  # the repository file of an imported argument class (real path); None: the script itself
+    shown: str | None = None  # that file relative to the repository root
 
 
 def _kw(call: ast.Call, name: str) -> ast.expr | None:

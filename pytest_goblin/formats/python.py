@@ -17,6 +17,7 @@ call's own layout; a value the launcher passes is left unpatched with that file 
 from __future__ import annotations
 
 import ast
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from .hf_trainer import HFTrainerAdapter
 from .hfstyle import TA_DOCS, hf_writes
 from .launchers import ScriptLaunch, find_script_launch
 from .pyargs import ARGPARSE_AT, Arg, Dataclass, argparse_options, convert, dataclasses_of, hf_parser_classes, unresolved
+from .pyeval import Evaluator
 
 
 def _trl_config_classes() -> frozenset[str]:
@@ -237,7 +239,7 @@ def read_script(path: Path, text: str) -> Script:
     s = Script()
     cli = _CommandLine(path, tree, consts, s)
 
-    def lit(node: ast.expr) -> tuple[bool, Any, Location | None]:
+    def base(node: ast.expr) -> tuple[bool, Any, Location | None]:
         """A literal (followed through module names) or a command-line attribute (`args.batch_size`)."""
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id != "torch":
             found = cli.attribute(node.value.id, node.attr)
@@ -246,8 +248,28 @@ def read_script(path: Path, text: str) -> Script:
         ok, value, where = _literal(node, consts)
         return ok, value, (Location(where, where.lineno) if ok else None)
 
-    bnb: dict[str, Any] = {}
     parents = {id(child): parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
+    ev = Evaluator(tree, parents, lambda n: base(n)[:2])
+
+    def lit(node: ast.expr, depth: int = 0) -> tuple[bool, Any, Location | None]:
+        """`base`, then a function parameter (what the script's calls pass it) or a simple expression of
+        known values (`args.bits == 4`, `torch.float32 if args.fp32 else torch.bfloat16`; pyeval.py)."""
+        param = ev.parameter(node) if isinstance(node, ast.Name) else None
+        if param is None:
+            ok, value, loc = base(node)
+            if ok:
+                return ok, value, loc
+        elif depth < 8 and isinstance(node, ast.Name) and (given := ev.passed(node)) is not None:
+            return lit(given, depth + 1)  # one call passes it: that expression's value and place
+        ok, value = ev.value(node)
+        if not ok:
+            return False, None, None
+        shown = ast.unparse(node)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        how = f"a parameter of {param[0].name}() (line {param[0].lineno})" if param is not None else "computed from the script's values"
+        return True, value, Location(None, node.lineno, fixed=f"`{shown}` at line {node.lineno} is {how}; edit it by hand")
+
+    bnb: dict[str, Any] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             name = _name(node.func)
@@ -264,7 +286,13 @@ def read_script(path: Path, text: str) -> Script:
                         s.where[kw.arg] = loc
                     else:
                         s.notes.append(f"line {kw.value.lineno}: {kw.arg} is computed at run time; the trainer default is assumed")
-            elif name == "from_pretrained" and s.model_call is None and (node.args or node.keywords):
+            elif (
+                name == "from_pretrained"
+                and s.model_call is None
+                and (node.args or node.keywords)
+                and _model_load(node)
+                and _guarded(s, node, name, parents, lit)
+            ):
                 s.model_call = node
                 first = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "pretrained_model_name_or_path"), None)
                 if first is not None:
@@ -288,14 +316,14 @@ def read_script(path: Path, text: str) -> Script:
                     if ok and isinstance(value, str) and loc is not None:
                         s.values["model_name_or_path"] = value
                         s.where["model_name_or_path"] = loc
-            elif name == "BitsAndBytesConfig":
+            elif name == "BitsAndBytesConfig" and _guarded(s, node, name, parents, lit):
                 for kw in node.keywords:
                     if kw.arg in ("load_in_4bit", "load_in_8bit"):
                         ok, value, loc = lit(kw.value)
                         if ok and loc is not None:
                             bnb[kw.arg] = value
                             s.where[kw.arg] = loc
-            elif name in ("LoraConfig", "get_peft_model"):
+            elif (name in ("LoraConfig", "get_peft_model") or _trainable_adapter(node)) and _guarded(s, node, name, parents, lit):
                 s.values["use_peft"] = True
                 s.where.setdefault("use_peft", Location(node, node.lineno))
             elif name == "setdefault" and isinstance(node.func, ast.Attribute) and _is_environ(node.func.value) and len(node.args) == 2:
@@ -306,6 +334,13 @@ def read_script(path: Path, text: str) -> Script:
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Subscript) and _is_environ(node.targets[0].value):
             _env(s, node.targets[0].slice, node.value, consts)
     s.values.update(bnb)
+    if "model_name_or_path" not in s.values:  # no model call read: the id the tokenizer (or a guarded load) names
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and _name(node.func) == "from_pretrained" and node.args and _guard(node, parents, lit)[0] is not False:
+                ok, value, loc = lit(node.args[0])
+                if ok and isinstance(value, str) and loc is not None:
+                    s.values["model_name_or_path"], s.where["model_name_or_path"] = value, loc
+                    break
     for key, (value, loc) in s.trainer_values.items():  # SFTTrainer's own keywords (TRL before 0.12), where the config has none
         if key not in s.values:
             s.values[key], s.where[key] = value, loc
@@ -350,7 +385,7 @@ def _assigned_fields(s: Script, tree: ast.Module, cli: _CommandLine, parents: di
             continue
         if runs:
             s.values[target.attr], s.where[target.attr] = value, loc
-            s.notes.append(f"line {node.lineno}: `{ast.unparse(target)} = ...` sets {target.attr} after the config is built")
+            s.notes.append(f"line {node.lineno}: `{ast.unparse(target)} = ...` sets {target.attr} after the config is built" + (f" ({cond})" if cond else ""))
 
 
 TRL_SFT_TRAINER_AT = "trl 0.7.11 trl/trainer/sft_trainer.py:138-140 (SFTTrainer(packing=False, max_seq_length=None)), :221-223 (max_seq_length None: min(tokenizer.model_max_length, 1024))"
@@ -376,6 +411,7 @@ class _CommandLine:
         self.options = argparse_options(tree, consts)
         self.dcs = dataclasses_of(tree, consts)
         self.parser_call, self.parser_names = hf_parser_classes(tree)
+        self._imported_classes(tree)
         # HfArgumentParser.parse_yaml_file / parse_json_file / parse_dict (transformers 4.36.2 hf_argparser.py:351-421)
         self.file_reads = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and _name(n.func) in ("parse_yaml_file", "parse_json_file", "parse_dict")]
         self.fields: dict[str, Arg] = {}
@@ -389,8 +425,11 @@ class _CommandLine:
                     self.fields.setdefault(f, a)  # a subclass's field overrides its base's
         self.launch = find_script_launch(path) if (self.options or self.parser_call is not None) else None
         self.passed: dict[str, tuple[str | None, int]] = {}
+        self.abbreviated: dict[str, str] = {}  # option -> the prefix the launch line wrote
         for flag, value, line in self.launch.flags if self.launch else ():
             self.passed.setdefault(flag, (value, line))
+        if self.launch is not None:
+            self._abbreviations(tree)
         if self.launch is not None:  # `--hub_token hf_...` on the launch line: never quoted by a report
             learn_secrets(Path(self.launch.file), [v for f, v, _ in self.launch.flags if v and is_secret_name(f.lstrip("-"))])
         # names an `args.x` may be read through: bound from a parse call, or a parameter (`def main(args)`);
@@ -401,7 +440,10 @@ class _CommandLine:
             if isinstance(stmt, ast.Assign):
                 names = {t.id for target in stmt.targets for t in ast.walk(target) if isinstance(t, ast.Name)}
                 call = stmt.value.value if isinstance(stmt.value, ast.Subscript) else stmt.value
-                is_parse = isinstance(call, ast.Call) and _name(call.func) in _PARSE_CALLS
+                # `args = argparse.Namespace(**vars(model_args), **vars(training_args))` merges parsed values
+                is_parse = isinstance(call, ast.Call) and (
+                    _name(call.func) in _PARSE_CALLS or (_name(call.func) == "Namespace" and any(k.arg is None for k in call.keywords))
+                )
                 (parsed if is_parse else other).update(names)
         self.not_args = other - parsed
         self.parsed = parsed
@@ -412,6 +454,87 @@ class _CommandLine:
         s.launch = self.launch
         self.used: set[str] = set()
         self.defaults_noted = False
+
+    def _imported_classes(self, tree: ast.Module) -> None:
+        """The parser's argument classes the script imports from its own repository (`from alignment
+        import SFTConfig`, `from configs import ModelArguments`), followed as formats/launched.py does:
+        their fields and defaults count like the script's own, each sourced in that file (not edited
+        there: a default another file declares is changed by hand or on the launch line)."""
+        missing = [n for n in self.parser_names if n not in self.dcs]
+        if not missing:
+            return
+        from .launched import _Module, _Repo
+        from .launchers import _tree
+
+        absolute = Path(os.path.abspath(self.path))
+        roots, root, _how = _tree(absolute)
+        real = Path(os.path.realpath(absolute))
+        if not real.is_relative_to(root):
+            return
+        repo = _Repo(_Module(real, tree, os.path.relpath(real, root)), roots, root)
+        for name in missing:
+            for cls, mod in repo.chain(name, repo.script):
+                if mod.path == real or cls.name in self.dcs:
+                    continue
+                dc = dataclasses_of(ast.Module(body=[cls], type_ignores=[]), {}).get(cls.name)
+                if dc is None:
+                    continue
+                for a in dc.fields.values():
+                    a.file, a.shown, a.default_node = str(mod.path), mod.shown, None
+                self.dcs[cls.name] = dc
+
+    def _abbreviations(self, tree: ast.Module) -> None:
+        """argparse reads a unique prefix of a long option as that option (`--use_liger` sets
+        `--use_liger_kernel`): allow_abbrev defaults to True (CPython 3.11.7 Lib/argparse.py:1749) and a
+        `--` word that is no option is matched against every option string that starts with it, one
+        match taken, several an error (:2239 exact first, :2255-2270, :2294-2301). HfArgumentParser is an
+        ArgumentParser that passes its keywords on (transformers 5.25.0 hf_argparser.py:111, 128-138),
+        TrlParser an HfArgumentParser (trl 0.11.4 commands/cli_utils.py:200, 214; trl 1.10.0.dev0
+        scripts/utils.py:234, 282-300). A parser built with allow_abbrev=False reads no prefix."""
+        assert self.launch is not None
+        for n in ast.walk(tree):
+            if isinstance(n, ast.Call) and _name(n.func) in ("ArgumentParser", "HfArgumentParser", "TrlParser"):
+                if any(k.arg == "allow_abbrev" and not (isinstance(k.value, ast.Constant) and k.value.value is True) for k in n.keywords):
+                    return
+        strings: set[str] = set()
+        for a in self.options.values():
+            strings.update(a.flags, a.negated_by)
+        unread: list[str] = []
+        if self.parser_call is not None:
+            fields: dict[str, Any] = {f: a.default for f, a in self.fields.items()}
+            for pname in self.parser_names:
+                chain = self._chain(pname)
+                tail = [pname] if not chain else [b for dc in chain for b in dc.bases if b not in self.dcs]
+                for cls in tail:
+                    found = self.framework_defaults(cls)
+                    if found:
+                        for k, v in found.items():
+                            fields.setdefault(k, v)
+                    elif cls != "object":
+                        unread.append(cls)
+            for f, default in fields.items():
+                strings.update({f"--{f}", f"--{f.replace('_', '-')}"})  # transformers 5.x also takes the dashed name
+                if default is True:
+                    strings.update({f"--no_{f}", f"--no-{f.replace('_', '-')}"})
+            strings.add("--config")  # TrlParser's own option
+        for flag, (value, line) in list(self.passed.items()):
+            if not flag.startswith("--") or flag in strings:
+                continue
+            matches = sorted(s for s in strings if s.startswith(flag))
+            if len(matches) != 1:
+                continue
+            if matches[0] in self.passed:  # both written: the one later on the line wins, which goblin does not track
+                del self.passed[flag], self.passed[matches[0]]
+                self.notes.append(f"`{flag}` and `{matches[0]}` both set `{matches[0]}` at {self.launch.where(line)}; not read")
+                continue
+            del self.passed[flag]
+            self.passed[matches[0]] = (value, line)
+            self.abbreviated[matches[0]] = flag
+            self.notes.append(
+                f"`{flag}` at {self.launch.where(line)} is argparse's abbreviation of `{matches[0]}`, its only option starting so "
+                f"({ARGPARSE_AT}:2255-2270, 2294-2301)"
+                + (f"; the fields of {', '.join(unread)} (not in goblin's tables) were not checked for another match" if unread else "")
+            )
 
     def _chain(self, name: str) -> list[Dataclass]:
         out: list[Dataclass] = []
@@ -447,7 +570,7 @@ class _CommandLine:
         hit = self._passed(arg) if self.launch else None
         if hit is not None and self.launch is not None:
             flag, raw, line = hit
-            written = f"`{flag}{'' if raw is None else ' ' + raw}`"
+            written = f"`{self.abbreviated.get(flag, flag)}{'' if raw is None else ' ' + raw}`"
             where = self.launch.where(line)
             value: Any
             if flag in arg.negated_by:
@@ -473,9 +596,22 @@ class _CommandLine:
                 )
                 return False, None, None
             return True, value, Location(None, line, file=self.launch.file, fixed=f"{written} is passed by {where}: change it {IN_LAUNCH_LINE}")
+        at = f"{arg.shown}:{arg.line}" if arg.file else f"line {arg.line}"
         if not arg.has_default or arg.default is None:
-            self.notes.append(f"`{arg.flags[0]}` (line {arg.line}) has no default" + (" and its launch line does not pass it" if self.launch else ""))
+            self.notes.append(f"`{arg.flags[0]}` ({at}) has no default" + (" and its launch line does not pass it" if self.launch else ""))
             return False, None, None
+        if arg.file is not None:  # a field of an argument class in another file of the repository
+            not_passed = f", which {self.launch.where()} does not pass" if self.launch else ""
+            return (
+                True,
+                arg.default,
+                Location(
+                    None,
+                    arg.line,
+                    file=arg.file,
+                    fixed=f"`{arg.dest}` takes its default at {at}{not_passed}: pass it where the script is launched, or change it there by hand",
+                ),
+            )
         node = arg.default_node
         if isinstance(node, (ast.Constant, ast.Attribute)) and arg.action not in ("store_true", "store_false", "store_const", "BooleanOptionalAction"):
             return True, arg.default, Location(node, node.lineno)
@@ -541,7 +677,7 @@ class _CommandLine:
             if flag in self.used or not flag.startswith("--"):
                 continue
             key = flag[2:].replace("-", "_")
-            written = f"`{flag}{'' if raw is None else ' ' + raw}`"
+            written = f"`{self.abbreviated.get(flag, flag)}{'' if raw is None else ' ' + raw}`"
             where = launch.where(line)
             value: Any
             if key.startswith("no_") and known.get(key[3:]) is True:  # `--no_<field>` of a bool field whose default is True
@@ -591,23 +727,81 @@ def _trainer_kwargs(s: Script, node: ast.Call, lit: _Lit) -> None:
                 s.trainer_values[kw.arg] = (value, loc)
 
 
-def _guard(node: ast.AST, parents: dict[int, ast.AST], lit: _Lit) -> tuple[bool | None, str]:
-    """Whether the code around `node` runs: True, False, or None when an `if` goblin cannot evaluate guards it."""
+def _guard(node: ast.AST, parents: dict[int, ast.AST], lit: _Lit, same: Callable[[ast.AST], bool] | None = None) -> tuple[bool | None, str]:
+    """Whether the code around `node` runs: True, False, or None when an `if` goblin cannot evaluate
+    guards it. Every enclosing `if` counts (an `elif` is an `if` in the `else` of the one above); a
+    test is read by `lit`: literals, the launcher's and the declared command-line values, function
+    parameters and simple expressions of those (pyeval.py). The text names the deciding `if`."""
     child, parent = node, parents.get(id(node))
+    said: list[str] = []
+    unknown: str | None = None
     while parent is not None:
-        if isinstance(parent, ast.If) and child is not parent.test:
-            test, negate = parent.test, child in parent.orelse
-            if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-                test, negate = test.operand, not negate
+        if (isinstance(parent, ast.If) and child is not parent.test) or (isinstance(parent, ast.IfExp) and child is not parent.test):
+            # `BitsAndBytesConfig(...) if args.q else None`: an IfExp guards its branches as an `if` does
+            test, negate = parent.test, (child in parent.orelse if isinstance(parent, ast.If) else child is parent.orelse)
             ok, value, loc = lit(test)
-            if not ok or not isinstance(value, (bool, int)):
-                return None, f"line {parent.lineno}"
-            if bool(value) == negate:
-                return False, ""
-            where = f"line {parent.lineno}" + (f" ({loc.fixed.split(';')[0].split(': ')[0]})" if loc is not None and loc.fixed else "")
-            return True, where
+            if not ok or not isinstance(value, (bool, int, str, float, type(None), list, tuple, set)):
+                other = parent.body if negate else parent.orelse
+                branch = other if isinstance(other, list) else [other]
+                if same is None or not any(same(n) for stmt in branch for n in ast.walk(stmt)):
+                    unknown = unknown or f"line {parent.lineno}"
+                else:  # both branches do the same kind of thing: the test does not matter
+                    said.append(f"the `if` at line {parent.lineno} is not known, but its other branch does the same")
+            elif bool(value) == negate:
+                return False, f"line {parent.lineno}"
+            elif not (isinstance(test, ast.Compare) and ast.unparse(test).replace("'", '"') == '__name__ == "__main__"'):
+                said.append(
+                    f"the `if` at line {parent.lineno} is {'false' if negate else 'true'}"
+                    + (
+                        f" ({loc.fixed.split(';')[0].split(': ')[0]})"
+                        if loc is not None and loc.fixed
+                        else f" (its value is written at line {loc.line})"
+                        if loc is not None and loc.file is None and loc.line != parent.lineno
+                        else ""
+                    )
+                )
         child, parent = parent, parents.get(id(parent))
-    return True, ""
+    if unknown is not None:
+        return None, unknown
+    return True, "; ".join(said)
+
+
+_NOT_A_MODEL = re.compile(r"(Tokenizer|Processor|FeatureExtractor|Config|^PeftModel|\.PeftModel)\w*$")
+
+
+def _model_load(node: ast.Call) -> bool:
+    """A from_pretrained that loads the model: not a tokenizer's, processor's, config's or PeftModel's."""
+    return not (isinstance(node.func, ast.Attribute) and _NOT_A_MODEL.search(ast.unparse(node.func.value)))
+
+
+def _trainable_adapter(node: ast.Call) -> bool:
+    """`PeftModel.from_pretrained(model, path, is_trainable=True)`: an adapter loaded for training
+    (peft 0.7.1 peft_model.py:288 is_trainable=False, :334 inference_mode = not is_trainable)."""
+    func = node.func
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr == "from_pretrained"
+        and ast.unparse(func.value).split(".")[-1] == "PeftModel"
+        and any(k.arg == "is_trainable" and isinstance(k.value, ast.Constant) and k.value.value is True for k in node.keywords)
+    )
+
+
+def _adds_adapter(n: ast.AST) -> bool:
+    return isinstance(n, ast.Call) and (_name(n.func) in ("LoraConfig", "get_peft_model") or _trainable_adapter(n))
+
+
+def _guarded(s: Script, node: ast.Call, name: str, parents: dict[int, ast.AST], lit: _Lit) -> bool:
+    """Whether a model-setup call (from_pretrained, BitsAndBytesConfig, LoraConfig) is read: it runs
+    as the script is launched. Under an `if` that is false it does not; under one goblin cannot
+    evaluate it is not read either, and a note says so (never a finding on a guess)."""
+    if isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
+        name = f"{node.func.value.id}.{name}"  # AutoModelForCausalLM.from_pretrained
+    runs, cond = _guard(node, parents, lit, _adds_adapter if _adds_adapter(node) else None)
+    if runs is None:
+        s.notes.append(f"`{name}(...)` at line {node.lineno} is under the `if` at {cond}, which goblin cannot evaluate; not applied (assumed not to run)")
+    elif runs and cond:
+        s.notes.append(f"`{name}(...)` at line {node.lineno} runs as the script is launched: {cond}")
+    return bool(runs)
 
 
 def _code_switches(s: Script, node: ast.Call, name: str, parents: dict[int, ast.AST], lit: _Lit) -> None:
@@ -634,10 +828,10 @@ def _code_switches(s: Script, node: ast.Call, name: str, parents: dict[int, ast.
         return
     runs, cond = _guard(node, parents, lit)
     if runs is None:
-        s.notes.append(f"{label} is guarded by the `if` at {cond}, which goblin does not evaluate; not read")
+        s.notes.append(f"{label} is guarded by the `if` at {cond}, which goblin cannot evaluate; not read (assumed not to run)")
         return
     if runs:
-        s.fixed[what] = how + (f", under the `if` at {cond}" if cond else "") + "; change it in the code by hand"
+        s.fixed[what] = how + (f" ({cond})" if cond else "") + "; change it in the code by hand"
         s.code_lines[what] = node.lineno
 
 

@@ -22,7 +22,7 @@ from ..formats.base import IN_LAUNCH_LINE, source_place
 from ..formats.semantics import loaded_with_world_size
 from ..modelzoo import shape_assumption
 from ..patching import NOT_ON_A_GUESS, NOT_ON_ASSUMED_LENGTHS, NOT_READ_BACK, assumed_over, build_patch, plan_edits
-from ..rules import online_rl, render_finding, search, slim, unactionable, unmodelled_trainer
+from ..rules import online_rl, render_finding, search, slim, unactionable, unmodelled_trainer, unresolved_preference
 from ..schemas import Finding, Patch, Report, Rule, RunMetrics, Speedup, WorkloadConfig, device_label
 from ..stats import MAX_HALF_WIDTH, bootstrap_speedup, decide, inconclusive, settled, straddled
 from .context import AuditContext
@@ -512,6 +512,14 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
             f"goblin does not model online RL ({rl}): the rollouts (generating completions, in vLLM or the trainer), "
             "the memory a colocated vLLM reserves and the reference and reward passes are not in the projection, which covers "
             "the training step only, so it cannot judge this config; measure it with your training command (goblin_command)"
+        )
+    pref = unresolved_preference(w) if evidence == "projected" else None
+    if not why and pref:
+        why = (
+            f"the file has a preference trainer's keys ({pref}) but goblin could not tell which trainer runs it (the file names none,"
+            " and no launch line in its repository runs a script goblin could read the trainer from): chosen and rejected"
+            " sequences and a reference model change the memory and time, so it cannot judge this config; name the trainer"
+            " in a comment of the file (`# DPOTrainer`) or measure it with your training command (goblin_command)"
         )
     if not why and evidence == "projected" and (patch.edits or patch.env):
         why = _projection_contradicted(ctx, w, patch)

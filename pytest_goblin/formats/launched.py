@@ -1,0 +1,260 @@
+"""The Python script a repository's launch line runs on a YAML config, read with `ast` (never run):
+the repository's own argument classes the script parses the file into (their field defaults apply
+to keys the file leaves out) and the trainer class it builds (a preference trainer's sequences per
+example and reference model).
+
+`accelerate launch ... scripts/run_simpo.py training_configs/x.yaml` names the config; the `.py`
+word before it is the script, looked up from the launcher's folder up to the repository root (a
+launch runs from one of them). A class is followed through the script's own `from m import C` into
+the repository (`m.py` or `m/__init__.py` next to the script or at the root, and `from .n import C`
+in a package); a class from an installed package is not read.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..safepath import UnsafePath, read_text
+from .launchers import _candidates, _launcher, _tree, names_config
+from .pyargs import dataclasses_of
+
+MAX_SCRIPT_BYTES = 2_000_000
+MAX_HOPS = 6
+
+# TRL's preference trainers and their config classes -> hfstyle.PREFERENCE kind (trl 1.16.0 trl/trainer/
+# dpo_trainer.py, kto_trainer.py, experimental/orpo/orpo_trainer.py, experimental/cpo/cpo_trainer.py).
+TRL_PREFERENCE = {
+    "DPOTrainer": "dpo",
+    "DPOConfig": "dpo",
+    "KTOTrainer": "kto",
+    "KTOConfig": "kto",
+    "ORPOTrainer": "orpo",
+    "ORPOConfig": "orpo",
+    "CPOTrainer": "cpo",
+    "CPOConfig": "cpo",
+}
+
+
+@dataclass
+class Launched:
+    script: str  # shown relative to the repository root
+    where: str  # the launch line: `README.md line 192`
+    defaults: dict[str, tuple[Any, str, int, str]] = field(default_factory=dict)  # field -> (default, file shown, line, class)
+    parser_classes: tuple[str, ...] = ()
+    trainer: str | None = None  # the trainer class the script builds
+    preference: tuple[str, str] | None = None  # (hfstyle.PREFERENCE kind, how it was read)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Module:
+    path: Path
+    tree: ast.Module
+    shown: str
+
+
+def _parse(path: Path, roots: list[Path], root: Path) -> _Module | None:
+    try:
+        text = read_text(path, roots=roots, limit=MAX_SCRIPT_BYTES)
+        tree = ast.parse(text)
+    except (UnsafePath, OSError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError):
+        return None
+    real = Path(os.path.realpath(path))
+    return _Module(real, tree, os.path.relpath(real, root) if real.is_relative_to(root) else str(path))
+
+
+def _script_of(config: Path) -> tuple[Path, str, list[Path], Path] | None:
+    """(script, `launcher line N`, roots, repository root) of the first launch line naming the config
+    and a `.py` word before it (closest folder first, scripts before READMEs, as launchers.find_launch)."""
+    absolute = Path(os.path.abspath(config))
+    real = Path(os.path.realpath(absolute))
+    roots, root, _how = _tree(absolute)
+    if not real.is_relative_to(root):
+        root = real.parent
+    for folder, path in _candidates(real, root):
+        lf = _launcher(path, roots)
+        if lf is None or real.name not in lf.names:
+            continue
+        for line in lf.lines:
+            at = next((i for i, tok in enumerate(line.tokens) if names_config((tok,), real, folder, root)), None)
+            if at is None:
+                continue
+            word = next((t for t in reversed(line.tokens[:at]) if t.endswith(".py") and not t.startswith("-")), None)
+            if word is None or "$" in word:
+                continue
+            base = lf.path.parent
+            while True:
+                candidate = Path(os.path.normpath(base / word)) if not Path(word).is_absolute() else Path(word)
+                if candidate.is_relative_to(root) and candidate.is_file():
+                    shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
+                    return candidate, f"{shown} {line.place or f'line {line.line}'}", roots, root
+                if base == root or base.parent == base or not base.is_relative_to(root):
+                    break
+                base = base.parent
+    return None
+
+
+def _module_file(name: str, level: int, here: Path, script_dir: Path, root: Path) -> Path | None:
+    """The repository file of `from name import ...` (level: the leading dots) seen from `here`."""
+    parts = name.split(".") if name else []
+    bases = [here.parent] if level == 0 else [here.parents[level - 1]] if level - 1 < len(here.parents) else []
+    if level == 0:
+        bases = [script_dir, root, root / "src", here.parent]
+    for base in bases:
+        target = base.joinpath(*parts) if parts else base
+        for candidate in (target.with_suffix(".py") if parts else None, target / "__init__.py"):
+            if candidate is not None and candidate.is_file() and Path(os.path.realpath(candidate)).is_relative_to(root):
+                return candidate
+    return None
+
+
+class _Repo:
+    """Classes looked up by name from a module, through its imports into the repository."""
+
+    def __init__(self, script: _Module, roots: list[Path], root: Path):
+        self.script, self.roots, self.root = script, roots, root
+        self.modules: dict[Path, _Module | None] = {script.path: script}
+
+    def module(self, path: Path) -> _Module | None:
+        real = Path(os.path.realpath(path))
+        if real not in self.modules:
+            self.modules[real] = _parse(real, self.roots, self.root)
+        return self.modules[real]
+
+    def find(self, name: str, mod: _Module, hops: int = 0) -> tuple[ast.ClassDef, _Module] | None:
+        if hops > MAX_HOPS:
+            return None
+        for node in mod.tree.body:
+            if isinstance(node, ast.ClassDef) and node.name == name:
+                return node, mod
+        for imp in ast.walk(mod.tree):
+            if isinstance(imp, ast.ImportFrom) and any((a.asname or a.name) == name for a in imp.names):
+                alias = next(a for a in imp.names if (a.asname or a.name) == name)
+                file = _module_file(imp.module or "", imp.level, mod.path, self.script.path.parent, self.root)
+                other = self.module(file) if file is not None else None
+                if other is not None:
+                    return self.find(alias.name, other, hops + 1)
+        return None
+
+    def chain(self, name: str, mod: _Module) -> list[tuple[ast.ClassDef, _Module]]:
+        """The class and its bases found in the repository, nearest first."""
+        out: list[tuple[ast.ClassDef, _Module]] = []
+        todo: list[tuple[str, _Module]] = [(name, mod)]
+        while todo and len(out) < 16:
+            n, m = todo.pop(0)
+            hit = self.find(n, m)
+            if hit is None or any(hit[0] is c for c, _ in out):
+                continue
+            out.append(hit)
+            for b in hit[0].bases:
+                bname = b.id if isinstance(b, ast.Name) else b.attr if isinstance(b, ast.Attribute) else None
+                if bname:
+                    todo.append((bname, hit[1]))
+        return out
+
+
+def _base_names(cls: ast.ClassDef) -> list[str]:
+    return [b.id if isinstance(b, ast.Name) else b.attr for b in cls.bases if isinstance(b, (ast.Name, ast.Attribute))]
+
+
+def _trl_base(repo: _Repo, name: str, mod: _Module) -> tuple[str, str] | None:
+    """(TRL class, `file:line` of the repository class) when `name` is, or subclasses, one of TRL's
+    preference trainers/configs: a base written `trl.DPOConfig`, or a bare name the repository does
+    not define (imported from the installed package)."""
+    chain = repo.chain(name, mod)
+    if not chain:
+        return (name, "") if name in TRL_PREFERENCE else None
+    for cls, m in chain:
+        for b in cls.bases:
+            bname = b.id if isinstance(b, ast.Name) else b.attr if isinstance(b, ast.Attribute) else ""
+            if bname in TRL_PREFERENCE and (isinstance(b, ast.Attribute) or repo.find(bname, m) is None):
+                return bname, f"{m.shown}:{cls.lineno}"
+    return None
+
+
+def _parser_classes(tree: ast.Module) -> tuple[ast.Call | None, list[str]]:
+    """`HfArgumentParser((A, B, C))`, `TrlParser(...)` or a repository subclass (`H4ArgumentParser`)."""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr if isinstance(node.func, ast.Attribute) else ""
+        if not name.endswith("Parser") or not node.args:
+            continue
+        first = node.args[0]
+        items = first.elts if isinstance(first, (ast.Tuple, ast.List)) else [first]
+        names = [i.id if isinstance(i, ast.Name) else i.attr for i in items if isinstance(i, (ast.Name, ast.Attribute))]
+        if names:
+            return node, names
+    return None, []
+
+
+def _preference_of(repo: _Repo, script: _Module, trainer: str) -> tuple[str, str] | None:
+    """A trainer class's preference kind: TRL's own, a repository subclass of one, or a repository
+    class that puts chosen and rejected through the model together (`concatenated_forward`)."""
+    chain = repo.chain(trainer, script)
+    trl = _trl_base(repo, trainer, script)
+    if trl is not None:
+        base, at = trl
+        return TRL_PREFERENCE[base], (f"{trainer} ({at}), a subclass of TRL's {base}" if at else f"TRL's {trainer}, which the script builds")
+    if not chain:
+        return None
+    forward = next(((c, m, f) for c, m in chain for f in c.body if isinstance(f, ast.FunctionDef) and f.name == "concatenated_forward"), None)
+    if forward is None:
+        return None
+    cls, mod, fn = forward
+    refs = any(isinstance(n, (ast.Name, ast.Attribute, ast.arg)) and "ref_model" in ast.dump(n) for c, _ in chain for n in ast.walk(c))
+    if refs:
+        return None  # chosen and rejected together, with a reference model goblin cannot size from the code
+    kind = "simpo" if "simpo" in trainer.lower() else "orpo" if "orpo" in trainer.lower() else "cpo"
+    return (
+        kind,
+        f"{trainer} ({mod.shown}:{cls.lineno}) runs chosen and rejected through the model together (concatenated_forward, {mod.shown}:{fn.lineno}) and has no reference model",
+    )
+
+
+def _launched(config: str) -> Launched | None:
+    found = _script_of(Path(config))
+    if found is None:
+        return None
+    path, where, roots, root = found
+    script = _parse(path, roots, root)
+    if script is None:
+        return None
+    out = Launched(script=script.shown, where=where)
+    repo = _Repo(script, roots, root)
+    _call, classes = _parser_classes(script.tree)
+    out.parser_classes = tuple(classes)
+    for name in classes:
+        for cls, mod in repo.chain(name, script):
+            dc = dataclasses_of(ast.Module(body=[cls], type_ignores=[]), {}).get(cls.name)
+            for fname, arg in dc.fields.items() if dc is not None else ():
+                if arg.has_default and arg.default is not None and arg.default_node is not None:
+                    out.defaults.setdefault(fname, (arg.default, mod.shown, arg.line, cls.name))  # a subclass's field first
+    trainers = [
+        n.func.id if isinstance(n.func, ast.Name) else n.func.attr
+        for n in ast.walk(script.tree)
+        if isinstance(n, ast.Call)
+        and isinstance(n.func, (ast.Name, ast.Attribute))
+        and (n.func.id if isinstance(n.func, ast.Name) else n.func.attr).endswith("Trainer")
+    ]
+    if len(set(trainers)) == 1:
+        out.trainer = trainers[0]
+        out.preference = _preference_of(repo, script, trainers[0])
+    if out.preference is None:
+        bases = {c: hit for c in classes if (hit := _trl_base(repo, c, script)) is not None}
+        kinds = {TRL_PREFERENCE[base] for base, _ in bases.values()}
+        if len(kinds) == 1:
+            name, (base, at) = next(iter(bases.items()))
+            said = f"TRL's {base}" if not at else f"{name} ({at}), a subclass of TRL's {base}"
+            out.preference = (TRL_PREFERENCE[base], f"the script parses the file into {said}")
+    return out
+
+
+def launched_script(config: str | Path) -> Launched | None:
+    """What the script a launch line runs on this config says about it; None when no launch line
+    in the repository runs a Python script on it (or the script cannot be read)."""
+    return _launched(os.path.abspath(config))

@@ -1,0 +1,204 @@
+"""A tiny evaluator for the expressions a training script computes its settings and guards with,
+over values goblin already knows (literals, command-line attributes, function parameters). Nothing
+is executed: only this subset is read, everything else is unknown.
+
+Read: constants and literal containers, names and attributes through a callback, `not`, `and` /
+`or` (Python's: the deciding operand is the value), comparisons (`==`, `!=`, `<`, `<=`, `>`, `>=`,
+`in`, `not in`, `is`, `is not`, chained), `a if test else b`, tuples/lists/sets of known values,
+and `__name__` as `"__main__"` (the launched script runs as the main module).
+A function parameter is the value every call in the script passes for it (the keyword, the
+position, else the parameter's default); calls that disagree, or `*`/`**` arguments, leave it unknown.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from collections.abc import Callable
+from typing import Any
+
+MAX_DEPTH = 12
+_COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+    ast.Is: lambda a, b: a is b if a is None or b is None or isinstance(a, bool) or isinstance(b, bool) else a == b,
+    ast.IsNot: lambda a, b: a is not b if a is None or b is None or isinstance(a, bool) or isinstance(b, bool) else a != b,
+}
+_SCALARS = (bool, int, float, str, type(None))
+
+Leaf = Callable[[ast.expr], tuple[bool, Any]]  # a name/attribute/literal as the caller reads it
+
+
+class Evaluator:
+    """Evaluates expressions of one module. `leaf` reads names, attributes and literals; a name that
+    is a parameter of the function around it is read from the script's calls of that function."""
+
+    def __init__(self, tree: ast.Module, parents: dict[int, ast.AST], leaf: Leaf):
+        self.parents = parents
+        self.leaf = leaf
+        self.calls: dict[str, list[ast.Call]] = {}
+        for n in ast.walk(tree):
+            if isinstance(n, ast.Call):
+                name = n.func.id if isinstance(n.func, ast.Name) else n.func.attr if isinstance(n.func, ast.Attribute) else ""
+                if name:
+                    self.calls.setdefault(name, []).append(n)
+        self._busy: set[int] = set()
+
+    def function_of(self, node: ast.AST) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        parent = self.parents.get(id(node))
+        while parent is not None:
+            if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                return parent
+            if isinstance(parent, (ast.Lambda, ast.ClassDef)):
+                return None
+            parent = self.parents.get(id(parent))
+        return None
+
+    def parameter(self, node: ast.Name) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef, int, ast.arg] | None:
+        """(function, position, arg) when `node` names a parameter of the function it is in and the
+        function does not rebind it (`x = ...` in its body)."""
+        fn = self.function_of(node)
+        if fn is None:
+            return None
+        a = fn.args
+        positional = [*a.posonlyargs, *a.args]
+        found = next(((i, p) for i, p in enumerate(positional) if p.arg == node.id), None)
+        if found is None:
+            kw = next((p for p in a.kwonlyargs if p.arg == node.id), None)
+            if kw is None:
+                return None
+            found = (-1, kw)
+        for stmt in ast.walk(fn):
+            targets: list[ast.expr] = []
+            if isinstance(stmt, ast.Assign):
+                targets = stmt.targets
+            elif isinstance(stmt, (ast.AugAssign, ast.AnnAssign)):
+                targets = [stmt.target]
+            if any(isinstance(t, ast.Name) and t.id == node.id for target in targets for t in ast.walk(target)):
+                return None  # rebound in the body: its value depends on the code's path
+        return fn, found[0], found[1]
+
+    def _default(self, fn: ast.FunctionDef | ast.AsyncFunctionDef, pos: int, arg: ast.arg, depth: int) -> tuple[bool, Any]:
+        a = fn.args
+        if pos < 0:
+            i = a.kwonlyargs.index(arg)
+            d = a.kw_defaults[i]
+            return (False, None) if d is None else self.value(d, depth + 1)
+        positional = [*a.posonlyargs, *a.args]
+        first_default = len(positional) - len(a.defaults)
+        if pos < first_default:
+            return False, None
+        return self.value(a.defaults[pos - first_default], depth + 1)
+
+    def parameter_value(self, node: ast.Name, depth: int) -> tuple[bool, Any] | None:
+        """The value of a parameter name from every call of its function; None: not a parameter."""
+        hit = self.parameter(node)
+        if hit is None:
+            return None
+        fn, pos, arg = hit
+        if id(fn) in self._busy:  # recursion
+            return False, None
+        calls = [c for c in self.calls.get(fn.name, []) if self.function_of(c) is not fn]
+        if not calls:
+            return False, None
+        method = bool(fn.args.args) and fn.args.args[0].arg in ("self", "cls")
+        self._busy.add(id(fn))
+        try:
+            values: list[Any] = []
+            for call in calls:
+                if any(isinstance(x, ast.Starred) for x in call.args) or any(k.arg is None for k in call.keywords):
+                    return False, None
+                given = next((k.value for k in call.keywords if k.arg == arg.arg), None)
+                index = pos - (1 if method and isinstance(call.func, ast.Attribute) else 0)
+                if given is None and 0 <= index < len(call.args) and pos >= 0:
+                    given = call.args[index]
+                ok, value = self.value(given, depth + 1) if given is not None else self._default(fn, pos, arg, depth)
+                if not ok or not isinstance(value, _SCALARS):
+                    return False, None
+                values.append(value)
+        finally:
+            self._busy.discard(id(fn))
+        if any(v != values[0] or type(v) is not type(values[0]) for v in values[1:]):
+            return False, None
+        return True, values[0]
+
+    def passed(self, node: ast.Name) -> ast.expr | None:
+        """The expression the script's only call of the parameter's function passes for it; None when
+        several calls (or none) pass it, or it takes its default."""
+        hit = self.parameter(node)
+        if hit is None:
+            return None
+        fn, pos, arg = hit
+        calls = [c for c in self.calls.get(fn.name, []) if self.function_of(c) is not fn]
+        if len(calls) != 1:
+            return None
+        call = calls[0]
+        given = next((k.value for k in call.keywords if k.arg == arg.arg), None)
+        method = bool(fn.args.args) and fn.args.args[0].arg in ("self", "cls")
+        index = pos - (1 if method and isinstance(call.func, ast.Attribute) else 0)
+        if given is None and pos >= 0 and 0 <= index < len(call.args) and not any(isinstance(x, ast.Starred) for x in call.args[: index + 1]):
+            given = call.args[index]
+        return given
+
+    def value(self, node: ast.expr, depth: int = 0) -> tuple[bool, Any]:
+        """(known, value) of an expression."""
+        if depth > MAX_DEPTH:
+            return False, None
+        if isinstance(node, ast.Name):
+            if node.id == "__name__":
+                return True, "__main__"
+            param = self.parameter_value(node, depth)
+            if param is not None:
+                return param
+        ok, value = self.leaf(node)
+        if ok:
+            return True, value
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            ok, value = self.value(node.operand, depth + 1)
+            return (True, not value) if ok else (False, None)
+        if isinstance(node, ast.BoolOp):
+            is_and = isinstance(node.op, ast.And)
+            last: Any = None
+            for operand in node.values:
+                ok, last = self.value(operand, depth + 1)
+                if not ok:
+                    return False, None
+                if bool(last) != is_and:  # `and` stops at the first falsy operand, `or` at the first truthy one
+                    return True, last
+            return True, last
+        if isinstance(node, ast.Compare):
+            ok, left = self.value(node.left, depth + 1)
+            if not ok:
+                return False, None
+            for op, comparator in zip(node.ops, node.comparators, strict=True):
+                ok, right = self.value(comparator, depth + 1)
+                fn = _COMPARE.get(type(op))
+                if not ok or fn is None:
+                    return False, None
+                try:
+                    if not fn(left, right):
+                        return True, False
+                except TypeError:
+                    return False, None
+                left = right
+            return True, True
+        if isinstance(node, ast.IfExp):
+            ok, test = self.value(node.test, depth + 1)
+            if not ok:
+                return False, None
+            return self.value(node.body if test else node.orelse, depth + 1)
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+            items: list[Any] = []
+            for elt in node.elts:
+                ok, v = self.value(elt, depth + 1)
+                if not ok or not isinstance(v, _SCALARS):
+                    return False, None
+                items.append(v)
+            return True, tuple(items) if isinstance(node, ast.Tuple) else set(items) if isinstance(node, ast.Set) else items
+        return False, None
