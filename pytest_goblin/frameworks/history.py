@@ -51,7 +51,9 @@ def newest(dist: str) -> str:
     return read_versions(dist)[-1]
 
 
+@lru_cache(maxsize=4096)
 def _v(s: str) -> Version | None:
+    """A parsed release, once per string: the key checks compare the same few hundred releases thousands of times."""
     try:
         return Version(s)
     except InvalidVersion:
@@ -59,8 +61,17 @@ def _v(s: str) -> Version | None:
 
 
 def _in(ranges: list[list[str]], version: str) -> bool:
-    v = Version(version)
-    return any(Version(a) <= v <= Version(b) for a, b in ranges)
+    v = _v(version)
+    if v is None:
+        raise InvalidVersion(version)
+    return any(_ver(a) <= v <= _ver(b) for a, b in ranges)
+
+
+def _ver(s: str) -> Version:
+    v = _v(s)
+    if v is None:
+        raise InvalidVersion(s)
+    return v
 
 
 def _read_as(dist: str, version: str) -> list[str]:
@@ -71,11 +82,11 @@ def _read_as(dist: str, version: str) -> list[str]:
         return []
     if version in read:
         return [version]
-    same = [r for r in read if (rv := Version(r)).major == v.major and rv.minor == v.minor]
+    same = [r for r in read if (rv := _ver(r)).major == v.major and rv.minor == v.minor]
     if same:
         return same[-1:]
-    lower = [r for r in read if Version(r) < v]
-    upper = [r for r in read if Version(r) > v]
+    lower = [r for r in read if _ver(r) < v]
+    upper = [r for r in read if _ver(r) > v]
     if not lower or not upper:
         return []
     return [lower[-1], upper[0]]
@@ -117,12 +128,12 @@ def change(dist: str, cls: str, key: str, version: str) -> str:
     """How `key` came to be absent at `version`: removed (the last read release with it, where) or added later."""
     k = history()[dist]["classes"][cls]["keys"][key]
     read = read_versions(dist)
-    v = Version(version)
-    before = [b for _a, b in k["in"] if Version(b) < v]
+    v = _ver(version)
+    before = [b for _a, b in k["in"] if _ver(b) < v]
     if before:
         last = before[-1]
         after = read[read.index(last) + 1]
-        lv, av = Version(last), Version(after)
+        lv, av = _ver(last), _ver(after)
         consecutive = (av.major, av.minor) in ((lv.major, lv.minor + 1), (lv.major + 1, 0))
         if _by_patch(dist, after) and _by_patch(dist, last):
             when = f"in {dist} {after}"  # every patch release of this line was read (LLaMA-Factory 0.9.x)
@@ -131,15 +142,15 @@ def change(dist: str, cls: str, key: str, version: str) -> str:
         seen = f"{k['at']}" if k["at"].startswith(f"{last} ") else f"{dist} {last}"
         return f"{cls} dropped it {when} (last in {seen}; absent from {after})"
     first = k["in"][0][0]
-    fv = Version(first)
+    fv = _ver(first)
     label = first if _by_patch(dist, first) else f"{fv.major}.{fv.minor}"
     return f"{cls} has it only from {dist} {label} on ({k['at']})"
 
 
 def _by_patch(dist: str, version: str) -> bool:
     """Whether the read releases include several patch releases of `version`'s minor (each one is a release line)."""
-    v = Version(version)
-    return sum(1 for r in read_versions(dist) if (rv := Version(r)).major == v.major and rv.minor == v.minor) > 1
+    v = _ver(version)
+    return sum(1 for r in read_versions(dist) if (rv := _ver(r)).major == v.major and rv.minor == v.minor) > 1
 
 
 @dataclass(frozen=True)
@@ -204,7 +215,7 @@ def run_version(dist: str, pin: Pin | None) -> RunVersion | None:
     if head.startswith("==") and "*" not in head:  # one release (`==4.45.*` is a range)
         want = head[2:]
         return RunVersion(dist, want, f"the recipe pins {dist}{constraint} ({pin.where})", False)
-    allowed = [r for r in read_versions(dist) if Version(r) in spec]
+    allowed = [r for r in read_versions(dist) if _ver(r) in spec]
     if not allowed:
         return None
     said = f"the recipe pins {dist}{constraint} ({pin.where})"

@@ -650,6 +650,13 @@ def _notebooks(folder_name: str, stop_name: str) -> tuple[tuple[Path, str], ...]
     return tuple(out)
 
 
+@lru_cache(maxsize=512)
+def _root_for(folder: str) -> Path | None:
+    """repository_root of a folder, once per process (every config of a folder asks, as _repository_pins does)."""
+    return repository_root(Path(folder))
+
+
+@lru_cache(maxsize=1024)
 def _notebook_pins(config: str, pattern: re.Pattern[str] = _PIN) -> dict[str, Pin]:
     """The `pip install` lines of a notebook that names the config (`%pip install trl==0.13.0` in the
     notebook whose cell runs `... --config receipes/dpo.yaml`): the recipe's own install instructions,
@@ -659,7 +666,7 @@ def _notebook_pins(config: str, pattern: re.Pattern[str] = _PIN) -> dict[str, Pi
 
     here = Path(os.path.abspath(config))
     name = here.name
-    stop = repository_root(here.parent)
+    stop = _root_for(str(here.parent))
     folder = here.parent
     for _level in range(MAX_UP + 1):
         for path, body in _notebooks(str(folder), str(stop)):
