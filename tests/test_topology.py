@@ -428,3 +428,17 @@ def test_r9_an_over_long_launch_line_is_not_read_and_an_unclosed_default_is_chea
     parsed = launchers.parse_launcher(Path("x.sh"), unclosed)
     assert len(parsed.lines) == 1  # read, with the unclosed text left as written
     assert launchers.expand("${A:-x} ${B} ${C:-${D}", {"B": "b"}) == "x b ${C:-${D}"
+
+
+def test_a_shell_comment_after_an_assignment_keeps_the_value(tmp_path: Path) -> None:
+    """review2 (s1 train/sft.sh:9): `micro_batch_size=1 # ...` was read as an inline prefix and its value lost."""
+    root = repo(
+        tmp_path,
+        {
+            "configs/sft.yaml": AXOLOTL_FSDP,
+            "launch.sh": "NODES=2 # two nodes\nGPUS=4  # per node\ntorchrun --nnodes $NODES --nproc_per_node $GPUS -m axolotl.cli.train configs/sft.yaml # go\n",
+        },
+    )
+    assert topo(load_config(root / "configs/sft.yaml").workload) == (8, 2, 4)
+    lf = launchers.parse_launcher(root / "x.sh", 'A="x # y"\nB=${#A} # len\n')
+    assert lf.lines == () and launchers._uncommented('echo "a # b" # c') == 'echo "a # b" '

@@ -294,6 +294,21 @@ def _notebook_shell(text: str) -> tuple[list[tuple[int, str]], dict[int, str]]:
     return out, places
 
 
+def _uncommented(line: str) -> str:
+    """The line without its shell comment: a `#` that starts a word outside quotes (`micro_batch_size=1 # per GPU`,
+    review2 s1 sft.sh:9, was read as an inline prefix and the value lost); `$#`, `${#x}` and `a#b` are not comments."""
+    quote = ""
+    for i, ch in enumerate(line):
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "#" and (i == 0 or line[i - 1] in " \t"):
+            return line[:i]
+    return line
+
+
 def parse_launcher(path: Path, text: str) -> LauncherFile:
     """The launch commands of a shell/slurm script, a README's code blocks or a notebook's shell
     lines, and its #SBATCH lines."""
@@ -320,8 +335,8 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                     env.setdefault("SLURM_GPUS_PER_NODE", str(value))
                     env.setdefault("SLURM_GPUS_ON_NODE", str(value))
     for n, logical in _logical_lines(raw):
-        stripped = logical.strip()
-        if not stripped or stripped.startswith("#"):
+        stripped = _uncommented(logical).strip()
+        if not stripped:
             continue
         for part in re.split(r"&&|\|\||;", stripped):
             m = _ASSIGN.match(part.strip())
