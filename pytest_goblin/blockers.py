@@ -10,6 +10,7 @@ that shows the failure, and, where one edit removes it, the value to write. That
 
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -141,6 +142,32 @@ def launch_lines(text: str) -> list[tuple[int, str]]:
     return out
 
 
+def _launcher_hit(loaded: LoadedConfig, pattern: str) -> str | None:
+    """`file:line: text` of the first line matching `pattern` in the repository launcher the topology was read
+    from (the workload's world size / nodes / GPUs-per-node source, when that is another file); None otherwise."""
+    from pathlib import Path
+
+    from .safepath import UnsafePath, read_text, tree_of
+
+    w = loaded.workload
+    files = {s.file for k in ("world_size", "nodes", "gpus_per_node") if (s := w.sources.get(k)) is not None and s.file and s.file != w.path}
+    for file in sorted(files):
+        try:
+            text = read_text(Path(file), roots=tree_of(Path(w.path)), limit=256_000)
+        except (UnsafePath, OSError):
+            continue
+        for n, row in enumerate(text.splitlines(), 1):
+            if re.search(pattern, row):
+                return f"{os.path.basename(file)}:{n}: {row.strip()[:160]}"
+    return None
+
+
+def _in_launcher(value: str) -> str:
+    """`file:line: text` (from _launcher_hit) as a message shows it: the place, then the line in a code span."""
+    where, _, text = value.partition(": ")
+    return f"the launcher {where}: `{text.replace('`', chr(39))}`"
+
+
 def _pin_facts(loaded: LoadedConfig) -> dict[str, Any]:
     pinned = exact_pins(str(loaded.path), loaded.text)
     return {f"pin.{d}": (pinned[d].version if d in pinned else None) for d in PINNED}
@@ -176,9 +203,14 @@ def found(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] | li
         if b.launch is not None:
             hit = next(((n, text) for n, text in lines if re.search(b.launch, text)), None)
             if hit is None:
-                continue
-            line = line or hit[0]
-            value = value if key else hit[1].strip()
+                # the launcher in the repository that runs this config (review2: s1's sft.sh counts GPUs with nvidia-smi)
+                elsewhere = _launcher_hit(loaded, b.launch)
+                if elsewhere is None:
+                    continue
+                value = value if key else elsewhere
+            else:
+                line = line or hit[0]
+                value = value if key else hit[1].strip()
         # `key.<dotted>`: another key of the config as written (None when absent), e.g. fp8_backend beside fp8
         f = {**base, "value": value, **{p.fact: _key_value(loaded, p.fact[4:]) for p in b.when if p.fact.startswith("key.")}}
         later = [p for p in b.when if p.fact.startswith("pin.")]  # the repository's pin files: read only when the rest holds
@@ -200,7 +232,15 @@ def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] |
     for b, key, value, line in found(loaded, hw, blockers):
         said = f"{key}={value!r}" if loaded.adapter.name == "python" else f"{key}: {_shown(value)}"
         said = said.replace("`", "'")[:160]  # the config's own text, inside a code span
-        shown = f"`{said}` (line {line})" if key else f"line {line}: `{str(value)[:120].replace('`', chr(39))}`" if line else ""
+        shown = (
+            f"`{said}` (line {line})"
+            if key
+            else f"line {line}: `{str(value)[:120].replace('`', chr(39))}`"
+            if line
+            else _in_launcher(str(value))
+            if value
+            else ""
+        )
         fix: dict[str, Any] | None = None
         why_not = ""
         if b.fix is not None and key is not None:

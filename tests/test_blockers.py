@@ -455,3 +455,18 @@ def test_a_blocker_found_through_a_setting_names_that_setting_not_none(tmp_path:
     found = [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id == "blocker.bitsandbytes_before_rocm_wheels"]
     assert found and "None" not in found[0].message
     assert "optim" in found[0].message and "paged_adamw_32bit" in found[0].message
+
+
+def test_a_launcher_in_the_repository_that_counts_gpus_with_nvidia_smi_is_a_blocker(tmp_path: Path) -> None:
+    """review2 (s1 train/sft.sh:12): `gpu_count=$(nvidia-smi -L | wc -l)` in the script that launches the config,
+    not in the config: the run starts no process on ROCm; a launcher that does not count with nvidia-smi is silent."""
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    (root / "train").mkdir()
+    (root / "train" / "sft.yaml").write_text(HF)
+    launch = "torchrun --nproc-per-node ${gpu_count} train/sft.py --config train/sft.yaml\n"
+    (root / "train" / "sft.sh").write_text("gpu_count=$(nvidia-smi -L | wc -l)\n" + launch)
+    found = [f for f in blockers.findings(load_config(root / "train" / "sft.yaml"), get_hardware("mi300x")) if f.rule_id == "blocker.nvidia_smi_gpu_count"]
+    assert found and found[0].blocker and "the launcher sft.sh:1: `gpu_count=$(nvidia-smi -L | wc -l)`" in found[0].message
+    (root / "train" / "sft.sh").write_text("gpu_count=8\n" + launch)
+    assert not [f for f in blockers.findings(load_config(root / "train" / "sft.yaml"), get_hardware("mi300x")) if f.rule_id == "blocker.nvidia_smi_gpu_count"]
