@@ -335,3 +335,23 @@ def test_a_torchtune_0_2_component_path_implies_the_release(tmp_path: Path) -> N
     assert got["torchtune"].constraint == "<0.3" and "line 4" in got["torchtune"].where
     new = tune.replace("torchtune.utils.FullModelHFCheckpointer", "torchtune.training.FullModelHFCheckpointer")
     assert "torchtune" not in P.pins(str(repo(tmp_path, {}, config="configs/8B_lora.yaml", text=new)))
+
+
+def test_a_tree_without_git_reads_pins_up_to_the_root_the_launchers_use(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """review2: in a ZIP download (no .git) the launcher search found the root, the pins reader stopped at the
+    config's own folder and lost `trl==0.13.0` two folders up."""
+    root = tmp_path / "download"
+    (root / "training" / "recipes").mkdir(parents=True)
+    (root / "requirements.txt").write_text("trl==0.13.0\ntransformers==4.48.1\n")
+    config = root / "training" / "recipes" / "dpo.yaml"
+    config.write_text(HF)
+    monkeypatch.chdir(root)  # audited from its root, as a user runs `goblin audit training/`
+    got = P.pins(str(config))
+    assert got["trl"].version == "0.13.0" and got["trl"].where == "requirements.txt:1"
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    monkeypatch.chdir(outside)  # neither a checkout nor the working directory: only markers up to MAX_UP
+    other = tmp_path / "download2" / "a" / "b"
+    other.mkdir(parents=True)
+    (other / "dpo.yaml").write_text(HF)
+    assert "trl" not in P.pins(str(other / "dpo.yaml"))

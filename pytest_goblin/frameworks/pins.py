@@ -52,7 +52,7 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from ..safepath import UnsafePath, read_bytes, read_text, repository_root, tree_of
+from ..safepath import UnsafePath, project_root, read_bytes, read_text, repository_root, tree_of
 from .facts import KEY_SINCE, OLDEST_READ, VALUE_SINCE
 
 DISTS = ("transformers", "trl", "torchtune", "llamafactory", "axolotl", "peft", "deepspeed", "accelerate")
@@ -604,7 +604,7 @@ def _repository_pins(folder_name: str, exact: bool = False) -> dict[str, Pin]:
     precedence: the strongest kind, then the nearest folder, then reading order. The configs of one
     folder share it, so each folder is read once per session."""
     folder = Path(folder_name)
-    stop = repository_root(folder)
+    stop = _root_for(str(folder))
     roots = tree_of(folder / "config")
     best: dict[str, tuple[tuple[int, int, int], Pin]] = {}
     order = 0
@@ -652,8 +652,14 @@ def _notebooks(folder_name: str, stop_name: str) -> tuple[tuple[Path, str], ...]
 
 @lru_cache(maxsize=512)
 def _root_for(folder: str) -> Path | None:
-    """repository_root of a folder, once per process (every config of a folder asks, as _repository_pins does)."""
-    return repository_root(Path(folder))
+    """The top of the tree pins are read up to: the git checkout holding the folder, else the root the
+    launcher reader uses for a tree without .git (safepath.project_root: the audited folder, the working
+    directory, a project file's folder; review2: pins were lost in a ZIP download); once per process."""
+    repo = repository_root(Path(folder))
+    if repo is not None:
+        return repo
+    found = project_root(Path(folder) / "config")
+    return found[0] if found is not None else None
 
 
 @lru_cache(maxsize=1024)
