@@ -279,6 +279,10 @@ class Rule(Model):
     risk: str
     citation: str = Field(pattern=r"^https://")
     priority: int = 0  # ties between rules editing one field: higher wins
+    # Everything the rule's edit gains is a term of the projection (host data time, optimizer passes): where it
+    # projects under 0.5% on its own, the edit is not offered even in a patch that pays (tools.audit_tools).
+    # False: part of its worth is outside the model (numerics, a kernel the projection prices as another).
+    priced: bool = False
 
 
 class Blocker(Model):

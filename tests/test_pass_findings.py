@@ -64,3 +64,20 @@ def test_markdown_and_pr_comment_show_a_pass_items_findings_collapsed(config: Pa
         bullets = [line for line in block.splitlines() if line.startswith("- ")]
         assert len(bullets) == 2 and all("footgun, guidance only" in b for b in bullets)
         assert "comm.partial\\_node\\_collectives" in bullets[0]
+
+
+def test_a_priced_rule_that_gains_nothing_is_not_offered_in_a_patch_that_pays() -> None:
+    """review2 (open-thoughts): `dataloader_num_workers: 4` at a projected 1.000x rode along a 1.33x patch. A rule
+    whose whole worth is a projection term (`priced: true`) under 0.5% on its own is left out; a rule whose worth
+    is partly outside the model (bf16 over fp16: loss scaling, numerics) stays at any projected gain."""
+    from pytest_goblin.options import build_settings
+    from pytest_goblin.service import audit_file
+
+    from .conftest import EXAMPLES
+
+    path = EXAMPLES / "axolotl-llama3-8b-lora.yml"
+    report = audit_file(path, build_settings({"target": "mi300x"}), shown_as=path.name).report
+    assert report is not None and report.verdict == "fail" and report.patch is not None
+    assert "data.dataloader_workers" not in report.patch.rule_ids
+    assert report.patch.skipped["data.dataloader_workers"].startswith("not worth patching")
+    assert "precision.bf16_over_fp16" in report.patch.rule_ids

@@ -169,7 +169,7 @@ def propose_patch(ctx: AuditContext, args: ProposePatchInput) -> dict[str, Any]:
         chosen, dropped = _attribute(ctx, w, chosen)
     patch = build_patch(ctx.loaded, chosen, ctx.hw, patch_id, other_files=_edits_other_files(ctx))
     if not ctx.runner.measured:
-        small = _not_worth_patching(w, patch, ctx.hw, ctx.settings.warn_at)
+        small = _not_worth_patching(w, patch, ctx.hw, ctx.settings.warn_at, frozenset(r.id for r in chosen if r.priced))
         if small:
             patch = build_patch(ctx.loaded, [r for r in chosen if r.id not in small], ctx.hw, patch_id, other_files=_edits_other_files(ctx))
             patch.skipped.update(small)
@@ -197,7 +197,7 @@ def _own_gains(w: WorkloadConfig, patch: Patch, hw: Any, base: float | None = No
     return {rid: base / step(w.model_copy(update=fields), hw).step_s for rid, fields in by_rule.items()}
 
 
-def _not_worth_patching(w: WorkloadConfig, patch: Patch, hw: Any, warn_at: float) -> dict[str, str]:
+def _not_worth_patching(w: WorkloadConfig, patch: Patch, hw: Any, warn_at: float, priced: frozenset[str] = frozenset()) -> dict[str, str]:
     """In a patch whose whole projected gain is below goblin_warn_at (the item passes), the rules whose
     own edits alone project a gain above 1 but below it: noise for a projection, reported as not
     worth patching instead of as findings (the verdict thresholds are unchanged). A rule the
@@ -206,15 +206,23 @@ def _not_worth_patching(w: WorkloadConfig, patch: Patch, hw: Any, warn_at: float
     a projected 1.01x, Liger and the quantization edits correct there)."""
     out: dict[str, str] = {}
     base = step(w, hw).step_s
-    if not patch.edits or base / step(patch.new_workload, hw).step_s >= warn_at:
+    if not patch.edits:
         return out
+    whole = base / step(patch.new_workload, hw).step_s
     for rid, gain in _own_gains(w, patch, hw, base).items():
-        if 1.0 + 1e-9 < gain < warn_at:
+        if whole < warn_at and 1.0 + 1e-9 < gain < warn_at:
             out[rid] = (
                 f"not worth patching: its own projected gain is {gain:.3f}x ({(gain - 1) * 100:.1f}%), below goblin_warn_at={warn_at:.2f}, "
                 "within the projection's noise"
             )
+        elif whole >= warn_at and rid in priced and gain < NEGLIGIBLE:
+            # an edit the model prices at almost nothing rides along a patch that pays for other reasons (review2:
+            # dataloader workers at 1.000x in a 1.33x patch, on a recipe that tokenizes before training)
+            out[rid] = f"not worth patching: its own projected gain is {gain:.4f}x, under {(NEGLIGIBLE - 1) * 100:.1f}%: an edit for nothing"
     return out
+
+
+NEGLIGIBLE = 1.005  # an edit's own projected gain under this is not offered, whatever the rest of the patch recovers
 
 
 def _attribute(ctx: AuditContext, w: WorkloadConfig, chosen: list[Rule]) -> tuple[list[Rule], dict[str, float]]:
