@@ -329,3 +329,18 @@ def test_trl_unknown_key_is_said_to_do_nothing_not_to_stop_the_run() -> None:
         assert "fail_with_unknown_args=False" in inspect.getsource(sft)
     why = check_key("hf-trainer", {"model_name_or_path": "x", "max_length": 512}, "not_a_trl_key", True, "SFTConfig") or ""
     assert "SFTConfig key" in why and "do nothing" in why and "stop" not in why
+
+
+def test_a_value_the_pinned_transformers_rejects_is_not_written_even_for_a_key_in_the_file(tmp_path: Path) -> None:
+    """review2 (SimPO gemma-2 on transformers 4.44.2): `attn_implementation: eager -> flex_attention` was offered;
+    transformers 4.46.3 modeling_utils.py:1579-1584 raises on flex_attention, 4.47.1 :1544-1549 accepts it."""
+    path = _pinned_repo(tmp_path, "transformers==4.44.2")
+    loaded = load_config(path)
+    data = {**loaded.data, "attn_implementation": "eager"}
+    bad = check_writes("hf-trainer", str(path), loaded.text, data, {"attn_implementation": "flex_attention"})
+    assert "4.47.1" in bad["attn_implementation"] and "transformers==4.44.2" in bad["attn_implementation"]
+    assert not check_writes("hf-trainer", str(path), loaded.text, data, {"attn_implementation": "sdpa"})
+    (tmp_path / "new").mkdir()
+    newer = _pinned_repo(tmp_path / "new", "transformers==4.48.3")
+    loaded = load_config(newer)
+    assert not check_writes("hf-trainer", str(newer), loaded.text, {**loaded.data, "attn_implementation": "eager"}, {"attn_implementation": "flex_attention"})

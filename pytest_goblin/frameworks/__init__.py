@@ -327,14 +327,18 @@ def _llamafactory_rejects(data: Any, key: str, value: Any) -> str | None:
     return None
 
 
-def _pinned_too_old(path: str, text: str, key: str, value: Any) -> str | None:
-    """A key added to transformers/TRL after the version the recipe's repository pins (pins.py)."""
+def _pinned_too_old(path: str, text: str, key: str, value: Any, values_only: bool = False) -> str | None:
+    """A key (or a key's value) added to transformers/TRL after the version the recipe's repository pins (pins.py)."""
     from .pins import pin_for_key, pins, too_new
 
-    dist = pin_for_key(key)
-    if dist is None or not path:
+    if not path:
         return None
-    return too_new(dist, key, value, pins(path, text).get(dist))
+    pinned = pins(path, text)
+    dist = pin_for_key(key)
+    why = too_new(dist, key, value, pinned.get(dist), values_only) if dist is not None else None
+    # a value is the model loader's to accept, whoever reads the key: `attn_implementation: flex_attention`
+    # is a TRL ModelConfig key whose value transformers' modeling_utils checks (review2: SimPO on 4.44.2)
+    return why or too_new("transformers", key, value, pinned.get("transformers"), values_only=True)
 
 
 def _fsdp1_without_orig_params(fmt: str, data: Any) -> str | None:
@@ -414,8 +418,10 @@ def check_writes(fmt: str, path: str, text: str, data: Any, writes: dict[str, An
                 why = check_key(fmt, data, key, value, declared, path, text) or (
                     _axolotl_rejects(data, key, value) if fmt == "axolotl" else _llamafactory_rejects(data, key, value) if fmt == "llamafactory" else None
                 )
-            if not why and fmt in ("hf-trainer", "python") and not (isinstance(data, dict) and key.split(".", 1)[0] in data):
-                why = _pinned_too_old(path, text, key, value)  # before the current release's interactions: the pin says which release runs
+            if not why and fmt in ("hf-trainer", "python"):
+                # before the current release's interactions: the pin says which release runs; a key already in the
+                # file exists there, so only its new value is judged
+                why = _pinned_too_old(path, text, key, value, values_only=isinstance(data, dict) and key.split(".", 1)[0] in data)
             if not why:
                 why = _interaction_rejects(fmt, data, key, value, declared, path, text)
         else:

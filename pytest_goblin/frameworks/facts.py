@@ -122,4 +122,10 @@ VALUE_SINCE: dict[tuple[str, str, str], tuple[str, str]] = {
         "4.36.2",
         "transformers 4.36.2 transformers/training_args.py:140 (OptimizerNames.ADAMW_TORCH_FUSED; the oldest version read)",
     ),
+    # from the wheels: 4.46.3 modeling_utils.py:1579-1584 accepts eager, sdpa, flash_attention_2 and raises ValueError
+    # for anything else; 4.47.1 modeling_utils.py:1544-1549 adds flex_attention
+    ("transformers", "attn_implementation", "flex_attention"): (
+        "4.47.1",
+        "transformers 4.47.1 transformers/modeling_utils.py:1544-1549 (flex_attention accepted); 4.46.3 modeling_utils.py:1579-1584 raises ValueError on it",
+    ),
 }

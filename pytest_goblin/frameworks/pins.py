@@ -767,12 +767,13 @@ def at_most(pin: Pin | None, version: str) -> bool:
         return False
 
 
-def too_new(dist: str, key: str, value: object, pin: Pin | None) -> str | None:
-    """Why `key: value` cannot be written for a recipe pinned to an older `dist`, or None."""
+def too_new(dist: str, key: str, value: object, pin: Pin | None, values_only: bool = False) -> str | None:
+    """Why `key: value` cannot be written for a recipe pinned to an older `dist`, or None. `values_only`:
+    the key is already in the file (so the release has it); only the value is judged."""
     if pin is None:
         return None
     for (d, k), (since, cite) in KEY_SINCE.items():
-        if d == dist and k == key and _older(pin.version, since):
+        if not values_only and d == dist and k == key and _older(pin.version, since):
             return _since(f"`{key}`", dist, since, cite, pin)
     for (d, k, v), (since, cite) in VALUE_SINCE.items():
         if d == dist and k == key and str(value) == v and _older(pin.version, since):
