@@ -38,6 +38,8 @@ NOT_ON_A_GUESS = "goblin does not project a memory-raising edit to fit on a gues
 # as it is projects above the GPU's HBM, which the run its repository makes contradicts; a verdict
 # without it is not decided (audit_tools), and nothing is blocked on that projection.
 NOT_ON_ASSUMED_LENGTHS = "goblin does not decide a memory-bound edit on an assumed sample length"
+# Why a smaller micro-batch is not proposed: its size would follow from a sample length nobody measured.
+NOT_DOWN_ON_ASSUMED_LENGTHS = "goblin does not lower the micro-batch for samples of an assumed length"
 
 
 def assumed_over(w: WorkloadConfig, hw: Hardware) -> str | None:
@@ -121,6 +123,11 @@ def plan_edits(w: WorkloadConfig, rules: list[Rule], hw: Hardware) -> tuple[dict
                 # the micro-batch would be lowered to fit a projection the run itself contradicts (review1 #16:
                 # 32 -> 2 on ~100-token SQL rows priced at 4096 tokens each)
                 skipped[rule.id] = assumed
+                continue
+            if lengths_assumed(w):
+                # ... or lowered because every sample is priced at seq_len: at the data's real lengths checkpointing off
+                # may fit at the current micro-batch (review2: modal's SQL LoRA, 32 -> 2 while it fits at 32)
+                skipped[rule.id] = f"every sample is assumed {w.seq_len} tokens long (no local dataset read); {NOT_DOWN_ON_ASSUMED_LENGTHS}"
                 continue
             down = smaller_micro_batch(current, hw, spare_limit_gb(hw), sets)
             if down is None:

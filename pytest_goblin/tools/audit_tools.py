@@ -21,7 +21,7 @@ from ..formats import load_config
 from ..formats.base import IN_LAUNCH_LINE, source_place
 from ..formats.semantics import loaded_with_world_size
 from ..modelzoo import shape_assumption
-from ..patching import NOT_ON_A_GUESS, NOT_ON_ASSUMED_LENGTHS, NOT_READ_BACK, assumed_over, build_patch, plan_edits
+from ..patching import NOT_DOWN_ON_ASSUMED_LENGTHS, NOT_ON_A_GUESS, NOT_ON_ASSUMED_LENGTHS, NOT_READ_BACK, assumed_over, build_patch, plan_edits
 from ..rules import online_rl, render_finding, search, slim, unactionable, unmodelled_trainer, unresolved_preference
 from ..schemas import Finding, Patch, Report, Rule, RunMetrics, Speedup, WorkloadConfig, device_label
 from ..stats import MAX_HALF_WIDTH, bootstrap_speedup, decide, inconclusive, settled, straddled
@@ -555,6 +555,13 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         )
     if not why and verdict != "fail":
         why = _assumed_lengths(ctx, w, patch)
+    lowered = sorted(rid for rid, skip in patch.skipped.items() if NOT_DOWN_ON_ASSUMED_LENGTHS in skip)
+    if not why and lowered and verdict != "fail" and evidence == "projected":
+        why = (
+            f"goblin left out {', '.join(lowered)}: it would turn checkpointing off at a smaller micro-batch sized for samples assumed "
+            f"{w.seq_len} tokens long, and at the data's real lengths it may fit at the current one; name the local dataset in the "
+            "config (its sampled lengths replace seq_len), or measure with your training command (goblin_command)"
+        )
     unwritten = sorted(rid for rid, skip in patch.skipped.items() if skip.endswith(NOT_READ_BACK))
     if not why and unwritten and verdict != "fail":
         why = (
