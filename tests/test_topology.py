@@ -442,3 +442,35 @@ def test_a_shell_comment_after_an_assignment_keeps_the_value(tmp_path: Path) -> 
     assert topo(load_config(root / "configs/sft.yaml").workload) == (8, 2, 4)
     lf = launchers.parse_launcher(root / "x.sh", 'A="x # y"\nB=${#A} # len\n')
     assert lf.lines == () and launchers._uncommented('echo "a # b" # c') == 'echo "a # b" '
+
+
+@pytest.mark.parametrize(
+    ("readme", "expected"),
+    [
+        ("# Recipes\n\nAll training configs are set for 4xH100 GPUs.\n", (4, 1, 4)),  # review2: SimPO README.md:184
+        ("Fine-tune Llama 3 across 2 A100s in a few minutes.\n", (2, 1, 2)),  # review2: modal-labs README.md:28
+        ("70B: 8 x A100; 8B: 1 x A100\n", None),  # two counts: which is this config's is not said
+        ("No hardware named here.\n", None),
+    ],
+)
+def test_a_readme_that_names_one_gpu_count_gives_the_topology(tmp_path: Path, readme: str, expected: tuple[int, int, int] | None) -> None:
+    root = repo(tmp_path, {"configs/sft.yaml": AXOLOTL, "README.md": readme})
+    w = load_config(root / "configs/sft.yaml").workload
+    if expected is None:
+        assert topo(w) == (1, 1, 1) and not w.sources["world_size"].explicit
+        return
+    assert topo(w) == expected and w.sources["world_size"].file.endswith("README.md") and w.sources["world_size"].explicit
+    assert w.strategy == "ddp"
+
+
+def test_a_launcher_wins_over_readme_prose(tmp_path: Path) -> None:
+    root = repo(
+        tmp_path,
+        {
+            "configs/sft.yaml": AXOLOTL,
+            "README.md": "Trained on 8 x H100.\n",
+            "launch.sh": "torchrun --nproc_per_node 2 -m axolotl.cli.train configs/sft.yaml\n",
+        },
+    )
+    w = load_config(root / "configs/sft.yaml").workload
+    assert topo(w) == (2, 1, 2) and w.sources["world_size"].file.endswith("launch.sh")

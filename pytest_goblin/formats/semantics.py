@@ -11,6 +11,7 @@ and, when nothing says it, assumed and noted so that every dependent finding can
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..frameworks.facts import CITES
@@ -238,6 +239,51 @@ def _nodes_phrase(line: str, text: str) -> tuple[int, str, int, int | None] | No
     return None
 
 
+# A README's prose about the hardware its recipes ran on: "set for 4xH100", "across 2 A100s", "8 x MI300X",
+# "trained on 8 GPUs". Read only where neither the config nor a launcher states the count, and only when the
+# README names one count (a README with "8xA100 for 70B, 1xA100 for 7B" says nothing about this config).
+_PROSE_GPUS = (
+    re.compile(r"\b(\d{1,4})\s*(?:x|×)\s*(?:NVIDIA\s+|AMD\s+)?(?:A100|H100|H200|H800|A800|L40S?|A6000|MI250X?|MI300X?|MI325X|MI355X|GPUs?)\b", re.IGNORECASE),
+    re.compile(
+        r"\b(?:on|across|with|uses?|using)\s+(\d{1,4})\s+(?:NVIDIA\s+|AMD\s+)?(?:A100|H100|H200|H800|A800|MI250X?|MI300X?|MI325X|MI355X)s?\b", re.IGNORECASE
+    ),
+    re.compile(r"\b(?:on|across|with|uses?|using)\s+(\d{1,4})\s+GPUs\b", re.IGNORECASE),
+)
+README_LIMIT = 256_000
+
+
+def readme_prose(config: str) -> tuple[int, str, int, str] | None:
+    """(GPUs, README file, line, phrase) when the nearest README (the config's folder, then each parent up to
+    the repository root) states exactly one GPU count in its prose; None otherwise. Read through safepath."""
+    from ..safepath import UnsafePath, read_text, repository_root, tree_of
+
+    here = Path(config).resolve().parent
+    stop = repository_root(here)
+    roots = tree_of(Path(config))
+    for _ in range(7):
+        for name in ("README.md", "readme.md", "README.MD", "README.rst", "README"):
+            f = here / name
+            if not f.is_file():
+                continue
+            try:
+                text = read_text(f, roots=roots, limit=README_LIMIT)
+            except (UnsafePath, OSError):
+                break
+            hits = [(int(m.group(1)), n, m.group(0).strip()) for n, line in enumerate(text.splitlines(), 1) for pat in _PROSE_GPUS for m in pat.finditer(line)]
+            hits = [h for h in hits if 1 <= h[0] <= 1024]
+            if hits:
+                counts = {h[0] for h in hits}
+                if len(counts) != 1:
+                    return None  # several counts: which is this config's is not said
+                gpus, line, phrase = min(hits, key=lambda h: h[1])
+                return gpus, str(f), line, phrase
+            break
+        if stop is None or here == stop or here.parent == here:
+            return None
+        here = here.parent
+    return None
+
+
 def world_from_text(text: str) -> Said | None:
     """What a comment or launcher line in the file says; the first that says one.
     A per-node count (torchrun/tune `--nproc_per_node`, LLaMA-Factory `NPROC_PER_NODE=`) is multiplied
@@ -351,6 +397,16 @@ def read_world_size(
     if launched is not None:
         _from_launcher(r, launched)
         _apply_minimum(r, implied)
+        _ddp_if_launched(r)
+        return
+    prose = readme_prose(r.path)
+    if prose is not None and implied is None:
+        gpus, file, line, phrase = prose
+        r.values["world_size"] = gpus
+        r.sources["world_size"] = FieldSource(
+            file=file, key=f"README: {phrase}", line=line, explicit=True, note=f"the repository's README says `{phrase}` (line {line}), its only GPU count"
+        )
+        _topology_from_world(r)
         _ddp_if_launched(r)
         return
     if implied is not None:
