@@ -11,6 +11,7 @@ and, when nothing says it, assumed and noted so that every dependent finding can
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -254,10 +255,17 @@ README_LIMIT = 256_000
 
 def readme_prose(config: str) -> tuple[int, str, int, str] | None:
     """(GPUs, README file, line, phrase) when the nearest README (the config's folder, then each parent up to
-    the repository root) states exactly one GPU count in its prose; None otherwise. Read through safepath."""
-    from ..safepath import UnsafePath, read_text, repository_root, tree_of
+    the repository root) states exactly one GPU count in its prose; None otherwise. Read through safepath,
+    once per folder in a process (every config of a folder asks)."""
+    return _readme_prose(str(Path(config).resolve().parent))
 
-    here = Path(config).resolve().parent
+
+@lru_cache(maxsize=512)
+def _readme_prose(folder: str) -> tuple[int, str, int, str] | None:
+    from ..safepath import UnsafePath, repository_root, tree_of
+
+    here = Path(folder)
+    config = str(here / "config")
     stop = repository_root(here)
     roots = tree_of(Path(config))
     for _ in range(7):
@@ -266,11 +274,9 @@ def readme_prose(config: str) -> tuple[int, str, int, str] | None:
             if not f.is_file():
                 continue
             try:
-                text = read_text(f, roots=roots, limit=README_LIMIT)
+                hits = _prose_hits(str(f), tuple(roots))
             except (UnsafePath, OSError):
                 break
-            hits = [(int(m.group(1)), n, m.group(0).strip()) for n, line in enumerate(text.splitlines(), 1) for pat in _PROSE_GPUS for m in pat.finditer(line)]
-            hits = [h for h in hits if 1 <= h[0] <= 1024]
             if hits:
                 counts = {h[0] for h in hits}
                 if len(counts) != 1:
@@ -282,6 +288,22 @@ def readme_prose(config: str) -> tuple[int, str, int, str] | None:
             return None
         here = here.parent
     return None
+
+
+@lru_cache(maxsize=256)
+def _prose_hits(file: str, roots: tuple[Path, ...]) -> list[tuple[int, int, str]]:
+    """(GPUs, line, phrase) of every GPU count a README's prose names; each README read once per process."""
+    from ..safepath import read_text
+
+    text = read_text(Path(file), roots=list(roots), limit=README_LIMIT)
+    hits = [
+        (int(m.group(1)), n, m.group(0).strip())
+        for n, line in enumerate(text.splitlines(), 1)
+        if _DIGIT.search(line)
+        for pat in _PROSE_GPUS
+        for m in pat.finditer(line)
+    ]
+    return [h for h in hits if 1 <= h[0] <= 1024]
 
 
 def world_from_text(text: str) -> Said | None:

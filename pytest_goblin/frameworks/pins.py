@@ -540,6 +540,12 @@ def _files_at(folder: Path, names: list[str]) -> list[tuple[Path, str]]:
     return out
 
 
+@lru_cache(maxsize=1024)
+def _level_once(folder: str, stop: str | None, roots: tuple[Path, ...], exact: bool) -> tuple[Pin, ...]:
+    """_level, once per folder in a process: the configs of sibling folders share their parents' files."""
+    return tuple(_level(Path(folder), Path(stop) if stop is not None else None, list(roots), exact))
+
+
 def _level(folder: Path, stop: Path | None, roots: list[Path], exact: bool) -> list[Pin]:
     """Everything one folder says, in reading order."""
     names = _listing(folder)
@@ -609,7 +615,7 @@ def _repository_pins(folder_name: str, exact: bool = False) -> dict[str, Pin]:
     best: dict[str, tuple[tuple[int, int, int], Pin]] = {}
     order = 0
     for level in range(MAX_UP + 1):
-        for pin in _level(folder, stop, roots, exact):
+        for pin in _level_once(str(folder), str(stop) if stop is not None else None, tuple(roots), exact):
             order += 1
             key = ((0 if exact else pin.rank), level, order)
             if pin.dist not in best or key < best[pin.dist][0]:

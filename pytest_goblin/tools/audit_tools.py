@@ -186,13 +186,13 @@ def propose_patch(ctx: AuditContext, args: ProposePatchInput) -> dict[str, Any]:
     return patch.model_dump(mode="json", exclude={"new_workload"})
 
 
-def _own_gains(w: WorkloadConfig, patch: Patch, hw: Any, base: float | None = None) -> dict[str, float]:
+def _own_gains(w: WorkloadConfig, patch: Patch, hw: Any, base: float | None = None, only: frozenset[str] | None = None) -> dict[str, float]:
     """Each rule's own projected gain: the baseline's step time over the step with only that rule's
-    edits (side effects left out)."""
+    edits (side effects left out); `only`: just these rules."""
     base = step(w, hw).step_s if base is None else base
     by_rule: dict[str, dict[str, Any]] = {}
     for e in patch.edits:
-        if e.rule_id != "side effect":
+        if e.rule_id != "side effect" and (only is None or e.rule_id in only):
             by_rule.setdefault(e.rule_id, {})[e.field] = e.new
     return {rid: base / step(w.model_copy(update=fields), hw).step_s for rid, fields in by_rule.items()}
 
@@ -209,7 +209,9 @@ def _not_worth_patching(w: WorkloadConfig, patch: Patch, hw: Any, warn_at: float
     if not patch.edits:
         return out
     whole = base / step(patch.new_workload, hw).step_s
-    for rid, gain in _own_gains(w, patch, hw, base).items():
+    if whole >= warn_at and not priced & set(patch.rule_ids):
+        return out
+    for rid, gain in _own_gains(w, patch, hw, base, None if whole < warn_at else priced).items():
         if whole < warn_at and 1.0 + 1e-9 < gain < warn_at:
             out[rid] = (
                 f"not worth patching: its own projected gain is {gain:.3f}x ({(gain - 1) * 100:.1f}%), below goblin_warn_at={warn_at:.2f}, "
