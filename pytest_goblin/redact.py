@@ -367,7 +367,9 @@ def _redact(text: str, runtime: list[str]) -> str:
         return _gated(text)
     # No pattern matches across a line break, so only the lines that may hold a secret are
     # searched: a failure report's diff and findings are mostly lines without one.
-    return "".join(_gated(line) if _may_hold_a_secret(line) else line for line in text.splitlines(keepends=True))
+    # Split at "\n" only: str.splitlines also breaks at \r, \x0b, \x85, \u2028..., which a quoted value may
+    # hold (`hub_token: "\r"`, found by the property test), so a line cut there escaped the mask.
+    return "\n".join(_gated(line) if _may_hold_a_secret(line) else line for line in text.split("\n"))
 
 
 def _patterns(text: str) -> str:

@@ -238,3 +238,13 @@ def test_a_pat_or_pwd_name_is_masked_by_the_fast_path_too() -> None:
 
     for text in ("github_pat_postgres://u:", "DB_PWD: hunter22", "--gh_pat abcdef123"):
         assert r.redact(text) == r._patterns(text) != text
+
+
+def test_a_quoted_value_holding_a_line_separator_other_than_newline_is_masked() -> None:
+    """Found by the property test: the fast path cut lines with str.splitlines (also at \\r, \\x0b, \\x85,
+    \\u2028), so `hub_token: "\\r"` was masked by the full pass and not by redact()."""
+    from pytest_goblin import redact as r
+
+    for sep in ("\r", "\x0b", "\x85", "\u2028"):
+        text = f'\nhub_token: "{sep}"'
+        assert r.redact(text) == r._patterns(text) == '\nhub_token: "***"'
