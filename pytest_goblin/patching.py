@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pytest_goblin.costmodel import length_phrase, lengths_assumed, memory_gb, smaller_micro_batch
-
+from .costmodel import length_phrase, lengths_assumed, memory_gb, smaller_micro_batch
 from .errors import GoblinError
 from .formats import LoadedConfig, parse_text
 from .formats.base import unified_diff
 from .frameworks import attention as attention_support
+from .safepath import DEFAULT_LIMIT
 from .schemas import WORKLOAD_FIELDS, Conflict, Edit, FieldSource, FileDiff, Hardware, Patch, Report, Rule, WorkloadConfig
 
 MEMORY_MARGIN = 0.85  # the patched workload must fit in 85% of HBM by the projection
@@ -406,6 +406,34 @@ def _newline_style(raw: str) -> str:
     return "\n"
 
 
+def _fixable(target: Path, shown: str, roots: list[Path], limit: int = DEFAULT_LIMIT) -> tuple[Any, bool, str]:
+    """(lstat, BOM, text) of a file --goblin-fix may rewrite: a regular, writable, non-symlink file whose real
+    path lies in `roots`, valid UTF-8; FixRefused naming `shown` otherwise. The config and a file it names alike."""
+    import os
+    import stat
+
+    from .safepath import UnsafePath, read_bytes
+
+    try:
+        st = os.lstat(target)
+    except OSError as exc:
+        raise FixRefused(f"{shown}: cannot be fixed: {exc.strerror}") from None
+    if stat.S_ISLNK(st.st_mode):
+        raise FixRefused(f"{shown}: a symlink; --goblin-fix does not replace links (fix the file it points to)")
+    if not stat.S_ISREG(st.st_mode):
+        raise FixRefused(f"{shown}: not a regular file")
+    if not st.st_mode & 0o222 or not os.access(target, os.W_OK):
+        raise FixRefused(f"{shown}: read-only; --goblin-fix leaves read-only files alone")
+    try:
+        raw = read_bytes(target, roots=roots, limit=limit)
+    except UnsafePath as exc:
+        raise FixRefused(f"{shown}: not written: {exc.reason}") from None
+    try:
+        return st, raw.startswith(BOM), raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise FixRefused(f"{shown}: not valid UTF-8") from None
+
+
 def write_fix(path: Path, patch: Patch | None, audited: LoadedConfig | None = None, writes: dict[str, Any] | None = None) -> bool:
     """Apply a patch to the file in place (atomically); False when there is nothing to write.
 
@@ -416,34 +444,14 @@ def write_fix(path: Path, patch: Patch | None, audited: LoadedConfig | None = No
     ran on; without it the file is read now. `writes` are blockers' key writes (blocker_writes),
     written whether or not the patch is.
     """
-    import os
-    import stat
-
     from .fileio import write_atomic
     from .formats import load_config
-    from .safepath import UnsafePath, read_bytes, repository_tree
+    from .safepath import repository_tree
 
     if not (patch and patch.edits) and not writes:
         return False
-    try:
-        st = os.lstat(path)
-    except OSError as exc:
-        raise FixRefused(f"{path}: cannot be fixed: {exc.strerror}") from None
-    if stat.S_ISLNK(st.st_mode):
-        raise FixRefused(f"{path}: a symlink; --goblin-fix does not replace links (fix the file it points to)")
-    if not stat.S_ISREG(st.st_mode):
-        raise FixRefused(f"{path}: not a regular file")
-    if not st.st_mode & 0o222 or not os.access(path, os.W_OK):
-        raise FixRefused(f"{path}: read-only; --goblin-fix leaves read-only files alone")
-    try:  # the real path must lie in the repository found from the path as written (N1)
-        raw = read_bytes(path, roots=repository_tree(path))
-    except UnsafePath as exc:
-        raise FixRefused(f"{path}: not written: {exc.reason}") from None
-    bom = raw.startswith(BOM)
-    try:
-        current = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise FixRefused(f"{path}: not valid UTF-8") from None
+    # the real path must lie in the repository found from the path as written (N1)
+    st, bom, current = _fixable(path, str(path), repository_tree(path))
     newline = _newline_style(current)
     loaded = audited or load_config(path)
     if current.replace("\r\n", "\n").replace("\r", "\n") != loaded.text:
@@ -468,32 +476,14 @@ def _other_writes(path: Path, patch: Patch | None) -> list[tuple[Path, bytes, An
     must be a regular, writable, non-symlink file inside the config's repository (or tree) and
     unchanged since the audit (its sha256); FixRefused naming the file otherwise."""
     import hashlib
-    import os
-    import stat
 
     from .formats.deepspeed import MAX_BYTES, offload_off_text
-    from .safepath import UnsafePath, read_bytes, repository_tree
+    from .safepath import repository_tree
 
     out: list[tuple[Path, bytes, Any]] = []
     for other in patch.other_files if patch and patch.edits else []:
         target = Path(other.real_path)
-        try:
-            st = os.lstat(target)
-        except OSError as exc:
-            raise FixRefused(f"{other.path}: cannot be fixed: {exc.strerror}") from None
-        if stat.S_ISLNK(st.st_mode) or not stat.S_ISREG(st.st_mode):
-            raise FixRefused(f"{other.path}: not a regular file; --goblin-fix does not replace links")
-        if not st.st_mode & 0o222 or not os.access(target, os.W_OK):
-            raise FixRefused(f"{other.path}: read-only; --goblin-fix leaves read-only files alone")
-        try:
-            raw = read_bytes(target, roots=repository_tree(path), limit=MAX_BYTES)
-        except UnsafePath as exc:
-            raise FixRefused(f"{other.path}: not written: {exc.reason}") from None
-        bom = raw.startswith(BOM)
-        try:
-            current = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise FixRefused(f"{other.path}: not valid UTF-8") from None
+        st, bom, current = _fixable(target, other.path, repository_tree(path), MAX_BYTES)
         newline = _newline_style(current)
         current = current.replace("\r\n", "\n").replace("\r", "\n")
         if hashlib.sha256(current.encode("utf-8")).hexdigest() != other.sha256:
