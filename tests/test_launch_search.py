@@ -9,26 +9,11 @@ from pathlib import Path
 import pytest
 
 from pytest_goblin.formats import launchers, load_config
-from pytest_goblin.schemas import WorkloadConfig
+
+from .test_topology import repo, topo
 
 TRL = "model_name_or_path: Qwen/Qwen2.5-7B\nper_device_train_batch_size: 4\nmax_length: 2048\ngradient_checkpointing: true\n"
 AXOLOTL_FSDP = "base_model: meta-llama/Meta-Llama-3-8B\nmicro_batch_size: 2\nsequence_len: 4096\nbf16: true\nfsdp_config:\n  fsdp_version: 2\n"
-
-
-def repo(tmp_path: Path, files: dict[str, str], git: bool = True) -> Path:
-    root = tmp_path / "repo"
-    root.mkdir(parents=True, exist_ok=True)
-    if git:
-        (root / ".git").mkdir()
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
-
-
-def topo(w: WorkloadConfig) -> tuple[int, int | None, int | None]:
-    return w.world_size, w.nodes, w.gpus_per_node
 
 
 # ------------------------------------------------------------------ 1. deepspeed --include / --exclude

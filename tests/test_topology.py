@@ -28,10 +28,12 @@ LLAMAFACTORY = (
 )
 
 
-def repo(tmp_path: Path, files: dict[str, str]) -> Path:
-    """A small repository (a `.git` folder and the given files) under tmp_path; returns its root."""
+def repo(tmp_path: Path, files: dict[str, str], git: bool = True) -> Path:
+    """A small repository (a `.git` folder unless `git` is false, and the given files) under tmp_path; returns its root."""
     root = tmp_path / "repo"
-    (root / ".git").mkdir(parents=True)
+    root.mkdir(parents=True, exist_ok=True)
+    if git:
+        (root / ".git").mkdir()
     for name, text in files.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
