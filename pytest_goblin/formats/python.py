@@ -270,6 +270,7 @@ def read_script(path: Path, text: str) -> Script:
         return True, value, Location(None, node.lineno, fixed=f"`{shown}` at line {node.lineno} is {how}; edit it by hand")
 
     bnb: dict[str, Any] = {}
+    loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Store)}
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             name = _name(node.func)
@@ -316,6 +317,11 @@ def read_script(path: Path, text: str) -> Script:
                     if ok and isinstance(value, str) and loc is not None:
                         s.values["model_name_or_path"] = value
                         s.where["model_name_or_path"] = loc
+            elif name == "BitsAndBytesConfig" and _unused(node, parents, loaded):
+                s.notes.append(
+                    f"line {node.lineno}: BitsAndBytesConfig(...) is bound to a name nothing reads"
+                    " (a commented-out `quantization_config=` is not code); no quantization read from it"
+                )
             elif name == "BitsAndBytesConfig" and _guarded(s, node, name, parents, lit):
                 for kw in node.keywords:
                     if kw.arg in ("load_in_4bit", "load_in_8bit"):
@@ -323,6 +329,8 @@ def read_script(path: Path, text: str) -> Script:
                         if ok and loc is not None:
                             bnb[kw.arg] = value
                             s.where[kw.arg] = loc
+            elif name == "LoraConfig" and _unused(node, parents, loaded):
+                s.notes.append(f"line {node.lineno}: LoraConfig(...) is bound to a name nothing reads; no adapter read from it")
             elif (name in ("LoraConfig", "get_peft_model") or _trainable_adapter(node)) and _guarded(s, node, name, parents, lit):
                 s.values["use_peft"] = True
                 s.where.setdefault("use_peft", Location(node, node.lineno))
@@ -767,6 +775,18 @@ def _guard(node: ast.AST, parents: dict[int, ast.AST], lit: _Lit, same: Callable
 
 
 _NOT_A_MODEL = re.compile(r"(Tokenizer|Processor|FeatureExtractor|Config|^PeftModel|\.PeftModel)\w*$")
+
+
+def _unused(node: ast.Call, parents: dict[int, ast.AST], loaded: set[str]) -> bool:
+    """True when the call's value is only bound to names the script never reads (`quant_config =
+    BitsAndBytesConfig(...)` whose one use, `# quantization_config=quant_config`, is a comment: review2
+    D-Katt train_lora.py:32/:38). A call used in place, or bound to a name read anywhere, is used."""
+    parent = parents.get(id(node))
+    if not (isinstance(parent, (ast.Assign, ast.AnnAssign)) and parent.value is node):
+        return False
+    targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+    names = [t.id for t in targets if isinstance(t, ast.Name)]
+    return len(names) == len(targets) and not any(n in loaded for n in names)
 
 
 def _model_load(node: ast.Call) -> bool:
