@@ -51,3 +51,51 @@ def test_a_lora_config_nobody_uses_is_not_an_adapter(tmp_path: Path) -> None:
     used = text.replace("SFTTrainer(model=model, ", "SFTTrainer(model=model, peft_config=lora, ")
     assert load_config(_write(tmp_path, "a/train.py", text)).workload.method == "full"
     assert load_config(_write(tmp_path, "b/train.py", used)).workload.method == "lora"
+
+
+# ------------------------------------------------------------------ a script named relative to another folder
+PARSED = """\
+import transformers
+
+parser = transformers.HfArgumentParser((transformers.TrainingArguments,))
+(args,) = parser.parse_args_into_dataclasses()
+transformers.Trainer(model=transformers.AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-7B"), args=args).train()
+"""
+
+
+def test_a_launcher_in_a_subfolder_runs_the_script_of_its_parent(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    path = _write(tmp_path, "trainer/finetune.py", PARSED)
+    _write(tmp_path, "trainer/scripts/deepspeed/sft.sh", "deepspeed --num_gpus 4 finetune.py \\\n    --per_device_train_batch_size 3 --output_dir o\n")
+    w = load_config(path).workload
+    assert w.micro_batch_size == 3
+    assert w.world_size == 4
+    assert w.sources["micro_batch_size"].file.endswith("trainer/scripts/deepspeed/sft.sh") and w.sources["micro_batch_size"].line == 2
+
+
+def test_a_nearer_file_of_the_same_name_is_the_one_run(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    path = _write(tmp_path, "trainer/finetune.py", PARSED)
+    _write(tmp_path, "trainer/scripts/finetune.py", "print('another script')\n")
+    _write(tmp_path, "trainer/scripts/deepspeed/sft.sh", "deepspeed --num_gpus 4 finetune.py --per_device_train_batch_size 3 --output_dir o\n")
+    try:
+        load_config(path)
+    except Exception as exc:  # not collected: the reason names the line and what its path resolved to
+        assert "trainer/scripts/deepspeed/sft.sh line 1 runs `finetune.py`" in str(exc)
+        assert "which is trainer/scripts/finetune.py" in str(exc)
+    else:
+        raise AssertionError("a launcher that runs another finetune.py was read as this script's")
+
+
+def test_a_cd_line_decides_where_the_script_path_is_read_from(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    path = _write(tmp_path, "trainer/finetune.py", PARSED)
+    _write(tmp_path, "trainer/scripts/finetune.py", "print('another script')\n")
+    _write(tmp_path, "trainer/scripts/run.sh", 'cd "$(dirname "$0")/.."\ntorchrun --nproc_per_node 2 finetune.py --per_device_train_batch_size 5 --output_dir o\n')
+    w = load_config(path).workload
+    assert (w.micro_batch_size, w.world_size) == (5, 2)
+    # without the cd the nearer scripts/finetune.py is the one that line runs
+    _write(tmp_path, "trainer/scripts/run.sh", "torchrun --nproc_per_node 2 finetune.py --per_device_train_batch_size 5 --output_dir o\n")
+    from pytest_goblin.formats import launchers
+
+    assert launchers.find_script_launch(path) is None

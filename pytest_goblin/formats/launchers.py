@@ -95,6 +95,7 @@ class Line:
     tokens: tuple[str, ...]
     env: tuple[tuple[str, str], ...]  # variables in effect for it (the file's assignments and an inline prefix)
     place: str = ""  # in a notebook: "cell N line M" (`line` is then the .ipynb file's line)
+    cwd: str = ""  # the folder a `cd` before it moved to (`_cd`): "" none, "@/x" from the launcher's folder, "?/x" from where it is run, "!" unknown
 
 
 @dataclass(frozen=True)
@@ -309,6 +310,30 @@ def _uncommented(line: str) -> str:
     return line
 
 
+_HERE = re.compile(r"""^["']?\$\(\s*(?:cd\s+)?dirname\s+["']?\$(?:0|\{?BASH_SOURCE(?:\[0\])?\}?)["']?\s*\)["']?""")
+
+
+def _cd(command: str, cwd: str, env: dict[str, str]) -> str:
+    """The folder after `cd DIR` (see Line.cwd): `cd "$(dirname "$0")"/..` is the launcher's own folder
+    and below; a relative DIR joins the folder before it; an absolute one, `cd -`, `cd` alone or a
+    value not set in the file is unknown ("!"), and the script's path is then resolved as if no `cd` ran."""
+    words = command.split(None, 1)
+    if len(words) < 2:
+        return "!"
+    target = words[1].strip()
+    here = _HERE.match(target)
+    if here:
+        rest = target[here.end() :].strip("\"'")
+        return "@/" + rest.lstrip("/") if rest else "@"
+    parts = _split(expand(target, env))
+    if len(parts) != 1 or "$" in parts[0] or "`" in parts[0] or parts[0].startswith(("/", "~", "-")):
+        return "!"
+    if cwd == "!":
+        return "!"
+    base = cwd or "?"
+    return f"{base}/{parts[0]}"
+
+
 def parse_launcher(path: Path, text: str) -> LauncherFile:
     """The launch commands of a shell/slurm script, a README's code blocks or a notebook's shell
     lines, and its #SBATCH lines."""
@@ -334,11 +359,15 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                 elif what == "gpus_per_node":
                     env.setdefault("SLURM_GPUS_PER_NODE", str(value))
                     env.setdefault("SLURM_GPUS_ON_NODE", str(value))
+    cwd = ""
     for n, logical in _logical_lines(raw):
         stripped = _uncommented(logical).strip()
         if not stripped:
             continue
         for part in re.split(r"&&|\|\||;", stripped):
+            if re.match(r"^(?:cd|pushd)(?:\s|$)", part.strip()):
+                cwd = _cd(part.strip(), cwd, env)
+                continue
             m = _ASSIGN.match(part.strip())
             assigned = m.group(2).strip() if m else ""
             if m and (assigned[:1] in "'\"" or " " not in assigned):  # `VAR=value` alone; `VAR=value cmd` is an inline prefix
@@ -357,7 +386,7 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                 if not a:
                     break
                 inline[a.group(1)] = a.group(2)
-            commands.append(Line(n, tuple(tokens), tuple({**env, **inline}.items()), places.get(n, "")))
+            commands.append(Line(n, tuple(tokens), tuple({**env, **inline}.items()), places.get(n, ""), cwd))
     names = frozenset(_word(tok).rsplit("/", 1)[-1] for line in commands for tok in line.tokens)
     return LauncherFile(path=path, lines=tuple(commands), sbatch=tuple(sbatch), names=names)
 
@@ -387,10 +416,35 @@ def _sbatch_options(text: str) -> list[tuple[str, int]]:
 
 
 # ------------------------------------------------------------------ which lines launch this config
-def names_config(tokens: tuple[str, ...], config: Path, launcher_dir: Path, root: Path) -> bool:
-    """True when a word of the command names `config` (real path): relative to the launcher's folder,
-    to a folder between it and the repository root, or to the root; an absolute or variable-prefixed
-    path by its last two or more parts; a bare file name only from the config's own folder."""
+def _bases(launcher_dir: Path, root: Path, cwd: str = "") -> list[Path]:
+    """The folders a relative path of a launch line may be written from, nearest first: the folder a
+    `cd` moved to (from the launcher's folder, or from it and each parent when the `cd` is relative to
+    where the launcher is run), else the launcher's folder and each parent up to the repository root."""
+    chain = [launcher_dir]
+    while chain[-1] != root and chain[-1].parent != chain[-1] and chain[-1].is_relative_to(root) and len(chain) <= MAX_DEPTH:
+        chain.append(chain[-1].parent)
+    if cwd.startswith("@"):
+        return [Path(os.path.normpath(launcher_dir / cwd[2:]))] if cwd != "@" else [launcher_dir]
+    if cwd.startswith("?/"):
+        return [Path(os.path.normpath(b / cwd[2:])) for b in chain]
+    return chain
+
+
+def resolve_relative(word: str, launcher_dir: Path, root: Path, cwd: str = "") -> tuple[Path | None, list[Path]]:
+    """(the file a relative path of a launch line names: the first of `_bases` that holds it, the
+    folders tried); None when none holds it."""
+    tried = _bases(launcher_dir, root, cwd)
+    for base in tried:
+        candidate = Path(os.path.normpath(base / word))
+        if candidate.is_file():
+            return Path(os.path.realpath(candidate)), tried
+    return None, tried
+
+
+def names_config(tokens: tuple[str, ...], config: Path, launcher_dir: Path, root: Path, cwd: str = "") -> bool:
+    """True when a word of the command names `config` (real path): a relative path (a bare name too)
+    is the file the nearest of `_bases` holds (after a `cd`, from there); an absolute or
+    variable-prefixed path by its last two or more parts."""
     name = config.name
     for tok in tokens:
         word = tok.split("=", 1)[1] if tok.startswith("-") and "=" in tok else tok
@@ -410,22 +464,12 @@ def names_config(tokens: tuple[str, ...], config: Path, launcher_dir: Path, root
             if Path(os.path.normpath(p)) == config or (len(parts) >= 2 and config.parts[-len(parts) :] == tuple(parts) and len(parts) >= 2):
                 return True
             continue
-        bare = re.sub(r"^(\./)+", "", word)  # `./x.yaml` is bare; `../x.yaml` is not (strip("./") took both)
-        if "/" not in bare and bare == name:
-            if launcher_dir == config.parent:
-                return True
-            # run from the repository root (`bash finetune/run.sh` running `torchrun finetune.py`):
-            # only when the launcher's own folder holds no file of that name
-            if config.parent == root and not (launcher_dir / name).exists():
-                return True
-            continue
-        base = launcher_dir
-        while True:
-            if Path(os.path.normpath(base / p)) == config:
-                return True
-            if base == root or base.parent == base or not base.is_relative_to(root):
-                break
-            base = base.parent
+        # relative (`finetune.py` in trainer/scripts/deepspeed/sft.sh naming trainer/finetune.py, review2
+        # MiniCPM; `bash finetune/run.sh` running `torchrun finetune.py` from the root): the nearest folder
+        # from the launcher's (or a `cd`'s) up to the root that holds a file of that path is the one run
+        found, _ = resolve_relative(word, launcher_dir, root, cwd)
+        if found is not None and found == config:
+            return True
     return False
 
 
@@ -1085,7 +1129,7 @@ def find_launch(config_path: str | Path) -> Launch | None:
         if lf is None or config.name not in lf.names:
             continue
         for line in lf.lines:
-            if not names_config(line.tokens, config, folder, root):
+            if not names_config(line.tokens, config, folder, root, line.cwd):
                 continue
             shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
             found = read_launch(line, lf, shown, roots, root)
@@ -1143,7 +1187,7 @@ def find_script_launch(script_path: str | Path) -> ScriptLaunch | None:
         if lf is None or script.name not in lf.names:
             continue
         for line in lf.lines:
-            at = next((i for i, tok in enumerate(line.tokens) if tok.endswith(".py") and names_config((tok,), script, folder, root)), None)
+            at = next((i for i, tok in enumerate(line.tokens) if tok.endswith(".py") and names_config((tok,), script, folder, root, line.cwd)), None)
             if at is None:
                 continue
             if found is not None:
@@ -1162,3 +1206,37 @@ def find_script_launch(script_path: str | Path) -> ScriptLaunch | None:
                 file=str(lf.path), shown=shown, line=line.line, flags=flags, files=files, place=line.place, root_note=how and f"repository root: {root} ({how})"
             )
     return found
+
+
+MAX_MISSES = 3  # near misses named in a "no launch line runs it" reason
+
+
+def script_misses(script_path: str | Path) -> list[str]:
+    """Launch lines that run a script of this name that is not this one, each with the folders its
+    relative path was resolved from and what it resolved to: the reason a script is not collected says
+    what was tried (review2 MiniCPM: a launcher in trainer/scripts/deepspeed/ running `finetune.py`)."""
+    absolute = Path(os.path.abspath(script_path))
+    script = Path(os.path.realpath(absolute))
+    roots, root, _ = _tree(absolute)
+    if not script.is_relative_to(root):
+        root = script.parent
+    out: list[str] = []
+    for folder, path in _candidates(script, root):
+        lf = _launcher(path, roots)
+        if lf is None or script.name not in lf.names:
+            continue
+        shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
+        for line in lf.lines:
+            for tok in line.tokens:
+                if not tok.endswith(".py") or _word(tok).rsplit("/", 1)[-1] != script.name or "$" in tok or tok.startswith("/"):
+                    continue
+                found, tried = resolve_relative(tok, folder, root, line.cwd)
+                bases = ", ".join((os.path.relpath(b, root) + "/").replace("./", "the root/") if b.is_relative_to(root) else str(b) for b in tried[:4])
+                what = f"which is {os.path.relpath(found, root)}" if found is not None and found.is_relative_to(root) else "found in none of them"
+                where = f"{shown} {line.place}" if line.place else f"{shown} line {line.line}"
+                out.append(f"{where} runs `{tok}`, resolved from {bases}: {what}")
+                break
+            if len(out) >= MAX_MISSES:
+                return out
+    return out
+

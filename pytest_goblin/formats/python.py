@@ -562,7 +562,11 @@ class _CommandLine:
             return None
         if self.launch is None and not self.defaults_noted:
             self.defaults_noted = True
-            self.notes.append("the script's command-line defaults are read as its values: no launch line in its repository runs it")
+            from .launchers import script_misses
+
+            misses = script_misses(self.path)
+            tried = f" (lines that run a file of its name name another: {'; '.join(misses)})" if misses else ""
+            self.notes.append(f"the script's command-line defaults are read as its values: no launch line in its repository runs it{tried}")
         return self.value_of(arg)
 
     def _passed(self, arg: Arg) -> tuple[str, str | None, int] | None:
@@ -662,13 +666,15 @@ class _CommandLine:
                 " goblin audits such YAML/JSON files as their own items",
             )
         if launch is None:
-            from .launchers import searched
+            from .launchers import script_misses, searched
 
             how = "the command line (or the YAML its `--config` names)" if pname == "TrlParser" else "the command line"
+            misses = script_misses(path)
+            tried = f"; lines that run a file of its name name another: {'; '.join(misses)}" if misses else ""
             raise NotATrainingConfig(
                 path,
                 f"its {self.config_class} comes from {how} through {pname} (line {pline}), and no launch line in its repository"
-                f" runs it ({searched(path)}): there are no values to read",
+                f" runs it ({searched(path)}{tried}): there are no values to read",
             )
         config_file = self.passed.get("--config", (None, 0))[0] if pname == "TrlParser" else None
         if config_file or (not launch.flags and launch.files):
