@@ -47,7 +47,9 @@ def test_a_quantization_config_that_is_passed_is_read(tmp_path: Path) -> None:
 
 
 def test_a_lora_config_nobody_uses_is_not_an_adapter(tmp_path: Path) -> None:
-    text = UNUSED_BNB.replace("{use}", "").replace("quant_config = BitsAndBytesConfig(load_in_8bit=True)", "from peft import LoraConfig\nlora = LoraConfig(r=8)")
+    text = UNUSED_BNB.replace("{use}", "").replace(
+        "quant_config = BitsAndBytesConfig(load_in_8bit=True)", "from peft import LoraConfig\nlora = LoraConfig(r=8)"
+    )
     used = text.replace("SFTTrainer(model=model, ", "SFTTrainer(model=model, peft_config=lora, ")
     assert load_config(_write(tmp_path, "a/train.py", text)).workload.method == "full"
     assert load_config(_write(tmp_path, "b/train.py", used)).workload.method == "lora"
@@ -91,7 +93,9 @@ def test_a_cd_line_decides_where_the_script_path_is_read_from(tmp_path: Path) ->
     (tmp_path / ".git").mkdir()
     path = _write(tmp_path, "trainer/finetune.py", PARSED)
     _write(tmp_path, "trainer/scripts/finetune.py", "print('another script')\n")
-    _write(tmp_path, "trainer/scripts/run.sh", 'cd "$(dirname "$0")/.."\ntorchrun --nproc_per_node 2 finetune.py --per_device_train_batch_size 5 --output_dir o\n')
+    _write(
+        tmp_path, "trainer/scripts/run.sh", 'cd "$(dirname "$0")/.."\ntorchrun --nproc_per_node 2 finetune.py --per_device_train_batch_size 5 --output_dir o\n'
+    )
     w = load_config(path).workload
     assert (w.micro_batch_size, w.world_size) == (5, 2)
     # without the cd the nearer scripts/finetune.py is the one that line runs

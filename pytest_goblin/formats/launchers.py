@@ -1239,4 +1239,3 @@ def script_misses(script_path: str | Path) -> list[str]:
             if len(out) >= MAX_MISSES:
                 return out
     return out
-
