@@ -103,3 +103,49 @@ def test_a_cd_line_decides_where_the_script_path_is_read_from(tmp_path: Path) ->
     from pytest_goblin.formats import launchers
 
     assert launchers.find_script_launch(path) is None
+
+
+# ------------------------------------------------------------------ values assigned in code
+ASSIGNED = """\
+from dataclasses import dataclass, field
+import transformers
+import trl
+
+
+@dataclass
+class TrainingConfig:
+    block_size: int = field(default=4096)
+
+
+def train():
+    parser = transformers.HfArgumentParser((TrainingConfig, trl.SFTConfig))
+    config, args = parser.parse_args_into_dataclasses()
+    model = transformers.AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-7B")
+    args.max_seq_length = config.block_size
+    trl.SFTTrainer(model, args=args).train()
+
+
+if __name__ == "__main__":
+    train()
+"""
+
+
+def test_an_attribute_set_from_a_launcher_value_is_read_where_the_pinned_trl_has_it(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    _write(tmp_path, "requirements.txt", "trl==0.12.0\ntransformers==4.46.1\n")
+    path = _write(tmp_path, "train/sft.py", ASSIGNED)
+    _write(tmp_path, "train/sft.sh", "torchrun --nproc-per-node 2 train/sft.py \\\n  --block_size=32768 \\\n  --per_device_train_batch_size=1 --output_dir o\n")
+    w = load_config(path).workload
+    assert w.seq_len == 32768
+    assert w.sources["seq_len"].file.endswith("train/sft.sh") and w.sources["seq_len"].line == 2
+    assert any("args.max_seq_length = ...` sets max_seq_length" in n and "trl 0.12.0" in n for n in w.notes)
+
+
+def test_an_attribute_the_running_trl_does_not_read_is_not_read(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    _write(tmp_path, "requirements.txt", "trl==1.16.0\n")  # SFTConfig calls it max_length there
+    path = _write(tmp_path, "train/sft.py", ASSIGNED)
+    _write(tmp_path, "train/sft.sh", "torchrun --nproc-per-node 2 train/sft.py --block_size=32768 --per_device_train_batch_size=1 --output_dir o\n")
+    w = load_config(path).workload
+    assert w.seq_len != 32768
+    assert any("sets max_seq_length, which SFTConfig at trl 1.16.0" in n and "does not read" in n for n in w.notes)

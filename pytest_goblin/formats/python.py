@@ -365,12 +365,12 @@ def read_script(path: Path, text: str) -> Script:
         s.values.setdefault("load_in_4bit", True)
     if s.args_call is None:
         cli.from_parser()  # HfArgumentParser / TrlParser: the launcher's arguments are the config's keys
-    _assigned_fields(s, tree, cli, parents, lit)
+    _assigned_fields(s, tree, cli, parents, lit, path, text)
     s.notes.extend(cli.notes)
     return s
 
 
-def _assigned_fields(s: Script, tree: ast.Module, cli: _CommandLine, parents: dict[int, ast.AST], lit: _Lit) -> None:
+def _assigned_fields(s: Script, tree: ast.Module, cli: _CommandLine, parents: dict[int, ast.AST], lit: _Lit, path: Path, text: str) -> None:
     """`training_args.gradient_checkpointing = True` after the config is built or parsed: the code's
     value is what the trainer gets (it runs after the keyword and the command line)."""
     if s.config_class is None:
@@ -384,8 +384,19 @@ def _assigned_fields(s: Script, tree: ast.Module, cli: _CommandLine, parents: di
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Attribute)):
             continue
         target = node.targets[0]
-        if not (isinstance(target.value, ast.Name) and target.value.id in owners and target.attr in fields):
+        if not (isinstance(target.value, ast.Name) and target.value.id in owners):
             continue
+        older_said = ""
+        if target.attr not in fields:
+            older = _older_field(path, text, s.config_class, target.attr)
+            if older is None:
+                continue
+            if not older[0]:
+                s.notes.append(
+                    f"line {node.lineno}: `{ast.unparse(target)} = ...` sets {target.attr}, which {s.config_class} at {older[1]} does not read; not read"
+                )
+                continue
+            older_said = f"; {s.config_class} at {older[1]} reads it"
         ok, value, loc = lit(node.value)
         runs, cond = _guard(node, parents, lit)
         if not ok or loc is None or runs is None:
@@ -393,7 +404,28 @@ def _assigned_fields(s: Script, tree: ast.Module, cli: _CommandLine, parents: di
             continue
         if runs:
             s.values[target.attr], s.where[target.attr] = value, loc
-            s.notes.append(f"line {node.lineno}: `{ast.unparse(target)} = ...` sets {target.attr} after the config is built" + (f" ({cond})" if cond else ""))
+            s.notes.append(
+                f"line {node.lineno}: `{ast.unparse(target)} = ...` sets {target.attr} after the config is built" + (f" ({cond})" if cond else "") + older_said
+            )
+
+
+def _older_field(path: Path, text: str, config_class: str, key: str) -> tuple[bool, str] | None:
+    """A field the newest release of the class lacks but an older one has (`args.max_seq_length = ...` on
+    an SFTConfig, max_length from TRL 0.20; review2 s1 sft.py:68): (whether the release the repository
+    runs reads it, that release and where it came from) from frameworks/history.py's key history; None
+    when no release had it."""
+    from ..frameworks import history
+
+    dist = "transformers" if config_class in HF_ARGS else "trl"
+    try:
+        if not history.ever(dist, config_class, key):
+            return None
+        run = history.run_version(dist, history.pins(str(path), text).get(dist))
+    except (KeyError, OSError, ValueError):
+        return None
+    if run is None:
+        return False, f"{dist}: no release read satisfies the repository's pin"
+    return history.present(dist, config_class, key, run.version) is True, f"{dist} {run.version}: {run.how}"
 
 
 TRL_SFT_TRAINER_AT = "trl 0.7.11 trl/trainer/sft_trainer.py:138-140 (SFTTrainer(packing=False, max_seq_length=None)), :221-223 (max_seq_length None: min(tokenizer.model_max_length, 1024))"
