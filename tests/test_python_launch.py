@@ -149,3 +149,53 @@ def test_an_attribute_the_running_trl_does_not_read_is_not_read(tmp_path: Path) 
     w = load_config(path).workload
     assert w.seq_len != 32768
     assert any("sets max_seq_length, which SFTConfig at trl 1.16.0" in n and "does not read" in n for n in w.notes)
+
+
+# ------------------------------------------------------------------ python-fire entry points
+FIRE = """\
+import fire
+import torch
+import transformers
+
+
+def train(
+    base_model: str = "",
+    micro_batch_size: int = 4,
+    num_epochs: int = 3,
+    load_8bit: bool = False,
+):
+    kwargs = {"load_in_8bit": True} if load_8bit else {}
+    if load_8bit:
+        model = transformers.AutoModelForCausalLM.from_pretrained(base_model, load_in_8bit=True)
+    else:
+        model = transformers.AutoModelForCausalLM.from_pretrained(base_model, torch_dtype=torch.bfloat16)
+    transformers.Trainer(
+        model=model,
+        args=transformers.TrainingArguments(per_device_train_batch_size=micro_batch_size, num_train_epochs=num_epochs, output_dir="o"),
+    ).train()
+
+
+if __name__ == "__main__":
+    {entry}
+"""
+
+
+def test_fire_defaults_are_the_values_and_the_launch_line_overrides_them(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    path = _write(tmp_path, "finetune.py", FIRE.replace("{entry}", "fire.Fire(train)"))
+    w = load_config(path).workload
+    assert w.micro_batch_size == 4 and w.sources["micro_batch_size"].line == 8  # the signature's default
+    assert w.quantization == "none"
+    _write(tmp_path, "README.md", "```bash\npython finetune.py \\\n    --base_model='Qwen/Qwen2.5-7B' \\\n    --micro-batch-size 2 \\\n    --load_8bit\n```\n")
+    w = load_config(path).workload
+    assert (w.model.name, w.micro_batch_size, w.quantization) == ("Qwen/Qwen2.5-7B", 2, "8bit")
+    assert w.sources["micro_batch_size"].file.endswith("README.md") and w.sources["micro_batch_size"].line == 4
+
+
+def test_a_function_fire_does_not_run_takes_no_command_line_values(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    path = _write(tmp_path, "finetune.py", FIRE.replace("{entry}", "fire.Fire()"))  # every module name a command: not read
+    _write(tmp_path, "README.md", "```bash\npython finetune.py train --micro_batch_size 2\n```\n")
+    w = load_config(path).workload
+    assert w.micro_batch_size != 2
+    assert w.sources["micro_batch_size"].line != 8

@@ -8,6 +8,7 @@ Read: constants and literal containers, names and attributes through a callback,
 and `__name__` as `"__main__"` (the launched script runs as the main module).
 A function parameter is the value every call in the script passes for it (the keyword, the
 position, else the parameter's default); calls that disagree, or `*`/`**` arguments, leave it unknown.
+A parameter of a command-line entry point (`fire.Fire(train)`) is what the caller's `entry` says.
 """
 
 from __future__ import annotations
@@ -33,15 +34,18 @@ _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
 _SCALARS = (bool, int, float, str, type(None))
 
 Leaf = Callable[[ast.expr], tuple[bool, Any]]  # a name/attribute/literal as the caller reads it
+# The value an entry point's parameter takes from the command line (python-fire), None when `fn` is no entry point
+Entry = Callable[[ast.FunctionDef | ast.AsyncFunctionDef, ast.arg], "tuple[bool, Any] | None"]
 
 
 class Evaluator:
     """Evaluates expressions of one module. `leaf` reads names, attributes and literals; a name that
     is a parameter of the function around it is read from the script's calls of that function."""
 
-    def __init__(self, tree: ast.Module, parents: dict[int, ast.AST], leaf: Leaf):
+    def __init__(self, tree: ast.Module, parents: dict[int, ast.AST], leaf: Leaf, entry: Entry | None = None):
         self.parents = parents
         self.leaf = leaf
+        self.entry = entry
         self.calls: dict[str, list[ast.Call]] = {}
         for n in ast.walk(tree):
             if isinstance(n, ast.Call):
@@ -102,6 +106,8 @@ class Evaluator:
         if hit is None:
             return None
         fn, pos, arg = hit
+        if self.entry is not None and (from_entry := self.entry(fn, arg)) is not None:
+            return from_entry
         if id(fn) in self._busy:  # recursion
             return False, None
         calls = [c for c in self.calls.get(fn.name, []) if self.function_of(c) is not fn]

@@ -249,12 +249,19 @@ def read_script(path: Path, text: str) -> Script:
         return ok, value, (Location(where, where.lineno) if ok else None)
 
     parents = {id(child): parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
-    ev = Evaluator(tree, parents, lambda n: base(n)[:2])
+
+    def entry(fn: ast.FunctionDef | ast.AsyncFunctionDef, arg: ast.arg) -> tuple[bool, Any] | None:
+        found = cli.fire_value(fn, arg)
+        return None if found is None else found[:2]
+
+    ev = Evaluator(tree, parents, lambda n: base(n)[:2], entry)
 
     def lit(node: ast.expr, depth: int = 0) -> tuple[bool, Any, Location | None]:
         """`base`, then a function parameter (what the script's calls pass it) or a simple expression of
         known values (`args.bits == 4`, `torch.float32 if args.fp32 else torch.bfloat16`; pyeval.py)."""
         param = ev.parameter(node) if isinstance(node, ast.Name) else None
+        if param is not None and (fired := cli.fire_value(param[0], param[2])) is not None:
+            return fired
         if param is None:
             ok, value, loc = base(node)
             if ok:
@@ -409,6 +416,30 @@ def _assigned_fields(s: Script, tree: ast.Module, cli: _CommandLine, parents: di
             )
 
 
+# python-fire v0.7.1-3-g716bbc2 fire/core.py:873-918 (`--name=value`, `--name value`, hyphens read as underscores, a
+# flag alone is True, `--noname` alone False) and fire/parser.py:59-76 (a value is a Python literal, else the word itself)
+FIRE_AT = "python-fire 0.7.1 fire/core.py:873-918, fire/parser.py:59-76"
+
+
+def _fire_entry_points(tree: ast.Module) -> dict[str, set[int]]:
+    """Module-level functions a `fire.Fire(fn)` / `Fire(fn)` call runs: name -> the function node's id.
+    `fire.Fire()` without a function (every module name a command) is not read."""
+    functions = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    out: dict[str, set[int]] = {}
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Call) and _name(n.func) == "Fire" and n.args and isinstance(n.args[0], ast.Name) and n.args[0].id in functions:
+            out.setdefault(n.args[0].id, set()).add(id(functions[n.args[0].id]))
+    return out
+
+
+def _fire_parse(raw: str) -> Any:
+    """A fire command-line value: a Python literal, else the word as written (FIRE_AT)."""
+    try:
+        return ast.literal_eval(raw)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return raw
+
+
 def _older_field(path: Path, text: str, config_class: str, key: str) -> tuple[bool, str] | None:
     """A field the newest release of the class lacks but an older one has (`args.max_seq_length = ...` on
     an SFTConfig, max_length from TRL 0.20; review2 s1 sft.py:68): (whether the release the repository
@@ -463,7 +494,8 @@ class _CommandLine:
             for dc in chain:
                 for f, a in dc.fields.items():
                     self.fields.setdefault(f, a)  # a subclass's field overrides its base's
-        self.launch = find_script_launch(path) if (self.options or self.parser_call is not None) else None
+        self.fire = _fire_entry_points(tree)
+        self.launch = find_script_launch(path) if (self.options or self.parser_call is not None or self.fire) else None
         self.passed: dict[str, tuple[str | None, int]] = {}
         self.abbreviated: dict[str, str] = {}  # option -> the prefix the launch line wrote
         for flag, value, line in self.launch.flags if self.launch else ():
@@ -600,6 +632,52 @@ class _CommandLine:
             tried = f" (lines that run a file of its name name another: {'; '.join(misses)})" if misses else ""
             self.notes.append(f"the script's command-line defaults are read as its values: no launch line in its repository runs it{tried}")
         return self.value_of(arg)
+
+    def fire_value(self, fn: ast.FunctionDef | ast.AsyncFunctionDef, arg: ast.arg) -> tuple[bool, Any, Location | None] | None:
+        """A parameter of a function `fire.Fire(fn)` runs: the launch line's `--name value` / `--name=value` /
+        `--name` alone (True) / `--noname` (False), hyphens read as underscores, the value a Python literal
+        else the word as a string (FIRE_AT); else the keyword default written in the signature (an edit
+        point of the script). None when `fn` is not a fire entry point."""
+        if fn.name not in self.fire or id(fn) not in self.fire[fn.name]:
+            return None
+        key = arg.arg
+        hit: tuple[str, str | None, int] | None = None
+        for flag, (raw, line) in self.passed.items() if self.launch else ():
+            name = flag.lstrip("-").replace("-", "_")
+            if name == key or (raw is None and name == "no" + key):
+                hit = (flag, raw, line)
+        if hit is not None and self.launch is not None:
+            flag, raw, line = hit
+            self.used.add(flag)
+            written = f"`{flag}{'' if raw is None else ' ' + raw}`"
+            where = self.launch.where(line)
+            value: Any
+            if raw is None:
+                value = flag.lstrip("-").replace("-", "_") == key
+            elif unresolved(raw):
+                self.notes.append(f"{written} at {where}: the value is not set in that file; not read")
+                return False, None, None
+            else:
+                value = _fire_parse(raw)
+            return True, value, Location(None, line, file=self.launch.file, fixed=f"{written} is passed by {where}: change it {IN_LAUNCH_LINE}")
+        a = fn.args
+        default: ast.expr | None = None
+        positional = [*a.posonlyargs, *a.args]
+        if arg in positional:
+            i = positional.index(arg) - (len(positional) - len(a.defaults))
+            default = a.defaults[i] if i >= 0 else None
+        elif arg in a.kwonlyargs:
+            default = a.kw_defaults[a.kwonlyargs.index(arg)]
+        if default is None:
+            self.notes.append(
+                f"`{key}` of {fn.name}() (line {fn.lineno}, run by fire.Fire) has no default" + (" and its launch line does not pass it" if self.launch else "")
+            )
+            return False, None, None
+        try:
+            value = ast.literal_eval(default)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            return False, None, None
+        return True, value, Location(default, default.lineno)
 
     def _passed(self, arg: Arg) -> tuple[str, str | None, int] | None:
         dashed = tuple(f"--{arg.dest.replace('_', '-')}" for _ in (1,) if arg.origin == "dataclass" and "_" in arg.dest)
