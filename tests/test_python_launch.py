@@ -199,3 +199,51 @@ def test_a_function_fire_does_not_run_takes_no_command_line_values(tmp_path: Pat
     w = load_config(path).workload
     assert w.micro_batch_size != 2
     assert w.sources["micro_batch_size"].line != 8
+
+
+# ------------------------------------------------------------------ launch-line keys the release rejects
+def _key_findings(tmp_path: Path, parse: str, pin: str, flags: str) -> list:
+    from pytest_goblin import blockers
+    from pytest_goblin.hardware import get_hardware
+
+    (tmp_path / ".git").mkdir(exist_ok=True)
+    _write(tmp_path, "requirements.txt", pin)
+    path = _write(tmp_path, "train.py", PARSED.replace("parser.parse_args_into_dataclasses()", parse))
+    _write(tmp_path, "README.md", f"```bash\ntorchrun --nproc_per_node 4 train.py \\\n    --output_dir o \\\n    {flags}\n```\n")
+    return [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id.startswith("blocker.keys_")]
+
+
+def test_a_launch_line_key_the_pinned_transformers_dropped_stops_the_run(tmp_path: Path) -> None:
+    (f,) = _key_findings(tmp_path, "parser.parse_args_into_dataclasses()", "transformers==4.53.3\n", "--evaluation_strategy no")
+    assert f.blocker and f.rule_id == "blocker.keys_rejected_at_version" and f.key == "evaluation_strategy" and f.line is None
+    assert "`--evaluation_strategy no`, passed by README.md line 4" in f.message
+    assert "dropped it in transformers 4.51" in f.message and "pass `--eval_strategy` instead" in f.message
+    assert "transformers==4.53.3" in f.message and "None" not in f.message and f.fix is None
+
+
+def test_a_launch_line_key_the_pinned_release_has_is_not_flagged(tmp_path: Path) -> None:
+    assert _key_findings(tmp_path, "parser.parse_args_into_dataclasses()", "transformers==4.46.3\n", "--evaluation_strategy no") == []
+
+
+def test_a_parse_that_keeps_unknown_arguments_is_a_requirement_not_a_blocker(tmp_path: Path) -> None:
+    (f,) = _key_findings(
+        tmp_path, "parser.parse_args_into_dataclasses(return_remaining_strings=True)[:1]", "transformers==4.53.3\n", "--evaluation_strategy no"
+    )
+    assert not f.blocker and f.rule_id == "blocker.keys_unknown_at_version" and "is not known" in f.message
+
+
+def test_a_key_the_scripts_own_dataclass_declares_is_not_flagged(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    _write(tmp_path, "requirements.txt", "transformers==4.53.3\n")
+    own = "from dataclasses import dataclass, field\n" + PARSED.replace("(transformers.TrainingArguments,)", "(TrainingArguments,)").replace(
+        "import transformers\n",
+        "import transformers\n\n\n@dataclass\nclass TrainingArguments(transformers.TrainingArguments):\n    evaluation_strategy: str = field(default='no')\n",
+    )
+    path = _write(tmp_path, "train.py", own)
+    _write(tmp_path, "README.md", "```bash\ntorchrun --nproc_per_node 4 train.py --output_dir o --evaluation_strategy no\n```\n")
+    from pytest_goblin import blockers
+    from pytest_goblin.hardware import get_hardware
+
+    loaded = load_config(path)
+    assert loaded.workload.world_size == 4  # the launch line was read
+    assert [f for f in blockers.findings(loaded, get_hardware("mi300x")) if f.rule_id.startswith("blocker.keys_")] == []

@@ -107,6 +107,12 @@ class Script:
     fixed: dict[str, str] = field(default_factory=dict)  # workload field -> why code, not a keyword, sets it
     code_lines: dict[str, int] = field(default_factory=dict)  # workload field -> the line of that code
     trainer_values: dict[str, tuple[Any, Location]] = field(default_factory=dict)  # SFTTrainer(packing=..., max_seq_length=...)
+    # the framework keys the launch line passes through HfArgumentParser/TrlParser (none of the script's own
+    # dataclass fields): key -> (the flag as written, its value, physical line), for blocker.keys_*_at_version
+    launch_keys: dict[str, tuple[str, str | None, int]] = field(default_factory=dict)
+    # whether that parse stops on an argument no dataclass reads: parse_args_into_dataclasses() without
+    # return_remaining_strings raises ValueError (HF_PARSE_AT); None when the script parses otherwise
+    launch_stops: bool | None = None
 
 
 def _name(func: ast.expr) -> str:
@@ -421,6 +427,20 @@ def _assigned_fields(s: Script, tree: ast.Module, cli: _CommandLine, parents: di
 FIRE_AT = "python-fire 0.7.1 fire/core.py:873-918, fire/parser.py:59-76"
 
 
+# transformers 5.25.0 transformers/hf_argparser.py:272-275,338,350-354 (parse_args_into_dataclasses: arguments no
+# dataclass reads raise ValueError unless return_remaining_strings=True); 4.35.0 hf_argparser.py:265,331,347
+HF_PARSE_AT = "transformers 5.25.0 transformers/hf_argparser.py:338,350-354; 4.35.0 hf_argparser.py:331,347"
+
+
+def _keeps_remaining(call: ast.Call) -> bool:
+    """Whether a parse call keeps unknown arguments (`return_remaining_strings=` anything but a literal False,
+    or positionally: its second argument)."""
+    kw = next((k.value for k in call.keywords if k.arg == "return_remaining_strings"), None)
+    if kw is None:
+        return len(call.args) >= 2 or any(k.arg is None for k in call.keywords)
+    return not (isinstance(kw, ast.Constant) and kw.value is False)
+
+
 def _fire_entry_points(tree: ast.Module) -> dict[str, set[int]]:
     """Module-level functions a `fire.Fire(fn)` / `Fire(fn)` call runs: name -> the function node's id.
     `fire.Fire()` without a function (every module name a command) is not read."""
@@ -477,6 +497,7 @@ class _CommandLine:
 
     def __init__(self, path: Path, tree: ast.Module, consts: dict[str, tuple[Any, ast.expr]], s: Script):
         self.path = path
+        self.tree = tree
         self.s = s
         self.notes: list[str] = []
         self.options = argparse_options(tree, consts)
@@ -791,6 +812,9 @@ class _CommandLine:
             ref = config_file or launch.files[0]
             raise NotATrainingConfig(path, f"its {self.config_class} is read from {ref}, passed by {launch.where()}; goblin audits that file as its own item")
         s.config_class, s.parser_call = self.config_class, self.parser_call
+        parses = [n for n in ast.walk(self.tree) if isinstance(n, ast.Call) and _name(n.func) in _PARSE_CALLS]
+        if parses and all(_name(n.func) == "parse_args_into_dataclasses" and not _keeps_remaining(n) for n in parses):
+            s.launch_stops = True
         for name, arg in self.fields.items():
             ok, found, loc = self.value_of(arg)
             if ok and found is not None and loc is not None:
@@ -804,6 +828,8 @@ class _CommandLine:
             written = f"`{self.abbreviated.get(flag, flag)}{'' if raw is None else ' ' + raw}`"
             where = launch.where(line)
             value: Any
+            if key not in known and not key.startswith("no_"):
+                s.launch_keys.setdefault(key, (self.abbreviated.get(flag, flag), raw, line))
             if key.startswith("no_") and known.get(key[3:]) is True:  # `--no_<field>` of a bool field whose default is True
                 key, value = key[3:], False
             elif raw is None:
@@ -820,6 +846,7 @@ class _CommandLine:
                 if value is None:
                     self.notes.append(f"{written} at {where} is not a truth value HfArgumentParser accepts; not read")
                     continue
+            s.launch_keys.setdefault(key, (self.abbreviated.get(flag, flag), raw, line))
             if key not in s.values:
                 s.values[key] = value
                 s.where[key] = Location(None, line, file=launch.file, fixed=f"{written} is passed by {where}: change it {IN_LAUNCH_LINE}")
