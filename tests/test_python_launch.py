@@ -247,3 +247,100 @@ def test_a_key_the_scripts_own_dataclass_declares_is_not_flagged(tmp_path: Path)
     loaded = load_config(path)
     assert loaded.workload.world_size == 4  # the launch line was read
     assert [f for f in blockers.findings(loaded, get_hardware("mi300x")) if f.rule_id.startswith("blocker.keys_")] == []
+
+
+# ------------------------------------------------------------------ launch commands a Python file builds
+AXOLOTL = "base_model: Qwen/Qwen2.5-0.5B\nmicro_batch_size: 2\nsequence_len: 512\nnum_epochs: 1\ndatasets:\n  - path: data.jsonl\n    type: alpaca\n"
+MODAL_TRAIN = """\
+import os
+import subprocess
+
+import modal
+
+app = modal.App("ft")
+GPU_CONFIG = os.environ.get("GPU_CONFIG", "a100:4")
+if len(GPU_CONFIG.split(":")) <= 1:
+    GPU_CONFIG = f"{GPU_CONFIG}:1"
+SINGLE = os.environ.get("SINGLE", "a10g:1")
+
+
+@app.function(gpu=GPU_CONFIG)
+def train(folder: str):
+    import torch
+
+    cmd = f"accelerate launch --num_processes {torch.cuda.device_count()} --num_machines 1 -m axolotl.cli.train ./config.yml"
+    subprocess.run(cmd, shell=True, cwd=folder)
+
+
+@app.function(gpu=SINGLE)
+def merge(folder: str):
+    import torch
+
+    subprocess.run(f"accelerate launch --num_processes {torch.cuda.device_count()} -m axolotl.cli.merge_lora ./config.yml", shell=True)
+"""
+
+
+def _modal_tree(tmp_path: Path, readme: str, train: str = MODAL_TRAIN) -> Path:
+    (tmp_path / ".git").mkdir()
+    config = _write(tmp_path, "config/a.yml", AXOLOTL)
+    _write(tmp_path, "src/__init__.py", "")
+    _write(tmp_path, "src/train.py", train)
+    _write(tmp_path, "README.md", f"Run it:\n\n```bash\ngit clone https://example.invalid/ft && cd ft\n{readme}\n```\n")
+    return config
+
+
+def test_a_python_launcher_that_builds_the_command_gives_the_topology(tmp_path: Path) -> None:
+    w = load_config(_modal_tree(tmp_path, "modal run --detach -m src.train --config=config/a.yml")).workload
+    assert (w.nodes, w.gpus_per_node) == (1, 4)
+    assert w.sources["world_size"].file.endswith("src/train.py") and w.sources["world_size"].line == 17
+    assert any("torch.cuda.device_count()` at line 17 is the GPUs `gpu=GPU_CONFIG`" in n and "GPU_CONFIG unset: its default 'a100:4'" in n for n in w.notes)
+    assert any("README.md line 5 runs src/train.py on this config" in n for n in w.notes)
+
+
+def test_the_launch_lines_environment_is_what_the_python_launcher_reads(tmp_path: Path) -> None:
+    w = load_config(_modal_tree(tmp_path, "GPU_CONFIG=h100:8 modal run -m src.train --config=config/a.yml")).workload
+    assert w.gpus_per_node == 8
+    assert any("GPU_CONFIG=h100:8 on the launch line" in n for n in w.notes)
+
+
+def test_a_modal_gpu_object_count_is_read(tmp_path: Path) -> None:
+    train = MODAL_TRAIN.replace("@app.function(gpu=GPU_CONFIG)", "@app.function(gpu=modal.gpu.A100(count=2))")
+    w = load_config(_modal_tree(tmp_path, "modal run -m src.train --config=config/a.yml", train)).workload
+    assert w.gpus_per_node == 2
+
+
+def test_an_unread_gpu_count_is_not_a_topology(tmp_path: Path) -> None:
+    train = MODAL_TRAIN.replace("@app.function(gpu=GPU_CONFIG)", "@app.function(gpu=pick_gpu())")
+    w = load_config(_modal_tree(tmp_path, "modal run -m src.train --config=config/a.yml", train)).workload
+    # the processes are not stated: assumed (said so), never read as a stated count
+    assert w.sources["gpus_per_node"].file.endswith("src/train.py") and not w.sources["gpus_per_node"].explicit
+    assert any("src/train.py line 17" in n and "every visible GPU per node, assumed 8" in n for n in w.notes)
+    assert any("`gpu=pick_gpu()` of @app.function(...) at line 13: not read" in n for n in w.notes)
+
+
+def test_a_subprocess_list_beside_the_config_names_it(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    config = _write(tmp_path, "recipes/sft.yml", AXOLOTL)
+    _write(
+        tmp_path,
+        "recipes/launch.py",
+        'import subprocess\nsubprocess.run(["torchrun", "--nnodes", "2", "--nproc_per_node", "4", "-m", "axolotl.cli.train", "sft.yml"])\n',
+    )
+    w = load_config(config).workload
+    assert (w.nodes, w.gpus_per_node) == (2, 4)
+    assert w.sources["nodes"].file.endswith("recipes/launch.py") and w.sources["nodes"].line == 2
+
+
+def test_a_command_in_a_docstring_or_a_help_text_is_not_a_launcher(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    config = _write(tmp_path, "recipes/sft.yml", AXOLOTL)
+    _write(
+        tmp_path,
+        "recipes/notes.py",
+        '"""Run: torchrun --nproc_per_node 4 -m axolotl.cli.train sft.yml"""\nimport argparse\n'
+        'p = argparse.ArgumentParser()\np.add_argument("--x", help="torchrun --nproc_per_node 4 -m axolotl.cli.train sft.yml")\n'
+        'print("torchrun --nproc_per_node 4 -m axolotl.cli.train sft.yml")\n',
+    )
+    w = load_config(config).workload
+    assert w.gpus_per_node != 4
+    assert not any("recipes/notes.py" in (s.file or "") for s in w.sources.values())

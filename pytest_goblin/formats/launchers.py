@@ -95,6 +95,7 @@ class Line:
     tokens: tuple[str, ...]
     env: tuple[tuple[str, str], ...]  # variables in effect for it (the file's assignments and an inline prefix)
     place: str = ""  # in a notebook: "cell N line M" (`line` is then the .ipynb file's line)
+    notes: tuple[str, ...] = ()  # how a command a Python file builds was read (formats/pylaunch.py)
     cwd: str = ""  # the folder a `cd` before it moved to (`_cd`): "" none, "@/x" from the launcher's folder, "?/x" from where it is run, "!" unknown
 
 
@@ -139,7 +140,7 @@ _VAR = re.compile(r"\$(?:\{([A-Za-z_]\w{0,63})(?:(:?[-=])([^}$\n]{0,256}))?\}|([
 _ARITH = re.compile(r"\$\(\(([^()]*)\)\)")
 _SBATCH = re.compile(r"^#SBATCH\s+(.*)$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
-_LAUNCH_WORDS = ("torchrun", "torch.distributed", "accelerate", "deepspeed", "tune", "llamafactory-cli", "lmf", "axolotl", "srun", "sbatch", "python")
+_LAUNCH_WORDS = ("torchrun", "torch.distributed", "accelerate", "deepspeed", "tune", "llamafactory-cli", "lmf", "axolotl", "srun", "sbatch", "python", "modal")
 _SLURM_VARS = {"SLURM_NNODES": "nodes", "SLURM_JOB_NUM_NODES": "nodes", "SLURM_GPUS_PER_NODE": "gpus_per_node", "SLURM_GPUS_ON_NODE": "gpus_per_node"}
 
 
@@ -339,6 +340,11 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
     lines, and its #SBATCH lines."""
     suffix = path.suffix.lower()
     places: dict[int, str] = {}
+    if suffix == ".py":  # the commands it builds in code (formats/pylaunch.py), nothing run
+        from .pylaunch import commands as python_commands
+
+        built = [Line(c.line, c.tokens, (), notes=tuple(c.notes)) for c in python_commands(text)]
+        return LauncherFile(path=path, lines=tuple(built), sbatch=(), names=frozenset(_word(t).rsplit("/", 1)[-1] for c in built for t in c.tokens))
     if suffix == ".ipynb":
         raw, places = _notebook_shell(text)
     elif suffix in (".md", ".markdown"):
@@ -386,7 +392,7 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                 if not a:
                     break
                 inline[a.group(1)] = a.group(2)
-            commands.append(Line(n, tuple(tokens), tuple({**env, **inline}.items()), places.get(n, ""), cwd))
+            commands.append(Line(n, tuple(tokens), tuple({**env, **inline}.items()), places.get(n, ""), cwd=cwd))
     names = frozenset(_word(tok).rsplit("/", 1)[-1] for line in commands for tok in line.tokens)
     return LauncherFile(path=path, lines=tuple(commands), sbatch=tuple(sbatch), names=names)
 
@@ -423,10 +429,14 @@ def _bases(launcher_dir: Path, root: Path, cwd: str = "") -> list[Path]:
     chain = [launcher_dir]
     while chain[-1] != root and chain[-1].parent != chain[-1] and chain[-1].is_relative_to(root) and len(chain) <= MAX_DEPTH:
         chain.append(chain[-1].parent)
+    # a `cd` into a folder this repository does not have (`git clone ... && cd repo-name` in a README) is
+    # not where its files are: then the launcher's folder and its parents, as without it
     if cwd.startswith("@"):
-        return [Path(os.path.normpath(launcher_dir / cwd[2:]))] if cwd != "@" else [launcher_dir]
+        moved = Path(os.path.normpath(launcher_dir / cwd[2:])) if cwd != "@" else launcher_dir
+        return [moved] if moved.is_dir() and moved.is_relative_to(root) else chain
     if cwd.startswith("?/"):
-        return [Path(os.path.normpath(b / cwd[2:])) for b in chain]
+        moved_all = [Path(os.path.normpath(b / cwd[2:])) for b in chain]
+        return [m for m in moved_all if m.is_dir() and m.is_relative_to(root)] or chain
     return chain
 
 
@@ -542,6 +552,7 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
     flags = _flags(line.tokens)
     sb = {what: (value, n) for what, value, n in reversed(lf.sbatch)}  # first directive wins
     out = Launch(nodes=1, per_node=1, file=str(lf.path), shown=shown, line=line.line, command=_command(line.tokens))
+    out.notes.extend(line.notes)
     visible = _visible(env)
 
     def every_gpu(why: str) -> None:
@@ -963,6 +974,30 @@ def _listing(folder: Path) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
     return files, folders
 
 
+_PYFILES: dict[str, tuple[int, tuple[Path, ...]]] = {}
+
+
+def _python_files(folder: Path) -> tuple[Path, ...]:
+    """The .py files of one of the config's own folders (at most MAX_FILES, by name), read as launchers
+    for the commands they build (formats/pylaunch.py); not taken from the rest of the repository."""
+    key = str(folder)
+    try:
+        mtime = os.stat(folder).st_mtime_ns
+    except OSError:
+        return ()
+    hit = _PYFILES.get(key)
+    if hit is not None and hit[0] == mtime:
+        return hit[1]
+    try:
+        with os.scandir(folder) as it:
+            found = sorted(Path(e.path) for e in it if e.name.endswith(".py") and e.is_file(follow_symlinks=False))
+    except OSError:
+        found = []
+    files = tuple(found[:MAX_FILES])
+    _PYFILES[key] = (mtime, files)
+    return files
+
+
 def _launcher(path: Path, roots: list[Path]) -> LauncherFile | None:
     try:
         st = os.stat(path)  # follows a link; safepath decides below whether its target may be read
@@ -1074,7 +1109,7 @@ def _candidates(config: Path, root: Path) -> list[tuple[Path, Path]]:
     out: list[tuple[Path, Path]] = []
     seen: set[str] = set()
     for folder in _folders(config, root):
-        for path in _listing(folder)[0]:
+        for path in (*_listing(folder)[0], *_python_files(folder)):
             seen.add(str(path))
             out.append((folder, path))
     for path in _repository_files(root).files:
@@ -1133,12 +1168,65 @@ def find_launch(config_path: str | Path) -> Launch | None:
                 continue
             shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
             found = read_launch(line, lf, shown, roots, root)
+            if found is None:  # `modal run -m src.train --config=...`, `python launch.py x.yaml`: the command that file builds
+                found = _python_entry(line, lf, shown, folder, roots, root)
             if found is not None:
                 found.place = line.place
                 if how:
                     found.notes.append(f"repository root: {root} ({how})")
                 return found
     return None
+
+
+_TRAINING_WORD = re.compile(r"(^|[._/-])(train|finetune|fine_tune|sft|dpo|grpo|orpo|kto|ppo|pretrain)([._/-]|$)")
+_NOT_TRAINING_WORD = re.compile(r"(merge|preprocess|infer|eval|serve|export|convert)")
+
+
+def _python_entry(line: Line, lf: LauncherFile, shown: str, folder: Path, roots: list[Path], root: Path) -> Launch | None:
+    """The topology of a launch line that runs a Python file of the repository on the config (`modal run -m
+    src.train --config=config/x.yml`, `python launch.py x.yaml`) from the one training command that file
+    builds (formats/pylaunch.py: `accelerate launch --num_processes {torch.cuda.device_count()} -m
+    axolotl.cli.train ...` in a Modal function with gpu="a100:2"); the line's `VAR=value` prefix is the
+    environment that file reads. None when it names no such file, or its training commands disagree."""
+    from .pylaunch import commands as python_commands
+
+    ref = None
+    for i, tok in enumerate(line.tokens):
+        if tok == "-m" and i + 1 < len(line.tokens) and re.fullmatch(r"[A-Za-z_][\w.]*", line.tokens[i + 1]):
+            if not line.tokens[i + 1].startswith("torch."):
+                ref = line.tokens[i + 1].replace(".", "/") + ".py"
+            break
+        if tok.split("::", 1)[0].endswith(".py") and not tok.startswith("-"):
+            ref = tok.split("::", 1)[0]
+            break
+    if ref is None or "$" in ref:
+        return None
+    found, _ = resolve_relative(ref, folder, root, line.cwd)
+    if found is None or not found.is_relative_to(root):
+        return None
+    try:
+        text = read_text(found, roots=roots, limit=MAX_BYTES)
+    except UnsafePath:
+        return None
+    training = [
+        c
+        for c in python_commands(text, dict(line.env))
+        if _kind(c.tokens) is not None
+        and any(_TRAINING_WORD.search(Path(t).name) for t in c.tokens)
+        and not any(_NOT_TRAINING_WORD.search(Path(t).name) for t in c.tokens)
+    ]
+    if not training:
+        return None
+    py = LauncherFile(path=found, lines=(), sbatch=())
+    py_shown = os.path.relpath(found, root)
+    launches = [read_launch(Line(c.line, c.tokens, (), notes=tuple(c.notes)), py, py_shown, roots, root) for c in training]
+    read = [x for x in launches if x is not None]
+    if not read or len({(x.nodes, x.per_node) for x in read}) > 1:
+        return None
+    out = read[0]
+    where = f"{shown} {line.place}" if line.place else f"{shown} line {line.line}"
+    out.notes.insert(0, f"{where} runs {py_shown} on this config: `{_command(line.tokens)}`")
+    return out
 
 
 # ------------------------------------------------------------------ the arguments a launch line passes to a script
