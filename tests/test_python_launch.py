@@ -344,3 +344,18 @@ def test_a_command_in_a_docstring_or_a_help_text_is_not_a_launcher(tmp_path: Pat
     w = load_config(config).workload
     assert w.gpus_per_node != 4
     assert not any("recipes/notes.py" in (s.file or "") for s in w.sources.values())
+
+
+# ------------------------------------------------------------------ commented-out pins are not pins
+def test_a_commented_out_pin_is_not_a_pin(tmp_path: Path) -> None:
+    from pytest_goblin.frameworks.pins import pins
+
+    (tmp_path / ".git").mkdir()
+    _write(tmp_path, "requirements.txt", "# transformers==4.30.0\naccelerate==1.0.0 # pinned\n")
+    _write(tmp_path, "setup.py", 'from setuptools import setup\nsetup(install_requires=[\n    # "trl==0.8.1",\n    "peft==0.7.1",  # trl==0.9.0 later\n])\n')
+    _write(tmp_path, "Dockerfile", "FROM python:3.11\n# RUN pip install deepspeed==0.14.0\n")
+    cfg = _write(tmp_path, "sft.yaml", "model_name_or_path: Qwen/Qwen2.5-0.5B\n")
+    got = pins(str(cfg), cfg.read_text())
+    assert "transformers" not in got and "trl" not in got and "deepspeed" not in got
+    assert got["accelerate"].version == "1.0.0" and got["accelerate"].line == 2
+    assert got["peft"].version == "0.7.1" and got["peft"].line == 4
