@@ -359,3 +359,36 @@ def test_a_commented_out_pin_is_not_a_pin(tmp_path: Path) -> None:
     assert "transformers" not in got and "trl" not in got and "deepspeed" not in got
     assert got["accelerate"].version == "1.0.0" and got["accelerate"].line == 2
     assert got["peft"].version == "0.7.1" and got["peft"].line == 4
+
+
+# ------------------------------------------------------------------ a local name bound once, arithmetic
+COMPUTED = """\
+import fire
+import transformers
+
+
+def train(micro_batch_size: int = 4, batch_size: int = 64):
+    gradient_accumulation_steps = batch_size // micro_batch_size
+{again}    transformers.Trainer(
+        model=transformers.AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-0.5B"),
+        args=transformers.TrainingArguments(
+            per_device_train_batch_size=micro_batch_size, gradient_accumulation_steps=gradient_accumulation_steps, output_dir="o"
+        ),
+    ).train()
+
+
+fire.Fire(train)
+"""
+
+
+def test_a_name_computed_once_from_known_values_is_read(tmp_path: Path) -> None:
+    w = load_config(_write(tmp_path, "finetune.py", COMPUTED.replace("{again}", ""))).workload
+    assert (w.micro_batch_size, w.gradient_accumulation) == (4, 16)
+    assert w.sources["gradient_accumulation"].line == 10
+
+
+def test_a_name_bound_again_is_not_read(tmp_path: Path) -> None:
+    again = "    if os.environ.get('WORLD_SIZE'):\n        gradient_accumulation_steps = gradient_accumulation_steps // 2\n"
+    w = load_config(_write(tmp_path, "finetune.py", "import os\n" + COMPUTED.replace("{again}", again))).workload
+    assert w.gradient_accumulation == 1  # the trainer's default, said to be assumed
+    assert any("gradient_accumulation_steps is computed at run time" in n for n in w.notes)
