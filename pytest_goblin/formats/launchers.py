@@ -14,7 +14,10 @@ Bounded, so that a config costs little: shell/slurm scripts, notebooks (`.ipynb`
 folder, each parent up to the repository root, and their `scripts/`, `launch/`, `slurm/` folders
 (`MAX_FILES` per folder, `MAX_BYTES` each), then in the rest of the repository (`_repository_files`:
 `MAX_REPO_FILES` / `MAX_REPO_BYTES`, breadth first, hidden, vendored and nested-checkout folders
-skipped); each folder and file is read once per process (keyed by its mtime). Without a `.git`
+skipped); each folder and file is read once per process (keyed by its mtime). The `.py` files of the
+config's own folders (not the rest of the repository) are read for the commands they build
+(formats/pylaunch.py), and a line that names the config and runs a Python file of the repository
+(`modal run -m src.train --config=...`) is read through that file's one training command (`_python_entry`). Without a `.git`
 the repository is the root `safepath.project_root` chooses, named in the notes. Every file goes through safepath (inside the tree, a regular file, non-blocking): a
 symlink out of the repository is refused unread. Nothing is executed: `$VAR` / `${VAR:-default}`
 are expanded from the file's own assignments, `$((a*b))` from digits only.
