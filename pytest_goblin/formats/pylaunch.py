@@ -238,8 +238,7 @@ def _render(e: ast.expr, mod: _Module, fn: ast.FunctionDef | ast.AsyncFunctionDe
             if count is not None:
                 notes.append(f"`{ast.unparse(v)}` at line {v.lineno} is the GPUs {how}")
                 return str(count)
-            if how:
-                notes.append(f"`{ast.unparse(v)}` at line {v.lineno}: every GPU the machine shows; {how}")
+            notes.append(f"`{ast.unparse(v)}` at line {v.lineno}: every GPU the machine shows" + (f"; {how}" if how else ""))
             return "${" + ast.unparse(v)[:40] + "}"
         ok, value = mod.ev.value(v)
         if ok and isinstance(value, (str, int, float)) and not isinstance(value, bool):
