@@ -1,0 +1,178 @@
+"""Online RL (issue 24): TRL GRPO / RLOO recipes show their projected generation / reference / training
+split and the memory a colocated vLLM reserves, and stay inconclusive while reward functions are not modelled."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_goblin.formats import load_config
+from pytest_goblin.hardware import get_hardware
+from pytest_goblin.options import build_settings
+from pytest_goblin.rollout import FINDING_ID, decode_seconds, trl_default
+from pytest_goblin.service import audit_file
+
+BIG = (
+    "model_name_or_path: Qwen/Qwen2.5-7B-Instruct\nper_device_train_batch_size: 8\ngradient_accumulation_steps: 4\n"
+    "bf16: true\ngradient_checkpointing: true\nnum_generations: 8\nmax_completion_length: 1024\n"
+    "use_vllm: true\nvllm_mode: colocate\nvllm_gpu_memory_utilization: 0.5\nbeta: 0.04\n"
+)
+SMALL = (
+    "model_name_or_path: Qwen/Qwen2.5-0.5B-Instruct\nper_device_train_batch_size: 4\ngradient_accumulation_steps: 2\n"
+    "bf16: true\nnum_generations: 4\nmax_completion_length: 256\nuse_vllm: true\nvllm_mode: colocate\n"
+)
+
+
+def _audit(tmp_path: Path, text: str, name: str = "grpo.yaml", head: str = "# GRPOTrainer\n") -> Any:
+    path = tmp_path / name
+    path.write_text(head + text)
+    result = audit_file(path, build_settings({"target": "mi300x"}), shown_as=name)
+    assert result.report is not None, result.error
+    return result.report
+
+
+def _no_none(report: Any) -> None:
+    for text in [report.reason, report.inconclusive or "", *(f.message for f in report.findings)]:
+        assert "None" not in text, text
+
+
+def test_colocated_7b_that_does_not_fit_beside_its_vllm_reservation_fires(tmp_path: Path) -> None:
+    r = _audit(tmp_path, BIG)
+    s = r.rollout
+    assert s is not None and s.method == "grpo" and s.vllm_mode == "colocate"
+    assert s.vllm_reserved_gb == pytest.approx(0.5 * 192, abs=0.1)  # the config's 0.5 of MI300X's 192 GB
+    assert s.training_memory_gb + s.vllm_reserved_gb > s.hbm_gb
+    finding = next(f for f in r.findings if f.rule_id == FINDING_ID)
+    assert finding.footgun and finding.line == 11 and finding.key == "vllm_gpu_memory_utilization"
+    assert "96.0 GB" in finding.message and "0.5 (line 11)" in finding.message
+    assert s.reference_ms > 0  # beta 0.04 on a full fine-tune: a reference model and its forward
+    assert r.verdict == "warn" and r.inconclusive is not None
+    assert "generation" in r.inconclusive and "Not modelled: reward functions" in r.inconclusive
+    assert f"{s.generation_ms:,.0f} ms" in r.inconclusive and "282.4 GB of 192 GB" in r.inconclusive
+    _no_none(r)
+
+
+def test_a_small_colocated_run_that_fits_has_no_memory_finding(tmp_path: Path) -> None:
+    r = _audit(tmp_path, SMALL)
+    s = r.rollout
+    assert s is not None and s.vllm_reserved_gb is not None
+    # TRL 1.16.0's default vllm_gpu_memory_utilization (0.3) and beta (0.0: no reference model), cited
+    assert "0.3 (TRL GRPOConfig.vllm_gpu_memory_utilization default" in s.values["vllm_gpu_memory_utilization"]
+    assert "grpo_config.py:656@1.16.0" in s.values["vllm_gpu_memory_utilization"]
+    assert s.values["beta"].startswith("0.0 (") and s.reference_ms == 0
+    assert s.training_memory_gb + s.vllm_reserved_gb < s.hbm_gb
+    assert not [f for f in r.findings if f.rule_id == FINDING_ID]
+    assert r.verdict == "warn" and r.inconclusive is not None  # still undecided: reward functions are not modelled
+    _no_none(r)
+
+
+def test_server_mode_generates_on_other_gpus_and_reserves_nothing_on_the_training_ones(tmp_path: Path) -> None:
+    r = _audit(tmp_path, BIG.replace("vllm_mode: colocate", "vllm_mode: server"))
+    s = r.rollout
+    assert s is not None and s.vllm_mode == "server" and s.vllm_reserved_gb is None
+    assert "apart from the training ones" in s.generation_on and s.generation_ms is not None and s.generation_ms > 0
+    assert not [f for f in r.findings if f.rule_id == FINDING_ID]
+    assert any("vLLM server's own GPU count" in n for n in s.not_modelled)
+    _no_none(r)
+
+
+def test_the_split_sums_to_its_total(tmp_path: Path) -> None:
+    for text in (BIG, SMALL):
+        s = _audit(tmp_path, text).rollout
+        assert s is not None and s.total_ms is not None and s.generation_ms is not None
+        assert s.total_ms == pytest.approx(s.generation_ms + s.reference_ms + s.logprob_ms + s.training_ms, abs=0.3)
+        assert s.completions_per_step == pytest.approx(s.prompts_per_step * int(s.values["num_generations"].split()[0]))
+
+
+def test_transformers_generate_is_named_as_not_projected(tmp_path: Path) -> None:
+    r = _audit(tmp_path, SMALL.replace("use_vllm: true", "use_vllm: false"))
+    s = r.rollout
+    assert s is not None and s.generation_ms is None and s.total_ms is None and s.vllm_mode is None
+    assert any("transformers' generate" in n for n in s.not_modelled)
+    assert r.inconclusive is not None and "generation not projected" in r.inconclusive
+    _no_none(r)
+
+
+def test_lora_with_beta_runs_a_reference_forward_without_a_second_copy(tmp_path: Path) -> None:
+    """TRL disables the adapter instead of loading a reference model for PEFT (grpo_trainer.py:984-990@1.16.0)."""
+    lora = BIG.replace("vllm_gpu_memory_utilization: 0.5\n", "") + "use_peft: true\nlora_r: 16\n"
+    with_beta = _audit(tmp_path, lora).rollout
+    without = _audit(tmp_path, lora.replace("beta: 0.04", "beta: 0.0")).rollout
+    assert with_beta is not None and without is not None
+    assert with_beta.reference_ms > 0 and without.reference_ms == 0
+    assert with_beta.training_memory_gb == without.training_memory_gb
+    full = _audit(tmp_path, BIG).rollout
+    full0 = _audit(tmp_path, BIG.replace("beta: 0.04", "beta: 0.0")).rollout
+    assert full is not None and full0 is not None and full.training_memory_gb > full0.training_memory_gb + 14  # a bf16 copy of 7.6B
+
+
+def test_defaults_follow_the_trl_release_the_recipe_pins(tmp_path: Path) -> None:
+    assert trl_default("GRPOConfig", "beta", "0.18.2").value == 0.04  # type: ignore[union-attr]
+    assert trl_default("GRPOConfig", "beta", "0.19.1").value == 0.0  # type: ignore[union-attr]
+    assert trl_default("GRPOConfig", "vllm_mode", "0.29.1").value == "server"  # type: ignore[union-attr]
+    assert trl_default("GRPOConfig", "vllm_mode", "1.0.0").value == "colocate"  # type: ignore[union-attr]
+    assert trl_default("GRPOConfig", "max_completion_length", "1.9.2").value == 256  # type: ignore[union-attr]
+    assert trl_default("GRPOConfig", "vllm_mode", "0.17.0") is None  # no colocate mode before 0.18
+    pinned = "# pip install trl==0.29.1\n" + SMALL.replace("vllm_mode: colocate\n", "").replace("max_completion_length: 256\n", "")
+    s = _audit(tmp_path, pinned).rollout
+    assert s is not None and s.trainer == "trl 0.29.1 (GRPOConfig)"
+    assert s.vllm_mode == "server" and s.completion_tokens == 256  # 0.29.1's defaults, not 1.16.0's
+    assert "grpo_config.py:474@0.29.1" in s.values["vllm_mode"]
+
+
+def test_old_trl_and_other_online_rl_trainers_keep_the_generic_reason(tmp_path: Path) -> None:
+    """Must not: a GRPO trainer older than the modelled one (trl 0.17) gets no split; neither does a PPO recipe."""
+    r = _audit(tmp_path, "# pip install trl==0.17.0\n" + SMALL)
+    assert r.rollout is None and r.inconclusive is not None and "does not model online RL (grpo) for this trainer" in r.inconclusive
+
+
+def test_sft_has_no_split(tmp_path: Path) -> None:
+    sft = "model_name_or_path: Qwen/Qwen2.5-0.5B-Instruct\nper_device_train_batch_size: 4\ngradient_accumulation_steps: 2\nlearning_rate: 2.0e-5\nbf16: true\n"
+    r = _audit(tmp_path, sft, name="sft.yaml", head="# trl sft --config sft.yaml\n")
+    assert r.rollout is None and (r.inconclusive is None or "online RL" not in r.inconclusive)
+
+
+def test_decode_is_weight_bound_at_a_small_batch() -> None:
+    """One sequence: each decode step reads the weights once (bf16) at bw_eff of the HBM's bandwidth."""
+    hw = get_hardware("mi300x")
+    w = load_config(Path(__file__).parent.parent / "examples" / "trl-smollm3-3b-sft-tuned.yaml").workload
+    prefill, decode = decode_seconds(w, hw, sequences=1, prompt=0, completion=1000)
+    from pytest_goblin.costmodel import nominal_for
+    from pytest_goblin.modelzoo import estimate_shape
+
+    params = (estimate_shape(w.model).params_b or 0) * 1e9
+    weights_only = params * 2 * 1000 / (hw.hbm_tb_s * 1e12 * nominal_for(hw).bw_eff)
+    assert prefill == 0 and weights_only <= decode <= weights_only * 1.05
+    _p, longer = decode_seconds(w, hw, sequences=1, prompt=0, completion=2000)
+    assert longer == pytest.approx(2 * decode, rel=0.05)
+
+
+def test_outputs_show_the_split(tmp_path: Path) -> None:
+    from pytest_goblin.cli import main
+
+    path = tmp_path / "grpo.yaml"
+    path.write_text("# GRPOTrainer\n" + BIG)
+    out_json, out_md = tmp_path / "r.json", tmp_path / "r.md"
+    main(["audit", str(path), "--json", str(out_json), "--md", str(out_md)])
+    data = json.loads(out_json.read_text())
+    items = data["items"]
+    split = items[0]["report"]["rollout"]
+    assert split["generation_ms"] > 0 and split["vllm_mode"] == "colocate"
+    md = out_md.read_text()
+    assert "| generation ms | reference ms | log-prob forward ms | training ms | total ms | memory |" in md
+    from pytest_goblin.reporting.text import failure_text, findings_lines
+
+    r = _audit(tmp_path, BIG)
+    assert any("online RL split" in line for line in findings_lines(r)) and "online RL split" in failure_text(r)
+
+
+def test_rloo_is_split_with_its_own_defaults(tmp_path: Path) -> None:
+    """RLOOConfig at trl 1.16.0: num_generations 2 and beta 0.05 (rloo_config.py:301, :502), its log-prob pass always."""
+    text = SMALL.replace("num_generations: 4\n", "")
+    s = _audit(tmp_path, text, name="rloo.yaml", head="# RLOOTrainer\n").rollout
+    assert s is not None and s.method == "rloo"
+    assert s.values["num_generations"].startswith("2 (") and s.values["beta"].startswith("0.05 (")
+    assert s.reference_ms > 0 and s.logprob_ms > 0
