@@ -24,6 +24,7 @@ verdict stays inconclusive; the split says what was projected and what was not.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -163,9 +164,48 @@ def kv_gb(w: WorkloadConfig, sequences: int, length: int, tp: int = 1) -> float:
     return 2 * layers * kv_heads * (hidden // heads) * VLLM_BYTES / tp * sequences * length / GB
 
 
-def split(w: WorkloadConfig, hw: Hardware, lookup: Lookup, version: str, version_source: str) -> RolloutSplit | None:
+# A line that starts TRL's vLLM server (`trl vllm-serve`) or vLLM's own (`vllm serve`), and its GPUs
+SERVE = r"\b(?:trl\s+vllm-serve|vllm\s+serve)\b"
+_TP = re.compile(r"--tensor[-_]parallel[-_]size[=\s]+(\d+)")
+_DP = re.compile(r"--data[-_]parallel[-_]size[=\s]+(\d+)")
+_VISIBLE = re.compile(r"(?:CUDA|HIP|ROCR)_VISIBLE_DEVICES=[\"']?([\d,]+)")
+
+
+@dataclass(frozen=True)
+class Server:
+    """The vLLM server's GPUs as its launch line gives them: tensor x data parallel, defaults of trl vllm-serve
+    (tensor_parallel_size 1, data_parallel_size 1: trl 1.16.0 trl/scripts/vllm_serve.py:92-102)."""
+
+    tp: int
+    dp: int
+    said: str  # where it was read, or that no line was found
+
+    @property
+    def gpus(self) -> int:
+        return self.tp * self.dp
+
+
+def server_of(line: str | None) -> Server:
+    """The server's parallelism from its launch line (`file:line: text`), else trl vllm-serve's defaults."""
+    if line is None:
+        return Server(
+            1,
+            1,
+            "no `trl vllm-serve` line found beside the config; trl vllm-serve's defaults, tensor and data parallel 1 (trl 1.16.0 trl/scripts/vllm_serve.py:92-102)",
+        )
+    tp = int(m.group(1)) if (m := _TP.search(line)) else 1
+    dp = int(m.group(1)) if (m := _DP.search(line)) else 1
+    visible = len([d for d in m.group(1).split(",") if d]) if (m := _VISIBLE.search(line)) else None
+    said = f"{line.strip()[:200]}"
+    if visible is not None and visible != tp * dp:
+        said += f" ({visible} GPUs visible to it, {tp * dp} used)"
+    return Server(max(1, tp), max(1, dp), said)
+
+
+def split(w: WorkloadConfig, hw: Hardware, lookup: Lookup, version: str, version_source: str, *, server_line: str | None = None) -> RolloutSplit | None:
     """The projected split of one optimizer step of a TRL GRPO / RLOO recipe, or None when the recipe is not
-    one `split` models (another trainer or framework, a TRL release before the modelled trainer)."""
+    one `split` models (another trainer or framework, a TRL release before the modelled trainer). `server_line`:
+    the line that starts the vLLM server (`file:line: text`), for server mode."""
     cls = config_class(w)
     v = _version(version)
     if cls not in MODELLED or v is None or v < Version(MODELLED[cls]):
@@ -264,14 +304,16 @@ def split(w: WorkloadConfig, hw: Hardware, lookup: Lookup, version: str, version
         if sleep:
             not_modelled.append("vLLM sleep mode (vllm_enable_sleep_mode): what it frees during training is not counted")
     else:
-        server_seqs = per_event * world
+        srv = server_of(server_line)
+        replica = math.ceil(per_event * world / srv.dp)  # every training GPU's prompts, shared by the data-parallel replicas
         where = (
-            "GPUs apart from the training ones (vLLM server mode: the server's GPUs and parallelism are set on its own "
-            "`trl vllm-serve` line, which goblin does not read; projected as one target GPU serving every training GPU's prompts)"
+            f"{srv.gpus} GPU{'s' if srv.gpus > 1 else ''} apart from the training ones (vLLM server mode, tensor parallel {srv.tp}, "
+            f"data parallel {srv.dp}: {srv.said}), serving all {world} training GPU{'s' if world > 1 else ''}"
         )
-        prefill, decode = decode_seconds(w, hw, sequences=server_seqs, prompt=prompt, completion=completion)
+        values["vllm_server"] = srv.said
+        prefill, decode = decode_seconds(w, hw, sequences=replica, prompt=prompt, completion=completion, tp=srv.tp)
         generation_s = (prefill + decode) * events
-        not_modelled.append("the vLLM server's own GPU count and memory, and the weight broadcast to it after each optimizer step")
+        not_modelled.append("the vLLM server's memory (its own gpu_memory_utilization) and the weight broadcast to it after each optimizer step")
     total = None if generation_s is None else generation_s + reference_s + logprob_s + training_s
     return RolloutSplit(
         method="grpo" if cls == "GRPOConfig" else "rloo",
@@ -335,6 +377,7 @@ def inconclusive_reason(r: RolloutSplit) -> str:
 FINDING_ID = "rl.colocated_vllm_memory"
 FINDING_TITLE = "A colocated vLLM's memory reservation does not fit beside the training state"
 FINDING_CITATION = "https://huggingface.co/docs/trl/main/en/grpo_trainer"
+FINDING_WORDS = ("or run vLLM in server mode",)  # goblin's own words in every message (reporting.markdown checks them)
 
 
 def memory_message(r: RolloutSplit) -> str | None:

