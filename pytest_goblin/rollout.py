@@ -1,4 +1,4 @@
-"""Online RL (TRL GRPO and RLOO): one optimizer step split into generation, reference, log-prob and training.
+"""Online RL (TRL GRPO, RLOO, online DPO): one optimizer step split into generation, reference, log-prob and training.
 
 The cost model (costmodel.py) projects a training step; an online RL step first generates its own data.
 `split` projects, per GPU and optimizer step, at the TRL release the recipe runs on
@@ -41,8 +41,10 @@ Lookup = Callable[[str], tuple[bool, Any, int | None]]
 # The TRL config classes whose step `split` models, and the first release whose trainer generates as
 # modelled here (per_device_train_batch_size counts completions, one generation batch per
 # steps_per_generation x num_iterations micro-steps: trl 1.16.0 trl/trainer/grpo_config.py:1098-1117).
-# RLOO before 0.22 was the PPO-style OnPolicyConfig trainer (rloo_k, response_length), another model.
-MODELLED = {"GRPOConfig": "0.18.0", "RLOOConfig": "0.22.0"}
+# RLOO before 0.22 was the PPO-style OnPolicyConfig trainer (rloo_k, response_length), another model. Online DPO
+# (two completions per prompt every micro-step, trained as a chosen/rejected pair against a reference) from 0.23,
+# the release that gave it vllm_mode and vllm_gpu_memory_utilization (frameworks/key_history.json).
+MODELLED = {"GRPOConfig": "0.18.0", "RLOOConfig": "0.22.0", "OnlineDPOConfig": "0.23.0"}
 
 # A prompt length where the config states none and no dataset was read: TRL's own max_prompt_length default
 # while it had one (trl 0.25.1 trl/trainer/grpo_config.py:333; later releases do not truncate prompts).
@@ -223,8 +225,15 @@ def split(w: WorkloadConfig, hw: Hardware, lookup: Lookup, version: str, version
     if guess is not None:
         values["model"] = guess
         not_modelled.append(f"the model's real shape ({guess}): every figure here rests on it, and no memory finding is made")
-    generations = max(1, int(_num(get("num_generations"), 8)))
-    completion = max(1, int(_num(get("max_completion_length"), 512)))
+    online_dpo = cls == "OnlineDPOConfig"
+    if online_dpo:  # two completions of every prompt (trl 1.16.0 trl/experimental/online_dpo/online_dpo_trainer.py:372)
+        generations = 2
+        values["num_generations"] = "2 (OnlineDPOTrainer generates 2 completions per prompt: online_dpo_trainer.py:372@1.16.0)"
+        completion = max(1, int(_num(get("max_new_tokens"), 64)))
+        max_length = max(2, int(_num(get("max_length"), 512)))  # prompt + completion, the prompt's left truncated
+    else:
+        generations = max(1, int(_num(get("num_generations"), 8)))
+        completion = max(1, int(_num(get("max_completion_length"), 512)))
     prompt_v = lookup("max_prompt_length")
     if prompt_v[0] and isinstance(prompt_v[1], int) and not isinstance(prompt_v[1], bool) and prompt_v[1] > 0:
         prompt = int(prompt_v[1])
@@ -235,11 +244,16 @@ def split(w: WorkloadConfig, hw: Hardware, lookup: Lookup, version: str, version
     else:
         prompt = ASSUMED_PROMPT
         values["prompt_tokens"] = f"{prompt} assumed: no prompt length in the config and no dataset read ({ASSUMED_PROMPT_CITE})"
-    batch = w.micro_batch_size  # per_device_train_batch_size: completions per device per micro-step
+    if online_dpo and prompt + completion > max_length:
+        prompt = max(1, max_length - completion)
+        values["prompt_tokens"] = f"{prompt} (max_length {max_length} less max_new_tokens {completion}: the prompt's left is truncated)"
+    batch = w.micro_batch_size  # per_device_train_batch_size: completions (GRPO, RLOO) or prompts (online DPO) per micro-step
     accumulation = w.gradient_accumulation
     world = max(1, w.world_size)
     spg_v, gbs_v = lookup("steps_per_generation"), lookup("generation_batch_size")
-    if spg_v[0] and isinstance(spg_v[1], int) and spg_v[1] > 0:
+    if online_dpo:
+        spg = 1  # online DPO generates for each micro-batch (online_dpo_trainer.py:1141-1177@1.16.0)
+    elif spg_v[0] and isinstance(spg_v[1], int) and spg_v[1] > 0:
         spg = spg_v[1]
         values["steps_per_generation"] = f"{spg} (line {spg_v[2]})"
     elif gbs_v[0] and isinstance(gbs_v[1], int) and gbs_v[1] > 0 and gbs_v[1] % (batch * world) == 0:
@@ -248,8 +262,12 @@ def split(w: WorkloadConfig, hw: Hardware, lookup: Lookup, version: str, version
     else:
         spg = accumulation
         values["steps_per_generation"] = f"{spg} (unset: gradient_accumulation_steps, trl 1.16.0 trl/trainer/grpo_config.py:1098-1100)"
-    iterations = max(1, int(_num(get("num_iterations"), 1)))
-    beta = _num(get("beta"), 0.0)
+    iterations = 1 if online_dpo else max(1, int(_num(get("num_iterations"), 1)))
+    if online_dpo:  # a reference forward always: a copy of the model, or the PEFT model with its adapter disabled (online_dpo_trainer.py:335-339)
+        beta = 1.0
+        get("beta")
+    else:
+        beta = _num(get("beta"), 0.0)
     use_vllm = _flag(get("use_vllm"))
     mode_v = get("vllm_mode") if use_vllm else None
     # before 0.18 TRL had no colocate mode: vLLM ran on a GPU of its own (trl_default finds no vllm_mode there)
@@ -259,24 +277,31 @@ def split(w: WorkloadConfig, hw: Hardware, lookup: Lookup, version: str, version
     sleep = _flag(get("vllm_enable_sleep_mode")) if use_vllm and mode == "colocate" else False
     # GRPO: the policy's no-grad log-prob pass runs for vLLM's importance sampling correction or when generation is
     # out of step with accumulation (trl 1.16.0 grpo_trainer.py:2642-2657); RLOO runs it on every generation
-    # batch (rloo_trainer.py:1598-1610@1.16.0)
+    # batch (rloo_trainer.py:1598-1610@1.16.0); online DPO has none
     correction = cls == "RLOOConfig" or (use_vllm and _flag(get("vllm_importance_sampling_correction") or Value(False, "")))
 
-    # Per GPU and optimizer step: one generation batch of batch x spg completions every spg x iterations micro-steps.
+    # Per GPU and optimizer step: one generation batch of batch x spg completions every spg x iterations micro-steps
+    # (online DPO: 2 x batch completions every micro-step).
     events = accumulation / (spg * iterations)
-    per_event = batch * spg
-    completions = batch * accumulation / iterations
+    per_event = batch * spg * (2 if online_dpo else 1)
+    completions = per_event * events
     length = prompt + completion
     train = w.model_copy(
         update={
             "seq_len": length,
             "token_quantiles": None,
             "mean_tokens": None,
-            "sequences_per_example": 1,
+            "sequences_per_example": 2 if online_dpo else 1,  # online DPO trains on both completions of each prompt
             "reference_forward": False,
-            "reference_copy": beta > 0 and w.method == "full",  # PEFT: the adapter is disabled instead (grpo_trainer.py:984-990)
+            # PEFT: the adapter is disabled instead (grpo_trainer.py:984-990, online_dpo_trainer.py:335-339)
+            "reference_copy": beta > 0 and w.method == "full",
         }
     )
+    if online_dpo and use_vllm:
+        not_modelled.append(
+            "vLLM's cap on concurrent sequences (max_num_seqs = per_device_train_batch_size x tensor parallel, "
+            "online_dpo_trainer.py:495@1.16.0), which may decode the two completions of each prompt in two rounds"
+        )
     model = step(train, hw)
     training_s = model.step_s
     forward_micro = model.forward_s  # one micro-batch's forward of prompt + completion tokens
@@ -320,7 +345,7 @@ def split(w: WorkloadConfig, hw: Hardware, lookup: Lookup, version: str, version
         not_modelled.append("the vLLM server's memory (its own gpu_memory_utilization) and the weight broadcast to it after each optimizer step")
     total = None if generation_s is None else generation_s + reference_s + logprob_s + training_s
     return RolloutSplit(
-        method="grpo" if cls == "GRPOConfig" else "rloo",
+        method={"GRPOConfig": "grpo", "RLOOConfig": "rloo"}.get(cls, "online_dpo"),
         trainer=f"trl {version} ({cls})",
         generation_on=where,
         vllm_mode=mode if use_vllm else None,

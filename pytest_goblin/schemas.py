@@ -419,11 +419,11 @@ def device_label(name: str) -> str:
 
 
 class RolloutSplit(Model):
-    """Online RL (TRL GRPO / RLOO): one optimizer step per GPU split into its parts, projected
+    """Online RL (TRL GRPO / RLOO / online DPO): one optimizer step per GPU split into its parts, projected
     (pytest_goblin/rollout.py, docs/projection.md "Online RL"). A part goblin does not project is None
     and named in `not_modelled`."""
 
-    method: str  # "grpo", "rloo"
+    method: str  # "grpo", "rloo", "online_dpo"
     trainer: str  # the TRL release and config class, "trl 1.16.0 (GRPOConfig)"
     generation_on: str  # which GPUs generate: the training GPUs (colocated vLLM, transformers) or a vLLM server's
     vllm_mode: Literal["colocate", "server"] | None = None  # None: transformers' generate (use_vllm false)

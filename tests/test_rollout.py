@@ -244,3 +244,20 @@ def test_a_python_script_is_split_from_its_grpo_config_call(tmp_path: Path) -> N
     assert r is not None and r.rollout is not None and r.rollout.completion_tokens == 1024
     finding = next(f for f in r.findings if f.rule_id == FINDING_ID)
     assert finding.line == 11
+
+
+def test_online_dpo_generates_two_completions_per_prompt_and_trains_the_pair(tmp_path: Path) -> None:
+    """OnlineDPOConfig at trl 1.16.0: max_new_tokens 64 and vllm_gpu_memory_utilization 0.55 by default
+    (online_dpo_config.py:179, :285), two completions per prompt, a reference forward always."""
+    text = (
+        "model_name_or_path: Qwen/Qwen2.5-0.5B-Instruct\nper_device_train_batch_size: 4\ngradient_accumulation_steps: 2\n"
+        "bf16: true\nuse_vllm: true\nvllm_mode: colocate\nlearning_rate: 5.0e-7\n"
+    )
+    s = _audit(tmp_path, text, name="online_dpo.yaml", head="# OnlineDPOTrainer\n").rollout
+    assert s is not None and s.method == "online_dpo"
+    assert s.completion_tokens == 64 and s.values["max_new_tokens"].startswith("64 (")
+    assert s.vllm_reserved_gb == pytest.approx(0.55 * 192, abs=0.1)
+    assert s.prompts_per_step == 8 and s.completions_per_step == 16 and s.completions_per_generation == 8
+    assert s.reference_ms > 0 and s.logprob_ms == 0
+    long = _audit(tmp_path, text + "max_new_tokens: 400\n", name="online_dpo.yaml", head="# OnlineDPOTrainer\n").rollout
+    assert long is not None and long.prompt_tokens == 112  # max_length 512 less 400: the prompt is truncated on its left
