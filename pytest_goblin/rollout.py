@@ -85,20 +85,24 @@ def trl_default(cls: str, key: str, version: str) -> Value | None:
     entry = history()["trl"]["classes"].get(cls, {}).get("keys", {}).get(key)
     if entry is None or present("trl", cls, key, version) is not True:
         return None
-    stand = _read_as("trl", version)
     runs = entry.get("defaults")
     if runs:
-        found = {(repr(d), cite) for a, b, d, cite in runs for r in stand if Version(a) <= Version(r) <= Version(b)}
-        vals = [(d, cite) for a, b, d, cite in runs for r in stand if Version(a) <= Version(r) <= Version(b)]
-        if len({f[0] for f in found}) != 1:
+        # the runs of releases that stand for `version` (itself, its minor's read release, or both neighbours)
+        hits = [(d, cite) for a, b, d, cite in runs for r in _read_as("trl", version) if Version(a) <= Version(r) <= Version(b)]
+        if not hits or len({repr(d) for d, _cite in hits}) != 1:
+            return None  # not read, or the neighbours disagree
+        value, cite = hits[0]
+        said = f"TRL {cls}.{key} default at trl {version}: trl {cite}"
+    else:
+        field = shipped("trl")["classes"].get(cls, {}).get("fields", {}).get(key)
+        if field is None:
             return None
-        value, cite = vals[0]
-        return Value(value, f"TRL {cls}.{key} default at trl {version}: trl {cite}")
-    field = shipped("trl")["classes"].get(cls, {}).get("fields", {}).get(key)
-    if field is None or isinstance(field.get("default"), dict):
+        value = field.get("default")
+        at = entry["at"].split(" ", 1)  # "1.16.0 trl/trainer/grpo_config.py:480": the default did not change across releases
+        said = f"TRL {cls}.{key} default (unchanged in every release read): trl {at[1]}@{at[0]}"
+    if value is None or isinstance(value, dict):  # unset, or a factory: not a value goblin can use
         return None
-    at = entry["at"].split(" ", 1)  # "1.16.0 trl/trainer/grpo_config.py:480": the default did not change across releases
-    return Value(field["default"], f"TRL {cls}.{key} default (unchanged in every release read): trl {at[1]}@{at[0]}")
+    return Value(value, said)
 
 
 def _get(lookup: Lookup, cls: str, key: str, version: str) -> Value | None:
@@ -139,6 +143,7 @@ def decode_seconds(w: WorkloadConfig, hw: Hardware, *, sequences: int, prompt: i
     a = nominal_for(hw)
     shape = estimate_shape(w.model)
     params = (shape.params_b if shape.params_b is not None else 7.0) * 1e9
+    active = shape.active_params_b * 1e9 if shape.active_params_b else params  # MoE: FLOPs of the experts a token takes
     layers = shape.n_layers or 32
     hidden = shape.hidden or 4096
     heads = shape.n_heads or 32
@@ -147,14 +152,15 @@ def decode_seconds(w: WorkloadConfig, hw: Hardware, *, sequences: int, prompt: i
     peak = peak_tflops(hw, "bf16") * 1e12
     eff_max = a.gemm_eff_max * a.matrix_scale
     prefill_tokens = sequences * prompt
-    prefill = 2 * params * prefill_tokens / tp / (peak * _gemm_eff(eff_max, a, max(prefill_tokens, 1), hidden)) if prompt else 0.0
+    prefill = 2 * active * prefill_tokens / tp / (peak * _gemm_eff(eff_max, a, max(prefill_tokens, 1), hidden)) if prompt else 0.0
     bw = hw.hbm_tb_s * 1e12 * a.bw_eff
+    # every expert's weights are read (an upper bound for an MoE at a batch too small to touch them all)
     weights = params * VLLM_BYTES / tp * completion * waves
     kv = sequences * kv_per_token * (prompt * completion + completion * completion / 2)
     memory = (weights + kv) / bw
     # the FLOPs at the GEMMs' best efficiency: the token-count curve of costmodel._gemm_eff stands for weight
     # reads at few rows, which the memory term already counts
-    flops = 2 * params / tp * sequences * completion / (peak * eff_max)
+    flops = 2 * active / tp * sequences * completion / (peak * eff_max)
     return prefill, max(memory, flops)
 
 
@@ -263,11 +269,9 @@ def split(w: WorkloadConfig, hw: Hardware, lookup: Lookup, version: str, version
         spg = accumulation
         values["steps_per_generation"] = f"{spg} (unset: gradient_accumulation_steps, trl 1.16.0 trl/trainer/grpo_config.py:1098-1100)"
     iterations = 1 if online_dpo else max(1, int(_num(get("num_iterations"), 1)))
-    if online_dpo:  # a reference forward always: a copy of the model, or the PEFT model with its adapter disabled (online_dpo_trainer.py:335-339)
-        beta = 1.0
-        get("beta")
-    else:
-        beta = _num(get("beta"), 0.0)
+    # online DPO runs a reference forward whatever its beta: a copy of the model, or the PEFT model with its adapter
+    # disabled (online_dpo_trainer.py:335-339, :1181-1190@1.16.0)
+    reference = online_dpo or _num(get("beta"), 0.0) > 0
     use_vllm = _flag(get("use_vllm"))
     mode_v = get("vllm_mode") if use_vllm else None
     # before 0.18 TRL had no colocate mode: vLLM ran on a GPU of its own (trl_default finds no vllm_mode there)
@@ -294,7 +298,7 @@ def split(w: WorkloadConfig, hw: Hardware, lookup: Lookup, version: str, version
             "sequences_per_example": 2 if online_dpo else 1,  # online DPO trains on both completions of each prompt
             "reference_forward": False,
             # PEFT: the adapter is disabled instead (grpo_trainer.py:984-990, online_dpo_trainer.py:335-339)
-            "reference_copy": beta > 0 and w.method == "full",
+            "reference_copy": reference and w.method == "full",
         }
     )
     if online_dpo and use_vllm:
@@ -305,7 +309,7 @@ def split(w: WorkloadConfig, hw: Hardware, lookup: Lookup, version: str, version
     model = step(train, hw)
     training_s = model.step_s
     forward_micro = model.forward_s  # one micro-batch's forward of prompt + completion tokens
-    reference_s = forward_micro * accumulation / iterations if beta > 0 else 0.0
+    reference_s = forward_micro * accumulation / iterations if reference else 0.0
     logprob_s = forward_micro * accumulation / iterations if (correction or accumulation % (spg * iterations) != 0) else 0.0
     training_gb = memory_gb(train)
     reserved = weights_gb = None
