@@ -312,6 +312,10 @@ def split(w: WorkloadConfig, hw: Hardware, lookup: Lookup, version: str, version
     reference_s = forward_micro * accumulation / iterations if reference else 0.0
     logprob_s = forward_micro * accumulation / iterations if (correction or accumulation % (spg * iterations) != 0) else 0.0
     training_gb = memory_gb(train)
+    strategy = {"deepspeed": f"DeepSpeed ZeRO-{w.zero_stage}" if w.zero_stage is not None else "DeepSpeed", "fsdp": "FSDP"}.get(w.strategy)
+    values["training_sharding"] = (
+        f"{strategy} over {world} GPU{'s' if world > 1 else ''}" if strategy else f"not sharded ({w.strategy}, {world} GPU{'s' if world > 1 else ''})"
+    )
     reserved = weights_gb = None
     generation_s: float | None = None
     waves = 1
@@ -424,12 +428,23 @@ def memory_message(r: RolloutSplit) -> str | None:
         return None
     util = r.values.get("vllm_gpu_memory_utilization", "")
     if over_memory(r):
+        left = max(0.0, r.hbm_gb - r.training_memory_gb)
+        sharding = r.values.get("training_sharding", "")
+        if left > r.vllm_weights_gb * 1.2:
+            lower = (
+                f"Lower vllm_gpu_memory_utilization to at most {left / r.hbm_gb:.2f} ({left:.1f} GB left beside the training state, "
+                f"above the {r.vllm_weights_gb:.1f} GB of weights vLLM holds, the rest its KV cache), "
+            )
+        else:
+            lower = (
+                f"Lowering vllm_gpu_memory_utilization cannot make it fit: the {left:.1f} GB the training state leaves is not "
+                f"enough for the {r.vllm_weights_gb:.1f} GB of weights vLLM holds and a KV cache. "
+            )
         return (
             f"projected {memory_text(r)}: over the GPU's memory, so the run runs out of memory when vLLM starts beside the "
-            f"training model or at the first optimizer step (vllm_gpu_memory_utilization {util}). Lower "
-            f"vllm_gpu_memory_utilization to what is left ({max(0.0, r.hbm_gb - r.training_memory_gb) / r.hbm_gb:.2f} of HBM at most, "
-            f"and above the {r.vllm_weights_gb:.1f} GB of weights vLLM holds plus its KV cache), shard the training state "
-            "(ZeRO-3 / FSDP), or run vLLM in server mode on GPUs of its own"
+            f"training model or at the first optimizer step (vllm_gpu_memory_utilization {util}; training state {sharding}). "
+            f"{lower}shard the training state (ZeRO-3 / FSDP over more GPUs), train LoRA adapters, "
+            "or run vLLM in server mode on GPUs of its own"
         )
     if r.vllm_reserved_gb <= r.vllm_weights_gb and _judged(r):
         return (

@@ -48,6 +48,7 @@ def test_colocated_7b_that_does_not_fit_beside_its_vllm_reservation_fires(tmp_pa
     finding = next(f for f in r.findings if f.rule_id == FINDING_ID)
     assert finding.footgun and finding.line == 11 and finding.key == "vllm_gpu_memory_utilization"
     assert "96.0 GB" in finding.message and "0.5 (line 11)" in finding.message
+    assert "not sharded (single, 1 GPU)" in finding.message and "cannot make it fit" in finding.message  # 5.6 GB left < 15.2 GB of weights
     assert s.reference_ms > 0  # beta 0.04 on a full fine-tune: a reference model and its forward
     assert r.verdict == "warn" and r.inconclusive is not None
     assert "generation" in r.inconclusive and "Not modelled: reward functions" in r.inconclusive
@@ -261,3 +262,15 @@ def test_online_dpo_generates_two_completions_per_prompt_and_trains_the_pair(tmp
     assert s.reference_ms > 0 and s.logprob_ms == 0
     long = _audit(tmp_path, text + "max_new_tokens: 400\n", name="online_dpo.yaml", head="# OnlineDPOTrainer\n").rollout
     assert long is not None and long.prompt_tokens == 112  # max_length 512 less 400: the prompt is truncated on its left
+
+
+def test_the_memory_finding_offers_a_lower_reservation_only_where_one_fits(tmp_path: Path) -> None:
+    """A 1.5B full fine-tune with 0.9 reserved: the training state leaves room for a smaller reservation, which is named."""
+    text = SMALL.replace("Qwen2.5-0.5B", "Qwen2.5-1.5B")
+    r = _audit(tmp_path, text + "vllm_gpu_memory_utilization: 0.9\n")
+    s = r.rollout
+    assert s is not None and s.vllm_reserved_gb is not None and s.vllm_weights_gb is not None
+    finding = next(f for f in r.findings if f.rule_id == FINDING_ID)
+    left = s.hbm_gb - s.training_memory_gb
+    assert f"at most {left / s.hbm_gb:.2f}" in finding.message and left > s.vllm_weights_gb
+    assert "cannot make it fit" not in finding.message and s.vllm_reserved_gb == pytest.approx(0.9 * 192, abs=0.1)
