@@ -187,6 +187,7 @@ def test_outputs_show_the_split(tmp_path: Path) -> None:
     split = items[0]["report"]["rollout"]
     assert split["generation_ms"] > 0 and split["vllm_mode"] == "colocate"
     md = out_md.read_text()
+    assert "online RL: see its split" in md  # not the training step's tokens/s as if it were the item's rate
     assert "| generation ms | reference ms | log-prob forward ms | training ms | total ms | memory |" in md
     from pytest_goblin.reporting.text import failure_text, findings_lines
 

@@ -134,7 +134,10 @@ def render(session: SessionReport, *, untrusted: bool = False, rules: Mapping[st
 
 def _rates(r: Report) -> str:
     """The table's throughput cell: projected tokens/s per GPU with intervals, else the runs' own figures.
-    Built from the reports' floats only (validated numbers), so nothing in it needs escaping."""
+    Built from the reports' floats only (validated numbers), so nothing in it needs escaping. An online RL
+    item's rate would be of its training step alone: its split (below the table) is shown instead."""
+    if r.rollout is not None:
+        return "online RL: see its split"
     if throughput_text(r):
         return " → ".join(interval_text(m) for m in (r.before, r.after) if m is not None) + " projected"
     sides = [f"{m.tokens_per_s:,.0f}" if m is not None and m.tokens_per_s is not None else "n/a" for m in (r.before, r.after)]
