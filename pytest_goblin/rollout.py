@@ -176,17 +176,21 @@ def kv_gb(w: WorkloadConfig, sequences: int, length: int, tp: int = 1) -> float:
 SERVE = r"\b(?:trl\s+vllm-serve|vllm\s+serve)\b"
 _TP = re.compile(r"--tensor[-_]parallel[-_]size[=\s]+(\d+)")
 _DP = re.compile(r"--data[-_]parallel[-_]size[=\s]+(\d+)")
+_UTIL = re.compile(r"--gpu[-_]memory[-_]utilization[=\s]+(0?\.\d+|1(?:\.0+)?)\b")
 _VISIBLE = re.compile(r"(?:CUDA|HIP|ROCR)_VISIBLE_DEVICES=[\"']?([\d,]+)")
 
 
 @dataclass(frozen=True)
 class Server:
-    """The vLLM server's GPUs as its launch line gives them: tensor x data parallel, defaults of trl vllm-serve
-    (tensor_parallel_size 1, data_parallel_size 1: trl 1.16.0 trl/scripts/vllm_serve.py:92-102)."""
+    """The vLLM server's GPUs as its launch line gives them: tensor x data parallel and the share of each GPU's
+    memory it reserves, defaults of trl vllm-serve (tensor_parallel_size 1, data_parallel_size 1,
+    gpu_memory_utilization 0.9: trl 1.16.0 trl/scripts/vllm_serve.py:92-102, :111-112; vLLM's own `vllm serve`
+    has the same 0.9, vllm/config/cache.py:48 at commit c1d8642)."""
 
     tp: int
     dp: int
     said: str  # where it was read, or that no line was found
+    util: float = 0.9
 
     @property
     def gpus(self) -> int:
@@ -199,7 +203,8 @@ def server_of(line: str | None) -> Server:
         return Server(
             1,
             1,
-            "no `trl vllm-serve` line found beside the config; trl vllm-serve's defaults, tensor and data parallel 1 (trl 1.16.0 trl/scripts/vllm_serve.py:92-102)",
+            "no `trl vllm-serve` line found beside the config; trl vllm-serve's defaults, tensor and data parallel 1 and "
+            "gpu_memory_utilization 0.9 (trl 1.16.0 trl/scripts/vllm_serve.py:92-102, :111-112)",
         )
     tp = int(m.group(1)) if (m := _TP.search(line)) else 1
     dp = int(m.group(1)) if (m := _DP.search(line)) else 1
@@ -207,7 +212,21 @@ def server_of(line: str | None) -> Server:
     said = f"{line.strip()[:200]}"
     if visible is not None and visible != tp * dp:
         said += f" ({visible} GPUs visible to it, {tp * dp} used)"
-    return Server(max(1, tp), max(1, dp), said)
+    util = float(m.group(1)) if (m := _UTIL.search(line)) and 0 < float(m.group(1)) <= 1 else 0.9
+    return Server(max(1, tp), max(1, dp), said, util)
+
+
+def _weights_gb(w: WorkloadConfig, tp: int) -> float:
+    """vLLM's copy of the weights on one GPU, in its half-precision dtype."""
+    return (estimate_shape(w.model).params_b or 7.0) * 1e9 * VLLM_BYTES / tp / GB
+
+
+def _waves(reserved_gb: float, weights_gb: float, need_gb: float) -> int:
+    """Rounds a generation batch runs in when its KV cache (`need_gb` at full length) exceeds what the reservation
+    leaves beside the weights (vLLM then schedules what fits and the rest after); 1 when no room is left at all
+    (vLLM does not start: the memory finding says so)."""
+    pool = reserved_gb - weights_gb
+    return math.ceil(need_gb / pool) if pool > 0 and need_gb > pool else 1
 
 
 def split(w: WorkloadConfig, hw: Hardware, lookup: Lookup, version: str, version_source: str, *, server_line: str | None = None) -> RolloutSplit | None:
@@ -328,11 +347,8 @@ def split(w: WorkloadConfig, hw: Hardware, lookup: Lookup, version: str, version
         where = f"the training GPUs (vLLM colocated{f', tensor parallel {tp}' if tp > 1 else ''})"
         util = _num(util_v, 0.3)
         reserved = util * hw.hbm_gb
-        weights_gb = (estimate_shape(w.model).params_b or 7.0) * 1e9 * VLLM_BYTES / tp / GB
-        pool = reserved - weights_gb
-        need = kv_gb(w, per_event * tp, length, tp)  # the TP group's sequences, 1/tp of each one's KV per GPU
-        if pool > 0 and need > pool:
-            waves = math.ceil(need / pool)
+        weights_gb = _weights_gb(w, tp)
+        waves = _waves(reserved, weights_gb, kv_gb(w, per_event * tp, length, tp))  # the TP group's sequences, 1/tp of each one's KV per GPU
         prefill, decode = decode_seconds(w, hw, sequences=per_event, prompt=prompt, completion=completion, tp=tp, waves=waves)
         generation_s = (prefill + decode) * events
         not_modelled.append("moving the updated weights into vLLM after each optimizer step")
@@ -348,9 +364,11 @@ def split(w: WorkloadConfig, hw: Hardware, lookup: Lookup, version: str, version
             f"data parallel {srv.dp}: {srv.said}), serving all {world} training GPU{'s' if world > 1 else ''}"
         )
         values["vllm_server"] = srv.said
-        prefill, decode = decode_seconds(w, hw, sequences=replica, prompt=prompt, completion=completion, tp=srv.tp)
+        # the server's GPUs taken as the target's: its reservation less its weights holds the KV cache
+        waves = _waves(srv.util * hw.hbm_gb, _weights_gb(w, srv.tp), kv_gb(w, replica, length, srv.tp))
+        prefill, decode = decode_seconds(w, hw, sequences=replica, prompt=prompt, completion=completion, tp=srv.tp, waves=waves)
         generation_s = (prefill + decode) * events
-        not_modelled.append("the vLLM server's memory (its own gpu_memory_utilization) and the weight broadcast to it after each optimizer step")
+        not_modelled.append("the weight broadcast to the vLLM server after each optimizer step")
     total = None if generation_s is None else generation_s + reference_s + logprob_s + training_s
     return RolloutSplit(
         method={"GRPOConfig": "grpo", "RLOOConfig": "rloo"}.get(cls, "online_dpo"),

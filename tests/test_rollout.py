@@ -77,7 +77,7 @@ def test_server_mode_generates_on_other_gpus_and_reserves_nothing_on_the_trainin
     assert "apart from the training ones" in s.generation_on and s.generation_ms is not None and s.generation_ms > 0
     assert not [f for f in r.findings if f.rule_id == FINDING_ID]
     assert "1 GPU apart from the training ones" in s.generation_on and "trl vllm-serve's defaults" in s.generation_on
-    assert any("the vLLM server's memory" in n for n in s.not_modelled)
+    assert any("weight broadcast to the vLLM server" in n for n in s.not_modelled)
     _no_none(r)
 
 
@@ -275,3 +275,18 @@ def test_the_memory_finding_offers_a_lower_reservation_only_where_one_fits(tmp_p
     left = s.hbm_gb - s.training_memory_gb
     assert f"at most {left / s.hbm_gb:.2f}" in finding.message and left > s.vllm_weights_gb
     assert "cannot make it fit" not in finding.message and s.vllm_reserved_gb == pytest.approx(0.9 * 192, abs=0.1)
+
+
+def test_a_kv_cache_larger_than_the_reservation_decodes_in_rounds(tmp_path: Path) -> None:
+    """Long completions of a big generation batch in a small reservation: vLLM schedules what fits, then the rest."""
+    text = SMALL.replace("max_completion_length: 256", "max_completion_length: 8192").replace(
+        "per_device_train_batch_size: 4", "per_device_train_batch_size: 32"
+    )
+    tight = _audit(tmp_path, text + "vllm_gpu_memory_utilization: 0.03\n").rollout
+    roomy = _audit(tmp_path, text + "vllm_gpu_memory_utilization: 0.3\n").rollout
+    assert tight is not None and roomy is not None and tight.generation_ms is not None and roomy.generation_ms is not None
+    assert tight.kv_waves > 1 and roomy.kv_waves == 1 and tight.generation_ms > roomy.generation_ms
+    server = _audit(
+        tmp_path, text.replace("vllm_mode: colocate", "vllm_mode: server"), head="# GRPOTrainer\n# trl vllm-serve --model m --gpu-memory-utilization 0.03\n"
+    ).rollout
+    assert server is not None and server.kv_waves > 1  # the server line's own reservation
