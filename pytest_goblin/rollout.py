@@ -106,10 +106,19 @@ def trl_default(cls: str, key: str, version: str) -> Value | None:
 
 
 def _get(lookup: Lookup, cls: str, key: str, version: str) -> Value | None:
+    """The config's value of `key`, else TRL's default at `version`, else (a release goblin did not read, newer
+    than the newest it did) the newest read release's default, said to be assumed."""
+    from .frameworks.history import newest
+
     found, value, line = lookup(key)
     if found and value is not None:
         return Value(value, f"line {line}" if line else "the config")
-    return trl_default(cls, key, version)
+    got = trl_default(cls, key, version)
+    top = newest("trl")
+    v, t = _version(version), _version(top)
+    if got is None and v is not None and t is not None and v > t and (latest := trl_default(cls, key, top)) is not None:
+        return Value(latest.value, f"assumed: trl {version} was not read; {latest.source}")
+    return got
 
 
 def _num(v: Value | None, default: float) -> float:
@@ -144,11 +153,8 @@ def decode_seconds(w: WorkloadConfig, hw: Hardware, *, sequences: int, prompt: i
     shape = estimate_shape(w.model)
     params = (shape.params_b if shape.params_b is not None else 7.0) * 1e9
     active = shape.active_params_b * 1e9 if shape.active_params_b else params  # MoE: FLOPs of the experts a token takes
-    layers = shape.n_layers or 32
     hidden = shape.hidden or 4096
-    heads = shape.n_heads or 32
-    kv_heads = shape.n_kv_heads or heads
-    kv_per_token = 2 * layers * kv_heads * (hidden // heads) * VLLM_BYTES / tp  # K and V of every layer
+    kv_per_token = kv_bytes_per_token(w, tp)
     peak = peak_tflops(hw, "bf16") * 1e12
     eff_max = a.gemm_eff_max * a.matrix_scale
     prefill_tokens = sequences * prompt
@@ -164,12 +170,17 @@ def decode_seconds(w: WorkloadConfig, hw: Hardware, *, sequences: int, prompt: i
     return prefill, max(memory, flops)
 
 
-def kv_gb(w: WorkloadConfig, sequences: int, length: int, tp: int = 1) -> float:
+def kv_bytes_per_token(w: WorkloadConfig, tp: int = 1) -> float:
+    """K and V of every layer for one token of context, on one of `tp` GPUs, in vLLM's half precision."""
     shape = estimate_shape(w.model)
     layers, hidden = shape.n_layers or 32, shape.hidden or 4096
     heads = shape.n_heads or 32
     kv_heads = shape.n_kv_heads or heads
-    return 2 * layers * kv_heads * (hidden // heads) * VLLM_BYTES / tp * sequences * length / GB
+    return 2 * layers * kv_heads * (hidden // heads) * VLLM_BYTES / tp
+
+
+def kv_gb(w: WorkloadConfig, sequences: int, length: int, tp: int = 1) -> float:
+    return kv_bytes_per_token(w, tp) * sequences * length / GB
 
 
 # A line that starts TRL's vLLM server (`trl vllm-serve`) or vLLM's own (`vllm serve`), and its GPUs

@@ -290,3 +290,8 @@ def test_a_kv_cache_larger_than_the_reservation_decodes_in_rounds(tmp_path: Path
         tmp_path, text.replace("vllm_mode: colocate", "vllm_mode: server"), head="# GRPOTrainer\n# trl vllm-serve --model m --gpu-memory-utilization 0.03\n"
     ).rollout
     assert server is not None and server.kv_waves > 1  # the server line's own reservation
+
+
+def test_a_trl_release_newer_than_goblin_read_takes_the_newest_defaults_said_assumed(tmp_path: Path) -> None:
+    s = _audit(tmp_path, "# pip install trl==9.0.0\n" + SMALL).rollout
+    assert s is not None and s.values["vllm_gpu_memory_utilization"].startswith("0.3 (assumed: trl 9.0.0 was not read;")
