@@ -241,7 +241,7 @@ def _waves(reserved_gb: float, weights_gb: float, need_gb: float) -> int:
 
 
 def split(w: WorkloadConfig, hw: Hardware, lookup: Lookup, version: str, version_source: str, *, server_line: str | None = None) -> RolloutSplit | None:
-    """The projected split of one optimizer step of a TRL GRPO / RLOO recipe, or None when the recipe is not
+    """The projected split of one optimizer step of a TRL GRPO / RLOO / online DPO recipe, or None when the recipe is not
     one `split` models (another trainer or framework, a TRL release before the modelled trainer). `server_line`:
     the line that starts the vLLM server (`file:line: text`), for server mode."""
     cls = config_class(w)
@@ -359,8 +359,9 @@ def split(w: WorkloadConfig, hw: Hardware, lookup: Lookup, version: str, version
         util = _num(util_v, 0.3)
         reserved = util * hw.hbm_gb
         weights_gb = _weights_gb(w, tp)
-        waves = _waves(reserved, weights_gb, kv_gb(w, per_event * tp, length, tp))  # the TP group's sequences, 1/tp of each one's KV per GPU
-        prefill, decode = decode_seconds(w, hw, sequences=per_event, prompt=prompt, completion=completion, tp=tp, waves=waves)
+        # a tensor-parallel group decodes its GPUs' sequences together, each GPU holding 1/tp of the weights and of every KV cache
+        waves = _waves(reserved, weights_gb, kv_gb(w, per_event * tp, length, tp))
+        prefill, decode = decode_seconds(w, hw, sequences=per_event * tp, prompt=prompt, completion=completion, tp=tp, waves=waves)
         generation_s = (prefill + decode) * events
         not_modelled.append("moving the updated weights into vLLM after each optimizer step")
         if tp > 1:

@@ -295,3 +295,12 @@ def test_a_kv_cache_larger_than_the_reservation_decodes_in_rounds(tmp_path: Path
 def test_a_trl_release_newer_than_goblin_read_takes_the_newest_defaults_said_assumed(tmp_path: Path) -> None:
     s = _audit(tmp_path, "# pip install trl==9.0.0\n" + SMALL).rollout
     assert s is not None and s.values["vllm_gpu_memory_utilization"].startswith("0.3 (assumed: trl 9.0.0 was not read;")
+
+
+def test_colocated_tensor_parallel_halves_the_weights_read_not_the_kv_cache(tmp_path: Path) -> None:
+    one = _audit(tmp_path, SMALL).rollout
+    two = _audit(tmp_path, SMALL + "vllm_tensor_parallel_size: 2\n").rollout
+    assert one is not None and two is not None and one.generation_ms is not None and two.generation_ms is not None
+    # each GPU reads half the weights per decode step but its share of twice the sequences' KV caches
+    assert 0.51 * one.generation_ms < two.generation_ms < one.generation_ms
+    assert any("tensor-parallel collectives" in n for n in two.not_modelled)
