@@ -304,3 +304,9 @@ def test_colocated_tensor_parallel_halves_the_weights_read_not_the_kv_cache(tmp_
     # each GPU reads half the weights per decode step but its share of twice the sequences' KV caches
     assert 0.51 * one.generation_ms < two.generation_ms < one.generation_ms
     assert any("tensor-parallel collectives" in n for n in two.not_modelled)
+
+
+def test_the_memory_finding_can_be_acknowledged_in_the_file(tmp_path: Path) -> None:
+    """Must not: a config that acknowledges the finding (README, Acknowledging a finding) does not get it again."""
+    r = _audit(tmp_path, BIG, head="# GRPOTrainer\n# goblin: ignore[rl.colocated_vllm_memory]\n")
+    assert r.rollout is not None and not [f for f in r.findings if f.rule_id == FINDING_ID]
