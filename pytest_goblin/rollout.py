@@ -381,6 +381,11 @@ def split(w: WorkloadConfig, hw: Hardware, lookup: Lookup, version: str, version
         prefill, decode = decode_seconds(w, hw, sequences=replica, prompt=prompt, completion=completion, tp=srv.tp, waves=waves)
         generation_s = (prefill + decode) * events
         not_modelled.append("the weight broadcast to the vLLM server after each optimizer step")
+    if generation_s is not None:
+        not_modelled.append(
+            "vLLM's scheduling, sampling and kernel-launch time beyond the decode roofline (the generation time is a floor at "
+            "completions of full length, which are themselves a ceiling: completions that stop early take less)"
+        )
     total = None if generation_s is None else generation_s + reference_s + logprob_s + training_s
     return RolloutSplit(
         method={"GRPOConfig": "grpo", "RLOOConfig": "rloo"}.get(cls, "online_dpo"),

@@ -53,6 +53,7 @@ def test_colocated_7b_that_does_not_fit_beside_its_vllm_reservation_fires(tmp_pa
     assert r.verdict == "warn" and r.inconclusive is not None
     assert "generation" in r.inconclusive and "Not modelled: reward functions" in r.inconclusive
     assert f"{s.generation_ms:,.0f} ms" in r.inconclusive and "282.4 GB of 192 GB" in r.inconclusive
+    assert "beyond the decode roofline" in r.inconclusive  # the generation time is a floor, and says so
     _no_none(r)
 
 
