@@ -418,6 +418,34 @@ def device_label(name: str) -> str:
     return re.sub(r"[^\w .:,()/+@-]", "?", name)[:DEVICE_LABEL_MAX] or "unknown device"
 
 
+class RolloutSplit(Model):
+    """Online RL (TRL GRPO / RLOO / online DPO): one optimizer step per GPU split into its parts, projected
+    (pytest_goblin/rollout.py, docs/projection.md "Online RL"). A part goblin does not project is None
+    and named in `not_modelled`."""
+
+    method: str  # "grpo", "rloo", "online_dpo"
+    trainer: str  # the TRL release and config class, "trl 1.16.0 (GRPOConfig)"
+    generation_on: str  # which GPUs generate: the training GPUs (colocated vLLM, transformers) or a vLLM server's
+    vllm_mode: Literal["colocate", "server"] | None = None  # None: transformers' generate (use_vllm false)
+    prompts_per_step: float  # per GPU and optimizer step
+    completions_per_step: float  # prompts x num_generations, per GPU and optimizer step
+    completions_per_generation: int  # sequences one generation batch decodes at once on a GPU
+    prompt_tokens: int
+    completion_tokens: int  # max_completion_length: every completion taken at full length (an upper bound)
+    kv_waves: int = 1  # rounds the generation batch runs in when the KV cache cannot hold it at once
+    generation_ms: float | None  # None: not projected (transformers' generate)
+    reference_ms: float  # the reference model's no-grad forward (beta > 0), 0 without one
+    logprob_ms: float  # the policy's no-grad forward for vLLM's importance sampling correction, 0 without
+    training_ms: float  # the training step on prompt + completion tokens (costmodel.step)
+    total_ms: float | None  # the sum of the four, None when generation is not projected
+    training_memory_gb: float  # peak training state per GPU, with the reference copy when there is one
+    vllm_reserved_gb: float | None = None  # colocated vLLM: vllm_gpu_memory_utilization x HBM
+    vllm_weights_gb: float | None = None  # colocated vLLM: its copy of the weights per GPU, inside the reservation
+    hbm_gb: float
+    values: dict[str, str] = Field(default_factory=dict)  # each value used and where it came from (config line or cited TRL default)
+    not_modelled: list[str] = Field(default_factory=list)
+
+
 class Report(Model):
     schema_version: int = SCHEMA_VERSION
     path: str
@@ -444,6 +472,7 @@ class Report(Model):
     footer: dict[str, str] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list)
     usage: Usage | None = None  # LLM backends: calls, tokens, estimated cost
+    rollout: RolloutSplit | None = None  # online RL: the projected generation / reference / training split
 
 
 class ToolResult(Model):

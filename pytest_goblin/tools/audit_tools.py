@@ -22,8 +22,10 @@ from ..formats.base import IN_LAUNCH_LINE, source_place
 from ..formats.semantics import loaded_with_world_size
 from ..modelzoo import shape_assumption
 from ..patching import NOT_DOWN_ON_ASSUMED_LENGTHS, NOT_ON_A_GUESS, NOT_ON_ASSUMED_LENGTHS, NOT_READ_BACK, assumed_over, build_patch, plan_edits
+from ..rollout import inconclusive_reason as rollout_reason
+from ..rollout import split as rollout_split
 from ..rules import online_rl, render_finding, search, slim, unactionable, unmodelled_trainer, unresolved_preference
-from ..schemas import Finding, Patch, Report, Rule, RunMetrics, Speedup, WorkloadConfig, device_label
+from ..schemas import Finding, Patch, Report, RolloutSplit, Rule, RunMetrics, Speedup, WorkloadConfig, device_label
 from ..stats import MAX_HALF_WIDTH, bootstrap_speedup, decide, inconclusive, settled, straddled
 from .context import AuditContext
 
@@ -517,9 +519,13 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
     why = inconclusive(speedup, fail_at=ctx.settings.fail_at, measured=measured, problems=problems)
     straddles = straddled(speedup, fail_at=ctx.settings.fail_at, warn_at=ctx.settings.warn_at) if measured and not why else None
     rl = online_rl(w) if evidence == "projected" else None
-    if not why and rl:
+    rollout = _rollout(ctx, w) if rl else None
+    if not why and rollout is not None:
+        why = rollout_reason(rollout)
+    elif not why and rl:
         why = (
-            f"goblin does not model online RL ({rl}): the rollouts (generating completions, in vLLM or the trainer), "
+            f"goblin does not model online RL ({rl}) for this trainer (it projects the generation/training split of TRL GRPO from "
+            "trl 0.18, RLOO from trl 0.22 and online DPO from trl 0.23 only): the rollouts (generating completions, in vLLM or the trainer), "
             "the memory a colocated vLLM reserves and the reference and reward passes are not in the projection, which covers "
             "the training step only, so it cannot judge this config; measure it with your training command (goblin_command)"
         )
@@ -601,10 +607,53 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         before=before,
         after=after,
         patch=patch,
-        findings=[f for f in stops if f.blocker] + sorted([*(f for f in stops if not f.blocker), *findings(ctx, patch)], key=_by_line),
+        findings=[f for f in stops if f.blocker]
+        + sorted([*(f for f in stops if not f.blocker), *findings(ctx, patch), *_rollout_findings(ctx, rollout)], key=_by_line),
         footer=footer(ctx, before, after),
         notes=all_notes,
+        rollout=rollout,
     )
+
+
+def _rollout(ctx: AuditContext, w: WorkloadConfig) -> RolloutSplit | None:
+    """The projected generation / reference / training split of an online RL recipe goblin models (rollout.py)."""
+    from ..blockers import _launcher_hit, launch_lines, raw_key
+    from ..frameworks.history import reading
+    from ..rollout import SERVE
+
+    loaded = ctx.loaded
+    if loaded is None:
+        return None
+    read = reading(w.framework, w.path, loaded.text)
+    if read is None:
+        return None
+    # the line that starts the vLLM server: the config's own comment lines, else the launcher its topology came from
+    own = next((f"the config's line {n}: {text.strip()}" for n, text in launch_lines(loaded.text) if re.search(SERVE, text)), None)
+    server = own or _launcher_hit(loaded, SERVE)
+    return rollout_split(w, ctx.hw, lambda key: raw_key(loaded, key), read.version, read.source, server_line=server)
+
+
+def _rollout_findings(ctx: AuditContext, rollout: RolloutSplit | None) -> list[Finding]:
+    """The colocated vLLM memory finding, with the config's numbers, where its reservation does not fit."""
+    from ..blockers import raw_key
+    from ..rollout import FINDING_CITATION, FINDING_ID, FINDING_TITLE, memory_message
+
+    message = memory_message(rollout) if rollout is not None else None
+    if message is None or ctx.loaded is None or FINDING_ID in _workload(ctx).ignored_rules:
+        return []
+    found, _value, line = raw_key(ctx.loaded, "vllm_gpu_memory_utilization")
+    return [
+        Finding(
+            rule_id=FINDING_ID,
+            title=FINDING_TITLE,
+            category="memory",
+            line=line if found else None,
+            key="vllm_gpu_memory_utilization",
+            message=message,
+            citation=FINDING_CITATION,
+            footgun=True,
+        )
+    ]
 
 
 def _projection_contradicted(ctx: AuditContext, w: WorkloadConfig, patch: Patch) -> str | None:
