@@ -332,12 +332,19 @@ def _combinations(nominal: Assumptions, relevant: frozenset[str]) -> Iterator[As
         yield replace(nominal, **values)
 
 
+# Bytes of one GEMM operand element per precision (fp8 runs its linear layers' GEMMs on 1-byte operands)
+_OPERAND_BYTES = {"fp8": 1.0, "bf16": 2.0, "fp16": 2.0, "fp32": 4.0}
+
+
 def _gemm_eff(eff_max: float, a: Assumptions, tokens: float, hidden: int = 0, ridge: float = 1.0) -> float:
     """Achieved share of matrix peak for GEMMs over `tokens` rows of a `hidden`-wide model: grows toward `eff_max`.
 
-    `ridge` scales the half-efficiency sizes with the precision's peak relative to bf16: a GEMM needs
-    proportionally more work per byte to keep a faster matrix unit busy (the roofline's ridge point),
-    so fp8 (2x peak) reaches a given share at twice the size and fp32 (1/8) at an eighth.
+    `ridge` scales the half-efficiency sizes with the roofline's ridge point relative to bf16's: the
+    precision's peak over bf16's times its operand bytes over bf16's two. A GEMM over `tokens` rows of
+    a weight matrix does about 2 * tokens FLOPs per weight it reads, i.e. 2 * tokens / bytes per
+    operand FLOPs per byte, so the tokens needed to keep the matrix unit busy grow with the peak and
+    shrink with the operand width: fp8 (twice the peak, half the bytes) saturates at bf16's size,
+    fp32 on MI300X (an eighth of the peak, twice the bytes) at a quarter of it (`_OPERAND_BYTES`).
     """
     size = hidden / (hidden + a.gemm_half_hidden * ridge) if a.gemm_half_hidden and hidden else 1.0
     return eff_max * size * tokens / (tokens + a.gemm_half_tokens * ridge)
@@ -749,13 +756,13 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
     half_peak = peak_tflops(hw, "bf16" if w.precision == "fp8" else w.precision) * 1e12
     half_eff_max = (a.fp32_gemm_eff_max if w.precision == "fp32" else a.gemm_eff_max) * a.matrix_scale
     bf16_peak = peak_tflops(hw, "bf16") * 1e12
-    half_ridge = half_peak / bf16_peak
+    half_ridge = half_peak / bf16_peak * _OPERAND_BYTES["bf16" if w.precision == "fp8" else w.precision] / 2
     if w.precision == "fp8":
         lin_peak = peak_tflops(hw, "fp8") * 1e12
         lin_eff_max = (a.fp8_gemm_eff_max if _transformer_engine(w) else a.fp8_compiled_gemm_eff_max) * a.matrix_scale
     else:
         lin_peak, lin_eff_max = half_peak, half_eff_max
-    ridge = lin_peak / bf16_peak
+    ridge = lin_peak / bf16_peak * _OPERAND_BYTES[w.precision] / 2
     expert, routed = _experts(shape, params)
     dense = max(params - expert - embed - head, 0.0)
     # MoE: each expert's GEMMs see only the tokens routed to it, so they run less efficiently.

@@ -46,3 +46,26 @@ def test_rows_no_grid_factor_reads_leave_the_fit_at_its_start(monkeypatch: pytes
     values, worst = fit([_row("x"), _row("y")], GRID)
     assert values == {"fp8_gemm_eff_max": 0.8}
     assert worst == pytest.approx(0.3)
+
+
+def test_a_factor_the_worst_row_does_not_read_is_fitted_to_the_rows_that_read_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worst row moves with one factor only: the largest error ties over the other factor, whose own
+    row decides it (by the sum of squares) instead of the starting point."""
+
+    def error(m: Measurement, w: WorkloadConfig, hw: Hardware, a: Assumptions) -> float:
+        if m.name == "worst":  # read by the size term only, never fitted well
+            return 2.0 - a.gemm_half_hidden / 10000
+        return a.fp8_gemm_eff_max - 0.5  # read by the fp8 efficiency only: exact at 0.5
+
+    monkeypatch.setattr(calibration_fit, "log_error", error)
+    values, worst = fit([_row("worst"), _row("fp8")], {"gemm_half_hidden": (0, 4096), "fp8_gemm_eff_max": GRID["fp8_gemm_eff_max"]})
+    assert values == {"gemm_half_hidden": 4096, "fp8_gemm_eff_max": 0.5}
+    assert worst == pytest.approx(2.0 - 0.4096)
+
+
+def test_exact_fits_still_keep_the_factors_nearest_the_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    # one row, two factors that trade off exactly: every point on the line fits; the one nearest the
+    # start (fp8 0.8, attn 0.45) is kept
+    monkeypatch.setattr(calibration_fit, "log_error", lambda m, w, hw, a: a.fp8_gemm_eff_max - a.attn_eff)
+    values, _worst = fit([_row("x")], {"fp8_gemm_eff_max": GRID["fp8_gemm_eff_max"], "attn_eff": GRID["fp8_gemm_eff_max"]})
+    assert values == {"fp8_gemm_eff_max": 0.6, "attn_eff": 0.6}
