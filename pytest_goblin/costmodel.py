@@ -786,7 +786,10 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
         fwd_elem *= a.fused_kernel_passes
     dequant = 0.0
     if w.quantization != "none":
-        dequant = params * ((0.5 if w.quantization == "4bit" else 1.0) + 2.0) / bw  # read packed, write bf16
+        # read packed, write 16-bit, per pass over every quantized weight: bitsandbytes' MatMul4Bit dequantizes the
+        # whole weight in forward (F.dequantize_4bit(B, quant_state) into F.linear) and again in backward for the
+        # input gradient (bitsandbytes/autograd/_functions.py MatMul4Bit.forward/.backward @60a0d8a5); by bandwidth
+        dequant = params * ((0.5 if w.quantization == "4bit" else 1.0) + 2.0) / bw
     fp8_cast = 0.0
     if w.precision == "fp8":
         # amax, scale and cast of every linear's input (4 per layer: qkv, out, gate/up, down) and of its
