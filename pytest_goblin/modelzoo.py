@@ -30,7 +30,18 @@ class _Row(NamedTuple):
 
 
 def _dense(
-    pattern: str, family: str, layers: int, hidden: int, heads: int, kv: int, inter: int, vocab: int, *, tied: bool, gated: bool = True, head_dim: int | None = None
+    pattern: str,
+    family: str,
+    layers: int,
+    hidden: int,
+    heads: int,
+    kv: int,
+    inter: int,
+    vocab: int,
+    *,
+    tied: bool,
+    gated: bool = True,
+    head_dim: int | None = None,
 ) -> _Row:
     """A dense row from a config.json's numbers; the parameter count is computed from them as
     hubconfig.shape_from_config does (attention, MLP: three matrices when gated (SwiGLU/GeGLU),
@@ -60,8 +71,8 @@ _GROWN: tuple[_Row, ...] = (
     _dense(r"phi-2(?![\d.])", "phi", 32, 2560, 32, 32, 10240, 51200, tied=False, gated=False),  # MLC :467 microsoft/phi-2
     _dense(r"phi-?4-mini", "phi3", 32, 3072, 24, 8, 8192, 200064, tied=True),  # MLC :782 Phi-4-mini-instruct
     _dense(r"internlm2[.-]5-7b", "internlm2", 32, 4096, 32, 8, 14336, 92544, tied=False),  # MLC :1806
-    _dense(r"smollm2-135m", "llama", 30, 576, 9, 3, 1536, 49152, tied=True),  # MLC :1948
-    _dense(r"smollm2-360m", "llama", 32, 960, 15, 5, 2560, 49152, tied=True),  # MLC :2021
+    _dense(r"smollm2-135m", "smollm2", 30, 576, 9, 3, 1536, 49152, tied=True),  # MLC :1948
+    _dense(r"smollm2-360m", "smollm2", 32, 960, 15, 5, 2560, 49152, tied=True),  # MLC :2021
     _dense(r"olmo-?2-(\d{4}-)?7b", "olmo2", 32, 4096, 32, 32, 11008, 100352, tied=False),  # MLC :2220
     _dense(r"olmo-?2-(\d{4}-)?13b", "olmo2", 40, 5120, 40, 40, 13824, 100352, tied=False),  # MLC :2238
     _dense(r"olmo-?2-(\d{4}-)?32b", "olmo2", 64, 5120, 40, 8, 27648, 100352, tied=False),  # MLC :2256
@@ -69,7 +80,8 @@ _GROWN: tuple[_Row, ...] = (
 
 # Patterns run on the lower-cased name with "_" turned into "-"; first match wins,
 # so more specific rows come first.
-_TABLE: tuple[_Row, ...] = _GROWN + (
+_TABLE: tuple[_Row, ...] = (
+    *_GROWN,
     # GPT-OSS: layers, experts, widths from NVIDIA's Megatron Bridge model page
     # (docs.nvidia.com/nemo/megatron-bridge/latest/models/llm/gpt-oss.html); 117B / 5.1B and
     # 21B / 3.6B total / active parameters from NVIDIA NeMo Customizer's GPT-OSS page.
@@ -173,6 +185,12 @@ def lookup_model_noted(name: str | None, near: Path | None = None) -> tuple[Mode
     local = shape_from_local(name, near)
     if local.shape is not None:
         return local.shape, None
+    if local.base is not None:  # an adapter or model card in the tree names the base model
+        base, where = local.base
+        shape = _lookup_known(base)
+        if shape.known:
+            label = f"shape of {base} (the base model named in {where})" + (f"; {shape.inferred}" if shape.inferred else "")
+            return shape.model_copy(update={"name": name, "inferred": label}), None
     return _lookup_known(name), local.note
 
 

@@ -148,6 +148,41 @@ def test_a_local_model_folder_gives_its_own_shape_not_an_inference(tmp_path: Pat
     assert not gone.model.known
 
 
+def test_an_adapter_or_model_card_in_the_tree_names_the_base(tmp_path: Path) -> None:
+    """A LoRA adapter folder (adapter_config.json, no config.json) or a model card's `base_model:` names the base."""
+    (tmp_path / ".git").mkdir()
+    adapter = tmp_path / "out" / "sft-lora"
+    adapter.mkdir(parents=True)
+    (adapter / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": "meta-llama/Meta-Llama-3-8B", "peft_type": "LORA"}))
+    w = load_config(_lf(tmp_path, "./out/sft-lora", None)).workload
+    assert w.model.known and w.model.n_layers == 32 and w.model.vocab == 128256
+    said = "shape of meta-llama/Meta-Llama-3-8B (the base model named in sft-lora/adapter_config.json `base_model_name_or_path`)"
+    assert w.model.inferred == said and any(said in n for n in w.notes)
+    card = tmp_path / "ckpt" / "sky"
+    card.mkdir(parents=True)
+    (card / "README.md").write_text("---\nlicense: apache-2.0\nbase_model:\n- Qwen/Qwen2.5-32B-Instruct\n---\n# Sky\n")
+    w = load_config(_lf(tmp_path, "./ckpt/sky", None)).workload
+    assert w.model.known and w.model.n_layers == 64 and "README.md `base_model:`" in (w.model.inferred or "")
+
+
+@pytest.mark.parametrize(
+    ("filename", "text"),
+    [
+        ("README.md", "---\nbase_model:\n- Qwen/Qwen2.5-32B-Instruct\n- meta-llama/Meta-Llama-3-8B\n---\n"),  # a merge: two bases
+        ("README.md", "# Model\nbase_model: Qwen/Qwen2.5-32B-Instruct\n"),  # prose, not front matter
+        ("adapter_config.json", json.dumps({"base_model_name_or_path": "acme/unknown-base"})),  # a base nobody knows
+        ("adapter_config.json", json.dumps({"base_model_name_or_path": "../../elsewhere"})),  # not a Hub id: not followed
+    ],
+)
+def test_a_folder_naming_no_one_known_base_stays_unknown(tmp_path: Path, filename: str, text: str) -> None:
+    (tmp_path / ".git").mkdir()
+    folder = tmp_path / "ckpt" / "m"
+    folder.mkdir(parents=True)
+    (folder / filename).write_text(text)
+    w = load_config(_lf(tmp_path, "./ckpt/m", None)).workload
+    assert not w.model.known and w.model.inferred is None
+
+
 # --- what the outputs say ----------------------------------------------------------------------------
 
 
@@ -200,8 +235,9 @@ def test_siblings_of_one_base_get_one_verdict(tmp_path: Path) -> None:
     [
         _GC_ON,  # checkpointing on: a memory rule is left out on the guess
         # nothing left out on the guess (micro-batch 16 is the whole batch, checkpointing off): PASSed 1.00x before
-        _GC_ON.replace("per_device_train_batch_size: 2\ngradient_accumulation_steps: 4", "per_device_train_batch_size: 16\ngradient_accumulation_steps: 1")
-        .replace("cutoff_len: 2048", "cutoff_len: 512")
+        _GC_ON.replace(
+            "per_device_train_batch_size: 2\ngradient_accumulation_steps: 4", "per_device_train_batch_size: 16\ngradient_accumulation_steps: 1"
+        ).replace("cutoff_len: 2048", "cutoff_len: 512")
         + "disable_gradient_checkpointing: true\n",
     ],
 )
