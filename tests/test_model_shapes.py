@@ -66,6 +66,20 @@ def test_a_fine_tune_named_after_its_base_family_and_size_gets_that_shape() -> N
     assert zephyr.inferred == "shape of gemma-7b (inferred from the name)"
 
 
+def test_the_fine_tunes_own_config_json_in_the_hf_cache_wins_over_its_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Offline, the HF cache's config.json (or, with goblin_hub, the downloaded one) is the model's own shape."""
+    cache = tmp_path / "hub"
+    snap = cache / "models--princeton-nlp--Llama-3-Base-8B-SFT" / "snapshots" / "abc"
+    snap.mkdir(parents=True)
+    (snap / "config.json").write_text(
+        json.dumps({"model_type": "llama", "num_hidden_layers": 3, "hidden_size": 64, "num_attention_heads": 4, "intermediate_size": 128, "vocab_size": 100})
+    )
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    shape_from_hub.cache_clear()
+    own = lookup_model("princeton-nlp/Llama-3-Base-8B-SFT")
+    assert own.known and own.n_layers == 3 and own.inferred is None
+
+
 def test_a_table_name_is_its_own_shape_not_an_inference() -> None:
     assert lookup_model("meta-llama/Llama-3.1-8B-Instruct").inferred is None
     assert shape_basis(lookup_model("meta-llama/Llama-3.1-8B-Instruct")) is None
