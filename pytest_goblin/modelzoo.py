@@ -76,6 +76,21 @@ _GROWN: tuple[_Row, ...] = (
     _dense(r"olmo-?2-(\d{4}-)?7b", "olmo2", 32, 4096, 32, 32, 11008, 100352, tied=False),  # MLC :2220
     _dense(r"olmo-?2-(\d{4}-)?13b", "olmo2", 40, 5120, 40, 40, 13824, 100352, tied=False),  # MLC :2238
     _dense(r"olmo-?2-(\d{4}-)?32b", "olmo2", 64, 5120, 40, 8, 27648, 100352, tied=False),  # MLC :2256
+    # GP = the config.json excerpts by Hub id in RahulSChand/gpu_poor public/all_configs.json@ad2fc0ef0e6c
+    # (layers, widths, heads, vocabulary); not in them, from transformers 5.25.0's config defaults:
+    # GPTNeoXConfig tie_word_embeddings False (models/gpt_neox/configuration_gpt_neox.py:77, no GQA),
+    # GPT2Config tie_word_embeddings True (models/gpt2/configuration_gpt2.py:102), n_inner unset is
+    # 4 x n_embd (models/gpt2/modeling_gpt2.py:252).
+    _dense(r"(^|/)gpt-?2-large$", "gpt2", 36, 1280, 20, 20, 5120, 50257, tied=True, gated=False),  # GP gpt2-large
+    _dense(r"(^|/)gpt-?2-xl$", "gpt2", 48, 1600, 25, 25, 6400, 50257, tied=True, gated=False),  # GP gpt2-xl
+    _dense(r"pythia-70m", "gpt-neox", 6, 512, 8, 8, 2048, 50304, tied=False, gated=False),  # GP EleutherAI/pythia-70m
+    _dense(r"pythia-160m", "gpt-neox", 12, 768, 12, 12, 3072, 50304, tied=False, gated=False),  # GP EleutherAI/pythia-160m
+    _dense(r"pythia-410m", "gpt-neox", 24, 1024, 16, 16, 4096, 50304, tied=False, gated=False),  # GP EleutherAI/pythia-410m
+    _dense(r"pythia-1b", "gpt-neox", 16, 2048, 8, 8, 8192, 50304, tied=False, gated=False),  # GP EleutherAI/pythia-1b
+    _dense(r"pythia-1[.-]4b", "gpt-neox", 24, 2048, 16, 16, 8192, 50304, tied=False, gated=False),  # GP EleutherAI/pythia-1.4b
+    _dense(r"pythia-2[.-]8b", "gpt-neox", 32, 2560, 32, 32, 10240, 50304, tied=False, gated=False),  # GP EleutherAI/pythia-2.8b
+    _dense(r"pythia-6[.-]9b", "gpt-neox", 32, 4096, 32, 32, 16384, 50432, tied=False, gated=False),  # GP EleutherAI/pythia-6.9b
+    _dense(r"pythia-12b", "gpt-neox", 36, 5120, 40, 40, 20480, 50688, tied=False, gated=False),  # GP EleutherAI/pythia-12b
 )
 
 # Patterns run on the lower-cased name with "_" turned into "-"; first match wins,

@@ -41,6 +41,10 @@ def test_codellama_and_gpt2_rows_carry_their_config_numbers() -> None:
     assert lookup_model("gpt2-medium").n_layers == 24
     assert lookup_model("microsoft/phi-2").params_b == pytest.approx(2.78, abs=0.01)
     assert lookup_model("microsoft/Phi-4-mini-instruct").vocab == 200064  # not the 14B phi-4 row below it
+    pythia = lookup_model("EleutherAI/pythia-1.4b-deduped")  # untied, a two-matrix MLP: 1.41B
+    assert (pythia.family, pythia.n_layers, pythia.hidden, pythia.vocab) == ("gpt-neox", 24, 2048, 50304)
+    assert pythia.params_b == pytest.approx(1.41, abs=0.01)
+    assert lookup_model("EleutherAI/pythia-1b").n_layers == 16  # not the 1.4b row
 
 
 def test_a_family_without_a_size_or_a_name_like_a_row_stays_unknown() -> None:
