@@ -49,6 +49,10 @@ class ModelShape(Model):
     intermediate: int | None = None
     vocab: int | None = None
     known: bool = False  # False when the shape was not found in the table
+    # Set when the shape is a base model's, inferred for a fine-tune from its name (or its name and the
+    # chat template the config names): "shape of llama-3-8b (inferred from the name)". None: the
+    # model's own shape (table row, config.json) or no shape at all.
+    inferred: str | None = None
 
 
 class WorkloadConfig(Model):

@@ -552,10 +552,12 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
             "model were not read from a trainer it knows), so checkpointing, the micro-batch and offload were not judged; "
             "it cannot clear this config (name the trainer class, or measure with your training command: goblin_command)"
         )
-    if not why and evidence == "projected" and verdict != "fail" and w.model.params_b is None:
-        # Nothing left out, yet nothing judged: with the size unknown, every memory-dependent setting
-        # (checkpointing, micro-batch, offload, quantization) was priced on a 7B guess (review1: a
-        # DPO config PASSed where its SFT sibling, with one more rule in play, was inconclusive).
+    if not why and evidence == "projected" and verdict != "fail" and shape_assumption(w.model) is not None:
+        # Nothing left out, yet nothing judged: with the size or the shape unknown, every memory-dependent
+        # setting (checkpointing, micro-batch, offload, quantization) was priced on a guess (review1: a DPO
+        # config PASSed where its SFT sibling, with one more rule in play, was inconclusive; review2 class 6:
+        # a CodeLlama-7b LoRA PASSed on a guessed shape where its siblings were inconclusive). One rule for
+        # one architecture: a guessed shape is inconclusive unless the patch fails the config anyway.
         why = (
             f"{shape_assumption(w.model)}: what fits in memory, and so whether checkpointing, the micro-batch, offload or "
             "quantization leave time on the table, is a guess; it cannot judge this config until it knows the model (a model id "
