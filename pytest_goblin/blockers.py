@@ -307,10 +307,13 @@ def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Fin
             got = rejected(parser, tuple(classes), keys, pinned, loaded.text, repository_fields(path))
     else:
         return []
-    if got is None or (got.stops is True) != (b.severity == "blocker"):
+    if got is None:
         return []
     out = []
     for r in got.rejected:
+        stops = got.stops is True and r.certain
+        if stops != (b.severity == "blocker") or (not stops and got.parser == "llamafactory" and got.stops is not True):
+            continue  # the other entry (blocker / requirement) reports it; LLaMA-Factory keys it may keep: nothing
         _ok, value, line = raw_key(loaded, r.key)
         shown = "null" if value is None else _shown(value)  # as YAML writes it: a report never says Python's None
         said = f"`{r.key}: {shown}`".replace("\n", " ")[:160] if not isinstance(value, (dict, list)) else f"`{r.key}`"

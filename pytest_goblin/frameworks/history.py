@@ -307,6 +307,9 @@ class Rejected:
     key: str
     why: str  # removed/added, with where
     rename: Rename | None  # the exact replacement, when there is one and the run's release has it
+    # False: the parser's stop is not certain for this key (a key no release read has, on a release that
+    # was assumed: a later release may have it), so it is a requirement, never a blocker
+    certain: bool = True
 
 
 @dataclass(frozen=True)

@@ -181,7 +181,9 @@ def _lf_transformers_lacks(key: str, lf: str) -> str | None:
 # fields at v0.8.3 data/README.md). A recipe that has one of them at its top level put it in the wrong file.
 LF_DATASET_INFO = {
     **dict.fromkeys(("hf_hub_url", "ms_hub_url", "script_url", "cloud_file_name", "file_name", "formatting", "ranking", "subset", "folder", "num_samples"), ""),
-    **dict.fromkeys(("prompt", "query", "response", "history", "messages", "system", "tools", "images", "videos", "audios", "chosen", "rejected", "kto_tag"), "columns"),
+    **dict.fromkeys(
+        ("prompt", "query", "response", "history", "messages", "system", "tools", "images", "videos", "audios", "chosen", "rejected", "kto_tag"), "columns"
+    ),
     **dict.fromkeys(("role_tag", "content_tag", "user_tag", "assistant_tag", "observation_tag", "function_tag", "system_tag"), "tags"),
 }
 LF_DATASET_INFO_CITE = "llamafactory v0.9.5 data/README.md:7-44"
@@ -212,6 +214,9 @@ def llamafactory_rejected(keys: list[str], pins: dict[str, Pin], text: str, own:
     if run is None:
         return None
     out: list[Rejected] = []
+    # USE_MCA (llamafactory v0.9.5 hparams/parser.py:63-82,265-272): Megatron (mcore_adapter) argument classes read the
+    # recipe, whose keys goblin has not read, so a key none of LLaMA-Factory's own classes has says nothing there
+    mca = "USE_MCA" in text or "use_mca" in keys
     for key in keys:
         if key in own:
             continue
@@ -222,8 +227,13 @@ def llamafactory_rejected(keys: list[str], pins: dict[str, Pin], text: str, own:
             continue
         owners = [c for c in LF_CLASSES if ever("llamafactory", c, key)]
         if not owners:
-            if (why := _lf_never(key, run.version)) is not None:
-                out.append(Rejected(key, why, None))
+            if not mca and (why := _lf_never(key, run.version)) is not None:
+                # A dataset_info.json field is one at every release; any other key may come from a release newer
+                # than goblin read (the LLaMA-Factory repository's own examples use such keys): certain only when
+                # the repository says which release runs.
+                certain = key in LF_DATASET_INFO or not run.assumed
+                why += "" if certain else "; the release was assumed, and one newer than goblin read may have it: pin the release the recipe runs on"
+                out.append(Rejected(key, why, None, certain=certain))
             continue
         if any(present("llamafactory", c, key, run.version) is not False for c in owners):
             continue
