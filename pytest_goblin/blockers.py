@@ -273,9 +273,40 @@ def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] |
             )
         )
     for b in cached_blockers() if blockers is None else blockers:
-        if b.check == "keys_at_version" and b.id not in loaded.workload.ignored_rules and (not b.formats or loaded.adapter.name in b.formats):
+        if b.id in loaded.workload.ignored_rules or (b.formats and loaded.adapter.name not in b.formats):
+            continue
+        if b.check == "keys_at_version":
             out += _keys_at_version(loaded, hw, b)
+        elif b.check == "torch_rocm_build":
+            out += _torch_rocm_build(loaded, hw, b)
     return out
+
+
+def _torch_rocm_build(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Finding]:
+    """The torch the recipe or its repository pins, where no build of it runs on the target's architecture
+    (frameworks/torch_rocm.py): review2 #7, DeepSeek-Coder's `torch==2.0.1` (ROCm 5.4.2 wheels only) on gfx942."""
+    from .frameworks.torch_rocm import no_rocm_build
+
+    if hw.vendor != "amd":
+        return []
+    pin = exact_pins(str(loaded.path), loaded.text).get("torch")
+    got = no_rocm_build(pin, hw.arch) if pin is not None else None
+    if pin is None or got is None:
+        return []
+    line = pin.line if not pin.file else None  # a line of the config itself; else the pin's file:line is in the message
+    message = f"{got.why}. {b.symptom}. What to change: {got.fix}. Source: {'; '.join(got.sources)}"
+    return [
+        Finding(
+            rule_id=b.id,
+            title=f"{b.title} (will not start on {hw.name})",
+            category="blocker",
+            line=line or None,
+            key=None,
+            message=message,
+            citation=b.citation,
+            blocker=True,
+        )
+    ]
 
 
 def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Finding]:
@@ -406,7 +437,7 @@ def readme_table(blockers: tuple[Blocker, ...] | list[Blocker] | None = None) ->
             f"`{b.keys[0]}: {_shown(b.fix)}`"
             if b.fix is not None and b.keys
             else "an exact rename (`old` -> `new`)"
-            if b.check and b.severity == "blocker"
+            if b.check == "keys_at_version" and b.severity == "blocker"
             else "guidance only"
         )
         source = _TRAILING_NOTE.sub("", b.sources[0])

@@ -78,6 +78,11 @@ CASES: dict[str, tuple[Case, Case]] = {
         ("sft.yaml", COUNT_CVD + HF, "mi300x", {}),
         ("sft.yaml", "# CUDA_VISIBLE_DEVICES=0,1,2,3 torchrun --nproc_per_node=4 train.py --config sft.yaml\n" + HF, "mi300x", {}),
     ),
+    # review2 #7 (DeepSeek-Coder finetune/requirements.txt:1): torch 2.0.1's ROCm wheels are ROCm 5.4.2; gfx942 needs 6.0
+    "blocker.torch_without_rocm_build": (
+        ("sft.yaml", HF, "mi300x", {"requirements.txt": "torch==2.0.1\ntransformers==4.35.0\n"}),
+        ("sft.yaml", HF, "mi300x", {"requirements.txt": "torch==2.3.1\ntransformers==4.35.0\n"}),
+    ),
     # the keys of the transformers/TRL release the recipe runs on (frameworks/history.py): `trl sft` of trl 0.12.2
     # stops on a key no dataclass reads; without a pin and a named command, whether it stops is not known
     "blocker.keys_rejected_at_version": (
@@ -149,6 +154,36 @@ def test_a_compatible_release_pin_is_not_one_release(tmp_path: Path) -> None:
     (tmp_path / "z").mkdir()
     assert "blocker.bitsandbytes_before_rocm_wheels" not in _fired(tmp_path / "y", ("q.yaml", QLORA, "mi300x", {"requirements.txt": "bitsandbytes~=0.45\n"}))
     assert "blocker.bitsandbytes_before_rocm_wheels" in _fired(tmp_path / "z", ("q.yaml", QLORA, "mi300x", {"requirements.txt": "bitsandbytes~=0.45.2\n"}))
+
+
+@pytest.mark.parametrize(
+    ("pin_file", "text", "target", "fires"),
+    [
+        ("requirements.txt", "torch==2.2.2\n", "mi300x", True),  # ROCm 5.7 wheels at newest
+        ("requirements.txt", "torch>=1.13,<2.2\n", "mi300x", True),  # every release it allows is ROCm 5.x
+        ("environment.yml", "dependencies:\n  - pytorch=2.0.1\n", "mi300x", True),  # conda's name
+        ("Dockerfile", "FROM python:3.10\nRUN pip install torch==2.3.0+cu121\n", "mi300x", True),  # a CUDA build
+        ("requirements.txt", "torch==2.3.1\n", "mi355x", True),  # ROCm 6.0 wheels; gfx950 needs ROCm 7.0
+        ("requirements.txt", "torch>=1.13\n", "mi300x", False),  # pip installs the newest release
+        ("requirements.txt", "torch>=1.13,<2.5\n", "mi300x", False),  # allows 2.3 and 2.4: ROCm 6 builds
+        ("requirements.txt", "torch~=2.0\n", "mi300x", False),  # any 2.x from 2.0
+        ("requirements.txt", "torch==2.0.1+rocm5.4.2\n", "mi250x", False),  # gfx90a: not in the table, not judged
+        ("requirements.txt", "torch==2.5.1\n", "mi355x", False),  # after the table: not judged
+        ("requirements.txt", "torchvision==0.15.2\n", "mi300x", False),  # not torch
+        ("setup.py", 'extras = {"torch-npu": ["torch==2.1.0", "torch-npu==2.1.0.post3"]}\n', "mi300x", False),  # Ascend's torch (LIMO's vendored LF)
+        ("requirements.txt", "torch==2.0.1\n", "h100", False),
+    ],
+)
+def test_a_torch_pin_without_a_rocm_build_for_the_gpu(tmp_path: Path, pin_file: str, text: str, target: str, fires: bool) -> None:
+    path = _write(tmp_path, ("sft.yaml", HF, target, {pin_file: text}))
+    got = [f for f in blockers.findings(load_config(path), get_hardware(target)) if f.rule_id == "blocker.torch_without_rocm_build"]
+    assert bool(got) == fires
+    if got:
+        (f,) = got
+        assert f.blocker and pin_file in f.message and "None" not in f.message
+        assert ("CUDA build" in f.message) if "+cu" in text else ("ROCm" in f.message and "What to change: pin" in f.message)
+        if target == "mi300x" and "+cu" not in text:
+            assert "pin torch>=2.3.0" in f.message
 
 
 def _audit(path: Path, *, target: str = "mi300x", fix: bool = False) -> Any:

@@ -375,7 +375,10 @@ def test_an_accelerate_deepspeed_config_without_a_stage_runs_accelerate_s_defaul
     # must not: a stage the config, a flag or a DeepSpeed file names wins; a DeepSpeed file goblin cannot read leaves it unknown
     stated = {**files, "train.sh": files["train.sh"].replace("--config_file", "--zero_stage 3 --config_file")}
     assert load_config(repo(tmp_path / "b", stated) / "train_config/dpo.yaml").workload.zero_stage == 3
-    named = {**files, "accelerate_config/default_config.yaml": files["accelerate_config/default_config.yaml"] + "deepspeed_config:\n  deepspeed_config_file: missing.json\n"}
+    named = {
+        **files,
+        "accelerate_config/default_config.yaml": files["accelerate_config/default_config.yaml"] + "deepspeed_config:\n  deepspeed_config_file: missing.json\n",
+    }
     assert load_config(repo(tmp_path / "c", named) / "train_config/dpo.yaml").workload.zero_stage is None
 
 
