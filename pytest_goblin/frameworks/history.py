@@ -458,3 +458,44 @@ def repository_fields(config: str) -> frozenset[str]:
     """Field names of the argument dataclasses in the config's repository (its own Python, read by AST)."""
     root = repository_root(Path(os.path.abspath(config)).parent)
     return _repository_fields(str(root)) if root is not None else frozenset()
+
+
+# Keys only a trainer that generates its completions during training has (TRL's GRPO, RLOO, online DPO,
+# on-policy distillation): their presence says the file is online RL even when it names no trainer.
+GENERATION_KEYS = frozenset({"num_generations", "use_vllm", "vllm_mode", "vllm_gpu_memory_utilization", "vllm_max_model_len", "vllm_server_host"})
+
+
+@dataclass(frozen=True)
+class FromKeys:
+    classes: tuple[str, ...]  # the TRL config classes that have the most TRL keys of the file at one release read
+    releases: str  # "trl 0.16.1-0.17.0" (of the first class)
+    keys: tuple[str, ...]  # the generation keys that name it
+
+
+def online_trainer_from_keys(keys: list[str]) -> FromKeys | None:
+    """The TRL config class(es) of a file that names no trainer but has a generation key (num_generations,
+    use_vllm, vllm_*): of the classes with every generation key, those that at one TRL release goblin read have
+    the most keys of the file that such a class and no TrainingArguments release has (review2 #9, VRL: num_generations, use_vllm,
+    vllm_max_model_len, scale_rewards: GRPOConfig at trl 0.16.1-0.17.0). None without such a key or class."""
+    gen = tuple(sorted(GENERATION_KEYS & set(keys)))
+    if not gen:
+        return None
+    trl = history()["trl"]["classes"]
+    # the classes with every generation key; of the file's keys, those one of them has and TrainingArguments never
+    # had (a key none of them has belongs to another dataclass the script parses, ModelConfig or its own)
+    fit = {cls: entry for cls, entry in trl.items() if all(k in entry["keys"] for k in gen)}
+    own = [k for k in keys if any(k in e["keys"] for e in fit.values()) and not ever("transformers", "TrainingArguments", k)]
+    # per class and release, how many of those keys it has there (every generation key, at least); the classes and
+    # releases with the most win (a stray key another class has, e.g. `max_length`, does not rule the trainer out)
+    scored: dict[str, list[tuple[int, str]]] = {}
+    for cls, entry in fit.items():
+        for v in read_versions("trl"):
+            if all(_in(entry["keys"][k]["in"], v) for k in gen):
+                scored.setdefault(cls, []).append((sum(1 for k in own if k in entry["keys"] and _in(entry["keys"][k]["in"], v)), v))
+    if not scored:
+        return None
+    best = max(n for rows in scored.values() for n, _v in rows)
+    found = [(cls, [v for n, v in rows if n == best]) for cls, rows in scored.items() if any(n == best for n, _v in rows)]
+    found.sort(key=lambda x: (not x[0].startswith("GRPO"), x[0]))  # GRPO first: the trainer such keys usually mean
+    cls, at = found[0]
+    return FromKeys(tuple(c for c, _ in found), f"trl {at[0]}" + (f"-{at[-1]}" if at[-1] != at[0] else ""), gen)
