@@ -446,7 +446,14 @@ def stamp_framework(r: Reader) -> None:
         file=got.file or r.path, key=got.spec or None, line=got.line or None, explicit=bool(got.spec) and not got.assumed, note=got.note()
     )
     if got.spec and not got.assumed and got.version != got.tables:
+        from ..frameworks.history import in_run_terms
+
+        # every note that names the framework at goblin's tables' release says the run's release (review2 #12, #30)
+        r.notes[:] = [in_run_terms(n, got) for n in r.notes]
+        for key, src in r.sources.items():
+            if key != "framework" and src.note:
+                src.note = in_run_terms(src.note, got)
         r.notes.append(
-            f"the repository runs {got.name} {got.version} ({got.spec}, {got.source}); goblin's defaults for this format are {got.name} {got.tables}'s, "
-            "so a default that changed between the two releases may be read wrong"
+            f"the repository runs {got.name} {got.version} ({got.spec}, {got.source}); goblin's defaults for this format are those of its "
+            f"{got.name} tables, read at {got.tables}, so a default that changed between the two releases may be read wrong"
         )

@@ -242,7 +242,7 @@ class Reading:
         if not self.spec:
             return f"{self.name} {self.version} assumed: {self.source}"
         said = f"{self.name} {self.version} ({'assumed; ' if self.assumed else ''}{self.spec}, {self.source})"
-        return said if self.version == self.tables else f"{said}; goblin's tables are {self.name} {self.tables}"
+        return said if self.version == self.tables else f"{said}; goblin's {self.name} tables were read at {self.tables}"
 
     def record(self) -> dict[str, object]:
         return {"name": self.name, "version": self.version, "source": self.source, "spec": self.spec, "assumed": self.assumed, "tables": self.tables}
@@ -254,7 +254,16 @@ def framework_dist(framework: str | None) -> tuple[str, str] | None:
     dist = canonical(parts[0]) if parts else None
     if dist is None:
         return None
-    return dist, parts[1] if len(parts) > 1 and parts[1][:1].isdigit() else "unknown"
+    said = parts[1] if len(parts) > 1 and parts[1][:1].isdigit() else "unknown"
+    if "(v1)" not in (framework or ""):
+        # the label may already name the pinned release (LLaMA-Factory, torchtune): the tables' own release is in the table
+        from .tables import table
+
+        try:
+            return dist, str(table(dist)["version"])
+        except (OSError, KeyError, ValueError):
+            pass
+    return dist, said
 
 
 def reading(framework: str | None, config: str, text: str | None = None) -> Reading | None:
@@ -499,3 +508,20 @@ def online_trainer_from_keys(keys: list[str]) -> FromKeys | None:
     found.sort(key=lambda x: (not x[0].startswith("GRPO"), x[0]))  # GRPO first: the trainer such keys usually mean
     cls, at = found[0]
     return FromKeys(tuple(c for c, _ in found), f"trl {at[0]}" + (f"-{at[-1]}" if at[-1] != at[0] else ""), gen)
+
+
+# Names a framework goes by in goblin's text (the distribution, and LLaMA-Factory's project name).
+_SPOKEN = {"llamafactory": "llamafactory|llama-factory|llmtuner", "torchtune": "torchtune", "axolotl": "axolotl", "trl": "trl", "transformers": "transformers"}
+_CITED_FILE = r"((?:[\w.-]+/)*[\w.-]+\.(?:py|json|ya?ml|md|txt|toml|cfg)(?::[\d,-]+)?)"
+
+
+def in_run_terms(text: str, got: Reading | None) -> str:
+    """`text` where it names the framework at goblin's tables' release, said in terms of the release the
+    repository runs (review2 #12: "llamafactory 0.9.5 stage dpo" on a vendored 0.9.2.dev0; #30: torchtune 0.6.1
+    beside 0.2.1): a citation keeps its release as `file:line@version` (the fact was read there), any other
+    mention names the run's release and the one goblin read. Unchanged when no pin says another release."""
+    if got is None or got.assumed or not got.version[:1].isdigit() or got.version == got.tables or got.name not in _SPOKEN:
+        return text
+    names, tables = _SPOKEN[got.name], re.escape(got.tables)
+    text = re.sub(rf"(?i)\b({names}) v?{tables} {_CITED_FILE}", lambda m: f"{m.group(1)} {m.group(2)}@{got.tables}", text)
+    return re.sub(rf"(?i)\b({names}) v?{tables}(?![\w.])", lambda m: f"{m.group(1)} {got.version} (goblin read {got.tables})", text)

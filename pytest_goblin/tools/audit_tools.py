@@ -586,6 +586,17 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
     if evidence == "projected" and env_only:
         all_notes.append(f"not modelled by the projection (measure on a GPU): {', '.join(env_only)}")
     all_notes.extend(before.notes + [n for n in after.notes if n not in before.notes])
+    shown = [f for f in stops if f.blocker] + sorted([*(f for f in stops if not f.blocker), *findings(ctx, patch)], key=_by_line)
+    if ctx.loaded is not None:
+        # every message names the framework at the release the repository runs (frameworks.history.in_run_terms)
+        from ..frameworks.history import in_run_terms, reading
+
+        got = reading(w.framework, str(ctx.path), ctx.loaded.text)
+        shown = [f.model_copy(update={"message": in_run_terms(f.message, got)}) for f in shown]
+        all_notes = [in_run_terms(n, got) for n in all_notes]
+        reason = in_run_terms(reason, got)
+        why = in_run_terms(why, got) if why else why
+        patch = patch.model_copy(update={"skipped": {rid: in_run_terms(t, got) for rid, t in patch.skipped.items()}})
     return Report(
         path=str(ctx.path),
         format=ctx.loaded.adapter.name if ctx.loaded else "unknown",
@@ -601,7 +612,7 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         before=before,
         after=after,
         patch=patch,
-        findings=[f for f in stops if f.blocker] + sorted([*(f for f in stops if not f.blocker), *findings(ctx, patch)], key=_by_line),
+        findings=shown,
         footer=footer(ctx, before, after),
         notes=all_notes,
     )
