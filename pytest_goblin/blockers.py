@@ -279,6 +279,43 @@ def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] |
             out += _keys_at_version(loaded, hw, b)
         elif b.check == "torch_rocm_build":
             out += _torch_rocm_build(loaded, hw, b)
+        elif b.check == "module_removed_at_version":
+            out += _module_removed(loaded, b)
+    return out
+
+
+def _module_removed(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
+    """A training script's import of a module its framework's release no longer has (frameworks/modules.py):
+    review2 #8, FastChat's `from transformers import ..., deepspeed` where `transformers>=4.31.0` installs a release
+    without transformers.deepspeed (gone in 4.46.0). A blocker with a pin, a requirement on an assumed release."""
+    from .frameworks.modules import imports, runs_without
+    from .frameworks.pins import pins
+
+    out = []
+    for imp in imports(loaded.text):
+        r = imp.removed
+        got = runs_without(r, pins(str(loaded.path), loaded.text).get(r.dist))
+        if got is None or got[0] != (b.severity == "blocker"):
+            continue
+        said = imp.text.replace("`", "'")[:160]
+        message = (
+            f"line {imp.line}: `{said}`: {r.dist}.{r.module} is gone from {r.dist} {r.gone} on (the last release goblin read with it: "
+            f"{r.last}), and the script runs on {r.dist} {got[1]} ({got[2]}). {b.symptom}. What to change: import from {r.instead}, or pin "
+            f"{r.dist}<{r.gone}. Source: {'; '.join(r.sources)}"
+        )
+        out.append(
+            Finding(
+                rule_id=b.id,
+                title=f"{b.title} (`{r.dist}.{r.module}`)",
+                category="blocker" if b.severity == "blocker" else "requirement",
+                line=imp.line,
+                key=None,
+                message=message,
+                citation=b.citation,
+                footgun=b.severity == "requirement",
+                blocker=b.severity == "blocker",
+            )
+        )
     return out
 
 

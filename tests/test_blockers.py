@@ -32,6 +32,12 @@ LF = (
 PINNED_SFT = "# trl sft --config sft.yaml\n# pip install trl==0.12.2 transformers==4.53.3\n" + HF
 COUNT_CVD = "# torchrun --nproc_per_node=$(echo $CUDA_VISIBLE_DEVICES | tr ',' '\\n' | wc -l) train.py --config sft.yaml\n"
 
+DS_SCRIPT = (
+    "from transformers import Trainer, TrainingArguments, deepspeed\n"
+    "args = TrainingArguments(output_dir='o', per_device_train_batch_size=4, bf16=True)\n"
+    "trainer = Trainer(model='meta-llama/Meta-Llama-3-8B', args=args)\ntrainer.train()\n"
+)
+
 # A case: (file name, text, target, {extra file: text}). blocker id -> (fires, must not fire).
 Case = tuple[str, str, str, dict[str, str]]
 CASES: dict[str, tuple[Case, Case]] = {
@@ -83,6 +89,20 @@ CASES: dict[str, tuple[Case, Case]] = {
         ("sft.yaml", HF, "mi300x", {"requirements.txt": "torch==2.0.1\ntransformers==4.35.0\n"}),
         ("sft.yaml", HF, "mi300x", {"requirements.txt": "torch==2.3.1\ntransformers==4.35.0\n"}),
     ),
+    # review2 #8 (FastChat train_lora.py:28, transformers>=4.31.0): transformers.deepspeed is gone from 4.46.0
+    "blocker.module_removed_at_version": (
+        ("train.py", DS_SCRIPT, "mi300x", {"requirements.txt": "transformers>=4.31.0\n"}),
+        ("train.py", DS_SCRIPT, "mi300x", {"requirements.txt": "transformers==4.35.0\n"}),
+    ),
+    "blocker.module_unknown_at_version": (
+        ("train.py", DS_SCRIPT, "mi300x", {}),
+        (
+            "train.py",
+            DS_SCRIPT.replace("from transformers import Trainer, TrainingArguments, deepspeed", "from transformers import Trainer, TrainingArguments"),
+            "mi300x",
+            {},
+        ),
+    ),
     # the keys of the transformers/TRL release the recipe runs on (frameworks/history.py): `trl sft` of trl 0.12.2
     # stops on a key no dataclass reads; without a pin and a named command, whether it stops is not known
     "blocker.keys_rejected_at_version": (
@@ -94,7 +114,12 @@ CASES: dict[str, tuple[Case, Case]] = {
         ("sft.yaml", "# SFTTrainer arguments\n" + HF + "max_length: 2048\n", "mi300x", {}),
     ),
 }
-VERSION_CHECKS = {"blocker.keys_rejected_at_version", "blocker.keys_unknown_at_version"}  # not about the GPU: they fire on every target
+VERSION_CHECKS = {
+    "blocker.keys_rejected_at_version",
+    "blocker.keys_unknown_at_version",
+    "blocker.module_removed_at_version",
+    "blocker.module_unknown_at_version",
+}  # not about the GPU: they fire on every target
 
 
 def _write(tmp: Path, case: Case) -> Path:
@@ -184,6 +209,34 @@ def test_a_torch_pin_without_a_rocm_build_for_the_gpu(tmp_path: Path, pin_file: 
         assert ("CUDA build" in f.message) if "+cu" in text else ("ROCm" in f.message and "What to change: pin" in f.message)
         if target == "mi300x" and "+cu" not in text:
             assert "pin torch>=2.3.0" in f.message
+
+
+@pytest.mark.parametrize(
+    ("line", "fires"),
+    [
+        ("from transformers import Trainer, BitsAndBytesConfig, deepspeed", True),
+        ("from transformers.deepspeed import is_deepspeed_zero3_enabled", True),
+        ("import transformers.deepspeed", True),
+        ("from transformers.integrations import deepspeed", False),  # where it moved
+        ("from transformers import deepspeed_config_helper", False),  # another name
+        ("# from transformers import deepspeed", False),  # a comment
+        ("import deepspeed", False),  # DeepSpeed itself
+    ],
+)
+def test_an_import_of_transformers_deepspeed(line: str, fires: bool) -> None:
+    from pytest_goblin.frameworks.modules import imports
+
+    got = imports("import os\n" + line + "\n")
+    assert bool(got) == fires
+    if got:
+        assert got[0].line == 2 and got[0].removed.gone == "4.46.0"
+
+
+def test_a_removed_module_blocker_names_the_line_and_the_release(tmp_path: Path) -> None:
+    path = _write(tmp_path, ("train.py", DS_SCRIPT, "mi300x", {"requirements.txt": "transformers>=4.31.0\n"}))
+    (f,) = [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id == "blocker.module_removed_at_version"]
+    assert f.blocker and f.line == 1 and "transformers>=4.31.0" in f.message and "4.46.0" in f.message
+    assert "from transformers.integrations import deepspeed" in f.message and "None" not in f.message
 
 
 def _audit(path: Path, *, target: str = "mi300x", fix: bool = False) -> Any:
