@@ -326,8 +326,21 @@ def _torch_rocm_build(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Fi
 
     if hw.vendor != "amd":
         return []
-    pin = exact_pins(str(loaded.path), loaded.text).get("torch")
+    found = exact_pins(str(loaded.path), loaded.text)
+    pin = found.get("torch")
     got = no_rocm_build(pin, hw.arch) if pin is not None else None
+    index = found.get("torch-index")
+    if b.severity == "requirement":
+        # an install line that takes torch from PyTorch's CUDA index: a fresh environment gets a CUDA build, a host
+        # whose ROCm torch is already installed keeps it (not certain: a requirement), where no pin already blocks
+        if index is None or got is not None:
+            return []
+        line = index.line if not index.file else None
+        message = (
+            f"`{index.spec}` ({index.where}): this install line takes torch from PyTorch's CUDA {index.version} wheel index. "
+            f"{b.symptom}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
+        )
+        return [Finding(rule_id=b.id, title=b.title, category="requirement", line=line or None, key=None, message=message, citation=b.citation, footgun=True)]
     if pin is None or got is None:
         return []
     line = pin.line if not pin.file else None  # a line of the config itself; else the pin's file:line is in the message

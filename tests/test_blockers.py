@@ -89,6 +89,10 @@ CASES: dict[str, tuple[Case, Case]] = {
         ("sft.yaml", HF, "mi300x", {"requirements.txt": "torch==2.0.1\ntransformers==4.35.0\n"}),
         ("sft.yaml", HF, "mi300x", {"requirements.txt": "torch==2.3.1\ntransformers==4.35.0\n"}),
     ),
+    "blocker.torch_from_cuda_index": (
+        ("sft.yaml", HF, "mi300x", {"requirements.txt": "--extra-index-url https://download.pytorch.org/whl/cu121\ntorch\n"}),
+        ("sft.yaml", HF, "mi300x", {"requirements.txt": "--extra-index-url https://download.pytorch.org/whl/rocm6.2\ntorch\n"}),
+    ),
     # review2 #8 (FastChat train_lora.py:28, transformers>=4.31.0): transformers.deepspeed is gone from 4.46.0
     "blocker.module_removed_at_version": (
         ("train.py", DS_SCRIPT, "mi300x", {"requirements.txt": "transformers>=4.31.0\n"}),
@@ -197,6 +201,8 @@ def test_a_compatible_release_pin_is_not_one_release(tmp_path: Path) -> None:
         ("requirements.txt", "torchvision==0.15.2\n", "mi300x", False),  # not torch
         ("setup.py", 'extras = {"torch-npu": ["torch==2.1.0", "torch-npu==2.1.0.post3"]}\n', "mi300x", False),  # Ascend's torch (LIMO's vendored LF)
         ("requirements.txt", "torch==2.0.1\n", "h100", False),
+        # a CUDA index alone is a requirement (an installed ROCm torch satisfies the line), never this blocker
+        ("README.md", "```\npip install torch --index-url https://download.pytorch.org/whl/cu118\n```\n", "mi300x", False),
     ],
 )
 def test_a_torch_pin_without_a_rocm_build_for_the_gpu(tmp_path: Path, pin_file: str, text: str, target: str, fires: bool) -> None:
@@ -209,6 +215,17 @@ def test_a_torch_pin_without_a_rocm_build_for_the_gpu(tmp_path: Path, pin_file: 
         assert ("CUDA build" in f.message) if "+cu" in text else ("ROCm" in f.message and "What to change: pin" in f.message)
         if target == "mi300x" and "+cu" not in text:
             assert "pin torch>=2.3.0" in f.message
+
+
+def test_a_cuda_index_in_the_readme_is_a_requirement_and_a_pin_that_blocks_says_it_alone(tmp_path: Path) -> None:
+    readme = "```\npip install torch==2.0.1 --index-url https://download.pytorch.org/whl/cu118\n```\n"
+    path = _write(tmp_path, ("sft.yaml", HF, "mi300x", {"README.md": readme.replace("torch==2.0.1", "torch")}))
+    (f,) = [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id.startswith("blocker.torch")]
+    assert f.rule_id == "blocker.torch_from_cuda_index" and f.footgun and not f.blocker and "cu118" in f.message and "README.md" in f.message
+    (tmp_path / "b").mkdir()
+    both = _write(tmp_path / "b", ("sft.yaml", HF, "mi300x", {"README.md": readme}))
+    got = [f.rule_id for f in blockers.findings(load_config(both), get_hardware("mi300x")) if f.rule_id.startswith("blocker.torch")]
+    assert got == ["blocker.torch_without_rocm_build"]
 
 
 @pytest.mark.parametrize(

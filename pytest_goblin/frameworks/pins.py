@@ -116,6 +116,9 @@ _EXACT_PIN = re.compile(
 )
 
 
+# An install line that takes torch from PyTorch's CUDA wheel index (`--index-url https://download.pytorch.org/whl/cu121`,
+# `--extra-index-url`, `-f .../cu118/torch_stable.html`): read as the pseudo-distribution `torch-index`, its version the build (cu121).
+_TORCH_INDEX = re.compile(r"""(--(?:extra-)?index-url|-f|--find-links)[ \t=]{1,8}https?://download\.pytorch\.org/whl/(cu[0-9]{2,4})\b""", re.IGNORECASE)
 _OTHER_ACCELERATOR = re.compile(r"(?i)\b(?:torch[-_]npu|npu|xpu|ipex|intel[-_]extension|habana|gaudi|torch[-_]xla)\b")
 
 
@@ -157,6 +160,8 @@ def _scan_all(text: str, where: str, file: str = "", pattern: re.Pattern[str] = 
             out.append(Pin(name, ver, f"{dist.lower()}{constraint}", at, constraint, file=file, line=lineno))
         if pattern is _PIN:
             out += _git_refs(line, at, file, lineno)
+        elif pattern is _EXACT_PIN and (ix := _TORCH_INDEX.search(line)):
+            out.append(Pin("torch-index", ix.group(2).lower(), ix.group(0), at, file=file, line=lineno))
     return out
 
 
