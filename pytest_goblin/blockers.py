@@ -468,9 +468,17 @@ def _shown(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
+def counted(ids: list[str]) -> str:
+    """Rule ids once each, in order, with how many findings each has (`blocker.keys_rejected_at_version x7`)."""
+    seen: dict[str, int] = {}
+    for rid in ids:
+        seen[rid] = seen.get(rid, 0) + 1
+    return ", ".join(f"{rid} x{n}" if n > 1 else rid for rid, n in seen.items())
+
+
 def blocked_reason(blocked: list[Finding], target: str) -> str:
     """The verdict's reason when the run will not start: every blocker, what to change first."""
-    names = ", ".join(f.rule_id for f in blocked)
+    names = counted([f.rule_id for f in blocked])
     fixable = sum(1 for f in blocked if f.fix)
     tail = f"; --goblin-fix writes {fixable} of the fixes" if fixable else ""
     return f"will not start on {target}: {len(blocked)} blocker(s) ({names}); fix them before any speedup matters{tail}"

@@ -575,3 +575,15 @@ def test_a_launcher_in_the_repository_that_counts_gpus_with_nvidia_smi_is_a_bloc
     assert found and found[0].blocker and "the launcher sft.sh:1: `gpu_count=$(nvidia-smi -L | wc -l)`" in found[0].message
     (root / "train" / "sft.sh").write_text("gpu_count=8\n" + launch)
     assert not [f for f in blockers.findings(load_config(root / "train" / "sft.yaml"), get_hardware("mi300x")) if f.rule_id == "blocker.nvidia_smi_gpu_count"]
+
+
+def test_a_blocker_with_several_findings_is_named_once_with_its_count() -> None:
+    """review2 #14: seven rejected keys were listed as seven copies of one id."""
+    from pytest_goblin.schemas import Finding
+
+    def f(rid: str) -> Finding:
+        return Finding(rule_id=rid, title="t", category="blocker", message="m", citation="c", blocker=True)
+
+    said = blockers.blocked_reason([f("blocker.keys_rejected_at_version")] * 3 + [f("blocker.tf32_on_rocm")], "mi300x")
+    assert "4 blocker(s) (blocker.keys_rejected_at_version x3, blocker.tf32_on_rocm)" in said
+    assert blockers.counted(["blocker.tf32_on_rocm"]) == "blocker.tf32_on_rocm"  # one: no count

@@ -19,7 +19,10 @@ What an unknown key does differs per framework, so only two of them give a findi
 - torchtune's config.instantiate calls the component with the node's keys as keyword arguments
   (torchtune 0.6.1 torchtune/config/_instantiate.py:22; 0.2.1 :20): a dataset builder without
   **kwargs raises TypeError on a key its signature lacks. A top-level key no recipe code reads is
-  ignored (the recipes read keys with cfg.get / attribute access), so it gets no finding.
+  ignored (the recipes read keys with cfg.get / attribute access), so it gets no finding: the recipe's
+  config is the YAML loaded by OmegaConf.load and merged with the command line, with no schema
+  (torchtune v0.6.1 torchtune/config/_parse.py:58-60,94-97; v0.2.1 torchtune/config/_parse.py:19,48 and
+  torchtune/utils/argparse.py:52-54).
 - Axolotl drops it: AxolotlInputConfig sets no `extra` (axolotl 0.19.0 axolotl/utils/schemas/config.py:214,
   pydantic's default "ignore"; at v0.5.0 src/axolotl/utils/config/models/input/v0_4_1/__init__.py:561,578-581
   its `class Config` sets only populate_by_name) and validate_config keeps model_dump(exclude_none=True) of the model
