@@ -370,6 +370,8 @@ def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Fin
     from .frameworks.releases import llamafactory_rejected, torchtune_rejected
 
     data = loaded.data
+    if loaded.adapter.name == "python":
+        return _launcher_keys_at_version(loaded, hw, b)
     if not isinstance(data, dict):
         return []
     declared = getattr(data, "config_class", None)
@@ -426,6 +428,56 @@ def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Fin
                 footgun=b.severity == "requirement",
                 blocker=b.severity == "blocker",
                 fix=fix,
+            )
+        )
+    return out
+
+
+def _launcher_keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Finding]:
+    """The `--flags` a repository's launch line passes to a training script that reads them with
+    HfArgumentParser.parse_args_into_dataclasses, which TrainingArguments at the transformers release the script
+    runs on does not have: parse_args_into_dataclasses raises ValueError("Some specified arguments are not used by
+    the HfArgumentParser") on what argparse leaves over unless return_remaining_strings (transformers 5.25.0
+    hf_argparser.py:272-275,350-354; 4.45.2 :266,348). Review2 #8/#10: `--evaluation_strategy` (gone from
+    TrainingArguments in 4.51) on `transformers>=4.x` pins. A blocker with a pin, a requirement without one."""
+    from .formats.python import _name
+    from .frameworks.history import rejected, repository_fields
+    from .frameworks.pins import pins
+
+    script = loaded.data
+    launch, parser = getattr(script, "launch", None), getattr(script, "parser_call", None)
+    if launch is None or parser is None or _name(parser.func) != "HfArgumentParser":
+        return []
+    if re.search(r"return_remaining_strings\s*=\s*True|parse_known_args", loaded.text):
+        return []  # the script keeps what its parser does not know
+    keys = [flag.lstrip("-").replace("-", "_") for flag, _v, _ln in launch.flags if flag.startswith("--")]
+    at = {flag.lstrip("-").replace("-", "_"): (value, ln) for flag, value, ln in launch.flags if flag.startswith("--")}
+    pinned = pins(str(loaded.path), loaded.text)
+    got = rejected("transformers", ("TrainingArguments",), keys, pinned, loaded.text, repository_fields(str(loaded.path)))
+    if got is None or ("transformers" in pinned) != (b.severity == "blocker"):
+        return []
+    out = []
+    for r in got.rejected:
+        value, ln = at.get(r.key, (None, None))
+        said = f"--{r.key}" + (f" {value}" if value is not None else "")
+        message = (
+            f"`{said}` ({launch.shown}:{ln}): {r.why}"
+            + (f"; `--{r.rename.new}` takes the same value ({r.rename.cite})" if r.rename is not None else "")
+            + f". Versions: {got.versions}. {loaded.path.name} reads its command line with HfArgumentParser.parse_args_into_dataclasses "
+            f"(line {parser.lineno}), which raises ValueError on arguments no dataclass has (transformers 5.25.0 hf_argparser.py:350-354). "
+            f"{b.symptom}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
+        )
+        out.append(
+            Finding(
+                rule_id=b.id,
+                title=f"{b.title} ({'will not start' if b.severity == 'blocker' else 'check the release it runs on'}: `--{r.key}`)",
+                category="blocker" if b.severity == "blocker" else "requirement",
+                line=None,
+                key=r.key,
+                message=message,
+                citation=b.citation,
+                footgun=b.severity == "requirement",
+                blocker=b.severity == "blocker",
             )
         )
     return out
