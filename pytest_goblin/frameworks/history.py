@@ -515,13 +515,39 @@ _SPOKEN = {"llamafactory": "llamafactory|llama-factory|llmtuner", "torchtune": "
 _CITED_FILE = r"((?:[\w.-]+/)*[\w.-]+\.(?:py|json|ya?ml|md|txt|toml|cfg)(?::[\d,-]+)?)"
 
 
+def run_readings(framework: str | None, config: str, text: str | None = None) -> list[Reading]:
+    """The releases a config's messages should speak of: its framework's (reading), and for a TRL recipe the
+    transformers release too (its TrainingArguments; review2 #7: a recipe pinned to transformers 4.35.0)."""
+    main = reading(framework, config, text)
+    out = [main] if main is not None else []
+    if main is not None and main.name == "trl":
+        from .tables import table
+
+        extra = reading(f"transformers {table('transformers')['version']}", config, text)
+        out += [extra] if extra is not None else []
+    return out
+
+
+def said_at_run(text: str, got: list[Reading]) -> str:
+    """in_run_terms for each of `got` (run_readings)."""
+    for one in got:
+        text = in_run_terms(text, one)
+    return text
+
+
 def in_run_terms(text: str, got: Reading | None) -> str:
     """`text` where it names the framework at goblin's tables' release, said in terms of the release the
     repository runs (review2 #12: "llamafactory 0.9.5 stage dpo" on a vendored 0.9.2.dev0; #30: torchtune 0.6.1
-    beside 0.2.1): a citation keeps its release as `file:line@version` (the fact was read there), any other
-    mention names the run's release and the one goblin read. Unchanged when no pin says another release."""
+    beside 0.2.1): a citation of another release keeps it as `file:line@version` (the fact was read there), any
+    other mention of the tables' release names the run's release and the one goblin read. Unchanged when no pin
+    says another release."""
     if got is None or got.assumed or not got.version[:1].isdigit() or got.version == got.tables or got.name not in _SPOKEN:
         return text
     names, tables = _SPOKEN[got.name], re.escape(got.tables)
-    text = re.sub(rf"(?i)\b({names}) v?{tables} {_CITED_FILE}", lambda m: f"{m.group(1)} {m.group(2)}@{got.tables}", text)
+    # a citation at any release but the run's: `file:line@version`, so the framework's name is followed by the run's release only
+    text = re.sub(
+        rf"(?i)\b({names}) v?([0-9]+\.[0-9]+(?:\.[0-9]+)?(?:\.dev[0-9]+)?) {_CITED_FILE}",
+        lambda m: m.group(0) if m.group(2) == got.version else f"{m.group(1)} {m.group(3)}@{m.group(2)}",
+        text,
+    )
     return re.sub(rf"(?i)\b({names}) v?{tables}(?![\w.])", lambda m: f"{m.group(1)} {got.version} (goblin read {got.tables})", text)

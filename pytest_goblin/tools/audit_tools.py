@@ -589,14 +589,14 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
     shown = [f for f in stops if f.blocker] + sorted([*(f for f in stops if not f.blocker), *findings(ctx, patch)], key=_by_line)
     if ctx.loaded is not None:
         # every message names the framework at the release the repository runs (frameworks.history.in_run_terms)
-        from ..frameworks.history import in_run_terms, reading
+        from ..frameworks.history import run_readings, said_at_run
 
-        got = reading(w.framework, str(ctx.path), ctx.loaded.text)
-        shown = [f.model_copy(update={"message": in_run_terms(f.message, got)}) for f in shown]
-        all_notes = [in_run_terms(n, got) for n in all_notes]
-        reason = in_run_terms(reason, got)
-        why = in_run_terms(why, got) if why else why
-        patch = patch.model_copy(update={"skipped": {rid: in_run_terms(t, got) for rid, t in patch.skipped.items()}})
+        got = run_readings(w.framework, str(ctx.path), ctx.loaded.text)
+        shown = [f.model_copy(update={"message": said_at_run(f.message, got)}) for f in shown]
+        all_notes = [said_at_run(n, got) for n in all_notes]
+        reason = said_at_run(reason, got)
+        why = said_at_run(why, got) if why else why
+        patch = patch.model_copy(update={"skipped": {rid: said_at_run(t, got) for rid, t in patch.skipped.items()}})
     return Report(
         path=str(ctx.path),
         format=ctx.loaded.adapter.name if ctx.loaded else "unknown",
