@@ -375,9 +375,10 @@ def blocker_writes(report: Report) -> dict[str, Any]:
 
 
 def unfixed_blockers(report: Report) -> list[str]:
-    """The rule ids of the report's blockers that have no one-edit fix goblin writes (the file still
-    does not start after --goblin-fix)."""
-    return sorted({f.rule_id for f in report.findings if f.blocker and not f.fix})
+    """The rule ids of the report's blockers on a key of the file itself that have no one-edit fix goblin
+    writes: the file still does not start after --goblin-fix. A blocker outside the file (a launcher line, a
+    pin, an import) leaves the file's own edits worth writing."""
+    return sorted({f.rule_id for f in report.findings if f.blocker and f.key is not None and not f.fix})
 
 
 def fix_allowed(report: Report) -> bool:

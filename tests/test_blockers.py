@@ -587,3 +587,25 @@ def test_a_blocker_with_several_findings_is_named_once_with_its_count() -> None:
     said = blockers.blocked_reason([f("blocker.keys_rejected_at_version")] * 3 + [f("blocker.tf32_on_rocm")], "mi300x")
     assert "4 blocker(s) (blocker.keys_rejected_at_version x3, blocker.tf32_on_rocm)" in said
     assert blockers.counted(["blocker.tf32_on_rocm"]) == "blocker.tf32_on_rocm"  # one: no count
+
+
+def test_goblin_fix_writes_no_speedup_patch_into_a_file_its_parser_rejects(tmp_path: Path) -> None:
+    """review2 #13 (open-thoughts OpenThinker-7B): the patch added keys to a LLaMA-Factory file whose `formatting`
+    (a dataset_info.json field) stops every release's parser; the speedup is said, the file is left alone."""
+    (tmp_path / ".git").mkdir()
+    text = (
+        "model_name_or_path: Qwen/Qwen2.5-7B-Instruct\nstage: sft\ndo_train: true\nfinetuning_type: full\ndeepspeed: ds_z3.json\n"
+        "dataset: mydata\ntemplate: qwen\ncutoff_len: 4096\nper_device_train_batch_size: 1\ngradient_accumulation_steps: 3\nbf16: true\n"
+        "# llamafactory-cli train sft.yaml\n"
+    )
+    (tmp_path / "ds_z3.json").write_text('{"zero_optimization": {"stage": 3}, "train_micro_batch_size_per_gpu": "auto"}')
+    path = tmp_path / "sft.yaml"
+    path.write_text(text + "formatting: sharegpt\n")
+    r = _audit(path, fix=True)
+    assert r.verdict == "fail" and r.patch is not None and r.patch.edits and r.speedup.point > 1.0
+    assert path.read_text() == text + "formatting: sharegpt\n"
+    assert any(n.startswith("--goblin-fix did not write the speedup patch") and "blocker.keys_rejected_at_version" in n for n in r.notes)
+    # must not: without the rejected key the same patch is written
+    path.write_text(text)
+    r = _audit(path, fix=True)
+    assert path.read_text() != text and not any("did not write the speedup patch" in n for n in r.notes)
