@@ -309,8 +309,10 @@ class Blocker(Model):
     when: list[Predicate] = Field(default_factory=list)  # over `value`, workload, hw.*, derived.*, pin.*, key.<another config key>
     fix: Any = None  # the one value that, written to the key found, removes the blocker (None: no one-edit fix)
     # a built-in check in place of keys/launch/pin (blockers.CHECKS): `keys_at_version`, the keys the
-    # transformers/TRL release the recipe runs on does not have (frameworks/history.py)
-    check: Literal["keys_at_version"] | None = None
+    # transformers/TRL release the recipe runs on does not have (frameworks/history.py); `torch_rocm_build`,
+    # a torch pin with no ROCm build for the GPU's architecture (frameworks/torch_rocm.py); `module_removed_at_version`,
+    # a script's import of a module its framework release removed (frameworks/modules.py)
+    check: Literal["keys_at_version", "torch_rocm_build", "module_removed_at_version"] | None = None
     guidance: str  # what to change
     sources: list[str] = Field(min_length=1)  # "<dist> <version> <file>:<lines>: what it shows"
     citation: str = Field(pattern=r"^https://")

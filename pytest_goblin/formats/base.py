@@ -456,7 +456,7 @@ def stamp_versions(r: Reader) -> None:
 def stamp_framework(r: Reader) -> None:
     """`sources["framework"]`: the framework release the config is read as and where that came from
     (the config's own pin line, a pin file, a vendored copy; else goblin's tables, assumed: history.reading)."""
-    from ..frameworks.history import reading
+    from ..frameworks.history import reading, run_readings, said_at_run
 
     got = reading(r.framework, r.path, r.text)
     if got is None:
@@ -464,8 +464,14 @@ def stamp_framework(r: Reader) -> None:
     r.sources["framework"] = FieldSource(
         file=got.file or r.path, key=got.spec or None, line=got.line or None, explicit=bool(got.spec) and not got.assumed, note=got.note()
     )
+    # every note that names a framework at goblin's tables' release says the run's release (review2 #12, #30)
+    runs = run_readings(r.framework, r.path, r.text)
+    r.notes[:] = [said_at_run(n, runs) for n in r.notes]
+    for key, src in r.sources.items():
+        if key != "framework" and src.note:
+            src.note = said_at_run(src.note, runs)
     if got.spec and not got.assumed and got.version != got.tables:
         r.notes.append(
-            f"the repository runs {got.name} {got.version} ({got.spec}, {got.source}); goblin's defaults for this format are {got.name} {got.tables}'s, "
-            "so a default that changed between the two releases may be read wrong"
+            f"the repository runs {got.name} {got.version} ({got.spec}, {got.source}); goblin's defaults for this format are those of its "
+            f"{got.name} tables, read at {got.tables}, so a default that changed between the two releases may be read wrong"
         )

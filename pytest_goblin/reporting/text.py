@@ -71,7 +71,9 @@ def summary_line(item: ItemOutcome) -> str:
     speed = speedup_text(r) if r is not None and r.speedup else item.message[:600]  # an error keeps the exception's own line
     blocked = [f.rule_id for f in r.findings if f.blocker] if r is not None else []
     if blocked:  # a run that does not start: what stops it, before any speedup
-        speed = f"will not start on {r.target if r else '?'}: {', '.join(blocked)}"
+        from ..blockers import counted
+
+        speed = f"will not start on {r.target if r else '?'}: {counted(blocked)}"
     undecided = f" ({r.straddles})" if r is not None and r.straddles and not blocked else ""  # the level noise could still change
     rate = throughput_text(r) if r is not None and r.speedup else ""
     rate = f"; {rate}" if rate else ""

@@ -594,6 +594,19 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
     if evidence == "projected" and env_only:
         all_notes.append(f"not modelled by the projection (measure on a GPU): {', '.join(env_only)}")
     all_notes.extend(before.notes + [n for n in after.notes if n not in before.notes])
+    shown = [f for f in stops if f.blocker] + sorted(
+        [*(f for f in stops if not f.blocker), *findings(ctx, patch), *_rollout_findings(ctx, rollout)], key=_by_line
+    )
+    if ctx.loaded is not None:
+        # every message names the framework at the release the repository runs (frameworks.history.in_run_terms)
+        from ..frameworks.history import run_readings, said_at_run
+
+        got = run_readings(w.framework, str(ctx.path), ctx.loaded.text)
+        shown = [f.model_copy(update={"message": said_at_run(f.message, got)}) for f in shown]
+        all_notes = [said_at_run(n, got) for n in all_notes]
+        reason = said_at_run(reason, got)
+        why = said_at_run(why, got) if why else why
+        patch = patch.model_copy(update={"skipped": {rid: said_at_run(t, got) for rid, t in patch.skipped.items()}})
     return Report(
         path=str(ctx.path),
         format=ctx.loaded.adapter.name if ctx.loaded else "unknown",
@@ -609,8 +622,7 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         before=before,
         after=after,
         patch=patch,
-        findings=[f for f in stops if f.blocker]
-        + sorted([*(f for f in stops if not f.blocker), *findings(ctx, patch), *_rollout_findings(ctx, rollout)], key=_by_line),
+        findings=shown,
         footer=footer(ctx, before, after),
         notes=all_notes,
         rollout=rollout,
