@@ -273,9 +273,90 @@ def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] |
             )
         )
     for b in cached_blockers() if blockers is None else blockers:
-        if b.check == "keys_at_version" and b.id not in loaded.workload.ignored_rules and (not b.formats or loaded.adapter.name in b.formats):
+        if b.id in loaded.workload.ignored_rules or (b.formats and loaded.adapter.name not in b.formats):
+            continue
+        if b.check == "keys_at_version":
             out += _keys_at_version(loaded, hw, b)
+        elif b.check == "torch_rocm_build":
+            out += _torch_rocm_build(loaded, hw, b)
+        elif b.check == "module_removed_at_version":
+            out += _module_removed(loaded, b)
     return out
+
+
+def _module_removed(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
+    """A training script's import of a module its framework's release no longer has (frameworks/modules.py):
+    review2 #8, FastChat's `from transformers import ..., deepspeed` where `transformers>=4.31.0` installs a release
+    without transformers.deepspeed (gone in 4.46.0). A blocker with a pin, a requirement on an assumed release."""
+    from .frameworks.modules import imports, runs_without
+    from .frameworks.pins import pins
+
+    out = []
+    for imp in imports(loaded.text):
+        r = imp.removed
+        got = runs_without(r, pins(str(loaded.path), loaded.text).get(r.dist))
+        if got is None or got[0] != (b.severity == "blocker"):
+            continue
+        said = imp.text.replace("`", "'")[:160]
+        message = (
+            f"line {imp.line}: `{said}`: {r.dist}.{r.module} is gone from {r.dist} {r.gone} on (the last release goblin read with it: "
+            f"{r.last}), and the script runs on {r.dist} {got[1]} ({got[2]}). {b.symptom}. What to change: import from {r.instead}, or pin "
+            f"{r.dist}<{r.gone}. Source: {'; '.join(r.sources)}"
+        )
+        out.append(
+            Finding(
+                rule_id=b.id,
+                title=f"{b.title} (`{r.dist}.{r.module}`)",
+                category="blocker" if b.severity == "blocker" else "requirement",
+                line=imp.line,
+                key=None,
+                message=message,
+                citation=b.citation,
+                footgun=b.severity == "requirement",
+                blocker=b.severity == "blocker",
+            )
+        )
+    return out
+
+
+def _torch_rocm_build(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Finding]:
+    """The torch the recipe or its repository pins, where no build of it runs on the target's architecture
+    (frameworks/torch_rocm.py): review2 #7, DeepSeek-Coder's `torch==2.0.1` (ROCm 5.4.2 wheels only) on gfx942."""
+    from .frameworks.torch_rocm import no_rocm_build
+
+    if hw.vendor != "amd":
+        return []
+    found = exact_pins(str(loaded.path), loaded.text)
+    pin = found.get("torch")
+    got = no_rocm_build(pin, hw.arch) if pin is not None else None
+    index = found.get("torch-index")
+    if b.severity == "requirement":
+        # an install line that takes torch from PyTorch's CUDA index: a fresh environment gets a CUDA build, a host
+        # whose ROCm torch is already installed keeps it (not certain: a requirement), where no pin already blocks
+        if index is None or got is not None:
+            return []
+        line = index.line if not index.file else None
+        message = (
+            f"`{index.spec}` ({index.where}): this install line takes torch from PyTorch's CUDA {index.version} wheel index. "
+            f"{b.symptom}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
+        )
+        return [Finding(rule_id=b.id, title=b.title, category="requirement", line=line or None, key=None, message=message, citation=b.citation, footgun=True)]
+    if pin is None or got is None:
+        return []
+    line = pin.line if not pin.file else None  # a line of the config itself; else the pin's file:line is in the message
+    message = f"{got.why}. {b.symptom}. What to change: {got.fix}. Source: {'; '.join(got.sources)}"
+    return [
+        Finding(
+            rule_id=b.id,
+            title=f"{b.title} (will not start on {hw.name})",
+            category="blocker",
+            line=line or None,
+            key=None,
+            message=message,
+            citation=b.citation,
+            blocker=True,
+        )
+    ]
 
 
 def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Finding]:
@@ -309,10 +390,13 @@ def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Fin
             got = rejected(parser, tuple(classes), keys, pinned, loaded.text, repository_fields(path))
     else:
         return []
-    if got is None or (got.stops is True) != (b.severity == "blocker"):
+    if got is None:
         return []
     out = []
     for r in got.rejected:
+        stops = got.stops is True and r.certain
+        if stops != (b.severity == "blocker") or (not stops and got.parser == "llamafactory" and got.stops is not True):
+            continue  # the other entry (blocker / requirement) reports it; LLaMA-Factory keys it may keep: nothing
         _ok, value, line = raw_key(loaded, r.key)
         shown = "null" if value is None else _shown(value)  # as YAML writes it: a report never says Python's None
         said = f"`{r.key}: {shown}`".replace("\n", " ")[:160] if not isinstance(value, (dict, list)) else f"`{r.key}`"
@@ -361,8 +445,9 @@ def _launch_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     """The keys a Python script's launch line passes through HfArgumentParser/TrlParser that the
     transformers/TRL release it runs on does not have (review2: `--evaluation_strategy` to stanford_alpaca's
     and FastChat's train.py at transformers 5.x). A blocker where the script's parse stops on an argument no
-    dataclass reads (parse_args_into_dataclasses: formats/python.HF_PARSE_AT), a requirement where that is
-    not known. Never written: the edit belongs in the launch line, which the finding names."""
+    dataclass reads (parse_args_into_dataclasses: formats/python.HF_PARSE_AT) on a pinned release, a requirement
+    on the newest release assumed for an unpinned one; nothing where the script keeps unknown arguments. Never
+    written: the edit belongs in the launch line, which the finding names."""
     from .formats.python import HF_PARSE_AT, Script, _typed
     from .frameworks import parser_for
     from .frameworks.history import present, rejected, rename_keeps_value, repository_fields, run_version
@@ -371,8 +456,8 @@ def _launch_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     script = loaded.data
     if not isinstance(script, Script) or not script.launch_keys or script.launch is None or script.parser_call is None:
         return []
-    if (script.launch_stops is True) != (b.severity == "blocker"):
-        return []
+    if script.launch_stops is not True:
+        return []  # the script keeps what its parser does not know (return_remaining_strings, parse_known_args)
     path = str(loaded.path)
     parser, classes = parser_for("python", script.values, script.config_class, path, loaded.text)
     if parser not in ("trl", "transformers"):
@@ -381,6 +466,9 @@ def _launch_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     # formats/python._CommandLine._abbreviations):
     # a key that begins a field name of the release it runs on (or of one goblin cannot place) is not judged
     pinned = pins(path, loaded.text)
+    # a blocker on a pinned release; on the newest release assumed for an unpinned one, a requirement
+    if (("transformers" in pinned) or (parser == "trl" and "trl" in pinned)) != (b.severity == "blocker"):
+        return []
     runs = {dist: run_version(dist, pinned.get(dist)) for dist in ("transformers", "trl")}
     fields = [
         k
@@ -394,11 +482,7 @@ def _launch_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
         got = rejected(parser, tuple(classes), keys, pinned, loaded.text, repository_fields(path))
     if got is None:
         return []
-    how = (
-        f"the script parses its command line with parse_args_into_dataclasses(), which stops with ValueError on an argument no dataclass reads ({HF_PARSE_AT})"
-        if script.launch_stops
-        else "whether the script's parse stops on it or drops it is not known"
-    )
+    how = f"{loaded.path.name} parses its command line with parse_args_into_dataclasses() (line {script.parser_call.lineno}), which stops with ValueError on an argument no dataclass reads ({HF_PARSE_AT})"
     out = []
     for r in got.rejected:
         flag, raw, line = script.launch_keys[r.key]
@@ -420,7 +504,7 @@ def _launch_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
         out.append(
             Finding(
                 rule_id=b.id,
-                title=f"{b.title} ({'will not start' if b.severity == 'blocker' else 'check the release it runs on'}: `{r.key}`)",
+                title=f"{b.title} ({'will not start' if b.severity == 'blocker' else 'check the release it runs on'}: `--{r.key}`)",
                 category="blocker" if b.severity == "blocker" else "requirement",
                 line=None,
                 key=r.key,
@@ -471,9 +555,17 @@ def _shown(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
+def counted(ids: list[str]) -> str:
+    """Rule ids once each, in order, with how many findings each has (`blocker.keys_rejected_at_version x7`)."""
+    seen: dict[str, int] = {}
+    for rid in ids:
+        seen[rid] = seen.get(rid, 0) + 1
+    return ", ".join(f"{rid} x{n}" if n > 1 else rid for rid, n in seen.items())
+
+
 def blocked_reason(blocked: list[Finding], target: str) -> str:
     """The verdict's reason when the run will not start: every blocker, what to change first."""
-    names = ", ".join(f.rule_id for f in blocked)
+    names = counted([f.rule_id for f in blocked])
     fixable = sum(1 for f in blocked if f.fix)
     tail = f"; --goblin-fix writes {fixable} of the fixes" if fixable else ""
     return f"will not start on {target}: {len(blocked)} blocker(s) ({names}); fix them before any speedup matters{tail}"
@@ -490,7 +582,7 @@ def readme_table(blockers: tuple[Blocker, ...] | list[Blocker] | None = None) ->
             f"`{b.keys[0]}: {_shown(b.fix)}`"
             if b.fix is not None and b.keys
             else "an exact rename (`old` -> `new`)"
-            if b.check and b.severity == "blocker"
+            if b.check == "keys_at_version" and b.severity == "blocker"
             else "guidance only"
         )
         source = _TRAILING_NOTE.sub("", b.sources[0])

@@ -206,6 +206,7 @@ def _key_findings(tmp_path: Path, parse: str, pin: str, flags: str) -> list:
     from pytest_goblin import blockers
     from pytest_goblin.hardware import get_hardware
 
+    tmp_path.mkdir(exist_ok=True)
     (tmp_path / ".git").mkdir(exist_ok=True)
     _write(tmp_path, "requirements.txt", pin)
     path = _write(tmp_path, "train.py", PARSED.replace("parser.parse_args_into_dataclasses()", parse))
@@ -225,11 +226,11 @@ def test_a_launch_line_key_the_pinned_release_has_is_not_flagged(tmp_path: Path)
     assert _key_findings(tmp_path, "parser.parse_args_into_dataclasses()", "transformers==4.46.3\n", "--evaluation_strategy no") == []
 
 
-def test_a_parse_that_keeps_unknown_arguments_is_a_requirement_not_a_blocker(tmp_path: Path) -> None:
-    (f,) = _key_findings(
-        tmp_path, "parser.parse_args_into_dataclasses(return_remaining_strings=True)[:1]", "transformers==4.53.3\n", "--evaluation_strategy no"
-    )
-    assert not f.blocker and f.rule_id == "blocker.keys_unknown_at_version" and "is not known" in f.message
+def test_a_parse_that_keeps_unknown_arguments_is_not_flagged_and_an_unpinned_release_is_a_requirement(tmp_path: Path) -> None:
+    keeps = "parser.parse_args_into_dataclasses(return_remaining_strings=True)[:1]"
+    assert _key_findings(tmp_path / "a", keeps, "transformers==4.53.3\n", "--evaluation_strategy no") == []
+    (f,) = _key_findings(tmp_path / "b", "parser.parse_args_into_dataclasses()", "accelerate==1.0.0\n", "--evaluation_strategy no")
+    assert not f.blocker and f.rule_id == "blocker.keys_unknown_at_version" and "assumed" in f.message
 
 
 def test_a_key_the_scripts_own_dataclass_declares_is_not_flagged(tmp_path: Path) -> None:
