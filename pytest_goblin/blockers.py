@@ -371,7 +371,7 @@ def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Fin
 
     data = loaded.data
     if loaded.adapter.name == "python":
-        return _launcher_keys_at_version(loaded, hw, b)
+        return _launch_keys_at_version(loaded, b)
     if not isinstance(data, dict):
         return []
     declared = getattr(data, "config_class", None)
@@ -433,39 +433,73 @@ def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Fin
     return out
 
 
-def _launcher_keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Finding]:
-    """The `--flags` a repository's launch line passes to a training script that reads them with
-    HfArgumentParser.parse_args_into_dataclasses, which TrainingArguments at the transformers release the script
-    runs on does not have: parse_args_into_dataclasses raises ValueError("Some specified arguments are not used by
-    the HfArgumentParser") on what argparse leaves over unless return_remaining_strings (transformers 5.25.0
-    hf_argparser.py:272-275,350-354; 4.45.2 :266,348). Review2 #8/#10: `--evaluation_strategy` (gone from
-    TrainingArguments in 4.51) on `transformers>=4.x` pins. A blocker with a pin, a requirement without one."""
-    from .formats.python import _name
-    from .frameworks.history import rejected, repository_fields
+def _class_keys(dist: str, cls: str) -> list[str]:
+    """Every key the class had at any release in the key history."""
+    from .frameworks.history import history
+
+    entry = history().get(dist, {}).get("classes", {}).get(cls)
+    return list(entry["keys"]) if entry else []
+
+
+def _launch_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
+    """The keys a Python script's launch line passes through HfArgumentParser/TrlParser that the
+    transformers/TRL release it runs on does not have (review2: `--evaluation_strategy` to stanford_alpaca's
+    and FastChat's train.py at transformers 5.x). A blocker where the script's parse stops on an argument no
+    dataclass reads (parse_args_into_dataclasses: formats/python.HF_PARSE_AT) on a pinned release, a requirement
+    on the newest release assumed for an unpinned one; nothing where the script keeps unknown arguments. Never
+    written: the edit belongs in the launch line, which the finding names."""
+    from .formats.python import HF_PARSE_AT, Script, _typed
+    from .frameworks import parser_for
+    from .frameworks.history import present, rejected, rename_keeps_value, repository_fields, run_version
     from .frameworks.pins import pins
 
     script = loaded.data
-    launch, parser = getattr(script, "launch", None), getattr(script, "parser_call", None)
-    if launch is None or parser is None or _name(parser.func) != "HfArgumentParser":
+    if not isinstance(script, Script) or not script.launch_keys or script.launch is None or script.parser_call is None:
         return []
-    if re.search(r"return_remaining_strings\s*=\s*True|parse_known_args", loaded.text):
-        return []  # the script keeps what its parser does not know
-    keys = [flag.lstrip("-").replace("-", "_") for flag, _v, _ln in launch.flags if flag.startswith("--")]
-    at = {flag.lstrip("-").replace("-", "_"): (value, ln) for flag, value, ln in launch.flags if flag.startswith("--")}
-    pinned = pins(str(loaded.path), loaded.text)
-    got = rejected("transformers", ("TrainingArguments",), keys, pinned, loaded.text, repository_fields(str(loaded.path)))
-    if got is None or ("transformers" in pinned) != (b.severity == "blocker"):
+    if script.launch_stops is not True:
+        return []  # the script keeps what its parser does not know (return_remaining_strings, parse_known_args)
+    path = str(loaded.path)
+    parser, classes = parser_for("python", script.values, script.config_class, path, loaded.text)
+    if parser not in ("trl", "transformers"):
         return []
+    # argparse takes a unique prefix of an option (allow_abbrev defaults to True, CPython 3.11.7 Lib/argparse.py:1749;
+    # formats/python._CommandLine._abbreviations):
+    # a key that begins a field name of the release it runs on (or of one goblin cannot place) is not judged
+    pinned = pins(path, loaded.text)
+    # a blocker on a pinned release; on the newest release assumed for an unpinned one, a requirement
+    if (("transformers" in pinned) or (parser == "trl" and "trl" in pinned)) != (b.severity == "blocker"):
+        return []
+    runs = {dist: run_version(dist, pinned.get(dist)) for dist in ("transformers", "trl")}
+    fields = [
+        k
+        for dist, cls in (("transformers", "TrainingArguments"), *(("trl", c) for c in classes))
+        for k in _class_keys(dist, cls)
+        if (run := runs[dist]) is None or present(dist, cls, k, run.version) is not False
+    ]
+    keys = [k for k in script.launch_keys if not any(f != k and f.startswith(k) for f in fields)]
+    got = rejected(parser, tuple(classes), keys, pinned, loaded.text, frozenset())
+    if got is not None and got.rejected:
+        got = rejected(parser, tuple(classes), keys, pinned, loaded.text, repository_fields(path))
+    if got is None:
+        return []
+    how = f"{loaded.path.name} parses its command line with parse_args_into_dataclasses() (line {script.parser_call.lineno}), which stops with ValueError on an argument no dataclass reads ({HF_PARSE_AT})"
     out = []
     for r in got.rejected:
-        value, ln = at.get(r.key, (None, None))
-        said = f"--{r.key}" + (f" {value}" if value is not None else "")
+        flag, raw, line = script.launch_keys[r.key]
+        where = script.launch.where(line)
+        said = f"`{flag}{'' if raw is None else ' ' + raw}`"[:160]
+        instead = ""
+        if r.rename is not None:
+            value = _typed(raw, None) if raw is not None else True
+            keeps = rename_keeps_value(r.rename, value)
+            instead = (
+                f"; pass `--{r.rename.new}` instead ({r.rename.cite})"
+                if keeps
+                else f"; `--{r.rename.new}` replaces it, but not with the same value here ({r.rename.cite})"
+            )
         message = (
-            f"`{said}` ({launch.shown}:{ln}): {r.why}"
-            + (f"; `--{r.rename.new}` takes the same value ({r.rename.cite})" if r.rename is not None else "")
-            + f". Versions: {got.versions}. {loaded.path.name} reads its command line with HfArgumentParser.parse_args_into_dataclasses "
-            f"(line {parser.lineno}), which raises ValueError on arguments no dataclass has (transformers 5.25.0 hf_argparser.py:350-354). "
-            f"{b.symptom}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
+            f"{said}, passed by {where}: {r.why}{instead}. Versions: {got.versions}. {how[0].upper()}{how[1:]}. "
+            f"{b.symptom}. What to change: {b.guidance}; the key is in the launch line ({where}), not in this script. Source: {'; '.join(b.sources)}"
         )
         out.append(
             Finding(
@@ -478,6 +512,7 @@ def _launcher_keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker) ->
                 citation=b.citation,
                 footgun=b.severity == "requirement",
                 blocker=b.severity == "blocker",
+                fix=None,
             )
         )
     return out

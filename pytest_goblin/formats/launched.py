@@ -80,7 +80,7 @@ def _script_of(config: Path) -> tuple[Path, str, list[Path], Path] | None:
         if lf is None or real.name not in lf.names:
             continue
         for line in lf.lines:
-            at = next((i for i, tok in enumerate(line.tokens) if names_config((tok,), real, folder, root)), None)
+            at = next((i for i, tok in enumerate(line.tokens) if names_config((tok,), real, folder, root, line.cwd)), None)
             if at is None:
                 continue
             word = next((t for t in reversed(line.tokens[:at]) if t.endswith(".py") and not t.startswith("-")), None)

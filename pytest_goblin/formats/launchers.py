@@ -14,7 +14,10 @@ Bounded, so that a config costs little: shell/slurm scripts, notebooks (`.ipynb`
 folder, each parent up to the repository root, and their `scripts/`, `launch/`, `slurm/` folders
 (`MAX_FILES` per folder, `MAX_BYTES` each), then in the rest of the repository (`_repository_files`:
 `MAX_REPO_FILES` / `MAX_REPO_BYTES`, breadth first, hidden, vendored and nested-checkout folders
-skipped); each folder and file is read once per process (keyed by its mtime). Without a `.git`
+skipped); each folder and file is read once per process (keyed by its mtime). The `.py` files of the
+config's own folders (not the rest of the repository) are read for the commands they build
+(formats/pylaunch.py), and a line that names the config and runs a Python file of the repository
+(`modal run -m src.train --config=...`) is read through that file's one training command (`_python_entry`). Without a `.git`
 the repository is the root `safepath.project_root` chooses, named in the notes. Every file goes through safepath (inside the tree, a regular file, non-blocking): a
 symlink out of the repository is refused unread. Nothing is executed: `$VAR` / `${VAR:-default}`
 are expanded from the file's own assignments, `$((a*b))` from digits only.
@@ -95,6 +98,8 @@ class Line:
     tokens: tuple[str, ...]
     env: tuple[tuple[str, str], ...]  # variables in effect for it (the file's assignments and an inline prefix)
     place: str = ""  # in a notebook: "cell N line M" (`line` is then the .ipynb file's line)
+    notes: tuple[str, ...] = ()  # how a command a Python file builds was read (formats/pylaunch.py)
+    cwd: str = ""  # the folder a `cd` before it moved to (`_cd`): "" none, "@/x" from the launcher's folder, "?/x" from where it is run, "!" unknown
 
 
 @dataclass(frozen=True)
@@ -138,7 +143,7 @@ _VAR = re.compile(r"\$(?:\{([A-Za-z_]\w{0,63})(?:(:?[-=])([^}$\n]{0,256}))?\}|([
 _ARITH = re.compile(r"\$\(\(([^()]*)\)\)")
 _SBATCH = re.compile(r"^#SBATCH\s+(.*)$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
-_LAUNCH_WORDS = ("torchrun", "torch.distributed", "accelerate", "deepspeed", "tune", "llamafactory-cli", "lmf", "axolotl", "srun", "sbatch", "python")
+_LAUNCH_WORDS = ("torchrun", "torch.distributed", "accelerate", "deepspeed", "tune", "llamafactory-cli", "lmf", "axolotl", "srun", "sbatch", "python", "modal")
 _SLURM_VARS = {"SLURM_NNODES": "nodes", "SLURM_JOB_NUM_NODES": "nodes", "SLURM_GPUS_PER_NODE": "gpus_per_node", "SLURM_GPUS_ON_NODE": "gpus_per_node"}
 
 
@@ -309,11 +314,40 @@ def _uncommented(line: str) -> str:
     return line
 
 
+_HERE = re.compile(r"""^["']?\$\(\s*(?:cd\s+)?dirname\s+["']?\$(?:0|\{?BASH_SOURCE(?:\[0\])?\}?)["']?\s*\)["']?""")
+
+
+def _cd(command: str, cwd: str, env: dict[str, str]) -> str:
+    """The folder after `cd DIR` (see Line.cwd): `cd "$(dirname "$0")"/..` is the launcher's own folder
+    and below; a relative DIR joins the folder before it; an absolute one, `cd -`, `cd` alone or a
+    value not set in the file is unknown ("!"), and the script's path is then resolved as if no `cd` ran."""
+    words = command.split(None, 1)
+    if len(words) < 2:
+        return "!"
+    target = words[1].strip()
+    here = _HERE.match(target)
+    if here:
+        rest = target[here.end() :].strip("\"'")
+        return "@/" + rest.lstrip("/") if rest else "@"
+    parts = _split(expand(target, env))
+    if len(parts) != 1 or "$" in parts[0] or "`" in parts[0] or parts[0].startswith(("/", "~", "-")):
+        return "!"
+    if cwd == "!":
+        return "!"
+    base = cwd or "?"
+    return f"{base}/{parts[0]}"
+
+
 def parse_launcher(path: Path, text: str) -> LauncherFile:
     """The launch commands of a shell/slurm script, a README's code blocks or a notebook's shell
     lines, and its #SBATCH lines."""
     suffix = path.suffix.lower()
     places: dict[int, str] = {}
+    if suffix == ".py":  # the commands it builds in code (formats/pylaunch.py), nothing run
+        from .pylaunch import commands as python_commands
+
+        built = [Line(c.line, c.tokens, (), notes=tuple(c.notes)) for c in python_commands(text)]
+        return LauncherFile(path=path, lines=tuple(built), sbatch=(), names=frozenset(_word(t).rsplit("/", 1)[-1] for c in built for t in c.tokens))
     if suffix == ".ipynb":
         raw, places = _notebook_shell(text)
     elif suffix in (".md", ".markdown"):
@@ -334,11 +368,15 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                 elif what == "gpus_per_node":
                     env.setdefault("SLURM_GPUS_PER_NODE", str(value))
                     env.setdefault("SLURM_GPUS_ON_NODE", str(value))
+    cwd = ""
     for n, logical in _logical_lines(raw):
         stripped = _uncommented(logical).strip()
         if not stripped:
             continue
         for part in re.split(r"&&|\|\||;", stripped):
+            if re.match(r"^(?:cd|pushd)(?:\s|$)", part.strip()):
+                cwd = _cd(part.strip(), cwd, env)
+                continue
             m = _ASSIGN.match(part.strip())
             assigned = m.group(2).strip() if m else ""
             if m and (assigned[:1] in "'\"" or " " not in assigned):  # `VAR=value` alone; `VAR=value cmd` is an inline prefix
@@ -357,7 +395,7 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                 if not a:
                     break
                 inline[a.group(1)] = a.group(2)
-            commands.append(Line(n, tuple(tokens), tuple({**env, **inline}.items()), places.get(n, "")))
+            commands.append(Line(n, tuple(tokens), tuple({**env, **inline}.items()), places.get(n, ""), cwd=cwd))
     names = frozenset(_word(tok).rsplit("/", 1)[-1] for line in commands for tok in line.tokens)
     return LauncherFile(path=path, lines=tuple(commands), sbatch=tuple(sbatch), names=names)
 
@@ -387,10 +425,39 @@ def _sbatch_options(text: str) -> list[tuple[str, int]]:
 
 
 # ------------------------------------------------------------------ which lines launch this config
-def names_config(tokens: tuple[str, ...], config: Path, launcher_dir: Path, root: Path) -> bool:
-    """True when a word of the command names `config` (real path): relative to the launcher's folder,
-    to a folder between it and the repository root, or to the root; an absolute or variable-prefixed
-    path by its last two or more parts; a bare file name only from the config's own folder."""
+def _bases(launcher_dir: Path, root: Path, cwd: str = "") -> list[Path]:
+    """The folders a relative path of a launch line may be written from, nearest first: the folder a
+    `cd` moved to (from the launcher's folder, or from it and each parent when the `cd` is relative to
+    where the launcher is run), else the launcher's folder and each parent up to the repository root."""
+    chain = [launcher_dir]
+    while chain[-1] != root and chain[-1].parent != chain[-1] and chain[-1].is_relative_to(root) and len(chain) <= MAX_DEPTH:
+        chain.append(chain[-1].parent)
+    # a `cd` into a folder this repository does not have (`git clone ... && cd repo-name` in a README) is
+    # not where its files are: then the launcher's folder and its parents, as without it
+    if cwd.startswith("@"):
+        moved = Path(os.path.normpath(launcher_dir / cwd[2:])) if cwd != "@" else launcher_dir
+        return [moved] if moved.is_dir() and moved.is_relative_to(root) else chain
+    if cwd.startswith("?/"):
+        moved_all = [Path(os.path.normpath(b / cwd[2:])) for b in chain]
+        return [m for m in moved_all if m.is_dir() and m.is_relative_to(root)] or chain
+    return chain
+
+
+def resolve_relative(word: str, launcher_dir: Path, root: Path, cwd: str = "") -> tuple[Path | None, list[Path]]:
+    """(the file a relative path of a launch line names: the first of `_bases` that holds it, the
+    folders tried); None when none holds it."""
+    tried = _bases(launcher_dir, root, cwd)
+    for base in tried:
+        candidate = Path(os.path.normpath(base / word))
+        if candidate.is_file():
+            return Path(os.path.realpath(candidate)), tried
+    return None, tried
+
+
+def names_config(tokens: tuple[str, ...], config: Path, launcher_dir: Path, root: Path, cwd: str = "") -> bool:
+    """True when a word of the command names `config` (real path): a relative path (a bare name too)
+    is the file the nearest of `_bases` holds (after a `cd`, from there); an absolute or
+    variable-prefixed path by its last two or more parts."""
     name = config.name
     for tok in tokens:
         word = tok.split("=", 1)[1] if tok.startswith("-") and "=" in tok else tok
@@ -410,22 +477,12 @@ def names_config(tokens: tuple[str, ...], config: Path, launcher_dir: Path, root
             if Path(os.path.normpath(p)) == config or (len(parts) >= 2 and config.parts[-len(parts) :] == tuple(parts) and len(parts) >= 2):
                 return True
             continue
-        bare = re.sub(r"^(\./)+", "", word)  # `./x.yaml` is bare; `../x.yaml` is not (strip("./") took both)
-        if "/" not in bare and bare == name:
-            if launcher_dir == config.parent:
-                return True
-            # run from the repository root (`bash finetune/run.sh` running `torchrun finetune.py`):
-            # only when the launcher's own folder holds no file of that name
-            if config.parent == root and not (launcher_dir / name).exists():
-                return True
-            continue
-        base = launcher_dir
-        while True:
-            if Path(os.path.normpath(base / p)) == config:
-                return True
-            if base == root or base.parent == base or not base.is_relative_to(root):
-                break
-            base = base.parent
+        # relative (`finetune.py` in trainer/scripts/deepspeed/sft.sh naming trainer/finetune.py, review2
+        # MiniCPM; `bash finetune/run.sh` running `torchrun finetune.py` from the root): the nearest folder
+        # from the launcher's (or a `cd`'s) up to the root that holds a file of that path is the one run
+        found, _ = resolve_relative(word, launcher_dir, root, cwd)
+        if found is not None and found == config:
+            return True
     return False
 
 
@@ -498,6 +555,7 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
     flags = _flags(line.tokens)
     sb = {what: (value, n) for what, value, n in reversed(lf.sbatch)}  # first directive wins
     out = Launch(nodes=1, per_node=1, file=str(lf.path), shown=shown, line=line.line, command=_command(line.tokens))
+    out.notes.extend(line.notes)
     visible = _visible(env)
 
     def every_gpu(why: str) -> None:
@@ -919,6 +977,30 @@ def _listing(folder: Path) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
     return files, folders
 
 
+_PYFILES: dict[str, tuple[int, tuple[Path, ...]]] = {}
+
+
+def _python_files(folder: Path) -> tuple[Path, ...]:
+    """The .py files of one of the config's own folders (at most MAX_FILES, by name), read as launchers
+    for the commands they build (formats/pylaunch.py); not taken from the rest of the repository."""
+    key = str(folder)
+    try:
+        mtime = os.stat(folder).st_mtime_ns
+    except OSError:
+        return ()
+    hit = _PYFILES.get(key)
+    if hit is not None and hit[0] == mtime:
+        return hit[1]
+    try:
+        with os.scandir(folder) as it:
+            found = sorted(Path(e.path) for e in it if e.name.endswith(".py") and e.is_file(follow_symlinks=False))
+    except OSError:
+        found = []
+    files = tuple(found[:MAX_FILES])
+    _PYFILES[key] = (mtime, files)
+    return files
+
+
 def _launcher(path: Path, roots: list[Path]) -> LauncherFile | None:
     try:
         st = os.stat(path)  # follows a link; safepath decides below whether its target may be read
@@ -1030,7 +1112,7 @@ def _candidates(config: Path, root: Path) -> list[tuple[Path, Path]]:
     out: list[tuple[Path, Path]] = []
     seen: set[str] = set()
     for folder in _folders(config, root):
-        for path in _listing(folder)[0]:
+        for path in (*_listing(folder)[0], *_python_files(folder)):
             seen.add(str(path))
             out.append((folder, path))
     for path in _repository_files(root).files:
@@ -1085,16 +1167,69 @@ def find_launch(config_path: str | Path) -> Launch | None:
         if lf is None or config.name not in lf.names:
             continue
         for line in lf.lines:
-            if not names_config(line.tokens, config, folder, root):
+            if not names_config(line.tokens, config, folder, root, line.cwd):
                 continue
             shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
             found = read_launch(line, lf, shown, roots, root)
+            if found is None:  # `modal run -m src.train --config=...`, `python launch.py x.yaml`: the command that file builds
+                found = _python_entry(line, lf, shown, folder, roots, root)
             if found is not None:
                 found.place = line.place
                 if how:
                     found.notes.append(f"repository root: {root} ({how})")
                 return found
     return None
+
+
+_TRAINING_WORD = re.compile(r"(^|[._/-])(train|finetune|fine_tune|sft|dpo|grpo|orpo|kto|ppo|pretrain)([._/-]|$)")
+_NOT_TRAINING_WORD = re.compile(r"(merge|preprocess|infer|eval|serve|export|convert)")
+
+
+def _python_entry(line: Line, lf: LauncherFile, shown: str, folder: Path, roots: list[Path], root: Path) -> Launch | None:
+    """The topology of a launch line that runs a Python file of the repository on the config (`modal run -m
+    src.train --config=config/x.yml`, `python launch.py x.yaml`) from the one training command that file
+    builds (formats/pylaunch.py: `accelerate launch --num_processes {torch.cuda.device_count()} -m
+    axolotl.cli.train ...` in a Modal function with gpu="a100:2"); the line's `VAR=value` prefix is the
+    environment that file reads. None when it names no such file, or its training commands disagree."""
+    from .pylaunch import commands as python_commands
+
+    ref = None
+    for i, tok in enumerate(line.tokens):
+        if tok == "-m" and i + 1 < len(line.tokens) and re.fullmatch(r"[A-Za-z_][\w.]*", line.tokens[i + 1]):
+            if not line.tokens[i + 1].startswith("torch."):
+                ref = line.tokens[i + 1].replace(".", "/") + ".py"
+            break
+        if tok.split("::", 1)[0].endswith(".py") and not tok.startswith("-"):
+            ref = tok.split("::", 1)[0]
+            break
+    if ref is None or "$" in ref:
+        return None
+    found, _ = resolve_relative(ref, folder, root, line.cwd)
+    if found is None or not found.is_relative_to(root):
+        return None
+    try:
+        text = read_text(found, roots=roots, limit=MAX_BYTES)
+    except UnsafePath:
+        return None
+    training = [
+        c
+        for c in python_commands(text, dict(line.env))
+        if _kind(c.tokens) is not None
+        and any(_TRAINING_WORD.search(Path(t).name) for t in c.tokens)
+        and not any(_NOT_TRAINING_WORD.search(Path(t).name) for t in c.tokens)
+    ]
+    if not training:
+        return None
+    py = LauncherFile(path=found, lines=(), sbatch=())
+    py_shown = os.path.relpath(found, root)
+    launches = [read_launch(Line(c.line, c.tokens, (), notes=tuple(c.notes)), py, py_shown, roots, root) for c in training]
+    read = [x for x in launches if x is not None]
+    if not read or len({(x.nodes, x.per_node) for x in read}) > 1:
+        return None
+    out = read[0]
+    where = f"{shown} {line.place}" if line.place else f"{shown} line {line.line}"
+    out.notes.insert(0, f"{where} runs {py_shown} on this config: `{_command(line.tokens)}`")
+    return out
 
 
 # ------------------------------------------------------------------ the arguments a launch line passes to a script
@@ -1143,7 +1278,7 @@ def find_script_launch(script_path: str | Path) -> ScriptLaunch | None:
         if lf is None or script.name not in lf.names:
             continue
         for line in lf.lines:
-            at = next((i for i, tok in enumerate(line.tokens) if tok.endswith(".py") and names_config((tok,), script, folder, root)), None)
+            at = next((i for i, tok in enumerate(line.tokens) if tok.endswith(".py") and names_config((tok,), script, folder, root, line.cwd)), None)
             if at is None:
                 continue
             if found is not None:
@@ -1162,3 +1297,36 @@ def find_script_launch(script_path: str | Path) -> ScriptLaunch | None:
                 file=str(lf.path), shown=shown, line=line.line, flags=flags, files=files, place=line.place, root_note=how and f"repository root: {root} ({how})"
             )
     return found
+
+
+MAX_MISSES = 3  # near misses named in a "no launch line runs it" reason
+
+
+def script_misses(script_path: str | Path) -> list[str]:
+    """Launch lines that run a script of this name that is not this one, each with the folders its
+    relative path was resolved from and what it resolved to: the reason a script is not collected says
+    what was tried (review2 MiniCPM: a launcher in trainer/scripts/deepspeed/ running `finetune.py`)."""
+    absolute = Path(os.path.abspath(script_path))
+    script = Path(os.path.realpath(absolute))
+    roots, root, _ = _tree(absolute)
+    if not script.is_relative_to(root):
+        root = script.parent
+    out: list[str] = []
+    for folder, path in _candidates(script, root):
+        lf = _launcher(path, roots)
+        if lf is None or script.name not in lf.names:
+            continue
+        shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
+        for line in lf.lines:
+            for tok in line.tokens:
+                if not tok.endswith(".py") or _word(tok).rsplit("/", 1)[-1] != script.name or "$" in tok or tok.startswith("/"):
+                    continue
+                found, tried = resolve_relative(tok, folder, root, line.cwd)
+                bases = ", ".join((os.path.relpath(b, root) + "/").replace("./", "the root/") if b.is_relative_to(root) else str(b) for b in tried[:4])
+                what = f"which is {os.path.relpath(found, root)}" if found is not None and found.is_relative_to(root) else "found in none of them"
+                where = f"{shown} {line.place}" if line.place else f"{shown} line {line.line}"
+                out.append(f"{where} runs `{tok}`, resolved from {bases}: {what}")
+                break
+            if len(out) >= MAX_MISSES:
+                return out
+    return out

@@ -2,12 +2,14 @@
 over values goblin already knows (literals, command-line attributes, function parameters). Nothing
 is executed: only this subset is read, everything else is unknown.
 
-Read: constants and literal containers, names and attributes through a callback, `not`, `and` /
+Read: constants and literal containers, names and attributes through a callback, a local name bound
+exactly once before its use (`ga = total // micro`), `+ - * / // %` of known numbers, `not`, `and` /
 `or` (Python's: the deciding operand is the value), comparisons (`==`, `!=`, `<`, `<=`, `>`, `>=`,
 `in`, `not in`, `is`, `is not`, chained), `a if test else b`, tuples/lists/sets of known values,
 and `__name__` as `"__main__"` (the launched script runs as the main module).
 A function parameter is the value every call in the script passes for it (the keyword, the
 position, else the parameter's default); calls that disagree, or `*`/`**` arguments, leave it unknown.
+A parameter of a command-line entry point (`fire.Fire(train)`) is what the caller's `entry` says.
 """
 
 from __future__ import annotations
@@ -31,17 +33,29 @@ _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
     ast.IsNot: lambda a, b: a is not b if a is None or b is None or isinstance(a, bool) or isinstance(b, bool) else a != b,
 }
 _SCALARS = (bool, int, float, str, type(None))
+_ARITH: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.FloorDiv: operator.floordiv,
+    ast.Div: operator.truediv,
+    ast.Mod: operator.mod,
+}
 
 Leaf = Callable[[ast.expr], tuple[bool, Any]]  # a name/attribute/literal as the caller reads it
+# The value an entry point's parameter takes from the command line (python-fire), None when `fn` is no entry point
+Entry = Callable[[ast.FunctionDef | ast.AsyncFunctionDef, ast.arg], "tuple[bool, Any] | None"]
 
 
 class Evaluator:
     """Evaluates expressions of one module. `leaf` reads names, attributes and literals; a name that
     is a parameter of the function around it is read from the script's calls of that function."""
 
-    def __init__(self, tree: ast.Module, parents: dict[int, ast.AST], leaf: Leaf):
+    def __init__(self, tree: ast.Module, parents: dict[int, ast.AST], leaf: Leaf, entry: Entry | None = None):
+        self.tree = tree
         self.parents = parents
         self.leaf = leaf
+        self.entry = entry
         self.calls: dict[str, list[ast.Call]] = {}
         for n in ast.walk(tree):
             if isinstance(n, ast.Call):
@@ -102,6 +116,8 @@ class Evaluator:
         if hit is None:
             return None
         fn, pos, arg = hit
+        if self.entry is not None and (from_entry := self.entry(fn, arg)) is not None:
+            return from_entry
         if id(fn) in self._busy:  # recursion
             return False, None
         calls = [c for c in self.calls.get(fn.name, []) if self.function_of(c) is not fn]
@@ -127,6 +143,30 @@ class Evaluator:
         if any(v != values[0] or type(v) is not type(values[0]) for v in values[1:]):
             return False, None
         return True, values[0]
+
+    def single_binding(self, node: ast.Name) -> ast.expr | None:
+        """The expression a local name is bound to when its function (or the module) binds it exactly
+        once, by a plain `name = expr` before this use (`ga = total // micro`); None when it is bound
+        again (`ga //= n`, a second `ga = ...` under an `if`; a nested function's own name of the same
+        spelling counts too), by a loop, `with`, import or parameter."""
+        fn = self.function_of(node)
+        scope: ast.AST = fn if fn is not None else self.tree
+        binds: list[ast.AST] = []
+        for n in ast.walk(scope):
+            if isinstance(n, ast.Name) and n.id == node.id and isinstance(n.ctx, (ast.Store, ast.Del)):
+                binds.append(self.parents.get(id(n), n))
+            elif isinstance(n, (ast.Import, ast.ImportFrom)) and any((a.asname or a.name.split(".")[0]) == node.id for a in n.names):
+                binds.append(n)
+            elif isinstance(n, ast.arg) and n.arg == node.id:
+                binds.append(n)
+        if len(binds) != 1:
+            return None
+        stmt = binds[0]
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+            return None
+        if stmt.lineno >= node.lineno:
+            return None
+        return stmt.value
 
     def passed(self, node: ast.Name) -> ast.expr | None:
         """The expression the script's only call of the parameter's function passes for it; None when
@@ -159,6 +199,21 @@ class Evaluator:
         ok, value = self.leaf(node)
         if ok:
             return True, value
+        if isinstance(node, ast.Name) and (bound := self.single_binding(node)) is not None:
+            return self.value(bound, depth + 1)
+        if isinstance(node, ast.BinOp) and type(node.op) in _ARITH:
+            ok_l, left = self.value(node.left, depth + 1)
+            ok_r, right = self.value(node.right, depth + 1)
+            numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (left, right))
+            if not (ok_l and ok_r and numbers):
+                return False, None
+            try:
+                return True, _ARITH[type(node.op)](left, right)
+            except (ZeroDivisionError, OverflowError):
+                return False, None
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            ok, value = self.value(node.operand, depth + 1)
+            return (True, -value) if ok and isinstance(value, (int, float)) and not isinstance(value, bool) else (False, None)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             ok, value = self.value(node.operand, depth + 1)
             return (True, not value) if ok else (False, None)

@@ -107,6 +107,12 @@ class Script:
     fixed: dict[str, str] = field(default_factory=dict)  # workload field -> why code, not a keyword, sets it
     code_lines: dict[str, int] = field(default_factory=dict)  # workload field -> the line of that code
     trainer_values: dict[str, tuple[Any, Location]] = field(default_factory=dict)  # SFTTrainer(packing=..., max_seq_length=...)
+    # the framework keys the launch line passes through HfArgumentParser/TrlParser (none of the script's own
+    # dataclass fields): key -> (the flag as written, its value, physical line), for blocker.keys_*_at_version
+    launch_keys: dict[str, tuple[str, str | None, int]] = field(default_factory=dict)
+    # whether that parse stops on an argument no dataclass reads: parse_args_into_dataclasses() without
+    # return_remaining_strings raises ValueError (HF_PARSE_AT); None when the script parses otherwise
+    launch_stops: bool | None = None
 
 
 def _name(func: ast.expr) -> str:
@@ -249,12 +255,19 @@ def read_script(path: Path, text: str) -> Script:
         return ok, value, (Location(where, where.lineno) if ok else None)
 
     parents = {id(child): parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
-    ev = Evaluator(tree, parents, lambda n: base(n)[:2])
+
+    def entry(fn: ast.FunctionDef | ast.AsyncFunctionDef, arg: ast.arg) -> tuple[bool, Any] | None:
+        found = cli.fire_value(fn, arg)
+        return None if found is None else found[:2]
+
+    ev = Evaluator(tree, parents, lambda n: base(n)[:2], entry)
 
     def lit(node: ast.expr, depth: int = 0) -> tuple[bool, Any, Location | None]:
         """`base`, then a function parameter (what the script's calls pass it) or a simple expression of
         known values (`args.bits == 4`, `torch.float32 if args.fp32 else torch.bfloat16`; pyeval.py)."""
         param = ev.parameter(node) if isinstance(node, ast.Name) else None
+        if param is not None and (fired := cli.fire_value(param[0], param[2])) is not None:
+            return fired
         if param is None:
             ok, value, loc = base(node)
             if ok:
@@ -270,6 +283,7 @@ def read_script(path: Path, text: str) -> Script:
         return True, value, Location(None, node.lineno, fixed=f"`{shown}` at line {node.lineno} is {how}; edit it by hand")
 
     bnb: dict[str, Any] = {}
+    loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Store)}
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             name = _name(node.func)
@@ -316,6 +330,11 @@ def read_script(path: Path, text: str) -> Script:
                     if ok and isinstance(value, str) and loc is not None:
                         s.values["model_name_or_path"] = value
                         s.where["model_name_or_path"] = loc
+            elif name == "BitsAndBytesConfig" and _unused(node, parents, loaded):
+                s.notes.append(
+                    f"line {node.lineno}: BitsAndBytesConfig(...) is bound to a name nothing reads"
+                    " (a commented-out `quantization_config=` is not code); no quantization read from it"
+                )
             elif name == "BitsAndBytesConfig" and _guarded(s, node, name, parents, lit):
                 for kw in node.keywords:
                     if kw.arg in ("load_in_4bit", "load_in_8bit"):
@@ -323,6 +342,8 @@ def read_script(path: Path, text: str) -> Script:
                         if ok and loc is not None:
                             bnb[kw.arg] = value
                             s.where[kw.arg] = loc
+            elif name == "LoraConfig" and _unused(node, parents, loaded):
+                s.notes.append(f"line {node.lineno}: LoraConfig(...) is bound to a name nothing reads; no adapter read from it")
             elif (name in ("LoraConfig", "get_peft_model") or _trainable_adapter(node)) and _guarded(s, node, name, parents, lit):
                 s.values["use_peft"] = True
                 s.where.setdefault("use_peft", Location(node, node.lineno))
@@ -357,12 +378,12 @@ def read_script(path: Path, text: str) -> Script:
         s.values.setdefault("load_in_4bit", True)
     if s.args_call is None:
         cli.from_parser()  # HfArgumentParser / TrlParser: the launcher's arguments are the config's keys
-    _assigned_fields(s, tree, cli, parents, lit)
+    _assigned_fields(s, tree, cli, parents, lit, path, text)
     s.notes.extend(cli.notes)
     return s
 
 
-def _assigned_fields(s: Script, tree: ast.Module, cli: _CommandLine, parents: dict[int, ast.AST], lit: _Lit) -> None:
+def _assigned_fields(s: Script, tree: ast.Module, cli: _CommandLine, parents: dict[int, ast.AST], lit: _Lit, path: Path, text: str) -> None:
     """`training_args.gradient_checkpointing = True` after the config is built or parsed: the code's
     value is what the trainer gets (it runs after the keyword and the command line)."""
     if s.config_class is None:
@@ -376,8 +397,19 @@ def _assigned_fields(s: Script, tree: ast.Module, cli: _CommandLine, parents: di
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Attribute)):
             continue
         target = node.targets[0]
-        if not (isinstance(target.value, ast.Name) and target.value.id in owners and target.attr in fields):
+        if not (isinstance(target.value, ast.Name) and target.value.id in owners):
             continue
+        older_said = ""
+        if target.attr not in fields:
+            older = _older_field(path, text, s.config_class, target.attr)
+            if older is None:
+                continue
+            if not older[0]:
+                s.notes.append(
+                    f"line {node.lineno}: `{ast.unparse(target)} = ...` sets {target.attr}, which {s.config_class} at {older[1]} does not read; not read"
+                )
+                continue
+            older_said = f"; {s.config_class} at {older[1]} reads it"
         ok, value, loc = lit(node.value)
         runs, cond = _guard(node, parents, lit)
         if not ok or loc is None or runs is None:
@@ -385,7 +417,66 @@ def _assigned_fields(s: Script, tree: ast.Module, cli: _CommandLine, parents: di
             continue
         if runs:
             s.values[target.attr], s.where[target.attr] = value, loc
-            s.notes.append(f"line {node.lineno}: `{ast.unparse(target)} = ...` sets {target.attr} after the config is built" + (f" ({cond})" if cond else ""))
+            s.notes.append(
+                f"line {node.lineno}: `{ast.unparse(target)} = ...` sets {target.attr} after the config is built" + (f" ({cond})" if cond else "") + older_said
+            )
+
+
+# python-fire v0.7.1-3-g716bbc2 fire/core.py:873-918 (`--name=value`, `--name value`, hyphens read as underscores, a
+# flag alone is True, `--noname` alone False) and fire/parser.py:59-76 (a value is a Python literal, else the word itself)
+FIRE_AT = "python-fire 0.7.1 fire/core.py:873-918, fire/parser.py:59-76"
+
+
+# transformers 5.25.0 transformers/hf_argparser.py:272-275,338,350-354 (parse_args_into_dataclasses: arguments no
+# dataclass reads raise ValueError unless return_remaining_strings=True); 4.35.0 hf_argparser.py:265,331,347
+HF_PARSE_AT = "transformers 5.25.0 transformers/hf_argparser.py:338,350-354; 4.35.0 hf_argparser.py:331,347"
+
+
+def _keeps_remaining(call: ast.Call) -> bool:
+    """Whether a parse call keeps unknown arguments (`return_remaining_strings=` anything but a literal False,
+    or positionally: its second argument)."""
+    kw = next((k.value for k in call.keywords if k.arg == "return_remaining_strings"), None)
+    if kw is None:
+        return len(call.args) >= 2 or any(k.arg is None for k in call.keywords)
+    return not (isinstance(kw, ast.Constant) and kw.value is False)
+
+
+def _fire_entry_points(tree: ast.Module) -> dict[str, set[int]]:
+    """Module-level functions a `fire.Fire(fn)` / `Fire(fn)` call runs: name -> the function node's id.
+    `fire.Fire()` without a function (every module name a command) is not read."""
+    functions = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    out: dict[str, set[int]] = {}
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Call) and _name(n.func) == "Fire" and n.args and isinstance(n.args[0], ast.Name) and n.args[0].id in functions:
+            out.setdefault(n.args[0].id, set()).add(id(functions[n.args[0].id]))
+    return out
+
+
+def _fire_parse(raw: str) -> Any:
+    """A fire command-line value: a Python literal, else the word as written (FIRE_AT)."""
+    try:
+        return ast.literal_eval(raw)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return raw
+
+
+def _older_field(path: Path, text: str, config_class: str, key: str) -> tuple[bool, str] | None:
+    """A field the newest release of the class lacks but an older one has (`args.max_seq_length = ...` on
+    an SFTConfig, max_length from TRL 0.20; review2 s1 sft.py:68): (whether the release the repository
+    runs reads it, that release and where it came from) from frameworks/history.py's key history; None
+    when no release had it."""
+    from ..frameworks import history
+
+    dist = "transformers" if config_class in HF_ARGS else "trl"
+    try:
+        if not history.ever(dist, config_class, key):
+            return None
+        run = history.run_version(dist, history.pins(str(path), text).get(dist))
+    except (KeyError, OSError, ValueError):
+        return None
+    if run is None:
+        return False, f"{dist}: no release read satisfies the repository's pin"
+    return history.present(dist, config_class, key, run.version) is True, f"{dist} {run.version}: {run.how}"
 
 
 TRL_SFT_TRAINER_AT = "trl 0.7.11 trl/trainer/sft_trainer.py:138-140 (SFTTrainer(packing=False, max_seq_length=None)), :221-223 (max_seq_length None: min(tokenizer.model_max_length, 1024))"
@@ -406,6 +497,7 @@ class _CommandLine:
 
     def __init__(self, path: Path, tree: ast.Module, consts: dict[str, tuple[Any, ast.expr]], s: Script):
         self.path = path
+        self.tree = tree
         self.s = s
         self.notes: list[str] = []
         self.options = argparse_options(tree, consts)
@@ -423,7 +515,8 @@ class _CommandLine:
             for dc in chain:
                 for f, a in dc.fields.items():
                     self.fields.setdefault(f, a)  # a subclass's field overrides its base's
-        self.launch = find_script_launch(path) if (self.options or self.parser_call is not None) else None
+        self.fire = _fire_entry_points(tree)
+        self.launch = find_script_launch(path) if (self.options or self.parser_call is not None or self.fire) else None
         self.passed: dict[str, tuple[str | None, int]] = {}
         self.abbreviated: dict[str, str] = {}  # option -> the prefix the launch line wrote
         for flag, value, line in self.launch.flags if self.launch else ():
@@ -554,8 +647,58 @@ class _CommandLine:
             return None
         if self.launch is None and not self.defaults_noted:
             self.defaults_noted = True
-            self.notes.append("the script's command-line defaults are read as its values: no launch line in its repository runs it")
+            from .launchers import script_misses
+
+            misses = script_misses(self.path)
+            tried = f" (lines that run a file of its name name another: {'; '.join(misses)})" if misses else ""
+            self.notes.append(f"the script's command-line defaults are read as its values: no launch line in its repository runs it{tried}")
         return self.value_of(arg)
+
+    def fire_value(self, fn: ast.FunctionDef | ast.AsyncFunctionDef, arg: ast.arg) -> tuple[bool, Any, Location | None] | None:
+        """A parameter of a function `fire.Fire(fn)` runs: the launch line's `--name value` / `--name=value` /
+        `--name` alone (True) / `--noname` (False), hyphens read as underscores, the value a Python literal
+        else the word as a string (FIRE_AT); else the keyword default written in the signature (an edit
+        point of the script). None when `fn` is not a fire entry point."""
+        if fn.name not in self.fire or id(fn) not in self.fire[fn.name]:
+            return None
+        key = arg.arg
+        hit: tuple[str, str | None, int] | None = None
+        for flag, (raw, line) in self.passed.items() if self.launch else ():
+            name = flag.lstrip("-").replace("-", "_")
+            if name == key or (raw is None and name == "no" + key):
+                hit = (flag, raw, line)
+        if hit is not None and self.launch is not None:
+            flag, raw, line = hit
+            self.used.add(flag)
+            written = f"`{flag}{'' if raw is None else ' ' + raw}`"
+            where = self.launch.where(line)
+            value: Any
+            if raw is None:
+                value = flag.lstrip("-").replace("-", "_") == key
+            elif unresolved(raw):
+                self.notes.append(f"{written} at {where}: the value is not set in that file; not read")
+                return False, None, None
+            else:
+                value = _fire_parse(raw)
+            return True, value, Location(None, line, file=self.launch.file, fixed=f"{written} is passed by {where}: change it {IN_LAUNCH_LINE}")
+        a = fn.args
+        default: ast.expr | None = None
+        positional = [*a.posonlyargs, *a.args]
+        if arg in positional:
+            i = positional.index(arg) - (len(positional) - len(a.defaults))
+            default = a.defaults[i] if i >= 0 else None
+        elif arg in a.kwonlyargs:
+            default = a.kw_defaults[a.kwonlyargs.index(arg)]
+        if default is None:
+            self.notes.append(
+                f"`{key}` of {fn.name}() (line {fn.lineno}, run by fire.Fire) has no default" + (" and its launch line does not pass it" if self.launch else "")
+            )
+            return False, None, None
+        try:
+            value = ast.literal_eval(default)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            return False, None, None
+        return True, value, Location(default, default.lineno)
 
     def _passed(self, arg: Arg) -> tuple[str, str | None, int] | None:
         dashed = tuple(f"--{arg.dest.replace('_', '-')}" for _ in (1,) if arg.origin == "dataclass" and "_" in arg.dest)
@@ -654,19 +797,24 @@ class _CommandLine:
                 " goblin audits such YAML/JSON files as their own items",
             )
         if launch is None:
-            from .launchers import searched
+            from .launchers import script_misses, searched
 
             how = "the command line (or the YAML its `--config` names)" if pname == "TrlParser" else "the command line"
+            misses = script_misses(path)
+            tried = f"; lines that run a file of its name name another: {'; '.join(misses)}" if misses else ""
             raise NotATrainingConfig(
                 path,
                 f"its {self.config_class} comes from {how} through {pname} (line {pline}), and no launch line in its repository"
-                f" runs it ({searched(path)}): there are no values to read",
+                f" runs it ({searched(path)}{tried}): there are no values to read",
             )
         config_file = self.passed.get("--config", (None, 0))[0] if pname == "TrlParser" else None
         if config_file or (not launch.flags and launch.files):
             ref = config_file or launch.files[0]
             raise NotATrainingConfig(path, f"its {self.config_class} is read from {ref}, passed by {launch.where()}; goblin audits that file as its own item")
         s.config_class, s.parser_call = self.config_class, self.parser_call
+        parses = [n for n in ast.walk(self.tree) if isinstance(n, ast.Call) and _name(n.func) in _PARSE_CALLS]
+        if parses and all(_name(n.func) == "parse_args_into_dataclasses" and not _keeps_remaining(n) for n in parses):
+            s.launch_stops = True
         for name, arg in self.fields.items():
             ok, found, loc = self.value_of(arg)
             if ok and found is not None and loc is not None:
@@ -680,6 +828,8 @@ class _CommandLine:
             written = f"`{self.abbreviated.get(flag, flag)}{'' if raw is None else ' ' + raw}`"
             where = launch.where(line)
             value: Any
+            if key not in known and not key.startswith("no_"):
+                s.launch_keys.setdefault(key, (self.abbreviated.get(flag, flag), raw, line))
             if key.startswith("no_") and known.get(key[3:]) is True:  # `--no_<field>` of a bool field whose default is True
                 key, value = key[3:], False
             elif raw is None:
@@ -696,6 +846,7 @@ class _CommandLine:
                 if value is None:
                     self.notes.append(f"{written} at {where} is not a truth value HfArgumentParser accepts; not read")
                     continue
+            s.launch_keys.setdefault(key, (self.abbreviated.get(flag, flag), raw, line))
             if key not in s.values:
                 s.values[key] = value
                 s.where[key] = Location(None, line, file=launch.file, fixed=f"{written} is passed by {where}: change it {IN_LAUNCH_LINE}")
@@ -767,6 +918,18 @@ def _guard(node: ast.AST, parents: dict[int, ast.AST], lit: _Lit, same: Callable
 
 
 _NOT_A_MODEL = re.compile(r"(Tokenizer|Processor|FeatureExtractor|Config|^PeftModel|\.PeftModel)\w*$")
+
+
+def _unused(node: ast.Call, parents: dict[int, ast.AST], loaded: set[str]) -> bool:
+    """True when the call's value is only bound to names the script never reads (`quant_config =
+    BitsAndBytesConfig(...)` whose one use, `# quantization_config=quant_config`, is a comment: review2
+    D-Katt train_lora.py:32/:38). A call used in place, or bound to a name read anywhere, is used."""
+    parent = parents.get(id(node))
+    if not (isinstance(parent, (ast.Assign, ast.AnnAssign)) and parent.value is node):
+        return False
+    targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+    names = [t.id for t in targets if isinstance(t, ast.Name)]
+    return len(names) == len(targets) and not any(n in loaded for n in names)
 
 
 def _model_load(node: ast.Call) -> bool:

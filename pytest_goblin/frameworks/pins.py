@@ -538,6 +538,56 @@ def _dockerfile(name: str) -> bool:
     return len(n) <= 200 and (n.startswith("dockerfile") or n.endswith(".dockerfile")) and not n.endswith((".md", ".txt", ".py", ".rst"))
 
 
+# pip 23.2.1 pip/_internal/req/req_file.py:46, :492-500 (COMMENT_RE `(^|\s+)#.*$`: a `#` at a line's start or after
+# whitespace ends the line); Python's tokenize for setup.py; configparser (CPython 3.11.7 Lib/configparser.py:
+# comment_prefixes ('#', ';') on a line of their own) for setup.cfg; TOML, YAML and Dockerfile comments likewise
+# start with a `#` outside a quoted value.
+_PIP_COMMENT = re.compile(r"(^|\s+)#.*$")
+
+
+def without_comments(body: str, name: str) -> str:
+    """The file with its comments blanked, line numbers kept: `# transformers==4.30.0` in a requirements
+    file, a commented-out `"trl==0.8.1",` in setup.py or `# RUN pip install ...` in a Dockerfile pins nothing."""
+    low = name.lower()
+    if low.endswith(".py"):
+        return _python_without_comments(body)
+    lines = body.split("\n")
+    if low.endswith(".txt"):
+        return "\n".join(_PIP_COMMENT.sub("", line) for line in lines)
+    if low.endswith(".cfg"):
+        return "\n".join("" if line.lstrip().startswith(("#", ";")) else line for line in lines)
+    return "\n".join(_hash_comment_cut(line) for line in lines)
+
+
+def _hash_comment_cut(line: str) -> str:
+    """A line without a `#` comment that starts a word outside quotes (TOML, YAML, Dockerfile, shell)."""
+    quote = ""
+    for i, ch in enumerate(line):
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "#" and (i == 0 or line[i - 1] in " \t"):
+            return line[:i]
+    return line
+
+
+def _python_without_comments(body: str) -> str:
+    import io
+    import tokenize
+
+    lines = body.split("\n")
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(body).readline):
+            if tok.type == tokenize.COMMENT:
+                row, col = tok.start
+                lines[row - 1] = lines[row - 1][:col]
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return "\n".join(_hash_comment_cut(line) for line in lines)
+    return "\n".join(lines)
+
+
 def _read(path: Path, roots: list[Path], limit: int = LIMIT) -> str | None:
     try:
         return read_text(path, roots=roots, limit=limit)
@@ -604,6 +654,8 @@ def _pin_files(folder: Path, names: list[str], stop: Path | None, roots: list[Pa
         if kind == "lock":
             found += [] if exact else _locked(body, rel, str(f))
             continue
+        if kind != "readme":
+            body = without_comments(body, f.name)  # a commented-out pin is not a pin (review2 class: commented-out code read as code)
         text = _readme_lines(body) if kind == "readme" else docker_expanded(body) if kind == "docker" else body
         if kind == "readme" and not exact:
             for sub, lineno in _installed_folders(text):
