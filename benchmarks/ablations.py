@@ -167,10 +167,7 @@ def summary_line(results: Sequence[Result]) -> str:
         return "- no ablation pairs."
     errors = [abs(r.error) for r in results]
     within = sum(r.within for r in results)
-    return (
-        f"- {len(results)} pairs; within {BAR:.0%}: {within}/{len(results)}; mean |error| {statistics.fmean(errors):.1%}, "
-        f"largest {max(errors):.1%}."
-    )
+    return f"- {len(results)} pairs; within {BAR:.0%}: {within}/{len(results)}; mean |error| {statistics.fmean(errors):.1%}, largest {max(errors):.1%}."
 
 
 def table(results: Sequence[Result] | None = None) -> str:
