@@ -129,6 +129,11 @@ class WorkloadConfig(Model):
     gpus_per_node: int | None = Field(default=None, ge=1)
     context_parallel: int = 1  # GPUs one sequence is split across (context / sequence parallelism)
     tensor_parallel: int = 1  # GPUs each layer's weights are split across (tensor parallelism)
+    # Pipeline parallelism: stages the layers are split across (GPUs per pipeline), and the model chunks
+    # each stage holds under the interleaved 1F1B schedule (Megatron's virtual pipeline; 1: plain 1F1B).
+    # The micro-batches per pipeline flush are the gradient accumulation steps. costmodel.pipeline_bubble.
+    pipeline_parallel: int = Field(default=1, ge=1)
+    virtual_pipeline: int = Field(default=1, ge=1)
     expert_parallel: int = Field(default=1, ge=1)  # GPUs the routed experts are split across (expert parallelism)
     strategy: Literal["single", "ddp", "fsdp", "deepspeed"] = "single"
     zero_stage: int | None = None

@@ -75,3 +75,42 @@ def test_docs_carry_the_current_ablations_table() -> None:
     found = re.search(r"<!-- ablations-table:start -->\n(.*?)\n<!-- ablations-table:end -->", text, re.S)
     assert found, "docs/projection.md lost its ablations-table markers"
     assert found.group(1) == table(), "the ablation ratios changed: run `python benchmarks/ablations.py` and update docs/projection.md"
+
+
+# --- benchmarks/memory_check.py: the published runs ran, so none may be projected above its GPU's memory
+
+
+def test_every_row_above_its_gpu_is_a_known_one_with_a_reason() -> None:
+    from memory_check import KNOWN_OVER, check, over
+
+    checks = check()
+    assert len(checks) >= 60
+    assert {c.measurement.name for c in over(checks)} == set(KNOWN_OVER), "update memory_check.KNOWN_OVER (and its reasons)"
+
+
+def test_a_row_above_its_gpu_is_reported_and_one_below_is_not() -> None:
+    from memory_check import check, over, table
+
+    big = _m("toy-70b-full-ddp", 1.0, model="meta-llama/Llama-2-70b-hf", method="full", precision="bf16", world_size=8, strategy="ddp")
+    small = _m("toy-7b-lora", 1.0, model="meta-llama/Llama-2-7b-hf", method="lora", precision="bf16", seq_len=1024)
+    checks = check([big, small])
+    assert [c.measurement.name for c in over(checks)] == ["toy-70b-full-ddp"]
+    assert "| toy-70b-full-ddp | mi300x |" in table(checks) and "not explained" in table(checks)
+    assert "projected above their GPU's memory: 1" in table(checks)
+
+
+def test_compiled_and_transformer_engine_rows_fit_where_they_ran() -> None:
+    """The Infinity Hub rows (compiled bf16; TE fp8 layers) were projected at 194-371 GB before the compiled and TE terms."""
+    from memory_check import check
+
+    ih = [c for c in check() if c.measurement.name.startswith("ih-llama31-8b") or c.measurement.name.startswith("ih-mistral")]
+    assert len(ih) == 12 and all(not c.over for c in ih)
+
+
+def test_docs_carry_the_current_memory_table() -> None:
+    from memory_check import table as memory_table
+
+    text = DOC.read_text(encoding="utf-8")
+    found = re.search(r"<!-- memory-table:start -->\n(.*?)\n<!-- memory-table:end -->", text, re.S)
+    assert found, "docs/projection.md lost its memory-table markers"
+    assert found.group(1) == memory_table(), "run `python benchmarks/memory_check.py` and update docs/projection.md"
