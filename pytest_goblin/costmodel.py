@@ -1111,9 +1111,14 @@ def calibration_note(hw: Hardware) -> str:
     """The line a projected report's footer carries: how far the projection was from published runs on this GPU."""
     te = target_efficiency(hw)
     cal = te.calibration
+    gcd = (
+        f"{hw.id} projected per GCD (one of a package's two dies: {hw.hbm_gb:g} GB, {hw.bf16_tflops:g} bf16 TFLOPS; a GPU here is a GCD); "
+        if hw.per_gcd
+        else ""
+    )
     if cal is None:
-        return f"{hw.id}: no published rows to calibrate against; factors are the default set (docs/projection.md)"
-    return (
+        return f"{gcd}{hw.id}: no published rows to calibrate against; factors are the default set (docs/projection.md)"
+    return gcd + (
         f"{cal.rows} published {cal.basis} rows: mean |error| {cal.mean_abs_error:.0%}, "
         f"range -{cal.max_under:.0%}..+{cal.max_over:.0%}; ablation speedups within {cal.speedup_abs_error:.0%} (docs/projection.md)"
     )

@@ -189,6 +189,8 @@ class Hardware(Model):
     scale_up_gb_s: float | None = None  # per-GPU one-direction bandwidth to its node's peers (xGMI, NVLink)
     scale_out_gb_s: float | None = None  # per-GPU one-direction network bandwidth across nodes
     bf16_native: bool = True
+    # The figures are one die's of a multi-die package that shows each die as its own device (MI250X: a GCD)
+    per_gcd: bool = False
     citations: list[str]
     notes: list[str] = Field(default_factory=list)  # figures derived rather than read, and how
 

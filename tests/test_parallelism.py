@@ -91,3 +91,12 @@ def test_goblin_format_reads_megatron_and_torchtitan_names(keys: dict[str, int],
     if keys:
         key = next(iter(keys))
         assert any(src.key == key for src in w.sources.values())
+
+
+def test_mi250x_is_projected_per_gcd_and_says_so() -> None:
+    from pytest_goblin.costmodel import calibration_note
+
+    gcd, package_peer = get_hardware("mi250x"), get_hardware("mi300x")
+    assert (gcd.hbm_gb, gcd.bf16_tflops, gcd.per_gcd) == (64, 191.5, True)  # half of the package's 128 GB and 383 TFLOPS
+    assert "projected per GCD" in calibration_note(gcd) and "64 GB" in calibration_note(gcd)
+    assert "GCD" not in calibration_note(package_peer)
