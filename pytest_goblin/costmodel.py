@@ -180,9 +180,15 @@ def _grid(nominal: Assumptions, relevant: frozenset[str]) -> tuple[Assumptions, 
     return tuple(_combinations(nominal, relevant))
 
 
+# Precisions whose linear-layer GEMMs run in a scaled low-precision format (attention and the output
+# projection stay bf16): fp8, and the microscaling MXFP4 / MXFP6 of MI355X (priced with fp8's efficiency
+# factors, an assumption: no published MX training throughput on AMD was found with its settings)
+QUANTIZED_GEMMS = frozenset({"fp8", "mxfp4", "mxfp6"})
+
+
 def _transformer_engine(w: WorkloadConfig) -> bool:
     """fp8 through Transformer Engine's fused layers (fused kernels, no compile), not torchao/torch._scaled_mm."""
-    return w.precision == "fp8" and w.fused_kernels and not w.torch_compile
+    return w.precision in QUANTIZED_GEMMS and w.fused_kernels and not w.torch_compile
 
 
 def _data_parallel_ranks(w: WorkloadConfig) -> int:
@@ -275,7 +281,7 @@ def factors_used(*workloads: WorkloadConfig) -> frozenset[str]:
     """The grid factors `step` reads for any of `workloads`: the same predicates pick its branches."""
     used = {"gemm_eff_max", "bw_eff", "gemm_half_tokens"}  # every step's GEMMs and memory passes
     for w in workloads:
-        if w.precision == "fp8":
+        if w.precision in QUANTIZED_GEMMS:
             used.add("fp8_gemm_eff_max" if _transformer_engine(w) else "fp8_compiled_gemm_eff_max")
         if _data_parallel_ranks(w) > 1:
             used.add("comm_eff")
@@ -608,6 +614,9 @@ def peak_tflops(hw: Hardware, precision: str) -> float:
         return hw.fp32_tflops or hw.bf16_tflops / FP32_RATIO
     if precision == "fp8":
         return hw.fp8_tflops or hw.bf16_tflops
+    if precision in ("mxfp4", "mxfp6"):
+        # a GPU without the format runs nothing faster than its fp8 (or bf16) path; precision.mx_without_hardware_support says so
+        return (hw.fp4_tflops if precision == "mxfp4" else hw.fp6_tflops) or hw.fp8_tflops or hw.bf16_tflops
     return hw.fp16_tflops if precision == "fp16" else hw.bf16_tflops
 
 
@@ -787,12 +796,12 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
     tp, pp = max(1, w.tensor_parallel), max(1, w.pipeline_parallel)
     embed = float(vocab * hidden) if params > 4 * vocab * hidden else 0.0  # the input embedding is a lookup, not a GEMM
     head = float(vocab * hidden)  # the output projection stays in bf16 in fp8 recipes
-    half_peak = peak_tflops(hw, "bf16" if w.precision == "fp8" else w.precision) * 1e12
+    half_peak = peak_tflops(hw, "bf16" if w.precision in QUANTIZED_GEMMS else w.precision) * 1e12
     half_eff_max = (a.fp32_gemm_eff_max if w.precision == "fp32" else a.gemm_eff_max) * a.matrix_scale
     bf16_peak = peak_tflops(hw, "bf16") * 1e12
     half_ridge = half_peak / bf16_peak
-    if w.precision == "fp8":
-        lin_peak = peak_tflops(hw, "fp8") * 1e12
+    if w.precision in QUANTIZED_GEMMS:
+        lin_peak = peak_tflops(hw, w.precision) * 1e12
         lin_eff_max = (a.fp8_gemm_eff_max if _transformer_engine(w) else a.fp8_compiled_gemm_eff_max) * a.matrix_scale
     else:
         lin_peak, lin_eff_max = half_peak, half_eff_max
@@ -824,7 +833,7 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
     if w.quantization != "none":
         dequant = params / (tp * pp) * ((0.5 if w.quantization == "4bit" else 1.0) + 2.0) / bw  # read packed, write bf16
     fp8_cast = 0.0
-    if w.precision == "fp8":
+    if w.precision in QUANTIZED_GEMMS:
         # amax, scale and cast of every linear's input (4 per layer: qkv, out, gate/up, down) and of its
         # weights, forward and backward; unfused without torch.compile
         inputs = tokens * layers * (3 * hidden + (shape.intermediate or 3.5 * hidden))

@@ -12,7 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = 1
 
-Precision = Literal["fp32", "fp16", "bf16", "fp8"]
+# mxfp4 / mxfp6: OCP microscaling formats for the linear layers' GEMMs (MI355X's matrix cores run them;
+# kb/hardware.yaml `fp4_tflops` / `fp6_tflops`), like fp8 with bf16 attention and output projection
+Precision = Literal["fp32", "fp16", "bf16", "fp8", "mxfp4", "mxfp6"]
 Attention = Literal["eager", "sdpa", "flash", "flex"]
 Method = Literal["full", "lora", "qlora", "dora"]
 Evidence = Literal["measured", "projected"]
@@ -183,6 +185,8 @@ class Hardware(Model):
     fp16_tflops: float
     fp8_tflops: float | None = None
     fp32_tflops: float | None = None  # None: no source gives it; the projection says what it assumed
+    fp4_tflops: float | None = None  # dense MXFP4 matrix peak; None: the GPU has no MXFP4 path
+    fp6_tflops: float | None = None  # dense MXFP6 matrix peak; None: the GPU has no MXFP6 path
     compute_units: int | None = None
     interconnect: str | None = None
     gpus_per_node: int | None = None  # GPUs on one scale-up fabric

@@ -100,3 +100,14 @@ def test_mi250x_is_projected_per_gcd_and_says_so() -> None:
     assert (gcd.hbm_gb, gcd.bf16_tflops, gcd.per_gcd) == (64, 191.5, True)  # half of the package's 128 GB and 383 TFLOPS
     assert "projected per GCD" in calibration_note(gcd) and "64 GB" in calibration_note(gcd)
     assert "GCD" not in calibration_note(package_peer)
+
+
+def test_mx_formats_run_the_linear_gemms_at_mi355x_mx_peak() -> None:
+    mi355x, mi300x = get_hardware("mi355x"), get_hardware("mi300x")
+    assert mi355x.fp4_tflops == mi355x.fp6_tflops == pytest.approx(2 * (mi355x.fp8_tflops or 0))
+    fp8, mx4 = step(_w(precision="fp8"), mi355x), step(_w(precision="mxfp4"), mi355x)
+    # the linear GEMMs at twice the fp8 peak; the output projection (bf16) does not move
+    assert fp8.parts["compute"] / 2 < mx4.parts["compute"] < fp8.parts["compute"]
+    # a GPU without MX matrix cores gets no gain over fp8 (and precision.mx_without_hardware_support)
+    assert step(_w(precision="mxfp4"), mi300x).step_s == pytest.approx(step(_w(precision="fp8"), mi300x).step_s)
+    assert _w(precision="mxfp6").precision == "mxfp6"
