@@ -776,6 +776,27 @@ def _model_parallel_comm(w: WorkloadConfig, hw: Hardware, a: Assumptions, tokens
     return out
 
 
+def _context_parallel_comm(
+    w: WorkloadConfig, hw: Hardware, a: Assumptions, tokens: float, layers: int, kv_dim: int, act_bytes: int, attention_s: float
+) -> float:
+    """Exposed seconds per micro-batch of context parallelism's K/V exchange, inside a node (xGMI).
+
+    Each of the cp ranks holds tokens/cp of a sequence and needs every other rank's keys and values:
+    Megatron-Core all-gathers K/V in forward, all-gathers them again in backward and reduce-scatters
+    their gradients, as point-to-point transfers in a ring (NVIDIA/Megatron-LM
+    docs/source/api-guide/context_parallel.rst @1df56dc): (cp-1) K/V chunks per layer three times.
+    They are assumed to overlap the attention blocks they feed, as ring attention does; what the
+    attention time cannot hide, or 1 - comm_overlap of it at least, is exposed.
+    """
+    cp = max(1, w.context_parallel)
+    if cp <= 1:
+        return 0.0
+    within = (hw.scale_up_gb_s or 64.0) * GB * a.comm_eff
+    per_layer = (cp - 1) * tokens * 2 * kv_dim * act_bytes
+    comm = 3 * per_layer * layers / max(1, w.pipeline_parallel) / max(1, w.tensor_parallel) / within
+    return max(comm * (1 - a.comm_overlap), comm - attention_s)
+
+
 def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_gb: float | None = None) -> StepModel:
     """One optimizer step under assumptions `a` (the target's nominal ones by default); `peak_gb`,
     when the caller has it, saves recomputing memory, which no assumption changes."""
@@ -855,6 +876,8 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
     busy = compute + attention + elementwise + dequant_total + recompute + reference
     comm_micro, comm_step = _communication(w, hw, a, busy, shape)
     comm_micro += _model_parallel_comm(w, hw, a, tokens, hidden, layers, act_bytes)
+    kv = hidden // heads * shape.n_kv_heads if shape.n_kv_heads else hidden
+    comm_micro += _context_parallel_comm(w, hw, a, tokens, layers, kv, act_bytes, attention)
     micro_s = busy + offload + comm_micro
     data_wait = a.host_ms_per_sample / 1e3 * w.micro_batch_size if w.dataloader_workers == 0 else 0.0
     # The model has no term for kernel launches and Python overhead, which are most of a small

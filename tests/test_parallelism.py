@@ -111,3 +111,15 @@ def test_mx_formats_run_the_linear_gemms_at_mi355x_mx_peak() -> None:
     # a GPU without MX matrix cores gets no gain over fp8 (and precision.mx_without_hardware_support)
     assert step(_w(precision="mxfp4"), mi300x).step_s == pytest.approx(step(_w(precision="fp8"), mi300x).step_s)
     assert _w(precision="mxfp6").precision == "mxfp6"
+
+
+def test_context_parallel_pays_its_kv_exchange() -> None:
+    from pytest_goblin.costmodel import NOMINAL, _context_parallel_comm
+
+    w1, w2 = _w(seq_len=8192), _w(seq_len=8192, context_parallel=2)
+    assert _context_parallel_comm(w1, HW, NOMINAL, 8192, 80, 1024, 2, attention_s=0.0) == 0.0
+    exposed = _context_parallel_comm(w2, HW, NOMINAL, 4096, 80, 1024, 2, attention_s=0.0)
+    # (cp-1) chunks of K and V per layer, three times (forward gather, backward gather and gradient scatter)
+    assert exposed == pytest.approx(3 * 4096 * 2 * 1024 * 2 * 80 / (HW.scale_up_gb_s * 1e9 * NOMINAL.comm_eff))
+    hidden = _context_parallel_comm(w2, HW, NOMINAL, 4096, 80, 1024, 2, attention_s=10.0)
+    assert hidden == pytest.approx(exposed * (1 - NOMINAL.comm_overlap))  # attention hides all but 1 - overlap
