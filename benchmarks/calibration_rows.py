@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pytest_goblin.costmodel import step, throughput_range
+from pytest_goblin.costmodel import class_residuals, step, throughput_range
 from pytest_goblin.hardware import get_hardware
 from pytest_goblin.schemas import WorkloadConfig
 
@@ -524,6 +524,7 @@ def summary(targets: tuple[str, ...]) -> dict[str, Any]:
         "methods": tuple(sorted({w.method for w in ws})),
         "params_b": (min(params), max(params)),
         "gpus": (min(w.world_size for w in ws), max(w.world_size for w in ws)),
+        "classes": class_residuals(((c.measurement.stack, w.precision, w.method, c.error) for c, w in zip(rows, ws, strict=True)), digits=3),
     }
 
 

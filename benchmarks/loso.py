@@ -32,7 +32,7 @@ from amd_rows import load_rows
 from calibration_fit import Row, fit, log_error
 from calibration_rows import AMD_MEASUREMENTS, HELDOUT_MEASUREMENTS, Measurement
 
-from pytest_goblin.costmodel import NOMINAL, Assumptions, Calibration, nominal_for, throughput_range
+from pytest_goblin.costmodel import NOMINAL, Assumptions, Calibration, class_residuals, nominal_for, throughput_range
 from pytest_goblin.hardware import get_hardware
 from pytest_goblin.schemas import WorkloadConfig
 
@@ -183,6 +183,7 @@ def calibration_of(rows: Sequence[Measurement], factors: Mapping[str, Assumption
             methods=tuple(sorted({w.method for w in ws})),
             params_b=(min(params), max(params)) if params else None,
             gpus=(min(w.world_size for w in ws), max(w.world_size for w in ws)),
+            classes=class_residuals((m.stack, w.precision, w.method, e) for m, w, e in zip(sub, ws, errors, strict=True)),
         )
     return out
 

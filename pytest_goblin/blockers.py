@@ -273,9 +273,90 @@ def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] |
             )
         )
     for b in cached_blockers() if blockers is None else blockers:
-        if b.check == "keys_at_version" and b.id not in loaded.workload.ignored_rules and (not b.formats or loaded.adapter.name in b.formats):
+        if b.id in loaded.workload.ignored_rules or (b.formats and loaded.adapter.name not in b.formats):
+            continue
+        if b.check == "keys_at_version":
             out += _keys_at_version(loaded, hw, b)
+        elif b.check == "torch_rocm_build":
+            out += _torch_rocm_build(loaded, hw, b)
+        elif b.check == "module_removed_at_version":
+            out += _module_removed(loaded, b)
     return out
+
+
+def _module_removed(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
+    """A training script's import of a module its framework's release no longer has (frameworks/modules.py):
+    review2 #8, FastChat's `from transformers import ..., deepspeed` where `transformers>=4.31.0` installs a release
+    without transformers.deepspeed (gone in 4.46.0). A blocker with a pin, a requirement on an assumed release."""
+    from .frameworks.modules import imports, runs_without
+    from .frameworks.pins import pins
+
+    out = []
+    for imp in imports(loaded.text):
+        r = imp.removed
+        got = runs_without(r, pins(str(loaded.path), loaded.text).get(r.dist))
+        if got is None or got[0] != (b.severity == "blocker"):
+            continue
+        said = imp.text.replace("`", "'")[:160]
+        message = (
+            f"line {imp.line}: `{said}`: {r.dist}.{r.module} is gone from {r.dist} {r.gone} on (the last release goblin read with it: "
+            f"{r.last}), and the script runs on {r.dist} {got[1]} ({got[2]}). {b.symptom}. What to change: import from {r.instead}, or pin "
+            f"{r.dist}<{r.gone}. Source: {'; '.join(r.sources)}"
+        )
+        out.append(
+            Finding(
+                rule_id=b.id,
+                title=f"{b.title} (`{r.dist}.{r.module}`)",
+                category="blocker" if b.severity == "blocker" else "requirement",
+                line=imp.line,
+                key=None,
+                message=message,
+                citation=b.citation,
+                footgun=b.severity == "requirement",
+                blocker=b.severity == "blocker",
+            )
+        )
+    return out
+
+
+def _torch_rocm_build(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Finding]:
+    """The torch the recipe or its repository pins, where no build of it runs on the target's architecture
+    (frameworks/torch_rocm.py): review2 #7, DeepSeek-Coder's `torch==2.0.1` (ROCm 5.4.2 wheels only) on gfx942."""
+    from .frameworks.torch_rocm import no_rocm_build
+
+    if hw.vendor != "amd":
+        return []
+    found = exact_pins(str(loaded.path), loaded.text)
+    pin = found.get("torch")
+    got = no_rocm_build(pin, hw.arch) if pin is not None else None
+    index = found.get("torch-index")
+    if b.severity == "requirement":
+        # an install line that takes torch from PyTorch's CUDA index: a fresh environment gets a CUDA build, a host
+        # whose ROCm torch is already installed keeps it (not certain: a requirement), where no pin already blocks
+        if index is None or got is not None:
+            return []
+        line = index.line if not index.file else None
+        message = (
+            f"`{index.spec}` ({index.where}): this install line takes torch from PyTorch's CUDA {index.version} wheel index. "
+            f"{b.symptom}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
+        )
+        return [Finding(rule_id=b.id, title=b.title, category="requirement", line=line or None, key=None, message=message, citation=b.citation, footgun=True)]
+    if pin is None or got is None:
+        return []
+    line = pin.line if not pin.file else None  # a line of the config itself; else the pin's file:line is in the message
+    message = f"{got.why}. {b.symptom}. What to change: {got.fix}. Source: {'; '.join(got.sources)}"
+    return [
+        Finding(
+            rule_id=b.id,
+            title=f"{b.title} (will not start on {hw.name})",
+            category="blocker",
+            line=line or None,
+            key=None,
+            message=message,
+            citation=b.citation,
+            blocker=True,
+        )
+    ]
 
 
 def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Finding]:
@@ -289,6 +370,8 @@ def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Fin
     from .frameworks.releases import llamafactory_rejected, torchtune_rejected
 
     data = loaded.data
+    if loaded.adapter.name == "python":
+        return _launcher_keys_at_version(loaded, hw, b)
     if not isinstance(data, dict):
         return []
     declared = getattr(data, "config_class", None)
@@ -307,10 +390,13 @@ def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Fin
             got = rejected(parser, tuple(classes), keys, pinned, loaded.text, repository_fields(path))
     else:
         return []
-    if got is None or (got.stops is True) != (b.severity == "blocker"):
+    if got is None:
         return []
     out = []
     for r in got.rejected:
+        stops = got.stops is True and r.certain
+        if stops != (b.severity == "blocker") or (not stops and got.parser == "llamafactory" and got.stops is not True):
+            continue  # the other entry (blocker / requirement) reports it; LLaMA-Factory keys it may keep: nothing
         _ok, value, line = raw_key(loaded, r.key)
         shown = "null" if value is None else _shown(value)  # as YAML writes it: a report never says Python's None
         said = f"`{r.key}: {shown}`".replace("\n", " ")[:160] if not isinstance(value, (dict, list)) else f"`{r.key}`"
@@ -342,6 +428,56 @@ def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Fin
                 footgun=b.severity == "requirement",
                 blocker=b.severity == "blocker",
                 fix=fix,
+            )
+        )
+    return out
+
+
+def _launcher_keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Finding]:
+    """The `--flags` a repository's launch line passes to a training script that reads them with
+    HfArgumentParser.parse_args_into_dataclasses, which TrainingArguments at the transformers release the script
+    runs on does not have: parse_args_into_dataclasses raises ValueError("Some specified arguments are not used by
+    the HfArgumentParser") on what argparse leaves over unless return_remaining_strings (transformers 5.25.0
+    hf_argparser.py:272-275,350-354; 4.45.2 :266,348). Review2 #8/#10: `--evaluation_strategy` (gone from
+    TrainingArguments in 4.51) on `transformers>=4.x` pins. A blocker with a pin, a requirement without one."""
+    from .formats.python import _name
+    from .frameworks.history import rejected, repository_fields
+    from .frameworks.pins import pins
+
+    script = loaded.data
+    launch, parser = getattr(script, "launch", None), getattr(script, "parser_call", None)
+    if launch is None or parser is None or _name(parser.func) != "HfArgumentParser":
+        return []
+    if re.search(r"return_remaining_strings\s*=\s*True|parse_known_args", loaded.text):
+        return []  # the script keeps what its parser does not know
+    keys = [flag.lstrip("-").replace("-", "_") for flag, _v, _ln in launch.flags if flag.startswith("--")]
+    at = {flag.lstrip("-").replace("-", "_"): (value, ln) for flag, value, ln in launch.flags if flag.startswith("--")}
+    pinned = pins(str(loaded.path), loaded.text)
+    got = rejected("transformers", ("TrainingArguments",), keys, pinned, loaded.text, repository_fields(str(loaded.path)))
+    if got is None or ("transformers" in pinned) != (b.severity == "blocker"):
+        return []
+    out = []
+    for r in got.rejected:
+        value, ln = at.get(r.key, (None, None))
+        said = f"--{r.key}" + (f" {value}" if value is not None else "")
+        message = (
+            f"`{said}` ({launch.shown}:{ln}): {r.why}"
+            + (f"; `--{r.rename.new}` takes the same value ({r.rename.cite})" if r.rename is not None else "")
+            + f". Versions: {got.versions}. {loaded.path.name} reads its command line with HfArgumentParser.parse_args_into_dataclasses "
+            f"(line {parser.lineno}), which raises ValueError on arguments no dataclass has (transformers 5.25.0 hf_argparser.py:350-354). "
+            f"{b.symptom}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
+        )
+        out.append(
+            Finding(
+                rule_id=b.id,
+                title=f"{b.title} ({'will not start' if b.severity == 'blocker' else 'check the release it runs on'}: `--{r.key}`)",
+                category="blocker" if b.severity == "blocker" else "requirement",
+                line=None,
+                key=r.key,
+                message=message,
+                citation=b.citation,
+                footgun=b.severity == "requirement",
+                blocker=b.severity == "blocker",
             )
         )
     return out
@@ -384,9 +520,17 @@ def _shown(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
+def counted(ids: list[str]) -> str:
+    """Rule ids once each, in order, with how many findings each has (`blocker.keys_rejected_at_version x7`)."""
+    seen: dict[str, int] = {}
+    for rid in ids:
+        seen[rid] = seen.get(rid, 0) + 1
+    return ", ".join(f"{rid} x{n}" if n > 1 else rid for rid, n in seen.items())
+
+
 def blocked_reason(blocked: list[Finding], target: str) -> str:
     """The verdict's reason when the run will not start: every blocker, what to change first."""
-    names = ", ".join(f.rule_id for f in blocked)
+    names = counted([f.rule_id for f in blocked])
     fixable = sum(1 for f in blocked if f.fix)
     tail = f"; --goblin-fix writes {fixable} of the fixes" if fixable else ""
     return f"will not start on {target}: {len(blocked)} blocker(s) ({names}); fix them before any speedup matters{tail}"
@@ -403,7 +547,7 @@ def readme_table(blockers: tuple[Blocker, ...] | list[Blocker] | None = None) ->
             f"`{b.keys[0]}: {_shown(b.fix)}`"
             if b.fix is not None and b.keys
             else "an exact rename (`old` -> `new`)"
-            if b.check and b.severity == "blocker"
+            if b.check == "keys_at_version" and b.severity == "blocker"
             else "guidance only"
         )
         source = _TRAILING_NOTE.sub("", b.sources[0])

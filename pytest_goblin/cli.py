@@ -49,7 +49,8 @@ def cmd_parse(args: argparse.Namespace) -> int:
             status = 1
             continue
         w = with_world_size(loaded.workload, world, "--world-size")
-        shape = f"{w.model.params_b or '?'}B, {'known shape' if w.model.known else 'shape unknown'}"
+        known = w.model.inferred or "known shape"
+        shape = f"{w.model.params_b or '?'}B, {known if w.model.known else 'shape unknown'}"
         print(one_line(redact(f"{path}: {loaded.adapter.name}, model {w.model.name} ({shape})")))
         for name, src in sorted(w.sources.items(), key=lambda kv: (kv[1].line or 10**9, kv[0])):
             if name == "token_lengths":  # not a field: what the sample lengths are, and where they came from

@@ -11,7 +11,8 @@ widened by the calibration's own error, not from noise.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping
+import math
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from typing import Any
@@ -63,6 +64,52 @@ FACTORS = frozenset(f.name for f in fields(Assumptions))
 
 
 @dataclass(frozen=True)
+class ClassResidual:
+    """How far the projection was from the calibration rows of one class (software stack, precision and
+    method): the class's own largest over- and under-projection, which a workload of that class is
+    given as its throughput interval instead of the assumption grid (`throughput_range`)."""
+
+    stack: str
+    precision: str
+    method: str
+    rows: int
+    max_over: float  # largest over-projection of the class's rows, as a fraction
+    max_under: float  # largest under-projection, as a positive fraction
+
+    @classmethod
+    def from_kb(cls, raw: Mapping[str, Any]) -> ClassResidual:
+        return cls(**dict(raw))
+
+
+def class_residuals(rows: Iterable[tuple[str, str, str, float]], digits: int | None = None) -> tuple[ClassResidual, ...]:
+    """Each class's residuals from (stack, precision, method, error) per row, for the classes with at least
+    CLASS_MIN_ROWS rows, sorted by class; `digits` rounds them up (kb/efficiency.yaml keeps three), so
+    that the interval still holds the row that set them."""
+    by: dict[tuple[str, str, str], list[float]] = {}
+    for stack, precision, method, error in rows:
+        by.setdefault((stack, precision, method), []).append(error)
+
+    def r(x: float) -> float:
+        return math.ceil(round(x * 10**digits, 6)) / 10**digits if digits is not None else x
+
+    return tuple(
+        ClassResidual(stack=k[0], precision=k[1], method=k[2], rows=len(e), max_over=r(max(0.0, *e)), max_under=r(max(0.0, *(-x for x in e))))
+        for k, e in sorted(by.items())
+        if len(e) >= CLASS_MIN_ROWS
+    )
+
+
+# A class needs this many calibration rows before its residuals stand for the interval; fewer, and
+# the interval is the assumption grid widened by the target's residuals, as for an uncovered class.
+CLASS_MIN_ROWS = 3
+# The smallest half-width of a class's interval (as a fraction of the nominal rate): the same MLPerf
+# recipe on the same GPU spans 2,051-2,168 tokens/s over five MI300X submitters and 2,746-2,947 over
+# seven MI325X ones (about +-4%, docs/projection.md held-out table); +-10% is two and a half times that.
+# An assumption, not fitted.
+CLASS_FLOOR = 0.10
+
+
+@dataclass(frozen=True)
 class Calibration:
     """How far the target's nominal projection was from the published rows it was checked against,
     and what those rows cover (a workload outside it gets a wider throughput interval)."""
@@ -80,10 +127,20 @@ class Calibration:
     methods: tuple[str, ...] = ()
     params_b: tuple[float, float] | None = None
     gpus: tuple[int, int] | None = None
+    # residuals per class of at least CLASS_MIN_ROWS rows (`ClassResidual`)
+    classes: tuple[ClassResidual, ...] = ()
+
+    def residual_of(self, stack: str | None, precision: str, method: str) -> ClassResidual | None:
+        """The class residuals a workload of this stack, precision and method takes; None without enough rows."""
+        for c in self.classes:
+            if (c.stack, c.precision, c.method) == (stack, precision, method) and c.rows >= CLASS_MIN_ROWS:
+                return c
+        return None
 
     @classmethod
     def from_kb(cls, raw: Mapping[str, Any]) -> Calibration:
         data = dict(raw)
+        data["classes"] = tuple(ClassResidual.from_kb(c) for c in data.get("classes", ()))
         for key in ("stacks", "precisions", "methods"):
             data[key] = tuple(str(v) for v in data.get(key, ()))
         for key, kind in (("params_b", float), ("gpus", int)):
@@ -303,12 +360,20 @@ def _combinations(nominal: Assumptions, relevant: frozenset[str]) -> Iterator[As
         yield replace(nominal, **values)
 
 
+# Bytes of one GEMM operand element per precision (fp8 runs its linear layers' GEMMs on 1-byte operands)
+# MXFP4 / MXFP6: 4 or 6 bits per element plus one 8-bit scale per 32 (OCP Microscaling Formats v1.0)
+_OPERAND_BYTES = {"fp8": 1.0, "bf16": 2.0, "fp16": 2.0, "fp32": 4.0, "mxfp4": 0.5 + 1 / 32, "mxfp6": 0.75 + 1 / 32}
+
+
 def _gemm_eff(eff_max: float, a: Assumptions, tokens: float, hidden: int = 0, ridge: float = 1.0) -> float:
     """Achieved share of matrix peak for GEMMs over `tokens` rows of a `hidden`-wide model: grows toward `eff_max`.
 
-    `ridge` scales the half-efficiency sizes with the precision's peak relative to bf16: a GEMM needs
-    proportionally more work per byte to keep a faster matrix unit busy (the roofline's ridge point),
-    so fp8 (2x peak) reaches a given share at twice the size and fp32 (1/8) at an eighth.
+    `ridge` scales the half-efficiency sizes with the roofline's ridge point relative to bf16's: the
+    precision's peak over bf16's times its operand bytes over bf16's two. A GEMM over `tokens` rows of
+    a weight matrix does about 2 * tokens FLOPs per weight it reads, i.e. 2 * tokens / bytes per
+    operand FLOPs per byte, so the tokens needed to keep the matrix unit busy grow with the peak and
+    shrink with the operand width: fp8 (twice the peak, half the bytes) saturates at bf16's size,
+    fp32 on MI300X (an eighth of the peak, twice the bytes) at a quarter of it (`_OPERAND_BYTES`).
     """
     size = hidden / (hidden + a.gemm_half_hidden * ridge) if a.gemm_half_hidden and hidden else 1.0
     return eff_max * size * tokens / (tokens + a.gemm_half_tokens * ridge)
@@ -820,13 +885,15 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
     half_peak = peak_tflops(hw, "bf16" if w.precision in QUANTIZED_GEMMS else w.precision) * 1e12
     half_eff_max = (a.fp32_gemm_eff_max if w.precision == "fp32" else a.gemm_eff_max) * a.matrix_scale
     bf16_peak = peak_tflops(hw, "bf16") * 1e12
-    half_ridge = half_peak / bf16_peak
+    half_ridge = half_peak / bf16_peak * _OPERAND_BYTES["bf16" if w.precision in QUANTIZED_GEMMS else w.precision] / 2
     if w.precision in QUANTIZED_GEMMS:
         lin_peak = peak_tflops(hw, w.precision) * 1e12
         lin_eff_max = (a.fp8_gemm_eff_max if _transformer_engine(w) else a.fp8_compiled_gemm_eff_max) * a.matrix_scale
     else:
         lin_peak, lin_eff_max = half_peak, half_eff_max
-    ridge = lin_peak / bf16_peak
+    # an MX format on a GPU without MX matrix cores runs at most as its fp8 path (peak_tflops's fallback)
+    mx_native = w.precision not in ("mxfp4", "mxfp6") or (hw.fp4_tflops if w.precision == "mxfp4" else hw.fp6_tflops)
+    ridge = lin_peak / bf16_peak * _OPERAND_BYTES[w.precision if mx_native else "fp8"] / 2
     expert, routed = _experts(shape, params)
     dense = max(params - expert - embed - head, 0.0)
     # MoE: each expert's GEMMs see only the tokens routed to it, so they run less efficiently.
@@ -852,7 +919,11 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
         fwd_elem *= a.fused_kernel_passes
     dequant = 0.0
     if w.quantization != "none":
-        dequant = params / (tp * pp) * ((0.5 if w.quantization == "4bit" else 1.0) + 2.0) / bw  # read packed, write bf16
+        # read packed, write 16-bit, per pass over every quantized weight: bitsandbytes' MatMul4Bit dequantizes the
+        # whole weight in forward (F.dequantize_4bit(B, quant_state) into F.linear) and again in backward for the
+        # input gradient (bitsandbytes/autograd/_functions.py MatMul4Bit.forward/.backward @60a0d8a5); by bandwidth;
+        # each GPU dequantizes its tensor/pipeline part
+        dequant = params / (tp * pp) * ((0.5 if w.quantization == "4bit" else 1.0) + 2.0) / bw
     fp8_cast = 0.0
     if w.precision in QUANTIZED_GEMMS:
         # amax, scale and cast of every linear's input (4 per layer: qkv, out, gate/up, down) and of its
@@ -1230,7 +1301,10 @@ def throughput_range(
 ) -> ThroughputRange:
     """Projected tokens/s per GPU with its interval (docs/projection.md, "Assumptions and the interval").
 
-    1. The assumption grid's extremes, widened to the target's calibration residuals (its largest
+    0. A workload the target's calibration rows cover whose class (stack, precision, method) has at
+       least CLASS_MIN_ROWS rows: that class's own residuals, at least CLASS_FLOOR either side; steps 1
+       and 2 are skipped (the residuals are what the grid guesses at).
+    1. Otherwise, the assumption grid's extremes, widened to the target's calibration residuals (its largest
        over- and under-projection of the published rows in its kb/efficiency.yaml block).
     2. Where those rows do not cover the workload (another stack, precision or method, a model or job
        size outside theirs, or a target without rows of its own), widened again by the error of factors
@@ -1247,22 +1321,28 @@ def throughput_range(
     tokens = data_tokens_per_step(w)  # pad tokens are not data (the rate the projection runner reports)
     step_nominal = step(w, hw, factors)
     nominal_rate = tokens / step_nominal.step_s
-    peak = step_nominal.peak_memory_gb
-    rates = [tokens / step(w, hw, a, peak_gb=peak).step_s for a in assumption_grid(factors, factors_used(w))]
-    low, high = min([*rates, nominal_rate]), max([*rates, nominal_rate])
-    residuals = cal if cal is not None else target_efficiency(hw).calibration
-    if residuals is not None:
-        low = min(low, nominal_rate / (1 + residuals.max_over))
-        high = max(high, nominal_rate / max(0.05, 1 - residuals.max_under))
     widened: list[str] = []
     uncovered = _uncovered(w, hw, stack, cal)
-    unfitted = table["default"].calibration
-    if uncovered and unfitted is not None:
-        low, high = low / (1 + unfitted.max_over), high / max(0.05, 1 - unfitted.max_under)
-        widened.append(
-            f"outside the calibration rows: {'; '.join(uncovered)}: widened by unfitted factors' error "
-            f"(-{1 - 1 / (1 + unfitted.max_over):.0%}/+{1 / (1 - unfitted.max_under) - 1:.0%})"
-        )
+    klass = cal.residual_of(stack, w.precision, w.method) if cal is not None and not uncovered else None
+    if klass is not None:
+        # 0. a covered workload whose class has rows of its own: the class's residuals, at least CLASS_FLOOR
+        low = nominal_rate / (1 + max(klass.max_over, CLASS_FLOOR))
+        high = nominal_rate / max(0.05, 1 - max(klass.max_under, CLASS_FLOOR))
+    else:
+        peak = step_nominal.peak_memory_gb
+        rates = [tokens / step(w, hw, a, peak_gb=peak).step_s for a in assumption_grid(factors, factors_used(w))]
+        low, high = min([*rates, nominal_rate]), max([*rates, nominal_rate])
+        residuals = cal if cal is not None else target_efficiency(hw).calibration
+        if residuals is not None:
+            low = min(low, nominal_rate / (1 + residuals.max_over))
+            high = max(high, nominal_rate / max(0.05, 1 - residuals.max_under))
+        unfitted = table["default"].calibration
+        if uncovered and unfitted is not None:
+            low, high = low / (1 + unfitted.max_over), high / max(0.05, 1 - unfitted.max_under)
+            widened.append(
+                f"outside the calibration rows: {'; '.join(uncovered)}: widened by unfitted factors' error "
+                f"(-{1 - 1 / (1 + unfitted.max_over):.0%}/+{1 / (1 - unfitted.max_under) - 1:.0%})"
+            )
     variants = _shape_variants(w.model)
     if variants:
         alt = [tokens / step(w.model_copy(update={"model": v}), hw, factors).step_s for v in variants]

@@ -176,6 +176,7 @@ class LocalShape:
 
     shape: ModelShape | None = None
     note: str | None = None
+    base: tuple[str, str] | None = None  # a folder without config.json that names its base: (Hub id, where)
 
 
 def _inside(path: str, roots: list[str]) -> bool:
@@ -227,6 +228,9 @@ def shape_from_local(name: str, base: Path | None) -> LocalShape:
             try:
                 raw = read_bytes(Path(folder, "config.json"), roots=tree, limit=MAX_CONFIG_JSON)
             except MissingPath:
+                based = _base_named_in(Path(folder), tree)
+                if based is not None:
+                    return LocalShape(base=based)
                 continue
             except UnsafePath as exc:
                 refused = f"its config.json {exc.reason}"
@@ -240,6 +244,47 @@ def shape_from_local(name: str, base: Path | None) -> LocalShape:
         if refused is not None and note is None:
             note = f"model folder {name!r} was not read: {refused}"
     return LocalShape(note=note)
+
+
+# A model card's front matter: `base_model: org/model` or a list of exactly one `- org/model`.
+_FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(\r?\n|\Z)", re.S)
+_BASE_INLINE = re.compile(r"^base_model:[ \t]*['\"]?([^'\"\s#]+)['\"]?[ \t]*(#.*)?$", re.M)
+_BASE_LIST = re.compile(r"^base_model:[ \t]*\r?\n((?:[ \t]*-[ \t]*\S+[ \t]*\r?\n?)+)", re.M)
+
+
+def _card_base(text: str) -> str | None:
+    front = _FRONT.match(text)
+    if front is None:
+        return None
+    head = front.group(1)
+    inline = _BASE_INLINE.search(head)
+    if inline is not None:
+        return inline.group(1)
+    listed = _BASE_LIST.search(head)
+    items = [line.strip().lstrip("-").strip().strip("'\"") for line in listed.group(1).splitlines() if line.strip()] if listed else []
+    return items[0] if len(items) == 1 else None  # two bases (a merge): not one shape
+
+
+def _base_named_in(folder: Path, tree: list[Path]) -> tuple[str, str] | None:
+    """The base model a local folder without config.json names, and where: a PEFT adapter
+    (adapter_config.json `base_model_name_or_path`, peft's PeftConfig field) or a model card
+    (README.md front matter `base_model:`, the Hub's model-card key). A Hub id only: a path is not
+    followed (modelzoo looks the id up in the table, the HF cache and its name, never in a folder)."""
+    found: tuple[str, str] | None = None
+    adapter = _json_object(folder / "adapter_config.json", tree)
+    if adapter is not None and isinstance(adapter.get("base_model_name_or_path"), str):
+        found = (adapter["base_model_name_or_path"], "adapter_config.json `base_model_name_or_path`")
+    else:
+        try:
+            card = read_bytes(folder / "README.md", roots=tree, limit=MAX_CONFIG_JSON).decode("utf-8", "replace")
+        except UnsafePath:
+            card = ""
+        base = _card_base(card)
+        if base is not None:
+            found = (base, "README.md `base_model:`")
+    if found is None or not _REPO_ID.match(found[0]):
+        return None
+    return found[0], f"{os.path.basename(folder)}/{found[1]}"
 
 
 def _shape_of(name: str, raw: bytes) -> ModelShape | None:

@@ -29,9 +29,74 @@ class _Row(NamedTuple):
     experts_per_token: int | None = None  # MoE: routed experts per token
 
 
+def _dense(
+    pattern: str,
+    family: str,
+    layers: int,
+    hidden: int,
+    heads: int,
+    kv: int,
+    inter: int,
+    vocab: int,
+    *,
+    tied: bool,
+    gated: bool = True,
+    head_dim: int | None = None,
+) -> _Row:
+    """A dense row from a config.json's numbers; the parameter count is computed from them as
+    hubconfig.shape_from_config does (attention, MLP: three matrices when gated (SwiGLU/GeGLU),
+    two otherwise, embeddings once when tied), norms and biases left out."""
+    d = head_dim or hidden // heads
+    attn = hidden * d * (2 * heads + 2 * kv)
+    mlp = (3 if gated else 2) * hidden * inter
+    params = layers * (attn + mlp) + vocab * hidden * (1 if tied else 2)
+    return _Row(pattern, family, round(params / 1e9, 3), layers, hidden, heads, kv, inter, vocab)
+
+
+# MLC = the config.json copies in mlc-ai/mlc-llm python/mlc_llm/model/model_preset.py@79d603f085f5
+# (MODEL_PRESETS; the line of each preset is given). They also confirm the rows above them for
+# Llama 2 7B/13B/70B (:6/:31/:57), Llama 3.1 8B/70B (:1427/:1459), Llama 3.2 1B/3B (:1491/:1524),
+# Mistral 7B (:204), Mixtral 8x7B (:388), Qwen2 0.5B/1.5B/7B (:1625/:1650/:1700), Qwen2.5 3B
+# (:1675), Qwen3 0.6B/1.7B (:1725/:1753), Gemma 2B (:1128), Gemma 2 2B/9B/27B (:1153/:1213/:1276),
+# Gemma 3 1B (:1244) and Phi-3.5-mini (:497).
+_GROWN: tuple[_Row, ...] = (
+    _dense(r"code-?llama-7b", "llama2", 32, 4096, 32, 32, 11008, 32016, tied=False),  # MLC :80 codellama/CodeLlama-7b-hf
+    _dense(r"code-?llama-13b", "llama2", 40, 5120, 40, 40, 13824, 32016, tied=False),  # MLC :106
+    _dense(r"code-?llama-34b", "llama2", 48, 8192, 64, 8, 22016, 32016, tied=False),  # MLC :131
+    _dense(r"tinyllama-1[.-]1b", "llama", 22, 2048, 32, 4, 5632, 32000, tied=False),  # MLC :180 (chat v1.0)
+    _dense(r"mistral-7b-(instruct-)?v0[.-]3", "mistral", 32, 4096, 32, 8, 14336, 32768, tied=False),  # MLC :228
+    _dense(r"(^|/)gpt-?2$", "gpt2", 12, 768, 12, 12, 3072, 50257, tied=True, gated=False),  # MLC :308; n_inner unset: 4 x n_embd
+    _dense(r"(^|/)gpt-?2-medium$", "gpt2", 24, 1024, 16, 16, 4096, 50257, tied=True, gated=False),  # MLC :332
+    _dense(r"phi-1[.-]5(?![\d.])", "phi", 24, 2048, 32, 32, 8192, 51200, tied=False, gated=False),  # MLC :438 microsoft/phi-1_5
+    _dense(r"phi-2(?![\d.])", "phi", 32, 2560, 32, 32, 10240, 51200, tied=False, gated=False),  # MLC :467 microsoft/phi-2
+    _dense(r"phi-?4-mini", "phi3", 32, 3072, 24, 8, 8192, 200064, tied=True),  # MLC :782 Phi-4-mini-instruct
+    _dense(r"internlm2[.-]5-7b", "internlm2", 32, 4096, 32, 8, 14336, 92544, tied=False),  # MLC :1806
+    _dense(r"smollm2-135m", "smollm2", 30, 576, 9, 3, 1536, 49152, tied=True),  # MLC :1948
+    _dense(r"smollm2-360m", "smollm2", 32, 960, 15, 5, 2560, 49152, tied=True),  # MLC :2021
+    _dense(r"olmo-?2-(\d{4}-)?7b", "olmo2", 32, 4096, 32, 32, 11008, 100352, tied=False),  # MLC :2220
+    _dense(r"olmo-?2-(\d{4}-)?13b", "olmo2", 40, 5120, 40, 40, 13824, 100352, tied=False),  # MLC :2238
+    _dense(r"olmo-?2-(\d{4}-)?32b", "olmo2", 64, 5120, 40, 8, 27648, 100352, tied=False),  # MLC :2256
+    # GP = the config.json excerpts by Hub id in RahulSChand/gpu_poor public/all_configs.json@ad2fc0ef0e6c
+    # (layers, widths, heads, vocabulary); not in them, from transformers 5.25.0's config defaults:
+    # GPTNeoXConfig tie_word_embeddings False (models/gpt_neox/configuration_gpt_neox.py:77, no GQA),
+    # GPT2Config tie_word_embeddings True (models/gpt2/configuration_gpt2.py:102), n_inner unset is
+    # 4 x n_embd (models/gpt2/modeling_gpt2.py:252).
+    _dense(r"(^|/)gpt-?2-large$", "gpt2", 36, 1280, 20, 20, 5120, 50257, tied=True, gated=False),  # GP gpt2-large
+    _dense(r"(^|/)gpt-?2-xl$", "gpt2", 48, 1600, 25, 25, 6400, 50257, tied=True, gated=False),  # GP gpt2-xl
+    _dense(r"pythia-70m", "gpt-neox", 6, 512, 8, 8, 2048, 50304, tied=False, gated=False),  # GP EleutherAI/pythia-70m
+    _dense(r"pythia-160m", "gpt-neox", 12, 768, 12, 12, 3072, 50304, tied=False, gated=False),  # GP EleutherAI/pythia-160m
+    _dense(r"pythia-410m", "gpt-neox", 24, 1024, 16, 16, 4096, 50304, tied=False, gated=False),  # GP EleutherAI/pythia-410m
+    _dense(r"pythia-1b", "gpt-neox", 16, 2048, 8, 8, 8192, 50304, tied=False, gated=False),  # GP EleutherAI/pythia-1b
+    _dense(r"pythia-1[.-]4b", "gpt-neox", 24, 2048, 16, 16, 8192, 50304, tied=False, gated=False),  # GP EleutherAI/pythia-1.4b
+    _dense(r"pythia-2[.-]8b", "gpt-neox", 32, 2560, 32, 32, 10240, 50304, tied=False, gated=False),  # GP EleutherAI/pythia-2.8b
+    _dense(r"pythia-6[.-]9b", "gpt-neox", 32, 4096, 32, 32, 16384, 50432, tied=False, gated=False),  # GP EleutherAI/pythia-6.9b
+    _dense(r"pythia-12b", "gpt-neox", 36, 5120, 40, 40, 20480, 50688, tied=False, gated=False),  # GP EleutherAI/pythia-12b
+)
+
 # Patterns run on the lower-cased name with "_" turned into "-"; first match wins,
 # so more specific rows come first.
 _TABLE: tuple[_Row, ...] = (
+    *_GROWN,
     # GPT-OSS: layers, experts, widths from NVIDIA's Megatron Bridge model page
     # (docs.nvidia.com/nemo/megatron-bridge/latest/models/llm/gpt-oss.html); 117B / 5.1B and
     # 21B / 3.6B total / active parameters from NVIDIA NeMo Customizer's GPT-OSS page.
@@ -135,6 +200,12 @@ def lookup_model_noted(name: str | None, near: Path | None = None) -> tuple[Mode
     local = shape_from_local(name, near)
     if local.shape is not None:
         return local.shape, None
+    if local.base is not None:  # an adapter or model card in the tree names the base model
+        base, where = local.base
+        shape = _lookup_known(base)
+        if shape.known:
+            label = f"shape of {base} (the base model named in {where})" + (f"; {shape.inferred}" if shape.inferred else "")
+            return shape.model_copy(update={"name": name, "inferred": label}), None
     return _lookup_known(name), local.note
 
 
@@ -143,28 +214,17 @@ def _lookup_known(name: str) -> ModelShape:
     norm = _normalize(name)
     for alias, base in _ALIASES:
         norm = alias.sub(base, norm)
-    for regex, row in _COMPILED:
-        if regex.search(norm):
-            return ModelShape(
-                name=name,
-                family=row.family,
-                params_b=row.params_b,
-                active_params_b=row.active_params_b,
-                n_experts=row.n_experts,
-                experts_per_token=row.experts_per_token,
-                n_layers=row.n_layers,
-                hidden=row.hidden,
-                n_heads=row.n_heads,
-                n_kv_heads=row.n_kv_heads,
-                intermediate=row.intermediate,
-                vocab=row.vocab,
-                known=True,
-            )
+    row = _row_for(norm)
+    if row is not None:
+        return _from_row(name, row)
     from .hubconfig import shape_from_hub
 
     from_hub = shape_from_hub(name)  # the model's own config.json, when the HF cache has it
     if from_hub is not None:
         return from_hub
+    inferred = infer_from_name(name)  # a fine-tune whose name states its base family and size apart
+    if inferred is not None:
+        return inferred
     moe = _MOE_SIZE.search(norm.replace("-", " "))
     if moe:
         experts, each = int(moe.group(1)), float(moe.group(2))
@@ -181,6 +241,107 @@ def _lookup_known(name: str) -> ModelShape:
     size = _SIZE.search(norm.replace("-", " "))
     params = float(size.group(1)) if size else None
     return ModelShape(name=name, params_b=params if params and 0 < params < MAX_PARAMS_B else None)
+
+
+def _row_for(norm: str) -> _Row | None:
+    for regex, row in _COMPILED:
+        if regex.search(norm):
+            return row
+    return None
+
+
+def _from_row(name: str, row: _Row, inferred: str | None = None) -> ModelShape:
+    return ModelShape(
+        name=name,
+        family=row.family,
+        params_b=row.params_b,
+        active_params_b=row.active_params_b,
+        n_experts=row.n_experts,
+        experts_per_token=row.experts_per_token,
+        n_layers=row.n_layers,
+        hidden=row.hidden,
+        n_heads=row.n_heads,
+        n_kv_heads=row.n_kv_heads,
+        intermediate=row.intermediate,
+        vocab=row.vocab,
+        known=True,
+        inferred=inferred,
+    )
+
+
+_SIZE_TOKEN = re.compile(r"\d+(?:\.\d+)?b")
+
+
+def _one_size(last: str) -> str | None:
+    """The one size a model name states ("8b", "1.5b"), or None: no size, or two different ones
+    ("llama-3-8b-distilled-from-70b"), or one that is not a whole token ("8x7b", "a3b")."""
+    sizes = {m.group(1) for m in _SIZE.finditer(last.replace("-", " "))}
+    whole = [t for t in last.split("-") if _SIZE_TOKEN.fullmatch(t)]
+    if len(sizes) != 1 or len(set(whole)) != 1:
+        return None
+    return whole[0]
+
+
+def _last_part(name: str) -> str:
+    norm = _normalize(name)
+    for alias, base in _ALIASES:
+        norm = alias.sub(base, norm)
+    return norm.rstrip("/").rsplit("/", 1)[-1]
+
+
+def infer_from_name(name: str) -> ModelShape | None:
+    """A fine-tune's base shape from its name, when the name states a family of the table and one
+    size with other words between or around them: "princeton-nlp/Llama-3-Base-8B-SFT" is
+    llama-3-8b, "Qwen2.5-Coder-7B-Instruct" qwen2.5-7b. The size is moved next to ever shorter
+    runs of the words before the others ("llama-3-base-sft-8b", "llama-3-base-8b", "llama-3-8b")
+    and the longest run the table knows wins. A name with two sizes, a size that is not a word of
+    its own, or no family of the table gives None (the shape stays unknown)."""
+    last = _last_part(name)
+    size = _one_size(last)
+    if size is None:
+        return None
+    words = [t for t in last.split("-") if t and t != size]
+    if _OTHER_ARCHITECTURE & set(words):
+        return None
+    for end in range(len(words), 0, -1):
+        candidate = "-".join([*words[:end], size])
+        found = _match(candidate)
+        if found is not None:
+            return _from_row(name, found[1], inferred=f"shape of {found[0]} (inferred from the name)")
+    return None
+
+
+# Words that make a model another architecture than its family's text model of that size (a vision or
+# audio tower, experts): "Qwen2-VL-7B" is not qwen2-7b.
+_OTHER_ARCHITECTURE = frozenset({"vl", "vision", "omni", "audio", "moe", "mm", "multimodal", "llava"})
+
+
+def _match(norm: str) -> tuple[str, _Row] | None:
+    """The first table row matching `norm`, with the text it matched ("gemma-7b" in "zephyr-gemma-7b")."""
+    for regex, row in _COMPILED:
+        if (m := regex.search(norm)) is not None:
+            return m.group(0).lstrip("/"), row
+    return None
+
+
+def infer_with_family(name: str, family: str, because: str) -> ModelShape | None:
+    """The shape of `family`-<size> when the name states one size and the config names the family
+    elsewhere (`because`, e.g. "`template: qwen25`"): "NovaSky-AI/Sky-T1-32B-Preview" trained with
+    LLaMA-Factory's qwen25 template is qwen2.5-32b. None when the name states no size or two."""
+    size = _one_size(_last_part(name))
+    if size is None:
+        return None
+    if _OTHER_ARCHITECTURE & set(_last_part(name).split("-")):
+        return None
+    found = _match(f"{family}-{size}")
+    if found is None:
+        return None
+    return _from_row(name, found[1], inferred=f"shape of {found[0]} (inferred from the name's size and {because})")
+
+
+def shape_basis(shape: ModelShape) -> str | None:
+    """What a known shape rests on when it is not the model's own: "model X: shape of llama-3-8b (inferred from the name)"."""
+    return f"model {shape.name}: {shape.inferred}" if shape.known and shape.inferred else None
 
 
 def shape_assumption(shape: ModelShape) -> str | None:

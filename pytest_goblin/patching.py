@@ -374,11 +374,21 @@ def blocker_writes(report: Report) -> dict[str, Any]:
     return {k: v for f in report.findings if f.blocker and f.fix for k, v in f.fix.items()}
 
 
+def unfixed_blockers(report: Report) -> list[str]:
+    """The rule ids of the report's blockers on a key of the file itself that have no one-edit fix goblin
+    writes: the file still does not start after --goblin-fix. A blocker outside the file (a launcher line, a
+    pin, an import) leaves the file's own edits worth writing."""
+    return sorted({f.rule_id for f in report.findings if f.blocker and f.key is not None and not f.fix})
+
+
 def fix_allowed(report: Report) -> bool:
     """`--goblin-fix` writes only a patch that won: the item failed or warned on it, the verdict
-    was decided (not inconclusive) and the speedup is above 1. Never for a pass."""
+    was decided (not inconclusive) and the speedup is above 1. Never for a pass, and never into a
+    file that still would not start (a blocker without a one-edit fix, e.g. a key the framework's
+    parser rejects: review2 #13, a patch that added keys to a file LLaMA-Factory refuses to read)."""
     return (
-        report.patch is not None
+        not unfixed_blockers(report)
+        and report.patch is not None
         and bool(report.patch.edits)
         and report.verdict in ("fail", "warn")
         and report.inconclusive is None

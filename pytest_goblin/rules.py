@@ -832,9 +832,9 @@ def memory_phrase(w: WorkloadConfig, hw: Hardware, fact: str = "headroom_gb") ->
     if fact == "headroom_unquantized_gb":
         label, update = "unquantized", {"quantization": "none", "method": "lora" if w.method == "qlora" else w.method}
     shown = memory_gb(w.model_copy(update=update)) if update else memory_gb(w)
-    from .modelzoo import shape_assumption
+    from .modelzoo import shape_assumption, shape_basis
 
-    assumed = shape_assumption(w.model)
+    assumed = shape_assumption(w.model) or shape_basis(w.model)
     return (
         f"projected {shown:.0f} GB per GPU{' ' + label if label else ''} of {hw.hbm_gb:g} GB ({parts}{w.method} {w.precision}, weights in {w.weight_dtype or 'fp32 (assumed)'}, "
         f"{length_phrase(w)}, strategy {sharded}, {world_size_note(w)})" + (f"; {assumed}" if assumed else "")

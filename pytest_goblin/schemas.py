@@ -51,6 +51,10 @@ class ModelShape(Model):
     intermediate: int | None = None
     vocab: int | None = None
     known: bool = False  # False when the shape was not found in the table
+    # Set when the shape is a base model's, inferred for a fine-tune from its name (or its name and the
+    # chat template the config names): "shape of llama-3-8b (inferred from the name)". None: the
+    # model's own shape (table row, config.json) or no shape at all.
+    inferred: str | None = None
 
 
 class WorkloadConfig(Model):
@@ -316,8 +320,10 @@ class Blocker(Model):
     when: list[Predicate] = Field(default_factory=list)  # over `value`, workload, hw.*, derived.*, pin.*, key.<another config key>
     fix: Any = None  # the one value that, written to the key found, removes the blocker (None: no one-edit fix)
     # a built-in check in place of keys/launch/pin (blockers.CHECKS): `keys_at_version`, the keys the
-    # transformers/TRL release the recipe runs on does not have (frameworks/history.py)
-    check: Literal["keys_at_version"] | None = None
+    # transformers/TRL release the recipe runs on does not have (frameworks/history.py); `torch_rocm_build`,
+    # a torch pin with no ROCm build for the GPU's architecture (frameworks/torch_rocm.py); `module_removed_at_version`,
+    # a script's import of a module its framework release removed (frameworks/modules.py)
+    check: Literal["keys_at_version", "torch_rocm_build", "module_removed_at_version"] | None = None
     guidance: str  # what to change
     sources: list[str] = Field(min_length=1)  # "<dist> <version> <file>:<lines>: what it shows"
     citation: str = Field(pattern=r"^https://")
@@ -429,6 +435,34 @@ def device_label(name: str) -> str:
     return re.sub(r"[^\w .:,()/+@-]", "?", name)[:DEVICE_LABEL_MAX] or "unknown device"
 
 
+class RolloutSplit(Model):
+    """Online RL (TRL GRPO / RLOO / online DPO): one optimizer step per GPU split into its parts, projected
+    (pytest_goblin/rollout.py, docs/projection.md "Online RL"). A part goblin does not project is None
+    and named in `not_modelled`."""
+
+    method: str  # "grpo", "rloo", "online_dpo"
+    trainer: str  # the TRL release and config class, "trl 1.16.0 (GRPOConfig)"
+    generation_on: str  # which GPUs generate: the training GPUs (colocated vLLM, transformers) or a vLLM server's
+    vllm_mode: Literal["colocate", "server"] | None = None  # None: transformers' generate (use_vllm false)
+    prompts_per_step: float  # per GPU and optimizer step
+    completions_per_step: float  # prompts x num_generations, per GPU and optimizer step
+    completions_per_generation: int  # sequences one generation batch decodes at once on a GPU
+    prompt_tokens: int
+    completion_tokens: int  # max_completion_length: every completion taken at full length (an upper bound)
+    kv_waves: int = 1  # rounds the generation batch runs in when the KV cache cannot hold it at once
+    generation_ms: float | None  # None: not projected (transformers' generate)
+    reference_ms: float  # the reference model's no-grad forward (beta > 0), 0 without one
+    logprob_ms: float  # the policy's no-grad forward for vLLM's importance sampling correction, 0 without
+    training_ms: float  # the training step on prompt + completion tokens (costmodel.step)
+    total_ms: float | None  # the sum of the four, None when generation is not projected
+    training_memory_gb: float  # peak training state per GPU, with the reference copy when there is one
+    vllm_reserved_gb: float | None = None  # colocated vLLM: vllm_gpu_memory_utilization x HBM
+    vllm_weights_gb: float | None = None  # colocated vLLM: its copy of the weights per GPU, inside the reservation
+    hbm_gb: float
+    values: dict[str, str] = Field(default_factory=dict)  # each value used and where it came from (config line or cited TRL default)
+    not_modelled: list[str] = Field(default_factory=list)
+
+
 class Report(Model):
     schema_version: int = SCHEMA_VERSION
     path: str
@@ -455,6 +489,7 @@ class Report(Model):
     footer: dict[str, str] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list)
     usage: Usage | None = None  # LLM backends: calls, tokens, estimated cost
+    rollout: RolloutSplit | None = None  # online RL: the projected generation / reference / training split
 
 
 class ToolResult(Model):

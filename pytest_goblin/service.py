@@ -188,13 +188,22 @@ def audit_file(
 def _write_fix(path: Path, report: Report, audited: LoadedConfig | None) -> Report:
     """--goblin-fix: a patch that won (patching.fix_allowed) and the blockers' one-edit fixes
     (whatever the speedup: the run does not start without them), into the file as it was audited."""
-    from .patching import blocker_writes, fix_allowed, fix_note
+    from .patching import blocker_writes, fix_allowed, fix_note, unfixed_blockers
 
     writes = blocker_writes(report)  # a blocker's one-edit fix is written whatever the speedup
     won = report.patch is not None and fix_allowed(report)
+    held = unfixed_blockers(report) if report.patch is not None and report.patch.edits and not won else []
+    withheld = (
+        f"--goblin-fix did not write the speedup patch: the file would still not start ({', '.join(held)}: no edit goblin writes fixes it); "
+        "fix those by hand and audit again"
+        if held
+        else None
+    )
     if not won and not writes:
-        return report
+        return report.model_copy(update={"notes": [*report.notes, withheld]}) if withheld else report
     note = fix_note(path, report.patch if won else None, audited, writes)
+    if withheld:
+        note = f"{note}; {withheld}" if note else withheld
     unattributed = next((n for n in report.notes if n.startswith("not attributed")), None)
     if note and unattributed and won and not note.startswith("--goblin-fix did not write"):
         note += f"; {unattributed}"

@@ -214,7 +214,8 @@ def test_patch_rule_below_the_warn_threshold_is_not_worth_patching(tmp_path: Pat
     out = tmp_path / "r.json"
     main(["audit", str(path), "--runner", "projection", "--target", "mi300x", "--json", str(out)])
     report = json.loads(out.read_text())["items"][0]["report"]
-    assert report["verdict"] == "pass"
+    # Mistral-Small-24B is not in the shape table: a guessed shape is never a clean pass (review2 class 6)
+    assert report["verdict"] == "warn" and "Mistral-Small-24B-Instruct-2501: not in the shape table" in report["inconclusive"]
     assert "compile.torch_compile" not in {f["rule_id"] for f in report["findings"]}
     assert "not worth patching" in report["patch"]["skipped"]["compile.torch_compile"]
     assert any("compile.torch_compile: not worth patching" in n for n in report["notes"])

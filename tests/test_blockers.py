@@ -32,6 +32,12 @@ LF = (
 PINNED_SFT = "# trl sft --config sft.yaml\n# pip install trl==0.12.2 transformers==4.53.3\n" + HF
 COUNT_CVD = "# torchrun --nproc_per_node=$(echo $CUDA_VISIBLE_DEVICES | tr ',' '\\n' | wc -l) train.py --config sft.yaml\n"
 
+DS_SCRIPT = (
+    "from transformers import Trainer, TrainingArguments, deepspeed\n"
+    "args = TrainingArguments(output_dir='o', per_device_train_batch_size=4, bf16=True)\n"
+    "trainer = Trainer(model='meta-llama/Meta-Llama-3-8B', args=args)\ntrainer.train()\n"
+)
+
 # A case: (file name, text, target, {extra file: text}). blocker id -> (fires, must not fire).
 Case = tuple[str, str, str, dict[str, str]]
 CASES: dict[str, tuple[Case, Case]] = {
@@ -78,6 +84,29 @@ CASES: dict[str, tuple[Case, Case]] = {
         ("sft.yaml", COUNT_CVD + HF, "mi300x", {}),
         ("sft.yaml", "# CUDA_VISIBLE_DEVICES=0,1,2,3 torchrun --nproc_per_node=4 train.py --config sft.yaml\n" + HF, "mi300x", {}),
     ),
+    # review2 #7 (DeepSeek-Coder finetune/requirements.txt:1): torch 2.0.1's ROCm wheels are ROCm 5.4.2; gfx942 needs 6.0
+    "blocker.torch_without_rocm_build": (
+        ("sft.yaml", HF, "mi300x", {"requirements.txt": "torch==2.0.1\ntransformers==4.35.0\n"}),
+        ("sft.yaml", HF, "mi300x", {"requirements.txt": "torch==2.3.1\ntransformers==4.35.0\n"}),
+    ),
+    "blocker.torch_from_cuda_index": (
+        ("sft.yaml", HF, "mi300x", {"requirements.txt": "--extra-index-url https://download.pytorch.org/whl/cu121\ntorch\n"}),
+        ("sft.yaml", HF, "mi300x", {"requirements.txt": "--extra-index-url https://download.pytorch.org/whl/rocm6.2\ntorch\n"}),
+    ),
+    # review2 #8 (FastChat train_lora.py:28, transformers>=4.31.0): transformers.deepspeed is gone from 4.46.0
+    "blocker.module_removed_at_version": (
+        ("train.py", DS_SCRIPT, "mi300x", {"requirements.txt": "transformers>=4.31.0\n"}),
+        ("train.py", DS_SCRIPT, "mi300x", {"requirements.txt": "transformers==4.35.0\n"}),
+    ),
+    "blocker.module_unknown_at_version": (
+        ("train.py", DS_SCRIPT, "mi300x", {}),
+        (
+            "train.py",
+            DS_SCRIPT.replace("from transformers import Trainer, TrainingArguments, deepspeed", "from transformers import Trainer, TrainingArguments"),
+            "mi300x",
+            {},
+        ),
+    ),
     # the keys of the transformers/TRL release the recipe runs on (frameworks/history.py): `trl sft` of trl 0.12.2
     # stops on a key no dataclass reads; without a pin and a named command, whether it stops is not known
     "blocker.keys_rejected_at_version": (
@@ -89,7 +118,12 @@ CASES: dict[str, tuple[Case, Case]] = {
         ("sft.yaml", "# SFTTrainer arguments\n" + HF + "max_length: 2048\n", "mi300x", {}),
     ),
 }
-VERSION_CHECKS = {"blocker.keys_rejected_at_version", "blocker.keys_unknown_at_version"}  # not about the GPU: they fire on every target
+VERSION_CHECKS = {
+    "blocker.keys_rejected_at_version",
+    "blocker.keys_unknown_at_version",
+    "blocker.module_removed_at_version",
+    "blocker.module_unknown_at_version",
+}  # not about the GPU: they fire on every target
 
 
 def _write(tmp: Path, case: Case) -> Path:
@@ -149,6 +183,77 @@ def test_a_compatible_release_pin_is_not_one_release(tmp_path: Path) -> None:
     (tmp_path / "z").mkdir()
     assert "blocker.bitsandbytes_before_rocm_wheels" not in _fired(tmp_path / "y", ("q.yaml", QLORA, "mi300x", {"requirements.txt": "bitsandbytes~=0.45\n"}))
     assert "blocker.bitsandbytes_before_rocm_wheels" in _fired(tmp_path / "z", ("q.yaml", QLORA, "mi300x", {"requirements.txt": "bitsandbytes~=0.45.2\n"}))
+
+
+@pytest.mark.parametrize(
+    ("pin_file", "text", "target", "fires"),
+    [
+        ("requirements.txt", "torch==2.2.2\n", "mi300x", True),  # ROCm 5.7 wheels at newest
+        ("requirements.txt", "torch>=1.13,<2.2\n", "mi300x", True),  # every release it allows is ROCm 5.x
+        ("environment.yml", "dependencies:\n  - pytorch=2.0.1\n", "mi300x", True),  # conda's name
+        ("Dockerfile", "FROM python:3.10\nRUN pip install torch==2.3.0+cu121\n", "mi300x", True),  # a CUDA build
+        ("requirements.txt", "torch==2.3.1\n", "mi355x", True),  # ROCm 6.0 wheels; gfx950 needs ROCm 7.0
+        ("requirements.txt", "torch>=1.13\n", "mi300x", False),  # pip installs the newest release
+        ("requirements.txt", "torch>=1.13,<2.5\n", "mi300x", False),  # allows 2.3 and 2.4: ROCm 6 builds
+        ("requirements.txt", "torch~=2.0\n", "mi300x", False),  # any 2.x from 2.0
+        ("requirements.txt", "torch==2.0.1+rocm5.4.2\n", "mi250x", False),  # gfx90a: not in the table, not judged
+        ("requirements.txt", "torch==2.5.1\n", "mi355x", False),  # after the table: not judged
+        ("requirements.txt", "torchvision==0.15.2\n", "mi300x", False),  # not torch
+        ("setup.py", 'extras = {"torch-npu": ["torch==2.1.0", "torch-npu==2.1.0.post3"]}\n', "mi300x", False),  # Ascend's torch (LIMO's vendored LF)
+        ("requirements.txt", "torch==2.0.1\n", "h100", False),
+        # a CUDA index alone is a requirement (an installed ROCm torch satisfies the line), never this blocker
+        ("README.md", "```\npip install torch --index-url https://download.pytorch.org/whl/cu118\n```\n", "mi300x", False),
+    ],
+)
+def test_a_torch_pin_without_a_rocm_build_for_the_gpu(tmp_path: Path, pin_file: str, text: str, target: str, fires: bool) -> None:
+    path = _write(tmp_path, ("sft.yaml", HF, target, {pin_file: text}))
+    got = [f for f in blockers.findings(load_config(path), get_hardware(target)) if f.rule_id == "blocker.torch_without_rocm_build"]
+    assert bool(got) == fires
+    if got:
+        (f,) = got
+        assert f.blocker and pin_file in f.message and "None" not in f.message
+        assert ("CUDA build" in f.message) if "+cu" in text else ("ROCm" in f.message and "What to change: pin" in f.message)
+        if target == "mi300x" and "+cu" not in text:
+            assert "pin torch>=2.3.0" in f.message
+
+
+def test_a_cuda_index_in_the_readme_is_a_requirement_and_a_pin_that_blocks_says_it_alone(tmp_path: Path) -> None:
+    readme = "```\npip install torch==2.0.1 --index-url https://download.pytorch.org/whl/cu118\n```\n"
+    path = _write(tmp_path, ("sft.yaml", HF, "mi300x", {"README.md": readme.replace("torch==2.0.1", "torch")}))
+    (f,) = [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id.startswith("blocker.torch")]
+    assert f.rule_id == "blocker.torch_from_cuda_index" and f.footgun and not f.blocker and "cu118" in f.message and "README.md" in f.message
+    (tmp_path / "b").mkdir()
+    both = _write(tmp_path / "b", ("sft.yaml", HF, "mi300x", {"README.md": readme}))
+    got = [f.rule_id for f in blockers.findings(load_config(both), get_hardware("mi300x")) if f.rule_id.startswith("blocker.torch")]
+    assert got == ["blocker.torch_without_rocm_build"]
+
+
+@pytest.mark.parametrize(
+    ("line", "fires"),
+    [
+        ("from transformers import Trainer, BitsAndBytesConfig, deepspeed", True),
+        ("from transformers.deepspeed import is_deepspeed_zero3_enabled", True),
+        ("import transformers.deepspeed", True),
+        ("from transformers.integrations import deepspeed", False),  # where it moved
+        ("from transformers import deepspeed_config_helper", False),  # another name
+        ("# from transformers import deepspeed", False),  # a comment
+        ("import deepspeed", False),  # DeepSpeed itself
+    ],
+)
+def test_an_import_of_transformers_deepspeed(line: str, fires: bool) -> None:
+    from pytest_goblin.frameworks.modules import imports
+
+    got = imports("import os\n" + line + "\n")
+    assert bool(got) == fires
+    if got:
+        assert got[0].line == 2 and got[0].removed.gone == "4.46.0"
+
+
+def test_a_removed_module_blocker_names_the_line_and_the_release(tmp_path: Path) -> None:
+    path = _write(tmp_path, ("train.py", DS_SCRIPT, "mi300x", {"requirements.txt": "transformers>=4.31.0\n"}))
+    (f,) = [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id == "blocker.module_removed_at_version"]
+    assert f.blocker and f.line == 1 and "transformers>=4.31.0" in f.message and "4.46.0" in f.message
+    assert "from transformers.integrations import deepspeed" in f.message and "None" not in f.message
 
 
 def _audit(path: Path, *, target: str = "mi300x", fix: bool = False) -> Any:
@@ -470,3 +575,37 @@ def test_a_launcher_in_the_repository_that_counts_gpus_with_nvidia_smi_is_a_bloc
     assert found and found[0].blocker and "the launcher sft.sh:1: `gpu_count=$(nvidia-smi -L | wc -l)`" in found[0].message
     (root / "train" / "sft.sh").write_text("gpu_count=8\n" + launch)
     assert not [f for f in blockers.findings(load_config(root / "train" / "sft.yaml"), get_hardware("mi300x")) if f.rule_id == "blocker.nvidia_smi_gpu_count"]
+
+
+def test_a_blocker_with_several_findings_is_named_once_with_its_count() -> None:
+    """review2 #14: seven rejected keys were listed as seven copies of one id."""
+    from pytest_goblin.schemas import Finding
+
+    def f(rid: str) -> Finding:
+        return Finding(rule_id=rid, title="t", category="blocker", message="m", citation="c", blocker=True)
+
+    said = blockers.blocked_reason([f("blocker.keys_rejected_at_version")] * 3 + [f("blocker.tf32_on_rocm")], "mi300x")
+    assert "4 blocker(s) (blocker.keys_rejected_at_version x3, blocker.tf32_on_rocm)" in said
+    assert blockers.counted(["blocker.tf32_on_rocm"]) == "blocker.tf32_on_rocm"  # one: no count
+
+
+def test_goblin_fix_writes_no_speedup_patch_into_a_file_its_parser_rejects(tmp_path: Path) -> None:
+    """review2 #13 (open-thoughts OpenThinker-7B): the patch added keys to a LLaMA-Factory file whose `formatting`
+    (a dataset_info.json field) stops every release's parser; the speedup is said, the file is left alone."""
+    (tmp_path / ".git").mkdir()
+    text = (
+        "model_name_or_path: Qwen/Qwen2.5-7B-Instruct\nstage: sft\ndo_train: true\nfinetuning_type: full\ndeepspeed: ds_z3.json\n"
+        "dataset: mydata\ntemplate: qwen\ncutoff_len: 4096\nper_device_train_batch_size: 1\ngradient_accumulation_steps: 3\nbf16: true\n"
+        "# llamafactory-cli train sft.yaml\n"
+    )
+    (tmp_path / "ds_z3.json").write_text('{"zero_optimization": {"stage": 3}, "train_micro_batch_size_per_gpu": "auto"}')
+    path = tmp_path / "sft.yaml"
+    path.write_text(text + "formatting: sharegpt\n")
+    r = _audit(path, fix=True)
+    assert r.verdict == "fail" and r.patch is not None and r.patch.edits and r.speedup.point > 1.0
+    assert path.read_text() == text + "formatting: sharegpt\n"
+    assert any(n.startswith("--goblin-fix did not write the speedup patch") and "blocker.keys_rejected_at_version" in n for n in r.notes)
+    # must not: without the rejected key the same patch is written
+    path.write_text(text)
+    r = _audit(path, fix=True)
+    assert path.read_text() != text and not any("did not write the speedup patch" in n for n in r.notes)

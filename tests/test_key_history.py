@@ -330,6 +330,41 @@ def test_llamafactory_keys_that_must_not_be_flagged(tmp_path: Path, monkeypatch:
     assert _pinned_findings(tmp_path, LF_YAML.replace("train_mm_proj_only: false", "evaluation_strategy: steps"), LF_092, monkeypatch) == []
 
 
+def test_llamafactory_keys_no_release_has_stop_the_run(tmp_path: Path, monkeypatch: object) -> None:
+    """review2 #13/#14 (open-thoughts): `global_batch_size` and dataset_info.json fields (`formatting`, `messages`,
+    `role_tag`) at a classic LLaMA-Factory recipe's top level; every release's parser rejects them."""
+    text = LF_YAML.replace("train_mm_proj_only: false\n", "") + "global_batch_size: 96\nformatting: sharegpt\nmessages: conversations\nrole_tag: from\n"
+    got = {f.key: f for f in _pinned_findings(tmp_path, text, {}, monkeypatch)}
+    assert set(got) == {"global_batch_size", "formatting", "messages", "role_tag"}
+    assert all(f.fix is None and "None" not in f.message for f in got.values())
+    assert all(got[k].blocker for k in ("formatting", "messages", "role_tag"))  # dataset_info.json fields at every release
+    # any other key: the release is assumed, and a later one may have it (LLaMA-Factory's own HEAD examples do)
+    unsure = got["global_batch_size"]
+    assert not unsure.blocker and unsure.footgun and unsure.rule_id == "blocker.keys_unknown_at_version"
+    assert "0.8.3-0.9.5" in unsure.message and "pin the release" in unsure.message and "dataset_info.json" not in unsure.message.split(". Versions")[0]
+    assert "`columns` in dataset_info.json" in got["messages"].message and "`tags` in dataset_info.json" in got["role_tag"].message
+    assert "data/README.md:7-44" in got["formatting"].message and "assumed llamafactory 0.9.5" in got["formatting"].message
+    (pinned,) = [f for f in _pinned_findings(tmp_path, LF_YAML.replace("train_mm_proj_only: false", "global_batch_size: 96"), LF_092, monkeypatch)]
+    assert pinned.blocker and "llamafactory==0.9.2" in pinned.message
+
+
+def test_llamafactory_keys_no_release_has_that_must_not_be_flagged(tmp_path: Path, monkeypatch: object) -> None:
+    text = LF_YAML.replace("train_mm_proj_only: false", "global_batch_size: 96")
+    # a key of transformers' Seq2SeqTrainingArguments, which LLaMA-Factory's TrainingArguments extends
+    assert _pinned_findings(tmp_path, LF_YAML.replace("train_mm_proj_only: false", "predict_with_generate: true"), {}, monkeypatch) == []
+    # ALLOW_EXTRA_ARGS: the parser keeps going; USE_MCA: Megatron's argument classes read the recipe;
+    # a release older than any read (0.7.1): not known; nothing said
+    assert _pinned_findings(tmp_path, "# ALLOW_EXTRA_ARGS=1\n" + text, LF_092, monkeypatch) == []
+    assert _pinned_findings(tmp_path, "# USE_MCA=1 llamafactory-cli train cfg.yaml\n" + text, LF_092, monkeypatch) == []
+    old = {"llamafactory": Pin("llamafactory", "0.7.1", "llamafactory==0.7.1", "requirements.txt:1", "==0.7.1")}
+    assert _pinned_findings(tmp_path, text, old, monkeypatch) == []
+    # the repository's own dataclass has the field (a fork that adds it)
+    import pytest_goblin.frameworks.history as hist
+
+    monkeypatch.setattr(hist, "repository_fields", lambda path: frozenset({"global_batch_size"}))  # type: ignore[attr-defined]
+    assert _pinned_findings(tmp_path, text, {}, monkeypatch) == []
+
+
 def test_a_training_arguments_key_the_llamafactory_release_s_transformers_dropped(tmp_path: Path, monkeypatch: object) -> None:
     """review1 #2-#4 (OpenBMB/MiniCPM): `evaluation_strategy` in a LLaMA-Factory config; LLaMA-Factory 0.9.5
     installs transformers >=4.55.0 (pyproject.toml:43 at v0.9.5), whose TrainingArguments dropped it in 4.51."""

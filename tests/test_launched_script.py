@@ -121,6 +121,30 @@ def test_an_unresolved_preference_file_is_inconclusive_never_pass(tmp_path: Path
     assert r is not None and (r.inconclusive is None or "preference trainer" not in r.inconclusive)
 
 
+def test_a_file_with_generation_keys_is_online_rl_named_from_its_keys(tmp_path: Path) -> None:
+    """review2 #9 (minwukim/VRL): no trainer named; num_generations, use_vllm and vllm_max_model_len (GRPOConfig only,
+    trl 0.15-0.17) say GRPO: the online-RL reason, not "chosen and rejected sequences"."""
+    from pytest_goblin.frameworks.history import online_trainer_from_keys
+
+    (tmp_path / ".git").mkdir()
+    grpo = (
+        PREFERENCE.replace("gamma_beta_ratio: 0.1\n", "")
+        + "num_generations: 8\nmax_completion_length: 2048\nuse_vllm: true\nvllm_max_model_len: 5000\nscale_rewards: false\n"
+    )
+    config = _write(tmp_path, "math_vanilla.yaml", "model_name: Qwen/Qwen2.5-3B-Instruct\n" + grpo)
+    got = online_trainer_from_keys(["num_generations", "use_vllm", "vllm_max_model_len", "scale_rewards", "beta", "max_prompt_length"])
+    assert got is not None and got.classes == ("GRPOConfig",) and got.releases == "trl 0.16.1-0.17.0"
+    w = load_config(config).workload
+    assert w.framework is not None and w.framework.endswith("(GRPOConfig)")
+    assert any("named from the file's keys" in n and "trl 0.16.1-0.17.0" in n for n in w.notes), w.notes
+    r = audit_file(config, build_settings({}), shown_as="math_vanilla.yaml").report
+    assert r is not None and r.verdict != "pass" and r.inconclusive is not None
+    assert "online RL (grpo)" in r.inconclusive and "chosen and rejected" not in r.inconclusive
+    # must not: without a generation key the preference keys still say "preference trainer not resolved"
+    assert online_trainer_from_keys(["beta", "max_prompt_length", "max_completion_length"]) is None
+    assert online_trainer_from_keys(["num_generations", "no_such_trl_key_anywhere"]) is not None  # a key no class has is another dataclass's
+
+
 def test_a_repository_subclass_of_a_trl_preference_config(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
     _write(tmp_path, "alignment/__init__.py", "from .configs import DPOConfig\n")

@@ -38,6 +38,7 @@ LAYERS: dict[str, int] = {
     "frameworks": 1,
     # 2 the cost model
     "costmodel": 2,
+    "rollout": 2,
     # 3 reading configs
     "formats": 3,
     # 4 knowledge: rules and the patches they make

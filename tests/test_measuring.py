@@ -72,6 +72,21 @@ def test_fix_is_written_only_for_a_patch_that_won() -> None:
     assert not fix_allowed(_report("warn", 1.3, inconclusive_why="interval too wide"))
 
 
+def test_no_speedup_patch_into_a_file_that_still_would_not_start() -> None:
+    """review2 #13: a patch that added keys to a LLaMA-Factory file whose parser rejects other keys of it."""
+    from pytest_goblin.schemas import Finding
+
+    def blocker(fix: dict[str, object] | None, key: str | None = "global_batch_size") -> Finding:
+        return Finding(rule_id="blocker.keys_rejected_at_version", title="t", category="blocker", message="m", citation="c", key=key, blocker=True, fix=fix)
+
+    stuck = _report("fail", 1.5).model_copy(update={"findings": [blocker(None)]})
+    assert not fix_allowed(stuck)
+    fixable = _report("fail", 1.5).model_copy(update={"findings": [blocker({"tf32": False}, "tf32")]})
+    assert fix_allowed(fixable)  # every blocker has its one edit: the patch is written with it
+    elsewhere = _report("fail", 1.5).model_copy(update={"findings": [blocker(None, None)]})
+    assert fix_allowed(elsewhere)  # a launcher line or a pin stops the run, not the file's own keys: its edits are still worth writing
+
+
 # A fake trainer that prints the Trainer's end-of-run line; faster when bf16 is on.
 FAKE = """
 import os, sys, time

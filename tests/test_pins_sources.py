@@ -224,7 +224,7 @@ def test_parse_json_says_the_version_and_where_it_came_from(tmp_path: Path) -> N
     assert fv["name"] == name and fv["version"] == want[0] and fv["source"] == f"requirements.txt:{want[1]}" and fv["assumed"] is False
     src = record["sources"]["framework"]
     assert src["file"].endswith("requirements.txt") and src["line"] == want[1] and src["explicit"] and f"{name} {want[0]}" in src["note"]
-    assert f"goblin's tables are {name}" in src["note"]
+    assert f"goblin's {name} tables were read at" in src["note"]
 
 
 def test_a_pinned_release_is_the_one_the_config_is_read_as(tmp_path: Path) -> None:

@@ -364,3 +364,32 @@ def test_a_field_assigned_after_parsing_wins_over_the_launcher_and_is_edited_the
     assert "training_args.gradient_checkpointing = True\n" in text and not skipped
     path.write_text(text)
     assert load_config(path).workload.gradient_checkpointing is True  # reads back through the launcher's --gradient_checkpointing
+
+
+def test_a_launcher_flag_the_transformers_release_dropped_stops_hfargumentparser(tmp_path: Path) -> None:
+    """review2 #8/#10 (FastChat, stanford_alpaca): `--evaluation_strategy` passed to a script that parses its command
+    line with HfArgumentParser.parse_args_into_dataclasses, on a pin that installs transformers >= 4.51."""
+    from pytest_goblin import blockers
+    from pytest_goblin.hardware import get_hardware
+
+    launch = HF_LAUNCH.replace("  --output_dir out", "  --evaluation_strategy steps \\\n  --output_dir out")
+
+    def found(sub: str, files: dict[str, str]) -> list[tuple[str, str | None, bool]]:
+        root = tmp_path / sub
+        root.mkdir()
+        (root / ".git").mkdir()
+        for name, text in {"sft.py": HF_SCRIPT, "train.sh": launch, **files}.items():
+            _write(root, name, text)
+        got = blockers.findings(load_config(root / "sft.py"), get_hardware("mi300x"))
+        return [(f.rule_id, f.key, f.blocker) for f in got if f.rule_id.startswith("blocker.keys_")]
+
+    pinned = found("a", {"requirements.txt": "transformers>=4.40\n"})
+    assert pinned == [("blocker.keys_rejected_at_version", "evaluation_strategy", True)]
+    assert found("b", {}) == [("blocker.keys_unknown_at_version", "evaluation_strategy", False)]  # nothing pinned: a requirement
+    # must not: a release that still has it; a script that keeps what its parser does not know; the script's own field
+    assert found("c", {"requirements.txt": "transformers==4.45.2\n"}) == []
+    keeps = HF_SCRIPT.replace("parse_args_into_dataclasses()", "parse_args_into_dataclasses(return_remaining_strings=True)")
+    keeps = keeps.replace("model_args, data_args, training_args =", "model_args, data_args, training_args, _rest =")
+    assert found("d", {"requirements.txt": "transformers>=4.40\n", "sft.py": keeps}) == []
+    own = HF_SCRIPT.replace("    max_seq_length: int = 512\n", "    max_seq_length: int = 512\n    evaluation_strategy: str = 'no'\n")
+    assert found("e", {"requirements.txt": "transformers>=4.40\n", "sft.py": own}) == []

@@ -101,3 +101,57 @@ def test_a_calibration_block_with_an_unknown_key_is_a_kb_error(monkeypatch: pyte
             costmodel.efficiency_table()
     finally:
         costmodel.efficiency_table.cache_clear()
+
+
+def _te_lora(**update: object) -> WorkloadConfig:
+    """The class the MI300X rows hold four of: Transformer Engine fp8 LoRA (the MLPerf 70B recipe)."""
+    w = WorkloadConfig(
+        path="x.yaml",
+        format="goblin",
+        model=lookup_model("meta-llama/Llama-2-70b-hf"),
+        method="lora",
+        precision="fp8",
+        attention="flash",
+        seq_len=8192,
+        world_size=8,
+        strategy="ddp",
+        fused_kernels=True,
+        sample_packing=True,
+        dataloader_workers=2,
+    )
+    return w.model_copy(update=update)
+
+
+def test_a_class_with_rows_of_its_own_takes_its_residuals_not_the_grid() -> None:
+    cal = efficiency_table()["mi300x"].calibration
+    assert cal is not None
+    klass = cal.residual_of("megatron_te", "fp8", "lora")
+    assert klass is not None and klass.rows >= costmodel.CLASS_MIN_ROWS
+    r = throughput_range(_te_lora(), MI300X, stack="megatron_te")
+    floor = costmodel.CLASS_FLOOR
+    assert r.low == pytest.approx(r.nominal / (1 + max(klass.max_over, floor)))
+    assert r.high == pytest.approx(r.nominal / (1 - max(klass.max_under, floor)))
+    # without the class rows, the same workload gets the grid and the target's residuals: wider
+    no_classes = costmodel.Calibration(**{**cal.__dict__, "classes": ()})
+    grid = throughput_range(_te_lora(), MI300X, stack="megatron_te", calibration=no_classes)
+    assert grid.nominal == r.nominal and _width(grid) > _width(r)
+
+
+def test_a_class_with_too_few_rows_or_an_uncovered_workload_keeps_the_grid() -> None:
+    cal = efficiency_table()["mi300x"].calibration
+    assert cal is not None
+    few = costmodel.Calibration(**{**cal.__dict__, "classes": (costmodel.ClassResidual("megatron_te", "fp8", "lora", 2, 0.01, 0.01),)})
+    assert few.residual_of("megatron_te", "fp8", "lora") is None
+    no_classes = costmodel.Calibration(**{**cal.__dict__, "classes": ()})
+    a = throughput_range(_te_lora(), MI300X, stack="megatron_te", calibration=few)
+    b = throughput_range(_te_lora(), MI300X, stack="megatron_te", calibration=no_classes)
+    assert (a.low, a.high) == (b.low, b.high)
+    # 16 GPUs is outside the rows' 8-8: uncovered, widened, whatever the class holds
+    wide = throughput_range(_te_lora(world_size=16), MI300X, stack="megatron_te")
+    assert wide.widened and _width(wide) > 1.5 * (1 + costmodel.CLASS_FLOOR) / (1 - costmodel.CLASS_FLOOR)
+
+
+def test_kb_class_residuals_round_up_to_hold_their_own_rows() -> None:
+    (c,) = costmodel.class_residuals([("s", "bf16", "full", 0.2461), ("s", "bf16", "full", -0.2464), ("s", "bf16", "full", 0.0)], digits=3)
+    assert (c.max_over, c.max_under, c.rows) == (0.247, 0.247, 3)
+    assert costmodel.class_residuals([("s", "bf16", "full", 0.1)] * 2) == ()

@@ -360,6 +360,28 @@ def test_the_configs_own_count_with_the_strategy_of_the_accelerate_config_its_re
     assert Path(w.sources["strategy"].file) == (root / "recipes/accelerate_configs/zero3.yaml").resolve()
 
 
+def test_an_accelerate_deepspeed_config_without_a_stage_runs_accelerate_s_default_zero_2(tmp_path: Path) -> None:
+    """review2 #29 (taishan1994/DPO-Finetuning): `distributed_type: DEEPSPEED` with its deepspeed_config commented out;
+    accelerate's DeepSpeedPlugin defaults zero_stage to 2 (utils/dataclasses.py:1079-1080@v1.0.0), not "unknown: 3"."""
+    files = {
+        "train_config/dpo.yaml": TRL,
+        "accelerate_config/default_config.yaml": "#deepspeed_config:\n#  zero_stage: 3\ndistributed_type: DEEPSPEED\nnum_machines: 1\nnum_processes: 8\n",
+        "train.sh": "accelerate launch --config_file accelerate_config/default_config.yaml finetune_dpo.py train_config/dpo.yaml\n",
+    }
+    w = load_config(repo(tmp_path / "a", files) / "train_config/dpo.yaml").workload
+    assert (w.strategy, w.zero_stage) == ("deepspeed", 2)
+    src = w.sources["zero_stage"]
+    assert not src.explicit and src.note is not None and "accelerate's default, 2" in src.note and "dataclasses.py:1079-1080@v1.0.0" in src.note
+    # must not: a stage the config, a flag or a DeepSpeed file names wins; a DeepSpeed file goblin cannot read leaves it unknown
+    stated = {**files, "train.sh": files["train.sh"].replace("--config_file", "--zero_stage 3 --config_file")}
+    assert load_config(repo(tmp_path / "b", stated) / "train_config/dpo.yaml").workload.zero_stage == 3
+    named = {
+        **files,
+        "accelerate_config/default_config.yaml": files["accelerate_config/default_config.yaml"] + "deepspeed_config:\n  deepspeed_config_file: missing.json\n",
+    }
+    assert load_config(repo(tmp_path / "c", named) / "train_config/dpo.yaml").workload.zero_stage is None
+
+
 def test_a_python_training_script_is_found_by_its_launcher(tmp_path: Path) -> None:
     script = (
         "from transformers import TrainingArguments, Trainer\n"

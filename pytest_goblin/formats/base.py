@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from ..errors import ConfigError
-from ..modelzoo import implausible_size, lookup_model_noted
+from ..modelzoo import implausible_size, infer_with_family, lookup_model_noted, shape_basis
 from ..redact import redact_env
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from ..yamlio import get_path, parse_yaml
@@ -342,6 +342,21 @@ def _kind(value: Any) -> str:
     return "a list" if isinstance(value, list) else "a mapping" if isinstance(value, dict) else type(value).__name__
 
 
+# LLaMA-Factory chat templates that name one model generation (LLaMA-Factory
+# src/llamafactory/data/template.py@0.9.2.dev0: :727 `llama2`, :743 `llama3`, :1050 `qwen25`, whose
+# default system prompt is Qwen2.5's "You are Qwen, created by Alibaba Cloud"); `qwen`, `gemma`,
+# `mistral`, `chatml` serve several generations of different shapes and name none.
+_TEMPLATE_FAMILY = {"llama2": "llama-2", "llama3": "llama-3", "qwen25": "qwen2.5"}
+
+
+def _family_from_template(r: Reader, name: str) -> ModelShape | None:
+    """A fine-tune the table does not know, trained with a chat template of one generation: its
+    shape is that generation's at the size the name states (Sky-T1-32B-Preview, `template: qwen25`)."""
+    key, template, _ = r.raw("template")
+    family = _TEMPLATE_FAMILY.get(template) if isinstance(template, str) else None
+    return infer_with_family(name, family, f"`{key}: {template}`") if family else None
+
+
 def model_from(r: Reader, *keys: str) -> ModelShape:
     key, value, line = r.raw(*keys)
     if key is not None:
@@ -351,6 +366,10 @@ def model_from(r: Reader, *keys: str) -> ModelShape:
     shape, unread = lookup_model_noted(str(value) if value is not None else None, Path(r.path).parent)
     if unread:
         r.notes.append(unread)  # a model folder outside the tree, or not a regular file: named, not read
+    if not shape.known and isinstance(value, str):
+        shape = _family_from_template(r, value) or shape
+    if (basis := shape_basis(shape)) is not None:
+        r.notes.append(f"{basis}: the base model's layers, widths and vocabulary are used for memory and time")
     if shape.params_b is None and key is not None and implausible_size(str(value)):
         raise ConfigError(r.path, f"`{key}`: {value!r} names a model far larger than any that exists", line=line, hint="check the model id")
     if shape.params_b is None:
@@ -437,7 +456,7 @@ def stamp_versions(r: Reader) -> None:
 def stamp_framework(r: Reader) -> None:
     """`sources["framework"]`: the framework release the config is read as and where that came from
     (the config's own pin line, a pin file, a vendored copy; else goblin's tables, assumed: history.reading)."""
-    from ..frameworks.history import reading
+    from ..frameworks.history import reading, run_readings, said_at_run
 
     got = reading(r.framework, r.path, r.text)
     if got is None:
@@ -445,8 +464,14 @@ def stamp_framework(r: Reader) -> None:
     r.sources["framework"] = FieldSource(
         file=got.file or r.path, key=got.spec or None, line=got.line or None, explicit=bool(got.spec) and not got.assumed, note=got.note()
     )
+    # every note that names a framework at goblin's tables' release says the run's release (review2 #12, #30)
+    runs = run_readings(r.framework, r.path, r.text)
+    r.notes[:] = [said_at_run(n, runs) for n in r.notes]
+    for key, src in r.sources.items():
+        if key != "framework" and src.note:
+            src.note = said_at_run(src.note, runs)
     if got.spec and not got.assumed and got.version != got.tables:
         r.notes.append(
-            f"the repository runs {got.name} {got.version} ({got.spec}, {got.source}); goblin's defaults for this format are {got.name} {got.tables}'s, "
-            "so a default that changed between the two releases may be read wrong"
+            f"the repository runs {got.name} {got.version} ({got.spec}, {got.source}); goblin's defaults for this format are those of its "
+            f"{got.name} tables, read at {got.tables}, so a default that changed between the two releases may be read wrong"
         )

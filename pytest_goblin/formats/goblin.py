@@ -70,6 +70,7 @@ class GoblinAdapter(Adapter):
                 ) from None
             merged = {**shape.model_dump(), **{k: v for k, v in explicit.model_dump().items() if v is not None and k in given}}
             merged["known"] = bool(merged.get("params_b") and merged.get("n_layers") and merged.get("hidden"))
+            merged["inferred"] = None  # the file states the shape: nothing is taken from a base model's name
             shape = ModelShape.model_validate(merged)
         return shape
 

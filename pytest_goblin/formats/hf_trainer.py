@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..frameworks import CITES, tables, where
+from ..frameworks.history import online_trainer_from_keys
 from ..schemas import ModelShape, WorkloadConfig
 from .base import Adapter, Reader, as_bool, attention_from, model_from, positive
 from .hfstyle import TA_DOCS, hf_writes, read_common, read_lora, read_preference
@@ -187,6 +188,14 @@ class HFTrainerAdapter(Adapter):
                     ref_passed=False,
                     precompute=pk is not None and as_bool(pre),
                     how=how,
+                )
+            elif not found.one and (rl := online_trainer_from_keys([k for k in (d if isinstance(d, dict) else {}) if isinstance(k, str)])):
+                # generation keys (num_generations, use_vllm, vllm_*): an online-RL trainer, whose rollouts the cost
+                # model does not hold (rules.online_rl: inconclusive with that reason), not a preference trainer
+                r.framework = f"trl {tables.table('trl')['version']} ({rl.classes[0]})"
+                r.notes.append(
+                    f"TRL config class: {rl.classes[0]}, named from the file's keys ({', '.join(rl.keys)}; of the classes with them, it has"
+                    f" the most of the file's TRL keys, at {rl.releases}" + (f"; also fits {', '.join(rl.classes[1:4])}" if len(rl.classes) > 1 else "") + ")"
                 )
             elif not found.one and (said := sorted(PREFERENCE_KEYS & set(d if isinstance(d, dict) else {}))):
                 # keys of a preference trainer, and no class to price it by: never a clean PASS (rules.unresolved_preference)

@@ -242,7 +242,7 @@ class Reading:
         if not self.spec:
             return f"{self.name} {self.version} assumed: {self.source}"
         said = f"{self.name} {self.version} ({'assumed; ' if self.assumed else ''}{self.spec}, {self.source})"
-        return said if self.version == self.tables else f"{said}; goblin's tables are {self.name} {self.tables}"
+        return said if self.version == self.tables else f"{said}; goblin's {self.name} tables were read at {self.tables}"
 
     def record(self) -> dict[str, object]:
         return {"name": self.name, "version": self.version, "source": self.source, "spec": self.spec, "assumed": self.assumed, "tables": self.tables}
@@ -254,7 +254,16 @@ def framework_dist(framework: str | None) -> tuple[str, str] | None:
     dist = canonical(parts[0]) if parts else None
     if dist is None:
         return None
-    return dist, parts[1] if len(parts) > 1 and parts[1][:1].isdigit() else "unknown"
+    said = parts[1] if len(parts) > 1 and parts[1][:1].isdigit() else "unknown"
+    if "(v1)" not in (framework or ""):
+        # the label may already name the pinned release (LLaMA-Factory, torchtune): the tables' own release is in the table
+        from .tables import table
+
+        try:
+            return dist, str(table(dist)["version"])
+        except (OSError, KeyError, ValueError):
+            pass
+    return dist, said
 
 
 def reading(framework: str | None, config: str, text: str | None = None) -> Reading | None:
@@ -307,6 +316,9 @@ class Rejected:
     key: str
     why: str  # removed/added, with where
     rename: Rename | None  # the exact replacement, when there is one and the run's release has it
+    # False: the parser's stop is not certain for this key (a key no release read has, on a release that
+    # was assumed: a later release may have it), so it is a requirement, never a blocker
+    certain: bool = True
 
 
 @dataclass(frozen=True)
@@ -455,3 +467,87 @@ def repository_fields(config: str) -> frozenset[str]:
     """Field names of the argument dataclasses in the config's repository (its own Python, read by AST)."""
     root = repository_root(Path(os.path.abspath(config)).parent)
     return _repository_fields(str(root)) if root is not None else frozenset()
+
+
+# Keys only a trainer that generates its completions during training has (TRL's GRPO, RLOO, online DPO,
+# on-policy distillation): their presence says the file is online RL even when it names no trainer.
+GENERATION_KEYS = frozenset({"num_generations", "use_vllm", "vllm_mode", "vllm_gpu_memory_utilization", "vllm_max_model_len", "vllm_server_host"})
+
+
+@dataclass(frozen=True)
+class FromKeys:
+    classes: tuple[str, ...]  # the TRL config classes that have the most TRL keys of the file at one release read
+    releases: str  # "trl 0.16.1-0.17.0" (of the first class)
+    keys: tuple[str, ...]  # the generation keys that name it
+
+
+def online_trainer_from_keys(keys: list[str]) -> FromKeys | None:
+    """The TRL config class(es) of a file that names no trainer but has a generation key (num_generations,
+    use_vllm, vllm_*): of the classes with every generation key, those that at one TRL release goblin read have
+    the most keys of the file that such a class and no TrainingArguments release has (review2 #9, VRL: num_generations, use_vllm,
+    vllm_max_model_len, scale_rewards: GRPOConfig at trl 0.16.1-0.17.0). None without such a key or class."""
+    gen = tuple(sorted(GENERATION_KEYS & set(keys)))
+    if not gen:
+        return None
+    trl = history()["trl"]["classes"]
+    # the classes with every generation key; of the file's keys, those one of them has and TrainingArguments never
+    # had (a key none of them has belongs to another dataclass the script parses, ModelConfig or its own)
+    fit = {cls: entry for cls, entry in trl.items() if all(k in entry["keys"] for k in gen)}
+    own = [k for k in keys if any(k in e["keys"] for e in fit.values()) and not ever("transformers", "TrainingArguments", k)]
+    # per class and release, how many of those keys it has there (every generation key, at least); the classes and
+    # releases with the most win (a stray key another class has, e.g. `max_length`, does not rule the trainer out)
+    scored: dict[str, list[tuple[int, str]]] = {}
+    for cls, entry in fit.items():
+        for v in read_versions("trl"):
+            if all(_in(entry["keys"][k]["in"], v) for k in gen):
+                scored.setdefault(cls, []).append((sum(1 for k in own if k in entry["keys"] and _in(entry["keys"][k]["in"], v)), v))
+    if not scored:
+        return None
+    best = max(n for rows in scored.values() for n, _v in rows)
+    found = [(cls, [v for n, v in rows if n == best]) for cls, rows in scored.items() if any(n == best for n, _v in rows)]
+    found.sort(key=lambda x: (not x[0].startswith("GRPO"), x[0]))  # GRPO first: the trainer such keys usually mean
+    cls, at = found[0]
+    return FromKeys(tuple(c for c, _ in found), f"trl {at[0]}" + (f"-{at[-1]}" if at[-1] != at[0] else ""), gen)
+
+
+# Names a framework goes by in goblin's text (the distribution, and LLaMA-Factory's project name).
+_SPOKEN = {"llamafactory": "llamafactory|llama-factory|llmtuner", "torchtune": "torchtune", "axolotl": "axolotl", "trl": "trl", "transformers": "transformers"}
+_CITED_FILE = r"((?:[\w.-]+/)*[\w.-]+\.(?:py|json|ya?ml|md|txt|toml|cfg)(?::[\d,-]+)?)"
+
+
+def run_readings(framework: str | None, config: str, text: str | None = None) -> list[Reading]:
+    """The releases a config's messages should speak of: its framework's (reading), and for a TRL recipe the
+    transformers release too (its TrainingArguments; review2 #7: a recipe pinned to transformers 4.35.0)."""
+    main = reading(framework, config, text)
+    out = [main] if main is not None else []
+    if main is not None and main.name == "trl":
+        from .tables import table
+
+        extra = reading(f"transformers {table('transformers')['version']}", config, text)
+        out += [extra] if extra is not None else []
+    return out
+
+
+def said_at_run(text: str, got: list[Reading]) -> str:
+    """in_run_terms for each of `got` (run_readings)."""
+    for one in got:
+        text = in_run_terms(text, one)
+    return text
+
+
+def in_run_terms(text: str, got: Reading | None) -> str:
+    """`text` where it names the framework at goblin's tables' release, said in terms of the release the
+    repository runs (review2 #12: "llamafactory 0.9.5 stage dpo" on a vendored 0.9.2.dev0; #30: torchtune 0.6.1
+    beside 0.2.1): a citation of another release keeps it as `file:line@version` (the fact was read there), any
+    other mention of the tables' release names the run's release and the one goblin read. Unchanged when no pin
+    says another release."""
+    if got is None or got.assumed or not got.version[:1].isdigit() or got.version == got.tables or got.name not in _SPOKEN:
+        return text
+    names, tables = _SPOKEN[got.name], re.escape(got.tables)
+    # a citation at any release but the run's: `file:line@version`, so the framework's name is followed by the run's release only
+    text = re.sub(
+        rf"(?i)\b({names}) v?([0-9]+\.[0-9]+(?:\.[0-9]+)?(?:\.dev[0-9]+)?) {_CITED_FILE}",
+        lambda m: m.group(0) if m.group(2) == got.version else f"{m.group(1)} {m.group(3)}@{m.group(2)}",
+        text,
+    )
+    return re.sub(rf"(?i)\b({names}) v?{tables}(?![\w.])", lambda m: f"{m.group(1)} {got.version} (goblin read {got.tables})", text)

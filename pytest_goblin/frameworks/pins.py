@@ -107,8 +107,19 @@ class Pin:
 
 
 # Pins of other packages a blocker reads (kb/blockers.yaml): only an exact one decides which
-# release runs (`==`, or `~=X.Y.Z`, which stays below X.Y+1); `>=` lets pip install the newest.
-_EXACT_PIN = re.compile(r"""(?<![\w-])(bitsandbytes)\s*(==|~=)\s*v?([0-9]+\.[0-9]+(?:\.[0-9]+)?)""")
+# release runs (`==`, or `~=X.Y.Z`, which stays below X.Y+1); `>=` lets pip install the newest, so a
+# `>=` pin is kept only for torch and only with an upper bound (`torch>=1.13,<2.1`: every release it
+# allows may lack a ROCm build for the GPU). A local version (`torch==2.0.1+cu118`) is kept in the spec.
+# conda's `pytorch=2.0.1` (one `=`: that release, any build; `=2.0` is 2.0.*) is read as torch too.
+_EXACT_PIN = re.compile(
+    r"""(?<![\w.-])(bitsandbytes|torch|pytorch)(?![\w-])\s*(==|~=|>=|=(?!=))\s*v?([0-9]+\.[0-9]+(?:\.[0-9]+)?)(\+[a-z0-9.]+)?""", re.IGNORECASE
+)
+
+
+# An install line that takes torch from PyTorch's CUDA wheel index (`--index-url https://download.pytorch.org/whl/cu121`,
+# `--extra-index-url`, `-f .../cu118/torch_stable.html`): read as the pseudo-distribution `torch-index`, its version the build (cu121).
+_TORCH_INDEX = re.compile(r"""(--(?:extra-)?index-url|-f|--find-links)[ \t=]{1,8}https?://download\.pytorch\.org/whl/(cu[0-9]{2,4})\b""", re.IGNORECASE)
+_OTHER_ACCELERATOR = re.compile(r"(?i)\b(?:torch[-_]npu|npu|xpu|ipex|intel[-_]extension|habana|gaudi|torch[-_]xla)\b")
 
 
 def canonical(name: str) -> str | None:
@@ -127,18 +138,30 @@ def _scan_all(text: str, where: str, file: str = "", pattern: re.Pattern[str] = 
             if pattern is _EXACT_PIN:
                 if op == "~=" and ver.count(".") < 2:
                     continue  # `~=0.45` allows any 0.x from 0.45 on: not one release
-                name = dist
+                name = dist.lower()
+                if (name == "pytorch") != (op == "="):
+                    continue  # `pytorch` is conda's name (one `=`); pip's is `torch`
+                if name == "pytorch":
+                    name, dist, op, star_conda = "torch", "torch", "==", "" if ver.count(".") == 2 else ".*"
+                    ver += star_conda
             else:
                 name = canonical(dist) or dist.lower()
             star = m.group(4) if pattern is _PIN and m.group(4) else ""
-            constraint = f"{op}{ver}{star}"
+            local = (m.group(4) or "").lower() if pattern is _EXACT_PIN else ""
+            constraint = f"{op}{ver}{star}{local}"
             rest = line[m.end() :]
             while tail := _TAIL.match(rest):
                 constraint += f",{tail.group(1)}{tail.group(2)}"
                 rest = rest[tail.end() :]
+            if pattern is _EXACT_PIN and op == ">=" and (name != "torch" or not re.search(r",<", constraint)):
+                continue  # lets pip install the newest release
+            if name == "torch" and _OTHER_ACCELERATOR.search(line):
+                continue  # the torch another accelerator's plugin needs (LLaMA-Factory setup.py's "torch-npu" extra)
             out.append(Pin(name, ver, f"{dist.lower()}{constraint}", at, constraint, file=file, line=lineno))
         if pattern is _PIN:
             out += _git_refs(line, at, file, lineno)
+        elif pattern is _EXACT_PIN and (ix := _TORCH_INDEX.search(line)):
+            out.append(Pin("torch-index", ix.group(2).lower(), ix.group(0), at, file=file, line=lineno))
     return out
 
 

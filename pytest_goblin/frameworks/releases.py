@@ -11,13 +11,21 @@ What an unknown key does differs per framework, so only two of them give a findi
   by the HfArgumentParser" (llamafactory 0.9.5 llamafactory/hparams/parser.py:111-114; 0.8.3 :66-71),
   and a YAML or dict goes through HfArgumentParser.parse_dict/parse_yaml_file with
   allow_extra_keys=False (0.9.5 parser.py:90-93,107: read_args loads the YAML into a dict; 0.8.3 :58-61), which raises too, unless the
-  ALLOW_EXTRA_ARGS environment variable is set (read from 0.9.2 on, parser.py:261 at 0.9.5).
+  ALLOW_EXTRA_ARGS environment variable is set (read from 0.9.2 on, parser.py:261 at 0.9.5). That holds
+  for a key no release has too (review2 #13/#14, open-thoughts: `global_batch_size`, and `formatting`,
+  `messages`, `role_tag`, ..., which are dataset_info.json fields, llamafactory v0.9.5 data/README.md:7-44):
+  a key in none of the dataclasses of any LLaMA-Factory release read, nor in transformers'
+  (Seq2Seq)TrainingArguments at any release read, stops every release read (_lf_never).
 - torchtune's config.instantiate calls the component with the node's keys as keyword arguments
   (torchtune 0.6.1 torchtune/config/_instantiate.py:22; 0.2.1 :20): a dataset builder without
   **kwargs raises TypeError on a key its signature lacks. A top-level key no recipe code reads is
-  ignored (the recipes read keys with cfg.get / attribute access), so it gets no finding.
+  ignored (the recipes read keys with cfg.get / attribute access), so it gets no finding: the recipe's
+  config is the YAML loaded by OmegaConf.load and merged with the command line, with no schema
+  (torchtune v0.6.1 torchtune/config/_parse.py:58-60,94-97; v0.2.1 torchtune/config/_parse.py:19,48 and
+  torchtune/utils/argparse.py:52-54).
 - Axolotl drops it: AxolotlInputConfig sets no `extra` (axolotl 0.19.0 axolotl/utils/schemas/config.py:214,
-  pydantic's default "ignore") and validate_config keeps model_dump(exclude_none=True) of the model
+  pydantic's default "ignore"; at v0.5.0 src/axolotl/utils/config/models/input/v0_4_1/__init__.py:561,578-581
+  its `class Config` sets only populate_by_name) and validate_config keeps model_dump(exclude_none=True) of the model
   (axolotl/utils/config/__init__.py:512-517), so the key does nothing; no finding.
 
 A release is decided as for transformers (history.run_version: the repository's pin). Without a pin
@@ -29,7 +37,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .history import RENAMES, KeyCheck, Rejected, _tri, change, class_present, ever, history, present, run_version
+from .history import RENAMES, KeyCheck, Rejected, _tri, change, class_present, ever, history, present, read_versions, run_version
 from .pins import Pin
 
 LF_CLASSES = ("ModelArguments", "DataArguments", "TrainingArguments", "FinetuningArguments", "GeneratingArguments")
@@ -171,6 +179,36 @@ def _lf_transformers_lacks(key: str, lf: str) -> str | None:
     )
 
 
+# The fields of a dataset's entry in LLaMA-Factory's dataset_info.json, not training arguments: the
+# description's top level, its `columns` and its `tags` (llamafactory v0.9.5 data/README.md:7-44; the same
+# fields at v0.8.3 data/README.md). A recipe that has one of them at its top level put it in the wrong file.
+LF_DATASET_INFO = {
+    **dict.fromkeys(("hf_hub_url", "ms_hub_url", "script_url", "cloud_file_name", "file_name", "formatting", "ranking", "subset", "folder", "num_samples"), ""),
+    **dict.fromkeys(
+        ("prompt", "query", "response", "history", "messages", "system", "tools", "images", "videos", "audios", "chosen", "rejected", "kto_tag"), "columns"
+    ),
+    **dict.fromkeys(("role_tag", "content_tag", "user_tag", "assistant_tag", "observation_tag", "function_tag", "system_tag"), "tags"),
+}
+LF_DATASET_INFO_CITE = "llamafactory v0.9.5 data/README.md:7-44"
+
+
+def _lf_never(key: str, version: str) -> str | None:
+    """Why `key`, which no LLaMA-Factory release goblin read has in any dataclass it parses a recipe into and
+    no transformers release read has in (Seq2Seq)TrainingArguments, stops LLaMA-Factory `version`; None when
+    `version` is not among the releases read (an older or newer parser may have had it)."""
+    if class_present("llamafactory", "DataArguments", version) is not True:
+        return None
+    if any(ever("transformers", c, key) for c in ("TrainingArguments", "Seq2SeqTrainingArguments")):
+        return None
+    read = read_versions("llamafactory")
+    why = f"no dataclass LLaMA-Factory parses a recipe into has it in any release goblin read ({read[0]}-{read[-1]}), nor transformers' TrainingArguments"
+    if key in LF_DATASET_INFO:
+        part = LF_DATASET_INFO[key]
+        where = f"the dataset's `{part}` in dataset_info.json" if part else "the dataset's entry in dataset_info.json"
+        why += f"; it is a field of {where}, the file `dataset_dir` points at ({LF_DATASET_INFO_CITE}), and belongs there"
+    return why
+
+
 def llamafactory_rejected(keys: list[str], pins: dict[str, Pin], text: str, own: frozenset[str] = frozenset()) -> KeyCheck | None:
     """The keys of a LLaMA-Factory recipe the release it runs on (pinned, else the newest goblin read,
     assumed) has none of its dataclasses for: its own hparams, or TrainingArguments at every transformers
@@ -179,6 +217,9 @@ def llamafactory_rejected(keys: list[str], pins: dict[str, Pin], text: str, own:
     if run is None:
         return None
     out: list[Rejected] = []
+    # USE_MCA (llamafactory v0.9.5 hparams/parser.py:63-82,265-272): Megatron (mcore_adapter) argument classes read the
+    # recipe, whose keys goblin has not read, so a key none of LLaMA-Factory's own classes has says nothing there
+    mca = "USE_MCA" in text or "use_mca" in keys
     for key in keys:
         if key in own:
             continue
@@ -188,7 +229,16 @@ def llamafactory_rejected(keys: list[str], pins: dict[str, Pin], text: str, own:
                 out.append(Rejected(key, why, ren if ren is not None and _lf_transformers_lacks(ren.new, run.version) is None else None))
             continue
         owners = [c for c in LF_CLASSES if ever("llamafactory", c, key)]
-        if not owners or any(present("llamafactory", c, key, run.version) is not False for c in owners):
+        if not owners:
+            if not mca and (why := _lf_never(key, run.version)) is not None:
+                # A dataset_info.json field is one at every release; any other key may come from a release newer
+                # than goblin read (the LLaMA-Factory repository's own examples use such keys): certain only when
+                # the repository says which release runs.
+                certain = key in LF_DATASET_INFO or not run.assumed
+                why += "" if certain else "; the release was assumed, and one newer than goblin read may have it: pin the release the recipe runs on"
+                out.append(Rejected(key, why, None, certain=certain))
+            continue
+        if any(present("llamafactory", c, key, run.version) is not False for c in owners):
             continue
         out.append(Rejected(key, change("llamafactory", owners[0], key, run.version), None))
     if not out:

@@ -82,14 +82,16 @@ class KBEntry:
 
 
 def installed_rules() -> dict[str, KBEntry]:
-    """The installed knowledge base by id (bundled rules, `goblin_rules` hooks and the bundled
-    blockers); empty when it cannot load, so that every finding is then shown as escaped text."""
+    """The installed knowledge base by id (bundled rules, `goblin_rules` hooks, the bundled
+    blockers and the online RL memory finding); empty when it cannot load, so that every finding is then shown as escaped text."""
     from ..blockers import cached_blockers
+    from ..rollout import FINDING_CITATION, FINDING_ID, FINDING_TITLE, FINDING_WORDS
     from ..rules import cached_rules
 
     try:
         out = {r.id: KBEntry.of_rule(r) for r in cached_rules()}
         out.update({b.id: KBEntry.of_blocker(b) for b in cached_blockers()})
+        out[FINDING_ID] = KBEntry(FINDING_TITLE, FINDING_WORDS, FINDING_CITATION, "memory", True)  # rollout.py's memory finding
     except GoblinError:
         return {}
     return out
@@ -132,7 +134,10 @@ def render(session: SessionReport, *, untrusted: bool = False, rules: Mapping[st
 
 def _rates(r: Report) -> str:
     """The table's throughput cell: projected tokens/s per GPU with intervals, else the runs' own figures.
-    Built from the reports' floats only (validated numbers), so nothing in it needs escaping."""
+    Built from the reports' floats only (validated numbers), so nothing in it needs escaping. An online RL
+    item's rate would be of its training step alone: its split (below the table) is shown instead."""
+    if r.rollout is not None:
+        return "online RL: see its split"
     if throughput_text(r):
         return " → ".join(interval_text(m) for m in (r.before, r.after) if m is not None) + " projected"
     sides = [f"{m.tokens_per_s:,.0f}" if m is not None and m.tokens_per_s is not None else "n/a" for m in (r.before, r.after)]
@@ -212,7 +217,7 @@ def _section(item: ItemOutcome, kb: Mapping[str, KBEntry], untrusted: bool) -> l
         ]
     else:
         head = [md_text(r.reason)]
-    out = ["", f"### {md_code(item.path)}: {item.shown_verdict}", "", *head, ""]
+    out = ["", f"### {md_code(item.path)}: {item.shown_verdict}", "", *head, "", *_rollout_table(r)]
     for f in r.findings:
         where = f"line {f.line}" if f.line else "not set in the file"
         kind = _kind(f, r.patch.rule_ids if r.patch else [])
@@ -250,6 +255,33 @@ def _section(item: ItemOutcome, kb: Mapping[str, KBEntry], untrusted: bool) -> l
     out += [f"<sub>note: {md_text(note)}</sub>" for note in r.notes]
     out += [f"<sub>{md_text(line.strip())}</sub>" for line in widened_lines(r)]
     return out
+
+
+def _rollout_table(r: Report) -> list[str]:
+    """An online RL item's projected split (schemas.RolloutSplit) as a table; built from the report's
+    numbers, its free text escaped."""
+    s = r.rollout
+    if s is None:
+        return []
+
+    def ms(v: float | None) -> str:
+        return "not projected" if v is None else f"{v:,.0f}"
+
+    mem = f"training state {s.training_memory_gb:.1f} GB"
+    if s.vllm_reserved_gb is not None:
+        mem += f" + colocated vLLM {s.vllm_reserved_gb:.1f} GB = {s.training_memory_gb + s.vllm_reserved_gb:.1f} GB"
+    return [
+        f"Online RL step ({md_text(s.method)}, {md_text(s.trainer)}), projected per GPU and optimizer step: "
+        f"{s.completions_per_step:g} completions of {s.prompt_tokens} prompt + {s.completion_tokens} completion tokens, "
+        f"generation on {md_text(s.generation_on)}.",
+        "",
+        "| generation ms | reference ms | log-prob forward ms | training ms | total ms | memory |",
+        "|---:|---:|---:|---:|---:|---|",
+        f"| {ms(s.generation_ms)} | {ms(s.reference_ms)} | {ms(s.logprob_ms)} | {ms(s.training_ms)} | {ms(s.total_ms)} | {mem} of {s.hbm_gb:.0f} GB |",
+        "",
+        *(f"- not modelled: {md_text(n)}" for n in s.not_modelled),
+        "",
+    ]
 
 
 def truncate(markdown: str, limit_bytes: int, notice: str) -> str:

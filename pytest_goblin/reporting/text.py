@@ -71,17 +71,38 @@ def summary_line(item: ItemOutcome) -> str:
     speed = speedup_text(r) if r is not None and r.speedup else item.message[:600]  # an error keeps the exception's own line
     blocked = [f.rule_id for f in r.findings if f.blocker] if r is not None else []
     if blocked:  # a run that does not start: what stops it, before any speedup
-        speed = f"will not start on {r.target if r else '?'}: {', '.join(blocked)}"
+        from ..blockers import counted
+
+        speed = f"will not start on {r.target if r else '?'}: {counted(blocked)}"
     undecided = f" ({r.straddles})" if r is not None and r.straddles and not blocked else ""  # the level noise could still change
     rate = throughput_text(r) if r is not None and r.speedup else ""
     rate = f"; {rate}" if rate else ""
     return f"{item.verdict.upper():5} {path}  {redact(speed)}{redact(undecided)}{redact(rate)}"
 
 
+def rollout_lines(r: Report) -> list[str]:
+    """An online RL item's projected split (schemas.RolloutSplit), for `-v` and the failure text."""
+    s = r.rollout
+    if s is None:
+        return []
+    gen = f"generation {s.generation_ms:,.0f} ms" if s.generation_ms is not None else "generation not projected"
+    total = f" | total {s.total_ms:,.0f} ms" if s.total_ms is not None else ""
+    mem = f"training state {s.training_memory_gb:.1f} GB"
+    if s.vllm_reserved_gb is not None:
+        mem += f" + colocated vLLM {s.vllm_reserved_gb:.1f} GB = {s.training_memory_gb + s.vllm_reserved_gb:.1f} GB"
+    return [
+        f"    online RL split ({s.method}, {s.trainer}; projected, per GPU and optimizer step): {gen} | reference {s.reference_ms:,.0f} ms"
+        f" | log-prob forward {s.logprob_ms:,.0f} ms | training {s.training_ms:,.0f} ms{total}",
+        f"      {s.completions_per_step:g} completions of {s.prompt_tokens} prompt + {s.completion_tokens} completion tokens; generation on {s.generation_on}",
+        f"      memory: {mem} of {s.hbm_gb:.0f} GB",
+        *(f"      not modelled: {n}" for n in s.not_modelled),
+    ]
+
+
 def findings_lines(r: Report) -> list[str]:
     """A passing or warned item's findings, one line each (footguns and guidance first), for `-v`:
-    a PASS can still carry a ROCm build requirement or advice it did not patch."""
-    lines = []
+    a PASS can still carry a ROCm build requirement or advice it did not patch; then an online RL split."""
+    lines = rollout_lines(r)
     for f in sorted(r.findings, key=lambda f: not f.footgun):
         where = f"{r.path}:{f.line}" if f.line else f"{r.path} (not set in the file)"
         kind = "footgun" if f.footgun else "patched" if r.patch and f.rule_id in r.patch.rule_ids else "not patched"
@@ -105,7 +126,7 @@ def failure_text(r: Report) -> str:
         if f.fix:
             lines.append("      --goblin-fix writes: " + ", ".join(_fix_shown(k, v) for k, v in f.fix.items()))
         lines.append(f"      see {f.citation}")
-    lines += ["", f"  before: {_run(r.before)}", f"  after:  {_run(r.after)}", *widened_lines(r)]
+    lines += ["", f"  before: {_run(r.before)}", f"  after:  {_run(r.after)}", *widened_lines(r), *rollout_lines(r)]
     if r.patch and r.patch.env:
         lines.append("  environment: " + " ".join(f"{k}={v}" for k, v in sorted(r.patch.env.items())))
     if r.patch and r.patch.diff:

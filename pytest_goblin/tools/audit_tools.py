@@ -22,8 +22,10 @@ from ..formats.base import IN_LAUNCH_LINE, source_place
 from ..formats.semantics import loaded_with_world_size
 from ..modelzoo import shape_assumption
 from ..patching import NOT_DOWN_ON_ASSUMED_LENGTHS, NOT_ON_A_GUESS, NOT_ON_ASSUMED_LENGTHS, NOT_READ_BACK, assumed_over, build_patch, plan_edits
+from ..rollout import inconclusive_reason as rollout_reason
+from ..rollout import split as rollout_split
 from ..rules import online_rl, render_finding, search, slim, unactionable, unmodelled_trainer, unresolved_preference
-from ..schemas import Finding, Patch, Report, Rule, RunMetrics, Speedup, WorkloadConfig, device_label
+from ..schemas import Finding, Patch, Report, RolloutSplit, Rule, RunMetrics, Speedup, WorkloadConfig, device_label
 from ..stats import MAX_HALF_WIDTH, bootstrap_speedup, decide, inconclusive, settled, straddled
 from .context import AuditContext
 
@@ -517,9 +519,13 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
     why = inconclusive(speedup, fail_at=ctx.settings.fail_at, measured=measured, problems=problems)
     straddles = straddled(speedup, fail_at=ctx.settings.fail_at, warn_at=ctx.settings.warn_at) if measured and not why else None
     rl = online_rl(w) if evidence == "projected" else None
-    if not why and rl:
+    rollout = _rollout(ctx, w) if rl else None
+    if not why and rollout is not None:
+        why = rollout_reason(rollout)
+    elif not why and rl:
         why = (
-            f"goblin does not model online RL ({rl}): the rollouts (generating completions, in vLLM or the trainer), "
+            f"goblin does not model online RL ({rl}) for this trainer (it projects the generation/training split of TRL GRPO from "
+            "trl 0.18, RLOO from trl 0.22 and online DPO from trl 0.23 only): the rollouts (generating completions, in vLLM or the trainer), "
             "the memory a colocated vLLM reserves and the reference and reward passes are not in the projection, which covers "
             "the training step only, so it cannot judge this config; measure it with your training command (goblin_command)"
         )
@@ -546,10 +552,12 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
             "model were not read from a trainer it knows), so checkpointing, the micro-batch and offload were not judged; "
             "it cannot clear this config (name the trainer class, or measure with your training command: goblin_command)"
         )
-    if not why and evidence == "projected" and verdict != "fail" and w.model.params_b is None:
-        # Nothing left out, yet nothing judged: with the size unknown, every memory-dependent setting
-        # (checkpointing, micro-batch, offload, quantization) was priced on a 7B guess (review1: a
-        # DPO config PASSed where its SFT sibling, with one more rule in play, was inconclusive).
+    if not why and evidence == "projected" and verdict != "fail" and shape_assumption(w.model) is not None:
+        # Nothing left out, yet nothing judged: with the size or the shape unknown, every memory-dependent
+        # setting (checkpointing, micro-batch, offload, quantization) was priced on a guess (review1: a DPO
+        # config PASSed where its SFT sibling, with one more rule in play, was inconclusive; review2 class 6:
+        # a CodeLlama-7b LoRA PASSed on a guessed shape where its siblings were inconclusive). One rule for
+        # one architecture: a guessed shape is inconclusive unless the patch fails the config anyway.
         why = (
             f"{shape_assumption(w.model)}: what fits in memory, and so whether checkpointing, the micro-batch, offload or "
             "quantization leave time on the table, is a guess; it cannot judge this config until it knows the model (a model id "
@@ -586,6 +594,19 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
     if evidence == "projected" and env_only:
         all_notes.append(f"not modelled by the projection (measure on a GPU): {', '.join(env_only)}")
     all_notes.extend(before.notes + [n for n in after.notes if n not in before.notes])
+    shown = [f for f in stops if f.blocker] + sorted(
+        [*(f for f in stops if not f.blocker), *findings(ctx, patch), *_rollout_findings(ctx, rollout)], key=_by_line
+    )
+    if ctx.loaded is not None:
+        # every message names the framework at the release the repository runs (frameworks.history.in_run_terms)
+        from ..frameworks.history import run_readings, said_at_run
+
+        got = run_readings(w.framework, str(ctx.path), ctx.loaded.text)
+        shown = [f.model_copy(update={"message": said_at_run(f.message, got)}) for f in shown]
+        all_notes = [said_at_run(n, got) for n in all_notes]
+        reason = said_at_run(reason, got)
+        why = said_at_run(why, got) if why else why
+        patch = patch.model_copy(update={"skipped": {rid: said_at_run(t, got) for rid, t in patch.skipped.items()}})
     return Report(
         path=str(ctx.path),
         format=ctx.loaded.adapter.name if ctx.loaded else "unknown",
@@ -601,10 +622,52 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         before=before,
         after=after,
         patch=patch,
-        findings=[f for f in stops if f.blocker] + sorted([*(f for f in stops if not f.blocker), *findings(ctx, patch)], key=_by_line),
+        findings=shown,
         footer=footer(ctx, before, after),
         notes=all_notes,
+        rollout=rollout,
     )
+
+
+def _rollout(ctx: AuditContext, w: WorkloadConfig) -> RolloutSplit | None:
+    """The projected generation / reference / training split of an online RL recipe goblin models (rollout.py)."""
+    from ..blockers import _launcher_hit, launch_lines, raw_key
+    from ..frameworks.history import reading
+    from ..rollout import SERVE
+
+    loaded = ctx.loaded
+    if loaded is None:
+        return None
+    read = reading(w.framework, w.path, loaded.text)
+    if read is None:
+        return None
+    # the line that starts the vLLM server: the config's own comment lines, else the launcher its topology came from
+    own = next((f"the config's line {n}: {text.strip()}" for n, text in launch_lines(loaded.text) if re.search(SERVE, text)), None)
+    server = own or _launcher_hit(loaded, SERVE)
+    return rollout_split(w, ctx.hw, lambda key: raw_key(loaded, key), read.version, read.source, server_line=server)
+
+
+def _rollout_findings(ctx: AuditContext, rollout: RolloutSplit | None) -> list[Finding]:
+    """The colocated vLLM memory finding, with the config's numbers, where its reservation does not fit."""
+    from ..blockers import raw_key
+    from ..rollout import FINDING_CITATION, FINDING_ID, FINDING_TITLE, memory_message
+
+    message = memory_message(rollout) if rollout is not None else None
+    if message is None or ctx.loaded is None or FINDING_ID in _workload(ctx).ignored_rules:
+        return []
+    found, _value, line = raw_key(ctx.loaded, "vllm_gpu_memory_utilization")
+    return [
+        Finding(
+            rule_id=FINDING_ID,
+            title=FINDING_TITLE,
+            category="memory",
+            line=line if found else None,
+            key="vllm_gpu_memory_utilization",
+            message=message,
+            citation=FINDING_CITATION,
+            footgun=True,
+        )
+    ]
 
 
 def _projection_contradicted(ctx: AuditContext, w: WorkloadConfig, patch: Patch) -> str | None:

