@@ -3,6 +3,7 @@
 
     python benchmarks/activation_memory.py            # the table in docs/projection.md
     python benchmarks/activation_memory.py --quick    # small widths only (seconds)
+    python benchmarks/activation_memory.py --compiled # what torch.compile's partition saves
 
 One `LlamaDecoderLayer` (transformers, bf16 weights, SDPA) runs forward in training mode on a
 batch of one sequence under `torch.autograd.graph.saved_tensors_hooks`. Every tensor autograd
@@ -31,7 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -86,6 +87,10 @@ class Case:
     dropout_kernel: str = "gpu"  # "gpu": native_dropout (bool mask); "cpu": nn.Dropout on CPU (dtype noise)
     attention: str = "sdpa"  # "sdpa" or "eager"
     rank: int = 16
+    # torch.compile's partition of forward and backward: AOTAutograd's min-cut rematerialization
+    # partitioner (the `aot_eager_decomp_partition` backend runs it without generating kernels; inductor
+    # partitions with the same function and saves the same tensors, checked at tiny-b)
+    compiled: bool = False
 
 
 def measure(case: Case) -> dict[str, Any]:
@@ -124,10 +129,11 @@ def measure(case: Case) -> dict[str, Any]:
     def leave(_module: nn.Module, _args: Any, _out: Any) -> None:
         stack.pop()
 
-    for mname, module in layer.named_modules():
-        if mname:
-            module.register_forward_pre_hook(enter(mname))
-            module.register_forward_hook(leave)
+    if not case.compiled:  # a compiled layer runs as one graph: its tensors are charged to the layer
+        for mname, module in layer.named_modules():
+            if mname:
+                module.register_forward_pre_hook(enter(mname))
+                module.register_forward_hook(leave)
 
     x = torch.randn(1, case.seq, case.hidden, dtype=torch.bfloat16, requires_grad=True)
     pos = torch.arange(case.seq)[None]
@@ -143,8 +149,11 @@ def measure(case: Case) -> dict[str, Any]:
             seen[key] = (owner, max(size, t.untyped_storage().nbytes()), square)
         return t
 
+    if case.compiled:
+        torch._dynamo.reset()  # one compiled layer per case (each case is another module class or width)
+    run: Any = torch.compile(layer, backend="aot_eager_decomp_partition", fullgraph=True) if case.compiled else layer
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        layer(x, position_embeddings=(cos, sin), attention_mask=None, position_ids=pos)
+        run(x, position_embeddings=(cos, sin), attention_mask=None, position_ids=pos)
 
     by_module: dict[str, float] = defaultdict(float)
     per_token = score = 0.0
@@ -170,6 +179,7 @@ def formula(case: Case) -> float:
         method=case.method,
         lora_targets=case.targets,
         lora_dropout=case.dropout,
+        compiled=case.compiled,
     )
 
 
@@ -192,11 +202,13 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small widths only")
     parser.add_argument("--seq", type=int, nargs="+", default=[512, 1024])
     parser.add_argument("--json", action="store_true", help="one JSON object per case")
+    parser.add_argument("--compiled", action="store_true", help="torch.compile's partition (min-cut rematerialization)")
     args = parser.parse_args()
     widths = TINY if args.quick else {**TINY, **WIDTHS}
     print("| width | S | method | LoRA targets | dropout | measured B/token/layer | S x S B/token | model | model/measured |")
     print("|---|---|---|---|---|---|---|---|---|")
     for name, case in cases(widths, tuple(args.seq)):
+        case = replace(case, compiled=args.compiled)
         got = measure(case)
         model = formula(case)
         if args.json:

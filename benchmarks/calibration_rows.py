@@ -56,7 +56,12 @@ class Measurement:
 
 
 def _megatron(model: str, method: str, gpus: int, gbs: int, seq: int, cp: int = 1) -> dict[str, Any]:
-    """Megatron-Core on 8 H100s, FP8 (Transformer Engine), TP=PP=1, micro-batch 1, fused kernels."""
+    """Megatron-Core on 8 H100s, FP8 (Transformer Engine), TP=PP=1, micro-batch 1, fused kernels, and
+    Megatron's distributed optimizer (fp32 master weights and AdamW states sharded over the data-parallel
+    ranks: ZeRO-1): NeMo's recipes set `use_distributed_optimizer=True` (NVIDIA/NeMo
+    nemo/collections/llm/recipes/optim/adam.py:34-45 @06cca55, distributed_fused_adam_with_cosine_annealing)
+    and Megatron-LM's example passes `--use-distributed-optimizer` (NVIDIA/Megatron-LM
+    examples/llama/train_llama3_8b_h100_fp8.sh DDP_ARGS @f7ec7ea)."""
     return {
         "model": model,
         "method": method,
@@ -67,7 +72,8 @@ def _megatron(model: str, method: str, gpus: int, gbs: int, seq: int, cp: int = 
         "gradient_accumulation": gbs // (gpus // cp),
         "world_size": gpus,
         "context_parallel": cp,
-        "strategy": "ddp",
+        "strategy": "deepspeed",  # Megatron's distributed optimizer: optimizer state sharded, ZeRO-1
+        "zero_stage": 1,
         "optimizer": "adamw_torch_fused",
         "fused_kernels": "true",
         "dataloader_workers": 2,

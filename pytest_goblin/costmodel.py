@@ -237,14 +237,41 @@ def _grid(nominal: Assumptions, relevant: frozenset[str]) -> tuple[Assumptions, 
     return tuple(_combinations(nominal, relevant))
 
 
+# Precisions whose linear-layer GEMMs run in a scaled low-precision format (attention and the output
+# projection stay bf16): fp8, and the microscaling MXFP4 / MXFP6 of MI355X (priced with fp8's efficiency
+# factors, an assumption: no published MX training throughput on AMD was found with its settings)
+QUANTIZED_GEMMS = frozenset({"fp8", "mxfp4", "mxfp6"})
+
+
 def _transformer_engine(w: WorkloadConfig) -> bool:
     """fp8 through Transformer Engine's fused layers (fused kernels, no compile), not torchao/torch._scaled_mm."""
-    return w.precision == "fp8" and w.fused_kernels and not w.torch_compile
+    return w.precision in QUANTIZED_GEMMS and w.fused_kernels and not w.torch_compile
 
 
 def _data_parallel_ranks(w: WorkloadConfig) -> int:
-    """Ranks that exchange gradients or weights: 1 when nothing is communicated."""
-    return 1 if w.strategy == "single" else max(1, w.world_size // max(1, w.context_parallel))
+    """Ranks that exchange gradients or weights: 1 when nothing is communicated. Context, tensor and
+    pipeline parallel ranks of one replica hold the same batch (or different parts of one model)."""
+    if w.strategy == "single":
+        return 1
+    return max(1, w.world_size // max(1, w.context_parallel * _model_parallel(w)))
+
+
+def _model_parallel(w: WorkloadConfig) -> int:
+    """GPUs one copy of the model is split across: tensor x pipeline parallel."""
+    return max(1, w.tensor_parallel) * max(1, w.pipeline_parallel)
+
+
+def pipeline_bubble(w: WorkloadConfig) -> float:
+    """Idle share of a pipelined step: with p stages, m micro-batches per flush (the accumulation steps)
+    and v model chunks per stage, 1F1B idles (p-1) stage-times per flush against m of work, and the
+    interleaved schedule (p-1)/v (Narayanan et al. 2021, arXiv:2104.04473 section 2.2: bubble fraction
+    (p-1)/m, (p-1)/(v m) interleaved); as a share of the step, (p-1)/v / (m + (p-1)/v). 0 without
+    pipelining."""
+    p = max(1, w.pipeline_parallel)
+    if p <= 1:
+        return 0.0
+    idle = (p - 1) / max(1, w.virtual_pipeline)
+    return idle / (max(1, w.gradient_accumulation) + idle)
 
 
 def _offloads_activations(w: WorkloadConfig) -> bool:
@@ -300,17 +327,18 @@ def length_phrase(w: WorkloadConfig, *, peak: bool = True) -> str:
 def data_tokens_per_step(w: WorkloadConfig) -> int:
     """Tokens of data one optimizer step trains on, per GPU: the sampled mean length (pad tokens not
     counted) where lengths were sampled and batches are padded to their longest; else seq_len per sample."""
+    # tensor and pipeline parallel GPUs of one replica train on the same tokens: a GPU's share is 1/(tp x pp)
     if w.sample_packing or w.pad_to_max or not w.token_quantiles or not w.mean_tokens:
-        return w.tokens_per_step
+        return max(1, w.tokens_per_step // _model_parallel(w))
     mean = min(float(w.mean_tokens), float(w.seq_len))
-    return max(1, round(mean * w.micro_batch_size * w.gradient_accumulation / max(1, w.context_parallel)))
+    return max(1, round(mean * w.micro_batch_size * w.gradient_accumulation / max(1, w.context_parallel) / _model_parallel(w)))
 
 
 def factors_used(*workloads: WorkloadConfig) -> frozenset[str]:
     """The grid factors `step` reads for any of `workloads`: the same predicates pick its branches."""
     used = {"gemm_eff_max", "bw_eff", "gemm_half_tokens"}  # every step's GEMMs and memory passes
     for w in workloads:
-        if w.precision == "fp8":
+        if w.precision in QUANTIZED_GEMMS:
             used.add("fp8_gemm_eff_max" if _transformer_engine(w) else "fp8_compiled_gemm_eff_max")
         if _data_parallel_ranks(w) > 1:
             used.add("comm_eff")
@@ -333,7 +361,8 @@ def _combinations(nominal: Assumptions, relevant: frozenset[str]) -> Iterator[As
 
 
 # Bytes of one GEMM operand element per precision (fp8 runs its linear layers' GEMMs on 1-byte operands)
-_OPERAND_BYTES = {"fp8": 1.0, "bf16": 2.0, "fp16": 2.0, "fp32": 4.0}
+# MXFP4 / MXFP6: 4 or 6 bits per element plus one 8-bit scale per 32 (OCP Microscaling Formats v1.0)
+_OPERAND_BYTES = {"fp8": 1.0, "bf16": 2.0, "fp16": 2.0, "fp32": 4.0, "mxfp4": 0.5 + 1 / 32, "mxfp6": 0.75 + 1 / 32}
 
 
 def _gemm_eff(eff_max: float, a: Assumptions, tokens: float, hidden: int = 0, ridge: float = 1.0) -> float:
@@ -451,6 +480,7 @@ def layer_activation_bytes(
     act: float = 2.0,
     liger: bool = False,
     eager_seq: int = 0,
+    compiled: bool = False,
 ) -> float:
     """Bytes one transformers Llama-style decoder layer keeps for backward per token (PyTorch
     autograd, SDPA or flash attention, SwiGLU MLP). Measured by benchmarks/activation_memory.py
@@ -478,6 +508,23 @@ def layer_activation_bytes(
     """
     h, i, kv = float(hidden), float(intermediate), float(kv_dim)
     rank = 16.0
+    if compiled and not liger and not eager_seq and (method == "full" or lora_targets == "all"):
+        # torch.compile: AOTAutograd's min-cut partitioner recomputes pointwise ops in backward instead
+        # of saving them. Measured (benchmarks/activation_memory.py --compiled, the partitioner inductor
+        # uses; torch 2.13.0, transformers 5.24.0): six hidden-sized tensors (the layer input, q after
+        # RoPE, attention's output and three more among the norms' outputs and o_proj's input; the fp32
+        # upcasts are recomputed), k and v, three MLP-sized ones, the logsumexp and two 1/rms:
+        # act*(6h + 2kv + 3I) +
+        # 4*heads + 8 for full fine-tuning, to the byte at three widths (256, 384, 4096). LoRA on every
+        # linear keeps the same plus each A's output (act*r*7); with dropout 14h + I bytes more in bf16
+        # (read as 4 dropped hidden-sized copies, act*4h, and the 7 one-byte masks, 6h + I). LoRA on attention only, Liger's kernels and eager
+        # attention keep the eager counts below (the partitioner's choice there varies with the
+        # width: an upper bound).
+        per = act * (6 * h + 2 * kv + 3 * i) + 4 * heads + 8
+        if method == "full":
+            return per
+        per += act * rank * 7
+        return per + (act * 4 * h + 6 * h + i if lora_dropout > 0 else 0.0)
     norm = (act * h if liger else 4 * h) + 4
     mlp = (2 if liger else 3) * i * act
     if eager_seq:
@@ -502,17 +549,29 @@ def activation_bytes_per_token_layer(
     """Saved activations per token per layer for the workload's kernel stack.
 
     Transformer Engine's fused layers (fp8 with fused kernels and no compile: the Megatron/NeMo
-    recipes the calibration rows come from) keep what Korthikanti et al. count for Megatron's
-    kernels, 34*h bytes in half precision for full fine-tuning; with a frozen base, the norm
-    inputs, attention's inputs/outputs and the SwiGLU inputs, about 8h + 4*I bytes. That stack
-    cannot run on CPU, so benchmarks/activation_memory.py does not measure it.
-    Every other stack is PyTorch autograd over transformers' layers (with PEFT for LoRA):
-    `layer_activation_bytes`, measured."""
+    recipes the calibration rows come from, and te.TransformerLayer harnesses) keep, for full
+    fine-tuning, what TE's modules save (read from TE's source, below: fp8 copies of the linear
+    inputs); with a frozen base, the norm inputs, attention's inputs/outputs and the SwiGLU inputs,
+    about 8h + 4*I bytes. That stack cannot run on CPU, so benchmarks/activation_memory.py does not
+    measure it. Every other stack is PyTorch autograd over transformers' layers (with PEFT for LoRA):
+    `layer_activation_bytes`, measured, eager or through torch.compile's partition."""
     act = 2.0 if w.precision != "fp32" else 4.0
     inter = intermediate or int(3.5 * hidden)
     context = context or w.seq_len  # the padded length a token attends against
     if _transformer_engine(w):
-        per = 17 * hidden * act if w.method == "full" else (4 * hidden + 2 * inter) * act
+        kv = float(kv_dim or hidden)
+        if w.method == "full":
+            # What Transformer Engine's fp8 modules save for backward (ROCm/TransformerEngine 1.9.0 @ac80527,
+            # transformer_engine/pytorch/module/): LayerNormLinear keeps its bf16 input, 1/rms and its
+            # normalized output cast to fp8 (layernorm_linear.py:191-196, 317-327); the fused attention keeps
+            # q, k, v, its output and the softmax statistics; Linear keeps its input cast to fp8
+            # (linear.py:298-310); LayerNormMLP keeps its bf16 input, 1/rms, the fp8 normalized output, fc1's
+            # bf16 output (gate and up, 2I) and the fp8 activation output fc2 reads (layernorm_mlp.py:269-279,
+            # 466-482). In bytes: act*(4h + 2kv + 2I) in bf16, 3h + I in fp8, 4*heads + 8 in fp32 (Korthikanti
+            # et al.'s 34h counts a GPT layer in bf16 and no fp8 copies).
+            per = act * (4 * hidden + 2 * kv + 2 * inter) + 3 * hidden + inter + 4 * heads + 8
+        else:
+            per = (4 * hidden + 2 * inter) * act
         if w.attention == "eager":
             per += 2.5 * heads * context * act  # per local token, against the full context
         return per
@@ -527,20 +586,24 @@ def activation_bytes_per_token_layer(
         act=act,
         liger=w.fused_kernels,
         eager_seq=context if w.attention == "eager" else 0,
+        compiled=w.torch_compile,
     )
 
 
 def memory_gb(w: WorkloadConfig) -> float:
     """Peak memory per GPU: weights, gradients, optimizer state, activations, logits."""
     shape = estimate_shape(w.model)
-    total_params = (shape.params_b if shape.params_b is not None else 7.0) * 1e9
+    # tensor and pipeline parallelism: each GPU holds 1/(tp x pp) of the parameters (and their gradients and
+    # optimizer state), which data-parallel sharding then splits over the remaining world / (tp x pp) ranks
+    mp = _model_parallel(w)
+    total_params = (shape.params_b if shape.params_b is not None else 7.0) * 1e9 / mp
     _, layers, hidden, heads, vocab = _shape(w, shape)
     trainable = total_params if w.method == "full" else total_params * LORA_TRAINABLE_SHARE
     wb, master, gb, ob = _state_bytes(w)
     if w.cpu_offload:  # optimizer state and fp32 master weights live in host memory (and with offload_params, below, the parameters)
         ob, master = 0.0, 0.0
     stage = _shard_stage(w)
-    n = max(1, w.world_size)
+    n = max(1, w.world_size // mp)
     if sharding_of(w) in ("hybrid", "hybrid_zero2", "mics"):
         n = max(1, min(n, w.shard_group or w.gpus_per_node or GPUS_PER_NODE))  # HSDP / MiCS: every state is sharded within the group only
     # Expert parallelism (Axolotl expert_parallel_size) keeps 1/ep of the routed experts on each GPU;
@@ -590,6 +653,21 @@ def memory_gb(w: WorkloadConfig) -> float:
     logits = tokens * vocab * 4.0 * 2
     if w.fused_kernels:
         logits /= 8  # fused linear cross-entropy works on chunks of the logits
+    tp, pp = max(1, w.tensor_parallel), max(1, w.pipeline_parallel)
+    if tp > 1:
+        # with sequence parallelism every activation of a layer is split over the tensor-parallel ranks
+        # (Korthikanti et al. 2022, arXiv:2205.05198 section 4.2.2, sbh(34/t) per layer), and the logits
+        # are vocabulary-parallel; without it some norm inputs stay whole: a lower bound there
+        activations /= tp
+        logits /= tp
+    if pp > 1:
+        # 1F1B: the first stage holds its L/p layers for min(p, m) micro-batches in flight, L layers' worth of
+        # one micro-batch at most; the interleaved schedule holds (1 + (p-1)/(p v)) times that (Korthikanti et
+        # al. 2022 section 4.2.3). Logits are the last stage's: counted too, an upper bound.
+        in_flight = min(pp, max(1, w.gradient_accumulation)) / pp
+        if w.virtual_pipeline > 1:
+            in_flight *= 1 + (pp - 1) / (pp * w.virtual_pipeline)
+        activations *= in_flight
     return (weights + masters + grads + opt + activations + logits) / GB * 1.08  # allocator fragmentation
 
 
@@ -601,6 +679,9 @@ def peak_tflops(hw: Hardware, precision: str) -> float:
         return hw.fp32_tflops or hw.bf16_tflops / FP32_RATIO
     if precision == "fp8":
         return hw.fp8_tflops or hw.bf16_tflops
+    if precision in ("mxfp4", "mxfp6"):
+        # a GPU without the format runs nothing faster than its fp8 (or bf16) path; precision.mx_without_hardware_support says so
+        return (hw.fp4_tflops if precision == "mxfp4" else hw.fp6_tflops) or hw.fp8_tflops or hw.bf16_tflops
     return hw.fp16_tflops if precision == "fp16" else hw.bf16_tflops
 
 
@@ -683,7 +764,7 @@ def _communication(w: WorkloadConfig, hw: Hardware, a: Assumptions, micro_comput
     n = _data_parallel_ranks(w)
     if n <= 1:
         return 0.0, 0.0
-    total = (shape.params_b or 7.0) * 1e9
+    total = (shape.params_b or 7.0) * 1e9 / _model_parallel(w)  # each GPU's share of a tensor/pipeline-split model
     trainable = total if w.method == "full" else total * LORA_TRAINABLE_SHARE
     per_byte = seconds_per_byte(w, hw, n, a.comm_eff)
     grad_bytes = 2.0 if w.precision != "fp32" else 4.0
@@ -693,7 +774,7 @@ def _communication(w: WorkloadConfig, hw: Hardware, a: Assumptions, micro_comput
         # MoE experts are assumed sharded by expert parallelism (routed to, not gathered): only the rest is gathered
         experts = 0.0
         if shape.n_experts and shape.n_layers and shape.hidden and shape.intermediate:
-            experts = min(float(shape.n_layers * shape.n_experts * 3 * shape.hidden * shape.intermediate), 0.95 * total)
+            experts = min(float(shape.n_layers * shape.n_experts * 3 * shape.hidden * shape.intermediate) / _model_parallel(w), 0.95 * total)
         gather = (total - experts) * (1.0 if w.precision == "fp8" else 2.0 if w.precision != "fp32" else 4.0)
         scattered = trainable * (1 - experts / total)  # expert gradients stay with their expert-parallel rank
         group = shard_group(w, hw)
@@ -739,6 +820,48 @@ def _communication(w: WorkloadConfig, hw: Hardware, a: Assumptions, micro_comput
     return exposed(per_micro, micro_compute_s), exposed(per_step, micro_compute_s * 2 / 3)
 
 
+def _model_parallel_comm(w: WorkloadConfig, hw: Hardware, a: Assumptions, tokens: float, hidden: int, layers: int, act_bytes: int) -> float:
+    """Exposed seconds per micro-batch of tensor- and pipeline-parallel traffic, inside a node (xGMI).
+
+    Tensor parallelism all-reduces a layer's activations twice in forward and twice in backward
+    (Shoeybi et al. 2019, arXiv:1909.08053 section 3: the f and g operators of the MLP and attention
+    blocks), again for each recomputed forward; each all-reduce of B bytes over t ranks moves 2(t-1)/t x B
+    per GPU. Megatron-Core leaves it on the critical path unless `tp_comm_overlap` is set (default False,
+    megatron/core/model_parallel_config.py @02aa3ee): charged whole. Pipeline stages send one micro-batch's
+    activations forward and their gradients back per stage boundary (point-to-point, tokens x hidden), up
+    to `comm_overlap` hidden behind compute."""
+    within = (hw.scale_up_gb_s or 64.0) * GB * a.comm_eff
+    tp, pp = max(1, w.tensor_parallel), max(1, w.pipeline_parallel)
+    out = 0.0
+    if tp > 1:
+        rounds = 4 + (2 * w.recompute_share if w.gradient_checkpointing else 0.0)
+        out += layers / pp * rounds * 2 * (tp - 1) / tp * tokens * hidden * act_bytes / within
+    if pp > 1:
+        out += 2 * tokens * hidden * act_bytes / tp / within * (1 - a.comm_overlap)
+    return out
+
+
+def _context_parallel_comm(
+    w: WorkloadConfig, hw: Hardware, a: Assumptions, tokens: float, layers: int, kv_dim: int, act_bytes: int, attention_s: float
+) -> float:
+    """Exposed seconds per micro-batch of context parallelism's K/V exchange, inside a node (xGMI).
+
+    Each of the cp ranks holds tokens/cp of a sequence and needs every other rank's keys and values:
+    Megatron-Core all-gathers K/V in forward, all-gathers them again in backward and reduce-scatters
+    their gradients, as point-to-point transfers in a ring (NVIDIA/Megatron-LM
+    docs/source/api-guide/context_parallel.rst @1df56dc): (cp-1) K/V chunks per layer three times.
+    They are assumed to overlap the attention blocks they feed, as ring attention does; what the
+    attention time cannot hide, or 1 - comm_overlap of it at least, is exposed.
+    """
+    cp = max(1, w.context_parallel)
+    if cp <= 1:
+        return 0.0
+    within = (hw.scale_up_gb_s or 64.0) * GB * a.comm_eff
+    per_layer = (cp - 1) * tokens * 2 * kv_dim * act_bytes
+    comm = 3 * per_layer * layers / max(1, w.pipeline_parallel) / max(1, w.tensor_parallel) / within
+    return max(comm * (1 - a.comm_overlap), comm - attention_s)
+
+
 def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_gb: float | None = None) -> StepModel:
     """One optimizer step under assumptions `a` (the target's nominal ones by default); `peak_gb`,
     when the caller has it, saves recomputing memory, which no assumption changes."""
@@ -751,18 +874,26 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
     micro = w.gradient_accumulation
     # GEMMs: forward 2N per token; backward 4N (full) or 2N (frozen base: input grads only).
     bwd_factor = 2.0 if w.method == "full" else 1.0
+    # Tensor parallelism splits every GEMM's weight (and attention's heads) over tp GPUs, each running the
+    # whole micro-batch's tokens against 1/tp of the width; pipeline parallelism gives each GPU 1/pp of the
+    # layers. The terms below are the whole model's; `split` divides them per GPU.
+    # The GEMM efficiency keeps the model's hidden size: its size term is fitted, not a GEMM-shape law
+    # (docs/projection.md, "Parameters and their sources"), so the narrower per-GPU GEMMs are not priced.
+    tp, pp = max(1, w.tensor_parallel), max(1, w.pipeline_parallel)
     embed = float(vocab * hidden) if params > 4 * vocab * hidden else 0.0  # the input embedding is a lookup, not a GEMM
     head = float(vocab * hidden)  # the output projection stays in bf16 in fp8 recipes
-    half_peak = peak_tflops(hw, "bf16" if w.precision == "fp8" else w.precision) * 1e12
+    half_peak = peak_tflops(hw, "bf16" if w.precision in QUANTIZED_GEMMS else w.precision) * 1e12
     half_eff_max = (a.fp32_gemm_eff_max if w.precision == "fp32" else a.gemm_eff_max) * a.matrix_scale
     bf16_peak = peak_tflops(hw, "bf16") * 1e12
-    half_ridge = half_peak / bf16_peak * _OPERAND_BYTES["bf16" if w.precision == "fp8" else w.precision] / 2
-    if w.precision == "fp8":
-        lin_peak = peak_tflops(hw, "fp8") * 1e12
+    half_ridge = half_peak / bf16_peak * _OPERAND_BYTES["bf16" if w.precision in QUANTIZED_GEMMS else w.precision] / 2
+    if w.precision in QUANTIZED_GEMMS:
+        lin_peak = peak_tflops(hw, w.precision) * 1e12
         lin_eff_max = (a.fp8_gemm_eff_max if _transformer_engine(w) else a.fp8_compiled_gemm_eff_max) * a.matrix_scale
     else:
         lin_peak, lin_eff_max = half_peak, half_eff_max
-    ridge = lin_peak / bf16_peak * _OPERAND_BYTES[w.precision] / 2
+    # an MX format on a GPU without MX matrix cores runs at most as its fp8 path (peak_tflops's fallback)
+    mx_native = w.precision not in ("mxfp4", "mxfp6") or (hw.fp4_tflops if w.precision == "mxfp4" else hw.fp6_tflops)
+    ridge = lin_peak / bf16_peak * _OPERAND_BYTES[w.precision if mx_native else "fp8"] / 2
     expert, routed = _experts(shape, params)
     dense = max(params - expert - embed - head, 0.0)
     # MoE: each expert's GEMMs see only the tokens routed to it, so they run less efficiently.
@@ -770,7 +901,7 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
         2 * dense * tokens / (lin_peak * _gemm_eff(lin_eff_max, a, tokens, hidden, ridge))
         + 2 * expert * tokens / (lin_peak * _gemm_eff(lin_eff_max, a, tokens * routed, hidden, ridge))
         + 2 * head * tokens / (half_peak * _gemm_eff(half_eff_max, a, tokens, hidden, half_ridge))
-    )
+    ) / (tp * pp)
     # Attention core: causal QK^T and AV, 2 * 2 * s * h FLOPs per token per layer, halved by the mask; bf16 under fp8.
     attn_flops = 2 * 2 * length * hidden * layers * tokens / 2
     if w.attention == "eager":
@@ -778,8 +909,10 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
         fwd_attn = (attn_flops * 2 / (half_peak * _gemm_eff(half_eff_max, a, tokens, hidden, half_ridge))) + scores * a.eager_score_passes * layers / 3 / bw
     else:
         fwd_attn = attn_flops / (half_peak * a.attn_eff * a.matrix_scale * (a.fp32_gemm_eff_max / a.gemm_eff_max if w.precision == "fp32" else 1.0))
+    fwd_attn /= tp * pp  # heads split over tp, layers over pp
     act_bytes = 2 if w.precision != "fp32" else 4
-    fwd_elem = tokens * layers * hidden * act_bytes * a.elementwise_passes / 3 / bw
+    # elementwise passes: 1/pp of the layers; replicated over tp (no sequence parallelism assumed: an upper bound)
+    fwd_elem = tokens * layers * hidden * act_bytes * a.elementwise_passes / 3 / bw / pp
     if w.torch_compile:
         fwd_elem *= 0.5  # fusion halves activation-sized memory passes
     elif w.fused_kernels:
@@ -788,15 +921,16 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
     if w.quantization != "none":
         # read packed, write 16-bit, per pass over every quantized weight: bitsandbytes' MatMul4Bit dequantizes the
         # whole weight in forward (F.dequantize_4bit(B, quant_state) into F.linear) and again in backward for the
-        # input gradient (bitsandbytes/autograd/_functions.py MatMul4Bit.forward/.backward @60a0d8a5); by bandwidth
-        dequant = params * ((0.5 if w.quantization == "4bit" else 1.0) + 2.0) / bw
+        # input gradient (bitsandbytes/autograd/_functions.py MatMul4Bit.forward/.backward @60a0d8a5); by bandwidth;
+        # each GPU dequantizes its tensor/pipeline part
+        dequant = params / (tp * pp) * ((0.5 if w.quantization == "4bit" else 1.0) + 2.0) / bw
     fp8_cast = 0.0
-    if w.precision == "fp8":
+    if w.precision in QUANTIZED_GEMMS:
         # amax, scale and cast of every linear's input (4 per layer: qkv, out, gate/up, down) and of its
         # weights, forward and backward; unfused without torch.compile
         inputs = tokens * layers * (3 * hidden + (shape.intermediate or 3.5 * hidden))
         stored_fp8 = _state_bytes(w)[0] == 1.0  # frozen fp8 weights need no cast
-        fp8_cast = (inputs + (0.0 if stored_fp8 else dense)) * a.fp8_cast_passes / 3 / bw
+        fp8_cast = (inputs / pp + (0.0 if stored_fp8 else dense / (tp * pp))) * a.fp8_cast_passes / 3 / bw
         if not w.torch_compile:
             fp8_cast *= a.fp8_eager_factor
     fwd = fwd_gemm + fwd_attn + fwd_elem + dequant + fp8_cast
@@ -812,6 +946,9 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
     reference = fwd if w.reference_forward else 0.0  # the frozen reference's no-grad forward of the same batch
     busy = compute + attention + elementwise + dequant_total + recompute + reference
     comm_micro, comm_step = _communication(w, hw, a, busy, shape)
+    comm_micro += _model_parallel_comm(w, hw, a, tokens, hidden, layers, act_bytes)
+    kv = hidden // heads * shape.n_kv_heads if shape.n_kv_heads else hidden
+    comm_micro += _context_parallel_comm(w, hw, a, tokens, layers, kv, act_bytes, attention)
     micro_s = busy + offload + comm_micro
     data_wait = a.host_ms_per_sample / 1e3 * w.micro_batch_size if w.dataloader_workers == 0 else 0.0
     # The model has no term for kernel launches and Python overhead, which are most of a small
@@ -824,6 +961,8 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
     trainable = total if w.method == "full" else total * LORA_TRAINABLE_SHARE
     if _shard_stage(w) >= 1:
         trainable /= max(1, w.world_size)  # each rank steps its own shard
+    else:
+        trainable /= _model_parallel(w)  # each GPU steps its tensor/pipeline part
     _wb, master, gbytes, obytes = _state_bytes(w)
     if "8bit" in w.optimizer:
         obytes = 8.0  # 8-bit states: counted as fp32 traffic times eightbit_adamw_passes (block-wise (de)quantization)
@@ -835,7 +974,9 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
     if w.cpu_offload:
         # gradients down, updated weights up, and the AdamW step on the host
         optimizer = trainable * (4 + 2) / (a.host_link_gb_s * GB) + trainable * 32 / (a.host_optimizer_gb_s * GB)
-    step_s = micro * (micro_s + data_wait) + optimizer + comm_step
+    # pipeline flush: (p-1)/v stage micro-batch times idle per optimizer step (pipeline_bubble)
+    idle = micro_s * (pp - 1) / max(1, w.virtual_pipeline) if pp > 1 else 0.0
+    step_s = micro * (micro_s + data_wait) + idle + optimizer + comm_step
     parts = {
         "compute": micro * (compute + reference),
         "attention": micro * attention,
@@ -844,8 +985,9 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
         "data_wait": micro * data_wait,
         "optimizer": optimizer,
         "communication": micro * comm_micro + comm_step,
+        "idle": idle,
     }
-    model_flops = micro * (2 * (params - embed) * tokens * (1 + bwd_factor) + attn_flops * 3)
+    model_flops = micro * (2 * (params - embed) * tokens * (1 + bwd_factor) + attn_flops * 3) / (tp * pp)
     return StepModel(step_s=step_s, parts=parts, peak_memory_gb=memory_gb(w) if peak_gb is None else peak_gb, model_flops=model_flops, forward_s=fwd)
 
 
@@ -1072,9 +1214,14 @@ def calibration_note(hw: Hardware) -> str:
     """The line a projected report's footer carries: how far the projection was from published runs on this GPU."""
     te = target_efficiency(hw)
     cal = te.calibration
+    gcd = (
+        f"{hw.id} projected per GCD (one of a package's two dies: {hw.hbm_gb:g} GB, {hw.bf16_tflops:g} bf16 TFLOPS; a GPU here is a GCD); "
+        if hw.per_gcd
+        else ""
+    )
     if cal is None:
-        return f"{hw.id}: no published rows to calibrate against; factors are the default set (docs/projection.md)"
-    return (
+        return f"{gcd}{hw.id}: no published rows to calibrate against; factors are the default set (docs/projection.md)"
+    return gcd + (
         f"{cal.rows} published {cal.basis} rows: mean |error| {cal.mean_abs_error:.0%}, "
         f"range -{cal.max_under:.0%}..+{cal.max_over:.0%}; ablation speedups within {cal.speedup_abs_error:.0%} (docs/projection.md)"
     )

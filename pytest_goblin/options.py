@@ -59,7 +59,7 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "target",
         "target",
-        "GPU the audit targets: mi300x, mi325x, mi355x, mi250x, mi210 or h100; default auto: the local AMD GPU, else mi300x",
+        "GPU the audit targets: mi300x, mi325x, mi355x, mi250x (projected per GCD), mi210 or h100; default auto: the local AMD GPU, else mi300x",
         default="auto",
         metavar="GPU",
     ),

@@ -351,9 +351,9 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
         from .patching import spare_limit_gb
 
         out["derived.inter_node_share"] = inter_node_share(w, hw)
-        # the communication term models data parallelism only (no tensor or expert parallelism), and
+        # the hierarchical options are priced for pure data parallelism (no tensor, pipeline or expert parallelism), and
         # offloaded parameters move over the host link: no hierarchical gain is projected there
-        modelled = w.tensor_parallel == 1 and w.expert_parallel == 1 and not w.cpu_offload
+        modelled = w.tensor_parallel == 1 and w.pipeline_parallel == 1 and w.expert_parallel == 1 and not w.cpu_offload
         if modelled and out["derived.full_shard"] and out["derived.inter_node_share"] >= 0.05:
             best = best_hierarchical(w, hw, spare_limit_gb(hw))
             out["derived.hierarchical_gain"] = best.speedup if best is not None else None
@@ -372,6 +372,7 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
         and out["derived.nodes"] == 1
         and out["derived.full_shard"]
         and w.tensor_parallel == 1
+        and w.pipeline_parallel == 1
         and w.expert_parallel == 1
         and w.context_parallel == 1
         and not w.cpu_offload

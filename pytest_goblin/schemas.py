@@ -12,7 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = 1
 
-Precision = Literal["fp32", "fp16", "bf16", "fp8"]
+# mxfp4 / mxfp6: OCP microscaling formats for the linear layers' GEMMs (MI355X's matrix cores run them;
+# kb/hardware.yaml `fp4_tflops` / `fp6_tflops`), like fp8 with bf16 attention and output projection
+Precision = Literal["fp32", "fp16", "bf16", "fp8", "mxfp4", "mxfp6"]
 Attention = Literal["eager", "sdpa", "flash", "flex"]
 Method = Literal["full", "lora", "qlora", "dora"]
 Evidence = Literal["measured", "projected"]
@@ -133,6 +135,11 @@ class WorkloadConfig(Model):
     gpus_per_node: int | None = Field(default=None, ge=1)
     context_parallel: int = 1  # GPUs one sequence is split across (context / sequence parallelism)
     tensor_parallel: int = 1  # GPUs each layer's weights are split across (tensor parallelism)
+    # Pipeline parallelism: stages the layers are split across (GPUs per pipeline), and the model chunks
+    # each stage holds under the interleaved 1F1B schedule (Megatron's virtual pipeline; 1: plain 1F1B).
+    # The micro-batches per pipeline flush are the gradient accumulation steps. costmodel.pipeline_bubble.
+    pipeline_parallel: int = Field(default=1, ge=1)
+    virtual_pipeline: int = Field(default=1, ge=1)
     expert_parallel: int = Field(default=1, ge=1)  # GPUs the routed experts are split across (expert parallelism)
     strategy: Literal["single", "ddp", "fsdp", "deepspeed"] = "single"
     zero_stage: int | None = None
@@ -182,12 +189,16 @@ class Hardware(Model):
     fp16_tflops: float
     fp8_tflops: float | None = None
     fp32_tflops: float | None = None  # None: no source gives it; the projection says what it assumed
+    fp4_tflops: float | None = None  # dense MXFP4 matrix peak; None: the GPU has no MXFP4 path
+    fp6_tflops: float | None = None  # dense MXFP6 matrix peak; None: the GPU has no MXFP6 path
     compute_units: int | None = None
     interconnect: str | None = None
     gpus_per_node: int | None = None  # GPUs on one scale-up fabric
     scale_up_gb_s: float | None = None  # per-GPU one-direction bandwidth to its node's peers (xGMI, NVLink)
     scale_out_gb_s: float | None = None  # per-GPU one-direction network bandwidth across nodes
     bf16_native: bool = True
+    # The figures are one die's of a multi-die package that shows each die as its own device (MI250X: a GCD)
+    per_gcd: bool = False
     citations: list[str]
     notes: list[str] = Field(default_factory=list)  # figures derived rather than read, and how
 

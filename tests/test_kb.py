@@ -79,6 +79,7 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "precision.bf16_amp_over_fp32": ({"precision": "fp32"}, {"precision": "bf16"}),
     "precision.bf16_over_fp16": ({"precision": "fp16"}, {"precision": "bf16"}),
     "precision.fp8_without_hardware_support": ({"precision": "fp8", "target": "mi250x"}, {"precision": "fp8", "target": "mi300x"}),
+    "precision.mx_without_hardware_support": ({"precision": "mxfp4", "target": "mi300x"}, {"precision": "mxfp4", "target": "mi355x"}),
     "precision.fp8_for_large_gemms": ({"method": "full", "micro_batch_size": 1, "model": SEVENTY_B}, {"method": "full", "micro_batch_size": 1}),
     "attention.sdpa_over_eager": ({"attention": "eager"}, {"attention": "eager", "model": "openai/gpt-oss-20b"}),
     "attention.flex_over_eager": ({"attention": "eager", "model": "openai/gpt-oss-20b"}, {"attention": "eager"}),

@@ -42,6 +42,9 @@ def test_zero3_on_one_node_whose_state_fits_is_told_zero2_with_the_projection(tm
     w, fired = _fired(root)
     assert w.zero_stage == 3 and w.world_size == 8
     assert RULE in fired and DDP not in fired and HIER not in fired
+    # the same run pipelined over 2 stages: the lower stage is priced for pure data parallelism, so not offered
+    piped = w.model_copy(update={"pipeline_parallel": 2})
+    assert RULE not in {r.id for r in kb.applicable(piped, HW, kb.cached_rules())}
     msg = fired[RULE]
     low = lower_stage(w, HW, HW.hbm_gb - 40)
     assert low is not None and low.speedup >= 1.05 and low.unsharded_gb < 40

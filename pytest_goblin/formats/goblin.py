@@ -18,7 +18,30 @@ from .base import MAX_COUNT, Adapter, Reader
 
 DOCS = "README, 'The native goblin format'"
 FIELDS = [name for name in WorkloadConfig.model_fields if name not in {"path", "format", "framework", "model", "env", "ignored_rules", "sources", "notes"}]
-_COUNTS = {"seq_len", "micro_batch_size", "gradient_accumulation", "dataloader_workers", "world_size", "context_parallel", "tensor_parallel"}
+_COUNTS = {
+    "seq_len",
+    "micro_batch_size",
+    "gradient_accumulation",
+    "dataloader_workers",
+    "world_size",
+    "context_parallel",
+    "tensor_parallel",
+    "pipeline_parallel",
+    "virtual_pipeline",
+}
+# The parallel degrees under the names Megatron-Core's ModelParallelConfig gives them (NVIDIA/Megatron-LM
+# megatron/core/model_parallel_config.py @02aa3ee: tensor_model_parallel_size, pipeline_model_parallel_size,
+# virtual_pipeline_model_parallel_size, context_parallel_size, expert_model_parallel_size; NeMo's YAML uses
+# the same names) and torchtitan's [parallelism] section (pytorch/torchtitan torchtitan/config/job_config.py
+# @000204a, class Parallelism: tensor_parallel_degree, pipeline_parallel_degree, context_parallel_degree,
+# expert_parallel_degree); the goblin name wins where both are present.
+ALIASES: dict[str, tuple[str, ...]] = {
+    "tensor_parallel": ("tensor_model_parallel_size", "tensor_parallel_degree"),
+    "pipeline_parallel": ("pipeline_model_parallel_size", "pipeline_parallel_degree"),
+    "virtual_pipeline": ("virtual_pipeline_model_parallel_size",),
+    "context_parallel": ("context_parallel_size", "context_parallel_degree"),
+    "expert_parallel": ("expert_model_parallel_size", "expert_parallel_degree"),
+}
 
 
 class GoblinAdapter(Adapter):
@@ -55,7 +78,7 @@ class GoblinAdapter(Adapter):
         for name in FIELDS:
             annotation = WorkloadConfig.model_fields[name].annotation
             default = WorkloadConfig.model_fields[name].default
-            r.take(name, (name,), default=default, note=f"goblin format default ({DOCS})", convert=_validator(name, annotation))
+            r.take(name, (name, *ALIASES.get(name, ())), default=default, note=f"goblin format default ({DOCS})", convert=_validator(name, annotation))
 
     def writes(self, field: str, value: Any, workload: WorkloadConfig, data: Any) -> dict[str, Any] | None:
         return {field: value} if field in FIELDS else None

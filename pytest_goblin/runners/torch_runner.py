@@ -145,7 +145,11 @@ def _prepare(torch: Any, w: WorkloadConfig, *, device: str, scale: Scale, seed: 
     torch.manual_seed(seed)
     dev = torch.device(device)
     model = _build(torch, w, scale).to(dev)
-    dtype = None if w.precision == "fp32" else {"bf16": torch.bfloat16, "fp16": torch.float16, "fp8": torch.bfloat16}[w.precision]
+    dtype = (
+        None
+        if w.precision == "fp32"
+        else {"bf16": torch.bfloat16, "fp16": torch.float16, "fp8": torch.bfloat16, "mxfp4": torch.bfloat16, "mxfp6": torch.bfloat16}[w.precision]
+    )
     trainable = [p for p in model.parameters() if p.requires_grad]
     opt = _optimizer(torch, trainable, w)
     fwd = torch.compile(model) if w.torch_compile else model
