@@ -171,3 +171,15 @@ def test_xdist_workers_give_the_serial_report_over_two_repositories(pytester: py
     assert sorted(items("xdist.json"), key=lambda i: str(i["nodeid"])) == sorted(expected, key=lambda i: str(i["nodeid"]))
     text = json.dumps(expected)
     assert text.count("4 GPUs") >= 2 and text.count("2 GPUs") >= 2
+
+
+def test_the_kept_llamafactory_answer_is_per_key_and_release() -> None:
+    """releases._lf_transformers_lacks is kept per process (lru_cache): each (key, release) keeps its own answer."""
+    from pytest_goblin.frameworks.releases import _lf_transformers_lacks
+
+    _lf_transformers_lacks.cache_clear()
+    for _ in range(2):  # the second round is answered from the cache, the same way
+        assert _lf_transformers_lacks("evaluation_strategy", "0.9.4") is not None  # removed before transformers 4.51
+        assert _lf_transformers_lacks("evaluation_strategy", "0.9.3") is None
+        assert _lf_transformers_lacks("eval_strategy", "0.9.4") is None
+    assert _lf_transformers_lacks.cache_info().hits == 3
