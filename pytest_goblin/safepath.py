@@ -254,6 +254,14 @@ def _real_root(root: str | Path) -> Path:
     return repoindex.memo("real_root", key, lambda: Path(os.path.realpath(key)))
 
 
+def real_folder(path: str | Path) -> str:
+    """os.path.realpath of a folder the session walks (a config's folder and its parents, a tree's
+    top, the working directory), once per session. Never for a file about to be opened: `check`
+    resolves those every time."""
+    key = os.path.abspath(path)
+    return repoindex.memo("real_folder", key, lambda: os.path.realpath(key))
+
+
 def check(path: Path, *, roots: Iterable[Path] | None = None) -> Path:
     """The resolved path when it may be opened; UnsafePath otherwise. No content is read."""
     if roots is not None:

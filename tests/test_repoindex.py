@@ -183,3 +183,22 @@ def test_the_kept_llamafactory_answer_is_per_key_and_release() -> None:
         assert _lf_transformers_lacks("evaluation_strategy", "0.9.3") is None
         assert _lf_transformers_lacks("eval_strategy", "0.9.4") is None
     assert _lf_transformers_lacks.cache_info().hits == 3
+
+
+def test_real_folder_is_per_folder_and_kept_only_in_a_session(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(a)
+    assert safepath.real_folder(link) == str(a)
+    link.unlink()
+    link.symlink_to(b)
+    assert safepath.real_folder(link) == str(b)  # no session: resolved again
+    with repoindex.session():
+        assert safepath.real_folder(link) == str(b)
+        assert safepath.real_folder(a) == str(a)  # another folder, its own answer
+        link.unlink()
+        link.symlink_to(a)
+        assert safepath.real_folder(link) == str(b)  # kept for the session: the tree is taken as fixed
+    assert safepath.real_folder(link) == str(a)
