@@ -25,20 +25,23 @@ T = TypeVar("T")
 _depth = 0  # open scopes in this process (pytester runs a session inside a session)
 _memo: dict[tuple[str, Hashable], Any] = {}
 _stats = {"hits": 0, "misses": 0}
+KEEP_FILE = 256_000  # a file larger than this is read again when asked again (a dataset, a notebook)
+KEEP_TOTAL = 32_000_000  # bytes of file contents kept at most per scope: a tree of data files is not held in memory
+_kept_bytes = 0
 
 
 def begin() -> None:
     """Open a scope: from here on answers are kept (an inner scope starts from an empty memo)."""
     global _depth
     _depth += 1
-    _memo.clear()
+    forget()
 
 
 def end() -> None:
     """Close a scope; the last one closed forgets everything."""
     global _depth
     _depth = max(0, _depth - 1)
-    _memo.clear()
+    forget()
 
 
 @contextmanager
@@ -56,7 +59,9 @@ def active() -> bool:
 
 def forget() -> None:
     """Drop every kept answer (a file was written, the roots changed); the scope stays open."""
+    global _kept_bytes
     _memo.clear()
+    _kept_bytes = 0
 
 
 def stats() -> dict[str, int]:
@@ -89,7 +94,9 @@ def identity(st: os.stat_result) -> tuple[int, int, int, int]:
 def read_cached(real: str, key: Hashable, read: Callable[[], tuple[tuple[int, int, int, int], bytes]]) -> bytes:
     """The bytes `read()` returned for `real` earlier in this scope when the file's identity (a
     stat of the resolved path) is unchanged, else read() again; `read` returns (identity of the
-    file it opened, bytes). Outside a scope, read() every time."""
+    file it opened, bytes). Outside a scope, read() every time. Files over KEEP_FILE bytes, and any
+    once KEEP_TOTAL bytes are kept, are read every time."""
+    global _kept_bytes
     if not _depth:
         return read()[1]
     k = ("bytes", key)
@@ -104,5 +111,10 @@ def read_cached(real: str, key: Hashable, read: Callable[[], tuple[tuple[int, in
             return kept[1]  # type: ignore[no-any-return]
     _stats["misses"] += 1
     ident, data = read()
-    _memo[k] = (ident, data)
+    if kept is not None:
+        _kept_bytes -= len(kept[1])
+        del _memo[k]
+    if len(data) <= KEEP_FILE and _kept_bytes + len(data) <= KEEP_TOTAL:
+        _memo[k] = (ident, data)
+        _kept_bytes += len(data)
     return data

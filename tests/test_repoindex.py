@@ -202,3 +202,25 @@ def test_real_folder_is_per_folder_and_kept_only_in_a_session(tmp_path: Path) ->
         link.symlink_to(a)
         assert safepath.real_folder(link) == str(b)  # kept for the session: the tree is taken as fixed
     assert safepath.real_folder(link) == str(a)
+
+
+def test_large_files_and_files_past_the_budget_are_not_kept(tmp_path: Path, scope: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tree of data files (s1: 3,888 JSON files collected and refused) must not be held in memory."""
+    root = tree(tmp_path / "r", {"small.md": "x" * 10, "big.json": "y" * 100, "other.md": "z" * 60})
+    monkeypatch.setattr(repoindex, "KEEP_FILE", 64)
+    monkeypatch.setattr(repoindex, "KEEP_TOTAL", 64)
+    opened: list[str] = []
+    real_open = os.open
+
+    def counting_open(path: str | os.PathLike[str], flags: int, *args: int) -> int:
+        opened.append(os.path.basename(os.fspath(path)))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(safepath.os, "open", counting_open)
+    for _ in range(2):
+        for name in ("small.md", "big.json", "other.md"):
+            assert len(safepath.read_text(root / name, roots=[root])) in (10, 100, 60)
+    # small.md kept (10 bytes); big.json over KEEP_FILE; other.md would pass KEEP_TOTAL (10 + 60 > 64)
+    assert opened.count("small.md") == 1
+    assert opened.count("big.json") == 2
+    assert opened.count("other.md") == 2
