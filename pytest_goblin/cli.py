@@ -452,9 +452,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     from pydantic import ValidationError
 
+    from . import repoindex
+
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args))
+        with repoindex.session():  # each repository question answered once per command (repoindex.py)
+            return int(args.func(args))
     except BrokenPipeError:  # `goblin parse --json ... | head`
         sys.stdout = open(os.devnull, "w")
         return 0

@@ -6,6 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from . import repoindex
+
 
 def write_atomic(path: str | Path, text: str | bytes, *, like: os.stat_result | None = None) -> None:
     """Write through a temporary file and a rename, so no reader sees half a file.
@@ -33,6 +35,7 @@ def write_atomic(path: str | Path, text: str | bytes, *, like: os.stat_result | 
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+        repoindex.forget()  # what the session kept about the tree may have named this file
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .safepath import MissingPath, UnsafePath, read_bytes, tree_of
+from .safepath import MissingPath, UnsafePath, read_bytes, real_folder, tree_of
 from .schemas import ModelShape
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -198,15 +198,15 @@ def shape_from_local(name: str, base: Path | None) -> LocalShape:
     if base is None or not name:
         return LocalShape()
     tree = tree_of(base / "config.json")  # the tree of a file in the config's folder
-    roots = [os.path.realpath(r) for r in tree]
+    roots = [real_folder(r) for r in tree]
     if os.path.isabs(name):
         candidates = [os.path.normpath(name)]
     else:  # relative to where the training runs (the working directory) or to the config and its parents
         folders: list[str] = []
-        cwd = os.path.realpath(os.getcwd())
+        cwd = real_folder(os.getcwd())
         if _inside(cwd, roots):
             folders.append(cwd)
-        folder = os.path.realpath(base)
+        folder = real_folder(base)
         while _inside(folder, roots):
             if folder not in folders:
                 folders.append(folder)

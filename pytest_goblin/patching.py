@@ -205,7 +205,8 @@ def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id:
     edits = [Edit(field=f, old=getattr(w, f), new=v, rule_id=chosen[f][1], source=w.sources.get(f)) for f, v in fields.items()]
     # One key can carry two fields (Axolotl's `gradient_checkpointing: offload`): report what the
     # patched file really says, and credit the side effect to the rule that edited that key.
-    for f in WORKLOAD_FIELDS - set(fields) - _TOPOLOGY:  # topology is kept as the audit saw it (below)
+    # sorted: a set of names iterates in an order that changes with PYTHONHASHSEED, and these edits are reported in this order
+    for f in sorted(WORKLOAD_FIELDS - set(fields) - _TOPOLOGY):  # topology is kept as the audit saw it (below)
         if reread is not None and getattr(reread, f) != getattr(w, f):
             key = (w.sources.get(f) or FieldSource(file="")).key
             owner = next((chosen[g][1] for g in fields if (w.sources.get(g) or FieldSource(file="")).key == key), "side effect")

@@ -130,6 +130,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # with a logical working directory ($PWD through a link) they differ from the checked ones
     collected = [Path(os.path.abspath(base / a)) for a in config.args]
     set_roots([*roots, *collected])
+    from . import repoindex
+
+    repoindex.begin()  # until unconfigure, each repository question is answered once (repoindex.py)
     state = GoblinSession(settings, collected, shard)
     state.rootpath = config.rootpath
     config.stash[STATE_KEY] = state
@@ -157,6 +160,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         state = config.stash.get(STATE_KEY, None)
         if state is not None:
             state.sigterm.uninstall()
+            from . import repoindex
+
+            repoindex.end()
 
 
 def pytest_cmdline_main(config: pytest.Config) -> None:

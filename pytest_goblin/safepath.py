@@ -15,6 +15,7 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
+from . import repoindex
 from .errors import GoblinError
 
 DEFAULT_LIMIT = 2_000_000
@@ -37,6 +38,7 @@ class MissingPath(UnsafePath):
 def set_roots(roots: Iterable[str | Path]) -> None:
     """Register the audited roots of this session (resolved), in addition to repository roots."""
     _ROOTS[:] = [r for r in (_resolve(Path(p)) for p in roots) if r is not None]
+    repoindex.forget()  # every kept answer depended on the roots
 
 
 def registered_roots() -> list[Path]:
@@ -57,6 +59,10 @@ def logical_cwd() -> Path:
     this path, so that `cd configs/exp && goblin audit .` sees the link `exp` it went through."""
     cwd = os.getcwd()
     pwd = os.environ.get("PWD", "")
+    return repoindex.memo("logical_cwd", (cwd, pwd), lambda: _logical_cwd(cwd, pwd))
+
+
+def _logical_cwd(cwd: str, pwd: str) -> Path:
     if pwd and os.path.isabs(pwd):
         try:
             if os.path.samefile(pwd, cwd):
@@ -86,6 +92,10 @@ def repository_root(path: Path) -> Path | None:
     """
     start = as_written(path)
     here = logical_cwd()
+    return repoindex.memo("repository_root", (start, here), lambda: _repository_root(start, here))
+
+
+def _repository_root(start: Path, here: Path) -> Path | None:
     found: Path | None = None
     for folder in (*reversed(start.parents), start):  # from / down
         if folder.is_symlink() and (
@@ -171,12 +181,16 @@ def project_root(config: Path) -> tuple[Path, str] | None:
     the config's that holds a project file (PROJECT_MARKERS), not passing a symlink, `/` or the home
     folder. (root, how it was chosen); None when none applies (then the config's folder alone)."""
     absolute = as_written(config)
+    home = Path(os.path.expanduser("~"))
+    here = logical_cwd()
+    return repoindex.memo("project_root", (absolute, tuple(_ROOTS), home, here), lambda: _project_root(absolute, home, here))
+
+
+def _project_root(absolute: Path, home: Path, here: Path) -> tuple[Path, str] | None:
     real = _resolve(absolute) or absolute
     held = [r for r in _ROOTS if r.is_dir() and (absolute.is_relative_to(r) or real.is_relative_to(r))]
     if held:
         return min(held, key=lambda r: len(r.parts)), "no .git; the audited folder"
-    home = Path(os.path.expanduser("~"))
-    here = logical_cwd()
     if len(here.parts) > 1 and here != home and absolute.is_relative_to(here):
         return here, "no .git; the working directory"
     best: Path | None = None
@@ -208,6 +222,10 @@ def tree_of(config: Path) -> list[Path]:
     """Where a config's referenced files may live: its repository, else the root `project_root`
     chooses; the registered roots that hold it; else its own folder."""
     absolute = Path(os.path.abspath(config))
+    return list(repoindex.memo("tree_of", (absolute, tuple(_ROOTS), logical_cwd()), lambda: tuple(_tree_of(absolute))))
+
+
+def _tree_of(absolute: Path) -> list[Path]:
     out: list[Path] = []
     repo = repository_root(absolute.parent)
     if repo is not None:
@@ -230,10 +248,24 @@ def within(path: Path, roots: Iterable[Path]) -> bool:
     return any(real.is_relative_to(r) for r in (_resolve(Path(x)) or Path(os.path.abspath(x)) for x in roots))
 
 
+def _real_root(root: str | Path) -> Path:
+    """os.path.realpath of an allowed root, once per session (every read names the same roots)."""
+    key = os.path.abspath(root)
+    return repoindex.memo("real_root", key, lambda: Path(os.path.realpath(key)))
+
+
+def real_folder(path: str | Path) -> str:
+    """os.path.realpath of a folder the session walks (a config's folder and its parents, a tree's
+    top, the working directory), once per session. Never for a file about to be opened: `check`
+    resolves those every time."""
+    key = os.path.abspath(path)
+    return repoindex.memo("real_folder", key, lambda: os.path.realpath(key))
+
+
 def check(path: Path, *, roots: Iterable[Path] | None = None) -> Path:
     """The resolved path when it may be opened; UnsafePath otherwise. No content is read."""
     if roots is not None:
-        allowed = [Path(os.path.realpath(x)) for x in roots]
+        allowed = [_real_root(x) for x in roots]
         target = Path(os.path.realpath(path))  # resolved as far as it exists: the same answer either way
         if not any(target.is_relative_to(r) for r in allowed):
             raise UnsafePath(path, "outside the audited tree; goblin reads nothing outside it")
@@ -253,6 +285,13 @@ def read_bytes(path: Path, *, roots: Iterable[Path] | None = None, limit: int = 
     larger file is not refused: its first `limit` bytes are returned (a safetensors header).
     """
     real = check(path, roots=roots)
+    # in a session, a file read before and unchanged since (the same inode, size and mtime at its
+    # resolved path, checked above) is not opened again: every config of a folder reads its README
+    return repoindex.read_cached(str(real), (str(real), limit, head), lambda: _read_bytes(path, real, limit, head))
+
+
+def _read_bytes(path: Path, real: Path, limit: int, head: bool) -> tuple[tuple[int, int, int, int], bytes]:
+    """(identity of the file opened, its bytes): read_bytes once the path is checked."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(real, flags)
@@ -280,7 +319,7 @@ def read_bytes(path: Path, *, roots: Iterable[Path] | None = None, limit: int = 
             total += len(chunk)
         if total > limit:
             raise UnsafePath(path, f"file grew above the {limit}-byte limit while read")
-        return b"".join(chunks)
+        return repoindex.identity(st), b"".join(chunks)
     finally:
         os.close(fd)
 

@@ -27,6 +27,7 @@ LAYERS: dict[str, int] = {
     "hooks": 0,
     "fileio": 0,
     "safepath": 0,
+    "repoindex": 0,
     "yamlio": 0,
     "prompts": 0,
     "notebook": 0,

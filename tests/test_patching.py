@@ -168,3 +168,26 @@ def test_diff_turns_the_old_text_into_the_new(before: list[str], data: st.DataOb
     a, b = _edited(before, data, final_newline)
     assert _apply(a, unified_diff("c.yml", a, b)) == b
     assert _apply(a, _difflib(a, b)) == b  # the checker reads difflib's own diffs too
+
+
+def test_edits_a_read_back_adds_come_in_one_order_whatever_the_hash_seed(tmp_path: Path) -> None:
+    """The fields the read-back changed beyond the rules' own (Axolotl's eval batch size follows the
+    micro-batch) were taken from a set of names: their order in the report changed with PYTHONHASHSEED
+    (seeds 1 and 3 gave offload_params and eval_batch_size in either order)."""
+    import json
+    import os
+    import sys
+
+    from .conftest import SHARED_CORPUS
+
+    config = SHARED_CORPUS / "axolotl" / "examples" / "llama-2" / "qlora-fsdp.yml"
+    orders = set()
+    for seed in ("1", "3"):
+        out = tmp_path / f"{seed}.json"
+        cmd = [sys.executable, "-m", "pytest_goblin.cli", "audit", str(config), "--runner", "projection", "--target", "mi300x", "--json", str(out)]
+        subprocess.run(cmd, env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True, check=False, cwd=tmp_path)
+        edits = json.loads(out.read_text())["items"][0]["report"]["patch"]["edits"]
+        orders.add(tuple(e["field"] for e in edits))
+    assert len(orders) == 1
+    fields = next(iter(orders))
+    assert {"eval_batch_size", "offload_params"} <= set(fields)

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..safepath import UnsafePath, read_bytes, tree_of, within
+from ..safepath import UnsafePath, read_bytes, real_folder, tree_of, within
 from ..schemas import FieldSource, WorkloadConfig
 
 MAX_ROWS = 2000  # rows sampled from the start of the file
@@ -79,10 +79,10 @@ def _bases(config: Path) -> tuple[Path, ...]:
     directory, which is the config's folder or, as their launch lines are usually run, one above it up
     to the repository root (else the audited root, else the config's folder). Closest first."""
     start = Path(os.path.abspath(config)).parent
-    stop = Path(os.path.realpath(tree_of(config)[0]))
+    stop = Path(real_folder(tree_of(config)[0]))
     out = [start]
     for parent in start.parents:
-        if len(out) > 12 or not Path(os.path.realpath(parent)).is_relative_to(stop):
+        if len(out) > 12 or not Path(real_folder(parent)).is_relative_to(stop):
             break
         out.append(parent)
     return tuple(out)

@@ -713,7 +713,7 @@ NOTEBOOK_LIMIT = 2_000_000  # bytes of one notebook
 NOTEBOOK_BUDGET = 8_000_000  # bytes of notebooks read in one folder
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1024)
 def _notebooks(folder_name: str, stop_name: str) -> tuple[tuple[Path, str], ...]:
     """The notebooks of one folder with their text, read once per process (every config of a folder asks)."""
     folder = Path(folder_name)
@@ -795,7 +795,7 @@ def _api_pins(text: str) -> dict[str, Pin]:
     return {"torchtune": Pin("torchtune", "0.2.1", "torchtune<0.3", where, "<0.3", line=line)}
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=2048)
 def _pins(config: str, text: str) -> tuple[Pin, ...]:
     found = _own(text)
     for dist, pin in _api_pins(text).items():
@@ -807,7 +807,7 @@ def _pins(config: str, text: str) -> tuple[Pin, ...]:
     return tuple(found.values())
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=2048)
 def _exact_pins(config: str, text: str) -> tuple[Pin, ...]:
     found = _own(text, _EXACT_PIN)
     for dist, pin in _notebook_pins(config, _EXACT_PIN).items():

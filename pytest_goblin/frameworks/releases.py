@@ -35,6 +35,7 @@ of the framework nothing here fires: the newest release is what the shipped tabl
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from .history import RENAMES, KeyCheck, Rejected, _tri, change, class_present, ever, history, present, read_versions, run_version
@@ -159,6 +160,7 @@ LF_TRANSFORMERS = {
 }
 
 
+@lru_cache(maxsize=4096)  # a function of the packaged tables only; every LLaMA-Factory recipe asks for the same keys
 def _lf_transformers_lacks(key: str, lf: str) -> str | None:
     """Why `key` (a TrainingArguments field at some transformers release) is absent from every transformers
     release the LLaMA-Factory release `lf` installs with, or None (present at one of them, or not known)."""
