@@ -542,7 +542,14 @@ def _dockerfile(name: str) -> bool:
 # whitespace ends the line); Python's tokenize for setup.py; configparser (CPython 3.11.7 Lib/configparser.py:
 # comment_prefixes ('#', ';') on a line of their own) for setup.cfg; TOML, YAML and Dockerfile comments likewise
 # start with a `#` outside a quoted value.
-_PIP_COMMENT = re.compile(r"(^|\s+)#.*$")
+# (a `#` at the start or after whitespace; pip's own `(^|\s+)#.*$` backtracks quadratically on long runs of blanks,
+# so the blanks before it are cut with rstrip instead)
+_PIP_COMMENT = re.compile(r"(?:^|(?<=\s))#")
+
+
+def _pip_uncommented(line: str) -> str:
+    m = _PIP_COMMENT.search(line)
+    return line[: m.start()].rstrip() if m else line
 
 
 def without_comments(body: str, name: str) -> str:
@@ -553,7 +560,7 @@ def without_comments(body: str, name: str) -> str:
         return _python_without_comments(body)
     lines = body.split("\n")
     if low.endswith(".txt"):
-        return "\n".join(_PIP_COMMENT.sub("", line) for line in lines)
+        return "\n".join(_pip_uncommented(line) for line in lines)
     if low.endswith(".cfg"):
         return "\n".join("" if line.lstrip().startswith(("#", ";")) else line for line in lines)
     return "\n".join(_hash_comment_cut(line) for line in lines)
