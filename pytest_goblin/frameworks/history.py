@@ -423,6 +423,9 @@ def rejected(parser: str, classes: tuple[str, ...], keys: list[str], pins: dict[
 _SKIP_DIRS = {".git", ".venv", "venv", "env", "site-packages", "node_modules", "build", "dist", ".tox", "__pycache__"}
 MAX_PY_FILES = 1000  # a repository's own Python, read once per repository and only for a config with a flagged key
 _ARG_BASE = re.compile(r"(Arguments|Config|Args)$")
+# the text of a class _argument_fields reads: a decorator naming dataclass, or a class header whose bases end in
+# Arguments/Config/Args (a superset of what the AST test accepts; linear: anchored at line starts)
+_ARG_CLASS = re.compile(r"^[ \t]*@[^\n]*dataclass|^[ \t]*class[ \t]+\w+[ \t]*\([^)]*(?:Arguments|Config|Args)\b", re.M)
 
 
 def _argument_fields(src: str) -> set[str]:
@@ -458,7 +461,7 @@ def _repository_fields(root: str) -> frozenset[str]:
                 src = read_text(Path(folder, name), roots=roots, limit=1_000_000)
             except (UnsafePath, OSError, UnicodeDecodeError):
                 continue
-            if "dataclass" in src or "Arguments" in src or "Config" in src:
+            if _ARG_CLASS.search(src):  # parse only a file with such a class: most of a repository has none
                 found |= _argument_fields(src)
     return frozenset(found)
 
