@@ -121,6 +121,21 @@ def test_without_a_pin_the_release_is_assumed_and_it_is_a_requirement(tmp_path: 
     assert "`max_length` takes the same value" in f.message
 
 
+def test_a_commit_pin_is_not_judged_against_the_newest_release(tmp_path: Path) -> None:
+    """review3 (X-R1): `trl @ git+...trl.git@019fc6d` is a development build between two tags (0.16.0.dev0 there); its
+    release is unknown offline, so its keys are not judged against the newest release; said as a commit, not "no pin"."""
+    text = "# SFTTrainer arguments\n" + HF + "max_seq_length: 2048\n"
+    commit = {"requirements.txt": "trl @ git+https://github.com/huggingface/trl.git@019fc6dbaa03\n"}
+    assert _findings(tmp_path, text, commit) == []
+    got = pins(str(_findings.last), "")  # type: ignore[attr-defined]
+    assert got["trl"].kind == "commit" and got["trl"].version == "" and "commit 019fc6dbaa03" in got["trl"].spec
+    # must not: a tag is a release (judged at it), and no pin at all is still checked at the newest, assumed
+    (tagged,) = _findings(tmp_path, text, {"requirements.txt": "trl @ git+https://github.com/huggingface/trl.git@v0.20.0\n"})
+    assert "trl==0.20.0" in tagged.message
+    (unpinned,) = _findings(tmp_path, text)
+    assert "assumed trl 1.16.0" in unpinned.message
+
+
 def test_a_pinned_old_release_lacks_a_newer_key(tmp_path: Path) -> None:
     (f,) = _findings(tmp_path, HF + "eval_strategy: steps\n", {"requirements.txt": "transformers==4.36.2\n"})
     assert f.key == "eval_strategy" and "only from transformers 4.41" in f.message and "transformers==4.36.2" in f.message

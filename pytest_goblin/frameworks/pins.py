@@ -73,6 +73,9 @@ _TOML_DEP = re.compile(
 )
 # pip's VCS form `git+https://github.com/huggingface/transformers@v4.45.2` (in requirements, a README, a Dockerfile)
 _GIT_REF = re.compile(rf"""github\.com/[\w.-]{{1,100}}/([\w-]{{1,100}})(?:\.git)?@v?{_VER}(?![\w.])""", re.IGNORECASE)
+# ... and pinned to a commit, `git+https://github.com/huggingface/trl.git@019fc6d`: one build of x whose release goblin
+# cannot tell offline (a development version between two tags)
+_GIT_SHA = re.compile(r"""github\.com/[\w.-]{1,100}/([\w-]{1,100})(?:\.git)?@([0-9a-f]{7,40})(?![\w.])""")
 _CLONE_URL = re.compile(r"""github\.com/[\w.-]{1,100}/([\w-]{1,100})""", re.IGNORECASE)
 _CLONE_TAG = re.compile(rf"""(?:^|[ \t])(?:-b|--branch)(?:[ \t]{{1,8}}|=)v?{_VER}(?![\w.])""")
 _FROM = re.compile(r"""^[ \t]{0,16}FROM[ \t]{1,16}(?:--platform=[^ \t]{1,64}[ \t]{1,16})?([\w./:@-]{1,256})""", re.IGNORECASE)
@@ -91,7 +94,7 @@ class Pin:
     spec: str  # e.g. "transformers==4.36.2"
     where: str  # "setup.py:68", "the config's own line 3", "a vendored copy, LLaMA-Factory/src/llamafactory/extras/env.py:30"
     constraint: str = ""  # the whole specifier, e.g. ">=4.40,<4.46" (upper bounds included; empty when not read)
-    kind: str = "pin"  # "pin" (a requirement), "vendored" (a copy in the tree), "submodule" (version unknown)
+    kind: str = "pin"  # "pin" (a requirement), "vendored" (a copy in the tree), "submodule" / "commit" (version unknown)
     file: str = ""  # the file it was read from (absolute), "" for the config's own line
     line: int = 0
 
@@ -103,7 +106,7 @@ class Pin:
 
     @property
     def rank(self) -> int:
-        return 0 if self.kind == "vendored" else 1 if self.kind == "submodule" else 2 if self.exact else 3
+        return 0 if self.kind == "vendored" else 1 if self.kind in ("submodule", "commit") else 2 if self.exact else 3
 
 
 # Pins of other packages a blocker reads (kb/blockers.yaml): only an exact one decides which
@@ -181,6 +184,11 @@ def _git_refs(line: str, at: str, file: str, lineno: int) -> list[Pin]:
         dist = canonical(m.group(1))
         if dist:
             out.append(Pin(dist, m.group(2), f"{dist}=={m.group(2)} (git tag)", at, f"=={m.group(2)}", file=file, line=lineno))
+    for m in _GIT_SHA.finditer(line):
+        dist = canonical(m.group(1))
+        if dist:
+            sha = m.group(2)
+            out.append(Pin(dist, "", f"{dist} @ commit {sha[:12]} (a git pin, release unknown)", at, "", "commit", file=file, line=lineno))
     if "git clone" in line:
         url, tag = _CLONE_URL.search(line), _CLONE_TAG.search(line)
         dist = canonical(url.group(1).removesuffix(".git")) if url else None
