@@ -371,7 +371,7 @@ def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Fin
 
     data = loaded.data
     if loaded.adapter.name == "python":
-        return _launch_keys_at_version(loaded, b)
+        return _launch_keys_at_version(loaded, b) + _code_keys_at_version(loaded, b)
     if not isinstance(data, dict):
         return []
     declared = getattr(data, "config_class", None)
@@ -444,6 +444,68 @@ def _class_keys(dist: str, cls: str) -> list[str]:
 
     entry = history().get(dist, {}).get("classes", {}).get(cls)
     return list(entry["keys"]) if entry else []
+
+
+# A dataclass's generated __init__ takes its fields as parameters and nothing else (CPython 3.11.7
+# Lib/dataclasses.py _init_fn / _process_class), so a keyword the class lacks raises TypeError at the call.
+_DATACLASS_INIT = "CPython 3.11.7 Lib/dataclasses.py _init_fn: a dataclass's __init__ has only its fields as parameters"
+
+
+def _code_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
+    """The keywords a Python script passes to its TrainingArguments / TRL config class in code
+    (`SFTConfig(max_seq_length=...)`) that the release it runs on lacks: the call raises TypeError (review3:
+    smollm train.py:98 with `trl>=0.15`, SFTConfig has no max_seq_length from trl 0.20). A blocker on a pinned
+    release, a requirement on the newest release assumed for an unpinned one, nothing on a commit pin; never written."""
+    from .formats.python import Script
+    from .frameworks import parser_for
+    from .frameworks.history import rejected, repository_fields
+    from .frameworks.pins import pins
+
+    script = loaded.data
+    if not isinstance(script, Script) or script.args_call is None or script.config_class is None:
+        return []
+    path = str(loaded.path)
+    parser, classes = parser_for("python", script.values, script.config_class, path, loaded.text)
+    if parser not in ("trl", "transformers"):
+        return []
+    pinned = pins(path, loaded.text)
+    pin = pinned.get(parser)
+    if pin is not None and pin.kind == "commit":
+        return []  # a build between releases: not judged against one it does not run
+    # a blocker on a pinned release of the class's framework; a requirement on the newest, assumed
+    if (pin is not None) != (b.severity == "blocker"):
+        return []
+    lines = {kw.arg: kw.value.lineno for kw in script.args_call.keywords if kw.arg}
+    got = rejected(parser, tuple(classes), list(lines), pinned, loaded.text, frozenset())
+    if got is not None and got.rejected:
+        got = rejected(parser, tuple(classes), list(lines), pinned, loaded.text, repository_fields(path))
+    if got is None:
+        return []
+    call = f"{script.config_class}(...)"
+    out = []
+    for r in got.rejected:
+        line = lines[r.key]
+        instead = f"; pass `{r.rename.new}=` instead ({r.rename.cite})" if r.rename is not None else ""
+        message = (
+            f"`{r.key}=` in {call} (line {line}): {r.why}{instead}. Versions: {got.versions}. The call raises TypeError on a keyword "
+            f"the class lacks ({_DATACLASS_INIT}), so the run does not start on any GPU. What to change: line {line} of the script "
+            "(pass the new name, drop the keyword, or pin the release the script was written for); goblin does not rewrite code"
+        )
+        out.append(
+            Finding(
+                rule_id=b.id,
+                title=f"{b.title} ({'will not start' if b.severity == 'blocker' else 'check the release it runs on'}: `{r.key}=`)",
+                category="blocker" if b.severity == "blocker" else "requirement",
+                line=line,
+                key=r.key,
+                message=message,
+                citation=b.citation,
+                footgun=b.severity == "requirement",
+                blocker=b.severity == "blocker",
+                fix=None,
+            )
+        )
+    return out
 
 
 def _launch_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:

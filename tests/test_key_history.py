@@ -512,3 +512,41 @@ def test_a_builder_argument_inside_a_dataset_list(tmp_path: Path, monkeypatch: o
     )
     (f,) = _pinned_findings(tmp_path, text, TT_PIN, monkeypatch)
     assert f.key == "dataset.0.split" and f.line == 5 and "`dataset.0.split: train` (line 5)" in f.message and "None" not in f.message
+
+
+SCRIPT = """from trl import SFTConfig, SFTTrainer
+
+def main(model, data):
+    args = SFTConfig(
+        output_dir="out",
+        max_seq_length=2048,
+        per_device_train_batch_size=4,
+        bf16=True,
+    )
+    SFTTrainer(model=model, args=args, train_dataset=data).train()
+"""
+
+
+def _script_findings(tmp: Path, requirements: str | None, script: str = SCRIPT) -> list[Finding]:
+    tmp = tmp / f"case{len(list(tmp.iterdir()))}"
+    tmp.mkdir()
+    (tmp / ".git").mkdir()
+    if requirements is not None:
+        (tmp / "requirements.txt").write_text(requirements)
+    path = tmp / "train.py"
+    path.write_text(script)
+    return [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id.startswith("blocker.keys_")]
+
+
+def test_a_keyword_the_config_class_lacks_in_code_stops_the_run(tmp_path: Path) -> None:
+    """review3 (smollm train.py:98): SFTConfig(max_seq_length=...) with trl>=0.15; SFTConfig has no max_seq_length
+    from trl 0.20, so the call raises TypeError at the release pip installs."""
+    (f,) = _script_findings(tmp_path, "trl==0.20.0\n")
+    assert f.blocker and f.key == "max_seq_length" and f.line == 6 and f.fix is None
+    assert "SFTConfig(...)" in f.message and "TypeError" in f.message and "`max_length=`" in f.message and "None" not in f.message
+    (unpinned,) = _script_findings(tmp_path, None)
+    assert not unpinned.blocker and unpinned.footgun and "assumed trl 1.16.0" in unpinned.message
+    # must not: a release that still has the keyword, a commit pin, a keyword every release has
+    assert _script_findings(tmp_path, "trl==0.19.1\n") == []
+    assert _script_findings(tmp_path, "trl @ git+https://github.com/huggingface/trl.git@019fc6dbaa03\n") == []
+    assert _script_findings(tmp_path, "trl==0.20.0\n", SCRIPT.replace("max_seq_length", "max_length")) == []
