@@ -127,6 +127,12 @@ class WorkloadConfig(Model):
     pad_to_max: bool = False
     # Why this trainer or model cannot pack samples (the framework's own source, cited); None: it can.
     packing_blocked: str | None = None
+    # Why the attention is not the attn_implementation's: a script calls its own replacement (LongLoRA's
+    # replace_llama_attn(use_flash_attn, ...)); rules on the attention value are then not judged. None: not replaced.
+    attention_patched: str | None = None
+    # The DeepSpeed file the config or its launch line names, where no file of that name is anywhere in the
+    # config's git repository (formats/deepspeed.absent_from_repository): blocker.deepspeed_file_missing. None: found or not concluded.
+    deepspeed_missing: str | None = None
     world_size: int = 1  # GPUs the job runs on; sources["world_size"] says whether it was read or assumed
     # The topology behind world_size: nodes and GPUs (processes) per node, each with its own source
     # (the config, a launcher script in its repository, or assumed). None: not known; the cost model

@@ -117,8 +117,20 @@ CASES: dict[str, tuple[Case, Case]] = {
         ("sft.yaml", "# SFTTrainer arguments\n" + HF + "max_seq_length: 2048\n", "mi300x", {}),
         ("sft.yaml", "# SFTTrainer arguments\n" + HF + "max_length: 2048\n", "mi300x", {}),
     ),
+    # review3 #30 (Qwen2.5-Coder finetuning/dpo): the launch line names ./configs/<file>.json and no file of that
+    # name is in the repository; the same name elsewhere in the repository (a `cd` may reach it) is not concluded
+    "blocker.deepspeed_file_missing": (
+        ("sft.yaml", HF + "deepspeed: ./configs/ds_z3_offload.json\n", "mi300x", {".git": "gitdir: elsewhere\n"}),
+        (
+            "sft.yaml",
+            HF + "deepspeed: ./configs/ds_z3_offload.json\n",
+            "mi300x",
+            {".git": "gitdir: elsewhere\n", "ds_z3_offload.json": '{"zero_optimization": {"stage": 3}}\n'},
+        ),
+    ),
 }
 VERSION_CHECKS = {
+    "blocker.deepspeed_file_missing",
     "blocker.keys_rejected_at_version",
     "blocker.keys_unknown_at_version",
     "blocker.module_removed_at_version",
@@ -609,3 +621,10 @@ def test_goblin_fix_writes_no_speedup_patch_into_a_file_its_parser_rejects(tmp_p
     path.write_text(text)
     r = _audit(path, fix=True)
     assert path.read_text() != text and not any("did not write the speedup patch" in n for n in r.notes)
+
+
+def test_a_missing_deepspeed_file_outside_a_git_repository_is_not_concluded(tmp_path: Path) -> None:
+    """Without a repository root goblin cannot tell where the run's files live: a note, no blocker."""
+    case = ("sft.yaml", HF + "deepspeed: ./configs/ds_z3_offload.json\n", "mi300x", {})
+    assert "blocker.deepspeed_file_missing" not in _fired(tmp_path, case)
+    assert load_config(tmp_path / "sft.yaml").workload.deepspeed_missing is None

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..redact import is_secret_name, masks_by_value
-from ..safepath import UnsafePath, read_text, tree_of
+from ..safepath import UnsafePath, read_text, repository_root, tree_of
 from ..yamlio import key_line, learn_secrets
 
 MAX_BYTES = 1_000_000
@@ -151,12 +151,37 @@ def _offloads(zero: Any) -> list[str]:
     return [k for k in OFFLOAD_BLOCKS if isinstance(zero.get(k), dict) and zero[k].get("device") in ("cpu", "nvme")]
 
 
+_WALK_CAP = 200_000  # entries: a larger tree is not searched, and a missing file is not concluded
+
+
+def absent_from_repository(config_path: Path, ref: str) -> bool:
+    """Whether a relative DeepSpeed file name is in no folder of the config's git repository: no file of
+    its name exists anywhere in it (so no working directory the launcher could `cd` to has it). Not
+    concluded for an absolute path, a shell variable or glob, outside a git repository, or in a tree
+    larger than the cap: the run may then find a file goblin cannot see."""
+    if not ref.endswith(".json") or Path(ref).is_absolute() or any(c in ref for c in "$`{}*?~"):
+        return False
+    folder = Path(os.path.realpath(os.path.abspath(config_path))).parent
+    repo = repository_root(folder)
+    if repo is None:
+        return False
+    name, seen = Path(ref).name, 0
+    for _root, dirs, files in os.walk(repo):
+        seen += len(dirs) + len(files)
+        if name in files or seen > _WALK_CAP:
+            return False
+    return True
+
+
 def read(config_path: Path, ref: str) -> tuple[dict[str, Any], str]:
     """Settings from the DeepSpeed file: `zero_stage`, `cpu_offload`, `offload_params` (parameters on
     the host too), `offload_at` (file, dotted key, line of each offload device), and a note."""
     path = find(config_path, ref)
     if path is None:
-        return _from_name(ref, f"DeepSpeed file {ref!r} was not found next to the config or in its parent folders")
+        found, why = _from_name(ref, f"DeepSpeed file {ref!r} was not found next to the config or in its parent folders")
+        if absent_from_repository(config_path, ref):
+            found["missing"] = True
+        return found, why
     try:
         data = _load(config_path, path)
     except Exception as exc:  # unreadable or refused: say so, audit the rest

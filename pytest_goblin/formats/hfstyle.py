@@ -364,6 +364,8 @@ def read_deepspeed(r: Reader, ref: str, key: str, line: int | None) -> None:
 
     found, note = read(Path(r.path), ref)
     r.notes.append(note)
+    if found.get("missing"):
+        r.values["deepspeed_missing"] = ref
     if found.get("path"):
         # the DeepSpeed file this config runs with, for advice about keys that live there
         r.sources[DEEPSPEED_FILE] = FieldSource(file=found["path"], key=key, line=line, explicit=True, note=f"`{key}: {ref}`")

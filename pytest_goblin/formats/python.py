@@ -352,6 +352,7 @@ def read_script(path: Path, text: str) -> Script:
             if name.endswith("Trainer"):
                 _trainer_kwargs(s, node, lit)
             _code_switches(s, node, name, parents, lit)
+            _attention_patch(s, node, name, parents, lit)
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Subscript) and _is_environ(node.targets[0].value):
             _env(s, node.targets[0].slice, node.value, consts)
     s.values.update(bnb)
@@ -998,6 +999,38 @@ def _code_switches(s: Script, node: ast.Call, name: str, parents: dict[int, ast.
         s.code_lines[what] = node.lineno
 
 
+def _replaces_attention(name: str) -> bool:
+    """A repository's own attention monkeypatch: `replace_llama_attn`, `patch_attention`, `monkey_patch_attn`."""
+    low = name.lower()
+    return ("attn" in low or "attention" in low) and any(w in low for w in ("replace", "patch", "monkey"))
+
+
+def _attention_patch(s: Script, node: ast.Call, name: str, parents: dict[int, ast.AST], lit: _Lit) -> None:
+    """A call that swaps the model's attention for the script's own (LongLoRA fine-tune.py calls
+    `replace_llama_attn(training_args.use_flash_attn, ...)`): the attention is then not the one
+    attn_implementation names, whatever its flags say, so it is not judged. Only a call under an `if`
+    known to be false is left out; an `if` goblin cannot evaluate may run it, so it counts too."""
+    if "attention" in s.fixed or not _replaces_attention(name):
+        return
+    runs, cond = _guard(node, parents, lit)
+    if runs is False:
+        return
+    args = [*node.args, *(k.value for k in node.keywords if k.arg is not None)]
+    shown = []
+    for a in args[:3]:
+        ok, value, _ = lit(a)
+        text = ast.unparse(a)
+        text = text if len(text) <= 40 else text[:37] + "..."
+        shown.append(f"{text} = {value!r}" if ok and value is not None and text != repr(value) else text)
+    flags = f" with {', '.join(shown)}" if shown else ""
+    where = f"under the `if` at {cond}, which goblin cannot evaluate" if runs is None else (cond or "as the script is launched")
+    s.fixed["attention"] = (
+        f"`{name}(...)` at line {node.lineno}{flags} replaces the model's attention in code ({where}): "
+        "which kernel runs is the script's own, so attention is not judged; change it in the code by hand"
+    )
+    s.code_lines["attention"] = node.lineno
+
+
 def _is_environ(node: ast.expr) -> bool:
     return isinstance(node, ast.Attribute) and node.attr == "environ" and isinstance(node.value, ast.Name) and node.value.id == "os"
 
@@ -1058,6 +1091,10 @@ class PythonAdapter(HFTrainerAdapter):
         if "model_name_or_path" not in script.values:
             r.notes.append("no literal model id in from_pretrained(...); a generic model shape is assumed")
         self.read(r)
+        if (patched := script.fixed.get("attention")) is not None:
+            r.values["attention_patched"] = patched
+            r.sources["attention"] = FieldSource(file=str(path), key=None, line=script.code_lines["attention"], explicit=False, note=patched)
+            r.notes.append(patched)
         for name, src in list(r.sources.items()):  # a value the launcher passes (the model id too) is sourced in the launcher
             loc = script.where.get((src.key or "").partition(".")[0]) if src.explicit else None
             if loc is not None and loc.file is not None and src.file != loc.file:
