@@ -476,6 +476,11 @@ def names_config(tokens: tuple[str, ...], config: Path, launcher_dir: Path, root
             parts = [x for x in p.parts[1:] if x not in (".", "")]
             if Path(os.path.normpath(p)) == config or (len(parts) >= 2 and config.parts[-len(parts) :] == tuple(parts) and len(parts) >= 2):
                 return True
+            # a checkout elsewhere (review3 cs229-project train.sh:9 `--config /lfs/.../cs229-project/cs229/configs/config_1b.yaml`):
+            # the path ends in this file's whole path inside the repository (two parts or more)
+            inside = config.relative_to(root).parts if config.is_relative_to(root) else ()
+            if len(inside) >= 2 and tuple(parts[-len(inside) :]) == inside:
+                return True
             continue
         # relative (`finetune.py` in trainer/scripts/deepspeed/sft.sh naming trainer/finetune.py, review2
         # MiniCPM; `bash finetune/run.sh` running `torchrun finetune.py` from the root): the nearest folder
