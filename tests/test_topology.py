@@ -574,3 +574,17 @@ def test_a_function_parameter_the_calls_disagree_on_stays_unread(tmp_path: Path)
     w = load_config(root / "configs/big.yaml").workload
     assert topo(w) == (2, 1, 2) and w.sources["world_size"].line == 2  # the comment, as the fallback
     assert not any("launcher that names it wins" in n for n in w.notes)
+
+
+def test_a_readme_cd_after_install_steps_into_missing_folders_still_finds_the_config(tmp_path: Path) -> None:
+    """review3 class 2 (`cd` first): install blocks `cd` into clones the repository lacks; `cd sft` then runs the config."""
+    readme = "```sh\ngit clone https://example.invalid/tool.git && cd tool\npip install -e .\n```\n\n```sh\ncd sft\ntorchrun --nproc_per_node 8 -m axolotl.cli.train cfg.yaml\n```\n"
+    root = repo(tmp_path, {"sft/cfg.yaml": AXOLOTL, "README.md": readme})
+    w = load_config(root / "sft/cfg.yaml").workload
+    assert topo(w) == (8, 1, 8) and w.sources["world_size"].line == 8
+
+
+def test_a_readme_cd_into_another_folder_does_not_name_a_same_named_config(tmp_path: Path) -> None:
+    readme = "```sh\ncd other\ntorchrun --nproc_per_node 8 -m axolotl.cli.train cfg.yaml\n```\n"
+    root = repo(tmp_path, {"sft/cfg.yaml": AXOLOTL, "other/cfg.yaml": AXOLOTL, "README.md": readme})
+    assert topo(load_config(root / "sft/cfg.yaml").workload) == (1, 1, 1)
