@@ -231,16 +231,44 @@ def test_limits_a_large_script_is_not_read(tmp_path: Path) -> None:
     assert topo(load_config(root / "configs/sft.yaml").workload) == (1, 1, 1)
 
 
-def test_the_configs_own_launch_line_comes_before_the_repository(tmp_path: Path) -> None:
+# review3 class 2: a framework's template comment ("To launch on 2 devices ...") left in a config that the
+# repository's own launcher runs on 8: the launcher that names the file wins, the comment is the fallback.
+TEMPLATE_COMMENT = (
+    "# To launch on 2 devices, run the following command from root:\n#   torchrun --nnodes 1 --nproc_per_node 2 -m axolotl.cli.train configs/sft.yaml\n"
+)
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "torchrun --nnodes 1 --nproc_per_node 8 -m axolotl.cli.train configs/sft.yaml\n",
+        'cd "$(dirname "$0")"/..\ntorchrun --nproc_per_node 8 -m axolotl.cli.train configs/sft.yaml\n',
+        "CFG=configs/sft.yaml\nN_GPUS=8\ntorchrun --nproc_per_node $N_GPUS -m axolotl.cli.train $CFG\n",
+        "torchrun --nproc_per_node 8 -m axolotl.cli.train /home/user/proj/configs/sft.yaml\n",
+    ],
+)
+def test_a_repository_launcher_that_names_the_config_beats_its_template_comment(tmp_path: Path, script: str) -> None:
+    root = repo(tmp_path, {"configs/sft.yaml": TEMPLATE_COMMENT + AXOLOTL, "scripts/train.sh": script})
+    w = load_config(root / "configs/sft.yaml").workload
+    src = w.sources["world_size"]
+    assert topo(w) == (8, 1, 8) and src.file is not None and src.file.endswith("train.sh")
+    assert src.note is not None and "the launcher was used" in src.note and "line 2" in src.note and "is overridden" in src.note
+    assert any("launcher that names it wins" in n for n in w.notes)
+
+
+def test_the_configs_own_comment_is_the_fallback_when_no_launcher_names_it(tmp_path: Path) -> None:
     root = repo(
         tmp_path,
         {
-            "configs/sft.yaml": "# torchrun --nnodes 1 --nproc_per_node 4 -m axolotl.cli.train configs/sft.yaml\n" + AXOLOTL,
-            "train.sh": "torchrun --nnodes 2 --nproc_per_node 8 -m axolotl.cli.train configs/sft.yaml\n",
+            "configs/sft.yaml": TEMPLATE_COMMENT + AXOLOTL,
+            "configs/other.yaml": AXOLOTL,
+            "scripts/train.sh": "torchrun --nproc_per_node 8 -m axolotl.cli.train configs/other.yaml\n",
         },
     )
     w = load_config(root / "configs/sft.yaml").workload
-    assert topo(w) == (4, 1, 4) and w.sources["world_size"].line == 1
+    src = w.sources["world_size"]
+    assert topo(w) == (2, 1, 2) and src.line == 2 and src.note is not None and "fallback" in src.note
+    assert not any("launcher that names it wins" in n for n in w.notes)
 
 
 def test_axolotl_parallel_sizes_give_a_minimum_and_llamafactory_global_batch_arithmetic(tmp_path: Path) -> None:
@@ -498,3 +526,65 @@ def test_a_launcher_wins_over_readme_prose(tmp_path: Path) -> None:
     )
     w = load_config(root / "configs/sft.yaml").workload
     assert topo(w) == (2, 1, 2) and w.sources["world_size"].file.endswith("launch.sh")
+
+
+# review3 class 2 repro shape (SWE-smith): a shell line runs a Modal file with N_GPUS=8; the file builds
+# `tune run --nproc_per_node {gpus}` in a function whose `gpus` every call passes from os.environ.
+MODAL_FT = """import os
+import subprocess
+
+N = int(os.environ.get("N_GPUS", 2))
+
+
+def train(cfg: str, gpus: int):
+    cmd = f"tune run --nnodes 1 --nproc_per_node {gpus} full_finetune_distributed --config {cfg}"
+    subprocess.run(cmd.split(), check=True)
+
+
+def main(config: str):
+    train.remote(cfg=config, gpus=N)
+"""
+
+
+def test_a_modal_launcher_passing_the_gpu_count_to_its_function_beats_the_template_comment(tmp_path: Path) -> None:
+    root = repo(
+        tmp_path,
+        {
+            "configs/big.yaml": TEMPLATE_COMMENT + AXOLOTL,
+            "pkg/ft.py": MODAL_FT,
+            "scripts/run.sh": "N_GPUS=8 modal run --detach pkg/ft.py --config configs/big.yaml\n",
+        },
+    )
+    w = load_config(root / "configs/big.yaml").workload
+    assert topo(w) == (8, 1, 8) and w.sources["world_size"].file == str((root / "pkg/ft.py").resolve())
+    assert any("scripts/run.sh line 1 runs pkg/ft.py" in n for n in w.notes)
+    assert any("launcher that names it wins" in n for n in w.notes)
+
+
+def test_a_function_parameter_the_calls_disagree_on_stays_unread(tmp_path: Path) -> None:
+    two_calls = MODAL_FT + "\n\ndef other(config: str):\n    train(config, 4)\n"
+    root = repo(
+        tmp_path,
+        {
+            "configs/big.yaml": TEMPLATE_COMMENT + AXOLOTL,
+            "pkg/ft.py": two_calls,
+            "scripts/run.sh": "N_GPUS=8 modal run --detach pkg/ft.py --config configs/big.yaml\n",
+        },
+    )
+    w = load_config(root / "configs/big.yaml").workload
+    assert topo(w) == (2, 1, 2) and w.sources["world_size"].line == 2  # the comment, as the fallback
+    assert not any("launcher that names it wins" in n for n in w.notes)
+
+
+def test_a_readme_cd_after_install_steps_into_missing_folders_still_finds_the_config(tmp_path: Path) -> None:
+    """review3 class 2 (`cd` first): install blocks `cd` into clones the repository lacks; `cd sft` then runs the config."""
+    readme = "```sh\ngit clone https://example.invalid/tool.git && cd tool\npip install -e .\n```\n\n```sh\ncd sft\ntorchrun --nproc_per_node 8 -m axolotl.cli.train cfg.yaml\n```\n"
+    root = repo(tmp_path, {"sft/cfg.yaml": AXOLOTL, "README.md": readme})
+    w = load_config(root / "sft/cfg.yaml").workload
+    assert topo(w) == (8, 1, 8) and w.sources["world_size"].line == 8
+
+
+def test_a_readme_cd_into_another_folder_does_not_name_a_same_named_config(tmp_path: Path) -> None:
+    readme = "```sh\ncd other\ntorchrun --nproc_per_node 8 -m axolotl.cli.train cfg.yaml\n```\n"
+    root = repo(tmp_path, {"sft/cfg.yaml": AXOLOTL, "other/cfg.yaml": AXOLOTL, "README.md": readme})
+    assert topo(load_config(root / "sft/cfg.yaml").workload) == (1, 1, 1)

@@ -438,8 +438,16 @@ def _bases(launcher_dir: Path, root: Path, cwd: str = "") -> list[Path]:
         moved = Path(os.path.normpath(launcher_dir / cwd[2:])) if cwd != "@" else launcher_dir
         return [moved] if moved.is_dir() and moved.is_relative_to(root) else chain
     if cwd.startswith("?/"):
-        moved_all = [Path(os.path.normpath(b / cwd[2:])) for b in chain]
-        return [m for m in moved_all if m.is_dir() and m.is_relative_to(root)] or chain
+        # leading `cd`s into folders the repository lacks (README install steps: `git clone ... && cd axolotl`,
+        # then `cd sft`, review3 Online-RLHF README.md:138) are ignored: the longest tail that exists counts,
+        # then (a guess, not the path written) the launcher's folder and its parents as without the `cd`s
+        steps = [x for x in cwd[2:].split("/") if x not in ("", ".")]
+        for i in range(len(steps)):
+            moved_all = [Path(os.path.normpath(b.joinpath(*steps[i:]))) for b in chain]
+            hits = [m for m in moved_all if m.is_dir() and m.is_relative_to(root)]
+            if hits:
+                return hits if i == 0 else [*hits, *(b for b in chain if b not in hits)]
+        return chain
     return chain
 
 
@@ -475,6 +483,11 @@ def names_config(tokens: tuple[str, ...], config: Path, launcher_dir: Path, root
         if p.is_absolute():
             parts = [x for x in p.parts[1:] if x not in (".", "")]
             if Path(os.path.normpath(p)) == config or (len(parts) >= 2 and config.parts[-len(parts) :] == tuple(parts) and len(parts) >= 2):
+                return True
+            # a checkout elsewhere (review3 cs229-project train.sh:9 `--config /lfs/.../cs229-project/cs229/configs/config_1b.yaml`):
+            # the path ends in this file's whole path inside the repository (two parts or more)
+            inside = config.relative_to(root).parts if config.is_relative_to(root) else ()
+            if len(inside) >= 2 and tuple(parts[-len(inside) :]) == inside:
                 return True
             continue
         # relative (`finetune.py` in trainer/scripts/deepspeed/sft.sh naming trainer/finetune.py, review2

@@ -33,6 +33,10 @@ _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
     ast.IsNot: lambda a, b: a is not b if a is None or b is None or isinstance(a, bool) or isinstance(b, bool) else a != b,
 }
 _SCALARS = (bool, int, float, str, type(None))
+# modal-labs/modal-client modal/_functions.py @0042d852 `_Function.remote(self, *args: P.args, **kwargs: P.kwargs)`
+# (also `.local`, `.spawn`): the function's own parameters, forwarded to it
+MODAL_CALL_AT = "modal-labs/modal-client modal/_functions.py@0042d852 _Function.remote/local/spawn(*args: P.args, **kwargs: P.kwargs)"
+_MODAL_CALLS = frozenset({"remote", "local", "spawn"})
 _ARITH: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
@@ -62,6 +66,9 @@ class Evaluator:
                 name = n.func.id if isinstance(n.func, ast.Name) else n.func.attr if isinstance(n.func, ast.Attribute) else ""
                 if name:
                     self.calls.setdefault(name, []).append(n)
+                # `train.remote(...)`: a Modal function called with its own arguments (MODAL_CALL_AT)
+                if isinstance(n.func, ast.Attribute) and n.func.attr in _MODAL_CALLS and isinstance(n.func.value, ast.Name):
+                    self.calls.setdefault(n.func.value.id, []).append(n)
         self._busy: set[int] = set()
 
     def function_of(self, node: ast.AST) -> ast.FunctionDef | ast.AsyncFunctionDef | None:

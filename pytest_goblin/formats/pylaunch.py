@@ -206,10 +206,13 @@ def commands(text: str, env: dict[str, str] | None = None) -> list[PyCommand]:
     first_args: list[ast.expr] = []
     for n in ast.walk(tree):
         if isinstance(n, ast.Call) and _runs(n) and n.args:
-            first_args.append(n.args[0])
-            if isinstance(n.args[0], ast.Name):
+            arg = n.args[0]
+            if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute) and arg.func.attr == "split" and not arg.args:
+                arg = arg.func.value  # `subprocess.run(command.split())`: the command is `command`
+            first_args.append(arg)
+            if isinstance(arg, ast.Name):
                 fn = _function_of(n, parents)
-                run_names.add((id(fn) if fn else 0, n.args[0].id))
+                run_names.add((id(fn) if fn else 0, arg.id))
     exprs: list[ast.expr] = list(first_args)
     for n in ast.walk(tree):
         if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):

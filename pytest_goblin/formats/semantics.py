@@ -374,8 +374,8 @@ def read_world_size(
     implied: Implied | None = None,
 ) -> None:
     """World size, nodes and GPUs per node, from what says them first: an explicit count in the config
-    (ray workers, a referenced accelerate file's num_processes), a comment or launcher line in the
-    config, a launcher in its repository that names it (formats/launchers.py), what the config's own
+    (ray workers, a referenced accelerate file's num_processes), a launcher in its repository that names
+    it (formats/launchers.py), else a comment or launcher line in the config (the fallback), what the config's own
     keys imply (`implied`), else assumed: 1 for a single-device job, 8 (one MI300X node) when it shards.
     An `implied` minimum (Axolotl's parallel sizes) also raises a smaller count read elsewhere."""
     if "world_size" in r.values:
@@ -394,9 +394,34 @@ def read_world_size(
         _ddp_if_launched(r)
         return
     found = world_from_text(text)
+    from .launchers import find_launch
+
+    # A repository launcher that names this file is how it is run; the file's own comment lines are the
+    # fallback (review3 class 2: torchtune's "To launch on 2 devices ... --nproc_per_node 2" template
+    # comment kept in a 32B config that scripts/train.run_ft_torchtune.sh runs with N_GPUS=8).
+    # A README's code block is documentation like the comment, and a launcher whose GPUs per node were
+    # assumed (`${gpus}` not resolved) says no count: over those the comment's count stays first.
+    launched = find_launch(r.path)
+    weak = launched is not None and (Path(launched.file).suffix.lower() in (".md", ".markdown") or not launched.per_node_said)
+    if launched is not None and not (found and weak):
+        _from_launcher(r, launched)
+        if found:
+            said = f"{found.gpus} GPU{'s' if found.gpus != 1 else ''}"
+            how = "agrees" if found.gpus == launched.world else "is overridden"
+            src = r.sources["world_size"]
+            src.note = f"{src.note}; the launcher was used: the config's own text at line {found.line} (`{found.phrase}`, {said}) {how}"
+            if found.gpus != launched.world:
+                r.notes.append(
+                    f"world size: the config's own text at line {found.line} says `{found.phrase}` ({said}); the repository launcher that names it wins"
+                )
+        _apply_minimum(r, implied)
+        _ddp_if_launched(r)
+        return
     if found:
         r.explicit("world_size", found.gpus, f"comment: {found.phrase}", found.line)
-        r.sources["world_size"].note = f"from the config's own text at line {found.line}: `{found.phrase}`"
+        r.sources[
+            "world_size"
+        ].note = f"from the config's own text at line {found.line}: `{found.phrase}` (no repository launcher that names this file states a count; its comment lines are the fallback)"
         _topology_from_world(r, found)
         launch = launcher_strategy(text) if r.values.get("strategy", "single") == "single" and found.gpus > 1 else None
         if launch is not None:
@@ -404,20 +429,8 @@ def read_world_size(
             r.explicit("strategy", strategy, f"comment: {how}", at)
             if stage is not None:
                 r.explicit("zero_stage", stage, f"comment: {how}", at)
-        if r.values.get("strategy", "single") == "single" and found.gpus > 1:
-            from .launchers import find_launch
-
-            launched = find_launch(r.path)  # the count is the config's; the strategy may be its launcher's
-            if launched is not None:
-                _strategy_from_launcher(r, launched)
-        _apply_minimum(r, implied)
-        _ddp_if_launched(r)
-        return
-    from .launchers import find_launch
-
-    launched = find_launch(r.path)
-    if launched is not None:
-        _from_launcher(r, launched)
+        if r.values.get("strategy", "single") == "single" and found.gpus > 1 and launched is not None:
+            _strategy_from_launcher(r, launched)  # the count is the config's; the strategy may be its README launcher's
         _apply_minimum(r, implied)
         _ddp_if_launched(r)
         return
