@@ -309,6 +309,16 @@ def lengths_assumed(w: WorkloadConfig) -> bool:
     return not (w.token_quantiles or w.sample_packing or w.pad_to_max)
 
 
+def seq_len_origin(w: WorkloadConfig) -> str:
+    """Where the sequence length an assumed sample takes came from: the config's own key, or the default or assumption
+    a reader applied when the config sets none (review3 #12/#13: "2048 tokens (the config's seq_len)" for a file with no
+    such key)."""
+    src = w.sources.get("seq_len")
+    if src is None or src.explicit:
+        return "the config's seq_len" if src is not None else "seq_len"
+    return f"seq_len not set in the config: {src.note}" if src.note else "seq_len not set in the config: a default"
+
+
 def length_phrase(w: WorkloadConfig, *, peak: bool = True) -> str:
     """The tokens per micro-batch a projection used, and where the sample length came from."""
     length = sample_length(w, peak=peak)
@@ -318,7 +328,7 @@ def length_phrase(w: WorkloadConfig, *, peak: bool = True) -> str:
     elif src is not None and src.note:
         why = src.note
     else:
-        why = f"every sample assumed {w.seq_len} tokens (the config's seq_len)"
+        why = f"every sample assumed {w.seq_len} tokens ({seq_len_origin(w)})"
     if w.token_quantiles and not (w.sample_packing or w.pad_to_max):
         why = f"padded to the batch's longest sample; {'longest' if peak else 'expected longest'} sampled {length} tokens; {why}"
     return f"{w.micro_batch_size} x {length} tokens per micro-batch ({why})"

@@ -134,6 +134,27 @@ def test_no_local_dataset_states_the_assumption(tmp_path: Path) -> None:
     assert w.sources["token_lengths"].note == "no local dataset: every sample assumed 4096 tokens (the config's seq_len)"
 
 
+def test_an_assumed_length_says_whether_the_config_set_it(tmp_path: Path) -> None:
+    """review3 #12/#13: "2048 tokens (the config's seq_len)" was said of torchtune files that set no max_seq_len;
+    the phrase names the config's key only when the config has one, else the default or assumption the reader used."""
+    folder = tmp_path / "tt"
+    folder.mkdir()
+    text = (
+        "model:\n  _component_: torchtune.models.llama3_2.llama3_2_1b\ntokenizer:\n  _component_: torchtune.models.llama3.llama3_tokenizer\n"
+        "  path: /tmp/tokenizer.model\ndataset:\n  _component_: torchtune.datasets.alpaca_dataset\nbatch_size: 4\nepochs: 1\n"
+        "optimizer:\n  _component_: torch.optim.AdamW\n  lr: 2e-5\nloss:\n  _component_: torchtune.modules.loss.CEWithChunkedOutputLoss\n"
+        "device: cuda\ndtype: bf16\nenable_activation_checkpointing: true\n"
+    )
+    unset = folder / "full_1b.yaml"
+    unset.write_text(text)
+    w = load_config(unset).workload
+    note = w.sources["token_lengths"].note
+    assert "the config's seq_len" not in note and "seq_len not set in the config" in note and "2048 tokens assumed" in note
+    stated = folder / "full_1b_stated.yaml"
+    stated.write_text(text.replace("  path: /tmp/tokenizer.model\n", "  path: /tmp/tokenizer.model\n  max_seq_len: 1024\n"))
+    assert "1024 tokens (the config's seq_len)" in load_config(stated).workload.sources["token_lengths"].note
+
+
 @pytest.mark.parametrize(
     ("content", "why"),
     [

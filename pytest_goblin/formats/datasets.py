@@ -472,7 +472,9 @@ def _quantiles(counts: list[int]) -> list[int]:
 
 
 def _assumed(w: WorkloadConfig, why: str, key: str | None = None, line: int | None = None) -> WorkloadConfig:
-    note = f"{why}: every sample assumed {w.seq_len} tokens (the config's seq_len)"
+    from ..costmodel import seq_len_origin
+
+    note = f"{why}: every sample assumed {w.seq_len} tokens ({seq_len_origin(w)})"
     return w.model_copy(update={"sources": {**w.sources, "token_lengths": FieldSource(file=w.path, key=key, line=line, note=note)}})
 
 
@@ -482,7 +484,9 @@ def attach(w: WorkloadConfig, path: Path, data: Any, text: str) -> WorkloadConfi
     Every dataset the config trains on must be measured: one it names on the Hub, or one that cannot be
     read, could hold the longest samples, so the lengths are then assumed and the note says which."""
     if (why := pads_to_max(w, data, text)) is not None:
-        note = f"every sample padded to {w.seq_len} tokens (the config's seq_len): {why}"
+        from ..costmodel import seq_len_origin
+
+        note = f"every sample padded to {w.seq_len} tokens ({seq_len_origin(w)}): {why}"
         src = FieldSource(
             file=w.path, key="pad_to_sequence_len" if w.format == "axolotl" else None, line=_line(data, "pad_to_sequence_len"), explicit=True, note=note
         )
