@@ -14,7 +14,7 @@ import os
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -27,6 +27,10 @@ from .hardware import kb_dir, load_yaml_list
 from .rules import DERIVED_FACTS, facts, holds
 from .schemas import WORKLOAD_FIELDS, Blocker, Finding, Hardware
 from .yamlio import YamlMap, get_path
+
+if TYPE_CHECKING:
+    from .frameworks.history import KeyCheck
+    from .frameworks.pins import Pin
 
 BLOCKERS_FILE = "blockers.yaml"
 # Distributions whose exact pin (`==`, or `~=` with a patch level) a blocker may read as `pin.<dist>`.
@@ -359,13 +363,41 @@ def _torch_rocm_build(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Fi
     ]
 
 
+def _key_finding(b: Blocker, key: str, shown: str, line: int | None, message: str, fix: dict[str, Any] | None) -> Finding:
+    """A blocker.keys_*_at_version finding: a blocker where the run stops, a requirement where that is not known."""
+    blocker = b.severity == "blocker"
+    return Finding(
+        rule_id=b.id,
+        title=f"{b.title} ({'will not start' if blocker else 'check the release it runs on'}: `{shown}`)",
+        category="blocker" if blocker else "requirement",
+        line=line,
+        key=key,
+        message=message,
+        citation=b.citation,
+        footgun=not blocker,
+        blocker=blocker,
+        fix=fix,
+    )
+
+
+def _rejected(parser: str, classes: tuple[str, ...], keys: list[str], pinned: dict[str, Pin], text: str, path: str) -> KeyCheck | None:
+    """The keys the release rejects; only when some are is the repository's own Python read (its argument classes'
+    fields, which accept a key the framework dropped), since that walks the tree."""
+    from .frameworks.history import rejected, repository_fields
+
+    got = rejected(parser, classes, keys, pinned, text, frozenset())
+    if got is not None and got.rejected:
+        got = rejected(parser, classes, keys, pinned, text, repository_fields(path))
+    return got
+
+
 def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Finding]:
     """One finding per key the transformers/TRL release the recipe runs on does not have (frameworks/history.py), or
     its pinned LLaMA-Factory release / torchtune dataset builder has no field for (frameworks/releases.py):
     a blocker where the parser that reads the file stops on it, a requirement where that is not known or it
     drops the key (then the key does nothing). An exact rename is the fix, where the run's release has the new key."""
     from .frameworks import parser_for
-    from .frameworks.history import rejected, rename_keeps_value, repository_fields
+    from .frameworks.history import rename_keeps_value, repository_fields
     from .frameworks.pins import pins
     from .frameworks.releases import llamafactory_rejected, torchtune_rejected
 
@@ -390,9 +422,7 @@ def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Fin
         if got is not None and got.rejected:
             got = llamafactory_rejected(keys, pinned, loaded.text, repository_fields(path))
     elif parser in ("trl", "transformers"):
-        got = rejected(parser, tuple(classes), keys, pinned, loaded.text, frozenset())
-        if got is not None and got.rejected:  # only then is the repository's own Python read (its argument classes)
-            got = rejected(parser, tuple(classes), keys, pinned, loaded.text, repository_fields(path))
+        got = _rejected(parser, tuple(classes), keys, pinned, loaded.text, path)
     else:
         return []
     if got is None:
@@ -421,20 +451,7 @@ def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Fin
             f"{said}{f' (line {line})' if line else ''}: {r.why}{instead}. Versions: {got.versions}. {got.stops_how[0].upper()}{got.stops_how[1:]}. "
             f"{b.symptom}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
         )
-        out.append(
-            Finding(
-                rule_id=b.id,
-                title=f"{b.title} ({'will not start' if b.severity == 'blocker' else 'check the release it runs on'}: `{r.key}`)",
-                category="blocker" if b.severity == "blocker" else "requirement",
-                line=line,
-                key=r.key,
-                message=message,
-                citation=b.citation,
-                footgun=b.severity == "requirement",
-                blocker=b.severity == "blocker",
-                fix=fix,
-            )
-        )
+        out.append(_key_finding(b, r.key, r.key, line, message, fix))
     return out
 
 
@@ -458,7 +475,6 @@ def _code_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     release, a requirement on the newest release assumed for an unpinned one, nothing on a commit pin; never written."""
     from .formats.python import Script
     from .frameworks import parser_for
-    from .frameworks.history import rejected, repository_fields
     from .frameworks.pins import pins
 
     script = loaded.data
@@ -476,9 +492,7 @@ def _code_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     if (pin is not None) != (b.severity == "blocker"):
         return []
     lines = {kw.arg: kw.value.lineno for kw in script.args_call.keywords if kw.arg}
-    got = rejected(parser, tuple(classes), list(lines), pinned, loaded.text, frozenset())
-    if got is not None and got.rejected:
-        got = rejected(parser, tuple(classes), list(lines), pinned, loaded.text, repository_fields(path))
+    got = _rejected(parser, tuple(classes), list(lines), pinned, loaded.text, path)
     if got is None:
         return []
     call = f"{script.config_class}(...)"
@@ -491,20 +505,7 @@ def _code_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
             f"the class lacks ({_DATACLASS_INIT}), so the run does not start on any GPU. What to change: line {line} of the script "
             "(pass the new name, drop the keyword, or pin the release the script was written for); goblin does not rewrite code"
         )
-        out.append(
-            Finding(
-                rule_id=b.id,
-                title=f"{b.title} ({'will not start' if b.severity == 'blocker' else 'check the release it runs on'}: `{r.key}=`)",
-                category="blocker" if b.severity == "blocker" else "requirement",
-                line=line,
-                key=r.key,
-                message=message,
-                citation=b.citation,
-                footgun=b.severity == "requirement",
-                blocker=b.severity == "blocker",
-                fix=None,
-            )
-        )
+        out.append(_key_finding(b, r.key, f"{r.key}=", line, message, None))
     return out
 
 
@@ -517,7 +518,7 @@ def _launch_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     written: the edit belongs in the launch line, which the finding names."""
     from .formats.python import HF_PARSE_AT, Script, _typed
     from .frameworks import parser_for
-    from .frameworks.history import present, rejected, rename_keeps_value, repository_fields, run_version
+    from .frameworks.history import present, rename_keeps_value, run_version
     from .frameworks.pins import pins
 
     script = loaded.data
@@ -544,9 +545,7 @@ def _launch_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
         if (run := runs[dist]) is None or present(dist, cls, k, run.version) is not False
     ]
     keys = [k for k in script.launch_keys if not any(f != k and f.startswith(k) for f in fields)]
-    got = rejected(parser, tuple(classes), keys, pinned, loaded.text, frozenset())
-    if got is not None and got.rejected:
-        got = rejected(parser, tuple(classes), keys, pinned, loaded.text, repository_fields(path))
+    got = _rejected(parser, tuple(classes), keys, pinned, loaded.text, path)
     if got is None:
         return []
     how = f"{loaded.path.name} parses its command line with parse_args_into_dataclasses() (line {script.parser_call.lineno}), which stops with ValueError on an argument no dataclass reads ({HF_PARSE_AT})"
@@ -568,20 +567,7 @@ def _launch_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
             f"{said}, passed by {where}: {r.why}{instead}. Versions: {got.versions}. {how[0].upper()}{how[1:]}. "
             f"{b.symptom}. What to change: {b.guidance}; the key is in the launch line ({where}), not in this script. Source: {'; '.join(b.sources)}"
         )
-        out.append(
-            Finding(
-                rule_id=b.id,
-                title=f"{b.title} ({'will not start' if b.severity == 'blocker' else 'check the release it runs on'}: `--{r.key}`)",
-                category="blocker" if b.severity == "blocker" else "requirement",
-                line=None,
-                key=r.key,
-                message=message,
-                citation=b.citation,
-                footgun=b.severity == "requirement",
-                blocker=b.severity == "blocker",
-                fix=None,
-            )
-        )
+        out.append(_key_finding(b, r.key, f"--{r.key}", None, message, None))
     return out
 
 
