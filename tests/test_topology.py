@@ -493,7 +493,7 @@ def test_a_shell_comment_after_an_assignment_keeps_the_value(tmp_path: Path) -> 
     )
     assert topo(load_config(root / "configs/sft.yaml").workload) == (8, 2, 4)
     lf = launchers.parse_launcher(root / "x.sh", 'A="x # y"\nB=${#A} # len\n')
-    assert lf.lines == () and launchers._uncommented('echo "a # b" # c') == 'echo "a # b" '
+    assert lf.lines == () and launchers.hash_comment_cut('echo "a # b" # c') == 'echo "a # b" '
 
 
 @pytest.mark.parametrize(

@@ -51,6 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..frameworks.pins import hash_comment_cut
 from ..redact import redact, shell_secret_values
 from ..safepath import UnsafePath, read_text, tree_of
 from ..yamlio import learn_secrets
@@ -299,21 +300,6 @@ def _notebook_shell(text: str) -> tuple[list[tuple[int, str]], dict[int, str]]:
     return out, places
 
 
-def _uncommented(line: str) -> str:
-    """The line without its shell comment: a `#` that starts a word outside quotes (`micro_batch_size=1 # per GPU`,
-    review2 s1 sft.sh:9, was read as an inline prefix and the value lost); `$#`, `${#x}` and `a#b` are not comments."""
-    quote = ""
-    for i, ch in enumerate(line):
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "#" and (i == 0 or line[i - 1] in " \t"):
-            return line[:i]
-    return line
-
-
 _HERE = re.compile(r"""^["']?\$\(\s*(?:cd\s+)?dirname\s+["']?\$(?:0|\{?BASH_SOURCE(?:\[0\])?\}?)["']?\s*\)["']?""")
 
 
@@ -370,7 +356,7 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                     env.setdefault("SLURM_GPUS_ON_NODE", str(value))
     cwd = ""
     for n, logical in _logical_lines(raw):
-        stripped = _uncommented(logical).strip()
+        stripped = hash_comment_cut(logical).strip()
         if not stripped:
             continue
         for part in re.split(r"&&|\|\||;", stripped):

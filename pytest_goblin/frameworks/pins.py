@@ -571,11 +571,12 @@ def without_comments(body: str, name: str) -> str:
         return "\n".join(_pip_uncommented(line) for line in lines)
     if low.endswith(".cfg"):
         return "\n".join("" if line.lstrip().startswith(("#", ";")) else line for line in lines)
-    return "\n".join(_hash_comment_cut(line) for line in lines)
+    return "\n".join(hash_comment_cut(line) for line in lines)
 
 
-def _hash_comment_cut(line: str) -> str:
-    """A line without a `#` comment that starts a word outside quotes (TOML, YAML, Dockerfile, shell)."""
+def hash_comment_cut(line: str) -> str:
+    """A line without a `#` comment that starts a word outside quotes (TOML, YAML, Dockerfile, shell; the launcher
+    reader's too: `micro_batch_size=1 # per GPU`); `$#`, `${#x}` and `a#b` are not comments."""
     quote = ""
     for i, ch in enumerate(line):
         if quote:
@@ -599,7 +600,7 @@ def _python_without_comments(body: str) -> str:
                 row, col = tok.start
                 lines[row - 1] = lines[row - 1][:col]
     except (tokenize.TokenError, IndentationError, SyntaxError):
-        return "\n".join(_hash_comment_cut(line) for line in lines)
+        return "\n".join(hash_comment_cut(line) for line in lines)
     return "\n".join(lines)
 
 
