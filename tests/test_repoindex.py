@@ -14,19 +14,10 @@ from pytest_goblin.cli import main
 from pytest_goblin.fileio import write_atomic
 from pytest_goblin.formats import load_config
 
+from .test_topology import tree
+
 AXOLOTL = "base_model: meta-llama/Meta-Llama-3-8B\nmicro_batch_size: 2\ngradient_accumulation_steps: 4\nsequence_len: 4096\nbf16: true\n"
 ARGS = ("--goblin-runner", "projection", "--goblin-target", "mi300x", "-p", "no:cacheprovider")
-
-
-def tree(root: Path, files: dict[str, str], git: bool = True) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    if git:
-        (root / ".git").mkdir()
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
 
 
 def launcher(gpus: int, config: str = "configs/sft.yaml") -> str:

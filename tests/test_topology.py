@@ -30,7 +30,11 @@ LLAMAFACTORY = (
 
 def repo(tmp_path: Path, files: dict[str, str], git: bool = True) -> Path:
     """A small repository (a `.git` folder unless `git` is false, and the given files) under tmp_path; returns its root."""
-    root = tmp_path / "repo"
+    return tree(tmp_path / "repo", files, git)
+
+
+def tree(root: Path, files: dict[str, str], git: bool = True) -> Path:
+    """The same at `root` (a test with two repositories side by side)."""
     root.mkdir(parents=True, exist_ok=True)
     if git:
         (root / ".git").mkdir()
