@@ -10,7 +10,6 @@ that shows the failure, and, where one edit removes it, the value to write. That
 
 from __future__ import annotations
 
-import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +19,7 @@ from pydantic import ValidationError
 
 from .errors import KBError
 from .formats import LoadedConfig
+from .formats.launchers import topology_launcher_line
 from .formats.textedit import RENAME
 from .frameworks import check_writes
 from .frameworks.pins import exact_pins
@@ -146,28 +146,8 @@ def launch_lines(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def _launcher_hit(loaded: LoadedConfig, pattern: str) -> str | None:
-    """`file:line: text` of the first line matching `pattern` in the repository launcher the topology was read
-    from (the workload's world size / nodes / GPUs-per-node source, when that is another file); None otherwise."""
-    from pathlib import Path
-
-    from .safepath import UnsafePath, read_text, tree_of
-
-    w = loaded.workload
-    files = {s.file for k in ("world_size", "nodes", "gpus_per_node") if (s := w.sources.get(k)) is not None and s.file and s.file != w.path}
-    for file in sorted(files):
-        try:
-            text = read_text(Path(file), roots=tree_of(Path(w.path)), limit=256_000)
-        except (UnsafePath, OSError):
-            continue
-        for n, row in enumerate(text.splitlines(), 1):
-            if re.search(pattern, row):
-                return f"{os.path.basename(file)}:{n}: {row.strip()[:160]}"
-    return None
-
-
 def _in_launcher(value: str) -> str:
-    """`file:line: text` (from _launcher_hit) as a message shows it: the place, then the line in a code span."""
+    """`file:line: text` (from launchers.topology_launcher_line) as a message shows it: the place, then the line in a code span."""
     where, _, text = value.partition(": ")
     return f"the launcher {where}: `{text.replace('`', chr(39))}`"
 
@@ -208,7 +188,7 @@ def found(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] | li
             hit = next(((n, text) for n, text in lines if re.search(b.launch, text)), None)
             if hit is None:
                 # the launcher in the repository that runs this config (review2: s1's sft.sh counts GPUs with nvidia-smi)
-                elsewhere = _launcher_hit(loaded, b.launch)
+                elsewhere = topology_launcher_line(loaded.workload, b.launch)
                 if elsewhere is None:
                     continue
                 value = value if key else elsewhere

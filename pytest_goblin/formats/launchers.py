@@ -54,6 +54,7 @@ from typing import Any
 from ..frameworks.pins import hash_comment_cut
 from ..redact import redact, shell_secret_values
 from ..safepath import UnsafePath, read_text, tree_of
+from ..schemas import WorkloadConfig
 from ..yamlio import learn_secrets
 
 MAX_BYTES = 256_000  # a launcher or README larger than this is not read
@@ -1329,3 +1330,18 @@ def script_misses(script_path: str | Path) -> list[str]:
             if len(out) >= MAX_MISSES:
                 return out
     return out
+
+
+def topology_launcher_line(w: WorkloadConfig, pattern: str) -> str | None:
+    """`file:line: text` of the first line matching `pattern` in the repository launcher the topology was read
+    from (the workload's world size / nodes / GPUs-per-node source, when that is another file); None otherwise."""
+    files = {s.file for k in ("world_size", "nodes", "gpus_per_node") if (s := w.sources.get(k)) is not None and s.file and s.file != w.path}
+    for file in sorted(files):
+        try:
+            text = read_text(Path(file), roots=tree_of(Path(w.path)), limit=256_000)
+        except (UnsafePath, OSError):
+            continue
+        for n, row in enumerate(text.splitlines(), 1):
+            if re.search(pattern, row):
+                return f"{os.path.basename(file)}:{n}: {row.strip()[:160]}"
+    return None

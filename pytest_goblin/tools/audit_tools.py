@@ -632,7 +632,8 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
 
 def _rollout(ctx: AuditContext, w: WorkloadConfig) -> RolloutSplit | None:
     """The projected generation / reference / training split of an online RL recipe goblin models (rollout.py)."""
-    from ..blockers import _launcher_hit, launch_lines, raw_key
+    from ..blockers import launch_lines, raw_key
+    from ..formats.launchers import topology_launcher_line
     from ..frameworks.history import online_trainer_from_keys, reading
     from ..rollout import SERVE
 
@@ -651,7 +652,7 @@ def _rollout(ctx: AuditContext, w: WorkloadConfig) -> RolloutSplit | None:
             read = replace(read, version=newest, source=f"no pin; the newest release with the file's keys ({named.releases})")
     # the line that starts the vLLM server: the config's own comment lines, else the launcher its topology came from
     own = next((f"the config's line {n}: {text.strip()}" for n, text in launch_lines(loaded.text) if re.search(SERVE, text)), None)
-    server = own or _launcher_hit(loaded, SERVE)
+    server = own or topology_launcher_line(loaded.workload, SERVE)
     return rollout_split(w, ctx.hw, lambda key: raw_key(loaded, key), read.version, read.source, server_line=server)
 
 
