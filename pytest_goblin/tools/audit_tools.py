@@ -25,7 +25,7 @@ from ..modelzoo import shape_assumption
 from ..patching import NOT_DOWN_ON_ASSUMED_LENGTHS, NOT_ON_A_GUESS, NOT_ON_ASSUMED_LENGTHS, NOT_READ_BACK, assumed_over, build_patch, plan_edits
 from ..rollout import inconclusive_reason as rollout_reason
 from ..rollout import split as rollout_split
-from ..rules import online_rl, render_finding, search, slim, unactionable, unmodelled_trainer, unresolved_preference
+from ..rules import online_rl, render_finding, search, slim, unactionable, unmodelled_trainer
 from ..schemas import Finding, Patch, Report, RolloutSplit, Rule, RunMetrics, Speedup, WorkloadConfig, device_label
 from ..stats import MAX_HALF_WIDTH, bootstrap_speedup, decide, inconclusive, settled, straddled
 from .context import AuditContext
@@ -530,10 +530,10 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
             "the memory a colocated vLLM reserves and the reference and reward passes are not in the projection, which covers "
             "the training step only, so it cannot judge this config; measure it with your training command (goblin_command)"
         )
-    pref = unresolved_preference(w) if evidence == "projected" else None
-    if not why and pref:
+    trainer = unmodelled_trainer(w) if evidence == "projected" else None
+    if not why and trainer is not None and trainer.from_keys:
         why = (
-            f"the file has a preference trainer's keys ({pref}) but goblin could not tell which trainer runs it (the file names none,"
+            f"the file has a preference trainer's keys ({trainer.what}) but goblin could not tell which trainer runs it (the file names none,"
             " and no launch line in its repository runs a script goblin could read the trainer from): chosen and rejected"
             " sequences and a reference model change the memory and time, so it cannot judge this config; name the trainer"
             " in a comment of the file (`# DPOTrainer`) or measure it with your training command (goblin_command)"
@@ -547,9 +547,9 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
             "it cannot judge this config until it knows the model (a model id in its table, or a config.json it can read: "
             "a local model folder inside the repository, or the Hub with goblin_hub)"
         )
-    if not why and evidence == "projected" and verdict != "fail" and (trainer := unmodelled_trainer(w)) is not None:
+    if not why and verdict != "fail" and trainer is not None and not trainer.from_keys:
         why = (
-            f"goblin does not model this trainer's memory ({trainer}; the sequences each example runs and the reference "
+            f"goblin does not model this trainer's memory ({trainer.what}; the sequences each example runs and the reference "
             "model were not read from a trainer it knows), so checkpointing, the micro-batch and offload were not judged; "
             "it cannot clear this config (name the trainer class, or measure with your training command: goblin_command)"
         )
