@@ -6,7 +6,6 @@ import json
 import platform
 import re
 import statistics
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -634,22 +633,15 @@ def _rollout(ctx: AuditContext, w: WorkloadConfig) -> RolloutSplit | None:
     """The projected generation / reference / training split of an online RL recipe goblin models (rollout.py)."""
     from ..blockers import launch_lines, raw_key
     from ..formats.launchers import topology_launcher_line
-    from ..frameworks.history import online_trainer_from_keys, reading
+    from ..frameworks.history import reading
     from ..rollout import SERVE
 
     loaded = ctx.loaded
     if loaded is None:
         return None
-    read = reading(w.framework, w.path, loaded.text)
+    read = reading(w.framework, w.path, loaded.text)  # an unpinned TRL recipe: the release its keys say (history.reading)
     if read is None:
         return None
-    if read.assumed and isinstance(loaded.data, dict):
-        # no pin, but the file's keys exist only in a range of releases (review2 #9: vllm_max_model_len, trl 0.16.1-0.17.0):
-        # the run is on that range, not on the newest release goblin read, so its defaults and whether it is modelled follow it
-        named = online_trainer_from_keys([k for k in loaded.data if isinstance(k, str)])
-        if named is not None:
-            newest = named.releases.removeprefix("trl ").split("-")[-1]
-            read = replace(read, version=newest, source=f"no pin; the newest release with the file's keys ({named.releases})")
     # the line that starts the vLLM server: the config's own comment lines, else the launcher its topology came from
     own = next((f"the config's line {n}: {text.strip()}" for n, text in launch_lines(loaded.text) if re.search(SERVE, text)), None)
     server = own or topology_launcher_line(loaded.workload, SERVE)
