@@ -256,11 +256,12 @@ def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] |
                 fix=fix,
             )
         )
+    checked: dict[str, Any] = {}  # a check's answer, shared by its blocker and requirement entries
     for b in cached_blockers() if blockers is None else blockers:
         if b.id in loaded.workload.ignored_rules or (b.formats and loaded.adapter.name not in b.formats):
             continue
         if b.check == "keys_at_version":
-            out += _keys_at_version(loaded, hw, b)
+            out += _keys_at_version(loaded, hw, b, checked)
         elif b.check == "torch_rocm_build":
             out += _torch_rocm_build(loaded, hw, b)
         elif b.check == "module_removed_at_version":
@@ -371,21 +372,13 @@ def _rejected(parser: str, classes: tuple[str, ...], keys: list[str], pinned: di
     return got
 
 
-def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Finding]:
-    """One finding per key the transformers/TRL release the recipe runs on does not have (frameworks/history.py), or
-    its pinned LLaMA-Factory release / torchtune dataset builder has no field for (frameworks/releases.py):
-    a blocker where the parser that reads the file stops on it, a requirement where that is not known or it
-    drops the key (then the key does nothing). An exact rename is the fix, where the run's release has the new key."""
+def _key_check(loaded: LoadedConfig, data: dict[Any, Any]) -> KeyCheck | None:
+    """The keys of a YAML recipe the release it runs on rejects (_keys_at_version), or None."""
     from .frameworks import parser_for
-    from .frameworks.history import rename_keeps_value, repository_fields
+    from .frameworks.history import repository_fields
     from .frameworks.pins import pins
     from .frameworks.releases import llamafactory_rejected, torchtune_rejected
 
-    data = loaded.data
-    if loaded.adapter.name == "python":
-        return _launch_keys_at_version(loaded, b) + _code_keys_at_version(loaded, b)
-    if not isinstance(data, dict):
-        return []
     declared = getattr(data, "config_class", None)
     parser, classes = parser_for(loaded.adapter.name, data, declared, str(loaded.path), loaded.text)
     path = str(loaded.path)
@@ -394,19 +387,39 @@ def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Fin
     if framework_pin is not None and framework_pin.kind == "commit":
         # pinned to a commit whose release goblin cannot tell offline (review3 X-R1: trl@...@019fc6d, 0.16.0.dev0, where
         # vllm_device is a GRPOConfig field): judging its keys against the newest release would speak of a release it does not run
-        return []
+        return None
     if loaded.adapter.name == "torchtune":
-        got = torchtune_rejected(data, pinned)
-    elif parser == "llamafactory":
+        return torchtune_rejected(data, pinned)
+    if parser == "llamafactory":
         got = llamafactory_rejected(keys, pinned, loaded.text, frozenset())
         if got is not None and got.rejected:
             got = llamafactory_rejected(keys, pinned, loaded.text, repository_fields(path))
-    elif parser in ("trl", "transformers"):
-        got = _rejected(parser, tuple(classes), keys, pinned, loaded.text, path)
-    else:
+        return got
+    if parser in ("trl", "transformers"):
+        return _rejected(parser, tuple(classes), keys, pinned, loaded.text, path)
+    return None
+
+
+def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker, checked: dict[str, Any] | None = None) -> list[Finding]:
+    """One finding per key the transformers/TRL release the recipe runs on does not have (frameworks/history.py), or
+    its pinned LLaMA-Factory release / torchtune dataset builder has no field for (frameworks/releases.py):
+    a blocker where the parser that reads the file stops on it, a requirement where that is not known or it
+    drops the key (then the key does nothing). An exact rename is the fix, where the run's release has the new key.
+    `checked`: where findings() keeps the keys' check for the other entry of the pair (blocker / requirement)."""
+    from .frameworks.history import rename_keeps_value
+
+    data = loaded.data
+    if loaded.adapter.name == "python":
+        return _launch_keys_at_version(loaded, b) + _code_keys_at_version(loaded, b)
+    if not isinstance(data, dict):
         return []
+    checked = {} if checked is None else checked
+    if "keys_at_version" not in checked:
+        checked["keys_at_version"] = _key_check(loaded, data)
+    got = checked["keys_at_version"]
     if got is None:
         return []
+    declared = getattr(data, "config_class", None)
     out = []
     for r in got.rejected:
         stops = got.stops is True and r.certain
