@@ -1154,8 +1154,18 @@ def _tree(absolute: Path) -> tuple[list[Path], Path, str]:
 
 def find_launch(config_path: str | Path) -> Launch | None:
     """The first launch line in the repository that names this config (closest folder first,
-    scripts before READMEs), read into nodes x GPUs per node; None when none names it."""
-    absolute = Path(os.path.abspath(config_path))
+    scripts before READMEs), read into nodes x GPUs per node; None when none names it. Once per config
+    in a session (repoindex: a patch's read-back asks again); each caller gets its own copy."""
+    import copy
+
+    from ..repoindex import memo
+
+    absolute = os.path.abspath(config_path)
+    return copy.deepcopy(memo("launchers.find_launch", (absolute, os.getcwd()), lambda: _find_launch(absolute)))
+
+
+def _find_launch(config_path: str) -> Launch | None:
+    absolute = Path(config_path)
     config = Path(os.path.realpath(absolute))
     roots, root, how = _tree(absolute)
     if not config.is_relative_to(root):
