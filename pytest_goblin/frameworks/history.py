@@ -324,6 +324,8 @@ def _online_trainer_of_text(config: str, text: str) -> FromKeys | None:
     from ..errors import GoblinError
     from ..yamlio import load_yaml
 
+    if not any(k in text for k in GENERATION_KEYS):
+        return None  # no generation key is written anywhere in the file: nothing to parse it for
     try:
         data = load_yaml(Path(config), text, [])
     except GoblinError:
