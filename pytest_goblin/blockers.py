@@ -10,7 +10,6 @@ that shows the failure, and, where one edit removes it, the value to write. That
 
 from __future__ import annotations
 
-import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +19,7 @@ from pydantic import ValidationError
 
 from .errors import KBError
 from .formats import LoadedConfig
+from .formats.launchers import topology_launcher_line
 from .formats.textedit import RENAME
 from .frameworks import check_writes
 from .frameworks.pins import exact_pins
@@ -146,28 +146,8 @@ def launch_lines(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def _launcher_hit(loaded: LoadedConfig, pattern: str) -> str | None:
-    """`file:line: text` of the first line matching `pattern` in the repository launcher the topology was read
-    from (the workload's world size / nodes / GPUs-per-node source, when that is another file); None otherwise."""
-    from pathlib import Path
-
-    from .safepath import UnsafePath, read_text, tree_of
-
-    w = loaded.workload
-    files = {s.file for k in ("world_size", "nodes", "gpus_per_node") if (s := w.sources.get(k)) is not None and s.file and s.file != w.path}
-    for file in sorted(files):
-        try:
-            text = read_text(Path(file), roots=tree_of(Path(w.path)), limit=256_000)
-        except (UnsafePath, OSError):
-            continue
-        for n, row in enumerate(text.splitlines(), 1):
-            if re.search(pattern, row):
-                return f"{os.path.basename(file)}:{n}: {row.strip()[:160]}"
-    return None
-
-
 def _in_launcher(value: str) -> str:
-    """`file:line: text` (from _launcher_hit) as a message shows it: the place, then the line in a code span."""
+    """`file:line: text` (from launchers.topology_launcher_line) as a message shows it: the place, then the line in a code span."""
     where, _, text = value.partition(": ")
     return f"the launcher {where}: `{text.replace('`', chr(39))}`"
 
@@ -208,7 +188,7 @@ def found(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] | li
             hit = next(((n, text) for n, text in lines if re.search(b.launch, text)), None)
             if hit is None:
                 # the launcher in the repository that runs this config (review2: s1's sft.sh counts GPUs with nvidia-smi)
-                elsewhere = _launcher_hit(loaded, b.launch)
+                elsewhere = topology_launcher_line(loaded.workload, b.launch)
                 if elsewhere is None:
                     continue
                 value = value if key else elsewhere
@@ -276,11 +256,12 @@ def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] |
                 fix=fix,
             )
         )
+    checked: dict[str, Any] = {}  # a check's answer, shared by its blocker and requirement entries
     for b in cached_blockers() if blockers is None else blockers:
         if b.id in loaded.workload.ignored_rules or (b.formats and loaded.adapter.name not in b.formats):
             continue
         if b.check == "keys_at_version":
-            out += _keys_at_version(loaded, hw, b)
+            out += _keys_at_version(loaded, hw, b, checked)
         elif b.check == "torch_rocm_build":
             out += _torch_rocm_build(loaded, hw, b)
         elif b.check == "module_removed_at_version":
@@ -391,21 +372,13 @@ def _rejected(parser: str, classes: tuple[str, ...], keys: list[str], pinned: di
     return got
 
 
-def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Finding]:
-    """One finding per key the transformers/TRL release the recipe runs on does not have (frameworks/history.py), or
-    its pinned LLaMA-Factory release / torchtune dataset builder has no field for (frameworks/releases.py):
-    a blocker where the parser that reads the file stops on it, a requirement where that is not known or it
-    drops the key (then the key does nothing). An exact rename is the fix, where the run's release has the new key."""
+def _key_check(loaded: LoadedConfig, data: dict[Any, Any]) -> KeyCheck | None:
+    """The keys of a YAML recipe the release it runs on rejects (_keys_at_version), or None."""
     from .frameworks import parser_for
-    from .frameworks.history import rename_keeps_value, repository_fields
+    from .frameworks.history import repository_fields
     from .frameworks.pins import pins
     from .frameworks.releases import llamafactory_rejected, torchtune_rejected
 
-    data = loaded.data
-    if loaded.adapter.name == "python":
-        return _launch_keys_at_version(loaded, b) + _code_keys_at_version(loaded, b)
-    if not isinstance(data, dict):
-        return []
     declared = getattr(data, "config_class", None)
     parser, classes = parser_for(loaded.adapter.name, data, declared, str(loaded.path), loaded.text)
     path = str(loaded.path)
@@ -414,19 +387,39 @@ def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Fin
     if framework_pin is not None and framework_pin.kind == "commit":
         # pinned to a commit whose release goblin cannot tell offline (review3 X-R1: trl@...@019fc6d, 0.16.0.dev0, where
         # vllm_device is a GRPOConfig field): judging its keys against the newest release would speak of a release it does not run
-        return []
+        return None
     if loaded.adapter.name == "torchtune":
-        got = torchtune_rejected(data, pinned)
-    elif parser == "llamafactory":
+        return torchtune_rejected(data, pinned)
+    if parser == "llamafactory":
         got = llamafactory_rejected(keys, pinned, loaded.text, frozenset())
         if got is not None and got.rejected:
             got = llamafactory_rejected(keys, pinned, loaded.text, repository_fields(path))
-    elif parser in ("trl", "transformers"):
-        got = _rejected(parser, tuple(classes), keys, pinned, loaded.text, path)
-    else:
+        return got
+    if parser in ("trl", "transformers"):
+        return _rejected(parser, tuple(classes), keys, pinned, loaded.text, path)
+    return None
+
+
+def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker, checked: dict[str, Any] | None = None) -> list[Finding]:
+    """One finding per key the transformers/TRL release the recipe runs on does not have (frameworks/history.py), or
+    its pinned LLaMA-Factory release / torchtune dataset builder has no field for (frameworks/releases.py):
+    a blocker where the parser that reads the file stops on it, a requirement where that is not known or it
+    drops the key (then the key does nothing). An exact rename is the fix, where the run's release has the new key.
+    `checked`: where findings() keeps the keys' check for the other entry of the pair (blocker / requirement)."""
+    from .frameworks.history import rename_keeps_value
+
+    data = loaded.data
+    if loaded.adapter.name == "python":
+        return _launch_keys_at_version(loaded, b) + _code_keys_at_version(loaded, b)
+    if not isinstance(data, dict):
         return []
+    checked = {} if checked is None else checked
+    if "keys_at_version" not in checked:
+        checked["keys_at_version"] = _key_check(loaded, data)
+    got = checked["keys_at_version"]
     if got is None:
         return []
+    declared = getattr(data, "config_class", None)
     out = []
     for r in got.rejected:
         stops = got.stops is True and r.certain

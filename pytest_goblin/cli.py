@@ -68,7 +68,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from .options import build_settings, from_argparse
     from .outcome import SessionReport
     from .reporting.escape import one_line, terminal
-    from .reporting.text import failure_text, findings_lines, summary_line
+    from .reporting.text import findings_lines, masked_failure_text, summary_line
     from .service import check_settings, display_path, parse_shard
 
     values = from_argparse(args)
@@ -105,7 +105,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
             r = item.report
             in_full = bool(item.verdict == "fail" or (item.verdict == "warn" and values["diff"])) and bool(values["diff"] or args.verbose)
             if r is not None and in_full:
-                print(terminal(failure_text(redact_model(r))))
+                print(terminal(masked_failure_text(r)))
             print(one_line(summary_line(item)))
             if r is not None and args.verbose and not in_full and item.verdict in ("pass", "warn"):
                 for line in findings_lines(r):  # footguns and guidance of a PASS or WARN, one line each

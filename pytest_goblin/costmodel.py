@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields, replace
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from pytest_goblin.errors import KBError
 from pytest_goblin.hardware import kb_dir, load_yaml_list
 from pytest_goblin.modelzoo import estimate_shape
 from pytest_goblin.schemas import Hardware, ModelShape, WasteBudget, WorkloadConfig
 
+T = TypeVar("T")
 GB = 1e9
 LORA_TRAINABLE_SHARE = 0.01  # LoRA adapters train about 1% of the parameters at typical ranks
 
@@ -1206,13 +1207,33 @@ def smaller_micro_batch(w: WorkloadConfig, hw: Hardware, limit_gb: float, update
     return best
 
 
+def _session_memo(kind: str, w: WorkloadConfig, hw: Hardware, extra: Hashable, compute: Callable[[], T]) -> T:
+    """compute(), once per workload, target and `extra` while a session scope is open (repoindex.memo): the cost
+    model is a pure function of them and of the packaged tables, and an audit asks it for the same workload
+    several times (the profile and the baseline benchmark, the speedup's grid and the throughput interval's)."""
+    from .repoindex import active, memo
+
+    if not active():
+        return compute()
+    return memo(kind, (w.model_dump_json(), hw.model_dump_json(), extra), compute)
+
+
+def _grid_seconds(w: WorkloadConfig, hw: Hardware, nominal: Assumptions, relevant: frozenset[str], peak_gb: float) -> tuple[float, ...]:
+    """step_s of `w` at each point of assumption_grid(nominal, relevant), in the grid's order (`peak_gb`, which no
+    assumption changes and step_s does not read, saves recomputing memory at each point)."""
+    return _session_memo(
+        "costmodel.grid", w, hw, (nominal, relevant), lambda: tuple(step(w, hw, a, peak_gb=peak_gb).step_s for a in assumption_grid(nominal, relevant))
+    )
+
+
 def sensitivity(before: WorkloadConfig, after: WorkloadConfig, hw: Hardware) -> tuple[float, float, float]:
     """(point, low, high) speedup across the assumption grid, widened by the calibration's ablation error."""
     nominal = nominal_for(hw)
     mb, ma = memory_gb(before), memory_gb(after)
     point = step(before, hw, nominal, peak_gb=mb).step_s / step(after, hw, nominal, peak_gb=ma).step_s
-    grid = assumption_grid(nominal, factors_used(before, after))
-    ratios = [step(before, hw, a, peak_gb=mb).step_s / step(after, hw, a, peak_gb=ma).step_s for a in grid]
+    relevant = factors_used(before, after)
+    grid = zip(_grid_seconds(before, hw, nominal, relevant, mb), _grid_seconds(after, hw, nominal, relevant, ma), strict=True)
+    ratios = [b / a for b, a in grid]
     low, high = min([*ratios, point]), max([*ratios, point])
     cal = target_efficiency(hw).calibration
     if cal is not None and abs(point - 1.0) > 1e-9:
@@ -1309,6 +1330,16 @@ def _shape_variants(shape: ModelShape) -> list[ModelShape]:
 def throughput_range(
     w: WorkloadConfig, hw: Hardware, *, stack: str | None = None, nominal: Assumptions | None = None, calibration: Calibration | None = None
 ) -> ThroughputRange:
+    """_throughput_range; with the target's own stack, factors and calibration, once per workload in a session
+    (the projection runner asks for the baseline's twice: its profile and its benchmark)."""
+    if stack is None and nominal is None and calibration is None:
+        return _session_memo("costmodel.throughput_range", w, hw, None, lambda: _throughput_range(w, hw))
+    return _throughput_range(w, hw, stack=stack, nominal=nominal, calibration=calibration)
+
+
+def _throughput_range(
+    w: WorkloadConfig, hw: Hardware, *, stack: str | None = None, nominal: Assumptions | None = None, calibration: Calibration | None = None
+) -> ThroughputRange:
     """Projected tokens/s per GPU with its interval (docs/projection.md, "Assumptions and the interval").
 
     0. A workload the target's calibration rows cover whose class (stack, precision, method) has at
@@ -1339,8 +1370,7 @@ def throughput_range(
         low = nominal_rate / (1 + max(klass.max_over, CLASS_FLOOR))
         high = nominal_rate / max(0.05, 1 - max(klass.max_under, CLASS_FLOOR))
     else:
-        peak = step_nominal.peak_memory_gb
-        rates = [tokens / step(w, hw, a, peak_gb=peak).step_s for a in assumption_grid(factors, factors_used(w))]
+        rates = [tokens / s for s in _grid_seconds(w, hw, factors, factors_used(w), step_nominal.peak_memory_gb)]
         low, high = min([*rates, nominal_rate]), max([*rates, nominal_rate])
         residuals = cal if cal is not None else target_efficiency(hw).calibration
         if residuals is not None:

@@ -18,8 +18,8 @@ import pytest
 from .errors import GoblinError
 from .events import Event
 from .formats import LoadedConfig
-from .redact import redact, redact_model
-from .reporting.text import failure_text, speedup_text, trajectory_text
+from .redact import redact
+from .reporting.text import masked_failure_text, speedup_text, trajectory_text
 from .schemas import Report
 from .settings import Settings
 from .stash import SETTINGS_KEY, VALUES_KEY
@@ -152,7 +152,7 @@ class AuditItem(pytest.Item):
         verbose = self.config.get_verbosity() > 0
         # the report's strings masked, then rendered; a rendered block is never masked (red team round 8)
         if isinstance(excinfo.value, GoblinFailure):
-            text = failure_text(redact_model(excinfo.value.report))
+            text = masked_failure_text(excinfo.value.report)
         elif isinstance(excinfo.value, AuditError):
             text = f"{self.path}: audit error: {redact(str(excinfo.value))}"
         else:

@@ -409,10 +409,9 @@ class GoblinSession:
             session.exitstatus = 128 + self.sigterm.signum
 
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-        from .redact import redact_model
         from .reporting.escape import one_line, terminal
         from .reporting.github import in_actions, workflow_commands
-        from .reporting.text import failure_text, summary_line
+        from .reporting.text import masked_failure_text, summary_line
 
         # the strings masked, then rendered; a rendered line is never masked (round 8, M5)
         session = self.session_report()
@@ -422,7 +421,7 @@ class GoblinSession:
         for item in session.items:
             if show_warned and item.verdict == "warn" and item.report is not None:
                 # a warning's findings and diff, as a failure shows them, through the same escaping (N7)
-                tr.write_line(terminal(failure_text(redact_model(item.report))))
+                tr.write_line(terminal(masked_failure_text(item.report)))
         for item in session.items:
             tr.write_line(one_line(summary_line(item)))
             if config.get_verbosity() > 0 and item.verdict == "pass" and item.report is not None:

@@ -6,6 +6,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -230,28 +231,34 @@ def preference_modelled(w: WorkloadConfig) -> bool:
     return src is not None and src.explicit and online_rl(w) is None
 
 
-def unmodelled_trainer(w: WorkloadConfig) -> str | None:
+@dataclass(frozen=True)
+class UnmodelledTrainer:
+    """A preference or reward trainer whose memory the cost model does not hold (unmodelled_trainer)."""
+
+    what: str  # the trainer as the label names it, or the preference keys of a file whose trainer is unknown
+    from_keys: bool  # the file has a preference trainer's keys, and goblin could not tell which trainer runs it
+
+
+def unmodelled_trainer(w: WorkloadConfig) -> UnmodelledTrainer | None:
     """A preference or reward trainer whose memory the cost model does not hold (no sequences per example or
-    reference model read for it), so no memory rule is judged: named, for an inconclusive verdict. Online
-    RL has its own reason (online_rl)."""
-    name = (w.framework or "").lower()
+    reference model read for it), so no memory rule is judged: named, for an inconclusive verdict. `from_keys`:
+    the file has a preference trainer's keys but names no trainer goblin could read (formats/hf_trainer.py's
+    UNRESOLVED_PREFERENCE label; then `what` is those keys). Online RL has its own reason (online_rl)."""
+    from .formats.hf_trainer import UNRESOLVED_PREFERENCE
+
+    label = w.framework or ""
+    at = label.find(UNRESOLVED_PREFERENCE + ": ")
+    if at >= 0:
+        return UnmodelledTrainer(label[at + len(UNRESOLVED_PREFERENCE) + 2 :].rstrip(")"), from_keys=True)
+    name = label.lower()
     if online_rl(w) is not None or preference_modelled(w):
         return None
     m = re.search(r"dpo|kto|orpo|reward|simpo|cpo|\bstage (rm|dpo|kto)", name)
     if m is None:
         return None
     if "trainer not named" in name:  # a list of the config classes the file fits, preference trainers among them
-        return "the file does not name its trainer, and preference trainers are among the classes its keys fit"
-    return m.group(0)
-
-
-def unresolved_preference(w: WorkloadConfig) -> str | None:
-    """The preference keys of a file whose trainer goblin could not name, or None (formats/hf_trainer.py)."""
-    from .formats.hf_trainer import UNRESOLVED_PREFERENCE
-
-    label = w.framework or ""
-    at = label.find(UNRESOLVED_PREFERENCE + ": ")
-    return label[at + len(UNRESOLVED_PREFERENCE) + 2 :].rstrip(")") if at >= 0 else None
+        return UnmodelledTrainer("the file does not name its trainer, and preference trainers are among the classes its keys fit", from_keys=False)
+    return UnmodelledTrainer(m.group(0), from_keys=False)
 
 
 def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -> dict[str, Any]:

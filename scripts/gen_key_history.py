@@ -19,7 +19,7 @@ releases where it is present, where it was last seen (file:line at a release) an
 default differs between releases, the default of each range with its file:line; for TRL, also
 whether each `trl <command>` script stops on a config key no dataclass reads (TrlParser's behaviour
 at that release and the arguments the script passes it); for LLaMA-Factory, whether its argument
-parser stops on one; for torchtune, where config.instantiate calls the component. With --only, the
+parser stops on one and the transformers requirement it installs with (its METADATA); for torchtune, where config.instantiate calls the component. With --only, the
 other frameworks' entries are kept from the shipped file. tests/test_key_history.py checks it.
 """
 
@@ -105,6 +105,46 @@ def _members(pkg: Path) -> dict[str, str]:
                 src = subprocess.run(["git", f"--git-dir={git_dir}", "show", f"{tag}:{name}"], check=True, capture_output=True, text=True).stdout
                 out[name.removeprefix("src/")] = src
     return out
+
+
+# The environment a training job installs into (Linux, CPython 3.10+, no extra): the one requirement a
+# release's markers leave for it (LLaMA-Factory 0.9.2 lists transformers twice, split at python 3.10; 0.9.3 at darwin).
+_TRAINING_ENV = {
+    "python_version": "3.11",
+    "python_full_version": "3.11.0",
+    "sys_platform": "linux",
+    "platform_system": "Linux",
+    "os_name": "posix",
+    "extra": "",
+}
+
+
+def _requirement(pkg: Path, name: str) -> dict[str, str] | None:
+    """{"spec", "at"} of the release's own requirement on `name` (its METADATA/PKG-INFO Requires-Dist lines, which
+    the build writes from its setup.py/requirements.txt or pyproject.toml) for a Linux training environment; the
+    specifiers ordered lower bound, upper bound, then exclusions, as the release's requirement line writes them."""
+    from packaging.requirements import Requirement
+
+    text = ""
+    if pkg.suffix == ".whl":
+        with zipfile.ZipFile(pkg) as z:
+            meta = next((n for n in z.namelist() if n.endswith(".dist-info/METADATA")), None)
+            text = z.read(meta).decode("utf-8", "replace") if meta else ""
+    elif pkg.name.endswith(".tar.gz"):
+        with tarfile.open(pkg) as t:
+            info = next((m for m in t.getmembers() if m.name.count("/") == 1 and m.name.endswith("/PKG-INFO")), None)
+            f = t.extractfile(info) if info is not None else None
+            text = f.read().decode("utf-8", "replace") if f is not None else ""
+    rank = {">=": 0, ">": 0, "~=": 0, "==": 0, "<=": 1, "<": 1, "!=": 2}
+    for line in text.splitlines():
+        if not line.startswith("Requires-Dist:"):
+            continue
+        req = Requirement(line.removeprefix("Requires-Dist:").strip())
+        if req.name.lower() != name or (req.marker is not None and not req.marker.evaluate(_TRAINING_ENV)):
+            continue
+        specs = sorted(req.specifier, key=lambda s: (rank.get(s.operator, 3), line.find(str(s))))  # the file's order within a rank
+        return {"spec": ",".join(str(s) for s in specs), "at": f"{pkg.name} METADATA Requires-Dist: {line.removeprefix('Requires-Dist:').strip()}"}
+    return None
 
 
 def _pick(members: dict[str, str], dist: str) -> dict[str, str]:
@@ -309,6 +349,7 @@ def build(dist: str, folder: Path) -> dict[str, Any]:
             extra.setdefault("cli", {})[version] = _cli(members)
         elif dist == "llamafactory":
             extra.setdefault("parser", {})[version] = _lf_parser(members)
+            extra.setdefault("transformers", {})[version] = _requirement(pkg, "transformers")
         elif dist == "torchtune":
             extra.setdefault("instantiate", {})[version] = _instantiate(members)
     out_classes: dict[str, Any] = {}
@@ -355,6 +396,8 @@ def build(dist: str, folder: Path) -> dict[str, Any]:
             "allow_extra_args_env": _ranges([parser[v][1] for v in versions], versions),
             "at": {v: parser[v][0] for v in versions if parser[v][0]},
         }
+        # the transformers each release installs with (its TrainingArguments extends transformers'): releases.lf_transformers
+        table["transformers_requirement"] = {v: r for v, r in extra["transformers"].items() if r}
     elif dist == "torchtune":
         table["instantiate"] = {v: c for v, c in extra["instantiate"].items() if c}
     return table

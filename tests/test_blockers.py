@@ -628,3 +628,31 @@ def test_a_missing_deepspeed_file_outside_a_git_repository_is_not_concluded(tmp_
     case = ("sft.yaml", HF + "deepspeed: ./configs/ds_z3_offload.json\n", "mi300x", {})
     assert "blocker.deepspeed_file_missing" not in _fired(tmp_path, case)
     assert load_config(tmp_path / "sft.yaml").workload.deepspeed_missing is None
+
+
+def test_the_key_check_runs_once_for_its_blocker_and_requirement_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The keys_at_version pair (blocker.keys_rejected_at_version / blocker.keys_unknown_at_version) shares one check of
+    the recipe's keys per findings() call; each entry still reports its own keys, and ignoring one keeps the other."""
+    (tmp_path / ".git").mkdir()
+    path = tmp_path / "sft.yaml"
+    path.write_text(
+        "model_name_or_path: mistralai/Mistral-7B-v0.1\nbf16: true\nper_device_train_batch_size: 2\nlearning_rate: 1.0e-5\n"
+        "output_dir: out\noverwrite_output_dir: true\nwarmup_ratio: 0.1\n"
+    )
+    calls = [0]
+    real = blockers._key_check
+
+    def counted(*args: Any) -> Any:
+        calls[0] += 1
+        return real(*args)
+
+    monkeypatch.setattr(blockers, "_key_check", counted)
+    loaded = load_config(path)
+    got = [f for f in blockers.findings(loaded, get_hardware("mi300x")) if f.rule_id.startswith("blocker.keys_")]
+    assert calls[0] == 1
+    assert {f.key for f in got} == {"overwrite_output_dir", "warmup_ratio"}, got
+    # must not: an ignored entry takes nothing from the other, which still reports its keys
+    rid = got[0].rule_id
+    loaded.workload.ignored_rules.append(rid)
+    again = [f for f in blockers.findings(loaded, get_hardware("mi300x")) if f.rule_id.startswith("blocker.keys_")]
+    assert rid not in {f.rule_id for f in again} and {f.key for f in again} == {f.key for f in got if f.rule_id != rid}

@@ -245,6 +245,22 @@ def test_the_new_tables_cover_their_releases() -> None:
         assert h.ever("torchtune", "recipe:full_finetune_distributed", key), key
 
 
+def test_the_transformers_each_llamafactory_release_installs_with_is_read_from_its_metadata() -> None:
+    """releases.lf_transformers comes from key_history.json (gen_key_history.py, each release's METADATA
+    Requires-Dist for a Linux training environment), every release read, with the line it came from."""
+    from pytest_goblin.frameworks.releases import lf_transformers
+
+    reqs = h.history()["llamafactory"]["transformers_requirement"]
+    assert set(reqs) == set(LF_WANTED)
+    assert all(r["at"].startswith(f"llamafactory-{v}-py3-none-any.whl METADATA Requires-Dist: transformers") for v, r in reqs.items())
+    assert lf_transformers("0.8.3") == ">=4.41.2"
+    # 0.9.2 lists transformers twice: the python >= 3.10 line (!=4.48.0), not the older pythons' (!=4.48.*)
+    assert lf_transformers("0.9.2") == ">=4.41.2,<=4.49.0,!=4.46.*,!=4.47.*,!=4.48.0" and 'python_version >= "3.10"' in reqs["0.9.2"]["at"]
+    assert lf_transformers("0.9.3") == ">=4.45.0,<=4.52.4,!=4.46.*,!=4.47.*,!=4.48.0,!=4.52.0"  # not darwin's <=4.51.3
+    assert lf_transformers("0.9.5") == ">=4.55.0,<=5.6.0,!=4.52.0,!=4.57.0"
+    assert lf_transformers("0.7.0") is None  # a release goblin did not read says nothing
+
+
 def test_torchtune_facts_read_from_the_wheels() -> None:
     # 0.2.1 recipes/full_finetune_distributed.py reads no `compile` (its FSDP is FULL_SHARD, :326); 0.3.1 does
     assert h.present("torchtune", "recipe:full_finetune_distributed", "compile", "0.2.1") is False

@@ -291,3 +291,30 @@ def test_without_git_nothing_above_an_audited_folder_is_read(tmp_path: Path, mon
     monkeypatch.setattr(safepath, "_ROOTS", [(root / "configs").resolve()])
     assert launchers.find_launch(root / "configs/sft.yaml") is None
     assert safepath.tree_of(root / "configs/sft.yaml")[0] == (root / "configs").resolve()
+
+
+def test_a_session_finds_a_configs_launch_once_and_hands_out_copies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inside a session (repoindex) find_launch walks the tree once per config (a patch's read-back asks again);
+    each answer is a copy, so a caller that edits its notes changes nobody else's. Outside a session, every call
+    reads the tree as it is (a changed launcher is seen)."""
+    from pytest_goblin import repoindex
+
+    root = repo(tmp_path, {"configs/sft.yaml": AXOLOTL_FSDP, "launch.sh": "deepspeed --num_gpus 4 train.py --config configs/sft.yaml\n"})
+    walks = [0]
+    real = launchers._find_launch
+
+    def counted(path: str) -> object:
+        walks[0] += 1
+        return real(path)
+
+    monkeypatch.setattr(launchers, "_find_launch", counted)
+    with repoindex.session():
+        first = launchers.find_launch(root / "configs/sft.yaml")
+        assert first is not None and first.world == 4
+        first.notes.append("a caller's own note")
+        second = launchers.find_launch(root / "configs/sft.yaml")
+    assert walks[0] == 1 and second is not None and second.world == 4 and "a caller's own note" not in second.notes
+    # must not: outside a session nothing is kept
+    (root / "launch.sh").write_text("deepspeed --num_gpus 2 train.py --config configs/sft.yaml\n")
+    again = launchers.find_launch(root / "configs/sft.yaml")
+    assert again is not None and again.world == 2 and walks[0] == 2

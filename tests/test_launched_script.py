@@ -145,6 +145,33 @@ def test_a_file_with_generation_keys_is_online_rl_named_from_its_keys(tmp_path: 
     assert online_trainer_from_keys(["num_generations", "no_such_trl_key_anywhere"]) is not None  # a key no class has is another dataclass's
 
 
+def test_an_unpinned_trl_recipe_is_read_at_the_release_its_keys_say(tmp_path: Path) -> None:
+    """review2 #9 again: with no pin, the one reading (sources["framework"], `goblin parse --json`'s
+    framework_version, the rollout's defaults) is the newest release with the file's keys, trl 0.17.0, not the
+    newest goblin read; a pin, or a file without generation keys, keeps the pin's / the tables' release."""
+    from pytest_goblin.formats.record import parse_record
+    from pytest_goblin.frameworks.history import reading
+
+    (tmp_path / ".git").mkdir()
+    grpo = PREFERENCE.replace("gamma_beta_ratio: 0.1\n", "") + "num_generations: 8\nuse_vllm: true\nvllm_max_model_len: 5000\nscale_rewards: false\n"
+    config = _write(tmp_path, "math_vanilla.yaml", "model_name: Qwen/Qwen2.5-3B-Instruct\n" + grpo)
+    w = load_config(config).workload
+    got = reading(w.framework, str(config))
+    assert got is not None and got.version == "0.17.0" and got.assumed and "the file's keys (trl 0.16.1-0.17.0)" in got.source
+    assert "trl 0.17.0 assumed" in w.sources["framework"].note
+    record, ok = parse_record(config)
+    assert ok and record["framework_version"]["version"] == "0.17.0"
+    r = audit_file(config, build_settings({}), shown_as="math_vanilla.yaml").report
+    assert r is not None and r.rollout is None  # GRPO at trl 0.17.0, before 0.18: not modelled, as the rollout read it before
+    # must not: a pin names the release; a file with no generation key is read at goblin's tables
+    _write(tmp_path / "pinned", "requirements.txt", "trl==0.15.2\n")
+    pinned = reading(w.framework, str(_write(tmp_path / "pinned", "math_vanilla.yaml", config.read_text())))
+    assert pinned is not None and pinned.version == "0.15.2" and not pinned.assumed
+    plain = _write(tmp_path / "other", "sft.yaml", "model_name: Qwen/Qwen2.5-3B-Instruct\n" + RECIPE)
+    tables = reading(w.framework, str(plain))
+    assert tables is not None and tables.version == tables.tables and "file's keys" not in tables.source
+
+
 def test_a_repository_subclass_of_a_trl_preference_config(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
     _write(tmp_path, "alignment/__init__.py", "from .configs import DPOConfig\n")

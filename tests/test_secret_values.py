@@ -313,3 +313,20 @@ def test_r8_l7_an_unreadable_model_is_inconclusive_not_a_pass(tmp_path: Path) ->
     report = audit_file(cfg, Settings(runner="projection", target="mi300x"), shown_as="a.yml").report
     assert report is not None and report.verdict == "warn" and report.inconclusive
     assert "size unknown" in report.inconclusive and "batch.raise_micro_batch" in report.inconclusive
+
+
+def test_the_failure_text_masks_what_it_shows_as_the_whole_report_would(tmp_path: Path) -> None:
+    """masked_failure_text masks only what failure_text renders (not the patched workload's sources and notes):
+    the same text as masking the whole report first, and no secret in it."""
+    from pytest_goblin.redact import redact_model
+    from pytest_goblin.reporting.text import failure_text, masked_failure_text
+    from pytest_goblin.service import audit_file
+    from pytest_goblin.settings import Settings
+
+    text = _base().replace("micro_batch_size: 1\n", "micro_batch_size: 1\n" + SHAPES["next line"], 1)
+    cfg = _config(tmp_path / "c" / "secret.yml", text)
+    r = audit_file(cfg, Settings(runner="projection", target="mi300x"), shown_as="secret.yml").report
+    assert r is not None and r.patch is not None and r.patch.diff and r.patch.new_workload.sources
+    shown = masked_failure_text(r)
+    assert shown == failure_text(redact_model(r)) and "micro_batch_size" in shown
+    assert _leaks(shown) == [] and _leaks(r.patch.diff)  # the unmasked diff holds it; the text does not

@@ -155,3 +155,46 @@ def test_kb_class_residuals_round_up_to_hold_their_own_rows() -> None:
     (c,) = costmodel.class_residuals([("s", "bf16", "full", 0.2461), ("s", "bf16", "full", -0.2464), ("s", "bf16", "full", 0.0)], digits=3)
     assert (c.max_over, c.max_under, c.rows) == (0.247, 0.247, 3)
     assert costmodel.class_residuals([("s", "bf16", "full", 0.1)] * 2) == ()
+
+
+def _counting_steps(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls = [0]
+    real = costmodel.step
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls[0] += 1
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(costmodel, "step", counted)
+    return calls
+
+
+def test_a_session_projects_a_workload_once_and_shares_its_grid(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inside a session scope (repoindex) the interval of a workload is computed once, and the speedup's grid
+    reuses the interval's step projections: the same numbers as outside a session, about a third of the steps."""
+    from pytest_goblin import repoindex
+
+    before = _titan_like(world_size=1, strategy="single", torch_compile=False, model=ModelShape(name="unknown/x", params_b=3.0))
+    after = before.model_copy(update={"gradient_checkpointing": False})
+    plain = (throughput_range(before, MI300X), throughput_range(before, MI300X), costmodel.sensitivity(before, after, MI300X))
+    calls = _counting_steps(monkeypatch)
+    throughput_range(before, MI300X), throughput_range(before, MI300X), costmodel.sensitivity(before, after, MI300X)
+    outside = calls[0]
+    calls[0] = 0
+    with repoindex.session():
+        memoized = (throughput_range(before, MI300X), throughput_range(before, MI300X), costmodel.sensitivity(before, after, MI300X))
+    assert memoized == plain
+    assert 0 < calls[0] < outside * 0.8
+
+
+def test_a_changed_workload_is_projected_again_in_a_session() -> None:
+    """The memo's key is the whole workload: a copy with another micro-batch gets its own interval (the memo
+    must never answer for another workload)."""
+    from pytest_goblin import repoindex
+
+    w = _titan_like()
+    bigger = w.model_copy(update={"micro_batch_size": w.micro_batch_size * 4})
+    with repoindex.session():
+        first, second = throughput_range(w, MI300X), throughput_range(bigger, MI300X)
+    assert second == throughput_range(bigger, MI300X) and first == throughput_range(w, MI300X)
+    assert second.nominal != first.nominal

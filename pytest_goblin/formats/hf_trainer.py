@@ -35,7 +35,7 @@ PREFERENCE_KEYS = frozenset(
     }
 )
 # In the framework label of a file whose keys are a preference trainer's but whose trainer class goblin
-# cannot name (rules.unresolved_preference reads it: the verdict is inconclusive, never a clean PASS).
+# cannot name (rules.unmodelled_trainer reads it: the verdict is inconclusive, never a clean PASS).
 UNRESOLVED_PREFERENCE = "preference trainer not resolved, from its keys"
 
 TRAINING_KEYS = frozenset(
@@ -198,7 +198,7 @@ class HFTrainerAdapter(Adapter):
                     f" the most of the file's TRL keys, at {rl.releases}" + (f"; also fits {', '.join(rl.classes[1:4])}" if len(rl.classes) > 1 else "") + ")"
                 )
             elif not found.one and (said := sorted(PREFERENCE_KEYS & set(d if isinstance(d, dict) else {}))):
-                # keys of a preference trainer, and no class to price it by: never a clean PASS (rules.unresolved_preference)
+                # keys of a preference trainer, and no class to price it by: never a clean PASS (rules.unmodelled_trainer)
                 r.framework = f"{r.framework[:-1]}; {UNRESOLVED_PREFERENCE}: {', '.join(said[:4])})" if r.framework else r.framework
             if not found.one:
                 r.notes.append(

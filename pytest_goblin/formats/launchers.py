@@ -54,6 +54,7 @@ from typing import Any
 from ..frameworks.pins import hash_comment_cut
 from ..redact import redact, shell_secret_values
 from ..safepath import UnsafePath, read_text, tree_of
+from ..schemas import WorkloadConfig
 from ..yamlio import learn_secrets
 
 MAX_BYTES = 256_000  # a launcher or README larger than this is not read
@@ -1153,8 +1154,18 @@ def _tree(absolute: Path) -> tuple[list[Path], Path, str]:
 
 def find_launch(config_path: str | Path) -> Launch | None:
     """The first launch line in the repository that names this config (closest folder first,
-    scripts before READMEs), read into nodes x GPUs per node; None when none names it."""
-    absolute = Path(os.path.abspath(config_path))
+    scripts before READMEs), read into nodes x GPUs per node; None when none names it. Once per config
+    in a session (repoindex: a patch's read-back asks again); each caller gets its own copy."""
+    import copy
+
+    from ..repoindex import memo
+
+    absolute = os.path.abspath(config_path)
+    return copy.deepcopy(memo("launchers.find_launch", (absolute, os.getcwd()), lambda: _find_launch(absolute)))
+
+
+def _find_launch(config_path: str) -> Launch | None:
+    absolute = Path(config_path)
     config = Path(os.path.realpath(absolute))
     roots, root, how = _tree(absolute)
     if not config.is_relative_to(root):
@@ -1329,3 +1340,18 @@ def script_misses(script_path: str | Path) -> list[str]:
             if len(out) >= MAX_MISSES:
                 return out
     return out
+
+
+def topology_launcher_line(w: WorkloadConfig, pattern: str) -> str | None:
+    """`file:line: text` of the first line matching `pattern` in the repository launcher the topology was read
+    from (the workload's world size / nodes / GPUs-per-node source, when that is another file); None otherwise."""
+    files = {s.file for k in ("world_size", "nodes", "gpus_per_node") if (s := w.sources.get(k)) is not None and s.file and s.file != w.path}
+    for file in sorted(files):
+        try:
+            text = read_text(Path(file), roots=tree_of(Path(w.path)), limit=256_000)
+        except (UnsafePath, OSError):
+            continue
+        for n, row in enumerate(text.splitlines(), 1):
+            if re.search(pattern, row):
+                return f"{os.path.basename(file)}:{n}: {row.strip()[:160]}"
+    return None

@@ -269,12 +269,29 @@ def framework_dist(framework: str | None) -> tuple[str, str] | None:
 def reading(framework: str | None, config: str, text: str | None = None) -> Reading | None:
     """The framework release `config` is read as: what the config or its repository pins (the module's
     precedence), else goblin's tables, said to be assumed. For transformers and TRL a range resolves
-    to the newest read release it allows (history.run_version: what pip installs)."""
+    to the newest read release it allows (history.run_version: what pip installs). An unpinned TRL recipe
+    whose keys exist only in a range of releases (online_trainer_from_keys) is read at the newest of them,
+    assumed: its source, its messages and its rollout's defaults all say that release."""
     found = framework_dist(framework)
     if found is None:
         return None
     dist, tables = found
     pin = pins(config, text).get(dist)
+    got = _pinned_reading(dist, tables, pin)
+    if dist == "trl" and (pin is None or not pin.version):
+        # no pin says which release runs, but the file's keys exist only in a range of releases (review2 #9:
+        # vllm_max_model_len, trl 0.16.1-0.17.0): the run is on that range, not on the newest release goblin
+        # read, so its defaults (the rollout's) and the messages follow it
+        named = _online_trainer_of_file(config, text)
+        if named is not None:
+            newest = named.releases.removeprefix("trl ").split("-")[-1]
+            said = "no pin" if pin is None else pin.where  # a git or vendored pin whose release goblin cannot tell (its spec says so)
+            return Reading(dist, newest, f"{said}; the newest release with the file's keys ({named.releases})", tables, True, got.spec, got.file, got.line)
+    return got
+
+
+def _pinned_reading(dist: str, tables: str, pin: Pin | None) -> Reading:
+    """reading() from the pin alone."""
     if pin is None:
         return Reading(dist, tables, f"not pinned in the repository; goblin's tables ({dist} {tables})", tables, True)
     if not pin.version:
@@ -287,6 +304,33 @@ def reading(framework: str | None, config: str, text: str | None = None) -> Read
         if run is not None:
             return Reading(dist, run.version, pin.where, tables, run.assumed, pin.spec, pin.file, pin.line)
     return Reading(dist, pin.constraint or pin.version, pin.where, tables, True, pin.spec, pin.file, pin.line)
+
+
+def _online_trainer_of_file(config: str, text: str | None) -> FromKeys | None:
+    """online_trainer_from_keys of a YAML/JSON config's top-level keys (None for a Python script or a file
+    that does not read as a mapping); `text` as pins() takes it."""
+    if config.endswith(".py"):
+        return None
+    if text is None:
+        try:
+            text = read_text(Path(config), roots=tree_of(Path(config)))
+        except (UnsafePath, OSError):
+            return None
+    return _online_trainer_of_text(config, text)
+
+
+@lru_cache(maxsize=256)  # reading() is asked several times per config (its source, its messages, its rollout)
+def _online_trainer_of_text(config: str, text: str) -> FromKeys | None:
+    from ..errors import GoblinError
+    from ..yamlio import load_yaml
+
+    if not any(k in text for k in GENERATION_KEYS):
+        return None  # no generation key is written anywhere in the file: nothing to parse it for
+    try:
+        data = load_yaml(Path(config), text, [])
+    except GoblinError:
+        return None
+    return online_trainer_from_keys([k for k in data if isinstance(k, str)]) if isinstance(data, dict) else None
 
 
 def cli_rejects(script: str, version: str) -> bool | None:

@@ -145,19 +145,13 @@ def _builder_lacks(comp: str, arg: str, version: str) -> bool:
     return _tri("torchtune", entry.get("takes_kwargs", []), version) is False and present("torchtune", comp, arg, version) is False
 
 
-# The transformers each LLaMA-Factory release installs with (its TrainingArguments extends transformers'),
-# read from the release's own requirement at its tag (hiyouga/LLaMA-Factory): requirements.txt:1 at
-# v0.8.3-v0.9.1, :1-2 at v0.9.2 and v0.9.3 (the Python >= 3.10 / non-macOS line), pyproject.toml:44 at
-# v0.9.4, :43 at v0.9.5.
-LF_TRANSFORMERS = {
-    "0.8.3": ">=4.41.2",
-    "0.9.0": ">=4.41.2,<=4.45.0",
-    "0.9.1": ">=4.41.2,<=4.46.1",
-    "0.9.2": ">=4.41.2,<=4.49.0,!=4.46.*,!=4.47.*,!=4.48.0",
-    "0.9.3": ">=4.45.0,<=4.52.4,!=4.46.*,!=4.47.*,!=4.48.0,!=4.52.0",
-    "0.9.4": ">=4.51.0,<=4.57.1,!=4.52.0,!=4.57.0",
-    "0.9.5": ">=4.55.0,<=5.6.0,!=4.52.0,!=4.57.0",
-}
+def lf_transformers(lf: str) -> str | None:
+    """The transformers requirement LLaMA-Factory release `lf` installs with (its TrainingArguments extends
+    transformers'), as the release's own METADATA Requires-Dist states it for a Linux training environment
+    (key_history.json `llamafactory.transformers_requirement`, each with its line; scripts/gen_key_history.py
+    from the wheels). None for a release goblin did not read."""
+    got = history()["llamafactory"].get("transformers_requirement", {}).get(lf)
+    return str(got["spec"]) if got else None
 
 
 @lru_cache(maxsize=4096)  # a function of the packaged tables only; every LLaMA-Factory recipe asks for the same keys
@@ -168,16 +162,19 @@ def _lf_transformers_lacks(key: str, lf: str) -> str | None:
 
     from .history import read_versions
 
+    spec = lf_transformers(lf)
+    if spec is None:
+        return None
     try:
-        allowed = SpecifierSet(LF_TRANSFORMERS[lf])
-    except (KeyError, InvalidSpecifier):
+        allowed = SpecifierSet(spec)
+    except InvalidSpecifier:
         return None
     versions = [v for v in read_versions("transformers") if v in allowed]
     if not versions or any(present("transformers", "TrainingArguments", key, v) is not False for v in versions):
         return None
     return (
         f"{change('transformers', 'TrainingArguments', key, versions[0])}, and LLaMA-Factory {lf} installs transformers "
-        f"{LF_TRANSFORMERS[lf]} ({versions[0]}-{versions[-1]} of the releases goblin read)"
+        f"{spec} ({versions[0]}-{versions[-1]} of the releases goblin read)"
     )
 
 
@@ -214,7 +211,7 @@ def _lf_never(key: str, version: str) -> str | None:
 def llamafactory_rejected(keys: list[str], pins: dict[str, Pin], text: str, own: frozenset[str] = frozenset()) -> KeyCheck | None:
     """The keys of a LLaMA-Factory recipe the release it runs on (pinned, else the newest goblin read,
     assumed) has none of its dataclasses for: its own hparams, or TrainingArguments at every transformers
-    release that LLaMA-Factory release installs with (LF_TRANSFORMERS)."""
+    release that LLaMA-Factory release installs with (lf_transformers)."""
     run = run_version("llamafactory", pins.get("llamafactory"))
     if run is None:
         return None

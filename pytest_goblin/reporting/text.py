@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..events import ErrorData, Event, ThoughtData, ToolCallData, ToolResultData
 from ..outcome import ItemOutcome
-from ..redact import redact
+from ..redact import redact, redact_model
 from ..schemas import Report, RunMetrics
 
 
@@ -108,6 +108,17 @@ def findings_lines(r: Report) -> list[str]:
         kind = "footgun" if f.footgun else "patched" if r.patch and f.rule_id in r.patch.rule_ids else "not patched"
         lines.append(f"    {kind}: {redact(where)}: [{redact(f.rule_id)}] {redact(f.title)}")
     return lines
+
+
+def masked_failure_text(r: Report) -> str:
+    """failure_text of the report with its strings masked first (redact_model: a rendered block is never masked,
+    red team round 8). Only what failure_text renders is masked: the patched workload's sources and notes,
+    most of a report's strings, are not shown there."""
+    shown = r
+    if r.patch is not None:
+        bare = r.patch.new_workload.model_copy(update={"sources": {}, "notes": []})
+        shown = r.model_copy(update={"patch": r.patch.model_copy(update={"new_workload": bare})})
+    return failure_text(redact_model(shown))
 
 
 def failure_text(r: Report) -> str:

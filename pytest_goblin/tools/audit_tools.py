@@ -6,7 +6,6 @@ import json
 import platform
 import re
 import statistics
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from ..modelzoo import shape_assumption
 from ..patching import NOT_DOWN_ON_ASSUMED_LENGTHS, NOT_ON_A_GUESS, NOT_ON_ASSUMED_LENGTHS, NOT_READ_BACK, assumed_over, build_patch, plan_edits
 from ..rollout import inconclusive_reason as rollout_reason
 from ..rollout import split as rollout_split
-from ..rules import online_rl, render_finding, search, slim, unactionable, unmodelled_trainer, unresolved_preference
+from ..rules import online_rl, render_finding, search, slim, unactionable, unmodelled_trainer
 from ..schemas import Finding, Patch, Report, RolloutSplit, Rule, RunMetrics, Speedup, WorkloadConfig, device_label
 from ..stats import MAX_HALF_WIDTH, bootstrap_speedup, decide, inconclusive, settled, straddled
 from .context import AuditContext
@@ -530,10 +529,10 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
             "the memory a colocated vLLM reserves and the reference and reward passes are not in the projection, which covers "
             "the training step only, so it cannot judge this config; measure it with your training command (goblin_command)"
         )
-    pref = unresolved_preference(w) if evidence == "projected" else None
-    if not why and pref:
+    trainer = unmodelled_trainer(w) if evidence == "projected" else None
+    if not why and trainer is not None and trainer.from_keys:
         why = (
-            f"the file has a preference trainer's keys ({pref}) but goblin could not tell which trainer runs it (the file names none,"
+            f"the file has a preference trainer's keys ({trainer.what}) but goblin could not tell which trainer runs it (the file names none,"
             " and no launch line in its repository runs a script goblin could read the trainer from): chosen and rejected"
             " sequences and a reference model change the memory and time, so it cannot judge this config; name the trainer"
             " in a comment of the file (`# DPOTrainer`) or measure it with your training command (goblin_command)"
@@ -547,9 +546,9 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
             "it cannot judge this config until it knows the model (a model id in its table, or a config.json it can read: "
             "a local model folder inside the repository, or the Hub with goblin_hub)"
         )
-    if not why and evidence == "projected" and verdict != "fail" and (trainer := unmodelled_trainer(w)) is not None:
+    if not why and verdict != "fail" and trainer is not None and not trainer.from_keys:
         why = (
-            f"goblin does not model this trainer's memory ({trainer}; the sequences each example runs and the reference "
+            f"goblin does not model this trainer's memory ({trainer.what}; the sequences each example runs and the reference "
             "model were not read from a trainer it knows), so checkpointing, the micro-batch and offload were not judged; "
             "it cannot clear this config (name the trainer class, or measure with your training command: goblin_command)"
         )
@@ -632,26 +631,20 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
 
 def _rollout(ctx: AuditContext, w: WorkloadConfig) -> RolloutSplit | None:
     """The projected generation / reference / training split of an online RL recipe goblin models (rollout.py)."""
-    from ..blockers import _launcher_hit, launch_lines, raw_key
-    from ..frameworks.history import online_trainer_from_keys, reading
+    from ..blockers import launch_lines, raw_key
+    from ..formats.launchers import topology_launcher_line
+    from ..frameworks.history import reading
     from ..rollout import SERVE
 
     loaded = ctx.loaded
     if loaded is None:
         return None
-    read = reading(w.framework, w.path, loaded.text)
+    read = reading(w.framework, w.path, loaded.text)  # an unpinned TRL recipe: the release its keys say (history.reading)
     if read is None:
         return None
-    if read.assumed and isinstance(loaded.data, dict):
-        # no pin, but the file's keys exist only in a range of releases (review2 #9: vllm_max_model_len, trl 0.16.1-0.17.0):
-        # the run is on that range, not on the newest release goblin read, so its defaults and whether it is modelled follow it
-        named = online_trainer_from_keys([k for k in loaded.data if isinstance(k, str)])
-        if named is not None:
-            newest = named.releases.removeprefix("trl ").split("-")[-1]
-            read = replace(read, version=newest, source=f"no pin; the newest release with the file's keys ({named.releases})")
     # the line that starts the vLLM server: the config's own comment lines, else the launcher its topology came from
     own = next((f"the config's line {n}: {text.strip()}" for n, text in launch_lines(loaded.text) if re.search(SERVE, text)), None)
-    server = own or _launcher_hit(loaded, SERVE)
+    server = own or topology_launcher_line(loaded.workload, SERVE)
     return rollout_split(w, ctx.hw, lambda key: raw_key(loaded, key), read.version, read.source, server_line=server)
 
 
