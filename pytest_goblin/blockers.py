@@ -411,9 +411,10 @@ def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Fin
     path = str(loaded.path)
     keys, pinned = [k for k in data if isinstance(k, str)], pins(path, loaded.text)
     framework_pin = pinned.get("torchtune" if loaded.adapter.name == "torchtune" else parser or "")
-    if framework_pin is not None and framework_pin.kind == "commit":
-        # pinned to a commit whose release goblin cannot tell offline (review3 X-R1: trl@...@019fc6d, 0.16.0.dev0, where
-        # vllm_device is a GRPOConfig field): judging its keys against the newest release would speak of a release it does not run
+    if framework_pin is not None and framework_pin.kind == "commit" and not framework_pin.version:
+        # pinned to a commit goblin's history does not place (frameworks/commits.py): judging its keys against the newest
+        # release would speak of a release it does not run. A placed one (review3 X-R1: trl@...@019fc6d, 33 commits after
+        # v0.15.0) is judged against the releases on both sides (history.has)
         return []
     if loaded.adapter.name == "torchtune":
         got = torchtune_rejected(data, pinned)
@@ -486,8 +487,8 @@ def _code_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
         return []
     pinned = pins(path, loaded.text)
     pin = pinned.get(parser)
-    if pin is not None and pin.kind == "commit":
-        return []  # a build between releases: not judged against one it does not run
+    if pin is not None and pin.kind == "commit" and not pin.version:
+        return []  # a build between releases goblin's history does not place: not judged against one it does not run
     # a blocker on a pinned release of the class's framework; a requirement on the newest, assumed
     if (pin is not None) != (b.severity == "blocker"):
         return []

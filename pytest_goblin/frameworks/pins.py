@@ -28,10 +28,15 @@ imported; a file that cannot be read safely, is too large or is not UTF-8 text i
   copy's own setup.py / pyproject.toml / requirements files count as the folder's (installing it
   installs them);
 - a git submodule (.gitmodules) of a framework whose folder is not checked out: the framework is
-  named but its version is not ("vendored, version unknown": Pin.version is empty).
+  named but its version is not ("vendored, version unknown": Pin.version is empty);
+- a git commit: `git+https://github.com/o/x@<sha>`, or `git clone .../x` followed within CHECKOUT_SPAN lines
+  (README code blocks, Dockerfiles) by `git checkout <sha>` / `git reset --hard <sha>`. frameworks/commits.py
+  places it between the release it follows (Pin.version: defaults are read there) and the next one (Pin.before;
+  a key counts as rejected only where both lack it, history.has), said as "commit 019fc6d (33 commits after
+  v0.15.0, before v0.16.0)"; a commit it cannot place keeps Pin.version empty (no key judged).
 
 Precedence: the config's own comment or launch line first, whatever it says. Otherwise, of what
-the repository says: a vendored copy with its version > a submodule of unknown version > an exact
+the repository says: a vendored copy with its version > a placed commit > a submodule or commit of unknown version > an exact
 pin (`==x.y.z`, a lock file's entry, a conda `=x.y.z`, a tag) > a range (`>=`, `~=`, `==x.*`, a Poetry caret); between
 two of the same kind, the nearest folder's (the config's own folder first, then its parents up to
 the repository root); in one folder, the file read first in the order above, then its first line.
@@ -94,9 +99,12 @@ class Pin:
     spec: str  # e.g. "transformers==4.36.2"
     where: str  # "setup.py:68", "the config's own line 3", "a vendored copy, LLaMA-Factory/src/llamafactory/extras/env.py:30"
     constraint: str = ""  # the whole specifier, e.g. ">=4.40,<4.46" (upper bounds included; empty when not read)
-    kind: str = "pin"  # "pin" (a requirement), "vendored" (a copy in the tree), "submodule" / "commit" (version unknown)
+    kind: str = "pin"  # "pin" (a requirement), "vendored" (a copy in the tree), "submodule" (version unknown), "commit" (a git commit)
     file: str = ""  # the file it was read from (absolute), "" for the config's own line
     line: int = 0
+    # a commit pin goblin's history places (frameworks/commits.py): `version` is the release it follows, `before` the
+    # next one ("" when newer than every release read); keys are judged against both, defaults read at `version`
+    before: str = ""
 
     @property
     def exact(self) -> bool:
@@ -106,7 +114,11 @@ class Pin:
 
     @property
     def rank(self) -> int:
-        return 0 if self.kind == "vendored" else 1 if self.kind in ("submodule", "commit") else 2 if self.exact else 3
+        if self.kind == "vendored":
+            return 0
+        if self.kind in ("submodule", "commit"):
+            return 1 if self.version else 2  # a placed commit says more than a submodule or commit of unknown release
+        return 3 if self.exact else 4
 
 
 # Pins of other packages a blocker reads (kb/blockers.yaml): only an exact one decides which
@@ -187,13 +199,50 @@ def _git_refs(line: str, at: str, file: str, lineno: int) -> list[Pin]:
     for m in _GIT_SHA.finditer(line):
         dist = canonical(m.group(1))
         if dist:
-            sha = m.group(2)
-            out.append(Pin(dist, "", f"{dist} @ commit {sha[:12]} (a git pin, release unknown)", at, "", "commit", file=file, line=lineno))
+            out.append(commit_pin(dist, m.group(2), at, file, lineno))
     if "git clone" in line:
         url, tag = _CLONE_URL.search(line), _CLONE_TAG.search(line)
         dist = canonical(url.group(1).removesuffix(".git")) if url else None
         if dist and tag:
             out.append(Pin(dist, tag.group(1), f"{dist}=={tag.group(1)} (git clone of a tag)", at, f"=={tag.group(1)}", file=file, line=lineno))
+    return out
+
+
+def commit_pin(dist: str, sha: str, at: str, file: str, lineno: int, how: str = "a git pin") -> Pin:
+    """A pin to one commit of `dist`: placed between two releases by the framework's own history (frameworks/commits.py),
+    else of unknown release."""
+    from .commits import place
+
+    got = place(dist, sha)
+    if got is None:
+        return Pin(dist, "", f"{dist} @ commit {sha[:12]} ({how}, release unknown)", at, "", "commit", file=file, line=lineno)
+    return Pin(dist, got.after, f"{dist} @ {got.said}", f"{at}; placed by {got.source}", "", "commit", file=file, line=lineno, before=got.before)
+
+
+# `git clone https://github.com/o/axolotl` followed (same line or the next few) by `git checkout <sha>` / `git reset --hard
+# <sha>`: that commit of the clone (review3 #7, RLHFlow README.md: clone, cd axolotl, git checkout 55cc214c76...)
+_CHECKOUT = re.compile(
+    r"""(?<![\w-])git[ \t]{1,8}(?:-C[ \t]{1,8}[\w./-]{1,200}[ \t]{1,8})?(?:checkout|reset[ \t]{1,8}--hard)[ \t]{1,8}([0-9a-f]{7,40})(?![\w.])"""
+)
+CHECKOUT_SPAN = 6  # lines after a `git clone` in which its `git checkout <sha>` is looked for
+
+
+def _clone_checkouts(text: str, where: str, file: str) -> list[Pin]:
+    out: list[Pin] = []
+    rows = text.splitlines()
+    for i, line in enumerate(rows):
+        if "git clone" not in line or not (url := _CLONE_URL.search(line)):
+            continue
+        dist = canonical(url.group(1).removesuffix(".git"))
+        if dist is None:
+            continue
+        for j in range(i, min(len(rows), i + 1 + CHECKOUT_SPAN)):
+            if j > i and "git clone" in rows[j]:
+                break
+            m = _CHECKOUT.search(rows[j][url.end() :] if j == i else rows[j])
+            if m:
+                out.append(commit_pin(dist, m.group(1), f"{where}:{j + 1}", file, j + 1, f"git checkout after the clone at line {i + 1}"))
+                break
     return out
 
 
@@ -328,7 +377,22 @@ def _locked(text: str, where: str, file: str) -> list[Pin]:
 
 
 _FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)")
-_COMMAND = ("pip ", "pip3 ", "uv ", "python -m pip", "python3 -m pip", "conda ", "mamba ", "git clone", "!pip", "%pip")
+_COMMAND = (
+    "pip ",
+    "pip3 ",
+    "uv ",
+    "python -m pip",
+    "python3 -m pip",
+    "conda ",
+    "mamba ",
+    "git clone",
+    "git checkout",
+    "git -C",
+    "git reset",
+    "cd ",
+    "!pip",
+    "%pip",
+)
 
 
 def _readme_lines(text: str) -> str:
@@ -686,6 +750,8 @@ def _pin_files(folder: Path, names: list[str], stop: Path | None, roots: list[Pa
             found += _scan_all(text, rel, str(f), _EXACT_PIN)
             continue
         found += _scan_all(text, rel, str(f))
+        if kind in ("readme", "docker"):
+            found += _clone_checkouts(text, rel, str(f))
         if kind == "toml":
             found += _toml(body, rel, str(f))
         elif kind == "conda":
