@@ -127,6 +127,7 @@ class Launch:
     strategy: dict[str, Any] = field(default_factory=dict)  # from an accelerate config / flags: strategy, zero_stage, offload
     notes: list[str] = field(default_factory=list)
     place: str = ""  # in a notebook: "cell N line M"
+    script: str = ""  # the repository's Python file the line runs on the config (real path), "" when it names none
 
     @property
     def world(self) -> int:
@@ -1174,10 +1175,29 @@ def find_launch(config_path: str | Path) -> Launch | None:
                 found = _python_entry(line, lf, shown, folder, roots, root)
             if found is not None:
                 found.place = line.place
+                found.script = _script_run(line, folder, root)
                 if how:
                     found.notes.append(f"repository root: {root} ({how})")
                 return found
     return None
+
+
+def _script_run(line: Line, folder: Path, root: Path) -> str:
+    """The repository's `.py` file a launch line runs (`accelerate launch ... train/LLaMA-Factory/src/train.py x.yaml`):
+    the first word ending in .py that is not an option, resolved as the line's own paths are; "" when none."""
+    for tok in line.tokens:
+        if tok.endswith(".py") and not tok.startswith("-") and "$" not in tok:
+            found, _ = resolve_relative(tok, folder, root, line.cwd)
+            return str(found) if found is not None and found.is_relative_to(root) and found.is_file() else ""
+    return ""
+
+
+def launched_script(config_path: str) -> tuple[str, str] | None:
+    """(the Python file the launch line naming the config runs, that line as "launcher line N"), for frameworks.pins: a
+    vendored framework copy that file belongs to is the release the run uses (review3 #16-18: STaR-Judge's
+    scripts/train_sft.sh runs train/LLaMA-Factory/src/train.py, a LLaMA-Factory 0.9.1.dev0 copy beside the configs)."""
+    launch = find_launch(config_path)
+    return (launch.script, launch.where()) if launch is not None and launch.script else None
 
 
 _TRAINING_WORD = re.compile(r"(^|[._/-])(train|finetune|fine_tune|sft|dpo|grpo|orpo|kto|ppo|pretrain)([._/-]|$)")

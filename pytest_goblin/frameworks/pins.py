@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -877,12 +878,41 @@ def _api_pins(text: str) -> dict[str, Pin]:
     return {"torchtune": Pin("torchtune", "0.2.1", "torchtune<0.3", where, "<0.3", line=line)}
 
 
+# Readers of the launch line that names a config (formats/launchers.launched_script registers itself here: it is a
+# higher layer): (the repository's Python file that line runs, "launcher line N"), or None.
+LAUNCHED_SCRIPT: list[Callable[[str], tuple[str, str] | None]] = []
+
+
+def _launched_pins(config: str) -> dict[str, Pin]:
+    """The vendored framework copy the launch line's script belongs to (`accelerate launch ... train/LLaMA-Factory/src/
+    train.py config.yaml`): the copy whose package holds the script, from its folder up to the repository root."""
+    out: dict[str, Pin] = {}
+    for finder in LAUNCHED_SCRIPT:
+        got = finder(config)
+        if got is None:
+            continue
+        script, launch = got
+        folder = Path(script).parent
+        stop = _root_for(str(folder))
+        roots = tree_of(Path(script))
+        for _level in range(MAX_UP + 2):
+            for p in _vendored_at(folder, stop, roots):
+                out.setdefault(p.dist, Pin(p.dist, p.version, p.spec, f"{p.where}, run by {launch}", p.constraint, p.kind, p.file, p.line))
+            if out or stop is None or folder == stop or folder.parent == folder:
+                break
+            folder = folder.parent
+        break
+    return out
+
+
 @lru_cache(maxsize=2048)
 def _pins(config: str, text: str) -> tuple[Pin, ...]:
     found = _own(text)
     for dist, pin in _api_pins(text).items():
         found.setdefault(dist, pin)
     for dist, pin in _notebook_pins(config).items():
+        found.setdefault(dist, pin)
+    for dist, pin in _launched_pins(config).items():
         found.setdefault(dist, pin)
     for dist, pin in _repository_pins(os.path.dirname(os.path.abspath(config))).items():
         found.setdefault(dist, pin)
