@@ -333,6 +333,47 @@ def test_the_vendored_copy_the_launch_line_runs_is_the_release(tmp_path: Path) -
     assert one(own, "llamafactory").where == "requirements.txt:1"
 
 
+SETUP_DEPS = """from setuptools import setup
+_deps = [
+    "vllm==0.3.0",
+    "torch==2.1.0",
+    "trl==0.7.4",
+    "pytest",
+]
+deps = {b: a for a, b in (re.findall(r"^(([^!=<>~ ]+)(?:[!=<>~ ].*)?$)", x)[0] for x in _deps)}
+
+
+def deps_list(*pkgs):
+    return [deps[pkg] for pkg in pkgs]
+
+
+extras = {}
+extras["torch"] = deps_list("torch")
+extras["dev"] = extras["torch"] + deps_list("pytest")
+install_requires = [deps["vllm"], deps["trl"]]
+setup(name="x", install_requires=install_requires, extras_require=extras)
+"""
+
+
+def test_a_pin_only_an_extra_lists_is_not_installed(tmp_path: Path) -> None:
+    """review3 #19/#20 (uclaml/SPIN): torch==2.1.0 is only in extras["torch"]; `pip install .` installs install_requires,
+    whose vllm==0.3.0 requires torch==2.1.2 (its wheel's METADATA): the blocker cites what is installed."""
+    path = repo(tmp_path, {"setup.py": SETUP_DEPS, "README.md": "```\npython -m pip install .\n```\n"})
+    got = P.exact_pins(str(path), HF)
+    assert got["torch"].version == "2.1.2" and got["torch"].spec == "torch==2.1.2 (required by vllm==0.3.0)" and got["torch"].where.startswith("setup.py:3;")
+    assert one(path, "trl").where == "setup.py:5"  # install_requires still counts
+    # must not: an install line that asks for the extra installs it; a plain requirement counts as before
+    asked = repo(tmp_path, {"setup.py": SETUP_DEPS, "README.md": '```\npip install -e ".[torch]"\n```\n'})
+    assert P.exact_pins(str(asked), HF)["torch"].where == "setup.py:4"
+    pyproject = '[project]\nname = "x"\ndependencies = ["trl==0.8.6"]\n[project.optional-dependencies]\ntorch = ["torch==2.1.0", "transformers==4.36.2"]\n'
+    py = repo(tmp_path, {"pyproject.toml": pyproject})
+    assert "torch" not in P.exact_pins(str(py), HF) and "transformers" not in P.pins(str(py)) and one(py, "trl").version == "0.8.6"
+    base = repo(tmp_path, {"pyproject.toml": pyproject.replace('["trl==0.8.6"]', '["trl==0.8.6", "torch==2.1.0"]')})
+    assert P.exact_pins(str(base), HF)["torch"].version == "2.1.0"
+    # a vllm release whose torch goblin has not read implies nothing
+    assert "torch" not in P.exact_pins(str(repo(tmp_path, {"requirements.txt": "vllm==0.4.0\n"})), HF)
+
+
 def _notebook(cells: list[tuple[str, str]]) -> str:
     return json.dumps({"cells": [{"cell_type": kind, "source": src.splitlines(keepends=True)} for kind, src in cells], "nbformat": 4})
 

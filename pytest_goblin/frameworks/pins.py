@@ -128,7 +128,7 @@ class Pin:
 # allows may lack a ROCm build for the GPU). A local version (`torch==2.0.1+cu118`) is kept in the spec.
 # conda's `pytorch=2.0.1` (one `=`: that release, any build; `=2.0` is 2.0.*) is read as torch too.
 _EXACT_PIN = re.compile(
-    r"""(?<![\w.-])(bitsandbytes|torch|pytorch)(?![\w-])\s*(==|~=|>=|=(?!=))\s*v?([0-9]+\.[0-9]+(?:\.[0-9]+)?)(\+[a-z0-9.]+)?""", re.IGNORECASE
+    r"""(?<![\w.-])(bitsandbytes|torch|pytorch|vllm)(?![\w-])\s*(==|~=|>=|=(?!=))\s*v?([0-9]+\.[0-9]+(?:\.[0-9]+)?)(\+[a-z0-9.]+)?""", re.IGNORECASE
 )
 
 
@@ -747,6 +747,11 @@ def _pin_files(folder: Path, names: list[str], stop: Path | None, roots: list[Pa
                     Pin(p.dist, p.version, p.spec, f"{p.where}, installed by {rel}:{lineno}", p.constraint, p.kind, p.file, p.line)
                     for p in _vendored_at(where, stop, roots)
                 ]
+        extras = _extras_only(f.name, body)
+        if extras:  # a pin only an extra lists is installed only where an install line asks for that extra
+            asked = _asked_extras(folder, names, roots)
+            skip = {pkg for pkg, of in extras.items() if not of & asked}
+            text = "\n".join("" if _line_names(line, skip) else line for line in text.split("\n"))
         if exact:
             found += _scan_all(text, rel, str(f), _EXACT_PIN)
             continue
@@ -760,6 +765,131 @@ def _pin_files(folder: Path, names: list[str], stop: Path | None, roots: list[Pa
         elif kind == "docker":
             found += _images(text, rel, str(f))
     return found
+
+
+# What `pip install .` installs of a setup.py / pyproject.toml: install_requires / [project] dependencies, not
+# extras_require / [project.optional-dependencies] (setuptools: an extra's requirements are installed only when
+# named, `pip install .[torch]`; PEP 621 likewise). review3 #19/#20, uclaml/SPIN setup.py: torch==2.1.0 (line 56) is
+# only in extras["torch"] (line 76); install_requires (lines 82-103) has vllm==0.3.0, which requires torch==2.1.2.
+_REQ_NAME = re.compile(r"^[ \t]{0,8}([A-Za-z0-9][A-Za-z0-9._-]{0,100})")
+_ASKED = re.compile(r"""pip3?[ \t]{1,8}install\b[^\n]{0,300}?(?:^|[\s"'=])\.\[([\w, -]{1,200})\]""")
+
+
+def _norm_pkg(name: str) -> str:
+    n = re.sub(r"[-_.]+", "-", name.lower())
+    return canonical(n) or ("torch" if n == "pytorch" else n)
+
+
+def _line_names(line: str, pkgs: set[str]) -> bool:
+    """Whether a setup.py/pyproject line holds a requirement of one of `pkgs` (`"torch==2.1.0",`)."""
+    return any(
+        _norm_pkg(m.group(1)) in pkgs
+        for m in re.finditer(r"""["']([A-Za-z0-9][A-Za-z0-9._-]{0,100})[ \t]{0,8}(?:\[[^\]]{0,100}\])?[ \t]{0,8}(?:[=<>~!;]|["'])""", line)
+    )
+
+
+def _extras_only(name: str, body: str) -> dict[str, set[str]]:
+    """package -> the extras that list it, for the packages of a setup.py / pyproject.toml that only extras list."""
+    if name == "pyproject.toml":
+        import tomllib
+
+        try:
+            project = tomllib.loads(body).get("project", {})
+        except (tomllib.TOMLDecodeError, ValueError):
+            return {}
+        base = {_req(r) for r in project.get("dependencies", []) if isinstance(r, str)}
+        out: dict[str, set[str]] = {}
+        for extra, reqs in (project.get("optional-dependencies") or {}).items():
+            for r in reqs if isinstance(reqs, list) else []:
+                if isinstance(r, str) and (pkg := _req(r)) and pkg not in base:
+                    out.setdefault(pkg, set()).add(str(extra).lower())
+        return out
+    if name != "setup.py" or "extra" not in body:
+        return {}
+    return _setup_extras_only(body)
+
+
+def _req(text: str) -> str:
+    m = _REQ_NAME.match(text)
+    return _norm_pkg(m.group(1)) if m else ""
+
+
+def _setup_extras_only(src: str) -> dict[str, set[str]]:
+    """setup.py read by AST (nothing run): the packages extras_require names that install_requires does not, as string
+    requirements or through a lookup table (`deps["torch"]`, `deps_list("torch")`: transformers' and alignment-handbook's
+    setup.py pattern). Empty when setup() or its install_requires cannot be followed."""
+    import ast
+
+    try:
+        tree = ast.parse(src)
+    except (SyntaxError, ValueError, RecursionError):
+        return {}
+    values: dict[str, ast.expr] = {}
+    by_extra: dict[str, dict[str, ast.expr]] = {}  # `extras["torch"] = ...` assignments, per dict variable
+    call: ast.Call | None = None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            t = node.targets[0]
+            if isinstance(t, ast.Name):
+                values[t.id] = node.value
+            elif isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and isinstance(t.slice, ast.Constant) and isinstance(t.slice.value, str):
+                by_extra.setdefault(t.value.id, {})[t.slice.value] = node.value
+        elif isinstance(node, ast.Call) and (getattr(node.func, "id", "") == "setup" or getattr(node.func, "attr", "") == "setup"):
+            call = node
+    if call is None:
+        return {}
+    kws = {k.arg: k.value for k in call.keywords if k.arg}
+    if "install_requires" not in kws or "extras_require" not in kws:
+        return {}
+
+    def names(expr: ast.expr, depth: int = 0) -> set[str] | None:
+        if depth > 8:
+            return None
+        out: set[str] = set()
+        if isinstance(expr, ast.Name):
+            if expr.id not in values:
+                return None
+            return names(values[expr.id], depth + 1)
+        for node in ast.walk(expr):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and (pkg := _req(node.value)):
+                out.add(pkg)
+            elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+                if isinstance(node.value, ast.Name) and node.value.id in by_extra:  # extras["docs"]: that extra's own list
+                    got = names(by_extra[node.value.id].get(node.slice.value, ast.List([])), depth + 1)
+                    out |= got or set()
+                elif pkg := _req(node.slice.value):
+                    out.add(pkg)
+            elif isinstance(node, ast.Name) and node is not expr and node.id in values and not isinstance(values[node.id], (ast.Call, ast.DictComp)):
+                out |= names(values[node.id], depth + 1) or set()
+        return out
+
+    installed = names(kws["install_requires"])
+    if installed is None:
+        return {}
+    extras: dict[str, ast.expr] = {}
+    ex = kws["extras_require"]
+    if isinstance(ex, ast.Name):
+        extras.update(by_extra.get(ex.id, {}))
+        ex = values.get(ex.id, ex)
+    if isinstance(ex, ast.Dict):
+        extras.update({k.value: v for k, v in zip(ex.keys, ex.values, strict=False) if isinstance(k, ast.Constant) and isinstance(k.value, str)})
+    out: dict[str, set[str]] = {}
+    for extra, expr in extras.items():
+        for pkg in (names(expr) or set()) - installed:
+            out.setdefault(pkg, set()).add(extra.lower())
+    return out
+
+
+def _asked_extras(folder: Path, names: list[str], roots: list[Path]) -> set[str]:
+    """The extras an install line of the folder asks for (`pip install -e ".[torch,metrics]"` in its READMEs,
+    Dockerfiles or shell scripts)."""
+    out: set[str] = set()
+    for n in names:
+        if _README.fullmatch(n) or _dockerfile(n) or n.endswith(".sh"):
+            body = _read(folder / n, roots) if (folder / n).is_file() else None
+            for m in _ASKED.finditer(body or ""):
+                out |= {e.strip().lower() for e in m.group(1).split(",") if e.strip()}
+    return out
 
 
 @lru_cache(maxsize=1024)
@@ -929,9 +1059,26 @@ def _exact_pins(config: str, text: str) -> tuple[Pin, ...]:
     return tuple(found.values())
 
 
+# The torch release a pinned package's own wheel requires exactly (its METADATA Requires-Dist), read from the wheel:
+# a recipe that pins it installs that torch whatever else it says (review3 #19/#20, uclaml/SPIN: vllm==0.3.0 in
+# install_requires). vllm-0.3.0-cp310-cp310-manylinux1_x86_64.whl (sha256 17da0ee992aa2282...) vllm-0.3.0.dist-info/METADATA.
+IMPLIED_TORCH: dict[tuple[str, str], tuple[str, str]] = {
+    ("vllm", "0.3.0"): ("2.1.2", "vllm 0.3.0 wheel METADATA: Requires-Dist: torch ==2.1.2"),
+}
+
+
 def exact_pins(config: str, text: str) -> dict[str, Pin]:
-    """dist -> the exact pin of a package a blocker reads (bitsandbytes), from the same places as `pins`."""
-    return {p.dist: p for p in _exact_pins(config, text)}
+    """dist -> the exact pin of a package a blocker reads (bitsandbytes, torch, vllm), from the same places as `pins`;
+    without a torch pin, the torch an exactly pinned package requires (IMPLIED_TORCH), said as such."""
+    out = {p.dist: p for p in _exact_pins(config, text)}
+    if "torch" not in out:
+        for (dist, version), (torch, source) in IMPLIED_TORCH.items():
+            pin = out.get(dist)
+            if pin is not None and pin.constraint == f"=={version}":
+                spec = f"torch=={torch} (required by {pin.spec})"
+                out["torch"] = Pin("torch", torch, spec, f"{pin.where}; {source}", f"=={torch}", "implied", pin.file, pin.line)
+                break
+    return out
 
 
 def pins(config: str, text: str | None = None) -> dict[str, Pin]:
