@@ -4,7 +4,8 @@ A recipe pinned to a commit (`trl @ git+https://github.com/huggingface/trl.git@0
 Axolotl) runs a build between two releases. This reads each framework's own git history (a bare clone or mirror,
 nothing checked out) and writes, per framework, the commits of its main line (first parent of the head read) from
 the fork point of the oldest release goblin's key tables cover on, as 10-hex prefixes grouped by the release they
-follow and the next release:
+follow and the next release, and for Axolotl its own requirements.txt pins of bitsandbytes / flash-attn / xformers
+per release and at each main-line commit that changed one (DEP_PINS):
 
     python scripts/gen_commit_releases.py trl=<trl git dir> torchtune=<dir> llamafactory=<dir> axolotl=<dir> \
         [peft=<dir> accelerate=<dir> bitsandbytes=<dir>]
@@ -42,6 +43,23 @@ REPOS = {
     "bitsandbytes": ("bitsandbytes-foundation/bitsandbytes", "0.41.0"),
 }
 _RELEASE = re.compile(r"^v?([0-9]+\.[0-9]+\.[0-9]+(?:\.post[0-9]+)?)$")
+# The framework's own requirements.txt pins of packages goblin's blockers read (bitsandbytes: blocker.bitsandbytes_*),
+# per release tag and at each main-line commit that changed one: a recipe that runs Axolotl at a release or commit
+# installs them (review3 #7: Axolotl 55cc214 pins bitsandbytes==0.43.1, requirements.txt:6).
+DEP_PINS = {"axolotl": ("requirements.txt", ("bitsandbytes", "flash-attn", "xformers"))}
+_DEP_LINE = re.compile(r"^[ \t]*([A-Za-z0-9][A-Za-z0-9._-]*)[ \t]*(==|>=|~=|<=|<|>)[ \t]*([0-9][\w.+-]*)")
+
+
+def _dep_pins(git_dir: str, ref: str, path: str, deps: tuple[str, ...]) -> dict[str, list[object]]:
+    """dep -> [specifier, line] in `path` at `ref` (comments and options ignored; the first line of each dep)."""
+    got = subprocess.run(["git", f"--git-dir={git_dir}", "show", f"{ref}:{path}"], capture_output=True, text=True)
+    out: dict[str, list[object]] = {}
+    for n, line in enumerate(got.stdout.splitlines() if got.returncode == 0 else [], 1):
+        m = _DEP_LINE.match(line.split("#", 1)[0])
+        name = m.group(1).lower().replace("_", "-") if m else ""
+        if m and name in deps and name not in out:
+            out[name] = [f"{m.group(2)}{m.group(3)}", n]
+    return out
 
 
 def _git(git_dir: str, *args: str) -> str:
@@ -73,12 +91,28 @@ def read(dist: str, git_dir: str) -> dict[str, object]:
         after = min(forks[at], key=Version)  # the release cut at the fork point; later patch releases of its branch only add fixes
         before = min(forks[end], key=Version) if end in forks else ""
         segments.append([after, before, "".join(sha[:PREFIX] for sha in chain[at:end])])
-    return {
+    out: dict[str, object] = {
         "repository": f"https://github.com/{repo}",
         "read_at": head,
         "tags": dict(sorted(tags.items(), key=lambda kv: Version(kv[0]))),
         "segments": segments,
     }
+    if dist in DEP_PINS:
+        path, deps = DEP_PINS[dist]
+        start = points[0]
+        touched = set(_git(git_dir, "log", "--first-parent", "--format=%H", f"{chain[start]}..HEAD", "--", path).split())
+        changes: list[list[object]] = []  # [main-line position from the first fork point, dep, specifier or "", line]
+        state: dict[str, list[object]] = {}
+        for i in range(start, len(chain)):
+            if i != start and chain[i] not in touched:
+                continue
+            now = _dep_pins(git_dir, chain[i], path, deps)
+            for dep in deps:
+                if now.get(dep, ["", 0]) != state.get(dep, ["", 0]):
+                    changes.append([i - start, dep, *now.get(dep, ["", 0])])
+            state = now
+        out["dep_pins"] = {"file": path, "releases": {v: _dep_pins(git_dir, tag, path, deps) for v, tag in tags.items()}, "changes": changes}
+    return out
 
 
 def main(argv: list[str]) -> int:

@@ -107,3 +107,31 @@ def test_a_key_of_a_class_a_release_does_not_have_is_not_known() -> None:
     assert h.class_present("axolotl", "AxolotlInputConfig", "0.4.0") is False
     assert h.present("axolotl", "AxolotlInputConfig", "optimizer", "0.4.0") is None
     assert h.present("axolotl", "AxolotlInputConfig", "optimizer", "0.5.2") is True
+
+
+def test_the_framework_commit_pins_its_own_bitsandbytes(tmp_path: Path) -> None:
+    """review3 #7 (RLHFlow): the README checks out Axolotl 55cc214, whose requirements.txt:6 pins bitsandbytes==0.43.1
+    (no ROCm library before 0.49.0): the bitsandbytes blocker reads that pin, said as the framework's."""
+    from pytest_goblin.frameworks.commits import dep_pins
+    from pytest_goblin.frameworks.pins import exact_pins
+
+    placed = place("axolotl", "55cc214c76")
+    assert dep_pins("axolotl", placed=placed)["bitsandbytes"] == ("==0.43.1", 6, "requirements.txt:6@55cc214")
+    assert dep_pins("axolotl", "0.5.2")["bitsandbytes"] == ("==0.44.1", 6, "requirements.txt:6@v0.5.2")
+    readme = "```\ngit clone https://github.com/OpenAccess-AI-Collective/axolotl\ncd axolotl\ngit checkout 55cc214c76\npip install -e .\n```\n"
+    axo = "base_model: meta-llama/Meta-Llama-3-8B\nsequence_len: 2048\nmicro_batch_size: 2\nbf16: true\noptimizer: paged_adamw_32bit\n"
+    path = _repo(tmp_path, {"README.md": readme}, "sft/llama3.yaml", axo)
+    bnb = exact_pins(str(path), axo)["bitsandbytes"]
+    assert (
+        bnb.version == "0.43.1"
+        and bnb.spec.startswith("bitsandbytes==0.43.1 (pinned by axolotl @ commit 55cc214")
+        and "requirements.txt:6@55cc214" in bnb.where
+    )
+    found = [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id == "blocker.bitsandbytes_before_rocm_wheels"]
+    assert len(found) == 1 and "bitsandbytes==0.43.1" in found[0].message and "None" not in found[0].message
+    # must not: the repository's own bitsandbytes pin wins; Axolotl 0.4.0's `>=0.41.1` is not one release
+    own = _repo(tmp_path, {"README.md": readme, "requirements.txt": "bitsandbytes==0.49.1\n"}, "sft/llama3.yaml", axo)
+    assert exact_pins(str(own), axo)["bitsandbytes"].where == "requirements.txt:1"
+    assert "bitsandbytes" not in dep_pins("axolotl", "0.4.0") or not dep_pins("axolotl", "0.4.0")["bitsandbytes"][0].startswith("==")
+    rel = _repo(tmp_path, {"requirements.txt": "axolotl==0.4.0\n"}, "sft/llama3.yaml", axo)
+    assert "bitsandbytes" not in exact_pins(str(rel), axo)

@@ -28,6 +28,7 @@ class Placed:
     ahead: int  # main-line commits after that release's fork point
     before: str  # the next release, "" when the commit is newer than every release the history read has
     source: str  # "https://github.com/huggingface/trl history at f2cd577"
+    at: int = 0  # main-line position from the oldest release's fork point (dep_pins' changes are keyed by it)
 
     @property
     def said(self) -> str:
@@ -56,8 +57,28 @@ def place(dist: str, sha: str) -> Placed | None:
     want = sha[:width]
     hits: list[Placed] = []
     source = f"{entry['repository']} history at {str(entry['read_at'])[:7]}"
+    offset = 0
     for after, before, blob in entry["segments"]:
         for i in range(0, len(blob), width):
             if blob[i : i + width].startswith(want):
-                hits.append(Placed(dist, sha[:7], after, i // width, before, source))
+                hits.append(Placed(dist, sha[:7], after, i // width, before, source, offset + i // width))
+        offset += len(blob) // width
     return hits[0] if len(hits) == 1 else None
+
+
+def dep_pins(dist: str, release: str = "", placed: Placed | None = None) -> dict[str, tuple[str, int, str]]:
+    """dep -> (specifier, line, at) of what `dist`'s own requirements file pins at a release or a placed commit
+    (Axolotl's bitsandbytes / flash-attn / xformers; commit_releases.json dep_pins); empty when not recorded."""
+    entry = _table().get(dist)
+    table = entry.get("dep_pins") if isinstance(entry, dict) else None
+    if not isinstance(table, dict):
+        return {}
+    if placed is not None:
+        state: dict[str, tuple[str, int, str]] = {}
+        for pos, dep, spec, line in table["changes"]:
+            if pos > placed.at:
+                break
+            state[dep] = (spec, line, f"{table['file']}:{line}@{placed.sha}")
+        return {dep: got for dep, got in state.items() if got[0]}
+    rows = table["releases"].get(release, {})
+    return {dep: (spec, line, f"{table['file']}:{line}@v{release}") for dep, (spec, line) in rows.items()}

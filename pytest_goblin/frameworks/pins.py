@@ -1067,10 +1067,38 @@ IMPLIED_TORCH: dict[tuple[str, str], tuple[str, str]] = {
 }
 
 
+def _framework_deps(config: str, text: str) -> dict[str, Pin]:
+    """The bitsandbytes the framework release or commit the recipe runs pins in its own requirements (Axolotl at commit
+    55cc214: bitsandbytes==0.43.1, requirements.txt:6; frameworks/commits.dep_pins), as an exact pin said as such."""
+    from .commits import dep_pins, place
+
+    for dist, fw in pins(config, text).items():
+        if fw.kind == "commit" and fw.version:
+            sha = re.search(r"commit ([0-9a-f]{7,40})", fw.spec)
+            got = dep_pins(dist, placed=place(dist, sha.group(1))) if sha else {}
+        elif fw.exact and fw.kind != "vendored":  # a vendored copy's own requirements are already read as the folder's
+            got = dep_pins(dist, fw.constraint.split(",", 1)[0].removeprefix("=="))
+        else:
+            continue
+        spec_line = got.get("bitsandbytes")
+        if spec_line is None or not spec_line[0].startswith("==") or "*" in spec_line[0]:
+            continue
+        spec, _line, at = spec_line
+        version = spec[2:]
+        return {
+            "bitsandbytes": Pin(
+                "bitsandbytes", version, f"bitsandbytes{spec} (pinned by {fw.spec})", f"{fw.where}; {dist} {at}", spec, "implied", fw.file, fw.line
+            )
+        }
+    return {}
+
+
 def exact_pins(config: str, text: str) -> dict[str, Pin]:
     """dist -> the exact pin of a package a blocker reads (bitsandbytes, torch, vllm), from the same places as `pins`;
     without a torch pin, the torch an exactly pinned package requires (IMPLIED_TORCH), said as such."""
     out = {p.dist: p for p in _exact_pins(config, text)}
+    if "bitsandbytes" not in out:
+        out.update(_framework_deps(config, text))
     if "torch" not in out:
         for (dist, version), (torch, source) in IMPLIED_TORCH.items():
             pin = out.get(dist)
