@@ -331,6 +331,18 @@ def test_the_vendored_copy_the_launch_line_runs_is_the_release(tmp_path: Path) -
         lf,
     )
     assert one(own, "llamafactory").where == "requirements.txt:1"
+    # a config no launch line names, beside configs whose launch lines all run that copy (review3 #17)
+    sibling = repo(tmp_path, files, "configs/train/qwen_dpo.yaml", lf)
+    (sibling.parent / "sft.yaml").write_text(lf)
+    pin = one(sibling, "llamafactory")
+    assert pin.version == "0.9.1.dev0" and pin.where.endswith("run by scripts/train_sft.sh line 2 (for sft.yaml, a config of the same folder)")
+    # must not: siblings launched through two different copies say nothing
+    two = {**files, "scripts/train_dpo.sh": launcher.replace("train/LLaMA-Factory", "train/LF2").replace("sft.yaml", "dpo.yaml")}
+    two |= {"train/LF2/src/train.py": "x = 1\n", "train/LF2/src/llamafactory/extras/env.py": 'VERSION = "0.9.3"\n'}
+    split = repo(tmp_path, two, "configs/train/qwen_dpo.yaml", lf)
+    (split.parent / "sft.yaml").write_text(lf)
+    (split.parent / "dpo.yaml").write_text(lf)
+    assert one(split, "llamafactory").where == "requirements.txt:1"
 
 
 SETUP_DEPS = """from setuptools import setup
