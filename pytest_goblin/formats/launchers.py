@@ -1210,10 +1210,17 @@ def _sibling_script(config: str) -> tuple[str, str] | None:
     suffix) run, when they agree (review3 #17: STaR-Judge's qwen2.5_full_dpo.yaml beside the llama3 configs that
     scripts/train_*.sh run through train/LLaMA-Factory/src/train.py). None when none is launched or they disagree."""
     here = Path(config)
+    names: list[str] = []
     try:
-        names = sorted(n for n in os.listdir(here.parent) if n != here.name and Path(n).suffix == here.suffix)[:MAX_SIBLINGS]
+        with os.scandir(here.parent) as it:
+            for n, entry in enumerate(it):
+                if n >= MAX_DIR_ENTRIES:
+                    break
+                if entry.name != here.name and Path(entry.name).suffix == here.suffix and entry.is_file(follow_symlinks=False):
+                    names.append(entry.name)
     except OSError:
         return None
+    names = sorted(names)[:MAX_SIBLINGS]
     found: dict[str, str] = {}
     for name in names:
         launch = find_launch(here.parent / name)

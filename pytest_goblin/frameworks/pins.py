@@ -884,11 +884,10 @@ def _asked_extras(folder: Path, names: list[str], roots: list[Path]) -> set[str]
     """The extras an install line of the folder asks for (`pip install -e ".[torch,metrics]"` in its READMEs,
     Dockerfiles or shell scripts)."""
     out: set[str] = set()
-    for n in names:
-        if _README.fullmatch(n) or _dockerfile(n) or n.endswith(".sh"):
-            body = _read(folder / n, roots) if (folder / n).is_file() else None
-            for m in _ASKED.finditer(body or ""):
-                out |= {e.strip().lower() for e in m.group(1).split(",") if e.strip()}
+    for n in [n for n in names if _README.fullmatch(n) or _dockerfile(n) or n.endswith(".sh")][:MAX_FILES]:
+        body = _read(folder / n, roots) if (folder / n).is_file() else None
+        for m in _ASKED.finditer(body or ""):
+            out |= {e.strip().lower() for e in m.group(1).split(",") if e.strip()}
     return out
 
 
