@@ -135,3 +135,16 @@ def test_the_framework_commit_pins_its_own_bitsandbytes(tmp_path: Path) -> None:
     assert "bitsandbytes" not in dep_pins("axolotl", "0.4.0") or not dep_pins("axolotl", "0.4.0")["bitsandbytes"][0].startswith("==")
     rel = _repo(tmp_path, {"requirements.txt": "axolotl==0.4.0\n"}, "sft/llama3.yaml", axo)
     assert "bitsandbytes" not in exact_pins(str(rel), axo)
+
+
+def test_messages_name_the_commit_not_only_the_release_it_follows(tmp_path: Path) -> None:
+    path = _repo(tmp_path, {"requirements.txt": TRL_AT}, "recipes/grpo.yaml", HF)
+    got = h.reading("trl 1.16.0", str(path))
+    assert got is not None
+    said = h.in_run_terms("GRPOConfig of trl 1.16.0 reads it (trl 1.16.0 trl/trainer/grpo_config.py:10)", got)
+    assert said == (
+        "GRPOConfig of trl at commit 019fc6d (33 commits after v0.15.0, before v0.16.0; goblin read 1.16.0) reads it (trl trl/trainer/grpo_config.py:10@1.16.0)"
+    )
+    # must not: a release pin is said as that release
+    rel = h.reading("trl 1.16.0", str(_repo(tmp_path, {"requirements.txt": "trl==0.15.0\n"}, "recipes/grpo.yaml", HF)))
+    assert rel is not None and h.in_run_terms("trl 1.16.0 reads it", rel) == "trl 0.15.0 (goblin read 1.16.0) reads it"

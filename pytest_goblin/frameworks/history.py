@@ -582,4 +582,7 @@ def in_run_terms(text: str, got: Reading | None) -> str:
         lambda m: m.group(0) if m.group(2) == got.version else f"{m.group(1)} {m.group(3)}@{m.group(2)}",
         text,
     )
-    return re.sub(rf"(?i)\b({names}) v?{tables}(?![\w.])", lambda m: f"{m.group(1)} {got.version} (goblin read {got.tables})", text)
+    commit = re.search(r" @ (commit [0-9a-f]{7,40} \((?:[^()]|\([^()]*\))*)\)$", got.spec)
+    # a commit between two releases: named as that commit, "trl at commit 019fc6d (33 commits after v0.15.0, before v0.16.0; goblin read 1.16.0)"
+    said = f"at {commit.group(1)}; goblin read {got.tables})" if commit else f"{got.version} (goblin read {got.tables})"
+    return re.sub(rf"(?i)\b({names}) v?{tables}(?![\w.])", lambda m: f"{m.group(1)} {said}", text)
