@@ -473,7 +473,7 @@ def _code_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     """The keywords a Python script passes to its TrainingArguments / TRL config class in code
     (`SFTConfig(max_seq_length=...)`) that the release it runs on lacks: the call raises TypeError (review3:
     smollm train.py:98 with `trl>=0.15`, SFTConfig has no max_seq_length from trl 0.20). A blocker on a pinned
-    release, a requirement on the newest release assumed for an unpinned one, nothing on a commit pin; never written."""
+    release, a requirement on the newest release assumed for an unpinned one, nothing on a commit goblin cannot place between two releases; never written."""
     from .formats.python import Script
     from .frameworks import parser_for
     from .frameworks.pins import pins
