@@ -45,7 +45,8 @@ REPOS = {
 _RELEASE = re.compile(r"^v?([0-9]+\.[0-9]+\.[0-9]+(?:\.post[0-9]+)?)$")
 # The framework's own requirements.txt pins of packages goblin's blockers read (bitsandbytes: blocker.bitsandbytes_*),
 # per release tag and at each main-line commit that changed one: a recipe that runs Axolotl at a release or commit
-# installs them (review3 #7: Axolotl 55cc214 pins bitsandbytes==0.43.1, requirements.txt:6).
+# installs them (review3 #7: Axolotl 55cc214 pins bitsandbytes==0.43.1, requirements.txt:6; its setup.py:11-29 reads
+# requirements.txt into install_requires, at 55cc214 and at v0.5.2 alike).
 DEP_PINS = {"axolotl": ("requirements.txt", ("bitsandbytes", "flash-attn", "xformers"))}
 _DEP_LINE = re.compile(r"^[ \t]*([A-Za-z0-9][A-Za-z0-9._-]*)[ \t]*(==|>=|~=|<=|<|>)[ \t]*([0-9][\w.+-]*)")
 

@@ -1068,7 +1068,8 @@ IMPLIED_TORCH: dict[tuple[str, str], tuple[str, str]] = {
 
 def _framework_deps(config: str, text: str) -> dict[str, Pin]:
     """The bitsandbytes the framework release or commit the recipe runs pins in its own requirements (Axolotl at commit
-    55cc214: bitsandbytes==0.43.1, requirements.txt:6; frameworks/commits.dep_pins), as an exact pin said as such."""
+    55cc214: bitsandbytes==0.43.1, requirements.txt:6, which its setup.py:11-29@55cc214 reads into install_requires;
+    frameworks/commits.dep_pins), as an exact pin said as such."""
     from .commits import dep_pins, place
 
     for dist, fw in pins(config, text).items():
