@@ -384,9 +384,10 @@ def _key_check(loaded: LoadedConfig, data: dict[Any, Any]) -> KeyCheck | None:
     path = str(loaded.path)
     keys, pinned = [k for k in data if isinstance(k, str)], pins(path, loaded.text)
     framework_pin = pinned.get("torchtune" if loaded.adapter.name == "torchtune" else parser or "")
-    if framework_pin is not None and framework_pin.kind == "commit":
-        # pinned to a commit whose release goblin cannot tell offline (review3 X-R1: trl@...@019fc6d, 0.16.0.dev0, where
-        # vllm_device is a GRPOConfig field): judging its keys against the newest release would speak of a release it does not run
+    if framework_pin is not None and framework_pin.kind == "commit" and not framework_pin.version:
+        # pinned to a commit goblin's history does not place (frameworks/commits.py): judging its keys against the newest
+        # release would speak of a release it does not run. A placed one (review3 X-R1: trl@...@019fc6d, 33 commits after
+        # v0.15.0) is judged against the releases on both sides (history.has)
         return None
     if loaded.adapter.name == "torchtune":
         return torchtune_rejected(data, pinned)
@@ -465,7 +466,7 @@ def _code_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     """The keywords a Python script passes to its TrainingArguments / TRL config class in code
     (`SFTConfig(max_seq_length=...)`) that the release it runs on lacks: the call raises TypeError (review3:
     smollm train.py:98 with `trl>=0.15`, SFTConfig has no max_seq_length from trl 0.20). A blocker on a pinned
-    release, a requirement on the newest release assumed for an unpinned one, nothing on a commit pin; never written."""
+    release, a requirement on the newest release assumed for an unpinned one, nothing on a commit goblin cannot place between two releases; never written."""
     from .formats.python import Script
     from .frameworks import parser_for
     from .frameworks.pins import pins
@@ -479,8 +480,8 @@ def _code_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
         return []
     pinned = pins(path, loaded.text)
     pin = pinned.get(parser)
-    if pin is not None and pin.kind == "commit":
-        return []  # a build between releases: not judged against one it does not run
+    if pin is not None and pin.kind == "commit" and not pin.version:
+        return []  # a build between releases goblin's history does not place: not judged against one it does not run
     # a blocker on a pinned release of the class's framework; a requirement on the newest, assumed
     if (pin is not None) != (b.severity == "blocker"):
         return []

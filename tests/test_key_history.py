@@ -122,13 +122,14 @@ def test_without_a_pin_the_release_is_assumed_and_it_is_a_requirement(tmp_path: 
 
 
 def test_a_commit_pin_is_not_judged_against_the_newest_release(tmp_path: Path) -> None:
-    """review3 (X-R1): `trl @ git+...trl.git@019fc6d` is a development build between two tags (0.16.0.dev0 there); its
-    release is unknown offline, so its keys are not judged against the newest release; said as a commit, not "no pin"."""
+    """review3 (X-R1): a commit goblin's history does not place (frameworks/commit_releases.json) is a development build
+    between two tags it cannot name offline, so its keys are not judged against the newest release; said as a commit,
+    not "no pin" (a placed commit: tests/test_commit_releases.py)."""
     text = "# SFTTrainer arguments\n" + HF + "max_seq_length: 2048\n"
-    commit = {"requirements.txt": "trl @ git+https://github.com/huggingface/trl.git@019fc6dbaa03\n"}
+    commit = {"requirements.txt": "trl @ git+https://github.com/huggingface/trl.git@0123456789ab\n"}
     assert _findings(tmp_path, text, commit) == []
     got = pins(str(_findings.last), "")  # type: ignore[attr-defined]
-    assert got["trl"].kind == "commit" and got["trl"].version == "" and "commit 019fc6dbaa03" in got["trl"].spec
+    assert got["trl"].kind == "commit" and got["trl"].version == "" and "commit 0123456789ab" in got["trl"].spec
     # must not: a tag is a release (judged at it), and no pin at all is still checked at the newest, assumed
     (tagged,) = _findings(tmp_path, text, {"requirements.txt": "trl @ git+https://github.com/huggingface/trl.git@v0.20.0\n"})
     assert "trl==0.20.0" in tagged.message

@@ -10,10 +10,16 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import ConfigError, NotATrainingConfig
+from ..frameworks.pins import LAUNCHED_SCRIPT
 from ..hooks import plugin_manager
 from ..schemas import WorkloadConfig
 from ..yamlio import load_yaml, read_text
 from .base import Adapter
+from .launchers import launched_script
+
+# frameworks.pins reads the vendored framework copy a config's launch line runs through this (a lower layer cannot import it)
+if launched_script not in LAUNCHED_SCRIPT:
+    LAUNCHED_SCRIPT.append(launched_script)
 
 
 def builtin_adapters() -> list[Adapter]:

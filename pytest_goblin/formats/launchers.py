@@ -128,6 +128,7 @@ class Launch:
     strategy: dict[str, Any] = field(default_factory=dict)  # from an accelerate config / flags: strategy, zero_stage, offload
     notes: list[str] = field(default_factory=list)
     place: str = ""  # in a notebook: "cell N line M"
+    script: str = ""  # the repository's Python file the line runs on the config (real path), "" when it names none
 
     @property
     def world(self) -> int:
@@ -1185,10 +1186,58 @@ def _find_launch(config_path: str) -> Launch | None:
                 found = _python_entry(line, lf, shown, folder, roots, root)
             if found is not None:
                 found.place = line.place
+                found.script = _script_run(line, folder, root)
                 if how:
                     found.notes.append(f"repository root: {root} ({how})")
                 return found
     return None
+
+
+def _script_run(line: Line, folder: Path, root: Path) -> str:
+    """The repository's `.py` file a launch line runs (`accelerate launch ... train/LLaMA-Factory/src/train.py x.yaml`):
+    the first word ending in .py that is not an option, resolved as the line's own paths are; "" when none."""
+    for tok in line.tokens:
+        if tok.endswith(".py") and not tok.startswith("-") and "$" not in tok:
+            found, _ = resolve_relative(tok, folder, root, line.cwd)
+            return str(found) if found is not None and found.is_relative_to(root) and found.is_file() else ""
+    return ""
+
+
+def launched_script(config_path: str) -> tuple[str, str] | None:
+    """(the Python file the launch line naming the config runs, that line as "launcher line N"), for frameworks.pins: a
+    vendored framework copy that file belongs to is the release the run uses (review3 #16-18: STaR-Judge's
+    scripts/train_sft.sh runs train/LLaMA-Factory/src/train.py, a LLaMA-Factory 0.9.1.dev0 copy beside the configs)."""
+    launch = find_launch(config_path)
+    if launch is not None:
+        return (launch.script, launch.where()) if launch.script else None
+    return _sibling_script(os.path.abspath(config_path))
+
+
+MAX_SIBLINGS = 16  # configs of the same folder whose launch lines are read for one that none names
+
+
+def _sibling_script(config: str) -> tuple[str, str] | None:
+    """For a config no launch line names: the one Python file the launch lines of the other configs of its folder (same
+    suffix) run, when they agree (review3 #17: STaR-Judge's qwen2.5_full_dpo.yaml beside the llama3 configs that
+    scripts/train_*.sh run through train/LLaMA-Factory/src/train.py). None when none is launched or they disagree."""
+    here = Path(config)
+    names: list[str] = []
+    try:
+        with os.scandir(here.parent) as it:
+            for n, entry in enumerate(it):
+                if n >= MAX_DIR_ENTRIES:
+                    break
+                if entry.name != here.name and Path(entry.name).suffix == here.suffix and entry.is_file(follow_symlinks=False):
+                    names.append(entry.name)
+    except OSError:
+        return None
+    names = sorted(names)[:MAX_SIBLINGS]
+    found: dict[str, str] = {}
+    for name in names:
+        launch = find_launch(here.parent / name)
+        if launch is not None and launch.script:
+            found.setdefault(launch.script, f"{launch.where()} (for {name}, a config of the same folder)")
+    return next(iter(found.items())) if len(found) == 1 else None
 
 
 _TRAINING_WORD = re.compile(r"(^|[._/-])(train|finetune|fine_tune|sft|dpo|grpo|orpo|kto|ppo|pretrain)([._/-]|$)")

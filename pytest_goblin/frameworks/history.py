@@ -110,6 +110,10 @@ def present(dist: str, cls: str, key: str, version: str) -> bool | None:
     entry = history()[dist]["classes"].get(cls)
     if entry is None:
         return None
+    if _tri(dist, entry["present"], version) is not True:
+        # the class is not there at that release (Axolotl 0.4.0 had no input schema: every key passed) or goblin
+        # cannot place the release: whether the key is read is not known
+        return None
     k = entry["keys"].get(key)
     return False if k is None else _tri(dist, k["in"], version)
 
@@ -196,6 +200,20 @@ class RunVersion:
     version: str
     how: str
     assumed: bool
+    # a commit pin placed between two releases (pins.Pin.before): the next release, "" when the commit is newer than
+    # every release read; None for a release. Defaults are read at `version`; a key is absent only where both lack it.
+    also: str | None = None
+
+
+def has(dist: str, cls: str, key: str, run: RunVersion) -> bool | None:
+    """`present` at the release a recipe runs on; for a commit between two releases False only when the release it
+    follows and the next one both lack the key (a key added or removed in between may be there or not: None)."""
+    got = present(dist, cls, key, run.version)
+    if run.also is None or got is not False:
+        return got
+    if not run.also:
+        return None  # newer than every release read: the key may have been added since
+    return False if present(dist, cls, key, run.also) is False else None
 
 
 def run_version(dist: str, pin: Pin | None) -> RunVersion | None:
@@ -206,6 +224,15 @@ def run_version(dist: str, pin: Pin | None) -> RunVersion | None:
         return RunVersion(dist, top, f"no {dist} pin found; assumed {dist} {top}, the newest goblin knows", True)
     if not pin.version:  # vendored (a git submodule) at a version goblin cannot read
         return RunVersion(dist, top, f"{pin.spec} ({pin.where}); assumed {dist} {top}, the newest goblin knows", True)
+    if pin.kind == "commit":  # placed between two releases by the framework's own history (frameworks/commits.py)
+        judged = f"{pin.version} and {pin.before}" if pin.before else f"{pin.version} (no later release read: a key it lacks is not judged)"
+        return RunVersion(
+            dist,
+            pin.version,
+            f"the recipe pins {pin.spec} ({pin.where}): defaults read at {dist} {pin.version}, keys judged against {judged}",
+            False,
+            pin.before,
+        )
     constraint = pin.constraint or pin.spec[len(dist) :]
     try:
         spec = SpecifierSet(constraint)
@@ -296,6 +323,8 @@ def _pinned_reading(dist: str, tables: str, pin: Pin | None) -> Reading:
         return Reading(dist, tables, f"not pinned in the repository; goblin's tables ({dist} {tables})", tables, True)
     if not pin.version:
         return Reading(dist, tables, f"{pin.where}; goblin's tables ({dist} {tables})", tables, True, pin.spec, pin.file, pin.line)
+    if pin.kind == "commit":  # the release the commit follows (its defaults), the commit said in the spec
+        return Reading(dist, pin.version, pin.where, tables, False, pin.spec, pin.file, pin.line)
     if pin.exact:
         version = pin.constraint.split(",", 1)[0][2:] if pin.constraint.startswith("==") else pin.version
         return Reading(dist, version, pin.where, tables, False, pin.spec, pin.file, pin.line)
@@ -406,7 +435,7 @@ def rejected(parser: str, classes: tuple[str, ...], keys: list[str], pins: dict[
     for key in keys:
         if key in own:
             continue
-        in_ta = present("transformers", "TrainingArguments", key, tf.version) if tf_known else ever("transformers", "TrainingArguments", key)
+        in_ta = has("transformers", "TrainingArguments", key, tf) if tf_known else ever("transformers", "TrainingArguments", key)
         if in_ta is not False:
             continue  # TrainingArguments has it at the run's release, or goblin cannot say
         if parser == "transformers":
@@ -417,7 +446,7 @@ def rejected(parser: str, classes: tuple[str, ...], keys: list[str], pins: dict[
         else:
             assert trl is not None
             side = _trl_side(trl.version)
-            if any(present("trl", c, key, trl.version) is not False for c in (*trl_classes, *side)):
+            if any(has("trl", c, key, trl) is not False for c in (*trl_classes, *side)):
                 continue
             owners = [c for c in (*trl_classes, *side) if ever("trl", c, key)]
             if owners:
@@ -597,4 +626,7 @@ def in_run_terms(text: str, got: Reading | None) -> str:
         lambda m: m.group(0) if m.group(2) == got.version else f"{m.group(1)} {m.group(3)}@{m.group(2)}",
         text,
     )
-    return re.sub(rf"(?i)\b({names}) v?{tables}(?![\w.])", lambda m: f"{m.group(1)} {got.version} (goblin read {got.tables})", text)
+    commit = re.search(r" @ (commit [0-9a-f]{7,40} \((?:[^()]|\([^()]*\))*)\)$", got.spec)
+    # a commit between two releases: named as that commit, "trl at commit 019fc6d (33 commits after v0.15.0, before v0.16.0; goblin read 1.16.0)"
+    said = f"at {commit.group(1)}; goblin read {got.tables})" if commit else f"{got.version} (goblin read {got.tables})"
+    return re.sub(rf"(?i)\b({names}) v?{tables}(?![\w.])", lambda m: f"{m.group(1)} {said}", text)

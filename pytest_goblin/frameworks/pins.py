@@ -28,10 +28,15 @@ imported; a file that cannot be read safely, is too large or is not UTF-8 text i
   copy's own setup.py / pyproject.toml / requirements files count as the folder's (installing it
   installs them);
 - a git submodule (.gitmodules) of a framework whose folder is not checked out: the framework is
-  named but its version is not ("vendored, version unknown": Pin.version is empty).
+  named but its version is not ("vendored, version unknown": Pin.version is empty);
+- a git commit: `git+https://github.com/o/x@<sha>`, or `git clone .../x` followed within CHECKOUT_SPAN lines
+  (README code blocks, Dockerfiles) by `git checkout <sha>` / `git reset --hard <sha>`. frameworks/commits.py
+  places it between the release it follows (Pin.version: defaults are read there) and the next one (Pin.before;
+  a key counts as rejected only where both lack it, history.has), said as "commit 019fc6d (33 commits after
+  v0.15.0, before v0.16.0)"; a commit it cannot place keeps Pin.version empty (no key judged).
 
 Precedence: the config's own comment or launch line first, whatever it says. Otherwise, of what
-the repository says: a vendored copy with its version > a submodule of unknown version > an exact
+the repository says: a vendored copy with its version > a placed commit > a submodule or commit of unknown version > an exact
 pin (`==x.y.z`, a lock file's entry, a conda `=x.y.z`, a tag) > a range (`>=`, `~=`, `==x.*`, a Poetry caret); between
 two of the same kind, the nearest folder's (the config's own folder first, then its parents up to
 the repository root); in one folder, the file read first in the order above, then its first line.
@@ -46,6 +51,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -94,9 +100,12 @@ class Pin:
     spec: str  # e.g. "transformers==4.36.2"
     where: str  # "setup.py:68", "the config's own line 3", "a vendored copy, LLaMA-Factory/src/llamafactory/extras/env.py:30"
     constraint: str = ""  # the whole specifier, e.g. ">=4.40,<4.46" (upper bounds included; empty when not read)
-    kind: str = "pin"  # "pin" (a requirement), "vendored" (a copy in the tree), "submodule" / "commit" (version unknown)
+    kind: str = "pin"  # "pin" (a requirement), "vendored" (a copy in the tree), "submodule" (version unknown), "commit" (a git commit)
     file: str = ""  # the file it was read from (absolute), "" for the config's own line
     line: int = 0
+    # a commit pin goblin's history places (frameworks/commits.py): `version` is the release it follows, `before` the
+    # next one ("" when newer than every release read); keys are judged against both, defaults read at `version`
+    before: str = ""
 
     @property
     def exact(self) -> bool:
@@ -106,7 +115,11 @@ class Pin:
 
     @property
     def rank(self) -> int:
-        return 0 if self.kind == "vendored" else 1 if self.kind in ("submodule", "commit") else 2 if self.exact else 3
+        if self.kind == "vendored":
+            return 0
+        if self.kind in ("submodule", "commit"):
+            return 1 if self.version else 2  # a placed commit says more than a submodule or commit of unknown release
+        return 3 if self.exact else 4
 
 
 # Pins of other packages a blocker reads (kb/blockers.yaml): only an exact one decides which
@@ -115,7 +128,7 @@ class Pin:
 # allows may lack a ROCm build for the GPU). A local version (`torch==2.0.1+cu118`) is kept in the spec.
 # conda's `pytorch=2.0.1` (one `=`: that release, any build; `=2.0` is 2.0.*) is read as torch too.
 _EXACT_PIN = re.compile(
-    r"""(?<![\w.-])(bitsandbytes|torch|pytorch)(?![\w-])\s*(==|~=|>=|=(?!=))\s*v?([0-9]+\.[0-9]+(?:\.[0-9]+)?)(\+[a-z0-9.]+)?""", re.IGNORECASE
+    r"""(?<![\w.-])(bitsandbytes|torch|pytorch|vllm)(?![\w-])\s*(==|~=|>=|=(?!=))\s*v?([0-9]+\.[0-9]+(?:\.[0-9]+)?)(\+[a-z0-9.]+)?""", re.IGNORECASE
 )
 
 
@@ -187,13 +200,50 @@ def _git_refs(line: str, at: str, file: str, lineno: int) -> list[Pin]:
     for m in _GIT_SHA.finditer(line):
         dist = canonical(m.group(1))
         if dist:
-            sha = m.group(2)
-            out.append(Pin(dist, "", f"{dist} @ commit {sha[:12]} (a git pin, release unknown)", at, "", "commit", file=file, line=lineno))
+            out.append(commit_pin(dist, m.group(2), at, file, lineno))
     if "git clone" in line:
         url, tag = _CLONE_URL.search(line), _CLONE_TAG.search(line)
         dist = canonical(url.group(1).removesuffix(".git")) if url else None
         if dist and tag:
             out.append(Pin(dist, tag.group(1), f"{dist}=={tag.group(1)} (git clone of a tag)", at, f"=={tag.group(1)}", file=file, line=lineno))
+    return out
+
+
+def commit_pin(dist: str, sha: str, at: str, file: str, lineno: int, how: str = "a git pin") -> Pin:
+    """A pin to one commit of `dist`: placed between two releases by the framework's own history (frameworks/commits.py),
+    else of unknown release."""
+    from .commits import place
+
+    got = place(dist, sha)
+    if got is None:
+        return Pin(dist, "", f"{dist} @ commit {sha[:12]} ({how}, release unknown)", at, "", "commit", file=file, line=lineno)
+    return Pin(dist, got.after, f"{dist} @ {got.said}", f"{at}; placed by {got.source}", "", "commit", file=file, line=lineno, before=got.before)
+
+
+# `git clone https://github.com/o/axolotl` followed (same line or the next few) by `git checkout <sha>` / `git reset --hard
+# <sha>`: that commit of the clone (review3 #7, RLHFlow README.md: clone, cd axolotl, git checkout 55cc214c76...)
+_CHECKOUT = re.compile(
+    r"""(?<![\w-])git[ \t]{1,8}(?:-C[ \t]{1,8}[\w./-]{1,200}[ \t]{1,8})?(?:checkout|reset[ \t]{1,8}--hard)[ \t]{1,8}([0-9a-f]{7,40})(?![\w.])"""
+)
+CHECKOUT_SPAN = 6  # lines after a `git clone` in which its `git checkout <sha>` is looked for
+
+
+def _clone_checkouts(text: str, where: str, file: str) -> list[Pin]:
+    out: list[Pin] = []
+    rows = text.splitlines()
+    for i, line in enumerate(rows):
+        if "git clone" not in line or not (url := _CLONE_URL.search(line)):
+            continue
+        dist = canonical(url.group(1).removesuffix(".git"))
+        if dist is None:
+            continue
+        for j in range(i, min(len(rows), i + 1 + CHECKOUT_SPAN)):
+            if j > i and "git clone" in rows[j]:
+                break
+            m = _CHECKOUT.search(rows[j][url.end() :] if j == i else rows[j])
+            if m:
+                out.append(commit_pin(dist, m.group(1), f"{where}:{j + 1}", file, j + 1, f"git checkout after the clone at line {i + 1}"))
+                break
     return out
 
 
@@ -328,7 +378,22 @@ def _locked(text: str, where: str, file: str) -> list[Pin]:
 
 
 _FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)")
-_COMMAND = ("pip ", "pip3 ", "uv ", "python -m pip", "python3 -m pip", "conda ", "mamba ", "git clone", "!pip", "%pip")
+_COMMAND = (
+    "pip ",
+    "pip3 ",
+    "uv ",
+    "python -m pip",
+    "python3 -m pip",
+    "conda ",
+    "mamba ",
+    "git clone",
+    "git checkout",
+    "git -C",
+    "git reset",
+    "cd ",
+    "!pip",
+    "%pip",
+)
 
 
 def _readme_lines(text: str) -> str:
@@ -682,10 +747,17 @@ def _pin_files(folder: Path, names: list[str], stop: Path | None, roots: list[Pa
                     Pin(p.dist, p.version, p.spec, f"{p.where}, installed by {rel}:{lineno}", p.constraint, p.kind, p.file, p.line)
                     for p in _vendored_at(where, stop, roots)
                 ]
+        extras = _extras_only(f.name, body)
+        if extras:  # a pin only an extra lists is installed only where an install line asks for that extra
+            asked = _asked_extras(folder, names, roots)
+            skip = {pkg for pkg, of in extras.items() if not of & asked}
+            text = "\n".join("" if _line_names(line, skip) else line for line in text.split("\n"))
         if exact:
             found += _scan_all(text, rel, str(f), _EXACT_PIN)
             continue
         found += _scan_all(text, rel, str(f))
+        if kind in ("readme", "docker"):
+            found += _clone_checkouts(text, rel, str(f))
         if kind == "toml":
             found += _toml(body, rel, str(f))
         elif kind == "conda":
@@ -693,6 +765,130 @@ def _pin_files(folder: Path, names: list[str], stop: Path | None, roots: list[Pa
         elif kind == "docker":
             found += _images(text, rel, str(f))
     return found
+
+
+# What `pip install .` installs of a setup.py / pyproject.toml: install_requires / [project] dependencies, not
+# extras_require / [project.optional-dependencies] (setuptools: an extra's requirements are installed only when
+# named, `pip install .[torch]`; PEP 621 likewise). review3 #19/#20, uclaml/SPIN setup.py: torch==2.1.0 (line 56) is
+# only in extras["torch"] (line 76); install_requires (lines 82-103) has vllm==0.3.0, which requires torch==2.1.2.
+_REQ_NAME = re.compile(r"^[ \t]{0,8}([A-Za-z0-9][A-Za-z0-9._-]{0,100})")
+_ASKED = re.compile(r"""pip3?[ \t]{1,8}install\b[^\n]{0,300}?(?:^|[\s"'=])\.\[([\w, -]{1,200})\]""")
+
+
+def _norm_pkg(name: str) -> str:
+    n = re.sub(r"[-_.]+", "-", name.lower())
+    return canonical(n) or ("torch" if n == "pytorch" else n)
+
+
+def _line_names(line: str, pkgs: set[str]) -> bool:
+    """Whether a setup.py/pyproject line holds a requirement of one of `pkgs` (`"torch==2.1.0",`)."""
+    return any(
+        _norm_pkg(m.group(1)) in pkgs
+        for m in re.finditer(r"""["']([A-Za-z0-9][A-Za-z0-9._-]{0,100})[ \t]{0,8}(?:\[[^\]]{0,100}\])?[ \t]{0,8}(?:[=<>~!;]|["'])""", line)
+    )
+
+
+def _extras_only(name: str, body: str) -> dict[str, set[str]]:
+    """package -> the extras that list it, for the packages of a setup.py / pyproject.toml that only extras list."""
+    if name == "pyproject.toml":
+        import tomllib
+
+        try:
+            project = tomllib.loads(body).get("project", {})
+        except (tomllib.TOMLDecodeError, ValueError):
+            return {}
+        base = {_req(r) for r in project.get("dependencies", []) if isinstance(r, str)}
+        out: dict[str, set[str]] = {}
+        for extra, reqs in (project.get("optional-dependencies") or {}).items():
+            for r in reqs if isinstance(reqs, list) else []:
+                if isinstance(r, str) and (pkg := _req(r)) and pkg not in base:
+                    out.setdefault(pkg, set()).add(str(extra).lower())
+        return out
+    if name != "setup.py" or "extra" not in body:
+        return {}
+    return _setup_extras_only(body)
+
+
+def _req(text: str) -> str:
+    m = _REQ_NAME.match(text)
+    return _norm_pkg(m.group(1)) if m else ""
+
+
+def _setup_extras_only(src: str) -> dict[str, set[str]]:
+    """setup.py read by AST (nothing run): the packages extras_require names that install_requires does not, as string
+    requirements or through a lookup table (`deps["torch"]`, `deps_list("torch")`: transformers' and alignment-handbook's
+    setup.py pattern). Empty when setup() or its install_requires cannot be followed."""
+    import ast
+
+    try:
+        tree = ast.parse(src)
+    except (SyntaxError, ValueError, RecursionError):
+        return {}
+    values: dict[str, ast.expr] = {}
+    by_extra: dict[str, dict[str, ast.expr]] = {}  # `extras["torch"] = ...` assignments, per dict variable
+    call: ast.Call | None = None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            t = node.targets[0]
+            if isinstance(t, ast.Name):
+                values[t.id] = node.value
+            elif isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and isinstance(t.slice, ast.Constant) and isinstance(t.slice.value, str):
+                by_extra.setdefault(t.value.id, {})[t.slice.value] = node.value
+        elif isinstance(node, ast.Call) and (getattr(node.func, "id", "") == "setup" or getattr(node.func, "attr", "") == "setup"):
+            call = node
+    if call is None:
+        return {}
+    kws = {k.arg: k.value for k in call.keywords if k.arg}
+    if "install_requires" not in kws or "extras_require" not in kws:
+        return {}
+
+    def names(expr: ast.expr, depth: int = 0) -> set[str] | None:
+        if depth > 8:
+            return None
+        out: set[str] = set()
+        if isinstance(expr, ast.Name):
+            if expr.id not in values:
+                return None
+            return names(values[expr.id], depth + 1)
+        for node in ast.walk(expr):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and (pkg := _req(node.value)):
+                out.add(pkg)
+            elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+                if isinstance(node.value, ast.Name) and node.value.id in by_extra:  # extras["docs"]: that extra's own list
+                    got = names(by_extra[node.value.id].get(node.slice.value, ast.List([])), depth + 1)
+                    out |= got or set()
+                elif pkg := _req(node.slice.value):
+                    out.add(pkg)
+            elif isinstance(node, ast.Name) and node is not expr and node.id in values and not isinstance(values[node.id], (ast.Call, ast.DictComp)):
+                out |= names(values[node.id], depth + 1) or set()
+        return out
+
+    installed = names(kws["install_requires"])
+    if installed is None:
+        return {}
+    extras: dict[str, ast.expr] = {}
+    ex = kws["extras_require"]
+    if isinstance(ex, ast.Name):
+        extras.update(by_extra.get(ex.id, {}))
+        ex = values.get(ex.id, ex)
+    if isinstance(ex, ast.Dict):
+        extras.update({k.value: v for k, v in zip(ex.keys, ex.values, strict=False) if isinstance(k, ast.Constant) and isinstance(k.value, str)})
+    out: dict[str, set[str]] = {}
+    for extra, expr in extras.items():
+        for pkg in (names(expr) or set()) - installed:
+            out.setdefault(pkg, set()).add(extra.lower())
+    return out
+
+
+def _asked_extras(folder: Path, names: list[str], roots: list[Path]) -> set[str]:
+    """The extras an install line of the folder asks for (`pip install -e ".[torch,metrics]"` in its READMEs,
+    Dockerfiles or shell scripts)."""
+    out: set[str] = set()
+    for n in [n for n in names if _README.fullmatch(n) or _dockerfile(n) or n.endswith(".sh")][:MAX_FILES]:
+        body = _read(folder / n, roots) if (folder / n).is_file() else None
+        for m in _ASKED.finditer(body or ""):
+            out |= {e.strip().lower() for e in m.group(1).split(",") if e.strip()}
+    return out
 
 
 @lru_cache(maxsize=1024)
@@ -811,12 +1007,41 @@ def _api_pins(text: str) -> dict[str, Pin]:
     return {"torchtune": Pin("torchtune", "0.2.1", "torchtune<0.3", where, "<0.3", line=line)}
 
 
+# Readers of the launch line that names a config (formats/launchers.launched_script registers itself here: it is a
+# higher layer): (the repository's Python file that line runs, "launcher line N"), or None.
+LAUNCHED_SCRIPT: list[Callable[[str], tuple[str, str] | None]] = []
+
+
+def _launched_pins(config: str) -> dict[str, Pin]:
+    """The vendored framework copy the launch line's script belongs to (`accelerate launch ... train/LLaMA-Factory/src/
+    train.py config.yaml`): the copy whose package holds the script, from its folder up to the repository root."""
+    out: dict[str, Pin] = {}
+    for finder in LAUNCHED_SCRIPT:
+        got = finder(config)
+        if got is None:
+            continue
+        script, launch = got
+        folder = Path(script).parent
+        stop = _root_for(str(folder))
+        roots = tree_of(Path(script))
+        for _level in range(MAX_UP + 2):
+            for p in _vendored_at(folder, stop, roots):
+                out.setdefault(p.dist, Pin(p.dist, p.version, p.spec, f"{p.where}, run by {launch}", p.constraint, p.kind, p.file, p.line))
+            if out or stop is None or folder == stop or folder.parent == folder:
+                break
+            folder = folder.parent
+        break
+    return out
+
+
 @lru_cache(maxsize=2048)
 def _pins(config: str, text: str) -> tuple[Pin, ...]:
     found = _own(text)
     for dist, pin in _api_pins(text).items():
         found.setdefault(dist, pin)
     for dist, pin in _notebook_pins(config).items():
+        found.setdefault(dist, pin)
+    for dist, pin in _launched_pins(config).items():
         found.setdefault(dist, pin)
     for dist, pin in _repository_pins(os.path.dirname(os.path.abspath(config))).items():
         found.setdefault(dist, pin)
@@ -833,9 +1058,55 @@ def _exact_pins(config: str, text: str) -> tuple[Pin, ...]:
     return tuple(found.values())
 
 
+# The torch release a pinned package's own wheel requires exactly (its METADATA Requires-Dist), read from the wheel:
+# a recipe that pins it installs that torch whatever else it says (review3 #19/#20, uclaml/SPIN: vllm==0.3.0 in
+# install_requires). vllm-0.3.0-cp310-cp310-manylinux1_x86_64.whl (sha256 17da0ee992aa2282...) vllm-0.3.0.dist-info/METADATA.
+IMPLIED_TORCH: dict[tuple[str, str], tuple[str, str]] = {
+    ("vllm", "0.3.0"): ("2.1.2", "vllm 0.3.0 wheel METADATA: Requires-Dist: torch ==2.1.2"),
+}
+
+
+def _framework_deps(config: str, text: str) -> dict[str, Pin]:
+    """The bitsandbytes the framework release or commit the recipe runs pins in its own requirements (Axolotl at commit
+    55cc214: bitsandbytes==0.43.1, requirements.txt:6, which its setup.py:11-29@55cc214 reads into install_requires;
+    frameworks/commits.dep_pins), as an exact pin said as such."""
+    from .commits import dep_pins, place
+
+    for dist, fw in pins(config, text).items():
+        if fw.kind == "commit" and fw.version:
+            sha = re.search(r"commit ([0-9a-f]{7,40})", fw.spec)
+            got = dep_pins(dist, placed=place(dist, sha.group(1))) if sha else {}
+        elif fw.exact and fw.kind != "vendored":  # a vendored copy's own requirements are already read as the folder's
+            got = dep_pins(dist, fw.constraint.split(",", 1)[0].removeprefix("=="))
+        else:
+            continue
+        spec_line = got.get("bitsandbytes")
+        if spec_line is None or not spec_line[0].startswith("==") or "*" in spec_line[0]:
+            continue
+        spec, _line, at = spec_line
+        version = spec[2:]
+        return {
+            "bitsandbytes": Pin(
+                "bitsandbytes", version, f"bitsandbytes{spec} (pinned by {fw.spec})", f"{fw.where}; {dist} {at}", spec, "implied", fw.file, fw.line
+            )
+        }
+    return {}
+
+
 def exact_pins(config: str, text: str) -> dict[str, Pin]:
-    """dist -> the exact pin of a package a blocker reads (bitsandbytes), from the same places as `pins`."""
-    return {p.dist: p for p in _exact_pins(config, text)}
+    """dist -> the exact pin of a package a blocker reads (bitsandbytes, torch, vllm), from the same places as `pins`;
+    without a torch pin, the torch an exactly pinned package requires (IMPLIED_TORCH), said as such."""
+    out = {p.dist: p for p in _exact_pins(config, text)}
+    if "bitsandbytes" not in out:
+        out.update(_framework_deps(config, text))
+    if "torch" not in out:
+        for (dist, version), (torch, source) in IMPLIED_TORCH.items():
+            pin = out.get(dist)
+            if pin is not None and pin.constraint == f"=={version}":
+                spec = f"torch=={torch} (required by {pin.spec})"
+                out["torch"] = Pin("torch", torch, spec, f"{pin.where}; {source}", f"=={torch}", "implied", pin.file, pin.line)
+                break
+    return out
 
 
 def pins(config: str, text: str | None = None) -> dict[str, Pin]:

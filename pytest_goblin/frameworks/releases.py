@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from .history import RENAMES, KeyCheck, Rejected, _tri, change, class_present, ever, history, present, read_versions, run_version
+from .history import RENAMES, KeyCheck, Rejected, _tri, change, class_present, ever, has, history, present, read_versions, run_version
 from .pins import Pin
 
 LF_CLASSES = ("ModelArguments", "DataArguments", "TrainingArguments", "FinetuningArguments", "GeneratingArguments")
@@ -237,7 +237,7 @@ def llamafactory_rejected(keys: list[str], pins: dict[str, Pin], text: str, own:
                 why += "" if certain else "; the release was assumed, and one newer than goblin read may have it: pin the release the recipe runs on"
                 out.append(Rejected(key, why, None, certain=certain))
             continue
-        if any(present("llamafactory", c, key, run.version) is not False for c in owners):
+        if any(has("llamafactory", c, key, run) is not False for c in owners):
             continue
         out.append(Rejected(key, change("llamafactory", owners[0], key, run.version), None))
     if not out:
@@ -291,7 +291,7 @@ def torchtune_rejected(data: Any, pins: dict[str, Pin]) -> KeyCheck | None:
         for key in node:
             if key == "_component_" or not isinstance(key, str):
                 continue
-            if _builder_lacks(comp, key, run.version):
+            if _builder_lacks(comp, key, run.version) and (run.also is None or (bool(run.also) and _builder_lacks(comp, key, run.also))):
                 out.append(Rejected(f"{dotted}.{key}", f"{change('torchtune', comp, key, run.version)}".replace(comp, f"`{comp}`", 1), None))
     if not out:
         return None

@@ -90,8 +90,13 @@ def no_rocm_build(pin: Pin, arch: str) -> NoBuild | None:
     newest = max(allowed, key=lambda x: Version(x[0]))
     lowest = _lowest_with(need)
     shown = newest[0] if len(allowed) == 1 else f"{min(allowed, key=lambda x: Version(x[0]))[0]}-{newest[0]}"
+    pin_it = (
+        f"pin torch>={lowest}"
+        if pin.kind != "implied"
+        else f"pin a release of {pin.spec.split('required by ', 1)[-1].split('=', 1)[0]} that allows torch>={lowest}"
+    )
     fix = (
-        f"pin torch>={lowest}, the oldest release whose ROCm wheels are built for ROCm {need} or later (ROCm {data['newest_rocm'][lowest]}), "
+        f"{pin_it}, the oldest release whose ROCm wheels are built for ROCm {need} or later (ROCm {data['newest_rocm'][lowest]}), "
         "or run a ROCm PyTorch image for the GPU"
         if lowest
         else f"pin a torch release whose ROCm wheels are built for ROCm {need} or later (none of the releases in goblin's table up to "

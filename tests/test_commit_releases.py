@@ -1,0 +1,150 @@
+"""A framework pinned to a git commit (frameworks/commits.py over commit_releases.json, scripts/gen_commit_releases.py):
+placed between the release it follows and the next one, defaults read at the first, a key rejected only where both
+lack it, every message naming the commit (review3 class 1: #7 Axolotl `git checkout 55cc214`, #12 torchtune@7d29c211,
+#23-25 trl@019fc6d)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pytest_goblin import blockers
+from pytest_goblin.formats import load_config
+from pytest_goblin.frameworks import history as h
+from pytest_goblin.frameworks.commits import _table, place
+from pytest_goblin.frameworks.pins import pins
+from pytest_goblin.hardware import get_hardware
+
+HF = "model_name_or_path: Qwen/Qwen2.5-0.5B\nper_device_train_batch_size: 4\ngradient_accumulation_steps: 4\nbf16: true\n"
+TRL_AT = "trl @ git+https://github.com/huggingface/trl.git@019fc6dbaa03b888f9d5c1845f0f690da8ed310c#egg=trl[main]\n"
+
+
+def test_the_table_says_where_it_was_read_and_stays_small() -> None:
+    data = _table()
+    width = data["prefix"]
+    for dist in ("trl", "torchtune", "llamafactory", "axolotl", "peft", "accelerate", "bitsandbytes"):
+        entry = data[dist]
+        assert entry["repository"].startswith("https://github.com/") and re.fullmatch(r"[0-9a-f]{40}", entry["read_at"]), dist
+        assert entry["tags"] and entry["segments"], dist
+        for after, before, blob in entry["segments"]:
+            assert after in entry["tags"] and (before == "" or before in entry["tags"]) and len(blob) % width == 0, (dist, after)
+    assert (Path(h.__file__).parent / "commit_releases.json").stat().st_size < 150_000
+
+
+def test_the_review3_commits_are_placed_where_git_describe_puts_them() -> None:
+    # git describe --tags 019fc6d: v0.15.0-33-g019fc6dba (trl history at f2cd577); 7d29c211: v0.3.1-rc1-53 (v0.3.1's fork
+    # point; torchtune at bd2a0fc); 55cc214: v0.4.0-295-g55cc214c7 (axolotl at 067b021)
+    trl = place("trl", "019fc6dbaa03b888f9d5c1845f0f690da8ed310c")
+    assert trl is not None and (trl.after, trl.ahead, trl.before) == ("0.15.0", 33, "0.16.0")
+    assert trl.said == "commit 019fc6d (33 commits after v0.15.0, before v0.16.0)"
+    tune = place("torchtune", "7d29c211")
+    assert tune is not None and (tune.after, tune.ahead, tune.before) == ("0.3.1", 53, "0.4.0")
+    axo = place("axolotl", "55cc214c767741e83ee7b346e5e13e6c03b7b9fa")
+    assert axo is not None and (axo.after, axo.ahead, axo.before) == ("0.4.0", 295, "0.5.0")
+    # must not: a commit not in the history, another framework's commit, a non-hex ref
+    assert place("trl", "0123456789ab") is None and place("torchtune", "019fc6dbaa03") is None and place("trl", "v0.15.0") is None
+
+
+def _repo(tmp: Path, files: dict[str, str], config: str, text: str) -> Path:
+    root = tmp / f"r{len(list(tmp.iterdir()))}"
+    (root / ".git").mkdir(parents=True)
+    for rel, body in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(body)
+    path = root / config
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_a_git_pin_to_a_placed_commit_is_read_as_the_release_it_follows(tmp_path: Path) -> None:
+    path = _repo(tmp_path, {"requirements.txt": "transformers==4.48.2\n" + TRL_AT}, "recipes/grpo.yaml", HF)
+    pin = pins(str(path))["trl"]
+    assert pin.kind == "commit" and pin.version == "0.15.0" and pin.before == "0.16.0" and pin.line == 2
+    assert "commit 019fc6d (33 commits after v0.15.0, before v0.16.0)" in pin.spec and pin.where.startswith("requirements.txt:2")
+    got = h.reading("trl 1.16.0", str(path))
+    assert got is not None and got.version == "0.15.0" and not got.assumed and "33 commits after v0.15.0" in got.note()
+
+
+def test_a_clone_then_checkout_in_a_readme_pins_that_commit(tmp_path: Path) -> None:
+    readme = (
+        "```shell\ngit clone https://github.com/lm-sys/FastChat\ncd FastChat\ngit checkout 0123456\ncd ..\n"
+        "git clone https://github.com/OpenAccess-AI-Collective/axolotl\ncd axolotl\ngit checkout 55cc214c767741e83ee7b346e5e13e6c03b7b9fa\n"
+        "pip install -e .\n```\n"
+    )
+    axo = "base_model: meta-llama/Meta-Llama-3-8B\nsequence_len: 2048\nmicro_batch_size: 2\nbf16: true\n"
+    path = _repo(tmp_path, {"README.md": readme}, "sft/llama3.yaml", axo)
+    pin = pins(str(path))["axolotl"]
+    assert pin.kind == "commit" and (pin.version, pin.before) == ("0.4.0", "0.5.0") and pin.where.startswith("README.md:8")
+    assert "295 commits after v0.4.0" in pin.spec
+    # must not: a checkout that follows another repository's clone, or one far below the clone, is not that framework's
+    far = "git clone https://github.com/axolotl-ai-cloud/axolotl\n" + "echo\n" * 8 + "git checkout 55cc214c76\n"
+    other = "git clone https://github.com/axolotl-ai-cloud/axolotl\ngit clone https://github.com/lm-sys/FastChat\ngit checkout 55cc214c76\n"
+    for body in (far, other):
+        assert "axolotl" not in pins(str(_repo(tmp_path, {"README.md": "```\n" + body + "```\n"}, "sft/llama3.yaml", axo)))
+
+
+def _key_findings(path: Path) -> list[str]:
+    out = blockers.findings(load_config(path), get_hardware("mi300x"))
+    return [f"{f.key}: {f.message}" for f in out if f.rule_id.startswith("blocker.keys_")]
+
+
+def test_keys_are_rejected_only_where_both_releases_around_the_commit_lack_them(tmp_path: Path) -> None:
+    # GRPOConfig: vllm_device at trl 0.15 and 0.16; num_iterations only from 0.16; vllm_mode only from 0.18 (key_history.json)
+    assert h.present("trl", "GRPOConfig", "num_iterations", "0.15.0") is False and h.present("trl", "GRPOConfig", "num_iterations", "0.16.0") is True
+    text = "# trl grpo --config grpo.yaml\n" + HF + "use_vllm: true\nnum_generations: 8\nvllm_device: auto\nnum_iterations: 2\nvllm_mode: colocate\n"
+    got = _key_findings(_repo(tmp_path, {"requirements.txt": TRL_AT}, "recipes/grpo.yaml", text))
+    assert [g.split(":", 1)[0] for g in got] == ["vllm_mode"], got
+    assert "commit 019fc6d (33 commits after v0.15.0, before v0.16.0)" in got[0] and "None" not in got[0]
+    # must not: the same keys on a commit goblin cannot place are not judged at all
+    unknown = TRL_AT.replace("019fc6dbaa03b888f9d5c1845f0f690da8ed310c", "0123456789abcdef0123456789abcdef01234567")
+    assert _key_findings(_repo(tmp_path, {"requirements.txt": unknown}, "recipes/grpo.yaml", text)) == []
+
+
+def test_a_key_of_a_class_a_release_does_not_have_is_not_known() -> None:
+    # Axolotl 0.4.0 had no pydantic input schema (key_history.json: AxolotlInputConfig from 0.5.2): every key passed, so
+    # `optimizer` there is "not known", not "absent" (review3 #1/#2: the magpie recipes' edits were dropped at 0.4.0)
+    assert h.class_present("axolotl", "AxolotlInputConfig", "0.4.0") is False
+    assert h.present("axolotl", "AxolotlInputConfig", "optimizer", "0.4.0") is None
+    assert h.present("axolotl", "AxolotlInputConfig", "optimizer", "0.5.2") is True
+
+
+def test_the_framework_commit_pins_its_own_bitsandbytes(tmp_path: Path) -> None:
+    """review3 #7 (RLHFlow): the README checks out Axolotl 55cc214, whose requirements.txt:6 pins bitsandbytes==0.43.1
+    (no ROCm library before 0.49.0): the bitsandbytes blocker reads that pin, said as the framework's."""
+    from pytest_goblin.frameworks.commits import dep_pins
+    from pytest_goblin.frameworks.pins import exact_pins
+
+    placed = place("axolotl", "55cc214c76")
+    assert dep_pins("axolotl", placed=placed)["bitsandbytes"] == ("==0.43.1", 6, "requirements.txt:6@55cc214")
+    assert dep_pins("axolotl", "0.5.2")["bitsandbytes"] == ("==0.44.1", 6, "requirements.txt:6@v0.5.2")
+    readme = "```\ngit clone https://github.com/OpenAccess-AI-Collective/axolotl\ncd axolotl\ngit checkout 55cc214c76\npip install -e .\n```\n"
+    axo = "base_model: meta-llama/Meta-Llama-3-8B\nsequence_len: 2048\nmicro_batch_size: 2\nbf16: true\noptimizer: paged_adamw_32bit\n"
+    path = _repo(tmp_path, {"README.md": readme}, "sft/llama3.yaml", axo)
+    bnb = exact_pins(str(path), axo)["bitsandbytes"]
+    assert (
+        bnb.version == "0.43.1"
+        and bnb.spec.startswith("bitsandbytes==0.43.1 (pinned by axolotl @ commit 55cc214")
+        and "requirements.txt:6@55cc214" in bnb.where
+    )
+    found = [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id == "blocker.bitsandbytes_before_rocm_wheels"]
+    assert len(found) == 1 and "bitsandbytes==0.43.1" in found[0].message and "None" not in found[0].message
+    # must not: the repository's own bitsandbytes pin wins; Axolotl 0.4.0's `>=0.41.1` is not one release
+    own = _repo(tmp_path, {"README.md": readme, "requirements.txt": "bitsandbytes==0.49.1\n"}, "sft/llama3.yaml", axo)
+    assert exact_pins(str(own), axo)["bitsandbytes"].where == "requirements.txt:1"
+    assert "bitsandbytes" not in dep_pins("axolotl", "0.4.0") or not dep_pins("axolotl", "0.4.0")["bitsandbytes"][0].startswith("==")
+    rel = _repo(tmp_path, {"requirements.txt": "axolotl==0.4.0\n"}, "sft/llama3.yaml", axo)
+    assert "bitsandbytes" not in exact_pins(str(rel), axo)
+
+
+def test_messages_name_the_commit_not_only_the_release_it_follows(tmp_path: Path) -> None:
+    path = _repo(tmp_path, {"requirements.txt": TRL_AT}, "recipes/grpo.yaml", HF)
+    got = h.reading("trl 1.16.0", str(path))
+    assert got is not None
+    said = h.in_run_terms("GRPOConfig of trl 1.16.0 reads it (trl 1.16.0 trl/trainer/grpo_config.py:10)", got)
+    assert said == (
+        "GRPOConfig of trl at commit 019fc6d (33 commits after v0.15.0, before v0.16.0; goblin read 1.16.0) reads it (trl trl/trainer/grpo_config.py:10@1.16.0)"
+    )
+    # must not: a release pin is said as that release
+    rel = h.reading("trl 1.16.0", str(_repo(tmp_path, {"requirements.txt": "trl==0.15.0\n"}, "recipes/grpo.yaml", HF)))
+    assert rel is not None and h.in_run_terms("trl 1.16.0 reads it", rel) == "trl 0.15.0 (goblin read 1.16.0) reads it"
