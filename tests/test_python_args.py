@@ -393,3 +393,175 @@ def test_a_launcher_flag_the_transformers_release_dropped_stops_hfargumentparser
     assert found("d", {"requirements.txt": "transformers>=4.40\n", "sft.py": keeps}) == []
     own = HF_SCRIPT.replace("    max_seq_length: int = 512\n", "    max_seq_length: int = 512\n    evaluation_strategy: str = 'no'\n")
     assert found("e", {"requirements.txt": "transformers>=4.40\n", "sft.py": own}) == []
+
+
+NAMESPACE_SCRIPT = """\
+import argparse
+from trl import SFTConfig, SFTTrainer
+
+
+def get_args():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model_id", type=str, default="HuggingFaceTB/SmolLM2-360M")
+    parser.add_argument("--micro_batch_size", type=int, default=1)
+    parser.add_argument("--gradient_accumulation_steps", type=int, default=4)
+    return parser.parse_args()
+
+
+def load_settings():
+    return {"micro_batch_size": 16}
+
+
+def main(args):
+    SFTTrainer(
+        model=args.model_id,
+        args=SFTConfig(output_dir="o", per_device_train_batch_size=args.micro_batch_size, gradient_accumulation_steps=args.gradient_accumulation_steps),
+    )
+
+
+if __name__ == "__main__":
+    args = get_args()
+    main(args)
+"""
+
+
+def test_a_namespace_returned_by_a_function_and_passed_as_a_parameter_is_the_command_line(tmp_path: Path) -> None:
+    # review3 #33 huggingface/smollm text/finetuning/train.py: `args = get_args()` then `main(args)`; the README
+    # launch line names the model and the micro-batch (goblin said "model unknown" and read TRL's 8 x 1)
+    path = _write(tmp_path, "train.py", NAMESPACE_SCRIPT)
+    _write(tmp_path, "README.md", "```bash\naccelerate launch train.py \\\n    --model_id HuggingFaceTB/SmolLM2-1.7B \\\n    --micro_batch_size 2\n```\n")
+    w = load_config(path).workload
+    assert w.model.name == "HuggingFaceTB/SmolLM2-1.7B" and w.sources["model"].file == str(tmp_path / "README.md")
+    assert (w.micro_batch_size, w.gradient_accumulation) == (2, 4)  # the launch line's word, then the declared default
+
+
+def test_a_name_bound_to_a_function_that_does_not_parse_is_not_the_command_line(tmp_path: Path) -> None:
+    text = NAMESPACE_SCRIPT.replace("args = get_args()\n    main(args)", "get_args()\n    args = load_settings()\n    main(args)")
+    path = _write(tmp_path, "train.py", text)
+    w = load_config(path).workload
+    assert w.micro_batch_size == 8 and not w.sources["micro_batch_size"].explicit  # TRL's default, not argparse's 1
+
+
+SELF_ARGS = """\
+import argparse
+from transformers import TrainingArguments
+
+
+class Runner:
+    def __init__(self, args, extra):
+        self.args = args
+        self.extra = extra
+
+    def run(self):
+        return TrainingArguments(
+            output_dir="o",
+            per_device_train_batch_size=self.args.batch_size,
+            gradient_accumulation_steps=self.extra.batch_size,
+        )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--batch_size", type=int, default=3)
+    args = parser.parse_args()
+    Runner(args=args, extra=object()).run()
+"""
+
+
+def test_self_args_holding_the_namespace_is_the_command_line(tmp_path: Path) -> None:
+    # review3 #32 xfactlab/orpo main.py: `self.args = args` then `TrainingArguments(optim=self.args.optim, ...)`
+    path = _write(tmp_path, "train.py", SELF_ARGS)
+    w = load_config(path).workload
+    assert w.micro_batch_size == 3 and w.sources["micro_batch_size"].line == 20  # self.args.batch_size: the default= literal
+    # must not fire: `self.extra` is given object(), not the namespace, so its `batch_size` is not the option
+    assert w.gradient_accumulation == 1 and not w.sources["gradient_accumulation"].explicit
+
+
+VARS_SCRIPT = """\
+import argparse
+from transformers import TrainingArguments
+
+settings = {"optim": "adafactor"}
+
+
+def build(ns):
+    table = vars(ns)
+    return TrainingArguments(output_dir="p", dataloader_num_workers=table["workers"], optim=settings["optim"])
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--workers", type=int, default=5)
+    parser.add_argument("--optim", default="sgd")
+    build(parser.parse_args())
+    args = parser.parse_args()
+    build(args)
+"""
+
+
+def test_vars_of_the_namespace_is_read_by_key_and_another_dict_is_not(tmp_path: Path) -> None:
+    path = _write(tmp_path, "train.py", VARS_SCRIPT.replace("    build(parser.parse_args())\n", ""))
+    w = load_config(path).workload
+    assert w.dataloader_workers == 5 and w.sources["dataloader_workers"].line == 14  # table = vars(ns), build(args)
+    assert w.optimizer != "sgd"  # must not fire: settings["optim"] is a plain dict, not the namespace
+    # must not fire: one call passes something goblin does not follow (a parse call in place), so `ns` is unknown
+    w2 = load_config(_write(tmp_path / "b", "train.py", VARS_SCRIPT)).workload
+    assert w2.dataloader_workers == 0 and not w2.sources["dataloader_workers"].explicit
+
+
+ORPO_MAIN = """\
+import argparse
+from transformers import TrainingArguments, AutoModelForCausalLM
+from src.args import default_args
+
+
+class ORPO:
+    def __init__(self, args):
+        self.args = args
+        self.model = AutoModelForCausalLM.from_pretrained(self.args.model_name)
+
+    def run(self):
+        return TrainingArguments(output_dir="o", optim=self.args.optim, per_device_train_batch_size=self.args.per_device_train_batch_size)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser("ORPO")
+    args = default_args(parser)
+    ORPO(args=args).run()
+"""
+ORPO_ARGS = """\
+def default_args(parser):
+    parser.add_argument("--model_name", default="gpt2", type=str)
+    parser.add_argument("--optim", default="paged_adamw_32bit", type=str)
+    parser.add_argument("--per_device_train_batch_size", default=2, type=int)
+    args = parser.parse_args()
+    return args
+"""
+
+
+@pytest.mark.parametrize(("pin", "fires"), [("bitsandbytes==0.43.0", True), ("bitsandbytes==0.49.0", False)])
+def test_options_of_an_imported_repository_module_are_read_and_the_bitsandbytes_blocker_follows(tmp_path: Path, pin: str, fires: bool) -> None:
+    # review3 #32 xfactlab/orpo: optim paged_adamw_32bit is the default of src/args.py:11 and the recipe pins
+    # bitsandbytes==0.43.0: the bitsandbytes-before-ROCm blocker must fire; with a release that has ROCm wheels it must not
+    from pytest_goblin import blockers
+
+    path = _write(tmp_path, "main.py", ORPO_MAIN)
+    _write(tmp_path, "src/args.py", ORPO_ARGS)
+    _write(tmp_path, "src/__init__.py", "")
+    _write(tmp_path, "requirements.txt", f"{pin}\n")
+    _write(tmp_path, "run.sh", "accelerate launch main.py \\\n    --model_name mistralai/Mistral-7B-v0.1 \\\n    --per_device_train_batch_size 4\n")
+    loaded = load_config(path)
+    w = loaded.workload
+    assert w.optimizer == "paged_adamw_32bit" and w.sources["optimizer"].file == str((tmp_path / "src/args.py").resolve())
+    assert w.sources["optimizer"].line == 3
+    assert (w.model.name, w.micro_batch_size) == ("mistralai/Mistral-7B-v0.1", 4)
+    text, skipped = loaded.adapter.apply(path, loaded.text, loaded.data, w, {"optimizer": "adamw_torch_fused"})
+    assert text == loaded.text and "src/args.py:3" in skipped["optimizer"] and "***" not in skipped["optimizer"]
+    ids = {f.rule_id for f in blockers.findings(loaded, hardware.get_hardware("mi300x"))}
+    assert ("blocker.bitsandbytes_before_rocm_wheels" in ids) is fires
+
+
+def test_a_same_named_function_outside_the_repository_is_not_read(tmp_path: Path) -> None:
+    path = _write(tmp_path, "main.py", ORPO_MAIN.replace("from src.args import default_args", "from somepackage.args import default_args"))
+    w = load_config(path).workload
+    assert w.optimizer != "paged_adamw_32bit" and w.micro_batch_size == 8  # nothing to read: TrainingArguments' defaults

@@ -246,7 +246,11 @@ def read_script(path: Path, text: str) -> Script:
     cli = _CommandLine(path, tree, consts, s)
 
     def base(node: ast.expr) -> tuple[bool, Any, Location | None]:
-        """A literal (followed through module names) or a command-line attribute (`args.batch_size`)."""
+        """A literal (followed through module names) or a command-line attribute (`args.batch_size`,
+        `self.args.batch_size`, `cfg["batch_size"]` of `cfg = vars(args)`)."""
+        through = cli.namespace_read(node)
+        if through is not None:
+            return through
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id != "torch":
             found = cli.attribute(node.value.id, node.attr)
             if found is not None:
@@ -505,6 +509,8 @@ class _CommandLine:
         self.dcs = dataclasses_of(tree, consts)
         self.parser_call, self.parser_names = hf_parser_classes(tree)
         self._imported_classes(tree)
+        self.namespace_functions: dict[str, str] = {}  # function name -> where it parses the command line
+        self._argument_functions(tree)
         # HfArgumentParser.parse_yaml_file / parse_json_file / parse_dict (transformers 4.36.2 hf_argparser.py:351-421)
         self.file_reads = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and _name(n.func) in ("parse_yaml_file", "parse_json_file", "parse_dict")]
         self.fields: dict[str, Arg] = {}
@@ -534,12 +540,18 @@ class _CommandLine:
             if isinstance(stmt, ast.Assign):
                 names = {t.id for target in stmt.targets for t in ast.walk(target) if isinstance(t, ast.Name)}
                 call = stmt.value.value if isinstance(stmt.value, ast.Subscript) else stmt.value
-                # `args = argparse.Namespace(**vars(model_args), **vars(training_args))` merges parsed values
+                # `args = argparse.Namespace(**vars(model_args), **vars(training_args))` merges parsed values;
+                # `args = get_args()`: a function (the script's own or imported from its repository) that returns them
                 is_parse = isinstance(call, ast.Call) and (
-                    _name(call.func) in _PARSE_CALLS or (_name(call.func) == "Namespace" and any(k.arg is None for k in call.keywords))
+                    _name(call.func) in _PARSE_CALLS
+                    or (_name(call.func) == "Namespace" and any(k.arg is None for k in call.keywords))
+                    or (isinstance(call.func, ast.Name) and call.func.id in self.namespace_functions)
                 )
                 (parsed if is_parse else other).update(names)
-        self.not_args = other - parsed
+        self.vars_names: set[str] = set()  # `cfg = vars(args)`: `cfg["x"]` reads the option x
+        self.self_attrs: set[str] = set()  # `self.args = args`: `self.args.x` reads the option x
+        self._follow_namespaces(tree, parsed, other)
+        self.not_args = other - parsed - self.vars_names
         self.parsed = parsed
         if self.launch and self.launch.root_note:
             self.notes.append(self.launch.root_note)
@@ -576,6 +588,116 @@ class _CommandLine:
                 for a in dc.fields.values():
                     a.file, a.shown, a.default_node = str(mod.path), mod.shown, None
                 self.dcs[cls.name] = dc
+
+    def _argument_functions(self, tree: ast.Module) -> None:
+        """Functions the script calls that define or parse its command line: its own `def get_args():
+        ... return parser.parse_args()`, and one imported from its repository (`from src.args import
+        default_args`, `from .arguments import parse_args`), read statically like `_imported_classes`
+        (bounded, through safepath; nothing imported or run). The `add_argument` options such a function
+        declares count as the script's own (the script's win), sourced and left to edit in that file;
+        a function that returns the parsed namespace makes the names bound to its call the command line."""
+        called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+        local = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+        imported = {a.asname or a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names} - set(local)
+        for name in sorted(called & set(local)):
+            if _returns_parsed(local[name]):
+                self.namespace_functions[name] = f"{name}() (line {local[name].lineno})"
+        wanted = sorted(called & imported)
+        if not wanted:
+            return
+        from .launched import _Module, _Repo
+        from .launchers import _tree
+
+        absolute = Path(os.path.abspath(self.path))
+        roots, root, _how = _tree(absolute)
+        real = Path(os.path.realpath(absolute))
+        if not real.is_relative_to(root):
+            return
+        repo = _Repo(_Module(real, tree, os.path.relpath(real, root)), roots, root)
+        for name in wanted[:16]:
+            hit = repo.find_function(name, repo.script)
+            if hit is None or hit[1].path == real:
+                continue
+            fn, mod = hit
+            options = argparse_options(ast.Module(body=[fn], type_ignores=[]), {})
+            for a in options.values():
+                a.file, a.shown, a.default_node = str(mod.path), mod.shown, None
+                self.options.setdefault(a.dest, a)
+            if _returns_parsed(fn):
+                self.namespace_functions[name] = f"{name}() ({mod.shown}:{fn.lineno})"
+            if options:
+                self.notes.append(f"the command-line options of {name}() are read from {mod.shown}:{fn.lineno} (imported by the script; not run)")
+
+    def _follow_namespaces(self, tree: ast.Module, parsed: set[str], other: set[str]) -> None:
+        """The parsed namespace under other names, as the script passes it on: `cfg = args` (a name
+        bound to a namespace), `cfg = vars(args)` (`cfg["x"]`), `self.args = args` (`self.args.x`), and
+        a parameter of a function or class that every call in the script gives a namespace
+        (`def train(args)` called `train(args)`, `ORPO(args=args)` -> `__init__(self, args)`)."""
+        functions: dict[str, list[ast.FunctionDef]] = {}
+        for n in ast.walk(tree):
+            if isinstance(n, ast.FunctionDef):
+                functions.setdefault(n.name, []).append(n)
+            elif isinstance(n, ast.ClassDef):
+                init = next((b for b in n.body if isinstance(b, ast.FunctionDef) and b.name == "__init__"), None)
+                if init is not None:
+                    functions.setdefault(n.name, []).append(init)
+        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in functions]
+        assigns = [n for n in ast.walk(tree) if isinstance(n, ast.Assign) and len(n.targets) == 1]
+        for _round in range(4):
+            before = (len(parsed), len(self.vars_names), len(self.self_attrs))
+            for a in assigns:
+                target, value = a.targets[0], a.value
+                if isinstance(value, ast.Name) and value.id in parsed:
+                    if isinstance(target, ast.Name):
+                        parsed.add(target.id)
+                    elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
+                        self.self_attrs.add(target.attr)
+                elif (
+                    isinstance(target, ast.Name)
+                    and isinstance(value, ast.Call)
+                    and _name(value.func) == "vars"
+                    and len(value.args) == 1
+                    and isinstance(value.args[0], ast.Name)
+                    and value.args[0].id in parsed
+                ):
+                    self.vars_names.add(target.id)
+            given: dict[tuple[int, str], list[bool]] = {}  # (function id, parameter) -> per call: a namespace?
+            for c in calls:
+                for fn in functions[_name(c.func)]:
+                    positional = [p.arg for p in [*fn.args.posonlyargs, *fn.args.args]]
+                    if positional and positional[0] in ("self", "cls") and fn.name == "__init__":
+                        positional = positional[1:]
+                    for i, x in enumerate(c.args):
+                        if i < len(positional) and not isinstance(x, ast.Starred):
+                            given.setdefault((id(fn), positional[i]), []).append(isinstance(x, ast.Name) and x.id in parsed)
+                    for k in c.keywords:
+                        if k.arg is not None:
+                            given.setdefault((id(fn), k.arg), []).append(isinstance(k.value, ast.Name) and k.value.id in parsed)
+            for (_fid, param), flags in given.items():
+                if flags and all(flags):
+                    parsed.add(param)
+            if (len(parsed), len(self.vars_names), len(self.self_attrs)) == before:
+                break
+
+    def namespace_read(self, node: ast.expr) -> tuple[bool, Any, Location | None] | None:
+        """`self.args.x` and `cfg["x"]` (cfg = vars(args)): the option x as the run has it; None otherwise."""
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Attribute)
+            and isinstance(node.value.value, ast.Name)
+            and node.value.value.id == "self"
+            and node.value.attr in self.self_attrs
+        ):
+            return self.attribute(f"self.{node.value.attr}", node.attr)
+        if (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in self.vars_names
+            and isinstance(node.slice, ast.Constant)
+            and isinstance(node.slice.value, str)
+        ):
+            return self.attribute(node.value.id, node.slice.value)
+        return None
 
     def _abbreviations(self, tree: ast.Module) -> None:
         """argparse reads a unique prefix of a long option as that option (`--use_liger` sets
@@ -753,7 +875,7 @@ class _CommandLine:
                     None,
                     arg.line,
                     file=arg.file,
-                    fixed=f"`{arg.dest}` takes its default at {at}{not_passed}: pass it where the script is launched, or change it there by hand",
+                    fixed=f"`{arg.dest}` takes its default at {at}{not_passed}; pass it where the script is launched, or change it there by hand",
                 ),
             )
         node = arg.default_node
@@ -854,6 +976,24 @@ class _CommandLine:
         s.notes.append(
             f"{self.config_class} is read from the arguments {launch.where()} passes through {pname} (line {pline}); fields it does not pass take their defaults"
         )
+
+
+def _returns_parsed(fn: ast.FunctionDef) -> bool:
+    """Whether a function returns the parsed command line: `return parser.parse_args()`, or a name
+    its body binds to a parse call (`args = parser.parse_args(); return args`)."""
+    bound = {
+        t.id
+        for n in ast.walk(fn)
+        if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call) and _name(n.value.func) in _PARSE_CALLS
+        for t in n.targets
+        if isinstance(t, ast.Name)
+    }
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Return) and n.value is not None:
+            v = n.value
+            if (isinstance(v, ast.Call) and _name(v.func) in _PARSE_CALLS) or (isinstance(v, ast.Name) and v.id in bound):
+                return True
+    return False
 
 
 def _typed(raw: str, default: Any) -> Any:
