@@ -565,3 +565,35 @@ def test_a_same_named_function_outside_the_repository_is_not_read(tmp_path: Path
     path = _write(tmp_path, "main.py", ORPO_MAIN.replace("from src.args import default_args", "from somepackage.args import default_args"))
     w = load_config(path).workload
     assert w.optimizer != "paged_adamw_32bit" and w.micro_batch_size == 8  # nothing to read: TrainingArguments' defaults
+
+
+HF_TUPLE = """\
+from dataclasses import dataclass, field
+from transformers import HfArgumentParser, TrainingArguments
+from trl import SFTConfig
+
+
+@dataclass
+class DataArguments:
+    max_len: int = field(default=512)
+
+
+parser = HfArgumentParser((DataArguments, TrainingArguments))
+data_args, training_args = parser.parse_args_into_dataclasses()
+other = make_other()
+config = SFTConfig(
+    output_dir="o",
+    max_length=data_args.max_len,
+    per_device_train_batch_size=training_args.per_device_train_batch_size,
+    gradient_accumulation_steps=other.gradient_accumulation_steps,
+)
+"""
+
+
+def test_a_framework_field_of_an_hfargumentparser_tuple_reads_the_launch_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, "train.py", HF_TUPLE)
+    _write(tmp_path, "run.sh", "torchrun --nproc_per_node 8 train.py --per_device_train_batch_size 2 --gradient_accumulation_steps 16 --max_len 4096\n")
+    w = load_config(path).workload
+    assert (w.micro_batch_size, w.seq_len) == (2, 4096) and w.sources["micro_batch_size"].file == str(tmp_path / "run.sh")
+    # must not fire: `other` is not the parsed tuple, so the launch line's accumulation is not read through it
+    assert w.gradient_accumulation == 1 and not w.sources["gradient_accumulation"].explicit

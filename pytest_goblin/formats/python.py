@@ -767,7 +767,7 @@ class _CommandLine:
             return None
         arg = self.options.get(attr) or self.fields.get(attr)
         if arg is None:
-            return None
+            return self._framework_field(attr)
         if self.launch is None and not self.defaults_noted:
             self.defaults_noted = True
             from .launchers import script_misses
@@ -776,6 +776,35 @@ class _CommandLine:
             tried = f" (lines that run a file of its name name another: {'; '.join(misses)})" if misses else ""
             self.notes.append(f"the script's command-line defaults are read as its values: no launch line in its repository runs it{tried}")
         return self.value_of(arg)
+
+    def _framework_field(self, attr: str) -> tuple[bool, Any, Location | None] | None:
+        """`training_args.per_device_train_batch_size` where the parser's class is the framework's own
+        (TrainingArguments, TRL's ModelConfig/SFTConfig: not declared in the script): the launch line's
+        `--attr value`, typed by the field's default as HfArgumentParser types it; None when the launch
+        line does not pass it (the framework default the adapter assumes applies)."""
+        if self.parser_call is None or self.launch is None:
+            return None
+        known = self._framework_defaults()
+        if attr not in known:
+            return None
+        hit = next(((f, *self.passed[f]) for f in (f"--{attr}", f"--{attr.replace('_', '-')}") if f in self.passed), None)
+        if hit is None:
+            return None
+        flag, raw, line = hit
+        written = f"`{flag}{'' if raw is None else ' ' + raw}`"
+        where = self.launch.where(line)
+        if raw is None:
+            if not (isinstance(known[attr], bool) or known[attr] is None):
+                return None
+            value: Any = True
+        elif unresolved(raw):
+            self.notes.append(f"{written} at {where}: the value is not set in that file; not read")
+            return False, None, None
+        else:
+            value = _typed(raw, known[attr])
+            if value is None:
+                return None
+        return True, value, Location(None, line, file=self.launch.file, fixed=f"{written} is passed by {where}: change it {IN_LAUNCH_LINE}")
 
     def fire_value(self, fn: ast.FunctionDef | ast.AsyncFunctionDef, arg: ast.arg) -> tuple[bool, Any, Location | None] | None:
         """A parameter of a function `fire.Fire(fn)` runs: the launch line's `--name value` / `--name=value` /
