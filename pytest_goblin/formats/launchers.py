@@ -47,6 +47,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+from itertools import pairwise
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,9 @@ class Launch:
     strategy: dict[str, Any] = field(default_factory=dict)  # from an accelerate config / flags: strategy, zero_stage, offload
     notes: list[str] = field(default_factory=list)
     place: str = ""  # in a notebook: "cell N line M"
+    # why the strategy could not be read although the launch names where it lives (an accelerate
+    # --config_file that is a placeholder, set at run time, or not in the repository); "" when read or not named
+    strategy_unread: str = ""
 
     @property
     def world(self) -> int:
@@ -787,6 +791,70 @@ def _accelerate(
     strategy = _accelerate_strategy(flags, cfg, found.get("file"), found.get("path"))
     if strategy:
         out.strategy = strategy
+    elif ref and not found:  # the launch names where its strategy lives, and goblin could not read it
+        out.strategy_unread = _unread_why(ref, out.where(), exists=False)
+
+
+# A word that stands for a file the user is to supply, not a file: `<your_config>.yaml`, `path/to/config`,
+# `your_config_name.yaml`, `{config}`, `xxx.yaml`, `/path/to/...`
+_PLACEHOLDER = re.compile(r"[<>{}]|(^|/)path/to/|(^|[/_.-])your[_-]?\w*|(^|/)x{3,}\.|(^|[/_-])config[_-]?name\b", re.IGNORECASE)
+
+
+def placeholder(word: str) -> bool:
+    """Whether a launch-line word names a file to be supplied rather than a file of the repository."""
+    return bool(_PLACEHOLDER.search(word))
+
+
+def _unread_why(ref: str, where: str, *, exists: bool) -> str:
+    if placeholder(ref):
+        return f"the accelerate config {where} passes, {ref!r}, is a placeholder, so the strategy it sets is not known"
+    if "$" in ref:
+        return f"the accelerate config {where} passes, {ref!r}, is set at run time, so the strategy it sets is not known"
+    return f"the accelerate config {where} passes, {ref!r}, is not in the repository, so the strategy it sets is not known"
+
+
+def readme_launch(config_path: str | Path) -> tuple[str, str] | None:
+    """(why the strategy is not known, the README line) when the nearest README (the config's folder, then each
+    parent up to the repository root) launches a run that names this config, or a placeholder of its kind
+    (`your_config_name.yaml`), with an accelerate `--config_file` goblin cannot read: a placeholder, a value set
+    at run time, or a file not in the repository (review3 #3 magpie: `accelerate launch --config_file
+    recipes/accelerate_configs/deepspeed_zero3.yaml scripts/run_dpo.py your_config_name.yaml`, the alignment
+    handbook's file, not the recipe repository's). None when no such line is found."""
+    absolute = Path(os.path.abspath(config_path))
+    config = Path(os.path.realpath(absolute))
+    roots, root, _how = _tree(absolute)
+    if not config.is_relative_to(root):
+        root = config.parent
+    here = config.parent
+    for _ in range(8):
+        for name in ("README.md", "readme.md", "README.MD"):
+            f = here / name
+            lf = _launcher(f, roots) if f.is_file() else None
+            if lf is None:
+                continue
+            shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
+            for line in lf.lines:
+                words = _launcher_words(line.tokens)
+                if not any(a == "accelerate" and b == "launch" for a, b in pairwise(words)):
+                    continue
+                ref = _flags(line.tokens).get("config_file")
+                if not ref:
+                    continue
+                suffix = config.suffix.lower()
+                names_it = names_config(line.tokens, config, here, root, line.cwd)
+                stand_in = any(t.lower().endswith(suffix) and placeholder(t) and t != ref for t in line.tokens if not t.startswith("-"))
+                if not (names_it or stand_in):
+                    continue
+                where = f"{shown} line {line.line}"
+                if not placeholder(ref) and "$" not in ref:
+                    located = [Path(os.path.normpath(b / ref)) for b in (lf.path.parent, config.parent, root)]
+                    if any(c.is_file() and any(c.is_relative_to(r) for r in roots) for c in located):
+                        continue  # the file is there: find_launch reads it when the line names the config
+                return _unread_why(ref, where, exists=False), where
+        if here == root or here.parent == here or not here.is_relative_to(root):
+            break
+        here = here.parent
+    return None
 
 
 def _locate(ref: str, here: Path, roots: list[Path], root: Path, out: Launch, what: str) -> Path | None:

@@ -1,0 +1,93 @@
+"""A README launch line that names an accelerate config goblin cannot read (a placeholder, or a file the
+repository does not hold): the strategy is not silently DDP, findings say it was assumed, and a verdict
+that rests on it is inconclusive (review3 #3 magpie-align/magpie Llama-3-8B-Magpie-Align-v0.1 DPO)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pytest_goblin.cli import main
+from pytest_goblin.formats import launchers, load_config
+from pytest_goblin.formats.semantics import strategy_unread
+
+from .test_topology import repo
+
+DPO = """\
+model_name_or_path: meta-llama/Meta-Llama-3-8B
+bf16: true
+beta: 0.01
+gradient_accumulation_steps: 16
+gradient_checkpointing: true
+learning_rate: 1.0e-6
+max_length: 2048
+max_prompt_length: 1800
+num_train_epochs: 1
+optim: adamw_torch
+output_dir: data/out
+per_device_train_batch_size: 2
+"""
+README = """\
+# Recipes
+
+Please change `num_processes` if you are not using 4 GPUs.
+
+```
+ACCELERATE_LOG_LEVEL=info accelerate launch --num_processes 4 --config_file {accel} scripts/run_dpo.py {config}
+```
+"""
+
+
+@pytest.mark.parametrize(
+    ("accel", "config", "why"),
+    [
+        ("recipes/accelerate_configs/deepspeed_zero3.yaml", "your_config_name.yaml", "is not in the repository"),
+        ("<your_accelerate_config>.yaml", "recipes/dpo/dpo.yaml", "is a placeholder"),
+    ],
+)
+def test_a_readme_launch_with_an_accelerate_config_goblin_cannot_read_is_no_silent_ddp(tmp_path: Path, accel: str, config: str, why: str) -> None:
+    root = repo(tmp_path, {"recipes/dpo/dpo.yaml": "# DPOTrainer\n" + DPO, "recipes/README.md": README.format(accel=accel, config=config)})
+    w = load_config(root / "recipes/dpo/dpo.yaml").workload
+    assert w.world_size == 4 and w.strategy == "ddp"
+    said = strategy_unread(w)
+    assert said is not None and accel in said and why in said and "recipes/README.md line 6" in said
+    assert any("goblin assumed DDP" in n for n in w.notes)
+    out = tmp_path / "r.json"
+    main(["audit", str(root / "recipes/dpo/dpo.yaml"), "--target", "mi300x", "--json", str(out)])
+    text = out.read_text()
+    assert '"inconclusive' in text.lower() or "not decided" in text
+    assert "goblin assumed DDP" in text and "None" not in json.dumps(json.loads(text).get("reason", ""))
+
+
+def test_a_readme_launch_whose_accelerate_config_is_in_the_repository_is_not_flagged(tmp_path: Path) -> None:
+    root = repo(
+        tmp_path,
+        {
+            "recipes/dpo/dpo.yaml": "# DPOTrainer\n" + DPO,
+            "recipes/README.md": README.format(accel="recipes/accelerate_configs/multi_gpu.yaml", config="your_config_name.yaml"),
+            "recipes/accelerate_configs/multi_gpu.yaml": "distributed_type: MULTI_GPU\nnum_processes: 4\n",
+        },
+    )
+    w = load_config(root / "recipes/dpo/dpo.yaml").workload
+    assert strategy_unread(w) is None and not any("goblin assumed DDP" in n for n in w.notes)
+    # a README launch of another kind of file (a script, no config of this file's kind) says nothing either
+    assert launchers.readme_launch(root / "recipes/dpo/dpo.yaml") is None
+
+
+def test_a_launcher_naming_the_config_with_a_missing_accelerate_file_says_so(tmp_path: Path) -> None:
+    root = repo(
+        tmp_path,
+        {
+            "recipes/dpo/dpo.yaml": "# DPOTrainer\n" + DPO,
+            "train.sh": "accelerate launch --num_processes 8 --config_file configs/zero3.yaml scripts/run_dpo.py recipes/dpo/dpo.yaml\n",
+        },
+    )
+    w = load_config(root / "recipes/dpo/dpo.yaml").workload
+    said = strategy_unread(w)
+    assert w.world_size == 8 and said is not None and "'configs/zero3.yaml'" in said and "train.sh line 1" in said
+    # must not fire: the same launch without --config_file runs accelerate's own default (no file named)
+    (root / "train.sh").write_text("accelerate launch --num_processes 8 scripts/run_dpo.py recipes/dpo/dpo.yaml\n")
+    w2 = load_config(root / "recipes/dpo/dpo.yaml").workload
+    assert w2.world_size == 8 and strategy_unread(w2) is None
