@@ -47,8 +47,8 @@ from __future__ import annotations
 import os
 import re
 import shlex
-from itertools import pairwise
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
