@@ -597,3 +597,82 @@ def test_a_framework_field_of_an_hfargumentparser_tuple_reads_the_launch_line(tm
     assert (w.micro_batch_size, w.seq_len) == (2, 4096) and w.sources["micro_batch_size"].file == str(tmp_path / "run.sh")
     # must not fire: `other` is not the parsed tuple, so the launch line's accumulation is not read through it
     assert w.gradient_accumulation == 1 and not w.sources["gradient_accumulation"].explicit
+
+
+H4_SCRIPT = """\
+from dataclasses import dataclass, field
+from alignment import H4ArgumentParser
+from trl import DPOConfig, ModelConfig
+
+
+@dataclass
+class ScriptArguments:
+    train_dir: str = field(default="data")
+
+
+parser = H4ArgumentParser((ScriptArguments, DPOConfig, ModelConfig))
+script_args, training_args, model_config = parser.parse()
+"""
+
+
+@pytest.mark.parametrize("words", ["configs/training.yaml", "configs/training.yaml --learning_rate=1e-6"])
+def test_h4argumentparser_reading_a_yaml_is_a_true_reason(tmp_path: Path, words: str) -> None:
+    # review3 tree RLHFlow/Online-RLHF dpo_iteration/run_dpo.py: H4ArgumentParser.parse() reads the YAML the launch
+    # line passes; goblin said "a Python file without a TrainingArguments or TRL config call"
+    (tmp_path / ".git").mkdir()  # a repository: run.sh at its root launches dpo_iteration/run_dpo.py
+    path = _write(tmp_path, "dpo_iteration/run_dpo.py", H4_SCRIPT)
+    _write(tmp_path, "run.sh", f"accelerate launch dpo_iteration/run_dpo.py {words}\n")
+    with pytest.raises(NotATrainingConfig) as err:
+        load_config(path)
+    said = str(err.value)
+    assert "DPOConfig is read by H4ArgumentParser.parse() from configs/training.yaml" in said and "run.sh line 1" in said
+    assert ("override" in said) is ("--learning_rate" in words)
+
+
+def test_h4argumentparser_with_flags_only_is_read_like_hfargumentparser(tmp_path: Path) -> None:
+    path = _write(tmp_path, "run_dpo.py", H4_SCRIPT)
+    _write(tmp_path, "run.sh", "accelerate launch run_dpo.py --model_name_or_path Qwen/Qwen2.5-7B --per_device_train_batch_size 2\n")
+    w = load_config(path).workload
+    assert w.model.name == "Qwen/Qwen2.5-7B" and w.micro_batch_size == 2
+
+
+WRAPPED = """\
+from dataclasses import dataclass, field
+import transformers
+
+
+@dataclass
+class ModelArguments:
+    model_name_or_path: str = field(default="facebook/opt-125m")
+
+
+def train():
+    parser = transformers.HfArgumentParser((ModelArguments, transformers.TrainingArguments))
+    model_args, training_args = parser.parse_args_into_dataclasses()
+    transformers.Trainer(model=None, args=training_args)
+"""
+
+
+@pytest.mark.parametrize(
+    ("wrapper", "read"),
+    [
+        ("from pkg.train.train import train\n\nif __name__ == '__main__':\n    train()\n", True),
+        ("import argparse\nfrom pkg.train.train import train\nargparse.ArgumentParser().parse_args()\ntrain()\n", False),
+    ],
+)
+def test_a_wrapper_that_runs_the_entry_point_gives_its_launch_line(tmp_path: Path, wrapper: str, read: bool) -> None:
+    # review3 tree huggingface/smollm vision/smolvlm2/smolvlm/train/train.py: README runs train_mem.py, which imports and
+    # calls train(); goblin said no launch line runs it. A wrapper that parses its own command line is not followed.
+    (tmp_path / ".git").mkdir()
+    path = _write(tmp_path, "pkg/train/train.py", WRAPPED)
+    _write(tmp_path, "pkg/train/train_mem.py", wrapper)
+    _write(
+        tmp_path, "README.md", "```bash\npython pkg/train/train_mem.py \\\n  --model_name_or_path Qwen/Qwen2.5-7B \\\n  --per_device_train_batch_size 4\n```\n"
+    )
+    if not read:
+        with pytest.raises(NotATrainingConfig, match="no launch line in its repository runs it"):
+            load_config(path)
+        return
+    w = load_config(path).workload
+    assert w.model.name == "Qwen/Qwen2.5-7B" and w.micro_batch_size == 4 and w.sources["micro_batch_size"].file == str(tmp_path / "README.md")
+    assert any("run through pkg/train/train_mem.py" in n for n in w.notes)

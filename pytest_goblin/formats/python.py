@@ -32,7 +32,7 @@ from .base import IN_LAUNCH_LINE, Reader, ignored_rules, model_from, stamp_frame
 from .hf_trainer import HFTrainerAdapter
 from .hfstyle import TA_DOCS, hf_writes
 from .launchers import ScriptLaunch, find_script_launch
-from .pyargs import ARGPARSE_AT, Arg, Dataclass, argparse_options, convert, dataclasses_of, hf_parser_classes, unresolved
+from .pyargs import ARGPARSE_AT, HF_PARSERS, Arg, Dataclass, argparse_options, convert, dataclasses_of, hf_parser_classes, unresolved
 from .pyeval import Evaluator
 
 
@@ -47,7 +47,7 @@ def _trl_config_classes() -> frozenset[str]:
 HF_ARGS = frozenset({"TrainingArguments", "Seq2SeqTrainingArguments"})
 CONFIG_CLASSES = HF_ARGS | _trl_config_classes()
 _MARKER = re.compile(r"\b(" + "|".join(sorted(CONFIG_CLASSES)) + r")\s*\(")
-_PARSER_MARKER = re.compile(r"\b(HfArgumentParser|TrlParser)\s*\(")
+_PARSER_MARKER = re.compile(r"\b(HfArgumentParser|TrlParser|H4ArgumentParser)\s*\(")
 _MODEL_KEYS = {
     "torch_dtype": "torch_dtype",
     "dtype": "torch_dtype",
@@ -493,7 +493,23 @@ PACKED_AT = {
 }
 # peft 0.7.1 src/peft/utils/other.py:72 (use_gradient_checkpointing=True) and :135 (gradient_checkpointing_enable)
 KBIT_AT = "peft 0.7.1 peft/utils/other.py:72, 135"
+MAX_WRAPPERS = 48  # Python files read when looking for a wrapper that runs a script's entry point
 _PARSE_CALLS = frozenset({"parse_args", "parse_known_args", "parse_args_into_dataclasses", "parse_args_and_config", "parse_intermixed_args"})
+# alignment-handbook src/alignment/configs.py:91-101@227deaa H4ArgumentParser.parse(): one `.yaml` word -> parse_yaml_file;
+# a `.yaml` word then `--key=value` words -> that file with those overrides (parse_yaml_and_args, :34-89); else
+# parse_args_into_dataclasses()
+H4_PARSE_AT = "alignment-handbook src/alignment/configs.py:91-101@227deaa (H4ArgumentParser.parse)"
+
+
+def _is_parse(call: ast.AST) -> bool:
+    """A call that returns the parsed command line: argparse's / HfArgumentParser's parse methods, or
+    H4ArgumentParser's argument-less `parser.parse()` (H4_PARSE_AT)."""
+    if not isinstance(call, ast.Call):
+        return False
+    name = _name(call.func)
+    return name in _PARSE_CALLS or (name == "parse" and isinstance(call.func, ast.Attribute) and not call.args and not call.keywords)
+
+
 _Lit = Callable[[ast.expr], tuple[bool, Any, "Location | None"]]
 
 
@@ -524,6 +540,8 @@ class _CommandLine:
                     self.fields.setdefault(f, a)  # a subclass's field overrides its base's
         self.fire = _fire_entry_points(tree)
         self.launch = find_script_launch(path) if (self.options or self.parser_call is not None or self.fire) else None
+        if self.launch is None and (self.options or self.parser_call is not None):
+            self.launch = self._wrapper_launch()
         self.passed: dict[str, tuple[str | None, int]] = {}
         self.abbreviated: dict[str, str] = {}  # option -> the prefix the launch line wrote
         for flag, value, line in self.launch.flags if self.launch else ():
@@ -543,7 +561,7 @@ class _CommandLine:
                 # `args = argparse.Namespace(**vars(model_args), **vars(training_args))` merges parsed values;
                 # `args = get_args()`: a function (the script's own or imported from its repository) that returns them
                 is_parse = isinstance(call, ast.Call) and (
-                    _name(call.func) in _PARSE_CALLS
+                    _is_parse(call)
                     or (_name(call.func) == "Namespace" and any(k.arg is None for k in call.keywords))
                     or (isinstance(call.func, ast.Name) and call.func.id in self.namespace_functions)
                 )
@@ -588,6 +606,59 @@ class _CommandLine:
                 for a in dc.fields.values():
                     a.file, a.shown, a.default_node = str(mod.path), mod.shown, None
                 self.dcs[cls.name] = dc
+
+    def _wrapper_launch(self) -> ScriptLaunch | None:
+        """The launch line of a wrapper that runs this script's entry function (LLaVA-style `train_mem.py`:
+        `from smolvlm.train.train import train` then `train()`), when no line runs the script itself: the
+        wrapper's command-line words reach the script's parser unchanged (sys.argv is the process's). A
+        wrapper is a Python file of the script's folder or its parent (at most MAX_WRAPPERS read, through
+        safepath; nothing imported or run) that imports a name from a module whose dotted path is this file's
+        path tail (`smolvlm/train/train.py`; a bare `from train import ...` only beside it), calls it, and
+        parses no command line of its own."""
+        from .launched import _parse
+        from .launchers import _tree
+
+        absolute = Path(os.path.abspath(self.path))
+        real = Path(os.path.realpath(absolute))
+        roots, root, _how = _tree(absolute)
+        if not real.is_relative_to(root):
+            return None
+        parts = real.relative_to(root).with_suffix("").parts
+        seen = 0
+        for folder in (real.parent, real.parent.parent):
+            if not folder.is_relative_to(root):
+                break
+            try:
+                files = sorted(p for p in folder.iterdir() if p.suffix == ".py" and p.is_file() and p != real)
+            except OSError:
+                continue
+            for f in files:
+                if seen >= MAX_WRAPPERS:
+                    return None
+                seen += 1
+                mod = _parse(f, roots, root)
+                if mod is None:
+                    continue
+                names: set[str] = set()
+                for n in ast.walk(mod.tree):
+                    if isinstance(n, ast.ImportFrom) and n.module and n.level == 0:
+                        dotted = tuple(n.module.split("."))
+                        tail_ok = len(dotted) <= len(parts) and parts[-len(dotted) :] == dotted
+                        if tail_ok and (len(dotted) > 1 or f.parent == real.parent):
+                            names |= {a.asname or a.name for a in n.names}
+                calls = [n for n in ast.walk(mod.tree) if isinstance(n, ast.Call)]
+                if not names or not any(isinstance(c.func, ast.Name) and c.func.id in names for c in calls):
+                    continue
+                if any(_is_parse(c) or _name(c.func) == "add_argument" for c in calls):
+                    continue  # the wrapper parses its own command line: its words are not this script's
+                launch = find_script_launch(f)
+                if launch is not None:
+                    self.notes.append(
+                        f"run through {mod.shown}, which imports and calls this script's entry point; {launch.where()} launches it"
+                        " and its words reach this script's parser (the process's sys.argv)"
+                    )
+                    return launch
+        return None
 
     def _argument_functions(self, tree: ast.Module) -> None:
         """Functions the script calls that define or parse its command line: its own `def get_args():
@@ -709,7 +780,7 @@ class _CommandLine:
         scripts/utils.py:234, 282-300). A parser built with allow_abbrev=False reads no prefix."""
         assert self.launch is not None
         for n in ast.walk(tree):
-            if isinstance(n, ast.Call) and _name(n.func) in ("ArgumentParser", "HfArgumentParser", "TrlParser"):
+            if isinstance(n, ast.Call) and _name(n.func) in ("ArgumentParser", *HF_PARSERS):
                 if any(k.arg == "allow_abbrev" and not (isinstance(k.value, ast.Constant) and k.value.value is True) for k in n.keywords):
                     return
         strings: set[str] = set()
@@ -959,6 +1030,13 @@ class _CommandLine:
                 f"its {self.config_class} comes from {how} through {pname} (line {pline}), and no launch line in its repository"
                 f" runs it ({searched(path)}{tried}): there are no values to read",
             )
+        if pname == "H4ArgumentParser" and launch.files and launch.files[0].endswith(".yaml"):
+            overrides = f" with the launch line's {len(launch.flags)} `--key=value` override(s)" if launch.flags else ""
+            raise NotATrainingConfig(
+                path,
+                f"its {self.config_class} is read by H4ArgumentParser.parse() from {launch.files[0]}{overrides}, passed by {launch.where()}"
+                f" ({H4_PARSE_AT}); goblin audits that file as its own item",
+            )
         config_file = self.passed.get("--config", (None, 0))[0] if pname == "TrlParser" else None
         if config_file or (not launch.flags and launch.files):
             ref = config_file or launch.files[0]
@@ -1010,17 +1088,11 @@ class _CommandLine:
 def _returns_parsed(fn: ast.FunctionDef) -> bool:
     """Whether a function returns the parsed command line: `return parser.parse_args()`, or a name
     its body binds to a parse call (`args = parser.parse_args(); return args`)."""
-    bound = {
-        t.id
-        for n in ast.walk(fn)
-        if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call) and _name(n.value.func) in _PARSE_CALLS
-        for t in n.targets
-        if isinstance(t, ast.Name)
-    }
+    bound = {t.id for n in ast.walk(fn) if isinstance(n, ast.Assign) and _is_parse(n.value) for t in n.targets if isinstance(t, ast.Name)}
     for n in ast.walk(fn):
         if isinstance(n, ast.Return) and n.value is not None:
             v = n.value
-            if (isinstance(v, ast.Call) and _name(v.func) in _PARSE_CALLS) or (isinstance(v, ast.Name) and v.id in bound):
+            if _is_parse(v) or (isinstance(v, ast.Name) and v.id in bound):
                 return True
     return False
 
