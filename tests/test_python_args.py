@@ -676,3 +676,28 @@ def test_a_wrapper_that_runs_the_entry_point_gives_its_launch_line(tmp_path: Pat
     w = load_config(path).workload
     assert w.model.name == "Qwen/Qwen2.5-7B" and w.micro_batch_size == 4 and w.sources["micro_batch_size"].file == str(tmp_path / "README.md")
     assert any("run through pkg/train/train_mem.py" in n for n in w.notes)
+
+
+def test_a_shell_default_over_the_launchers_own_argument_is_read_and_said(tmp_path: Path) -> None:
+    # review3 #30 QwenLM/Qwen2.5-Coder finetuning/dpo/scripts/dpo_qwencoder.sh: `MICRO_BATCH_SIZE=${4}` then
+    # `MICRO_BATCH_SIZE=${MICRO_BATCH_SIZE:-"1"}`: run as its README runs it (no arguments) the default is the value;
+    # goblin left `${4}` unresolved and read TrainingArguments' 8
+    path = _write(tmp_path, "train.py", ARGPARSE)
+    _write(
+        tmp_path,
+        "run.sh",
+        'MB=${4}\nMB=${MB:-"2"}\nGA=${5}\nSFT_MODEL=${2}\ntorchrun --nproc_per_node 8 train.py \\\n    --batch_size ${MB} \\\n    --grad_accum ${GA}\n',
+    )
+    w = load_config(path).workload
+    assert w.micro_batch_size == 2 and w.sources["micro_batch_size"].file == str(tmp_path / "run.sh")
+    assert any("`MB` is '2', the default of line 2" in n and "without its argument ${4}" in n for n in w.notes)
+    # must not fire: `GA=${5}` with no default stays unknown (not read, with a note; TrainingArguments' 1)
+    assert w.gradient_accumulation == 1 and any("`--grad_accum ${GA}`" in n and "not read" in n for n in w.notes)
+
+
+def test_a_modelscope_folder_name_reads_as_its_model_id() -> None:
+    from pytest_goblin.modelzoo import lookup_model
+
+    shape = lookup_model("/path/to/pretrained_models/Qwen/Qwen2___5-Coder-1___5B/")  # review3 #29: read as 5B before
+    assert shape.known and shape.params_b is not None and 1.4 < shape.params_b < 1.6
+    assert lookup_model("some-org/model___x").params_b is None  # no size in the name: still unknown

@@ -148,6 +148,8 @@ _VAR = re.compile(r"\$(?:\{([A-Za-z_]\w{0,63})(?:(:?[-=])([^}$\n]{0,256}))?\}|([
 _ARITH = re.compile(r"\$\(\(([^()]*)\)\)")
 _SBATCH = re.compile(r"^#SBATCH\s+(.*)$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
+_POSITIONAL = re.compile(r"^\$(?:\{[1-9]\d?\}|[1-9])$")  # `$4` / `${10}`: a positional parameter alone
+_DEFAULT_OF = re.compile(r"^\$\{([A-Za-z_]\w{0,63}):-([^}$]{0,256})\}$")  # `${VAR:-default}` alone
 _LAUNCH_WORDS = ("torchrun", "torch.distributed", "accelerate", "deepspeed", "tune", "llamafactory-cli", "lmf", "axolotl", "srun", "sbatch", "python", "modal")
 _SLURM_VARS = {"SLURM_NNODES": "nodes", "SLURM_JOB_NUM_NODES": "nodes", "SLURM_GPUS_PER_NODE": "gpus_per_node", "SLURM_GPUS_ON_NODE": "gpus_per_node"}
 
@@ -359,6 +361,8 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                     env.setdefault("SLURM_GPUS_PER_NODE", str(value))
                     env.setdefault("SLURM_GPUS_ON_NODE", str(value))
     cwd = ""
+    positional: dict[str, str] = {}  # VAR -> `$N` it was given (the script's own argument, unknown here)
+    defaulted: dict[str, str] = {}  # VAR -> how `${VAR:-default}` over such an argument was read
     for n, logical in _logical_lines(raw):
         stripped = hash_comment_cut(logical).strip()
         if not stripped:
@@ -373,11 +377,25 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                 if "$(" in assigned.replace("$((", "") or "`" in assigned:
                     env.pop(m.group(1), None)  # a command substitution: unknown
                     continue
+                arg = _POSITIONAL.match(assigned.strip("'\""))
+                if arg:  # `MICRO_BATCH_SIZE=${4}`: the script's 4th argument, empty when it is run without it
+                    env.pop(m.group(1), None)
+                    positional[m.group(1)] = arg.group(0)
+                    continue
+                fallback = _DEFAULT_OF.match(assigned.strip("'\""))
+                if fallback and fallback.group(1) in positional and fallback.group(1) not in env:
+                    # `X=${X:-"1"}` over an argument: bash uses the default when the argument is unset or empty
+                    # (bash(1), Parameter Expansion `${parameter:-word}`); read as run without that argument
+                    defaulted[m.group(1)] = (
+                        f"`{m.group(1)}` is {fallback.group(2).strip(chr(39) + chr(34))!r}, the default of line {n}"
+                        f" (`${{{fallback.group(1)}:-...}}`), read as the script is run without its argument {positional[fallback.group(1)]}"
+                    )
                 words = _split(expand(assigned, env))
                 env[m.group(1)] = words[0] if len(words) == 1 else " ".join(words)
                 continue
             if not any(w in part for w in _LAUNCH_WORDS):
                 continue
+            used = [defaulted[v] for v in sorted(defaulted) if re.search(r"\$\{?" + v + r"\b", part)]
             tokens = _split(expand(part, env))
             inline: dict[str, str] = {}
             for tok in tokens:  # VAR=value words before the command apply to it only
@@ -385,7 +403,7 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                 if not a:
                     break
                 inline[a.group(1)] = a.group(2)
-            commands.append(Line(n, tuple(tokens), tuple({**env, **inline}.items()), places.get(n, ""), cwd=cwd))
+            commands.append(Line(n, tuple(tokens), tuple({**env, **inline}.items()), places.get(n, ""), notes=tuple(used), cwd=cwd))
     names = frozenset(_word(tok).rsplit("/", 1)[-1] for line in commands for tok in line.tokens)
     return LauncherFile(path=path, lines=tuple(commands), sbatch=tuple(sbatch), names=names)
 
@@ -1312,6 +1330,7 @@ class ScriptLaunch:
     files: list[str] = field(default_factory=list)  # a .json/.yaml file given as the script's first word (HfArgumentParser reads it)
     place: str = ""  # in a notebook: "cell N line M"
     root_note: str = ""  # "repository root: DIR (how)" when the repository is no git checkout
+    notes: list[str] = field(default_factory=list)  # how the launch line's words were read (a shell default taken)
 
     def where(self, line: int | None = None) -> str:
         if self.place and (line is None or line == self.line):
@@ -1361,7 +1380,14 @@ def find_script_launch(script_path: str | Path) -> ScriptLaunch | None:
             first = line.tokens[at + 1] if at + 1 < len(line.tokens) else ""
             files = [first] if first.endswith((".json", ".yaml", ".yml")) and not first.startswith("-") else []
             found = ScriptLaunch(
-                file=str(lf.path), shown=shown, line=line.line, flags=flags, files=files, place=line.place, root_note=how and f"repository root: {root} ({how})"
+                file=str(lf.path),
+                shown=shown,
+                line=line.line,
+                flags=flags,
+                files=files,
+                place=line.place,
+                root_note=how and f"repository root: {root} ({how})",
+                notes=[f"{shown}: {note}" for note in line.notes],
             )
     return found
 

@@ -573,6 +573,8 @@ class _CommandLine:
         self.parsed = parsed
         if self.launch and self.launch.root_note:
             self.notes.append(self.launch.root_note)
+        if self.launch:
+            self.notes.extend(self.launch.notes)
         if self.launch and self.launch.others:
             self.notes.append(f"{self.launch.where()} runs this script; {self.launch.others} more launch line(s) do too, not read")
         s.launch = self.launch
