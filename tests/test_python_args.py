@@ -701,3 +701,46 @@ def test_a_modelscope_folder_name_reads_as_its_model_id() -> None:
     shape = lookup_model("/path/to/pretrained_models/Qwen/Qwen2___5-Coder-1___5B/")  # review3 #29: read as 5B before
     assert shape.known and shape.params_b is not None and 1.4 < shape.params_b < 1.6
     assert lookup_model("some-org/model___x").params_b is None  # no size in the name: still unknown
+
+
+DATACLASS_SETTINGS = """\
+from dataclasses import dataclass
+from transformers import TrainingArguments
+
+
+@dataclass
+class TrainConfig:
+    batch_size: int = 4
+    grad_accum: int = 2
+    workers: int = 3
+
+
+class Plain:
+    workers = 9
+
+
+cfg = TrainConfig(grad_accum=8)
+plain = Plain()
+args = TrainingArguments(
+    output_dir="o",
+    per_device_train_batch_size=cfg.batch_size,
+    gradient_accumulation_steps=cfg.grad_accum,
+    dataloader_num_workers=plain.workers,
+)
+"""
+
+
+def test_a_dataclass_settings_object_is_read_by_its_call_and_field_defaults(tmp_path: Path) -> None:
+    loaded = load_config(_write(tmp_path, "train.py", DATACLASS_SETTINGS))
+    w = loaded.workload
+    assert (w.micro_batch_size, w.gradient_accumulation) == (4, 8)
+    assert w.sources["micro_batch_size"].line == 7 and w.sources["gradient_accumulation"].line == 16  # the literals read
+    assert w.dataloader_workers == 0 and not w.sources["dataloader_workers"].explicit  # must not fire: not a dataclass
+    text, _skipped = loaded.adapter.apply(loaded.path, loaded.text, loaded.data, w, {"micro_batch_size": 8})
+    assert "    batch_size: int = 8\n" in text  # the edit lands on the field default the run reads
+
+
+def test_a_settings_object_bound_twice_is_not_read(tmp_path: Path) -> None:
+    text = DATACLASS_SETTINGS.replace("plain = Plain()\n", "plain = Plain()\nif plain:\n    cfg = TrainConfig(batch_size=1)\n")
+    w = load_config(_write(tmp_path, "train.py", text)).workload
+    assert w.micro_batch_size == 8 and not w.sources["micro_batch_size"].explicit  # which binding runs is not known

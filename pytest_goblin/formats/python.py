@@ -571,6 +571,7 @@ class _CommandLine:
         self._follow_namespaces(tree, parsed, other)
         self.not_args = other - parsed - self.vars_names
         self.parsed = parsed
+        self.instances = self._dataclass_instances(tree, consts)
         if self.launch and self.launch.root_note:
             self.notes.append(self.launch.root_note)
         if self.launch:
@@ -752,6 +753,49 @@ class _CommandLine:
             if (len(parsed), len(self.vars_names), len(self.self_attrs)) == before:
                 break
 
+    def _dataclass_instances(self, tree: ast.Module, consts: dict[str, tuple[Any, ast.expr]]) -> dict[str, tuple[Dataclass, ast.Call]]:
+        """`cfg = TrainConfig(lr=1e-4)` of a `@dataclass` the script defines: name -> (its fields, the call), when
+        the name is bound only there (a settings object read as `cfg.batch_size`: the call's literal keyword,
+        else the field's default; dataclasses' generated __init__ takes the fields as keywords, CPython 3.11.7
+        Lib/dataclasses.py _init_fn)."""
+        decorated = {
+            n.name
+            for n in ast.walk(tree)
+            if isinstance(n, ast.ClassDef) and any(_name(d.func if isinstance(d, ast.Call) else d) == "dataclass" for d in n.decorator_list)
+        }
+        bound: dict[str, list[ast.expr]] = {}
+        for n in ast.walk(tree):
+            if isinstance(n, ast.Assign):
+                for t in n.targets:
+                    for name in (x.id for x in ast.walk(t) if isinstance(x, ast.Name)):
+                        bound.setdefault(name, []).append(n.value if isinstance(t, ast.Name) else t)
+        out: dict[str, tuple[Dataclass, ast.Call]] = {}
+        for name, values in bound.items():
+            if len(values) != 1 or name in self.parsed:
+                continue
+            v = values[0]
+            if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id in decorated and v.func.id in self.dcs and not v.args:
+                if any(k.arg is None for k in v.keywords):
+                    continue  # `Cls(**kwargs)`: the values come from elsewhere
+                out[name] = (self.dcs[v.func.id], v)
+        return out
+
+    def _instance_field(self, base: str, attr: str) -> tuple[bool, Any, Location | None] | None:
+        dc, call = self.instances[base]
+        kw = next((k.value for k in call.keywords if k.arg == attr), None)
+        if kw is not None:
+            try:
+                value = ast.literal_eval(kw)
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                return None
+            return True, value, Location(kw, kw.lineno)
+        arg = next((a for d in self._chain(dc.name) for f, a in d.fields.items() if f == attr), None)
+        if arg is None or not arg.has_default or arg.default is None:
+            return None
+        if arg.default_node is not None and isinstance(arg.default_node, ast.Constant):
+            return True, arg.default, Location(arg.default_node, arg.default_node.lineno)
+        return True, arg.default, Location(None, arg.line, fixed=f"`{attr}` is the default of {dc.name} (line {arg.line}); change it there by hand")
+
     def namespace_read(self, node: ast.expr) -> tuple[bool, Any, Location | None] | None:
         """`self.args.x` and `cfg["x"]` (cfg = vars(args)): the option x as the run has it; None otherwise."""
         if (
@@ -836,6 +880,8 @@ class _CommandLine:
         return out
 
     def attribute(self, base: str, attr: str) -> tuple[bool, Any, Location | None] | None:
+        if base in self.instances:
+            return self._instance_field(base, attr)
         if base in self.not_args:
             return None
         arg = self.options.get(attr) or self.fields.get(attr)
