@@ -744,3 +744,26 @@ def test_a_settings_object_bound_twice_is_not_read(tmp_path: Path) -> None:
     text = DATACLASS_SETTINGS.replace("plain = Plain()\n", "plain = Plain()\nif plain:\n    cfg = TrainConfig(batch_size=1)\n")
     w = load_config(_write(tmp_path, "train.py", text)).workload
     assert w.micro_batch_size == 8 and not w.sources["micro_batch_size"].explicit  # which binding runs is not known
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            "from transformers import HfArgumentParser\nfrom dataclasses import dataclass\n@dataclass\nclass Args:\n    model: str = 'm'\n"
+            "args = HfArgumentParser((Args,)).parse_args_into_dataclasses()[0]\n",
+            "its HfArgumentParser (line 6) parses Args, none of them TrainingArguments or a TRL config",
+        ),
+        (
+            "import trl\nfrom dataclasses import dataclass\n@dataclass\nclass GRPOConfig(trl.GRPOConfig):\n    extra: int = 1\n",
+            "it defines argument classes (GRPOConfig (line 4)) but builds and parses none",
+        ),
+        ("from transformers import TrainingArguments\nprint(TrainingArguments)\n", "not a training config"),  # no config call: nothing to read
+    ],
+)
+def test_a_script_without_a_training_config_says_what_it_is(tmp_path: Path, text: str, said: str) -> None:
+    # review3 trees: RLHFlow generation/gen_hf.py (an HfArgumentParser of its own ScriptArguments) and X-R1
+    # src/x_r1/configs.py (GRPOConfig subclasses) were "a Python file without a TrainingArguments or TRL config call"
+    with pytest.raises(NotATrainingConfig) as err:
+        load_config(_write(tmp_path, "x.py", text))
+    assert said in str(err.value)

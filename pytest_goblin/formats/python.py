@@ -1034,6 +1034,27 @@ class _CommandLine:
             why += f" that {self.launch.where()} does not pass"
         return True, arg.default, Location(None, arg.line, fixed=f"{why}; pass it where the script is launched, or change the script by hand")
 
+    def _why_no_config(self) -> str:
+        """Why a file that names a config class is not a training config goblin reads, as true as the
+        file shows it: it only defines argument classes, or its parser parses none of the trainer's."""
+        defined = [
+            f"{n.name} (line {n.lineno})"
+            for n in ast.walk(self.tree)
+            if isinstance(n, ast.ClassDef) and (n.name in CONFIG_CLASSES or any(_name(b) in CONFIG_CLASSES for b in n.bases))
+        ]
+        if self.parser_call is not None and self.config_class is None:
+            given = ", ".join(self.parser_names) or "classes goblin cannot name"
+            return (
+                f"its {_name(self.parser_call.func)} (line {self.parser_call.lineno}) parses {given}, none of them TrainingArguments"
+                " or a TRL config (nor a subclass the script defines): it builds no training config goblin reads"
+            )
+        if defined and self.parser_call is None:
+            return (
+                f"it defines argument classes ({', '.join(defined[:4])}) but builds and parses none: the script that imports and"
+                " parses them is what runs (goblin reads that script, or the YAML its launch line passes)"
+            )
+        return "a Python file without a TrainingArguments or TRL config call"
+
     def _framework_defaults(self) -> dict[str, Any]:
         return self.framework_defaults(*self.parser_names, self.config_class or "")
 
@@ -1057,7 +1078,7 @@ class _CommandLine:
         """HfArgumentParser / TrlParser: each `--key value` of the launcher sets that dataclass field."""
         s, path = self.s, str(self.path)
         if self.parser_call is None or self.config_class is None:
-            raise NotATrainingConfig(path, "a Python file without a TrainingArguments or TRL config call")
+            raise NotATrainingConfig(path, self._why_no_config())
         pname, pline = _name(self.parser_call.func), self.parser_call.lineno
         launch = self.launch
         from_file = self.file_reads[0] if self.file_reads else None
