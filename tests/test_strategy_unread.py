@@ -43,7 +43,7 @@ ACCELERATE_LOG_LEVEL=info accelerate launch --num_processes 4 --config_file {acc
 @pytest.mark.parametrize(
     ("accel", "config", "why"),
     [
-        ("recipes/accelerate_configs/deepspeed_zero3.yaml", "your_config_name.yaml", "is not in the repository"),
+        ("recipes/accelerate_configs/launch.yaml", "your_config_name.yaml", "is not in the repository"),
         ("<your_accelerate_config>.yaml", "recipes/dpo/dpo.yaml", "is a placeholder"),
     ],
 )
@@ -59,6 +59,18 @@ def test_a_readme_launch_with_an_accelerate_config_goblin_cannot_read_is_no_sile
     text = out.read_text()
     assert '"inconclusive' in text.lower() or "not decided" in text
     assert "goblin assumed DDP" in text and "None" not in json.dumps(json.loads(text).get("reason", ""))
+
+
+def test_a_missing_accelerate_config_whose_name_states_the_strategy_is_read_from_the_name(tmp_path: Path) -> None:
+    # review3 #3 magpie: README line 63 passes recipes/accelerate_configs/deepspeed_zero3.yaml, the alignment handbook's
+    # file; its name says DeepSpeed ZeRO-3 (as a missing DeepSpeed JSON's name gives its stage), and the source says so
+    readme = README.format(accel="recipes/accelerate_configs/deepspeed_zero3.yaml", config="your_config_name.yaml")
+    root = repo(tmp_path, {"recipes/dpo/dpo.yaml": "# DPOTrainer\n" + DPO, "recipes/README.md": readme})
+    w = load_config(root / "recipes/dpo/dpo.yaml").workload
+    assert (w.world_size, w.strategy, w.zero_stage) == (4, "deepspeed", 3) and strategy_unread(w) is None
+    note = w.sources["strategy"].note or ""
+    assert "deepspeed_zero3.yaml" in note and "not in the repository" in note and "recipes/README.md line 6" in note
+    assert "file name" in (w.sources["zero_stage"].note or "")
 
 
 def test_a_readme_launch_whose_accelerate_config_is_in_the_repository_is_not_flagged(tmp_path: Path) -> None:
@@ -81,12 +93,16 @@ def test_a_launcher_naming_the_config_with_a_missing_accelerate_file_says_so(tmp
         tmp_path,
         {
             "recipes/dpo/dpo.yaml": "# DPOTrainer\n" + DPO,
-            "train.sh": "accelerate launch --num_processes 8 --config_file configs/zero3.yaml scripts/run_dpo.py recipes/dpo/dpo.yaml\n",
+            "train.sh": "accelerate launch --num_processes 8 --config_file configs/launch.yaml scripts/run_dpo.py recipes/dpo/dpo.yaml\n",
         },
     )
     w = load_config(root / "recipes/dpo/dpo.yaml").workload
     said = strategy_unread(w)
-    assert w.world_size == 8 and said is not None and "'configs/zero3.yaml'" in said and "train.sh line 1" in said
+    assert w.world_size == 8 and said is not None and "'configs/launch.yaml'" in said and "train.sh line 1" in said
+    # a missing file whose name states the strategy: read from the name, and the source says so
+    (root / "train.sh").write_text("accelerate launch --num_processes 8 --config_file configs/fsdp_full.yaml scripts/run_dpo.py recipes/dpo/dpo.yaml\n")
+    w1 = load_config(root / "recipes/dpo/dpo.yaml").workload
+    assert w1.strategy == "fsdp" and strategy_unread(w1) is None and "read from its file name" in (w1.sources["strategy"].note or "")
     # must not fire: the same launch without --config_file runs accelerate's own default (no file named)
     (root / "train.sh").write_text("accelerate launch --num_processes 8 scripts/run_dpo.py recipes/dpo/dpo.yaml\n")
     w2 = load_config(root / "recipes/dpo/dpo.yaml").workload

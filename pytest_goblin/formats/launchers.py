@@ -810,7 +810,31 @@ def _accelerate(
     if strategy:
         out.strategy = strategy
     elif ref and not found:  # the launch names where its strategy lives, and goblin could not read it
-        out.strategy_unread = _unread_why(ref, out.where(), exists=False)
+        named = strategy_from_name(ref)
+        if named is not None:
+            out.strategy = {**named, "from": f"{ref!r} (read from its file name: the file is not in the repository)"}
+            out.notes.append(f"accelerate config {ref!r} is not in the repository: its strategy is read from its file name")
+        else:
+            out.strategy_unread = _unread_why(ref, out.where(), exists=False)
+
+
+def strategy_from_name(ref: str) -> dict[str, Any] | None:
+    """The strategy an accelerate config's file name states when the file cannot be read, as a DeepSpeed
+    file's stage is (formats/deepspeed.stage_from_name): `deepspeed_zero3.yaml` -> DeepSpeed ZeRO-3,
+    `fsdp.yaml` -> FSDP, `multi_gpu.yaml` / `ddp.yaml` -> DDP; None for a placeholder or a name that says none."""
+    from .deepspeed import stage_from_name
+
+    if placeholder(ref) or "$" in ref:
+        return None
+    name = Path(ref).name.lower()
+    stage = stage_from_name(ref)
+    if "fsdp" in name:
+        return {"strategy": "fsdp", "by_name": True}
+    if "deepspeed" in name or re.search(r"(?<![a-z])ds[_-]", name) or stage is not None:
+        return {"strategy": "deepspeed", "by_name": True, **({"zero_stage": stage} if stage is not None else {})}
+    if re.search(r"(?<![a-z])(multi[_-]?gpu|ddp)(?![a-z])", name):
+        return {"strategy": "ddp", "by_name": True}
+    return None
 
 
 # A word that stands for a file the user is to supply, not a file: `<your_config>.yaml`, `path/to/config`,
@@ -831,8 +855,8 @@ def _unread_why(ref: str, where: str, *, exists: bool) -> str:
     return f"the accelerate config {where} passes, {ref!r}, is not in the repository, so the strategy it sets is not known"
 
 
-def readme_launch(config_path: str | Path) -> tuple[str, str] | None:
-    """(why the strategy is not known, the README line) when the nearest README (the config's folder, then each
+def readme_launch(config_path: str | Path) -> tuple[str, str, dict[str, Any] | None] | None:
+    """(why the strategy is not known, the README line, the strategy the file's name states or None) when the nearest README (the config's folder, then each
     parent up to the repository root) launches a run that names this config, or a placeholder of its kind
     (`your_config_name.yaml`), with an accelerate `--config_file` goblin cannot read: a placeholder, a value set
     at run time, or a file not in the repository (review3 #3 magpie: `accelerate launch --config_file
@@ -868,7 +892,8 @@ def readme_launch(config_path: str | Path) -> tuple[str, str] | None:
                     located = [Path(os.path.normpath(b / ref)) for b in (lf.path.parent, config.parent, root)]
                     if any(c.is_file() and any(c.is_relative_to(r) for r in roots) for c in located):
                         continue  # the file is there: find_launch reads it when the line names the config
-                return _unread_why(ref, where, exists=False), where
+                named = strategy_from_name(ref)
+                return _unread_why(ref, where, exists=False), where, ({**named, "ref": ref} if named is not None else None)
         if here == root or here.parent == here or not here.is_relative_to(root):
             break
         here = here.parent

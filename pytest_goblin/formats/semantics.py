@@ -614,6 +614,14 @@ def _ddp_if_launched(r: Reader, unread: str | None = None) -> None:
 
             found = readme_launch(r.path)
             unread = found[0] if found else ""
+            if found and found[2] is not None:  # the missing file's name states the strategy: read from it, said so
+                named, where = found[2], found[1]
+                how = f"from the file name {named['ref']!r} of the accelerate config {where} passes (the file is not in the repository)"
+                r.default("strategy", named["strategy"], how)
+                r.notes.append(f"strategy: {named['strategy']} {how}")
+                if "zero_stage" in named and "zero_stage" not in r.values:
+                    r.default("zero_stage", named["zero_stage"], f"ZeRO stage {named['zero_stage']} read from the file name, {how}")
+                return
         if unread:
             r.default("strategy", "ddp", f"{n} processes and no FSDP/ZeRO setting read: {unread}; {STRATEGY_UNREAD}")
             r.notes.append(f"strategy: {unread}; goblin assumed DDP")
