@@ -107,3 +107,15 @@ def test_a_launcher_naming_the_config_with_a_missing_accelerate_file_says_so(tmp
     (root / "train.sh").write_text("accelerate launch --num_processes 8 scripts/run_dpo.py recipes/dpo/dpo.yaml\n")
     w2 = load_config(root / "recipes/dpo/dpo.yaml").workload
     assert w2.world_size == 8 and strategy_unread(w2) is None
+
+
+def test_a_placeholder_launch_of_another_kind_of_run_is_not_this_configs(tmp_path: Path) -> None:
+    # review3 #1/#2 magpie: the Axolotl SFT recipes sit beside the handbook DPO line (`scripts/run_dpo.py
+    # your_config_name.yaml` with deepspeed_zero3.yaml); that line is not how an Axolotl config runs
+    readme = README.format(accel="recipes/accelerate_configs/deepspeed_zero3.yaml", config="your_config_name.yaml")
+    axolotl = "base_model: meta-llama/Meta-Llama-3-8B\nsequence_len: 2048\nmicro_batch_size: 1\ngradient_accumulation_steps: 8\nbf16: true\n"
+    root = repo(tmp_path, {"recipes/sft/sft.yaml": axolotl, "recipes/README.md": readme})
+    w = load_config(root / "recipes/sft/sft.yaml").workload
+    assert w.world_size == 4 and w.strategy == "ddp" and strategy_unread(w) is None
+    assert launchers.readme_launch(root / "recipes/sft/sft.yaml", "axolotl") is None
+    assert launchers.readme_launch(root / "recipes/sft/sft.yaml", "script") is not None

@@ -855,13 +855,38 @@ def _unread_why(ref: str, where: str, *, exists: bool) -> str:
     return f"the accelerate config {where} passes, {ref!r}, is not in the repository, so the strategy it sets is not known"
 
 
-def readme_launch(config_path: str | Path) -> tuple[str, str, dict[str, Any] | None] | None:
+def _program_kind(tokens: tuple[str, ...]) -> str:
+    """What a launch line runs on its config: axolotl, llamafactory, torchtune, else a script."""
+    words = [_word(t).lower() for t in tokens]
+    if any("axolotl" in w for w in words):
+        return "axolotl"
+    if any(w in ("llamafactory-cli", "lmf") or "llamafactory" in w for w in words):
+        return "llamafactory"
+    if any(a == "tune" and b == "run" for a, b in pairwise(words)):
+        return "torchtune"
+    return "script"
+
+
+def config_kind(text: str) -> str:
+    """The same for a config's text, by each format's marking key (Axolotl's `base_model`, torchtune's
+    `_component_`, LLaMA-Factory's `finetuning_type`/`stage`); else a file a script reads."""
+    if re.search(r"(?m)^base_model\s*:", text):
+        return "axolotl"
+    if "_component_:" in text:
+        return "torchtune"
+    if re.search(r"(?m)^(finetuning_type|stage)\s*:", text):
+        return "llamafactory"
+    return "script"
+
+
+def readme_launch(config_path: str | Path, kind: str | None = None) -> tuple[str, str, dict[str, Any] | None] | None:
     """(why the strategy is not known, the README line, the strategy the file's name states or None) when the nearest README (the config's folder, then each
     parent up to the repository root) launches a run that names this config, or a placeholder of its kind
     (`your_config_name.yaml`), with an accelerate `--config_file` goblin cannot read: a placeholder, a value set
     at run time, or a file not in the repository (review3 #3 magpie: `accelerate launch --config_file
     recipes/accelerate_configs/deepspeed_zero3.yaml scripts/run_dpo.py your_config_name.yaml`, the alignment
-    handbook's file, not the recipe repository's). None when no such line is found."""
+    handbook's file, not the recipe repository's). A line that runs a placeholder is taken only when it runs
+    the config's `kind` of program (`config_kind`). None when no such line is found."""
     absolute = Path(os.path.abspath(config_path))
     config = Path(os.path.realpath(absolute))
     roots, root, _how = _tree(absolute)
@@ -887,6 +912,8 @@ def readme_launch(config_path: str | Path) -> tuple[str, str, dict[str, Any] | N
                 stand_in = any(t.lower().endswith(suffix) and placeholder(t) and t != ref for t in line.tokens if not t.startswith("-"))
                 if not (names_it or stand_in):
                     continue
+                if stand_in and not names_it and kind is not None and _program_kind(line.tokens) != kind:
+                    continue  # a placeholder of another kind of run (magpie: axolotl SFT beside a handbook DPO line)
                 where = f"{shown} line {line.line}"
                 if not placeholder(ref) and "$" not in ref:
                     located = [Path(os.path.normpath(b / ref)) for b in (lf.path.parent, config.parent, root)]

@@ -610,9 +610,9 @@ def _ddp_if_launched(r: Reader, unread: str | None = None) -> None:
     n = r.values.get("world_size", 1)
     if n > 1 and r.values.get("strategy", "single") == "single":
         if unread is None:
-            from .launchers import readme_launch
+            from .launchers import config_kind, readme_launch
 
-            found = readme_launch(r.path)
+            found = readme_launch(r.path, config_kind(r.text or ""))
             unread = found[0] if found else ""
             if found and found[2] is not None:  # the missing file's name states the strategy: read from it, said so
                 named, where = found[2], found[1]
