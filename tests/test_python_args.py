@@ -767,3 +767,31 @@ def test_a_script_without_a_training_config_says_what_it_is(tmp_path: Path, text
     with pytest.raises(NotATrainingConfig) as err:
         load_config(_write(tmp_path, "x.py", text))
     assert said in str(err.value)
+
+
+PADDED = """\
+import argparse
+from transformers import AutoTokenizer, TrainingArguments
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--response_max_length", type=int, default=1024)
+args = parser.parse_args()
+tok = AutoTokenizer.from_pretrained("meta-llama/Llama-3.1-8B")
+a = tok(["x"], max_length=args.response_max_length, padding="max_length", truncation=True)
+b = tok(["y"], max_length=args.response_max_length, padding="max_length", truncation=True)
+ta = TrainingArguments(output_dir="o", per_device_train_batch_size=2)
+"""
+
+
+def test_a_tokenizer_that_pads_to_max_length_gives_the_sequence_length(tmp_path: Path) -> None:
+    # review3 #32 xfactlab/orpo main.py:108-122: tokenizer(..., max_length=self.args.response_max_length, padding='max_length')
+    # with plain TrainingArguments: goblin assumed 1024 while the launch line pads every sample to 2048
+    path = _write(tmp_path, "train.py", PADDED)
+    _write(tmp_path, "run.sh", "torchrun --nproc_per_node 8 train.py --response_max_length 2048\n")
+    w = load_config(path).workload
+    assert w.seq_len == 2048 and w.sources["seq_len"].file == str(tmp_path / "run.sh")
+    # must not fire: calls that pad to different lengths, or pad to the batch's longest, say nothing
+    w2 = load_config(_write(tmp_path / "b", "train.py", PADDED.replace("max_length=args.response_max_length, padding", "max_length=512, padding", 1))).workload
+    assert w2.seq_len == 1024 and not w2.sources["seq_len"].explicit
+    w3 = load_config(_write(tmp_path / "c", "train.py", PADDED.replace('padding="max_length"', "padding=True"))).workload
+    assert w3.seq_len == 1024 and not w3.sources["seq_len"].explicit

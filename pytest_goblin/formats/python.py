@@ -381,6 +381,8 @@ def read_script(path: Path, text: str) -> Script:
         s.where["packing"] = Location(None, s.code_lines["sample_packing"], fixed=s.fixed["sample_packing"])
     if "use_peft" in s.values and bnb.get("load_in_4bit"):
         s.values.setdefault("load_in_4bit", True)
+    if s.config_class in HF_ARGS:
+        _padded_length(s, tree, lit)
     if s.args_call is None:
         cli.from_parser()  # HfArgumentParser / TrlParser: the launcher's arguments are the config's keys
     _assigned_fields(s, tree, cli, parents, lit, path, text)
@@ -1152,6 +1154,39 @@ class _CommandLine:
         s.notes.append(
             f"{self.config_class} is read from the arguments {launch.where()} passes through {pname} (line {pline}); fields it does not pass take their defaults"
         )
+
+
+def _padded_length(s: Script, tree: ast.Module, lit: _Lit) -> None:
+    """The sequence length a plain-TrainingArguments script sets in code: every tokenizer call that pads to
+    `max_length=` (`padding="max_length"`: PaddingStrategy.MAX_LENGTH, transformers 5.25.0 utils/generic.py:728; `_pad` pads
+    every row shorter than max_length, transformers 5.25.0 tokenization_utils_base.py:2846)
+    gives the same value (`max_length=self.args.response_max_length`, review3 #32 xfactlab/orpo main.py:108-122);
+    calls that disagree, or a value goblin cannot read, leave the assumed length."""
+    if any(k in s.values for k in ("max_seq_length", "max_length", "model_max_length")):
+        return
+    found: list[tuple[Any, Location, int]] = []
+    for n in ast.walk(tree):
+        if not isinstance(n, ast.Call):
+            continue
+        pad = next((k.value for k in n.keywords if k.arg == "padding"), None)
+        size = next((k.value for k in n.keywords if k.arg == "max_length"), None)
+        if not (isinstance(pad, ast.Constant) and pad.value == "max_length") or size is None:
+            continue
+        ok, value, loc = lit(size)
+        if not ok or loc is None or not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            s.notes.append(f"line {n.lineno}: a tokenizer call pads to a max_length goblin cannot read; the length is assumed")
+            return
+        found.append((value, loc, n.lineno))
+    if not found:
+        return
+    if len({v for v, _, _ in found}) != 1:
+        s.notes.append(f"tokenizer calls pad to different max_length values ({', '.join(str(v) for v, _, _ in found)}); the length is assumed")
+        return
+    value, loc, _line = found[0]
+    s.values["max_length"], s.where["max_length"] = value, loc
+    s.notes.append(
+        f"seq_len {value}: the script's tokenizer call{'s' if len(found) > 1 else ''} at line {', '.join(str(x[2]) for x in found)} pad every sample to max_length"
+    )
 
 
 def _returns_parsed(fn: ast.FunctionDef) -> bool:
