@@ -795,3 +795,16 @@ def test_a_tokenizer_that_pads_to_max_length_gives_the_sequence_length(tmp_path:
     assert w2.seq_len == 1024 and not w2.sources["seq_len"].explicit
     w3 = load_config(_write(tmp_path / "c", "train.py", PADDED.replace('padding="max_length"', "padding=True"))).workload
     assert w3.seq_len == 1024 and not w3.sources["seq_len"].explicit
+
+
+def test_getattr_of_the_namespace_reads_the_option_or_its_default(tmp_path: Path) -> None:
+    text = (
+        "import argparse\nfrom transformers import TrainingArguments\np = argparse.ArgumentParser()\n"
+        "p.add_argument('--bs', type=int, default=3)\nargs = p.parse_args()\ncfg = object()\n"
+        "ta = TrainingArguments(output_dir='o', per_device_train_batch_size=getattr(args, 'bs', 1),\n"
+        "    gradient_accumulation_steps=getattr(args, 'accum', 4), dataloader_num_workers=getattr(cfg, 'workers', 6))\n"
+    )
+    w = load_config(_write(tmp_path, "train.py", text)).workload
+    assert (w.micro_batch_size, w.gradient_accumulation) == (3, 4)  # the option's default; getattr's default (no --accum)
+    assert w.sources["gradient_accumulation"].line == 8
+    assert w.dataloader_workers == 0 and not w.sources["dataloader_workers"].explicit  # must not fire: cfg is not the namespace

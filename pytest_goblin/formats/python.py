@@ -799,7 +799,27 @@ class _CommandLine:
         return True, arg.default, Location(None, arg.line, fixed=f"`{attr}` is the default of {dc.name} (line {arg.line}); change it there by hand")
 
     def namespace_read(self, node: ast.expr) -> tuple[bool, Any, Location | None] | None:
-        """`self.args.x` and `cfg["x"]` (cfg = vars(args)): the option x as the run has it; None otherwise."""
+        """`self.args.x`, `cfg["x"]` (cfg = vars(args)) and `getattr(args, "x", default)`: the option x as the
+        run has it (getattr's default where the script declares no option x); None otherwise."""
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "getattr"
+            and len(node.args) in (2, 3)
+            and isinstance(node.args[1], ast.Constant)
+            and isinstance(node.args[1].value, str)
+        ):
+            holder, attr = node.args[0], node.args[1].value
+            if isinstance(holder, ast.Name) and holder.id in self.parsed:
+                found = self.attribute(holder.id, attr)
+                if found is not None:
+                    return found
+                if len(node.args) == 3 and attr not in self.options and attr not in self.fields:
+                    try:
+                        return True, ast.literal_eval(node.args[2]), Location(node.args[2], node.args[2].lineno)
+                    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                        return None
+            return None
         if (
             isinstance(node, ast.Attribute)
             and isinstance(node.value, ast.Attribute)
