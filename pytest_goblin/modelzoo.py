@@ -169,7 +169,9 @@ MOE_TOP_K_ASSUMED = 2
 
 
 def _normalize(name: str) -> str:
-    return name.lower().replace("_", "-")
+    # ModelScope downloads a model into a folder whose name has every '.' of the id as '___'
+    # (modelscope v1.34.0 modelscope/hub/utils/utils.py:72-79 get_model_masked_directory): `Qwen2___5-Coder-1___5B`
+    return name.lower().replace("___", ".").replace("_", "-")
 
 
 MAX_PARAMS_B = 5000.0  # above the largest model anyone trains (about 2T parameters)

@@ -835,6 +835,10 @@ def memory_phrase(w: WorkloadConfig, hw: Hardware, fact: str = "headroom_gb") ->
     stage_src = w.sources.get("zero_stage")
     if w.zero_stage is not None and stage_src is not None and stage_src.note and "file name" in stage_src.note:
         sharded += " (read from the file name)"
+    from .formats.semantics import strategy_unread
+
+    if strategy_unread(w) is not None:
+        sharded += " (assumed: the accelerate config the launch names was not read)"
     label, update = _VARIANT.get(fact, ("", dict[str, Any]()))
     if fact == "headroom_unquantized_gb":
         label, update = "unquantized", {"quantization": "none", "method": "lora" if w.method == "qlora" else w.method}

@@ -393,3 +393,418 @@ def test_a_launcher_flag_the_transformers_release_dropped_stops_hfargumentparser
     assert found("d", {"requirements.txt": "transformers>=4.40\n", "sft.py": keeps}) == []
     own = HF_SCRIPT.replace("    max_seq_length: int = 512\n", "    max_seq_length: int = 512\n    evaluation_strategy: str = 'no'\n")
     assert found("e", {"requirements.txt": "transformers>=4.40\n", "sft.py": own}) == []
+
+
+NAMESPACE_SCRIPT = """\
+import argparse
+from trl import SFTConfig, SFTTrainer
+
+
+def get_args():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model_id", type=str, default="HuggingFaceTB/SmolLM2-360M")
+    parser.add_argument("--micro_batch_size", type=int, default=1)
+    parser.add_argument("--gradient_accumulation_steps", type=int, default=4)
+    return parser.parse_args()
+
+
+def load_settings():
+    return {"micro_batch_size": 16}
+
+
+def main(args):
+    SFTTrainer(
+        model=args.model_id,
+        args=SFTConfig(output_dir="o", per_device_train_batch_size=args.micro_batch_size, gradient_accumulation_steps=args.gradient_accumulation_steps),
+    )
+
+
+if __name__ == "__main__":
+    args = get_args()
+    main(args)
+"""
+
+
+def test_a_namespace_returned_by_a_function_and_passed_as_a_parameter_is_the_command_line(tmp_path: Path) -> None:
+    # review3 #33 huggingface/smollm text/finetuning/train.py: `args = get_args()` then `main(args)`; the README
+    # launch line names the model and the micro-batch (goblin said "model unknown" and read TRL's 8 x 1)
+    path = _write(tmp_path, "train.py", NAMESPACE_SCRIPT)
+    _write(tmp_path, "README.md", "```bash\naccelerate launch train.py \\\n    --model_id HuggingFaceTB/SmolLM2-1.7B \\\n    --micro_batch_size 2\n```\n")
+    w = load_config(path).workload
+    assert w.model.name == "HuggingFaceTB/SmolLM2-1.7B" and w.sources["model"].file == str(tmp_path / "README.md")
+    assert (w.micro_batch_size, w.gradient_accumulation) == (2, 4)  # the launch line's word, then the declared default
+
+
+def test_a_name_bound_to_a_function_that_does_not_parse_is_not_the_command_line(tmp_path: Path) -> None:
+    text = NAMESPACE_SCRIPT.replace("args = get_args()\n    main(args)", "get_args()\n    args = load_settings()\n    main(args)")
+    path = _write(tmp_path, "train.py", text)
+    w = load_config(path).workload
+    assert w.micro_batch_size == 8 and not w.sources["micro_batch_size"].explicit  # TRL's default, not argparse's 1
+
+
+SELF_ARGS = """\
+import argparse
+from transformers import TrainingArguments
+
+
+class Runner:
+    def __init__(self, args, extra):
+        self.args = args
+        self.extra = extra
+
+    def run(self):
+        return TrainingArguments(
+            output_dir="o",
+            per_device_train_batch_size=self.args.batch_size,
+            gradient_accumulation_steps=self.extra.batch_size,
+        )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--batch_size", type=int, default=3)
+    args = parser.parse_args()
+    Runner(args=args, extra=object()).run()
+"""
+
+
+def test_self_args_holding_the_namespace_is_the_command_line(tmp_path: Path) -> None:
+    # review3 #32 xfactlab/orpo main.py: `self.args = args` then `TrainingArguments(optim=self.args.optim, ...)`
+    path = _write(tmp_path, "train.py", SELF_ARGS)
+    w = load_config(path).workload
+    assert w.micro_batch_size == 3 and w.sources["micro_batch_size"].line == 20  # self.args.batch_size: the default= literal
+    # must not fire: `self.extra` is given object(), not the namespace, so its `batch_size` is not the option
+    assert w.gradient_accumulation == 1 and not w.sources["gradient_accumulation"].explicit
+
+
+VARS_SCRIPT = """\
+import argparse
+from transformers import TrainingArguments
+
+settings = {"optim": "adafactor"}
+
+
+def build(ns):
+    table = vars(ns)
+    return TrainingArguments(output_dir="p", dataloader_num_workers=table["workers"], optim=settings["optim"])
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--workers", type=int, default=5)
+    parser.add_argument("--optim", default="sgd")
+    build(parser.parse_args())
+    args = parser.parse_args()
+    build(args)
+"""
+
+
+def test_vars_of_the_namespace_is_read_by_key_and_another_dict_is_not(tmp_path: Path) -> None:
+    path = _write(tmp_path, "train.py", VARS_SCRIPT.replace("    build(parser.parse_args())\n", ""))
+    w = load_config(path).workload
+    assert w.dataloader_workers == 5 and w.sources["dataloader_workers"].line == 14  # table = vars(ns), build(args)
+    assert w.optimizer != "sgd"  # must not fire: settings["optim"] is a plain dict, not the namespace
+    # must not fire: one call passes something goblin does not follow (a parse call in place), so `ns` is unknown
+    w2 = load_config(_write(tmp_path / "b", "train.py", VARS_SCRIPT)).workload
+    assert w2.dataloader_workers == 0 and not w2.sources["dataloader_workers"].explicit
+
+
+ORPO_MAIN = """\
+import argparse
+from transformers import TrainingArguments, AutoModelForCausalLM
+from src.args import default_args
+
+
+class ORPO:
+    def __init__(self, args):
+        self.args = args
+        self.model = AutoModelForCausalLM.from_pretrained(self.args.model_name)
+
+    def run(self):
+        return TrainingArguments(output_dir="o", optim=self.args.optim, per_device_train_batch_size=self.args.per_device_train_batch_size)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser("ORPO")
+    args = default_args(parser)
+    ORPO(args=args).run()
+"""
+ORPO_ARGS = """\
+def default_args(parser):
+    parser.add_argument("--model_name", default="gpt2", type=str)
+    parser.add_argument("--optim", default="paged_adamw_32bit", type=str)
+    parser.add_argument("--per_device_train_batch_size", default=2, type=int)
+    args = parser.parse_args()
+    return args
+"""
+
+
+@pytest.mark.parametrize(("pin", "fires"), [("bitsandbytes==0.43.0", True), ("bitsandbytes==0.49.0", False)])
+def test_options_of_an_imported_repository_module_are_read_and_the_bitsandbytes_blocker_follows(tmp_path: Path, pin: str, fires: bool) -> None:
+    # review3 #32 xfactlab/orpo: optim paged_adamw_32bit is the default of src/args.py:11 and the recipe pins
+    # bitsandbytes==0.43.0: the bitsandbytes-before-ROCm blocker must fire; with a release that has ROCm wheels it must not
+    from pytest_goblin import blockers
+
+    path = _write(tmp_path, "main.py", ORPO_MAIN)
+    _write(tmp_path, "src/args.py", ORPO_ARGS)
+    _write(tmp_path, "src/__init__.py", "")
+    _write(tmp_path, "requirements.txt", f"{pin}\n")
+    _write(tmp_path, "run.sh", "accelerate launch main.py \\\n    --model_name mistralai/Mistral-7B-v0.1 \\\n    --per_device_train_batch_size 4\n")
+    loaded = load_config(path)
+    w = loaded.workload
+    assert w.optimizer == "paged_adamw_32bit" and w.sources["optimizer"].file == str((tmp_path / "src/args.py").resolve())
+    assert w.sources["optimizer"].line == 3
+    assert (w.model.name, w.micro_batch_size) == ("mistralai/Mistral-7B-v0.1", 4)
+    text, skipped = loaded.adapter.apply(path, loaded.text, loaded.data, w, {"optimizer": "adamw_torch_fused"})
+    assert text == loaded.text and "src/args.py:3" in skipped["optimizer"] and "***" not in skipped["optimizer"]
+    ids = {f.rule_id for f in blockers.findings(loaded, hardware.get_hardware("mi300x"))}
+    assert ("blocker.bitsandbytes_before_rocm_wheels" in ids) is fires
+
+
+def test_a_same_named_function_outside_the_repository_is_not_read(tmp_path: Path) -> None:
+    path = _write(tmp_path, "main.py", ORPO_MAIN.replace("from src.args import default_args", "from somepackage.args import default_args"))
+    w = load_config(path).workload
+    assert w.optimizer != "paged_adamw_32bit" and w.micro_batch_size == 8  # nothing to read: TrainingArguments' defaults
+
+
+HF_TUPLE = """\
+from dataclasses import dataclass, field
+from transformers import HfArgumentParser, TrainingArguments
+from trl import SFTConfig
+
+
+@dataclass
+class DataArguments:
+    max_len: int = field(default=512)
+
+
+parser = HfArgumentParser((DataArguments, TrainingArguments))
+data_args, training_args = parser.parse_args_into_dataclasses()
+other = make_other()
+config = SFTConfig(
+    output_dir="o",
+    max_length=data_args.max_len,
+    per_device_train_batch_size=training_args.per_device_train_batch_size,
+    gradient_accumulation_steps=other.gradient_accumulation_steps,
+)
+"""
+
+
+def test_a_framework_field_of_an_hfargumentparser_tuple_reads_the_launch_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, "train.py", HF_TUPLE)
+    _write(tmp_path, "run.sh", "torchrun --nproc_per_node 8 train.py --per_device_train_batch_size 2 --gradient_accumulation_steps 16 --max_len 4096\n")
+    w = load_config(path).workload
+    assert (w.micro_batch_size, w.seq_len) == (2, 4096) and w.sources["micro_batch_size"].file == str(tmp_path / "run.sh")
+    # must not fire: `other` is not the parsed tuple, so the launch line's accumulation is not read through it
+    assert w.gradient_accumulation == 1 and not w.sources["gradient_accumulation"].explicit
+
+
+H4_SCRIPT = """\
+from dataclasses import dataclass, field
+from alignment import H4ArgumentParser
+from trl import DPOConfig, ModelConfig
+
+
+@dataclass
+class ScriptArguments:
+    train_dir: str = field(default="data")
+
+
+parser = H4ArgumentParser((ScriptArguments, DPOConfig, ModelConfig))
+script_args, training_args, model_config = parser.parse()
+"""
+
+
+@pytest.mark.parametrize("words", ["configs/training.yaml", "configs/training.yaml --learning_rate=1e-6"])
+def test_h4argumentparser_reading_a_yaml_is_a_true_reason(tmp_path: Path, words: str) -> None:
+    # review3 tree RLHFlow/Online-RLHF dpo_iteration/run_dpo.py: H4ArgumentParser.parse() reads the YAML the launch
+    # line passes; goblin said "a Python file without a TrainingArguments or TRL config call"
+    (tmp_path / ".git").mkdir()  # a repository: run.sh at its root launches dpo_iteration/run_dpo.py
+    path = _write(tmp_path, "dpo_iteration/run_dpo.py", H4_SCRIPT)
+    _write(tmp_path, "run.sh", f"accelerate launch dpo_iteration/run_dpo.py {words}\n")
+    with pytest.raises(NotATrainingConfig) as err:
+        load_config(path)
+    said = str(err.value)
+    assert "DPOConfig is read by H4ArgumentParser.parse() from configs/training.yaml" in said and "run.sh line 1" in said
+    assert ("override" in said) is ("--learning_rate" in words)
+
+
+def test_h4argumentparser_with_flags_only_is_read_like_hfargumentparser(tmp_path: Path) -> None:
+    path = _write(tmp_path, "run_dpo.py", H4_SCRIPT)
+    _write(tmp_path, "run.sh", "accelerate launch run_dpo.py --model_name_or_path Qwen/Qwen2.5-7B --per_device_train_batch_size 2\n")
+    w = load_config(path).workload
+    assert w.model.name == "Qwen/Qwen2.5-7B" and w.micro_batch_size == 2
+
+
+WRAPPED = """\
+from dataclasses import dataclass, field
+import transformers
+
+
+@dataclass
+class ModelArguments:
+    model_name_or_path: str = field(default="facebook/opt-125m")
+
+
+def train():
+    parser = transformers.HfArgumentParser((ModelArguments, transformers.TrainingArguments))
+    model_args, training_args = parser.parse_args_into_dataclasses()
+    transformers.Trainer(model=None, args=training_args)
+"""
+
+
+@pytest.mark.parametrize(
+    ("wrapper", "read"),
+    [
+        ("from pkg.train.train import train\n\nif __name__ == '__main__':\n    train()\n", True),
+        ("import argparse\nfrom pkg.train.train import train\nargparse.ArgumentParser().parse_args()\ntrain()\n", False),
+    ],
+)
+def test_a_wrapper_that_runs_the_entry_point_gives_its_launch_line(tmp_path: Path, wrapper: str, read: bool) -> None:
+    # review3 tree huggingface/smollm vision/smolvlm2/smolvlm/train/train.py: README runs train_mem.py, which imports and
+    # calls train(); goblin said no launch line runs it. A wrapper that parses its own command line is not followed.
+    (tmp_path / ".git").mkdir()
+    path = _write(tmp_path, "pkg/train/train.py", WRAPPED)
+    _write(tmp_path, "pkg/train/train_mem.py", wrapper)
+    _write(
+        tmp_path, "README.md", "```bash\npython pkg/train/train_mem.py \\\n  --model_name_or_path Qwen/Qwen2.5-7B \\\n  --per_device_train_batch_size 4\n```\n"
+    )
+    if not read:
+        with pytest.raises(NotATrainingConfig, match="no launch line in its repository runs it"):
+            load_config(path)
+        return
+    w = load_config(path).workload
+    assert w.model.name == "Qwen/Qwen2.5-7B" and w.micro_batch_size == 4 and w.sources["micro_batch_size"].file == str(tmp_path / "README.md")
+    assert any("run through pkg/train/train_mem.py" in n for n in w.notes)
+
+
+def test_a_shell_default_over_the_launchers_own_argument_is_read_and_said(tmp_path: Path) -> None:
+    # review3 #30 QwenLM/Qwen2.5-Coder finetuning/dpo/scripts/dpo_qwencoder.sh: `MICRO_BATCH_SIZE=${4}` then
+    # `MICRO_BATCH_SIZE=${MICRO_BATCH_SIZE:-"1"}`: run as its README runs it (no arguments) the default is the value;
+    # goblin left `${4}` unresolved and read TrainingArguments' 8
+    path = _write(tmp_path, "train.py", ARGPARSE)
+    _write(
+        tmp_path,
+        "run.sh",
+        'MB=${4}\nMB=${MB:-"2"}\nGA=${5}\nSFT_MODEL=${2}\ntorchrun --nproc_per_node 8 train.py \\\n    --batch_size ${MB} \\\n    --grad_accum ${GA}\n',
+    )
+    w = load_config(path).workload
+    assert w.micro_batch_size == 2 and w.sources["micro_batch_size"].file == str(tmp_path / "run.sh")
+    assert any("`MB` is '2', the default of line 2" in n and "without its argument ${4}" in n for n in w.notes)
+    # must not fire: `GA=${5}` with no default stays unknown (not read, with a note; TrainingArguments' 1)
+    assert w.gradient_accumulation == 1 and any("`--grad_accum ${GA}`" in n and "not read" in n for n in w.notes)
+
+
+def test_a_modelscope_folder_name_reads_as_its_model_id() -> None:
+    from pytest_goblin.modelzoo import lookup_model
+
+    shape = lookup_model("/path/to/pretrained_models/Qwen/Qwen2___5-Coder-1___5B/")  # review3 #29: read as 5B before
+    assert shape.known and shape.params_b is not None and 1.4 < shape.params_b < 1.6
+    assert lookup_model("some-org/model___x").params_b is None  # no size in the name: still unknown
+
+
+DATACLASS_SETTINGS = """\
+from dataclasses import dataclass
+from transformers import TrainingArguments
+
+
+@dataclass
+class TrainConfig:
+    batch_size: int = 4
+    grad_accum: int = 2
+    workers: int = 3
+
+
+class Plain:
+    workers = 9
+
+
+cfg = TrainConfig(grad_accum=8)
+plain = Plain()
+args = TrainingArguments(
+    output_dir="o",
+    per_device_train_batch_size=cfg.batch_size,
+    gradient_accumulation_steps=cfg.grad_accum,
+    dataloader_num_workers=plain.workers,
+)
+"""
+
+
+def test_a_dataclass_settings_object_is_read_by_its_call_and_field_defaults(tmp_path: Path) -> None:
+    loaded = load_config(_write(tmp_path, "train.py", DATACLASS_SETTINGS))
+    w = loaded.workload
+    assert (w.micro_batch_size, w.gradient_accumulation) == (4, 8)
+    assert w.sources["micro_batch_size"].line == 7 and w.sources["gradient_accumulation"].line == 16  # the literals read
+    assert w.dataloader_workers == 0 and not w.sources["dataloader_workers"].explicit  # must not fire: not a dataclass
+    text, _skipped = loaded.adapter.apply(loaded.path, loaded.text, loaded.data, w, {"micro_batch_size": 8})
+    assert "    batch_size: int = 8\n" in text  # the edit lands on the field default the run reads
+
+
+def test_a_settings_object_bound_twice_is_not_read(tmp_path: Path) -> None:
+    text = DATACLASS_SETTINGS.replace("plain = Plain()\n", "plain = Plain()\nif plain:\n    cfg = TrainConfig(batch_size=1)\n")
+    w = load_config(_write(tmp_path, "train.py", text)).workload
+    assert w.micro_batch_size == 8 and not w.sources["micro_batch_size"].explicit  # which binding runs is not known
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            "from transformers import HfArgumentParser\nfrom dataclasses import dataclass\n@dataclass\nclass Args:\n    model: str = 'm'\n"
+            "args = HfArgumentParser((Args,)).parse_args_into_dataclasses()[0]\n",
+            "its HfArgumentParser (line 6) parses Args, none of them TrainingArguments or a TRL config",
+        ),
+        (
+            "import trl\nfrom dataclasses import dataclass\n@dataclass\nclass GRPOConfig(trl.GRPOConfig):\n    extra: int = 1\n",
+            "it defines argument classes (GRPOConfig (line 4)) but builds and parses none",
+        ),
+        ("from transformers import TrainingArguments\nprint(TrainingArguments)\n", "not a training config"),  # no config call: nothing to read
+    ],
+)
+def test_a_script_without_a_training_config_says_what_it_is(tmp_path: Path, text: str, said: str) -> None:
+    # review3 trees: RLHFlow generation/gen_hf.py (an HfArgumentParser of its own ScriptArguments) and X-R1
+    # src/x_r1/configs.py (GRPOConfig subclasses) were "a Python file without a TrainingArguments or TRL config call"
+    with pytest.raises(NotATrainingConfig) as err:
+        load_config(_write(tmp_path, "x.py", text))
+    assert said in str(err.value)
+
+
+PADDED = """\
+import argparse
+from transformers import AutoTokenizer, TrainingArguments
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--response_max_length", type=int, default=1024)
+args = parser.parse_args()
+tok = AutoTokenizer.from_pretrained("meta-llama/Llama-3.1-8B")
+a = tok(["x"], max_length=args.response_max_length, padding="max_length", truncation=True)
+b = tok(["y"], max_length=args.response_max_length, padding="max_length", truncation=True)
+ta = TrainingArguments(output_dir="o", per_device_train_batch_size=2)
+"""
+
+
+def test_a_tokenizer_that_pads_to_max_length_gives_the_sequence_length(tmp_path: Path) -> None:
+    # review3 #32 xfactlab/orpo main.py:108-122: tokenizer(..., max_length=self.args.response_max_length, padding='max_length')
+    # with plain TrainingArguments: goblin assumed 1024 while the launch line pads every sample to 2048
+    path = _write(tmp_path, "train.py", PADDED)
+    _write(tmp_path, "run.sh", "torchrun --nproc_per_node 8 train.py --response_max_length 2048\n")
+    w = load_config(path).workload
+    assert w.seq_len == 2048 and w.sources["seq_len"].file == str(tmp_path / "run.sh")
+    # must not fire: calls that pad to different lengths, or pad to the batch's longest, say nothing
+    w2 = load_config(_write(tmp_path / "b", "train.py", PADDED.replace("max_length=args.response_max_length, padding", "max_length=512, padding", 1))).workload
+    assert w2.seq_len == 1024 and not w2.sources["seq_len"].explicit
+    w3 = load_config(_write(tmp_path / "c", "train.py", PADDED.replace('padding="max_length"', "padding=True"))).workload
+    assert w3.seq_len == 1024 and not w3.sources["seq_len"].explicit
+
+
+def test_getattr_of_the_namespace_reads_the_option_or_its_default(tmp_path: Path) -> None:
+    text = (
+        "import argparse\nfrom transformers import TrainingArguments\np = argparse.ArgumentParser()\n"
+        "p.add_argument('--bs', type=int, default=3)\nargs = p.parse_args()\ncfg = object()\n"
+        "ta = TrainingArguments(output_dir='o', per_device_train_batch_size=getattr(args, 'bs', 1),\n"
+        "    gradient_accumulation_steps=getattr(args, 'accum', 4), dataloader_num_workers=getattr(cfg, 'workers', 6))\n"
+    )
+    w = load_config(_write(tmp_path, "train.py", text)).workload
+    assert (w.micro_batch_size, w.gradient_accumulation) == (3, 4)  # the option's default; getattr's default (no --accum)
+    assert w.sources["gradient_accumulation"].line == 8
+    assert w.dataloader_workers == 0 and not w.sources["dataloader_workers"].explicit  # must not fire: cfg is not the namespace

@@ -140,6 +140,22 @@ class _Repo:
                     return self.find(alias.name, other, hops + 1)
         return None
 
+    def find_function(self, name: str, mod: _Module, hops: int = 0) -> tuple[ast.FunctionDef, _Module] | None:
+        """A module-level `def name(...)` of the repository, followed through `from x import name` as `find`."""
+        if hops > MAX_HOPS:
+            return None
+        for node in mod.tree.body:
+            if isinstance(node, ast.FunctionDef) and node.name == name:
+                return node, mod
+        for imp in ast.walk(mod.tree):
+            if isinstance(imp, ast.ImportFrom) and any((a.asname or a.name) == name for a in imp.names):
+                alias = next(a for a in imp.names if (a.asname or a.name) == name)
+                file = _module_file(imp.module or "", imp.level, mod.path, self.script.path.parent, self.root)
+                other = self.module(file) if file is not None else None
+                if other is not None:
+                    return self.find_function(alias.name, other, hops + 1)
+        return None
+
     def chain(self, name: str, mod: _Module) -> list[tuple[ast.ClassDef, _Module]]:
         """The class and its bases found in the repository, nearest first."""
         out: list[tuple[ast.ClassDef, _Module]] = []

@@ -48,6 +48,7 @@ import os
 import re
 import shlex
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +130,9 @@ class Launch:
     notes: list[str] = field(default_factory=list)
     place: str = ""  # in a notebook: "cell N line M"
     script: str = ""  # the repository's Python file the line runs on the config (real path), "" when it names none
+    # why the strategy could not be read although the launch names where it lives (an accelerate
+    # --config_file that is a placeholder, set at run time, or not in the repository); "" when read or not named
+    strategy_unread: str = ""
 
     @property
     def world(self) -> int:
@@ -146,6 +150,8 @@ _VAR = re.compile(r"\$(?:\{([A-Za-z_]\w{0,63})(?:(:?[-=])([^}$\n]{0,256}))?\}|([
 _ARITH = re.compile(r"\$\(\(([^()]*)\)\)")
 _SBATCH = re.compile(r"^#SBATCH\s+(.*)$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
+_POSITIONAL = re.compile(r"^\$(?:\{[1-9]\d?\}|[1-9])$")  # `$4` / `${10}`: a positional parameter alone
+_DEFAULT_OF = re.compile(r"^\$\{([A-Za-z_]\w{0,63}):-([^}$]{0,256})\}$")  # `${VAR:-default}` alone
 _LAUNCH_WORDS = ("torchrun", "torch.distributed", "accelerate", "deepspeed", "tune", "llamafactory-cli", "lmf", "axolotl", "srun", "sbatch", "python", "modal")
 _SLURM_VARS = {"SLURM_NNODES": "nodes", "SLURM_JOB_NUM_NODES": "nodes", "SLURM_GPUS_PER_NODE": "gpus_per_node", "SLURM_GPUS_ON_NODE": "gpus_per_node"}
 
@@ -357,6 +363,8 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                     env.setdefault("SLURM_GPUS_PER_NODE", str(value))
                     env.setdefault("SLURM_GPUS_ON_NODE", str(value))
     cwd = ""
+    positional: dict[str, str] = {}  # VAR -> `$N` it was given (the script's own argument, unknown here)
+    defaulted: dict[str, str] = {}  # VAR -> how `${VAR:-default}` over such an argument was read
     for n, logical in _logical_lines(raw):
         stripped = hash_comment_cut(logical).strip()
         if not stripped:
@@ -371,11 +379,25 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                 if "$(" in assigned.replace("$((", "") or "`" in assigned:
                     env.pop(m.group(1), None)  # a command substitution: unknown
                     continue
+                arg = _POSITIONAL.match(assigned.strip("'\""))
+                if arg:  # `MICRO_BATCH_SIZE=${4}`: the script's 4th argument, empty when it is run without it
+                    env.pop(m.group(1), None)
+                    positional[m.group(1)] = arg.group(0)
+                    continue
+                fallback = _DEFAULT_OF.match(assigned.strip("'\""))
+                if fallback and fallback.group(1) in positional and fallback.group(1) not in env:
+                    # `X=${X:-"1"}` over an argument: bash uses the default when the argument is unset or empty
+                    # (bash(1), Parameter Expansion `${parameter:-word}`); read as run without that argument
+                    defaulted[m.group(1)] = (
+                        f"`{m.group(1)}` is {fallback.group(2).strip(chr(39) + chr(34))!r}, the default of line {n}"
+                        f" (`${{{fallback.group(1)}:-...}}`), read as the script is run without its argument {positional[fallback.group(1)]}"
+                    )
                 words = _split(expand(assigned, env))
                 env[m.group(1)] = words[0] if len(words) == 1 else " ".join(words)
                 continue
             if not any(w in part for w in _LAUNCH_WORDS):
                 continue
+            used = [defaulted[v] for v in sorted(defaulted) if re.search(r"\$\{?" + v + r"\b", part)]
             tokens = _split(expand(part, env))
             inline: dict[str, str] = {}
             for tok in tokens:  # VAR=value words before the command apply to it only
@@ -383,7 +405,7 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                 if not a:
                     break
                 inline[a.group(1)] = a.group(2)
-            commands.append(Line(n, tuple(tokens), tuple({**env, **inline}.items()), places.get(n, ""), cwd=cwd))
+            commands.append(Line(n, tuple(tokens), tuple({**env, **inline}.items()), places.get(n, ""), notes=tuple(used), cwd=cwd))
     names = frozenset(_word(tok).rsplit("/", 1)[-1] for line in commands for tok in line.tokens)
     return LauncherFile(path=path, lines=tuple(commands), sbatch=tuple(sbatch), names=names)
 
@@ -789,6 +811,122 @@ def _accelerate(
     strategy = _accelerate_strategy(flags, cfg, found.get("file"), found.get("path"))
     if strategy:
         out.strategy = strategy
+    elif ref and not found:  # the launch names where its strategy lives, and goblin could not read it
+        named = strategy_from_name(ref)
+        if named is not None:
+            out.strategy = {**named, "from": f"{ref!r} (read from its file name: the file is not in the repository)"}
+            out.notes.append(f"accelerate config {ref!r} is not in the repository: its strategy is read from its file name")
+        else:
+            out.strategy_unread = _unread_why(ref, out.where(), exists=False)
+
+
+def strategy_from_name(ref: str) -> dict[str, Any] | None:
+    """The strategy an accelerate config's file name states when the file cannot be read, as a DeepSpeed
+    file's stage is (formats/deepspeed.stage_from_name): `deepspeed_zero3.yaml` -> DeepSpeed ZeRO-3,
+    `fsdp.yaml` -> FSDP, `multi_gpu.yaml` / `ddp.yaml` -> DDP; None for a placeholder or a name that says none."""
+    from .deepspeed import stage_from_name
+
+    if placeholder(ref) or "$" in ref:
+        return None
+    name = Path(ref).name.lower()
+    stage = stage_from_name(ref)
+    if "fsdp" in name:
+        return {"strategy": "fsdp", "by_name": True}
+    if "deepspeed" in name or re.search(r"(?<![a-z])ds[_-]", name) or stage is not None:
+        return {"strategy": "deepspeed", "by_name": True, **({"zero_stage": stage} if stage is not None else {})}
+    if re.search(r"(?<![a-z])(multi[_-]?gpu|ddp)(?![a-z])", name):
+        return {"strategy": "ddp", "by_name": True}
+    return None
+
+
+# A word that stands for a file the user is to supply, not a file: `<your_config>.yaml`, `path/to/config`,
+# `your_config_name.yaml`, `{config}`, `xxx.yaml`, `/path/to/...`
+_PLACEHOLDER = re.compile(r"[<>{}]|(^|/)path/to/|(^|[/_.-])your[_-]?\w*|(^|/)x{3,}\.|(^|[/_-])config[_-]?name\b", re.IGNORECASE)
+
+
+def placeholder(word: str) -> bool:
+    """Whether a launch-line word names a file to be supplied rather than a file of the repository."""
+    return bool(_PLACEHOLDER.search(word))
+
+
+def _unread_why(ref: str, where: str, *, exists: bool) -> str:
+    if placeholder(ref):
+        return f"the accelerate config {where} passes, {ref!r}, is a placeholder, so the strategy it sets is not known"
+    if "$" in ref:
+        return f"the accelerate config {where} passes, {ref!r}, is set at run time, so the strategy it sets is not known"
+    return f"the accelerate config {where} passes, {ref!r}, is not in the repository, so the strategy it sets is not known"
+
+
+def _program_kind(tokens: tuple[str, ...]) -> str:
+    """What a launch line runs on its config: axolotl, llamafactory, torchtune, else a script."""
+    words = [_word(t).lower() for t in tokens]
+    if any("axolotl" in w for w in words):
+        return "axolotl"
+    if any(w in ("llamafactory-cli", "lmf") or "llamafactory" in w for w in words):
+        return "llamafactory"
+    if any(a == "tune" and b == "run" for a, b in pairwise(words)):
+        return "torchtune"
+    return "script"
+
+
+def config_kind(text: str) -> str:
+    """The same for a config's text, by each format's marking key (Axolotl's `base_model`, torchtune's
+    `_component_`, LLaMA-Factory's `finetuning_type`/`stage`); else a file a script reads."""
+    if re.search(r"(?m)^base_model\s*:", text):
+        return "axolotl"
+    if "_component_:" in text:
+        return "torchtune"
+    if re.search(r"(?m)^(finetuning_type|stage)\s*:", text):
+        return "llamafactory"
+    return "script"
+
+
+def readme_launch(config_path: str | Path, kind: str | None = None) -> tuple[str, str, dict[str, Any] | None] | None:
+    """(why the strategy is not known, the README line, the strategy the file's name states or None) when the nearest README (the config's folder, then each
+    parent up to the repository root) launches a run that names this config, or a placeholder of its kind
+    (`your_config_name.yaml`), with an accelerate `--config_file` goblin cannot read: a placeholder, a value set
+    at run time, or a file not in the repository (review3 #3 magpie: `accelerate launch --config_file
+    recipes/accelerate_configs/deepspeed_zero3.yaml scripts/run_dpo.py your_config_name.yaml`, the alignment
+    handbook's file, not the recipe repository's). A line that runs a placeholder is taken only when it runs
+    the config's `kind` of program (`config_kind`). None when no such line is found."""
+    absolute = Path(os.path.abspath(config_path))
+    config = Path(os.path.realpath(absolute))
+    roots, root, _how = _tree(absolute)
+    if not config.is_relative_to(root):
+        root = config.parent
+    here = config.parent
+    for _ in range(8):
+        for name in ("README.md", "readme.md", "README.MD"):
+            f = here / name
+            lf = _launcher(f, roots) if f.is_file() else None
+            if lf is None:
+                continue
+            shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
+            for line in lf.lines:
+                words = _launcher_words(line.tokens)
+                if not any(a == "accelerate" and b == "launch" for a, b in pairwise(words)):
+                    continue
+                ref = _flags(line.tokens).get("config_file")
+                if not ref:
+                    continue
+                suffix = config.suffix.lower()
+                names_it = names_config(line.tokens, config, here, root, line.cwd)
+                stand_in = any(t.lower().endswith(suffix) and placeholder(t) and t != ref for t in line.tokens if not t.startswith("-"))
+                if not (names_it or stand_in):
+                    continue
+                if stand_in and not names_it and kind is not None and _program_kind(line.tokens) != kind:
+                    continue  # a placeholder of another kind of run (magpie: axolotl SFT beside a handbook DPO line)
+                where = f"{shown} line {line.line}"
+                if not placeholder(ref) and "$" not in ref:
+                    located = [Path(os.path.normpath(b / ref)) for b in (lf.path.parent, config.parent, root)]
+                    if any(c.is_file() and any(c.is_relative_to(r) for r in roots) for c in located):
+                        continue  # the file is there: find_launch reads it when the line names the config
+                named = strategy_from_name(ref)
+                return _unread_why(ref, where, exists=False), where, ({**named, "ref": ref} if named is not None else None)
+        if here == root or here.parent == here or not here.is_relative_to(root):
+            break
+        here = here.parent
+    return None
 
 
 def _locate(ref: str, here: Path, roots: list[Path], root: Path, out: Launch, what: str) -> Path | None:
@@ -1304,6 +1442,7 @@ class ScriptLaunch:
     files: list[str] = field(default_factory=list)  # a .json/.yaml file given as the script's first word (HfArgumentParser reads it)
     place: str = ""  # in a notebook: "cell N line M"
     root_note: str = ""  # "repository root: DIR (how)" when the repository is no git checkout
+    notes: list[str] = field(default_factory=list)  # how the launch line's words were read (a shell default taken)
 
     def where(self, line: int | None = None) -> str:
         if self.place and (line is None or line == self.line):
@@ -1353,7 +1492,14 @@ def find_script_launch(script_path: str | Path) -> ScriptLaunch | None:
             first = line.tokens[at + 1] if at + 1 < len(line.tokens) else ""
             files = [first] if first.endswith((".json", ".yaml", ".yml")) and not first.startswith("-") else []
             found = ScriptLaunch(
-                file=str(lf.path), shown=shown, line=line.line, flags=flags, files=files, place=line.place, root_note=how and f"repository root: {root} ({how})"
+                file=str(lf.path),
+                shown=shown,
+                line=line.line,
+                flags=flags,
+                files=files,
+                place=line.place,
+                root_note=how and f"repository root: {root} ({how})",
+                notes=[f"{shown}: {note}" for note in line.notes],
             )
     return found
 

@@ -25,6 +25,9 @@ from typing import Any
 
 ARGPARSE_AT = "CPython 3.11.7 Lib/argparse.py"
 HF_ARGPARSER_AT = "transformers 4.36.2 hf_argparser.py:34-45, 190-229 (5.25.0 :36-47, 203-248)"
+# HfArgumentParser and its subclasses that parse the command line as it does: TRL's TrlParser and the
+# alignment handbook's H4ArgumentParser (src/alignment/configs.py:33@227deaa: `class H4ArgumentParser(HfArgumentParser)`)
+HF_PARSERS = ("HfArgumentParser", "TrlParser", "H4ArgumentParser")
 _TRUE = {"yes", "true", "t", "y", "1"}
 _FALSE = {"no", "false", "f", "n", "0"}
 
@@ -204,9 +207,9 @@ def dataclasses_of(tree: ast.Module, consts: dict[str, tuple[Any, ast.expr]]) ->
 
 
 def hf_parser_classes(tree: ast.Module) -> tuple[ast.Call | None, list[str]]:
-    """The first `HfArgumentParser(...)` / `TrlParser(...)` call and the class names it is given."""
+    """The first `HfArgumentParser(...)` / `TrlParser(...)` / `H4ArgumentParser(...)` call and the class names it is given."""
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and _type_name(node.func) in ("HfArgumentParser", "TrlParser"):
+        if isinstance(node, ast.Call) and _type_name(node.func) in HF_PARSERS:
             first = node.args[0] if node.args else _kw(node, "dataclass_types")
             items = first.elts if isinstance(first, (ast.Tuple, ast.List)) else [first] if first is not None else []
             return node, [n for n in (_type_name(i) for i in items) if n and n not in ("a lambda", "an expression")]

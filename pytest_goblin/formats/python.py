@@ -32,7 +32,7 @@ from .base import IN_LAUNCH_LINE, Reader, ignored_rules, model_from, stamp_frame
 from .hf_trainer import HFTrainerAdapter
 from .hfstyle import TA_DOCS, hf_writes
 from .launchers import ScriptLaunch, find_script_launch
-from .pyargs import ARGPARSE_AT, Arg, Dataclass, argparse_options, convert, dataclasses_of, hf_parser_classes, unresolved
+from .pyargs import ARGPARSE_AT, HF_PARSERS, Arg, Dataclass, argparse_options, convert, dataclasses_of, hf_parser_classes, unresolved
 from .pyeval import Evaluator
 
 
@@ -47,7 +47,7 @@ def _trl_config_classes() -> frozenset[str]:
 HF_ARGS = frozenset({"TrainingArguments", "Seq2SeqTrainingArguments"})
 CONFIG_CLASSES = HF_ARGS | _trl_config_classes()
 _MARKER = re.compile(r"\b(" + "|".join(sorted(CONFIG_CLASSES)) + r")\s*\(")
-_PARSER_MARKER = re.compile(r"\b(HfArgumentParser|TrlParser)\s*\(")
+_PARSER_MARKER = re.compile(r"\b(HfArgumentParser|TrlParser|H4ArgumentParser)\s*\(")
 _MODEL_KEYS = {
     "torch_dtype": "torch_dtype",
     "dtype": "torch_dtype",
@@ -246,7 +246,11 @@ def read_script(path: Path, text: str) -> Script:
     cli = _CommandLine(path, tree, consts, s)
 
     def base(node: ast.expr) -> tuple[bool, Any, Location | None]:
-        """A literal (followed through module names) or a command-line attribute (`args.batch_size`)."""
+        """A literal (followed through module names) or a command-line attribute (`args.batch_size`,
+        `self.args.batch_size`, `cfg["batch_size"]` of `cfg = vars(args)`)."""
+        through = cli.namespace_read(node)
+        if through is not None:
+            return through
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id != "torch":
             found = cli.attribute(node.value.id, node.attr)
             if found is not None:
@@ -377,6 +381,8 @@ def read_script(path: Path, text: str) -> Script:
         s.where["packing"] = Location(None, s.code_lines["sample_packing"], fixed=s.fixed["sample_packing"])
     if "use_peft" in s.values and bnb.get("load_in_4bit"):
         s.values.setdefault("load_in_4bit", True)
+    if s.config_class in HF_ARGS:
+        _padded_length(s, tree, lit)
     if s.args_call is None:
         cli.from_parser()  # HfArgumentParser / TrlParser: the launcher's arguments are the config's keys
     _assigned_fields(s, tree, cli, parents, lit, path, text)
@@ -489,7 +495,23 @@ PACKED_AT = {
 }
 # peft 0.7.1 src/peft/utils/other.py:72 (use_gradient_checkpointing=True) and :135 (gradient_checkpointing_enable)
 KBIT_AT = "peft 0.7.1 peft/utils/other.py:72, 135"
+MAX_WRAPPERS = 48  # Python files read when looking for a wrapper that runs a script's entry point
 _PARSE_CALLS = frozenset({"parse_args", "parse_known_args", "parse_args_into_dataclasses", "parse_args_and_config", "parse_intermixed_args"})
+# alignment-handbook src/alignment/configs.py:91-101@227deaa H4ArgumentParser.parse(): one `.yaml` word -> parse_yaml_file;
+# a `.yaml` word then `--key=value` words -> that file with those overrides (parse_yaml_and_args, :34-89); else
+# parse_args_into_dataclasses()
+H4_PARSE_AT = "alignment-handbook src/alignment/configs.py:91-101@227deaa (H4ArgumentParser.parse)"
+
+
+def _is_parse(call: ast.AST) -> bool:
+    """A call that returns the parsed command line: argparse's / HfArgumentParser's parse methods, or
+    H4ArgumentParser's argument-less `parser.parse()` (H4_PARSE_AT)."""
+    if not isinstance(call, ast.Call):
+        return False
+    name = _name(call.func)
+    return name in _PARSE_CALLS or (name == "parse" and isinstance(call.func, ast.Attribute) and not call.args and not call.keywords)
+
+
 _Lit = Callable[[ast.expr], tuple[bool, Any, "Location | None"]]
 
 
@@ -505,6 +527,8 @@ class _CommandLine:
         self.dcs = dataclasses_of(tree, consts)
         self.parser_call, self.parser_names = hf_parser_classes(tree)
         self._imported_classes(tree)
+        self.namespace_functions: dict[str, str] = {}  # function name -> where it parses the command line
+        self._argument_functions(tree)
         # HfArgumentParser.parse_yaml_file / parse_json_file / parse_dict (transformers 4.36.2 hf_argparser.py:351-421)
         self.file_reads = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and _name(n.func) in ("parse_yaml_file", "parse_json_file", "parse_dict")]
         self.fields: dict[str, Arg] = {}
@@ -518,6 +542,8 @@ class _CommandLine:
                     self.fields.setdefault(f, a)  # a subclass's field overrides its base's
         self.fire = _fire_entry_points(tree)
         self.launch = find_script_launch(path) if (self.options or self.parser_call is not None or self.fire) else None
+        if self.launch is None and (self.options or self.parser_call is not None):
+            self.launch = self._wrapper_launch()
         self.passed: dict[str, tuple[str | None, int]] = {}
         self.abbreviated: dict[str, str] = {}  # option -> the prefix the launch line wrote
         for flag, value, line in self.launch.flags if self.launch else ():
@@ -534,15 +560,24 @@ class _CommandLine:
             if isinstance(stmt, ast.Assign):
                 names = {t.id for target in stmt.targets for t in ast.walk(target) if isinstance(t, ast.Name)}
                 call = stmt.value.value if isinstance(stmt.value, ast.Subscript) else stmt.value
-                # `args = argparse.Namespace(**vars(model_args), **vars(training_args))` merges parsed values
+                # `args = argparse.Namespace(**vars(model_args), **vars(training_args))` merges parsed values;
+                # `args = get_args()`: a function (the script's own or imported from its repository) that returns them
                 is_parse = isinstance(call, ast.Call) and (
-                    _name(call.func) in _PARSE_CALLS or (_name(call.func) == "Namespace" and any(k.arg is None for k in call.keywords))
+                    _is_parse(call)
+                    or (_name(call.func) == "Namespace" and any(k.arg is None for k in call.keywords))
+                    or (isinstance(call.func, ast.Name) and call.func.id in self.namespace_functions)
                 )
                 (parsed if is_parse else other).update(names)
-        self.not_args = other - parsed
+        self.vars_names: set[str] = set()  # `cfg = vars(args)`: `cfg["x"]` reads the option x
+        self.self_attrs: set[str] = set()  # `self.args = args`: `self.args.x` reads the option x
+        self._follow_namespaces(tree, parsed, other)
+        self.not_args = other - parsed - self.vars_names
         self.parsed = parsed
+        self.instances = self._dataclass_instances(tree, consts)
         if self.launch and self.launch.root_note:
             self.notes.append(self.launch.root_note)
+        if self.launch:
+            self.notes.extend(self.launch.notes)
         if self.launch and self.launch.others:
             self.notes.append(f"{self.launch.where()} runs this script; {self.launch.others} more launch line(s) do too, not read")
         s.launch = self.launch
@@ -577,6 +612,232 @@ class _CommandLine:
                     a.file, a.shown, a.default_node = str(mod.path), mod.shown, None
                 self.dcs[cls.name] = dc
 
+    def _wrapper_launch(self) -> ScriptLaunch | None:
+        """The launch line of a wrapper that runs this script's entry function (LLaVA-style `train_mem.py`:
+        `from smolvlm.train.train import train` then `train()`), when no line runs the script itself: the
+        wrapper's command-line words reach the script's parser unchanged (sys.argv is the process's). A
+        wrapper is a Python file of the script's folder or its parent (at most MAX_WRAPPERS read, through
+        safepath; nothing imported or run) that imports a name from a module whose dotted path is this file's
+        path tail (`smolvlm/train/train.py`; a bare `from train import ...` only beside it), calls it, and
+        parses no command line of its own."""
+        from .launched import _parse
+        from .launchers import _tree
+
+        absolute = Path(os.path.abspath(self.path))
+        real = Path(os.path.realpath(absolute))
+        roots, root, _how = _tree(absolute)
+        if not real.is_relative_to(root):
+            return None
+        parts = real.relative_to(root).with_suffix("").parts
+        seen = 0
+        for folder in (real.parent, real.parent.parent):
+            if not folder.is_relative_to(root):
+                break
+            try:
+                files = sorted(p for p in folder.iterdir() if p.suffix == ".py" and p.is_file() and p != real)
+            except OSError:
+                continue
+            for f in files:
+                if seen >= MAX_WRAPPERS:
+                    return None
+                seen += 1
+                mod = _parse(f, roots, root)
+                if mod is None:
+                    continue
+                names: set[str] = set()
+                for n in ast.walk(mod.tree):
+                    if isinstance(n, ast.ImportFrom) and n.module and n.level == 0:
+                        dotted = tuple(n.module.split("."))
+                        tail_ok = len(dotted) <= len(parts) and parts[-len(dotted) :] == dotted
+                        if tail_ok and (len(dotted) > 1 or f.parent == real.parent):
+                            names |= {a.asname or a.name for a in n.names}
+                calls = [n for n in ast.walk(mod.tree) if isinstance(n, ast.Call)]
+                if not names or not any(isinstance(c.func, ast.Name) and c.func.id in names for c in calls):
+                    continue
+                if any(_is_parse(c) or _name(c.func) == "add_argument" for c in calls):
+                    continue  # the wrapper parses its own command line: its words are not this script's
+                launch = find_script_launch(f)
+                if launch is not None:
+                    self.notes.append(
+                        f"run through {mod.shown}, which imports and calls this script's entry point; {launch.where()} launches it"
+                        " and its words reach this script's parser (the process's sys.argv)"
+                    )
+                    return launch
+        return None
+
+    def _argument_functions(self, tree: ast.Module) -> None:
+        """Functions the script calls that define or parse its command line: its own `def get_args():
+        ... return parser.parse_args()`, and one imported from its repository (`from src.args import
+        default_args`, `from .arguments import parse_args`), read statically like `_imported_classes`
+        (bounded, through safepath; nothing imported or run). The `add_argument` options such a function
+        declares count as the script's own (the script's win), sourced and left to edit in that file;
+        a function that returns the parsed namespace makes the names bound to its call the command line."""
+        called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+        local = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+        imported = {a.asname or a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names} - set(local)
+        for name in sorted(called & set(local)):
+            if _returns_parsed(local[name]):
+                self.namespace_functions[name] = f"{name}() (line {local[name].lineno})"
+        wanted = sorted(called & imported)
+        if not wanted:
+            return
+        from .launched import _Module, _Repo
+        from .launchers import _tree
+
+        absolute = Path(os.path.abspath(self.path))
+        roots, root, _how = _tree(absolute)
+        real = Path(os.path.realpath(absolute))
+        if not real.is_relative_to(root):
+            return
+        repo = _Repo(_Module(real, tree, os.path.relpath(real, root)), roots, root)
+        for name in wanted[:16]:
+            hit = repo.find_function(name, repo.script)
+            if hit is None or hit[1].path == real:
+                continue
+            fn, mod = hit
+            options = argparse_options(ast.Module(body=[fn], type_ignores=[]), {})
+            for a in options.values():
+                a.file, a.shown, a.default_node = str(mod.path), mod.shown, None
+                self.options.setdefault(a.dest, a)
+            if _returns_parsed(fn):
+                self.namespace_functions[name] = f"{name}() ({mod.shown}:{fn.lineno})"
+            if options:
+                self.notes.append(f"the command-line options of {name}() are read from {mod.shown}:{fn.lineno} (imported by the script; not run)")
+
+    def _follow_namespaces(self, tree: ast.Module, parsed: set[str], other: set[str]) -> None:
+        """The parsed namespace under other names, as the script passes it on: `cfg = args` (a name
+        bound to a namespace), `cfg = vars(args)` (`cfg["x"]`), `self.args = args` (`self.args.x`), and
+        a parameter of a function or class that every call in the script gives a namespace
+        (`def train(args)` called `train(args)`, `ORPO(args=args)` -> `__init__(self, args)`)."""
+        functions: dict[str, list[ast.FunctionDef]] = {}
+        for n in ast.walk(tree):
+            if isinstance(n, ast.FunctionDef):
+                functions.setdefault(n.name, []).append(n)
+            elif isinstance(n, ast.ClassDef):
+                init = next((b for b in n.body if isinstance(b, ast.FunctionDef) and b.name == "__init__"), None)
+                if init is not None:
+                    functions.setdefault(n.name, []).append(init)
+        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in functions]
+        assigns = [n for n in ast.walk(tree) if isinstance(n, ast.Assign) and len(n.targets) == 1]
+        for _round in range(4):
+            before = (len(parsed), len(self.vars_names), len(self.self_attrs))
+            for a in assigns:
+                target, value = a.targets[0], a.value
+                if isinstance(value, ast.Name) and value.id in parsed:
+                    if isinstance(target, ast.Name):
+                        parsed.add(target.id)
+                    elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
+                        self.self_attrs.add(target.attr)
+                elif (
+                    isinstance(target, ast.Name)
+                    and isinstance(value, ast.Call)
+                    and _name(value.func) == "vars"
+                    and len(value.args) == 1
+                    and isinstance(value.args[0], ast.Name)
+                    and value.args[0].id in parsed
+                ):
+                    self.vars_names.add(target.id)
+            given: dict[tuple[int, str], list[bool]] = {}  # (function id, parameter) -> per call: a namespace?
+            for c in calls:
+                for fn in functions[_name(c.func)]:
+                    positional = [p.arg for p in [*fn.args.posonlyargs, *fn.args.args]]
+                    if positional and positional[0] in ("self", "cls") and fn.name == "__init__":
+                        positional = positional[1:]
+                    for i, x in enumerate(c.args):
+                        if i < len(positional) and not isinstance(x, ast.Starred):
+                            given.setdefault((id(fn), positional[i]), []).append(isinstance(x, ast.Name) and x.id in parsed)
+                    for k in c.keywords:
+                        if k.arg is not None:
+                            given.setdefault((id(fn), k.arg), []).append(isinstance(k.value, ast.Name) and k.value.id in parsed)
+            for (_fid, param), flags in given.items():
+                if flags and all(flags):
+                    parsed.add(param)
+            if (len(parsed), len(self.vars_names), len(self.self_attrs)) == before:
+                break
+
+    def _dataclass_instances(self, tree: ast.Module, consts: dict[str, tuple[Any, ast.expr]]) -> dict[str, tuple[Dataclass, ast.Call]]:
+        """`cfg = TrainConfig(lr=1e-4)` of a `@dataclass` the script defines: name -> (its fields, the call), when
+        the name is bound only there (a settings object read as `cfg.batch_size`: the call's literal keyword,
+        else the field's default; dataclasses' generated __init__ takes the fields as keywords, CPython 3.11.7
+        Lib/dataclasses.py _init_fn)."""
+        decorated = {
+            n.name
+            for n in ast.walk(tree)
+            if isinstance(n, ast.ClassDef) and any(_name(d.func if isinstance(d, ast.Call) else d) == "dataclass" for d in n.decorator_list)
+        }
+        bound: dict[str, list[ast.expr]] = {}
+        for n in ast.walk(tree):
+            if isinstance(n, ast.Assign):
+                for t in n.targets:
+                    for name in (x.id for x in ast.walk(t) if isinstance(x, ast.Name)):
+                        bound.setdefault(name, []).append(n.value if isinstance(t, ast.Name) else t)
+        out: dict[str, tuple[Dataclass, ast.Call]] = {}
+        for name, values in bound.items():
+            if len(values) != 1 or name in self.parsed:
+                continue
+            v = values[0]
+            if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id in decorated and v.func.id in self.dcs and not v.args:
+                if any(k.arg is None for k in v.keywords):
+                    continue  # `Cls(**kwargs)`: the values come from elsewhere
+                out[name] = (self.dcs[v.func.id], v)
+        return out
+
+    def _instance_field(self, base: str, attr: str) -> tuple[bool, Any, Location | None] | None:
+        dc, call = self.instances[base]
+        kw = next((k.value for k in call.keywords if k.arg == attr), None)
+        if kw is not None:
+            try:
+                value = ast.literal_eval(kw)
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                return None
+            return True, value, Location(kw, kw.lineno)
+        arg = next((a for d in self._chain(dc.name) for f, a in d.fields.items() if f == attr), None)
+        if arg is None or not arg.has_default or arg.default is None:
+            return None
+        if arg.default_node is not None and isinstance(arg.default_node, ast.Constant):
+            return True, arg.default, Location(arg.default_node, arg.default_node.lineno)
+        return True, arg.default, Location(None, arg.line, fixed=f"`{attr}` is the default of {dc.name} (line {arg.line}); change it there by hand")
+
+    def namespace_read(self, node: ast.expr) -> tuple[bool, Any, Location | None] | None:
+        """`self.args.x`, `cfg["x"]` (cfg = vars(args)) and `getattr(args, "x", default)`: the option x as the
+        run has it (getattr's default where the script declares no option x); None otherwise."""
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "getattr"
+            and len(node.args) in (2, 3)
+            and isinstance(node.args[1], ast.Constant)
+            and isinstance(node.args[1].value, str)
+        ):
+            holder, attr = node.args[0], node.args[1].value
+            if isinstance(holder, ast.Name) and holder.id in self.parsed:
+                found = self.attribute(holder.id, attr)
+                if found is not None:
+                    return found
+                if len(node.args) == 3 and attr not in self.options and attr not in self.fields:
+                    try:
+                        return True, ast.literal_eval(node.args[2]), Location(node.args[2], node.args[2].lineno)
+                    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                        return None
+            return None
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Attribute)
+            and isinstance(node.value.value, ast.Name)
+            and node.value.value.id == "self"
+            and node.value.attr in self.self_attrs
+        ):
+            return self.attribute(f"self.{node.value.attr}", node.attr)
+        if (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in self.vars_names
+            and isinstance(node.slice, ast.Constant)
+            and isinstance(node.slice.value, str)
+        ):
+            return self.attribute(node.value.id, node.slice.value)
+        return None
+
     def _abbreviations(self, tree: ast.Module) -> None:
         """argparse reads a unique prefix of a long option as that option (`--use_liger` sets
         `--use_liger_kernel`): allow_abbrev defaults to True (CPython 3.11.7 Lib/argparse.py:1749) and a
@@ -587,7 +848,7 @@ class _CommandLine:
         scripts/utils.py:234, 282-300). A parser built with allow_abbrev=False reads no prefix."""
         assert self.launch is not None
         for n in ast.walk(tree):
-            if isinstance(n, ast.Call) and _name(n.func) in ("ArgumentParser", "HfArgumentParser", "TrlParser"):
+            if isinstance(n, ast.Call) and _name(n.func) in ("ArgumentParser", *HF_PARSERS):
                 if any(k.arg == "allow_abbrev" and not (isinstance(k.value, ast.Constant) and k.value.value is True) for k in n.keywords):
                     return
         strings: set[str] = set()
@@ -641,11 +902,13 @@ class _CommandLine:
         return out
 
     def attribute(self, base: str, attr: str) -> tuple[bool, Any, Location | None] | None:
+        if base in self.instances:
+            return self._instance_field(base, attr)
         if base in self.not_args:
             return None
         arg = self.options.get(attr) or self.fields.get(attr)
         if arg is None:
-            return None
+            return self._framework_field(attr)
         if self.launch is None and not self.defaults_noted:
             self.defaults_noted = True
             from .launchers import script_misses
@@ -654,6 +917,35 @@ class _CommandLine:
             tried = f" (lines that run a file of its name name another: {'; '.join(misses)})" if misses else ""
             self.notes.append(f"the script's command-line defaults are read as its values: no launch line in its repository runs it{tried}")
         return self.value_of(arg)
+
+    def _framework_field(self, attr: str) -> tuple[bool, Any, Location | None] | None:
+        """`training_args.per_device_train_batch_size` where the parser's class is the framework's own
+        (TrainingArguments, TRL's ModelConfig/SFTConfig: not declared in the script): the launch line's
+        `--attr value`, typed by the field's default as HfArgumentParser types it; None when the launch
+        line does not pass it (the framework default the adapter assumes applies)."""
+        if self.parser_call is None or self.launch is None:
+            return None
+        known = self._framework_defaults()
+        if attr not in known:
+            return None
+        hit = next(((f, *self.passed[f]) for f in (f"--{attr}", f"--{attr.replace('_', '-')}") if f in self.passed), None)
+        if hit is None:
+            return None
+        flag, raw, line = hit
+        written = f"`{flag}{'' if raw is None else ' ' + raw}`"
+        where = self.launch.where(line)
+        if raw is None:
+            if not (isinstance(known[attr], bool) or known[attr] is None):
+                return None
+            value: Any = True
+        elif unresolved(raw):
+            self.notes.append(f"{written} at {where}: the value is not set in that file; not read")
+            return False, None, None
+        else:
+            value = _typed(raw, known[attr])
+            if value is None:
+                return None
+        return True, value, Location(None, line, file=self.launch.file, fixed=f"{written} is passed by {where}: change it {IN_LAUNCH_LINE}")
 
     def fire_value(self, fn: ast.FunctionDef | ast.AsyncFunctionDef, arg: ast.arg) -> tuple[bool, Any, Location | None] | None:
         """A parameter of a function `fire.Fire(fn)` runs: the launch line's `--name value` / `--name=value` /
@@ -753,7 +1045,7 @@ class _CommandLine:
                     None,
                     arg.line,
                     file=arg.file,
-                    fixed=f"`{arg.dest}` takes its default at {at}{not_passed}: pass it where the script is launched, or change it there by hand",
+                    fixed=f"`{arg.dest}` takes its default at {at}{not_passed}; pass it where the script is launched, or change it there by hand",
                 ),
             )
         node = arg.default_node
@@ -763,6 +1055,27 @@ class _CommandLine:
         if self.launch:
             why += f" that {self.launch.where()} does not pass"
         return True, arg.default, Location(None, arg.line, fixed=f"{why}; pass it where the script is launched, or change the script by hand")
+
+    def _why_no_config(self) -> str:
+        """Why a file that names a config class is not a training config goblin reads, as true as the
+        file shows it: it only defines argument classes, or its parser parses none of the trainer's."""
+        defined = [
+            f"{n.name} (line {n.lineno})"
+            for n in ast.walk(self.tree)
+            if isinstance(n, ast.ClassDef) and (n.name in CONFIG_CLASSES or any(_name(b) in CONFIG_CLASSES for b in n.bases))
+        ]
+        if self.parser_call is not None and self.config_class is None:
+            given = ", ".join(self.parser_names) or "classes goblin cannot name"
+            return (
+                f"its {_name(self.parser_call.func)} (line {self.parser_call.lineno}) parses {given}, none of them TrainingArguments"
+                " or a TRL config (nor a subclass the script defines): it builds no training config goblin reads"
+            )
+        if defined and self.parser_call is None:
+            return (
+                f"it defines argument classes ({', '.join(defined[:4])}) but builds and parses none: the script that imports and"
+                " parses them is what runs (goblin reads that script, or the YAML its launch line passes)"
+            )
+        return "a Python file without a TrainingArguments or TRL config call"
 
     def _framework_defaults(self) -> dict[str, Any]:
         return self.framework_defaults(*self.parser_names, self.config_class or "")
@@ -787,7 +1100,7 @@ class _CommandLine:
         """HfArgumentParser / TrlParser: each `--key value` of the launcher sets that dataclass field."""
         s, path = self.s, str(self.path)
         if self.parser_call is None or self.config_class is None:
-            raise NotATrainingConfig(path, "a Python file without a TrainingArguments or TRL config call")
+            raise NotATrainingConfig(path, self._why_no_config())
         pname, pline = _name(self.parser_call.func), self.parser_call.lineno
         launch = self.launch
         from_file = self.file_reads[0] if self.file_reads else None
@@ -807,6 +1120,13 @@ class _CommandLine:
                 path,
                 f"its {self.config_class} comes from {how} through {pname} (line {pline}), and no launch line in its repository"
                 f" runs it ({searched(path)}{tried}): there are no values to read",
+            )
+        if pname == "H4ArgumentParser" and launch.files and launch.files[0].endswith(".yaml"):
+            overrides = f" with the launch line's {len(launch.flags)} `--key=value` override(s)" if launch.flags else ""
+            raise NotATrainingConfig(
+                path,
+                f"its {self.config_class} is read by H4ArgumentParser.parse() from {launch.files[0]}{overrides}, passed by {launch.where()}"
+                f" ({H4_PARSE_AT}); goblin audits that file as its own item",
             )
         config_file = self.passed.get("--config", (None, 0))[0] if pname == "TrlParser" else None
         if config_file or (not launch.flags and launch.files):
@@ -854,6 +1174,51 @@ class _CommandLine:
         s.notes.append(
             f"{self.config_class} is read from the arguments {launch.where()} passes through {pname} (line {pline}); fields it does not pass take their defaults"
         )
+
+
+def _padded_length(s: Script, tree: ast.Module, lit: _Lit) -> None:
+    """The sequence length a plain-TrainingArguments script sets in code: every tokenizer call that pads to
+    `max_length=` (`padding="max_length"`: PaddingStrategy.MAX_LENGTH, transformers 5.25.0 utils/generic.py:728; `_pad` pads
+    every row shorter than max_length, transformers 5.25.0 tokenization_utils_base.py:2846)
+    gives the same value (`max_length=self.args.response_max_length`, review3 #32 xfactlab/orpo main.py:108-122);
+    calls that disagree, or a value goblin cannot read, leave the assumed length."""
+    if any(k in s.values for k in ("max_seq_length", "max_length", "model_max_length")):
+        return
+    found: list[tuple[Any, Location, int]] = []
+    for n in ast.walk(tree):
+        if not isinstance(n, ast.Call):
+            continue
+        pad = next((k.value for k in n.keywords if k.arg == "padding"), None)
+        size = next((k.value for k in n.keywords if k.arg == "max_length"), None)
+        if not (isinstance(pad, ast.Constant) and pad.value == "max_length") or size is None:
+            continue
+        ok, value, loc = lit(size)
+        if not ok or loc is None or not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            s.notes.append(f"line {n.lineno}: a tokenizer call pads to a max_length goblin cannot read; the length is assumed")
+            return
+        found.append((value, loc, n.lineno))
+    if not found:
+        return
+    if len({v for v, _, _ in found}) != 1:
+        s.notes.append(f"tokenizer calls pad to different max_length values ({', '.join(str(v) for v, _, _ in found)}); the length is assumed")
+        return
+    value, loc, _line = found[0]
+    s.values["max_length"], s.where["max_length"] = value, loc
+    s.notes.append(
+        f"seq_len {value}: the script's tokenizer call{'s' if len(found) > 1 else ''} at line {', '.join(str(x[2]) for x in found)} pad every sample to max_length"
+    )
+
+
+def _returns_parsed(fn: ast.FunctionDef) -> bool:
+    """Whether a function returns the parsed command line: `return parser.parse_args()`, or a name
+    its body binds to a parse call (`args = parser.parse_args(); return args`)."""
+    bound = {t.id for n in ast.walk(fn) if isinstance(n, ast.Assign) and _is_parse(n.value) for t in n.targets if isinstance(t, ast.Name)}
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Return) and n.value is not None:
+            v = n.value
+            if _is_parse(v) or (isinstance(v, ast.Name) and v.id in bound):
+                return True
+    return False
 
 
 def _typed(raw: str, default: Any) -> Any:

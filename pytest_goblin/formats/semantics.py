@@ -415,7 +415,7 @@ def read_world_size(
                     f"world size: the config's own text at line {found.line} says `{found.phrase}` ({said}); the repository launcher that names it wins"
                 )
         _apply_minimum(r, implied)
-        _ddp_if_launched(r)
+        _ddp_if_launched(r, launched.strategy_unread or None)
         return
     if found:
         r.explicit("world_size", found.gpus, f"comment: {found.phrase}", found.line)
@@ -432,7 +432,7 @@ def read_world_size(
         if r.values.get("strategy", "single") == "single" and found.gpus > 1 and launched is not None:
             _strategy_from_launcher(r, launched)  # the count is the config's; the strategy may be its README launcher's
         _apply_minimum(r, implied)
-        _ddp_if_launched(r)
+        _ddp_if_launched(r, (launched.strategy_unread or None) if launched is not None else None)
         return
     prose = readme_prose(r.path)
     if prose is not None and implied is None:
@@ -599,11 +599,42 @@ def _strategy_from_launcher(r: Reader, launched: Any) -> None:
             )
 
 
-def _ddp_if_launched(r: Reader) -> None:
-    """Several processes and no sharding named: a launcher (torchrun, accelerate) runs DDP."""
+# Marks a strategy source whose DDP is a guess: the launch names an accelerate config goblin could not read
+STRATEGY_UNREAD = "DDP assumed, not read"
+
+
+def _ddp_if_launched(r: Reader, unread: str | None = None) -> None:
+    """Several processes and no sharding named: a launcher (torchrun, accelerate) runs DDP. When the launch
+    names an accelerate config goblin cannot read (`unread`, else a README launch line found by
+    `launchers.readme_launch`), DDP is a guess and the source says so (`strategy_unread`)."""
     n = r.values.get("world_size", 1)
     if n > 1 and r.values.get("strategy", "single") == "single":
+        if unread is None:
+            from .launchers import config_kind, readme_launch
+
+            found = readme_launch(r.path, config_kind(r.text or ""))
+            unread = found[0] if found else ""
+            if found and found[2] is not None:  # the missing file's name states the strategy: read from it, said so
+                named, where = found[2], found[1]
+                how = f"from the file name {named['ref']!r} of the accelerate config {where} passes (the file is not in the repository)"
+                r.default("strategy", named["strategy"], how)
+                r.notes.append(f"strategy: {named['strategy']} {how}")
+                if "zero_stage" in named and "zero_stage" not in r.values:
+                    r.default("zero_stage", named["zero_stage"], f"ZeRO stage {named['zero_stage']} read from the file name, {how}")
+                return
+        if unread:
+            r.default("strategy", "ddp", f"{n} processes and no FSDP/ZeRO setting read: {unread}; {STRATEGY_UNREAD}")
+            r.notes.append(f"strategy: {unread}; goblin assumed DDP")
+            return
         r.default("strategy", "ddp", f"{n} processes and no FSDP/ZeRO setting: one process per GPU with DistributedDataParallel")
+
+
+def strategy_unread(w: WorkloadConfig) -> str | None:
+    """Why the strategy is a guess (the launch names an accelerate config goblin could not read), or None."""
+    src = w.sources.get("strategy")
+    if w.strategy != "ddp" or src is None or src.explicit or not src.note or STRATEGY_UNREAD not in src.note:
+        return None
+    return src.note.split(": ", 1)[-1].rsplit(";", 1)[0]
 
 
 def with_world_size(w: WorkloadConfig, n: int | None, origin: str = "goblin_world_size") -> WorkloadConfig:

@@ -19,7 +19,7 @@ from ..costmodel import calibration_note, sensitivity, step
 from ..errors import BenchmarkFailed, GoblinError, StartupRefused
 from ..formats import load_config
 from ..formats.base import IN_LAUNCH_LINE, source_place
-from ..formats.semantics import loaded_with_world_size
+from ..formats.semantics import loaded_with_world_size, strategy_unread
 from ..modelzoo import shape_assumption
 from ..patching import NOT_DOWN_ON_ASSUMED_LENGTHS, NOT_ON_A_GUESS, NOT_ON_ASSUMED_LENGTHS, NOT_READ_BACK, assumed_over, build_patch, plan_edits
 from ..rollout import inconclusive_reason as rollout_reason
@@ -562,6 +562,14 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
             f"{shape_assumption(w.model)}: what fits in memory, and so whether checkpointing, the micro-batch, offload or "
             "quantization leave time on the table, is a guess; it cannot judge this config until it knows the model (a model id "
             "in its table, or a config.json it can read: a local model folder inside the repository, or the Hub with goblin_hub)"
+        )
+    if not why and evidence == "projected" and verdict != "fail" and w.world_size > 1 and (unread := strategy_unread(w)) is not None:
+        # review3 #3 magpie DPO: the README launches with an accelerate ZeRO-3 file the repository does not hold;
+        # on the DDP goblin assumed nothing fit, under ZeRO-3 checkpointing off does: the verdict rests on the guess
+        why = (
+            f"{unread}; goblin assumed DDP, and what fits in memory (so whether checkpointing, the micro-batch or offload "
+            "leave time on the table) and what the collectives cost depend on it, so it cannot judge this config; put the "
+            "accelerate/DeepSpeed file the launch names in the repository, or measure with your training command (goblin_command)"
         )
     if not why and verdict != "fail":
         why = _assumed_lengths(ctx, w, patch)
