@@ -169,7 +169,10 @@ MOE_TOP_K_ASSUMED = 2
 
 
 def _normalize(name: str) -> str:
-    return name.lower().replace("_", "-")
+    # `___` is a `.` of the model id in a ModelScope download folder ("Qwen2___5-Coder-1___5B" is
+    # Qwen2.5-Coder-1.5B): modelscope hub/file_download.py create_temporary_directory_and_cache,
+    # `name = name.replace('.', '___')` @00351953 (review3 Qwen2.5-Coder finetuning/sft/scripts/sft_qwencoder.sh:17)
+    return name.lower().replace("___", ".").replace("_", "-")
 
 
 MAX_PARAMS_B = 5000.0  # above the largest model anyone trains (about 2T parameters)

@@ -109,6 +109,7 @@ class LauncherFile:
     lines: tuple[Line, ...]
     sbatch: tuple[tuple[str, int, int], ...]  # (what, value, line): nodes, gpus_per_node, ntasks_per_node
     names: frozenset[str] = frozenset()  # the last path part of every word: a file that names no `x.yaml` is skipped unread
+    globs: frozenset[str] = frozenset()  # the last path part of every word that is a glob (`configs/*.yaml` of a `for` loop)
 
 
 @dataclass
@@ -172,7 +173,7 @@ def expand(text: str, env: dict[str, str]) -> str:
 
     def sub(m: re.Match[str]) -> str:
         name = m.group(1) or m.group(4)
-        if name in env:
+        if name in env and not (env[name] == "" and m.group(2) in (":-", ":=")):  # `:-` takes the default for an empty value too
             return env[name]
         if m.group(2) is not None:  # ${VAR:-default} / ${VAR-default} / ${VAR:=default}
             return m.group(3)
@@ -355,11 +356,25 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                     env.setdefault("SLURM_GPUS_PER_NODE", str(value))
                     env.setdefault("SLURM_GPUS_ON_NODE", str(value))
     cwd = ""
+    loops: dict[str, list[str]] = {}  # `for VAR in a.yaml b.yaml` / `configs/*.yaml`: the words VAR takes, until `done`
     for n, logical in _logical_lines(raw):
         stripped = hash_comment_cut(logical).strip()
         if not stripped:
             continue
         for part in re.split(r"&&|\|\||;", stripped):
+            part = re.sub(r"^\s*(?:do|then|else)\s+", "", part)  # `do torchrun ...` on the loop's own line
+            if re.match(r"^\s*done\b", part):
+                loops.clear()
+                continue
+            loop = _FOR.match(part.strip())
+            if loop:
+                listed = loop.group(2)
+                known = "$(" not in listed and "`" not in listed  # `for i in $(seq ...)`: not read
+                values = [v for v in _split(expand(listed, env)) if "$" not in v][:MAX_LOOP_WORDS] if known else []
+                if values:
+                    loops[loop.group(1)] = values
+                env.pop(loop.group(1), None)
+                continue
             if re.match(r"^(?:cd|pushd)(?:\s|$)", part.strip()):
                 cwd = _cd(part.strip(), cwd, env)
                 continue
@@ -369,21 +384,52 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                 if "$(" in assigned.replace("$((", "") or "`" in assigned:
                     env.pop(m.group(1), None)  # a command substitution: unknown
                     continue
+                if _POSITIONAL.search(assigned):
+                    # `MODEL=${2}`: the script's arguments are not known here; unset, so that a later
+                    # `${MODEL:-default}` takes the file's own default (review3 Qwen2.5-Coder sft_qwencoder.sh:13,17)
+                    env.pop(m.group(1), None)
+                    continue
                 words = _split(expand(assigned, env))
                 env[m.group(1)] = words[0] if len(words) == 1 else " ".join(words)
                 continue
             if not any(w in part for w in _LAUNCH_WORDS):
                 continue
-            tokens = _split(expand(part, env))
-            inline: dict[str, str] = {}
-            for tok in tokens:  # VAR=value words before the command apply to it only
-                a = re.match(r"^([A-Za-z_]\w*)=(.*)$", tok)
-                if not a:
-                    break
-                inline[a.group(1)] = a.group(2)
-            commands.append(Line(n, tuple(tokens), tuple({**env, **inline}.items()), places.get(n, ""), cwd=cwd))
+            for looped in _loop_values(part, loops):
+                tokens = _shell_c(_split(expand(part, {**env, **looped})))
+                inline: dict[str, str] = {}
+                for tok in tokens:  # VAR=value words before the command apply to it only
+                    a = re.match(r"^([A-Za-z_]\w*)=(.*)$", tok)
+                    if not a:
+                        break
+                    inline[a.group(1)] = a.group(2)
+                commands.append(Line(n, tuple(tokens), tuple({**env, **inline}.items()), places.get(n, ""), cwd=cwd))
     names = frozenset(_word(tok).rsplit("/", 1)[-1] for line in commands for tok in line.tokens)
-    return LauncherFile(path=path, lines=tuple(commands), sbatch=tuple(sbatch), names=names)
+    globs = frozenset(name for name in names if _GLOB.search(name))
+    return LauncherFile(path=path, lines=tuple(commands), sbatch=tuple(sbatch), names=names, globs=globs)
+
+
+_FOR = re.compile(r"^for\s+([A-Za-z_]\w*)\s+in\s+(.+)$")
+_POSITIONAL = re.compile(r"\$(?:\{[0-9@*#]\}|[0-9@*#])")
+_GLOB = re.compile(r"[*?\[]")
+MAX_LOOP_WORDS = 64  # a `for` loop's words read (one command line each)
+
+
+def _loop_values(part: str, loops: dict[str, list[str]]) -> list[dict[str, str]]:
+    """One environment per word of the first loop variable the command uses (`torchrun ... $cfg`
+    inside `for cfg in a.yaml b.yaml`), else one empty one."""
+    for var, values in loops.items():
+        if re.search(r"\$(?:\{" + var + r"\}|" + var + r"\b)", part):
+            return [{var: v} for v in values]
+    return [{}]
+
+
+def _shell_c(tokens: list[str]) -> list[str]:
+    """`srun ... bash -c "accelerate launch ... x.yaml"`: the command string's words in place of
+    `bash -c STRING` (review3 shisa-v2 train/slurm/base-llama3-70b-fft.slurm:64), so that the command it runs is read."""
+    for i, tok in enumerate(tokens[:-2]):
+        if Path(tok).name in ("bash", "sh", "zsh") and tokens[i + 1] == "-c":
+            return [*tokens[:i], *_split(tokens[i + 2]), *tokens[i + 3 :]]
+    return tokens
 
 
 def _word(tok: str) -> str:
@@ -455,6 +501,8 @@ def names_config(tokens: tuple[str, ...], config: Path, launcher_dir: Path, root
     name = config.name
     for tok in tokens:
         word = tok.split("=", 1)[1] if tok.startswith("-") and "=" in tok else tok
+        if _GLOB.search(word) and "$" not in word and _glob_names(word, config, launcher_dir, root, cwd):
+            return True
         if not word.endswith(name) or not (word == name or word.endswith("/" + name)):
             continue
         if "$" in word:  # an unresolved variable prefix: judge by the literal tail
@@ -462,7 +510,8 @@ def names_config(tokens: tuple[str, ...], config: Path, launcher_dir: Path, root
             parts = [p for p in tail.split("/") if p and p != "."]
             if len(parts) >= 2 and config.parts[-len(parts) :] == tuple(parts):
                 return True
-            if len(parts) == 1 and launcher_dir == config.parent:
+            # `${CONFIG_DIR}/x.yaml`: the launcher's own folder, or the one file of that name in the repository
+            if len(parts) == 1 and (launcher_dir == config.parent or unique_name(root, name)):
                 return True
             continue
         p = Path(word)
@@ -481,6 +530,35 @@ def names_config(tokens: tuple[str, ...], config: Path, launcher_dir: Path, root
         # from the launcher's (or a `cd`'s) up to the root that holds a file of that path is the one run
         found, _ = resolve_relative(word, launcher_dir, root, cwd)
         if found is not None and found == config:
+            return True
+        # after a `cd` into a folder outside the repository (`cd /fsx/user/axolotl`, review3 shisa-v2
+        # train/slurm/base-llama3-70b-fft.slurm:26,43) a relative name is the copy put there: the one
+        # file of that name (and path tail) the repository holds
+        parts = [x for x in Path(word).parts if x not in (".", "")]
+        if found is None and cwd == "!" and ".." not in parts and config.parts[-len(parts) :] == tuple(parts) and unique_name(root, name):
+            return True
+    return False
+
+
+def _glob_match(name: str, pattern: str) -> bool:
+    import fnmatch
+
+    return fnmatch.fnmatchcase(name, pattern)
+
+
+def _glob_names(word: str, config: Path, launcher_dir: Path, root: Path, cwd: str) -> bool:
+    """True when a glob word (`configs/*.yaml` of a `for` loop) matches the config from a folder the
+    launch line may be written from (`_bases`), part by part as the shell expands it."""
+    import fnmatch
+
+    want = [x for x in Path(word).parts if x not in (".", "")]
+    if not want or not fnmatch.fnmatchcase(config.name, want[-1]):
+        return False
+    for base in _bases(launcher_dir, root, cwd):
+        if not config.is_relative_to(base):
+            continue
+        have = config.relative_to(base).parts
+        if len(have) == len(want) and all(fnmatch.fnmatchcase(h, w) for h, w in zip(have, want, strict=True)):
             return True
     return False
 
@@ -1041,6 +1119,14 @@ class RepoFiles:
     files: tuple[Path, ...]
     folders: int  # folders listed
     stopped: str  # why the walk stopped early ("" when it saw the whole tree)
+    named: dict[str, int] = field(default_factory=dict)  # how many config files (CONFIG_SUFFIXES) of each name the walk saw
+    complete: bool = False  # every folder the walk enters was listed (`named` counts them all)
+
+
+def unique_name(root: Path, name: str) -> bool:
+    """True when the repository holds exactly one file called `name` (in the folders the walk enters)."""
+    found = _repository_files(root)
+    return found.complete and found.named.get(name, 0) == 1
 
 
 _REPOS: dict[str, tuple[int, RepoFiles]] = {}
@@ -1060,7 +1146,8 @@ def _repository_files(root: Path) -> RepoFiles:
     if hit is not None and hit[0] == mtime:
         return hit[1]
     files: list[Path] = []
-    total, listed, stopped = 0, 0, ""
+    named: dict[str, int] = {}
+    total, listed, stopped, full = 0, 0, "", ""
     queue = [root]
     while queue and not stopped:
         folder = queue.pop(0)
@@ -1087,6 +1174,8 @@ def _repository_files(root: Path) -> RepoFiles:
                     if not low.startswith(".") and low not in SKIP_DIRS and not os.path.lexists(os.path.join(entry.path, ".git")):
                         queue.append(Path(entry.path))
                     continue
+                if entry.name.lower().endswith(CONFIG_SUFFIXES):
+                    named[entry.name] = named.get(entry.name, 0) + 1
                 rank = _rank(entry.name)
                 if rank is None or not entry.is_file(follow_symlinks=False):
                     continue  # a symlinked file is not taken from the walk (the config's own folders still name it)
@@ -1095,12 +1184,14 @@ def _repository_files(root: Path) -> RepoFiles:
                 continue
             if size > (NOTEBOOK_BYTES if rank == 1 else MAX_BYTES):
                 continue
+            if full:
+                continue  # the budget is spent: the walk goes on only to count config names
             if len(files) >= MAX_REPO_FILES or total + size > MAX_REPO_BYTES:
-                stopped = f"the budget of {MAX_REPO_FILES} files / {MAX_REPO_BYTES // 1_000_000} MB was reached"
-                break
+                full = f"the budget of {MAX_REPO_FILES} files / {MAX_REPO_BYTES // 1_000_000} MB was reached"
+                continue
             files.append(Path(entry.path))
             total += size
-    found = RepoFiles(tuple(files), listed, stopped)
+    found = RepoFiles(tuple(files), listed, stopped or full, named, complete=not stopped)
     _REPOS[key] = (mtime, found)
     return found
 
@@ -1163,7 +1254,7 @@ def find_launch(config_path: str | Path) -> Launch | None:
         if os.path.realpath(path) == str(config):
             continue
         lf = _launcher(path, roots)
-        if lf is None or config.name not in lf.names:
+        if lf is None or (config.name not in lf.names and not any(_glob_match(config.name, g) for g in lf.globs)):
             continue
         for line in lf.lines:
             if not names_config(line.tokens, config, folder, root, line.cwd):
@@ -1174,6 +1265,8 @@ def find_launch(config_path: str | Path) -> Launch | None:
                 found = _python_entry(line, lf, shown, folder, roots, root)
             if found is not None:
                 found.place = line.place
+                if line.cwd == "!":
+                    found.notes.append(f"{found.where()} runs after a `cd` into a folder outside the repository: {config.name} is read as the repository's one file of that name")
                 if how:
                     found.notes.append(f"repository root: {root} ({how})")
                 return found

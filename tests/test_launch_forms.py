@@ -1,0 +1,122 @@
+"""Launch lines written the way real repositories write them (review3 class 2): a slurm job that runs
+`srun ... bash -c "$LAUNCHER $CMD"` after `cd` into a checkout outside the repository, a `for` loop
+over config files, `${CONFIG_DIR}/x.yaml`, a GPU count from `nvidia-smi`, a model path given as
+the script's positional argument with a `${VAR:-default}`, and a ModelScope download folder's name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_goblin.formats import launchers, load_config
+from pytest_goblin.modelzoo import lookup_model
+
+from .test_topology import AXOLOTL, AXOLOTL_FSDP, repo, topo
+
+# review3 shisa-ai/shisa-v2 train/slurm/base-llama3-70b-fft.slurm, cut down
+SLURM = """#!/bin/bash
+#SBATCH --nodes=2
+#SBATCH --ntasks-per-node=1
+AXOLOTL_CFG=llama-fft.yaml
+cd /fsx/user/axolotl
+GPUS_PER_NODE=8
+NNODES=$SLURM_JOB_NUM_NODES
+WORLD_SIZE=$(($GPUS_PER_NODE*$NNODES))
+CMD="-m axolotl.cli.train $AXOLOTL_CFG"
+LAUNCHER="accelerate launch \\
+    --multi_gpu \\
+    --num_machines $NNODES \\
+    --num_processes $WORLD_SIZE \\
+    --machine_rank \\$SLURM_PROCID \\
+"
+srun --wait=60 --jobid $SLURM_JOB_ID bash -c "$LAUNCHER $CMD" 2>&1 | tee -a log.txt
+"""
+
+
+def test_slurm_bash_c_after_cd_outside_the_repository_reads_two_nodes(tmp_path: Path) -> None:
+    root = repo(tmp_path, {"train/ablations/llama-fft.yaml": AXOLOTL_FSDP, "train/slurm/run.slurm": SLURM})
+    w = load_config(root / "train/ablations/llama-fft.yaml").workload
+    assert topo(w) == (16, 2, 8)
+    src = w.sources["nodes"]
+    assert src.explicit and src.file.endswith("train/slurm/run.slurm") and src.line == 16
+    assert "outside the repository" in " ".join(w.notes)
+
+
+def test_a_bare_name_after_cd_outside_is_not_matched_when_the_repository_has_two_such_files(tmp_path: Path) -> None:
+    root = repo(
+        tmp_path,
+        {"train/ablations/llama-fft.yaml": AXOLOTL_FSDP, "train/old/llama-fft.yaml": AXOLOTL_FSDP, "train/slurm/run.slurm": SLURM},
+    )
+    w = load_config(root / "train/ablations/llama-fft.yaml").workload
+    assert not w.sources["world_size"].explicit and w.nodes in (None, 1)
+
+
+def test_bash_c_words_are_read_as_the_command_they_run() -> None:
+    lf = launchers.parse_launcher(Path("x.sh"), 'srun -N 2 bash -c "torchrun --nproc_per_node 4 train.py c.yaml"\n')
+    assert lf.lines[0].tokens == ("srun", "-N", "2", "torchrun", "--nproc_per_node", "4", "train.py", "c.yaml")
+    plain = launchers.parse_launcher(Path("x.sh"), "srun -N 2 torchrun --nproc_per_node 4 train.py c.yaml\n")
+    assert plain.lines[0].tokens == ("srun", "-N", "2", "torchrun", "--nproc_per_node", "4", "train.py", "c.yaml")
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "for cfg in configs/a.yaml configs/b.yaml; do\n  torchrun --nproc_per_node 4 -m axolotl.cli.train $cfg\ndone\n",
+        "for cfg in configs/*.yaml; do torchrun --nproc_per_node 4 -m axolotl.cli.train ${cfg}; done\n",
+        "CONFIG_DIR=/data/checkout/configs\ntorchrun --nproc_per_node 4 -m axolotl.cli.train ${CONFIG_DIR}/b.yaml\n",
+        "CONFIG=configs/b.yaml\ntorchrun --nproc_per_node 4 -m axolotl.cli.train $CONFIG\n",
+    ],
+)
+def test_loops_globs_and_variables_name_the_config(tmp_path: Path, script: str) -> None:
+    root = repo(tmp_path, {"configs/a.yaml": AXOLOTL, "configs/b.yaml": AXOLOTL, "scripts/run.sh": script})
+    w = load_config(root / "configs/b.yaml").workload
+    assert topo(w) == (4, 1, 4) and w.sources["world_size"].explicit
+
+
+@pytest.mark.parametrize(
+    ("script", "config"),
+    [
+        # the loop runs other files
+        ("for cfg in configs/a.yaml configs/c.yaml; do torchrun --nproc_per_node 4 -m axolotl.cli.train $cfg; done\n", "configs/b.yaml"),
+        ("for cfg in other/*.yaml; do torchrun --nproc_per_node 4 -m axolotl.cli.train $cfg; done\n", "configs/b.yaml"),
+        # the loop's words are not known
+        ("for cfg in $(ls configs); do torchrun --nproc_per_node 4 -m axolotl.cli.train $cfg; done\n", "configs/b.yaml"),
+        # a variable folder and a name two files of the repository have
+        ("torchrun --nproc_per_node 4 -m axolotl.cli.train ${CONFIG_DIR}/a.yaml\n", "configs/a.yaml"),
+    ],
+)
+def test_loops_and_variables_that_do_not_name_the_config(tmp_path: Path, script: str, config: str) -> None:
+    root = repo(tmp_path, {"configs/a.yaml": AXOLOTL, "configs/b.yaml": AXOLOTL, "old/a.yaml": AXOLOTL, "scripts/run.sh": script})
+    w = load_config(root / config).workload
+    assert not w.sources["world_size"].explicit
+
+
+def test_a_gpu_count_from_nvidia_smi_is_unknown_not_one(tmp_path: Path) -> None:
+    script = "NUM_GPUS=$(nvidia-smi -L | wc -l)\ntorchrun --nproc_per_node=$NUM_GPUS -m axolotl.cli.train configs/b.yaml\n"
+    root = repo(tmp_path, {"configs/b.yaml": AXOLOTL_FSDP, "run.sh": script})
+    w = load_config(root / "configs/b.yaml").workload
+    assert w.gpus_per_node == 8 and not w.sources["gpus_per_node"].explicit
+    assert "not resolved" in (w.sources["world_size"].note or "")
+    (root / "run.sh").write_text("NUM_GPUS=2\ntorchrun --nproc_per_node=$NUM_GPUS -m axolotl.cli.train configs/b.yaml\n")
+    w = load_config(root / "configs/b.yaml").workload
+    assert topo(w) == (2, 1, 2) and w.sources["gpus_per_node"].explicit
+
+
+def test_a_positional_argument_leaves_the_variable_to_its_default() -> None:
+    # review3 Qwen2.5-Coder finetuning/sft/scripts/sft_qwencoder.sh:13,17
+    text = 'MODEL=${2}\nMODEL=${MODEL:-"/models/Qwen/Qwen2___5-Coder-1___5B/"}\ntorchrun train.py --model_name_or_path ${MODEL}\n'
+    lf = launchers.parse_launcher(Path("x.sh"), text)
+    assert lf.lines[0].tokens[-1] == "/models/Qwen/Qwen2___5-Coder-1___5B/"
+    # a value the file sets is kept, and an empty one takes the `:-` default as bash does
+    kept = launchers.parse_launcher(Path("x.sh"), "MODEL=a/b\nMODEL=${MODEL:-c/d}\ntorchrun train.py --m $MODEL\n")
+    assert kept.lines[0].tokens[-1] == "a/b"
+    assert launchers.expand("${X:-d}", {"X": ""}) == "d" and launchers.expand("${X-d}", {"X": ""}) == ""
+
+
+def test_a_modelscope_download_folder_names_its_model() -> None:
+    shape = lookup_model("/path/to/pretrained_models/Qwen/Qwen2___5-Coder-1___5B/")
+    assert shape.params_b is not None and 1.0 < shape.params_b < 2.0
+    assert lookup_model("Qwen/Qwen2.5-Coder-1.5B").params_b == shape.params_b
+    # a single underscore is a dash, as before
+    assert lookup_model("meta_llama/Meta_Llama_3_8B").params_b == lookup_model("meta-llama/Meta-Llama-3-8B").params_b
