@@ -142,3 +142,33 @@ def test_more_processes_than_visible_gpus_is_a_stated_conflict(tmp_path: Path, l
     assert topo(w) == expected
     assert w.sources["gpus_per_node"].explicit is said
     assert ("the statements disagree" in (w.sources["world_size"].note or "")) is not said
+
+
+def test_a_commented_out_launch_line_is_a_hint_when_no_live_line_names_the_config(tmp_path: Path) -> None:
+    # review3 SWE-bench/SWE-smith scripts/train.run_ft_torchtune.sh:1,3
+    script = "torchrun --nproc_per_node 8 -m axolotl.cli.train configs/a.yaml\n\n# torchrun --nproc_per_node 2 -m axolotl.cli.train configs/b.yaml\n"
+    root = repo(tmp_path, {"configs/a.yaml": AXOLOTL_FSDP, "configs/b.yaml": AXOLOTL_FSDP, "scripts/run.sh": script})
+    w = load_config(root / "configs/b.yaml").workload
+    assert topo(w) == (2, 1, 2)
+    assert not w.sources["world_size"].explicit and not w.sources["gpus_per_node"].explicit
+    assert "scripts/run.sh line 3 does, commented out" in (w.sources["world_size"].note or "")
+    from pytest_goblin.formats.semantics import world_size_note
+
+    assert world_size_note(w).startswith("on 2 GPUs (assumed from a commented-out line, scripts/run.sh line 3")
+    # the live line wins over a commented one for the config it names
+    (root / "scripts/run.sh").write_text(script + "# torchrun --nproc_per_node 2 -m axolotl.cli.train configs/a.yaml\n")
+    a = load_config(root / "configs/a.yaml").workload
+    assert topo(a) == (8, 1, 8) and a.sources["world_size"].explicit
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [
+        "# To launch on 4 devices: tune run --nproc_per_node 4 full_finetune_distributed --config llama3/8B_full\n",  # names another file
+        "# torchrun is used for configs/b.yaml in production\n",  # prose: no launch command is read from it
+    ],
+)
+def test_comments_that_are_no_launch_of_this_config_give_nothing(tmp_path: Path, comment: str) -> None:
+    root = repo(tmp_path, {"configs/b.yaml": AXOLOTL_FSDP, "scripts/run.sh": comment})
+    w = load_config(root / "configs/b.yaml").workload
+    assert w.world_size == 8 and "commented out" not in (w.sources["world_size"].note or "")

@@ -110,6 +110,7 @@ class LauncherFile:
     sbatch: tuple[tuple[str, int, int], ...]  # (what, value, line): nodes, gpus_per_node, ntasks_per_node
     names: frozenset[str] = frozenset()  # the last path part of every word: a file that names no `x.yaml` is skipped unread
     globs: frozenset[str] = frozenset()  # the last path part of every word that is a glob (`configs/*.yaml` of a `for` loop)
+    commented: tuple[Line, ...] = ()  # launch commands written as a shell comment (`# N_GPUS=2 modal run ... x.yaml`)
 
 
 @dataclass
@@ -128,6 +129,7 @@ class Launch:
     strategy: dict[str, Any] = field(default_factory=dict)  # from an accelerate config / flags: strategy, zero_stage, offload
     notes: list[str] = field(default_factory=list)
     place: str = ""  # in a notebook: "cell N line M"
+    commented: bool = False  # read from a commented-out line (no live line names the config): its counts are a hint, not a statement
 
     @property
     def world(self) -> int:
@@ -357,9 +359,15 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                     env.setdefault("SLURM_GPUS_ON_NODE", str(value))
     cwd = ""
     loops: dict[str, list[str]] = {}  # `for VAR in a.yaml b.yaml` / `configs/*.yaml`: the words VAR takes, until `done`
+    commented: list[Line] = []
     for n, logical in _logical_lines(raw):
         stripped = hash_comment_cut(logical).strip()
         if not stripped:
+            hint = _commented_command(logical)
+            if hint and len(commented) < MAX_COMMENTED:
+                tokens = _split(expand(hint, env))
+                prefix = dict(a.groups() for tok in tokens[:4] if (a := re.match(r"^([A-Za-z_]\w*)=(.*)$", tok)))
+                commented.append(Line(n, tuple(tokens), tuple({**env, **prefix}.items()), places.get(n, ""), cwd=cwd))
             continue
         for part in re.split(r"&&|\|\||;", stripped):
             part = re.sub(r"^\s*(?:do|then|else)\s+", "", part)  # `do torchrun ...` on the loop's own line
@@ -406,7 +414,28 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                 commands.append(Line(n, tuple(tokens), tuple({**env, **inline}.items()), places.get(n, ""), cwd=cwd))
     names = frozenset(_word(tok).rsplit("/", 1)[-1] for line in commands for tok in line.tokens)
     globs = frozenset(name for name in names if _GLOB.search(name))
-    return LauncherFile(path=path, lines=tuple(commands), sbatch=tuple(sbatch), names=names, globs=globs)
+    names |= frozenset(_word(tok).rsplit("/", 1)[-1] for line in commented for tok in line.tokens)
+    return LauncherFile(path=path, lines=tuple(commands), sbatch=tuple(sbatch), names=names, globs=globs, commented=tuple(commented))
+
+
+MAX_COMMENTED = 64  # commented-out launch lines kept per file
+
+
+def _commented_command(logical: str) -> str:
+    """The command of a line that is a shell comment holding a launch command (`# N_GPUS=2 modal run
+    ... --config x.yaml`, review3 SWE-smith scripts/train.run_ft_torchtune.sh:3); "" otherwise (prose,
+    `#!`, `#SBATCH`, a comment with no config-file word)."""
+    text = logical.strip()
+    if not text.startswith("#") or text.startswith(("#!", "#SBATCH")):
+        return ""
+    body = text.lstrip("#").strip()
+    words = body.split()
+    command = [w for w in words if not re.match(r"^[A-Za-z_]\w*=", w)]  # after `VAR=value` prefixes
+    if not command or not any(Path(command[0]).name.startswith(w) for w in _LAUNCH_WORDS) or not any(w.startswith("-") for w in command):
+        return ""  # prose that mentions a launcher ("torchrun is used for ..."), not a command
+    if not any(w.lower().endswith(CONFIG_SUFFIXES) for w in words):
+        return ""
+    return body
 
 
 _FOR = re.compile(r"^for\s+([A-Za-z_]\w*)\s+in\s+(.+)$")
@@ -1290,6 +1319,29 @@ def find_launch(config_path: str | Path) -> Launch | None:
                     found.notes.append(f"{found.where()} runs after a `cd` into a folder outside the repository: {config.name} is read as the repository's one file of that name")
                 if how:
                     found.notes.append(f"repository root: {root} ({how})")
+                return found
+    return _commented_launch(config, root, roots)
+
+
+def _commented_launch(config: Path, root: Path, roots: list[Path]) -> Launch | None:
+    """Where no live line names the config: a commented-out launch line that does, read the same way
+    and marked `commented` (its counts are the repository's hint, said as assumed)."""
+    for folder, path in _candidates(config, root):
+        if os.path.realpath(path) == str(config):
+            continue
+        lf = _launcher(path, roots)
+        if lf is None or not lf.commented or config.name not in lf.names:
+            continue
+        for line in lf.commented:
+            if not names_config(line.tokens, config, folder, root, line.cwd):
+                continue
+            shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
+            found = read_launch(line, lf, shown, roots, root) or _python_entry(line, lf, shown, folder, roots, root)
+            if found is not None:
+                found.place, found.commented = line.place, True
+                found.nodes_said = found.per_node_said = False
+                here = f"{shown} {line.place}" if line.place else f"{shown} line {line.line}"
+                found.assumed.append(f"no live line names this config; {here} does, commented out: its count is the repository's hint, not a statement")
                 return found
     return None
 

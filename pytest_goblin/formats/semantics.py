@@ -509,7 +509,9 @@ def _from_launcher(r: Reader, launched: Any) -> None:
     note = f"{where}: `{launched.command}` ({what}){assumed}"
     key = f"launcher: {launched.command}"
     r.values["world_size"] = launched.world
-    r.sources["world_size"] = FieldSource(file=launched.file, key=key, line=launched.line, explicit=True, note=note)
+    # a commented-out line (launchers._commented_launch) is a hint: its count is used, said as assumed
+    said = not getattr(launched, "commented", False)
+    r.sources["world_size"] = FieldSource(file=launched.file, key=key, line=launched.line, explicit=said, note=note)
     r.values["nodes"] = launched.nodes
     r.sources["nodes"] = FieldSource(file=launched.file, key=key, line=launched.line, explicit=launched.nodes_said, note=note)
     r.values["gpus_per_node"] = launched.per_node
@@ -649,6 +651,8 @@ def world_size_note(w: WorkloadConfig) -> str:
     for findings that depend on the topology; a node count that was assumed says so."""
     src = w.sources.get("world_size")
     shown = topology_phrase(w)
+    if src is not None and not src.explicit and (src.key or "").startswith("launcher:"):  # a commented-out launch line
+        return f"on {shown} (assumed from a commented-out line, {source_place(src, w)}; set goblin_world_size to state it)"
     if src is None or not src.explicit:
         return f"on {shown} (assumed; set goblin_world_size to state it)"
     place = source_place(src, w)
