@@ -172,3 +172,55 @@ def test_comments_that_are_no_launch_of_this_config_give_nothing(tmp_path: Path,
     root = repo(tmp_path, {"configs/b.yaml": AXOLOTL_FSDP, "scripts/run.sh": comment})
     w = load_config(root / "configs/b.yaml").workload
     assert w.world_size == 8 and "commented out" not in (w.sources["world_size"].note or "")
+
+
+# review3 magpie-align/magpie recipes/README.md:41,60-63, cut down: one Axolotl line without a count, one TRL line with one
+MAGPIE_README = """# Recipes
+
+```
+accelerate launch -m axolotl.cli.train your_config_name.yaml
+```
+
+Please change `num_processes` if you are not using 4 GPUs.
+
+```
+ACCELERATE_LOG_LEVEL=info accelerate launch --num_processes 4 --config_file recipes/accelerate_configs/deepspeed_zero3.yaml scripts/run_dpo.py your_config_name.yaml
+```
+"""
+TRL_DPO = "model_name_or_path: meta-llama/Meta-Llama-3-8B-Instruct\nbeta: 0.01\nper_device_train_batch_size: 2\nmax_length: 2048\ngradient_checkpointing: true\n"
+
+
+def test_a_readme_template_line_for_a_placeholder_config_gives_count_and_strategy(tmp_path: Path) -> None:
+    root = repo(tmp_path, {"recipes/README.md": MAGPIE_README, "recipes/dpo-v0.1/dpo-v0.1.yaml": TRL_DPO, "recipes/sft-v0.1/sft-v0.1.yaml": AXOLOTL})
+    w = load_config(root / "recipes/dpo-v0.1/dpo-v0.1.yaml").workload
+    assert topo(w) == (4, 1, 4)
+    assert (w.strategy, w.zero_stage) == ("deepspeed", 3)
+    assert w.sources["world_size"].line == 10 and not w.sources["zero_stage"].explicit
+    notes = " ".join(w.notes)
+    assert "a placeholder" in notes and "name 'deepspeed_zero3.yaml'" in notes
+    # the Axolotl recipe beside it: the Axolotl line states no count, so the README's prose (4 GPUs) says it
+    a = load_config(root / "recipes/sft-v0.1/sft-v0.1.yaml").workload
+    assert a.world_size == 4 and a.strategy != "deepspeed"
+
+
+def test_a_template_line_in_another_folder_or_for_another_runner_is_not_read(tmp_path: Path) -> None:
+    root = repo(tmp_path, {"docs/README.md": MAGPIE_README, "recipes/dpo-v0.1/dpo-v0.1.yaml": TRL_DPO})
+    w = load_config(root / "recipes/dpo-v0.1/dpo-v0.1.yaml").workload
+    assert w.strategy != "deepspeed" and not w.sources["world_size"].explicit
+    only_axolotl = MAGPIE_README.split("Please")[0]
+    root2 = repo(tmp_path / "two", {"recipes/README.md": only_axolotl, "recipes/dpo-v0.1/dpo-v0.1.yaml": TRL_DPO})
+    assert not load_config(root2 / "recipes/dpo-v0.1/dpo-v0.1.yaml").workload.sources["world_size"].explicit
+
+
+def test_an_accelerate_config_the_repository_has_is_read_not_its_name(tmp_path: Path) -> None:
+    acc = "distributed_type: FSDP\nfsdp_config:\n  fsdp_sharding_strategy: FULL_SHARD\nnum_processes: 4\n"
+    root = repo(
+        tmp_path,
+        {
+            "configs/b.yaml": TRL_DPO,
+            "accel/zero3.yaml": acc,  # the name says ZeRO-3, the file says FSDP
+            "run.sh": "accelerate launch --config_file accel/zero3.yaml train.py --config configs/b.yaml\n",
+        },
+    )
+    w = load_config(root / "configs/b.yaml").workload
+    assert w.strategy == "fsdp" and topo(w) == (4, 1, 4)

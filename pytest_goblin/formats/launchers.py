@@ -895,6 +895,11 @@ def _accelerate(
     if ref and "$" not in ref:
         found = _accelerate_file(ref, lf.path.parent, roots, root, out)
     cfg: Any = found.get("data", {})
+    if ref and "$" not in ref and not found:
+        named = _strategy_from_name(ref)
+        if named:
+            out.strategy = named
+            out.notes.append(f"strategy from the accelerate config's name {Path(ref).name!r} (the file is not in the repository): {_said_strategy(named)}")
     total = _int(flags.get("num_processes"))
     machines_raw = flags.get("num_machines")
     if total is None and isinstance(cfg.get("num_processes"), int) and cfg["num_processes"] >= 1:
@@ -913,8 +918,27 @@ def _accelerate(
     else:
         every_gpu(ACCELERATE_ALL_AT)
     strategy = _accelerate_strategy(flags, cfg, found.get("file"), found.get("path"))
-    if strategy:
+    if strategy and not (out.strategy and strategy.get("strategy") == "ddp" and not found):
         out.strategy = strategy
+
+
+def _strategy_from_name(ref: str) -> dict[str, Any]:
+    """The strategy an accelerate config's file name states, for a file the repository does not hold
+    (`recipes/accelerate_configs/deepspeed_zero3.yaml` of an alignment-handbook checkout): a ZeRO stage
+    (formats/deepspeed.stage_from_name) or FSDP; {} when the name says neither."""
+    from .deepspeed import stage_from_name
+
+    name = Path(ref).name.lower()
+    stage = stage_from_name(name)
+    if stage is not None and ("zero" in name or "deepspeed" in name or name.startswith("ds")):
+        return {"strategy": "deepspeed", "zero_stage": stage, "by_name": Path(ref).name}
+    if "fsdp" in name:
+        return {"strategy": "fsdp", "by_name": Path(ref).name}
+    return {}
+
+
+def _said_strategy(st: dict[str, Any]) -> str:
+    return f"DeepSpeed ZeRO-{st['zero_stage']}" if st.get("strategy") == "deepspeed" else "FSDP"
 
 
 def _locate(ref: str, here: Path, roots: list[Path], root: Path, out: Launch, what: str) -> Path | None:
@@ -1323,6 +1347,65 @@ def find_launch(config_path: str | Path) -> Launch | None:
     return _commented_launch(config, root, roots)
 
 
+# A config word a README writes for "your config here": your_config_name.yaml, <config>.yaml,
+# path/to/config.yaml, {config}.yaml, my-config.yaml
+_PLACEHOLDER = re.compile(r"(^|/)((your|my)[_-][\w.-]*|<[^>]*>[\w.-]*|\{[^}]*\}[\w.-]*)$|(^|/)path/to/", re.IGNORECASE)
+
+
+def _template_launch(config: Path, root: Path, roots: list[Path]) -> Launch | None:
+    """Where no line names the config: a README code block in the config's own folder or a parent
+    that launches a placeholder config (`accelerate launch --num_processes 4 --config_file
+    recipes/accelerate_configs/deepspeed_zero3.yaml scripts/run_dpo.py your_config_name.yaml`,
+    review3 magpie recipes/README.md:63), read as the way the recipes beside it are run."""
+    for folder in _folders(config, root):
+        for path in _listing(folder)[0]:
+            if _rank(path.name) not in (2, 3) or os.path.realpath(path) == str(config):
+                continue
+            lf = _launcher(path, roots)
+            if lf is None:
+                continue
+            for line in lf.lines:
+                words = [_word(t) for t in line.tokens]
+                held = [w for w in words if w.lower().endswith(CONFIG_SUFFIXES) and _PLACEHOLDER.search(w) and "$" not in w]
+                if not held or config.suffix.lower() != Path(held[0]).suffix.lower() or _runs(words) != _config_kind(config, roots):
+                    continue  # a README's Axolotl line is not how its TRL recipes run (review3 magpie recipes/README.md:41, :63)
+                shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
+                found = read_launch(line, lf, shown, roots, root)
+                # a template line that states no count (every visible GPU) leaves the README's prose to say one
+                if found is not None and _kind(line.tokens) is not None and found.per_node_said and found.nodes_said:
+                    found.place = line.place
+                    found.notes.append(f"{found.where()} launches `{held[0]}`, a placeholder, in a README beside this config: read as how its recipes run")
+                    return found
+    return None
+
+
+def _runs(words: list[str]) -> str:
+    """What a launch line runs: axolotl, torchtune, llamafactory, else a script (a `.py` file)."""
+    if any(w.startswith("axolotl") for w in words):
+        return "axolotl"
+    if "tune" in words and "run" in words:
+        return "torchtune"
+    if any(Path(w).name in ("llamafactory-cli", "lmf") for w in words):
+        return "llamafactory"
+    return "script"
+
+
+def _config_kind(config: Path, roots: list[Path]) -> str:
+    """The same for a config, from its top-level keys (Axolotl's `base_model`, torchtune's `_component_`,
+    LLaMA-Factory's `stage` with `finetuning_type`); "script" for any other (a script's arguments)."""
+    try:
+        text = read_text(config, roots=roots, limit=MAX_BYTES)
+    except UnsafePath:
+        return ""
+    if re.search(r"^base_model:", text, re.MULTILINE):
+        return "axolotl"
+    if "_component_:" in text:
+        return "torchtune"
+    if re.search(r"^stage:", text, re.MULTILINE) and re.search(r"^finetuning_type:", text, re.MULTILINE):
+        return "llamafactory"
+    return "script"
+
+
 def _commented_launch(config: Path, root: Path, roots: list[Path]) -> Launch | None:
     """Where no live line names the config: a commented-out launch line that does, read the same way
     and marked `commented` (its counts are the repository's hint, said as assumed)."""
@@ -1343,7 +1426,7 @@ def _commented_launch(config: Path, root: Path, roots: list[Path]) -> Launch | N
                 here = f"{shown} {line.place}" if line.place else f"{shown} line {line.line}"
                 found.assumed.append(f"no live line names this config; {here} does, commented out: its count is the repository's hint, not a statement")
                 return found
-    return None
+    return _template_launch(config, root, roots)
 
 
 _TRAINING_WORD = re.compile(r"(^|[._/-])(train|finetune|fine_tune|sft|dpo|grpo|orpo|kto|ppo|pretrain)([._/-]|$)")

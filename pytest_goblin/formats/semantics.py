@@ -531,13 +531,16 @@ def _strategy_from_launcher(r: Reader, launched: Any) -> None:
         return
     file = st.get("config_path") or launched.file
     origin = f"accelerate config {st['from']}" if st.get("from") else f"{launched.where()} flags"
+    if st.get("by_name"):  # an accelerate config the repository does not hold: what its name says
+        origin = f"the name of accelerate config {st['by_name']} (not in the repository)"
     key = f"{origin}: distributed_type" if st.get("from") else f"launcher: {launched.command}"
     line = st.get("line") if st.get("from") else launched.line
     r.values["strategy"] = st["strategy"]
-    r.sources["strategy"] = FieldSource(file=file, key=key, line=line, explicit=True, note=f"{origin}, passed by {launched.where()}")
+    stated = not st.get("by_name")
+    r.sources["strategy"] = FieldSource(file=file, key=key, line=line, explicit=stated, note=f"{origin}, passed by {launched.where()}")
     if "zero_stage" in st:
         r.values["zero_stage"] = st["zero_stage"]
-        r.sources["zero_stage"] = FieldSource(file=file, key=f"{origin}: zero_stage", line=line, explicit=True, note=f"{origin}, passed by {launched.where()}")
+        r.sources["zero_stage"] = FieldSource(file=file, key=f"{origin}: zero_stage", line=line, explicit=stated, note=f"{origin}, passed by {launched.where()}")
     if st.get("sharding"):
         r.values["sharding"] = st["sharding"]
         r.sources["sharding"] = FieldSource(
