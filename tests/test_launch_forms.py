@@ -224,3 +224,70 @@ def test_an_accelerate_config_the_repository_has_is_read_not_its_name(tmp_path: 
     )
     w = load_config(root / "configs/b.yaml").workload
     assert w.strategy == "fsdp" and topo(w) == (4, 1, 4)
+
+
+def _multi(**update: object) -> tuple[object, object]:
+    from pytest_goblin import hardware
+    from pytest_goblin.schemas import FieldSource, WorkloadConfig
+
+    stated = {k: FieldSource(file="train/slurm/run.slurm", line=64, explicit=True) for k in ("world_size", "nodes", "gpus_per_node")}
+    base = WorkloadConfig(
+        path="x.yaml",
+        format="axolotl",
+        model=lookup_model("meta-llama/Meta-Llama-3-70B"),
+        method="full",
+        precision="bf16",
+        strategy="deepspeed",
+        zero_stage=3,
+        world_size=16,
+        nodes=2,
+        gpus_per_node=8,
+        seq_len=4096,
+        micro_batch_size=2,
+        gradient_checkpointing=True,
+        sources=stated,
+    )
+    return base.model_copy(update=update), hardware.get_hardware("mi300x")
+
+
+def test_a_multi_node_zero3_run_below_the_premise_says_at_which_network_it_would_pay() -> None:
+    # review3 #6 (shisa-v2 llama3-70b-fft, 2 x 8 from its slurm job): the rule is silent at the assumed
+    # 50 GB/s per GPU; the note says what the share is, from where the topology came, and the break-even rate
+    from pytest_goblin.costmodel import inter_node_share
+    from pytest_goblin.rules import MATERIAL_INTER_NODE_SHARE, multi_node_note
+
+    w, hw = _multi()
+    note = multi_node_note(w, hw, set())
+    assert note is not None and "on 2 nodes x 8 GPUs (train/slurm/run.slurm line 64)" in note
+    assert "at 50 GB/s per GPU across nodes (kb/hardware.yaml, assumed" in note
+    rate = float(note.split("only below about ")[1].split(" GB/s")[0])
+    assert 0.5 < rate < 50
+    assert inter_node_share(w, hw.model_copy(update={"scale_out_gb_s": rate * 0.9})) >= MATERIAL_INTER_NODE_SHARE
+    assert inter_node_share(w, hw.model_copy(update={"scale_out_gb_s": rate * 1.1})) < MATERIAL_INTER_NODE_SHARE
+
+
+def test_no_multi_node_note_where_the_rule_spoke_on_one_node_or_on_assumed_nodes() -> None:
+    from pytest_goblin.rules import multi_node_note
+    from pytest_goblin.schemas import FieldSource
+
+    w, hw = _multi()
+    assert multi_node_note(w, hw, {"distributed.hierarchical_sharding_across_nodes"}) is None
+    assert multi_node_note(w.model_copy(update={"nodes": 1, "world_size": 8}), hw, set()) is None
+    assumed = dict(w.sources, nodes=FieldSource(file="x.yaml", explicit=False, note="assumed"))
+    assert multi_node_note(w.model_copy(update={"sources": assumed}), hw, set()) is None
+    assert multi_node_note(w.model_copy(update={"zero_stage": 2}), hw, set()) is None
+    assert multi_node_note(w.model_copy(update={"cpu_offload": True}), hw, set()) is None
+
+
+def test_the_audit_report_carries_the_multi_node_note(tmp_path: Path) -> None:
+    import json
+
+    from pytest_goblin.cli import main
+
+    config = AXOLOTL.replace("Meta-Llama-3-8B", "Meta-Llama-3-70B") + "deepspeed: zero3.json\n"
+    root = repo(tmp_path, {"train/ablations/llama-fft.yaml": config, "train/ablations/zero3.json": '{"zero_optimization": {"stage": 3}}', "train/slurm/run.slurm": SLURM})
+    out = tmp_path / "r.json"
+    main(["audit", str(root / "train/ablations/llama-fft.yaml"), "--target", "mi300x", "--json", str(out)])
+    notes = json.loads(out.read_text())["items"][0]["report"]["notes"]
+    multi = [n for n in notes if n.startswith("multi-node, on 2 nodes x 8 GPUs (train/slurm/run.slurm line 16)")]
+    assert len(multi) == 1 and "None" not in multi[0]

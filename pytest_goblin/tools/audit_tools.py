@@ -25,7 +25,7 @@ from ..modelzoo import shape_assumption
 from ..patching import NOT_DOWN_ON_ASSUMED_LENGTHS, NOT_ON_A_GUESS, NOT_ON_ASSUMED_LENGTHS, NOT_READ_BACK, assumed_over, build_patch, plan_edits
 from ..rollout import inconclusive_reason as rollout_reason
 from ..rollout import split as rollout_split
-from ..rules import online_rl, render_finding, search, slim, unactionable, unmodelled_trainer, unresolved_preference
+from ..rules import multi_node_note, online_rl, render_finding, search, slim, unactionable, unmodelled_trainer, unresolved_preference
 from ..schemas import Finding, Patch, Report, RolloutSplit, Rule, RunMetrics, Speedup, WorkloadConfig, device_label
 from ..stats import MAX_HALF_WIDTH, bootstrap_speedup, decide, inconclusive, settled, straddled
 from .context import AuditContext
@@ -598,6 +598,8 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
     shown = [f for f in stops if f.blocker] + sorted(
         [*(f for f in stops if not f.blocker), *findings(ctx, patch), *_rollout_findings(ctx, rollout)], key=_by_line
     )
+    if (multi := multi_node_note(w, ctx.hw, {f.rule_id for f in shown})) is not None:
+        all_notes.append(multi)
     if ctx.loaded is not None:
         # every message names the framework at the release the repository runs (frameworks.history.in_run_terms)
         from ..frameworks.history import run_readings, said_at_run
