@@ -291,3 +291,45 @@ def test_the_audit_report_carries_the_multi_node_note(tmp_path: Path) -> None:
     notes = json.loads(out.read_text())["items"][0]["report"]["notes"]
     multi = [n for n in notes if n.startswith("multi-node, on 2 nodes x 8 GPUs (train/slurm/run.slurm line 16)")]
     assert len(multi) == 1 and "None" not in multi[0]
+
+
+DPO_8B = "model_name_or_path: meta-llama/Meta-Llama-3-8B-Instruct\nper_device_train_batch_size: 4\nmax_length: 1024\ngradient_checkpointing: true\nbf16: true\n"
+ACC_OFFLOAD = (
+    "compute_environment: LOCAL_MACHINE\ndistributed_type: DEEPSPEED\ndeepspeed_config:\n  offload_optimizer_device: cpu\n"
+    "  offload_param_device: cpu\n  zero3_init_flag: true\n  zero_stage: 3\nnum_machines: 1\nnum_processes: 8\n"
+)
+ACC_FSDP_OFFLOAD = "distributed_type: FSDP\nfsdp_config:\n  fsdp_offload_params: true\n  fsdp_sharding_strategy: FULL_SHARD\nnum_processes: 8\n"
+
+
+def _audit(tmp_path: Path, files: dict[str, str]) -> dict:
+    import json
+
+    from pytest_goblin.cli import main
+
+    root = repo(tmp_path, {"configs/dpo.yaml": DPO_8B, **files})
+    out = tmp_path / "r.json"
+    main(["audit", str(root / "configs/dpo.yaml"), "--target", "mi300x", "--json", str(out)])
+    return json.loads(out.read_text())["items"][0]["report"]
+
+
+@pytest.mark.parametrize(
+    ("accelerate", "edits"),
+    [
+        (ACC_OFFLOAD, {"deepspeed_config.offload_optimizer_device": "none", "deepspeed_config.offload_param_device": "none"}),
+        (ACC_FSDP_OFFLOAD, {"fsdp_config.fsdp_offload_params": False}),
+    ],
+)
+def test_offload_in_the_accelerate_config_a_launcher_passes_is_patched_there(tmp_path: Path, accelerate: str, edits: dict) -> None:
+    report = _audit(tmp_path, {"recipes/acc/zero3.yaml": accelerate, "run.sh": "accelerate launch --config_file recipes/acc/zero3.yaml run_dpo.py configs/dpo.yaml\n"})
+    others = report["patch"]["other_files"]
+    assert [o["path"] for o in others] == ["recipes/acc/zero3.yaml"] and others[0]["edits"] == edits
+    assert "memory.cpu_offload_when_it_fits" not in report["patch"]["skipped"]
+    finding = next(f for f in report["findings"] if f["rule_id"] == "memory.cpu_offload_when_it_fits")
+    assert "the file the run reads it from (accelerate config recipes/acc/zero3.yaml, passed by run.sh line 1)" in finding["message"]
+
+
+def test_offload_the_launch_line_sets_by_flag_is_not_edited_in_any_file(tmp_path: Path) -> None:
+    launch = "accelerate launch --use_deepspeed --zero_stage 3 --offload_param_device cpu --offload_optimizer_device cpu --num_processes 8 run_dpo.py configs/dpo.yaml\n"
+    report = _audit(tmp_path, {"run.sh": launch})
+    assert report["patch"]["other_files"] == []
+    assert "memory.cpu_offload_when_it_fits" in report["patch"]["skipped"]

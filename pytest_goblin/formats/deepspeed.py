@@ -441,6 +441,9 @@ def offload_off_text(path: Path, text: str, keys: list[str]) -> tuple[str, dict[
     for key in keys:
         if key.startswith("zero_optimization.") and key.endswith(".device"):
             writes[key] = "none"
+        elif key in ("deepspeed_config.offload_optimizer_device", "deepspeed_config.offload_param_device"):
+            # an accelerate config: none|cpu|nvme, "none" the default (accelerate 1.16.0 utils/dataclasses.py:1096-1103, :1145-1149)
+            writes[key] = "none"
         elif key.split(".")[-1] in ("fsdp_offload_params", "offload_params"):
             writes[key] = False
         else:

@@ -975,8 +975,11 @@ def _accelerate_file(ref: str, here: Path, roots: list[Path], root: Path, out: L
     c = _locate(ref, here, roots, root, out, "accelerate config")
     if c is None:
         return {}
+    from .deepspeed import _IN_PLACE
+
+    placed = (_IN_PLACE.get() or {}).get(os.path.realpath(c))  # a patch's edit of it, being read back
     try:
-        data = load_yaml(c, read_text(c, roots=roots, limit=MAX_BYTES))
+        data = load_yaml(c, placed if placed is not None else read_text(c, roots=roots, limit=MAX_BYTES))
     except UnsafePath as exc:
         out.notes.append(f"accelerate config {ref!r} was not read: {exc.reason}")
         return {}

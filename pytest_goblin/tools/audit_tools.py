@@ -22,7 +22,7 @@ from ..formats import load_config
 from ..formats.base import IN_LAUNCH_LINE, source_place
 from ..formats.semantics import loaded_with_world_size
 from ..modelzoo import shape_assumption
-from ..patching import NOT_DOWN_ON_ASSUMED_LENGTHS, NOT_ON_A_GUESS, NOT_ON_ASSUMED_LENGTHS, NOT_READ_BACK, assumed_over, build_patch, plan_edits
+from ..patching import NOT_DOWN_ON_ASSUMED_LENGTHS, NOT_ON_A_GUESS, NOT_ON_ASSUMED_LENGTHS, NOT_READ_BACK, assumed_over, build_patch, plan_edits, referenced_phrase
 from ..rollout import inconclusive_reason as rollout_reason
 from ..rollout import split as rollout_split
 from ..rules import multi_node_note, online_rl, render_finding, search, slim, unactionable, unmodelled_trainer, unresolved_preference
@@ -722,7 +722,7 @@ def findings(ctx: AuditContext, patch: Patch) -> list[Finding]:
         message = render_finding(rule, w, ctx.hw, None if rule.footgun else status, **extra)
         for other in (o for o in patch.other_files if o.rule_id == rule.id and rule.id in patch.rule_ids):
             edits = ", ".join(f"`{k}: {json.dumps(v)}`" for k, v in other.edits.items())
-            message += f" The edit is in {other.path}, the file this config names: {edits}." + (f" {other.note}." if other.note else "")
+            message += f" The edit is in {other.path}, {referenced_phrase(w)}: {edits}." + (f" {other.note}." if other.note else "")
         out.append(
             Finding(
                 rule_id=rule.id, title=rule.title, category=rule.category, line=line, key=key, message=message, citation=rule.citation, footgun=rule.footgun
