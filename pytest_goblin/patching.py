@@ -317,9 +317,7 @@ def referenced_phrase(w: WorkloadConfig) -> str:
 
 
 def _referenced(note: str | None, file: str) -> bool:
-    return note == _REFERENCED or (
-        (note or "").startswith(_ACCELERATE_REFERENCED) and Path(file).suffix.lower() in (".yaml", ".yml", ".json")
-    )
+    return note == _REFERENCED or ((note or "").startswith(_ACCELERATE_REFERENCED) and Path(file).suffix.lower() in (".yaml", ".yml", ".json"))
 
 
 def offload_in_referenced_file(loaded: LoadedConfig, rule_id: str) -> tuple[FileDiff, str] | None:

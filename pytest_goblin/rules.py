@@ -522,6 +522,7 @@ def multi_node_note(w: WorkloadConfig, hw: Hardware, fired: set[str] | frozenset
     )
     if share >= MATERIAL_INTER_NODE_SHARE:
         return text
+
     # the rate per GPU below which it reaches the premise: the share falls as the rate rises (bisection)
     def at(gb_s: float) -> float:
         return inter_node_share(w, hw.model_copy(update={"scale_out_gb_s": gb_s}))

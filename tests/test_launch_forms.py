@@ -187,7 +187,9 @@ Please change `num_processes` if you are not using 4 GPUs.
 ACCELERATE_LOG_LEVEL=info accelerate launch --num_processes 4 --config_file recipes/accelerate_configs/deepspeed_zero3.yaml scripts/run_dpo.py your_config_name.yaml
 ```
 """
-TRL_DPO = "model_name_or_path: meta-llama/Meta-Llama-3-8B-Instruct\nbeta: 0.01\nper_device_train_batch_size: 2\nmax_length: 2048\ngradient_checkpointing: true\n"
+TRL_DPO = (
+    "model_name_or_path: meta-llama/Meta-Llama-3-8B-Instruct\nbeta: 0.01\nper_device_train_batch_size: 2\nmax_length: 2048\ngradient_checkpointing: true\n"
+)
 
 
 def test_a_readme_template_line_for_a_placeholder_config_gives_count_and_strategy(tmp_path: Path) -> None:
@@ -285,7 +287,10 @@ def test_the_audit_report_carries_the_multi_node_note(tmp_path: Path) -> None:
     from pytest_goblin.cli import main
 
     config = AXOLOTL.replace("Meta-Llama-3-8B", "Meta-Llama-3-70B") + "deepspeed: zero3.json\n"
-    root = repo(tmp_path, {"train/ablations/llama-fft.yaml": config, "train/ablations/zero3.json": '{"zero_optimization": {"stage": 3}}', "train/slurm/run.slurm": SLURM})
+    root = repo(
+        tmp_path,
+        {"train/ablations/llama-fft.yaml": config, "train/ablations/zero3.json": '{"zero_optimization": {"stage": 3}}', "train/slurm/run.slurm": SLURM},
+    )
     out = tmp_path / "r.json"
     main(["audit", str(root / "train/ablations/llama-fft.yaml"), "--target", "mi300x", "--json", str(out)])
     notes = json.loads(out.read_text())["items"][0]["report"]["notes"]
@@ -320,7 +325,9 @@ def _audit(tmp_path: Path, files: dict[str, str]) -> dict:
     ],
 )
 def test_offload_in_the_accelerate_config_a_launcher_passes_is_patched_there(tmp_path: Path, accelerate: str, edits: dict) -> None:
-    report = _audit(tmp_path, {"recipes/acc/zero3.yaml": accelerate, "run.sh": "accelerate launch --config_file recipes/acc/zero3.yaml run_dpo.py configs/dpo.yaml\n"})
+    report = _audit(
+        tmp_path, {"recipes/acc/zero3.yaml": accelerate, "run.sh": "accelerate launch --config_file recipes/acc/zero3.yaml run_dpo.py configs/dpo.yaml\n"}
+    )
     others = report["patch"]["other_files"]
     assert [o["path"] for o in others] == ["recipes/acc/zero3.yaml"] and others[0]["edits"] == edits
     assert "memory.cpu_offload_when_it_fits" not in report["patch"]["skipped"]

@@ -366,7 +366,10 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
             hint = _commented_command(logical)
             if hint and len(commented) < MAX_COMMENTED:
                 tokens = _split(expand(hint, env))
-                prefix = dict(a.groups() for tok in tokens[:4] if (a := re.match(r"^([A-Za-z_]\w*)=(.*)$", tok)))
+                prefix: dict[str, str] = {}
+                for tok in tokens[:4]:  # `N_GPUS=2 modal run ...`: its inline prefix
+                    if a := re.match(r"^([A-Za-z_]\w*)=(.*)$", tok):
+                        prefix[a.group(1)] = a.group(2)
                 commented.append(Line(n, tuple(tokens), tuple({**env, **prefix}.items()), places.get(n, ""), cwd=cwd))
             continue
         for part in re.split(r"&&|\|\||;", stripped):
@@ -1343,7 +1346,9 @@ def find_launch(config_path: str | Path) -> Launch | None:
             if found is not None:
                 found.place = line.place
                 if line.cwd == "!":
-                    found.notes.append(f"{found.where()} runs after a `cd` into a folder outside the repository: {config.name} is read as the repository's one file of that name")
+                    found.notes.append(
+                        f"{found.where()} runs after a `cd` into a folder outside the repository: {config.name} is read as the repository's one file of that name"
+                    )
                 if how:
                     found.notes.append(f"repository root: {root} ({how})")
                 return found

@@ -540,7 +540,9 @@ def _strategy_from_launcher(r: Reader, launched: Any) -> None:
     r.sources["strategy"] = FieldSource(file=file, key=key, line=line, explicit=stated, note=f"{origin}, passed by {launched.where()}")
     if "zero_stage" in st:
         r.values["zero_stage"] = st["zero_stage"]
-        r.sources["zero_stage"] = FieldSource(file=file, key=f"{origin}: zero_stage", line=line, explicit=stated, note=f"{origin}, passed by {launched.where()}")
+        r.sources["zero_stage"] = FieldSource(
+            file=file, key=f"{origin}: zero_stage", line=line, explicit=stated, note=f"{origin}, passed by {launched.where()}"
+        )
     if st.get("sharding"):
         r.values["sharding"] = st["sharding"]
         r.sources["sharding"] = FieldSource(

@@ -22,10 +22,10 @@ from ..formats import load_config
 from ..formats.base import IN_LAUNCH_LINE, source_place
 from ..formats.semantics import loaded_with_world_size
 from ..modelzoo import shape_assumption
-from ..patching import NOT_DOWN_ON_ASSUMED_LENGTHS, NOT_ON_A_GUESS, NOT_ON_ASSUMED_LENGTHS, NOT_READ_BACK, assumed_over, build_patch, plan_edits, referenced_phrase
+from ..patching import NOT_DOWN_ON_ASSUMED_LENGTHS, NOT_ON_A_GUESS, NOT_ON_ASSUMED_LENGTHS, NOT_READ_BACK, assumed_over, build_patch, plan_edits
 from ..rollout import inconclusive_reason as rollout_reason
 from ..rollout import split as rollout_split
-from ..rules import multi_node_note, online_rl, render_finding, search, slim, unactionable, unmodelled_trainer, unresolved_preference
+from ..rules import online_rl, render_finding, search, slim, unactionable, unmodelled_trainer, unresolved_preference
 from ..schemas import Finding, Patch, Report, RolloutSplit, Rule, RunMetrics, Speedup, WorkloadConfig, device_label
 from ..stats import MAX_HALF_WIDTH, bootstrap_speedup, decide, inconclusive, settled, straddled
 from .context import AuditContext
@@ -598,6 +598,8 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
     shown = [f for f in stops if f.blocker] + sorted(
         [*(f for f in stops if not f.blocker), *findings(ctx, patch), *_rollout_findings(ctx, rollout)], key=_by_line
     )
+    from ..rules import multi_node_note
+
     if (multi := multi_node_note(w, ctx.hw, {f.rule_id for f in shown})) is not None:
         all_notes.append(multi)
     if ctx.loaded is not None:
@@ -722,6 +724,8 @@ def findings(ctx: AuditContext, patch: Patch) -> list[Finding]:
         message = render_finding(rule, w, ctx.hw, None if rule.footgun else status, **extra)
         for other in (o for o in patch.other_files if o.rule_id == rule.id and rule.id in patch.rule_ids):
             edits = ", ".join(f"`{k}: {json.dumps(v)}`" for k, v in other.edits.items())
+            from ..patching import referenced_phrase
+
             message += f" The edit is in {other.path}, {referenced_phrase(w)}: {edits}." + (f" {other.note}." if other.note else "")
         out.append(
             Finding(
