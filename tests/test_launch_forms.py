@@ -340,3 +340,41 @@ def test_offload_the_launch_line_sets_by_flag_is_not_edited_in_any_file(tmp_path
     report = _audit(tmp_path, {"run.sh": launch})
     assert report["patch"]["other_files"] == []
     assert "memory.cpu_offload_when_it_fits" in report["patch"]["skipped"]
+
+
+TORCHTUNE_DIST = """# Config for multi-device full finetuning in full_finetune_distributed.py
+#   tune run --nproc_per_node 4 full_finetune_distributed --config llama3_1/8B_full
+output_dir: /tmp/out
+model:
+  _component_: torchtune.models.llama3_2.llama3_2_1b
+tokenizer:
+  _component_: torchtune.models.llama3.llama3_tokenizer
+  path: /tmp/tokenizer.model
+dataset:
+  _component_: torchtune.datasets.alpaca_dataset
+batch_size: 4
+epochs: 1
+optimizer:
+  _component_: torch.optim.AdamW
+  lr: 2e-5
+dtype: bf16
+"""
+
+
+@pytest.mark.parametrize(
+    ("recipe", "strategy"),
+    [("cs229/full_finetune_single_device", "single"), ("full_finetune_distributed", "fsdp")],
+)
+def test_the_recipe_the_tune_run_line_names_beats_the_template_comment(tmp_path: Path, recipe: str, strategy: str) -> None:
+    # review3 fengyuli-dev/cs229-project cs229/scripts/train.sh:9
+    root = repo(
+        tmp_path,
+        {
+            "cs229/configs/config_1b.yaml": TORCHTUNE_DIST,
+            "cs229/scripts/train.sh": f"tune run --nproc_per_node 1 {recipe} --config cs229/configs/config_1b.yaml\n",
+        },
+    )
+    w = load_config(root / "cs229/configs/config_1b.yaml").workload
+    assert w.world_size == 1 and w.strategy == strategy
+    if strategy == "single":
+        assert w.sources["strategy"].explicit and recipe in (w.sources["strategy"].note or "")

@@ -130,6 +130,7 @@ class Launch:
     notes: list[str] = field(default_factory=list)
     place: str = ""  # in a notebook: "cell N line M"
     commented: bool = False  # read from a commented-out line (no live line names the config): its counts are a hint, not a statement
+    recipe: str = ""  # `tune run ... RECIPE --config ...`: the recipe the line runs
 
     @property
     def world(self) -> int:
@@ -696,6 +697,8 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
         elif default_note:
             out.nodes = 1
 
+    if kind == "tune":
+        out.recipe = _tune_recipe(line.tokens)
     if kind in ("torchrun", "tune"):
         raw = flags.get("nproc_per_node")
         if kind == "tune" and raw is None:
@@ -789,6 +792,22 @@ def _visible_limit(out: Launch, visible: tuple[int, str] | None, sb: dict[str, t
     said = " and ".join(why for _, why in below)
     out.assumed.append(f"the line starts {out.per_node} processes per node but {said}: the statements disagree, {n} GPUs per node assumed")
     out.per_node, out.per_node_said = n, False
+
+
+def _tune_recipe(tokens: tuple[str, ...]) -> str:
+    """The recipe of `tune run [torchrun flags] RECIPE --config ...`: the first word after `run` that is
+    neither a flag nor a flag's value; "" when there is none."""
+    words = list(tokens)
+    for i in range(len(words) - 1):
+        if Path(words[i]).name == "tune" and words[i + 1] == "run":
+            rest = words[i + 2 :]
+            j = 0
+            while j < len(rest):
+                if rest[j].startswith("-"):
+                    j += 1 if "=" in rest[j] else 2
+                    continue
+                return rest[j]
+    return ""
 
 
 def _launcher_words(tokens: tuple[str, ...]) -> tuple[str, ...]:

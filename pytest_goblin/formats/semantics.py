@@ -518,6 +518,13 @@ def _from_launcher(r: Reader, launched: Any) -> None:
     r.sources["gpus_per_node"] = FieldSource(file=launched.file, key=key, line=launched.line, explicit=launched.per_node_said, note=note)
     r.notes.append(f"topology from the repository: {note}")
     r.notes.extend(launched.notes)
+    recipe = getattr(launched, "recipe", "")
+    src = r.sources.get("strategy")
+    if "single_device" in recipe and r.values.get("strategy") == "fsdp" and src is not None and not src.explicit:
+        # the line runs a single-device recipe (review3 cs229-project train.sh:9 `tune run --nproc_per_node 1
+        # cs229/full_finetune_single_device`), whatever recipe the config's template comment names
+        r.values["strategy"] = "single"
+        r.sources["strategy"] = FieldSource(file=launched.file, key=key, line=launched.line, explicit=True, note=f"{where} runs the recipe {recipe}")
     _strategy_from_launcher(r, launched)
 
 
