@@ -350,7 +350,9 @@ def offload_in_referenced_file(loaded: LoadedConfig, rule_id: str) -> tuple[File
     shown, from_root = os.path.relpath(real, folder), False
     if shown.startswith("..") and repo is not None:
         shown, from_root = os.path.relpath(real, os.path.realpath(repo)), True
-    others = [p for p in configs_naming(loaded.path, path) if os.path.realpath(p) != os.path.realpath(loaded.path)]
+    # not the config itself, nor the accelerate config through which the run reaches the file
+    route = {os.path.realpath(s.file) for k, s in loaded.workload.sources.items() if k in ("strategy", "zero_stage") and s.file}
+    others = [p for p in configs_naming(loaded.path, path) if os.path.realpath(p) not in {os.path.realpath(loaded.path), *route}]
     note = ""
     if others:
         base = os.path.realpath(repo) if repo is not None else folder

@@ -378,3 +378,20 @@ def test_the_recipe_the_tune_run_line_names_beats_the_template_comment(tmp_path:
     assert w.world_size == 1 and w.strategy == strategy
     if strategy == "single":
         assert w.sources["strategy"].explicit and recipe in (w.sources["strategy"].note or "")
+
+
+def test_offload_in_the_deepspeed_file_an_accelerate_config_names_is_patched_there(tmp_path: Path) -> None:
+    acc = "distributed_type: DEEPSPEED\ndeepspeed_config:\n  deepspeed_config_file: ds/z3_offload.json\n  zero3_init_flag: true\nnum_processes: 8\n"
+    ds = '{\n  "zero_optimization": {\n    "stage": 3,\n    "offload_optimizer": {"device": "cpu"},\n    "offload_param": {"device": "cpu"}\n  }\n}\n'
+    report = _audit(
+        tmp_path,
+        {
+            "recipes/acc/zero3.yaml": acc,
+            "ds/z3_offload.json": ds,
+            "run.sh": "accelerate launch --config_file recipes/acc/zero3.yaml run_dpo.py configs/dpo.yaml\n",
+        },
+    )
+    (other,) = report["patch"]["other_files"]
+    assert other["path"] == "ds/z3_offload.json"
+    assert other["edits"] == {"zero_optimization.offload_optimizer.device": "none", "zero_optimization.offload_param.device": "none"}
+    assert other["note"] == ""  # the accelerate config that names it is the route, not another config
