@@ -299,8 +299,25 @@ def _reread(loaded: LoadedConfig, new_text: str, others: list[tuple[FileDiff, st
 
 
 # The note record_offload gives where a referenced DeepSpeed/FSDP file (named by the config itself)
-# switches offload on; an accelerate config a launcher passes is not edited (it is read with the launcher).
+# switches offload on, and the start of the one semantics._strategy_from_launcher gives for an accelerate
+# config (or the DeepSpeed file its deepspeed_config_file names) that a repository launcher passes.
 _REFERENCED = "host offload switched on in a referenced file"
+_ACCELERATE_REFERENCED = "host offload switched on in accelerate config "
+
+
+def referenced_phrase(w: WorkloadConfig) -> str:
+    """How a finding names the file its offload edit is in: the file the config names, or the
+    accelerate config (or the DeepSpeed file it names) a repository launcher passes."""
+    from .formats.base import OFFLOAD_AT
+
+    note = next((s.note or "" for k, s in w.sources.items() if k.startswith(OFFLOAD_AT + ".")), "")
+    if note.startswith(_ACCELERATE_REFERENCED):
+        return "the file the run reads it from (" + note.removeprefix("host offload switched on in ") + ")"
+    return "the file this config names"
+
+
+def _referenced(note: str | None, file: str) -> bool:
+    return note == _REFERENCED or ((note or "").startswith(_ACCELERATE_REFERENCED) and Path(file).suffix.lower() in (".yaml", ".yml", ".json"))
 
 
 def offload_in_referenced_file(loaded: LoadedConfig, rule_id: str) -> tuple[FileDiff, str] | None:
@@ -316,7 +333,7 @@ def offload_in_referenced_file(loaded: LoadedConfig, rule_id: str) -> tuple[File
     from .safepath import read_text, repository_root, tree_of
 
     at = [s for k, s in loaded.workload.sources.items() if k.startswith(OFFLOAD_AT + ".")]
-    if not at or any(s.note != _REFERENCED or not s.key for s in at) or len({os.path.realpath(s.file) for s in at}) != 1:
+    if not at or any(not _referenced(s.note, s.file) or not s.key for s in at) or len({os.path.realpath(s.file) for s in at}) != 1:
         return None
     path = Path(at[0].file)
     try:
@@ -333,7 +350,9 @@ def offload_in_referenced_file(loaded: LoadedConfig, rule_id: str) -> tuple[File
     shown, from_root = os.path.relpath(real, folder), False
     if shown.startswith("..") and repo is not None:
         shown, from_root = os.path.relpath(real, os.path.realpath(repo)), True
-    others = [p for p in configs_naming(loaded.path, path) if os.path.realpath(p) != os.path.realpath(loaded.path)]
+    # not the config itself, nor the accelerate config through which the run reaches the file
+    route = {os.path.realpath(s.file) for k, s in loaded.workload.sources.items() if k in ("strategy", "zero_stage") and s.file}
+    others = [p for p in configs_naming(loaded.path, path) if os.path.realpath(p) not in {os.path.realpath(loaded.path), *route}]
     note = ""
     if others:
         base = os.path.realpath(repo) if repo is not None else folder

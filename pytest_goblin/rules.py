@@ -496,6 +496,61 @@ def hierarchical_phrase(w: WorkloadConfig, hw: Hardware) -> str:
     return text
 
 
+MATERIAL_INTER_NODE_SHARE = 0.10  # distributed.hierarchical_sharding_across_nodes's premise (kb/distributed.yaml)
+
+
+def multi_node_note(w: WorkloadConfig, hw: Hardware, fired: set[str] | frozenset[str]) -> str | None:
+    """For a fully sharded run over several stated nodes where the hierarchical rule is silent: what the
+    inter-node traffic takes at the assumed network rate and, since that rate is not read from the
+    repository, below which rate per GPU it would reach the rule's premise (review3 #6: a 2 x 8 70B
+    ZeRO-3 run whose cluster network goblin cannot see). None where the rule spoke or does not apply."""
+    from .costmodel import hierarchical_options, inter_node_share, topology
+    from .formats.semantics import world_size_note
+    from .patching import spare_limit_gb
+
+    nodes, _per_node = topology(w, hw)
+    nodes_src = w.sources.get("nodes")
+    if (
+        "distributed.hierarchical_sharding_across_nodes" in fired
+        or nodes <= 1
+        or nodes_src is None
+        or not nodes_src.explicit
+        or not full_shard(w)
+        or w.cpu_offload
+        or not (w.model.known or w.model.params_b is not None)
+        or w.tensor_parallel * w.pipeline_parallel * w.expert_parallel > 1
+    ):
+        return None
+    rate = hw.scale_out_gb_s or 50.0
+    share = inter_node_share(w, hw)
+    text = (
+        f"multi-node, {world_size_note(w)}: {collectives(w)} cross nodes on every micro-batch; exposed inter-node traffic is a projected "
+        f"{share:.1%} of the step at {rate:g} GB/s per GPU across nodes (kb/hardware.yaml, assumed: the cluster's network is not in the repository)"
+    )
+    if share >= MATERIAL_INTER_NODE_SHARE:
+        return text
+
+    # the rate per GPU below which it reaches the premise: the share falls as the rate rises (bisection)
+    def at(gb_s: float) -> float:
+        return inter_node_share(w, hw.model_copy(update={"scale_out_gb_s": gb_s}))
+
+    low, high = 0.5, rate
+    if at(low) < MATERIAL_INTER_NODE_SHARE:
+        return f"{text}; it stays under {MATERIAL_INTER_NODE_SHARE:.0%} down to {low:g} GB/s per GPU, so hierarchical sharding (ZeRO++ hpZ, MiCS, HYBRID_SHARD) is not projected to pay"
+    for _ in range(20):
+        mid = (low + high) / 2
+        low, high = (mid, high) if at(mid) >= MATERIAL_INTER_NODE_SHARE else (low, mid)
+    slow = hw.model_copy(update={"scale_out_gb_s": low})
+    options = [h for h in hierarchical_options(w, slow, spare_limit_gb(slow)) if h.fits]
+    best = max(options, key=lambda h: h.speedup) if options else None
+    named = {"hybrid": "HYBRID_SHARD", "hpz": "ZeRO++ hpZ", "mics": "MiCS"}
+    then = f" (there {named.get(best.sharding, best.sharding)} is projected {best.speedup:.2f}x)" if best is not None else ""
+    return (
+        f"{text}; it reaches {MATERIAL_INTER_NODE_SHARE:.0%} only below about {low:.1f} GB/s ({low * 8:.0f} Gb/s) per GPU{then}: "
+        "on a slower network keep the gathers inside the node (ZeRO++ hpZ, MiCS, FSDP HYBRID_SHARD) and measure"
+    )
+
+
 def lower_stage_phrase(w: WorkloadConfig, hw: Hardware) -> str:
     """What a fully sharded single-node run spends in collectives, what ZeRO-2 / SHARD_GRAD_OP would
     leave, the memory that says it fits, and the key that asks for it, from its source."""

@@ -60,6 +60,13 @@ def files_in_place(texts: dict[str, str]) -> Iterator[None]:
         _IN_PLACE.reset(token)
 
 
+def in_place_key() -> tuple[tuple[str, int], ...]:
+    """The files held in place now (real path, hash of the text), for a cache that must not serve a
+    read made with other contents (launchers.find_launch during a patch's read-back)."""
+    placed = _IN_PLACE.get() or {}
+    return tuple(sorted((k, hash(v)) for k, v in placed.items()))
+
+
 def _text(config_path: Path, path: Path) -> str:
     """A referenced file's text: as a patch being read back leaves it, else through safepath (inside
     the config's tree, a regular file, at most MAX_BYTES)."""
@@ -440,6 +447,9 @@ def offload_off_text(path: Path, text: str, keys: list[str]) -> tuple[str, dict[
     writes: dict[str, Any] = {}
     for key in keys:
         if key.startswith("zero_optimization.") and key.endswith(".device"):
+            writes[key] = "none"
+        elif key in ("deepspeed_config.offload_optimizer_device", "deepspeed_config.offload_param_device"):
+            # an accelerate config: none|cpu|nvme, "none" the default (accelerate 1.16.0 utils/dataclasses.py:1096-1103, :1145-1149)
             writes[key] = "none"
         elif key.split(".")[-1] in ("fsdp_offload_params", "offload_params"):
             writes[key] = False

@@ -111,6 +111,8 @@ class LauncherFile:
     lines: tuple[Line, ...]
     sbatch: tuple[tuple[str, int, int], ...]  # (what, value, line): nodes, gpus_per_node, ntasks_per_node
     names: frozenset[str] = frozenset()  # the last path part of every word: a file that names no `x.yaml` is skipped unread
+    globs: frozenset[str] = frozenset()  # the last path part of every word that is a glob (`configs/*.yaml` of a `for` loop)
+    commented: tuple[Line, ...] = ()  # launch commands written as a shell comment (`# N_GPUS=2 modal run ... x.yaml`)
 
 
 @dataclass
@@ -133,6 +135,8 @@ class Launch:
     # why the strategy could not be read although the launch names where it lives (an accelerate
     # --config_file that is a placeholder, set at run time, or not in the repository); "" when read or not named
     strategy_unread: str = ""
+    commented: bool = False  # read from a commented-out line (no live line names the config): its counts are a hint, not a statement
+    recipe: str = ""  # `tune run ... RECIPE --config ...`: the recipe the line runs
 
     @property
     def world(self) -> int:
@@ -180,7 +184,7 @@ def expand(text: str, env: dict[str, str]) -> str:
 
     def sub(m: re.Match[str]) -> str:
         name = m.group(1) or m.group(4)
-        if name in env:
+        if name in env and not (env[name] == "" and m.group(2) in (":-", ":=")):  # `:-` takes the default for an empty value too
             return env[name]
         if m.group(2) is not None:  # ${VAR:-default} / ${VAR-default} / ${VAR:=default}
             return m.group(3)
@@ -365,17 +369,41 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
     cwd = ""
     positional: dict[str, str] = {}  # VAR -> `$N` it was given (the script's own argument, unknown here)
     defaulted: dict[str, str] = {}  # VAR -> how `${VAR:-default}` over such an argument was read
+    loops: dict[str, list[str]] = {}  # `for VAR in a.yaml b.yaml` / `configs/*.yaml`: the words VAR takes, until `done`
+    commented: list[Line] = []
     for n, logical in _logical_lines(raw):
         stripped = hash_comment_cut(logical).strip()
         if not stripped:
+            hint = _commented_command(logical)
+            if hint and len(commented) < MAX_COMMENTED:
+                tokens = _split(expand(hint, env))
+                prefix: dict[str, str] = {}
+                for tok in tokens[:4]:  # `N_GPUS=2 modal run ...`: its inline prefix
+                    if a := re.match(r"^([A-Za-z_]\w*)=(.*)$", tok):
+                        prefix[a.group(1)] = a.group(2)
+                commented.append(Line(n, tuple(tokens), tuple({**env, **prefix}.items()), places.get(n, ""), cwd=cwd))
             continue
         for part in re.split(r"&&|\|\||;", stripped):
+            part = re.sub(r"^\s*(?:do|then|else)\s+", "", part)  # `do torchrun ...` on the loop's own line
+            if re.match(r"^\s*done\b", part):
+                loops.clear()
+                continue
+            loop = _FOR.match(part.strip())
+            if loop:
+                listed = loop.group(2)
+                known = "$(" not in listed and "`" not in listed  # `for i in $(seq ...)`: not read
+                values = [v for v in _split(expand(listed, env)) if "$" not in v][:MAX_LOOP_WORDS] if known else []
+                if values:
+                    loops[loop.group(1)] = values
+                env.pop(loop.group(1), None)
+                continue
             if re.match(r"^(?:cd|pushd)(?:\s|$)", part.strip()):
                 cwd = _cd(part.strip(), cwd, env)
                 continue
             m = _ASSIGN.match(part.strip())
             assigned = m.group(2).strip() if m else ""
-            if m and (assigned[:1] in "'\"" or " " not in assigned):  # `VAR=value` alone; `VAR=value cmd` is an inline prefix
+            # `VAR=value` alone; `VAR=value cmd` and `VAR="5,7" cmd` are an inline prefix
+            if m and ((assigned[:1] in "'\"" and len(_split(assigned)) <= 1) or " " not in assigned):
                 if "$(" in assigned.replace("$((", "") or "`" in assigned:
                     env.pop(m.group(1), None)  # a command substitution: unknown
                     continue
@@ -392,22 +420,74 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                         f"`{m.group(1)}` is {fallback.group(2).strip(chr(39) + chr(34))!r}, the default of line {n}"
                         f" (`${{{fallback.group(1)}:-...}}`), read as the script is run without its argument {positional[fallback.group(1)]}"
                     )
+                if _POSITIONAL_IN.search(assigned):
+                    # `MODEL=${2}`: the script's arguments are not known here; unset, so that a later
+                    # `${MODEL:-default}` takes the file's own default (review3 Qwen2.5-Coder sft_qwencoder.sh:13,17)
+                    env.pop(m.group(1), None)
+                    continue
                 words = _split(expand(assigned, env))
                 env[m.group(1)] = words[0] if len(words) == 1 else " ".join(words)
                 continue
             if not any(w in part for w in _LAUNCH_WORDS):
                 continue
             used = [defaulted[v] for v in sorted(defaulted) if re.search(r"\$\{?" + v + r"\b", part)]
-            tokens = _split(expand(part, env))
-            inline: dict[str, str] = {}
-            for tok in tokens:  # VAR=value words before the command apply to it only
-                a = re.match(r"^([A-Za-z_]\w*)=(.*)$", tok)
-                if not a:
-                    break
-                inline[a.group(1)] = a.group(2)
-            commands.append(Line(n, tuple(tokens), tuple({**env, **inline}.items()), places.get(n, ""), notes=tuple(used), cwd=cwd))
+            for looped in _loop_values(part, loops):
+                tokens = _shell_c(_split(expand(part, {**env, **looped})))
+                inline: dict[str, str] = {}
+                for tok in tokens:  # VAR=value words before the command apply to it only
+                    a = re.match(r"^([A-Za-z_]\w*)=(.*)$", tok)
+                    if not a:
+                        break
+                    inline[a.group(1)] = a.group(2)
+                commands.append(Line(n, tuple(tokens), tuple({**env, **inline}.items()), places.get(n, ""), notes=tuple(used), cwd=cwd))
     names = frozenset(_word(tok).rsplit("/", 1)[-1] for line in commands for tok in line.tokens)
-    return LauncherFile(path=path, lines=tuple(commands), sbatch=tuple(sbatch), names=names)
+    globs = frozenset(name for name in names if _GLOB.search(name))
+    names |= frozenset(_word(tok).rsplit("/", 1)[-1] for line in commented for tok in line.tokens)
+    return LauncherFile(path=path, lines=tuple(commands), sbatch=tuple(sbatch), names=names, globs=globs, commented=tuple(commented))
+
+
+MAX_COMMENTED = 64  # commented-out launch lines kept per file
+
+
+def _commented_command(logical: str) -> str:
+    """The command of a line that is a shell comment holding a launch command (`# N_GPUS=2 modal run
+    ... --config x.yaml`, review3 SWE-smith scripts/train.run_ft_torchtune.sh:3); "" otherwise (prose,
+    `#!`, `#SBATCH`, a comment with no config-file word)."""
+    text = logical.strip()
+    if not text.startswith("#") or text.startswith(("#!", "#SBATCH")):
+        return ""
+    body = text.lstrip("#").strip()
+    words = body.split()
+    command = [w for w in words if not re.match(r"^[A-Za-z_]\w*=", w)]  # after `VAR=value` prefixes
+    if not command or not any(Path(command[0]).name.startswith(w) for w in _LAUNCH_WORDS) or not any(w.startswith("-") for w in command):
+        return ""  # prose that mentions a launcher ("torchrun is used for ..."), not a command
+    if not any(w.lower().endswith(CONFIG_SUFFIXES) for w in words):
+        return ""
+    return body
+
+
+_FOR = re.compile(r"^for\s+([A-Za-z_]\w*)\s+in\s+(.+)$")
+_POSITIONAL_IN = re.compile(r"\$(?:\{[0-9@*#]\}|[0-9@*#])")  # a positional parameter anywhere in a word
+_GLOB = re.compile(r"[*?\[]")
+MAX_LOOP_WORDS = 64  # a `for` loop's words read (one command line each)
+
+
+def _loop_values(part: str, loops: dict[str, list[str]]) -> list[dict[str, str]]:
+    """One environment per word of the first loop variable the command uses (`torchrun ... $cfg`
+    inside `for cfg in a.yaml b.yaml`), else one empty one."""
+    for var, values in loops.items():
+        if re.search(r"\$(?:\{" + var + r"\}|" + var + r"\b)", part):
+            return [{var: v} for v in values]
+    return [{}]
+
+
+def _shell_c(tokens: list[str]) -> list[str]:
+    """`srun ... bash -c "accelerate launch ... x.yaml"`: the command string's words in place of
+    `bash -c STRING` (review3 shisa-v2 train/slurm/base-llama3-70b-fft.slurm:64), so that the command it runs is read."""
+    for i, tok in enumerate(tokens[:-2]):
+        if Path(tok).name in ("bash", "sh", "zsh") and tokens[i + 1] == "-c":
+            return [*tokens[:i], *_split(tokens[i + 2]), *tokens[i + 3 :]]
+    return tokens
 
 
 def _word(tok: str) -> str:
@@ -479,6 +559,8 @@ def names_config(tokens: tuple[str, ...], config: Path, launcher_dir: Path, root
     name = config.name
     for tok in tokens:
         word = tok.split("=", 1)[1] if tok.startswith("-") and "=" in tok else tok
+        if _GLOB.search(word) and "$" not in word and _glob_names(word, config, launcher_dir, root, cwd):
+            return True
         if not word.endswith(name) or not (word == name or word.endswith("/" + name)):
             continue
         if "$" in word:  # an unresolved variable prefix: judge by the literal tail
@@ -486,7 +568,8 @@ def names_config(tokens: tuple[str, ...], config: Path, launcher_dir: Path, root
             parts = [p for p in tail.split("/") if p and p != "."]
             if len(parts) >= 2 and config.parts[-len(parts) :] == tuple(parts):
                 return True
-            if len(parts) == 1 and launcher_dir == config.parent:
+            # `${CONFIG_DIR}/x.yaml`: the launcher's own folder, or the one file of that name in the repository
+            if len(parts) == 1 and (launcher_dir == config.parent or unique_name(root, name)):
                 return True
             continue
         p = Path(word)
@@ -505,6 +588,35 @@ def names_config(tokens: tuple[str, ...], config: Path, launcher_dir: Path, root
         # from the launcher's (or a `cd`'s) up to the root that holds a file of that path is the one run
         found, _ = resolve_relative(word, launcher_dir, root, cwd)
         if found is not None and found == config:
+            return True
+        # after a `cd` into a folder outside the repository (`cd /fsx/user/axolotl`, review3 shisa-v2
+        # train/slurm/base-llama3-70b-fft.slurm:26,43) a relative name is the copy put there: the one
+        # file of that name (and path tail) the repository holds
+        parts = [x for x in Path(word).parts if x not in (".", "")]
+        if found is None and cwd == "!" and ".." not in parts and config.parts[-len(parts) :] == tuple(parts) and unique_name(root, name):
+            return True
+    return False
+
+
+def _glob_match(name: str, pattern: str) -> bool:
+    import fnmatch
+
+    return fnmatch.fnmatchcase(name, pattern)
+
+
+def _glob_names(word: str, config: Path, launcher_dir: Path, root: Path, cwd: str) -> bool:
+    """True when a glob word (`configs/*.yaml` of a `for` loop) matches the config from a folder the
+    launch line may be written from (`_bases`), part by part as the shell expands it."""
+    import fnmatch
+
+    want = [x for x in Path(word).parts if x not in (".", "")]
+    if not want or not fnmatch.fnmatchcase(config.name, want[-1]):
+        return False
+    for base in _bases(launcher_dir, root, cwd):
+        if not config.is_relative_to(base):
+            continue
+        have = config.relative_to(base).parts
+        if len(have) == len(want) and all(fnmatch.fnmatchcase(h, w) for h, w in zip(have, want, strict=True)):
             return True
     return False
 
@@ -609,6 +721,8 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
         elif default_note:
             out.nodes = 1
 
+    if kind == "tune":
+        out.recipe = _tune_recipe(line.tokens)
     if kind in ("torchrun", "tune"):
         raw = flags.get("nproc_per_node")
         if kind == "tune" and raw is None:
@@ -681,7 +795,43 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
         else:
             out.per_node, out.per_node_said = PER_NODE_ASSUMED, False
             out.assumed.append(f"GPUs per node not stated: {PER_NODE_ASSUMED} assumed (one MI300X node)")
+    _visible_limit(out, visible, sb)
     return out
+
+
+def _visible_limit(out: Launch, visible: tuple[int, str] | None, sb: dict[str, tuple[int, int]]) -> None:
+    """More processes per node than the GPUs the line makes visible (`CUDA_VISIBLE_DEVICES=5,7` with an
+    accelerate config's `num_processes: 4`) or the slurm job asks for (`#SBATCH --gres=gpu:2`): the two
+    statements disagree; the smaller, the GPUs the processes can have, is taken and the conflict said
+    (review3 STaR-Judge scripts/train_dpo.sh:5,8)."""
+    limits = []
+    if visible is not None:
+        limits.append((visible[0], f"{visible[1]} makes {visible[0]} visible"))
+    if "gpus_per_node" in sb:
+        limits.append((sb["gpus_per_node"][0], f"#SBATCH line {sb['gpus_per_node'][1]} asks for {sb['gpus_per_node'][0]} per node"))
+    below = [(n, why) for n, why in limits if n < out.per_node]
+    if not below:
+        return
+    n = min(count for count, _ in below)
+    said = " and ".join(why for _, why in below)
+    out.assumed.append(f"the line starts {out.per_node} processes per node but {said}: the statements disagree, {n} GPUs per node assumed")
+    out.per_node, out.per_node_said = n, False
+
+
+def _tune_recipe(tokens: tuple[str, ...]) -> str:
+    """The recipe of `tune run [torchrun flags] RECIPE --config ...`: the first word after `run` that is
+    neither a flag nor a flag's value; "" when there is none."""
+    words = list(tokens)
+    for i in range(len(words) - 1):
+        if Path(words[i]).name == "tune" and words[i + 1] == "run":
+            rest = words[i + 2 :]
+            j = 0
+            while j < len(rest):
+                if rest[j].startswith("-"):
+                    j += 1 if "=" in rest[j] else 2
+                    continue
+                return rest[j]
+    return ""
 
 
 def _launcher_words(tokens: tuple[str, ...]) -> tuple[str, ...]:
@@ -809,13 +959,13 @@ def _accelerate(
     else:
         every_gpu(ACCELERATE_ALL_AT)
     strategy = _accelerate_strategy(flags, cfg, found.get("file"), found.get("path"))
-    if strategy:
+    if strategy and not (out.strategy and strategy.get("strategy") == "ddp" and not found):
         out.strategy = strategy
     elif ref and not found:  # the launch names where its strategy lives, and goblin could not read it
         named = strategy_from_name(ref)
         if named is not None:
-            out.strategy = {**named, "from": f"{ref!r} (read from its file name: the file is not in the repository)"}
-            out.notes.append(f"accelerate config {ref!r} is not in the repository: its strategy is read from its file name")
+            out.strategy = named
+            out.notes.append(f"strategy from the accelerate config's name {Path(ref).name!r} (the file is not in the repository): {_said_strategy(named)}")
         else:
             out.strategy_unread = _unread_why(ref, out.where(), exists=False)
 
@@ -831,17 +981,17 @@ def strategy_from_name(ref: str) -> dict[str, Any] | None:
     name = Path(ref).name.lower()
     stage = stage_from_name(ref)
     if "fsdp" in name:
-        return {"strategy": "fsdp", "by_name": True}
+        return {"strategy": "fsdp", "by_name": Path(ref).name}
     if "deepspeed" in name or re.search(r"(?<![a-z])ds[_-]", name) or stage is not None:
-        return {"strategy": "deepspeed", "by_name": True, **({"zero_stage": stage} if stage is not None else {})}
+        return {"strategy": "deepspeed", "by_name": Path(ref).name, **({"zero_stage": stage} if stage is not None else {})}
     if re.search(r"(?<![a-z])(multi[_-]?gpu|ddp)(?![a-z])", name):
-        return {"strategy": "ddp", "by_name": True}
+        return {"strategy": "ddp", "by_name": Path(ref).name}
     return None
 
 
 # A word that stands for a file the user is to supply, not a file: `<your_config>.yaml`, `path/to/config`,
 # `your_config_name.yaml`, `{config}`, `xxx.yaml`, `/path/to/...`
-_PLACEHOLDER = re.compile(r"[<>{}]|(^|/)path/to/|(^|[/_.-])your[_-]?\w*|(^|/)x{3,}\.|(^|[/_-])config[_-]?name\b", re.IGNORECASE)
+_PLACEHOLDER = re.compile(r"[<>{}]|(^|/)path/to/|(^|[/_.-])your[_-]?\w*|(^|/)my[_-][\w.-]*$|(^|/)x{3,}\.|(^|[/_-])config[_-]?name\b", re.IGNORECASE)
 
 
 def placeholder(word: str) -> bool:
@@ -929,6 +1079,12 @@ def readme_launch(config_path: str | Path, kind: str | None = None) -> tuple[str
     return None
 
 
+def _said_strategy(st: dict[str, Any]) -> str:
+    if st.get("strategy") == "deepspeed":
+        return f"DeepSpeed ZeRO-{st['zero_stage']}" if "zero_stage" in st else "DeepSpeed"
+    return "FSDP" if st.get("strategy") == "fsdp" else "DDP"
+
+
 def _locate(ref: str, here: Path, roots: list[Path], root: Path, out: Launch, what: str) -> Path | None:
     """A file a launch line names, looked up from the launcher's folder up to the repository root (a
     launch runs from one of them); None (with a note) when it is outside the tree or not found."""
@@ -963,8 +1119,11 @@ def _accelerate_file(ref: str, here: Path, roots: list[Path], root: Path, out: L
     c = _locate(ref, here, roots, root, out, "accelerate config")
     if c is None:
         return {}
+    from .deepspeed import _IN_PLACE
+
+    placed = (_IN_PLACE.get() or {}).get(os.path.realpath(c))  # a patch's edit of it, being read back
     try:
-        data = load_yaml(c, read_text(c, roots=roots, limit=MAX_BYTES))
+        data = load_yaml(c, placed if placed is not None else read_text(c, roots=roots, limit=MAX_BYTES))
     except UnsafePath as exc:
         out.notes.append(f"accelerate config {ref!r} was not read: {exc.reason}")
         return {}
@@ -1181,6 +1340,14 @@ class RepoFiles:
     files: tuple[Path, ...]
     folders: int  # folders listed
     stopped: str  # why the walk stopped early ("" when it saw the whole tree)
+    named: dict[str, int] = field(default_factory=dict)  # how many config files (CONFIG_SUFFIXES) of each name the walk saw
+    complete: bool = False  # every folder the walk enters was listed (`named` counts them all)
+
+
+def unique_name(root: Path, name: str) -> bool:
+    """True when the repository holds exactly one file called `name` (in the folders the walk enters)."""
+    found = _repository_files(root)
+    return found.complete and found.named.get(name, 0) == 1
 
 
 _REPOS: dict[str, tuple[int, RepoFiles]] = {}
@@ -1200,7 +1367,8 @@ def _repository_files(root: Path) -> RepoFiles:
     if hit is not None and hit[0] == mtime:
         return hit[1]
     files: list[Path] = []
-    total, listed, stopped = 0, 0, ""
+    named: dict[str, int] = {}
+    total, listed, stopped, full = 0, 0, "", ""
     queue = [root]
     while queue and not stopped:
         folder = queue.pop(0)
@@ -1227,6 +1395,8 @@ def _repository_files(root: Path) -> RepoFiles:
                     if not low.startswith(".") and low not in SKIP_DIRS and not os.path.lexists(os.path.join(entry.path, ".git")):
                         queue.append(Path(entry.path))
                     continue
+                if entry.name.lower().endswith(CONFIG_SUFFIXES):
+                    named[entry.name] = named.get(entry.name, 0) + 1
                 rank = _rank(entry.name)
                 if rank is None or not entry.is_file(follow_symlinks=False):
                     continue  # a symlinked file is not taken from the walk (the config's own folders still name it)
@@ -1235,12 +1405,14 @@ def _repository_files(root: Path) -> RepoFiles:
                 continue
             if size > (NOTEBOOK_BYTES if rank == 1 else MAX_BYTES):
                 continue
+            if full:
+                continue  # the budget is spent: the walk goes on only to count config names
             if len(files) >= MAX_REPO_FILES or total + size > MAX_REPO_BYTES:
-                stopped = f"the budget of {MAX_REPO_FILES} files / {MAX_REPO_BYTES // 1_000_000} MB was reached"
-                break
+                full = f"the budget of {MAX_REPO_FILES} files / {MAX_REPO_BYTES // 1_000_000} MB was reached"
+                continue
             files.append(Path(entry.path))
             total += size
-    found = RepoFiles(tuple(files), listed, stopped)
+    found = RepoFiles(tuple(files), listed, stopped or full, named, complete=not stopped)
     _REPOS[key] = (mtime, found)
     return found
 
@@ -1294,13 +1466,18 @@ def _tree(absolute: Path) -> tuple[list[Path], Path, str]:
 def find_launch(config_path: str | Path) -> Launch | None:
     """The first launch line in the repository that names this config (closest folder first,
     scripts before READMEs), read into nodes x GPUs per node; None when none names it. Once per config
-    in a session (repoindex: a patch's read-back asks again); each caller gets its own copy."""
+    and set of files held in place in a session (repoindex: a patch's read-back asks again); each caller
+    gets its own copy."""
     import copy
 
     from ..repoindex import memo
 
+    from .deepspeed import in_place_key
+
     absolute = os.path.abspath(config_path)
-    return copy.deepcopy(memo("launchers.find_launch", (absolute, os.getcwd()), lambda: _find_launch(absolute)))
+    # a patch's read-back holds edited accelerate/DeepSpeed files in place: it must read those, not the cached launch
+    key = (absolute, os.getcwd(), in_place_key())
+    return copy.deepcopy(memo("launchers.find_launch", key, lambda: _find_launch(absolute)))
 
 
 def _find_launch(config_path: str) -> Launch | None:
@@ -1313,7 +1490,7 @@ def _find_launch(config_path: str) -> Launch | None:
         if os.path.realpath(path) == str(config):
             continue
         lf = _launcher(path, roots)
-        if lf is None or config.name not in lf.names:
+        if lf is None or (config.name not in lf.names and not any(_glob_match(config.name, g) for g in lf.globs)):
             continue
         for line in lf.lines:
             if not names_config(line.tokens, config, folder, root, line.cwd):
@@ -1325,9 +1502,40 @@ def _find_launch(config_path: str) -> Launch | None:
             if found is not None:
                 found.place = line.place
                 found.script = _script_run(line, folder, root)
+                if line.cwd == "!":
+                    found.notes.append(
+                        f"{found.where()} runs after a `cd` into a folder outside the repository: {config.name} is read as the repository's one file of that name"
+                    )
                 if how:
                     found.notes.append(f"repository root: {root} ({how})")
                 return found
+    return _commented_launch(config, root, roots)
+
+
+def _template_launch(config: Path, root: Path, roots: list[Path]) -> Launch | None:
+    """Where no line names the config: a README code block in the config's own folder or a parent
+    that launches a placeholder config (`accelerate launch --num_processes 4 --config_file
+    recipes/accelerate_configs/deepspeed_zero3.yaml scripts/run_dpo.py your_config_name.yaml`,
+    review3 magpie recipes/README.md:63), read as the way the recipes beside it are run."""
+    for folder in _folders(config, root):
+        for path in _listing(folder)[0]:
+            if _rank(path.name) not in (2, 3) or os.path.realpath(path) == str(config):
+                continue
+            lf = _launcher(path, roots)
+            if lf is None:
+                continue
+            for line in lf.lines:
+                words = [_word(t) for t in line.tokens]
+                held = [w for w in words if w.lower().endswith(CONFIG_SUFFIXES) and placeholder(w) and "$" not in w]
+                if not held or config.suffix.lower() != Path(held[0]).suffix.lower() or _program_kind(line.tokens) != _config_kind(config, roots):
+                    continue  # a README's Axolotl line is not how its TRL recipes run (review3 magpie recipes/README.md:41, :63)
+                shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
+                found = read_launch(line, lf, shown, roots, root)
+                # a template line that states no count (every visible GPU) leaves the README's prose to say one
+                if found is not None and _kind(line.tokens) is not None and found.per_node_said and found.nodes_said:
+                    found.place = line.place
+                    found.notes.append(f"{found.where()} launches `{held[0]}`, a placeholder, in a README beside this config: read as how its recipes run")
+                    return found
     return None
 
 
@@ -1376,6 +1584,37 @@ def _sibling_script(config: str) -> tuple[str, str] | None:
         if launch is not None and launch.script:
             found.setdefault(launch.script, f"{launch.where()} (for {name}, a config of the same folder)")
     return next(iter(found.items())) if len(found) == 1 else None
+
+
+def _config_kind(config: Path, roots: list[Path]) -> str:
+    """`config_kind` of a config file, read within the repository; "" when it cannot be read."""
+    try:
+        return config_kind(read_text(config, roots=roots, limit=MAX_BYTES))
+    except UnsafePath:
+        return ""
+
+
+def _commented_launch(config: Path, root: Path, roots: list[Path]) -> Launch | None:
+    """Where no live line names the config: a commented-out launch line that does, read the same way
+    and marked `commented` (its counts are the repository's hint, said as assumed)."""
+    for folder, path in _candidates(config, root):
+        if os.path.realpath(path) == str(config):
+            continue
+        lf = _launcher(path, roots)
+        if lf is None or not lf.commented or config.name not in lf.names:
+            continue
+        for line in lf.commented:
+            if not names_config(line.tokens, config, folder, root, line.cwd):
+                continue
+            shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
+            found = read_launch(line, lf, shown, roots, root) or _python_entry(line, lf, shown, folder, roots, root)
+            if found is not None:
+                found.place, found.commented = line.place, True
+                found.nodes_said = found.per_node_said = False
+                here = f"{shown} {line.place}" if line.place else f"{shown} line {line.line}"
+                found.assumed.append(f"no live line names this config; {here} does, commented out: its count is the repository's hint, not a statement")
+                return found
+    return _template_launch(config, root, roots)
 
 
 _TRAINING_WORD = re.compile(r"(^|[._/-])(train|finetune|fine_tune|sft|dpo|grpo|orpo|kto|ppo|pretrain)([._/-]|$)")

@@ -509,13 +509,22 @@ def _from_launcher(r: Reader, launched: Any) -> None:
     note = f"{where}: `{launched.command}` ({what}){assumed}"
     key = f"launcher: {launched.command}"
     r.values["world_size"] = launched.world
-    r.sources["world_size"] = FieldSource(file=launched.file, key=key, line=launched.line, explicit=True, note=note)
+    # a commented-out line (launchers._commented_launch) is a hint: its count is used, said as assumed
+    said = not getattr(launched, "commented", False)
+    r.sources["world_size"] = FieldSource(file=launched.file, key=key, line=launched.line, explicit=said, note=note)
     r.values["nodes"] = launched.nodes
     r.sources["nodes"] = FieldSource(file=launched.file, key=key, line=launched.line, explicit=launched.nodes_said, note=note)
     r.values["gpus_per_node"] = launched.per_node
     r.sources["gpus_per_node"] = FieldSource(file=launched.file, key=key, line=launched.line, explicit=launched.per_node_said, note=note)
     r.notes.append(f"topology from the repository: {note}")
     r.notes.extend(launched.notes)
+    recipe = getattr(launched, "recipe", "")
+    src = r.sources.get("strategy")
+    if "single_device" in recipe and r.values.get("strategy") == "fsdp" and src is not None and not src.explicit:
+        # the line runs a single-device recipe (review3 cs229-project train.sh:9 `tune run --nproc_per_node 1
+        # cs229/full_finetune_single_device`), whatever recipe the config's template comment names
+        r.values["strategy"] = "single"
+        r.sources["strategy"] = FieldSource(file=launched.file, key=key, line=launched.line, explicit=True, note=f"{where} runs the recipe {recipe}")
     _strategy_from_launcher(r, launched)
 
 
@@ -529,13 +538,18 @@ def _strategy_from_launcher(r: Reader, launched: Any) -> None:
         return
     file = st.get("config_path") or launched.file
     origin = f"accelerate config {st['from']}" if st.get("from") else f"{launched.where()} flags"
+    if st.get("by_name"):  # an accelerate config the repository does not hold: what its name says
+        origin = f"accelerate config {st['by_name']} (not in the repository; read from its file name)"
     key = f"{origin}: distributed_type" if st.get("from") else f"launcher: {launched.command}"
     line = st.get("line") if st.get("from") else launched.line
     r.values["strategy"] = st["strategy"]
-    r.sources["strategy"] = FieldSource(file=file, key=key, line=line, explicit=True, note=f"{origin}, passed by {launched.where()}")
+    stated = not st.get("by_name")
+    r.sources["strategy"] = FieldSource(file=file, key=key, line=line, explicit=stated, note=f"{origin}, passed by {launched.where()}")
     if "zero_stage" in st:
         r.values["zero_stage"] = st["zero_stage"]
-        r.sources["zero_stage"] = FieldSource(file=file, key=f"{origin}: zero_stage", line=line, explicit=True, note=f"{origin}, passed by {launched.where()}")
+        r.sources["zero_stage"] = FieldSource(
+            file=file, key=f"{origin}: zero_stage", line=line, explicit=stated, note=f"{origin}, passed by {launched.where()}"
+        )
     if st.get("sharding"):
         r.values["sharding"] = st["sharding"]
         r.sources["sharding"] = FieldSource(
@@ -680,6 +694,8 @@ def world_size_note(w: WorkloadConfig) -> str:
     for findings that depend on the topology; a node count that was assumed says so."""
     src = w.sources.get("world_size")
     shown = topology_phrase(w)
+    if src is not None and not src.explicit and (src.key or "").startswith("launcher:"):  # a commented-out launch line
+        return f"on {shown} (assumed from a commented-out line, {source_place(src, w)}; set goblin_world_size to state it)"
     if src is None or not src.explicit:
         return f"on {shown} (assumed; set goblin_world_size to state it)"
     place = source_place(src, w)

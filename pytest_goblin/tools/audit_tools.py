@@ -605,6 +605,10 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
     shown = [f for f in stops if f.blocker] + sorted(
         [*(f for f in stops if not f.blocker), *findings(ctx, patch), *_rollout_findings(ctx, rollout)], key=_by_line
     )
+    from ..rules import multi_node_note
+
+    if (multi := multi_node_note(w, ctx.hw, {f.rule_id for f in shown})) is not None:
+        all_notes.append(multi)
     if ctx.loaded is not None:
         # every message names the framework at the release the repository runs (frameworks.history.in_run_terms)
         from ..frameworks.history import run_readings, said_at_run
@@ -721,7 +725,9 @@ def findings(ctx: AuditContext, patch: Patch) -> list[Finding]:
         message = render_finding(rule, w, ctx.hw, None if rule.footgun else status, **extra)
         for other in (o for o in patch.other_files if o.rule_id == rule.id and rule.id in patch.rule_ids):
             edits = ", ".join(f"`{k}: {json.dumps(v)}`" for k, v in other.edits.items())
-            message += f" The edit is in {other.path}, the file this config names: {edits}." + (f" {other.note}." if other.note else "")
+            from ..patching import referenced_phrase
+
+            message += f" The edit is in {other.path}, {referenced_phrase(w)}: {edits}." + (f" {other.note}." if other.note else "")
         out.append(
             Finding(
                 rule_id=rule.id, title=rule.title, category=rule.category, line=line, key=key, message=message, citation=rule.citation, footgun=rule.footgun
