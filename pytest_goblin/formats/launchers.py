@@ -1471,7 +1471,6 @@ def find_launch(config_path: str | Path) -> Launch | None:
     import copy
 
     from ..repoindex import memo
-
     from .deepspeed import in_place_key
 
     absolute = os.path.abspath(config_path)
