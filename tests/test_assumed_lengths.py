@@ -144,3 +144,31 @@ def test_no_smaller_micro_batch_where_the_batch_would_change(tmp_path: Path) -> 
     assert not any(e.rule_id == "memory.checkpointing_off_at_smaller_micro_batch" for e in report.patch.edits)
     assert all(e.new >= 1 for e in report.patch.edits if e.field == "micro_batch_size")  # never below the config's 1
     assert report.patch.new_workload.micro_batch_size * report.patch.new_workload.gradient_accumulation == 8
+
+
+def test_the_pytest_item_is_not_a_pass_on_an_over_hbm_baseline(pytester: pytest.Pytester) -> None:
+    """The same guard through the pytest plugin: the item is not reported as passed."""
+    import json
+
+    pytester.makefile(".json", ds_z3_config=DS_Z3)
+    text = LF.format(
+        model="Qwen2.5-32B-Instruct", stage="sft", cutoff="cutoff_len: 2048\n", save_steps=500, mb=8, extra="disable_gradient_checkpointing: true\n"
+    )
+    pytester.makefile(".yaml", lf=text)
+    result = pytester.runpytest(
+        "--goblin",
+        "lf.yaml",
+        "--goblin-runner",
+        "projection",
+        "--goblin-target",
+        "mi300x",
+        "--goblin-world-size",
+        "8",
+        "--goblin-json",
+        "r.json",
+        "-p",
+        "no:cacheprovider",
+    )
+    items = json.loads((pytester.path / "r.json").read_text())["items"]
+    assert [i["verdict"] for i in items] == ["warn"] and "cannot clear it" in (items[0]["report"]["inconclusive"] or "")
+    assert result.ret in (0, 1)
