@@ -333,6 +333,16 @@ def shorter_length(w: WorkloadConfig) -> int:
     return max(1, int(w.seq_len * SHORTER_LENGTH_SHARE))
 
 
+def at_shorter_length(w: WorkloadConfig) -> WorkloadConfig:
+    """`w` with its samples `shorter_length` long. Where the config sets its own cutoff, the longest sample is kept at
+    it: in a dataset of any size some sample reaches the cutoff, and peak memory is that sample's (`sample_length`), so
+    only the time per step follows the shorter samples; with no cutoff stated, every sample is the shorter length."""
+    short = shorter_length(w)
+    if not seq_len_is_cutoff(w):
+        return at_length(w, short)
+    return w.model_copy(update={"token_quantiles": [short] * 20 + [w.seq_len], "mean_tokens": (20 * short + w.seq_len) / 21})
+
+
 def seq_len_is_cutoff(w: WorkloadConfig) -> bool:
     """The config sets the length samples are truncated (or dropped) to: priced at it, a sample is at its longest,
     so what fits there fits at the data's real lengths (costmodel.sample_length)."""

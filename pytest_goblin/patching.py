@@ -91,11 +91,11 @@ def _holds_when_shorter(w: WorkloadConfig, hw: Hardware, sets: dict[str, Any], d
     """A smaller micro-batch sized for samples at the config's own cutoff (seq_len set in the config: every sample
     at its longest, so it fits at any real length) that is also projected faster than the config as it is when the
     samples are shorter (rules.SHORTER_LENGTH_SHARE of it): the edit does not rest on the assumed length."""
-    from .costmodel import at_length, seq_len_is_cutoff, shorter_length
+    from .costmodel import at_shorter_length, seq_len_is_cutoff
 
     if down is None or not seq_len_is_cutoff(w):
         return False
-    short = at_length(w, shorter_length(w))
+    short = at_shorter_length(w)
     trial = short.model_copy(update={**sets, "micro_batch_size": down.micro_batch_size, "gradient_accumulation": down.gradient_accumulation})
     return step(short, hw).step_s > step(trial, hw).step_s
 

@@ -410,7 +410,7 @@ def undecided_checkpointing(w: WorkloadConfig, hw: Hardware, fail_at: float) -> 
     Whether that edit pays then rests on the samples' lengths and the efficiency assumptions, not on anything
     goblin read (review3 #15: Qwen2.5-32B ZeRO-3, micro-batch 8 x 2048, PASS 1.00x while checkpointing off at
     micro-batch 1 spans 0.66-1.10x)."""
-    from .costmodel import at_length, lengths_assumed, memory_gb, sensitivity, seq_len_is_cutoff, shorter_length
+    from .costmodel import at_length, at_shorter_length, lengths_assumed, memory_gb, sensitivity, seq_len_is_cutoff, shorter_length
     from .modelzoo import shape_assumption
     from .patching import spare_limit_gb
 
@@ -419,7 +419,7 @@ def undecided_checkpointing(w: WorkloadConfig, hw: Hardware, fail_at: float) -> 
     per_gpu = w.micro_batch_size * w.gradient_accumulation
     best: tuple[int, int, float, float, float, float] | None = None  # length, micro-batch, peak, point, low, high
     for tokens in dict.fromkeys((w.seq_len, shorter_length(w))):
-        at = at_length(w, tokens)
+        at = at_length(w, tokens) if tokens == w.seq_len else at_shorter_length(w)
         for mbs in range(w.micro_batch_size, 0, -1):
             if per_gpu % mbs:
                 continue
@@ -435,14 +435,17 @@ def undecided_checkpointing(w: WorkloadConfig, hw: Hardware, fail_at: float) -> 
     tokens, mbs, peak, point, low, high = best
     from .costmodel import seq_len_origin
 
-    where = (
-        f"at the config's {w.seq_len} tokens per sample (its cutoff: the longest a sample can be)"
-        if tokens == w.seq_len and seq_len_is_cutoff(w)
-        else (
-            f"at {tokens} tokens per sample"
-            + (f" (shorter than the {w.seq_len} assumed: {seq_len_origin(w)})" if tokens != w.seq_len else f" ({seq_len_origin(w)})")
+    cutoff = seq_len_is_cutoff(w)
+    if tokens == w.seq_len:
+        where = (
+            f"at the config's {w.seq_len} tokens per sample (its cutoff: the longest a sample can be)"
+            if cutoff
+            else f"at {tokens} tokens per sample ({seq_len_origin(w)})"
         )
-    )
+    elif cutoff:
+        where = f"with samples mostly {tokens} tokens long and the longest at the config's cutoff of {w.seq_len} (which sets the peak memory)"
+    else:
+        where = f"at {tokens} tokens per sample (shorter than the {w.seq_len} assumed: {seq_len_origin(w)})"
     how = (
         "at the same micro-batch"
         if mbs == w.micro_batch_size
@@ -1032,7 +1035,7 @@ def micro_batch_down_phrase(
         f"stays {per_gpu} sequences per GPU per optimizer step"
         + (
             f" (sized for every sample at the config's cutoff of {w.seq_len} tokens, the longest a sample can be, and projected "
-            f"faster at {shorter_length(w)}-token samples too; no dataset lengths were read, and with shorter samples a larger micro-batch may fit)"
+            f"faster with samples mostly {shorter_length(w)} tokens long too; no dataset lengths were read, and with shorter samples a larger micro-batch may fit)"
             if lengths_assumed(w) and seq_len_is_cutoff(w)
             else ""
         )

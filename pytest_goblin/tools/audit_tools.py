@@ -526,8 +526,8 @@ def _sized_at_cutoff(ctx: AuditContext, w: WorkloadConfig, patch: Patch) -> str 
     gains = ", ".join(f"{rid} {gain:.2f}x on its own" for rid, gain in sorted(own.items()))
     return (
         f"the patch's gain rests on {gains}, a smaller micro-batch sized for every sample at the config's cutoff of {w.seq_len} "
-        f"tokens (the longest a sample can be, so it fits at any real length) and projected faster at {shorter_length(w)}-token "
-        "samples too; no dataset lengths were read, and with much shorter samples checkpointing off may fit at the current "
+        f"tokens (the longest a sample can be, so it fits at any real length) and projected faster with samples mostly {shorter_length(w)} tokens long "
+        "too; no dataset lengths were read, and with much shorter samples checkpointing off may fit at the current "
         "micro-batch, where the smaller one costs more than it saves; name the local dataset in the config (its sampled "
         "lengths replace seq_len), or measure with your training command (goblin_command)"
     )
