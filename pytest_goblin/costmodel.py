@@ -1055,6 +1055,11 @@ def checkpoint_parts(w: WorkloadConfig) -> tuple[float, float]:
     weights, master, _grads, opt = _state_bytes(w)
     model = trainable * (weights if w.method == "full" else 2.0)
     optimizer = 0.0 if w.save_only_model else trainable * (master + opt)
+    if w.zero3_full_saves and w.method == "full" and w.strategy == "deepspeed" and w.zero_stage == 3:
+        # no 16-bit gather: save_model writes DeepSpeed's checkpoint instead of the model file, its ZeRO shards
+        # holding the fp32 masters and moments whatever save_only_model says (trainer.py:4165-4174; the 16-bit
+        # module states under ZeRO-3 are placeholders, trainer.py:3596-3597)
+        model, optimizer = 0.0, trainable * (master + opt)
     return model / GB, optimizer / GB
 
 

@@ -490,6 +490,11 @@ def checkpoint_phrase(w: WorkloadConfig, hw: Hardware) -> str:
     what = f"{model:,.0f} GB of {weights}" + (
         f" and {optimizer:,.0f} GB of optimizer state and fp32 masters" if optimizer else " (`save_only_model`: no optimizer state)"
     )
+    if not model and optimizer:
+        what = (
+            f"{optimizer:,.0f} GB of fp32 masters and optimizer state in ZeRO-3 shards: without `stage3_gather_16bit_weights_on_model_save` in "
+            "the DeepSpeed file the Trainer saves DeepSpeed's full checkpoint, so `save_only_model` does not leave the optimizer state out"
+        )
     return (
         f"about {model + optimizer:,.0f} GB every {w.save_interval} optimizer steps ({what}), "
         f"{checkpoint_seconds(w, slow):,.0f} s per save and {share[1]:.0%} of the job's time at {slow:g} GB/s (a plain synchronous torch.save, "

@@ -47,9 +47,17 @@ bf16: true
 
 
 def _audit(
-    tmp_path: Path, *, model: str = "Qwen2.5-32B-Instruct", stage: str = "sft", cutoff: bool = True, save_steps: int = 500, mb: int = 8, extra: str = ""
+    tmp_path: Path,
+    *,
+    ds: str = DS_Z3,
+    model: str = "Qwen2.5-32B-Instruct",
+    stage: str = "sft",
+    cutoff: bool = True,
+    save_steps: int = 500,
+    mb: int = 8,
+    extra: str = "",
 ) -> Report:
-    (tmp_path / "ds_z3_config.json").write_text(DS_Z3)
+    (tmp_path / "ds_z3_config.json").write_text(ds)
     path = tmp_path / "lf.yaml"
     text = LF.format(model=model, stage=stage, cutoff="cutoff_len: 2048\n" if cutoff else "", save_steps=save_steps, mb=mb, extra=extra)
     path.write_text(text)
@@ -172,3 +180,16 @@ def test_the_pytest_item_is_not_a_pass_on_an_over_hbm_baseline(pytester: pytest.
     items = json.loads((pytester.path / "r.json").read_text())["items"]
     assert [i["verdict"] for i in items] == ["warn"] and "cannot clear it" in (items[0]["report"]["inconclusive"] or "")
     assert result.ret in (0, 1)
+
+
+@pytest.mark.parametrize(("gathers", "fires"), [(False, True), (True, False)])
+def test_zero3_without_the_16bit_gather_saves_the_optimizer_state_anyway(tmp_path: Path, gathers: bool, fires: bool) -> None:
+    """transformers 5.25.0 trainer.py:4149-4174: without `stage3_gather_16bit_weights_on_model_save`, save_model writes
+    DeepSpeed's full checkpoint (fp32 masters and moments), whatever save_only_model says; with it, the 16-bit model."""
+    ds = DS_Z3 if gathers else DS_Z3.replace(', "stage3_gather_16bit_weights_on_model_save": true', "")
+    report = _audit(tmp_path, ds=ds, save_steps=10)
+    finding = next((f for f in report.findings if f.rule_id == "job.frequent_full_checkpoints"), None)
+    assert (finding is not None) == fires
+    if finding is not None:
+        assert "394 GB of fp32 masters and optimizer state in ZeRO-3 shards" in finding.message
+        assert "`save_only_model` does not leave the optimizer state out" in finding.message
