@@ -320,6 +320,37 @@ def seq_len_origin(w: WorkloadConfig) -> str:
     return f"seq_len not set in the config: {src.note}" if src.note else "seq_len not set in the config: a default"
 
 
+# The shorter sample length an edit decided on assumed lengths is also tried at (a share of seq_len): where the
+# verdict flips between the two, the data's lengths decide it, and goblin did not read them (review3 #14, #15).
+SHORTER_LENGTH_SHARE = 0.5
+
+
+def at_length(w: WorkloadConfig, tokens: int) -> WorkloadConfig:
+    """`w` with every sample `tokens` long, as if a dataset of that length had been sampled."""
+    return w.model_copy(update={"token_quantiles": [tokens] * 21, "mean_tokens": float(tokens)})
+
+
+def shorter_length(w: WorkloadConfig) -> int:
+    return max(1, int(w.seq_len * SHORTER_LENGTH_SHARE))
+
+
+def at_shorter_length(w: WorkloadConfig) -> WorkloadConfig:
+    """`w` with its samples `shorter_length` long. Where the config sets its own cutoff, the longest sample is kept at
+    it: in a dataset of any size some sample reaches the cutoff, and peak memory is that sample's (`sample_length`), so
+    only the time per step follows the shorter samples; with no cutoff stated, every sample is the shorter length."""
+    short = shorter_length(w)
+    if not seq_len_is_cutoff(w):
+        return at_length(w, short)
+    return w.model_copy(update={"token_quantiles": [short] * 20 + [w.seq_len], "mean_tokens": (20 * short + w.seq_len) / 21})
+
+
+def seq_len_is_cutoff(w: WorkloadConfig) -> bool:
+    """The config sets the length samples are truncated (or dropped) to: priced at it, a sample is at its longest,
+    so what fits there fits at the data's real lengths (costmodel.sample_length)."""
+    src = w.sources.get("seq_len")
+    return src is not None and src.explicit
+
+
 def length_phrase(w: WorkloadConfig, *, peak: bool = True) -> str:
     """The tokens per micro-batch a projection used, and where the sample length came from."""
     length = sample_length(w, peak=peak)
@@ -1002,31 +1033,49 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
     return StepModel(step_s=step_s, parts=parts, peak_memory_gb=memory_gb(w) if peak_gb is None else peak_gb, model_flops=model_flops, forward_s=fwd)
 
 
-# A node's write bandwidth to checkpoint storage. Assumed, not measured: goblin knows nothing of the
-# user's storage and has no published figure for it; 2 GB/s is a network file system client, 10 GB/s
-# a node's local NVMe array. A job-level finding rests on the fast end (it holds even there).
-STORAGE_GB_S = (2.0, 10.0)
+# Checkpoint write bandwidth, per writing process (the slow end) to a node's storage (the fast end). DeepSpeed's
+# DeepNVMe blog (deepspeedai/DeepSpeed blogs/deepnvme/03-2025/README.md@7251557, Azure ND-H200-v5, single process,
+# HBM to local NVMe): FastPersist saves a checkpoint over 20x faster than `torch.save()` on 8 Gen5 NVMe in RAID-0,
+# whose measured write ceiling in the same blog is 26 GB/s, so a plain `torch.save()` writes under 1.3 GB/s; with
+# DeepNVMe a node writes 11 GB/s to 4 Gen5 NVMe (5 GB/s to 4 Gen4). The Trainer saves synchronously through
+# torch.save / safetensors, not FastPersist: the slow end is the realistic one, the fast end an optimized writer on
+# local NVMe (a network file system client is no faster). goblin knows nothing of the user's storage.
+STORAGE_GB_S = (1.3, 11.0)
+REALISTIC_STORAGE_GB_S = STORAGE_GB_S[0]
 GPUS_PER_NODE = 8  # MI300X / MI325X / MI355X platforms carry eight GPUs per node
 
 
-def checkpoint_gb(w: WorkloadConfig) -> float:
-    """What one save writes, all ranks together: the trainable weights as the model holds them (a
-    LoRA's adapters, or the whole model), plus the optimizer state and fp32 masters unless
-    `save_only_model` (the Trainer's _save_checkpoint writes both)."""
+def checkpoint_parts(w: WorkloadConfig) -> tuple[float, float]:
+    """(model GB, optimizer GB) one save writes, all ranks together. The model: the trainable weights in the
+    model's dtype (a LoRA's adapters in 16 bits; under ZeRO-3 the 16-bit weights gathered to rank 0 when
+    `stage3_gather_16bit_weights_on_model_save`, transformers 5.25.0 trainer.py:4149-4161). The optimizer: fp32
+    masters and AdamW moments, unless `save_only_model` (trainer.py:3442-3444; DeepSpeed writes its ZeRO shards
+    there, trainer.py:3596-3605)."""
     total = (w.model.params_b if w.model.params_b is not None else 7.0) * 1e9
     trainable = total if w.method == "full" else total * LORA_TRAINABLE_SHARE
     weights, master, _grads, opt = _state_bytes(w)
-    written = trainable * (weights if w.method == "full" else 2.0)
-    if not w.save_only_model:
-        written += trainable * (master + opt)
-    return written / GB
+    model = trainable * (weights if w.method == "full" else 2.0)
+    optimizer = 0.0 if w.save_only_model else trainable * (master + opt)
+    if w.zero3_full_saves and w.method == "full" and w.strategy == "deepspeed" and w.zero_stage == 3:
+        # no 16-bit gather: save_model writes DeepSpeed's checkpoint instead of the model file, its ZeRO shards
+        # holding the fp32 masters and moments whatever save_only_model says (trainer.py:4165-4174; the 16-bit
+        # module states under ZeRO-3 are placeholders, trainer.py:3596-3597)
+        model, optimizer = 0.0, trainable * (master + opt)
+    return model / GB, optimizer / GB
+
+
+def checkpoint_gb(w: WorkloadConfig) -> float:
+    """What one save writes, all ranks together (`checkpoint_parts`)."""
+    return sum(checkpoint_parts(w))
 
 
 def checkpoint_seconds(w: WorkloadConfig, storage_gb_s: float) -> float:
-    """Time one save takes: sharded optimizer state (ZeRO-1/2/3, FSDP) is written by every node at
-    once; an unsharded one (DDP, one GPU) by rank 0 alone."""
+    """Time one save takes: the model file is written by rank 0 alone (the Trainer saves the consolidated state dict
+    where `should_save`); sharded optimizer state (ZeRO-1/2/3, FSDP) by every node at once, an unsharded one by
+    rank 0."""
+    model, optimizer = checkpoint_parts(w)
     nodes = (w.nodes or max(1, -(-w.world_size // (w.gpus_per_node or GPUS_PER_NODE)))) if _shard_stage(w) >= 1 else 1
-    return checkpoint_gb(w) / (storage_gb_s * nodes)
+    return model / storage_gb_s + optimizer / (storage_gb_s * nodes)
 
 
 def checkpoint_share(w: WorkloadConfig, hw: Hardware, storage_gb_s: float) -> float | None:
@@ -1075,7 +1124,7 @@ class JobStep:
     over their intervals; a term is None where goblin cannot place it per step."""
 
     step_s: float
-    checkpoint_s: float | None  # at the fast end of STORAGE_GB_S
+    checkpoint_s: float | None  # at the fast end of STORAGE_GB_S (a lower bound)
     eval_s: float | None  # an upper bound (every eval example at the sequence length)
 
     @property

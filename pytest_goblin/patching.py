@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .costmodel import length_phrase, lengths_assumed, memory_gb, smaller_micro_batch
+from .costmodel import MicroBatchFit, length_phrase, lengths_assumed, memory_gb, smaller_micro_batch, step
 from .errors import GoblinError
 from .formats import LoadedConfig, parse_text
 from .formats.base import unified_diff
@@ -87,6 +87,19 @@ def _guessed_shape(w: WorkloadConfig) -> str | None:
     return f"{why}; {NOT_ON_A_GUESS} (check the memory on the GPU)" if why else None
 
 
+def _holds_when_shorter(w: WorkloadConfig, hw: Hardware, sets: dict[str, Any], down: MicroBatchFit | None) -> bool:
+    """A smaller micro-batch sized for samples at the config's own cutoff (seq_len set in the config: every sample
+    at its longest, so it fits at any real length) that is also projected faster than the config as it is when the
+    samples are shorter (rules.SHORTER_LENGTH_SHARE of it): the edit does not rest on the assumed length."""
+    from .costmodel import at_shorter_length, seq_len_is_cutoff
+
+    if down is None or not seq_len_is_cutoff(w):
+        return False
+    short = at_shorter_length(w)
+    trial = short.model_copy(update={**sets, "micro_batch_size": down.micro_batch_size, "gradient_accumulation": down.gradient_accumulation})
+    return step(short, hw).step_s > step(trial, hw).step_s
+
+
 def plan_edits(w: WorkloadConfig, rules: list[Rule], hw: Hardware) -> tuple[dict[str, tuple[Any, str]], dict[str, str], list[Conflict], dict[str, str]]:
     """field -> (value, rule id); env; conflicts; skipped rules with reasons."""
     chosen: dict[str, tuple[Any, str]] = {}
@@ -124,12 +137,13 @@ def plan_edits(w: WorkloadConfig, rules: list[Rule], hw: Hardware) -> tuple[dict
                 # 32 -> 2 on ~100-token SQL rows priced at 4096 tokens each)
                 skipped[rule.id] = assumed
                 continue
-            if lengths_assumed(w):
+            down = smaller_micro_batch(current, hw, spare_limit_gb(hw), sets)
+            if lengths_assumed(w) and not _holds_when_shorter(current, hw, sets, down):
                 # ... or lowered because every sample is priced at seq_len: at the data's real lengths checkpointing off
-                # may fit at the current micro-batch (review2: modal's SQL LoRA, 32 -> 2 while it fits at 32)
+                # may fit at the current micro-batch (review2: modal's SQL LoRA, 32 -> 2 while it fits at 32). Sized at
+                # the config's own cutoff (the longest a sample can be) and faster at a shorter length too, it is proposed.
                 skipped[rule.id] = f"every sample is assumed {w.seq_len} tokens long (no local dataset read); {NOT_DOWN_ON_ASSUMED_LENGTHS}"
                 continue
-            down = smaller_micro_batch(current, hw, spare_limit_gb(hw), sets)
             if down is None:
                 per_gpu = current.micro_batch_size * current.gradient_accumulation
                 skipped[rule.id] = (

@@ -325,12 +325,12 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     out["derived.world_size_known"] = bool(ws is not None and ws.explicit)
     out["derived.alloc_conf"] = next((w.env[k] for k in ALLOC_CONF_ENV if w.env.get(k)), None)
     out["derived.comm_share"] = comm_share(w, hw) if sized else None
-    # Checkpoint writes as a share of the job, at the fast end of the assumed storage bandwidth (a
-    # finding on it holds on fast storage too); None without a size or a per-step save interval.
+    # Checkpoint writes as a share of the job, at the realistic (slow, cited) end of the storage bandwidth: the
+    # Trainer saves synchronously through torch.save / safetensors; None without a size or a per-step save interval.
     if sized and w.model.params_b is not None and w.save_interval is not None:
-        from .costmodel import STORAGE_GB_S, checkpoint_share
+        from .costmodel import REALISTIC_STORAGE_GB_S, checkpoint_share
 
-        out["derived.checkpoint_share"] = checkpoint_share(w, hw, STORAGE_GB_S[1])
+        out["derived.checkpoint_share"] = checkpoint_share(w, hw, REALISTIC_STORAGE_GB_S)
     else:
         out["derived.checkpoint_share"] = None
     # Evaluation as a share of the job (an upper bound: every eval example at the sequence length),
@@ -410,17 +410,103 @@ def unjudged_on_assumed_lengths(w: WorkloadConfig, hw: Hardware, rules: tuple[Ru
     return sorted(out)
 
 
+def undecided_checkpointing(w: WorkloadConfig, hw: Hardware, fail_at: float) -> str | None:
+    """Why a config that keeps activation checkpointing is not cleared, or None: no dataset lengths were read, and
+    with checkpointing off at the micro-batch or a smaller one (micro-batch x accumulation kept), at the assumed
+    length or a shorter one, the workload fits with room to spare and the projection's range reaches `fail_at`.
+    Whether that edit pays then rests on the samples' lengths and the efficiency assumptions, not on anything
+    goblin read (review3 #15: Qwen2.5-32B ZeRO-3, micro-batch 8 x 2048, PASS 1.00x while checkpointing off at
+    micro-batch 1 spans 0.66-1.10x)."""
+    from .costmodel import at_length, at_shorter_length, lengths_assumed, memory_gb, sensitivity, seq_len_is_cutoff, shorter_length
+    from .modelzoo import shape_assumption
+    from .patching import spare_limit_gb
+
+    if not w.gradient_checkpointing or w.activation_offloading or not lengths_assumed(w) or shape_assumption(w.model) is not None:
+        return None
+    per_gpu = w.micro_batch_size * w.gradient_accumulation
+    best: tuple[int, int, float, float, float, float] | None = None  # length, micro-batch, peak, point, low, high
+    for tokens in dict.fromkeys((w.seq_len, shorter_length(w))):
+        at = at_length(w, tokens) if tokens == w.seq_len else at_shorter_length(w)
+        for mbs in range(w.micro_batch_size, 0, -1):
+            if per_gpu % mbs:
+                continue
+            trial = at.model_copy(update={"gradient_checkpointing": False, "micro_batch_size": mbs, "gradient_accumulation": per_gpu // mbs})
+            peak = memory_gb(trial)
+            if peak > spare_limit_gb(hw):
+                continue
+            point, low, high = sensitivity(at, trial, hw)
+            if high >= fail_at and (best is None or point > best[3]):
+                best = (tokens, mbs, peak, point, low, high)
+    if best is None:
+        return None
+    tokens, mbs, peak, point, low, high = best
+    from .costmodel import seq_len_origin
+
+    cutoff = seq_len_is_cutoff(w)
+    if tokens == w.seq_len:
+        where = (
+            f"at the config's {w.seq_len} tokens per sample (its cutoff: the longest a sample can be)"
+            if cutoff
+            else f"at {tokens} tokens per sample ({seq_len_origin(w)})"
+        )
+    elif cutoff:
+        where = f"with samples mostly {tokens} tokens long and the longest at the config's cutoff of {w.seq_len} (which sets the peak memory)"
+    else:
+        where = f"at {tokens} tokens per sample (shorter than the {w.seq_len} assumed: {seq_len_origin(w)})"
+    how = (
+        "at the same micro-batch"
+        if mbs == w.micro_batch_size
+        else f"at micro-batch {mbs} x accumulation {per_gpu // mbs} (the same {per_gpu} samples per GPU per step)"
+    )
+    return (
+        f"activation checkpointing stays on, and whether turning it off pays is not decided: {where}, checkpointing off fits {how} "
+        f"({peak:.0f} GB per GPU of {hw.hbm_gb:g} GB) and is projected {point:.2f}x [{low:.2f}-{high:.2f}], a range that reaches {fail_at:g}x; "
+        "that rests on the samples' lengths, which goblin did not read, and on its efficiency assumptions, so it cannot clear this config; "
+        "name the local dataset in the config (its sampled lengths replace seq_len), or measure with your training command (goblin_command)"
+    )
+
+
+def over_hbm(w: WorkloadConfig, hw: Hardware) -> str | None:
+    """Why a config whose own projected peak is above the GPU's HBM is not cleared, or None: the projection then
+    describes a run that does not fit (an out-of-memory at the first step) or lengths that are not the data's, and
+    neither is a clean PASS (review3 #13: PASS with a 199 GB baseline on a 192 GB GPU)."""
+    from .costmodel import length_phrase, memory_gb
+
+    if not (w.model.known or w.model.params_b is not None):
+        return None
+    have = memory_gb(w)
+    if have <= hw.hbm_gb:
+        return None
+    ws = w.sources.get("world_size")
+    gpus = f"{w.world_size} GPU{'s' if w.world_size != 1 else ''}" + ("" if ws is not None and ws.explicit else " (assumed)")
+    return (
+        f"the config as it is projects {have:.0f} GB per GPU of {hw.hbm_gb:g} GB at {length_phrase(w)} on {gpus}: either it does not fit "
+        "this GPU (an out-of-memory at the first step) or the projection's lengths or topology are not the run's, so goblin cannot clear it; "
+        "name the local dataset and the launch (world size) goblin should read, or measure with your training command (goblin_command)"
+    )
+
+
 def checkpoint_phrase(w: WorkloadConfig, hw: Hardware) -> str:
-    """The job-level estimate a checkpoint finding rests on, with its assumptions."""
-    from .costmodel import STORAGE_GB_S, checkpoint_gb, checkpoint_seconds, checkpoint_share
+    """The job-level estimate a checkpoint finding rests on, with its range over the storage bandwidth."""
+    from .costmodel import STORAGE_GB_S, checkpoint_parts, checkpoint_seconds, checkpoint_share
 
     slow, fast = STORAGE_GB_S
     share = [checkpoint_share(w, hw, bw) or 0.0 for bw in (fast, slow)]
-    what = "the model only" if w.save_only_model else "model and optimizer state" if w.method == "full" else "adapters and their optimizer state"
+    model, optimizer = checkpoint_parts(w)
+    weights = "the model's weights" if w.method == "full" else "the adapters"
+    what = f"{model:,.0f} GB of {weights}" + (
+        f" and {optimizer:,.0f} GB of optimizer state and fp32 masters" if optimizer else " (`save_only_model`: no optimizer state)"
+    )
+    if not model and optimizer:
+        what = (
+            f"{optimizer:,.0f} GB of fp32 masters and optimizer state in ZeRO-3 shards: without `stage3_gather_16bit_weights_on_model_save` in "
+            "the DeepSpeed file the Trainer saves DeepSpeed's full checkpoint, so `save_only_model` does not leave the optimizer state out"
+        )
     return (
-        f"about {checkpoint_gb(w):,.0f} GB ({what}) every {w.save_interval} optimizer steps, "
-        f"{checkpoint_seconds(w, fast):,.0f} s per save at {fast:g} GB/s per node and {checkpoint_seconds(w, slow):,.0f} s at {slow:g} GB/s "
-        f"(assumed storage bandwidths): {share[0]:.0%}-{share[1]:.0%} of the job's time (projected); {job_phrase(w, hw)}"
+        f"about {model + optimizer:,.0f} GB every {w.save_interval} optimizer steps ({what}), "
+        f"{checkpoint_seconds(w, slow):,.0f} s per save and {share[1]:.0%} of the job's time at {slow:g} GB/s (a plain synchronous torch.save, "
+        f"as the Trainer writes), {checkpoint_seconds(w, fast):,.0f} s and {share[0]:.0%} at {fast:g} GB/s (an optimized writer on a node's local "
+        f"NVMe; both from DeepSpeed's DeepNVMe/FastPersist measurements; projected); {job_phrase(w, hw)}"
     )
 
 
@@ -641,7 +727,7 @@ def job_phrase(w: WorkloadConfig, hw: Hardware) -> str:
     job = job_step(w, hw)
     terms = [f"{secs(job.step_s)} step"]
     if job.checkpoint_s is not None:
-        terms.append(f"{secs(job.checkpoint_s)} checkpoint writes (at {STORAGE_GB_S[1]:g} GB/s per node)")
+        terms.append(f"{secs(job.checkpoint_s)} checkpoint writes (at {STORAGE_GB_S[1]:g} GB/s, the fast end)")
     if job.eval_s is not None:
         terms.append(f"up to {secs(job.eval_s)} evaluation")
     left: list[str] = []
@@ -1007,7 +1093,7 @@ def micro_batch_down_phrase(
     projection says of it: `batch_size` 8 -> 4, `gradient_accumulation_steps` 8 -> 16,
     `enable_activation_checkpointing: false`: fits in 192 GB at 101 GB ... The peak is the patched
     config's (`patched`, every edit of the patch) where the rule is in the patch, the gain the rule's own."""
-    from .costmodel import memory_gb, step
+    from .costmodel import lengths_assumed, memory_gb, seq_len_is_cutoff, shorter_length, step
 
     after = w.model_copy(update=values)
     order = ["micro_batch_size", "gradient_accumulation", *(f for f in values if f not in ("micro_batch_size", "gradient_accumulation"))]
@@ -1018,6 +1104,12 @@ def micro_batch_down_phrase(
     return (
         f"{said}: fits in {hw.hbm_gb:g} GB at {peak:.0f} GB, projected {gain:.2f}x faster; micro-batch x gradient accumulation "
         f"stays {per_gpu} sequences per GPU per optimizer step"
+        + (
+            f" (sized for every sample at the config's cutoff of {w.seq_len} tokens, the longest a sample can be, and projected "
+            f"faster with samples mostly {shorter_length(w)} tokens long too; no dataset lengths were read, and with shorter samples a larger micro-batch may fit)"
+            if lengths_assumed(w) and seq_len_is_cutoff(w)
+            else ""
+        )
     )
 
 

@@ -107,6 +107,9 @@ class WorkloadConfig(Model):
     # leaves out the optimizer state (`save_only_model`). Read by costmodel.checkpoint_seconds.
     save_interval: int | None = Field(default=None, ge=1)
     save_only_model: bool = False
+    # ZeRO-3 from a DeepSpeed file without `stage3_gather_16bit_weights_on_model_save: true`: every save writes
+    # DeepSpeed's full checkpoint (optimizer state included) even with save_only_model (costmodel.checkpoint_parts)
+    zero3_full_saves: bool = False
     # Evaluation during training: whether the trainer evaluates at all (an eval strategy other than
     # "no", or a validation split), the optimizer steps between evaluations when it evaluates every N
     # steps (None: per epoch, a share of the run, or not known), the per-device eval batch size, and

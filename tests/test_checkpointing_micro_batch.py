@@ -268,10 +268,20 @@ def test_axolotl_batch_size_keeps_the_batch_and_writes_no_accumulation_key(tmp_p
 
 def test_not_lowered_for_samples_of_an_assumed_length(tmp_path: Path) -> None:
     """review2 (modal-labs SQL LoRA): micro-batch 32 -> 2 sized for samples priced at seq_len, while the rows are
-    ~200 tokens and checkpointing off fits at 32. Without a sampled dataset or packing the micro-batch is not
-    lowered; the rule is left out with the reason and the verdict is inconclusive, naming it."""
-    path = _write(tmp_path / "v1_sft.yaml", LLAMAFACTORY_V1)
+    ~200 tokens and checkpointing off fits at 32. Without a sampled dataset, packing or a cutoff in the config the
+    micro-batch is not lowered; the rule is left out with the reason and the verdict is inconclusive, naming it."""
+    path = _write(tmp_path / "v1_sft.yaml", LLAMAFACTORY_V1.replace("cutoff_len: 2048\n", ""))
     report = _audit(path)
     assert report.patch is not None and RULE not in report.patch.rule_ids
     assert "goblin does not lower the micro-batch for samples of an assumed length" in report.patch.skipped[RULE]
     assert report.inconclusive and RULE in report.inconclusive and "2048 tokens" in report.inconclusive
+
+
+def test_sized_at_the_configs_cutoff_but_not_decided(tmp_path: Path) -> None:
+    """With the config's own cutoff (review3 #14) the smaller micro-batch fits at any real length, and is projected
+    faster at half of it too: it is proposed, but the verdict waits for the lengths (much shorter rows, as in
+    review2's SQL LoRA, may fit at the current micro-batch)."""
+    path = _write(tmp_path / "v1_sft.yaml", LLAMAFACTORY_V1)
+    report = _audit(path)
+    assert report.patch is not None and RULE in report.patch.rule_ids
+    assert report.verdict == "warn" and report.inconclusive and "the config's cutoff of 2048 tokens" in report.inconclusive

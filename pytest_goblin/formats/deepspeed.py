@@ -206,6 +206,11 @@ def read(config_path: Path, ref: str) -> tuple[dict[str, Any], str]:
         out.update({k: v for k, v in named.items() if k != "cpu_offload"})
         note = said
     out.update(zero_sharding(zero))
+    if out.get("zero_stage") == 3 and isinstance(zero, dict) and zero.get("stage3_gather_16bit_weights_on_model_save") is not True:
+        # ZeRO-3 without the 16-bit gather (DeepSpeed's default is off): the Trainer's save_model falls back to
+        # DeepSpeed's full checkpoint, optimizer state included, whatever save_only_model says
+        # (transformers 5.25.0 trainer.py:4149-4174)
+        out["zero3_full_saves"] = True
     blocks = _offloads(zero)
     if blocks:
         text = _text(config_path, path) if path.suffix.lower() == ".json" else ""

@@ -373,6 +373,8 @@ def read_deepspeed(r: Reader, ref: str, key: str, line: int | None) -> None:
         r.explicit("sharding", found["sharding"], key, line)
         r.explicit("shard_group", found["shard_group"], key, line)
         r.sources["sharding"].note = f"`{found['sharding_key']}: {found['shard_group']}` in {Path(ref).name}"
+    if found.get("zero3_full_saves"):
+        r.explicit("zero3_full_saves", True, key, line)
     if "zero_stage" in found:
         r.explicit("zero_stage", found["zero_stage"], key, line)
         if found.get("stage_from") == "name":

@@ -24,7 +24,7 @@ from ..modelzoo import shape_assumption
 from ..patching import NOT_DOWN_ON_ASSUMED_LENGTHS, NOT_ON_A_GUESS, NOT_ON_ASSUMED_LENGTHS, NOT_READ_BACK, assumed_over, build_patch, plan_edits
 from ..rollout import inconclusive_reason as rollout_reason
 from ..rollout import split as rollout_split
-from ..rules import online_rl, render_finding, search, slim, unactionable, unmodelled_trainer
+from ..rules import online_rl, over_hbm, render_finding, search, slim, unactionable, undecided_checkpointing, unmodelled_trainer
 from ..schemas import Finding, Patch, Report, RolloutSplit, Rule, RunMetrics, Speedup, WorkloadConfig, device_label
 from ..stats import MAX_HALF_WIDTH, bootstrap_speedup, decide, inconclusive, settled, straddled
 from .context import AuditContext
@@ -502,6 +502,36 @@ def _assumed_lengths(ctx: AuditContext, w: WorkloadConfig, patch: Patch) -> str 
     )
 
 
+def _sized_at_cutoff(ctx: AuditContext, w: WorkloadConfig, patch: Patch) -> str | None:
+    """Why the verdict is not decided when it rests on a smaller micro-batch sized for samples at the config's own
+    cutoff (patching._holds_when_shorter: it fits at any real length and is projected faster at a shorter one too),
+    while no dataset lengths were read: with much shorter samples checkpointing off may fit at the current
+    micro-batch, and the smaller one then costs more than it saves (review2: modal's SQL LoRA, 32 -> 2 on ~200-token
+    rows). The edit is proposed; the verdict waits for the lengths. None where the rest of the patch reaches
+    goblin_fail_at without it."""
+    from ..costmodel import lengths_assumed, shorter_length
+
+    if not lengths_assumed(w):
+        return None
+    down = {r.id for r in ctx.rules if r.transform.micro_batch_down}
+    ids = sorted(rid for rid in patch.rule_ids if rid in down)
+    if not ids:
+        return None
+    base = step(w, ctx.hw).step_s
+    rest = w.model_copy(update={e.field: e.new for e in patch.edits if e.rule_id not in ids})
+    if base / step(rest, ctx.hw).step_s >= ctx.settings.fail_at:
+        return None
+    own = _own_gains(w, patch, ctx.hw, base, frozenset(ids))
+    gains = ", ".join(f"{rid} {gain:.2f}x on its own" for rid, gain in sorted(own.items()))
+    return (
+        f"the patch's gain rests on {gains}, a smaller micro-batch sized for every sample at the config's cutoff of {w.seq_len} "
+        f"tokens (the longest a sample can be, so it fits at any real length) and projected faster with samples mostly {shorter_length(w)} tokens long "
+        "too; no dataset lengths were read, and with much shorter samples checkpointing off may fit at the current "
+        "micro-batch, where the smaller one costs more than it saves; name the local dataset in the config (its sampled "
+        "lengths replace seq_len), or measure with your training command (goblin_command)"
+    )
+
+
 def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch: Patch, *, notes: list[str] | None = None) -> Report:
     w = _workload(ctx)
     if before.evidence == "measured" and after.evidence == "measured":
@@ -573,6 +603,9 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         )
     if not why and verdict != "fail":
         why = _assumed_lengths(ctx, w, patch)
+    if not why and verdict != "fail" and evidence == "projected":
+        # a baseline projected above HBM is never cleared, whatever path left the memory rules silent
+        why = over_hbm(w, ctx.hw)
     lowered = sorted(rid for rid, skip in patch.skipped.items() if NOT_DOWN_ON_ASSUMED_LENGTHS in skip)
     if not why and lowered and verdict != "fail" and evidence == "projected":
         why = (
@@ -580,6 +613,8 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
             f"{w.seq_len} tokens long, and at the data's real lengths it may fit at the current one; name the local dataset in the "
             "config (its sampled lengths replace seq_len), or measure with your training command (goblin_command)"
         )
+    if not why and evidence == "projected":
+        why = _sized_at_cutoff(ctx, w, patch)
     unwritten = sorted(rid for rid, skip in patch.skipped.items() if skip.endswith(NOT_READ_BACK))
     if not why and unwritten and verdict != "fail":
         why = (
@@ -588,6 +623,9 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         )
     if not why and verdict != "fail":
         why = _left_to_launcher(ctx, w, patch)
+    if not why and verdict == "pass" and evidence == "projected" and patch.new_workload.gradient_checkpointing:
+        # a PASS is not decided on an assumed length: checkpointing off tried at it and at a shorter one
+        why = undecided_checkpointing(w, ctx.hw, ctx.settings.fail_at)
     if why:
         verdict, reason = "warn", f"inconclusive ({speedup.point:.2f}x [{speedup.low:.2f}-{speedup.high:.2f}] {evidence}, not decided): {why}"
     elif straddles:
