@@ -105,14 +105,17 @@ def trl_default(cls: str, key: str, version: str) -> Value | None:
     return Value(value, said)
 
 
-def _get(lookup: Lookup, cls: str, key: str, version: str) -> Value | None:
-    """The config's value of `key`, else TRL's default at `version`, else (a release goblin did not read, newer
-    than the newest it did) the newest read release's default, said to be assumed."""
+def _get(lookup: Lookup, cls: str, key: str, version: str, preset: dict[str, Value] | None = None) -> Value | None:
+    """The config's value of `key`, else what the framework around TRL passes for it (`preset`: Axolotl's own
+    defaults), else TRL's default at `version`, else (a release goblin did not read, newer than the newest it
+    did) the newest read release's default, said to be assumed."""
     from .frameworks.history import newest
 
     found, value, line = lookup(key)
     if found and value is not None:
         return Value(value, f"line {line}" if line else "the config")
+    if preset and key in preset:
+        return preset[key]
     got = trl_default(cls, key, version)
     top = newest("trl")
     v, t = _version(version), _version(top)
@@ -240,18 +243,31 @@ def _waves(reserved_gb: float, weights_gb: float, need_gb: float) -> int:
     return math.ceil(need_gb / pool) if pool > 0 and need_gb > pool else 1
 
 
-def split(w: WorkloadConfig, hw: Hardware, lookup: Lookup, version: str, version_source: str, *, server_line: str | None = None) -> RolloutSplit | None:
+def split(
+    w: WorkloadConfig,
+    hw: Hardware,
+    lookup: Lookup,
+    version: str,
+    version_source: str,
+    *,
+    server_line: str | None = None,
+    cls: str | None = None,
+    trainer: str | None = None,
+    preset: dict[str, Value] | None = None,
+) -> RolloutSplit | None:
     """The projected split of one optimizer step of a TRL GRPO / RLOO / online DPO recipe, or None when the recipe is not
     one `split` models (another trainer or framework, a TRL release before the modelled trainer). `server_line`:
-    the line that starts the vLLM server (`file:line: text`), for server mode."""
-    cls = config_class(w)
+    the line that starts the vLLM server (`file:line: text`), for server mode. A framework that builds TRL's config
+    for the recipe (Axolotl `rl: grpo`) passes the class (`cls`), its label (`trainer`), a lookup that reads TRL's
+    keys where it keeps them and `preset`, the values it passes where the file sets none (axolotl_grpo)."""
+    cls = cls or config_class(w)
     v = _version(version)
-    if cls not in MODELLED or v is None or v < Version(MODELLED[cls]):
+    if cls is None or cls not in MODELLED or v is None or v < Version(MODELLED[cls]):
         return None
     values: dict[str, str] = {"trl": f"trl {version} ({version_source})"}
 
     def get(key: str) -> Value | None:
-        got = _get(lookup, cls, key, version)
+        got = _get(lookup, cls, key, version, preset)
         if got is not None:
             values[key] = f"{got.value} ({got.source})"
         return got
@@ -389,7 +405,7 @@ def split(w: WorkloadConfig, hw: Hardware, lookup: Lookup, version: str, version
     total = None if generation_s is None else generation_s + reference_s + logprob_s + training_s
     return RolloutSplit(
         method={"GRPOConfig": "grpo", "RLOOConfig": "rloo"}.get(cls, "online_dpo"),
-        trainer=f"trl {version} ({cls})",
+        trainer=trainer or f"trl {version} ({cls})",
         generation_on=where,
         vllm_mode=mode if use_vllm else None,
         prompts_per_step=round(completions / generations, 2),
@@ -486,5 +502,154 @@ def memory_message(r: RolloutSplit) -> str | None:
             f"the colocated vLLM reserves {r.vllm_reserved_gb:.1f} GB (vllm_gpu_memory_utilization {util}), no more than the "
             f"{r.vllm_weights_gb:.1f} GB of weights it holds, which leaves no room for its KV cache: vLLM stops at start-up. "
             "Raise vllm_gpu_memory_utilization where the training state leaves room, or run vLLM in server mode"
+        )
+    return None
+
+
+# Axolotl `rl: grpo` (axolotl 0.18.0, commit 067b021c, tag v0.18.0): Axolotl builds TRL's GRPOConfig from its own
+# `trl:` and `vllm:` blocks (src/axolotl/core/trainers/grpo/__init__.py:58-147@067b021c; beta from `trl.beta`, else
+# `rl_beta`: core/builders/rl.py:122-125) on the TRL release it requires (pyproject.toml:23@067b021c: trl==1.8.0).
+# max_prompt_length is blocklisted for GRPO (grpo/__init__.py:239-245): prompts are not truncated.
+AXOLOTL_GRPO_AT = "0.18.0"
+AXOLOTL_TRL = "1.8.0"
+AXOLOTL_TRL_CITE = "the trl==1.8.0 Axolotl 0.18.0 requires, pyproject.toml:23@067b021c"
+AXOLOTL_GRPO_CITE = "axolotl 0.18.0 src/axolotl/core/trainers/grpo/__init__.py"
+# TRL GRPOConfig key -> where an Axolotl file keeps it (first found wins)
+AXOLOTL_GRPO_KEYS: dict[str, tuple[str, ...]] = {
+    "use_vllm": ("trl.use_vllm",),  # :68-69
+    "vllm_mode": ("trl.vllm_mode",),  # :70-71
+    "vllm_enable_sleep_mode": ("trl.vllm_enable_sleep_mode",),  # :72-73, colocate only
+    "vllm_gpu_memory_utilization": ("vllm.gpu_memory_utilization",),  # :74-76, colocate only
+    "vllm_tensor_parallel_size": ("vllm.tensor_parallel_size",),  # :77-79, colocate only
+    "num_generations": ("trl.num_generations",),  # :89-90
+    "generation_batch_size": ("trl.generation_batch_size",),  # :91-92
+    "max_completion_length": ("trl.max_completion_length",),  # :103, passed even when unset
+    "num_iterations": ("trl.num_iterations",),  # :139-140
+    "vllm_importance_sampling_correction": ("trl.vllm_importance_sampling_correction",),  # :167-170
+    "beta": ("trl.beta", "rl_beta"),  # builders/rl.py:122-125
+}
+_COLOCATE_ONLY = ("vllm_enable_sleep_mode", "vllm_gpu_memory_utilization", "vllm_tensor_parallel_size")
+
+
+def axolotl_grpo(lookup: Lookup) -> tuple[Lookup, dict[str, Value], str | None]:
+    """(a lookup of TRL's GRPOConfig keys in an Axolotl file, the values Axolotl passes where the file sets none,
+    the reason no split is projected or None). `lookup` reads the file's own (dotted) keys."""
+    trl_found, trl_block, _ = lookup("trl")
+    has_trl = trl_found and isinstance(trl_block, dict) and bool(trl_block)
+    mode_found, mode, _ = lookup("trl.vllm_mode")
+    colocate = mode_found and str(mode) == "colocate"
+    vllm_on = lookup("trl.use_vllm")
+    use_vllm = vllm_on[0] and (vllm_on[1] is True or str(vllm_on[1]).strip().lower() == "true")
+
+    def mapped(key: str) -> tuple[bool, Any, int | None]:
+        if not has_trl:  # no `trl:` block: Axolotl passes no GRPO key (:62-63), TRL's defaults hold
+            return (False, None, None) if key != "beta" else lookup("rl_beta")
+        if key in _COLOCATE_ONLY and not (use_vllm and colocate):
+            return False, None, None  # passed only with use_vllm and vllm_mode: colocate (:68-79)
+        for path in AXOLOTL_GRPO_KEYS.get(key, ()):
+            found, value, line = lookup(path)
+            if found and value is not None:
+                return found, value, line
+        return False, None, None
+
+    preset: dict[str, Value] = {}
+    if has_trl and use_vllm and colocate:
+        preset["vllm_gpu_memory_utilization"] = Value(
+            0.9,
+            "Axolotl's vllm.gpu_memory_utilization default, passed to GRPOConfig in colocate mode "
+            f"(axolotl 0.18.0 src/axolotl/utils/schemas/vllm.py:25-26, {AXOLOTL_GRPO_CITE}:72-76@067b021c)",
+        )
+        preset["vllm_tensor_parallel_size"] = Value(
+            1, f"assumed: vllm.tensor_parallel_size unset, and Axolotl passes it unset ({AXOLOTL_GRPO_CITE}:77-79@067b021c)"
+        )
+    why = None
+    if has_trl and not mapped("max_completion_length")[0]:
+        why = (
+            f"the file's `trl:` block does not set max_completion_length, and Axolotl passes it to GRPOConfig unset "
+            f"({AXOLOTL_GRPO_CITE}:103@067b021c; trl 1.8.0 grpo_config.py:485 accepts an unset length and hands it on as the "
+            "generation limit, grpo_trainer.py:1024, :1031@v1.8.0, so completions stop only at the model's or the generation "
+            "config's own limit), so the completion length, and with it generation, "
+            "the reference forward and the training step, is not known; set trl.max_completion_length"
+        )
+    return mapped, preset, why
+
+
+def _said(lookup: Lookup, key: str) -> tuple[Any, str]:
+    found, value, line = lookup(key)
+    if not found or value is None:
+        return None, f"{key} unset"
+    return value, f"{key} {value}" + (f" (line {line})" if line else "")
+
+
+def unsplit_reason(w: WorkloadConfig, lookup: Lookup, version: str | None) -> str | None:
+    """Why an online RL recipe whose trainer `split` does not model gets no split, in its own keys, or None when
+    goblin has nothing more specific to say than the generic reason."""
+    label = w.framework or ""
+    if "(rl grpo)" in label and label.startswith("axolotl "):
+        at = label.split(" ")[1]
+        if at != AXOLOTL_GRPO_AT:
+            return (
+                f"the repository runs Axolotl {at}; goblin read how Axolotl builds TRL's GRPOConfig from its `trl:` and `vllm:` "
+                f"blocks at Axolotl {AXOLOTL_GRPO_AT} only ({AXOLOTL_GRPO_CITE}:58-147@067b021c, on trl {AXOLOTL_TRL}), "
+                "so it cannot say which keys reach the trainer at this release"
+            )
+        return axolotl_grpo(lookup)[2]
+    if "(dev/grpo_full_finetune_distributed)" in label:
+        parts = [_said(lookup, k) for k in ("batch_size", "grpo_samples", "max_generated_tokens")]
+        unset = [said for value, said in parts if value is None]
+        if unset:
+            return (
+                f"torchtune's GRPO recipe needs {', '.join(unset)} (it reads cfg.batch_size, cfg.grpo_samples and "
+                "cfg.max_generated_tokens, recipes/dev/grpo_full_finetune_distributed.py:285-289@v0.6.1), so the "
+                "completions it generates per step are not known"
+            )
+        (b, bs), (g, gs), (_t, ts) = parts
+        try:
+            n = f" = {int(b) * int(g)} completions"
+        except (TypeError, ValueError):
+            n = ""
+        return (
+            f"torchtune's GRPO recipe generates with its own decoding loop over a local KV cache, not vLLM "
+            "(torchtune.dev.grpo.generation.generate, recipes/dev/grpo_full_finetune_distributed.py:23, :723-735@v0.6.1), "
+            f"and goblin has no sourced efficiency for that loop on ROCm: the generation of {bs} prompts x {gs}{n} "
+            f"of up to {ts} tokens per GPU per step is not projected, nor are its reward "
+            "(batch_shaped_correctness_reward, :24, :792) and the reference model's forward"
+        )
+    if "(dev/async_grpo_full_finetune_distributed)" in label:
+        _e, es = _said(lookup, "inference.engine")
+        _i, inf = _said(lookup, "orchestration.num_inference_workers")
+        _t, tr = _said(lookup, "orchestration.num_training_workers")
+        return (
+            f"torchtune's asynchronous GRPO recipe runs generation ({es}) on inference workers apart from the training "
+            f"ones ({inf}, {tr}), overlapping with training: goblin does not model a step whose generation and training "
+            "run concurrently on separate workers"
+        )
+    if "(ppo_full_finetune_single_device)" in label:
+        _t, ts = _said(lookup, "max_generated_tokens")
+        return (
+            "torchtune's PPO recipe generates with torchtune's decoding loop and scores every trajectory with a reward model "
+            f"and a value model (reward_and_value_model, recipes/ppo_full_finetune_single_device.py:191-196@v0.6.1; {ts}): "
+            "goblin has no sourced efficiency for that loop on ROCm and does not model the reward and value models"
+        )
+    if "(stage ppo)" in label:
+        _r, rs = _said(lookup, "reward_model")
+        _k, ks = _said(lookup, "reward_model_type")
+        _n, ns = _said(lookup, "max_new_tokens")
+        _b, bs = _said(lookup, "ppo_buffer_size")
+        return (
+            "LLaMA-Factory's PPO generates through transformers' generate (unwrapped_model.generate, "
+            "src/llamafactory/train/ppo/trainer.py:363@v0.9.5) on TRL's PPOTrainer, and scores each response with a reward "
+            f"model ({rs}; {ks}, default lora: hparams/finetuning_args.py:235-250@v0.9.5) and a value head: goblin has no sourced "
+            f"efficiency for transformers' generate on ROCm ({ns}, default 1024: hparams/generating_args.py:53-54@v0.9.5; "
+            f"{bs}, default 1: finetuning_args.py:203-205) and does not model the reward model's passes"
+        )
+    cls = config_class(w)
+    v = _version(version or "")
+    if cls in MODELLED and v is not None and v < Version(MODELLED[cls]):
+        return (
+            f"the recipe runs trl {version}, whose {cls.removesuffix('Config')} trainer predates the one goblin models "
+            f"(from trl {MODELLED[cls]}"
+            + (", the release that gave GRPOConfig steps_per_generation, the batching `split` follows" if cls == "GRPOConfig" else "")
+            + ")"
         )
     return None

@@ -149,10 +149,107 @@ def test_defaults_follow_the_trl_release_the_recipe_pins(tmp_path: Path) -> None
     assert "grpo_config.py:474@0.29.1" in s.values["vllm_mode"]
 
 
-def test_old_trl_and_other_online_rl_trainers_keep_the_generic_reason(tmp_path: Path) -> None:
-    """Must not: a GRPO trainer older than the modelled one (trl 0.17) gets no split; neither does a PPO recipe."""
+def test_old_trl_gets_no_split_and_says_which_release(tmp_path: Path) -> None:
+    """Must not: a GRPO trainer older than the modelled one (trl 0.17) gets no split; the reason names its release."""
     r = _audit(tmp_path, "# pip install trl==0.17.0\n" + SMALL)
-    assert r.rollout is None and r.inconclusive is not None and "does not model online RL (grpo) for this trainer" in r.inconclusive
+    assert r.rollout is None and r.inconclusive is not None
+    assert "runs trl 0.17.0, whose GRPO trainer predates the one goblin models (from trl 0.18.0" in r.inconclusive
+    assert "for this trainer (it projects" not in r.inconclusive  # not the generic reason
+    _no_none(r)
+
+
+AXOLOTL = (
+    "base_model: Qwen/Qwen2.5-7B-Instruct\nrl: grpo\ntrl:\n  beta: 0.001\n  use_vllm: true\n  vllm_mode: colocate\n"
+    "  num_generations: 8\n  max_completion_length: 1024\nvllm:\n  tensor_parallel_size: 1\n"
+    "datasets:\n  - path: openai/gsm8k\n    type: rewards.gsm8k\nmicro_batch_size: 8\ngradient_accumulation_steps: 4\n"
+    "bf16: true\ngradient_checkpointing: true\nsequence_len: 2048\n"
+)
+
+
+def test_axolotl_grpo_is_split_from_its_trl_block_with_axolotls_own_reservation(tmp_path: Path) -> None:
+    """Axolotl passes its vllm.gpu_memory_utilization (default 0.9) to GRPOConfig in colocate mode, on trl 1.8.0
+    (axolotl 0.18.0 grpo/__init__.py:72-76, schemas/vllm.py:25-26, pyproject.toml:23@067b021c)."""
+    r = _audit(tmp_path, AXOLOTL, head="")
+    s = r.rollout
+    assert s is not None and s.trainer == "axolotl 0.18.0 rl: grpo on trl 1.8.0 (GRPOConfig)"
+    assert s.completion_tokens == 1024 and s.completions_per_step == 32 and s.prompts_per_step == 4  # 8 x 4 completions, 8 per prompt
+    assert s.vllm_reserved_gb == pytest.approx(0.9 * 192, abs=0.1) and "schemas/vllm.py:25-26" in s.values["vllm_gpu_memory_utilization"]
+    assert s.values["num_generations"] == "8 (line 7)" and s.reference_ms > 0  # trl.beta 0.001
+    finding = next(f for f in r.findings if f.rule_id == FINDING_ID)
+    assert finding.key == "vllm.gpu_memory_utilization" and "vllm_gpu_memory_utilization" not in finding.message
+    assert r.inconclusive is not None and "axolotl 0.18.0 rl: grpo" in r.inconclusive
+    _no_none(r)
+
+
+def test_axolotl_grpo_with_a_reservation_that_fits_has_no_memory_finding(tmp_path: Path) -> None:
+    small = AXOLOTL.replace("Qwen2.5-7B-Instruct", "Qwen2.5-0.5B-Instruct").replace("  tensor_parallel_size: 1\n", "  gpu_memory_utilization: 0.3\n")
+    s = _audit(tmp_path, small, head="").rollout
+    assert s is not None and s.vllm_reserved_gb == pytest.approx(0.3 * 192, abs=0.1) and s.values["vllm_gpu_memory_utilization"].endswith("(line 10)")
+    r = _audit(tmp_path, small, head="")
+    assert not any(f.rule_id == FINDING_ID for f in r.findings)
+    # no `vllm_mode: colocate`: Axolotl passes no reservation, and TRL's 0.3 holds (grpo/__init__.py:72)
+    server = _audit(tmp_path, small.replace("  vllm_mode: colocate\n", ""), head="").rollout
+    assert server is not None and "default at trl 1.8.0" in server.values["vllm_mode"]
+
+
+def test_axolotl_grpo_without_a_completion_length_names_the_key(tmp_path: Path) -> None:
+    """Axolotl passes trl.max_completion_length to GRPOConfig even unset (grpo/__init__.py:103@067b021c)."""
+    r = _audit(tmp_path, AXOLOTL.replace("  max_completion_length: 1024\n", ""), head="")
+    assert r.rollout is None and r.inconclusive is not None
+    assert "does not set max_completion_length" in r.inconclusive and "set trl.max_completion_length" in r.inconclusive
+    assert "for this trainer (it projects" not in r.inconclusive
+    _no_none(r)
+    with_it = _audit(tmp_path, AXOLOTL, head="")
+    assert with_it.inconclusive is not None and "does not set max_completion_length" not in with_it.inconclusive
+
+
+def test_axolotl_grpo_without_vllm_splits_with_generation_not_projected(tmp_path: Path) -> None:
+    """No `trl.use_vllm`: Axolotl passes none (grpo/__init__.py:68), TRL's default false: transformers' generate."""
+    s = _audit(tmp_path, AXOLOTL.replace("  use_vllm: true\n", ""), head="").rollout
+    assert s is not None and s.generation_ms is None and s.vllm_reserved_gb is None
+    assert any("transformers' generate" in n for n in s.not_modelled)
+
+
+TORCHTUNE_GRPO = (
+    "# tune run --nproc_per_node 4 dev/grpo_full_finetune_distributed --config dev/3B_full_grpo\n"
+    "model:\n  _component_: torchtune.models.llama3_2.llama3_2_3b\nbatch_size: 2\ngrpo_samples: 16\n"
+    "forward_batch_size: 1\nmax_generated_tokens: 512\nppo_epochs: 1\nnum_steps: 200\n"
+    "optimizer:\n  _component_: torch.optim.AdamW\n  lr: 1e-5\ndtype: bf16\nenable_activation_checkpointing: true\n"
+)
+
+
+def test_torchtune_grpo_names_its_own_decoding_loop_and_its_numbers(tmp_path: Path) -> None:
+    r = _audit(tmp_path, TORCHTUNE_GRPO, name="3B_full_grpo.yaml", head="")
+    assert r.rollout is None and r.inconclusive is not None
+    assert "its own decoding loop" in r.inconclusive and "grpo_full_finetune_distributed.py:23, :723-735@v0.6.1" in r.inconclusive
+    assert "batch_size 2 (line 4) prompts x grpo_samples 16 (line 5) = 32 completions" in r.inconclusive
+    assert "max_generated_tokens 512 (line 7)" in r.inconclusive and "for this trainer (it projects" not in r.inconclusive
+    _no_none(r)
+    gone = _audit(tmp_path, TORCHTUNE_GRPO.replace("max_generated_tokens: 512\n", ""), name="3B_full_grpo.yaml", head="")
+    assert gone.inconclusive is not None and "needs max_generated_tokens unset" in gone.inconclusive
+
+
+LF_PPO = (
+    "model_name_or_path: Qwen/Qwen2.5-7B-Instruct\nstage: ppo\ndo_train: true\nfinetuning_type: lora\n"
+    "reward_model: saves/qwen-rm\ndataset: alpaca_en_demo\ntemplate: qwen\ncutoff_len: 1024\n"
+    "per_device_train_batch_size: 1\ngradient_accumulation_steps: 8\nbf16: true\nmax_new_tokens: 512\n"
+)
+
+
+def test_llamafactory_ppo_names_generate_and_the_reward_model(tmp_path: Path) -> None:
+    r = _audit(tmp_path, LF_PPO, name="ppo.yaml", head="")
+    assert r.rollout is None and r.inconclusive is not None
+    assert "unwrapped_model.generate" in r.inconclusive and "reward_model saves/qwen-rm (line 5)" in r.inconclusive
+    assert "max_new_tokens 512 (line 12)" in r.inconclusive and "ppo_buffer_size unset" in r.inconclusive
+    assert "for this trainer (it projects" not in r.inconclusive
+    _no_none(r)
+
+
+def test_an_online_rl_trainer_goblin_knows_nothing_specific_of_keeps_the_generic_reason(tmp_path: Path) -> None:
+    """Must not: Axolotl's EBFT has no specific reason, and says the generic one."""
+    ebft = "base_model: Qwen/Qwen2.5-0.5B-Instruct\nrl: ebft\nmicro_batch_size: 1\nsequence_len: 1024\ndatasets:\n  - path: x\n"
+    r = _audit(tmp_path, ebft, name="ebft.yaml", head="")
+    assert r.rollout is None and r.inconclusive is not None and "does not model online RL (ebft) for this trainer" in r.inconclusive
 
 
 def test_sft_has_no_split(tmp_path: Path) -> None:

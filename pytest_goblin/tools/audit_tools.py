@@ -523,6 +523,11 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
     rollout = _rollout(ctx, w) if rl else None
     if not why and rollout is not None:
         why = rollout_reason(rollout)
+    elif not why and rl and (specific := _unsplit(ctx, w)) is not None:
+        why = (
+            f"goblin projects no generation/training split for this online RL recipe ({rl}): {specific}. The patch's speedup "
+            "covers the training step only, so it cannot judge this config; measure it with your training command (goblin_command)"
+        )
     elif not why and rl:
         why = (
             f"goblin does not model online RL ({rl}) for this trainer (it projects the generation/training split of TRL GRPO from "
@@ -634,11 +639,29 @@ def _rollout(ctx: AuditContext, w: WorkloadConfig) -> RolloutSplit | None:
     """The projected generation / reference / training split of an online RL recipe goblin models (rollout.py)."""
     from ..blockers import _launcher_hit, launch_lines, raw_key
     from ..frameworks.history import online_trainer_from_keys, reading
-    from ..rollout import SERVE
+    from ..rollout import AXOLOTL_GRPO_AT, AXOLOTL_TRL, AXOLOTL_TRL_CITE, SERVE, axolotl_grpo
 
     loaded = ctx.loaded
     if loaded is None:
         return None
+    own = next((f"the config's line {n}: {text.strip()}" for n, text in launch_lines(loaded.text) if re.search(SERVE, text)), None)
+    server = own or _launcher_hit(loaded, SERVE)
+    if (w.framework or "").startswith(f"axolotl {AXOLOTL_GRPO_AT}") and "(rl grpo)" in (w.framework or ""):
+        # Axolotl builds GRPOConfig from its `trl:` and `vllm:` blocks on the trl it requires (rollout.axolotl_grpo)
+        lookup, preset, why = axolotl_grpo(lambda key: raw_key(loaded, key))
+        if why is not None:
+            return None
+        return rollout_split(
+            w,
+            ctx.hw,
+            lookup,
+            AXOLOTL_TRL,
+            AXOLOTL_TRL_CITE,
+            server_line=server,
+            cls="GRPOConfig",
+            trainer=f"axolotl {AXOLOTL_GRPO_AT} rl: grpo on trl {AXOLOTL_TRL} (GRPOConfig)",
+            preset=preset,
+        )
     read = reading(w.framework, w.path, loaded.text)
     if read is None:
         return None
@@ -649,10 +672,21 @@ def _rollout(ctx: AuditContext, w: WorkloadConfig) -> RolloutSplit | None:
         if named is not None:
             newest = named.releases.removeprefix("trl ").split("-")[-1]
             read = replace(read, version=newest, source=f"no pin; the newest release with the file's keys ({named.releases})")
-    # the line that starts the vLLM server: the config's own comment lines, else the launcher its topology came from
-    own = next((f"the config's line {n}: {text.strip()}" for n, text in launch_lines(loaded.text) if re.search(SERVE, text)), None)
-    server = own or _launcher_hit(loaded, SERVE)
+    # the line that starts the vLLM server (above): the config's own comment lines, else the launcher its topology came from
     return rollout_split(w, ctx.hw, lambda key: raw_key(loaded, key), read.version, read.source, server_line=server)
+
+
+def _unsplit(ctx: AuditContext, w: WorkloadConfig) -> str | None:
+    """Why this online RL recipe gets no split, in its own keys (rollout.unsplit_reason), or None."""
+    from ..blockers import raw_key
+    from ..frameworks.history import reading
+    from ..rollout import unsplit_reason
+
+    loaded = ctx.loaded
+    if loaded is None:
+        return None
+    read = reading(w.framework, w.path, loaded.text) if (w.framework or "").startswith("trl ") else None
+    return unsplit_reason(w, lambda key: raw_key(loaded, key), read.version if read is not None else None)
 
 
 def _rollout_findings(ctx: AuditContext, rollout: RolloutSplit | None) -> list[Finding]:
@@ -663,14 +697,17 @@ def _rollout_findings(ctx: AuditContext, rollout: RolloutSplit | None) -> list[F
     message = memory_message(rollout) if rollout is not None else None
     if message is None or ctx.loaded is None or FINDING_ID in _workload(ctx).ignored_rules:
         return []
-    found, _value, line = raw_key(ctx.loaded, "vllm_gpu_memory_utilization")
+    # Axolotl keeps the reservation in its `vllm:` block (rollout.AXOLOTL_GRPO_KEYS)
+    key = "vllm.gpu_memory_utilization" if rollout is not None and rollout.trainer.startswith("axolotl ") else "vllm_gpu_memory_utilization"
+    message = message.replace("vllm_gpu_memory_utilization", key)
+    found, _value, line = raw_key(ctx.loaded, key)
     return [
         Finding(
             rule_id=FINDING_ID,
             title=FINDING_TITLE,
             category="memory",
             line=line if found else None,
-            key="vllm_gpu_memory_utilization",
+            key=key,
             message=message,
             citation=FINDING_CITATION,
             footgun=True,
