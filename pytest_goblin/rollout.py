@@ -583,7 +583,8 @@ def _said(lookup: Lookup, key: str) -> tuple[Any, str]:
 
 def unsplit_reason(w: WorkloadConfig, lookup: Lookup, version: str | None) -> str | None:
     """Why an online RL recipe whose trainer `split` does not model gets no split, in its own keys, or None when
-    goblin has nothing more specific to say than the generic reason."""
+    goblin has nothing more specific to say than the generic reason. `version`: the TRL release it runs on and where
+    that was read, "0.17.0 (trl==0.17.0, requirements.txt:3)"."""
     label = w.framework or ""
     if "(rl grpo)" in label and label.startswith("axolotl "):
         at = label.split(" ")[1]
@@ -644,7 +645,8 @@ def unsplit_reason(w: WorkloadConfig, lookup: Lookup, version: str | None) -> st
             f"{bs}, default 1: finetuning_args.py:203-205) and does not model the reward model's passes"
         )
     cls = config_class(w)
-    v = _version(version or "")
+    release = (version or "").split(" (", 1)[0]  # "0.17.0 (where it was read)"
+    v = _version(release)
     if cls in MODELLED and v is not None and v < Version(MODELLED[cls]):
         return (
             f"the recipe runs trl {version}, whose {cls.removesuffix('Config')} trainer predates the one goblin models "

@@ -8,7 +8,7 @@ import re
 import statistics
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,6 +29,9 @@ from ..rules import online_rl, render_finding, search, slim, unactionable, unmod
 from ..schemas import Finding, Patch, Report, RolloutSplit, Rule, RunMetrics, Speedup, WorkloadConfig, device_label
 from ..stats import MAX_HALF_WIDTH, bootstrap_speedup, decide, inconclusive, settled, straddled
 from .context import AuditContext
+
+if TYPE_CHECKING:
+    from ..frameworks.history import Reading
 
 
 class _Input(BaseModel):
@@ -638,7 +641,6 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
 def _rollout(ctx: AuditContext, w: WorkloadConfig) -> RolloutSplit | None:
     """The projected generation / reference / training split of an online RL recipe goblin models (rollout.py)."""
     from ..blockers import _launcher_hit, launch_lines, raw_key
-    from ..frameworks.history import online_trainer_from_keys, reading
     from ..rollout import AXOLOTL_GRPO_AT, AXOLOTL_TRL, AXOLOTL_TRL_CITE, SERVE, axolotl_grpo
 
     loaded = ctx.loaded
@@ -662,31 +664,42 @@ def _rollout(ctx: AuditContext, w: WorkloadConfig) -> RolloutSplit | None:
             trainer=f"axolotl {AXOLOTL_GRPO_AT} rl: grpo on trl {AXOLOTL_TRL} (GRPOConfig)",
             preset=preset,
         )
-    read = reading(w.framework, w.path, loaded.text)
+    read = _trl_reading(ctx, w)
     if read is None:
         return None
-    if read.assumed and isinstance(loaded.data, dict):
-        # no pin, but the file's keys exist only in a range of releases (review2 #9: vllm_max_model_len, trl 0.16.1-0.17.0):
-        # the run is on that range, not on the newest release goblin read, so its defaults and whether it is modelled follow it
+    # the line that starts the vLLM server (above): the config's own comment lines, else the launcher its topology came from
+    return rollout_split(w, ctx.hw, lambda key: raw_key(loaded, key), read.version, read.source, server_line=server)
+
+
+def _trl_reading(ctx: AuditContext, w: WorkloadConfig) -> Reading | None:
+    """The TRL release an online RL recipe runs on: its pin, else (no pin, but the file's keys exist only in a range of
+    releases: review2 #9, vllm_max_model_len, trl 0.16.1-0.17.0) the newest release with the file's keys, else the
+    newest goblin read, said assumed. Its defaults and whether `rollout.split` models it follow that release."""
+    from ..frameworks.history import online_trainer_from_keys, reading
+
+    loaded = ctx.loaded
+    if loaded is None:
+        return None
+    read = reading(w.framework, w.path, loaded.text)
+    if read is not None and read.assumed and isinstance(loaded.data, dict):
         named = online_trainer_from_keys([k for k in loaded.data if isinstance(k, str)])
         if named is not None:
             newest = named.releases.removeprefix("trl ").split("-")[-1]
             read = replace(read, version=newest, source=f"no pin; the newest release with the file's keys ({named.releases})")
-    # the line that starts the vLLM server (above): the config's own comment lines, else the launcher its topology came from
-    return rollout_split(w, ctx.hw, lambda key: raw_key(loaded, key), read.version, read.source, server_line=server)
+    return read
 
 
 def _unsplit(ctx: AuditContext, w: WorkloadConfig) -> str | None:
     """Why this online RL recipe gets no split, in its own keys (rollout.unsplit_reason), or None."""
     from ..blockers import raw_key
-    from ..frameworks.history import reading
     from ..rollout import unsplit_reason
 
     loaded = ctx.loaded
     if loaded is None:
         return None
-    read = reading(w.framework, w.path, loaded.text) if (w.framework or "").startswith("trl ") else None
-    return unsplit_reason(w, lambda key: raw_key(loaded, key), read.version if read is not None else None)
+    read = _trl_reading(ctx, w) if (w.framework or "").startswith("trl ") else None
+    version = f"{read.version} ({read.source})" if read is not None else None
+    return unsplit_reason(w, lambda key: raw_key(loaded, key), version)
 
 
 def _rollout_findings(ctx: AuditContext, rollout: RolloutSplit | None) -> list[Finding]:
