@@ -52,6 +52,10 @@ ASSUMED_PROMPT = 512
 ASSUMED_PROMPT_CITE = "TRL's max_prompt_length default through 0.25 (trl/trainer/grpo_config.py:333@0.25.1)"
 
 VLLM_BYTES = 2.0  # vLLM serves the policy in its half-precision dtype (bf16/fp16 weights and KV cache)
+# How far published vLLM latencies on MI300X sit above the roofline of decode_seconds: vLLM benchmark_latency, Llama 3.1
+# 405B fp8 on 8 x MI300X, 128 + 128 tokens, batch 1-256 (Oracle Cloud Infrastructure blog, 2024-10-10; docs/projection.md,
+# tests/test_rollout.py checks it)
+FLOOR_GAP = "1.6-2.0x"
 
 
 @dataclass(frozen=True)
@@ -145,13 +149,16 @@ def _ms(s: float) -> float:
     return round(s * 1e3, 1)
 
 
-def decode_seconds(w: WorkloadConfig, hw: Hardware, *, sequences: int, prompt: int, completion: int, tp: int = 1, waves: int = 1) -> tuple[float, float]:
+def decode_seconds(
+    w: WorkloadConfig, hw: Hardware, *, sequences: int, prompt: int, completion: int, tp: int = 1, waves: int = 1, weight_bytes: float = VLLM_BYTES
+) -> tuple[float, float]:
     """(prefill, decode) seconds for `sequences` sequences of `prompt` tokens each generating `completion`
     tokens on one GPU holding 1/tp of the weights: prefill by compute (2N FLOPs per prompt token at the
     GEMM efficiency of that many tokens); decode, per generated token, the larger of reading the weights
     once plus every sequence's KV cache at the achieved HBM bandwidth (`bw_eff`, kb/efficiency.yaml) and
     2N FLOPs per sequence at the GEMMs' best achieved efficiency (`gemm_eff_max`). `waves`: the batch runs in that many
-    rounds when the KV cache cannot hold it at once (each round reads the weights again)."""
+    rounds when the KV cache cannot hold it at once (each round reads the weights again). `weight_bytes`: bytes per
+    weight vLLM reads (its half precision; 1 for an fp8 checkpoint, as in the published check of docs/projection.md)."""
     a = nominal_for(hw)
     shape = estimate_shape(w.model)
     params = (shape.params_b if shape.params_b is not None else 7.0) * 1e9
@@ -164,7 +171,7 @@ def decode_seconds(w: WorkloadConfig, hw: Hardware, *, sequences: int, prompt: i
     prefill = 2 * active * prefill_tokens / tp / (peak * _gemm_eff(eff_max, a, max(prefill_tokens, 1), hidden)) if prompt else 0.0
     bw = hw.hbm_tb_s * 1e12 * a.bw_eff
     # every expert's weights are read (an upper bound for an MoE at a batch too small to touch them all)
-    weights = params * VLLM_BYTES / tp * completion * waves
+    weights = params * weight_bytes / tp * completion * waves
     kv = sequences * kv_per_token * (prompt * completion + completion * completion / 2)
     memory = (weights + kv) / bw
     # the FLOPs at the GEMMs' best efficiency: the token-count curve of costmodel._gemm_eff stands for weight
@@ -367,8 +374,12 @@ def split(
     waves = 1
     if not use_vllm:
         where = "the training GPUs, through transformers' generate (use_vllm false)"
+        prefill, decode = decode_seconds(w, hw, sequences=per_event, prompt=prompt, completion=completion)
+        floor = (prefill + decode) * events
         not_modelled.append(
-            "generation through transformers' generate (use_vllm false): goblin has no sourced efficiency for it on ROCm, so its time is not projected"
+            "generation through transformers' generate (use_vllm false): goblin has no sourced efficiency for it on ROCm, so its "
+            f"time is not projected; the HBM-bandwidth roofline of the same decode is {_ms(floor):,.0f} ms per optimizer step, a floor "
+            f"it runs above by an unmeasured factor (vLLM's published latencies on MI300X run {FLOOR_GAP} that floor)"
         )
     elif mode == "colocate":
         where = f"the training GPUs (vLLM colocated{f', tensor parallel {tp}' if tp > 1 else ''})"
@@ -400,7 +411,8 @@ def split(
     if generation_s is not None:
         not_modelled.append(
             "vLLM's scheduling, sampling and kernel-launch time beyond the decode roofline (the generation time is a floor at "
-            "completions of full length, which are themselves a ceiling: completions that stop early take less)"
+            "completions of full length, which are themselves a ceiling: completions that stop early take less; vLLM's published "
+            f"latencies on MI300X run {FLOOR_GAP} this floor, docs/projection.md)"
         )
     total = None if generation_s is None else generation_s + reference_s + logprob_s + training_s
     return RolloutSplit(
