@@ -528,7 +528,7 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         why = rollout_reason(rollout)
     elif not why and rl and (specific := _unsplit(ctx, w)) is not None:
         why = (
-            f"goblin projects no generation/training split for this online RL recipe ({rl}): {specific}. The patch's speedup "
+            f"goblin projects no generation/training split for this online RL ({rl}) recipe: {specific}. The patch's speedup "
             "covers the training step only, so it cannot judge this config; measure it with your training command (goblin_command)"
         )
     elif not why and rl:
