@@ -540,6 +540,14 @@ AXOLOTL_GRPO_KEYS: dict[str, tuple[str, ...]] = {
     "vllm_importance_sampling_correction": ("trl.vllm_importance_sampling_correction",),  # :167-170
     "beta": ("trl.beta", "rl_beta"),  # builders/rl.py:122-125
 }
+AXOLOTL_GRPO_RL = ("(rl grpo)", "(rl gdpo)")  # both build GRPOConfig (axolotl 0.18.0 core/builders/rl.py:54, :161@067b021c)
+
+
+def is_axolotl_grpo(w: WorkloadConfig) -> bool:
+    label = w.framework or ""
+    return label.startswith("axolotl ") and any(t in label for t in AXOLOTL_GRPO_RL)
+
+
 _COLOCATE_ONLY = ("vllm_enable_sleep_mode", "vllm_gpu_memory_utilization", "vllm_tensor_parallel_size")
 
 
@@ -598,7 +606,7 @@ def unsplit_reason(w: WorkloadConfig, lookup: Lookup, version: str | None) -> st
     goblin has nothing more specific to say than the generic reason. `version`: the TRL release it runs on and where
     that was read, "0.17.0 (trl==0.17.0, requirements.txt:3)"."""
     label = w.framework or ""
-    if "(rl grpo)" in label and label.startswith("axolotl "):
+    if is_axolotl_grpo(w):
         at = label.split(" ")[1]
         if at != AXOLOTL_GRPO_AT:
             return (

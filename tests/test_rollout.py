@@ -189,6 +189,14 @@ def test_axolotl_grpo_is_split_from_its_trl_block_with_axolotls_own_reservation(
     _no_none(r)
 
 
+def test_axolotl_gdpo_is_grpo_with_another_reward_sum_not_a_preference_trainer(tmp_path: Path) -> None:
+    """`rl: gdpo` builds the same GRPOConfig (axolotl 0.18.0 core/builders/rl.py:54, :161@067b021c): split, not
+    "does not model this trainer's memory (dpo)"."""
+    r = _audit(tmp_path, AXOLOTL.replace("rl: grpo", "rl: gdpo"), head="")
+    assert r.rollout is not None and r.rollout.trainer == "axolotl 0.18.0 rl: gdpo on trl 1.8.0 (GRPOConfig)"
+    assert r.inconclusive is not None and "trainer's memory" not in r.inconclusive
+
+
 def test_axolotl_grpo_with_a_reservation_that_fits_has_no_memory_finding(tmp_path: Path) -> None:
     small = AXOLOTL.replace("Qwen2.5-7B-Instruct", "Qwen2.5-0.5B-Instruct").replace("  tensor_parallel_size: 1\n", "  gpu_memory_utilization: 0.3\n")
     s = _audit(tmp_path, small, head="").rollout

@@ -641,18 +641,19 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
 def _rollout(ctx: AuditContext, w: WorkloadConfig) -> RolloutSplit | None:
     """The projected generation / reference / training split of an online RL recipe goblin models (rollout.py)."""
     from ..blockers import _launcher_hit, launch_lines, raw_key
-    from ..rollout import AXOLOTL_GRPO_AT, AXOLOTL_TRL, AXOLOTL_TRL_CITE, SERVE, axolotl_grpo
+    from ..rollout import AXOLOTL_GRPO_AT, AXOLOTL_TRL, AXOLOTL_TRL_CITE, SERVE, axolotl_grpo, is_axolotl_grpo
 
     loaded = ctx.loaded
     if loaded is None:
         return None
     own = next((f"the config's line {n}: {text.strip()}" for n, text in launch_lines(loaded.text) if re.search(SERVE, text)), None)
     server = own or _launcher_hit(loaded, SERVE)
-    if (w.framework or "").startswith(f"axolotl {AXOLOTL_GRPO_AT}") and "(rl grpo)" in (w.framework or ""):
+    if (w.framework or "").startswith(f"axolotl {AXOLOTL_GRPO_AT}") and is_axolotl_grpo(w):
         # Axolotl builds GRPOConfig from its `trl:` and `vllm:` blocks on the trl it requires (rollout.axolotl_grpo)
         lookup, preset, why = axolotl_grpo(lambda key: raw_key(loaded, key))
         if why is not None:
             return None
+        rl_name = "gdpo" if "(rl gdpo)" in (w.framework or "") else "grpo"
         return rollout_split(
             w,
             ctx.hw,
@@ -661,7 +662,7 @@ def _rollout(ctx: AuditContext, w: WorkloadConfig) -> RolloutSplit | None:
             AXOLOTL_TRL_CITE,
             server_line=server,
             cls="GRPOConfig",
-            trainer=f"axolotl {AXOLOTL_GRPO_AT} rl: grpo on trl {AXOLOTL_TRL} (GRPOConfig)",
+            trainer=f"axolotl {AXOLOTL_GRPO_AT} rl: {rl_name} on trl {AXOLOTL_TRL} (GRPOConfig)",
             preset=preset,
         )
     read = _trl_reading(ctx, w)
