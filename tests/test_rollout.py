@@ -164,6 +164,13 @@ def test_old_trl_gets_no_split_and_says_which_release(tmp_path: Path) -> None:
     old = _audit(tmp_path, SMALL.replace("vllm_mode: colocate\n", "vllm_device: auto\n"))
     assert old.rollout is None and old.inconclusive is not None
     assert "no pin; the newest release with the file's keys" in old.inconclusive and "predates the one goblin models" in old.inconclusive
+    # must not say "no pin" where the repository pins a git commit (review3 #23-25: trl@git+...@019fc6d)
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "requirements.txt").write_text("trl@git+https://github.com/huggingface/trl.git@019fc6dbaa03b888f9d5c1845f0f690da8ed310c\n")
+    git = _audit(repo, SMALL.replace("vllm_mode: colocate\n", "vllm_device: auto\n"))
+    assert git.inconclusive is not None and "no pin" not in git.inconclusive
+    assert "a git pin, release unknown" in git.inconclusive and "requirements.txt:1; the newest release with the file's keys" in git.inconclusive
 
 
 AXOLOTL = (

@@ -686,7 +686,9 @@ def _trl_reading(ctx: AuditContext, w: WorkloadConfig) -> Reading | None:
         named = online_trainer_from_keys([k for k in loaded.data if isinstance(k, str)])
         if named is not None:
             newest = named.releases.removeprefix("trl ").split("-")[-1]
-            read = replace(read, version=newest, source=f"no pin; the newest release with the file's keys ({named.releases})")
+            # a pin without a release (a git commit) is said as such, never as no pin (review3 #23-25)
+            pinned = f"{read.spec}, {Path(read.file).name}:{read.line}" if read.spec else "no pin"
+            read = replace(read, version=newest, source=f"{pinned}; the newest release with the file's keys ({named.releases})")
     return read
 
 
