@@ -669,7 +669,7 @@ def unsplit_reason(w: WorkloadConfig, lookup: Lookup, version: str | None) -> st
     v = _version(release)
     if cls in MODELLED and v is not None and v < Version(MODELLED[cls]):
         return (
-            f"the recipe runs trl {version}, whose {cls.removesuffix('Config')} trainer predates the one goblin models "
+            f"goblin reads the recipe as trl {version}, whose {cls.removesuffix('Config')} trainer predates the one goblin models "
             f"(from trl {MODELLED[cls]}"
             + (", the release that gave GRPOConfig steps_per_generation, the batching `split` follows" if cls == "GRPOConfig" else "")
             + ")"

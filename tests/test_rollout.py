@@ -157,7 +157,7 @@ def test_old_trl_gets_no_split_and_says_which_release(tmp_path: Path) -> None:
     """Must not: a GRPO trainer older than the modelled one (trl 0.17) gets no split; the reason names its release."""
     r = _audit(tmp_path, "# pip install trl==0.17.0\n" + SMALL)
     assert r.rollout is None and r.inconclusive is not None
-    assert "runs trl 0.17.0 (" in r.inconclusive and "whose GRPO trainer predates the one goblin models (from trl 0.18.0" in r.inconclusive
+    assert "reads the recipe as trl 0.17.0 (" in r.inconclusive and "whose GRPO trainer predates the one goblin models (from trl 0.18.0" in r.inconclusive
     assert "for this trainer (it projects" not in r.inconclusive  # not the generic reason
     _no_none(r)
     # no pin, but a key only old releases have (vllm_device, GRPOConfig before 0.18): the reason says where the release came from
