@@ -601,10 +601,11 @@ def _said(lookup: Lookup, key: str) -> tuple[Any, str]:
     return value, f"{key} {value}" + (f" (line {line})" if line else "")
 
 
-def unsplit_reason(w: WorkloadConfig, lookup: Lookup, version: str | None) -> str | None:
+def unsplit_reason(w: WorkloadConfig, lookup: Lookup, version: str | None, hw: Hardware | None = None) -> str | None:
     """Why an online RL recipe whose trainer `split` does not model gets no split, in its own keys, or None when
     goblin has nothing more specific to say than the generic reason. `version`: the TRL release it runs on and where
-    that was read, "0.17.0 (trl==0.17.0, requirements.txt:3)"."""
+    that was read, "0.17.0 (trl==0.17.0, requirements.txt:3)". `hw`: the target, for the decode roofline given as a
+    floor where the recipe's keys give the batch, the length and the model."""
     label = w.framework or ""
     if is_axolotl_grpo(w):
         at = label.split(" ")[1]
@@ -624,16 +625,26 @@ def unsplit_reason(w: WorkloadConfig, lookup: Lookup, version: str | None) -> st
                 "cfg.max_generated_tokens, recipes/dev/grpo_full_finetune_distributed.py:285-289@v0.6.1), so the "
                 "completions it generates per step are not known"
             )
-        (b, bs), (g, gs), (_t, ts) = parts
+        (b, bs), (g, gs), (t, ts) = parts
+        n = floor = ""
         try:
-            n = f" = {int(b) * int(g)} completions"
+            sequences, tokens = int(b) * int(g), int(t)
         except (TypeError, ValueError):
-            n = ""
+            sequences = tokens = 0
+        if sequences > 0 and tokens > 0:
+            n = f" = {sequences} completions"
+            if hw is not None and shape_assumption(w.model) is None:
+                # the prompt's length is not in the recipe's keys: left out, so the figure stays a floor
+                _p, decode = decode_seconds(w, hw, sequences=sequences, prompt=0, completion=tokens)
+                floor = (
+                    f"; the HBM-bandwidth roofline of that decode alone (prompts left out: no prompt length in the config) is "
+                    f"{_ms(decode):,.0f} ms per step, a floor it runs above by an unmeasured factor"
+                )
         return (
             f"torchtune's GRPO recipe generates with its own decoding loop over a local KV cache, not vLLM "
             "(torchtune.dev.grpo.generation.generate, recipes/dev/grpo_full_finetune_distributed.py:23, :723-735@v0.6.1), "
             f"and goblin has no sourced efficiency for that loop on ROCm: the generation of {bs} prompts x {gs}{n} "
-            f"of up to {ts} tokens per GPU per step is not projected, nor are its reward "
+            f"of up to {ts} tokens per GPU per step is not projected{floor}; nor are its reward "
             "(batch_shaped_correctness_reward, :24, :792) and the reference model's forward"
         )
     if "(dev/async_grpo_full_finetune_distributed)" in label:

@@ -702,7 +702,7 @@ def _unsplit(ctx: AuditContext, w: WorkloadConfig) -> str | None:
         return None
     read = _trl_reading(ctx, w) if (w.framework or "").startswith("trl ") else None
     version = f"{read.version} ({read.source})" if read is not None else None
-    return unsplit_reason(w, lambda key: raw_key(loaded, key), version)
+    return unsplit_reason(w, lambda key: raw_key(loaded, key), version, ctx.hw)
 
 
 def _rollout_findings(ctx: AuditContext, rollout: RolloutSplit | None) -> list[Finding]:
