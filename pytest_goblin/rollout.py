@@ -261,12 +261,14 @@ def split(
     cls: str | None = None,
     trainer: str | None = None,
     preset: dict[str, Value] | None = None,
+    server: Server | None = None,
 ) -> RolloutSplit | None:
     """The projected split of one optimizer step of a TRL GRPO / RLOO / online DPO recipe, or None when the recipe is not
     one `split` models (another trainer or framework, a TRL release before the modelled trainer). `server_line`:
     the line that starts the vLLM server (`file:line: text`), for server mode. A framework that builds TRL's config
     for the recipe (Axolotl `rl: grpo`) passes the class (`cls`), its label (`trainer`), a lookup that reads TRL's
-    keys where it keeps them and `preset`, the values it passes where the file sets none (axolotl_grpo)."""
+    keys where it keeps them and `preset`, the values it passes where the file sets none (axolotl_grpo); `server`, the
+    vLLM server's GPUs where the framework starts it from the same file (axolotl_server)."""
     cls = cls or config_class(w)
     v = _version(version)
     if cls is None or cls not in MODELLED or v is None or v < Version(MODELLED[cls]):
@@ -396,7 +398,7 @@ def split(
         if sleep:
             not_modelled.append("vLLM sleep mode (vllm_enable_sleep_mode): what it frees during training is not counted")
     else:
-        srv = server_of(server_line)
+        srv = server or server_of(server_line)
         replica = math.ceil(per_event * world / srv.dp)  # every training GPU's prompts, shared by the data-parallel replicas
         where = (
             f"{srv.gpus} GPU{'s' if srv.gpus > 1 else ''} apart from the training ones (vLLM server mode, tensor parallel {srv.tp}, "
@@ -592,6 +594,30 @@ def axolotl_grpo(lookup: Lookup) -> tuple[Lookup, dict[str, Value], str | None]:
             "the reference forward and the training step, is not known; set trl.max_completion_length"
         )
     return mapped, preset, why
+
+
+def axolotl_server(lookup: Lookup) -> Server:
+    """The vLLM server `axolotl vllm-serve` starts from the same file's `vllm:` block: tensor and data parallel
+    (default 1) and gpu_memory_utilization (default 0.9), unless its command line overrides them (axolotl 0.18.0
+    src/axolotl/cli/vllm_serve.py:50-65@067b021c; schemas/vllm.py:17-26)."""
+    said = []
+
+    def read(key: str, default: float) -> float:
+        found, value, line = lookup(f"vllm.{key}")
+        if found and isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+            said.append(f"vllm.{key} {value} (line {line})" if line else f"vllm.{key} {value}")
+            return float(value)
+        return default
+
+    tp, dp, util = int(read("tensor_parallel_size", 1)), int(read("data_parallel_size", 1)), read("gpu_memory_utilization", 0.9)
+    where = ", ".join(said) if said else "no vllm: sizes in the file"
+    return Server(
+        max(1, tp),
+        max(1, dp),
+        f"axolotl vllm-serve on this file's vllm: block ({where}; defaults tensor and data parallel 1, gpu_memory_utilization 0.9: "
+        "axolotl 0.18.0 src/axolotl/cli/vllm_serve.py:50-65, schemas/vllm.py:17-26@067b021c; its command line may override them)",
+        min(util, 1.0),
+    )
 
 
 def _said(lookup: Lookup, key: str) -> tuple[Any, str]:

@@ -215,6 +215,19 @@ def test_axolotl_grpo_with_a_reservation_that_fits_has_no_memory_finding(tmp_pat
     assert server is not None and "default at trl 1.8.0" in server.values["vllm_mode"]
 
 
+def test_axolotl_grpo_in_server_mode_reads_the_servers_gpus_from_the_same_files_vllm_block(tmp_path: Path) -> None:
+    """`axolotl vllm-serve` starts the server from the file's `vllm:` block (axolotl 0.18.0 cli/vllm_serve.py:50-65)."""
+    text = AXOLOTL.replace("vllm_mode: colocate", "vllm_mode: server").replace(
+        "  tensor_parallel_size: 1\n", "  tensor_parallel_size: 2\n  data_parallel_size: 2\n"
+    )
+    s = _audit(tmp_path, text, head="").rollout
+    assert s is not None and s.vllm_mode == "server" and s.vllm_reserved_gb is None  # nothing reserved on the training GPUs
+    assert "4 GPUs apart from the training ones" in s.generation_on and "tensor parallel 2, data parallel 2" in s.generation_on
+    assert "vllm.tensor_parallel_size 2 (line 10)" in s.values["vllm_server"] and "cli/vllm_serve.py:50-65" in s.values["vllm_server"]
+    default = _audit(tmp_path, AXOLOTL.replace("vllm_mode: colocate", "vllm_mode: server"), head="").rollout
+    assert default is not None and "1 GPU apart from the training ones" in default.generation_on
+
+
 def test_axolotl_grpo_without_a_completion_length_names_the_key(tmp_path: Path) -> None:
     """Axolotl passes trl.max_completion_length to GRPOConfig even unset (grpo/__init__.py:103@067b021c)."""
     r = _audit(tmp_path, AXOLOTL.replace("  max_completion_length: 1024\n", ""), head="")

@@ -641,7 +641,7 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
 def _rollout(ctx: AuditContext, w: WorkloadConfig) -> RolloutSplit | None:
     """The projected generation / reference / training split of an online RL recipe goblin models (rollout.py)."""
     from ..blockers import _launcher_hit, launch_lines, raw_key
-    from ..rollout import AXOLOTL_GRPO_AT, AXOLOTL_TRL, AXOLOTL_TRL_CITE, SERVE, axolotl_grpo, is_axolotl_grpo
+    from ..rollout import AXOLOTL_GRPO_AT, AXOLOTL_TRL, AXOLOTL_TRL_CITE, SERVE, axolotl_grpo, axolotl_server, is_axolotl_grpo
 
     loaded = ctx.loaded
     if loaded is None:
@@ -664,6 +664,7 @@ def _rollout(ctx: AuditContext, w: WorkloadConfig) -> RolloutSplit | None:
             cls="GRPOConfig",
             trainer=f"axolotl {AXOLOTL_GRPO_AT} rl: {rl_name} on trl {AXOLOTL_TRL} (GRPOConfig)",
             preset=preset,
+            server=axolotl_server(lambda key: raw_key(loaded, key)),  # used in server mode only
         )
     read = _trl_reading(ctx, w)
     if read is None:
