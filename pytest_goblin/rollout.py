@@ -636,10 +636,12 @@ def unsplit_reason(w: WorkloadConfig, lookup: Lookup, version: str | None, hw: H
     if is_axolotl_grpo(w):
         at = label.split(" ")[1]
         if at != AXOLOTL_GRPO_AT:
+            # said without "axolotl <release>" beside the tables' release, which frameworks.history.in_run_terms rewrites
             return (
                 f"the repository runs Axolotl {at}; goblin read how Axolotl builds TRL's GRPOConfig from its `trl:` and `vllm:` "
-                f"blocks at Axolotl {AXOLOTL_GRPO_AT} only ({AXOLOTL_GRPO_CITE}:58-147@067b021c, on trl {AXOLOTL_TRL}), "
-                "so it cannot say which keys reach the trainer at this release"
+                f"blocks at its release {AXOLOTL_GRPO_AT} only (src/axolotl/core/trainers/grpo/__init__.py:58-147, commit "
+                f"067b021c, tag v{AXOLOTL_GRPO_AT}, on trl {AXOLOTL_TRL}), so it cannot say which keys reach the trainer at "
+                f"release {at}"
             )
         return axolotl_grpo(lookup)[2]
     if "(dev/grpo_full_finetune_distributed)" in label:

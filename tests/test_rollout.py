@@ -228,6 +228,16 @@ def test_axolotl_grpo_in_server_mode_reads_the_servers_gpus_from_the_same_files_
     assert default is not None and "1 GPU apart from the training ones" in default.generation_on
 
 
+def test_another_axolotl_release_gets_no_split_and_says_which(tmp_path: Path) -> None:
+    """The key mapping was read at Axolotl 0.18.0 only: a recipe pinned to another release is not split on it."""
+    r = _audit(tmp_path, AXOLOTL, head="# pip install axolotl==0.17.0\n")
+    assert r.rollout is None and r.inconclusive is not None
+    assert "the repository runs Axolotl 0.17.0;" in r.inconclusive and "at its release 0.18.0 only" in r.inconclusive
+    assert "goblin read 0.18.0" not in r.inconclusive  # not rewritten into a release it does not name
+    pinned = _audit(tmp_path, AXOLOTL, head="# pip install axolotl==0.18.0\n")
+    assert pinned.rollout is not None  # must not: the release the mapping was read at
+
+
 def test_axolotl_grpo_without_a_completion_length_names_the_key(tmp_path: Path) -> None:
     """Axolotl passes trl.max_completion_length to GRPOConfig even unset (grpo/__init__.py:103@067b021c)."""
     r = _audit(tmp_path, AXOLOTL.replace("  max_completion_length: 1024\n", ""), head="")
