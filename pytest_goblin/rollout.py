@@ -662,11 +662,16 @@ def unsplit_reason(w: WorkloadConfig, lookup: Lookup, version: str | None, hw: H
         if sequences > 0 and tokens > 0:
             n = f" = {sequences} completions"
             if hw is not None and shape_assumption(w.model) is None:
-                # the prompt's length is not in the recipe's keys: left out, so the figure stays a floor
-                _p, decode = decode_seconds(w, hw, sequences=sequences, prompt=0, completion=tokens)
+                # generate_trajectory runs on forward_batch_size prompts at a time (:842-852@v0.6.1), each chunk reading
+                # the weights again; the prompt's length is not in the recipe's keys: left out, so the figure stays a floor
+                fb, _fs = _said(lookup, "forward_batch_size")
+                chunk = max(1, min(int(b), int(fb))) if isinstance(fb, int) and not isinstance(fb, bool) and fb > 0 else int(b)
+                rounds = math.ceil(int(b) / chunk)
+                _p, decode = decode_seconds(w, hw, sequences=chunk * int(g), prompt=0, completion=tokens)
                 floor = (
-                    f"; the HBM-bandwidth roofline of that decode alone (prompts left out: no prompt length in the config) is "
-                    f"{_ms(decode):,.0f} ms per step, a floor it runs above by an unmeasured factor"
+                    f"; the HBM-bandwidth roofline of that decode alone ({rounds} round{'s' if rounds > 1 else ''} of "
+                    f"forward_batch_size {chunk} prompts, :842-852; prompts left out: no prompt length in the config) is "
+                    f"{_ms(decode * rounds):,.0f} ms per step, a floor it runs above by an unmeasured factor"
                 )
         return (
             f"torchtune's GRPO recipe generates with its own decoding loop over a local KV cache, not vLLM "

@@ -270,10 +270,12 @@ def test_torchtune_grpo_names_its_own_decoding_loop_and_its_numbers(tmp_path: Pa
     assert "its own decoding loop" in r.inconclusive and "grpo_full_finetune_distributed.py:23, :723-735@v0.6.1" in r.inconclusive
     assert "batch_size 2 (line 4) prompts x grpo_samples 16 (line 5) = 32 completions" in r.inconclusive
     assert "max_generated_tokens 512 (line 7)" in r.inconclusive and "for this trainer (it projects" not in r.inconclusive
-    # the decode roofline of those 32 completions, prompts left out, as a floor (Llama 3.2 3B's shape is known)
+    # the decode roofline of those 32 completions, prompts left out, as a floor (Llama 3.2 3B's shape is known), in two
+    # rounds of forward_batch_size 1 prompt x 16 completions (grpo_full_finetune_distributed.py:842-852@v0.6.1)
     w = load_config(tmp_path / "3B_full_grpo.yaml").workload
-    _p, decode = decode_seconds(w, get_hardware("mi300x"), sequences=32, prompt=0, completion=512)
-    assert f"roofline of that decode alone (prompts left out: no prompt length in the config) is {decode * 1e3:,.0f} ms per step, a floor" in r.inconclusive
+    _p, decode = decode_seconds(w, get_hardware("mi300x"), sequences=16, prompt=0, completion=512)
+    assert "roofline of that decode alone (2 rounds of forward_batch_size 1 prompts" in r.inconclusive
+    assert f"is {decode * 2e3:,.0f} ms per step, a floor" in r.inconclusive
     _no_none(r)
     gone = _audit(tmp_path, TORCHTUNE_GRPO.replace("max_generated_tokens: 512\n", ""), name="3B_full_grpo.yaml", head="")
     assert gone.inconclusive is not None and "needs max_generated_tokens unset" in gone.inconclusive
