@@ -699,14 +699,27 @@ def unsplit_reason(w: WorkloadConfig, lookup: Lookup, version: str | None, hw: H
     if "(stage ppo)" in label:
         _r, rs = _said(lookup, "reward_model")
         _k, ks = _said(lookup, "reward_model_type")
-        _n, ns = _said(lookup, "max_new_tokens")
-        _b, bs = _said(lookup, "ppo_buffer_size")
+        n, ns = _said(lookup, "max_new_tokens")
+        b, bs = _said(lookup, "ppo_buffer_size")
+        floor = ""
+        tokens = n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 1024 if n is None else 0
+        buffer = b if isinstance(b, int) and not isinstance(b, bool) and b > 0 else 1 if b is None else 0
+        if hw is not None and shape_assumption(w.model) is None and tokens and buffer:
+            # one PPO step generates accumulation x ppo_buffer_size mini-batches of per_device_train_batch_size prompts,
+            # one response each, one mini-batch at a time (trainer.py:99-104, :255-260@v0.9.5)
+            rounds = w.gradient_accumulation * buffer
+            _p, decode = decode_seconds(w, hw, sequences=w.micro_batch_size, prompt=0, completion=tokens)
+            floor = (
+                f"; the HBM-bandwidth roofline of that decode alone ({rounds} mini-batch{'es' if rounds > 1 else ''} of "
+                f"{w.micro_batch_size} prompt{'s' if w.micro_batch_size > 1 else ''} x {tokens} tokens, trainer.py:99-104, :255-260; "
+                f"prompts left out) is {_ms(decode * rounds):,.0f} ms per PPO step, a floor it runs above by an unmeasured factor"
+            )
         return (
             "LLaMA-Factory's PPO generates through transformers' generate (unwrapped_model.generate, "
             "src/llamafactory/train/ppo/trainer.py:363@v0.9.5) on TRL's PPOTrainer, and scores each response with a reward "
             f"model ({rs}; {ks}, default lora: hparams/finetuning_args.py:235-250@v0.9.5) and a value head: goblin has no sourced "
             f"efficiency for transformers' generate on ROCm ({ns}, default 1024: hparams/generating_args.py:53-54@v0.9.5; "
-            f"{bs}, default 1: finetuning_args.py:203-205) and does not model the reward model's passes"
+            f"{bs}, default 1: finetuning_args.py:203-205){floor}; nor does it model the reward model's passes"
         )
     cls = config_class(w)
     release = (version or "").split(" (", 1)[0]  # "0.17.0 (where it was read)"

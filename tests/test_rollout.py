@@ -294,6 +294,10 @@ def test_llamafactory_ppo_names_generate_and_the_reward_model(tmp_path: Path) ->
     assert "unwrapped_model.generate" in r.inconclusive and "reward_model saves/qwen-rm (line 5)" in r.inconclusive
     assert "max_new_tokens 512 (line 12)" in r.inconclusive and "ppo_buffer_size unset" in r.inconclusive
     assert "for this trainer (it projects" not in r.inconclusive
+    # accumulation 8 x ppo_buffer_size 1 (its default) mini-batches of 1 prompt, one at a time (trainer.py:99-104, :255-260@v0.9.5)
+    w = load_config(tmp_path / "ppo.yaml").workload
+    _p, decode = decode_seconds(w, get_hardware("mi300x"), sequences=1, prompt=0, completion=512)
+    assert "(8 mini-batches of 1 prompt x 512 tokens" in r.inconclusive and f"is {decode * 8e3:,.0f} ms per PPO step, a floor" in r.inconclusive
     _no_none(r)
 
 
