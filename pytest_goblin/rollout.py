@@ -52,6 +52,10 @@ ASSUMED_PROMPT = 512
 ASSUMED_PROMPT_CITE = "TRL's max_prompt_length default through 0.25 (trl/trainer/grpo_config.py:333@0.25.1)"
 
 VLLM_BYTES = 2.0  # vLLM serves the policy in its half-precision dtype (bf16/fp16 weights and KV cache)
+# How far published vLLM latencies on MI300X sit above the roofline of decode_seconds: vLLM benchmark_latency, Llama 3.1
+# 405B fp8 on 8 x MI300X, 128 + 128 tokens, batch 1-256 (Oracle Cloud Infrastructure blog, 2024-10-10; docs/projection.md,
+# tests/test_rollout.py checks it)
+FLOOR_GAP = "1.6-2.0x"
 
 
 @dataclass(frozen=True)
@@ -105,14 +109,17 @@ def trl_default(cls: str, key: str, version: str) -> Value | None:
     return Value(value, said)
 
 
-def _get(lookup: Lookup, cls: str, key: str, version: str) -> Value | None:
-    """The config's value of `key`, else TRL's default at `version`, else (a release goblin did not read, newer
-    than the newest it did) the newest read release's default, said to be assumed."""
+def _get(lookup: Lookup, cls: str, key: str, version: str, preset: dict[str, Value] | None = None) -> Value | None:
+    """The config's value of `key`, else what the framework around TRL passes for it (`preset`: Axolotl's own
+    defaults), else TRL's default at `version`, else (a release goblin did not read, newer than the newest it
+    did) the newest read release's default, said to be assumed."""
     from .frameworks.history import newest
 
     found, value, line = lookup(key)
     if found and value is not None:
         return Value(value, f"line {line}" if line else "the config")
+    if preset and key in preset:
+        return preset[key]
     got = trl_default(cls, key, version)
     top = newest("trl")
     v, t = _version(version), _version(top)
@@ -142,13 +149,16 @@ def _ms(s: float) -> float:
     return round(s * 1e3, 1)
 
 
-def decode_seconds(w: WorkloadConfig, hw: Hardware, *, sequences: int, prompt: int, completion: int, tp: int = 1, waves: int = 1) -> tuple[float, float]:
+def decode_seconds(
+    w: WorkloadConfig, hw: Hardware, *, sequences: int, prompt: int, completion: int, tp: int = 1, waves: int = 1, weight_bytes: float = VLLM_BYTES
+) -> tuple[float, float]:
     """(prefill, decode) seconds for `sequences` sequences of `prompt` tokens each generating `completion`
     tokens on one GPU holding 1/tp of the weights: prefill by compute (2N FLOPs per prompt token at the
     GEMM efficiency of that many tokens); decode, per generated token, the larger of reading the weights
     once plus every sequence's KV cache at the achieved HBM bandwidth (`bw_eff`, kb/efficiency.yaml) and
     2N FLOPs per sequence at the GEMMs' best achieved efficiency (`gemm_eff_max`). `waves`: the batch runs in that many
-    rounds when the KV cache cannot hold it at once (each round reads the weights again)."""
+    rounds when the KV cache cannot hold it at once (each round reads the weights again). `weight_bytes`: bytes per
+    weight vLLM reads (its half precision; 1 for an fp8 checkpoint, as in the published check of docs/projection.md)."""
     a = nominal_for(hw)
     shape = estimate_shape(w.model)
     params = (shape.params_b if shape.params_b is not None else 7.0) * 1e9
@@ -161,7 +171,7 @@ def decode_seconds(w: WorkloadConfig, hw: Hardware, *, sequences: int, prompt: i
     prefill = 2 * active * prefill_tokens / tp / (peak * _gemm_eff(eff_max, a, max(prefill_tokens, 1), hidden)) if prompt else 0.0
     bw = hw.hbm_tb_s * 1e12 * a.bw_eff
     # every expert's weights are read (an upper bound for an MoE at a batch too small to touch them all)
-    weights = params * VLLM_BYTES / tp * completion * waves
+    weights = params * weight_bytes / tp * completion * waves
     kv = sequences * kv_per_token * (prompt * completion + completion * completion / 2)
     memory = (weights + kv) / bw
     # the FLOPs at the GEMMs' best efficiency: the token-count curve of costmodel._gemm_eff stands for weight
@@ -240,18 +250,33 @@ def _waves(reserved_gb: float, weights_gb: float, need_gb: float) -> int:
     return math.ceil(need_gb / pool) if pool > 0 and need_gb > pool else 1
 
 
-def split(w: WorkloadConfig, hw: Hardware, lookup: Lookup, version: str, version_source: str, *, server_line: str | None = None) -> RolloutSplit | None:
+def split(
+    w: WorkloadConfig,
+    hw: Hardware,
+    lookup: Lookup,
+    version: str,
+    version_source: str,
+    *,
+    server_line: str | None = None,
+    cls: str | None = None,
+    trainer: str | None = None,
+    preset: dict[str, Value] | None = None,
+    server: Server | None = None,
+) -> RolloutSplit | None:
     """The projected split of one optimizer step of a TRL GRPO / RLOO / online DPO recipe, or None when the recipe is not
     one `split` models (another trainer or framework, a TRL release before the modelled trainer). `server_line`:
-    the line that starts the vLLM server (`file:line: text`), for server mode."""
-    cls = config_class(w)
+    the line that starts the vLLM server (`file:line: text`), for server mode. A framework that builds TRL's config
+    for the recipe (Axolotl `rl: grpo`) passes the class (`cls`), its label (`trainer`), a lookup that reads TRL's
+    keys where it keeps them and `preset`, the values it passes where the file sets none (axolotl_grpo); `server`, the
+    vLLM server's GPUs where the framework starts it from the same file (axolotl_server)."""
+    cls = cls or config_class(w)
     v = _version(version)
-    if cls not in MODELLED or v is None or v < Version(MODELLED[cls]):
+    if cls is None or cls not in MODELLED or v is None or v < Version(MODELLED[cls]):
         return None
     values: dict[str, str] = {"trl": f"trl {version} ({version_source})"}
 
     def get(key: str) -> Value | None:
-        got = _get(lookup, cls, key, version)
+        got = _get(lookup, cls, key, version, preset)
         if got is not None:
             values[key] = f"{got.value} ({got.source})"
         return got
@@ -351,8 +376,12 @@ def split(w: WorkloadConfig, hw: Hardware, lookup: Lookup, version: str, version
     waves = 1
     if not use_vllm:
         where = "the training GPUs, through transformers' generate (use_vllm false)"
+        prefill, decode = decode_seconds(w, hw, sequences=per_event, prompt=prompt, completion=completion)
+        floor = (prefill + decode) * events
         not_modelled.append(
-            "generation through transformers' generate (use_vllm false): goblin has no sourced efficiency for it on ROCm, so its time is not projected"
+            "generation through transformers' generate (use_vllm false): goblin has no sourced efficiency for it on ROCm, so its "
+            f"time is not projected; the HBM-bandwidth roofline of the same decode is {_ms(floor):,.0f} ms per optimizer step, a floor "
+            f"it runs above by an unmeasured factor (vLLM's published latencies on MI300X run {FLOOR_GAP} that floor)"
         )
     elif mode == "colocate":
         where = f"the training GPUs (vLLM colocated{f', tensor parallel {tp}' if tp > 1 else ''})"
@@ -369,7 +398,7 @@ def split(w: WorkloadConfig, hw: Hardware, lookup: Lookup, version: str, version
         if sleep:
             not_modelled.append("vLLM sleep mode (vllm_enable_sleep_mode): what it frees during training is not counted")
     else:
-        srv = server_of(server_line)
+        srv = server or server_of(server_line)
         replica = math.ceil(per_event * world / srv.dp)  # every training GPU's prompts, shared by the data-parallel replicas
         where = (
             f"{srv.gpus} GPU{'s' if srv.gpus > 1 else ''} apart from the training ones (vLLM server mode, tensor parallel {srv.tp}, "
@@ -384,12 +413,13 @@ def split(w: WorkloadConfig, hw: Hardware, lookup: Lookup, version: str, version
     if generation_s is not None:
         not_modelled.append(
             "vLLM's scheduling, sampling and kernel-launch time beyond the decode roofline (the generation time is a floor at "
-            "completions of full length, which are themselves a ceiling: completions that stop early take less)"
+            "completions of full length, which are themselves a ceiling: completions that stop early take less; vLLM's published "
+            f"latencies on MI300X run {FLOOR_GAP} this floor, docs/projection.md)"
         )
     total = None if generation_s is None else generation_s + reference_s + logprob_s + training_s
     return RolloutSplit(
         method={"GRPOConfig": "grpo", "RLOOConfig": "rloo"}.get(cls, "online_dpo"),
-        trainer=f"trl {version} ({cls})",
+        trainer=trainer or f"trl {version} ({cls})",
         generation_on=where,
         vllm_mode=mode if use_vllm else None,
         prompts_per_step=round(completions / generations, 2),
@@ -486,5 +516,219 @@ def memory_message(r: RolloutSplit) -> str | None:
             f"the colocated vLLM reserves {r.vllm_reserved_gb:.1f} GB (vllm_gpu_memory_utilization {util}), no more than the "
             f"{r.vllm_weights_gb:.1f} GB of weights it holds, which leaves no room for its KV cache: vLLM stops at start-up. "
             "Raise vllm_gpu_memory_utilization where the training state leaves room, or run vLLM in server mode"
+        )
+    return None
+
+
+# Axolotl `rl: grpo` (axolotl 0.18.0, commit 067b021c, tag v0.18.0): Axolotl builds TRL's GRPOConfig from its own
+# `trl:` and `vllm:` blocks (src/axolotl/core/trainers/grpo/__init__.py:58-147@067b021c; beta from `trl.beta`, else
+# `rl_beta`: core/builders/rl.py:122-125) on the TRL release it requires (pyproject.toml:23@067b021c: trl==1.8.0).
+# max_prompt_length is blocklisted for GRPO (grpo/__init__.py:239-245): prompts are not truncated.
+AXOLOTL_GRPO_AT = "0.18.0"
+AXOLOTL_TRL = "1.8.0"
+AXOLOTL_TRL_CITE = "the trl==1.8.0 Axolotl 0.18.0 requires, pyproject.toml:23@067b021c"
+AXOLOTL_GRPO_CITE = "axolotl 0.18.0 src/axolotl/core/trainers/grpo/__init__.py"
+# TRL GRPOConfig key -> where an Axolotl file keeps it (first found wins)
+AXOLOTL_GRPO_KEYS: dict[str, tuple[str, ...]] = {
+    "use_vllm": ("trl.use_vllm",),  # :68-69
+    "vllm_mode": ("trl.vllm_mode",),  # :70-71
+    "vllm_enable_sleep_mode": ("trl.vllm_enable_sleep_mode",),  # :72-73, colocate only
+    "vllm_gpu_memory_utilization": ("vllm.gpu_memory_utilization",),  # :74-76, colocate only
+    "vllm_tensor_parallel_size": ("vllm.tensor_parallel_size",),  # :77-79, colocate only
+    "num_generations": ("trl.num_generations",),  # :89-90
+    "generation_batch_size": ("trl.generation_batch_size",),  # :91-92
+    "max_completion_length": ("trl.max_completion_length",),  # :103, passed even when unset
+    "num_iterations": ("trl.num_iterations",),  # :139-140
+    "vllm_importance_sampling_correction": ("trl.vllm_importance_sampling_correction",),  # :167-170
+    "beta": ("trl.beta", "rl_beta"),  # builders/rl.py:122-125
+}
+AXOLOTL_GRPO_RL = ("(rl grpo)", "(rl gdpo)")  # both build GRPOConfig (axolotl 0.18.0 core/builders/rl.py:54, :161@067b021c)
+
+
+def is_axolotl_grpo(w: WorkloadConfig) -> bool:
+    label = w.framework or ""
+    return label.startswith("axolotl ") and any(t in label for t in AXOLOTL_GRPO_RL)
+
+
+_COLOCATE_ONLY = ("vllm_enable_sleep_mode", "vllm_gpu_memory_utilization", "vllm_tensor_parallel_size")
+
+
+def axolotl_grpo(lookup: Lookup) -> tuple[Lookup, dict[str, Value], str | None]:
+    """(a lookup of TRL's GRPOConfig keys in an Axolotl file, the values Axolotl passes where the file sets none,
+    the reason no split is projected or None). `lookup` reads the file's own (dotted) keys."""
+    trl_found, trl_block, _ = lookup("trl")
+    has_trl = trl_found and isinstance(trl_block, dict) and bool(trl_block)
+    mode_found, mode, _ = lookup("trl.vllm_mode")
+    colocate = mode_found and str(mode) == "colocate"
+    vllm_on = lookup("trl.use_vllm")
+    use_vllm = vllm_on[0] and (vllm_on[1] is True or str(vllm_on[1]).strip().lower() == "true")
+
+    def mapped(key: str) -> tuple[bool, Any, int | None]:
+        if not has_trl:  # no `trl:` block: Axolotl passes no GRPO key (:62-63), TRL's defaults hold
+            return (False, None, None) if key != "beta" else lookup("rl_beta")
+        if key in _COLOCATE_ONLY and not (use_vllm and colocate):
+            return False, None, None  # passed only with use_vllm and vllm_mode: colocate (:68-79)
+        for path in AXOLOTL_GRPO_KEYS.get(key, ()):
+            found, value, line = lookup(path)
+            if found and value is not None:
+                return found, value, line
+        return False, None, None
+
+    preset: dict[str, Value] = {}
+    if has_trl and use_vllm and colocate:
+        preset["vllm_gpu_memory_utilization"] = Value(
+            0.9,
+            "Axolotl's vllm.gpu_memory_utilization default, passed to GRPOConfig in colocate mode "
+            f"(axolotl 0.18.0 src/axolotl/utils/schemas/vllm.py:25-26, {AXOLOTL_GRPO_CITE}:72-76@067b021c)",
+        )
+        preset["vllm_tensor_parallel_size"] = Value(
+            1, f"assumed: vllm.tensor_parallel_size unset, and Axolotl passes it unset ({AXOLOTL_GRPO_CITE}:77-79@067b021c)"
+        )
+    why = None
+    if has_trl and not mapped("max_completion_length")[0]:
+        why = (
+            f"the file's `trl:` block does not set max_completion_length, and Axolotl passes it to GRPOConfig unset "
+            f"({AXOLOTL_GRPO_CITE}:103@067b021c; trl 1.8.0 grpo_config.py:485 accepts an unset length and hands it on as the "
+            "generation limit, grpo_trainer.py:1024, :1031@v1.8.0, so completions stop only at the model's or the generation "
+            "config's own limit), so the completion length, and with it generation, "
+            "the reference forward and the training step, is not known; set trl.max_completion_length"
+        )
+    return mapped, preset, why
+
+
+def axolotl_server(lookup: Lookup) -> Server:
+    """The vLLM server `axolotl vllm-serve` starts from the same file's `vllm:` block: tensor and data parallel
+    (default 1) and gpu_memory_utilization (default 0.9), unless its command line overrides them (axolotl 0.18.0
+    src/axolotl/cli/vllm_serve.py:50-65@067b021c; schemas/vllm.py:17-26)."""
+    said = []
+
+    def read(key: str, default: float) -> float:
+        found, value, line = lookup(f"vllm.{key}")
+        if found and isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+            said.append(f"vllm.{key} {value} (line {line})" if line else f"vllm.{key} {value}")
+            return float(value)
+        return default
+
+    tp, dp, util = int(read("tensor_parallel_size", 1)), int(read("data_parallel_size", 1)), read("gpu_memory_utilization", 0.9)
+    where = ", ".join(said) if said else "no vllm: sizes in the file"
+    return Server(
+        max(1, tp),
+        max(1, dp),
+        f"axolotl vllm-serve on this file's vllm: block ({where}; defaults tensor and data parallel 1, gpu_memory_utilization 0.9: "
+        "axolotl 0.18.0 src/axolotl/cli/vllm_serve.py:50-65, schemas/vllm.py:17-26@067b021c; its command line may override them)",
+        min(util, 1.0),
+    )
+
+
+def _said(lookup: Lookup, key: str) -> tuple[Any, str]:
+    found, value, line = lookup(key)
+    if not found or value is None:
+        return None, f"{key} unset"
+    return value, f"{key} {value}" + (f" (line {line})" if line else "")
+
+
+def unsplit_reason(w: WorkloadConfig, lookup: Lookup, version: str | None, hw: Hardware | None = None) -> str | None:
+    """Why an online RL recipe whose trainer `split` does not model gets no split, in its own keys, or None when
+    goblin has nothing more specific to say than the generic reason. `version`: the TRL release it runs on and where
+    that was read, "0.17.0 (trl==0.17.0, requirements.txt:3)". `hw`: the target, for the decode roofline given as a
+    floor where the recipe's keys give the batch, the length and the model."""
+    label = w.framework or ""
+    if is_axolotl_grpo(w):
+        at = label.split(" ")[1]
+        if at != AXOLOTL_GRPO_AT:
+            # said without "axolotl <release>" beside the tables' release, which frameworks.history.in_run_terms rewrites
+            return (
+                f"the repository runs Axolotl {at}; goblin read how Axolotl builds TRL's GRPOConfig from its `trl:` and `vllm:` "
+                f"blocks at its release {AXOLOTL_GRPO_AT} only (src/axolotl/core/trainers/grpo/__init__.py:58-147, commit "
+                f"067b021c, tag v{AXOLOTL_GRPO_AT}, on trl {AXOLOTL_TRL}), so it cannot say which keys reach the trainer at "
+                f"release {at}"
+            )
+        return axolotl_grpo(lookup)[2]
+    if "(dev/grpo_full_finetune_distributed)" in label:
+        parts = [_said(lookup, k) for k in ("batch_size", "grpo_samples", "max_generated_tokens")]
+        unset = [said for value, said in parts if value is None]
+        if unset:
+            return (
+                f"torchtune's GRPO recipe needs {', '.join(unset)} (it reads cfg.batch_size, cfg.grpo_samples and "
+                "cfg.max_generated_tokens, recipes/dev/grpo_full_finetune_distributed.py:285-289@v0.6.1), so the "
+                "completions it generates per step are not known"
+            )
+        (b, bs), (g, gs), (t, ts) = parts
+        n = floor = ""
+        try:
+            sequences, tokens = int(b) * int(g), int(t)
+        except (TypeError, ValueError):
+            sequences = tokens = 0
+        if sequences > 0 and tokens > 0:
+            n = f" = {sequences} completions"
+            if hw is not None and shape_assumption(w.model) is None:
+                # generate_trajectory runs on forward_batch_size prompts at a time (:842-852@v0.6.1), each chunk reading
+                # the weights again; the prompt's length is not in the recipe's keys: left out, so the figure stays a floor
+                fb, _fs = _said(lookup, "forward_batch_size")
+                chunk = max(1, min(int(b), int(fb))) if isinstance(fb, int) and not isinstance(fb, bool) and fb > 0 else int(b)
+                rounds = math.ceil(int(b) / chunk)
+                _p, decode = decode_seconds(w, hw, sequences=chunk * int(g), prompt=0, completion=tokens)
+                floor = (
+                    f"; the HBM-bandwidth roofline of that decode alone ({rounds} round{'s' if rounds > 1 else ''} of "
+                    f"forward_batch_size {chunk} prompts, :842-852; prompts left out: no prompt length in the config) is "
+                    f"{_ms(decode * rounds):,.0f} ms per step, a floor it runs above by an unmeasured factor"
+                )
+        return (
+            f"torchtune's GRPO recipe generates with its own decoding loop over a local KV cache, not vLLM "
+            "(torchtune.dev.grpo.generation.generate, recipes/dev/grpo_full_finetune_distributed.py:23, :723-735@v0.6.1), "
+            f"and goblin has no sourced efficiency for that loop on ROCm: the generation of {bs} prompts x {gs}{n} "
+            f"of up to {ts} tokens per GPU per step is not projected{floor}; nor are its reward "
+            "(batch_shaped_correctness_reward, :24, :792) and the reference model's forward"
+        )
+    if "(dev/async_grpo_full_finetune_distributed)" in label:
+        _e, es = _said(lookup, "inference.engine")
+        _i, inf = _said(lookup, "orchestration.num_inference_workers")
+        _t, tr = _said(lookup, "orchestration.num_training_workers")
+        return (
+            f"torchtune's asynchronous GRPO recipe runs generation ({es}) on inference workers apart from the training "
+            f"ones ({inf}, {tr}), overlapping with training: goblin does not model a step whose generation and training "
+            "run concurrently on separate workers"
+        )
+    if "(ppo_full_finetune_single_device)" in label:
+        _t, ts = _said(lookup, "max_generated_tokens")
+        return (
+            "torchtune's PPO recipe generates with torchtune's decoding loop and scores every trajectory with a reward model "
+            f"and a value model (reward_and_value_model, recipes/ppo_full_finetune_single_device.py:191-196@v0.6.1; {ts}): "
+            "goblin has no sourced efficiency for that loop on ROCm and does not model the reward and value models"
+        )
+    if "(stage ppo)" in label:
+        _r, rs = _said(lookup, "reward_model")
+        _k, ks = _said(lookup, "reward_model_type")
+        n, ns = _said(lookup, "max_new_tokens")
+        b, bs = _said(lookup, "ppo_buffer_size")
+        floor = ""
+        tokens = n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 1024 if n is None else 0
+        buffer = b if isinstance(b, int) and not isinstance(b, bool) and b > 0 else 1 if b is None else 0
+        if hw is not None and shape_assumption(w.model) is None and tokens and buffer:
+            # one PPO step generates accumulation x ppo_buffer_size mini-batches of per_device_train_batch_size prompts,
+            # one response each, one mini-batch at a time (trainer.py:99-104, :255-260@v0.9.5)
+            rounds = w.gradient_accumulation * buffer
+            _p, decode = decode_seconds(w, hw, sequences=w.micro_batch_size, prompt=0, completion=tokens)
+            floor = (
+                f"; the HBM-bandwidth roofline of that decode alone ({rounds} mini-batch{'es' if rounds > 1 else ''} of "
+                f"{w.micro_batch_size} prompt{'s' if w.micro_batch_size > 1 else ''} x {tokens} tokens, trainer.py:99-104, :255-260; "
+                f"prompts left out) is {_ms(decode * rounds):,.0f} ms per PPO step, a floor it runs above by an unmeasured factor"
+            )
+        return (
+            "LLaMA-Factory's PPO generates through transformers' generate (unwrapped_model.generate, "
+            "src/llamafactory/train/ppo/trainer.py:363@v0.9.5) on TRL's PPOTrainer, and scores each response with a reward "
+            f"model ({rs}; {ks}, default lora: hparams/finetuning_args.py:235-250@v0.9.5) and a value head: goblin has no sourced "
+            f"efficiency for transformers' generate on ROCm ({ns}, default 1024: hparams/generating_args.py:53-54@v0.9.5; "
+            f"{bs}, default 1: finetuning_args.py:203-205){floor}; nor does it model the reward model's passes"
+        )
+    cls = config_class(w)
+    release = (version or "").split(" (", 1)[0]  # "0.17.0 (where it was read)"
+    v = _version(release)
+    if cls in MODELLED and v is not None and v < Version(MODELLED[cls]):
+        return (
+            f"goblin reads the recipe as trl {version}, whose {cls.removesuffix('Config')} trainer predates the one goblin models "
+            f"(from trl {MODELLED[cls]}"
+            + (", the release that gave GRPOConfig steps_per_generation, the batching `split` follows" if cls == "GRPOConfig" else "")
+            + ")"
         )
     return None

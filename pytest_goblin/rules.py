@@ -209,7 +209,7 @@ def host_facts() -> dict[str, Any]:
 # from the registry or the config's `tune run` line), never as a substring of a file name.
 _ONLINE_RL = re.compile(
     r"\((?:(?P<trl>AsyncGRPO|GRPO|RLOO|PPO|OnlineDPO|NashMD|XPO|GKD)Config"
-    r"|rl (?P<axolotl>grpo|ebft)"
+    r"|rl (?P<axolotl>grpo|gdpo|ebft)"  # gdpo: GRPO with normalize-then-sum rewards (axolotl 0.18.0 core/builders/rl.py:54, :161, :192)
     r"|stage (?P<lf>ppo)"
     r"|(?P<tt>ppo_full_finetune_single_device|dev/(?:async_)?grpo_full_finetune_distributed))\)"
 )

@@ -71,10 +71,13 @@ def test_online_rl_is_inconclusive_under_projection() -> None:
     """Issue 24: every GRPO recipe came out PASS 1.00x (or, read as SFT, FAIL 1.32x) from a step
     without its rollouts. A torchtune dev/ GRPO recipe is named as such (its `tune run` line),
     not guessed as full_finetune_distributed from the file name."""
-    for name in ("torchtune/recipes/configs/dev/3B_full_grpo.yaml", "axolotl/examples/ebft/llama-1b-ebft-strided.yaml"):
+    for name, why in (
+        ("torchtune/recipes/configs/dev/3B_full_grpo.yaml", "its own decoding loop"),  # rollout.unsplit_reason: the recipe's own reason
+        ("axolotl/examples/ebft/llama-1b-ebft-strided.yaml", "does not model online RL"),
+    ):
         result = audit_file(CORPUS / name, build_settings({}), shown_as=name)
         r = result.report
-        assert r is not None and r.inconclusive is not None and "does not model online RL" in r.inconclusive, name
+        assert r is not None and r.inconclusive is not None and "online RL (" in r.inconclusive and why in r.inconclusive, name
         assert r.verdict == "warn"
     from pytest_goblin.formats import load_config
 

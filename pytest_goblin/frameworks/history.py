@@ -312,7 +312,8 @@ def reading(framework: str | None, config: str, text: str | None = None) -> Read
         named = _online_trainer_of_file(config, text)
         if named is not None:
             newest = named.releases.removeprefix("trl ").split("-")[-1]
-            said = "no pin" if pin is None else pin.where  # a git or vendored pin whose release goblin cannot tell (its spec says so)
+            # a git or vendored pin whose release goblin cannot tell: its spec says so ("a git pin, release unknown")
+            said = "no pin" if pin is None else f"{pin.spec}, {pin.where}" if pin.spec else pin.where
             return Reading(dist, newest, f"{said}; the newest release with the file's keys ({named.releases})", tables, True, got.spec, got.file, got.line)
     return got
 

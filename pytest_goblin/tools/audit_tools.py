@@ -7,7 +7,7 @@ import platform
 import re
 import statistics
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,6 +28,9 @@ from ..rules import online_rl, over_hbm, render_finding, search, slim, unactiona
 from ..schemas import Finding, Patch, Report, RolloutSplit, Rule, RunMetrics, Speedup, WorkloadConfig, device_label
 from ..stats import MAX_HALF_WIDTH, bootstrap_speedup, decide, inconclusive, settled, straddled
 from .context import AuditContext
+
+if TYPE_CHECKING:
+    from ..frameworks.history import Reading
 
 
 class _Input(BaseModel):
@@ -552,6 +555,11 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
     rollout = _rollout(ctx, w) if rl else None
     if not why and rollout is not None:
         why = rollout_reason(rollout)
+    elif not why and rl and (specific := _unsplit(ctx, w)) is not None:
+        why = (
+            f"goblin projects no generation/training split for this online RL ({rl}) recipe: {specific}. The patch's speedup "
+            "covers the training step only, so it cannot judge this config; measure it with your training command (goblin_command)"
+        )
     elif not why and rl:
         why = (
             f"goblin does not model online RL ({rl}) for this trainer (it projects the generation/training split of TRL GRPO from "
@@ -683,19 +691,61 @@ def _rollout(ctx: AuditContext, w: WorkloadConfig) -> RolloutSplit | None:
     """The projected generation / reference / training split of an online RL recipe goblin models (rollout.py)."""
     from ..blockers import launch_lines, raw_key
     from ..formats.launchers import topology_launcher_line
-    from ..frameworks.history import reading
-    from ..rollout import SERVE
+    from ..rollout import AXOLOTL_GRPO_AT, AXOLOTL_TRL, AXOLOTL_TRL_CITE, SERVE, axolotl_grpo, axolotl_server, is_axolotl_grpo
 
     loaded = ctx.loaded
     if loaded is None:
         return None
-    read = reading(w.framework, w.path, loaded.text)  # an unpinned TRL recipe: the release its keys say (history.reading)
-    if read is None:
-        return None
     # the line that starts the vLLM server: the config's own comment lines, else the launcher its topology came from
     own = next((f"the config's line {n}: {text.strip()}" for n, text in launch_lines(loaded.text) if re.search(SERVE, text)), None)
     server = own or topology_launcher_line(loaded.workload, SERVE)
+    if (w.framework or "").startswith(f"axolotl {AXOLOTL_GRPO_AT}") and is_axolotl_grpo(w):
+        # Axolotl builds GRPOConfig from its `trl:` and `vllm:` blocks on the trl it requires (rollout.axolotl_grpo)
+        lookup, preset, why = axolotl_grpo(lambda key: raw_key(loaded, key))
+        if why is not None:
+            return None
+        rl_name = "gdpo" if "(rl gdpo)" in (w.framework or "") else "grpo"
+        return rollout_split(
+            w,
+            ctx.hw,
+            lookup,
+            AXOLOTL_TRL,
+            AXOLOTL_TRL_CITE,
+            server_line=server,
+            cls="GRPOConfig",
+            trainer=f"axolotl {AXOLOTL_GRPO_AT} rl: {rl_name} on trl {AXOLOTL_TRL} (GRPOConfig)",
+            preset=preset,
+            server=axolotl_server(lambda key: raw_key(loaded, key)),  # used in server mode only
+        )
+    read = _trl_reading(ctx, w)
+    if read is None:
+        return None
     return rollout_split(w, ctx.hw, lambda key: raw_key(loaded, key), read.version, read.source, server_line=server)
+
+
+def _trl_reading(ctx: AuditContext, w: WorkloadConfig) -> Reading | None:
+    """The TRL release an online RL recipe runs on (history.reading: its pin; else, unpinned or pinned to a commit
+    goblin cannot place, the newest release with the file's keys; else the newest goblin read, said assumed). Its
+    defaults and whether `rollout.split` models it follow that release."""
+    from ..frameworks.history import reading
+
+    loaded = ctx.loaded
+    if loaded is None:
+        return None
+    return reading(w.framework, w.path, loaded.text)
+
+
+def _unsplit(ctx: AuditContext, w: WorkloadConfig) -> str | None:
+    """Why this online RL recipe gets no split, in its own keys (rollout.unsplit_reason), or None."""
+    from ..blockers import raw_key
+    from ..rollout import unsplit_reason
+
+    loaded = ctx.loaded
+    if loaded is None:
+        return None
+    read = _trl_reading(ctx, w) if (w.framework or "").startswith("trl ") else None
+    version = f"{read.version} ({read.source})" if read is not None else None
+    return unsplit_reason(w, lambda key: raw_key(loaded, key), version, ctx.hw)
 
 
 def _rollout_findings(ctx: AuditContext, rollout: RolloutSplit | None) -> list[Finding]:
@@ -706,14 +756,17 @@ def _rollout_findings(ctx: AuditContext, rollout: RolloutSplit | None) -> list[F
     message = memory_message(rollout) if rollout is not None else None
     if message is None or ctx.loaded is None or FINDING_ID in _workload(ctx).ignored_rules:
         return []
-    found, _value, line = raw_key(ctx.loaded, "vllm_gpu_memory_utilization")
+    # Axolotl keeps the reservation in its `vllm:` block (rollout.AXOLOTL_GRPO_KEYS)
+    key = "vllm.gpu_memory_utilization" if rollout is not None and rollout.trainer.startswith("axolotl ") else "vllm_gpu_memory_utilization"
+    message = message.replace("vllm_gpu_memory_utilization", key)
+    found, _value, line = raw_key(ctx.loaded, key)
     return [
         Finding(
             rule_id=FINDING_ID,
             title=FINDING_TITLE,
             category="memory",
             line=line if found else None,
-            key="vllm_gpu_memory_utilization",
+            key=key,
             message=message,
             citation=FINDING_CITATION,
             footgun=True,
