@@ -351,8 +351,12 @@ def _heldout(name: str, target: str, workload: dict[str, Any], samples_per_s: fl
         MLPERF_51_TREE + results,
         f"{row}: {samples_per_s} samples/s x 8192 / {gpus} GPUs = {tokens} tokens/s/GPU",
         fitted=False,
-        # MangoBoost runs its own LLMBoost stack; the others AMD's NeMo/Megatron-Core + TE code
-        stack="other" if submitter == "MangoBoost" else "megatron_te",
+        # every submitter, MangoBoost included, runs NeMo's Megatron-Core GPT with Transformer Engine: MangoBoost's
+        # LLMBoost train.py builds the model with nemo's MegatronLMPPTrainerBuilder, and its config sets
+        # `mcore_gpt: True` and `transformer_engine: ${oc.env:TRANSFORMER_ENGINE,True}` (training_results_v5.1 @441d65f
+        # MangoBoost/benchmarks/llama2_70b_lora/implementations/MI300X-LLMBoost-GPUBoost-1node/src/train.py:58,
+        # src/conf/megatron_gpt_peft_tuning_config.yaml:44,83; the same in v5.0 @0fdc28f, yaml:43,82), as amd_rows.yaml says
+        stack="megatron_te",
         source_key=f"mlperf-{submitter.lower()}",
     )
 
