@@ -120,7 +120,9 @@ MEASUREMENTS: tuple[Measurement, ...] = (
     Measurement(
         "llama3-8b-pretrain-mcore",
         "h100",
-        _megatron("meta-llama/Meta-Llama-3-8B", "full", 8, 128, 8192, cp=2),
+        # the README's table documents examples/llama/train_llama3_8b_h100_fp8.sh, which passes `--bf16
+        # --grad-reduce-in-bf16` (:95-96 @d98e8a64dd): bf16 gradient buffers, not Megatron's fp32 default under --bf16
+        {**_megatron("meta-llama/Meta-Llama-3-8B", "full", 8, 128, 8192, cp=2), "grad_dtype": "bf16"},
         13812,
         MEGATRON_LLAMA,
         "LLAMA3-8B: 8 GPUs, GBS 128, MBS 1, seq 8192, TP 1, PP 1, CP 2, GA 32: 13812 tokens/s/GPU (FP8)",

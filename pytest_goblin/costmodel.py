@@ -474,6 +474,8 @@ def _state_bytes(w: WorkloadConfig) -> tuple[float, float, float, float]:
         master = 4.0
     pure_half = w.method == "full" and w.weight_dtype in ("bf16", "fp16") and master == 0.0
     grads = 2.0 if (pure_half or w.method != "full") else 4.0
+    if w.grad_dtype is not None:
+        grads = 4.0 if w.grad_dtype == "fp32" else 2.0  # the config's own accumulation/reduction dtype
     opt = 2.0 if "8bit" in w.optimizer else 4.0 if pure_half else 8.0
     return weights, master, grads, opt
 
