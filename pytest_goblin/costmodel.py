@@ -211,6 +211,7 @@ _RELATIVE: dict[str, tuple[float, float]] = {
     "gemm_eff_max": (0.85, 1.15),
     "fp8_gemm_eff_max": (0.85, 1.15),
     "fp8_compiled_gemm_eff_max": (0.85, 1.15),
+    "fp32_gemm_eff_max": (0.85, 1.15),
     "bw_eff": (0.8, 1.2),
     "gemm_half_tokens": (0.5, 2.0),
     "comm_eff": (0.6, 1.4),
@@ -350,6 +351,8 @@ def factors_used(*workloads: WorkloadConfig) -> frozenset[str]:
     for w in workloads:
         if w.precision in QUANTIZED_GEMMS:
             used.add("fp8_gemm_eff_max" if _transformer_engine(w) else "fp8_compiled_gemm_eff_max")
+        if w.precision == "fp32":
+            used.add("fp32_gemm_eff_max")  # fp32 GEMMs (and fused attention's fp32 rate) read it, not gemm_eff_max's
         if _data_parallel_ranks(w) > 1:
             used.add("comm_eff")
         if w.dataloader_workers == 0:

@@ -3,6 +3,7 @@ cover the workload, and saying why."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,19 @@ def test_kb_class_residuals_round_up_to_hold_their_own_rows() -> None:
     (c,) = costmodel.class_residuals([("s", "bf16", "full", 0.2461), ("s", "bf16", "full", -0.2464), ("s", "bf16", "full", 0.0)], digits=3)
     assert (c.max_over, c.max_under, c.rows) == (0.247, 0.247, 3)
     assert costmodel.class_residuals([("s", "bf16", "full", 0.1)] * 2) == ()
+
+
+def test_an_fp32_workload_walks_the_efficiency_that_prices_its_gemms() -> None:
+    # 3f80044 walked gemm_eff_max for every workload, which fp32 GEMMs do not read: an fp32 interval ignored
+    # the assumption (fp32_gemm_eff_max, no AMD anchor) that sets most of its step
+    w = _titan_like(precision="fp32", torch_compile=False, world_size=1, strategy="single", micro_batch_size=1, seq_len=2048)
+    assert "fp32_gemm_eff_max" in costmodel.factors_used(w)
+    nominal = costmodel.nominal_for(MI300X)
+    rates = {round(w.tokens_per_step / costmodel.step(w, MI300X, a).step_s, 3) for a in costmodel.assumption_grid(nominal, costmodel.factors_used(w))}
+    lowered = w.tokens_per_step / costmodel.step(w, MI300X, dataclasses.replace(nominal, fp32_gemm_eff_max=nominal.fp32_gemm_eff_max * 0.85)).step_s
+    assert min(rates) <= lowered + 1e-6
+
+
+def test_a_bf16_workload_does_not_walk_the_fp32_efficiency() -> None:
+    assert "fp32_gemm_eff_max" not in costmodel.factors_used(_titan_like())
+    assert "fp32_gemm_eff_max" not in costmodel.factors_used(_titan_like(precision="fp8"))
