@@ -154,7 +154,10 @@ MEASUREMENTS: tuple[Measurement, ...] = (
     Measurement(
         "qwen3-30b-a3b-pretrain",
         "h100",
-        _automodel("Qwen/Qwen3-30B-A3B", 8, 512, 4, 4096),
+        # the summary's config, qwen3_moe_30b_te_deepep.yaml, checkpoints every block (parallelizer
+        # `activation_checkpointing: true`, :60 @5aa79650c, where GBS became 512; true in every version since its
+        # first, 79d0ccfdb; nemo_automodel/components/moe/parallelizer.py:92-117 wraps each block whole)
+        {**_automodel("Qwen/Qwen3-30B-A3B", 8, 512, 4, 4096), "gradient_checkpointing": "true"},
         12040,
         AUTOMODEL,
         "Qwen3 MoE 30B pre-training (BF16): 8 GPUs, GBS 512, MBS 4, GA 16, seq 4096, EP 8, FSDP 8: 12040 tokens/s/GPU",

@@ -146,6 +146,20 @@ def test_an_unset_grad_dtype_keeps_the_default_and_fp32_is_charged_where_set() -
     assert memory_gb(w32) - memory_gb(w) == pytest.approx(2 * (estimate_shape(w.model).params_b or 0.0) * 1.08)
 
 
+def test_automodel_rows_checkpoint_as_their_configs_say() -> None:
+    """qwen3_moe_30b_te_deepep.yaml sets activation_checkpointing: true (3f80044 left it out: 105.3 GB, +45% fast);
+    gptoss_20b_te_deepep.yaml sets it false, and that row keeps every activation."""
+    from calibration_rows import MEASUREMENTS
+    from memory_check import check
+
+    rows = {m.name: m for m in MEASUREMENTS}
+    qwen, gptoss = rows["qwen3-30b-a3b-pretrain"].workload_config(), rows["gpt-oss-20b-pretrain"].workload_config()
+    assert qwen.gradient_checkpointing and qwen.recompute_share == 1.0
+    assert not gptoss.gradient_checkpointing
+    by = {c.measurement.name: c for c in check()}
+    assert by["qwen3-30b-a3b-pretrain"].projected_gb < 85
+
+
 def test_docs_carry_the_current_memory_table() -> None:
     from memory_check import table as memory_table
 
