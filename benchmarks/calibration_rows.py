@@ -120,7 +120,9 @@ MEASUREMENTS: tuple[Measurement, ...] = (
     Measurement(
         "llama3-8b-pretrain-mcore",
         "h100",
-        _megatron("meta-llama/Meta-Llama-3-8B", "full", 8, 128, 8192, cp=2),
+        # the README's table documents examples/llama/train_llama3_8b_h100_fp8.sh, which passes `--bf16
+        # --grad-reduce-in-bf16` (:95-96 @d98e8a64dd): bf16 gradient buffers, not Megatron's fp32 default under --bf16
+        {**_megatron("meta-llama/Meta-Llama-3-8B", "full", 8, 128, 8192, cp=2), "grad_dtype": "bf16"},
         13812,
         MEGATRON_LLAMA,
         "LLAMA3-8B: 8 GPUs, GBS 128, MBS 1, seq 8192, TP 1, PP 1, CP 2, GA 32: 13812 tokens/s/GPU (FP8)",
@@ -152,7 +154,10 @@ MEASUREMENTS: tuple[Measurement, ...] = (
     Measurement(
         "qwen3-30b-a3b-pretrain",
         "h100",
-        _automodel("Qwen/Qwen3-30B-A3B", 8, 512, 4, 4096),
+        # the summary's config, qwen3_moe_30b_te_deepep.yaml, checkpoints every block (parallelizer
+        # `activation_checkpointing: true`, :60 @5aa79650c, where GBS became 512; true in every version since its
+        # first, 79d0ccfdb; nemo_automodel/components/moe/parallelizer.py:92-117 wraps each block whole)
+        {**_automodel("Qwen/Qwen3-30B-A3B", 8, 512, 4, 4096), "gradient_checkpointing": "true"},
         12040,
         AUTOMODEL,
         "Qwen3 MoE 30B pre-training (BF16): 8 GPUs, GBS 512, MBS 4, GA 16, seq 4096, EP 8, FSDP 8: 12040 tokens/s/GPU",
@@ -351,8 +356,12 @@ def _heldout(name: str, target: str, workload: dict[str, Any], samples_per_s: fl
         MLPERF_51_TREE + results,
         f"{row}: {samples_per_s} samples/s x 8192 / {gpus} GPUs = {tokens} tokens/s/GPU",
         fitted=False,
-        # MangoBoost runs its own LLMBoost stack; the others AMD's NeMo/Megatron-Core + TE code
-        stack="other" if submitter == "MangoBoost" else "megatron_te",
+        # every submitter, MangoBoost included, runs NeMo's Megatron-Core GPT with Transformer Engine: MangoBoost's
+        # LLMBoost train.py builds the model with nemo's MegatronLMPPTrainerBuilder, and its config sets
+        # `mcore_gpt: True` and `transformer_engine: ${oc.env:TRANSFORMER_ENGINE,True}` (training_results_v5.1 @441d65f
+        # MangoBoost/benchmarks/llama2_70b_lora/implementations/MI300X-LLMBoost-GPUBoost-1node/src/train.py:58,
+        # src/conf/megatron_gpt_peft_tuning_config.yaml:44,83; the same in v5.0 @0fdc28f, yaml:43,82), as amd_rows.yaml says
+        stack="megatron_te",
         source_key=f"mlperf-{submitter.lower()}",
     )
 

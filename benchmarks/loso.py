@@ -1,6 +1,6 @@
 """Leave-one-source-out cross-validation of the projection over every published AMD row.
 
-    python benchmarks/loso.py
+    python benchmarks/loso.py [--classes] [--write]
 
 Rows: calibration_rows.AMD_MEASUREMENTS, calibration_rows.HELDOUT_MEASUREMENTS and, when present,
 benchmarks/data/amd_rows.yaml (amd_rows.load_rows). Each row names its independent source
@@ -13,7 +13,8 @@ the refit MI300X value it inherits. Rows with `fitted: false` are never fitted t
 
 Prints each row's error and whether the published figure is inside the printed interval, then the
 mean |error|, the rows within 25%, the share inside the interval and the interval's median width
-((high - low) / nominal). docs/projection.md carries `table()` between its loso-table markers.
+((high - low) / nominal). `--classes` adds the same errors by class (stack, precision, size, GPU, nodes);
+`--write` puts both into docs/projection.md between its loso-table and loso-classes-table markers.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from amd_rows import load_rows
 from calibration_fit import Row, fit, log_error
 from calibration_rows import AMD_MEASUREMENTS, HELDOUT_MEASUREMENTS, Measurement
 
-from pytest_goblin.costmodel import NOMINAL, Assumptions, Calibration, class_residuals, nominal_for, throughput_range
+from pytest_goblin.costmodel import NOMINAL, Assumptions, Calibration, class_residuals, nominal_for, throughput_range, topology
 from pytest_goblin.hardware import get_hardware
 from pytest_goblin.schemas import WorkloadConfig
 
@@ -235,5 +236,89 @@ def table(predictions: Sequence[Prediction] | None = None) -> str:
     return "\n".join(out)
 
 
+# The axes `class_table` groups residuals by: the software stack, the GEMM precision, the model's size, the GPU
+# and single- or multi-node, each a class of mistake a change to the model can address at once
+CLASS_AXES = ("stack", "precision", "scale", "gpu", "nodes")
+
+
+def _scale(params_b: float | None) -> str:
+    if params_b is None:
+        return "unknown size"
+    return "<= 10B" if params_b <= 10 else "10-40B" if params_b <= 40 else "> 40B"
+
+
+def row_classes(p: Prediction) -> dict[str, str]:
+    """The class of each axis (CLASS_AXES) a prediction's row belongs to."""
+    w = _workload(p.measurement)
+    return {
+        "stack": p.measurement.stack,
+        "precision": w.precision,
+        "scale": _scale(w.model.params_b),
+        "gpu": p.measurement.target,
+        "nodes": "multi-node" if topology(w, get_hardware(p.measurement.target))[0] > 1 else "one node",
+    }
+
+
+def class_table(predictions: Sequence[Prediction] | None = None) -> str:
+    """The leave-one-source-out residuals by class (`python benchmarks/loso.py --classes`), each axis's classes
+    ordered by their summed |error|, largest first: the class to attack next heads its axis."""
+    predictions = loso(all_rows()) if predictions is None else predictions
+    out = ["| axis | class | rows | sources | mean error | mean abs error | largest abs error | inside |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for axis in CLASS_AXES:
+        groups: dict[str, list[Prediction]] = {}
+        for p in predictions:
+            groups.setdefault(row_classes(p)[axis], []).append(p)
+        for name, ps in sorted(groups.items(), key=lambda kv: -sum(abs(p.error) for p in kv[1])):
+            errors = [p.error for p in ps]
+            out.append(
+                f"| {axis} | {name} | {len(ps)} | {len({p.measurement.source_key for p in ps})} | {statistics.fmean(errors):+.1%} | "
+                f"{statistics.fmean(abs(e) for e in errors):.1%} | {max(abs(e) for e in errors):.1%} | {sum(p.inside for p in ps)}/{len(ps)} |"
+            )
+    return "\n".join(out)
+
+
+def stack_conflicts(rows: Iterable[Measurement]) -> list[str]:
+    """Rows of one source, model and method that name different software stacks: one of the two labels is wrong
+    (the stack widens the interval and selects a class's residuals), so it must be fixed where the row is defined."""
+    seen: dict[tuple[str, str, str], dict[str, str]] = {}
+    for m in rows:
+        w = _workload(m)
+        seen.setdefault((m.source_key, w.model.name, w.method), {}).setdefault(m.stack, m.name)
+    return [
+        f"{source} {model} {method}: " + ", ".join(f"{row} says {stack}" for stack, row in sorted(stacks.items()))
+        for (source, model, method), stacks in sorted(seen.items())
+        if len(stacks) > 1
+    ]
+
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "projection.md"
+
+
+def write_doc(marker: str, text: str, doc: Path = DOC) -> None:
+    """Replace what docs/projection.md carries between its `marker`-table markers with `text`."""
+    start, end = f"<!-- {marker}-table:start -->", f"<!-- {marker}-table:end -->"
+    body = doc.read_text(encoding="utf-8")
+    head, found, rest = body.partition(start + "\n")
+    if not found or end not in rest:
+        raise SystemExit(f"{doc}: no {marker}-table markers; add `{start}` and `{end}` lines")
+    doc.write_text(head + start + "\n" + text + "\n" + end + rest.split(end, 1)[1], encoding="utf-8")
+
+
+def main(argv: Sequence[str]) -> None:
+    """`--classes` adds the residuals by class; `--write` puts both tables into docs/projection.md."""
+    conflicts = stack_conflicts(all_rows())
+    if conflicts:
+        raise SystemExit("rows of one source and recipe name different stacks:\n" + "\n".join(conflicts))
+    predictions = loso(all_rows())
+    print(table(predictions))
+    classes = class_table(predictions)
+    if "--classes" in argv or "--write" in argv:
+        print()
+        print(classes)
+    if "--write" in argv:
+        write_doc("loso", table(predictions))
+        write_doc("loso-classes", classes)
+
+
 if __name__ == "__main__":
-    print(table())
+    main(sys.argv[1:])

@@ -34,16 +34,17 @@ _TITAN_70B = (
     "it changed to fit is not known"
 )
 _GRAD_BUFFER = (
-    "3% over: Megatron's gradient buffer is charged in fp32 (4 bytes per parameter); Megatron-LM's example script "
-    "passes --grad-reduce-in-bf16 (examples/llama/train_llama3_8b_h100_fp8.sh @f7ec7ea), a bf16 buffer 16 GB smaller, "
-    "which no goblin field expresses, and the NeMo row does not state its buffer's dtype"
+    "3% over: Megatron's gradient buffer is charged in fp32 (4 bytes per parameter), Megatron-LM's default under --bf16 "
+    "(megatron/training/arguments.py:1204-1216 @d98e8a64dd); the NeMo row does not state its buffer's dtype "
+    "(the Megatron-LM row of the same model passes --grad-reduce-in-bf16 and fits: `grad_dtype: bf16`)"
 )
 KNOWN_OVER: dict[str, str] = {
     "llama3-8b-pretrain": _GRAD_BUFFER,
-    "llama3-8b-pretrain-mcore": _GRAD_BUFFER,
     "qwen3-30b-a3b-pretrain": (
-        "AutoModel's EP 8 with FSDP 8 over the same 8 GPUs: goblin's expert_parallel follows Axolotl's mesh "
-        "(non-expert parameters sharded over world / ep), so the row leaves EP out and the routed experts unsplit"
+        "5% over with the config's activation checkpointing (105 GB without it): AutoModel's EP 8 with FSDP 8 over the "
+        "same 8 GPUs holds 1/8 of the experts and 1/8 of the rest per GPU, which FSDP 8 without EP also charges; what "
+        "remains is the state's dtype: with no weight dtype in the row, goblin charges 18 bytes per parameter (bf16 "
+        "weights, fp32 masters and gradients, AdamW), where FSDP2 keeps its sharded parameters as they were built"
     ),
     "ih-llama31-70b-bf16-mbs4-mi300x": _TITAN_70B,
     "ih-llama31-70b-bf16-mbs7-mi325x": _TITAN_70B,

@@ -212,6 +212,7 @@ _RELATIVE: dict[str, tuple[float, float]] = {
     "gemm_eff_max": (0.85, 1.15),
     "fp8_gemm_eff_max": (0.85, 1.15),
     "fp8_compiled_gemm_eff_max": (0.85, 1.15),
+    "fp32_gemm_eff_max": (0.85, 1.15),
     "bw_eff": (0.8, 1.2),
     "gemm_half_tokens": (0.5, 2.0),
     "comm_eff": (0.6, 1.4),
@@ -382,6 +383,8 @@ def factors_used(*workloads: WorkloadConfig) -> frozenset[str]:
     for w in workloads:
         if w.precision in QUANTIZED_GEMMS:
             used.add("fp8_gemm_eff_max" if _transformer_engine(w) else "fp8_compiled_gemm_eff_max")
+        if w.precision == "fp32":
+            used.add("fp32_gemm_eff_max")  # fp32 GEMMs (and fused attention's fp32 rate) read it, not gemm_eff_max's
         if _data_parallel_ranks(w) > 1:
             used.add("comm_eff")
         if w.dataloader_workers == 0:
@@ -506,6 +509,8 @@ def _state_bytes(w: WorkloadConfig) -> tuple[float, float, float, float]:
         master = 4.0
     pure_half = w.method == "full" and w.weight_dtype in ("bf16", "fp16") and master == 0.0
     grads = 2.0 if (pure_half or w.method != "full") else 4.0
+    if w.grad_dtype is not None:
+        grads = 4.0 if w.grad_dtype == "fp32" else 2.0  # the config's own accumulation/reduction dtype
     opt = 2.0 if "8bit" in w.optimizer else 4.0 if pure_half else 8.0
     return weights, master, grads, opt
 

@@ -70,6 +70,12 @@ class WorkloadConfig(Model):
     # framework infers it). None: not known from the config; the cost model then assumes fp32
     # weights under mixed precision. Gradients and AdamW states follow the weights' dtype.
     weight_dtype: Literal["fp32", "bf16", "fp16"] | None = None
+    # The dtype gradients are accumulated and reduced in, where the framework lets a config choose it apart
+    # from the weights' (Megatron-LM: `--bf16` accumulates and all-reduces in fp32 unless `--grad-reduce-in-bf16`,
+    # NVIDIA/Megatron-LM megatron/training/arguments.py:1204-1216, training.py:2635 and
+    # core/distributed/param_and_grad_buffer.py:924 @d98e8a64dd). None: the cost model's default (fp32 under
+    # mixed precision, the weights' dtype for pure half precision and adapters).
+    grad_dtype: Literal["fp32", "bf16", "fp16"] | None = None
     seq_len: int = 2048
     micro_batch_size: int = 1
     gradient_accumulation: int = 1

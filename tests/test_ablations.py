@@ -107,6 +107,59 @@ def test_compiled_and_transformer_engine_rows_fit_where_they_ran() -> None:
     assert len(ih) == 12 and all(not c.over for c in ih)
 
 
+def test_megatron_grad_reduce_in_bf16_row_fits_its_gpu() -> None:
+    """Megatron-LM's LLAMA3-8B example passes --grad-reduce-in-bf16: a bf16 gradient buffer (3f80044 charged fp32: 82.7 GB on 80)."""
+    from calibration_rows import MEASUREMENTS
+    from memory_check import check
+
+    from pytest_goblin.costmodel import memory_gb
+    from pytest_goblin.modelzoo import estimate_shape
+
+    rows = {m.name: m for m in MEASUREMENTS}
+    mcore, nemo = rows["llama3-8b-pretrain-mcore"].workload_config(), rows["llama3-8b-pretrain"].workload_config()
+    assert mcore.grad_dtype == "bf16" and nemo.grad_dtype is None
+    # the same workload but for the gradient dtype: 2 bytes instead of 4 per parameter, unsharded under ZeRO-1
+    assert memory_gb(nemo) - memory_gb(mcore) == pytest.approx(2 * (estimate_shape(nemo.model).params_b or 0.0) * 1.08)  # x1.08 allocator fragmentation
+    by = {c.measurement.name: c for c in check()}
+    assert not by["llama3-8b-pretrain-mcore"].over
+
+
+def test_an_unset_grad_dtype_keeps_the_default_and_fp32_is_charged_where_set() -> None:
+    from pytest_goblin.costmodel import memory_gb
+    from pytest_goblin.modelzoo import estimate_shape
+
+    base = _m("toy-8b-bf16", 1.0, model="meta-llama/Meta-Llama-3-8B", method="full", precision="bf16", weight_dtype="bf16", world_size=8, strategy="ddp")
+    fp32 = _m(
+        "toy-8b-bf16-fp32-grads",
+        1.0,
+        model="meta-llama/Meta-Llama-3-8B",
+        method="full",
+        precision="bf16",
+        weight_dtype="bf16",
+        world_size=8,
+        strategy="ddp",
+        grad_dtype="fp32",
+    )
+    w, w32 = base.workload_config(), fp32.workload_config()
+    assert w.grad_dtype is None and w32.grad_dtype == "fp32"
+    # pure bf16 weights keep bf16 gradients by default; an explicit fp32 buffer adds 2 bytes per parameter
+    assert memory_gb(w32) - memory_gb(w) == pytest.approx(2 * (estimate_shape(w.model).params_b or 0.0) * 1.08)
+
+
+def test_automodel_rows_checkpoint_as_their_configs_say() -> None:
+    """qwen3_moe_30b_te_deepep.yaml sets activation_checkpointing: true (3f80044 left it out: 105.3 GB, +45% fast);
+    gptoss_20b_te_deepep.yaml sets it false, and that row keeps every activation."""
+    from calibration_rows import MEASUREMENTS
+    from memory_check import check
+
+    rows = {m.name: m for m in MEASUREMENTS}
+    qwen, gptoss = rows["qwen3-30b-a3b-pretrain"].workload_config(), rows["gpt-oss-20b-pretrain"].workload_config()
+    assert qwen.gradient_checkpointing and qwen.recompute_share == 1.0
+    assert not gptoss.gradient_checkpointing
+    by = {c.measurement.name: c for c in check()}
+    assert by["qwen3-30b-a3b-pretrain"].projected_gb < 85
+
+
 def test_docs_carry_the_current_memory_table() -> None:
     from memory_check import table as memory_table
 

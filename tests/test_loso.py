@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from amd_rows import RowsError, load_rows
 from calibration_rows import AMD_MEASUREMENTS, HELDOUT_MEASUREMENTS, Measurement
-from loso import Prediction, loso, refit, summarize, table
+from loso import Prediction, all_rows, class_table, loso, refit, stack_conflicts, summarize, table
 
 from .conftest import ROOT
 
@@ -140,3 +140,42 @@ def test_docs_list_every_parameter_with_its_current_value() -> None:
         for name in rows:
             if getattr(table_[t].nominal, name) != getattr(table_["default"].nominal, name):
                 assert name in table_[t].sources, (t, name)
+
+
+def test_rows_of_one_source_and_recipe_name_one_stack() -> None:
+    # 3f80044 labelled MangoBoost's v5.1 rows `other` (calibration_rows) and its v5.0 rows `megatron_te`
+    # (amd_rows.yaml); both run NeMo's Megatron-Core GPT with Transformer Engine
+    rows = all_rows()
+    assert stack_conflicts(rows) == []
+    assert {m.stack for m in rows if m.source_key == "mlperf-mangoboost"} == {"megatron_te"}
+    relabelled = [replace(m, stack="other") if m.name == "mangoboost-llama2-70b-lora-mi300x-1node" else m for m in rows]
+    assert stack_conflicts(relabelled) == [
+        "mlperf-mangoboost meta-llama/Llama-2-70b-hf lora: mangoboost-llama2-70b-lora-mi300x-2node says megatron_te, mangoboost-llama2-70b-lora-mi300x-1node says other"
+    ]
+
+
+def test_one_source_may_hold_two_stacks_for_two_recipes() -> None:
+    # AMD's training container table: its torchtitan 70B rows and its FSDP harness 8B rows are different recipes
+    infinity = [m for m in all_rows() if m.source_key == "infinityhub-pytorch-training-v25.2"]
+    assert {m.stack for m in infinity} == {"torchtitan", "other"}
+    assert stack_conflicts(infinity) == []
+
+
+def test_class_table_groups_each_axis_and_puts_the_largest_class_first() -> None:
+    rows = [m for m in AMD_MEASUREMENTS if m.target == "mi300x"]
+    preds = [Prediction(m, projected=m.published_tokens_per_s * (1.5 if m.name.endswith("bf16") else 1.1), low=0.0, high=1e9) for m in rows]
+    lines = class_table(preds).splitlines()
+    precision = [line for line in lines if line.startswith("| precision |")]
+    # one bf16 row at +50% outweighs the fp8 rows at +10% each (summed |error| 0.5 against 0.1 x their count)
+    n_fp8 = sum(1 for m in rows if m.workload_config().precision == "fp8")
+    assert n_fp8 < 5
+    assert precision[0] == "| precision | bf16 | 1 | 1 | +50.0% | 50.0% | 50.0% | 1/1 |"
+    assert precision[1].startswith(f"| precision | fp8 | {n_fp8} |")
+    assert [line.split(" | ")[0] for line in lines[2:]] == ["| stack"] * 2 + ["| precision"] * 2 + ["| scale"] * 2 + ["| gpu"] + ["| nodes"]
+
+
+def test_docs_carry_the_current_class_table() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    found = re.search(r"<!-- loso-classes-table:start -->\n(.*?)\n<!-- loso-classes-table:end -->", text, re.S)
+    assert found, "docs/projection.md lost its loso-classes-table markers"
+    assert found.group(1) == class_table(), "the cross-validation changed: run `python benchmarks/loso.py --write`"
