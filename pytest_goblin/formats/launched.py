@@ -125,27 +125,21 @@ class _Repo:
             self.modules[real] = _parse(real, self.roots, self.root)
         return self.modules[real]
 
-    def find(self, name: str, mod: _Module, hops: int = 0) -> tuple[ast.ClassDef, _Module] | None:
-        if hops > MAX_HOPS:
-            return None
-        for node in mod.tree.body:
-            if isinstance(node, ast.ClassDef) and node.name == name:
-                return node, mod
-        for imp in ast.walk(mod.tree):
-            if isinstance(imp, ast.ImportFrom) and any((a.asname or a.name) == name for a in imp.names):
-                alias = next(a for a in imp.names if (a.asname or a.name) == name)
-                file = _module_file(imp.module or "", imp.level, mod.path, self.script.path.parent, self.root)
-                other = self.module(file) if file is not None else None
-                if other is not None:
-                    return self.find(alias.name, other, hops + 1)
-        return None
+    def find(self, name: str, mod: _Module) -> tuple[ast.ClassDef, _Module] | None:
+        """A module-level `class name` of the repository, followed through `from x import name`."""
+        hit = self._definition(name, mod, ast.ClassDef)
+        return (hit[0], hit[1]) if hit is not None and isinstance(hit[0], ast.ClassDef) else None
 
-    def find_function(self, name: str, mod: _Module, hops: int = 0) -> tuple[ast.FunctionDef, _Module] | None:
+    def find_function(self, name: str, mod: _Module) -> tuple[ast.FunctionDef, _Module] | None:
         """A module-level `def name(...)` of the repository, followed through `from x import name` as `find`."""
+        hit = self._definition(name, mod, ast.FunctionDef)
+        return (hit[0], hit[1]) if hit is not None and isinstance(hit[0], ast.FunctionDef) else None
+
+    def _definition(self, name: str, mod: _Module, kind: type[ast.stmt], hops: int = 0) -> tuple[ast.stmt, _Module] | None:
         if hops > MAX_HOPS:
             return None
         for node in mod.tree.body:
-            if isinstance(node, ast.FunctionDef) and node.name == name:
+            if isinstance(node, kind) and getattr(node, "name", None) == name:
                 return node, mod
         for imp in ast.walk(mod.tree):
             if isinstance(imp, ast.ImportFrom) and any((a.asname or a.name) == name for a in imp.names):
@@ -153,7 +147,7 @@ class _Repo:
                 file = _module_file(imp.module or "", imp.level, mod.path, self.script.path.parent, self.root)
                 other = self.module(file) if file is not None else None
                 if other is not None:
-                    return self.find_function(alias.name, other, hops + 1)
+                    return self._definition(alias.name, other, kind, hops + 1)
         return None
 
     def chain(self, name: str, mod: _Module) -> list[tuple[ast.ClassDef, _Module]]:

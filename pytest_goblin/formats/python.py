@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, NotATrainingConfig
 from ..redact import flag_values, is_secret_name, masks_by_value
@@ -34,6 +34,9 @@ from .hfstyle import TA_DOCS, hf_writes
 from .launchers import ScriptLaunch, find_script_launch
 from .pyargs import ARGPARSE_AT, HF_PARSERS, Arg, Dataclass, argparse_options, convert, dataclasses_of, hf_parser_classes, unresolved
 from .pyeval import Evaluator
+
+if TYPE_CHECKING:
+    from .launched import _Repo
 
 
 def _trl_config_classes() -> frozenset[str]:
@@ -584,6 +587,19 @@ class _CommandLine:
         self.used: set[str] = set()
         self.defaults_noted = False
 
+    def _repository(self, tree: ast.Module) -> tuple[_Repo, Path] | None:
+        """The script's repository as formats/launched.py reads it (its modules parsed on demand, inside
+        the tree) and the script's real path; None when the script is outside the repository it is in."""
+        from .launched import _Module, _Repo
+        from .launchers import _tree
+
+        absolute = Path(os.path.abspath(self.path))
+        roots, root, _how = _tree(absolute)
+        real = Path(os.path.realpath(absolute))
+        if not real.is_relative_to(root):
+            return None
+        return _Repo(_Module(real, tree, os.path.relpath(real, root)), roots, root), real
+
     def _imported_classes(self, tree: ast.Module) -> None:
         """The parser's argument classes the script imports from its own repository (`from alignment
         import SFTConfig`, `from configs import ModelArguments`), followed as formats/launched.py does:
@@ -592,15 +608,10 @@ class _CommandLine:
         missing = [n for n in self.parser_names if n not in self.dcs]
         if not missing:
             return
-        from .launched import _Module, _Repo
-        from .launchers import _tree
-
-        absolute = Path(os.path.abspath(self.path))
-        roots, root, _how = _tree(absolute)
-        real = Path(os.path.realpath(absolute))
-        if not real.is_relative_to(root):
+        found = self._repository(tree)
+        if found is None:
             return
-        repo = _Repo(_Module(real, tree, os.path.relpath(real, root)), roots, root)
+        repo, real = found
         for name in missing:
             for cls, mod in repo.chain(name, repo.script):
                 if mod.path == real or cls.name in self.dcs:
@@ -681,15 +692,10 @@ class _CommandLine:
         wanted = sorted(called & imported)
         if not wanted:
             return
-        from .launched import _Module, _Repo
-        from .launchers import _tree
-
-        absolute = Path(os.path.abspath(self.path))
-        roots, root, _how = _tree(absolute)
-        real = Path(os.path.realpath(absolute))
-        if not real.is_relative_to(root):
+        found = self._repository(tree)
+        if found is None:
             return
-        repo = _Repo(_Module(real, tree, os.path.relpath(real, root)), roots, root)
+        repo, real = found
         for name in wanted[:16]:
             hit = repo.find_function(name, repo.script)
             if hit is None or hit[1].path == real:
