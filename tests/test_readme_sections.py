@@ -66,3 +66,12 @@ def test_a_training_heading_over_an_eval_word_is_training(tmp_path: Path) -> Non
     # must not fire: the deepest title that says either decides ("Training with evaluation" is training)
     readme = "## Evaluation\n\n```\npip install lm-eval==0.4.2\n```\n\n## Training with evaluation\n\n```\npip install transformers==4.40.0\n```\n"
     assert P.pins(str(repo(tmp_path, {"README.md": readme})))["transformers"].version == "4.40.0"
+
+
+def test_install_lines_outside_a_code_block_are_read_by_their_section_too(tmp_path: Path) -> None:
+    readme = "## Serving\n\n    $ pip install vllm==0.5.4 transformers==4.43.4\n\n## Training\n\n    $ pip install transformers==4.40.0\n"
+    path = repo(tmp_path, {"README.md": readme})
+    assert P.pins(str(path))["transformers"].where == "README.md:7"
+    assert "vllm" not in P.exact_pins(str(path), HF)
+    readme = "Install:\n\n$ pip install trl==0.8.6\n\nThis is outdated, use the latest version.\n"
+    assert "trl" not in P.pins(str(repo(tmp_path, {"README.md": readme})))

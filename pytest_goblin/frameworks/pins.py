@@ -435,22 +435,33 @@ _TRAINING = re.compile(r"(?i)\b(?:train(?:ing)?|fine-?tun\w{0,6}|finetun\w{0,6}|
 
 
 def _blocks(rows: list[str]) -> list[tuple[int, int]]:
-    """(opening fence line, closing fence line), 1-based, of a README's fenced code blocks."""
-    out, start = [], 0
+    """(first line, last line), 1-based, of a README's install blocks: its fenced code blocks (fence to fence) and runs of
+    install lines outside them (`$ pip install ...` in prose, an indented block)."""
+    out, start, run = [], 0, 0
     for i, line in enumerate(rows, 1):
+        command = not start and line.strip().lstrip("$>").strip().startswith(_COMMAND)
+        if run and not command:
+            out.append((run, i - 1))
+            run = 0
         if _FENCE.match(line):
             if start:
                 out.append((start, i))
                 start = 0
             else:
                 start = i
-    return out
+        elif command and not run:
+            run = i
+    if run:
+        out.append((run, len(rows)))
+    return sorted(out)
 
 
 def _sections(rows: list[str]) -> list[str]:
     """The section title each line is under (the deepest heading or bold title line before it, "" for none); a bold
     title ends at the next heading."""
-    out, stack, fenced = [], [], False
+    out: list[str] = []
+    stack: list[tuple[int, str]] = []
+    fenced = False
     for line in rows:
         if _FENCE.match(line):
             fenced = not fenced
