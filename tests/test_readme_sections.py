@@ -75,3 +75,10 @@ def test_install_lines_outside_a_code_block_are_read_by_their_section_too(tmp_pa
     assert "vllm" not in P.exact_pins(str(path), HF)
     readme = "Install:\n\n$ pip install trl==0.8.6\n\nThis is outdated, use the latest version.\n"
     assert "trl" not in P.pins(str(repo(tmp_path, {"README.md": readme})))
+
+
+def test_a_note_that_warns_against_the_latest_keeps_the_pin(tmp_path: Path) -> None:
+    # must not fire: "do not use the latest" confirms the block
+    readme = CLONE + "\n**Note:** Please do not use the latest version, it breaks the chat template.\n"
+    pin = P.pins(str(repo(tmp_path, {"README.md": readme}, text=AXO)))["axolotl"]
+    assert pin.kind == "commit" and pin.where.startswith("README.md:4")

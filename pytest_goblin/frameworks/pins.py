@@ -498,6 +498,15 @@ def _prose(rows: list[str], start: int, step: int) -> list[tuple[int, str]]:
     return out
 
 
+# "Do not use the latest version", "the latest may not work": a negation before the words keeps the block
+_NEGATED = re.compile(r"(?i)\b(?:not|never|avoid|don'?t|do[ \t]{1,4}not|instead[ \t]{1,4}of)\b|n't\b")
+
+
+def _supersedes(line: str, words: re.Pattern[str]) -> bool:
+    m = words.search(line)
+    return m is not None and not _NEGATED.search(line[: m.start()])
+
+
 @lru_cache(maxsize=256)
 def _set_aside(text: str) -> tuple[tuple[int, int, str], ...]:
     """(first, last, why) of the README lines whose pins are not taken: a block its own prose supersedes, and the sections
@@ -508,8 +517,8 @@ def _set_aside(text: str) -> tuple[tuple[int, int, str], ...]:
     out: list[tuple[int, int, str]] = []
     kept: list[tuple[int, int]] = []
     for first, last in blocks:
-        after = [(n, t) for n, t in _prose(rows, last + 1, 1) if _SUPERSEDED_AFTER.search(t)]
-        before = [(n, t) for n, t in _prose(rows, first - 1, -1) if _SUPERSEDED_BEFORE.search(t)]
+        after = [(n, t) for n, t in _prose(rows, last + 1, 1) if _supersedes(t, _SUPERSEDED_AFTER)]
+        before = [(n, t) for n, t in _prose(rows, first - 1, -1) if _supersedes(t, _SUPERSEDED_BEFORE)]
         title = titles[first - 1]
         if after or before:
             n, t = (after or before)[0]
