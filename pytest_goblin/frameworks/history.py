@@ -19,6 +19,7 @@ what `cli_rejects` records per release.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import os
 import re
@@ -31,7 +32,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from ..safepath import UnsafePath, read_text, repository_root, tree_of
-from .pins import Pin, canonical, pins
+from .pins import Pin, canonical, pins, set_aside_notes
 from .tables import OUT_DIR
 
 HISTORY_FILE = OUT_DIR / "key_history.json"
@@ -305,6 +306,8 @@ def reading(framework: str | None, config: str, text: str | None = None) -> Read
     dist, tables = found
     pin = pins(config, text).get(dist)
     got = _pinned_reading(dist, tables, pin)
+    if pin is None and (aside := set_aside_notes(config, dist)):  # a README pin goblin did not take: said with its lines
+        got = dataclasses.replace(got, source=f"{got.source}; {'; '.join(aside[:3])}")
     if dist == "trl" and (pin is None or not pin.version):
         # no pin says which release runs, but the file's keys exist only in a range of releases (review2 #9:
         # vllm_max_model_len, trl 0.16.1-0.17.0): the run is on that range, not on the newest release goblin

@@ -397,7 +397,9 @@ _COMMAND = (
 
 
 def _readme_lines(text: str) -> str:
-    """A README's install lines only (code blocks, and `pip install` / `git clone` lines): a version in prose is not a pin."""
+    """A README's install lines only (code blocks, and `pip install` / `git clone` lines): a version in prose is not a pin.
+    An install block the README's own prose supersedes, and a section about inference/evaluation/serving in a README
+    that also installs something elsewhere, are left out (readme_set_aside says which and why)."""
     keep, fenced = [], False
     for line in text.splitlines():
         if _FENCE.match(line):
@@ -406,7 +408,144 @@ def _readme_lines(text: str) -> str:
             continue
         s = line.strip().lstrip("$>").strip()
         keep.append(line if fenced or s.startswith(_COMMAND) else "")
+    for first, last, _why in _set_aside(text):
+        keep[first - 1 : last] = [""] * (last - first + 1)
     return "\n".join(keep)
+
+
+# README prose that supersedes the install block next to it (review3, magpie-align/magpie recipes/README.md:22-34 clones
+# Axolotl and `git reset --hard 7c2bf30...`; line 36: "**Note 2:** They have fixed that. Please use the latest version.").
+# Read in the prose lines right after a block's closing fence ("use the latest ..." and the rest), and in the section
+# heading or the prose right before its opening fence (only the words that mark a block as old: "deprecated", "outdated",
+# "old instructions", "no longer needed"): "we use this commit; the latest may have bugs" before a block does not supersede it.
+_SUPERSEDED_AFTER = re.compile(
+    r"(?i)\buse[ \t]{1,4}the[ \t]{1,4}(?:latest|newest|most[ \t]{1,4}recent)\b|\bno[ \t]{1,4}longer[ \t]{1,4}(?:needed|required|necessary)\b"
+    r"|\bdeprecated\b|\bold(?:er)?[ \t]{1,4}instructions\b|\boutdated\b"
+)
+_SUPERSEDED_BEFORE = re.compile(
+    r"(?i)\bno[ \t]{1,4}longer[ \t]{1,4}(?:needed|required|necessary)\b|\bdeprecated\b|\bold(?:er)?[ \t]{1,4}instructions\b|\boutdated\b"
+)
+NOTE_SPAN = 2  # prose lines (not blank) read after a block's closing fence, and before its opening one
+# A README's section titles: Markdown headings, and a line that is bold text alone (`**Training Environment**`, review3
+# RLHFlow/Online-RLHF README.md:89 and :106, which has an inference and a training environment).
+_HEADING = re.compile(r"^[ \t]{0,3}(#{1,6})[ \t]+(.{1,200}?)[ \t#]*$")
+_BOLD_TITLE = re.compile(r"^[ \t]{0,3}(?:\*\*|__)([^*_\n]{1,120})(?:\*\*|__)[ \t]*:?[ \t]*$")
+_OFF_TOPIC = re.compile(r"(?i)\b(?:inference|serving|serve|evaluation|eval|evaluate|generation|deploy(?:ment)?|demo|benchmark(?:s|ing)?)\b")
+_TRAINING = re.compile(r"(?i)\b(?:train(?:ing)?|fine-?tun\w{0,6}|finetun\w{0,6}|sft|dpo|rlhf|ppo|grpo|orpo|kto)\b")
+
+
+def _blocks(rows: list[str]) -> list[tuple[int, int]]:
+    """(first line, last line), 1-based, of a README's install blocks: its fenced code blocks (fence to fence) and runs of
+    install lines outside them (`$ pip install ...` in prose, an indented block)."""
+    out, start, run = [], 0, 0
+    for i, line in enumerate(rows, 1):
+        command = not start and line.strip().lstrip("$>").strip().startswith(_COMMAND)
+        if run and not command:
+            out.append((run, i - 1))
+            run = 0
+        if _FENCE.match(line):
+            if start:
+                out.append((start, i))
+                start = 0
+            else:
+                start = i
+        elif command and not run:
+            run = i
+    if run:
+        out.append((run, len(rows)))
+    return sorted(out)
+
+
+def _sections(rows: list[str]) -> list[str]:
+    """The section title each line is under (the deepest heading or bold title line before it, "" for none); a bold
+    title ends at the next heading."""
+    out: list[str] = []
+    stack: list[tuple[int, str]] = []
+    fenced = False
+    for line in rows:
+        if _FENCE.match(line):
+            fenced = not fenced
+        elif not fenced and (h := _HEADING.match(line)):
+            level = len(h.group(1))
+            stack = [(lv, t) for lv, t in stack if lv < level] + [(level, h.group(2).strip())]
+        elif not fenced and (b := _BOLD_TITLE.match(line)):
+            stack = [(lv, t) for lv, t in stack if lv < 7] + [(7, b.group(1).strip())]
+        out.append(" / ".join(t for _lv, t in stack))
+    return out
+
+
+def _off_topic(path: str) -> bool:
+    """A section about inference, evaluation or serving: the deepest title that says either decides."""
+    for title in reversed(path.split(" / ")):
+        if _TRAINING.search(title):
+            return False
+        if _OFF_TOPIC.search(title):
+            return True
+    return False
+
+
+def _prose(rows: list[str], start: int, step: int) -> list[tuple[int, str]]:
+    """Up to NOTE_SPAN prose lines (1-based, text) from line `start` on, going by `step`, stopping at a fence or heading."""
+    out: list[tuple[int, str]] = []
+    i = start
+    while 1 <= i <= len(rows) and len(out) < NOTE_SPAN:
+        line = rows[i - 1]
+        if _FENCE.match(line) or _HEADING.match(line):
+            break
+        if line.strip():
+            out.append((i, line.strip()))
+        i += step
+    return out
+
+
+# "Do not use the latest version", "the latest may not work": a negation before the words keeps the block
+_NEGATED = re.compile(r"(?i)\b(?:not|never|avoid|don'?t|do[ \t]{1,4}not|instead[ \t]{1,4}of)\b|n't\b")
+
+
+def _supersedes(line: str, words: re.Pattern[str]) -> bool:
+    m = words.search(line)
+    return m is not None and not _NEGATED.search(line[: m.start()])
+
+
+@lru_cache(maxsize=256)
+def _set_aside(text: str) -> tuple[tuple[int, int, str], ...]:
+    """(first, last, why) of the README lines whose pins are not taken: a block its own prose supersedes, and the sections
+    about inference/evaluation/serving of a README that installs something in another section too."""
+    rows = text.splitlines()
+    blocks = _blocks(rows)
+    titles = _sections(rows)
+    out: list[tuple[int, int, str]] = []
+    kept: list[tuple[int, int]] = []
+    for first, last in blocks:
+        after = [(n, t) for n, t in _prose(rows, last + 1, 1) if _supersedes(t, _SUPERSEDED_AFTER)]
+        before = [(n, t) for n, t in _prose(rows, first - 1, -1) if _supersedes(t, _SUPERSEDED_BEFORE)]
+        title = titles[first - 1]
+        if after or before:
+            n, t = (after or before)[0]
+            out.append((first, last, f"superseded by line {n}: {t[:160]}"))
+        elif title and _SUPERSEDED_BEFORE.search(title.split(" / ")[-1]):
+            out.append((first, last, f"under the section {title.split(' / ')[-1][:120]!r}, which marks it as old"))
+        else:
+            kept.append((first, last))
+    topical = [(f, la) for f, la in kept if not _off_topic(titles[f - 1])]
+    if topical:  # several environments: the training one is taken, not the one for inference or serving
+        for first, last in kept:
+            if _off_topic(titles[first - 1]):
+                out.append((first, last, f"under the section {titles[first - 1].split(' / ')[-1][:120]!r}, not about training"))
+    return tuple(sorted(out))
+
+
+def readme_set_aside(body: str, where: str, dist: str = "") -> list[str]:
+    """Why each install block of a README (`where`, its name as shown) was not read for pins, with its lines (`dist`:
+    only the blocks that pin it)."""
+    rows = body.splitlines()
+    out = []
+    for first, last, why in _set_aside(body):
+        block = "\n".join(rows[i] if first <= i + 1 <= last else "" for i in range(len(rows)))
+        if dist and not any(p.dist == dist for p in _scan_all(block, where) + _clone_checkouts(block, where, "")):
+            continue
+        out.append(f"{where}:{first}-{last} not read ({why})")
+    return out
 
 
 _CD = re.compile(r"""(?:^|[\s;&(])cd[ \t]{1,8}([\w.][\w./-]{0,199})""")
@@ -911,6 +1050,24 @@ def _repository_pins(folder_name: str, exact: bool = False) -> dict[str, Pin]:
             break
         folder = folder.parent
     return {d: p for d, (_k, p) in best.items()}
+
+
+@lru_cache(maxsize=256)
+def set_aside_notes(config: str, dist: str) -> tuple[str, ...]:
+    """The README install blocks of the config's folder and its parents that pin `dist` and were not read, and why
+    (readme_set_aside): a reading that finds no pin says them."""
+    folder = Path(os.path.dirname(os.path.abspath(config)))
+    stop = _root_for(str(folder))
+    roots = tree_of(folder / "config")
+    out: list[str] = []
+    for _level_no in range(MAX_UP + 1):
+        for f, kind in _files_at(folder, _listing(folder)):
+            if kind == "readme" and f.is_file() and (body := _read(f, roots)) is not None:
+                out += readme_set_aside(body, _rel(f, stop), dist)
+        if stop is None or folder == stop or folder.parent == folder:
+            break
+        folder = folder.parent
+    return tuple(out)
 
 
 def _own(text: str, pattern: re.Pattern[str] = _PIN) -> dict[str, Pin]:
