@@ -73,3 +73,12 @@ def test_repository_trainer_with_other_name_must_not_fire(tmp_path: Path) -> Non
     path = _write(tmp_path, HEAD + "from mine import MyTrainer\nMyTrainer(model=model, args=args).train()\n", **{"mine.py": own})
     w = load_config(path).workload
     assert w.sequences_per_example == 1 and unmodelled_trainer(w) is None
+
+
+def test_config_class_already_priced_is_read_once(tmp_path: Path) -> None:
+    script = HEAD.replace("args = TrainingArguments(", "from trl import DPOConfig, DPOTrainer\nargs = DPOConfig(precompute_ref_log_probs=True, ") + (
+        "DPOTrainer(model, args=args).train()\n"
+    )
+    w = load_config(_write(tmp_path, script)).workload
+    assert w.sequences_per_example == 2 and w.reference_forward is False
+    assert len([n for n in w.notes if n.startswith("preference training")]) == 1
