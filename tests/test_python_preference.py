@@ -82,3 +82,19 @@ def test_config_class_already_priced_is_read_once(tmp_path: Path) -> None:
     w = load_config(_write(tmp_path, script)).workload
     assert w.sequences_per_example == 2 and w.reference_forward is False
     assert len([n for n in w.notes if n.startswith("preference training")]) == 1
+
+
+def test_custom_preference_trainer_audit_is_inconclusive(tmp_path: Path) -> None:
+    from pytest_goblin.options import build_settings
+    from pytest_goblin.service import audit_file
+
+    own = "from transformers import Trainer\n\nclass ORPOTrainer(Trainer):\n    pass\n"
+    path = _write(tmp_path, HEAD + "from src.orpo_trainer import ORPOTrainer\nORPOTrainer(model=model, args=args).train()\n", **{"src__orpo_trainer.py": own})
+    r = audit_file(path, build_settings({}), shown_as="train.py").report
+    assert r is not None and r.verdict != "pass"
+    assert r.inconclusive is not None and "repository's own ORPO trainer class" in r.inconclusive
+    # must not: an SFT script's Trainer gives no such reason
+    (tmp_path / "sft").mkdir()
+    sft = _write(tmp_path / "sft", HEAD + "from transformers import Trainer\nTrainer(model=model, args=args).train()\n")
+    r = audit_file(sft, build_settings({}), shown_as="train.py").report
+    assert r is not None and (r.inconclusive is None or "trainer class" not in r.inconclusive)

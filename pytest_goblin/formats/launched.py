@@ -282,6 +282,8 @@ class ScriptTrainer:
     custom: str | None = None  # a repository class named as a preference trainer that subclasses none of TRL's
 
 
+# In the framework label of a Python script whose trainer is the repository's own preference-named class
+CUSTOM_PREFERENCE = "subclasses none of TRL's preference trainers"
 _PREFERENCE_NAME = re.compile(r"dpo|orpo|kto|simpo|cpo", re.IGNORECASE)
 
 
@@ -316,5 +318,5 @@ def script_trainer(path: str | Path) -> ScriptTrainer | None:
     if out.preference is None and chain and _PREFERENCE_NAME.search(name):
         cls, mod = chain[0]
         bases = ", ".join(_base_names(cls)) or "object"
-        out.custom = f"{name} ({mod.shown}:{cls.lineno}), the repository's own class (bases: {bases}), subclasses none of TRL's preference trainers"
+        out.custom = f"{name} ({mod.shown}:{cls.lineno}), the repository's own class (bases: {bases}), {CUSTOM_PREFERENCE}"
     return out
