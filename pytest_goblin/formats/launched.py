@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -268,3 +269,54 @@ def launched_script(config: str | Path) -> Launched | None:
     """What the script a launch line runs on this config says about it; None when no launch line
     in the repository runs a Python script on it (or the script cannot be read)."""
     return _launched(os.path.abspath(config))
+
+
+@dataclass
+class ScriptTrainer:
+    """The trainer class a Python training script builds, read statically (nothing imported)."""
+
+    trainer: str
+    preference: tuple[str, str] | None  # (hfstyle.PREFERENCE kind, how it was read)
+    ref_passed: bool  # `ref_model=` given a value other than the None constant in the trainer call
+    line: int
+    custom: str | None = None  # a repository class named as a preference trainer that subclasses none of TRL's
+
+
+# In the framework label of a Python script whose trainer is the repository's own preference-named class
+CUSTOM_PREFERENCE = "subclasses none of TRL's preference trainers"
+_PREFERENCE_NAME = re.compile(r"dpo|orpo|kto|simpo|cpo", re.IGNORECASE)
+
+
+def script_trainer(path: str | Path) -> ScriptTrainer | None:
+    """The one trainer class a script builds (`DPOTrainer(...)`, `MyDPOTrainer(...)`) and its preference kind:
+    TRL's own, a repository subclass of one, or a repository class running chosen and rejected together
+    (launched._preference_of). None when the script builds no trainer, or more than one."""
+    absolute = Path(os.path.abspath(path))
+    roots, root, _how = _tree(absolute)
+    real = Path(os.path.realpath(absolute))
+    if not real.is_relative_to(root):
+        root = real.parent
+    script = _parse(absolute, roots, root)
+    if script is None:
+        return None
+    calls = [
+        n
+        for n in ast.walk(script.tree)
+        if isinstance(n, ast.Call)
+        and isinstance(n.func, (ast.Name, ast.Attribute))
+        and (n.func.id if isinstance(n.func, ast.Name) else n.func.attr).endswith("Trainer")
+    ]
+    names = {c.func.id if isinstance(c.func, ast.Name) else c.func.attr for c in calls if isinstance(c.func, (ast.Name, ast.Attribute))}
+    if len(names) != 1:
+        return None
+    call, name = calls[0], names.pop()
+    ref = next((k.value for k in call.keywords if k.arg == "ref_model"), None)
+    passed = ref is not None and not (isinstance(ref, ast.Constant) and ref.value is None)
+    repo = _Repo(script, roots, root)
+    out = ScriptTrainer(trainer=name, preference=_preference_of(repo, script, name), ref_passed=passed, line=call.lineno)
+    chain = repo.chain(name, script)
+    if out.preference is None and chain and _PREFERENCE_NAME.search(name):
+        cls, mod = chain[0]
+        bases = ", ".join(_base_names(cls)) or "object"
+        out.custom = f"{name} ({mod.shown}:{cls.lineno}), the repository's own class (bases: {bases}), {CUSTOM_PREFERENCE}"
+    return out

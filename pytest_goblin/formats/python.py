@@ -25,12 +25,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, NotATrainingConfig
+from ..frameworks import tables
 from ..redact import flag_values, is_secret_name, masks_by_value
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from ..yamlio import get_path, learn_secrets
-from .base import IN_LAUNCH_LINE, Reader, ignored_rules, model_from, stamp_framework, stamp_versions
+from .base import IN_LAUNCH_LINE, Reader, as_bool, ignored_rules, model_from, stamp_framework, stamp_versions
 from .hf_trainer import HFTrainerAdapter
-from .hfstyle import TA_DOCS, hf_writes
+from .hfstyle import TA_DOCS, hf_writes, read_preference
 from .launchers import ScriptLaunch, find_script_launch
 from .pyargs import ARGPARSE_AT, HF_PARSERS, Arg, Dataclass, argparse_options, convert, dataclasses_of, hf_parser_classes, unresolved
 from .pyeval import Evaluator
@@ -1441,6 +1442,40 @@ class _ScriptReader(Reader):
         return None, None, None
 
 
+def _trainer_class(r: _ScriptReader, path: Path) -> None:
+    """The trainer class the script builds sets the preference method its config class did not (a script
+    passing TrainingArguments to DPOTrainer, or building a repository subclass of TRL's ORPOTrainer)."""
+    src = r.sources.get("sequences_per_example")
+    if src is not None and src.explicit:
+        return  # the config class (DPOConfig, ...) already set it
+    from .launched import script_trainer
+
+    st = script_trainer(path)
+    if st is None:
+        return
+    if st.preference is not None:
+        kind, how = st.preference
+        pk, pre, pline = r.raw("precompute_ref_log_probs")
+        adapter = r.values.get("method") in ("lora", "qlora", "dora") and not st.ref_passed
+        read_preference(
+            r,
+            kind,
+            key=pk,
+            line=pline if pk is not None else st.line,
+            adapter_ref=adapter,
+            ref_passed=st.ref_passed,
+            precompute=pk is not None and as_bool(pre),
+            how=f"{how}, line {st.line}" + ("; ref_model passed to it" if st.ref_passed else ""),
+        )
+        if not (r.framework or "").startswith("trl"):
+            r.framework = f"trl {tables.table('trl')['version']} ({st.trainer} at line {st.line})"
+    elif st.custom is not None:
+        # a preference method goblin cannot price from the code: the label names it, so rules.unmodelled_trainer
+        # leaves memory unjudged instead of pricing one sequence and no reference model (SFT)
+        r.framework = f"{(r.framework or 'transformers')} ({st.custom})"
+        r.notes.append(f"trainer class: {st.custom}; goblin does not know its sequences per example or reference model, so memory is not judged")
+
+
 class PythonAdapter(HFTrainerAdapter):
     """A training script: the TrainingArguments / TRL keys, as the HF adapter reads them."""
 
@@ -1462,6 +1497,7 @@ class PythonAdapter(HFTrainerAdapter):
         if "model_name_or_path" not in script.values:
             r.notes.append("no literal model id in from_pretrained(...); a generic model shape is assumed")
         self.read(r)
+        _trainer_class(r, path)
         if (patched := script.fixed.get("attention")) is not None:
             r.values["attention_patched"] = patched
             r.sources["attention"] = FieldSource(file=str(path), key=None, line=script.code_lines["attention"], explicit=False, note=patched)

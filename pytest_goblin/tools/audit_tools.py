@@ -19,6 +19,7 @@ from ..costmodel import calibration_note, sensitivity, step
 from ..errors import BenchmarkFailed, GoblinError, StartupRefused
 from ..formats import load_config
 from ..formats.base import IN_LAUNCH_LINE, source_place
+from ..formats.launched import CUSTOM_PREFERENCE
 from ..formats.semantics import loaded_with_world_size, strategy_unread
 from ..modelzoo import shape_assumption
 from ..patching import NOT_DOWN_ON_ASSUMED_LENGTHS, NOT_ON_A_GUESS, NOT_ON_ASSUMED_LENGTHS, NOT_READ_BACK, assumed_over, build_patch, plan_edits
@@ -574,6 +575,12 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
             " and no launch line in its repository runs a script goblin could read the trainer from): chosen and rejected"
             " sequences and a reference model change the memory and time, so it cannot judge this config; name the trainer"
             " in a comment of the file (`# DPOTrainer`) or measure it with your training command (goblin_command)"
+        )
+    if not why and trainer is not None and not trainer.from_keys and CUSTOM_PREFERENCE in (w.framework or ""):
+        why = (
+            f"the script trains with the repository's own {trainer.what.upper()} trainer class, which subclasses none of TRL's"
+            " preference trainers, so goblin does not know its sequences per example or reference model; it cannot judge"
+            " this config's memory; measure it with your training command (goblin_command)"
         )
     if not why and evidence == "projected" and (patch.edits or patch.env):
         why = _projection_contradicted(ctx, w, patch)
