@@ -27,8 +27,10 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 MASK = "***"
+# `AUTH` is a credential's word (`auth_token`, `authorization`, `oauth`) but not in `author`, `authors`,
+# `author_email` or `authority` (setup.py's `author="uclaml"` masked the organisation out of every path, review4 #16)
 SECRET_NAME = re.compile(
-    r"(TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|(?:^|_)PASS(?:$|_)|(?:^|_)PAT(?:$|_)|_PWD$|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|ACCOUNT_?KEY|CREDENTIAL|AUTH"
+    r"(TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|(?:^|_)PASS(?:$|_)|(?:^|_)PAT(?:$|_)|_PWD$|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|ACCOUNT_?KEY|CREDENTIAL|AUTH(?!ORS?(?:$|_)|ORITY)"
     r"|(?:^|_)KEY$|CONNECTION_?STRING|_DSN$)",
     re.I,
 )

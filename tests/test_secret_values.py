@@ -330,3 +330,23 @@ def test_the_failure_text_masks_what_it_shows_as_the_whole_report_would(tmp_path
     shown = masked_failure_text(r)
     assert shown == failure_text(redact_model(r)) and "micro_batch_size" in shown
     assert _leaks(shown) == [] and _leaks(r.patch.diff)  # the unmasked diff holds it; the text does not
+
+
+def test_an_author_is_no_credential_but_auth_words_stay_secret(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # review4 #16 uclaml/SPPO: setup.py's `author="uclaml"` was learned as a secret and masked the organisation out of the
+    # config's own path (`recipes/***-sppo/config_full.yaml`)
+    for name in ("author", "authors", "AUTHOR", "author_email", "co_author", "authority"):
+        assert not redact.is_secret_name(name), name
+    # must not fire: the credential words that start the same way stay secret
+    for name in ("auth", "auth_token", "use_auth_token", "oauth", "authorization", "authentication", "AUTHOR_TOKEN"):
+        assert redact.is_secret_name(name), name
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    (root / "setup.py").write_text('from setuptools import setup\nsetup(name="x", author="acmelab", install_requires=[])\n')
+    (root / "recipes" / "acmelab-dpo").mkdir(parents=True)
+    config = root / "recipes" / "acmelab-dpo" / "config.yaml"
+    config.write_text("model_name_or_path: mistralai/Mistral-7B-v0.1\nbf16: true\nper_device_train_batch_size: 2\n")
+    redact.forget_learned()
+    main(["parse", str(config), "--json"])
+    out = capsys.readouterr().out
+    assert "acmelab-dpo" in out and "***" not in out.split('"sources"')[0]
