@@ -198,7 +198,12 @@ class Hardware(Model):
     name: str
     vendor: Literal["amd", "nvidia"]
     arch: str
+    # the vendor's label, in GiB about (the MI300X's "192 GB" reports 191.98 GiB, the H100's "80 GB" 79.65 GiB);
+    # fit checks use hardware.capacity_gb
     hbm_gb: float
+    # The memory the device itself reports, in bytes (rocminfo pool, nvidia-smi), when a source gives it;
+    # None: only the label is known, and capacity is the label read as decimal GB
+    reported_bytes: int | None = Field(default=None, gt=0)
     hbm_tb_s: float
     bf16_tflops: float
     fp16_tflops: float
