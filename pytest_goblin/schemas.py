@@ -478,7 +478,8 @@ class RolloutSplit(Model):
     training_memory_gb: float  # peak training state per GPU, with the reference copy when there is one
     vllm_reserved_gb: float | None = None  # colocated vLLM: vllm_gpu_memory_utilization x HBM
     vllm_weights_gb: float | None = None  # colocated vLLM: its copy of the weights per GPU, inside the reservation
-    hbm_gb: float
+    hbm_gb: float  # decimal GB, hardware.capacity_gb
+    hbm_phrase: str = ""  # as messages print it, hardware.capacity_phrase ("206 GB (MI300X's 192 GiB label)")
     values: dict[str, str] = Field(default_factory=dict)  # each value used and where it came from (config line or cited TRL default)
     not_modelled: list[str] = Field(default_factory=list)
 
