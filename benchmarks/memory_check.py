@@ -25,7 +25,7 @@ from amd_rows import load_rows
 from calibration_rows import AMD_MEASUREMENTS, HELDOUT_MEASUREMENTS, MEASUREMENTS, Measurement
 
 from pytest_goblin.costmodel import memory_gb
-from pytest_goblin.hardware import get_hardware
+from pytest_goblin.hardware import capacity_gb, get_hardware
 
 # Rows projected above their GPU's memory, and why (what the model or the row cannot express yet).
 _TITAN_70B = (
@@ -33,19 +33,7 @@ _TITAN_70B = (
     "141 GB before any activation; AMD's modified torchtitan config is not published (settings_unstated), so what "
     "it changed to fit is not known"
 )
-_GRAD_BUFFER = (
-    "3% over: Megatron's gradient buffer is charged in fp32 (4 bytes per parameter), Megatron-LM's default under --bf16 "
-    "(megatron/training/arguments.py:1204-1216 @d98e8a64dd); the NeMo row does not state its buffer's dtype "
-    "(the Megatron-LM row of the same model passes --grad-reduce-in-bf16 and fits: `grad_dtype: bf16`)"
-)
 KNOWN_OVER: dict[str, str] = {
-    "llama3-8b-pretrain": _GRAD_BUFFER,
-    "qwen3-30b-a3b-pretrain": (
-        "5% over with the config's activation checkpointing (105 GB without it): AutoModel's EP 8 with FSDP 8 over the "
-        "same 8 GPUs holds 1/8 of the experts and 1/8 of the rest per GPU, which FSDP 8 without EP also charges; what "
-        "remains is the state's dtype: with no weight dtype in the row, goblin charges 18 bytes per parameter (bf16 "
-        "weights, fp32 masters and gradients, AdamW), where FSDP2 keeps its sharded parameters as they were built"
-    ),
     "ih-llama31-70b-bf16-mbs4-mi300x": _TITAN_70B,
     "ih-llama31-70b-bf16-mbs7-mi325x": _TITAN_70B,
 }
@@ -55,7 +43,7 @@ KNOWN_OVER: dict[str, str] = {
 class Check:
     measurement: Measurement
     projected_gb: float
-    hbm_gb: float
+    hbm_gb: float  # decimal GB the device reports where kb/hardware.yaml has it, else its label (hardware.capacity_gb)
 
     @property
     def over(self) -> bool:
@@ -68,7 +56,7 @@ def all_rows() -> tuple[Measurement, ...]:
 
 def check(rows: Sequence[Measurement] | None = None) -> list[Check]:
     rows = all_rows() if rows is None else rows
-    return [Check(m, memory_gb(m.workload_config()), get_hardware(m.target).hbm_gb) for m in rows]
+    return [Check(m, memory_gb(m.workload_config()), capacity_gb(get_hardware(m.target))) for m in rows]
 
 
 def over(checks: Sequence[Check]) -> list[Check]:
@@ -82,13 +70,13 @@ def table(checks: Sequence[Check] | None = None) -> str:
     out = ["| row | GPU | projected peak GB | GPU memory GB | why it is still above |", "|---|---|---:|---:|---|"]
     for c in bad:
         out.append(
-            f"| {c.measurement.name} | {c.measurement.target} | {c.projected_gb:,.1f} | {c.hbm_gb:g} | {KNOWN_OVER.get(c.measurement.name, 'not explained')} |"
+            f"| {c.measurement.name} | {c.measurement.target} | {c.projected_gb:,.1f} | {c.hbm_gb:.1f} | {KNOWN_OVER.get(c.measurement.name, 'not explained')} |"
         )
     closest = sorted((c for c in checks if not c.over), key=lambda c: c.hbm_gb - c.projected_gb)[:3]
     out.append("")
     out.append(
         f"- {len(checks)} published rows; projected above their GPU's memory: {len(bad)}; closest under: "
-        + ", ".join(f"{c.measurement.name} {c.projected_gb:.1f} of {c.hbm_gb:g} GB" for c in closest)
+        + ", ".join(f"{c.measurement.name} {c.projected_gb:.1f} of {c.hbm_gb:.1f} GB" for c in closest)
         + "."
     )
     return "\n".join(out)

@@ -63,6 +63,21 @@ def hardware_table() -> dict[str, Hardware]:
     return {h.id: h for h in rows}
 
 
+def capacity_gb(hw: Hardware) -> float:
+    """The GPU's memory in decimal GB (bytes / 1e9, the unit costmodel.memory_gb projects in) that every
+    fit check compares with: the device-reported bytes when kb/hardware.yaml has them, else the label."""
+    return hw.reported_bytes / 1e9 if hw.reported_bytes is not None else hw.hbm_gb
+
+
+def capacity_phrase(hw: Hardware) -> str:
+    """The capacity as a message prints it: "206 GB (MI300X's 192 GiB label)" where the reported size and the
+    label differ, "64 GB" where only the label is known."""
+    have = capacity_gb(hw)
+    if hw.reported_bytes is None or f"{have:.0f}" == f"{hw.hbm_gb:g}":
+        return f"{have:g} GB"
+    return f"{have:.0f} GB ({hw.id.upper()}'s {hw.hbm_gb:g} GiB label)"
+
+
 def detect_target(nodes: Path | None = None) -> str | None:
     """The table id of the local AMD GPU, read from the KFD topology in sysfs (torch not imported)."""
     gpus = kfd_gpus(nodes or KFD_NODES)
@@ -90,7 +105,7 @@ def match_target(arch: str, vram_gb: float | None) -> str | None:
         return None
     if vram_gb is None:
         return same[0].id
-    return min(same, key=lambda h: abs(h.hbm_gb - vram_gb)).id
+    return min(same, key=lambda h: abs(capacity_gb(h) - vram_gb)).id
 
 
 def resolve_target(target: str) -> str:

@@ -10,6 +10,7 @@ from .errors import GoblinError
 from .formats import LoadedConfig, parse_text
 from .formats.base import unified_diff
 from .frameworks import attention as attention_support
+from .hardware import capacity_gb, capacity_phrase
 from .safepath import DEFAULT_LIMIT
 from .schemas import WORKLOAD_FIELDS, Conflict, Edit, FieldSource, FileDiff, Hardware, Patch, Report, Rule, WorkloadConfig
 
@@ -23,7 +24,7 @@ SPARE_GB = 40.0
 def spare_limit_gb(hw: Hardware) -> float:
     """The projected peak a `micro_batch_down` rule's edits must stay under: SPARE_GB of HBM left
     free, and within MEMORY_MARGIN."""
-    return min(hw.hbm_gb - SPARE_GB, hw.hbm_gb * MEMORY_MARGIN)
+    return min(capacity_gb(hw) - SPARE_GB, capacity_gb(hw) * MEMORY_MARGIN)
 
 
 # Why a rule's edit was left out when goblin could not write it to the file's layout: the waste is
@@ -47,12 +48,12 @@ def assumed_over(w: WorkloadConfig, hw: Hardware) -> str | None:
     if not lengths_assumed(w):
         return None
     have = memory_gb(w)
-    if have <= hw.hbm_gb:
+    if have <= capacity_gb(hw):
         return None
-    if memory_gb(w.model_copy(update={"token_quantiles": [1] * 21, "mean_tokens": 1.0})) > hw.hbm_gb:
+    if memory_gb(w.model_copy(update={"token_quantiles": [1] * 21, "mean_tokens": 1.0})) > capacity_gb(hw):
         return None  # it does not fit at any sample length: the length is not what decides (memory.projected_over_hbm)
     return (
-        f"the config as it is projects {have:.0f} GB per GPU of {hw.hbm_gb:g} GB at {length_phrase(w)}, more than the GPU "
+        f"the config as it is projects {have:.0f} GB per GPU of {capacity_phrase(hw)} at {length_phrase(w)}, more than the GPU "
         f"holds: if this config trains, its samples are shorter than assumed; {NOT_ON_ASSUMED_LENGTHS} (name a local dataset in the config, or measure)"
     )
 
@@ -70,7 +71,7 @@ def _micro_batch_target(w: WorkloadConfig, target: int, hw: Hardware) -> tuple[i
         if global_batch % mbs:
             continue
         trial = w.model_copy(update={"micro_batch_size": mbs, "gradient_accumulation": global_batch // mbs})
-        if memory_gb(trial) <= hw.hbm_gb * MEMORY_MARGIN:
+        if memory_gb(trial) <= capacity_gb(hw) * MEMORY_MARGIN:
             best = (mbs, global_batch // mbs)
     return best
 
@@ -168,12 +169,12 @@ def plan_edits(w: WorkloadConfig, rules: list[Rule], hw: Hardware) -> tuple[dict
             if need > have and (guess := _guessed_shape(w)) is not None:
                 skipped[rule.id] = guess
                 continue
-            if need > hw.hbm_gb * MEMORY_MARGIN and need > have and (assumed := assumed_over(w, hw)) is not None:
+            if need > capacity_gb(hw) * MEMORY_MARGIN and need > have and (assumed := assumed_over(w, hw)) is not None:
                 skipped[rule.id] = assumed
                 continue
-            if need > hw.hbm_gb * MEMORY_MARGIN and need > have:
+            if need > capacity_gb(hw) * MEMORY_MARGIN and need > have:
                 skipped[rule.id] = (
-                    f"with the higher-ranked edits it would raise projected peak memory to {need:.0f} GB, above {MEMORY_MARGIN:.0%} of {hw.hbm_gb:g} GB"
+                    f"with the higher-ranked edits it would raise projected peak memory to {need:.0f} GB, above {MEMORY_MARGIN:.0%} of {capacity_phrase(hw)}"
                 )
                 continue
         for f, v in sets.items():

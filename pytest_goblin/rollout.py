@@ -32,6 +32,7 @@ from typing import Any, Literal
 from packaging.version import InvalidVersion, Version
 
 from .costmodel import GB, _gemm_eff, memory_gb, nominal_for, peak_tflops, step
+from .hardware import capacity_gb, capacity_phrase
 from .modelzoo import estimate_shape, shape_assumption
 from .schemas import Hardware, RolloutSplit, WorkloadConfig
 
@@ -386,7 +387,9 @@ def split(
     elif mode == "colocate":
         where = f"the training GPUs (vLLM colocated{f', tensor parallel {tp}' if tp > 1 else ''})"
         util = _num(util_v, 0.3)
-        reserved = util * hw.hbm_gb
+        # vLLM reserves this share of the device's total memory as torch reports it (vllm/v1/worker/gpu_worker.py
+        # init_device: requested_memory = init_snapshot.total_memory x gpu_memory_utilization): the reported bytes
+        reserved = util * capacity_gb(hw)
         weights_gb = _weights_gb(w, tp)
         # a tensor-parallel group decodes its GPUs' sequences together, each GPU holding 1/tp of the weights and of every KV cache
         waves = _waves(reserved, weights_gb, kv_gb(w, per_event * tp, length, tp))
@@ -406,7 +409,7 @@ def split(
         )
         values["vllm_server"] = srv.said
         # the server's GPUs taken as the target's: its reservation less its weights holds the KV cache
-        waves = _waves(srv.util * hw.hbm_gb, _weights_gb(w, srv.tp), kv_gb(w, replica, length, srv.tp))
+        waves = _waves(srv.util * capacity_gb(hw), _weights_gb(w, srv.tp), kv_gb(w, replica, length, srv.tp))
         prefill, decode = decode_seconds(w, hw, sequences=replica, prompt=prompt, completion=completion, tp=srv.tp, waves=waves)
         generation_s = (prefill + decode) * events
         not_modelled.append("the weight broadcast to the vLLM server after each optimizer step")
@@ -436,7 +439,8 @@ def split(
         training_memory_gb=round(training_gb, 1),
         vllm_reserved_gb=None if reserved is None else round(reserved, 1),
         vllm_weights_gb=None if weights_gb is None else round(weights_gb, 1),
-        hbm_gb=hw.hbm_gb,
+        hbm_gb=capacity_gb(hw),
+        hbm_phrase=capacity_phrase(hw),
         values=values,
         not_modelled=not_modelled,
     )
@@ -463,12 +467,17 @@ def parts_text(r: RolloutSplit) -> str:
     )
 
 
+def hbm_text(r: RolloutSplit) -> str:
+    """The GPU's capacity as messages print it (hardware.capacity_phrase)."""
+    return r.hbm_phrase or f"{r.hbm_gb:.0f} GB"
+
+
 def memory_text(r: RolloutSplit) -> str:
     if r.vllm_reserved_gb is None:
-        return f"training state {r.training_memory_gb:.1f} GB of {r.hbm_gb:.0f} GB"
+        return f"training state {r.training_memory_gb:.1f} GB of {hbm_text(r)}"
     return (
         f"training state {r.training_memory_gb:.1f} GB + colocated vLLM's reservation {r.vllm_reserved_gb:.1f} GB "
-        f"= {r.training_memory_gb + r.vllm_reserved_gb:.1f} GB of {r.hbm_gb:.0f} GB"
+        f"= {r.training_memory_gb + r.vllm_reserved_gb:.1f} GB of {hbm_text(r)}"
     )
 
 

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from .errors import KBError
 from .formats.base import source_place
 from .frameworks import attention as attention_support
-from .hardware import kb_dir, load_yaml_list
+from .hardware import capacity_gb, capacity_phrase, kb_dir, load_yaml_list
 from .hooks import plugin_manager
 from .schemas import WORKLOAD_FIELDS, Hardware, Predicate, Rule, RuleRef, WorkloadConfig
 
@@ -277,12 +277,12 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     for name in ("headroom_gb", "headroom_without_checkpointing_gb", "headroom_unquantized_gb", "headroom_without_offload_gb", "headroom_ddp_gb"):
         out[f"derived.{name}"] = None
     if sized:
-        out["derived.headroom_gb"] = hw.hbm_gb - memory_gb(w)
-        out["derived.headroom_without_checkpointing_gb"] = hw.hbm_gb - memory_gb(w.model_copy(update={"gradient_checkpointing": False}))
+        out["derived.headroom_gb"] = capacity_gb(hw) - memory_gb(w)
+        out["derived.headroom_without_checkpointing_gb"] = capacity_gb(hw) - memory_gb(w.model_copy(update={"gradient_checkpointing": False}))
         unquantized = w.model_copy(update={"quantization": "none", "method": "lora" if w.method == "qlora" else w.method})
-        out["derived.headroom_unquantized_gb"] = hw.hbm_gb - memory_gb(unquantized)
-        out["derived.headroom_without_offload_gb"] = hw.hbm_gb - memory_gb(w.model_copy(update={"cpu_offload": False, "activation_offloading": False}))
-        out["derived.headroom_ddp_gb"] = hw.hbm_gb - memory_gb(w.model_copy(update={"strategy": "ddp", "cpu_offload": False}))
+        out["derived.headroom_unquantized_gb"] = capacity_gb(hw) - memory_gb(unquantized)
+        out["derived.headroom_without_offload_gb"] = capacity_gb(hw) - memory_gb(w.model_copy(update={"cpu_offload": False, "activation_offloading": False}))
+        out["derived.headroom_ddp_gb"] = capacity_gb(hw) - memory_gb(w.model_copy(update={"strategy": "ddp", "cpu_offload": False}))
     from .patching import SPARE_GB
 
     out["derived.checkpointing_off_micro_batch"] = None
@@ -460,7 +460,7 @@ def undecided_checkpointing(w: WorkloadConfig, hw: Hardware, fail_at: float) -> 
     )
     return (
         f"activation checkpointing stays on, and whether turning it off pays is not decided: {where}, checkpointing off fits {how} "
-        f"({peak:.0f} GB per GPU of {hw.hbm_gb:g} GB) and is projected {point:.2f}x [{low:.2f}-{high:.2f}], a range that reaches {fail_at:g}x; "
+        f"({peak:.0f} GB per GPU of {capacity_phrase(hw)}) and is projected {point:.2f}x [{low:.2f}-{high:.2f}], a range that reaches {fail_at:g}x; "
         "that rests on the samples' lengths, which goblin did not read, and on its efficiency assumptions, so it cannot clear this config; "
         "name the local dataset in the config (its sampled lengths replace seq_len), or measure with your training command (goblin_command)"
     )
@@ -475,12 +475,12 @@ def over_hbm(w: WorkloadConfig, hw: Hardware) -> str | None:
     if not (w.model.known or w.model.params_b is not None):
         return None
     have = memory_gb(w)
-    if have <= hw.hbm_gb:
+    if have <= capacity_gb(hw):
         return None
     ws = w.sources.get("world_size")
     gpus = f"{w.world_size} GPU{'s' if w.world_size != 1 else ''}" + ("" if ws is not None and ws.explicit else " (assumed)")
     return (
-        f"the config as it is projects {have:.0f} GB per GPU of {hw.hbm_gb:g} GB at {length_phrase(w)} on {gpus}: either it does not fit "
+        f"the config as it is projects {have:.0f} GB per GPU of {capacity_phrase(hw)} at {length_phrase(w)} on {gpus}: either it does not fit "
         "this GPU (an out-of-memory at the first step) or the projection's lengths or topology are not the run's, so goblin cannot clear it; "
         "name the local dataset and the launch (world size) goblin should read, or measure with your training command (goblin_command)"
     )
@@ -533,7 +533,7 @@ def checkpointing_off_fit(w: WorkloadConfig, hw: Hardware) -> MicroBatchFit | No
             continue
         larger = w.model_copy(update={"micro_batch_size": mbs, "gradient_accumulation": per_gpu // mbs})
         peak = memory_gb(larger)
-        if peak > hw.hbm_gb * MEMORY_MARGIN:
+        if peak > capacity_gb(hw) * MEMORY_MARGIN:
             break  # memory grows with the micro-batch: no larger one fits either
         if base / step(larger, hw, peak_gb=peak).step_s >= fit.speedup:
             return None
@@ -570,7 +570,7 @@ def hierarchical_phrase(w: WorkloadConfig, hw: Hardware) -> str:
         "mics": "MiCS (every state sharded within a node and replicated across nodes: gathers stay inside the node, gradients are all-reduced across nodes, DeepSpeed v0.19.5 runtime/zero/mics.py)",
     }
     for h in sorted(options, key=lambda h: -h.speedup):
-        text += f"; {said[h.sharding]} would leave {h.inter_node_share:.0%}, projected {h.speedup:.2f}x, {h.peak_gb:.0f} GB per GPU of {hw.hbm_gb:g} GB"
+        text += f"; {said[h.sharding]} would leave {h.inter_node_share:.0%}, projected {h.speedup:.2f}x, {h.peak_gb:.0f} GB per GPU of {capacity_phrase(hw)}"
     text += f". {_hierarchical_keys(w, nodes, per_node, [h.sharding for h in options])}"
     if w.strategy == "deepspeed":
         lower = memory_gb(w.model_copy(update={"zero_stage": 2}))
@@ -653,7 +653,7 @@ def lower_stage_phrase(w: WorkloadConfig, hw: Hardware) -> str:
         what = "SHARD_GRAD_OP (parameters gathered once per micro-batch and kept through the backward, gradients and optimizer state sharded, torch 2.13.0 torch/distributed/fsdp/api.py:43-49)"
     text = (
         f"{collectives(w)} take a projected {low.comm_s:.2f} s exposed per optimizer step ({per_step} micro-batch{'es' if per_step != 1 else ''}); "
-        f"{what} would leave {low.comm_after_s:.2f} s, projected {low.speedup:.2f}x, {low.peak_gb:.0f} GB per GPU of {hw.hbm_gb:g} GB "
+        f"{what} would leave {low.comm_after_s:.2f} s, projected {low.speedup:.2f}x, {low.peak_gb:.0f} GB per GPU of {capacity_phrase(hw)} "
         f"(no sharding at all, DDP: {low.unsharded_gb:.0f} GB, so DDP fits too)"
     )
     return f"{text}. {_lower_stage_key(w)}"
@@ -988,7 +988,7 @@ def memory_phrase(w: WorkloadConfig, hw: Hardware, fact: str = "headroom_gb") ->
 
     assumed = shape_assumption(w.model) or shape_basis(w.model)
     return (
-        f"projected {shown:.0f} GB per GPU{' ' + label if label else ''} of {hw.hbm_gb:g} GB ({parts}{w.method} {w.precision}, weights in {w.weight_dtype or 'fp32 (assumed)'}, "
+        f"projected {shown:.0f} GB per GPU{' ' + label if label else ''} of {capacity_phrase(hw)} ({parts}{w.method} {w.precision}, weights in {w.weight_dtype or 'fp32 (assumed)'}, "
         f"{length_phrase(w)}, strategy {sharded}, {world_size_note(w)})" + (f"; {assumed}" if assumed else "")
     )
 
@@ -1091,7 +1091,7 @@ def micro_batch_down_phrase(
 ) -> str:
     """What a `micro_batch_down` rule changes, in the config's own keys and values, and what the
     projection says of it: `batch_size` 8 -> 4, `gradient_accumulation_steps` 8 -> 16,
-    `enable_activation_checkpointing: false`: fits in 192 GB at 101 GB ... The peak is the patched
+    `enable_activation_checkpointing: false`: fits in 206 GB (MI300X's 192 GiB label) at 101 GB ... The peak is the patched
     config's (`patched`, every edit of the patch) where the rule is in the patch, the gain the rule's own."""
     from .costmodel import lengths_assumed, memory_gb, seq_len_is_cutoff, shorter_length, step
 
@@ -1102,7 +1102,7 @@ def micro_batch_down_phrase(
     gain = step(w, hw).step_s / step(after, hw).step_s
     per_gpu = w.micro_batch_size * w.gradient_accumulation
     return (
-        f"{said}: fits in {hw.hbm_gb:g} GB at {peak:.0f} GB, projected {gain:.2f}x faster; micro-batch x gradient accumulation "
+        f"{said}: fits in {capacity_phrase(hw)} at {peak:.0f} GB, projected {gain:.2f}x faster; micro-batch x gradient accumulation "
         f"stays {per_gpu} sequences per GPU per optimizer step"
         + (
             f" (sized for every sample at the config's cutoff of {w.seq_len} tokens, the longest a sample can be, and projected "

@@ -198,7 +198,12 @@ class Hardware(Model):
     name: str
     vendor: Literal["amd", "nvidia"]
     arch: str
+    # the vendor's label, in GiB about (the MI300X's "192 GB" reports 191.98 GiB, the H100's "80 GB" 79.65 GiB);
+    # fit checks use hardware.capacity_gb
     hbm_gb: float
+    # The memory the device itself reports, in bytes (rocminfo pool, nvidia-smi), when a source gives it;
+    # None: only the label is known, and capacity is the label read as decimal GB
+    reported_bytes: int | None = Field(default=None, gt=0)
     hbm_tb_s: float
     bf16_tflops: float
     fp16_tflops: float
@@ -473,7 +478,8 @@ class RolloutSplit(Model):
     training_memory_gb: float  # peak training state per GPU, with the reference copy when there is one
     vllm_reserved_gb: float | None = None  # colocated vLLM: vllm_gpu_memory_utilization x HBM
     vllm_weights_gb: float | None = None  # colocated vLLM: its copy of the weights per GPU, inside the reservation
-    hbm_gb: float
+    hbm_gb: float  # decimal GB, hardware.capacity_gb
+    hbm_phrase: str = ""  # as messages print it, hardware.capacity_phrase ("206 GB (MI300X's 192 GiB label)")
     values: dict[str, str] = Field(default_factory=dict)  # each value used and where it came from (config line or cited TRL default)
     not_modelled: list[str] = Field(default_factory=list)
 

@@ -18,7 +18,7 @@ import pytest
 
 from pytest_goblin.costmodel import data_tokens_per_step, memory_gb, micro_batch_tokens, sample_length, step
 from pytest_goblin.formats import datasets, load_config
-from pytest_goblin.hardware import get_hardware
+from pytest_goblin.hardware import capacity_gb, get_hardware
 from pytest_goblin.options import build_settings
 from pytest_goblin.patching import NOT_ON_ASSUMED_LENGTHS, plan_edits
 from pytest_goblin.rules import cached_rules, facts, unjudged_on_assumed_lengths
@@ -287,14 +287,14 @@ def test_assumed_length_over_hbm_never_decides_a_memory_rule(tmp_path: Path) -> 
     cfg.write_text(INT8.format(path="./data/missing.jsonl"))
     loaded = load_config(cfg)
     w = loaded.workload
-    assert memory_gb(w) > HW.hbm_gb  # the premise: at seq_len per sample the config as it is does not fit
+    assert memory_gb(w) > capacity_gb(HW)  # the premise: at seq_len per sample the config as it is does not fit
     f = facts(w, HW)
     assert f["derived.lengths_assumed"] and f["derived.assumed_length_over_hbm"]
     rules = cached_rules()
     assert "quant.lora_over_8bit_when_bf16_fits" in unjudged_on_assumed_lengths(w, HW, rules, f)
     report = audit_file(cfg, build_settings({"target": "mi300x"}), shown_as=cfg.name).report
     assert report is not None and report.verdict == "warn" and report.inconclusive
-    assert "quant.lora_over_8bit_when_bf16_fits" in report.inconclusive and "GB per GPU of 192 GB" in report.inconclusive
+    assert "quant.lora_over_8bit_when_bf16_fits" in report.inconclusive and "GB per GPU of 206 GB (MI300X's 192 GiB label)" in report.inconclusive
     # with the dataset there, the same config fits and the rule is decided on the sampled lengths
     _jsonl(tmp_path / "data" / "missing.jsonl", _rows(100))
     measured = audit_file(cfg, build_settings({"target": "mi300x"}), shown_as=cfg.name).report
@@ -307,7 +307,7 @@ def test_plan_edits_skips_a_memory_raising_edit_on_an_assumed_length_with_its_re
     w = load_config(cfg).workload
     rule = next(r for r in cached_rules() if r.id == "memory.disable_checkpointing_when_hbm_free")
     forced = w.model_copy(update={"micro_batch_size": 64})
-    assert memory_gb(forced) > HW.hbm_gb
+    assert memory_gb(forced) > capacity_gb(HW)
     _chosen, _env, _conflicts, skipped = plan_edits(forced, [rule], HW)
     assert NOT_ON_ASSUMED_LENGTHS in skipped[rule.id] and "None" not in skipped[rule.id]
     measured = forced.model_copy(update={"token_quantiles": [50] * datasets.QUANTILES, "mean_tokens": 50.0})
@@ -346,7 +346,7 @@ def test_a_config_that_fits_at_no_length_does_not_blame_the_length(tmp_path: Pat
     cfg.write_text(AXOLOTL.format(path="./data/missing.jsonl").replace("meta-llama/Llama-3.1-8B", "meta-llama/Llama-3.1-70B").replace("adapter: lora\n", ""))
     w = load_config(cfg).workload
     short = w.model_copy(update={"token_quantiles": [1] * datasets.QUANTILES, "mean_tokens": 1.0})
-    assert memory_gb(short) > HW.hbm_gb  # the premise: weights and optimizer state alone do not fit one GPU
+    assert memory_gb(short) > capacity_gb(HW)  # the premise: weights and optimizer state alone do not fit one GPU
     f = facts(w, HW)
     assert f["derived.lengths_assumed"] and not f["derived.assumed_length_over_hbm"]
     assert unjudged_on_assumed_lengths(w, HW, cached_rules(), f) == []
@@ -467,7 +467,7 @@ def test_an_assumed_length_never_lowers_the_micro_batch(tmp_path: Path) -> None:
     cfg = tmp_path / "ckpt.yml"
     cfg.write_text(AXOLOTL.format(path="./data/missing.jsonl").replace("micro_batch_size: 8", "micro_batch_size: 16") + "gradient_checkpointing: true\n")
     w = load_config(cfg).workload.model_copy(update={"micro_batch_size": 64})
-    assert memory_gb(w) > HW.hbm_gb
+    assert memory_gb(w) > capacity_gb(HW)
     rule = next(r for r in cached_rules() if r.id == "memory.checkpointing_off_at_smaller_micro_batch")
     chosen, _env, _conflicts, skipped = plan_edits(w, [rule], HW)
     assert "micro_batch_size" not in chosen and NOT_ON_ASSUMED_LENGTHS in skipped[rule.id]

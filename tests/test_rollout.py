@@ -15,6 +15,10 @@ from pytest_goblin.options import build_settings
 from pytest_goblin.rollout import FINDING_ID, decode_seconds, trl_default
 from pytest_goblin.service import audit_file
 
+# The MI300X's memory as rocminfo reports it, 206,141,652,992 bytes (kb/hardware.yaml reported_bytes): vLLM reserves its
+# gpu_memory_utilization share of the device total
+MI300X_GB = 206.141652992
+
 BIG = (
     "model_name_or_path: Qwen/Qwen2.5-7B-Instruct\nper_device_train_batch_size: 8\ngradient_accumulation_steps: 4\n"
     "bf16: true\ngradient_checkpointing: true\nnum_generations: 8\nmax_completion_length: 1024\n"
@@ -43,16 +47,21 @@ def test_colocated_7b_that_does_not_fit_beside_its_vllm_reservation_fires(tmp_pa
     r = _audit(tmp_path, BIG)
     s = r.rollout
     assert s is not None and s.method == "grpo" and s.vllm_mode == "colocate"
-    assert s.vllm_reserved_gb == pytest.approx(0.5 * 192, abs=0.1)  # the config's 0.5 of MI300X's 192 GB
+    assert s.vllm_reserved_gb == pytest.approx(0.5 * MI300X_GB, abs=0.1)  # the config's 0.5 of the MI300X's reported 206 GB
     assert s.training_memory_gb + s.vllm_reserved_gb > s.hbm_gb
     finding = next(f for f in r.findings if f.rule_id == FINDING_ID)
     assert finding.footgun and finding.line == 11 and finding.key == "vllm_gpu_memory_utilization"
-    assert "96.0 GB" in finding.message and "0.5 (line 11)" in finding.message
-    assert "not sharded (single, 1 GPU)" in finding.message and "cannot make it fit" in finding.message  # 5.6 GB left < 15.2 GB of weights
+    assert "103.1 GB" in finding.message and "0.5 (line 11)" in finding.message
+    # 206.1 - 186.4 = 19.7 GB left, above 1.2 x the 15.2 GB of weights: a smaller reservation is named
+    assert "not sharded (single, 1 GPU)" in finding.message and "Lower vllm_gpu_memory_utilization to at most 0.10" in finding.message
+    # twice the completion length: 200.9 GB of training state leaves 5.2 GB, less than the weights
+    longer = _audit(tmp_path, BIG.replace("max_completion_length: 1024", "max_completion_length: 2048"))
+    again = next(f for f in longer.findings if f.rule_id == FINDING_ID)
+    assert "cannot make it fit: the 5.2 GB" in again.message and "at most" not in again.message
     assert s.reference_ms > 0  # beta 0.04 on a full fine-tune: a reference model and its forward
     assert r.verdict == "warn" and r.inconclusive is not None
     assert "generation" in r.inconclusive and "Not modelled: reward functions" in r.inconclusive
-    assert f"{s.generation_ms:,.0f} ms" in r.inconclusive and "282.4 GB of 192 GB" in r.inconclusive
+    assert f"{s.generation_ms:,.0f} ms" in r.inconclusive and "289.5 GB of 206 GB (MI300X's 192 GiB label)" in r.inconclusive
     assert "beyond the decode roofline" in r.inconclusive  # the generation time is a floor, and says so
     _no_none(r)
 
@@ -196,7 +205,7 @@ def test_axolotl_grpo_is_split_from_its_trl_block_with_axolotls_own_reservation(
     s = r.rollout
     assert s is not None and s.trainer == "axolotl 0.18.0 rl: grpo on trl 1.8.0 (GRPOConfig)"
     assert s.completion_tokens == 1024 and s.completions_per_step == 32 and s.prompts_per_step == 4  # 8 x 4 completions, 8 per prompt
-    assert s.vllm_reserved_gb == pytest.approx(0.9 * 192, abs=0.1) and "schemas/vllm.py:25-26" in s.values["vllm_gpu_memory_utilization"]
+    assert s.vllm_reserved_gb == pytest.approx(0.9 * MI300X_GB, abs=0.1) and "schemas/vllm.py:25-26" in s.values["vllm_gpu_memory_utilization"]
     assert s.values["num_generations"] == "8 (line 7)" and s.reference_ms > 0  # trl.beta 0.001
     finding = next(f for f in r.findings if f.rule_id == FINDING_ID)
     assert finding.key == "vllm.gpu_memory_utilization" and "vllm_gpu_memory_utilization" not in finding.message
@@ -215,7 +224,7 @@ def test_axolotl_gdpo_is_grpo_with_another_reward_sum_not_a_preference_trainer(t
 def test_axolotl_grpo_with_a_reservation_that_fits_has_no_memory_finding(tmp_path: Path) -> None:
     small = AXOLOTL.replace("Qwen2.5-7B-Instruct", "Qwen2.5-0.5B-Instruct").replace("  tensor_parallel_size: 1\n", "  gpu_memory_utilization: 0.3\n")
     s = _audit(tmp_path, small, head="").rollout
-    assert s is not None and s.vllm_reserved_gb == pytest.approx(0.3 * 192, abs=0.1) and s.values["vllm_gpu_memory_utilization"].endswith("(line 10)")
+    assert s is not None and s.vllm_reserved_gb == pytest.approx(0.3 * MI300X_GB, abs=0.1) and s.values["vllm_gpu_memory_utilization"].endswith("(line 10)")
     r = _audit(tmp_path, small, head="")
     assert not any(f.rule_id == FINDING_ID for f in r.findings)
     # no `vllm_mode: colocate`: Axolotl passes no reservation, and TRL's 0.3 holds (grpo/__init__.py:72)
@@ -443,7 +452,7 @@ def test_online_dpo_generates_two_completions_per_prompt_and_trains_the_pair(tmp
     s = _audit(tmp_path, text, name="online_dpo.yaml", head="# OnlineDPOTrainer\n").rollout
     assert s is not None and s.method == "online_dpo"
     assert s.completion_tokens == 64 and s.values["max_new_tokens"].startswith("64 (")
-    assert s.vllm_reserved_gb == pytest.approx(0.55 * 192, abs=0.1)
+    assert s.vllm_reserved_gb == pytest.approx(0.55 * MI300X_GB, abs=0.1)
     assert s.prompts_per_step == 8 and s.completions_per_step == 16 and s.completions_per_generation == 8
     assert s.reference_ms > 0 and s.logprob_ms == 0
     long = _audit(tmp_path, text + "max_new_tokens: 400\n", name="online_dpo.yaml", head="# OnlineDPOTrainer\n").rollout
@@ -459,7 +468,7 @@ def test_the_memory_finding_offers_a_lower_reservation_only_where_one_fits(tmp_p
     finding = next(f for f in r.findings if f.rule_id == FINDING_ID)
     left = s.hbm_gb - s.training_memory_gb
     assert f"at most {left / s.hbm_gb:.2f}" in finding.message and left > s.vllm_weights_gb
-    assert "cannot make it fit" not in finding.message and s.vllm_reserved_gb == pytest.approx(0.9 * 192, abs=0.1)
+    assert "cannot make it fit" not in finding.message and s.vllm_reserved_gb == pytest.approx(0.9 * MI300X_GB, abs=0.1)
 
 
 def test_a_kv_cache_larger_than_the_reservation_decodes_in_rounds(tmp_path: Path) -> None:

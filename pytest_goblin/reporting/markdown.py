@@ -277,7 +277,7 @@ def _rollout_table(r: Report) -> list[str]:
         "",
         "| generation ms | reference ms | log-prob forward ms | training ms | total ms | memory |",
         "|---:|---:|---:|---:|---:|---|",
-        f"| {ms(s.generation_ms)} | {ms(s.reference_ms)} | {ms(s.logprob_ms)} | {ms(s.training_ms)} | {ms(s.total_ms)} | {mem} of {s.hbm_gb:.0f} GB |",
+        f"| {ms(s.generation_ms)} | {ms(s.reference_ms)} | {ms(s.logprob_ms)} | {ms(s.training_ms)} | {ms(s.total_ms)} | {mem} of {s.hbm_phrase or f'{s.hbm_gb:.0f} GB'} |",
         "",
         *(f"- not modelled: {md_text(n)}" for n in s.not_modelled),
         "",

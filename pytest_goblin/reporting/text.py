@@ -94,7 +94,7 @@ def rollout_lines(r: Report) -> list[str]:
         f"    online RL split ({s.method}, {s.trainer}; projected, per GPU and optimizer step): {gen} | reference {s.reference_ms:,.0f} ms"
         f" | log-prob forward {s.logprob_ms:,.0f} ms | training {s.training_ms:,.0f} ms{total}",
         f"      {s.completions_per_step:g} completions of {s.prompt_tokens} prompt + {s.completion_tokens} completion tokens; generation on {s.generation_on}",
-        f"      memory: {mem} of {s.hbm_gb:.0f} GB",
+        f"      memory: {mem} of {s.hbm_phrase or f'{s.hbm_gb:.0f} GB'}",
         *(f"      not modelled: {n}" for n in s.not_modelled),
     ]
 
