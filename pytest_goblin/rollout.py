@@ -507,17 +507,17 @@ def memory_message(r: RolloutSplit) -> str | None:
         if left > r.vllm_weights_gb * 1.2:
             lower = (
                 f"Lower vllm_gpu_memory_utilization to at most {left / r.hbm_gb:.2f} ({left:.1f} GB left beside the training state, "
-                f"above the {r.vllm_weights_gb:.1f} GB of weights vLLM holds, the rest its KV cache), "
+                f"above the {r.vllm_weights_gb:.1f} GB of weights vLLM holds, the rest its KV cache), or "
             )
         else:
             lower = (
                 f"Lowering vllm_gpu_memory_utilization cannot make it fit: the {left:.1f} GB the training state leaves is not "
-                f"enough for the {r.vllm_weights_gb:.1f} GB of weights vLLM holds and a KV cache. "
+                f"enough for the {r.vllm_weights_gb:.1f} GB of weights vLLM holds and a KV cache; "
             )
         return (
             f"projected {memory_text(r)}: over the GPU's memory, so the run runs out of memory when vLLM starts beside the "
             f"training model or at the first optimizer step (vllm_gpu_memory_utilization {util}; training state {sharding}). "
-            f"{lower}shard the training state (ZeRO-3 / FSDP over more GPUs), train LoRA adapters, "
+            f"{lower}instead shard the training state (ZeRO-3 / FSDP over more GPUs), train LoRA adapters, "
             "or run vLLM in server mode on GPUs of its own"
         )
     if r.vllm_reserved_gb <= r.vllm_weights_gb and _judged(r):
