@@ -283,9 +283,10 @@ def _module_removed(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
         if got is None or got[0] != (b.severity == "blocker"):
             continue
         said = imp.text.replace("`", "'")[:160]
+        use = f"import from {r.instead}" if r.kind == "module" else f"call {r.instead}"
         message = (
             f"line {imp.line}: `{said}`: {r.dist}.{r.module} is gone from {r.dist} {r.gone} on (the last release goblin read with it: "
-            f"{r.last}), and the script runs on {r.dist} {got[1]} ({got[2]}). {b.symptom}. What to change: import from {r.instead}, or pin "
+            f"{r.last}), and the script runs on {r.dist} {got[1]} ({got[2]}). {b.symptom}. What to change: {use}, or pin "
             f"{r.dist}<{r.gone}. Source: {'; '.join(r.sources)}"
         )
         out.append(
