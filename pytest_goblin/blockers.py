@@ -283,9 +283,10 @@ def _module_removed(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
         if got is None or got[0] != (b.severity == "blocker"):
             continue
         said = imp.text.replace("`", "'")[:160]
+        use = f"import from {r.instead}" if r.kind == "module" else f"call {r.instead}"
         message = (
             f"line {imp.line}: `{said}`: {r.dist}.{r.module} is gone from {r.dist} {r.gone} on (the last release goblin read with it: "
-            f"{r.last}), and the script runs on {r.dist} {got[1]} ({got[2]}). {b.symptom}. What to change: import from {r.instead}, or pin "
+            f"{r.last}), and the script runs on {r.dist} {got[1]} ({got[2]}). {b.symptom}. What to change: {use}, or pin "
             f"{r.dist}<{r.gone}. Source: {'; '.join(r.sources)}"
         )
         out.append(
@@ -482,8 +483,9 @@ def _code_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     pin = pinned.get(parser)
     if pin is not None and pin.kind == "commit" and not pin.version:
         return []  # a build between releases goblin's history does not place: not judged against one it does not run
-    # a blocker on a pinned release of the class's framework; a requirement on the newest, assumed
-    if (pin is not None) != (b.severity == "blocker"):
+    # a blocker on a pinned release of the class's framework; a requirement on the newest, assumed (also where an open
+    # range such as `>=4.43.0` lets pip install it: review4 #31)
+    if _release_known(parser, pinned) != (b.severity == "blocker"):
         return []
     lines = {kw.arg: kw.value.lineno for kw in script.args_call.keywords if kw.arg}
     got = _rejected(parser, tuple(classes), list(lines), pinned, loaded.text, path)
@@ -501,6 +503,16 @@ def _code_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
         )
         out.append(_key_finding(b, r.key, f"{r.key}=", line, message, None))
     return out
+
+
+def _release_known(dist: str, pinned: dict[str, Pin]) -> bool:
+    """Whether the repository's pin says which release of `dist` runs: an exact pin, a range whose newest allowed release
+    goblin read is older than the newest it knows, a placed commit. An open range (`transformers>=4.43.0`) lets pip install
+    whatever is newest, which goblin assumes (history.run_version: assumed), as it does with no pin: a requirement then."""
+    from .frameworks.history import run_version
+
+    run = run_version(dist, pinned.get(dist)) if dist in pinned else None
+    return run is not None and not run.assumed
 
 
 def _launch_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
@@ -529,7 +541,7 @@ def _launch_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     # a key that begins a field name of the release it runs on (or of one goblin cannot place) is not judged
     pinned = pins(path, loaded.text)
     # a blocker on a pinned release; on the newest release assumed for an unpinned one, a requirement
-    if (("transformers" in pinned) or (parser == "trl" and "trl" in pinned)) != (b.severity == "blocker"):
+    if (_release_known("transformers", pinned) or (parser == "trl" and _release_known("trl", pinned))) != (b.severity == "blocker"):
         return []
     runs = {dist: run_version(dist, pinned.get(dist)) for dist in ("transformers", "trl")}
     fields = [

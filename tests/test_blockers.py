@@ -32,6 +32,17 @@ LF = (
 PINNED_SFT = "# trl sft --config sft.yaml\n# pip install trl==0.12.2 transformers==4.53.3\n" + HF
 COUNT_CVD = "# torchrun --nproc_per_node=$(echo $CUDA_VISIBLE_DEVICES | tr ',' '\\n' | wc -l) train.py --config sft.yaml\n"
 
+TT = (
+    "# tune run --nproc_per_node 8 lora_finetune_distributed --config 8B_lora.yaml\n"
+    "model:\n  _component_: torchtune.models.llama3.lora_llama3_8b\nbatch_size: 2\n"
+    "optimizer:\n  _component_: torch.optim.AdamW\n  lr: 3e-4\ndevice: cuda\n"
+)
+INT8_SCRIPT = (
+    "from peft import LoraConfig, get_peft_model, prepare_model_for_int8_training\n"
+    "from transformers import Trainer, TrainingArguments\n"
+    "args = TrainingArguments(output_dir='o', per_device_train_batch_size=4, bf16=True)\n"
+    "trainer = Trainer(model='meta-llama/Meta-Llama-3-8B', args=args)\ntrainer.train()\n"
+)
 DS_SCRIPT = (
     "from transformers import Trainer, TrainingArguments, deepspeed\n"
     "args = TrainingArguments(output_dir='o', per_device_train_batch_size=4, bf16=True)\n"
@@ -42,6 +53,8 @@ DS_SCRIPT = (
 Case = tuple[str, str, str, dict[str, str]]
 CASES: dict[str, tuple[Case, Case]] = {
     "blocker.tf32_on_rocm": (("sft.yaml", HF + "tf32: true\n", "mi300x", {}), ("sft.yaml", HF + "tf32: true\n", "h100", {})),
+    # review4 #8 (farshadghodsian 8B_lora_distributed.yaml): every torchtune training recipe raises on fp16
+    "blocker.torchtune_fp16_recipe": (("8B_lora.yaml", TT + "dtype: fp16\n", "mi300x", {}), ("8B_lora.yaml", TT + "dtype: bf16\n", "mi300x", {})),
     "blocker.cuda_only_hub_attention_kernel": (
         ("sft.yaml", HF + "attn_implementation: kernels-community/vllm-flash-attn3\n", "mi300x", {}),
         ("sft.yaml", HF + "attn_implementation: kernels-community/aiter-flash-attn\n", "mi300x", {}),
@@ -131,6 +144,7 @@ CASES: dict[str, tuple[Case, Case]] = {
 }
 VERSION_CHECKS = {
     "blocker.deepspeed_file_missing",
+    "blocker.torchtune_fp16_recipe",
     "blocker.keys_rejected_at_version",
     "blocker.keys_unknown_at_version",
     "blocker.module_removed_at_version",
@@ -266,6 +280,63 @@ def test_a_removed_module_blocker_names_the_line_and_the_release(tmp_path: Path)
     (f,) = [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id == "blocker.module_removed_at_version"]
     assert f.blocker and f.line == 1 and "transformers>=4.31.0" in f.message and "4.46.0" in f.message
     assert "from transformers.integrations import deepspeed" in f.message and "None" not in f.message
+
+
+def test_torchtune_fp16_is_a_blocker_whose_fix_is_bf16_not_a_speedup(tmp_path: Path) -> None:
+    """review4 #8: `dtype: fp16` was a WARN 1.19x with the bf16 edit as a speedup; the recipe raises ValueError."""
+    path = tmp_path / "8B_lora.yaml"
+    path.write_text(TT + "dtype: fp16\n")
+    report = _audit(path)
+    assert report.verdict == "fail" and "blocker.torchtune_fp16_recipe" in report.reason
+    (f,) = [f for f in report.findings if f.rule_id == "blocker.torchtune_fp16_recipe"]
+    assert f.blocker and f.fix == {"dtype": "bf16"} and f.line == 9 and "lora_finetune_distributed.py:110-114" in f.message
+    assert "None" not in f.message
+    assert not any(x.rule_id == "precision.bf16_over_fp16" for x in report.findings)  # the edit is the blocker's fix
+    # must not: fp32 and bf16 start; an HF recipe's fp16 stays the speedup it was
+    path.write_text(TT + "dtype: fp32\n")
+    assert not any(x.rule_id == "blocker.torchtune_fp16_recipe" for x in _audit(path).findings)
+    hf = tmp_path / "sft.yaml"
+    hf.write_text(HF.replace("bf16: true", "fp16: true"))
+    got = {x.rule_id for x in _audit(hf).findings}
+    assert "precision.bf16_over_fp16" in got and "blocker.torchtune_fp16_recipe" not in got
+
+
+@pytest.mark.parametrize(
+    ("pin", "rule"),
+    [
+        ("peft==0.10.0\n", "blocker.module_removed_at_version"),  # review4 #33: gone from 0.10.0
+        ("peft>=0.10,<0.14\n", "blocker.module_removed_at_version"),  # every release it allows lacks it
+        ("", "blocker.module_unknown_at_version"),  # unpinned: the newest, assumed
+        ("peft==0.9.0\n", None),  # the last release with it
+        ("peft>=0.7,<0.10\n", None),  # pip installs 0.9.0
+    ],
+)
+def test_a_removed_peft_name_stops_the_import(tmp_path: Path, pin: str, rule: str | None) -> None:
+    path = _write(tmp_path, ("train.py", INT8_SCRIPT, "mi300x", {"requirements.txt": pin} if pin else {}))
+    got = [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id.startswith("blocker.module_")]
+    assert [f.rule_id for f in got] == ([rule] if rule else [])
+    if got:
+        (f,) = got
+        assert f.line == 1 and "peft.prepare_model_for_int8_training is gone from peft 0.10.0" in f.message
+        assert "prepare_model_for_kbit_training" in f.message and "other.py:144-149" in f.message and "None" not in f.message
+        assert f.blocker == (rule == "blocker.module_removed_at_version")
+
+
+@pytest.mark.parametrize(
+    ("line", "fires"),
+    [
+        ("from peft import LoraConfig, prepare_model_for_int8_training", True),
+        ("from peft.utils import prepare_model_for_int8_training as prep", True),
+        ("from peft import prepare_model_for_kbit_training", False),  # the replacement
+        ("# from peft import prepare_model_for_int8_training", False),
+        ("from mylib import prepare_model_for_int8_training", False),  # the repository's own
+    ],
+)
+def test_an_import_of_a_removed_peft_name(line: str, fires: bool) -> None:
+    from pytest_goblin.frameworks.modules import imports
+
+    got = [i for i in imports("import os\n" + line + "\n") if i.removed.dist == "peft"]
+    assert bool(got) == fires
 
 
 def _audit(path: Path, *, target: str = "mi300x", fix: bool = False) -> Any:

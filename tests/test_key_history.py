@@ -563,6 +563,11 @@ def test_a_keyword_the_config_class_lacks_in_code_stops_the_run(tmp_path: Path) 
     assert "SFTConfig(...)" in f.message and "TypeError" in f.message and "`max_length=`" in f.message and "None" not in f.message
     (unpinned,) = _script_findings(tmp_path, None)
     assert not unpinned.blocker and unpinned.footgun and "assumed trl 1.16.0" in unpinned.message
+    # an open range installs the newest, assumed as without a pin (review4 #31): a requirement; a capped one is known
+    (ranged,) = _script_findings(tmp_path, "trl>=0.15\n")
+    assert not ranged.blocker and ranged.rule_id == "blocker.keys_unknown_at_version" and "trl>=0.15" in ranged.message
+    (capped,) = _script_findings(tmp_path, "trl>=0.15,<0.22\n")
+    assert capped.blocker and capped.rule_id == "blocker.keys_rejected_at_version"
     # must not: a release that still has the keyword, a commit pin, a keyword every release has
     assert _script_findings(tmp_path, "trl==0.19.1\n") == []
     assert _script_findings(tmp_path, "trl @ git+https://github.com/huggingface/trl.git@019fc6dbaa03\n") == []

@@ -383,16 +383,18 @@ def test_a_launcher_flag_the_transformers_release_dropped_stops_hfargumentparser
         got = blockers.findings(load_config(root / "sft.py"), get_hardware("mi300x"))
         return [(f.rule_id, f.key, f.blocker) for f in got if f.rule_id.startswith("blocker.keys_")]
 
-    pinned = found("a", {"requirements.txt": "transformers>=4.40\n"})
+    pinned = found("a", {"requirements.txt": "transformers>=4.40,<5\n"})  # pip installs 4.57.x, which lacks it
     assert pinned == [("blocker.keys_rejected_at_version", "evaluation_strategy", True)]
     assert found("b", {}) == [("blocker.keys_unknown_at_version", "evaluation_strategy", False)]  # nothing pinned: a requirement
+    # review4 #31 (LongWriter `transformers>=4.43.0`): an open range installs the newest, assumed as with no pin: a requirement
+    assert found("f", {"requirements.txt": "transformers>=4.40\n"}) == [("blocker.keys_unknown_at_version", "evaluation_strategy", False)]
     # must not: a release that still has it; a script that keeps what its parser does not know; the script's own field
     assert found("c", {"requirements.txt": "transformers==4.45.2\n"}) == []
     keeps = HF_SCRIPT.replace("parse_args_into_dataclasses()", "parse_args_into_dataclasses(return_remaining_strings=True)")
     keeps = keeps.replace("model_args, data_args, training_args =", "model_args, data_args, training_args, _rest =")
-    assert found("d", {"requirements.txt": "transformers>=4.40\n", "sft.py": keeps}) == []
+    assert found("d", {"requirements.txt": "transformers>=4.40,<5\n", "sft.py": keeps}) == []
     own = HF_SCRIPT.replace("    max_seq_length: int = 512\n", "    max_seq_length: int = 512\n    evaluation_strategy: str = 'no'\n")
-    assert found("e", {"requirements.txt": "transformers>=4.40\n", "sft.py": own}) == []
+    assert found("e", {"requirements.txt": "transformers>=4.40,<5\n", "sft.py": own}) == []
 
 
 NAMESPACE_SCRIPT = """\

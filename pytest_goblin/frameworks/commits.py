@@ -46,6 +46,23 @@ def _table() -> dict[str, Any]:
     return data
 
 
+def release_tags(dist: str) -> list[str]:
+    """The releases of `dist` its git history read here has (oldest first); [] when it was not read."""
+    from packaging.version import InvalidVersion, Version
+
+    entry = _table().get(dist)
+    tags = entry.get("tags") if isinstance(entry, dict) else None
+    out: list[tuple[Version, str]] = []
+    for tag in tags if isinstance(tags, dict) else ():
+        try:
+            v = Version(tag)
+        except InvalidVersion:
+            continue
+        if not v.is_prerelease:  # pip installs no pre-release unless asked
+            out.append((v, tag))
+    return [t for _v, t in sorted(out)]
+
+
 @lru_cache(maxsize=256)
 def place(dist: str, sha: str) -> Placed | None:
     """The releases around `sha` (7 to 40 hex characters) of `dist`, None when goblin's history cannot place it."""

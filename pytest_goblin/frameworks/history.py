@@ -45,7 +45,16 @@ def history() -> dict[str, Any]:
 
 
 def read_versions(dist: str) -> list[str]:
-    return list(history()[dist]["versions"])
+    """The releases of `dist` goblin read: the key history's, else (peft, accelerate ... whose keys it does not
+    track) the release tags of its git history (commit_releases.json), so that run_version places a pin of one."""
+    if dist in history():
+        return list(history()[dist]["versions"])
+    from .commits import release_tags
+
+    tags = release_tags(dist)
+    if not tags:
+        raise KeyError(dist)
+    return tags
 
 
 def newest(dist: str) -> str:

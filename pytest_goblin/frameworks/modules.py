@@ -26,6 +26,9 @@ class Removed:
     last: str  # the last release read that has it
     instead: str  # where its contents moved
     sources: tuple[str, ...]
+    # "module": a submodule (`from transformers import deepspeed`, `import transformers.deepspeed`); "name": a function
+    # or class the package or one of its submodules exported (`from peft import prepare_model_for_int8_training`)
+    kind: str = "module"
 
 
 REMOVED = (
@@ -42,6 +45,21 @@ REMOVED = (
             "transformers 4.44.2 transformers/deepspeed.py:24-27 (FutureWarning: 'transformers.deepspeed module is deprecated and will be removed')",
         ),
     ),
+    Removed(
+        "peft",
+        "prepare_model_for_int8_training",
+        "0.10.0",
+        "0.9.0",
+        "`prepare_model_for_kbit_training`, which the 0.9.0 shim called with the same arguments (peft 0.9.0 "
+        "src/peft/utils/other.py:144-149; prepare_model_for_kbit_training at peft 0.10.0 src/peft/utils/other.py:75, from peft 0.4.0 "
+        "src/peft/utils/other.py:62)",
+        (
+            "peft 0.9.0 src/peft/__init__.py:83 and src/peft/utils/__init__.py:34 (exported) and src/peft/utils/other.py:144-149 "
+            "(a deprecated shim: 'will be removed in a future version. Use prepare_model_for_kbit_training instead')",
+            "peft 0.10.0 src/: no prepare_model_for_int8_training anywhere (git grep at tag v0.10.0)",
+        ),
+        "name",
+    ),
 )
 
 
@@ -57,7 +75,10 @@ def imports(text: str) -> list[Import]:
     out: list[Import] = []
     for r in REMOVED:
         d, m = re.escape(r.dist), re.escape(r.module)
-        pattern = re.compile(rf"^\s*(?:from\s+{d}\.{m}\b\s+import\b|import\s+{d}\.{m}\b|from\s+{d}\s+import\s+(?:\(\s*)?(?:[\w ,]*,\s*)?{m}\b(?!\s*\.))")
+        if r.kind == "name":  # from the package or any submodule of it; `as` renames are still the name
+            pattern = re.compile(rf"^\s*from\s+{d}(?:\.[\w.]+)?\s+import\s+(?:\(\s*)?(?:[\w ,]*,\s*)?{m}\b")
+        else:
+            pattern = re.compile(rf"^\s*(?:from\s+{d}\.{m}\b\s+import\b|import\s+{d}\.{m}\b|from\s+{d}\s+import\s+(?:\(\s*)?(?:[\w ,]*,\s*)?{m}\b(?!\s*\.))")
         for n, line in enumerate(text.splitlines(), 1):
             if pattern.search(line.split("#", 1)[0]):
                 out.append(Import(r, n, line.strip()))
