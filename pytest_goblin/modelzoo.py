@@ -91,6 +91,13 @@ _GROWN: tuple[_Row, ...] = (
     _dense(r"pythia-2[.-]8b", "gpt-neox", 32, 2560, 32, 32, 10240, 50304, tied=False, gated=False),  # GP EleutherAI/pythia-2.8b
     _dense(r"pythia-6[.-]9b", "gpt-neox", 32, 4096, 32, 32, 16384, 50432, tied=False, gated=False),  # GP EleutherAI/pythia-6.9b
     _dense(r"pythia-12b", "gpt-neox", 36, 5120, 40, 40, 20480, 50688, tied=False, gated=False),  # GP EleutherAI/pythia-12b
+    # StarCoder / StarCoderBase / StarCoderPlus (GPTBigCode, 15.5B): n_layer 40, n_embd 6144, n_head 48, multi_query
+    # true (one KV head), n_inner 24576, vocab_size 49152 in the config.json copies of bigcode/starcoder
+    # (huggingface.co/bigcode/starcoder-co-format config.json, "_name_or_path": "bigcode/starcoder"; GP
+    # TheBloke/starcoder-GPTQ, lizhuang144/starcoder_mirror). transformers 5.25.0: an MLP of two matrices c_fc/c_proj
+    # (models/gpt_bigcode/modeling_gpt_bigcode.py:242-247), lm_head tied to wte (:509), tie_word_embeddings True and
+    # multi_query -> one KV head (configuration_gpt_bigcode.py:77-82). 15.46B computed, the 15.5B of its model card.
+    _dense(r"(^|/)starcoder(base|plus)?$", "gpt_bigcode", 40, 6144, 48, 1, 24576, 49152, tied=True, gated=False),
 )
 
 # Patterns run on the lower-cased name with "_" turned into "-"; first match wins,
@@ -107,6 +114,16 @@ _TABLE: tuple[_Row, ...] = (
     _Row(r"gpt-oss-20b", "gpt-oss", 21.0, 24, 2880, 64, 8, 2880, 201088, 3.6, 32, 4),
     # Llama 4 Scout: 17B active of ~109B total (transformers' Llama4 docs); text shape from its config.json
     _Row(r"llama-?4-scout", "llama4", 109.0, 48, 5120, 40, 8, 8192, 202048, 17.0, 16, 1),
+    # Vision-language models: the text decoder's shape, parameters counted with the vision tower, from instantiating
+    # transformers 5.25.0's model class on the meta device with the published text_config (vision_config at the
+    # class defaults, which are these models'). Llama 3.2 11B Vision (MllamaForConditionalGeneration): text_config
+    # 40 layers (8 of them cross-attention), 4096 wide, 32 heads, 8 KV heads, 14336, vocabulary 128256 and a 32-layer
+    # 1280-wide vision encoder (config.json copies of meta-llama/Llama-3.2-11B-Vision(-Instruct):
+    # huggingface.co/Aekanun/thai-handwriting-llm config.json@11aa08b2206f, tetttssts/test); 10.64B, 0.87B of it vision.
+    # Qwen2-VL-72B (Qwen2VLForConditionalGeneration): 80 layers, 8192 wide, 64 heads, 8 KV heads, 29568 (OPEA/
+    # Qwen2-VL-72B-Instruct-int4-sym-inc config.json@e67cae737d8e), vocabulary 152064; 73.41B, 0.70B of it vision.
+    _Row(r"qwen2-vl-72b", "qwen2-vl", 73.41, 80, 8192, 64, 8, 29568, 152064),
+    _Row(r"llama-?3[.-]2-(vision-11b|11b-vision)", "mllama", 10.64, 40, 4096, 32, 8, 14336, 128256),
     _Row(r"llama-?3([.-][123])?-405b", "llama3", 405.9, 126, 16384, 128, 8, 53248, 128256),
     _Row(r"llama-?3([.-][123])?-70b", "llama3", 70.6, 80, 8192, 64, 8, 28672, 128256),
     _Row(r"llama-?3([.-][123])?-8b", "llama3", 8.03, 32, 4096, 32, 8, 14336, 128256),
@@ -128,7 +145,9 @@ _TABLE: tuple[_Row, ...] = (
     _Row(r"qwen3-4b", "qwen3", 4.02, 36, 2560, 32, 8, 9728, 151936),
     _Row(r"qwen3-1[.-]7b", "qwen3", 1.72, 28, 2048, 16, 8, 6144, 151936),
     _Row(r"qwen3-0[.-]6b", "qwen3", 0.6, 28, 1024, 16, 8, 3072, 151936),
-    _Row(r"qwen2[.-]5-72b", "qwen2", 72.7, 80, 8192, 64, 8, 29568, 152064),
+    # Qwen2-72B has Qwen2.5-72B's shape: Qwen/Qwen2-72B config.json@c03367ee2f85 and Qwen/Qwen2-72B-Instruct
+    # config.json@7c7b4195787f (80 layers, 8192 wide, 64 heads, 8 KV heads, 29568, vocabulary 152064, untied).
+    _Row(r"qwen2([.-]5)?-72b", "qwen2", 72.7, 80, 8192, 64, 8, 29568, 152064),
     _Row(r"qwen2[.-]5-32b", "qwen2", 32.8, 64, 5120, 40, 8, 27648, 152064),
     _Row(r"qwen2[.-]5-14b", "qwen2", 14.8, 48, 5120, 40, 8, 13824, 152064),
     _Row(r"qwen2([.-]5)?-7b", "qwen2", 7.62, 28, 3584, 28, 4, 18944, 152064),
@@ -243,6 +262,21 @@ def _lookup_known(name: str) -> ModelShape:
     size = _SIZE.search(norm.replace("-", " "))
     params = float(size.group(1)) if size else None
     return ModelShape(name=name, params_b=params if params and 0 < params < MAX_PARAMS_B else None)
+
+
+def shape_from_dims(
+    name: str,
+    family: str,
+    dims: tuple[int, int, int, int, int, int],
+    *,
+    tied: bool,
+    inferred: str,
+) -> ModelShape:
+    """A known dense shape from its numbers (layers, hidden, heads, KV heads, intermediate, vocabulary),
+    e.g. a torchtune builder's arguments written in the config; the parameter count as `_dense` computes it."""
+    layers, hidden, heads, kv, inter, vocab = dims
+    row = _dense("", family, layers, hidden, heads, kv, inter, vocab, tied=tied)
+    return _from_row(name, row, inferred=inferred)
 
 
 def _row_for(norm: str) -> _Row | None:

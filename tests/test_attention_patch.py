@@ -63,4 +63,5 @@ def test_an_attention_patch_under_a_false_if_leaves_attention_judged(tmp_path: P
 def test_without_an_attention_patch_eager_is_judged(tmp_path: Path) -> None:
     path = _tree(tmp_path, "")
     shown, _, text = audit(path)
-    assert "attention.sdpa_over_eager" in shown and "attn_implementation" in text
+    # judged, but not written: transformers 4.34.0 (the pin) has no attn_implementation keyword (it came in 4.36)
+    assert "attention.sdpa_over_eager" in shown and "attn_implementation" not in text

@@ -572,3 +572,26 @@ def test_a_keyword_the_config_class_lacks_in_code_stops_the_run(tmp_path: Path) 
     assert _script_findings(tmp_path, "trl==0.19.1\n") == []
     assert _script_findings(tmp_path, "trl @ git+https://github.com/huggingface/trl.git@019fc6dbaa03\n") == []
     assert _script_findings(tmp_path, "trl==0.20.0\n", SCRIPT.replace("max_seq_length", "max_length")) == []
+
+
+def test_a_python_script_pinned_before_436_gets_no_attn_implementation_edit(tmp_path: Path) -> None:
+    """bigcode-project/starcoder finetune.py (review4 #33) pins transformers==4.28.1: a from_pretrained
+    `attn_implementation` keyword there does nothing, so the SDPA edit is refused; from 4.36 it is written."""
+    from pytest_goblin.frameworks import check_writes
+
+    script = (
+        "from transformers import AutoModelForCausalLM, Trainer, TrainingArguments\n"
+        "model = AutoModelForCausalLM.from_pretrained('bigcode/starcoder')\n"
+        "args = TrainingArguments(output_dir='out', per_device_train_batch_size=1, gradient_accumulation_steps=16, bf16=True)\n"
+        "Trainer(model=model, args=args).train()\n"
+    )
+    for name, pin, refused in (("old", "transformers==4.28.1\n", True), ("new", "transformers==4.36.2\n", False)):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "requirements.txt").write_text(pin)
+        (folder / "train.py").write_text(script)
+        loaded = load_config(folder / "train.py")
+        bad = check_writes("python", str(folder / "train.py"), loaded.text, loaded.data, {"attn_implementation": "sdpa"})
+        assert ("attn_implementation" in bad) is refused
+        if refused:
+            assert "before 4.36" in bad["attn_implementation"]

@@ -267,3 +267,90 @@ def test_a_guessed_shape_is_never_a_clean_pass(tmp_path: Path, body: str) -> Non
     assert "acme/Foo-8B-SFT: not in the shape table" in report.inconclusive  # what was assumed, said
     known = _audit(tmp_path, "known.yaml", "meta-llama/Meta-Llama-3-8B", body)
     assert known.inconclusive is None or "not in the shape table" not in known.inconclusive
+
+
+_TUNE = """model:
+  _component_: torchtune.models.{builder}
+{args}
+tokenizer:
+  _component_: torchtune.models.llama2.llama2_tokenizer
+  path: /tmp/tokenizer.model
+  max_seq_len: 4096
+optimizer:
+  _component_: torch.optim.AdamW
+  lr: 2e-5
+batch_size: 2
+epochs: 1
+dtype: bf16
+"""
+
+
+def _tune(tmp_path: Path, builder: str, args: str) -> Path:
+    path = tmp_path / "tune.yaml"
+    path.write_text(_TUNE.format(builder=builder, args=args))
+    return path
+
+
+def test_a_generic_torchtune_builder_gets_its_shape_from_the_config_arguments(tmp_path: Path) -> None:
+    """ebsmothers/torchtune-does-math custom_fft_single_device.yaml: llama2.llama2 with DeepSeek-Math 7B's dimensions;
+    no intermediate_dim: scale_hidden_dim_for_mlp(4096) = 11008 (torchtune 0.6.1 models/llama2/_model_utils.py:20-22)."""
+    args = "  vocab_size: 102400\n  num_layers: 30\n  num_heads: 32\n  num_kv_heads: 32\n  embed_dim: 4096\n  max_seq_len: 4096"
+    w = load_config(_tune(tmp_path, "llama2.llama2", args)).workload
+    m = w.model
+    assert m.known and (m.n_layers, m.hidden, m.n_heads, m.n_kv_heads, m.intermediate, m.vocab) == (30, 4096, 32, 32, 11008, 102400)
+    # 30 x (4 x 4096^2 + 3 x 4096 x 11008) + 2 x 102400 x 4096 = 6.91B
+    assert m.params_b == pytest.approx(6.91, abs=0.01)
+    assert shape_assumption(m) is None
+    assert m.inferred is not None and "num_layers 30" in m.inferred and "intermediate_dim unset: 11008" in m.inferred
+
+
+def test_a_lora_qwen2_builder_with_tied_embeddings_counts_them_once(tmp_path: Path) -> None:
+    args = (
+        "  lora_attn_modules: [q_proj, v_proj]\n  lora_rank: 8\n  lora_alpha: 16\n  vocab_size: 151936\n  num_layers: 24\n"
+        "  num_heads: 14\n  num_kv_heads: 2\n  embed_dim: 896\n  intermediate_dim: 4864\n  max_seq_len: 4096\n  tie_word_embeddings: true"
+    )
+    m = load_config(_tune(tmp_path, "qwen2.lora_qwen2", args)).workload.model
+    assert m.known and (m.n_layers, m.hidden, m.n_kv_heads, m.intermediate) == (24, 896, 2, 4864)
+    assert m.params_b == pytest.approx(0.494, abs=0.002)  # the Qwen2-0.5B row's count
+
+
+@pytest.mark.parametrize(
+    ("builder", "args"),
+    [
+        # qwen2 requires intermediate_dim (torchtune 0.6.1 models/qwen2/_component_builders.py): no default to take
+        ("qwen2.qwen2", "  vocab_size: 151936\n  num_layers: 24\n  num_heads: 14\n  num_kv_heads: 2\n  embed_dim: 896\n  max_seq_len: 4096"),
+        # an interpolation is not a number goblin can read
+        ("llama2.llama2", "  vocab_size: 32000\n  num_layers: ${layers}\n  num_heads: 32\n  num_kv_heads: 32\n  embed_dim: 4096\n  max_seq_len: 4096"),
+        # a named-size builder's keyword arguments are not its dimensions
+        ("llama2.llama2_7b", "  vocab_size: 32000"),
+    ],
+)
+def test_builder_arguments_that_do_not_give_the_shape_are_not_read_as_one(tmp_path: Path, builder: str, args: str) -> None:
+    m = load_config(_tune(tmp_path, builder, args)).workload.model
+    assert m.inferred is None or "builder's arguments" not in m.inferred
+    if builder != "llama2.llama2_7b":
+        assert not m.known
+
+
+@pytest.mark.parametrize(
+    ("name", "family", "params_b", "layers", "kv"),
+    [
+        ("Qwen/Qwen2-72B-Instruct", "qwen2", 72.7, 80, 8),
+        ("bigcode/starcoder", "gpt_bigcode", 15.46, 40, 1),
+        ("bigcode/starcoderbase", "gpt_bigcode", 15.46, 40, 1),
+        ("Qwen/Qwen2-VL-72B-Instruct", "qwen2-vl", 73.41, 80, 8),
+        ("meta-llama/Llama-3.2-11B-Vision-Instruct", "mllama", 10.64, 40, 8),
+        ("llama3_2_vision_11b", "mllama", 10.64, 40, 8),  # torchtune's builder name
+    ],
+)
+def test_review4_models_have_their_config_shapes(name: str, family: str, params_b: float, layers: int, kv: int) -> None:
+    m = lookup_model(name)
+    assert m.known and m.family == family and m.n_layers == layers and m.n_kv_heads == kv
+    assert m.params_b == pytest.approx(params_b, abs=0.01)
+    assert m.inferred is None
+
+
+@pytest.mark.parametrize("name", ["bigcode/starcoder2-15b", "bigcode/starcoderbase-1b", "Qwen/Qwen2-VL-7B-Instruct", "meta-llama/Llama-3.2-90B-Vision"])
+def test_other_sizes_of_those_families_do_not_take_their_rows(name: str) -> None:
+    m = lookup_model(name)
+    assert m.family not in {"gpt_bigcode", "qwen2-vl", "mllama"}

@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from ..frameworks import CITES, tables, torchtune_recipe, tune_run_named
-from ..modelzoo import lookup_model
+from ..modelzoo import lookup_model, shape_from_dims
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from .base import Adapter, Reader, as_bool, non_negative, positive
 from .semantics import read_world_size
@@ -53,6 +53,62 @@ def _node(data: Any, dotted: str | None) -> Any:
     return node if dotted else None
 
 
+# The generic component builders (and their lora_/qlora_ forms) take the model's dimensions as
+# arguments (torchtune 0.6.1): llama2(vocab_size, num_layers, num_heads, num_kv_heads, embed_dim,
+# max_seq_len, ..., intermediate_dim=None) models/llama2/_component_builders.py:42-52, llama3 the same
+# (models/llama3/_component_builders.py), qwen2(..., intermediate_dim, ..., tie_word_embeddings=False)
+# models/qwen2/_component_builders.py, mistral(..., intermediate_dim, ...) models/mistral/_component_builders.py.
+# A missing intermediate_dim is scale_hidden_dim_for_mlp(embed_dim) for llama2/llama3 (llama2 :84-86):
+# 4 * int(2 * dim / 3) rounded up to a multiple of 256 (models/llama2/_model_utils.py:20-22,
+# models/llama3/_model_utils.py:20-22); qwen2 and mistral require it. head_dim = embed_dim // num_heads
+# in all four; the output projection is untied except qwen2's tie_word_embeddings.
+_DIM_BUILDERS = {"llama2": "llama2", "llama3": "llama3", "qwen2": "qwen2", "mistral": "mistral"}
+_DEFAULT_MLP = frozenset({"llama2", "llama3"})
+
+
+def _scale_hidden_dim_for_mlp(dim: int, multiple_of: int = 256) -> int:
+    hidden = 4 * int(2 * dim / 3)
+    return multiple_of * ((hidden + multiple_of - 1) // multiple_of)
+
+
+def _dim(node: dict[str, Any], key: str) -> int | None:
+    value = node.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def _shape_from_builder_args(comp: str, base: str, node: Any) -> ModelShape | None:
+    """The shape a generic torchtune builder (`torchtune.models.llama2.llama2`, `lora_qwen2`, ...) is given
+    in the config's `model:` arguments; None for a named-size builder or when a dimension is not a plain
+    positive integer (an interpolation, a missing required argument)."""
+    family = _DIM_BUILDERS.get(base)
+    if family is None or not isinstance(node, dict) or not comp.startswith("torchtune.models."):
+        return None
+    dims = [_dim(node, k) for k in ("num_layers", "embed_dim", "num_heads", "num_kv_heads", "vocab_size")]
+    layers, hidden, heads, kv, vocab = dims
+    if layers is None or hidden is None or heads is None or kv is None or vocab is None:
+        return None
+    if hidden % heads or heads % kv:
+        return None
+    written = node.get("intermediate_dim") is not None
+    inter = _dim(node, "intermediate_dim")
+    if written and inter is None:
+        return None  # written, but not a plain positive integer
+    if inter is None:
+        if family not in _DEFAULT_MLP:
+            return None
+        inter = _scale_hidden_dim_for_mlp(hidden)
+    tied = family == "qwen2" and as_bool(node.get("tie_word_embeddings", False) or False)
+    mlp = f"intermediate_dim {inter}" if written else f"intermediate_dim unset: {inter} from embed_dim"
+    return shape_from_dims(
+        comp,
+        family,
+        (layers, hidden, heads, kv, inter, vocab),
+        tied=tied,
+        inferred=f"shape from the builder's arguments in the config (num_layers {layers}, embed_dim {hidden}, "
+        f"num_heads {heads}, num_kv_heads {kv}, vocab_size {vocab}, {mlp})",
+    )
+
+
 class TorchtuneAdapter(Adapter):
     name = "torchtune"
     repeats_refused = "torchtune reads its YAML with OmegaConf.load, which refuses a key written twice (omegaconf 2.3.0 omegaconf/_utils.py:136-151) (torchtune/utils/argparse.py:52 at 0.2.0; config/_parse.py since)"
@@ -78,6 +134,9 @@ class TorchtuneAdapter(Adapter):
         r.sources["model"] = FieldSource(file=r.path, key=f"{key}._component_", line=line, explicit=True)
         builder = comp.rsplit(".", 1)[-1]
         base = re.sub(r"^(q?lora_|dora_)", "", builder)
+        from_args = _shape_from_builder_args(comp, base, _node(r.data, key))
+        if from_args is not None:
+            return from_args
         shape = lookup_model(base)
         return shape.model_copy(update={"name": comp or "unknown"})
 

@@ -428,7 +428,7 @@ def check_writes(fmt: str, path: str, text: str, data: Any, writes: dict[str, An
             why = None
         if not why and fmt in ("torchtune", "llamafactory", "axolotl") and path:
             why = _pinned_release_lacks(fmt, path, text, key, data)
-        if not why and fmt == "hf-trainer" and key == "attn_implementation" and path:
+        if not why and fmt in ("hf-trainer", "python") and key == "attn_implementation" and path:
             why = _attention_too_old(path, text)
         if why:
             bad[key] = why
