@@ -186,7 +186,7 @@ def test_wrapper_names_the_module_it_calls(tmp_path: Path) -> None:
     module = "import transformers\n\ndef train(attn_implementation=None):\n    parser = transformers.HfArgumentParser((TrainingArguments,))\n"
     with pytest.raises(NotATrainingConfig) as exc:
         load_config(_wrapper_repo(tmp_path, module))
-    assert "`train()` of llava.train.train (train.py) at line 4" in exc.value.reason
+    assert "`train()` of llava.train.train (llava/train/train.py) at line 4; goblin audits llava/train/train.py as its own item" in exc.value.reason
 
 
 def test_a_script_calling_a_module_without_training_arguments_keeps_the_plain_reason(tmp_path: Path) -> None:

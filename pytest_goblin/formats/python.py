@@ -233,10 +233,11 @@ def read_script(path: Path, text: str) -> Script:
 
         calls = wrapped_call(path, text, _ANY_MARKER)
         if calls:
+            # launchers.find_script_launch reads that module with the launch lines that run this wrapper
             raise NotATrainingConfig(
                 str(path),
-                f"a wrapper without a TrainingArguments call of its own: it calls {calls}, whose arguments its launch lines set;"
-                " goblin does not follow a call into another module yet, so this run is not audited (audit the launch line's values by hand)",
+                f"a wrapper without a TrainingArguments call of its own: it calls {calls[0]}; goblin audits {calls[1]} as its own item,"
+                " with the launch lines that run this wrapper",
             )
         raise NotATrainingConfig(str(path), "a Python file without a TrainingArguments or TRL config call")
     try:

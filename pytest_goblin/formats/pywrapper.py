@@ -28,8 +28,8 @@ def _module_file(start: Path, module: str) -> Path | None:
     return None
 
 
-def wrapped_call(path: Path, text: str, marker: re.Pattern[str]) -> str | None:
-    """`f()` of `module` (its file, relative to the script's folder's root) at line N, when the script
+def wrapped_call(path: Path, text: str, marker: re.Pattern[str]) -> tuple[str, str] | None:
+    """(`f()` of `module` (its file) at line N, that file relative to the repository root), when the script
     calls a function it imports from a file of its repository whose text has a TrainingArguments or
     parser call (`marker`); else None."""
     try:
@@ -56,6 +56,9 @@ def wrapped_call(path: Path, text: str, marker: re.Pattern[str]) -> str | None:
                 continue
         except OSError:
             continue
-        shown = os.path.relpath(found, here)
-        return f"`{node.func.id}()` of {module} ({shown}) at line {node.lineno}"
+        from .launchers import _tree
+
+        _, root, _ = _tree(Path(os.path.abspath(path)))
+        shown = os.path.relpath(found, root) if found.is_relative_to(root) else os.path.relpath(found, here)
+        return f"`{node.func.id}()` of {module} ({shown}) at line {node.lineno}", shown
     return None
