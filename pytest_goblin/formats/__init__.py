@@ -27,9 +27,10 @@ def builtin_adapters() -> list[Adapter]:
     from .goblin import GoblinAdapter
     from .hf_trainer import HFTrainerAdapter
     from .llamafactory import LlamaFactoryAdapter
+    from .nested_ta import NestedTrainingArgsAdapter
     from .torchtune import TorchtuneAdapter
 
-    return [GoblinAdapter(), AxolotlAdapter(), TorchtuneAdapter(), LlamaFactoryAdapter(), HFTrainerAdapter()]
+    return [GoblinAdapter(), AxolotlAdapter(), TorchtuneAdapter(), LlamaFactoryAdapter(), HFTrainerAdapter(), NestedTrainingArgsAdapter()]
 
 
 @lru_cache(maxsize=1)
@@ -101,7 +102,15 @@ def _parse(path: Path, text: str) -> tuple[Any, Adapter, list[str]]:
 
         return read_script(path, text), PythonAdapter(), []
     repeats: list[tuple[str, int, int]] = []
-    data = load_yaml(path, text, repeats)
+    try:
+        data = load_yaml(path, text, repeats)
+    except ConfigError:
+        from .templates import template_reason
+
+        template = template_reason(path, text)
+        if template:
+            raise NotATrainingConfig(str(path), template) from None
+        raise
     adapter = detect(path, data)
     if repeats and adapter.repeated_keys is None:
         key, first, again = repeats[0]

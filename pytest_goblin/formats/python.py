@@ -52,6 +52,7 @@ HF_ARGS = frozenset({"TrainingArguments", "Seq2SeqTrainingArguments"})
 CONFIG_CLASSES = HF_ARGS | _trl_config_classes()
 _MARKER = re.compile(r"\b(" + "|".join(sorted(CONFIG_CLASSES)) + r")\s*\(")
 _PARSER_MARKER = re.compile(r"\b(HfArgumentParser|TrlParser|H4ArgumentParser)\s*\(")
+_ANY_MARKER = re.compile(f"{_MARKER.pattern}|{_PARSER_MARKER.pattern}")
 _MODEL_KEYS = {
     "torch_dtype": "torch_dtype",
     "dtype": "torch_dtype",
@@ -228,6 +229,16 @@ def read_script(path: Path, text: str) -> Script:
     marker = _MARKER.search(text)
     parser_marker = _PARSER_MARKER.search(text)
     if not marker and not parser_marker:
+        from .pywrapper import wrapped_call
+
+        calls = wrapped_call(path, text, _ANY_MARKER)
+        if calls:
+            # launchers.find_script_launch reads that module with the launch lines that run this wrapper
+            raise NotATrainingConfig(
+                str(path),
+                f"a wrapper without a TrainingArguments call of its own: it calls {calls[0]}; goblin audits {calls[1]} as its own item,"
+                " with the launch lines that run this wrapper",
+            )
         raise NotATrainingConfig(str(path), "a Python file without a TrainingArguments or TRL config call")
     try:
         tree = ast.parse(text, filename=str(path))

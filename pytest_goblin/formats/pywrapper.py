@@ -1,0 +1,64 @@
+"""A Python file with no TrainingArguments of its own that imports a function from a module of its
+repository and calls it (LLaVA@c121f04 llava/train/train_mem.py: `from llava.train.train import train`,
+`train(attn_implementation="flash_attention_2")`): the module that holds the arguments, for the
+reason the file is not collected. Read with `ast` only; nothing is imported."""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from pathlib import Path
+
+MAX_MODULE_BYTES = 512_000
+MAX_UP = 8  # parent folders tried as the import root
+
+
+def _module_file(start: Path, module: str) -> Path | None:
+    """The file `module` (dotted) names, from the script's folder or one of its parents as the import root."""
+    parts = module.split(".")
+    folder = start
+    for _ in range(MAX_UP):
+        for candidate in (folder.joinpath(*parts).with_suffix(".py"), folder.joinpath(*parts, "__init__.py")):
+            if candidate.is_file():
+                return candidate
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    return None
+
+
+def wrapped_call(path: Path, text: str, marker: re.Pattern[str]) -> tuple[str, str] | None:
+    """(`f()` of `module` (its file) at line N, that file relative to the repository root), when the script
+    calls a function it imports from a file of its repository whose text has a TrainingArguments or
+    parser call (`marker`); else None."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    imported: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                imported[alias.asname or alias.name] = node.module
+    if not imported:
+        return None
+    here = Path(os.path.realpath(path)).parent
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in imported):
+            continue
+        module = imported[node.func.id]
+        found = _module_file(here, module)
+        if found is None:
+            continue
+        try:
+            if found.stat().st_size > MAX_MODULE_BYTES or not marker.search(found.read_text(encoding="utf-8", errors="replace")):
+                continue
+        except OSError:
+            continue
+        from .launchers import _tree
+
+        _, root, _ = _tree(Path(os.path.abspath(path)))
+        shown = os.path.relpath(found, root) if found.is_relative_to(root) else os.path.relpath(found, here)
+        return f"`{node.func.id}()` of {module} ({shown}) at line {node.lineno}", shown
+    return None
