@@ -592,3 +592,30 @@ def test_a_readme_cd_into_another_folder_does_not_name_a_same_named_config(tmp_p
     readme = "```sh\ncd other\ntorchrun --nproc_per_node 8 -m axolotl.cli.train cfg.yaml\n```\n"
     root = repo(tmp_path, {"sft/cfg.yaml": AXOLOTL, "other/cfg.yaml": AXOLOTL, "README.md": readme})
     assert topo(load_config(root / "sft/cfg.yaml").workload) == (1, 1, 1)
+
+
+# review4 class 2 (#4 SWE-Gym, #10 torchtune-amd-recipes): a Markdown launch line that names the config and
+# states a count beats a header comment that is a framework template (its launch line runs another config,
+# or it offers several counts); a comment that runs this very config with one count stays first.
+COPIED_HEADER = "# To launch on 2 devices, run the following command from root:\n#   tune run --nnodes 1 --nproc_per_node 2 full_finetune_distributed --config qwen2_5/7B_full\n"
+OPTIONS_HEADER = (
+    "# To launch on 2 devices:\n#   tune run --nproc_per_node 2 lora_finetune_distributed --config sft.yaml\n"
+    "# To launch on 8 devices:\n#   tune run --nproc_per_node 8 lora_finetune_distributed --config sft.yaml\n"
+)
+OWN_HEADER = "# To launch on 2 devices:\n#   tune run --nproc_per_node 2 lora_finetune_distributed --config configs/sft.yaml\n"
+DOCS_LINE = "```\ntune run --nproc_per_node 8 full_finetune_distributed --config configs/sft.yaml\n```\n"
+
+
+@pytest.mark.parametrize("header", [COPIED_HEADER, OPTIONS_HEADER])
+def test_a_markdown_launch_line_beats_a_template_header_comment(tmp_path: Path, header: str) -> None:
+    root = repo(tmp_path, {"configs/sft.yaml": header + AXOLOTL, "docs/Training.md": DOCS_LINE})
+    w = load_config(root / "configs/sft.yaml").workload
+    src = w.sources["world_size"]
+    assert topo(w) == (8, 1, 8) and src.file is not None and src.file.endswith("Training.md")
+    assert src.note is not None and "is overridden" in src.note and ("another config" in src.note or "several counts per node (2, 8)" in src.note)
+
+
+def test_the_configs_own_one_count_comment_still_beats_a_markdown_line(tmp_path: Path) -> None:
+    root = repo(tmp_path, {"configs/sft.yaml": OWN_HEADER + AXOLOTL, "docs/Training.md": DOCS_LINE})
+    w = load_config(root / "configs/sft.yaml").workload
+    assert topo(w) == (2, 1, 2) and w.sources["world_size"].key is not None and w.sources["world_size"].key.startswith("comment:")
