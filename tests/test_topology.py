@@ -619,3 +619,17 @@ def test_the_configs_own_one_count_comment_still_beats_a_markdown_line(tmp_path:
     root = repo(tmp_path, {"configs/sft.yaml": OWN_HEADER + AXOLOTL, "docs/Training.md": DOCS_LINE})
     w = load_config(root / "configs/sft.yaml").workload
     assert topo(w) == (2, 1, 2) and w.sources["world_size"].key is not None and w.sources["world_size"].key.startswith("comment:")
+
+
+# review4 #4 SWE-Gym docs/OpenHands.md:96: a launch command written as inline code in a Markdown sentence names the config.
+@pytest.mark.parametrize(
+    ("prose", "expected"),
+    [
+        ("Then use `N_GPUS=8 tune run --nproc_per_node 8 full_finetune_distributed --config configs/sft.yaml` to train.\n", (8, 1, 8)),
+        ("Edit `configs/sft.yaml`, then run `pip install -e .` first.\n", (2, 1, 2)),  # no launch command: the comment stays
+    ],
+)
+def test_an_inline_code_launch_in_markdown_prose_names_the_config(tmp_path: Path, prose: str, expected: tuple[int, int, int]) -> None:
+    root = repo(tmp_path, {"configs/sft.yaml": COPIED_HEADER + AXOLOTL, "docs/Guide.md": prose})
+    w = load_config(root / "configs/sft.yaml").workload
+    assert topo(w) == expected

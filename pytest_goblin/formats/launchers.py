@@ -271,7 +271,16 @@ def _markdown_code(text: str) -> list[tuple[int, str]]:
             continue
         if inside:
             out.append((n, re.sub(r"^\s*[$>]\s+", "", line)))
+        else:  # prose: an inline code span that is a whole launch command naming a config (review4 #4 SWE-Gym docs/OpenHands.md:96)
+            out.extend((n, m.group(1)) for m in _INLINE_LAUNCH.finditer(line))
     return out
+
+
+# `N_GPUS=8 modal run scripts/train.py --config configs/x.yaml` in a sentence: env assignments, a launcher program,
+# and a config file word; other inline code (`pip install`, a path) is not a command goblin reads.
+_INLINE_LAUNCH = re.compile(
+    r"`((?:[A-Z_][A-Z0-9_]*=\S+\s+)*(?:tune|torchrun|accelerate|deepspeed|modal|llamafactory-cli|axolotl)\s[^`]*?\.(?:ya?ml|json)\b[^`]*)`"
+)
 
 
 _CELL_SHELL = re.compile(r"^%%(?:bash|sh|script\s+(?:ba)?sh)\b")

@@ -435,9 +435,7 @@ def read_world_size(
     weak = launched is not None and (Path(launched.file).suffix.lower() in (".md", ".markdown") or not launched.per_node_said)
     # a Markdown line that names this file and states a count beats a template comment (review4 class 2:
     # SWE-Gym docs/OpenHands.md:96 `N_GPUS=8 ...` over torchtune's "To launch on 2 devices ... qwen2_5/7B_full")
-    template = (
-        template_comment(text, Path(r.path).name) if found and weak and launched is not None and launched.per_node_said and launched.nodes_said else None
-    )
+    template = template_comment(text, Path(r.path).name) if found and weak and launched is not None and launched.per_node_said and launched.nodes_said else None
     if template:
         weak = False
     if launched is not None and not (found and weak):
