@@ -633,3 +633,24 @@ def test_an_inline_code_launch_in_markdown_prose_names_the_config(tmp_path: Path
     root = repo(tmp_path, {"configs/sft.yaml": COPIED_HEADER + AXOLOTL, "docs/Guide.md": prose})
     w = load_config(root / "configs/sft.yaml").workload
     assert topo(w) == expected
+
+
+# review4 #11 Virgo: `NNODES=$WORLD_SIZE` that the script never sets (the scheduler's variable) is an unknown
+# node count, said so, and the world size is not stated; one the script sets is read.
+@pytest.mark.parametrize(
+    ("script", "expected", "stated"),
+    [
+        ("FORCE_TORCHRUN=1 NNODES=$WORLD_SIZE NPROC_PER_NODE=8 llamafactory-cli train configs/sft.yaml\n", (8, 1, 8), False),
+        ("WORLD_SIZE=2\nFORCE_TORCHRUN=1 NNODES=$WORLD_SIZE NPROC_PER_NODE=8 llamafactory-cli train configs/sft.yaml\n", (16, 2, 8), True),
+    ],
+)
+def test_a_node_count_the_script_never_sets_is_unknown_not_one(tmp_path: Path, script: str, expected: tuple[int, int, int], stated: bool) -> None:
+    root = repo(tmp_path, {"configs/sft.yaml": LLAMAFACTORY, "scripts/train.sh": script})
+    w = load_config(root / "configs/sft.yaml").workload
+    src = w.sources["world_size"]
+    assert topo(w) == expected and src.explicit is stated
+    said = world_size_note(w)
+    if stated:
+        assert "unknown" not in said and "None" not in said
+    else:
+        assert "an unknown node count" in said and "`$WORLD_SIZE` is a variable the file never sets" in (src.note or "") and "None" not in said

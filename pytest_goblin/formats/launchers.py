@@ -126,6 +126,7 @@ class Launch:
     line: int
     command: str  # the launch words, shortened
     nodes_said: bool = True  # False: nodes assumed (the note says how)
+    nodes_unset: str = ""  # the node count is a variable the file never sets (`$WORLD_SIZE`): unknown, not a statement
     per_node_said: bool = True
     assumed: list[str] = field(default_factory=list)  # what was assumed, with the launcher's own default cited
     strategy: dict[str, Any] = field(default_factory=dict)  # from an accelerate config / flags: strategy, zero_stage, offload
@@ -455,6 +456,9 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
     return LauncherFile(path=path, lines=tuple(commands), sbatch=tuple(sbatch), names=names, globs=globs, commented=tuple(commented))
 
 
+# review4 #11 Virgo: `NNODES=$WORLD_SIZE` comes from the scheduler; the node count is unknown, not 1.
+NODES_UNSET = "is a variable the file never sets (the scheduler or caller sets it): the node count is unknown"
+
 MAX_COMMENTED = 64  # commented-out launch lines kept per file
 
 
@@ -720,6 +724,9 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
             out.nodes = int(value.split(":")[1]) or 1
             out.assumed.append(f"elastic node range {value}: the maximum, {out.nodes}, assumed")
             out.nodes_said = False
+        elif value is not None and "$" in value:  # a variable the file never sets (`NNODES=$WORLD_SIZE`: the scheduler's)
+            out.nodes, out.nodes_said, out.nodes_unset = 1, False, value
+            out.assumed.append(f"node count `{value}` {NODES_UNSET}: 1 node assumed only to project")
         elif value is not None:  # an unresolved variable
             out.nodes, out.nodes_said = 1, False
             out.assumed.append(f"node count `{value}` is not resolved in the file: 1 node assumed")

@@ -547,7 +547,8 @@ def _from_launcher(r: Reader, launched: Any) -> None:
     key = f"launcher: {launched.command}"
     r.values["world_size"] = launched.world
     # a commented-out line (launchers._commented_launch) is a hint: its count is used, said as assumed
-    said = not getattr(launched, "commented", False)
+    # so is a node count the file never sets (`NNODES=$WORLD_SIZE`): the world size is then not stated either
+    said = not getattr(launched, "commented", False) and not getattr(launched, "nodes_unset", "")
     r.sources["world_size"] = FieldSource(file=launched.file, key=key, line=launched.line, explicit=said, note=note)
     r.values["nodes"] = launched.nodes
     r.sources["nodes"] = FieldSource(file=launched.file, key=key, line=launched.line, explicit=launched.nodes_said, note=note)
@@ -731,6 +732,11 @@ def world_size_note(w: WorkloadConfig) -> str:
     for findings that depend on the topology; a node count that was assumed says so."""
     src = w.sources.get("world_size")
     shown = topology_phrase(w)
+    from .launchers import NODES_UNSET
+
+    if src is not None and not src.explicit and (src.key or "").startswith("launcher:") and NODES_UNSET in (src.note or ""):
+        per = w.gpus_per_node or 1
+        return f"on {per} GPU{'s' if per != 1 else ''} per node x an unknown node count (its launcher's node count {NODES_UNSET}, {source_place(src, w)}; 1 node assumed; set goblin_world_size to state it)"
     if src is not None and not src.explicit and (src.key or "").startswith("launcher:"):  # a commented-out launch line
         return f"on {shown} (assumed from a commented-out line, {source_place(src, w)}; set goblin_world_size to state it)"
     if src is None or not src.explicit:
