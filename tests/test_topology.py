@@ -654,3 +654,27 @@ def test_a_node_count_the_script_never_sets_is_unknown_not_one(tmp_path: Path, s
         assert "unknown" not in said and "None" not in said
     else:
         assert "an unknown node count" in said and "`$WORLD_SIZE` is a variable the file never sets" in (src.note or "") and "None" not in said
+
+
+# review4 #16 SPPO scripts/pipeline.sh:85-99: the launcher copies the config to a new name and launches the copy.
+COPY_SCRIPT = (
+    'ds=$1\nnew_config="recipes/sft/{src}_${{ds}}.yaml"\ncp recipes/sft/{src}.yaml "$new_config"\n'
+    'accelerate launch --num_processes 4 scripts/run_sft.py "$new_config"\n'
+)
+
+
+def test_a_launch_of_a_copy_of_the_config_names_it(tmp_path: Path) -> None:
+    root = repo(tmp_path, {"recipes/sft/config.yaml": TRL, "scripts/pipeline.sh": COPY_SCRIPT.format(src="config")})
+    w = load_config(root / "recipes/sft/config.yaml").workload
+    src = w.sources["world_size"]
+    assert topo(w) == (4, 1, 4) and src.file is not None and src.file.endswith("pipeline.sh") and src.line == 4
+    assert any("line 3 copies recipes/sft/config.yaml to recipes/sft/config_${ds}.yaml" in n for n in w.notes)
+
+
+def test_a_launch_of_a_copy_of_another_config_does_not_name_it(tmp_path: Path) -> None:
+    files = {"recipes/sft/config.yaml": TRL, "recipes/sft/other.yaml": TRL, "scripts/pipeline.sh": COPY_SCRIPT.format(src="other")}
+    root = repo(tmp_path, files)
+    w = load_config(root / "recipes/sft/config.yaml").workload
+    assert not (w.sources["world_size"].file or "").endswith("pipeline.sh") and w.world_size == 1
+    other = load_config(root / "recipes/sft/other.yaml").workload
+    assert topo(other) == (4, 1, 4)

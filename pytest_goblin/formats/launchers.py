@@ -158,6 +158,7 @@ _FENCE = re.compile(r"^\s*(```|~~~)")
 _POSITIONAL = re.compile(r"^\$(?:\{[1-9]\d?\}|[1-9])$")  # `$4` / `${10}`: a positional parameter alone
 _DEFAULT_OF = re.compile(r"^\$\{([A-Za-z_]\w{0,63}):-([^}$]{0,256})\}$")  # `${VAR:-default}` alone
 _LAUNCH_WORDS = ("torchrun", "torch.distributed", "accelerate", "deepspeed", "tune", "llamafactory-cli", "lmf", "axolotl", "srun", "sbatch", "python", "modal")
+_COPY = re.compile(r"^cp\s+(.+)$")
 _SLURM_VARS = {"SLURM_NNODES": "nodes", "SLURM_JOB_NUM_NODES": "nodes", "SLURM_GPUS_PER_NODE": "gpus_per_node", "SLURM_GPUS_ON_NODE": "gpus_per_node"}
 
 
@@ -381,6 +382,7 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
     defaulted: dict[str, str] = {}  # VAR -> how `${VAR:-default}` over such an argument was read
     loops: dict[str, list[str]] = {}  # `for VAR in a.yaml b.yaml` / `configs/*.yaml`: the words VAR takes, until `done`
     commented: list[Line] = []
+    copies: dict[str, tuple[str, int]] = {}  # the copy's path -> (the config it copies, line)
     for n, logical in _logical_lines(raw):
         stripped = hash_comment_cut(logical).strip()
         if not stripped:
@@ -438,6 +440,12 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                 words = _split(expand(assigned, env))
                 env[m.group(1)] = words[0] if len(words) == 1 else " ".join(words)
                 continue
+            copy = _COPY.match(part.strip())
+            if copy:  # `cp recipes/x/config_full.yaml "$new_config_file"`: a launch of the copy runs this config (review4 #16 SPPO)
+                words = [_word(w) for w in _split(expand(copy.group(1), env)) if not w.startswith("-")]
+                if len(words) == 2 and words[0].lower().endswith((".yaml", ".yml", ".json")) and "$" not in words[0]:
+                    copies[words[1]] = (words[0], n)
+                continue
             if not any(w in part for w in _LAUNCH_WORDS):
                 continue
             used = [defaulted[v] for v in sorted(defaulted) if re.search(r"\$\{?" + v + r"\b", part)]
@@ -449,7 +457,13 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                     if not a:
                         break
                     inline[a.group(1)] = a.group(2)
-                commands.append(Line(n, tuple(tokens), tuple({**env, **inline}.items()), places.get(n, ""), notes=tuple(used), cwd=cwd))
+                said = list(used)
+                for i, t in enumerate(tokens):
+                    if _word(t) in copies:
+                        src, at = copies[_word(t)]
+                        said.append(f"line {at} copies {src} to {_word(t)}, which line {n} launches: read as a launch of {src}")
+                        tokens[i] = src
+                commands.append(Line(n, tuple(tokens), tuple({**env, **inline}.items()), places.get(n, ""), notes=tuple(said), cwd=cwd))
     names = frozenset(_word(tok).rsplit("/", 1)[-1] for line in commands for tok in line.tokens)
     globs = frozenset(name for name in names if _GLOB.search(name))
     names |= frozenset(_word(tok).rsplit("/", 1)[-1] for line in commented for tok in line.tokens)
