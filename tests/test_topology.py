@@ -678,3 +678,24 @@ def test_a_launch_of_a_copy_of_another_config_does_not_name_it(tmp_path: Path) -
     assert not (w.sources["world_size"].file or "").endswith("pipeline.sh") and w.world_size == 1
     other = load_config(root / "recipes/sft/other.yaml").workload
     assert topo(other) == (4, 1, 4)
+
+
+# review4 #33 starcoder README.md:140/:162: `python finetune.py` runs one process; a block's trailing `\`
+# does not continue into the next block (its `--nproc_per_node number_of_gpus` line is another command).
+SCRIPT = "import argparse\nfrom transformers import Trainer, TrainingArguments\np = argparse.ArgumentParser()\np.add_argument('--lr')\nargs = p.parse_args()\n"
+
+
+@pytest.mark.parametrize(
+    ("readme", "expected"),
+    [
+        (
+            "```bash\npython finetune/finetune.py \\\n  --lr 1e-4 \\\n```\nMore GPUs:\n```bash\ntorchrun --nproc_per_node 4 finetune/finetune.py --lr 1e-4\n```\n",
+            1,
+        ),
+        ("```bash\ntorchrun --nproc_per_node 4 finetune/finetune.py --lr 1e-4\n```\n", 4),
+    ],
+)
+def test_a_plain_python_run_of_the_script_is_one_process(tmp_path: Path, readme: str, expected: int) -> None:
+    root = repo(tmp_path, {"finetune/finetune.py": SCRIPT, "README.md": readme})
+    launch = launchers.find_launch(root / "finetune/finetune.py")
+    assert launch is not None and launch.world == expected and launch.line == 2

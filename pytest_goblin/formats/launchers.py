@@ -269,6 +269,8 @@ def _markdown_code(text: str) -> list[tuple[int, str]]:
     inside = False
     for n, line in enumerate(text.splitlines(), 1):
         if _FENCE.match(line):
+            if inside:  # a block's end ends its last command: a trailing `\` does not reach the next block (review4 #33 starcoder README.md:157)
+                out.append((n, ""))
             inside = not inside
             continue
         if inside:
@@ -1528,6 +1530,8 @@ def _find_launch(config_path: str) -> Launch | None:
             found = read_launch(line, lf, shown, roots, root)
             if found is None:  # `modal run -m src.train --config=...`, `python launch.py x.yaml`: the command that file builds
                 found = _python_entry(line, lf, shown, folder, roots, root)
+            if found is None and config.suffix == ".py":
+                found = _plain_python(line, lf, shown, config, folder, root)
             if found is not None:
                 found.place = line.place
                 found.script = _script_run(line, folder, root)
@@ -1539,6 +1543,19 @@ def _find_launch(config_path: str) -> Launch | None:
                     found.notes.append(f"repository root: {root} ({how})")
                 return found
     return _commented_launch(config, root, roots)
+
+
+def _plain_python(line: Line, lf: LauncherFile, shown: str, script: Path, folder: Path, root: Path) -> Launch | None:
+    """`python finetune/finetune.py --flags`: the script itself run by the interpreter, one process on one
+    node (review4 #33 starcoder README.md:140); None for any other line (a launcher, `python -m`, another file)."""
+    words = [t for t in line.tokens if not re.match(r"^[A-Za-z_]\w*=", t)]  # the inline VAR=value prefix
+    if len(words) < 2 or not re.fullmatch(r"python(3(\.\d+)?)?", Path(words[0]).name) or not words[1].endswith(".py"):
+        return None
+    if not names_config((words[1],), script, folder, root, line.cwd):
+        return None
+    out = Launch(nodes=1, per_node=1, file=str(lf.path), shown=shown, line=line.line, command=_command(line.tokens))
+    out.notes.append(f"{shown} line {line.line} runs the script with `{Path(words[0]).name}`: one process (no torchrun, accelerate or deepspeed launcher)")
+    return out
 
 
 def _template_launch(config: Path, root: Path, roots: list[Path]) -> Launch | None:
