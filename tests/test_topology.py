@@ -592,3 +592,110 @@ def test_a_readme_cd_into_another_folder_does_not_name_a_same_named_config(tmp_p
     readme = "```sh\ncd other\ntorchrun --nproc_per_node 8 -m axolotl.cli.train cfg.yaml\n```\n"
     root = repo(tmp_path, {"sft/cfg.yaml": AXOLOTL, "other/cfg.yaml": AXOLOTL, "README.md": readme})
     assert topo(load_config(root / "sft/cfg.yaml").workload) == (1, 1, 1)
+
+
+# review4 class 2 (#4 SWE-Gym, #10 torchtune-amd-recipes): a Markdown launch line that names the config and
+# states a count beats a header comment that is a framework template (its launch line runs another config,
+# or it offers several counts); a comment that runs this very config with one count stays first.
+COPIED_HEADER = "# To launch on 2 devices, run the following command from root:\n#   tune run --nnodes 1 --nproc_per_node 2 full_finetune_distributed --config qwen2_5/7B_full\n"
+OPTIONS_HEADER = (
+    "# To launch on 2 devices:\n#   tune run --nproc_per_node 2 lora_finetune_distributed --config sft.yaml\n"
+    "# To launch on 8 devices:\n#   tune run --nproc_per_node 8 lora_finetune_distributed --config sft.yaml\n"
+)
+OWN_HEADER = "# To launch on 2 devices:\n#   tune run --nproc_per_node 2 lora_finetune_distributed --config configs/sft.yaml\n"
+DOCS_LINE = "```\ntune run --nproc_per_node 8 full_finetune_distributed --config configs/sft.yaml\n```\n"
+
+
+@pytest.mark.parametrize("header", [COPIED_HEADER, OPTIONS_HEADER])
+def test_a_markdown_launch_line_beats_a_template_header_comment(tmp_path: Path, header: str) -> None:
+    root = repo(tmp_path, {"configs/sft.yaml": header + AXOLOTL, "docs/Training.md": DOCS_LINE})
+    w = load_config(root / "configs/sft.yaml").workload
+    src = w.sources["world_size"]
+    assert topo(w) == (8, 1, 8) and src.file is not None and src.file.endswith("Training.md")
+    assert src.note is not None and "is overridden" in src.note and ("another config" in src.note or "several counts per node (2, 8)" in src.note)
+
+
+def test_the_configs_own_one_count_comment_still_beats_a_markdown_line(tmp_path: Path) -> None:
+    root = repo(tmp_path, {"configs/sft.yaml": OWN_HEADER + AXOLOTL, "docs/Training.md": DOCS_LINE})
+    w = load_config(root / "configs/sft.yaml").workload
+    assert topo(w) == (2, 1, 2) and w.sources["world_size"].key is not None and w.sources["world_size"].key.startswith("comment:")
+
+
+# review4 #4 SWE-Gym docs/OpenHands.md:96: a launch command written as inline code in a Markdown sentence names the config.
+@pytest.mark.parametrize(
+    ("prose", "expected"),
+    [
+        ("Then use `N_GPUS=8 tune run --nproc_per_node 8 full_finetune_distributed --config configs/sft.yaml` to train.\n", (8, 1, 8)),
+        ("Edit `configs/sft.yaml`, then run `pip install -e .` first.\n", (2, 1, 2)),  # no launch command: the comment stays
+    ],
+)
+def test_an_inline_code_launch_in_markdown_prose_names_the_config(tmp_path: Path, prose: str, expected: tuple[int, int, int]) -> None:
+    root = repo(tmp_path, {"configs/sft.yaml": COPIED_HEADER + AXOLOTL, "docs/Guide.md": prose})
+    w = load_config(root / "configs/sft.yaml").workload
+    assert topo(w) == expected
+
+
+# review4 #11 Virgo: `NNODES=$WORLD_SIZE` that the script never sets (the scheduler's variable) is an unknown
+# node count, said so, and the world size is not stated; one the script sets is read.
+@pytest.mark.parametrize(
+    ("script", "expected", "stated"),
+    [
+        ("FORCE_TORCHRUN=1 NNODES=$WORLD_SIZE NPROC_PER_NODE=8 llamafactory-cli train configs/sft.yaml\n", (8, 1, 8), False),
+        ("WORLD_SIZE=2\nFORCE_TORCHRUN=1 NNODES=$WORLD_SIZE NPROC_PER_NODE=8 llamafactory-cli train configs/sft.yaml\n", (16, 2, 8), True),
+    ],
+)
+def test_a_node_count_the_script_never_sets_is_unknown_not_one(tmp_path: Path, script: str, expected: tuple[int, int, int], stated: bool) -> None:
+    root = repo(tmp_path, {"configs/sft.yaml": LLAMAFACTORY, "scripts/train.sh": script})
+    w = load_config(root / "configs/sft.yaml").workload
+    src = w.sources["world_size"]
+    assert topo(w) == expected and src.explicit is stated
+    said = world_size_note(w)
+    if stated:
+        assert "unknown" not in said and "None" not in said
+    else:
+        assert "an unknown node count" in said and "`$WORLD_SIZE` is a variable the file never sets" in (src.note or "") and "None" not in said
+
+
+# review4 #16 SPPO scripts/pipeline.sh:85-99: the launcher copies the config to a new name and launches the copy.
+COPY_SCRIPT = (
+    'ds=$1\nnew_config="recipes/sft/{src}_${{ds}}.yaml"\ncp recipes/sft/{src}.yaml "$new_config"\n'
+    'accelerate launch --num_processes 4 scripts/run_sft.py "$new_config"\n'
+)
+
+
+def test_a_launch_of_a_copy_of_the_config_names_it(tmp_path: Path) -> None:
+    root = repo(tmp_path, {"recipes/sft/config.yaml": TRL, "scripts/pipeline.sh": COPY_SCRIPT.format(src="config")})
+    w = load_config(root / "recipes/sft/config.yaml").workload
+    src = w.sources["world_size"]
+    assert topo(w) == (4, 1, 4) and src.file is not None and src.file.endswith("pipeline.sh") and src.line == 4
+    assert any("line 3 copies recipes/sft/config.yaml to recipes/sft/config_${ds}.yaml" in n for n in w.notes)
+
+
+def test_a_launch_of_a_copy_of_another_config_does_not_name_it(tmp_path: Path) -> None:
+    files = {"recipes/sft/config.yaml": TRL, "recipes/sft/other.yaml": TRL, "scripts/pipeline.sh": COPY_SCRIPT.format(src="other")}
+    root = repo(tmp_path, files)
+    w = load_config(root / "recipes/sft/config.yaml").workload
+    assert not (w.sources["world_size"].file or "").endswith("pipeline.sh") and w.world_size == 1
+    other = load_config(root / "recipes/sft/other.yaml").workload
+    assert topo(other) == (4, 1, 4)
+
+
+# review4 #33 starcoder README.md:140/:162: `python finetune.py` runs one process; a block's trailing `\`
+# does not continue into the next block (its `--nproc_per_node number_of_gpus` line is another command).
+SCRIPT = "import argparse\nfrom transformers import Trainer, TrainingArguments\np = argparse.ArgumentParser()\np.add_argument('--lr')\nargs = p.parse_args()\n"
+
+
+@pytest.mark.parametrize(
+    ("readme", "expected"),
+    [
+        (
+            "```bash\npython finetune/finetune.py \\\n  --lr 1e-4 \\\n```\nMore GPUs:\n```bash\ntorchrun --nproc_per_node 4 finetune/finetune.py --lr 1e-4\n```\n",
+            1,
+        ),
+        ("```bash\ntorchrun --nproc_per_node 4 finetune/finetune.py --lr 1e-4\n```\n", 4),
+    ],
+)
+def test_a_plain_python_run_of_the_script_is_one_process(tmp_path: Path, readme: str, expected: int) -> None:
+    root = repo(tmp_path, {"finetune/finetune.py": SCRIPT, "README.md": readme})
+    launch = launchers.find_launch(root / "finetune/finetune.py")
+    assert launch is not None and launch.world == expected and launch.line == 2

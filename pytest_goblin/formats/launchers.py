@@ -126,6 +126,7 @@ class Launch:
     line: int
     command: str  # the launch words, shortened
     nodes_said: bool = True  # False: nodes assumed (the note says how)
+    nodes_unset: str = ""  # the node count is a variable the file never sets (`$WORLD_SIZE`): unknown, not a statement
     per_node_said: bool = True
     assumed: list[str] = field(default_factory=list)  # what was assumed, with the launcher's own default cited
     strategy: dict[str, Any] = field(default_factory=dict)  # from an accelerate config / flags: strategy, zero_stage, offload
@@ -157,6 +158,7 @@ _FENCE = re.compile(r"^\s*(```|~~~)")
 _POSITIONAL = re.compile(r"^\$(?:\{[1-9]\d?\}|[1-9])$")  # `$4` / `${10}`: a positional parameter alone
 _DEFAULT_OF = re.compile(r"^\$\{([A-Za-z_]\w{0,63}):-([^}$]{0,256})\}$")  # `${VAR:-default}` alone
 _LAUNCH_WORDS = ("torchrun", "torch.distributed", "accelerate", "deepspeed", "tune", "llamafactory-cli", "lmf", "axolotl", "srun", "sbatch", "python", "modal")
+_COPY = re.compile(r"^cp\s+(.+)$")
 _SLURM_VARS = {"SLURM_NNODES": "nodes", "SLURM_JOB_NUM_NODES": "nodes", "SLURM_GPUS_PER_NODE": "gpus_per_node", "SLURM_GPUS_ON_NODE": "gpus_per_node"}
 
 
@@ -267,11 +269,22 @@ def _markdown_code(text: str) -> list[tuple[int, str]]:
     inside = False
     for n, line in enumerate(text.splitlines(), 1):
         if _FENCE.match(line):
+            if inside:  # a block's end ends its last command: a trailing `\` does not reach the next block (review4 #33 starcoder README.md:157)
+                out.append((n, ""))
             inside = not inside
             continue
         if inside:
             out.append((n, re.sub(r"^\s*[$>]\s+", "", line)))
+        else:  # prose: an inline code span that is a whole launch command naming a config (review4 #4 SWE-Gym docs/OpenHands.md:96)
+            out.extend((n, m.group(1)) for m in _INLINE_LAUNCH.finditer(line))
     return out
+
+
+# `N_GPUS=8 modal run scripts/train.py --config configs/x.yaml` in a sentence: env assignments, a launcher program,
+# and a config file word; other inline code (`pip install`, a path) is not a command goblin reads.
+_INLINE_LAUNCH = re.compile(
+    r"`((?:[A-Z_][A-Z0-9_]*=\S+\s+)*(?:tune|torchrun|accelerate|deepspeed|modal|llamafactory-cli|axolotl)\s[^`]*?\.(?:ya?ml|json)\b[^`]*)`"
+)
 
 
 _CELL_SHELL = re.compile(r"^%%(?:bash|sh|script\s+(?:ba)?sh)\b")
@@ -371,6 +384,7 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
     defaulted: dict[str, str] = {}  # VAR -> how `${VAR:-default}` over such an argument was read
     loops: dict[str, list[str]] = {}  # `for VAR in a.yaml b.yaml` / `configs/*.yaml`: the words VAR takes, until `done`
     commented: list[Line] = []
+    copies: dict[str, tuple[str, int]] = {}  # the copy's path -> (the config it copies, line)
     for n, logical in _logical_lines(raw):
         stripped = hash_comment_cut(logical).strip()
         if not stripped:
@@ -428,6 +442,12 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                 words = _split(expand(assigned, env))
                 env[m.group(1)] = words[0] if len(words) == 1 else " ".join(words)
                 continue
+            copy = _COPY.match(part.strip())
+            if copy:  # `cp recipes/x/config_full.yaml "$new_config_file"`: a launch of the copy runs this config (review4 #16 SPPO)
+                words = [_word(w) for w in _split(expand(copy.group(1), env)) if not w.startswith("-")]
+                if len(words) == 2 and words[0].lower().endswith((".yaml", ".yml", ".json")) and "$" not in words[0]:
+                    copies[words[1]] = (words[0], n)
+                continue
             if not any(w in part for w in _LAUNCH_WORDS):
                 continue
             used = [defaulted[v] for v in sorted(defaulted) if re.search(r"\$\{?" + v + r"\b", part)]
@@ -439,12 +459,21 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                     if not a:
                         break
                     inline[a.group(1)] = a.group(2)
-                commands.append(Line(n, tuple(tokens), tuple({**env, **inline}.items()), places.get(n, ""), notes=tuple(used), cwd=cwd))
+                said = list(used)
+                for i, t in enumerate(tokens):
+                    if _word(t) in copies:
+                        src, at = copies[_word(t)]
+                        said.append(f"line {at} copies {src} to {_word(t)}, which line {n} launches: read as a launch of {src}")
+                        tokens[i] = src
+                commands.append(Line(n, tuple(tokens), tuple({**env, **inline}.items()), places.get(n, ""), notes=tuple(said), cwd=cwd))
     names = frozenset(_word(tok).rsplit("/", 1)[-1] for line in commands for tok in line.tokens)
     globs = frozenset(name for name in names if _GLOB.search(name))
     names |= frozenset(_word(tok).rsplit("/", 1)[-1] for line in commented for tok in line.tokens)
     return LauncherFile(path=path, lines=tuple(commands), sbatch=tuple(sbatch), names=names, globs=globs, commented=tuple(commented))
 
+
+# review4 #11 Virgo: `NNODES=$WORLD_SIZE` comes from the scheduler; the node count is unknown, not 1.
+NODES_UNSET = "is a variable the file never sets (the scheduler or caller sets it): the node count is unknown"
 
 MAX_COMMENTED = 64  # commented-out launch lines kept per file
 
@@ -711,6 +740,9 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
             out.nodes = int(value.split(":")[1]) or 1
             out.assumed.append(f"elastic node range {value}: the maximum, {out.nodes}, assumed")
             out.nodes_said = False
+        elif value is not None and "$" in value:  # a variable the file never sets (`NNODES=$WORLD_SIZE`: the scheduler's)
+            out.nodes, out.nodes_said, out.nodes_unset = 1, False, value
+            out.assumed.append(f"node count `{value}` {NODES_UNSET}: 1 node assumed only to project")
         elif value is not None:  # an unresolved variable
             out.nodes, out.nodes_said = 1, False
             out.assumed.append(f"node count `{value}` is not resolved in the file: 1 node assumed")
@@ -1498,6 +1530,8 @@ def _find_launch(config_path: str) -> Launch | None:
             found = read_launch(line, lf, shown, roots, root)
             if found is None:  # `modal run -m src.train --config=...`, `python launch.py x.yaml`: the command that file builds
                 found = _python_entry(line, lf, shown, folder, roots, root)
+            if found is None and config.suffix == ".py":
+                found = _plain_python(line, lf, shown, config, folder, root)
             if found is not None:
                 found.place = line.place
                 found.script = _script_run(line, folder, root)
@@ -1509,6 +1543,19 @@ def _find_launch(config_path: str) -> Launch | None:
                     found.notes.append(f"repository root: {root} ({how})")
                 return found
     return _commented_launch(config, root, roots)
+
+
+def _plain_python(line: Line, lf: LauncherFile, shown: str, script: Path, folder: Path, root: Path) -> Launch | None:
+    """`python finetune/finetune.py --flags`: the script itself run by the interpreter, one process on one
+    node (review4 #33 starcoder README.md:140); None for any other line (a launcher, `python -m`, another file)."""
+    words = [t for t in line.tokens if not re.match(r"^[A-Za-z_]\w*=", t)]  # the inline VAR=value prefix
+    if len(words) < 2 or not re.fullmatch(r"python(3(\.\d+)?)?", Path(words[0]).name) or not words[1].endswith(".py"):
+        return None
+    if not names_config((words[1],), script, folder, root, line.cwd):
+        return None
+    out = Launch(nodes=1, per_node=1, file=str(lf.path), shown=shown, line=line.line, command=_command(line.tokens))
+    out.notes.append(f"{shown} line {line.line} runs the script with `{Path(words[0]).name}`: one process (no torchrun, accelerate or deepspeed launcher)")
+    return out
 
 
 def _template_launch(config: Path, root: Path, roots: list[Path]) -> Launch | None:

@@ -332,6 +332,36 @@ def world_from_text(text: str) -> Said | None:
     return None
 
 
+# A header comment's launch line that runs another config (`tune run ... --config qwen2_5/7B_full` in a file
+# that is not qwen2_5/7B_full): the framework's template header, copied with the recipe (review4 #4 SWE-Gym).
+_COMMENT_CONFIG = re.compile(r"--config[=\s]+([^\s<>$]+)")
+
+
+def template_comment(text: str, config_name: str) -> str | None:
+    """Why the config's own comment lines are a template rather than the repository's word on its topology,
+    or None: a comment launch line that runs another config (a copied framework header), or comment lines
+    that offer several GPUs-per-node counts (options, not the count this run used)."""
+    stem = config_name.rsplit("/", 1)[-1]
+    stem = re.sub(r"\.ya?ml$", "", stem, flags=re.IGNORECASE)
+    counts: list[int] = []
+    for line in text.splitlines():
+        body = line.lstrip()
+        if not body.startswith("#"):
+            continue
+        m = _COMMENT_CONFIG.search(body)
+        if m:
+            named = re.sub(r"\.ya?ml$", "", m.group(1).rsplit("/", 1)[-1], flags=re.IGNORECASE)
+            if named and named != stem:
+                return f"its comment runs `--config {m.group(1)}`, another config: a framework template's header kept in this file"
+        for pat in _PER_NODE:
+            c = pat.search(body)
+            if c and int(c.group(1)) not in counts:
+                counts.append(int(c.group(1)))
+    if len(counts) > 1:
+        return f"its comment offers several counts per node ({', '.join(str(c) for c in counts)}), not the one this run used"
+    return None
+
+
 # The accelerate config a launch line names (`--config_file recipes/accelerate_configs/zero3.yaml`, or
 # open-r1's sbatch accelerator argument, slurm/train.slurm:22 and :67 `recipes/accelerate_configs/$ACCELERATOR.yaml`):
 # open-r1's zero2/zero3 files are DeepSpeed ZeRO-2/3 and fsdp.yaml is FSDP (recipes/accelerate_configs/*.yaml).
@@ -403,16 +433,23 @@ def read_world_size(
     # assumed (`${gpus}` not resolved) says no count: over those the comment's count stays first.
     launched = find_launch(r.path)
     weak = launched is not None and (Path(launched.file).suffix.lower() in (".md", ".markdown") or not launched.per_node_said)
+    # a Markdown line that names this file and states a count beats a template comment (review4 class 2:
+    # SWE-Gym docs/OpenHands.md:96 `N_GPUS=8 ...` over torchtune's "To launch on 2 devices ... qwen2_5/7B_full")
+    template = template_comment(text, Path(r.path).name) if found and weak and launched is not None and launched.per_node_said and launched.nodes_said else None
+    if template:
+        weak = False
     if launched is not None and not (found and weak):
         _from_launcher(r, launched)
         if found:
             said = f"{found.gpus} GPU{'s' if found.gpus != 1 else ''}"
             how = "agrees" if found.gpus == launched.world else "is overridden"
+            how += f" ({template})" if template else ""
             src = r.sources["world_size"]
             src.note = f"{src.note}; the launcher was used: the config's own text at line {found.line} (`{found.phrase}`, {said}) {how}"
             if found.gpus != launched.world:
                 r.notes.append(
                     f"world size: the config's own text at line {found.line} says `{found.phrase}` ({said}); the repository launcher that names it wins"
+                    + (f": {template}" if template else "")
                 )
         _apply_minimum(r, implied)
         _ddp_if_launched(r, launched.strategy_unread or None)
@@ -510,7 +547,8 @@ def _from_launcher(r: Reader, launched: Any) -> None:
     key = f"launcher: {launched.command}"
     r.values["world_size"] = launched.world
     # a commented-out line (launchers._commented_launch) is a hint: its count is used, said as assumed
-    said = not getattr(launched, "commented", False)
+    # so is a node count the file never sets (`NNODES=$WORLD_SIZE`): the world size is then not stated either
+    said = not getattr(launched, "commented", False) and not getattr(launched, "nodes_unset", "")
     r.sources["world_size"] = FieldSource(file=launched.file, key=key, line=launched.line, explicit=said, note=note)
     r.values["nodes"] = launched.nodes
     r.sources["nodes"] = FieldSource(file=launched.file, key=key, line=launched.line, explicit=launched.nodes_said, note=note)
@@ -694,6 +732,11 @@ def world_size_note(w: WorkloadConfig) -> str:
     for findings that depend on the topology; a node count that was assumed says so."""
     src = w.sources.get("world_size")
     shown = topology_phrase(w)
+    from .launchers import NODES_UNSET
+
+    if src is not None and not src.explicit and (src.key or "").startswith("launcher:") and NODES_UNSET in (src.note or ""):
+        per = w.gpus_per_node or 1
+        return f"on {per} GPU{'s' if per != 1 else ''} per node x an unknown node count (its launcher's node count {NODES_UNSET}, {source_place(src, w)}; 1 node assumed; set goblin_world_size to state it)"
     if src is not None and not src.explicit and (src.key or "").startswith("launcher:"):  # a commented-out launch line
         return f"on {shown} (assumed from a commented-out line, {source_place(src, w)}; set goblin_world_size to state it)"
     if src is None or not src.explicit:
