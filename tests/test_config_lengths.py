@@ -57,3 +57,35 @@ def test_grpo_without_length_keys_takes_the_release_defaults_not_sft_max_length(
     note = w.sources["seq_len"].note or ""
     assert w.seq_len == 512 + 256, note  # trl 0.17.0 grpo_config.py:201-202 and :214-215 defaults
     assert "max_completion_length unset: 256" in note and "SFTConfig" not in note
+
+
+PACKED_SCRIPT = """import argparse
+from transformers import Trainer, TrainingArguments
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--seq_length", type=int, default=2048)
+parser.add_argument("--batch_size", type=int, default=1)
+args = parser.parse_args()
+train = ConstantLengthDataset(tokenizer, data, seq_length=args.seq_length)
+training_args = TrainingArguments(output_dir="out", per_device_train_batch_size=args.batch_size, bf16=True)
+model = AutoModelForCausalLM.from_pretrained("bigcode/starcoderbase-1b")
+Trainer(model=model, args=training_args, train_dataset=train).train()
+"""
+
+
+def test_a_packing_dataset_call_sets_the_scripts_sequence_length_from_its_argparse_default(tmp_path: Path) -> None:
+    path = tmp_path / "finetune.py"
+    path.write_text(PACKED_SCRIPT)
+    w = load_config(path).workload
+    assert w.sample_packing is True
+    assert w.seq_len == 2048  # the argparse default of --seq_length (line 5), not the assumed 1024
+    assert w.sources["seq_len"].line == 5, w.sources["seq_len"]
+
+
+def test_a_packing_call_without_a_readable_length_keeps_the_assumed_one(tmp_path: Path) -> None:
+    # must not fire: a computed seq_length is not read
+    path = tmp_path / "finetune.py"
+    path.write_text(PACKED_SCRIPT.replace("seq_length=args.seq_length", "seq_length=compute()"))
+    w = load_config(path).workload
+    assert w.sample_packing is True and w.seq_len == 1024
+    assert not w.sources["seq_len"].explicit
