@@ -235,6 +235,8 @@ class HFTrainerAdapter(Adapter):
             else f"TRL SFTConfig/DPOConfig max_length=1024 ({TRL_DOCS})",
             convert=positive,
         )
+        if not r.sources["seq_len"].explicit:
+            _online_seq_len(r)
         attn_default, attn_note = _attention_default(r)
         r.take(
             "attention",
@@ -283,6 +285,55 @@ class HFTrainerAdapter(Adapter):
             checkpoint_key=checkpoint_key(data, workload.path),
             liger_key="use_liger_kernel",
         )
+
+
+# The online-RL config classes whose training step runs on prompt + completion tokens: GRPOTrainer concatenates the
+# prompt and completion ids before the policy's forward (trl 1.16.0 trl/trainer/grpo_trainer.py:3024 in _compute_loss;
+# 0.15.2 :699 in compute_loss); RLOOTrainer from 0.22 is built on the same generation loop (rollout.MODELLED).
+ONLINE_SEQ_CLASSES = ("GRPOConfig", "RLOOConfig")
+
+
+def _online_seq_len(r: Reader) -> None:
+    """seq_len of a TRL GRPO/RLOO config: max_prompt_length + max_completion_length, the config's values or the
+    class's default at the TRL release the recipe pins (rollout.trl_default, cited), never SFTConfig's max_length
+    (review4 #15: 1024 "SFTConfig/DPOConfig max_length" for max_prompt_length 512 + max_completion_length 3584).
+    Left alone when the completion length is neither set nor a known default."""
+    import re
+
+    from ..rollout import ASSUMED_PROMPT, ASSUMED_PROMPT_CITE, trl_default
+
+    m = re.search(r"\((\w+Config)\b", r.framework or "")
+    cls = m.group(1) if m else None
+    if cls not in ONLINE_SEQ_CLASSES:
+        return
+    from ..frameworks.history import reading
+
+    # the release the recipe is read as, the one the rollout split prices (tools/audit_tools._trl_reading)
+    got_version = reading(r.framework, r.path, r.text)
+    version = got_version.version if got_version is not None and got_version.version[:1].isdigit() else str(tables.table("trl")["version"])
+    parts: list[tuple[int, str]] = []
+    for key in ("max_prompt_length", "max_completion_length"):
+        k, v, line = r.raw(key)
+        if k is not None:
+            try:
+                n = positive(v)
+            except (TypeError, ValueError):
+                return  # not a length goblin can read: keep the assumed seq_len and its note
+            parts.append((n, f"{key} {n} (line {line})" if line else f"{key} {n} (the config)"))
+            continue
+        got = trl_default(cls, key, version)
+        if got is not None and isinstance(got.value, int) and not isinstance(got.value, bool) and got.value > 0:
+            parts.append((got.value, f"{key} unset: {got.value} ({got.source})"))
+        elif key == "max_prompt_length":
+            parts.append((ASSUMED_PROMPT, f"no prompt length: {ASSUMED_PROMPT} assumed ({ASSUMED_PROMPT_CITE})"))
+        else:
+            return
+    total = sum(n for n, _ in parts)
+    r.default(
+        "seq_len",
+        total,
+        f"{cls} trains on prompt + completion (trl trainer/grpo_trainer.py:3024@1.16.0): " + " + ".join(t for _, t in parts) + f" = {total} tokens",
+    )
 
 
 def _trl_checkpoint_default(r: Reader, classes: tuple[str, ...]) -> tuple[bool, str]:

@@ -118,6 +118,9 @@ class Script:
     # whether that parse stops on an argument no dataclass reads: parse_args_into_dataclasses() without
     # return_remaining_strings raises ValueError (HF_PARSE_AT); None when the script parses otherwise
     launch_stops: bool | None = None
+    # the sequence length a packing dataset call packs the rows to (`ConstantLengthDataset(seq_length=...)`,
+    # `pack_dataset(ds, seq_length)`): (value, where, the call's line)
+    packed_length: tuple[int, Location, int] | None = None
 
 
 def _name(func: ast.expr) -> str:
@@ -394,6 +397,12 @@ def read_script(path: Path, text: str) -> Script:
     if "sample_packing" in s.fixed:
         s.values["packing"] = True
         s.where["packing"] = Location(None, s.code_lines["sample_packing"], fixed=s.fixed["sample_packing"])
+        if s.packed_length is not None and not any(k in s.values for k in ("max_seq_length", "max_length", "model_max_length")):
+            # review4 #33 (bigcode starcoder finetune.py: ConstantLengthDataset(seq_length=args.seq_length), argparse
+            # default 2048): the rows are packed to that length, every sample is that long
+            value, loc, line = s.packed_length
+            s.values["max_length"], s.where["max_length"] = value, loc
+            s.notes.append(f"seq_len {value}: the packing dataset call at line {line} packs the rows to sequences of {value} tokens")
     if "use_peft" in s.values and bnb.get("load_in_4bit"):
         s.values.setdefault("load_in_4bit", True)
     if s.config_class in HF_ARGS:
@@ -1367,6 +1376,15 @@ def _code_switches(s: Script, node: ast.Call, name: str, parents: dict[int, ast.
             what, how = "gradient_checkpointing", f"{label} turns gradient checkpointing on ({KBIT_AT})"
     elif name in PACKED_AT:
         what, how = "sample_packing", f"{label} packs the rows ({PACKED_AT[name]})"
+        size = next((k.value for k in node.keywords if k.arg == "seq_length"), None)
+        if size is None and name == "pack_dataset" and len(node.args) > 1:
+            size = node.args[1]  # pack_dataset(dataset, seq_length, ...): trl 1.16.0 trl/data_utils.py:837
+        if size is not None:
+            ok, value, loc = lit(size)
+            if ok and loc is not None and isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                s.packed_length = (value, loc, node.lineno)
+            else:
+                s.notes.append(f"{label} packs to a seq_length goblin cannot read; the length is assumed")
     elif not name.endswith("Trainer") and name not in CONFIG_CLASSES and any(k.arg == "packing" for k in node.keywords):
         ok, value, _ = lit(next(k.value for k in node.keywords if k.arg == "packing"))
         if ok and value is True:
