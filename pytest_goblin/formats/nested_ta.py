@@ -19,7 +19,8 @@ from .base import Reader
 from .hf_trainer import MIN_TA_HITS, TA_BATCH_KEYS, TA_ONLY_KEYS, HFTrainerAdapter
 
 BLOCK = "training_args"
-_READS = re.compile(r"(\w*TrainingArguments)\(\s*\*\*\s*(?:\w+\.)?" + BLOCK + r"\b")
+# word-anchored and bounded: a megabyte run of letters is one start, not one per character (tests/test_security.py census)
+_READS = re.compile(r"\b(\w{0,64}TrainingArguments)\(\s{0,64}\*\*\s{0,64}(?:\w{1,64}\.)?" + BLOCK + r"\b")
 MAX_SCRIPT_BYTES = 256_000
 
 
