@@ -47,6 +47,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -1308,6 +1309,28 @@ def _listing(folder: Path) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
 
 
 _PYFILES: dict[str, tuple[int, tuple[Path, ...]]] = {}
+
+
+def folder_scripts(config: Path, limit: int) -> Iterator[tuple[Path, str, Path]]:
+    """Each Python file of the config's folders, its parents and their script folders, once, with its text read
+    within the repository (safepath: inside the tree, a regular file, at most `limit` bytes; others are passed
+    over) and the root it is shown from: formats/nested_ta.py and formats/templates.py look for who reads the config."""
+    absolute = Path(os.path.abspath(config))
+    real = Path(os.path.realpath(absolute))
+    roots, root, _ = _tree(absolute)
+    if not real.is_relative_to(root):
+        root = real.parent
+    seen: set[Path] = set()
+    for folder in _folders(real, root):
+        for script in _python_files(folder):
+            if script in seen:
+                continue
+            seen.add(script)
+            try:
+                text = read_text(script, roots=roots, limit=limit)
+            except (UnsafePath, OSError):
+                continue
+            yield script, text, root
 
 
 def _python_files(folder: Path) -> tuple[Path, ...]:

@@ -31,28 +31,12 @@ def _block(data: Any) -> Any:
 def reader_script(config: Path) -> tuple[str, int, str, str] | None:
     """(script, line, class) of the first Python file in the config's folders, its parents and their
     script folders that builds a TrainingArguments class from the file's `training_args` mapping."""
-    from .launchers import _folders, _python_files, _tree
+    from .launchers import folder_scripts
 
-    absolute = Path(os.path.abspath(config))
-    real = Path(os.path.realpath(absolute))
-    _, root, _ = _tree(absolute)
-    if not real.is_relative_to(root):
-        root = real.parent
-    seen: set[Path] = set()
-    for folder in _folders(real, root):
-        for script in _python_files(folder):
-            if script in seen:
-                continue
-            seen.add(script)
-            try:
-                if script.stat().st_size > MAX_SCRIPT_BYTES:
-                    continue
-                text = script.read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                continue
-            m = _READS.search(text)
-            if m:
-                return os.path.relpath(script, root), text.count("\n", 0, m.start()) + 1, m.group(1), text
+    for script, text, root in folder_scripts(config, MAX_SCRIPT_BYTES):
+        m = _READS.search(text)
+        if m:
+            return os.path.relpath(script, root), text.count("\n", 0, m.start()) + 1, m.group(1), text
     return None
 
 

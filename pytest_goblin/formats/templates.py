@@ -40,32 +40,17 @@ def renderers(config: Path) -> tuple[list[str], bool]:
     """(`script:line` of the `.render(` call of each Python file in the config's folders, its parents
     and their script folders that renders Jinja, whether those listed name the config's file).
     Files that name the config come first; when some do, only they are listed."""
-    from .launchers import _folders, _python_files, _tree
+    from .launchers import folder_scripts
 
-    absolute = Path(os.path.abspath(config))
-    real = Path(os.path.realpath(absolute))
-    _, root, _ = _tree(absolute)
-    if not real.is_relative_to(root):
-        root = real.parent
     naming: list[str] = []
     other: list[str] = []
-    seen: set[Path] = set()
-    for folder in _folders(real, root):
-        for script in _python_files(folder):
-            if script in seen:
-                continue
-            seen.add(script)
-            try:
-                if script.stat().st_size > MAX_SCRIPT_BYTES:
-                    continue
-                text = script.read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                continue
-            line = _render_line(text)
-            if line is None:
-                continue
-            shown = f"{os.path.relpath(script, root)}:{line}"
-            (naming if real.name in text else other).append(shown)
+    real = Path(os.path.realpath(os.path.abspath(config)))
+    for script, text, root in folder_scripts(config, MAX_SCRIPT_BYTES):
+        line = _render_line(text)
+        if line is None:
+            continue
+        shown = f"{os.path.relpath(script, root)}:{line}"
+        (naming if real.name in text else other).append(shown)
     return (naming, True) if naming else (other, False)
 
 
