@@ -58,6 +58,7 @@ from ..redact import redact, shell_secret_values
 from ..safepath import UnsafePath, read_text, tree_of
 from ..schemas import WorkloadConfig
 from ..yamlio import learn_secrets
+from .cloud import is_dstack
 
 MAX_BYTES = 256_000  # a launcher or README larger than this is not read
 NOTEBOOK_BYTES = 2_000_000  # a notebook (its outputs included) larger than this is not read
@@ -76,7 +77,8 @@ SKIP_DIRS = frozenset(
 MAX_FILES = 40  # launcher candidates per folder (by name order)
 MAX_DEPTH = 12  # parent folders walked up to the repository root
 SCRIPT_SUFFIXES = frozenset({".sh", ".bash", ".zsh", ".slurm", ".sbatch", ".job", ".pbs"})
-SCRIPT_FOLDERS = ("scripts", "script", "launch", "launcher", "launchers", "slurm", "jobs", "run", "bin")
+# the last five hold cloud launcher files (formats/cloud.py: dstack, SkyPilot, Kubeflow PyTorchJob YAML)
+SCRIPT_FOLDERS = ("scripts", "script", "launch", "launcher", "launchers", "slurm", "jobs", "run", "bin", "k8s", "kubernetes", "skypilot", "sky", "dstack")
 PER_NODE_ASSUMED = 8  # one MI300X platform: 8 GPUs on one xGMI fabric
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".py", ".toml")
 
@@ -114,6 +116,7 @@ class LauncherFile:
     names: frozenset[str] = frozenset()  # the last path part of every word: a file that names no `x.yaml` is skipped unread
     globs: frozenset[str] = frozenset()  # the last path part of every word that is a glob (`configs/*.yaml` of a `for` loop)
     commented: tuple[Line, ...] = ()  # launch commands written as a shell comment (`# N_GPUS=2 modal run ... x.yaml`)
+    cloud: tuple[str, ...] = ()  # a dstack/SkyPilot/PyTorchJob YAML (formats/cloud.py): what it asks for, said in every launch read from it
 
 
 @dataclass
@@ -360,14 +363,26 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
 
         built = [Line(c.line, c.tokens, (), notes=tuple(c.notes)) for c in python_commands(text)]
         return LauncherFile(path=path, lines=tuple(built), sbatch=(), names=frozenset(_word(t).rsplit("/", 1)[-1] for c in built for t in c.tokens))
-    if suffix == ".ipynb":
+    env: dict[str, str] = {}
+    sbatch: list[tuple[str, int, int]] = []
+    cloud: tuple[str, ...] = ()
+    if suffix in (".yaml", ".yml"):  # a cloud launcher file: its commands read as a script's, its counts as #SBATCH lines
+        from .cloud import read_cloud
+
+        found = read_cloud(path, text)
+        if found is None:
+            return LauncherFile(path=path, lines=(), sbatch=())
+        raw, env, cloud = found.lines, dict(found.env), tuple(found.notes)
+        if found.nodes:
+            sbatch.append(("nodes", *found.nodes))
+        if found.gpus:
+            sbatch.append(("gpus_per_node", *found.gpus))
+    elif suffix == ".ipynb":
         raw, places = _notebook_shell(text)
     elif suffix in (".md", ".markdown"):
         raw = _markdown_code(text)
     else:
         raw = list(enumerate(text.splitlines(), 1))
-    env: dict[str, str] = {}
-    sbatch: list[tuple[str, int, int]] = []
     commands: list[Line] = []
     for n, line in raw:
         m = _SBATCH.match(line.strip())
@@ -470,7 +485,7 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
     names = frozenset(_word(tok).rsplit("/", 1)[-1] for line in commands for tok in line.tokens)
     globs = frozenset(name for name in names if _GLOB.search(name))
     names |= frozenset(_word(tok).rsplit("/", 1)[-1] for line in commented for tok in line.tokens)
-    return LauncherFile(path=path, lines=tuple(commands), sbatch=tuple(sbatch), names=names, globs=globs, commented=tuple(commented))
+    return LauncherFile(path=path, lines=tuple(commands), sbatch=tuple(sbatch), names=names, globs=globs, commented=tuple(commented), cloud=cloud)
 
 
 # review4 #11 Virgo: `NNODES=$WORLD_SIZE` comes from the scheduler; the node count is unknown, not 1.
@@ -720,6 +735,7 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
     flags = _flags(line.tokens)
     sb = {what: (value, n) for what, value, n in reversed(lf.sbatch)}  # first directive wins
     out = Launch(nodes=1, per_node=1, file=str(lf.path), shown=shown, line=line.line, command=_command(line.tokens))
+    out.notes.extend(lf.cloud)
     out.notes.extend(line.notes)
     visible = _visible(env)
 
@@ -828,11 +844,11 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
         else:
             out.per_node, out.per_node_said = PER_NODE_ASSUMED, False
             out.assumed.append(f"GPUs per node not stated: {PER_NODE_ASSUMED} assumed (one MI300X node)")
-    _visible_limit(out, visible, sb)
+    _visible_limit(out, visible, sb, f"{lf.path.name} line" if lf.cloud else "#SBATCH line")
     return out
 
 
-def _visible_limit(out: Launch, visible: tuple[int, str] | None, sb: dict[str, tuple[int, int]]) -> None:
+def _visible_limit(out: Launch, visible: tuple[int, str] | None, sb: dict[str, tuple[int, int]], said: str = "#SBATCH line") -> None:
     """More processes per node than the GPUs the line makes visible (`CUDA_VISIBLE_DEVICES=5,7` with an
     accelerate config's `num_processes: 4`) or the slurm job asks for (`#SBATCH --gres=gpu:2`): the two
     statements disagree; the smaller, the GPUs the processes can have, is taken and the conflict said
@@ -841,7 +857,7 @@ def _visible_limit(out: Launch, visible: tuple[int, str] | None, sb: dict[str, t
     if visible is not None:
         limits.append((visible[0], f"{visible[1]} makes {visible[0]} visible"))
     if "gpus_per_node" in sb:
-        limits.append((sb["gpus_per_node"][0], f"#SBATCH line {sb['gpus_per_node'][1]} asks for {sb['gpus_per_node'][0]} per node"))
+        limits.append((sb["gpus_per_node"][0], f"{said} {sb['gpus_per_node'][1]} asks for {sb['gpus_per_node'][0]} per node"))
     below = [(n, why) for n, why in limits if n < out.per_node]
     if not below:
         return
@@ -1268,7 +1284,7 @@ def _rank(name: str) -> int | None:
     None for a file that is none of them."""
     low = name.lower()
     suffix = Path(low).suffix
-    if suffix in SCRIPT_SUFFIXES:
+    if suffix in SCRIPT_SUFFIXES or is_dstack(low):
         return 0
     if suffix == ".ipynb":
         return 1
@@ -1298,11 +1314,11 @@ def _listing(folder: Path) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
                 if low in SCRIPT_FOLDERS:
                     if entry.is_dir(follow_symlinks=False):
                         subs.append(Path(entry.path))
-                elif _rank(entry.name) is not None:
+                elif _rank(entry.name) is not None or low.endswith((".yaml", ".yml")):  # a YAML: a cloud launcher file (formats/cloud.py) or nothing
                     found.append(Path(entry.path))
     except OSError:
         return (), ()
-    files = tuple(sorted(found, key=lambda p: (_rank(p.name), p.name))[:MAX_FILES])  # scripts before READMEs
+    files = tuple(sorted(found, key=lambda p: (_rank(p.name) if _rank(p.name) is not None else 4, p.name))[:MAX_FILES])  # scripts before READMEs, YAMLs last
     folders = tuple(sorted(subs, key=lambda p: SCRIPT_FOLDERS.index(p.name.lower())))
     _FOLDERS[key] = (mtime, files, folders)
     return files, folders
@@ -1499,7 +1515,7 @@ def searched(config_path: str | Path) -> str:
     rest = _repository_files(root)
     tail = f"; stopped early: {rest.stopped}" if rest.stopped else ""
     return (
-        f"searched shell/slurm scripts, notebooks and Markdown code blocks in {shown}, then the rest of the repository {root}"
+        f"searched shell/slurm scripts, cloud launcher YAML (dstack, SkyPilot, PyTorchJob), notebooks and Markdown code blocks in {shown}, then the rest of the repository {root}"
         f"{' (' + how + ')' if how else ''}: {len(rest.files)} such file(s) in {rest.folders} folder(s){tail}"
     )
 
@@ -1577,6 +1593,7 @@ def _plain_python(line: Line, lf: LauncherFile, shown: str, script: Path, folder
     if not names_config((words[1],), script, folder, root, line.cwd):
         return None
     out = Launch(nodes=1, per_node=1, file=str(lf.path), shown=shown, line=line.line, command=_command(line.tokens))
+    out.notes.extend(lf.cloud)
     out.notes.append(f"{shown} line {line.line} runs the script with `{Path(words[0]).name}`: one process (no torchrun, accelerate or deepspeed launcher)")
     return out
 
