@@ -148,3 +148,72 @@ def test_skypilot_accelerator_alternatives_leave_the_count_assumed(tmp_path: Pat
     launch = launchers.find_launch(root / "configs/sft.yaml")
     assert launch is not None and launch.nodes == 2 and not launch.per_node_said
     assert any("lists alternatives" in n for n in launch.notes)
+
+
+# ------------------------------------------------------------------ config names built from variables
+def test_a_config_name_from_an_unset_variable_matches_the_one_file_of_its_folder(tmp_path: Path) -> None:
+    script = "#!/bin/bash\ntorchrun --nnodes 2 --nproc_per_node 8 -m axolotl.cli.train configs/${MODEL}.yaml\n"
+    root = repo(tmp_path, {"configs/sft.yaml": AXOLOTL, "train.sh": script})
+    launch = launchers.find_launch(root / "configs/sft.yaml")
+    assert launch is not None and (launch.nodes, launch.per_node) == (2, 8) and launch.line == 2
+    assert any("read as the pattern `configs/*.yaml`, which sft.yaml is the one file of its folder to match" in n for n in launch.notes)
+
+
+def test_a_variable_pattern_matching_two_files_names_neither(tmp_path: Path) -> None:
+    script = "#!/bin/bash\ntorchrun --nnodes 2 --nproc_per_node 8 -m axolotl.cli.train configs/${MODEL}.yaml\n"
+    root = repo(tmp_path, {"configs/sft.yaml": AXOLOTL, "configs/dpo.yaml": AXOLOTL, "train.sh": script})
+    assert launchers.find_launch(root / "configs/sft.yaml") is None
+    # a bare `${X}.yaml` is no pattern at all (any YAML of the folder)
+    bare = "#!/bin/bash\ntorchrun --nnodes 2 --nproc_per_node 8 -m axolotl.cli.train ${X}.yaml\n"
+    root2 = repo(tmp_path / "b", {"sft.yaml": AXOLOTL, "train.sh": bare})
+    assert launchers.find_launch(root2 / "sft.yaml") is None
+
+
+def test_a_config_variable_set_earlier_is_resolved_and_another_file_is_not_named(tmp_path: Path) -> None:
+    script = "#!/bin/bash\nCONFIG=configs/dpo.yaml\ntorchrun --nnodes 2 --nproc_per_node 4 -m axolotl.cli.train $CONFIG\n"
+    root = repo(tmp_path, {"configs/sft.yaml": AXOLOTL, "configs/dpo.yaml": AXOLOTL, "train.sh": script})
+    assert launchers.find_launch(root / "configs/sft.yaml") is None
+    launch = launchers.find_launch(root / "configs/dpo.yaml")
+    assert launch is not None and (launch.nodes, launch.per_node) == (2, 4)
+
+
+# review4 #18 VLM-R1 run_scripts/multinode_training_demo.sh: a function reads ${RUN_NAME}_args.yaml into the
+# arguments the torchrun line passes; the node count is the length of a bash array of hosts
+VLM = """#!/bin/bash
+RUN_NAME=multinode_training # a ${RUN_NAME}_args.yaml beside it
+DEFAULT_NODES=("node1" "node2")
+if [ "$#" -ge 1 ]; then
+    NODES=("$@")
+else
+    NODES=("${DEFAULT_NODES[@]}")
+fi
+TOTAL_NODES=${#NODES[@]}
+build_train_args() {
+    args=""
+    while IFS=": " read -r key value; do
+        args="$args --$key $value"
+    done < ${RUN_NAME}_args.yaml
+    echo "$args"
+}
+TRAIN_ARGS=$(build_train_args)
+for host in "${NODES[@]}"; do
+    ssh $host "cd /workspace && \\
+        torchrun --nproc_per_node=8 \\
+        --nnodes=$TOTAL_NODES \\
+        src/train.py \\
+        $TRAIN_ARGS" > "$host.log" 2>&1 &
+done
+"""
+
+
+def test_a_config_read_into_the_arguments_a_launch_line_passes_is_launched_by_it(tmp_path: Path) -> None:
+    root = repo(tmp_path, {"run_scripts/multinode_training_args.yaml": "per_device_train_batch_size: 1\n", "run_scripts/demo.sh": VLM})
+    launch = launchers.find_launch(root / "run_scripts/multinode_training_args.yaml")
+    assert launch is not None and (launch.nodes, launch.per_node) == (2, 8) and launch.line == 19
+    assert any("passes $TRAIN_ARGS, which function build_train_args (line 17) builds from multinode_training_args.yaml (line 14)" in n for n in launch.notes)
+
+
+def test_a_config_a_function_reads_is_not_launched_by_a_line_that_does_not_pass_it(tmp_path: Path) -> None:
+    text = VLM.replace('        $TRAIN_ARGS" >', '        --lr 1" >')
+    root = repo(tmp_path, {"run_scripts/multinode_training_args.yaml": "per_device_train_batch_size: 1\n", "run_scripts/demo.sh": text})
+    assert launchers.find_launch(root / "run_scripts/multinode_training_args.yaml") is None

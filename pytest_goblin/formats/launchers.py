@@ -106,6 +106,7 @@ class Line:
     place: str = ""  # in a notebook: "cell N line M" (`line` is then the .ipynb file's line)
     notes: tuple[str, ...] = ()  # how a command a Python file builds was read (formats/pylaunch.py)
     cwd: str = ""  # the folder a `cd` before it moved to (`_cd`): "" none, "@/x" from the launcher's folder, "?/x" from where it is run, "!" unknown
+    reads: tuple[str, ...] = ()  # config files the file reads into a variable the line passes (`ARGS=$(build_args)` over `done < x.yaml`)
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,11 @@ _POSITIONAL = re.compile(r"^\$(?:\{[1-9]\d?\}|[1-9])$")  # `$4` / `${10}`: a pos
 _DEFAULT_OF = re.compile(r"^\$\{([A-Za-z_]\w{0,63}):-([^}$]{0,256})\}$")  # `${VAR:-default}` alone
 _LAUNCH_WORDS = ("torchrun", "torch.distributed", "accelerate", "deepspeed", "tune", "llamafactory-cli", "lmf", "axolotl", "srun", "sbatch", "python", "modal")
 _COPY = re.compile(r"^cp\s+(.+)$")
+_READS = re.compile(r"(?:^|\s)<\s*(\S{1,512}\.(?:ya?ml|json))[\"']?(?:\s|$)|(?:^|[\s(])cat\s+(\S{1,512}\.(?:ya?ml|json))[\"']?(?:\s|$)")
+_FUNC = re.compile(r"^(?:function\s+)?([A-Za-z_][\w-]{0,63})\s*\(\)\s*\{?$")
+_ARRAY = re.compile(r"^(?:declare\s+-a\s+|local\s+)?([A-Za-z_]\w{0,63})=\((.{0,4096})\)$")
+_ARRAY_ALL = re.compile(r"""["']?\$\{([A-Za-z_]\w{0,63})\[[@*]\]\}["']?""")
+_ARRAY_LEN = re.compile(r"\$\{#([A-Za-z_]\w{0,63})\[[@*]\]\}")
 _SLURM_VARS = {"SLURM_NNODES": "nodes", "SLURM_JOB_NUM_NODES": "nodes", "SLURM_GPUS_PER_NODE": "gpus_per_node", "SLURM_GPUS_ON_NODE": "gpus_per_node"}
 
 
@@ -401,6 +407,10 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
     loops: dict[str, list[str]] = {}  # `for VAR in a.yaml b.yaml` / `configs/*.yaml`: the words VAR takes, until `done`
     commented: list[Line] = []
     copies: dict[str, tuple[str, int]] = {}  # the copy's path -> (the config it copies, line)
+    arrays: dict[str, list[str]] = {}  # `NODES=("node1" "node2")`: the words of a bash array (`${#NODES[@]}` is their count)
+    func = ""  # the shell function being defined (`build_args() {` ... `}`)
+    func_reads: dict[str, list[tuple[str, int]]] = {}  # function ("" outside one) -> config files it reads (`< x.yaml`, `cat x.yaml`), with the line
+    from_config: dict[str, tuple[list[tuple[str, int]], str, int]] = {}  # VAR -> (files read, function, line) for `VAR=$(func)`
     for n, logical in _logical_lines(raw):
         stripped = hash_comment_cut(logical).strip()
         if not stripped:
@@ -415,6 +425,30 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
             continue
         for part in re.split(r"&&|\|\||;", stripped):
             part = re.sub(r"^\s*(?:do|then|else)\s+", "", part)  # `do torchrun ...` on the loop's own line
+            part = _ARRAY_LEN.sub(lambda m: str(len(arrays[m.group(1)])) if m.group(1) in arrays else m.group(0), part)
+            for m in _READS.finditer(part):  # `done < ${RUN_NAME}_args.yaml`, `cat x.yaml`: the file a loop or command reads
+                word = _word(expand(m.group(1) or m.group(2), env))
+                if "$" not in word:
+                    func_reads.setdefault(func, []).append((word, n))
+            header = _FUNC.match(part.strip())
+            if header:
+                func = header.group(1)
+                continue
+            if part.strip() == "}":
+                func = ""
+                continue
+            array = _ARRAY.match(part.strip())
+            if array:  # `NAME=(a b)`, `NAME=("${OTHER[@]}")`; `("$@")` is the script's arguments: unknown
+                words = _split(array.group(2))
+                if any(_POSITIONAL_IN.search(w) for w in words):
+                    arrays.pop(array.group(1), None)
+                else:
+                    copied: list[str] = []
+                    for v in words:
+                        whole = _ARRAY_ALL.fullmatch(v)
+                        copied.extend(arrays.get(whole.group(1), [v]) if whole else [expand(v, env)])
+                    arrays[array.group(1)] = copied
+                continue
             if re.match(r"^\s*done\b", part):
                 loops.clear()
                 continue
@@ -436,6 +470,11 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
             if m and ((assigned[:1] in "'\"" and len(_split(assigned)) <= 1) or " " not in assigned):
                 if "$(" in assigned.replace("$((", "") or "`" in assigned:
                     env.pop(m.group(1), None)  # a command substitution: unknown
+                    inner = re.match(r"^[\"']?\$\(\s*([A-Za-z_][\w-]*)", assigned)
+                    if inner and inner.group(1) in func_reads:  # `TRAIN_ARGS=$(build_train_args)`: a function that reads a config
+                        from_config[m.group(1)] = (func_reads[inner.group(1)], inner.group(1), n)
+                    elif "" in func_reads and func_reads[""][-1][1] == n:  # `ARGS=$(cat x.yaml | ...)` on this line
+                        from_config[m.group(1)] = ([func_reads[""][-1]], "", n)
                     continue
                 arg = _POSITIONAL.match(assigned.strip("'\""))
                 if arg:  # `MICRO_BATCH_SIZE=${4}`: the script's 4th argument, empty when it is run without it
@@ -467,6 +506,14 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
             if not any(w in part for w in _LAUNCH_WORDS):
                 continue
             used = [defaulted[v] for v in sorted(defaulted) if re.search(r"\$\{?" + v + r"\b", part)]
+            reads: list[str] = []
+            for var in sorted(from_config):
+                if re.search(r"\$\{?" + var + r"\b", part):
+                    files, fn, at = from_config[var]
+                    reads.extend(w for w, _ in files)
+                    how = f"function {fn} (line {at})" if fn else f"line {at}"
+                    listed = ", ".join(f"{w} (line {k})" for w, k in files)
+                    used.append(f"the launch line passes ${var}, which {how} builds from {listed}: read as a launch of that file")
             for looped in _loop_values(part, loops):
                 tokens = _shell_c(_split(expand(part, {**env, **looped})))
                 inline: dict[str, str] = {}
@@ -481,9 +528,11 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                         src, at = copies[_word(t)]
                         said.append(f"line {at} copies {src} to {_word(t)}, which line {n} launches: read as a launch of {src}")
                         tokens[i] = src
-                commands.append(Line(n, tuple(tokens), tuple({**env, **inline}.items()), places.get(n, ""), notes=tuple(said), cwd=cwd))
-    names = frozenset(_word(tok).rsplit("/", 1)[-1] for line in commands for tok in line.tokens)
+                commands.append(Line(n, tuple(tokens), tuple({**env, **inline}.items()), places.get(n, ""), notes=tuple(said), cwd=cwd, reads=tuple(reads)))
+    names = frozenset(_word(tok).rsplit("/", 1)[-1] for line in commands for tok in (*line.tokens, *line.reads))
     globs = frozenset(name for name in names if _GLOB.search(name))
+    # `${RUN_NAME}_args.yaml` -> `*_args.yaml`, `configs/${MODEL}.yaml` -> `*.yaml` (the folder is judged later)
+    globs |= frozenset(p.rsplit("/", 1)[-1] for line in commands for tok in line.tokens if "$" in tok and (p := _var_pattern(_word(tok.split("=", 1)[-1]))))
     names |= frozenset(_word(tok).rsplit("/", 1)[-1] for line in commented for tok in line.tokens)
     return LauncherFile(path=path, lines=tuple(commands), sbatch=tuple(sbatch), names=names, globs=globs, commented=tuple(commented), cloud=cloud)
 
@@ -606,6 +655,8 @@ def names_config(tokens: tuple[str, ...], config: Path, launcher_dir: Path, root
         word = tok.split("=", 1)[1] if tok.startswith("-") and "=" in tok else tok
         if _GLOB.search(word) and "$" not in word and _glob_names(word, config, launcher_dir, root, cwd):
             return True
+        if "$" in word and not word.endswith("/" + name) and variable_names(word, config, launcher_dir, root, cwd):
+            return True
         if not word.endswith(name) or not (word == name or word.endswith("/" + name)):
             continue
         if "$" in word:  # an unresolved variable prefix: judge by the literal tail
@@ -641,6 +692,51 @@ def names_config(tokens: tuple[str, ...], config: Path, launcher_dir: Path, root
         if found is None and cwd == "!" and ".." not in parts and config.parts[-len(parts) :] == tuple(parts) and unique_name(root, name):
             return True
     return False
+
+
+def _var_pattern(word: str) -> str:
+    """`${RUN_NAME}_args.yaml` -> `*_args.yaml`: each variable the file leaves unset as `*`; "" when the word is no
+    config file name, or the pattern is nothing but variables and a suffix in its last part (`$CONFIG`)."""
+    if not word.lower().endswith(CONFIG_SUFFIXES) or _GLOB.search(word):
+        return ""
+    pattern = _VAR.sub("*", word)
+    if "$" in pattern:
+        return ""
+    parts = pattern.split("/")
+    literal_name = not re.fullmatch(r"[*]+\.\w+", parts[-1])  # `*_args.yaml`, not `*.yaml`
+    literal_dir = any(p and "*" not in p and p not in (".", "..") for p in parts[:-1])  # `configs/*.yaml`
+    return pattern if literal_name or literal_dir else ""
+
+
+def variable_names(word: str, config: Path, launcher_dir: Path, root: Path, cwd: str = "") -> bool:
+    """True when a config word built from variables the file leaves unset (`configs/${MODEL}.yaml`,
+    `${RUN_NAME}_args.yaml`) matches the config as a pattern from a folder the line may be written from, and
+    the config is the one file of its folder that the pattern's last part matches (more than one: which
+    is run is not known, and nothing is read)."""
+    import fnmatch
+
+    pattern = _var_pattern(_word(word))
+    if not pattern or not _glob_names(pattern, config, launcher_dir, root, cwd):
+        return False
+    last = pattern.rsplit("/", 1)[-1]
+    try:
+        with os.scandir(config.parent) as it:
+            hits = [e.name for n, e in enumerate(it) if n < MAX_DIR_ENTRIES and fnmatch.fnmatchcase(e.name, last) and e.is_file()]
+    except OSError:
+        return False
+    return hits == [config.name]
+
+
+def _pattern_note(line: Line, config: Path, launcher_dir: Path, root: Path) -> str:
+    """How a launch line was read as naming the config through a variable pattern; "" when it names it otherwise."""
+    for tok in line.tokens:
+        word = tok.split("=", 1)[1] if tok.startswith("-") and "=" in tok else tok
+        if "$" in word and not word.endswith("/" + config.name) and variable_names(word, config, launcher_dir, root, line.cwd):
+            return (
+                f"`{_word(word)}` is built from a variable the file leaves unset: read as the pattern `{_var_pattern(_word(word))}`, "
+                f"which {config.name} is the one file of its folder to match"
+            )
+    return ""
 
 
 def _glob_match(name: str, pattern: str) -> bool:
@@ -1563,7 +1659,7 @@ def _find_launch(config_path: str) -> Launch | None:
         if lf is None or (config.name not in lf.names and not any(_glob_match(config.name, g) for g in lf.globs)):
             continue
         for line in lf.lines:
-            if not names_config(line.tokens, config, folder, root, line.cwd):
+            if not names_config((*line.tokens, *line.reads), config, folder, root, line.cwd):
                 continue
             shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
             found = read_launch(line, lf, shown, roots, root)
@@ -1574,6 +1670,8 @@ def _find_launch(config_path: str) -> Launch | None:
             if found is not None:
                 found.place = line.place
                 found.script = _script_run(line, folder, root)
+                if pattern := _pattern_note(line, config, folder, root):
+                    found.notes.append(pattern)
                 if line.cwd == "!":
                     found.notes.append(
                         f"{found.where()} runs after a `cd` into a folder outside the repository: {config.name} is read as the repository's one file of that name"
