@@ -59,7 +59,16 @@ def test_dstack_script_arguments_reach_the_script_and_a_bare_gpu_name_is_one(tmp
     assert ("--model_name_or_path", "Qwen/Qwen2.5-1.5B", 7) in script.flags
     launch = launchers.find_launch(root / "amd/grpo_train.py")
     assert launch is not None and (launch.nodes, launch.per_node) == (1, 1)
-    assert any("at least 1 GPU(s) per node: 1 taken" in n for n in launch.notes)
+    assert any("asks for a range of GPUs per node (from 1): the count is the offer's, not stated" in n for n in launch.notes)
+
+
+def test_dstack_gpu_range_leaves_the_count_per_node_assumed(tmp_path: Path) -> None:
+    # `gpu: MI300X` is the range 1.. (dstack resources.py:179): $DSTACK_GPUS_PER_NODE is whatever the offer has
+    text = DSTACK_MULTI.replace("gpu: MI300X:8", "gpu: MI300X")
+    root = repo(tmp_path, {"configs/sft.yaml": AXOLOTL, "train.dstack.yml": text})
+    launch = launchers.find_launch(root / "configs/sft.yaml")
+    assert launch is not None and launch.nodes == 2 and launch.per_node == 8 and not launch.per_node_said
+    assert any("`$DSTACK_GPUS_PER_NODE` not resolved" in a for a in launch.assumed)
 
 
 SKY = """name: sft
@@ -118,6 +127,19 @@ def test_pytorchjob_replicas_are_the_nodes(tmp_path: Path) -> None:
     root = repo(tmp_path, {"configs/sft.yaml": AXOLOTL, "k8s/job.yaml": PYTORCHJOB})
     launch = launchers.find_launch(root / "configs/sft.yaml")
     assert launch is not None and (launch.nodes, launch.per_node) == (4, 8) and launch.line == 13
+
+
+def test_pytorchjob_torchrun_without_flags_reads_the_operator_environment(tmp_path: Path) -> None:
+    # the operator sets PET_NNODES (replicas summed) and PET_NPROC_PER_NODE (nprocPerNode, default `auto`),
+    # which torchrun reads for flags left off (torch argparse_util.py:13-45)
+    bare = PYTORCHJOB.replace('"--nproc_per_node=8", ', "")
+    root = repo(tmp_path, {"configs/sft.yaml": AXOLOTL, "k8s/job.yaml": bare})
+    launch = launchers.find_launch(root / "configs/sft.yaml")
+    assert launch is not None and (launch.nodes, launch.per_node) == (4, 8) and launch.per_node_said
+    four = bare.replace("  pytorchReplicaSpecs:", '  nprocPerNode: "4"\n  pytorchReplicaSpecs:')
+    root2 = repo(tmp_path / "b", {"configs/sft.yaml": AXOLOTL, "k8s/job.yaml": four})
+    launch2 = launchers.find_launch(root2 / "configs/sft.yaml")
+    assert launch2 is not None and (launch2.nodes, launch2.per_node) == (4, 4)
 
 
 # ------------------------------------------------------------------ must not fire

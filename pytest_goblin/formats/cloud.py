@@ -33,7 +33,10 @@ SKYPILOT_AT = (
     "SkyPilot docs reference/yaml-spec (num_nodes default 1; resources.accelerators NAME:COUNT per node) and "
     "running-jobs/distributed-jobs (SKYPILOT_NUM_NODES, SKYPILOT_NUM_GPUS_PER_NODE)"
 )
-KUBEFLOW_AT = "Kubeflow training-operator PyTorchJob (spec.pytorchReplicaSpecs Master/Worker replicas, spec.nprocPerNode, container resources.limits)"
+KUBEFLOW_AT = (
+    "kubeflow/training-operator v1.9.0 pkg/controller.v1/pytorch/envvar.go:99-101,120,142-148 (PET_NPROC_PER_NODE = spec.nprocPerNode, "
+    "PET_NNODES = every replica spec's replicas summed, one pod each) and pkg/apis/kubeflow.org/v1/pytorch_defaults.go:23,68-71 (nprocPerNode default `auto`)"
+)
 
 # Cheap markers before any YAML is parsed: a config folder's training YAMLs carry none of them.
 _DSTACK = re.compile(r"^type:\s*['\"]?task\b", re.MULTILINE)
@@ -132,9 +135,10 @@ def _dstack(data: dict[Any, Any], out: CloudFile) -> None:
     if count is None:
         out.notes.append(f"`resources.gpu: {gpu}` (line {at}) states no GPU count goblin reads")
         return
+    if not count[1]:  # a range (`MI300X` alone is `1..`): the offer dstack picks decides, so no count is stated
+        out.notes.append(f"`resources.gpu: {gpu}` (line {at}) asks for a range of GPUs per node (from {count[0]}): the count is the offer's, not stated")
+        return
     out.gpus = (count[0], at)
-    if not count[1]:
-        out.notes.append(f"`resources.gpu: {gpu}` (line {at}) asks for at least {count[0]} GPU(s) per node: {count[0]} taken")
     out.env.setdefault("DSTACK_GPUS_PER_NODE", str(count[0]))
     out.env.setdefault("DSTACK_GPUS_NUM", str(n * count[0]))
 
@@ -215,8 +219,11 @@ def _pytorchjob(data: dict[Any, Any], out: CloudFile) -> None:
                     out.gpus = (c[0], _line(limits, name))
     if total:
         out.nodes = (total, first)
-    nproc = _count(spec.get("nprocPerNode")) if isinstance(spec, dict) and "nprocPerNode" in spec else None
-    if nproc is not None and isinstance(spec, dict):
+        out.env.setdefault("PET_NNODES", str(total))
+    raw = spec.get("nprocPerNode", "auto") if isinstance(spec, dict) else "auto"
+    out.env.setdefault("PET_NPROC_PER_NODE", str(raw))  # torchrun without --nproc_per_node reads it; `auto`: every visible GPU
+    nproc = _count(raw)
+    if nproc is not None and out.gpus is None and isinstance(spec, dict):  # no GPU limit: the processes per node it asks for
         out.gpus = (nproc[0], _line(spec, "nprocPerNode"))
 
 

@@ -85,6 +85,9 @@ CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".py", ".toml")
 TORCHRUN_AT = "torch 2.13.0 torch/distributed/run.py:426-440 (--nnodes default 1:1, --nproc-per-node default 1)"
 ACCELERATE_AT = "accelerate 1.16.0 commands/launch.py:201-205 (--num_processes: total over all machines) and utils/launch.py:200-201 (per node = num_processes // num_machines)"
 ACCELERATE_ALL_AT = "accelerate 1.16.0 commands/launch.py:1358-1365 (no --num_processes and no config file: every GPU the machine shows, unless a default accelerate config exists there)"
+TORCHRUN_ENV_AT = (
+    "torch 2.13.0 torch/distributed/argparse_util.py:13-45 (an `action=env` argument left off the command line is read from PET_<DEST>) and run.py:426-440"
+)
 DEEPSPEED_AT = "DeepSpeed 0.16.5 deepspeed/launcher/runner.py:86-108 (--num_nodes, --num_gpus per node) and :441-451 (without them: every local GPU)"
 HOSTFILE_AT = "DeepSpeed 0.19.6 deepspeed/launcher/runner.py:243-270 (hostfile: one `host slots=N` per line) and :521-533 (--num_nodes keeps the first N hosts, --num_gpus replaces the slots)"
 DEEPSPEED_FILTER_AT = (
@@ -870,6 +873,8 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
         out.recipe = _tune_recipe(line.tokens)
     if kind in ("torchrun", "tune"):
         raw = flags.get("nproc_per_node")
+        if raw is None and kind == "torchrun" and env.get("PET_NPROC_PER_NODE"):  # torchrun reads an unset flag from PET_<NAME> (TORCHRUN_ENV_AT)
+            raw = env["PET_NPROC_PER_NODE"]
         if kind == "tune" and raw is None:
             out.per_node = 1  # tune run without torchrun arguments runs one process
         elif raw in ("gpu", "auto"):
@@ -879,7 +884,7 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
         elif raw is not None:
             out.per_node, out.per_node_said = PER_NODE_ASSUMED, False
             out.assumed.append(f"processes per node `{raw}` not resolved in the file: {PER_NODE_ASSUMED} assumed (one MI300X node)")
-        nodes_from(flags.get("nnodes"), TORCHRUN_AT)
+        nodes_from(flags.get("nnodes") or (env.get("PET_NNODES") if kind == "torchrun" else None), TORCHRUN_AT)
     elif kind == "deepspeed":
         ref = flags.get("hostfile") or flags.get("H")
         hosts = _hostfile(ref, lf.path.parent, roots, root, out) if ref else None
