@@ -233,6 +233,17 @@ def test_a_config_read_into_the_arguments_a_launch_line_passes_is_launched_by_it
     launch = launchers.find_launch(root / "run_scripts/multinode_training_args.yaml")
     assert launch is not None and (launch.nodes, launch.per_node) == (2, 8) and launch.line == 19
     assert any("passes $TRAIN_ARGS, which function build_train_args (line 17) builds from multinode_training_args.yaml (line 14)" in n for n in launch.notes)
+    assert (
+        "`TOTAL_NODES` is 2 (line 9), the number of words of the array NODES (line 7), read as the script is run without arguments (line 5 sets it from them)"
+        in launch.notes
+    )
+
+
+def test_an_array_of_the_scripts_own_arguments_has_no_known_length(tmp_path: Path) -> None:
+    text = VLM.replace('    NODES=("${DEFAULT_NODES[@]}")\n', "    echo none\n")
+    root = repo(tmp_path, {"run_scripts/multinode_training_args.yaml": "per_device_train_batch_size: 1\n", "run_scripts/demo.sh": text})
+    launch = launchers.find_launch(root / "run_scripts/multinode_training_args.yaml")
+    assert launch is not None and launch.per_node == 8 and not launch.nodes_said and launch.nodes_unset
 
 
 def test_a_config_a_function_reads_is_not_launched_by_a_line_that_does_not_pass_it(tmp_path: Path) -> None:

@@ -411,6 +411,8 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
     commented: list[Line] = []
     copies: dict[str, tuple[str, int]] = {}  # the copy's path -> (the config it copies, line)
     arrays: dict[str, list[str]] = {}  # `NODES=("node1" "node2")`: the words of a bash array (`${#NODES[@]}` is their count)
+    array_at: dict[str, int] = {}  # the line each array was last set
+    from_args: dict[str, int] = {}  # arrays set from the script's own arguments (`NODES=("$@")`) somewhere: the line
     func = ""  # the shell function being defined (`build_args() {` ... `}`)
     func_reads: dict[str, list[tuple[str, int]]] = {}  # function ("" outside one) -> config files it reads (`< x.yaml`, `cat x.yaml`), with the line
     from_config: dict[str, tuple[list[tuple[str, int]], str, int]] = {}  # VAR -> (files read, function, line) for `VAR=$(func)`
@@ -428,6 +430,7 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
             continue
         for part in re.split(r"&&|\|\||;", stripped):
             part = re.sub(r"^\s*(?:do|then|else)\s+", "", part)  # `do torchrun ...` on the loop's own line
+            counted = [m.group(1) for m in _ARRAY_LEN.finditer(part) if m.group(1) in arrays]
             part = _ARRAY_LEN.sub(lambda m: str(len(arrays[m.group(1)])) if m.group(1) in arrays else m.group(0), part)
             for m in _READS.finditer(part):  # `done < ${RUN_NAME}_args.yaml`, `cat x.yaml`: the file a loop or command reads
                 word = _word(expand(m.group(1) or m.group(2), env))
@@ -445,7 +448,9 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                 words = _split(array.group(2))
                 if any(_POSITIONAL_IN.search(w) for w in words):
                     arrays.pop(array.group(1), None)
+                    from_args[array.group(1)] = n
                 else:
+                    array_at[array.group(1)] = n
                     copied: list[str] = []
                     for v in words:
                         whole = _ARRAY_ALL.fullmatch(v)
@@ -499,6 +504,11 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                     continue
                 words = _split(expand(assigned, env))
                 env[m.group(1)] = words[0] if len(words) == 1 else " ".join(words)
+                for name in counted:  # `TOTAL_NODES=${#NODES[@]}`: said wherever a launch line uses it
+                    args = f", read as the script is run without arguments (line {from_args[name]} sets it from them)" if name in from_args else ""
+                    defaulted[m.group(1)] = (
+                        f"`{m.group(1)}` is {len(arrays[name])} (line {n}), the number of words of the array {name} (line {array_at.get(name, n)}){args}"
+                    )
                 continue
             copy = _COPY.match(part.strip())
             if copy:  # `cp recipes/x/config_full.yaml "$new_config_file"`: a launch of the copy runs this config (review4 #16 SPPO)
