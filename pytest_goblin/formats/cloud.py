@@ -39,9 +39,8 @@ KUBEFLOW_AT = (
 )
 
 # Cheap markers before any YAML is parsed: a config folder's training YAMLs carry none of them.
-_DSTACK = re.compile(r"^type:\s*['\"]?task\b", re.MULTILINE)
-_SKY = re.compile(r"^(?:num_nodes:|run:|\s+accelerators:)", re.MULTILINE)
-_KUBE = re.compile(r"^kind:\s*['\"]?PyTorchJob\b", re.MULTILINE)
+_SKY = re.compile(r"^(?:num_nodes:|run:|[ \t]{1,64}accelerators:)", re.MULTILINE)
+_KUBE = re.compile(r"^kind:[ \t]{0,64}['\"]?PyTorchJob\b", re.MULTILINE)
 _COUNT = re.compile(r"^(\d{1,5})(?:\.\.(\d{0,5}))?$|^\.\.(\d{1,5})$")
 _GPU_LIMITS = ("amd.com/gpu", "nvidia.com/gpu")
 
@@ -59,8 +58,7 @@ class CloudFile:
 
 
 def is_dstack(name: str) -> bool:
-    low = name.lower()
-    return low.endswith((".dstack.yml", ".dstack.yaml")) or low in (".dstack.yml", ".dstack.yaml")
+    return name.lower().endswith((".dstack.yml", ".dstack.yaml"))  # `.dstack.yml` itself too
 
 
 def maybe_cloud(name: str, text: str) -> bool:
