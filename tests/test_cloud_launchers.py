@@ -164,6 +164,11 @@ def test_a_dstack_file_that_names_another_config_or_is_broken_is_not_read(tmp_pa
     assert launch is not None and (launch.nodes, launch.per_node) == (2, 8)
 
 
+def test_a_dstack_service_is_no_training_launcher(tmp_path: Path) -> None:
+    root = repo(tmp_path, {"configs/sft.yaml": AXOLOTL, "serve.dstack.yml": DSTACK_MULTI.replace("type: task", "type: service")})
+    assert launchers.find_launch(root / "configs/sft.yaml") is None
+
+
 def test_skypilot_accelerator_alternatives_leave_the_count_assumed(tmp_path: Path) -> None:
     text = SKY.replace("MI300X:8", "['MI300X:8', 'A100:4']").replace("cd $HOME\n", "")
     root = repo(tmp_path, {"configs/sft.yaml": AXOLOTL, "sky.yaml": text})

@@ -242,7 +242,7 @@ def read_cloud(path: Path, text: str) -> CloudFile | None:
         out = CloudFile("PyTorchJob")
         _pytorchjob(data, out)
         at = KUBEFLOW_AT
-    elif is_dstack(path.name) and isinstance(data.get("commands"), list):
+    elif is_dstack(path.name) and data.get("type") == "task" and isinstance(data.get("commands"), list):  # a service or dev environment trains nothing
         out = CloudFile("dstack")
         _dstack(data, out)
         at = f"{DSTACK_AT}; {DSTACK_ENV_AT}"
