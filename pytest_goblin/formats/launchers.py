@@ -58,6 +58,7 @@ from ..redact import redact, shell_secret_values
 from ..safepath import UnsafePath, read_text, tree_of
 from ..schemas import WorkloadConfig
 from ..yamlio import learn_secrets
+from .cloud import is_dstack
 
 MAX_BYTES = 256_000  # a launcher or README larger than this is not read
 NOTEBOOK_BYTES = 2_000_000  # a notebook (its outputs included) larger than this is not read
@@ -76,13 +77,17 @@ SKIP_DIRS = frozenset(
 MAX_FILES = 40  # launcher candidates per folder (by name order)
 MAX_DEPTH = 12  # parent folders walked up to the repository root
 SCRIPT_SUFFIXES = frozenset({".sh", ".bash", ".zsh", ".slurm", ".sbatch", ".job", ".pbs"})
-SCRIPT_FOLDERS = ("scripts", "script", "launch", "launcher", "launchers", "slurm", "jobs", "run", "bin")
+# the last five hold cloud launcher files (formats/cloud.py: dstack, SkyPilot, Kubeflow PyTorchJob YAML)
+SCRIPT_FOLDERS = ("scripts", "script", "launch", "launcher", "launchers", "slurm", "jobs", "run", "bin", "k8s", "kubernetes", "skypilot", "sky", "dstack")
 PER_NODE_ASSUMED = 8  # one MI300X platform: 8 GPUs on one xGMI fabric
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".py", ".toml")
 
 TORCHRUN_AT = "torch 2.13.0 torch/distributed/run.py:426-440 (--nnodes default 1:1, --nproc-per-node default 1)"
 ACCELERATE_AT = "accelerate 1.16.0 commands/launch.py:201-205 (--num_processes: total over all machines) and utils/launch.py:200-201 (per node = num_processes // num_machines)"
 ACCELERATE_ALL_AT = "accelerate 1.16.0 commands/launch.py:1358-1365 (no --num_processes and no config file: every GPU the machine shows, unless a default accelerate config exists there)"
+TORCHRUN_ENV_AT = (
+    "torch 2.13.0 torch/distributed/argparse_util.py:13-45 (an `action=env` argument left off the command line is read from PET_<DEST>) and run.py:426-440"
+)
 DEEPSPEED_AT = "DeepSpeed 0.16.5 deepspeed/launcher/runner.py:86-108 (--num_nodes, --num_gpus per node) and :441-451 (without them: every local GPU)"
 HOSTFILE_AT = "DeepSpeed 0.19.6 deepspeed/launcher/runner.py:243-270 (hostfile: one `host slots=N` per line) and :521-533 (--num_nodes keeps the first N hosts, --num_gpus replaces the slots)"
 DEEPSPEED_FILTER_AT = (
@@ -104,6 +109,7 @@ class Line:
     place: str = ""  # in a notebook: "cell N line M" (`line` is then the .ipynb file's line)
     notes: tuple[str, ...] = ()  # how a command a Python file builds was read (formats/pylaunch.py)
     cwd: str = ""  # the folder a `cd` before it moved to (`_cd`): "" none, "@/x" from the launcher's folder, "?/x" from where it is run, "!" unknown
+    reads: tuple[str, ...] = ()  # config files the file reads into a variable the line passes (`ARGS=$(build_args)` over `done < x.yaml`)
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,7 @@ class LauncherFile:
     names: frozenset[str] = frozenset()  # the last path part of every word: a file that names no `x.yaml` is skipped unread
     globs: frozenset[str] = frozenset()  # the last path part of every word that is a glob (`configs/*.yaml` of a `for` loop)
     commented: tuple[Line, ...] = ()  # launch commands written as a shell comment (`# N_GPUS=2 modal run ... x.yaml`)
+    cloud: tuple[str, ...] = ()  # a dstack/SkyPilot/PyTorchJob YAML (formats/cloud.py): what it asks for, said in every launch read from it
 
 
 @dataclass
@@ -160,6 +167,11 @@ _POSITIONAL = re.compile(r"^\$(?:\{[1-9]\d?\}|[1-9])$")  # `$4` / `${10}`: a pos
 _DEFAULT_OF = re.compile(r"^\$\{([A-Za-z_]\w{0,63}):-([^}$]{0,256})\}$")  # `${VAR:-default}` alone
 _LAUNCH_WORDS = ("torchrun", "torch.distributed", "accelerate", "deepspeed", "tune", "llamafactory-cli", "lmf", "axolotl", "srun", "sbatch", "python", "modal")
 _COPY = re.compile(r"^cp\s+(.+)$")
+_READS = re.compile(r"(?:^|\s)<\s*(\S{1,512}\.(?:ya?ml|json))[\"']?(?:\s|$)|(?:^|[\s(])cat\s+(\S{1,512}\.(?:ya?ml|json))[\"']?(?:\s|$)")
+_FUNC = re.compile(r"^(?:function\s+)?([A-Za-z_][\w-]{0,63})\s*\(\)\s*\{?$")
+_ARRAY = re.compile(r"^(?:declare\s+-a\s+|local\s+)?([A-Za-z_]\w{0,63})=\((.{0,4096})\)$")
+_ARRAY_ALL = re.compile(r"""["']?\$\{([A-Za-z_]\w{0,63})\[[@*]\]\}["']?""")
+_ARRAY_LEN = re.compile(r"\$\{#([A-Za-z_]\w{0,63})\[[@*]\]\}")
 _SLURM_VARS = {"SLURM_NNODES": "nodes", "SLURM_JOB_NUM_NODES": "nodes", "SLURM_GPUS_PER_NODE": "gpus_per_node", "SLURM_GPUS_ON_NODE": "gpus_per_node"}
 
 
@@ -360,14 +372,26 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
 
         built = [Line(c.line, c.tokens, (), notes=tuple(c.notes)) for c in python_commands(text)]
         return LauncherFile(path=path, lines=tuple(built), sbatch=(), names=frozenset(_word(t).rsplit("/", 1)[-1] for c in built for t in c.tokens))
-    if suffix == ".ipynb":
+    env: dict[str, str] = {}
+    sbatch: list[tuple[str, int, int]] = []
+    cloud: tuple[str, ...] = ()
+    if suffix in (".yaml", ".yml"):  # a cloud launcher file: its commands read as a script's, its counts as #SBATCH lines
+        from .cloud import read_cloud
+
+        found = read_cloud(path, text)
+        if found is None:
+            return LauncherFile(path=path, lines=(), sbatch=())
+        raw, env, cloud = found.lines, dict(found.env), tuple(found.notes)
+        if found.nodes:
+            sbatch.append(("nodes", *found.nodes))
+        if found.gpus:
+            sbatch.append(("gpus_per_node", *found.gpus))
+    elif suffix == ".ipynb":
         raw, places = _notebook_shell(text)
     elif suffix in (".md", ".markdown"):
         raw = _markdown_code(text)
     else:
         raw = list(enumerate(text.splitlines(), 1))
-    env: dict[str, str] = {}
-    sbatch: list[tuple[str, int, int]] = []
     commands: list[Line] = []
     for n, line in raw:
         m = _SBATCH.match(line.strip())
@@ -386,6 +410,12 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
     loops: dict[str, list[str]] = {}  # `for VAR in a.yaml b.yaml` / `configs/*.yaml`: the words VAR takes, until `done`
     commented: list[Line] = []
     copies: dict[str, tuple[str, int]] = {}  # the copy's path -> (the config it copies, line)
+    arrays: dict[str, list[str]] = {}  # `NODES=("node1" "node2")`: the words of a bash array (`${#NODES[@]}` is their count)
+    array_at: dict[str, int] = {}  # the line each array was last set
+    from_args: dict[str, int] = {}  # arrays set from the script's own arguments (`NODES=("$@")`) somewhere: the line
+    func = ""  # the shell function being defined (`build_args() {` ... `}`)
+    func_reads: dict[str, list[tuple[str, int]]] = {}  # function ("" outside one) -> config files it reads (`< x.yaml`, `cat x.yaml`), with the line
+    from_config: dict[str, tuple[list[tuple[str, int]], str, int]] = {}  # VAR -> (files read, function, line) for `VAR=$(func)`
     for n, logical in _logical_lines(raw):
         stripped = hash_comment_cut(logical).strip()
         if not stripped:
@@ -400,6 +430,33 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
             continue
         for part in re.split(r"&&|\|\||;", stripped):
             part = re.sub(r"^\s*(?:do|then|else)\s+", "", part)  # `do torchrun ...` on the loop's own line
+            counted = [m.group(1) for m in _ARRAY_LEN.finditer(part) if m.group(1) in arrays]
+            part = _ARRAY_LEN.sub(lambda m: str(len(arrays[m.group(1)])) if m.group(1) in arrays else m.group(0), part)
+            for m in _READS.finditer(part):  # `done < ${RUN_NAME}_args.yaml`, `cat x.yaml`: the file a loop or command reads
+                word = _word(expand(m.group(1) or m.group(2), env))
+                if "$" not in word:
+                    func_reads.setdefault(func, []).append((word, n))
+            header = _FUNC.match(part.strip())
+            if header:
+                func = header.group(1)
+                continue
+            if part.strip() == "}":
+                func = ""
+                continue
+            array = _ARRAY.match(part.strip())
+            if array:  # `NAME=(a b)`, `NAME=("${OTHER[@]}")`; `("$@")` is the script's arguments: unknown
+                words = _split(array.group(2))
+                if any(_POSITIONAL_IN.search(w) for w in words):
+                    arrays.pop(array.group(1), None)
+                    from_args[array.group(1)] = n
+                else:
+                    array_at[array.group(1)] = n
+                    copied: list[str] = []
+                    for v in words:
+                        whole = _ARRAY_ALL.fullmatch(v)
+                        copied.extend(arrays.get(whole.group(1), [v]) if whole else [expand(v, env)])
+                    arrays[array.group(1)] = copied
+                continue
             if re.match(r"^\s*done\b", part):
                 loops.clear()
                 continue
@@ -421,6 +478,11 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
             if m and ((assigned[:1] in "'\"" and len(_split(assigned)) <= 1) or " " not in assigned):
                 if "$(" in assigned.replace("$((", "") or "`" in assigned:
                     env.pop(m.group(1), None)  # a command substitution: unknown
+                    inner = re.match(r"^[\"']?\$\(\s*([A-Za-z_][\w-]*)", assigned)
+                    if inner and inner.group(1) in func_reads:  # `TRAIN_ARGS=$(build_train_args)`: a function that reads a config
+                        from_config[m.group(1)] = (func_reads[inner.group(1)], inner.group(1), n)
+                    elif "" in func_reads and func_reads[""][-1][1] == n:  # `ARGS=$(cat x.yaml | ...)` on this line
+                        from_config[m.group(1)] = ([func_reads[""][-1]], "", n)
                     continue
                 arg = _POSITIONAL.match(assigned.strip("'\""))
                 if arg:  # `MICRO_BATCH_SIZE=${4}`: the script's 4th argument, empty when it is run without it
@@ -442,6 +504,11 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                     continue
                 words = _split(expand(assigned, env))
                 env[m.group(1)] = words[0] if len(words) == 1 else " ".join(words)
+                for name in counted:  # `TOTAL_NODES=${#NODES[@]}`: said wherever a launch line uses it
+                    args = f", read as the script is run without arguments (line {from_args[name]} sets it from them)" if name in from_args else ""
+                    defaulted[m.group(1)] = (
+                        f"`{m.group(1)}` is {len(arrays[name])} (line {n}), the number of words of the array {name} (line {array_at.get(name, n)}){args}"
+                    )
                 continue
             copy = _COPY.match(part.strip())
             if copy:  # `cp recipes/x/config_full.yaml "$new_config_file"`: a launch of the copy runs this config (review4 #16 SPPO)
@@ -452,6 +519,14 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
             if not any(w in part for w in _LAUNCH_WORDS):
                 continue
             used = [defaulted[v] for v in sorted(defaulted) if re.search(r"\$\{?" + v + r"\b", part)]
+            reads: list[str] = []
+            for var in sorted(from_config):
+                if re.search(r"\$\{?" + var + r"\b", part):
+                    files, fn, at = from_config[var]
+                    reads.extend(w for w, _ in files)
+                    how = f"function {fn} (line {at})" if fn else f"line {at}"
+                    listed = ", ".join(f"{w} (line {k})" for w, k in files)
+                    used.append(f"the launch line passes ${var}, which {how} builds from {listed}: read as a launch of that file")
             for looped in _loop_values(part, loops):
                 tokens = _shell_c(_split(expand(part, {**env, **looped})))
                 inline: dict[str, str] = {}
@@ -466,11 +541,13 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                         src, at = copies[_word(t)]
                         said.append(f"line {at} copies {src} to {_word(t)}, which line {n} launches: read as a launch of {src}")
                         tokens[i] = src
-                commands.append(Line(n, tuple(tokens), tuple({**env, **inline}.items()), places.get(n, ""), notes=tuple(said), cwd=cwd))
-    names = frozenset(_word(tok).rsplit("/", 1)[-1] for line in commands for tok in line.tokens)
+                commands.append(Line(n, tuple(tokens), tuple({**env, **inline}.items()), places.get(n, ""), notes=tuple(said), cwd=cwd, reads=tuple(reads)))
+    names = frozenset(_word(tok).rsplit("/", 1)[-1] for line in commands for tok in (*line.tokens, *line.reads))
     globs = frozenset(name for name in names if _GLOB.search(name))
+    # `${RUN_NAME}_args.yaml` -> `*_args.yaml`, `configs/${MODEL}.yaml` -> `*.yaml` (the folder is judged later)
+    globs |= frozenset(p.rsplit("/", 1)[-1] for line in commands for tok in line.tokens if "$" in tok and (p := _var_pattern(_word(tok.split("=", 1)[-1]))))
     names |= frozenset(_word(tok).rsplit("/", 1)[-1] for line in commented for tok in line.tokens)
-    return LauncherFile(path=path, lines=tuple(commands), sbatch=tuple(sbatch), names=names, globs=globs, commented=tuple(commented))
+    return LauncherFile(path=path, lines=tuple(commands), sbatch=tuple(sbatch), names=names, globs=globs, commented=tuple(commented), cloud=cloud)
 
 
 # review4 #11 Virgo: `NNODES=$WORLD_SIZE` comes from the scheduler; the node count is unknown, not 1.
@@ -591,6 +668,8 @@ def names_config(tokens: tuple[str, ...], config: Path, launcher_dir: Path, root
         word = tok.split("=", 1)[1] if tok.startswith("-") and "=" in tok else tok
         if _GLOB.search(word) and "$" not in word and _glob_names(word, config, launcher_dir, root, cwd):
             return True
+        if "$" in word and not word.endswith("/" + name) and variable_names(word, config, launcher_dir, root, cwd):
+            return True
         if not word.endswith(name) or not (word == name or word.endswith("/" + name)):
             continue
         if "$" in word:  # an unresolved variable prefix: judge by the literal tail
@@ -626,6 +705,51 @@ def names_config(tokens: tuple[str, ...], config: Path, launcher_dir: Path, root
         if found is None and cwd == "!" and ".." not in parts and config.parts[-len(parts) :] == tuple(parts) and unique_name(root, name):
             return True
     return False
+
+
+def _var_pattern(word: str) -> str:
+    """`${RUN_NAME}_args.yaml` -> `*_args.yaml`: each variable the file leaves unset as `*`; "" when the word is no
+    config file name, or the pattern is nothing but variables and a suffix in its last part (`$CONFIG`)."""
+    if not word.lower().endswith(CONFIG_SUFFIXES) or _GLOB.search(word):
+        return ""
+    pattern = _VAR.sub("*", word)
+    if "$" in pattern:
+        return ""
+    parts = pattern.split("/")
+    literal_name = not re.fullmatch(r"[*]+\.\w+", parts[-1])  # `*_args.yaml`, not `*.yaml`
+    literal_dir = any(p and "*" not in p and p not in (".", "..") for p in parts[:-1])  # `configs/*.yaml`
+    return pattern if literal_name or literal_dir else ""
+
+
+def variable_names(word: str, config: Path, launcher_dir: Path, root: Path, cwd: str = "") -> bool:
+    """True when a config word built from variables the file leaves unset (`configs/${MODEL}.yaml`,
+    `${RUN_NAME}_args.yaml`) matches the config as a pattern from a folder the line may be written from, and
+    the config is the one file of its folder that the pattern's last part matches (more than one: which
+    is run is not known, and nothing is read)."""
+    import fnmatch
+
+    pattern = _var_pattern(_word(word))
+    if not pattern or not _glob_names(pattern, config, launcher_dir, root, cwd):
+        return False
+    last = pattern.rsplit("/", 1)[-1]
+    try:
+        with os.scandir(config.parent) as it:
+            hits = [e.name for n, e in enumerate(it) if n < MAX_DIR_ENTRIES and fnmatch.fnmatchcase(e.name, last) and e.is_file()]
+    except OSError:
+        return False
+    return hits == [config.name]
+
+
+def _pattern_note(line: Line, config: Path, launcher_dir: Path, root: Path) -> str:
+    """How a launch line was read as naming the config through a variable pattern; "" when it names it otherwise."""
+    for tok in line.tokens:
+        word = tok.split("=", 1)[1] if tok.startswith("-") and "=" in tok else tok
+        if "$" in word and not word.endswith("/" + config.name) and variable_names(word, config, launcher_dir, root, line.cwd):
+            return (
+                f"`{_word(word)}` is built from a variable the file leaves unset: read as the pattern `{_var_pattern(_word(word))}`, "
+                f"which {config.name} is the one file of its folder to match"
+            )
+    return ""
 
 
 def _glob_match(name: str, pattern: str) -> bool:
@@ -720,6 +844,7 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
     flags = _flags(line.tokens)
     sb = {what: (value, n) for what, value, n in reversed(lf.sbatch)}  # first directive wins
     out = Launch(nodes=1, per_node=1, file=str(lf.path), shown=shown, line=line.line, command=_command(line.tokens))
+    out.notes.extend(lf.cloud)
     out.notes.extend(line.notes)
     visible = _visible(env)
 
@@ -758,6 +883,8 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
         out.recipe = _tune_recipe(line.tokens)
     if kind in ("torchrun", "tune"):
         raw = flags.get("nproc_per_node")
+        if raw is None and kind == "torchrun" and env.get("PET_NPROC_PER_NODE"):  # torchrun reads an unset flag from PET_<NAME> (TORCHRUN_ENV_AT)
+            raw = env["PET_NPROC_PER_NODE"]
         if kind == "tune" and raw is None:
             out.per_node = 1  # tune run without torchrun arguments runs one process
         elif raw in ("gpu", "auto"):
@@ -767,7 +894,7 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
         elif raw is not None:
             out.per_node, out.per_node_said = PER_NODE_ASSUMED, False
             out.assumed.append(f"processes per node `{raw}` not resolved in the file: {PER_NODE_ASSUMED} assumed (one MI300X node)")
-        nodes_from(flags.get("nnodes"), TORCHRUN_AT)
+        nodes_from(flags.get("nnodes") or (env.get("PET_NNODES") if kind == "torchrun" else None), TORCHRUN_AT)
     elif kind == "deepspeed":
         ref = flags.get("hostfile") or flags.get("H")
         hosts = _hostfile(ref, lf.path.parent, roots, root, out) if ref else None
@@ -828,11 +955,11 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
         else:
             out.per_node, out.per_node_said = PER_NODE_ASSUMED, False
             out.assumed.append(f"GPUs per node not stated: {PER_NODE_ASSUMED} assumed (one MI300X node)")
-    _visible_limit(out, visible, sb)
+    _visible_limit(out, visible, sb, f"{lf.path.name} line" if lf.cloud else "#SBATCH line")
     return out
 
 
-def _visible_limit(out: Launch, visible: tuple[int, str] | None, sb: dict[str, tuple[int, int]]) -> None:
+def _visible_limit(out: Launch, visible: tuple[int, str] | None, sb: dict[str, tuple[int, int]], said: str = "#SBATCH line") -> None:
     """More processes per node than the GPUs the line makes visible (`CUDA_VISIBLE_DEVICES=5,7` with an
     accelerate config's `num_processes: 4`) or the slurm job asks for (`#SBATCH --gres=gpu:2`): the two
     statements disagree; the smaller, the GPUs the processes can have, is taken and the conflict said
@@ -841,7 +968,7 @@ def _visible_limit(out: Launch, visible: tuple[int, str] | None, sb: dict[str, t
     if visible is not None:
         limits.append((visible[0], f"{visible[1]} makes {visible[0]} visible"))
     if "gpus_per_node" in sb:
-        limits.append((sb["gpus_per_node"][0], f"#SBATCH line {sb['gpus_per_node'][1]} asks for {sb['gpus_per_node'][0]} per node"))
+        limits.append((sb["gpus_per_node"][0], f"{said} {sb['gpus_per_node'][1]} asks for {sb['gpus_per_node'][0]} per node"))
     below = [(n, why) for n, why in limits if n < out.per_node]
     if not below:
         return
@@ -1268,7 +1395,7 @@ def _rank(name: str) -> int | None:
     None for a file that is none of them."""
     low = name.lower()
     suffix = Path(low).suffix
-    if suffix in SCRIPT_SUFFIXES:
+    if suffix in SCRIPT_SUFFIXES or is_dstack(low):
         return 0
     if suffix == ".ipynb":
         return 1
@@ -1298,11 +1425,11 @@ def _listing(folder: Path) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
                 if low in SCRIPT_FOLDERS:
                     if entry.is_dir(follow_symlinks=False):
                         subs.append(Path(entry.path))
-                elif _rank(entry.name) is not None:
+                elif _rank(entry.name) is not None or low.endswith((".yaml", ".yml")):  # a YAML: a cloud launcher file (formats/cloud.py) or nothing
                     found.append(Path(entry.path))
     except OSError:
         return (), ()
-    files = tuple(sorted(found, key=lambda p: (_rank(p.name), p.name))[:MAX_FILES])  # scripts before READMEs
+    files = tuple(sorted(found, key=lambda p: (_rank(p.name) if _rank(p.name) is not None else 4, p.name))[:MAX_FILES])  # scripts before READMEs, YAMLs last
     folders = tuple(sorted(subs, key=lambda p: SCRIPT_FOLDERS.index(p.name.lower())))
     _FOLDERS[key] = (mtime, files, folders)
     return files, folders
@@ -1499,7 +1626,7 @@ def searched(config_path: str | Path) -> str:
     rest = _repository_files(root)
     tail = f"; stopped early: {rest.stopped}" if rest.stopped else ""
     return (
-        f"searched shell/slurm scripts, notebooks and Markdown code blocks in {shown}, then the rest of the repository {root}"
+        f"searched shell/slurm scripts, cloud launcher YAML (dstack, SkyPilot, PyTorchJob), notebooks and Markdown code blocks in {shown}, then the rest of the repository {root}"
         f"{' (' + how + ')' if how else ''}: {len(rest.files)} such file(s) in {rest.folders} folder(s){tail}"
     )
 
@@ -1547,7 +1674,7 @@ def _find_launch(config_path: str) -> Launch | None:
         if lf is None or (config.name not in lf.names and not any(_glob_match(config.name, g) for g in lf.globs)):
             continue
         for line in lf.lines:
-            if not names_config(line.tokens, config, folder, root, line.cwd):
+            if not names_config((*line.tokens, *line.reads), config, folder, root, line.cwd):
                 continue
             shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
             found = read_launch(line, lf, shown, roots, root)
@@ -1558,6 +1685,8 @@ def _find_launch(config_path: str) -> Launch | None:
             if found is not None:
                 found.place = line.place
                 found.script = _script_run(line, folder, root)
+                if pattern := _pattern_note(line, config, folder, root):
+                    found.notes.append(pattern)
                 if line.cwd == "!":
                     found.notes.append(
                         f"{found.where()} runs after a `cd` into a folder outside the repository: {config.name} is read as the repository's one file of that name"
@@ -1577,6 +1706,7 @@ def _plain_python(line: Line, lf: LauncherFile, shown: str, script: Path, folder
     if not names_config((words[1],), script, folder, root, line.cwd):
         return None
     out = Launch(nodes=1, per_node=1, file=str(lf.path), shown=shown, line=line.line, command=_command(line.tokens))
+    out.notes.extend(lf.cloud)
     out.notes.append(f"{shown} line {line.line} runs the script with `{Path(words[0]).name}`: one process (no torchrun, accelerate or deepspeed launcher)")
     return out
 

@@ -1,0 +1,261 @@
+"""Cluster/cloud launcher files that are YAML, read as data (never applied): dstack tasks, SkyPilot tasks and
+Kubeflow PyTorchJobs. Each gives the shell commands it runs, with the physical line each starts on, the
+environment it sets, and the nodes and GPUs per node it asks for; formats/launchers.py reads those commands as
+it reads a shell script's (so the script arguments they pass reach a Python script's values too).
+
+The keys, each from its format's own source or documentation:
+- dstack (`*.dstack.yml`, `type: task`): `commands:` a list of shell commands, `env:` `NAME=value` items, `nodes:`
+  the node count (default 1), `resources: gpu:` a spec `NAME:COUNT` / `MEMORY:COUNT` / a count / `{count: N}`,
+  where a token of digits (or a range `a..b`) is the count and the default count is the range from 1
+  (DSTACK_AT); the system environment variables DSTACK_GPUS_PER_NODE, DSTACK_NODES_NUM, DSTACK_GPUS_NUM
+  (DSTACK_ENV_AT).
+- SkyPilot: `num_nodes:` (default 1), `resources: accelerators:` `NAME:COUNT` per node (a name alone: one),
+  `run:` the shell script, `envs:` a mapping; SKYPILOT_NUM_NODES and SKYPILOT_NUM_GPUS_PER_NODE (SKYPILOT_AT).
+- Kubeflow PyTorchJob: `spec.pytorchReplicaSpecs.{Master,Worker}.replicas` (one pod per node), `spec.nprocPerNode`,
+  else the container's `resources.limits` `nvidia.com/gpu` / `amd.com/gpu`; the container's `command` + `args`
+  (KUBEFLOW_AT).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DSTACK_AT = (
+    "dstack 15670e1 src/dstack/_internal/core/models/resources.py:179,256,286-318 (gpu spec: a digits token is the count, "
+    "default count 1..) and core/models/configurations.py:706,859-861,966 (commands, nodes default 1)"
+)
+DSTACK_ENV_AT = "dstack 15670e1 mkdocs/docs/concepts/tasks.md:565-567 (DSTACK_GPUS_NUM, DSTACK_NODES_NUM, DSTACK_GPUS_PER_NODE)"
+SKYPILOT_AT = (
+    "SkyPilot docs reference/yaml-spec (num_nodes default 1; resources.accelerators NAME:COUNT per node) and "
+    "running-jobs/distributed-jobs (SKYPILOT_NUM_NODES, SKYPILOT_NUM_GPUS_PER_NODE)"
+)
+KUBEFLOW_AT = (
+    "kubeflow/training-operator v1.9.0 pkg/controller.v1/pytorch/envvar.go:99-101,120,142-148 (PET_NPROC_PER_NODE = spec.nprocPerNode, "
+    "PET_NNODES = every replica spec's replicas summed, one pod each) and pkg/apis/kubeflow.org/v1/pytorch_defaults.go:23,68-71 (nprocPerNode default `auto`)"
+)
+
+# Cheap markers before any YAML is parsed: a config folder's training YAMLs carry none of them.
+_SKY = re.compile(r"^(?:num_nodes:|run:|[ \t]{1,64}accelerators:)", re.MULTILINE)
+_KUBE = re.compile(r"^kind:[ \t]{0,64}['\"]?PyTorchJob\b", re.MULTILINE)
+_COUNT = re.compile(r"^(\d{1,5})(?:\.\.(\d{0,5}))?$|^\.\.(\d{1,5})$")
+_GPU_LIMITS = ("amd.com/gpu", "nvidia.com/gpu")
+
+
+@dataclass
+class CloudFile:
+    """What a cloud launcher file says: its commands, environment and node/GPU counts."""
+
+    kind: str  # "dstack", "SkyPilot", "PyTorchJob"
+    lines: list[tuple[int, str]] = field(default_factory=list)  # (1-based line, shell text)
+    env: dict[str, str] = field(default_factory=dict)
+    nodes: tuple[int, int] | None = None  # (count, line)
+    gpus: tuple[int, int] | None = None  # (per node, line)
+    notes: list[str] = field(default_factory=list)
+
+
+def is_dstack(name: str) -> bool:
+    return name.lower().endswith((".dstack.yml", ".dstack.yaml"))  # `.dstack.yml` itself too
+
+
+def maybe_cloud(name: str, text: str) -> bool:
+    """True when the text may be a cloud launcher file (a marker of one of the formats)."""
+    return bool(_KUBE.search(text) or (is_dstack(name) and "commands:" in text) or (_SKY.search(text) and "run:" in text and "resources:" in text))
+
+
+def _line(node: Any, key: Any) -> int:
+    from ..yamlio import key_line
+
+    return key_line(node, key) or 0
+
+
+def _count(value: Any) -> tuple[int, bool] | None:
+    """(count, exact) of a count token: `8`, `2..8` / `2..` (the minimum), `..4` (the maximum); None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return (value, True) if 0 < value <= 65536 else None
+    m = _COUNT.match(str(value).strip())
+    if not m:
+        return None
+    if m.group(3):
+        return int(m.group(3)), False
+    low = int(m.group(1))
+    if m.group(2) is None:
+        return (low, True) if low > 0 else None
+    return (low, False) if low > 0 else None
+
+
+def _shell_lines(value: Any, line: int) -> list[tuple[int, str]]:
+    """A shell script value: a block scalar's lines from the line after its key, else one line."""
+    if not isinstance(value, str):
+        return []
+    if "\n" in value.rstrip("\n"):
+        return [(line + 1 + i, row) for i, row in enumerate(value.splitlines())]
+    return [(line, value)]
+
+
+def _dstack(data: dict[Any, Any], out: CloudFile) -> None:
+    commands = data.get("commands")
+    if isinstance(commands, list):
+        from ..yamlio import key_line
+
+        for i, item in enumerate(commands):
+            out.lines.extend(_shell_lines(item, key_line(commands, i) or _line(data, "commands")))
+    env = data.get("env")
+    if isinstance(env, list):
+        for item in env:
+            if isinstance(item, str) and "=" in item:
+                name, _, value = item.partition("=")
+                out.env[name.strip()] = value.strip()
+    elif isinstance(env, dict):
+        out.env.update({str(k): str(v) for k, v in env.items() if isinstance(v, (str, int, float)) and not isinstance(v, bool)})
+    nodes = _count(data.get("nodes")) if "nodes" in data else None
+    if nodes is not None:
+        out.nodes = (nodes[0], _line(data, "nodes"))
+    n = out.nodes[0] if out.nodes else 1
+    out.env.setdefault("DSTACK_NODES_NUM", str(n))
+    resources = data.get("resources")
+    gpu = resources.get("gpu") if isinstance(resources, dict) else None
+    if gpu is None:
+        return
+    at = _line(resources, "gpu")
+    count: tuple[int, bool] | None = None
+    if isinstance(gpu, dict):
+        count = _count(gpu.get("count")) if "count" in gpu else (1, False)
+    else:
+        tokens = [t for t in str(gpu).replace(" ", "").split(":") if t]
+        counts = [t for t in tokens if not any(c.isalpha() for c in t)]
+        count = _count(counts[0]) if len(counts) == 1 else (1, False) if not counts else None
+    if count is None:
+        out.notes.append(f"`resources.gpu: {gpu}` (line {at}) states no GPU count goblin reads")
+        return
+    if not count[1]:  # a range (`MI300X` alone is `1..`): the offer dstack picks decides, so no count is stated
+        out.notes.append(f"`resources.gpu: {gpu}` (line {at}) asks for a range of GPUs per node (from {count[0]}): the count is the offer's, not stated")
+        return
+    out.gpus = (count[0], at)
+    out.env.setdefault("DSTACK_GPUS_PER_NODE", str(count[0]))
+    out.env.setdefault("DSTACK_GPUS_NUM", str(n * count[0]))
+
+
+def _sky_accelerators(value: Any) -> tuple[int, bool] | None:
+    if isinstance(value, dict) and len(value) == 1:
+        ((_, n),) = value.items()
+        return _count(n) if n is not None else (1, True)
+    if isinstance(value, str) and "," not in value and "{" not in value:
+        n = value.partition(":")[2]
+        return _count(n) if n else (1, True)
+    return None  # a list or set of alternatives: which one runs is not known here
+
+
+def _skypilot(data: dict[Any, Any], out: CloudFile) -> None:
+    out.lines.extend(_shell_lines(data.get("run"), _line(data, "run")))
+    envs = data.get("envs")
+    if isinstance(envs, dict):
+        out.env.update({str(k): str(v) for k, v in envs.items() if isinstance(v, (str, int, float)) and not isinstance(v, bool)})
+    nodes = _count(data.get("num_nodes")) if "num_nodes" in data else None
+    if nodes is not None:
+        out.nodes = (nodes[0], _line(data, "num_nodes"))
+    out.env.setdefault("SKYPILOT_NUM_NODES", str(out.nodes[0] if out.nodes else 1))
+    resources = data.get("resources")
+    if not isinstance(resources, dict) or "accelerators" not in resources:
+        return
+    at = _line(resources, "accelerators")
+    count = _sky_accelerators(resources.get("accelerators"))
+    if count is None:
+        out.notes.append(f"`resources.accelerators` (line {at}) lists alternatives: the GPU count is not read")
+        return
+    out.gpus = (count[0], at)
+    out.env.setdefault("SKYPILOT_NUM_GPUS_PER_NODE", str(count[0]))
+
+
+def _container_command(container: dict[Any, Any], at: int) -> list[tuple[int, str]]:
+    words = [str(w) for key in ("command", "args") if isinstance(container.get(key), list) for w in container[key] if isinstance(w, (str, int, float))]
+    if not words:
+        return []
+    if len(words) >= 3 and Path(words[0]).name in ("bash", "sh") and words[1] in ("-c", "-lc", "-ec"):  # a shell script in the last word
+        return _shell_lines("\n".join(words[2:]), at) if "\n" in "".join(words[2:]) else [(at, " ".join(words[2:]))]
+    return [(at, shlex.join(words))]
+
+
+def _pytorchjob(data: dict[Any, Any], out: CloudFile) -> None:
+    spec = data.get("spec")
+    replicas = spec.get("pytorchReplicaSpecs") if isinstance(spec, dict) else None
+    if not isinstance(replicas, dict):
+        return
+    total, first = 0, 0
+    for role in ("Master", "Worker"):
+        part = replicas.get(role)
+        if not isinstance(part, dict):
+            continue
+        n = _count(part.get("replicas", 1))
+        if n is None:
+            return  # a replica count goblin cannot read: no node count
+        total += n[0]
+        first = first or _line(part, "replicas") or _line(replicas, role)
+        template = part.get("template")
+        pod = template.get("spec") if isinstance(template, dict) else None
+        containers = pod.get("containers") if isinstance(pod, dict) else None
+        if not isinstance(containers, list) or not containers or not isinstance(containers[0], dict):
+            continue
+        container = containers[0]
+        if not out.lines:
+            at = _line(container, "command") or _line(container, "args")
+            out.lines.extend(_container_command(container, at))
+            env = container.get("env")
+            if isinstance(env, list):
+                out.env.update(
+                    {str(e["name"]): str(e["value"]) for e in env if isinstance(e, dict) and "name" in e and isinstance(e.get("value"), (str, int, float))}
+                )
+        limits = container.get("resources", {}).get("limits") if isinstance(container.get("resources"), dict) else None
+        if isinstance(limits, dict) and out.gpus is None:
+            for name in _GPU_LIMITS:
+                if name in limits and (c := _count(limits[name])) is not None:
+                    out.gpus = (c[0], _line(limits, name))
+    if total:
+        out.nodes = (total, first)
+        out.env.setdefault("PET_NNODES", str(total))
+    raw = spec.get("nprocPerNode", "auto") if isinstance(spec, dict) else "auto"
+    out.env.setdefault("PET_NPROC_PER_NODE", str(raw))  # torchrun without --nproc_per_node reads it; `auto`: every visible GPU
+    nproc = _count(raw)
+    if nproc is not None and out.gpus is None and isinstance(spec, dict):  # no GPU limit: the processes per node it asks for
+        out.gpus = (nproc[0], _line(spec, "nprocPerNode"))
+
+
+def read_cloud(path: Path, text: str) -> CloudFile | None:
+    """The commands and counts of a dstack / SkyPilot / PyTorchJob YAML; None for any other YAML or a broken one."""
+    if not maybe_cloud(path.name, text):
+        return None
+    from ..errors import ConfigError
+    from ..yamlio import load_yaml
+
+    try:
+        data = load_yaml(path, text)
+    except ConfigError:
+        return None  # a broken launcher file is not read (the configs it names are audited on their own)
+    if not isinstance(data, dict):
+        return None
+    if str(data.get("kind", "")) == "PyTorchJob":
+        out = CloudFile("PyTorchJob")
+        _pytorchjob(data, out)
+        at = KUBEFLOW_AT
+    elif is_dstack(path.name) and data.get("type") == "task" and isinstance(data.get("commands"), list):  # a service or dev environment trains nothing
+        out = CloudFile("dstack")
+        _dstack(data, out)
+        at = f"{DSTACK_AT}; {DSTACK_ENV_AT}"
+    elif isinstance(data.get("run"), str) and isinstance(data.get("resources"), dict):
+        out = CloudFile("SkyPilot")
+        _skypilot(data, out)
+        at = SKYPILOT_AT
+    else:
+        return None
+    said = []
+    if out.nodes:
+        said.append(f"{out.nodes[0]} node(s) (line {out.nodes[1]})")
+    if out.gpus:
+        said.append(f"{out.gpus[0]} GPU(s) per node (line {out.gpus[1]})")
+    out.notes.insert(0, f"{path.name} is a {out.kind} launcher file" + (f" asking for {' and '.join(said)}" if said else "") + f" ({at})")
+    return out
