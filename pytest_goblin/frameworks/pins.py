@@ -226,6 +226,11 @@ _CHECKOUT = re.compile(
     r"""(?<![\w-])git[ \t]{1,8}(?:-C[ \t]{1,8}[\w./-]{1,200}[ \t]{1,8})?(?:checkout|reset[ \t]{1,8}--hard)[ \t]{1,8}([0-9a-f]{7,40})(?![\w.])"""
 )
 CHECKOUT_SPAN = 6  # lines after a `git clone` in which its `git checkout <sha>` is looked for
+# ... or `git checkout v0.4.0` / `git checkout tags/v0.4.0`: that release of the clone (review4 #3, moeru-ai/Moeru-Llama-3-8B
+# Dockerfile:7 clones Axolotl, :11 `RUN git checkout v0.4.0`)
+_CHECKOUT_TAG = re.compile(
+    rf"""(?<![\w-])git[ \t]{{1,8}}(?:-C[ \t]{{1,8}}[\w./-]{{1,200}}[ \t]{{1,8}})?checkout[ \t]{{1,8}}(?:tags/)?v?{_VER}(?![\w.])"""
+)
 
 
 def _clone_checkouts(text: str, where: str, file: str) -> list[Pin]:
@@ -240,9 +245,14 @@ def _clone_checkouts(text: str, where: str, file: str) -> list[Pin]:
         for j in range(i, min(len(rows), i + 1 + CHECKOUT_SPAN)):
             if j > i and "git clone" in rows[j]:
                 break
-            m = _CHECKOUT.search(rows[j][url.end() :] if j == i else rows[j])
-            if m:
+            rest = rows[j][url.end() :] if j == i else rows[j]
+            if m := _CHECKOUT.search(rest):
                 out.append(commit_pin(dist, m.group(1), f"{where}:{j + 1}", file, j + 1, f"git checkout after the clone at line {i + 1}"))
+                break
+            if m := _CHECKOUT_TAG.search(rest):
+                ver = m.group(1)
+                spec = f"{dist}=={ver} (git checkout of the tag after the clone at line {i + 1})"
+                out.append(Pin(dist, ver, spec, f"{where}:{j + 1}", f"=={ver}", file=file, line=j + 1))
                 break
     return out
 

@@ -1,0 +1,62 @@
+"""Framework versions a repository states where goblin did not look before (review4 class 5, issue 23): a Dockerfile's
+`git checkout <tag>` after the clone, a pip spec in a Python launch script (Modal `.pip_install`, `subprocess` pip
+lines), the packaging file of the sub-folder an install line installs, a README pin in prose beside the script, and
+a range another pin of the repository narrows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pytest_goblin.formats.record import parse_record
+from pytest_goblin.frameworks import pins as P
+
+AXO = "base_model: meta-llama/Meta-Llama-3-8B\nsequence_len: 2048\nmicro_batch_size: 2\ngradient_accumulation_steps: 4\nbf16: true\nlearning_rate: 0.0002\n"
+TUNE = (
+    "model:\n  _component_: torchtune.models.llama3.llama3_8b\n"
+    "tokenizer:\n  _component_: torchtune.models.llama3.llama3_tokenizer\n  path: /m/tokenizer.model\n"
+    "batch_size: 2\nepochs: 1\n"
+)
+
+
+def repo(tmp_path: Path, files: dict[str, str], config: str, text: str) -> Path:
+    root = tmp_path / f"r{len(list(tmp_path.iterdir()))}"  # a root per call: pins are cached per folder
+    (root / ".git").mkdir(parents=True)
+    for rel, body in files.items():
+        f = root / rel
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(body)
+    path = root / config
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+DOCKER_TAG = (
+    "ARG BASE=2.1.0\nFROM intelanalytics/ipex-llm-xpu:$BASE\nWORKDIR /workspace\n"
+    "RUN git clone https://github.com/OpenAccess-AI-Collective/axolotl.git\nWORKDIR /workspace/axolotl\n"
+    "RUN git checkout v0.4.0 && \\\n    rm requirements.txt\nRUN pip install -e . && \\\n    pip install transformers==4.36.0\n"
+)
+
+
+def test_a_dockerfile_clone_then_checkout_of_a_tag_pins_that_release(tmp_path: Path) -> None:
+    # review4 #3, moeru-ai/Moeru-Llama-3-8B Dockerfile: clone Axolotl, `RUN git checkout v0.4.0`
+    cfg = repo(tmp_path, {"Dockerfile": DOCKER_TAG}, "lora.yml", AXO)
+    pin = P.pins(str(cfg))["axolotl"]
+    assert (pin.version, pin.constraint, pin.where, pin.line) == ("0.4.0", "==0.4.0", "Dockerfile:6", 6)
+    assert "git checkout of the tag" in pin.spec
+    assert P.pins(str(cfg))["transformers"].where == "Dockerfile:9"
+    record, ok = parse_record(cfg)
+    fv = record["framework_version"]
+    assert ok and isinstance(fv, dict)
+    assert (fv["version"], fv["source"], fv["assumed"]) == ("0.4.0", "Dockerfile:6", False)
+    assert "None" not in json.dumps(fv)
+
+
+def test_a_tag_checkout_of_another_clone_or_far_below_is_not_the_frameworks(tmp_path: Path) -> None:
+    other = "RUN git clone https://github.com/OpenAccess-AI-Collective/axolotl.git\nRUN git clone https://github.com/lm-sys/FastChat\nRUN git checkout v0.2.36\n"
+    far = "RUN git clone https://github.com/OpenAccess-AI-Collective/axolotl.git\n" + "RUN echo\n" * 8 + "RUN git checkout v0.4.0\n"
+    branch = "RUN git clone https://github.com/OpenAccess-AI-Collective/axolotl.git\nRUN git checkout main\n"
+    for body in (other, far, branch):
+        cfg = repo(tmp_path, {"Dockerfile": body}, "lora.yml", AXO)
+        assert "axolotl" not in P.pins(str(cfg)), body
