@@ -12,11 +12,7 @@ from pytest_goblin.formats.record import parse_record
 from pytest_goblin.frameworks import pins as P
 
 AXO = "base_model: meta-llama/Meta-Llama-3-8B\nsequence_len: 2048\nmicro_batch_size: 2\ngradient_accumulation_steps: 4\nbf16: true\nlearning_rate: 0.0002\n"
-TUNE = (
-    "model:\n  _component_: torchtune.models.llama3.llama3_8b\n"
-    "tokenizer:\n  _component_: torchtune.models.llama3.llama3_tokenizer\n  path: /m/tokenizer.model\n"
-    "batch_size: 2\nepochs: 1\n"
-)
+TUNE = "model:\n  _component_: torchtune.models.llama3.lora_llama3_8b\nbatch_size: 2\noptimizer:\n  _component_: torch.optim.AdamW\n  lr: 3e-4\ndevice: cuda\n"
 
 
 def repo(tmp_path: Path, files: dict[str, str], config: str, text: str) -> Path:
@@ -54,9 +50,43 @@ def test_a_dockerfile_clone_then_checkout_of_a_tag_pins_that_release(tmp_path: P
 
 
 def test_a_tag_checkout_of_another_clone_or_far_below_is_not_the_frameworks(tmp_path: Path) -> None:
-    other = "RUN git clone https://github.com/OpenAccess-AI-Collective/axolotl.git\nRUN git clone https://github.com/lm-sys/FastChat\nRUN git checkout v0.2.36\n"
+    other = (
+        "RUN git clone https://github.com/OpenAccess-AI-Collective/axolotl.git\nRUN git clone https://github.com/lm-sys/FastChat\nRUN git checkout v0.2.36\n"
+    )
     far = "RUN git clone https://github.com/OpenAccess-AI-Collective/axolotl.git\n" + "RUN echo\n" * 8 + "RUN git checkout v0.4.0\n"
     branch = "RUN git clone https://github.com/OpenAccess-AI-Collective/axolotl.git\nRUN git checkout main\n"
     for body in (other, far, branch):
         cfg = repo(tmp_path, {"Dockerfile": body}, "lora.yml", AXO)
         assert "axolotl" not in P.pins(str(cfg)), body
+
+
+MODAL = (
+    '"""Train with torchtune.\n\n```\nmodal run train_torchtune_full.py --config /path/to/config.yaml\n```\n"""\n'
+    "import modal\n\n"
+    "image = modal.Image\\\n    .debian_slim(python_version='3.12')\\\n    .apt_install('git')\\\n"
+    '    .pip_install(["torch", "torchao",\n        "torchtune@git+https://github.com/pytorch/torchtune.git@c2c6f4a5236ba69a8c87dcb1f23ad65daf6e75de"])\n'
+)
+
+
+def test_a_modal_launch_scripts_pip_install_pins_the_framework(tmp_path: Path) -> None:
+    # review4 #4, SWE-Gym scripts/training/openhands/train_torchtune_full.py:17; the config two folders below it
+    cfg = repo(tmp_path, {"scripts/train_torchtune_full.py": MODAL}, "scripts/configs/policy/full.yaml", TUNE)
+    pin = P.pins(str(cfg))["torchtune"]
+    assert (pin.kind, pin.version, pin.before, pin.line) == ("commit", "0.5.0", "0.6.0", 13)
+    assert pin.where.startswith("scripts/train_torchtune_full.py:13; placed by https://github.com/pytorch/torchtune history")
+    assert "commit c2c6f4a (4 commits after v0.5.0, before v0.6.0)" in pin.spec
+    fv = parse_record(cfg)[0]["framework_version"]
+    assert isinstance(fv, dict) and str(fv["source"]).startswith("scripts/train_torchtune_full.py:13") and fv["version"] == "0.5.0"
+
+
+def test_a_subprocess_pip_line_pins_but_other_python_text_does_not(tmp_path: Path) -> None:
+    run = 'import subprocess\nsubprocess.run(["pip", "install", "torchtune==0.2.1"], check=True)\n'
+    cfg = repo(tmp_path, {"launch.py": run}, "full.yaml", TUNE)
+    assert (P.pins(str(cfg))["torchtune"].version, P.pins(str(cfg))["torchtune"].where) == ("0.2.1", "launch.py:2")
+    # must not: a version check, a commented-out install, a serving script's image, a string that is no install
+    quiet = {
+        "train.py": 'import torchtune\nassert torchtune.__version__ >= "0.2.1"\n# pip install torchtune==0.2.1\nNOTE = "torchtune==0.2.1 was used"\n',
+        "serve_modal.py": 'import modal\nimage = modal.Image.debian_slim().pip_install("torchtune==0.3.1")\n',
+    }
+    cfg = repo(tmp_path, quiet, "full.yaml", TUNE)
+    assert "torchtune" not in P.pins(str(cfg))

@@ -228,9 +228,7 @@ _CHECKOUT = re.compile(
 CHECKOUT_SPAN = 6  # lines after a `git clone` in which its `git checkout <sha>` is looked for
 # ... or `git checkout v0.4.0` / `git checkout tags/v0.4.0`: that release of the clone (review4 #3, moeru-ai/Moeru-Llama-3-8B
 # Dockerfile:7 clones Axolotl, :11 `RUN git checkout v0.4.0`)
-_CHECKOUT_TAG = re.compile(
-    rf"""(?<![\w-])git[ \t]{{1,8}}(?:-C[ \t]{{1,8}}[\w./-]{{1,200}}[ \t]{{1,8}})?checkout[ \t]{{1,8}}(?:tags/)?v?{_VER}(?![\w.])"""
-)
+_CHECKOUT_TAG = re.compile(rf"""(?<![\w-])git[ \t]{{1,8}}(?:-C[ \t]{{1,8}}[\w./-]{{1,200}}[ \t]{{1,8}})?checkout[ \t]{{1,8}}(?:tags/)?v?{_VER}(?![\w.])""")
 
 
 def _clone_checkouts(text: str, where: str, file: str) -> list[Pin]:
@@ -839,8 +837,48 @@ def _files_at(folder: Path, names: list[str]) -> list[tuple[Path, str]]:
         docker += [folder / "docker" / n for n in _listing(folder / "docker") if _dockerfile(n)]
     out += [(f, "docker") for f in docker[:MAX_FILES]]
     out += [(folder / n, "readme") for n in names if _README.fullmatch(n)][:4]
+    out += [(folder / n, "python") for n in names if _launch_script(n)][:MAX_FILES]
     out += [(folder / n, "lock") for n in ("poetry.lock", "uv.lock", "Pipfile.lock") if n in have]
     return out
+
+
+def _launch_script(name: str) -> bool:
+    """A Python file whose install lines are read (`modal_train.py`, `train_torchtune_full.py`): not setup.py (read as
+    packaging), not one named for inference, evaluation or serving (`serve_modal.py`, `eval_gsm8k.py`)."""
+    words = re.sub(r"[_.-]", " ", name[:-3])
+    return name.endswith(".py") and name != "setup.py" and len(name) <= 200 and (_TRAINING.search(words) is not None or not _OFF_TOPIC.search(words))
+
+
+# A Python script's install lines, read as text (nothing run): Modal's image builder `.pip_install(...)` /
+# `.uv_pip_install(...)` call (its arguments may span lines), and a line that runs pip (`subprocess.run(["pip",
+# "install", "trl==0.8.6"])`, `os.system("pip install ...")`, `!pip install` in a notebook exported to .py).
+_PY_PIP_CALL = re.compile(r"""\.(?:uv_)?pip_install[ \t]{0,8}\(""")
+_PY_PIP_LINE = re.compile(r"""\bpip3?["'],?[ \t]{0,8}["']install\b|\bpip3?[ \t]{1,8}install\b""")
+PY_CALL_SPAN = 40  # lines of one `.pip_install(` call read, at most
+
+
+def python_install_lines(body: str) -> str:
+    """Only the install lines of a Python script (comments already blanked), line numbers kept."""
+    rows = body.split("\n")
+    keep = [""] * len(rows)
+    i = 0
+    while i < len(rows):
+        line = rows[i]
+        if m := _PY_PIP_CALL.search(line):
+            depth, j = 0, i
+            while j < len(rows) and j < i + PY_CALL_SPAN:
+                seg = rows[j][m.end() - 1 :] if j == i else rows[j]
+                keep[j] = rows[j]
+                depth += seg.count("(") - seg.count(")")
+                if depth <= 0:
+                    break
+                j += 1
+            i = j + 1
+            continue
+        if _PY_PIP_LINE.search(line):
+            keep[i] = line
+        i += 1
+    return "\n".join(keep)
 
 
 @lru_cache(maxsize=1024)
@@ -884,9 +922,13 @@ def _pin_files(folder: Path, names: list[str], stop: Path | None, roots: list[Pa
         if kind == "lock":
             found += [] if exact else _locked(body, rel, str(f))
             continue
+        if kind == "python" and (exact or ("install" not in body and "pip" not in body)):
+            continue  # a script's install lines are read for the framework only (most scripts install nothing)
         if kind != "readme":
             body = without_comments(body, f.name)  # a commented-out pin is not a pin (review2 class: commented-out code read as code)
-        text = _readme_lines(body) if kind == "readme" else docker_expanded(body) if kind == "docker" else body
+        text = (
+            _readme_lines(body) if kind == "readme" else docker_expanded(body) if kind == "docker" else python_install_lines(body) if kind == "python" else body
+        )
         if kind == "readme" and not exact:
             for sub, lineno in _installed_folders(text):
                 where = folder / sub
