@@ -90,3 +90,46 @@ def test_a_subprocess_pip_line_pins_but_other_python_text_does_not(tmp_path: Pat
     }
     cfg = repo(tmp_path, quiet, "full.yaml", TUNE)
     assert "torchtune" not in P.pins(str(cfg))
+
+
+SCRIPT = (
+    "from dataclasses import dataclass, field\nfrom transformers import Trainer, TrainingArguments\n\n"
+    "@dataclass\nclass ModelArguments:\n    model_name_or_path: str = field(default='THUDM/glm-4-9b')\n\n"
+    "args = TrainingArguments(output_dir='o', per_device_train_batch_size=1, bf16=True)\n"
+    "trainer = Trainer(model=None, args=args)\ntrainer.train()\n"
+)
+README = (
+    "# Training\n\n### Model training\n\nWe provide scripts under `scripts/`.\n\n"
+    "**Environment**: `transformers==4.33.0` for `GLM-4-9B` and `transformers==4.43.0` for `Llama-3.1-8B`.\n"
+)
+
+
+def test_a_readme_environment_line_beside_the_script_pins_the_release_for_its_model(tmp_path: Path) -> None:
+    # review4 #31, THUDM/LongWriter train/README.md:25 beside train/main.py (GLM-4-9B by default); requirements.txt: a range
+    cfg = repo(tmp_path, {"requirements.txt": "transformers>=4.43.0\n", "train/README.md": README}, "train/main.py", SCRIPT)
+    pin = P.pins(str(cfg))["transformers"]
+    assert (pin.version, pin.where, pin.line, pin.constraint) == ("4.33.0", "train/README.md:7", 7, "==4.33.0")
+    assert pin.spec == "transformers==4.33.0 (README prose, for GLM-4-9B)"
+    fv = parse_record(cfg)[0]["framework_version"]
+    assert isinstance(fv, dict) and (fv["version"], fv["source"], fv["assumed"]) == ("4.33.0", "train/README.md:7", False)
+    # the Llama script of the same folder: the other release of the line
+    llama = cfg.parent / "llama.py"
+    llama.write_text(SCRIPT.replace("THUDM/glm-4-9b", "meta-llama/Meta-Llama-3.1-8B"))
+    assert P.pins(str(llama))["transformers"].version == "4.43.0"
+
+
+def test_readme_prose_that_is_not_the_scripts_environment_pins_nothing(tmp_path: Path) -> None:
+    cases = {
+        # a section about evaluation
+        "train/README.md": "# Eval\n\n## Evaluation\n\nThe evaluation environment requires transformers==4.40.0.\n",
+    }
+    cfg = repo(tmp_path, cases, "train/main.py", SCRIPT)
+    assert "transformers" not in P.pins(str(cfg))
+    # prose with no word about the environment; a README of a parent folder; a model the script does not train
+    for files in (
+        {"train/README.md": "# T\n\nOur numbers differ from transformers==4.30.0 by a point.\n"},
+        {"README.md": "# T\n\n**Environment**: transformers==4.33.0.\n"},
+        {"train/README.md": README.replace("GLM-4-9B", "Qwen2-7B")},
+    ):
+        cfg = repo(tmp_path, files, "train/main.py", SCRIPT)
+        assert "transformers" not in P.pins(str(cfg)), files

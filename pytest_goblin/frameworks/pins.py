@@ -1243,6 +1243,81 @@ def _launched_pins(config: str) -> dict[str, Pin]:
     return out
 
 
+# A README's prose that states the environment a script needs (review4 #31, THUDM/LongWriter train/README.md:25
+# "**Environment**: `transformers==4.33.0` for `GLM-4-9B` and `transformers==4.43.0` for `Llama-3.1-8B`"): only a line
+# that says it is about the environment, outside a section about inference, evaluation or serving.
+_ENV_WORDS = re.compile(r"(?i)\b(?:environment|requirements?|requires?|required|install(?:ed|ing)?|tested[ \t]{1,4}(?:with|on)|versions?)\b")
+# what one pin of such a line is for: `transformers==4.33.0` for `GLM-4-9B` (up to the next pin, `and`, `;` or `,`)
+_FOR_WHAT = re.compile(r"""^[`'"*)\] \t]{0,8}for[ \t]{1,4}[`'"*]{0,2}([\w./-]{2,80})""", re.IGNORECASE)
+
+
+def _alnum(s: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", s.lower())
+
+
+def _prose_pins(config: str, text: str) -> dict[str, Pin]:
+    """Pins a README of the config's own folder (and of the folder of the script its launch line runs) states in prose,
+    with the line. A line that pins one framework at several releases, each `for <model>`, gives the one whose model
+    the config names; none when it names none of them (which release runs is not known)."""
+    here = Path(os.path.abspath(config)).parent
+    folders = [here]
+    for finder in LAUNCHED_SCRIPT:
+        got = finder(config)
+        if got is not None and Path(got[0]).parent != here:
+            folders.append(Path(got[0]).parent)
+        break
+    named = _alnum(text)
+    out: dict[str, Pin] = {}
+    for folder in folders:
+        stop = _root_for(str(folder))
+        roots = tree_of(folder / "x")
+        for name in [n for n in _listing(folder) if _README.fullmatch(n)][:4]:
+            body = _read(folder / name, roots) if (folder / name).is_file() else None
+            if body is None:
+                continue
+            rel = _rel(folder / name, stop)
+            rows = body.splitlines()
+            titles = _sections(rows)
+            fenced = False
+            for lineno, line in enumerate(rows, 1):
+                if _FENCE.match(line):
+                    fenced = not fenced
+                    continue
+                if fenced or line.strip().lstrip("$>").strip().startswith(_COMMAND) or _off_topic(titles[lineno - 1]):
+                    continue  # code blocks and install lines are read as the folder's README already
+                if not _ENV_WORDS.search(line):
+                    continue
+                by_dist: dict[str, list[tuple[Pin, str]]] = {}
+                for m in _PIN.finditer(line):
+                    dist = canonical(m.group(1))
+                    if dist is None or m.group(2) != "==" or m.group(4):
+                        continue  # only an exact release is taken from prose
+                    target = _FOR_WHAT.match(line[m.end() :])
+                    spec = f"{dist}=={m.group(3)}" + (f" (README prose, for {target.group(1)})" if target else " (README prose)")
+                    pin = Pin(dist, m.group(3), spec, f"{rel}:{lineno}", f"=={m.group(3)}", file=str(folder / name), line=lineno)
+                    by_dist.setdefault(dist, []).append((pin, _alnum(target.group(1)) if target else ""))
+                for dist, cands in by_dist.items():
+                    if dist in out:
+                        continue
+                    if len({p.version for p, _t in cands}) == 1:
+                        out[dist] = cands[0][0]
+                        continue
+                    fit = [p for p, t in cands if t and t in named]
+                    if len({p.version for p in fit}) == 1:
+                        out[dist] = fit[0]
+    return out
+
+
+def _nearer(prose: Pin, repo_pin: Pin | None, config: str) -> bool:
+    """Whether a prose pin beside the script wins over what the repository's pin files say: it does over a range and over
+    an exact pin of a parent folder; a vendored copy, a commit, or an exact pin of the config's own folder wins over it."""
+    if repo_pin is None:
+        return True
+    if repo_pin.rank < 3:
+        return False
+    return repo_pin.rank == 4 or Path(repo_pin.file).parent != Path(os.path.abspath(config)).parent
+
+
 @lru_cache(maxsize=2048)
 def _pins(config: str, text: str) -> tuple[Pin, ...]:
     found = _own(text)
@@ -1252,7 +1327,11 @@ def _pins(config: str, text: str) -> tuple[Pin, ...]:
         found.setdefault(dist, pin)
     for dist, pin in _launched_pins(config).items():
         found.setdefault(dist, pin)
-    for dist, pin in _repository_pins(os.path.dirname(os.path.abspath(config))).items():
+    repository = _repository_pins(os.path.dirname(os.path.abspath(config)))
+    for dist, pin in _prose_pins(config, text).items():
+        if dist not in found and _nearer(pin, repository.get(dist), config):
+            found[dist] = pin
+    for dist, pin in repository.items():
         found.setdefault(dist, pin)
     return tuple(found.values())
 
