@@ -133,3 +133,40 @@ def test_readme_prose_that_is_not_the_scripts_environment_pins_nothing(tmp_path:
     ):
         cfg = repo(tmp_path, files, "train/main.py", SCRIPT)
         assert "transformers" not in P.pins(str(cfg)), files
+
+
+HF = "model_name_or_path: Qwen/Qwen2.5-VL-3B-Instruct\nper_device_train_batch_size: 1\ngradient_accumulation_steps: 2\nbf16: true\nnum_generations: 8\n"
+SUB_SETUP = (
+    'from setuptools import setup\n\nsetup(\n    name="open-r1",\n    install_requires=[\n        "transformers==4.49.0",\n        "trl==0.17.0",\n    ],\n)\n'
+)
+
+
+def test_the_package_an_install_script_installs_from_a_subfolder_pins_the_framework(tmp_path: Path) -> None:
+    # review4 #18, om-ai-lab/VLM-R1: setup.sh `cd src/open-r1-multimodal` + `pip install -e ".[dev]"`; its setup.py pins trl
+    setup_sh = '# conda activate vlm-r1\n\ncd src/open-r1-multimodal # our edited copy\npip install -e ".[dev]"\npip install wandb==0.18.3\n'
+    files = {"setup.sh": setup_sh, "src/open-r1-multimodal/setup.py": SUB_SETUP, "requirements.txt": "trl>=0.14.0\n"}
+    cfg = repo(tmp_path, files, "run_scripts/args.yaml", HF)
+    pin = P.pins(str(cfg))["trl"]
+    assert (pin.version, pin.constraint, pin.line) == ("0.17.0", "==0.17.0", 7)
+    assert pin.where == "src/open-r1-multimodal/setup.py:7, installed by setup.sh:3"
+    # must not: the same sub-folder package that no install line installs
+    cfg = repo(tmp_path, {"src/open-r1-multimodal/setup.py": SUB_SETUP, "requirements.txt": "trl>=0.14.0\n"}, "run_scripts/args.yaml", HF)
+    assert P.pins(str(cfg))["trl"].constraint == ">=0.14.0"
+
+
+def test_the_nearest_package_above_the_launched_script_wins_over_the_repository_root(tmp_path: Path) -> None:
+    launcher = "#!/bin/bash\ntorchrun --nproc_per_node 8 \\\n    src/open-r1-multimodal/src/open_r1/grpo.py --config run_scripts/args.yaml\n"
+    files = {
+        "run_scripts/run_grpo.sh": launcher,
+        "src/open-r1-multimodal/setup.py": SUB_SETUP,
+        "src/open-r1-multimodal/src/open_r1/grpo.py": "from trl import GRPOTrainer\n",
+        "requirements.txt": "trl==0.14.0\n",
+    }
+    cfg = repo(tmp_path, files, "run_scripts/args.yaml", HF)
+    pin = P.pins(str(cfg))["trl"]
+    assert pin.version == "0.17.0"
+    assert pin.where == "src/open-r1-multimodal/setup.py:7, the package of the script run by run_scripts/run_grpo.sh line 2"
+    # must not: a script with no package of its own below the root keeps the root's pin
+    plain = {**files, "run_scripts/run_grpo.sh": launcher.replace("src/open-r1-multimodal/src/open_r1/grpo.py", "train/grpo.py"), "train/grpo.py": "x = 1\n"}
+    cfg = repo(tmp_path, plain, "run_scripts/args.yaml", HF)
+    assert P.pins(str(cfg))["trl"].where == "requirements.txt:1"

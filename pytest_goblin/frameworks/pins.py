@@ -557,7 +557,7 @@ def readme_set_aside(body: str, where: str, dist: str = "") -> list[str]:
 
 
 _CD = re.compile(r"""(?:^|[\s;&(])cd[ \t]{1,8}([\w.][\w./-]{0,199})""")
-_INSTALL_HERE = re.compile(r"""pip3?[ \t]{1,8}install[ \t]{1,8}(?:-[\w-]{1,40}[ \t]{1,8}){0,4}\.(?:\[[\w,-]{0,100}\])?(?:[ \t]|$)""")
+_INSTALL_HERE = re.compile(r"""pip3?[ \t]{1,8}install[ \t]{1,8}(?:-[\w-]{1,40}[ \t]{1,8}){0,4}["']?\.(?:\[[\w,-]{0,100}\])?["']?(?:[ \t]|$)""")
 
 
 def _installed_folders(lines: str) -> list[tuple[str, int]]:
@@ -838,6 +838,7 @@ def _files_at(folder: Path, names: list[str]) -> list[tuple[Path, str]]:
     out += [(f, "docker") for f in docker[:MAX_FILES]]
     out += [(folder / n, "readme") for n in names if _README.fullmatch(n)][:4]
     out += [(folder / n, "python") for n in names if _launch_script(n)][:MAX_FILES]
+    out += [(folder / n, "shell") for n in names if _shell_script(n)][:MAX_FILES]
     out += [(folder / n, "lock") for n in ("poetry.lock", "uv.lock", "Pipfile.lock") if n in have]
     return out
 
@@ -847,6 +848,18 @@ def _launch_script(name: str) -> bool:
     packaging), not one named for inference, evaluation or serving (`serve_modal.py`, `eval_gsm8k.py`)."""
     words = re.sub(r"[_.-]", " ", name[:-3])
     return name.endswith(".py") and name != "setup.py" and len(name) <= 200 and (_TRAINING.search(words) is not None or not _OFF_TOPIC.search(words))
+
+
+def _shell_script(name: str) -> bool:
+    """A shell script whose install lines are read (`setup.sh`, `install_env.sh`), not one named for inference,
+    evaluation or serving."""
+    words = re.sub(r"[_.-]", " ", name[:-3])
+    return name.endswith(".sh") and len(name) <= 200 and (_TRAINING.search(words) is not None or not _OFF_TOPIC.search(words))
+
+
+def _shell_install_lines(body: str) -> str:
+    """Only a shell script's install lines (`pip install`, `git clone`, `cd X`, ... at a line's start), line numbers kept."""
+    return "\n".join(line if line.strip().startswith(_COMMAND) else "" for line in body.split("\n"))
 
 
 # A Python script's install lines, read as text (nothing run): Modal's image builder `.pip_install(...)` /
@@ -922,21 +935,35 @@ def _pin_files(folder: Path, names: list[str], stop: Path | None, roots: list[Pa
         if kind == "lock":
             found += [] if exact else _locked(body, rel, str(f))
             continue
-        if kind == "python" and (exact or ("install" not in body and "pip" not in body)):
+        if kind in ("python", "shell") and (exact or ("install" not in body and "pip" not in body)):
             continue  # a script's install lines are read for the framework only (most scripts install nothing)
         if kind != "readme":
             body = without_comments(body, f.name)  # a commented-out pin is not a pin (review2 class: commented-out code read as code)
         text = (
-            _readme_lines(body) if kind == "readme" else docker_expanded(body) if kind == "docker" else python_install_lines(body) if kind == "python" else body
+            _readme_lines(body)
+            if kind == "readme"
+            else docker_expanded(body)
+            if kind == "docker"
+            else python_install_lines(body)
+            if kind == "python"
+            else _shell_install_lines(body)
+            if kind == "shell"
+            else body
         )
-        if kind == "readme" and not exact:
+        if kind in ("readme", "shell") and not exact:
             for sub, lineno in _installed_folders(text):
                 where = folder / sub
-                if ".." in Path(sub).parts or where.is_symlink() or not where.is_dir():
+                if ".." in Path(sub).parts or Path(sub).is_absolute() or where.is_symlink() or not where.is_dir():
                     continue
+                copies = _vendored_at(where, stop, roots)
+                found += [Pin(p.dist, p.version, p.spec, f"{p.where}, installed by {rel}:{lineno}", p.constraint, p.kind, p.file, p.line) for p in copies]
+                # the sub-folder's own package: installing it installs what its setup.py / pyproject.toml require (review4
+                # #18, om-ai-lab/VLM-R1 setup.sh:6-7 `cd src/open-r1-multimodal` + `pip install -e ".[dev]"`; its setup.py:66 trl==0.17.0)
+                own = {p.dist for p in copies}
                 found += [
                     Pin(p.dist, p.version, p.spec, f"{p.where}, installed by {rel}:{lineno}", p.constraint, p.kind, p.file, p.line)
-                    for p in _vendored_at(where, stop, roots)
+                    for p in _pin_files(where, _listing(where), stop, roots, False, requirements_only=True)
+                    if p.dist not in own
                 ]
         extras = _extras_only(f.name, body)
         if extras:  # a pin only an extra lists is installed only where an install line asks for that extra
@@ -1233,12 +1260,25 @@ def _launched_pins(config: str) -> dict[str, Pin]:
         folder = Path(script).parent
         stop = _root_for(str(folder))
         roots = tree_of(Path(script))
+        packaged: list[Pin] = []
+        package_seen = False
         for _level in range(MAX_UP + 2):
             for p in _vendored_at(folder, stop, roots):
                 out.setdefault(p.dist, Pin(p.dist, p.version, p.spec, f"{p.where}, run by {launch}", p.constraint, p.kind, p.file, p.line))
             if out or stop is None or folder == stop or folder.parent == folder:
                 break
+            names = _listing(folder)
+            if not package_seen and ("setup.py" in names or "pyproject.toml" in names):
+                package_seen = True
+                # the nearest package above the script, below the repository root: what installing it installs is what
+                # the script runs with (review4 #18, VLM-R1 src/open-r1-multimodal/setup.py above src/open_r1/grpo.py)
+                packaged = [
+                    Pin(p.dist, p.version, p.spec, f"{p.where}, the package of the script run by {launch}", p.constraint, p.kind, p.file, p.line)
+                    for p in _pin_files(folder, names, stop, roots, False, requirements_only=True)
+                ]
             folder = folder.parent
+        for p in packaged:  # a vendored framework copy the script belongs to says more
+            out.setdefault(p.dist, p)
         break
     return out
 
@@ -1325,9 +1365,10 @@ def _pins(config: str, text: str) -> tuple[Pin, ...]:
         found.setdefault(dist, pin)
     for dist, pin in _notebook_pins(config).items():
         found.setdefault(dist, pin)
-    for dist, pin in _launched_pins(config).items():
-        found.setdefault(dist, pin)
     repository = _repository_pins(os.path.dirname(os.path.abspath(config)))
+    for dist, pin in _launched_pins(config).items():
+        if (mine := repository.get(dist)) is None or mine.rank >= pin.rank:  # a vendored copy or a commit the repository names says more
+            found.setdefault(dist, pin)
     for dist, pin in _prose_pins(config, text).items():
         if dist not in found and _nearer(pin, repository.get(dist), config):
             found[dist] = pin
