@@ -170,3 +170,32 @@ def test_the_nearest_package_above_the_launched_script_wins_over_the_repository_
     plain = {**files, "run_scripts/run_grpo.sh": launcher.replace("src/open-r1-multimodal/src/open_r1/grpo.py", "train/grpo.py"), "train/grpo.py": "x = 1\n"}
     cfg = repo(tmp_path, plain, "run_scripts/args.yaml", HF)
     assert P.pins(str(cfg))["trl"].where == "requirements.txt:1"
+
+
+def test_a_torch_pin_narrows_a_transformers_torch_range_to_the_releases_that_admit_it(tmp_path: Path) -> None:
+    from pytest_goblin.frameworks.history import reading
+
+    # review4 #27, databrickslabs/dolly requirements.txt:5 and :7
+    reqs = "accelerate>=0.16.0,<1\ntransformers[torch]>=4.28.1,<5\ntorch>=1.13.1,<2\n"
+    cfg = repo(tmp_path, {"requirements.txt": reqs}, "training/trainer.yaml", "model_name_or_path: EleutherAI/pythia-2.8b\nbf16: true\n")
+    got = reading("transformers 5.25.0", str(cfg))
+    assert got is not None and (got.version, got.assumed, got.spec) == ("4.47.1", False, "transformers>=4.28.1,<5")
+    assert got.source.startswith("requirements.txt:2; the torch pin torch>=1.13.1,<2 (requirements.txt:3) excludes each transformers release")
+    assert 'transformers 4.48.0 wheel METADATA: Requires-Dist: torch>=2.0; extra == "torch"' in got.source and "None" not in got.source
+    exact = repo(tmp_path, {"requirements.txt": reqs.replace("torch>=1.13.1,<2", "torch==1.13.1+cu117")}, "t.yaml", "bf16: true\n")
+    assert P.pins(str(exact))["transformers"].cap == "<=4.47.1"
+    # must not: without the [torch] extra pip does not weigh transformers' torch requirement; a torch pin the newest admits
+    for body in (reqs.replace("[torch]", ""), reqs.replace("torch>=1.13.1,<2", "torch>=2.2,<2.5")):
+        cfg = repo(tmp_path, {"requirements.txt": body}, "t.yaml", "bf16: true\n")
+        pin = P.pins(str(cfg))["transformers"]
+        assert pin.cap == "" and pin.capped_by == ""
+        got = reading("transformers 5.25.0", str(cfg))
+        assert got is not None and got.version == "4.57.6" and got.source == "requirements.txt:2"
+
+
+def test_the_torch_requirement_table_records_the_wheels_own_metadata() -> None:
+    from pytest_goblin.frameworks.torchreq import _table
+
+    rows = _table()["transformers"]["releases"]
+    assert rows["4.47.1"]["spec"] == "" and rows["4.48.0"]["spec"] == ">=2.0" and rows["4.37.2"]["spec"] == "!=1.12.0,>=1.11"
+    assert all(len(r["sha256"]) == 64 and r["wheel"].startswith("transformers-") for r in rows.values())

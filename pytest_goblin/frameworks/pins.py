@@ -49,6 +49,7 @@ config's framework into the release it is read as (`sources["framework"]`, `gobl
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Callable
@@ -106,6 +107,10 @@ class Pin:
     # a commit pin goblin's history places (frameworks/commits.py): `version` is the release it follows, `before` the
     # next one ("" when newer than every release read); keys are judged against both, defaults read at `version`
     before: str = ""
+    extras: str = ""  # the extras the requirement names (`transformers[torch]>=4.28.1,<5`: "torch")
+    # a range a torch pin of the repository narrows (frameworks/torchreq.py): the specifier pip is left with, and why
+    cap: str = ""
+    capped_by: str = ""
 
     @property
     def exact(self) -> bool:
@@ -173,7 +178,8 @@ def _scan_all(text: str, where: str, file: str = "", pattern: re.Pattern[str] = 
                 continue  # lets pip install the newest release
             if name == "torch" and _OTHER_ACCELERATOR.search(line):
                 continue  # the torch another accelerator's plugin needs (LLaMA-Factory setup.py's "torch-npu" extra)
-            out.append(Pin(name, ver, f"{dist.lower()}{constraint}", at, constraint, file=file, line=lineno))
+            extras = re.search(r"\[([\w,. -]{0,100})\]", m.group(0)) if pattern is _PIN else None
+            out.append(Pin(name, ver, f"{dist.lower()}{constraint}", at, constraint, file=file, line=lineno, extras=extras.group(1) if extras else ""))
         if pattern is _PIN:
             out += _git_refs(line, at, file, lineno)
         elif pattern is _EXACT_PIN and (ix := _TORCH_INDEX.search(line)):
@@ -1446,7 +1452,17 @@ def pins(config: str, text: str | None = None) -> dict[str, Pin]:
             text = read_text(Path(config), roots=tree_of(Path(config)))
         except (UnsafePath, OSError):
             text = ""
-    return {p.dist: p for p in _pins(config, text) if p.dist in DISTS}
+    out = {p.dist: p for p in _pins(config, text) if p.dist in DISTS}
+    tf = out.get("transformers")
+    if tf is not None and tf.extras and tf.kind == "pin" and not tf.exact and tf.constraint:
+        torch = next((p for p in _exact_pins(config, text) if p.dist == "torch"), None)
+        if torch is not None and torch.kind == "pin":
+            from .torchreq import torch_cap
+
+            got = torch_cap("transformers", tf.extras, tf.constraint, torch.constraint, torch.where)
+            if got is not None:
+                out["transformers"] = dataclasses.replace(tf, cap=got[0], capped_by=got[1])
+    return out
 
 
 def _older(pinned: str, since: str) -> bool:
