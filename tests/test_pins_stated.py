@@ -83,10 +83,19 @@ def test_a_subprocess_pip_line_pins_but_other_python_text_does_not(tmp_path: Pat
     run = 'import subprocess\nsubprocess.run(["pip", "install", "torchtune==0.2.1"], check=True)\n'
     cfg = repo(tmp_path, {"launch.py": run}, "full.yaml", TUNE)
     assert (P.pins(str(cfg))["torchtune"].version, P.pins(str(cfg))["torchtune"].where) == ("0.2.1", "launch.py:2")
+    for name, body, line in (
+        ("colab_train.py", "# %%\n!pip install -q torchtune==0.3.1\n", 2),
+        ("run.py", 'import os\n\nos.system("pip install torchtune==0.4.0 torchao")\n', 3),
+        ("setup_env.sh", "#!/bin/bash\nset -e\npip install torchtune==0.5.0\n", 3),
+    ):
+        cfg = repo(tmp_path, {name: body}, "full.yaml", TUNE)
+        assert P.pins(str(cfg))["torchtune"].where == f"{name}:{line}", name
     # must not: a version check, a commented-out install, a serving script's image, a string that is no install
     quiet = {
         "train.py": 'import torchtune\nassert torchtune.__version__ >= "0.2.1"\n# pip install torchtune==0.2.1\nNOTE = "torchtune==0.2.1 was used"\n',
         "serve_modal.py": 'import modal\nimage = modal.Image.debian_slim().pip_install("torchtune==0.3.1")\n',
+        "eval_env.sh": "pip install torchtune==0.3.1\n",
+        "notes.sh": "# pip install torchtune==0.3.1\necho torchtune==0.3.1\n",
     }
     cfg = repo(tmp_path, quiet, "full.yaml", TUNE)
     assert "torchtune" not in P.pins(str(cfg))
