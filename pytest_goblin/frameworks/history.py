@@ -253,6 +253,10 @@ def run_version(dist: str, pin: Pin | None) -> RunVersion | None:
         want = head[2:]
         return RunVersion(dist, want, f"the recipe pins {dist}{constraint} ({pin.where})", False)
     allowed = [r for r in read_versions(dist) if _ver(r) in spec]
+    if pin.cap and (capped := [r for r in allowed if _ver(r) in SpecifierSet(pin.cap)]):
+        # a torch pin of the repository excludes the newest releases the range allows (frameworks/torchreq.py)
+        said = f"the recipe pins {dist}[{pin.extras}]{constraint} ({pin.where}); {pin.capped_by}"
+        return RunVersion(dist, capped[-1], f"{said}: {dist} {capped[-1]} of the releases goblin read", False)
     if not allowed:
         return None
     said = f"the recipe pins {dist}{constraint} ({pin.where})"
@@ -344,7 +348,8 @@ def _pinned_reading(dist: str, tables: str, pin: Pin | None) -> Reading:
     if dist in history():
         run = run_version(dist, pin)
         if run is not None:
-            return Reading(dist, run.version, pin.where, tables, run.assumed, pin.spec, pin.file, pin.line)
+            where = f"{pin.where}; {pin.capped_by}" if pin.cap and run.version != newest(dist) else pin.where
+            return Reading(dist, run.version, where, tables, run.assumed, pin.spec, pin.file, pin.line)
     return Reading(dist, pin.constraint or pin.version, pin.where, tables, True, pin.spec, pin.file, pin.line)
 
 

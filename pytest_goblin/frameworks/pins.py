@@ -20,7 +20,17 @@ imported; a file that cannot be read safely, is too large or is not UTF-8 text i
   whose tag scheme goblin read from the framework's own build, IMAGE_TAGS), a README's install
   lines (in a code block or a `pip install` / `git clone` line: `x==v`,
   `git+https://github.com/o/x@v1.2.3`, `git clone -b v1.2.3 .../x`; `cd X && pip install -e .`
-  reads the copy in folder X);
+  reads the copy in folder X, and the pins of X's own setup.py / pyproject.toml: installing it installs them);
+- the install lines of Python and shell scripts there (Modal `.pip_install("torchtune @ git+...@c2c6f4a")`,
+  `subprocess.run(["pip", "install", ...])`, `setup.sh`; read as text, nothing run; a script named for inference,
+  evaluation or serving is passed over; `cd X` + `pip install -e .` in a shell script installs X as in a README);
+- an environment line in the prose of the README of the config's own folder or of its launched script's folder
+  (`**Environment**: transformers==4.33.0 for GLM-4-9B`; of several releases on one line, the one `for` the model the
+  config names, none when it names none); it wins over a range and over a parent folder's pin;
+- the nearest package (setup.py / pyproject.toml) above the script the config's launch line runs, below the repository
+  root: its requirements win over the root's, unless the repository has a vendored copy or a commit of the framework;
+- a `transformers[torch]` range beside an exact or bounded torch pin: narrowed to the releases whose own `[torch]`
+  extra admits that torch (frameworks/torchreq.py; Pin.cap, said in Pin.capped_by);
 - a vendored framework copy in the folder or in one of its sub-folders named for a framework or
   for vendored code (third_party/, vendor/, external/, ...) or named by .gitmodules: its own version
   string (VENDORED: LLaMA-Factory's extras/env.py VERSION, `__version__` in the package's
@@ -30,7 +40,8 @@ imported; a file that cannot be read safely, is too large or is not UTF-8 text i
 - a git submodule (.gitmodules) of a framework whose folder is not checked out: the framework is
   named but its version is not ("vendored, version unknown": Pin.version is empty);
 - a git commit: `git+https://github.com/o/x@<sha>`, or `git clone .../x` followed within CHECKOUT_SPAN lines
-  (README code blocks, Dockerfiles) by `git checkout <sha>` / `git reset --hard <sha>`. frameworks/commits.py
+  (README code blocks, Dockerfiles) by `git checkout <sha>` / `git reset --hard <sha>` (`git checkout v0.4.0`, a release tag, pins that
+  release). frameworks/commits.py
   places it between the release it follows (Pin.version: defaults are read there) and the next one (Pin.before;
   a key counts as rejected only where both lack it, history.has), said as "commit 019fc6d (33 commits after
   v0.15.0, before v0.16.0)"; a commit it cannot place keeps Pin.version empty (no key judged).
@@ -49,6 +60,7 @@ config's framework into the release it is read as (`sources["framework"]`, `gobl
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Callable
@@ -106,6 +118,10 @@ class Pin:
     # a commit pin goblin's history places (frameworks/commits.py): `version` is the release it follows, `before` the
     # next one ("" when newer than every release read); keys are judged against both, defaults read at `version`
     before: str = ""
+    extras: str = ""  # the extras the requirement names (`transformers[torch]>=4.28.1,<5`: "torch")
+    # a range a torch pin of the repository narrows (frameworks/torchreq.py): the specifier pip is left with, and why
+    cap: str = ""
+    capped_by: str = ""
 
     @property
     def exact(self) -> bool:
@@ -173,7 +189,8 @@ def _scan_all(text: str, where: str, file: str = "", pattern: re.Pattern[str] = 
                 continue  # lets pip install the newest release
             if name == "torch" and _OTHER_ACCELERATOR.search(line):
                 continue  # the torch another accelerator's plugin needs (LLaMA-Factory setup.py's "torch-npu" extra)
-            out.append(Pin(name, ver, f"{dist.lower()}{constraint}", at, constraint, file=file, line=lineno))
+            extras = re.search(r"\[([\w,. -]{0,100})\]", m.group(0)) if pattern is _PIN else None
+            out.append(Pin(name, ver, f"{dist.lower()}{constraint}", at, constraint, file=file, line=lineno, extras=extras.group(1) if extras else ""))
         if pattern is _PIN:
             out += _git_refs(line, at, file, lineno)
         elif pattern is _EXACT_PIN and (ix := _TORCH_INDEX.search(line)):
@@ -226,6 +243,9 @@ _CHECKOUT = re.compile(
     r"""(?<![\w-])git[ \t]{1,8}(?:-C[ \t]{1,8}[\w./-]{1,200}[ \t]{1,8})?(?:checkout|reset[ \t]{1,8}--hard)[ \t]{1,8}([0-9a-f]{7,40})(?![\w.])"""
 )
 CHECKOUT_SPAN = 6  # lines after a `git clone` in which its `git checkout <sha>` is looked for
+# ... or `git checkout v0.4.0` / `git checkout tags/v0.4.0`: that release of the clone (review4 #3, moeru-ai/Moeru-Llama-3-8B
+# Dockerfile:7 clones Axolotl, :11 `RUN git checkout v0.4.0`)
+_CHECKOUT_TAG = re.compile(rf"""(?<![\w-])git[ \t]{{1,8}}(?:-C[ \t]{{1,8}}[\w./-]{{1,200}}[ \t]{{1,8}})?checkout[ \t]{{1,8}}(?:tags/)?v?{_VER}(?![\w.])""")
 
 
 def _clone_checkouts(text: str, where: str, file: str) -> list[Pin]:
@@ -240,9 +260,14 @@ def _clone_checkouts(text: str, where: str, file: str) -> list[Pin]:
         for j in range(i, min(len(rows), i + 1 + CHECKOUT_SPAN)):
             if j > i and "git clone" in rows[j]:
                 break
-            m = _CHECKOUT.search(rows[j][url.end() :] if j == i else rows[j])
-            if m:
+            rest = rows[j][url.end() :] if j == i else rows[j]
+            if m := _CHECKOUT.search(rest):
                 out.append(commit_pin(dist, m.group(1), f"{where}:{j + 1}", file, j + 1, f"git checkout after the clone at line {i + 1}"))
+                break
+            if m := _CHECKOUT_TAG.search(rest):
+                ver = m.group(1)
+                spec = f"{dist}=={ver} (git checkout of the tag after the clone at line {i + 1})"
+                out.append(Pin(dist, ver, spec, f"{where}:{j + 1}", f"=={ver}", file=file, line=j + 1))
                 break
     return out
 
@@ -549,7 +574,7 @@ def readme_set_aside(body: str, where: str, dist: str = "") -> list[str]:
 
 
 _CD = re.compile(r"""(?:^|[\s;&(])cd[ \t]{1,8}([\w.][\w./-]{0,199})""")
-_INSTALL_HERE = re.compile(r"""pip3?[ \t]{1,8}install[ \t]{1,8}(?:-[\w-]{1,40}[ \t]{1,8}){0,4}\.(?:\[[\w,-]{0,100}\])?(?:[ \t]|$)""")
+_INSTALL_HERE = re.compile(r"""pip3?[ \t]{1,8}install[ \t]{1,8}(?:-[\w-]{1,40}[ \t]{1,8}){0,4}["']?\.(?:\[[\w,-]{0,100}\])?["']?(?:[ \t]|$)""")
 
 
 def _installed_folders(lines: str) -> list[tuple[str, int]]:
@@ -829,8 +854,61 @@ def _files_at(folder: Path, names: list[str]) -> list[tuple[Path, str]]:
         docker += [folder / "docker" / n for n in _listing(folder / "docker") if _dockerfile(n)]
     out += [(f, "docker") for f in docker[:MAX_FILES]]
     out += [(folder / n, "readme") for n in names if _README.fullmatch(n)][:4]
+    out += [(folder / n, "python") for n in names if _launch_script(n)][:MAX_FILES]
+    out += [(folder / n, "shell") for n in names if _shell_script(n)][:MAX_FILES]
     out += [(folder / n, "lock") for n in ("poetry.lock", "uv.lock", "Pipfile.lock") if n in have]
     return out
+
+
+def _launch_script(name: str) -> bool:
+    """A Python file whose install lines are read (`modal_train.py`, `train_torchtune_full.py`): not setup.py (read as
+    packaging), not one named for inference, evaluation or serving (`serve_modal.py`, `eval_gsm8k.py`)."""
+    words = re.sub(r"[_.-]", " ", name[:-3])
+    return name.endswith(".py") and name != "setup.py" and len(name) <= 200 and (_TRAINING.search(words) is not None or not _OFF_TOPIC.search(words))
+
+
+def _shell_script(name: str) -> bool:
+    """A shell script whose install lines are read (`setup.sh`, `install_env.sh`), not one named for inference,
+    evaluation or serving."""
+    words = re.sub(r"[_.-]", " ", name[:-3])
+    return name.endswith(".sh") and len(name) <= 200 and (_TRAINING.search(words) is not None or not _OFF_TOPIC.search(words))
+
+
+def _shell_install_lines(body: str) -> str:
+    """Only a shell script's install lines (`pip install`, `git clone`, `cd X`, ... at a line's start), line numbers kept."""
+    return "\n".join(line if line.strip().startswith(_COMMAND) else "" for line in body.split("\n"))
+
+
+# A Python script's install lines, read as text (nothing run): Modal's image builder `.pip_install(...)` /
+# `.uv_pip_install(...)` call (its arguments may span lines), and a line that runs pip (`subprocess.run(["pip",
+# "install", "trl==0.8.6"])`, `os.system("pip install ...")`, `!pip install` in a notebook exported to .py).
+_PY_PIP_CALL = re.compile(r"""\.(?:uv_)?pip_install[ \t]{0,8}\(""")
+_PY_PIP_LINE = re.compile(r"""\bpip3?["'],?[ \t]{0,8}["']install\b|\bpip3?[ \t]{1,8}install\b""")
+PY_CALL_SPAN = 40  # lines of one `.pip_install(` call read, at most
+
+
+def python_install_lines(body: str) -> str:
+    """Only the install lines of a Python script (comments already blanked), line numbers kept."""
+    rows = body.split("\n")
+    keep = [""] * len(rows)
+    i = 0
+    while i < len(rows):
+        line = rows[i]
+        if m := _PY_PIP_CALL.search(line):
+            depth, j = 0, i
+            while j < len(rows) and j < i + PY_CALL_SPAN:
+                seg = rows[j][m.end() - 1 :] if j == i else rows[j]
+                keep[j] = rows[j]
+                depth += seg.count("(") - seg.count(")")
+                if depth <= 0:
+                    break
+                j += 1
+            i = j + 1
+            continue
+        if _PY_PIP_LINE.search(line):
+            keep[i] = line
+        i += 1
+    return "\n".join(keep)
 
 
 @lru_cache(maxsize=1024)
@@ -874,17 +952,35 @@ def _pin_files(folder: Path, names: list[str], stop: Path | None, roots: list[Pa
         if kind == "lock":
             found += [] if exact else _locked(body, rel, str(f))
             continue
+        if kind in ("python", "shell") and (exact or ("install" not in body and "pip" not in body)):
+            continue  # a script's install lines are read for the framework only (most scripts install nothing)
         if kind != "readme":
             body = without_comments(body, f.name)  # a commented-out pin is not a pin (review2 class: commented-out code read as code)
-        text = _readme_lines(body) if kind == "readme" else docker_expanded(body) if kind == "docker" else body
-        if kind == "readme" and not exact:
+        text = (
+            _readme_lines(body)
+            if kind == "readme"
+            else docker_expanded(body)
+            if kind == "docker"
+            else python_install_lines(body)
+            if kind == "python"
+            else _shell_install_lines(body)
+            if kind == "shell"
+            else body
+        )
+        if kind in ("readme", "shell") and not exact:
             for sub, lineno in _installed_folders(text):
                 where = folder / sub
-                if ".." in Path(sub).parts or where.is_symlink() or not where.is_dir():
+                if ".." in Path(sub).parts or Path(sub).is_absolute() or where.is_symlink() or not where.is_dir():
                     continue
+                copies = _vendored_at(where, stop, roots)
+                found += [Pin(p.dist, p.version, p.spec, f"{p.where}, installed by {rel}:{lineno}", p.constraint, p.kind, p.file, p.line) for p in copies]
+                # the sub-folder's own package: installing it installs what its setup.py / pyproject.toml require (review4
+                # #18, om-ai-lab/VLM-R1 setup.sh:6-7 `cd src/open-r1-multimodal` + `pip install -e ".[dev]"`; its setup.py:66 trl==0.17.0)
+                own = {p.dist for p in copies}
                 found += [
                     Pin(p.dist, p.version, p.spec, f"{p.where}, installed by {rel}:{lineno}", p.constraint, p.kind, p.file, p.line)
-                    for p in _vendored_at(where, stop, roots)
+                    for p in _pin_files(where, _listing(where), stop, roots, False, requirements_only=True)
+                    if p.dist not in own
                 ]
         extras = _extras_only(f.name, body)
         if extras:  # a pin only an extra lists is installed only where an install line asks for that extra
@@ -1181,14 +1277,102 @@ def _launched_pins(config: str) -> dict[str, Pin]:
         folder = Path(script).parent
         stop = _root_for(str(folder))
         roots = tree_of(Path(script))
+        packaged: list[Pin] = []
+        package_seen = False
         for _level in range(MAX_UP + 2):
             for p in _vendored_at(folder, stop, roots):
                 out.setdefault(p.dist, Pin(p.dist, p.version, p.spec, f"{p.where}, run by {launch}", p.constraint, p.kind, p.file, p.line))
             if out or stop is None or folder == stop or folder.parent == folder:
                 break
+            names = _listing(folder)
+            if not package_seen and ("setup.py" in names or "pyproject.toml" in names):
+                package_seen = True
+                # the nearest package above the script, below the repository root: what installing it installs is what
+                # the script runs with (review4 #18, VLM-R1 src/open-r1-multimodal/setup.py above src/open_r1/grpo.py)
+                packaged = [
+                    Pin(p.dist, p.version, p.spec, f"{p.where}, the package of the script run by {launch}", p.constraint, p.kind, p.file, p.line)
+                    for p in _pin_files(folder, names, stop, roots, False, requirements_only=True)
+                ]
             folder = folder.parent
+        for p in packaged:  # a vendored framework copy the script belongs to says more
+            out.setdefault(p.dist, p)
         break
     return out
+
+
+# A README's prose that states the environment a script needs (review4 #31, THUDM/LongWriter train/README.md:25
+# "**Environment**: `transformers==4.33.0` for `GLM-4-9B` and `transformers==4.43.0` for `Llama-3.1-8B`"): only a line
+# that says it is about the environment, outside a section about inference, evaluation or serving.
+_ENV_WORDS = re.compile(r"(?i)\b(?:environment|requirements?|requires?|required|install(?:ed|ing)?|tested[ \t]{1,4}(?:with|on)|versions?)\b")
+# what one pin of such a line is for: `transformers==4.33.0` for `GLM-4-9B` (up to the next pin, `and`, `;` or `,`)
+_FOR_WHAT = re.compile(r"""^[`'"*)\] \t]{0,8}for[ \t]{1,4}[`'"*]{0,2}([\w./-]{2,80})""", re.IGNORECASE)
+
+
+def _alnum(s: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", s.lower())
+
+
+def _prose_pins(config: str, text: str) -> dict[str, Pin]:
+    """Pins a README of the config's own folder (and of the folder of the script its launch line runs) states in prose,
+    with the line. A line that pins one framework at several releases, each `for <model>`, gives the one whose model
+    the config names; none when it names none of them (which release runs is not known)."""
+    here = Path(os.path.abspath(config)).parent
+    folders = [here]
+    for finder in LAUNCHED_SCRIPT:
+        got = finder(config)
+        if got is not None and Path(got[0]).parent != here:
+            folders.append(Path(got[0]).parent)
+        break
+    named = _alnum(text)
+    out: dict[str, Pin] = {}
+    for folder in folders:
+        stop = _root_for(str(folder))
+        roots = tree_of(folder / "x")
+        for name in [n for n in _listing(folder) if _README.fullmatch(n)][:4]:
+            body = _read(folder / name, roots) if (folder / name).is_file() else None
+            if body is None:
+                continue
+            rel = _rel(folder / name, stop)
+            rows = body.splitlines()
+            titles = _sections(rows)
+            fenced = False
+            for lineno, line in enumerate(rows, 1):
+                if _FENCE.match(line):
+                    fenced = not fenced
+                    continue
+                if fenced or line.strip().lstrip("$>").strip().startswith(_COMMAND) or _off_topic(titles[lineno - 1]):
+                    continue  # code blocks and install lines are read as the folder's README already
+                if not _ENV_WORDS.search(line):
+                    continue
+                by_dist: dict[str, list[tuple[Pin, str]]] = {}
+                for m in _PIN.finditer(line):
+                    dist = canonical(m.group(1))
+                    if dist is None or m.group(2) != "==" or m.group(4):
+                        continue  # only an exact release is taken from prose
+                    target = _FOR_WHAT.match(line[m.end() :])
+                    spec = f"{dist}=={m.group(3)}" + (f" (README prose, for {target.group(1)})" if target else " (README prose)")
+                    pin = Pin(dist, m.group(3), spec, f"{rel}:{lineno}", f"=={m.group(3)}", file=str(folder / name), line=lineno)
+                    by_dist.setdefault(dist, []).append((pin, _alnum(target.group(1)) if target else ""))
+                for dist, cands in by_dist.items():
+                    if dist in out:
+                        continue
+                    if len({p.version for p, _t in cands}) == 1:
+                        out[dist] = cands[0][0]
+                        continue
+                    fit = [p for p, t in cands if t and t in named]
+                    if len({p.version for p in fit}) == 1:
+                        out[dist] = fit[0]
+    return out
+
+
+def _nearer(prose: Pin, repo_pin: Pin | None, config: str) -> bool:
+    """Whether a prose pin beside the script wins over what the repository's pin files say: it does over a range and over
+    an exact pin of a parent folder; a vendored copy, a commit, or an exact pin of the config's own folder wins over it."""
+    if repo_pin is None:
+        return True
+    if repo_pin.rank < 3:
+        return False
+    return repo_pin.rank == 4 or Path(repo_pin.file).parent != Path(os.path.abspath(config)).parent
 
 
 @lru_cache(maxsize=2048)
@@ -1198,9 +1382,14 @@ def _pins(config: str, text: str) -> tuple[Pin, ...]:
         found.setdefault(dist, pin)
     for dist, pin in _notebook_pins(config).items():
         found.setdefault(dist, pin)
+    repository = _repository_pins(os.path.dirname(os.path.abspath(config)))
     for dist, pin in _launched_pins(config).items():
-        found.setdefault(dist, pin)
-    for dist, pin in _repository_pins(os.path.dirname(os.path.abspath(config))).items():
+        if (mine := repository.get(dist)) is None or mine.rank >= pin.rank:  # a vendored copy or a commit the repository names says more
+            found.setdefault(dist, pin)
+    for dist, pin in _prose_pins(config, text).items():
+        if dist not in found and _nearer(pin, repository.get(dist), config):
+            found[dist] = pin
+    for dist, pin in repository.items():
         found.setdefault(dist, pin)
     return tuple(found.values())
 
@@ -1274,7 +1463,17 @@ def pins(config: str, text: str | None = None) -> dict[str, Pin]:
             text = read_text(Path(config), roots=tree_of(Path(config)))
         except (UnsafePath, OSError):
             text = ""
-    return {p.dist: p for p in _pins(config, text) if p.dist in DISTS}
+    out = {p.dist: p for p in _pins(config, text) if p.dist in DISTS}
+    tf = out.get("transformers")
+    if tf is not None and tf.extras and tf.kind == "pin" and not tf.exact and tf.constraint:
+        torch = next((p for p in _exact_pins(config, text) if p.dist == "torch"), None)
+        if torch is not None and torch.kind == "pin":
+            from .torchreq import torch_cap
+
+            got = torch_cap("transformers", tf.extras, tf.constraint, torch.constraint, torch.where)
+            if got is not None:
+                out["transformers"] = dataclasses.replace(tf, cap=got[0], capped_by=got[1])
+    return out
 
 
 def _older(pinned: str, since: str) -> bool:
