@@ -424,11 +424,11 @@ def _dpo_loss_type(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
         return []
     said = f"`loss_type={value!r}`" if loaded.adapter.name == "python" else f"`loss_type: {value}`"
     shown = f"{said} (line {line})" if line else said
-    ever = "no DPOTrainer release goblin read (trl 0.7.0 to 1.16.0) computes it" if never else f"{how} does not compute it"
+    ever = "no DPOTrainer release goblin read (trl 0.7.0 to 1.16.0) computes it" if never else "the release it runs on does not compute it"
     message = (
-        f'{shown}: {ever}; {how} computes {", ".join(sorted(names))} ({where}), and raises ValueError("Unknown loss type: {value}. ...") '
-        f"for any other at the first loss, so the run stops before its first step on any GPU"
-        f"{'' if blocker else ' if that release is installed'}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
+        f"{shown}: {ever}. On {how}, DPOTrainer computes {', '.join(sorted(names))} ({where}) and raises ValueError(\"Unknown loss "
+        f"type: {value}. ...\") for any other at the first loss, so the run stops before its first step on any GPU"
+        f"{'' if blocker else ' where that release is installed'}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
     )
     return [
         Finding(
