@@ -426,8 +426,8 @@ def _dpo_loss_type(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     shown = f"{said} (line {line})" if line else said
     ever = "no DPOTrainer release goblin read (trl 0.7.0 to 1.16.0) computes it" if never else "the release it runs on does not compute it"
     message = (
-        f"{shown}: {ever}. On {how}, DPOTrainer computes {', '.join(sorted(names))} ({where}) and raises ValueError(\"Unknown loss "
-        f"type: {value}. ...\") for any other at the first loss, so the run stops before its first step on any GPU"
+        f'{shown}: {ever}. On {how}, DPOTrainer computes {", ".join(sorted(names))} ({where}) and raises ValueError("Unknown loss '
+        f'type: {value}. ...") for any other at the first loss, so the run stops before its first step on any GPU'
         f"{'' if blocker else ' where that release is installed'}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
     )
     return [

@@ -157,7 +157,8 @@ CASES: dict[str, tuple[Case, Case]] = {
             "mi300x",
             {".git": "gitdir: elsewhere\n", "ds_z3_offload.json": '{"zero_optimization": {"stage": 3}}\n'},
         ),
-    ),    # the world size read from the launch comment (2 GPUs): 2 x 2 = 4 is not a multiple of 8; 4 x 2 = 8 is
+    ),
+    # the world size read from the launch comment (2 GPUs): 2 x 2 = 4 is not a multiple of 8; 4 x 2 = 8 is
     "blocker.grpo_generation_batch_indivisible": (
         ("grpo.yaml", GRPO, "mi300x", {}),
         ("grpo.yaml", GRPO.replace("per_device_train_batch_size: 2", "per_device_train_batch_size: 4"), "mi300x", {}),
