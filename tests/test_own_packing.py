@@ -100,3 +100,22 @@ def test_a_script_without_that_collator_is_still_told_to_pack(tmp_path: Path) ->
     w = _workload(tmp_path, {"train.py": text, "requirements.txt": "trl==0.7.4\n"}, "train.py")
     assert w.packing_blocked is None
     assert _proposes_packing(w)
+
+
+@pytest.mark.parametrize(
+    ("extra", "blocked"),
+    [
+        ("--train_file ./data/glm4/packed_32k", "its dataset path names packed rows: `train_file` is './data/glm4/packed_32k' (train.sh line 1)"),
+        ("--train_file ./data/train_pack.npy", "its dataset path names packed rows"),
+        ("--train_file ./data/glm4/longwriter", None),
+        ("--train_file ./data/backpack_reviews", None),  # `pack` inside a word is not packing
+        ("--output_dir ./out/packed", None),  # not the training data
+    ],
+)
+def test_a_launcher_that_passes_a_packed_dataset_path(tmp_path: Path, extra: str, blocked: str | None) -> None:
+    w = _workload(tmp_path, {"main.py": MAIN, "train.sh": LAUNCH.replace("--output_dir o ", "").format(extra=extra)}, "main.py")
+    if blocked is None:
+        assert w.packing_blocked is None
+    else:
+        assert w.packing_blocked is not None and w.packing_blocked.startswith(blocked)
+        assert not _proposes_packing(w)

@@ -9,12 +9,19 @@ trl==0.7.4, whose SFTTrainer raises on packing with it).
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 from typing import Any
 
 # values of a script's own option that name packing (`--batch_method pack`); option names whose true value does
 PACK_WORDS = frozenset({"pack", "packed", "packing"})
 PACK_SWITCHES = frozenset({"pack", "packed", "packing", "sample_packing", "pack_sequences", "use_packing", "do_packing"})
+# a dataset path whose name says its rows are packed already (`data/packed_32k`, `train_pack.npy`): a path (a slash or a
+# file suffix) with `pack`/`packed`/`packing` as a word of one of its parts
+PACKED_PATH = re.compile(r"(?i)(?:^|[/_.\-])pack(?:ed|ing)?(?:$|[/_.\-]|\d)")
+# only an option that names the training data (`train_file`, `data_path`, `dataset_dir`), never an output or a model
+DATA_KEY = re.compile(r"(?i)data|train_file|train_path")
+NOT_DATA_KEY = re.compile(r"(?i)output|model|log|cache|save|deepspeed|config|eval|valid|test")
 
 COLLATOR = "DataCollatorForCompletionOnlyLM"
 # SFTTrainer raises ValueError on packing with DataCollatorForCompletionOnlyLM from the first release with the collator
@@ -34,14 +41,22 @@ def own_packing(values: dict[str, Any], where: dict[str, Any], launch: Any = Non
             continue
         word = isinstance(value, str) and value.strip().strip("'\"").lower() in PACK_WORDS
         switch = value is True and key in PACK_SWITCHES
-        if word or switch:
+        path = (
+            isinstance(value, str)
+            and DATA_KEY.search(key) is not None
+            and NOT_DATA_KEY.search(key) is None
+            and ("/" in value or re.search(r"\.[A-Za-z]{2,5}$", value) is not None)
+            and PACKED_PATH.search(value) is not None
+        )
+        if word or switch or path:
             loc = where.get(key)
             file, line = getattr(loc, "file", None), getattr(loc, "line", None)
             if file and line and launch is not None and getattr(launch, "file", None) == file:
                 place = f" ({launch.where(line)})"
             else:
                 place = f" ({Path(file).name} line {line})" if file and line else f" (line {line})" if line else ""
-            return f"the script packs its own batches: `{key}` is {value!r}{place}; goblin does not propose packing on top of it"
+            what = "its dataset path names packed rows" if path else "the script packs its own batches"
+            return f"{what}: `{key}` is {value!r}{place}; goblin does not propose packing on top of it"
     return None
 
 
