@@ -306,6 +306,21 @@ def _trl_run(loaded: LoadedConfig) -> tuple[tuple[int, ...], str, bool] | None:
     return version, f"trl {run.version} ({run.how})", run.assumed
 
 
+GRPO_KEYS = ("num_generations", "generation_batch_size", "steps_per_generation")
+
+
+def _computed_in_code(loaded: LoadedConfig, keys: tuple[str, ...]) -> bool:
+    """Whether a Python script passes one of `keys` to its config class as a value goblin could not read (computed at
+    run time), or splats a mapping into the call (`**kwargs`), so the value the run uses is not known."""
+    from .formats.python import Script
+
+    script = loaded.data
+    if not isinstance(script, Script) or script.args_call is None:
+        return False
+    passed = {kw.arg for kw in script.args_call.keywords}
+    return None in passed or any(k in passed and k not in script.values for k in keys)
+
+
 def _int_key(loaded: LoadedConfig, key: str) -> tuple[bool, int | None, int | None]:
     """(readable, value, line) of an integer key: (True, None, None) where it is not set, (False, ...) where its value is
     not a plain integer goblin can use."""
@@ -333,9 +348,11 @@ def _grpo_generation_batch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
         return []
     version, how, assumed = run
     rule = grpo_rule(version)
-    readable = [_int_key(loaded, k) for k in ("num_generations", "generation_batch_size", "steps_per_generation")]
+    readable = [_int_key(loaded, k) for k in GRPO_KEYS]
     if rule is None or not all(r[0] for r in readable):
         return []
+    if _computed_in_code(loaded, ("per_device_train_batch_size", "gradient_accumulation_steps", *GRPO_KEYS)):
+        return []  # a value the script computes at run time: goblin would judge the trainer's default in its place
     (_o, ng_set, ng_line), (_o2, gen_batch, _l2), (_o3, steps, _l3) = readable
     ng = GRPO_NUM_GENERATIONS_DEFAULT if ng_set is None else ng_set
     w = loaded.workload
@@ -346,7 +363,10 @@ def _grpo_generation_batch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     if batch is None or batch.size % ng == 0:
         return []
     src = w.sources.get("world_size")
-    world_read = src is not None and src.explicit
+    # the micro-batch and accumulation as read: the config's own value or the release's plain default (a value goblin
+    # had to assume, e.g. from an unset launcher variable, leaves the batch undecided like an assumed world size)
+    batch_read = all((s := w.sources.get(f)) is None or s.explicit or "default" in (s.note or "") for f in ("micro_batch_size", "gradient_accumulation"))
+    world_read = src is not None and src.explicit and batch_read
     every = all((o := grpo_batch(r, per_device, world, accum, gen_batch, steps)) is not None and o.size % ng != 0 for r in GRPO_RULES)
     blocker = world_read and (not assumed or every)
     if blocker != (b.severity == "blocker"):
@@ -371,8 +391,15 @@ def _grpo_generation_batch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
         else f"a generation_batch_size / steps_per_generation whose batch is a multiple of num_generations {ng}{other_ng}"
     )
     if not blocker:
-        why = "the world size is assumed" if not world_read else f"the release is assumed ({how}) and older releases form the batch otherwise"
-        on = f"; on {', '.join(str(n) for n in worlds)} GPUs it would hold whole groups" if worlds and not world_read else ""
+        world_stated = src is not None and src.explicit
+        why = (
+            "the world size is assumed"
+            if not world_stated
+            else "the micro-batch or gradient accumulation is assumed"
+            if not batch_read
+            else f"the release is assumed ({how}) and older releases form the batch otherwise"
+        )
+        on = f"; on {', '.join(str(n) for n in worlds)} GPUs it would hold whole groups" if worlds and not world_stated else ""
         change = f"state the GPU count (goblin_world_size) or check the batch on the run's GPUs{on}; else {change}"
         head = f"not decided, {why}: "
     else:

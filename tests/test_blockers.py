@@ -849,3 +849,19 @@ def test_orpo_through_dpoconfig_is_a_blocker_whatever_the_release(tmp_path: Path
     (f,) = _trl_found(tmp_path, "orpo_training.py", ORPO_SCRIPT, {"requirements.txt": "trl>=0.29.0\n"})
     assert f.blocker and f.line == 2
     assert "`loss_type='orpo'` (line 2): no DPOTrainer release goblin read (trl 0.7.0 to 1.16.0) computes it" in f.message
+
+
+def test_a_grpo_batch_the_script_computes_is_not_judged(tmp_path: Path) -> None:
+    from pytest_goblin.formats.semantics import loaded_with_world_size
+
+    script = (
+        "import os\nfrom trl import GRPOConfig, GRPOTrainer\nbs = int(os.environ.get('BS', '4'))\n"
+        "args = GRPOConfig(output_dir='o', per_device_train_batch_size=bs * 2, num_generations=6)\n"
+        "trainer = GRPOTrainer(model='Qwen/Qwen2.5-1.5B', reward_funcs=len, args=args)\ntrainer.train()\n"
+    )
+    path = _write(tmp_path, ("grpo.py", script, "mi300x", {}))
+    # the trainer default (8) stands in for the computed value: 8 is not a multiple of 6, yet nothing is concluded
+    assert not [f for f in blockers.findings(loaded_with_world_size(load_config(path), 1), get_hardware("mi300x")) if f.rule_id.startswith("blocker.grpo_")]
+    literal = _write(tmp_path / "b" if (tmp_path / "b").mkdir() is None else tmp_path, ("grpo.py", script.replace("bs * 2", "8"), "mi300x", {}))
+    (f,) = [f for f in blockers.findings(loaded_with_world_size(load_config(literal), 1), get_hardware("mi300x")) if f.rule_id.startswith("blocker.grpo_")]
+    assert f.blocker and "= 8, which is not divisible by num_generations 6 (line 4)" in f.message
