@@ -862,6 +862,7 @@ def test_a_grpo_batch_the_script_computes_is_not_judged(tmp_path: Path) -> None:
     path = _write(tmp_path, ("grpo.py", script, "mi300x", {}))
     # the trainer default (8) stands in for the computed value: 8 is not a multiple of 6, yet nothing is concluded
     assert not [f for f in blockers.findings(loaded_with_world_size(load_config(path), 1), get_hardware("mi300x")) if f.rule_id.startswith("blocker.grpo_")]
-    literal = _write(tmp_path / "b" if (tmp_path / "b").mkdir() is None else tmp_path, ("grpo.py", script.replace("bs * 2", "8"), "mi300x", {}))
+    (tmp_path / "b").mkdir()
+    literal = _write(tmp_path / "b", ("grpo.py", script.replace("bs * 2", "8"), "mi300x", {}))
     (f,) = [f for f in blockers.findings(loaded_with_world_size(load_config(literal), 1), get_hardware("mi300x")) if f.rule_id.startswith("blocker.grpo_")]
     assert f.blocker and "= 8, which is not divisible by num_generations 6 (line 4)" in f.message
