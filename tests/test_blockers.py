@@ -866,3 +866,11 @@ def test_a_grpo_batch_the_script_computes_is_not_judged(tmp_path: Path) -> None:
     literal = _write(tmp_path / "b", ("grpo.py", script.replace("bs * 2", "8"), "mi300x", {}))
     (f,) = [f for f in blockers.findings(loaded_with_world_size(load_config(literal), 1), get_hardware("mi300x")) if f.rule_id.startswith("blocker.grpo_")]
     assert f.blocker and "= 8, which is not divisible by num_generations 6 (line 4)" in f.message
+
+
+@pytest.mark.parametrize(("loss", "fires"), [("orpo", True), ("simpo", True), ("apo_zero", False)])
+def test_a_yaml_dpo_loss_type_on_a_pinned_release(tmp_path: Path, loss: str, fires: bool) -> None:
+    got = _trl_found(tmp_path, "dpo.yaml", "# pip install trl==0.29.0\n" + DPO + f"loss_type: {loss}\n")
+    assert [f.rule_id for f in got] == (["blocker.dpo_unknown_loss_type"] if fires else [])
+    if fires:
+        assert f"`loss_type: {loss}` (line 10)" in got[0].message and "trl 0.29.0" in got[0].message
