@@ -321,6 +321,14 @@ def _computed_in_code(loaded: LoadedConfig, keys: tuple[str, ...]) -> bool:
     return None in passed or any(k in passed and k not in script.values for k in keys)
 
 
+def _repository_declares(loaded: LoadedConfig, field: str) -> bool:
+    """Whether the repository's own argument dataclasses declare `field`: then its own trainer may read it (review4 #16,
+    uclaml/SPPO: SPPOConfig.loss_type, sppo/alignment/configs.py:256, computed by SPPOTrainer, not TRL's DPOTrainer)."""
+    from .frameworks.history import repository_fields
+
+    return field in repository_fields(str(loaded.path))
+
+
 def _int_key(loaded: LoadedConfig, key: str) -> tuple[bool, int | None, int | None]:
     """(readable, value, line) of an integer key: (True, None, None) where it is not set, (False, ...) where its value is
     not a plain integer goblin can use."""
@@ -360,7 +368,7 @@ def _grpo_generation_batch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     if ng < 2 or per_device < 1 or accum < 1:
         return []
     batch = grpo_batch(rule, per_device, world, accum, gen_batch, steps)
-    if batch is None or batch.size % ng == 0:
+    if batch is None or batch.size % ng == 0 or _repository_declares(loaded, "num_generations"):
         return []
     src = w.sources.get("world_size")
     # the micro-batch and accumulation as read: the config's own value or the release's plain default (a value goblin
@@ -445,6 +453,8 @@ def _dpo_loss_type(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     if got is None or value in got[0]:
         return []
     names, where = got
+    if _repository_declares(loaded, "loss_type"):
+        return []
     never = value not in DPO_EVER
     blocker = never or not assumed
     if blocker != (b.severity == "blocker"):

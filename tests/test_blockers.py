@@ -874,3 +874,14 @@ def test_a_yaml_dpo_loss_type_on_a_pinned_release(tmp_path: Path, loss: str, fir
     assert [f.rule_id for f in got] == (["blocker.dpo_unknown_loss_type"] if fires else [])
     if fires:
         assert f"`loss_type: {loss}` (line 10)" in got[0].message and "trl 0.29.0" in got[0].message
+
+
+def test_a_loss_type_the_repositorys_own_config_class_declares_is_its_trainers(tmp_path: Path) -> None:
+    # review4 #16 (uclaml/SPPO): SPPOConfig declares loss_type (sppo/alignment/configs.py:256) and SPPOTrainer computes it
+    own = (
+        "from dataclasses import dataclass, field\nimport transformers\n\n\n@dataclass\n"
+        "class SPPOConfig(transformers.TrainingArguments):\n    loss_type: str = field(default='sigmoid')\n"
+    )
+    extra = {".git": "gitdir: elsewhere\n", "configs.py": own}
+    assert not _trl_found(tmp_path / "a", "dpo.yaml", "# pip install trl==0.29.0\n" + DPO + "loss_type: sppo\n", extra)
+    assert _trl_found(tmp_path / "b", "dpo.yaml", "# pip install trl==0.29.0\n" + DPO + "loss_type: sppo\n", {".git": "gitdir: elsewhere\n"})
