@@ -321,6 +321,18 @@ def _computed_in_code(loaded: LoadedConfig, keys: tuple[str, ...]) -> bool:
     return None in passed or any(k in passed and k not in script.values for k in keys)
 
 
+def _set_where(loaded: LoadedConfig, key: str, line: int | None) -> tuple[str, int | None]:
+    """(" (line N)" or " (passed by <launcher> line N)", the line in the config itself or None) for a key's value: a
+    script's value its launcher passes is in another file, so the finding names that file and points at no script line."""
+    loc = getattr(loaded.data, "where", {}).get(key) if loaded.adapter.name == "python" else None
+    other, at = getattr(loc, "file", None), getattr(loc, "line", None)
+    if other and at:
+        launch = getattr(loaded.data, "launch", None)
+        place = launch.where(at) if launch is not None and getattr(launch, "file", None) == other else f"{Path(other).name} line {at}"
+        return f" (passed by {place})", None
+    return (f" (line {line})" if line else ""), line
+
+
 def _repository_declares(loaded: LoadedConfig, field: str) -> bool:
     """Whether the repository's own argument dataclasses declare `field`: then its own trainer may read it (review4 #16,
     uclaml/SPPO: SPPOConfig.loss_type, sppo/alignment/configs.py:256, computed by SPPOTrainer, not TRL's DPOTrainer)."""
@@ -379,7 +391,8 @@ def _grpo_generation_batch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     blocker = world_read and (not assumed or every)
     if blocker != (b.severity == "blocker"):
         return []
-    ng_said = f"num_generations {ng}" + (f" (line {ng_line})" if ng_line else f" (not set: TRL's default, {GRPO_DEFAULT_AT})")
+    ng_place, ng_line = _set_where(loaded, "num_generations", ng_line) if ng_set is not None else ("", None)
+    ng_said = f"num_generations {ng}" + (ng_place if ng_set is not None else f" (not set: TRL's default, {GRPO_DEFAULT_AT})")
     mb_src = w.sources.get("micro_batch_size")
     mb_where = (
         mb_src.note
@@ -460,7 +473,8 @@ def _dpo_loss_type(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     if blocker != (b.severity == "blocker"):
         return []
     said = f"`loss_type={value!r}`" if loaded.adapter.name == "python" else f"`loss_type: {value}`"
-    shown = f"{said} (line {line})" if line else said
+    place, line = _set_where(loaded, "loss_type", line)
+    shown = f"{said}{place}"
     ever = "no DPOTrainer release goblin read (trl 0.7.0 to 1.16.0) computes it" if never else "the release it runs on does not compute it"
     message = (
         f'{shown}: {ever}. On {how}, DPOTrainer computes {", ".join(sorted(names))} ({where}) and raises ValueError("Unknown loss '

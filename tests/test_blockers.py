@@ -885,3 +885,16 @@ def test_a_loss_type_the_repositorys_own_config_class_declares_is_its_trainers(t
     extra = {".git": "gitdir: elsewhere\n", "configs.py": own}
     assert not _trl_found(tmp_path / "a", "dpo.yaml", "# pip install trl==0.29.0\n" + DPO + "loss_type: sppo\n", extra)
     assert _trl_found(tmp_path / "b", "dpo.yaml", "# pip install trl==0.29.0\n" + DPO + "loss_type: sppo\n", {".git": "gitdir: elsewhere\n"})
+
+
+def test_a_loss_type_the_launcher_passes_is_named_in_the_launcher(tmp_path: Path) -> None:
+    script = (
+        "from dataclasses import dataclass, field\nfrom transformers import HfArgumentParser\nfrom trl import DPOConfig, DPOTrainer\n\n\n"
+        "@dataclass\nclass ScriptArguments:\n    model_name_or_path: str = field(default='Qwen/Qwen2.5-1.5B')\n\n\n"
+        "parser = HfArgumentParser((ScriptArguments, DPOConfig))\nscript_args, training_args = parser.parse_args_into_dataclasses()\n"
+        "trainer = DPOTrainer(model=script_args.model_name_or_path, args=training_args)\ntrainer.train()\n"
+    )
+    launch = "accelerate launch dpo.py --model_name_or_path Qwen/Qwen2.5-1.5B --output_dir o --loss_type orpo --bf16 True\n"
+    got = _trl_found(tmp_path, "dpo.py", script, {"run.sh": launch})
+    assert [f.rule_id for f in got] == ["blocker.dpo_unknown_loss_type"]
+    assert got[0].line is None and "`loss_type='orpo'` (passed by run.sh line 1)" in got[0].message
