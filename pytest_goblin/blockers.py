@@ -475,7 +475,7 @@ def _dpo_loss_type(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     said = f"`loss_type={value!r}`" if loaded.adapter.name == "python" else f"`loss_type: {value}`"
     place, line = _set_where(loaded, "loss_type", line)
     shown = f"{said}{place}"
-    ever = "no DPOTrainer release goblin read (trl 0.7.0 to 1.16.0) computes it" if never else "the release it runs on does not compute it"
+    ever = "no DPOTrainer release goblin read (trl 0.7.3 to 1.16.0) computes it" if never else "the release it runs on does not compute it"
     message = (
         f'{shown}: {ever}. On {how}, DPOTrainer computes {", ".join(sorted(names))} ({where}) and raises ValueError("Unknown loss '
         f'type: {value}. ...") for any other at the first loss, so the run stops before its first step on any GPU'

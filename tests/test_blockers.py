@@ -848,7 +848,7 @@ def test_a_dpo_loss_type_is_judged_at_the_release_that_runs(tmp_path: Path, pin:
 def test_orpo_through_dpoconfig_is_a_blocker_whatever_the_release(tmp_path: Path) -> None:
     (f,) = _trl_found(tmp_path, "orpo_training.py", ORPO_SCRIPT, {"requirements.txt": "trl>=0.29.0\n"})
     assert f.blocker and f.line == 2
-    assert "`loss_type='orpo'` (line 2): no DPOTrainer release goblin read (trl 0.7.0 to 1.16.0) computes it" in f.message
+    assert "`loss_type='orpo'` (line 2): no DPOTrainer release goblin read (trl 0.7.3 to 1.16.0) computes it" in f.message
 
 
 def test_a_grpo_batch_the_script_computes_is_not_judged(tmp_path: Path) -> None:

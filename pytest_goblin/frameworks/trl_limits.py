@@ -113,9 +113,11 @@ def grpo_fits(per_device: int, world: int, accum: int, num_generations: int) -> 
 # --- DPO: the loss types DPOTrainer computes ---------------------------------------------------------------------------
 
 # (first release, loss types its DPOTrainer loss function handles; any other raises ValueError("Unknown loss type ..."))
-# Read by AST from the `loss_type ==` / `in` comparisons of the function that raises, at every tag from v0.7.0.
+# Read by AST from the `loss_type ==` / `in` comparisons of the function that raises, at every tag from v0.7.3 (the
+# first DPOTrainer with a loss_type; v0.7.0-v0.7.2 have none) to v1.9.0, and the installed trl 1.16.0 (the same set as
+# 1.4.0-1.9.0; 1.10-1.15 are taken to have it too).
 DPO_LOSSES: tuple[tuple[Version, frozenset[str], str], ...] = (
-    ((0, 7, 0), frozenset({"sigmoid", "hinge"}), "trl 0.7.4 trl/trainer/dpo_trainer.py:416-452 (dpo_loss)"),
+    ((0, 7, 3), frozenset({"sigmoid", "hinge"}), "trl 0.7.4 trl/trainer/dpo_trainer.py:416-452 (dpo_loss)"),
     ((0, 7, 5), frozenset({"sigmoid", "hinge", "ipo", "kto_pair"}), "trl 0.8.6 trl/trainer/dpo_trainer.py:844-903 (dpo_loss)"),
     (
         (0, 9, 3),
