@@ -266,7 +266,234 @@ def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] |
             out += _torch_rocm_build(loaded, hw, b)
         elif b.check == "module_removed_at_version":
             out += _module_removed(loaded, b)
+        elif b.check == "grpo_generation_batch":
+            out += _grpo_generation_batch(loaded, b)
+        elif b.check == "dpo_loss_type":
+            out += _dpo_loss_type(loaded, b)
     return out
+
+
+def _trl_class(loaded: LoadedConfig) -> str | None:
+    """The one TRL config class a recipe or script builds (`GRPOConfig`), None where it is not known to be one."""
+    from .frameworks import parser_for
+
+    data = loaded.data
+    declared = getattr(data, "config_class", None)
+    keys_of = data if isinstance(data, dict) else getattr(data, "values", None)
+    if not isinstance(keys_of, dict) or loaded.adapter.name not in ("hf-trainer", "python"):
+        return None
+    parser, classes = parser_for(loaded.adapter.name, keys_of, declared, str(loaded.path), loaded.text)
+    if parser != "trl":
+        return None
+    if isinstance(declared, str) and declared in classes:
+        return declared
+    return classes[0] if len(classes) == 1 else None
+
+
+def _trl_run(loaded: LoadedConfig) -> tuple[tuple[int, ...], str, bool] | None:
+    """(release, how it was found, assumed) of the TRL the recipe runs on; None for a commit goblin cannot place."""
+    from .frameworks.history import run_version
+    from .frameworks.pins import pins
+    from .frameworks.trl_limits import parse_version
+
+    pin = pins(str(loaded.path), loaded.text).get("trl")
+    if pin is not None and pin.kind == "commit" and not pin.version:
+        return None
+    run = run_version("trl", pin)
+    version = parse_version(run.version) if run is not None else None
+    if run is None or version is None:
+        return None
+    return version, f"trl {run.version} ({run.how})", run.assumed
+
+
+GRPO_KEYS = ("num_generations", "generation_batch_size", "steps_per_generation")
+
+
+def _computed_in_code(loaded: LoadedConfig, keys: tuple[str, ...]) -> bool:
+    """Whether a Python script passes one of `keys` to its config class as a value goblin could not read (computed at
+    run time), or splats a mapping into the call (`**kwargs`), so the value the run uses is not known."""
+    from .formats.python import Script
+
+    script = loaded.data
+    if not isinstance(script, Script) or script.args_call is None:
+        return False
+    passed = {kw.arg for kw in script.args_call.keywords}
+    return None in passed or any(k in passed and k not in script.values for k in keys)
+
+
+def _set_where(loaded: LoadedConfig, key: str, line: int | None) -> tuple[str, int | None]:
+    """(" (line N)" or " (passed by <launcher> line N)", the line in the config itself or None) for a key's value: a
+    script's value its launcher passes is in another file, so the finding names that file and points at no script line."""
+    loc = getattr(loaded.data, "where", {}).get(key) if loaded.adapter.name == "python" else None
+    other, at = getattr(loc, "file", None), getattr(loc, "line", None)
+    if other and at:
+        launch = getattr(loaded.data, "launch", None)
+        place = launch.where(at) if launch is not None and getattr(launch, "file", None) == other else f"{Path(other).name} line {at}"
+        return f" (passed by {place})", None
+    return (f" (line {line})" if line else ""), line
+
+
+def _repository_declares(loaded: LoadedConfig, field: str) -> bool:
+    """Whether the repository's own argument dataclasses declare `field`: then its own trainer may read it (review4 #16,
+    uclaml/SPPO: SPPOConfig.loss_type, sppo/alignment/configs.py:256, computed by SPPOTrainer, not TRL's DPOTrainer)."""
+    from .frameworks.history import repository_fields
+
+    return field in repository_fields(str(loaded.path))
+
+
+def _int_key(loaded: LoadedConfig, key: str) -> tuple[bool, int | None, int | None]:
+    """(readable, value, line) of an integer key: (True, None, None) where it is not set, (False, ...) where its value is
+    not a plain integer goblin can use."""
+    ok, value, line = raw_key(loaded, key)
+    if not ok or value is None:
+        return True, None, None
+    if isinstance(value, bool) or not isinstance(value, int):
+        return False, None, line
+    return True, value, line
+
+
+def _grpo_generation_batch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
+    """review4 #32 (dstack grpo_train.py: per_device_train_batch_size 2, num_generations 8 by default): the batch TRL
+    generates for must hold whole groups of num_generations completions, else GRPOConfig.__post_init__ (trl 0.18.0 on)
+    or GRPOTrainer.__init__ (0.15-0.17) raises ValueError. The batch depends on the world size: a blocker where the
+    world size was read (or stated) and the release is known (or every release from 0.15.0 raises), a requirement
+    where the world size is assumed (the finding says which GPU counts would start)."""
+    from .formats.semantics import world_size_note
+    from .frameworks.trl_limits import GRPO_DEFAULT_AT, GRPO_NUM_GENERATIONS_DEFAULT, GRPO_RULES, grpo_batch, grpo_fits, grpo_rule
+
+    if _trl_class(loaded) != "GRPOConfig":
+        return []
+    run = _trl_run(loaded)
+    if run is None:
+        return []
+    version, how, assumed = run
+    rule = grpo_rule(version)
+    readable = [_int_key(loaded, k) for k in GRPO_KEYS]
+    if rule is None or not all(r[0] for r in readable):
+        return []
+    if _computed_in_code(loaded, ("per_device_train_batch_size", "gradient_accumulation_steps", *GRPO_KEYS)):
+        return []  # a value the script computes at run time: goblin would judge the trainer's default in its place
+    (_o, ng_set, ng_line), (_o2, gen_batch, _l2), (_o3, steps, _l3) = readable
+    ng = GRPO_NUM_GENERATIONS_DEFAULT if ng_set is None else ng_set
+    w = loaded.workload
+    per_device, world, accum = w.micro_batch_size, w.world_size, w.gradient_accumulation
+    if ng < 2 or per_device < 1 or accum < 1:
+        return []
+    batch = grpo_batch(rule, per_device, world, accum, gen_batch, steps)
+    if batch is None or batch.size % ng == 0 or _repository_declares(loaded, "num_generations"):
+        return []
+    src = w.sources.get("world_size")
+    # the micro-batch and accumulation as read: the config's own value or the release's plain default (a value goblin
+    # had to assume, e.g. from an unset launcher variable, leaves the batch undecided like an assumed world size)
+    batch_read = all((s := w.sources.get(f)) is None or s.explicit or "default" in (s.note or "") for f in ("micro_batch_size", "gradient_accumulation"))
+    world_read = src is not None and src.explicit and batch_read
+    every = all((o := grpo_batch(r, per_device, world, accum, gen_batch, steps)) is not None and o.size % ng != 0 for r in GRPO_RULES)
+    blocker = world_read and (not assumed or every)
+    if blocker != (b.severity == "blocker"):
+        return []
+    ng_place, ng_line = _set_where(loaded, "num_generations", ng_line) if ng_set is not None else ("", None)
+    ng_said = f"num_generations {ng}" + (ng_place if ng_set is not None else f" (not set: TRL's default, {GRPO_DEFAULT_AT})")
+    mb_src = w.sources.get("micro_batch_size")
+    mb_where = (
+        mb_src.note
+        if mb_src is not None and mb_src.note
+        else f"line {mb_src.line}"
+        if mb_src is not None and mb_src.explicit and mb_src.line and mb_src.file == w.path
+        else "not set: TrainingArguments' default"
+    )
+    mb_said = f"per_device_train_batch_size {per_device} ({mb_where})"
+    fits = grpo_fits(per_device, world, accum, ng) if gen_batch is None and steps is None else None
+    worlds = [n for n in (1, 2, 4, 8, 16) if (per_device * n * (steps or accum)) % ng == 0] if gen_batch is None else []
+    divisors = [d for d in range(2, batch.size + 1) if batch.size % d == 0]
+    other_ng = f", or num_generations {' / '.join(str(d) for d in divisors[-3:])} (divides {batch.size})" if divisors else ""
+    change = (
+        f"per_device_train_batch_size {fits} (the smallest from {per_device} whose batch holds whole groups here){other_ng}, or more gradient_accumulation_steps"
+        if fits is not None
+        else f"a generation_batch_size / steps_per_generation whose batch is a multiple of num_generations {ng}{other_ng}"
+    )
+    if not blocker:
+        world_stated = src is not None and src.explicit
+        why = (
+            "the world size is assumed"
+            if not world_stated
+            else "the micro-batch or gradient accumulation is assumed"
+            if not batch_read
+            else f"the release is assumed ({how}) and older releases form the batch otherwise"
+        )
+        on = f"; on {', '.join(str(n) for n in worlds)} GPUs it would hold whole groups" if worlds and not world_stated else ""
+        change = f"state the GPU count (goblin_world_size) or check the batch on the run's GPUs{on}; else {change}"
+        head = f"not decided, {why}: "
+    else:
+        head = ""
+    message = (
+        f"{head}{mb_said}, {world_size_note(w)}, gradient_accumulation_steps {accum}: {batch.formula} = {batch.size}, which is not "
+        f"divisible by {ng_said}. On {how}, {rule.when} raises ValueError when the batch does not hold whole groups of "
+        f"num_generations completions ({rule.where}), so the run stops before the first step on any GPU. What to change: {change}. "
+        f"Source: {'; '.join(b.sources)}"
+    )
+    line = ng_line or (mb_src.line if mb_src is not None and mb_src.explicit and mb_src.file == w.path else None)
+    return [
+        Finding(
+            rule_id=b.id,
+            title=f"{b.title} ({batch.size} is not a multiple of num_generations {ng})",
+            category="blocker" if blocker else "requirement",
+            line=line,
+            key=None,
+            message=message,
+            citation=b.citation,
+            footgun=not blocker,
+            blocker=blocker,
+        )
+    ]
+
+
+def _dpo_loss_type(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
+    """review4 #25 (MedicalGPT orpo_training.py: `DPOConfig(loss_type="orpo")`, trl>=0.29.0): a loss_type the DPOTrainer
+    of the release does not compute raises ValueError("Unknown loss type ...") at the first loss. A blocker where no
+    DPOTrainer goblin read computes it, or the release is known and does not; a requirement on an assumed release."""
+    from .frameworks.trl_limits import DPO_EVER, dpo_losses
+
+    if _trl_class(loaded) != "DPOConfig":
+        return []
+    ok, value, line = raw_key(loaded, "loss_type")
+    if not ok or not isinstance(value, str):
+        return []
+    run = _trl_run(loaded)
+    if run is None:
+        return []
+    version, how, assumed = run
+    got = dpo_losses(version)
+    if got is None or value in got[0]:
+        return []
+    names, where = got
+    if _repository_declares(loaded, "loss_type"):
+        return []
+    never = value not in DPO_EVER
+    blocker = never or not assumed
+    if blocker != (b.severity == "blocker"):
+        return []
+    said = f"`loss_type={value!r}`" if loaded.adapter.name == "python" else f"`loss_type: {value}`"
+    place, line = _set_where(loaded, "loss_type", line)
+    shown = f"{said}{place}"
+    ever = "no DPOTrainer release goblin read (trl 0.7.3 to 1.16.0) computes it" if never else "the release it runs on does not compute it"
+    message = (
+        f'{shown}: {ever}. On {how}, DPOTrainer computes {", ".join(sorted(names))} ({where}) and raises ValueError("Unknown loss '
+        f'type: {value}. ...") for any other at the first loss, so the run stops before its first step on any GPU'
+        f"{'' if blocker else ' where that release is installed'}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
+    )
+    return [
+        Finding(
+            rule_id=b.id,
+            title=f"{b.title} (`{value}`)",
+            category="blocker" if blocker else "requirement",
+            line=line,
+            key=None,
+            message=message,
+            citation=b.citation,
+            footgun=not blocker,
+            blocker=blocker,
+        )
+    ]
 
 
 def _module_removed(loaded: LoadedConfig, b: Blocker) -> list[Finding]:

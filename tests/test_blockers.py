@@ -49,6 +49,23 @@ DS_SCRIPT = (
     "trainer = Trainer(model='meta-llama/Meta-Llama-3-8B', args=args)\ntrainer.train()\n"
 )
 
+# review4 #32 (dstack grpo_train.py): a GRPO batch of 2 x 1 GPU cannot hold groups of num_generations 8
+GRPO = (
+    "# accelerate launch --num_processes 2 -m trl.scripts.grpo --config grpo.yaml\n# pip install trl==0.29.0\n"
+    "model_name_or_path: Qwen/Qwen2.5-1.5B\nper_device_train_batch_size: 2\ngradient_accumulation_steps: 1\nnum_generations: 8\nbf16: true\n"
+)
+GRPO_ASSUMED = GRPO.split("\n", 1)[1]  # no launch line: the world size is assumed
+DPO = (
+    "# trl dpo --config dpo.yaml\nmodel_name_or_path: Qwen/Qwen2.5-1.5B\ndataset_name: trl-lib/ultrafeedback_binarized\n"
+    "per_device_train_batch_size: 2\ngradient_accumulation_steps: 4\nlearning_rate: 5.0e-7\nbeta: 0.1\nbf16: true\n"
+)
+# review4 #25 (MedicalGPT orpo_training.py:549-571, trl>=0.29.0): ORPO through DPOConfig(loss_type="orpo")
+ORPO_SCRIPT = (
+    "from trl import DPOConfig, DPOTrainer\n"
+    "args = DPOConfig(output_dir='o', per_device_train_batch_size=2, loss_type='orpo', bf16=True)\n"
+    "trainer = DPOTrainer(model='Qwen/Qwen2.5-1.5B', args=args)\ntrainer.train()\n"
+)
+
 # A case: (file name, text, target, {extra file: text}). blocker id -> (fires, must not fire).
 Case = tuple[str, str, str, dict[str, str]]
 CASES: dict[str, tuple[Case, Case]] = {
@@ -141,6 +158,26 @@ CASES: dict[str, tuple[Case, Case]] = {
             {".git": "gitdir: elsewhere\n", "ds_z3_offload.json": '{"zero_optimization": {"stage": 3}}\n'},
         ),
     ),
+    # the world size read from the launch comment (2 GPUs): 2 x 2 = 4 is not a multiple of 8; 4 x 2 = 8 is
+    "blocker.grpo_generation_batch_indivisible": (
+        ("grpo.yaml", GRPO, "mi300x", {}),
+        ("grpo.yaml", GRPO.replace("per_device_train_batch_size: 2", "per_device_train_batch_size: 4"), "mi300x", {}),
+    ),
+    # the world size assumed (1 GPU): not decided, a requirement; a batch of 8 holds whole groups on any GPU count
+    "blocker.grpo_generation_batch_unchecked": (
+        ("grpo.yaml", GRPO_ASSUMED, "mi300x", {}),
+        ("grpo.yaml", GRPO_ASSUMED.replace("per_device_train_batch_size: 2", "per_device_train_batch_size: 8"), "mi300x", {}),
+    ),
+    # no DPOTrainer release computes `orpo`; `sigmoid` every one does
+    "blocker.dpo_unknown_loss_type": (
+        ("orpo_training.py", ORPO_SCRIPT, "mi300x", {"requirements.txt": "trl>=0.29.0\n"}),
+        ("orpo_training.py", ORPO_SCRIPT.replace("'orpo'", "'sigmoid'"), "mi300x", {"requirements.txt": "trl>=0.29.0\n"}),
+    ),
+    # kto_pair: trl 0.7.5 to 0.9.4 only; without a pin the newest (assumed) raises on it: a requirement
+    "blocker.dpo_loss_type_at_newest": (
+        ("dpo.yaml", DPO + "loss_type: kto_pair\n", "mi300x", {}),
+        ("dpo.yaml", DPO + "loss_type: ipo\n", "mi300x", {}),
+    ),
 }
 VERSION_CHECKS = {
     "blocker.deepspeed_file_missing",
@@ -149,6 +186,10 @@ VERSION_CHECKS = {
     "blocker.keys_unknown_at_version",
     "blocker.module_removed_at_version",
     "blocker.module_unknown_at_version",
+    "blocker.grpo_generation_batch_indivisible",
+    "blocker.grpo_generation_batch_unchecked",
+    "blocker.dpo_unknown_loss_type",
+    "blocker.dpo_loss_type_at_newest",
 }  # not about the GPU: they fire on every target
 
 
@@ -727,3 +768,133 @@ def test_the_key_check_runs_once_for_its_blocker_and_requirement_entries(tmp_pat
     loaded.workload.ignored_rules.append(rid)
     again = [f for f in blockers.findings(loaded, get_hardware("mi300x")) if f.rule_id.startswith("blocker.keys_")]
     assert rid not in {f.rule_id for f in again} and {f.key for f in again} == {f.key for f in got if f.rule_id != rid}
+
+
+def _trl_found(tmp: Path, name: str, text: str, extra: dict[str, str] | None = None) -> list[Any]:
+    tmp.mkdir(parents=True, exist_ok=True)
+    path = _write(tmp, (name, text, "mi300x", extra or {}))
+    return [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id.startswith(("blocker.grpo_", "blocker.dpo_"))]
+
+
+@pytest.mark.parametrize(
+    ("pin", "fires"),
+    [
+        ("0.14.0", False),  # the first GRPOTrainer: no check
+        ("0.16.0", True),  # per_device x processes: 2 x 2 = 4
+        ("0.17.0", False),  # x gradient_accumulation_steps 2: 8
+        ("0.29.0", False),  # generation_batch_size = 2 x 2 x steps_per_generation (= gradient_accumulation_steps 2): 8
+    ],
+)
+def test_the_grpo_batch_is_formed_as_the_release_forms_it(tmp_path: Path, pin: str, fires: bool) -> None:
+    text = GRPO.replace("trl==0.29.0", f"trl=={pin}").replace("gradient_accumulation_steps: 1", "gradient_accumulation_steps: 2")
+    got = _trl_found(tmp_path, "grpo.yaml", text)
+    assert bool(got) == fires, [f.message for f in got]
+    if fires:
+        assert got[0].blocker and "trl 0.16.0 :425-433" in got[0].message and "GRPOTrainer.__init__ raises" in got[0].message
+
+
+def test_a_grpo_generation_batch_set_in_the_config_is_the_batch(tmp_path: Path) -> None:
+    fires = _trl_found(tmp_path / "a", "grpo.yaml", GRPO.replace("num_generations: 8", "num_generations: 8\ngeneration_batch_size: 12"))
+    assert [f.rule_id for f in fires] == ["blocker.grpo_generation_batch_indivisible"]
+    assert "generation_batch_size 12 = 12, which is not divisible by num_generations 8 (line 6)" in fires[0].message
+    assert not _trl_found(tmp_path / "b", "grpo.yaml", GRPO.replace("num_generations: 8", "num_generations: 8\ngeneration_batch_size: 16"))
+
+
+def test_a_grpo_batch_on_an_assumed_world_size_is_not_a_blocker_and_names_the_counts_that_fit(tmp_path: Path) -> None:
+    (f,) = _trl_found(tmp_path, "grpo.yaml", GRPO_ASSUMED)
+    assert f.category == "requirement" and not f.blocker and f.footgun
+    assert f.message.startswith("not decided, the world size is assumed")
+    assert "on 4, 8, 16 GPUs it would hold whole groups" in f.message
+    assert "None" not in f.message and "None" not in f.title
+
+
+def test_a_grpo_script_of_the_dstack_shape_blocks_on_the_stated_world_size(tmp_path: Path) -> None:
+    # review4 #32: GRPOConfig(per_device_train_batch_size=args.per_device_train_batch_size), argparse default 1 here;
+    # TRL's num_generations default 8 (trl 1.16.0 grpo_config.py:480-481)
+    script = (
+        "import argparse\nfrom trl import GRPOConfig, GRPOTrainer\n"
+        "p = argparse.ArgumentParser()\np.add_argument('--per_device_train_batch_size', type=int, default=2)\nargs = p.parse_args()\n"
+        "training_args = GRPOConfig(output_dir='o', per_device_train_batch_size=args.per_device_train_batch_size)\n"
+        "trainer = GRPOTrainer(model='Qwen/Qwen2.5-1.5B', reward_funcs=len, args=training_args)\ntrainer.train()\n"
+    )
+    path = _write(tmp_path, ("grpo_train.py", script, "mi300x", {}))
+    from pytest_goblin.formats.semantics import loaded_with_world_size
+
+    assumed = blockers.findings(load_config(path), get_hardware("mi300x"))
+    assert [f.rule_id for f in assumed if f.rule_id.startswith("blocker.grpo_")] == ["blocker.grpo_generation_batch_unchecked"]
+    stated = blockers.findings(loaded_with_world_size(load_config(path), 1), get_hardware("mi300x"))
+    (f,) = [f for f in stated if f.rule_id.startswith("blocker.grpo_")]
+    assert f.blocker and "= 2, which is not divisible by num_generations 8 (not set: TRL's default" in f.message
+    assert "per_device_train_batch_size 8 (the smallest from 2" in f.message
+    assert not [f for f in blockers.findings(loaded_with_world_size(load_config(path), 4), get_hardware("mi300x")) if f.rule_id.startswith("blocker.grpo_")]
+
+
+@pytest.mark.parametrize(
+    ("pin", "rule"),
+    [
+        ("0.8.6", None),  # kto_pair computed from trl 0.7.5
+        ("0.9.6", "blocker.dpo_unknown_loss_type"),  # gone from 0.9.6's dpo_loss
+        (None, "blocker.dpo_loss_type_at_newest"),  # not pinned: the newest, assumed
+    ],
+)
+def test_a_dpo_loss_type_is_judged_at_the_release_that_runs(tmp_path: Path, pin: str | None, rule: str | None) -> None:
+    text = (f"# pip install trl=={pin}\n" if pin else "") + DPO + "loss_type: kto_pair\n"
+    got = _trl_found(tmp_path, "dpo.yaml", text)
+    assert [f.rule_id for f in got] == ([rule] if rule else [])
+    if rule:
+        assert "`loss_type: kto_pair` (line" in got[0].message and "None" not in got[0].message
+
+
+def test_orpo_through_dpoconfig_is_a_blocker_whatever_the_release(tmp_path: Path) -> None:
+    (f,) = _trl_found(tmp_path, "orpo_training.py", ORPO_SCRIPT, {"requirements.txt": "trl>=0.29.0\n"})
+    assert f.blocker and f.line == 2
+    assert "`loss_type='orpo'` (line 2): no DPOTrainer release goblin read (trl 0.7.3 to 1.16.0) computes it" in f.message
+
+
+def test_a_grpo_batch_the_script_computes_is_not_judged(tmp_path: Path) -> None:
+    from pytest_goblin.formats.semantics import loaded_with_world_size
+
+    script = (
+        "import os\nfrom trl import GRPOConfig, GRPOTrainer\nbs = int(os.environ.get('BS', '4'))\n"
+        "args = GRPOConfig(output_dir='o', per_device_train_batch_size=bs * 2, num_generations=6)\n"
+        "trainer = GRPOTrainer(model='Qwen/Qwen2.5-1.5B', reward_funcs=len, args=args)\ntrainer.train()\n"
+    )
+    path = _write(tmp_path, ("grpo.py", script, "mi300x", {}))
+    # the trainer default (8) stands in for the computed value: 8 is not a multiple of 6, yet nothing is concluded
+    assert not [f for f in blockers.findings(loaded_with_world_size(load_config(path), 1), get_hardware("mi300x")) if f.rule_id.startswith("blocker.grpo_")]
+    (tmp_path / "b").mkdir()
+    literal = _write(tmp_path / "b", ("grpo.py", script.replace("bs * 2", "8"), "mi300x", {}))
+    (f,) = [f for f in blockers.findings(loaded_with_world_size(load_config(literal), 1), get_hardware("mi300x")) if f.rule_id.startswith("blocker.grpo_")]
+    assert f.blocker and "= 8, which is not divisible by num_generations 6 (line 4)" in f.message
+
+
+@pytest.mark.parametrize(("loss", "fires"), [("orpo", True), ("simpo", True), ("apo_zero", False)])
+def test_a_yaml_dpo_loss_type_on_a_pinned_release(tmp_path: Path, loss: str, fires: bool) -> None:
+    got = _trl_found(tmp_path, "dpo.yaml", "# pip install trl==0.29.0\n" + DPO + f"loss_type: {loss}\n")
+    assert [f.rule_id for f in got] == (["blocker.dpo_unknown_loss_type"] if fires else [])
+    if fires:
+        assert f"`loss_type: {loss}` (line 10)" in got[0].message and "trl 0.29.0" in got[0].message
+
+
+def test_a_loss_type_the_repositorys_own_config_class_declares_is_its_trainers(tmp_path: Path) -> None:
+    # review4 #16 (uclaml/SPPO): SPPOConfig declares loss_type (sppo/alignment/configs.py:256) and SPPOTrainer computes it
+    own = (
+        "from dataclasses import dataclass, field\nimport transformers\n\n\n@dataclass\n"
+        "class SPPOConfig(transformers.TrainingArguments):\n    loss_type: str = field(default='sigmoid')\n"
+    )
+    extra = {".git": "gitdir: elsewhere\n", "configs.py": own}
+    assert not _trl_found(tmp_path / "a", "dpo.yaml", "# pip install trl==0.29.0\n" + DPO + "loss_type: sppo\n", extra)
+    assert _trl_found(tmp_path / "b", "dpo.yaml", "# pip install trl==0.29.0\n" + DPO + "loss_type: sppo\n", {".git": "gitdir: elsewhere\n"})
+
+
+def test_a_loss_type_the_launcher_passes_is_named_in_the_launcher(tmp_path: Path) -> None:
+    script = (
+        "from dataclasses import dataclass, field\nfrom transformers import HfArgumentParser\nfrom trl import DPOConfig, DPOTrainer\n\n\n"
+        "@dataclass\nclass ScriptArguments:\n    model_name_or_path: str = field(default='Qwen/Qwen2.5-1.5B')\n\n\n"
+        "parser = HfArgumentParser((ScriptArguments, DPOConfig))\nscript_args, training_args = parser.parse_args_into_dataclasses()\n"
+        "trainer = DPOTrainer(model=script_args.model_name_or_path, args=training_args)\ntrainer.train()\n"
+    )
+    launch = "accelerate launch dpo.py --model_name_or_path Qwen/Qwen2.5-1.5B --output_dir o --loss_type orpo --bf16 True\n"
+    got = _trl_found(tmp_path, "dpo.py", script, {"run.sh": launch})
+    assert [f.rule_id for f in got] == ["blocker.dpo_unknown_loss_type"]
+    assert got[0].line is None and "`loss_type='orpo'` (passed by run.sh line 1)" in got[0].message

@@ -1527,6 +1527,14 @@ class PythonAdapter(HFTrainerAdapter):
             r.notes.append("no literal model id in from_pretrained(...); a generic model shape is assumed")
         self.read(r)
         _trainer_class(r, path)
+        if not r.values.get("sample_packing") and r.values.get("packing_blocked") is None:
+            # a script that packs its own batches, or whose TRL raises on packing with its collator (formats/own_packing.py)
+            from .own_packing import collator_blocks_packing, own_packing
+
+            why = own_packing(script.values, script.where, script.launch) or collator_blocks_packing(str(path), text)
+            if why is not None:
+                r.values["packing_blocked"] = why
+                r.notes.append(why)
         if (patched := script.fixed.get("attention")) is not None:
             r.values["attention_patched"] = patched
             r.sources["attention"] = FieldSource(file=str(path), key=None, line=script.code_lines["attention"], explicit=False, note=patched)

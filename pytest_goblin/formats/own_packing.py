@@ -1,0 +1,95 @@
+"""Why a training script's run must not be told to pack samples: it packs them itself, or its TRL release raises on
+packing with the collator it uses. Sets the workload's `packing_blocked` (the packing rule then stays silent).
+
+review4 #31 (THUDM/LongWriter train/main.py: train/scripts/glm4_longwriter.sh passes `--batch_method "pack"`, which
+main.py's own DataArguments reads) and #26 (llm-jp/llm-jp-sft train.py: DataCollatorForCompletionOnlyLM with
+trl==0.7.4, whose SFTTrainer raises on packing with it).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+from typing import Any
+
+# values of a script's own option that name packing (`--batch_method pack`); option names whose true value does
+PACK_WORDS = frozenset({"pack", "packed", "packing"})
+PACK_SWITCHES = frozenset({"pack", "packed", "packing", "sample_packing", "pack_sequences", "use_packing", "do_packing"})
+# a dataset path whose name says its rows are packed already (`data/packed_32k`, `train_pack.npy`): a path (a slash or a
+# file suffix) with `pack`/`packed`/`packing` as a word of one of its parts
+PACKED_PATH = re.compile(r"(?i)(?:^|[/_.\-])pack(?:ed|ing)?(?:$|[/_.\-]|\d)")
+# only an option that names the training data (`train_file`, `data_path`, `dataset_dir`), never an output or a model
+DATA_KEY = re.compile(r"(?i)data|train_file|train_path")
+NOT_DATA_KEY = re.compile(r"(?i)output|model|log|cache|save|deepspeed|config|eval|valid|test")
+
+COLLATOR = "DataCollatorForCompletionOnlyLM"
+# SFTTrainer raises ValueError on packing with DataCollatorForCompletionOnlyLM from the first release with the collator
+# to 0.14.x; 0.15.0 dropped the check (read at every tag of huggingface/trl)
+COLLATOR_RAISES_FROM, COLLATOR_RAISES_BEFORE = (0, 7, 0), (0, 15, 0)
+COLLATOR_AT = (
+    "trl 0.7.4 trl/trainer/sft_trainer.py:151-153, trl 0.12.2 :222-224 and trl 0.14.0 :163-165 (packing with a "
+    "DataCollatorForCompletionOnlyLM: ValueError); trl 0.15.0 sft_trainer.py has no such check"
+)
+
+
+def own_packing(values: dict[str, Any], where: dict[str, Any], launch: Any = None) -> str | None:
+    """The script's own option that packs its batches (`batch_method: pack`), said with where it is set (the launcher's
+    file and line where it passes the value); None if none."""
+    for key, value in values.items():
+        if key == "packing":  # TRL's own key: read as sample_packing already
+            continue
+        word = isinstance(value, str) and value.strip().strip("'\"").lower() in PACK_WORDS
+        switch = value is True and key in PACK_SWITCHES
+        path = (
+            isinstance(value, str)
+            and DATA_KEY.search(key) is not None
+            and NOT_DATA_KEY.search(key) is None
+            and ("/" in value or re.search(r"\.[A-Za-z]{2,5}$", value) is not None)
+            and PACKED_PATH.search(value) is not None
+        )
+        if word or switch or path:
+            loc = where.get(key)
+            file, line = getattr(loc, "file", None), getattr(loc, "line", None)
+            if file and line and launch is not None and getattr(launch, "file", None) == file:
+                place = f" ({launch.where(line)})"
+            else:
+                place = f" ({Path(file).name} line {line})" if file and line else f" (line {line})" if line else ""
+            what = "its dataset path names packed rows" if path else "the script packs its own batches"
+            return f"{what}: `{key}` is {value!r}{place}; goblin does not propose packing on top of it"
+    return None
+
+
+def collator_line(text: str) -> int | None:
+    """The line of the script's DataCollatorForCompletionOnlyLM(...) call, or None."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            f = node.func
+            name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
+            if name == COLLATOR:
+                return node.lineno
+    return None
+
+
+def collator_blocks_packing(path: str, text: str) -> str | None:
+    """Why packing cannot be proposed where the script collates with DataCollatorForCompletionOnlyLM: its TRL release
+    raises on the pair (0.7.0 to 0.14.x), or the release is not known to be one that accepts it."""
+    from ..frameworks.history import run_version
+    from ..frameworks.pins import pins
+    from ..frameworks.trl_limits import parse_version
+
+    line = collator_line(text)
+    if line is None:
+        return None
+    run = run_version("trl", pins(path, text).get("trl"))
+    version = parse_version(run.version) if run is not None else None
+    known = run is not None and not run.assumed and version is not None
+    if known and version is not None and not (COLLATOR_RAISES_FROM <= version < COLLATOR_RAISES_BEFORE):
+        return None
+    said = "a TRL release goblin cannot place" if run is None else f"trl {run.version} ({run.how})"
+    does = "raises ValueError on packing with that collator" if known else "may raise ValueError on packing with that collator"
+    return f"the script collates with {COLLATOR} (line {line}); on {said} SFTTrainer {does} ({COLLATOR_AT}), so goblin does not propose packing"

@@ -1,0 +1,225 @@
+"""TRL start-up limits that depend on the release: what a GRPO or DPO config must satisfy to train at all.
+
+Facts read from TRL's own source at each tag (the huggingface/trl git history, v0.7.0 to v1.9.0, and the installed
+trl 1.16.0); blockers.py turns them into findings. Nothing here imports TRL.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+Version = tuple[int, ...]
+
+
+def parse_version(text: str) -> Version | None:
+    """(1, 16, 0) for "1.16.0" / "v1.16.0"; None for what is not a plain release number."""
+    m = re.match(r"^v?(\d+)\.(\d+)(?:\.(\d+))?", text.strip())
+    return tuple(int(x or 0) for x in m.groups()) if m else None
+
+
+# --- GRPO: the generation batch must hold whole groups of num_generations completions ---------------------------------
+
+GRPO_NUM_GENERATIONS_DEFAULT = 8
+GRPO_DEFAULT_AT = "trl 1.16.0 trl/trainer/grpo_config.py:480-481; trl 0.15.0 trl/trainer/grpo_config.py:138-139 (num_generations defaults to 8)"
+
+
+@dataclass(frozen=True)
+class GrpoRule:
+    """How a range of TRL releases checks the GRPO batch against num_generations."""
+
+    first: Version  # the first release with this check
+    factors: str  # "world" (per_device x processes), "accum" (x gradient_accumulation_steps), "generation" (generation_batch_size)
+    where: str  # file:lines@version of the raise
+    when: str  # when it raises
+
+
+GRPO_RULES: tuple[GrpoRule, ...] = (
+    GrpoRule(
+        (0, 15, 0),
+        "world",
+        "trl 0.15.0 trl/trainer/grpo_trainer.py:342-350; trl 0.16.0 :425-433 (GRPOTrainer.__init__: per_device_train_batch_size x "
+        "num_processes must be divisible by num_generations, else ValueError)",
+        "GRPOTrainer.__init__",
+    ),
+    GrpoRule(
+        (0, 17, 0),
+        "accum",
+        "trl 0.17.0 trl/trainer/grpo_trainer.py:597-608 (GRPOTrainer.__init__: per_device_train_batch_size x num_processes x "
+        "gradient_accumulation_steps must be divisible by num_generations, else ValueError)",
+        "GRPOTrainer.__init__",
+    ),
+    GrpoRule(
+        (0, 18, 0),
+        "generation",
+        "trl 0.18.0 trl/trainer/grpo_config.py:510-546; trl 0.29.0 :820-855; trl 1.9.0 :1075-1113; trl 1.16.0 :1096-1134 "
+        "(GRPOConfig.__post_init__: generation_batch_size = per_device_train_batch_size x world_size x steps_per_generation, "
+        "steps_per_generation defaulting to gradient_accumulation_steps, must be divisible by num_generations, else ValueError)",
+        "GRPOConfig.__post_init__",
+    ),
+)
+# trl 0.14.0 (the first GRPOTrainer) has no such check: trl/trainer/grpo_trainer.py@v0.14.0 raises on nothing of it.
+
+
+def grpo_rule(version: Version) -> GrpoRule | None:
+    """The check of the release, None before trl 0.15.0."""
+    found = None
+    for rule in GRPO_RULES:
+        if version >= rule.first:
+            found = rule
+    return found
+
+
+@dataclass(frozen=True)
+class GrpoBatch:
+    size: int  # the batch that must hold whole groups
+    formula: str  # how it was formed, with the config's numbers
+
+
+def grpo_batch(rule: GrpoRule, per_device: int, world: int, accum: int, generation_batch: int | None, steps_per_generation: int | None) -> GrpoBatch | None:
+    """The batch the release divides by num_generations; None where the config sets both generation_batch_size and
+    steps_per_generation (trl 0.18.0+ raises on that first: another error) or sets them on a release without them."""
+    if rule.factors == "world":
+        if generation_batch is not None or steps_per_generation is not None:
+            return None
+        return GrpoBatch(per_device * world, f"per_device_train_batch_size {per_device} x {world} process(es)")
+    if rule.factors == "accum":
+        if generation_batch is not None or steps_per_generation is not None:
+            return None
+        return GrpoBatch(per_device * world * accum, f"per_device_train_batch_size {per_device} x {world} process(es) x gradient_accumulation_steps {accum}")
+    if generation_batch is not None and steps_per_generation is not None:
+        return None
+    if generation_batch is not None:
+        return GrpoBatch(generation_batch, f"generation_batch_size {generation_batch}")
+    if steps_per_generation is not None:
+        return GrpoBatch(
+            per_device * world * steps_per_generation,
+            f"generation_batch_size = per_device_train_batch_size {per_device} x {world} process(es) x steps_per_generation {steps_per_generation}",
+        )
+    return GrpoBatch(
+        per_device * world * accum,
+        f"generation_batch_size = per_device_train_batch_size {per_device} x {world} process(es) x steps_per_generation {accum} (gradient_accumulation_steps)",
+    )
+
+
+def grpo_fits(per_device: int, world: int, accum: int, num_generations: int) -> int:
+    """The smallest per_device_train_batch_size from `per_device` up whose batch (x world x accum) holds whole groups."""
+    n = max(1, per_device)
+    while (n * world * accum) % num_generations:
+        n += 1
+    return n
+
+
+# --- DPO: the loss types DPOTrainer computes ---------------------------------------------------------------------------
+
+# (first release, loss types its DPOTrainer loss function handles; any other raises ValueError("Unknown loss type ..."))
+# Read by AST from the `loss_type ==` / `in` comparisons of the function that raises, at every tag from v0.7.3 (the
+# first DPOTrainer with a loss_type; v0.7.0-v0.7.2 have none) to v1.9.0, and the installed trl 1.16.0 (the same set as
+# 1.4.0-1.9.0; 1.10-1.15 are taken to have it too).
+DPO_LOSSES: tuple[tuple[Version, frozenset[str], str], ...] = (
+    ((0, 7, 3), frozenset({"sigmoid", "hinge"}), "trl 0.7.4 trl/trainer/dpo_trainer.py:416-452 (dpo_loss)"),
+    ((0, 7, 5), frozenset({"sigmoid", "hinge", "ipo", "kto_pair"}), "trl 0.8.6 trl/trainer/dpo_trainer.py:844-903 (dpo_loss)"),
+    (
+        (0, 9, 3),
+        frozenset({"sigmoid", "hinge", "ipo", "kto_pair", "bco_pair", "sppo_hard", "nca_pair", "robust"}),
+        "trl 0.9.4 trl/trainer/dpo_trainer.py:979-1070 (dpo_loss)",
+    ),
+    (
+        (0, 9, 6),
+        frozenset({"sigmoid", "hinge", "ipo", "bco_pair", "sppo_hard", "nca_pair", "robust", "exo_pair", "aot", "aot_pair"}),
+        "trl 0.9.6 trl/trainer/dpo_trainer.py:1046-1187 (dpo_loss)",
+    ),
+    (
+        (0, 10, 0),
+        frozenset({"sigmoid", "hinge", "ipo", "bco_pair", "sppo_hard", "nca_pair", "robust", "exo_pair", "aot", "aot_pair", "apo_zero", "apo_down"}),
+        "trl 0.12.2 trl/trainer/dpo_trainer.py:1021-1184 (dpo_loss)",
+    ),
+    (
+        (0, 13, 0),
+        frozenset(
+            {"sigmoid", "hinge", "ipo", "bco_pair", "sppo_hard", "nca_pair", "robust", "exo_pair", "aot", "aot_pair", "apo_zero", "apo_down", "discopop"}
+        ),
+        "trl 0.13.0 trl/trainer/dpo_trainer.py:882-1059 (dpo_loss)",
+    ),
+    (
+        (0, 20, 0),
+        frozenset(
+            {
+                "sigmoid",
+                "hinge",
+                "ipo",
+                "bco_pair",
+                "sppo_hard",
+                "nca_pair",
+                "robust",
+                "exo_pair",
+                "aot",
+                "aot_pair",
+                "apo_zero",
+                "apo_down",
+                "discopop",
+                "sft",
+            }
+        ),
+        "trl 0.20.0 trl/trainer/dpo_trainer.py:993-1182 (dpo_loss)",
+    ),
+    (
+        (0, 28, 0),
+        frozenset(
+            {
+                "sigmoid",
+                "hinge",
+                "ipo",
+                "bco_pair",
+                "sppo_hard",
+                "nca_pair",
+                "robust",
+                "exo_pair",
+                "aot",
+                "aot_unpaired",
+                "apo_zero",
+                "apo_down",
+                "discopop",
+                "sft",
+            }
+        ),
+        "trl 0.28.0 trl/trainer/dpo_trainer.py:1062-1274 (dpo_loss); trl 0.29.0 :1106-1326 (_compute_loss)",
+    ),
+    (
+        (1, 4, 0),
+        frozenset(
+            {
+                "sigmoid",
+                "sigmoid_norm",
+                "hinge",
+                "ipo",
+                "bco_pair",
+                "sppo_hard",
+                "nca_pair",
+                "robust",
+                "exo_pair",
+                "aot",
+                "aot_unpaired",
+                "apo_zero",
+                "apo_down",
+                "discopop",
+                "sft",
+            }
+        ),
+        "trl 1.4.0 trl/trainer/dpo_trainer.py:1160-1383 (_compute_loss); trl 1.9.0 :1329-1559; trl 1.16.0 :1285-1512",
+    ),
+)
+# The newest release whose DPOTrainer goblin read: later ones are not judged by release, only by DPO_EVER.
+DPO_READ_TO: Version = (1, 16, 0)
+DPO_EVER: frozenset[str] = frozenset().union(*(s for _v, s, _w in DPO_LOSSES))
+
+
+def dpo_losses(version: Version) -> tuple[frozenset[str], str] | None:
+    """The loss types the release's DPOTrainer computes, and where that was read; None outside the releases read."""
+    if version < DPO_LOSSES[0][0] or version > DPO_READ_TO:
+        return None
+    found = None
+    for first, names, where in DPO_LOSSES:
+        if version >= first:
+            found = (names, where)
+    return found
