@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from amd_rows import AMD_ROWS, RowsError, load_rows
 from calibration_rows import ABLATIONS as CALIBRATION_ABLATIONS
-from calibration_rows import AMD_MEASUREMENTS, HELDOUT_MEASUREMENTS, Measurement
+from calibration_rows import AMD_MEASUREMENTS, HELDOUT_MEASUREMENTS, Measurement, with_saves
 
 from pytest_goblin.costmodel import data_tokens_per_step, step
 from pytest_goblin.hardware import get_hardware
@@ -88,7 +88,7 @@ class Result:
 def projected_rate(m: Measurement) -> float:
     """Nominal projected tokens of data per second per GPU (pad tokens not counted)."""
     w = m.workload_config()
-    return data_tokens_per_step(w) / step(w, get_hardware(m.target)).step_s
+    return with_saves(w, data_tokens_per_step(w) / step(w, get_hardware(m.target)).step_s)
 
 
 def all_rows() -> tuple[Measurement, ...]:
