@@ -13,7 +13,9 @@ projection reproduces published before/after pairs (issue 25: every pair within 
   compile, sequence length), not already listed.
 
 For each pair the projected ratio is the nominal projected tokens/s per GPU after over before
-(`projected_rate`, the rate `throughput_range` reports), and the error is projected / published - 1.
+(`projected_rate`, the rate `throughput_range` reports; for a row whose published figure is a whole run with
+checkpoint saves, `save_interval` set, that rate with the saves charged: `calibration_rows.with_saves`), and the
+error is projected / published - 1.
 docs/projection.md carries `table()` between its ablations-table markers (a test keeps them equal).
 """
 
