@@ -85,7 +85,7 @@ def main(argv: list[str]) -> None:
     print("best:", {k: round(v, 4) for k, v in values.items()}, f"max |log error| {worst:.3f}")
     for m, w, hw in rows:
         a = replace(nominal_for(hw), **values)
-        rate = w.tokens_per_step / step(w, hw, a).step_s
+        rate = with_saves(w, w.tokens_per_step / step(w, hw, a).step_s)
         print(f"  {m.name}: published {m.published_tokens_per_s:,.0f}, fitted {rate:,.0f} ({rate / m.published_tokens_per_s - 1:+.1%})")
 
 
