@@ -13,7 +13,9 @@ projection reproduces published before/after pairs (issue 25: every pair within 
   compile, sequence length), not already listed.
 
 For each pair the projected ratio is the nominal projected tokens/s per GPU after over before
-(`projected_rate`, the rate `throughput_range` reports), and the error is projected / published - 1.
+(`projected_rate`, the rate `throughput_range` reports; for a row whose published figure is a whole run with
+checkpoint saves, `save_interval` set, that rate with the saves charged: `calibration_rows.with_saves`), and the
+error is projected / published - 1.
 docs/projection.md carries `table()` between its ablations-table markers (a test keeps them equal).
 """
 
@@ -31,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from amd_rows import AMD_ROWS, RowsError, load_rows
 from calibration_rows import ABLATIONS as CALIBRATION_ABLATIONS
-from calibration_rows import AMD_MEASUREMENTS, HELDOUT_MEASUREMENTS, Measurement
+from calibration_rows import AMD_MEASUREMENTS, HELDOUT_MEASUREMENTS, Measurement, with_saves
 
 from pytest_goblin.costmodel import data_tokens_per_step, step
 from pytest_goblin.hardware import get_hardware
@@ -88,7 +90,7 @@ class Result:
 def projected_rate(m: Measurement) -> float:
     """Nominal projected tokens of data per second per GPU (pad tokens not counted)."""
     w = m.workload_config()
-    return data_tokens_per_step(w) / step(w, get_hardware(m.target)).step_s
+    return with_saves(w, data_tokens_per_step(w) / step(w, get_hardware(m.target)).step_s)
 
 
 def all_rows() -> tuple[Measurement, ...]:

@@ -40,6 +40,7 @@ class AmdRow(BaseModel):
     settings_unstated: list[str] = Field(default_factory=list)
     fitted: bool
     memory_gb: float | None = Field(default=None, gt=0)
+    inexpressible: list[str] = Field(default_factory=list)  # settings goblin cannot express: never fitted to
 
 
 class RowsError(ValueError):
@@ -67,6 +68,8 @@ def load_rows(path: Path = AMD_ROWS) -> tuple[Measurement, ...]:
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
             raise RowsError(f"{label}: {problems}") from None
+        if row.inexpressible and row.fitted:
+            raise RowsError(f"{label}: a row with `inexpressible` settings cannot be `fitted: true`: no factor may be set to match it")
         if row.name in seen:
             raise RowsError(f"{label}: the name {row.name!r} is used by an earlier row")
         seen.add(row.name)
@@ -88,6 +91,7 @@ def load_rows(path: Path = AMD_ROWS) -> tuple[Measurement, ...]:
             stack=row.stack,
             source_key=row.source_key,
             memory_gb=row.memory_gb,
+            inexpressible=tuple(row.inexpressible),
         )
         try:
             m.workload_config()

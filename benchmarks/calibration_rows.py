@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pytest_goblin.costmodel import class_residuals, step, throughput_range
+from pytest_goblin.costmodel import REALISTIC_STORAGE_GB_S, STORAGE_GB_S, checkpoint_seconds, class_residuals, step, throughput_range
 from pytest_goblin.hardware import get_hardware
 from pytest_goblin.schemas import WorkloadConfig
 
@@ -44,6 +44,9 @@ class Measurement:
     stack: str = "other"  # costmodel.STACKS: the software stack the run used
     source_key: str = ""  # one independent source (submitter, publisher, document); benchmarks/loso.py leaves each out in turn
     memory_gb: float | None = None  # published peak memory per GPU, where the source gives it
+    # settings of the run the goblin format cannot express, each with its source: the row stays in every table and
+    # summary (loso adds a line without such rows) but is never fitted to (amd_rows.load_rows refuses `fitted: true`)
+    inexpressible: tuple[str, ...] = ()
 
     def workload_config(self) -> WorkloadConfig:
         from pytest_goblin.formats.goblin import GoblinAdapter
@@ -53,6 +56,27 @@ class Measurement:
         text = "goblin: 1\n" + "".join(f"{k}: {json.dumps(v) if isinstance(v, dict | list) else v}\n" for k, v in self.workload.items())
         path = Path(f"{self.name}.yaml")
         return GoblinAdapter().parse(path, load_yaml(path, text), text)
+
+
+def with_saves(w: WorkloadConfig, rate: float, storage_gb_s: float = REALISTIC_STORAGE_GB_S) -> float:
+    """Tokens/s over a whole training run that saves every `save_interval` steps, from the step's rate.
+
+    A row whose published figure is a run's wall time (the Hugging Face Trainer's `train_runtime`,
+    which counts the saves at `save_steps` made inside its training loop) is compared with the step
+    plus its checkpoint writes amortized per step (`costmodel.checkpoint_seconds`: the model file
+    and, unless `save_only_model`, the optimizer state, at `storage_gb_s`; the realistic synchronous
+    `torch.save` rate by default, costmodel.STORAGE_GB_S's slow end). A workload without
+    `save_interval` keeps `rate`: its published figure is a step rate.
+    """
+    if w.save_interval is None or rate <= 0:
+        return rate
+    per_step = checkpoint_seconds(w, storage_gb_s) / w.save_interval
+    return w.tokens_per_step / (w.tokens_per_step / rate + per_step)
+
+
+def saves_range(w: WorkloadConfig, nominal: float, low: float, high: float) -> tuple[float, float, float]:
+    """`with_saves` on a projected (nominal, low, high): the slow storage end with the slow step, the fast end with the fast."""
+    return with_saves(w, nominal), with_saves(w, low, STORAGE_GB_S[0]), with_saves(w, high, STORAGE_GB_S[1])
 
 
 def _megatron(model: str, method: str, gpus: int, gbs: int, seq: int, cp: int = 1) -> dict[str, Any]:
@@ -500,8 +524,9 @@ class Calibrated:
 
 
 def calibrate(m: Measurement) -> Calibrated:
-    r = throughput_range(m.workload_config(), get_hardware(m.target), stack=m.stack)
-    return Calibrated(m, r.nominal, r.low, r.high)
+    w = m.workload_config()
+    r = throughput_range(w, get_hardware(m.target), stack=m.stack)
+    return Calibrated(m, *saves_range(w, r.nominal, r.low, r.high))
 
 
 GROUPS = {"h100": ("h100",), "gfx942": ("mi300x", "mi325x"), "mi355x": ("mi355x",)}

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from amd_rows import load_rows
 from calibration_fit import Row, fit, log_error
-from calibration_rows import AMD_MEASUREMENTS, HELDOUT_MEASUREMENTS, Measurement
+from calibration_rows import AMD_MEASUREMENTS, HELDOUT_MEASUREMENTS, Measurement, saves_range
 
 from pytest_goblin.costmodel import NOMINAL, Assumptions, Calibration, class_residuals, nominal_for, throughput_range, topology
 from pytest_goblin.hardware import get_hardware
@@ -192,14 +192,15 @@ def calibration_of(rows: Sequence[Measurement], factors: Mapping[str, Assumption
 def predict(m: Measurement, factors: Mapping[str, Assumptions], calibration: Mapping[str, Calibration]) -> Prediction:
     hw = get_hardware(m.target)
     group = GROUP_OF.get(m.target)
+    w = _workload(m)
     r = throughput_range(
-        _workload(m),
+        w,
         hw,
         stack=m.stack,
         nominal=factors.get(m.target, nominal_for(hw)),
         calibration=calibration.get(group or "", NO_ROWS),
     )
-    return Prediction(m, r.nominal, r.low, r.high)
+    return Prediction(m, *saves_range(w, r.nominal, r.low, r.high))
 
 
 def loso(rows: Sequence[Measurement], plan: Plan = PLAN) -> list[Prediction]:
@@ -233,6 +234,15 @@ def table(predictions: Sequence[Prediction] | None = None) -> str:
         f"published figure inside the interval: {s.inside}/{s.rows} ({s.inside / s.rows:.0%}); median interval width "
         f"(high - low) / predicted: {s.median_width:.0%}.",
     ]
+    kept = [p for p in predictions if not p.measurement.inexpressible]
+    if kept and len(kept) < len(predictions):
+        k = summarize(kept)
+        left = ", ".join(p.measurement.name for p in predictions if p.measurement.inexpressible)
+        out.append(
+            f"- Without the {len(predictions) - len(kept)} row(s) whose settings goblin cannot express ({left}; "
+            f"`inexpressible` in benchmarks/data/amd_rows.yaml): {k.rows} rows; mean |error| {k.mean_abs_error:.1%}; "
+            f"within 25%: {k.within_25}/{k.rows}; inside the interval: {k.inside}/{k.rows}; median width {k.median_width:.0%}."
+        )
     return "\n".join(out)
 
 

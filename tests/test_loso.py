@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from amd_rows import RowsError, load_rows
-from calibration_rows import AMD_MEASUREMENTS, HELDOUT_MEASUREMENTS, Measurement
+from calibration_rows import AMD_MEASUREMENTS, HELDOUT_MEASUREMENTS, Measurement, saves_range, with_saves
 from loso import Prediction, all_rows, class_table, loso, refit, stack_conflicts, summarize, table
 
 from .conftest import ROOT
@@ -32,6 +32,44 @@ def test_summary_arithmetic_on_a_toy() -> None:
     assert s.mean_abs_error == pytest.approx((0.10 + 0.30 + 0.0) / 3)
     assert s.median_width == pytest.approx(60 / 140)
     assert "3 rows from 2 sources; mean |error| 13.3%; within 25%: 2/3; published figure inside the interval: 2/3 (67%)" in table(preds)
+
+
+def test_rows_whose_settings_goblin_cannot_express_get_their_own_summary_line() -> None:
+    odd = replace(_m("b", "s1", 200.0), inexpressible=("a kernel build",))
+    preds = [
+        Prediction(_m("a", "s1", 100.0), projected=110.0, low=90.0, high=130.0),  # +10%, inside
+        Prediction(odd, projected=600.0, low=500.0, high=700.0),  # +200%, outside
+        Prediction(_m("c", "s2", 50.0), projected=50.0, low=25.0, high=75.0),  # 0%, inside
+    ]
+    text = table(preds)
+    assert "3 rows from 2 sources; mean |error| 70.0%; within 25%: 2/3" in text  # the headline keeps every row
+    assert "- Without the 1 row(s) whose settings goblin cannot express (b; " in text
+    assert "2 rows; mean |error| 5.0%; within 25%: 2/2; inside the interval: 2/2" in text
+    assert "Without the" not in table(preds[:1] + preds[2:])  # no such row: no second line
+
+
+def test_a_rows_file_marks_its_inexpressible_rows_and_never_fits_them() -> None:
+    rows = {m.name: m for m in load_rows()}
+    qlora = rows["blog-llama2-7b-qlora-mi300x"]
+    assert not qlora.fitted and any("bitsandbytes" in s for s in qlora.inexpressible)
+    assert all(not m.fitted for m in rows.values() if m.inexpressible)
+
+
+def test_a_run_time_figure_is_compared_with_the_step_plus_its_saves() -> None:
+    """The ROCm blog's fp32 full fine-tune saves model and AdamW state (6.74B x (4 + 8) bytes, about 81 GB) every
+    50 steps inside train_runtime: at the realistic torch.save rate (1.3 GB/s) that is 1.24 s per step."""
+    from pytest_goblin.costmodel import REALISTIC_STORAGE_GB_S, STORAGE_GB_S, checkpoint_gb, checkpoint_seconds
+
+    full = {m.name: m for m in load_rows()}["blog-llama2-7b-full-fp32-mi300x"].workload_config()
+    assert full.save_interval == 50 and 80 < checkpoint_gb(full) < 82
+    tokens = full.tokens_per_step
+    per_step = checkpoint_seconds(full, REALISTIC_STORAGE_GB_S) / 50
+    assert 1.2 < per_step < 1.3
+    assert with_saves(full, 2000.0) == pytest.approx(tokens / (tokens / 2000.0 + per_step))
+    assert with_saves(full.model_copy(update={"save_interval": None}), 2000.0) == 2000.0  # a step rate stays one
+    nominal, low, high = saves_range(full, 2000.0, 1500.0, 2500.0)
+    assert low < nominal < high < 2500.0
+    assert high == pytest.approx(tokens / (tokens / 2500.0 + checkpoint_seconds(full, STORAGE_GB_S[1]) / 50))
 
 
 TINY = (("gfx942", ("mi300x", "mi325x"), ("mi300x", "mi325x"), {"gemm_eff_max": (0.4, 0.6), "fp8_gemm_eff_max": (0.6, 0.9)}),)
@@ -102,6 +140,10 @@ def test_rows_file_loads_into_measurements() -> None:
                 "    seq_len: many\n    micro_batch_size: 1\n    gradient_accumulation: 1\n    world_size: 8\n    strategy: fsdp",
             ),
             "row 1 (fixture-titan-llama3-8b-bf16): workload:",
+        ),
+        (
+            ("  fitted: true\n", "  inexpressible:\n  - a kernel build goblin has no figure for\n  fitted: true\n"),
+            "row 1 (fixture-titan-llama3-8b-bf16): a row with `inexpressible` settings cannot be `fitted: true`",
         ),
         (
             ("name: fixture-krai-llama2-70b-lora-mi300x", "name: fixture-titan-llama3-8b-bf16"),
