@@ -466,7 +466,8 @@ def read_loop(s: Script, tree: ast.Module, path: Path, lit: _Lit, parents: dict[
     if loop.missing:
         raise NotATrainingConfig(
             str(path),
-            f"a training loop of its own ({loop.kind()}) whose " + "; ".join(loop.missing) + " — goblin reads such a loop only when it can read each of these",
+            f"a training loop of its own ({loop.kind()}), read only when goblin can read its model, micro-batch, accumulation,"
+            " sequence length and precision; it cannot read " + "; ".join(loop.missing),
         )
     s.loop = loop.kind()
     s.notes.insert(
