@@ -25,11 +25,19 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import NotATrainingConfig
-from .python import Location, Script, _guard, _name
+
+if TYPE_CHECKING:
+    from .python import Location, Script
+
+
+def _name(func: ast.expr) -> str:
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+
 
 LOOP_MARKER = re.compile(r"\bAccelerator\s*\(|\bdeepspeed\s*\.\s*initialize\s*\(")
 
@@ -104,14 +112,24 @@ def _names_in(nodes: list[ast.expr]) -> set[str]:
     return out
 
 
+@dataclass(frozen=True)
+class Kit:
+    """What the script reader lends the loop reader: whether a call runs (python._guard), the argparse options and
+    their values as the run has them (python._CommandLine), and its Location class."""
+
+    runs: Callable[[ast.AST], bool | None]
+    options: dict[str, Any]
+    value_of: Callable[[Any], tuple[bool, Any, Any]]
+    location: Callable[..., Location]
+
+
 class _Loop:
-    def __init__(
-        self, s: Script, tree: ast.Module, path: Path, lit: _Lit, parents: dict[int, ast.AST], options: dict[str, Any], value_of: Callable[[Any], Any]
-    ):
-        self.s, self.tree, self.path, self.lit, self.parents = s, tree, path, lit, parents
-        self.options, self.value_of = options, value_of
+    def __init__(self, s: Script, tree: ast.Module, path: Path, lit: _Lit, kit: Kit):
+        self.s, self.tree, self.path, self.lit = s, tree, path, lit
+        self.runs, self.options, self.value_of, self.at = kit.runs, kit.options, kit.value_of, kit.location
+        self.parents = {id(child): parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
         self.missing: list[str] = []
-        runs = [c for c in _calls(tree, "Accelerator") if _guard(c, parents, lit)[0] is not False]
+        runs = [c for c in _calls(tree, "Accelerator") if self.runs(c) is not False]
         self.accelerator = runs[0] if runs else None
         inits = [c for c in ast.walk(tree) if isinstance(c, ast.Call) and _is_initialize(c)]
         self.initialize = inits[0] if inits else None
@@ -140,7 +158,7 @@ class _Loop:
 
     # -- micro-batch ----------------------------------------------------------------------------------
     def micro_batch(self) -> None:
-        loaders = [c for c in _calls(self.tree, "DataLoader") if _guard(c, self.parents, self.lit)[0] is not False]
+        loaders = [c for c in _calls(self.tree, "DataLoader") if self.runs(c) is not False]
         if not loaders:
             self.missing.append("the micro-batch (no DataLoader(...) call in the script)")
             return
@@ -159,7 +177,7 @@ class _Loop:
         for c in picked:
             node = _kw(c, "batch_size") or (c.args[1] if len(c.args) > 1 else None)
             if node is None:
-                found.append((1, Location(None, c.lineno, fixed=f"DataLoader(...) at line {c.lineno} passes no batch_size (1: {DATALOADER_AT})"), c.lineno))
+                found.append((1, self.at(None, c.lineno, fixed=f"DataLoader(...) at line {c.lineno} passes no batch_size (1: {DATALOADER_AT})"), c.lineno))
                 continue
             ok, value, loc = self.lit(node)
             if not ok or loc is None or not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -177,13 +195,13 @@ class _Loop:
             node = _kw(picked[0], key)
             if node is None:
                 at = f"DataLoader(...) at line {picked[0].lineno} passes no {key} (torch's default {_DATALOADER_DEFAULT[key]}: {DATALOADER_AT}:{_DATALOADER_LINE[key]})"
-                self.s.values[hf], self.s.where[hf] = _DATALOADER_DEFAULT[key], Location(None, picked[0].lineno, fixed=f"{at}; add `{key}=` there by hand")
+                self.s.values[hf], self.s.where[hf] = _DATALOADER_DEFAULT[key], self.at(None, picked[0].lineno, fixed=f"{at}; add `{key}=` there by hand")
                 continue
             ok, got, where = self.lit(node)
             if ok and where is not None:
                 self.s.values[hf], self.s.where[hf] = (
                     got,
-                    Location(
+                    self.at(
                         where.node,
                         where.line,
                         file=where.file,
@@ -192,9 +210,7 @@ class _Loop:
                 )
 
     def optimizer(self) -> None:
-        built = [
-            c for c in ast.walk(self.tree) if isinstance(c, ast.Call) and _name(c.func) in _OPTIMIZERS and _guard(c, self.parents, self.lit)[0] is not False
-        ]
+        built = [c for c in ast.walk(self.tree) if isinstance(c, ast.Call) and _name(c.func) in _OPTIMIZERS and self.runs(c) is not False]
         if len({_name(c.func) for c in built}) != 1:
             self.s.notes.append(
                 "optimizer: "
@@ -211,14 +227,14 @@ class _Loop:
             self.s.notes.append(f"optimizer: {_name(c.func)}(...) at line {c.lineno}, which goblin does not model; not read")
             return
         self.s.values["optim"] = name
-        self.s.where["optim"] = Location(
+        self.s.where["optim"] = self.at(
             None, c.lineno, fixed=f"the optimizer is built by `{ast.unparse(c.func)}(...)` at line {c.lineno}; change it there by hand"
         )
 
     def saves(self) -> None:
         """A loop saves where its code says (per epoch, at the end): no per-step checkpoint term is placed."""
         self.s.values["save_strategy"] = "epoch"
-        self.s.where["save_strategy"] = Location(
+        self.s.where["save_strategy"] = self.at(
             None, self.kind_line(), fixed="the loop saves where its own code does; goblin places no per-step checkpoint cost"
         )
 
@@ -242,7 +258,7 @@ class _Loop:
             ga = ds.get("gradient_accumulation_steps")
             if isinstance(ga, int) and not isinstance(ga, bool) and ga >= 1:
                 self.s.values["gradient_accumulation_steps"] = ga
-                self.s.where["gradient_accumulation_steps"] = Location(
+                self.s.where["gradient_accumulation_steps"] = self.at(
                     None, 1, file=ds.get("__path__"), fixed=f"gradient_accumulation_steps is set in {ds.get('__shown__')}"
                 )
                 return
@@ -257,7 +273,7 @@ class _Loop:
             if self.accelerator is not None
             else "the DeepSpeed file sets none"
         )
-        self.s.where["gradient_accumulation_steps"] = Location(
+        self.s.where["gradient_accumulation_steps"] = self.at(
             None, self.kind_line(), fixed=f"no accumulation: {at}; pass gradient_accumulation_steps to it by hand"
         )
 
@@ -291,7 +307,7 @@ class _Loop:
             trunc, pad = _kw(c, "truncation"), _kw(c, "padding")
             cuts = trunc is not None and self.lit(trunc)[1] not in (False, None, "do_not_truncate")
             pads = isinstance(pad, ast.Constant) and pad.value == "max_length"
-            if not (cuts or pads) or _guard(c, self.parents, self.lit)[0] is False:
+            if not (cuts or pads) or self.runs(c) is False:
                 continue
             ok, value, loc = self.lit(size)
             if not ok or loc is None or not isinstance(value, int) or isinstance(value, bool) or value <= 0:
@@ -335,7 +351,7 @@ class _Loop:
                 self.missing.append(f"the precision (`mixed_precision={ast.unparse(node)[:60]}` at line {node.lineno} is not read)")
                 return
             value, how = raw, f"Accelerator(mixed_precision={raw!r}) at line {node.lineno}"
-            loc = Location(None, node.lineno, fixed=f"mixed precision is set by {how} ({ACCELERATOR_AT}:327-328); change it there by hand")
+            loc = self.at(None, node.lineno, fixed=f"mixed precision is set by {how} ({ACCELERATOR_AT}:327-328); change it there by hand")
         elif self.accelerator is not None:
             from .launchers import find_launch
 
@@ -346,7 +362,7 @@ class _Loop:
                     raw,
                     f"{said}, passed by {launch.where()} (the Accelerator at line {self.accelerator.lineno} passes none: {ACCELERATOR_AT}:327-328)",
                 )
-                loc = Location(None, line or launch.line, file=file, fixed=f"mixed precision is set by {said}; change it there")
+                loc = self.at(None, line or launch.line, file=file, fixed=f"mixed precision is set by {said}; change it there")
         elif ds:
             for key in ("bf16", "fp16"):
                 block = ds.get(key)
@@ -354,7 +370,7 @@ class _Loop:
                     value, how = key, f"`{key}.enabled: true` in {ds.get('__shown__')}"
             if value is None:
                 value, how = "no", f"{ds.get('__shown__')} enables neither bf16 nor fp16"
-            loc = Location(None, 1, file=ds.get("__path__"), fixed=f"precision is set in {ds.get('__shown__')}; change it there")
+            loc = self.at(None, 1, file=ds.get("__path__"), fixed=f"precision is set in {ds.get('__shown__')}; change it there")
         if value is None or loc is None:
             if "torch_dtype" in self.s.values:
                 return  # the weights' dtype: the TrainingArguments reader takes it
@@ -437,9 +453,9 @@ def change(key: str, new: Any) -> str:
     return f"set {TERMS.get(key, f'`{key}`')} to {shown}"
 
 
-def read_loop(s: Script, tree: ast.Module, path: Path, lit: _Lit, parents: dict[int, ast.AST], options: dict[str, Any], value_of: Callable[[Any], Any]) -> None:
+def read_loop(s: Script, tree: ast.Module, path: Path, lit: _Lit, kit: Kit) -> None:
     """Fill `s` from a script's own training loop, or raise NotATrainingConfig naming what is missing."""
-    loop = _Loop(s, tree, path, lit, parents, options, value_of)
+    loop = _Loop(s, tree, path, lit, kit)
     if loop.accelerator is None and loop.initialize is None:
         raise NotATrainingConfig(str(path), "a Python file without a TrainingArguments or TRL config call (its Accelerator(...) never runs)")
     loop.training()
@@ -448,10 +464,7 @@ def read_loop(s: Script, tree: ast.Module, path: Path, lit: _Lit, parents: dict[
         # a README's `--model_path [meta-llama/Llama-3.1-8B-Instruct]` (review4 #29 HuatuoGPT-o1 README.md:99): the value to
         # fill in, written in brackets; the id inside is the model the line names
         s.values["model_name_or_path"] = m.group(1)
-        loc = s.where.get("model_name_or_path")
         s.notes.append(f"model {m.group(1)}: the launch line writes it in brackets ({model}), a value to fill in; read as the id inside")
-        if loc is not None:
-            s.where["model_name_or_path"] = Location(loc.node, loc.line, file=loc.file, fixed=loc.fixed)
     if "model_name_or_path" not in s.values:
         loads = [c for c in _calls(tree, "from_pretrained") if c.args]
         first = f"`{ast.unparse(loads[0].args[0])[:60]}` given to from_pretrained(...) at line {loads[0].lineno}" if loads else "no from_pretrained(...) call"

@@ -413,9 +413,9 @@ def read_script(path: Path, text: str) -> Script:
     if s.config_class in HF_ARGS:
         _padded_length(s, tree, lit)
     if own_loop:
-        from .pyloop import read_loop
+        from .pyloop import Kit, read_loop
 
-        read_loop(s, tree, path, lit, parents, cli.options, cli.value_of)
+        read_loop(s, tree, path, lit, Kit(lambda n: _guard(n, parents, lit)[0], cli.options, cli.value_of, Location))
         s.notes.extend(cli.notes)
         s.config_class = "TrainingArguments"  # the keys it maps to; TrainingArguments' defaults for what a loop leaves (formats/pyloop.py)
         return s
