@@ -144,6 +144,16 @@ def test_a_loop_reads_the_tokenizer_cutoff_a_manual_accumulation_and_the_acceler
     assert (w.dataloader_workers, w.optimizer, w.world_size, w.strategy) == (2, "adamw_torch_fused", 4, "ddp")
     assert w.sources["precision"].file.endswith("fp16.yaml") and w.sources["precision"].line == 2
     assert any("the optimizer steps under `if (step + 1) % 8 == 0` at line 17" in n for n in w.notes)
+    # a literal the DataLoader reads as is may be rewritten; the manual accumulation test and the precision are not
+    from pytest_goblin.formats.python import PythonAdapter
+
+    loaded = load_config(root / "train.py")
+    text = (root / "train.py").read_text()
+    fields = {"micro_batch_size": 8, "gradient_accumulation": 4, "precision": "bf16"}
+    new, skipped = PythonAdapter().apply(root / "train.py", text, loaded.data, loaded.workload, fields)
+    assert "DataLoader(rows, batch_size=8, num_workers=2)" in new and "% 8 == 0" in new
+    assert skipped["gradient_accumulation"].startswith("set the gradient accumulation to 4: the optimizer steps under")
+    assert skipped["precision"].startswith("set the mixed precision to bf16: mixed precision is set by `mixed_precision: fp16` in accelerate config fp16.yaml")
 
 
 DS_LOOP = """\

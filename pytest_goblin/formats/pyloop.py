@@ -291,7 +291,10 @@ class _Loop:
                 return None  # the Accelerator's own value (read above)
             ok, value, loc = self.lit(right)
             if ok and loc is not None and isinstance(value, int) and not isinstance(value, bool) and value >= 1:
-                self.s.values["gradient_accumulation_steps"], self.s.where["gradient_accumulation_steps"] = value, loc
+                # never rewritten: the loop may scale its loss by the same number elsewhere
+                fixed = f"the optimizer steps under `if {ast.unparse(n.test)[:60]}` at line {n.lineno}; change it (and any loss scaling by it) by hand"
+                self.s.values["gradient_accumulation_steps"] = value
+                self.s.where["gradient_accumulation_steps"] = self.at(None, loc.line, file=loc.file, fixed=fixed)
                 self.s.notes.append(f"gradient accumulation {value}: the optimizer steps under `if {ast.unparse(n.test)[:60]}` at line {n.lineno}")
                 return True
             self.missing.append(f"the gradient accumulation (the optimizer steps under `if {ast.unparse(n.test)[:60]}` at line {n.lineno}, not read)")

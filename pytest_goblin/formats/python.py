@@ -1633,7 +1633,10 @@ class PythonAdapter(HFTrainerAdapter):
                     )
                     break
                 if script.loop is not None and call is None:
-                    why = f"the script trains in a loop of its own ({script.loop}): {_loop_change(key, new)} in its code by hand"
+                    # where the loop sets the same thing (bf16 written where its fp16 is read): that place, else the loop's code
+                    hint = next((loc.fixed for k in w if (loc := script.where.get(k)) is not None and loc.fixed), None)
+                    where = f": {hint}" if hint else f" in its code by hand (it trains in a loop of its own: {script.loop})"
+                    why = f"{_loop_change(key, new)}{where}"
                     break
                 if call is None or any(k.arg == key for k in call.keywords):
                     why = f"{key} is computed in the script; edit it by hand"
