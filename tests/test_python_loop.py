@@ -232,3 +232,37 @@ def test_an_inference_script_with_accelerator_prepare_is_not_a_training_script(t
     root = repo(tmp_path, {"infer.py": INFERENCE})
     with pytest.raises(NotATrainingConfig, match=r"no backward pass \(no `\.backward\(\.\.\.\)` call\): not a training script"):
         load_config(root / "infer.py")
+
+
+def test_a_deepspeed_loop_that_hands_its_dataset_to_initialize_takes_the_files_micro_batch(tmp_path: Path) -> None:
+    script = DS_LOOP.replace("loader = DataLoader(dataset, batch_size=2)\n", "").replace(
+        "model_parameters=model.parameters())", "model_parameters=model.parameters(), training_data=dataset)"
+    )
+    script = script.replace("engine, optimizer, _, _ =", "engine, optimizer, loader, _ =")
+    ds = {**DS_JSON, "train_micro_batch_size_per_gpu": 3}
+    root = repo(tmp_path, {"train.py": script, "ds_config.json": json.dumps(ds), "run.sh": "deepspeed --num_gpus 8 train.py\n"})
+    w = load_config(root / "train.py").workload
+    assert w.micro_batch_size == 3 and w.sources["micro_batch_size"].file.endswith("ds_config.json")
+
+
+PLAIN_PYTHON = LENGTH_LOOP.replace("max_length=1024, truncation=True", "truncation=False").replace(
+    "for step, batch", "sample = model.generate(max_length=args.max_length)\nfor step, batch"
+)
+
+
+def test_an_accelerator_run_by_plain_python_has_no_mixed_precision_and_a_generation_length_is_no_cutoff(tmp_path: Path) -> None:
+    script = "import argparse\nparser = argparse.ArgumentParser()\nparser.add_argument('--max_length', type=int, default=512)\nargs = parser.parse_args()\n"
+    root = repo(tmp_path, {"train.py": script + PLAIN_PYTHON, "run.sh": "python train.py\n"})
+    with pytest.raises(NotATrainingConfig) as info:
+        load_config(root / "train.py")
+    # `--max_length` is read only by generate(): not the training cutoff; the precision was read ("no")
+    assert "it cannot read the sequence length" in info.value.reason and "precision" not in info.value.reason.split("it cannot read")[1]
+    root2 = repo(tmp_path / "b", {"train.py": LENGTH_LOOP, "run.sh": "python train.py\n"})
+    w = load_config(root2 / "train.py").workload
+    assert w.precision == "fp32" and "runs it without `accelerate launch`" in (w.sources["precision"].note or "")
+
+
+def test_a_loop_with_an_optimizer_goblin_does_not_know_says_so(tmp_path: Path) -> None:
+    root = repo(tmp_path, {"train.py": LENGTH_LOOP.replace("torch.optim.AdamW(model.parameters(), lr=1e-5, fused=True)", "build_optimizer(model)")})
+    with pytest.raises(NotATrainingConfig, match=r"calls backward \(line 16\), but builds no optimizer goblin knows"):
+        load_config(root / "train.py")

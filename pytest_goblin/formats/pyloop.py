@@ -133,7 +133,9 @@ class _Loop:
         self.accelerator = runs[0] if runs else None
         inits = [c for c in ast.walk(tree) if isinstance(c, ast.Call) and _is_initialize(c)]
         self.initialize = inits[0] if inits else None
-        self.prepare = next((c for c in _calls(tree, "prepare") if isinstance(c.func, ast.Attribute)), None)
+        named = _bound(self.accelerator, self.parents) if self.accelerator is not None else set()
+        prepares = [c for c in _calls(tree, "prepare") if isinstance(c.func, ast.Attribute) and _names_in([c.func.value]) & named]
+        self.prepare = prepares[0] if prepares else None
 
     def kind(self) -> str:
         if self.initialize is not None:
@@ -153,12 +155,32 @@ class _Loop:
             )
         if not optimizer and self.initialize is None:
             raise NotATrainingConfig(
-                str(self.path), f"it sets up {what} but builds no optimizer goblin knows (torch.optim.AdamW, ...): not read as a training loop"
+                str(self.path),
+                f"it sets up {what} and calls backward (line {backward[0].lineno}), but builds no optimizer goblin knows"
+                " (torch.optim.AdamW, SGD, Adafactor, bitsandbytes 8-bit, ...): whether and how it trains is not read",
             )
 
     # -- micro-batch ----------------------------------------------------------------------------------
-    def micro_batch(self) -> None:
+    def micro_batch(self, ds: dict[str, Any]) -> None:
         loaders = [c for c in _calls(self.tree, "DataLoader") if self.runs(c) is not False]
+        data = _kw(self.initialize, "training_data") if self.initialize is not None else None
+        if self.initialize is not None and data is not None and not (_names_in([data]) & {n for c in loaders for n in _bound(c, self.parents)}):
+            # deepspeed.initialize(training_data=dataset) builds the loader at train_micro_batch_size_per_gpu
+            # (deepspeed v0.19.5 deepspeed/runtime/engine.py:379, :2579)
+            mb = ds.get("train_micro_batch_size_per_gpu")
+            if isinstance(mb, int) and not isinstance(mb, bool) and mb >= 1:
+                self.s.values["per_device_train_batch_size"] = mb
+                self.s.where["per_device_train_batch_size"] = self.at(
+                    None, self.initialize.lineno, file=ds.get("__path__"), fixed=f"train_micro_batch_size_per_gpu in {ds.get('__shown__')}; change it there"
+                )
+                self.s.notes.append(
+                    f"micro-batch {mb}: deepspeed.initialize(training_data=...) builds the loader at {ds.get('__shown__')}'s train_micro_batch_size_per_gpu"
+                )
+                return
+            self.missing.append(
+                f"the micro-batch (deepspeed.initialize(training_data=...) at line {self.initialize.lineno}, and no train_micro_batch_size_per_gpu read)"
+            )
+            return
         if not loaders:
             self.missing.append("the micro-batch (no DataLoader(...) call in the script)")
             return
@@ -327,7 +349,7 @@ class _Loop:
                 f"seq_len {value}: the tokenizer call{'s' if len(found) > 1 else ''} at line {', '.join(str(x[2]) for x in found)} cut to max_length"
             )
             return
-        read = {n.attr for n in ast.walk(self.tree) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load)}
+        read = {n.attr for n in ast.walk(self.tree) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load) and not self._in_generate(n)}
         named = [a for dest, a in self.options.items() if dest in _LENGTH_OPTIONS and dest in read]
         if len(named) != 1:
             why = (
@@ -342,6 +364,15 @@ class _Loop:
             return
         self.s.values["max_length"], self.s.where["max_length"] = value, loc
         self.s.notes.append(f"seq_len {value}: the `{arg.flags[0]}` option (line {arg.line}) is the length the script cuts its samples to, read from its name")
+
+    def _in_generate(self, node: ast.AST) -> bool:
+        """Whether a value is an argument of a `generate(...)` call (a generation length, not the training cutoff)."""
+        up = self.parents.get(id(node))
+        while up is not None and not isinstance(up, ast.stmt):
+            if isinstance(up, ast.Call) and _name(up.func) == "generate":
+                return True
+            up = self.parents.get(id(up))
+        return False
 
     # -- precision ------------------------------------------------------------------------------------
     def precision(self, ds: dict[str, Any]) -> None:
@@ -366,6 +397,11 @@ class _Loop:
                     f"{said}, passed by {launch.where()} (the Accelerator at line {self.accelerator.lineno} passes none: {ACCELERATOR_AT}:327-328)",
                 )
                 loc = self.at(None, line or launch.line, file=file, fixed=f"mixed precision is set by {said}; change it there")
+            elif launch is not None and not any(w == "accelerate" or w.endswith("/accelerate") for w in launch.command.split()):
+                # `python`/`torchrun` set no ACCELERATE_MIXED_PRECISION: the Accelerator's "no"
+                value = "no"
+                how = f"{launch.where()} runs it without `accelerate launch` and the Accelerator at line {self.accelerator.lineno} passes none ({ACCELERATOR_AT}:327-328)"
+                loc = self.at(None, self.accelerator.lineno, fixed=f"no mixed precision: {how}; pass mixed_precision= to it by hand")
         elif ds:
             for key in ("bf16", "fp16"):
                 block = ds.get(key)
@@ -473,7 +509,7 @@ def read_loop(s: Script, tree: ast.Module, path: Path, lit: _Lit, kit: Kit) -> N
         first = f"`{ast.unparse(loads[0].args[0])[:60]}` given to from_pretrained(...) at line {loads[0].lineno}" if loads else "no from_pretrained(...) call"
         loop.missing.append(f"the model ({first} is not read)")
     ds = loop.deepspeed_file()
-    loop.micro_batch()
+    loop.micro_batch(ds)
     loop.accumulation(ds)
     loop.seq_len()
     loop.precision(ds)
@@ -496,6 +532,11 @@ def loop_defaults(r: Any) -> None:
     no Liger, SDPA); the source says so in the loop's terms instead of naming a Trainer the script does not run."""
     from ..schemas import FieldSource
 
+    script = r.script
+    loc = script.where.get("bf16")
+    if script.values.get("bf16") is False and "fp16" not in script.values and loc is not None and r.values.get("precision") == "fp32":
+        # no mixed precision, read from the Accelerator, its launch or the DeepSpeed file: fp32, stated
+        r.sources["precision"] = FieldSource(file=loc.file or r.path, key="mixed_precision", line=loc.line, explicit=True, note=loc.fixed)
     for name, src in list(r.sources.items()):
         if not isinstance(src, FieldSource) or src.explicit:
             continue
