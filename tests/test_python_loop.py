@@ -199,7 +199,7 @@ def test_a_loop_whose_model_goblin_cannot_read_stays_not_collected_naming_it(tmp
         load_config(path)
     reason = info.value.reason
     assert "a training loop of its own (accelerate's Accelerator(...) at line 14, prepared at line 20)" in reason
-    assert "the model (`args.model_path` given to from_pretrained(...) at line 15 is not read)" in reason
+    assert "the model (`args.model_path` given to from_pretrained(...) at line 16 is not read)" in reason
     assert "micro-batch" not in reason.split("it cannot read")[1]  # the rest was read
 
 
@@ -230,7 +230,7 @@ with torch.no_grad():
 
 def test_an_inference_script_with_accelerator_prepare_is_not_a_training_script(tmp_path: Path) -> None:
     root = repo(tmp_path, {"infer.py": INFERENCE})
-    with pytest.raises(NotATrainingConfig, match=r"no backward pass \(no `\.backward\(\.\.\.\)` call\): not a training script"):
+    with pytest.raises(NotATrainingConfig, match=r"no backward pass \(no `\.backward\(\.\.\.\)` call\): not a training loop \(inference"):
         load_config(root / "infer.py")
 
 
@@ -266,3 +266,16 @@ def test_a_loop_with_an_optimizer_goblin_does_not_know_says_so(tmp_path: Path) -
     root = repo(tmp_path, {"train.py": LENGTH_LOOP.replace("torch.optim.AdamW(model.parameters(), lr=1e-5, fused=True)", "build_optimizer(model)")})
     with pytest.raises(NotATrainingConfig, match=r"calls backward \(line 16\), but builds no optimizer goblin knows"):
         load_config(root / "train.py")
+
+
+def test_the_loader_the_backward_pass_iterates_is_the_micro_batch_and_unpacked_accelerator_kwargs_are_named(tmp_path: Path) -> None:
+    # hw1/multiple_choice.py's shape (Brian-Konr/applied-deep-learning): train and eval loaders both prepared
+    script = LENGTH_LOOP.replace(
+        "loader = DataLoader(rows, batch_size=4, num_workers=2)\n", "loader = DataLoader(rows, batch_size=4, num_workers=2)\nevals = DataLoader(rows, batch_size=32)\n"
+    ).replace("accelerator.prepare(model, optimizer, loader)", "accelerator.prepare(model, optimizer, evals, loader)")
+    root = repo(tmp_path, {"train.py": script, "fp16.yaml": FP16_DDP, "run.sh": "accelerate launch --config_file fp16.yaml train.py\n"})
+    assert load_config(root / "train.py").workload.micro_batch_size == 4
+    unpacked = script.replace("accelerator = Accelerator()", "kw = {'mixed_precision': 'bf16'}\naccelerator = Accelerator(**kw)")
+    root2 = repo(tmp_path / "b", {"train.py": unpacked, "fp16.yaml": FP16_DDP, "run.sh": "accelerate launch --config_file fp16.yaml train.py\n"})
+    with pytest.raises(NotATrainingConfig, match=r"the precision \(Accelerator\(\.\.\.\) at line 8 takes `\*\*kw`, which may set mixed_precision\)"):
+        load_config(root2 / "train.py")

@@ -123,6 +123,10 @@ class Kit:
     location: Callable[..., Location]
 
 
+def _backward_in(node: ast.AST) -> bool:
+    return any(isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr == "backward" for c in ast.walk(node))
+
+
 class _Loop:
     def __init__(self, s: Script, tree: ast.Module, path: Path, lit: _Lit, kit: Kit):
         self.s, self.tree, self.path, self.lit = s, tree, path, lit
@@ -151,7 +155,8 @@ class _Loop:
         what = self.kind()
         if not backward:
             raise NotATrainingConfig(
-                str(self.path), f"it sets up {what} but has no backward pass (no `.backward(...)` call): not a training script (inference or evaluation)"
+                str(self.path),
+                f"it sets up {what} but has no backward pass (no `.backward(...)` call): not a training loop (inference, evaluation, or a Trainer subclass whose loop is the Trainer's)",
             )
         if not optimizer and self.initialize is None:
             raise NotATrainingConfig(
@@ -189,9 +194,12 @@ class _Loop:
             handed |= _names_in(list(self.prepare.args))
         if self.initialize is not None:
             handed |= _names_in([k.value for k in self.initialize.keywords if k.arg == "training_data"])
-        picked = [c for c in loaders if _bound(c, self.parents) & handed]
-        if not picked:
-            picked = [c for c in loaders if any("train" in n.lower() for n in _bound(c, self.parents))] or loaders
+        # the loader the backward pass iterates over, else the prepared/handed ones (a train-named one first), else a train-named one
+        iterated = _names_in([f.iter for f in ast.walk(self.tree) if isinstance(f, (ast.For, ast.AsyncFor)) and _backward_in(f)])
+        trained = [c for c in loaders if _bound(c, self.parents) & iterated]
+        handed_to = [c for c in loaders if _bound(c, self.parents) & handed]
+        named = [c for c in loaders if any("train" in n.lower() for n in _bound(c, self.parents))]
+        picked = trained or [c for c in handed_to if c in named] or handed_to or named or loaders
         if any(_kw(c, "batch_sampler") is not None for c in picked):
             self.missing.append(f"the micro-batch (DataLoader(...) at line {picked[0].lineno} takes a batch_sampler)")
             return
@@ -265,7 +273,22 @@ class _Loop:
         return call.lineno if call is not None else 1
 
     # -- accumulation ---------------------------------------------------------------------------------
+    def _unpacked(self, key: str) -> str | None:
+        """`Accelerator(..., **kwargs)` where the script names `key` elsewhere: the keyword may come in through it."""
+        if self.accelerator is None or _kw(self.accelerator, key) is not None:
+            return None
+        star = next((k.value for k in self.accelerator.keywords if k.arg is None), None)
+        if star is None:
+            return None
+        said = any(isinstance(n, ast.Constant) and n.value == key for n in ast.walk(self.tree)) or any(
+            isinstance(n, ast.keyword) and n.arg == key and n not in self.accelerator.keywords for n in ast.walk(self.tree)
+        )
+        return f"Accelerator(...) at line {self.accelerator.lineno} takes `**{ast.unparse(star)[:40]}`, which may set {key}" if said else None
+
     def accumulation(self, ds: dict[str, Any]) -> None:
+        if (why := self._unpacked("gradient_accumulation_steps")) is not None:
+            self.missing.append(f"the gradient accumulation ({why})")
+            return
         if self.accelerator is not None and (node := _kw(self.accelerator, "gradient_accumulation_steps")) is not None:
             ok, value, loc = self.lit(node)
             if ok and loc is not None and isinstance(value, int) and not isinstance(value, bool) and value >= 1:
@@ -386,6 +409,9 @@ class _Loop:
                 return
             value, how = raw, f"Accelerator(mixed_precision={raw!r}) at line {node.lineno}"
             loc = self.at(None, node.lineno, fixed=f"mixed precision is set by {how} ({ACCELERATOR_AT}:327-328); change it there by hand")
+        elif (why := self._unpacked("mixed_precision")) is not None:
+            self.missing.append(f"the precision ({why})")
+            return
         elif self.accelerator is not None:
             from .launchers import find_launch
 
@@ -506,6 +532,7 @@ def read_loop(s: Script, tree: ast.Module, path: Path, lit: _Lit, kit: Kit) -> N
         s.notes.append(f"model {m.group(1)}: the launch line writes it in brackets ({model}), a value to fill in; read as the id inside")
     if "model_name_or_path" not in s.values:
         loads = [c for c in _calls(tree, "from_pretrained") if c.args]
+        loads = [c for c in loads if "Model" in ast.unparse(c.func)] or loads  # AutoModelForCausalLM before AutoConfig/AutoTokenizer
         first = f"`{ast.unparse(loads[0].args[0])[:60]}` given to from_pretrained(...) at line {loads[0].lineno}" if loads else "no from_pretrained(...) call"
         loop.missing.append(f"the model ({first} is not read)")
     ds = loop.deepspeed_file()
