@@ -271,7 +271,8 @@ def test_a_loop_with_an_optimizer_goblin_does_not_know_says_so(tmp_path: Path) -
 def test_the_loader_the_backward_pass_iterates_is_the_micro_batch_and_unpacked_accelerator_kwargs_are_named(tmp_path: Path) -> None:
     # hw1/multiple_choice.py's shape (Brian-Konr/applied-deep-learning): train and eval loaders both prepared
     script = LENGTH_LOOP.replace(
-        "loader = DataLoader(rows, batch_size=4, num_workers=2)\n", "loader = DataLoader(rows, batch_size=4, num_workers=2)\nevals = DataLoader(rows, batch_size=32)\n"
+        "loader = DataLoader(rows, batch_size=4, num_workers=2)\n",
+        "loader = DataLoader(rows, batch_size=4, num_workers=2)\nevals = DataLoader(rows, batch_size=32)\n",
     ).replace("accelerator.prepare(model, optimizer, loader)", "accelerator.prepare(model, optimizer, evals, loader)")
     root = repo(tmp_path, {"train.py": script, "fp16.yaml": FP16_DDP, "run.sh": "accelerate launch --config_file fp16.yaml train.py\n"})
     assert load_config(root / "train.py").workload.micro_batch_size == 4
