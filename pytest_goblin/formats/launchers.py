@@ -146,6 +146,9 @@ class Launch:
     strategy_unread: str = ""
     commented: bool = False  # read from a commented-out line (no live line names the config): its counts are a hint, not a statement
     recipe: str = ""  # `tune run ... RECIPE --config ...`: the recipe the line runs
+    # accelerate's mixed precision as the line sets it: (value, file (real path), line or None, how); None when the
+    # line sets none it can read (no accelerate launch, or no readable --config_file and no --mixed_precision flag)
+    mixed_precision: tuple[str, str, int | None, str] | None = None
 
     @property
     def world(self) -> int:
@@ -1118,6 +1121,7 @@ def _accelerate(
         out.per_node = max(1, total // max(1, out.nodes))
     else:
         every_gpu(ACCELERATE_ALL_AT)
+    _accelerate_precision(out, flags, cfg, found)
     strategy = _accelerate_strategy(flags, cfg, found.get("file"), found.get("path"))
     if strategy and not (out.strategy and strategy.get("strategy") == "ddp" and not found):
         out.strategy = strategy
@@ -1270,6 +1274,27 @@ def _locate(ref: str, here: Path, roots: list[Path], root: Path, out: Launch, wh
 def _shown(c: Path, root: Path) -> str:
     real = Path(os.path.realpath(c))
     return os.path.relpath(real, root) if real.is_relative_to(root) else str(c)
+
+
+def _accelerate_precision(out: Launch, flags: dict[str, str], cfg: Any, found: dict[str, Any]) -> None:
+    """The mixed precision `accelerate launch` hands the script's Accelerator (ACCELERATE_MIXED_PRECISION): the
+    --mixed_precision flag, else the config file's key, else "no" (accelerate v1.0.0 commands/launch.py:1050-1054 takes
+    the config's value when the flag is unset, "no" when the config has none; utils/launch.py:410 exports it)."""
+    from ..yamlio import key_line
+
+    if flags.get("mixed_precision"):
+        out.mixed_precision = (flags["mixed_precision"], out.file, out.line, f"`--mixed_precision {flags['mixed_precision']}` at {out.where()}")
+    elif found.get("path") and isinstance(cfg, dict):
+        value = cfg.get("mixed_precision")
+        if value is None:
+            out.mixed_precision = ("no", found["path"], None, f"accelerate config {found['file']} sets no mixed_precision: accelerate's default, no")
+        else:
+            out.mixed_precision = (
+                str(value),
+                found["path"],
+                key_line(cfg, "mixed_precision"),
+                f"`mixed_precision: {value}` in accelerate config {found['file']}",
+            )
 
 
 def _accelerate_file(ref: str, here: Path, roots: list[Path], root: Path, out: Launch) -> dict[str, Any]:

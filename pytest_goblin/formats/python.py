@@ -121,6 +121,8 @@ class Script:
     # the sequence length a packing dataset call packs the rows to (`ConstantLengthDataset(seq_length=...)`,
     # `pack_dataset(ds, seq_length)`): (value, where, the call's line)
     packed_length: tuple[int, Location, int] | None = None
+    # a training loop of its own (accelerate's Accelerator, deepspeed.initialize; formats/pyloop.py): what sets it up
+    loop: str | None = None
 
 
 def _name(func: ast.expr) -> str:
@@ -231,7 +233,10 @@ def _secret_values(tree: ast.Module, text: str) -> list[str]:
 def read_script(path: Path, text: str) -> Script:
     marker = _MARKER.search(text)
     parser_marker = _PARSER_MARKER.search(text)
-    if not marker and not parser_marker:
+    from .pyloop import LOOP_MARKER
+
+    own_loop = not marker and not parser_marker and LOOP_MARKER.search(text) is not None
+    if not marker and not parser_marker and not own_loop:
         from .pywrapper import wrapped_call
 
         calls = wrapped_call(path, text, _ANY_MARKER)
@@ -407,7 +412,14 @@ def read_script(path: Path, text: str) -> Script:
         s.values.setdefault("load_in_4bit", True)
     if s.config_class in HF_ARGS:
         _padded_length(s, tree, lit)
-    if s.args_call is None:
+    if own_loop:
+        from .pyloop import Kit, read_loop
+
+        read_loop(s, tree, path, lit, Kit(lambda n: _guard(n, parents, lit)[0], cli.options, cli.value_of, Location))
+        s.notes.extend(cli.notes)
+        s.config_class = "TrainingArguments"  # the keys it maps to; TrainingArguments' defaults for what a loop leaves (formats/pyloop.py)
+        return s
+    elif s.args_call is None:
         cli.from_parser()  # HfArgumentParser / TrlParser: the launcher's arguments are the config's keys
     _assigned_fields(s, tree, cli, parents, lit, path, text)
     s.notes.extend(cli.notes)
@@ -1526,6 +1538,11 @@ class PythonAdapter(HFTrainerAdapter):
         if "model_name_or_path" not in script.values:
             r.notes.append("no literal model id in from_pretrained(...); a generic model shape is assumed")
         self.read(r)
+        if script.loop is not None:
+            r.framework = f"transformers {tables.table('transformers')['version']} (no Trainer: a training loop of its own, {script.loop})"
+            from .pyloop import loop_defaults
+
+            loop_defaults(r)
         _trainer_class(r, path)
         if not r.values.get("sample_packing") and r.values.get("packing_blocked") is None:
             # a script that packs its own batches, or whose TRL raises on packing with its collator (formats/own_packing.py)
@@ -1604,7 +1621,8 @@ class PythonAdapter(HFTrainerAdapter):
                 loc = script.where.get(key)
                 if loc is not None and loc.fixed is not None:
                     # the launcher passes it, or a switch sets it: writing here would be overridden
-                    why = loc.fixed if why is None else f"{why}; {loc.fixed}"
+                    said = loc.fixed if script.loop is None else f"{_loop_change(key, new)}: {loc.fixed}"
+                    why = said if why is None else f"{why}; {said}"
                     continue
                 if loc is not None and isinstance(loc.node, (ast.Constant, ast.Attribute)) and loc.node.end_lineno is not None:
                     start = _char(text, offsets, loc.node.lineno, loc.node.col_offset)
@@ -1621,6 +1639,12 @@ class PythonAdapter(HFTrainerAdapter):
                         f"{script.config_class} comes from the command line through {_name(script.parser_call.func)} (line {script.parser_call.lineno});"
                         f" add `--{key} {shown}` {IN_LAUNCH_LINE} ({script.launch.where()})"
                     )
+                    break
+                if script.loop is not None and call is None:
+                    # where the loop sets the same thing (bf16 written where its fp16 is read): that place, else the loop's code
+                    hint = next((loc.fixed for k in w if (loc := script.where.get(k)) is not None and loc.fixed), None)
+                    where = f": {hint}" if hint else f" in its code by hand (it trains in a loop of its own: {script.loop})"
+                    why = f"{_loop_change(key, new)}{where}"
                     break
                 if call is None or any(k.arg == key for k in call.keywords):
                     why = f"{key} is computed in the script; edit it by hand"
@@ -1666,6 +1690,12 @@ class PythonAdapter(HFTrainerAdapter):
         if field in ("quantization", "method"):
             return "quantization and PEFT are set up in code (BitsAndBytesConfig, LoraConfig); change them by hand"
         return super().unwritable_reason(field)
+
+
+def _loop_change(key: str, new: Any) -> str:
+    from .pyloop import change
+
+    return change(key, new.text if isinstance(new, Code) else new)
 
 
 def _line_offsets(text: str) -> list[int]:
