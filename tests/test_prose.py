@@ -1,0 +1,130 @@
+"""GPU counts a README's prose ties to a config (formats/prose.py) and where they stand against launch lines
+(review4 #11 Virgo README.md:83 "64 Nvidia A800" over `NNODES=$WORLD_SIZE`; #27 dolly README.md:91 "8 A100")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_goblin.formats import load_config, prose
+from pytest_goblin.schemas import WorkloadConfig
+
+LLAMAFACTORY = (
+    "model_name_or_path: meta-llama/Meta-Llama-3-8B-Instruct\nstage: sft\ndo_train: true\nfinetuning_type: full\n"
+    "dataset: alpaca_en_demo\ntemplate: llama3\ncutoff_len: 2048\nper_device_train_batch_size: 1\n"
+    "gradient_accumulation_steps: 3\nbf16: true\n"
+)
+AXOLOTL = "base_model: meta-llama/Meta-Llama-3-8B\nmicro_batch_size: 2\ngradient_accumulation_steps: 4\nsequence_len: 4096\nbf16: true\n"
+# Virgo's shape: the root README's Training section runs a script (after `cd LF`) that launches the config with
+# a node count the scheduler sets; a second config beside it has its own script the README never names.
+VIRGO_README = """# Virgo
+
+## Training
+```
+cd LF
+bash training_scripts/big.sh
+```
+
+We train the 72B model with 64 Nvidia A800 with 80GB.
+
+## Evaluation
+Run `scripts/eval.py`.
+"""
+VIRGO = {
+    "LF/examples/big.yaml": LLAMAFACTORY,
+    "LF/examples/small.yaml": LLAMAFACTORY,
+    "LF/training_scripts/big.sh": "FORCE_TORCHRUN=1 NNODES=$WORLD_SIZE NODE_RANK=$RANK llamafactory-cli train examples/big.yaml\n",
+    "LF/training_scripts/small.sh": "FORCE_TORCHRUN=1 NNODES=$WORLD_SIZE NODE_RANK=$RANK llamafactory-cli train examples/small.yaml\n",
+    "README.md": VIRGO_README,
+}
+
+
+def repo(tmp_path: Path, files: dict[str, str]) -> Path:
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def topo(w: WorkloadConfig) -> tuple[int, int | None, int | None]:
+    return w.world_size, w.nodes, w.gpus_per_node
+
+
+def test_a_readme_count_tied_through_the_launch_script_wins_over_an_unset_node_count(tmp_path: Path) -> None:
+    root = repo(tmp_path, VIRGO)
+    w = load_config(root / "LF/examples/big.yaml").workload
+    src = w.sources["world_size"]
+    assert topo(w) == (64, 8, 8)
+    assert src.file.endswith("README.md") and src.line == 9 and src.explicit
+    assert "`64 Nvidia A800`" in (src.note or "") and "A800 80GB" in (src.note or "") and "`$WORLD_SIZE` is never set" in (src.note or "")
+    assert any("README.md:9" in n and "A800 80GB" in n for n in w.notes)
+
+
+def test_a_readme_count_about_another_script_does_not_set_the_count(tmp_path: Path) -> None:
+    root = repo(tmp_path, VIRGO)
+    w = load_config(root / "LF/examples/small.yaml").workload  # small.sh is not named in the README
+    assert topo(w) == (8, 1, 8) and w.sources["world_size"].file.endswith("small.sh")
+    assert not any("A800" in n for n in w.notes)
+
+
+def test_a_readme_8xa100_for_a_different_script_is_not_this_configs(tmp_path: Path) -> None:
+    readme = "# Repo\n\n## 70B\nRun `train_70b.py`; we used 8xA100.\n"
+    root = repo(tmp_path, {"configs/sft.yaml": AXOLOTL, "README.md": readme, "train_70b.py": "print(1)\n"})
+    w = load_config(root / "configs/sft.yaml").workload
+    assert topo(w) == (1, 1, 1) and not w.sources["world_size"].explicit
+
+
+def test_an_explicit_launch_line_wins_over_readme_prose_and_the_conflict_is_noted(tmp_path: Path) -> None:
+    files = dict(VIRGO)
+    files["LF/training_scripts/big.sh"] = "FORCE_TORCHRUN=1 NNODES=2 NPROC_PER_NODE=8 llamafactory-cli train examples/big.yaml\n"
+    root = repo(tmp_path, files)
+    w = load_config(root / "LF/examples/big.yaml").workload
+    assert topo(w) == (16, 2, 8) and w.sources["world_size"].file.endswith("big.sh")
+    assert any("README.md:9" in n and "64 GPUs" in n and "16 GPUs and wins" in n for n in w.notes)
+
+
+DOLLY_README = """# Dolly
+
+## Getting Started with Training
+- Start a single-node cluster with node type having 8 A100 GPUs.
+- Open the `train_dolly.py` notebook and run all cells.
+
+### Training on Other Instances
+
+#### A10 GPUs
+To train on A10 instances (ex: 4 x A10 24GB), use `train_dolly.py` with the a10 config.
+"""
+
+
+def test_a_python_script_gets_the_count_of_the_main_section_naming_its_notebook(tmp_path: Path) -> None:
+    script = (
+        "from transformers import AutoModelForCausalLM, Trainer, TrainingArguments\n"
+        "model = AutoModelForCausalLM.from_pretrained('EleutherAI/pythia-2.8b')\n"
+        "args = TrainingArguments(output_dir='o', per_device_train_batch_size=4, bf16=True)\n"
+        "Trainer(model=model, args=args).train()\n"
+    )
+    notebook = "from training.trainer import load_tokenizer\n# !deepspeed --module training.trainer --deepspeed cfg.json\n"
+    root = repo(tmp_path, {"training/trainer.py": script, "train_dolly.py": notebook, "README.md": DOLLY_README})
+    found = prose.readme_prose(str(root / "training/trainer.py"))
+    assert found is not None and (found.gpus, found.line, found.phrase, found.gpu) == (8, 4, "8 A100", "A100")
+    assert "`train_dolly.py`, which names `training.trainer`" in found.why and "`4 x A10` (line 10)" in found.why
+    w = load_config(root / "training/trainer.py").workload
+    assert topo(w) == (8, 1, 8) and w.sources["world_size"].file.endswith("README.md") and w.sources["world_size"].line == 4
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Trained on 64 Nvidia A800 with 80GB.", [(64, "64 Nvidia A800", "A800 80GB", None, None)]),
+        ("We used 8xA100 for this run.", [(8, "8xA100", "A100", None, None)]),
+        ("Hardware: 8 x H100 80GB.", [(8, "8 x H100", "H100 80GB", None, None)]),
+        ("It ran on 2 nodes of 8 MI300X.", [(16, "2 nodes of 8 MI300X", "MI300X", 2, 8)]),
+        ("Fits a single A100 (80GB).", [(1, "a single A100", "A100 80GB", None, None)]),
+        ("Llama 3 8B at 80GB of memory, A100 preferred.", []),
+    ],
+)
+def test_prose_phrases_give_the_count_and_the_gpu(line: str, expected: list[tuple[int, str, str, int | None, int | None]]) -> None:
+    assert [(h.gpus, h.phrase, h.gpu, h.nodes, h.per_node) for h in prose.hits_of(line, 1)] == expected
