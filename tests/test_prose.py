@@ -128,3 +128,48 @@ def test_a_python_script_gets_the_count_of_the_main_section_naming_its_notebook(
 )
 def test_prose_phrases_give_the_count_and_the_gpu(line: str, expected: list[tuple[int, str, str, int | None, int | None]]) -> None:
     assert [(h.gpus, h.phrase, h.gpu, h.nodes, h.per_node) for h in prose.hits_of(line, 1)] == expected
+
+
+# review4 #23/#25 (MedicalGPT scripts/run_dpo.sh:1 `CUDA_VISIBLE_DEVICES=0,1 python3 training/dpo_training.py`,
+# device_map "auto"): one process whose model transformers spreads over the visible GPUs.
+SPLIT_SCRIPT = """from transformers import AutoModelForCausalLM, Trainer, TrainingArguments
+
+model = AutoModelForCausalLM.from_pretrained("meta-llama/Meta-Llama-3-8B", torch_dtype="bfloat16", device_map={device_map})
+args = TrainingArguments(output_dir="out", per_device_train_batch_size=2, gradient_accumulation_steps=8, bf16=True)
+Trainer(model=model, args=args).train()
+"""
+
+
+def _split_repo(tmp_path: Path, device_map: str, launch: str) -> Path:
+    return repo(tmp_path, {"train.py": SPLIT_SCRIPT.replace("{device_map}", device_map), "run.sh": launch + "\n"})
+
+
+def test_python_with_two_visible_gpus_and_device_map_auto_is_one_process_split_over_both(tmp_path: Path) -> None:
+    from pytest_goblin import hardware, rules
+
+    root = _split_repo(tmp_path, '"auto"', "CUDA_VISIBLE_DEVICES=0,1 python3 train.py")
+    w = load_config(root / "train.py").workload
+    assert topo(w) == (1, 1, 1)
+    assert w.sources["device_map"].line == 3 and w.sources["device_map"].key == 'device_map="auto"'
+    assert w.sources["visible_gpus"].key == "CUDA_VISIBLE_DEVICES=0,1" and w.sources["visible_gpus"].file.endswith("run.sh")
+    note = next(n for n in w.notes if n.startswith("one process splits the model over 2 GPUs"))
+    assert "each GPU idle about 1/2 of the step" in note and "integrations/accelerate.py:300" in note and "None" not in note
+    advice = rules.naive_split_note(w, hardware.get_hardware("mi300x"))
+    assert advice is not None and "which one AMD Instinct MI300X" in advice and "`torchrun --nproc_per_node 2`" in advice
+    assert "None" not in advice
+
+
+@pytest.mark.parametrize(
+    ("device_map", "launch"),
+    [
+        ('"auto"', "torchrun --nproc_per_node 2 train.py"),  # DDP: each process its own copy
+        ('{"": 0}', "CUDA_VISIBLE_DEVICES=0,1 python train.py"),  # the whole model on one GPU
+        ('"auto"', "CUDA_VISIBLE_DEVICES=0 python train.py"),  # one GPU visible: nothing to split over
+    ],
+)
+def test_no_split_is_read_where_the_model_stays_on_one_gpu_per_process(tmp_path: Path, device_map: str, launch: str) -> None:
+    from pytest_goblin import hardware, rules
+
+    w = load_config(_split_repo(tmp_path, device_map, launch) / "train.py").workload
+    assert not any("splits the model" in n for n in w.notes)
+    assert rules.naive_split_note(w, hardware.get_hardware("mi300x")) is None

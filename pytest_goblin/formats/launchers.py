@@ -139,6 +139,10 @@ class Launch:
     strategy_unread: str = ""
     commented: bool = False  # read from a commented-out line (no live line names the config): its counts are a hint, not a statement
     recipe: str = ""  # `tune run ... RECIPE --config ...`: the recipe the line runs
+    # `python train.py` (`_plain_python`): one process, whatever the GPUs it sees; `visible` is the line's
+    # `CUDA_VISIBLE_DEVICES=0,1` (or HIP/ROCR) assignment, "" when it sets none (every GPU of the machine)
+    interpreter: bool = False
+    visible: str = ""
 
     @property
     def world(self) -> int:
@@ -1576,8 +1580,10 @@ def _plain_python(line: Line, lf: LauncherFile, shown: str, script: Path, folder
         return None
     if not names_config((words[1],), script, folder, root, line.cwd):
         return None
-    out = Launch(nodes=1, per_node=1, file=str(lf.path), shown=shown, line=line.line, command=_command(line.tokens))
+    out = Launch(nodes=1, per_node=1, file=str(lf.path), shown=shown, line=line.line, command=_command(line.tokens), interpreter=True)
     out.notes.append(f"{shown} line {line.line} runs the script with `{Path(words[0]).name}`: one process (no torchrun, accelerate or deepspeed launcher)")
+    visible = _visible(dict(line.env))
+    out.visible = visible[1] if visible is not None else ""
     return out
 
 

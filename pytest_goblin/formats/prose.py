@@ -5,10 +5,10 @@ A800 with 80GB" (review4 #11 Virgo README.md:84), "a single-node cluster with no
 A count is tied to the config where the README section that states it (from one Markdown heading to the
 next) names the config's file, or names a file of the repository whose text names the config (the script or
 notebook that launches it: Virgo's `training_scripts/qwen2vl_72b_numina5K_10epoch.sh`, dolly's
-`train_dolly.py` running `--module training.trainer`). A section that names other launch or config files and
-not this one speaks of them: its count is never this config's. A count in a section that names no file is
-read only from the nearest README with a count, where that README states one count and no section of it is
-about another file (review2 SimPO README.md:184 "All training configs are set for 4xH100 GPUs").
+`train_dolly.py` running `--module training.trainer`). A section that names other scripts of the repository
+(and no placeholder config) and not this one speaks of them: its count is never this config's. A count in a section tied to no file is read
+only from the nearest README with a count, where that README states one count and no section of it is about
+another script (review2 SimPO README.md:184 "All training configs are set for 4xH100 GPUs").
 Everything is read as text through safepath, bounded; nothing is run.
 """
 
@@ -135,31 +135,40 @@ def _names_of(config: Path, root: Path) -> tuple[str, tuple[str, ...]]:
     return config.name, tuple(dict.fromkeys(words))
 
 
-def _ties(section: _Section, readme: Path, config: Path, root: Path, roots: tuple[Path, ...]) -> tuple[bool, str]:
-    """(whether the section speaks of this config, how) and whether it names other files only."""
+_SCRIPTS = (".py", ".sh", ".slurm", ".ipynb")
+
+
+def _ties(section: _Section, readme: Path, config: Path, root: Path, roots: tuple[Path, ...]) -> tuple[bool, str, bool]:
+    """(whether the section speaks of this config, how, whether it speaks of another script instead): it names
+    the config, or a file of the repository whose text names it; else it is about another script where it names
+    one the repository has (`train_70b.py`) and no placeholder config (`your_config_name.yaml`, a file the
+    repository lacks: a template for every recipe, review3 magpie recipes/README.md:63)."""
     name, words = _names_of(config, root)
     for f in section.files:
         if Path(f).name == name:
-            return True, f"its section names `{f}`"
+            return True, f"its section names `{f}`", False
     from ..safepath import UnsafePath, read_text
 
     # a path is read from the README's folder, the repository root or a folder above the config (a README at
     # the root whose block does `cd LLaMA-Factory` first: Virgo README.md:79-80)
     bases = dict.fromkeys([readme.parent, root, *[p for p in config.parents if p == root or root in p.parents]])
+    scripts, placeholder = False, False
     for f in section.files[:MAX_NAMED]:
-        for base in bases:
-            p = base / f
-            if not p.is_file() or p.resolve() == config.resolve():
-                continue
-            try:
-                text = read_text(p, roots=list(roots), limit=NAMED_LIMIT)
-            except (UnsafePath, OSError):
-                continue
-            said = next((w for w in words if re.search(rf"(?<![\w.-]){re.escape(w)}(?![\w-])", text)), None)
-            if said is not None:
-                return True, f"its section names `{f}`, which names `{said}`"
-            break
-    return False, ""
+        found = next((base / f for base in bases if (base / f).is_file()), None)
+        if found is None:
+            placeholder = placeholder or not f.endswith(_SCRIPTS)
+            continue
+        if found.resolve() == config.resolve():
+            continue
+        try:
+            text = read_text(found, roots=list(roots), limit=NAMED_LIMIT)
+        except (UnsafePath, OSError):
+            continue
+        said = next((w for w in words if re.search(rf"(?<![\w.-]){re.escape(w)}(?![\w-])", text)), None)
+        if said is not None:
+            return True, f"its section names `{f}`, which names `{said}`", False
+        scripts = scripts or f.endswith(_SCRIPTS)
+    return False, "", scripts and not placeholder
 
 
 def _one_count(tied: list[tuple[Hit, str, int]], readme: Path) -> Prose | None:
@@ -208,11 +217,10 @@ def _readme_prose(config_path: str) -> Prose | None:
             for s in sections:
                 if not s.hits:
                     continue
-                yes, why = _ties(s, readme, config, root, roots)
+                yes, why, elsewhere = _ties(s, readme, config, root, roots)
                 if yes:
                     tied.extend((h, why, s.level) for h in s.hits)
-                elif s.files:
-                    other = True
+                other = other or elsewhere
             if tied:
                 return _one_count(tied, readme)
             hits = [h for s in sections for h in s.hits]
