@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pytest_goblin.formats import load_config, prose
+from pytest_goblin.formats.semantics import strategy_unread
 from pytest_goblin.schemas import WorkloadConfig
 
 LLAMAFACTORY = (
@@ -61,6 +62,7 @@ def test_a_readme_count_tied_through_the_launch_script_wins_over_an_unset_node_c
     assert src.file.endswith("README.md") and src.line == 9 and src.explicit
     assert "`64 Nvidia A800`" in (src.note or "") and "A800 80GB" in (src.note or "") and "`$WORLD_SIZE` is never set" in (src.note or "")
     assert any("README.md:9" in n and "A800 80GB" in n for n in w.notes)
+    assert not any(n.startswith("topology from the repository") for n in w.notes)  # its 1 node x 8 is not said
 
 
 def test_a_readme_count_about_another_script_does_not_set_the_count(tmp_path: Path) -> None:
@@ -113,6 +115,8 @@ def test_a_python_script_gets_the_count_of_the_main_section_naming_its_notebook(
     assert "`train_dolly.py`, which names `training.trainer`" in found.why and "`4 x A10` (line 10)" in found.why
     w = load_config(root / "training/trainer.py").workload
     assert topo(w) == (8, 1, 8) and w.sources["world_size"].file.endswith("README.md") and w.sources["world_size"].line == 4
+    # the README says how many GPUs, not how they were launched: DDP is a stated guess, never a clean PASS
+    assert w.strategy == "ddp" and "README.md:4 states the GPU count" in (strategy_unread(w) or "")
 
 
 @pytest.mark.parametrize(
@@ -173,3 +177,24 @@ def test_no_split_is_read_where_the_model_stays_on_one_gpu_per_process(tmp_path:
     w = load_config(_split_repo(tmp_path, device_map, launch) / "train.py").workload
     assert not any("splits the model" in n for n in w.notes)
     assert rules.naive_split_note(w, hardware.get_hardware("mi300x")) is None
+
+
+def test_a_split_that_no_single_gpu_holds_is_what_makes_the_run_fit(tmp_path: Path) -> None:
+    from pytest_goblin import hardware, rules
+
+    big = SPLIT_SCRIPT.replace("Meta-Llama-3-8B", "Meta-Llama-3-70B")
+    root = repo(tmp_path, {"train.py": big.replace("{device_map}", '"auto"'), "run.sh": "CUDA_VISIBLE_DEVICES=0,1,2,3 python train.py\n"})
+    w = load_config(root / "train.py").workload
+    advice = rules.naive_split_note(w, hardware.get_hardware("mi300x"))
+    assert advice is not None and "over 4 GPUs" in advice and "the split is what makes it fit" in advice and "torchrun" not in advice
+
+
+def test_a_readme_python_line_without_visible_gpus_says_the_split_may_span_every_gpu(tmp_path: Path) -> None:
+    from pytest_goblin import hardware, rules
+
+    readme = "# Train\n\n```bash\npython train.py\n```\n"
+    root = repo(tmp_path, {"train.py": SPLIT_SCRIPT.replace("{device_map}", '"auto"'), "README.md": readme})
+    w = load_config(root / "train.py").workload
+    assert topo(w) == (1, 1, 1) and "visible_gpus" not in w.sources
+    assert any(n.startswith("one process may split the model over every visible GPU") for n in w.notes)
+    assert rules.naive_split_note(w, hardware.get_hardware("mi300x")) is None  # no count to give numbers for

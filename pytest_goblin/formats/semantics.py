@@ -418,6 +418,13 @@ def read_world_size(
     if prose is not None and implied is None:
         _from_prose(r, prose)
         _ddp_if_launched(r)
+        chosen = r.sources.get("strategy")
+        if r.values.get("strategy") == "ddp" and chosen is not None and not chosen.explicit and STRATEGY_UNREAD not in (chosen.note or ""):
+            # the README says how many GPUs, not how they were launched: DDP is a guess (review4 #27 dolly: its
+            # notebook runs `deepspeed --module training.trainer` with a ZeRO-3 file goblin does not read from prose)
+            why = f"{Path(prose.file).name}:{prose.line} states the GPU count, no launch line that names this file says how it runs"
+            r.default("strategy", "ddp", f"{prose.gpus} processes and no FSDP/ZeRO setting read: {why}; {STRATEGY_UNREAD}")
+            r.notes.append(f"strategy: {why}; goblin assumed DDP")
         return
     if implied is not None:
         n, why, key, line, _ = implied
@@ -483,6 +490,8 @@ def _prose_over_launcher(r: Reader, prose: Prose, launched: Any) -> None:
     r.sources["world_size"] = _prose_source(prose, how)
     per = launched.per_node if launched.per_node_said else None
     _prose_nodes(r, prose, per, f"{prose.note()}: {how}")
+    # the launcher's own topology note (its count assumed) gives way to the README's: the line is still how it runs
+    r.notes[:] = [n for n in r.notes if not n.startswith(f"topology from the repository: {launched.where()}:")]
     r.notes.append(f"world size {prose.gpus} from the README over the launch line: {prose.note()}; {how}")
 
 
