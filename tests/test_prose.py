@@ -128,6 +128,8 @@ def test_a_python_script_gets_the_count_of_the_main_section_naming_its_notebook(
         ("It ran on 2 nodes of 8 MI300X.", [(16, "2 nodes of 8 MI300X", "MI300X", 2, 8)]),
         ("Fits a single A100 (80GB).", [(1, "a single A100", "A100 80GB", None, None)]),
         ("Llama 3 8B at 80GB of memory, A100 preferred.", []),
+        ("A single NVIDIA A100 GPU node is recommended; or 2 A100 nodes.", []),  # machines, not GPUs (Azure torchtune-azureml README.md:46)
+        ("Trained using 4 H20 (96GB) GPUs, or 5 A100 (80G) GPUs.", [(4, "4 H20", "H20 96GB", None, None), (5, "5 A100", "A100 80GB", None, None)]),
     ],
 )
 def test_prose_phrases_give_the_count_and_the_gpu(line: str, expected: list[tuple[int, str, str, int | None, int | None]]) -> None:
@@ -198,3 +200,19 @@ def test_a_readme_python_line_without_visible_gpus_says_the_split_may_span_every
     assert topo(w) == (1, 1, 1) and "visible_gpus" not in w.sources
     assert any(n.startswith("one process may split the model over every visible GPU") for n in w.notes)
     assert rules.naive_split_note(w, hardware.get_hardware("mi300x")) is None  # no count to give numbers for
+
+
+def test_a_readme_without_a_tie_gives_no_count_in_a_form_read_only_with_one(tmp_path: Path) -> None:
+    """MiniCPM-V README.md:79 "LoRA fine-tuning ... using only 2 V100 GPUs!" in a news list: a bare "N <GPU>" of a GPU
+    goblin did not read before ties is read only where a section ties it to the config."""
+    root = repo(tmp_path, {"configs/sft.yaml": AXOLOTL, "README.md": "# News\n\n* LoRA fine-tuning now runs on only 2 V100 GPUs!\n"})
+    w = load_config(root / "configs/sft.yaml").workload
+    assert topo(w) == (1, 1, 1) and not w.sources["world_size"].explicit
+
+
+def test_a_path_in_a_readme_section_names_only_the_config_it_leads_to(tmp_path: Path) -> None:
+    readme = "# Fine-tune\n\n## Full\nRun on 8 x A100 40GB:\n```\naccelerate launch run.py configs/full/a100.yaml\n```\n"
+    root = repo(tmp_path, {"configs/full/a100.yaml": AXOLOTL, "configs/lora/a100.yaml": AXOLOTL, "README.md": readme, "run.py": "print(1)\n"})
+    full = prose.readme_prose(str(root / "configs/full/a100.yaml"))
+    assert full is not None and full.gpus == 8 and full.gpu == "A100 40GB" and "configs/full/a100.yaml" in full.why
+    assert prose.readme_prose(str(root / "configs/lora/a100.yaml")) is None  # the section runs run.py on another file

@@ -1,14 +1,16 @@
 """The GPU count a README's prose says a config was trained on: "We train Qwen2-VL-72B-Instruct with 64 Nvidia
-A800 with 80GB" (review4 #11 Virgo README.md:84), "a single-node cluster with node type having 8 A100 GPUs"
+A800 with 80GB" (review4 #11 Virgo README.md:83), "a single-node cluster with node type having 8 A100 GPUs"
 (review4 #27 dolly README.md:91), "8 x H100 80GB", "2 nodes of 8 MI300X", "a single A100 (80GB)".
 
 A count is tied to the config where the README section that states it (from one Markdown heading to the
 next) names the config's file, or names a file of the repository whose text names the config (the script or
 notebook that launches it: Virgo's `training_scripts/qwen2vl_72b_numina5K_10epoch.sh`, dolly's
 `train_dolly.py` running `--module training.trainer`). A section that names other scripts of the repository
-(and no placeholder config) and not this one speaks of them: its count is never this config's. A count in a section tied to no file is read
-only from the nearest README with a count, where that README states one count and no section of it is about
-another script (review2 SimPO README.md:184 "All training configs are set for 4xH100 GPUs").
+(and no placeholder config) and not this one speaks of them: its count is never this config's. A count in a
+section tied to no file is read only from the nearest README with a count, where that README states one count,
+in a phrase of the forms read before ties were asked for ("4xH100", "across 2 A100s", "on 8 GPUs"), and no
+section of it is about another script (review2 SimPO README.md:184 "All training configs are set for 4xH100
+GPUs"). "A single A100 GPU node", "2 A100 nodes" count machines, not GPUs: not read.
 Everything is read as text through safepath, bounded; nothing is run.
 """
 
@@ -23,16 +25,22 @@ README_LIMIT = 256_000
 NAMED_LIMIT = 256_000  # a file a README section names, read to see whether it names the config
 MAX_NAMED = 8  # files read per section
 
-_NAMED_GPU = r"(?:A100|H100|H200|H800|A800|A6000|A10G?|L40S?|V100|MI250X?|MI300X?|MI325X|MI355X)"
+_NAMED_GPU = r"(?:A100|H100|H200|H800|H20|GH200|B200|A800|A6000|A40|A30|A10G?|L40S?|L20|L4|V100|T4|RTX\s?\d{4}|MI210|MI250X?|MI300X?|MI325X|MI355X)"
+# the phrases goblin read before a tie was asked for (review2 SimPO "set for 4xH100", modal-labs "across 2 A100s"):
+# only these give the count of a README that ties it to no file
+_PLAIN_GPU = re.compile(r"(?:A100|H100|H200|H800|A800|L40S?|A6000|MI250X?|MI300X?|MI325X|MI355X|GPU)", re.IGNORECASE)
+_PLAIN_BEFORE = re.compile(r"\b(?:on|across|with|uses?|using)\s+$", re.IGNORECASE)
 _VENDOR = r"(?:NVIDIA\s+|AMD\s+|Instinct\s+)?"
+# "a single A100 GPU node", "2 A100 nodes": a count of machines, not of GPUs
+_NOT_NODES = r"(?!-?\w*\s*(?:\(\d+\s*GB?i?B?\)\s*)?(?:GPUs?\s+)?(?:nodes?|instances?|machines?|servers?|VMs?|clusters?)\b)"
 _NODES_OF = re.compile(rf"\b(\d{{1,4}})\s*nodes?\s*(?:of|with|x|\*|×)\s*(\d{{1,3}})\s*(?:x\s*)?{_VENDOR}({_NAMED_GPU}|GPU)s?\b", re.IGNORECASE)
 _COUNTS = (
-    re.compile(rf"\b(\d{{1,4}})\s*(?:x|×|\*)\s*{_VENDOR}({_NAMED_GPU}|GPU)s?\b", re.IGNORECASE),  # 8xA100, 8 x H100 80GB
-    re.compile(rf"\b(\d{{1,4}})\s+{_VENDOR}({_NAMED_GPU})s?\b", re.IGNORECASE),  # 64 Nvidia A800, 8 A100 GPUs, 2 A100s
+    re.compile(rf"\b(\d{{1,4}})\s*(?:x|×|\*)\s*{_VENDOR}({_NAMED_GPU}|GPU)s?\b{_NOT_NODES}", re.IGNORECASE),  # 8xA100, 8 x H100 80GB
+    re.compile(rf"\b(\d{{1,4}})\s+{_VENDOR}({_NAMED_GPU})s?\b{_NOT_NODES}", re.IGNORECASE),  # 64 Nvidia A800, 8 A100 GPUs, 2 A100s
     re.compile(r"\b(?:on|across|with|uses?|using|having)\s+(\d{1,4})\s+(GPU)s\b", re.IGNORECASE),  # trained on 8 GPUs
-    re.compile(rf"\b(a\s+single|single|one)[\s-]+{_VENDOR}({_NAMED_GPU})\b", re.IGNORECASE),  # a single A100 (80GB)
+    re.compile(rf"\b(a\s+single|single|one)[\s-]+{_VENDOR}({_NAMED_GPU})\b{_NOT_NODES}", re.IGNORECASE),  # a single A100 (80GB)
 )
-_MEMORY = re.compile(r"\A[\s(,-]*(?:with\s+)?(\d{2,3})\s*GB\b", re.IGNORECASE)  # "80GB" / "(80GB)" / "with 80GB" right after
+_MEMORY = re.compile(r"\A[\s(,-]*(?:with\s+)?(\d{2,3})\s*G(?:B|iB)?\b", re.IGNORECASE)  # "80GB" / "(80G)" / "-80GB" / "with 80GB" right after
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
 _FILE = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)*[\w.-]+\.(?:py|sh|yaml|yml|json|ipynb|slurm))\b")
 _DIGIT_OR_ONE = re.compile(r"\d|single|\bone\b", re.IGNORECASE)
@@ -45,6 +53,7 @@ class Hit(NamedTuple):
     gpu: str  # the GPU named ("A800 80GB"), "" for "GPUs"
     nodes: int | None = None
     per_node: int | None = None
+    plain: bool = True  # a phrase of the forms read without a tie ("4xH100", "across 2 A100s", "on 8 GPUs")
 
 
 class Prose(NamedTuple):
@@ -75,14 +84,15 @@ def hits_of(line: str, n: int) -> list[Hit]:
         if 1 <= nodes <= 1024 and 1 <= per <= 64:
             out.append(Hit(nodes * per, n, m.group(0).strip(), _gpu(m.group(3), line[m.end() :]), nodes, per))
             taken.append(m.span())
-    for pat in _COUNTS:
+    for i, pat in enumerate(_COUNTS):
         for m in pat.finditer(line):
             if any(a <= m.start() < b or a < m.end() <= b for a, b in taken):
                 continue
             raw = m.group(1)
             count = int(raw) if raw.isdigit() else 1
             if 1 <= count <= 1024:
-                out.append(Hit(count, n, m.group(0).strip(), _gpu(m.group(2), line[m.end() :])))
+                plain = _PLAIN_GPU.fullmatch(m.group(2)) is not None and (i in (0, 2) or (i == 1 and _PLAIN_BEFORE.search(line[: m.start()]) is not None))
+                out.append(Hit(count, n, m.group(0).strip(), _gpu(m.group(2), line[m.end() :]), plain=plain))
                 taken.append(m.span())
     return out
 
@@ -91,7 +101,8 @@ def _gpu(name: str, after: str) -> str:
     if name.upper().startswith("GPU"):
         return ""
     m = _MEMORY.match(after)
-    return f"{name.upper()} {m.group(1)}GB" if m else name.upper()
+    name = re.sub(r"\s+", " ", name.upper())
+    return f"{name} {m.group(1)}GB" if m else name
 
 
 class _Section(NamedTuple):
@@ -144,21 +155,24 @@ def _ties(section: _Section, readme: Path, config: Path, root: Path, roots: tupl
     one the repository has (`train_70b.py`) and no placeholder config (`your_config_name.yaml`, a file the
     repository lacks: a template for every recipe, review3 magpie recipes/README.md:63)."""
     name, words = _names_of(config, root)
-    for f in section.files:
-        if Path(f).name == name:
-            return True, f"its section names `{f}`", False
-    from ..safepath import UnsafePath, read_text
-
     # a path is read from the README's folder, the repository root or a folder above the config (a README at
     # the root whose block does `cd LLaMA-Factory` first: Virgo README.md:79-80)
     bases = dict.fromkeys([readme.parent, root, *[p for p in config.parents if p == root or root in p.parents]])
+    real = config.resolve()
+    for f in section.files:
+        # a bare name is this file's; a path must lead to it (notus README.md:67 names configs/dpo/full/a100_40gb.yaml,
+        # not configs/dpo/lora/a100_40gb.yaml)
+        if Path(f).name == name and ("/" not in f or any((base / f).resolve() == real for base in bases)):
+            return True, f"its section names `{f}`", False
+    from ..safepath import UnsafePath, read_text
+
     scripts, placeholder = False, False
     for f in section.files[:MAX_NAMED]:
         found = next((base / f for base in bases if (base / f).is_file()), None)
         if found is None:
             placeholder = placeholder or not f.endswith(_SCRIPTS)
             continue
-        if found.resolve() == config.resolve():
+        if found.resolve() == real:
             continue
         try:
             text = read_text(found, roots=list(roots), limit=NAMED_LIMIT)
@@ -226,8 +240,9 @@ def _readme_prose(config_path: str) -> Prose | None:
             hits = [h for s in sections for h in s.hits]
             if hits and not seen_counts:
                 seen_counts = True
-                if not other and len({h.gpus for h in hits}) == 1:
-                    h = min(hits, key=lambda x: x.line)
+                plain = [h for h in hits if h.plain]
+                if not other and plain and len({h.gpus for h in hits}) == 1:
+                    h = min(plain, key=lambda x: x.line)
                     own = "the README of the config's own folder" if here == config.parent else "the nearest README"
                     untied = Prose(h.gpus, str(readme), h.line, h.phrase, h.gpu, f"{own}, its only GPU count", h.nodes, h.per_node)
         if stop is None or here == stop or here.parent == here:
