@@ -216,3 +216,11 @@ def test_a_path_in_a_readme_section_names_only_the_config_it_leads_to(tmp_path: 
     full = prose.readme_prose(str(root / "configs/full/a100.yaml"))
     assert full is not None and full.gpus == 8 and full.gpu == "A100 40GB" and "configs/full/a100.yaml" in full.why
     assert prose.readme_prose(str(root / "configs/lora/a100.yaml")) is None  # the section runs run.py on another file
+
+
+def test_a_tied_readme_count_wins_over_a_launch_line_that_uses_every_visible_gpu(tmp_path: Path) -> None:
+    readme = "# Train\n\nRun `bash launch.sh`; we trained on 4xH100 80GB.\n"
+    root = repo(tmp_path, {"configs/sft.yaml": AXOLOTL, "launch.sh": "accelerate launch -m axolotl.cli.train configs/sft.yaml\n", "README.md": readme})
+    w = load_config(root / "configs/sft.yaml").workload
+    assert topo(w) == (4, 1, 4) and w.sources["world_size"].file.endswith("README.md")
+    assert "it states no count" in (w.sources["world_size"].note or "") and "H100 80GB" in (w.sources["world_size"].note or "")

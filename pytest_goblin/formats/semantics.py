@@ -449,8 +449,8 @@ def _gpus(n: int) -> str:
 
 def _count_unknown(launched: Any) -> bool:
     """A launch line whose GPU count is not a statement: its node count a variable the file never sets
-    (`NNODES=$WORLD_SIZE`, review4 #11 Virgo), or neither its nodes nor its GPUs per node said."""
-    return bool(getattr(launched, "nodes_unset", "")) or not (launched.nodes_said or launched.per_node_said)
+    (`NNODES=$WORLD_SIZE`, review4 #11 Virgo), or its nodes or GPUs per node assumed (every visible GPU)."""
+    return bool(getattr(launched, "nodes_unset", "")) or not (launched.nodes_said and launched.per_node_said)
 
 
 def _prose_source(prose: Prose, how: str) -> FieldSource:
