@@ -637,6 +637,35 @@ def multi_node_note(w: WorkloadConfig, hw: Hardware, fired: set[str] | frozenset
     )
 
 
+def naive_split_note(w: WorkloadConfig, hw: Hardware) -> str | None:
+    """For one process that splits its model's layers over N visible GPUs (device_map="auto" under `python`,
+    formats/python._naive_split): whether one target GPU holds the whole run, and so whether N data-parallel
+    processes would do N micro-batches where the split does one; None where the split is not read."""
+    from .costmodel import memory_gb
+    from .formats.python import naive_split_gpus
+
+    n = naive_split_gpus(w)
+    if n is None:
+        return None
+    if not (w.model.known or w.model.params_b is not None):
+        return f"device_map splits one process over {n} GPUs; the model's size is unknown, so whether one {hw.name} holds the run is not judged"
+    total, cap = memory_gb(w), capacity_gb(hw)
+    shape = f" ({w.model.inferred})" if w.model.inferred else "" if w.model.known else f" (a {w.model.params_b:g}B model: size read from its name)"
+    if total <= cap:
+        return (
+            f"device_map splits one process over {n} GPUs, yet the run projects {total:.0f} GB{shape}, which one {hw.name} "
+            f"({capacity_phrase(hw)}) holds: the split buys no memory the run needs and leaves each GPU idle about {n - 1}/{n} "
+            f"of the step. Launched as {n} processes (`torchrun --nproc_per_node {n}` or `accelerate launch --num_processes {n}`, "
+            f"with device_map unset or {{'': local rank}}), DDP runs {n} micro-batches per step at about {total:.0f} GB per GPU: "
+            f"up to about {n}x the samples per second (the global batch grows {n}x: divide gradient_accumulation_steps by {n} to keep it)"
+        )
+    return (
+        f"device_map splits one process over {n} GPUs: the run projects {total:.0f} GB{shape}, over one {hw.name}'s {capacity_phrase(hw)}, "
+        f"so the split is what makes it fit (about {total / n:.0f} GB per GPU); FSDP or ZeRO-3 over the {n} GPUs would keep each "
+        f"GPU computing its own micro-batch instead of waiting on the others"
+    )
+
+
 def lower_stage_phrase(w: WorkloadConfig, hw: Hardware) -> str:
     """What a fully sharded single-node run spends in collectives, what ZeRO-2 / SHARD_GRAD_OP would
     leave, the memory that says it fits, and the key that asks for it, from its source."""

@@ -149,6 +149,10 @@ class Launch:
     # accelerate's mixed precision as the line sets it: (value, file (real path), line or None, how); None when the
     # line sets none it can read (no accelerate launch, or no readable --config_file and no --mixed_precision flag)
     mixed_precision: tuple[str, str, int | None, str] | None = None
+    # `python train.py` (`_plain_python`): one process, whatever the GPUs it sees; `visible` is the line's
+    # `CUDA_VISIBLE_DEVICES=0,1` (or HIP/ROCR) assignment, "" when it sets none (every GPU of the machine)
+    interpreter: bool = False
+    visible: str = ""
 
     @property
     def world(self) -> int:
@@ -1730,9 +1734,11 @@ def _plain_python(line: Line, lf: LauncherFile, shown: str, script: Path, folder
         return None
     if not names_config((words[1],), script, folder, root, line.cwd):
         return None
-    out = Launch(nodes=1, per_node=1, file=str(lf.path), shown=shown, line=line.line, command=_command(line.tokens))
+    out = Launch(nodes=1, per_node=1, file=str(lf.path), shown=shown, line=line.line, command=_command(line.tokens), interpreter=True)
     out.notes.extend(lf.cloud)
     out.notes.append(f"{shown} line {line.line} runs the script with `{Path(words[0]).name}`: one process (no torchrun, accelerate or deepspeed launcher)")
+    visible = _visible(dict(line.env))
+    out.visible = visible[1] if visible is not None else ""
     return out
 
 

@@ -123,6 +123,9 @@ class Script:
     packed_length: tuple[int, Location, int] | None = None
     # a training loop of its own (accelerate's Accelerator, deepspeed.initialize; formats/pyloop.py): what sets it up
     loop: str | None = None
+    # the model load's `device_map=` when it spreads the model over every visible GPU ("auto", "balanced",
+    # "balanced_low_0", "sequential", or a dict naming more than one device): (value, where)
+    device_map: tuple[Any, Location] | None = None
 
 
 def _name(func: ast.expr) -> str:
@@ -342,6 +345,10 @@ def read_script(path: Path, text: str) -> Script:
                         s.values["model_name_or_path"] = value
                         s.where["model_name_or_path"] = loc
                 for kw in node.keywords:
+                    if kw.arg == "device_map":
+                        ok, value, loc = lit(kw.value)
+                        if ok and loc is not None and _spreads(value):
+                            s.device_map = (value, loc)
                     if kw.arg in _MODEL_KEYS:
                         ok, value, loc = lit(kw.value)
                         if ok and loc is not None and value is not None:
@@ -1337,6 +1344,17 @@ def _unused(node: ast.Call, parents: dict[int, ast.AST], loaded: set[str]) -> bo
     return len(names) == len(targets) and not any(n in loaded for n in names)
 
 
+def _spreads(value: Any) -> bool:
+    """A device_map that places the layers over several GPUs: the strings transformers hands to accelerate's
+    balanced placement (5.25.0 src/transformers/integrations/accelerate.py:115-126 accepts "auto", "balanced",
+    "balanced_low_0", "sequential"), or a dict naming more than one GPU."""
+    if isinstance(value, str):
+        return value in ("auto", "balanced", "balanced_low_0", "sequential")
+    if isinstance(value, dict):
+        return len({v for v in value.values() if v not in ("cpu", "disk")}) > 1
+    return False
+
+
 def _model_load(node: ast.Call) -> bool:
     """A from_pretrained that loads the model: not a tokenizer's, processor's, config's or PeftModel's."""
     return not (isinstance(node.func, ast.Attribute) and _NOT_A_MODEL.search(ast.unparse(node.func.value)))
@@ -1483,6 +1501,65 @@ class _ScriptReader(Reader):
         return None, None, None
 
 
+# How one process runs a model loaded with device_map="auto" on several visible GPUs: transformers sizes each
+# GPU's share as the model's size over the visible GPUs and places whole layers in order
+# (5.25.0 src/transformers/integrations/accelerate.py:300 `per_gpu = module_sizes[""] // num_devices`, :353-372
+# get_balanced_memory then infer_auto_device_map; accelerate 1.16.0 src/accelerate/utils/modeling.py:986, :1278;
+# dispatch_model, big_modeling.py:311, moves the activations from one GPU to the next), and the Trainer then runs
+# that one model on one process (5.25.0 src/transformers/trainer.py:459-465 is_model_parallel when hf_device_map
+# spans several GPUs, :506-508 n_gpu forced to 1: no DataParallel).
+DEVICE_MAP_AT = (
+    "transformers 5.25.0 src/transformers/integrations/accelerate.py:300, 353-372 (device_map='auto': the model's size over the "
+    "visible GPUs, whole layers in order); trainer.py:459-465, 506-508 (a model on several GPUs: one process, n_gpu 1)"
+)
+
+
+def naive_split_gpus(w: WorkloadConfig) -> int | None:
+    """The GPUs one process splits its model over (`_naive_split`), None where it does not or the count is unknown."""
+    src = w.sources.get("visible_gpus")
+    if src is None or "device_map" not in w.sources or w.world_size != 1:
+        return None
+    m = re.search(r"=(\d+(?:,\d+)*)$", src.key or "")
+    return len(m.group(1).split(",")) if m else None
+
+
+def _naive_split(r: _ScriptReader, script: Script, path: Path) -> None:
+    """One process (`python train.py`) whose model load spreads the layers over every visible GPU: naive model
+    parallelism (review4 #23/#25 MedicalGPT: `CUDA_VISIBLE_DEVICES=0,1 python3 training/dpo_training.py`, device_map
+    "auto" at dpo_training.py:68-70). World size stays 1: the layers run one GPU at a time. Said in the sources
+    (`device_map`, `visible_gpus`) and a note; the cost model keeps one GPU's throughput and the process's whole memory."""
+    if script.device_map is None or r.values.get("world_size", 1) != 1:
+        return
+    from .launchers import find_launch
+
+    launched = find_launch(path)
+    if launched is None or not launched.interpreter:
+        return
+    value, loc = script.device_map
+    shown = f'"{value}"' if isinstance(value, str) else "a dict over several GPUs"
+    where = f"{Path(loc.file).name if loc.file else path.name} line {loc.line}"
+    word = next((t for t in launched.command.split() if "=" not in t), "python")
+    run = f"{launched.where()} runs it with `{word}`, no torchrun, accelerate or deepspeed"
+    r.sources["device_map"] = FieldSource(file=loc.file or str(path), key=f"device_map={shown}", line=loc.line, explicit=True, note=DEVICE_MAP_AT)
+    if launched.visible:
+        n = int(launched.visible.count(",")) + 1
+        if n < 2:
+            return
+        r.sources["visible_gpus"] = FieldSource(file=launched.file, key=launched.visible, line=launched.line, explicit=True, note=run)
+        r.notes.append(
+            f"one process splits the model over {n} GPUs: device_map={shown} ({where}) places whole layers on the {n} GPUs "
+            f"{launched.visible} makes visible and {run}; naive model parallelism: the layers run one GPU at a time, each GPU idle "
+            f"about {n - 1}/{n} of the step; read as world size 1 at one GPU's throughput, the memory shown is the whole process's, "
+            f"which the split spreads at about 1/{n} per GPU ({DEVICE_MAP_AT})"
+        )
+        return
+    r.notes.append(
+        f"one process may split the model over every visible GPU: device_map={shown} ({where}) and {run}, with no "
+        f"CUDA_VISIBLE_DEVICES on the line: on a machine with more than one GPU the layers run one GPU at a time (naive model "
+        f"parallelism); read as world size 1 at one GPU's throughput ({DEVICE_MAP_AT})"
+    )
+
+
 def _trainer_class(r: _ScriptReader, path: Path) -> None:
     """The trainer class the script builds sets the preference method its config class did not (a script
     passing TrainingArguments to DPOTrainer, or building a repository subclass of TRL's ORPOTrainer)."""
@@ -1552,6 +1629,7 @@ class PythonAdapter(HFTrainerAdapter):
             if why is not None:
                 r.values["packing_blocked"] = why
                 r.notes.append(why)
+        _naive_split(r, script, path)
         if (patched := script.fixed.get("attention")) is not None:
             r.values["attention_patched"] = patched
             r.sources["attention"] = FieldSource(file=str(path), key=None, line=script.code_lines["attention"], explicit=False, note=patched)

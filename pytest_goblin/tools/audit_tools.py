@@ -658,10 +658,12 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
     shown = [f for f in stops if f.blocker] + sorted(
         [*(f for f in stops if not f.blocker), *findings(ctx, patch), *_rollout_findings(ctx, rollout)], key=_by_line
     )
-    from ..rules import multi_node_note
+    from ..rules import multi_node_note, naive_split_note
 
     if (multi := multi_node_note(w, ctx.hw, {f.rule_id for f in shown})) is not None:
         all_notes.append(multi)
+    if (split := naive_split_note(w, ctx.hw)) is not None:
+        all_notes.append(split)
     if ctx.loaded is not None:
         # every message names the framework at the release the repository runs (frameworks.history.in_run_terms)
         from ..frameworks.history import run_readings, said_at_run

@@ -1,0 +1,251 @@
+"""The GPU count a README's prose says a config was trained on: "We train Qwen2-VL-72B-Instruct with 64 Nvidia
+A800 with 80GB" (review4 #11 Virgo README.md:83), "a single-node cluster with node type having 8 A100 GPUs"
+(review4 #27 dolly README.md:91), "8 x H100 80GB", "2 nodes of 8 MI300X", "a single A100 (80GB)".
+
+A count is tied to the config where the README section that states it (from one Markdown heading to the
+next) names the config's file, or names a file of the repository whose text names the config (the script or
+notebook that launches it: Virgo's `training_scripts/qwen2vl_72b_numina5K_10epoch.sh`, dolly's
+`train_dolly.py` running `--module training.trainer`). A section that names other scripts of the repository
+(and no placeholder config) and not this one speaks of them: its count is never this config's. A count in a
+section tied to no file is read only from the nearest README with a count, where that README states one count,
+in a phrase of the forms read before ties were asked for ("4xH100", "across 2 A100s", "on 8 GPUs"), and no
+section of it is about another script (review2 SimPO README.md:184 "All training configs are set for 4xH100
+GPUs"). "A single A100 GPU node", "2 A100 nodes" count machines, not GPUs: not read.
+Everything is read as text through safepath, bounded; nothing is run.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import NamedTuple
+
+README_LIMIT = 256_000
+NAMED_LIMIT = 256_000  # a file a README section names, read to see whether it names the config
+MAX_NAMED = 8  # files read per section
+
+_NAMED_GPU = r"(?:A100|H100|H200|H800|H20|GH200|B200|A800|A6000|A40|A30|A10G?|L40S?|L20|L4|V100|T4|RTX\s?\d{4}|MI210|MI250X?|MI300X?|MI325X|MI355X)"
+# the phrases goblin read before a tie was asked for (review2 SimPO "set for 4xH100", modal-labs "across 2 A100s"):
+# only these give the count of a README that ties it to no file
+_PLAIN_GPU = re.compile(r"(?:A100|H100|H200|H800|A800|L40S?|A6000|MI250X?|MI300X?|MI325X|MI355X|GPU)", re.IGNORECASE)
+_PLAIN_BEFORE = re.compile(r"\b(?:on|across|with|uses?|using)\s+$", re.IGNORECASE)
+_VENDOR = r"(?:NVIDIA\s+|AMD\s+|Instinct\s+)?"
+# "a single A100 GPU node", "2 A100 nodes": a count of machines, not of GPUs
+_NOT_NODES = r"(?!-?\w*\s*(?:\(\d+\s*GB?i?B?\)\s*)?(?:GPUs?\s+)?(?:nodes?|instances?|machines?|servers?|VMs?|clusters?)\b)"
+_NODES_OF = re.compile(rf"\b(\d{{1,4}})\s*nodes?\s*(?:of|with|x|\*|×)\s*(\d{{1,3}})\s*(?:x\s*)?{_VENDOR}({_NAMED_GPU}|GPU)s?\b", re.IGNORECASE)
+_COUNTS = (
+    re.compile(rf"\b(\d{{1,4}})\s*(?:x|×|\*)\s*{_VENDOR}({_NAMED_GPU}|GPU)s?\b{_NOT_NODES}", re.IGNORECASE),  # 8xA100, 8 x H100 80GB
+    re.compile(rf"\b(\d{{1,4}})\s+{_VENDOR}({_NAMED_GPU})s?\b{_NOT_NODES}", re.IGNORECASE),  # 64 Nvidia A800, 8 A100 GPUs, 2 A100s
+    re.compile(r"\b(?:on|across|with|uses?|using|having)\s+(\d{1,4})\s+(GPU)s\b", re.IGNORECASE),  # trained on 8 GPUs
+    re.compile(rf"\b(a\s+single|single|one)[\s-]+{_VENDOR}({_NAMED_GPU})\b{_NOT_NODES}", re.IGNORECASE),  # a single A100 (80GB)
+)
+_MEMORY = re.compile(r"\A[\s(,-]*(?:with\s+)?(\d{2,3})\s*G(?:B|iB)?\b", re.IGNORECASE)  # "80GB" / "(80G)" / "-80GB" / "with 80GB" right after
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
+_FILE = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)*[\w.-]+\.(?:py|sh|yaml|yml|json|ipynb|slurm))\b")
+_DIGIT_OR_ONE = re.compile(r"\d|single|\bone\b", re.IGNORECASE)
+
+
+class Hit(NamedTuple):
+    gpus: int
+    line: int
+    phrase: str
+    gpu: str  # the GPU named ("A800 80GB"), "" for "GPUs"
+    nodes: int | None = None
+    per_node: int | None = None
+    plain: bool = True  # a phrase of the forms read without a tie ("4xH100", "across 2 A100s", "on 8 GPUs")
+
+
+class Prose(NamedTuple):
+    """A README's statement of the GPUs a config ran on, and why it is this config's."""
+
+    gpus: int
+    file: str
+    line: int
+    phrase: str
+    gpu: str
+    why: str  # how the statement is tied to the config
+    nodes: int | None = None
+    per_node: int | None = None
+
+    def note(self) -> str:
+        gpu = f"; the GPU named: {self.gpu}" if self.gpu else ""
+        return f"{Path(self.file).name}:{self.line} says `{self.phrase}` ({self.why}){gpu}"
+
+
+def hits_of(line: str, n: int) -> list[Hit]:
+    """Every GPU count a prose line states, with the GPU it names and that GPU's memory where stated."""
+    if not _DIGIT_OR_ONE.search(line):
+        return []
+    out: list[Hit] = []
+    taken: list[tuple[int, int]] = []
+    for m in _NODES_OF.finditer(line):
+        nodes, per = int(m.group(1)), int(m.group(2))
+        if 1 <= nodes <= 1024 and 1 <= per <= 64:
+            out.append(Hit(nodes * per, n, m.group(0).strip(), _gpu(m.group(3), line[m.end() :]), nodes, per))
+            taken.append(m.span())
+    for i, pat in enumerate(_COUNTS):
+        for m in pat.finditer(line):
+            if any(a <= m.start() < b or a < m.end() <= b for a, b in taken):
+                continue
+            raw = m.group(1)
+            count = int(raw) if raw.isdigit() else 1
+            if 1 <= count <= 1024:
+                plain = _PLAIN_GPU.fullmatch(m.group(2)) is not None and (i in (0, 2) or (i == 1 and _PLAIN_BEFORE.search(line[: m.start()]) is not None))
+                out.append(Hit(count, n, m.group(0).strip(), _gpu(m.group(2), line[m.end() :]), plain=plain))
+                taken.append(m.span())
+    return out
+
+
+def _gpu(name: str, after: str) -> str:
+    if name.upper().startswith("GPU"):
+        return ""
+    m = _MEMORY.match(after)
+    name = re.sub(r"\s+", " ", name.upper())
+    return f"{name} {m.group(1)}GB" if m else name
+
+
+class _Section(NamedTuple):
+    start: int
+    level: int  # its heading's level (0: the text before the first heading)
+    hits: tuple[Hit, ...]
+    files: tuple[str, ...]
+
+
+@lru_cache(maxsize=256)
+def _sections(file: str, roots: tuple[Path, ...]) -> tuple[_Section, ...]:
+    """The README's heading-delimited sections: the counts each states and the files each names."""
+    from ..safepath import read_text
+
+    text = read_text(Path(file), roots=list(roots), limit=README_LIMIT)
+    out: list[_Section] = []
+    start, level = 1, 0
+    hits: list[Hit] = []
+    files: list[str] = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if _HEADING.match(line):
+            if n > 1:
+                out.append(_Section(start, level, tuple(hits), tuple(dict.fromkeys(files))))
+            start, level, hits, files = n, len(line.strip()) - len(line.strip().lstrip("#")), [], []
+        hits.extend(hits_of(line, n))
+        files.extend(m.group(1) for m in _FILE.finditer(line))
+    out.append(_Section(start, level, tuple(hits), tuple(dict.fromkeys(files))))
+    return tuple(out)
+
+
+def _names_of(config: Path, root: Path) -> tuple[str, tuple[str, ...]]:
+    """The config's file name, and the words a launcher's text names it by: the name, its path from the
+    repository root, and for a Python file its dotted module (`training.trainer`)."""
+    try:
+        rel = config.relative_to(root)
+    except ValueError:
+        rel = Path(config.name)
+    words = [config.name, rel.as_posix()]
+    if config.suffix == ".py":
+        words.append(".".join(rel.with_suffix("").parts))
+    return config.name, tuple(dict.fromkeys(words))
+
+
+_SCRIPTS = (".py", ".sh", ".slurm", ".ipynb")
+
+
+def _ties(section: _Section, readme: Path, config: Path, root: Path, roots: tuple[Path, ...]) -> tuple[bool, str, bool]:
+    """(whether the section speaks of this config, how, whether it speaks of another script instead): it names
+    the config, or a file of the repository whose text names it; else it is about another script where it names
+    one the repository has (`train_70b.py`) and no placeholder config (`your_config_name.yaml`, a file the
+    repository lacks: a template for every recipe, review3 magpie recipes/README.md:63)."""
+    name, words = _names_of(config, root)
+    # a path is read from the README's folder, the repository root or a folder above the config (a README at
+    # the root whose block does `cd LLaMA-Factory` first: Virgo README.md:79-80)
+    bases = dict.fromkeys([readme.parent, root, *[p for p in config.parents if p == root or root in p.parents]])
+    real = config.resolve()
+    for f in section.files:
+        # a bare name is this file's; a path must lead to it (notus README.md:67 names configs/dpo/full/a100_40gb.yaml,
+        # not configs/dpo/lora/a100_40gb.yaml)
+        if Path(f).name == name and ("/" not in f or any((base / f).resolve() == real for base in bases)):
+            return True, f"its section names `{f}`", False
+    from ..safepath import UnsafePath, read_text
+
+    scripts, placeholder = False, False
+    for f in section.files[:MAX_NAMED]:
+        found = next((base / f for base in bases if (base / f).is_file()), None)
+        if found is None:
+            placeholder = placeholder or not f.endswith(_SCRIPTS)
+            continue
+        if found.resolve() == real:
+            continue
+        try:
+            text = read_text(found, roots=list(roots), limit=NAMED_LIMIT)
+        except (UnsafePath, OSError):
+            continue
+        said = next((w for w in words if re.search(rf"(?<![\w.-]){re.escape(w)}(?![\w-])", text)), None)
+        if said is not None:
+            return True, f"its section names `{f}`, which names `{said}`", False
+        scripts = scripts or f.endswith(_SCRIPTS)
+    return False, "", scripts and not placeholder
+
+
+def _one_count(tied: list[tuple[Hit, str, int]], readme: Path) -> Prose | None:
+    """The count the sections about this config state; where they disagree, the count of the sections at the
+    shallowest heading (the main instructions, dolly README.md:88 "## Getting Started with Training") when they
+    agree, the deeper ones (variants: "#### A10 GPUs", README.md:112) named in the note; None otherwise."""
+    counts = {h.gpus for h, _, _ in tied}
+    main = [t for t in tied if t[2] == min(lv for _, _, lv in tied)]
+    if len({h.gpus for h, _, _ in main}) != 1:
+        return None  # the sections about this config state several counts
+    h, why, _ = min(main, key=lambda t: t[0].line)
+    if len(counts) > 1:
+        others = sorted({f"`{o.phrase}` (line {o.line})" for o, _, _ in tied if o.gpus != h.gpus})
+        why += f"; its main section, over the deeper sections that state {', '.join(others)}"
+    return Prose(h.gpus, str(readme), h.line, h.phrase, h.gpu, why, h.nodes, h.per_node)
+
+
+def readme_prose(config: str) -> Prose | None:
+    """The GPU count a README from the config's folder up to the repository root ties to this config
+    (its section names the config or a file that names it; nearest README first), else the one count of the
+    nearest README with a count that speaks of no other file; None otherwise (several counts, or a count
+    stated for another script or config)."""
+    return _readme_prose(str(Path(config).resolve()))
+
+
+@lru_cache(maxsize=512)
+def _readme_prose(config_path: str) -> Prose | None:
+    from ..safepath import UnsafePath, repository_root, tree_of
+
+    config = Path(config_path)
+    roots = tuple(tree_of(config))
+    stop = repository_root(config.parent)
+    root = stop if stop is not None else config.parent
+    here = config.parent
+    untied: Prose | None = None
+    seen_counts = False
+    for _ in range(8):
+        readme = next((here / n for n in ("README.md", "readme.md", "README.MD", "README.rst", "README") if (here / n).is_file()), None)
+        if readme is not None:
+            try:
+                sections = _sections(str(readme), roots)
+            except (UnsafePath, OSError):
+                sections = ()
+            tied: list[tuple[Hit, str, int]] = []
+            other = False
+            for s in sections:
+                if not s.hits:
+                    continue
+                yes, why, elsewhere = _ties(s, readme, config, root, roots)
+                if yes:
+                    tied.extend((h, why, s.level) for h in s.hits)
+                other = other or elsewhere
+            if tied:
+                return _one_count(tied, readme)
+            hits = [h for s in sections for h in s.hits]
+            if hits and not seen_counts:
+                seen_counts = True
+                plain = [h for h in hits if h.plain]
+                if not other and plain and len({h.gpus for h in hits}) == 1:
+                    h = min(plain, key=lambda x: x.line)
+                    own = "the README of the config's own folder" if here == config.parent else "the nearest README"
+                    untied = Prose(h.gpus, str(readme), h.line, h.phrase, h.gpu, f"{own}, its only GPU count", h.nodes, h.per_node)
+        if stop is None or here == stop or here.parent == here:
+            break
+        here = here.parent
+    return untied
