@@ -349,8 +349,13 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     # nodes x GPUs per node as the workload states them (a launcher, the config), else filled into the target's nodes
     out["derived.nodes"], out["derived.gpus_per_node"] = topology(w, hw)
     nodes_src = w.sources.get("nodes")
-    # nodes as the config or a launcher states them; a count filled in from an assumed world size is not a premise
-    out["derived.nodes_known"] = bool(nodes_src is not None and nodes_src.explicit)
+    # nodes as the config or a launcher states them; a count filled in from an assumed world size is not a premise.
+    # A stated world size larger than one node of the target holds (8 MI300X per platform) spans several nodes
+    # whatever the launcher says of them: the run's inter-node traffic is a fact of the target, at least that of
+    # the fewest nodes that hold it (the count `topology` fills in)
+    fabric = hw.gpus_per_node or 8
+    spans = bool(out["derived.world_size_known"] and w.world_size > fabric)
+    out["derived.nodes_known"] = bool(nodes_src is not None and nodes_src.explicit) or spans
     out["derived.full_shard"] = full_shard(w)
     out["derived.inter_node_share"] = out["derived.hierarchical_gain"] = None
     if sized and out["derived.nodes"] > 1 and w.strategy in ("fsdp", "deepspeed"):

@@ -202,9 +202,19 @@ def test_rule_is_silent_on_assumed_topology_and_on_one_node(tmp_path: Path) -> N
 
     w = load_config(root / "sft.yaml").workload
     assert rule() not in kb.applicable(w, hw, [rule()])
-    stated = with_world_size(w, 32)  # 32 GPUs stated by the user, nodes filled in by goblin
+    assumed = with_world_size(w, 8).model_copy(update={"world_size": 32, "nodes": 4})  # a world size goblin assumed
+    assumed.sources["world_size"] = assumed.sources["world_size"].model_copy(update={"explicit": False})
+    assert rule() not in kb.applicable(assumed, hw, [rule()])
+    # 32 GPUs stated by the user, nodes filled in by goblin: 32 MI300X span at least 4 nodes of 8, whatever the
+    # launcher says of nodes, so the inter-node traffic of the fewest nodes is a premise (the rule fires, and says
+    # the split is the fewest nodes that hold them)
+    stated = with_world_size(w, 32)
     assert stated.world_size == 32 and not stated.sources["nodes"].explicit
-    assert rule() not in kb.applicable(stated, hw, [rule()])
+    assert rule() in kb.applicable(stated, hw, [rule()])
+    assert "(stated by goblin_world_size=32; 4 nodes x 8 assumed)" in kb.render_finding(rule(), stated, hw)
+    assert "the fewest 8-GPU MI300X nodes that hold them" in stated.sources["nodes"].note
+    # 8 GPUs stated: one node, never this rule's
+    assert rule() not in kb.applicable(with_world_size(w, 8), hw, [rule()])
     (root / "train.sh").write_text("torchrun --nnodes 1 --nproc_per_node 8 train.py --config sft.yaml\n")
     assert rule() not in kb.applicable(load_config(root / "sft.yaml").workload, hw, [rule()])
 

@@ -529,7 +529,7 @@ def _topology_from_world(r: Reader, said: Said | None = None) -> None:
     nodes, per = split_nodes(n)
     how = "one node" if nodes == 1 else f"{nodes} nodes x {per} GPUs"
     stated = src is not None and src.explicit
-    note = f"{n} GPU{'s' if n != 1 else ''} {'stated' if stated else 'assumed'}, nodes not stated: {how} assumed (8-GPU MI300X nodes)"
+    note = f"{n} GPU{'s' if n != 1 else ''} {'stated' if stated else 'assumed'}, nodes not stated: {how} assumed (the fewest 8-GPU MI300X nodes that hold them)"
     r.default("nodes", nodes, note)
     r.default("gpus_per_node", per, note)
 
@@ -704,7 +704,7 @@ def with_world_size(w: WorkloadConfig, n: int | None, origin: str = "goblin_worl
         sources["nodes"] = FieldSource(file=w.path, explicit=True, note=note)
     else:
         update["nodes"], update["gpus_per_node"] = split_nodes(n)
-        note = f"{origin}={n}, nodes not stated: {update['nodes']} node{'s' if update['nodes'] != 1 else ''} x {update['gpus_per_node']} GPUs assumed (8-GPU MI300X nodes)"
+        note = f"{origin}={n}, nodes not stated: {update['nodes']} node{'s' if update['nodes'] != 1 else ''} x {update['gpus_per_node']} GPUs assumed (the fewest 8-GPU MI300X nodes that hold them)"
         sources["nodes"] = FieldSource(file=w.path, explicit=False, note=note)
         sources["gpus_per_node"] = FieldSource(file=w.path, explicit=False, note=note)
     if n > 1 and w.strategy == "single":
@@ -758,7 +758,7 @@ def complete_topology(w: WorkloadConfig) -> WorkloadConfig:
     nodes, per = split_nodes(w.world_size)
     if w.gpus_per_node is not None:
         nodes, per = max(1, -(-w.world_size // w.gpus_per_node)), w.gpus_per_node
-    note = f"nodes not stated: {nodes} node{'s' if nodes != 1 else ''} x {per} GPUs assumed (8-GPU MI300X nodes)"
+    note = f"nodes not stated: {nodes} node{'s' if nodes != 1 else ''} x {per} GPUs assumed (the fewest 8-GPU MI300X nodes that hold them)"
     sources["nodes"] = FieldSource(file=w.path, explicit=False, note=note)
     if w.gpus_per_node is None:
         sources["gpus_per_node"] = FieldSource(file=w.path, explicit=False, note=note)
