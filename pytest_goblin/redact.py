@@ -34,14 +34,14 @@ SECRET_NAME = re.compile(
     r"|(?:^|_)KEY$|CONNECTION_?STRING|_DSN$)",
     re.I,
 )
-# Parts of names that say TOKEN and mean a text token, not a credential (`pad_token`, `tokenizer`,
+# Parts of names that say TOKEN and mean a text token, not a credential (`pad_token`, `tokenizer`, `tokenized_examples`,
 # `max_new_tokens`, `tokens_per_s`, Axolotl's `tokens:` list of added tokens; `token_ids` only at the
 # start of a name, and never `read_token`, which is Hugging Face's read-access credential): removed before SECRET_NAME is asked, so that a config's
 # tokenizer settings stay readable and its patches applicable, while `hub_token` or
 # `auth_tokens` stay secret. At most four words before `token`, each start tried once: linear.
 _TEXT_TOKEN = re.compile(
     r"(?<![a-z])(?:(?:max|min|num|new|total|input|output|prompt|completion|generated|special|eot|stop|creation|pad|eos|bos|unk|sep|cls|mask"
-    r"|concat|start|end|image|audio|video|chat|think|append|add|resize)_){1,4}tokens?(?![a-z])|tokeni[sz]er|^tokens?_(?:ids?|per|type|embeddings?|capacity|across)|^tokens$",
+    r"|concat|start|end|image|audio|video|chat|think|append|add|resize|overflowing)_){1,4}tokens?(?![a-z])|tokeni[sz](?:ers?|ed|es?|ing|ation)|^tokens?_(?:ids?|per|type|embeddings?|capacity|across)|^tokens$",
     re.I,
 )
 # Every pattern here runs over untrusted text (diff context, file names, API bodies): no nested or

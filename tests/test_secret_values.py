@@ -268,6 +268,24 @@ def test_r7_h2_read_tokens_are_credentials_text_tokens_are_not() -> None:
         assert not redact.is_secret_name(name), name
 
 
+def test_tokenized_data_names_are_not_credentials_and_their_strings_stay_readable() -> None:
+    """`tokenized_examples = tokenizer(..., padding="max_length")` in a Hugging Face example script made
+    every string of the call a learned secret, and `max_length` then read `***` in every report."""
+    import ast
+
+    from pytest_goblin.formats.python import _secret_values
+
+    for name in ("tokenized_examples", "tokenize_fn", "tokenization_kwargs", "tokenizers", "return_overflowing_tokens"):
+        assert not redact.is_secret_name(name), name
+    for name in ("hub_token", "my_token", "tokenizer_token", "HF_TOKEN"):
+        assert redact.is_secret_name(name), name
+    text = (
+        'tokenized_examples = tokenizer(q, c, truncation="only_second", padding="max_length", return_overflowing_tokens=True)\n'
+        'hub_token = "S99TOKENVALUE777"\n'
+    )
+    assert _secret_values(ast.parse(text), text) == ["S99TOKENVALUE777", "S99TOKENVALUE777"]
+
+
 # ---- red team round 8 -------------------------------------------------------------------------------
 
 
