@@ -197,7 +197,17 @@ def expand(text: str, env: dict[str, str]) -> str:
     return _ARITH.sub(lambda m: _arith(m.group(1)) or m.group(0), out)
 
 
+# An inline comment inside a continued command: `` `# note` \`` or `$(# note)`, a command substitution whose
+# command is only a comment, expands to nothing (GNU bash 5.2 manual, 3.5.4 Command Substitution: replaced by
+# the command's output; 3.1.3 Comments: a word beginning with # and the rest of that line are ignored). shlex
+# would read its `#` as a comment to the end of the joined line and drop every flag after it (review4 #24,
+# MedicalGPT scripts/run_grpo.sh:24 `` `# QLoRA配置` \`` before `--use_peft True`).
+_INLINE_COMMENT = re.compile(r"`[ \t]{0,64}#[^`\n]{0,512}`|\$\([ \t]{0,64}#[^)\n]{0,512}\)")
+
+
 def _split(text: str) -> list[str]:
+    if "#" in text:
+        text = _INLINE_COMMENT.sub("", text)
     try:
         return shlex.split(text, comments=True)
     except ValueError:  # an unbalanced quote: words as written

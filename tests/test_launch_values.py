@@ -1,0 +1,149 @@
+"""A script's values that come from its launch line (issue 23, review4 class 4): a dataclass field of the
+script's own HfArgumentParser class the launcher passes, followed into from_pretrained's dtype and into the
+`if` that applies LoRA; a launch line's inline `` `# comment` `` words; positional launch words mapped to a
+typer entry point's arguments, the model given to the config the same line passes. Nothing is executed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_goblin.formats import load_config
+
+# The shape of MedicalGPT training/dpo_training.py@2f1008c: the script's own ScriptArguments dataclass, its
+# torch_dtype string turned into a torch dtype by getattr, and LoRA under `if args.use_peft:`
+DPO = """\
+from dataclasses import dataclass, field
+from typing import Optional
+import torch
+from transformers import AutoModelForCausalLM, HfArgumentParser
+from trl import DPOConfig, DPOTrainer
+from peft import LoraConfig
+
+
+@dataclass
+class ScriptArguments:
+    model_name_or_path: Optional[str] = field(default=None)
+    torch_dtype: Optional[str] = field(default=None)
+    use_peft: bool = field(default=False)
+    per_device_train_batch_size: int = field(default=4)
+
+
+def main():
+    parser = HfArgumentParser(ScriptArguments)
+    args = parser.parse_args_into_dataclasses(return_remaining_strings=True)[0]
+    torch_dtype = (
+        args.torch_dtype
+        if args.torch_dtype in ["auto", None]
+        else getattr(torch, args.torch_dtype)
+    )
+    model = AutoModelForCausalLM.from_pretrained(args.model_name_or_path, dtype=torch_dtype)
+    training_args = DPOConfig(per_device_train_batch_size=args.per_device_train_batch_size, bf16=True, output_dir="o")
+    peft_config = None
+    if args.use_peft:
+        peft_config = LoraConfig(r=8)
+    DPOTrainer(model, args=training_args, peft_config=peft_config).train()
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+@pytest.fixture(autouse=True)
+def _in_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the tree a config is read from: its git checkout, else the working directory (safepath.project_root)
+    monkeypatch.chdir(tmp_path)
+
+
+def _write(root: Path, name: str, text: str) -> Path:
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_a_launcher_dtype_flag_reaches_from_pretrained_through_getattr(tmp_path: Path) -> None:
+    script = _write(tmp_path, "training/dpo.py", DPO)
+    _write(
+        tmp_path,
+        "scripts/run_dpo.sh",
+        "python3 training/dpo.py \\\n    --model_name_or_path Qwen/Qwen2.5-7B \\\n    --torch_dtype bfloat16 \\\n    --use_peft True\n",
+    )
+    w = load_config(script).workload
+    assert w.weight_dtype == "bf16"
+    src = w.sources["weight_dtype"]
+    assert src.file is not None and src.file.endswith("run_dpo.sh") and src.line == 3
+    assert src.note is not None and "--torch_dtype bfloat16" in src.note and "fp32" not in src.note
+    assert w.method == "lora"
+
+
+def test_a_field_the_launcher_does_not_pass_keeps_the_dataclass_default(tmp_path: Path) -> None:
+    # torch_dtype's default None: `dtype=None`, nothing read from the launcher; use_peft's default False: no LoRA
+    script = _write(tmp_path, "training/dpo.py", DPO)
+    _write(tmp_path, "scripts/run_dpo.sh", "python3 training/dpo.py --model_name_or_path Qwen/Qwen2.5-7B --bf16 True\n")
+    w = load_config(script).workload
+    assert w.method == "full"
+    src = w.sources.get("weight_dtype")
+    assert src is None or not (src.file or "").endswith("run_dpo.sh")
+    assert w.weight_dtype != "bf16"
+    assert src is not None and src.note is not None and "assumed" in src.note and "ModelConfig" not in src.note
+    assert "dtype=torch_dtype" in src.note
+
+
+@pytest.mark.parametrize(
+    ("load", "dtype"),
+    [
+        ('DTYPES = {"bf16": torch.bfloat16, "fp32": torch.float32}\n', "DTYPES[args.torch_dtype]"),
+        ("", '{"bfloat16": torch.bfloat16, "float16": torch.float16}[args.torch_dtype]'),
+    ],
+)
+def test_a_dtype_looked_up_in_a_mapping_of_the_launch_value(tmp_path: Path, load: str, dtype: str) -> None:
+    text = DPO.replace("import torch\n", "import torch\n" + load).replace("dtype=torch_dtype)", f"dtype={dtype})")
+    value = "bf16" if load else "float16"
+    script = _write(tmp_path, "training/dpo.py", text)
+    _write(tmp_path, "run.sh", f"python3 training/dpo.py --model_name_or_path Qwen/Qwen2.5-7B --torch_dtype {value}\n")
+    w = load_config(script).workload
+    assert w.weight_dtype == ("bf16" if load else "fp16")
+
+
+def test_an_unknown_mapping_key_reads_nothing(tmp_path: Path) -> None:
+    text = DPO.replace("dtype=torch_dtype)", 'dtype={"bfloat16": torch.bfloat16}[args.torch_dtype])')
+    script = _write(tmp_path, "training/dpo.py", text)
+    _write(tmp_path, "run.sh", "python3 training/dpo.py --model_name_or_path Qwen/Qwen2.5-7B --torch_dtype float16\n")
+    w = load_config(script).workload
+    assert w.weight_dtype != "fp16"
+    src = w.sources.get("weight_dtype")
+    assert src is None or not (src.file or "").endswith("run.sh")
+
+
+# MedicalGPT scripts/run_grpo.sh@2f1008c: a `` `# comment` `` word inside the continued command, then more flags
+GRPO_LAUNCH = """\
+torchrun --nproc_per_node 2 training/dpo.py \\
+    --model_name_or_path Qwen/Qwen2.5-7B \\
+    --torch_dtype bfloat16 \\
+    \\
+    `# LoRA settings` \\
+    --use_peft True \\
+    $(# memory) \\
+    --per_device_train_batch_size 2
+"""
+
+
+def test_flags_after_an_inline_comment_substitution_are_read(tmp_path: Path) -> None:
+    script = _write(tmp_path, "training/dpo.py", DPO)
+    _write(tmp_path, "scripts/run.sh", GRPO_LAUNCH)
+    w = load_config(script).workload
+    assert w.method == "lora"
+    assert w.micro_batch_size == 2
+    assert w.sources["micro_batch_size"].line == 8
+
+
+def test_a_hash_inside_a_quoted_value_or_a_real_comment_still_ends_the_words(tmp_path: Path) -> None:
+    from pytest_goblin.formats.launchers import _split
+
+    assert _split("python t.py --a 1 # --b 2") == ["python", "t.py", "--a", "1"]
+    assert _split("python t.py --tag '#x' --b 2") == ["python", "t.py", "--tag", "#x", "--b", "2"]
+    assert _split("python t.py `# note` --b 2") == ["python", "t.py", "--b", "2"]
+    assert _split("python t.py `echo #x` --b 2")[:3] == ["python", "t.py", "`echo"]
