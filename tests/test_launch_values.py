@@ -147,3 +147,145 @@ def test_a_hash_inside_a_quoted_value_or_a_real_comment_still_ends_the_words(tmp
     assert _split("python t.py --tag '#x' --b 2") == ["python", "t.py", "--tag", "#x", "--b", "2"]
     assert _split("python t.py `# note` --b 2") == ["python", "t.py", "--b", "2"]
     assert _split("python t.py `echo #x` --b 2")[:3] == ["python", "t.py", "`echo"]
+
+
+# --- positional launch words (THUDM GLM-4@3f79b54 finetune/finetune.py:370-386 and README.md:264)
+
+NESTED = """\
+data_config:
+  train_file: train.jsonl
+max_input_length: 512
+training_args:
+  output_dir: ./output
+  max_steps: 3000
+  learning_rate: 5e-4
+  per_device_train_batch_size: 4
+  gradient_accumulation_steps: 2
+  logging_steps: 10
+peft_config:
+  peft_type: LORA
+  r: 8
+"""
+
+TYPER_SCRIPT = """\
+from typing import Annotated
+import torch
+import typer
+from transformers import AutoModelForCausalLM, AutoTokenizer, Seq2SeqTrainingArguments
+
+app = typer.Typer()
+
+
+class FinetuningConfig:
+    @classmethod
+    def from_dict(cls, **kwargs):
+        training_args = kwargs.get("training_args", None)
+        kwargs["training_args"] = Seq2SeqTrainingArguments(**training_args)
+        return cls(**kwargs)
+
+
+def load_tokenizer_and_model(model_dir: str, peft_config=None):
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    if peft_config is not None:
+        model = AutoModelForCausalLM.from_pretrained(model_dir, torch_dtype=torch.bfloat16)
+    else:
+        model = AutoModelForCausalLM.from_pretrained(model_dir, torch_dtype=torch.bfloat16)
+    return tokenizer, model
+
+
+@app.command()
+def main(
+    data_dir: Annotated[str, typer.Argument(help="")],
+    model_dir: Annotated[str, typer.Argument(help="")],
+    config_file: Annotated[str, typer.Argument(help="")],
+    auto_resume_from_checkpoint: str = typer.Argument(default=""),
+    verbose: bool = False,
+):
+    tokenizer, model = load_tokenizer_and_model(model_dir, peft_config=None)
+
+
+if __name__ == "__main__":
+    app()
+"""
+
+README = """\
+# Fine-tune
+
+```shell
+OMP_NUM_THREADS=1 torchrun --standalone --nnodes=1 --nproc_per_node=8 finetune.py data/AdvertiseGen/ THUDM/glm-4-9b-chat configs/lora.yaml
+```
+"""
+
+
+def _typer_repo(root: Path, script: str = TYPER_SCRIPT, readme: str = README) -> Path:
+    _write(root, "finetune/finetune.py", script)
+    _write(root, "finetune/README.md", readme)
+    _write(root, "finetune/configs/sft.yaml", NESTED.replace("peft_config:\n  peft_type: LORA\n  r: 8\n", ""))
+    return _write(root, "finetune/configs/lora.yaml", NESTED)
+
+
+def test_the_model_is_the_typer_argument_the_launch_line_passing_the_config_fills(tmp_path: Path) -> None:
+    config = _typer_repo(tmp_path)
+    w = load_config(config).workload
+    assert w.model.name == "THUDM/glm-4-9b-chat"
+    src = w.sources["model"]
+    assert src.file is not None and src.file.endswith("README.md") and src.line == 4 and src.key == "model_dir"
+    assert src.note is not None and "model_dir argument" in src.note and "typer" in src.note and "from_pretrained at line 20" in src.note
+    assert w.world_size == 8
+
+
+def test_a_config_no_launch_line_passes_gets_no_model_from_another_configs_line(tmp_path: Path) -> None:
+    _typer_repo(tmp_path)
+    w = load_config(tmp_path / "finetune/configs/sft.yaml").workload
+    assert w.model.name == "unknown"
+    assert "model" not in w.sources
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        # the data folder is a positional argument, the model a literal of the script: the word is no model
+        TYPER_SCRIPT.replace("load_tokenizer_and_model(model_dir,", 'load_tokenizer_and_model("Qwen/Qwen2.5-7B",'),
+        # two commands: the first word picks one, positions are not read
+        TYPER_SCRIPT.replace("if __name__", "@app.command()\ndef other(x: str):\n    pass\n\n\nif __name__"),
+    ],
+    ids=["data-folder", "two-commands"],
+)
+def test_a_positional_word_that_does_not_reach_from_pretrained_is_no_model(tmp_path: Path, script: str) -> None:
+    config = _typer_repo(tmp_path, script=script)
+    w = load_config(config).workload
+    assert w.model.name not in ("THUDM/glm-4-9b-chat", "data/AdvertiseGen/")
+    assert "model" not in w.sources
+
+
+def test_a_shell_variable_word_is_not_read_as_the_model(tmp_path: Path) -> None:
+    config = _typer_repo(tmp_path, readme=README.replace("THUDM/glm-4-9b-chat", "$MODEL"))
+    w = load_config(config).workload
+    assert w.model.name == "unknown"
+
+
+ARGPARSE_SCRIPT = """\
+import argparse
+from transformers import AutoModelForCausalLM, Seq2SeqTrainingArguments
+
+parser = argparse.ArgumentParser()
+parser.add_argument("data_dir")
+parser.add_argument("model_dir")
+parser.add_argument("config_file")
+parser.add_argument("--seed", type=int, default=0)
+args = parser.parse_args()
+cfg = load(args.config_file)
+ta = Seq2SeqTrainingArguments(**cfg.training_args)
+model = AutoModelForCausalLM.from_pretrained(args.model_dir)
+"""
+
+
+def test_argparse_positionals_map_by_order(tmp_path: Path) -> None:
+    config = _typer_repo(
+        tmp_path,
+        script=ARGPARSE_SCRIPT,
+        readme=README.replace("finetune.py data/", "finetune.py data/").replace("configs/lora.yaml", "configs/lora.yaml --seed 3"),
+    )
+    w = load_config(config).workload
+    assert w.model.name == "THUDM/glm-4-9b-chat"
+    assert "argparse" in (w.sources["model"].note or "")
