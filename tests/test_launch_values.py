@@ -289,3 +289,42 @@ def test_argparse_positionals_map_by_order(tmp_path: Path) -> None:
     w = load_config(config).workload
     assert w.model.name == "THUDM/glm-4-9b-chat"
     assert "argparse" in (w.sources["model"].note or "")
+
+
+# --- a list field the launch line passes as several words (MedicalGPT scripts/run_grpo.sh:28@2f1008c)
+
+TRL_SCRIPT = """\
+from trl import GRPOConfig, GRPOTrainer, ModelConfig, TrlParser, get_peft_config
+
+
+def main(model_args, training_args):
+    GRPOTrainer(model=model_args.model_name_or_path, args=training_args, peft_config=get_peft_config(model_args)).train()
+
+
+if __name__ == "__main__":
+    parser = TrlParser((ModelConfig, GRPOConfig))
+    model_args, training_args = parser.parse_args_and_config()
+    main(model_args, training_args)
+"""
+
+
+def test_flag_lists_reads_every_word_of_a_list_flag() -> None:
+    from pytest_goblin.formats.pyargs import flag_lists
+
+    words = ("--lora_target_modules", "q_proj", "gate_proj", "--lr", "1e-4", "--x=a", "b", "--m", "-1", "-2", "|", "--z", "a", "b")
+    assert flag_lists(words) == {"--lora_target_modules": ["q_proj", "gate_proj"], "--m": ["-1", "-2"]}
+
+
+@pytest.mark.parametrize(("modules", "targets"), [("q_proj k_proj v_proj o_proj gate_proj up_proj down_proj", "all"), ("q_proj v_proj", "attention")])
+def test_a_list_field_takes_every_word_the_launch_line_gives_it(tmp_path: Path, modules: str, targets: str) -> None:
+    script = _write(tmp_path, "train.py", TRL_SCRIPT)
+    _write(
+        tmp_path,
+        "run.sh",
+        f"torchrun --nproc_per_node 2 train.py \\\n  --model_name_or_path Qwen/Qwen2.5-7B \\\n  --use_peft True \\\n  --lora_target_modules {modules} \\\n  --per_device_train_batch_size 2\n",
+    )
+    w = load_config(script).workload
+    assert w.method == "lora"
+    assert w.lora_targets == targets
+    assert w.micro_batch_size == 2
+    assert modules in (w.sources["lora_targets"].note or "")

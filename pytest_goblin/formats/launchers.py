@@ -1764,6 +1764,7 @@ class ScriptLaunch:
     # the words right after the script's name, before its first `-` word or a shell operator: its positional
     # arguments as written, each with its physical line (`finetune.py data/ THUDM/glm-4-9b-chat configs/lora.yaml`)
     positional: list[tuple[str, int]] = field(default_factory=list)
+    lists: dict[str, list[str]] = field(default_factory=dict)  # `--k v1 v2 ...`: every word (pyargs.flag_lists)
 
     def where(self, line: int | None = None) -> str:
         if self.place and (line is None or line == self.line):
@@ -1786,7 +1787,7 @@ def find_script_launch(script_path: str | Path, naming: Path | None = None, pref
     `deepspeed train.py ...`), with the words after the script's name read as its flags; with `naming`,
     the first such line whose words after the script name that config file (real path), or the one at
     `prefer` (launcher's real path, line, notebook place: the line the config's topology was read from)."""
-    from .pyargs import _STOP, passed_flags
+    from .pyargs import _STOP, flag_lists, passed_flags
 
     absolute = Path(os.path.abspath(script_path))
     script = Path(os.path.realpath(absolute))
@@ -1834,6 +1835,7 @@ def find_script_launch(script_path: str | Path, naming: Path | None = None, pref
                 notes=[f"{shown}: {note}" for note in line.notes],
                 positional=positional,
                 others=others,
+                lists=flag_lists(line.tokens[at + 1 :]),
             )
     return found
 

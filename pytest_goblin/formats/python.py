@@ -1002,6 +1002,10 @@ class _CommandLine:
         elif unresolved(raw):
             self.notes.append(f"{written} at {where}: the value is not set in that file; not read")
             return False, None, None
+        elif flag in self.launch.lists and known[attr] is None:
+            # `--lora_target_modules q_proj k_proj ...`: a list field (nargs="+", pyargs.flag_lists), every word its value
+            value = list(self.launch.lists[flag])
+            written = f"`{flag} {' '.join(value)}`"
         else:
             value = _typed(raw, known[attr])
             if value is None:
@@ -1223,6 +1227,9 @@ class _CommandLine:
             elif unresolved(raw):
                 self.notes.append(f"{written} at {where}: the value is not set in that file; not read")
                 continue
+            elif flag in launch.lists and key in known and known[key] is None:
+                value = list(launch.lists[flag])  # a list field (nargs="+"): every word (pyargs.flag_lists)
+                written = f"`{flag} {' '.join(value)}`"
             else:
                 value = _typed(raw, known.get(key))
                 if value is None:
