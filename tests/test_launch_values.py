@@ -328,3 +328,14 @@ def test_a_list_field_takes_every_word_the_launch_line_gives_it(tmp_path: Path, 
     assert w.lora_targets == targets
     assert w.micro_batch_size == 2
     assert modules in (w.sources["lora_targets"].note or "")
+
+
+def test_a_trainer_that_loads_the_model_id_itself_keeps_trls_float32_default(tmp_path: Path) -> None:
+    # no from_pretrained of the script: TRL loads the id in float32 (trl 1.16.0 trl/trainer/sft_trainer.py:544-547)
+    script = _write(
+        tmp_path, "train.py", 'from trl import SFTConfig, SFTTrainer\nSFTTrainer(model="Qwen/Qwen2.5-7B", args=SFTConfig(output_dir="o")).train()\n'
+    )
+    w = load_config(script).workload
+    assert w.weight_dtype == "fp32"
+    note = w.sources["weight_dtype"].note or ""
+    assert "TRL ModelConfig.dtype default" in note and "assumed" not in note

@@ -1520,10 +1520,12 @@ def _weights_assumed(r: _ScriptReader, script: Script) -> None:
     if src is None or src.explicit or not (src.note or "").startswith("TRL ModelConfig.dtype default") or "ModelConfig" in script.parser_classes:
         return
     call = script.model_call
-    kw = next((k.value for k in call.keywords if k.arg in ("torch_dtype", "dtype")), None) if call is not None else None
     if call is None:
-        why = "no from_pretrained(...) call of the script was read"
-    elif kw is None:
+        # TRL's trainer loads a model id itself in float32 unless model_init_kwargs says otherwise (trl 1.16.0
+        # trl/trainer/sft_trainer.py:544-547): TRL's default stands
+        return
+    kw = next((k.value for k in call.keywords if k.arg in ("torch_dtype", "dtype")), None)
+    if kw is None:
         why = f"from_pretrained(...) at line {call.lineno} passes no dtype"
     else:
         shown = ast.unparse(kw)
