@@ -1532,8 +1532,12 @@ def _weights_assumed(r: _ScriptReader, script: Script) -> None:
         shown = shown if len(shown) <= 60 else shown[:57] + "..."
         why = f"from_pretrained(..., dtype={shown}) at line {call.lineno} gives no dtype goblin can read (none passed, 'auto' or computed)"
     # torch.get_default_dtype() is torch.float32 (torch 2.13.0, introspected); transformers 5.x reads a missing
-    # dtype as "auto", the checkpoint's own (transformers 5.25.0 modeling_utils.py:4236-4237)
-    note = f"{why}: weights assumed fp32 (torch's default dtype; transformers 5.x loads the checkpoint's dtype when none is given)"
+    # dtype as "auto", the checkpoint's own (transformers 5.25.0 modeling_utils.py:4236-4237); before v5 it did not
+    # (trl 1.16.0 trl/trainer/sft_trainer.py:544-547: "since Transformers v5 the dtype is inferred from the model config")
+    note = (
+        f"{why}: weights assumed fp32 (torch's default dtype, as transformers 4.x loads them;"
+        " transformers 5.x loads the checkpoint's own dtype instead, modeling_utils.py:4236-4237@5.25.0)"
+    )
     r.sources["weight_dtype"] = src.model_copy(update={"note": note})
     r.notes.append(note)
 
