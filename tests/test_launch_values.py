@@ -339,3 +339,10 @@ def test_a_trainer_that_loads_the_model_id_itself_keeps_trls_float32_default(tmp
     assert w.weight_dtype == "fp32"
     note = w.sources["weight_dtype"].note or ""
     assert "TRL ModelConfig.dtype default" in note and "assumed" not in note
+
+
+def test_an_implausible_launch_word_is_no_model_and_no_error(tmp_path: Path) -> None:
+    config = _typer_repo(tmp_path, readme=README.replace("THUDM/glm-4-9b-chat", "org/model-90000B"))
+    w = load_config(config).workload
+    assert w.model.name == "unknown"
+    assert "model" not in w.sources

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import ConfigError
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from .base import IN_LAUNCH_LINE, Reader, model_from
 from .hf_trainer import MIN_TA_HITS, TA_BATCH_KEYS, TA_ONLY_KEYS, HFTrainerAdapter
@@ -72,7 +73,10 @@ class NestedTrainingArgsAdapter(HFTrainerAdapter):
             return super().model_shape(r)
         # the script's model argument as the launch line that passes this config fills it (formats/positional.py)
         words = Reader(r.path, {"model": found.model})
-        shape = model_from(words, "model")
+        try:
+            shape = model_from(words, "model")
+        except ConfigError:  # a launch word naming no plausible model: this file has no key to blame, nothing taken
+            return super().model_shape(r)
         r.notes.extend(words.notes)
         note = (
             f"`{found.model}` is the {found.param} argument the launch line at {found.shown} passes to {self._script[0]}"
