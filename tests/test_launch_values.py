@@ -346,3 +346,11 @@ def test_an_implausible_launch_word_is_no_model_and_no_error(tmp_path: Path) -> 
     w = load_config(config).workload
     assert w.model.name == "unknown"
     assert "model" not in w.sources
+
+
+def test_a_field_of_no_list_type_takes_only_its_first_word(tmp_path: Path) -> None:
+    script = _write(tmp_path, "train.py", TRL_SCRIPT)
+    _write(tmp_path, "run.sh", "python train.py --model_name_or_path Qwen/Qwen2.5-7B stray words --per_device_train_batch_size 2\n")
+    w = load_config(script).workload
+    assert w.model.name == "Qwen/Qwen2.5-7B"
+    assert w.micro_batch_size == 2

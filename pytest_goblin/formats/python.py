@@ -64,6 +64,10 @@ _MODEL_KEYS = {
     "load_in_8bit": "load_in_8bit",
     "load_in_4bit": "load_in_4bit",
 }
+# framework fields of a list type, which HfArgumentParser reads with nargs="+" (hf_argparser.py:220-222@5.25.0): trl 1.16.0
+# trl/trainer/model_config.py:119-127 (lora_target_modules, lora_target_parameters, lora_modules_to_save: list[str] | None),
+# transformers 5.25.0 training_args.py:1377 (label_names: list[str] | None)
+LIST_FIELDS = frozenset({"lora_target_modules", "lora_target_parameters", "lora_modules_to_save", "label_names"})
 _DTYPES = {"bfloat16": "bfloat16", "bf16": "bfloat16", "float16": "float16", "half": "float16", "float32": "float32", "float": "float32"}
 
 
@@ -1002,7 +1006,7 @@ class _CommandLine:
         elif unresolved(raw):
             self.notes.append(f"{written} at {where}: the value is not set in that file; not read")
             return False, None, None
-        elif flag in self.launch.lists and known[attr] is None:
+        elif flag in self.launch.lists and attr in LIST_FIELDS:
             # `--lora_target_modules q_proj k_proj ...`: a list field (nargs="+", pyargs.flag_lists), every word its value
             value = list(self.launch.lists[flag])
             written = f"`{flag} {' '.join(value)}`"
@@ -1227,7 +1231,7 @@ class _CommandLine:
             elif unresolved(raw):
                 self.notes.append(f"{written} at {where}: the value is not set in that file; not read")
                 continue
-            elif flag in launch.lists and key in known and known[key] is None:
+            elif flag in launch.lists and key in LIST_FIELDS:
                 value = list(launch.lists[flag])  # a list field (nargs="+"): every word (pyargs.flag_lists)
                 written = f"`{flag} {' '.join(value)}`"
             else:
