@@ -216,7 +216,17 @@ def expand(text: str, env: dict[str, str]) -> str:
     return _ARITH.sub(lambda m: _arith(m.group(1)) or m.group(0), out)
 
 
+# An inline comment inside a continued command: `` `# note` \`` or `$(# note)`, a command substitution whose
+# command is only a comment, expands to nothing (GNU bash 5.2 manual, 3.5.4 Command Substitution: replaced by
+# the command's output; 3.1.3 Comments: a word beginning with # and the rest of that line are ignored). shlex
+# would read its `#` as a comment to the end of the joined line and drop every flag after it (review4 #24,
+# MedicalGPT scripts/run_grpo.sh:24 `` `# QLoRA配置` \`` before `--use_peft True`).
+_INLINE_COMMENT = re.compile(r"`[ \t]{0,64}#[^`\n]{0,512}`|\$\([ \t]{0,64}#[^)\n]{0,512}\)")
+
+
 def _split(text: str) -> list[str]:
+    if "#" in text:
+        text = _INLINE_COMMENT.sub("", text)
     try:
         return shlex.split(text, comments=True)
     except ValueError:  # an unbalanced quote: words as written
@@ -1912,6 +1922,10 @@ class ScriptLaunch:
     place: str = ""  # in a notebook: "cell N line M"
     root_note: str = ""  # "repository root: DIR (how)" when the repository is no git checkout
     notes: list[str] = field(default_factory=list)  # how the launch line's words were read (a shell default taken)
+    # the words right after the script's name, before its first `-` word or a shell operator: its positional
+    # arguments as written, each with its physical line (`finetune.py data/ THUDM/glm-4-9b-chat configs/lora.yaml`)
+    positional: list[tuple[str, int]] = field(default_factory=list)
+    lists: dict[str, list[str]] = field(default_factory=dict)  # `--k v1 v2 ...`: every word (pyargs.flag_lists)
 
     def where(self, line: int | None = None) -> str:
         if self.place and (line is None or line == self.line):
@@ -1928,11 +1942,13 @@ def _physical_line(lines: list[str], start: int, flag: str) -> int:
     return start
 
 
-def find_script_launch(script_path: str | Path) -> ScriptLaunch | None:
+def find_script_launch(script_path: str | Path, naming: Path | None = None, prefer: tuple[str, int, str] | None = None) -> ScriptLaunch | None:
     """The first line in the repository (closest folder first, scripts before READMEs) that runs this
     script (`python train.py ...`, `torchrun ... train.py ...`, `accelerate launch train.py ...`,
-    `deepspeed train.py ...`), with the words after the script's name read as its flags."""
-    from .pyargs import passed_flags
+    `deepspeed train.py ...`), with the words after the script's name read as its flags; with `naming`,
+    the first such line whose words after the script name that config file (real path), or the one at
+    `prefer` (launcher's real path, line, notebook place: the line the config's topology was read from)."""
+    from .pyargs import _STOP, flag_lists, passed_flags
 
     absolute = Path(os.path.abspath(script_path))
     script = Path(os.path.realpath(absolute))
@@ -1948,9 +1964,13 @@ def find_script_launch(script_path: str | Path) -> ScriptLaunch | None:
             at = next((i for i, tok in enumerate(line.tokens) if tok.endswith(".py") and names_config((tok,), script, folder, root, line.cwd)), None)
             if at is None:
                 continue
-            if found is not None:
+            if naming is not None and not names_config(line.tokens[at + 1 :], naming, folder, root, line.cwd):
+                continue
+            preferred = prefer is not None and prefer == (str(lf.path), line.line, line.place)
+            if found is not None and not (preferred and (found.file, found.line, found.place) != prefer):
                 found.others += 1
                 continue
+            others = found.others + 1 if found is not None else 0
             try:
                 limit = NOTEBOOK_BYTES if lf.path.suffix.lower() == ".ipynb" else MAX_BYTES
                 text_lines = read_text(lf.path, roots=roots, limit=limit).splitlines()
@@ -1960,6 +1980,11 @@ def find_script_launch(script_path: str | Path) -> ScriptLaunch | None:
             shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
             first = line.tokens[at + 1] if at + 1 < len(line.tokens) else ""
             files = [first] if first.endswith((".json", ".yaml", ".yml")) and not first.startswith("-") else []
+            positional: list[tuple[str, int]] = []
+            for word in line.tokens[at + 1 :]:
+                if word.startswith("-") or _STOP.match(word):
+                    break
+                positional.append((word, _physical_line(text_lines, line.line, word)))
             found = ScriptLaunch(
                 file=str(lf.path),
                 shown=shown,
@@ -1969,6 +1994,9 @@ def find_script_launch(script_path: str | Path) -> ScriptLaunch | None:
                 place=line.place,
                 root_note=how and f"repository root: {root} ({how})",
                 notes=[f"{shown}: {note}" for note in line.notes],
+                positional=positional,
+                others=others,
+                lists=flag_lists(line.tokens[at + 1 :]),
             )
     return found
 

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..schemas import WorkloadConfig
-from .base import Reader
+from ..errors import ConfigError
+from ..schemas import FieldSource, ModelShape, WorkloadConfig
+from .base import IN_LAUNCH_LINE, Reader, model_from
 from .hf_trainer import MIN_TA_HITS, TA_BATCH_KEYS, TA_ONLY_KEYS, HFTrainerAdapter
 
 BLOCK = "training_args"
@@ -28,15 +29,15 @@ def _block(data: Any) -> Any:
     return data.get(BLOCK) if isinstance(data, dict) else None
 
 
-def reader_script(config: Path) -> tuple[str, int, str, str] | None:
-    """(script, line, class) of the first Python file in the config's folders, its parents and their
-    script folders that builds a TrainingArguments class from the file's `training_args` mapping."""
+def reader_script(config: Path) -> tuple[str, int, str, str, Path] | None:
+    """(script as shown, line, class, text, path) of the first Python file in the config's folders, its parents
+    and their script folders that builds a TrainingArguments class from the file's `training_args` mapping."""
     from .launchers import folder_scripts
 
     for script, text, root in folder_scripts(config, MAX_SCRIPT_BYTES):
         m = _READS.search(text)
         if m:
-            return os.path.relpath(script, root), text.count("\n", 0, m.start()) + 1, m.group(1), text
+            return os.path.relpath(script, root), text.count("\n", 0, m.start()) + 1, m.group(1), text, Path(script)
     return None
 
 
@@ -44,7 +45,8 @@ class NestedTrainingArgsAdapter(HFTrainerAdapter):
     """hf-trainer keys read from the `training_args:` block of a repository's own config file."""
 
     _top: Any = None
-    _script: tuple[str, int, str, str] | None = None
+    _script: tuple[str, int, str, str, Path] | None = None
+    _model: Any = None  # positional.LaunchModel: the model the launch line that passes this file gives the script
 
     def detect(self, data: Any) -> int:
         block = _block(data)
@@ -58,7 +60,31 @@ class NestedTrainingArgsAdapter(HFTrainerAdapter):
     def parse(self, path: Path, data: Any, text: str) -> WorkloadConfig:
         self._top = data  # read() needs the repository's own keys (peft_config) beside the block
         self._script = reader_script(path)
+        self._model = None
+        if self._script is not None and not (isinstance(_block(data), dict) and _block(data).get("model_name_or_path")):
+            from .positional import launch_model
+
+            self._model = launch_model(self._script[4], self._script[3], path)
         return super().parse(path, _block(data), text)
+
+    def model_shape(self, r: Reader) -> ModelShape:
+        found = self._model
+        if found is None or self._script is None:
+            return super().model_shape(r)
+        # the script's model argument as the launch line that passes this config fills it (formats/positional.py)
+        words = Reader(r.path, {"model": found.model})
+        try:
+            shape = model_from(words, "model")
+        except ConfigError:  # a launch word naming no plausible model: this file has no key to blame, nothing taken
+            return super().model_shape(r)
+        r.notes.extend(words.notes)
+        note = (
+            f"`{found.model}` is the {found.param} argument the launch line at {found.shown} passes to {self._script[0]}"
+            f" ({found.how}), which loads it with from_pretrained at line {found.load_line}; change it {IN_LAUNCH_LINE}"
+        )
+        r.sources["model"] = FieldSource(file=found.file, key=found.param, line=found.line, explicit=True, note=note)
+        r.notes.append(note)
+        return shape
 
     def read(self, r: Reader) -> None:
         if self._script is not None:
@@ -76,7 +102,7 @@ class NestedTrainingArgsAdapter(HFTrainerAdapter):
         if found is None:
             r.notes.append(f"the TrainingArguments are the `{BLOCK}:` block{at}; no Python file in its folders was found building TrainingArguments from it")
             return
-        script, sline, cls, script_text = found
+        script, sline, cls, script_text, _path = found
         r.notes.append(
             f"the TrainingArguments are the `{BLOCK}:` block{at}; {script}:{sline} builds {cls} from it; its other keys are the repository's own settings"
         )

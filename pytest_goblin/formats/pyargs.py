@@ -250,6 +250,28 @@ def passed_flags(tokens: tuple[str, ...]) -> list[tuple[str, str | None]]:
     return out
 
 
+def flag_lists(tokens: tuple[str, ...]) -> dict[str, list[str]]:
+    """`--k v1 v2 ...`: the flags followed by two or more words before the next `-` word or a shell operator, with
+    those words (`--lora_target_modules q_proj k_proj v_proj`); passed_flags reads only the first. An
+    HfArgumentParser field of a list type takes `nargs="+"` (transformers 5.25.0 hf_argparser.py:220-222)."""
+    out: dict[str, list[str]] = {}
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if _STOP.match(tok):
+            break
+        i += 1
+        if not tok.startswith("-") or _number(tok) or "=" in tok:
+            continue
+        words: list[str] = []
+        while i < len(tokens) and (not tokens[i].startswith("-") or _number(tokens[i])) and not _STOP.match(tokens[i]):
+            words.append(tokens[i])
+            i += 1
+        if len(words) >= 2:
+            out.setdefault(tok, words)
+    return out
+
+
 def _number(tok: str) -> bool:
     return re.fullmatch(r"-\d+(\.\d*)?(e-?\d+)?", tok) is not None
 

@@ -6,7 +6,9 @@ Read: constants and literal containers, names and attributes through a callback,
 exactly once before its use (`ga = total // micro`), `+ - * / // %` of known numbers, `not`, `and` /
 `or` (Python's: the deciding operand is the value), comparisons (`==`, `!=`, `<`, `<=`, `>`, `>=`,
 `in`, `not in`, `is`, `is not`, chained), `a if test else b`, tuples/lists/sets of known values,
-and `__name__` as `"__main__"` (the launched script runs as the main module).
+`__name__` as `"__main__"` (the launched script runs as the main module), a lookup of a known key in a
+known mapping (`{"bf16": torch.bfloat16}[args.dtype]`) and `getattr(torch, name)` of a dtype name (the
+dtype's name: `getattr(torch, "bfloat16")` is `"bfloat16"`, as the caller reads `torch.bfloat16`).
 A function parameter is the value every call in the script passes for it (the keyword, the
 position, else the parameter's default); calls that disagree, or `*`/`**` arguments, leave it unknown.
 A parameter of a command-line entry point (`fire.Fire(train)`) is what the caller's `entry` says.
@@ -45,6 +47,10 @@ _ARITH: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Div: operator.truediv,
     ast.Mod: operator.mod,
 }
+
+# torch's dtype attributes by name, each as its canonical name (torch.half is torch.float16 and torch.float
+# torch.float32: torch 2.13.0 `torch.half is torch.float16`, `torch.float is torch.float32`, introspected)
+TORCH_DTYPE_ATTRS = {"bfloat16": "bfloat16", "float16": "float16", "half": "float16", "float32": "float32", "float": "float32"}
 
 Leaf = Callable[[ast.expr], tuple[bool, Any]]  # a name/attribute/literal as the caller reads it
 # The value an entry point's parameter takes from the command line (python-fire), None when `fn` is no entry point
@@ -255,6 +261,23 @@ class Evaluator:
             if not ok:
                 return False, None
             return self.value(node.body if test else node.orelse, depth + 1)
+        if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice):
+            ok_m, mapping = self.value(node.value, depth + 1)
+            ok_k, key = self.value(node.slice, depth + 1)
+            if ok_m and ok_k and isinstance(mapping, dict) and isinstance(key, _SCALARS) and key in mapping:
+                return True, mapping[key]
+            return False, None
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "getattr"
+            and len(node.args) == 2
+            and not node.keywords
+            and isinstance(node.args[0], ast.Name)
+            and node.args[0].id == "torch"
+        ):
+            ok, name = self.value(node.args[1], depth + 1)
+            return (True, TORCH_DTYPE_ATTRS[name]) if ok and isinstance(name, str) and name in TORCH_DTYPE_ATTRS else (False, None)
         if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
             items: list[Any] = []
             for elt in node.elts:

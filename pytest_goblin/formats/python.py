@@ -64,6 +64,10 @@ _MODEL_KEYS = {
     "load_in_8bit": "load_in_8bit",
     "load_in_4bit": "load_in_4bit",
 }
+# framework fields of a list type, which HfArgumentParser reads with nargs="+" (hf_argparser.py:220-222@5.25.0): trl 1.16.0
+# trl/trainer/model_config.py:119-127 (lora_target_modules, lora_target_parameters, lora_modules_to_save: list[str] | None),
+# transformers 5.25.0 training_args.py:1377 (label_names: list[str] | None)
+LIST_FIELDS = frozenset({"lora_target_modules", "lora_target_parameters", "lora_modules_to_save", "label_names"})
 _DTYPES = {"bfloat16": "bfloat16", "bf16": "bfloat16", "float16": "float16", "half": "float16", "float32": "float32", "float": "float32"}
 
 
@@ -108,6 +112,7 @@ class Script:
     env: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     parser_call: ast.Call | None = None  # HfArgumentParser(...) / TrlParser(...) when the config comes from the command line
+    parser_classes: tuple[str, ...] = ()  # the dataclasses that parser fills (ModelConfig, the script's own ScriptArguments)
     launch: ScriptLaunch | None = None  # the repository's launch line that runs the script
     fixed: dict[str, str] = field(default_factory=dict)  # workload field -> why code, not a keyword, sets it
     code_lines: dict[str, int] = field(default_factory=dict)  # workload field -> the line of that code
@@ -270,6 +275,7 @@ def read_script(path: Path, text: str) -> Script:
                 consts[stmt.targets[0].id] = (value, stmt.value)
     s = Script()
     cli = _CommandLine(path, tree, consts, s)
+    s.parser_classes = tuple(cli.parser_names)
 
     def base(node: ast.expr) -> tuple[bool, Any, Location | None]:
         """A literal (followed through module names) or a command-line attribute (`args.batch_size`,
@@ -309,6 +315,15 @@ def read_script(path: Path, text: str) -> Script:
             return False, None, None
         shown = ast.unparse(node)
         shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        origin = _launch_origin(node, ev, base) if param is None else None
+        if origin is not None:
+            # review4 #23 (MedicalGPT dpo_training.py:472-497): `torch_dtype = args.torch_dtype if ... else
+            # getattr(torch, args.torch_dtype)` then `dtype=torch_dtype`: the one flag it comes from is the edit point
+            return (
+                True,
+                value,
+                Location(None, origin.line, file=origin.file, fixed=f"{origin.fixed} (the script computes `{shown}` from it at line {node.lineno})"),
+            )
         how = f"a parameter of {param[0].name}() (line {param[0].lineno})" if param is not None else "computed from the script's values"
         return True, value, Location(None, node.lineno, fixed=f"`{shown}` at line {node.lineno} is {how}; edit it by hand")
 
@@ -431,6 +446,29 @@ def read_script(path: Path, text: str) -> Script:
     _assigned_fields(s, tree, cli, parents, lit, path, text)
     s.notes.extend(cli.notes)
     return s
+
+
+def _launch_origin(node: ast.expr, ev: Evaluator, base: Callable[[ast.expr], tuple[bool, Any, Location | None]]) -> Location | None:
+    """The launch line's flag a computed value comes from, when the expression (and the local names it
+    reads, each bound once) reads exactly one value the launcher passes and nothing else of the command
+    line; None otherwise."""
+    found: dict[tuple[str, int], Location] = {}
+    todo, seen = [node], 0
+    while todo and seen < 64:
+        n = todo.pop()
+        seen += 1
+        if isinstance(n, ast.Name) and (bound := ev.single_binding(n)) is not None:
+            todo.append(bound)
+            continue
+        if isinstance(n, (ast.Attribute, ast.Subscript)) or (isinstance(n, ast.Call) and _name(n.func) == "getattr"):
+            ok, _value, loc = base(n)
+            if ok and loc is not None:
+                if loc.file is None:
+                    return None  # a value of the script itself takes part: no single edit point
+                found[(loc.file, loc.line)] = loc
+                continue
+        todo.extend(c for c in ast.iter_child_nodes(n) if isinstance(c, ast.expr))
+    return next(iter(found.values())) if len(found) == 1 else None
 
 
 def _assigned_fields(s: Script, tree: ast.Module, cli: _CommandLine, parents: dict[int, ast.AST], lit: _Lit, path: Path, text: str) -> None:
@@ -987,6 +1025,10 @@ class _CommandLine:
         elif unresolved(raw):
             self.notes.append(f"{written} at {where}: the value is not set in that file; not read")
             return False, None, None
+        elif flag in self.launch.lists and attr in LIST_FIELDS:
+            # `--lora_target_modules q_proj k_proj ...`: a list field (nargs="+", pyargs.flag_lists), every word its value
+            value = list(self.launch.lists[flag])
+            written = f"`{flag} {' '.join(value)}`"
         else:
             value = _typed(raw, known[attr])
             if value is None:
@@ -1208,6 +1250,9 @@ class _CommandLine:
             elif unresolved(raw):
                 self.notes.append(f"{written} at {where}: the value is not set in that file; not read")
                 continue
+            elif flag in launch.lists and key in LIST_FIELDS:
+                value = list(launch.lists[flag])  # a list field (nargs="+"): every word (pyargs.flag_lists)
+                written = f"`{flag} {' '.join(value)}`"
             else:
                 value = _typed(raw, known.get(key))
                 if value is None:
@@ -1560,6 +1605,36 @@ def _naive_split(r: _ScriptReader, script: Script, path: Path) -> None:
     )
 
 
+def _weights_assumed(r: _ScriptReader, script: Script) -> None:
+    """TRL's ModelConfig.dtype default (semantics.trl_precision) holds only where the script parses ModelConfig;
+    a script that loads the model itself with a dtype goblin did not read gets fp32 as a stated assumption,
+    naming the call (review4 #23: MedicalGPT's own ScriptArguments.torch_dtype)."""
+    src = r.sources.get("weight_dtype")
+    if src is None or src.explicit or not (src.note or "").startswith("TRL ModelConfig.dtype default") or "ModelConfig" in script.parser_classes:
+        return
+    call = script.model_call
+    if call is None:
+        # TRL's trainer loads a model id itself in float32 unless model_init_kwargs says otherwise (trl 1.16.0
+        # trl/trainer/sft_trainer.py:544-547): TRL's default stands
+        return
+    kw = next((k.value for k in call.keywords if k.arg in ("torch_dtype", "dtype")), None)
+    if kw is None:
+        why = f"from_pretrained(...) at line {call.lineno} passes no dtype"
+    else:
+        shown = ast.unparse(kw)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        why = f"from_pretrained(..., dtype={shown}) at line {call.lineno} gives no dtype goblin can read (none passed, 'auto' or computed)"
+    # torch.get_default_dtype() is torch.float32 (torch 2.13.0, introspected); transformers 5.x reads a missing
+    # dtype as "auto", the checkpoint's own (transformers 5.25.0 modeling_utils.py:4236-4237); before v5 it did not
+    # (trl 1.16.0 trl/trainer/sft_trainer.py:544-547: "since Transformers v5 the dtype is inferred from the model config")
+    note = (
+        f"{why}: weights assumed fp32 (torch's default dtype, as transformers 4.x loads them;"
+        " transformers 5.x loads the checkpoint's own dtype instead, modeling_utils.py:4236-4237@5.25.0)"
+    )
+    r.sources["weight_dtype"] = src.model_copy(update={"note": note})
+    r.notes.append(note)
+
+
 def _trainer_class(r: _ScriptReader, path: Path) -> None:
     """The trainer class the script builds sets the preference method its config class did not (a script
     passing TrainingArguments to DPOTrainer, or building a repository subclass of TRL's ORPOTrainer)."""
@@ -1620,6 +1695,7 @@ class PythonAdapter(HFTrainerAdapter):
             from .pyloop import loop_defaults
 
             loop_defaults(r)
+        _weights_assumed(r, script)
         _trainer_class(r, path)
         if not r.values.get("sample_packing") and r.values.get("packing_blocked") is None:
             # a script that packs its own batches, or whose TRL raises on packing with its collator (formats/own_packing.py)
