@@ -139,7 +139,7 @@ class AxolotlAdapter(Adapter):
             note="expert_parallel_size default 1 (axolotl 0.18.0 src/axolotl/integrations/expert_parallel/args.py:23)",
             convert=positive,
         )
-        read_world_size(r, r.text, implied=self._parallel_sizes(r))
+        read_world_size(r, r.text, implied=self._parallel_sizes(r), launch_decides_strategy=False)
         self._shard_sizes(r)
         if not any(k in d for k in ("dataloader_num_workers", "dataloader_pin_memory", "dataloader_prefetch_factor")):
             n = r.values.get("world_size", 1)

@@ -160,7 +160,7 @@ class LlamaFactoryAdapter(Adapter):
         extra = None
         if k is not None and as_bool(d.get("use_ray") or False):
             extra = (positive(ray), f"ray_num_workers with use_ray: {where('llamafactory', 'ray_num_workers')}", k, line)
-        read_world_size(r, r.text, extra=extra, implied=self._global_batch(r))
+        read_world_size(r, r.text, extra=extra, implied=self._global_batch(r), launch_decides_strategy=False)
 
     @staticmethod
     def _global_batch(r: Reader) -> Implied | None:
@@ -248,7 +248,7 @@ class LlamaFactoryAdapter(Adapter):
             stage = dist.get("stage") or dist.get("zero_stage")
             if isinstance(stage, int):
                 r.explicit("zero_stage", stage, "dist_config", dline)
-        read_world_size(r, r.text)
+        read_world_size(r, r.text, launch_decides_strategy=False)
         n = r.values.get("world_size", 1)
         k, gbs, gline = r.raw("global_batch_size")
         mbs = r.values["micro_batch_size"]

@@ -336,12 +336,15 @@ def read_world_size(
     *,
     extra: tuple[int, str, str | None, int | None] | None = None,
     implied: Implied | None = None,
+    launch_decides_strategy: bool = True,
 ) -> None:
     """World size, nodes and GPUs per node, from what says them first: an explicit count in the config
     (ray workers, a referenced accelerate file's num_processes), a launcher in its repository that names
     it (formats/launchers.py), else a comment or launcher line in the config (the fallback), what the config's own
     keys imply (`implied`), else assumed: 1 for a single-device job, 8 (one MI300X node) when it shards.
-    An `implied` minimum (Axolotl's parallel sizes) also raises a smaller count read elsewhere."""
+    An `implied` minimum (Axolotl's parallel sizes) also raises a smaller count read elsewhere.
+    `launch_decides_strategy` False: the format's own keys say how it shards (Axolotl's and LLaMA-Factory's
+    `deepspeed:`/`fsdp:`, a torchtune recipe), so a GPU count from prose leaves no strategy unread."""
     if "world_size" in r.values:
         _topology_from_world(r)
         _apply_minimum(r, implied)
@@ -419,7 +422,13 @@ def read_world_size(
         _from_prose(r, prose)
         _ddp_if_launched(r)
         chosen = r.sources.get("strategy")
-        if r.values.get("strategy") == "ddp" and chosen is not None and not chosen.explicit and STRATEGY_UNREAD not in (chosen.note or ""):
+        if (
+            launch_decides_strategy
+            and r.values.get("strategy") == "ddp"
+            and chosen is not None
+            and not chosen.explicit
+            and STRATEGY_UNREAD not in (chosen.note or "")
+        ):
             # the README says how many GPUs, not how they were launched: DDP is a guess (review4 #27 dolly: its
             # notebook runs `deepspeed --module training.trainer` with a ZeRO-3 file goblin does not read from prose)
             why = f"{Path(prose.file).name}:{prose.line} states the GPU count, no launch line that names this file says how it runs"

@@ -272,7 +272,7 @@ class TorchtuneAdapter(Adapter):
             r.explicit("strategy", "fsdp", k or "fsdp_cpu_offload", line)
         if (info is not None and not info.get("distributed")) or "single_device" in path:
             r.default("world_size", 1, f"torchtune {'recipe ' + recipe if recipe else 'single-device config'} runs on one device")
-        read_world_size(r, r.text)
+        read_world_size(r, r.text, launch_decides_strategy=False)
 
     def _at_pinned_release(self, r: Reader, recipe: str) -> None:
         """The repository pins another torchtune: a key its recipe does not read there does nothing (the
