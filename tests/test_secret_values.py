@@ -280,8 +280,7 @@ def test_tokenized_data_names_are_not_credentials_and_their_strings_stay_readabl
     for name in ("hub_token", "my_token", "tokenizer_token", "HF_TOKEN"):
         assert redact.is_secret_name(name), name
     text = (
-        'tokenized_examples = tokenizer(q, c, truncation="only_second", padding="max_length", return_overflowing_tokens=True)\n'
-        'hub_token = "S99TOKENVALUE777"\n'
+        'tokenized_examples = tokenizer(q, c, truncation="only_second", padding="max_length", return_overflowing_tokens=True)\nhub_token = "S99TOKENVALUE777"\n'
     )
     assert _secret_values(ast.parse(text), text) == ["S99TOKENVALUE777", "S99TOKENVALUE777"]
 
