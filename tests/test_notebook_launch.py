@@ -140,3 +140,23 @@ def test_a_databricks_sh_cell_continued_over_magic_lines_passes_the_script_flags
     assert ("--per_device_train_batch_size", "3", 10) in launch.flags
     w = load_config(root / "nb/scripts/ft.py").workload
     assert topo(w) == (4, 1, 4) and w.micro_batch_size == 3
+
+
+def test_an_evaluation_cell_that_names_the_config_is_not_its_launch(tmp_path: Path) -> None:
+    cells = (
+        ("code", "!torchrun --nproc_per_node 2 scripts/evaluate.py --config receipes/sft.yaml"),
+        ("code", "!accelerate launch -m axolotl.cli.merge_lora receipes/sft.yaml"),
+        ("code", "!torchrun --nproc_per_node 4 scripts/run_sft.py --config receipes/sft.yaml"),
+    )
+    root = repo(tmp_path, {"training/receipes/sft.yaml": TRL, "training/train.ipynb": notebook(*cells)})
+    launch = launchers.find_launch(root / "training/receipes/sft.yaml")
+    assert launch is not None and launch.where() == "training/train.ipynb cell 3 line 1" and launch.per_node == 4
+    # only an inference cell: no launch at all (its count is not the training's)
+    only = notebook(("code", "!torchrun --nproc_per_node 2 scripts/run_inference.py --config receipes/sft.yaml"))
+    root2 = repo(tmp_path / "b", {"training/receipes/sft.yaml": TRL, "training/infer.ipynb": only})
+    assert launchers.find_launch(root2 / "training/receipes/sft.yaml") is None
+    # a training script whose name also says eval, or a script in a folder called eval, is still a launch
+    both = notebook(("code", "!torchrun --nproc_per_node 2 eval/train_and_eval.py --config receipes/sft.yaml"))
+    root3 = repo(tmp_path / "c", {"training/receipes/sft.yaml": TRL, "training/t.ipynb": both})
+    found = launchers.find_launch(root3 / "training/receipes/sft.yaml")
+    assert found is not None and found.per_node == 2

@@ -1754,6 +1754,8 @@ def _find_launch(config_path: str) -> Launch | None:
             modules = tuple(m for i in range(len(line.tokens)) if config.suffix == ".py" and (m := _module_file(line.tokens, i)))
             if not names_config((*line.tokens, *line.reads, *modules), config, folder, root, line.cwd):
                 continue
+            if _other_run(line.tokens, config):  # `!torchrun ... evaluate.py --config x.yaml`: not how it trains
+                continue
             shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
             found = read_launch(line, lf, shown, roots, root)
             if found is None:  # `modal run -m src.train --config=...`, `python launch.py x.yaml`: the command that file builds
@@ -1775,6 +1777,31 @@ def _find_launch(config_path: str) -> Launch | None:
                     found.notes.append(f"repository root: {root} ({how})")
                 return found
     return _commented_launch(config, root, roots)
+
+
+# A script or module whose name says it evaluates, serves, merges or converts (`evaluate.py`, `run_inference.py`,
+# `axolotl.cli.merge_lora`) and says no training word: a line that runs it on a config is not the config's training launch.
+_OTHER_RUN = re.compile(r"(?:^|[._-])(?:eval\w*|infer\w*|inference|generat\w*|predict\w*|serve|serving|merge\w*|export\w*|convert\w*|chat|demo)(?:[._-]|$)")
+
+
+def _other_run(tokens: tuple[str, ...], config: Path) -> bool:
+    """True when the Python file or module the line runs is an evaluation / inference / merge script (by its name),
+    not `config` itself: a notebook's or script's later cell that evaluates the trained model with the same config."""
+    for i, tok in enumerate(tokens):
+        word = _module_file(tokens, i) or (_word(tok) if tok.endswith(".py") and not tok.startswith("-") else "")
+        if not word:
+            continue
+        name = Path(word).name
+        if name == config.name:
+            return False
+        stem = name[: -len(".py")]
+        if _TRAINING_WORD.search(stem):
+            return False
+        for part in (stem, *word[: -len(".py")].split("/")[-3:-1]):
+            if _OTHER_RUN.search(part) and not _TRAINING_WORD.search(part):
+                return True
+        return False
+    return False
 
 
 def _deepspeed_unread(tokens: tuple[str, ...], where: str) -> str:
