@@ -10,7 +10,8 @@ from an accelerate config it passes, the strategy (DeepSpeed stage and offload, 
 with its physical line, for formats/python.py to read as the script's argparse / HfArgumentParser values.
 
 Bounded, so that a config costs little: shell/slurm scripts, notebooks (`.ipynb`: `!` lines,
-`%%bash` cells, Markdown cells' code blocks) and Markdown code blocks, first in the config's
+`%%bash` cells, Markdown cells' code blocks; a Databricks notebook exported as `.py`: `!` lines and
+`# MAGIC %sh` cells) and Markdown code blocks, first in the config's
 folder, each parent up to the repository root, and their `scripts/`, `launch/`, `slurm/` folders
 (`MAX_FILES` per folder, `MAX_BYTES` each), then in the rest of the repository (`_repository_files`:
 `MAX_REPO_FILES` / `MAX_REPO_BYTES`, breadth first, hidden, vendored and nested-checkout folders
