@@ -160,3 +160,12 @@ def test_an_evaluation_cell_that_names_the_config_is_not_its_launch(tmp_path: Pa
     root3 = repo(tmp_path / "c", {"training/receipes/sft.yaml": TRL, "training/t.ipynb": both})
     found = launchers.find_launch(root3 / "training/receipes/sft.yaml")
     assert found is not None and found.per_node == 2
+
+
+def test_a_bang_line_takes_dollar_names_and_keeps_braces_and_quoted_dollars() -> None:
+    from pytest_goblin.formats.launchers import _bang_expand
+
+    known = {"gpus": "4", "cfg": "a.yaml"}
+    assert _bang_expand("torchrun --nproc_per_node $gpus run.py --config {cfg}", known) == "torchrun --nproc_per_node 4 run.py --config a.yaml"
+    assert _bang_expand("echo $$gpus '$gpus' {{x}} $HOME {n+1}", known) == "echo $gpus '$gpus' {x} $HOME ${_notebook_expression}"
+    assert _bang_expand("run.py --n {unknown}", known) == "run.py --n ${unknown}"

@@ -323,20 +323,31 @@ _CELL_SHELL = re.compile(r"^(?:%%(?:bash|sh|script\s+(?:ba)?sh)|%sh)\b")  # `%sh
 # leaves the whole command as written when any part fails to format (IPython 9.17.0.dev 7f0ee556
 # core/interactiveshell.py:2722, :2739 `self.var_expand(cmd, depth=1)`, :3984-4008); a `!` line ending in `\`
 # continues on the next (core/inputtransformer2.py:254-294, :560-561); a cell magic's body (`%%bash`) is passed as written.
-_IPY_EXPR = re.compile(r"\{([^{}\n]{1,200})\}")
+# `{{`/`}}` (a literal brace), `{expr}`, `$$name` (a literal `$name`), `$name` outside single quotes (IPython 9.17.0.dev
+# 7f0ee556 utils/text.py:517-557 DollarFormatter: `$` fields are names and attributes, `$$foo` -> `$foo`)
+_IPY_FIELD = re.compile(r"\{\{|\}\}|\{([^{}\n]{1,200})\}|\$(\$?)([A-Za-z_][\w.]*)")
 
 
 def _bang_expand(command: str, literals: dict[str, str]) -> str:
-    """A `!` line's `{name}` words: the notebook's literal value, else `${name}` (a value goblin does not know, as a
-    shell script's unset variable reads); an expression that is no bare name reads as unknown too."""
+    """A `!` line's `{name}` / `$name` words: the notebook's literal value; a `{name}` or `{expression}` goblin does not
+    know reads as `${name}` (as a shell script's unset variable does), a `$name` it does not know stays as written."""
 
     def sub(m: re.Match[str]) -> str:
-        inner = m.group(1).strip()
-        if re.fullmatch(r"[A-Za-z_]\w*", inner):
-            return literals.get(inner, "${" + inner + "}")
-        return "${_notebook_expression}"
+        text = m.group(0)
+        if text in ("{{", "}}"):
+            return text[0]
+        if m.group(1) is not None:
+            inner = m.group(1).strip()
+            if re.fullmatch(r"[A-Za-z_]\w*", inner):
+                return literals.get(inner, "${" + inner + "}")
+            return "${_notebook_expression}"
+        if m.group(2):  # `$$name`
+            return "$" + m.group(3)
+        if command[: m.start()].count("'") % 2:  # inside single quotes: not a field
+            return text
+        return literals.get(m.group(3), text)
 
-    return _IPY_EXPR.sub(sub, command)
+    return _IPY_FIELD.sub(sub, command)
 
 
 def _notebook_shell(text: str, databricks: bool = False) -> tuple[list[tuple[int, str]], dict[int, str], dict[str, str]]:
