@@ -10,7 +10,8 @@ from an accelerate config it passes, the strategy (DeepSpeed stage and offload, 
 with its physical line, for formats/python.py to read as the script's argparse / HfArgumentParser values.
 
 Bounded, so that a config costs little: shell/slurm scripts, notebooks (`.ipynb`: `!` lines,
-`%%bash` cells, Markdown cells' code blocks) and Markdown code blocks, first in the config's
+`%%bash` cells, Markdown cells' code blocks; a Databricks notebook exported as `.py`: `!` lines and
+`# MAGIC %sh` cells) and Markdown code blocks, first in the config's
 folder, each parent up to the repository root, and their `scripts/`, `launch/`, `slurm/` folders
 (`MAX_FILES` per folder, `MAX_BYTES` each), then in the rest of the repository (`_repository_files`:
 `MAX_REPO_FILES` / `MAX_REPO_BYTES`, breadth first, hidden, vendored and nested-checkout folders
@@ -317,42 +318,86 @@ _INLINE_LAUNCH = re.compile(
 )
 
 
-_CELL_SHELL = re.compile(r"^%%(?:bash|sh|script\s+(?:ba)?sh)\b")
+_CELL_SHELL = re.compile(r"^(?:%%(?:bash|sh|script\s+(?:ba)?sh)|%sh)\b")  # `%sh`: a Databricks shell cell
+# IPython expands `{expr}` and `$name` in a `!` line from the notebook's namespace before the shell runs it, and
+# leaves the whole command as written when any part fails to format (IPython 9.17.0.dev 7f0ee556
+# core/interactiveshell.py:2722, :2739 `self.var_expand(cmd, depth=1)`, :3984-4008); a `!` line ending in `\`
+# continues on the next (core/inputtransformer2.py:254-294, :560-561); a cell magic's body (`%%bash`) is passed as written.
+# `{{`/`}}` (a literal brace), `{expr}`, `$$name` (a literal `$name`), `$name` outside single quotes (IPython 9.17.0.dev
+# 7f0ee556 utils/text.py:517-557 DollarFormatter: `$` fields are names and attributes, `$$foo` -> `$foo`)
+_IPY_FIELD = re.compile(r"\{\{|\}\}|\{([^{}\n]{1,200})\}|\$(\$?)([A-Za-z_][\w.]*)")
 
 
-def _notebook_shell(text: str) -> tuple[list[tuple[int, str]], dict[int, str]]:
-    """The shell lines of a notebook, with their .ipynb line and "cell N line M": every line of a
-    `%%bash` / `%%sh` / `%%script bash` cell, `!command` lines of other code cells, and the fenced
-    code blocks of Markdown cells (`$ ` prompts dropped)."""
-    from ..notebook import notebook_lines
+def _bang_expand(command: str, literals: dict[str, str]) -> str:
+    """A `!` line's `{name}` / `$name` words: the notebook's literal value; a `{name}` or `{expression}` goblin does not
+    know reads as `${name}` (as a shell script's unset variable does), a `$name` it does not know stays as written."""
 
+    def sub(m: re.Match[str]) -> str:
+        text = m.group(0)
+        if text in ("{{", "}}"):
+            return text[0]
+        if m.group(1) is not None:
+            inner = m.group(1).strip()
+            if re.fullmatch(r"[A-Za-z_]\w*", inner):
+                return literals.get(inner, "${" + inner + "}")
+            return "${_notebook_expression}"
+        if m.group(2):  # `$$name`
+            return "$" + m.group(3)
+        if command[: m.start()].count("'") % 2:  # inside single quotes: not a field
+            return text
+        return literals.get(m.group(3), text)
+
+    return _IPY_FIELD.sub(sub, command)
+
+
+def _notebook_shell(text: str, databricks: bool = False) -> tuple[list[tuple[int, str]], dict[int, str], dict[str, str]]:
+    """The shell lines of a notebook (an `.ipynb`, or a Databricks notebook exported as `.py`), with their file line
+    and "cell N line M": every line of a `%%bash` / `%%sh` / `%%script bash` / `%sh` cell, `!command` lines of other
+    code cells (with the lines a trailing `\\` continues them on; `{name}` from the notebook's literal Python
+    values), and the fenced code blocks of Markdown cells (`$ ` prompts dropped); and those literal values."""
+    from ..notebook import databricks_lines, notebook_lines, python_literals
+
+    lines = databricks_lines(text) if databricks else notebook_lines(text)
+    cells: dict[str, list[str]] = {}
+    for _, place, line, kind in lines:
+        if kind == "code":
+            cells.setdefault(place.rsplit(" line ", 1)[0], []).append(line)
+    literals = python_literals(["\n".join(c) for c in cells.values() if not _CELL_SHELL.match(c[0].strip())])
     out: list[tuple[int, str]] = []
+    shown: list[tuple[int, str]] = []  # Markdown cells' code blocks
     places: dict[int, str] = {}
     shell_cell = ""
     fenced = False
-    for n, place, line, kind in notebook_lines(text):
+    bang = False  # the previous line was a `!` command ending in `\`
+    for n, place, line, kind in lines:
         cell = place.rsplit(" line ", 1)[0]
         if place.endswith(" line 1"):
-            fenced = False
+            fenced, bang = False, False
             shell_cell = cell if kind == "code" and _CELL_SHELL.match(line.strip()) else ""
             if shell_cell:
                 continue
         if kind == "markdown":
             if _FENCE.match(line):
+                if fenced:  # a block's end ends its last command
+                    shown.append((n, ""))
                 fenced = not fenced
                 continue
             if not fenced:
                 continue
-            command = re.sub(r"^\s*[$>]\s+", "", line)
-        elif cell == shell_cell:
+            shown.append((n, re.sub(r"^\s*[$>]\s+", "", line)))
+            places.setdefault(n, place)
+            continue
+        if cell == shell_cell:
             command = line
-        elif line.lstrip().startswith("!"):
-            command = line.lstrip()[1:]
+        elif line.lstrip().startswith("!") or bang:
+            command = _bang_expand(line.lstrip()[1:] if not bang else line, literals)
+            bang = line.rstrip().endswith("\\")
         else:
             continue
         out.append((n, command))
         places.setdefault(n, place)
-    return out, places
+    # the code cells' commands first (what the notebook runs), then the commands its Markdown shows
+    return [*out, (out[-1][0] if out else 0, ""), *shown], places, literals
 
 
 _HERE = re.compile(r"""^["']?\$\(\s*(?:cd\s+)?dirname\s+["']?\$(?:0|\{?BASH_SOURCE(?:\[0\])?\}?)["']?\s*\)["']?""")
@@ -384,7 +429,9 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
     lines, and its #SBATCH lines."""
     suffix = path.suffix.lower()
     places: dict[int, str] = {}
-    if suffix == ".py":  # the commands it builds in code (formats/pylaunch.py), nothing run
+    from ..notebook import is_databricks
+
+    if suffix == ".py" and not is_databricks(text):  # the commands it builds in code (formats/pylaunch.py), nothing run
         from .pylaunch import commands as python_commands
 
         built = [Line(c.line, c.tokens, (), notes=tuple(c.notes)) for c in python_commands(text)]
@@ -404,9 +451,11 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
         if found.gpus:
             sbatch.append(("gpus_per_node", *found.gpus))
     elif suffix == ".ipynb":
-        raw, places = _notebook_shell(text)
+        raw, places, _ = _notebook_shell(text)
     elif suffix in (".md", ".markdown"):
         raw = _markdown_code(text)
+    elif suffix == ".py":  # a Databricks notebook: its shell lines, as an `.ipynb`'s
+        raw, places, _ = _notebook_shell(text, databricks=True)
     else:
         raw = list(enumerate(text.splitlines(), 1))
     commands: list[Line] = []
@@ -560,6 +609,7 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                         tokens[i] = src
                 commands.append(Line(n, tuple(tokens), tuple({**env, **inline}.items()), places.get(n, ""), notes=tuple(said), cwd=cwd, reads=tuple(reads)))
     names = frozenset(_word(tok).rsplit("/", 1)[-1] for line in commands for tok in (*line.tokens, *line.reads))
+    names |= frozenset(mod.rsplit("/", 1)[-1] for line in commands for i in range(len(line.tokens)) if (mod := _module_file(line.tokens, i)))
     globs = frozenset(name for name in names if _GLOB.search(name))
     # `${RUN_NAME}_args.yaml` -> `*_args.yaml`, `configs/${MODEL}.yaml` -> `*.yaml` (the folder is judged later)
     globs |= frozenset(p.rsplit("/", 1)[-1] for line in commands for tok in line.tokens if "$" in tok and (p := _var_pattern(_word(tok.split("=", 1)[-1]))))
@@ -1015,7 +1065,7 @@ def _launcher_words(tokens: tuple[str, ...]) -> tuple[str, ...]:
     """The words of a launch line before the script it runs (a `.py` word or `-m module`): the
     launcher's own flags, not the script's (`deepspeed --include localhost:1 train.py -e 3`)."""
     for i, tok in enumerate(tokens):
-        if tok.endswith(".py") or tok == "-m":
+        if tok.endswith(".py") or tok in ("-m", "--module"):
             return tokens[:i]
     return tokens
 
@@ -1713,7 +1763,10 @@ def _find_launch(config_path: str) -> Launch | None:
         if lf is None or (config.name not in lf.names and not any(_glob_match(config.name, g) for g in lf.globs)):
             continue
         for line in lf.lines:
-            if not names_config((*line.tokens, *line.reads), config, folder, root, line.cwd):
+            modules = tuple(m for i in range(len(line.tokens)) if config.suffix == ".py" and (m := _module_file(line.tokens, i)))
+            if not names_config((*line.tokens, *line.reads, *modules), config, folder, root, line.cwd):
+                continue
+            if _other_run(line.tokens, config):  # `!torchrun ... evaluate.py --config x.yaml`: not how it trains
                 continue
             shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
             found = read_launch(line, lf, shown, roots, root)
@@ -1724,6 +1777,8 @@ def _find_launch(config_path: str) -> Launch | None:
             if found is not None:
                 found.place = line.place
                 found.script = _script_run(line, folder, root)
+                if not found.strategy and not found.strategy_unread:
+                    found.strategy_unread = _deepspeed_unread(line.tokens, found.where())
                 if pattern := _pattern_note(line, config, folder, root):
                     found.notes.append(pattern)
                 if line.cwd == "!":
@@ -1734,6 +1789,44 @@ def _find_launch(config_path: str) -> Launch | None:
                     found.notes.append(f"repository root: {root} ({how})")
                 return found
     return _commented_launch(config, root, roots)
+
+
+# A script or module whose name says it evaluates, serves, merges or converts (`evaluate.py`, `run_inference.py`,
+# `axolotl.cli.merge_lora`) and says no training word: a line that runs it on a config is not the config's training launch.
+_OTHER_RUN = re.compile(r"(?:^|[._-])(?:eval\w*|infer\w*|inference|generat\w*|predict\w*|serve|serving|merge\w*|export\w*|convert\w*|chat|demo)(?:[._-]|$)")
+
+
+def _other_run(tokens: tuple[str, ...], config: Path) -> bool:
+    """True when the Python file or module the line runs is an evaluation / inference / merge script (by its name),
+    not `config` itself: a notebook's or script's later cell that evaluates the trained model with the same config."""
+    for i, tok in enumerate(tokens):
+        word = _module_file(tokens, i) or (_word(tok) if tok.endswith(".py") and not tok.startswith("-") else "")
+        if not word:
+            continue
+        name = Path(word).name
+        if name == config.name:
+            return False
+        stem = name[: -len(".py")]
+        if _TRAINING_WORD.search(stem):
+            return False
+        for part in (stem, *word[: -len(".py")].split("/")[-3:-1]):
+            if _OTHER_RUN.search(part) and not _TRAINING_WORD.search(part):
+                return True
+        return False
+    return False
+
+
+def _deepspeed_unread(tokens: tuple[str, ...], where: str) -> str:
+    """Why the strategy is not known when the line passes the script a DeepSpeed config set at run time
+    (`--deepspeed {deepspeed_config}` in a notebook, `--deepspeed $DS_CONFIG`): "" for any other line."""
+    for i, tok in enumerate(tokens):
+        flag, eq, value = tok.partition("=")
+        if flag not in ("--deepspeed", "--deepspeed_config", "--deepspeed-config"):
+            continue
+        value = value if eq else (tokens[i + 1] if i + 1 < len(tokens) else "")
+        if "$" in value:
+            return f"the DeepSpeed config {where} passes, {value!r}, is set at run time, so the ZeRO stage it sets is not known"
+    return ""
 
 
 def _plain_python(line: Line, lf: LauncherFile, shown: str, script: Path, folder: Path, root: Path) -> Launch | None:
@@ -1942,6 +2035,17 @@ def _physical_line(lines: list[str], start: int, flag: str) -> int:
     return start
 
 
+def _module_file(tokens: tuple[str, ...], i: int) -> str:
+    """`training/trainer.py` for the word `training.trainer` after `-m` / `--module` (python -m, torchrun -m/--module,
+    deepspeed --module: a flag, the module is its `user_script` word, run as `python -m` on each node: DeepSpeed 0.16.5
+    deepspeed/launcher/runner.py:141, :192, :536, launch.py:237-240), else ""."""
+    if i == 0 or tokens[i - 1] not in ("-m", "--module") or not re.fullmatch(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*", tokens[i]):
+        return ""
+    if tokens[i].startswith("torch."):
+        return ""
+    return tokens[i].replace(".", "/") + ".py"
+
+
 def find_script_launch(script_path: str | Path, naming: Path | None = None, prefer: tuple[str, int, str] | None = None) -> ScriptLaunch | None:
     """The first line in the repository (closest folder first, scripts before READMEs) that runs this
     script (`python train.py ...`, `torchrun ... train.py ...`, `accelerate launch train.py ...`,
@@ -1961,7 +2065,15 @@ def find_script_launch(script_path: str | Path, naming: Path | None = None, pref
         if lf is None or script.name not in lf.names:
             continue
         for line in lf.lines:
-            at = next((i for i, tok in enumerate(line.tokens) if tok.endswith(".py") and names_config((tok,), script, folder, root, line.cwd)), None)
+            at = next(
+                (
+                    i
+                    for i, tok in enumerate(line.tokens)
+                    if (tok.endswith(".py") and names_config((tok,), script, folder, root, line.cwd))
+                    or ((module := _module_file(line.tokens, i)) and names_config((module,), script, folder, root, line.cwd))
+                ),
+                None,
+            )
             if at is None:
                 continue
             if naming is not None and not names_config(line.tokens[at + 1 :], naming, folder, root, line.cwd):
