@@ -108,6 +108,10 @@ _GROWN: tuple[_Row, ...] = (
     # kimborgen/falcon-llm README.md, a copy of the tiiuae/falcon-7b repository); transformers 5.25.0 FalconConfig
     # (checkpoint tiiuae/falcon-7b) ties the embeddings (models/falcon/configuration_falcon.py:23,65-68,88). 6.92B computed.
     _dense(r"(^|/)falcon-7b(-instruct)?$", "falcon", 32, 4544, 71, 1, 18176, 65024, tied=True, gated=False),
+    # GLM-4-9B-Chat: transformers 5.25.0 GlmConfig's defaults are THUDM/glm-4-9b-chat's (models/glm/configuration_glm.py:24
+    # auto_docstring checkpoint, :55-68): 40 layers, 4096 wide, 32 heads, 2 KV heads of 128, MLP 13696, vocabulary
+    # 151552, untied. 9.40B computed. glm-4-9b-chat-1m has 4 KV heads and the base glm-4-9b is not cited: no row.
+    _dense(r"(^|/)glm-4-9b-chat(-hf)?$", "glm", 40, 4096, 32, 2, 13696, 151552, tied=False),
 )
 
 # Patterns run on the lower-cased name with "_" turned into "-"; first match wins,

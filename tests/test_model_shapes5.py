@@ -35,6 +35,8 @@ def _empty_hf_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
         ("Qwen/Qwen2.5-VL-7B-Instruct", "qwen2-vl", 8.29, (28, 3584, 28, 4, 18944, 152064)),
         ("meta-llama/Llama-3.2-90B-Vision-Instruct", "mllama", 88.57, (100, 8192, 64, 8, 28672, 128256)),
         ("torchtune.models.llama3_2_vision.qlora_llama3_2_vision_90b", "mllama", 88.57, (100, 8192, 64, 8, 28672, 128256)),
+        ("THUDM/glm-4-9b-chat", "glm", 9.40, (40, 4096, 32, 2, 13696, 151552)),
+        ("THUDM/glm-4-9b-chat-hf", "glm", 9.40, (40, 4096, 32, 2, 13696, 151552)),
         # alignment-handbook's Zephyr recipe: full and QLoRA SFT of mistralai/Mistral-7B-v0.1
         ("alignment-handbook/zephyr-7b-sft-full", "mistral", 7.24, (32, 4096, 32, 8, 14336, 32000)),
         ("alignment-handbook/zephyr-7b-sft-qlora", "mistral", 7.24, (32, 4096, 32, 8, 14336, 32000)),
@@ -60,6 +62,8 @@ def test_models_the_configs_name_have_their_config_shapes(name: str, family: str
         ("Qwen/Qwen2.5-VL-72B-Instruct", "qwen2-vl"),
         ("Qwen/Qwen2-VL-2B-Instruct", "qwen2-vl"),
         ("torchtune.models.llama3_2_vision.llama3_2_vision_11b", "mllama-90b"),
+        ("THUDM/glm-4-9b-chat-1m", "glm"),  # 4 KV heads, not the chat model's 2
+        ("THUDM/GLM-4-32B-0414", "glm"),
     ],
 )
 def test_near_names_do_not_take_those_rows(name: str, not_family: str) -> None:
