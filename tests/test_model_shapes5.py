@@ -126,3 +126,18 @@ def test_a_config_naming_a_hybrid_with_no_size_says_why_it_is_unknown(tmp_path: 
     said = [n for n in notes if "size unknown" in n]
     assert said and "Jamba interleaves Mamba state-space layers" in said[0] and "None" not in said[0]
     assert "not in the shape table" not in said[0]
+
+
+def test_the_projection_note_names_the_hybrid_architecture(tmp_path: Path) -> None:
+    from pytest_goblin.hardware import get_hardware
+    from pytest_goblin.runners.projection import ProjectionRunner
+
+    path = tmp_path / "train.yaml"
+    path.write_text("model_name_or_path: Qwen/Qwen3.5-2B\n" + _LF)
+    w = load_config(path).workload
+    notes = ProjectionRunner().run(w, get_hardware("mi300x"), run_id="r", variant="baseline").notes
+    said = [n for n in notes if "Qwen3.5-2B" in n]
+    assert said and "Gated DeltaNet" in said[0] and "not in the shape table" not in said[0]
+    path.write_text("model_name_or_path: acme/Foo-7B-SFT\n" + _LF)  # an unknown attention model keeps the old note
+    notes = ProjectionRunner().run(load_config(path).workload, get_hardware("mi300x"), run_id="r", variant="baseline").notes
+    assert any("not in the shape table" in n for n in notes)
