@@ -228,14 +228,12 @@ _UNMODELLED: tuple[tuple[re.Pattern[str], str, str], ...] = (
     (
         re.compile(r"falcon-h1-"),
         "falcon-h1",
-        "Falcon-H1 runs a Mamba-2 state-space mixer beside attention in every layer "
-        "(transformers 5.25.0 falcon_h1/modeling_falcon_h1.py:437,982-984)",
+        "Falcon-H1 runs a Mamba-2 state-space mixer beside attention in every layer (transformers 5.25.0 falcon_h1/modeling_falcon_h1.py:437,982-984)",
     ),
     (
         re.compile(r"(^|/)jamba-"),
         "jamba",
-        "Jamba interleaves Mamba state-space layers with one attention layer in attn_layer_period (8) "
-        "(transformers 5.25.0 jamba/configuration_jamba.py:32-33)",
+        "Jamba interleaves Mamba state-space layers with one attention layer in attn_layer_period (8) (transformers 5.25.0 jamba/configuration_jamba.py:32-33)",
     ),
     (
         re.compile(r"nemotron-3-"),
@@ -262,6 +260,8 @@ _UNMODELLED_REASON = {family: reason for _, family, reason in _UNMODELLED}
 def unmodelled_architecture(shape: ModelShape) -> str | None:
     """Why the cost model cannot express this model's layers, when it is a known hybrid architecture; else None."""
     return _UNMODELLED_REASON.get(shape.family) if not shape.known else None
+
+
 _SIZE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*b(?![a-z])")
 # "8x22B": N experts of an M-billion-parameter dense model. Attention and embeddings are shared, so
 # N*M bounds the total from above (Mixtral 8x22B: 176 vs 140.6 in its config.json); top-2 routing,
