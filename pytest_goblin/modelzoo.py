@@ -98,6 +98,20 @@ _GROWN: tuple[_Row, ...] = (
     # (models/gpt_bigcode/modeling_gpt_bigcode.py:242-247), lm_head tied to wte (:509), tie_word_embeddings True and
     # multi_query -> one KV head (configuration_gpt_bigcode.py:77-82). 15.46B computed, the 15.5B of its model card.
     _dense(r"(^|/)starcoder(base|plus)?$", "gpt_bigcode", 40, 6144, 48, 1, 24576, 49152, tied=True, gated=False),
+    # OpenLLaMA 3B (v1 and v2; openlm-research trained both with EasyLM): EasyLM's `llama_3b` config, hidden 3200,
+    # intermediate 8640, 26 layers, 32 heads, 32 KV heads, vocabulary 32000 (young-geng/EasyLM
+    # EasyLM/models/llama/llama_model.py:114-122@fe5b2c354e25, whose train/serve scripts default to the
+    # openlm-research/open_llama_3b_v2 tokenizer, llama_train.py:43), a separate lm_head (:935): untied. 3.43B computed.
+    _dense(r"open-?llama-3b(-v[12])?(?![\d.])", "llama", 26, 3200, 32, 32, 8640, 32000, tied=False),
+    # Falcon-7B (FalconForCausalLM): 32 layers, 4544 wide, 71 heads of 64 and one KV head (query_key_value 4544 -> 4672),
+    # a two-matrix GELU MLP 4544 -> 18176, vocabulary 65024 (the module tree of tiiuae/falcon-7b printed in
+    # kimborgen/falcon-llm README.md, a copy of the tiiuae/falcon-7b repository); transformers 5.25.0 FalconConfig
+    # (checkpoint tiiuae/falcon-7b) ties the embeddings (models/falcon/configuration_falcon.py:23,65-68,88). 6.92B computed.
+    _dense(r"(^|/)falcon-7b(-instruct)?$", "falcon", 32, 4544, 71, 1, 18176, 65024, tied=True, gated=False),
+    # GLM-4-9B-Chat: transformers 5.25.0 GlmConfig's defaults are THUDM/glm-4-9b-chat's (models/glm/configuration_glm.py:24
+    # auto_docstring checkpoint, :55-68): 40 layers, 4096 wide, 32 heads, 2 KV heads of 128, MLP 13696, vocabulary
+    # 151552, untied. 9.40B computed. glm-4-9b-chat-1m has 4 KV heads and the base glm-4-9b is not cited: no row.
+    _dense(r"(^|/)glm-4-9b-chat(-hf)?$", "glm", 40, 4096, 32, 2, 13696, 151552, tied=False),
 )
 
 # Patterns run on the lower-cased name with "_" turned into "-"; first match wins,
@@ -124,6 +138,16 @@ _TABLE: tuple[_Row, ...] = (
     # Qwen2-VL-72B-Instruct-int4-sym-inc config.json@e67cae737d8e), vocabulary 152064; 73.41B, 0.70B of it vision.
     _Row(r"qwen2-vl-72b", "qwen2-vl", 73.41, 80, 8192, 64, 8, 29568, 152064),
     _Row(r"llama-?3[.-]2-(vision-11b|11b-vision)", "mllama", 10.64, 40, 4096, 32, 8, 14336, 128256),
+    # Llama 3.2 90B Vision: torchtune's llama3_2_vision_90b decoder, 80 self-attention layers with a cross-attention
+    # layer every 4 (fusion_interval 4: 100 layers), 8192 wide, 64 heads, 8 KV heads, 28672, vocabulary 128256, and
+    # the 11B's vision encoder projecting to 8192 (pytorch/torchtune torchtune/models/llama3_2_vision/
+    # _model_builders.py:248-271@bd2a0fc7c314); 88.57B counted as the 11B row (0.90B of it vision).
+    _Row(r"llama-?3[.-]2-(vision-90b|90b-vision)", "mllama", 88.57, 100, 8192, 64, 8, 28672, 128256),
+    # Qwen2-VL-7B and Qwen2.5-VL-7B: a Qwen2-7B decoder (28 layers, 3584 wide, 28 heads, 4 KV heads of 128: k_proj
+    # 3584 -> 512, MLP 18944, vocabulary 152064, untied) and a 32-block 1280-wide vision tower merged into 3584, in the
+    # module trees printed from the checkpoints (zhenhua32/Qwen2-VL READ.md for Qwen2-VL-7B; acproject/duorou
+    # docs/qwen2.5vl_graph.md for Qwen2.5-VL-7B-Instruct); 8.29B counted as the 72B row (0.68B of it vision).
+    _Row(r"qwen2([.-]5)?-vl-7b", "qwen2-vl", 8.29, 28, 3584, 28, 4, 18944, 152064),
     _Row(r"llama-?3([.-][123])?-405b", "llama3", 405.9, 126, 16384, 128, 8, 53248, 128256),
     _Row(r"llama-?3([.-][123])?-70b", "llama3", 70.6, 80, 8192, 64, 8, 28672, 128256),
     _Row(r"llama-?3([.-][123])?-8b", "llama3", 8.03, 32, 4096, 32, 8, 14336, 128256),
@@ -178,13 +202,73 @@ _COMPILED = tuple((re.compile(row.pattern), row) for row in _TABLE)
 _ALIASES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"r1-distill-qwen-"), "qwen2.5-"),
     (re.compile(r"r1-distill-llama-"), "llama-3.1-"),
+    # alignment-handbook's Zephyr 7B recipe trains zephyr-7b-sft-full and zephyr-7b-sft-qlora from mistralai/Mistral-7B-v0.1
+    # and the zephyr-7b-dpo-* models from those (recipes/zephyr-7b-beta/sft/config_full.yaml:2,35,
+    # sft/config_qlora.yaml:2,41 and dpo/config_full.yaml:2,36 @81c66b2ce4eb); zephyr-7b-gemma is another base.
+    (re.compile(r"zephyr-7b-(sft|dpo)-(full|qlora)"), "mistral-7b-v0.1"),
 )
+
+# Architectures the cost model cannot express: layers that are not softmax attention + MLP. Their shape stays
+# unknown (a size read from the name is kept for memory) and the reason names the architecture. Sources are
+# transformers 5.25.0 (models/<name>/configuration_<name>.py, modeling_<name>.py).
+_UNMODELLED: tuple[tuple[re.Pattern[str], str, str], ...] = (
+    (
+        re.compile(r"qwen3[.-]5-"),
+        "qwen3.5",
+        "Qwen3.5 is a hybrid of Gated DeltaNet linear-attention layers and full-attention layers (3 of every 4 layers "
+        "linear: transformers 5.25.0 qwen3_5/configuration_qwen3_5.py:111-114, qwen3_5_moe/configuration_qwen3_5_moe.py:120-123, "
+        "qwen3_5/modeling_qwen3_5.py:555)",
+    ),
+    (
+        re.compile(r"qwen3-next-"),
+        "qwen3-next",
+        "Qwen3-Next is a hybrid of Gated DeltaNet linear-attention and full-attention layers (3 of every 4 layers linear: "
+        "transformers 5.25.0 qwen3_next/configuration_qwen3_next.py:126-129, modeling_qwen3_next.py:643)",
+    ),
+    (
+        re.compile(r"falcon-h1-"),
+        "falcon-h1",
+        "Falcon-H1 runs a Mamba-2 state-space mixer beside attention in every layer (transformers 5.25.0 falcon_h1/modeling_falcon_h1.py:437,982-984)",
+    ),
+    (
+        re.compile(r"(^|/)jamba-"),
+        "jamba",
+        "Jamba interleaves Mamba state-space layers with one attention layer in attn_layer_period (8) (transformers 5.25.0 jamba/configuration_jamba.py:32-33)",
+    ),
+    (
+        re.compile(r"nemotron-3-"),
+        "nemotron-h",
+        "Nemotron 3 (NemotronH) is a hybrid of Mamba state-space, attention, MLP and MoE layers "
+        "(transformers 5.25.0 nemotron_h/configuration_nemotron_h.py:25-37, checkpoint nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16)",
+    ),
+    (
+        re.compile(r"kimi-linear-"),
+        "kimi-linear",
+        "Kimi Linear is a hybrid of Kimi Delta Attention linear-attention layers and full-attention layers "
+        "(transformers 5.25.0 kimi_linear/configuration_kimi_linear.py:105-123, modeling_kimi_linear.py:468)",
+    ),
+    (
+        re.compile(r"(^|/)lfm2-"),
+        "lfm2",
+        "LFM2 is a hybrid of short gated-convolution layers and attention layers "
+        "(transformers 5.25.0 lfm2/configuration_lfm2.py:82-88, lfm2_moe/configuration_lfm2_moe.py:22,90)",
+    ),
+)
+_UNMODELLED_REASON = {family: reason for _, family, reason in _UNMODELLED}
+
+
+def unmodelled_architecture(shape: ModelShape) -> str | None:
+    """Why the cost model cannot express this model's layers, when it is a known hybrid architecture; else None."""
+    return _UNMODELLED_REASON.get(shape.family) if not shape.known else None
+
+
 _SIZE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*b(?![a-z])")
 # "8x22B": N experts of an M-billion-parameter dense model. Attention and embeddings are shared, so
 # N*M bounds the total from above (Mixtral 8x22B: 176 vs 140.6 in its config.json); top-2 routing,
 # as Mixtral's, is assumed for the active share.
 _MOE_SIZE = re.compile(r"(?<![\d.])(\d+)\s*x\s*(\d+(?:\.\d+)?)\s*b(?![a-z])")
 MOE_TOP_K_ASSUMED = 2
+_MOE_ACTIVE = re.compile(r"(?<![a-z\d])a\d+(?:\.\d+)?b(?![a-z])")  # "a3b" in "35b a3b": the active share, not the size
 
 
 def _normalize(name: str) -> str:
@@ -235,6 +319,11 @@ def _lookup_known(name: str) -> ModelShape:
     norm = _normalize(name)
     for alias, base in _ALIASES:
         norm = alias.sub(base, norm)
+    for pattern, family, _reason in _UNMODELLED:
+        if pattern.search(norm):  # no table row, config.json or name inference: its layers are not ours to count
+            size = _SIZE.search(_MOE_ACTIVE.sub(" ", norm.replace("-", " ")))
+            params = float(size.group(1)) if size else None
+            return ModelShape(name=name, family=family, params_b=params if params and 0 < params < MAX_PARAMS_B else None)
     row = _row_for(norm)
     if row is not None:
         return _from_row(name, row)
@@ -348,8 +437,8 @@ def infer_from_name(name: str) -> ModelShape | None:
 
 
 # Words that make a model another architecture than its family's text model of that size (a vision or
-# audio tower, experts): "Qwen2-VL-7B" is not qwen2-7b.
-_OTHER_ARCHITECTURE = frozenset({"vl", "vision", "omni", "audio", "moe", "mm", "multimodal", "llava"})
+# audio tower, experts, state-space layers): "Qwen2-VL-7B" is not qwen2-7b, "falcon-mamba-7b" not falcon-7b.
+_OTHER_ARCHITECTURE = frozenset({"vl", "vision", "omni", "audio", "moe", "mm", "multimodal", "llava", "mamba"})
 
 
 def _match(norm: str) -> tuple[str, _Row] | None:
@@ -384,6 +473,9 @@ def shape_assumption(shape: ModelShape) -> str | None:
     """What was assumed about a model the table, a local folder and the HF cache do not know; None when known."""
     if shape.known:
         return None
+    if (why := unmodelled_architecture(shape)) is not None:
+        size = f"{shape.params_b:g}B from its name with" if shape.params_b is not None else "7B assumed with"
+        return f"model {shape.name}: {why}, which the cost model cannot express; {size} a generic Llama-like shape"
     if shape.params_b is None:
         return f"model {shape.name}: size unknown, 7B assumed"
     if shape.n_experts:

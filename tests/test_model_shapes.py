@@ -94,7 +94,7 @@ def test_a_table_name_is_its_own_shape_not_an_inference() -> None:
     [
         "acme/Llama-3-Base-8B-to-70B-SFT",  # two sizes: which one?
         "acme/Foo-7B-SFT",  # a family the table does not have
-        "Qwen/Qwen2-VL-7B-Instruct",  # a vision tower: not the text model's shape
+        "Qwen/Qwen2-VL-2B-Instruct",  # a vision tower: not the text model's shape (the 7B has its own row)
         "acme/Llama-MoE-3-8B",  # experts
         "deepseek-ai/deepseek-coder-6.7b-instruct",  # no row for deepseek-coder (no config.json copy cited)
     ],
@@ -350,7 +350,7 @@ def test_review4_models_have_their_config_shapes(name: str, family: str, params_
     assert m.inferred is None
 
 
-@pytest.mark.parametrize("name", ["bigcode/starcoder2-15b", "bigcode/starcoderbase-1b", "Qwen/Qwen2-VL-7B-Instruct", "meta-llama/Llama-3.2-90B-Vision"])
+@pytest.mark.parametrize("name", ["bigcode/starcoder2-15b", "bigcode/starcoderbase-1b", "Qwen/Qwen2-VL-2B-Instruct", "meta-llama/Llama-3.2-90B-Vision"])
 def test_other_sizes_of_those_families_do_not_take_their_rows(name: str) -> None:
     m = lookup_model(name)
-    assert m.family not in {"gpt_bigcode", "qwen2-vl", "mllama"}
+    assert m.family not in {"gpt_bigcode", "qwen2-vl", "mllama"} or m.params_b not in (15.46, 73.41, 10.64)  # 90B: its own row (shape5)

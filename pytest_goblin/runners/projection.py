@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..costmodel import FP32_RATIO, data_tokens_per_step, step, throughput_range
+from ..modelzoo import unmodelled_architecture
 from ..schemas import Hardware, RunMetrics, ThroughputInterval, WorkloadConfig
 from .base import BaseRunner
 
@@ -20,7 +21,12 @@ class ProjectionRunner(BaseRunner):
         if w.precision == "fp32" and hw.fp32_tflops is None:
             notes.append(f"{hw.id} has no sourced fp32 peak: bf16 peak / {FP32_RATIO:g} assumed (the MI300X ratio)")
         if not w.model.known:
-            notes.append(f"model {w.model.name!r} is not in the shape table: a generic Llama-like shape was assumed")
+            why = unmodelled_architecture(w.model)
+            notes.append(
+                f"model {w.model.name!r}: {why}, which the cost model cannot express: a generic Llama-like shape was assumed"
+                if why is not None
+                else f"model {w.model.name!r} is not in the shape table: a generic Llama-like shape was assumed"
+            )
         return RunMetrics(
             run_id=run_id,
             variant=variant,
