@@ -312,7 +312,7 @@ GRPO_KEYS = ("num_generations", "generation_batch_size", "steps_per_generation")
 def _computed_in_code(loaded: LoadedConfig, keys: tuple[str, ...]) -> bool:
     """Whether a Python script passes one of `keys` to its config class as a value goblin could not read (computed at
     run time), or splats a mapping into the call (`**kwargs`), so the value the run uses is not known."""
-    from .formats.python import Script
+    from .formats.pyscript import Script
 
     script = loaded.data
     if not isinstance(script, Script) or script.args_call is None:
@@ -695,7 +695,7 @@ def _code_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     (`SFTConfig(max_seq_length=...)`) that the release it runs on lacks: the call raises TypeError (review3:
     smollm train.py:98 with `trl>=0.15`, SFTConfig has no max_seq_length from trl 0.20). A blocker on a pinned
     release, a requirement on the newest release assumed for an unpinned one, nothing on a commit goblin cannot place between two releases; never written."""
-    from .formats.python import Script
+    from .formats.pyscript import Script
     from .frameworks import parser_for
     from .frameworks.pins import pins
 

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import NotATrainingConfig
 
 if TYPE_CHECKING:
-    from .python import Location, Script
+    from .pyscript import Location, Script
 
 
 def _name(func: ast.expr) -> str:

@@ -1,0 +1,52 @@
+"""What the Python script reader found in a script: the record `python.read_script` fills and the
+readers beside it (formats/pyloop.py, blockers) consume. A module of its own so that those readers
+depend on the record, not on the reader that fills it."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Any
+
+from .launchers import ScriptLaunch
+
+
+@dataclass
+class Location:
+    node: ast.expr | None  # the literal to replace; None when the value is not a literal of this script
+    line: int
+    file: str | None = None  # another file (the launcher that passes it); None: the script itself
+    fixed: str | None = None  # why an edit cannot be written here (and where to make it instead)
+
+
+@dataclass
+class Script:
+    """What the reader found: HF-style keys with literal values, and where each lives."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    where: dict[str, Location] = field(default_factory=dict)
+    args_call: ast.Call | None = None  # the TrainingArguments-like call, for new keywords
+    model_call: ast.Call | None = None  # from_pretrained(...), for attention and dtype
+    config_class: str | None = None  # TrainingArguments or the TRL config class the script builds
+    env: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    parser_call: ast.Call | None = None  # HfArgumentParser(...) / TrlParser(...) when the config comes from the command line
+    parser_classes: tuple[str, ...] = ()  # the dataclasses that parser fills (ModelConfig, the script's own ScriptArguments)
+    launch: ScriptLaunch | None = None  # the repository's launch line that runs the script
+    fixed: dict[str, str] = field(default_factory=dict)  # workload field -> why code, not a keyword, sets it
+    code_lines: dict[str, int] = field(default_factory=dict)  # workload field -> the line of that code
+    trainer_values: dict[str, tuple[Any, Location]] = field(default_factory=dict)  # SFTTrainer(packing=..., max_seq_length=...)
+    # the framework keys the launch line passes through HfArgumentParser/TrlParser (none of the script's own
+    # dataclass fields): key -> (the flag as written, its value, physical line), for blocker.keys_*_at_version
+    launch_keys: dict[str, tuple[str, str | None, int]] = field(default_factory=dict)
+    # whether that parse stops on an argument no dataclass reads: parse_args_into_dataclasses() without
+    # return_remaining_strings raises ValueError (HF_PARSE_AT); None when the script parses otherwise
+    launch_stops: bool | None = None
+    # the sequence length a packing dataset call packs the rows to (`ConstantLengthDataset(seq_length=...)`,
+    # `pack_dataset(ds, seq_length)`): (value, where, the call's line)
+    packed_length: tuple[int, Location, int] | None = None
+    # a training loop of its own (accelerate's Accelerator, deepspeed.initialize; formats/pyloop.py): what sets it up
+    loop: str | None = None
+    # the model load's `device_map=` when it spreads the model over every visible GPU ("auto", "balanced",
+    # "balanced_low_0", "sequential", or a dict naming more than one device): (value, where)
+    device_map: tuple[Any, Location] | None = None
