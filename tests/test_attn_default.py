@@ -1,0 +1,80 @@
+"""The attention a config that names none runs with, at the releases its repository pins (formats/attn_default.py).
+
+review4 #3 (moeru-ai/Moeru-Llama-3-8B lora.yml): Dockerfile `git checkout v0.4.0` of Axolotl plus
+`pip install transformers==4.36.0`, `flash_attention: false`. Axolotl v0.4.0 passes no attn_implementation
+without flash_attention (src/axolotl/utils/models.py:450-470@v0.4.0), so transformers 4.36.0 picks SDPA
+(modeling_utils.py:1309-1313,1473-1481); only a transformers pin below 4.36 makes it eager."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pytest_goblin.formats import load_config
+
+from .findings import audit
+
+LORA = (
+    "base_model: meta-llama/Llama-2-7b-hf\nmodel_type: LlamaForCausalLM\nload_in_8bit: false\nload_in_4bit: false\n"
+    "datasets:\n  - path: mhenrichsen/alpaca_2k_test\n    type: alpaca\nsequence_len: 4096\nsample_packing: true\n"
+    "adapter: lora\nlora_r: 16\nlora_alpha: 32\nlora_dropout: 0.05\nlora_target_linear: true\n"
+    "micro_batch_size: 1\ngradient_accumulation_steps: 4\nnum_epochs: 1\noptimizer: adamw_torch\nlearning_rate: 0.0002\n"
+    "bf16: true\nfp16: false\ngradient_checkpointing: true\nxformers_attention:\nflash_attention: false\noutput_dir: ./out\n"
+)
+
+
+def _docker(transformers: str) -> str:
+    return (
+        "FROM intelanalytics/ipex-llm-xpu:2.1.0-SNAPSHOT\nWORKDIR /workspace\n"
+        "RUN git clone https://github.com/OpenAccess-AI-Collective/axolotl.git\nWORKDIR /workspace/axolotl\n"
+        f"RUN git checkout v0.4.0 && \\\n    rm requirements.txt\nRUN pip install -e . && \\\n    pip install transformers=={transformers}\n"
+    )
+
+
+def _tree(tmp_path: Path, name: str, dockerfile: str | None) -> Path:
+    root = tmp_path / name
+    (root / ".git").mkdir(parents=True)
+    if dockerfile is not None:
+        (root / "Dockerfile").write_text(dockerfile)
+    (root / "lora.yml").write_text(LORA)
+    return root / "lora.yml"
+
+
+def test_axolotl_at_transformers_before_436_runs_eager_and_gets_the_attention_edit(tmp_path: Path) -> None:
+    path = _tree(tmp_path, "old", _docker("4.35.2"))
+    w = load_config(path).workload
+    note = w.sources["attention"].note or ""
+    assert w.attention == "eager" and not w.sources["attention"].explicit
+    assert "axolotl 0.4.0" in note and "transformers==4.35.2 (Dockerfile:8)" in note and "models.py:450-470" in note
+    assert "4.35.2 models/llama/modeling_llama.py:629-633" in note and "None" not in note
+    shown, patch, text = audit(path)
+    assert "attention.sdpa_over_eager" in shown
+    assert [(e.old, e.new) for e in patch.edits if e.field == "attention"] == [("eager", "sdpa")]
+    assert "sdp_attention: true" in text  # Axolotl v0.4.0's own flag (src/axolotl/utils/models.py:301-307)
+
+
+def test_axolotl_040_at_transformers_436_keeps_sdpa_and_names_both_releases(tmp_path: Path) -> None:
+    # the review4 #3 tree as it is: no eager, so no attention edit is invented
+    path = _tree(tmp_path, "moeru", _docker("4.36.0"))
+    w = load_config(path).workload
+    note = w.sources["attention"].note or ""
+    assert w.attention == "sdpa"
+    assert "axolotl 0.4.0 passes no attn_implementation" in note and "transformers==4.36.0 (Dockerfile:8)" in note
+    assert "modeling_utils.py:1309-1313" in note and "None" not in note
+    shown, patch, _ = audit(path)
+    assert "attention.sdpa_over_eager" not in shown
+    assert not [e for e in patch.edits if e.field == "attention" and e.old == "eager"]
+
+
+def test_unpinned_axolotl_says_the_default_is_assumed(tmp_path: Path) -> None:
+    path = _tree(tmp_path, "bare", None)
+    w = load_config(path).workload
+    note = w.sources["attention"].note or ""
+    assert w.attention == "sdpa"
+    assert "no Axolotl release pinned (assumed axolotl 0.18.0" in note and "transformers picks SDPA" in note
+
+
+def test_an_explicit_flag_is_not_a_default(tmp_path: Path) -> None:
+    path = _tree(tmp_path, "flag", _docker("4.35.2"))
+    path.write_text(LORA.replace("flash_attention: false", "sdp_attention: true"))
+    w = load_config(path).workload
+    assert w.attention == "sdpa" and w.sources["attention"].explicit
