@@ -78,3 +78,27 @@ def test_an_explicit_flag_is_not_a_default(tmp_path: Path) -> None:
     path.write_text(LORA.replace("flash_attention: false", "sdp_attention: true"))
     w = load_config(path).workload
     assert w.attention == "sdpa" and w.sources["attention"].explicit
+
+
+TUNE = (
+    "model:\n  _component_: torchtune.models.llama3.lora_llama3_8b\nbatch_size: 2\n"
+    "optimizer:\n  _component_: torch.optim.AdamW\n  lr: 3e-4\ndevice: cuda\n"
+)
+
+
+def test_torchtune_attention_is_sourced_at_the_pinned_release(tmp_path: Path) -> None:
+    notes = {}
+    for name, req in (("old", "torchtune==0.2.1\n"), ("new", "torchtune==0.6.1\n"), ("bare", None)):
+        root = tmp_path / name
+        (root / ".git").mkdir(parents=True)
+        if req is not None:
+            (root / "requirements.txt").write_text(req)
+        (root / "cfg.yaml").write_text(TUNE)
+        w = load_config(root / "cfg.yaml").workload
+        assert w.attention == "sdpa" and not w.sources["attention"].explicit
+        notes[name] = w.sources["attention"].note or ""
+    assert notes["old"].startswith("torchtune 0.2.1 (torchtune==0.2.1, requirements.txt:1)") and "attention.py:218" in notes["old"]
+    assert "no flex attention before 0.3" in notes["old"]
+    assert notes["new"].startswith("torchtune 0.6.1") and "flex attention when packed" in notes["new"] and ":185,212-222@v0.6.1" in notes["new"]
+    assert "no torchtune release pinned, the newest read assumed" in notes["bare"]
+    assert all("None" not in n for n in notes.values())

@@ -198,7 +198,7 @@ class TorchtuneAdapter(Adapter):
             r.explicit("seq_len", positive(value), key, line)
         else:
             r.default("seq_len", 2048, "neither tokenizer.max_seq_len nor dataset.max_seq_len is set: samples are not truncated; 2048 tokens assumed")
-        r.default("attention", "sdpa", f"torchtune attention uses PyTorch SDPA (or flex attention when packed) ({DOCS})")
+        r.default("attention", "sdpa", _attention_note(r))
         r.take(
             "gradient_checkpointing",
             ("enable_activation_checkpointing",),
@@ -341,3 +341,28 @@ class TorchtuneAdapter(Adapter):
                 writes[f"{opt_key}._component_"] = "torch.optim.AdamW"
             return writes
         return None
+
+
+# torchtune's attention is its own module, with no setting: PyTorch SDPA at every release read. torchtune 0.2.1
+# calls nn.functional.scaled_dot_product_attention (torchtune/modules/attention.py:218@v0.2.1); from 0.3 the call
+# goes through _sdpa_or_flex_attention (torchtune/modules/attention_utils.py:166@v0.3.1, :185@v0.6.1), which runs
+# flex attention when a packed dataset passes a BlockMask (:193-199@v0.3.1, :212-222@v0.6.1) and torch has it
+# (_SUPPORTS_FLEX_ATTENTION, torchtune/utils/_import_guard.py:11@v0.3.1).
+_TT_SDPA_ONLY = "torchtune 0.2.1 torchtune/modules/attention.py:218 calls PyTorch SDPA (no flex attention before 0.3)"
+_TT_SDPA_FLEX = "torchtune attention uses PyTorch SDPA, flex attention when packed (torchtune/modules/attention_utils.py:166,193-199@v0.3.1; :185,212-222@v0.6.1)"
+
+
+def _attention_note(r: Reader) -> str:
+    """The source of torchtune's attention at the pinned release; without a pin, the newest read, said as assumed."""
+    from packaging.version import Version
+
+    from ..frameworks.pins import pins
+    from ..frameworks.releases import pinned
+
+    found = pins(r.path, r.text)
+    version = pinned("torchtune", found)
+    if version is None:
+        return f"{_TT_SDPA_FLEX}; no torchtune release pinned, the newest read assumed"
+    pin = found["torchtune"]
+    said = f"torchtune {version} ({pin.spec}, {pin.where})"
+    return f"{said}: {_TT_SDPA_ONLY if Version(version) < Version('0.3') else _TT_SDPA_FLEX}"
