@@ -102,3 +102,31 @@ def test_torchtune_attention_is_sourced_at_the_pinned_release(tmp_path: Path) ->
     assert notes["new"].startswith("torchtune 0.6.1") and "flex attention when packed" in notes["new"] and ":185,212-222@v0.6.1" in notes["new"]
     assert "no torchtune release pinned, the newest read assumed" in notes["bare"]
     assert all("None" not in n for n in notes.values())
+
+
+def _tune_tree(tmp_path: Path, name: str, req: str | None, text: str) -> Path:
+    root = tmp_path / name
+    (root / ".git").mkdir(parents=True)
+    if req is not None:
+        (root / "requirements.txt").write_text(req)
+    (root / "cfg.yaml").write_text("# tune run lora_finetune_single_device --config cfg.yaml\n" + text)
+    return root / "cfg.yaml"
+
+
+def test_torchtune_checkpointing_default_follows_the_pinned_release(tmp_path: Path) -> None:
+    import pytest
+
+    from pytest_goblin.errors import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        load_config(_tune_tree(tmp_path, "old", "torchtune==0.3.1\n", TUNE))
+    said = str(err.value)
+    assert "torchtune 0.3.1 (torchtune==0.3.1, requirements.txt:1) recipe lora_finetune_single_device reads it with no default" in said
+    assert "lora_finetune_single_device.py:245@0.3.1" in said and "ConfigAttributeError" in said and "None" not in said
+    ok = load_config(_tune_tree(tmp_path, "set", "torchtune==0.3.1\n", TUNE + "enable_activation_checkpointing: true\n")).workload
+    assert ok.gradient_checkpointing is True and ok.sources["gradient_checkpointing"].explicit
+    new = load_config(_tune_tree(tmp_path, "new", "torchtune==0.6.1\n", TUNE)).workload
+    note = new.sources["gradient_checkpointing"].note or ""
+    assert new.gradient_checkpointing is False and "off at torchtune 0.6.1" in note and "lora_finetune_single_device.py:161@0.6.1" in note
+    bare = load_config(_tune_tree(tmp_path, "bare", None, TUNE)).workload
+    assert bare.gradient_checkpointing is False and "off at torchtune" not in (bare.sources["gradient_checkpointing"].note or "")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..errors import ConfigError
 from ..frameworks import CITES, tables, torchtune_recipe, tune_run_named
 from ..modelzoo import lookup_model, shape_from_dims
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
@@ -299,6 +300,37 @@ class TorchtuneAdapter(Adapter):
                 if field == "cpu_offload":
                     r.values.pop("offload_params", None)
                     r.sources.pop("offload_params", None)
+        self._checkpointing_at(r, recipe, version, pin)
+
+    @staticmethod
+    def _checkpointing_at(r: Reader, recipe: str, version: str, pin: Any) -> None:
+        """enable_activation_checkpointing unset, at the pinned release (key_history.json): the recipes of
+        0.2.1-0.3.1 (DPO and QAT: -0.4.0) read `cfg.enable_activation_checkpointing` with no default (e.g.
+        recipes/full_finetune_distributed.py:213@0.3.1), and OmegaConf raises ConfigAttributeError on a missing
+        key (omegaconf v2.1.0 omegaconf/dictconfig.py:341,438,470; v2.3.0 :341-358,436-447); from 0.4.0 the
+        recipes default it to False (recipes/full_finetune_distributed.py:199@0.6.1)."""
+        from ..frameworks.releases import default_at
+
+        src = r.sources.get("gradient_checkpointing")
+        if src is None or src.explicit:
+            return
+        got = default_at("torchtune", f"recipe:{recipe}", "enable_activation_checkpointing", version)
+        if got is None:
+            return
+        if isinstance(got.value, dict) and got.value.get("required"):
+            raise ConfigError(
+                r.path,
+                f"no `enable_activation_checkpointing`: torchtune {version} ({pin.spec}, {pin.where}) recipe {recipe} reads it with no default "
+                f"({got.cite}; {got.changed}) and OmegaConf raises ConfigAttributeError on a missing key "
+                "(omegaconf v2.3.0 omegaconf/dictconfig.py:341-358,436-447), so the run stops before training",
+                hint="add `enable_activation_checkpointing: false` (or true) to the config",
+            )
+        if got.value is False:
+            r.default(
+                "gradient_checkpointing",
+                False,
+                f"enable_activation_checkpointing unset: off at torchtune {version} ({pin.spec}, {pin.where}; {got.cite}; {got.changed})",
+            )
 
     @staticmethod
     def _dtype(value: Any) -> str:
