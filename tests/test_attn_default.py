@@ -1,7 +1,7 @@
 """The attention a config that names none runs with, at the releases its repository pins (formats/attn_default.py).
 
 review4 #3 (moeru-ai/Moeru-Llama-3-8B lora.yml): Dockerfile `git checkout v0.4.0` of Axolotl plus
-`pip install transformers==4.36.0`, `flash_attention: false`. Axolotl v0.4.0 passes no attn_implementation
+a pip install of transformers 4.36.0, `flash_attention: false`. Axolotl v0.4.0 passes no attn_implementation
 without flash_attention (src/axolotl/utils/models.py:450-470@v0.4.0), so transformers 4.36.0 picks SDPA
 (modeling_utils.py:1309-1313,1473-1481); only a transformers pin below 4.36 makes it eager."""
 
@@ -80,10 +80,7 @@ def test_an_explicit_flag_is_not_a_default(tmp_path: Path) -> None:
     assert w.attention == "sdpa" and w.sources["attention"].explicit
 
 
-TUNE = (
-    "model:\n  _component_: torchtune.models.llama3.lora_llama3_8b\nbatch_size: 2\n"
-    "optimizer:\n  _component_: torch.optim.AdamW\n  lr: 3e-4\ndevice: cuda\n"
-)
+TUNE = "model:\n  _component_: torchtune.models.llama3.lora_llama3_8b\nbatch_size: 2\noptimizer:\n  _component_: torch.optim.AdamW\n  lr: 3e-4\ndevice: cuda\n"
 
 
 def test_torchtune_attention_is_sourced_at_the_pinned_release(tmp_path: Path) -> None:

@@ -250,7 +250,13 @@ class HFTrainerAdapter(Adapter):
             # transformers 4.x's flag: 4.36.2 modeling_utils.py:1227-1237 and :1269 (deprecated; selects flash_attention_2)
             r.explicit("attention", "flash", k, line)
         ckpt_default, ckpt_note = (
-            (False, "TrainingArguments.gradient_checkpointing unset: off (transformers training_args.py)")
+            (
+                False,
+                (
+                    "TrainingArguments.gradient_checkpointing unset: off at every transformers release read (False at 4.36.2 training_args.py:1175-1176 "
+                    "through 5.22.2 :900; from 5.23.0 it is unset and __post_init__ turns unset into off, 5.25.0 :926-927,1544-1545)"
+                ),
+            )
             if plain
             else _trl_checkpoint_default(r, found.classes)
         )

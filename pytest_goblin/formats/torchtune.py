@@ -381,7 +381,9 @@ class TorchtuneAdapter(Adapter):
 # flex attention when a packed dataset passes a BlockMask (:193-199@v0.3.1, :212-222@v0.6.1) and torch has it
 # (_SUPPORTS_FLEX_ATTENTION, torchtune/utils/_import_guard.py:11@v0.3.1).
 _TT_SDPA_ONLY = "torchtune 0.2.1 torchtune/modules/attention.py:218 calls PyTorch SDPA (no flex attention before 0.3)"
-_TT_SDPA_FLEX = "torchtune attention uses PyTorch SDPA, flex attention when packed (torchtune/modules/attention_utils.py:166,193-199@v0.3.1; :185,212-222@v0.6.1)"
+_TT_SDPA_FLEX = (
+    "torchtune attention uses PyTorch SDPA, flex attention when packed (torchtune/modules/attention_utils.py:166,193-199@v0.3.1; :185,212-222@v0.6.1)"
+)
 
 
 def _attention_note(r: Reader) -> str:
