@@ -105,7 +105,7 @@ TT_LORA = (
     "model:\n  _component_: torchtune.models.llama3.lora_llama3_8b\n  lora_attn_modules: ['q_proj', 'v_proj']\n"
     "tokenizer:\n  _component_: torchtune.models.llama3.llama3_tokenizer\n  path: /tmp/tokenizer.model\n"
     "dataset:\n  _component_: torchtune.datasets.alpaca_dataset\noptimizer:\n  _component_: torch.optim.AdamW\n  lr: 3e-4\n"
-    "batch_size: 2\nepochs: 1\ndtype: bf16\ncompile: false\n"
+    "batch_size: 2\nepochs: 1\ndtype: bf16\ncompile: false\nenable_activation_checkpointing: true\n"
     "# tune run lora_finetune_single_device --config this.yaml\n"
 )
 

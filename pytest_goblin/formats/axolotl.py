@@ -14,6 +14,11 @@ from .hfstyle import PREFERENCE, hf_writes, read_common, read_lora, read_prefere
 from .semantics import Implied, axolotl_precision, read_prequantized, read_world_size
 
 DOCS = "https://docs.axolotl.ai/docs/config-reference.html"
+# where Axolotl leaves attn_implementation unset without a flag (facts in formats/attn_default.py)
+_NO_FLAG_CITE = (
+    "v0.4.0 src/axolotl/utils/models.py:450-470 sets it only under flash_attention; v0.18.0 src/axolotl/loaders/model.py:757-762 "
+    "only when attn_implementation is set, which is unset by default (src/axolotl/utils/schemas/config.py:839-840)"
+)
 _MARKERS = frozenset({"datasets", "micro_batch_size", "sequence_len", "adapter", "num_epochs", "sample_packing", "rl"})
 
 
@@ -228,7 +233,24 @@ class AxolotlAdapter(Adapter):
             if key is not None and as_bool(value):
                 r.explicit("attention", impl, key, line)
                 return
-        r.default("attention", "sdpa", f"no attention flag: transformers' default, SDPA ({DOCS})")
+        self._default_attention(r)
+
+    @staticmethod
+    def _default_attention(r: Reader) -> None:
+        """No attention flag: Axolotl passes no attn_implementation, so the transformers release the run
+        has decides (formats/attn_default.py): eager below 4.36, SDPA from 4.36 on. The Axolotl release
+        is named when one is pinned; without a pin, today's default, said as assumed."""
+        from ..frameworks.pins import pins
+        from ..frameworks.releases import pinned
+        from .attn_default import transformers_attention_default
+
+        version = pinned("axolotl", pins(r.path, r.text))
+        if version is not None:
+            who = f"no attention flag: axolotl {version} passes no attn_implementation then ({_NO_FLAG_CITE})"
+        else:
+            who = f"no attention flag and no Axolotl release pinned (assumed {AXOLOTL_AT}, which passes no attn_implementation then)"
+        value, note, _decided = transformers_attention_default(r, who)
+        r.default("attention", value, note)
 
     def unwritable_reason(self, field: str) -> str:
         if field == "fused_kernels":

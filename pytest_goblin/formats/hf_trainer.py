@@ -250,7 +250,13 @@ class HFTrainerAdapter(Adapter):
             # transformers 4.x's flag: 4.36.2 modeling_utils.py:1227-1237 and :1269 (deprecated; selects flash_attention_2)
             r.explicit("attention", "flash", k, line)
         ckpt_default, ckpt_note = (
-            (False, "TrainingArguments.gradient_checkpointing unset: off (transformers training_args.py)")
+            (
+                False,
+                (
+                    "TrainingArguments.gradient_checkpointing unset: off at every transformers release read (False at 4.36.2 training_args.py:1175-1176 "
+                    "through 5.22.2 :900; from 5.23.0 it is unset and __post_init__ turns unset into off, 5.25.0 :926-927,1544-1545)"
+                ),
+            )
             if plain
             else _trl_checkpoint_default(r, found.classes)
         )
@@ -360,34 +366,9 @@ def _trl_checkpoint_default(r: Reader, classes: tuple[str, ...]) -> tuple[bool, 
     )
 
 
-# transformers picks SDPA for a model that supports it when attn_implementation is unset from 4.36 on
-# (4.36.2 modeling_utils.py:1309-1313 and _check_and_enable_sdpa :1456-1481, Llama _supports_sdpa
-# models/llama/modeling_llama.py:852; 4.41.2 :1478-1480; 4.48.3 :1536-1538; 4.57.6 get_correct_attn_implementation
-# :2696; 5.0.0 :1897; 5.25.0 :1856). 4.35.2 has no SDPA path: LlamaDecoderLayer builds the eager LlamaAttention
-# unless flash-attention 2 is enabled (models/llama/modeling_llama.py:629-633).
-SDPA_DEFAULT_FROM = "4.36"
-
-
 def _attention_default(r: Reader) -> tuple[str, str]:
-    from packaging.version import InvalidVersion, Version
+    """transformers' own default at the pinned release (formats/attn_default.py: SDPA from 4.36, eager before)."""
+    from .attn_default import transformers_attention_default
 
-    from ..frameworks.pins import pins
-
-    newest = (
-        "sdpa",
-        "transformers picks SDPA when attn_implementation is unset (transformers 4.36.2 modeling_utils.py:1309-1313 .. 5.25.0 :1856)",
-    )
-    pin = pins(r.path, r.text).get("transformers")
-    if pin is None or not pin.constraint.startswith("=="):
-        return newest  # a range lets pip install a release with SDPA
-    try:
-        older = Version(pin.constraint[2:].split(",", 1)[0]) < Version(SDPA_DEFAULT_FROM)
-    except InvalidVersion:
-        return newest
-    if not older:
-        return newest
-    return (
-        "eager",
-        f"attn_implementation unset at {pin.spec} ({pin.where}): transformers before 4.36 has no SDPA default; Llama-class models run "
-        "the eager attention unless flash-attention 2 is asked for (4.35.2 models/llama/modeling_llama.py:629-633)",
-    )
+    value, note, _ = transformers_attention_default(r)
+    return value, note

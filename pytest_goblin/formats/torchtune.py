@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..errors import ConfigError
 from ..frameworks import CITES, tables, torchtune_recipe, tune_run_named
 from ..modelzoo import lookup_model, shape_from_dims
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
@@ -198,7 +199,7 @@ class TorchtuneAdapter(Adapter):
             r.explicit("seq_len", positive(value), key, line)
         else:
             r.default("seq_len", 2048, "neither tokenizer.max_seq_len nor dataset.max_seq_len is set: samples are not truncated; 2048 tokens assumed")
-        r.default("attention", "sdpa", f"torchtune attention uses PyTorch SDPA (or flex attention when packed) ({DOCS})")
+        r.default("attention", "sdpa", _attention_note(r))
         r.take(
             "gradient_checkpointing",
             ("enable_activation_checkpointing",),
@@ -299,6 +300,37 @@ class TorchtuneAdapter(Adapter):
                 if field == "cpu_offload":
                     r.values.pop("offload_params", None)
                     r.sources.pop("offload_params", None)
+        self._checkpointing_at(r, recipe, version, pin)
+
+    @staticmethod
+    def _checkpointing_at(r: Reader, recipe: str, version: str, pin: Any) -> None:
+        """enable_activation_checkpointing unset, at the pinned release (key_history.json): the recipes of
+        0.2.1-0.3.1 (DPO and QAT: -0.4.0) read `cfg.enable_activation_checkpointing` with no default (e.g.
+        recipes/full_finetune_distributed.py:213@0.3.1), and OmegaConf raises ConfigAttributeError on a missing
+        key (omegaconf v2.1.0 omegaconf/dictconfig.py:341,438,470; v2.3.0 :341-358,436-447); from 0.4.0 the
+        recipes default it to False (recipes/full_finetune_distributed.py:199@0.6.1)."""
+        from ..frameworks.releases import default_at
+
+        src = r.sources.get("gradient_checkpointing")
+        if src is None or src.explicit:
+            return
+        got = default_at("torchtune", f"recipe:{recipe}", "enable_activation_checkpointing", version)
+        if got is None:
+            return
+        if isinstance(got.value, dict) and got.value.get("required"):
+            raise ConfigError(
+                r.path,
+                f"no `enable_activation_checkpointing`: torchtune {version} ({pin.spec}, {pin.where}) recipe {recipe} reads it with no default "
+                f"({got.cite}; {got.changed}) and OmegaConf raises ConfigAttributeError on a missing key "
+                "(omegaconf v2.3.0 omegaconf/dictconfig.py:341-358,436-447), so the run stops before training",
+                hint="add `enable_activation_checkpointing: false` (or true) to the config",
+            )
+        if got.value is False:
+            r.default(
+                "gradient_checkpointing",
+                False,
+                f"enable_activation_checkpointing unset: off at torchtune {version} ({pin.spec}, {pin.where}; {got.cite}; {got.changed})",
+            )
 
     @staticmethod
     def _dtype(value: Any) -> str:
@@ -341,3 +373,30 @@ class TorchtuneAdapter(Adapter):
                 writes[f"{opt_key}._component_"] = "torch.optim.AdamW"
             return writes
         return None
+
+
+# torchtune's attention is its own module, with no setting: PyTorch SDPA at every release read. torchtune 0.2.1
+# calls nn.functional.scaled_dot_product_attention (torchtune/modules/attention.py:218@v0.2.1); from 0.3 the call
+# goes through _sdpa_or_flex_attention (torchtune/modules/attention_utils.py:166@v0.3.1, :185@v0.6.1), which runs
+# flex attention when a packed dataset passes a BlockMask (:193-199@v0.3.1, :212-222@v0.6.1) and torch has it
+# (_SUPPORTS_FLEX_ATTENTION, torchtune/utils/_import_guard.py:11@v0.3.1).
+_TT_SDPA_ONLY = "torchtune 0.2.1 torchtune/modules/attention.py:218 calls PyTorch SDPA (no flex attention before 0.3)"
+_TT_SDPA_FLEX = (
+    "torchtune attention uses PyTorch SDPA, flex attention when packed (torchtune/modules/attention_utils.py:166,193-199@v0.3.1; :185,212-222@v0.6.1)"
+)
+
+
+def _attention_note(r: Reader) -> str:
+    """The source of torchtune's attention at the pinned release; without a pin, the newest read, said as assumed."""
+    from packaging.version import Version
+
+    from ..frameworks.pins import pins
+    from ..frameworks.releases import pinned
+
+    found = pins(r.path, r.text)
+    version = pinned("torchtune", found)
+    if version is None:
+        return f"{_TT_SDPA_FLEX}; no torchtune release pinned, the newest read assumed"
+    pin = found["torchtune"]
+    said = f"torchtune {version} ({pin.spec}, {pin.where})"
+    return f"{said}: {_TT_SDPA_ONLY if Version(version) < Version('0.3') else _TT_SDPA_FLEX}"
