@@ -96,6 +96,9 @@ def test_a_subprocess_pip_line_pins_but_other_python_text_does_not(tmp_path: Pat
         "serve_modal.py": 'import modal\nimage = modal.Image.debian_slim().pip_install("torchtune==0.3.1")\n',
         "eval_env.sh": "pip install torchtune==0.3.1\n",
         "notes.sh": "# pip install torchtune==0.3.1\necho torchtune==0.3.1\n",
+        # a test module quotes install lines as data (tests/test_attn_default.py's docstring once re-pinned goblin's own corpus)
+        "test_install.py": 'import os\n\nos.system("pip install torchtune==0.3.1")\n',
+        "conftest.py": 'import os\n\nos.system("pip install torchtune==0.3.1")\n',
     }
     cfg = repo(tmp_path, quiet, "full.yaml", TUNE)
     assert "torchtune" not in P.pins(str(cfg))

@@ -862,9 +862,11 @@ def _files_at(folder: Path, names: list[str]) -> list[tuple[Path, str]]:
 
 def _launch_script(name: str) -> bool:
     """A Python file whose install lines are read (`modal_train.py`, `train_torchtune_full.py`): not setup.py (read as
-    packaging), not one named for inference, evaluation or serving (`serve_modal.py`, `eval_gsm8k.py`)."""
+    packaging), not a test module, not one named for inference, evaluation or serving (`serve_modal.py`, `eval_gsm8k.py`)."""
     words = re.sub(r"[_.-]", " ", name[:-3])
-    return name.endswith(".py") and name != "setup.py" and len(name) <= 200 and (_TRAINING.search(words) is not None or not _OFF_TOPIC.search(words))
+    # a test module (`test_*.py`, `*_test.py`, `conftest.py`) quotes install lines as test data, not the environment
+    test = name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
+    return name.endswith(".py") and name != "setup.py" and not test and len(name) <= 200 and (_TRAINING.search(words) is not None or not _OFF_TOPIC.search(words))
 
 
 def _shell_script(name: str) -> bool:
