@@ -117,3 +117,28 @@ def test_a_function_called_twice_takes_no_click_values(tmp_path: Path) -> None:
     twice = CLICK.replace("    train(**kwargs)\n", "    train(**kwargs)\n    train(**kwargs)\n")
     w = load_config(_tree(tmp_path, twice, "python train.py --per-device-train-batch-size 2")).workload
     assert w.micro_batch_size != 2
+
+
+NOTEBOOK = """\
+# Databricks notebook source
+gpu_family = dbutils.widgets.get("gpu_family")
+if gpu_family == "v100":
+    bf16_flag = "--no-bf16"
+else:
+    bf16_flag = "--bf16"
+
+# COMMAND ----------
+
+!python train.py --epochs 2 {bf16_flag}
+"""
+
+
+def test_a_run_time_word_holds_back_only_the_options_it_may_pass(tmp_path: Path) -> None:
+    path = _tree(tmp_path, CLICK.replace('"--gradient-checkpointing", is_flag=True', '"--gradient-checkpointing/--no-gc", default=True'), None)
+    (tmp_path / "train_nb.py").write_text(NOTEBOOK)
+    w = load_config(path).workload
+    notes = " ".join(w.notes)
+    assert "click option `--bf16` (line 25) is not written on the launch line" in notes
+    assert "the launcher sets it to `--no-bf16` or `--bf16`" in notes
+    assert w.gradient_checkpointing is True and w.sources["gradient_checkpointing"].line == 26  # `$EXTRA` never passes it: the default
+    assert "`--gradient-checkpointing`" not in notes and "None" not in notes

@@ -24,8 +24,13 @@ A click group (`@click.group()`) runs the command its first word names: goblin d
 from __future__ import annotations
 
 import ast
+import json
+import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+MAX_LAUNCHER_BYTES = 4_000_000  # a launcher larger than this is not read for a variable's values
 
 CLICK_AT = "click 8.5.1 click/core.py:3264-3323 (Option._parse_decls), :3083-3113, :3166-3170, :3326-3346"
 CLICK_BOOL_AT = "click 8.5.1 click/types.py:819-836 (BoolParamType.bool_states)"
@@ -211,3 +216,59 @@ def convert_word(raw: str, kind: str) -> tuple[bool, Any]:
     if kind == "str":
         return True, raw
     return False, None
+
+
+_WORD_VAR = re.compile(r"^\$\{?([A-Za-z_]\w{0,63})\}?$")
+
+
+def launcher_source(path: Path) -> str:
+    """The launcher's text as code: a notebook's code cells joined, else the file ("" when unreadable)."""
+    try:
+        if path.stat().st_size > MAX_LAUNCHER_BYTES:
+            return ""
+        text = path.read_text(errors="replace")
+    except OSError:
+        return ""
+    if path.suffix.lower() != ".ipynb":
+        return text
+    try:
+        cells = json.loads(text).get("cells", [])
+    except (ValueError, AttributeError):
+        return ""
+    out: list[str] = []
+    for cell in cells if isinstance(cells, list) else []:
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            src = cell.get("source", "")
+            out.append("".join(src) if isinstance(src, list) else str(src))
+    return "\n".join(out)
+
+
+def word_values(word: str, source: str) -> list[str] | None:
+    """The strings a launch-line word that is a variable (`$EXTRA`, `${bf16_flag}`) can take: every assignment of
+    that name in the launcher is a quoted literal (`bf16_flag = "--bf16 false"` under an if, `--bf16 true` under
+    its else). None when the word is no variable, the name is never assigned there, or one assignment is anything
+    else (computed, appended to, read from the environment)."""
+    m = _WORD_VAR.match(word)
+    if m is None:
+        return None
+    name = re.escape(m.group(1))
+    assign = re.compile(rf"^\s*(?:export\s+|local\s+)?{name}\s*(\+?=)\s*(.*?)\s*$")
+    literal = re.compile(r"""^(["'])([^"'$`{}\\]*)\1$""")
+    values: list[str] = []
+    for row in source.splitlines():
+        hit = assign.match(row)
+        if hit is None:
+            if re.search(rf"(?<![\w.]){name}\s*(\+=|:=)|\bread\b.*\b{name}\b|\bfor\s+{name}\b", row):
+                return None
+            continue
+        lit = literal.match(hit.group(2))
+        if hit.group(1) != "=" or lit is None:
+            return None
+        values.append(lit.group(2))
+    return values or None
+
+
+def may_pass(values: list[str], opt: ClickOption) -> bool:
+    """Whether one of the strings holds one of the option's option strings as a word (`--bf16`, `--bf16=x`)."""
+    names = set(opt.opts) | set(opt.secondary)
+    return any(w.split("=", 1)[0] in names for v in values for w in v.split())

@@ -1088,8 +1088,15 @@ class _CommandLine:
             return True, value, Location(None, line, file=self.launch.file, fixed=f"{written} is passed by {where}: change it {IN_LAUNCH_LINE}")
         loose = [w for w, _ in (self.launch.loose if self.launch else ()) if unresolved(w)]
         if loose and self.launch is not None:
+            # `{bf16_flag}` that the launcher sets only to "--bf16 false" / "--bf16 true": it cannot pass `--gradient-checkpointing`
+            source = pyclick.launcher_source(Path(self.launch.file))
+            loose = [w for w in loose if (values := pyclick.word_values(w, source)) is None or pyclick.may_pass(values, opt)]
+        if loose and self.launch is not None:
+            values = pyclick.word_values(loose[0], source)
+            takes = f" (the launcher sets it to {' or '.join(f'`{v}`' for v in values)} by code goblin does not evaluate)" if values else ""
             self.notes.append(
-                f"the {said} is not written on the launch line at {self.launch.where()}, but its word `{loose[0]}` is set at run time and may pass it; not read"
+                f"the {said} is not written on the launch line at {self.launch.where()}, but its word `{loose[0]}` is set at run time"
+                f"{takes} and may pass it; not read"
             )
             return False, None, None
         if opt.default is None:
