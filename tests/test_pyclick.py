@@ -142,3 +142,18 @@ def test_a_run_time_word_holds_back_only_the_options_it_may_pass(tmp_path: Path)
     assert "the launcher sets it to `--no-bf16` or `--bf16`" in notes
     assert w.gradient_checkpointing is True and w.sources["gradient_checkpointing"].line == 26  # `$EXTRA` never passes it: the default
     assert "`--gradient-checkpointing`" not in notes and "None" not in notes
+
+
+def test_a_multiple_option_takes_every_word_and_an_explicit_name(tmp_path: Path) -> None:
+    from pytest_goblin.formats.python import read_script
+
+    script = CLICK.replace(
+        '@click.option("--bf16/--no-bf16", default=False)',
+        '@click.option("--bf16/--no-bf16", default=False)\n@click.option("--report", "report_to", multiple=True)',
+    )
+    script = script.replace("def train(*, ", "def train(*, report_to, ").replace("        bf16=bf16,\n", "        bf16=bf16,\n        report_to=report_to,\n")
+    path = _tree(tmp_path, script, "python train.py --report wandb --report tensorboard --epochs 1 --epochs 4")
+    s = read_script(path, path.read_text())
+    assert s.values["report_to"] == ["wandb", "tensorboard"]
+    assert s.values["num_train_epochs"] == 4  # the last occurrence, as click's "store" keeps
+    assert s.where["num_train_epochs"].fixed and "`--epochs 4`" in s.where["num_train_epochs"].fixed
