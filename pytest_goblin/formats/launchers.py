@@ -2019,6 +2019,9 @@ class ScriptLaunch:
     # arguments as written, each with its physical line (`finetune.py data/ THUDM/glm-4-9b-chat configs/lora.yaml`)
     positional: list[tuple[str, int]] = field(default_factory=list)
     lists: dict[str, list[str]] = field(default_factory=dict)  # `--k v1 v2 ...`: every word (pyargs.flag_lists)
+    # words after the script's name that are neither a flag nor a flag's value (pyargs.loose_words), with the
+    # command's first line: `{bf16_flag}` / `$EXTRA_ARGS` may hold further flags
+    loose: list[tuple[str, int]] = field(default_factory=list)
 
     def where(self, line: int | None = None) -> str:
         if self.place and (line is None or line == self.line):
@@ -2052,7 +2055,7 @@ def find_script_launch(script_path: str | Path, naming: Path | None = None, pref
     `deepspeed train.py ...`), with the words after the script's name read as its flags; with `naming`,
     the first such line whose words after the script name that config file (real path), or the one at
     `prefer` (launcher's real path, line, notebook place: the line the config's topology was read from)."""
-    from .pyargs import _STOP, flag_lists, passed_flags
+    from .pyargs import _STOP, flag_lists, loose_words, passed_flags
 
     absolute = Path(os.path.abspath(script_path))
     script = Path(os.path.realpath(absolute))
@@ -2109,6 +2112,7 @@ def find_script_launch(script_path: str | Path, naming: Path | None = None, pref
                 positional=positional,
                 others=others,
                 lists=flag_lists(line.tokens[at + 1 :]),
+                loose=[(w, line.line) for w in loose_words(line.tokens[at + 1 :])],
             )
     return found
 

@@ -250,6 +250,24 @@ def passed_flags(tokens: tuple[str, ...]) -> list[tuple[str, str | None]]:
     return out
 
 
+def loose_words(tokens: tuple[str, ...]) -> list[str]:
+    """The words after the script name, up to a shell operator, that passed_flags reads neither as a flag nor as
+    a flag's value (`{bf16_flag}` after `--lr 5e-6`: a variable that may hold further flags)."""
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if _STOP.match(tok):
+            break
+        if tok.startswith("-") and not _number(tok):
+            if "=" not in tok and i + 1 < len(tokens) and (not tokens[i + 1].startswith("-") or _number(tokens[i + 1])) and not _STOP.match(tokens[i + 1]):
+                i += 1
+        else:
+            out.append(tok)
+        i += 1
+    return out
+
+
 def flag_lists(tokens: tuple[str, ...]) -> dict[str, list[str]]:
     """`--k v1 v2 ...`: the flags followed by two or more words before the next `-` word or a shell operator, with
     those words (`--lora_target_modules q_proj k_proj v_proj`); passed_flags reads only the first. An

@@ -29,6 +29,7 @@ from ..frameworks import tables
 from ..redact import flag_values, is_secret_name, masks_by_value
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from ..yamlio import get_path, learn_secrets
+from . import pyclick
 from .base import IN_LAUNCH_LINE, Reader, as_bool, ignored_rules, model_from, stamp_framework, stamp_versions
 from .hf_trainer import HFTrainerAdapter
 from .hfstyle import TA_DOCS, hf_writes, read_preference
@@ -253,7 +254,7 @@ def read_script(path: Path, text: str) -> Script:
     parents = {id(child): parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
 
     def entry(fn: ast.FunctionDef | ast.AsyncFunctionDef, arg: ast.arg) -> tuple[bool, Any] | None:
-        found = cli.fire_value(fn, arg)
+        found = cli.entry_value(fn, arg)
         return None if found is None else found[:2]
 
     ev = Evaluator(tree, parents, lambda n: base(n)[:2], entry)
@@ -262,7 +263,7 @@ def read_script(path: Path, text: str) -> Script:
         """`base`, then a function parameter (what the script's calls pass it) or a simple expression of
         known values (`args.bits == 4`, `torch.float32 if args.fp32 else torch.bfloat16`; pyeval.py)."""
         param = ev.parameter(node) if isinstance(node, ast.Name) else None
-        if param is not None and (fired := cli.fire_value(param[0], param[2])) is not None:
+        if param is not None and (fired := cli.entry_value(param[0], param[2])) is not None:
             return fired
         if param is None:
             ok, value, loc = base(node)
@@ -582,7 +583,11 @@ class _CommandLine:
                 for f, a in dc.fields.items():
                     self.fields.setdefault(f, a)  # a subclass's field overrides its base's
         self.fire = _fire_entry_points(tree)
-        self.launch = find_script_launch(path) if (self.options or self.parser_call is not None or self.fire) else None
+        self.consts = consts
+        self.click, why = pyclick.click_command(tree)
+        if why:
+            self.notes.append(why)
+        self.launch = find_script_launch(path) if (self.options or self.parser_call is not None or self.fire or self.click) else None
         if self.launch is None and (self.options or self.parser_call is not None):
             self.launch = self._wrapper_launch()
         self.passed: dict[str, tuple[str | None, int]] = {}
@@ -1040,6 +1045,72 @@ class _CommandLine:
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
             return False, None, None
         return True, value, Location(default, default.lineno)
+
+    def entry_value(self, fn: ast.FunctionDef | ast.AsyncFunctionDef, arg: ast.arg) -> tuple[bool, Any, Location | None] | None:
+        """A parameter's value from the command line: a fire entry point's, else a click command's (or of the
+        function the command hands its `**kwargs` to); None when `fn` takes none from the command line."""
+        fired = self.fire_value(fn, arg)
+        return fired if fired is not None else self.click_value(fn, arg)
+
+    def click_value(self, fn: ast.FunctionDef | ast.AsyncFunctionDef, arg: ast.arg) -> tuple[bool, Any, Location | None] | None:
+        """A parameter filled by a click option (pyclick.py, CLICK_AT): of the command function, or of the one
+        function it calls with its `**kwargs` unchanged. The launch line's last `--opt value` (every one for
+        multiple=True; `--x` True / `--no-x` False for a flag), else the option's default; unknown (with a note)
+        when the value is a variable the launcher sets at run time, a word of the line is such a variable (it may
+        pass the option), or the default is code goblin does not evaluate. None when no click option fills it."""
+        if self.click is None:
+            return None
+        if fn is not self.click.fn and not pyclick.forwarded(self.tree, self.click, fn):
+            return None
+        opt = self.click.params.get(arg.arg)
+        if opt is None:
+            return None
+        said = f"click option `{(opt.opts or (opt.name,))[0]}` (line {opt.line})"
+        hits = [(f, v, line) for f, v, line in (self.launch.flags if self.launch and not opt.argument else ()) if f in opt.opts or f in opt.secondary]
+        if hits and self.launch is not None:
+            flag, raw, line = hits[-1]
+            self.used.update(f for f, _, _ in hits)
+            where = self.launch.where(line)
+            value: Any
+            if opt.is_flag:
+                value, written = flag in opt.opts, f"`{flag}`"
+            else:
+                written = f"`{flag}{'' if raw is None else ' ' + raw}`"
+                words = [v for _, v, _ in hits] if opt.multiple else [raw]
+                if any(w is None or unresolved(w) for w in words):
+                    self.notes.append(f"{written} at {where} for the {said}: the value is set at run time; not read")
+                    return False, None, None
+                read = [pyclick.convert_word(w, opt.kind) for w in words if w is not None]
+                if not all(ok for ok, _ in read):
+                    self.notes.append(f"{written} at {where} for the {said}: not read as {opt.kind or 'its type'}")
+                    return False, None, None
+                value = [v for _, v in read] if opt.multiple else read[0][1]
+            return True, value, Location(None, line, file=self.launch.file, fixed=f"{written} is passed by {where}: change it {IN_LAUNCH_LINE}")
+        loose = [w for w, _ in (self.launch.loose if self.launch else ()) if unresolved(w)]
+        if loose and self.launch is not None:
+            # `{bf16_flag}` that the launcher sets only to "--bf16 false" / "--bf16 true": it cannot pass `--gradient-checkpointing`
+            source = pyclick.launcher_source(Path(self.launch.file))
+            loose = [w for w in loose if (values := pyclick.word_values(w, source)) is None or pyclick.may_pass(values, opt)]
+        if loose and self.launch is not None:
+            values = pyclick.word_values(loose[0], source)
+            takes = f" (the launcher sets it to {' or '.join(f'`{v}`' for v in values)} by code goblin does not evaluate)" if values else ""
+            self.notes.append(
+                f"the {said} is not written on the launch line at {self.launch.where()}, but its word `{loose[0]}` is set at run time"
+                f"{takes} and may pass it; not read"
+            )
+            return False, None, None
+        if opt.default is None:
+            if opt.is_flag and opt.kind == "bool" and not opt.required:
+                return True, False, Location(None, opt.line, fixed=f"the {said} is a flag the launch line does not pass: False ({pyclick.CLICK_AT})")
+            if opt.multiple:
+                return True, [], Location(None, opt.line, fixed=f"the {said} is not passed: an empty list")
+            self.notes.append(f"the {said} has no default" + (" and its launch line does not pass it" if self.launch else "") + "; not read")
+            return False, None, None
+        ok, value, node = _literal(opt.default, self.consts)
+        if not ok:
+            self.notes.append(f"the default `{ast.unparse(opt.default)[:60]}` of the {said} is computed by code; not read")
+            return False, None, None
+        return True, value, Location(node, node.lineno)
 
     def _passed(self, arg: Arg) -> tuple[str, str | None, int] | None:
         dashed = tuple(f"--{arg.dest.replace('_', '-')}" for _ in (1,) if arg.origin == "dataclass" and "_" in arg.dest)
