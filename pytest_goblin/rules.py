@@ -844,8 +844,11 @@ def holds(p: Predicate, f: dict[str, Any]) -> bool:
 
 
 def applicable(w: WorkloadConfig, hw: Hardware, rules: tuple[Rule, ...] | list[Rule], host: dict[str, Any] | None = None) -> list[Rule]:
+    """The rules whose premises hold; a rule reading a field the config sets in code goblin could not evaluate
+    (`FieldSource.unread`) is not judged: its premise would be the default goblin assumed, not the run's value."""
     f = facts(w, hw, host)
-    return [r for r in rules if all(holds(p, f) for p in r.applies_when)]
+    unread = {name for name, src in w.sources.items() if src.unread}
+    return [r for r in rules if not any(p.fact in unread for p in r.applies_when) and all(holds(p, f) for p in r.applies_when)]
 
 
 _WORD = re.compile(r"[a-z0-9]+")

@@ -33,6 +33,9 @@ class FieldSource(Model):
     line: int | None = None  # 1-based
     explicit: bool = False
     note: str | None = None  # for defaults: which framework default and where it is documented
+    # the config sets this field in code goblin cannot evaluate (`bf16=bf16` from a launcher variable set at run
+    # time): the value is the default assumed for the projection, and no rule judges it (rules.applicable)
+    unread: bool = False
 
 
 class ModelShape(Model):

@@ -50,3 +50,6 @@ class Script:
     # the model load's `device_map=` when it spreads the model over every visible GPU ("auto", "balanced",
     # "balanced_low_0", "sequential", or a dict naming more than one device): (value, where)
     device_map: tuple[Any, Location] | None = None
+    # TrainingArguments-like keywords whose value is computed at run time (`bf16=bf16` from a value goblin cannot
+    # evaluate): key -> the keyword's line; their fields are unread (schemas.FieldSource.unread)
+    computed: dict[str, int] = field(default_factory=dict)

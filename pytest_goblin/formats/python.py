@@ -306,6 +306,7 @@ def read_script(path: Path, text: str) -> Script:
                         s.where[kw.arg] = loc
                     else:
                         s.notes.append(f"line {kw.value.lineno}: {kw.arg} is computed at run time; the trainer default is assumed")
+                        s.computed[kw.arg] = kw.value.lineno
             elif (
                 name == "from_pretrained"
                 and s.model_call is None
@@ -1666,6 +1667,41 @@ def _weights_assumed(r: _ScriptReader, script: Script) -> None:
     r.notes.append(note)
 
 
+# The workload field each TrainingArguments-like keyword sets (formats/hfstyle.py reads them by these names)
+_FIELD_OF_KEY = {
+    "bf16": "precision",
+    "fp16": "precision",
+    "per_device_train_batch_size": "micro_batch_size",
+    "gradient_accumulation_steps": "gradient_accumulation",
+    "gradient_checkpointing": "gradient_checkpointing",
+    "optim": "optimizer",
+    "torch_compile": "torch_compile",
+    "dataloader_num_workers": "dataloader_workers",
+    "dataloader_pin_memory": "pin_memory",
+    "max_length": "seq_len",
+    "max_seq_length": "seq_len",
+    "packing": "sample_packing",
+}
+
+
+def _unread_fields(r: _ScriptReader, script: Script, path: Path) -> None:
+    """A field whose keyword the script computes at run time (databrickslabs/dolly training/trainer.py:245-246
+    `fp16=fp16, bf16=bf16` from a click option its notebook launcher sets from a widget) keeps the default for the
+    projection, said as assumed, and is unread: no rule judges it (a "train in bf16 instead of fp32" finding on an
+    fp32 goblin only assumed would be wrong). A value read elsewhere (the launch line, a literal) stands."""
+    keys: dict[str, list[str]] = {}
+    for key, line in script.computed.items():
+        if (name := _FIELD_OF_KEY.get(key)) is not None and key not in script.values:
+            keys.setdefault(name, []).append(f"`{key}=` (line {line})")
+    for name, said in keys.items():
+        src = r.sources.get(name)
+        if src is None or src.explicit or src.unread:
+            continue
+        note = f"{' and '.join(said)} in {path.name} computed at run time: {name} {r.values.get(name)} is the default assumed, and no rule judges it"
+        r.sources[name] = src.model_copy(update={"unread": True, "note": f"{note}; the default: {src.note}" if src.note else note})
+        r.notes.append(note)
+
+
 def _trainer_class(r: _ScriptReader, path: Path) -> None:
     """The trainer class the script builds sets the preference method its config class did not (a script
     passing TrainingArguments to DPOTrainer, or building a repository subclass of TRL's ORPOTrainer)."""
@@ -1727,6 +1763,7 @@ class PythonAdapter(HFTrainerAdapter):
 
             loop_defaults(r)
         _weights_assumed(r, script)
+        _unread_fields(r, script, path)
         _trainer_class(r, path)
         if not r.values.get("sample_packing") and r.values.get("packing_blocked") is None:
             # a script that packs its own batches, or whose TRL raises on packing with its collator (formats/own_packing.py)

@@ -866,7 +866,9 @@ def _launch_script(name: str) -> bool:
     words = re.sub(r"[_.-]", " ", name[:-3])
     # a test module (`test_*.py`, `*_test.py`, `conftest.py`) quotes install lines as test data, not the environment
     test = name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
-    return name.endswith(".py") and name != "setup.py" and not test and len(name) <= 200 and (_TRAINING.search(words) is not None or not _OFF_TOPIC.search(words))
+    return (
+        name.endswith(".py") and name != "setup.py" and not test and len(name) <= 200 and (_TRAINING.search(words) is not None or not _OFF_TOPIC.search(words))
+    )
 
 
 def _shell_script(name: str) -> bool:
