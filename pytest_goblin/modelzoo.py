@@ -124,6 +124,17 @@ _TABLE: tuple[_Row, ...] = (
     # DeepSeek-V3 / R1: 671B total, 37B active (DeepSeek-R1 README); shape from DeepseekV3 config.json
     # (61 layers, 7168 wide, 128 heads, MoE experts 2048 wide, vocabulary 129280).
     _Row(r"deepseek-(v3|r1)(?!-distill)", "deepseek-v3", 671.0, 61, 7168, 128, 128, 2048, 129280, 37.0, 256, 8),
+    # DeepSeek-V2-Lite (and its chat / converted copies): MaxText's config of it, 27 layers (the first dense, MLP 10944), 2048
+    # wide, 16 heads (MLA, kv_lora_rank 512, no q_lora), 64 routed experts 1408 wide, 6 per token, 2 shared, vocabulary
+    # 102400, logits not via the embedding: untied (AI-Hypercomputer/maxtext MaxText/configs/models/deepseek2-16b.yml:3-31
+    # @0ed7bd529b9d). 15.71B total / 2.66B active counted from transformers 5.25.0 DeepseekV2ForCausalLM on the meta
+    # device with those values (the active share: all but the routed experts, plus 6/64 of them).
+    _Row(r"deepseek-v2-lite(?![\d.])", "deepseek-v2", 15.71, 27, 2048, 16, 16, 1408, 102400, 2.66, 64, 6),
+    # Mistral Small 4 (119B): transformers 5.25.0 Mistral4Config's defaults are mistralai/Mistral-Small-4-119B-2603's
+    # (models/mistral4/configuration_mistral4.py:23 auto_docstring checkpoint, :71-91): 36 layers, 4096 wide, 32 heads
+    # (MLA, 32 KV heads), 128 routed experts 2048 wide, 4 per token, 1 shared, vocabulary 131072, untied. 118.97B total /
+    # 6.63B active counted from Mistral4ForCausalLM on the meta device (the text decoder; the vision tower is not counted).
+    _Row(r"mistral-small-4-119b", "mistral4", 118.97, 36, 4096, 32, 32, 2048, 131072, 6.63, 128, 4),
     _Row(r"gpt-oss-120b", "gpt-oss", 117.0, 36, 2880, 64, 8, 2880, 201088, 5.1, 128, 4),
     _Row(r"gpt-oss-20b", "gpt-oss", 21.0, 24, 2880, 64, 8, 2880, 201088, 3.6, 32, 4),
     # Llama 4 Scout: 17B active of ~109B total (transformers' Llama4 docs); text shape from its config.json
@@ -246,6 +257,16 @@ _UNMODELLED: tuple[tuple[re.Pattern[str], str, str], ...] = (
         "kimi-linear",
         "Kimi Linear is a hybrid of Kimi Delta Attention linear-attention layers and full-attention layers "
         "(transformers 5.25.0 kimi_linear/configuration_kimi_linear.py:105-123, modeling_kimi_linear.py:468)",
+    ),
+    (
+        # Granite 4.0 Tiny Preview: IBM's own model notes call it a "fine-grained hybrid mixture-of-experts" model
+        # (IBM/gguf resources/ollama/granite4.0/README.md:3@3833baa31d3b) and transformers' GraniteMoeHybrid page runs it
+        # (docs/source/en/model_doc/granitemoehybrid.md@03eac6f6d2af). Only the preview names: other Granite 4.0 models
+        # (the dense micro ones) share the class with attention layers only.
+        re.compile(r"granite-4[.-]0-tiny-(base-)?preview"),
+        "granitemoehybrid",
+        "Granite 4.0 Tiny Preview (GraniteMoeHybrid) interleaves Mamba-2 state-space layers with MoE attention layers "
+        "(transformers 5.25.0 granitemoehybrid/configuration_granitemoehybrid.py:54,95-104, modeling_granitemoehybrid.py:1058-1070)",
     ),
     (
         re.compile(r"(^|/)lfm2-"),
