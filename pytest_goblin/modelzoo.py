@@ -112,6 +112,14 @@ _GROWN: tuple[_Row, ...] = (
     # auto_docstring checkpoint, :55-68): 40 layers, 4096 wide, 32 heads, 2 KV heads of 128, MLP 13696, vocabulary
     # 151552, untied. 9.40B computed. glm-4-9b-chat-1m has 4 KV heads and the base glm-4-9b is not cited: no row.
     _dense(r"(^|/)glm-4-9b-chat(-hf)?$", "glm", 40, 4096, 32, 2, 13696, 151552, tied=False),
+    # Magistral Small 2506 / 2507 (text-only MistralForCausalLM): "building upon Mistral Small 3.1 (2503)" (the
+    # Magistral-Small-2506 model card, copied in WillIsback/sportsee docs/magistral-small.md:3@6236c44607df), whose text
+    # decoder transformers 5.25.0 Mistral3Config carries as its defaults (models/mistral3/configuration_mistral3.py:24
+    # checkpoint mistralai/Mistral-Small-3.1-24B-Instruct-2503, :57-71): 40 layers, 5120 wide, 32 heads of 128, 8 KV heads,
+    # MLP 32768, vocabulary 131072; MistralConfig unties (models/mistral/configuration_mistral.py:77). 23.57B computed, the
+    # 23.6B oumi gives Magistral Small 2507 (oumi-ai/oumi configs/recipes/mistral_magistral/README.md:9-10@36cfa19a16a6).
+    # Magistral-Small-2509 adds a vision tower: no row.
+    _dense(r"magistral-small-250[67](?!\d)", "mistral", 40, 5120, 32, 8, 32768, 131072, tied=False, head_dim=128),
 )
 
 # Patterns run on the lower-cased name with "_" turned into "-"; first match wins,

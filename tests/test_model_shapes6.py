@@ -24,6 +24,22 @@ def _empty_hf_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
 
 
 @pytest.mark.parametrize(
+    ("name", "family", "params_b", "dims"),
+    [
+        # (layers, hidden, heads, KV heads, intermediate, vocabulary)
+        ("mistralai/Magistral-Small-2506", "mistral", 23.57, (40, 5120, 32, 8, 32768, 131072)),
+        ("mistralai/Magistral-Small-2507", "mistral", 23.57, (40, 5120, 32, 8, 32768, 131072)),
+    ],
+)
+def test_dense_models_the_configs_name_have_their_config_shapes(name: str, family: str, params_b: float, dims: tuple[int, ...]) -> None:
+    m = lookup_model(name)
+    assert m.known and m.family == family and m.inferred is None and m.n_experts is None
+    assert (m.n_layers, m.hidden, m.n_heads, m.n_kv_heads, m.intermediate, m.vocab) == dims
+    assert m.params_b == pytest.approx(params_b, abs=0.01)
+    assert shape_assumption(m) is None
+
+
+@pytest.mark.parametrize(
     ("name", "family", "params_b", "active_b", "experts", "dims"),
     [
         # (layers, hidden, heads, KV heads, expert MLP width, vocabulary)
@@ -60,7 +76,9 @@ def test_moe_models_the_configs_name_have_their_config_shapes(
         ("deepseek-ai/DeepSeek-V2-Chat", "deepseek-v2"),
         ("mistralai/Mistral-Small-3.1-24B-Instruct-2503", "mistral4"),  # a dense 24B
         ("mistralai/Mistral-Small-24B-Instruct-2501", "mistral4"),
-        ("ibm-granite/granite-4.0-micro", "granitemoehybrid"),  # a dense Granite 4.0
+        ("ibm-granite/granite-4.0-micro", "granitemoehybrid"),
+        ("mistralai/Magistral-Small-2509", "mistral"),  # adds a vision tower
+        ("mistralai/Magistral-Medium-2506", "mistral"),  # a dense Granite 4.0
     ],
 )
 def test_near_names_do_not_take_those_rows(name: str, not_family: str) -> None:
