@@ -64,6 +64,9 @@ _GROWN: tuple[_Row, ...] = (
     _dense(r"code-?llama-13b", "llama2", 40, 5120, 40, 40, 13824, 32016, tied=False),  # MLC :106
     _dense(r"code-?llama-34b", "llama2", 48, 8192, 64, 8, 22016, 32016, tied=False),  # MLC :131
     _dense(r"tinyllama-1[.-]1b", "llama", 22, 2048, 32, 4, 5632, 32000, tied=False),  # MLC :180 (chat v1.0)
+    # TinyLlama_v1.1 has the same numbers: the config.json of TinyLlama/TinyLlama_v1.1 kept as a test fixture in a copy of
+    # ai-dynamo/dynamo (connorcarpenter15/dynamo lib/llm/tests/data/sample-models/TinyLlama_v1.1/config.json:9-22@784c97659bdf).
+    _dense(r"tinyllama-v1[.-]1(?![\d.])", "llama", 22, 2048, 32, 4, 5632, 32000, tied=False),
     _dense(r"mistral-7b-(instruct-)?v0[.-]3", "mistral", 32, 4096, 32, 8, 14336, 32768, tied=False),  # MLC :228
     _dense(r"(^|/)gpt-?2$", "gpt2", 12, 768, 12, 12, 3072, 50257, tied=True, gated=False),  # MLC :308; n_inner unset: 4 x n_embd
     _dense(r"(^|/)gpt-?2-medium$", "gpt2", 24, 1024, 16, 16, 4096, 50257, tied=True, gated=False),  # MLC :332
@@ -112,6 +115,10 @@ _GROWN: tuple[_Row, ...] = (
     # auto_docstring checkpoint, :55-68): 40 layers, 4096 wide, 32 heads, 2 KV heads of 128, MLP 13696, vocabulary
     # 151552, untied. 9.40B computed. glm-4-9b-chat-1m has 4 KV heads and the base glm-4-9b is not cited: no row.
     _dense(r"(^|/)glm-4-9b-chat(-hf)?$", "glm", 40, 4096, 32, 2, 13696, 151552, tied=False),
+    # Gemma 3 270M: Google DeepMind's gemma library, 18 layers, 640 wide, 4 heads of 256, 1 KV head, MLP 2048, vocabulary
+    # 262144 (google-deepmind/gemma gemma/gm/nn/_gemma.py:33 and class Gemma3_270M@9fec24caa489); tied, as the other
+    # Gemma 3 rows. 0.27B computed, the model's name.
+    _dense(r"gemma-?3-270m", "gemma3", 18, 640, 4, 1, 2048, 262144, tied=True, head_dim=256),
     # Magistral Small 2506 / 2507 (text-only MistralForCausalLM): "building upon Mistral Small 3.1 (2503)" (the
     # Magistral-Small-2506 model card, copied in WillIsback/sportsee docs/magistral-small.md:3@6236c44607df), whose text
     # decoder transformers 5.25.0 Mistral3Config carries as its defaults (models/mistral3/configuration_mistral3.py:24

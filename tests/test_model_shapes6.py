@@ -27,6 +27,9 @@ def _empty_hf_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     ("name", "family", "params_b", "dims"),
     [
         # (layers, hidden, heads, KV heads, intermediate, vocabulary)
+        ("TinyLlama/TinyLlama_v1.1", "llama", 1.10, (22, 2048, 32, 4, 5632, 32000)),
+        ("google/gemma-3-270m-it", "gemma3", 0.27, (18, 640, 4, 1, 2048, 262144)),
+        ("google/gemma-3-270m", "gemma3", 0.27, (18, 640, 4, 1, 2048, 262144)),
         ("mistralai/Magistral-Small-2506", "mistral", 23.57, (40, 5120, 32, 8, 32768, 131072)),
         ("mistralai/Magistral-Small-2507", "mistral", 23.57, (40, 5120, 32, 8, 32768, 131072)),
     ],
@@ -77,7 +80,9 @@ def test_moe_models_the_configs_name_have_their_config_shapes(
         ("mistralai/Mistral-Small-3.1-24B-Instruct-2503", "mistral4"),  # a dense 24B
         ("mistralai/Mistral-Small-24B-Instruct-2501", "mistral4"),
         ("ibm-granite/granite-4.0-micro", "granitemoehybrid"),
-        ("mistralai/Magistral-Small-2509", "mistral"),  # adds a vision tower
+        ("mistralai/Magistral-Small-2509", "mistral"),
+        ("google/gemma-3n-E2B-it", "gemma3"),  # Gemma 3n, another architecture
+        ("google/gemma-3-27m", "gemma3"),  # no such size: not the 270M  # adds a vision tower
         ("mistralai/Magistral-Medium-2506", "mistral"),  # a dense Granite 4.0
     ],
 )
