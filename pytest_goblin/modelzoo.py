@@ -94,6 +94,12 @@ _GROWN: tuple[_Row, ...] = (
     _dense(r"pythia-2[.-]8b", "gpt-neox", 32, 2560, 32, 32, 10240, 50304, tied=False, gated=False),  # GP EleutherAI/pythia-2.8b
     _dense(r"pythia-6[.-]9b", "gpt-neox", 32, 4096, 32, 32, 16384, 50432, tied=False, gated=False),  # GP EleutherAI/pythia-6.9b
     _dense(r"pythia-12b", "gpt-neox", 36, 5120, 40, 40, 20480, 50688, tied=False, gated=False),  # GP EleutherAI/pythia-12b
+    # Qwen-7B (v1, QWenLMHeadModel; -Chat is its fine-tune): GP tangger/Qwen-7B-Chat, 32 layers, 4096 wide, 32 heads,
+    # intermediate_size 22016, vocabulary 151936. That intermediate_size is both gated halves: the MLP projects to it and
+    # back from half of it, so the SwiGLU width is 11008, attention is MHA (one fused c_attn of 3 x heads x head_dim) and
+    # lm_head is its own matrix (mlc-ai/mlc-llm python/mlc_llm/model/qwen/qwen_model.py:92,123-129,203@79d603f085f5).
+    # 7.72B computed.
+    _dense(r"(^|/)qwen-7b(-chat)?$", "qwen", 32, 4096, 32, 32, 11008, 151936, tied=False),
     # StarCoder / StarCoderBase / StarCoderPlus (GPTBigCode, 15.5B): n_layer 40, n_embd 6144, n_head 48, multi_query
     # true (one KV head), n_inner 24576, vocab_size 49152 in the config.json copies of bigcode/starcoder
     # (huggingface.co/bigcode/starcoder-co-format config.json, "_name_or_path": "bigcode/starcoder"; GP
