@@ -100,6 +100,12 @@ _GROWN: tuple[_Row, ...] = (
     # lm_head is its own matrix (mlc-ai/mlc-llm python/mlc_llm/model/qwen/qwen_model.py:92,123-129,203@79d603f085f5).
     # 7.72B computed.
     _dense(r"(^|/)qwen-7b(-chat)?$", "qwen", 32, 4096, 32, 32, 11008, 151936, tied=False),
+    # MPT-7B: 32 layers, 32 heads, d_model 4096, vocabulary 50432 (the mosaicml/mpt-7b model card's hyperparameter table,
+    # copied in asgaardlab/model-card-reorganization verified_model_cards/mosaicml@mpt-7b/2_original_model_card.md
+    # @3a0a6702b42a); transformers 5.25.0 MptMLP is two matrices 4096 -> 4 x 4096 -> 4096 with GELU
+    # (models/mpt/modeling_mpt.py:144-146; llm-foundry's mpt-7b recipe has expansion_ratio 4, scripts/train/yamls/pretrain/
+    # mpt-7b.yaml:16@15fb4ffaa6fb) and lm_head is tied to wte (:370, configuration_mpt.py:137). 6.65B computed, the card's 6.7B.
+    _dense(r"(^|/)mpt-7b(-instruct|-chat)?$", "mpt", 32, 4096, 32, 32, 16384, 50432, tied=True, gated=False),
     # StarCoder / StarCoderBase / StarCoderPlus (GPTBigCode, 15.5B): n_layer 40, n_embd 6144, n_head 48, multi_query
     # true (one KV head), n_inner 24576, vocab_size 49152 in the config.json copies of bigcode/starcoder
     # (huggingface.co/bigcode/starcoder-co-format config.json, "_name_or_path": "bigcode/starcoder"; GP

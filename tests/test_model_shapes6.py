@@ -32,6 +32,8 @@ def _empty_hf_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
         ("google/gemma-3-270m", "gemma3", 0.27, (18, 640, 4, 1, 2048, 262144)),
         ("Qwen/Qwen-7B", "qwen", 7.72, (32, 4096, 32, 32, 11008, 151936)),
         ("Qwen/Qwen-7B-Chat", "qwen", 7.72, (32, 4096, 32, 32, 11008, 151936)),
+        ("mosaicml/mpt-7b", "mpt", 6.65, (32, 4096, 32, 32, 16384, 50432)),
+        ("mosaicml/mpt-7b-instruct", "mpt", 6.65, (32, 4096, 32, 32, 16384, 50432)),
         ("mistralai/Magistral-Small-2506", "mistral", 23.57, (40, 5120, 32, 8, 32768, 131072)),
         ("mistralai/Magistral-Small-2507", "mistral", 23.57, (40, 5120, 32, 8, 32768, 131072)),
     ],
@@ -84,7 +86,9 @@ def test_moe_models_the_configs_name_have_their_config_shapes(
         ("ibm-granite/granite-4.0-micro", "granitemoehybrid"),
         ("mistralai/Magistral-Small-2509", "mistral"),
         ("google/gemma-3n-E2B-it", "gemma3"),
-        ("Qwen/Qwen-14B-Chat", "qwen"),  # another size of Qwen v1
+        ("Qwen/Qwen-14B-Chat", "qwen"),
+        ("mosaicml/mpt-30b", "mpt"),
+        ("mosaicml/mpt-7b-8k", "mpt"),  # not cited: keeps the name's size only  # another size of Qwen v1
         ("Qwen/Qwen1.5-7B", "qwen"),  # Gemma 3n, another architecture
         ("google/gemma-3-27m", "gemma3"),  # no such size: not the 270M  # adds a vision tower
         ("mistralai/Magistral-Medium-2506", "mistral"),  # a dense Granite 4.0
