@@ -83,19 +83,23 @@ def test_moe_models_the_configs_name_have_their_config_shapes(
         ("deepseek-ai/DeepSeek-V2-Chat", "deepseek-v2"),
         ("mistralai/Mistral-Small-3.1-24B-Instruct-2503", "mistral4"),  # a dense 24B
         ("mistralai/Mistral-Small-24B-Instruct-2501", "mistral4"),
-        ("ibm-granite/granite-4.0-micro", "granitemoehybrid"),
-        ("mistralai/Magistral-Small-2509", "mistral"),
-        ("google/gemma-3n-E2B-it", "gemma3"),
-        ("Qwen/Qwen-14B-Chat", "qwen"),
+        ("ibm-granite/granite-4.0-micro", "granitemoehybrid"),  # a dense Granite 4.0
+        ("mistralai/Magistral-Small-2509", "mistral"),  # adds a vision tower
+        ("mistralai/Magistral-Medium-2506", "mistral"),
+        ("google/gemma-3n-E2B-it", "gemma3"),  # Gemma 3n, another architecture
+        ("google/gemma-3-27m", "gemma3"),  # no such size: not the 270M
+        ("Qwen/Qwen-14B-Chat", "qwen"),  # another size of Qwen v1
+        ("Qwen/Qwen1.5-7B", "qwen"),
         ("mosaicml/mpt-30b", "mpt"),
-        ("mosaicml/mpt-7b-8k", "mpt"),  # not cited: keeps the name's size only  # another size of Qwen v1
-        ("Qwen/Qwen1.5-7B", "qwen"),  # Gemma 3n, another architecture
-        ("google/gemma-3-27m", "gemma3"),  # no such size: not the 270M  # adds a vision tower
-        ("mistralai/Magistral-Medium-2506", "mistral"),  # a dense Granite 4.0
     ],
 )
 def test_near_names_do_not_take_those_rows(name: str, not_family: str) -> None:
     assert lookup_model(name).family != not_family
+
+
+def test_an_uncited_mpt_7b_variant_is_only_inferred_from_the_row() -> None:
+    m = lookup_model("mosaicml/mpt-7b-8k")  # 8k context: its own config is not cited
+    assert m.inferred is not None and "mpt-7b" in m.inferred
 
 
 @pytest.mark.parametrize("name", ["ibm-granite/granite-4.0-tiny-preview", "ibm-granite/granite-4.0-tiny-base-preview"])
