@@ -127,6 +127,11 @@ _GROWN: tuple[_Row, ...] = (
     # auto_docstring checkpoint, :55-68): 40 layers, 4096 wide, 32 heads, 2 KV heads of 128, MLP 13696, vocabulary
     # 151552, untied. 9.40B computed. glm-4-9b-chat-1m has 4 KV heads and the base glm-4-9b is not cited: no row.
     _dense(r"(^|/)glm-4-9b-chat(-hf)?$", "glm", 40, 4096, 32, 2, 13696, 151552, tied=False),
+    # GLM-4-32B-0414 (and its base): the GGUF metadata of a conversion of it, 61 blocks, 6144 wide, 48 heads of 128, 2 KV
+    # heads, feed-forward 23040, token_embd 6144 x 151552 (ollama.com/JollyLlama/GLM-4-32B-0414-Q4_K_M/blobs/098b174fe605);
+    # transformers 5.25.0 Glm4MLP is gated (gate_up_proj 2 x 23040, models/glm4/modeling_glm4.py:54-55) and Glm4Config
+    # unties (configuration_glm4.py:68). 32.56B computed. GLM-Z1 and the 9B-0414 are other checkpoints: no row.
+    _dense(r"glm-4-32b-(base-)?0414", "glm4", 61, 6144, 48, 2, 23040, 151552, tied=False, head_dim=128),
     # Gemma 3 270M: Google DeepMind's gemma library, 18 layers, 640 wide, 4 heads of 256, 1 KV head, MLP 2048, vocabulary
     # 262144 (google-deepmind/gemma gemma/gm/nn/_gemma.py:33 and class Gemma3_270M@9fec24caa489); tied, as the other
     # Gemma 3 rows. 0.27B computed, the model's name.

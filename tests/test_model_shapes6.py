@@ -34,6 +34,8 @@ def _empty_hf_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
         ("Qwen/Qwen-7B-Chat", "qwen", 7.72, (32, 4096, 32, 32, 11008, 151936)),
         ("mosaicml/mpt-7b", "mpt", 6.65, (32, 4096, 32, 32, 16384, 50432)),
         ("mosaicml/mpt-7b-instruct", "mpt", 6.65, (32, 4096, 32, 32, 16384, 50432)),
+        ("THUDM/GLM-4-32B-0414", "glm4", 32.56, (61, 6144, 48, 2, 23040, 151552)),
+        ("THUDM/GLM-4-32B-Base-0414", "glm4", 32.56, (61, 6144, 48, 2, 23040, 151552)),
         ("mistralai/Magistral-Small-2506", "mistral", 23.57, (40, 5120, 32, 8, 32768, 131072)),
         ("mistralai/Magistral-Small-2507", "mistral", 23.57, (40, 5120, 32, 8, 32768, 131072)),
     ],
@@ -91,6 +93,8 @@ def test_moe_models_the_configs_name_have_their_config_shapes(
         ("Qwen/Qwen-14B-Chat", "qwen"),  # another size of Qwen v1
         ("Qwen/Qwen1.5-7B", "qwen"),
         ("mosaicml/mpt-30b", "mpt"),
+        ("THUDM/GLM-4-9B-0414", "glm4"),
+        ("THUDM/GLM-Z1-32B-0414", "glm4"),
     ],
 )
 def test_near_names_do_not_take_those_rows(name: str, not_family: str) -> None:
