@@ -132,6 +132,11 @@ _GROWN: tuple[_Row, ...] = (
     # transformers 5.25.0 Glm4MLP is gated (gate_up_proj 2 x 23040, models/glm4/modeling_glm4.py:54-55) and Glm4Config
     # unties (configuration_glm4.py:68). 32.56B computed. GLM-Z1 and the 9B-0414 are other checkpoints: no row.
     _dense(r"glm-4-32b-(base-)?0414", "glm4", 61, 6144, 48, 2, 23040, 151552, tied=False, head_dim=128),
+    # Yi-34B (and -Chat, its fine-tune): 60 layers, 7168 wide, 56 heads, 8 KV heads, MLP 20480, vocabulary 64000, untied,
+    # in config.json copies of 01-ai/Yi-34B (huggingface.co/GreenBitAI/yi-34b-w4a16g32 config.json@e8fff0b745d6, whose
+    # _name_or_path is the 01-ai/Yi-34B snapshot 40135d75da60; Locutusque/Hyperion-3.0-Yi-34B config.json@c0bd2b3d298c).
+    # 34.39B computed.
+    _dense(r"(^|/)yi-34b(-chat)?$", "yi", 60, 7168, 56, 8, 20480, 64000, tied=False),
     # Gemma 3 270M: Google DeepMind's gemma library, 18 layers, 640 wide, 4 heads of 256, 1 KV head, MLP 2048, vocabulary
     # 262144 (google-deepmind/gemma gemma/gm/nn/_gemma.py:33 and class Gemma3_270M@9fec24caa489); tied, as the other
     # Gemma 3 rows. 0.27B computed, the model's name.

@@ -36,6 +36,8 @@ def _empty_hf_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
         ("mosaicml/mpt-7b-instruct", "mpt", 6.65, (32, 4096, 32, 32, 16384, 50432)),
         ("THUDM/GLM-4-32B-0414", "glm4", 32.56, (61, 6144, 48, 2, 23040, 151552)),
         ("THUDM/GLM-4-32B-Base-0414", "glm4", 32.56, (61, 6144, 48, 2, 23040, 151552)),
+        ("01-ai/Yi-34B", "yi", 34.39, (60, 7168, 56, 8, 20480, 64000)),
+        ("01-ai/Yi-34B-Chat", "yi", 34.39, (60, 7168, 56, 8, 20480, 64000)),
         ("mistralai/Magistral-Small-2506", "mistral", 23.57, (40, 5120, 32, 8, 32768, 131072)),
         ("mistralai/Magistral-Small-2507", "mistral", 23.57, (40, 5120, 32, 8, 32768, 131072)),
     ],
@@ -93,6 +95,7 @@ def test_moe_models_the_configs_name_have_their_config_shapes(
         ("Qwen/Qwen-14B-Chat", "qwen"),  # another size of Qwen v1
         ("Qwen/Qwen1.5-7B", "qwen"),
         ("mosaicml/mpt-30b", "mpt"),
+        ("01-ai/Yi-6B", "yi"),
         ("THUDM/GLM-4-9B-0414", "glm4"),
         ("THUDM/GLM-Z1-32B-0414", "glm4"),
     ],
@@ -101,9 +104,13 @@ def test_near_names_do_not_take_those_rows(name: str, not_family: str) -> None:
     assert lookup_model(name).family != not_family
 
 
-def test_an_uncited_mpt_7b_variant_is_only_inferred_from_the_row() -> None:
-    m = lookup_model("mosaicml/mpt-7b-8k")  # 8k context: its own config is not cited
-    assert m.inferred is not None and "mpt-7b" in m.inferred
+@pytest.mark.parametrize(
+    ("name", "row"),
+    [("mosaicml/mpt-7b-8k", "mpt-7b"), ("01-ai/Yi-1.5-34B-Chat", "yi-34b")],  # their own configs are not cited
+)
+def test_uncited_variants_are_only_inferred_from_a_row(name: str, row: str) -> None:
+    m = lookup_model(name)
+    assert m.inferred is not None and row in m.inferred
 
 
 @pytest.mark.parametrize("name", ["ibm-granite/granite-4.0-tiny-preview", "ibm-granite/granite-4.0-tiny-base-preview"])
