@@ -38,6 +38,8 @@ def _empty_hf_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
         ("THUDM/GLM-4-32B-Base-0414", "glm4", 32.56, (61, 6144, 48, 2, 23040, 151552)),
         ("01-ai/Yi-34B", "yi", 34.39, (60, 7168, 56, 8, 20480, 64000)),
         ("01-ai/Yi-34B-Chat", "yi", 34.39, (60, 7168, 56, 8, 20480, 64000)),
+        ("Qwen/Qwen2.5-VL-3B-Instruct", "qwen2-vl", 3.75, (36, 2048, 16, 2, 11008, 151936)),
+        ("/path/to/models/Qwen2.5-VL-3B-Instruct", "qwen2-vl", 3.75, (36, 2048, 16, 2, 11008, 151936)),
         ("mistralai/Magistral-Small-2506", "mistral", 23.57, (40, 5120, 32, 8, 32768, 131072)),
         ("mistralai/Magistral-Small-2507", "mistral", 23.57, (40, 5120, 32, 8, 32768, 131072)),
     ],
