@@ -161,12 +161,6 @@ _TABLE: tuple[_Row, ...] = (
     # DeepSeek-V3 / R1: 671B total, 37B active (DeepSeek-R1 README); shape from DeepseekV3 config.json
     # (61 layers, 7168 wide, 128 heads, MoE experts 2048 wide, vocabulary 129280).
     _Row(r"deepseek-(v3|r1)(?!-distill)", "deepseek-v3", 671.0, 61, 7168, 128, 128, 2048, 129280, 37.0, 256, 8),
-    # DeepSeek-V2-Lite (and its chat / converted copies): MaxText's config of it, 27 layers (the first dense, MLP 10944), 2048
-    # wide, 16 heads (MLA, kv_lora_rank 512, no q_lora), 64 routed experts 1408 wide, 6 per token, 2 shared, vocabulary
-    # 102400, logits not via the embedding: untied (AI-Hypercomputer/maxtext MaxText/configs/models/deepseek2-16b.yml:3-31
-    # @0ed7bd529b9d). 15.71B total / 2.66B active counted from transformers 5.25.0 DeepseekV2ForCausalLM on the meta
-    # device with those values (the active share: all but the routed experts, plus 6/64 of them).
-    _Row(r"deepseek-v2-lite(?![\d.])", "deepseek-v2", 15.71, 27, 2048, 16, 16, 1408, 102400, 2.66, 64, 6),
     # Mistral Small 4 (119B): transformers 5.25.0 Mistral4Config's defaults are mistralai/Mistral-Small-4-119B-2603's
     # (models/mistral4/configuration_mistral4.py:23 auto_docstring checkpoint, :71-91): 36 layers, 4096 wide, 32 heads
     # (MLA, 32 KV heads), 128 routed experts 2048 wide, 4 per token, 1 shared, vocabulary 131072, untied. 118.97B total /

@@ -56,8 +56,6 @@ def test_dense_models_the_configs_name_have_their_config_shapes(name: str, famil
     ("name", "family", "params_b", "active_b", "experts", "dims"),
     [
         # (layers, hidden, heads, KV heads, expert MLP width, vocabulary)
-        ("deepseek-ai/DeepSeek-V2-Lite", "deepseek-v2", 15.71, 2.66, (64, 6), (27, 2048, 16, 16, 1408, 102400)),
-        ("/path/to/DeepSeek-V2-Lite-AMXINT8", "deepseek-v2", 15.71, 2.66, (64, 6), (27, 2048, 16, 16, 1408, 102400)),
         (
             "axolotl-ai-co/Mistral-Small-4-119B-2603-BF16",
             "mistral4",
@@ -84,9 +82,6 @@ def test_moe_models_the_configs_name_have_their_config_shapes(
 @pytest.mark.parametrize(
     ("name", "not_family"),
     [
-        ("deepseek-ai/DeepSeek-V2", "deepseek-v2"),  # the 236B model, 160 experts
-        ("deepseek-ai/DeepSeek-V2.5", "deepseek-v2"),
-        ("deepseek-ai/DeepSeek-V2-Chat", "deepseek-v2"),
         ("mistralai/Mistral-Small-3.1-24B-Instruct-2503", "mistral4"),  # a dense 24B
         ("mistralai/Mistral-Small-24B-Instruct-2501", "mistral4"),
         ("ibm-granite/granite-4.0-micro", "granitemoehybrid"),  # a dense Granite 4.0
@@ -129,9 +124,9 @@ _LF = (
 )
 
 
-def test_a_config_naming_deepseek_v2_lite_gets_its_moe_shape(tmp_path: Path) -> None:
+def test_a_config_naming_mistral_small_4_gets_its_moe_shape(tmp_path: Path) -> None:
     path = tmp_path / "train.yaml"
-    path.write_text("model_name_or_path: deepseek-ai/DeepSeek-V2-Lite\n" + _LF)
+    path.write_text("model_name_or_path: mistralai/Mistral-Small-4-119B-2603\n" + _LF)
     w = load_config(path).workload
-    assert w.model.known and w.model.n_experts == 64 and w.model.params_b == pytest.approx(15.71, abs=0.01)
+    assert w.model.known and w.model.n_experts == 128 and w.model.params_b == pytest.approx(118.97, abs=0.01)
     assert not any("size unknown" in n or "not in the shape table" in n for n in w.notes)
