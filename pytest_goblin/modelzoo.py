@@ -64,6 +64,9 @@ _GROWN: tuple[_Row, ...] = (
     _dense(r"code-?llama-13b", "llama2", 40, 5120, 40, 40, 13824, 32016, tied=False),  # MLC :106
     _dense(r"code-?llama-34b", "llama2", 48, 8192, 64, 8, 22016, 32016, tied=False),  # MLC :131
     _dense(r"tinyllama-1[.-]1b", "llama", 22, 2048, 32, 4, 5632, 32000, tied=False),  # MLC :180 (chat v1.0)
+    # TinyLlama_v1.1 has the same numbers: the config.json of TinyLlama/TinyLlama_v1.1 kept as a test fixture in a copy of
+    # ai-dynamo/dynamo (connorcarpenter15/dynamo lib/llm/tests/data/sample-models/TinyLlama_v1.1/config.json:9-22@784c97659bdf).
+    _dense(r"tinyllama-v1[.-]1(?![\d.])", "llama", 22, 2048, 32, 4, 5632, 32000, tied=False),
     _dense(r"mistral-7b-(instruct-)?v0[.-]3", "mistral", 32, 4096, 32, 8, 14336, 32768, tied=False),  # MLC :228
     _dense(r"(^|/)gpt-?2$", "gpt2", 12, 768, 12, 12, 3072, 50257, tied=True, gated=False),  # MLC :308; n_inner unset: 4 x n_embd
     _dense(r"(^|/)gpt-?2-medium$", "gpt2", 24, 1024, 16, 16, 4096, 50257, tied=True, gated=False),  # MLC :332
@@ -91,6 +94,18 @@ _GROWN: tuple[_Row, ...] = (
     _dense(r"pythia-2[.-]8b", "gpt-neox", 32, 2560, 32, 32, 10240, 50304, tied=False, gated=False),  # GP EleutherAI/pythia-2.8b
     _dense(r"pythia-6[.-]9b", "gpt-neox", 32, 4096, 32, 32, 16384, 50432, tied=False, gated=False),  # GP EleutherAI/pythia-6.9b
     _dense(r"pythia-12b", "gpt-neox", 36, 5120, 40, 40, 20480, 50688, tied=False, gated=False),  # GP EleutherAI/pythia-12b
+    # Qwen-7B (v1, QWenLMHeadModel; -Chat is its fine-tune): GP tangger/Qwen-7B-Chat, 32 layers, 4096 wide, 32 heads,
+    # intermediate_size 22016, vocabulary 151936. That intermediate_size is both gated halves: the MLP projects to it and
+    # back from half of it, so the SwiGLU width is 11008, attention is MHA (one fused c_attn of 3 x heads x head_dim) and
+    # lm_head is its own matrix (mlc-ai/mlc-llm python/mlc_llm/model/qwen/qwen_model.py:92,123-129,203@79d603f085f5).
+    # 7.72B computed.
+    _dense(r"(^|/)qwen-7b(-chat)?$", "qwen", 32, 4096, 32, 32, 11008, 151936, tied=False),
+    # MPT-7B: 32 layers, 32 heads, d_model 4096, vocabulary 50432 (the mosaicml/mpt-7b model card's hyperparameter table,
+    # copied in asgaardlab/model-card-reorganization verified_model_cards/mosaicml@mpt-7b/2_original_model_card.md
+    # @3a0a6702b42a); transformers 5.25.0 MptMLP is two matrices 4096 -> 4 x 4096 -> 4096 with GELU
+    # (models/mpt/modeling_mpt.py:144-146; llm-foundry's mpt-7b recipe has expansion_ratio 4, scripts/train/yamls/pretrain/
+    # mpt-7b.yaml:16@15fb4ffaa6fb) and lm_head is tied to wte (:370, configuration_mpt.py:137). 6.65B computed, the card's 6.7B.
+    _dense(r"(^|/)mpt-7b(-instruct|-chat)?$", "mpt", 32, 4096, 32, 32, 16384, 50432, tied=True, gated=False),
     # StarCoder / StarCoderBase / StarCoderPlus (GPTBigCode, 15.5B): n_layer 40, n_embd 6144, n_head 48, multi_query
     # true (one KV head), n_inner 24576, vocab_size 49152 in the config.json copies of bigcode/starcoder
     # (huggingface.co/bigcode/starcoder-co-format config.json, "_name_or_path": "bigcode/starcoder"; GP
@@ -112,6 +127,28 @@ _GROWN: tuple[_Row, ...] = (
     # auto_docstring checkpoint, :55-68): 40 layers, 4096 wide, 32 heads, 2 KV heads of 128, MLP 13696, vocabulary
     # 151552, untied. 9.40B computed. glm-4-9b-chat-1m has 4 KV heads and the base glm-4-9b is not cited: no row.
     _dense(r"(^|/)glm-4-9b-chat(-hf)?$", "glm", 40, 4096, 32, 2, 13696, 151552, tied=False),
+    # GLM-4-32B-0414 (and its base): the GGUF metadata of a conversion of it, 61 blocks, 6144 wide, 48 heads of 128, 2 KV
+    # heads, feed-forward 23040, token_embd 6144 x 151552 (ollama.com/JollyLlama/GLM-4-32B-0414-Q4_K_M/blobs/098b174fe605);
+    # transformers 5.25.0 Glm4MLP is gated (gate_up_proj 2 x 23040, models/glm4/modeling_glm4.py:54-55) and Glm4Config
+    # unties (configuration_glm4.py:68). 32.56B computed. GLM-Z1 and the 9B-0414 are other checkpoints: no row.
+    _dense(r"glm-4-32b-(base-)?0414", "glm4", 61, 6144, 48, 2, 23040, 151552, tied=False, head_dim=128),
+    # Yi-34B (and -Chat, its fine-tune): 60 layers, 7168 wide, 56 heads, 8 KV heads, MLP 20480, vocabulary 64000, untied,
+    # in config.json copies of 01-ai/Yi-34B (huggingface.co/GreenBitAI/yi-34b-w4a16g32 config.json@e8fff0b745d6, whose
+    # _name_or_path is the 01-ai/Yi-34B snapshot 40135d75da60; Locutusque/Hyperion-3.0-Yi-34B config.json@c0bd2b3d298c).
+    # 34.39B computed.
+    _dense(r"(^|/)yi-34b(-chat)?$", "yi", 60, 7168, 56, 8, 20480, 64000, tied=False),
+    # Gemma 3 270M: Google DeepMind's gemma library, 18 layers, 640 wide, 4 heads of 256, 1 KV head, MLP 2048, vocabulary
+    # 262144 (google-deepmind/gemma gemma/gm/nn/_gemma.py:33 and class Gemma3_270M@9fec24caa489); tied, as the other
+    # Gemma 3 rows. 0.27B computed, the model's name.
+    _dense(r"gemma-?3-270m", "gemma3", 18, 640, 4, 1, 2048, 262144, tied=True, head_dim=256),
+    # Magistral Small 2506 / 2507 (text-only MistralForCausalLM): "building upon Mistral Small 3.1 (2503)" (the
+    # Magistral-Small-2506 model card, copied in WillIsback/sportsee docs/magistral-small.md:3@6236c44607df), whose text
+    # decoder transformers 5.25.0 Mistral3Config carries as its defaults (models/mistral3/configuration_mistral3.py:24
+    # checkpoint mistralai/Mistral-Small-3.1-24B-Instruct-2503, :57-71): 40 layers, 5120 wide, 32 heads of 128, 8 KV heads,
+    # MLP 32768, vocabulary 131072; MistralConfig unties (models/mistral/configuration_mistral.py:77). 23.57B computed, the
+    # 23.6B oumi gives Magistral Small 2507 (oumi-ai/oumi configs/recipes/mistral_magistral/README.md:9-10@36cfa19a16a6).
+    # Magistral-Small-2509 adds a vision tower: no row.
+    _dense(r"magistral-small-250[67](?!\d)", "mistral", 40, 5120, 32, 8, 32768, 131072, tied=False, head_dim=128),
 )
 
 # Patterns run on the lower-cased name with "_" turned into "-"; first match wins,
@@ -124,6 +161,11 @@ _TABLE: tuple[_Row, ...] = (
     # DeepSeek-V3 / R1: 671B total, 37B active (DeepSeek-R1 README); shape from DeepseekV3 config.json
     # (61 layers, 7168 wide, 128 heads, MoE experts 2048 wide, vocabulary 129280).
     _Row(r"deepseek-(v3|r1)(?!-distill)", "deepseek-v3", 671.0, 61, 7168, 128, 128, 2048, 129280, 37.0, 256, 8),
+    # Mistral Small 4 (119B): transformers 5.25.0 Mistral4Config's defaults are mistralai/Mistral-Small-4-119B-2603's
+    # (models/mistral4/configuration_mistral4.py:23 auto_docstring checkpoint, :71-91): 36 layers, 4096 wide, 32 heads
+    # (MLA, 32 KV heads), 128 routed experts 2048 wide, 4 per token, 1 shared, vocabulary 131072, untied. 118.97B total /
+    # 6.63B active counted from Mistral4ForCausalLM on the meta device (the text decoder; the vision tower is not counted).
+    _Row(r"mistral-small-4-119b", "mistral4", 118.97, 36, 4096, 32, 32, 2048, 131072, 6.63, 128, 4),
     _Row(r"gpt-oss-120b", "gpt-oss", 117.0, 36, 2880, 64, 8, 2880, 201088, 5.1, 128, 4),
     _Row(r"gpt-oss-20b", "gpt-oss", 21.0, 24, 2880, 64, 8, 2880, 201088, 3.6, 32, 4),
     # Llama 4 Scout: 17B active of ~109B total (transformers' Llama4 docs); text shape from its config.json
@@ -148,6 +190,11 @@ _TABLE: tuple[_Row, ...] = (
     # module trees printed from the checkpoints (zhenhua32/Qwen2-VL READ.md for Qwen2-VL-7B; acproject/duorou
     # docs/qwen2.5vl_graph.md for Qwen2.5-VL-7B-Instruct); 8.29B counted as the 72B row (0.68B of it vision).
     _Row(r"qwen2([.-]5)?-vl-7b", "qwen2-vl", 8.29, 28, 3584, 28, 4, 18944, 152064),
+    # Qwen2.5-VL-3B: text decoder 36 layers, 2048 wide, 16 heads, 2 KV heads, 11008, vocabulary 151936, tied, and the vision
+    # tower 1280 wide merged into 2048 (config.json copies of Qwen/Qwen2.5-VL-3B-Instruct: huggingface.co/zyoNoob/
+    # Qwen2.5-VL-3B-Instruct-AWQ config.json, _name_or_path the snapshot b318d0972a0b; dahwinsingularity/vllm2 config.json);
+    # 3.75B counted as the 72B row (0.67B of it vision).
+    _Row(r"qwen2[.-]5-vl-3b", "qwen2-vl", 3.75, 36, 2048, 16, 2, 11008, 151936),
     _Row(r"llama-?3([.-][123])?-405b", "llama3", 405.9, 126, 16384, 128, 8, 53248, 128256),
     _Row(r"llama-?3([.-][123])?-70b", "llama3", 70.6, 80, 8192, 64, 8, 28672, 128256),
     _Row(r"llama-?3([.-][123])?-8b", "llama3", 8.03, 32, 4096, 32, 8, 14336, 128256),
@@ -246,6 +293,16 @@ _UNMODELLED: tuple[tuple[re.Pattern[str], str, str], ...] = (
         "kimi-linear",
         "Kimi Linear is a hybrid of Kimi Delta Attention linear-attention layers and full-attention layers "
         "(transformers 5.25.0 kimi_linear/configuration_kimi_linear.py:105-123, modeling_kimi_linear.py:468)",
+    ),
+    (
+        # Granite 4.0 Tiny Preview: IBM's own model notes call it a "fine-grained hybrid mixture-of-experts" model
+        # (IBM/gguf resources/ollama/granite4.0/README.md:3@3833baa31d3b) and transformers' GraniteMoeHybrid page runs it
+        # (docs/source/en/model_doc/granitemoehybrid.md@03eac6f6d2af). Only the preview names: other Granite 4.0 models
+        # (the dense micro ones) share the class with attention layers only.
+        re.compile(r"granite-4[.-]0-tiny-(base-)?preview"),
+        "granitemoehybrid",
+        "Granite 4.0 Tiny Preview (GraniteMoeHybrid) interleaves Mamba-2 state-space layers with MoE attention layers "
+        "(transformers 5.25.0 granitemoehybrid/configuration_granitemoehybrid.py:54,95-104, modeling_granitemoehybrid.py:1058-1070)",
     ),
     (
         re.compile(r"(^|/)lfm2-"),
