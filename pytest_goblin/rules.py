@@ -63,6 +63,7 @@ DERIVED_FACTS = frozenset(
         "nodes",
         "gpus_per_node",
         "nodes_known",
+        "gpus_per_node_known",
         "full_shard",
         "inter_node_share",
         "hierarchical_gain",
@@ -356,6 +357,12 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     fabric = hw.gpus_per_node or 8
     spans = bool(out["derived.world_size_known"] and w.world_size > fabric)
     out["derived.nodes_known"] = bool(nodes_src is not None and nodes_src.explicit) or spans
+    # GPUs per node as stated: a launcher's or scheduler's per-node count, or a stated world size that one node
+    # holds; a count filled in from an assumed world size is not a premise (issue 24: partial-node advice on a guess)
+    per_src = w.sources.get("gpus_per_node")
+    out["derived.gpus_per_node_known"] = bool(per_src is not None and per_src.explicit) or bool(
+        out["derived.world_size_known"] and (out["derived.nodes"] == 1 or out["derived.nodes_known"])
+    )
     out["derived.full_shard"] = full_shard(w)
     out["derived.inter_node_share"] = out["derived.hierarchical_gain"] = None
     if sized and out["derived.nodes"] > 1 and w.strategy in ("fsdp", "deepspeed"):
@@ -1158,6 +1165,7 @@ _TOPOLOGY_FACTS = frozenset(
         "derived.comm_share",
         "derived.world_size_known",
         "derived.nodes_known",
+        "derived.gpus_per_node_known",
         "derived.inter_node_share",
         "derived.hierarchical_gain",
         "derived.lower_stage_gain",
