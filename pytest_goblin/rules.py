@@ -35,6 +35,7 @@ DERIVED_FACTS = frozenset(
         "headroom_without_offload_gb",
         "headroom_unquantized_gb",
         "headroom_ddp_gb",
+        "headroom_fused_gb",
         "uses_bitsandbytes",
         "serializing_env",
         "gemm_logging_env",
@@ -275,7 +276,7 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     # A preference trainer whose sequences and reference model were read (hfstyle.read_preference) is.
     rl = bool(re.search(r"dpo|grpo|kto|rloo|ppo|orpo|reward|ebft|simpo|\bstage (rm|dpo|kto|ppo)", (w.framework or "").lower()))
     sized = (w.model.known or w.model.params_b is not None) and (not rl or preference_modelled(w))
-    for name in ("headroom_gb", "headroom_without_checkpointing_gb", "headroom_unquantized_gb", "headroom_without_offload_gb", "headroom_ddp_gb"):
+    for name in ("headroom_gb", "headroom_without_checkpointing_gb", "headroom_unquantized_gb", "headroom_without_offload_gb", "headroom_ddp_gb", "headroom_fused_gb"):
         out[f"derived.{name}"] = None
     if sized:
         out["derived.headroom_gb"] = capacity_gb(hw) - memory_gb(w)
@@ -284,6 +285,8 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
         out["derived.headroom_unquantized_gb"] = capacity_gb(hw) - memory_gb(unquantized)
         out["derived.headroom_without_offload_gb"] = capacity_gb(hw) - memory_gb(w.model_copy(update={"cpu_offload": False, "activation_offloading": False}))
         out["derived.headroom_ddp_gb"] = capacity_gb(hw) - memory_gb(w.model_copy(update={"strategy": "ddp", "cpu_offload": False}))
+        # with Liger's fused linear cross-entropy the logits are held in chunks (costmodel.memory_gb)
+        out["derived.headroom_fused_gb"] = capacity_gb(hw) - memory_gb(w.model_copy(update={"fused_kernels": True}))
     from .patching import SPARE_GB
 
     out["derived.checkpointing_off_micro_batch"] = None
@@ -952,7 +955,7 @@ def slim(rule: Rule) -> RuleRef:
 
 
 # ------------------------------------------------------------------ finding messages
-_MEMORY_FACTS = {"headroom_gb", "headroom_without_checkpointing_gb", "headroom_unquantized_gb", "headroom_without_offload_gb", "headroom_ddp_gb"}
+_MEMORY_FACTS = {"headroom_gb", "headroom_without_checkpointing_gb", "headroom_unquantized_gb", "headroom_without_offload_gb", "headroom_ddp_gb", "headroom_fused_gb"}
 _SHOWN = {
     "seq_len": "seq_len",
     "micro_batch_size": "micro-batch",
@@ -995,6 +998,7 @@ _VARIANT: dict[str, tuple[str, dict[str, Any]]] = {
     "headroom_without_checkpointing_gb": ("with checkpointing off", {"gradient_checkpointing": False}),
     "headroom_without_offload_gb": ("without offloading", {"cpu_offload": False, "activation_offloading": False}),
     "headroom_ddp_gb": ("unsharded (DDP)", {"strategy": "ddp", "cpu_offload": False}),
+    "headroom_fused_gb": ("with Liger's fused kernels (the loss's logits held in chunks)", {"fused_kernels": True}),
 }
 
 
@@ -1219,7 +1223,14 @@ def render_finding(
     caveat = _caveat(rule, w)
     if caveat:
         msg += f"; {caveat}"
-    if memory:
+    over = memory in _VARIANT and any(p.fact == "derived.headroom_gb" and p.op == "lt" for p in rule.applies_when)
+    if memory and over:
+        # over HBM as it is, under it with the rule's change: both numbers are the claim (kernels.liger_fused_kernels)
+        from .costmodel import memory_gb
+
+        label, update = _VARIANT[str(memory)]
+        msg += f". Memory: {memory_phrase(w, hw)}; {memory_gb(w.model_copy(update=update)):.0f} GB {label}"
+    elif memory:
         msg += f". Memory: {memory_phrase(w, hw, memory)}"
     elif any(p.fact == "derived.checkpoint_share" for p in rule.applies_when):
         msg += f". Checkpoints: {checkpoint_phrase(w, hw)}"

@@ -39,6 +39,7 @@ FULL_SAVES: dict[str, Any] = {"method": "full", "micro_batch_size": 1, "save_onl
 # A LoRA run that evaluates every 5 optimizer steps over 400 stated examples and saves every 500.
 EVALS: dict[str, Any] = {"eval_runs": True, "eval_interval": 5, "eval_batch_size": 8, "eval_examples": 400, "save_interval": 500}
 STATED = {"sources": {"world_size": {"file": "case.yaml", "explicit": True, "note": "stated"}}}
+LIGER_FITS: dict[str, Any] = {"fused_kernels": False, "seq_len": 8192, "micro_batch_size": 16, "gradient_checkpointing": True, **STATED}
 SHARDED_8 = {"strategy": "fsdp", "micro_batch_size": 1, **STATED}
 
 # A run over 4 nodes x 8 GPUs that a launcher states (nodes and world size read, not assumed), fully
@@ -136,7 +137,8 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     ),
     "quant.lora_over_8bit_when_bf16_fits": ({"quantization": "8bit"}, {"quantization": "8bit", "model": "Qwen/Qwen2.5-72B", "target": "mi210"}),
     "quant.bitsandbytes_rocm_build": ({"quantization": "4bit", "method": "qlora"}, {"quantization": "4bit", "method": "qlora", "target": "h100"}),
-    "kernels.liger_fused_kernels": ({"fused_kernels": False}, {"fused_kernels": False, "format": "torchtune"}),
+    # 8B at 8192 x 16 packed tokens on a stated GPU: projected about 220 GB, about 93 GB with the loss's logits in chunks
+    "kernels.liger_fused_kernels": (LIGER_FITS, {**LIGER_FITS, "format": "torchtune"}),
     # RCCL hints: a stated multi-GPU run whose projected step spends >= 5% in exposed collectives (FSDP, micro-batch 1: about 7%)
     "comm.high_priority_rccl_streams": ({**SHARDED_8, "world_size": 8}, {**SHARDED_8, "world_size": 1}),
     "comm.rccl_min_channels": ({**SHARDED_8, "world_size": 8}, {**SHARDED_8, "world_size": 8, "target": "mi250x"}),
@@ -167,6 +169,12 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
 # Guidance and footguns, more cases where one premise of the advice does not hold, so it must stay
 # silent: the applying case with one thing changed (each premise's reason in the comment).
 PREMISES: dict[str, list[dict[str, Any]]] = {
+    "kernels.liger_fused_kernels": [
+        {**LIGER_FITS, "sources": {}},  # the GPU count assumed: the overflow may be a count the run does not use
+        {**LIGER_FITS, "micro_batch_size": 4},  # fits without Liger: no checkable claim (its speed term is about 1%)
+        {**LIGER_FITS, "micro_batch_size": 64},  # over HBM with Liger too: the kernels do not make it fit
+        {**LIGER_FITS, "model": "Qwen/Qwen2.5-7B", "format": "trl-recipe"},  # TRL's trainers force Liger's loss off
+    ],
     "comm.high_priority_rccl_streams": [
         {"strategy": "fsdp", "micro_batch_size": 1, "world_size": 8},  # 8 GPUs assumed, not stated: maybe one GPU
         {**SHARDED_8, "world_size": 8, "micro_batch_size": 8},  # collectives about 1% of the step
@@ -624,3 +632,20 @@ def test_docs_carry_the_current_coverage_table(capsys: pytest.CaptureFixture[str
     found = re.search(r"<!-- coverage-table:start -->\n(.*?)\n<!-- coverage-table:end -->", doc, re.S)
     assert found, "docs/kb-coverage.md lost its coverage-table markers"
     assert found.group(1) == printed, "rules changed: rerun `goblin kb coverage tests/data/reference_corpus --target mi300x` into docs/kb-coverage.md"
+
+
+def test_liger_speaks_of_the_memory_it_makes_fit() -> None:
+    """Issue 24: Liger is advised where the projection puts the config over HBM and its chunked loss under it;
+    the finding names both projections (this config's tokens and vocabulary), not Liger's "up to" figures."""
+    by_id = {r.id: r for r in kb.cached_rules()}
+    w, target, _host = _case(LIGER_FITS)
+    text = kb.render_finding(by_id["kernels.liger_fused_kernels"], w, hardware.get_hardware(target))
+    assert "projected 220 GB per GPU of 206 GB" in text and "; 93 GB with Liger's fused kernels" in text
+    assert "16 x 8192 tokens" in text and "None" not in text
+
+
+def test_fp8_finding_names_its_published_mi300x_figure() -> None:
+    by_id = {r.id: r for r in kb.cached_rules()}
+    w, target, _host = _case(FP8_RECIPE)
+    text = kb.render_finding(by_id["precision.fp8_for_large_gemms"], w, hardware.get_hardware(target))
+    assert "9.6% to 14.7%" in text and "`fp8: true`" in text and "None" not in text
