@@ -276,7 +276,14 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     # A preference trainer whose sequences and reference model were read (hfstyle.read_preference) is.
     rl = bool(re.search(r"dpo|grpo|kto|rloo|ppo|orpo|reward|ebft|simpo|\bstage (rm|dpo|kto|ppo)", (w.framework or "").lower()))
     sized = (w.model.known or w.model.params_b is not None) and (not rl or preference_modelled(w))
-    for name in ("headroom_gb", "headroom_without_checkpointing_gb", "headroom_unquantized_gb", "headroom_without_offload_gb", "headroom_ddp_gb", "headroom_fused_gb"):
+    for name in (
+        "headroom_gb",
+        "headroom_without_checkpointing_gb",
+        "headroom_unquantized_gb",
+        "headroom_without_offload_gb",
+        "headroom_ddp_gb",
+        "headroom_fused_gb",
+    ):
         out[f"derived.{name}"] = None
     if sized:
         out["derived.headroom_gb"] = capacity_gb(hw) - memory_gb(w)
@@ -955,7 +962,14 @@ def slim(rule: Rule) -> RuleRef:
 
 
 # ------------------------------------------------------------------ finding messages
-_MEMORY_FACTS = {"headroom_gb", "headroom_without_checkpointing_gb", "headroom_unquantized_gb", "headroom_without_offload_gb", "headroom_ddp_gb", "headroom_fused_gb"}
+_MEMORY_FACTS = {
+    "headroom_gb",
+    "headroom_without_checkpointing_gb",
+    "headroom_unquantized_gb",
+    "headroom_without_offload_gb",
+    "headroom_ddp_gb",
+    "headroom_fused_gb",
+}
 _SHOWN = {
     "seq_len": "seq_len",
     "micro_batch_size": "micro-batch",

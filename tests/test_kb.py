@@ -348,7 +348,13 @@ def test_partial_node_collectives_speaks_of_a_stated_count_only() -> None:
     """A stated 4-GPU DDP run on MI300X gets the advice; the same run whose 4 GPUs goblin assumed does not."""
     assert _fires("comm.partial_node_collectives", {"world_size": 4, "strategy": "ddp", **STATED})
     assert not _fires("comm.partial_node_collectives", {"world_size": 4, "strategy": "ddp"})
-    per_node = {"world_size": 8, "nodes": 2, "gpus_per_node": 4, "strategy": "ddp", "sources": {"gpus_per_node": {"file": "run.sh", "line": 2, "explicit": True}}}
+    per_node = {
+        "world_size": 8,
+        "nodes": 2,
+        "gpus_per_node": 4,
+        "strategy": "ddp",
+        "sources": {"gpus_per_node": {"file": "run.sh", "line": 2, "explicit": True}},
+    }
     assert _fires("comm.partial_node_collectives", per_node)
 
 
