@@ -39,6 +39,7 @@ FULL_SAVES: dict[str, Any] = {"method": "full", "micro_batch_size": 1, "save_onl
 # A LoRA run that evaluates every 5 optimizer steps over 400 stated examples and saves every 500.
 EVALS: dict[str, Any] = {"eval_runs": True, "eval_interval": 5, "eval_batch_size": 8, "eval_examples": 400, "save_interval": 500}
 STATED = {"sources": {"world_size": {"file": "case.yaml", "explicit": True, "note": "stated"}}}
+SHORT_STEP: dict[str, Any] = {"dataloader_workers": 0, "model": "Qwen/Qwen2.5-0.5B", "seq_len": 256, "micro_batch_size": 32}
 LIGER_FITS: dict[str, Any] = {"fused_kernels": False, "seq_len": 8192, "micro_batch_size": 16, "gradient_checkpointing": True, **STATED}
 SHARDED_8 = {"strategy": "fsdp", "micro_batch_size": 1, **STATED}
 
@@ -113,7 +114,8 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {"env": {"PYTORCH_HIP_ALLOC_CONF": "expandable_segments:True"}},
     ),
     "batch.raise_micro_batch": ({"micro_batch_size": 1, "gradient_accumulation": 8}, {"micro_batch_size": 8, "gradient_accumulation": 1}),
-    "data.dataloader_workers": ({"dataloader_workers": 0}, {"dataloader_workers": 4}),
+    # a 0.5B model at 32 x 256 tokens: collation about a quarter of the projected step; workers already on
+    "data.dataloader_workers": (SHORT_STEP, {**SHORT_STEP, "dataloader_workers": 4}),
     "data.pin_memory": ({"pin_memory": False}, {"pin_memory": False, "dataloader_workers": 0}),
     "packing.sample_packing": ({"sample_packing": False}, {"sample_packing": False, "attention": "eager"}),
     "packing.needs_varlen_attention": ({"attention": "eager"}, {"attention": "flash"}),
@@ -169,6 +171,8 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
 # Guidance and footguns, more cases where one premise of the advice does not hold, so it must stay
 # silent: the applying case with one thing changed (each premise's reason in the comment).
 PREMISES: dict[str, list[dict[str, Any]]] = {
+    # an 8B at 8 x 2048 tokens: collation under 1% of the projected step (issue 24: no material claim)
+    "data.dataloader_workers": [{"dataloader_workers": 0}, {**SHORT_STEP, "format": "torchtune"}],
     "kernels.liger_fused_kernels": [
         {**LIGER_FITS, "sources": {}},  # the GPU count assumed: the overflow may be a count the run does not use
         {**LIGER_FITS, "micro_batch_size": 4},  # fits without Liger: no checkable claim (its speed term is about 1%)
@@ -398,7 +402,7 @@ def test_hardware_table_has_the_targets_with_sources() -> None:
 
 
 def test_search_ranks_by_symptom_text_then_impact() -> None:
-    w, target, host = _case({"attention": "eager", "dataloader_workers": 0, "torch_compile": False, "optimizer": "adamw_torch"})
+    w, target, host = _case({**SHORT_STEP, "attention": "eager", "torch_compile": False, "optimizer": "adamw_torch"})
     hw = hardware.get_hardware(target)
     by_text = kb.search(w, hw, kb.cached_rules(), symptom="attention score matrix eager kernels", host=host)
     assert by_text[0].id == "attention.sdpa_over_eager"
@@ -583,7 +587,7 @@ def test_kb_coverage_counts_rules_over_configs(capsys: pytest.CaptureFixture[str
     assert main(["kb", "coverage", str(examples), "--target", "mi300x"]) == 0
     out = capsys.readouterr().out
     assert "4 training configs, target mi300x" in out
-    row = next(line for line in out.splitlines() if "`data.dataloader_workers`" in line)
+    row = next(line for line in out.splitlines() if "`optimizer.fused_adamw`" in line)
     assert int(row.split("|")[3]) >= 1
 
 
@@ -655,3 +659,11 @@ def test_fp8_finding_names_its_published_mi300x_figure() -> None:
     w, target, _host = _case(FP8_RECIPE)
     text = kb.render_finding(by_id["precision.fp8_for_large_gemms"], w, hardware.get_hardware(target))
     assert "9.6% to 14.7%" in text and "`fp8: true`" in text and "None" not in text
+
+
+def test_dataloader_workers_finding_says_its_share_and_that_the_host_time_is_assumed() -> None:
+    by_id = {r.id: r for r in kb.cached_rules()}
+    w, target, _host = _case(SHORT_STEP)
+    text = kb.render_finding(by_id["data.dataloader_workers"], w, hardware.get_hardware(target))
+    assert "collating 32 samples per micro-batch in the training process is projected at 25% of the step" in text
+    assert "assumed 1.5 ms per sample" in text and "None" not in text
