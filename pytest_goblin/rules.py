@@ -35,6 +35,8 @@ DERIVED_FACTS = frozenset(
         "headroom_without_offload_gb",
         "headroom_unquantized_gb",
         "headroom_ddp_gb",
+        "headroom_fused_gb",
+        "data_wait_share",
         "uses_bitsandbytes",
         "serializing_env",
         "gemm_logging_env",
@@ -63,6 +65,7 @@ DERIVED_FACTS = frozenset(
         "nodes",
         "gpus_per_node",
         "nodes_known",
+        "gpus_per_node_known",
         "full_shard",
         "inter_node_share",
         "hierarchical_gain",
@@ -274,7 +277,14 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     # A preference trainer whose sequences and reference model were read (hfstyle.read_preference) is.
     rl = bool(re.search(r"dpo|grpo|kto|rloo|ppo|orpo|reward|ebft|simpo|\bstage (rm|dpo|kto|ppo)", (w.framework or "").lower()))
     sized = (w.model.known or w.model.params_b is not None) and (not rl or preference_modelled(w))
-    for name in ("headroom_gb", "headroom_without_checkpointing_gb", "headroom_unquantized_gb", "headroom_without_offload_gb", "headroom_ddp_gb"):
+    for name in (
+        "headroom_gb",
+        "headroom_without_checkpointing_gb",
+        "headroom_unquantized_gb",
+        "headroom_without_offload_gb",
+        "headroom_ddp_gb",
+        "headroom_fused_gb",
+    ):
         out[f"derived.{name}"] = None
     if sized:
         out["derived.headroom_gb"] = capacity_gb(hw) - memory_gb(w)
@@ -283,6 +293,8 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
         out["derived.headroom_unquantized_gb"] = capacity_gb(hw) - memory_gb(unquantized)
         out["derived.headroom_without_offload_gb"] = capacity_gb(hw) - memory_gb(w.model_copy(update={"cpu_offload": False, "activation_offloading": False}))
         out["derived.headroom_ddp_gb"] = capacity_gb(hw) - memory_gb(w.model_copy(update={"strategy": "ddp", "cpu_offload": False}))
+        # with Liger's fused linear cross-entropy the logits are held in chunks (costmodel.memory_gb)
+        out["derived.headroom_fused_gb"] = capacity_gb(hw) - memory_gb(w.model_copy(update={"fused_kernels": True}))
     from .patching import SPARE_GB
 
     out["derived.checkpointing_off_micro_batch"] = None
@@ -325,6 +337,7 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     out["derived.world_size_known"] = bool(ws is not None and ws.explicit)
     out["derived.alloc_conf"] = next((w.env[k] for k in ALLOC_CONF_ENV if w.env.get(k)), None)
     out["derived.comm_share"] = comm_share(w, hw) if sized else None
+    out["derived.data_wait_share"] = data_wait_share(w, hw) if sized and w.dataloader_workers == 0 else None
     # Checkpoint writes as a share of the job, at the realistic (slow, cited) end of the storage bandwidth: the
     # Trainer saves synchronously through torch.save / safetensors; None without a size or a per-step save interval.
     if sized and w.model.params_b is not None and w.save_interval is not None:
@@ -356,6 +369,12 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     fabric = hw.gpus_per_node or 8
     spans = bool(out["derived.world_size_known"] and w.world_size > fabric)
     out["derived.nodes_known"] = bool(nodes_src is not None and nodes_src.explicit) or spans
+    # GPUs per node as stated: a launcher's or scheduler's per-node count, or a stated world size that one node
+    # holds; a count filled in from an assumed world size is not a premise (issue 24: partial-node advice on a guess)
+    per_src = w.sources.get("gpus_per_node")
+    out["derived.gpus_per_node_known"] = bool(per_src is not None and per_src.explicit) or bool(
+        out["derived.world_size_known"] and (out["derived.nodes"] == 1 or out["derived.nodes_known"])
+    )
     out["derived.full_shard"] = full_shard(w)
     out["derived.inter_node_share"] = out["derived.hierarchical_gain"] = None
     if sized and out["derived.nodes"] > 1 and w.strategy in ("fsdp", "deepspeed"):
@@ -807,6 +826,28 @@ def comm_share(w: WorkloadConfig, hw: Hardware) -> float:
     return model.parts["communication"] / model.step_s if model.step_s > 0 else 0.0
 
 
+def data_wait_share(w: WorkloadConfig, hw: Hardware) -> float:
+    """The projected step's share spent collating batches in the training process (dataloader workers 0), at the
+    projection's nominal per-sample host time (costmodel.Assumptions.host_ms_per_sample: an assumption, no measured
+    source; the interval's grid spans 0.5 to 3 ms)."""
+    from .costmodel import nominal_for, step
+
+    s = step(w, hw, nominal_for(hw))
+    return s.parts["data_wait"] / s.step_s if s.step_s > 0 else 0.0
+
+
+def data_phrase(w: WorkloadConfig, hw: Hardware) -> str:
+    """What data.dataloader_workers rests on: the projected collation share and the assumption under it."""
+    from .costmodel import nominal_for
+
+    ms = nominal_for(hw).host_ms_per_sample
+    return (
+        f"collating {w.micro_batch_size} samples per micro-batch in the training process is projected at "
+        f"{data_wait_share(w, hw):.0%} of the step, at an assumed {ms:g} ms per sample (no measured figure for this "
+        "data; the projection's range is 0.5 to 3 ms): measure one step with workers 0 and 4 before relying on it"
+    )
+
+
 def holds(p: Predicate, f: dict[str, Any]) -> bool:
     value = f.get(p.fact)
     try:
@@ -948,7 +989,14 @@ def slim(rule: Rule) -> RuleRef:
 
 
 # ------------------------------------------------------------------ finding messages
-_MEMORY_FACTS = {"headroom_gb", "headroom_without_checkpointing_gb", "headroom_unquantized_gb", "headroom_without_offload_gb", "headroom_ddp_gb"}
+_MEMORY_FACTS = {
+    "headroom_gb",
+    "headroom_without_checkpointing_gb",
+    "headroom_unquantized_gb",
+    "headroom_without_offload_gb",
+    "headroom_ddp_gb",
+    "headroom_fused_gb",
+}
 _SHOWN = {
     "seq_len": "seq_len",
     "micro_batch_size": "micro-batch",
@@ -991,6 +1039,7 @@ _VARIANT: dict[str, tuple[str, dict[str, Any]]] = {
     "headroom_without_checkpointing_gb": ("with checkpointing off", {"gradient_checkpointing": False}),
     "headroom_without_offload_gb": ("without offloading", {"cpu_offload": False, "activation_offloading": False}),
     "headroom_ddp_gb": ("unsharded (DDP)", {"strategy": "ddp", "cpu_offload": False}),
+    "headroom_fused_gb": ("with Liger's fused kernels (the loss's logits held in chunks)", {"fused_kernels": True}),
 }
 
 
@@ -1161,6 +1210,7 @@ _TOPOLOGY_FACTS = frozenset(
         "derived.comm_share",
         "derived.world_size_known",
         "derived.nodes_known",
+        "derived.gpus_per_node_known",
         "derived.inter_node_share",
         "derived.hierarchical_gain",
         "derived.lower_stage_gain",
@@ -1214,8 +1264,17 @@ def render_finding(
     caveat = _caveat(rule, w)
     if caveat:
         msg += f"; {caveat}"
-    if memory:
+    over = memory in _VARIANT and any(p.fact == "derived.headroom_gb" and p.op == "lt" for p in rule.applies_when)
+    if memory and over:
+        # over HBM as it is, under it with the rule's change: both numbers are the claim (kernels.liger_fused_kernels)
+        from .costmodel import memory_gb
+
+        label, update = _VARIANT[str(memory)]
+        msg += f". Memory: {memory_phrase(w, hw)}; {memory_gb(w.model_copy(update=update)):.0f} GB {label}"
+    elif memory:
         msg += f". Memory: {memory_phrase(w, hw, memory)}"
+    elif any(p.fact == "derived.data_wait_share" for p in rule.applies_when):
+        msg += f". Data: {data_phrase(w, hw)}"
     elif any(p.fact == "derived.checkpoint_share" for p in rule.applies_when):
         msg += f". Checkpoints: {checkpoint_phrase(w, hw)}"
     elif any(p.fact == "derived.eval_share" for p in rule.applies_when):

@@ -20,14 +20,14 @@ def test_a_rule_that_does_not_pay_is_dropped_with_its_figure() -> None:
         attention="eager",
         optimizer="adamw_torch_fused",
     )
-    rules = [r for r in kb.cached_rules() if r.id in {"precision.bf16_amp_over_fp32", "attention.sdpa_over_eager", "gemm.tunableop"}]
+    rules = [r for r in kb.cached_rules() if r.id in {"precision.bf16_amp_over_fp32", "attention.sdpa_over_eager", "gemm.hipblaslt_disabled"}]
 
     def time_of(v: WorkloadConfig) -> float:  # a device where bf16 halves the time and SDPA costs 5%
         return (0.5 if v.precision == "bf16" else 1.0) * (1.05 if v.attention == "sdpa" else 1.0)
 
     kept, dropped = leave_one_out(w, rules, hw, time_of)
     assert set(dropped) == {"attention.sdpa_over_eager"} and dropped["attention.sdpa_over_eager"] < KEEP_THRESHOLD
-    assert {r.id for r in kept} == {"precision.bf16_amp_over_fp32", "gemm.tunableop"}  # env-only rules are not judged here
+    assert {r.id for r in kept} == {"precision.bf16_amp_over_fp32", "gemm.hipblaslt_disabled"}  # env-only rules are not judged here
 
 
 def test_every_rule_that_pays_is_kept() -> None:

@@ -720,7 +720,8 @@ def test_goblin_fix_on_the_command_path_writes_only_the_edits_that_won(config: P
     assert r is not None and r.verdict == "fail" and r.patch is not None
     assert r.patch.rule_ids == ["precision.bf16_over_fp16"], r.notes
     dropped = {rid: why for rid, why in r.patch.skipped.items() if why.startswith("attribution: removing it")}
-    assert "data.dataloader_workers" in dropped and "below the 1.02x keep threshold" in dropped["data.dataloader_workers"]
+    # (workers 0 -> 4 is no longer proposed here: collation is under 5% of this config's projected step, issue 24)
+    assert "attention.sdpa_over_eager" in dropped and "below the 1.02x keep threshold" in dropped["attention.sdpa_over_eager"]
     written = config.read_text()
     assert written != original and "bf16: true" in written and "dataloader_num_workers: 0" in written and "optimizer: adamw_torch\n" in written
     assert any(n.startswith("--goblin-fix wrote") for n in r.notes)

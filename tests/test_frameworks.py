@@ -265,8 +265,8 @@ def test_liger_is_not_advised_where_the_loss_needs_the_logits(tmp_path: Path, ex
     path.write_text(LF_SFT + extra)
     loaded = load_config(path)
     hw = get_hardware("mi300x")
-    liger = [r for r in kb.applicable(loaded.workload, hw, kb.cached_rules()) if r.id == "kernels.liger_fused_kernels"]
-    assert liger, "the rule applies to a plain Qwen2 SFT config"
+    # the planner's own check, whatever the rule's memory premise (kb/kernels.yaml) says of this config
+    liger = [r for r in kb.cached_rules() if r.id == "kernels.liger_fused_kernels"]
     patch = build_patch(loaded, liger, hw, "p1")
     assert not patch.edits and reason in patch.skipped["kernels.liger_fused_kernels"]
     assert kb.unactionable(patch.skipped["kernels.liger_fused_kernels"])

@@ -31,12 +31,16 @@ BASE: dict[str, Any] = {
 }
 TUNED_ENV = {"PYTORCH_TUNABLEOP_ENABLED": "1", "PYTORCH_TUNABLEOP_TUNING": "0", "TORCHINDUCTOR_MAX_AUTOTUNE": "1"}
 SEVENTY_B = "meta-llama/Llama-3.1-70B"
+# torchao float8's published MI300X recipe (Llama 3 8B, FSDP2, compile on) as an Axolotl full fine-tune
+FP8_RECIPE: dict[str, Any] = {"format": "axolotl", "method": "full", "strategy": "fsdp", "micro_batch_size": 1, "gradient_checkpointing": False}
 
 # A full fine-tune that checkpoints every N optimizer steps, optimizer state included.
 FULL_SAVES: dict[str, Any] = {"method": "full", "micro_batch_size": 1, "save_only_model": False}
 # A LoRA run that evaluates every 5 optimizer steps over 400 stated examples and saves every 500.
 EVALS: dict[str, Any] = {"eval_runs": True, "eval_interval": 5, "eval_batch_size": 8, "eval_examples": 400, "save_interval": 500}
 STATED = {"sources": {"world_size": {"file": "case.yaml", "explicit": True, "note": "stated"}}}
+SHORT_STEP: dict[str, Any] = {"dataloader_workers": 0, "model": "Qwen/Qwen2.5-0.5B", "seq_len": 256, "micro_batch_size": 32}
+LIGER_FITS: dict[str, Any] = {"fused_kernels": False, "seq_len": 8192, "micro_batch_size": 16, "gradient_checkpointing": True, **STATED}
 SHARDED_8 = {"strategy": "fsdp", "micro_batch_size": 1, **STATED}
 
 # A run over 4 nodes x 8 GPUs that a launcher states (nodes and world size read, not assumed), fully
@@ -80,7 +84,8 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "precision.bf16_over_fp16": ({"precision": "fp16"}, {"precision": "bf16"}),
     "precision.fp8_without_hardware_support": ({"precision": "fp8", "target": "mi250x"}, {"precision": "fp8", "target": "mi300x"}),
     "precision.mx_without_hardware_support": ({"precision": "mxfp4", "target": "mi300x"}, {"precision": "mxfp4", "target": "mi355x"}),
-    "precision.fp8_for_large_gemms": ({"method": "full", "micro_batch_size": 1, "model": SEVENTY_B}, {"method": "full", "micro_batch_size": 1}),
+    # the published MI300X float8 gain's recipe (FSDP, compile on, 8B) through Axolotl's `fp8` key; a 3B is below it
+    "precision.fp8_for_large_gemms": (FP8_RECIPE, {**FP8_RECIPE, "model": "meta-llama/Llama-3.2-3B"}),
     "attention.sdpa_over_eager": ({"attention": "eager"}, {"attention": "eager", "model": "openai/gpt-oss-20b"}),
     "attention.flex_over_eager": ({"attention": "eager", "model": "openai/gpt-oss-20b"}, {"attention": "eager"}),
     # only where AOTriton classes the arch experimental (gfx950 in the GPU table): on gfx942 the variable does nothing
@@ -109,12 +114,11 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {"env": {"PYTORCH_HIP_ALLOC_CONF": "expandable_segments:True"}},
     ),
     "batch.raise_micro_batch": ({"micro_batch_size": 1, "gradient_accumulation": 8}, {"micro_batch_size": 8, "gradient_accumulation": 1}),
-    "data.dataloader_workers": ({"dataloader_workers": 0}, {"dataloader_workers": 4}),
+    # a 0.5B model at 32 x 256 tokens: collation about a quarter of the projected step; workers already on
+    "data.dataloader_workers": (SHORT_STEP, {**SHORT_STEP, "dataloader_workers": 4}),
     "data.pin_memory": ({"pin_memory": False}, {"pin_memory": False, "dataloader_workers": 0}),
     "packing.sample_packing": ({"sample_packing": False}, {"sample_packing": False, "attention": "eager"}),
     "packing.needs_varlen_attention": ({"attention": "eager"}, {"attention": "flash"}),
-    # guidance for packed (fixed-shape) runs only; unpacked runs would tune mid-run (gemm.tunableop_tuning_left_on)
-    "gemm.tunableop": ({"env": {}}, {"env": {}, "sample_packing": False}),
     "gemm.hipblaslt_disabled": ({"env": {"TORCH_BLAS_PREFER_HIPBLASLT": "0"}}, {"env": {"TORCH_BLAS_PREFER_HIPBLASLT": "1"}}),
     "gemm.tunableop_tuning_left_on": (
         {"sample_packing": False, "env": {"PYTORCH_TUNABLEOP_ENABLED": "1"}},
@@ -126,7 +130,6 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {"strategy": "single", "env": {"PYTORCH_TUNABLEOP_ENABLED": "1", "PYTORCH_TUNABLEOP_TUNING": "1"}},
     ),
     "compile.torch_compile": ({"torch_compile": False, "method": "full", "micro_batch_size": 1}, {"torch_compile": False}),
-    "compile.max_autotune": ({"env": {"PYTORCH_TUNABLEOP_ENABLED": "1"}}, {"torch_compile": False}),
     "compile.freezing_in_training": ({"env": {"TORCHINDUCTOR_FREEZING": "1"}}, {"env": {"TORCHINDUCTOR_FREEZING": "0"}}),
     "optimizer.fused_adamw": ({"optimizer": "adamw_torch"}, {"optimizer": "adamw_torch_fused"}),
     "optimizer.drop_8bit_when_hbm_free": ({"optimizer": "paged_adamw_8bit"}, {"optimizer": "paged_adamw_8bit", "model": SEVENTY_B, "method": "full"}),
@@ -136,7 +139,8 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     ),
     "quant.lora_over_8bit_when_bf16_fits": ({"quantization": "8bit"}, {"quantization": "8bit", "model": "Qwen/Qwen2.5-72B", "target": "mi210"}),
     "quant.bitsandbytes_rocm_build": ({"quantization": "4bit", "method": "qlora"}, {"quantization": "4bit", "method": "qlora", "target": "h100"}),
-    "kernels.liger_fused_kernels": ({"fused_kernels": False}, {"fused_kernels": False, "format": "torchtune"}),
+    # 8B at 8192 x 16 packed tokens on a stated GPU: projected about 220 GB, about 93 GB with the loss's logits in chunks
+    "kernels.liger_fused_kernels": (LIGER_FITS, {**LIGER_FITS, "format": "torchtune"}),
     # RCCL hints: a stated multi-GPU run whose projected step spends >= 5% in exposed collectives (FSDP, micro-batch 1: about 7%)
     "comm.high_priority_rccl_streams": ({**SHARDED_8, "world_size": 8}, {**SHARDED_8, "world_size": 1}),
     "comm.rccl_min_channels": ({**SHARDED_8, "world_size": 8}, {**SHARDED_8, "world_size": 8, "target": "mi250x"}),
@@ -144,7 +148,8 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {"format": "torchtune", "torch_compile": False},
         {"format": "torchtune", "torch_compile": True},
     ),
-    "comm.partial_node_collectives": ({"world_size": 4, "strategy": "ddp"}, {"world_size": 8, "strategy": "ddp"}),
+    # a stated 4 GPUs; 8 stated use the whole node
+    "comm.partial_node_collectives": ({"world_size": 4, "strategy": "ddp", **STATED}, {"world_size": 8, "strategy": "ddp", **STATED}),
     "distributed.ddp_over_dataparallel": ({"world_size": 8}, {"world_size": 8, "strategy": "ddp"}),
     "distributed.ddp_when_model_fits": ({"strategy": "fsdp"}, {"strategy": "fsdp", "model": SEVENTY_B, "method": "full"}),
     "env.profiler_variables_left_on": ({"env": {"AMD_SERIALIZE_KERNEL": "3"}}, {"env": {"AMD_SERIALIZE_KERNEL": "0"}}),
@@ -166,6 +171,14 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
 # Guidance and footguns, more cases where one premise of the advice does not hold, so it must stay
 # silent: the applying case with one thing changed (each premise's reason in the comment).
 PREMISES: dict[str, list[dict[str, Any]]] = {
+    # an 8B at 8 x 2048 tokens: collation under 1% of the projected step (issue 24: no material claim)
+    "data.dataloader_workers": [{"dataloader_workers": 0}, {**SHORT_STEP, "format": "torchtune"}],
+    "kernels.liger_fused_kernels": [
+        {**LIGER_FITS, "sources": {}},  # the GPU count assumed: the overflow may be a count the run does not use
+        {**LIGER_FITS, "micro_batch_size": 4},  # fits without Liger: no checkable claim (its speed term is about 1%)
+        {**LIGER_FITS, "micro_batch_size": 64},  # over HBM with Liger too: the kernels do not make it fit
+        {**LIGER_FITS, "model": "Qwen/Qwen2.5-7B", "format": "trl-recipe"},  # TRL's trainers force Liger's loss off
+    ],
     "comm.high_priority_rccl_streams": [
         {"strategy": "fsdp", "micro_batch_size": 1, "world_size": 8},  # 8 GPUs assumed, not stated: maybe one GPU
         {**SHARDED_8, "world_size": 8, "micro_batch_size": 8},  # collectives about 1% of the step
@@ -197,12 +210,23 @@ PREMISES: dict[str, list[dict[str, Any]]] = {
         {"strategy": "ddp"},
         ONE_NODE_Z3,  # distributed.lower_stage_when_state_fits speaks there, with the projection
     ],
-    "comm.partial_node_collectives": [{"world_size": 4, "strategy": "ddp", "target": "mi250x"}, {"world_size": 1}],
+    "comm.partial_node_collectives": [
+        {"world_size": 4, "strategy": "ddp", "target": "mi250x", **STATED},  # not an MI300X node
+        {"world_size": 1, **STATED},
+        {"world_size": 4, "strategy": "ddp"},  # 4 GPUs assumed, not stated (issue 24): the run may use 8 or 1
+    ],
     "distributed.ddp_over_dataparallel": [{"world_size": 1}],
     "memory.projected_over_hbm": [{**STATED}],  # stated, but it fits
     "quant.bitsandbytes_rocm_build": [{"quantization": "none"}],
     "gemm.tunableop_tune_once_for_data_parallel": [{"strategy": "ddp", "env": {"PYTORCH_TUNABLEOP_ENABLED": "1", "PYTORCH_TUNABLEOP_TUNING": "0"}}],
-    "precision.fp8_for_large_gemms": [{"method": "full", "micro_batch_size": 1, "model": SEVENTY_B, "target": "mi250x"}],
+    "precision.fp8_for_large_gemms": [
+        {**FP8_RECIPE, "target": "mi250x"},  # no FP8 matrix cores
+        {**FP8_RECIPE, "format": "hf-trainer"},  # no FP8 switch in the config's framework whose MI300X gain is published
+        {**FP8_RECIPE, "torch_compile": False},  # Axolotl: no speed-up without torch.compile
+        {**FP8_RECIPE, "gradient_checkpointing": True},  # Axolotl: FP8 + FSDP2 + checkpointing may be slower than bf16
+        {**FP8_RECIPE, "method": "lora"},  # the figure is a full-weight run
+        {**FP8_RECIPE, "strategy": "ddp"},  # the figure is FSDP2
+    ],
     "distributed.hierarchical_sharding_across_nodes": [
         {**ACROSS_NODES, "sources": {}},  # 32 GPUs with nodes filled in by goblin (assumed), not read
         # (a stated world size of 32 with nodes filled in does fire: 32 MI300X span at least 4 nodes; tests/test_hierarchical.py)
@@ -310,10 +334,32 @@ def test_rccl_hints_cite_a_training_source_and_name_the_collectives() -> None:
     assert "FSDP's parameter all-gathers" in text and "on 8 GPUs (stated)" in text
 
 
-def test_max_autotune_is_not_advised_when_the_config_already_asks_for_it() -> None:
-    """A config with `torch_compile_mode: max-autotune` already autotunes: no env var on top."""
-    assert _fires("compile.max_autotune", {"env": {"PYTORCH_TUNABLEOP_ENABLED": "1"}, "compile_mode": "default"})
-    assert not _fires("compile.max_autotune", {"env": {"PYTORCH_TUNABLEOP_ENABLED": "1"}, "compile_mode": "max-autotune"})
+def test_advice_without_a_sourced_gain_is_not_in_the_kb() -> None:
+    """Issue 24: TunableOp-where-unset and Inductor max-autotune claimed gains no source gives for training on an
+    Instinct GPU; they are dropped (kb/gemm.yaml, kb/compile.yaml say why), and no rule advises either env var
+    on a config that sets neither (TunableOp set by the config is still judged by the rules that read it)."""
+    ids = {r.id for r in kb.cached_rules()}
+    assert not {"gemm.tunableop", "compile.max_autotune"} & ids
+    assert {"gemm.tunableop_tuning_left_on", "gemm.tunableop_tune_once_for_data_parallel"} <= ids
+    for overrides in ({"env": {}}, {"env": {}, "compile_mode": "default"}, {"env": {}, "sample_packing": True, "torch_compile": True}):
+        w, target, host = _case(overrides)
+        fired = kb.applicable(w, hardware.get_hardware(target), kb.cached_rules(), host=host)
+        advised = {k for r in fired for k in r.transform.env} | {k for r in fired if r.guidance for k in ("PYTORCH_TUNABLEOP_ENABLED",) if k in r.guidance}
+        assert not advised & {"PYTORCH_TUNABLEOP_ENABLED", "TORCHINDUCTOR_MAX_AUTOTUNE"}, advised
+
+
+def test_partial_node_collectives_speaks_of_a_stated_count_only() -> None:
+    """A stated 4-GPU DDP run on MI300X gets the advice; the same run whose 4 GPUs goblin assumed does not."""
+    assert _fires("comm.partial_node_collectives", {"world_size": 4, "strategy": "ddp", **STATED})
+    assert not _fires("comm.partial_node_collectives", {"world_size": 4, "strategy": "ddp"})
+    per_node = {
+        "world_size": 8,
+        "nodes": 2,
+        "gpus_per_node": 4,
+        "strategy": "ddp",
+        "sources": {"gpus_per_node": {"file": "run.sh", "line": 2, "explicit": True}},
+    }
+    assert _fires("comm.partial_node_collectives", per_node)
 
 
 def test_tuned_base_gets_no_patch_rule() -> None:
@@ -356,7 +402,7 @@ def test_hardware_table_has_the_targets_with_sources() -> None:
 
 
 def test_search_ranks_by_symptom_text_then_impact() -> None:
-    w, target, host = _case({"attention": "eager", "dataloader_workers": 0, "torch_compile": False, "optimizer": "adamw_torch"})
+    w, target, host = _case({**SHORT_STEP, "attention": "eager", "torch_compile": False, "optimizer": "adamw_torch"})
     hw = hardware.get_hardware(target)
     by_text = kb.search(w, hw, kb.cached_rules(), symptom="attention score matrix eager kernels", host=host)
     assert by_text[0].id == "attention.sdpa_over_eager"
@@ -541,7 +587,7 @@ def test_kb_coverage_counts_rules_over_configs(capsys: pytest.CaptureFixture[str
     assert main(["kb", "coverage", str(examples), "--target", "mi300x"]) == 0
     out = capsys.readouterr().out
     assert "4 training configs, target mi300x" in out
-    row = next(line for line in out.splitlines() if "`data.dataloader_workers`" in line)
+    row = next(line for line in out.splitlines() if "`optimizer.fused_adamw`" in line)
     assert int(row.split("|")[3]) >= 1
 
 
@@ -596,3 +642,28 @@ def test_docs_carry_the_current_coverage_table(capsys: pytest.CaptureFixture[str
     found = re.search(r"<!-- coverage-table:start -->\n(.*?)\n<!-- coverage-table:end -->", doc, re.S)
     assert found, "docs/kb-coverage.md lost its coverage-table markers"
     assert found.group(1) == printed, "rules changed: rerun `goblin kb coverage tests/data/reference_corpus --target mi300x` into docs/kb-coverage.md"
+
+
+def test_liger_speaks_of_the_memory_it_makes_fit() -> None:
+    """Issue 24: Liger is advised where the projection puts the config over HBM and its chunked loss under it;
+    the finding names both projections (this config's tokens and vocabulary), not Liger's "up to" figures."""
+    by_id = {r.id: r for r in kb.cached_rules()}
+    w, target, _host = _case(LIGER_FITS)
+    text = kb.render_finding(by_id["kernels.liger_fused_kernels"], w, hardware.get_hardware(target))
+    assert "projected 220 GB per GPU of 206 GB" in text and "; 93 GB with Liger's fused kernels" in text
+    assert "16 x 8192 tokens" in text and "None" not in text
+
+
+def test_fp8_finding_names_its_published_mi300x_figure() -> None:
+    by_id = {r.id: r for r in kb.cached_rules()}
+    w, target, _host = _case(FP8_RECIPE)
+    text = kb.render_finding(by_id["precision.fp8_for_large_gemms"], w, hardware.get_hardware(target))
+    assert "9.6% to 14.7%" in text and "`fp8: true`" in text and "None" not in text
+
+
+def test_dataloader_workers_finding_says_its_share_and_that_the_host_time_is_assumed() -> None:
+    by_id = {r.id: r for r in kb.cached_rules()}
+    w, target, _host = _case(SHORT_STEP)
+    text = kb.render_finding(by_id["data.dataloader_workers"], w, hardware.get_hardware(target))
+    assert "collating 32 samples per micro-batch in the training process is projected at 25% of the step" in text
+    assert "assumed 1.5 ms per sample" in text and "None" not in text

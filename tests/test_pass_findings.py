@@ -78,6 +78,9 @@ def test_a_priced_rule_that_gains_nothing_is_not_offered_in_a_patch_that_pays() 
     path = EXAMPLES / "axolotl-llama3-8b-lora.yml"
     report = audit_file(path, build_settings({"target": "mi300x"}), shown_as=path.name).report
     assert report is not None and report.verdict == "fail" and report.patch is not None
-    assert "data.dataloader_workers" not in report.patch.rule_ids
-    assert report.patch.skipped["data.dataloader_workers"].startswith("not worth patching")
+    # workers 0 -> 4 no longer fires here at all (collation under 5% of the step, issue 24); fused AdamW is the
+    # priced rule that projects nothing on this LoRA run
+    assert "data.dataloader_workers" not in report.patch.rule_ids and "data.dataloader_workers" not in report.patch.skipped
+    assert "optimizer.fused_adamw" not in report.patch.rule_ids
+    assert report.patch.skipped["optimizer.fused_adamw"].startswith("not worth patching")
     assert "precision.bf16_over_fp16" in report.patch.rule_ids
