@@ -242,20 +242,8 @@ def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] |
         head = "; ".join(x for x in (shown, pinned) if x)
         what = "will not start" if b.severity == "blocker" else "needs"
         message = f"{head + ': ' if head else ''}{b.symptom}. What to change: {b.guidance}{why_not}. Source: {'; '.join(b.sources)}"
-        out.append(
-            Finding(
-                rule_id=b.id,
-                title=f"{b.title} ({what} on {hw.name})" if b.severity == "blocker" else b.title,
-                category="blocker" if b.severity == "blocker" else "requirement",
-                line=line,
-                key=key,
-                message=message,
-                citation=b.citation,
-                footgun=b.severity == "requirement",
-                blocker=b.severity == "blocker",
-                fix=fix,
-            )
-        )
+        blocker = b.severity == "blocker"
+        out.append(_finding(b, f"{b.title} ({what} on {hw.name})" if blocker else b.title, blocker, message, line, key, fix))
     checked: dict[str, Any] = {}  # a check's answer, shared by its blocker and requirement entries
     for b in cached_blockers() if blockers is None else blockers:
         if b.id in loaded.workload.ignored_rules or (b.formats and loaded.adapter.name not in b.formats):
@@ -432,19 +420,7 @@ def _grpo_generation_batch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
         f"Source: {'; '.join(b.sources)}"
     )
     line = ng_line or (mb_src.line if mb_src is not None and mb_src.explicit and mb_src.file == w.path else None)
-    return [
-        Finding(
-            rule_id=b.id,
-            title=f"{b.title} ({batch.size} is not a multiple of num_generations {ng})",
-            category="blocker" if blocker else "requirement",
-            line=line,
-            key=None,
-            message=message,
-            citation=b.citation,
-            footgun=not blocker,
-            blocker=blocker,
-        )
-    ]
+    return [_finding(b, f"{b.title} ({batch.size} is not a multiple of num_generations {ng})", blocker, message, line)]
 
 
 def _dpo_loss_type(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
@@ -481,19 +457,7 @@ def _dpo_loss_type(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
         f'type: {value}. ...") for any other at the first loss, so the run stops before its first step on any GPU'
         f"{'' if blocker else ' where that release is installed'}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
     )
-    return [
-        Finding(
-            rule_id=b.id,
-            title=f"{b.title} (`{value}`)",
-            category="blocker" if blocker else "requirement",
-            line=line,
-            key=None,
-            message=message,
-            citation=b.citation,
-            footgun=not blocker,
-            blocker=blocker,
-        )
-    ]
+    return [_finding(b, f"{b.title} (`{value}`)", blocker, message, line)]
 
 
 def _module_removed(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
@@ -516,19 +480,7 @@ def _module_removed(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
             f"{r.last}), and the script runs on {r.dist} {got[1]} ({got[2]}). {b.symptom}. What to change: {use}, or pin "
             f"{r.dist}<{r.gone}. Source: {'; '.join(r.sources)}"
         )
-        out.append(
-            Finding(
-                rule_id=b.id,
-                title=f"{b.title} (`{r.dist}.{r.module}`)",
-                category="blocker" if b.severity == "blocker" else "requirement",
-                line=imp.line,
-                key=None,
-                message=message,
-                citation=b.citation,
-                footgun=b.severity == "requirement",
-                blocker=b.severity == "blocker",
-            )
-        )
+        out.append(_finding(b, f"{b.title} (`{r.dist}.{r.module}`)", b.severity == "blocker", message, imp.line))
     return out
 
 
@@ -553,31 +505,20 @@ def _torch_rocm_build(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Fi
             f"`{index.spec}` ({index.where}): this install line takes torch from PyTorch's CUDA {index.version} wheel index. "
             f"{b.symptom}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
         )
-        return [Finding(rule_id=b.id, title=b.title, category="requirement", line=line or None, key=None, message=message, citation=b.citation, footgun=True)]
+        return [_finding(b, b.title, False, message, line or None)]
     if pin is None or got is None:
         return []
     line = pin.line if not pin.file else None  # a line of the config itself; else the pin's file:line is in the message
     message = f"{got.why}. {b.symptom}. What to change: {got.fix}. Source: {'; '.join(got.sources)}"
-    return [
-        Finding(
-            rule_id=b.id,
-            title=f"{b.title} (will not start on {hw.name})",
-            category="blocker",
-            line=line or None,
-            key=None,
-            message=message,
-            citation=b.citation,
-            blocker=True,
-        )
-    ]
+    return [_finding(b, f"{b.title} (will not start on {hw.name})", True, message, line or None)]
 
 
-def _key_finding(b: Blocker, key: str, shown: str, line: int | None, message: str, fix: dict[str, Any] | None) -> Finding:
-    """A blocker.keys_*_at_version finding: a blocker where the run stops, a requirement where that is not known."""
-    blocker = b.severity == "blocker"
+def _finding(b: Blocker, title: str, blocker: bool, message: str, line: int | None, key: str | None = None, fix: dict[str, Any] | None = None) -> Finding:
+    """One blocker-table finding: a blocker where the run stops on the target, a requirement (shown with the footguns)
+    where that is not certain."""
     return Finding(
         rule_id=b.id,
-        title=f"{b.title} ({'will not start' if blocker else 'check the release it runs on'}: `{shown}`)",
+        title=title,
         category="blocker" if blocker else "requirement",
         line=line,
         key=key,
@@ -587,6 +528,12 @@ def _key_finding(b: Blocker, key: str, shown: str, line: int | None, message: st
         blocker=blocker,
         fix=fix,
     )
+
+
+def _key_finding(b: Blocker, key: str, shown: str, line: int | None, message: str, fix: dict[str, Any] | None) -> Finding:
+    """A blocker.keys_*_at_version finding: a blocker where the run stops, a requirement where that is not known."""
+    blocker = b.severity == "blocker"
+    return _finding(b, f"{b.title} ({'will not start' if blocker else 'check the release it runs on'}: `{shown}`)", blocker, message, line, key, fix)
 
 
 def _rejected(parser: str, classes: tuple[str, ...], keys: list[str], pinned: dict[str, Pin], text: str, path: str) -> KeyCheck | None:
