@@ -349,7 +349,9 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     # Evaluation as a share of the job (an upper bound: every eval example at the sequence length),
     # only where the config fixes the eval interval, the eval set's size and the batch; None elsewhere.
     out["derived.eval_share"] = None
-    if sized and w.model.params_b is not None and w.eval_runs and w.eval_interval is not None and w.eval_examples is not None:
+    per_step = w.eval_interval is not None and w.eval_examples is not None
+    per_epoch = w.eval_fraction is not None and w.evals_per_epoch is not None
+    if sized and w.model.params_b is not None and w.eval_runs and (per_step or per_epoch):
         from .costmodel import eval_share
 
         out["derived.eval_share"] = eval_share(w, hw)
@@ -787,7 +789,10 @@ def job_phrase(w: WorkloadConfig, hw: Hardware) -> str:
     if job.checkpoint_s is None:
         left.append("checkpoint writes (not every N steps)")
     if w.eval_runs and job.eval_s is None:
-        left.append("evaluation (" + ("eval set size not in the config" if w.eval_examples is None else "not every N steps") + ")")
+        if w.eval_fraction is not None:
+            left.append(f"evaluation (eval set {w.eval_fraction:.0%} of the data, evaluations per epoch not in the config)")
+        else:
+            left.append("evaluation (" + ("eval set size not in the config" if w.eval_examples is None else "not every N steps") + ")")
     tail = f"; not projected: {', '.join(left)}" if left else ""
     return f"job time per optimizer step {secs(job.total_s)} = " + " + ".join(terms) + f" (projected){tail}"
 
@@ -796,8 +801,15 @@ def eval_phrase(w: WorkloadConfig, hw: Hardware) -> str:
     """The estimate an evaluation-frequency finding rests on, with its assumptions."""
     from .costmodel import eval_seconds, eval_share
 
-    one = eval_seconds(w, hw) or 0.0
     share = eval_share(w, hw) or 0.0
+    if w.eval_examples is None and w.eval_fraction is not None and w.evals_per_epoch is not None:
+        f, k = w.eval_fraction, w.evals_per_epoch
+        return (
+            f"evaluates {k:g} times per epoch over {f:.0%} of the data at batch {w.eval_batch_size}: each epoch runs forward passes over "
+            f"{k * f / (1 - f):.1f} times the {1 - f:.0%} it trains on (forward only, the training data's lengths): "
+            f"a projected {share:.0%} of the job's time; {job_phrase(w, hw)}"
+        )
+    one = eval_seconds(w, hw) or 0.0
     return (
         f"{w.eval_examples:,} eval examples at batch {w.eval_batch_size} every {w.eval_interval} optimizer steps, up to {one:,.1f} s per evaluation "
         f"(forward only, every example padded to {w.eval_seq_len or w.seq_len} tokens): up to {share:.0%} of the job's time (projected); {job_phrase(w, hw)}"
@@ -1004,6 +1016,8 @@ _SHOWN = {
     "dataloader_workers": "dataloader workers",
     "eval_batch_size": "eval batch",
     "eval_interval": "eval interval",
+    "eval_fraction": "eval split",
+    "evals_per_epoch": "evaluations per epoch",
 }
 
 
