@@ -784,7 +784,10 @@ def job_phrase(w: WorkloadConfig, hw: Hardware) -> str:
     if job.checkpoint_s is not None:
         terms.append(f"{secs(job.checkpoint_s)} checkpoint writes (at {STORAGE_GB_S[1]:g} GB/s, the fast end)")
     if job.eval_s is not None:
-        terms.append(f"up to {secs(job.eval_s)} evaluation")
+        # an upper bound where a counted eval set is padded to the sequence length; per epoch, at the data's lengths
+        terms.append(
+            f"up to {secs(job.eval_s)} evaluation" if w.eval_examples is not None else f"{secs(job.eval_s)} evaluation (per epoch, spread over its steps)"
+        )
     left: list[str] = []
     if job.checkpoint_s is None:
         left.append("checkpoint writes (not every N steps)")
@@ -804,8 +807,10 @@ def eval_phrase(w: WorkloadConfig, hw: Hardware) -> str:
     share = eval_share(w, hw) or 0.0
     if w.eval_examples is None and w.eval_fraction is not None and w.evals_per_epoch is not None:
         f, k = w.eval_fraction, w.evals_per_epoch
+        how = w.sources.get("evals_per_epoch")
+        how_s = f" ({how.note})" if how is not None and how.note else ""
         return (
-            f"evaluates {k:g} times per epoch over {f:.0%} of the data at batch {w.eval_batch_size}: each epoch runs forward passes over "
+            f"evaluates {k:g} times per epoch{how_s} over {f:.0%} of the data at batch {w.eval_batch_size}: each epoch runs forward passes over "
             f"{k * f / (1 - f):.1f} times the {1 - f:.0%} it trains on (forward only, the training data's lengths): "
             f"a projected {share:.0%} of the job's time; {job_phrase(w, hw)}"
         )
@@ -1036,7 +1041,7 @@ def _fact_phrase(name: str, w: WorkloadConfig) -> str:
         if src is not None and not src.explicit and src.note:
             return f"{label} not set ({src.note})"
         return ""
-    shown = str(value).lower() if isinstance(value, bool) else value
+    shown = str(value).lower() if isinstance(value, bool) else f"{value:g}" if name in ("evals_per_epoch", "eval_fraction") else value
     also = ""
     fsdp = w.sources.get("fsdp_activation_checkpointing")
     if name == "gradient_checkpointing" and fsdp is not None and src is not None and fsdp.key != src.key:

@@ -220,9 +220,10 @@ def test_eval_over_a_share_of_the_data_is_weighed_per_epoch(tmp_path: Path) -> N
     report = _report(path)
     finding = next((f for f in report.findings if f.rule_id == "job.frequent_eval_per_epoch"), None)
     assert finding is not None
-    assert "evaluates 100 times per epoch over 5% of the data at batch 8" in finding.message
+    assert "evaluates 100 times per epoch (eval_steps 0.01 of a run of 1 epoch(s)) over 5% of the data at batch 8" in finding.message
     assert "5.3 times the 95% it trains on" in finding.message and f"a projected {share:.0%} of the job's time" in finding.message
-    assert "evaluations per epoch 100" in finding.message and "None" not in finding.message
+    assert "evaluations per epoch 100 (`eval_steps`, line 13)" in finding.message and "s evaluation (per epoch, spread over its steps)" in finding.message
+    assert "eval split 0.05 (`val_set_size`, line 12)" in finding.message and "None" not in finding.message
     assert not any(f.rule_id == "job.frequent_eval" for f in report.findings)
     # two epochs: eval_steps 0.01 is 50 evaluations per epoch (ceil(max_steps x 0.01) steps apart)
     assert load_config(_write(tmp_path, AXOLOTL, "val_set_size: 0.05\neval_steps: 0.01\nnum_epochs: 2", name="b.yaml")).workload.evals_per_epoch == 50

@@ -226,6 +226,7 @@ def _read_evals_per_epoch(r: Reader, strategy: str, s_key: str | None, s_line: i
     n_key, steps, n_line = r.raw("eval_steps")
     if strategy == "steps" and n_key is not None and _is_share(steps) and epochs is not None:
         r.explicit("evals_per_epoch", round(1 / (steps * epochs), 4), n_key, n_line)
+        r.sources["evals_per_epoch"].note = f"eval_steps {steps:g} of a run of {epochs:g} epoch(s)"
 
 
 def read_evals(r: Reader, parser: str) -> None:
@@ -301,6 +302,7 @@ def _read_evals(r: Reader, parser: str) -> None:
                 r.explicit("evals_per_epoch", float(per_epoch_value), e_key, e_line)
             elif n_key is not None and _is_share(steps):
                 r.explicit("evals_per_epoch", round(1 / (steps * epochs), 4), n_key, n_line)
+                r.sources["evals_per_epoch"].note = f"eval_steps {steps:g} of a run of {epochs:g} epoch(s)"
         if e_key is None and n_key is None and s_key is not None and str(strategy).lower() == "epoch":
             r.explicit("evals_per_epoch", 1.0, s_key, s_line)
         if r.values.get("eval_fraction") is None or r.values.get("evals_per_epoch") is None:
@@ -327,7 +329,8 @@ def _read_evals(r: Reader, parser: str) -> None:
         v_key, val, v_line = r.raw("val_size")
         if v_key is not None and isinstance(val, (int, float)) and not isinstance(val, bool) and val > 1:
             r.explicit("eval_examples", int(val), v_key, v_line)
-        elif v_key is not None and _is_share(val):  # a share of the dataset it splits off (data/data_utils.py:114)
+        elif v_key is not None and _is_share(val) and not _on(r.raw("streaming")[1]):
+            # a share of the dataset it splits off; streaming takes int(val_size) rows instead (data/data_utils.py:110-114)
             r.explicit("eval_fraction", float(val), v_key, v_line)
     _read_evals_per_epoch(r, strategy, s_key, s_line, keys)
     if strategy != "steps":
