@@ -1123,6 +1123,33 @@ def eval_seconds(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None) 
     return batches * step(shaped, hw, a).forward_s
 
 
+def per_epoch_eval_ratio(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None) -> float | None:
+    """Evaluation time over training time within an epoch, where the eval set is a share f of the dataset
+    and the config fixes the evaluations per epoch k: an epoch trains on (1 - f) of the examples (the full
+    step, per example) and evaluates k times over f of them (forward only at the eval batch, eval_seconds'
+    shape). The split comes from the same data, so the eval examples keep the training data's sampled
+    lengths and its packing (Axolotl 0.18.0 sets eval_sample_packing to sample_packing when unset,
+    utils/schemas/validation.py:148-156); an eval_sample_packing turned off makes evaluation dearer than
+    this. The dataset's size cancels. None unless the config states f, k and the eval batch."""
+    if not w.eval_runs or w.eval_fraction is None or w.evals_per_epoch is None or w.eval_batch_size is None:
+        return None
+    train = step(w, hw, a).step_s / (w.micro_batch_size * w.gradient_accumulation)
+    shaped = w.model_copy(
+        update={
+            "micro_batch_size": w.eval_batch_size,
+            "seq_len": w.eval_seq_len or w.seq_len,
+            "gradient_accumulation": 1,
+            "gradient_checkpointing": False,
+            "reference_forward": False,
+            "sequences_per_example": 1,
+        }
+    )
+    evaluate = step(shaped, hw, a).forward_s / w.eval_batch_size
+    if train <= 0:
+        return None
+    return w.evals_per_epoch * w.eval_fraction * evaluate / ((1 - w.eval_fraction) * train)
+
+
 @dataclass(frozen=True)
 class JobStep:
     """The job's time per optimizer step: the step, plus checkpoint writes and evaluation amortized
@@ -1142,12 +1169,16 @@ def job_step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None) -> J
     step_s = step(w, hw, a).step_s
     ckpt = checkpoint_seconds(w, STORAGE_GB_S[1]) / w.save_interval if w.save_interval is not None else None
     one_eval = eval_seconds(w, hw, a) if w.eval_interval is not None else None
-    return JobStep(step_s=step_s, checkpoint_s=ckpt, eval_s=one_eval / w.eval_interval if one_eval is not None and w.eval_interval else None)
+    eval_s = one_eval / w.eval_interval if one_eval is not None and w.eval_interval else None
+    if eval_s is None and (ratio := per_epoch_eval_ratio(w, hw, a)) is not None:
+        eval_s = step_s * ratio  # evaluation per epoch spread over the epoch's optimizer steps
+    return JobStep(step_s=step_s, checkpoint_s=ckpt, eval_s=eval_s)
 
 
 def eval_share(w: WorkloadConfig, hw: Hardware) -> float | None:
     """The share of the job's time per optimizer step that evaluation takes (an upper bound, see
-    eval_seconds); None where it is not projected (no per-step interval or no eval set size)."""
+    eval_seconds), or per epoch where the eval set is a share of the data (per_epoch_eval_ratio); None
+    where it is not projected (no per-step interval or no eval set size, no evaluations per epoch)."""
     job = job_step(w, hw)
     return job.eval_s / job.total_s if job.eval_s is not None and job.total_s > 0 else None
 

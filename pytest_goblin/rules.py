@@ -349,7 +349,9 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     # Evaluation as a share of the job (an upper bound: every eval example at the sequence length),
     # only where the config fixes the eval interval, the eval set's size and the batch; None elsewhere.
     out["derived.eval_share"] = None
-    if sized and w.model.params_b is not None and w.eval_runs and w.eval_interval is not None and w.eval_examples is not None:
+    per_step = w.eval_interval is not None and w.eval_examples is not None
+    per_epoch = w.eval_fraction is not None and w.evals_per_epoch is not None
+    if sized and w.model.params_b is not None and w.eval_runs and (per_step or per_epoch):
         from .costmodel import eval_share
 
         out["derived.eval_share"] = eval_share(w, hw)
@@ -782,12 +784,18 @@ def job_phrase(w: WorkloadConfig, hw: Hardware) -> str:
     if job.checkpoint_s is not None:
         terms.append(f"{secs(job.checkpoint_s)} checkpoint writes (at {STORAGE_GB_S[1]:g} GB/s, the fast end)")
     if job.eval_s is not None:
-        terms.append(f"up to {secs(job.eval_s)} evaluation")
+        # an upper bound where a counted eval set is padded to the sequence length; per epoch, at the data's lengths
+        terms.append(
+            f"up to {secs(job.eval_s)} evaluation" if w.eval_examples is not None else f"{secs(job.eval_s)} evaluation (per epoch, spread over its steps)"
+        )
     left: list[str] = []
     if job.checkpoint_s is None:
         left.append("checkpoint writes (not every N steps)")
     if w.eval_runs and job.eval_s is None:
-        left.append("evaluation (" + ("eval set size not in the config" if w.eval_examples is None else "not every N steps") + ")")
+        if w.eval_fraction is not None:
+            left.append(f"evaluation (eval set {w.eval_fraction:.0%} of the data, evaluations per epoch not in the config)")
+        else:
+            left.append("evaluation (" + ("eval set size not in the config" if w.eval_examples is None else "not every N steps") + ")")
     tail = f"; not projected: {', '.join(left)}" if left else ""
     return f"job time per optimizer step {secs(job.total_s)} = " + " + ".join(terms) + f" (projected){tail}"
 
@@ -796,8 +804,17 @@ def eval_phrase(w: WorkloadConfig, hw: Hardware) -> str:
     """The estimate an evaluation-frequency finding rests on, with its assumptions."""
     from .costmodel import eval_seconds, eval_share
 
-    one = eval_seconds(w, hw) or 0.0
     share = eval_share(w, hw) or 0.0
+    if w.eval_examples is None and w.eval_fraction is not None and w.evals_per_epoch is not None:
+        f, k = w.eval_fraction, w.evals_per_epoch
+        how = w.sources.get("evals_per_epoch")
+        how_s = f" ({how.note})" if how is not None and how.note else ""
+        return (
+            f"evaluates {k:g} times per epoch{how_s} over {f:.0%} of the data at batch {w.eval_batch_size}: each epoch runs forward passes over "
+            f"{k * f / (1 - f):.1f} times the {1 - f:.0%} it trains on (forward only, the training data's lengths): "
+            f"a projected {share:.0%} of the job's time; {job_phrase(w, hw)}"
+        )
+    one = eval_seconds(w, hw) or 0.0
     return (
         f"{w.eval_examples:,} eval examples at batch {w.eval_batch_size} every {w.eval_interval} optimizer steps, up to {one:,.1f} s per evaluation "
         f"(forward only, every example padded to {w.eval_seq_len or w.seq_len} tokens): up to {share:.0%} of the job's time (projected); {job_phrase(w, hw)}"
@@ -1004,6 +1021,8 @@ _SHOWN = {
     "dataloader_workers": "dataloader workers",
     "eval_batch_size": "eval batch",
     "eval_interval": "eval interval",
+    "eval_fraction": "eval split",
+    "evals_per_epoch": "evaluations per epoch",
 }
 
 
@@ -1022,7 +1041,7 @@ def _fact_phrase(name: str, w: WorkloadConfig) -> str:
         if src is not None and not src.explicit and src.note:
             return f"{label} not set ({src.note})"
         return ""
-    shown = str(value).lower() if isinstance(value, bool) else value
+    shown = str(value).lower() if isinstance(value, bool) else f"{value:g}" if name in ("evals_per_epoch", "eval_fraction") else value
     also = ""
     fsdp = w.sources.get("fsdp_activation_checkpointing")
     if name == "gradient_checkpointing" and fsdp is not None and src is not None and fsdp.key != src.key:

@@ -129,6 +129,12 @@ class WorkloadConfig(Model):
     eval_batch_size: int | None = Field(default=None, ge=1)
     eval_examples: int | None = Field(default=None, ge=1)
     eval_seq_len: int | None = Field(default=None, ge=1)  # an eval-only length cap (Axolotl eval_sequence_len); None: seq_len
+    # The eval set as a share of the dataset (Axolotl val_set_size, LLaMA-Factory val_size below 1: a split of
+    # the training data) and how many evaluations an epoch holds (Axolotl evals_per_epoch, an eval_steps
+    # share of a run of num_epochs epochs without max_steps, or one per epoch): the eval share is then a
+    # ratio that needs no dataset size (costmodel.per_epoch_eval_ratio). None: not stated that way.
+    eval_fraction: float | None = Field(default=None, gt=0, lt=1)
+    evals_per_epoch: float | None = Field(default=None, gt=0)
     # Sampled token lengths of the dataset's samples (formats/datasets.py): the lengths at 0, 5, ..., 100
     # percent of the rows read and their mean; None: no local dataset was measured, every sample is
     # priced at seq_len (sources["token_lengths"] says which and why).

@@ -107,7 +107,10 @@ def test_axolotl_evaluates_only_with_a_validation_split(tmp_path: Path) -> None:
     facts = rules.facts(longer, hardware.get_hardware("mi300x"))
     assert facts["derived.eval_batch_shortfall"] == pytest.approx(1.0)
     per_epoch = load_config(_write(tmp_path, AXOLOTL, "val_set_size: 0.05\nevals_per_epoch: 4")).workload
-    assert per_epoch.eval_runs and per_epoch.eval_interval is None and any("not projected" in n for n in per_epoch.notes)
+    assert per_epoch.eval_runs and per_epoch.eval_interval is None  # a share of the data, 4 times per epoch: projected per epoch
+    assert per_epoch.eval_fraction == 0.05 and per_epoch.evals_per_epoch == 4 and not any("not projected" in n for n in per_epoch.notes)
+    capped = load_config(_write(tmp_path, AXOLOTL, "val_set_size: 0.05\nevals_per_epoch: 4\nmax_steps: 100")).workload
+    assert capped.evals_per_epoch is None and any("not projected" in n for n in capped.notes)  # a run of max_steps: epochs unknown
 
 
 def test_llamafactory_val_size_count_and_eval_keys(tmp_path: Path) -> None:
@@ -204,3 +207,40 @@ def test_checkpoint_finding_states_the_job_time_and_what_it_leaves_out(tmp_path:
     assert "job time per optimizer step" in finding.message and "s checkpoint writes (at 11 GB/s, the fast end)" in finding.message
     assert "not projected: evaluation (eval set size not in the config)" in finding.message
     assert "None" not in finding.message
+
+
+def test_eval_over_a_share_of_the_data_is_weighed_per_epoch(tmp_path: Path) -> None:
+    """review5 #3 (Medilora train/medilora_medqa.yml): val_set_size 0.05 and eval_steps 0.01 over one epoch,
+    100 evaluations of a 5% split: forward passes over 5x the examples the epoch trains on."""
+    path = _write(tmp_path, AXOLOTL, "val_set_size: 0.05\neval_steps: 0.01\nnum_epochs: 1")
+    w = load_config(path).workload
+    assert w.eval_fraction == 0.05 and w.evals_per_epoch == 100 and w.eval_interval is None
+    share = costmodel.eval_share(w, hardware.get_hardware("mi300x"))
+    assert share is not None and share > 0.5
+    report = _report(path)
+    finding = next((f for f in report.findings if f.rule_id == "job.frequent_eval_per_epoch"), None)
+    assert finding is not None
+    assert "evaluates 100 times per epoch (eval_steps 0.01 of a run of 1 epoch(s)) over 5% of the data at batch 8" in finding.message
+    assert "5.3 times the 95% it trains on" in finding.message and f"a projected {share:.0%} of the job's time" in finding.message
+    assert "evaluations per epoch 100 (`eval_steps`, line 13)" in finding.message and "s evaluation (per epoch, spread over its steps)" in finding.message
+    assert "eval split 0.05 (`val_set_size`, line 12)" in finding.message and "None" not in finding.message
+    assert not any(f.rule_id == "job.frequent_eval" for f in report.findings)
+    # two epochs: eval_steps 0.01 is 50 evaluations per epoch (ceil(max_steps x 0.01) steps apart)
+    assert load_config(_write(tmp_path, AXOLOTL, "val_set_size: 0.05\neval_steps: 0.01\nnum_epochs: 2", name="b.yaml")).workload.evals_per_epoch == 50
+
+
+def test_eval_once_per_epoch_over_a_share_is_not_a_finding(tmp_path: Path) -> None:
+    once = _report(_write(tmp_path, AXOLOTL, "val_set_size: 0.05\nevals_per_epoch: 1\nnum_epochs: 2"))
+    assert not any(f.rule_id.startswith("job.frequent_eval") for f in once.findings)
+    # a count-sized eval set still goes the per-step way
+    count = load_config(_write(tmp_path, AXOLOTL, "val_set_size: 500\neval_steps: 10", name="b.yaml")).workload
+    assert count.eval_examples == 500 and count.eval_interval == 10 and count.eval_fraction is None and count.evals_per_epoch is None
+
+
+def test_llamafactory_val_size_share_with_an_eval_steps_share(tmp_path: Path) -> None:
+    w = load_config(_write(tmp_path, LLAMAFACTORY, "val_size: 0.1\neval_strategy: steps\neval_steps: 0.05\nnum_train_epochs: 2")).workload
+    assert w.eval_fraction == 0.1 and w.evals_per_epoch == 10 and w.eval_batch_size == 8
+    epoch = load_config(_write(tmp_path, LLAMAFACTORY, "val_size: 0.1\neval_strategy: epoch", name="b.yaml")).workload
+    assert epoch.evals_per_epoch == 1
+    steps = load_config(_write(tmp_path, LLAMAFACTORY, "val_size: 0.1\neval_strategy: steps\neval_steps: 10", name="c.yaml")).workload
+    assert steps.eval_interval == 10 and steps.evals_per_epoch is None  # steps apart, but an epoch's steps need the dataset's size

@@ -38,6 +38,8 @@ FP8_RECIPE: dict[str, Any] = {"format": "axolotl", "method": "full", "strategy":
 FULL_SAVES: dict[str, Any] = {"method": "full", "micro_batch_size": 1, "save_only_model": False}
 # A LoRA run that evaluates every 5 optimizer steps over 400 stated examples and saves every 500.
 EVALS: dict[str, Any] = {"eval_runs": True, "eval_interval": 5, "eval_batch_size": 8, "eval_examples": 400, "save_interval": 500}
+# An eval split of 5% of the data evaluated 100 times per epoch (review5 #3: Medilora val_set_size 0.05, eval_steps 0.01, 1 epoch).
+SPLIT_EVALS: dict[str, Any] = {"eval_runs": True, "eval_batch_size": 2, "eval_fraction": 0.05, "evals_per_epoch": 100.0, "micro_batch_size": 2}
 STATED = {"sources": {"world_size": {"file": "case.yaml", "explicit": True, "note": "stated"}}}
 SHORT_STEP: dict[str, Any] = {"dataloader_workers": 0, "model": "Qwen/Qwen2.5-0.5B", "seq_len": 256, "micro_batch_size": 32}
 LIGER_FITS: dict[str, Any] = {"fused_kernels": False, "seq_len": 8192, "micro_batch_size": 16, "gradient_checkpointing": True, **STATED}
@@ -161,6 +163,8 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "job.frequent_full_checkpoints": ({**FULL_SAVES, "save_interval": 10}, {**FULL_SAVES, "save_interval": 5000}),
     "job.eval_batch_below_micro_batch": ({**EVALS, "eval_batch_size": 1}, {**EVALS, "eval_batch_size": 4}),
     "job.frequent_eval": (EVALS, {**EVALS, "eval_interval": 250}),
+    # 100 evaluations per epoch of a 5% split: 5x the epoch's training examples in forwards; once per epoch: about 2%
+    "job.frequent_eval_per_epoch": (SPLIT_EVALS, {**SPLIT_EVALS, "evals_per_epoch": 1.0}),
     # one node of the same GPUs: nothing crosses a network
     "distributed.hierarchical_sharding_across_nodes": (ACROSS_NODES, {**ACROSS_NODES, "world_size": 8, "nodes": 1}),
     # 512 tokens per micro-batch: gathers are a real share; 2048 x 8: under 1%
@@ -277,6 +281,14 @@ PREMISES: dict[str, list[dict[str, Any]]] = {
         {**EVALS, "save_interval": None},  # saves per epoch: not compared
         {**EVALS, "eval_runs": False},  # no evaluation
         {**EVALS, "model": "unknown/model"},  # size unknown
+    ],
+    "job.frequent_eval_per_epoch": [
+        {**SPLIT_EVALS, "evals_per_epoch": None},  # evaluations per epoch not fixed by the config
+        {**SPLIT_EVALS, "eval_fraction": None},  # the eval set is not a share of the data
+        {**SPLIT_EVALS, "eval_fraction": 0.01, "evals_per_epoch": 4.0},  # 4 x 1%: a few percent of the job
+        {**SPLIT_EVALS, "framework": "trl (GRPOConfig)"},  # GRPO evaluation generates
+        {**SPLIT_EVALS, "eval_runs": False},  # no evaluation
+        {**SPLIT_EVALS, "model": "unknown/model"},  # size unknown
     ],
 }
 

@@ -190,6 +190,45 @@ def _steps(value: Any) -> int | None:
     return int(value)
 
 
+def _positive(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+
+
+def _is_share(value: Any) -> bool:
+    """A number strictly between 0 and 1: a share (of the dataset, or of the run's steps)."""
+    return _positive(value) and value < 1
+
+
+def _epochs(r: Reader, key: str, default: float | None) -> float | None:
+    k, value, _line = r.raw(key)
+    if k is None:
+        return default
+    return float(value) if _positive(value) else None
+
+
+def _read_evals_per_epoch(r: Reader, strategy: str, s_key: str | None, s_line: int | None, keys: dict[str, Any]) -> None:
+    """Evaluations per epoch under transformers' TrainingArguments: one with eval_strategy "epoch"; with
+    "steps", an eval_steps below 1 is a share of the run's steps (ceil(max_steps x share):
+    transformers 5.25.0 trainer_callback.py:162-167), 1 / (share x num_train_epochs) per epoch when
+    the run is a number of epochs (num_train_epochs default 3.0, max_steps default -1: the tables'
+    TrainingArguments). Read only where the eval set is a share of the data (eval_fraction)."""
+    if r.values.get("eval_fraction") is None:
+        return
+    m_key, max_steps, _ = r.raw("max_steps")
+    if m_key is not None and _positive(max_steps):
+        return  # a run of max_steps steps: how many an epoch holds needs the dataset's size
+    if strategy == "epoch":
+        if s_key is not None:
+            r.explicit("evals_per_epoch", 1.0, s_key, s_line)
+        return
+    default_epochs = (keys.get("num_train_epochs") or {}).get("default")
+    epochs = _epochs(r, "num_train_epochs", float(default_epochs) if isinstance(default_epochs, (int, float)) and _positive(default_epochs) else None)
+    n_key, steps, n_line = r.raw("eval_steps")
+    if strategy == "steps" and n_key is not None and _is_share(steps) and epochs is not None:
+        r.explicit("evals_per_epoch", round(1 / (steps * epochs), 4), n_key, n_line)
+        r.sources["evals_per_epoch"].note = f"eval_steps {steps:g} of a run of {epochs:g} epoch(s)"
+
+
 def read_evals(r: Reader, parser: str) -> None:
     """The trainer's evaluation settings (_read_evals), and a note where it evaluates every N steps
     over an eval set whose size the config does not give: that term is left out, and said to be."""
@@ -229,7 +268,7 @@ def _read_evals(r: Reader, parser: str) -> None:
     if parser == "axolotl":
         v_key, val, v_line = r.raw("val_set_size")
         has_val = (isinstance(val, (int, float)) and not isinstance(val, bool) and val > 0) or r.raw("test_datasets")[0] is not None
-        s_key, strategy, _ = r.raw("eval_strategy", "evaluation_strategy")
+        s_key, strategy, s_line = r.raw("eval_strategy", "evaluation_strategy")
         n_key, steps, n_line = r.raw("eval_steps")
         per_epoch = r.raw("evals_per_epoch")[0] is not None
         stated = n_key is not None or per_epoch or (s_key is not None and str(strategy).lower() != "no")
@@ -250,7 +289,23 @@ def _read_evals(r: Reader, parser: str) -> None:
             r.explicit("eval_examples", int(val), v_key, v_line)
         if n_key is not None and (interval := _steps(steps)) is not None:
             r.explicit("eval_interval", interval, n_key, n_line)
-        else:
+            return
+        if _is_share(val) and v_key is not None:
+            r.explicit("eval_fraction", float(val), v_key, v_line)
+        # evals_per_epoch k becomes eval_steps 1 / (k x num_epochs), a share of the run's steps (utils/config/__init__.py:250-253),
+        # which the Trainer turns into ceil(max_steps x share) steps (transformers 5.25.0 trainer_callback.py:162-167):
+        # k evaluations per epoch when the run is num_epochs epochs (default 1.0, schemas/training.py:267), not max_steps
+        e_key, per_epoch_value, e_line = r.raw("evals_per_epoch")
+        epochs = _epochs(r, "num_epochs", 1.0)
+        if r.raw("max_steps")[0] is None and epochs is not None:
+            if e_key is not None and _positive(per_epoch_value) and per_epoch_value * epochs > 1:
+                r.explicit("evals_per_epoch", float(per_epoch_value), e_key, e_line)
+            elif n_key is not None and _is_share(steps):
+                r.explicit("evals_per_epoch", round(1 / (steps * epochs), 4), n_key, n_line)
+                r.sources["evals_per_epoch"].note = f"eval_steps {steps:g} of a run of {epochs:g} epoch(s)"
+        if e_key is None and n_key is None and s_key is not None and str(strategy).lower() == "epoch":
+            r.explicit("evals_per_epoch", 1.0, s_key, s_line)
+        if r.values.get("eval_fraction") is None or r.values.get("evals_per_epoch") is None:
             r.notes.append("evaluation per epoch or a share of the run's steps, which the config does not fix: evaluation time is not projected")
         return
     s_key, strategy, s_line = r.raw("eval_strategy", "evaluation_strategy")
@@ -274,12 +329,18 @@ def _read_evals(r: Reader, parser: str) -> None:
         v_key, val, v_line = r.raw("val_size")
         if v_key is not None and isinstance(val, (int, float)) and not isinstance(val, bool) and val > 1:
             r.explicit("eval_examples", int(val), v_key, v_line)
+        elif v_key is not None and _is_share(val) and not _on(r.raw("streaming")[1]):
+            # a share of the dataset it splits off; streaming takes int(val_size) rows instead (data/data_utils.py:110-114)
+            r.explicit("eval_fraction", float(val), v_key, v_line)
+    _read_evals_per_epoch(r, strategy, s_key, s_line, keys)
     if strategy != "steps":
         r.notes.append(f"evaluation per {strategy}, not every N steps: evaluation time is not projected")
         return
     n_key, steps, n_line = r.raw("eval_steps")
     if n_key is not None and steps != 0:
         interval = _steps(steps)
+        if interval is None and r.values.get("eval_fraction") is not None and r.values.get("evals_per_epoch") is not None:
+            return  # a share of the run over a share of the data: projected per epoch
         if interval is None:
             r.notes.append(
                 f"eval_steps {steps!r} (line {n_line}) is a share of the run's total steps, which the config does not fix: evaluation time is not projected"
