@@ -243,6 +243,13 @@ def read(config_path: Path, ref: str) -> tuple[dict[str, Any], str]:
         out.update({k: v for k, v in named.items() if k != "cpu_offload"})
         note = said
     out.update(zero_sharding(zero))
+    if out.get("zero_stage") == 3 and isinstance(zero, dict) and zero.get("overlap_comm") is False:
+        # ZeRO-3's all-gathers and reduce-scatters on the compute stream: DeepSpeed v0.19.5
+        # deepspeed/runtime/zero/parameter_offload.py:189-190 (all-gather stream) and stage3.py:335-336
+        # (reduce-and-partition stream) are the default stream when overlap_comm is off; its default under
+        # ZeRO-3 is on (runtime/zero/config.py:138,383-385)
+        out["overlap_comm"] = False
+        out["overlap_comm_line"] = _line_of(_text(config_path, path), "overlap_comm") if path.suffix.lower() == ".json" else None
     if out.get("zero_stage") == 3 and isinstance(zero, dict) and zero.get("stage3_gather_16bit_weights_on_model_save") is not True:
         # ZeRO-3 without the 16-bit gather (DeepSpeed's default is off): the Trainer's save_model falls back to
         # DeepSpeed's full checkpoint, optimizer state included, whatever save_only_model says
