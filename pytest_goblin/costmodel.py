@@ -860,8 +860,12 @@ def _communication(w: WorkloadConfig, hw: Hardware, a: Assumptions, micro_comput
     else:
         per_step = 2 * trainable * grad_bytes * per_byte
 
+    # a ZeRO-3 file with `overlap_comm: false` runs its collectives on the compute stream (DeepSpeed v0.19.5
+    # runtime/zero/parameter_offload.py:189-190, stage3.py:335-336): none of them hides
+    overlap = 0.0 if w.comm_overlap is False and stage >= 3 else a.comm_overlap
+
     def exposed(comm: float, compute: float) -> float:
-        return max(comm * (1 - a.comm_overlap), comm - compute)
+        return max(comm * (1 - overlap), comm - compute)
 
     # the step's gradient sync overlaps only the last micro-batch's backward
     return exposed(per_micro, micro_compute_s), exposed(per_step, micro_compute_s * 2 / 3)

@@ -57,6 +57,7 @@ DERIVED_FACTS = frozenset(
         "attn_supports_flash",
         "attn_supports_flex",
         "comm_share",
+        "overlap_comm_gain",
         "checkpoint_share",
         "eval_share",
         "evals_per_save",
@@ -337,6 +338,7 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     out["derived.world_size_known"] = bool(ws is not None and ws.explicit)
     out["derived.alloc_conf"] = next((w.env[k] for k in ALLOC_CONF_ENV if w.env.get(k)), None)
     out["derived.comm_share"] = comm_share(w, hw) if sized else None
+    out["derived.overlap_comm_gain"] = overlap_comm_gain(w, hw) if sized and w.comm_overlap is False else None
     out["derived.data_wait_share"] = data_wait_share(w, hw) if sized and w.dataloader_workers == 0 else None
     # Checkpoint writes as a share of the job, at the realistic (slow, cited) end of the storage bandwidth: the
     # Trainer saves synchronously through torch.save / safetensors; None without a size or a per-step save interval.
@@ -843,6 +845,17 @@ def comm_share(w: WorkloadConfig, hw: Hardware) -> float:
     return model.parts["communication"] / model.step_s if model.step_s > 0 else 0.0
 
 
+def overlap_comm_gain(w: WorkloadConfig, hw: Hardware) -> float:
+    """The share of the projected step that DeepSpeed's `overlap_comm: false` adds under ZeRO-3: the step with the
+    collectives overlapped as by default (costmodel's comm_overlap), over the step as configured, less one."""
+    from .costmodel import step
+
+    if w.strategy == "single" or w.world_size <= 1:
+        return 0.0
+    now = step(w, hw).step_s
+    return now / step(w.model_copy(update={"comm_overlap": None}), hw).step_s - 1.0 if now > 0 else 0.0
+
+
 def data_wait_share(w: WorkloadConfig, hw: Hardware) -> float:
     """The projected step's share spent collating batches in the training process (dataloader workers 0), at the
     projection's nominal per-sample host time (costmodel.Assumptions.host_ms_per_sample: an assumption, no measured
@@ -1227,6 +1240,7 @@ _TOPOLOGY_FACTS = frozenset(
         "derived.nodes",
         "derived.gpus_per_node",
         "derived.comm_share",
+        "derived.overlap_comm_gain",
         "derived.world_size_known",
         "derived.nodes_known",
         "derived.gpus_per_node_known",
@@ -1277,6 +1291,8 @@ def render_finding(
         text = text.replace("; the gain depends on the length distribution of your data, which a config does not show", "")
     if "{hierarchical}" in text:
         text = text.replace("{hierarchical}", hierarchical_phrase(w, hw))
+    if "{overlap_gain}" in text:
+        text = text.replace("{overlap_gain}", f"{overlap_comm_gain(w, hw) * 100:.0f}%")
     if "{lower_stage}" in text:
         text = text.replace("{lower_stage}", lower_stage_phrase(w, hw))
     msg = f"{lead}: {text}" if lead else text

@@ -148,9 +148,14 @@ class WorkloadConfig(Model):
     # Why the attention is not the attn_implementation's: a script calls its own replacement (LongLoRA's
     # replace_llama_attn(use_flash_attn, ...)); rules on the attention value are then not judged. None: not replaced.
     attention_patched: str | None = None
-    # The DeepSpeed file the config or its launch line names, where no file of that name is anywhere in the
-    # config's git repository (formats/deepspeed.absent_from_repository): blocker.deepspeed_file_missing. None: found or not concluded.
+    # The DeepSpeed file the config or its launch line names, where no folder of the config's git repository holds a
+    # file at that path (formats/deepspeed.absent_from_repository): blocker.deepspeed_file_missing. None: found or not concluded.
     deepspeed_missing: str | None = None
+    # False: a ZeRO-3 DeepSpeed file sets `zero_optimization.overlap_comm: false`, so its all-gathers and reduce-scatters
+    # run on the compute stream (DeepSpeed v0.19.5 runtime/zero/parameter_offload.py:189-190, stage3.py:335-336) and the
+    # cost model hides none of them (costmodel._communication). None: not read, or DeepSpeed's default (ZeRO-3: on,
+    # runtime/zero/config.py:383-385).
+    comm_overlap: bool | None = None
     world_size: int = 1  # GPUs the job runs on; sources["world_size"] says whether it was read or assumed
     # The topology behind world_size: nodes and GPUs (processes) per node, each with its own source
     # (the config, a launcher script in its repository, or assumed). None: not known; the cost model

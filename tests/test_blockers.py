@@ -148,14 +148,15 @@ CASES: dict[str, tuple[Case, Case]] = {
         ("sft.yaml", "# SFTTrainer arguments\n" + HF + "max_length: 2048\n", "mi300x", {}),
     ),
     # review3 #30 (Qwen2.5-Coder finetuning/dpo): the launch line names ./configs/<file>.json and no file of that
-    # name is in the repository; the same name elsewhere in the repository (a `cd` may reach it) is not concluded
+    # name is in the repository; the same path under a subfolder of the repository (a `cd` may reach it) is not
+    # concluded
     "blocker.deepspeed_file_missing": (
         ("sft.yaml", HF + "deepspeed: ./configs/ds_z3_offload.json\n", "mi300x", {".git": "gitdir: elsewhere\n"}),
         (
             "sft.yaml",
             HF + "deepspeed: ./configs/ds_z3_offload.json\n",
             "mi300x",
-            {".git": "gitdir: elsewhere\n", "ds_z3_offload.json": '{"zero_optimization": {"stage": 3}}\n'},
+            {".git": "gitdir: elsewhere\n", "train/configs/ds_z3_offload.json": '{"zero_optimization": {"stage": 3}}\n'},
         ),
     ),
     # the world size read from the launch comment (2 GPUs): 2 x 2 = 4 is not a multiple of 8; 4 x 2 = 8 is
@@ -196,6 +197,7 @@ VERSION_CHECKS = {
 def _write(tmp: Path, case: Case) -> Path:
     name, text, _target, extra = case
     for rel, body in extra.items():
+        (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp / rel).write_text(body)
     path = tmp / name
     path.write_text(text)
@@ -898,3 +900,36 @@ def test_a_loss_type_the_launcher_passes_is_named_in_the_launcher(tmp_path: Path
     got = _trl_found(tmp_path, "dpo.py", script, {"run.sh": launch})
     assert [f.rule_id for f in got] == ["blocker.dpo_unknown_loss_type"]
     assert got[0].line is None and "`loss_type='orpo'` (passed by run.sh line 1)" in got[0].message
+
+
+def test_a_deepspeed_path_no_folder_of_the_repository_has_is_missing_though_its_name_is_elsewhere(tmp_path: Path) -> None:
+    """review5 #2 (nopperl/corporate_emission_reports train_config/lora_dpo.yml): `deepspeed: train_configs/zero3_bf16.json`
+    where the repository has only train_config/zero3_bf16.json. Axolotl hands the path to accelerate, which raises at
+    start-up: a blocker. Must not: the same path held by a subfolder (a `cd` there reaches it)."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "train_config").mkdir()
+    (tmp_path / "train_config" / "zero3_bf16.json").write_text('{"zero_optimization": {"stage": 3}}\n')
+    cfg = tmp_path / "train_config" / "lora_dpo.yml"
+    cfg.write_text(AXOLOTL + "deepspeed: train_configs/zero3_bf16.json\n")
+    found = {f.rule_id for f in blockers.findings(load_config(cfg), get_hardware("mi300x"))}
+    assert "blocker.deepspeed_file_missing" in found
+    assert load_config(cfg).workload.deepspeed_missing == "train_configs/zero3_bf16.json"
+    # must not: a folder of the repository holds that path
+    (tmp_path / "sub" / "train_configs").mkdir(parents=True)
+    (tmp_path / "sub" / "train_configs" / "zero3_bf16.json").write_text('{"zero_optimization": {"stage": 3}}\n')
+    found = {f.rule_id for f in blockers.findings(load_config(cfg), get_hardware("mi300x"))}
+    assert "blocker.deepspeed_file_missing" not in found
+
+
+def test_a_deepspeed_file_the_framework_ships_in_its_checkout_is_not_missing(tmp_path: Path) -> None:
+    """review5 #14/#15 (psunlpgroup/FoVer): `deepspeed: examples/deepspeed/ds_z3_config.json` is LLaMA-Factory's own file
+    (v0.9.5 examples/deepspeed/), found when the run starts in the LLaMA-Factory checkout: no blocker. Must fire: a file
+    name LLaMA-Factory does not ship under that folder."""
+    (tmp_path / ".git").mkdir()
+    cfg = tmp_path / "sft.yaml"
+    cfg.write_text(LF + "deepspeed: examples/deepspeed/ds_z3_config.json\n")
+    wl = load_config(cfg).workload
+    assert wl.deepspeed_missing is None and wl.zero_stage == 3
+    assert "blocker.deepspeed_file_missing" not in {f.rule_id for f in blockers.findings(load_config(cfg), get_hardware("mi300x"))}
+    cfg.write_text(LF + "deepspeed: examples/deepspeed/my_z3_config.json\n")
+    assert "blocker.deepspeed_file_missing" in {f.rule_id for f in blockers.findings(load_config(cfg), get_hardware("mi300x"))}

@@ -13,7 +13,7 @@ from pytest_goblin import hardware
 from pytest_goblin import rules as kb
 from pytest_goblin.cli import main
 from pytest_goblin.modelzoo import lookup_model
-from pytest_goblin.schemas import WorkloadConfig
+from pytest_goblin.schemas import FieldSource, WorkloadConfig
 
 # A tuned 8B LoRA on MI300X: no rule with a patch should fire on it.
 BASE: dict[str, Any] = {
@@ -44,6 +44,7 @@ STATED = {"sources": {"world_size": {"file": "case.yaml", "explicit": True, "not
 SHORT_STEP: dict[str, Any] = {"dataloader_workers": 0, "model": "Qwen/Qwen2.5-0.5B", "seq_len": 256, "micro_batch_size": 32}
 LIGER_FITS: dict[str, Any] = {"fused_kernels": False, "seq_len": 8192, "micro_batch_size": 16, "gradient_checkpointing": True, **STATED}
 SHARDED_8 = {"strategy": "fsdp", "micro_batch_size": 1, **STATED}
+ZERO3_8 = {"strategy": "deepspeed", "zero_stage": 3, "world_size": 8, "micro_batch_size": 1, **STATED}
 
 # A run over 4 nodes x 8 GPUs that a launcher states (nodes and world size read, not assumed), fully
 # sharded, with short micro-batches: exposed inter-node traffic is about a fifth of the projected step.
@@ -154,6 +155,11 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "comm.partial_node_collectives": ({"world_size": 4, "strategy": "ddp", **STATED}, {"world_size": 8, "strategy": "ddp", **STATED}),
     "distributed.ddp_over_dataparallel": ({"world_size": 8}, {"world_size": 8, "strategy": "ddp"}),
     "distributed.ddp_when_model_fits": ({"strategy": "fsdp"}, {"strategy": "fsdp", "model": SEVENTY_B, "method": "full"}),
+    # review5 #12/#13 (ViLaSR ds_z3_config.json): ZeRO-3 with overlap_comm false on a stated 8 GPUs, micro-batch 1
+    "distributed.zero3_overlap_comm_off": (
+        {**ZERO3_8, "comm_overlap": False},
+        {**ZERO3_8, "comm_overlap": None},
+    ),
     "env.profiler_variables_left_on": ({"env": {"AMD_SERIALIZE_KERNEL": "3"}}, {"env": {"AMD_SERIALIZE_KERNEL": "0"}}),
     "env.numa_balancing_on": ({"host": {"host.numa_balancing": 1}}, {"host": {"host.numa_balancing": 0}}),
     "env.cu_mask_set": ({"env": {"ROC_GLOBAL_CU_MASK": "0xf"}}, {"env": {}}),
@@ -188,6 +194,11 @@ PREMISES: dict[str, list[dict[str, Any]]] = {
         {**SHARDED_8, "world_size": 8, "micro_batch_size": 8},  # collectives about 1% of the step
         {**SHARDED_8, "world_size": 8, "env": {"TORCH_NCCL_HIGH_PRIORITY": "1"}},  # already set
         {**SHARDED_8, "world_size": 8, "target": "h100"},  # not RCCL
+    ],
+    "distributed.zero3_overlap_comm_off": [
+        {**ZERO3_8, "comm_overlap": False, "sources": {}},  # 8 GPUs assumed, not stated: maybe one GPU
+        {**ZERO3_8, "comm_overlap": False, "micro_batch_size": 32},  # the collectives hide behind a long step: under 5%
+        {**ZERO3_8, "comm_overlap": False, "world_size": 1},  # one GPU: no collective
     ],
     "comm.rccl_min_channels": [
         {"strategy": "fsdp", "micro_batch_size": 1, "world_size": 8},  # assumed
@@ -679,3 +690,37 @@ def test_dataloader_workers_finding_says_its_share_and_that_the_host_time_is_ass
     text = kb.render_finding(by_id["data.dataloader_workers"], w, hardware.get_hardware(target))
     assert "collating 32 samples per micro-batch in the training process is projected at 25% of the step" in text
     assert "assumed 1.5 ms per sample" in text and "None" not in text
+
+
+def test_overlap_comm_off_in_a_zero3_file_is_read_charged_and_reported(tmp_path: Path) -> None:
+    """review5 #12 (AntResearchNLP/ViLaSR ds_z3_config.json): `"overlap_comm": false` under ZeRO-3 is read from the
+    referenced file, the cost model hides none of the collectives, and the finding names the projected share.
+    Must not: the same file without the key (ZeRO-3's default overlaps), or a ZeRO-2 file with it."""
+    from pytest_goblin.formats import load_config
+    from pytest_goblin.rules import overlap_comm_gain
+
+    (tmp_path / ".git").mkdir()
+    ds = tmp_path / "ds_z3.json"
+    ds.write_text('{\n  "zero_optimization": {\n    "stage": 3,\n    "overlap_comm": false\n  }\n}\n')
+    cfg = tmp_path / "sft.yaml"
+    cfg.write_text(
+        "model_name_or_path: meta-llama/Meta-Llama-3-8B\nstage: sft\ndo_train: true\nfinetuning_type: full\n"
+        "per_device_train_batch_size: 1\ngradient_accumulation_steps: 8\nbf16: true\ncutoff_len: 2048\ndeepspeed: ds_z3.json\n"
+        "# llamafactory-cli train sft.yaml  (torchrun --nproc_per_node 8)\n"
+    )
+    w = load_config(cfg).workload
+    w = w.model_copy(update={"world_size": 8, "sources": {**w.sources, "world_size": FieldSource(file="sft.yaml", explicit=True, note="stated")}})
+    assert w.comm_overlap is False and "ds_z3.json line 4" in (w.sources["comm_overlap"].note or "")
+    hw = hardware.get_hardware("mi300x")
+    gain = overlap_comm_gain(w, hw)
+    assert gain > 0.05
+    ids = {r.id for r in kb.applicable(w, hw, kb.cached_rules())}
+    assert "distributed.zero3_overlap_comm_off" in ids
+    rule = next(r for r in kb.cached_rules() if r.id == "distributed.zero3_overlap_comm_off")
+    msg = kb.render_finding(rule, w, hw, None)
+    assert f"{gain * 100:.0f}% longer" in msg and "None" not in msg
+    # must not: the key left out (ZeRO-3 overlaps by default), or ZeRO-2
+    ds.write_text('{"zero_optimization": {"stage": 3}}\n')
+    assert load_config(cfg).workload.comm_overlap is None
+    ds.write_text('{"zero_optimization": {"stage": 2, "overlap_comm": false}}\n')
+    assert load_config(cfg).workload.comm_overlap is None

@@ -160,22 +160,59 @@ def _offloads(zero: Any) -> list[str]:
 
 _WALK_CAP = 200_000  # entries: a larger tree is not searched, and a missing file is not concluded
 
+# DeepSpeed files a framework ships in its own checkout: a run started from that checkout (a launcher that
+# `cd`s into it, LLaMA-Factory's `llamafactory-cli train` from its root) finds them though the config's
+# repository has none. LLaMA-Factory v0.9.5 examples/deepspeed/ holds ds_z0/ds_z2/ds_z2_offload/ds_z3/
+# ds_z3_offload_config.json (its v0.9.3 examples/train_full/llama3_full_sft.yaml already names
+# examples/deepspeed/ds_z3_config.json); Axolotl v0.4.0 and v0.18.0 deepspeed_configs/ hold zero1, zero2,
+# zero3, zero3_bf16 (.json; v0.18.0 adds zero1/zero2_torch_compile and zero3_bf16_cpuoffload_all/_params).
+FRAMEWORK_SHIPPED = (
+    *(f"examples/deepspeed/{n}.json" for n in ("ds_z0_config", "ds_z2_config", "ds_z2_offload_config", "ds_z3_config", "ds_z3_offload_config")),
+    *(
+        f"deepspeed_configs/{n}.json"
+        for n in (
+            "zero1",
+            "zero2",
+            "zero3",
+            "zero3_bf16",
+            "zero1_torch_compile",
+            "zero2_torch_compile",
+            "zero3_bf16_cpuoffload_all",
+            "zero3_bf16_cpuoffload_params",
+        )
+    ),
+)
+
+
+def shipped_by_framework(ref: str) -> bool:
+    """Whether a relative DeepSpeed path is one a framework ships in its own checkout (FRAMEWORK_SHIPPED)."""
+    parts = [p for p in Path(ref).parts if p != "."]
+    return "/".join(parts) in FRAMEWORK_SHIPPED
+
 
 def absent_from_repository(config_path: Path, ref: str) -> bool:
-    """Whether a relative DeepSpeed file name is in no folder of the config's git repository: no file of
-    its name exists anywhere in it (so no working directory the launcher could `cd` to has it). Not
-    concluded for an absolute path, a shell variable or glob, outside a git repository, or in a tree
-    larger than the cap: the run may then find a file goblin cannot see."""
+    """Whether a relative DeepSpeed path exists from no folder of the config's git repository: no file in it
+    ends with that path (`train_configs/zero3_bf16.json` is absent where only `train_config/zero3_bf16.json`
+    exists), so no working directory in the repository the launcher could start or `cd` in has it. A path
+    with `..` is judged by its file name only. Not concluded for an absolute path, a shell variable or glob,
+    a path a framework ships in its own checkout (the run may start there), outside a git repository, or in
+    a tree larger than the cap: the run may then find a file goblin cannot see."""
     if not ref.endswith(".json") or Path(ref).is_absolute() or any(c in ref for c in "$`{}*?~"):
+        return False
+    if shipped_by_framework(ref):
         return False
     folder = Path(os.path.realpath(os.path.abspath(config_path))).parent
     repo = repository_root(folder)
     if repo is None:
         return False
-    name, seen = Path(ref).name, 0
-    for _root, dirs, files in os.walk(repo):
+    parts = [p for p in Path(ref).parts if p != "."]
+    tail = tuple(parts) if ".." not in parts else (Path(ref).name,)
+    seen = 0
+    for root, dirs, files in os.walk(repo):
         seen += len(dirs) + len(files)
-        if name in files or seen > _WALK_CAP:
+        if seen > _WALK_CAP:
+            return False
+        if tail[-1] in files and Path(root, tail[-1]).parts[-len(tail) :] == tail:
             return False
     return True
 
@@ -206,6 +243,13 @@ def read(config_path: Path, ref: str) -> tuple[dict[str, Any], str]:
         out.update({k: v for k, v in named.items() if k != "cpu_offload"})
         note = said
     out.update(zero_sharding(zero))
+    if out.get("zero_stage") == 3 and isinstance(zero, dict) and zero.get("overlap_comm") is False:
+        # ZeRO-3's all-gathers and reduce-scatters on the compute stream: DeepSpeed v0.19.5
+        # deepspeed/runtime/zero/parameter_offload.py:189-190 (all-gather stream) and stage3.py:335-336
+        # (reduce-and-partition stream) are the default stream when overlap_comm is off; its default under
+        # ZeRO-3 is on (runtime/zero/config.py:138,383-385)
+        out["overlap_comm"] = False
+        out["overlap_comm_line"] = _line_of(_text(config_path, path), "overlap_comm") if path.suffix.lower() == ".json" else None
     if out.get("zero_stage") == 3 and isinstance(zero, dict) and zero.get("stage3_gather_16bit_weights_on_model_save") is not True:
         # ZeRO-3 without the 16-bit gather (DeepSpeed's default is off): the Trainer's save_model falls back to
         # DeepSpeed's full checkpoint, optimizer state included, whatever save_only_model says

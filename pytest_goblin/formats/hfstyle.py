@@ -436,6 +436,10 @@ def read_deepspeed(r: Reader, ref: str, key: str, line: int | None) -> None:
         r.sources["sharding"].note = f"`{found['sharding_key']}: {found['shard_group']}` in {Path(ref).name}"
     if found.get("zero3_full_saves"):
         r.explicit("zero3_full_saves", True, key, line)
+    if found.get("overlap_comm") is False:
+        r.explicit("comm_overlap", False, key, line)
+        at = found.get("overlap_comm_line")
+        r.sources["comm_overlap"].note = f"`zero_optimization.overlap_comm: false` in {Path(ref).name}" + (f" line {at}" if at else "")
     if "zero_stage" in found:
         r.explicit("zero_stage", found["zero_stage"], key, line)
         if found.get("stage_from") == "name":
