@@ -238,6 +238,31 @@ def server_of(line: str | None) -> Server:
     return Server(max(1, tp), max(1, dp), said, util)
 
 
+# TRL GRPOConfig.vllm_mode's default: "server" through 0.29.1 (trl/trainer/grpo_config.py:474@0.29.1), "colocate" from
+# 1.0.0 (trl/trainer/grpo_config.py:594@1.16.0) (frameworks/key_history.json)
+SERVER_DEFAULT_THROUGH = "0.29.1"
+
+
+def server_mode(version: str, version_source: str, server_line: str, default: Value) -> Value:
+    """vllm_mode for a config that sets none while its launcher starts a vLLM server (`server_line`) and the release it is
+    read at defaults to colocate: a release goblin assumed (no pin) is the launcher's server mode, the default until
+    0.29.1 (review5 #22: run_grpo.sh:5 `CUDA_VISIBLE_DEVICES=3 trl vllm-serve`); a pinned release's colocate default is
+    what the trainer runs, so the pin's colocate stays and the unused server is said."""
+    assumed = "assumed" in version_source or "no pin" in version_source or "not pinned" in version_source
+    if not assumed:
+        return Value(
+            default.value,
+            f"{default.source}; the launcher starts a vLLM server ({server_line[:160]}) that the trainer at trl {version} does not "
+            "use: set vllm_mode: server to generate there",
+        )
+    return Value(
+        "server",
+        f"unset; the launcher starts a vLLM server ({server_line[:160]}), so the run is read in server mode, TRL's default "
+        f"through trl {SERVER_DEFAULT_THROUGH} (trl/trainer/grpo_config.py:474@{SERVER_DEFAULT_THROUGH}); from trl 1.0.0 the default "
+        f"is colocate (trl/trainer/grpo_config.py:594@1.16.0), which leaves that server unused: set vllm_mode: server",
+    )
+
+
 def _weights_gb(w: WorkloadConfig, tp: int) -> float:
     """vLLM's copy of the weights on one GPU, in its half-precision dtype."""
     return (estimate_shape(w.model).params_b or 7.0) * 1e9 * VLLM_BYTES / tp / GB
@@ -330,6 +355,14 @@ def split(
     reference = online_dpo or _num(get("beta"), 0.0) > 0
     use_vllm = _flag(get("use_vllm"))
     mode_v = get("vllm_mode") if use_vllm else None
+    if use_vllm and server_line is not None and not lookup("vllm_mode")[0] and mode_v is not None and str(mode_v.value) == "colocate":
+        mode_v = server_mode(version, version_source, server_line, mode_v)
+        values["vllm_mode"] = f"{mode_v.value} ({mode_v.source})"
+    elif use_vllm and server_line is not None and mode_v is not None and str(mode_v.value) == "colocate":
+        # the config's own vllm_mode: colocate is what GRPOTrainer reads (args.vllm_mode); a server started beside it is not used
+        not_modelled.append(
+            f"the vLLM server the launcher starts ({server_line[:160]}): the config's vllm_mode colocate ({mode_v.source}) is what the trainer uses, so that server is not used"
+        )
     # before 0.18 TRL had no colocate mode: vLLM ran on a GPU of its own (trl_default finds no vllm_mode there)
     mode: Literal["colocate", "server"] = "colocate" if mode_v is not None and str(mode_v.value) == "colocate" else "server"
     tp = max(1, int(_num(get("vllm_tensor_parallel_size"), 1))) if use_vllm and mode == "colocate" else 1
