@@ -774,3 +774,44 @@ def unsplit_reason(w: WorkloadConfig, lookup: Lookup, version: str | None, hw: H
             + ")"
         )
     return None
+
+
+# TRL's online trainers, whose generation `split` models; a trainer class of the repository's own that subclasses
+# one of them inherits its generation
+TRL_ONLINE_TRAINERS = frozenset({"GRPOTrainer", "RLOOTrainer", "OnlineDPOTrainer"})
+_IMPORT = re.compile(r"^\s*from\s+([\w.]+)\s+import\s+\(?([\w\s,]+)\)?", re.M)
+_USED = re.compile(r"(?:\btrainer_cls\s*=\s*|\btrainer\s*=\s*)(\w+Trainer)\b")
+
+
+def own_trainer(text: str, path: str, sources: Callable[[], list[tuple[str, str]]]) -> str | None:
+    """Why a training script's online RL step is not TRL's: it builds its trainer from a class of the repository's own
+    (imported from a module outside trl, or defined in the script) that does not subclass TRL's GRPO/RLOO/online DPO
+    trainer (review5 #31: open-r1-multimodal grpo.py:153 `trainer_cls = Qwen2VLGRPOTrainer`, `class
+    Qwen2VLGRPOTrainer(Trainer)`, which generates per completion in a loop); None otherwise. `sources`: the repository's
+    Python files as (relative path, text), read only when such a class is found."""
+    used = {m.group(1): text[: m.start()].count("\n") + 1 for m in _USED.finditer(text)}
+    if not used or any(name in TRL_ONLINE_TRAINERS for name in used):
+        return None
+    imported = {n.strip(): mod for mod, names in _IMPORT.findall(text) for n in names.split(",") if n.strip()}
+    for name, line in used.items():
+        module = imported.get(name)
+        if module is not None and module.split(".")[0] in ("trl", "transformers"):
+            continue
+        defined = re.compile(rf"^class\s+{name}\s*\(([^)]*)\)", re.M)
+        for rel, src in [(path, text), *sources()]:
+            if (m := defined.search(src)) is not None:
+                bases = {b.strip().split(".")[-1] for b in m.group(1).split(",")}
+                if bases & TRL_ONLINE_TRAINERS:
+                    return None
+                at = src[: m.start()].count("\n") + 1
+                return (
+                    f"the script trains with {name} (line {line}), the repository's own class ({rel}:{at}: class {name}"
+                    f"({m.group(1).strip()})), not a subclass of TRL's GRPOTrainer, RLOOTrainer or OnlineDPOTrainer: how it "
+                    "generates completions is its own code, which goblin does not model, so no generation/training split is projected"
+                )
+        if module is not None:
+            return (
+                f"the script trains with {name} (line {line}), imported from the repository's module {module}, not TRL's trainer, "
+                "and goblin could not find its class in the repository to tell how it generates, so no generation/training split is projected"
+            )
+    return None

@@ -560,3 +560,28 @@ def test_an_online_recipe_is_read_at_one_trl_release(tmp_path: Path) -> None:
     assert s is not None and s.trainer == "trl 1.16.0 (GRPOConfig)", s.trainer if s else r.reason
     dumped = r.model_dump_json()
     assert "1.9.2" not in dumped and "1.1.0-" not in dumped
+
+
+def test_a_repository_trainer_that_is_not_trls_gets_no_split() -> None:
+    """review5 #31: `trainer_cls = Qwen2VLGRPOTrainer`, the repository's `class Qwen2VLGRPOTrainer(Trainer)`."""
+    from pytest_goblin.rollout import own_trainer
+
+    script = (
+        "from trl import GRPOConfig, GRPOTrainer, TrlParser\nfrom open_r1.trainer import Qwen2VLGRPOTrainer\n\n"
+        "trainer_cls = Qwen2VLGRPOTrainer\ntrainer = trainer_cls(model=m, args=training_args)\n"
+    )
+    tree = [("src/open_r1/trainer/grpo_trainer.py", "import torch\n\n\nclass Qwen2VLGRPOTrainer(Trainer):\n    pass\n")]
+    why = own_trainer(script, "src/open_r1/grpo.py", lambda: tree)
+    assert why is not None and "Qwen2VLGRPOTrainer (line 4)" in why
+    assert "src/open_r1/trainer/grpo_trainer.py:4: class Qwen2VLGRPOTrainer(Trainer)" in why and "None" not in why
+
+
+def test_trls_trainer_or_a_subclass_of_it_keeps_the_split() -> None:
+    """Must not fire: TRL's GRPOTrainer itself, or a repository class that subclasses it (its generation is TRL's)."""
+    from pytest_goblin.rollout import own_trainer
+
+    trl_own = "from trl import GRPOConfig, GRPOTrainer\ntrainer = GRPOTrainer(model=m, args=args)\n"
+    assert own_trainer(trl_own, "train.py", lambda: []) is None
+    sub = "from mypkg.trainers import MyGRPOTrainer\ntrainer = MyGRPOTrainer(model=m, args=args)\n"
+    tree = [("mypkg/trainers.py", "from trl import GRPOTrainer\n\nclass MyGRPOTrainer(GRPOTrainer):\n    pass\n")]
+    assert own_trainer(sub, "train.py", lambda: tree) is None
