@@ -8,7 +8,8 @@ The cost model (costmodel.py) projects a training step; an online RL step first 
   HBM-bandwidth roofline (every decode step reads the weights once for the whole batch of sequences, plus each
   sequence's KV cache; the GEMMs' FLOPs bound it from below), after a prefill of the prompt tokens priced by
   compute. vLLM colocated (`vllm_mode: colocate`) runs on the training GPUs; server mode runs on GPUs apart
-  from them. Completions are taken at `max_completion_length` (an upper bound: a completion may stop early).
+  from them (also where the config sets no vllm_mode, its release is assumed and its launcher starts a vLLM
+  server: `server_mode`). Completions are taken at `max_completion_length` (an upper bound: a completion may stop early).
   transformers' `generate` (`use_vllm: false`) is not modelled: goblin has no sourced efficiency for it.
 - **reference** (beta > 0) and **log-prob** (the policy's no-grad forward that vLLM's importance sampling
   correction needs) forwards over prompt + completion tokens.
@@ -359,7 +360,7 @@ def split(
         mode_v = server_mode(version, version_source, server_line, mode_v)
         values["vllm_mode"] = f"{mode_v.value} ({mode_v.source})"
     elif use_vllm and server_line is not None and mode_v is not None and str(mode_v.value) == "colocate":
-        # the config's own vllm_mode: colocate is what GRPOTrainer reads (args.vllm_mode); a server started beside it is not used
+        # the config's own vllm_mode: colocate is what GRPOTrainer reads (self.vllm_mode = args.vllm_mode, trl/trainer/grpo_trainer.py:812@1.16.0); a server started beside it is not used
         not_modelled.append(
             f"the vLLM server the launcher starts ({server_line[:160]}): the config's vllm_mode colocate ({mode_v.source}) is what the trainer uses, so that server is not used"
         )
