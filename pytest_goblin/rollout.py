@@ -8,7 +8,8 @@ The cost model (costmodel.py) projects a training step; an online RL step first 
   HBM-bandwidth roofline (every decode step reads the weights once for the whole batch of sequences, plus each
   sequence's KV cache; the GEMMs' FLOPs bound it from below), after a prefill of the prompt tokens priced by
   compute. vLLM colocated (`vllm_mode: colocate`) runs on the training GPUs; server mode runs on GPUs apart
-  from them. Completions are taken at `max_completion_length` (an upper bound: a completion may stop early).
+  from them (also where the config sets no vllm_mode, its release is assumed and its launcher starts a vLLM
+  server: `server_mode`). Completions are taken at `max_completion_length` (an upper bound: a completion may stop early).
   transformers' `generate` (`use_vllm: false`) is not modelled: goblin has no sourced efficiency for it.
 - **reference** (beta > 0) and **log-prob** (the policy's no-grad forward that vLLM's importance sampling
   correction needs) forwards over prompt + completion tokens.
@@ -238,6 +239,31 @@ def server_of(line: str | None) -> Server:
     return Server(max(1, tp), max(1, dp), said, util)
 
 
+# TRL GRPOConfig.vllm_mode's default: "server" through 0.29.1 (trl/trainer/grpo_config.py:474@0.29.1), "colocate" from
+# 1.0.0 (trl/trainer/grpo_config.py:594@1.16.0) (frameworks/key_history.json)
+SERVER_DEFAULT_THROUGH = "0.29.1"
+
+
+def server_mode(version: str, version_source: str, server_line: str, default: Value) -> Value:
+    """vllm_mode for a config that sets none while its launcher starts a vLLM server (`server_line`) and the release it is
+    read at defaults to colocate: a release goblin assumed (no pin) is the launcher's server mode, the default until
+    0.29.1 (review5 #22: run_grpo.sh:5 `CUDA_VISIBLE_DEVICES=3 trl vllm-serve`); a pinned release's colocate default is
+    what the trainer runs, so the pin's colocate stays and the unused server is said."""
+    assumed = "assumed" in version_source or "no pin" in version_source or "not pinned" in version_source
+    if not assumed:
+        return Value(
+            default.value,
+            f"{default.source}; the launcher starts a vLLM server ({server_line[:160]}) that the trainer at trl {version} does not "
+            "use: set vllm_mode: server to generate there",
+        )
+    return Value(
+        "server",
+        f"unset; the launcher starts a vLLM server ({server_line[:160]}), so the run is read in server mode, TRL's default "
+        f"through trl {SERVER_DEFAULT_THROUGH} (trl/trainer/grpo_config.py:474@{SERVER_DEFAULT_THROUGH}); from trl 1.0.0 the default "
+        f"is colocate (trl/trainer/grpo_config.py:594@1.16.0), which leaves that server unused: set vllm_mode: server",
+    )
+
+
 def _weights_gb(w: WorkloadConfig, tp: int) -> float:
     """vLLM's copy of the weights on one GPU, in its half-precision dtype."""
     return (estimate_shape(w.model).params_b or 7.0) * 1e9 * VLLM_BYTES / tp / GB
@@ -330,6 +356,14 @@ def split(
     reference = online_dpo or _num(get("beta"), 0.0) > 0
     use_vllm = _flag(get("use_vllm"))
     mode_v = get("vllm_mode") if use_vllm else None
+    if use_vllm and server_line is not None and not lookup("vllm_mode")[0] and mode_v is not None and str(mode_v.value) == "colocate":
+        mode_v = server_mode(version, version_source, server_line, mode_v)
+        values["vllm_mode"] = f"{mode_v.value} ({mode_v.source})"
+    elif use_vllm and server_line is not None and mode_v is not None and str(mode_v.value) == "colocate":
+        # the config's own vllm_mode: colocate is what GRPOTrainer reads (self.vllm_mode = args.vllm_mode, trl/trainer/grpo_trainer.py:812@1.16.0); a server started beside it is not used
+        not_modelled.append(
+            f"the vLLM server the launcher starts ({server_line[:160]}): the config's vllm_mode colocate ({mode_v.source}) is what the trainer uses, so that server is not used"
+        )
     # before 0.18 TRL had no colocate mode: vLLM ran on a GPU of its own (trl_default finds no vllm_mode there)
     mode: Literal["colocate", "server"] = "colocate" if mode_v is not None and str(mode_v.value) == "colocate" else "server"
     tp = max(1, int(_num(get("vllm_tensor_parallel_size"), 1))) if use_vllm and mode == "colocate" else 1
@@ -740,4 +774,45 @@ def unsplit_reason(w: WorkloadConfig, lookup: Lookup, version: str | None, hw: H
             + (", the release that gave GRPOConfig steps_per_generation, the batching `split` follows" if cls == "GRPOConfig" else "")
             + ")"
         )
+    return None
+
+
+# TRL's online trainers, whose generation `split` models; a trainer class of the repository's own that subclasses
+# one of them inherits its generation
+TRL_ONLINE_TRAINERS = frozenset({"GRPOTrainer", "RLOOTrainer", "OnlineDPOTrainer"})
+_IMPORT = re.compile(r"^\s*from\s+([\w.]+)\s+import\s+\(?([\w\s,]+)\)?", re.M)
+_USED = re.compile(r"(?:\btrainer_cls\s*=\s*|\btrainer\s*=\s*)(\w+Trainer)\b")
+
+
+def own_trainer(text: str, path: str, sources: Callable[[], list[tuple[str, str]]]) -> str | None:
+    """Why a training script's online RL step is not TRL's: it builds its trainer from a class of the repository's own
+    (imported from a module outside trl, or defined in the script) that does not subclass TRL's GRPO/RLOO/online DPO
+    trainer (review5 #31: open-r1-multimodal grpo.py:153 `trainer_cls = Qwen2VLGRPOTrainer`, `class
+    Qwen2VLGRPOTrainer(Trainer)`, which generates per completion in a loop); None otherwise. `sources`: the repository's
+    Python files as (relative path, text), read only when such a class is found."""
+    used = {m.group(1): text[: m.start()].count("\n") + 1 for m in _USED.finditer(text)}
+    if not used or any(name in TRL_ONLINE_TRAINERS for name in used):
+        return None
+    imported = {n.strip(): mod for mod, names in _IMPORT.findall(text) for n in names.split(",") if n.strip()}
+    for name, line in used.items():
+        module = imported.get(name)
+        if module is not None and module.split(".")[0] in ("trl", "transformers"):
+            continue
+        defined = re.compile(rf"^class\s+{name}\s*\(([^)]*)\)", re.M)
+        for rel, src in [(path, text), *sources()]:
+            if (m := defined.search(src)) is not None:
+                bases = {b.strip().split(".")[-1] for b in m.group(1).split(",")}
+                if bases & TRL_ONLINE_TRAINERS:
+                    return None
+                at = src[: m.start()].count("\n") + 1
+                return (
+                    f"the script trains with {name} (line {line}), the repository's own class ({rel}:{at}: class {name}"
+                    f"({m.group(1).strip()})), not a subclass of TRL's GRPOTrainer, RLOOTrainer or OnlineDPOTrainer: how it "
+                    "generates completions is its own code, which goblin does not model, so no generation/training split is projected"
+                )
+        if module is not None:
+            return (
+                f"the script trains with {name} (line {line}), imported from the repository's module {module}, not TRL's trainer, "
+                "and goblin could not find its class in the repository to tell how it generates, so no generation/training split is projected"
+            )
     return None

@@ -504,3 +504,84 @@ def test_the_memory_finding_can_be_acknowledged_in_the_file(tmp_path: Path) -> N
     """Must not: a config that acknowledges the finding (README, Acknowledging a finding) does not get it again."""
     r = _audit(tmp_path, BIG, head="# GRPOTrainer\n# goblin: ignore[rl.colocated_vllm_memory]\n")
     assert r.rollout is not None and not [f for f in r.findings if f.rule_id == FINDING_ID]
+
+
+def _launched(tmp_path: Path, config: str, head: str = "# GRPOTrainer\n") -> Any:
+    """A repository whose launcher starts `trl vllm-serve` on GPU 3 and trains on GPUs 0-2 (review5 #22, run_grpo.sh)."""
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True, exist_ok=True)
+    (repo / "grpo.yaml").write_text(head + config)
+    (repo / "run_grpo.sh").write_text(
+        "#!/bin/bash\nCUDA_VISIBLE_DEVICES=3 trl vllm-serve --model Qwen/Qwen2.5-7B-Instruct --max_model_len 2048 &\n"
+        "CUDA_VISIBLE_DEVICES=0,1,2 accelerate launch --num_processes 3 train_grpo.py --config grpo.yaml\n"
+    )
+    result = audit_file(repo / "grpo.yaml", build_settings({"target": "mi300x"}), shown_as="grpo.yaml")
+    assert result.report is not None, result.error
+    return result.report
+
+
+def test_unset_vllm_mode_with_a_server_in_the_launcher_is_server_mode(tmp_path: Path) -> None:
+    """review5 #22: no vllm_mode, no pin (TRL's default is colocate from 1.0.0) and the launcher starts a vLLM server on
+    its own GPU: generation there, no colocated reservation, and why said with both defaults."""
+    r = _launched(tmp_path, BIG.replace("vllm_mode: colocate\nvllm_gpu_memory_utilization: 0.5\n", ""))
+    s = r.rollout
+    assert s is not None and s.vllm_mode == "server" and s.vllm_reserved_gb is None, s
+    assert "1 GPU apart from the training ones" in s.generation_on and "run_grpo.sh:2" in s.generation_on
+    assert "serving all 3 training GPUs" in s.generation_on
+    said = s.values["vllm_mode"]
+    assert said.startswith("server (unset; the launcher starts a vLLM server") and "grpo_config.py:474@0.29.1" in said
+    assert not [f for f in r.findings if f.rule_id == FINDING_ID]
+    _no_none(r)
+
+
+def test_the_configs_own_colocate_wins_over_a_server_in_the_launcher(tmp_path: Path) -> None:
+    """Must not fire: vllm_mode: colocate set in the file is what GRPOTrainer reads; the launcher's server is said unused."""
+    s = _launched(tmp_path, BIG).rollout
+    assert s is not None and s.vllm_mode == "colocate" and s.vllm_reserved_gb is not None
+    assert any("is what the trainer uses, so that server is not used" in n for n in s.not_modelled), s.not_modelled
+
+
+def test_unset_vllm_mode_without_a_server_line_keeps_the_releases_colocate(tmp_path: Path) -> None:
+    """Must not fire: no server line anywhere: TRL 1.x's default colocate (grpo_config.py:594@1.16.0) stays."""
+    s = _audit(tmp_path, BIG.replace("vllm_mode: colocate\n", "")).rollout
+    assert s is not None and s.vllm_mode == "colocate" and "launcher" not in s.values.get("vllm_mode", "")
+
+
+def test_an_online_recipe_is_read_at_one_trl_release(tmp_path: Path) -> None:
+    """review5 #22: the GRPOConfig file's keys picked a distillation class's range (trl 1.1.0-1.9.2) for the split while the
+    key tables spoke of 1.16.0; the range is now the recipe's own class's, and the record names one release."""
+    text = (
+        "model_name_or_path: Qwen/Qwen2.5-7B-Instruct\ntrust_remote_code: false\nper_device_train_batch_size: 8\n"
+        "gradient_accumulation_steps: 8\nnum_generations: 24\nmax_prompt_length: 1024\nmax_completion_length: 1024\n"
+        "bf16: true\nuse_vllm: true\nwandb_project: x\n"
+    )
+    r = _audit(tmp_path, text)
+    s = r.rollout
+    assert s is not None and s.trainer == "trl 1.16.0 (GRPOConfig)", s.trainer if s else r.reason
+    dumped = r.model_dump_json()
+    assert "1.9.2" not in dumped and "1.1.0-" not in dumped
+
+
+def test_a_repository_trainer_that_is_not_trls_gets_no_split() -> None:
+    """review5 #31: `trainer_cls = Qwen2VLGRPOTrainer`, the repository's `class Qwen2VLGRPOTrainer(Trainer)`."""
+    from pytest_goblin.rollout import own_trainer
+
+    script = (
+        "from trl import GRPOConfig, GRPOTrainer, TrlParser\nfrom open_r1.trainer import Qwen2VLGRPOTrainer\n\n"
+        "trainer_cls = Qwen2VLGRPOTrainer\ntrainer = trainer_cls(model=m, args=training_args)\n"
+    )
+    tree = [("src/open_r1/trainer/grpo_trainer.py", "import torch\n\n\nclass Qwen2VLGRPOTrainer(Trainer):\n    pass\n")]
+    why = own_trainer(script, "src/open_r1/grpo.py", lambda: tree)
+    assert why is not None and "Qwen2VLGRPOTrainer (line 4)" in why
+    assert "src/open_r1/trainer/grpo_trainer.py:4: class Qwen2VLGRPOTrainer(Trainer)" in why and "None" not in why
+
+
+def test_trls_trainer_or_a_subclass_of_it_keeps_the_split() -> None:
+    """Must not fire: TRL's GRPOTrainer itself, or a repository class that subclasses it (its generation is TRL's)."""
+    from pytest_goblin.rollout import own_trainer
+
+    trl_own = "from trl import GRPOConfig, GRPOTrainer\ntrainer = GRPOTrainer(model=m, args=args)\n"
+    assert own_trainer(trl_own, "train.py", lambda: []) is None
+    sub = "from mypkg.trainers import MyGRPOTrainer\ntrainer = MyGRPOTrainer(model=m, args=args)\n"
+    tree = [("mypkg/trainers.py", "from trl import GRPOTrainer\n\nclass MyGRPOTrainer(GRPOTrainer):\n    pass\n")]
+    assert own_trainer(sub, "train.py", lambda: tree) is None

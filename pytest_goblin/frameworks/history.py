@@ -325,7 +325,11 @@ def reading(framework: str | None, config: str, text: str | None = None) -> Read
         # no pin says which release runs, but the file's keys exist only in a range of releases (review2 #9:
         # vllm_max_model_len, trl 0.16.1-0.17.0): the run is on that range, not on the newest release goblin
         # read, so its defaults (the rollout's) and the messages follow it
-        named = _online_trainer_of_file(config, text)
+        # the config class the recipe was read as (its script's or launcher's), when the label names one: the range
+        # is where THAT class has the file's keys (review5 #22: GRPOConfig recipe read at DistillationConfig's
+        # trl 1.1.0-1.9.2 for its split while its key tables spoke of 1.16.0)
+        m = re.search(r"\((\w+Config)\b", framework or "")
+        named = _online_trainer_of_file(config, text, m.group(1) if m else None)
         if named is not None:
             newest = named.releases.removeprefix("trl ").split("-")[-1]
             # a git or vendored pin whose release goblin cannot tell: its spec says so ("a git pin, release unknown")
@@ -353,7 +357,7 @@ def _pinned_reading(dist: str, tables: str, pin: Pin | None) -> Reading:
     return Reading(dist, pin.constraint or pin.version, pin.where, tables, True, pin.spec, pin.file, pin.line)
 
 
-def _online_trainer_of_file(config: str, text: str | None) -> FromKeys | None:
+def _online_trainer_of_file(config: str, text: str | None, cls: str | None = None) -> FromKeys | None:
     """online_trainer_from_keys of a YAML/JSON config's top-level keys (None for a Python script or a file
     that does not read as a mapping); `text` as pins() takes it."""
     if config.endswith(".py"):
@@ -363,11 +367,11 @@ def _online_trainer_of_file(config: str, text: str | None) -> FromKeys | None:
             text = read_text(Path(config), roots=tree_of(Path(config)))
         except (UnsafePath, OSError):
             return None
-    return _online_trainer_of_text(config, text)
+    return _online_trainer_of_text(config, text, cls)
 
 
 @lru_cache(maxsize=256)  # reading() is asked several times per config (its source, its messages, its rollout)
-def _online_trainer_of_text(config: str, text: str) -> FromKeys | None:
+def _online_trainer_of_text(config: str, text: str, cls: str | None = None) -> FromKeys | None:
     from ..errors import GoblinError
     from ..yamlio import load_yaml
 
@@ -377,7 +381,7 @@ def _online_trainer_of_text(config: str, text: str) -> FromKeys | None:
         data = load_yaml(Path(config), text, [])
     except GoblinError:
         return None
-    return online_trainer_from_keys([k for k in data if isinstance(k, str)]) if isinstance(data, dict) else None
+    return online_trainer_from_keys([k for k in data if isinstance(k, str)], cls) if isinstance(data, dict) else None
 
 
 def cli_rejects(script: str, version: str) -> bool | None:
@@ -575,11 +579,12 @@ class FromKeys:
     keys: tuple[str, ...]  # the generation keys that name it
 
 
-def online_trainer_from_keys(keys: list[str]) -> FromKeys | None:
+def online_trainer_from_keys(keys: list[str], only: str | None = None) -> FromKeys | None:
     """The TRL config class(es) of a file that names no trainer but has a generation key (num_generations,
     use_vllm, vllm_*): of the classes with every generation key, those that at one TRL release goblin read have
     the most keys of the file that such a class and no TrainingArguments release has (review2 #9, VRL: num_generations, use_vllm,
-    vllm_max_model_len, scale_rewards: GRPOConfig at trl 0.16.1-0.17.0). None without such a key or class."""
+    vllm_max_model_len, scale_rewards: GRPOConfig at trl 0.16.1-0.17.0). `only`: the class the recipe is known to be
+    read as (its script's), scored alone when it has every generation key. None without such a key or class."""
     gen = tuple(sorted(GENERATION_KEYS & set(keys)))
     if not gen:
         return None
@@ -587,6 +592,8 @@ def online_trainer_from_keys(keys: list[str]) -> FromKeys | None:
     # the classes with every generation key; of the file's keys, those one of them has and TrainingArguments never
     # had (a key none of them has belongs to another dataclass the script parses, ModelConfig or its own)
     fit = {cls: entry for cls, entry in trl.items() if all(k in entry["keys"] for k in gen)}
+    if only is not None and only in fit:
+        fit = {only: fit[only]}
     own = [k for k in keys if any(k in e["keys"] for e in fit.values()) and not ever("transformers", "TrainingArguments", k)]
     # per class and release, how many of those keys it has there (every generation key, at least); the classes and
     # releases with the most win (a stray key another class has, e.g. `max_length`, does not rule the trainer out)

@@ -726,6 +726,8 @@ def _rollout(ctx: AuditContext, w: WorkloadConfig) -> RolloutSplit | None:
             preset=preset,
             server=axolotl_server(lambda key: raw_key(loaded, key)),  # used in server mode only
         )
+    if _own_trainer(ctx) is not None:
+        return None
     read = _trl_reading(ctx, w)
     if read is None:
         return None
@@ -752,9 +754,38 @@ def _unsplit(ctx: AuditContext, w: WorkloadConfig) -> str | None:
     loaded = ctx.loaded
     if loaded is None:
         return None
+    if (own := _own_trainer(ctx)) is not None:
+        return own
     read = _trl_reading(ctx, w) if (w.framework or "").startswith("trl ") else None
     version = f"{read.version} ({read.source})" if read is not None else None
     return unsplit_reason(w, lambda key: raw_key(loaded, key), version, ctx.hw)
+
+
+def _own_trainer(ctx: AuditContext) -> str | None:
+    """rollout.own_trainer of a Python training script: its trainer is a class of the repository's own, not TRL's."""
+    from ..rollout import own_trainer
+    from ..safepath import tree_of
+
+    loaded = ctx.loaded
+    if loaded is None or not str(ctx.path).endswith(".py"):
+        return None
+
+    def sources() -> list[tuple[str, str]]:
+        roots = tree_of(Path(ctx.path))
+        if not roots:
+            return []
+        root = roots[0]
+        out: list[tuple[str, str]] = []
+        for f in sorted(root.rglob("*.py"))[:2000]:
+            if ".git" in f.parts or not f.is_file() or f.stat().st_size > 512_000:
+                continue
+            try:
+                out.append((str(f.relative_to(root)), f.read_text(errors="replace")))
+            except OSError:
+                continue
+        return out
+
+    return own_trainer(loaded.text, str(ctx.path), sources)
 
 
 def _rollout_findings(ctx: AuditContext, rollout: RolloutSplit | None) -> list[Finding]:
