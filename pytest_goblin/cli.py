@@ -64,7 +64,8 @@ def cmd_parse(args: argparse.Namespace) -> int:
                 place = f"{source_place(src, w)}: {src.key}: " if src.explicit and src.key else ""
                 print(one_line(redact(f"  sample lengths, in tokens: {place}{src.note or 'not stated'}")))
                 continue
-            where = f"{source_place(src, w)}: {src.key}" if src.explicit else f"default: {src.note}"
+            # a value read from no key (a trainer named by the file's path) says where it came from, never `: None`
+            where = (f"{source_place(src, w)}: {src.key}" if src.key else source_place(src, w)) if src.explicit else f"default: {src.note}"
             value = getattr(w, name, None) if name != "model" else w.model.name
             print(one_line(redact(f"  {name} = {value!r}  ({where})")))
     return status

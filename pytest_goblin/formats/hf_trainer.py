@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..frameworks import CITES, tables, where
 from ..frameworks.history import online_trainer_from_keys
 from ..schemas import ModelShape, WorkloadConfig
-from .base import Adapter, Reader, as_bool, attention_from, model_from, positive
+from ..yamlio import key_line
+from .base import Adapter, Reader, as_bool, attention_from, elsewhere_reason, model_from, positive
 from .hfstyle import TA_DOCS, hf_writes, read_common, read_lora, read_preference
 from .semantics import dtype_key, explicit_precision, read_prequantized, read_world_size, trl_precision
+from .textedit import RENAME
 
 if TYPE_CHECKING:
     from .launched import Launched
@@ -110,6 +114,42 @@ class HFTrainerAdapter(Adapter):
         "trl 1.16.0 trl/scripts/utils.py:327 and transformers 5.25.0 transformers/hf_argparser.py:426 (yaml.safe_load keeps the last value of a repeated key)"
     )
     docs = TA_DOCS
+    # A TrainingArguments/TRL config file is YAML (HfArgumentParser.parse_yaml_file) or JSON (parse_json_file,
+    # transformers 4.34.0 hf_argparser.py:379-399), formats/jsontext.py
+    suffixes = frozenset({".yaml", ".yml", ".json"})
+
+    def apply_keys(self, text: str, data: Any, writes: dict[str, Any]) -> tuple[str, list[str]]:
+        from .jsontext import JsonMap, apply_json_edits
+
+        if not isinstance(data, JsonMap):
+            return super().apply_keys(text, data, writes)
+        renames = {k: v[RENAME] for k, v in writes.items() if isinstance(v, dict) and set(v) == {RENAME}}
+        plain = {k: v for k, v in writes.items() if k not in renames}
+        new = apply_json_edits(text, data, plain, renames)
+        return (text, list(writes)) if new is None else (new, [])
+
+    def apply(self, path: Path, text: str, data: Any, workload: WorkloadConfig, fields: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        from .jsontext import JsonMap, apply_json_edits
+
+        if not isinstance(data, JsonMap):
+            return super().apply(path, text, data, workload, fields)
+        writes: dict[str, Any] = {}
+        skipped: dict[str, str] = {}
+        by_field: dict[str, dict[str, Any]] = {}
+        for name, value in fields.items():
+            w = self.writes(name, value, workload, data)
+            if w is None:
+                skipped[name] = elsewhere_reason(name, value, workload) or self.unwritable_reason(name)
+            else:
+                by_field[name] = w
+                writes.update(w)
+        new = apply_json_edits(text, data, writes) if writes else text
+        if new is None:  # not in place (a nested object, a value over several lines): said, with where to change it
+            for name, w in by_field.items():
+                said = ", ".join(f"`{k}` to {json.dumps(v)}" + (f" (line {key_line(data, k)})" if key_line(data, k) else "") for k, v in w.items())
+                skipped[name] = f"goblin could not write this into {Path(path).name} in place, keeping the rest of its text as it is; set {said} there"
+            return text, skipped
+        return new, skipped
 
     def detect(self, data: Any) -> int:
         if not isinstance(data, dict):
