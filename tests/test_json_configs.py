@@ -176,3 +176,69 @@ def test_parse_never_prints_none_for_a_value_read_from_no_key(tmp_path: Path, mo
     _rc, out, _err = _parse(capsys, "qwen-dpo-full.json")
     assert "reference_copy = True" in out
     assert ": None)" not in out and "None" not in out.replace("compile_mode = None", "")
+
+
+# ------------------------------------------------------------------ the script a JSON recipe is run with
+
+FIREFLY_TRAIN = """\
+import argparse
+from dataclasses import dataclass, field
+from transformers import HfArgumentParser, TrainingArguments, AutoModelForCausalLM
+import torch
+
+
+@dataclass
+class CustomizedArguments:
+    model_name_or_path: str = field(metadata={"help": "model"})
+    train_mode: str = field(default="qlora")
+    max_seq_length: int = field(default=512)
+    template_name: str = field(default="default")
+
+
+def setup():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--train_args_file", type=str, default="train_args/sft/qlora/qwen-7b-sft-qlora.json")
+    args = parser.parse_args()
+    parser = HfArgumentParser((CustomizedArguments, TrainingArguments))
+    args, training_args = parser.parse_json_file(json_file=args.train_args_file)
+    torch_dtype = torch.float16 if training_args.fp16 else torch.bfloat16
+    return AutoModelForCausalLM.from_pretrained(args.model_name_or_path, torch_dtype=torch_dtype)
+"""
+
+
+def _firefly(tmp_path: Path, readme_names: str) -> Path:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "train.py").write_text(FIREFLY_TRAIN)
+    folder = tmp_path / "train_args" / "sft" / "full"
+    folder.mkdir(parents=True)
+    (folder / "bloom-1b1-sft-full.json").write_text(TA_JSON)
+    (folder / "qwen-7b-sft-full.json").write_text(TA_JSON.replace('"num_train_epochs": 1,', '"template_name": "qwen",\n    "num_train_epochs": 1,'))
+    (tmp_path / "README.md").write_text(f"```bash\ndeepspeed --num_gpus=8 train.py --train_args_file {readme_names}\n```\n")
+    return folder / "qwen-7b-sft-full.json"
+
+
+def test_json_recipe_is_read_through_the_script_its_folders_launch_line_runs(tmp_path: Path) -> None:
+    from pytest_goblin.formats.launched import launched_script
+
+    config = _firefly(tmp_path, "train_args/sft/full/bloom-1b1-sft-full.json")
+    launched = launched_script(config)
+    assert launched is not None and launched.script == "train.py"
+    assert launched.parser_classes == ("CustomizedArguments", "TrainingArguments")
+    assert launched.where == "README.md line 2, which runs bloom-1b1-sft-full.json of this file's folder with it (no launch line names this file)"
+    loaded: Any = _load(config.parent, config.name, config.read_text())
+    w = loaded.workload
+    assert w.seq_len == 512 and "CustomizedArguments" in (w.sources["seq_len"].note or "")  # the script's class default
+    for name in ("method", "quantization", "weight_dtype"):  # chosen in train.py's code, not by a ModelConfig key
+        assert w.sources[name].unread and "not TRL's ModelConfig" in (w.sources[name].note or "")
+
+
+def test_json_recipe_whose_folder_no_launch_line_runs_is_read_alone(tmp_path: Path) -> None:
+    """Must not fire: a launch line for a JSON file of another folder stands for no file here."""
+    from pytest_goblin.formats.launched import launched_script
+
+    config = _firefly(tmp_path, "train_args/pretrain/full/bloom-1b1-pretrain-full.json")
+    (tmp_path / "train_args" / "pretrain" / "full").mkdir(parents=True)
+    (tmp_path / "train_args" / "pretrain" / "full" / "bloom-1b1-pretrain-full.json").write_text(TA_JSON)
+    assert launched_script(config) is None
+    loaded: Any = _load(config.parent, config.name, config.read_text())
+    assert not any(src.unread for src in loaded.workload.sources.values())

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..frameworks import CITES, tables, where
 from ..frameworks.history import online_trainer_from_keys
-from ..schemas import ModelShape, WorkloadConfig
+from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from ..yamlio import key_line
 from .base import Adapter, Reader, as_bool, attention_from, elsewhere_reason, model_from, positive
 from .hfstyle import TA_DOCS, hf_writes, read_common, read_lora, read_preference
@@ -312,6 +312,8 @@ class HFTrainerAdapter(Adapter):
             r, batch_default=8, batch_note=f"TrainingArguments.per_device_train_batch_size=8: {where('trl', 'per_device_train_batch_size')}", plain=plain
         )
         read_world_size(r, r.text)
+        if launched is not None:
+            _model_built_in_code(r, launched)
 
     def writes(self, field: str, value: Any, workload: WorkloadConfig, data: Any) -> dict[str, Any] | None:
         if field == "attention":
@@ -331,6 +333,34 @@ class HFTrainerAdapter(Adapter):
             checkpoint_key=checkpoint_key(data, workload.path),
             liger_key="use_liger_kernel",
         )
+
+
+# TRL's ModelConfig holds use_peft, load_in_4bit/8bit and dtype (trl 1.16.0 trl/trainer/model_config.py:89, :103,
+# :152, :156); a script whose parser holds none of its classes builds the model, adapter and quantization in its own code
+MODEL_CONFIG_CLASSES = ("ModelConfig", "ModelArguments")
+SCRIPT_BUILT_FIELDS = ("method", "quantization", "weight_dtype")
+
+
+def _model_built_in_code(r: Reader, launched: Launched) -> None:
+    """A recipe its repository's script parses into its own argument classes and no TRL ModelConfig (Firefly's
+    train.py: CustomizedArguments + TrainingArguments, its `train_mode` choosing LoRA/QLoRA and its torch_dtype
+    following `fp16`): the method, quantization and weight dtype the file does not set in a key goblin reads
+    are set by that code, which goblin does not run. They keep the assumed value for the projection, said so,
+    and no rule judges them (schemas.FieldSource.unread)."""
+    classes = launched.parser_classes
+    if not classes or any(c in MODEL_CONFIG_CLASSES for c in classes):
+        return
+    said = (
+        f"{launched.script} parses this file into {', '.join(classes)} ({launched.where}), not TRL's ModelConfig: "
+        "it loads the model, any adapter and quantization in its own code, which goblin does not run"
+    )
+    for name in SCRIPT_BUILT_FIELDS:
+        src = r.sources.get(name)
+        if src is not None and src.explicit:
+            continue
+        value = r.values.get(name)
+        r.sources[name] = FieldSource(file=r.path, note=f"{said}; {value} assumed for the projection, no rule judges it", unread=True)
+    r.notes.append(f"{said}: the training method, quantization and weight dtype are assumed, not read")
 
 
 # The online-RL config classes whose training step runs on prompt + completion tokens: GRPOTrainer concatenates the
