@@ -242,3 +242,16 @@ def test_json_recipe_whose_folder_no_launch_line_runs_is_read_alone(tmp_path: Pa
     assert launched_script(config) is None
     loaded: Any = _load(config.parent, config.name, config.read_text())
     assert not any(src.unread for src in loaded.workload.sources.values())
+
+
+def test_large_json_object_naming_no_setting_is_not_parsed(tmp_path: Path) -> None:
+    """A vocabulary or a weight index beside a recipe: not collected, said; a large recipe is still read."""
+    from pytest_goblin.errors import NotATrainingConfig
+
+    vocab = "{" + ", ".join(f'"tok{i}": {i}' for i in range(30_000)) + "}"
+    with pytest.raises(NotATrainingConfig) as exc:
+        _load(tmp_path, "vocab.json", vocab)
+    assert "naming no training setting" in exc.value.reason
+    big = TA_JSON.replace('"remove_unused_columns": false', '"remove_unused_columns": false,\n    "run_name": "' + "x" * 250_000 + '"')
+    loaded: Any = _load(tmp_path, "big-recipe.json", big)
+    assert loaded.workload.micro_batch_size == 2

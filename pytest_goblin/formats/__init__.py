@@ -127,10 +127,12 @@ def _parse_json(path: Path, text: str) -> tuple[Any, Adapter, list[str]]:
     """A JSON config, read with json.loads as HfArgumentParser.parse_json_file reads it (formats/jsontext.py),
     by a format that declares `.json` among its suffixes; a file another format would read is said to be
     one goblin reads only as YAML, never misread by a format it is not."""
-    from .jsontext import load_json
+    from .jsontext import JSON_SCAN_CHARS, SETTINGS_HINTS, load_json
 
     if not text.lstrip().startswith("{"):
         raise NotATrainingConfig(str(path), "a JSON file whose top level is not an object of settings (data, not a config)")
+    if len(text) > JSON_SCAN_CHARS and not any(hint in text for hint in SETTINGS_HINTS):  # a vocabulary, a model index: not parsed
+        raise NotATrainingConfig(str(path), f"a JSON object of {len(text) // 1000:,} KB naming no training setting (data, not a config)")
     repeats: list[tuple[str, int, int]] = []
     data = load_json(str(path), text, repeats)
     adapter = detect(path, data)

@@ -23,8 +23,10 @@ SUFFIX = ".json"
 
 _TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}\[\]:,]')
 _SCALAR = re.compile(r'"(?:[^"\\\n]|\\.)*"|-?\d[\d.eE+\-]*|true|false|null')
-# The keys that make a file that is not valid JSON worth an error rather than a quiet "not a config"
-_SETTINGS_HINTS = ('"per_device_train_batch_size"', '"learning_rate"', '"output_dir"', '"num_train_epochs"', '"gradient_accumulation_steps"')
+# The keys that make a file that is not valid JSON worth an error rather than a quiet "not a config", and a large
+# JSON object worth parsing at all (a recipe is a few KB; a vocabulary or a weight index beside it is not one)
+JSON_SCAN_CHARS = 200_000
+SETTINGS_HINTS = ('"per_device_train_batch_size"', '"learning_rate"', '"output_dir"', '"num_train_epochs"', '"gradient_accumulation_steps"')
 
 
 class JsonMap(YamlMap):
@@ -102,7 +104,7 @@ def load_json(path: str, text: str, repeats: list[tuple[str, int, int]] | None =
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data":
             raise NotATrainingConfig(path, "several JSON documents one after another (JSON Lines data), not a config") from None
-        if not any(h in text for h in _SETTINGS_HINTS):
+        if not any(h in text for h in SETTINGS_HINTS):
             raise NotATrainingConfig(path, f"not valid JSON ({exc.msg}, line {exc.lineno}) and names no training setting") from None
         raise ConfigError(
             path,
