@@ -21,7 +21,7 @@ from .service import config_files
 def cmd_parse(args: argparse.Namespace) -> int:
     from .formats import load_config
     from .formats.base import source_place
-    from .formats.record import parse_record
+    from .formats.record import not_collected_record, parse_record
     from .formats.semantics import with_world_size
     from .options import BY_NAME as OPTS
     from .options import convert
@@ -30,15 +30,22 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
     world = convert(OPTS["world_size"], getattr(args, OPTS["world_size"].dest, None), "--world-size")
     status = 0
+
+    def skipped(path: Path, why: str) -> None:  # a file named on the command line that goblin does not read: said, never silence
+        if args.json:
+            print(json.dumps(redact_obj(not_collected_record(path, why))))
+        else:
+            print(one_line(redact(f"{path}: not collected: {why}")))
+
     if args.json:  # JSON Lines: one object per file, the documented record
-        for path in config_files(args.paths):
+        for path in config_files(args.paths, on_skip=skipped):
             record, ok = parse_record(path, world_size=world)
             status |= 0 if ok else 1
             # every string masked once it is JSON (D14), not the JSON text as a whole: that would mask
             # each `"key": "bf16"` of the sources as if `key` named a credential
             print(json.dumps(redact_obj(json.loads(json.dumps(record, default=str)))))
         return status
-    for path in config_files(args.paths):
+    for path in config_files(args.paths, on_skip=skipped):
         try:
             loaded = load_config(path)
         except NotATrainingConfig as exc:
@@ -57,7 +64,8 @@ def cmd_parse(args: argparse.Namespace) -> int:
                 place = f"{source_place(src, w)}: {src.key}: " if src.explicit and src.key else ""
                 print(one_line(redact(f"  sample lengths, in tokens: {place}{src.note or 'not stated'}")))
                 continue
-            where = f"{source_place(src, w)}: {src.key}" if src.explicit else f"default: {src.note}"
+            # a value read from no key (a trainer named by the file's path) says where it came from, never `: None`
+            where = (f"{source_place(src, w)}: {src.key}" if src.key else source_place(src, w)) if src.explicit else f"default: {src.note}"
             value = getattr(w, name, None) if name != "model" else w.model.name
             print(one_line(redact(f"  {name} = {value!r}  ({where})")))
     return status

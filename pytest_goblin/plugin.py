@@ -289,7 +289,7 @@ class GoblinSession:
         from .items import ConfigFile
         from .service import check_config, screen
 
-        why = screen(file_path, self.roots)
+        why = screen(file_path, self.roots, named=Path(os.path.abspath(file_path)) in self.roots)
         if why is not None:
             if why:
                 self.not_collected[str(file_path)] = why

@@ -23,16 +23,23 @@ from .settings import Settings
 SKIPPED_DIRS = (".*", "*.egg", "_darcs", "build", "CVS", "dist", "node_modules", "venv", "{arch}")
 
 
-def screen(path: Path, roots: Sequence[Path]) -> str | None:
+def screen(path: Path, roots: Sequence[Path], named: bool = False) -> str | None:
     """Whether collection looks at a file: None to read it; "" to pass it over in silence (not a
-    config suffix, goblin's own patched copy); else why it is not collected (a hostile name, a
-    symlink out of the audited tree)."""
+    config suffix, goblin's own patched copy, met while walking a folder); else why it is not
+    collected (a hostile name, a symlink out of the audited tree). A file the user `named` itself
+    is never passed over in silence: it gets the reason (review5 #25-#27: `goblin parse x.json`
+    printed nothing)."""
     from .formats import candidate_suffixes
     from .runners.command import is_goblin_copy
     from .safepath import unsafe_name, within
 
-    if path.suffix.lower() not in candidate_suffixes() or is_goblin_copy(path):
-        return ""
+    if is_goblin_copy(path):
+        return "a patched copy goblin writes beside a config while measuring, not a config itself" if named else ""
+    if path.suffix.lower() not in candidate_suffixes():
+        if not named:
+            return ""
+        known = ", ".join(sorted(candidate_suffixes()))
+        return f"{path.suffix or 'no'} suffix is not a config format goblin reads ({known})"
     bad = unsafe_name(path)
     if bad is not None:
         return bad
@@ -86,7 +93,7 @@ def _walk(paths: Sequence[str | Path], on_skip: Callable[[Path, str], None] | No
             roots = [*([repo] if repo else []), Path(os.path.abspath(p)).parent]
             found = [p]
         for f in found:
-            why = screen(f, roots)
+            why = screen(f, roots, named=f is p)
             if why is None:
                 yield f
             elif why and on_skip is not None:

@@ -102,6 +102,8 @@ def _parse(path: Path, text: str) -> tuple[Any, Adapter, list[str]]:
 
         return read_script(path, text), PythonAdapter(), []
     repeats: list[tuple[str, int, int]] = []
+    if path.suffix.lower() == ".json":
+        return _parse_json(path, text)
     try:
         data = load_yaml(path, text, repeats)
     except ConfigError:
@@ -121,6 +123,39 @@ def _parse(path: Path, text: str) -> tuple[Any, Adapter, list[str]]:
     return data, adapter, notes
 
 
+def _parse_json(path: Path, text: str) -> tuple[Any, Adapter, list[str]]:
+    """A JSON config, read with json.loads as HfArgumentParser.parse_json_file reads it (formats/jsontext.py),
+    by a format that declares `.json` among its suffixes; a file another format would read is said to be
+    one goblin reads only as YAML, never misread by a format it is not."""
+    from .jsontext import JSON_SCAN_CHARS, SETTINGS_HINTS, load_json
+
+    if not text.lstrip().startswith("{"):
+        raise NotATrainingConfig(str(path), "a JSON file whose top level is not an object of settings (data, not a config)")
+    if len(text) > JSON_SCAN_CHARS and not any(hint in text for hint in SETTINGS_HINTS):  # a vocabulary, a model index: not parsed
+        raise NotATrainingConfig(str(path), f"a JSON object of {len(text) // 1000:,} KB naming no training setting (data, not a config)")
+    repeats: list[tuple[str, int, int]] = []
+    data = load_json(str(path), text, repeats)
+    adapter = detect(path, data)
+    if ".json" not in adapter.suffixes:
+        raise NotATrainingConfig(str(path), f"its keys are a {adapter.name} config's, which goblin reads from YAML only (not JSON)")
+    notes = [
+        f"`{key}` is written twice (lines {first} and {again}): the run reads line {again}, the last "
+        "(json.loads keeps the last value of a repeated key; transformers 4.34.0 hf_argparser.py:396-397 reads the file with json.loads)"
+        for key, first, again in repeats
+    ]
+    return data, adapter, notes
+
+
+def _json_too_large(path: Path) -> bool:
+    """A JSON file over the config size limit is data (a dataset, a tokenizer, a vocabulary), not a config."""
+    from ..yamlio import MAX_CONFIG_BYTES
+
+    try:
+        return path.suffix.lower() == ".json" and path.stat().st_size > MAX_CONFIG_BYTES
+    except OSError:
+        return False
+
+
 def load_config(path: Path) -> LoadedConfig:
     """Read, detect and parse one file. Raises ConfigError or NotATrainingConfig.
 
@@ -128,6 +163,8 @@ def load_config(path: Path) -> LoadedConfig:
     callers must not mutate it."""
     if path.suffix.lower() not in candidate_suffixes():
         raise NotATrainingConfig(str(path), f"{path.suffix or 'no'} suffix is not a config format goblin reads")
+    if _json_too_large(path):
+        raise NotATrainingConfig(str(path), "a JSON file larger than any training config (data: a dataset, a tokenizer, a vocabulary)")
     text = read_text(path)
     data, adapter, repeats = _parse(path, text)
     try:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..frameworks import CITES, tables, where
 from ..frameworks.history import online_trainer_from_keys
-from ..schemas import ModelShape, WorkloadConfig
-from .base import Adapter, Reader, as_bool, attention_from, model_from, positive
+from ..schemas import FieldSource, ModelShape, WorkloadConfig
+from ..yamlio import key_line
+from .base import Adapter, Reader, as_bool, attention_from, elsewhere_reason, model_from, positive
 from .hfstyle import TA_DOCS, hf_writes, read_common, read_lora, read_preference
 from .semantics import dtype_key, explicit_precision, read_prequantized, read_world_size, trl_precision
+from .textedit import RENAME
 
 if TYPE_CHECKING:
     from .launched import Launched
@@ -110,6 +114,42 @@ class HFTrainerAdapter(Adapter):
         "trl 1.16.0 trl/scripts/utils.py:327 and transformers 5.25.0 transformers/hf_argparser.py:426 (yaml.safe_load keeps the last value of a repeated key)"
     )
     docs = TA_DOCS
+    # A TrainingArguments/TRL config file is YAML (HfArgumentParser.parse_yaml_file) or JSON (parse_json_file,
+    # transformers 4.34.0 hf_argparser.py:379-399), formats/jsontext.py
+    suffixes = frozenset({".yaml", ".yml", ".json"})
+
+    def apply_keys(self, text: str, data: Any, writes: dict[str, Any]) -> tuple[str, list[str]]:
+        from .jsontext import JsonMap, apply_json_edits
+
+        if not isinstance(data, JsonMap):
+            return super().apply_keys(text, data, writes)
+        renames = {k: v[RENAME] for k, v in writes.items() if isinstance(v, dict) and set(v) == {RENAME}}
+        plain = {k: v for k, v in writes.items() if k not in renames}
+        new = apply_json_edits(text, data, plain, renames)
+        return (text, list(writes)) if new is None else (new, [])
+
+    def apply(self, path: Path, text: str, data: Any, workload: WorkloadConfig, fields: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        from .jsontext import JsonMap, apply_json_edits
+
+        if not isinstance(data, JsonMap):
+            return super().apply(path, text, data, workload, fields)
+        writes: dict[str, Any] = {}
+        skipped: dict[str, str] = {}
+        by_field: dict[str, dict[str, Any]] = {}
+        for name, value in fields.items():
+            w = self.writes(name, value, workload, data)
+            if w is None:
+                skipped[name] = elsewhere_reason(name, value, workload) or self.unwritable_reason(name)
+            else:
+                by_field[name] = w
+                writes.update(w)
+        new = apply_json_edits(text, data, writes) if writes else text
+        if new is None:  # not in place (a nested object, a value over several lines): said, with where to change it
+            for name, w in by_field.items():
+                said = ", ".join(f"`{k}` to {json.dumps(v)}" + (f" (line {key_line(data, k)})" if key_line(data, k) else "") for k, v in w.items())
+                skipped[name] = f"goblin could not write this into {Path(path).name} in place, keeping the rest of its text as it is; set {said} there"
+            return text, skipped
+        return new, skipped
 
     def detect(self, data: Any) -> int:
         if not isinstance(data, dict):
@@ -272,6 +312,8 @@ class HFTrainerAdapter(Adapter):
             r, batch_default=8, batch_note=f"TrainingArguments.per_device_train_batch_size=8: {where('trl', 'per_device_train_batch_size')}", plain=plain
         )
         read_world_size(r, r.text)
+        if launched is not None:
+            _model_built_in_code(r, launched)
 
     def writes(self, field: str, value: Any, workload: WorkloadConfig, data: Any) -> dict[str, Any] | None:
         if field == "attention":
@@ -291,6 +333,34 @@ class HFTrainerAdapter(Adapter):
             checkpoint_key=checkpoint_key(data, workload.path),
             liger_key="use_liger_kernel",
         )
+
+
+# TRL's ModelConfig holds use_peft, load_in_4bit/8bit and dtype (trl 1.16.0 trl/trainer/model_config.py:89, :103,
+# :152, :156); a script whose parser holds none of its classes builds the model, adapter and quantization in its own code
+MODEL_CONFIG_CLASSES = ("ModelConfig", "ModelArguments")
+SCRIPT_BUILT_FIELDS = ("method", "quantization", "weight_dtype")
+
+
+def _model_built_in_code(r: Reader, launched: Launched) -> None:
+    """A recipe its repository's script parses into its own argument classes and no TRL ModelConfig (Firefly's
+    train.py: CustomizedArguments + TrainingArguments, its `train_mode` choosing LoRA/QLoRA and its torch_dtype
+    following `fp16`): the method, quantization and weight dtype the file does not set in a key goblin reads
+    are set by that code, which goblin does not run. They keep the assumed value for the projection, said so,
+    and no rule judges them (schemas.FieldSource.unread)."""
+    classes = launched.parser_classes
+    if not classes or any(c in MODEL_CONFIG_CLASSES for c in classes):
+        return
+    said = (
+        f"{launched.script} parses this file into {', '.join(classes)} ({launched.where}), not TRL's ModelConfig: "
+        "it loads the model, any adapter and quantization in its own code, which goblin does not run"
+    )
+    for name in SCRIPT_BUILT_FIELDS:
+        src = r.sources.get(name)
+        if src is not None and src.explicit:
+            continue
+        value = r.values.get(name)
+        r.sources[name] = FieldSource(file=r.path, note=f"{said}; {value} assumed for the projection, no rule judges it", unread=True)
+    r.notes.append(f"{said}: the training method, quantization and weight dtype are assumed, not read")
 
 
 # The online-RL config classes whose training step runs on prompt + completion tokens: GRPOTrainer concatenates the

@@ -25,6 +25,8 @@ from .pyargs import dataclasses_of
 
 MAX_SCRIPT_BYTES = 2_000_000
 MAX_HOPS = 6
+# the other JSON recipes of a config's folder whose launch lines stand for it (one pass over the launchers for all of them)
+MAX_SIBLINGS = 200
 
 # TRL's preference trainers and their config classes -> hfstyle.PREFERENCE kind (trl 1.16.0 trl/trainer/
 # dpo_trainer.py, kto_trainer.py, experimental/orpo/orpo_trainer.py, experimental/cpo/cpo_trainer.py).
@@ -70,20 +72,50 @@ def _parse(path: Path, roots: list[Path], root: Path) -> _Module | None:
 
 def _script_of(config: Path) -> tuple[Path, str, list[Path], Path] | None:
     """(script, `launcher line N`, roots, repository root) of the first launch line naming the config
-    and a `.py` word before it (closest folder first, scripts before READMEs, as launchers.find_launch)."""
+    and a `.py` word before it (closest folder first, scripts before READMEs, as launchers.find_launch).
+
+    A JSON recipe no launch line names is run as the launch lines of its folder's other JSON recipes
+    run theirs when they all run one script (Firefly's README runs `train.py --train_args_file
+    train_args/sft/full/bloom-1b1-sft-full.json` as its example of every file in train_args/sft/full/;
+    as launchers._sibling_script finds the script for a config's pins, review3 #17); the place says so."""
     absolute = Path(os.path.abspath(config))
     real = Path(os.path.realpath(absolute))
     roots, root, _how = _tree(absolute)
     if not real.is_relative_to(root):
         root = real.parent
+    found = _scripts_naming(real, [real], roots, root, first=True)
+    if found:
+        script, where, _target = found[0]
+        return script, where, roots, root
+    if real.suffix.lower() != ".json":
+        return None
+    try:
+        siblings = sorted(p for p in real.parent.iterdir() if p.suffix.lower() == ".json" and p.name != real.name and p.is_file())[:MAX_SIBLINGS]
+    except OSError:
+        return None
+    runs = _scripts_naming(real, siblings, roots, root, first=False)
+    if not runs or len({script for script, _, _ in runs}) != 1:
+        return None
+    script, where, target = runs[0]
+    return script, f"{where}, which runs {target.name} of this file's folder with it (no launch line names this file)", roots, root
+
+
+def _scripts_naming(real: Path, targets: list[Path], roots: list[Path], root: Path, first: bool) -> list[tuple[Path, str, Path]]:
+    """(script, `launcher line N`, target) of the launch lines naming one of `targets` with a `.py` word
+    before it; only the first when `first`."""
+    names = {t.name for t in targets}
+    out: list[tuple[Path, str, Path]] = []
     for folder, path in _candidates(real, root):
         lf = _launcher(path, roots)
-        if lf is None or real.name not in lf.names:
+        if lf is None or not names & set(lf.names):
             continue
         for line in lf.lines:
-            at = next((i for i, tok in enumerate(line.tokens) if names_config((tok,), real, folder, root, line.cwd)), None)
-            if at is None:
+            hit = next(
+                ((i, t) for i, tok in enumerate(line.tokens) for t in targets if t.name in tok and names_config((tok,), t, folder, root, line.cwd)), None
+            )
+            if hit is None:
                 continue
+            at, target = hit
             word = next((t for t in reversed(line.tokens[:at]) if t.endswith(".py") and not t.startswith("-")), None)
             if word is None or "$" in word:
                 continue
@@ -92,11 +124,14 @@ def _script_of(config: Path) -> tuple[Path, str, list[Path], Path] | None:
                 candidate = Path(os.path.normpath(base / word)) if not Path(word).is_absolute() else Path(word)
                 if candidate.is_relative_to(root) and candidate.is_file():
                     shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
-                    return candidate, f"{shown} {line.place or f'line {line.line}'}", roots, root
+                    out.append((Path(os.path.realpath(candidate)), f"{shown} {line.place or f'line {line.line}'}", target))
+                    if first:
+                        return out
+                    break
                 if base == root or base.parent == base or not base.is_relative_to(root):
                     break
                 base = base.parent
-    return None
+    return out
 
 
 def _module_file(name: str, level: int, here: Path, script_dir: Path, root: Path) -> Path | None:

@@ -65,6 +65,11 @@ def framework_version(path: str, w: WorkloadConfig) -> dict[str, object] | None:
     return got.record() if got is not None else None
 
 
+def not_collected_record(path: Path, reason: str) -> dict[str, Any]:
+    """The record of a file that is not a training config, and why."""
+    return {**dict.fromkeys(SUMMARY), "path": str(path), "format": None, "reason": reason}
+
+
 def parse_record(path: Path, world_size: int | None = None) -> tuple[dict[str, Any], bool]:
     """(the record, whether the file could be read); never raises for a bad file. `world_size` is
     goblin_world_size / --world-size: the record shows the workload as the audit would run it."""
@@ -74,7 +79,7 @@ def parse_record(path: Path, world_size: int | None = None) -> tuple[dict[str, A
     try:
         loaded = load_config(path)
     except NotATrainingConfig as exc:
-        return {**dict.fromkeys(SUMMARY), "path": str(path), "format": None, "reason": exc.reason}, True
+        return not_collected_record(path, exc.reason), True
     except ConfigError as exc:
         return {**dict.fromkeys(SUMMARY), "path": str(path), "format": None, "reason": None, "error": str(exc)}, False
     return workload_record(str(path), with_world_size(loaded.workload, world_size, "--world-size")), True
