@@ -20,6 +20,7 @@ import ast
 import os
 import re
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -556,6 +557,8 @@ def _is_parse(call: ast.AST) -> bool:
 
 
 _Lit = Callable[[ast.expr], tuple[bool, Any, "Location | None"]]
+# Set while `_guard` reads an `if` test: a command-line attribute declared `default=None` is then known (None)
+_IN_TEST: ContextVar[bool] = ContextVar("goblin_if_test", default=False)
 
 
 class _CommandLine:
@@ -1153,6 +1156,10 @@ class _CommandLine:
                 return False, None, None
             return True, value, Location(None, line, file=self.launch.file, fixed=f"{written} is passed by {where}: change it {IN_LAUNCH_LINE}")
         at = f"{arg.shown}:{arg.line}" if arg.file else f"line {arg.line}"
+        if _IN_TEST.get() and arg.has_default and isinstance(arg.default_node, ast.Constant) and arg.default_node.value is None:
+            # an `if` test only (`if training_args.peft_path is not None:`): the declared `default=None` is the
+            # attribute's value when the launch line does not pass it (review5 #29); never a value of a setting
+            return True, None, Location(None if arg.file else arg.default_node, arg.line, file=arg.file)
         if not arg.has_default or arg.default is None:
             self.notes.append(f"`{arg.flags[0]}` ({at}) has no default" + (" and its launch line does not pass it" if self.launch else ""))
             return False, None, None
@@ -1379,7 +1386,11 @@ def _guard(node: ast.AST, parents: dict[int, ast.AST], lit: _Lit, same: Callable
         if (isinstance(parent, ast.If) and child is not parent.test) or (isinstance(parent, ast.IfExp) and child is not parent.test):
             # `BitsAndBytesConfig(...) if args.q else None`: an IfExp guards its branches as an `if` does
             test, negate = parent.test, (child in parent.orelse if isinstance(parent, ast.If) else child is parent.orelse)
-            ok, value, loc = lit(test)
+            token = _IN_TEST.set(True)
+            try:
+                ok, value, loc = lit(test)
+            finally:
+                _IN_TEST.reset(token)
             if not ok or not isinstance(value, (bool, int, str, float, type(None), list, tuple, set)):
                 other = parent.body if negate else parent.orelse
                 branch = other if isinstance(other, list) else [other]
