@@ -65,7 +65,7 @@ def test_the_recipes_own_key_turns_on_the_scripts_lora(tmp_path: Path) -> None:
     src = w.sources["method"]
     assert src.explicit and src.key == "peft_enabled" and src.line == 9
     assert any(
-        "`get_peft_model(...)` at scripts/run_dpo.py:10 wraps the model in a LoRA adapter: the `if` at line 9 is true (`peft_enabled: True` in the file)" in n
+        "`get_peft_model(...)` at scripts/run_dpo.py:10 wraps the model in a LoRA adapter: the `if` at line 9 is true (`peft_enabled: true` in the file)" in n
         for n in w.notes
     )
 
@@ -83,7 +83,7 @@ def test_the_key_defaulting_to_true_in_the_repositorys_class_turns_it_on(tmp_pat
     _write(tmp_path, "scripts/configs.py", CONFIGS.replace("peft_enabled: bool = field(default=False)", "peft_enabled: bool = field(default=True)"))
     w = load_config(config).workload
     assert w.method == "lora" and not w.sources["method"].explicit
-    assert "`peft_enabled` takes its default True" in (w.sources["method"].note or "")
+    assert "`peft_enabled` takes its default true" in (w.sources["method"].note or "")
 
 
 def test_an_if_goblin_cannot_evaluate_says_full_fine_tuning_was_assumed(tmp_path: Path) -> None:

@@ -156,20 +156,20 @@ class HFTrainerAdapter(Adapter):
         if not peft and launched is not None and isinstance(d, dict):
             # the repository's own key (`peft_enabled: true` read by its ModelArguments) decides an
             # `if` around get_peft_model in the script the launch line runs on this file (review5 #23/#24)
-            runs, said = launched.adapter(d)
+            runs, wraps = launched.adapter(d)
             if runs:
                 peft = True
                 method = "qlora" if quant != "none" else "lora"
-                key = next((k for k in launched.fields if k in d and f"`{k}:" in said), None)
+                key = next((k for k in launched.fields if k in d and f"`{k}:" in wraps), None)
                 _k, _v, line = r.raw(key) if key is not None else (None, None, None)
                 if key is not None:
                     r.explicit("method", method, key, line)
                 else:
-                    r.default("method", method, said)
-                r.notes.append(f"{said}, in {launched.script}, run on this file by {launched.where}: method {method}")
+                    r.default("method", method, wraps)
+                r.notes.append(f"{wraps}; {launched.script} is run on this file by {launched.where}: method {method}")
             elif runs is None:
-                r.default("method", "full", f"full fine-tuning assumed: {said}, which goblin cannot evaluate")
-                r.notes.append(f"{said}, which goblin cannot evaluate: full fine-tuning assumed (checkpoint size and memory are a full run's)")
+                r.default("method", "full", f"full fine-tuning assumed: {wraps}, which goblin cannot evaluate")
+                r.notes.append(f"{wraps}, which goblin cannot evaluate: full fine-tuning assumed (checkpoint size and memory are a full run's)")
         read_prequantized(r, "model_name_or_path")
         if peft:  # TRL ModelConfig: lora_dropout 0.05, lora_target_modules None: PEFT's per-model default, q/v for Llama
             r.values["lora_dropout"] = 0.05

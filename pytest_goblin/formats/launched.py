@@ -84,7 +84,7 @@ class Launched:
                     runs = False
                     break
                 keys = [n.attr for n in ast.walk(test) if isinstance(n, ast.Attribute) and n.attr in self.fields]
-                set_by = ", ".join(f"`{k}: {data[k]}` in the file" if k in data else f"`{k}` takes its default {self.fields[k]!r}" for k in keys)
+                set_by = ", ".join(f"`{k}: {_shown(data[k])}` in the file" if k in data else f"`{k}` takes its default {_shown(self.fields[k])}" for k in keys)
                 said.append(f"the `if` at line {at} is {'false' if negate else 'true'}" + (f" ({set_by})" if set_by else ""))
             if runs:
                 return True, f"`{name}(...)` at {self.script}:{line} wraps the model in a LoRA adapter" + (f": {'; '.join(said)}" if said else "")
@@ -267,6 +267,11 @@ def _preference_of(repo: _Repo, script: _Module, trainer: str) -> tuple[str, str
     )
 
 
+def _shown(value: Any) -> str:
+    """A recipe value as YAML writes it (`true`, `null`), never Python's `True`/`None`."""
+    return "true" if value is True else "false" if value is False else "null" if value is None else repr(value) if isinstance(value, str) else str(value)
+
+
 def _adds_adapter(node: ast.Call) -> bool:
     """As formats/python.py reads a script's adapter: LoraConfig, get_peft_model, or PeftModel.from_pretrained
     with is_trainable=True (peft 0.7.1 peft_model.py:288 is_trainable=False, :334 inference_mode = not is_trainable)."""
@@ -292,7 +297,8 @@ def _adapter_calls(tree: ast.Module) -> list[tuple[str, int, list[tuple[ast.expr
         if not (isinstance(node, ast.Call) and _adds_adapter(node)):
             continue
         guards: list[tuple[ast.expr, int, bool]] = []
-        child, parent = node, parents.get(id(node))
+        child: ast.AST = node
+        parent = parents.get(id(node))
         while parent is not None:
             if isinstance(parent, (ast.If, ast.IfExp)) and child is not parent.test:
                 negate = child in parent.orelse if isinstance(parent, ast.If) else child is parent.orelse

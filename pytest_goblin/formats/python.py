@@ -1161,7 +1161,9 @@ class _CommandLine:
             # attribute's value when the launch line does not pass it (review5 #29); never a value of a setting
             return True, None, Location(None if arg.file else arg.default_node, arg.line, file=arg.file)
         if not arg.has_default or arg.default is None:
-            self.notes.append(f"`{arg.flags[0]}` ({at}) has no default" + (" and its launch line does not pass it" if self.launch else ""))
+            empty = arg.has_default and isinstance(arg.default_node, ast.Constant)  # `default=None`: an `if` test reads it (_IN_TEST)
+            said = "is declared without a value (an empty default)" if empty else "has no default"
+            self.notes.append(f"`{arg.flags[0]}` ({at}) {said}" + (" and its launch line does not pass it" if self.launch else ""))
             return False, None, None
         if arg.file is not None:  # a field of an argument class in another file of the repository
             not_passed = f", which {self.launch.where()} does not pass" if self.launch else ""
