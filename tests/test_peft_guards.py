@@ -52,6 +52,7 @@ def _write(root: Path, name: str, text: str) -> Path:
 
 
 def _repo(tmp_path: Path, recipe: str, script: str = SCRIPT) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / ".git").mkdir(exist_ok=True)
     _write(tmp_path, "scripts/configs.py", CONFIGS)
     _write(tmp_path, "scripts/run_dpo.py", script)
@@ -137,3 +138,23 @@ def test_a_passed_path_takes_the_other_branch(tmp_path: Path) -> None:
     assert w.method == "full"  # PeftModel.from_pretrained without is_trainable: the adapter is loaded frozen
     _write(tmp_path, "run_sft.sh", "torchrun --nproc_per_node 1 run_clm_sft_with_peft.py --full_finetuning True --bf16 --output_dir o\n")
     assert load_config(path).workload.method == "full"
+
+
+SAVES = RECIPE.replace("Qwen/Qwen3-8B", "Qwen/Qwen2.5-7B") + "save_strategy: steps\nsave_steps: 10\nmax_steps: 1000\n"
+
+
+def test_the_checkpoint_finding_prices_a_full_run_only_when_the_run_is_full(tmp_path: Path) -> None:
+    from pytest_goblin.options import build_settings
+    from pytest_goblin.service import audit_file
+
+    # firing: the `if` cannot be read, the full-checkpoint finding says full fine-tuning was assumed and why
+    script = SCRIPT.replace("if model_args.peft_enabled:", "if model_args.peft_enabled and torch.cuda.device_count() > 1:")
+    config = _repo(tmp_path / "unknown", SAVES + "peft_enabled: true\n", script)
+    report = audit_file(config, build_settings({}), shown_as="recipes/dpo_lora.yaml").report
+    assert report is not None
+    finding = next(f for f in report.findings if f.rule_id == "job.frequent_full_checkpoints")
+    assert "method full (not set; full fine-tuning assumed: `get_peft_model(...)` at scripts/run_dpo.py:10 is under the `if` at line 9" in finding.message
+    # must not fire: the recipe's key turns the script's LoRA on, so only the adapters are saved
+    config = _repo(tmp_path / "lora", SAVES + "peft_enabled: true\n")
+    report = audit_file(config, build_settings({}), shown_as="recipes/dpo_lora.yaml").report
+    assert report is not None and not any(f.rule_id == "job.frequent_full_checkpoints" for f in report.findings)
