@@ -158,3 +158,33 @@ def test_the_checkpoint_finding_prices_a_full_run_only_when_the_run_is_full(tmp_
     config = _repo(tmp_path / "lora", SAVES + "peft_enabled: true\n")
     report = audit_file(config, build_settings({}), shown_as="recipes/dpo_lora.yaml").report
     assert report is not None and not any(f.rule_id == "job.frequent_full_checkpoints" for f in report.findings)
+
+
+# NJUDeepEngine/meteora meteora_train.py:258-264: every parameter frozen but the adapters'
+FROZEN = """\
+import transformers
+from transformers import AutoModelForCausalLM, Trainer, TrainingArguments
+from peft import PeftModel
+
+model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-7B"), "adapters")
+for name, weight in model.named_parameters():
+    if "moe_gate" in name or "lora_" in name:
+        weight.requires_grad = True
+    else:
+        weight.requires_grad = False
+Trainer(model=model, args=TrainingArguments(output_dir="o", bf16=True)).train()
+"""
+
+
+def test_a_base_frozen_by_hand_around_its_adapters_is_an_adapter_run(tmp_path: Path) -> None:
+    w = load_config(_write(tmp_path, "train.py", FROZEN)).workload
+    assert w.method == "lora"
+    assert any("the loop over `model.named_parameters()` at line 6 freezes every parameter but the adapter's (the `if` at line 7" in n for n in w.notes)
+
+
+def test_a_partial_freeze_of_other_layers_is_not_an_adapter_run(tmp_path: Path) -> None:
+    text = FROZEN.replace('"moe_gate" in name or "lora_" in name', '"embed_tokens" in name')
+    w = load_config(_write(tmp_path, "train.py", text)).workload
+    assert w.method == "full" and not any("freezes every parameter" in n for n in w.notes)
+    text = FROZEN.replace("for name, weight", "if False:\n  for name, weight").replace("\n    ", "\n      ")
+    assert load_config(_write(tmp_path, "train.py", text)).workload.method == "full"  # a loop that never runs
