@@ -193,11 +193,28 @@ class HFTrainerAdapter(Adapter):
         if peft and as_bool(d.get("use_dora", False) or False):
             method = "dora"
         r.values["method"] = method
+        if not peft and launched is not None and isinstance(d, dict):
+            # the repository's own key (`peft_enabled: true` read by its ModelArguments) decides an
+            # `if` around get_peft_model in the script the launch line runs on this file (review5 #23/#24)
+            runs, wraps = launched.adapter(d)
+            if runs:
+                peft = True
+                method = "qlora" if quant != "none" else "lora"
+                key = next((k for k in launched.fields if k in d and f"`{k}:" in wraps), None)
+                _k, _v, line = r.raw(key) if key is not None else (None, None, None)
+                if key is not None:
+                    r.explicit("method", method, key, line)
+                else:
+                    r.default("method", method, wraps)
+                r.notes.append(f"{wraps}; {launched.script} is run on this file by {launched.where}: method {method}")
+            elif runs is None:
+                r.default("method", "full", f"full fine-tuning assumed: {wraps}, which goblin cannot evaluate")
+                r.notes.append(f"{wraps}, which goblin cannot evaluate: full fine-tuning assumed (checkpoint size and memory are a full run's)")
         read_prequantized(r, "model_name_or_path")
         if peft:  # TRL ModelConfig: lora_dropout 0.05, lora_target_modules None: PEFT's per-model default, q/v for Llama
             r.values["lora_dropout"] = 0.05
             r.values["lora_targets"] = "attention"
-            read_lora(r, dropout=("lora_dropout",), targets=("lora_target_modules",))
+            read_lora(r, dropout=("lora_dropout",), targets=("lora_target_modules", "target_modules"))
         declared = getattr(getattr(r, "script", None), "config_class", None)
         from ..frameworks import plain_trainer
 

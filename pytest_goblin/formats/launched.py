@@ -51,6 +51,46 @@ class Launched:
     trainer: str | None = None  # the trainer class the script builds
     preference: tuple[str, str] | None = None  # (hfstyle.PREFERENCE kind, how it was read)
     notes: list[str] = field(default_factory=list)
+    # every field of the parser classes with a literal default, None included (`peft_path: str = None`)
+    fields: dict[str, Any] = field(default_factory=dict)
+    # `LoraConfig(...)` / `get_peft_model(...)` / a trainable `PeftModel.from_pretrained(...)`: (call, line, its enclosing `if`s
+    # as (test, if line, the call is in the else branch)), read by `adapter`
+    adapters: list[tuple[str, int, list[tuple[ast.expr, int, bool]]]] = field(default_factory=list)
+
+    def adapter(self, data: dict[str, Any]) -> tuple[bool | None, str]:
+        """Whether the script wraps the model in a LoRA adapter when run on `data` (the recipe's keys, which
+        HfArgumentParser.parse_yaml_file/parse_dict set on the script's own dataclasses; a key the file leaves
+        out takes the field's default): True with the deciding `if`s, False (no adapter call, or every one is
+        under an `if` that is false), None with the `if` goblin cannot evaluate (anything but a literal, a
+        field of the parser classes, `not`/`and`/`or`/comparisons of those)."""
+        from .pyeval import Evaluator
+
+        def leaf(node: ast.expr) -> tuple[bool, Any]:
+            if isinstance(node, ast.Constant):
+                return True, node.value
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.attr in self.fields:
+                return True, data[node.attr] if node.attr in data else self.fields[node.attr]
+            return False, None
+
+        ev = Evaluator(ast.Module(body=[], type_ignores=[]), {}, leaf)
+        unknown: str | None = None
+        for name, line, guards in self.adapters:
+            said: list[str] = []
+            runs: bool | None = True
+            for test, at, negate in guards:
+                ok, value = ev.value(test)
+                if not ok:
+                    runs, unknown = None, unknown or f"`{name}(...)` at {self.script}:{line} is under the `if` at line {at} (`{ast.unparse(test)[:60]}`)"
+                    break
+                if bool(value) == negate:
+                    runs = False
+                    break
+                keys = [n.attr for n in ast.walk(test) if isinstance(n, ast.Attribute) and n.attr in self.fields]
+                set_by = ", ".join(f"`{k}: {_shown(data[k])}` in the file" if k in data else f"`{k}` takes its default {_shown(self.fields[k])}" for k in keys)
+                said.append(f"the `if` at line {at} is {'false' if negate else 'true'}" + (f" ({set_by})" if set_by else ""))
+            if runs:
+                return True, f"`{name}(...)` at {self.script}:{line} wraps the model in a LoRA adapter" + (f": {'; '.join(said)}" if said else "")
+        return (None, unknown) if unknown is not None else (False, "")
 
 
 @dataclass
@@ -262,6 +302,48 @@ def _preference_of(repo: _Repo, script: _Module, trainer: str) -> tuple[str, str
     )
 
 
+def _shown(value: Any) -> str:
+    """A recipe value as YAML writes it (`true`, `null`), never Python's `True`/`None`."""
+    return "true" if value is True else "false" if value is False else "null" if value is None else repr(value) if isinstance(value, str) else str(value)
+
+
+def _adds_adapter(node: ast.Call) -> bool:
+    """As formats/python.py reads a script's adapter: LoraConfig, get_peft_model, or PeftModel.from_pretrained
+    with is_trainable=True (peft 0.7.1 peft_model.py:288 is_trainable=False, :334 inference_mode = not is_trainable)."""
+    func = node.func
+    name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+    if name in ("LoraConfig", "get_peft_model"):
+        return True
+    return (
+        name == "from_pretrained"
+        and isinstance(func, ast.Attribute)
+        and ast.unparse(func.value).split(".")[-1] == "PeftModel"
+        and any(k.arg == "is_trainable" and isinstance(k.value, ast.Constant) and k.value.value is True for k in node.keywords)
+    )
+
+
+def _adapter_calls(tree: ast.Module) -> list[tuple[str, int, list[tuple[ast.expr, int, bool]]]]:
+    """The script's adapter calls (peft 0.7.1: get_peft_model wraps the model; LoraConfig names the adapter;
+    PeftModel.from_pretrained(..., is_trainable=True) loads one for training, peft_model.py:288,334) with
+    the `if`s around each, innermost first."""
+    parents = {id(child): parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
+    out: list[tuple[str, int, list[tuple[ast.expr, int, bool]]]] = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and _adds_adapter(node)):
+            continue
+        guards: list[tuple[ast.expr, int, bool]] = []
+        child: ast.AST = node
+        parent = parents.get(id(node))
+        while parent is not None:
+            if isinstance(parent, (ast.If, ast.IfExp)) and child is not parent.test:
+                negate = child in parent.orelse if isinstance(parent, ast.If) else child is parent.orelse
+                guards.append((parent.test, parent.lineno, negate))
+            child, parent = parent, parents.get(id(parent))
+        name = ast.unparse(node.func).split(".")[-1]
+        out.append((name, node.lineno, guards))
+    return out
+
+
 def _launched(config: str) -> Launched | None:
     found = _script_of(Path(config))
     if found is None:
@@ -280,6 +362,9 @@ def _launched(config: str) -> Launched | None:
             for fname, arg in dc.fields.items() if dc is not None else ():
                 if arg.has_default and arg.default is not None and arg.default_node is not None:
                     out.defaults.setdefault(fname, (arg.default, mod.shown, arg.line, cls.name))  # a subclass's field first
+                if arg.has_default and arg.default_node is not None:
+                    out.fields.setdefault(fname, arg.default)
+    out.adapters = _adapter_calls(script.tree)
     trainers = [
         n.func.id if isinstance(n.func, ast.Name) else n.func.attr
         for n in ast.walk(script.tree)

@@ -20,6 +20,7 @@ import ast
 import os
 import re
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -367,6 +368,8 @@ def read_script(path: Path, text: str) -> Script:
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Subscript) and _is_environ(node.targets[0].value):
             _env(s, node.targets[0].slice, node.value, consts)
     s.values.update(bnb)
+    if "use_peft" not in s.values:
+        _frozen_base(s, tree, parents, lit)
     if "model_name_or_path" not in s.values:  # no model call read: the id the tokenizer (or a guarded load) names
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and _name(node.func) == "from_pretrained" and node.args and _guard(node, parents, lit)[0] is not False:
@@ -556,6 +559,8 @@ def _is_parse(call: ast.AST) -> bool:
 
 
 _Lit = Callable[[ast.expr], tuple[bool, Any, "Location | None"]]
+# Set while `_guard` reads an `if` test: a command-line attribute declared `default=None` is then known (None)
+_IN_TEST: ContextVar[bool] = ContextVar("goblin_if_test", default=False)
 
 
 class _CommandLine:
@@ -1153,8 +1158,14 @@ class _CommandLine:
                 return False, None, None
             return True, value, Location(None, line, file=self.launch.file, fixed=f"{written} is passed by {where}: change it {IN_LAUNCH_LINE}")
         at = f"{arg.shown}:{arg.line}" if arg.file else f"line {arg.line}"
+        if _IN_TEST.get() and arg.has_default and isinstance(arg.default_node, ast.Constant) and arg.default_node.value is None:
+            # an `if` test only (`if training_args.peft_path is not None:`): the declared `default=None` is the
+            # attribute's value when the launch line does not pass it (review5 #29); never a value of a setting
+            return True, None, Location(None if arg.file else arg.default_node, arg.line, file=arg.file)
         if not arg.has_default or arg.default is None:
-            self.notes.append(f"`{arg.flags[0]}` ({at}) has no default" + (" and its launch line does not pass it" if self.launch else ""))
+            empty = arg.has_default and isinstance(arg.default_node, ast.Constant)  # `default=None`: an `if` test reads it (_IN_TEST)
+            said = "is declared without a value (an empty default)" if empty else "has no default"
+            self.notes.append(f"`{arg.flags[0]}` ({at}) {said}" + (" and its launch line does not pass it" if self.launch else ""))
             return False, None, None
         if arg.file is not None:  # a field of an argument class in another file of the repository
             not_passed = f", which {self.launch.where()} does not pass" if self.launch else ""
@@ -1379,7 +1390,11 @@ def _guard(node: ast.AST, parents: dict[int, ast.AST], lit: _Lit, same: Callable
         if (isinstance(parent, ast.If) and child is not parent.test) or (isinstance(parent, ast.IfExp) and child is not parent.test):
             # `BitsAndBytesConfig(...) if args.q else None`: an IfExp guards its branches as an `if` does
             test, negate = parent.test, (child in parent.orelse if isinstance(parent, ast.If) else child is parent.orelse)
-            ok, value, loc = lit(test)
+            token = _IN_TEST.set(True)
+            try:
+                ok, value, loc = lit(test)
+            finally:
+                _IN_TEST.reset(token)
             if not ok or not isinstance(value, (bool, int, str, float, type(None), list, tuple, set)):
                 other = parent.body if negate else parent.orelse
                 branch = other if isinstance(other, list) else [other]
@@ -1451,6 +1466,75 @@ def _trainable_adapter(node: ast.Call) -> bool:
 
 def _adds_adapter(n: ast.AST) -> bool:
     return isinstance(n, ast.Call) and (_name(n.func) in ("LoraConfig", "get_peft_model") or _trainable_adapter(n))
+
+
+def _requires_grad(stmt: ast.AST, var: str) -> bool | None:
+    """`var.requires_grad = True/False` (or `var.requires_grad_(True/False)`): the value set; None otherwise."""
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+        target = stmt.targets[0]
+        if (
+            isinstance(target, ast.Attribute)
+            and target.attr == "requires_grad"
+            and isinstance(target.value, ast.Name)
+            and target.value.id == var
+            and isinstance(stmt.value, ast.Constant)
+            and isinstance(stmt.value.value, bool)
+        ):
+            return stmt.value.value
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+        call = stmt.value
+        func = call.func
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr == "requires_grad_"
+            and isinstance(func.value, ast.Name)
+            and func.value.id == var
+            and len(call.args) == 1
+            and isinstance(call.args[0], ast.Constant)
+            and isinstance(call.args[0].value, bool)
+        ):
+            return call.args[0].value
+    return None
+
+
+def _frozen_base(s: Script, tree: ast.Module, parents: dict[int, ast.AST], lit: _Lit) -> None:
+    """A script that trains only its adapters by hand (review5 #33 NJUDeepEngine/meteora meteora_train.py:258-264):
+    `for name, p in model.named_parameters(): if "lora_" in name: p.requires_grad = True else: p.requires_grad = False`.
+    The base's weights take no gradient and no optimizer state (transformers 5.25.0 trainer.py:1274,1291,1297:
+    create_optimizer passes only `p.requires_grad` parameters; torch 2.13.0 torch/optim/adam.py:151-160, which
+    AdamW subclasses: state only for a parameter whose grad is set), so the run is an adapter run. Read only
+    when the `if` splitting the two names an adapter's parameters (a string with "lora"); a loop that freezes other
+    layers (embeddings, a vision tower) is a partial freeze, not read."""
+    for loop in ast.walk(tree):
+        if not (isinstance(loop, ast.For) and isinstance(loop.iter, ast.Call) and isinstance(loop.iter.func, ast.Attribute)):
+            continue
+        if loop.iter.func.attr not in ("parameters", "named_parameters"):
+            continue
+        target = loop.target
+        var = target.elts[-1] if isinstance(target, ast.Tuple) and target.elts else target
+        if not isinstance(var, ast.Name):
+            continue
+        for branch in ast.walk(loop):
+            if not isinstance(branch, ast.If):
+                continue
+            names_adapter = any(isinstance(c, ast.Constant) and isinstance(c.value, str) and "lora" in c.value.lower() for c in ast.walk(branch.test))
+            if not names_adapter:
+                continue
+            body = {_requires_grad(x, var.id) for x in branch.body} - {None}
+            other = {_requires_grad(x, var.id) for x in branch.orelse} - {None}
+            if not (body and other and body != other and len(body) == len(other) == 1):
+                continue
+            runs, cond = _guard(loop, parents, lit)
+            if not runs:
+                return
+            s.values["use_peft"] = True
+            s.where.setdefault("use_peft", Location(None, branch.lineno))
+            s.notes.append(
+                f"the loop over `{ast.unparse(loop.iter)}` at line {loop.lineno} freezes every parameter but the adapter's"
+                f" (the `if` at line {branch.lineno}: `{ast.unparse(branch.test)[:60]}`): the base takes no gradient or optimizer state,"
+                " read as a LoRA run" + (f" ({cond})" if cond else "")
+            )
+            return
 
 
 def _guarded(s: Script, node: ast.Call, name: str, parents: dict[int, ast.AST], lit: _Lit) -> bool:
