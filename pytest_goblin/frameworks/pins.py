@@ -95,7 +95,12 @@ _GIT_REF = re.compile(rf"""github\.com/[\w.-]{{1,100}}/([\w-]{{1,100}})(?:\.git)
 # cannot tell offline (a development version between two tags)
 _GIT_SHA = re.compile(r"""github\.com/[\w.-]{1,100}/([\w-]{1,100})(?:\.git)?@([0-9a-f]{7,40})(?![\w.])""")
 _CLONE_URL = re.compile(r"""github\.com/[\w.-]{1,100}/([\w-]{1,100})""", re.IGNORECASE)
-_CLONE_TAG = re.compile(rf"""(?:^|[ \t])(?:-b|--branch)(?:[ \t]{{1,8}}|=)v?{_VER}(?![\w.])""")
+_CLONE_TAG = re.compile(rf"""(?:^|[ \t])(?:-b|--branch)(?:[ \t]{{1,8}}|=)(release/)?v?{_VER}(?![\w.])""")
+# A release branch named in an install line: `git+https://github.com/pytorch/torchtune@release/0.5.0`, or a framework
+# named with the branch in a comment, `torchtune # release/0.5.0` (review5 #11, kk97111/ONE-PASS README.md:55): read as
+# that release (the branch carries the release and its patch fixes, not the main line after it).
+_GIT_BRANCH = re.compile(rf"""github\.com/[\w.-]{{1,100}}/([\w-]{{1,100}})(?:\.git)?@release/v?{_VER}(?![\w.])""", re.IGNORECASE)
+_NAMED_BRANCH = re.compile(rf"""(?<![\w./-])({_NAME})(?![\w-])[^\n#]{{0,40}}#[ \t]{{0,8}}release/v?{_VER}(?![\w.])""", re.IGNORECASE)
 _FROM = re.compile(r"""^[ \t]{0,16}FROM[ \t]{1,16}(?:--platform=[^ \t]{1,64}[ \t]{1,16})?([\w./:@-]{1,256})""", re.IGNORECASE)
 MAX_UP = 6  # folders above the config's own that are looked at, at most
 MAX_ENTRIES = 4096  # entries of one folder listed, at most
@@ -218,11 +223,16 @@ def _git_refs(line: str, at: str, file: str, lineno: int) -> list[Pin]:
         dist = canonical(m.group(1))
         if dist:
             out.append(commit_pin(dist, m.group(2), at, file, lineno))
+    for m in (*_GIT_BRANCH.finditer(line), *_NAMED_BRANCH.finditer(line)):
+        dist = canonical(m.group(1))
+        if dist:
+            out.append(Pin(dist, m.group(2), f"{dist}=={m.group(2)} (release branch release/{m.group(2)})", at, f"=={m.group(2)}", file=file, line=lineno))
     if "git clone" in line:
         url, tag = _CLONE_URL.search(line), _CLONE_TAG.search(line)
         dist = canonical(url.group(1).removesuffix(".git")) if url else None
         if dist and tag:
-            out.append(Pin(dist, tag.group(1), f"{dist}=={tag.group(1)} (git clone of a tag)", at, f"=={tag.group(1)}", file=file, line=lineno))
+            what = f"release branch release/{tag.group(2)}" if tag.group(1) else "git clone of a tag"
+            out.append(Pin(dist, tag.group(2), f"{dist}=={tag.group(2)} ({what})", at, f"=={tag.group(2)}", file=file, line=lineno))
     return out
 
 
