@@ -55,3 +55,50 @@ def test_a_release_branch_in_prose_or_of_another_package_is_not_a_pin(tmp_path: 
     for body in bodies:
         cfg = repo(tmp_path, {"README.md": body}, "3B_full.yaml", TUNE)
         assert "torchtune" not in P.pins(str(cfg)), body
+
+
+LF = "model_name_or_path: meta-llama/Llama-3.1-8B-Instruct\nstage: sft\nfinetuning_type: full\nper_device_train_batch_size: 1\nbf16: true\n"
+FOVER_README = "# FoVer\n\n## Setup\n\nPlease refer to [setup/setup.sh](https://github.com/psunlpgroup/FoVer/setup/setup.sh) for details.\n"
+FOVER_SETUP = "source $CONDA_SH\n\n# LLM training\nbash setup/setup_llama_factory.sh\n\npip install vllm==0.6.4\n"
+FOVER_LF = (
+    "conda env create -f setup/environment_llama_factory.yml\nconda activate lf\n\n# install LLaMA-Factory\n"
+    "git clone https://github.com/hiyouga/LLaMA-Factory.git ../LLaMA-Factory-FoVer\ncd ../LLaMA-Factory-FoVer\n\n"
+    'git checkout 4a5d0f0\npip install -e ".[torch,metrics]"\n'
+)
+
+
+def test_an_install_script_the_readme_names_and_the_script_it_runs_pin_the_framework(tmp_path: Path) -> None:
+    # review5 #14/#15, psunlpgroup/FoVer: README.md:5 links setup/setup.sh; its line 4 runs setup/setup_llama_factory.sh,
+    # which clones LLaMA-Factory (line 5) and checks out 4a5d0f0 (line 8); the config is in a sibling folder
+    files = {"README.md": FOVER_README, "setup/setup.sh": FOVER_SETUP, "setup/setup_llama_factory.sh": FOVER_LF}
+    cfg = repo(tmp_path, files, "llama_factory_config/llama_sft.yaml", LF)
+    pin = P.pins(str(cfg))["llamafactory"]
+    assert (pin.kind, pin.line) == ("commit", 8)
+    assert pin.where == "setup/setup_llama_factory.sh:8, named by setup/setup.sh:4, named by README.md:5"
+    assert "commit 4a5d0f0" in pin.spec
+    record, ok = parse_record(cfg)
+    fv = record["framework_version"]
+    assert ok and isinstance(fv, dict)
+    assert str(fv["source"]).startswith("setup/setup_llama_factory.sh:8, named by setup/setup.sh:4")
+    assert "None" not in json.dumps(fv)
+    # a tag checkout in the script it runs is that release
+    files["setup/setup_llama_factory.sh"] = FOVER_LF.replace("git checkout 4a5d0f0", "git checkout v0.9.2")
+    pin = P.pins(str(repo(tmp_path, files, "llama_factory_config/llama_sft.yaml", LF)))["llamafactory"]
+    assert (pin.version, pin.constraint) == ("0.9.2", "==0.9.2")
+
+
+def test_a_script_no_readme_names_or_named_for_evaluation_or_outside_the_tree_is_not_read(tmp_path: Path) -> None:
+    cases = (
+        {"setup/setup_llama_factory.sh": FOVER_LF},  # nothing names it
+        {"README.md": "Run [scripts/eval_setup.sh](scripts/eval_setup.sh) to evaluate.\n", "scripts/eval_setup.sh": FOVER_LF},  # an evaluation script
+        {"README.md": "See ../setup/setup_llama_factory.sh\n", "setup/setup_llama_factory.sh": FOVER_LF},  # a path leaving the README's folder
+        {
+            "README.md": FOVER_README,
+            "setup/setup.sh": "# bash setup/setup_llama_factory.sh\npip install vllm==0.6.4\n",
+            "setup/setup_llama_factory.sh": FOVER_LF,
+        },  # commented out
+        {"README.md": FOVER_README, "setup/setup.sh": FOVER_SETUP, "setup/setup_llama_factory.sh": FOVER_LF.replace("git checkout 4a5d0f0", "echo done")},
+    )
+    for files in cases:
+        cfg = repo(tmp_path, files, "llama_factory_config/llama_sft.yaml", LF)
+        assert "llamafactory" not in P.pins(str(cfg)), files

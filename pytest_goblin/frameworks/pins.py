@@ -951,8 +951,59 @@ def _level(folder: Path, stop: Path | None, roots: list[Path], exact: bool) -> l
     return found
 
 
-def _pin_files(folder: Path, names: list[str], stop: Path | None, roots: list[Path], exact: bool, requirements_only: bool = False) -> list[Pin]:
-    """The pins of one folder's pin files (`requirements_only`: its package requirements, not its READMEs or Dockerfiles)."""
+# An install script a README or another install script names, in another folder (review5 #14/#15, psunlpgroup/FoVer
+# README.md:55 "refer to [setup/setup.sh]"; setup/setup.sh:14 `bash setup/setup_llama_factory.sh`, which clones
+# LLaMA-Factory and `git checkout 4a5d0f0` at :8): its install lines are read as the folder's own. A README names it by
+# path anywhere (a link, a `bash x.sh` line); a shell script by running it (`bash`, `sh`, `source`, `.`). The path is
+# taken from the naming file's folder, and for a script another script runs, from the folder the run started in too.
+_SCRIPT_PATH = re.compile(r"""(?<![\w./:-])((?:[\w.-]{1,100}/){0,8}[\w.-]{1,100}\.sh)(?![\w./-])""")
+_SCRIPT_RUN = re.compile(
+    r"""^[ \t]{0,16}(?:[A-Z_]{1,40}=[\w.-]{0,40}[ \t]{1,8})?(?:bash|sh|source|\.)[ \t]{1,8}(?:-[\w]{1,8}[ \t]{1,8}){0,2}["']?((?:[\w.-]{1,100}/){0,8}[\w.-]{1,100}\.sh)\b"""
+)
+SCRIPT_DEPTH = 2  # scripts named through a README and scripts, at most
+
+
+def _named_scripts(body: str, kind: str) -> list[tuple[str, int]]:
+    """(path, line) of the install scripts a README names or a shell script runs."""
+    out = []
+    for lineno, line in enumerate(body.splitlines(), 1):
+        found = _SCRIPT_PATH.findall(line) if kind == "readme" else [m.group(1)] if (m := _SCRIPT_RUN.match(line)) else []
+        out += [(p.removeprefix("./"), lineno) for p in found]
+    return out
+
+
+def _script_pins(folder: Path, body: str, kind: str, rel: str, stop: Path | None, roots: list[Path], depth: int, cwd: Path | None) -> list[Pin]:
+    """The pins of the install scripts `body` (a README or shell script of `folder`) names, outside `folder`."""
+    found: list[Pin] = []
+    seen: set[Path] = set()
+    for sub, lineno in _named_scripts(body, kind):
+        if ".." in Path(sub).parts or Path(sub).is_absolute():
+            continue
+        for base in dict.fromkeys(b for b in (folder, cwd) if b is not None):
+            target = base / sub
+            if target in seen or (depth == 0 and target.parent == folder) or target.is_symlink() or not target.is_file() or not _shell_script(target.name):
+                continue
+            if stop is not None and not target.is_relative_to(stop):
+                continue
+            seen.add(target)
+            got = _pin_files(target.parent, [target.name], stop, roots, False, depth=depth + 1, cwd=cwd or folder)
+            found += [Pin(p.dist, p.version, p.spec, f"{p.where}, named by {rel}:{lineno}", p.constraint, p.kind, p.file, p.line, p.before) for p in got]
+            break
+    return found
+
+
+def _pin_files(
+    folder: Path,
+    names: list[str],
+    stop: Path | None,
+    roots: list[Path],
+    exact: bool,
+    requirements_only: bool = False,
+    depth: int = 0,
+    cwd: Path | None = None,
+) -> list[Pin]:
+    """The pins of one folder's pin files (`requirements_only`: its package requirements, not its READMEs or Dockerfiles;
+    `depth`: how many READMEs/scripts named this one, `cwd` the folder the first of them is in)."""
     found: list[Pin] = []
     for f, kind in _files_at(folder, names):
         if requirements_only and kind not in ("text", "toml"):
@@ -996,6 +1047,8 @@ def _pin_files(folder: Path, names: list[str], stop: Path | None, roots: list[Pa
                     for p in _pin_files(where, _listing(where), stop, roots, False, requirements_only=True)
                     if p.dist not in own
                 ]
+        if kind in ("readme", "shell") and not exact and depth < SCRIPT_DEPTH:
+            found += _script_pins(folder, body, kind, rel, stop, roots, depth, cwd)
         extras = _extras_only(f.name, body)
         if extras:  # a pin only an extra lists is installed only where an install line asks for that extra
             asked = _asked_extras(folder, names, roots)
@@ -1005,7 +1058,7 @@ def _pin_files(folder: Path, names: list[str], stop: Path | None, roots: list[Pa
             found += _scan_all(text, rel, str(f), _EXACT_PIN)
             continue
         found += _scan_all(text, rel, str(f))
-        if kind in ("readme", "docker"):
+        if kind in ("readme", "docker", "shell"):
             found += _clone_checkouts(text, rel, str(f))
         if kind == "toml":
             found += _toml(body, rel, str(f))
