@@ -102,3 +102,32 @@ def test_a_script_no_readme_names_or_named_for_evaluation_or_outside_the_tree_is
     for files in cases:
         cfg = repo(tmp_path, files, "llama_factory_config/llama_sft.yaml", LF)
         assert "llamafactory" not in P.pins(str(cfg)), files
+
+
+SCRIPT = (
+    "from transformers import Trainer, TrainingArguments\n\n"
+    "args = TrainingArguments(output_dir='o', per_device_train_batch_size=1, fp16=True)\n"
+    "trainer = Trainer(model=None, args=args)\ntrainer.train()\n"
+)
+WIZARD = (
+    "# WizardCoder\n\nTo reproduce our fine-tuning, please follow the following steps:\n"
+    "1. According to the instructions of [Llama-X](https://github.com/AetherCortex/Llama-X), install the environment. "
+    "(Note: `deepspeed==0.9.2` and `transformers==4.29.2`)\n"
+    "2. Replace the `train.py` with the `train_wizardcoder.py` in our repo (`src/train_wizardcoder.py`)\n"
+)
+
+
+def test_a_readme_above_the_script_that_names_it_pins_by_its_environment_prose(tmp_path: Path) -> None:
+    # review5 #30, nlpxucan/WizardLM WizardCoder/README.md:129-130 above WizardCoder/src/train_wizardcoder.py
+    cfg = repo(tmp_path, {"WizardCoder/README.md": WIZARD}, "WizardCoder/src/train_wizardcoder.py", SCRIPT)
+    got = P.pins(str(cfg))
+    assert (got["transformers"].version, got["transformers"].where) == ("4.29.2", "WizardCoder/README.md:4")
+    assert (got["deepspeed"].version, got["deepspeed"].constraint) == ("0.9.2", "==0.9.2")
+    fv = parse_record(cfg)[0]["framework_version"]
+    assert isinstance(fv, dict) and (fv["version"], fv["source"], fv["assumed"]) == ("4.29.2", "WizardCoder/README.md:4", False)
+
+
+def test_a_readme_above_that_names_another_script_pins_nothing(tmp_path: Path) -> None:
+    for readme in (WIZARD.replace("train_wizardcoder.py", "train_other.py"), WIZARD.replace("train_wizardcoder.py", "my_train_wizardcoder.py")):
+        cfg = repo(tmp_path, {"WizardCoder/README.md": readme}, "WizardCoder/src/train_wizardcoder.py", SCRIPT)
+        assert "transformers" not in P.pins(str(cfg)), readme

@@ -1390,14 +1390,26 @@ def _prose_pins(config: str, text: str) -> dict[str, Pin]:
         if got is not None and Path(got[0]).parent != here:
             folders.append(Path(got[0]).parent)
         break
+    # ... and a README of a folder above that names the script by its file name (review5 #30, nlpxucan/WizardLM
+    # WizardCoder/README.md:129 "(Note: `deepspeed==0.9.2` and `transformers==4.29.2`)", :130 names
+    # `src/train_wizardcoder.py`, the config)
+    above: list[Path] = []
+    top = _root_for(str(here))
+    up = here
+    for _ in range(MAX_UP):
+        if top is None or up == top or up.parent == up:
+            break
+        up = up.parent
+        above.append(up)
+    own_name = os.path.basename(config)
     named = _alnum(text)
     out: dict[str, Pin] = {}
-    for folder in folders:
+    for folder in folders + [f for f in above if f not in folders]:
         stop = _root_for(str(folder))
         roots = tree_of(folder / "x")
         for name in [n for n in _listing(folder) if _README.fullmatch(n)][:4]:
             body = _read(folder / name, roots) if (folder / name).is_file() else None
-            if body is None:
+            if body is None or (folder not in folders and not re.search(rf"(?<![\w-]){re.escape(own_name)}(?![\w-])", body)):
                 continue
             rel = _rel(folder / name, stop)
             rows = body.splitlines()
