@@ -226,6 +226,14 @@ def has(dist: str, cls: str, key: str, run: RunVersion) -> bool | None:
     return False if present(dist, cls, key, run.also) is False else None
 
 
+def unplaced(pin: Pin | None) -> bool:
+    """A pin to a commit goblin's history cannot place (`transformers @ git+...@1c39974a`, review5 #32 LLaVA-NeXT
+    pyproject.toml:45; a `git checkout` of a commit not on the main line read): the release it runs is not known, so
+    no key is judged absent or renamed against the newest release (run_version still assumes the newest for defaults,
+    said as assumed)."""
+    return pin is not None and pin.kind == "commit" and not pin.version
+
+
 def run_version(dist: str, pin: Pin | None) -> RunVersion | None:
     """The release a recipe runs on: the newest read release its pin allows (what pip installs), else the
     newest read, assumed. None when the pin allows no read release (goblin cannot say)."""
@@ -439,6 +447,8 @@ def _trl_side(version: str) -> list[str]:
 def rejected(parser: str, classes: tuple[str, ...], keys: list[str], pins: dict[str, Pin], text: str, own: frozenset[str] = frozenset()) -> KeyCheck | None:
     """The keys of an HF-style recipe the release it runs on does not have (see the module's docstring);
     `own`: fields of the repository's own argument classes, which are not judged."""
+    if unplaced(pins.get("transformers")) or (parser == "trl" and unplaced(pins.get("trl"))):
+        return None  # a commit of unknown release: its keys are not judged at the newest release (unplaced)
     tf = run_version("transformers", pins.get("transformers"))
     trl = run_version("trl", pins.get("trl")) if parser == "trl" else None
     if tf is None or (parser == "trl" and trl is None):
