@@ -131,3 +131,44 @@ def test_a_readme_above_that_names_another_script_pins_nothing(tmp_path: Path) -
     for readme in (WIZARD.replace("train_wizardcoder.py", "train_other.py"), WIZARD.replace("train_wizardcoder.py", "my_train_wizardcoder.py")):
         cfg = repo(tmp_path, {"WizardCoder/README.md": readme}, "WizardCoder/src/train_wizardcoder.py", SCRIPT)
         assert "transformers" not in P.pins(str(cfg)), readme
+
+
+GRPO = (
+    "# trl grpo --config grpo.yaml\nmodel_name_or_path: Qwen/Qwen3-8B\noptim: adamw_torch\nlearning_rate: 1.0e-6\nwarmup_ratio: 0.1\n"
+    "per_device_train_batch_size: 8\ngradient_accumulation_steps: 8\nnum_generations: 24\nmax_prompt_length: 1024\n"
+    "max_completion_length: 1024\noutput_dir: ./outputs\nbf16: true\nuse_vllm: true\n"
+)
+
+
+def _keys(path: Path) -> dict[str, str]:
+    from pytest_goblin import blockers
+    from pytest_goblin.formats import load_config
+    from pytest_goblin.hardware import get_hardware
+
+    found = blockers.findings(load_config(path), get_hardware("mi300x"))
+    return {str(f.key): f.message for f in found if f.rule_id.startswith("blocker.keys_")}
+
+
+def test_an_unpinned_trl_recipe_s_keys_are_judged_at_the_release_its_record_is_read_at(tmp_path: Path) -> None:
+    # review5 #22, jonathanlu31/final_project recipes/qwen3_8b/grpo.yaml: the record (and the split) read trl at the newest
+    # release with the file's keys, below the newest goblin knows, while its keys were judged at the newest
+    from pytest_goblin.frameworks.history import newest, reading
+
+    cfg = repo(tmp_path, {}, "recipes/grpo.yaml", GRPO)
+    read = reading("trl", str(cfg))
+    assert read is not None and read.assumed and read.version != newest("trl")
+    got = _keys(cfg)
+    for message in got.values():
+        assert f"assumed trl {read.version}," in message and f"trl {newest('trl')}" not in message and "None" not in message
+    assert "warmup_ratio" not in got  # a TrainingArguments key: the transformers paired with that TRL is not known
+    fv = parse_record(cfg)[0]["framework_version"]
+    assert isinstance(fv, dict) and fv["version"] == read.version
+
+
+def test_a_pinned_trl_recipe_s_keys_are_judged_at_its_pin(tmp_path: Path) -> None:
+    from pytest_goblin.frameworks.history import newest
+
+    top = newest("trl")
+    cfg = repo(tmp_path, {"requirements.txt": f"trl=={top}\ntransformers==4.57.1\n"}, "recipes/grpo.yaml", GRPO)
+    got = _keys(cfg)
+    assert "max_prompt_length" in got and f"trl=={top}" in got["max_prompt_length"]
