@@ -19,12 +19,15 @@ imported; a file that cannot be read safely, is too large or is not UTF-8 text i
   ARG/ENV defaults put in, and a base image whose tag names the framework's release: only images
   whose tag scheme goblin read from the framework's own build, IMAGE_TAGS), a README's install
   lines (in a code block or a `pip install` / `git clone` line: `x==v`,
-  `git+https://github.com/o/x@v1.2.3`, `git clone -b v1.2.3 .../x`; `cd X && pip install -e .`
+  `git+https://github.com/o/x@v1.2.3`, `git clone -b v1.2.3 .../x`, a release branch `@release/0.5.0` or
+  `torchtune # release/0.5.0` as that release; `cd X && pip install -e .`
   reads the copy in folder X, and the pins of X's own setup.py / pyproject.toml: installing it installs them);
 - the install lines of Python and shell scripts there (Modal `.pip_install("torchtune @ git+...@c2c6f4a")`,
   `subprocess.run(["pip", "install", ...])`, `setup.sh`; read as text, nothing run; a script named for inference,
-  evaluation or serving is passed over; `cd X` + `pip install -e .` in a shell script installs X as in a README);
-- an environment line in the prose of the README of the config's own folder or of its launched script's folder
+  evaluation or serving is passed over; `cd X` + `pip install -e .` in a shell script installs X as in a README); a shell
+  script of another folder a README names or a script read runs (`bash setup/x.sh`), SCRIPT_DEPTH steps deep;
+- an environment line in the prose of the README of the config's own folder or of its launched script's folder (or
+  of a folder above whose README names the script by file name)
   (`**Environment**: transformers==4.33.0 for GLM-4-9B`; of several releases on one line, the one `for` the model the
   config names, none when it names none); it wins over a range and over a parent folder's pin;
 - the nearest package (setup.py / pyproject.toml) above the script the config's launch line runs, below the repository
@@ -40,7 +43,7 @@ imported; a file that cannot be read safely, is too large or is not UTF-8 text i
 - a git submodule (.gitmodules) of a framework whose folder is not checked out: the framework is
   named but its version is not ("vendored, version unknown": Pin.version is empty);
 - a git commit: `git+https://github.com/o/x@<sha>`, or `git clone .../x` followed within CHECKOUT_SPAN lines
-  (README code blocks, Dockerfiles) by `git checkout <sha>` / `git reset --hard <sha>` (`git checkout v0.4.0`, a release tag, pins that
+  (README code blocks, Dockerfiles, shell scripts) by `git checkout <sha>` / `git reset --hard <sha>` (`git checkout v0.4.0`, a release tag, pins that
   release). frameworks/commits.py
   places it between the release it follows (Pin.version: defaults are read there) and the next one (Pin.before;
   a key counts as rejected only where both lack it, history.has), said as "commit 019fc6d (33 commits after
