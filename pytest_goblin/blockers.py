@@ -539,11 +539,13 @@ def _key_finding(b: Blocker, key: str, shown: str, line: int | None, message: st
 def _rejected(parser: str, classes: tuple[str, ...], keys: list[str], pinned: dict[str, Pin], text: str, path: str) -> KeyCheck | None:
     """The keys the release rejects; only when some are is the repository's own Python read (its argument classes'
     fields, which accept a key the framework dropped), since that walks the tree."""
-    from .frameworks.history import rejected, repository_fields
+    from .frameworks.history import reading, rejected, repository_fields
 
-    got = rejected(parser, classes, keys, pinned, text, frozenset())
+    # an unpinned TRL recipe is read at the newest release with its keys (history.reading): judged there too
+    trl_read = reading("trl", path, text) if parser == "trl" and "trl" not in pinned else None
+    got = rejected(parser, classes, keys, pinned, text, frozenset(), trl_read)
     if got is not None and got.rejected:
-        got = rejected(parser, classes, keys, pinned, text, repository_fields(path))
+        got = rejected(parser, classes, keys, pinned, text, repository_fields(path), trl_read)
     return got
 
 

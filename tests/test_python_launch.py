@@ -233,6 +233,17 @@ def test_a_parse_that_keeps_unknown_arguments_is_not_flagged_and_an_unpinned_rel
     assert not f.blocker and f.rule_id == "blocker.keys_unknown_at_version" and "assumed" in f.message
 
 
+def test_a_launch_line_key_on_a_transformers_commit_goblin_cannot_place_is_not_judged(tmp_path: Path) -> None:
+    # review5 #32, LLaVA-VL/LLaVA-NeXT pyproject.toml:45 transformers@git+...@1c39974a (not in commit_releases.json):
+    # `--evaluation_strategy` was judged at transformers 5.25.0, the newest, assumed; the run's release is not known
+    commit = "transformers @ git+https://github.com/huggingface/transformers.git@1c39974a4c4036fd641bc1191cc32799f85715a4\n"
+    assert _key_findings(tmp_path / "a", "parser.parse_args_into_dataclasses()", commit, "--evaluation_strategy no") == []
+    # must not: a tag of the same repository is a release, judged at it
+    tag = "transformers @ git+https://github.com/huggingface/transformers.git@v4.53.3\n"
+    (f,) = _key_findings(tmp_path / "b", "parser.parse_args_into_dataclasses()", tag, "--evaluation_strategy no")
+    assert f.blocker and f.key == "evaluation_strategy" and "4.53.3" in f.message and "None" not in f.message
+
+
 def test_a_key_the_scripts_own_dataclass_declares_is_not_flagged(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
     _write(tmp_path, "requirements.txt", "transformers==4.53.3\n")

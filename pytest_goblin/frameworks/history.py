@@ -226,6 +226,14 @@ def has(dist: str, cls: str, key: str, run: RunVersion) -> bool | None:
     return False if present(dist, cls, key, run.also) is False else None
 
 
+def unplaced(pin: Pin | None) -> bool:
+    """A pin to a commit goblin's history cannot place (`transformers @ git+...@1c39974a`, review5 #32 LLaVA-NeXT
+    pyproject.toml:45; a `git checkout` of a commit not on the main line read): the release it runs is not known, so
+    no key is judged absent or renamed against the newest release (run_version still assumes the newest for defaults,
+    said as assumed)."""
+    return pin is not None and pin.kind == "commit" and not pin.version
+
+
 def run_version(dist: str, pin: Pin | None) -> RunVersion | None:
     """The release a recipe runs on: the newest read release its pin allows (what pip installs), else the
     newest read, assumed. None when the pin allows no read release (goblin cannot say)."""
@@ -440,16 +448,25 @@ def _trl_side(version: str) -> list[str]:
     return [c for c in classes if (c in _TRL_SIDE or c.endswith("ScriptArguments")) and class_present("trl", c, version)]
 
 
-def rejected(parser: str, classes: tuple[str, ...], keys: list[str], pins: dict[str, Pin], text: str, own: frozenset[str] = frozenset()) -> KeyCheck | None:
+def rejected(
+    parser: str, classes: tuple[str, ...], keys: list[str], pins: dict[str, Pin], text: str, own: frozenset[str] = frozenset(), trl_read: Reading | None = None
+) -> KeyCheck | None:
     """The keys of an HF-style recipe the release it runs on does not have (see the module's docstring);
-    `own`: fields of the repository's own argument classes, which are not judged."""
+    `own`: fields of the repository's own argument classes, which are not judged. `trl_read`: the record's reading of an
+    unpinned TRL recipe read at the newest release with its keys (reading(): review5 #22, the split said trl 1.9.2 while
+    the keys were judged at 1.16.0): the keys are judged at that release too, assumed, one release per record."""
+    if unplaced(pins.get("transformers")) or (parser == "trl" and unplaced(pins.get("trl"))):
+        return None  # a commit of unknown release: its keys are not judged at the newest release (unplaced)
     tf = run_version("transformers", pins.get("transformers"))
     trl = run_version("trl", pins.get("trl")) if parser == "trl" else None
+    by_keys = parser == "trl" and pins.get("trl") is None and trl_read is not None and trl_read.assumed and trl_read.version != newest("trl")
+    if by_keys and trl_read is not None:
+        trl = RunVersion("trl", trl_read.version, f"no trl pin found; assumed trl {trl_read.version}, {trl_read.source.split('; ', 1)[-1]}", True)
     if tf is None or (parser == "trl" and trl is None):
         return None
-    # TRL pinned but transformers not: the transformers release is whatever pip pairs with it; a
-    # TrainingArguments key then counts as accepted when any read release has it.
-    tf_known = not (parser == "trl" and "transformers" not in pins and "trl" in pins)
+    # TRL pinned (or read at the release its keys name) but transformers not: the transformers release is whatever pip
+    # pairs with it; a TrainingArguments key then counts as accepted when any read release has it.
+    tf_known = not (parser == "trl" and "transformers" not in pins and ("trl" in pins or by_keys))
     out: list[Rejected] = []
     trl_classes = [c for c in classes if trl and class_present("trl", c, trl.version)] if parser == "trl" else []
     if parser == "trl" and (not trl_classes or len(trl_classes) != len(classes)):

@@ -19,12 +19,15 @@ imported; a file that cannot be read safely, is too large or is not UTF-8 text i
   ARG/ENV defaults put in, and a base image whose tag names the framework's release: only images
   whose tag scheme goblin read from the framework's own build, IMAGE_TAGS), a README's install
   lines (in a code block or a `pip install` / `git clone` line: `x==v`,
-  `git+https://github.com/o/x@v1.2.3`, `git clone -b v1.2.3 .../x`; `cd X && pip install -e .`
+  `git+https://github.com/o/x@v1.2.3`, `git clone -b v1.2.3 .../x`, a release branch `@release/0.5.0` or
+  `torchtune # release/0.5.0` as that release; `cd X && pip install -e .`
   reads the copy in folder X, and the pins of X's own setup.py / pyproject.toml: installing it installs them);
 - the install lines of Python and shell scripts there (Modal `.pip_install("torchtune @ git+...@c2c6f4a")`,
   `subprocess.run(["pip", "install", ...])`, `setup.sh`; read as text, nothing run; a script named for inference,
-  evaluation or serving is passed over; `cd X` + `pip install -e .` in a shell script installs X as in a README);
-- an environment line in the prose of the README of the config's own folder or of its launched script's folder
+  evaluation or serving is passed over; `cd X` + `pip install -e .` in a shell script installs X as in a README); a shell
+  script of another folder a README names or a script read runs (`bash setup/x.sh`), SCRIPT_DEPTH steps deep;
+- an environment line in the prose of the README of the config's own folder or of its launched script's folder (or
+  of a folder above whose README names the script by file name)
   (`**Environment**: transformers==4.33.0 for GLM-4-9B`; of several releases on one line, the one `for` the model the
   config names, none when it names none); it wins over a range and over a parent folder's pin;
 - the nearest package (setup.py / pyproject.toml) above the script the config's launch line runs, below the repository
@@ -40,7 +43,7 @@ imported; a file that cannot be read safely, is too large or is not UTF-8 text i
 - a git submodule (.gitmodules) of a framework whose folder is not checked out: the framework is
   named but its version is not ("vendored, version unknown": Pin.version is empty);
 - a git commit: `git+https://github.com/o/x@<sha>`, or `git clone .../x` followed within CHECKOUT_SPAN lines
-  (README code blocks, Dockerfiles) by `git checkout <sha>` / `git reset --hard <sha>` (`git checkout v0.4.0`, a release tag, pins that
+  (README code blocks, Dockerfiles, shell scripts) by `git checkout <sha>` / `git reset --hard <sha>` (`git checkout v0.4.0`, a release tag, pins that
   release). frameworks/commits.py
   places it between the release it follows (Pin.version: defaults are read there) and the next one (Pin.before;
   a key counts as rejected only where both lack it, history.has), said as "commit 019fc6d (33 commits after
@@ -95,7 +98,12 @@ _GIT_REF = re.compile(rf"""github\.com/[\w.-]{{1,100}}/([\w-]{{1,100}})(?:\.git)
 # cannot tell offline (a development version between two tags)
 _GIT_SHA = re.compile(r"""github\.com/[\w.-]{1,100}/([\w-]{1,100})(?:\.git)?@([0-9a-f]{7,40})(?![\w.])""")
 _CLONE_URL = re.compile(r"""github\.com/[\w.-]{1,100}/([\w-]{1,100})""", re.IGNORECASE)
-_CLONE_TAG = re.compile(rf"""(?:^|[ \t])(?:-b|--branch)(?:[ \t]{{1,8}}|=)v?{_VER}(?![\w.])""")
+_CLONE_TAG = re.compile(rf"""(?:^|[ \t])(?:-b|--branch)(?:[ \t]{{1,8}}|=)(release/)?v?{_VER}(?![\w.])""")
+# A release branch named in an install line: `git+https://github.com/pytorch/torchtune@release/0.5.0`, or a framework
+# named with the branch in a comment, `torchtune # release/0.5.0` (review5 #11, kk97111/ONE-PASS README.md:55): read as
+# that release (the branch carries the release and its patch fixes, not the main line after it).
+_GIT_BRANCH = re.compile(rf"""github\.com/[\w.-]{{1,100}}/([\w-]{{1,100}})(?:\.git)?@release/v?{_VER}(?![\w.])""", re.IGNORECASE)
+_NAMED_BRANCH = re.compile(rf"""(?<![\w./-])({_NAME})(?![\w-])[^\n#]{{0,40}}#[ \t]{{0,8}}release/v?{_VER}(?![\w.])""", re.IGNORECASE)
 _FROM = re.compile(r"""^[ \t]{0,16}FROM[ \t]{1,16}(?:--platform=[^ \t]{1,64}[ \t]{1,16})?([\w./:@-]{1,256})""", re.IGNORECASE)
 MAX_UP = 6  # folders above the config's own that are looked at, at most
 MAX_ENTRIES = 4096  # entries of one folder listed, at most
@@ -218,11 +226,16 @@ def _git_refs(line: str, at: str, file: str, lineno: int) -> list[Pin]:
         dist = canonical(m.group(1))
         if dist:
             out.append(commit_pin(dist, m.group(2), at, file, lineno))
+    for m in (*_GIT_BRANCH.finditer(line), *_NAMED_BRANCH.finditer(line)):
+        dist = canonical(m.group(1))
+        if dist:
+            out.append(Pin(dist, m.group(2), f"{dist}=={m.group(2)} (release branch release/{m.group(2)})", at, f"=={m.group(2)}", file=file, line=lineno))
     if "git clone" in line:
         url, tag = _CLONE_URL.search(line), _CLONE_TAG.search(line)
         dist = canonical(url.group(1).removesuffix(".git")) if url else None
         if dist and tag:
-            out.append(Pin(dist, tag.group(1), f"{dist}=={tag.group(1)} (git clone of a tag)", at, f"=={tag.group(1)}", file=file, line=lineno))
+            what = f"release branch release/{tag.group(2)}" if tag.group(1) else "git clone of a tag"
+            out.append(Pin(dist, tag.group(2), f"{dist}=={tag.group(2)} ({what})", at, f"=={tag.group(2)}", file=file, line=lineno))
     return out
 
 
@@ -941,8 +954,59 @@ def _level(folder: Path, stop: Path | None, roots: list[Path], exact: bool) -> l
     return found
 
 
-def _pin_files(folder: Path, names: list[str], stop: Path | None, roots: list[Path], exact: bool, requirements_only: bool = False) -> list[Pin]:
-    """The pins of one folder's pin files (`requirements_only`: its package requirements, not its READMEs or Dockerfiles)."""
+# An install script a README or another install script names, in another folder (review5 #14/#15, psunlpgroup/FoVer
+# README.md:55 "refer to [setup/setup.sh]"; setup/setup.sh:14 `bash setup/setup_llama_factory.sh`, which clones
+# LLaMA-Factory and `git checkout 4a5d0f0` at :8): its install lines are read as the folder's own. A README names it by
+# path anywhere (a link, a `bash x.sh` line); a shell script by running it (`bash`, `sh`, `source`, `.`). The path is
+# taken from the naming file's folder, and for a script another script runs, from the folder the run started in too.
+_SCRIPT_PATH = re.compile(r"""(?<![\w./:-])((?:[\w.-]{1,100}/){0,8}[\w.-]{1,100}\.sh)(?![\w./-])""")
+_SCRIPT_RUN = re.compile(
+    r"""^[ \t]{0,16}(?:[A-Z_]{1,40}=[\w.-]{0,40}[ \t]{1,8})?(?:bash|sh|source|\.)[ \t]{1,8}(?:-[\w]{1,8}[ \t]{1,8}){0,2}["']?((?:[\w.-]{1,100}/){0,8}[\w.-]{1,100}\.sh)\b"""
+)
+SCRIPT_DEPTH = 2  # scripts named through a README and scripts, at most
+
+
+def _named_scripts(body: str, kind: str) -> list[tuple[str, int]]:
+    """(path, line) of the install scripts a README names or a shell script runs."""
+    out = []
+    for lineno, line in enumerate(body.splitlines(), 1):
+        found = _SCRIPT_PATH.findall(line) if kind == "readme" else [m.group(1)] if (m := _SCRIPT_RUN.match(line)) else []
+        out += [(p.removeprefix("./"), lineno) for p in found]
+    return out
+
+
+def _script_pins(folder: Path, body: str, kind: str, rel: str, stop: Path | None, roots: list[Path], depth: int, cwd: Path | None) -> list[Pin]:
+    """The pins of the install scripts `body` (a README or shell script of `folder`) names, outside `folder`."""
+    found: list[Pin] = []
+    seen: set[Path] = set()
+    for sub, lineno in _named_scripts(body, kind):
+        if ".." in Path(sub).parts or Path(sub).is_absolute():
+            continue
+        for base in dict.fromkeys(b for b in (folder, cwd) if b is not None):
+            target = base / sub
+            if target in seen or (depth == 0 and target.parent == folder) or target.is_symlink() or not target.is_file() or not _shell_script(target.name):
+                continue
+            if stop is not None and not target.is_relative_to(stop):
+                continue
+            seen.add(target)
+            got = _pin_files(target.parent, [target.name], stop, roots, False, depth=depth + 1, cwd=cwd or folder)
+            found += [Pin(p.dist, p.version, p.spec, f"{p.where}, named by {rel}:{lineno}", p.constraint, p.kind, p.file, p.line, p.before) for p in got]
+            break
+    return found
+
+
+def _pin_files(
+    folder: Path,
+    names: list[str],
+    stop: Path | None,
+    roots: list[Path],
+    exact: bool,
+    requirements_only: bool = False,
+    depth: int = 0,
+    cwd: Path | None = None,
+) -> list[Pin]:
+    """The pins of one folder's pin files (`requirements_only`: its package requirements, not its READMEs or Dockerfiles;
+    `depth`: how many READMEs/scripts named this one, `cwd` the folder the first of them is in)."""
     found: list[Pin] = []
     for f, kind in _files_at(folder, names):
         if requirements_only and kind not in ("text", "toml"):
@@ -986,6 +1050,8 @@ def _pin_files(folder: Path, names: list[str], stop: Path | None, roots: list[Pa
                     for p in _pin_files(where, _listing(where), stop, roots, False, requirements_only=True)
                     if p.dist not in own
                 ]
+        if kind in ("readme", "shell") and not exact and depth < SCRIPT_DEPTH:
+            found += _script_pins(folder, body, kind, rel, stop, roots, depth, cwd)
         extras = _extras_only(f.name, body)
         if extras:  # a pin only an extra lists is installed only where an install line asks for that extra
             asked = _asked_extras(folder, names, roots)
@@ -995,7 +1061,7 @@ def _pin_files(folder: Path, names: list[str], stop: Path | None, roots: list[Pa
             found += _scan_all(text, rel, str(f), _EXACT_PIN)
             continue
         found += _scan_all(text, rel, str(f))
-        if kind in ("readme", "docker"):
+        if kind in ("readme", "docker", "shell"):
             found += _clone_checkouts(text, rel, str(f))
         if kind == "toml":
             found += _toml(body, rel, str(f))
@@ -1327,14 +1393,26 @@ def _prose_pins(config: str, text: str) -> dict[str, Pin]:
         if got is not None and Path(got[0]).parent != here:
             folders.append(Path(got[0]).parent)
         break
+    # ... and a README of a folder above that names the script by its file name (review5 #30, nlpxucan/WizardLM
+    # WizardCoder/README.md:129 "(Note: `deepspeed==0.9.2` and `transformers==4.29.2`)", :130 names
+    # `src/train_wizardcoder.py`, the config)
+    above: list[Path] = []
+    top = _root_for(str(here))
+    up = here
+    for _ in range(MAX_UP):
+        if top is None or up == top or up.parent == up:
+            break
+        up = up.parent
+        above.append(up)
+    own_name = os.path.basename(config)
     named = _alnum(text)
     out: dict[str, Pin] = {}
-    for folder in folders:
+    for folder in folders + [f for f in above if f not in folders]:
         stop = _root_for(str(folder))
         roots = tree_of(folder / "x")
         for name in [n for n in _listing(folder) if _README.fullmatch(n)][:4]:
             body = _read(folder / name, roots) if (folder / name).is_file() else None
-            if body is None:
+            if body is None or (folder not in folders and not re.search(rf"(?<![\w-]){re.escape(own_name)}(?![\w-])", body)):
                 continue
             rel = _rel(folder / name, stop)
             rows = body.splitlines()
