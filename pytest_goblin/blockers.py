@@ -542,7 +542,9 @@ def _rejected(parser: str, classes: tuple[str, ...], keys: list[str], pinned: di
     from .frameworks.history import reading, rejected, repository_fields
 
     # an unpinned TRL recipe is read at the newest release with its keys (history.reading): judged there too
-    trl_read = reading("trl", path, text) if parser == "trl" and "trl" not in pinned else None
+    # (at the recipe's own config class's range, as its record is: history.reading reads the class from the label)
+    label = f"trl ({next((c for c in classes if c.endswith('Config')), '')})" if classes else "trl"
+    trl_read = reading(label, path, text) if parser == "trl" and "trl" not in pinned else None
     got = rejected(parser, classes, keys, pinned, text, frozenset(), trl_read)
     if got is not None and got.rejected:
         got = rejected(parser, classes, keys, pinned, text, repository_fields(path), trl_read)
