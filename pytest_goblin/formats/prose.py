@@ -33,17 +33,22 @@ _PLAIN_BEFORE = re.compile(r"\b(?:on|across|with|uses?|using)\s+$", re.IGNORECAS
 _VENDOR = r"(?:NVIDIA\s+|AMD\s+|Instinct\s+)?"
 # "a single A100 GPU node", "2 A100 nodes": a count of machines, not of GPUs
 _NOT_NODES = r"(?!-?\w*\s*(?:\(\d+\s*GB?i?B?\)\s*)?(?:GPUs?\s+)?(?:nodes?|instances?|machines?|servers?|VMs?|clusters?)\b)"
+# a count written as a word (review5 #14 FoVer README.md:59 "Four NVIDIA A100 SXM4 80GB GPUs"); "one" and
+# "single" are read by the "a single A100" form below
+_WORDS = {w: n for n, w in enumerate("two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen".split(), 2)}
+_WORDS["dual"] = 2
+_N = r"(\d{1,4}|" + "|".join(_WORDS) + r")"
 _NODES_OF = re.compile(rf"\b(\d{{1,4}})\s*nodes?\s*(?:of|with|x|\*|×)\s*(\d{{1,3}})\s*(?:x\s*)?{_VENDOR}({_NAMED_GPU}|GPU)s?\b", re.IGNORECASE)
 _COUNTS = (
     re.compile(rf"\b(\d{{1,4}})\s*(?:x|×|\*)\s*{_VENDOR}({_NAMED_GPU}|GPU)s?\b{_NOT_NODES}", re.IGNORECASE),  # 8xA100, 8 x H100 80GB
-    re.compile(rf"\b(\d{{1,4}})\s+{_VENDOR}({_NAMED_GPU})s?\b{_NOT_NODES}", re.IGNORECASE),  # 64 Nvidia A800, 8 A100 GPUs, 2 A100s
-    re.compile(r"\b(?:on|across|with|uses?|using|having)\s+(\d{1,4})\s+(GPU)s\b", re.IGNORECASE),  # trained on 8 GPUs
+    re.compile(rf"\b{_N}\s+{_VENDOR}({_NAMED_GPU})s?\b{_NOT_NODES}", re.IGNORECASE),  # 64 Nvidia A800, 8 A100 GPUs, 2 A100s, Four A100
+    re.compile(rf"\b(?:on|across|with|uses?|using|having)\s+{_N}\s+(GPU)s\b", re.IGNORECASE),  # trained on 8 GPUs, on eight GPUs
     re.compile(rf"\b(a\s+single|single|one)[\s-]+{_VENDOR}({_NAMED_GPU})\b{_NOT_NODES}", re.IGNORECASE),  # a single A100 (80GB)
 )
 _MEMORY = re.compile(r"\A[\s(,-]*(?:with\s+)?(\d{2,3})\s*G(?:B|iB)?\b", re.IGNORECASE)  # "80GB" / "(80G)" / "-80GB" / "with 80GB" right after
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
 _FILE = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)*[\w.-]+\.(?:py|sh|yaml|yml|json|ipynb|slurm))\b")
-_DIGIT_OR_ONE = re.compile(r"\d|single|\bone\b", re.IGNORECASE)
+_DIGIT_OR_ONE = re.compile(r"\d|single|\b(?:one|" + "|".join(_WORDS) + r")\b", re.IGNORECASE)
 
 
 class Hit(NamedTuple):
@@ -89,7 +94,7 @@ def hits_of(line: str, n: int) -> list[Hit]:
             if any(a <= m.start() < b or a < m.end() <= b for a, b in taken):
                 continue
             raw = m.group(1)
-            count = int(raw) if raw.isdigit() else 1
+            count = int(raw) if raw.isdigit() else _WORDS.get(raw.lower(), 1)
             if 1 <= count <= 1024:
                 plain = _PLAIN_GPU.fullmatch(m.group(2)) is not None and (i in (0, 2) or (i == 1 and _PLAIN_BEFORE.search(line[: m.start()]) is not None))
                 out.append(Hit(count, n, m.group(0).strip(), _gpu(m.group(2), line[m.end() :]), plain=plain))

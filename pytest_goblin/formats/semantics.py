@@ -201,8 +201,16 @@ GPUS_PER_NODE_ASSUMED = 8  # one MI300X platform: 8 GPUs
 _DIGIT = re.compile(r"\d")
 
 
+# A recipe's own top-level `num_processes: 7` (review5 #19 QingyangZhang/EMPO trl/recipes/Qwen2.5/rl/
+# config_GRPO_NM_COT_20K_1.5B.yaml:12-13, "# Num processes is less by 1 as vLLM is using 1 GPU", the open-r1 recipe
+# form, no Python file of that repository reads it): the recipe's word on `accelerate launch --num_processes`,
+# the process count over all machines. A launch line that names the recipe still wins; an indented key
+# belongs to a nested block and is not read.
+_OWN_PROCESSES = re.compile(r"^num_processes:\s*(\d+)\s*(?:#.*)?$")
+
+
 def _said(line: str) -> bool:
-    return "#" in line or line.lstrip().startswith(("torchrun", "accelerate", "tune", "deepspeed", "llamafactory-cli", "FORCE_TORCHRUN", "NNODES", "sbatch"))
+    return "#" in line or _OWN_PROCESSES.match(line) is not None or line.lstrip().startswith(("torchrun", "accelerate", "tune", "deepspeed", "llamafactory-cli", "FORCE_TORCHRUN", "NNODES", "sbatch"))
 
 
 def _uses_vllm_server(text: str) -> bool:
@@ -256,7 +264,7 @@ def world_from_text(text: str) -> Said | None:
                 if nodes and 1 <= nodes[0] <= 1024:
                     return Said(per * nodes[0], lineno, f"{nodes[1]} x {m.group(0).strip()}", nodes[0], per)
                 return Said(per, lineno, m.group(0).strip(), 1, per)
-        for pat in _COMMENT_GPUS:
+        for pat in (_OWN_PROCESSES, *_COMMENT_GPUS):
             m = pat.search(line)
             if m and 1 <= int(m.group(1)) <= 1024:
                 return Said(int(m.group(1)), lineno, m.group(0).strip())
