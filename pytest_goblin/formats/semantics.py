@@ -210,7 +210,11 @@ _OWN_PROCESSES = re.compile(r"^num_processes:\s*(\d+)\s*(?:#.*)?$")
 
 
 def _said(line: str) -> bool:
-    return "#" in line or _OWN_PROCESSES.match(line) is not None or line.lstrip().startswith(("torchrun", "accelerate", "tune", "deepspeed", "llamafactory-cli", "FORCE_TORCHRUN", "NNODES", "sbatch"))
+    return (
+        "#" in line
+        or _OWN_PROCESSES.match(line) is not None
+        or line.lstrip().startswith(("torchrun", "accelerate", "tune", "deepspeed", "llamafactory-cli", "FORCE_TORCHRUN", "NNODES", "sbatch"))
+    )
 
 
 def _uses_vllm_server(text: str) -> bool:
