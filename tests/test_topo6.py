@@ -105,3 +105,31 @@ def test_a_readme_section_naming_the_config_with_a_word_count_sets_it(tmp_path: 
     w = load_config(root / "configs/b.yaml").workload
     assert w.world_size == 4
     assert "README.md:3" in (w.sources["world_size"].note or "")
+
+
+# review5 #5 AbeerMostafa/Novelty-Reviewer llm_training/acc_config.yaml, cut down
+ACC = "compute_environment: LOCAL_MACHINE\ndistributed_type: DEEPSPEED\nnum_machines: 8\nnum_processes: 32\n"
+
+
+def test_the_folders_one_accelerate_config_is_said_as_a_hint_never_read_as_the_count(tmp_path: Path) -> None:
+    root = repo(tmp_path, {"llm/a.yaml": AXOLOTL_FSDP, "llm/acc_config.yaml": ACC, "llm/other.yaml": AXOLOTL_FSDP})
+    w = load_config(root / "llm/a.yaml").workload
+    assert w.world_size == 8 and not w.sources["world_size"].explicit  # the assumption, not 32
+    said = " ".join(w.notes)
+    assert "acc_config.yaml in the config's folder is an accelerate config (num_machines 8, num_processes 32" in said
+    assert "--config_file acc_config.yaml" in said
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"llm/acc_a.yaml": ACC, "llm/acc_b.yaml": ACC.replace("32", "16")},  # several: which one is unknown
+        {"llm/acc_config.yaml": "distributed_type: DEEPSPEED\n"},  # no process count
+        {"acc_config.yaml": ACC},  # not in the config's own folder
+    ],
+)
+def test_no_accelerate_hint_without_exactly_one_in_the_folder(tmp_path: Path, files: dict[str, str]) -> None:
+    from pytest_goblin.formats.semantics import folder_accelerate_hint
+
+    root = repo(tmp_path, {"llm/a.yaml": AXOLOTL_FSDP, **files})
+    assert folder_accelerate_hint(str(root / "llm/a.yaml")) is None
