@@ -133,3 +133,25 @@ def test_no_accelerate_hint_without_exactly_one_in_the_folder(tmp_path: Path, fi
 
     root = repo(tmp_path, {"llm/a.yaml": AXOLOTL_FSDP, **files})
     assert folder_accelerate_hint(str(root / "llm/a.yaml")) is None
+
+
+# review5 #14 psunlpgroup/FoVer README.md:48-59, cut down: an environment list under a section that names only a setup script
+FOVER_README = (
+    "# FoVer\n\n## Setup\n\nPlease refer to [setup/setup.sh](setup/setup.sh) for details.\n\n"
+    "We run our experiments on the following environment.\n\n* Four NVIDIA A100 SXM4 80GB GPUs\n* CUDA Version: 12.2\n"
+)
+SETUP_SH = "conda create -n lf python=3.10\npip install -e .\n"
+
+
+def test_a_readme_environment_list_count_beside_a_setup_script_is_the_configs(tmp_path: Path) -> None:
+    root = repo(tmp_path, {"cfg/b.yaml": LLAMAFACTORY, "README.md": FOVER_README, "setup/setup.sh": SETUP_SH})
+    w = load_config(root / "cfg/b.yaml").workload
+    assert w.world_size == 4
+    assert "README.md:9" in (w.sources["world_size"].note or "")
+
+
+def test_a_readme_count_beside_a_script_that_trains_something_else_is_not_the_configs(tmp_path: Path) -> None:
+    train = "torchrun --nproc_per_node 4 train.py --config cfg/other.yaml\n"
+    root = repo(tmp_path, {"cfg/b.yaml": LLAMAFACTORY, "README.md": FOVER_README, "setup/setup.sh": train})
+    w = load_config(root / "cfg/b.yaml").workload
+    assert w.world_size != 4

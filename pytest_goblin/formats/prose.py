@@ -10,7 +10,10 @@ notebook that launches it: Virgo's `training_scripts/qwen2vl_72b_numina5K_10epoc
 section tied to no file is read only from the nearest README with a count, where that README states one count,
 in a phrase of the forms read before ties were asked for ("4xH100", "across 2 A100s", "on 8 GPUs"), and no
 section of it is about another script (review2 SimPO README.md:184 "All training configs are set for 4xH100
-GPUs"). "A single A100 GPU node", "2 A100 nodes" count machines, not GPUs: not read.
+GPUs"), or a list item that is the count ("* Four NVIDIA A100 SXM4 80GB GPUs", review5 FoVer README.md:59); a
+shell script a section names that runs no training or launch command (an environment setup script) does not make
+the section about another script. Counts are digits or words ("Four", "eight", "dual"). "A single A100 GPU node",
+"2 A100 nodes" count machines, not GPUs: not read.
 Everything is read as text through safepath, bounded; nothing is run.
 """
 
@@ -29,7 +32,15 @@ _NAMED_GPU = r"(?:A100|H100|H200|H800|H20|GH200|B200|A800|A6000|A40|A30|A10G?|L4
 # the phrases goblin read before a tie was asked for (review2 SimPO "set for 4xH100", modal-labs "across 2 A100s"):
 # only these give the count of a README that ties it to no file
 _PLAIN_GPU = re.compile(r"(?:A100|H100|H200|H800|A800|L40S?|A6000|MI250X?|MI300X?|MI325X|MI355X|GPU)", re.IGNORECASE)
-_PLAIN_BEFORE = re.compile(r"\b(?:on|across|with|uses?|using)\s+$", re.IGNORECASE)
+# ... or a list item that is the count itself ("* Four NVIDIA A100 SXM4 80GB GPUs" under "We run our experiments on
+# the following environment", review5 #14 FoVer README.md:57-59)
+_PLAIN_BEFORE = re.compile(r"(?:\b(?:on|across|with|uses?|using)\s+|^\s*[-*+]\s+)$", re.IGNORECASE)
+# a script that runs a training or launch command; a section naming only scripts without one (an environment
+# setup script: FoVer README.md:55 `setup/setup.sh`, conda and pip lines) speaks of no other run
+_RUNS = re.compile(
+    r"\b(?:torchrun|accelerate\s+launch|deepspeed\s|llamafactory-cli|lmf\s+train|tune\s+run|axolotl|python3?\s+(?:-m\s+)?[\w./-]*(?:train|finetune|sft|dpo|grpo|main|run)[\w./-]*)",
+    re.IGNORECASE,
+)
 _VENDOR = r"(?:NVIDIA\s+|AMD\s+|Instinct\s+)?"
 # "a single A100 GPU node", "2 A100 nodes": a count of machines, not of GPUs
 _NOT_NODES = r"(?!-?\w*\s*(?:\(\d+\s*GB?i?B?\)\s*)?(?:GPUs?\s+)?(?:nodes?|instances?|machines?|servers?|VMs?|clusters?)\b)"
@@ -186,7 +197,7 @@ def _ties(section: _Section, readme: Path, config: Path, root: Path, roots: tupl
         said = next((w for w in words if re.search(rf"(?<![\w.-]){re.escape(w)}(?![\w-])", text)), None)
         if said is not None:
             return True, f"its section names `{f}`, which names `{said}`", False
-        scripts = scripts or f.endswith(_SCRIPTS)
+        scripts = scripts or (f.endswith(_SCRIPTS) and (not f.endswith((".sh", ".slurm")) or _RUNS.search(text) is not None))
     return False, "", scripts and not placeholder
 
 
