@@ -492,7 +492,7 @@ def folder_accelerate_hint(config: str) -> str | None:
     found: list[tuple[str, dict[str, str]]] = []
     for f in files[:MAX_FOLDER_FILES]:
         try:
-            keys = dict(m.groups() for m in _ACCEL_KEY.finditer(read_text(f, roots=tree_of(path), limit=ACCEL_LIMIT)))
+            keys: dict[str, str] = {m.group(1): m.group(2) for m in _ACCEL_KEY.finditer(read_text(f, roots=tree_of(path), limit=ACCEL_LIMIT))}
         except (UnsafePath, OSError, UnicodeDecodeError):
             continue
         if "distributed_type" in keys and keys.get("num_processes", "").isdigit():
