@@ -56,6 +56,10 @@ def test_a_recipes_own_top_level_num_processes_is_its_process_count(tmp_path: Pa
     w = load_config(root / "recipes/grpo.yaml").workload
     assert w.world_size == 7
     assert "line 4" in (w.sources["world_size"].note or "") and "num_processes: 7" in (w.sources["world_size"].note or "")
+    # the accelerate config that run passes is not named: DDP is a guess, said so
+    from pytest_goblin.formats.semantics import strategy_unread
+
+    assert w.strategy == "ddp" and strategy_unread(w) is not None
 
 
 def test_a_nested_num_processes_or_a_launcher_that_names_the_recipe_is_not_overridden(tmp_path: Path) -> None:

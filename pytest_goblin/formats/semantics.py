@@ -429,7 +429,11 @@ def read_world_size(
         if r.values.get("strategy", "single") == "single" and found.gpus > 1 and launched is not None:
             _strategy_from_launcher(r, launched)  # the count is the config's; the strategy may be its README launcher's
         _apply_minimum(r, implied)
-        _ddp_if_launched(r, (launched.strategy_unread or None) if launched is not None else None)
+        unread = (launched.strategy_unread or None) if launched is not None else None
+        if own_key and unread is None and launched is None:
+            # accelerate's process count without the accelerate config the run passes: its strategy is unknown
+            unread = f"line {found.line} `{found.phrase}` is accelerate launch's process count; no launch line names the accelerate config it runs with"
+        _ddp_if_launched(r, unread)
         return
     prose = readme_prose(r.path)
     if prose is not None and implied is None:
