@@ -633,8 +633,14 @@ def _commented_command(logical: str) -> str:
     body = text.lstrip("#").strip()
     words = body.split()
     command = [w for w in words if not re.match(r"^[A-Za-z_]\w*=", w)]  # after `VAR=value` prefixes
-    if not command or not any(Path(command[0]).name.startswith(w) for w in _LAUNCH_WORDS) or not any(w.startswith("-") for w in command):
-        return ""  # prose that mentions a launcher ("torchrun is used for ..."), not a command
+    if not command or not any(Path(command[0]).name.startswith(w) for w in _LAUNCH_WORDS):
+        return ""
+    # a command has a flag, or is a launcher's subcommand form that takes the config bare (`llamafactory-cli
+    # train x.yaml`, review5 #16 Wyyyb/leakage_influence llama_factory/experiments/0629/0.sh:9; `axolotl train
+    # x.yaml`): prose that mentions a launcher ("torchrun is used for ...") is neither
+    bare = len(command) >= 3 and _kind(tuple(command[:2])) in ("llamafactory", "axolotl") and command[2].lower().endswith(CONFIG_SUFFIXES)
+    if not bare and not any(w.startswith("-") for w in command):
+        return ""
     if not any(w.lower().endswith(CONFIG_SUFFIXES) for w in words):
         return ""
     return body

@@ -10,7 +10,10 @@ notebook that launches it: Virgo's `training_scripts/qwen2vl_72b_numina5K_10epoc
 section tied to no file is read only from the nearest README with a count, where that README states one count,
 in a phrase of the forms read before ties were asked for ("4xH100", "across 2 A100s", "on 8 GPUs"), and no
 section of it is about another script (review2 SimPO README.md:184 "All training configs are set for 4xH100
-GPUs"). "A single A100 GPU node", "2 A100 nodes" count machines, not GPUs: not read.
+GPUs"), or a list item that is the count ("* Four NVIDIA A100 SXM4 80GB GPUs", review5 FoVer README.md:59); a
+shell script a section names that runs no training or launch command (an environment setup script) does not make
+the section about another script. Counts are digits or words ("Four", "eight", "dual"). "A single A100 GPU node",
+"2 A100 nodes" count machines, not GPUs: not read.
 Everything is read as text through safepath, bounded; nothing is run.
 """
 
@@ -29,21 +32,34 @@ _NAMED_GPU = r"(?:A100|H100|H200|H800|H20|GH200|B200|A800|A6000|A40|A30|A10G?|L4
 # the phrases goblin read before a tie was asked for (review2 SimPO "set for 4xH100", modal-labs "across 2 A100s"):
 # only these give the count of a README that ties it to no file
 _PLAIN_GPU = re.compile(r"(?:A100|H100|H200|H800|A800|L40S?|A6000|MI250X?|MI300X?|MI325X|MI355X|GPU)", re.IGNORECASE)
-_PLAIN_BEFORE = re.compile(r"\b(?:on|across|with|uses?|using)\s+$", re.IGNORECASE)
+# ... or a list item that is the count itself ("* Four NVIDIA A100 SXM4 80GB GPUs" under "We run our experiments on
+# the following environment", review5 #14 FoVer README.md:57-59)
+_PLAIN_BEFORE = re.compile(r"(?:\b(?:on|across|with|uses?|using)\s+|^\s*[-*+]\s+)$", re.IGNORECASE)
+# a script that runs a training or launch command; a section naming only scripts without one (an environment
+# setup script: FoVer README.md:55 `setup/setup.sh`, conda and pip lines) speaks of no other run
+_RUNS = re.compile(
+    r"\b(?:torchrun|accelerate\s+launch|deepspeed\s|llamafactory-cli|lmf\s+train|tune\s+run|axolotl|python3?\s+(?:-m\s+)?[\w./-]*(?:train|finetune|sft|dpo|grpo|main|run)[\w./-]*)",
+    re.IGNORECASE,
+)
 _VENDOR = r"(?:NVIDIA\s+|AMD\s+|Instinct\s+)?"
 # "a single A100 GPU node", "2 A100 nodes": a count of machines, not of GPUs
 _NOT_NODES = r"(?!-?\w*\s*(?:\(\d+\s*GB?i?B?\)\s*)?(?:GPUs?\s+)?(?:nodes?|instances?|machines?|servers?|VMs?|clusters?)\b)"
+# a count written as a word (review5 #14 FoVer README.md:59 "Four NVIDIA A100 SXM4 80GB GPUs"); "one" and
+# "single" are read by the "a single A100" form below
+_WORDS = {w: n for n, w in enumerate("two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen".split(), 2)}
+_WORDS["dual"] = 2
+_N = r"(\d{1,4}|" + "|".join(_WORDS) + r")"
 _NODES_OF = re.compile(rf"\b(\d{{1,4}})\s*nodes?\s*(?:of|with|x|\*|×)\s*(\d{{1,3}})\s*(?:x\s*)?{_VENDOR}({_NAMED_GPU}|GPU)s?\b", re.IGNORECASE)
 _COUNTS = (
     re.compile(rf"\b(\d{{1,4}})\s*(?:x|×|\*)\s*{_VENDOR}({_NAMED_GPU}|GPU)s?\b{_NOT_NODES}", re.IGNORECASE),  # 8xA100, 8 x H100 80GB
-    re.compile(rf"\b(\d{{1,4}})\s+{_VENDOR}({_NAMED_GPU})s?\b{_NOT_NODES}", re.IGNORECASE),  # 64 Nvidia A800, 8 A100 GPUs, 2 A100s
-    re.compile(r"\b(?:on|across|with|uses?|using|having)\s+(\d{1,4})\s+(GPU)s\b", re.IGNORECASE),  # trained on 8 GPUs
+    re.compile(rf"\b{_N}\s+{_VENDOR}({_NAMED_GPU})s?\b{_NOT_NODES}", re.IGNORECASE),  # 64 Nvidia A800, 8 A100 GPUs, 2 A100s, Four A100
+    re.compile(rf"\b(?:on|across|with|uses?|using|having)\s+{_N}\s+(GPU)s\b", re.IGNORECASE),  # trained on 8 GPUs, on eight GPUs
     re.compile(rf"\b(a\s+single|single|one)[\s-]+{_VENDOR}({_NAMED_GPU})\b{_NOT_NODES}", re.IGNORECASE),  # a single A100 (80GB)
 )
 _MEMORY = re.compile(r"\A[\s(,-]*(?:with\s+)?(\d{2,3})\s*G(?:B|iB)?\b", re.IGNORECASE)  # "80GB" / "(80G)" / "-80GB" / "with 80GB" right after
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
 _FILE = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)*[\w.-]+\.(?:py|sh|yaml|yml|json|ipynb|slurm))\b")
-_DIGIT_OR_ONE = re.compile(r"\d|single|\bone\b", re.IGNORECASE)
+_DIGIT_OR_ONE = re.compile(r"\d|single|\b(?:one|" + "|".join(_WORDS) + r")\b", re.IGNORECASE)
 
 
 class Hit(NamedTuple):
@@ -89,7 +105,7 @@ def hits_of(line: str, n: int) -> list[Hit]:
             if any(a <= m.start() < b or a < m.end() <= b for a, b in taken):
                 continue
             raw = m.group(1)
-            count = int(raw) if raw.isdigit() else 1
+            count = int(raw) if raw.isdigit() else _WORDS.get(raw.lower(), 1)
             if 1 <= count <= 1024:
                 plain = _PLAIN_GPU.fullmatch(m.group(2)) is not None and (i in (0, 2) or (i == 1 and _PLAIN_BEFORE.search(line[: m.start()]) is not None))
                 out.append(Hit(count, n, m.group(0).strip(), _gpu(m.group(2), line[m.end() :]), plain=plain))
@@ -181,7 +197,7 @@ def _ties(section: _Section, readme: Path, config: Path, root: Path, roots: tupl
         said = next((w for w in words if re.search(rf"(?<![\w.-]){re.escape(w)}(?![\w-])", text)), None)
         if said is not None:
             return True, f"its section names `{f}`, which names `{said}`", False
-        scripts = scripts or f.endswith(_SCRIPTS)
+        scripts = scripts or (f.endswith(_SCRIPTS) and (not f.endswith((".sh", ".slurm")) or _RUNS.search(text) is not None))
     return False, "", scripts and not placeholder
 
 

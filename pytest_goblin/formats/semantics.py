@@ -201,8 +201,20 @@ GPUS_PER_NODE_ASSUMED = 8  # one MI300X platform: 8 GPUs
 _DIGIT = re.compile(r"\d")
 
 
+# A recipe's own top-level `num_processes: 7` (review5 #19 QingyangZhang/EMPO trl/recipes/Qwen2.5/rl/
+# config_GRPO_NM_COT_20K_1.5B.yaml:12-13, "# Num processes is less by 1 as vLLM is using 1 GPU", the open-r1 recipe
+# form, no Python file of that repository reads it): the recipe's word on `accelerate launch --num_processes`,
+# the process count over all machines. A launch line that names the recipe still wins; an indented key
+# belongs to a nested block and is not read.
+_OWN_PROCESSES = re.compile(r"^num_processes:\s*(\d+)\s*(?:#.*)?$")
+
+
 def _said(line: str) -> bool:
-    return "#" in line or line.lstrip().startswith(("torchrun", "accelerate", "tune", "deepspeed", "llamafactory-cli", "FORCE_TORCHRUN", "NNODES", "sbatch"))
+    return (
+        "#" in line
+        or _OWN_PROCESSES.match(line) is not None
+        or line.lstrip().startswith(("torchrun", "accelerate", "tune", "deepspeed", "llamafactory-cli", "FORCE_TORCHRUN", "NNODES", "sbatch"))
+    )
 
 
 def _uses_vllm_server(text: str) -> bool:
@@ -256,7 +268,7 @@ def world_from_text(text: str) -> Said | None:
                 if nodes and 1 <= nodes[0] <= 1024:
                     return Said(per * nodes[0], lineno, f"{nodes[1]} x {m.group(0).strip()}", nodes[0], per)
                 return Said(per, lineno, m.group(0).strip(), 1, per)
-        for pat in _COMMENT_GPUS:
+        for pat in (_OWN_PROCESSES, *_COMMENT_GPUS):
             m = pat.search(line)
             if m and 1 <= int(m.group(1)) <= 1024:
                 return Said(int(m.group(1)), lineno, m.group(0).strip())
@@ -401,10 +413,12 @@ def read_world_size(
         _ddp_if_launched(r, launched.strategy_unread or None)
         return
     if found:
-        r.explicit("world_size", found.gpus, f"comment: {found.phrase}", found.line)
+        own_key = _OWN_PROCESSES.match(found.phrase) is not None
+        r.explicit("world_size", found.gpus, "num_processes" if own_key else f"comment: {found.phrase}", found.line)
+        fallback = "the file's own num_processes key (accelerate launch's process count) is" if own_key else "its comment lines are"
         r.sources[
             "world_size"
-        ].note = f"from the config's own text at line {found.line}: `{found.phrase}` (no repository launcher that names this file states a count; its comment lines are the fallback)"
+        ].note = f"from the config's own text at line {found.line}: `{found.phrase}` (no repository launcher that names this file states a count; {fallback} the fallback)"
         _topology_from_world(r, found)
         launch = launcher_strategy(text) if r.values.get("strategy", "single") == "single" and found.gpus > 1 else None
         if launch is not None:
@@ -415,7 +429,11 @@ def read_world_size(
         if r.values.get("strategy", "single") == "single" and found.gpus > 1 and launched is not None:
             _strategy_from_launcher(r, launched)  # the count is the config's; the strategy may be its README launcher's
         _apply_minimum(r, implied)
-        _ddp_if_launched(r, (launched.strategy_unread or None) if launched is not None else None)
+        unread = (launched.strategy_unread or None) if launched is not None else None
+        if own_key and unread is None and launched is None:
+            # accelerate's process count without the accelerate config the run passes: its strategy is unknown
+            unread = f"line {found.line} `{found.phrase}` is accelerate launch's process count; no launch line names the accelerate config it runs with"
+        _ddp_if_launched(r, unread)
         return
     prose = readme_prose(r.path)
     if prose is not None and implied is None:
@@ -443,6 +461,8 @@ def read_world_size(
         _ddp_if_launched(r)
         return
     strategy = r.values.get("strategy", "single")
+    if hint := folder_accelerate_hint(r.path):
+        r.notes.append(f"world size: {hint}")
     if strategy in ("fsdp", "deepspeed"):
         r.default(
             "world_size", 8, "world size not stated; assumed 8 (one MI300X node) because the config shards with FSDP/ZeRO; set goblin_world_size to state it"
@@ -450,6 +470,47 @@ def read_world_size(
     else:
         r.default("world_size", 1, "world size not stated; assumed 1 GPU; set goblin_world_size to state it")
     _topology_from_world(r)
+
+
+# An accelerate config file's own keys (accelerate 1.16.0 src/accelerate/commands/config/config_args.py: num_processes,
+# num_machines, distributed_type), read at the top level of the file.
+_ACCEL_KEY = re.compile(r"^(distributed_type|num_processes|num_machines):[ \t]*['\"]?(\w+)['\"]?[ \t]*(?:#.*)?$", re.MULTILINE)
+MAX_FOLDER_FILES = 64  # YAML files of the config's folder looked at for an accelerate config
+ACCEL_LIMIT = 64_000
+
+
+def folder_accelerate_hint(config: str) -> str | None:
+    """What the one accelerate config in the training config's own folder says (review5 #5 Novelty-Reviewer
+    llm_training/acc_config.yaml: num_machines 8, num_processes 32), where no launch line names the config: a
+    hint said, never read as the count. `accelerate launch` reads the file `--config_file` names, else only its
+    default config in the Hugging Face cache (accelerate 1.16.0 src/accelerate/commands/launch.py:1268-1269,
+    commands/config/config_args.py:32-40), so a file beside the config that nothing passes is not the run's.
+    None where the folder holds no accelerate config with a process count, or several."""
+    from ..safepath import UnsafePath, read_text, tree_of
+
+    path = Path(config)
+    try:
+        files = sorted(p for p in path.parent.iterdir() if p.suffix.lower() in (".yaml", ".yml") and p.is_file() and p.resolve() != path.resolve())
+    except OSError:
+        return None
+    found: list[tuple[str, dict[str, str]]] = []
+    for f in files[:MAX_FOLDER_FILES]:
+        try:
+            keys: dict[str, str] = {m.group(1): m.group(2) for m in _ACCEL_KEY.finditer(read_text(f, roots=tree_of(path), limit=ACCEL_LIMIT))}
+        except (UnsafePath, OSError, UnicodeDecodeError):
+            continue
+        if "distributed_type" in keys and keys.get("num_processes", "").isdigit():
+            found.append((f.name, keys))
+    if len(found) != 1:
+        return None
+    name, keys = found[0]
+    machines = f"num_machines {keys['num_machines']}, " if keys.get("num_machines", "").isdigit() else ""
+    return (
+        f"{name} in the config's folder is an accelerate config ({machines}num_processes {keys['num_processes']}, "
+        f"distributed_type {keys['distributed_type']}) that no launch line or README passes; `accelerate launch` reads only the "
+        "file `--config_file` names or its own default config (accelerate 1.16.0 src/accelerate/commands/launch.py:1268-1269), "
+        f"so its count is not read: pass it with `--config_file {name}` or set goblin_world_size"
+    )
 
 
 def _gpus(n: int) -> str:
