@@ -466,7 +466,7 @@ def undecided_checkpointing(w: WorkloadConfig, hw: Hardware, fail_at: float) -> 
             if high >= fail_at and (best is None or point > best[3]):
                 best = (tokens, mbs, peak, point, low, high)
     if best is None:
-        return None
+        return _checkpointing_fits_below(w, hw, fail_at)
     tokens, mbs, peak, point, low, high = best
     from .costmodel import seq_len_origin
 
@@ -491,6 +491,70 @@ def undecided_checkpointing(w: WorkloadConfig, hw: Hardware, fail_at: float) -> 
         f"({peak:.0f} GB per GPU of {capacity_phrase(hw)}) and is projected {point:.2f}x [{low:.2f}-{high:.2f}], a range that reaches {fail_at:g}x; "
         "that rests on the samples' lengths, which goblin did not read, and on its efficiency assumptions, so it cannot clear this config; "
         "name the local dataset in the config (its sampled lengths replace seq_len), or measure with your training command (goblin_command)"
+    )
+
+
+def _longest_fitting(w: WorkloadConfig, hw: Hardware, mbs: int) -> int | None:
+    """The longest sample (tokens, below seq_len) at which `w` with checkpointing off at micro-batch `mbs` (micro-batch x
+    accumulation kept) fits with room to spare, or None when not even a 1-token sample does. Memory grows with the
+    sample length, so a bisection finds it."""
+    from .costmodel import at_length, memory_gb
+    from .patching import spare_limit_gb
+
+    per_gpu = w.micro_batch_size * w.gradient_accumulation
+
+    def fits(tokens: int) -> bool:
+        trial = at_length(w, tokens).model_copy(update={"gradient_checkpointing": False, "micro_batch_size": mbs, "gradient_accumulation": per_gpu // mbs})
+        return memory_gb(trial) <= spare_limit_gb(hw)
+
+    lo, hi = 0, w.seq_len - 1  # lo fits (0: none known), hi + 1 does not
+    if hi < 1 or not fits(1):
+        return None
+    lo = 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid - 1)
+    return lo
+
+
+def _checkpointing_fits_below(w: WorkloadConfig, hw: Hardware, fail_at: float) -> str | None:
+    """Why a config that keeps checkpointing is not cleared when checkpointing off does not fit at the assumed length
+    (every sample priced at seq_len, no dataset read) but fits below some length N: the dataset's real longest sample
+    decides it, and goblin did not read it (review5 #13: ViLaSR's Qwen2.5-VL-7B ZeRO-3 on 8 GPUs, every sample priced at
+    the 18432-token cutoff, PASS 1.00x with checkpointing off never weighed). Issue 23: an assumed length that says an
+    edit cannot fit never silences the finding."""
+    from .costmodel import at_length, memory_gb, sensitivity
+
+    per_gpu = w.micro_batch_size * w.gradient_accumulation
+    best: tuple[int, int, float, float, float, float] | None = None  # length, micro-batch, peak, point, low, high
+    for mbs in range(w.micro_batch_size, 0, -1):
+        if per_gpu % mbs:
+            continue
+        tokens = _longest_fitting(w, hw, mbs)
+        if tokens is None:
+            continue
+        at = at_length(w, tokens)
+        trial = at.model_copy(update={"gradient_checkpointing": False, "micro_batch_size": mbs, "gradient_accumulation": per_gpu // mbs})
+        point, low, high = sensitivity(at, trial, hw)
+        if high >= fail_at and (best is None or mbs * tokens > best[0] * best[1]):
+            best = (tokens, mbs, memory_gb(trial), point, low, high)
+    if best is None:
+        return None
+    tokens, mbs, peak, point, low, high = best
+    from .costmodel import seq_len_origin
+
+    how = (
+        f"at micro-batch {mbs}"
+        if mbs == w.micro_batch_size
+        else f"at micro-batch {mbs} x accumulation {per_gpu // mbs} (the same {per_gpu} samples per GPU per step)"
+    )
+    return (
+        f"activation checkpointing stays on, and whether turning it off pays is not decided: every sample was priced at {w.seq_len} tokens "
+        f"({seq_len_origin(w)}), where checkpointing off does not fit, but it fits {how} up to {mbs * tokens} tokens per micro-batch "
+        f"({tokens} per sample: {peak:.0f} GB per GPU of {capacity_phrase(hw)}) and is projected {point:.2f}x "
+        f"[{low:.2f}-{high:.2f}] there, a range that reaches {fail_at:g}x; the dataset's lengths are not local, so goblin cannot tell "
+        "whether its longest sample stays below that: name the local dataset in the config (its sampled lengths replace seq_len), "
+        "or measure with your training command (goblin_command)"
     )
 
 

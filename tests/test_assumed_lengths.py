@@ -56,10 +56,11 @@ def _audit(
     save_steps: int = 500,
     mb: int = 8,
     extra: str = "",
+    cutoff_len: int = 2048,
 ) -> Report:
     (tmp_path / "ds_z3_config.json").write_text(ds)
     path = tmp_path / "lf.yaml"
-    text = LF.format(model=model, stage=stage, cutoff="cutoff_len: 2048\n" if cutoff else "", save_steps=save_steps, mb=mb, extra=extra)
+    text = LF.format(model=model, stage=stage, cutoff=f"cutoff_len: {cutoff_len}\n" if cutoff else "", save_steps=save_steps, mb=mb, extra=extra)
     path.write_text(text)
     result = audit_file(path, Settings(runner="projection", target="mi300x", world_size=8), shown_as=path.name)
     assert result.report is not None, result.error
@@ -196,3 +197,20 @@ def test_zero3_without_the_16bit_gather_saves_the_optimizer_state_anyway(tmp_pat
     if finding is not None:
         assert "394 GB of fp32 masters and optimizer state in ZeRO-3 shards" in finding.message
         assert "`save_only_model` does not leave the optimizer state out" in finding.message
+
+
+def test_checkpointing_off_that_fits_only_below_the_assumed_length_is_not_a_clean_pass(tmp_path: Path) -> None:
+    """review5 #13 (ViLaSR, Qwen2.5-VL-7B ZeRO-3 on 8 GPUs, cutoff 18432, dataset on the Hub): every sample priced at the
+    cutoff, checkpointing off does not fit there, and the PASS 1.00x silenced it (issue 23)."""
+    report = _audit(tmp_path, model="Qwen2.5-7B-Instruct", mb=1, cutoff_len=18432)
+    assert report.verdict == "warn" and report.inconclusive is not None  # on 8f667be: PASS 1.00x
+    why = report.inconclusive
+    assert "every sample was priced at 18432 tokens (the config's seq_len), where checkpointing off does not fit" in why
+    assert "tokens per micro-batch" in why and "the dataset's lengths are not local" in why and "None" not in why
+
+
+def test_no_fits_below_statement_where_the_lengths_are_not_assumed(tmp_path: Path) -> None:
+    # packed: every micro-batch holds the full cutoff whatever the data, so no assumed length decides the fit
+    report = _audit(tmp_path, model="Qwen2.5-7B-Instruct", mb=1, cutoff_len=18432, extra="packing: true\n")
+    assert "where checkpointing off does not fit" not in (report.inconclusive or "")
+    assert report.verdict == "pass"

@@ -7,6 +7,7 @@ with `cfg.get(key, default)`; `training.get_dtype(None)` is float32.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
@@ -14,6 +15,7 @@ from ..frameworks import CITES, tables, torchtune_recipe, tune_run_named
 from ..modelzoo import lookup_model, shape_from_dims
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from .base import Adapter, Reader, as_bool, non_negative, positive
+from .interpolation import resolve
 from .semantics import read_world_size
 
 DOCS = "https://github.com/pytorch/torchtune/tree/main/recipes"
@@ -114,6 +116,13 @@ class TorchtuneAdapter(Adapter):
     name = "torchtune"
     repeats_refused = "torchtune reads its YAML with OmegaConf.load, which refuses a key written twice (omegaconf 2.3.0 omegaconf/_utils.py:136-151) (torchtune/utils/argparse.py:52 at 0.2.0; config/_parse.py since)"
     docs = DOCS
+
+    def parse(self, path: Path, data: Any, text: str) -> WorkloadConfig:
+        # torchtune resolves OmegaConf interpolations before it reads a value (config/_instantiate.py:104 @v0.2.1
+        # `OmegaConf.resolve(config)`): read `packed: ${packed}` as the file's own `packed` (review5 #7)
+        resolved, unknown = resolve(data)
+        w = super().parse(path, resolved, text)
+        return w.model_copy(update={"notes": [*w.notes, *unknown]}) if unknown else w
 
     def detect(self, data: Any) -> int:
         if not isinstance(data, dict):

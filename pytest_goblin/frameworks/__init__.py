@@ -463,7 +463,56 @@ def _pinned_release_lacks(fmt: str, path: str, text: str, key: str, data: Any = 
     from .releases import edit_too_old
 
     recipe = torchtune_recipe(path, text)[0] if fmt == "torchtune" else None
+    if fmt == "torchtune" and recipe is None and "." not in key:
+        if (why := _own_recipe_lacks(path, text, key, pins(path, text))) is not None:
+            return why
     return edit_too_old(fmt, key, pins(path, text), recipe, data)
+
+
+# `tune run [flags] path/to/recipe.py`: a recipe file the config's own launch line runs instead of a registry name
+_TUNE_RUN_FILE = re.compile(r"tune\s+run\s+(?:--\S+(?:[= ]\d+)?\s+)*([\w./-]+\.py)\b")
+
+
+def _own_recipe_lacks(path: str, text: str, key: str, found: Any) -> str | None:
+    """Why a top-level torchtune key would do nothing when the config's `tune run` line runs a recipe file: the
+    repository's own copy never names the key (the recipes read config keys as `cfg.<key>` / `cfg.get("<key>")`;
+    review5 #8: tradutor's recipes/lora_finetune_distributed.py has no `compile`), or, where that file is not in the
+    repository, torchtune's recipe of the same name at the release the repository pins does not read it
+    (key_history.json; torchtune v0.2.1 recipes/lora_finetune_distributed.py and full_finetune_distributed.py have
+    no `compile`, recipes/lora_finetune_single_device.py:207 reads `cfg.compile`). None: the key is read, or not known."""
+    from pathlib import Path
+
+    from ..safepath import UnsafePath, as_written, read_text, repository_root
+    from .history import change
+    from .releases import pinned, recipe_reads
+
+    m = _TUNE_RUN_FILE.search(text)
+    if m is None:
+        return None
+    named = m.group(1)
+    config = as_written(path)
+    root = repository_root(config) or config.parent
+    for base in dict.fromkeys((root, config.parent)):  # `tune run` from the repository's root, or beside the config
+        candidate = (base / named) if not Path(named).is_absolute() else Path(named)
+        if not candidate.is_file():
+            continue
+        try:
+            source = read_text(candidate, roots=[root])
+        except (UnsafePath, OSError, UnicodeDecodeError):
+            return None
+        if re.search(rf"(?<![\w]){re.escape(key)}(?![\w])", source):
+            return None
+        rel = candidate.relative_to(root) if candidate.is_relative_to(root) else candidate
+        return f"the config's `tune run` line runs the repository's own recipe {rel}, which never reads `{key}` (no occurrence in the file), so `{key}` would do nothing"
+    version = pinned("torchtune", found)
+    stem = Path(named).stem
+    if version and recipe_reads(stem, key, version) is False:
+        pin = found["torchtune"]
+        return (
+            f"the config's `tune run` line runs {named}, not in the repository; torchtune {version}'s recipe {stem} ({pin.spec}, {pin.where}) "
+            f"does not read `{key}` ({change('torchtune', f'recipe:{stem}', key, version)}), so `{key}` would do nothing"
+        )
+    return None
 
 
 __all__ = [
