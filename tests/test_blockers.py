@@ -933,3 +933,15 @@ def test_a_deepspeed_file_the_framework_ships_in_its_checkout_is_not_missing(tmp
     assert "blocker.deepspeed_file_missing" not in {f.rule_id for f in blockers.findings(load_config(cfg), get_hardware("mi300x"))}
     cfg.write_text(LF + "deepspeed: examples/deepspeed/my_z3_config.json\n")
     assert "blocker.deepspeed_file_missing" in {f.rule_id for f in blockers.findings(load_config(cfg), get_hardware("mi300x"))}
+
+
+def test_every_release_of_a_framework_counts_for_its_shipped_deepspeed_files() -> None:
+    """review5 #3 (yxzwayne/Medilora, Axolotl): `deepspeed: deepspeed/zero3.json` is the file Axolotl v0.3.0 shipped
+    (deepspeed/, renamed deepspeed_configs/ at v0.4.0): a run from an Axolotl clone of that age finds it, so it is not
+    concluded missing; a name no release shipped still is."""
+    from pytest_goblin.formats.deepspeed import shipped_by_framework
+
+    for ref in ("deepspeed/zero3.json", "./deepspeed_configs/zero3_bf16.json", "examples/deepspeed/ds_z3_fp8_config.json"):
+        assert shipped_by_framework(ref), ref
+    for ref in ("deepspeed/zero3_offload.json", "deepspeed_configs/zero4.json", "configs/deepspeed/zero3.json"):
+        assert not shipped_by_framework(ref), ref

@@ -161,26 +161,28 @@ def _offloads(zero: Any) -> list[str]:
 _WALK_CAP = 200_000  # entries: a larger tree is not searched, and a missing file is not concluded
 
 # DeepSpeed files a framework ships in its own checkout: a run started from that checkout (a launcher that
-# `cd`s into it, LLaMA-Factory's `llamafactory-cli train` from its root) finds them though the config's
-# repository has none. LLaMA-Factory v0.9.5 examples/deepspeed/ holds ds_z0/ds_z2/ds_z2_offload/ds_z3/
-# ds_z3_offload_config.json (its v0.9.3 examples/train_full/llama3_full_sft.yaml already names
-# examples/deepspeed/ds_z3_config.json); Axolotl v0.4.0 and v0.18.0 deepspeed_configs/ hold zero1, zero2,
-# zero3, zero3_bf16 (.json; v0.18.0 adds zero1/zero2_torch_compile and zero3_bf16_cpuoffload_all/_params).
+# `cd`s into it, LLaMA-Factory's `llamafactory-cli train` from its root, `accelerate launch -m axolotl.cli.train`
+# from an Axolotl clone) finds them though the config's repository has none. The union over every release tag
+# (git ls-tree of each tag of the frameworks' repositories, read 2026-12-06): LLaMA-Factory v0.0.9-v0.9.5
+# examples/deepspeed/ (ds_z0, ds_z2, ds_z2_autotp, ds_z2_offload, ds_z3, ds_z3_fp8, ds_z3_offload _config.json);
+# Axolotl v0.3.0 deepspeed/ (zero2, zero3 .json; review5 #3 Medilora names deepspeed/zero3.json) and v0.4.0 on
+# deepspeed_configs/ (zero1, zero2, zero3, zero3_bf16, zero1/zero2_torch_compile, zero3_bf16_cpuoffload_all/_params).
+_LF_SHIPPED = ("ds_z0_config", "ds_z2_autotp_config", "ds_z2_config", "ds_z2_offload_config", "ds_z3_config", "ds_z3_fp8_config", "ds_z3_offload_config")
+_AXOLOTL_SHIPPED = (
+    "zero1",
+    "zero2",
+    "zero3",
+    "zero3_bf16",
+    "zero1_torch_compile",
+    "zero2_torch_compile",
+    "zero3_bf16_cpuoffload_all",
+    "zero3_bf16_cpuoffload_params",
+)
 FRAMEWORK_SHIPPED = (
-    *(f"examples/deepspeed/{n}.json" for n in ("ds_z0_config", "ds_z2_config", "ds_z2_offload_config", "ds_z3_config", "ds_z3_offload_config")),
-    *(
-        f"deepspeed_configs/{n}.json"
-        for n in (
-            "zero1",
-            "zero2",
-            "zero3",
-            "zero3_bf16",
-            "zero1_torch_compile",
-            "zero2_torch_compile",
-            "zero3_bf16_cpuoffload_all",
-            "zero3_bf16_cpuoffload_params",
-        )
-    ),
+    *(f"examples/deepspeed/{n}.json" for n in _LF_SHIPPED),
+    *(f"deepspeed_configs/{n}.json" for n in _AXOLOTL_SHIPPED),
+    "deepspeed/zero2.json",
+    "deepspeed/zero3.json",
 )
 
 
