@@ -131,6 +131,14 @@ def test_a_readme_above_that_names_another_script_pins_nothing(tmp_path: Path) -
     for readme in (WIZARD.replace("train_wizardcoder.py", "train_other.py"), WIZARD.replace("train_wizardcoder.py", "my_train_wizardcoder.py")):
         cfg = repo(tmp_path, {"WizardCoder/README.md": readme}, "WizardCoder/src/train_wizardcoder.py", SCRIPT)
         assert "transformers" not in P.pins(str(cfg)), readme
+    # a README that names the script in one section and quotes an install line in another (goblin's own README: an
+    # example `trl==0.8.6` in its "framework version" section, examples/ files listed in another) pins nothing
+    split = (
+        "# Tool\n\n## Pins\n\nWe read an environment line such as `transformers==4.29.2` from a README.\n\n"
+        "## Examples\n\n| `src/train_wizardcoder.py` | passes |\n"
+    )
+    cfg = repo(tmp_path, {"WizardCoder/README.md": split}, "WizardCoder/src/train_wizardcoder.py", SCRIPT)
+    assert "transformers" not in P.pins(str(cfg))
 
 
 GRPO = (

@@ -1417,10 +1417,16 @@ def _prose_pins(config: str, text: str) -> dict[str, Pin]:
             rel = _rel(folder / name, stop)
             rows = body.splitlines()
             titles = _sections(rows)
+            # a README above the script speaks for it only in the sections that name it (goblin's own README quotes
+            # `trl==0.8.6` as an example in one section and lists examples/ files in another)
+            naming = re.compile(rf"(?<![\w-]){re.escape(own_name)}(?![\w-])")
+            own = {titles[i] for i, row in enumerate(rows) if naming.search(row)} if folder not in folders else None
             fenced = False
             for lineno, line in enumerate(rows, 1):
                 if _FENCE.match(line):
                     fenced = not fenced
+                    continue
+                if own is not None and titles[lineno - 1] not in own:
                     continue
                 if fenced or line.strip().lstrip("$>").strip().startswith(_COMMAND) or _off_topic(titles[lineno - 1]):
                     continue  # code blocks and install lines are read as the folder's README already
