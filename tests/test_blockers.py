@@ -941,7 +941,7 @@ def test_every_release_of_a_framework_counts_for_its_shipped_deepspeed_files() -
     concluded missing; a name no release shipped still is."""
     from pytest_goblin.formats.deepspeed import shipped_by_framework
 
-    for ref in ("deepspeed/zero3.json", "./deepspeed_configs/zero3_bf16.json", "examples/deepspeed/ds_z3_fp8_config.json"):
+    for ref in ("deepspeed/zero3.json", "./deepspeed_configs/zero3_bf16.json", "examples/deepspeed/ds_z3_fp8_config.json", "zero3_bf16_cpuoffload_params.json"):
         assert shipped_by_framework(ref), ref
-    for ref in ("deepspeed/zero3_offload.json", "deepspeed_configs/zero4.json", "configs/deepspeed/zero3.json"):
+    for ref in ("deepspeed/zero3_offload.json", "deepspeed_configs/zero4.json", "configs/deepspeed/zero3.json", "my_zero3.json"):
         assert not shipped_by_framework(ref), ref

@@ -189,6 +189,10 @@ FRAMEWORK_SHIPPED = (
 def shipped_by_framework(ref: str) -> bool:
     """Whether a relative DeepSpeed path is one a framework ships in its own checkout (FRAMEWORK_SHIPPED)."""
     parts = [p for p in Path(ref).parts if p != "."]
+    if len(parts) == 1:
+        # a bare file name of a shipped file (review4 #1 NexusAI: `deepspeed: zero3_bf16_cpuoffload_params.json`, run from an
+        # Axolotl clone the README makes): the user copies it beside where they launch, as `axolotl fetch` does
+        return parts[0] in {Path(f).name for f in FRAMEWORK_SHIPPED}
     return "/".join(parts) in FRAMEWORK_SHIPPED
 
 
