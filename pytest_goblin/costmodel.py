@@ -1110,21 +1110,26 @@ def eval_seconds(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None) 
     ranks = max(1, _data_parallel_ranks(w) // max(1, w.tensor_parallel))  # the eval sampler splits the set across ranks
     per_rank = -(-w.eval_examples // ranks)
     batches = -(-per_rank // w.eval_batch_size)
-    shaped = w.model_copy(
-        update={
-            "micro_batch_size": w.eval_batch_size,
-            "seq_len": w.eval_seq_len or w.seq_len,
-            "gradient_accumulation": 1,
-            "gradient_checkpointing": False,
-            "reference_forward": False,
-            "sequences_per_example": 1,
-            # the eval set's lengths are not sampled (formats/datasets.py reads the training data): keep
-            # every example at the sequence length, the upper bound this term and its findings state
-            "token_quantiles": None,
-            "mean_tokens": None,
-        }
-    )
-    return batches * step(shaped, hw, a).forward_s
+    # the eval set's lengths are not sampled (formats/datasets.py reads the training data): every example is kept
+    # at the sequence length, the upper bound this term and its findings state
+    return batches * step(_eval_shaped(w, w.eval_batch_size, sampled_lengths=False), hw, a).forward_s
+
+
+def _eval_shaped(w: WorkloadConfig, batch: int, *, sampled_lengths: bool) -> WorkloadConfig:
+    """The workload as one evaluation batch runs it: the eval batch at the eval length, one forward, no
+    checkpointing, no reference model, one sequence per example; `sampled_lengths` keeps the training data's
+    sampled lengths (an eval split of the same data), else every example is at the sequence length."""
+    update: dict[str, object] = {
+        "micro_batch_size": batch,
+        "seq_len": w.eval_seq_len or w.seq_len,
+        "gradient_accumulation": 1,
+        "gradient_checkpointing": False,
+        "reference_forward": False,
+        "sequences_per_example": 1,
+    }
+    if not sampled_lengths:
+        update.update(token_quantiles=None, mean_tokens=None)
+    return w.model_copy(update=update)
 
 
 def per_epoch_eval_ratio(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None) -> float | None:
@@ -1138,17 +1143,7 @@ def per_epoch_eval_ratio(w: WorkloadConfig, hw: Hardware, a: Assumptions | None 
     if not w.eval_runs or w.eval_fraction is None or w.evals_per_epoch is None or w.eval_batch_size is None:
         return None
     train = step(w, hw, a).step_s / (w.micro_batch_size * w.gradient_accumulation)
-    shaped = w.model_copy(
-        update={
-            "micro_batch_size": w.eval_batch_size,
-            "seq_len": w.eval_seq_len or w.seq_len,
-            "gradient_accumulation": 1,
-            "gradient_checkpointing": False,
-            "reference_forward": False,
-            "sequences_per_example": 1,
-        }
-    )
-    evaluate = step(shaped, hw, a).forward_s / w.eval_batch_size
+    evaluate = step(_eval_shaped(w, w.eval_batch_size, sampled_lengths=True), hw, a).forward_s / w.eval_batch_size
     if train <= 0:
         return None
     return w.evals_per_epoch * w.eval_fraction * evaluate / ((1 - w.eval_fraction) * train)

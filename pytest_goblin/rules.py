@@ -265,6 +265,17 @@ def unmodelled_trainer(w: WorkloadConfig) -> UnmodelledTrainer | None:
     return UnmodelledTrainer(m.group(0), from_keys=False)
 
 
+# The memory facts (derived.<name>): None until the model's size is known (facts); a rule reading one gets a memory sentence
+_MEMORY_FACTS = (
+    "headroom_gb",
+    "headroom_without_checkpointing_gb",
+    "headroom_unquantized_gb",
+    "headroom_without_offload_gb",
+    "headroom_ddp_gb",
+    "headroom_fused_gb",
+)
+
+
 def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything a predicate can read: workload fields, hw.*, env.*, host.*, derived.*."""
     from .costmodel import memory_gb
@@ -278,14 +289,7 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     # A preference trainer whose sequences and reference model were read (hfstyle.read_preference) is.
     rl = bool(re.search(r"dpo|grpo|kto|rloo|ppo|orpo|reward|ebft|simpo|\bstage (rm|dpo|kto|ppo)", (w.framework or "").lower()))
     sized = (w.model.known or w.model.params_b is not None) and (not rl or preference_modelled(w))
-    for name in (
-        "headroom_gb",
-        "headroom_without_checkpointing_gb",
-        "headroom_unquantized_gb",
-        "headroom_without_offload_gb",
-        "headroom_ddp_gb",
-        "headroom_fused_gb",
-    ):
+    for name in _MEMORY_FACTS:
         out[f"derived.{name}"] = None
     if sized:
         out["derived.headroom_gb"] = capacity_gb(hw) - memory_gb(w)
@@ -1083,14 +1087,6 @@ def slim(rule: Rule) -> RuleRef:
 
 
 # ------------------------------------------------------------------ finding messages
-_MEMORY_FACTS = {
-    "headroom_gb",
-    "headroom_without_checkpointing_gb",
-    "headroom_unquantized_gb",
-    "headroom_without_offload_gb",
-    "headroom_ddp_gb",
-    "headroom_fused_gb",
-}
 _SHOWN = {
     "seq_len": "seq_len",
     "micro_batch_size": "micro-batch",

@@ -11,16 +11,9 @@ from pathlib import Path
 import pytest
 
 from pytest_goblin.formats import load_config
-from pytest_goblin.hubconfig import shape_from_hub
 from pytest_goblin.modelzoo import lookup_model, shape_assumption
 
-
-@pytest.fixture(autouse=True)
-def _empty_hf_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No model of the machine's HF cache answers for a name: the table and the name decide."""
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path_factory.mktemp("hf-cache")))
-    monkeypatch.delenv("GOBLIN_HUB", raising=False)
-    shape_from_hub.cache_clear()
+from .test_model_shapes import _empty_hf_cache  # noqa: F401  (autouse: no HF cache answers for a name)
 
 
 @pytest.mark.parametrize(

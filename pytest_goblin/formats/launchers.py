@@ -2025,7 +2025,7 @@ class ScriptLaunch:
     # arguments as written, each with its physical line (`finetune.py data/ THUDM/glm-4-9b-chat configs/lora.yaml`)
     positional: list[tuple[str, int]] = field(default_factory=list)
     lists: dict[str, list[str]] = field(default_factory=dict)  # `--k v1 v2 ...`: every word (pyargs.flag_lists)
-    # words after the script's name that are neither a flag nor a flag's value (pyargs.loose_words), with the
+    # words after the script's name that are neither a flag nor a flag's value (pyargs.read_words), with the
     # command's first line: `{bf16_flag}` / `$EXTRA_ARGS` may hold further flags
     loose: list[tuple[str, int]] = field(default_factory=list)
 
@@ -2061,7 +2061,7 @@ def find_script_launch(script_path: str | Path, naming: Path | None = None, pref
     `deepspeed train.py ...`), with the words after the script's name read as its flags; with `naming`,
     the first such line whose words after the script name that config file (real path), or the one at
     `prefer` (launcher's real path, line, notebook place: the line the config's topology was read from)."""
-    from .pyargs import _STOP, flag_lists, loose_words, passed_flags
+    from .pyargs import _STOP, flag_lists, read_words
 
     absolute = Path(os.path.abspath(script_path))
     script = Path(os.path.realpath(absolute))
@@ -2097,7 +2097,8 @@ def find_script_launch(script_path: str | Path, naming: Path | None = None, pref
                 text_lines = read_text(lf.path, roots=roots, limit=limit).splitlines()
             except UnsafePath:
                 text_lines = []
-            flags = [(f, v, _physical_line(text_lines, line.line, f)) for f, v in passed_flags(line.tokens[at + 1 :])]
+            passed, loose = read_words(line.tokens[at + 1 :])
+            flags = [(f, v, _physical_line(text_lines, line.line, f)) for f, v in passed]
             shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
             first = line.tokens[at + 1] if at + 1 < len(line.tokens) else ""
             files = [first] if first.endswith((".json", ".yaml", ".yml")) and not first.startswith("-") else []
@@ -2118,7 +2119,7 @@ def find_script_launch(script_path: str | Path, naming: Path | None = None, pref
                 positional=positional,
                 others=others,
                 lists=flag_lists(line.tokens[at + 1 :]),
-                loose=[(w, line.line) for w in loose_words(line.tokens[at + 1 :])],
+                loose=[(w, line.line) for w in loose],
             )
     return found
 

@@ -229,9 +229,11 @@ class Passed:
 _STOP = re.compile(r"^(\||\|\||&&|&|;|>|>>|<|\d?>.*|&>.*|2>&1)$")
 
 
-def passed_flags(tokens: tuple[str, ...]) -> list[tuple[str, str | None]]:
-    """`--k v` / `--k=v` / `--flag` words after the script name, up to a shell operator."""
-    out: list[tuple[str, str | None]] = []
+def read_words(tokens: tuple[str, ...]) -> tuple[list[tuple[str, str | None]], list[str]]:
+    """The words after the script name, up to a shell operator: (`--k v` / `--k=v` / `--flag` flags, the loose words
+    that are neither a flag nor a flag's value: `{bf16_flag}` after `--lr 5e-6`, a variable that may hold more flags)."""
+    flags: list[tuple[str, str | None]] = []
+    loose: list[str] = []
     i = 0
     while i < len(tokens):
         tok = tokens[i]
@@ -240,32 +242,21 @@ def passed_flags(tokens: tuple[str, ...]) -> list[tuple[str, str | None]]:
         if tok.startswith("-") and not _number(tok):
             name, eq, value = tok.partition("=")
             if eq:
-                out.append((name, value))
+                flags.append((name, value))
             elif i + 1 < len(tokens) and (not tokens[i + 1].startswith("-") or _number(tokens[i + 1])) and not _STOP.match(tokens[i + 1]):
-                out.append((name, tokens[i + 1]))
+                flags.append((name, tokens[i + 1]))
                 i += 1
             else:
-                out.append((name, None))
-        i += 1
-    return out
-
-
-def loose_words(tokens: tuple[str, ...]) -> list[str]:
-    """The words after the script name, up to a shell operator, that passed_flags reads neither as a flag nor as
-    a flag's value (`{bf16_flag}` after `--lr 5e-6`: a variable that may hold further flags)."""
-    out: list[str] = []
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i]
-        if _STOP.match(tok):
-            break
-        if tok.startswith("-") and not _number(tok):
-            if "=" not in tok and i + 1 < len(tokens) and (not tokens[i + 1].startswith("-") or _number(tokens[i + 1])) and not _STOP.match(tokens[i + 1]):
-                i += 1
+                flags.append((name, None))
         else:
-            out.append(tok)
+            loose.append(tok)
         i += 1
-    return out
+    return flags, loose
+
+
+def passed_flags(tokens: tuple[str, ...]) -> list[tuple[str, str | None]]:
+    """`--k v` / `--k=v` / `--flag` words after the script name, up to a shell operator."""
+    return read_words(tokens)[0]
 
 
 def flag_lists(tokens: tuple[str, ...]) -> dict[str, list[str]]:

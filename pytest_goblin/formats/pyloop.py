@@ -90,15 +90,7 @@ def _is_initialize(call: ast.Call) -> bool:
 def _bound(call: ast.Call, parents: dict[int, ast.AST]) -> set[str]:
     """The names a call's result is assigned to (`dl = DataLoader(...)`, `self.dl = ...` as `dl`)."""
     up = parents.get(id(call))
-    out: set[str] = set()
-    if isinstance(up, ast.Assign):
-        for t in up.targets:
-            for n in ast.walk(t):
-                if isinstance(n, ast.Name):
-                    out.add(n.id)
-                elif isinstance(n, ast.Attribute):
-                    out.add(n.attr)
-    return out
+    return _names_in(up.targets) if isinstance(up, ast.Assign) else set()
 
 
 def _names_in(nodes: list[ast.expr]) -> set[str]:
