@@ -8,13 +8,12 @@ not in the file (older, on a side branch, after the history read, or a prefix tw
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from .tables import OUT_DIR
+from .tables import OUT_DIR, optional_table
 
 COMMITS_FILE = OUT_DIR / "commit_releases.json"
 _HEX = re.compile(r"[0-9a-f]{7,40}")
@@ -39,11 +38,7 @@ class Placed:
 
 @lru_cache(maxsize=1)
 def _table() -> dict[str, Any]:
-    try:
-        data: dict[str, Any] = json.loads(COMMITS_FILE.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data
+    return optional_table(COMMITS_FILE.name)
 
 
 def release_tags(dist: str) -> list[str]:

@@ -37,6 +37,16 @@ GIT_SPECS: dict[str, tuple[str, list[str]]] = {
 }
 
 
+def optional_table(name: str) -> dict[str, Any]:
+    """A generated table beside this module that goblin works without (commit_releases.json,
+    torch_requirements.json): {} when it is missing or unreadable, so nothing is placed or narrowed by it."""
+    try:
+        data: dict[str, Any] = json.loads((OUT_DIR / name).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data
+
+
 def _site_root(dist: str) -> Path | None:
     try:
         files = importlib.metadata.distribution(dist).files or []
