@@ -58,6 +58,18 @@ PLAN: Plan = (
     ),
     ("mi355x", ("mi355x",), ("mi355x",), {"fp8_gemm_eff_max": _steps(0.20, 0.90, 0.05), "gemm_half_hidden": (0, 512, 1024, 2048, 4096)}),
 )
+
+
+def held(plan: Plan, name: str, value: float, fit_name: str = "gfx942") -> Plan:
+    """`plan` with `name` held at `value` (not refit per source) in the fit `fit_name` (MI300X/MI325X's by
+    default; MI355X's own fit keeps its grid): to measure a sourced value against the fitted one
+    (`--hold gemm_half_hidden=768`, docs/projection.md, issue 25 proj7)."""
+    grids = {f: grid for f, _fits, _takes, grid in plan}
+    if name not in grids.get(fit_name, {}):
+        raise SystemExit(f"--hold {name}: the {fit_name} fit of loso.PLAN does not refit it; it refits {sorted(grids.get(fit_name, {}))}")
+    return tuple((f, fits, takes, {**grid, name: (value,)} if f == fit_name else grid) for f, fits, takes, grid in plan)
+
+
 # The targets whose rows make one calibration block (kb/efficiency.yaml; calibration_rows.GROUPS)
 GROUP_OF = {"mi300x": "gfx942", "mi325x": "gfx942", "mi355x": "mi355x"}
 
@@ -315,11 +327,21 @@ def write_doc(marker: str, text: str, doc: Path = DOC) -> None:
 
 
 def main(argv: Sequence[str]) -> None:
-    """`--classes` adds the residuals by class; `--write` puts both tables into docs/projection.md."""
+    """`--classes` adds the residuals by class; `--write` puts both tables into docs/projection.md;
+    `--hold FACTOR=VALUE` holds one refit factor at a value (not with `--write`: the doc shows the plan as is)."""
     conflicts = stack_conflicts(all_rows())
     if conflicts:
         raise SystemExit("rows of one source and recipe name different stacks:\n" + "\n".join(conflicts))
-    predictions = loso(all_rows())
+    plan = PLAN
+    for i, arg in enumerate(argv):
+        if arg == "--hold":
+            if "--write" in argv:
+                raise SystemExit("--hold and --write: the doc's tables are of loso.PLAN as it is; run --hold without --write")
+            name, _, value = (argv[i + 1] if i + 1 < len(argv) else "").partition("=")
+            if not value:
+                raise SystemExit("--hold takes FACTOR=VALUE, e.g. --hold gemm_half_hidden=768")
+            plan = held(plan, name, float(value))
+    predictions = loso(all_rows(), plan)
     print(table(predictions))
     classes = class_table(predictions)
     if "--classes" in argv or "--write" in argv:

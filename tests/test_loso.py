@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from amd_rows import RowsError, load_rows
 from calibration_rows import AMD_MEASUREMENTS, HELDOUT_MEASUREMENTS, Measurement, saves_range, with_saves
-from loso import Prediction, all_rows, class_table, loso, refit, stack_conflicts, summarize, table
+from loso import PLAN, Prediction, all_rows, class_table, held, loso, refit, stack_conflicts, summarize, table
 
 from .conftest import ROOT
 
@@ -221,3 +221,13 @@ def test_docs_carry_the_current_class_table() -> None:
     found = re.search(r"<!-- loso-classes-table:start -->\n(.*?)\n<!-- loso-classes-table:end -->", text, re.S)
     assert found, "docs/projection.md lost its loso-classes-table markers"
     assert found.group(1) == class_table(), "the cross-validation changed: run `python benchmarks/loso.py --write`"
+
+
+def test_hold_fixes_one_factor_of_the_gfx942_fit_only() -> None:
+    plan = held(PLAN, "gemm_half_hidden", 768.0)
+    grids = {name: grid for name, _fits, _takes, grid in plan}
+    assert grids["gfx942"]["gemm_half_hidden"] == (768.0,)
+    assert grids["gfx942"]["fp8_gemm_eff_max"] == dict(PLAN[0][3])["fp8_gemm_eff_max"]  # the others still refit
+    assert grids["mi355x"]["gemm_half_hidden"] == dict(PLAN[1][3])["gemm_half_hidden"]  # MI355X's own fit untouched
+    with pytest.raises(SystemExit, match="does not refit it"):
+        held(PLAN, "attn_eff", 0.3)
