@@ -128,6 +128,11 @@ def raw_key(loaded: LoadedConfig, dotted: str) -> tuple[bool, Any, int | None]:
     if isinstance(values, dict) and dotted in values:
         loc = where.get(dotted) if isinstance(where, dict) else None
         return True, values[dotted], getattr(loc, "line", None)
+    head, _, rest = dotted.partition(".")
+    if rest and isinstance(values, dict) and isinstance(values.get(head), dict):  # model_init_kwargs={"dtype": ...}
+        ok, value, _line = get_path(values[head], rest)
+        loc = where.get(head) if isinstance(where, dict) else None
+        return ok, value, getattr(loc, "line", None)
     return False, None, None
 
 
