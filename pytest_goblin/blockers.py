@@ -174,9 +174,14 @@ def found(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] | li
     w = loaded.workload
     base = facts(w, hw, host={})
     lines = launch_lines(loaded.text)
+    # a workload field the repository's own code sets (FieldSource.unread: hf_trainer._model_built_in_code's method
+    # and weight dtype) is goblin's assumption, not the run's value: a blocker reading it is not judged, as a rule is not
+    unread = {name for name, src in w.sources.items() if src.unread}
     out: list[tuple[Blocker, str | None, Any, int | None]] = []
     for b in blockers:
         if b.id in w.ignored_rules or (b.formats and loaded.adapter.name not in b.formats) or b.check is not None:
+            continue
+        if any(p.fact in unread for p in b.when):
             continue
         key: str | None = None
         value: Any = None

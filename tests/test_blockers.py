@@ -300,6 +300,24 @@ def test_fp16_amp_on_fp16_weights(tmp_path: Path, name: str, text: str, extra: d
     assert bool(got) == fires, (text, got)
 
 
+def test_fp16_weights_not_judged_where_the_repositorys_script_builds_the_model(tmp_path: Path) -> None:
+    """A recipe its repository's script parses into its own classes, not TRL's ModelConfig: the script chooses LoRA or
+    full and the dtype in code (hf_trainer._model_built_in_code), so the method goblin assumed is not the run's."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "train.py").write_text(
+        "from dataclasses import dataclass, field\nfrom transformers import HfArgumentParser, TrainingArguments\n\n\n"
+        "@dataclass\nclass CustomizedArguments:\n    model_name_or_path: str = field(default='m')\n    torch_dtype: str = field(default='auto')\n"
+        "    train_mode: str = field(default='lora')\n\n\n"
+        "parser = HfArgumentParser((CustomizedArguments, TrainingArguments))\nargs, training_args = parser.parse_yaml_file('sft.yaml')\n"
+    )
+    (tmp_path / "README.md").write_text("```bash\ntorchrun --nproc_per_node 8 train.py sft.yaml\n```\n")
+    path = tmp_path / "sft.yaml"
+    path.write_text(HF_FP16 + "output_dir: o\n")
+    loaded = load_config(path)
+    assert loaded.workload.sources["method"].unread, loaded.workload.sources["method"]
+    assert "blocker.fp16_amp_on_fp16_weights" not in {f.rule_id for f in blockers.findings(loaded, get_hardware("mi300x"))}
+
+
 def test_fp16_weights_fix_loads_in_float32_and_a_script_is_not_rewritten(tmp_path: Path) -> None:
     path = tmp_path / "sft.yaml"
     path.write_text(HF_FP16)
