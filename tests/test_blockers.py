@@ -280,6 +280,17 @@ def test_tf32_fires_in_every_format_that_passes_it_to_training_arguments(tmp_pat
         ("sft.yaml", HF_FP16 + "deepspeed: ds.json\n", {"ds.json": '{"zero_optimization": {"stage": 2}, "fp16": {"enabled": "auto"}}'}, False),
         # FSDP1's ShardedGradScaler unscales fp16 gradients: not judged
         ("sft.yaml", HF_FP16 + "fsdp: full_shard auto_wrap\n", {}, False),
+        # the launch names an accelerate config goblin cannot read: DeepSpeed or FSDP may run the step
+        (
+            "sft.yaml",
+            HF_FP16,
+            {
+                ".git/HEAD": "ref: refs/heads/main\n",
+                "README.md": "```\naccelerate launch --num_processes 4 --config_file <your_accelerate_config>.yaml train.py sft.yaml\n```\n",
+            },
+            False,
+        ),
+        ("sft.yaml", "# accelerate launch --num_processes 2 -m trl.scripts.sft --config sft.yaml\n" + HF_FP16, {}, True),
         # transformers 4.x clips (and unscales) only with max_grad_norm > 0
         ("sft.yaml", HF_FP16 + "max_grad_norm: 0\n", {}, False),
         ("train.py", FP16_SCRIPT, {}, True),
