@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from .errors import KBError
 from .formats import LoadedConfig
 from .formats.launchers import topology_launcher_line
+from .formats.semantics import strategy_unread
 from .formats.textedit import RENAME
 from .frameworks import check_writes
 from .frameworks.pins import exact_pins
@@ -128,6 +129,11 @@ def raw_key(loaded: LoadedConfig, dotted: str) -> tuple[bool, Any, int | None]:
     if isinstance(values, dict) and dotted in values:
         loc = where.get(dotted) if isinstance(where, dict) else None
         return True, values[dotted], getattr(loc, "line", None)
+    head, _, rest = dotted.partition(".")
+    if rest and isinstance(values, dict) and isinstance(values.get(head), dict):  # model_init_kwargs={"dtype": ...}
+        ok, value, _line = get_path(values[head], rest)
+        loc = where.get(head) if isinstance(where, dict) else None
+        return ok, value, getattr(loc, "line", None)
     return False, None, None
 
 
@@ -169,9 +175,16 @@ def found(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] | li
     w = loaded.workload
     base = facts(w, hw, host={})
     lines = launch_lines(loaded.text)
+    # a workload field the repository's own code sets (FieldSource.unread: hf_trainer._model_built_in_code's method
+    # and weight dtype) is goblin's assumption, not the run's value: a blocker reading it is not judged, as a rule is not
+    unread = {name for name, src in w.sources.items() if src.unread}
+    if strategy_unread(w) is not None:  # DDP guessed: the launch names an accelerate config goblin could not read
+        unread.add("strategy")
     out: list[tuple[Blocker, str | None, Any, int | None]] = []
     for b in blockers:
         if b.id in w.ignored_rules or (b.formats and loaded.adapter.name not in b.formats) or b.check is not None:
+            continue
+        if any(p.fact in unread for p in b.when):
             continue
         key: str | None = None
         value: Any = None

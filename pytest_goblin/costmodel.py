@@ -637,8 +637,9 @@ def activation_bytes_per_token_layer(
     )
 
 
-def memory_gb(w: WorkloadConfig) -> float:
-    """Peak memory per GPU: weights, gradients, optimizer state, activations, logits."""
+def memory_gb(w: WorkloadConfig, parts: dict[str, float] | None = None) -> float:
+    """Peak memory per GPU: weights, gradients, optimizer state, activations, logits. `parts`, when given, is filled
+    with each term in GB before the allocator's share (rollout.offload_message states the training state from them)."""
     shape = estimate_shape(w.model)
     # tensor and pipeline parallelism: each GPU holds 1/(tp x pp) of the parameters (and their gradients and
     # optimizer state), which data-parallel sharding then splits over the remaining world / (tp x pp) ranks
@@ -715,6 +716,17 @@ def memory_gb(w: WorkloadConfig) -> float:
         if w.virtual_pipeline > 1:
             in_flight *= 1 + (pp - 1) / (pp * w.virtual_pipeline)
         activations *= in_flight
+    if parts is not None:
+        parts.update(
+            {
+                "weights": weights / GB,
+                "masters": masters / GB,
+                "grads": grads / GB,
+                "optimizer": opt / GB,
+                "activations": activations / GB,
+                "logits": logits / GB,
+            }
+        )
     return (weights + masters + grads + opt + activations + logits) / GB * 1.08  # allocator fragmentation
 
 

@@ -28,6 +28,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from packaging.version import InvalidVersion, Version
@@ -816,3 +817,96 @@ def own_trainer(text: str, path: str, sources: Callable[[], list[tuple[str, str]
                 "and goblin could not find its class in the repository to tell how it generates, so no generation/training split is projected"
             )
     return None
+
+
+OFFLOAD_ID = "rl.cpu_offload_state_fits"
+OFFLOAD_TITLE = "CPU offload of a training state that fits in HBM (online RL)"
+OFFLOAD_CITATION = "https://www.deepspeed.ai/tutorials/zero-offload/"
+OFFLOAD_WORDS = ("goblin does not model for online RL",)  # goblin's own words in every message (reporting.markdown checks them)
+# The share of the GPU's memory the training state (and a colocated vLLM's reservation) may take for the offload to be
+# called waste: activations, logits and generation are not modelled for online RL, so at least half stays for them.
+OFFLOAD_STATE_SHARE = 0.5
+# TRL's GRPO had no vllm_mode before 0.18 (trl 0.18.0 trl/trainer/grpo_config.py:95; none at 0.17.0): vLLM ran on a GPU
+# of its own, `vllm_device` "auto" (the default, trl 0.14.0 trl/trainer/grpo_config.py:59,130) being the next GPU after
+# the training processes' (trl 0.14.0 trl/trainer/grpo_trainer.py:288-290); a device among the training GPUs is allowed
+# with a warning (:300-302), so a vllm_device the config sets is not bounded here
+COLOCATE_FROM = "0.18.0"
+
+
+def offload_message(w: WorkloadConfig, hw: Hardware, lookup: Lookup, version: str | None, r: RolloutSplit | None, where: str = "") -> str | None:
+    """The online RL CPU-offload finding's message, with the config's numbers, or None where goblin cannot bound what the
+    training GPUs hold without the offload (issue 24, review5 #20 EMPO: ZeRO-3 offloading a 3B model's parameters and
+    optimizer over 6 x 192 GB). Bounded: the policy's weights, fp32 masters, gradients and optimizer state as the strategy
+    shards them (costmodel.memory_gb's terms), a reference copy where beta > 0 (or beta is unknown) and the model is not
+    PEFT, and a colocated vLLM's reservation. Activations, logits and generation are not modelled for online RL, so the
+    offload is called waste only where all that takes at most OFFLOAD_STATE_SHARE of the GPU's memory."""
+    if not w.cpu_offload or shape_assumption(w.model) is not None or not (w.model.known or w.model.params_b is not None):
+        return None
+    if w.strategy not in ("deepspeed", "fsdp"):
+        return None
+    cls = config_class(w)
+    if r is None and cls != "GRPOConfig":
+        return None  # RLOO / online DPO / PPO before the modelled trainers, other frameworks: not bounded here
+    v = _version(version) if version else None
+    said: list[str] = []
+    if r is not None:
+        reserved = r.vllm_reserved_gb or 0.0
+        if reserved:
+            said.append(f"a colocated vLLM's reservation {reserved:.1f} GB (vllm_gpu_memory_utilization {r.values.get('vllm_gpu_memory_utilization', '')})")
+        elif r.vllm_mode == "server":
+            said.append(f"vLLM generating on {r.generation_on}")
+        if any("sleep mode" in n for n in r.not_modelled):
+            return None
+    else:
+        use_vllm = lookup("use_vllm")
+        if use_vllm[0] and str(use_vllm[1]).strip().lower() in ("true", "1", "yes"):
+            device = lookup("vllm_device")
+            if v is None or v >= Version(COLOCATE_FROM) or lookup("vllm_mode")[0] or (device[0] and str(device[1]) != "auto"):
+                return None  # vLLM may share the training GPUs: its reservation is not bounded here
+            said.append(f"vLLM on a GPU of its own (trl {version} has no colocated vLLM; vllm_device {device[1] if device[0] else 'auto'})")
+        reserved = 0.0
+    beta_k = lookup("beta")
+    beta: Value | None = Value(beta_k[1], f"line {beta_k[2]}" if beta_k[2] else "the config") if beta_k[0] else None
+    if beta is None and version and cls:
+        beta = trl_default(cls, "beta", version)
+    reference = w.method == "full" and (beta is None or _num(beta, 1.0) > 0)
+    parts: dict[str, float] = {}
+    bare = w.model_copy(update={"cpu_offload": False, "offload_params": False, "activation_offloading": False, "reference_copy": False})
+    memory_gb(bare, parts)
+    state = parts["weights"] + parts["masters"] + parts["grads"] + parts["optimizer"]
+    ref_gb = 0.0
+    if reference:
+        with_ref: dict[str, float] = {}
+        memory_gb(bare.model_copy(update={"reference_copy": True}), with_ref)
+        ref_gb = with_ref["weights"] - parts["weights"]
+    hbm = capacity_gb(hw)
+    total = state + ref_gb + reserved
+    if total > OFFLOAD_STATE_SHARE * hbm:
+        return None
+    src = w.sources.get("cpu_offload")
+    if not where and src is not None and src.explicit:
+        # "accelerate config x/zero3.yaml: offload" (formats/semantics.py) names the file; else the file's own name
+        place = src.key.rsplit(":", 1)[0] if src.key and ":" in src.key else Path(src.file).name if src.file else "the config"
+        where = f"{place}{f' line {src.line}' if src.line else ''}"
+    sharding = {"deepspeed": f"DeepSpeed ZeRO-{w.zero_stage}" if w.zero_stage is not None else "DeepSpeed", "fsdp": "FSDP"}[w.strategy]
+    what = "parameters and optimizer state" if w.offload_params else "optimizer state"
+    params = estimate_shape(w.model).params_b
+    ref_text = (
+        f" + a reference copy {ref_gb:.1f} GB (beta {beta.value}, {beta.source})"
+        if reference and beta is not None
+        else f" + a reference copy {ref_gb:.1f} GB (counted: beta not known)"
+        if reference
+        else ""
+    )
+    vllm_text = f" + {said[0]}" if said and reserved else ""
+    apart = f"; {said[0]}" if said and not reserved else ""
+    return (
+        f"the run offloads {what} to the host{f' ({where})' if where else ''}, but without the offload the training GPUs hold, per GPU, "
+        f"weights {parts['weights']:.1f} GB + fp32 master copy {parts['masters']:.1f} GB + gradients {parts['grads']:.1f} GB + "
+        f"optimizer state {parts['optimizer']:.1f} GB{ref_text}{vllm_text} = {total:.1f} GB of {capacity_phrase(hw)} "
+        f"({params:g}B parameters, {w.method} {w.precision}, weights in {w.weight_dtype or 'fp32 (assumed)'}, {sharding} over "
+        f"{w.world_size} GPU{'s' if w.world_size > 1 else ''}{apart}), leaving {hbm - total:.0f} GB for activations, logits and generation, "
+        "which goblin does not model for online RL. The offload moves the sharded state over PCIe and runs the optimizer step on "
+        "the host every step: remove it (offload_optimizer_device / offload_param_device `none` in a DeepSpeed or accelerate file, "
+        "FSDP offload_params false) and measure; the verdict stays inconclusive for what is not modelled"
+    )

@@ -66,10 +66,27 @@ ORPO_SCRIPT = (
     "trainer = DPOTrainer(model='Qwen/Qwen2.5-1.5B', args=args)\ntrainer.train()\n"
 )
 
+# issue 24 / blk7: a full fine-tune loaded in float16 under `fp16: true` (no DeepSpeed): GradScaler.unscale_ raises
+HF_FP16 = HF.replace("bf16: true\n", "fp16: true\n") + "torch_dtype: float16\n"
+FP16_SCRIPT = (
+    "import torch\nfrom transformers import AutoModelForCausalLM, Trainer, TrainingArguments\n"
+    "model = AutoModelForCausalLM.from_pretrained('Qwen/Qwen2.5-1.5B', torch_dtype=torch.float16)\n"
+    "args = TrainingArguments(output_dir='o', per_device_train_batch_size=4, fp16=True)\n"
+    "trainer = Trainer(model=model, args=args)\ntrainer.train()\n"
+)
+
 # A case: (file name, text, target, {extra file: text}). blocker id -> (fires, must not fire).
 Case = tuple[str, str, str, dict[str, str]]
 CASES: dict[str, tuple[Case, Case]] = {
     "blocker.tf32_on_rocm": (("sft.yaml", HF + "tf32: true\n", "mi300x", {}), ("sft.yaml", HF + "tf32: true\n", "h100", {})),
+    "blocker.fp16_amp_on_fp16_weights": (
+        ("sft.yaml", HF_FP16, "mi300x", {}),
+        ("sft.yaml", HF_FP16.replace("torch_dtype: float16", "torch_dtype: float32"), "mi300x", {}),
+    ),
+    "blocker.fp16_amp_on_fp16_weights_in_code": (
+        ("train.py", FP16_SCRIPT, "mi300x", {}),
+        ("train.py", FP16_SCRIPT.replace("fp16=True", "bf16=True"), "mi300x", {}),
+    ),
     # review4 #8 (farshadghodsian 8B_lora_distributed.yaml): every torchtune training recipe raises on fp16
     "blocker.torchtune_fp16_recipe": (("8B_lora.yaml", TT + "dtype: fp16\n", "mi300x", {}), ("8B_lora.yaml", TT + "dtype: bf16\n", "mi300x", {})),
     "blocker.cuda_only_hub_attention_kernel": (
@@ -181,6 +198,8 @@ CASES: dict[str, tuple[Case, Case]] = {
     ),
 }
 VERSION_CHECKS = {
+    "blocker.fp16_amp_on_fp16_weights",  # the GradScaler raises on every GPU
+    "blocker.fp16_amp_on_fp16_weights_in_code",
     "blocker.deepspeed_file_missing",
     "blocker.torchtune_fp16_recipe",
     "blocker.keys_rejected_at_version",
@@ -244,6 +263,84 @@ def test_tf32_fires_in_every_format_that_passes_it_to_training_arguments(tmp_pat
     assert "blocker.tf32_on_rocm" not in _fired(tmp_path, ("ax2.yaml", AXOLOTL + "tf32: auto\n", "mi300x", {}))
     assert "blocker.tf32_on_rocm" not in _fired(tmp_path, ("sft2.yaml", HF + "tf32: false\n", "mi300x", {}))
     assert "blocker.tf32_on_rocm" in _fired(tmp_path, ("sft3.yaml", HF + 'tf32: "true"\n', "mi300x", {}))
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "extra", "fires"),
+    [
+        ("sft.yaml", HF_FP16, {}, True),
+        ("sft.yaml", HF_FP16.replace("torch_dtype: float16", "model_init_kwargs:\n  torch_dtype: float16"), {}, True),
+        ("sft.yaml", HF_FP16.replace("torch_dtype: float16", "dtype: fp16"), {}, True),
+        ("sft.yaml", HF_FP16.replace("torch_dtype: float16", "torch_dtype: bfloat16"), {}, False),
+        ("sft.yaml", HF_FP16.replace("torch_dtype: float16", "torch_dtype: auto"), {}, False),
+        ("sft.yaml", HF_FP16.replace("fp16: true", "fp16: false"), {}, False),
+        # PEFT casts adapters to float32 (peft 0.12.0 autocast_adapter_dtype): the GradScaler sees fp32 grads
+        ("sft.yaml", HF_FP16 + "use_peft: true\n", {}, False),
+        # DeepSpeed runs fp16 without a GradScaler (accelerate 1.16.0 accelerator.py:536-540)
+        ("sft.yaml", HF_FP16 + "deepspeed: ds.json\n", {"ds.json": '{"zero_optimization": {"stage": 2}, "fp16": {"enabled": "auto"}}'}, False),
+        # FSDP1's ShardedGradScaler unscales fp16 gradients: not judged
+        ("sft.yaml", HF_FP16 + "fsdp: full_shard auto_wrap\n", {}, False),
+        # the launch names an accelerate config goblin cannot read: DeepSpeed or FSDP may run the step
+        (
+            "sft.yaml",
+            HF_FP16,
+            {
+                ".git/HEAD": "ref: refs/heads/main\n",
+                "README.md": "```\naccelerate launch --num_processes 4 --config_file <your_accelerate_config>.yaml train.py sft.yaml\n```\n",
+            },
+            False,
+        ),
+        ("sft.yaml", "# accelerate launch --num_processes 2 -m trl.scripts.sft --config sft.yaml\n" + HF_FP16, {}, True),
+        # transformers 4.x clips (and unscales) only with max_grad_norm > 0
+        ("sft.yaml", HF_FP16 + "max_grad_norm: 0\n", {}, False),
+        ("train.py", FP16_SCRIPT, {}, True),
+        (
+            "train.py",
+            "from trl import SFTConfig, SFTTrainer\nargs = SFTConfig(output_dir='o', fp16=True, model_init_kwargs={'torch_dtype': 'float16'})\n"
+            "trainer = SFTTrainer(model='Qwen/Qwen2.5-1.5B', args=args)\ntrainer.train()\n",
+            {},
+            True,
+        ),
+        ("train.py", FP16_SCRIPT.replace("torch.float16", "torch.float32"), {}, False),
+        # LLaMA-Factory upcasts trainable parameters to float32 (v0.9.5 model/adapter.py:316-325): not judged
+        ("lf.yaml", LF.replace("bf16: true", "fp16: true") + "infer_dtype: float16\n", {}, False),
+    ],
+)
+def test_fp16_amp_on_fp16_weights(tmp_path: Path, name: str, text: str, extra: dict[str, str], fires: bool) -> None:
+    got = _fired(tmp_path, (name, text, "mi300x", extra)) & {"blocker.fp16_amp_on_fp16_weights", "blocker.fp16_amp_on_fp16_weights_in_code"}
+    assert bool(got) == fires, (text, got)
+
+
+def test_fp16_weights_not_judged_where_the_repositorys_script_builds_the_model(tmp_path: Path) -> None:
+    """A recipe its repository's script parses into its own classes, not TRL's ModelConfig: the script chooses LoRA or
+    full and the dtype in code (hf_trainer._model_built_in_code), so the method goblin assumed is not the run's."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "train.py").write_text(
+        "from dataclasses import dataclass, field\nfrom transformers import HfArgumentParser, TrainingArguments\n\n\n"
+        "@dataclass\nclass CustomizedArguments:\n    model_name_or_path: str = field(default='m')\n    torch_dtype: str = field(default='auto')\n"
+        "    train_mode: str = field(default='lora')\n\n\n"
+        "parser = HfArgumentParser((CustomizedArguments, TrainingArguments))\nargs, training_args = parser.parse_yaml_file('sft.yaml')\n"
+    )
+    (tmp_path / "README.md").write_text("```bash\ntorchrun --nproc_per_node 8 train.py sft.yaml\n```\n")
+    path = tmp_path / "sft.yaml"
+    path.write_text(HF_FP16 + "output_dir: o\n")
+    loaded = load_config(path)
+    assert loaded.workload.sources["method"].unread, loaded.workload.sources["method"]
+    assert "blocker.fp16_amp_on_fp16_weights" not in {f.rule_id for f in blockers.findings(loaded, get_hardware("mi300x"))}
+
+
+def test_fp16_weights_fix_loads_in_float32_and_a_script_is_not_rewritten(tmp_path: Path) -> None:
+    path = tmp_path / "sft.yaml"
+    path.write_text(HF_FP16)
+    report = _audit(path, fix=True)
+    assert "torch_dtype: float32" in path.read_text() and "torch_dtype: float16" not in path.read_text()
+    assert any("the blocker fix `torch_dtype: float32`" in n for n in report.notes), report.notes
+    assert not any(f.rule_id == "blocker.fp16_amp_on_fp16_weights" for f in _audit(path).findings)
+    script = tmp_path / "train.py"
+    script.write_text(FP16_SCRIPT)
+    found = [f for f in _audit(script, fix=True).findings if f.rule_id == "blocker.fp16_amp_on_fp16_weights_in_code"]
+    assert found and found[0].fix is None and "Attempting to unscale FP16 gradients" in found[0].message
+    assert script.read_text() == FP16_SCRIPT
 
 
 def test_a_compatible_release_pin_is_not_one_release(tmp_path: Path) -> None:

@@ -83,15 +83,16 @@ class KBEntry:
 
 def installed_rules() -> dict[str, KBEntry]:
     """The installed knowledge base by id (bundled rules, `goblin_rules` hooks, the bundled
-    blockers and the online RL memory finding); empty when it cannot load, so that every finding is then shown as escaped text."""
+    blockers and the online RL memory and offload findings); empty when it cannot load, so that every finding is then shown as escaped text."""
     from ..blockers import cached_blockers
-    from ..rollout import FINDING_CITATION, FINDING_ID, FINDING_TITLE, FINDING_WORDS
+    from ..rollout import FINDING_CITATION, FINDING_ID, FINDING_TITLE, FINDING_WORDS, OFFLOAD_CITATION, OFFLOAD_ID, OFFLOAD_TITLE, OFFLOAD_WORDS
     from ..rules import cached_rules
 
     try:
         out = {r.id: KBEntry.of_rule(r) for r in cached_rules()}
         out.update({b.id: KBEntry.of_blocker(b) for b in cached_blockers()})
         out[FINDING_ID] = KBEntry(FINDING_TITLE, FINDING_WORDS, FINDING_CITATION, "memory", True)  # rollout.py's memory finding
+        out[OFFLOAD_ID] = KBEntry(OFFLOAD_TITLE, OFFLOAD_WORDS, OFFLOAD_CITATION, "memory", True)  # rollout.py's online RL offload finding
     except GoblinError:
         return {}
     return out

@@ -656,7 +656,8 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         all_notes.append(f"not modelled by the projection (measure on a GPU): {', '.join(env_only)}")
     all_notes.extend(before.notes + [n for n in after.notes if n not in before.notes])
     shown = [f for f in stops if f.blocker] + sorted(
-        [*(f for f in stops if not f.blocker), *findings(ctx, patch), *_rollout_findings(ctx, rollout)], key=_by_line
+        [*(f for f in stops if not f.blocker), *findings(ctx, patch), *_rollout_findings(ctx, rollout), *_offload_findings(ctx, w, rl, rollout)],
+        key=_by_line,
     )
     from ..rules import multi_node_note, naive_split_note
 
@@ -809,6 +810,39 @@ def _rollout_findings(ctx: AuditContext, rollout: RolloutSplit | None) -> list[F
             key=key,
             message=message,
             citation=FINDING_CITATION,
+            footgun=True,
+        )
+    ]
+
+
+def _offload_findings(ctx: AuditContext, w: WorkloadConfig, rl: str | None, rollout: RolloutSplit | None) -> list[Finding]:
+    """An online RL run's CPU offload where the training state it moves fits in HBM (rollout.offload_message): memory
+    rules are not judged for online RL (rules.facts), so this is the one place the offload is reported."""
+    from ..blockers import raw_key
+    from ..rollout import OFFLOAD_CITATION, OFFLOAD_ID, OFFLOAD_TITLE, offload_message
+
+    loaded = ctx.loaded
+    if rl is None or loaded is None or OFFLOAD_ID in w.ignored_rules or not w.cpu_offload:
+        return []
+    read = _trl_reading(ctx, w) if (w.framework or "").startswith("trl ") and rollout is None else None
+    version = rollout.values.get("trl", "").split(" ")[1] if rollout is not None and rollout.values.get("trl", "").startswith("trl ") else None
+    from ..formats.base import OFFLOAD_AT
+
+    where = "; ".join(f"`{at.key}`, {source_place(at, w)}" for name, at in w.sources.items() if name.startswith(f"{OFFLOAD_AT}.") and at.key)
+    message = offload_message(w, ctx.hw, lambda key: raw_key(loaded, key), version or (read.version if read is not None else None), rollout, where)
+    if message is None:
+        return []
+    src = w.sources.get("cpu_offload")
+    line = src.line if src is not None and src.file == w.path else None
+    return [
+        Finding(
+            rule_id=OFFLOAD_ID,
+            title=OFFLOAD_TITLE,
+            category="memory",
+            line=line,
+            key=src.key if src is not None and src.key else "cpu_offload",
+            message=message,
+            citation=OFFLOAD_CITATION,
             footgun=True,
         )
     ]
