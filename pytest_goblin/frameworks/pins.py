@@ -48,10 +48,17 @@ imported; a file that cannot be read safely, is too large or is not UTF-8 text i
   places it between the release it follows (Pin.version: defaults are read there) and the next one (Pin.before;
   a key counts as rejected only where both lack it, history.has), said as "commit 019fc6d (33 commits after
   v0.15.0, before v0.16.0)"; a commit it cannot place keeps Pin.version empty (no key judged).
+- a development build `==X.Y.Z.devN` (rcN, aN, bN): PEP 440 orders it before X.Y.Z, so it is placed like a commit
+  (Pin.kind "dev", dev_pin): after the newest release goblin read below X.Y.Z (Pin.version), before X.Y.Z (Pin.before);
+  a local label alone (`==4.45.0+cu121`) is that release;
+- an environment snapshot anywhere in the repository (`pip_freeze.txt`, `env.txt`, a `*snapshot*.yml`, a conda export:
+  _snapshot_pins): where nothing pins the framework, a range it fits does, or only a commit goblin cannot place does
+  (said beside it); its exact pins only, not one for inference or serving, nothing where two snapshots disagree.
 
 Precedence: the config's own comment or launch line first, whatever it says. Otherwise, of what
 the repository says: a vendored copy with its version > a placed commit > a submodule or commit of unknown version > an exact
-pin (`==x.y.z`, a lock file's entry, a conda `=x.y.z`, a tag) > a range (`>=`, `~=`, `==x.*`, a Poetry caret); between
+pin (`==x.y.z`, a lock file's entry, a conda `=x.y.z`, a tag, a .devN build) > a range (`>=`, `~=`, `==x.*`, a Poetry
+caret), then an environment snapshot (over a range it fits, an unplaceable commit or nothing); between
 two of the same kind, the nearest folder's (the config's own folder first, then its parents up to
 the repository root); in one folder, the file read first in the order above, then its first line.
 An `==`/`~=`/`>=` pin gives the oldest version the recipe may run with (Pin.version), and its whole
