@@ -91,3 +91,17 @@ def test_a_snapshot_does_not_override_a_stronger_pin_nor_count_when_not_one(tmp_
     ):
         cfg = repo(tmp_path, files, "cfg/sft.yaml", LF)
         assert "transformers" not in P.pins(str(cfg)), files
+
+
+def test_a_vendored_dev_copy_stands_for_both_neighbouring_releases_not_its_minors_newest(tmp_path: Path) -> None:
+    # before: `0.9.3.dev0` stood for the newest read 0.9.x (0.9.5), as a patch release of its minor would
+    assert H._read_as("llamafactory", "0.9.3.dev0") == ["0.9.2", "0.9.3"]
+    assert H._read_as("llamafactory", "0.8.3.dev0") == []  # no read release before it (review5 #16): nothing judged
+    assert H._read_as("llamafactory", "0.9.3") == ["0.9.3"] and H._read_as("llamafactory", "0.9.3.post1") == ["0.9.3"]
+    env = 'VERSION = "0.9.3.dev0"\n'
+    cfg = repo(tmp_path, {"LLaMA-Factory/src/llamafactory/extras/env.py": env}, "sft.yaml", LF)
+    fv = parse_record(cfg)[0]["framework_version"]
+    assert isinstance(fv, dict) and fv["version"] == "0.9.3.dev0" and fv["assumed"] is False
+    assert "a development build: after v0.9.2, before v0.9.3" in str(fv["source"])
+    cfg = repo(tmp_path, {"LLaMA-Factory/src/llamafactory/extras/env.py": 'VERSION = "0.9.3"\n'}, "sft.yaml", LF)
+    assert "development" not in str(parse_record(cfg)[0]["framework_version"])
