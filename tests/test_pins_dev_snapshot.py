@@ -20,20 +20,23 @@ EXPORT = "name: train\nchannels:\n  - defaults\ndependencies:\n  - python=3.10.1
 CLONE = "git clone https://github.com/hiyouga/LLaMA-Factory.git\ncd LLaMA-Factory\ngit checkout 4a5d0f0\npip install -e .\n"
 
 
-def test_a_dev_build_is_placed_between_the_previous_release_and_its_own(tmp_path: Path) -> None:
+def test_a_dev_build_is_read_between_the_previous_release_and_its_own(tmp_path: Path) -> None:
     cfg = repo(tmp_path, {"requirements.txt": "llamafactory==0.9.3.dev0\ntransformers==4.57.0.dev0\n"}, "cfg/sft.yaml", LF)
     got = P.pins(str(cfg))
     lf, tf = got["llamafactory"], got["transformers"]
-    assert (lf.kind, lf.version, lf.before, lf.constraint) == ("dev", "0.9.2", "0.9.3", "==0.9.3.dev0")
-    assert "a development build: after v0.9.2, before v0.9.3" in lf.spec
-    assert tf.kind == "dev" and Version(tf.version) < Version("4.57.0") <= Version(tf.before)
+    assert (lf.version, lf.constraint, lf.spec) == ("0.9.3.dev0", "==0.9.3.dev0", "llamafactory==0.9.3.dev0 (a development build)")
+    assert tf.version == "4.57.0.dev0"
+    below, at = H._read_as("transformers", "4.57.0.dev0")
+    assert Version(below) < Version("4.57.0") <= Version(at)
     run = H.run_version("llamafactory", lf)
-    assert run is not None and (run.version, run.also, run.assumed) == ("0.9.2", "0.9.3", False)
+    assert run is not None and (run.version, run.assumed) == ("0.9.3.dev0", False)
+    assert H._read_as("llamafactory", run.version) == ["0.9.2", "0.9.3"]  # before: read as 0.9.3
     record, ok = parse_record(cfg)
     fv = record["framework_version"]
     assert ok and isinstance(fv, dict)
-    assert (fv["version"], fv["source"], fv["assumed"]) == ("0.9.2", "requirements.txt:1", False)
-    assert "0.9.3.dev0" in str(fv["spec"]) and "None" not in json.dumps(fv)
+    assert (fv["version"], fv["assumed"]) == ("0.9.3.dev0", False)
+    assert fv["source"] == "requirements.txt:1; a development build: after v0.9.2, before v0.9.3 (keys and defaults judged where v0.9.2 and v0.9.3 agree)"
+    assert "None" not in json.dumps(fv)
 
 
 def test_a_release_a_post_release_a_local_build_and_a_dev_lower_bound_are_not_dev_builds(tmp_path: Path) -> None:
@@ -54,12 +57,13 @@ def test_a_snapshot_gives_the_version_an_unplaceable_commit_does_not_and_says_bo
     cfg = repo(tmp_path, files, "llama_factory_config/sft.yaml", LF)
     got = P.pins(str(cfg))
     lf = got["llamafactory"]
-    assert (lf.kind, lf.version, lf.before) == ("dev", "0.9.2", "0.9.3")
+    assert (lf.version, lf.constraint) == ("0.9.3.dev0", "==0.9.3.dev0")
     assert lf.where.startswith("setup/snapshot/environment_train_snapshot.yml:7 (an environment snapshot)")
     assert "llamafactory @ commit 4a5d0f0" in lf.where and "release unknown" in lf.where
     assert (got["transformers"].version, got["transformers"].where) == ("4.49.0", "setup/snapshot/environment_train_snapshot.yml:8 (an environment snapshot)")
     fv = parse_record(cfg)[0]["framework_version"]
-    assert isinstance(fv, dict) and fv["version"] == "0.9.2" and "environment_train_snapshot.yml:7" in str(fv["source"])
+    assert isinstance(fv, dict) and fv["version"] == "0.9.3.dev0" and "environment_train_snapshot.yml:7" in str(fv["source"])
+    assert "after v0.9.2, before v0.9.3" in str(fv["source"])
 
 
 def test_a_pip_freeze_file_pins_what_nothing_else_pins_and_a_range_it_fits(tmp_path: Path) -> None:

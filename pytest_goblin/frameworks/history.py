@@ -249,8 +249,7 @@ def run_version(dist: str, pin: Pin | None) -> RunVersion | None:
         return RunVersion(dist, top, f"no {dist} pin found; assumed {dist} {top}, the newest goblin knows", True)
     if not pin.version:  # vendored (a git submodule) at a version goblin cannot read
         return RunVersion(dist, top, f"{pin.spec} ({pin.where}); assumed {dist} {top}, the newest goblin knows", True)
-    # placed between two releases: by the framework's own history (frameworks/commits.py), a .devN by PEP 440's order (pins.dev_pin)
-    if pin.kind in ("commit", "dev"):
+    if pin.kind == "commit":  # placed between two releases by the framework's own history (frameworks/commits.py)
         judged = f"{pin.version} and {pin.before}" if pin.before else f"{pin.version} (no later release read: a key it lacks is not judged)"
         return RunVersion(
             dist,
@@ -360,7 +359,7 @@ def _pinned_reading(dist: str, tables: str, pin: Pin | None) -> Reading:
         return Reading(dist, tables, f"not pinned in the repository; goblin's tables ({dist} {tables})", tables, True)
     if not pin.version:
         return Reading(dist, tables, f"{pin.where}; goblin's tables ({dist} {tables})", tables, True, pin.spec, pin.file, pin.line)
-    if pin.kind in ("commit", "dev"):  # the release the commit or .devN build follows (its defaults), the build said in the spec
+    if pin.kind == "commit":  # the release the commit follows (its defaults), the commit said in the spec
         return Reading(dist, pin.version, pin.where, tables, False, pin.spec, pin.file, pin.line)
     if pin.exact:
         version = pin.constraint.split(",", 1)[0][2:] if pin.constraint.startswith("==") else pin.version
@@ -691,6 +690,4 @@ def in_run_terms(text: str, got: Reading | None) -> str:
     commit = re.search(r" @ (commit [0-9a-f]{7,40} \((?:[^()]|\([^()]*\))*)\)$", got.spec)
     # a commit between two releases: named as that commit, "trl at commit 019fc6d (33 commits after v0.15.0, before v0.16.0; goblin read 1.16.0)"
     said = f"at {commit.group(1)}; goblin read {got.tables})" if commit else f"{got.version} (goblin read {got.tables})"
-    if dev := re.search(r"==(\S+) \(a development build: ([^()]*)\)$", got.spec):  # `llamafactory 0.9.3.dev0 (after v0.9.2, before v0.9.3; goblin read 0.9.5)`
-        said = f"{dev.group(1)} ({dev.group(2)}; goblin read {got.tables})"
     return re.sub(rf"(?i)\b({names}) v?{tables}(?![\w.])", lambda m: f"{m.group(1)} {said}", text)

@@ -48,9 +48,9 @@ imported; a file that cannot be read safely, is too large or is not UTF-8 text i
   places it between the release it follows (Pin.version: defaults are read there) and the next one (Pin.before;
   a key counts as rejected only where both lack it, history.has), said as "commit 019fc6d (33 commits after
   v0.15.0, before v0.16.0)"; a commit it cannot place keeps Pin.version empty (no key judged).
-- a development build `==X.Y.Z.devN` (rcN, aN, bN): PEP 440 orders it before X.Y.Z, so it is placed like a commit
-  (Pin.kind "dev", dev_pin): after the newest release goblin read below X.Y.Z (Pin.version), before X.Y.Z (Pin.before);
-  a local label alone (`==4.45.0+cu121`) is that release;
+- a development build `==X.Y.Z.devN` (rcN, aN, bN): PEP 440 orders it before X.Y.Z, so history reads it like a
+  commit between two releases, where the newest release goblin read below X.Y.Z and X.Y.Z agree (history._read_as,
+  said in the reading's source); a local label alone (`==4.45.0+cu121`) is that release;
 - an environment snapshot anywhere in the repository (`pip_freeze.txt`, `env.txt`, a `*snapshot*.yml`, a conda export:
   _snapshot_pins): where nothing pins the framework, a range it fits does, or only a commit goblin cannot place does
   (said beside it); its exact pins only, not one for inference or serving, nothing where two snapshots disagree.
@@ -201,7 +201,7 @@ def _scan_all(text: str, where: str, file: str = "", pattern: re.Pattern[str] = 
             if pre is not None and (pre.group(1) or pre.group(2)):
                 rest = rest[pre.end() :]
                 if op == "==":  # one development build (`llamafactory==0.9.3.dev0`) or a local build of a release
-                    out.append(dev_pin(canonical(dist) or dist.lower(), ver, pre.group(0), at, file, lineno))
+                    out.append(dev_pin(canonical(dist) or dist.lower(), ver, pre.group(1) or "", pre.group(2) or "", at, file, lineno))
                     continue
             while tail := _TAIL.match(rest):
                 constraint += f",{tail.group(1)}{tail.group(2)}"
@@ -258,29 +258,14 @@ def _git_refs(line: str, at: str, file: str, lineno: int) -> list[Pin]:
 _PRE = re.compile(r"""(\.?(?:dev|rc|a|b)[0-9]{0,6})?(\+[A-Za-z0-9.]{1,60})?(?![\w.+])""")
 
 
-def dev_pin(dist: str, release: str, suffix: str, at: str, file: str, lineno: int) -> Pin:
-    """`==X.Y.Z.devN` (or rcN/aN/bN): a build between the previous release and X.Y.Z, placed like a commit between two
-    releases (history.run_version: defaults read at the previous release goblin read, a key judged absent only where
-    that release and the first read release from X.Y.Z on both lack it). `==X.Y.Z+local` alone is release X.Y.Z."""
-    label = f"{release}{suffix}"
-    if not suffix.lstrip(".").startswith(("dev", "rc", "a", "b")):  # a local label only: that release, built locally
-        return Pin(dist, release, f"{dist}=={label} (a local build of {release})", at, f"=={release}", file=file, line=lineno)
-    from .history import read_versions
-
-    try:
-        read = [Version(v) for v in read_versions(dist)]
-    except (KeyError, InvalidVersion):
-        read = []
-    target = Version(release)
-    prev = [v for v in read if v < target]
-    nxt = [v for v in read if v >= target]
-    if not prev:
-        spec = f"{dist}=={label} (a development build before v{release}; goblin read no earlier {dist} release, release unknown)"
-        return Pin(dist, "", spec, at, "", "commit", file=file, line=lineno)
-    after, before = str(prev[-1]), str(nxt[0]) if nxt else ""
-    upto = f"before v{release}" + (f", judged with v{before}" if before and before != release else "")
-    spec = f"{dist}=={label} (a development build: after v{after}, {upto})"
-    return Pin(dist, after, spec, at, f"=={label}", "dev", file=file, line=lineno, before=before)
+def dev_pin(dist: str, release: str, pre: str, local: str, at: str, file: str, lineno: int) -> Pin:
+    """`==X.Y.Z.devN` (or rcN/aN/bN): a build PEP 440 orders before X.Y.Z, kept as such (Pin.version "0.9.3.dev0");
+    history reads it where the read release below X.Y.Z and X.Y.Z agree (history._read_as), as a commit between two
+    releases. `==X.Y.Z+local` alone is release X.Y.Z, built locally."""
+    if not pre:
+        return Pin(dist, release, f"{dist}=={release}{local} (a local build of {release})", at, f"=={release}", file=file, line=lineno)
+    version = str(Version(release + pre))  # PEP 440's normal form: `0.9.3.dev0`, `1.0.0rc1`
+    return Pin(dist, version, f"{dist}=={release}{pre}{local} (a development build)", at, f"=={version}", file=file, line=lineno)
 
 
 def commit_pin(dist: str, sha: str, at: str, file: str, lineno: int, how: str = "a git pin") -> Pin:
