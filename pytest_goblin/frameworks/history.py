@@ -92,6 +92,13 @@ def _read_as(dist: str, version: str) -> list[str]:
         return []
     if version in read:
         return [version]
+    if v.is_prerelease:  # `0.9.3.dev0` (a vendored copy's own version string): PEP 440 orders it before 0.9.3, so it
+        # stands for the release below it and 0.9.3 (or the first read after), known only where both agree
+        below = [r for r in read if _ver(r) < Version(v.base_version)]
+        above = [r for r in read if _ver(r) >= Version(v.base_version)]
+        return [below[-1], above[0]] if below and above else []
+    if v.base_version != version and v.base_version in read:  # `0.9.3.post1`, `0.9.3+cu121`: release 0.9.3
+        return [v.base_version]
     same = [r for r in read if (rv := _ver(r)).major == v.major and rv.minor == v.minor]
     if same:
         return same[-1:]
@@ -356,13 +363,25 @@ def _pinned_reading(dist: str, tables: str, pin: Pin | None) -> Reading:
         return Reading(dist, pin.version, pin.where, tables, False, pin.spec, pin.file, pin.line)
     if pin.exact:
         version = pin.constraint.split(",", 1)[0][2:] if pin.constraint.startswith("==") else pin.version
-        return Reading(dist, version, pin.where, tables, False, pin.spec, pin.file, pin.line)
+        return Reading(dist, version, f"{pin.where}{_between(dist, version)}", tables, False, pin.spec, pin.file, pin.line)
     if dist in history():
         run = run_version(dist, pin)
         if run is not None:
             where = f"{pin.where}; {pin.capped_by}" if pin.cap and run.version != newest(dist) else pin.where
             return Reading(dist, run.version, where, tables, run.assumed, pin.spec, pin.file, pin.line)
     return Reading(dist, pin.constraint or pin.version, pin.where, tables, True, pin.spec, pin.file, pin.line)
+
+
+def _between(dist: str, version: str) -> str:
+    """`; a development build: read where v0.9.2 and v0.9.3 agree` for a pre-release version (a vendored copy's
+    `0.9.3.dev0`), else ""."""
+    v = _v(version)
+    if v is None or not v.is_prerelease or dist not in history():
+        return ""
+    stand = _read_as(dist, version)
+    if len(stand) != 2:
+        return f"; a development build before {dist} {v.base_version}, and goblin read no release before it: no key is judged absent for it"
+    return f"; a development build: after v{stand[0]}, before v{v.base_version} (keys and defaults judged where v{stand[0]} and v{stand[1]} agree)"
 
 
 def _online_trainer_of_file(config: str, text: str | None, cls: str | None = None) -> FromKeys | None:

@@ -48,10 +48,17 @@ imported; a file that cannot be read safely, is too large or is not UTF-8 text i
   places it between the release it follows (Pin.version: defaults are read there) and the next one (Pin.before;
   a key counts as rejected only where both lack it, history.has), said as "commit 019fc6d (33 commits after
   v0.15.0, before v0.16.0)"; a commit it cannot place keeps Pin.version empty (no key judged).
+- a development build `==X.Y.Z.devN` (rcN, aN, bN): PEP 440 orders it before X.Y.Z, so history reads it like a
+  commit between two releases, where the newest release goblin read below X.Y.Z and X.Y.Z agree (history._read_as,
+  said in the reading's source); a local label alone (`==4.45.0+cu121`) is that release;
+- an environment snapshot anywhere in the repository (`pip_freeze.txt`, `env.txt`, a `*snapshot*.yml`, a conda export:
+  _snapshot_pins): where nothing pins the framework, a range it fits does, or only a commit goblin cannot place does
+  (said beside it); its exact pins only, not one for inference or serving, nothing where two snapshots disagree.
 
 Precedence: the config's own comment or launch line first, whatever it says. Otherwise, of what
 the repository says: a vendored copy with its version > a placed commit > a submodule or commit of unknown version > an exact
-pin (`==x.y.z`, a lock file's entry, a conda `=x.y.z`, a tag) > a range (`>=`, `~=`, `==x.*`, a Poetry caret); between
+pin (`==x.y.z`, a lock file's entry, a conda `=x.y.z`, a tag, a .devN build) > a range (`>=`, `~=`, `==x.*`, a Poetry
+caret), then an environment snapshot (over a range it fits, an unplaceable commit or nothing); between
 two of the same kind, the nearest folder's (the config's own folder first, then its parents up to
 the repository root); in one folder, the file read first in the order above, then its first line.
 An `==`/`~=`/`>=` pin gives the oldest version the recipe may run with (Pin.version), and its whole
@@ -190,6 +197,12 @@ def _scan_all(text: str, where: str, file: str = "", pattern: re.Pattern[str] = 
             local = (m.group(4) or "").lower() if pattern is _EXACT_PIN else ""
             constraint = f"{op}{ver}{star}{local}"
             rest = line[m.end() :]
+            pre = _PRE.match(rest) if pattern is _PIN and not star else None
+            if pre is not None and (pre.group(1) or pre.group(2)):
+                rest = rest[pre.end() :]
+                if op == "==":  # one development build (`llamafactory==0.9.3.dev0`) or a local build of a release
+                    out.append(dev_pin(canonical(dist) or dist.lower(), ver, pre.group(1) or "", pre.group(2) or "", at, file, lineno))
+                    continue
             while tail := _TAIL.match(rest):
                 constraint += f",{tail.group(1)}{tail.group(2)}"
                 rest = rest[tail.end() :]
@@ -237,6 +250,22 @@ def _git_refs(line: str, at: str, file: str, lineno: int) -> list[Pin]:
             what = f"release branch release/{tag.group(2)}" if tag.group(1) else "git clone of a tag"
             out.append(Pin(dist, tag.group(2), f"{dist}=={tag.group(2)} ({what})", at, f"=={tag.group(2)}", file=file, line=lineno))
     return out
+
+
+# What PEP 440 writes after a release's numbers in an `==` pin: a pre-release or development segment (`0.9.3.dev0`,
+# `4.57.0.dev0`, `1.0.0rc1`), which orders BEFORE that release, and a local label (`4.45.0+cu121`, `0.9.3.dev0+g1a2b`),
+# which does not change the release. A `.postN` is not taken here (it is that release, read as it).
+_PRE = re.compile(r"""(\.?(?:dev|rc|a|b)[0-9]{0,6})?(\+[A-Za-z0-9.]{1,60})?(?![\w.+])""")
+
+
+def dev_pin(dist: str, release: str, pre: str, local: str, at: str, file: str, lineno: int) -> Pin:
+    """`==X.Y.Z.devN` (or rcN/aN/bN): a build PEP 440 orders before X.Y.Z, kept as such (Pin.version "0.9.3.dev0");
+    history reads it where the read release below X.Y.Z and X.Y.Z agree (history._read_as), as a commit between two
+    releases. `==X.Y.Z+local` alone is release X.Y.Z, built locally."""
+    if not pre:
+        return Pin(dist, release, f"{dist}=={release}{local} (a local build of {release})", at, f"=={release}", file=file, line=lineno)
+    version = str(Version(release + pre))  # PEP 440's normal form: `0.9.3.dev0`, `1.0.0rc1`
+    return Pin(dist, version, f"{dist}=={release}{pre}{local} (a development build)", at, f"=={version}", file=file, line=lineno)
 
 
 def commit_pin(dist: str, sha: str, at: str, file: str, lineno: int, how: str = "a git pin") -> Pin:
@@ -1463,6 +1492,98 @@ def _nearer(prose: Pin, repo_pin: Pin | None, config: str) -> bool:
     return repo_pin.rank == 4 or Path(repo_pin.file).parent != Path(os.path.abspath(config)).parent
 
 
+# An environment snapshot: the packages one run's environment had, written out by `pip freeze` or `conda env export`
+# (review5 #14/#15, psunlpgroup/FoVer setup/snapshot/environment_llama_factory_snapshot.yml:77 llamafactory==0.9.3.dev0,
+# :164 transformers==4.49.0), anywhere in the repository and named by no install line. Text files named as a freeze,
+# a snapshot, a full/locked requirements list or `env.txt` / `environment*.txt`; YAML files named as a snapshot or
+# export, or a conda export (`prefix:` line). Only its exact pins count; one named for inference, evaluation or serving
+# (`llm-inference_snapshot.yml`) is passed over, and snapshots that disagree on a framework say nothing about it.
+_SNAPSHOT_TXT = re.compile(
+    r"(?i)^(?:(?:pip[_-]?)?(?:freeze|frozen)[\w.-]{0,80}|[\w.-]{0,80}(?:snapshot|pip[_-]?freeze|[_-]frozen)[\w.-]{0,80}|env|environment[\w.-]{0,80}"
+    r"|requirements[_-](?:full|all|frozen|freeze|locked|lock|exact|snapshot))\.txt$"
+)
+_SNAPSHOT_YML = re.compile(r"(?i)^[\w.-]{0,80}(?:snapshot|export|frozen)[\w.-]{0,80}\.ya?ml$")
+_ENV_YML = re.compile(r"(?i)^(?:environment|conda|env)[\w.-]{0,80}\.ya?ml$")  # a snapshot only when conda exported it
+_CONDA_PREFIX = re.compile(r"(?m)^prefix:[ \t]")
+SNAPSHOT_DEPTH = 3  # folders below the repository root searched for a snapshot
+SNAPSHOT_FOLDERS = 400  # folders listed in that search, at most
+_SKIP_DIRS = frozenset({"node_modules", "site-packages", "venv", "__pycache__", "build", "dist"})
+
+
+def _snapshot_files(root: Path) -> list[Path]:
+    """The snapshot files of the tree under `root` (breadth first, hidden folders and vendored environments skipped)."""
+    out: list[Path] = []
+    todo, seen = [(root, 0)], 0
+    while todo and seen < SNAPSHOT_FOLDERS:
+        folder, depth = todo.pop(0)
+        seen += 1
+        for name in _listing(folder):
+            path = folder / name
+            if path.is_symlink():
+                continue
+            if path.is_dir():
+                if depth < SNAPSHOT_DEPTH and not name.startswith(".") and name not in _SKIP_DIRS:
+                    todo.append((path, depth + 1))
+            elif _SNAPSHOT_TXT.fullmatch(name) or _SNAPSHOT_YML.fullmatch(name) or _ENV_YML.fullmatch(name):
+                out.append(path)
+    return out
+
+
+@lru_cache(maxsize=64)
+def _snapshot_pins(root_name: str) -> dict[str, Pin]:
+    """dist -> the exact pin the repository's environment snapshots agree on (see _SNAPSHOT_TXT), said as from that file."""
+    root = Path(root_name)
+    roots = tree_of(root / "config")
+    got: dict[str, list[Pin]] = {}
+    for f in _snapshot_files(root):
+        rel = _rel(f, root)
+        words = re.sub(r"[/_.-]", " ", rel)
+        if _OFF_TOPIC.search(words) and not _TRAINING.search(words):
+            continue  # the environment of inference, evaluation or serving, not of training
+        body = _read(f, roots)
+        if body is None:
+            continue
+        yml = f.suffix.lower() in (".yml", ".yaml")
+        if yml and not _SNAPSHOT_YML.fullmatch(f.name) and not _CONDA_PREFIX.search(body):
+            continue  # `environment.yml` written by hand (not an export): read where it is installed, not as a snapshot
+        text = without_comments(body, f.name)
+        found = _scan_all(text, rel, str(f)) + (_conda(text, rel, str(f)) if yml else [])
+        for p in found:
+            if p.exact and p.dist in DISTS:
+                got.setdefault(p.dist, []).append(p)
+    out: dict[str, Pin] = {}
+    for dist, found in got.items():
+        if len({p.constraint for p in found}) == 1:
+            p = found[0]
+            out[dist] = dataclasses.replace(p, where=f"{p.where} (an environment snapshot)")
+    return out
+
+
+def _with_snapshot(config: str, found: dict[str, Pin]) -> None:
+    """Where the repository pins a framework only by a range, by a commit goblin cannot place, or not at all, its
+    environment snapshot says which release ran (the range must allow it; an unplaceable commit is said beside it)."""
+    stop = _root_for(os.path.dirname(os.path.abspath(config)))
+    if stop is None:
+        return
+    for dist, snap in _snapshot_pins(str(stop)).items():
+        cur = found.get(dist)
+        if cur is None:
+            found[dist] = snap
+        elif cur.kind == "commit" and not cur.version:
+            found[dist] = dataclasses.replace(snap, where=f"{snap.where}; the install pins {cur.spec} ({cur.where})")
+        elif cur.kind == "pin" and not cur.exact and cur.file and _allows(cur.constraint, snap):
+            found[dist] = dataclasses.replace(snap, where=f"{snap.where}; within {cur.spec} ({cur.where})")
+
+
+def _allows(constraint: str, pin: Pin) -> bool:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        return Version(pin.constraint.split(",", 1)[0].removeprefix("==")) in SpecifierSet(constraint, prereleases=True)
+    except (InvalidSpecifier, InvalidVersion):
+        return False
+
+
 @lru_cache(maxsize=2048)
 def _pins(config: str, text: str) -> tuple[Pin, ...]:
     found = _own(text)
@@ -1479,6 +1600,7 @@ def _pins(config: str, text: str) -> tuple[Pin, ...]:
             found[dist] = pin
     for dist, pin in repository.items():
         found.setdefault(dist, pin)
+    _with_snapshot(config, found)
     return tuple(found.values())
 
 
