@@ -47,7 +47,12 @@ class Assumptions:
     comm_overlap: float = 0.80  # share of collective time that can hide behind compute
     eager_score_passes: int = 16  # reads+writes of the seq x seq score matrix per layer, fwd+bwd
     elementwise_passes: int = 40  # activation-sized reads+writes per layer per token (norms, acts, residuals), fwd+bwd
-    foreach_adamw_passes: float = 1.6  # extra memory passes of foreach AdamW relative to fused
+    # memory traffic of foreach AdamW over fused: torch 2.13.0 torch/optim/adam.py _multi_tensor_adam (decoupled
+    # weight decay, not capturable) runs mul_(params), lerp_(exp_avg, grads), mul_(exp_avg_sq), addcmul_(exp_avg_sq,
+    # grads, grads), sqrt(exp_avg_sq) into a temporary, div_ and add_ on it, addcdiv_(params, exp_avg, temporary):
+    # 20 tensor-sized reads and writes, against fused AdamW's 7 (param, exp_avg, exp_avg_sq read and written, grad
+    # read); all fp32 (AMP's master weights) 80 / 28 bytes = 2.86 (bf16 weights without a master: 68 / 22 = 3.09)
+    foreach_adamw_passes: float = 2.86
     eightbit_adamw_passes: float = 1.3  # quantize/dequantize overhead of 8-bit optimizers relative to fused
     host_link_gb_s: float = 50.0  # achieved GPU<->host copy rate; PCIe Gen5 x16 is 64 GB/s each way
     host_optimizer_gb_s: float = 100.0  # host memory traffic rate of a CPU AdamW step (ZeRO-Offload / FSDP offload)
