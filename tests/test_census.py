@@ -80,3 +80,43 @@ def test_no_rule_rests_on_an_assumed_host_time_per_sample() -> None:
     # data.pin_memory still fires where workers are on and pin_memory is off (its premise has no number)
     on = short.model_copy(update={"dataloader_workers": 4, "pin_memory": False})
     assert "data.pin_memory" in {r.id for r in kb.applicable(on, get_hardware("mi300x"), rules, host={})}
+
+
+def test_foreach_adamw_passes_is_the_installed_torchs_own_count() -> None:
+    """costmodel.Assumptions.foreach_adamw_passes (data7: was an assumed 1.6) is foreach AdamW's tensor-sized reads
+    and writes over fused AdamW's 7 (param, exp_avg, exp_avg_sq read and written, grad read; the fused kernels write
+    the grad back only under a grad scaler). The foreach count is taken from the installed torch's own dispatch of one
+    AdamW step (decoupled weight decay), so a torch whose foreach AdamW changes fails here until the factor follows."""
+    import torch
+    from torch.utils._python_dispatch import TorchDispatchMode
+    from torch.utils._pytree import tree_flatten
+
+    from pytest_goblin.costmodel import NOMINAL
+
+    n = 1 << 12
+
+    def sized(x: object) -> list[torch.Tensor]:
+        return [t for t in tree_flatten(x)[0] if isinstance(t, torch.Tensor) and t.numel() == n]
+
+    class Passes(TorchDispatchMode):
+        def __init__(self) -> None:
+            super().__init__()
+            self.passes = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+            kwargs = kwargs or {}
+            out = func(*args, **kwargs)
+            read = {id(t) for t in sized((args, kwargs))}
+            mutated = sum(len(sized(v)) for a, v in zip(func._schema.arguments, args, strict=False) if a.alias_info is not None and a.alias_info.is_write)
+            self.passes += len(read) + mutated + len({id(t) for t in sized(out)} - read)
+            return out
+
+    param = torch.nn.Parameter(torch.randn(n))
+    opt = torch.optim.AdamW([param], lr=1e-3, weight_decay=0.01, foreach=True)
+    param.grad = torch.randn(n)
+    opt.step()  # creates the state
+    param.grad = torch.randn(n)
+    with Passes() as counted:
+        opt.step()
+    assert counted.passes == 20, torch.__version__
+    assert round(counted.passes / 7, 2) == NOMINAL.foreach_adamw_passes
