@@ -47,8 +47,12 @@ class Assumptions:
     comm_overlap: float = 0.80  # share of collective time that can hide behind compute
     eager_score_passes: int = 16  # reads+writes of the seq x seq score matrix per layer, fwd+bwd
     elementwise_passes: int = 40  # activation-sized reads+writes per layer per token (norms, acts, residuals), fwd+bwd
-    host_ms_per_sample: float = 1.5  # collation/tokenization in the training process when workers=0
-    foreach_adamw_passes: float = 1.6  # extra memory passes of foreach AdamW relative to fused
+    # memory traffic of foreach AdamW over fused: torch 2.13.0 torch/optim/adam.py _multi_tensor_adam (decoupled
+    # weight decay, not capturable) runs mul_(params), lerp_(exp_avg, grads), mul_(exp_avg_sq), addcmul_(exp_avg_sq,
+    # grads, grads), sqrt(exp_avg_sq) into a temporary, div_ and add_ on it, addcdiv_(params, exp_avg, temporary):
+    # 20 tensor-sized reads and writes, against fused AdamW's 7 (param, exp_avg, exp_avg_sq read and written, grad
+    # read); all fp32 (AMP's master weights) 80 / 28 bytes = 2.86 (bf16 weights without a master: 68 / 22 = 3.09)
+    foreach_adamw_passes: float = 2.86
     eightbit_adamw_passes: float = 1.3  # quantize/dequantize overhead of 8-bit optimizers relative to fused
     host_link_gb_s: float = 50.0  # achieved GPU<->host copy rate; PCIe Gen5 x16 is 64 GB/s each way
     host_optimizer_gb_s: float = 100.0  # host memory traffic rate of a CPU AdamW step (ZeRO-Offload / FSDP offload)
@@ -60,7 +64,6 @@ class Assumptions:
 
 
 NOMINAL = Assumptions()
-DATA_WAIT_CAP = 1.0  # the loader's exposed wait per micro-batch is at most this share of the modelled non-loader micro-batch time
 FACTORS = frozenset(f.name for f in fields(Assumptions))
 
 
@@ -218,7 +221,6 @@ _RELATIVE: dict[str, tuple[float, float]] = {
     "comm_eff": (0.6, 1.4),
 }
 _ABSOLUTE: dict[str, tuple[float, float]] = {
-    "host_ms_per_sample": (0.5, 3.0),
     "host_link_gb_s": (25.0, 64.0),
 }
 
@@ -387,8 +389,6 @@ def factors_used(*workloads: WorkloadConfig) -> frozenset[str]:
             used.add("fp32_gemm_eff_max")  # fp32 GEMMs (and fused attention's fp32 rate) read it, not gemm_eff_max's
         if _data_parallel_ranks(w) > 1:
             used.add("comm_eff")
-        if w.dataloader_workers == 0:
-            used.add("host_ms_per_sample")
         if w.cpu_offload or _offloads_activations(w):
             used.add("host_link_gb_s")
     return frozenset(used)
@@ -1013,13 +1013,9 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
     kv = hidden // heads * shape.n_kv_heads if shape.n_kv_heads else hidden
     comm_micro += _context_parallel_comm(w, hw, a, tokens, layers, kv, act_bytes, attention)
     micro_s = busy + offload + comm_micro
-    data_wait = a.host_ms_per_sample / 1e3 * w.micro_batch_size if w.dataloader_workers == 0 else 0.0
-    # The model has no term for kernel launches and Python overhead, which are most of a small
-    # model's step: against microseconds of modelled GPU work a per-sample host figure would claim
-    # any gain (a 3M-parameter model projected 13x for workers 0 -> 4). What the loader is credited
-    # with is bounded by the step's own modelled non-loader time (DATA_WAIT_CAP): a workers edit
-    # projects at most 1 + DATA_WAIT_CAP.
-    data_wait = min(data_wait, DATA_WAIT_CAP * micro_s)
+    # No host term for DataLoader workers 0 (issue 24/25, data7): the per-sample collation time it charged (1.5 ms)
+    # had no measured source, the host queues GPU work asynchronously so collation overlaps the queued step unless
+    # the host is the bottleneck, and a CPU A/B of workers 0 -> 4 measured 0.975-0.99x (docs/projection.md, Data)
     total = (shape.params_b if shape.params_b is not None else 7.0) * 1e9  # the optimizer updates every expert, not only the active ones
     trainable = total if w.method == "full" else total * LORA_TRAINABLE_SHARE
     if _shard_stage(w) >= 1:
@@ -1039,13 +1035,12 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
         optimizer = trainable * (4 + 2) / (a.host_link_gb_s * GB) + trainable * 32 / (a.host_optimizer_gb_s * GB)
     # pipeline flush: (p-1)/v stage micro-batch times idle per optimizer step (pipeline_bubble)
     idle = micro_s * (pp - 1) / max(1, w.virtual_pipeline) if pp > 1 else 0.0
-    step_s = micro * (micro_s + data_wait) + idle + optimizer + comm_step
+    step_s = micro * micro_s + idle + optimizer + comm_step
     parts = {
         "compute": micro * (compute + reference),
         "attention": micro * attention,
         "memory_bound": micro * (elementwise + dequant_total + offload),
         "recompute": micro * recompute,
-        "data_wait": micro * data_wait,
         "optimizer": optimizer,
         "communication": micro * comm_micro + comm_step,
         "idle": idle,

@@ -36,7 +36,6 @@ DERIVED_FACTS = frozenset(
         "headroom_unquantized_gb",
         "headroom_ddp_gb",
         "headroom_fused_gb",
-        "data_wait_share",
         "uses_bitsandbytes",
         "serializing_env",
         "gemm_logging_env",
@@ -343,7 +342,6 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     out["derived.alloc_conf"] = next((w.env[k] for k in ALLOC_CONF_ENV if w.env.get(k)), None)
     out["derived.comm_share"] = comm_share(w, hw) if sized else None
     out["derived.overlap_comm_gain"] = overlap_comm_gain(w, hw) if sized and w.comm_overlap is False else None
-    out["derived.data_wait_share"] = data_wait_share(w, hw) if sized and w.dataloader_workers == 0 else None
     # Checkpoint writes as a share of the job, at the realistic (slow, cited) end of the storage bandwidth: the
     # Trainer saves synchronously through torch.save / safetensors; None without a size or a per-step save interval.
     if sized and w.model.params_b is not None and w.save_interval is not None:
@@ -924,28 +922,6 @@ def overlap_comm_gain(w: WorkloadConfig, hw: Hardware) -> float:
     return now / step(w.model_copy(update={"comm_overlap": None}), hw).step_s - 1.0 if now > 0 else 0.0
 
 
-def data_wait_share(w: WorkloadConfig, hw: Hardware) -> float:
-    """The projected step's share spent collating batches in the training process (dataloader workers 0), at the
-    projection's nominal per-sample host time (costmodel.Assumptions.host_ms_per_sample: an assumption, no measured
-    source; the interval's grid spans 0.5 to 3 ms)."""
-    from .costmodel import nominal_for, step
-
-    s = step(w, hw, nominal_for(hw))
-    return s.parts["data_wait"] / s.step_s if s.step_s > 0 else 0.0
-
-
-def data_phrase(w: WorkloadConfig, hw: Hardware) -> str:
-    """What data.dataloader_workers rests on: the projected collation share and the assumption under it."""
-    from .costmodel import nominal_for
-
-    ms = nominal_for(hw).host_ms_per_sample
-    return (
-        f"collating {w.micro_batch_size} samples per micro-batch in the training process is projected at "
-        f"{data_wait_share(w, hw):.0%} of the step, at an assumed {ms:g} ms per sample (no measured figure for this "
-        "data; the projection's range is 0.5 to 3 ms): measure one step with workers 0 and 4 before relying on it"
-    )
-
-
 def holds(p: Predicate, f: dict[str, Any]) -> bool:
     value = f.get(p.fact)
     try:
@@ -1368,8 +1344,6 @@ def render_finding(
         msg += f". Memory: {memory_phrase(w, hw)}; {memory_gb(w.model_copy(update=update)):.0f} GB {label}"
     elif memory:
         msg += f". Memory: {memory_phrase(w, hw, memory)}"
-    elif any(p.fact == "derived.data_wait_share" for p in rule.applies_when):
-        msg += f". Data: {data_phrase(w, hw)}"
     elif any(p.fact == "derived.checkpoint_share" for p in rule.applies_when):
         msg += f". Checkpoints: {checkpoint_phrase(w, hw)}"
     elif any(p.fact == "derived.eval_share" for p in rule.applies_when):

@@ -244,7 +244,7 @@ class WasteBudget(Model):
     memory_bound: float = 0.0
     attention: float = 0.0
     recompute: float = 0.0
-    data_wait: float = 0.0
+    data_wait: float = 0.0  # measured (a profile) only: the projection has no data-loading term
     optimizer: float = 0.0
     communication: float = 0.0
     idle: float = 0.0

@@ -117,8 +117,6 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {"env": {"PYTORCH_HIP_ALLOC_CONF": "expandable_segments:True"}},
     ),
     "batch.raise_micro_batch": ({"micro_batch_size": 1, "gradient_accumulation": 8}, {"micro_batch_size": 8, "gradient_accumulation": 1}),
-    # a 0.5B model at 32 x 256 tokens: collation about a quarter of the projected step; workers already on
-    "data.dataloader_workers": (SHORT_STEP, {**SHORT_STEP, "dataloader_workers": 4}),
     "data.pin_memory": ({"pin_memory": False}, {"pin_memory": False, "dataloader_workers": 0}),
     "packing.sample_packing": ({"sample_packing": False}, {"sample_packing": False, "attention": "eager"}),
     "packing.needs_varlen_attention": ({"attention": "eager"}, {"attention": "flash"}),
@@ -181,8 +179,6 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
 # Guidance and footguns, more cases where one premise of the advice does not hold, so it must stay
 # silent: the applying case with one thing changed (each premise's reason in the comment).
 PREMISES: dict[str, list[dict[str, Any]]] = {
-    # an 8B at 8 x 2048 tokens: collation under 1% of the projected step (issue 24: no material claim)
-    "data.dataloader_workers": [{"dataloader_workers": 0}, {**SHORT_STEP, "format": "torchtune"}],
     "kernels.liger_fused_kernels": [
         {**LIGER_FITS, "sources": {}},  # the GPU count assumed: the overflow may be a count the run does not use
         {**LIGER_FITS, "micro_batch_size": 4},  # fits without Liger: no checkable claim (its speed term is about 1%)
@@ -429,8 +425,6 @@ def test_search_ranks_by_symptom_text_then_impact() -> None:
     hw = hardware.get_hardware(target)
     by_text = kb.search(w, hw, kb.cached_rules(), symptom="attention score matrix eager kernels", host=host)
     assert by_text[0].id == "attention.sdpa_over_eager"
-    by_loader = kb.search(w, hw, kb.cached_rules(), symptom="GPU waits for the dataloader between steps", host=host)
-    assert by_loader[0].id == "data.dataloader_workers"
     no_text = kb.search(w, hw, kb.cached_rules(), symptom="", host=host)
     highs = [r.impact.high for r in no_text]
     assert highs == sorted(highs, reverse=True)
@@ -682,14 +676,6 @@ def test_fp8_finding_names_its_published_mi300x_figure() -> None:
     w, target, _host = _case(FP8_RECIPE)
     text = kb.render_finding(by_id["precision.fp8_for_large_gemms"], w, hardware.get_hardware(target))
     assert "9.6% to 14.7%" in text and "`fp8: true`" in text and "None" not in text
-
-
-def test_dataloader_workers_finding_says_its_share_and_that_the_host_time_is_assumed() -> None:
-    by_id = {r.id: r for r in kb.cached_rules()}
-    w, target, _host = _case(SHORT_STEP)
-    text = kb.render_finding(by_id["data.dataloader_workers"], w, hardware.get_hardware(target))
-    assert "collating 32 samples per micro-batch in the training process is projected at 25% of the step" in text
-    assert "assumed 1.5 ms per sample" in text and "None" not in text
 
 
 def test_overlap_comm_off_in_a_zero3_file_is_read_charged_and_reported(tmp_path: Path) -> None:
