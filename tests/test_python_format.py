@@ -35,7 +35,7 @@ def test_patch_is_exact_source_edits_that_read_back(tmp_path: Path) -> None:
     path.write_text(SCRIPT.read_text())
     loaded = load_config(path)
     rules = [
-        r for r in kb.cached_rules() if r.id in {"precision.bf16_over_fp16", "attention.sdpa_over_eager", "batch.raise_micro_batch", "data.dataloader_workers"}
+        r for r in kb.cached_rules() if r.id in {"precision.bf16_over_fp16", "attention.sdpa_over_eager", "batch.raise_micro_batch"}
     ]
     patch = build_patch(loaded, rules, hardware.get_hardware("mi300x"), "p1")
     assert set(patch.rule_ids) == {r.id for r in rules}
@@ -45,11 +45,10 @@ def test_patch_is_exact_source_edits_that_read_back(tmp_path: Path) -> None:
     assert "+BATCH = 8  # what fit on our old V100" in changed  # the constant, with its comment
     assert '+    attn_implementation="sdpa",' in changed  # the file's own quotes
     assert "+    torch_dtype=torch.bfloat16," in changed and "+    bf16=True," in changed
-    assert "+    dataloader_num_workers=4," in changed
     assert all("learning_rate" not in line and "output_dir" not in line for line in changed)
     path.write_text(new)
     w = load_config(path).workload
-    assert (w.micro_batch_size, w.precision, w.attention, w.dataloader_workers) == (8, "bf16", "sdpa", 4)
+    assert (w.micro_batch_size, w.precision, w.attention) == (8, "bf16", "sdpa")
 
 
 def test_single_line_call_and_computed_values(tmp_path: Path) -> None:
