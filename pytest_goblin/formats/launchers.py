@@ -1794,7 +1794,47 @@ def _find_launch(config_path: str) -> Launch | None:
                 if how:
                     found.notes.append(f"repository root: {root} ({how})")
                 return found
-    return _commented_launch(config, root, roots)
+    return _elsewhere_launch(config, root, roots) or _commented_launch(config, root, roots)
+
+
+def _elsewhere_launch(script: Path, root: Path, roots: list[Path]) -> Launch | None:
+    """Where no live line names a training script by a path from here: a launch line that runs it by its bare name
+    from another checkout (`runs_elsewhere`, review5 #30 WizardCoder README.md:137 `deepspeed train_wizardcoder.py ...`),
+    read as its topology, with a note saying so."""
+    if not elsewhere_possible(script, root):
+        return None
+    for folder, path in _candidates(script, root):
+        lf = _launcher(path, roots)
+        if lf is None or script.name not in lf.names:
+            continue
+        for line in lf.lines:
+            at = next((i for i in range(len(line.tokens)) if runs_elsewhere(line, i, script, folder, root)), None)
+            if at is None:
+                continue
+            shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
+            found = read_launch(line, lf, shown, roots, root) or _interpreted(line, lf, shown, at)
+            if found is None:
+                continue
+            found.place = line.place
+            found.script = str(script)
+            if not found.strategy and not found.strategy_unread:
+                found.strategy_unread = _deepspeed_unread(line.tokens, found.where())
+            found.notes.insert(0, elsewhere_note(found.where(), line.tokens[at], script, root))
+            return found
+    return None
+
+
+def _interpreted(line: Line, lf: LauncherFile, shown: str, at: int) -> Launch | None:
+    """`python train_x.py ...` run from another checkout: one process, as `_plain_python`."""
+    words = [t for t in line.tokens[:at] if not re.match(r"^[A-Za-z_]\w*=", t)]
+    if len(words) != 1 or not _INTERPRETER.fullmatch(Path(words[0]).name):
+        return None
+    out = Launch(nodes=1, per_node=1, file=str(lf.path), shown=shown, line=line.line, command=_command(line.tokens), interpreter=True)
+    out.notes.extend(lf.cloud)
+    out.notes.append(f"{shown} line {line.line} runs the script with `{Path(words[0]).name}`: one process (no torchrun, accelerate or deepspeed launcher)")
+    visible = _visible(dict(line.env))
+    out.visible = visible[1] if visible is not None else ""
+    return out
 
 
 # A script or module whose name says it evaluates, serves, merges or converts (`evaluate.py`, `run_inference.py`,
@@ -2007,6 +2047,46 @@ def _python_entry(line: Line, lf: LauncherFile, shown: str, folder: Path, roots:
     return out
 
 
+# ------------------------------------------------------------------ a script run from another checkout
+# review5 #30 WizardLM: WizardCoder/README.md:129-137 says to copy src/train_wizardcoder.py into a Llama-X checkout
+# and run `deepspeed train_wizardcoder.py ...` there: no folder of this repository holds a file at that path.
+_INTERPRETER = re.compile(r"python(3(\.\d+)?)?")
+
+
+def elsewhere_possible(script: Path, root: Path) -> bool:
+    """A Python training script (its name says it trains, not evaluates or merges) that is the one file of its name
+    in the repository (the whole tree listed): a launch line naming that bare name can only mean this file."""
+    return (
+        script.suffix == ".py"
+        and _TRAINING_WORD.search(script.stem.lower()) is not None
+        and _NOT_TRAINING_WORD.search(script.stem.lower()) is None
+        and unique_name(root, script.name)
+    )
+
+
+def runs_elsewhere(line: Line, i: int, script: Path, folder: Path, root: Path) -> bool:
+    """True when word `i` of a launch line is the script's bare name (`train_x.py`, `./train_x.py`) run as the program's
+    script (after `python`, `torchrun`, `accelerate launch` or `deepspeed` and their flags, no `$`), and no folder the
+    line may be run from (`_bases`) holds a file of that name: the line runs a copy in another checkout."""
+    tok = line.tokens[i]
+    if tok.startswith("-") or "$" in tok or tok.removeprefix("./") != script.name:
+        return False
+    before = line.tokens[:i]
+    launcher = _kind(line.tokens) in ("torchrun", "accelerate", "deepspeed") or any(_INTERPRETER.fullmatch(Path(t).name) for t in before)
+    if not launcher or any(t.endswith(".py") for t in before):
+        return False  # prose, or another script is the program (`python launch.py train_x.py`)
+    found, _ = resolve_relative(tok, folder, root, line.cwd)
+    return found is None
+
+
+def elsewhere_note(where: str, tok: str, script: Path, root: Path) -> str:
+    shown = os.path.relpath(script, root) if script.is_relative_to(root) else str(script)
+    return (
+        f"{where} runs `{tok}` from another checkout (no folder the line may run from holds a file of that name): {shown}, the"
+        " repository's one file of that name, is read as the copy it runs"
+    )
+
+
 # ------------------------------------------------------------------ the arguments a launch line passes to a script
 @dataclass
 class ScriptLaunch:
@@ -2060,29 +2140,47 @@ def find_script_launch(script_path: str | Path, naming: Path | None = None, pref
     script (`python train.py ...`, `torchrun ... train.py ...`, `accelerate launch train.py ...`,
     `deepspeed train.py ...`), with the words after the script's name read as its flags; with `naming`,
     the first such line whose words after the script name that config file (real path), or the one at
-    `prefer` (launcher's real path, line, notebook place: the line the config's topology was read from)."""
-    from .pyargs import _STOP, flag_lists, read_words
-
+    `prefer` (launcher's real path, line, notebook place: the line the config's topology was read from).
+    Where no line runs it by a path from the launcher's folders, a launch line that runs it by its bare name
+    from another checkout (`runs_elsewhere`: the README says to copy it there) is taken, said in its notes."""
     absolute = Path(os.path.abspath(script_path))
     script = Path(os.path.realpath(absolute))
     roots, root, how = _tree(absolute)
     if not script.is_relative_to(root):
         root = script.parent
     found: ScriptLaunch | None = None
+    for elsewhere in (False, True):  # a line that runs it by a path from here first, then one run from another checkout
+        if found is not None or (elsewhere and not elsewhere_possible(script, root)):
+            break
+        found = _script_lines(script, root, roots, how, naming, prefer, elsewhere)
+    return found
+
+
+def _script_lines(
+    script: Path, root: Path, roots: list[Path], how: str, naming: Path | None, prefer: tuple[str, int, str] | None, elsewhere: bool
+) -> ScriptLaunch | None:
+    """find_script_launch's walk; with `elsewhere`, only lines that run the script by its bare name from another
+    checkout (`runs_elsewhere`), said in the ScriptLaunch's notes."""
+    from .pyargs import _STOP, flag_lists, read_words
+
+    found: ScriptLaunch | None = None
     for folder, path in _candidates(script, root):
         lf = _launcher(path, roots)
         if lf is None or script.name not in lf.names:
             continue
         for line in lf.lines:
-            at = next(
-                (
-                    i
-                    for i, tok in enumerate(line.tokens)
-                    if (tok.endswith(".py") and names_config((tok,), script, folder, root, line.cwd))
-                    or ((module := _module_file(line.tokens, i)) and names_config((module,), script, folder, root, line.cwd))
-                ),
-                None,
-            )
+            if elsewhere:
+                at = next((i for i in range(len(line.tokens)) if runs_elsewhere(line, i, script, folder, root)), None)
+            else:
+                at = next(
+                    (
+                        i
+                        for i, tok in enumerate(line.tokens)
+                        if (tok.endswith(".py") and names_config((tok,), script, folder, root, line.cwd))
+                        or ((module := _module_file(line.tokens, i)) and names_config((module,), script, folder, root, line.cwd))
+                    ),
+                    None,
+                )
             if at is None:
                 continue
             if naming is not None and not names_config(line.tokens[at + 1 :], naming, folder, root, line.cwd):
@@ -2121,6 +2219,8 @@ def find_script_launch(script_path: str | Path, naming: Path | None = None, pref
                 lists=flag_lists(line.tokens[at + 1 :]),
                 loose=[(w, line.line) for w in loose],
             )
+            if elsewhere:
+                found.notes.insert(0, elsewhere_note(found.where(), line.tokens[at], script, root))
     return found
 
 

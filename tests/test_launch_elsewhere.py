@@ -1,0 +1,113 @@
+"""Topology and arguments the repository states for a file no launch line names by its path (issue 23, review5
+#30 and #5): a README line that runs a training script copied into another checkout by its bare name, and an
+accelerate config beside a config that no launcher passes. Small synthetic trees; nothing run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pytest_goblin.errors import NotATrainingConfig
+from pytest_goblin.formats import load_config
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+# ------------------------------------------------------------------ a script run from another checkout
+PARSED = """\
+import transformers
+
+parser = transformers.HfArgumentParser((transformers.TrainingArguments,))
+(args,) = parser.parse_args_into_dataclasses()
+transformers.Trainer(model=transformers.AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-7B"), args=args).train()
+"""
+
+# WizardCoder/README.md:127-160 as written at nlpxucan/WizardLM cd4b4cc0 (shortened): copy the script into a Llama-X
+# checkout, then run it there by its bare name
+ELSEWHERE_README = """\
+# Coder
+
+To reproduce, install [Other-X](https://example.invalid/other-x) (Note: `deepspeed==0.9.2` and `transformers==4.29.2`)
+and replace its `train.py` with the `train_coder.py` in our repo (`src/train_coder.py`).
+
+```bash
+deepspeed {flags}train_coder.py \\
+    --output_dir o \\
+    --per_device_train_batch_size 16 \\
+    --gradient_accumulation_steps 4 \\
+    --deepspeed configs/deepspeed_config.json
+```
+"""
+
+
+def _elsewhere_tree(tmp_path: Path, flags: str = "") -> Path:
+    (tmp_path / ".git").mkdir()
+    _write(tmp_path, "Coder/README.md", ELSEWHERE_README.replace("{flags}", flags))
+    return _write(tmp_path, "Coder/src/train_coder.py", PARSED)
+
+
+def test_a_readme_line_running_the_script_from_another_checkout_gives_its_arguments_and_topology(tmp_path: Path) -> None:
+    w = load_config(_elsewhere_tree(tmp_path, "--num_gpus 4 ")).workload
+    assert w.micro_batch_size == 16 and w.gradient_accumulation == 4
+    assert w.sources["micro_batch_size"].file.endswith("Coder/README.md")
+    assert w.world_size == 4 and w.nodes == 1
+    assert w.sources["world_size"].file.endswith("Coder/README.md") and w.sources["world_size"].line == 7
+    said = [n for n in w.notes if "from another checkout" in n]
+    assert said and "Coder/src/train_coder.py, the repository's one file of that name" in said[0]
+
+
+def test_a_deepspeed_line_without_counts_from_another_checkout_uses_every_gpu(tmp_path: Path) -> None:
+    w = load_config(_elsewhere_tree(tmp_path)).workload
+    assert w.world_size == 8 and w.sources["world_size"].file.endswith("Coder/README.md")
+    assert not w.sources["gpus_per_node"].explicit  # every local GPU: assumed 8, said so
+
+
+def test_two_scripts_sharing_the_name_are_not_guessed(tmp_path: Path) -> None:
+    path = _elsewhere_tree(tmp_path, "--num_gpus 4 ")
+    _write(tmp_path, "Other/train_coder.py", PARSED)
+    with pytest.raises(NotATrainingConfig, match="no launch line in its repository runs it"):
+        load_config(path)
+
+
+def test_a_name_said_in_prose_only_is_no_launch_line(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    prose = ELSEWHERE_README.split("```")[0] + "Then run `train_coder.py` with python as you would `train.py`.\n"
+    _write(tmp_path, "Coder/README.md", prose)
+    path = _write(tmp_path, "Coder/src/train_coder.py", PARSED)
+    with pytest.raises(NotATrainingConfig, match="no launch line in its repository runs it"):
+        load_config(path)
+
+
+def test_a_line_whose_program_is_another_script_does_not_run_it(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    _write(tmp_path, "Coder/README.md", "```bash\npython launch.py train_coder.py --per_device_train_batch_size 16 --output_dir o\n```\n")
+    path = _write(tmp_path, "Coder/src/train_coder.py", PARSED)
+    with pytest.raises(NotATrainingConfig, match="no launch line in its repository runs it"):
+        load_config(path)
+
+
+def test_goblin_parse_json_shows_the_topology_and_where_from(tmp_path: Path) -> None:
+    _elsewhere_tree(tmp_path, "--num_gpus 4 ")
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest_goblin.cli", "parse", "Coder/src/train_coder.py", "--json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    record = json.loads(out.stdout)
+    assert record["world_size"] == 4
+    assert record["sources"]["world_size"]["file"].endswith("Coder/README.md")
+    assert any("from another checkout" in n for n in record["notes"])
+    # the README's prose pins reach the record: the run is read at transformers 4.29.2
+    assert record["framework_version"]["version"] == "4.29.2"
+    assert record["framework_version"]["source"] == "Coder/README.md:3"
