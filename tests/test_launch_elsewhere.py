@@ -111,3 +111,60 @@ def test_goblin_parse_json_shows_the_topology_and_where_from(tmp_path: Path) -> 
     # the README's prose pins reach the record: the run is read at transformers 4.29.2
     assert record["framework_version"]["version"] == "4.29.2"
     assert record["framework_version"]["source"] == "Coder/README.md:3"
+
+
+# ------------------------------------------------------------------ an accelerate config beside the config
+AXOLOTL = "base_model: meta-llama/Meta-Llama-3-8B\nmicro_batch_size: 2\nsequence_len: 4096\nbf16: true\n"
+# Novelty-Reviewer llm_training/acc_config.yaml at f480f4cc (shortened): 8 machines, 32 processes, ZeRO-3
+ACCELERATE = """\
+compute_environment: LOCAL_MACHINE
+deepspeed_config:
+  zero_stage: 3
+  offload_optimizer_device: none
+distributed_type: DEEPSPEED
+machine_rank: 0
+num_machines: 8
+num_processes: 32
+"""
+
+
+def _beside_tree(tmp_path: Path) -> Path:
+    (tmp_path / ".git").mkdir()
+    _write(tmp_path, "llm_training/acc_config.yaml", ACCELERATE)
+    return _write(tmp_path, "llm_training/fft.yaml", AXOLOTL)
+
+
+def test_the_one_accelerate_config_beside_the_config_gives_its_topology_as_assumed(tmp_path: Path) -> None:
+    w = load_config(_beside_tree(tmp_path)).workload
+    assert (w.world_size, w.nodes, w.gpus_per_node) == (32, 8, 4)
+    src = w.sources["world_size"]
+    assert src.file.endswith("llm_training/acc_config.yaml") and src.line == 8 and not src.explicit
+    assert "from llm_training/acc_config.yaml beside the config; no launcher passes it, assumed it is the one used" in (src.note or "")
+    # the strategy it sets is read the same way, said as assumed
+    assert w.strategy == "deepspeed" and w.zero_stage == 3
+    assert not w.sources["strategy"].explicit and "no launcher passes it" in (w.sources["strategy"].note or "")
+
+
+def test_two_accelerate_configs_beside_the_config_are_not_guessed(tmp_path: Path) -> None:
+    path = _beside_tree(tmp_path)
+    _write(tmp_path, "llm_training/single.yaml", "distributed_type: MULTI_GPU\nnum_machines: 1\nnum_processes: 2\n")
+    w = load_config(path).workload
+    assert w.world_size != 32 and "acc_config" not in w.sources["world_size"].file
+    assert not any("acc_config.yaml" in n for n in w.notes)
+
+
+def test_a_launcher_that_passes_no_accelerate_config_wins_over_the_one_beside(tmp_path: Path) -> None:
+    path = _beside_tree(tmp_path)
+    _write(tmp_path, "run.sh", "accelerate launch --num_processes 2 -m axolotl.cli.train llm_training/fft.yaml\n")
+    w = load_config(path).workload
+    assert w.world_size == 2 and w.sources["world_size"].file.endswith("run.sh")
+    assert not any("acc_config.yaml" in n for n in w.notes)
+
+
+def test_a_launcher_that_passes_another_accelerate_config_wins_over_the_one_beside(tmp_path: Path) -> None:
+    path = _beside_tree(tmp_path)
+    _write(tmp_path, "configs/two.yaml", "distributed_type: MULTI_GPU\nnum_machines: 1\nnum_processes: 2\n")
+    _write(tmp_path, "run.sh", "accelerate launch --config_file configs/two.yaml -m axolotl.cli.train llm_training/fft.yaml\n")
+    w = load_config(path).workload
+    assert w.world_size == 2 and w.sources["world_size"].file.endswith("run.sh")
+    assert w.strategy == "ddp"

@@ -381,6 +381,10 @@ def read_world_size(
     # A README's code block is documentation like the comment, and a launcher whose GPUs per node were
     # assumed (`${gpus}` not resolved) says no count: over those the comment's count stays first.
     launched = find_launch(r.path)
+    if launched is None and not found:
+        from .launchers import beside_accelerate
+
+        launched = beside_accelerate(r.path)  # the one accelerate config beside it, that no launcher passes: assumed
     weak = launched is not None and (Path(launched.file).suffix.lower() in (".md", ".markdown") or not launched.per_node_said)
     # a Markdown line that names this file and states a count beats a template comment (review4 class 2:
     # SWE-Gym docs/OpenHands.md:96 `N_GPUS=8 ...` over torchtune's "To launch on 2 devices ... qwen2_5/7B_full")
@@ -611,11 +615,11 @@ def _from_launcher(r: Reader, launched: Any) -> None:
     assumed = f"; assumed: {'; '.join(launched.assumed)}" if launched.assumed else ""
     what = f"{launched.nodes} node{'s' if launched.nodes != 1 else ''} x {launched.per_node} GPU{'s' if launched.per_node != 1 else ''}"
     note = f"{where}: `{launched.command}` ({what}){assumed}"
-    key = f"launcher: {launched.command}"
+    key = f"{'accelerate config' if getattr(launched, 'beside', False) else 'launcher'}: {launched.command}"
     r.values["world_size"] = launched.world
     # a commented-out line (launchers._commented_launch) is a hint: its count is used, said as assumed
     # so is a node count the file never sets (`NNODES=$WORLD_SIZE`): the world size is then not stated either
-    said = not getattr(launched, "commented", False) and not getattr(launched, "nodes_unset", "")
+    said = not getattr(launched, "commented", False) and not getattr(launched, "nodes_unset", "") and not getattr(launched, "beside", False)
     r.sources["world_size"] = FieldSource(file=launched.file, key=key, line=launched.line, explicit=said, note=note)
     r.values["nodes"] = launched.nodes
     r.sources["nodes"] = FieldSource(file=launched.file, key=key, line=launched.line, explicit=launched.nodes_said, note=note)
@@ -647,19 +651,18 @@ def _strategy_from_launcher(r: Reader, launched: Any) -> None:
         origin = f"accelerate config {st['by_name']} (not in the repository; read from its file name)"
     key = f"{origin}: distributed_type" if st.get("from") else f"launcher: {launched.command}"
     line = st.get("line") if st.get("from") else launched.line
+    passed = f"passed by {launched.where()}"
+    if getattr(launched, "beside", False):  # launchers.beside_accelerate: no launcher passes it
+        origin, passed = f"accelerate config {st['from']}", "beside the config; no launcher passes it, assumed it is the one used"
     r.values["strategy"] = st["strategy"]
-    stated = not st.get("by_name")
-    r.sources["strategy"] = FieldSource(file=file, key=key, line=line, explicit=stated, note=f"{origin}, passed by {launched.where()}")
+    stated = not st.get("by_name") and not getattr(launched, "beside", False)
+    r.sources["strategy"] = FieldSource(file=file, key=key, line=line, explicit=stated, note=f"{origin}, {passed}")
     if "zero_stage" in st:
         r.values["zero_stage"] = st["zero_stage"]
-        r.sources["zero_stage"] = FieldSource(
-            file=file, key=f"{origin}: zero_stage", line=line, explicit=stated, note=f"{origin}, passed by {launched.where()}"
-        )
+        r.sources["zero_stage"] = FieldSource(file=file, key=f"{origin}: zero_stage", line=line, explicit=stated, note=f"{origin}, {passed}")
     if st.get("sharding"):
         r.values["sharding"] = st["sharding"]
-        r.sources["sharding"] = FieldSource(
-            file=file, key=f"{origin}: {st.get('sharding_key')}", line=line, explicit=True, note=f"{origin}, passed by {launched.where()}"
-        )
+        r.sources["sharding"] = FieldSource(file=file, key=f"{origin}: {st.get('sharding_key')}", line=line, explicit=stated, note=f"{origin}, {passed}")
         if st.get("shard_group"):
             r.values["shard_group"] = st["shard_group"]
             r.sources["shard_group"] = r.sources["sharding"]
@@ -708,13 +711,13 @@ def _strategy_from_launcher(r: Reader, launched: Any) -> None:
         )
     if st.get("cpu_offload") and not r.values.get("cpu_offload"):
         r.values["cpu_offload"] = True
-        r.sources["cpu_offload"] = FieldSource(file=file, key=f"{origin}: offload", line=line, explicit=True, note=f"host offload set in {origin}")
+        r.sources["cpu_offload"] = FieldSource(file=file, key=f"{origin}: offload", line=line, explicit=stated, note=f"host offload set in {origin}")
         if st.get("offload_params"):
             r.values["offload_params"] = True
             r.sources["offload_params"] = r.sources["cpu_offload"]
         for i, (path, dotted, at) in enumerate(st.get("offload_at") or []):
             r.sources[f"{OFFLOAD_AT}.{i}"] = FieldSource(
-                file=str(path or file), key=dotted, line=at, explicit=True, note=f"host offload switched on in {origin}, passed by {launched.where()}"
+                file=str(path or file), key=dotted, line=at, explicit=stated, note=f"host offload switched on in {origin}, {passed}"
             )
 
 
