@@ -465,8 +465,6 @@ def read_world_size(
         _ddp_if_launched(r)
         return
     strategy = r.values.get("strategy", "single")
-    if hint := folder_accelerate_hint(r.path):
-        r.notes.append(f"world size: {hint}")
     if strategy in ("fsdp", "deepspeed"):
         r.default(
             "world_size", 8, "world size not stated; assumed 8 (one MI300X node) because the config shards with FSDP/ZeRO; set goblin_world_size to state it"
@@ -474,47 +472,6 @@ def read_world_size(
     else:
         r.default("world_size", 1, "world size not stated; assumed 1 GPU; set goblin_world_size to state it")
     _topology_from_world(r)
-
-
-# An accelerate config file's own keys (accelerate 1.16.0 src/accelerate/commands/config/config_args.py: num_processes,
-# num_machines, distributed_type), read at the top level of the file.
-_ACCEL_KEY = re.compile(r"^(distributed_type|num_processes|num_machines):[ \t]*['\"]?(\w+)['\"]?[ \t]*(?:#.*)?$", re.MULTILINE)
-MAX_FOLDER_FILES = 64  # YAML files of the config's folder looked at for an accelerate config
-ACCEL_LIMIT = 64_000
-
-
-def folder_accelerate_hint(config: str) -> str | None:
-    """What the one accelerate config in the training config's own folder says (review5 #5 Novelty-Reviewer
-    llm_training/acc_config.yaml: num_machines 8, num_processes 32), where no launch line names the config: a
-    hint said, never read as the count. `accelerate launch` reads the file `--config_file` names, else only its
-    default config in the Hugging Face cache (accelerate 1.16.0 src/accelerate/commands/launch.py:1268-1269,
-    commands/config/config_args.py:32-40), so a file beside the config that nothing passes is not the run's.
-    None where the folder holds no accelerate config with a process count, or several."""
-    from ..safepath import UnsafePath, read_text, tree_of
-
-    path = Path(config)
-    try:
-        files = sorted(p for p in path.parent.iterdir() if p.suffix.lower() in (".yaml", ".yml") and p.is_file() and p.resolve() != path.resolve())
-    except OSError:
-        return None
-    found: list[tuple[str, dict[str, str]]] = []
-    for f in files[:MAX_FOLDER_FILES]:
-        try:
-            keys: dict[str, str] = {m.group(1): m.group(2) for m in _ACCEL_KEY.finditer(read_text(f, roots=tree_of(path), limit=ACCEL_LIMIT))}
-        except (UnsafePath, OSError, UnicodeDecodeError):
-            continue
-        if "distributed_type" in keys and keys.get("num_processes", "").isdigit():
-            found.append((f.name, keys))
-    if len(found) != 1:
-        return None
-    name, keys = found[0]
-    machines = f"num_machines {keys['num_machines']}, " if keys.get("num_machines", "").isdigit() else ""
-    return (
-        f"{name} in the config's folder is an accelerate config ({machines}num_processes {keys['num_processes']}, "
-        f"distributed_type {keys['distributed_type']}) that no launch line or README passes; `accelerate launch` reads only the "
-        "file `--config_file` names or its own default config (accelerate 1.16.0 src/accelerate/commands/launch.py:1268-1269), "
-        f"so its count is not read: pass it with `--config_file {name}` or set goblin_world_size"
-    )
 
 
 def _gpus(n: int) -> str:
