@@ -143,6 +143,11 @@ def test_the_one_accelerate_config_beside_the_config_gives_its_topology_as_assum
     # the strategy it sets is read the same way, said as assumed
     assert w.strategy == "deepspeed" and w.zero_stage == 3
     assert not w.sources["strategy"].explicit and "no launcher passes it" in (w.sources["strategy"].note or "")
+    # findings that depend on the topology say where it came from
+    from pytest_goblin.formats.semantics import world_size_note
+
+    said = world_size_note(w)
+    assert said.startswith("on 8 nodes x 4 GPUs (assumed from ") and "acc_config.yaml" in said and "no launcher passes" in said
 
 
 def test_two_accelerate_configs_beside_the_config_are_not_guessed(tmp_path: Path) -> None:

@@ -766,6 +766,11 @@ def world_size_note(w: WorkloadConfig) -> str:
         return f"on {per} GPU{'s' if per != 1 else ''} per node x an unknown node count (its launcher's node count {NODES_UNSET}, {source_place(src, w)}; 1 node assumed; set goblin_world_size to state it)"
     if src is not None and not src.explicit and (src.key or "").startswith("launcher:"):  # a commented-out launch line
         return f"on {shown} (assumed from a commented-out line, {source_place(src, w)}; set goblin_world_size to state it)"
+    if src is not None and not src.explicit and (src.key or "").startswith("accelerate config:"):  # launchers.beside_accelerate
+        return (
+            f"on {shown} (assumed from {source_place(src, w)}, the accelerate config beside the config that no launcher passes;"
+            " set goblin_world_size to state it)"
+        )
     if src is None or not src.explicit:
         return f"on {shown} (assumed; set goblin_world_size to state it)"
     place = source_place(src, w)
