@@ -173,3 +173,46 @@ def test_a_launcher_that_passes_another_accelerate_config_wins_over_the_one_besi
     w = load_config(path).workload
     assert w.world_size == 2 and w.sources["world_size"].file.endswith("run.sh")
     assert w.strategy == "ddp"
+
+
+README_NAMING = """\
+# Recipes
+
+## Full fine-tune
+
+Train with `{config}`; the accelerate configs for it are in `configs/accelerate/`.
+
+## Other
+
+Nothing here.
+"""
+
+
+def test_the_one_accelerate_config_in_a_folder_the_configs_readme_section_names(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    path = _write(tmp_path, "recipes/fft.yaml", AXOLOTL)
+    _write(tmp_path, "README.md", README_NAMING.replace("{config}", "recipes/fft.yaml"))
+    _write(tmp_path, "configs/accelerate/zero3.yaml", ACCELERATE)
+    w = load_config(path).workload
+    assert (w.world_size, w.nodes, w.gpus_per_node) == (32, 8, 4) and not w.sources["world_size"].explicit
+    note = w.sources["world_size"].note or ""
+    assert "from configs/accelerate/zero3.yaml in a folder that README.md line 5 names, in a README section about this config" in note
+
+
+@pytest.mark.parametrize(
+    ("readme", "extra"),
+    [
+        (README_NAMING.replace("{config}", "recipes/fft.yaml"), {"configs/accelerate/fsdp.yaml": "distributed_type: FSDP\nnum_processes: 8\n"}),
+        (README_NAMING.replace("{config}", "recipes/other.yaml"), {}),  # the section is about another config
+    ],
+)
+def test_no_accelerate_config_from_a_readme_folder_when_it_is_not_the_one(tmp_path: Path, readme: str, extra: dict[str, str]) -> None:
+    (tmp_path / ".git").mkdir()
+    path = _write(tmp_path, "recipes/fft.yaml", AXOLOTL)
+    _write(tmp_path, "recipes/other.yaml", AXOLOTL)
+    _write(tmp_path, "README.md", readme)
+    _write(tmp_path, "configs/accelerate/zero3.yaml", ACCELERATE)
+    for name, text in extra.items():
+        _write(tmp_path, name, text)
+    w = load_config(path).workload
+    assert w.world_size != 32 and "zero3.yaml" not in w.sources["world_size"].file

@@ -1499,13 +1499,98 @@ def accelerate_config(data: Any) -> bool:
     )
 
 
+def _accelerate_files(folder: Path, skip: Path, roots: list[Path]) -> list[tuple[Path, dict[str, Any]]]:
+    """The accelerate configs (`accelerate_config`) among the YAML/JSON files of one folder (not `skip`), by name."""
+    from ..yamlio import load_yaml
+
+    try:
+        with os.scandir(folder) as it:
+            names = sorted(
+                e.name
+                for n, e in enumerate(it)
+                if n < MAX_DIR_ENTRIES and e.name.lower().endswith((".yaml", ".yml", ".json")) and e.is_file(follow_symlinks=False)
+            )
+    except OSError:
+        return []
+    found: list[tuple[Path, dict[str, Any]]] = []
+    for name in names[:MAX_BESIDE]:
+        path = folder / name
+        if os.path.realpath(path) == str(skip):
+            continue
+        try:
+            data = load_yaml(path, read_text(path, roots=roots, limit=MAX_BYTES))
+        except Exception:  # unreadable, outside the tree or not YAML: not an accelerate config goblin can read
+            continue
+        if accelerate_config(data):
+            found.append((path, data))
+    return found
+
+
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
+_FOLDER_WORD = re.compile(r"(?<![\w/.-])((?:\.{1,2}/)?[\w.-]+(?:/[\w.-]+)*/?)")
+MAX_README_FOLDERS = 8  # folders a README section about the config names, looked into for accelerate configs
+
+
+def _readme_named(config: Path, root: Path, roots: list[Path]) -> tuple[list[tuple[Path, dict[str, Any]]], str]:
+    """(the accelerate configs in the folders that the README sections naming this config name, where): READMEs from
+    the config's folder up to the root, nearest first; a section (one Markdown heading to the next) names the config by
+    its file name or its path; the words of that section that are folders of the repository (from the README's folder or
+    the root) are looked into. The first README with such a section decides; ([], "") when none has one."""
+    here = config.parent
+    for _ in range(MAX_DEPTH):
+        for name in ("README.md", "readme.md", "README.MD"):
+            readme = here / name
+            if not readme.is_file():
+                continue
+            try:
+                rows = read_text(readme, roots=roots, limit=MAX_BYTES).splitlines()
+            except UnsafePath:
+                continue
+            starts = [0, *[n for n, row in enumerate(rows) if _HEADING.match(row)], len(rows)]
+            folders: dict[Path, int] = {}
+            for a, b in pairwise(starts):
+                body = rows[a:b]
+                if not any(_names_file(row, config, readme.parent, root) for row in body):
+                    continue
+                for n, row in enumerate(body, a + 1):
+                    for m in _FOLDER_WORD.finditer(row):
+                        word = m.group(1).rstrip("/")
+                        if "/" not in m.group(1) or word in ("", ".", ".."):
+                            continue  # a folder is named by a path (`configs/accelerate/`), not a bare word
+                        for base in (readme.parent, root):
+                            cand = Path(os.path.normpath(base / word))
+                            if cand.is_dir() and cand.is_relative_to(root) and cand not in folders:
+                                folders[cand] = n
+                                break
+            if folders:
+                found: list[tuple[Path, dict[str, Any]]] = []
+                for folder in list(folders)[:MAX_README_FOLDERS]:
+                    found.extend(_accelerate_files(folder, config, roots))
+                line = min(folders.values())
+                return found, f"{_shown(readme, root)} line {line}"
+        if here == root or here.parent == here or not here.is_relative_to(root):
+            break
+        here = here.parent
+    return [], ""
+
+
+def _names_file(row: str, config: Path, folder: Path, root: Path) -> bool:
+    """True when a README row names the config: its bare file name, or a path that leads to it from the README's
+    folder or the root."""
+    for m in re.finditer(rf"(?<![\w.-])((?:[\w.-]+/)*){re.escape(config.name)}(?![\w-])", row):
+        if not m.group(1) or any(os.path.realpath(base / (m.group(1) + config.name)) == str(config) for base in (folder, root)):
+            return True
+    return False
+
+
 def beside_accelerate(config_path: str | Path) -> Launch | None:
     """Where no launch line names a config file (YAML/JSON, not a script) and no README launch names an accelerate
-    config for it: the one accelerate config of the config's own folder, its num_machines x num_processes read as the
-    topology (and its DeepSpeed/FSDP settings as the strategy), said as assumed, since nothing passes it (review5 #5
-    Novelty-Reviewer llm_training/acc_config.yaml:12-13 beside fft-llama31-8B-liger-ds.yaml). None when the folder holds
-    no accelerate config, or more than one (which one is used is not known), or it states no process count."""
-    from ..yamlio import key_line, load_yaml
+    config for it: the one accelerate config of the config's own folder (else, where that folder holds none, of the
+    folders a README section about the config names), its num_machines x num_processes read as the topology (and its
+    DeepSpeed/FSDP settings as the strategy), said as assumed, since nothing passes it (review5 #5 Novelty-Reviewer
+    llm_training/acc_config.yaml:12-13 beside fft-llama31-8B-liger-ds.yaml). None when there is none, or more than one
+    (which one is used is not known), or it states no process count."""
+    from ..yamlio import key_line
 
     absolute = Path(os.path.abspath(config_path))
     config = Path(os.path.realpath(absolute))
@@ -1514,24 +1599,11 @@ def beside_accelerate(config_path: str | Path) -> Launch | None:
     roots, root, _how = _tree(absolute)
     if not config.is_relative_to(root):
         root = config.parent
-    try:
-        with os.scandir(config.parent) as it:
-            names = sorted(
-                e.name
-                for n, e in enumerate(it)
-                if n < MAX_DIR_ENTRIES and e.name.lower().endswith((".yaml", ".yml", ".json")) and e.name != config.name and e.is_file()
-            )
-    except OSError:
-        return None
-    found: list[tuple[Path, dict[str, Any]]] = []
-    for name in names[:MAX_BESIDE]:
-        path = config.parent / name
-        try:
-            data = load_yaml(path, read_text(path, roots=roots, limit=MAX_BYTES))
-        except Exception:  # unreadable, outside the tree or not YAML: not an accelerate config goblin can read
-            continue
-        if accelerate_config(data):
-            found.append((path, data))
+    found = _accelerate_files(config.parent, config, roots)
+    where = "beside the config"
+    if not found:
+        found, named = _readme_named(config, root, roots)
+        where = f"in a folder that {named} names, in a README section about this config"
     if len(found) != 1 or readme_launch(config) is not None:
         return None
     path, cfg = found[0]
@@ -1552,7 +1624,7 @@ def beside_accelerate(config_path: str | Path) -> Launch | None:
         per_node_said=False,
         beside=True,
     )
-    out.assumed.append(f"from {shown} beside the config; no launcher passes it, assumed it is the one used ({ACCELERATE_AT}; {BESIDE_AT})")
+    out.assumed.append(f"from {shown} {where}; no launcher passes it, assumed it is the one used ({ACCELERATE_AT}; {BESIDE_AT})")
     if total % machines:
         out.notes.append(f"{total} processes on {machines} machines do not divide evenly ({shown})")
     out.strategy = _accelerate_strategy({}, cfg, shown, os.path.realpath(path))

@@ -767,10 +767,7 @@ def world_size_note(w: WorkloadConfig) -> str:
     if src is not None and not src.explicit and (src.key or "").startswith("launcher:"):  # a commented-out launch line
         return f"on {shown} (assumed from a commented-out line, {source_place(src, w)}; set goblin_world_size to state it)"
     if src is not None and not src.explicit and (src.key or "").startswith("accelerate config:"):  # launchers.beside_accelerate
-        return (
-            f"on {shown} (assumed from {source_place(src, w)}, the accelerate config beside the config that no launcher passes;"
-            " set goblin_world_size to state it)"
-        )
+        return f"on {shown} (assumed from {source_place(src, w)}, an accelerate config that no launcher passes; set goblin_world_size to state it)"
     if src is None or not src.explicit:
         return f"on {shown} (assumed; set goblin_world_size to state it)"
     place = source_place(src, w)
