@@ -71,6 +71,14 @@ def test_a_deepspeed_line_without_counts_from_another_checkout_uses_every_gpu(tm
     assert not w.sources["gpus_per_node"].explicit  # every local GPU: assumed 8, said so
 
 
+def test_python_running_the_script_from_another_checkout_is_one_process(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    _write(tmp_path, "Coder/README.md", "```bash\npython train_coder.py --per_device_train_batch_size 2 --output_dir o\n```\n")
+    w = load_config(_write(tmp_path, "Coder/src/train_coder.py", PARSED)).workload
+    assert w.micro_batch_size == 2
+    assert w.world_size == 1 and w.sources["world_size"].file.endswith("Coder/README.md")
+
+
 def test_two_scripts_sharing_the_name_are_not_guessed(tmp_path: Path) -> None:
     path = _elsewhere_tree(tmp_path, "--num_gpus 4 ")
     _write(tmp_path, "Other/train_coder.py", PARSED)
