@@ -63,6 +63,9 @@ def test_a_readme_line_running_the_script_from_another_checkout_gives_its_argume
     assert w.sources["world_size"].file.endswith("Coder/README.md") and w.sources["world_size"].line == 7
     said = [n for n in w.notes if "from another checkout" in n]
     assert said and "Coder/src/train_coder.py, the repository's one file of that name" in said[0]
+    # `--deepspeed configs/deepspeed_config.json` is the other checkout's file: not a missing-file blocker here
+    assert w.deepspeed_missing is None
+    assert any("'configs/deepspeed_config.json' is read from there, not judged missing here" in n for n in w.notes)
 
 
 def test_a_deepspeed_line_without_counts_from_another_checkout_uses_every_gpu(tmp_path: Path) -> None:

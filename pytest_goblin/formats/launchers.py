@@ -2260,6 +2260,7 @@ class ScriptLaunch:
     # words after the script's name that are neither a flag nor a flag's value (pyargs.read_words), with the
     # command's first line: `{bf16_flag}` / `$EXTRA_ARGS` may hold further flags
     loose: list[tuple[str, int]] = field(default_factory=list)
+    elsewhere: bool = False  # the line runs the script by its bare name from another checkout (`runs_elsewhere`)
 
     def where(self, line: int | None = None) -> str:
         if self.place and (line is None or line == self.line):
@@ -2372,6 +2373,7 @@ def _script_lines(
                 loose=[(w, line.line) for w in loose],
             )
             if elsewhere:
+                found.elsewhere = True
                 found.notes.insert(0, elsewhere_note(found.where(), line.tokens[at], script, root))
     return found
 
