@@ -227,3 +227,12 @@ def test_no_accelerate_config_from_a_readme_folder_when_it_is_not_the_one(tmp_pa
         _write(tmp_path, name, text)
     w = load_config(path).workload
     assert w.world_size != 32 and "zero3.yaml" not in w.sources["world_size"].file
+
+
+def test_looking_for_the_accelerate_config_learns_no_secret_of_a_sibling_recipe(tmp_path: Path) -> None:
+    from pytest_goblin.redact import redact
+
+    path = _beside_tree(tmp_path)
+    _write(tmp_path, "llm_training/other.yaml", AXOLOTL + "wandb_api_key: plainword7\n")
+    assert load_config(path).workload.world_size == 32
+    assert redact("plainword7") == "plainword7"  # other.yaml was not parsed for this config

@@ -1518,7 +1518,10 @@ def _accelerate_files(folder: Path, skip: Path, roots: list[Path]) -> list[tuple
         if os.path.realpath(path) == str(skip):
             continue
         try:
-            data = load_yaml(path, read_text(path, roots=roots, limit=MAX_BYTES))
+            text = read_text(path, roots=roots, limit=MAX_BYTES)
+            # only a file with accelerate's required key is parsed: parsing another (a sibling recipe) would learn its
+            # secret-named values for redaction (yamlio.load_yaml), which nothing here reads
+            data = load_yaml(path, text) if _DISTRIBUTED_TYPE.search(text) else None
         except Exception:  # unreadable, outside the tree or not YAML: not an accelerate config goblin can read
             continue
         if accelerate_config(data):
@@ -1526,6 +1529,7 @@ def _accelerate_files(folder: Path, skip: Path, roots: list[Path]) -> list[tuple
     return found
 
 
+_DISTRIBUTED_TYPE = re.compile(r"""^(?:distributed_type|\s*"distributed_type")\s*:""", re.MULTILINE)
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
 _FOLDER_WORD = re.compile(r"(?<![\w/.-])((?:\.{1,2}/)?[\w.-]+(?:/[\w.-]+)*/?)")
 MAX_README_FOLDERS = 8  # folders a README section about the config names, looked into for accelerate configs
