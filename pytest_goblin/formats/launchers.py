@@ -1524,7 +1524,7 @@ def _accelerate_files(folder: Path, skip: Path, roots: list[Path]) -> list[tuple
             data = load_yaml(path, text) if _DISTRIBUTED_TYPE.search(text) else None
         except Exception:  # unreadable, outside the tree or not YAML: not an accelerate config goblin can read
             continue
-        if accelerate_config(data):
+        if isinstance(data, dict) and accelerate_config(data):
             found.append((path, data))
     return found
 
