@@ -115,13 +115,12 @@ def test_a_readme_section_naming_the_config_with_a_word_count_sets_it(tmp_path: 
 ACC = "compute_environment: LOCAL_MACHINE\ndistributed_type: DEEPSPEED\nnum_machines: 8\nnum_processes: 32\n"
 
 
-def test_the_folders_one_accelerate_config_is_said_as_a_hint_never_read_as_the_count(tmp_path: Path) -> None:
+def test_the_folders_one_accelerate_config_is_read_as_the_assumed_topology(tmp_path: Path) -> None:
+    # launch7 (issue 23): read as the topology, said as assumed (it replaced topo6's hint that left 8 assumed)
     root = repo(tmp_path, {"llm/a.yaml": AXOLOTL_FSDP, "llm/acc_config.yaml": ACC, "llm/other.yaml": AXOLOTL_FSDP})
     w = load_config(root / "llm/a.yaml").workload
-    assert w.world_size == 8 and not w.sources["world_size"].explicit  # the assumption, not 32
-    said = " ".join(w.notes)
-    assert "acc_config.yaml in the config's folder is an accelerate config (num_machines 8, num_processes 32" in said
-    assert "--config_file acc_config.yaml" in said
+    assert (w.world_size, w.nodes, w.gpus_per_node) == (32, 8, 4) and not w.sources["world_size"].explicit
+    assert "beside the config; no launcher passes it, assumed it is the one used" in (w.sources["world_size"].note or "")
 
 
 @pytest.mark.parametrize(
@@ -132,11 +131,13 @@ def test_the_folders_one_accelerate_config_is_said_as_a_hint_never_read_as_the_c
         {"acc_config.yaml": ACC},  # not in the config's own folder
     ],
 )
-def test_no_accelerate_hint_without_exactly_one_in_the_folder(tmp_path: Path, files: dict[str, str]) -> None:
-    from pytest_goblin.formats.semantics import folder_accelerate_hint
+def test_no_accelerate_config_beside_without_exactly_one_in_the_folder(tmp_path: Path, files: dict[str, str]) -> None:
+    from pytest_goblin.formats.launchers import beside_accelerate
 
     root = repo(tmp_path, {"llm/a.yaml": AXOLOTL_FSDP, **files})
-    assert folder_accelerate_hint(str(root / "llm/a.yaml")) is None
+    assert beside_accelerate(str(root / "llm/a.yaml")) is None
+    w = load_config(root / "llm/a.yaml").workload
+    assert w.world_size == 8 and not w.sources["world_size"].explicit
 
 
 # review5 #14 psunlpgroup/FoVer README.md:48-59, cut down: an environment list under a section that names only a setup script

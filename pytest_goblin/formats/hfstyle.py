@@ -425,6 +425,13 @@ def read_deepspeed(r: Reader, ref: str, key: str, line: int | None) -> None:
 
     found, note = read(Path(r.path), ref)
     r.notes.append(note)
+    if found.get("missing") and r.path.endswith(".py"):
+        from .launchers import find_script_launch
+
+        launch = find_script_launch(r.path)
+        if launch is not None and launch.elsewhere:  # a relative path of the other checkout the script runs from
+            r.notes.append(f"{launch.where()} runs the script from another checkout: {ref!r} is read from there, not judged missing here")
+            found["missing"] = False
     if found.get("missing"):
         r.values["deepspeed_missing"] = ref
     if found.get("path"):

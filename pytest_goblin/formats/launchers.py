@@ -154,6 +154,9 @@ class Launch:
     # `CUDA_VISIBLE_DEVICES=0,1` (or HIP/ROCR) assignment, "" when it sets none (every GPU of the machine)
     interpreter: bool = False
     visible: str = ""
+    # read from the one accelerate config beside the config that no launcher passes (`beside_accelerate`): counts
+    # and strategy are assumed, not stated
+    beside: bool = False
 
     @property
     def world(self) -> int:
@@ -1479,6 +1482,159 @@ def _accelerate_strategy(flags: dict[str, str], cfg: Any, where: str | None, pat
     return out
 
 
+# ------------------------------------------------------------------ an accelerate config beside the config
+# accelerate 1.16.0 commands/config/config_args.py:109-110 (a config file without `distributed_type` is refused),
+# :180-182 (num_processes default -1, num_machines default 1); commands/launch.py:1268-1269 (`accelerate launch`
+# reads the --config_file it is given, else the default file in its cache folder: never a file beside the config)
+BESIDE_AT = "accelerate 1.16.0 commands/config/config_args.py:109-110, :180-182 and commands/launch.py:1268-1269"
+MAX_BESIDE = 24  # YAML/JSON files of the config's folder read to find accelerate configs
+
+
+def accelerate_config(data: Any) -> bool:
+    """An accelerate config file's mapping: `distributed_type` (required, BESIDE_AT) and one of its topology keys."""
+    return (
+        isinstance(data, dict)
+        and isinstance(data.get("distributed_type"), str)
+        and any(k in data for k in ("num_processes", "num_machines", "compute_environment"))
+    )
+
+
+def _accelerate_files(folder: Path, skip: Path, roots: list[Path]) -> list[tuple[Path, dict[str, Any]]]:
+    """The accelerate configs (`accelerate_config`) among the YAML/JSON files of one folder (not `skip`), by name."""
+    from ..yamlio import load_yaml
+
+    try:
+        with os.scandir(folder) as it:
+            names = sorted(
+                e.name
+                for n, e in enumerate(it)
+                if n < MAX_DIR_ENTRIES and e.name.lower().endswith((".yaml", ".yml", ".json")) and e.is_file(follow_symlinks=False)
+            )
+    except OSError:
+        return []
+    found: list[tuple[Path, dict[str, Any]]] = []
+    for name in names[:MAX_BESIDE]:
+        path = folder / name
+        if os.path.realpath(path) == str(skip):
+            continue
+        try:
+            text = read_text(path, roots=roots, limit=MAX_BYTES)
+            # only a file with accelerate's required key is parsed: parsing another (a sibling recipe) would learn its
+            # secret-named values for redaction (yamlio.load_yaml), which nothing here reads
+            data = load_yaml(path, text) if _DISTRIBUTED_TYPE.search(text) else None
+        except Exception:  # unreadable, outside the tree or not YAML: not an accelerate config goblin can read
+            continue
+        if isinstance(data, dict) and accelerate_config(data):
+            found.append((path, data))
+    return found
+
+
+_DISTRIBUTED_TYPE = re.compile(r"""^(?:distributed_type|\s*"distributed_type")\s*:""", re.MULTILINE)
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
+_FOLDER_WORD = re.compile(r"(?<![\w/.-])((?:\.{1,2}/)?[\w.-]+(?:/[\w.-]+)*/?)")
+MAX_README_FOLDERS = 8  # folders a README section about the config names, looked into for accelerate configs
+
+
+def _readme_named(config: Path, root: Path, roots: list[Path]) -> tuple[list[tuple[Path, dict[str, Any]]], str]:
+    """(the accelerate configs in the folders that the README sections naming this config name, where): READMEs from
+    the config's folder up to the root, nearest first; a section (one Markdown heading to the next) names the config by
+    its file name or its path; the words of that section that are folders of the repository (from the README's folder or
+    the root) are looked into. The first README with such a section decides; ([], "") when none has one."""
+    here = config.parent
+    for _ in range(MAX_DEPTH):
+        for name in ("README.md", "readme.md", "README.MD"):
+            readme = here / name
+            if not readme.is_file():
+                continue
+            try:
+                rows = read_text(readme, roots=roots, limit=MAX_BYTES).splitlines()
+            except UnsafePath:
+                continue
+            starts = [0, *[n for n, row in enumerate(rows) if _HEADING.match(row)], len(rows)]
+            folders: dict[Path, int] = {}
+            for a, b in pairwise(starts):
+                body = rows[a:b]
+                if not any(_names_file(row, config, readme.parent, root) for row in body):
+                    continue
+                for n, row in enumerate(body, a + 1):
+                    for m in _FOLDER_WORD.finditer(row):
+                        word = m.group(1).rstrip("/")
+                        if "/" not in m.group(1) or word in ("", ".", ".."):
+                            continue  # a folder is named by a path (`configs/accelerate/`), not a bare word
+                        for base in (readme.parent, root):
+                            cand = Path(os.path.normpath(base / word))
+                            if cand.is_dir() and cand.is_relative_to(root) and cand not in folders:
+                                folders[cand] = n
+                                break
+            if folders:
+                found: list[tuple[Path, dict[str, Any]]] = []
+                for folder in list(folders)[:MAX_README_FOLDERS]:
+                    found.extend(_accelerate_files(folder, config, roots))
+                line = min(folders.values())
+                return found, f"{_shown(readme, root)} line {line}"
+        if here == root or here.parent == here or not here.is_relative_to(root):
+            break
+        here = here.parent
+    return [], ""
+
+
+def _names_file(row: str, config: Path, folder: Path, root: Path) -> bool:
+    """True when a README row names the config: its bare file name, or a path that leads to it from the README's
+    folder or the root."""
+    for m in re.finditer(rf"(?<![\w.-])((?:[\w.-]+/)*){re.escape(config.name)}(?![\w-])", row):
+        if not m.group(1) or any(os.path.realpath(base / (m.group(1) + config.name)) == str(config) for base in (folder, root)):
+            return True
+    return False
+
+
+def beside_accelerate(config_path: str | Path) -> Launch | None:
+    """Where no launch line names a config file (YAML/JSON, not a script) and no README launch names an accelerate
+    config for it: the one accelerate config of the config's own folder (else, where that folder holds none, of the
+    folders a README section about the config names), its num_machines x num_processes read as the topology (and its
+    DeepSpeed/FSDP settings as the strategy), said as assumed, since nothing passes it (review5 #5 Novelty-Reviewer
+    llm_training/acc_config.yaml:12-13 beside fft-llama31-8B-liger-ds.yaml). None when there is none, or more than one
+    (which one is used is not known), or it states no process count."""
+    from ..yamlio import key_line
+
+    absolute = Path(os.path.abspath(config_path))
+    config = Path(os.path.realpath(absolute))
+    if config.suffix.lower() not in (".yaml", ".yml", ".json"):
+        return None
+    roots, root, _how = _tree(absolute)
+    if not config.is_relative_to(root):
+        root = config.parent
+    found = _accelerate_files(config.parent, config, roots)
+    where = "beside the config"
+    if not found:
+        found, named = _readme_named(config, root, roots)
+        where = f"in a folder that {named} names, in a README section about this config"
+    if len(found) != 1 or readme_launch(config) is not None:
+        return None
+    path, cfg = found[0]
+    total = cfg.get("num_processes")
+    machines = cfg.get("num_machines", 1)
+    if not isinstance(total, int) or isinstance(total, bool) or total < 1 or not isinstance(machines, int) or isinstance(machines, bool) or machines < 1:
+        return None  # no process count stated (accelerate's -1: every GPU at launch), nothing to read
+    shown = _shown(path, root)
+    said = f"num_machines: {machines}, num_processes: {total}" if "num_machines" in cfg else f"num_processes: {total}"
+    out = Launch(
+        nodes=machines,
+        per_node=max(1, total // machines),
+        file=os.path.realpath(path),
+        shown=shown,
+        line=key_line(cfg, "num_processes") or 1,
+        command=said,
+        nodes_said=False,
+        per_node_said=False,
+        beside=True,
+    )
+    out.assumed.append(f"from {shown} {where}; no launcher passes it, assumed it is the one used ({ACCELERATE_AT}; {BESIDE_AT})")
+    if total % machines:
+        out.notes.append(f"{total} processes on {machines} machines do not divide evenly ({shown})")
+    out.strategy = _accelerate_strategy({}, cfg, shown, os.path.realpath(path))
+    return out
+
+
 # ------------------------------------------------------------------ the walk, cached
 _FOLDERS: dict[str, tuple[int, tuple[Path, ...], tuple[Path, ...]]] = {}
 _FILES: dict[str, tuple[tuple[int, int], LauncherFile | None]] = {}
@@ -1794,7 +1950,47 @@ def _find_launch(config_path: str) -> Launch | None:
                 if how:
                     found.notes.append(f"repository root: {root} ({how})")
                 return found
-    return _commented_launch(config, root, roots)
+    return _elsewhere_launch(config, root, roots) or _commented_launch(config, root, roots)
+
+
+def _elsewhere_launch(script: Path, root: Path, roots: list[Path]) -> Launch | None:
+    """Where no live line names a training script by a path from here: a launch line that runs it by its bare name
+    from another checkout (`runs_elsewhere`, review5 #30 WizardCoder README.md:137 `deepspeed train_wizardcoder.py ...`),
+    read as its topology, with a note saying so."""
+    if not elsewhere_possible(script, root):
+        return None
+    for folder, path in _candidates(script, root):
+        lf = _launcher(path, roots)
+        if lf is None or script.name not in lf.names:
+            continue
+        for line in lf.lines:
+            at = next((i for i in range(len(line.tokens)) if runs_elsewhere(line, i, script, folder, root)), None)
+            if at is None:
+                continue
+            shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
+            found = read_launch(line, lf, shown, roots, root) or _interpreted(line, lf, shown, at)
+            if found is None:
+                continue
+            found.place = line.place
+            found.script = str(script)
+            if not found.strategy and not found.strategy_unread:
+                found.strategy_unread = _deepspeed_unread(line.tokens, found.where())
+            found.notes.insert(0, elsewhere_note(found.where(), line.tokens[at], script, root))
+            return found
+    return None
+
+
+def _interpreted(line: Line, lf: LauncherFile, shown: str, at: int) -> Launch | None:
+    """`python train_x.py ...` run from another checkout: one process, as `_plain_python`."""
+    words = [t for t in line.tokens[:at] if not re.match(r"^[A-Za-z_]\w*=", t)]
+    if len(words) != 1 or not _INTERPRETER.fullmatch(Path(words[0]).name):
+        return None
+    out = Launch(nodes=1, per_node=1, file=str(lf.path), shown=shown, line=line.line, command=_command(line.tokens), interpreter=True)
+    out.notes.extend(lf.cloud)
+    out.notes.append(f"{shown} line {line.line} runs the script with `{Path(words[0]).name}`: one process (no torchrun, accelerate or deepspeed launcher)")
+    visible = _visible(dict(line.env))
+    out.visible = visible[1] if visible is not None else ""
+    return out
 
 
 # A script or module whose name says it evaluates, serves, merges or converts (`evaluate.py`, `run_inference.py`,
@@ -2007,6 +2203,46 @@ def _python_entry(line: Line, lf: LauncherFile, shown: str, folder: Path, roots:
     return out
 
 
+# ------------------------------------------------------------------ a script run from another checkout
+# review5 #30 WizardLM: WizardCoder/README.md:129-137 says to copy src/train_wizardcoder.py into a Llama-X checkout
+# and run `deepspeed train_wizardcoder.py ...` there: no folder of this repository holds a file at that path.
+_INTERPRETER = re.compile(r"python(3(\.\d+)?)?")
+
+
+def elsewhere_possible(script: Path, root: Path) -> bool:
+    """A Python training script (its name says it trains, not evaluates or merges) that is the one file of its name
+    in the repository (the whole tree listed): a launch line naming that bare name can only mean this file."""
+    return (
+        script.suffix == ".py"
+        and _TRAINING_WORD.search(script.stem.lower()) is not None
+        and _NOT_TRAINING_WORD.search(script.stem.lower()) is None
+        and unique_name(root, script.name)
+    )
+
+
+def runs_elsewhere(line: Line, i: int, script: Path, folder: Path, root: Path) -> bool:
+    """True when word `i` of a launch line is the script's bare name (`train_x.py`, `./train_x.py`) run as the program's
+    script (after `python`, `torchrun`, `accelerate launch` or `deepspeed` and their flags, no `$`), and no folder the
+    line may be run from (`_bases`) holds a file of that name: the line runs a copy in another checkout."""
+    tok = line.tokens[i]
+    if tok.startswith("-") or "$" in tok or tok.removeprefix("./") != script.name:
+        return False
+    before = line.tokens[:i]
+    launcher = _kind(line.tokens) in ("torchrun", "accelerate", "deepspeed") or any(_INTERPRETER.fullmatch(Path(t).name) for t in before)
+    if not launcher or any(t.endswith(".py") for t in before):
+        return False  # prose, or another script is the program (`python launch.py train_x.py`)
+    found, _ = resolve_relative(tok, folder, root, line.cwd)
+    return found is None
+
+
+def elsewhere_note(where: str, tok: str, script: Path, root: Path) -> str:
+    shown = os.path.relpath(script, root) if script.is_relative_to(root) else str(script)
+    return (
+        f"{where} runs `{tok}` from another checkout (no folder the line may run from holds a file of that name): {shown}, the"
+        " repository's one file of that name, is read as the copy it runs"
+    )
+
+
 # ------------------------------------------------------------------ the arguments a launch line passes to a script
 @dataclass
 class ScriptLaunch:
@@ -2028,6 +2264,7 @@ class ScriptLaunch:
     # words after the script's name that are neither a flag nor a flag's value (pyargs.read_words), with the
     # command's first line: `{bf16_flag}` / `$EXTRA_ARGS` may hold further flags
     loose: list[tuple[str, int]] = field(default_factory=list)
+    elsewhere: bool = False  # the line runs the script by its bare name from another checkout (`runs_elsewhere`)
 
     def where(self, line: int | None = None) -> str:
         if self.place and (line is None or line == self.line):
@@ -2060,29 +2297,47 @@ def find_script_launch(script_path: str | Path, naming: Path | None = None, pref
     script (`python train.py ...`, `torchrun ... train.py ...`, `accelerate launch train.py ...`,
     `deepspeed train.py ...`), with the words after the script's name read as its flags; with `naming`,
     the first such line whose words after the script name that config file (real path), or the one at
-    `prefer` (launcher's real path, line, notebook place: the line the config's topology was read from)."""
-    from .pyargs import _STOP, flag_lists, read_words
-
+    `prefer` (launcher's real path, line, notebook place: the line the config's topology was read from).
+    Where no line runs it by a path from the launcher's folders, a launch line that runs it by its bare name
+    from another checkout (`runs_elsewhere`: the README says to copy it there) is taken, said in its notes."""
     absolute = Path(os.path.abspath(script_path))
     script = Path(os.path.realpath(absolute))
     roots, root, how = _tree(absolute)
     if not script.is_relative_to(root):
         root = script.parent
     found: ScriptLaunch | None = None
+    for elsewhere in (False, True):  # a line that runs it by a path from here first, then one run from another checkout
+        if found is not None or (elsewhere and not elsewhere_possible(script, root)):
+            break
+        found = _script_lines(script, root, roots, how, naming, prefer, elsewhere)
+    return found
+
+
+def _script_lines(
+    script: Path, root: Path, roots: list[Path], how: str, naming: Path | None, prefer: tuple[str, int, str] | None, elsewhere: bool
+) -> ScriptLaunch | None:
+    """find_script_launch's walk; with `elsewhere`, only lines that run the script by its bare name from another
+    checkout (`runs_elsewhere`), said in the ScriptLaunch's notes."""
+    from .pyargs import _STOP, flag_lists, read_words
+
+    found: ScriptLaunch | None = None
     for folder, path in _candidates(script, root):
         lf = _launcher(path, roots)
         if lf is None or script.name not in lf.names:
             continue
         for line in lf.lines:
-            at = next(
-                (
-                    i
-                    for i, tok in enumerate(line.tokens)
-                    if (tok.endswith(".py") and names_config((tok,), script, folder, root, line.cwd))
-                    or ((module := _module_file(line.tokens, i)) and names_config((module,), script, folder, root, line.cwd))
-                ),
-                None,
-            )
+            if elsewhere:
+                at = next((i for i in range(len(line.tokens)) if runs_elsewhere(line, i, script, folder, root)), None)
+            else:
+                at = next(
+                    (
+                        i
+                        for i, tok in enumerate(line.tokens)
+                        if (tok.endswith(".py") and names_config((tok,), script, folder, root, line.cwd))
+                        or ((module := _module_file(line.tokens, i)) and names_config((module,), script, folder, root, line.cwd))
+                    ),
+                    None,
+                )
             if at is None:
                 continue
             if naming is not None and not names_config(line.tokens[at + 1 :], naming, folder, root, line.cwd):
@@ -2121,6 +2376,9 @@ def find_script_launch(script_path: str | Path, naming: Path | None = None, pref
                 lists=flag_lists(line.tokens[at + 1 :]),
                 loose=[(w, line.line) for w in loose],
             )
+            if elsewhere:
+                found.elsewhere = True
+                found.notes.insert(0, elsewhere_note(found.where(), line.tokens[at], script, root))
     return found
 
 

@@ -381,6 +381,10 @@ def read_world_size(
     # A README's code block is documentation like the comment, and a launcher whose GPUs per node were
     # assumed (`${gpus}` not resolved) says no count: over those the comment's count stays first.
     launched = find_launch(r.path)
+    if launched is None and not found:
+        from .launchers import beside_accelerate
+
+        launched = beside_accelerate(r.path)  # the one accelerate config beside it, that no launcher passes: assumed
     weak = launched is not None and (Path(launched.file).suffix.lower() in (".md", ".markdown") or not launched.per_node_said)
     # a Markdown line that names this file and states a count beats a template comment (review4 class 2:
     # SWE-Gym docs/OpenHands.md:96 `N_GPUS=8 ...` over torchtune's "To launch on 2 devices ... qwen2_5/7B_full")
@@ -461,8 +465,6 @@ def read_world_size(
         _ddp_if_launched(r)
         return
     strategy = r.values.get("strategy", "single")
-    if hint := folder_accelerate_hint(r.path):
-        r.notes.append(f"world size: {hint}")
     if strategy in ("fsdp", "deepspeed"):
         r.default(
             "world_size", 8, "world size not stated; assumed 8 (one MI300X node) because the config shards with FSDP/ZeRO; set goblin_world_size to state it"
@@ -470,47 +472,6 @@ def read_world_size(
     else:
         r.default("world_size", 1, "world size not stated; assumed 1 GPU; set goblin_world_size to state it")
     _topology_from_world(r)
-
-
-# An accelerate config file's own keys (accelerate 1.16.0 src/accelerate/commands/config/config_args.py: num_processes,
-# num_machines, distributed_type), read at the top level of the file.
-_ACCEL_KEY = re.compile(r"^(distributed_type|num_processes|num_machines):[ \t]*['\"]?(\w+)['\"]?[ \t]*(?:#.*)?$", re.MULTILINE)
-MAX_FOLDER_FILES = 64  # YAML files of the config's folder looked at for an accelerate config
-ACCEL_LIMIT = 64_000
-
-
-def folder_accelerate_hint(config: str) -> str | None:
-    """What the one accelerate config in the training config's own folder says (review5 #5 Novelty-Reviewer
-    llm_training/acc_config.yaml: num_machines 8, num_processes 32), where no launch line names the config: a
-    hint said, never read as the count. `accelerate launch` reads the file `--config_file` names, else only its
-    default config in the Hugging Face cache (accelerate 1.16.0 src/accelerate/commands/launch.py:1268-1269,
-    commands/config/config_args.py:32-40), so a file beside the config that nothing passes is not the run's.
-    None where the folder holds no accelerate config with a process count, or several."""
-    from ..safepath import UnsafePath, read_text, tree_of
-
-    path = Path(config)
-    try:
-        files = sorted(p for p in path.parent.iterdir() if p.suffix.lower() in (".yaml", ".yml") and p.is_file() and p.resolve() != path.resolve())
-    except OSError:
-        return None
-    found: list[tuple[str, dict[str, str]]] = []
-    for f in files[:MAX_FOLDER_FILES]:
-        try:
-            keys: dict[str, str] = {m.group(1): m.group(2) for m in _ACCEL_KEY.finditer(read_text(f, roots=tree_of(path), limit=ACCEL_LIMIT))}
-        except (UnsafePath, OSError, UnicodeDecodeError):
-            continue
-        if "distributed_type" in keys and keys.get("num_processes", "").isdigit():
-            found.append((f.name, keys))
-    if len(found) != 1:
-        return None
-    name, keys = found[0]
-    machines = f"num_machines {keys['num_machines']}, " if keys.get("num_machines", "").isdigit() else ""
-    return (
-        f"{name} in the config's folder is an accelerate config ({machines}num_processes {keys['num_processes']}, "
-        f"distributed_type {keys['distributed_type']}) that no launch line or README passes; `accelerate launch` reads only the "
-        "file `--config_file` names or its own default config (accelerate 1.16.0 src/accelerate/commands/launch.py:1268-1269), "
-        f"so its count is not read: pass it with `--config_file {name}` or set goblin_world_size"
-    )
 
 
 def _gpus(n: int) -> str:
@@ -611,11 +572,11 @@ def _from_launcher(r: Reader, launched: Any) -> None:
     assumed = f"; assumed: {'; '.join(launched.assumed)}" if launched.assumed else ""
     what = f"{launched.nodes} node{'s' if launched.nodes != 1 else ''} x {launched.per_node} GPU{'s' if launched.per_node != 1 else ''}"
     note = f"{where}: `{launched.command}` ({what}){assumed}"
-    key = f"launcher: {launched.command}"
+    key = f"{'accelerate config' if getattr(launched, 'beside', False) else 'launcher'}: {launched.command}"
     r.values["world_size"] = launched.world
     # a commented-out line (launchers._commented_launch) is a hint: its count is used, said as assumed
     # so is a node count the file never sets (`NNODES=$WORLD_SIZE`): the world size is then not stated either
-    said = not getattr(launched, "commented", False) and not getattr(launched, "nodes_unset", "")
+    said = not getattr(launched, "commented", False) and not getattr(launched, "nodes_unset", "") and not getattr(launched, "beside", False)
     r.sources["world_size"] = FieldSource(file=launched.file, key=key, line=launched.line, explicit=said, note=note)
     r.values["nodes"] = launched.nodes
     r.sources["nodes"] = FieldSource(file=launched.file, key=key, line=launched.line, explicit=launched.nodes_said, note=note)
@@ -647,19 +608,18 @@ def _strategy_from_launcher(r: Reader, launched: Any) -> None:
         origin = f"accelerate config {st['by_name']} (not in the repository; read from its file name)"
     key = f"{origin}: distributed_type" if st.get("from") else f"launcher: {launched.command}"
     line = st.get("line") if st.get("from") else launched.line
+    passed = f"passed by {launched.where()}"
+    if getattr(launched, "beside", False):  # launchers.beside_accelerate: no launcher passes it
+        origin, passed = f"accelerate config {st['from']}", "beside the config; no launcher passes it, assumed it is the one used"
     r.values["strategy"] = st["strategy"]
-    stated = not st.get("by_name")
-    r.sources["strategy"] = FieldSource(file=file, key=key, line=line, explicit=stated, note=f"{origin}, passed by {launched.where()}")
+    stated = not st.get("by_name") and not getattr(launched, "beside", False)
+    r.sources["strategy"] = FieldSource(file=file, key=key, line=line, explicit=stated, note=f"{origin}, {passed}")
     if "zero_stage" in st:
         r.values["zero_stage"] = st["zero_stage"]
-        r.sources["zero_stage"] = FieldSource(
-            file=file, key=f"{origin}: zero_stage", line=line, explicit=stated, note=f"{origin}, passed by {launched.where()}"
-        )
+        r.sources["zero_stage"] = FieldSource(file=file, key=f"{origin}: zero_stage", line=line, explicit=stated, note=f"{origin}, {passed}")
     if st.get("sharding"):
         r.values["sharding"] = st["sharding"]
-        r.sources["sharding"] = FieldSource(
-            file=file, key=f"{origin}: {st.get('sharding_key')}", line=line, explicit=True, note=f"{origin}, passed by {launched.where()}"
-        )
+        r.sources["sharding"] = FieldSource(file=file, key=f"{origin}: {st.get('sharding_key')}", line=line, explicit=stated, note=f"{origin}, {passed}")
         if st.get("shard_group"):
             r.values["shard_group"] = st["shard_group"]
             r.sources["shard_group"] = r.sources["sharding"]
@@ -708,13 +668,13 @@ def _strategy_from_launcher(r: Reader, launched: Any) -> None:
         )
     if st.get("cpu_offload") and not r.values.get("cpu_offload"):
         r.values["cpu_offload"] = True
-        r.sources["cpu_offload"] = FieldSource(file=file, key=f"{origin}: offload", line=line, explicit=True, note=f"host offload set in {origin}")
+        r.sources["cpu_offload"] = FieldSource(file=file, key=f"{origin}: offload", line=line, explicit=stated, note=f"host offload set in {origin}")
         if st.get("offload_params"):
             r.values["offload_params"] = True
             r.sources["offload_params"] = r.sources["cpu_offload"]
         for i, (path, dotted, at) in enumerate(st.get("offload_at") or []):
             r.sources[f"{OFFLOAD_AT}.{i}"] = FieldSource(
-                file=str(path or file), key=dotted, line=at, explicit=True, note=f"host offload switched on in {origin}, passed by {launched.where()}"
+                file=str(path or file), key=dotted, line=at, explicit=stated, note=f"host offload switched on in {origin}, {passed}"
             )
 
 
@@ -806,6 +766,8 @@ def world_size_note(w: WorkloadConfig) -> str:
         return f"on {per} GPU{'s' if per != 1 else ''} per node x an unknown node count (its launcher's node count {NODES_UNSET}, {source_place(src, w)}; 1 node assumed; set goblin_world_size to state it)"
     if src is not None and not src.explicit and (src.key or "").startswith("launcher:"):  # a commented-out launch line
         return f"on {shown} (assumed from a commented-out line, {source_place(src, w)}; set goblin_world_size to state it)"
+    if src is not None and not src.explicit and (src.key or "").startswith("accelerate config:"):  # launchers.beside_accelerate
+        return f"on {shown} (assumed from {source_place(src, w)}, an accelerate config that no launcher passes; set goblin_world_size to state it)"
     if src is None or not src.explicit:
         return f"on {shown} (assumed; set goblin_world_size to state it)"
     place = source_place(src, w)
