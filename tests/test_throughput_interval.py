@@ -216,3 +216,32 @@ def test_an_fp32_workload_walks_the_efficiency_that_prices_its_gemms() -> None:
 def test_a_bf16_workload_does_not_walk_the_fp32_efficiency() -> None:
     assert "fp32_gemm_eff_max" not in costmodel.factors_used(_titan_like())
     assert "fp32_gemm_eff_max" not in costmodel.factors_used(_titan_like(precision="fp8"))
+
+
+def test_unsourced_spans_widen_torchao_fp8_and_fp32_and_name_their_source() -> None:
+    # torchao float8 through torch.compile (torch._scaled_mm): fp8_compiled_gemm_eff_max, fitted to one row
+    torchao = throughput_range(_titan_like(precision="fp8"), MI300X, stack="torchtitan")
+    (why,) = [x for x in torchao.widened if x.startswith("fp8_compiled_gemm_eff_max ")]
+    assert "pytorch/pytorch#143465" in why and "ROCm/xla" in why and "None" not in why
+    nominal = costmodel.nominal_for(MI300X)
+    ((name, lo, hi, _),) = costmodel.unsourced_spans(_titan_like(precision="fp8"), MI300X, nominal)
+    # the measured 0.041 of peak at 4096^3, through the model's size terms at that shape (below the fitted 0.33)
+    size = costmodel._gemm_eff(1.0, nominal, 4096, 4096, 1.0)
+    assert name == "fp8_compiled_gemm_eff_max" and lo == pytest.approx(0.041 / size, rel=1e-3) and lo < nominal.fp8_compiled_gemm_eff_max < hi
+    at_lo = _titan_like(precision="fp8").tokens_per_step / costmodel.step(_titan_like(precision="fp8"), MI300X, dataclasses.replace(nominal, **{name: lo})).step_s
+    assert torchao.low <= at_lo * 1.0001 < torchao.nominal
+    # fp32: no MI300X fp32 GEMM measurement, spanned down to AMD's lowest measured max-achievable share
+    fp32 = throughput_range(_titan_like(precision="fp32"), MI300X, stack="torchtitan")
+    (why32,) = [x for x in fp32.widened if x.startswith("fp32_gemm_eff_max ")]
+    assert "spanned 0.49-0.86" in why32 and "Measuring Max-Achievable FLOPs" in why32
+
+
+def test_unsourced_spans_leave_transformer_engine_bf16_and_other_targets_alone() -> None:
+    nominal = costmodel.nominal_for(MI300X)
+    te = _titan_like(precision="fp8", torch_compile=False, fused_kernels=True)  # Transformer Engine's fp8: fitted to ten sources
+    assert costmodel.unsourced_spans(te, MI300X, nominal) == []
+    assert costmodel.unsourced_spans(_titan_like(), MI300X, nominal) == []
+    h100 = get_hardware("h100")
+    assert costmodel.unsourced_spans(_titan_like(precision="fp8"), h100, costmodel.nominal_for(h100)) == []
+    for w in (te, _titan_like()):
+        assert not any("spanned" in x for x in throughput_range(w, MI300X, stack="torchtitan").widened)
