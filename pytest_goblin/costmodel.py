@@ -1451,6 +1451,12 @@ UNSOURCED_SPAN_TARGETS = frozenset({"mi300x", "mi325x", "mi355x"})
 _SPAN_SHAPE = 4096  # m = n = k of the GEMMs the fp8 span's measurements ran
 
 
+def _with(a: Assumptions, name: str, value: float) -> Assumptions:
+    """`a` with one efficiency factor set (UNSOURCED_SPANS names only float factors)."""
+    values: dict[str, Any] = {name: value}
+    return replace(a, **values)
+
+
 def unsourced_spans(w: WorkloadConfig, hw: Hardware, nominal: Assumptions) -> list[tuple[str, float, float, str]]:
     """(factor, low, high, source) for each UNSOURCED_SPANS factor `w`'s step reads on `hw`, as values of the factor."""
     if hw.id not in UNSOURCED_SPAN_TARGETS:
@@ -1500,7 +1506,7 @@ def _throughput_range(
     spans = unsourced_spans(w, hw, factors)
     span_rates: dict[str, tuple[float, float]] = {}  # each span's end rates, the other factors nominal (the "why")
     for name, lo_e, hi_e, _ in spans:
-        ends = [tokens / step(w, hw, replace(factors, **{name: e}), peak_gb=step_nominal.peak_memory_gb).step_s for e in (lo_e, hi_e)]
+        ends = [tokens / step(w, hw, _with(factors, name, e), peak_gb=step_nominal.peak_memory_gb).step_s for e in (lo_e, hi_e)]
         span_rates[name] = (min([*ends, nominal_rate]), max([*ends, nominal_rate]))
     if klass is not None:
         # 0. a covered workload whose class has rows of its own: the class's residuals, at least CLASS_FLOOR,
@@ -1513,7 +1519,7 @@ def _throughput_range(
         # 4. a factor with no source at the rows' versions: the grid walks its sourced span instead of x0.85-1.15
         points, relevant = [factors], factors_used(w)
         for name, lo_e, hi_e, _ in spans:
-            points = [replace(p, **{name: e}) for p in points for e in (lo_e, hi_e)]
+            points = [_with(p, name, e) for p in points for e in (lo_e, hi_e)]
             relevant = relevant - {name}
         rates = [tokens / s for p in points for s in _grid_seconds(w, hw, p, relevant, step_nominal.peak_memory_gb)]
         low, high = min([*rates, nominal_rate]), max([*rates, nominal_rate])

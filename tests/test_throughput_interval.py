@@ -228,7 +228,9 @@ def test_unsourced_spans_widen_torchao_fp8_and_fp32_and_name_their_source() -> N
     # the measured 0.041 of peak at 4096^3, through the model's size terms at that shape (below the fitted 0.33)
     size = costmodel._gemm_eff(1.0, nominal, 4096, 4096, 1.0)
     assert name == "fp8_compiled_gemm_eff_max" and lo == pytest.approx(0.041 / size, rel=1e-3) and lo < nominal.fp8_compiled_gemm_eff_max < hi
-    at_lo = _titan_like(precision="fp8").tokens_per_step / costmodel.step(_titan_like(precision="fp8"), MI300X, dataclasses.replace(nominal, **{name: lo})).step_s
+    at_lo = (
+        _titan_like(precision="fp8").tokens_per_step / costmodel.step(_titan_like(precision="fp8"), MI300X, dataclasses.replace(nominal, **{name: lo})).step_s
+    )
     assert torchao.low <= at_lo * 1.0001 < torchao.nominal
     # fp32: no MI300X fp32 GEMM measurement, spanned down to AMD's lowest measured max-achievable share
     fp32 = throughput_range(_titan_like(precision="fp32"), MI300X, stack="torchtitan")
