@@ -1423,32 +1423,31 @@ def throughput_range(
 
 # Efficiencies with no source at the versions of the rows that set them, and the span their sources do show
 # (docs/projection.md, "Assumptions and the interval", step 4). A workload whose step reads one gets an interval
-# that holds the factor's whole sourced span: (low, high, fixed, source). `fixed` False: low and high are measured
-# fractions of the precision's peak at a 4096x4096x4096 GEMM, turned into the factor through the model's own size
-# terms at that shape; True: they are the factor itself (a measured max-achievable share, where the size terms are
-# near 1); a high of 0: no source says higher, so the grid's own x1.15 of the nominal. Only the gfx942 targets (MI300X, and
-# MI325X and MI355X, which inherit its value) carry them: the measurements are MI300X's. Transformer Engine's fp8
+# that holds the factor's whole sourced span: (low, high, shapes, source). With `shapes` (m = n = k of the GEMMs
+# measured at each end), low and high are measured fractions of the precision's peak, turned into the factor
+# through the model's own size terms at that shape; without: they are the factor itself (a measured max-achievable share, where the size terms are
+# near 1); a high of 0: no source says higher, so the grid's own x1.15 of the nominal. Only MI300X and the
+# targets that inherit its values (MI325X; MI355X, with no torchao or fp32 row of its own) carry them: the measurements are MI300X's. Transformer Engine's fp8
 # factor is fitted to ten sources' rows and has none.
-UNSOURCED_SPANS: dict[str, tuple[float, float, bool, str]] = {
+UNSOURCED_SPANS: dict[str, tuple[float, float, tuple[int, int] | None, str]] = {
     "fp8_compiled_gemm_eff_max": (
-        0.041,
-        0.67,
-        False,
-        "torch._scaled_mm fp8 GEMMs on MI300X measured from 0.04 of the fp8 peak (108-111 TFLOPS, PyTorch nightly of "
-        "Dec 2024, pytorch/pytorch#143465) to 0.67 (1,746 TFLOPS at 4096^3, AMD's gfx942 matmul table, ROCm/xla "
+        0.042,  # 109.86 of 2,614.9 TFLOPS at 8192x8192x8192 (its other shapes 108-111)
+        0.67,  # 1,746 of 2,614.9 TFLOPS at 4096x4096x4096
+        (8192, 4096),
+        "torch._scaled_mm fp8 GEMMs on MI300X measured from 0.04 of the fp8 peak (108-111 TFLOPS at 8192^3 and four "
+        "larger shapes, PyTorch nightly of Dec 2024, pytorch/pytorch#143465) to 0.67 (1,746 TFLOPS at 4096^3, AMD's gfx942 matmul table, ROCm/xla "
         "matmul_interpolator_data.h @ea2c45f2ca, ROCm 7); none at the rows' versions, fitted to one torchao row",
     ),
     "fp32_gemm_eff_max": (
         0.49,
         0.0,
-        True,
+        None,
         "no fp32 GEMM measurement on MI300X (163.4 TFLOPS fp32 matrix peak): spanned from the lowest max-achievable "
         "share AMD measured on MI300X for any dtype (FP8 1,273 of 2,614.9 TFLOPS = 0.49; BF16 0.54; ROCm blog "
-        "'Measuring Max-Achievable FLOPs - Part 2', Table 1) to the assumed value",
+        "'Measuring Max-Achievable FLOPs - Part 2', Table 1) to x1.15 of the assumed value (no source says higher)",
     ),
 }
 UNSOURCED_SPAN_TARGETS = frozenset({"mi300x", "mi325x", "mi355x"})
-_SPAN_SHAPE = 4096  # m = n = k of the GEMMs the fp8 span's measurements ran
 
 
 def _with(a: Assumptions, name: str, value: float) -> Assumptions:
@@ -1463,13 +1462,12 @@ def unsourced_spans(w: WorkloadConfig, hw: Hardware, nominal: Assumptions) -> li
         return []
     out = []
     for name in sorted(factors_used(w) & UNSOURCED_SPANS.keys()):
-        lo, hi, fixed, source = UNSOURCED_SPANS[name]
+        lo, hi, shapes, source = UNSOURCED_SPANS[name]
         value = getattr(nominal, name)
-        if not fixed:
+        if shapes is not None:
             # the factor at which the model's GEMM efficiency at the measured shape equals the measured fraction
             ridge = peak_tflops(hw, "fp8") / peak_tflops(hw, "bf16") * _OPERAND_BYTES["fp8"] / 2
-            size = _gemm_eff(1.0, nominal, _SPAN_SHAPE, _SPAN_SHAPE, ridge)
-            lo, hi = lo / size, hi / size
+            lo, hi = (f / _gemm_eff(1.0, nominal, n, n, ridge) for f, n in ((lo, shapes[0]), (hi, shapes[1])))
         hi = value * max(_RELATIVE[name]) if hi == 0.0 else hi  # no source above: the grid's own guess
         out.append((name, min(lo, value, 1.0), min(max(hi, value), 1.0), source))
     return out
@@ -1537,7 +1535,7 @@ def _throughput_range(
     for name, lo_e, hi_e, source in spans:
         lo_r, hi_r = span_rates[name]
         widened.append(
-            f"{name} {getattr(factors, name):.2f} has no source at this stack's version, spanned {lo_e:.2f}-{hi_e:.2f} "
+            f"{name} {getattr(factors, name):.2f} rests on no measurement at this stack's version, spanned {lo_e:.2f}-{hi_e:.2f} "
             f"({source}): x{lo_r / nominal_rate:.2f}-x{hi_r / nominal_rate:.2f}"
         )
     variants = _shape_variants(w.model)
