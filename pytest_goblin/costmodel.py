@@ -1428,6 +1428,58 @@ def throughput_range(
     return _throughput_range(w, hw, stack=stack, nominal=nominal, calibration=calibration)
 
 
+# Efficiencies with no source at the versions of the rows that set them, and the span their sources do show
+# (docs/projection.md, "Assumptions and the interval", step 4). A workload whose step reads one gets an interval
+# that holds the factor's whole sourced span: (low, high, shapes, source). With `shapes` (m = n = k of the GEMMs
+# measured at each end), low and high are measured fractions of the precision's peak, turned into the factor
+# through the model's own size terms at that shape; without: they are the factor itself (a measured max-achievable share, where the size terms are
+# near 1); a high of 0: no source says higher, so the grid's own x1.15 of the nominal. Only MI300X and the
+# targets that inherit its values (MI325X; MI355X, with no torchao or fp32 row of its own) carry them: the measurements are MI300X's. Transformer Engine's fp8
+# factor is fitted to ten sources' rows and has none.
+UNSOURCED_SPANS: dict[str, tuple[float, float, tuple[int, int] | None, str]] = {
+    "fp8_compiled_gemm_eff_max": (
+        0.042,  # 109.86 of 2,614.9 TFLOPS at 8192x8192x8192 (its other shapes 108-111)
+        0.67,  # 1,746 of 2,614.9 TFLOPS at 4096x4096x4096
+        (8192, 4096),
+        "torch._scaled_mm fp8 GEMMs on MI300X measured from 0.04 of the fp8 peak (108-111 TFLOPS at 8192^3 and four "
+        "larger shapes, PyTorch nightly of Dec 2024, pytorch/pytorch#143465) to 0.67 (1,746 TFLOPS at 4096^3, AMD's gfx942 matmul table, ROCm/xla "
+        "matmul_interpolator_data.h @ea2c45f2ca, ROCm 7); none at the rows' versions, fitted to one torchao row",
+    ),
+    "fp32_gemm_eff_max": (
+        0.49,
+        0.0,
+        None,
+        "no fp32 GEMM measurement on MI300X (163.4 TFLOPS fp32 matrix peak): spanned from the lowest max-achievable "
+        "share AMD measured on MI300X for any dtype (FP8 1,273 of 2,614.9 TFLOPS = 0.49; BF16 0.54; ROCm blog "
+        "'Measuring Max-Achievable FLOPs - Part 2', Table 1) to x1.15 of the assumed value (no source says higher)",
+    ),
+}
+UNSOURCED_SPAN_TARGETS = frozenset({"mi300x", "mi325x", "mi355x"})
+
+
+def _with(a: Assumptions, name: str, value: float) -> Assumptions:
+    """`a` with one efficiency factor set (UNSOURCED_SPANS names only float factors)."""
+    values: dict[str, Any] = {name: value}
+    return replace(a, **values)
+
+
+def unsourced_spans(w: WorkloadConfig, hw: Hardware, nominal: Assumptions) -> list[tuple[str, float, float, str]]:
+    """(factor, low, high, source) for each UNSOURCED_SPANS factor `w`'s step reads on `hw`, as values of the factor."""
+    if hw.id not in UNSOURCED_SPAN_TARGETS:
+        return []
+    out = []
+    for name in sorted(factors_used(w) & UNSOURCED_SPANS.keys()):
+        lo, hi, shapes, source = UNSOURCED_SPANS[name]
+        value = getattr(nominal, name)
+        if shapes is not None:
+            # the factor at which the model's GEMM efficiency at the measured shape equals the measured fraction
+            ridge = peak_tflops(hw, "fp8") / peak_tflops(hw, "bf16") * _OPERAND_BYTES["fp8"] / 2
+            lo, hi = (f / _gemm_eff(1.0, nominal, n, n, ridge) for f, n in ((lo, shapes[0]), (hi, shapes[1])))
+        hi = value * max(_RELATIVE[name]) if hi == 0.0 else hi  # no source above: the grid's own guess
+        out.append((name, min(lo, value, 1.0), min(max(hi, value), 1.0), source))
+    return out
+
+
 def _throughput_range(
     w: WorkloadConfig, hw: Hardware, *, stack: str | None = None, nominal: Assumptions | None = None, calibration: Calibration | None = None
 ) -> ThroughputRange:
@@ -1456,12 +1508,25 @@ def _throughput_range(
     widened: list[str] = []
     uncovered = _uncovered(w, hw, stack, cal)
     klass = cal.residual_of(stack, w.precision, w.method) if cal is not None and not uncovered else None
+    spans = unsourced_spans(w, hw, factors)
+    span_rates: dict[str, tuple[float, float]] = {}  # each span's end rates, the other factors nominal (the "why")
+    for name, lo_e, hi_e, _ in spans:
+        ends = [tokens / step(w, hw, _with(factors, name, e), peak_gb=step_nominal.peak_memory_gb).step_s for e in (lo_e, hi_e)]
+        span_rates[name] = (min([*ends, nominal_rate]), max([*ends, nominal_rate]))
     if klass is not None:
-        # 0. a covered workload whose class has rows of its own: the class's residuals, at least CLASS_FLOOR
+        # 0. a covered workload whose class has rows of its own: the class's residuals, at least CLASS_FLOOR,
+        # and at least each unsourced factor's span (4.)
         low = nominal_rate / (1 + max(klass.max_over, CLASS_FLOOR))
         high = nominal_rate / max(0.05, 1 - max(klass.max_under, CLASS_FLOOR))
+        low = min([low, *(lo for lo, _ in span_rates.values())])
+        high = max([high, *(hi for _, hi in span_rates.values())])
     else:
-        rates = [tokens / s for s in _grid_seconds(w, hw, factors, factors_used(w), step_nominal.peak_memory_gb)]
+        # 4. a factor with no source at the rows' versions: the grid walks its sourced span instead of x0.85-1.15
+        points, relevant = [factors], factors_used(w)
+        for name, lo_e, hi_e, _ in spans:
+            points = [_with(p, name, e) for p in points for e in (lo_e, hi_e)]
+            relevant = relevant - {name}
+        rates = [tokens / s for p in points for s in _grid_seconds(w, hw, p, relevant, step_nominal.peak_memory_gb)]
         low, high = min([*rates, nominal_rate]), max([*rates, nominal_rate])
         residuals = cal if cal is not None else target_efficiency(hw).calibration
         if residuals is not None:
@@ -1474,6 +1539,12 @@ def _throughput_range(
                 f"outside the calibration rows: {'; '.join(uncovered)}: widened by unfitted factors' error "
                 f"(-{1 - 1 / (1 + unfitted.max_over):.0%}/+{1 / (1 - unfitted.max_under) - 1:.0%})"
             )
+    for name, lo_e, hi_e, source in spans:
+        lo_r, hi_r = span_rates[name]
+        widened.append(
+            f"{name} {getattr(factors, name):.2f} rests on no measurement at this stack's version, spanned {lo_e:.2f}-{hi_e:.2f} "
+            f"({source}): x{lo_r / nominal_rate:.2f}-x{hi_r / nominal_rate:.2f}"
+        )
     variants = _shape_variants(w.model)
     if variants:
         alt = [tokens / step(w.model_copy(update={"model": v}), hw, factors).step_s for v in variants]

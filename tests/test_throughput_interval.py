@@ -57,7 +57,8 @@ def test_a_calibrated_stack_is_not_widened_and_an_unknown_one_is() -> None:
 def test_each_uncovered_dimension_is_named_and_widens_once() -> None:
     w = _titan_like(precision="fp32", model=lookup_model("Qwen/Qwen2.5-0.5B"), world_size=64)
     r = throughput_range(w, MI300X, stack="torchtitan")
-    (why,) = r.widened
+    why, span = r.widened  # one uncovered widening, then fp32's unsourced span (test_unsourced_spans_*)
+    assert span.startswith("fp32_gemm_eff_max ")
     assert "precision fp32 (the rows run bf16, fp8)" in why
     assert "B model (the rows span 8.03-69B)" in why and "64 GPUs (the rows run on 8-8)" in why
     one = throughput_range(_titan_like(precision="fp32"), MI300X, stack="torchtitan")
@@ -215,3 +216,34 @@ def test_an_fp32_workload_walks_the_efficiency_that_prices_its_gemms() -> None:
 def test_a_bf16_workload_does_not_walk_the_fp32_efficiency() -> None:
     assert "fp32_gemm_eff_max" not in costmodel.factors_used(_titan_like())
     assert "fp32_gemm_eff_max" not in costmodel.factors_used(_titan_like(precision="fp8"))
+
+
+def test_unsourced_spans_widen_torchao_fp8_and_fp32_and_name_their_source() -> None:
+    # torchao float8 through torch.compile (torch._scaled_mm): fp8_compiled_gemm_eff_max, fitted to one row
+    torchao = throughput_range(_titan_like(precision="fp8"), MI300X, stack="torchtitan")
+    (why,) = [x for x in torchao.widened if x.startswith("fp8_compiled_gemm_eff_max ")]
+    assert "pytorch/pytorch#143465" in why and "ROCm/xla" in why and "None" not in why
+    nominal = costmodel.nominal_for(MI300X)
+    ((name, lo, hi, _),) = costmodel.unsourced_spans(_titan_like(precision="fp8"), MI300X, nominal)
+    # the measured 0.042 of peak at 8192^3 and 0.67 at 4096^3, through the model's size terms at those shapes
+    size = costmodel._gemm_eff(1.0, nominal, 8192, 8192, 1.0)
+    assert name == "fp8_compiled_gemm_eff_max" and lo == pytest.approx(0.042 / size, rel=1e-3) and lo < nominal.fp8_compiled_gemm_eff_max < hi
+    at_lo = (
+        _titan_like(precision="fp8").tokens_per_step / costmodel.step(_titan_like(precision="fp8"), MI300X, dataclasses.replace(nominal, **{name: lo})).step_s
+    )
+    assert torchao.low <= at_lo * 1.0001 < torchao.nominal
+    # fp32: no MI300X fp32 GEMM measurement, spanned down to AMD's lowest measured max-achievable share
+    fp32 = throughput_range(_titan_like(precision="fp32"), MI300X, stack="torchtitan")
+    (why32,) = [x for x in fp32.widened if x.startswith("fp32_gemm_eff_max ")]
+    assert "spanned 0.49-0.86" in why32 and "Measuring Max-Achievable FLOPs" in why32
+
+
+def test_unsourced_spans_leave_transformer_engine_bf16_and_other_targets_alone() -> None:
+    nominal = costmodel.nominal_for(MI300X)
+    te = _titan_like(precision="fp8", torch_compile=False, fused_kernels=True)  # Transformer Engine's fp8: fitted to ten sources
+    assert costmodel.unsourced_spans(te, MI300X, nominal) == []
+    assert costmodel.unsourced_spans(_titan_like(), MI300X, nominal) == []
+    h100 = get_hardware("h100")
+    assert costmodel.unsourced_spans(_titan_like(precision="fp8"), h100, costmodel.nominal_for(h100)) == []
+    for w in (te, _titan_like()):
+        assert not any("spanned" in x for x in throughput_range(w, MI300X, stack="torchtitan").widened)
