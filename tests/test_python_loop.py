@@ -113,12 +113,12 @@ def test_host_offload_of_a_small_model_in_a_loop_is_found_and_edited_in_the_acce
 
 
 def test_a_loop_setting_is_asked_for_in_the_loops_own_terms(tmp_path: Path) -> None:
-    """32 x 256 tokens of a 1.5B model: collation in the training process is a material share of the projected
-    step, and the loop's DataLoader is not patched: the change is said in the loop's own terms."""
-    run = RUN.replace("DeepSeek-R1-Distill-Qwen-1.5B", "DeepSeek-R1-Distill-Qwen-1.5B --train_bsz_per_gpu 32 --max_seq_len 256")
+    """A micro-batch of 1 that the launch line passes: the raise is said in the loop's own terms (its DataLoader's
+    batch_size) and where to change it (the launch line), not as a TrainingArguments key the script never reads."""
+    run = RUN.replace("DeepSeek-R1-Distill-Qwen-1.5B", "DeepSeek-R1-Distill-Qwen-1.5B --train_bsz_per_gpu 1 --max_seq_len 256")
     skipped = _audit(_star(tmp_path, run=run))["patch"]["skipped"]
-    assert skipped["data.dataloader_workers"].startswith("set the training DataLoader's ")
-    assert "DataLoader(...) at line 19 passes no" in skipped["data.dataloader_workers"]
+    assert skipped["batch.raise_micro_batch"].startswith("set the training DataLoader's batch_size to ")
+    assert "`--train_bsz_per_gpu 1` is passed by train/run_sft.sh line 4" in skipped["batch.raise_micro_batch"]
 
 
 LENGTH_LOOP = """\
