@@ -128,3 +128,69 @@ def _name(node: ast.expr) -> str:
     if isinstance(node, ast.Attribute):
         return node.attr
     return ""
+
+
+# ---- a torchtune recipe copied into the repository, matched to its release by content (recipe_hashes.json)
+
+
+def recipe_hashes() -> dict[str, dict[str, object]]:
+    """sha256 -> {"file": "recipes/x.py", "versions": [...]} of torchtune's recipes (scripts/gen_recipe_hashes.py)."""
+    import json
+
+    return repoindex.memo("recipe_hashes", 0, lambda: json.loads((Path(__file__).parent / "recipe_hashes.json").read_text())["torchtune"]["files"])
+
+
+def digest(raw: bytes) -> str:
+    """As scripts/gen_recipe_hashes.py: CRLF as LF, trailing whitespace at the end of the file dropped."""
+    import hashlib
+
+    return hashlib.sha256(raw.replace(b"\r\n", b"\n").rstrip()).hexdigest()
+
+
+def vendored_recipe(config: str, text: str, recipe: str | None) -> tuple[Path, str, list[str]] | None:
+    """A file of the repository byte-identical (up to line endings) to a torchtune release's recipe: the one the
+    config's `tune run` line or a script naming the config runs, else one named as the config's recipe (`recipe`,
+    the registry name goblin reads the config with). (file, torchtune's file, the releases it is identical to); None
+    when there is none, or copies of that recipe from different releases."""
+    hashes = recipe_hashes()
+    absolute = Path(os.path.abspath(config))
+    roots = safepath.tree_of(absolute)
+    launched = launched_recipe(config, text)
+    if launched is not None:
+        got = _match(launched[0], hashes, roots)
+        return (launched[0], *got) if got is not None else None
+    if recipe is None:
+        return None
+    name = f"{recipe}.py"
+    found = [(p, got) for p in repoindex.memo("recipe_copies", (tuple(roots), name), lambda: tuple(_named(roots, name))) if (got := _match(p, hashes, roots))]
+    if not found or len({tuple(v) for _p, (_f, v) in found}) != 1:
+        return None
+    # of several identical copies, the one nearest the config (the most folders in common)
+    path, (file, versions) = max(found, key=lambda f: (len(os.path.commonpath([f[0], absolute]).split(os.sep)), -len(f[0].parts)))
+    return path, file, versions
+
+
+def _match(path: Path, hashes: dict[str, dict[str, object]], roots: list[Path]) -> tuple[str, list[str]] | None:
+    try:
+        raw = safepath.read_bytes(path, roots=roots)
+    except (OSError, safepath.UnsafePath):
+        return None
+    entry = hashes.get(digest(raw))
+    if entry is None:
+        return None
+    versions = entry.get("versions")
+    return str(entry["file"]), [str(v) for v in versions] if isinstance(versions, list) else []
+
+
+def _named(roots: list[Path], name: str) -> list[Path]:
+    out: list[Path] = []
+    seen = 0
+    for root in roots[:1]:
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in ("node_modules", "__pycache__", "wandb"))
+            seen += len(files)
+            if name in files:
+                out.append(Path(folder) / name)
+            if seen > 20 * MAX_FILES:
+                return out
+    return out
