@@ -43,8 +43,9 @@ imported; a file that cannot be read safely, is too large or is not UTF-8 text i
 - a torchtune recipe file the repository copied from a release (the one a `tune run` line naming the config runs,
   else one named as the config's recipe): its content hash against recipe_hashes.json (scripts/gen_recipe_hashes.py)
   gives the release, said as "vendored recipe X identical to torchtune vY"; only where nothing else pins torchtune;
-- a git submodule (.gitmodules) of a framework whose folder is not checked out: the framework is
-  named but its version is not ("vendored, version unknown": Pin.version is empty);
+- a git submodule (.gitmodules) of a framework whose folder is not checked out: the commit the repository's own git
+  index records for it (frameworks/gitlink.py, a gitlink entry; read as a commit pin, placed where goblin's history
+  has it), else the framework is named but its version is not ("vendored, version unknown": Pin.version is empty);
 - a git commit: `git+https://github.com/o/x@<sha>`, or `git clone .../x` followed within CHECKOUT_SPAN lines
   (README code blocks, Dockerfiles, shell scripts) by `git checkout <sha>` / `git reset --hard <sha>` (`git checkout v0.4.0`, a release tag, pins that
   release). frameworks/commits.py
@@ -768,7 +769,10 @@ _SUBMODULE_URL = re.compile(r"""^[ \t]{0,16}url[ \t]{0,8}=[ \t]{0,8}([^\s]{1,500
 
 
 def _submodules(folder: Path, text: str, stop: Path | None, roots: list[Path]) -> list[Pin]:
-    """.gitmodules entries of a framework: the checked-out copy's version, else "vendored, version unknown"."""
+    """.gitmodules entries of a framework: the checked-out copy's version, else the commit the repository's git index
+    records for it (placed or not), else "vendored, version unknown"."""
+    from .gitlink import submodule_commit
+
     out: list[Pin] = []
     path: str | None = None
     url: tuple[str, int] | None = None
@@ -795,6 +799,13 @@ def _submodules(folder: Path, text: str, stop: Path | None, roots: list[Path]) -
             out += found
             continue
         rel = _rel(folder / ".gitmodules", stop)
+        sha = submodule_commit(folder, sub, roots) if sub and where is not None else None
+        if sha is not None:
+            # the commit the superproject records for the submodule (frameworks/gitlink.py): placed between two
+            # releases where goblin's history has it (review6a #12 asked; its snapshot had no gitlink)
+            at = f"git submodule {sub} at commit {sha[:12]} (the repository's git index; {rel}:{u[1]})"
+            out.append(commit_pin(dist, sha, at, str(folder / ".gitmodules"), u[1], how="a git submodule"))
+            continue
         out.append(
             Pin(
                 dist,
