@@ -342,6 +342,27 @@ def shell_secret_values(text: str) -> list[str]:
     return out
 
 
+# Documentation a launcher reader searches for launch lines (a README's fenced `bash` block). Its
+# `NAME=value` examples are for a reader to copy: `api_key="functionary"` for a local server
+# (review6b #38 MeetKai/functionary features_desc.md:11), `POSTGRES_PASSWORD=WangchanX` for a docker
+# example (review6b #27 vistec-AI/WangchanX deployment/RAG.md:54). A notebook is not here: its code
+# cells run, with the credentials they hold.
+DOC_SUFFIXES = (".md", ".markdown", ".rst")
+# A plain word: letters only, words joined by `-` or `_`, short. No provider token, key or generated
+# password has this shape (each holds digits or runs longer); a placeholder or a project's own name does.
+_PLAIN_WORD = re.compile(r"[A-Za-z]{1,24}(?:[-_][A-Za-z]{1,24}){0,3}")
+MAX_PLAIN_WORD = 24
+
+
+def documented_example(value: str) -> bool:
+    """Whether a value that documentation assigns to a secret name is an example rather than a
+    credential: one plain word (`functionary`, `WangchanX`, `changeme`). Learned by value it would
+    mask that word in every path and verdict line of the session (the package folder it names);
+    beside its secret name it is masked by the name patterns all the same."""
+    piece = value.strip()
+    return len(piece) <= MAX_PLAIN_WORD and _PLAIN_WORD.fullmatch(piece) is not None
+
+
 def learn(values: Iterable[str]) -> None:
     """Mask these values (found under secret names in a config: `masks_by_value`) in every text
     this process writes from now on. Raises TooManySecrets past MAX_LEARNED pieces: the caller

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import yaml
 
 from .errors import ConfigError
-from .redact import TooManySecrets, flag_values, is_secret_name, learn, masks_by_value
+from .redact import DOC_SUFFIXES, TooManySecrets, documented_example, flag_values, is_secret_name, learn, masks_by_value
 
 MAX_CONFIG_BYTES = 2_000_000  # a training config is a few KB; anything larger is not one
 
@@ -328,7 +328,11 @@ MAX_SECRET_VALUES = 256
 
 
 def learn_secrets(path: Path, values: list[str]) -> None:
-    """Hand a file's values under secret names to redact; too many is the file's own error."""
+    """Hand a file's values under secret names to redact; too many is the file's own error. A plain
+    word that documentation (a README's launch block) assigns to a secret name is an example, not
+    learned (`redact.documented_example`): the name patterns still mask it beside its name."""
+    if path.suffix.lower() in DOC_SUFFIXES:
+        values = [v for v in values if not documented_example(v)]
     if len(values) > 2 * MAX_SECRET_VALUES:  # each value counts as read and as written
         raise ConfigError(
             str(path), f"more than {MAX_SECRET_VALUES} values under secret names (tokens, keys, passwords)", hint="keep credentials out of configs"

@@ -367,3 +367,69 @@ def test_an_author_is_no_credential_but_auth_words_stay_secret(tmp_path: Path, c
     main(["parse", str(config), "--json"])
     out = capsys.readouterr().out
     assert "acmelab-dpo" in out and "***" not in out.split('"sources"')[0]
+
+
+# review6b #38 MeetKai/functionary: features_desc.md:11 shows `api_key="functionary"` in a client example; the launcher
+# reader learned it and every path lost its package folder (`FAIL  ***/train/train.py`). #27 vistec-AI/WangchanX the same
+# from deployment/RAG.md:54 `-e POSTGRES_PASSWORD=WangchanX`.
+DOC_EXAMPLE = '# Client\n\n```python\nclient = OpenAI(base_url="http://localhost:8000/v1", api_key="{value}")\n```\n\n```bash\ndocker run -e POSTGRES_PASSWORD={value} postgres\n```\n'
+TOKEN_SHAPED = "fk9Q2xLm7PzR4tVw8nB3"
+
+
+def test_a_plain_word_documentation_assigns_to_a_secret_name_is_not_learned() -> None:
+    from pytest_goblin.yamlio import learn_secrets
+
+    learn_secrets(Path("repo/features_desc.md"), ["functionary", "WangchanX", "your-api-key"])
+    assert redact.redact("FAIL  functionary/train/train.py (vistec-AI/WangchanX)") == "FAIL  functionary/train/train.py (vistec-AI/WangchanX)"
+    # beside its secret name the word is masked all the same
+    assert "functionary" not in redact.redact('client = OpenAI(api_key="functionary")')
+    assert "WangchanX" not in redact.redact("docker run -e POSTGRES_PASSWORD=WangchanX postgres")
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("repo/README.md", TOKEN_SHAPED),  # token-shaped in documentation: a credential
+        ("repo/README.md", "functionary-v2"),  # a digit: not a plain word
+        ("repo/README.md", "a" * 25),  # longer than a word
+        ("repo/configs/a.yml", "functionary"),  # a config: every value under a secret name, as before
+        ("repo/train.py", "functionary"),
+        ("repo/notebook.ipynb", "functionary"),  # a notebook's code cells run with what they hold
+    ],
+)
+def test_a_secret_is_still_learned_even_where_a_path_holds_it(path: str, value: str) -> None:
+    from pytest_goblin.yamlio import learn_secrets
+
+    learn_secrets(Path(path), [value])
+    assert redact.redact(f"FAIL  {value}/train/train.py") == "FAIL  ***/train/train.py"
+
+
+def _doc_repo(tmp_path: Path, value: str) -> Path:
+    """No launch line names the config, so the launcher search reads every file of the tree, the example too."""
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    (root / "features_desc.md").write_text(DOC_EXAMPLE.format(value=value))
+    (root / "functionary" / "configs").mkdir(parents=True)
+    (root / "functionary" / "configs" / "a.yml").write_text("base_model: meta-llama/Meta-Llama-3-8B\nmicro_batch_size: 2\nsequence_len: 4096\nbf16: true\n")
+    return root
+
+
+def test_a_documentation_example_keeps_the_package_folder_in_every_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _doc_repo(tmp_path, "functionary")
+    monkeypatch.chdir(root)
+    main(["audit", "functionary/configs/a.yml", "--target", "mi300x", "--runner", "projection", "--json", str(tmp_path / "r.json")])
+    out = capsys.readouterr().out + (tmp_path / "r.json").read_text()
+    assert "functionary/configs/a.yml" in out and "***" not in out
+
+
+def test_a_token_shaped_documentation_value_stays_masked_in_paths_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _doc_repo(tmp_path, TOKEN_SHAPED)
+    (root / "functionary").rename(root / TOKEN_SHAPED)
+    monkeypatch.chdir(root)
+    main(["audit", f"{TOKEN_SHAPED}/configs/a.yml", "--target", "mi300x", "--runner", "projection", "--json", str(tmp_path / "r.json")])
+    out = capsys.readouterr().out + (tmp_path / "r.json").read_text()
+    assert TOKEN_SHAPED not in out and "***/configs/a.yml" in out

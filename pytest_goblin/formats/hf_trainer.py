@@ -86,6 +86,21 @@ CHECKPOINT_KEYS = ("activation_checkpointing", "gradient_checkpointing")
 TRL_DOCS = "https://huggingface.co/docs/trl/sft_trainer#trl.SFTConfig"
 
 
+# A run that parses into transformers' own arguments class packs nothing: TrainingArguments and
+# Seq2SeqTrainingArguments have no `packing` field (transformers 5.25.0 training_args.py,
+# training_args_seq2seq.py; tables.class_fields), and the Trainer's default collator pads each batch
+# as it comes (review6b #30, #32, #39 cited TRL's SFTConfig.packing for such runs).
+PLAIN_PACKING_AT = "transformers 5.25.0 trainer.py:562-568: without a data_collator, DataCollatorWithPadding with a tokenizer, else default_data_collator"
+_TRANSFORMERS_ARGS = ("TrainingArguments", "Seq2SeqTrainingArguments")
+
+
+def plain_packing_note(declared: str | None) -> str:
+    """Where `sample_packing=False` comes from for a run read as transformers' own TrainingArguments:
+    the class the run parses into, named as the script names it when it is one of transformers'."""
+    cls = declared if declared in _TRANSFORMERS_ARGS else "TrainingArguments"
+    return f"{cls} has no packing and the Trainer does not pack: its default collator pads each batch ({PLAIN_PACKING_AT})"
+
+
 def checkpoint_key(data: Any, path: str | None = None) -> str:
     """The key a checkpointing edit goes to: the one the file already uses, else the name the
     installed transformers reads without a deprecation warning (4.x has only the old name), unless
@@ -324,7 +339,8 @@ class HFTrainerAdapter(Adapter):
             note=ckpt_note,
             convert=lambda v: True if isinstance(v, (str, int)) and not isinstance(v, bool) and str(v).lower() not in {"false", "0", "no"} else as_bool(v),
         )
-        r.take("sample_packing", ("packing", "padding_free"), default=False, note=f"SFTConfig.packing=False ({TRL_DOCS})", convert=as_bool)
+        packing_note = plain_packing_note(declared) if plain else f"SFTConfig.packing=False ({TRL_DOCS})"
+        r.take("sample_packing", ("packing", "padding_free"), default=False, note=packing_note, convert=as_bool)
         read_common(
             r, batch_default=8, batch_note=f"TrainingArguments.per_device_train_batch_size=8: {where('trl', 'per_device_train_batch_size')}", plain=plain
         )
