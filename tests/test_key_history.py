@@ -595,3 +595,35 @@ def test_a_python_script_pinned_before_436_gets_no_attn_implementation_edit(tmp_
         assert ("attn_implementation" in bad) is refused
         if refused:
             assert "before 4.36" in bad["attn_implementation"]
+
+
+def test_an_older_name_the_pinned_release_reads_is_read_as_the_new_key(tmp_path: Path) -> None:
+    """review6b #21 (xuanhua/openr1_4x3090): trl 0.15's SFTConfig reads `use_liger` (trl/trainer/sft_config.py:75@69ad852e),
+    which later releases name use_liger_kernel; goblin read only the new name and priced fp32 logits."""
+    body = "# SFTTrainer arguments\n" + HF + "max_seq_length: 2048\nuse_liger: true\n"
+    old = _findings_dir(tmp_path, "old", body, "trl==0.15.2\ntransformers==4.49.0\n")
+    w = load_config(old).workload
+    assert w.fused_kernels is True and w.sources["fused_kernels"].key == "use_liger" and w.sources["fused_kernels"].line == 7
+    assert any("`use_liger` (line 7) is read as use_liger_kernel: trl 0.15.2 (trl==0.15.2" in n for n in w.notes)
+    assert _findings(tmp_path, body, {"requirements.txt": "trl==0.15.2\ntransformers==4.49.0\n"}) == []  # accepted there
+    # must not: the release the file runs on has dropped the name (trl 0.19.1), or no pin says which release runs (the
+    # newest, assumed, has dropped it too): the key does nothing there, so fused kernels stay off
+    for name, req in (("dropped", "trl==0.19.1\ntransformers==4.53.3\n"), ("unpinned", "")):
+        w = load_config(_findings_dir(tmp_path, name, body, req)).workload
+        assert w.fused_kernels is False and not any("is read as use_liger_kernel" in n for n in w.notes)
+    # must not: a file setting both names is read under the new one
+    both = _findings_dir(tmp_path, "both", body + "use_liger_kernel: false\n", "trl==0.15.2\ntransformers==4.49.0\n")
+    w = load_config(both).workload
+    assert w.fused_kernels is False and w.sources["fused_kernels"].key == "use_liger_kernel"
+
+
+def test_a_dropped_older_name_is_renamed_to_the_key_that_replaced_it(tmp_path: Path) -> None:
+    (f,) = _findings(
+        tmp_path, "# trl sft --config sft.yaml\n" + HF + "max_length: 2048\nuse_liger: true\n", {"requirements.txt": "trl==0.19.1\ntransformers==4.53.3\n"}
+    )
+    # `trl sft` of 0.19.1 drops the key (a requirement, never written): the message names the key that replaced it
+    assert f.key == "use_liger" and not f.blocker and "dropped it in trl 0.18" in f.message
+    assert (
+        "`use_liger_kernel` takes the same value (trl trl/trainer/sft_config.py:200-205@0.16.1" in f.message
+        or "`use_liger_kernel` takes the same value (trl 0.16.1" in f.message
+    )

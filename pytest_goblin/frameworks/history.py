@@ -198,10 +198,40 @@ RENAMES: dict[tuple[str, str], Rename] = {
         "max_length", "trl 0.19.1 trl/trainer/sft_config.py:256-261 (max_seq_length is deprecated; self.max_length = self.max_seq_length)"
     ),
     ("trl", "torch_dtype"): Rename("dtype", "trl 0.26.2 trl/trainer/model_config.py:196-202 (torch_dtype is deprecated; self.dtype = self.torch_dtype)"),
+    # trl 0.10-0.15 SFTConfig.use_liger (0.15.0+32 69ad852e trl/trainer/sft_config.py:75, read at sft_trainer.py:267-270:
+    # AutoLigerKernelForCausalLM); 0.16-0.17 keep it as a deprecated alias of use_liger_kernel; 0.18 drops it
+    ("trl", "use_liger"): Rename(
+        "use_liger_kernel", "trl 0.16.1 trl/trainer/sft_config.py:200-205 (use_liger is deprecated; self.use_liger_kernel = self.use_liger)"
+    ),
     ("trl", "use_liger_loss"): Rename(
         "use_liger_kernel", "trl 0.27.2 trl/trainer/dpo_config.py:529-536 (use_liger_loss is deprecated; self.use_liger_kernel = self.use_liger_loss)"
     ),
 }
+
+
+def older_names(keys: list[str], classes: tuple[str, ...], pins: dict[str, Pin], parser: str) -> dict[str, tuple[str, str]]:
+    """goblin's (newest) key -> (the older name the file sets, why) for an exact rename (RENAMES) whose older name the
+    release the file runs on reads: trl 0.15's SFTConfig reads `use_liger`, which goblin's tables know as
+    use_liger_kernel (review6b #21). Only where the pinned release is known to have the older key (no pin: the newest
+    release read, which has dropped it, so nothing is read under the new name); never where the file sets both names,
+    nor for a rename that changes the value's meaning (warmup_ratio -> warmup_steps)."""
+    out: dict[str, tuple[str, str]] = {}
+    present_keys = set(keys)
+    for (dist, old), ren in RENAMES.items():
+        if old not in present_keys or ren.new in present_keys or ren.below is not None or ren.new in out:
+            continue
+        if dist == "trl" and parser != "trl":
+            continue
+        if unplaced(pins.get(dist)):
+            continue
+        run = run_version(dist, pins.get(dist))
+        if run is None or run.assumed:
+            continue
+        owners = [c for c in classes if c.endswith("Config")] if dist == "trl" else ["TrainingArguments"]
+        if owners and any(has(dist, c, old, run) is True for c in owners):
+            pin = pins[dist]
+            out[ren.new] = (old, f"{dist} {run.version} ({pin.spec}, {pin.where}) reads `{old}`, which later releases name {ren.new} ({ren.cite})")
+    return out
 
 
 def rename_keeps_value(rename: Rename, value: Any) -> bool:
@@ -519,6 +549,12 @@ def rejected(
                 present("transformers", "TrainingArguments", ren.new, tf.version)
                 if dist == "transformers"
                 else any(present("trl", c, ren.new, trl.version) for c in (*trl_classes, *_trl_side(trl.version)))
+                # trl 0.16-0.17 copy SFTConfig.use_liger into TrainingArguments.use_liger_kernel (a base-class field there)
+                or (
+                    tf_known
+                    and present("transformers", "TrainingArguments", ren.new, tf.version) is True
+                    and all(reaches_training_args(c, trl.version) for c in trl_classes)
+                )
                 if trl
                 else False
             )
