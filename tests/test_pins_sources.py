@@ -436,3 +436,21 @@ def test_a_tree_without_git_reads_pins_up_to_the_root_the_launchers_use(tmp_path
     other.mkdir(parents=True)
     (other / "dpo.yaml").write_text(HF)
     assert "trl" not in P.pins(str(other / "dpo.yaml"))
+
+
+CONDA_EXPORT = "name: lumi-tools\nchannels:\n  - defaults\ndependencies:\n  - python=3.10\n  - pip:\n      - transformers==4.41.0\n"
+
+
+def test_a_conda_environment_file_of_another_name_is_read_by_its_content(tmp_path: Path) -> None:
+    """review6b #39 (jnkyto/lumiopen-tools): lumi-tools.yml at the root, a conda export, pins transformers==4.41.0 (line 139);
+    goblin read only environment.yml / conda.yml by name, and judged the script at the newest transformers."""
+    path = repo(tmp_path, {"lumi-tools.yml": CONDA_EXPORT}, config="translation_finetune/hf_trainer/main_hf.py", text="import transformers\n")
+    assert one(path, "transformers").where == "lumi-tools.yml:7" and one(path, "transformers").version == "4.41.0"
+    # a conda export of another name outside the config's folders is read as an environment snapshot (`prefix:`)
+    path = repo(tmp_path, {"envs/train-env.yml": CONDA_EXPORT + "prefix: /home/u/anaconda3/envs/x\n"})
+    assert one(path, "transformers").where == "envs/train-env.yml:7 (an environment snapshot)"
+    # must not: a training YAML with a `dependencies:` key but no `channels:` / `prefix:` is not an environment file,
+    # nor is a hand-written environment file of another name outside the config's folders a snapshot
+    fake = "model_name_or_path: x/y\ndependencies:\n  - transformers==4.41.0\n"
+    assert "transformers" not in P.pins(str(repo(tmp_path, {"deps.yaml": fake})), None)
+    assert "transformers" not in P.pins(str(repo(tmp_path, {"envs/train-env.yml": CONDA_EXPORT})), None)

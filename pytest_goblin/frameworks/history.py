@@ -230,7 +230,7 @@ def older_names(keys: list[str], classes: tuple[str, ...], pins: dict[str, Pin],
         owners = [c for c in classes if c.endswith("Config")] if dist == "trl" else ["TrainingArguments"]
         if owners and any(has(dist, c, old, run) is True for c in owners):
             pin = pins[dist]
-            out[ren.new] = (old, f"{dist} {run.version} ({pin.spec}, {pin.where}) reads `{old}`, which later releases name {ren.new} ({ren.cite})")
+            out[ren.new] = (old, f"{dist} {run.version} ({pin.spec}, {pin.where}) reads `{old}`; later releases take it as {ren.new} ({ren.cite})")
     return out
 
 

@@ -882,6 +882,19 @@ def _read(path: Path, roots: list[Path], limit: int = LIMIT) -> str | None:
         return None
 
 
+# A conda environment file, by content: a top-level `dependencies:` list beside `channels:` or `prefix:` (the keys of
+# `conda env create -f` files and of `conda env export`, conda 24.x conda/env/env.py from_yaml / to_dict). A training
+# config has neither `channels` nor `prefix`.
+CONDA_BY_CONTENT = "conda?"
+_CONDA_ENV_FILE = re.compile(r"(?m)^dependencies:[ \t]*$")
+_CONDA_ENV_KEYS = re.compile(r"(?m)^(?:channels|prefix):")
+
+
+def conda_env_file(body: str) -> bool:
+    """Whether a YAML text is a conda environment file (see _CONDA_ENV_FILE), whatever its name."""
+    return bool(_CONDA_ENV_FILE.search(body) and _CONDA_ENV_KEYS.search(body))
+
+
 def _files_at(folder: Path, names: list[str]) -> list[tuple[Path, str]]:
     """(file, kind) of the pin files of one folder, in the order they are read."""
     have = set(names)
@@ -890,7 +903,11 @@ def _files_at(folder: Path, names: list[str]) -> list[tuple[Path, str]]:
     out += [(folder / n, "text") for n in names if _REQ.fullmatch(n)][:MAX_FILES]
     if "requirements" in have and (folder / "requirements").is_dir() and not (folder / "requirements").is_symlink():
         out += [(folder / "requirements" / n, "text") for n in _listing(folder / "requirements") if n.endswith(".txt")][:MAX_FILES]
-    out += [(folder / n, "conda") for n in ("environment.yml", "environment.yaml", "conda.yml", "conda.yaml") if n in have]
+    conda_names = ("environment.yml", "environment.yaml", "conda.yml", "conda.yaml")
+    out += [(folder / n, "conda") for n in conda_names if n in have]
+    # a conda environment file of another name (review6b #39, jnkyto/lumiopen-tools lumi-tools.yml:139 transformers==4.41.0):
+    # read as one when its content is one (CONDA_ENV_FILE), checked where it is read
+    out += [(folder / n, CONDA_BY_CONTENT) for n in names if n.lower().endswith((".yml", ".yaml")) and n not in conda_names][:MAX_FILES]
     docker = [folder / n for n in names if _dockerfile(n)]
     if "docker" in have and (folder / "docker").is_dir() and not (folder / "docker").is_symlink():
         docker += [folder / "docker" / n for n in _listing(folder / "docker") if _dockerfile(n)]
@@ -1045,6 +1062,10 @@ def _pin_files(
         body = _read(f, roots, LOCK_LIMIT if kind == "lock" else LIMIT)
         if body is None:
             continue
+        if kind == CONDA_BY_CONTENT:
+            if not conda_env_file(body):
+                continue
+            kind = "conda"
         rel = _rel(f, stop)
         if kind == "lock":
             found += [] if exact else _locked(body, rel, str(f))
@@ -1507,13 +1528,14 @@ _ENV_YML = re.compile(r"(?i)^(?:environment|conda|env)[\w.-]{0,80}\.ya?ml$")  # 
 _CONDA_PREFIX = re.compile(r"(?m)^prefix:[ \t]")
 SNAPSHOT_DEPTH = 3  # folders below the repository root searched for a snapshot
 SNAPSHOT_FOLDERS = 400  # folders listed in that search, at most
+SNAPSHOT_OTHER_YML = 64  # YAML files of other names opened there to look for a conda export (`prefix:`), at most
 _SKIP_DIRS = frozenset({"node_modules", "site-packages", "venv", "__pycache__", "build", "dist"})
 
 
 def _snapshot_files(root: Path) -> list[Path]:
     """The snapshot files of the tree under `root` (breadth first, hidden folders and vendored environments skipped)."""
     out: list[Path] = []
-    todo, seen = [(root, 0)], 0
+    todo, seen, others = [(root, 0)], 0, 0
     while todo and seen < SNAPSHOT_FOLDERS:
         folder, depth = todo.pop(0)
         seen += 1
@@ -1525,6 +1547,9 @@ def _snapshot_files(root: Path) -> list[Path]:
                 if depth < SNAPSHOT_DEPTH and not name.startswith(".") and name not in _SKIP_DIRS:
                     todo.append((path, depth + 1))
             elif _SNAPSHOT_TXT.fullmatch(name) or _SNAPSHOT_YML.fullmatch(name) or _ENV_YML.fullmatch(name):
+                out.append(path)
+            elif name.lower().endswith((".yml", ".yaml")) and others < SNAPSHOT_OTHER_YML:
+                others += 1  # a conda export of another name (`prefix:` line, checked where it is read)
                 out.append(path)
     return out
 
@@ -1544,7 +1569,7 @@ def _snapshot_pins(root_name: str) -> dict[str, Pin]:
         if body is None:
             continue
         yml = f.suffix.lower() in (".yml", ".yaml")
-        if yml and not _SNAPSHOT_YML.fullmatch(f.name) and not _CONDA_PREFIX.search(body):
+        if yml and not _SNAPSHOT_YML.fullmatch(f.name) and not (_CONDA_PREFIX.search(body) and conda_env_file(body)):
             continue  # `environment.yml` written by hand (not an export): read where it is installed, not as a snapshot
         text = without_comments(body, f.name)
         found = _scan_all(text, rel, str(f)) + (_conda(text, rel, str(f)) if yml else [])
