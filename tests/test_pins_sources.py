@@ -454,3 +454,21 @@ def test_a_conda_environment_file_of_another_name_is_read_by_its_content(tmp_pat
     fake = "model_name_or_path: x/y\ndependencies:\n  - transformers==4.41.0\n"
     assert "transformers" not in P.pins(str(repo(tmp_path, {"deps.yaml": fake})), None)
     assert "transformers" not in P.pins(str(repo(tmp_path, {"envs/train-env.yml": CONDA_EXPORT})), None)
+
+
+def test_a_git_install_of_the_default_branch_is_a_build_of_unknown_release_and_the_nearest_wins(tmp_path: Path) -> None:
+    """review6b #38 (MeetKai/functionary): the root pyproject.toml pins transformers==4.48.3, the training package the
+    script is in (functionary/train/pyproject.toml:22) installs `transformers @ git+https://github.com/huggingface/transformers.git`."""
+    train = '[project]\nname = "t"\ndependencies = [\n    "transformers @ git+https://github.com/huggingface/transformers.git",\n]\n'
+    files = {"pyproject.toml": '[project]\nname = "f"\ndependencies = [\n    "transformers==4.48.3",\n]\n', "pkg/train/pyproject.toml": train}
+    path = repo(tmp_path, files, config="pkg/train/train.py", text="import transformers\n")
+    pin = one(path, "transformers")
+    assert pin.kind == "commit" and pin.version == "" and pin.where == "pkg/train/pyproject.toml:4" and "default branch" in pin.spec
+    got = reading("transformers", str(path))
+    assert got is not None and got.assumed and got.source.startswith("pkg/train/pyproject.toml:4")
+    # must not: the root's default-branch install against the nearer package's exact pin (the nearest wins), and a
+    # git install with a tag stays that release
+    swapped = {"pyproject.toml": train, "pkg/train/pyproject.toml": files["pyproject.toml"]}
+    assert one(repo(tmp_path, swapped, config="pkg/train/train.py", text="import transformers\n"), "transformers").version == "4.48.3"
+    tagged = {"requirements.txt": "transformers @ git+https://github.com/huggingface/transformers.git@v4.45.2\n"}
+    assert one(repo(tmp_path, tagged), "transformers").version == "4.45.2"

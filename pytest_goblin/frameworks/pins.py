@@ -104,6 +104,15 @@ _GIT_REF = re.compile(rf"""github\.com/[\w.-]{{1,100}}/([\w-]{{1,100}})(?:\.git)
 # ... and pinned to a commit, `git+https://github.com/huggingface/trl.git@019fc6d`: one build of x whose release goblin
 # cannot tell offline (a development version between two tags)
 _GIT_SHA = re.compile(r"""github\.com/[\w.-]{1,100}/([\w-]{1,100})(?:\.git)?@([0-9a-f]{7,40})(?![\w.])""")
+# ... and a PEP 508 direct reference with no ref at all, `transformers @ git+https://github.com/huggingface/transformers.git`
+# (review6b #38, MeetKai/functionary functionary/train/pyproject.toml:22): the default branch as of the install, a build
+# whose release is not known (a commit of unknown release: no key judged, history.unplaced). Against an exact pin it
+# ranks as one (_repository_pins): the nearest folder's says which runs.
+_GIT_HEAD = re.compile(
+    rf"""(?<![\w.-])({_NAME})(?:\[[\w,. -]{{0,100}}\])?[ \t]{{0,8}}@[ \t]{{0,8}}git\+https?://github\.com/[\w.-]{{1,100}}/[\w-]{{1,100}}(?:\.git)?/?(?=["'\s,;\]]|$)""",
+    re.IGNORECASE,
+)
+DEFAULT_BRANCH = "the default branch, release unknown"
 _CLONE_URL = re.compile(r"""github\.com/[\w.-]{1,100}/([\w-]{1,100})""", re.IGNORECASE)
 _CLONE_TAG = re.compile(rf"""(?:^|[ \t])(?:-b|--branch)(?:[ \t]{{1,8}}|=)(release/)?v?{_VER}(?![\w.])""")
 # A release branch named in an install line: `git+https://github.com/pytorch/torchtune@release/0.5.0`, or a framework
@@ -243,6 +252,10 @@ def _git_refs(line: str, at: str, file: str, lineno: int) -> list[Pin]:
         dist = canonical(m.group(1))
         if dist:
             out.append(Pin(dist, m.group(2), f"{dist}=={m.group(2)} (release branch release/{m.group(2)})", at, f"=={m.group(2)}", file=file, line=lineno))
+    for m in _GIT_HEAD.finditer(line):
+        dist = canonical(m.group(1))
+        if dist:
+            out.append(Pin(dist, "", f"{dist} @ git+{m.group(0).split('git+', 1)[1]} ({DEFAULT_BRANCH})", at, "", "commit", file=file, line=lineno))
     if "git clone" in line:
         url, tag = _CLONE_URL.search(line), _CLONE_TAG.search(line)
         dist = canonical(url.group(1).removesuffix(".git")) if url else None
@@ -1259,7 +1272,8 @@ def _repository_pins(folder_name: str, exact: bool = False) -> dict[str, Pin]:
     for level in range(MAX_UP + 1):
         for pin in _level_once(str(folder), str(stop) if stop is not None else None, tuple(roots), exact):
             order += 1
-            key = ((0 if exact else pin.rank), level, order)
+            rank = 3 if pin.kind == "commit" and pin.spec.endswith(f"({DEFAULT_BRANCH})") else pin.rank  # nearest wins against an exact pin
+            key = ((0 if exact else rank), level, order)
             if pin.dist not in best or key < best[pin.dist][0]:
                 best[pin.dist] = (key, pin)
         if stop is None or folder == stop or folder.parent == folder:
