@@ -627,3 +627,39 @@ def test_a_dropped_older_name_is_renamed_to_the_key_that_replaced_it(tmp_path: P
         "`use_liger_kernel` takes the same value (trl trl/trainer/sft_config.py:200-205@0.16.1" in f.message
         or "`use_liger_kernel` takes the same value (trl 0.16.1" in f.message
     )
+
+
+TRL_SCRIPT = (
+    "from trl import ModelConfig, ScriptArguments, SFTConfig, TrlParser\n\n"
+    "if __name__ == '__main__':\n"
+    "    parser = TrlParser((ScriptArguments, SFTConfig, ModelConfig))\n"
+    "    {lhs} = parser.parse_args_and_config({kw})\n"
+)
+
+
+def _trl_parsed(tmp: Path, name: str, requirements: str, lhs: str = "script_args, training_args, model_args", kw: str = "") -> list[Finding]:
+    folder = tmp / name
+    (folder / ".git").mkdir(parents=True)
+    (folder / "requirements.txt").write_text(requirements)
+    (folder / "sft_train.py").write_text(TRL_SCRIPT.format(lhs=lhs, kw=kw))
+    (folder / "run.sh").write_text("accelerate launch sft_train.py --config sft.yaml\n")
+    (folder / "sft.yaml").write_text(HF + "max_length: 2048\nevaluation_strategy: 'no'\n")
+    return [f for f in blockers.findings(load_config(folder / "sft.yaml"), get_hardware("mi300x")) if f.rule_id.startswith("blocker.keys_")]
+
+
+def test_the_scripts_trl_parser_decides_what_an_unread_key_does(tmp_path: Path) -> None:
+    """review6b class 5 (#26 liv-daliberti/maxent-grpo, trl==0.18.0): TrlParser.parse_args_and_config of trl 0.18.0 drops
+    config keys no dataclass reads (trl/scripts/utils.py:185-215@v0.18.0); from 0.19.0 it raises unless told not to."""
+    pins_ = "trl==0.18.0\ntransformers==4.52.3\n"
+    (f,) = _trl_parsed(tmp_path, "drops", pins_)
+    assert f.key == "evaluation_strategy" and not f.blocker and "sft_train.py (line 5) parses the file with TrlParser" in f.message
+    assert "so these do nothing" in f.message and "depends on how the file is read" not in f.message and "None" not in f.message
+    (g,) = _trl_parsed(tmp_path, "raises", "trl==0.19.1\ntransformers==4.52.3\n")
+    assert g.blocker and "stops with ValueError" in g.message
+    (h,) = _trl_parsed(tmp_path, "told", "trl==0.19.1\ntransformers==4.52.3\n", kw="fail_with_unknown_args=False")
+    assert not h.blocker and "so these do nothing" in h.message
+    (i,) = _trl_parsed(tmp_path, "discarded", "trl==0.19.1\ntransformers==4.52.3\n", lhs="a, b, c, _", kw="return_remaining_strings=True")
+    assert not i.blocker and "assigns the unread keys to `_`" in i.message
+    # must not: the unread keys handed to the script, which may read them: goblin does not say what they do
+    (j,) = _trl_parsed(tmp_path, "handed", pins_, lhs="a, b, c, rest", kw="return_remaining_strings=True")
+    assert not j.blocker and "depends on how the file is read" in j.message and "TrlParser.parse_args_and_config" not in j.message.split("Source:")[0]

@@ -497,8 +497,50 @@ def _trl_side(version: str) -> list[str]:
     return [c for c in classes if (c in _TRL_SIDE or c.endswith("ScriptArguments")) and class_present("trl", c, version)]
 
 
+# TrlParser.parse_args_and_config on config keys no dataclass reads: trl 0.13.0-0.18.x hand them back only when
+# return_remaining_strings=True and otherwise drop them (0.13.0 trl/scripts/utils.py:218-252, 0.18.0 :185-215,
+# set_defaults_with_config returns them); from 0.19.0 it raises ValueError unless return_remaining_strings=True or
+# fail_with_unknown_args=False (0.19.0 trl/scripts/utils.py:187,222-230; unchanged at 1.16.0 :303-358).
+TRL_PARSER_DROPS_FROM = "0.13.0"
+TRL_PARSER_RAISES_FROM = "0.19.0"
+TRL_PARSER_CITE = (
+    "trl 0.18.0 trl/scripts/utils.py:185-215 (unread config keys dropped); trl 0.19.0 trl/scripts/utils.py:187,222-230 and "
+    "1.16.0 :307,348-356 (return_remaining_strings hands them back; else fail_with_unknown_args, True by default, raises)"
+)
+
+
+def trl_parser_stops(version: str, script_parse: tuple[str, int, dict[str, Any]]) -> tuple[bool, str] | None:
+    """Whether the repository's script, parsing the file with TrlParser.parse_args_and_config (`script_parse`: the
+    script shown, the call's line, its constant keywords), stops on a key no dataclass reads at trl `version`:
+    (stops, how), None where goblin cannot say (trl before 0.13, or the unread keys handed to the script, which may use them)."""
+    script, line, kw = script_parse
+    v = _v(version)
+    if v is None or v < Version(TRL_PARSER_DROPS_FROM):
+        return None
+    at = f"the repository's {script} (line {line}) parses the file with TrlParser.parse_args_and_config"
+    if kw.get("return_remaining_strings") is True:
+        if kw.get("_discarded"):
+            return False, f"{at}(return_remaining_strings=True) and assigns the unread keys to `_` at trl {version}, so these do nothing ({TRL_PARSER_CITE})"
+        return None
+    if v < Version(TRL_PARSER_RAISES_FROM):
+        return False, f"{at} at trl {version}, which drops config keys no dataclass reads, so these do nothing ({TRL_PARSER_CITE})"
+    if kw.get("fail_with_unknown_args") is False:
+        return (
+            False,
+            f"{at}(fail_with_unknown_args=False) at trl {version}, which drops config keys no dataclass reads, so these do nothing ({TRL_PARSER_CITE})",
+        )
+    return True, f"{at} at trl {version}, which stops with ValueError on config keys no dataclass reads ({TRL_PARSER_CITE})"
+
+
 def rejected(
-    parser: str, classes: tuple[str, ...], keys: list[str], pins: dict[str, Pin], text: str, own: frozenset[str] = frozenset(), trl_read: Reading | None = None
+    parser: str,
+    classes: tuple[str, ...],
+    keys: list[str],
+    pins: dict[str, Pin],
+    text: str,
+    own: frozenset[str] = frozenset(),
+    trl_read: Reading | None = None,
+    script_parse: tuple[str, int, dict[str, Any]] | None = None,
 ) -> KeyCheck | None:
     """The keys of an HF-style recipe the release it runs on does not have (see the module's docstring);
     `own`: fields of the repository's own argument classes, which are not judged. `trl_read`: the record's reading of an
@@ -575,6 +617,8 @@ def rejected(
             if stops is False
             else f"goblin does not know what `trl {command}` of trl {trl.version} does with them"
         )
+    elif parser == "trl" and trl is not None and script_parse is not None and (said := trl_parser_stops(trl.version, script_parse)) is not None:
+        stops, how = said
     else:
         stops = None
         how = (
