@@ -637,11 +637,11 @@ TRL_SCRIPT = (
 )
 
 
-def _trl_parsed(tmp: Path, name: str, requirements: str, lhs: str = "script_args, training_args, model_args", kw: str = "") -> list[Finding]:
+def _trl_parsed(tmp: Path, name: str, requirements: str, lhs: str = "script_args, training_args, model_args", kw: str = "", extra: str = "") -> list[Finding]:
     folder = tmp / name
     (folder / ".git").mkdir(parents=True)
     (folder / "requirements.txt").write_text(requirements)
-    (folder / "sft_train.py").write_text(TRL_SCRIPT.format(lhs=lhs, kw=kw))
+    (folder / "sft_train.py").write_text(TRL_SCRIPT.format(lhs=lhs, kw=kw) + extra)
     (folder / "run.sh").write_text("accelerate launch sft_train.py --config sft.yaml\n")
     (folder / "sft.yaml").write_text(HF + "max_length: 2048\nevaluation_strategy: 'no'\n")
     return [f for f in blockers.findings(load_config(folder / "sft.yaml"), get_hardware("mi300x")) if f.rule_id.startswith("blocker.keys_")]
@@ -663,3 +663,8 @@ def test_the_scripts_trl_parser_decides_what_an_unread_key_does(tmp_path: Path) 
     # must not: the unread keys handed to the script, which may read them: goblin does not say what they do
     (j,) = _trl_parsed(tmp_path, "handed", pins_, lhs="a, b, c, rest", kw="return_remaining_strings=True")
     assert not j.blocker and "depends on how the file is read" in j.message and "TrlParser.parse_args_and_config" not in j.message.split("Source:")[0]
+    # must not: the script reads an attribute of the dropped key's name itself (review6b #28 sft_train.py:45
+    # `model_args.torch_dtype`): that line's outcome is not the key's, so it is not said to do nothing
+    (k,) = _trl_parsed(tmp_path, "reads", pins_, extra="    print(training_args.evaluation_strategy)\n")
+    assert "the script itself reads `.evaluation_strategy` (line 6)" in k.message and "so these do nothing" not in k.message
+    assert "depends on how the file is read" in k.message

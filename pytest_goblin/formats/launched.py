@@ -54,6 +54,7 @@ class Launched:
     # the script's `TrlParser(...).parse_args_and_config(...)`: its line and the constant keywords it passes
     # (return_remaining_strings, fail_with_unknown_args; "_discarded": the remaining strings are assigned to `_`), or None
     trl_parse: tuple[int, dict[str, Any]] | None = None
+    attrs_read: dict[str, int] = field(default_factory=dict)  # attribute name -> first line the script reads it (`x.torch_dtype`)
     # every field of the parser classes with a literal default, None included (`peft_path: str = None`)
     fields: dict[str, Any] = field(default_factory=dict)
     # `LoraConfig(...)` / `get_peft_model(...)` / a trainable `PeftModel.from_pretrained(...)`: (call, line, its enclosing `if`s
@@ -381,6 +382,10 @@ def _launched(config: str) -> Launched | None:
     if _call is not None and isinstance(_call.func, (ast.Name, ast.Attribute)):
         if (_call.func.id if isinstance(_call.func, ast.Name) else _call.func.attr) == "TrlParser":
             out.trl_parse = _trl_parse(script.tree)
+            for node in ast.walk(script.tree):
+                if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+                    line = out.attrs_read.get(node.attr)
+                    out.attrs_read[node.attr] = node.lineno if line is None else min(line, node.lineno)
     for name in classes:
         for cls, mod in repo.chain(name, script):
             dc = dataclasses_of(ast.Module(body=[cls], type_ignores=[]), {}).get(cls.name)

@@ -481,6 +481,9 @@ class KeyCheck:
     stops: bool | None  # the parser raises (True), drops the keys (False), not known (None)
     stops_how: str
     assumed: bool
+    # attribute name -> line, where the script that parses the file reads an attribute (`model_args.torch_dtype`): a
+    # dropped key of that name is not said to do nothing (the script's own line may fail or read another value)
+    script_reads: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
 def _trl_has(key: str) -> bool:
