@@ -501,7 +501,7 @@ def _trl_side(version: str) -> list[str]:
 
 
 # TrlParser.parse_args_and_config on config keys no dataclass reads: trl 0.13.0-0.18.x hand them back only when
-# return_remaining_strings=True and otherwise drop them (0.13.0 trl/scripts/utils.py:218-252, 0.18.0 :185-215,
+# return_remaining_strings=True and otherwise drop them (0.13.0 trl/scripts/utils.py:208-252, 0.18.0 :174-215,
 # set_defaults_with_config returns them); from 0.19.0 it raises ValueError unless return_remaining_strings=True or
 # fail_with_unknown_args=False (0.19.0 trl/scripts/utils.py:187,222-230; unchanged at 1.16.0 :303-358).
 TRL_PARSER_DROPS_FROM = "0.13.0"

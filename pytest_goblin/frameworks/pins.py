@@ -14,7 +14,7 @@ imported; a file that cannot be read safely, is too large or is not UTF-8 text i
 - in the config's folder and each folder above it up to the repository root (at most MAX_UP):
   setup.py, setup.cfg, pyproject.toml (PEP 508 strings and Poetry `name = "^x.y"` tables),
   requirements*.txt and requirements/*.txt, Pipfile, environment.yml/.yaml (conda `name=x.y` and the
-  `pip:` list), poetry.lock / uv.lock / Pipfile.lock (the release resolved), Dockerfile,
+  `pip:` list; a YAML file of another name whose content is a conda environment, conda_env_file), poetry.lock / uv.lock / Pipfile.lock (the release resolved), Dockerfile,
   Dockerfile.*, *.Dockerfile and docker/ Dockerfiles (`pip install x==v`, with the file's own
   ARG/ENV defaults put in, and a base image whose tag names the framework's release: only images
   whose tag scheme goblin read from the framework's own build, IMAGE_TAGS), a README's install
