@@ -658,7 +658,13 @@ def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker, checked: di
         reads = got.script_reads.get(r.key) if got.stops is False else None
         if reads is not None:
             how = f"{how.split(', so these do nothing', 1)[0]}; the script itself reads `.{r.key}` (line {reads}), which this key does not set there"
-        symptom = "" if got.stops is False and r.certain and got.parser != "llamafactory" and reads is None else f"{b.symptom}. "
+        symptom = (
+            "What that line does at this release goblin does not judge. "
+            if reads is not None
+            else ""
+            if got.stops is False and r.certain and got.parser != "llamafactory"
+            else f"{b.symptom}. "
+        )
         message = (
             f"{said}{f' (line {line})' if line else ''}: {r.why}{instead}. Versions: {got.versions}. {how[0].upper()}{how[1:]}. "
             f"{symptom}What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
