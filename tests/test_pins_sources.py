@@ -11,6 +11,7 @@ import pytest
 
 from pytest_goblin.formats import load_config
 from pytest_goblin.formats.record import parse_record
+from pytest_goblin.frameworks import history as h
 from pytest_goblin.frameworks import pins as P
 from pytest_goblin.frameworks.history import reading
 
@@ -463,9 +464,12 @@ def test_a_git_install_of_the_default_branch_is_a_build_of_unknown_release_and_t
     files = {"pyproject.toml": '[project]\nname = "f"\ndependencies = [\n    "transformers==4.48.3",\n]\n', "pkg/train/pyproject.toml": train}
     path = repo(tmp_path, files, config="pkg/train/train.py", text="import transformers\n")
     pin = one(path, "transformers")
-    assert pin.kind == "commit" and pin.version == "" and pin.where == "pkg/train/pyproject.toml:4" and "default branch" in pin.spec
+    assert pin.kind == "branch" and pin.version == "" and pin.where == "pkg/train/pyproject.toml:4" and "default branch" in pin.spec
     got = reading("transformers", str(path))
-    assert got is not None and got.assumed and got.source.startswith("pkg/train/pyproject.toml:4")
+    assert got is not None and got.assumed and got.source.startswith("pkg/train/pyproject.toml:4") and got.version == h.newest("transformers")
+    # its keys are judged at the newest release, assumed (the branch is at least that new): a requirement, not a blocker
+    run = h.run_version("transformers", pin)
+    assert run is not None and run.assumed and "the default branch" in run.how and not h.unplaced(pin)
     # must not: the root's default-branch install against the nearer package's exact pin (the nearest wins), and a
     # git install with a tag stays that release
     swapped = {"pyproject.toml": train, "pkg/train/pyproject.toml": files["pyproject.toml"]}

@@ -105,14 +105,15 @@ _GIT_REF = re.compile(rf"""github\.com/[\w.-]{{1,100}}/([\w-]{{1,100}})(?:\.git)
 # cannot tell offline (a development version between two tags)
 _GIT_SHA = re.compile(r"""github\.com/[\w.-]{1,100}/([\w-]{1,100})(?:\.git)?@([0-9a-f]{7,40})(?![\w.])""")
 # ... and a PEP 508 direct reference with no ref at all, `transformers @ git+https://github.com/huggingface/transformers.git`
-# (review6b #38, MeetKai/functionary functionary/train/pyproject.toml:22): the default branch as of the install, a build
-# whose release is not known (a commit of unknown release: no key judged, history.unplaced). Against an exact pin it
-# ranks as one (_repository_pins): the nearest folder's says which runs.
+# (review6b #38, MeetKai/functionary functionary/train/pyproject.toml:22): the default branch as of the install, which
+# names no release (Pin.kind "branch"): read like no pin, at the newest release goblin read, said as assumed (the
+# branch is at least that new today; history.run_version), but against an exact pin it ranks as one (Pin.rank): the
+# nearest folder's says which runs, not a parent's exact pin.
 _GIT_HEAD = re.compile(
     rf"""(?<![\w.-])({_NAME})(?:\[[\w,. -]{{0,100}}\])?[ \t]{{0,8}}@[ \t]{{0,8}}git\+https?://github\.com/[\w.-]{{1,100}}/[\w-]{{1,100}}(?:\.git)?/?(?=["'\s,;\]]|$)""",
     re.IGNORECASE,
 )
-DEFAULT_BRANCH = "the default branch, release unknown"
+DEFAULT_BRANCH = "the default branch, no release named"
 _CLONE_URL = re.compile(r"""github\.com/[\w.-]{1,100}/([\w-]{1,100})""", re.IGNORECASE)
 _CLONE_TAG = re.compile(rf"""(?:^|[ \t])(?:-b|--branch)(?:[ \t]{{1,8}}|=)(release/)?v?{_VER}(?![\w.])""")
 # A release branch named in an install line: `git+https://github.com/pytorch/torchtune@release/0.5.0`, or a framework
@@ -136,7 +137,7 @@ class Pin:
     spec: str  # e.g. "transformers==4.36.2"
     where: str  # "setup.py:68", "the config's own line 3", "a vendored copy, LLaMA-Factory/src/llamafactory/extras/env.py:30"
     constraint: str = ""  # the whole specifier, e.g. ">=4.40,<4.46" (upper bounds included; empty when not read)
-    kind: str = "pin"  # "pin" (a requirement), "vendored" (a copy in the tree), "submodule" (version unknown), "commit" (a git commit)
+    kind: str = "pin"  # "pin" (a requirement), "vendored" (a copy in the tree), "submodule" (version unknown), "commit" (a git commit), "branch" (a git install of the default branch)
     file: str = ""  # the file it was read from (absolute), "" for the config's own line
     line: int = 0
     # a commit pin goblin's history places (frameworks/commits.py): `version` is the release it follows, `before` the
@@ -159,7 +160,7 @@ class Pin:
             return 0
         if self.kind in ("submodule", "commit"):
             return 1 if self.version else 2  # a placed commit says more than a submodule or commit of unknown release
-        return 3 if self.exact else 4
+        return 3 if self.exact or self.kind == "branch" else 4  # a default-branch install against an exact pin: the nearest wins
 
 
 # Pins of other packages a blocker reads (kb/blockers.yaml): only an exact one decides which
@@ -255,7 +256,7 @@ def _git_refs(line: str, at: str, file: str, lineno: int) -> list[Pin]:
     for m in _GIT_HEAD.finditer(line):
         dist = canonical(m.group(1))
         if dist:
-            out.append(Pin(dist, "", f"{dist} @ git+{m.group(0).split('git+', 1)[1]} ({DEFAULT_BRANCH})", at, "", "commit", file=file, line=lineno))
+            out.append(Pin(dist, "", f"{dist} @ git+{m.group(0).split('git+', 1)[1]} ({DEFAULT_BRANCH})", at, "", "branch", file=file, line=lineno))
     if "git clone" in line:
         url, tag = _CLONE_URL.search(line), _CLONE_TAG.search(line)
         dist = canonical(url.group(1).removesuffix(".git")) if url else None
@@ -1272,8 +1273,7 @@ def _repository_pins(folder_name: str, exact: bool = False) -> dict[str, Pin]:
     for level in range(MAX_UP + 1):
         for pin in _level_once(str(folder), str(stop) if stop is not None else None, tuple(roots), exact):
             order += 1
-            rank = 3 if pin.kind == "commit" and pin.spec.endswith(f"({DEFAULT_BRANCH})") else pin.rank  # nearest wins against an exact pin
-            key = ((0 if exact else rank), level, order)
+            key = ((0 if exact else pin.rank), level, order)
             if pin.dist not in best or key < best[pin.dist][0]:
                 best[pin.dist] = (key, pin)
         if stop is None or folder == stop or folder.parent == folder:
