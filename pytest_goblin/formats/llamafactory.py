@@ -45,6 +45,11 @@ class LlamaFactoryAdapter(Adapter):
             return 8 + len(_CLASSIC & keys)
         if isinstance(data.get("model"), str) and len(_V1 & keys) >= 1:
             return 8 + len(_V1 & keys)
+        if {"stage", "finetuning_type"} <= keys and len(_CLASSIC & keys) >= 4:
+            # a classic layout whose model keys are a fork's own (review6a #11, LinguaLIFT's vendored LLaMA-Factory
+            # `stage: lb` with enc_name_or_path / lm_name_or_path): `finetuning_type` is LLaMA-Factory's alone
+            # (src/llamafactory/hparams/finetuning_args.py), so no TrainingArguments reader claims it
+            return 8 + len(_CLASSIC & keys)
         return 0
 
     def not_training(self, data: Any) -> str | None:
@@ -69,6 +74,21 @@ class LlamaFactoryAdapter(Adapter):
     def model_shape(self, r: Reader) -> ModelShape:
         return model_from(r, "model_name_or_path", "model")
 
+    @staticmethod
+    def _own_stage(r: Reader) -> None:
+        """A `stage` LLaMA-Factory does not have (FinetuningArguments.stage choices, frameworks/llamafactory.json) runs a
+        fork's own workflow (review6a #11, LinguaLIFT's `stage: lb`: its own preprocess_lb_dataset, no packing branch):
+        whether it packs is not known, so no packing advice."""
+        key, stage, line = r.raw("stage")
+        field = table("llamafactory").get("classes", {}).get("FinetuningArguments", {}).get("fields", {}).get("stage", {})
+        choices = field.get("choices") if isinstance(field, dict) else None
+        if key is None or not isinstance(choices, list) or str(stage) in choices:
+            return
+        r.values["packing_blocked"] = (
+            f"`stage: {stage}` (line {line}) is none of LLaMA-Factory {table('llamafactory')['version']}'s stages ({', '.join(choices)}; "
+            f"src/llamafactory/hparams/finetuning_args.py:{field.get('line', '?')}): a fork's own workflow, whose packing goblin does not know"
+        )
+
     def read(self, r: Reader) -> None:
         if self._v1(r.data):
             self._read_v1(r)
@@ -78,6 +98,7 @@ class LlamaFactoryAdapter(Adapter):
         lf_pins, lf_pinned = _pinned_release(r)
         if lf_pinned:
             r.framework = f"llamafactory {lf_pinned} (stage {d.get('stage', 'sft')})"
+        self._own_stage(r)
         quant = r.take(
             "quantization",
             ("quantization_bit",),

@@ -16,7 +16,7 @@ from ..modelzoo import lookup_model, shape_from_dims
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from .base import Adapter, Reader, as_bool, non_negative, positive
 from .interpolation import resolve
-from .semantics import read_world_size
+from .semantics import Implied, read_world_size
 
 DOCS = "https://github.com/pytorch/torchtune/tree/main/recipes"
 # goblin field -> the top-level key a recipe reads for it (frameworks/key_history.json, recipe:<name>)
@@ -282,7 +282,42 @@ class TorchtuneAdapter(Adapter):
             r.explicit("strategy", "fsdp", k or "fsdp_cpu_offload", line)
         if (info is not None and not info.get("distributed")) or "single_device" in path:
             r.default("world_size", 1, f"torchtune {'recipe ' + recipe if recipe else 'single-device config'} runs on one device")
-        read_world_size(r, r.text, launch_decides_strategy=False)
+        implied = self._tensor_parallel(r, recipe)
+        read_world_size(r, r.text, implied=implied, launch_decides_strategy=False)
+
+    @staticmethod
+    def _tensor_parallel(r: Reader, recipe: str | None) -> Implied | None:
+        """`tensor_parallel_dim`, where the recipe reads it at the release that runs (the pinned one, else the
+        newest read): torchtune 0.6.1 recipes/full_finetune_distributed.py:152 reads it (default 1), :157-160 raises
+        unless the world size divides by it, and :166 makes the data-parallel size world // tensor_parallel_dim
+        (mesh (dp, tp), :547). No other recipe of 0.6.1 reads it, nor data_parallel_shard_dim /
+        data_parallel_replicate_dim / context_parallel_dim (those are read on torchtune's main branch only,
+        recipes/full_finetune_distributed.py:157-170@bd2a0fc, after the last release). The world size it implies
+        is a minimum (world_size = dp x tp). Returns that minimum for read_world_size, or None."""
+        from ..frameworks.history import present
+        from ..frameworks.pins import pins
+        from ..frameworks.releases import pinned
+
+        key, value, line = r.raw("tensor_parallel_dim")
+        if key is None or isinstance(value, bool) or not isinstance(value, int) or value <= 1:
+            return None
+        if recipe is None:
+            r.notes.append(
+                f"`tensor_parallel_dim: {value}` (line {line}) not modelled: the recipe that runs is not one goblin knows, so whether it reads the key is unknown"
+            )
+            return None
+        version = pinned("torchtune", pins(r.path, r.text))
+        said = f"torchtune {version}" if version else f"torchtune {tables.table('torchtune')['version']} (assumed: no torchtune pin)"
+        reads = present("torchtune", f"recipe:{recipe}", "tensor_parallel_dim", version or tables.table("torchtune")["version"])
+        if reads is not True:
+            r.notes.append(f"`tensor_parallel_dim: {value}` (line {line}) does nothing: {said} recipe {recipe} does not read it (frameworks/key_history.json)")
+            return None
+        r.explicit("tensor_parallel", value, key, line)
+        why = (
+            f"tensor_parallel_dim {value}: {said} recipe {recipe} splits each layer over {value} GPUs and data-parallel over world // {value} "
+            "(recipes/full_finetune_distributed.py:152,166@v0.6.1), so at least that many GPUs"
+        )
+        return value, why, key, line, True
 
     def _at_pinned_release(self, r: Reader, recipe: str) -> None:
         """The repository pins another torchtune: a key its recipe does not read there does nothing (the

@@ -463,7 +463,7 @@ def _pinned_release_lacks(fmt: str, path: str, text: str, key: str, data: Any = 
     from .releases import edit_too_old
 
     recipe = torchtune_recipe(path, text)[0] if fmt == "torchtune" else None
-    if fmt == "torchtune" and recipe is None and "." not in key:
+    if fmt == "torchtune" and "." not in key:
         if (why := _own_recipe_lacks(path, text, key, pins(path, text))) is not None:
             return why
     return edit_too_old(fmt, key, pins(path, text), recipe, data)
@@ -482,28 +482,24 @@ def _own_recipe_lacks(path: str, text: str, key: str, found: Any) -> str | None:
     no `compile`, recipes/lora_finetune_single_device.py:207 reads `cfg.compile`). None: the key is read, or not known."""
     from pathlib import Path
 
-    from ..safepath import UnsafePath, as_written, read_text, repository_root
+    from ..safepath import as_written, repository_root
     from .history import change
+    from .own_recipe import launched_recipe
     from .releases import pinned, recipe_reads
 
     m = _TUNE_RUN_FILE.search(text)
-    if m is None:
-        return None
-    named = m.group(1)
     config = as_written(path)
     root = repository_root(config) or config.parent
+    if m is None:
+        # a script or README of the repository runs the config with its own recipe file (review6a #4, #5:
+        # scripts/launch_mi250x_fsdp.sh `tune run ... recipes/moe_full_finetune_distributed.py` with the config)
+        launched = launched_recipe(path, text)
+        return _recipe_file_lacks(launched[0], launched[1], root, key) if launched is not None else None
+    named = m.group(1)
     for base in dict.fromkeys((root, config.parent)):  # `tune run` from the repository's root, or beside the config
         candidate = (base / named) if not Path(named).is_absolute() else Path(named)
-        if not candidate.is_file():
-            continue
-        try:
-            source = read_text(candidate, roots=[root])
-        except (UnsafePath, OSError, UnicodeDecodeError):
-            return None
-        if re.search(rf"(?<![\w]){re.escape(key)}(?![\w])", source):
-            return None
-        rel = candidate.relative_to(root) if candidate.is_relative_to(root) else candidate
-        return f"the config's `tune run` line runs the repository's own recipe {rel}, which never reads `{key}` (no occurrence in the file), so `{key}` would do nothing"
+        if candidate.is_file():
+            return _recipe_file_lacks(candidate, "the config's `tune run` line", root, key)
     version = pinned("torchtune", found)
     stem = Path(named).stem
     if version and recipe_reads(stem, key, version) is False:
@@ -513,6 +509,29 @@ def _own_recipe_lacks(path: str, text: str, key: str, found: Any) -> str | None:
             f"does not read `{key}` ({change('torchtune', f'recipe:{stem}', key, version)}), so `{key}` would do nothing"
         )
     return None
+
+
+def _recipe_file_lacks(recipe: Any, how: str, root: Any, key: str) -> str | None:
+    """Why `key` would do nothing in the repository's own recipe file: the keys it reads, found with ast (own_recipe.py:
+    `cfg.get("k")`, `cfg.k`, `cfg["k"]`, `getattr(cfg, "k")`), lack it; where ast cannot tell (the recipe hands the
+    whole config to code outside the file, or derives from a class defined elsewhere) only a file that never names the
+    key at all. None: read, or not known."""
+    from ..safepath import UnsafePath, read_text
+    from .own_recipe import keys_read
+
+    try:
+        source = read_text(recipe, roots=[root])
+    except (UnsafePath, OSError, UnicodeDecodeError):
+        return None
+    rel = recipe.relative_to(root) if recipe.is_relative_to(root) else recipe
+    keys = keys_read(recipe, [root])
+    if keys is not None:
+        if key in keys:
+            return None
+        return f"{how} runs the repository's own recipe {rel}, which never reads `{key}` (its cfg reads, parsed with ast), so `{key}` would do nothing"
+    if re.search(rf"(?<![\w]){re.escape(key)}(?![\w])", source):
+        return None
+    return f"{how} runs the repository's own recipe {rel}, which never reads `{key}` (no occurrence in the file), so `{key}` would do nothing"
 
 
 __all__ = [

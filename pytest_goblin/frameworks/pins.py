@@ -40,8 +40,12 @@ imported; a file that cannot be read safely, is too large or is not UTF-8 text i
   __init__.py, Axolotl's and TRL's VERSION file, torchtune's and DeepSpeed's version.txt); such a
   copy's own setup.py / pyproject.toml / requirements files count as the folder's (installing it
   installs them);
-- a git submodule (.gitmodules) of a framework whose folder is not checked out: the framework is
-  named but its version is not ("vendored, version unknown": Pin.version is empty);
+- a torchtune recipe file the repository copied from a release (the one a `tune run` line naming the config runs,
+  else one named as the config's recipe): its content hash against recipe_hashes.json (scripts/gen_recipe_hashes.py)
+  gives the release, said as "vendored recipe X identical to torchtune vY"; only where nothing else pins torchtune;
+- a git submodule (.gitmodules) of a framework whose folder is not checked out: the commit the repository's own git
+  index records for it (frameworks/gitlink.py, a gitlink entry; read as a commit pin, placed where goblin's history
+  has it), else the framework is named but its version is not ("vendored, version unknown": Pin.version is empty);
 - a git commit: `git+https://github.com/o/x@<sha>`, or `git clone .../x` followed within CHECKOUT_SPAN lines
   (README code blocks, Dockerfiles, shell scripts) by `git checkout <sha>` / `git reset --hard <sha>` (`git checkout v0.4.0`, a release tag, pins that
   release). frameworks/commits.py
@@ -779,7 +783,10 @@ _SUBMODULE_URL = re.compile(r"""^[ \t]{0,16}url[ \t]{0,8}=[ \t]{0,8}([^\s]{1,500
 
 
 def _submodules(folder: Path, text: str, stop: Path | None, roots: list[Path]) -> list[Pin]:
-    """.gitmodules entries of a framework: the checked-out copy's version, else "vendored, version unknown"."""
+    """.gitmodules entries of a framework: the checked-out copy's version, else the commit the repository's git index
+    records for it (placed or not), else "vendored, version unknown"."""
+    from .gitlink import submodule_commit
+
     out: list[Pin] = []
     path: str | None = None
     url: tuple[str, int] | None = None
@@ -806,6 +813,13 @@ def _submodules(folder: Path, text: str, stop: Path | None, roots: list[Path]) -
             out += found
             continue
         rel = _rel(folder / ".gitmodules", stop)
+        sha = submodule_commit(folder, sub, roots) if sub and where is not None else None
+        if sha is not None:
+            # the commit the superproject records for the submodule (frameworks/gitlink.py): placed between two
+            # releases where goblin's history has it (review6a #12 asked; its snapshot had no gitlink)
+            at = f"git submodule {sub} at commit {sha[:12]} (the repository's git index; {rel}:{u[1]})"
+            out.append(commit_pin(dist, sha, at, str(folder / ".gitmodules"), u[1], how="a git submodule"))
+            continue
         out.append(
             Pin(
                 dist,
@@ -1639,8 +1653,31 @@ def _pins(config: str, text: str) -> tuple[Pin, ...]:
             found[dist] = pin
     for dist, pin in repository.items():
         found.setdefault(dist, pin)
+    if "torchtune" not in found and "_component_" in text and (copied := _vendored_recipe_pin(config, text)) is not None:
+        found["torchtune"] = copied
     _with_snapshot(config, found)
     return tuple(found.values())
+
+
+def _vendored_recipe_pin(config: str, text: str) -> Pin | None:
+    """A torchtune recipe the repository copied from a release (own_recipe.vendored_recipe: the file's content hash
+    against recipe_hashes.json, scripts/gen_recipe_hashes.py), where nothing else pins torchtune: it runs that release's
+    recipe (review6a #19, llm-workshop's python_scripts/lora_finetune_distributed.py = torchtune v0.4.0's)."""
+    from . import torchtune_recipe
+    from .own_recipe import vendored_recipe
+
+    got = vendored_recipe(config, text, torchtune_recipe(config, text)[0])
+    if got is None or not got[2]:
+        return None
+    path, file, versions = got
+    roots = tree_of(Path(os.path.abspath(config)))
+    shown = os.path.relpath(path, roots[0]) if path.is_relative_to(roots[0]) else path.name
+    said = " or ".join(f"v{v}" for v in versions)
+    where = f"vendored recipe {shown} identical to torchtune {said} {file}"
+    constraint = f"=={versions[0]}" if len(versions) == 1 else f">={versions[0]},<={versions[-1]}"
+    return Pin(
+        "torchtune", versions[0], f"torchtune{constraint} (vendored recipe)", where, constraint, "vendored" if len(versions) == 1 else "pin", str(path), 0
+    )
 
 
 @lru_cache(maxsize=2048)

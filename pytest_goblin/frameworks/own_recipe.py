@@ -1,0 +1,196 @@
+"""A repository's own torchtune recipe: the `.py` file a `tune run` line launches for a config, and the
+config keys that file reads (found with `ast`, never imported or run).
+
+torchtune's `tune run` takes either a registry name or a path to a recipe script (torchtune 0.6.1
+torchtune/_cli/run.py:119-130,168-187, `_get_recipe`/`_run_cmd`: a name not in the registry is run as a module),
+and a recipe sees the YAML only through the `cfg` it is handed, reading keys with `cfg.get(key, ...)`,
+`cfg.key` or `cfg[key]` (recipes/full_finetune_distributed.py:152,292@v0.6.1). A key the file never
+reads, and that no code outside the file could read, does nothing, so goblin writes no edit for it.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from pathlib import Path, PurePath
+
+from .. import repoindex, safepath
+
+# `tune run [launcher options] path/to/recipe.py [--config ...]`
+_TUNE_RUN_PY = re.compile(r"\btune\s+run\b(?:\s+(?:--?[\w-]+(?:[ =](?!-)[^\s\\]+)?|\\\n))*\s+([\w./${}\"'-]+?\.py)\b")
+_SCRIPT_SUFFIXES = (".sh", ".bash", ".slurm", ".sbatch", ".job", ".md")
+_CFG_NAMES = frozenset({"cfg", "config", "conf"})
+# calls that take the whole config and read no key from it (logging, printing, OmegaConf's own I/O)
+_HARMLESS = frozenset({"log_config", "print", "info", "debug", "warning", "to_yaml", "save", "merge", "pprint", "str", "repr"})
+MAX_FILES = 4000
+
+
+def launched_recipe(config: str, text: str) -> tuple[Path, str] | None:
+    """The repository `.py` recipe a `tune run` line runs this config with, and where that line is; None
+    when no such line (the config's own comment first, then a script or README of its repository that
+    names the config's file)."""
+    absolute = Path(os.path.abspath(config))
+    roots = safepath.tree_of(absolute)
+    return repoindex.memo("own_recipe", (absolute, tuple(roots), hash(text)), lambda: _launched(absolute, text, roots))
+
+
+def _launched(absolute: Path, text: str, roots: list[Path]) -> tuple[Path, str] | None:
+    found = _resolve(_TUNE_RUN_PY.findall(text), [absolute.parent, *roots], roots)
+    if found is not None:
+        return found, "the config's own `tune run` line"
+    name = absolute.name
+    for script in _scripts(roots):
+        try:
+            body = safepath.read_text(script, roots=roots)
+        except (OSError, safepath.UnsafePath):
+            continue
+        if name not in body:
+            continue
+        found = _resolve(_TUNE_RUN_PY.findall(body), [*roots, script.parent, absolute.parent], roots)
+        if found is not None:
+            rel = os.path.relpath(script, roots[0]) if script.is_relative_to(roots[0]) else script.name
+            return found, f"{rel}, which names {name} beside its `tune run` line,"
+    return None
+
+
+def _resolve(names: list[str], bases: list[Path], roots: list[Path]) -> Path | None:
+    for raw in names:
+        rel = raw.strip("\"'")
+        rel = re.sub(r"^\$\{?\w+\}?/", "", rel)  # $REPO_ROOT/recipes/x.py: relative to the repository
+        if "$" in rel or PurePath(rel).is_absolute():
+            continue
+        for base in bases:
+            cand = base / rel
+            if cand.is_file() and safepath.within(cand, roots):
+                return cand
+    return None
+
+
+def _scripts(roots: list[Path]) -> list[Path]:
+    out: list[Path] = []
+    for root in roots[:1]:
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in ("node_modules", "__pycache__", "wandb"))
+            out += [Path(folder) / f for f in sorted(files) if f.endswith(_SCRIPT_SUFFIXES)]
+            if len(out) > MAX_FILES:
+                return out[:MAX_FILES]
+    return out
+
+
+def keys_read(recipe: Path, roots: list[Path] | None = None) -> frozenset[str] | None:
+    """Top-level config keys the recipe file reads; None when that cannot be told from the file alone (it does
+    not parse, its recipe class derives from a class defined elsewhere, or it hands the whole config to code
+    outside the file)."""
+    try:
+        source = safepath.read_text(recipe, roots=roots)
+        tree = ast.parse(source)
+    except (OSError, safepath.UnsafePath, SyntaxError, ValueError):
+        return None
+    local = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    keys: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and any(_name(b) not in local | {"object", "FTRecipeInterface", "ABC", "Protocol"} for b in node.bases):
+            return None
+        if isinstance(node, ast.Attribute) and _is_cfg(node.value):
+            keys.add(node.attr)
+        elif isinstance(node, ast.Subscript) and _is_cfg(node.value) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+            keys.add(node.slice.value.split(".", 1)[0])
+        elif isinstance(node, ast.Call):
+            args = [*node.args, *(k.value for k in node.keywords)]
+            callee = _name(node.func)
+            if callee in ("getattr", "hasattr", "select") and len(node.args) >= 2 and _is_cfg(node.args[0]):
+                if isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str):
+                    keys.add(node.args[1].value.split(".", 1)[0])
+                    continue
+                return None  # a key computed at run time
+            if isinstance(node.func, ast.Attribute) and _is_cfg(node.func.value) and node.func.attr in ("get", "pop"):
+                if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+                    keys.add(node.args[0].value.split(".", 1)[0])
+                    continue
+                return None
+            if any(_is_cfg(a) for a in args) and callee not in local and callee not in _HARMLESS:
+                return None  # the whole config goes to code goblin does not read
+    return frozenset(keys)
+
+
+def _is_cfg(node: ast.expr) -> bool:
+    if isinstance(node, ast.Name):
+        return node.id in _CFG_NAMES
+    return (
+        isinstance(node, ast.Attribute) and node.attr in ("cfg", "_cfg", "config", "_config") and isinstance(node.value, ast.Name) and node.value.id == "self"
+    )
+
+
+def _name(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return ""
+
+
+# ---- a torchtune recipe copied into the repository, matched to its release by content (recipe_hashes.json)
+
+
+def recipe_hashes() -> dict[str, dict[str, object]]:
+    """sha256 -> {"file": "recipes/x.py", "versions": [...]} of torchtune's recipes (scripts/gen_recipe_hashes.py)."""
+    import json
+
+    return repoindex.memo("recipe_hashes", 0, lambda: json.loads((Path(__file__).parent / "recipe_hashes.json").read_text())["torchtune"]["files"])
+
+
+def digest(raw: bytes) -> str:
+    """As scripts/gen_recipe_hashes.py: CRLF as LF, trailing whitespace at the end of the file dropped."""
+    import hashlib
+
+    return hashlib.sha256(raw.replace(b"\r\n", b"\n").rstrip()).hexdigest()
+
+
+def vendored_recipe(config: str, text: str, recipe: str | None) -> tuple[Path, str, list[str]] | None:
+    """A file of the repository byte-identical (up to line endings) to a torchtune release's recipe: the one the
+    config's `tune run` line or a script naming the config runs, else one named as the config's recipe (`recipe`,
+    the registry name goblin reads the config with). (file, torchtune's file, the releases it is identical to); None
+    when there is none, or copies of that recipe from different releases."""
+    hashes = recipe_hashes()
+    absolute = Path(os.path.abspath(config))
+    roots = safepath.tree_of(absolute)
+    launched = launched_recipe(config, text)
+    if launched is not None:
+        got = _match(launched[0], hashes, roots)
+        return (launched[0], *got) if got is not None else None
+    if recipe is None:
+        return None
+    name = f"{recipe}.py"
+    found = [(p, got) for p in repoindex.memo("recipe_copies", (tuple(roots), name), lambda: tuple(_named(roots, name))) if (got := _match(p, hashes, roots))]
+    if not found or len({tuple(v) for _p, (_f, v) in found}) != 1:
+        return None
+    # of several identical copies, the one nearest the config (the most folders in common)
+    path, (file, versions) = max(found, key=lambda f: (len(os.path.commonpath([f[0], absolute]).split(os.sep)), -len(f[0].parts)))
+    return path, file, versions
+
+
+def _match(path: Path, hashes: dict[str, dict[str, object]], roots: list[Path]) -> tuple[str, list[str]] | None:
+    try:
+        raw = safepath.read_bytes(path, roots=roots)
+    except (OSError, safepath.UnsafePath):
+        return None
+    entry = hashes.get(digest(raw))
+    if entry is None:
+        return None
+    versions = entry.get("versions")
+    return str(entry["file"]), [str(v) for v in versions] if isinstance(versions, list) else []
+
+
+def _named(roots: list[Path], name: str) -> list[Path]:
+    out: list[Path] = []
+    seen = 0
+    for root in roots[:1]:
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in ("node_modules", "__pycache__", "wandb"))
+            seen += len(files)
+            if name in files:
+                out.append(Path(folder) / name)
+            if seen > 20 * MAX_FILES:
+                return out
+    return out
