@@ -10,6 +10,7 @@ that shows the failure, and, where one edit removes it, the value to write. That
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -549,6 +550,21 @@ def _key_finding(b: Blocker, key: str, shown: str, line: int | None, message: st
     return _finding(b, f"{b.title} ({'will not start' if blocker else 'check the release it runs on'}: `{shown}`)", blocker, message, line, key, fix)
 
 
+def _script_parse(path: str) -> tuple[tuple[str, int, dict[str, Any]], dict[str, int]] | None:
+    """The TrlParser.parse_args_and_config call of the script the repository's launch line runs on this YAML/JSON file
+    (formats/launched.py), which decides what happens to a key no dataclass reads (history.trl_parser_stops), and the
+    attributes that script reads."""
+    if not path.endswith((".yaml", ".yml", ".json")):
+        return None
+    from .formats.launched import launched_script
+
+    launched = launched_script(path)
+    if launched is None or launched.trl_parse is None:
+        return None
+    line, kwargs = launched.trl_parse
+    return (launched.script, line, kwargs), launched.attrs_read
+
+
 def _rejected(parser: str, classes: tuple[str, ...], keys: list[str], pinned: dict[str, Pin], text: str, path: str) -> KeyCheck | None:
     """The keys the release rejects; only when some are is the repository's own Python read (its argument classes'
     fields, which accept a key the framework dropped), since that walks the tree."""
@@ -560,7 +576,10 @@ def _rejected(parser: str, classes: tuple[str, ...], keys: list[str], pinned: di
     trl_read = reading(label, path, text) if parser == "trl" and "trl" not in pinned else None
     got = rejected(parser, classes, keys, pinned, text, frozenset(), trl_read)
     if got is not None and got.rejected:
-        got = rejected(parser, classes, keys, pinned, text, repository_fields(path), trl_read)
+        script = _script_parse(path) if parser == "trl" else None
+        got = rejected(parser, classes, keys, pinned, text, repository_fields(path), trl_read, script[0] if script else None)
+        if got is not None and script is not None:
+            got = dataclasses.replace(got, script_reads=script[1])
     return got
 
 
@@ -633,9 +652,22 @@ def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker, checked: di
                     fix = {r.key: {RENAME: r.rename.new}}
         elif r.rename is not None:
             instead = f"; `{r.rename.new}` replaces it, but not with the same value here ({r.rename.cite})"
+        # the parser is known to drop the key (got.stops False): it does nothing, said without the KB's hedge; unless the
+        # script reads an attribute of that name itself (review6b #28 sft_train.py:45 `model_args.torch_dtype`)
+        how = got.stops_how
+        reads = got.script_reads.get(r.key) if got.stops is False else None
+        if reads is not None:
+            how = f"{how.split(', so these do nothing', 1)[0]}; the script itself reads `.{r.key}` (line {reads}), which this key does not set there"
+        symptom = (
+            "What that line does at this release goblin does not judge. "
+            if reads is not None
+            else ""
+            if got.stops is False and r.certain and got.parser != "llamafactory"
+            else f"{b.symptom}. "
+        )
         message = (
-            f"{said}{f' (line {line})' if line else ''}: {r.why}{instead}. Versions: {got.versions}. {got.stops_how[0].upper()}{got.stops_how[1:]}. "
-            f"{b.symptom}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
+            f"{said}{f' (line {line})' if line else ''}: {r.why}{instead}. Versions: {got.versions}. {how[0].upper()}{how[1:]}. "
+            f"{symptom}What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
         )
         out.append(_key_finding(b, r.key, r.key, line, message, fix))
     return out

@@ -351,6 +351,25 @@ def test_a_compatible_release_pin_is_not_one_release(tmp_path: Path) -> None:
     assert "blocker.bitsandbytes_before_rocm_wheels" in _fired(tmp_path / "z", ("q.yaml", QLORA, "mi300x", {"requirements.txt": "bitsandbytes~=0.45.2\n"}))
 
 
+# The alignment-handbook layout (jkx19/ActiveQueryNew setup.py:43-116): a `_deps` table, torch only in extras["torch"]
+HANDBOOK_SETUP = """import re
+from setuptools import setup
+_deps = [
+    "torch==2.1.2",
+    "trl==0.7.10",
+]
+deps = {b: a for a, b in (re.findall(r"^(([^!=<>~ ]+)(?:[!=<>~ ].*)?$)", x)[0] for x in _deps)}
+def deps_list(*pkgs):
+    return [deps[pkg] for pkg in pkgs]
+extras = {}
+extras["torch"] = deps_list("torch")
+install_requires = [
+    deps["trl"],
+]
+setup(name="x", extras_require=extras, install_requires=install_requires)
+"""
+
+
 @pytest.mark.parametrize(
     ("pin_file", "text", "target", "fires"),
     [
@@ -366,6 +385,13 @@ def test_a_compatible_release_pin_is_not_one_release(tmp_path: Path) -> None:
         ("requirements.txt", "torch==2.5.1\n", "mi355x", False),  # after the table: not judged
         ("requirements.txt", "torchvision==0.15.2\n", "mi300x", False),  # not torch
         ("setup.py", 'extras = {"torch-npu": ["torch==2.1.0", "torch-npu==2.1.0.post3"]}\n', "mi300x", False),  # Ascend's torch (LIMO's vendored LF)
+        # every pin source the framework version reader reads (review6b class 8): setup.py install_requires, pyproject,
+        # a conda environment file of any name (read by its content)
+        ("setup.py", 'from setuptools import setup\nsetup(name="x", install_requires=["torch==2.1.2", "trl==0.7.10"])\n', "mi300x", True),
+        ("pyproject.toml", '[project]\nname = "x"\ndependencies = [\n  "torch==2.1.2",\n]\n', "mi300x", True),
+        ("lumi-tools.yml", "name: x\nchannels:\n  - defaults\ndependencies:\n  - pip:\n    - torch==2.1.2\n", "mi300x", True),
+        # review6b #25 (jkx19/ActiveQueryNew setup.py:67,89): torch==2.1.2 only in extras["torch"]; `pip install .` does not install it
+        ("setup.py", HANDBOOK_SETUP, "mi300x", False),
         ("requirements.txt", "torch==2.0.1\n", "h100", False),
         # a CUDA index alone is a requirement (an installed ROCm torch satisfies the line), never this blocker
         ("README.md", "```\npip install torch --index-url https://download.pytorch.org/whl/cu118\n```\n", "mi300x", False),

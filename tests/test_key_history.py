@@ -595,3 +595,76 @@ def test_a_python_script_pinned_before_436_gets_no_attn_implementation_edit(tmp_
         assert ("attn_implementation" in bad) is refused
         if refused:
             assert "before 4.36" in bad["attn_implementation"]
+
+
+def test_an_older_name_the_pinned_release_reads_is_read_as_the_new_key(tmp_path: Path) -> None:
+    """review6b #21 (xuanhua/openr1_4x3090): trl 0.15's SFTConfig reads `use_liger` (trl/trainer/sft_config.py:75@69ad852e),
+    which later releases name use_liger_kernel; goblin read only the new name and priced fp32 logits."""
+    body = "# SFTTrainer arguments\n" + HF + "max_seq_length: 2048\nuse_liger: true\n"
+    old = _findings_dir(tmp_path, "old", body, "trl==0.15.2\ntransformers==4.49.0\n")
+    w = load_config(old).workload
+    assert w.fused_kernels is True and w.sources["fused_kernels"].key == "use_liger" and w.sources["fused_kernels"].line == 7
+    assert any("`use_liger` (line 7) is read as use_liger_kernel: trl 0.15.2 (trl==0.15.2" in n for n in w.notes)
+    assert _findings(tmp_path, body, {"requirements.txt": "trl==0.15.2\ntransformers==4.49.0\n"}) == []  # accepted there
+    # must not: the release the file runs on has dropped the name (trl 0.19.1), or no pin says which release runs (the
+    # newest, assumed, has dropped it too): the key does nothing there, so fused kernels stay off
+    for name, req in (("dropped", "trl==0.19.1\ntransformers==4.53.3\n"), ("unpinned", "")):
+        w = load_config(_findings_dir(tmp_path, name, body, req)).workload
+        assert w.fused_kernels is False and not any("is read as use_liger_kernel" in n for n in w.notes)
+    # must not: a file setting both names is read under the new one
+    both = _findings_dir(tmp_path, "both", body + "use_liger_kernel: false\n", "trl==0.15.2\ntransformers==4.49.0\n")
+    w = load_config(both).workload
+    assert w.fused_kernels is False and w.sources["fused_kernels"].key == "use_liger_kernel"
+
+
+def test_a_dropped_older_name_is_renamed_to_the_key_that_replaced_it(tmp_path: Path) -> None:
+    (f,) = _findings(
+        tmp_path, "# trl sft --config sft.yaml\n" + HF + "max_length: 2048\nuse_liger: true\n", {"requirements.txt": "trl==0.19.1\ntransformers==4.53.3\n"}
+    )
+    # `trl sft` of 0.19.1 drops the key (a requirement, never written): the message names the key that replaced it
+    assert f.key == "use_liger" and not f.blocker and "dropped it in trl 0.18" in f.message
+    assert (
+        "`use_liger_kernel` takes the same value (trl trl/trainer/sft_config.py:200-205@0.16.1" in f.message
+        or "`use_liger_kernel` takes the same value (trl 0.16.1" in f.message
+    )
+
+
+TRL_SCRIPT = (
+    "from trl import ModelConfig, ScriptArguments, SFTConfig, TrlParser\n\n"
+    "if __name__ == '__main__':\n"
+    "    parser = TrlParser((ScriptArguments, SFTConfig, ModelConfig))\n"
+    "    {lhs} = parser.parse_args_and_config({kw})\n"
+)
+
+
+def _trl_parsed(tmp: Path, name: str, requirements: str, lhs: str = "script_args, training_args, model_args", kw: str = "", extra: str = "") -> list[Finding]:
+    folder = tmp / name
+    (folder / ".git").mkdir(parents=True)
+    (folder / "requirements.txt").write_text(requirements)
+    (folder / "sft_train.py").write_text(TRL_SCRIPT.format(lhs=lhs, kw=kw) + extra)
+    (folder / "run.sh").write_text("accelerate launch sft_train.py --config sft.yaml\n")
+    (folder / "sft.yaml").write_text(HF + "max_length: 2048\nevaluation_strategy: 'no'\n")
+    return [f for f in blockers.findings(load_config(folder / "sft.yaml"), get_hardware("mi300x")) if f.rule_id.startswith("blocker.keys_")]
+
+
+def test_the_scripts_trl_parser_decides_what_an_unread_key_does(tmp_path: Path) -> None:
+    """review6b class 5 (#26 liv-daliberti/maxent-grpo, trl==0.18.0): TrlParser.parse_args_and_config of trl 0.18.0 drops
+    config keys no dataclass reads (trl/scripts/utils.py:185-215@v0.18.0); from 0.19.0 it raises unless told not to."""
+    pins_ = "trl==0.18.0\ntransformers==4.52.3\n"
+    (f,) = _trl_parsed(tmp_path, "drops", pins_)
+    assert f.key == "evaluation_strategy" and not f.blocker and "sft_train.py (line 5) parses the file with TrlParser" in f.message
+    assert "so these do nothing" in f.message and "depends on how the file is read" not in f.message and "None" not in f.message
+    (g,) = _trl_parsed(tmp_path, "raises", "trl==0.19.1\ntransformers==4.52.3\n")
+    assert g.blocker and "stops with ValueError" in g.message
+    (h,) = _trl_parsed(tmp_path, "told", "trl==0.19.1\ntransformers==4.52.3\n", kw="fail_with_unknown_args=False")
+    assert not h.blocker and "so these do nothing" in h.message
+    (i,) = _trl_parsed(tmp_path, "discarded", "trl==0.19.1\ntransformers==4.52.3\n", lhs="a, b, c, _", kw="return_remaining_strings=True")
+    assert not i.blocker and "assigns the unread keys to `_`" in i.message
+    # must not: the unread keys handed to the script, which may read them: goblin does not say what they do
+    (j,) = _trl_parsed(tmp_path, "handed", pins_, lhs="a, b, c, rest", kw="return_remaining_strings=True")
+    assert not j.blocker and "depends on how the file is read" in j.message and "TrlParser.parse_args_and_config" not in j.message.split("Source:")[0]
+    # must not: the script reads an attribute of the dropped key's name itself (review6b #28 sft_train.py:45
+    # `model_args.torch_dtype`): that line's outcome is not the key's, so it is not said to do nothing
+    (k,) = _trl_parsed(tmp_path, "reads", pins_, extra="    print(training_args.evaluation_strategy)\n")
+    assert "the script itself reads `.evaluation_strategy` (line 6)" in k.message and "so these do nothing" not in k.message
+    assert "What that line does at this release goblin does not judge" in k.message and "None" not in k.message

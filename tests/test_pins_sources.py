@@ -11,6 +11,7 @@ import pytest
 
 from pytest_goblin.formats import load_config
 from pytest_goblin.formats.record import parse_record
+from pytest_goblin.frameworks import history as h
 from pytest_goblin.frameworks import pins as P
 from pytest_goblin.frameworks.history import reading
 
@@ -436,3 +437,42 @@ def test_a_tree_without_git_reads_pins_up_to_the_root_the_launchers_use(tmp_path
     other.mkdir(parents=True)
     (other / "dpo.yaml").write_text(HF)
     assert "trl" not in P.pins(str(other / "dpo.yaml"))
+
+
+CONDA_EXPORT = "name: lumi-tools\nchannels:\n  - defaults\ndependencies:\n  - python=3.10\n  - pip:\n      - transformers==4.41.0\n"
+
+
+def test_a_conda_environment_file_of_another_name_is_read_by_its_content(tmp_path: Path) -> None:
+    """review6b #39 (jnkyto/lumiopen-tools): lumi-tools.yml at the root, a conda export, pins transformers==4.41.0 (line 139);
+    goblin read only environment.yml / conda.yml by name, and judged the script at the newest transformers."""
+    path = repo(tmp_path, {"lumi-tools.yml": CONDA_EXPORT}, config="translation_finetune/hf_trainer/main_hf.py", text="import transformers\n")
+    assert one(path, "transformers").where == "lumi-tools.yml:7" and one(path, "transformers").version == "4.41.0"
+    # a conda export of another name outside the config's folders is read as an environment snapshot (`prefix:`)
+    path = repo(tmp_path, {"envs/train-env.yml": CONDA_EXPORT + "prefix: /home/u/anaconda3/envs/x\n"})
+    assert one(path, "transformers").where == "envs/train-env.yml:7 (an environment snapshot)"
+    # must not: a training YAML with a `dependencies:` key but no `channels:` / `prefix:` is not an environment file,
+    # nor is a hand-written environment file of another name outside the config's folders a snapshot
+    fake = "model_name_or_path: x/y\ndependencies:\n  - transformers==4.41.0\n"
+    assert "transformers" not in P.pins(str(repo(tmp_path, {"deps.yaml": fake})), None)
+    assert "transformers" not in P.pins(str(repo(tmp_path, {"envs/train-env.yml": CONDA_EXPORT})), None)
+
+
+def test_a_git_install_of_the_default_branch_is_a_build_of_unknown_release_and_the_nearest_wins(tmp_path: Path) -> None:
+    """review6b #38 (MeetKai/functionary): the root pyproject.toml pins transformers==4.48.3, the training package the
+    script is in (functionary/train/pyproject.toml:22) installs `transformers @ git+https://github.com/huggingface/transformers.git`."""
+    train = '[project]\nname = "t"\ndependencies = [\n    "transformers @ git+https://github.com/huggingface/transformers.git",\n]\n'
+    files = {"pyproject.toml": '[project]\nname = "f"\ndependencies = [\n    "transformers==4.48.3",\n]\n', "pkg/train/pyproject.toml": train}
+    path = repo(tmp_path, files, config="pkg/train/train.py", text="import transformers\n")
+    pin = one(path, "transformers")
+    assert pin.kind == "branch" and pin.version == "" and pin.where == "pkg/train/pyproject.toml:4" and "default branch" in pin.spec
+    got = reading("transformers", str(path))
+    assert got is not None and got.assumed and got.source.startswith("pkg/train/pyproject.toml:4") and got.version == h.newest("transformers")
+    # its keys are judged at the newest release, assumed (the branch is at least that new): a requirement, not a blocker
+    run = h.run_version("transformers", pin)
+    assert run is not None and run.assumed and "the default branch" in run.how and not h.unplaced(pin)
+    # must not: the root's default-branch install against the nearer package's exact pin (the nearest wins), and a
+    # git install with a tag stays that release
+    swapped = {"pyproject.toml": train, "pkg/train/pyproject.toml": files["pyproject.toml"]}
+    assert one(repo(tmp_path, swapped, config="pkg/train/train.py", text="import transformers\n"), "transformers").version == "4.48.3"
+    tagged = {"requirements.txt": "transformers @ git+https://github.com/huggingface/transformers.git@v4.45.2\n"}
+    assert one(repo(tmp_path, tagged), "transformers").version == "4.45.2"

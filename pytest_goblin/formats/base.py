@@ -46,13 +46,17 @@ class Reader:
         # key -> (value, note): a default the repository itself declares for a key the file leaves out
         # (its own argument class the launched script parses the file into; formats/launched.py)
         self.fallback: dict[str, tuple[Any, str]] = {}
+        # goblin's key -> the older name the file sets for it, which the release the file runs on reads
+        # (frameworks.history.older_names: trl 0.15's `use_liger` for use_liger_kernel)
+        self.aliases: dict[str, str] = {}
 
     def raw(self, *keys: str) -> tuple[str | None, Any, int | None]:
-        """First present key of `keys`: (key, value, line); value None when all are absent."""
+        """First present key of `keys` (or of its older name in `aliases`): (key, value, line); value None when all are absent."""
         for key in keys:
-            found, value, line = get_path(self.data, key)
-            if found and value is not None:
-                return key, value, line
+            for name in (key, self.aliases[key]) if key in self.aliases else (key,):
+                found, value, line = get_path(self.data, name)
+                if found and value is not None:
+                    return name, value, line
         return None, None, None
 
     def take(

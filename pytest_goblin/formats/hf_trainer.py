@@ -278,8 +278,14 @@ class HFTrainerAdapter(Adapter):
                     + (", ..." if len(found.classes) > 6 else "")
                     + ")"
                 )
+        from ..frameworks.history import older_names
         from ..frameworks.pins import pins
 
+        keys = [k for k in (d if isinstance(d, dict) else {}) if isinstance(k, str)]
+        for new, (old, why) in older_names(keys, () if plain else found.classes, pins(r.path, r.text), "transformers" if plain else "trl").items():
+            r.aliases[new] = old
+            _k, _v, at = r.raw(old)
+            r.notes.append(f"`{old}`" + (f" (line {at})" if at else "") + f" is read as {new}: {why}")
         for pin in pins(r.path, r.text).values():
             if pin.dist not in ("transformers", "trl") or not pin.version:
                 continue  # facts.KEY_SINCE records keys of these two; a submodule's version is unknown

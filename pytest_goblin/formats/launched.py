@@ -51,6 +51,10 @@ class Launched:
     trainer: str | None = None  # the trainer class the script builds
     preference: tuple[str, str] | None = None  # (hfstyle.PREFERENCE kind, how it was read)
     notes: list[str] = field(default_factory=list)
+    # the script's `TrlParser(...).parse_args_and_config(...)`: its line and the constant keywords it passes
+    # (return_remaining_strings, fail_with_unknown_args; "_discarded": the remaining strings are assigned to `_`), or None
+    trl_parse: tuple[int, dict[str, Any]] | None = None
+    attrs_read: dict[str, int] = field(default_factory=dict)  # attribute name -> first line the script reads it (`x.torch_dtype`)
     # every field of the parser classes with a literal default, None included (`peft_path: str = None`)
     fields: dict[str, Any] = field(default_factory=dict)
     # `LoraConfig(...)` / `get_peft_model(...)` / a trainable `PeftModel.from_pretrained(...)`: (call, line, its enclosing `if`s
@@ -278,6 +282,25 @@ def _parser_classes(tree: ast.Module) -> tuple[ast.Call | None, list[str]]:
     return None, []
 
 
+def _trl_parse(tree: ast.Module) -> tuple[int, dict[str, Any]] | None:
+    """The one `.parse_args_and_config(...)` call of a script that builds a TrlParser: (line, its constant keywords, and
+    `_discarded` when the returned remaining strings go to `_`). None when there is not exactly one, or a keyword is not
+    a constant (what it passes is not known)."""
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "parse_args_and_config"]
+    if len(calls) != 1:
+        return None
+    call = calls[0]
+    target = next((n.targets[-1] for n in ast.walk(tree) if isinstance(n, ast.Assign) and n.value is call), None)
+    kwargs: dict[str, Any] = {}
+    for kw in call.keywords:
+        if kw.arg is None or not isinstance(kw.value, ast.Constant):
+            return None
+        kwargs[kw.arg] = kw.value.value
+    if isinstance(target, ast.Tuple) and target.elts and isinstance(target.elts[-1], ast.Name) and target.elts[-1].id == "_":
+        kwargs["_discarded"] = True
+    return call.lineno, kwargs
+
+
 def _preference_of(repo: _Repo, script: _Module, trainer: str) -> tuple[str, str] | None:
     """A trainer class's preference kind: TRL's own, a repository subclass of one, or a repository
     class that puts chosen and rejected through the model together (`concatenated_forward`)."""
@@ -356,6 +379,13 @@ def _launched(config: str) -> Launched | None:
     repo = _Repo(script, roots, root)
     _call, classes = _parser_classes(script.tree)
     out.parser_classes = tuple(classes)
+    if _call is not None and isinstance(_call.func, (ast.Name, ast.Attribute)):
+        if (_call.func.id if isinstance(_call.func, ast.Name) else _call.func.attr) == "TrlParser":
+            out.trl_parse = _trl_parse(script.tree)
+            for node in ast.walk(script.tree):
+                if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+                    line = out.attrs_read.get(node.attr)
+                    out.attrs_read[node.attr] = node.lineno if line is None else min(line, node.lineno)
     for name in classes:
         for cls, mod in repo.chain(name, script):
             dc = dataclasses_of(ast.Module(body=[cls], type_ignores=[]), {}).get(cls.name)

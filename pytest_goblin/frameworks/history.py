@@ -198,10 +198,40 @@ RENAMES: dict[tuple[str, str], Rename] = {
         "max_length", "trl 0.19.1 trl/trainer/sft_config.py:256-261 (max_seq_length is deprecated; self.max_length = self.max_seq_length)"
     ),
     ("trl", "torch_dtype"): Rename("dtype", "trl 0.26.2 trl/trainer/model_config.py:196-202 (torch_dtype is deprecated; self.dtype = self.torch_dtype)"),
+    # trl 0.10-0.15 SFTConfig.use_liger (0.15.0+32 69ad852e trl/trainer/sft_config.py:75, read at sft_trainer.py:267-270:
+    # AutoLigerKernelForCausalLM); 0.16-0.17 keep it as a deprecated alias of use_liger_kernel; 0.18 drops it
+    ("trl", "use_liger"): Rename(
+        "use_liger_kernel", "trl 0.16.1 trl/trainer/sft_config.py:200-205 (use_liger is deprecated; self.use_liger_kernel = self.use_liger)"
+    ),
     ("trl", "use_liger_loss"): Rename(
         "use_liger_kernel", "trl 0.27.2 trl/trainer/dpo_config.py:529-536 (use_liger_loss is deprecated; self.use_liger_kernel = self.use_liger_loss)"
     ),
 }
+
+
+def older_names(keys: list[str], classes: tuple[str, ...], pins: dict[str, Pin], parser: str) -> dict[str, tuple[str, str]]:
+    """goblin's (newest) key -> (the older name the file sets, why) for an exact rename (RENAMES) whose older name the
+    release the file runs on reads: trl 0.15's SFTConfig reads `use_liger`, which goblin's tables know as
+    use_liger_kernel (review6b #21). Only where the pinned release is known to have the older key (no pin: the newest
+    release read, which has dropped it, so nothing is read under the new name); never where the file sets both names,
+    nor for a rename that changes the value's meaning (warmup_ratio -> warmup_steps)."""
+    out: dict[str, tuple[str, str]] = {}
+    present_keys = set(keys)
+    for (dist, old), ren in RENAMES.items():
+        if old not in present_keys or ren.new in present_keys or ren.below is not None or ren.new in out:
+            continue
+        if dist == "trl" and parser != "trl":
+            continue
+        if unplaced(pins.get(dist)):
+            continue
+        run = run_version(dist, pins.get(dist))
+        if run is None or run.assumed:
+            continue
+        owners = [c for c in classes if c.endswith("Config")] if dist == "trl" else ["TrainingArguments"]
+        if owners and any(has(dist, c, old, run) is True for c in owners):
+            pin = pins[dist]
+            out[ren.new] = (old, f"{dist} {run.version} ({pin.spec}, {pin.where}) reads `{old}`; later releases take it as {ren.new} ({ren.cite})")
+    return out
 
 
 def rename_keeps_value(rename: Rename, value: Any) -> bool:
@@ -451,6 +481,9 @@ class KeyCheck:
     stops: bool | None  # the parser raises (True), drops the keys (False), not known (None)
     stops_how: str
     assumed: bool
+    # attribute name -> line, where the script that parses the file reads an attribute (`model_args.torch_dtype`): a
+    # dropped key of that name is not said to do nothing (the script's own line may fail or read another value)
+    script_reads: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
 def _trl_has(key: str) -> bool:
@@ -467,8 +500,50 @@ def _trl_side(version: str) -> list[str]:
     return [c for c in classes if (c in _TRL_SIDE or c.endswith("ScriptArguments")) and class_present("trl", c, version)]
 
 
+# TrlParser.parse_args_and_config on config keys no dataclass reads: trl 0.13.0-0.18.x hand them back only when
+# return_remaining_strings=True and otherwise drop them (0.13.0 trl/scripts/utils.py:208-252, 0.18.0 :174-215,
+# set_defaults_with_config returns them); from 0.19.0 it raises ValueError unless return_remaining_strings=True or
+# fail_with_unknown_args=False (0.19.0 trl/scripts/utils.py:187,222-230; unchanged at 1.16.0 :303-358).
+TRL_PARSER_DROPS_FROM = "0.13.0"
+TRL_PARSER_RAISES_FROM = "0.19.0"
+TRL_PARSER_CITE = (
+    "trl 0.18.0 trl/scripts/utils.py:185-215 (unread config keys dropped); trl 0.19.0 trl/scripts/utils.py:187,222-230 and "
+    "1.16.0 :307,348-356 (return_remaining_strings hands them back; else fail_with_unknown_args, True by default, raises)"
+)
+
+
+def trl_parser_stops(version: str, script_parse: tuple[str, int, dict[str, Any]]) -> tuple[bool, str] | None:
+    """Whether the repository's script, parsing the file with TrlParser.parse_args_and_config (`script_parse`: the
+    script shown, the call's line, its constant keywords), stops on a key no dataclass reads at trl `version`:
+    (stops, how), None where goblin cannot say (trl before 0.13, or the unread keys handed to the script, which may use them)."""
+    script, line, kw = script_parse
+    v = _v(version)
+    if v is None or v < Version(TRL_PARSER_DROPS_FROM):
+        return None
+    at = f"the repository's {script} (line {line}) parses the file with TrlParser.parse_args_and_config"
+    if kw.get("return_remaining_strings") is True:
+        if kw.get("_discarded"):
+            return False, f"{at}(return_remaining_strings=True) and assigns the unread keys to `_` at trl {version}, so these do nothing ({TRL_PARSER_CITE})"
+        return None
+    if v < Version(TRL_PARSER_RAISES_FROM):
+        return False, f"{at} at trl {version}, which drops config keys no dataclass reads, so these do nothing ({TRL_PARSER_CITE})"
+    if kw.get("fail_with_unknown_args") is False:
+        return (
+            False,
+            f"{at}(fail_with_unknown_args=False) at trl {version}, which drops config keys no dataclass reads, so these do nothing ({TRL_PARSER_CITE})",
+        )
+    return True, f"{at} at trl {version}, which stops with ValueError on config keys no dataclass reads ({TRL_PARSER_CITE})"
+
+
 def rejected(
-    parser: str, classes: tuple[str, ...], keys: list[str], pins: dict[str, Pin], text: str, own: frozenset[str] = frozenset(), trl_read: Reading | None = None
+    parser: str,
+    classes: tuple[str, ...],
+    keys: list[str],
+    pins: dict[str, Pin],
+    text: str,
+    own: frozenset[str] = frozenset(),
+    trl_read: Reading | None = None,
+    script_parse: tuple[str, int, dict[str, Any]] | None = None,
 ) -> KeyCheck | None:
     """The keys of an HF-style recipe the release it runs on does not have (see the module's docstring);
     `own`: fields of the repository's own argument classes, which are not judged. `trl_read`: the record's reading of an
@@ -519,6 +594,12 @@ def rejected(
                 present("transformers", "TrainingArguments", ren.new, tf.version)
                 if dist == "transformers"
                 else any(present("trl", c, ren.new, trl.version) for c in (*trl_classes, *_trl_side(trl.version)))
+                # trl 0.16-0.17 copy SFTConfig.use_liger into TrainingArguments.use_liger_kernel (a base-class field there)
+                or (
+                    tf_known
+                    and present("transformers", "TrainingArguments", ren.new, tf.version) is True
+                    and all(reaches_training_args(c, trl.version) for c in trl_classes)
+                )
                 if trl
                 else False
             )
@@ -539,6 +620,8 @@ def rejected(
             if stops is False
             else f"goblin does not know what `trl {command}` of trl {trl.version} does with them"
         )
+    elif parser == "trl" and trl is not None and script_parse is not None and (said := trl_parser_stops(trl.version, script_parse)) is not None:
+        stops, how = said
     else:
         stops = None
         how = (

@@ -14,7 +14,7 @@ imported; a file that cannot be read safely, is too large or is not UTF-8 text i
 - in the config's folder and each folder above it up to the repository root (at most MAX_UP):
   setup.py, setup.cfg, pyproject.toml (PEP 508 strings and Poetry `name = "^x.y"` tables),
   requirements*.txt and requirements/*.txt, Pipfile, environment.yml/.yaml (conda `name=x.y` and the
-  `pip:` list), poetry.lock / uv.lock / Pipfile.lock (the release resolved), Dockerfile,
+  `pip:` list; a YAML file of another name whose content is a conda environment, conda_env_file), poetry.lock / uv.lock / Pipfile.lock (the release resolved), Dockerfile,
   Dockerfile.*, *.Dockerfile and docker/ Dockerfiles (`pip install x==v`, with the file's own
   ARG/ENV defaults put in, and a base image whose tag names the framework's release: only images
   whose tag scheme goblin read from the framework's own build, IMAGE_TAGS), a README's install
@@ -108,6 +108,16 @@ _GIT_REF = re.compile(rf"""github\.com/[\w.-]{{1,100}}/([\w-]{{1,100}})(?:\.git)
 # ... and pinned to a commit, `git+https://github.com/huggingface/trl.git@019fc6d`: one build of x whose release goblin
 # cannot tell offline (a development version between two tags)
 _GIT_SHA = re.compile(r"""github\.com/[\w.-]{1,100}/([\w-]{1,100})(?:\.git)?@([0-9a-f]{7,40})(?![\w.])""")
+# ... and a PEP 508 direct reference with no ref at all, `transformers @ git+https://github.com/huggingface/transformers.git`
+# (review6b #38, MeetKai/functionary functionary/train/pyproject.toml:22): the default branch as of the install, which
+# names no release (Pin.kind "branch"): read like no pin, at the newest release goblin read, said as assumed (the
+# branch is at least that new today; history.run_version), but against an exact pin it ranks as one (Pin.rank): the
+# nearest folder's says which runs, not a parent's exact pin.
+_GIT_HEAD = re.compile(
+    rf"""(?<![\w.-])({_NAME})(?:\[[\w,. -]{{0,100}}\])?[ \t]{{0,8}}@[ \t]{{0,8}}git\+https?://github\.com/[\w.-]{{1,100}}/[\w-]{{1,100}}(?:\.git)?/?(?=["'\s,;\]]|$)""",
+    re.IGNORECASE,
+)
+DEFAULT_BRANCH = "the default branch, no release named"
 _CLONE_URL = re.compile(r"""github\.com/[\w.-]{1,100}/([\w-]{1,100})""", re.IGNORECASE)
 _CLONE_TAG = re.compile(rf"""(?:^|[ \t])(?:-b|--branch)(?:[ \t]{{1,8}}|=)(release/)?v?{_VER}(?![\w.])""")
 # A release branch named in an install line: `git+https://github.com/pytorch/torchtune@release/0.5.0`, or a framework
@@ -131,7 +141,7 @@ class Pin:
     spec: str  # e.g. "transformers==4.36.2"
     where: str  # "setup.py:68", "the config's own line 3", "a vendored copy, LLaMA-Factory/src/llamafactory/extras/env.py:30"
     constraint: str = ""  # the whole specifier, e.g. ">=4.40,<4.46" (upper bounds included; empty when not read)
-    kind: str = "pin"  # "pin" (a requirement), "vendored" (a copy in the tree), "submodule" (version unknown), "commit" (a git commit)
+    kind: str = "pin"  # "pin" (a requirement), "vendored" (a copy in the tree), "submodule" (version unknown), "commit" (a git commit), "branch" (a git install of the default branch)
     file: str = ""  # the file it was read from (absolute), "" for the config's own line
     line: int = 0
     # a commit pin goblin's history places (frameworks/commits.py): `version` is the release it follows, `before` the
@@ -154,7 +164,7 @@ class Pin:
             return 0
         if self.kind in ("submodule", "commit"):
             return 1 if self.version else 2  # a placed commit says more than a submodule or commit of unknown release
-        return 3 if self.exact else 4
+        return 3 if self.exact or self.kind == "branch" else 4  # a default-branch install against an exact pin: the nearest wins
 
 
 # Pins of other packages a blocker reads (kb/blockers.yaml): only an exact one decides which
@@ -247,6 +257,10 @@ def _git_refs(line: str, at: str, file: str, lineno: int) -> list[Pin]:
         dist = canonical(m.group(1))
         if dist:
             out.append(Pin(dist, m.group(2), f"{dist}=={m.group(2)} (release branch release/{m.group(2)})", at, f"=={m.group(2)}", file=file, line=lineno))
+    for m in _GIT_HEAD.finditer(line):
+        dist = canonical(m.group(1))
+        if dist:
+            out.append(Pin(dist, "", f"{dist} @ git+{m.group(0).split('git+', 1)[1]} ({DEFAULT_BRANCH})", at, "", "branch", file=file, line=lineno))
     if "git clone" in line:
         url, tag = _CLONE_URL.search(line), _CLONE_TAG.search(line)
         dist = canonical(url.group(1).removesuffix(".git")) if url else None
@@ -896,6 +910,19 @@ def _read(path: Path, roots: list[Path], limit: int = LIMIT) -> str | None:
         return None
 
 
+# A conda environment file, by content: a top-level `dependencies:` list beside `channels:` or `prefix:` (the keys of
+# `conda env create -f` files and of `conda env export`, conda 24.x conda/env/env.py from_yaml / to_dict). A training
+# config has neither `channels` nor `prefix`.
+CONDA_BY_CONTENT = "conda?"
+_CONDA_ENV_FILE = re.compile(r"(?m)^dependencies:[ \t]*$")
+_CONDA_ENV_KEYS = re.compile(r"(?m)^(?:channels|prefix):")
+
+
+def conda_env_file(body: str) -> bool:
+    """Whether a YAML text is a conda environment file (see _CONDA_ENV_FILE), whatever its name."""
+    return bool(_CONDA_ENV_FILE.search(body) and _CONDA_ENV_KEYS.search(body))
+
+
 def _files_at(folder: Path, names: list[str]) -> list[tuple[Path, str]]:
     """(file, kind) of the pin files of one folder, in the order they are read."""
     have = set(names)
@@ -904,7 +931,11 @@ def _files_at(folder: Path, names: list[str]) -> list[tuple[Path, str]]:
     out += [(folder / n, "text") for n in names if _REQ.fullmatch(n)][:MAX_FILES]
     if "requirements" in have and (folder / "requirements").is_dir() and not (folder / "requirements").is_symlink():
         out += [(folder / "requirements" / n, "text") for n in _listing(folder / "requirements") if n.endswith(".txt")][:MAX_FILES]
-    out += [(folder / n, "conda") for n in ("environment.yml", "environment.yaml", "conda.yml", "conda.yaml") if n in have]
+    conda_names = ("environment.yml", "environment.yaml", "conda.yml", "conda.yaml")
+    out += [(folder / n, "conda") for n in conda_names if n in have]
+    # a conda environment file of another name (review6b #39, jnkyto/lumiopen-tools lumi-tools.yml:139 transformers==4.41.0):
+    # read as one when its content is one (CONDA_ENV_FILE), checked where it is read
+    out += [(folder / n, CONDA_BY_CONTENT) for n in names if n.lower().endswith((".yml", ".yaml")) and n not in conda_names][:MAX_FILES]
     docker = [folder / n for n in names if _dockerfile(n)]
     if "docker" in have and (folder / "docker").is_dir() and not (folder / "docker").is_symlink():
         docker += [folder / "docker" / n for n in _listing(folder / "docker") if _dockerfile(n)]
@@ -1059,6 +1090,10 @@ def _pin_files(
         body = _read(f, roots, LOCK_LIMIT if kind == "lock" else LIMIT)
         if body is None:
             continue
+        if kind == CONDA_BY_CONTENT:
+            if not conda_env_file(body):
+                continue
+            kind = "conda"
         rel = _rel(f, stop)
         if kind == "lock":
             found += [] if exact else _locked(body, rel, str(f))
@@ -1521,13 +1556,14 @@ _ENV_YML = re.compile(r"(?i)^(?:environment|conda|env)[\w.-]{0,80}\.ya?ml$")  # 
 _CONDA_PREFIX = re.compile(r"(?m)^prefix:[ \t]")
 SNAPSHOT_DEPTH = 3  # folders below the repository root searched for a snapshot
 SNAPSHOT_FOLDERS = 400  # folders listed in that search, at most
+SNAPSHOT_OTHER_YML = 64  # YAML files of other names opened there to look for a conda export (`prefix:`), at most
 _SKIP_DIRS = frozenset({"node_modules", "site-packages", "venv", "__pycache__", "build", "dist"})
 
 
 def _snapshot_files(root: Path) -> list[Path]:
     """The snapshot files of the tree under `root` (breadth first, hidden folders and vendored environments skipped)."""
     out: list[Path] = []
-    todo, seen = [(root, 0)], 0
+    todo, seen, others = [(root, 0)], 0, 0
     while todo and seen < SNAPSHOT_FOLDERS:
         folder, depth = todo.pop(0)
         seen += 1
@@ -1539,6 +1575,9 @@ def _snapshot_files(root: Path) -> list[Path]:
                 if depth < SNAPSHOT_DEPTH and not name.startswith(".") and name not in _SKIP_DIRS:
                     todo.append((path, depth + 1))
             elif _SNAPSHOT_TXT.fullmatch(name) or _SNAPSHOT_YML.fullmatch(name) or _ENV_YML.fullmatch(name):
+                out.append(path)
+            elif name.lower().endswith((".yml", ".yaml")) and others < SNAPSHOT_OTHER_YML:
+                others += 1  # a conda export of another name (`prefix:` line, checked where it is read)
                 out.append(path)
     return out
 
@@ -1558,7 +1597,7 @@ def _snapshot_pins(root_name: str) -> dict[str, Pin]:
         if body is None:
             continue
         yml = f.suffix.lower() in (".yml", ".yaml")
-        if yml and not _SNAPSHOT_YML.fullmatch(f.name) and not _CONDA_PREFIX.search(body):
+        if yml and not _SNAPSHOT_YML.fullmatch(f.name) and not (_CONDA_PREFIX.search(body) and conda_env_file(body)):
             continue  # `environment.yml` written by hand (not an export): read where it is installed, not as a snapshot
         text = without_comments(body, f.name)
         found = _scan_all(text, rel, str(f)) + (_conda(text, rel, str(f)) if yml else [])
