@@ -1649,11 +1649,51 @@ def _framework_deps(config: str, text: str) -> dict[str, Pin]:
     return {}
 
 
-def exact_pins(config: str, text: str) -> dict[str, Pin]:
+def _installs(file: str, framework: str) -> bool:
+    """Whether a pin file names `framework` (so it installs it too, and its own lines are resolved with it, or after
+    it); True when the file cannot be read again (the pin is then kept, as before)."""
+    try:
+        body = read_text(Path(file), roots=tree_of(Path(file)), limit=LIMIT)
+    except (UnsafePath, OSError):
+        return True
+    return re.search(rf"(?i)(?<![\w-]){re.escape(framework)}(?![\w])", body) is not None
+
+
+def _run_bitsandbytes(config: str, text: str, framework: str, repo: Pin) -> dict[str, Pin]:
+    """The bitsandbytes the framework's install leaves, where the repository's exact pin comes from a file that does
+    not install the framework (review6a #7: requirements.txt:2 `bitsandbytes==0.42.0` serves the repository's own TRL
+    script, names no axolotl; installing Axolotl installs its own exact pin, e.g. v0.13.0 requirements.txt:4
+    `bitsandbytes==0.48.2`, v0.18.0 pyproject.toml:81 `==0.49.1`). The framework's pin at its known release wins; a
+    release whose pin is not exact keeps the repository's when it allows it (Axolotl v0.4.0 requirements.txt:6
+    `>=0.41.1`: pip leaves an installed 0.42.0); a release goblin does not know leaves the run's bitsandbytes unknown."""
+    from .commits import dep_pins
+
+    implied = _framework_deps(config, text)
+    if implied:
+        got = implied["bitsandbytes"]
+        why = f"not {repo.spec} ({repo.where}): that file does not install {framework}, whose own pin replaces it"
+        return {"bitsandbytes": dataclasses.replace(got, where=f"{got.where}; {why}")}
+    fw = pins(config, text).get(framework)
+    if fw is not None and fw.exact and fw.kind != "vendored":
+        spec = dep_pins(framework, fw.constraint.split(",", 1)[0].removeprefix("==")).get("bitsandbytes")
+        if spec is not None and _allows(spec[0], repo):
+            return {"bitsandbytes": repo}
+    return {}
+
+
+def exact_pins(config: str, text: str, framework: str | None = None) -> dict[str, Pin]:
     """dist -> the exact pin of a package a blocker reads (bitsandbytes, torch, vllm), from the same places as `pins`;
-    without a torch pin, the torch an exactly pinned package requires (IMPLIED_TORCH), said as such."""
+    without a torch pin, the torch an exactly pinned package requires (IMPLIED_TORCH), said as such. With the config's
+    `framework`, a bitsandbytes pin comes from the install the run uses (_run_bitsandbytes)."""
+    from .commits import pins_deps
+
     out = {p.dist: p for p in _exact_pins(config, text)}
-    if "bitsandbytes" not in out:
+    repo_bnb = out.get("bitsandbytes")
+    if framework and repo_bnb is not None and repo_bnb.kind == "pin" and repo_bnb.file and pins_deps(framework):
+        if not _installs(repo_bnb.file, framework):
+            del out["bitsandbytes"]
+            out.update(_run_bitsandbytes(config, text, framework, repo_bnb))
+    elif "bitsandbytes" not in out:
         out.update(_framework_deps(config, text))
     if "torch" not in out:
         for (dist, version), (torch, source) in IMPLIED_TORCH.items():
