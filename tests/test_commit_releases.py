@@ -155,6 +155,12 @@ def test_a_bitsandbytes_pin_in_a_file_that_does_not_install_the_framework_is_not
     unpinned = _repo(tmp_path, {"requirements.txt": reqs}, "axolotl_config.yaml", AXO_BNB)
     assert "bitsandbytes" not in exact_pins(str(unpinned), AXO_BNB, "axolotl")  # Axolotl's release unknown: the run's bnb is too
     assert _bnb_fired(unpinned) == []
+    said = [n for n in load_config(unpinned).workload.notes if "bitsandbytes==0.42.0" in n]
+    assert said == [
+        "bitsandbytes==0.42.0 (requirements.txt:2) is not the run's bitsandbytes: that file does not install axolotl, whose own install "
+        "pins bitsandbytes; axolotl's release is not pinned (or its own bitsandbytes pin is not recorded at it), so the run's "
+        "bitsandbytes is unknown and no bitsandbytes blocker is judged"
+    ]
     # firing: the Axolotl release is known (README install), its own exact pin is the run's, and the repository's is named as set aside
     readme = "```\npip install axolotl==0.13.0\n```\n"
     known = _repo(tmp_path, {"requirements.txt": reqs, "README.md": readme}, "axolotl_config.yaml", AXO_BNB)
@@ -166,6 +172,7 @@ def test_a_bitsandbytes_pin_in_a_file_that_does_not_install_the_framework_is_not
     both = _repo(tmp_path, {"requirements.txt": "axolotl==0.13.0\n" + reqs}, "axolotl_config.yaml", AXO_BNB)
     assert exact_pins(str(both), AXO_BNB, "axolotl")["bitsandbytes"].where == "requirements.txt:3"
     assert len(_bnb_fired(both)) == 1
+    assert not any("is not the run's bitsandbytes" in n for n in load_config(both).workload.notes)
     # a release whose own pin allows the repository's (Axolotl 0.4.0 requirements.txt:6 `>=0.41.1`): pip keeps 0.42.0
     old = _repo(tmp_path, {"requirements.txt": reqs, "README.md": "```\npip install axolotl==0.4.0\n```\n"}, "axolotl_config.yaml", AXO_BNB)
     assert exact_pins(str(old), AXO_BNB, "axolotl")["bitsandbytes"].version == "0.42.0"

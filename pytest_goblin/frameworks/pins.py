@@ -1681,6 +1681,23 @@ def _run_bitsandbytes(config: str, text: str, framework: str, repo: Pin) -> dict
     return {}
 
 
+def bitsandbytes_set_aside(config: str, text: str, framework: str) -> str | None:
+    """A note when the repository's exact bitsandbytes pin is not the run's (exact_pins with `framework`): which pin,
+    why, and what the run has instead (the framework's own pin, or unknown); None when the repository's pin stands."""
+    plain = {p.dist: p for p in _exact_pins(config, text)}.get("bitsandbytes")
+    if plain is None or plain.kind != "pin" or not plain.file:
+        return None
+    run = exact_pins(config, text, framework).get("bitsandbytes")
+    if run is not None and run.where == plain.where:
+        return None
+    instead = (
+        f"the run's is {run.spec} ({run.where.split('; not ')[0]})"
+        if run is not None
+        else f"{framework}'s release is not pinned (or its own bitsandbytes pin is not recorded at it), so the run's bitsandbytes is unknown and no bitsandbytes blocker is judged"
+    )
+    return f"{plain.spec} ({plain.where}) is not the run's bitsandbytes: that file does not install {framework}, whose own install pins bitsandbytes; {instead}"
+
+
 def exact_pins(config: str, text: str, framework: str | None = None) -> dict[str, Pin]:
     """dist -> the exact pin of a package a blocker reads (bitsandbytes, torch, vllm), from the same places as `pins`;
     without a torch pin, the torch an exactly pinned package requires (IMPLIED_TORCH), said as such. With the config's
