@@ -173,6 +173,14 @@ def test_a_bitsandbytes_pin_in_a_file_that_does_not_install_the_framework_is_not
     assert exact_pins(str(both), AXO_BNB, "axolotl")["bitsandbytes"].where == "requirements.txt:3"
     assert len(_bnb_fired(both)) == 1
     assert not any("is not the run's bitsandbytes" in n for n in load_config(both).workload.notes)
+    # must-not-replace: a setup script installs Axolotl, then the requirements file: its pin is installed last
+    after = "pip install axolotl==0.13.0\npip install -r requirements.txt\n"
+    later = _repo(tmp_path, {"requirements.txt": reqs, "setup.sh": after}, "axolotl_config.yaml", AXO_BNB)
+    assert exact_pins(str(later), AXO_BNB, "axolotl")["bitsandbytes"].where == "requirements.txt:2"
+    before = _repo(
+        tmp_path, {"requirements.txt": reqs, "setup.sh": "pip install -r requirements.txt\npip install axolotl==0.13.0\n"}, "axolotl_config.yaml", AXO_BNB
+    )
+    assert exact_pins(str(before), AXO_BNB, "axolotl")["bitsandbytes"].version == "0.48.2"  # Axolotl installed last: its pin
     # a release whose own pin allows the repository's (Axolotl 0.4.0 requirements.txt:6 `>=0.41.1`): pip keeps 0.42.0
     old = _repo(tmp_path, {"requirements.txt": reqs, "README.md": "```\npip install axolotl==0.4.0\n```\n"}, "axolotl_config.yaml", AXO_BNB)
     assert exact_pins(str(old), AXO_BNB, "axolotl")["bitsandbytes"].version == "0.42.0"

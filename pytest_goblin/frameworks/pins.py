@@ -1650,13 +1650,38 @@ def _framework_deps(config: str, text: str) -> dict[str, Pin]:
 
 
 def _installs(file: str, framework: str) -> bool:
-    """Whether a pin file names `framework` (so it installs it too, and its own lines are resolved with it, or after
-    it); True when the file cannot be read again (the pin is then kept, as before)."""
+    """Whether a pin file is installed with `framework` or after it, so its pin is what the run has: the file names
+    the framework (resolved together), or an install script, Dockerfile or README beside it or at the repository root
+    installs the framework and then the file (`pip install axolotl` ... `pip install -r requirements.txt`). True when
+    the file cannot be read again (the pin is then kept, as before)."""
+    named = re.compile(rf"(?i)(?<![\w-]){re.escape(framework)}(?![\w])")
     try:
         body = read_text(Path(file), roots=tree_of(Path(file)), limit=LIMIT)
     except (UnsafePath, OSError):
         return True
-    return re.search(rf"(?i)(?<![\w-]){re.escape(framework)}(?![\w])", body) is not None
+    if named.search(body):
+        return True
+    pin_file = Path(file)
+    then = re.compile(rf"(?i)-r\s*\S*?(?<![\w.-]){re.escape(pin_file.name)}(?![\w.-])")
+    roots = tree_of(pin_file)
+    folders = {pin_file.parent}
+    if (top := repository_root(pin_file.parent)) is not None:
+        folders.add(top)
+    for folder in folders:
+        try:
+            names = sorted(p for p in folder.iterdir() if p.suffix in (".sh", ".md") or p.name.startswith("Dockerfile"))[:50]
+        except OSError:
+            continue
+        for script in names:
+            try:
+                text = read_text(script, roots=roots, limit=LIMIT)
+            except (UnsafePath, OSError):
+                continue
+            rows = text.splitlines()
+            first = next((i for i, row in enumerate(rows) if "install" in row and named.search(row)), None)
+            if first is not None and any(then.search(row) for row in rows[first:]):
+                return True
+    return False
 
 
 def _run_bitsandbytes(config: str, text: str, framework: str, repo: Pin) -> dict[str, Pin]:
