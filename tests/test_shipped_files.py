@@ -31,8 +31,8 @@ def _repo(tmp: Path, files: dict[str, str]) -> Path:
 
 
 def test_the_table_holds_what_the_frameworks_ship_and_the_doc_is_generated_from_it() -> None:
-    # LLaMA-Factory v0.9.5 examples/deepspeed/ds_z3_offload_config.json:19-26 offloads the optimizer and the parameters,
-    # :27 overlap_comm false; Axolotl v0.18.0 deepspeed_configs/zero2.json:4-6 offloads the optimizer
+    # LLaMA-Factory v0.9.5 examples/deepspeed/ds_z3_offload_config.json:20-21, 24-25 offloads the optimizer and the parameters,
+    # :28 overlap_comm false; Axolotl v0.18.0 deepspeed_configs/zero2.json:4-6 offloads the optimizer
     lf = table()["llamafactory"]["files"]["examples/deepspeed/ds_z3_offload_config.json"]
     row = next(r for r in lf if r["first"] <= "0.9.5" <= r["last"] or r["first"] == "0.9.5")
     assert row["settings"]["offload_param"] == "cpu" and row["settings"]["offload_optimizer"] == "cpu" and row["settings"]["overlap_comm"] is False
