@@ -160,12 +160,12 @@ def _in_launcher(value: str) -> str:
 
 
 def _pin_facts(loaded: LoadedConfig) -> dict[str, Any]:
-    pinned = exact_pins(str(loaded.path), loaded.text)
+    pinned = exact_pins(str(loaded.path), loaded.text, loaded.adapter.name)
     return {f"pin.{d}": (pinned[d].version if d in pinned else None) for d in PINNED}
 
 
 def _where_pinned(loaded: LoadedConfig, b: Blocker) -> str:
-    pinned = exact_pins(str(loaded.path), loaded.text)
+    pinned = exact_pins(str(loaded.path), loaded.text, loaded.adapter.name)
     used = [p.fact.partition(".")[2] for p in b.when if p.fact.startswith("pin.")]
     return "; ".join(f"the recipe pins {pinned[d].spec} ({pinned[d].where})" for d in used if d in pinned)
 

@@ -137,6 +137,58 @@ def test_the_framework_commit_pins_its_own_bitsandbytes(tmp_path: Path) -> None:
     assert "bitsandbytes" not in exact_pins(str(rel), axo)
 
 
+AXO_BNB = "base_model: meta-llama/Meta-Llama-3-8B\nsequence_len: 500\nmicro_batch_size: 2\nbf16: true\noptimizer: adamw_bnb_8bit\n"
+
+
+def _bnb_fired(path: Path) -> list[str]:
+    got = blockers.findings(load_config(path), get_hardware("mi300x"))
+    return [f.message for f in got if f.rule_id == "blocker.bitsandbytes_before_rocm_wheels"]
+
+
+def test_a_bitsandbytes_pin_in_a_file_that_does_not_install_the_framework_is_not_the_runs(tmp_path: Path) -> None:
+    """review6a #7 (long-olivia/subliminal_reimplementation): requirements.txt:2 bitsandbytes==0.42.0 serves the
+    repository's own TRL script and names no axolotl; installing Axolotl installs its own exact pin (v0.13.0
+    requirements.txt:4 ==0.48.2), so the blocker comes from the framework's pin, said as such, or not at all."""
+    from pytest_goblin.frameworks.pins import exact_pins
+
+    reqs = "accelerate==1.11.0\nbitsandbytes==0.42.0\ntransformers==4.57.1\n"
+    unpinned = _repo(tmp_path, {"requirements.txt": reqs}, "axolotl_config.yaml", AXO_BNB)
+    assert "bitsandbytes" not in exact_pins(str(unpinned), AXO_BNB, "axolotl")  # Axolotl's release unknown: the run's bnb is too
+    assert _bnb_fired(unpinned) == []
+    said = [n for n in load_config(unpinned).workload.notes if "bitsandbytes==0.42.0" in n]
+    assert said == [
+        "bitsandbytes==0.42.0 (requirements.txt:2) is not the run's bitsandbytes: that file does not install axolotl, whose own install "
+        "pins bitsandbytes; axolotl's release is not pinned (or its own bitsandbytes pin is not recorded at it), so the run's "
+        "bitsandbytes is unknown and no bitsandbytes blocker is judged"
+    ]
+    # firing: the Axolotl release is known (README install), its own exact pin is the run's, and the repository's is named as set aside
+    readme = "```\npip install axolotl==0.13.0\n```\n"
+    known = _repo(tmp_path, {"requirements.txt": reqs, "README.md": readme}, "axolotl_config.yaml", AXO_BNB)
+    bnb = exact_pins(str(known), AXO_BNB, "axolotl")["bitsandbytes"]
+    assert bnb.version == "0.48.2" and "not bitsandbytes==0.42.0 (requirements.txt:2): that file does not install axolotl" in bnb.where
+    fired = _bnb_fired(known)
+    assert len(fired) == 1 and "bitsandbytes==0.48.2" in fired[0] and "None" not in fired[0]
+    # must-not-replace: the same file installs Axolotl and the pin (resolved with it): the repository's pin stays
+    both = _repo(tmp_path, {"requirements.txt": "axolotl==0.13.0\n" + reqs}, "axolotl_config.yaml", AXO_BNB)
+    assert exact_pins(str(both), AXO_BNB, "axolotl")["bitsandbytes"].where == "requirements.txt:3"
+    assert len(_bnb_fired(both)) == 1
+    assert not any("is not the run's bitsandbytes" in n for n in load_config(both).workload.notes)
+    # must-not-replace: a setup script installs Axolotl, then the requirements file: its pin is installed last
+    after = "pip install axolotl==0.13.0\npip install -r requirements.txt\n"
+    later = _repo(tmp_path, {"requirements.txt": reqs, "setup.sh": after}, "axolotl_config.yaml", AXO_BNB)
+    assert exact_pins(str(later), AXO_BNB, "axolotl")["bitsandbytes"].where == "requirements.txt:2"
+    before = _repo(
+        tmp_path, {"requirements.txt": reqs, "setup.sh": "pip install -r requirements.txt\npip install axolotl==0.13.0\n"}, "axolotl_config.yaml", AXO_BNB
+    )
+    assert exact_pins(str(before), AXO_BNB, "axolotl")["bitsandbytes"].version == "0.48.2"  # Axolotl installed last: its pin
+    # a release whose own pin allows the repository's (Axolotl 0.4.0 requirements.txt:6 `>=0.41.1`): pip keeps 0.42.0
+    old = _repo(tmp_path, {"requirements.txt": reqs, "README.md": "```\npip install axolotl==0.4.0\n```\n"}, "axolotl_config.yaml", AXO_BNB)
+    assert exact_pins(str(old), AXO_BNB, "axolotl")["bitsandbytes"].version == "0.42.0"
+    # must-not-lose: a format without a framework install of its own (TrainingArguments YAML) keeps the repository's pin
+    hf = _repo(tmp_path, {"requirements.txt": reqs}, "train.yaml", "model_name_or_path: m\noptim: adamw_bnb_8bit\nbf16: true\n")
+    assert exact_pins(str(hf), "", "hf-trainer")["bitsandbytes"].version == "0.42.0"
+
+
 def test_messages_name_the_commit_not_only_the_release_it_follows(tmp_path: Path) -> None:
     path = _repo(tmp_path, {"requirements.txt": TRL_AT}, "recipes/grpo.yaml", HF)
     got = h.reading("trl 1.16.0", str(path))

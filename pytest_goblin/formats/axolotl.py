@@ -78,6 +78,11 @@ class AxolotlAdapter(Adapter):
         rl = r.data.get("rl") if isinstance(r.data, dict) else None
         pinned_at, optim_default, optim_note = _pinned_optimizer(r)
         r.framework = (pinned_at or AXOLOTL_AT) + (f" (rl {rl})" if rl else "")
+        if re.search(r"bnb|8bit|4bit|paged", r.text or ""):  # a repository bitsandbytes pin Axolotl's install replaces (review6a #7)
+            from ..frameworks.pins import bitsandbytes_set_aside
+
+            if (said := bitsandbytes_set_aside(r.path, r.text, "axolotl")) is not None:
+                r.notes.append(said)
         if isinstance(rl, str) and rl.lower() in PREFERENCE:
             # Axolotl's setup_reference_model (src/axolotl/train.py) loads a reference for every `rl`
             # but ORPO and hands it to TRL, except with an adapter and no rl_adapter_ref_model, where TRL

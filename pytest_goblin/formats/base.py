@@ -318,6 +318,21 @@ def offload_elsewhere(workload: WorkloadConfig) -> str | None:
         )
         file = os.path.relpath(at[0].file, Path(workload.path).parent) if Path(at[0].file).is_relative_to(Path(workload.path).parent) else at[0].file
         return f"CPU offload is set in {file} ({where}), the {'DeepSpeed' if ds else 'FSDP'} file this config names in {names}; goblin edits only the audited file: {change}"
+    shipped_prefix = "host offload set in the framework's copy, "  # hfstyle.SHIPPED_OFFLOAD
+    if main is not None and main.key and (main.note or "").startswith(shipped_prefix):
+        # a file the framework ships and the repository has not (review6a #14): goblin read the framework's copy
+        copy, _, other = (main.note or "").removeprefix(shipped_prefix).partition(" (without offload: ")
+        other = other.removesuffix(")")
+        point = (
+            f"point {names} at {other!r}, which the framework ships without offload"
+            if other
+            else f"point {names} at a ZeRO-{workload.zero_stage} file without offload"
+        )
+        return (
+            f"CPU offload is set in {copy}, the framework's copy of the file "
+            f"this config names in {names}; the repository has none, and goblin edits only the audited file: {point}, or add the file "
+            "to the repository without those blocks"
+        )
     if main is not None and main.key and main.key.split(".")[-1] in ("deepspeed", "fsdp_config"):
         # why it was not read, as the reader noted it ("outside the audited tree; ...", "not found ...")
         why = next((n.split(" was not read: ", 1)[1].split(";", 1)[0] for n in workload.notes if " was not read: " in n), None)

@@ -207,26 +207,74 @@ def absent_from_repository(config_path: Path, ref: str) -> bool:
         return False
     if shipped_by_framework(ref):
         return False
+    return _in_repository(config_path, ref) is False
+
+
+def _in_repository(config_path: Path, ref: str) -> bool | None:
+    """Whether some folder of the config's git repository has a file ending with the relative path `ref` (by file
+    name only for a path with `..`); None when there is no repository or it is larger than the walk's cap."""
     folder = Path(os.path.realpath(os.path.abspath(config_path))).parent
     repo = repository_root(folder)
     if repo is None:
-        return False
+        return None
     parts = [p for p in Path(ref).parts if p != "."]
     tail = tuple(parts) if ".." not in parts else (Path(ref).name,)
     seen = 0
     for root, dirs, files in os.walk(repo):
         seen += len(dirs) + len(files)
         if seen > _WALK_CAP:
-            return False
+            return None
         if tail[-1] in files and Path(root, tail[-1]).parts[-len(tail) :] == tail:
-            return False
-    return True
+            return True
+    return False
 
 
-def read(config_path: Path, ref: str) -> tuple[dict[str, Any], str]:
+def _shipped_read(config_path: Path, ref: str, framework: str | None) -> tuple[dict[str, Any], str] | None:
+    """Settings of the framework's own copy of a file it ships (frameworks/shipped_files.json, generated from its
+    release tags), where the config's repository has no file of that name anywhere: its own file wins (review6a #14:
+    LLaMA-Factory's examples/deepspeed/ds_z3_offload_config.json offloads parameters too, v0.9.4-v0.9.5)."""
+    if not shipped_by_framework(ref) or _in_repository(config_path, ref) is not False:
+        return None
+    from ..frameworks.shipped import lookup
+
+    got = lookup(ref, framework)
+    if got is None:
+        return None
+    st = got.settings
+    where = got.where()
+    said = f"the framework's copy: the repository has no {Path(ref).name}; same settings in {got.span()}"
+    if not got.matched:
+        run = framework or "the run's framework release"
+        said += f"; the release the run uses ({run.split(' (')[0]}) was not among those read"
+    out: dict[str, Any] = {"content": True, "shipped": where}
+    stage = st.get("zero_stage")
+    if isinstance(stage, int) and not isinstance(stage, bool) and 0 <= stage <= 3:
+        out["zero_stage"] = stage
+    if out.get("zero_stage") == 3 and st.get("overlap_comm") is False:
+        out["overlap_comm"] = False  # see read(): DeepSpeed v0.19.5 parameter_offload.py:189-190, stage3.py:335-336
+        out["overlap_comm_line"] = got.lines.get("overlap_comm")
+    blocks = [b for b in OFFLOAD_BLOCKS if st.get(b) in ("cpu", "nvme")]
+    if blocks:
+        from ..frameworks.shipped import without_offload
+
+        out["cpu_offload"] = True
+        out["offload_params"] = "offload_param" in blocks
+        other = without_offload(got)
+        if other is not None:  # named as the config would: a bare name stays bare
+            out["shipped_without_offload"] = other if len(Path(ref).parts) > 1 else Path(other).name
+    devices = ", ".join(f"{b}.device {st[b]}" for b in blocks) or "no offload"
+    stage_said = f"ZeRO stage {stage}" if "zero_stage" in out else "no ZeRO stage"
+    return out, f"DeepSpeed settings read from {where} ({stage_said}, {devices}; {said})"
+
+
+def read(config_path: Path, ref: str, framework: str | None = None) -> tuple[dict[str, Any], str]:
     """Settings from the DeepSpeed file: `zero_stage`, `cpu_offload`, `offload_params` (parameters on
-    the host too), `offload_at` (file, dotted key, line of each offload device), and a note."""
+    the host too), `offload_at` (file, dotted key, line of each offload device), and a note. A file the
+    framework ships (and the repository has not) is read from the framework's copy at the release in
+    `framework` (a Reader's framework text, `llamafactory 0.9.5 (stage dpo)`), said as such."""
     path = find(config_path, ref)
+    if path is None and (shipped := _shipped_read(config_path, ref, framework)) is not None:
+        return shipped
     if path is None:
         found, why = _from_name(ref, f"DeepSpeed file {ref!r} was not found next to the config or in its parent folders")
         if absent_from_repository(config_path, ref):

@@ -418,12 +418,16 @@ def _offloads(value: Any) -> bool:
     return as_bool(value)
 
 
+# How the source of an offload read from a framework's own copy of a DeepSpeed file begins (base.offload_elsewhere).
+SHIPPED_OFFLOAD = "host offload set in the framework's copy,"
+
+
 def read_deepspeed(r: Reader, ref: str, key: str, line: int | None) -> None:
     from pathlib import Path
 
     from .deepspeed import read
 
-    found, note = read(Path(r.path), ref)
+    found, note = read(Path(r.path), ref, r.framework)
     r.notes.append(note)
     if found.get("missing") and r.path.endswith(".py"):
         from .launchers import find_script_launch
@@ -446,13 +450,19 @@ def read_deepspeed(r: Reader, ref: str, key: str, line: int | None) -> None:
     if found.get("overlap_comm") is False:
         r.explicit("comm_overlap", False, key, line)
         at = found.get("overlap_comm_line")
-        r.sources["comm_overlap"].note = f"`zero_optimization.overlap_comm: false` in {Path(ref).name}" + (f" line {at}" if at else "")
+        in_file = found.get("shipped") or Path(ref).name
+        r.sources["comm_overlap"].note = f"`zero_optimization.overlap_comm: false` in {in_file}" + (f" line {at}" if at else "")
     if "zero_stage" in found:
         r.explicit("zero_stage", found["zero_stage"], key, line)
+        if found.get("shipped"):
+            r.sources["zero_stage"].note = f"read from {found['shipped']}, the framework's copy"
         if found.get("stage_from") == "name":
             r.sources["zero_stage"].note = f"ZeRO stage read from the file name {Path(ref).name!r}, not its content"
     if found.get("cpu_offload") and not r.values.get("cpu_offload"):
         r.explicit("cpu_offload", True, key, line)
+    if found.get("cpu_offload") and found.get("shipped") and r.sources.get("cpu_offload") is not None and r.sources["cpu_offload"].key == key:
+        other = found.get("shipped_without_offload")
+        r.sources["cpu_offload"].note = f"{SHIPPED_OFFLOAD} {found['shipped']}" + (f" (without offload: {other})" if other else "")
     src = r.sources.get("cpu_offload")
     if found.get("content") and not found.get("cpu_offload") and r.values.get("cpu_offload") and src is not None and src.key == key:
         # the name said offload (zero3_offload.json) but no offload block moves anything to the host
@@ -586,6 +596,11 @@ def deepspeed_off_writes(workload: WorkloadConfig, data: Any) -> dict[str, Any] 
         return None
     found, ref, _ = get_path(data, src.key)
     if not found or not isinstance(ref, str):
+        return None
+    if (src.note or "").startswith(SHIPPED_OFFLOAD):
+        # the framework's copy (read_deepspeed): not patched to the file it ships without offload, whose gain the cost
+        # model cannot price yet (ZeRO-3 parameter fetches from the host are not in costmodel.step's optimizer/offload
+        # terms): an unpriced patch would read as "not worth patching" and hide the advice; base.offload_elsewhere names it
         return None
     if kind == "fsdp_config":  # an FSDP / accelerate file the config names: the same file with offload off
         other = non_offload_fsdp_sibling(Path(workload.path), ref.strip())

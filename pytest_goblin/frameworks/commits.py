@@ -78,6 +78,13 @@ def place(dist: str, sha: str) -> Placed | None:
     return hits[0] if len(hits) == 1 else None
 
 
+def pins_deps(dist: str) -> bool:
+    """Whether goblin recorded what `dist`'s own requirements pin (commit_releases.json dep_pins): installing it
+    installs those releases (Axolotl pins bitsandbytes exactly from v0.5.0, requirements.txt:4-6)."""
+    entry = _table().get(dist)
+    return isinstance(entry, dict) and isinstance(entry.get("dep_pins"), dict)
+
+
 def dep_pins(dist: str, release: str = "", placed: Placed | None = None) -> dict[str, tuple[str, int, str]]:
     """dep -> (specifier, line, at) of what `dist`'s own requirements file pins at a release or a placed commit
     (Axolotl's bitsandbytes / flash-attn / xformers; commit_releases.json dep_pins); empty when not recorded."""

@@ -1725,11 +1725,93 @@ def _framework_deps(config: str, text: str) -> dict[str, Pin]:
     return {}
 
 
-def exact_pins(config: str, text: str) -> dict[str, Pin]:
+def _installs(file: str, framework: str) -> bool:
+    """Whether a pin file is installed with `framework` or after it, so its pin is what the run has: the file names
+    the framework (resolved together), or an install script, Dockerfile or README beside it or at the repository root
+    installs the framework and then the file (`pip install axolotl` ... `pip install -r requirements.txt`). True when
+    the file cannot be read again (the pin is then kept, as before)."""
+    named = re.compile(rf"(?i)(?<![\w-]){re.escape(framework)}(?![\w])")
+    try:
+        body = read_text(Path(file), roots=tree_of(Path(file)), limit=LIMIT)
+    except (UnsafePath, OSError):
+        return True
+    if named.search(body):
+        return True
+    pin_file = Path(file)
+    then = re.compile(rf"(?i)-r\s*\S*?(?<![\w.-]){re.escape(pin_file.name)}(?![\w.-])")
+    roots = tree_of(pin_file)
+    folders = {pin_file.parent}
+    if (top := repository_root(pin_file.parent)) is not None:
+        folders.add(top)
+    for folder in folders:
+        try:
+            names = sorted(p for p in folder.iterdir() if p.suffix in (".sh", ".md") or p.name.startswith("Dockerfile"))[:50]
+        except OSError:
+            continue
+        for script in names:
+            try:
+                text = read_text(script, roots=roots, limit=LIMIT)
+            except (UnsafePath, OSError):
+                continue
+            rows = text.splitlines()
+            first = next((i for i, row in enumerate(rows) if "install" in row and named.search(row)), None)
+            if first is not None and any(then.search(row) for row in rows[first:]):
+                return True
+    return False
+
+
+def _run_bitsandbytes(config: str, text: str, framework: str, repo: Pin) -> dict[str, Pin]:
+    """The bitsandbytes the framework's install leaves, where the repository's exact pin comes from a file that does
+    not install the framework (review6a #7: requirements.txt:2 `bitsandbytes==0.42.0` serves the repository's own TRL
+    script, names no axolotl; installing Axolotl installs its own exact pin, e.g. v0.13.0 requirements.txt:4
+    `bitsandbytes==0.48.2`, v0.18.0 pyproject.toml:81 `==0.49.1`). The framework's pin at its known release wins; a
+    release whose pin is not exact keeps the repository's when it allows it (Axolotl v0.4.0 requirements.txt:6
+    `>=0.41.1`: pip leaves an installed 0.42.0); a release goblin does not know leaves the run's bitsandbytes unknown."""
+    from .commits import dep_pins
+
+    implied = _framework_deps(config, text)
+    if implied:
+        got = implied["bitsandbytes"]
+        why = f"not {repo.spec} ({repo.where}): that file does not install {framework}, whose own pin replaces it"
+        return {"bitsandbytes": dataclasses.replace(got, where=f"{got.where}; {why}")}
+    fw = pins(config, text).get(framework)
+    if fw is not None and fw.exact and fw.kind != "vendored":
+        spec = dep_pins(framework, fw.constraint.split(",", 1)[0].removeprefix("==")).get("bitsandbytes")
+        if spec is not None and _allows(spec[0], repo):
+            return {"bitsandbytes": repo}
+    return {}
+
+
+def bitsandbytes_set_aside(config: str, text: str, framework: str) -> str | None:
+    """A note when the repository's exact bitsandbytes pin is not the run's (exact_pins with `framework`): which pin,
+    why, and what the run has instead (the framework's own pin, or unknown); None when the repository's pin stands."""
+    plain = {p.dist: p for p in _exact_pins(config, text)}.get("bitsandbytes")
+    if plain is None or plain.kind != "pin" or not plain.file:
+        return None
+    run = exact_pins(config, text, framework).get("bitsandbytes")
+    if run is not None and run.where == plain.where:
+        return None
+    instead = (
+        f"the run's is {run.spec} ({run.where.split('; not ')[0]})"
+        if run is not None
+        else f"{framework}'s release is not pinned (or its own bitsandbytes pin is not recorded at it), so the run's bitsandbytes is unknown and no bitsandbytes blocker is judged"
+    )
+    return f"{plain.spec} ({plain.where}) is not the run's bitsandbytes: that file does not install {framework}, whose own install pins bitsandbytes; {instead}"
+
+
+def exact_pins(config: str, text: str, framework: str | None = None) -> dict[str, Pin]:
     """dist -> the exact pin of a package a blocker reads (bitsandbytes, torch, vllm), from the same places as `pins`;
-    without a torch pin, the torch an exactly pinned package requires (IMPLIED_TORCH), said as such."""
+    without a torch pin, the torch an exactly pinned package requires (IMPLIED_TORCH), said as such. With the config's
+    `framework`, a bitsandbytes pin comes from the install the run uses (_run_bitsandbytes)."""
+    from .commits import pins_deps
+
     out = {p.dist: p for p in _exact_pins(config, text)}
-    if "bitsandbytes" not in out:
+    repo_bnb = out.get("bitsandbytes")
+    if framework and repo_bnb is not None and repo_bnb.kind == "pin" and repo_bnb.file and pins_deps(framework):
+        if not _installs(repo_bnb.file, framework):
+            del out["bitsandbytes"]
+            out.update(_run_bitsandbytes(config, text, framework, repo_bnb))
+    elif "bitsandbytes" not in out:
         out.update(_framework_deps(config, text))
     if "torch" not in out:
         for (dist, version), (torch, source) in IMPLIED_TORCH.items():
