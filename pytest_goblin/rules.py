@@ -1193,6 +1193,8 @@ def packing_phrase(w: WorkloadConfig) -> str:
 
 def _caveat(rule: Rule, w: WorkloadConfig) -> str | None:
     """A framework constraint the rule's advice must carry for this config (facts.CITES)."""
+    if rule.id == "packing.pad_to_sequence_len" and (src := w.sources.get("token_lengths")) is not None and src.note:
+        return src.note  # what pads, where, and the unpadded lengths when a local dataset was read (formats/datasets.attach)
     sampled = packing_phrase(w) if rule.id == "packing.sample_packing" and w.token_quantiles and w.mean_tokens and not w.pad_to_max else None
     if rule.id == "packing.sample_packing" and w.format == "llamafactory" and "(v1)" not in (w.framework or ""):
         return lf_neat_packing(w) + (f"; {sampled}" if sampled else "")

@@ -980,7 +980,8 @@ def _left_to_launcher(ctx: AuditContext, w: WorkloadConfig, patch: Patch) -> str
 def _anchor(rule: Rule, w: WorkloadConfig) -> tuple[int | None, str | None]:
     """The config line a finding points at: the first field its transform or predicates name."""
     names = list(rule.transform.set) + (["micro_batch_size"] if rule.transform.micro_batch_to else [])
-    names += [p.fact for p in rule.applies_when]
+    # a padded-to-max workload's source is the key that pads (formats/datasets.attach, "token_lengths")
+    names += ["token_lengths" if p.fact == "derived.pads_to_max" else p.fact for p in rule.applies_when]
     for name in names:
         src = w.sources.get(name)
         if src is not None and src.file == w.path:  # a launcher script's line is not a line of this config
