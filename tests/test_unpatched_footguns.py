@@ -112,3 +112,17 @@ def test_an_ignored_footgun_leaves_the_pass_alone(tmp_path: Path) -> None:
     report = _report(_tree(tmp_path, "sample_packing: false\n# goblin: ignore[packing.sample_packing]\n", data=False, seq=1024))
     assert all(f.rule_id != PACK for f in report.findings)
     assert report.inconclusive is None or PACK not in report.inconclusive
+
+
+def test_one_unpadded_sample_per_micro_batch_leaves_no_pad_tokens_to_price(tmp_path: Path) -> None:
+    cfg = _tree(tmp_path, "sample_packing: false\n", data=False, seq=1024)
+    cfg.write_text(cfg.read_text().replace("micro_batch_size: 8", "micro_batch_size: 1") + "# goblin: ignore[batch.raise_micro_batch]\n")
+    report = _report(cfg)
+    assert any(f.rule_id == PACK for f in report.findings)
+    assert report.verdict == "pass" and report.inconclusive is None
+
+
+def test_a_threshold_above_the_sources_bound_is_not_reached_by_unread_lengths(tmp_path: Path) -> None:
+    cfg = _tree(tmp_path, "sample_packing: false\n", data=False, seq=1024)
+    report = audit_file(cfg, build_settings({"target": "mi300x", "warn_at": 5.0, "fail_at": 9.0}), shown_as=cfg.name).report
+    assert report is not None and report.verdict == "pass" and report.inconclusive is None

@@ -638,6 +638,9 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         )
     if not why and verdict != "fail":
         why = _left_to_launcher(ctx, w, patch)
+    if not why and verdict == "pass" and evidence == "projected" and patch.new_workload.gradient_checkpointing:
+        # a PASS is not decided on an assumed length: checkpointing off tried at it and at a shorter one
+        why = undecided_checkpointing(w, ctx.hw, ctx.settings.fail_at)
     if not why and verdict == "pass":
         priced, unpriced = _unpatched_footguns(ctx, w)
         if priced:
@@ -654,9 +657,6 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
                 "so it cannot clear this config; name the local dataset in the config (its sampled lengths price the padding), or "
                 "measure with that change made (goblin_command)"
             )
-    if not why and verdict == "pass" and evidence == "projected" and patch.new_workload.gradient_checkpointing:
-        # a PASS is not decided on an assumed length: checkpointing off tried at it and at a shorter one
-        why = undecided_checkpointing(w, ctx.hw, ctx.settings.fail_at)
     if why:
         verdict, reason = "warn", f"inconclusive ({speedup.point:.2f}x [{speedup.low:.2f}-{speedup.high:.2f}] {evidence}, not decided): {why}"
     elif straddles:
@@ -935,7 +935,8 @@ def _blockers(ctx: AuditContext) -> list[Finding]:
 def _unpatched_footguns(ctx: AuditContext, w: WorkloadConfig) -> tuple[list[tuple[str, float]], list[str]]:
     """The footguns this config triggers whose waste depends on its data's lengths (rules.LENGTH_PRICED_FOOTGUNS): those
     the projection prices at or above goblin_warn_at on their own (rules.unpatched_gain), largest first, and those it
-    cannot price because no dataset lengths were read. A PASS beside either is not clean (review6a class 8)."""
+    cannot price because no dataset lengths were read while pad tokens exist and the rule's source allows
+    goblin_warn_at. A PASS beside either is not clean (review6a class 8)."""
     from ..rules import LENGTH_PRICED_FOOTGUNS, unpatched_gain
 
     priced: list[tuple[str, float]] = []
@@ -944,7 +945,10 @@ def _unpatched_footguns(ctx: AuditContext, w: WorkloadConfig) -> tuple[list[tupl
         if not rule.footgun or rule.id not in LENGTH_PRICED_FOOTGUNS or rule.id in w.ignored_rules:
             continue
         if not (w.token_quantiles and w.mean_tokens):
-            unpriced.append(rule.id)
+            # unread lengths leave the gain open only where pad tokens exist (more than one sample per micro-batch, or
+            # padded to seq_len) and where the rule's own source allows goblin_warn_at (impact.high)
+            if (w.micro_batch_size > 1 or w.pad_to_max) and rule.impact.high >= ctx.settings.warn_at:
+                unpriced.append(rule.id)
         elif (gain := unpatched_gain(rule.id, w, ctx.hw)) is not None and gain >= ctx.settings.warn_at:
             priced.append((rule.id, gain))
     return sorted(priced, key=lambda p: -p[1]), sorted(unpriced)
