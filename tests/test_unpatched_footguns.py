@@ -66,6 +66,11 @@ def test_padding_to_sequence_len_on_short_samples_is_priced_and_the_item_warns(t
     )
     assert report.verdict == "warn" and report.inconclusive is None
     assert PAD in report.reason and f"{gain:.2f}x" in report.reason and "None" not in report.reason
+    from pytest_goblin.outcome import ItemOutcome
+    from pytest_goblin.reporting.text import summary_line
+
+    line = summary_line(ItemOutcome(nodeid="cfg.yml::audit", path="cfg.yml", verdict="warn", message=report.reason, report=report))
+    assert line.startswith("WARN") and PAD in line and "make that change by hand" in line
 
 
 def test_padding_footgun_does_not_fire_with_sample_packing(tmp_path: Path) -> None:
