@@ -47,6 +47,8 @@ DERIVED_FACTS = frozenset(
         "framework",
         "tokens_per_micro_batch",
         "lengths_assumed",
+        "lengths_sampled",
+        "pads_to_max",
         "assumed_length_over_hbm",
         "world_size_known",
         "preference_or_rl",
@@ -325,6 +327,10 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     # every sample priced at seq_len because no local dataset was measured (packed or padded-to-max
     # batches hold seq_len tokens whatever the data, so their length is not an assumption)
     out["derived.lengths_assumed"] = lengths_assumed(w)
+    # the collator pads every micro-batch to seq_len (formats/datasets.pads_to_max); lengths_sampled: a local
+    # dataset's lengths were read (with pad_to_max too, so what the padding costs can be priced)
+    out["derived.pads_to_max"] = w.pad_to_max
+    out["derived.lengths_sampled"] = bool(w.token_quantiles and w.mean_tokens)
     # that assumption projects the config as it is above the GPU's HBM: the projection contradicts the
     # run the repository makes, so no memory-bound rule is decided on it (patching, audit_tools)
     from .patching import assumed_over
@@ -1187,6 +1193,8 @@ def packing_phrase(w: WorkloadConfig) -> str:
 
 def _caveat(rule: Rule, w: WorkloadConfig) -> str | None:
     """A framework constraint the rule's advice must carry for this config (facts.CITES)."""
+    if rule.id == "packing.pad_to_sequence_len" and (src := w.sources.get("token_lengths")) is not None and src.note:
+        return src.note  # what pads, where, and the unpadded lengths when a local dataset was read (formats/datasets.attach)
     sampled = packing_phrase(w) if rule.id == "packing.sample_packing" and w.token_quantiles and w.mean_tokens and not w.pad_to_max else None
     if rule.id == "packing.sample_packing" and w.format == "llamafactory" and "(v1)" not in (w.framework or ""):
         return lf_neat_packing(w) + (f"; {sampled}" if sampled else "")
@@ -1398,3 +1406,29 @@ _UNACTIONABLE = (
 
 def unactionable(status: str | None) -> bool:
     return bool(status) and any(m in str(status) for m in _UNACTIONABLE)
+
+
+# Footguns whose gain depends on the data's lengths: priced by the projection where a local dataset's lengths were
+# read (unpatched_gain), and otherwise a gain goblin says it cannot see (review6a class 8: a PASS beside them).
+LENGTH_PRICED_FOOTGUNS = frozenset({"packing.sample_packing", "packing.pad_to_sequence_len"})
+
+
+def unpatched_gain(rule_id: str, w: WorkloadConfig, hw: Hardware) -> float | None:
+    """A footgun's own projected gain in tokens of data per second, or None where the projection cannot price it.
+
+    packing.sample_packing: batches padded to their longest sample (costmodel.sample_length) against packed sequences
+    of seq_len tokens of data; packing.pad_to_sequence_len: batches padded to seq_len against batches padded to their
+    longest, the same data per step. Both read the dataset's sampled lengths; without them, None."""
+    from .costmodel import step
+
+    if rule_id not in LENGTH_PRICED_FOOTGUNS or not (w.token_quantiles and w.mean_tokens) or w.sample_packing:
+        return None
+    mean = min(float(w.mean_tokens), float(w.seq_len))
+    if rule_id == "packing.sample_packing":
+        if w.pad_to_max:
+            return None  # the padding footgun prices this config's padding; packing on top is its own edit
+        packed = w.model_copy(update={"sample_packing": True})
+        return (w.seq_len / max(mean, 1.0)) * step(w, hw).step_s / step(packed, hw).step_s
+    if not w.pad_to_max:
+        return None
+    return step(w, hw).step_s / step(w.model_copy(update={"pad_to_max": False}), hw).step_s

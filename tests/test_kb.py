@@ -120,6 +120,7 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "data.pin_memory": ({"pin_memory": False}, {"pin_memory": False, "dataloader_workers": 0}),
     "packing.sample_packing": ({"sample_packing": False}, {"sample_packing": False, "attention": "eager"}),
     "packing.needs_varlen_attention": ({"attention": "eager"}, {"attention": "flash"}),
+    "packing.pad_to_sequence_len": ({"pad_to_max": True, "sample_packing": False}, {"pad_to_max": False, "sample_packing": False}),
     "gemm.hipblaslt_disabled": ({"env": {"TORCH_BLAS_PREFER_HIPBLASLT": "0"}}, {"env": {"TORCH_BLAS_PREFER_HIPBLASLT": "1"}}),
     "gemm.tunableop_tuning_left_on": (
         {"sample_packing": False, "env": {"PYTORCH_TUNABLEOP_ENABLED": "1"}},
@@ -213,6 +214,8 @@ PREMISES: dict[str, list[dict[str, Any]]] = {
     # ZeRO optimizer offload: accelerate runs DeepSpeedCPUAdam whatever `optim` says (review1 #5)
     "optimizer.fused_adamw": [{"optimizer": "adamw_torch", "strategy": "deepspeed", "zero_stage": 3, "cpu_offload": True}],
     "packing.sample_packing": [{"sample_packing": False, "packing_blocked": "the trainer cannot pack"}, {"sample_packing": True}],
+    # Axolotl 0.18.0 utils/schemas/validation.py:228-242 recommends the padding with sample packing
+    "packing.pad_to_sequence_len": [{"pad_to_max": True, "sample_packing": True}],
     "distributed.ddp_when_model_fits": [
         {"strategy": "fsdp", "format": "torchtune"},
         {"strategy": "deepspeed", "zero_stage": 0},

@@ -456,7 +456,11 @@ def pads_to_max(w: WorkloadConfig, data: Any, text: str) -> str | None:
     the default collate_fn of recipes/lora_finetune_single_device.py:308); TRL 1.16.0 SFTTrainer's
     DataCollatorForLanguageModeling ("dynamically padded to the maximum length of a batch",
     trl/trainer/sft_trainer.py:87-99, chosen at :992-996)."""
-    if w.format == "axolotl" and isinstance(data, dict) and data.get("pad_to_sequence_len") is True:
+    if w.format == "axolotl" and isinstance(data, dict) and data.get("pad_to_sequence_len") is True and not data.get("rl"):
+        # only the SFT builder reads it: Axolotl 0.18.0 (067b021c) src/axolotl/utils/trainer.py:725-726 builds
+        # HFRLTrainerBuilder when `rl` is set, whose collator (core/builders/rl.py:231-264) reads pad_to_multiple_of and
+        # never pad_to_sequence_len (the same split at v0.6.0 core/trainer_builder.py:1907 and v0.9.2 :824, both in
+        # HFCausalTrainerBuilder): a DPO/ORPO/KTO/GRPO run pads to the batch's longest whatever the key says
         return "pad_to_sequence_len: true pads every micro-batch to sequence_len"
     if w.format == "python" and _MAX_LENGTH.search(text):
         return 'the script tokenizes with padding="max_length"'
@@ -486,11 +490,20 @@ def attach(w: WorkloadConfig, path: Path, data: Any, text: str) -> WorkloadConfi
     if (why := pads_to_max(w, data, text)) is not None:
         from ..costmodel import seq_len_origin
 
+        # the data's own lengths are still read where they can be: they price what the padding costs (rules.unpatched_gain)
+        sampled = _sampled(w, path, data, text)
         note = f"every sample padded to {w.seq_len} tokens ({seq_len_origin(w)}): {why}"
+        if sampled.token_quantiles:
+            note += f"; unpadded, {sampled.sources['token_lengths'].note}"
         src = FieldSource(
             file=w.path, key="pad_to_sequence_len" if w.format == "axolotl" else None, line=_line(data, "pad_to_sequence_len"), explicit=True, note=note
         )
-        return w.model_copy(update={"pad_to_max": True, "sources": {**w.sources, "token_lengths": src}})
+        return sampled.model_copy(update={"pad_to_max": True, "sources": {**sampled.sources, "token_lengths": src}})
+    return _sampled(w, path, data, text)
+
+
+def _sampled(w: WorkloadConfig, path: Path, data: Any, text: str) -> WorkloadConfig:
+    """`w` with the sampled lengths of every local dataset it trains on, or the stated assumption."""
     try:
         found = find_datasets(path, data, w.format, text)
     except (OSError, ValueError, RecursionError):

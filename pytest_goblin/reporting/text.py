@@ -75,6 +75,9 @@ def summary_line(item: ItemOutcome) -> str:
 
         speed = f"will not start on {r.target if r else '?'}: {counted(blocked)}"
     undecided = f" ({r.straddles})" if r is not None and r.straddles and not blocked else ""  # the level noise could still change
+    if r is not None and not blocked and r.verdict == "warn" and r.patch is not None and not (r.patch.edits or r.patch.env):
+        # a WARN with nothing patched: a footgun the projection prices at goblin_warn_at (audit_tools._unpatched_footguns)
+        undecided = f" ({r.reason})"
     rate = throughput_text(r) if r is not None and r.speedup else ""
     rate = f"; {rate}" if rate else ""
     return f"{item.verdict.upper():5} {path}  {redact(speed)}{redact(undecided)}{redact(rate)}"

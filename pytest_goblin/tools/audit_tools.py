@@ -641,6 +641,22 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
     if not why and verdict == "pass" and evidence == "projected" and patch.new_workload.gradient_checkpointing:
         # a PASS is not decided on an assumed length: checkpointing off tried at it and at a shorter one
         why = undecided_checkpointing(w, ctx.hw, ctx.settings.fail_at)
+    if not why and verdict == "pass":
+        priced, unpriced = _unpatched_footguns(ctx, w)
+        if priced:
+            rid, gain = priced[0]
+            verdict, reason = (
+                "warn",
+                f"the patch recovers {speedup.point:.2f}x, but {rid}, which goblin reports as guidance and does not patch, projects "
+                f"{gain:.2f}x on its own, at or above goblin_warn_at={ctx.settings.warn_at:.2f}: make that change by hand (the finding says how) and audit again",
+            )
+        elif unpriced:
+            why = (
+                f"{', '.join(unpriced)} is not patched, and its gain rests on the lengths of the data, which goblin did not read "
+                f"({_lengths_note(w)}): with samples much shorter than seq_len {w.seq_len} it can reach goblin_warn_at={ctx.settings.warn_at:.2f}, "
+                "so it cannot clear this config; name the local dataset in the config (its sampled lengths price the padding), or "
+                "measure with that change made (goblin_command)"
+            )
     if why:
         verdict, reason = "warn", f"inconclusive ({speedup.point:.2f}x [{speedup.low:.2f}-{speedup.high:.2f}] {evidence}, not decided): {why}"
     elif straddles:
@@ -871,6 +887,8 @@ def _projection_contradicted(ctx: AuditContext, w: WorkloadConfig, patch: Patch)
 
 
 def findings(ctx: AuditContext, patch: Patch) -> list[Finding]:
+    from ..rules import unpatched_gain
+
     w = _workload(ctx)
     out = []
     loaded = ctx.loaded
@@ -888,6 +906,8 @@ def findings(ctx: AuditContext, patch: Patch) -> list[Finding]:
             own = {e.field: e.new for e in patch.edits if e.rule_id == rule.id}
             extra = {"values": own or None, "writes_of": writes_of, "patched": patch.new_workload if own else None}
         message = render_finding(rule, w, ctx.hw, None if rule.footgun else status, **extra)
+        if rule.footgun and (gain := unpatched_gain(rule.id, w, ctx.hw)) is not None:
+            message += f"; on its own this change projects {gain:.2f}x tokens of data per second (not patched: guidance only)"
         for other in (o for o in patch.other_files if o.rule_id == rule.id and rule.id in patch.rule_ids):
             edits = ", ".join(f"`{k}: {json.dumps(v)}`" for k, v in other.edits.items())
             from ..patching import referenced_phrase
@@ -910,6 +930,33 @@ def _blockers(ctx: AuditContext) -> list[Finding]:
     _workload(ctx)
     assert ctx.loaded is not None
     return blocker_findings(ctx.loaded, ctx.hw)
+
+
+def _unpatched_footguns(ctx: AuditContext, w: WorkloadConfig) -> tuple[list[tuple[str, float]], list[str]]:
+    """The footguns this config triggers whose waste depends on its data's lengths (rules.LENGTH_PRICED_FOOTGUNS): those
+    the projection prices at or above goblin_warn_at on their own (rules.unpatched_gain), largest first, and those it
+    cannot price because no dataset lengths were read while pad tokens exist and the rule's source allows
+    goblin_warn_at. A PASS beside either is not clean (review6a class 8)."""
+    from ..rules import LENGTH_PRICED_FOOTGUNS, unpatched_gain
+
+    priced: list[tuple[str, float]] = []
+    unpriced: list[str] = []
+    for rule in ctx.applicable(w):
+        if not rule.footgun or rule.id not in LENGTH_PRICED_FOOTGUNS or rule.id in w.ignored_rules:
+            continue
+        if not (w.token_quantiles and w.mean_tokens):
+            # unread lengths leave the gain open only where pad tokens exist (more than one sample per micro-batch, or
+            # padded to seq_len) and where the rule's own source allows goblin_warn_at (impact.high)
+            if (w.micro_batch_size > 1 or w.pad_to_max) and rule.impact.high >= ctx.settings.warn_at:
+                unpriced.append(rule.id)
+        elif (gain := unpatched_gain(rule.id, w, ctx.hw)) is not None and gain >= ctx.settings.warn_at:
+            priced.append((rule.id, gain))
+    return sorted(priced, key=lambda p: -p[1]), sorted(unpriced)
+
+
+def _lengths_note(w: WorkloadConfig) -> str:
+    src = w.sources.get("token_lengths")
+    return src.note if src is not None and src.note else f"every sample assumed {w.seq_len} tokens"
 
 
 def _left_to_launcher(ctx: AuditContext, w: WorkloadConfig, patch: Patch) -> str | None:
@@ -937,7 +984,8 @@ def _left_to_launcher(ctx: AuditContext, w: WorkloadConfig, patch: Patch) -> str
 def _anchor(rule: Rule, w: WorkloadConfig) -> tuple[int | None, str | None]:
     """The config line a finding points at: the first field its transform or predicates name."""
     names = list(rule.transform.set) + (["micro_batch_size"] if rule.transform.micro_batch_to else [])
-    names += [p.fact for p in rule.applies_when]
+    # a padded-to-max workload's source is the key that pads (formats/datasets.attach, "token_lengths")
+    names += ["token_lengths" if p.fact == "derived.pads_to_max" else p.fact for p in rule.applies_when]
     for name in names:
         src = w.sources.get(name)
         if src is not None and src.file == w.path:  # a launcher script's line is not a line of this config
