@@ -320,6 +320,9 @@ def unmodelled_architecture(shape: ModelShape) -> str | None:
 
 
 _SIZE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*b(?![a-z])")
+# "320M" in SmallDoge/Doge-320M-Instruct, "135m" in SmolLM-135M: a size in millions, read only where the name states no
+# size in billions (Qwen2.5-7B-Instruct-1M's "1M" is its context length, and its 7B wins) and exactly one such token.
+_SIZE_M = re.compile(r"(?<![\d.a-z])(\d+(?:\.\d+)?)m(?![a-z\d])")
 # "8x22B": N experts of an M-billion-parameter dense model. Attention and embeddings are shared, so
 # N*M bounds the total from above (Mixtral 8x22B: 176 vs 140.6 in its config.json); top-2 routing,
 # as Mixtral's, is assumed for the active share.
@@ -406,8 +409,16 @@ def _lookup_known(name: str) -> ModelShape:
                 experts_per_token=min(experts, MOE_TOP_K_ASSUMED),
             )
     size = _SIZE.search(norm.replace("-", " "))
-    params = float(size.group(1)) if size else None
+    params = float(size.group(1)) if size else _millions(norm)
     return ModelShape(name=name, params_b=params if params and 0 < params < MAX_PARAMS_B else None)
+
+
+def _millions(norm: str) -> float | None:
+    """The size in billions a name states in millions ("doge-320m" -> 0.32), when it states one such size below 1000."""
+    last = norm.rstrip("/").rsplit("/", 1)[-1].replace("-", " ")
+    sizes = {float(m.group(1)) for m in _SIZE_M.finditer(last)}
+    size = sizes.pop() if len(sizes) == 1 else None
+    return size / 1000 if size is not None and size < 1000 else None  # 1000M and up would be written in B
 
 
 def shape_from_dims(

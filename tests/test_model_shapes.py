@@ -354,3 +354,18 @@ def test_review4_models_have_their_config_shapes(name: str, family: str, params_
 def test_other_sizes_of_those_families_do_not_take_their_rows(name: str) -> None:
     m = lookup_model(name)
     assert m.family not in {"gpt_bigcode", "qwen2-vl", "mllama"} or m.params_b not in (15.46, 73.41, 10.64)  # 90B: its own row (shape5)
+
+
+@pytest.mark.parametrize(
+    ("name", "params_b"),
+    [
+        ("SmallDoge/Doge-320M-Instruct-SFT", 0.32),  # review 6b #24: "320M" was not read, 7B assumed
+        ("HuggingFaceTB/SmolLM-135M", 0.135),
+        ("Qwen/Qwen2.5-7B-Instruct-1M", 7.62),  # "1M" is the context length: the 7B row wins
+        ("org/model-1m-2m", None),  # two sizes in millions: none read
+        ("org/model-2024m", None),  # 1000M and up would be written in billions: not a size
+    ],
+)
+def test_a_size_in_millions_is_read_only_where_no_billions_size_is(name: str, params_b: float | None) -> None:
+    shape = lookup_model(name)
+    assert shape.params_b == pytest.approx(params_b) if params_b is not None else shape.params_b is None
