@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_goblin.formats import launchers, load_config
+from pytest_goblin.formats import launcher_text, launchers, load_config
 
 from .test_topology import repo, topo
 
@@ -264,10 +264,10 @@ def test_without_git_the_marker_search_is_bounded(tmp_path: Path, monkeypatch: p
 
 def test_a_quoted_value_over_several_lines_is_one_value_and_a_stray_quote_joins_nothing() -> None:
     text = 'ARGS="\n  --nproc_per_node 2 \\\n  --nnodes 3\n"\ntorchrun $ARGS x.py c.yaml\n'
-    lines = launchers.parse_launcher(Path("x.sh"), text).lines
+    lines = launcher_text.parse_launcher(Path("x.sh"), text).lines
     assert [(ln.line, ln.tokens[:5]) for ln in lines] == [(5, ("torchrun", "--nproc_per_node", "2", "--nnodes", "3"))]
     stray = "python -c 'print(1)\ntorchrun --nproc_per_node 4 x.py c.yaml\n# it's a comment\ntorchrun --nproc_per_node 2 y.py c.yaml\n"
-    lines = launchers.parse_launcher(Path("x.sh"), stray).lines
+    lines = launcher_text.parse_launcher(Path("x.sh"), stray).lines
     assert [ln.line for ln in lines if ln.tokens[0] == "torchrun"] == [2, 4]
 
 

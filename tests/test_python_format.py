@@ -34,9 +34,7 @@ def test_patch_is_exact_source_edits_that_read_back(tmp_path: Path) -> None:
     path = tmp_path / "train.py"
     path.write_text(SCRIPT.read_text())
     loaded = load_config(path)
-    rules = [
-        r for r in kb.cached_rules() if r.id in {"precision.bf16_over_fp16", "attention.sdpa_over_eager", "batch.raise_micro_batch"}
-    ]
+    rules = [r for r in kb.cached_rules() if r.id in {"precision.bf16_over_fp16", "attention.sdpa_over_eager", "batch.raise_micro_batch"}]
     patch = build_patch(loaded, rules, hardware.get_hardware("mi300x"), "p1")
     assert set(patch.rule_ids) == {r.id for r in rules}
     new = patched_text(loaded, patch)
