@@ -47,17 +47,15 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from ..redact import redact, shell_secret_values
+from ..redact import redact
 from ..safepath import UnsafePath, read_text, tree_of
 from ..schemas import WorkloadConfig
-from ..yamlio import learn_secrets
-from .cloud import is_dstack
+from .launch_walk import MAX_DEPTH, MAX_DIR_ENTRIES, config_folders, config_tree, folder_listing, launcher_candidates, launcher_rank, read_launcher, unique_name
 from .launcher_text import (
     CONFIG_SUFFIXES,
     GLOB,
@@ -67,28 +65,10 @@ from .launcher_text import (
     Line,
     launcher_kind,
     module_file,
-    parse_launcher,
     var_pattern,
     word_path,
 )
 
-# The rest of the repository, after the config's own folders: read once per repository root per process.
-MAX_REPO_FILES = 300  # launcher files (scripts, notebooks, Markdown) taken from it, nearest the root first
-MAX_REPO_BYTES = 4_000_000  # their total size
-MAX_REPO_DIRS = 1_500  # folders listed
-MAX_DIR_ENTRIES = 2_000  # a folder with more entries than this (a data dump) is not looked into
-SKIP_DIRS = frozenset(
-    {
-        "node_modules", "site-packages", "__pycache__", "venv", "env", "third_party", "third-party", "3rdparty",
-        "vendor", "vendored", "external", "externals", "build", "dist", "wandb", "mlruns", "outputs", "output",
-        "checkpoints", "logs", "data", "datasets",
-    }
-)  # fmt: skip
-MAX_FILES = 40  # launcher candidates per folder (by name order)
-MAX_DEPTH = 12  # parent folders walked up to the repository root
-SCRIPT_SUFFIXES = frozenset({".sh", ".bash", ".zsh", ".slurm", ".sbatch", ".job", ".pbs"})
-# the last five hold cloud launcher files (formats/cloud.py: dstack, SkyPilot, Kubeflow PyTorchJob YAML)
-SCRIPT_FOLDERS = ("scripts", "script", "launch", "launcher", "launchers", "slurm", "jobs", "run", "bin", "k8s", "kubernetes", "skypilot", "sky", "dstack")
 PER_NODE_ASSUMED = 8  # one MI300X platform: 8 GPUs on one xGMI fabric
 
 TORCHRUN_AT = "torch 2.13.0 torch/distributed/run.py:426-440 (--nnodes default 1:1, --nproc-per-node default 1)"
@@ -697,14 +677,14 @@ def readme_launch(config_path: str | Path, kind: str | None = None) -> tuple[str
     the config's `kind` of program (`config_kind`). None when no such line is found."""
     absolute = Path(os.path.abspath(config_path))
     config = Path(os.path.realpath(absolute))
-    roots, root, _how = _tree(absolute)
+    roots, root, _how = config_tree(absolute)
     if not config.is_relative_to(root):
         root = config.parent
     here = config.parent
     for _ in range(8):
         for name in ("README.md", "readme.md", "README.MD"):
             f = here / name
-            lf = _launcher(f, roots) if f.is_file() else None
+            lf = read_launcher(f, roots) if f.is_file() else None
             if lf is None:
                 continue
             shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
@@ -1019,7 +999,7 @@ def beside_accelerate(config_path: str | Path) -> Launch | None:
     config = Path(os.path.realpath(absolute))
     if config.suffix.lower() not in (".yaml", ".yml", ".json"):
         return None
-    roots, root, _how = _tree(absolute)
+    roots, root, _how = config_tree(absolute)
     if not config.is_relative_to(root):
         root = config.parent
     found = _accelerate_files(config.parent, config, roots)
@@ -1054,267 +1034,6 @@ def beside_accelerate(config_path: str | Path) -> Launch | None:
     return out
 
 
-# ------------------------------------------------------------------ the walk, cached
-_FOLDERS: dict[str, tuple[int, tuple[Path, ...], tuple[Path, ...]]] = {}
-_FILES: dict[str, tuple[tuple[int, int], LauncherFile | None]] = {}
-_TREES: dict[tuple[str, tuple[Path, ...], str], tuple[list[Path], Path, str]] = {}
-
-
-def _rank(name: str) -> int | None:
-    """Where a file stands among a folder's launchers: scripts, notebooks, READMEs, other Markdown;
-    None for a file that is none of them."""
-    low = name.lower()
-    suffix = Path(low).suffix
-    if suffix in SCRIPT_SUFFIXES or is_dstack(low):
-        return 0
-    if suffix == ".ipynb":
-        return 1
-    if suffix in (".md", ".markdown"):
-        return 2 if low.startswith("readme") else 3
-    return None
-
-
-def _listing(folder: Path) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
-    """(launcher files, script folders) of one folder, read with one scandir and kept until its
-    mtime changes: scripts by suffix, notebooks, README files, other Markdown, by name, at most
-    MAX_FILES; script folders that are real folders (a symlinked one is never descended)."""
-    key = str(folder)
-    try:
-        mtime = os.stat(folder).st_mtime_ns
-    except OSError:
-        return (), ()
-    hit = _FOLDERS.get(key)
-    if hit is not None and hit[0] == mtime:
-        return hit[1], hit[2]
-    found: list[Path] = []
-    subs: list[Path] = []
-    try:
-        with os.scandir(folder) as it:
-            for entry in it:
-                low = entry.name.lower()
-                if low in SCRIPT_FOLDERS:
-                    if entry.is_dir(follow_symlinks=False):
-                        subs.append(Path(entry.path))
-                elif _rank(entry.name) is not None or low.endswith((".yaml", ".yml")):  # a YAML: a cloud launcher file (formats/cloud.py) or nothing
-                    found.append(Path(entry.path))
-    except OSError:
-        return (), ()
-    files = tuple(sorted(found, key=lambda p: (_rank(p.name) if _rank(p.name) is not None else 4, p.name))[:MAX_FILES])  # scripts before READMEs, YAMLs last
-    folders = tuple(sorted(subs, key=lambda p: SCRIPT_FOLDERS.index(p.name.lower())))
-    _FOLDERS[key] = (mtime, files, folders)
-    return files, folders
-
-
-_PYFILES: dict[str, tuple[int, tuple[Path, ...]]] = {}
-
-
-def folder_scripts(config: Path, limit: int) -> Iterator[tuple[Path, str, Path]]:
-    """Each Python file of the config's folders, its parents and their script folders, once, with its text read
-    within the repository (safepath: inside the tree, a regular file, at most `limit` bytes; others are passed
-    over) and the root it is shown from: formats/nested_ta.py and formats/templates.py look for who reads the config."""
-    absolute = Path(os.path.abspath(config))
-    real = Path(os.path.realpath(absolute))
-    roots, root, _ = _tree(absolute)
-    if not real.is_relative_to(root):
-        root = real.parent
-    seen: set[Path] = set()
-    for folder in _folders(real, root):
-        for script in _python_files(folder):
-            if script in seen:
-                continue
-            seen.add(script)
-            try:
-                text = read_text(script, roots=roots, limit=limit)
-            except (UnsafePath, OSError):
-                continue
-            yield script, text, root
-
-
-def _python_files(folder: Path) -> tuple[Path, ...]:
-    """The .py files of one of the config's own folders (at most MAX_FILES, by name), read as launchers
-    for the commands they build (formats/pylaunch.py); not taken from the rest of the repository."""
-    key = str(folder)
-    try:
-        mtime = os.stat(folder).st_mtime_ns
-    except OSError:
-        return ()
-    hit = _PYFILES.get(key)
-    if hit is not None and hit[0] == mtime:
-        return hit[1]
-    try:
-        with os.scandir(folder) as it:
-            found = sorted(Path(e.path) for e in it if e.name.endswith(".py") and e.is_file(follow_symlinks=False))
-    except OSError:
-        found = []
-    files = tuple(found[:MAX_FILES])
-    _PYFILES[key] = (mtime, files)
-    return files
-
-
-def _launcher(path: Path, roots: list[Path]) -> LauncherFile | None:
-    try:
-        st = os.stat(path)  # follows a link; safepath decides below whether its target may be read
-    except OSError:
-        return None
-    key = str(path)
-    stamp = (st.st_mtime_ns, st.st_size)
-    hit = _FILES.get(key)
-    if hit is not None and hit[0] == stamp:
-        return hit[1]
-    try:
-        text = read_text(path, roots=roots, limit=NOTEBOOK_BYTES if path.suffix.lower() == ".ipynb" else MAX_BYTES)
-        # a value it assigns to a secret name may reach a note through `$NAME` (red team round 9)
-        learn_secrets(path, shell_secret_values(text))
-        parsed: LauncherFile | None = parse_launcher(Path(os.path.realpath(path)), text)
-    except UnsafePath:
-        parsed = None  # outside the tree, too large, not a regular file or not UTF-8: not read
-    _FILES[key] = (stamp, parsed)
-    return parsed
-
-
-def _folders(config: Path, root: Path) -> list[Path]:
-    """The config's folder, each parent up to `root`, and their script folders (not symlinked ones)."""
-    out: list[Path] = []
-    folder = config.parent
-    for _ in range(MAX_DEPTH):
-        out.append(folder)
-        out.extend(_listing(folder)[1])
-        if folder == root or folder.parent == folder or not folder.is_relative_to(root):
-            break
-        folder = folder.parent
-    return out
-
-
-@dataclass(frozen=True)
-class RepoFiles:
-    """The launcher files of a repository outside the config's own folders, nearest the root first."""
-
-    files: tuple[Path, ...]
-    folders: int  # folders listed
-    stopped: str  # why the walk stopped early ("" when it saw the whole tree)
-    named: dict[str, int] = field(default_factory=dict)  # how many config files (CONFIG_SUFFIXES) of each name the walk saw
-    complete: bool = False  # every folder the walk enters was listed (`named` counts them all)
-
-
-def unique_name(root: Path, name: str) -> bool:
-    """True when the repository holds exactly one file called `name` (in the folders the walk enters)."""
-    found = _repository_files(root)
-    return found.complete and found.named.get(name, 0) == 1
-
-
-_REPOS: dict[str, tuple[int, RepoFiles]] = {}
-
-
-def _repository_files(root: Path) -> RepoFiles:
-    """Scripts, notebooks and Markdown files anywhere in the repository, breadth first from its root
-    by name; hidden folders, SKIP_DIRS, a nested checkout (its own `.git`), a symlinked folder and a
-    folder of more than MAX_DIR_ENTRIES entries are not entered. Bounded by MAX_REPO_FILES,
-    MAX_REPO_BYTES and MAX_REPO_DIRS; kept per root until the root folder's mtime changes."""
-    key = str(root)
-    try:
-        mtime = os.stat(root).st_mtime_ns
-    except OSError:
-        return RepoFiles((), 0, "")
-    hit = _REPOS.get(key)
-    if hit is not None and hit[0] == mtime:
-        return hit[1]
-    files: list[Path] = []
-    named: dict[str, int] = {}
-    total, listed, stopped, full = 0, 0, "", ""
-    queue = [root]
-    while queue and not stopped:
-        folder = queue.pop(0)
-        if listed >= MAX_REPO_DIRS:
-            stopped = f"{MAX_REPO_DIRS} folders listed"
-            break
-        listed += 1
-        try:
-            with os.scandir(folder) as it:
-                entries = []
-                for entry in it:
-                    entries.append(entry)
-                    if len(entries) > MAX_DIR_ENTRIES:
-                        break
-        except OSError:
-            continue
-        if len(entries) > MAX_DIR_ENTRIES and folder != root:
-            continue
-        entries.sort(key=lambda e: e.name)
-        for entry in entries:
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    low = entry.name.lower()
-                    if not low.startswith(".") and low not in SKIP_DIRS and not os.path.lexists(os.path.join(entry.path, ".git")):
-                        queue.append(Path(entry.path))
-                    continue
-                if entry.name.lower().endswith(CONFIG_SUFFIXES):
-                    named[entry.name] = named.get(entry.name, 0) + 1
-                rank = _rank(entry.name)
-                if rank is None or not entry.is_file(follow_symlinks=False):
-                    continue  # a symlinked file is not taken from the walk (the config's own folders still name it)
-                size = entry.stat(follow_symlinks=False).st_size
-            except OSError:
-                continue
-            if size > (NOTEBOOK_BYTES if rank == 1 else MAX_BYTES):
-                continue
-            if full:
-                continue  # the budget is spent: the walk goes on only to count config names
-            if len(files) >= MAX_REPO_FILES or total + size > MAX_REPO_BYTES:
-                full = f"the budget of {MAX_REPO_FILES} files / {MAX_REPO_BYTES // 1_000_000} MB was reached"
-                continue
-            files.append(Path(entry.path))
-            total += size
-    found = RepoFiles(tuple(files), listed, stopped or full, named, complete=not stopped)
-    _REPOS[key] = (mtime, found)
-    return found
-
-
-def _candidates(config: Path, root: Path) -> list[tuple[Path, Path]]:
-    """(folder, file) of every launcher file to look at, in order: the config's folder, each parent
-    up to `root` and their script folders (closest first), then the rest of the repository."""
-    out: list[tuple[Path, Path]] = []
-    seen: set[str] = set()
-    for folder in _folders(config, root):
-        for path in (*_listing(folder)[0], *_python_files(folder)):
-            seen.add(str(path))
-            out.append((folder, path))
-    for path in _repository_files(root).files:
-        if str(path) not in seen:
-            out.append((path.parent, path))
-    return out
-
-
-def searched(config_path: str | Path) -> str:
-    """Where the launcher search looked for this file, for a message that says none runs it."""
-    absolute = Path(os.path.abspath(config_path))
-    config = Path(os.path.realpath(absolute))
-    _, root, how = _tree(absolute)
-    if not config.is_relative_to(root):
-        root = config.parent
-    near = [os.path.relpath(f, root) for f in _folders(config, root)]
-    shown = ", ".join("the root" if f == "." else f + "/" for f in near[:6]) + (f" and {len(near) - 6} more" if len(near) > 6 else "")
-    rest = _repository_files(root)
-    tail = f"; stopped early: {rest.stopped}" if rest.stopped else ""
-    return (
-        f"searched shell/slurm scripts, cloud launcher YAML (dstack, SkyPilot, PyTorchJob), notebooks and Markdown code blocks in {shown}, then the rest of the repository {root}"
-        f"{' (' + how + ')' if how else ''}: {len(rest.files)} such file(s) in {rest.folders} folder(s){tail}"
-    )
-
-
-def _tree(absolute: Path) -> tuple[list[Path], Path, str]:
-    """(the roots a config's files may be read from, the folder the walk stops at: its repository,
-    else the audited root that holds it, else its own folder, and how that root was chosen when
-    it is no git checkout), once per folder and session roots."""
-    from ..safepath import registered_roots, root_note
-
-    key = (str(absolute.parent), tuple(registered_roots()), os.getcwd())
-    hit = _TREES.get(key)
-    if hit is None:
-        roots = tree_of(absolute)
-        hit = _TREES[key] = (roots, Path(os.path.realpath(roots[0])), root_note(absolute))
-    return hit
-
-
 def find_launch(config_path: str | Path) -> Launch | None:
     """The first launch line in the repository that names this config (closest folder first,
     scripts before READMEs), read into nodes x GPUs per node; None when none names it. Once per config
@@ -1334,13 +1053,13 @@ def find_launch(config_path: str | Path) -> Launch | None:
 def _find_launch(config_path: str) -> Launch | None:
     absolute = Path(config_path)
     config = Path(os.path.realpath(absolute))
-    roots, root, how = _tree(absolute)
+    roots, root, how = config_tree(absolute)
     if not config.is_relative_to(root):
         root = config.parent
-    for folder, path in _candidates(config, root):
+    for folder, path in launcher_candidates(config, root):
         if os.path.realpath(path) == str(config):
             continue
-        lf = _launcher(path, roots)
+        lf = read_launcher(path, roots)
         if lf is None or (config.name not in lf.names and not any(_glob_match(config.name, g) for g in lf.globs)):
             continue
         for line in lf.lines:
@@ -1378,8 +1097,8 @@ def _elsewhere_launch(script: Path, root: Path, roots: list[Path]) -> Launch | N
     read as its topology, with a note saying so."""
     if not elsewhere_possible(script, root):
         return None
-    for folder, path in _candidates(script, root):
-        lf = _launcher(path, roots)
+    for folder, path in launcher_candidates(script, root):
+        lf = read_launcher(path, roots)
         if lf is None or script.name not in lf.names:
             continue
         for line in lf.lines:
@@ -1471,11 +1190,11 @@ def _template_launch(config: Path, root: Path, roots: list[Path]) -> Launch | No
     that launches a placeholder config (`accelerate launch --num_processes 4 --config_file
     recipes/accelerate_configs/deepspeed_zero3.yaml scripts/run_dpo.py your_config_name.yaml`,
     review3 magpie recipes/README.md:63), read as the way the recipes beside it are run."""
-    for folder in _folders(config, root):
-        for path in _listing(folder)[0]:
-            if _rank(path.name) not in (2, 3) or os.path.realpath(path) == str(config):
+    for folder in config_folders(config, root):
+        for path in folder_listing(folder)[0]:
+            if launcher_rank(path.name) not in (2, 3) or os.path.realpath(path) == str(config):
                 continue
-            lf = _launcher(path, roots)
+            lf = read_launcher(path, roots)
             if lf is None:
                 continue
             for line in lf.lines:
@@ -1551,10 +1270,10 @@ def _config_kind(config: Path, roots: list[Path]) -> str:
 def _commented_launch(config: Path, root: Path, roots: list[Path]) -> Launch | None:
     """Where no live line names the config: a commented-out launch line that does, read the same way
     and marked `commented` (its counts are the repository's hint, said as assumed)."""
-    for folder, path in _candidates(config, root):
+    for folder, path in launcher_candidates(config, root):
         if os.path.realpath(path) == str(config):
             continue
-        lf = _launcher(path, roots)
+        lf = read_launcher(path, roots)
         if lf is None or not lf.commented or config.name not in lf.names:
             continue
         for line in lf.commented:
@@ -1710,7 +1429,7 @@ def find_script_launch(script_path: str | Path, naming: Path | None = None, pref
     from another checkout (`runs_elsewhere`: the README says to copy it there) is taken, said in its notes."""
     absolute = Path(os.path.abspath(script_path))
     script = Path(os.path.realpath(absolute))
-    roots, root, how = _tree(absolute)
+    roots, root, how = config_tree(absolute)
     if not script.is_relative_to(root):
         root = script.parent
     found: ScriptLaunch | None = None
@@ -1729,8 +1448,8 @@ def _script_lines(
     from .pyargs import _STOP, flag_lists, read_words
 
     found: ScriptLaunch | None = None
-    for folder, path in _candidates(script, root):
-        lf = _launcher(path, roots)
+    for folder, path in launcher_candidates(script, root):
+        lf = read_launcher(path, roots)
         if lf is None or script.name not in lf.names:
             continue
         for line in lf.lines:
@@ -1799,12 +1518,12 @@ def script_misses(script_path: str | Path) -> list[str]:
     what was tried (review2 MiniCPM: a launcher in trainer/scripts/deepspeed/ running `finetune.py`)."""
     absolute = Path(os.path.abspath(script_path))
     script = Path(os.path.realpath(absolute))
-    roots, root, _ = _tree(absolute)
+    roots, root, _ = config_tree(absolute)
     if not script.is_relative_to(root):
         root = script.parent
     out: list[str] = []
-    for folder, path in _candidates(script, root):
-        lf = _launcher(path, roots)
+    for folder, path in launcher_candidates(script, root):
+        lf = read_launcher(path, roots)
         if lf is None or script.name not in lf.names:
             continue
         shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)

@@ -639,11 +639,11 @@ class _CommandLine:
     def _repository(self, tree: ast.Module) -> tuple[_Repo, Path] | None:
         """The script's repository as formats/launched.py reads it (its modules parsed on demand, inside
         the tree) and the script's real path; None when the script is outside the repository it is in."""
+        from .launch_walk import config_tree
         from .launched import _Module, _Repo
-        from .launchers import _tree
 
         absolute = Path(os.path.abspath(self.path))
-        roots, root, _how = _tree(absolute)
+        roots, root, _how = config_tree(absolute)
         real = Path(os.path.realpath(absolute))
         if not real.is_relative_to(root):
             return None
@@ -680,12 +680,12 @@ class _CommandLine:
         safepath; nothing imported or run) that imports a name from a module whose dotted path is this file's
         path tail (`smolvlm/train/train.py`; a bare `from train import ...` only beside it), calls it, and
         parses no command line of its own."""
+        from .launch_walk import config_tree
         from .launched import _parse
-        from .launchers import _tree
 
         absolute = Path(os.path.abspath(self.path))
         real = Path(os.path.realpath(absolute))
-        roots, root, _how = _tree(absolute)
+        roots, root, _how = config_tree(absolute)
         if not real.is_relative_to(root):
             return None
         parts = real.relative_to(root).with_suffix("").parts
@@ -1242,7 +1242,8 @@ class _CommandLine:
                 " goblin audits such YAML/JSON files as their own items",
             )
         if launch is None:
-            from .launchers import script_misses, searched
+            from .launch_walk import searched
+            from .launchers import script_misses
 
             how = "the command line (or the YAML its `--config` names)" if pname == "TrlParser" else "the command line"
             misses = script_misses(path)
