@@ -1,4 +1,7 @@
-"""The repository walk that finds launcher files: the config's folder, each parent up to the repository root and their script folders, then the rest of the repository within a budget of files and bytes; every folder and file read once per process (keyed by its mtime) through safepath."""
+"""The repository walk that finds launcher files: the config's folder, each parent up to the repository
+root and their script folders, then the rest of the repository within a budget of files and bytes
+(`MAX_REPO_FILES` / `MAX_REPO_BYTES`); each folder and file read once per process (keyed by its mtime)
+through safepath."""
 
 from __future__ import annotations
 

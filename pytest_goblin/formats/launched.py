@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from ..safepath import UnsafePath, read_text
+from .launch_naming import names_config
 from .launch_walk import config_tree, launcher_candidates, read_launcher
-from .launchers import names_config
 from .pyargs import dataclasses_of
 
 MAX_SCRIPT_BYTES = 2_000_000

@@ -1,4 +1,6 @@
-"""A launcher file read as text: its logical command lines (shell and slurm scripts, notebooks, Markdown code blocks), variables expanded from its own assignments (never run), and the words of a launch command."""
+"""A launcher file read as text: its logical command lines (shell and slurm scripts, notebooks, Markdown
+code blocks, cloud launcher YAML), variables expanded from its own assignments (nothing is run), and the
+words of a launch command (`launcher_kind`, `module_file`, `word_path`, `var_pattern`)."""
 
 from __future__ import annotations
 
