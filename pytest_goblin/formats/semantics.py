@@ -256,7 +256,7 @@ def world_from_text(text: str) -> Said | None:
     """What a comment or launcher line in the file says; the first that says one.
     A per-node count (torchrun/tune `--nproc_per_node`, LLaMA-Factory `NPROC_PER_NODE=`) is multiplied
     by the node count the file states (`--nnodes`, `NNODES=`), on the same line or another; without
-    one, torchrun runs one node (launchers.TORCHRUN_AT)."""
+    one, torchrun runs one node (launch_line.TORCHRUN_AT)."""
     # Every pattern here takes a count, so a line without a digit cannot match one.
     lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if _said(line) and _DIGIT.search(line)]
     nodes = next(((int(m.group(1)), m.group(0).strip()) for _, line in lines if (m := _NNODES.search(line))), None)
@@ -759,7 +759,7 @@ def world_size_note(w: WorkloadConfig) -> str:
     for findings that depend on the topology; a node count that was assumed says so."""
     src = w.sources.get("world_size")
     shown = topology_phrase(w)
-    from .launchers import NODES_UNSET
+    from .launch_line import NODES_UNSET
 
     if src is not None and not src.explicit and (src.key or "").startswith("launcher:") and NODES_UNSET in (src.note or ""):
         per = w.gpus_per_node or 1
