@@ -1,6 +1,6 @@
 """Which launch lines launch a config: a word that names the config's file (from the launcher's folder,
 a parent, or a `cd` line's folder), a pattern of variables the file leaves unset, or a glob that
-matches it."""
+matches it; and a training script run by its bare name from another checkout (`runs_elsewhere`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from .launch_walk import MAX_DEPTH, MAX_DIR_ENTRIES, unique_name
-from .launcher_text import GLOB, Line, var_pattern, word_path
+from .launcher_text import GLOB, Line, launcher_kind, var_pattern, word_path
 
 
 # ------------------------------------------------------------------ which lines launch this config
@@ -150,3 +150,47 @@ def _glob_names(word: str, config: Path, launcher_dir: Path, root: Path, cwd: st
         if len(have) == len(want) and all(fnmatch.fnmatchcase(h, w) for h, w in zip(have, want, strict=True)):
             return True
     return False
+
+
+TRAINING_WORD = re.compile(r"(^|[._/-])(train|finetune|fine_tune|sft|dpo|grpo|orpo|kto|ppo|pretrain)([._/-]|$)")
+NOT_TRAINING_WORD = re.compile(r"(merge|preprocess|infer|eval|serve|export|convert)")
+
+
+# ------------------------------------------------------------------ a script run from another checkout
+# review5 #30 WizardLM: WizardCoder/README.md:129-137 says to copy src/train_wizardcoder.py into a Llama-X checkout
+# and run `deepspeed train_wizardcoder.py ...` there: no folder of this repository holds a file at that path.
+INTERPRETER = re.compile(r"python(3(\.\d+)?)?")
+
+
+def elsewhere_possible(script: Path, root: Path) -> bool:
+    """A Python training script (its name says it trains, not evaluates or merges) that is the one file of its name
+    in the repository (the whole tree listed): a launch line naming that bare name can only mean this file."""
+    return (
+        script.suffix == ".py"
+        and TRAINING_WORD.search(script.stem.lower()) is not None
+        and NOT_TRAINING_WORD.search(script.stem.lower()) is None
+        and unique_name(root, script.name)
+    )
+
+
+def runs_elsewhere(line: Line, i: int, script: Path, folder: Path, root: Path) -> bool:
+    """True when word `i` of a launch line is the script's bare name (`train_x.py`, `./train_x.py`) run as the program's
+    script (after `python`, `torchrun`, `accelerate launch` or `deepspeed` and their flags, no `$`), and no folder the
+    line may be run from (`_bases`) holds a file of that name: the line runs a copy in another checkout."""
+    tok = line.tokens[i]
+    if tok.startswith("-") or "$" in tok or tok.removeprefix("./") != script.name:
+        return False
+    before = line.tokens[:i]
+    launcher = launcher_kind(line.tokens) in ("torchrun", "accelerate", "deepspeed") or any(INTERPRETER.fullmatch(Path(t).name) for t in before)
+    if not launcher or any(t.endswith(".py") for t in before):
+        return False  # prose, or another script is the program (`python launch.py train_x.py`)
+    found, _ = resolve_relative(tok, folder, root, line.cwd)
+    return found is None
+
+
+def elsewhere_note(where: str, tok: str, script: Path, root: Path) -> str:
+    shown = os.path.relpath(script, root) if script.is_relative_to(root) else str(script)
+    return (
+        f"{where} runs `{tok}` from another checkout (no folder the line may run from holds a file of that name): {shown}, the"
+        " repository's one file of that name, is read as the copy it runs"
+    )

@@ -68,8 +68,19 @@ from .launch_line import (
     unread_why,
     visible_devices,
 )
-from .launch_naming import glob_match, names_config, pattern_note, resolve_relative
-from .launch_walk import MAX_DEPTH, MAX_DIR_ENTRIES, config_folders, config_tree, folder_listing, launcher_candidates, launcher_rank, read_launcher, unique_name
+from .launch_naming import (
+    INTERPRETER,
+    NOT_TRAINING_WORD,
+    TRAINING_WORD,
+    elsewhere_note,
+    elsewhere_possible,
+    glob_match,
+    names_config,
+    pattern_note,
+    resolve_relative,
+    runs_elsewhere,
+)
+from .launch_walk import MAX_DEPTH, MAX_DIR_ENTRIES, config_folders, config_tree, folder_listing, launcher_candidates, launcher_rank, read_launcher
 from .launcher_text import (
     CONFIG_SUFFIXES,
     MAX_BYTES,
@@ -394,7 +405,7 @@ def _elsewhere_launch(script: Path, root: Path, roots: list[Path]) -> Launch | N
 def _interpreted(line: Line, lf: LauncherFile, shown: str, at: int) -> Launch | None:
     """`python train_x.py ...` run from another checkout: one process, as `_plain_python`."""
     words = [t for t in line.tokens[:at] if not re.match(r"^[A-Za-z_]\w*=", t)]
-    if len(words) != 1 or not _INTERPRETER.fullmatch(Path(words[0]).name):
+    if len(words) != 1 or not INTERPRETER.fullmatch(Path(words[0]).name):
         return None
     out = Launch(nodes=1, per_node=1, file=str(lf.path), shown=shown, line=line.line, command=short_command(line.tokens), interpreter=True)
     out.notes.extend(lf.cloud)
@@ -420,10 +431,10 @@ def _other_run(tokens: tuple[str, ...], config: Path) -> bool:
         if name == config.name:
             return False
         stem = name[: -len(".py")]
-        if _TRAINING_WORD.search(stem):
+        if TRAINING_WORD.search(stem):
             return False
         for part in (stem, *word[: -len(".py")].split("/")[-3:-1]):
-            if _OTHER_RUN.search(part) and not _TRAINING_WORD.search(part):
+            if _OTHER_RUN.search(part) and not TRAINING_WORD.search(part):
                 return True
         return False
     return False
@@ -563,10 +574,6 @@ def _commented_launch(config: Path, root: Path, roots: list[Path]) -> Launch | N
     return _template_launch(config, root, roots)
 
 
-_TRAINING_WORD = re.compile(r"(^|[._/-])(train|finetune|fine_tune|sft|dpo|grpo|orpo|kto|ppo|pretrain)([._/-]|$)")
-_NOT_TRAINING_WORD = re.compile(r"(merge|preprocess|infer|eval|serve|export|convert)")
-
-
 def _python_entry(line: Line, lf: LauncherFile, shown: str, folder: Path, roots: list[Path], root: Path) -> Launch | None:
     """The topology of a launch line that runs a Python file of the repository on the config (`modal run -m
     src.train --config=config/x.yml`, `python launch.py x.yaml`) from the one training command that file
@@ -597,8 +604,8 @@ def _python_entry(line: Line, lf: LauncherFile, shown: str, folder: Path, roots:
         c
         for c in python_commands(text, dict(line.env))
         if launcher_kind(c.tokens) is not None
-        and any(_TRAINING_WORD.search(Path(t).name) for t in c.tokens)
-        and not any(_NOT_TRAINING_WORD.search(Path(t).name) for t in c.tokens)
+        and any(TRAINING_WORD.search(Path(t).name) for t in c.tokens)
+        and not any(NOT_TRAINING_WORD.search(Path(t).name) for t in c.tokens)
     ]
     if not training:
         return None
@@ -612,46 +619,6 @@ def _python_entry(line: Line, lf: LauncherFile, shown: str, folder: Path, roots:
     where = f"{shown} {line.place}" if line.place else f"{shown} line {line.line}"
     out.notes.insert(0, f"{where} runs {py_shown} on this config: `{short_command(line.tokens)}`")
     return out
-
-
-# ------------------------------------------------------------------ a script run from another checkout
-# review5 #30 WizardLM: WizardCoder/README.md:129-137 says to copy src/train_wizardcoder.py into a Llama-X checkout
-# and run `deepspeed train_wizardcoder.py ...` there: no folder of this repository holds a file at that path.
-_INTERPRETER = re.compile(r"python(3(\.\d+)?)?")
-
-
-def elsewhere_possible(script: Path, root: Path) -> bool:
-    """A Python training script (its name says it trains, not evaluates or merges) that is the one file of its name
-    in the repository (the whole tree listed): a launch line naming that bare name can only mean this file."""
-    return (
-        script.suffix == ".py"
-        and _TRAINING_WORD.search(script.stem.lower()) is not None
-        and _NOT_TRAINING_WORD.search(script.stem.lower()) is None
-        and unique_name(root, script.name)
-    )
-
-
-def runs_elsewhere(line: Line, i: int, script: Path, folder: Path, root: Path) -> bool:
-    """True when word `i` of a launch line is the script's bare name (`train_x.py`, `./train_x.py`) run as the program's
-    script (after `python`, `torchrun`, `accelerate launch` or `deepspeed` and their flags, no `$`), and no folder the
-    line may be run from (`_bases`) holds a file of that name: the line runs a copy in another checkout."""
-    tok = line.tokens[i]
-    if tok.startswith("-") or "$" in tok or tok.removeprefix("./") != script.name:
-        return False
-    before = line.tokens[:i]
-    launcher = launcher_kind(line.tokens) in ("torchrun", "accelerate", "deepspeed") or any(_INTERPRETER.fullmatch(Path(t).name) for t in before)
-    if not launcher or any(t.endswith(".py") for t in before):
-        return False  # prose, or another script is the program (`python launch.py train_x.py`)
-    found, _ = resolve_relative(tok, folder, root, line.cwd)
-    return found is None
-
-
-def elsewhere_note(where: str, tok: str, script: Path, root: Path) -> str:
-    shown = os.path.relpath(script, root) if script.is_relative_to(root) else str(script)
-    return (
-        f"{where} runs `{tok}` from another checkout (no folder the line may run from holds a file of that name): {shown}, the"
-        " repository's one file of that name, is read as the copy it runs"
-    )
 
 
 # ------------------------------------------------------------------ the arguments a launch line passes to a script
