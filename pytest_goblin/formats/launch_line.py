@@ -1,18 +1,19 @@
 """What a launch line says: nodes and GPUs per node by each launcher's own semantics (torchrun, accelerate,
 deepspeed, llamafactory-cli, axolotl, tune, slurm; cited in formats/launchers.py), with the accelerate config,
-hostfile and strategy it passes."""
+hostfile and strategy it passes, and the kind of run it is (`program_kind`, matched with a config's `config_kind`)."""
 
 from __future__ import annotations
 
 import os
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 from ..redact import redact
 from ..safepath import UnsafePath, read_text
-from .launcher_text import MAX_BYTES, LauncherFile, Line, launcher_kind
+from .launcher_text import MAX_BYTES, LauncherFile, Line, launcher_kind, word_path
 
 PER_NODE_ASSUMED = 8  # one MI300X platform: 8 GPUs on one xGMI fabric
 
@@ -612,3 +613,27 @@ def accelerate_strategy(flags: dict[str, str], cfg: Any, where: str | None, path
         out["config_path"] = path
         out["line"] = key_line(cfg, "distributed_type") if "distributed_type" in cfg else None
     return out
+
+
+def program_kind(tokens: tuple[str, ...]) -> str:
+    """What a launch line runs on its config: axolotl, llamafactory, torchtune, else a script."""
+    words = [word_path(t).lower() for t in tokens]
+    if any("axolotl" in w for w in words):
+        return "axolotl"
+    if any(w in ("llamafactory-cli", "lmf") or "llamafactory" in w for w in words):
+        return "llamafactory"
+    if any(a == "tune" and b == "run" for a, b in pairwise(words)):
+        return "torchtune"
+    return "script"
+
+
+def config_kind(text: str) -> str:
+    """The same for a config's text, by each format's marking key (Axolotl's `base_model`, torchtune's
+    `_component_`, LLaMA-Factory's `finetuning_type`/`stage`); else a file a script reads."""
+    if re.search(r"(?m)^base_model\s*:", text):
+        return "axolotl"
+    if "_component_:" in text:
+        return "torchtune"
+    if re.search(r"(?m)^(finetuning_type|stage)\s*:", text):
+        return "llamafactory"
+    return "script"

@@ -58,9 +58,11 @@ from .launch_line import (
     ACCELERATE_AT,
     Launch,
     accelerate_strategy,
+    config_kind,
     launch_flags,
     launcher_words,
     placeholder,
+    program_kind,
     read_launch,
     short_command,
     shown_path,
@@ -91,30 +93,6 @@ from .launcher_text import (
     module_file,
     word_path,
 )
-
-
-def _program_kind(tokens: tuple[str, ...]) -> str:
-    """What a launch line runs on its config: axolotl, llamafactory, torchtune, else a script."""
-    words = [word_path(t).lower() for t in tokens]
-    if any("axolotl" in w for w in words):
-        return "axolotl"
-    if any(w in ("llamafactory-cli", "lmf") or "llamafactory" in w for w in words):
-        return "llamafactory"
-    if any(a == "tune" and b == "run" for a, b in pairwise(words)):
-        return "torchtune"
-    return "script"
-
-
-def config_kind(text: str) -> str:
-    """The same for a config's text, by each format's marking key (Axolotl's `base_model`, torchtune's
-    `_component_`, LLaMA-Factory's `finetuning_type`/`stage`); else a file a script reads."""
-    if re.search(r"(?m)^base_model\s*:", text):
-        return "axolotl"
-    if "_component_:" in text:
-        return "torchtune"
-    if re.search(r"(?m)^(finetuning_type|stage)\s*:", text):
-        return "llamafactory"
-    return "script"
 
 
 def readme_launch(config_path: str | Path, kind: str | None = None) -> tuple[str, str, dict[str, Any] | None] | None:
@@ -150,7 +128,7 @@ def readme_launch(config_path: str | Path, kind: str | None = None) -> tuple[str
                 stand_in = any(t.lower().endswith(suffix) and placeholder(t) and t != ref for t in line.tokens if not t.startswith("-"))
                 if not (names_it or stand_in):
                     continue
-                if stand_in and not names_it and kind is not None and _program_kind(line.tokens) != kind:
+                if stand_in and not names_it and kind is not None and program_kind(line.tokens) != kind:
                     continue  # a placeholder of another kind of run (magpie: axolotl SFT beside a handbook DPO line)
                 where = f"{shown} line {line.line}"
                 if not placeholder(ref) and "$" not in ref:
@@ -484,7 +462,7 @@ def _template_launch(config: Path, root: Path, roots: list[Path]) -> Launch | No
             for line in lf.lines:
                 words = [word_path(t) for t in line.tokens]
                 held = [w for w in words if w.lower().endswith(CONFIG_SUFFIXES) and placeholder(w) and "$" not in w]
-                if not held or config.suffix.lower() != Path(held[0]).suffix.lower() or _program_kind(line.tokens) != _config_kind(config, roots):
+                if not held or config.suffix.lower() != Path(held[0]).suffix.lower() or program_kind(line.tokens) != _config_kind(config, roots):
                     continue  # a README's Axolotl line is not how its TRL recipes run (review3 magpie recipes/README.md:41, :63)
                 shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
                 found = read_launch(line, lf, shown, roots, root)

@@ -689,7 +689,8 @@ def _ddp_if_launched(r: Reader, unread: str | None = None) -> None:
     n = r.values.get("world_size", 1)
     if n > 1 and r.values.get("strategy", "single") == "single":
         if unread is None:
-            from .launchers import config_kind, readme_launch
+            from .launch_line import config_kind
+            from .launchers import readme_launch
 
             found = readme_launch(r.path, config_kind(r.text or ""))
             unread = found[0] if found else ""
