@@ -60,7 +60,7 @@ class Launch:
     # accelerate's mixed precision as the line sets it: (value, file (real path), line or None, how); None when the
     # line sets none it can read (no accelerate launch, or no readable --config_file and no --mixed_precision flag)
     mixed_precision: tuple[str, str, int | None, str] | None = None
-    # `python train.py` (`_plain_python`): one process, whatever the GPUs it sees; `visible` is the line's
+    # `python train.py` (`launch_forms.plain_python`): one process, whatever the GPUs it sees; `visible` is the line's
     # `CUDA_VISIBLE_DEVICES=0,1` (or HIP/ROCR) assignment, "" when it sets none (every GPU of the machine)
     interpreter: bool = False
     visible: str = ""

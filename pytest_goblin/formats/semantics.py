@@ -574,7 +574,7 @@ def _from_launcher(r: Reader, launched: Any) -> None:
     note = f"{where}: `{launched.command}` ({what}){assumed}"
     key = f"{'accelerate config' if getattr(launched, 'beside', False) else 'launcher'}: {launched.command}"
     r.values["world_size"] = launched.world
-    # a commented-out line (launchers._commented_launch) is a hint: its count is used, said as assumed
+    # a commented-out line (launch_forms.commented_launch) is a hint: its count is used, said as assumed
     # so is a node count the file never sets (`NNODES=$WORLD_SIZE`): the world size is then not stated either
     said = not getattr(launched, "commented", False) and not getattr(launched, "nodes_unset", "") and not getattr(launched, "beside", False)
     r.sources["world_size"] = FieldSource(file=launched.file, key=key, line=launched.line, explicit=said, note=note)
