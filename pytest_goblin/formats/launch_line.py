@@ -1,6 +1,25 @@
-"""What a launch line says: nodes and GPUs per node by each launcher's own semantics (torchrun, accelerate,
-deepspeed, llamafactory-cli, axolotl, tune, slurm; cited in formats/launchers.py), with the accelerate config,
-hostfile and strategy it passes, and the kind of run it is (`program_kind`, matched with a config's `config_kind`)."""
+"""What a launch line says: nodes and GPUs per node, with the accelerate config, hostfile and strategy it
+passes, and the kind of run it is (`program_kind`, matched with a config's `config_kind`).
+
+The launchers' own semantics, each from its source:
+- torchrun: `--nnodes` (default 1:1) x `--nproc_per_node` (default 1; `gpu`/`auto`: every visible GPU);
+  torch 2.13.0 torch/distributed/run.py:426-440, :745-770.
+- accelerate launch: `--num_processes` is the total over all machines, `--num_machines` the nodes,
+  per node = processes // machines (accelerate 1.16.0 commands/launch.py:201-205, utils/launch.py:200-201);
+  a `--config_file` fills every flag the command line leaves unset (commands/launch.py:1313-1333);
+  without either, every visible GPU (commands/launch.py:1358-1365).
+- deepspeed: `--num_gpus` per node, `--num_nodes` nodes (DeepSpeed 0.16.5 deepspeed/launcher/runner.py:86-108);
+  without them every local GPU (runner.py:441-451); a `--hostfile`/`-H` in the repository gives one node per
+  `host slots=N` line and N GPUs each (DeepSpeed 0.19.6 runner.py:243-270, :521-533); `--include/-i` keeps
+  the listed `host:slot,slot` (a bare host: all its slots), `--exclude/-e` removes them (DeepSpeed 0.19.6
+  runner.py:310-357, :391-398), and cannot be combined with --num_nodes/--num_gpus (:462-464).
+- llamafactory-cli train: torchrun with `NNODES` (default 1) x `NPROC_PER_NODE` (default: every visible GPU)
+  when FORCE_TORCHRUN is set or more than one GPU is visible (llamafactory 0.9.5 src/llamafactory/launcher.py:61-66).
+- axolotl train: `accelerate launch -m axolotl.cli.train` by default, `--launcher torchrun` for torchrun,
+  launcher flags after `--` (axolotl 0.18.0 src/axolotl/cli/utils/train.py:157-207).
+- tune run: torchrun's `--nnodes` / `--nproc_per_node` before the recipe; without them one process.
+- slurm: `#SBATCH --nodes/-N`, `--gpus-per-node`, `--gres=gpu:N`, `--ntasks-per-node`; `srun`/`sbatch -N`.
+"""
 
 from __future__ import annotations
 

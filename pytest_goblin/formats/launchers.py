@@ -9,38 +9,24 @@ from an accelerate config it passes, the strategy (DeepSpeed stage and offload, 
 `accelerate launch`/`deepspeed` ... `train.py --flag value`) and returns the flags it passes, each
 with its physical line, for formats/python.py to read as the script's argparse / HfArgumentParser values.
 
+The work is split by job: `launcher_text` reads a launcher file into logical command lines, `launch_walk`
+walks the repository for launcher files, `launch_naming` decides which lines name the config,
+`launch_line` reads what a line says (the launchers' own semantics, cited there) and `launch_forms` the
+launches of lines that are no direct launcher command; this module holds the entry points.
+
 Bounded, so that a config costs little: shell/slurm scripts, notebooks (`.ipynb`: `!` lines,
 `%%bash` cells, Markdown cells' code blocks; a Databricks notebook exported as `.py`: `!` lines and
 `# MAGIC %sh` cells) and Markdown code blocks, first in the config's
 folder, each parent up to the repository root, and their `scripts/`, `launch/`, `slurm/` folders
-(`MAX_FILES` per folder, `MAX_BYTES` each), then in the rest of the repository (`_repository_files`:
+(`MAX_FILES` per folder, `MAX_BYTES` each), then in the rest of the repository (`launch_walk._repository_files`:
 `MAX_REPO_FILES` / `MAX_REPO_BYTES`, breadth first, hidden, vendored and nested-checkout folders
 skipped); each folder and file is read once per process (keyed by its mtime). The `.py` files of the
 config's own folders (not the rest of the repository) are read for the commands they build
 (formats/pylaunch.py), and a line that names the config and runs a Python file of the repository
-(`modal run -m src.train --config=...`) is read through that file's one training command (`python_entry`). Without a `.git`
+(`modal run -m src.train --config=...`) is read through that file's one training command (`launch_forms.python_entry`). Without a `.git`
 the repository is the root `safepath.project_root` chooses, named in the notes. Every file goes through safepath (inside the tree, a regular file, non-blocking): a
 symlink out of the repository is refused unread. Nothing is executed: `$VAR` / `${VAR:-default}`
 are expanded from the file's own assignments, `$((a*b))` from digits only.
-
-The launchers' own semantics, each from its source:
-- torchrun: `--nnodes` (default 1:1) x `--nproc_per_node` (default 1; `gpu`/`auto`: every visible GPU);
-  torch 2.13.0 torch/distributed/run.py:426-440, :745-770.
-- accelerate launch: `--num_processes` is the total over all machines, `--num_machines` the nodes,
-  per node = processes // machines (accelerate 1.16.0 commands/launch.py:201-205, utils/launch.py:200-201);
-  a `--config_file` fills every flag the command line leaves unset (commands/launch.py:1313-1333);
-  without either, every visible GPU (commands/launch.py:1358-1365).
-- deepspeed: `--num_gpus` per node, `--num_nodes` nodes (DeepSpeed 0.16.5 deepspeed/launcher/runner.py:86-108);
-  without them every local GPU (runner.py:441-451); a `--hostfile`/`-H` in the repository gives one node per
-  `host slots=N` line and N GPUs each (DeepSpeed 0.19.6 runner.py:243-270, :521-533); `--include/-i` keeps
-  the listed `host:slot,slot` (a bare host: all its slots), `--exclude/-e` removes them (DeepSpeed 0.19.6
-  runner.py:310-357, :391-398), and cannot be combined with --num_nodes/--num_gpus (:462-464).
-- llamafactory-cli train: torchrun with `NNODES` (default 1) x `NPROC_PER_NODE` (default: every visible GPU)
-  when FORCE_TORCHRUN is set or more than one GPU is visible (llamafactory 0.9.5 src/llamafactory/launcher.py:61-66).
-- axolotl train: `accelerate launch -m axolotl.cli.train` by default, `--launcher torchrun` for torchrun,
-  launcher flags after `--` (axolotl 0.18.0 src/axolotl/cli/utils/train.py:157-207).
-- tune run: torchrun's `--nnodes` / `--nproc_per_node` before the recipe; without them one process.
-- slurm: `#SBATCH --nodes/-N`, `--gpus-per-node`, `--gres=gpu:N`, `--ntasks-per-node`; `srun`/`sbatch -N`.
 """
 
 from __future__ import annotations
