@@ -21,7 +21,6 @@ import os
 import re
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,99 +35,13 @@ from .hf_trainer import HFTrainerAdapter
 from .hfstyle import TA_DOCS, hf_writes, read_preference
 from .launchers import ScriptLaunch, find_script_launch
 from .pyargs import ARGPARSE_AT, HF_PARSERS, Arg, Dataclass, argparse_options, convert, dataclasses_of, hf_parser_classes, unresolved
+from .pyclasses import ANY_CALL, CONFIG_CALL, CONFIG_CLASSES, HF_ARGS, LIST_FIELDS, MODEL_KEYS, PARSER_CALL
 from .pyeval import Evaluator
+from .pyliteral import Code, call_name, literal_value, quote_of, render
 from .pyscript import Location, Script
 
 if TYPE_CHECKING:
     from .launched import _Repo
-
-
-def _trl_config_classes() -> frozenset[str]:
-    """Every TRL trainer config class in the shipped table (SFTConfig ... AsyncGRPOConfig), plus PPOConfig of older TRL."""
-    from ..frameworks.tables import shipped
-
-    names = {c for c in shipped("trl").get("classes", {}) if c.endswith("Config") and c not in {"ModelConfig", "DatasetConfig", "DatasetMixtureConfig"}}
-    return frozenset(names | {"PPOConfig"})
-
-
-HF_ARGS = frozenset({"TrainingArguments", "Seq2SeqTrainingArguments"})
-CONFIG_CLASSES = HF_ARGS | _trl_config_classes()
-_MARKER = re.compile(r"\b(" + "|".join(sorted(CONFIG_CLASSES)) + r")\s*\(")
-_PARSER_MARKER = re.compile(r"\b(HfArgumentParser|TrlParser|H4ArgumentParser)\s*\(")
-_ANY_MARKER = re.compile(f"{_MARKER.pattern}|{_PARSER_MARKER.pattern}")
-_MODEL_KEYS = {
-    "torch_dtype": "torch_dtype",
-    "dtype": "torch_dtype",
-    "attn_implementation": "attn_implementation",
-    "use_flash_attention_2": "use_flash_attention_2",  # transformers 4.x's flag (4.36.2 modeling_utils.py:1227, 1269)
-    "quantization_config": "quantization_config",
-    # transformers 4.x's legacy flags: 4.36.2 modeling_utils.py:2745-2746 pops them and :2874-2880 builds
-    # a BitsAndBytesConfig from them when no quantization_config is given.
-    "load_in_8bit": "load_in_8bit",
-    "load_in_4bit": "load_in_4bit",
-}
-# framework fields of a list type, which HfArgumentParser reads with nargs="+" (hf_argparser.py:220-222@5.25.0): trl 1.16.0
-# trl/trainer/model_config.py:119-127 (lora_target_modules, lora_target_parameters, lora_modules_to_save: list[str] | None),
-# transformers 5.25.0 training_args.py:1377 (label_names: list[str] | None)
-LIST_FIELDS = frozenset({"lora_target_modules", "lora_target_parameters", "lora_modules_to_save", "label_names"})
-_DTYPES = {"bfloat16": "bfloat16", "bf16": "bfloat16", "float16": "float16", "half": "float16", "float32": "float32", "float": "float32"}
-
-
-@dataclass(frozen=True)
-class Code:
-    """Source text written as is (`torch.bfloat16`), not as a literal."""
-
-    text: str
-
-
-def _render(value: Any, quote: str) -> str:
-    if isinstance(value, Code):
-        return value.text
-    if isinstance(value, str):
-        body = value.replace("\\", "\\\\").replace(quote, "\\" + quote)
-        return f"{quote}{body}{quote}"
-    return repr(value)
-
-
-def _quote_of(text: str) -> str:
-    """The file's own string quote: double unless single quotes are the majority."""
-    return "'" if text.count("'") > text.count('"') else '"'
-
-
-def _name(func: ast.expr) -> str:
-    if isinstance(func, ast.Name):
-        return func.id
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return ""
-
-
-def _literal(node: ast.expr, consts: dict[str, tuple[Any, ast.expr]]) -> tuple[bool, Any, ast.expr]:
-    """(found, value, the node holding the literal), following module-level names."""
-    if isinstance(node, ast.Name) and node.id in consts:
-        value, where = consts[node.id]
-        return True, value, where
-    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "torch" and node.attr in _DTYPES:
-        return True, _DTYPES[node.attr], node  # torch.bfloat16
-    # model_init_kwargs={"dtype": torch.bfloat16} or dict(dtype=torch.bfloat16): a mapping of literals
-    pairs: list[tuple[Any, ast.expr]] | None = None
-    if isinstance(node, ast.Dict) and all(k is not None for k in node.keys):
-        pairs = [(k, v) for k, v in zip(node.keys, node.values, strict=True) if k is not None]
-    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict" and not node.args and all(k.arg for k in node.keywords):
-        pairs = [(ast.Constant(k.arg), k.value) for k in node.keywords]
-    if pairs is not None:
-        out: dict[Any, Any] = {}
-        for k, v in pairs:
-            ok_k, key, _ = _literal(k, consts)
-            ok_v, value, _ = _literal(v, consts)
-            if not (ok_k and ok_v):
-                return False, None, node
-            out[key] = value
-        return True, out, node
-    try:
-        return True, ast.literal_eval(node), node
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return False, None, node
 
 
 def _secret_values(tree: ast.Module, text: str) -> list[str]:
@@ -201,15 +114,15 @@ def _secret_values(tree: ast.Module, text: str) -> list[str]:
 
 
 def read_script(path: Path, text: str) -> Script:
-    marker = _MARKER.search(text)
-    parser_marker = _PARSER_MARKER.search(text)
+    marker = CONFIG_CALL.search(text)
+    parser_marker = PARSER_CALL.search(text)
     from .pyloop import LOOP_MARKER
 
     own_loop = not marker and not parser_marker and LOOP_MARKER.search(text) is not None
     if not marker and not parser_marker and not own_loop:
         from .pywrapper import wrapped_call
 
-        calls = wrapped_call(path, text, _ANY_MARKER)
+        calls = wrapped_call(path, text, ANY_CALL)
         if calls:
             # launchers.find_script_launch reads that module with the launch lines that run this wrapper
             raise NotATrainingConfig(
@@ -232,7 +145,7 @@ def read_script(path: Path, text: str) -> Script:
     stmts = list(tree.body) + [n for n in ast.walk(tree) if isinstance(n, ast.Assign) and n not in tree.body]
     for stmt in stmts:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-            ok, value, _node = _literal(stmt.value, {})
+            ok, value, _node = literal_value(stmt.value, {})
             if ok and stmt.targets[0].id not in consts:
                 consts[stmt.targets[0].id] = (value, stmt.value)
     s = Script()
@@ -249,7 +162,7 @@ def read_script(path: Path, text: str) -> Script:
             found = cli.attribute(node.value.id, node.attr)
             if found is not None:
                 return found
-        ok, value, where = _literal(node, consts)
+        ok, value, where = literal_value(node, consts)
         return ok, value, (Location(where, where.lineno) if ok else None)
 
     parents = {id(child): parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
@@ -293,7 +206,7 @@ def read_script(path: Path, text: str) -> Script:
     loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Store)}
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
-            name = _name(node.func)
+            name = call_name(node.func)
             if name in CONFIG_CLASSES and s.args_call is None:
                 s.args_call = node
                 s.config_class = name
@@ -327,13 +240,13 @@ def read_script(path: Path, text: str) -> Script:
                         ok, value, loc = lit(kw.value)
                         if ok and loc is not None and _spreads(value):
                             s.device_map = (value, loc)
-                    if kw.arg in _MODEL_KEYS:
+                    if kw.arg in MODEL_KEYS:
                         ok, value, loc = lit(kw.value)
                         if ok and loc is not None and value is not None:
                             if kw.arg in ("load_in_4bit", "load_in_8bit"):
                                 bnb[kw.arg] = value
-                            s.values[_MODEL_KEYS[kw.arg]] = value
-                            s.where[_MODEL_KEYS[kw.arg]] = loc
+                            s.values[MODEL_KEYS[kw.arg]] = value
+                            s.where[MODEL_KEYS[kw.arg]] = loc
             elif name.endswith("Trainer") and "model_name_or_path" not in s.values:
                 # SFTTrainer(model="Qwen/...") or model=model_id: TRL loads the model from the id itself.
                 arg = next((k.value for k in node.keywords if k.arg == "model"), node.args[0] if node.args else None)
@@ -372,7 +285,7 @@ def read_script(path: Path, text: str) -> Script:
         _frozen_base(s, tree, parents, lit)
     if "model_name_or_path" not in s.values:  # no model call read: the id the tokenizer (or a guarded load) names
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and _name(node.func) == "from_pretrained" and node.args and _guard(node, parents, lit)[0] is not False:
+            if isinstance(node, ast.Call) and call_name(node.func) == "from_pretrained" and node.args and _guard(node, parents, lit)[0] is not False:
                 ok, value, loc = lit(node.args[0])
                 if ok and isinstance(value, str) and loc is not None:
                     s.values["model_name_or_path"], s.where["model_name_or_path"] = value, loc
@@ -425,7 +338,7 @@ def _launch_origin(node: ast.expr, ev: Evaluator, base: Callable[[ast.expr], tup
         if isinstance(n, ast.Name) and (bound := ev.single_binding(n)) is not None:
             todo.append(bound)
             continue
-        if isinstance(n, (ast.Attribute, ast.Subscript)) or (isinstance(n, ast.Call) and _name(n.func) == "getattr"):
+        if isinstance(n, (ast.Attribute, ast.Subscript)) or (isinstance(n, ast.Call) and call_name(n.func) == "getattr"):
             ok, _value, loc = base(n)
             if ok and loc is not None:
                 if loc.file is None:
@@ -500,7 +413,7 @@ def _fire_entry_points(tree: ast.Module) -> dict[str, set[int]]:
     functions = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
     out: dict[str, set[int]] = {}
     for n in ast.walk(tree):
-        if isinstance(n, ast.Call) and _name(n.func) == "Fire" and n.args and isinstance(n.args[0], ast.Name) and n.args[0].id in functions:
+        if isinstance(n, ast.Call) and call_name(n.func) == "Fire" and n.args and isinstance(n.args[0], ast.Name) and n.args[0].id in functions:
             out.setdefault(n.args[0].id, set()).add(id(functions[n.args[0].id]))
     return out
 
@@ -554,7 +467,7 @@ def _is_parse(call: ast.AST) -> bool:
     H4ArgumentParser's argument-less `parser.parse()` (H4_PARSE_AT)."""
     if not isinstance(call, ast.Call):
         return False
-    name = _name(call.func)
+    name = call_name(call.func)
     return name in _PARSE_CALLS or (name == "parse" and isinstance(call.func, ast.Attribute) and not call.args and not call.keywords)
 
 
@@ -578,7 +491,7 @@ class _CommandLine:
         self.namespace_functions: dict[str, str] = {}  # function name -> where it parses the command line
         self._argument_functions(tree)
         # HfArgumentParser.parse_yaml_file / parse_json_file / parse_dict (transformers 4.36.2 hf_argparser.py:351-421)
-        self.file_reads = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and _name(n.func) in ("parse_yaml_file", "parse_json_file", "parse_dict")]
+        self.file_reads = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and call_name(n.func) in ("parse_yaml_file", "parse_json_file", "parse_dict")]
         self.fields: dict[str, Arg] = {}
         self.config_class: str | None = None
         for n in self.parser_names:
@@ -616,7 +529,7 @@ class _CommandLine:
                 # `args = get_args()`: a function (the script's own or imported from its repository) that returns them
                 is_parse = isinstance(call, ast.Call) and (
                     _is_parse(call)
-                    or (_name(call.func) == "Namespace" and any(k.arg is None for k in call.keywords))
+                    or (call_name(call.func) == "Namespace" and any(k.arg is None for k in call.keywords))
                     or (isinstance(call.func, ast.Name) and call.func.id in self.namespace_functions)
                 )
                 (parsed if is_parse else other).update(names)
@@ -714,7 +627,7 @@ class _CommandLine:
                 calls = [n for n in ast.walk(mod.tree) if isinstance(n, ast.Call)]
                 if not names or not any(isinstance(c.func, ast.Name) and c.func.id in names for c in calls):
                     continue
-                if any(_is_parse(c) or _name(c.func) == "add_argument" for c in calls):
+                if any(_is_parse(c) or call_name(c.func) == "add_argument" for c in calls):
                     continue  # the wrapper parses its own command line: its words are not this script's
                 launch = find_script_launch(f)
                 if launch is not None:
@@ -786,7 +699,7 @@ class _CommandLine:
                 elif (
                     isinstance(target, ast.Name)
                     and isinstance(value, ast.Call)
-                    and _name(value.func) == "vars"
+                    and call_name(value.func) == "vars"
                     and len(value.args) == 1
                     and isinstance(value.args[0], ast.Name)
                     and value.args[0].id in parsed
@@ -794,7 +707,7 @@ class _CommandLine:
                     self.vars_names.add(target.id)
             given: dict[tuple[int, str], list[bool]] = {}  # (function id, parameter) -> per call: a namespace?
             for c in calls:
-                for fn in functions[_name(c.func)]:
+                for fn in functions[call_name(c.func)]:
                     positional = [p.arg for p in [*fn.args.posonlyargs, *fn.args.args]]
                     if positional and positional[0] in ("self", "cls") and fn.name == "__init__":
                         positional = positional[1:]
@@ -818,7 +731,7 @@ class _CommandLine:
         decorated = {
             n.name
             for n in ast.walk(tree)
-            if isinstance(n, ast.ClassDef) and any(_name(d.func if isinstance(d, ast.Call) else d) == "dataclass" for d in n.decorator_list)
+            if isinstance(n, ast.ClassDef) and any(call_name(d.func if isinstance(d, ast.Call) else d) == "dataclass" for d in n.decorator_list)
         }
         bound: dict[str, list[ast.expr]] = {}
         for n in ast.walk(tree):
@@ -903,7 +816,7 @@ class _CommandLine:
         scripts/utils.py:234, 282-300). A parser built with allow_abbrev=False reads no prefix."""
         assert self.launch is not None
         for n in ast.walk(tree):
-            if isinstance(n, ast.Call) and _name(n.func) in ("ArgumentParser", *HF_PARSERS):
+            if isinstance(n, ast.Call) and call_name(n.func) in ("ArgumentParser", *HF_PARSERS):
                 if any(k.arg == "allow_abbrev" and not (isinstance(k.value, ast.Constant) and k.value.value is True) for k in n.keywords):
                     return
         strings: set[str] = set()
@@ -1112,7 +1025,7 @@ class _CommandLine:
                 return True, [], Location(None, opt.line, fixed=f"the {said} is not passed: an empty list")
             self.notes.append(f"the {said} has no default" + (" and its launch line does not pass it" if self.launch else "") + "; not read")
             return False, None, None
-        ok, value, node = _literal(opt.default, self.consts)
+        ok, value, node = literal_value(opt.default, self.consts)
         if not ok:
             self.notes.append(f"the default `{ast.unparse(opt.default)[:60]}` of the {said} is computed by code; not read")
             return False, None, None
@@ -1193,12 +1106,12 @@ class _CommandLine:
         defined = [
             f"{n.name} (line {n.lineno})"
             for n in ast.walk(self.tree)
-            if isinstance(n, ast.ClassDef) and (n.name in CONFIG_CLASSES or any(_name(b) in CONFIG_CLASSES for b in n.bases))
+            if isinstance(n, ast.ClassDef) and (n.name in CONFIG_CLASSES or any(call_name(b) in CONFIG_CLASSES for b in n.bases))
         ]
         if self.parser_call is not None and self.config_class is None:
             given = ", ".join(self.parser_names) or "classes goblin cannot name"
             return (
-                f"its {_name(self.parser_call.func)} (line {self.parser_call.lineno}) parses {given}, none of them TrainingArguments"
+                f"its {call_name(self.parser_call.func)} (line {self.parser_call.lineno}) parses {given}, none of them TrainingArguments"
                 " or a TRL config (nor a subclass the script defines): it builds no training config goblin reads"
             )
         if defined and self.parser_call is None:
@@ -1232,13 +1145,13 @@ class _CommandLine:
         s, path = self.s, str(self.path)
         if self.parser_call is None or self.config_class is None:
             raise NotATrainingConfig(path, self._why_no_config())
-        pname, pline = _name(self.parser_call.func), self.parser_call.lineno
+        pname, pline = call_name(self.parser_call.func), self.parser_call.lineno
         launch = self.launch
         from_file = self.file_reads[0] if self.file_reads else None
         if from_file is not None and (launch is None or not launch.flags):
             raise NotATrainingConfig(
                 path,
-                f"its {self.config_class} is read by `{_name(from_file.func)}(...)` (line {from_file.lineno}) from a file named at run time;"
+                f"its {self.config_class} is read by `{call_name(from_file.func)}(...)` (line {from_file.lineno}) from a file named at run time;"
                 " goblin audits such YAML/JSON files as their own items",
             )
         if launch is None:
@@ -1265,8 +1178,8 @@ class _CommandLine:
             ref = config_file or launch.files[0]
             raise NotATrainingConfig(path, f"its {self.config_class} is read from {ref}, passed by {launch.where()}; goblin audits that file as its own item")
         s.config_class, s.parser_call = self.config_class, self.parser_call
-        parses = [n for n in ast.walk(self.tree) if isinstance(n, ast.Call) and _name(n.func) in _PARSE_CALLS]
-        if parses and all(_name(n.func) == "parse_args_into_dataclasses" and not _keeps_remaining(n) for n in parses):
+        parses = [n for n in ast.walk(self.tree) if isinstance(n, ast.Call) and call_name(n.func) in _PARSE_CALLS]
+        if parses and all(call_name(n.func) == "parse_args_into_dataclasses" and not _keeps_remaining(n) for n in parses):
             s.launch_stops = True
         for name, arg in self.fields.items():
             ok, found, loc = self.value_of(arg)
@@ -1466,7 +1379,7 @@ def _trainable_adapter(node: ast.Call) -> bool:
 
 
 def _adds_adapter(n: ast.AST) -> bool:
-    return isinstance(n, ast.Call) and (_name(n.func) in ("LoraConfig", "get_peft_model") or _trainable_adapter(n))
+    return isinstance(n, ast.Call) and (call_name(n.func) in ("LoraConfig", "get_peft_model") or _trainable_adapter(n))
 
 
 def _requires_grad(stmt: ast.AST, var: str) -> bool | None:
@@ -1629,8 +1542,8 @@ def _is_environ(node: ast.expr) -> bool:
 
 
 def _env(s: Script, key: ast.expr, value: ast.expr, consts: dict[str, tuple[Any, ast.expr]]) -> None:
-    ok_k, k, _ = _literal(key, consts)
-    ok_v, v, _ = _literal(value, consts)
+    ok_k, k, _ = literal_value(key, consts)
+    ok_v, v, _ = literal_value(value, consts)
     if ok_k and ok_v and isinstance(k, str):
         s.env[k] = str(v)
 
@@ -1934,8 +1847,8 @@ class PythonAdapter(HFTrainerAdapter):
                 if loc is not None and isinstance(loc.node, (ast.Constant, ast.Attribute)) and loc.node.end_lineno is not None:
                     start = _char(text, offsets, loc.node.lineno, loc.node.col_offset)
                     end = _char(text, offsets, loc.node.end_lineno, loc.node.end_col_offset or 0)
-                    quote = text[start] if text[start] in "'\"" else _quote_of(text)
-                    planned.append((start, end, _render(new, quote)))
+                    quote = text[start] if text[start] in "'\"" else quote_of(text)
+                    planned.append((start, end, render(new, quote)))
                     continue
                 call = script.model_call if key in ("attn_implementation", "torch_dtype") else script.args_call
                 if why is not None:
@@ -1943,7 +1856,7 @@ class PythonAdapter(HFTrainerAdapter):
                 if call is None and script.parser_call is not None and script.launch is not None:
                     shown = new if not isinstance(new, (bool, Code)) else new.text if isinstance(new, Code) else str(new)
                     why = (
-                        f"{script.config_class} comes from the command line through {_name(script.parser_call.func)} (line {script.parser_call.lineno});"
+                        f"{script.config_class} comes from the command line through {call_name(script.parser_call.func)} (line {script.parser_call.lineno});"
                         f" add `--{key} {shown}` {IN_LAUNCH_LINE} ({script.launch.where()})"
                     )
                     break
@@ -1956,7 +1869,7 @@ class PythonAdapter(HFTrainerAdapter):
                 if call is None or any(k.arg == key for k in call.keywords):
                     why = f"{key} is computed in the script; edit it by hand"
                     break
-                planned_inserts.append((call, key, _render(new, _quote_of(text))))
+                planned_inserts.append((call, key, render(new, quote_of(text))))
             taken = {(a, b) for a, b, _ in edits}
             if why is None and any((a, b) in taken and (a, b, t) not in edits for a, b, t in planned):
                 why = "another edit writes the same literal with a different value; edit it by hand"
@@ -1987,8 +1900,8 @@ class PythonAdapter(HFTrainerAdapter):
                 continue
             start = _char(text, offsets, loc.node.lineno, loc.node.col_offset)
             end = _char(text, offsets, loc.node.end_lineno, loc.node.end_col_offset or 0)
-            quote = text[start] if text[start] in "'\"" else _quote_of(text)
-            edits.append((start, end, _render(new, quote)))
+            quote = text[start] if text[start] in "'\"" else quote_of(text)
+            edits.append((start, end, render(new, quote)))
         for start, end, new in sorted(edits, reverse=True):
             text = text[:start] + new + text[end:]
         return text, missed
