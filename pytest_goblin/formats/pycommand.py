@@ -101,7 +101,7 @@ def _is_parse(call: ast.AST) -> bool:
 
 
 Lit = Callable[[ast.expr], tuple[bool, Any, "Location | None"]]
-# Set while `_guard` reads an `if` test: a command-line attribute declared `default=None` is then known (None)
+# Set while `pycode.guard` reads an `if` test: a command-line attribute declared `default=None` is then known (None)
 IN_TEST: ContextVar[bool] = ContextVar("goblin_if_test", default=False)
 
 
