@@ -12,6 +12,11 @@ a packing dataset) are read and never patched. A value that is not a literal (co
 the trainer's default and noted. Patches are exact source edits at the positions `ast` reports: a literal is replaced where it is
 written (the argparse `default=` an `args.x` reads), and a missing keyword is added to the call in the
 call's own layout; a value the launcher passes is left unpatched with that file and line.
+
+This module holds `read_script` and the adapter; the work is split by job: `pyclasses` (the classes and
+keywords looked for), `pyliteral` (literal values, source rendering), `pycommand` (the command line the
+script runs with), `pycode` (settings made in code, and whether that code runs) and `pyworkload` (the
+workload the record gives, and what it leaves assumed).
 """
 
 from __future__ import annotations
