@@ -742,10 +742,11 @@ def _launch_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     """The keys a Python script's launch line passes through HfArgumentParser/TrlParser that the
     transformers/TRL release it runs on does not have (review2: `--evaluation_strategy` to stanford_alpaca's
     and FastChat's train.py at transformers 5.x). A blocker where the script's parse stops on an argument no
-    dataclass reads (parse_args_into_dataclasses: formats/python.HF_PARSE_AT) on a pinned release, a requirement
+    dataclass reads (parse_args_into_dataclasses: formats/pycommand.HF_PARSE_AT) on a pinned release, a requirement
     on the newest release assumed for an unpinned one; nothing where the script keeps unknown arguments. Never
     written: the edit belongs in the launch line, which the finding names."""
-    from .formats.python import HF_PARSE_AT, Script, _typed
+    from .formats.pycommand import HF_PARSE_AT, typed_word
+    from .formats.pyscript import Script
     from .frameworks import parser_for
     from .frameworks.history import present, rename_keeps_value, run_version
     from .frameworks.pins import pins
@@ -760,7 +761,7 @@ def _launch_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     if parser not in ("trl", "transformers"):
         return []
     # argparse takes a unique prefix of an option (allow_abbrev defaults to True, CPython 3.11.7 Lib/argparse.py:1749;
-    # formats/python._CommandLine._abbreviations):
+    # formats/pycommand.CommandLine._abbreviations):
     # a key that begins a field name of the release it runs on (or of one goblin cannot place) is not judged
     pinned = pins(path, loaded.text)
     # a blocker on a pinned release; on the newest release assumed for an unpinned one, a requirement
@@ -785,7 +786,7 @@ def _launch_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
         said = f"`{flag}{'' if raw is None else ' ' + raw}`"[:160]
         instead = ""
         if r.rename is not None:
-            value = _typed(raw, None) if raw is not None else True
+            value = typed_word(raw, None) if raw is not None else True
             keeps = rename_keeps_value(r.rename, value)
             instead = (
                 f"; pass `--{r.rename.new}` instead ({r.rename.cite})"

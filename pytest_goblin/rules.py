@@ -739,10 +739,10 @@ def multi_node_note(w: WorkloadConfig, hw: Hardware, fired: set[str] | frozenset
 
 def naive_split_note(w: WorkloadConfig, hw: Hardware) -> str | None:
     """For one process that splits its model's layers over N visible GPUs (device_map="auto" under `python`,
-    formats/python._naive_split): whether one target GPU holds the whole run, and so whether N data-parallel
+    formats/pyworkload.naive_split): whether one target GPU holds the whole run, and so whether N data-parallel
     processes would do N micro-batches where the split does one; None where the split is not read."""
     from .costmodel import memory_gb
-    from .formats.python import naive_split_gpus
+    from .formats.pyworkload import naive_split_gpus
 
     n = naive_split_gpus(w)
     if n is None:

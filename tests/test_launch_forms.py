@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_goblin.formats import launchers, load_config
+from pytest_goblin.formats import launcher_text, load_config
 from pytest_goblin.modelzoo import lookup_model
 
 from .test_topology import AXOLOTL, AXOLOTL_FSDP, repo, topo
@@ -53,9 +53,9 @@ def test_a_bare_name_after_cd_outside_is_not_matched_when_the_repository_has_two
 
 
 def test_bash_c_words_are_read_as_the_command_they_run() -> None:
-    lf = launchers.parse_launcher(Path("x.sh"), 'srun -N 2 bash -c "torchrun --nproc_per_node 4 train.py c.yaml"\n')
+    lf = launcher_text.parse_launcher(Path("x.sh"), 'srun -N 2 bash -c "torchrun --nproc_per_node 4 train.py c.yaml"\n')
     assert lf.lines[0].tokens == ("srun", "-N", "2", "torchrun", "--nproc_per_node", "4", "train.py", "c.yaml")
-    plain = launchers.parse_launcher(Path("x.sh"), "srun -N 2 torchrun --nproc_per_node 4 train.py c.yaml\n")
+    plain = launcher_text.parse_launcher(Path("x.sh"), "srun -N 2 torchrun --nproc_per_node 4 train.py c.yaml\n")
     assert plain.lines[0].tokens == ("srun", "-N", "2", "torchrun", "--nproc_per_node", "4", "train.py", "c.yaml")
 
 
@@ -106,12 +106,12 @@ def test_a_gpu_count_from_nvidia_smi_is_unknown_not_one(tmp_path: Path) -> None:
 def test_a_positional_argument_leaves_the_variable_to_its_default() -> None:
     # review3 Qwen2.5-Coder finetuning/sft/scripts/sft_qwencoder.sh:13,17
     text = 'MODEL=${2}\nMODEL=${MODEL:-"/models/Qwen/Qwen2___5-Coder-1___5B/"}\ntorchrun train.py --model_name_or_path ${MODEL}\n'
-    lf = launchers.parse_launcher(Path("x.sh"), text)
+    lf = launcher_text.parse_launcher(Path("x.sh"), text)
     assert lf.lines[0].tokens[-1] == "/models/Qwen/Qwen2___5-Coder-1___5B/"
     # a value the file sets is kept, and an empty one takes the `:-` default as bash does
-    kept = launchers.parse_launcher(Path("x.sh"), "MODEL=a/b\nMODEL=${MODEL:-c/d}\ntorchrun train.py --m $MODEL\n")
+    kept = launcher_text.parse_launcher(Path("x.sh"), "MODEL=a/b\nMODEL=${MODEL:-c/d}\ntorchrun train.py --m $MODEL\n")
     assert kept.lines[0].tokens[-1] == "a/b"
-    assert launchers.expand("${X:-d}", {"X": ""}) == "d" and launchers.expand("${X-d}", {"X": ""}) == ""
+    assert launcher_text.expand("${X:-d}", {"X": ""}) == "d" and launcher_text.expand("${X-d}", {"X": ""}) == ""
 
 
 def test_a_modelscope_download_folder_names_its_model() -> None:

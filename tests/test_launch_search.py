@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_goblin.formats import launchers, load_config
+from pytest_goblin.formats import launch_walk, launcher_text, launchers, load_config
 
 from .test_topology import repo, topo
 
@@ -134,12 +134,12 @@ def test_the_repository_walk_skips_vendored_hidden_and_nested_checkouts_and_is_b
     for i in range(5):
         (root / "tools" / f"a{i}.sh").write_text("echo\n")
     (root / "tools" / "z.sh").write_text(line)
-    monkeypatch.setattr(launchers, "_REPOS", {})
-    monkeypatch.setattr(launchers, "MAX_REPO_FILES", 3)
+    monkeypatch.setattr(launch_walk, "_REPOS", {})
+    monkeypatch.setattr(launch_walk, "MAX_REPO_FILES", 3)
     assert launchers.find_launch(root / "configs/sft.yaml") is None  # past the budget: not read
-    assert "stopped early: the budget of 3 files" in launchers.searched(root / "configs/sft.yaml")
-    monkeypatch.setattr(launchers, "_REPOS", {})
-    monkeypatch.setattr(launchers, "MAX_REPO_FILES", 300)
+    assert "stopped early: the budget of 3 files" in launch_walk.searched(root / "configs/sft.yaml")
+    monkeypatch.setattr(launch_walk, "_REPOS", {})
+    monkeypatch.setattr(launch_walk, "MAX_REPO_FILES", 300)
     launch = launchers.find_launch(root / "configs/sft.yaml")
     assert launch is not None and launch.shown == "tools/z.sh"
 
@@ -243,7 +243,7 @@ def test_without_git_an_audited_folder_or_a_project_file_gives_the_root(tmp_path
     assert launch is not None and any("project file" in n for n in launch.notes)
     # a checkout is found as before, with no note
     (root / ".git").mkdir()
-    monkeypatch.setattr(launchers, "_TREES", {})  # kept per folder for the process; a .git does not appear mid-run
+    monkeypatch.setattr(launch_walk, "_TREES", {})  # kept per folder for the process; a .git does not appear mid-run
     launch = launchers.find_launch(root / "configs/sft.yaml")
     assert launch is not None and not any("repository root" in n for n in launch.notes)
 
@@ -264,10 +264,10 @@ def test_without_git_the_marker_search_is_bounded(tmp_path: Path, monkeypatch: p
 
 def test_a_quoted_value_over_several_lines_is_one_value_and_a_stray_quote_joins_nothing() -> None:
     text = 'ARGS="\n  --nproc_per_node 2 \\\n  --nnodes 3\n"\ntorchrun $ARGS x.py c.yaml\n'
-    lines = launchers.parse_launcher(Path("x.sh"), text).lines
+    lines = launcher_text.parse_launcher(Path("x.sh"), text).lines
     assert [(ln.line, ln.tokens[:5]) for ln in lines] == [(5, ("torchrun", "--nproc_per_node", "2", "--nnodes", "3"))]
     stray = "python -c 'print(1)\ntorchrun --nproc_per_node 4 x.py c.yaml\n# it's a comment\ntorchrun --nproc_per_node 2 y.py c.yaml\n"
-    lines = launchers.parse_launcher(Path("x.sh"), stray).lines
+    lines = launcher_text.parse_launcher(Path("x.sh"), stray).lines
     assert [ln.line for ln in lines if ln.tokens[0] == "torchrun"] == [2, 4]
 
 

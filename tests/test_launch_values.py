@@ -141,7 +141,7 @@ def test_flags_after_an_inline_comment_substitution_are_read(tmp_path: Path) -> 
 
 
 def test_a_hash_inside_a_quoted_value_or_a_real_comment_still_ends_the_words(tmp_path: Path) -> None:
-    from pytest_goblin.formats.launchers import _split
+    from pytest_goblin.formats.launcher_text import _split
 
     assert _split("python t.py --a 1 # --b 2") == ["python", "t.py", "--a", "1"]
     assert _split("python t.py --tag '#x' --b 2") == ["python", "t.py", "--tag", "#x", "--b", "2"]

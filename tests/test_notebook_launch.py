@@ -163,7 +163,7 @@ def test_an_evaluation_cell_that_names_the_config_is_not_its_launch(tmp_path: Pa
 
 
 def test_a_bang_line_takes_dollar_names_and_keeps_braces_and_quoted_dollars() -> None:
-    from pytest_goblin.formats.launchers import _bang_expand
+    from pytest_goblin.formats.launcher_text import _bang_expand
 
     known = {"gpus": "4", "cfg": "a.yaml"}
     assert _bang_expand("torchrun --nproc_per_node $gpus run.py --config {cfg}", known) == "torchrun --nproc_per_node 4 run.py --config a.yaml"

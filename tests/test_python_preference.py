@@ -1,4 +1,4 @@
-"""A Python script's trainer class sets the preference method (formats/python.py _trainer_class)."""
+"""A Python script's trainer class sets the preference method (formats/pyworkload.py trainer_class)."""
 
 from __future__ import annotations
 

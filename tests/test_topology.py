@@ -14,7 +14,7 @@ from pytest_goblin import hardware
 from pytest_goblin import rules as kb
 from pytest_goblin.cli import main
 from pytest_goblin.costmodel import seconds_per_byte, step, topology
-from pytest_goblin.formats import launchers, load_config
+from pytest_goblin.formats import launcher_text, launchers, load_config
 from pytest_goblin.formats.semantics import with_world_size, world_size_note
 from pytest_goblin.schemas import WorkloadConfig
 
@@ -230,7 +230,7 @@ def test_an_accelerate_config_outside_the_repository_is_refused_by_name(tmp_path
 
 
 def test_limits_a_large_script_is_not_read(tmp_path: Path) -> None:
-    big = "# padding\n" * (launchers.MAX_BYTES // 10 + 1) + "torchrun --nproc_per_node 8 x.py configs/sft.yaml\n"
+    big = "# padding\n" * (launcher_text.MAX_BYTES // 10 + 1) + "torchrun --nproc_per_node 8 x.py configs/sft.yaml\n"
     root = repo(tmp_path, {"configs/sft.yaml": AXOLOTL, "train.sh": big})
     assert topo(load_config(root / "configs/sft.yaml").workload) == (1, 1, 1)
 
@@ -479,11 +479,11 @@ def test_r9_an_accelerate_config_named_outside_the_tree_is_not_probed(tmp_path: 
 
 def test_r9_an_over_long_launch_line_is_not_read_and_an_unclosed_default_is_cheap(tmp_path: Path) -> None:
     many = "torchrun --nproc_per_node 8 -m axolotl.cli.train configs/a.yml " + " ".join(f"--f{i} 1" for i in range(5000)) + "\n"
-    assert launchers.parse_launcher(Path("x.sh"), many).lines == ()  # longer than any real launch command
+    assert launcher_text.parse_launcher(Path("x.sh"), many).lines == ()  # longer than any real launch command
     unclosed = "torchrun --nproc_per_node 8 -m axolotl.cli.train configs/a.yml " + "${A:-" * 2000 + "\n"
-    parsed = launchers.parse_launcher(Path("x.sh"), unclosed)
+    parsed = launcher_text.parse_launcher(Path("x.sh"), unclosed)
     assert len(parsed.lines) == 1  # read, with the unclosed text left as written
-    assert launchers.expand("${A:-x} ${B} ${C:-${D}", {"B": "b"}) == "x b ${C:-${D}"
+    assert launcher_text.expand("${A:-x} ${B} ${C:-${D}", {"B": "b"}) == "x b ${C:-${D}"
 
 
 def test_a_shell_comment_after_an_assignment_keeps_the_value(tmp_path: Path) -> None:
@@ -496,8 +496,8 @@ def test_a_shell_comment_after_an_assignment_keeps_the_value(tmp_path: Path) -> 
         },
     )
     assert topo(load_config(root / "configs/sft.yaml").workload) == (8, 2, 4)
-    lf = launchers.parse_launcher(root / "x.sh", 'A="x # y"\nB=${#A} # len\n')
-    assert lf.lines == () and launchers.hash_comment_cut('echo "a # b" # c') == 'echo "a # b" '
+    lf = launcher_text.parse_launcher(root / "x.sh", 'A="x # y"\nB=${#A} # len\n')
+    assert lf.lines == () and launcher_text.hash_comment_cut('echo "a # b" # c') == 'echo "a # b" '
 
 
 @pytest.mark.parametrize(

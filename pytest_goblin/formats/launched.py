@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from ..safepath import UnsafePath, read_text
-from .launchers import _candidates, _launcher, _tree, names_config
+from .launch_naming import names_config
+from .launch_walk import config_tree, launcher_candidates, read_launcher
 from .pyargs import dataclasses_of
 
 MAX_SCRIPT_BYTES = 2_000_000
@@ -124,7 +125,7 @@ def _script_of(config: Path) -> tuple[Path, str, list[Path], Path] | None:
     as launchers._sibling_script finds the script for a config's pins, review3 #17); the place says so."""
     absolute = Path(os.path.abspath(config))
     real = Path(os.path.realpath(absolute))
-    roots, root, _how = _tree(absolute)
+    roots, root, _how = config_tree(absolute)
     if not real.is_relative_to(root):
         root = real.parent
     found = _scripts_naming(real, [real], roots, root, first=True)
@@ -149,8 +150,8 @@ def _scripts_naming(real: Path, targets: list[Path], roots: list[Path], root: Pa
     before it; only the first when `first`."""
     names = {t.name for t in targets}
     out: list[tuple[Path, str, Path]] = []
-    for folder, path in _candidates(real, root):
-        lf = _launcher(path, roots)
+    for folder, path in launcher_candidates(real, root):
+        lf = read_launcher(path, roots)
         if lf is None or not names & set(lf.names):
             continue
         for line in lf.lines:
@@ -442,7 +443,7 @@ def script_trainer(path: str | Path) -> ScriptTrainer | None:
     TRL's own, a repository subclass of one, or a repository class running chosen and rejected together
     (launched._preference_of). None when the script builds no trainer, or more than one."""
     absolute = Path(os.path.abspath(path))
-    roots, root, _how = _tree(absolute)
+    roots, root, _how = config_tree(absolute)
     real = Path(os.path.realpath(absolute))
     if not real.is_relative_to(root):
         root = real.parent

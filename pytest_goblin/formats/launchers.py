@@ -9,1263 +9,67 @@ from an accelerate config it passes, the strategy (DeepSpeed stage and offload, 
 `accelerate launch`/`deepspeed` ... `train.py --flag value`) and returns the flags it passes, each
 with its physical line, for formats/python.py to read as the script's argparse / HfArgumentParser values.
 
+The work is split by job: `launcher_text` reads a launcher file into logical command lines, `launch_walk`
+walks the repository for launcher files, `launch_naming` decides which lines name the config,
+`launch_line` reads what a line says (the launchers' own semantics, cited there) and `launch_forms` the
+launches of lines that are no direct launcher command; this module holds the entry points.
+
 Bounded, so that a config costs little: shell/slurm scripts, notebooks (`.ipynb`: `!` lines,
 `%%bash` cells, Markdown cells' code blocks; a Databricks notebook exported as `.py`: `!` lines and
 `# MAGIC %sh` cells) and Markdown code blocks, first in the config's
 folder, each parent up to the repository root, and their `scripts/`, `launch/`, `slurm/` folders
-(`MAX_FILES` per folder, `MAX_BYTES` each), then in the rest of the repository (`_repository_files`:
+(`MAX_FILES` per folder, `MAX_BYTES` each), then in the rest of the repository (`launch_walk._repository_files`:
 `MAX_REPO_FILES` / `MAX_REPO_BYTES`, breadth first, hidden, vendored and nested-checkout folders
 skipped); each folder and file is read once per process (keyed by its mtime). The `.py` files of the
 config's own folders (not the rest of the repository) are read for the commands they build
 (formats/pylaunch.py), and a line that names the config and runs a Python file of the repository
-(`modal run -m src.train --config=...`) is read through that file's one training command (`_python_entry`). Without a `.git`
+(`modal run -m src.train --config=...`) is read through that file's one training command (`launch_forms.python_entry`). Without a `.git`
 the repository is the root `safepath.project_root` chooses, named in the notes. Every file goes through safepath (inside the tree, a regular file, non-blocking): a
 symlink out of the repository is refused unread. Nothing is executed: `$VAR` / `${VAR:-default}`
 are expanded from the file's own assignments, `$((a*b))` from digits only.
-
-The launchers' own semantics, each from its source:
-- torchrun: `--nnodes` (default 1:1) x `--nproc_per_node` (default 1; `gpu`/`auto`: every visible GPU);
-  torch 2.13.0 torch/distributed/run.py:426-440, :745-770.
-- accelerate launch: `--num_processes` is the total over all machines, `--num_machines` the nodes,
-  per node = processes // machines (accelerate 1.16.0 commands/launch.py:201-205, utils/launch.py:200-201);
-  a `--config_file` fills every flag the command line leaves unset (commands/launch.py:1313-1333);
-  without either, every visible GPU (commands/launch.py:1358-1365).
-- deepspeed: `--num_gpus` per node, `--num_nodes` nodes (DeepSpeed 0.16.5 deepspeed/launcher/runner.py:86-108);
-  without them every local GPU (runner.py:441-451); a `--hostfile`/`-H` in the repository gives one node per
-  `host slots=N` line and N GPUs each (DeepSpeed 0.19.6 runner.py:243-270, :521-533); `--include/-i` keeps
-  the listed `host:slot,slot` (a bare host: all its slots), `--exclude/-e` removes them (DeepSpeed 0.19.6
-  runner.py:310-357, :391-398), and cannot be combined with --num_nodes/--num_gpus (:462-464).
-- llamafactory-cli train: torchrun with `NNODES` (default 1) x `NPROC_PER_NODE` (default: every visible GPU)
-  when FORCE_TORCHRUN is set or more than one GPU is visible (llamafactory 0.9.5 src/llamafactory/launcher.py:61-66).
-- axolotl train: `accelerate launch -m axolotl.cli.train` by default, `--launcher torchrun` for torchrun,
-  launcher flags after `--` (axolotl 0.18.0 src/axolotl/cli/utils/train.py:157-207).
-- tune run: torchrun's `--nnodes` / `--nproc_per_node` before the recipe; without them one process.
-- slurm: `#SBATCH --nodes/-N`, `--gpus-per-node`, `--gres=gpu:N`, `--ntasks-per-node`; `srun`/`sbatch -N`.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shlex
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from ..frameworks.pins import hash_comment_cut
-from ..redact import redact, shell_secret_values
 from ..safepath import UnsafePath, read_text, tree_of
 from ..schemas import WorkloadConfig
-from ..yamlio import learn_secrets
-from .cloud import is_dstack
-
-MAX_BYTES = 256_000  # a launcher or README larger than this is not read
-NOTEBOOK_BYTES = 2_000_000  # a notebook (its outputs included) larger than this is not read
-# The rest of the repository, after the config's own folders: read once per repository root per process.
-MAX_REPO_FILES = 300  # launcher files (scripts, notebooks, Markdown) taken from it, nearest the root first
-MAX_REPO_BYTES = 4_000_000  # their total size
-MAX_REPO_DIRS = 1_500  # folders listed
-MAX_DIR_ENTRIES = 2_000  # a folder with more entries than this (a data dump) is not looked into
-SKIP_DIRS = frozenset(
-    {
-        "node_modules", "site-packages", "__pycache__", "venv", "env", "third_party", "third-party", "3rdparty",
-        "vendor", "vendored", "external", "externals", "build", "dist", "wandb", "mlruns", "outputs", "output",
-        "checkpoints", "logs", "data", "datasets",
-    }
-)  # fmt: skip
-MAX_FILES = 40  # launcher candidates per folder (by name order)
-MAX_DEPTH = 12  # parent folders walked up to the repository root
-SCRIPT_SUFFIXES = frozenset({".sh", ".bash", ".zsh", ".slurm", ".sbatch", ".job", ".pbs"})
-# the last five hold cloud launcher files (formats/cloud.py: dstack, SkyPilot, Kubeflow PyTorchJob YAML)
-SCRIPT_FOLDERS = ("scripts", "script", "launch", "launcher", "launchers", "slurm", "jobs", "run", "bin", "k8s", "kubernetes", "skypilot", "sky", "dstack")
-PER_NODE_ASSUMED = 8  # one MI300X platform: 8 GPUs on one xGMI fabric
-CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".py", ".toml")
-
-TORCHRUN_AT = "torch 2.13.0 torch/distributed/run.py:426-440 (--nnodes default 1:1, --nproc-per-node default 1)"
-ACCELERATE_AT = "accelerate 1.16.0 commands/launch.py:201-205 (--num_processes: total over all machines) and utils/launch.py:200-201 (per node = num_processes // num_machines)"
-ACCELERATE_ALL_AT = "accelerate 1.16.0 commands/launch.py:1358-1365 (no --num_processes and no config file: every GPU the machine shows, unless a default accelerate config exists there)"
-TORCHRUN_ENV_AT = (
-    "torch 2.13.0 torch/distributed/argparse_util.py:13-45 (an `action=env` argument left off the command line is read from PET_<DEST>) and run.py:426-440"
+from .launch_forms import commented_launch, deepspeed_unread, elsewhere_launch, other_run, plain_python, python_entry, script_run
+from .launch_line import (
+    ACCELERATE_AT,
+    Launch,
+    accelerate_strategy,
+    launch_flags,
+    launcher_words,
+    placeholder,
+    program_kind,
+    read_launch,
+    shown_path,
+    strategy_from_name,
+    unread_why,
 )
-DEEPSPEED_AT = "DeepSpeed 0.16.5 deepspeed/launcher/runner.py:86-108 (--num_nodes, --num_gpus per node) and :441-451 (without them: every local GPU)"
-HOSTFILE_AT = "DeepSpeed 0.19.6 deepspeed/launcher/runner.py:243-270 (hostfile: one `host slots=N` per line) and :521-533 (--num_nodes keeps the first N hosts, --num_gpus replaces the slots)"
-DEEPSPEED_FILTER_AT = (
-    "DeepSpeed 0.19.6 deepspeed/launcher/runner.py:310-357 (--include keeps the listed host:slots, --exclude removes them; a bare host is all its slots)"
+from .launch_naming import (
+    elsewhere_note,
+    elsewhere_possible,
+    glob_match,
+    names_config,
+    pattern_note,
+    resolve_relative,
+    runs_elsewhere,
 )
-LLAMAFACTORY_AT = "llamafactory 0.9.5 src/llamafactory/launcher.py:61-66 (NNODES default 1, NPROC_PER_NODE default: every visible GPU)"
-AXOLOTL_AT = (
-    "axolotl 0.18.0 src/axolotl/cli/utils/train.py:157-207 (accelerate launch by default, torchrun with --launcher torchrun; flags after -- go to the launcher)"
+from .launch_walk import MAX_DEPTH, MAX_DIR_ENTRIES, config_tree, launcher_candidates, read_launcher
+from .launcher_text import (
+    MAX_BYTES,
+    NOTEBOOK_BYTES,
+    module_file,
+    word_path,
 )
-
-
-@dataclass(frozen=True)
-class Line:
-    """One logical command (continuations joined, variables expanded) of a launcher file."""
-
-    line: int  # 1-based line where the command starts
-    tokens: tuple[str, ...]
-    env: tuple[tuple[str, str], ...]  # variables in effect for it (the file's assignments and an inline prefix)
-    place: str = ""  # in a notebook: "cell N line M" (`line` is then the .ipynb file's line)
-    notes: tuple[str, ...] = ()  # how a command a Python file builds was read (formats/pylaunch.py)
-    cwd: str = ""  # the folder a `cd` before it moved to (`_cd`): "" none, "@/x" from the launcher's folder, "?/x" from where it is run, "!" unknown
-    reads: tuple[str, ...] = ()  # config files the file reads into a variable the line passes (`ARGS=$(build_args)` over `done < x.yaml`)
-
-
-@dataclass(frozen=True)
-class LauncherFile:
-    path: Path  # real path
-    lines: tuple[Line, ...]
-    sbatch: tuple[tuple[str, int, int], ...]  # (what, value, line): nodes, gpus_per_node, ntasks_per_node
-    names: frozenset[str] = frozenset()  # the last path part of every word: a file that names no `x.yaml` is skipped unread
-    globs: frozenset[str] = frozenset()  # the last path part of every word that is a glob (`configs/*.yaml` of a `for` loop)
-    commented: tuple[Line, ...] = ()  # launch commands written as a shell comment (`# N_GPUS=2 modal run ... x.yaml`)
-    cloud: tuple[str, ...] = ()  # a dstack/SkyPilot/PyTorchJob YAML (formats/cloud.py): what it asks for, said in every launch read from it
-
-
-@dataclass
-class Launch:
-    """What a launch line says: nodes and GPUs per node, where, and what was assumed."""
-
-    nodes: int
-    per_node: int
-    file: str  # the launcher's path (real)
-    shown: str  # the launcher as a reader would name it: relative to the repository root
-    line: int
-    command: str  # the launch words, shortened
-    nodes_said: bool = True  # False: nodes assumed (the note says how)
-    nodes_unset: str = ""  # the node count is a variable the file never sets (`$WORLD_SIZE`): unknown, not a statement
-    per_node_said: bool = True
-    assumed: list[str] = field(default_factory=list)  # what was assumed, with the launcher's own default cited
-    strategy: dict[str, Any] = field(default_factory=dict)  # from an accelerate config / flags: strategy, zero_stage, offload
-    notes: list[str] = field(default_factory=list)
-    place: str = ""  # in a notebook: "cell N line M"
-    script: str = ""  # the repository's Python file the line runs on the config (real path), "" when it names none
-    # why the strategy could not be read although the launch names where it lives (an accelerate
-    # --config_file that is a placeholder, set at run time, or not in the repository); "" when read or not named
-    strategy_unread: str = ""
-    commented: bool = False  # read from a commented-out line (no live line names the config): its counts are a hint, not a statement
-    recipe: str = ""  # `tune run ... RECIPE --config ...`: the recipe the line runs
-    # accelerate's mixed precision as the line sets it: (value, file (real path), line or None, how); None when the
-    # line sets none it can read (no accelerate launch, or no readable --config_file and no --mixed_precision flag)
-    mixed_precision: tuple[str, str, int | None, str] | None = None
-    # `python train.py` (`_plain_python`): one process, whatever the GPUs it sees; `visible` is the line's
-    # `CUDA_VISIBLE_DEVICES=0,1` (or HIP/ROCR) assignment, "" when it sets none (every GPU of the machine)
-    interpreter: bool = False
-    visible: str = ""
-    # read from the one accelerate config beside the config that no launcher passes (`beside_accelerate`): counts
-    # and strategy are assumed, not stated
-    beside: bool = False
-
-    @property
-    def world(self) -> int:
-        return self.nodes * self.per_node
-
-    def where(self) -> str:
-        return f"{self.shown} {self.place}" if self.place else f"{self.shown} line {self.line}"
-
-
-# ------------------------------------------------------------------ reading launcher files
-_ASSIGN = re.compile(r"^(?:export\s+|local\s+|declare\s+(?:-\w+\s+)?)?([A-Za-z_]\w*)=(.*)$")
-# The default of `${VAR:-default}` is bounded and holds no `$`: an unclosed `${A:-` repeated along a
-# line cost quadratic time with `[^}]*` (red team round 9, D1).
-_VAR = re.compile(r"\$(?:\{([A-Za-z_]\w{0,63})(?:(:?[-=])([^}$\n]{0,256}))?\}|([A-Za-z_]\w{0,63}))")
-_ARITH = re.compile(r"\$\(\(([^()]*)\)\)")
-_SBATCH = re.compile(r"^#SBATCH\s+(.*)$")
-_FENCE = re.compile(r"^\s*(```|~~~)")
-_POSITIONAL = re.compile(r"^\$(?:\{[1-9]\d?\}|[1-9])$")  # `$4` / `${10}`: a positional parameter alone
-_DEFAULT_OF = re.compile(r"^\$\{([A-Za-z_]\w{0,63}):-([^}$]{0,256})\}$")  # `${VAR:-default}` alone
-_LAUNCH_WORDS = ("torchrun", "torch.distributed", "accelerate", "deepspeed", "tune", "llamafactory-cli", "lmf", "axolotl", "srun", "sbatch", "python", "modal")
-_COPY = re.compile(r"^cp\s+(.+)$")
-_READS = re.compile(r"(?:^|\s)<\s*(\S{1,512}\.(?:ya?ml|json))[\"']?(?:\s|$)|(?:^|[\s(])cat\s+(\S{1,512}\.(?:ya?ml|json))[\"']?(?:\s|$)")
-_FUNC = re.compile(r"^(?:function\s+)?([A-Za-z_][\w-]{0,63})\s*\(\)\s*\{?$")
-_ARRAY = re.compile(r"^(?:declare\s+-a\s+|local\s+)?([A-Za-z_]\w{0,63})=\((.{0,4096})\)$")
-_ARRAY_ALL = re.compile(r"""["']?\$\{([A-Za-z_]\w{0,63})\[[@*]\]\}["']?""")
-_ARRAY_LEN = re.compile(r"\$\{#([A-Za-z_]\w{0,63})\[[@*]\]\}")
-_SLURM_VARS = {"SLURM_NNODES": "nodes", "SLURM_JOB_NUM_NODES": "nodes", "SLURM_GPUS_PER_NODE": "gpus_per_node", "SLURM_GPUS_ON_NODE": "gpus_per_node"}
-
-
-def _arith(expr: str) -> str | None:
-    """`8*2` -> "16": digits and + - * / only, left to right with * / first; None otherwise."""
-    if not expr.strip() or expr.strip("0123456789 \t+-*/"):
-        return None
-    try:
-        terms = re.findall(r"[+-]?[^+-]+", expr.replace(" ", ""))
-        total = 0
-        for term in terms:
-            sign = -1 if term.startswith("-") else 1
-            parts = re.split(r"([*/])", term.lstrip("+-"))
-            value = int(parts[0])
-            for op, num in zip(parts[1::2], parts[2::2], strict=True):
-                value = value * int(num) if op == "*" else value // int(num)
-            total += sign * value
-        return str(total)
-    except (ValueError, ZeroDivisionError):
-        return None
-
-
-def expand(text: str, env: dict[str, str]) -> str:
-    """`$VAR`, `${VAR}`, `${VAR:-default}` from `env` (unknown ones stay as written), then `$((a*b))`."""
-
-    def sub(m: re.Match[str]) -> str:
-        name = m.group(1) or m.group(4)
-        if name in env and not (env[name] == "" and m.group(2) in (":-", ":=")):  # `:-` takes the default for an empty value too
-            return env[name]
-        if m.group(2) is not None:  # ${VAR:-default} / ${VAR-default} / ${VAR:=default}
-            return m.group(3)
-        return m.group(0)
-
-    out = _VAR.sub(sub, text)
-    return _ARITH.sub(lambda m: _arith(m.group(1)) or m.group(0), out)
-
-
-# An inline comment inside a continued command: `` `# note` \`` or `$(# note)`, a command substitution whose
-# command is only a comment, expands to nothing (GNU bash 5.2 manual, 3.5.4 Command Substitution: replaced by
-# the command's output; 3.1.3 Comments: a word beginning with # and the rest of that line are ignored). shlex
-# would read its `#` as a comment to the end of the joined line and drop every flag after it (review4 #24,
-# MedicalGPT scripts/run_grpo.sh:24 `` `# QLoRA配置` \`` before `--use_peft True`).
-_INLINE_COMMENT = re.compile(r"`[ \t]{0,64}#[^`\n]{0,512}`|\$\([ \t]{0,64}#[^)\n]{0,512}\)")
-
-
-def _split(text: str) -> list[str]:
-    if "#" in text:
-        text = _INLINE_COMMENT.sub("", text)
-    try:
-        return shlex.split(text, comments=True)
-    except ValueError:  # an unbalanced quote: words as written
-        return text.split()
-
-
-# A launch command is a few hundred characters; a longer logical line is not read (its flags are
-# looked up line by line, and a 200 KB line of flags cost minutes: red team round 9, D2).
-MAX_COMMAND_CHARS = 16_384
-
-
-def _logical_lines(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
-    out = [(n, text) for n, text in _joined(lines) if len(text) <= MAX_COMMAND_CHARS]
-    return out
-
-
-MAX_QUOTED_LINES = 40  # a quoted value open over more lines than this is cut (read as written)
-
-
-def _open_quote(text: str, quote: str) -> str:
-    """The quote still open at the end of `text` ("" when none), given the one open at its start; a
-    `#` that starts a word outside quotes ends the line (a comment's `don't` opens nothing)."""
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if quote == "'":
-            if ch == "'":
-                quote = ""
-        elif ch == "\\":
-            i += 1  # escaped (outside single quotes)
-        elif quote == '"':
-            if ch == '"':
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "#" and (i == 0 or text[i - 1].isspace()):
-            break
-        i += 1
-    return quote
-
-
-def _joined(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
-    """Logical lines: a trailing `\\` continues a line, and so does a quote an assignment leaves
-    open (`ARGS="` ... `"` over several lines, read as one value with the line breaks as spaces)."""
-    out: list[tuple[int, str]] = []
-    start, buf, quote, held = 0, "", "", 0
-    for n, raw in lines:
-        text = raw.rstrip()
-        if not buf:
-            start, held = n, 0
-        quote = _open_quote(text, quote)
-        if quote and held < MAX_QUOTED_LINES and _ASSIGN.match((buf + text).strip()):  # `ARGS="` opens a value; a stray quote elsewhere opens nothing
-            held += 1
-            buf += (text[:-1] if text.endswith("\\") else text) + " "
-            continue
-        quote = ""
-        if text.endswith("\\"):
-            buf += text[:-1] + " "
-            continue
-        out.append((start, buf + text))
-        buf = ""
-    if buf:
-        out.append((start, buf))
-    return out
-
-
-def _markdown_code(text: str) -> list[tuple[int, str]]:
-    """Lines inside fenced code blocks of a README, with their line numbers; `$ ` prompts dropped."""
-    out: list[tuple[int, str]] = []
-    inside = False
-    for n, line in enumerate(text.splitlines(), 1):
-        if _FENCE.match(line):
-            if inside:  # a block's end ends its last command: a trailing `\` does not reach the next block (review4 #33 starcoder README.md:157)
-                out.append((n, ""))
-            inside = not inside
-            continue
-        if inside:
-            out.append((n, re.sub(r"^\s*[$>]\s+", "", line)))
-        else:  # prose: an inline code span that is a whole launch command naming a config (review4 #4 SWE-Gym docs/OpenHands.md:96)
-            out.extend((n, m.group(1)) for m in _INLINE_LAUNCH.finditer(line))
-    return out
-
-
-# `N_GPUS=8 modal run scripts/train.py --config configs/x.yaml` in a sentence: env assignments, a launcher program,
-# and a config file word; other inline code (`pip install`, a path) is not a command goblin reads.
-_INLINE_LAUNCH = re.compile(
-    r"`((?:[A-Z_][A-Z0-9_]*=\S+\s+)*(?:tune|torchrun|accelerate|deepspeed|modal|llamafactory-cli|axolotl)\s[^`]*?\.(?:ya?ml|json)\b[^`]*)`"
-)
-
-
-_CELL_SHELL = re.compile(r"^(?:%%(?:bash|sh|script\s+(?:ba)?sh)|%sh)\b")  # `%sh`: a Databricks shell cell
-# IPython expands `{expr}` and `$name` in a `!` line from the notebook's namespace before the shell runs it, and
-# leaves the whole command as written when any part fails to format (IPython 9.17.0.dev 7f0ee556
-# core/interactiveshell.py:2722, :2739 `self.var_expand(cmd, depth=1)`, :3984-4008); a `!` line ending in `\`
-# continues on the next (core/inputtransformer2.py:254-294, :560-561); a cell magic's body (`%%bash`) is passed as written.
-# `{{`/`}}` (a literal brace), `{expr}`, `$$name` (a literal `$name`), `$name` outside single quotes (IPython 9.17.0.dev
-# 7f0ee556 utils/text.py:517-557 DollarFormatter: `$` fields are names and attributes, `$$foo` -> `$foo`)
-_IPY_FIELD = re.compile(r"\{\{|\}\}|\{([^{}\n]{1,200})\}|\$(\$?)([A-Za-z_][\w.]*)")
-
-
-def _bang_expand(command: str, literals: dict[str, str]) -> str:
-    """A `!` line's `{name}` / `$name` words: the notebook's literal value; a `{name}` or `{expression}` goblin does not
-    know reads as `${name}` (as a shell script's unset variable does), a `$name` it does not know stays as written."""
-
-    def sub(m: re.Match[str]) -> str:
-        text = m.group(0)
-        if text in ("{{", "}}"):
-            return text[0]
-        if m.group(1) is not None:
-            inner = m.group(1).strip()
-            if re.fullmatch(r"[A-Za-z_]\w*", inner):
-                return literals.get(inner, "${" + inner + "}")
-            return "${_notebook_expression}"
-        if m.group(2):  # `$$name`
-            return "$" + m.group(3)
-        if command[: m.start()].count("'") % 2:  # inside single quotes: not a field
-            return text
-        return literals.get(m.group(3), text)
-
-    return _IPY_FIELD.sub(sub, command)
-
-
-def _notebook_shell(text: str, databricks: bool = False) -> tuple[list[tuple[int, str]], dict[int, str], dict[str, str]]:
-    """The shell lines of a notebook (an `.ipynb`, or a Databricks notebook exported as `.py`), with their file line
-    and "cell N line M": every line of a `%%bash` / `%%sh` / `%%script bash` / `%sh` cell, `!command` lines of other
-    code cells (with the lines a trailing `\\` continues them on; `{name}` from the notebook's literal Python
-    values), and the fenced code blocks of Markdown cells (`$ ` prompts dropped); and those literal values."""
-    from ..notebook import databricks_lines, notebook_lines, python_literals
-
-    lines = databricks_lines(text) if databricks else notebook_lines(text)
-    cells: dict[str, list[str]] = {}
-    for _, place, line, kind in lines:
-        if kind == "code":
-            cells.setdefault(place.rsplit(" line ", 1)[0], []).append(line)
-    literals = python_literals(["\n".join(c) for c in cells.values() if not _CELL_SHELL.match(c[0].strip())])
-    out: list[tuple[int, str]] = []
-    shown: list[tuple[int, str]] = []  # Markdown cells' code blocks
-    places: dict[int, str] = {}
-    shell_cell = ""
-    fenced = False
-    bang = False  # the previous line was a `!` command ending in `\`
-    for n, place, line, kind in lines:
-        cell = place.rsplit(" line ", 1)[0]
-        if place.endswith(" line 1"):
-            fenced, bang = False, False
-            shell_cell = cell if kind == "code" and _CELL_SHELL.match(line.strip()) else ""
-            if shell_cell:
-                continue
-        if kind == "markdown":
-            if _FENCE.match(line):
-                if fenced:  # a block's end ends its last command
-                    shown.append((n, ""))
-                fenced = not fenced
-                continue
-            if not fenced:
-                continue
-            shown.append((n, re.sub(r"^\s*[$>]\s+", "", line)))
-            places.setdefault(n, place)
-            continue
-        if cell == shell_cell:
-            command = line
-        elif line.lstrip().startswith("!") or bang:
-            command = _bang_expand(line.lstrip()[1:] if not bang else line, literals)
-            bang = line.rstrip().endswith("\\")
-        else:
-            continue
-        out.append((n, command))
-        places.setdefault(n, place)
-    # the code cells' commands first (what the notebook runs), then the commands its Markdown shows
-    return [*out, (out[-1][0] if out else 0, ""), *shown], places, literals
-
-
-_HERE = re.compile(r"""^["']?\$\(\s*(?:cd\s+)?dirname\s+["']?\$(?:0|\{?BASH_SOURCE(?:\[0\])?\}?)["']?\s*\)["']?""")
-
-
-def _cd(command: str, cwd: str, env: dict[str, str]) -> str:
-    """The folder after `cd DIR` (see Line.cwd): `cd "$(dirname "$0")"/..` is the launcher's own folder
-    and below; a relative DIR joins the folder before it; an absolute one, `cd -`, `cd` alone or a
-    value not set in the file is unknown ("!"), and the script's path is then resolved as if no `cd` ran."""
-    words = command.split(None, 1)
-    if len(words) < 2:
-        return "!"
-    target = words[1].strip()
-    here = _HERE.match(target)
-    if here:
-        rest = target[here.end() :].strip("\"'")
-        return "@/" + rest.lstrip("/") if rest else "@"
-    parts = _split(expand(target, env))
-    if len(parts) != 1 or "$" in parts[0] or "`" in parts[0] or parts[0].startswith(("/", "~", "-")):
-        return "!"
-    if cwd == "!":
-        return "!"
-    base = cwd or "?"
-    return f"{base}/{parts[0]}"
-
-
-def parse_launcher(path: Path, text: str) -> LauncherFile:
-    """The launch commands of a shell/slurm script, a README's code blocks or a notebook's shell
-    lines, and its #SBATCH lines."""
-    suffix = path.suffix.lower()
-    places: dict[int, str] = {}
-    from ..notebook import is_databricks
-
-    if suffix == ".py" and not is_databricks(text):  # the commands it builds in code (formats/pylaunch.py), nothing run
-        from .pylaunch import commands as python_commands
-
-        built = [Line(c.line, c.tokens, (), notes=tuple(c.notes)) for c in python_commands(text)]
-        return LauncherFile(path=path, lines=tuple(built), sbatch=(), names=frozenset(_word(t).rsplit("/", 1)[-1] for c in built for t in c.tokens))
-    env: dict[str, str] = {}
-    sbatch: list[tuple[str, int, int]] = []
-    cloud: tuple[str, ...] = ()
-    if suffix in (".yaml", ".yml"):  # a cloud launcher file: its commands read as a script's, its counts as #SBATCH lines
-        from .cloud import read_cloud
-
-        found = read_cloud(path, text)
-        if found is None:
-            return LauncherFile(path=path, lines=(), sbatch=())
-        raw, env, cloud = found.lines, dict(found.env), tuple(found.notes)
-        if found.nodes:
-            sbatch.append(("nodes", *found.nodes))
-        if found.gpus:
-            sbatch.append(("gpus_per_node", *found.gpus))
-    elif suffix == ".ipynb":
-        raw, places, _ = _notebook_shell(text)
-    elif suffix in (".md", ".markdown"):
-        raw = _markdown_code(text)
-    elif suffix == ".py":  # a Databricks notebook: its shell lines, as an `.ipynb`'s
-        raw, places, _ = _notebook_shell(text, databricks=True)
-    else:
-        raw = list(enumerate(text.splitlines(), 1))
-    commands: list[Line] = []
-    for n, line in raw:
-        m = _SBATCH.match(line.strip())
-        if m:
-            for what, value in _sbatch_options(m.group(1)):
-                sbatch.append((what, value, n))
-                if what == "nodes":
-                    env.setdefault("SLURM_NNODES", str(value))
-                    env.setdefault("SLURM_JOB_NUM_NODES", str(value))
-                elif what == "gpus_per_node":
-                    env.setdefault("SLURM_GPUS_PER_NODE", str(value))
-                    env.setdefault("SLURM_GPUS_ON_NODE", str(value))
-    cwd = ""
-    positional: dict[str, str] = {}  # VAR -> `$N` it was given (the script's own argument, unknown here)
-    defaulted: dict[str, str] = {}  # VAR -> how `${VAR:-default}` over such an argument was read
-    loops: dict[str, list[str]] = {}  # `for VAR in a.yaml b.yaml` / `configs/*.yaml`: the words VAR takes, until `done`
-    commented: list[Line] = []
-    copies: dict[str, tuple[str, int]] = {}  # the copy's path -> (the config it copies, line)
-    arrays: dict[str, list[str]] = {}  # `NODES=("node1" "node2")`: the words of a bash array (`${#NODES[@]}` is their count)
-    array_at: dict[str, int] = {}  # the line each array was last set
-    from_args: dict[str, int] = {}  # arrays set from the script's own arguments (`NODES=("$@")`) somewhere: the line
-    func = ""  # the shell function being defined (`build_args() {` ... `}`)
-    func_reads: dict[str, list[tuple[str, int]]] = {}  # function ("" outside one) -> config files it reads (`< x.yaml`, `cat x.yaml`), with the line
-    from_config: dict[str, tuple[list[tuple[str, int]], str, int]] = {}  # VAR -> (files read, function, line) for `VAR=$(func)`
-    for n, logical in _logical_lines(raw):
-        stripped = hash_comment_cut(logical).strip()
-        if not stripped:
-            hint = _commented_command(logical)
-            if hint and len(commented) < MAX_COMMENTED:
-                tokens = _split(expand(hint, env))
-                prefix: dict[str, str] = {}
-                for tok in tokens[:4]:  # `N_GPUS=2 modal run ...`: its inline prefix
-                    if a := re.match(r"^([A-Za-z_]\w*)=(.*)$", tok):
-                        prefix[a.group(1)] = a.group(2)
-                commented.append(Line(n, tuple(tokens), tuple({**env, **prefix}.items()), places.get(n, ""), cwd=cwd))
-            continue
-        for part in re.split(r"&&|\|\||;", stripped):
-            part = re.sub(r"^\s*(?:do|then|else)\s+", "", part)  # `do torchrun ...` on the loop's own line
-            counted = [m.group(1) for m in _ARRAY_LEN.finditer(part) if m.group(1) in arrays]
-            part = _ARRAY_LEN.sub(lambda m: str(len(arrays[m.group(1)])) if m.group(1) in arrays else m.group(0), part)
-            for m in _READS.finditer(part):  # `done < ${RUN_NAME}_args.yaml`, `cat x.yaml`: the file a loop or command reads
-                word = _word(expand(m.group(1) or m.group(2), env))
-                if "$" not in word:
-                    func_reads.setdefault(func, []).append((word, n))
-            header = _FUNC.match(part.strip())
-            if header:
-                func = header.group(1)
-                continue
-            if part.strip() == "}":
-                func = ""
-                continue
-            array = _ARRAY.match(part.strip())
-            if array:  # `NAME=(a b)`, `NAME=("${OTHER[@]}")`; `("$@")` is the script's arguments: unknown
-                words = _split(array.group(2))
-                if any(_POSITIONAL_IN.search(w) for w in words):
-                    arrays.pop(array.group(1), None)
-                    from_args[array.group(1)] = n
-                else:
-                    array_at[array.group(1)] = n
-                    copied: list[str] = []
-                    for v in words:
-                        whole = _ARRAY_ALL.fullmatch(v)
-                        copied.extend(arrays.get(whole.group(1), [v]) if whole else [expand(v, env)])
-                    arrays[array.group(1)] = copied
-                continue
-            if re.match(r"^\s*done\b", part):
-                loops.clear()
-                continue
-            loop = _FOR.match(part.strip())
-            if loop:
-                listed = loop.group(2)
-                known = "$(" not in listed and "`" not in listed  # `for i in $(seq ...)`: not read
-                values = [v for v in _split(expand(listed, env)) if "$" not in v][:MAX_LOOP_WORDS] if known else []
-                if values:
-                    loops[loop.group(1)] = values
-                env.pop(loop.group(1), None)
-                continue
-            if re.match(r"^(?:cd|pushd)(?:\s|$)", part.strip()):
-                cwd = _cd(part.strip(), cwd, env)
-                continue
-            m = _ASSIGN.match(part.strip())
-            assigned = m.group(2).strip() if m else ""
-            # `VAR=value` alone; `VAR=value cmd` and `VAR="5,7" cmd` are an inline prefix
-            if m and ((assigned[:1] in "'\"" and len(_split(assigned)) <= 1) or " " not in assigned):
-                if "$(" in assigned.replace("$((", "") or "`" in assigned:
-                    env.pop(m.group(1), None)  # a command substitution: unknown
-                    inner = re.match(r"^[\"']?\$\(\s*([A-Za-z_][\w-]*)", assigned)
-                    if inner and inner.group(1) in func_reads:  # `TRAIN_ARGS=$(build_train_args)`: a function that reads a config
-                        from_config[m.group(1)] = (func_reads[inner.group(1)], inner.group(1), n)
-                    elif "" in func_reads and func_reads[""][-1][1] == n:  # `ARGS=$(cat x.yaml | ...)` on this line
-                        from_config[m.group(1)] = ([func_reads[""][-1]], "", n)
-                    continue
-                arg = _POSITIONAL.match(assigned.strip("'\""))
-                if arg:  # `MICRO_BATCH_SIZE=${4}`: the script's 4th argument, empty when it is run without it
-                    env.pop(m.group(1), None)
-                    positional[m.group(1)] = arg.group(0)
-                    continue
-                fallback = _DEFAULT_OF.match(assigned.strip("'\""))
-                if fallback and fallback.group(1) in positional and fallback.group(1) not in env:
-                    # `X=${X:-"1"}` over an argument: bash uses the default when the argument is unset or empty
-                    # (bash(1), Parameter Expansion `${parameter:-word}`); read as run without that argument
-                    defaulted[m.group(1)] = (
-                        f"`{m.group(1)}` is {fallback.group(2).strip(chr(39) + chr(34))!r}, the default of line {n}"
-                        f" (`${{{fallback.group(1)}:-...}}`), read as the script is run without its argument {positional[fallback.group(1)]}"
-                    )
-                if _POSITIONAL_IN.search(assigned):
-                    # `MODEL=${2}`: the script's arguments are not known here; unset, so that a later
-                    # `${MODEL:-default}` takes the file's own default (review3 Qwen2.5-Coder sft_qwencoder.sh:13,17)
-                    env.pop(m.group(1), None)
-                    continue
-                words = _split(expand(assigned, env))
-                env[m.group(1)] = words[0] if len(words) == 1 else " ".join(words)
-                for name in counted:  # `TOTAL_NODES=${#NODES[@]}`: said wherever a launch line uses it
-                    args = f", read as the script is run without arguments (line {from_args[name]} sets it from them)" if name in from_args else ""
-                    defaulted[m.group(1)] = (
-                        f"`{m.group(1)}` is {len(arrays[name])} (line {n}), the number of words of the array {name} (line {array_at.get(name, n)}){args}"
-                    )
-                continue
-            copy = _COPY.match(part.strip())
-            if copy:  # `cp recipes/x/config_full.yaml "$new_config_file"`: a launch of the copy runs this config (review4 #16 SPPO)
-                words = [_word(w) for w in _split(expand(copy.group(1), env)) if not w.startswith("-")]
-                if len(words) == 2 and words[0].lower().endswith((".yaml", ".yml", ".json")) and "$" not in words[0]:
-                    copies[words[1]] = (words[0], n)
-                continue
-            if not any(w in part for w in _LAUNCH_WORDS):
-                continue
-            used = [defaulted[v] for v in sorted(defaulted) if re.search(r"\$\{?" + v + r"\b", part)]
-            reads: list[str] = []
-            for var in sorted(from_config):
-                if re.search(r"\$\{?" + var + r"\b", part):
-                    files, fn, at = from_config[var]
-                    reads.extend(w for w, _ in files)
-                    how = f"function {fn} (line {at})" if fn else f"line {at}"
-                    listed = ", ".join(f"{w} (line {k})" for w, k in files)
-                    used.append(f"the launch line passes ${var}, which {how} builds from {listed}: read as a launch of that file")
-            for looped in _loop_values(part, loops):
-                tokens = _shell_c(_split(expand(part, {**env, **looped})))
-                inline: dict[str, str] = {}
-                for tok in tokens:  # VAR=value words before the command apply to it only
-                    a = re.match(r"^([A-Za-z_]\w*)=(.*)$", tok)
-                    if not a:
-                        break
-                    inline[a.group(1)] = a.group(2)
-                said = list(used)
-                for i, t in enumerate(tokens):
-                    if _word(t) in copies:
-                        src, at = copies[_word(t)]
-                        said.append(f"line {at} copies {src} to {_word(t)}, which line {n} launches: read as a launch of {src}")
-                        tokens[i] = src
-                commands.append(Line(n, tuple(tokens), tuple({**env, **inline}.items()), places.get(n, ""), notes=tuple(said), cwd=cwd, reads=tuple(reads)))
-    names = frozenset(_word(tok).rsplit("/", 1)[-1] for line in commands for tok in (*line.tokens, *line.reads))
-    names |= frozenset(mod.rsplit("/", 1)[-1] for line in commands for i in range(len(line.tokens)) if (mod := _module_file(line.tokens, i)))
-    globs = frozenset(name for name in names if _GLOB.search(name))
-    # `${RUN_NAME}_args.yaml` -> `*_args.yaml`, `configs/${MODEL}.yaml` -> `*.yaml` (the folder is judged later)
-    globs |= frozenset(p.rsplit("/", 1)[-1] for line in commands for tok in line.tokens if "$" in tok and (p := _var_pattern(_word(tok.split("=", 1)[-1]))))
-    names |= frozenset(_word(tok).rsplit("/", 1)[-1] for line in commented for tok in line.tokens)
-    return LauncherFile(path=path, lines=tuple(commands), sbatch=tuple(sbatch), names=names, globs=globs, commented=tuple(commented), cloud=cloud)
-
-
-# review4 #11 Virgo: `NNODES=$WORLD_SIZE` comes from the scheduler; the node count is unknown, not 1.
-NODES_UNSET = "is a variable the file never sets (the scheduler or caller sets it): the node count is unknown"
-
-MAX_COMMENTED = 64  # commented-out launch lines kept per file
-
-
-def _commented_command(logical: str) -> str:
-    """The command of a line that is a shell comment holding a launch command (`# N_GPUS=2 modal run
-    ... --config x.yaml`, review3 SWE-smith scripts/train.run_ft_torchtune.sh:3); "" otherwise (prose,
-    `#!`, `#SBATCH`, a comment with no config-file word)."""
-    text = logical.strip()
-    if not text.startswith("#") or text.startswith(("#!", "#SBATCH")):
-        return ""
-    body = text.lstrip("#").strip()
-    words = body.split()
-    command = [w for w in words if not re.match(r"^[A-Za-z_]\w*=", w)]  # after `VAR=value` prefixes
-    if not command or not any(Path(command[0]).name.startswith(w) for w in _LAUNCH_WORDS):
-        return ""
-    # a command has a flag, or is a launcher's subcommand form that takes the config bare (`llamafactory-cli
-    # train x.yaml`, review5 #16 Wyyyb/leakage_influence llama_factory/experiments/0629/0.sh:9; `axolotl train
-    # x.yaml`): prose that mentions a launcher ("torchrun is used for ...") is neither
-    bare = len(command) >= 3 and _kind(tuple(command[:2])) in ("llamafactory", "axolotl") and command[2].lower().endswith(CONFIG_SUFFIXES)
-    if not bare and not any(w.startswith("-") for w in command):
-        return ""
-    if not any(w.lower().endswith(CONFIG_SUFFIXES) for w in words):
-        return ""
-    return body
-
-
-_FOR = re.compile(r"^for\s+([A-Za-z_]\w*)\s+in\s+(.+)$")
-_POSITIONAL_IN = re.compile(r"\$(?:\{[0-9@*#]\}|[0-9@*#])")  # a positional parameter anywhere in a word
-_GLOB = re.compile(r"[*?\[]")
-MAX_LOOP_WORDS = 64  # a `for` loop's words read (one command line each)
-
-
-def _loop_values(part: str, loops: dict[str, list[str]]) -> list[dict[str, str]]:
-    """One environment per word of the first loop variable the command uses (`torchrun ... $cfg`
-    inside `for cfg in a.yaml b.yaml`), else one empty one."""
-    for var, values in loops.items():
-        if re.search(r"\$(?:\{" + var + r"\}|" + var + r"\b)", part):
-            return [{var: v} for v in values]
-    return [{}]
-
-
-def _shell_c(tokens: list[str]) -> list[str]:
-    """`srun ... bash -c "accelerate launch ... x.yaml"`: the command string's words in place of
-    `bash -c STRING` (review3 shisa-v2 train/slurm/base-llama3-70b-fft.slurm:64), so that the command it runs is read."""
-    for i, tok in enumerate(tokens[:-2]):
-        if Path(tok).name in ("bash", "sh", "zsh") and tokens[i + 1] == "-c":
-            return [*tokens[:i], *_split(tokens[i + 2]), *tokens[i + 3 :]]
-    return tokens
-
-
-def _word(tok: str) -> str:
-    """The path a word may hold: `--config=x.yaml` -> `x.yaml`."""
-    return tok.split("=", 1)[1] if tok.startswith("-") and "=" in tok else tok
-
-
-def _sbatch_options(text: str) -> list[tuple[str, int]]:
-    out: list[tuple[str, int]] = []
-    words = _split(text)
-    for i, w in enumerate(words):
-        name, _, value = w.partition("=")
-        if not value and i + 1 < len(words) and not words[i + 1].startswith("-"):
-            value = words[i + 1]
-        num = re.match(r"^(\d+)", value)
-        if name in ("-N", "--nodes") and num:
-            out.append(("nodes", int(num.group(1))))
-        elif name in ("--gpus-per-node", "--gpus_per_node") and (g := re.search(r"(\d+)$", value)):
-            out.append(("gpus_per_node", int(g.group(1))))
-        elif name == "--gres" and (g := re.search(r"gpu(?::[\w-]+)?:(\d+)", value)):
-            out.append(("gpus_per_node", int(g.group(1))))
-        elif name == "--ntasks-per-node" and num:
-            out.append(("ntasks_per_node", int(num.group(1))))
-    return out
-
-
-# ------------------------------------------------------------------ which lines launch this config
-def _bases(launcher_dir: Path, root: Path, cwd: str = "") -> list[Path]:
-    """The folders a relative path of a launch line may be written from, nearest first: the folder a
-    `cd` moved to (from the launcher's folder, or from it and each parent when the `cd` is relative to
-    where the launcher is run), else the launcher's folder and each parent up to the repository root."""
-    chain = [launcher_dir]
-    while chain[-1] != root and chain[-1].parent != chain[-1] and chain[-1].is_relative_to(root) and len(chain) <= MAX_DEPTH:
-        chain.append(chain[-1].parent)
-    # a `cd` into a folder this repository does not have (`git clone ... && cd repo-name` in a README) is
-    # not where its files are: then the launcher's folder and its parents, as without it
-    if cwd.startswith("@"):
-        moved = Path(os.path.normpath(launcher_dir / cwd[2:])) if cwd != "@" else launcher_dir
-        return [moved] if moved.is_dir() and moved.is_relative_to(root) else chain
-    if cwd.startswith("?/"):
-        # leading `cd`s into folders the repository lacks (README install steps: `git clone ... && cd axolotl`,
-        # then `cd sft`, review3 Online-RLHF README.md:138) are ignored: the longest tail that exists counts,
-        # then (a guess, not the path written) the launcher's folder and its parents as without the `cd`s
-        steps = [x for x in cwd[2:].split("/") if x not in ("", ".")]
-        for i in range(len(steps)):
-            moved_all = [Path(os.path.normpath(b.joinpath(*steps[i:]))) for b in chain]
-            hits = [m for m in moved_all if m.is_dir() and m.is_relative_to(root)]
-            if hits:
-                return hits if i == 0 else [*hits, *(b for b in chain if b not in hits)]
-        return chain
-    return chain
-
-
-def resolve_relative(word: str, launcher_dir: Path, root: Path, cwd: str = "") -> tuple[Path | None, list[Path]]:
-    """(the file a relative path of a launch line names: the first of `_bases` that holds it, the
-    folders tried); None when none holds it."""
-    tried = _bases(launcher_dir, root, cwd)
-    for base in tried:
-        candidate = Path(os.path.normpath(base / word))
-        if candidate.is_file():
-            return Path(os.path.realpath(candidate)), tried
-    return None, tried
-
-
-def names_config(tokens: tuple[str, ...], config: Path, launcher_dir: Path, root: Path, cwd: str = "") -> bool:
-    """True when a word of the command names `config` (real path): a relative path (a bare name too)
-    is the file the nearest of `_bases` holds (after a `cd`, from there); an absolute or
-    variable-prefixed path by its last two or more parts."""
-    name = config.name
-    for tok in tokens:
-        word = tok.split("=", 1)[1] if tok.startswith("-") and "=" in tok else tok
-        if _GLOB.search(word) and "$" not in word and _glob_names(word, config, launcher_dir, root, cwd):
-            return True
-        if "$" in word and not word.endswith("/" + name) and variable_names(word, config, launcher_dir, root, cwd):
-            return True
-        if not word.endswith(name) or not (word == name or word.endswith("/" + name)):
-            continue
-        if "$" in word:  # an unresolved variable prefix: judge by the literal tail
-            tail = word.rsplit("}", 1)[-1] if "}" in word else re.sub(r"^.*\$\w+", "", word)
-            parts = [p for p in tail.split("/") if p and p != "."]
-            if len(parts) >= 2 and config.parts[-len(parts) :] == tuple(parts):
-                return True
-            # `${CONFIG_DIR}/x.yaml`: the launcher's own folder, or the one file of that name in the repository
-            if len(parts) == 1 and (launcher_dir == config.parent or unique_name(root, name)):
-                return True
-            continue
-        p = Path(word)
-        if p.is_absolute():
-            parts = [x for x in p.parts[1:] if x not in (".", "")]
-            if Path(os.path.normpath(p)) == config or (len(parts) >= 2 and config.parts[-len(parts) :] == tuple(parts) and len(parts) >= 2):
-                return True
-            # a checkout elsewhere (review3 cs229-project train.sh:9 `--config /lfs/.../cs229-project/cs229/configs/config_1b.yaml`):
-            # the path ends in this file's whole path inside the repository (two parts or more)
-            inside = config.relative_to(root).parts if config.is_relative_to(root) else ()
-            if len(inside) >= 2 and tuple(parts[-len(inside) :]) == inside:
-                return True
-            continue
-        # relative (`finetune.py` in trainer/scripts/deepspeed/sft.sh naming trainer/finetune.py, review2
-        # MiniCPM; `bash finetune/run.sh` running `torchrun finetune.py` from the root): the nearest folder
-        # from the launcher's (or a `cd`'s) up to the root that holds a file of that path is the one run
-        found, _ = resolve_relative(word, launcher_dir, root, cwd)
-        if found is not None and found == config:
-            return True
-        # after a `cd` into a folder outside the repository (`cd /fsx/user/axolotl`, review3 shisa-v2
-        # train/slurm/base-llama3-70b-fft.slurm:26,43) a relative name is the copy put there: the one
-        # file of that name (and path tail) the repository holds
-        parts = [x for x in Path(word).parts if x not in (".", "")]
-        if found is None and cwd == "!" and ".." not in parts and config.parts[-len(parts) :] == tuple(parts) and unique_name(root, name):
-            return True
-    return False
-
-
-def _var_pattern(word: str) -> str:
-    """`${RUN_NAME}_args.yaml` -> `*_args.yaml`: each variable the file leaves unset as `*`; "" when the word is no
-    config file name, or the pattern is nothing but variables and a suffix in its last part (`$CONFIG`)."""
-    if not word.lower().endswith(CONFIG_SUFFIXES) or _GLOB.search(word):
-        return ""
-    pattern = _VAR.sub("*", word)
-    if "$" in pattern:
-        return ""
-    parts = pattern.split("/")
-    literal_name = not re.fullmatch(r"[*]+\.\w+", parts[-1])  # `*_args.yaml`, not `*.yaml`
-    literal_dir = any(p and "*" not in p and p not in (".", "..") for p in parts[:-1])  # `configs/*.yaml`
-    return pattern if literal_name or literal_dir else ""
-
-
-def variable_names(word: str, config: Path, launcher_dir: Path, root: Path, cwd: str = "") -> bool:
-    """True when a config word built from variables the file leaves unset (`configs/${MODEL}.yaml`,
-    `${RUN_NAME}_args.yaml`) matches the config as a pattern from a folder the line may be written from, and
-    the config is the one file of its folder that the pattern's last part matches (more than one: which
-    is run is not known, and nothing is read)."""
-    import fnmatch
-
-    pattern = _var_pattern(_word(word))
-    if not pattern or not _glob_names(pattern, config, launcher_dir, root, cwd):
-        return False
-    last = pattern.rsplit("/", 1)[-1]
-    try:
-        with os.scandir(config.parent) as it:
-            hits = [e.name for n, e in enumerate(it) if n < MAX_DIR_ENTRIES and fnmatch.fnmatchcase(e.name, last) and e.is_file()]
-    except OSError:
-        return False
-    return hits == [config.name]
-
-
-def _pattern_note(line: Line, config: Path, launcher_dir: Path, root: Path) -> str:
-    """How a launch line was read as naming the config through a variable pattern; "" when it names it otherwise."""
-    for tok in line.tokens:
-        word = tok.split("=", 1)[1] if tok.startswith("-") and "=" in tok else tok
-        if "$" in word and not word.endswith("/" + config.name) and variable_names(word, config, launcher_dir, root, line.cwd):
-            return (
-                f"`{_word(word)}` is built from a variable the file leaves unset: read as the pattern `{_var_pattern(_word(word))}`, "
-                f"which {config.name} is the one file of its folder to match"
-            )
-    return ""
-
-
-def _glob_match(name: str, pattern: str) -> bool:
-    import fnmatch
-
-    return fnmatch.fnmatchcase(name, pattern)
-
-
-def _glob_names(word: str, config: Path, launcher_dir: Path, root: Path, cwd: str) -> bool:
-    """True when a glob word (`configs/*.yaml` of a `for` loop) matches the config from a folder the
-    launch line may be written from (`_bases`), part by part as the shell expands it."""
-    import fnmatch
-
-    want = [x for x in Path(word).parts if x not in (".", "")]
-    if not want or not fnmatch.fnmatchcase(config.name, want[-1]):
-        return False
-    for base in _bases(launcher_dir, root, cwd):
-        if not config.is_relative_to(base):
-            continue
-        have = config.relative_to(base).parts
-        if len(have) == len(want) and all(fnmatch.fnmatchcase(h, w) for h, w in zip(have, want, strict=True)):
-            return True
-    return False
-
-
-# ------------------------------------------------------------------ what a launch line says
-def _flags(tokens: tuple[str, ...]) -> dict[str, str]:
-    """`--flag value` / `--flag=value` / `-N 2`, names with `-` as `_`; the first occurrence wins."""
-    out: dict[str, str] = {}
-    for i, tok in enumerate(tokens):
-        if not tok.startswith("-") or tok == "--":
-            continue
-        name, eq, value = tok.partition("=")
-        if not eq:
-            value = tokens[i + 1] if i + 1 < len(tokens) and not tokens[i + 1].startswith("-") else "true"
-        key = name.lstrip("-").replace("-", "_") if name.startswith("--") else name.lstrip("-")
-        out.setdefault(key, value)
-    return out
-
-
-def _int(value: str | None) -> int | None:
-    if value is None or not re.fullmatch(r"\d{1,5}", value.strip()):
-        return None
-    n = int(value)
-    return n if 1 <= n <= 65536 else None
-
-
-def _visible(env: dict[str, str]) -> tuple[int, str] | None:
-    for name in ("CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES"):
-        value = env.get(name)
-        if value and re.fullmatch(r"\d+(,\d+)*", value.strip()):
-            return len(value.split(",")), f"{name}={value}"
-    return None
-
-
-def _kind(tokens: tuple[str, ...]) -> str | None:
-    words = [Path(t).name for t in tokens]
-    for i, w in enumerate(words):
-        prev = tokens[i - 1] if i else ""
-        if prev.startswith("-") and "=" not in prev and prev not in ("--",):
-            continue  # a flag's value (`--launcher deepspeed`), not a command
-        nxt = words[i + 1] if i + 1 < len(words) else ""
-        if w == "torchrun" or (w.startswith("python") and nxt == "-m" and i + 2 < len(words) and words[i + 2].startswith("torch.distributed.")):
-            return "torchrun"
-        if w == "accelerate" and nxt == "launch":
-            return "accelerate"
-        if w == "deepspeed" and i + 1 < len(words):
-            return "deepspeed"
-        if w == "tune" and nxt == "run":
-            return "tune"
-        if w in ("llamafactory-cli", "lmf") and nxt == "train":
-            return "llamafactory"
-        if w == "axolotl" and nxt == "train":
-            return "axolotl"
-    if words and words[0] in ("srun", "sbatch"):
-        return words[0]
-    return None
-
-
-def _command(tokens: tuple[str, ...]) -> str:
-    text = " ".join(t for t in tokens if not re.match(r"^[A-Za-z_]\w*=", t) or "VISIBLE" in t or "NNODES" in t or "NPROC" in t or "TORCHRUN" in t)
-    text = redact(text)  # before it is cut: a cut token or URL password no longer looks like one
-    return text if len(text) <= 120 else text[:117] + "..."
-
-
-def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], root: Path) -> Launch | None:
-    """Nodes x GPUs per node from one launch line naming the config; None when it is no launcher goblin reads."""
-    kind = _kind(line.tokens)
-    if kind is None:
-        return None
-    env = dict(line.env)
-    flags = _flags(line.tokens)
-    sb = {what: (value, n) for what, value, n in reversed(lf.sbatch)}  # first directive wins
-    out = Launch(nodes=1, per_node=1, file=str(lf.path), shown=shown, line=line.line, command=_command(line.tokens))
-    out.notes.extend(lf.cloud)
-    out.notes.extend(line.notes)
-    visible = _visible(env)
-
-    def every_gpu(why: str) -> None:
-        if visible is not None:
-            out.per_node = visible[0]
-            out.notes.append(f"{visible[1]}: {visible[0]} GPUs visible")
-        elif "gpus_per_node" in sb:
-            out.per_node = sb["gpus_per_node"][0]
-        else:
-            out.per_node, out.per_node_said = PER_NODE_ASSUMED, False
-            out.assumed.append(f"every visible GPU per node, assumed {PER_NODE_ASSUMED} (one MI300X node; {why})")
-
-    def nodes_from(value: str | None, default_note: str | None = None) -> None:
-        n = _int(value)
-        if n is not None:
-            out.nodes = n
-        elif value is not None and _int(value.partition(":")[2]) is not None and _int(value.partition(":")[0]) is not None:  # elastic MIN:MAX
-            out.nodes = int(value.split(":")[1]) or 1
-            out.assumed.append(f"elastic node range {value}: the maximum, {out.nodes}, assumed")
-            out.nodes_said = False
-        elif value is not None and "$" in value:  # a variable the file never sets (`NNODES=$WORLD_SIZE`: the scheduler's)
-            out.nodes, out.nodes_said, out.nodes_unset = 1, False, value
-            out.assumed.append(f"node count `{value}` {NODES_UNSET}: 1 node assumed only to project")
-        elif value is not None:  # an unresolved variable
-            out.nodes, out.nodes_said = 1, False
-            out.assumed.append(f"node count `{value}` is not resolved in the file: 1 node assumed")
-        elif _int(flags.get("N") or flags.get("nodes")) is not None:  # `srun -N 2 torchrun ...`
-            out.nodes = _int(flags.get("N") or flags.get("nodes")) or 1
-        elif "nodes" in sb:
-            out.nodes = sb["nodes"][0]
-        elif default_note:
-            out.nodes = 1
-
-    if kind == "tune":
-        out.recipe = _tune_recipe(line.tokens)
-    if kind in ("torchrun", "tune"):
-        raw = flags.get("nproc_per_node")
-        if raw is None and kind == "torchrun" and env.get("PET_NPROC_PER_NODE"):  # torchrun reads an unset flag from PET_<NAME> (TORCHRUN_ENV_AT)
-            raw = env["PET_NPROC_PER_NODE"]
-        if kind == "tune" and raw is None:
-            out.per_node = 1  # tune run without torchrun arguments runs one process
-        elif raw in ("gpu", "auto"):
-            every_gpu(TORCHRUN_AT)
-        elif _int(raw) is not None:
-            out.per_node = _int(raw) or 1
-        elif raw is not None:
-            out.per_node, out.per_node_said = PER_NODE_ASSUMED, False
-            out.assumed.append(f"processes per node `{raw}` not resolved in the file: {PER_NODE_ASSUMED} assumed (one MI300X node)")
-        nodes_from(flags.get("nnodes") or (env.get("PET_NNODES") if kind == "torchrun" else None), TORCHRUN_AT)
-    elif kind == "deepspeed":
-        ref = flags.get("hostfile") or flags.get("H")
-        hosts = _hostfile(ref, lf.path.parent, roots, root, out) if ref else None
-        gpus = _int(flags.get("num_gpus") or flags.get("num_accelerators"))
-        own = _flags(_launcher_words(line.tokens))  # --include/-i, --exclude/-e of deepspeed itself, not of the script
-        include, exclude = own.get("include") or own.get("i"), own.get("exclude") or own.get("e")
-        if include or exclude:
-            _deepspeed_filter(out, include, exclude, hosts, own)
-        elif gpus is not None:
-            out.per_node = gpus or 1
-        elif hosts is not None:
-            slots = sorted({n for _, n in hosts})
-            out.per_node = slots[0] or 1
-            if len(slots) > 1:
-                out.per_node_said = False
-                out.assumed.append(f"hosts with different slots ({', '.join(map(str, slots))}): the smallest, {slots[0]}, assumed per node")
-        else:
-            every_gpu(DEEPSPEED_AT)
-        if include or exclude:
-            pass  # nodes and GPUs per node came from the filter
-        elif hosts is not None:  # --num_nodes keeps the first N hosts
-            n = _int(flags.get("num_nodes"))
-            out.nodes = min(len(hosts), n) if n and n > 0 else len(hosts)
-            out.notes.append(f"{out.nodes} node(s) x {out.per_node} GPU(s) from the hostfile ({HOSTFILE_AT})")
-            if flags.get("num_nodes") is not None and n is None:
-                out.assumed.append(f"node count `{flags['num_nodes']}` is not resolved in the file: every host of the hostfile assumed")
-        else:
-            nodes_from(flags.get("num_nodes"), DEEPSPEED_AT)
-        if hosts is None and "num_nodes" not in flags and ref and not (include or exclude):
-            out.nodes_said = False
-            out.assumed.append(f"the hostfile {ref!r} names the nodes and was not read: 1 node assumed")
-    elif kind == "llamafactory":
-        nodes_from(env.get("NNODES"), LLAMAFACTORY_AT)
-        count = _int(env.get("NPROC_PER_NODE"))
-        if count is not None:
-            out.per_node = count
-        else:
-            every_gpu(LLAMAFACTORY_AT)
-    elif kind in ("accelerate", "axolotl"):
-        if kind == "axolotl" and flags.get("launcher") == "torchrun":
-            count = _int(flags.get("nproc_per_node"))
-            if count is not None:
-                out.per_node = count
-            else:
-                every_gpu(AXOLOTL_AT)
-            nodes_from(flags.get("nnodes"), AXOLOTL_AT)
-        elif kind == "axolotl" and flags.get("launcher") == "python":
-            out.per_node = 1
-        else:
-            _accelerate(out, flags, env, sb, lf, roots, root, every_gpu, nodes_from)
-    elif kind in ("srun", "sbatch"):
-        nodes_from(flags.get("N") or flags.get("nodes"))
-        tasks = _int(flags.get("ntasks_per_node")) or _int(flags.get("gpus_per_node"))
-        if tasks is not None:
-            out.per_node = tasks
-        elif "gpus_per_node" in sb:
-            out.per_node = sb["gpus_per_node"][0]
-        else:
-            out.per_node, out.per_node_said = PER_NODE_ASSUMED, False
-            out.assumed.append(f"GPUs per node not stated: {PER_NODE_ASSUMED} assumed (one MI300X node)")
-    _visible_limit(out, visible, sb, f"{lf.path.name} line" if lf.cloud else "#SBATCH line")
-    return out
-
-
-def _visible_limit(out: Launch, visible: tuple[int, str] | None, sb: dict[str, tuple[int, int]], said: str = "#SBATCH line") -> None:
-    """More processes per node than the GPUs the line makes visible (`CUDA_VISIBLE_DEVICES=5,7` with an
-    accelerate config's `num_processes: 4`) or the slurm job asks for (`#SBATCH --gres=gpu:2`): the two
-    statements disagree; the smaller, the GPUs the processes can have, is taken and the conflict said
-    (review3 STaR-Judge scripts/train_dpo.sh:5,8)."""
-    limits = []
-    if visible is not None:
-        limits.append((visible[0], f"{visible[1]} makes {visible[0]} visible"))
-    if "gpus_per_node" in sb:
-        limits.append((sb["gpus_per_node"][0], f"{said} {sb['gpus_per_node'][1]} asks for {sb['gpus_per_node'][0]} per node"))
-    below = [(n, why) for n, why in limits if n < out.per_node]
-    if not below:
-        return
-    n = min(count for count, _ in below)
-    said = " and ".join(why for _, why in below)
-    out.assumed.append(f"the line starts {out.per_node} processes per node but {said}: the statements disagree, {n} GPUs per node assumed")
-    out.per_node, out.per_node_said = n, False
-
-
-def _tune_recipe(tokens: tuple[str, ...]) -> str:
-    """The recipe of `tune run [torchrun flags] RECIPE --config ...`: the first word after `run` that is
-    neither a flag nor a flag's value; "" when there is none."""
-    words = list(tokens)
-    for i in range(len(words) - 1):
-        if Path(words[i]).name == "tune" and words[i + 1] == "run":
-            rest = words[i + 2 :]
-            j = 0
-            while j < len(rest):
-                if rest[j].startswith("-"):
-                    j += 1 if "=" in rest[j] else 2
-                    continue
-                return rest[j]
-    return ""
-
-
-def _launcher_words(tokens: tuple[str, ...]) -> tuple[str, ...]:
-    """The words of a launch line before the script it runs (a `.py` word or `-m module`): the
-    launcher's own flags, not the script's (`deepspeed --include localhost:1 train.py -e 3`)."""
-    for i, tok in enumerate(tokens):
-        if tok.endswith(".py") or tok in ("-m", "--module"):
-            return tokens[:i]
-    return tokens
-
-
-def _node_specs(text: str) -> dict[str, list[int]] | None:
-    """DeepSpeed's `NAME[:SLOT[,SLOT ...]][@NAME...]` as {host: slots} (no slots: the whole host);
-    None when a part is not that shape (an unresolved `$VAR`, a slot that is no number).
-    DeepSpeed 0.19.6 deepspeed/launcher/runner.py:285-307 (parse_node_config, parse_node_config_list)."""
-    out: dict[str, list[int]] = {}
-    for spec in text.split("@"):
-        host, colon, slots = spec.partition(":")
-        if not re.fullmatch(r"[\w.-]{1,253}", host) or (colon and not re.fullmatch(r"\d{1,4}(,\d{1,4}){0,255}", slots)):
-            return None
-        out.setdefault(host, [])
-        out[host] = sorted({*out[host], *(int(x) for x in slots.split(",") if colon)})
-    return out
-
-
-def _deepspeed_filter(out: Launch, include: str | None, exclude: str | None, hosts: list[tuple[str, int]] | None, own: dict[str, str]) -> None:
-    """Nodes and GPUs per node from `deepspeed --include/--exclude` (DeepSpeed 0.19.6
-    deepspeed/launcher/runner.py:310-357 parse_resource_filter, :391-398 parse_inclusion_exclusion):
-    an included `host:slots` runs those slots only, a bare host every slot it has (the hostfile's
-    `slots=N`, else every local GPU); an exclusion removes them from the pool. The pool without a
-    hostfile is `localhost` with every local GPU (:466-474); a CUDA_VISIBLE_DEVICES is then ignored (:452-456)."""
-    text = include or exclude or ""
-    specs = _node_specs(text)
-    flag = "--include" if include else "--exclude"
-    if include and exclude:
-        out.notes.append(f"deepspeed stops at start-up: --include and --exclude together ({DEEPSPEED_FILTER_AT})")
-    if any(k in own for k in ("num_gpus", "num_accelerators", "num_nodes")):
-        out.notes.append(
-            f"deepspeed stops at start-up: --num_nodes/--num_gpus cannot be combined with {flag} (DeepSpeed 0.19.6 deepspeed/launcher/runner.py:462-464)"
-        )
-    if specs is None:
-        out.nodes, out.per_node, out.nodes_said, out.per_node_said = 1, PER_NODE_ASSUMED, False, False
-        out.assumed.append(f"deepspeed {flag} {text!r} is not resolved in the file: 1 node x {PER_NODE_ASSUMED} GPUs assumed")
-        return
-    # the pool: {host: number of slots, None when it is every local GPU (unknown here)}
-    pool: dict[str, int | None] = {h: n for h, n in hosts} if hosts is not None else {"localhost": None}
-    unknown = []
-    for host in specs:
-        if host not in pool:
-            unknown.append(host)
-    if unknown:
-        out.notes.append(
-            f"deepspeed stops at start-up: {flag} names {', '.join(repr(h) for h in unknown)}, not in "
-            + ("the hostfile" if hosts is not None else "the pool (no hostfile: only `localhost`)")
-            + f" ({DEEPSPEED_FILTER_AT})"
-        )
-    assumed_all = False
-    counts: list[int] = []
-    if include:
-        for host, slots in specs.items():
-            if slots:
-                counts.append(len(slots))
-            elif pool.get(host) is not None:
-                counts.append(pool[host] or 1)
-            else:
-                counts.append(PER_NODE_ASSUMED)
-                assumed_all = True
-    else:
-        for host, size in pool.items():
-            dropped = specs.get(host)
-            if dropped is not None and not dropped:
-                continue  # the whole host excluded
-            if size is None:
-                size, assumed_all = PER_NODE_ASSUMED, True
-            left = size - len([x for x in (dropped or []) if x < size])
-            if left > 0:
-                counts.append(left)
-    if not counts:
-        out.nodes, out.per_node, out.nodes_said, out.per_node_said = 1, 1, False, False
-        out.assumed.append(f"deepspeed {flag} {text!r} leaves no GPU: 1 assumed")
-        return
-    out.nodes = len(counts)
-    out.per_node = min(counts)
-    if assumed_all:
-        out.per_node_said = False
-        out.assumed.append(f"every local GPU of a host {flag} names without slots, assumed {PER_NODE_ASSUMED} (one MI300X node; {DEEPSPEED_AT})")
-    if len(set(counts)) > 1:
-        out.per_node_said = False
-        out.assumed.append(f"hosts with different GPU counts ({', '.join(map(str, counts))}): the smallest, {min(counts)}, assumed per node")
-    out.notes.append(f"{out.nodes} node(s) x {out.per_node} GPU(s) from deepspeed {flag} {text} ({DEEPSPEED_FILTER_AT})")
-
-
-def _accelerate(
-    out: Launch,
-    flags: dict[str, str],
-    env: dict[str, str],
-    sb: dict[str, tuple[int, int]],
-    lf: LauncherFile,
-    roots: list[Path],
-    root: Path,
-    every_gpu: Any,
-    nodes_from: Any,
-) -> None:
-    """accelerate launch (or axolotl train through it): the command line first, then its --config_file."""
-    found: dict[str, Any] = {}
-    ref = flags.get("config_file")
-    if ref and "$" not in ref:
-        found = _accelerate_file(ref, lf.path.parent, roots, root, out)
-    cfg: Any = found.get("data", {})
-    total = _int(flags.get("num_processes"))
-    machines_raw = flags.get("num_machines")
-    if total is None and isinstance(cfg.get("num_processes"), int) and cfg["num_processes"] >= 1:
-        total = cfg["num_processes"]
-    machines = _int(machines_raw)
-    if machines is None and machines_raw is None and isinstance(cfg.get("num_machines"), int) and cfg["num_machines"] >= 1:
-        machines = cfg["num_machines"]
-    if machines is not None:
-        out.nodes = machines
-    else:
-        nodes_from(machines_raw, ACCELERATE_AT)
-    if total is not None:
-        if total % max(1, out.nodes):
-            out.notes.append(f"{total} processes on {out.nodes} machines do not divide evenly")
-        out.per_node = max(1, total // max(1, out.nodes))
-    else:
-        every_gpu(ACCELERATE_ALL_AT)
-    _accelerate_precision(out, flags, cfg, found)
-    strategy = _accelerate_strategy(flags, cfg, found.get("file"), found.get("path"))
-    if strategy and not (out.strategy and strategy.get("strategy") == "ddp" and not found):
-        out.strategy = strategy
-    elif ref and not found:  # the launch names where its strategy lives, and goblin could not read it
-        named = strategy_from_name(ref)
-        if named is not None:
-            out.strategy = named
-            out.notes.append(f"strategy from the accelerate config's name {Path(ref).name!r} (the file is not in the repository): {_said_strategy(named)}")
-        else:
-            out.strategy_unread = _unread_why(ref, out.where(), exists=False)
-
-
-def strategy_from_name(ref: str) -> dict[str, Any] | None:
-    """The strategy an accelerate config's file name states when the file cannot be read, as a DeepSpeed
-    file's stage is (formats/deepspeed.stage_from_name): `deepspeed_zero3.yaml` -> DeepSpeed ZeRO-3,
-    `fsdp.yaml` -> FSDP, `multi_gpu.yaml` / `ddp.yaml` -> DDP; None for a placeholder or a name that says none."""
-    from .deepspeed import stage_from_name
-
-    if placeholder(ref) or "$" in ref:
-        return None
-    name = Path(ref).name.lower()
-    stage = stage_from_name(ref)
-    if "fsdp" in name:
-        return {"strategy": "fsdp", "by_name": Path(ref).name}
-    if "deepspeed" in name or re.search(r"(?<![a-z])ds[_-]", name) or stage is not None:
-        return {"strategy": "deepspeed", "by_name": Path(ref).name, **({"zero_stage": stage} if stage is not None else {})}
-    if re.search(r"(?<![a-z])(multi[_-]?gpu|ddp)(?![a-z])", name):
-        return {"strategy": "ddp", "by_name": Path(ref).name}
-    return None
-
-
-# A word that stands for a file the user is to supply, not a file: `<your_config>.yaml`, `path/to/config`,
-# `your_config_name.yaml`, `{config}`, `xxx.yaml`, `/path/to/...`
-_PLACEHOLDER = re.compile(r"[<>{}]|(^|/)path/to/|(^|[/_.-])your[_-]?\w*|(^|/)my[_-][\w.-]*$|(^|/)x{3,}\.|(^|[/_-])config[_-]?name\b", re.IGNORECASE)
-
-
-def placeholder(word: str) -> bool:
-    """Whether a launch-line word names a file to be supplied rather than a file of the repository."""
-    return bool(_PLACEHOLDER.search(word))
-
-
-def _unread_why(ref: str, where: str, *, exists: bool) -> str:
-    if placeholder(ref):
-        return f"the accelerate config {where} passes, {ref!r}, is a placeholder, so the strategy it sets is not known"
-    if "$" in ref:
-        return f"the accelerate config {where} passes, {ref!r}, is set at run time, so the strategy it sets is not known"
-    return f"the accelerate config {where} passes, {ref!r}, is not in the repository, so the strategy it sets is not known"
-
-
-def _program_kind(tokens: tuple[str, ...]) -> str:
-    """What a launch line runs on its config: axolotl, llamafactory, torchtune, else a script."""
-    words = [_word(t).lower() for t in tokens]
-    if any("axolotl" in w for w in words):
-        return "axolotl"
-    if any(w in ("llamafactory-cli", "lmf") or "llamafactory" in w for w in words):
-        return "llamafactory"
-    if any(a == "tune" and b == "run" for a, b in pairwise(words)):
-        return "torchtune"
-    return "script"
-
-
-def config_kind(text: str) -> str:
-    """The same for a config's text, by each format's marking key (Axolotl's `base_model`, torchtune's
-    `_component_`, LLaMA-Factory's `finetuning_type`/`stage`); else a file a script reads."""
-    if re.search(r"(?m)^base_model\s*:", text):
-        return "axolotl"
-    if "_component_:" in text:
-        return "torchtune"
-    if re.search(r"(?m)^(finetuning_type|stage)\s*:", text):
-        return "llamafactory"
-    return "script"
 
 
 def readme_launch(config_path: str | Path, kind: str | None = None) -> tuple[str, str, dict[str, Any] | None] | None:
@@ -1278,22 +82,22 @@ def readme_launch(config_path: str | Path, kind: str | None = None) -> tuple[str
     the config's `kind` of program (`config_kind`). None when no such line is found."""
     absolute = Path(os.path.abspath(config_path))
     config = Path(os.path.realpath(absolute))
-    roots, root, _how = _tree(absolute)
+    roots, root, _how = config_tree(absolute)
     if not config.is_relative_to(root):
         root = config.parent
     here = config.parent
     for _ in range(8):
         for name in ("README.md", "readme.md", "README.MD"):
             f = here / name
-            lf = _launcher(f, roots) if f.is_file() else None
+            lf = read_launcher(f, roots) if f.is_file() else None
             if lf is None:
                 continue
             shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
             for line in lf.lines:
-                words = _launcher_words(line.tokens)
+                words = launcher_words(line.tokens)
                 if not any(a == "accelerate" and b == "launch" for a, b in pairwise(words)):
                     continue
-                ref = _flags(line.tokens).get("config_file")
+                ref = launch_flags(line.tokens).get("config_file")
                 if not ref:
                     continue
                 suffix = config.suffix.lower()
@@ -1301,7 +105,7 @@ def readme_launch(config_path: str | Path, kind: str | None = None) -> tuple[str
                 stand_in = any(t.lower().endswith(suffix) and placeholder(t) and t != ref for t in line.tokens if not t.startswith("-"))
                 if not (names_it or stand_in):
                     continue
-                if stand_in and not names_it and kind is not None and _program_kind(line.tokens) != kind:
+                if stand_in and not names_it and kind is not None and program_kind(line.tokens) != kind:
                     continue  # a placeholder of another kind of run (magpie: axolotl SFT beside a handbook DPO line)
                 where = f"{shown} line {line.line}"
                 if not placeholder(ref) and "$" not in ref:
@@ -1309,177 +113,11 @@ def readme_launch(config_path: str | Path, kind: str | None = None) -> tuple[str
                     if any(c.is_file() and any(c.is_relative_to(r) for r in roots) for c in located):
                         continue  # the file is there: find_launch reads it when the line names the config
                 named = strategy_from_name(ref)
-                return _unread_why(ref, where, exists=False), where, ({**named, "ref": ref} if named is not None else None)
+                return unread_why(ref, where, exists=False), where, ({**named, "ref": ref} if named is not None else None)
         if here == root or here.parent == here or not here.is_relative_to(root):
             break
         here = here.parent
     return None
-
-
-def _said_strategy(st: dict[str, Any]) -> str:
-    if st.get("strategy") == "deepspeed":
-        return f"DeepSpeed ZeRO-{st['zero_stage']}" if "zero_stage" in st else "DeepSpeed"
-    return "FSDP" if st.get("strategy") == "fsdp" else "DDP"
-
-
-def _locate(ref: str, here: Path, roots: list[Path], root: Path, out: Launch, what: str) -> Path | None:
-    """A file a launch line names, looked up from the launcher's folder up to the repository root (a
-    launch runs from one of them); None (with a note) when it is outside the tree or not found."""
-    p = Path(ref)
-    candidates = [p] if p.is_absolute() else []
-    base = here
-    while not p.is_absolute():
-        candidates.append(Path(os.path.normpath(base / p)))
-        if base == root or base.parent == base or not base.is_relative_to(root):
-            break
-        base = base.parent
-    for c in candidates:
-        if not any(Path(os.path.normpath(c)).is_relative_to(r) for r in roots):
-            # named outside the tree: refused by name, never probed (whether it exists is the runner's business)
-            out.notes.append(f"{what} {ref!r} was not opened: it is outside the audited tree")
-            return None
-        if c.exists() or c.is_symlink():
-            return c
-    out.notes.append(f"{what} {ref!r} named by {out.where()} was not found in the repository")
-    return None
-
-
-def _shown(c: Path, root: Path) -> str:
-    real = Path(os.path.realpath(c))
-    return os.path.relpath(real, root) if real.is_relative_to(root) else str(c)
-
-
-def _accelerate_precision(out: Launch, flags: dict[str, str], cfg: Any, found: dict[str, Any]) -> None:
-    """The mixed precision `accelerate launch` hands the script's Accelerator (ACCELERATE_MIXED_PRECISION): the
-    --mixed_precision flag, else the config file's key, else "no" (accelerate v1.0.0 commands/launch.py:1050-1054 takes
-    the config's value when the flag is unset, "no" when the config has none; utils/launch.py:410 exports it)."""
-    from ..yamlio import key_line
-
-    if flags.get("mixed_precision"):
-        out.mixed_precision = (flags["mixed_precision"], out.file, out.line, f"`--mixed_precision {flags['mixed_precision']}` at {out.where()}")
-    elif found.get("path") and isinstance(cfg, dict):
-        value = cfg.get("mixed_precision")
-        if value is None:
-            out.mixed_precision = ("no", found["path"], None, f"accelerate config {found['file']} sets no mixed_precision: accelerate's default, no")
-        else:
-            out.mixed_precision = (
-                str(value),
-                found["path"],
-                key_line(cfg, "mixed_precision"),
-                f"`mixed_precision: {value}` in accelerate config {found['file']}",
-            )
-
-
-def _accelerate_file(ref: str, here: Path, roots: list[Path], root: Path, out: Launch) -> dict[str, Any]:
-    """The accelerate config a launch line passes, read through safepath; {} when unreadable."""
-    from ..yamlio import load_yaml
-
-    c = _locate(ref, here, roots, root, out, "accelerate config")
-    if c is None:
-        return {}
-    from .deepspeed import _IN_PLACE
-
-    placed = (_IN_PLACE.get() or {}).get(os.path.realpath(c))  # a patch's edit of it, being read back
-    try:
-        data = load_yaml(c, placed if placed is not None else read_text(c, roots=roots, limit=MAX_BYTES))
-    except UnsafePath as exc:
-        out.notes.append(f"accelerate config {ref!r} was not read: {exc.reason}")
-        return {}
-    except Exception as exc:  # a broken YAML: say so, use the command line alone
-        out.notes.append(f"accelerate config {ref!r} could not be parsed ({type(exc).__name__})")
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    out.notes.append(f"accelerate config {_shown(c, root)} read (passed by {out.where()})")
-    return {"data": data, "file": _shown(c, root), "path": os.path.realpath(c)}
-
-
-# DeepSpeed 0.19.6 deepspeed/launcher/runner.py:243-270 (_parse_hostfile): one `host slots=N` per line,
-# `#` comments and blank lines skipped, anything else (or a host twice, or no host) stops the launcher.
-_HOST = re.compile(r"^(\S+)\s+slots=(\d+)")
-
-
-def _hostfile(ref: str, here: Path, roots: list[Path], root: Path, out: Launch) -> list[tuple[str, int]] | None:
-    """The (host, slots) pairs of the hostfile a `deepspeed --hostfile` line passes; None when unread."""
-    c = _locate(ref, here, roots, root, out, "hostfile")
-    if c is None:
-        return None
-    try:
-        text = read_text(c, roots=roots, limit=MAX_BYTES)
-    except UnsafePath as exc:
-        out.notes.append(f"hostfile {ref!r} was not read: {exc.reason}")
-        return None
-    hosts: list[tuple[str, int]] = []
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        m = _HOST.match(line)
-        if m is None or any(h == m.group(1) for h, _ in hosts):
-            out.notes.append(f"hostfile {_shown(c, root)} has an entry DeepSpeed refuses ({redact(line)[:80]!r}): not used")
-            return None
-        hosts.append((m.group(1), int(m.group(2))))
-    if not hosts:
-        out.notes.append(f"hostfile {_shown(c, root)} names no host: not used")
-        return None
-    out.notes.append(f"hostfile {_shown(c, root)} read (passed by {out.where()}): {len(hosts)} host(s)")
-    return hosts
-
-
-def _accelerate_strategy(flags: dict[str, str], cfg: Any, where: str | None, path: str | None) -> dict[str, Any]:
-    """Strategy, ZeRO stage and host offload from accelerate flags, then its config file (flags win);
-    `where` / `path`: the file as shown and its real path, None without one."""
-    from ..yamlio import key_line
-
-    dtype = str(cfg.get("distributed_type", "")).upper()
-    ds: dict[str, Any] = cfg["deepspeed_config"] if isinstance(cfg.get("deepspeed_config"), dict) else {}
-    fsdp: dict[str, Any] = cfg["fsdp_config"] if isinstance(cfg.get("fsdp_config"), dict) else {}
-    out: dict[str, Any] = {}
-    if flags.get("use_deepspeed") == "true" or (dtype == "DEEPSPEED" and "use_fsdp" not in flags and "multi_gpu" not in flags):
-        out["strategy"] = "deepspeed"
-        stage = _int(flags.get("zero_stage")) if "zero_stage" in flags else ds.get("zero_stage")
-        if isinstance(stage, int) and 0 <= stage <= 3:
-            out["zero_stage"] = stage
-        opt = flags.get("offload_optimizer_device") or ds.get("offload_optimizer_device")
-        par = flags.get("offload_param_device") or ds.get("offload_param_device")
-        at = []
-        for key, value in (("offload_optimizer_device", opt), ("offload_param_device", par)):
-            if str(value).lower() in ("cpu", "nvme"):
-                at.append((path, f"deepspeed_config.{key}", key_line(ds, key) if key not in flags else None))
-        if at:
-            out["cpu_offload"] = True
-            out["offload_params"] = str(par).lower() in ("cpu", "nvme")
-            out["offload_at"] = at
-        if isinstance(ds.get("deepspeed_config_file"), str) and ds["deepspeed_config_file"].strip():
-            out["deepspeed_config_file"] = ds["deepspeed_config_file"].strip()
-    elif flags.get("use_fsdp") == "true" or (dtype == "FSDP" and "use_deepspeed" not in flags and "multi_gpu" not in flags):
-        out["strategy"] = "fsdp"
-        from .deepspeed import fsdp_sharding
-
-        named = fsdp_sharding({k: v for k, v in flags.items() if k in ("fsdp_sharding_strategy", "fsdp_reshard_after_forward")}) or fsdp_sharding(fsdp)
-        # HSDP under FSDP2: accelerate's parallelism config, dp_replicate_size > 1 (accelerate 1.14.0
-        # src/accelerate/parallelism_config.py:61-64; `--parallelism_config_dp_replicate_size`, commands/launch.py:900)
-        pc = cfg.get("parallelism_config") if isinstance(cfg.get("parallelism_config"), dict) else {}
-        replicate = flags.get("parallelism_config_dp_replicate_size") or pc.get("parallelism_config_dp_replicate_size") or pc.get("dp_replicate_size")
-        if _int(str(replicate)) is not None and (_int(str(replicate)) or 0) > 1:
-            out["sharding"], out["sharding_key"] = "hybrid", "parallelism_config.dp_replicate_size"
-            shard = flags.get("parallelism_config_dp_shard_size") or pc.get("parallelism_config_dp_shard_size") or pc.get("dp_shard_size")
-            if (_int(str(shard)) or 0) > 1:
-                out["shard_group"] = _int(str(shard))
-        elif named is not None:
-            out["sharding"], out["sharding_key"] = named[0], f"fsdp_config.{named[1]}"
-        off = flags.get("fsdp_offload_params") or fsdp.get("fsdp_offload_params") or fsdp.get("offload_params")
-        if str(off).lower() == "true":
-            key = "fsdp_offload_params" if "fsdp_offload_params" in fsdp else "offload_params"
-            out["cpu_offload"] = out["offload_params"] = True
-            out["offload_at"] = [(path, f"fsdp_config.{key}", key_line(fsdp, key))]
-    elif flags.get("multi_gpu") == "true" or dtype == "MULTI_GPU":
-        out["strategy"] = "ddp"
-    if out and where:
-        out["from"] = where
-        out["config_path"] = path
-        out["line"] = key_line(cfg, "distributed_type") if "distributed_type" in cfg else None
-    return out
 
 
 # ------------------------------------------------------------------ an accelerate config beside the config
@@ -1571,7 +209,7 @@ def _readme_named(config: Path, root: Path, roots: list[Path]) -> tuple[list[tup
                 for folder in list(folders)[:MAX_README_FOLDERS]:
                     found.extend(_accelerate_files(folder, config, roots))
                 line = min(folders.values())
-                return found, f"{_shown(readme, root)} line {line}"
+                return found, f"{shown_path(readme, root)} line {line}"
         if here == root or here.parent == here or not here.is_relative_to(root):
             break
         here = here.parent
@@ -1600,7 +238,7 @@ def beside_accelerate(config_path: str | Path) -> Launch | None:
     config = Path(os.path.realpath(absolute))
     if config.suffix.lower() not in (".yaml", ".yml", ".json"):
         return None
-    roots, root, _how = _tree(absolute)
+    roots, root, _how = config_tree(absolute)
     if not config.is_relative_to(root):
         root = config.parent
     found = _accelerate_files(config.parent, config, roots)
@@ -1615,7 +253,7 @@ def beside_accelerate(config_path: str | Path) -> Launch | None:
     machines = cfg.get("num_machines", 1)
     if not isinstance(total, int) or isinstance(total, bool) or total < 1 or not isinstance(machines, int) or isinstance(machines, bool) or machines < 1:
         return None  # no process count stated (accelerate's -1: every GPU at launch), nothing to read
-    shown = _shown(path, root)
+    shown = shown_path(path, root)
     said = f"num_machines: {machines}, num_processes: {total}" if "num_machines" in cfg else f"num_processes: {total}"
     out = Launch(
         nodes=machines,
@@ -1631,269 +269,8 @@ def beside_accelerate(config_path: str | Path) -> Launch | None:
     out.assumed.append(f"from {shown} {where}; no launcher passes it, assumed it is the one used ({ACCELERATE_AT}; {BESIDE_AT})")
     if total % machines:
         out.notes.append(f"{total} processes on {machines} machines do not divide evenly ({shown})")
-    out.strategy = _accelerate_strategy({}, cfg, shown, os.path.realpath(path))
+    out.strategy = accelerate_strategy({}, cfg, shown, os.path.realpath(path))
     return out
-
-
-# ------------------------------------------------------------------ the walk, cached
-_FOLDERS: dict[str, tuple[int, tuple[Path, ...], tuple[Path, ...]]] = {}
-_FILES: dict[str, tuple[tuple[int, int], LauncherFile | None]] = {}
-_TREES: dict[tuple[str, tuple[Path, ...], str], tuple[list[Path], Path, str]] = {}
-
-
-def _rank(name: str) -> int | None:
-    """Where a file stands among a folder's launchers: scripts, notebooks, READMEs, other Markdown;
-    None for a file that is none of them."""
-    low = name.lower()
-    suffix = Path(low).suffix
-    if suffix in SCRIPT_SUFFIXES or is_dstack(low):
-        return 0
-    if suffix == ".ipynb":
-        return 1
-    if suffix in (".md", ".markdown"):
-        return 2 if low.startswith("readme") else 3
-    return None
-
-
-def _listing(folder: Path) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
-    """(launcher files, script folders) of one folder, read with one scandir and kept until its
-    mtime changes: scripts by suffix, notebooks, README files, other Markdown, by name, at most
-    MAX_FILES; script folders that are real folders (a symlinked one is never descended)."""
-    key = str(folder)
-    try:
-        mtime = os.stat(folder).st_mtime_ns
-    except OSError:
-        return (), ()
-    hit = _FOLDERS.get(key)
-    if hit is not None and hit[0] == mtime:
-        return hit[1], hit[2]
-    found: list[Path] = []
-    subs: list[Path] = []
-    try:
-        with os.scandir(folder) as it:
-            for entry in it:
-                low = entry.name.lower()
-                if low in SCRIPT_FOLDERS:
-                    if entry.is_dir(follow_symlinks=False):
-                        subs.append(Path(entry.path))
-                elif _rank(entry.name) is not None or low.endswith((".yaml", ".yml")):  # a YAML: a cloud launcher file (formats/cloud.py) or nothing
-                    found.append(Path(entry.path))
-    except OSError:
-        return (), ()
-    files = tuple(sorted(found, key=lambda p: (_rank(p.name) if _rank(p.name) is not None else 4, p.name))[:MAX_FILES])  # scripts before READMEs, YAMLs last
-    folders = tuple(sorted(subs, key=lambda p: SCRIPT_FOLDERS.index(p.name.lower())))
-    _FOLDERS[key] = (mtime, files, folders)
-    return files, folders
-
-
-_PYFILES: dict[str, tuple[int, tuple[Path, ...]]] = {}
-
-
-def folder_scripts(config: Path, limit: int) -> Iterator[tuple[Path, str, Path]]:
-    """Each Python file of the config's folders, its parents and their script folders, once, with its text read
-    within the repository (safepath: inside the tree, a regular file, at most `limit` bytes; others are passed
-    over) and the root it is shown from: formats/nested_ta.py and formats/templates.py look for who reads the config."""
-    absolute = Path(os.path.abspath(config))
-    real = Path(os.path.realpath(absolute))
-    roots, root, _ = _tree(absolute)
-    if not real.is_relative_to(root):
-        root = real.parent
-    seen: set[Path] = set()
-    for folder in _folders(real, root):
-        for script in _python_files(folder):
-            if script in seen:
-                continue
-            seen.add(script)
-            try:
-                text = read_text(script, roots=roots, limit=limit)
-            except (UnsafePath, OSError):
-                continue
-            yield script, text, root
-
-
-def _python_files(folder: Path) -> tuple[Path, ...]:
-    """The .py files of one of the config's own folders (at most MAX_FILES, by name), read as launchers
-    for the commands they build (formats/pylaunch.py); not taken from the rest of the repository."""
-    key = str(folder)
-    try:
-        mtime = os.stat(folder).st_mtime_ns
-    except OSError:
-        return ()
-    hit = _PYFILES.get(key)
-    if hit is not None and hit[0] == mtime:
-        return hit[1]
-    try:
-        with os.scandir(folder) as it:
-            found = sorted(Path(e.path) for e in it if e.name.endswith(".py") and e.is_file(follow_symlinks=False))
-    except OSError:
-        found = []
-    files = tuple(found[:MAX_FILES])
-    _PYFILES[key] = (mtime, files)
-    return files
-
-
-def _launcher(path: Path, roots: list[Path]) -> LauncherFile | None:
-    try:
-        st = os.stat(path)  # follows a link; safepath decides below whether its target may be read
-    except OSError:
-        return None
-    key = str(path)
-    stamp = (st.st_mtime_ns, st.st_size)
-    hit = _FILES.get(key)
-    if hit is not None and hit[0] == stamp:
-        return hit[1]
-    try:
-        text = read_text(path, roots=roots, limit=NOTEBOOK_BYTES if path.suffix.lower() == ".ipynb" else MAX_BYTES)
-        # a value it assigns to a secret name may reach a note through `$NAME` (red team round 9)
-        learn_secrets(path, shell_secret_values(text))
-        parsed: LauncherFile | None = parse_launcher(Path(os.path.realpath(path)), text)
-    except UnsafePath:
-        parsed = None  # outside the tree, too large, not a regular file or not UTF-8: not read
-    _FILES[key] = (stamp, parsed)
-    return parsed
-
-
-def _folders(config: Path, root: Path) -> list[Path]:
-    """The config's folder, each parent up to `root`, and their script folders (not symlinked ones)."""
-    out: list[Path] = []
-    folder = config.parent
-    for _ in range(MAX_DEPTH):
-        out.append(folder)
-        out.extend(_listing(folder)[1])
-        if folder == root or folder.parent == folder or not folder.is_relative_to(root):
-            break
-        folder = folder.parent
-    return out
-
-
-@dataclass(frozen=True)
-class RepoFiles:
-    """The launcher files of a repository outside the config's own folders, nearest the root first."""
-
-    files: tuple[Path, ...]
-    folders: int  # folders listed
-    stopped: str  # why the walk stopped early ("" when it saw the whole tree)
-    named: dict[str, int] = field(default_factory=dict)  # how many config files (CONFIG_SUFFIXES) of each name the walk saw
-    complete: bool = False  # every folder the walk enters was listed (`named` counts them all)
-
-
-def unique_name(root: Path, name: str) -> bool:
-    """True when the repository holds exactly one file called `name` (in the folders the walk enters)."""
-    found = _repository_files(root)
-    return found.complete and found.named.get(name, 0) == 1
-
-
-_REPOS: dict[str, tuple[int, RepoFiles]] = {}
-
-
-def _repository_files(root: Path) -> RepoFiles:
-    """Scripts, notebooks and Markdown files anywhere in the repository, breadth first from its root
-    by name; hidden folders, SKIP_DIRS, a nested checkout (its own `.git`), a symlinked folder and a
-    folder of more than MAX_DIR_ENTRIES entries are not entered. Bounded by MAX_REPO_FILES,
-    MAX_REPO_BYTES and MAX_REPO_DIRS; kept per root until the root folder's mtime changes."""
-    key = str(root)
-    try:
-        mtime = os.stat(root).st_mtime_ns
-    except OSError:
-        return RepoFiles((), 0, "")
-    hit = _REPOS.get(key)
-    if hit is not None and hit[0] == mtime:
-        return hit[1]
-    files: list[Path] = []
-    named: dict[str, int] = {}
-    total, listed, stopped, full = 0, 0, "", ""
-    queue = [root]
-    while queue and not stopped:
-        folder = queue.pop(0)
-        if listed >= MAX_REPO_DIRS:
-            stopped = f"{MAX_REPO_DIRS} folders listed"
-            break
-        listed += 1
-        try:
-            with os.scandir(folder) as it:
-                entries = []
-                for entry in it:
-                    entries.append(entry)
-                    if len(entries) > MAX_DIR_ENTRIES:
-                        break
-        except OSError:
-            continue
-        if len(entries) > MAX_DIR_ENTRIES and folder != root:
-            continue
-        entries.sort(key=lambda e: e.name)
-        for entry in entries:
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    low = entry.name.lower()
-                    if not low.startswith(".") and low not in SKIP_DIRS and not os.path.lexists(os.path.join(entry.path, ".git")):
-                        queue.append(Path(entry.path))
-                    continue
-                if entry.name.lower().endswith(CONFIG_SUFFIXES):
-                    named[entry.name] = named.get(entry.name, 0) + 1
-                rank = _rank(entry.name)
-                if rank is None or not entry.is_file(follow_symlinks=False):
-                    continue  # a symlinked file is not taken from the walk (the config's own folders still name it)
-                size = entry.stat(follow_symlinks=False).st_size
-            except OSError:
-                continue
-            if size > (NOTEBOOK_BYTES if rank == 1 else MAX_BYTES):
-                continue
-            if full:
-                continue  # the budget is spent: the walk goes on only to count config names
-            if len(files) >= MAX_REPO_FILES or total + size > MAX_REPO_BYTES:
-                full = f"the budget of {MAX_REPO_FILES} files / {MAX_REPO_BYTES // 1_000_000} MB was reached"
-                continue
-            files.append(Path(entry.path))
-            total += size
-    found = RepoFiles(tuple(files), listed, stopped or full, named, complete=not stopped)
-    _REPOS[key] = (mtime, found)
-    return found
-
-
-def _candidates(config: Path, root: Path) -> list[tuple[Path, Path]]:
-    """(folder, file) of every launcher file to look at, in order: the config's folder, each parent
-    up to `root` and their script folders (closest first), then the rest of the repository."""
-    out: list[tuple[Path, Path]] = []
-    seen: set[str] = set()
-    for folder in _folders(config, root):
-        for path in (*_listing(folder)[0], *_python_files(folder)):
-            seen.add(str(path))
-            out.append((folder, path))
-    for path in _repository_files(root).files:
-        if str(path) not in seen:
-            out.append((path.parent, path))
-    return out
-
-
-def searched(config_path: str | Path) -> str:
-    """Where the launcher search looked for this file, for a message that says none runs it."""
-    absolute = Path(os.path.abspath(config_path))
-    config = Path(os.path.realpath(absolute))
-    _, root, how = _tree(absolute)
-    if not config.is_relative_to(root):
-        root = config.parent
-    near = [os.path.relpath(f, root) for f in _folders(config, root)]
-    shown = ", ".join("the root" if f == "." else f + "/" for f in near[:6]) + (f" and {len(near) - 6} more" if len(near) > 6 else "")
-    rest = _repository_files(root)
-    tail = f"; stopped early: {rest.stopped}" if rest.stopped else ""
-    return (
-        f"searched shell/slurm scripts, cloud launcher YAML (dstack, SkyPilot, PyTorchJob), notebooks and Markdown code blocks in {shown}, then the rest of the repository {root}"
-        f"{' (' + how + ')' if how else ''}: {len(rest.files)} such file(s) in {rest.folders} folder(s){tail}"
-    )
-
-
-def _tree(absolute: Path) -> tuple[list[Path], Path, str]:
-    """(the roots a config's files may be read from, the folder the walk stops at: its repository,
-    else the audited root that holds it, else its own folder, and how that root was chosen when
-    it is no git checkout), once per folder and session roots."""
-    from ..safepath import registered_roots, root_note
-
-    key = (str(absolute.parent), tuple(registered_roots()), os.getcwd())
-    hit = _TREES.get(key)
-    if hit is None:
-        roots = tree_of(absolute)
-        hit = _TREES[key] = (roots, Path(os.path.realpath(roots[0])), root_note(absolute))
-    return hit
 
 
 def find_launch(config_path: str | Path) -> Launch | None:
@@ -1915,33 +292,33 @@ def find_launch(config_path: str | Path) -> Launch | None:
 def _find_launch(config_path: str) -> Launch | None:
     absolute = Path(config_path)
     config = Path(os.path.realpath(absolute))
-    roots, root, how = _tree(absolute)
+    roots, root, how = config_tree(absolute)
     if not config.is_relative_to(root):
         root = config.parent
-    for folder, path in _candidates(config, root):
+    for folder, path in launcher_candidates(config, root):
         if os.path.realpath(path) == str(config):
             continue
-        lf = _launcher(path, roots)
-        if lf is None or (config.name not in lf.names and not any(_glob_match(config.name, g) for g in lf.globs)):
+        lf = read_launcher(path, roots)
+        if lf is None or (config.name not in lf.names and not any(glob_match(config.name, g) for g in lf.globs)):
             continue
         for line in lf.lines:
-            modules = tuple(m for i in range(len(line.tokens)) if config.suffix == ".py" and (m := _module_file(line.tokens, i)))
+            modules = tuple(m for i in range(len(line.tokens)) if config.suffix == ".py" and (m := module_file(line.tokens, i)))
             if not names_config((*line.tokens, *line.reads, *modules), config, folder, root, line.cwd):
                 continue
-            if _other_run(line.tokens, config):  # `!torchrun ... evaluate.py --config x.yaml`: not how it trains
+            if other_run(line.tokens, config):  # `!torchrun ... evaluate.py --config x.yaml`: not how it trains
                 continue
             shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
             found = read_launch(line, lf, shown, roots, root)
             if found is None:  # `modal run -m src.train --config=...`, `python launch.py x.yaml`: the command that file builds
-                found = _python_entry(line, lf, shown, folder, roots, root)
+                found = python_entry(line, lf, shown, folder, roots, root)
             if found is None and config.suffix == ".py":
-                found = _plain_python(line, lf, shown, config, folder, root)
+                found = plain_python(line, lf, shown, config, folder, root)
             if found is not None:
                 found.place = line.place
-                found.script = _script_run(line, folder, root)
+                found.script = script_run(line, folder, root)
                 if not found.strategy and not found.strategy_unread:
-                    found.strategy_unread = _deepspeed_unread(line.tokens, found.where())
-                if pattern := _pattern_note(line, config, folder, root):
+                    found.strategy_unread = deepspeed_unread(line.tokens, found.where())
+                if pattern := pattern_note(line, config, folder, root):
                     found.notes.append(pattern)
                 if line.cwd == "!":
                     found.notes.append(
@@ -1950,138 +327,7 @@ def _find_launch(config_path: str) -> Launch | None:
                 if how:
                     found.notes.append(f"repository root: {root} ({how})")
                 return found
-    return _elsewhere_launch(config, root, roots) or _commented_launch(config, root, roots)
-
-
-def _elsewhere_launch(script: Path, root: Path, roots: list[Path]) -> Launch | None:
-    """Where no live line names a training script by a path from here: a launch line that runs it by its bare name
-    from another checkout (`runs_elsewhere`, review5 #30 WizardCoder README.md:137 `deepspeed train_wizardcoder.py ...`),
-    read as its topology, with a note saying so."""
-    if not elsewhere_possible(script, root):
-        return None
-    for folder, path in _candidates(script, root):
-        lf = _launcher(path, roots)
-        if lf is None or script.name not in lf.names:
-            continue
-        for line in lf.lines:
-            at = next((i for i in range(len(line.tokens)) if runs_elsewhere(line, i, script, folder, root)), None)
-            if at is None:
-                continue
-            shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
-            found = read_launch(line, lf, shown, roots, root) or _interpreted(line, lf, shown, at)
-            if found is None:
-                continue
-            found.place = line.place
-            found.script = str(script)
-            if not found.strategy and not found.strategy_unread:
-                found.strategy_unread = _deepspeed_unread(line.tokens, found.where())
-            found.notes.insert(0, elsewhere_note(found.where(), line.tokens[at], script, root))
-            return found
-    return None
-
-
-def _interpreted(line: Line, lf: LauncherFile, shown: str, at: int) -> Launch | None:
-    """`python train_x.py ...` run from another checkout: one process, as `_plain_python`."""
-    words = [t for t in line.tokens[:at] if not re.match(r"^[A-Za-z_]\w*=", t)]
-    if len(words) != 1 or not _INTERPRETER.fullmatch(Path(words[0]).name):
-        return None
-    out = Launch(nodes=1, per_node=1, file=str(lf.path), shown=shown, line=line.line, command=_command(line.tokens), interpreter=True)
-    out.notes.extend(lf.cloud)
-    out.notes.append(f"{shown} line {line.line} runs the script with `{Path(words[0]).name}`: one process (no torchrun, accelerate or deepspeed launcher)")
-    visible = _visible(dict(line.env))
-    out.visible = visible[1] if visible is not None else ""
-    return out
-
-
-# A script or module whose name says it evaluates, serves, merges or converts (`evaluate.py`, `run_inference.py`,
-# `axolotl.cli.merge_lora`) and says no training word: a line that runs it on a config is not the config's training launch.
-_OTHER_RUN = re.compile(r"(?:^|[._-])(?:eval\w*|infer\w*|inference|generat\w*|predict\w*|serve|serving|merge\w*|export\w*|convert\w*|chat|demo)(?:[._-]|$)")
-
-
-def _other_run(tokens: tuple[str, ...], config: Path) -> bool:
-    """True when the Python file or module the line runs is an evaluation / inference / merge script (by its name),
-    not `config` itself: a notebook's or script's later cell that evaluates the trained model with the same config."""
-    for i, tok in enumerate(tokens):
-        word = _module_file(tokens, i) or (_word(tok) if tok.endswith(".py") and not tok.startswith("-") else "")
-        if not word:
-            continue
-        name = Path(word).name
-        if name == config.name:
-            return False
-        stem = name[: -len(".py")]
-        if _TRAINING_WORD.search(stem):
-            return False
-        for part in (stem, *word[: -len(".py")].split("/")[-3:-1]):
-            if _OTHER_RUN.search(part) and not _TRAINING_WORD.search(part):
-                return True
-        return False
-    return False
-
-
-def _deepspeed_unread(tokens: tuple[str, ...], where: str) -> str:
-    """Why the strategy is not known when the line passes the script a DeepSpeed config set at run time
-    (`--deepspeed {deepspeed_config}` in a notebook, `--deepspeed $DS_CONFIG`): "" for any other line."""
-    for i, tok in enumerate(tokens):
-        flag, eq, value = tok.partition("=")
-        if flag not in ("--deepspeed", "--deepspeed_config", "--deepspeed-config"):
-            continue
-        value = value if eq else (tokens[i + 1] if i + 1 < len(tokens) else "")
-        if "$" in value:
-            return f"the DeepSpeed config {where} passes, {value!r}, is set at run time, so the ZeRO stage it sets is not known"
-    return ""
-
-
-def _plain_python(line: Line, lf: LauncherFile, shown: str, script: Path, folder: Path, root: Path) -> Launch | None:
-    """`python finetune/finetune.py --flags`: the script itself run by the interpreter, one process on one
-    node (review4 #33 starcoder README.md:140); None for any other line (a launcher, `python -m`, another file)."""
-    words = [t for t in line.tokens if not re.match(r"^[A-Za-z_]\w*=", t)]  # the inline VAR=value prefix
-    if len(words) < 2 or not re.fullmatch(r"python(3(\.\d+)?)?", Path(words[0]).name) or not words[1].endswith(".py"):
-        return None
-    if not names_config((words[1],), script, folder, root, line.cwd):
-        return None
-    out = Launch(nodes=1, per_node=1, file=str(lf.path), shown=shown, line=line.line, command=_command(line.tokens), interpreter=True)
-    out.notes.extend(lf.cloud)
-    out.notes.append(f"{shown} line {line.line} runs the script with `{Path(words[0]).name}`: one process (no torchrun, accelerate or deepspeed launcher)")
-    visible = _visible(dict(line.env))
-    out.visible = visible[1] if visible is not None else ""
-    return out
-
-
-def _template_launch(config: Path, root: Path, roots: list[Path]) -> Launch | None:
-    """Where no line names the config: a README code block in the config's own folder or a parent
-    that launches a placeholder config (`accelerate launch --num_processes 4 --config_file
-    recipes/accelerate_configs/deepspeed_zero3.yaml scripts/run_dpo.py your_config_name.yaml`,
-    review3 magpie recipes/README.md:63), read as the way the recipes beside it are run."""
-    for folder in _folders(config, root):
-        for path in _listing(folder)[0]:
-            if _rank(path.name) not in (2, 3) or os.path.realpath(path) == str(config):
-                continue
-            lf = _launcher(path, roots)
-            if lf is None:
-                continue
-            for line in lf.lines:
-                words = [_word(t) for t in line.tokens]
-                held = [w for w in words if w.lower().endswith(CONFIG_SUFFIXES) and placeholder(w) and "$" not in w]
-                if not held or config.suffix.lower() != Path(held[0]).suffix.lower() or _program_kind(line.tokens) != _config_kind(config, roots):
-                    continue  # a README's Axolotl line is not how its TRL recipes run (review3 magpie recipes/README.md:41, :63)
-                shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
-                found = read_launch(line, lf, shown, roots, root)
-                # a template line that states no count (every visible GPU) leaves the README's prose to say one
-                if found is not None and _kind(line.tokens) is not None and found.per_node_said and found.nodes_said:
-                    found.place = line.place
-                    found.notes.append(f"{found.where()} launches `{held[0]}`, a placeholder, in a README beside this config: read as how its recipes run")
-                    return found
-    return None
-
-
-def _script_run(line: Line, folder: Path, root: Path) -> str:
-    """The repository's `.py` file a launch line runs (`accelerate launch ... train/LLaMA-Factory/src/train.py x.yaml`):
-    the first word ending in .py that is not an option, resolved as the line's own paths are; "" when none."""
-    for tok in line.tokens:
-        if tok.endswith(".py") and not tok.startswith("-") and "$" not in tok:
-            found, _ = resolve_relative(tok, folder, root, line.cwd)
-            return str(found) if found is not None and found.is_relative_to(root) and found.is_file() else ""
-    return ""
+    return elsewhere_launch(config, root, roots) or commented_launch(config, root, roots)
 
 
 def launched_script(config_path: str) -> tuple[str, str] | None:
@@ -2119,128 +365,6 @@ def _sibling_script(config: str) -> tuple[str, str] | None:
         if launch is not None and launch.script:
             found.setdefault(launch.script, f"{launch.where()} (for {name}, a config of the same folder)")
     return next(iter(found.items())) if len(found) == 1 else None
-
-
-def _config_kind(config: Path, roots: list[Path]) -> str:
-    """`config_kind` of a config file, read within the repository; "" when it cannot be read."""
-    try:
-        return config_kind(read_text(config, roots=roots, limit=MAX_BYTES))
-    except UnsafePath:
-        return ""
-
-
-def _commented_launch(config: Path, root: Path, roots: list[Path]) -> Launch | None:
-    """Where no live line names the config: a commented-out launch line that does, read the same way
-    and marked `commented` (its counts are the repository's hint, said as assumed)."""
-    for folder, path in _candidates(config, root):
-        if os.path.realpath(path) == str(config):
-            continue
-        lf = _launcher(path, roots)
-        if lf is None or not lf.commented or config.name not in lf.names:
-            continue
-        for line in lf.commented:
-            if not names_config(line.tokens, config, folder, root, line.cwd):
-                continue
-            shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
-            found = read_launch(line, lf, shown, roots, root) or _python_entry(line, lf, shown, folder, roots, root)
-            if found is not None:
-                found.place, found.commented = line.place, True
-                found.nodes_said = found.per_node_said = False
-                here = f"{shown} {line.place}" if line.place else f"{shown} line {line.line}"
-                found.assumed.append(f"no live line names this config; {here} does, commented out: its count is the repository's hint, not a statement")
-                return found
-    return _template_launch(config, root, roots)
-
-
-_TRAINING_WORD = re.compile(r"(^|[._/-])(train|finetune|fine_tune|sft|dpo|grpo|orpo|kto|ppo|pretrain)([._/-]|$)")
-_NOT_TRAINING_WORD = re.compile(r"(merge|preprocess|infer|eval|serve|export|convert)")
-
-
-def _python_entry(line: Line, lf: LauncherFile, shown: str, folder: Path, roots: list[Path], root: Path) -> Launch | None:
-    """The topology of a launch line that runs a Python file of the repository on the config (`modal run -m
-    src.train --config=config/x.yml`, `python launch.py x.yaml`) from the one training command that file
-    builds (formats/pylaunch.py: `accelerate launch --num_processes {torch.cuda.device_count()} -m
-    axolotl.cli.train ...` in a Modal function with gpu="a100:2"); the line's `VAR=value` prefix is the
-    environment that file reads. None when it names no such file, or its training commands disagree."""
-    from .pylaunch import commands as python_commands
-
-    ref = None
-    for i, tok in enumerate(line.tokens):
-        if tok == "-m" and i + 1 < len(line.tokens) and re.fullmatch(r"[A-Za-z_][\w.]*", line.tokens[i + 1]):
-            if not line.tokens[i + 1].startswith("torch."):
-                ref = line.tokens[i + 1].replace(".", "/") + ".py"
-            break
-        if tok.split("::", 1)[0].endswith(".py") and not tok.startswith("-"):
-            ref = tok.split("::", 1)[0]
-            break
-    if ref is None or "$" in ref:
-        return None
-    found, _ = resolve_relative(ref, folder, root, line.cwd)
-    if found is None or not found.is_relative_to(root):
-        return None
-    try:
-        text = read_text(found, roots=roots, limit=MAX_BYTES)
-    except UnsafePath:
-        return None
-    training = [
-        c
-        for c in python_commands(text, dict(line.env))
-        if _kind(c.tokens) is not None
-        and any(_TRAINING_WORD.search(Path(t).name) for t in c.tokens)
-        and not any(_NOT_TRAINING_WORD.search(Path(t).name) for t in c.tokens)
-    ]
-    if not training:
-        return None
-    py = LauncherFile(path=found, lines=(), sbatch=())
-    py_shown = os.path.relpath(found, root)
-    launches = [read_launch(Line(c.line, c.tokens, (), notes=tuple(c.notes)), py, py_shown, roots, root) for c in training]
-    read = [x for x in launches if x is not None]
-    if not read or len({(x.nodes, x.per_node) for x in read}) > 1:
-        return None
-    out = read[0]
-    where = f"{shown} {line.place}" if line.place else f"{shown} line {line.line}"
-    out.notes.insert(0, f"{where} runs {py_shown} on this config: `{_command(line.tokens)}`")
-    return out
-
-
-# ------------------------------------------------------------------ a script run from another checkout
-# review5 #30 WizardLM: WizardCoder/README.md:129-137 says to copy src/train_wizardcoder.py into a Llama-X checkout
-# and run `deepspeed train_wizardcoder.py ...` there: no folder of this repository holds a file at that path.
-_INTERPRETER = re.compile(r"python(3(\.\d+)?)?")
-
-
-def elsewhere_possible(script: Path, root: Path) -> bool:
-    """A Python training script (its name says it trains, not evaluates or merges) that is the one file of its name
-    in the repository (the whole tree listed): a launch line naming that bare name can only mean this file."""
-    return (
-        script.suffix == ".py"
-        and _TRAINING_WORD.search(script.stem.lower()) is not None
-        and _NOT_TRAINING_WORD.search(script.stem.lower()) is None
-        and unique_name(root, script.name)
-    )
-
-
-def runs_elsewhere(line: Line, i: int, script: Path, folder: Path, root: Path) -> bool:
-    """True when word `i` of a launch line is the script's bare name (`train_x.py`, `./train_x.py`) run as the program's
-    script (after `python`, `torchrun`, `accelerate launch` or `deepspeed` and their flags, no `$`), and no folder the
-    line may be run from (`_bases`) holds a file of that name: the line runs a copy in another checkout."""
-    tok = line.tokens[i]
-    if tok.startswith("-") or "$" in tok or tok.removeprefix("./") != script.name:
-        return False
-    before = line.tokens[:i]
-    launcher = _kind(line.tokens) in ("torchrun", "accelerate", "deepspeed") or any(_INTERPRETER.fullmatch(Path(t).name) for t in before)
-    if not launcher or any(t.endswith(".py") for t in before):
-        return False  # prose, or another script is the program (`python launch.py train_x.py`)
-    found, _ = resolve_relative(tok, folder, root, line.cwd)
-    return found is None
-
-
-def elsewhere_note(where: str, tok: str, script: Path, root: Path) -> str:
-    shown = os.path.relpath(script, root) if script.is_relative_to(root) else str(script)
-    return (
-        f"{where} runs `{tok}` from another checkout (no folder the line may run from holds a file of that name): {shown}, the"
-        " repository's one file of that name, is read as the copy it runs"
-    )
 
 
 # ------------------------------------------------------------------ the arguments a launch line passes to a script
@@ -2281,17 +405,6 @@ def _physical_line(lines: list[str], start: int, flag: str) -> int:
     return start
 
 
-def _module_file(tokens: tuple[str, ...], i: int) -> str:
-    """`training/trainer.py` for the word `training.trainer` after `-m` / `--module` (python -m, torchrun -m/--module,
-    deepspeed --module: a flag, the module is its `user_script` word, run as `python -m` on each node: DeepSpeed 0.16.5
-    deepspeed/launcher/runner.py:141, :192, :536, launch.py:237-240), else ""."""
-    if i == 0 or tokens[i - 1] not in ("-m", "--module") or not re.fullmatch(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*", tokens[i]):
-        return ""
-    if tokens[i].startswith("torch."):
-        return ""
-    return tokens[i].replace(".", "/") + ".py"
-
-
 def find_script_launch(script_path: str | Path, naming: Path | None = None, prefer: tuple[str, int, str] | None = None) -> ScriptLaunch | None:
     """The first line in the repository (closest folder first, scripts before READMEs) that runs this
     script (`python train.py ...`, `torchrun ... train.py ...`, `accelerate launch train.py ...`,
@@ -2302,7 +415,7 @@ def find_script_launch(script_path: str | Path, naming: Path | None = None, pref
     from another checkout (`runs_elsewhere`: the README says to copy it there) is taken, said in its notes."""
     absolute = Path(os.path.abspath(script_path))
     script = Path(os.path.realpath(absolute))
-    roots, root, how = _tree(absolute)
+    roots, root, how = config_tree(absolute)
     if not script.is_relative_to(root):
         root = script.parent
     found: ScriptLaunch | None = None
@@ -2321,8 +434,8 @@ def _script_lines(
     from .pyargs import _STOP, flag_lists, read_words
 
     found: ScriptLaunch | None = None
-    for folder, path in _candidates(script, root):
-        lf = _launcher(path, roots)
+    for folder, path in launcher_candidates(script, root):
+        lf = read_launcher(path, roots)
         if lf is None or script.name not in lf.names:
             continue
         for line in lf.lines:
@@ -2334,7 +447,7 @@ def _script_lines(
                         i
                         for i, tok in enumerate(line.tokens)
                         if (tok.endswith(".py") and names_config((tok,), script, folder, root, line.cwd))
-                        or ((module := _module_file(line.tokens, i)) and names_config((module,), script, folder, root, line.cwd))
+                        or ((module := module_file(line.tokens, i)) and names_config((module,), script, folder, root, line.cwd))
                     ),
                     None,
                 )
@@ -2391,18 +504,18 @@ def script_misses(script_path: str | Path) -> list[str]:
     what was tried (review2 MiniCPM: a launcher in trainer/scripts/deepspeed/ running `finetune.py`)."""
     absolute = Path(os.path.abspath(script_path))
     script = Path(os.path.realpath(absolute))
-    roots, root, _ = _tree(absolute)
+    roots, root, _ = config_tree(absolute)
     if not script.is_relative_to(root):
         root = script.parent
     out: list[str] = []
-    for folder, path in _candidates(script, root):
-        lf = _launcher(path, roots)
+    for folder, path in launcher_candidates(script, root):
+        lf = read_launcher(path, roots)
         if lf is None or script.name not in lf.names:
             continue
         shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
         for line in lf.lines:
             for tok in line.tokens:
-                if not tok.endswith(".py") or _word(tok).rsplit("/", 1)[-1] != script.name or "$" in tok or tok.startswith("/"):
+                if not tok.endswith(".py") or word_path(tok).rsplit("/", 1)[-1] != script.name or "$" in tok or tok.startswith("/"):
                     continue
                 found, tried = resolve_relative(tok, folder, root, line.cwd)
                 bases = ", ".join((os.path.relpath(b, root) + "/").replace("./", "the root/") if b.is_relative_to(root) else str(b) for b in tried[:4])

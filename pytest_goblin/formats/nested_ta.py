@@ -32,7 +32,7 @@ def _block(data: Any) -> Any:
 def reader_script(config: Path) -> tuple[str, int, str, str, Path] | None:
     """(script as shown, line, class, text, path) of the first Python file in the config's folders, its parents
     and their script folders that builds a TrainingArguments class from the file's `training_args` mapping."""
-    from .launchers import folder_scripts
+    from .launch_walk import folder_scripts
 
     for script, text, root in folder_scripts(config, MAX_SCRIPT_BYTES):
         m = _READS.search(text)

@@ -106,8 +106,8 @@ def _names_in(nodes: list[ast.expr]) -> set[str]:
 
 @dataclass(frozen=True)
 class Kit:
-    """What the script reader lends the loop reader: whether a call runs (python._guard), the argparse options and
-    their values as the run has them (python._CommandLine), and its Location class."""
+    """What the script reader lends the loop reader: whether a call runs (pycode.guard), the argparse options and
+    their values as the run has them (pycommand.CommandLine), and its Location class."""
 
     runs: Callable[[ast.AST], bool | None]
     options: dict[str, Any]

@@ -12,123 +12,51 @@ a packing dataset) are read and never patched. A value that is not a literal (co
 the trainer's default and noted. Patches are exact source edits at the positions `ast` reports: a literal is replaced where it is
 written (the argparse `default=` an `args.x` reads), and a missing keyword is added to the call in the
 call's own layout; a value the launcher passes is left unpatched with that file and line.
+
+This module holds `read_script` and the adapter; the work is split by job: `pyclasses` (the classes and
+keywords looked for), `pyliteral` (literal values, source rendering), `pycommand` (the command line the
+script runs with), `pycode` (settings made in code, and whether that code runs) and `pyworkload` (the
+workload the record gives, and what it leaves assumed).
 """
 
 from __future__ import annotations
 
 import ast
-import os
 import re
 from collections.abc import Callable
-from contextvars import ContextVar
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import ConfigError, NotATrainingConfig
 from ..frameworks import tables
 from ..redact import flag_values, is_secret_name, masks_by_value
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
-from ..yamlio import get_path, learn_secrets
-from . import pyclick
-from .base import IN_LAUNCH_LINE, Reader, as_bool, ignored_rules, model_from, stamp_framework, stamp_versions
+from ..yamlio import learn_secrets
+from .base import IN_LAUNCH_LINE, Reader, ignored_rules, model_from, stamp_framework, stamp_versions
 from .hf_trainer import HFTrainerAdapter
-from .hfstyle import TA_DOCS, hf_writes, read_preference
-from .launchers import ScriptLaunch, find_script_launch
-from .pyargs import ARGPARSE_AT, HF_PARSERS, Arg, Dataclass, argparse_options, convert, dataclasses_of, hf_parser_classes, unresolved
+from .hfstyle import TA_DOCS, hf_writes
+from .pyclasses import ANY_CALL, CONFIG_CALL, CONFIG_CLASSES, HF_ARGS, MODEL_KEYS, PARSER_CALL
+from .pycode import (
+    TRL_SFT_TRAINER_AT,
+    attention_patch,
+    code_switches,
+    environ_setting,
+    frozen_base,
+    guard,
+    guarded_call,
+    is_environ,
+    model_load,
+    padded_length,
+    spreads_layers,
+    trainable_adapter,
+    trainer_kwargs,
+    unused_load,
+)
+from .pycommand import CommandLine, Lit, older_field
 from .pyeval import Evaluator
+from .pyliteral import Code, call_name, literal_value, quote_of, render
 from .pyscript import Location, Script
-
-if TYPE_CHECKING:
-    from .launched import _Repo
-
-
-def _trl_config_classes() -> frozenset[str]:
-    """Every TRL trainer config class in the shipped table (SFTConfig ... AsyncGRPOConfig), plus PPOConfig of older TRL."""
-    from ..frameworks.tables import shipped
-
-    names = {c for c in shipped("trl").get("classes", {}) if c.endswith("Config") and c not in {"ModelConfig", "DatasetConfig", "DatasetMixtureConfig"}}
-    return frozenset(names | {"PPOConfig"})
-
-
-HF_ARGS = frozenset({"TrainingArguments", "Seq2SeqTrainingArguments"})
-CONFIG_CLASSES = HF_ARGS | _trl_config_classes()
-_MARKER = re.compile(r"\b(" + "|".join(sorted(CONFIG_CLASSES)) + r")\s*\(")
-_PARSER_MARKER = re.compile(r"\b(HfArgumentParser|TrlParser|H4ArgumentParser)\s*\(")
-_ANY_MARKER = re.compile(f"{_MARKER.pattern}|{_PARSER_MARKER.pattern}")
-_MODEL_KEYS = {
-    "torch_dtype": "torch_dtype",
-    "dtype": "torch_dtype",
-    "attn_implementation": "attn_implementation",
-    "use_flash_attention_2": "use_flash_attention_2",  # transformers 4.x's flag (4.36.2 modeling_utils.py:1227, 1269)
-    "quantization_config": "quantization_config",
-    # transformers 4.x's legacy flags: 4.36.2 modeling_utils.py:2745-2746 pops them and :2874-2880 builds
-    # a BitsAndBytesConfig from them when no quantization_config is given.
-    "load_in_8bit": "load_in_8bit",
-    "load_in_4bit": "load_in_4bit",
-}
-# framework fields of a list type, which HfArgumentParser reads with nargs="+" (hf_argparser.py:220-222@5.25.0): trl 1.16.0
-# trl/trainer/model_config.py:119-127 (lora_target_modules, lora_target_parameters, lora_modules_to_save: list[str] | None),
-# transformers 5.25.0 training_args.py:1377 (label_names: list[str] | None)
-LIST_FIELDS = frozenset({"lora_target_modules", "lora_target_parameters", "lora_modules_to_save", "label_names"})
-_DTYPES = {"bfloat16": "bfloat16", "bf16": "bfloat16", "float16": "float16", "half": "float16", "float32": "float32", "float": "float32"}
-
-
-@dataclass(frozen=True)
-class Code:
-    """Source text written as is (`torch.bfloat16`), not as a literal."""
-
-    text: str
-
-
-def _render(value: Any, quote: str) -> str:
-    if isinstance(value, Code):
-        return value.text
-    if isinstance(value, str):
-        body = value.replace("\\", "\\\\").replace(quote, "\\" + quote)
-        return f"{quote}{body}{quote}"
-    return repr(value)
-
-
-def _quote_of(text: str) -> str:
-    """The file's own string quote: double unless single quotes are the majority."""
-    return "'" if text.count("'") > text.count('"') else '"'
-
-
-def _name(func: ast.expr) -> str:
-    if isinstance(func, ast.Name):
-        return func.id
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return ""
-
-
-def _literal(node: ast.expr, consts: dict[str, tuple[Any, ast.expr]]) -> tuple[bool, Any, ast.expr]:
-    """(found, value, the node holding the literal), following module-level names."""
-    if isinstance(node, ast.Name) and node.id in consts:
-        value, where = consts[node.id]
-        return True, value, where
-    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "torch" and node.attr in _DTYPES:
-        return True, _DTYPES[node.attr], node  # torch.bfloat16
-    # model_init_kwargs={"dtype": torch.bfloat16} or dict(dtype=torch.bfloat16): a mapping of literals
-    pairs: list[tuple[Any, ast.expr]] | None = None
-    if isinstance(node, ast.Dict) and all(k is not None for k in node.keys):
-        pairs = [(k, v) for k, v in zip(node.keys, node.values, strict=True) if k is not None]
-    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict" and not node.args and all(k.arg for k in node.keywords):
-        pairs = [(ast.Constant(k.arg), k.value) for k in node.keywords]
-    if pairs is not None:
-        out: dict[Any, Any] = {}
-        for k, v in pairs:
-            ok_k, key, _ = _literal(k, consts)
-            ok_v, value, _ = _literal(v, consts)
-            if not (ok_k and ok_v):
-                return False, None, node
-            out[key] = value
-        return True, out, node
-    try:
-        return True, ast.literal_eval(node), node
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return False, None, node
+from .pyworkload import ScriptReader, naive_split, trainer_class, unread_fields, weights_assumed
 
 
 def _secret_values(tree: ast.Module, text: str) -> list[str]:
@@ -201,15 +129,15 @@ def _secret_values(tree: ast.Module, text: str) -> list[str]:
 
 
 def read_script(path: Path, text: str) -> Script:
-    marker = _MARKER.search(text)
-    parser_marker = _PARSER_MARKER.search(text)
+    marker = CONFIG_CALL.search(text)
+    parser_marker = PARSER_CALL.search(text)
     from .pyloop import LOOP_MARKER
 
     own_loop = not marker and not parser_marker and LOOP_MARKER.search(text) is not None
     if not marker and not parser_marker and not own_loop:
         from .pywrapper import wrapped_call
 
-        calls = wrapped_call(path, text, _ANY_MARKER)
+        calls = wrapped_call(path, text, ANY_CALL)
         if calls:
             # launchers.find_script_launch reads that module with the launch lines that run this wrapper
             raise NotATrainingConfig(
@@ -232,11 +160,11 @@ def read_script(path: Path, text: str) -> Script:
     stmts = list(tree.body) + [n for n in ast.walk(tree) if isinstance(n, ast.Assign) and n not in tree.body]
     for stmt in stmts:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-            ok, value, _node = _literal(stmt.value, {})
+            ok, value, _node = literal_value(stmt.value, {})
             if ok and stmt.targets[0].id not in consts:
                 consts[stmt.targets[0].id] = (value, stmt.value)
     s = Script()
-    cli = _CommandLine(path, tree, consts, s)
+    cli = CommandLine(path, tree, consts, s)
     s.parser_classes = tuple(cli.parser_names)
 
     def base(node: ast.expr) -> tuple[bool, Any, Location | None]:
@@ -249,7 +177,7 @@ def read_script(path: Path, text: str) -> Script:
             found = cli.attribute(node.value.id, node.attr)
             if found is not None:
                 return found
-        ok, value, where = _literal(node, consts)
+        ok, value, where = literal_value(node, consts)
         return ok, value, (Location(where, where.lineno) if ok else None)
 
     parents = {id(child): parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
@@ -293,7 +221,7 @@ def read_script(path: Path, text: str) -> Script:
     loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Store)}
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
-            name = _name(node.func)
+            name = call_name(node.func)
             if name in CONFIG_CLASSES and s.args_call is None:
                 s.args_call = node
                 s.config_class = name
@@ -312,8 +240,8 @@ def read_script(path: Path, text: str) -> Script:
                 name == "from_pretrained"
                 and s.model_call is None
                 and (node.args or node.keywords)
-                and _model_load(node)
-                and _guarded(s, node, name, parents, lit)
+                and model_load(node)
+                and guarded_call(s, node, name, parents, lit)
             ):
                 s.model_call = node
                 first = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "pretrained_model_name_or_path"), None)
@@ -325,15 +253,15 @@ def read_script(path: Path, text: str) -> Script:
                 for kw in node.keywords:
                     if kw.arg == "device_map":
                         ok, value, loc = lit(kw.value)
-                        if ok and loc is not None and _spreads(value):
+                        if ok and loc is not None and spreads_layers(value):
                             s.device_map = (value, loc)
-                    if kw.arg in _MODEL_KEYS:
+                    if kw.arg in MODEL_KEYS:
                         ok, value, loc = lit(kw.value)
                         if ok and loc is not None and value is not None:
                             if kw.arg in ("load_in_4bit", "load_in_8bit"):
                                 bnb[kw.arg] = value
-                            s.values[_MODEL_KEYS[kw.arg]] = value
-                            s.where[_MODEL_KEYS[kw.arg]] = loc
+                            s.values[MODEL_KEYS[kw.arg]] = value
+                            s.where[MODEL_KEYS[kw.arg]] = loc
             elif name.endswith("Trainer") and "model_name_or_path" not in s.values:
                 # SFTTrainer(model="Qwen/...") or model=model_id: TRL loads the model from the id itself.
                 arg = next((k.value for k in node.keywords if k.arg == "model"), node.args[0] if node.args else None)
@@ -342,37 +270,37 @@ def read_script(path: Path, text: str) -> Script:
                     if ok and isinstance(value, str) and loc is not None:
                         s.values["model_name_or_path"] = value
                         s.where["model_name_or_path"] = loc
-            elif name == "BitsAndBytesConfig" and _unused(node, parents, loaded):
+            elif name == "BitsAndBytesConfig" and unused_load(node, parents, loaded):
                 s.notes.append(
                     f"line {node.lineno}: BitsAndBytesConfig(...) is bound to a name nothing reads"
                     " (a commented-out `quantization_config=` is not code); no quantization read from it"
                 )
-            elif name == "BitsAndBytesConfig" and _guarded(s, node, name, parents, lit):
+            elif name == "BitsAndBytesConfig" and guarded_call(s, node, name, parents, lit):
                 for kw in node.keywords:
                     if kw.arg in ("load_in_4bit", "load_in_8bit"):
                         ok, value, loc = lit(kw.value)
                         if ok and loc is not None:
                             bnb[kw.arg] = value
                             s.where[kw.arg] = loc
-            elif name == "LoraConfig" and _unused(node, parents, loaded):
+            elif name == "LoraConfig" and unused_load(node, parents, loaded):
                 s.notes.append(f"line {node.lineno}: LoraConfig(...) is bound to a name nothing reads; no adapter read from it")
-            elif (name in ("LoraConfig", "get_peft_model") or _trainable_adapter(node)) and _guarded(s, node, name, parents, lit):
+            elif (name in ("LoraConfig", "get_peft_model") or trainable_adapter(node)) and guarded_call(s, node, name, parents, lit):
                 s.values["use_peft"] = True
                 s.where.setdefault("use_peft", Location(node, node.lineno))
-            elif name == "setdefault" and isinstance(node.func, ast.Attribute) and _is_environ(node.func.value) and len(node.args) == 2:
-                _env(s, node.args[0], node.args[1], consts)
+            elif name == "setdefault" and isinstance(node.func, ast.Attribute) and is_environ(node.func.value) and len(node.args) == 2:
+                environ_setting(s, node.args[0], node.args[1], consts)
             if name.endswith("Trainer"):
-                _trainer_kwargs(s, node, lit)
-            _code_switches(s, node, name, parents, lit)
-            _attention_patch(s, node, name, parents, lit)
-        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Subscript) and _is_environ(node.targets[0].value):
-            _env(s, node.targets[0].slice, node.value, consts)
+                trainer_kwargs(s, node, lit)
+            code_switches(s, node, name, parents, lit)
+            attention_patch(s, node, name, parents, lit)
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Subscript) and is_environ(node.targets[0].value):
+            environ_setting(s, node.targets[0].slice, node.value, consts)
     s.values.update(bnb)
     if "use_peft" not in s.values:
-        _frozen_base(s, tree, parents, lit)
+        frozen_base(s, tree, parents, lit)
     if "model_name_or_path" not in s.values:  # no model call read: the id the tokenizer (or a guarded load) names
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and _name(node.func) == "from_pretrained" and node.args and _guard(node, parents, lit)[0] is not False:
+            if isinstance(node, ast.Call) and call_name(node.func) == "from_pretrained" and node.args and guard(node, parents, lit)[0] is not False:
                 ok, value, loc = lit(node.args[0])
                 if ok and isinstance(value, str) and loc is not None:
                     s.values["model_name_or_path"], s.where["model_name_or_path"] = value, loc
@@ -398,11 +326,11 @@ def read_script(path: Path, text: str) -> Script:
     if "use_peft" in s.values and bnb.get("load_in_4bit"):
         s.values.setdefault("load_in_4bit", True)
     if s.config_class in HF_ARGS:
-        _padded_length(s, tree, lit)
+        padded_length(s, tree, lit)
     if own_loop:
         from .pyloop import Kit, read_loop
 
-        read_loop(s, tree, path, lit, Kit(lambda n: _guard(n, parents, lit)[0], cli.options, cli.value_of, Location))
+        read_loop(s, tree, path, lit, Kit(lambda n: guard(n, parents, lit)[0], cli.options, cli.value_of, Location))
         s.notes.extend(cli.notes)
         s.config_class = "TrainingArguments"  # the keys it maps to; TrainingArguments' defaults for what a loop leaves (formats/pyloop.py)
         return s
@@ -425,7 +353,7 @@ def _launch_origin(node: ast.expr, ev: Evaluator, base: Callable[[ast.expr], tup
         if isinstance(n, ast.Name) and (bound := ev.single_binding(n)) is not None:
             todo.append(bound)
             continue
-        if isinstance(n, (ast.Attribute, ast.Subscript)) or (isinstance(n, ast.Call) and _name(n.func) == "getattr"):
+        if isinstance(n, (ast.Attribute, ast.Subscript)) or (isinstance(n, ast.Call) and call_name(n.func) == "getattr"):
             ok, _value, loc = base(n)
             if ok and loc is not None:
                 if loc.file is None:
@@ -436,7 +364,7 @@ def _launch_origin(node: ast.expr, ev: Evaluator, base: Callable[[ast.expr], tup
     return next(iter(found.values())) if len(found) == 1 else None
 
 
-def _assigned_fields(s: Script, tree: ast.Module, cli: _CommandLine, parents: dict[int, ast.AST], lit: _Lit, path: Path, text: str) -> None:
+def _assigned_fields(s: Script, tree: ast.Module, cli: CommandLine, parents: dict[int, ast.AST], lit: Lit, path: Path, text: str) -> None:
     """`training_args.gradient_checkpointing = True` after the config is built or parsed: the code's
     value is what the trainer gets (it runs after the keyword and the command line)."""
     if s.config_class is None:
@@ -454,7 +382,7 @@ def _assigned_fields(s: Script, tree: ast.Module, cli: _CommandLine, parents: di
             continue
         older_said = ""
         if target.attr not in fields:
-            older = _older_field(path, text, s.config_class, target.attr)
+            older = older_field(path, text, s.config_class, target.attr)
             if older is None:
                 continue
             if not older[0]:
@@ -464,7 +392,7 @@ def _assigned_fields(s: Script, tree: ast.Module, cli: _CommandLine, parents: di
                 continue
             older_said = f"; {s.config_class} at {older[1]} reads it"
         ok, value, loc = lit(node.value)
-        runs, cond = _guard(node, parents, lit)
+        runs, cond = guard(node, parents, lit)
         if not ok or loc is None or runs is None:
             s.notes.append(f"line {node.lineno}: {target.attr} is set in code" + (f" under the `if` at {cond}" if runs is None else "") + "; not read")
             continue
@@ -473,1351 +401,6 @@ def _assigned_fields(s: Script, tree: ast.Module, cli: _CommandLine, parents: di
             s.notes.append(
                 f"line {node.lineno}: `{ast.unparse(target)} = ...` sets {target.attr} after the config is built" + (f" ({cond})" if cond else "") + older_said
             )
-
-
-# python-fire v0.7.1-3-g716bbc2 fire/core.py:873-918 (`--name=value`, `--name value`, hyphens read as underscores, a
-# flag alone is True, `--noname` alone False) and fire/parser.py:59-76 (a value is a Python literal, else the word itself)
-FIRE_AT = "python-fire 0.7.1 fire/core.py:873-918, fire/parser.py:59-76"
-
-
-# transformers 5.25.0 transformers/hf_argparser.py:272-275,338,350-354 (parse_args_into_dataclasses: arguments no
-# dataclass reads raise ValueError unless return_remaining_strings=True); 4.35.0 hf_argparser.py:265,331,347
-HF_PARSE_AT = "transformers 5.25.0 transformers/hf_argparser.py:338,350-354; 4.35.0 hf_argparser.py:331,347"
-
-
-def _keeps_remaining(call: ast.Call) -> bool:
-    """Whether a parse call keeps unknown arguments (`return_remaining_strings=` anything but a literal False,
-    or positionally: its second argument)."""
-    kw = next((k.value for k in call.keywords if k.arg == "return_remaining_strings"), None)
-    if kw is None:
-        return len(call.args) >= 2 or any(k.arg is None for k in call.keywords)
-    return not (isinstance(kw, ast.Constant) and kw.value is False)
-
-
-def _fire_entry_points(tree: ast.Module) -> dict[str, set[int]]:
-    """Module-level functions a `fire.Fire(fn)` / `Fire(fn)` call runs: name -> the function node's id.
-    `fire.Fire()` without a function (every module name a command) is not read."""
-    functions = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
-    out: dict[str, set[int]] = {}
-    for n in ast.walk(tree):
-        if isinstance(n, ast.Call) and _name(n.func) == "Fire" and n.args and isinstance(n.args[0], ast.Name) and n.args[0].id in functions:
-            out.setdefault(n.args[0].id, set()).add(id(functions[n.args[0].id]))
-    return out
-
-
-def _fire_parse(raw: str) -> Any:
-    """A fire command-line value: a Python literal, else the word as written (FIRE_AT)."""
-    try:
-        return ast.literal_eval(raw)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return raw
-
-
-def _older_field(path: Path, text: str, config_class: str, key: str) -> tuple[bool, str] | None:
-    """A field the newest release of the class lacks but an older one has (`args.max_seq_length = ...` on
-    an SFTConfig, max_length from TRL 0.20; review2 s1 sft.py:68): (whether the release the repository
-    runs reads it, that release and where it came from) from frameworks/history.py's key history; None
-    when no release had it."""
-    from ..frameworks import history
-
-    dist = "transformers" if config_class in HF_ARGS else "trl"
-    try:
-        if not history.ever(dist, config_class, key):
-            return None
-        run = history.run_version(dist, history.pins(str(path), text).get(dist))
-    except (KeyError, OSError, ValueError):
-        return None
-    if run is None:
-        return False, f"{dist}: no release read satisfies the repository's pin"
-    return history.present(dist, config_class, key, run.version) is True, f"{dist} {run.version}: {run.how}"
-
-
-TRL_SFT_TRAINER_AT = "trl 0.7.11 trl/trainer/sft_trainer.py:138-140 (SFTTrainer(packing=False, max_seq_length=None)), :221-223 (max_seq_length None: min(tokenizer.model_max_length, 1024))"
-PACKED_AT = {
-    # TRL 0.7.11 trl/trainer/utils.py:361-480: joins the tokenized rows and yields seq_length-token chunks
-    "ConstantLengthDataset": "trl 0.7.11 trl/trainer/utils.py:361-480",
-    # TRL 1.16.0 trl/data_utils.py:837: pack_dataset packs rows into sequences of seq_length
-    "pack_dataset": "trl 1.16.0 trl/data_utils.py:837",
-}
-# peft 0.7.1 src/peft/utils/other.py:72 (use_gradient_checkpointing=True) and :135 (gradient_checkpointing_enable)
-KBIT_AT = "peft 0.7.1 peft/utils/other.py:72, 135"
-MAX_WRAPPERS = 48  # Python files read when looking for a wrapper that runs a script's entry point
-_PARSE_CALLS = frozenset({"parse_args", "parse_known_args", "parse_args_into_dataclasses", "parse_args_and_config", "parse_intermixed_args"})
-# alignment-handbook src/alignment/configs.py:91-101@227deaa H4ArgumentParser.parse(): one `.yaml` word -> parse_yaml_file;
-# a `.yaml` word then `--key=value` words -> that file with those overrides (parse_yaml_and_args, :34-89); else
-# parse_args_into_dataclasses()
-H4_PARSE_AT = "alignment-handbook src/alignment/configs.py:91-101@227deaa (H4ArgumentParser.parse)"
-
-
-def _is_parse(call: ast.AST) -> bool:
-    """A call that returns the parsed command line: argparse's / HfArgumentParser's parse methods, or
-    H4ArgumentParser's argument-less `parser.parse()` (H4_PARSE_AT)."""
-    if not isinstance(call, ast.Call):
-        return False
-    name = _name(call.func)
-    return name in _PARSE_CALLS or (name == "parse" and isinstance(call.func, ast.Attribute) and not call.args and not call.keywords)
-
-
-_Lit = Callable[[ast.expr], tuple[bool, Any, "Location | None"]]
-# Set while `_guard` reads an `if` test: a command-line attribute declared `default=None` is then known (None)
-_IN_TEST: ContextVar[bool] = ContextVar("goblin_if_test", default=False)
-
-
-class _CommandLine:
-    """The script's argparse options and HfArgumentParser dataclasses, with what its launcher passes."""
-
-    def __init__(self, path: Path, tree: ast.Module, consts: dict[str, tuple[Any, ast.expr]], s: Script):
-        self.path = path
-        self.tree = tree
-        self.s = s
-        self.notes: list[str] = []
-        self.options = argparse_options(tree, consts)
-        self.dcs = dataclasses_of(tree, consts)
-        self.parser_call, self.parser_names = hf_parser_classes(tree)
-        self._imported_classes(tree)
-        self.namespace_functions: dict[str, str] = {}  # function name -> where it parses the command line
-        self._argument_functions(tree)
-        # HfArgumentParser.parse_yaml_file / parse_json_file / parse_dict (transformers 4.36.2 hf_argparser.py:351-421)
-        self.file_reads = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and _name(n.func) in ("parse_yaml_file", "parse_json_file", "parse_dict")]
-        self.fields: dict[str, Arg] = {}
-        self.config_class: str | None = None
-        for n in self.parser_names:
-            chain = self._chain(n)  # the class and its bases defined in the script, nearest first
-            base = n if n in CONFIG_CLASSES else next((b for dc in chain for b in dc.bases if b in CONFIG_CLASSES), None)
-            self.config_class = self.config_class or base
-            for dc in chain:
-                for f, a in dc.fields.items():
-                    self.fields.setdefault(f, a)  # a subclass's field overrides its base's
-        self.fire = _fire_entry_points(tree)
-        self.consts = consts
-        self.click, why = pyclick.click_command(tree)
-        if why:
-            self.notes.append(why)
-        self.launch = find_script_launch(path) if (self.options or self.parser_call is not None or self.fire or self.click) else None
-        if self.launch is None and (self.options or self.parser_call is not None):
-            self.launch = self._wrapper_launch()
-        self.passed: dict[str, tuple[str | None, int]] = {}
-        self.abbreviated: dict[str, str] = {}  # option -> the prefix the launch line wrote
-        for flag, value, line in self.launch.flags if self.launch else ():
-            self.passed.setdefault(flag, (value, line))
-        if self.launch is not None:
-            self._abbreviations(tree)
-        if self.launch is not None:  # `--hub_token hf_...` on the launch line: never quoted by a report
-            learn_secrets(Path(self.launch.file), [v for f, v, _ in self.launch.flags if v and is_secret_name(f.lstrip("-"))])
-        # names an `args.x` may be read through: bound from a parse call, or a parameter (`def main(args)`);
-        # a name bound only to something else (`cfg = load_yaml(...)`) is not the command line
-        parsed: set[str] = set()
-        other: set[str] = set()
-        for stmt in ast.walk(tree):
-            if isinstance(stmt, ast.Assign):
-                names = {t.id for target in stmt.targets for t in ast.walk(target) if isinstance(t, ast.Name)}
-                call = stmt.value.value if isinstance(stmt.value, ast.Subscript) else stmt.value
-                # `args = argparse.Namespace(**vars(model_args), **vars(training_args))` merges parsed values;
-                # `args = get_args()`: a function (the script's own or imported from its repository) that returns them
-                is_parse = isinstance(call, ast.Call) and (
-                    _is_parse(call)
-                    or (_name(call.func) == "Namespace" and any(k.arg is None for k in call.keywords))
-                    or (isinstance(call.func, ast.Name) and call.func.id in self.namespace_functions)
-                )
-                (parsed if is_parse else other).update(names)
-        self.vars_names: set[str] = set()  # `cfg = vars(args)`: `cfg["x"]` reads the option x
-        self.self_attrs: set[str] = set()  # `self.args = args`: `self.args.x` reads the option x
-        self._follow_namespaces(tree, parsed, other)
-        self.not_args = other - parsed - self.vars_names
-        self.parsed = parsed
-        self.instances = self._dataclass_instances(tree, consts)
-        if self.launch and self.launch.root_note:
-            self.notes.append(self.launch.root_note)
-        if self.launch:
-            self.notes.extend(self.launch.notes)
-        if self.launch and self.launch.others:
-            self.notes.append(f"{self.launch.where()} runs this script; {self.launch.others} more launch line(s) do too, not read")
-        s.launch = self.launch
-        self.used: set[str] = set()
-        self.defaults_noted = False
-
-    def _repository(self, tree: ast.Module) -> tuple[_Repo, Path] | None:
-        """The script's repository as formats/launched.py reads it (its modules parsed on demand, inside
-        the tree) and the script's real path; None when the script is outside the repository it is in."""
-        from .launched import _Module, _Repo
-        from .launchers import _tree
-
-        absolute = Path(os.path.abspath(self.path))
-        roots, root, _how = _tree(absolute)
-        real = Path(os.path.realpath(absolute))
-        if not real.is_relative_to(root):
-            return None
-        return _Repo(_Module(real, tree, os.path.relpath(real, root)), roots, root), real
-
-    def _imported_classes(self, tree: ast.Module) -> None:
-        """The parser's argument classes the script imports from its own repository (`from alignment
-        import SFTConfig`, `from configs import ModelArguments`), followed as formats/launched.py does:
-        their fields and defaults count like the script's own, each sourced in that file (not edited
-        there: a default another file declares is changed by hand or on the launch line)."""
-        missing = [n for n in self.parser_names if n not in self.dcs]
-        if not missing:
-            return
-        found = self._repository(tree)
-        if found is None:
-            return
-        repo, real = found
-        for name in missing:
-            for cls, mod in repo.chain(name, repo.script):
-                if mod.path == real or cls.name in self.dcs:
-                    continue
-                dc = dataclasses_of(ast.Module(body=[cls], type_ignores=[]), {}).get(cls.name)
-                if dc is None:
-                    continue
-                for a in dc.fields.values():
-                    a.file, a.shown, a.default_node = str(mod.path), mod.shown, None
-                self.dcs[cls.name] = dc
-
-    def _wrapper_launch(self) -> ScriptLaunch | None:
-        """The launch line of a wrapper that runs this script's entry function (LLaVA-style `train_mem.py`:
-        `from smolvlm.train.train import train` then `train()`), when no line runs the script itself: the
-        wrapper's command-line words reach the script's parser unchanged (sys.argv is the process's). A
-        wrapper is a Python file of the script's folder or its parent (at most MAX_WRAPPERS read, through
-        safepath; nothing imported or run) that imports a name from a module whose dotted path is this file's
-        path tail (`smolvlm/train/train.py`; a bare `from train import ...` only beside it), calls it, and
-        parses no command line of its own."""
-        from .launched import _parse
-        from .launchers import _tree
-
-        absolute = Path(os.path.abspath(self.path))
-        real = Path(os.path.realpath(absolute))
-        roots, root, _how = _tree(absolute)
-        if not real.is_relative_to(root):
-            return None
-        parts = real.relative_to(root).with_suffix("").parts
-        seen = 0
-        for folder in (real.parent, real.parent.parent):
-            if not folder.is_relative_to(root):
-                break
-            try:
-                files = sorted(p for p in folder.iterdir() if p.suffix == ".py" and p.is_file() and p != real)
-            except OSError:
-                continue
-            for f in files:
-                if seen >= MAX_WRAPPERS:
-                    return None
-                seen += 1
-                mod = _parse(f, roots, root)
-                if mod is None:
-                    continue
-                names: set[str] = set()
-                for n in ast.walk(mod.tree):
-                    if isinstance(n, ast.ImportFrom) and n.module and n.level == 0:
-                        dotted = tuple(n.module.split("."))
-                        tail_ok = len(dotted) <= len(parts) and parts[-len(dotted) :] == dotted
-                        if tail_ok and (len(dotted) > 1 or f.parent == real.parent):
-                            names |= {a.asname or a.name for a in n.names}
-                calls = [n for n in ast.walk(mod.tree) if isinstance(n, ast.Call)]
-                if not names or not any(isinstance(c.func, ast.Name) and c.func.id in names for c in calls):
-                    continue
-                if any(_is_parse(c) or _name(c.func) == "add_argument" for c in calls):
-                    continue  # the wrapper parses its own command line: its words are not this script's
-                launch = find_script_launch(f)
-                if launch is not None:
-                    self.notes.append(
-                        f"run through {mod.shown}, which imports and calls this script's entry point; {launch.where()} launches it"
-                        " and its words reach this script's parser (the process's sys.argv)"
-                    )
-                    return launch
-        return None
-
-    def _argument_functions(self, tree: ast.Module) -> None:
-        """Functions the script calls that define or parse its command line: its own `def get_args():
-        ... return parser.parse_args()`, and one imported from its repository (`from src.args import
-        default_args`, `from .arguments import parse_args`), read statically like `_imported_classes`
-        (bounded, through safepath; nothing imported or run). The `add_argument` options such a function
-        declares count as the script's own (the script's win), sourced and left to edit in that file;
-        a function that returns the parsed namespace makes the names bound to its call the command line."""
-        called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-        local = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
-        imported = {a.asname or a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names} - set(local)
-        for name in sorted(called & set(local)):
-            if _returns_parsed(local[name]):
-                self.namespace_functions[name] = f"{name}() (line {local[name].lineno})"
-        wanted = sorted(called & imported)
-        if not wanted:
-            return
-        found = self._repository(tree)
-        if found is None:
-            return
-        repo, real = found
-        for name in wanted[:16]:
-            hit = repo.find_function(name, repo.script)
-            if hit is None or hit[1].path == real:
-                continue
-            fn, mod = hit
-            options = argparse_options(ast.Module(body=[fn], type_ignores=[]), {})
-            for a in options.values():
-                a.file, a.shown, a.default_node = str(mod.path), mod.shown, None
-                self.options.setdefault(a.dest, a)
-            if _returns_parsed(fn):
-                self.namespace_functions[name] = f"{name}() ({mod.shown}:{fn.lineno})"
-            if options:
-                self.notes.append(f"the command-line options of {name}() are read from {mod.shown}:{fn.lineno} (imported by the script; not run)")
-
-    def _follow_namespaces(self, tree: ast.Module, parsed: set[str], other: set[str]) -> None:
-        """The parsed namespace under other names, as the script passes it on: `cfg = args` (a name
-        bound to a namespace), `cfg = vars(args)` (`cfg["x"]`), `self.args = args` (`self.args.x`), and
-        a parameter of a function or class that every call in the script gives a namespace
-        (`def train(args)` called `train(args)`, `ORPO(args=args)` -> `__init__(self, args)`)."""
-        functions: dict[str, list[ast.FunctionDef]] = {}
-        for n in ast.walk(tree):
-            if isinstance(n, ast.FunctionDef):
-                functions.setdefault(n.name, []).append(n)
-            elif isinstance(n, ast.ClassDef):
-                init = next((b for b in n.body if isinstance(b, ast.FunctionDef) and b.name == "__init__"), None)
-                if init is not None:
-                    functions.setdefault(n.name, []).append(init)
-        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in functions]
-        assigns = [n for n in ast.walk(tree) if isinstance(n, ast.Assign) and len(n.targets) == 1]
-        for _round in range(4):
-            before = (len(parsed), len(self.vars_names), len(self.self_attrs))
-            for a in assigns:
-                target, value = a.targets[0], a.value
-                if isinstance(value, ast.Name) and value.id in parsed:
-                    if isinstance(target, ast.Name):
-                        parsed.add(target.id)
-                    elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
-                        self.self_attrs.add(target.attr)
-                elif (
-                    isinstance(target, ast.Name)
-                    and isinstance(value, ast.Call)
-                    and _name(value.func) == "vars"
-                    and len(value.args) == 1
-                    and isinstance(value.args[0], ast.Name)
-                    and value.args[0].id in parsed
-                ):
-                    self.vars_names.add(target.id)
-            given: dict[tuple[int, str], list[bool]] = {}  # (function id, parameter) -> per call: a namespace?
-            for c in calls:
-                for fn in functions[_name(c.func)]:
-                    positional = [p.arg for p in [*fn.args.posonlyargs, *fn.args.args]]
-                    if positional and positional[0] in ("self", "cls") and fn.name == "__init__":
-                        positional = positional[1:]
-                    for i, x in enumerate(c.args):
-                        if i < len(positional) and not isinstance(x, ast.Starred):
-                            given.setdefault((id(fn), positional[i]), []).append(isinstance(x, ast.Name) and x.id in parsed)
-                    for k in c.keywords:
-                        if k.arg is not None:
-                            given.setdefault((id(fn), k.arg), []).append(isinstance(k.value, ast.Name) and k.value.id in parsed)
-            for (_fid, param), flags in given.items():
-                if flags and all(flags):
-                    parsed.add(param)
-            if (len(parsed), len(self.vars_names), len(self.self_attrs)) == before:
-                break
-
-    def _dataclass_instances(self, tree: ast.Module, consts: dict[str, tuple[Any, ast.expr]]) -> dict[str, tuple[Dataclass, ast.Call]]:
-        """`cfg = TrainConfig(lr=1e-4)` of a `@dataclass` the script defines: name -> (its fields, the call), when
-        the name is bound only there (a settings object read as `cfg.batch_size`: the call's literal keyword,
-        else the field's default; dataclasses' generated __init__ takes the fields as keywords, CPython 3.11.7
-        Lib/dataclasses.py _init_fn)."""
-        decorated = {
-            n.name
-            for n in ast.walk(tree)
-            if isinstance(n, ast.ClassDef) and any(_name(d.func if isinstance(d, ast.Call) else d) == "dataclass" for d in n.decorator_list)
-        }
-        bound: dict[str, list[ast.expr]] = {}
-        for n in ast.walk(tree):
-            if isinstance(n, ast.Assign):
-                for t in n.targets:
-                    for name in (x.id for x in ast.walk(t) if isinstance(x, ast.Name)):
-                        bound.setdefault(name, []).append(n.value if isinstance(t, ast.Name) else t)
-        out: dict[str, tuple[Dataclass, ast.Call]] = {}
-        for name, values in bound.items():
-            if len(values) != 1 or name in self.parsed:
-                continue
-            v = values[0]
-            if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id in decorated and v.func.id in self.dcs and not v.args:
-                if any(k.arg is None for k in v.keywords):
-                    continue  # `Cls(**kwargs)`: the values come from elsewhere
-                out[name] = (self.dcs[v.func.id], v)
-        return out
-
-    def _instance_field(self, base: str, attr: str) -> tuple[bool, Any, Location | None] | None:
-        dc, call = self.instances[base]
-        kw = next((k.value for k in call.keywords if k.arg == attr), None)
-        if kw is not None:
-            try:
-                value = ast.literal_eval(kw)
-            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-                return None
-            return True, value, Location(kw, kw.lineno)
-        arg = next((a for d in self._chain(dc.name) for f, a in d.fields.items() if f == attr), None)
-        if arg is None or not arg.has_default or arg.default is None:
-            return None
-        if arg.default_node is not None and isinstance(arg.default_node, ast.Constant):
-            return True, arg.default, Location(arg.default_node, arg.default_node.lineno)
-        return True, arg.default, Location(None, arg.line, fixed=f"`{attr}` is the default of {dc.name} (line {arg.line}); change it there by hand")
-
-    def namespace_read(self, node: ast.expr) -> tuple[bool, Any, Location | None] | None:
-        """`self.args.x`, `cfg["x"]` (cfg = vars(args)) and `getattr(args, "x", default)`: the option x as the
-        run has it (getattr's default where the script declares no option x); None otherwise."""
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.func.id == "getattr"
-            and len(node.args) in (2, 3)
-            and isinstance(node.args[1], ast.Constant)
-            and isinstance(node.args[1].value, str)
-        ):
-            holder, attr = node.args[0], node.args[1].value
-            if isinstance(holder, ast.Name) and holder.id in self.parsed:
-                found = self.attribute(holder.id, attr)
-                if found is not None:
-                    return found
-                if len(node.args) == 3 and attr not in self.options and attr not in self.fields:
-                    try:
-                        return True, ast.literal_eval(node.args[2]), Location(node.args[2], node.args[2].lineno)
-                    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-                        return None
-            return None
-        if (
-            isinstance(node, ast.Attribute)
-            and isinstance(node.value, ast.Attribute)
-            and isinstance(node.value.value, ast.Name)
-            and node.value.value.id == "self"
-            and node.value.attr in self.self_attrs
-        ):
-            return self.attribute(f"self.{node.value.attr}", node.attr)
-        if (
-            isinstance(node, ast.Subscript)
-            and isinstance(node.value, ast.Name)
-            and node.value.id in self.vars_names
-            and isinstance(node.slice, ast.Constant)
-            and isinstance(node.slice.value, str)
-        ):
-            return self.attribute(node.value.id, node.slice.value)
-        return None
-
-    def _abbreviations(self, tree: ast.Module) -> None:
-        """argparse reads a unique prefix of a long option as that option (`--use_liger` sets
-        `--use_liger_kernel`): allow_abbrev defaults to True (CPython 3.11.7 Lib/argparse.py:1749) and a
-        `--` word that is no option is matched against every option string that starts with it, one
-        match taken, several an error (:2239 exact first, :2255-2270, :2294-2301). HfArgumentParser is an
-        ArgumentParser that passes its keywords on (transformers 5.25.0 hf_argparser.py:111, 128-138),
-        TrlParser an HfArgumentParser (trl 0.11.4 commands/cli_utils.py:200, 214; trl 1.10.0.dev0
-        scripts/utils.py:234, 282-300). A parser built with allow_abbrev=False reads no prefix."""
-        assert self.launch is not None
-        for n in ast.walk(tree):
-            if isinstance(n, ast.Call) and _name(n.func) in ("ArgumentParser", *HF_PARSERS):
-                if any(k.arg == "allow_abbrev" and not (isinstance(k.value, ast.Constant) and k.value.value is True) for k in n.keywords):
-                    return
-        strings: set[str] = set()
-        for a in self.options.values():
-            strings.update(a.flags, a.negated_by)
-        unread: list[str] = []
-        if self.parser_call is not None:
-            fields: dict[str, Any] = {f: a.default for f, a in self.fields.items()}
-            for pname in self.parser_names:
-                chain = self._chain(pname)
-                tail = [pname] if not chain else [b for dc in chain for b in dc.bases if b not in self.dcs]
-                for cls in tail:
-                    found = self.framework_defaults(cls)
-                    if found:
-                        for k, v in found.items():
-                            fields.setdefault(k, v)
-                    elif cls != "object":
-                        unread.append(cls)
-            for f, default in fields.items():
-                strings.update({f"--{f}", f"--{f.replace('_', '-')}"})  # transformers 5.x also takes the dashed name
-                if default is True:
-                    strings.update({f"--no_{f}", f"--no-{f.replace('_', '-')}"})
-            strings.add("--config")  # TrlParser's own option
-        for flag, (value, line) in list(self.passed.items()):
-            if not flag.startswith("--") or flag in strings:
-                continue
-            matches = sorted(s for s in strings if s.startswith(flag))
-            if len(matches) != 1:
-                continue
-            if matches[0] in self.passed:  # both written: the one later on the line wins, which goblin does not track
-                del self.passed[flag], self.passed[matches[0]]
-                self.notes.append(f"`{flag}` and `{matches[0]}` both set `{matches[0]}` at {self.launch.where(line)}; not read")
-                continue
-            del self.passed[flag]
-            self.passed[matches[0]] = (value, line)
-            self.abbreviated[matches[0]] = flag
-            self.notes.append(
-                f"`{flag}` at {self.launch.where(line)} is argparse's abbreviation of `{matches[0]}`, its only option starting so "
-                f"({ARGPARSE_AT}:2255-2270, 2294-2301)"
-                + (f"; the fields of {', '.join(unread)} (not in goblin's tables) were not checked for another match" if unread else "")
-            )
-
-    def _chain(self, name: str) -> list[Dataclass]:
-        out: list[Dataclass] = []
-        todo = [name]
-        while todo and len(out) < 16:
-            dc = self.dcs.get(todo.pop(0))
-            if dc is not None and dc not in out:
-                out.append(dc)
-                todo.extend(dc.bases)
-        return out
-
-    def attribute(self, base: str, attr: str) -> tuple[bool, Any, Location | None] | None:
-        if base in self.instances:
-            return self._instance_field(base, attr)
-        if base in self.not_args:
-            return None
-        arg = self.options.get(attr) or self.fields.get(attr)
-        if arg is None:
-            return self._framework_field(attr)
-        if self.launch is None and not self.defaults_noted:
-            self.defaults_noted = True
-            from .launchers import script_misses
-
-            misses = script_misses(self.path)
-            tried = f" (lines that run a file of its name name another: {'; '.join(misses)})" if misses else ""
-            self.notes.append(f"the script's command-line defaults are read as its values: no launch line in its repository runs it{tried}")
-        return self.value_of(arg)
-
-    def _framework_field(self, attr: str) -> tuple[bool, Any, Location | None] | None:
-        """`training_args.per_device_train_batch_size` where the parser's class is the framework's own
-        (TrainingArguments, TRL's ModelConfig/SFTConfig: not declared in the script): the launch line's
-        `--attr value`, typed by the field's default as HfArgumentParser types it; None when the launch
-        line does not pass it (the framework default the adapter assumes applies)."""
-        if self.parser_call is None or self.launch is None:
-            return None
-        known = self._framework_defaults()
-        if attr not in known:
-            return None
-        hit = next(((f, *self.passed[f]) for f in (f"--{attr}", f"--{attr.replace('_', '-')}") if f in self.passed), None)
-        if hit is None:
-            return None
-        flag, raw, line = hit
-        written = f"`{flag}{'' if raw is None else ' ' + raw}`"
-        where = self.launch.where(line)
-        if raw is None:
-            if not (isinstance(known[attr], bool) or known[attr] is None):
-                return None
-            value: Any = True
-        elif unresolved(raw):
-            self.notes.append(f"{written} at {where}: the value is not set in that file; not read")
-            return False, None, None
-        elif flag in self.launch.lists and attr in LIST_FIELDS:
-            # `--lora_target_modules q_proj k_proj ...`: a list field (nargs="+", pyargs.flag_lists), every word its value
-            value = list(self.launch.lists[flag])
-            written = f"`{flag} {' '.join(value)}`"
-        else:
-            value = _typed(raw, known[attr])
-            if value is None:
-                return None
-        return True, value, Location(None, line, file=self.launch.file, fixed=f"{written} is passed by {where}: change it {IN_LAUNCH_LINE}")
-
-    def fire_value(self, fn: ast.FunctionDef | ast.AsyncFunctionDef, arg: ast.arg) -> tuple[bool, Any, Location | None] | None:
-        """A parameter of a function `fire.Fire(fn)` runs: the launch line's `--name value` / `--name=value` /
-        `--name` alone (True) / `--noname` (False), hyphens read as underscores, the value a Python literal
-        else the word as a string (FIRE_AT); else the keyword default written in the signature (an edit
-        point of the script). None when `fn` is not a fire entry point."""
-        if fn.name not in self.fire or id(fn) not in self.fire[fn.name]:
-            return None
-        key = arg.arg
-        hit: tuple[str, str | None, int] | None = None
-        for flag, (raw, line) in self.passed.items() if self.launch else ():
-            name = flag.lstrip("-").replace("-", "_")
-            if name == key or (raw is None and name == "no" + key):
-                hit = (flag, raw, line)
-        if hit is not None and self.launch is not None:
-            flag, raw, line = hit
-            self.used.add(flag)
-            written = f"`{flag}{'' if raw is None else ' ' + raw}`"
-            where = self.launch.where(line)
-            value: Any
-            if raw is None:
-                value = flag.lstrip("-").replace("-", "_") == key
-            elif unresolved(raw):
-                self.notes.append(f"{written} at {where}: the value is not set in that file; not read")
-                return False, None, None
-            else:
-                value = _fire_parse(raw)
-            return True, value, Location(None, line, file=self.launch.file, fixed=f"{written} is passed by {where}: change it {IN_LAUNCH_LINE}")
-        a = fn.args
-        default: ast.expr | None = None
-        positional = [*a.posonlyargs, *a.args]
-        if arg in positional:
-            i = positional.index(arg) - (len(positional) - len(a.defaults))
-            default = a.defaults[i] if i >= 0 else None
-        elif arg in a.kwonlyargs:
-            default = a.kw_defaults[a.kwonlyargs.index(arg)]
-        if default is None:
-            self.notes.append(
-                f"`{key}` of {fn.name}() (line {fn.lineno}, run by fire.Fire) has no default" + (" and its launch line does not pass it" if self.launch else "")
-            )
-            return False, None, None
-        try:
-            value = ast.literal_eval(default)
-        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-            return False, None, None
-        return True, value, Location(default, default.lineno)
-
-    def entry_value(self, fn: ast.FunctionDef | ast.AsyncFunctionDef, arg: ast.arg) -> tuple[bool, Any, Location | None] | None:
-        """A parameter's value from the command line: a fire entry point's, else a click command's (or of the
-        function the command hands its `**kwargs` to); None when `fn` takes none from the command line."""
-        fired = self.fire_value(fn, arg)
-        return fired if fired is not None else self.click_value(fn, arg)
-
-    def click_value(self, fn: ast.FunctionDef | ast.AsyncFunctionDef, arg: ast.arg) -> tuple[bool, Any, Location | None] | None:
-        """A parameter filled by a click option (pyclick.py, CLICK_AT): of the command function, or of the one
-        function it calls with its `**kwargs` unchanged. The launch line's last `--opt value` (every one for
-        multiple=True; `--x` True / `--no-x` False for a flag), else the option's default; unknown (with a note)
-        when the value is a variable the launcher sets at run time, a word of the line is such a variable (it may
-        pass the option), or the default is code goblin does not evaluate. None when no click option fills it."""
-        if self.click is None:
-            return None
-        if fn is not self.click.fn and not pyclick.forwarded(self.tree, self.click, fn):
-            return None
-        opt = self.click.params.get(arg.arg)
-        if opt is None:
-            return None
-        said = f"click option `{(opt.opts or (opt.name,))[0]}` (line {opt.line})"
-        hits = [(f, v, line) for f, v, line in (self.launch.flags if self.launch and not opt.argument else ()) if f in opt.opts or f in opt.secondary]
-        if hits and self.launch is not None:
-            flag, raw, line = hits[-1]
-            self.used.update(f for f, _, _ in hits)
-            where = self.launch.where(line)
-            value: Any
-            if opt.is_flag:
-                value, written = flag in opt.opts, f"`{flag}`"
-            else:
-                written = f"`{flag}{'' if raw is None else ' ' + raw}`"
-                words = [v for _, v, _ in hits] if opt.multiple else [raw]
-                if any(w is None or unresolved(w) for w in words):
-                    self.notes.append(f"{written} at {where} for the {said}: the value is set at run time; not read")
-                    return False, None, None
-                read = [pyclick.convert_word(w, opt.kind) for w in words if w is not None]
-                if not all(ok for ok, _ in read):
-                    self.notes.append(f"{written} at {where} for the {said}: not read as {opt.kind or 'its type'}")
-                    return False, None, None
-                value = [v for _, v in read] if opt.multiple else read[0][1]
-            return True, value, Location(None, line, file=self.launch.file, fixed=f"{written} is passed by {where}: change it {IN_LAUNCH_LINE}")
-        loose = [w for w, _ in (self.launch.loose if self.launch else ()) if unresolved(w)]
-        if loose and self.launch is not None:
-            # `{bf16_flag}` that the launcher sets only to "--bf16 false" / "--bf16 true": it cannot pass `--gradient-checkpointing`
-            source = pyclick.launcher_source(Path(self.launch.file))
-            loose = [w for w in loose if (values := pyclick.word_values(w, source)) is None or pyclick.may_pass(values, opt)]
-        if loose and self.launch is not None:
-            values = pyclick.word_values(loose[0], source)
-            takes = f" (the launcher sets it to {' or '.join(f'`{v}`' for v in values)} by code goblin does not evaluate)" if values else ""
-            self.notes.append(
-                f"the {said} is not written on the launch line at {self.launch.where()}, but its word `{loose[0]}` is set at run time"
-                f"{takes} and may pass it; not read"
-            )
-            return False, None, None
-        if opt.default is None:
-            if opt.is_flag and opt.kind == "bool" and not opt.required:
-                return True, False, Location(None, opt.line, fixed=f"the {said} is a flag the launch line does not pass: False ({pyclick.CLICK_AT})")
-            if opt.multiple:
-                return True, [], Location(None, opt.line, fixed=f"the {said} is not passed: an empty list")
-            self.notes.append(f"the {said} has no default" + (" and its launch line does not pass it" if self.launch else "") + "; not read")
-            return False, None, None
-        ok, value, node = _literal(opt.default, self.consts)
-        if not ok:
-            self.notes.append(f"the default `{ast.unparse(opt.default)[:60]}` of the {said} is computed by code; not read")
-            return False, None, None
-        return True, value, Location(node, node.lineno)
-
-    def _passed(self, arg: Arg) -> tuple[str, str | None, int] | None:
-        dashed = tuple(f"--{arg.dest.replace('_', '-')}" for _ in (1,) if arg.origin == "dataclass" and "_" in arg.dest)
-        for flag in (*arg.flags, *dashed, *arg.negated_by):
-            if flag in self.passed:
-                self.used.add(flag)
-                return flag, *self.passed[flag]
-        return None
-
-    def value_of(self, arg: Arg) -> tuple[bool, Any, Location | None]:
-        """The attribute's value as the run has it: the launcher's word, else the declared default."""
-        hit = self._passed(arg) if self.launch else None
-        if hit is not None and self.launch is not None:
-            flag, raw, line = hit
-            written = f"`{self.abbreviated.get(flag, flag)}{'' if raw is None else ' ' + raw}`"
-            where = self.launch.where(line)
-            value: Any
-            if flag in arg.negated_by:
-                value = False
-            elif arg.action in ("store_true", "store_false", "store_const"):
-                value = arg.const
-            elif raw is None:
-                if arg.type_name != "string_to_bool":
-                    self.notes.append(f"{written} at {where} has no value; not read")
-                    return False, None, None
-                value = True  # HfArgumentParser: a bool flag alone is True (nargs="?", const=True)
-            elif unresolved(raw):
-                self.notes.append(f"{written} at {where}: the value is not set in that file; not read")
-                return False, None, None
-            else:
-                ok, value, why = convert(arg, raw)
-                if not ok:
-                    self.notes.append(f"{written} at {where}: {why}; not read")
-                    return False, None, None
-            if arg.choices is not None and value not in arg.choices:
-                self.notes.append(
-                    f"{written} at {where} is not one of the choices of `{arg.flags[0]}` (line {arg.line}): argparse stops there ({ARGPARSE_AT}:2547-2553); not read"
-                )
-                return False, None, None
-            return True, value, Location(None, line, file=self.launch.file, fixed=f"{written} is passed by {where}: change it {IN_LAUNCH_LINE}")
-        at = f"{arg.shown}:{arg.line}" if arg.file else f"line {arg.line}"
-        if _IN_TEST.get() and arg.has_default and isinstance(arg.default_node, ast.Constant) and arg.default_node.value is None:
-            # an `if` test only (`if training_args.peft_path is not None:`): the declared `default=None` is the
-            # attribute's value when the launch line does not pass it (review5 #29); never a value of a setting
-            return True, None, Location(None if arg.file else arg.default_node, arg.line, file=arg.file)
-        if not arg.has_default or arg.default is None:
-            empty = arg.has_default and isinstance(arg.default_node, ast.Constant)  # `default=None`: an `if` test reads it (_IN_TEST)
-            said = "is declared without a value (an empty default)" if empty else "has no default"
-            self.notes.append(f"`{arg.flags[0]}` ({at}) {said}" + (" and its launch line does not pass it" if self.launch else ""))
-            return False, None, None
-        if arg.file is not None:  # a field of an argument class in another file of the repository
-            not_passed = f", which {self.launch.where()} does not pass" if self.launch else ""
-            return (
-                True,
-                arg.default,
-                Location(
-                    None,
-                    arg.line,
-                    file=arg.file,
-                    fixed=f"`{arg.dest}` takes its default at {at}{not_passed}; pass it where the script is launched, or change it there by hand",
-                ),
-            )
-        node = arg.default_node
-        if isinstance(node, (ast.Constant, ast.Attribute)) and arg.action not in ("store_true", "store_false", "store_const", "BooleanOptionalAction"):
-            return True, arg.default, Location(node, node.lineno)
-        why = f"`{arg.flags[0]}` is a {arg.action or 'computed'} option (line {arg.line})"
-        if self.launch:
-            why += f" that {self.launch.where()} does not pass"
-        return True, arg.default, Location(None, arg.line, fixed=f"{why}; pass it where the script is launched, or change the script by hand")
-
-    def _why_no_config(self) -> str:
-        """Why a file that names a config class is not a training config goblin reads, as true as the
-        file shows it: it only defines argument classes, or its parser parses none of the trainer's."""
-        defined = [
-            f"{n.name} (line {n.lineno})"
-            for n in ast.walk(self.tree)
-            if isinstance(n, ast.ClassDef) and (n.name in CONFIG_CLASSES or any(_name(b) in CONFIG_CLASSES for b in n.bases))
-        ]
-        if self.parser_call is not None and self.config_class is None:
-            given = ", ".join(self.parser_names) or "classes goblin cannot name"
-            return (
-                f"its {_name(self.parser_call.func)} (line {self.parser_call.lineno}) parses {given}, none of them TrainingArguments"
-                " or a TRL config (nor a subclass the script defines): it builds no training config goblin reads"
-            )
-        if defined and self.parser_call is None:
-            return (
-                f"it defines argument classes ({', '.join(defined[:4])}) but builds and parses none: the script that imports and"
-                " parses them is what runs (goblin reads that script, or the YAML its launch line passes)"
-            )
-        return "a Python file without a TrainingArguments or TRL config call"
-
-    def _framework_defaults(self) -> dict[str, Any]:
-        return self.framework_defaults(*self.parser_names, self.config_class or "")
-
-    @staticmethod
-    def framework_defaults(*classes: str) -> dict[str, Any]:
-        """Field -> default of the named framework classes (TrainingArguments, SFTConfig, ModelConfig, ...)."""
-        from ..frameworks import tables
-
-        out: dict[str, Any] = {}
-        for n in classes:
-            for framework in ("transformers", "trl"):
-                try:
-                    found = tables.class_fields(framework, n)
-                except Exception:  # a class the tables do not hold
-                    continue
-                for k, v in found.items():
-                    out.setdefault(k, v.get("default") if isinstance(v, dict) else None)
-        return out
-
-    def from_parser(self) -> None:
-        """HfArgumentParser / TrlParser: each `--key value` of the launcher sets that dataclass field."""
-        s, path = self.s, str(self.path)
-        if self.parser_call is None or self.config_class is None:
-            raise NotATrainingConfig(path, self._why_no_config())
-        pname, pline = _name(self.parser_call.func), self.parser_call.lineno
-        launch = self.launch
-        from_file = self.file_reads[0] if self.file_reads else None
-        if from_file is not None and (launch is None or not launch.flags):
-            raise NotATrainingConfig(
-                path,
-                f"its {self.config_class} is read by `{_name(from_file.func)}(...)` (line {from_file.lineno}) from a file named at run time;"
-                " goblin audits such YAML/JSON files as their own items",
-            )
-        if launch is None:
-            from .launchers import script_misses, searched
-
-            how = "the command line (or the YAML its `--config` names)" if pname == "TrlParser" else "the command line"
-            misses = script_misses(path)
-            tried = f"; lines that run a file of its name name another: {'; '.join(misses)}" if misses else ""
-            raise NotATrainingConfig(
-                path,
-                f"its {self.config_class} comes from {how} through {pname} (line {pline}), and no launch line in its repository"
-                f" runs it ({searched(path)}{tried}): there are no values to read",
-            )
-        if pname == "H4ArgumentParser" and launch.files and launch.files[0].endswith(".yaml"):
-            overrides = f" with the launch line's {len(launch.flags)} `--key=value` override(s)" if launch.flags else ""
-            raise NotATrainingConfig(
-                path,
-                f"its {self.config_class} is read by H4ArgumentParser.parse() from {launch.files[0]}{overrides}, passed by {launch.where()}"
-                f" ({H4_PARSE_AT}); goblin audits that file as its own item",
-            )
-        config_file = self.passed.get("--config", (None, 0))[0] if pname == "TrlParser" else None
-        if config_file or (not launch.flags and launch.files):
-            ref = config_file or launch.files[0]
-            raise NotATrainingConfig(path, f"its {self.config_class} is read from {ref}, passed by {launch.where()}; goblin audits that file as its own item")
-        s.config_class, s.parser_call = self.config_class, self.parser_call
-        parses = [n for n in ast.walk(self.tree) if isinstance(n, ast.Call) and _name(n.func) in _PARSE_CALLS]
-        if parses and all(_name(n.func) == "parse_args_into_dataclasses" and not _keeps_remaining(n) for n in parses):
-            s.launch_stops = True
-        for name, arg in self.fields.items():
-            ok, found, loc = self.value_of(arg)
-            if ok and found is not None and loc is not None:
-                s.values.setdefault(name, found)
-                s.where.setdefault(name, loc)
-        known = self._framework_defaults()
-        for flag, (raw, line) in self.passed.items():
-            if flag in self.used or not flag.startswith("--"):
-                continue
-            key = flag[2:].replace("-", "_")
-            written = f"`{self.abbreviated.get(flag, flag)}{'' if raw is None else ' ' + raw}`"
-            where = launch.where(line)
-            value: Any
-            if key not in known and not key.startswith("no_"):
-                s.launch_keys.setdefault(key, (self.abbreviated.get(flag, flag), raw, line))
-            if key.startswith("no_") and known.get(key[3:]) is True:  # `--no_<field>` of a bool field whose default is True
-                key, value = key[3:], False
-            elif raw is None:
-                # a bool field given alone is True (nargs="?", const=True: transformers 4.36.2 hf_argparser.py:197-205); a
-                # field that takes a value would stop argparse, so a lone flag is read only for a bool or unset default
-                if key not in known or not (isinstance(known[key], bool) or known[key] is None):
-                    continue
-                value = True
-            elif unresolved(raw):
-                self.notes.append(f"{written} at {where}: the value is not set in that file; not read")
-                continue
-            elif flag in launch.lists and key in LIST_FIELDS:
-                value = list(launch.lists[flag])  # a list field (nargs="+"): every word (pyargs.flag_lists)
-                written = f"`{flag} {' '.join(value)}`"
-            else:
-                value = _typed(raw, known.get(key))
-                if value is None:
-                    self.notes.append(f"{written} at {where} is not a truth value HfArgumentParser accepts; not read")
-                    continue
-            s.launch_keys.setdefault(key, (self.abbreviated.get(flag, flag), raw, line))
-            if key not in s.values:
-                s.values[key] = value
-                s.where[key] = Location(None, line, file=launch.file, fixed=f"{written} is passed by {where}: change it {IN_LAUNCH_LINE}")
-        s.notes.append(
-            f"{self.config_class} is read from the arguments {launch.where()} passes through {pname} (line {pline}); fields it does not pass take their defaults"
-        )
-
-
-def _padded_length(s: Script, tree: ast.Module, lit: _Lit) -> None:
-    """The sequence length a plain-TrainingArguments script sets in code: every tokenizer call that pads to
-    `max_length=` (`padding="max_length"`: PaddingStrategy.MAX_LENGTH, transformers 5.25.0 utils/generic.py:728; `_pad` pads
-    every row shorter than max_length, transformers 5.25.0 tokenization_utils_base.py:2846)
-    gives the same value (`max_length=self.args.response_max_length`, review3 #32 xfactlab/orpo main.py:108-122);
-    calls that disagree, or a value goblin cannot read, leave the assumed length."""
-    if any(k in s.values for k in ("max_seq_length", "max_length", "model_max_length")):
-        return
-    found: list[tuple[Any, Location, int]] = []
-    for n in ast.walk(tree):
-        if not isinstance(n, ast.Call):
-            continue
-        pad = next((k.value for k in n.keywords if k.arg == "padding"), None)
-        size = next((k.value for k in n.keywords if k.arg == "max_length"), None)
-        if not (isinstance(pad, ast.Constant) and pad.value == "max_length") or size is None:
-            continue
-        ok, value, loc = lit(size)
-        if not ok or loc is None or not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            s.notes.append(f"line {n.lineno}: a tokenizer call pads to a max_length goblin cannot read; the length is assumed")
-            return
-        found.append((value, loc, n.lineno))
-    if not found:
-        return
-    if len({v for v, _, _ in found}) != 1:
-        s.notes.append(f"tokenizer calls pad to different max_length values ({', '.join(str(v) for v, _, _ in found)}); the length is assumed")
-        return
-    value, loc, _line = found[0]
-    s.values["max_length"], s.where["max_length"] = value, loc
-    s.notes.append(
-        f"seq_len {value}: the script's tokenizer call{'s' if len(found) > 1 else ''} at line {', '.join(str(x[2]) for x in found)} pad every sample to max_length"
-    )
-
-
-def _returns_parsed(fn: ast.FunctionDef) -> bool:
-    """Whether a function returns the parsed command line: `return parser.parse_args()`, or a name
-    its body binds to a parse call (`args = parser.parse_args(); return args`)."""
-    bound = {t.id for n in ast.walk(fn) if isinstance(n, ast.Assign) and _is_parse(n.value) for t in n.targets if isinstance(t, ast.Name)}
-    for n in ast.walk(fn):
-        if isinstance(n, ast.Return) and n.value is not None:
-            v = n.value
-            if _is_parse(v) or (isinstance(v, ast.Name) and v.id in bound):
-                return True
-    return False
-
-
-def _typed(raw: str, default: Any) -> Any:
-    """A launcher word as HfArgumentParser types it by the field (bool through string_to_bool,
-    transformers 4.36.2 hf_argparser.py:34-45); None for a bool field given a non-truth word."""
-    if isinstance(default, bool):
-        low = raw.lower()
-        return (low in ("yes", "true", "t", "y", "1")) if low in ("yes", "true", "t", "y", "1", "no", "false", "f", "n", "0") else None
-    for cast in (int, float):
-        try:
-            return cast(raw)
-        except ValueError:
-            continue
-    return raw
-
-
-def _trainer_kwargs(s: Script, node: ast.Call, lit: _Lit) -> None:
-    """TRL before 0.12 took `packing` and `max_seq_length` on SFTTrainer itself; a config keyword wins."""
-    for kw in node.keywords:
-        if kw.arg in ("packing", "max_seq_length") and kw.arg not in s.values:
-            ok, value, loc = lit(kw.value)
-            if ok and loc is not None and value is not None:
-                s.trainer_values[kw.arg] = (value, loc)
-
-
-def _guard(node: ast.AST, parents: dict[int, ast.AST], lit: _Lit, same: Callable[[ast.AST], bool] | None = None) -> tuple[bool | None, str]:
-    """Whether the code around `node` runs: True, False, or None when an `if` goblin cannot evaluate
-    guards it. Every enclosing `if` counts (an `elif` is an `if` in the `else` of the one above); a
-    test is read by `lit`: literals, the launcher's and the declared command-line values, function
-    parameters and simple expressions of those (pyeval.py). The text names the deciding `if`."""
-    child, parent = node, parents.get(id(node))
-    said: list[str] = []
-    unknown: str | None = None
-    while parent is not None:
-        if (isinstance(parent, ast.If) and child is not parent.test) or (isinstance(parent, ast.IfExp) and child is not parent.test):
-            # `BitsAndBytesConfig(...) if args.q else None`: an IfExp guards its branches as an `if` does
-            test, negate = parent.test, (child in parent.orelse if isinstance(parent, ast.If) else child is parent.orelse)
-            token = _IN_TEST.set(True)
-            try:
-                ok, value, loc = lit(test)
-            finally:
-                _IN_TEST.reset(token)
-            if not ok or not isinstance(value, (bool, int, str, float, type(None), list, tuple, set)):
-                other = parent.body if negate else parent.orelse
-                branch = other if isinstance(other, list) else [other]
-                if same is None or not any(same(n) for stmt in branch for n in ast.walk(stmt)):
-                    unknown = unknown or f"line {parent.lineno}"
-                else:  # both branches do the same kind of thing: the test does not matter
-                    said.append(f"the `if` at line {parent.lineno} is not known, but its other branch does the same")
-            elif bool(value) == negate:
-                return False, f"line {parent.lineno}"
-            elif not (isinstance(test, ast.Compare) and ast.unparse(test).replace("'", '"') == '__name__ == "__main__"'):
-                said.append(
-                    f"the `if` at line {parent.lineno} is {'false' if negate else 'true'}"
-                    + (
-                        f" ({loc.fixed.split(';')[0].split(': ')[0]})"
-                        if loc is not None and loc.fixed
-                        else f" (its value is written at line {loc.line})"
-                        if loc is not None and loc.file is None and loc.line != parent.lineno
-                        else ""
-                    )
-                )
-        child, parent = parent, parents.get(id(parent))
-    if unknown is not None:
-        return None, unknown
-    return True, "; ".join(said)
-
-
-_NOT_A_MODEL = re.compile(r"(Tokenizer|Processor|FeatureExtractor|Config|^PeftModel|\.PeftModel)\w*$")
-
-
-def _unused(node: ast.Call, parents: dict[int, ast.AST], loaded: set[str]) -> bool:
-    """True when the call's value is only bound to names the script never reads (`quant_config =
-    BitsAndBytesConfig(...)` whose one use, `# quantization_config=quant_config`, is a comment: review2
-    D-Katt train_lora.py:32/:38). A call used in place, or bound to a name read anywhere, is used."""
-    parent = parents.get(id(node))
-    if not (isinstance(parent, (ast.Assign, ast.AnnAssign)) and parent.value is node):
-        return False
-    targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
-    names = [t.id for t in targets if isinstance(t, ast.Name)]
-    return len(names) == len(targets) and not any(n in loaded for n in names)
-
-
-def _spreads(value: Any) -> bool:
-    """A device_map that places the layers over several GPUs: the strings transformers hands to accelerate's
-    balanced placement (5.25.0 src/transformers/integrations/accelerate.py:115-126 accepts "auto", "balanced",
-    "balanced_low_0", "sequential"), or a dict naming more than one GPU."""
-    if isinstance(value, str):
-        return value in ("auto", "balanced", "balanced_low_0", "sequential")
-    if isinstance(value, dict):
-        return len({v for v in value.values() if v not in ("cpu", "disk")}) > 1
-    return False
-
-
-def _model_load(node: ast.Call) -> bool:
-    """A from_pretrained that loads the model: not a tokenizer's, processor's, config's or PeftModel's."""
-    return not (isinstance(node.func, ast.Attribute) and _NOT_A_MODEL.search(ast.unparse(node.func.value)))
-
-
-def _trainable_adapter(node: ast.Call) -> bool:
-    """`PeftModel.from_pretrained(model, path, is_trainable=True)`: an adapter loaded for training
-    (peft 0.7.1 peft_model.py:288 is_trainable=False, :334 inference_mode = not is_trainable)."""
-    func = node.func
-    return (
-        isinstance(func, ast.Attribute)
-        and func.attr == "from_pretrained"
-        and ast.unparse(func.value).split(".")[-1] == "PeftModel"
-        and any(k.arg == "is_trainable" and isinstance(k.value, ast.Constant) and k.value.value is True for k in node.keywords)
-    )
-
-
-def _adds_adapter(n: ast.AST) -> bool:
-    return isinstance(n, ast.Call) and (_name(n.func) in ("LoraConfig", "get_peft_model") or _trainable_adapter(n))
-
-
-def _requires_grad(stmt: ast.AST, var: str) -> bool | None:
-    """`var.requires_grad = True/False` (or `var.requires_grad_(True/False)`): the value set; None otherwise."""
-    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
-        target = stmt.targets[0]
-        if (
-            isinstance(target, ast.Attribute)
-            and target.attr == "requires_grad"
-            and isinstance(target.value, ast.Name)
-            and target.value.id == var
-            and isinstance(stmt.value, ast.Constant)
-            and isinstance(stmt.value.value, bool)
-        ):
-            return stmt.value.value
-    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
-        call = stmt.value
-        func = call.func
-        if (
-            isinstance(func, ast.Attribute)
-            and func.attr == "requires_grad_"
-            and isinstance(func.value, ast.Name)
-            and func.value.id == var
-            and len(call.args) == 1
-            and isinstance(call.args[0], ast.Constant)
-            and isinstance(call.args[0].value, bool)
-        ):
-            return call.args[0].value
-    return None
-
-
-def _frozen_base(s: Script, tree: ast.Module, parents: dict[int, ast.AST], lit: _Lit) -> None:
-    """A script that trains only its adapters by hand (review5 #33 NJUDeepEngine/meteora meteora_train.py:258-264):
-    `for name, p in model.named_parameters(): if "lora_" in name: p.requires_grad = True else: p.requires_grad = False`.
-    The base's weights take no gradient and no optimizer state (transformers 5.25.0 trainer.py:1274,1291,1297:
-    create_optimizer passes only `p.requires_grad` parameters; torch 2.13.0 torch/optim/adam.py:151-160, which
-    AdamW subclasses: state only for a parameter whose grad is set), so the run is an adapter run. Read only
-    when the `if` splitting the two names an adapter's parameters (a string with "lora"); a loop that freezes other
-    layers (embeddings, a vision tower) is a partial freeze, not read."""
-    for loop in ast.walk(tree):
-        if not (isinstance(loop, ast.For) and isinstance(loop.iter, ast.Call) and isinstance(loop.iter.func, ast.Attribute)):
-            continue
-        if loop.iter.func.attr not in ("parameters", "named_parameters"):
-            continue
-        target = loop.target
-        var = target.elts[-1] if isinstance(target, ast.Tuple) and target.elts else target
-        if not isinstance(var, ast.Name):
-            continue
-        for branch in ast.walk(loop):
-            if not isinstance(branch, ast.If):
-                continue
-            names_adapter = any(isinstance(c, ast.Constant) and isinstance(c.value, str) and "lora" in c.value.lower() for c in ast.walk(branch.test))
-            if not names_adapter:
-                continue
-            body = {_requires_grad(x, var.id) for x in branch.body} - {None}
-            other = {_requires_grad(x, var.id) for x in branch.orelse} - {None}
-            if not (body and other and body != other and len(body) == len(other) == 1):
-                continue
-            runs, cond = _guard(loop, parents, lit)
-            if not runs:
-                return
-            s.values["use_peft"] = True
-            s.where.setdefault("use_peft", Location(None, branch.lineno))
-            s.notes.append(
-                f"the loop over `{ast.unparse(loop.iter)}` at line {loop.lineno} freezes every parameter but the adapter's"
-                f" (the `if` at line {branch.lineno}: `{ast.unparse(branch.test)[:60]}`): the base takes no gradient or optimizer state,"
-                " read as a LoRA run" + (f" ({cond})" if cond else "")
-            )
-            return
-
-
-def _guarded(s: Script, node: ast.Call, name: str, parents: dict[int, ast.AST], lit: _Lit) -> bool:
-    """Whether a model-setup call (from_pretrained, BitsAndBytesConfig, LoraConfig) is read: it runs
-    as the script is launched. Under an `if` that is false it does not; under one goblin cannot
-    evaluate it is not read either, and a note says so (never a finding on a guess)."""
-    if isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
-        name = f"{node.func.value.id}.{name}"  # AutoModelForCausalLM.from_pretrained
-    runs, cond = _guard(node, parents, lit, _adds_adapter if _adds_adapter(node) else None)
-    if runs is None:
-        s.notes.append(f"`{name}(...)` at line {node.lineno} is under the `if` at {cond}, which goblin cannot evaluate; not applied (assumed not to run)")
-    elif runs and cond:
-        s.notes.append(f"`{name}(...)` at line {node.lineno} runs as the script is launched: {cond}")
-    return bool(runs)
-
-
-def _code_switches(s: Script, node: ast.Call, name: str, parents: dict[int, ast.AST], lit: _Lit) -> None:
-    """Settings made by code, not by a keyword: `model.gradient_checkpointing_enable()`,
-    `prepare_model_for_kbit_training(model)`, a packing dataset (ConstantLengthDataset, pack_dataset,
-    a helper called with `packing=True`)."""
-    what: str | None = None
-    label = f"`{name}(...)` at line {node.lineno}"
-    if name == "gradient_checkpointing_enable" and isinstance(node.func, ast.Attribute):
-        label = f"`{ast.unparse(node.func)}()` at line {node.lineno}"
-        what, how = "gradient_checkpointing", f"{label} turns gradient checkpointing on in code"
-    elif name == "prepare_model_for_kbit_training":
-        use = next((k.value for k in node.keywords if k.arg == "use_gradient_checkpointing"), None)
-        ok, value, _ = lit(use) if use is not None else (True, True, None)
-        if ok and value is True:
-            what, how = "gradient_checkpointing", f"{label} turns gradient checkpointing on ({KBIT_AT})"
-    elif name in PACKED_AT:
-        what, how = "sample_packing", f"{label} packs the rows ({PACKED_AT[name]})"
-        size = next((k.value for k in node.keywords if k.arg == "seq_length"), None)
-        if size is None and name == "pack_dataset" and len(node.args) > 1:
-            size = node.args[1]  # pack_dataset(dataset, seq_length, ...): trl 1.16.0 trl/data_utils.py:837
-        if size is not None:
-            ok, value, loc = lit(size)
-            if ok and loc is not None and isinstance(value, int) and not isinstance(value, bool) and value > 0:
-                s.packed_length = (value, loc, node.lineno)
-            else:
-                s.notes.append(f"{label} packs to a seq_length goblin cannot read; the length is assumed")
-    elif not name.endswith("Trainer") and name not in CONFIG_CLASSES and any(k.arg == "packing" for k in node.keywords):
-        ok, value, _ = lit(next(k.value for k in node.keywords if k.arg == "packing"))
-        if ok and value is True:
-            what, how = "sample_packing", f"{label} builds a packed dataset (packing=True)"
-    if what is None or what in s.fixed:
-        return
-    runs, cond = _guard(node, parents, lit)
-    if runs is None:
-        s.notes.append(f"{label} is guarded by the `if` at {cond}, which goblin cannot evaluate; not read (assumed not to run)")
-        return
-    if runs:
-        s.fixed[what] = how + (f" ({cond})" if cond else "") + "; change it in the code by hand"
-        s.code_lines[what] = node.lineno
-
-
-def _replaces_attention(name: str) -> bool:
-    """A repository's own attention monkeypatch: `replace_llama_attn`, `patch_attention`, `monkey_patch_attn`."""
-    low = name.lower()
-    return ("attn" in low or "attention" in low) and any(w in low for w in ("replace", "patch", "monkey"))
-
-
-def _attention_patch(s: Script, node: ast.Call, name: str, parents: dict[int, ast.AST], lit: _Lit) -> None:
-    """A call that swaps the model's attention for the script's own (LongLoRA fine-tune.py calls
-    `replace_llama_attn(training_args.use_flash_attn, ...)`): the attention is then not the one
-    attn_implementation names, whatever its flags say, so it is not judged. Only a call under an `if`
-    known to be false is left out; an `if` goblin cannot evaluate may run it, so it counts too."""
-    if "attention" in s.fixed or not _replaces_attention(name):
-        return
-    runs, cond = _guard(node, parents, lit)
-    if runs is False:
-        return
-    args = [*node.args, *(k.value for k in node.keywords if k.arg is not None)]
-    shown = []
-    for a in args[:3]:
-        ok, value, _ = lit(a)
-        text = ast.unparse(a)
-        text = text if len(text) <= 40 else text[:37] + "..."
-        shown.append(f"{text} = {value!r}" if ok and value is not None and text != repr(value) else text)
-    flags = f" with {', '.join(shown)}" if shown else ""
-    where = f"under the `if` at {cond}, which goblin cannot evaluate" if runs is None else (cond or "as the script is launched")
-    s.fixed["attention"] = (
-        f"`{name}(...)` at line {node.lineno}{flags} replaces the model's attention in code ({where}): "
-        "which kernel runs is the script's own, so attention is not judged; change it in the code by hand"
-    )
-    s.code_lines["attention"] = node.lineno
-
-
-def _is_environ(node: ast.expr) -> bool:
-    return isinstance(node, ast.Attribute) and node.attr == "environ" and isinstance(node.value, ast.Name) and node.value.id == "os"
-
-
-def _env(s: Script, key: ast.expr, value: ast.expr, consts: dict[str, tuple[Any, ast.expr]]) -> None:
-    ok_k, k, _ = _literal(key, consts)
-    ok_v, v, _ = _literal(value, consts)
-    if ok_k and ok_v and isinstance(k, str):
-        s.env[k] = str(v)
-
-
-class _ScriptReader(Reader):
-    def __init__(self, path: str, script: Script):
-        super().__init__(path, script.values)
-        self.script = script
-
-    def explicit(self, field: str, value: Any, key: str, line: int | None) -> Any:
-        """A value the launcher passes is recorded in the launcher's file, at the line of its flag."""
-        out = super().explicit(field, value, key, line)
-        loc = self.script.where.get(key.partition(".")[0])
-        if loc is not None and loc.file is not None:
-            self.sources[field] = FieldSource(file=loc.file, key=key, line=loc.line, explicit=True, note=loc.fixed)
-        return out
-
-    def raw(self, *keys: str) -> tuple[str | None, Any, int | None]:
-        for key in keys:
-            value = self.script.values.get(key)
-            if value is None and "." in key:  # model_init_kwargs.dtype: a key of a literal dict argument
-                head, _, rest = key.partition(".")
-                value = get_path(self.script.values.get(head), rest)[1]
-                key_loc = self.script.where.get(head)
-                if value is not None:
-                    return key, value, key_loc.line if key_loc else None
-            if value is not None:
-                loc = self.script.where.get(key)
-                return key, value, loc.line if loc else None
-        return None, None, None
-
-
-# How one process runs a model loaded with device_map="auto" on several visible GPUs: transformers sizes each
-# GPU's share as the model's size over the visible GPUs and places whole layers in order
-# (5.25.0 src/transformers/integrations/accelerate.py:300 `per_gpu = module_sizes[""] // num_devices`, :353-372
-# get_balanced_memory then infer_auto_device_map; accelerate 1.16.0 src/accelerate/utils/modeling.py:986, :1278;
-# dispatch_model, big_modeling.py:311, moves the activations from one GPU to the next), and the Trainer then runs
-# that one model on one process (5.25.0 src/transformers/trainer.py:459-465 is_model_parallel when hf_device_map
-# spans several GPUs, :506-508 n_gpu forced to 1: no DataParallel).
-DEVICE_MAP_AT = (
-    "transformers 5.25.0 src/transformers/integrations/accelerate.py:300, 353-372 (device_map='auto': the model's size over the "
-    "visible GPUs, whole layers in order); trainer.py:459-465, 506-508 (a model on several GPUs: one process, n_gpu 1)"
-)
-
-
-def naive_split_gpus(w: WorkloadConfig) -> int | None:
-    """The GPUs one process splits its model over (`_naive_split`), None where it does not or the count is unknown."""
-    src = w.sources.get("visible_gpus")
-    if src is None or "device_map" not in w.sources or w.world_size != 1:
-        return None
-    m = re.search(r"=(\d+(?:,\d+)*)$", src.key or "")
-    return len(m.group(1).split(",")) if m else None
-
-
-def _naive_split(r: _ScriptReader, script: Script, path: Path) -> None:
-    """One process (`python train.py`) whose model load spreads the layers over every visible GPU: naive model
-    parallelism (review4 #23/#25 MedicalGPT: `CUDA_VISIBLE_DEVICES=0,1 python3 training/dpo_training.py`, device_map
-    "auto" at dpo_training.py:68-70). World size stays 1: the layers run one GPU at a time. Said in the sources
-    (`device_map`, `visible_gpus`) and a note; the cost model keeps one GPU's throughput and the process's whole memory."""
-    if script.device_map is None or r.values.get("world_size", 1) != 1:
-        return
-    from .launchers import find_launch
-
-    launched = find_launch(path)
-    if launched is None or not launched.interpreter:
-        return
-    value, loc = script.device_map
-    shown = f'"{value}"' if isinstance(value, str) else "a dict over several GPUs"
-    where = f"{Path(loc.file).name if loc.file else path.name} line {loc.line}"
-    word = next((t for t in launched.command.split() if "=" not in t), "python")
-    run = f"{launched.where()} runs it with `{word}`, no torchrun, accelerate or deepspeed"
-    r.sources["device_map"] = FieldSource(file=loc.file or str(path), key=f"device_map={shown}", line=loc.line, explicit=True, note=DEVICE_MAP_AT)
-    if launched.visible:
-        n = int(launched.visible.count(",")) + 1
-        if n < 2:
-            return
-        r.sources["visible_gpus"] = FieldSource(file=launched.file, key=launched.visible, line=launched.line, explicit=True, note=run)
-        r.notes.append(
-            f"one process splits the model over {n} GPUs: device_map={shown} ({where}) places whole layers on the {n} GPUs "
-            f"{launched.visible} makes visible and {run}; naive model parallelism: the layers run one GPU at a time, each GPU idle "
-            f"about {n - 1}/{n} of the step; read as world size 1 at one GPU's throughput, the memory shown is the whole process's, "
-            f"which the split spreads at about 1/{n} per GPU ({DEVICE_MAP_AT})"
-        )
-        return
-    r.notes.append(
-        f"one process may split the model over every visible GPU: device_map={shown} ({where}) and {run}, with no "
-        f"CUDA_VISIBLE_DEVICES on the line: on a machine with more than one GPU the layers run one GPU at a time (naive model "
-        f"parallelism); read as world size 1 at one GPU's throughput ({DEVICE_MAP_AT})"
-    )
-
-
-def _weights_assumed(r: _ScriptReader, script: Script) -> None:
-    """TRL's ModelConfig.dtype default (semantics.trl_precision) holds only where the script parses ModelConfig;
-    a script that loads the model itself with a dtype goblin did not read gets fp32 as a stated assumption,
-    naming the call (review4 #23: MedicalGPT's own ScriptArguments.torch_dtype)."""
-    src = r.sources.get("weight_dtype")
-    if src is None or src.explicit or not (src.note or "").startswith("TRL ModelConfig.dtype default") or "ModelConfig" in script.parser_classes:
-        return
-    call = script.model_call
-    if call is None:
-        # TRL's trainer loads a model id itself in float32 unless model_init_kwargs says otherwise (trl 1.16.0
-        # trl/trainer/sft_trainer.py:544-547): TRL's default stands
-        return
-    kw = next((k.value for k in call.keywords if k.arg in ("torch_dtype", "dtype")), None)
-    if kw is None:
-        why = f"from_pretrained(...) at line {call.lineno} passes no dtype"
-    else:
-        shown = ast.unparse(kw)
-        shown = shown if len(shown) <= 60 else shown[:57] + "..."
-        why = f"from_pretrained(..., dtype={shown}) at line {call.lineno} gives no dtype goblin can read (none passed, 'auto' or computed)"
-    # torch.get_default_dtype() is torch.float32 (torch 2.13.0, introspected); transformers 5.x reads a missing
-    # dtype as "auto", the checkpoint's own (transformers 5.25.0 modeling_utils.py:4236-4237); before v5 it did not
-    # (trl 1.16.0 trl/trainer/sft_trainer.py:544-547: "since Transformers v5 the dtype is inferred from the model config")
-    note = (
-        f"{why}: weights assumed fp32 (torch's default dtype, as transformers 4.x loads them;"
-        " transformers 5.x loads the checkpoint's own dtype instead, modeling_utils.py:4236-4237@5.25.0)"
-    )
-    r.sources["weight_dtype"] = src.model_copy(update={"note": note})
-    r.notes.append(note)
-
-
-# The workload field each TrainingArguments-like keyword sets (formats/hfstyle.py reads them by these names)
-_FIELD_OF_KEY = {
-    "bf16": "precision",
-    "fp16": "precision",
-    "per_device_train_batch_size": "micro_batch_size",
-    "gradient_accumulation_steps": "gradient_accumulation",
-    "gradient_checkpointing": "gradient_checkpointing",
-    "optim": "optimizer",
-    "torch_compile": "torch_compile",
-    "dataloader_num_workers": "dataloader_workers",
-    "dataloader_pin_memory": "pin_memory",
-    "max_length": "seq_len",
-    "max_seq_length": "seq_len",
-    "packing": "sample_packing",
-}
-
-
-def _unread_fields(r: _ScriptReader, script: Script, path: Path) -> None:
-    """A field whose keyword the script computes at run time (databrickslabs/dolly training/trainer.py:245-246
-    `fp16=fp16, bf16=bf16` from a click option its notebook launcher sets from a widget) keeps the default for the
-    projection, said as assumed, and is unread: no rule judges it (a "train in bf16 instead of fp32" finding on an
-    fp32 goblin only assumed would be wrong). A value read elsewhere (the launch line, a literal) stands."""
-    keys: dict[str, list[str]] = {}
-    for key, line in script.computed.items():
-        if (name := _FIELD_OF_KEY.get(key)) is not None and key not in script.values:
-            keys.setdefault(name, []).append(f"`{key}=` (line {line})")
-    for name, said in keys.items():
-        src = r.sources.get(name)
-        if src is None or src.explicit or src.unread:
-            continue
-        note = f"{' and '.join(said)} in {path.name} computed at run time: {name} {r.values.get(name)} is the default assumed, and no rule judges it"
-        r.sources[name] = src.model_copy(update={"unread": True, "note": f"{note}; the default: {src.note}" if src.note else note})
-        r.notes.append(note)
-
-
-def _trainer_class(r: _ScriptReader, path: Path) -> None:
-    """The trainer class the script builds sets the preference method its config class did not (a script
-    passing TrainingArguments to DPOTrainer, or building a repository subclass of TRL's ORPOTrainer)."""
-    src = r.sources.get("sequences_per_example")
-    if src is not None and src.explicit:
-        return  # the config class (DPOConfig, ...) already set it
-    from .launched import script_trainer
-
-    st = script_trainer(path)
-    if st is None:
-        return
-    if st.preference is not None:
-        kind, how = st.preference
-        pk, pre, pline = r.raw("precompute_ref_log_probs")
-        adapter = r.values.get("method") in ("lora", "qlora", "dora") and not st.ref_passed
-        read_preference(
-            r,
-            kind,
-            key=pk,
-            line=pline if pk is not None else st.line,
-            adapter_ref=adapter,
-            ref_passed=st.ref_passed,
-            precompute=pk is not None and as_bool(pre),
-            how=f"{how}, line {st.line}" + ("; ref_model passed to it" if st.ref_passed else ""),
-        )
-        if not (r.framework or "").startswith("trl"):
-            r.framework = f"trl {tables.table('trl')['version']} ({st.trainer} at line {st.line})"
-    elif st.custom is not None:
-        # a preference method goblin cannot price from the code: the label names it, so rules.unmodelled_trainer
-        # leaves memory unjudged instead of pricing one sequence and no reference model (SFT)
-        r.framework = f"{(r.framework or 'transformers')} ({st.custom})"
-        r.notes.append(f"trainer class: {st.custom}; goblin does not know its sequences per example or reference model, so memory is not judged")
 
 
 class PythonAdapter(HFTrainerAdapter):
@@ -1835,7 +418,7 @@ class PythonAdapter(HFTrainerAdapter):
 
     def parse(self, path: Path, data: Any, text: str) -> WorkloadConfig:
         script: Script = data
-        r = _ScriptReader(str(path), script)
+        r = ScriptReader(str(path), script)
         r.text = text
         model = self.model_shape(r)
         if "model_name_or_path" not in script.values:
@@ -1846,9 +429,9 @@ class PythonAdapter(HFTrainerAdapter):
             from .pyloop import loop_defaults
 
             loop_defaults(r)
-        _weights_assumed(r, script)
-        _unread_fields(r, script, path)
-        _trainer_class(r, path)
+        weights_assumed(r, script)
+        unread_fields(r, script, path)
+        trainer_class(r, path)
         if not r.values.get("sample_packing") and r.values.get("packing_blocked") is None:
             # a script that packs its own batches, or whose TRL raises on packing with its collator (formats/own_packing.py)
             from .own_packing import collator_blocks_packing, own_packing
@@ -1857,7 +440,7 @@ class PythonAdapter(HFTrainerAdapter):
             if why is not None:
                 r.values["packing_blocked"] = why
                 r.notes.append(why)
-        _naive_split(r, script, path)
+        naive_split(r, script, path)
         if (patched := script.fixed.get("attention")) is not None:
             r.values["attention_patched"] = patched
             r.sources["attention"] = FieldSource(file=str(path), key=None, line=script.code_lines["attention"], explicit=False, note=patched)
@@ -1933,8 +516,8 @@ class PythonAdapter(HFTrainerAdapter):
                 if loc is not None and isinstance(loc.node, (ast.Constant, ast.Attribute)) and loc.node.end_lineno is not None:
                     start = _char(text, offsets, loc.node.lineno, loc.node.col_offset)
                     end = _char(text, offsets, loc.node.end_lineno, loc.node.end_col_offset or 0)
-                    quote = text[start] if text[start] in "'\"" else _quote_of(text)
-                    planned.append((start, end, _render(new, quote)))
+                    quote = text[start] if text[start] in "'\"" else quote_of(text)
+                    planned.append((start, end, render(new, quote)))
                     continue
                 call = script.model_call if key in ("attn_implementation", "torch_dtype") else script.args_call
                 if why is not None:
@@ -1942,7 +525,7 @@ class PythonAdapter(HFTrainerAdapter):
                 if call is None and script.parser_call is not None and script.launch is not None:
                     shown = new if not isinstance(new, (bool, Code)) else new.text if isinstance(new, Code) else str(new)
                     why = (
-                        f"{script.config_class} comes from the command line through {_name(script.parser_call.func)} (line {script.parser_call.lineno});"
+                        f"{script.config_class} comes from the command line through {call_name(script.parser_call.func)} (line {script.parser_call.lineno});"
                         f" add `--{key} {shown}` {IN_LAUNCH_LINE} ({script.launch.where()})"
                     )
                     break
@@ -1955,7 +538,7 @@ class PythonAdapter(HFTrainerAdapter):
                 if call is None or any(k.arg == key for k in call.keywords):
                     why = f"{key} is computed in the script; edit it by hand"
                     break
-                planned_inserts.append((call, key, _render(new, _quote_of(text))))
+                planned_inserts.append((call, key, render(new, quote_of(text))))
             taken = {(a, b) for a, b, _ in edits}
             if why is None and any((a, b) in taken and (a, b, t) not in edits for a, b, t in planned):
                 why = "another edit writes the same literal with a different value; edit it by hand"
@@ -1986,8 +569,8 @@ class PythonAdapter(HFTrainerAdapter):
                 continue
             start = _char(text, offsets, loc.node.lineno, loc.node.col_offset)
             end = _char(text, offsets, loc.node.end_lineno, loc.node.end_col_offset or 0)
-            quote = text[start] if text[start] in "'\"" else _quote_of(text)
-            edits.append((start, end, _render(new, quote)))
+            quote = text[start] if text[start] in "'\"" else quote_of(text)
+            edits.append((start, end, render(new, quote)))
         for start, end, new in sorted(edits, reverse=True):
             text = text[:start] + new + text[end:]
         return text, missed

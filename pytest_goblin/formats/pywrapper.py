@@ -56,9 +56,9 @@ def wrapped_call(path: Path, text: str, marker: re.Pattern[str]) -> tuple[str, s
                 continue
         except OSError:
             continue
-        from .launchers import _tree
+        from .launch_walk import config_tree
 
-        _, root, _ = _tree(Path(os.path.abspath(path)))
+        _, root, _ = config_tree(Path(os.path.abspath(path)))
         shown = os.path.relpath(found, root) if found.is_relative_to(root) else os.path.relpath(found, here)
         return f"`{node.func.id}()` of {module} ({shown}) at line {node.lineno}", shown
     return None

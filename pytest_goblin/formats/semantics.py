@@ -256,7 +256,7 @@ def world_from_text(text: str) -> Said | None:
     """What a comment or launcher line in the file says; the first that says one.
     A per-node count (torchrun/tune `--nproc_per_node`, LLaMA-Factory `NPROC_PER_NODE=`) is multiplied
     by the node count the file states (`--nnodes`, `NNODES=`), on the same line or another; without
-    one, torchrun runs one node (launchers.TORCHRUN_AT)."""
+    one, torchrun runs one node (launch_line.TORCHRUN_AT)."""
     # Every pattern here takes a count, so a line without a digit cannot match one.
     lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if _said(line) and _DIGIT.search(line)]
     nodes = next(((int(m.group(1)), m.group(0).strip()) for _, line in lines if (m := _NNODES.search(line))), None)
@@ -574,7 +574,7 @@ def _from_launcher(r: Reader, launched: Any) -> None:
     note = f"{where}: `{launched.command}` ({what}){assumed}"
     key = f"{'accelerate config' if getattr(launched, 'beside', False) else 'launcher'}: {launched.command}"
     r.values["world_size"] = launched.world
-    # a commented-out line (launchers._commented_launch) is a hint: its count is used, said as assumed
+    # a commented-out line (launch_forms.commented_launch) is a hint: its count is used, said as assumed
     # so is a node count the file never sets (`NNODES=$WORLD_SIZE`): the world size is then not stated either
     said = not getattr(launched, "commented", False) and not getattr(launched, "nodes_unset", "") and not getattr(launched, "beside", False)
     r.sources["world_size"] = FieldSource(file=launched.file, key=key, line=launched.line, explicit=said, note=note)
@@ -689,7 +689,8 @@ def _ddp_if_launched(r: Reader, unread: str | None = None) -> None:
     n = r.values.get("world_size", 1)
     if n > 1 and r.values.get("strategy", "single") == "single":
         if unread is None:
-            from .launchers import config_kind, readme_launch
+            from .launch_line import config_kind
+            from .launchers import readme_launch
 
             found = readme_launch(r.path, config_kind(r.text or ""))
             unread = found[0] if found else ""
@@ -759,7 +760,7 @@ def world_size_note(w: WorkloadConfig) -> str:
     for findings that depend on the topology; a node count that was assumed says so."""
     src = w.sources.get("world_size")
     shown = topology_phrase(w)
-    from .launchers import NODES_UNSET
+    from .launch_line import NODES_UNSET
 
     if src is not None and not src.explicit and (src.key or "").startswith("launcher:") and NODES_UNSET in (src.note or ""):
         per = w.gpus_per_node or 1

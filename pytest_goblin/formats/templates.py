@@ -40,7 +40,7 @@ def renderers(config: Path) -> tuple[list[str], bool]:
     """(`script:line` of the `.render(` call of each Python file in the config's folders, its parents
     and their script folders that renders Jinja, whether those listed name the config's file).
     Files that name the config come first; when some do, only they are listed."""
-    from .launchers import folder_scripts
+    from .launch_walk import folder_scripts
 
     naming: list[str] = []
     other: list[str] = []

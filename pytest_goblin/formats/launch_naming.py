@@ -1,0 +1,196 @@
+"""Which launch lines launch a config: a word that names the config's file (from the launcher's folder,
+a parent, or a `cd` line's folder), a pattern of variables the file leaves unset, or a glob that
+matches it; and a training script run by its bare name from another checkout (`runs_elsewhere`)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from .launch_walk import MAX_DEPTH, MAX_DIR_ENTRIES, unique_name
+from .launcher_text import GLOB, Line, launcher_kind, var_pattern, word_path
+
+
+# ------------------------------------------------------------------ which lines launch this config
+def _bases(launcher_dir: Path, root: Path, cwd: str = "") -> list[Path]:
+    """The folders a relative path of a launch line may be written from, nearest first: the folder a
+    `cd` moved to (from the launcher's folder, or from it and each parent when the `cd` is relative to
+    where the launcher is run), else the launcher's folder and each parent up to the repository root."""
+    chain = [launcher_dir]
+    while chain[-1] != root and chain[-1].parent != chain[-1] and chain[-1].is_relative_to(root) and len(chain) <= MAX_DEPTH:
+        chain.append(chain[-1].parent)
+    # a `cd` into a folder this repository does not have (`git clone ... && cd repo-name` in a README) is
+    # not where its files are: then the launcher's folder and its parents, as without it
+    if cwd.startswith("@"):
+        moved = Path(os.path.normpath(launcher_dir / cwd[2:])) if cwd != "@" else launcher_dir
+        return [moved] if moved.is_dir() and moved.is_relative_to(root) else chain
+    if cwd.startswith("?/"):
+        # leading `cd`s into folders the repository lacks (README install steps: `git clone ... && cd axolotl`,
+        # then `cd sft`, review3 Online-RLHF README.md:138) are ignored: the longest tail that exists counts,
+        # then (a guess, not the path written) the launcher's folder and its parents as without the `cd`s
+        steps = [x for x in cwd[2:].split("/") if x not in ("", ".")]
+        for i in range(len(steps)):
+            moved_all = [Path(os.path.normpath(b.joinpath(*steps[i:]))) for b in chain]
+            hits = [m for m in moved_all if m.is_dir() and m.is_relative_to(root)]
+            if hits:
+                return hits if i == 0 else [*hits, *(b for b in chain if b not in hits)]
+        return chain
+    return chain
+
+
+def resolve_relative(word: str, launcher_dir: Path, root: Path, cwd: str = "") -> tuple[Path | None, list[Path]]:
+    """(the file a relative path of a launch line names: the first of `_bases` that holds it, the
+    folders tried); None when none holds it."""
+    tried = _bases(launcher_dir, root, cwd)
+    for base in tried:
+        candidate = Path(os.path.normpath(base / word))
+        if candidate.is_file():
+            return Path(os.path.realpath(candidate)), tried
+    return None, tried
+
+
+def names_config(tokens: tuple[str, ...], config: Path, launcher_dir: Path, root: Path, cwd: str = "") -> bool:
+    """True when a word of the command names `config` (real path): a relative path (a bare name too)
+    is the file the nearest of `_bases` holds (after a `cd`, from there); an absolute or
+    variable-prefixed path by its last two or more parts."""
+    name = config.name
+    for tok in tokens:
+        word = tok.split("=", 1)[1] if tok.startswith("-") and "=" in tok else tok
+        if GLOB.search(word) and "$" not in word and _glob_names(word, config, launcher_dir, root, cwd):
+            return True
+        if "$" in word and not word.endswith("/" + name) and variable_names(word, config, launcher_dir, root, cwd):
+            return True
+        if not word.endswith(name) or not (word == name or word.endswith("/" + name)):
+            continue
+        if "$" in word:  # an unresolved variable prefix: judge by the literal tail
+            tail = word.rsplit("}", 1)[-1] if "}" in word else re.sub(r"^.*\$\w+", "", word)
+            parts = [p for p in tail.split("/") if p and p != "."]
+            if len(parts) >= 2 and config.parts[-len(parts) :] == tuple(parts):
+                return True
+            # `${CONFIG_DIR}/x.yaml`: the launcher's own folder, or the one file of that name in the repository
+            if len(parts) == 1 and (launcher_dir == config.parent or unique_name(root, name)):
+                return True
+            continue
+        p = Path(word)
+        if p.is_absolute():
+            parts = [x for x in p.parts[1:] if x not in (".", "")]
+            if Path(os.path.normpath(p)) == config or (len(parts) >= 2 and config.parts[-len(parts) :] == tuple(parts) and len(parts) >= 2):
+                return True
+            # a checkout elsewhere (review3 cs229-project train.sh:9 `--config /lfs/.../cs229-project/cs229/configs/config_1b.yaml`):
+            # the path ends in this file's whole path inside the repository (two parts or more)
+            inside = config.relative_to(root).parts if config.is_relative_to(root) else ()
+            if len(inside) >= 2 and tuple(parts[-len(inside) :]) == inside:
+                return True
+            continue
+        # relative (`finetune.py` in trainer/scripts/deepspeed/sft.sh naming trainer/finetune.py, review2
+        # MiniCPM; `bash finetune/run.sh` running `torchrun finetune.py` from the root): the nearest folder
+        # from the launcher's (or a `cd`'s) up to the root that holds a file of that path is the one run
+        found, _ = resolve_relative(word, launcher_dir, root, cwd)
+        if found is not None and found == config:
+            return True
+        # after a `cd` into a folder outside the repository (`cd /fsx/user/axolotl`, review3 shisa-v2
+        # train/slurm/base-llama3-70b-fft.slurm:26,43) a relative name is the copy put there: the one
+        # file of that name (and path tail) the repository holds
+        parts = [x for x in Path(word).parts if x not in (".", "")]
+        if found is None and cwd == "!" and ".." not in parts and config.parts[-len(parts) :] == tuple(parts) and unique_name(root, name):
+            return True
+    return False
+
+
+def variable_names(word: str, config: Path, launcher_dir: Path, root: Path, cwd: str = "") -> bool:
+    """True when a config word built from variables the file leaves unset (`configs/${MODEL}.yaml`,
+    `${RUN_NAME}_args.yaml`) matches the config as a pattern from a folder the line may be written from, and
+    the config is the one file of its folder that the pattern's last part matches (more than one: which
+    is run is not known, and nothing is read)."""
+    import fnmatch
+
+    pattern = var_pattern(word_path(word))
+    if not pattern or not _glob_names(pattern, config, launcher_dir, root, cwd):
+        return False
+    last = pattern.rsplit("/", 1)[-1]
+    try:
+        with os.scandir(config.parent) as it:
+            hits = [e.name for n, e in enumerate(it) if n < MAX_DIR_ENTRIES and fnmatch.fnmatchcase(e.name, last) and e.is_file()]
+    except OSError:
+        return False
+    return hits == [config.name]
+
+
+def pattern_note(line: Line, config: Path, launcher_dir: Path, root: Path) -> str:
+    """How a launch line was read as naming the config through a variable pattern; "" when it names it otherwise."""
+    for tok in line.tokens:
+        word = tok.split("=", 1)[1] if tok.startswith("-") and "=" in tok else tok
+        if "$" in word and not word.endswith("/" + config.name) and variable_names(word, config, launcher_dir, root, line.cwd):
+            return (
+                f"`{word_path(word)}` is built from a variable the file leaves unset: read as the pattern `{var_pattern(word_path(word))}`, "
+                f"which {config.name} is the one file of its folder to match"
+            )
+    return ""
+
+
+def glob_match(name: str, pattern: str) -> bool:
+    import fnmatch
+
+    return fnmatch.fnmatchcase(name, pattern)
+
+
+def _glob_names(word: str, config: Path, launcher_dir: Path, root: Path, cwd: str) -> bool:
+    """True when a glob word (`configs/*.yaml` of a `for` loop) matches the config from a folder the
+    launch line may be written from (`_bases`), part by part as the shell expands it."""
+    import fnmatch
+
+    want = [x for x in Path(word).parts if x not in (".", "")]
+    if not want or not fnmatch.fnmatchcase(config.name, want[-1]):
+        return False
+    for base in _bases(launcher_dir, root, cwd):
+        if not config.is_relative_to(base):
+            continue
+        have = config.relative_to(base).parts
+        if len(have) == len(want) and all(fnmatch.fnmatchcase(h, w) for h, w in zip(have, want, strict=True)):
+            return True
+    return False
+
+
+TRAINING_WORD = re.compile(r"(^|[._/-])(train|finetune|fine_tune|sft|dpo|grpo|orpo|kto|ppo|pretrain)([._/-]|$)")
+NOT_TRAINING_WORD = re.compile(r"(merge|preprocess|infer|eval|serve|export|convert)")
+
+
+# ------------------------------------------------------------------ a script run from another checkout
+# review5 #30 WizardLM: WizardCoder/README.md:129-137 says to copy src/train_wizardcoder.py into a Llama-X checkout
+# and run `deepspeed train_wizardcoder.py ...` there: no folder of this repository holds a file at that path.
+INTERPRETER = re.compile(r"python(3(\.\d+)?)?")
+
+
+def elsewhere_possible(script: Path, root: Path) -> bool:
+    """A Python training script (its name says it trains, not evaluates or merges) that is the one file of its name
+    in the repository (the whole tree listed): a launch line naming that bare name can only mean this file."""
+    return (
+        script.suffix == ".py"
+        and TRAINING_WORD.search(script.stem.lower()) is not None
+        and NOT_TRAINING_WORD.search(script.stem.lower()) is None
+        and unique_name(root, script.name)
+    )
+
+
+def runs_elsewhere(line: Line, i: int, script: Path, folder: Path, root: Path) -> bool:
+    """True when word `i` of a launch line is the script's bare name (`train_x.py`, `./train_x.py`) run as the program's
+    script (after `python`, `torchrun`, `accelerate launch` or `deepspeed` and their flags, no `$`), and no folder the
+    line may be run from (`_bases`) holds a file of that name: the line runs a copy in another checkout."""
+    tok = line.tokens[i]
+    if tok.startswith("-") or "$" in tok or tok.removeprefix("./") != script.name:
+        return False
+    before = line.tokens[:i]
+    launcher = launcher_kind(line.tokens) in ("torchrun", "accelerate", "deepspeed") or any(INTERPRETER.fullmatch(Path(t).name) for t in before)
+    if not launcher or any(t.endswith(".py") for t in before):
+        return False  # prose, or another script is the program (`python launch.py train_x.py`)
+    found, _ = resolve_relative(tok, folder, root, line.cwd)
+    return found is None
+
+
+def elsewhere_note(where: str, tok: str, script: Path, root: Path) -> str:
+    shown = os.path.relpath(script, root) if script.is_relative_to(root) else str(script)
+    return (
+        f"{where} runs `{tok}` from another checkout (no folder the line may run from holds a file of that name): {shown}, the"
+        " repository's one file of that name, is read as the copy it runs"
+    )

@@ -1,0 +1,619 @@
+"""A launcher file read as text: its logical command lines (shell and slurm scripts, notebooks, Markdown
+code blocks, cloud launcher YAML), variables expanded from its own assignments (nothing is run), and the
+words of a launch command (`launcher_kind`, `module_file`, `word_path`, `var_pattern`)."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..frameworks.pins import hash_comment_cut
+
+MAX_BYTES = 256_000  # a launcher or README larger than this is not read
+NOTEBOOK_BYTES = 2_000_000  # a notebook (its outputs included) larger than this is not read
+
+
+CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".py", ".toml")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One logical command (continuations joined, variables expanded) of a launcher file."""
+
+    line: int  # 1-based line where the command starts
+    tokens: tuple[str, ...]
+    env: tuple[tuple[str, str], ...]  # variables in effect for it (the file's assignments and an inline prefix)
+    place: str = ""  # in a notebook: "cell N line M" (`line` is then the .ipynb file's line)
+    notes: tuple[str, ...] = ()  # how a command a Python file builds was read (formats/pylaunch.py)
+    cwd: str = ""  # the folder a `cd` before it moved to (`_cd`): "" none, "@/x" from the launcher's folder, "?/x" from where it is run, "!" unknown
+    reads: tuple[str, ...] = ()  # config files the file reads into a variable the line passes (`ARGS=$(build_args)` over `done < x.yaml`)
+
+
+@dataclass(frozen=True)
+class LauncherFile:
+    path: Path  # real path
+    lines: tuple[Line, ...]
+    sbatch: tuple[tuple[str, int, int], ...]  # (what, value, line): nodes, gpus_per_node, ntasks_per_node
+    names: frozenset[str] = frozenset()  # the last path part of every word: a file that names no `x.yaml` is skipped unread
+    globs: frozenset[str] = frozenset()  # the last path part of every word that is a glob (`configs/*.yaml` of a `for` loop)
+    commented: tuple[Line, ...] = ()  # launch commands written as a shell comment (`# N_GPUS=2 modal run ... x.yaml`)
+    cloud: tuple[str, ...] = ()  # a dstack/SkyPilot/PyTorchJob YAML (formats/cloud.py): what it asks for, said in every launch read from it
+
+
+# ------------------------------------------------------------------ reading launcher files
+_ASSIGN = re.compile(r"^(?:export\s+|local\s+|declare\s+(?:-\w+\s+)?)?([A-Za-z_]\w*)=(.*)$")
+# The default of `${VAR:-default}` is bounded and holds no `$`: an unclosed `${A:-` repeated along a
+# line cost quadratic time with `[^}]*` (red team round 9, D1).
+_VAR = re.compile(r"\$(?:\{([A-Za-z_]\w{0,63})(?:(:?[-=])([^}$\n]{0,256}))?\}|([A-Za-z_]\w{0,63}))")
+_ARITH = re.compile(r"\$\(\(([^()]*)\)\)")
+_SBATCH = re.compile(r"^#SBATCH\s+(.*)$")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_POSITIONAL = re.compile(r"^\$(?:\{[1-9]\d?\}|[1-9])$")  # `$4` / `${10}`: a positional parameter alone
+_DEFAULT_OF = re.compile(r"^\$\{([A-Za-z_]\w{0,63}):-([^}$]{0,256})\}$")  # `${VAR:-default}` alone
+_LAUNCH_WORDS = ("torchrun", "torch.distributed", "accelerate", "deepspeed", "tune", "llamafactory-cli", "lmf", "axolotl", "srun", "sbatch", "python", "modal")
+_COPY = re.compile(r"^cp\s+(.+)$")
+_READS = re.compile(r"(?:^|\s)<\s*(\S{1,512}\.(?:ya?ml|json))[\"']?(?:\s|$)|(?:^|[\s(])cat\s+(\S{1,512}\.(?:ya?ml|json))[\"']?(?:\s|$)")
+_FUNC = re.compile(r"^(?:function\s+)?([A-Za-z_][\w-]{0,63})\s*\(\)\s*\{?$")
+_ARRAY = re.compile(r"^(?:declare\s+-a\s+|local\s+)?([A-Za-z_]\w{0,63})=\((.{0,4096})\)$")
+_ARRAY_ALL = re.compile(r"""["']?\$\{([A-Za-z_]\w{0,63})\[[@*]\]\}["']?""")
+_ARRAY_LEN = re.compile(r"\$\{#([A-Za-z_]\w{0,63})\[[@*]\]\}")
+_SLURM_VARS = {"SLURM_NNODES": "nodes", "SLURM_JOB_NUM_NODES": "nodes", "SLURM_GPUS_PER_NODE": "gpus_per_node", "SLURM_GPUS_ON_NODE": "gpus_per_node"}
+
+
+def _arith(expr: str) -> str | None:
+    """`8*2` -> "16": digits and + - * / only, left to right with * / first; None otherwise."""
+    if not expr.strip() or expr.strip("0123456789 \t+-*/"):
+        return None
+    try:
+        terms = re.findall(r"[+-]?[^+-]+", expr.replace(" ", ""))
+        total = 0
+        for term in terms:
+            sign = -1 if term.startswith("-") else 1
+            parts = re.split(r"([*/])", term.lstrip("+-"))
+            value = int(parts[0])
+            for op, num in zip(parts[1::2], parts[2::2], strict=True):
+                value = value * int(num) if op == "*" else value // int(num)
+            total += sign * value
+        return str(total)
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
+def expand(text: str, env: dict[str, str]) -> str:
+    """`$VAR`, `${VAR}`, `${VAR:-default}` from `env` (unknown ones stay as written), then `$((a*b))`."""
+
+    def sub(m: re.Match[str]) -> str:
+        name = m.group(1) or m.group(4)
+        if name in env and not (env[name] == "" and m.group(2) in (":-", ":=")):  # `:-` takes the default for an empty value too
+            return env[name]
+        if m.group(2) is not None:  # ${VAR:-default} / ${VAR-default} / ${VAR:=default}
+            return m.group(3)
+        return m.group(0)
+
+    out = _VAR.sub(sub, text)
+    return _ARITH.sub(lambda m: _arith(m.group(1)) or m.group(0), out)
+
+
+# An inline comment inside a continued command: `` `# note` \`` or `$(# note)`, a command substitution whose
+# command is only a comment, expands to nothing (GNU bash 5.2 manual, 3.5.4 Command Substitution: replaced by
+# the command's output; 3.1.3 Comments: a word beginning with # and the rest of that line are ignored). shlex
+# would read its `#` as a comment to the end of the joined line and drop every flag after it (review4 #24,
+# MedicalGPT scripts/run_grpo.sh:24 `` `# QLoRA配置` \`` before `--use_peft True`).
+_INLINE_COMMENT = re.compile(r"`[ \t]{0,64}#[^`\n]{0,512}`|\$\([ \t]{0,64}#[^)\n]{0,512}\)")
+
+
+def _split(text: str) -> list[str]:
+    if "#" in text:
+        text = _INLINE_COMMENT.sub("", text)
+    try:
+        return shlex.split(text, comments=True)
+    except ValueError:  # an unbalanced quote: words as written
+        return text.split()
+
+
+# A launch command is a few hundred characters; a longer logical line is not read (its flags are
+# looked up line by line, and a 200 KB line of flags cost minutes: red team round 9, D2).
+MAX_COMMAND_CHARS = 16_384
+
+
+def _logical_lines(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    out = [(n, text) for n, text in _joined(lines) if len(text) <= MAX_COMMAND_CHARS]
+    return out
+
+
+MAX_QUOTED_LINES = 40  # a quoted value open over more lines than this is cut (read as written)
+
+
+def _open_quote(text: str, quote: str) -> str:
+    """The quote still open at the end of `text` ("" when none), given the one open at its start; a
+    `#` that starts a word outside quotes ends the line (a comment's `don't` opens nothing)."""
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quote == "'":
+            if ch == "'":
+                quote = ""
+        elif ch == "\\":
+            i += 1  # escaped (outside single quotes)
+        elif quote == '"':
+            if ch == '"':
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "#" and (i == 0 or text[i - 1].isspace()):
+            break
+        i += 1
+    return quote
+
+
+def _joined(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Logical lines: a trailing `\\` continues a line, and so does a quote an assignment leaves
+    open (`ARGS="` ... `"` over several lines, read as one value with the line breaks as spaces)."""
+    out: list[tuple[int, str]] = []
+    start, buf, quote, held = 0, "", "", 0
+    for n, raw in lines:
+        text = raw.rstrip()
+        if not buf:
+            start, held = n, 0
+        quote = _open_quote(text, quote)
+        if quote and held < MAX_QUOTED_LINES and _ASSIGN.match((buf + text).strip()):  # `ARGS="` opens a value; a stray quote elsewhere opens nothing
+            held += 1
+            buf += (text[:-1] if text.endswith("\\") else text) + " "
+            continue
+        quote = ""
+        if text.endswith("\\"):
+            buf += text[:-1] + " "
+            continue
+        out.append((start, buf + text))
+        buf = ""
+    if buf:
+        out.append((start, buf))
+    return out
+
+
+def _markdown_code(text: str) -> list[tuple[int, str]]:
+    """Lines inside fenced code blocks of a README, with their line numbers; `$ ` prompts dropped."""
+    out: list[tuple[int, str]] = []
+    inside = False
+    for n, line in enumerate(text.splitlines(), 1):
+        if _FENCE.match(line):
+            if inside:  # a block's end ends its last command: a trailing `\` does not reach the next block (review4 #33 starcoder README.md:157)
+                out.append((n, ""))
+            inside = not inside
+            continue
+        if inside:
+            out.append((n, re.sub(r"^\s*[$>]\s+", "", line)))
+        else:  # prose: an inline code span that is a whole launch command naming a config (review4 #4 SWE-Gym docs/OpenHands.md:96)
+            out.extend((n, m.group(1)) for m in _INLINE_LAUNCH.finditer(line))
+    return out
+
+
+# `N_GPUS=8 modal run scripts/train.py --config configs/x.yaml` in a sentence: env assignments, a launcher program,
+# and a config file word; other inline code (`pip install`, a path) is not a command goblin reads.
+_INLINE_LAUNCH = re.compile(
+    r"`((?:[A-Z_][A-Z0-9_]*=\S+\s+)*(?:tune|torchrun|accelerate|deepspeed|modal|llamafactory-cli|axolotl)\s[^`]*?\.(?:ya?ml|json)\b[^`]*)`"
+)
+
+
+_CELL_SHELL = re.compile(r"^(?:%%(?:bash|sh|script\s+(?:ba)?sh)|%sh)\b")  # `%sh`: a Databricks shell cell
+# IPython expands `{expr}` and `$name` in a `!` line from the notebook's namespace before the shell runs it, and
+# leaves the whole command as written when any part fails to format (IPython 9.17.0.dev 7f0ee556
+# core/interactiveshell.py:2722, :2739 `self.var_expand(cmd, depth=1)`, :3984-4008); a `!` line ending in `\`
+# continues on the next (core/inputtransformer2.py:254-294, :560-561); a cell magic's body (`%%bash`) is passed as written.
+# `{{`/`}}` (a literal brace), `{expr}`, `$$name` (a literal `$name`), `$name` outside single quotes (IPython 9.17.0.dev
+# 7f0ee556 utils/text.py:517-557 DollarFormatter: `$` fields are names and attributes, `$$foo` -> `$foo`)
+_IPY_FIELD = re.compile(r"\{\{|\}\}|\{([^{}\n]{1,200})\}|\$(\$?)([A-Za-z_][\w.]*)")
+
+
+def _bang_expand(command: str, literals: dict[str, str]) -> str:
+    """A `!` line's `{name}` / `$name` words: the notebook's literal value; a `{name}` or `{expression}` goblin does not
+    know reads as `${name}` (as a shell script's unset variable does), a `$name` it does not know stays as written."""
+
+    def sub(m: re.Match[str]) -> str:
+        text = m.group(0)
+        if text in ("{{", "}}"):
+            return text[0]
+        if m.group(1) is not None:
+            inner = m.group(1).strip()
+            if re.fullmatch(r"[A-Za-z_]\w*", inner):
+                return literals.get(inner, "${" + inner + "}")
+            return "${_notebook_expression}"
+        if m.group(2):  # `$$name`
+            return "$" + m.group(3)
+        if command[: m.start()].count("'") % 2:  # inside single quotes: not a field
+            return text
+        return literals.get(m.group(3), text)
+
+    return _IPY_FIELD.sub(sub, command)
+
+
+def _notebook_shell(text: str, databricks: bool = False) -> tuple[list[tuple[int, str]], dict[int, str], dict[str, str]]:
+    """The shell lines of a notebook (an `.ipynb`, or a Databricks notebook exported as `.py`), with their file line
+    and "cell N line M": every line of a `%%bash` / `%%sh` / `%%script bash` / `%sh` cell, `!command` lines of other
+    code cells (with the lines a trailing `\\` continues them on; `{name}` from the notebook's literal Python
+    values), and the fenced code blocks of Markdown cells (`$ ` prompts dropped); and those literal values."""
+    from ..notebook import databricks_lines, notebook_lines, python_literals
+
+    lines = databricks_lines(text) if databricks else notebook_lines(text)
+    cells: dict[str, list[str]] = {}
+    for _, place, line, kind in lines:
+        if kind == "code":
+            cells.setdefault(place.rsplit(" line ", 1)[0], []).append(line)
+    literals = python_literals(["\n".join(c) for c in cells.values() if not _CELL_SHELL.match(c[0].strip())])
+    out: list[tuple[int, str]] = []
+    shown: list[tuple[int, str]] = []  # Markdown cells' code blocks
+    places: dict[int, str] = {}
+    shell_cell = ""
+    fenced = False
+    bang = False  # the previous line was a `!` command ending in `\`
+    for n, place, line, kind in lines:
+        cell = place.rsplit(" line ", 1)[0]
+        if place.endswith(" line 1"):
+            fenced, bang = False, False
+            shell_cell = cell if kind == "code" and _CELL_SHELL.match(line.strip()) else ""
+            if shell_cell:
+                continue
+        if kind == "markdown":
+            if _FENCE.match(line):
+                if fenced:  # a block's end ends its last command
+                    shown.append((n, ""))
+                fenced = not fenced
+                continue
+            if not fenced:
+                continue
+            shown.append((n, re.sub(r"^\s*[$>]\s+", "", line)))
+            places.setdefault(n, place)
+            continue
+        if cell == shell_cell:
+            command = line
+        elif line.lstrip().startswith("!") or bang:
+            command = _bang_expand(line.lstrip()[1:] if not bang else line, literals)
+            bang = line.rstrip().endswith("\\")
+        else:
+            continue
+        out.append((n, command))
+        places.setdefault(n, place)
+    # the code cells' commands first (what the notebook runs), then the commands its Markdown shows
+    return [*out, (out[-1][0] if out else 0, ""), *shown], places, literals
+
+
+_HERE = re.compile(r"""^["']?\$\(\s*(?:cd\s+)?dirname\s+["']?\$(?:0|\{?BASH_SOURCE(?:\[0\])?\}?)["']?\s*\)["']?""")
+
+
+def _cd(command: str, cwd: str, env: dict[str, str]) -> str:
+    """The folder after `cd DIR` (see Line.cwd): `cd "$(dirname "$0")"/..` is the launcher's own folder
+    and below; a relative DIR joins the folder before it; an absolute one, `cd -`, `cd` alone or a
+    value not set in the file is unknown ("!"), and the script's path is then resolved as if no `cd` ran."""
+    words = command.split(None, 1)
+    if len(words) < 2:
+        return "!"
+    target = words[1].strip()
+    here = _HERE.match(target)
+    if here:
+        rest = target[here.end() :].strip("\"'")
+        return "@/" + rest.lstrip("/") if rest else "@"
+    parts = _split(expand(target, env))
+    if len(parts) != 1 or "$" in parts[0] or "`" in parts[0] or parts[0].startswith(("/", "~", "-")):
+        return "!"
+    if cwd == "!":
+        return "!"
+    base = cwd or "?"
+    return f"{base}/{parts[0]}"
+
+
+def parse_launcher(path: Path, text: str) -> LauncherFile:
+    """The launch commands of a shell/slurm script, a README's code blocks or a notebook's shell
+    lines, and its #SBATCH lines."""
+    suffix = path.suffix.lower()
+    places: dict[int, str] = {}
+    from ..notebook import is_databricks
+
+    if suffix == ".py" and not is_databricks(text):  # the commands it builds in code (formats/pylaunch.py), nothing run
+        from .pylaunch import commands as python_commands
+
+        built = [Line(c.line, c.tokens, (), notes=tuple(c.notes)) for c in python_commands(text)]
+        return LauncherFile(path=path, lines=tuple(built), sbatch=(), names=frozenset(word_path(t).rsplit("/", 1)[-1] for c in built for t in c.tokens))
+    env: dict[str, str] = {}
+    sbatch: list[tuple[str, int, int]] = []
+    cloud: tuple[str, ...] = ()
+    if suffix in (".yaml", ".yml"):  # a cloud launcher file: its commands read as a script's, its counts as #SBATCH lines
+        from .cloud import read_cloud
+
+        found = read_cloud(path, text)
+        if found is None:
+            return LauncherFile(path=path, lines=(), sbatch=())
+        raw, env, cloud = found.lines, dict(found.env), tuple(found.notes)
+        if found.nodes:
+            sbatch.append(("nodes", *found.nodes))
+        if found.gpus:
+            sbatch.append(("gpus_per_node", *found.gpus))
+    elif suffix == ".ipynb":
+        raw, places, _ = _notebook_shell(text)
+    elif suffix in (".md", ".markdown"):
+        raw = _markdown_code(text)
+    elif suffix == ".py":  # a Databricks notebook: its shell lines, as an `.ipynb`'s
+        raw, places, _ = _notebook_shell(text, databricks=True)
+    else:
+        raw = list(enumerate(text.splitlines(), 1))
+    commands: list[Line] = []
+    for n, line in raw:
+        m = _SBATCH.match(line.strip())
+        if m:
+            for what, value in _sbatch_options(m.group(1)):
+                sbatch.append((what, value, n))
+                if what == "nodes":
+                    env.setdefault("SLURM_NNODES", str(value))
+                    env.setdefault("SLURM_JOB_NUM_NODES", str(value))
+                elif what == "gpus_per_node":
+                    env.setdefault("SLURM_GPUS_PER_NODE", str(value))
+                    env.setdefault("SLURM_GPUS_ON_NODE", str(value))
+    cwd = ""
+    positional: dict[str, str] = {}  # VAR -> `$N` it was given (the script's own argument, unknown here)
+    defaulted: dict[str, str] = {}  # VAR -> how `${VAR:-default}` over such an argument was read
+    loops: dict[str, list[str]] = {}  # `for VAR in a.yaml b.yaml` / `configs/*.yaml`: the words VAR takes, until `done`
+    commented: list[Line] = []
+    copies: dict[str, tuple[str, int]] = {}  # the copy's path -> (the config it copies, line)
+    arrays: dict[str, list[str]] = {}  # `NODES=("node1" "node2")`: the words of a bash array (`${#NODES[@]}` is their count)
+    array_at: dict[str, int] = {}  # the line each array was last set
+    from_args: dict[str, int] = {}  # arrays set from the script's own arguments (`NODES=("$@")`) somewhere: the line
+    func = ""  # the shell function being defined (`build_args() {` ... `}`)
+    func_reads: dict[str, list[tuple[str, int]]] = {}  # function ("" outside one) -> config files it reads (`< x.yaml`, `cat x.yaml`), with the line
+    from_config: dict[str, tuple[list[tuple[str, int]], str, int]] = {}  # VAR -> (files read, function, line) for `VAR=$(func)`
+    for n, logical in _logical_lines(raw):
+        stripped = hash_comment_cut(logical).strip()
+        if not stripped:
+            hint = _commented_command(logical)
+            if hint and len(commented) < MAX_COMMENTED:
+                tokens = _split(expand(hint, env))
+                prefix: dict[str, str] = {}
+                for tok in tokens[:4]:  # `N_GPUS=2 modal run ...`: its inline prefix
+                    if a := re.match(r"^([A-Za-z_]\w*)=(.*)$", tok):
+                        prefix[a.group(1)] = a.group(2)
+                commented.append(Line(n, tuple(tokens), tuple({**env, **prefix}.items()), places.get(n, ""), cwd=cwd))
+            continue
+        for part in re.split(r"&&|\|\||;", stripped):
+            part = re.sub(r"^\s*(?:do|then|else)\s+", "", part)  # `do torchrun ...` on the loop's own line
+            counted = [m.group(1) for m in _ARRAY_LEN.finditer(part) if m.group(1) in arrays]
+            part = _ARRAY_LEN.sub(lambda m: str(len(arrays[m.group(1)])) if m.group(1) in arrays else m.group(0), part)
+            for m in _READS.finditer(part):  # `done < ${RUN_NAME}_args.yaml`, `cat x.yaml`: the file a loop or command reads
+                word = word_path(expand(m.group(1) or m.group(2), env))
+                if "$" not in word:
+                    func_reads.setdefault(func, []).append((word, n))
+            header = _FUNC.match(part.strip())
+            if header:
+                func = header.group(1)
+                continue
+            if part.strip() == "}":
+                func = ""
+                continue
+            array = _ARRAY.match(part.strip())
+            if array:  # `NAME=(a b)`, `NAME=("${OTHER[@]}")`; `("$@")` is the script's arguments: unknown
+                words = _split(array.group(2))
+                if any(_POSITIONAL_IN.search(w) for w in words):
+                    arrays.pop(array.group(1), None)
+                    from_args[array.group(1)] = n
+                else:
+                    array_at[array.group(1)] = n
+                    copied: list[str] = []
+                    for v in words:
+                        whole = _ARRAY_ALL.fullmatch(v)
+                        copied.extend(arrays.get(whole.group(1), [v]) if whole else [expand(v, env)])
+                    arrays[array.group(1)] = copied
+                continue
+            if re.match(r"^\s*done\b", part):
+                loops.clear()
+                continue
+            loop = _FOR.match(part.strip())
+            if loop:
+                listed = loop.group(2)
+                known = "$(" not in listed and "`" not in listed  # `for i in $(seq ...)`: not read
+                values = [v for v in _split(expand(listed, env)) if "$" not in v][:MAX_LOOP_WORDS] if known else []
+                if values:
+                    loops[loop.group(1)] = values
+                env.pop(loop.group(1), None)
+                continue
+            if re.match(r"^(?:cd|pushd)(?:\s|$)", part.strip()):
+                cwd = _cd(part.strip(), cwd, env)
+                continue
+            m = _ASSIGN.match(part.strip())
+            assigned = m.group(2).strip() if m else ""
+            # `VAR=value` alone; `VAR=value cmd` and `VAR="5,7" cmd` are an inline prefix
+            if m and ((assigned[:1] in "'\"" and len(_split(assigned)) <= 1) or " " not in assigned):
+                if "$(" in assigned.replace("$((", "") or "`" in assigned:
+                    env.pop(m.group(1), None)  # a command substitution: unknown
+                    inner = re.match(r"^[\"']?\$\(\s*([A-Za-z_][\w-]*)", assigned)
+                    if inner and inner.group(1) in func_reads:  # `TRAIN_ARGS=$(build_train_args)`: a function that reads a config
+                        from_config[m.group(1)] = (func_reads[inner.group(1)], inner.group(1), n)
+                    elif "" in func_reads and func_reads[""][-1][1] == n:  # `ARGS=$(cat x.yaml | ...)` on this line
+                        from_config[m.group(1)] = ([func_reads[""][-1]], "", n)
+                    continue
+                arg = _POSITIONAL.match(assigned.strip("'\""))
+                if arg:  # `MICRO_BATCH_SIZE=${4}`: the script's 4th argument, empty when it is run without it
+                    env.pop(m.group(1), None)
+                    positional[m.group(1)] = arg.group(0)
+                    continue
+                fallback = _DEFAULT_OF.match(assigned.strip("'\""))
+                if fallback and fallback.group(1) in positional and fallback.group(1) not in env:
+                    # `X=${X:-"1"}` over an argument: bash uses the default when the argument is unset or empty
+                    # (bash(1), Parameter Expansion `${parameter:-word}`); read as run without that argument
+                    defaulted[m.group(1)] = (
+                        f"`{m.group(1)}` is {fallback.group(2).strip(chr(39) + chr(34))!r}, the default of line {n}"
+                        f" (`${{{fallback.group(1)}:-...}}`), read as the script is run without its argument {positional[fallback.group(1)]}"
+                    )
+                if _POSITIONAL_IN.search(assigned):
+                    # `MODEL=${2}`: the script's arguments are not known here; unset, so that a later
+                    # `${MODEL:-default}` takes the file's own default (review3 Qwen2.5-Coder sft_qwencoder.sh:13,17)
+                    env.pop(m.group(1), None)
+                    continue
+                words = _split(expand(assigned, env))
+                env[m.group(1)] = words[0] if len(words) == 1 else " ".join(words)
+                for name in counted:  # `TOTAL_NODES=${#NODES[@]}`: said wherever a launch line uses it
+                    args = f", read as the script is run without arguments (line {from_args[name]} sets it from them)" if name in from_args else ""
+                    defaulted[m.group(1)] = (
+                        f"`{m.group(1)}` is {len(arrays[name])} (line {n}), the number of words of the array {name} (line {array_at.get(name, n)}){args}"
+                    )
+                continue
+            copy = _COPY.match(part.strip())
+            if copy:  # `cp recipes/x/config_full.yaml "$new_config_file"`: a launch of the copy runs this config (review4 #16 SPPO)
+                words = [word_path(w) for w in _split(expand(copy.group(1), env)) if not w.startswith("-")]
+                if len(words) == 2 and words[0].lower().endswith((".yaml", ".yml", ".json")) and "$" not in words[0]:
+                    copies[words[1]] = (words[0], n)
+                continue
+            if not any(w in part for w in _LAUNCH_WORDS):
+                continue
+            used = [defaulted[v] for v in sorted(defaulted) if re.search(r"\$\{?" + v + r"\b", part)]
+            reads: list[str] = []
+            for var in sorted(from_config):
+                if re.search(r"\$\{?" + var + r"\b", part):
+                    files, fn, at = from_config[var]
+                    reads.extend(w for w, _ in files)
+                    how = f"function {fn} (line {at})" if fn else f"line {at}"
+                    listed = ", ".join(f"{w} (line {k})" for w, k in files)
+                    used.append(f"the launch line passes ${var}, which {how} builds from {listed}: read as a launch of that file")
+            for looped in _loop_values(part, loops):
+                tokens = _shell_c(_split(expand(part, {**env, **looped})))
+                inline: dict[str, str] = {}
+                for tok in tokens:  # VAR=value words before the command apply to it only
+                    a = re.match(r"^([A-Za-z_]\w*)=(.*)$", tok)
+                    if not a:
+                        break
+                    inline[a.group(1)] = a.group(2)
+                said = list(used)
+                for i, t in enumerate(tokens):
+                    if word_path(t) in copies:
+                        src, at = copies[word_path(t)]
+                        said.append(f"line {at} copies {src} to {word_path(t)}, which line {n} launches: read as a launch of {src}")
+                        tokens[i] = src
+                commands.append(Line(n, tuple(tokens), tuple({**env, **inline}.items()), places.get(n, ""), notes=tuple(said), cwd=cwd, reads=tuple(reads)))
+    names = frozenset(word_path(tok).rsplit("/", 1)[-1] for line in commands for tok in (*line.tokens, *line.reads))
+    names |= frozenset(mod.rsplit("/", 1)[-1] for line in commands for i in range(len(line.tokens)) if (mod := module_file(line.tokens, i)))
+    globs = frozenset(name for name in names if GLOB.search(name))
+    # `${RUN_NAME}_args.yaml` -> `*_args.yaml`, `configs/${MODEL}.yaml` -> `*.yaml` (the folder is judged later)
+    globs |= frozenset(p.rsplit("/", 1)[-1] for line in commands for tok in line.tokens if "$" in tok and (p := var_pattern(word_path(tok.split("=", 1)[-1]))))
+    names |= frozenset(word_path(tok).rsplit("/", 1)[-1] for line in commented for tok in line.tokens)
+    return LauncherFile(path=path, lines=tuple(commands), sbatch=tuple(sbatch), names=names, globs=globs, commented=tuple(commented), cloud=cloud)
+
+
+MAX_COMMENTED = 64  # commented-out launch lines kept per file
+
+
+def _commented_command(logical: str) -> str:
+    """The command of a line that is a shell comment holding a launch command (`# N_GPUS=2 modal run
+    ... --config x.yaml`, review3 SWE-smith scripts/train.run_ft_torchtune.sh:3); "" otherwise (prose,
+    `#!`, `#SBATCH`, a comment with no config-file word)."""
+    text = logical.strip()
+    if not text.startswith("#") or text.startswith(("#!", "#SBATCH")):
+        return ""
+    body = text.lstrip("#").strip()
+    words = body.split()
+    command = [w for w in words if not re.match(r"^[A-Za-z_]\w*=", w)]  # after `VAR=value` prefixes
+    if not command or not any(Path(command[0]).name.startswith(w) for w in _LAUNCH_WORDS):
+        return ""
+    # a command has a flag, or is a launcher's subcommand form that takes the config bare (`llamafactory-cli
+    # train x.yaml`, review5 #16 Wyyyb/leakage_influence llama_factory/experiments/0629/0.sh:9; `axolotl train
+    # x.yaml`): prose that mentions a launcher ("torchrun is used for ...") is neither
+    bare = len(command) >= 3 and launcher_kind(tuple(command[:2])) in ("llamafactory", "axolotl") and command[2].lower().endswith(CONFIG_SUFFIXES)
+    if not bare and not any(w.startswith("-") for w in command):
+        return ""
+    if not any(w.lower().endswith(CONFIG_SUFFIXES) for w in words):
+        return ""
+    return body
+
+
+_FOR = re.compile(r"^for\s+([A-Za-z_]\w*)\s+in\s+(.+)$")
+_POSITIONAL_IN = re.compile(r"\$(?:\{[0-9@*#]\}|[0-9@*#])")  # a positional parameter anywhere in a word
+GLOB = re.compile(r"[*?\[]")
+MAX_LOOP_WORDS = 64  # a `for` loop's words read (one command line each)
+
+
+def _loop_values(part: str, loops: dict[str, list[str]]) -> list[dict[str, str]]:
+    """One environment per word of the first loop variable the command uses (`torchrun ... $cfg`
+    inside `for cfg in a.yaml b.yaml`), else one empty one."""
+    for var, values in loops.items():
+        if re.search(r"\$(?:\{" + var + r"\}|" + var + r"\b)", part):
+            return [{var: v} for v in values]
+    return [{}]
+
+
+def _shell_c(tokens: list[str]) -> list[str]:
+    """`srun ... bash -c "accelerate launch ... x.yaml"`: the command string's words in place of
+    `bash -c STRING` (review3 shisa-v2 train/slurm/base-llama3-70b-fft.slurm:64), so that the command it runs is read."""
+    for i, tok in enumerate(tokens[:-2]):
+        if Path(tok).name in ("bash", "sh", "zsh") and tokens[i + 1] == "-c":
+            return [*tokens[:i], *_split(tokens[i + 2]), *tokens[i + 3 :]]
+    return tokens
+
+
+def word_path(tok: str) -> str:
+    """The path a word may hold: `--config=x.yaml` -> `x.yaml`."""
+    return tok.split("=", 1)[1] if tok.startswith("-") and "=" in tok else tok
+
+
+def _sbatch_options(text: str) -> list[tuple[str, int]]:
+    out: list[tuple[str, int]] = []
+    words = _split(text)
+    for i, w in enumerate(words):
+        name, _, value = w.partition("=")
+        if not value and i + 1 < len(words) and not words[i + 1].startswith("-"):
+            value = words[i + 1]
+        num = re.match(r"^(\d+)", value)
+        if name in ("-N", "--nodes") and num:
+            out.append(("nodes", int(num.group(1))))
+        elif name in ("--gpus-per-node", "--gpus_per_node") and (g := re.search(r"(\d+)$", value)):
+            out.append(("gpus_per_node", int(g.group(1))))
+        elif name == "--gres" and (g := re.search(r"gpu(?::[\w-]+)?:(\d+)", value)):
+            out.append(("gpus_per_node", int(g.group(1))))
+        elif name == "--ntasks-per-node" and num:
+            out.append(("ntasks_per_node", int(num.group(1))))
+    return out
+
+
+def var_pattern(word: str) -> str:
+    """`${RUN_NAME}_args.yaml` -> `*_args.yaml`: each variable the file leaves unset as `*`; "" when the word is no
+    config file name, or the pattern is nothing but variables and a suffix in its last part (`$CONFIG`)."""
+    if not word.lower().endswith(CONFIG_SUFFIXES) or GLOB.search(word):
+        return ""
+    pattern = _VAR.sub("*", word)
+    if "$" in pattern:
+        return ""
+    parts = pattern.split("/")
+    literal_name = not re.fullmatch(r"[*]+\.\w+", parts[-1])  # `*_args.yaml`, not `*.yaml`
+    literal_dir = any(p and "*" not in p and p not in (".", "..") for p in parts[:-1])  # `configs/*.yaml`
+    return pattern if literal_name or literal_dir else ""
+
+
+def launcher_kind(tokens: tuple[str, ...]) -> str | None:
+    words = [Path(t).name for t in tokens]
+    for i, w in enumerate(words):
+        prev = tokens[i - 1] if i else ""
+        if prev.startswith("-") and "=" not in prev and prev not in ("--",):
+            continue  # a flag's value (`--launcher deepspeed`), not a command
+        nxt = words[i + 1] if i + 1 < len(words) else ""
+        if w == "torchrun" or (w.startswith("python") and nxt == "-m" and i + 2 < len(words) and words[i + 2].startswith("torch.distributed.")):
+            return "torchrun"
+        if w == "accelerate" and nxt == "launch":
+            return "accelerate"
+        if w == "deepspeed" and i + 1 < len(words):
+            return "deepspeed"
+        if w == "tune" and nxt == "run":
+            return "tune"
+        if w in ("llamafactory-cli", "lmf") and nxt == "train":
+            return "llamafactory"
+        if w == "axolotl" and nxt == "train":
+            return "axolotl"
+    if words and words[0] in ("srun", "sbatch"):
+        return words[0]
+    return None
+
+
+def module_file(tokens: tuple[str, ...], i: int) -> str:
+    """`training/trainer.py` for the word `training.trainer` after `-m` / `--module` (python -m, torchrun -m/--module,
+    deepspeed --module: a flag, the module is its `user_script` word, run as `python -m` on each node: DeepSpeed 0.16.5
+    deepspeed/launcher/runner.py:141, :192, :536, launch.py:237-240), else ""."""
+    if i == 0 or tokens[i - 1] not in ("-m", "--module") or not re.fullmatch(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*", tokens[i]):
+        return ""
+    if tokens[i].startswith("torch."):
+        return ""
+    return tokens[i].replace(".", "/") + ".py"

@@ -1,0 +1,38 @@
+"""The framework classes and keywords the Python script reader looks for: TrainingArguments and the TRL
+config classes (from the shipped tables), the argument parser classes, `from_pretrained`'s model keywords,
+list-typed fields and dtype words."""
+
+from __future__ import annotations
+
+import re
+
+
+def _trl_config_classes() -> frozenset[str]:
+    """Every TRL trainer config class in the shipped table (SFTConfig ... AsyncGRPOConfig), plus PPOConfig of older TRL."""
+    from ..frameworks.tables import shipped
+
+    names = {c for c in shipped("trl").get("classes", {}) if c.endswith("Config") and c not in {"ModelConfig", "DatasetConfig", "DatasetMixtureConfig"}}
+    return frozenset(names | {"PPOConfig"})
+
+
+HF_ARGS = frozenset({"TrainingArguments", "Seq2SeqTrainingArguments"})
+CONFIG_CLASSES = HF_ARGS | _trl_config_classes()
+CONFIG_CALL = re.compile(r"\b(" + "|".join(sorted(CONFIG_CLASSES)) + r")\s*\(")
+PARSER_CALL = re.compile(r"\b(HfArgumentParser|TrlParser|H4ArgumentParser)\s*\(")
+ANY_CALL = re.compile(f"{CONFIG_CALL.pattern}|{PARSER_CALL.pattern}")
+MODEL_KEYS = {
+    "torch_dtype": "torch_dtype",
+    "dtype": "torch_dtype",
+    "attn_implementation": "attn_implementation",
+    "use_flash_attention_2": "use_flash_attention_2",  # transformers 4.x's flag (4.36.2 modeling_utils.py:1227, 1269)
+    "quantization_config": "quantization_config",
+    # transformers 4.x's legacy flags: 4.36.2 modeling_utils.py:2745-2746 pops them and :2874-2880 builds
+    # a BitsAndBytesConfig from them when no quantization_config is given.
+    "load_in_8bit": "load_in_8bit",
+    "load_in_4bit": "load_in_4bit",
+}
+# framework fields of a list type, which HfArgumentParser reads with nargs="+" (hf_argparser.py:220-222@5.25.0): trl 1.16.0
+# trl/trainer/model_config.py:119-127 (lora_target_modules, lora_target_parameters, lora_modules_to_save: list[str] | None),
+# transformers 5.25.0 training_args.py:1377 (label_names: list[str] | None)
+LIST_FIELDS = frozenset({"lora_target_modules", "lora_target_parameters", "lora_modules_to_save", "label_names"})
+DTYPES = {"bfloat16": "bfloat16", "bf16": "bfloat16", "float16": "float16", "half": "float16", "float32": "float32", "float": "float32"}

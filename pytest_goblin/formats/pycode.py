@@ -1,0 +1,324 @@
+"""Settings a Python script makes in code, each counted only where the code runs (`guard`: every enclosing
+`if` known true): model loads, quantization and adapters, a frozen base, code switches
+(`gradient_checkpointing_enable()`, a packing dataset), attention patches, `os.environ` settings, padded
+tokenizer lengths and SFTTrainer's own keywords."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable
+from typing import Any
+
+from .pyclasses import CONFIG_CLASSES
+from .pycommand import IN_TEST, Lit
+from .pyliteral import call_name, literal_value
+from .pyscript import Location, Script
+
+TRL_SFT_TRAINER_AT = "trl 0.7.11 trl/trainer/sft_trainer.py:138-140 (SFTTrainer(packing=False, max_seq_length=None)), :221-223 (max_seq_length None: min(tokenizer.model_max_length, 1024))"
+PACKED_AT = {
+    # TRL 0.7.11 trl/trainer/utils.py:361-480: joins the tokenized rows and yields seq_length-token chunks
+    "ConstantLengthDataset": "trl 0.7.11 trl/trainer/utils.py:361-480",
+    # TRL 1.16.0 trl/data_utils.py:837: pack_dataset packs rows into sequences of seq_length
+    "pack_dataset": "trl 1.16.0 trl/data_utils.py:837",
+}
+# peft 0.7.1 src/peft/utils/other.py:72 (use_gradient_checkpointing=True) and :135 (gradient_checkpointing_enable)
+KBIT_AT = "peft 0.7.1 peft/utils/other.py:72, 135"
+
+
+def padded_length(s: Script, tree: ast.Module, lit: Lit) -> None:
+    """The sequence length a plain-TrainingArguments script sets in code: every tokenizer call that pads to
+    `max_length=` (`padding="max_length"`: PaddingStrategy.MAX_LENGTH, transformers 5.25.0 utils/generic.py:728; `_pad` pads
+    every row shorter than max_length, transformers 5.25.0 tokenization_utils_base.py:2846)
+    gives the same value (`max_length=self.args.response_max_length`, review3 #32 xfactlab/orpo main.py:108-122);
+    calls that disagree, or a value goblin cannot read, leave the assumed length."""
+    if any(k in s.values for k in ("max_seq_length", "max_length", "model_max_length")):
+        return
+    found: list[tuple[Any, Location, int]] = []
+    for n in ast.walk(tree):
+        if not isinstance(n, ast.Call):
+            continue
+        pad = next((k.value for k in n.keywords if k.arg == "padding"), None)
+        size = next((k.value for k in n.keywords if k.arg == "max_length"), None)
+        if not (isinstance(pad, ast.Constant) and pad.value == "max_length") or size is None:
+            continue
+        ok, value, loc = lit(size)
+        if not ok or loc is None or not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            s.notes.append(f"line {n.lineno}: a tokenizer call pads to a max_length goblin cannot read; the length is assumed")
+            return
+        found.append((value, loc, n.lineno))
+    if not found:
+        return
+    if len({v for v, _, _ in found}) != 1:
+        s.notes.append(f"tokenizer calls pad to different max_length values ({', '.join(str(v) for v, _, _ in found)}); the length is assumed")
+        return
+    value, loc, _line = found[0]
+    s.values["max_length"], s.where["max_length"] = value, loc
+    s.notes.append(
+        f"seq_len {value}: the script's tokenizer call{'s' if len(found) > 1 else ''} at line {', '.join(str(x[2]) for x in found)} pad every sample to max_length"
+    )
+
+
+def trainer_kwargs(s: Script, node: ast.Call, lit: Lit) -> None:
+    """TRL before 0.12 took `packing` and `max_seq_length` on SFTTrainer itself; a config keyword wins."""
+    for kw in node.keywords:
+        if kw.arg in ("packing", "max_seq_length") and kw.arg not in s.values:
+            ok, value, loc = lit(kw.value)
+            if ok and loc is not None and value is not None:
+                s.trainer_values[kw.arg] = (value, loc)
+
+
+def guard(node: ast.AST, parents: dict[int, ast.AST], lit: Lit, same: Callable[[ast.AST], bool] | None = None) -> tuple[bool | None, str]:
+    """Whether the code around `node` runs: True, False, or None when an `if` goblin cannot evaluate
+    guards it. Every enclosing `if` counts (an `elif` is an `if` in the `else` of the one above); a
+    test is read by `lit`: literals, the launcher's and the declared command-line values, function
+    parameters and simple expressions of those (pyeval.py). The text names the deciding `if`."""
+    child, parent = node, parents.get(id(node))
+    said: list[str] = []
+    unknown: str | None = None
+    while parent is not None:
+        if (isinstance(parent, ast.If) and child is not parent.test) or (isinstance(parent, ast.IfExp) and child is not parent.test):
+            # `BitsAndBytesConfig(...) if args.q else None`: an IfExp guards its branches as an `if` does
+            test, negate = parent.test, (child in parent.orelse if isinstance(parent, ast.If) else child is parent.orelse)
+            token = IN_TEST.set(True)
+            try:
+                ok, value, loc = lit(test)
+            finally:
+                IN_TEST.reset(token)
+            if not ok or not isinstance(value, (bool, int, str, float, type(None), list, tuple, set)):
+                other = parent.body if negate else parent.orelse
+                branch = other if isinstance(other, list) else [other]
+                if same is None or not any(same(n) for stmt in branch for n in ast.walk(stmt)):
+                    unknown = unknown or f"line {parent.lineno}"
+                else:  # both branches do the same kind of thing: the test does not matter
+                    said.append(f"the `if` at line {parent.lineno} is not known, but its other branch does the same")
+            elif bool(value) == negate:
+                return False, f"line {parent.lineno}"
+            elif not (isinstance(test, ast.Compare) and ast.unparse(test).replace("'", '"') == '__name__ == "__main__"'):
+                said.append(
+                    f"the `if` at line {parent.lineno} is {'false' if negate else 'true'}"
+                    + (
+                        f" ({loc.fixed.split(';')[0].split(': ')[0]})"
+                        if loc is not None and loc.fixed
+                        else f" (its value is written at line {loc.line})"
+                        if loc is not None and loc.file is None and loc.line != parent.lineno
+                        else ""
+                    )
+                )
+        child, parent = parent, parents.get(id(parent))
+    if unknown is not None:
+        return None, unknown
+    return True, "; ".join(said)
+
+
+_NOT_A_MODEL = re.compile(r"(Tokenizer|Processor|FeatureExtractor|Config|^PeftModel|\.PeftModel)\w*$")
+
+
+def unused_load(node: ast.Call, parents: dict[int, ast.AST], loaded: set[str]) -> bool:
+    """True when the call's value is only bound to names the script never reads (`quant_config =
+    BitsAndBytesConfig(...)` whose one use, `# quantization_config=quant_config`, is a comment: review2
+    D-Katt train_lora.py:32/:38). A call used in place, or bound to a name read anywhere, is used."""
+    parent = parents.get(id(node))
+    if not (isinstance(parent, (ast.Assign, ast.AnnAssign)) and parent.value is node):
+        return False
+    targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+    names = [t.id for t in targets if isinstance(t, ast.Name)]
+    return len(names) == len(targets) and not any(n in loaded for n in names)
+
+
+def spreads_layers(value: Any) -> bool:
+    """A device_map that places the layers over several GPUs: the strings transformers hands to accelerate's
+    balanced placement (5.25.0 src/transformers/integrations/accelerate.py:115-126 accepts "auto", "balanced",
+    "balanced_low_0", "sequential"), or a dict naming more than one GPU."""
+    if isinstance(value, str):
+        return value in ("auto", "balanced", "balanced_low_0", "sequential")
+    if isinstance(value, dict):
+        return len({v for v in value.values() if v not in ("cpu", "disk")}) > 1
+    return False
+
+
+def model_load(node: ast.Call) -> bool:
+    """A from_pretrained that loads the model: not a tokenizer's, processor's, config's or PeftModel's."""
+    return not (isinstance(node.func, ast.Attribute) and _NOT_A_MODEL.search(ast.unparse(node.func.value)))
+
+
+def trainable_adapter(node: ast.Call) -> bool:
+    """`PeftModel.from_pretrained(model, path, is_trainable=True)`: an adapter loaded for training
+    (peft 0.7.1 peft_model.py:288 is_trainable=False, :334 inference_mode = not is_trainable)."""
+    func = node.func
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr == "from_pretrained"
+        and ast.unparse(func.value).split(".")[-1] == "PeftModel"
+        and any(k.arg == "is_trainable" and isinstance(k.value, ast.Constant) and k.value.value is True for k in node.keywords)
+    )
+
+
+def _adds_adapter(n: ast.AST) -> bool:
+    return isinstance(n, ast.Call) and (call_name(n.func) in ("LoraConfig", "get_peft_model") or trainable_adapter(n))
+
+
+def _requires_grad(stmt: ast.AST, var: str) -> bool | None:
+    """`var.requires_grad = True/False` (or `var.requires_grad_(True/False)`): the value set; None otherwise."""
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+        target = stmt.targets[0]
+        if (
+            isinstance(target, ast.Attribute)
+            and target.attr == "requires_grad"
+            and isinstance(target.value, ast.Name)
+            and target.value.id == var
+            and isinstance(stmt.value, ast.Constant)
+            and isinstance(stmt.value.value, bool)
+        ):
+            return stmt.value.value
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+        call = stmt.value
+        func = call.func
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr == "requires_grad_"
+            and isinstance(func.value, ast.Name)
+            and func.value.id == var
+            and len(call.args) == 1
+            and isinstance(call.args[0], ast.Constant)
+            and isinstance(call.args[0].value, bool)
+        ):
+            return call.args[0].value
+    return None
+
+
+def frozen_base(s: Script, tree: ast.Module, parents: dict[int, ast.AST], lit: Lit) -> None:
+    """A script that trains only its adapters by hand (review5 #33 NJUDeepEngine/meteora meteora_train.py:258-264):
+    `for name, p in model.named_parameters(): if "lora_" in name: p.requires_grad = True else: p.requires_grad = False`.
+    The base's weights take no gradient and no optimizer state (transformers 5.25.0 trainer.py:1274,1291,1297:
+    create_optimizer passes only `p.requires_grad` parameters; torch 2.13.0 torch/optim/adam.py:151-160, which
+    AdamW subclasses: state only for a parameter whose grad is set), so the run is an adapter run. Read only
+    when the `if` splitting the two names an adapter's parameters (a string with "lora"); a loop that freezes other
+    layers (embeddings, a vision tower) is a partial freeze, not read."""
+    for loop in ast.walk(tree):
+        if not (isinstance(loop, ast.For) and isinstance(loop.iter, ast.Call) and isinstance(loop.iter.func, ast.Attribute)):
+            continue
+        if loop.iter.func.attr not in ("parameters", "named_parameters"):
+            continue
+        target = loop.target
+        var = target.elts[-1] if isinstance(target, ast.Tuple) and target.elts else target
+        if not isinstance(var, ast.Name):
+            continue
+        for branch in ast.walk(loop):
+            if not isinstance(branch, ast.If):
+                continue
+            names_adapter = any(isinstance(c, ast.Constant) and isinstance(c.value, str) and "lora" in c.value.lower() for c in ast.walk(branch.test))
+            if not names_adapter:
+                continue
+            body = {_requires_grad(x, var.id) for x in branch.body} - {None}
+            other = {_requires_grad(x, var.id) for x in branch.orelse} - {None}
+            if not (body and other and body != other and len(body) == len(other) == 1):
+                continue
+            runs, cond = guard(loop, parents, lit)
+            if not runs:
+                return
+            s.values["use_peft"] = True
+            s.where.setdefault("use_peft", Location(None, branch.lineno))
+            s.notes.append(
+                f"the loop over `{ast.unparse(loop.iter)}` at line {loop.lineno} freezes every parameter but the adapter's"
+                f" (the `if` at line {branch.lineno}: `{ast.unparse(branch.test)[:60]}`): the base takes no gradient or optimizer state,"
+                " read as a LoRA run" + (f" ({cond})" if cond else "")
+            )
+            return
+
+
+def guarded_call(s: Script, node: ast.Call, name: str, parents: dict[int, ast.AST], lit: Lit) -> bool:
+    """Whether a model-setup call (from_pretrained, BitsAndBytesConfig, LoraConfig) is read: it runs
+    as the script is launched. Under an `if` that is false it does not; under one goblin cannot
+    evaluate it is not read either, and a note says so (never a finding on a guess)."""
+    if isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
+        name = f"{node.func.value.id}.{name}"  # AutoModelForCausalLM.from_pretrained
+    runs, cond = guard(node, parents, lit, _adds_adapter if _adds_adapter(node) else None)
+    if runs is None:
+        s.notes.append(f"`{name}(...)` at line {node.lineno} is under the `if` at {cond}, which goblin cannot evaluate; not applied (assumed not to run)")
+    elif runs and cond:
+        s.notes.append(f"`{name}(...)` at line {node.lineno} runs as the script is launched: {cond}")
+    return bool(runs)
+
+
+def code_switches(s: Script, node: ast.Call, name: str, parents: dict[int, ast.AST], lit: Lit) -> None:
+    """Settings made by code, not by a keyword: `model.gradient_checkpointing_enable()`,
+    `prepare_model_for_kbit_training(model)`, a packing dataset (ConstantLengthDataset, pack_dataset,
+    a helper called with `packing=True`)."""
+    what: str | None = None
+    label = f"`{name}(...)` at line {node.lineno}"
+    if name == "gradient_checkpointing_enable" and isinstance(node.func, ast.Attribute):
+        label = f"`{ast.unparse(node.func)}()` at line {node.lineno}"
+        what, how = "gradient_checkpointing", f"{label} turns gradient checkpointing on in code"
+    elif name == "prepare_model_for_kbit_training":
+        use = next((k.value for k in node.keywords if k.arg == "use_gradient_checkpointing"), None)
+        ok, value, _ = lit(use) if use is not None else (True, True, None)
+        if ok and value is True:
+            what, how = "gradient_checkpointing", f"{label} turns gradient checkpointing on ({KBIT_AT})"
+    elif name in PACKED_AT:
+        what, how = "sample_packing", f"{label} packs the rows ({PACKED_AT[name]})"
+        size = next((k.value for k in node.keywords if k.arg == "seq_length"), None)
+        if size is None and name == "pack_dataset" and len(node.args) > 1:
+            size = node.args[1]  # pack_dataset(dataset, seq_length, ...): trl 1.16.0 trl/data_utils.py:837
+        if size is not None:
+            ok, value, loc = lit(size)
+            if ok and loc is not None and isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                s.packed_length = (value, loc, node.lineno)
+            else:
+                s.notes.append(f"{label} packs to a seq_length goblin cannot read; the length is assumed")
+    elif not name.endswith("Trainer") and name not in CONFIG_CLASSES and any(k.arg == "packing" for k in node.keywords):
+        ok, value, _ = lit(next(k.value for k in node.keywords if k.arg == "packing"))
+        if ok and value is True:
+            what, how = "sample_packing", f"{label} builds a packed dataset (packing=True)"
+    if what is None or what in s.fixed:
+        return
+    runs, cond = guard(node, parents, lit)
+    if runs is None:
+        s.notes.append(f"{label} is guarded by the `if` at {cond}, which goblin cannot evaluate; not read (assumed not to run)")
+        return
+    if runs:
+        s.fixed[what] = how + (f" ({cond})" if cond else "") + "; change it in the code by hand"
+        s.code_lines[what] = node.lineno
+
+
+def _replaces_attention(name: str) -> bool:
+    """A repository's own attention monkeypatch: `replace_llama_attn`, `patch_attention`, `monkey_patch_attn`."""
+    low = name.lower()
+    return ("attn" in low or "attention" in low) and any(w in low for w in ("replace", "patch", "monkey"))
+
+
+def attention_patch(s: Script, node: ast.Call, name: str, parents: dict[int, ast.AST], lit: Lit) -> None:
+    """A call that swaps the model's attention for the script's own (LongLoRA fine-tune.py calls
+    `replace_llama_attn(training_args.use_flash_attn, ...)`): the attention is then not the one
+    attn_implementation names, whatever its flags say, so it is not judged. Only a call under an `if`
+    known to be false is left out; an `if` goblin cannot evaluate may run it, so it counts too."""
+    if "attention" in s.fixed or not _replaces_attention(name):
+        return
+    runs, cond = guard(node, parents, lit)
+    if runs is False:
+        return
+    args = [*node.args, *(k.value for k in node.keywords if k.arg is not None)]
+    shown = []
+    for a in args[:3]:
+        ok, value, _ = lit(a)
+        text = ast.unparse(a)
+        text = text if len(text) <= 40 else text[:37] + "..."
+        shown.append(f"{text} = {value!r}" if ok and value is not None and text != repr(value) else text)
+    flags = f" with {', '.join(shown)}" if shown else ""
+    where = f"under the `if` at {cond}, which goblin cannot evaluate" if runs is None else (cond or "as the script is launched")
+    s.fixed["attention"] = (
+        f"`{name}(...)` at line {node.lineno}{flags} replaces the model's attention in code ({where}): "
+        "which kernel runs is the script's own, so attention is not judged; change it in the code by hand"
+    )
+    s.code_lines["attention"] = node.lineno
+
+
+def is_environ(node: ast.expr) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == "environ" and isinstance(node.value, ast.Name) and node.value.id == "os"
+
+
+def environ_setting(s: Script, key: ast.expr, value: ast.expr, consts: dict[str, tuple[Any, ast.expr]]) -> None:
+    ok_k, k, _ = literal_value(key, consts)
+    ok_v, v, _ = literal_value(value, consts)
+    if ok_k and ok_v and isinstance(k, str):
+        s.env[k] = str(v)

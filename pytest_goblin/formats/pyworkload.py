@@ -1,0 +1,204 @@
+"""The workload a Python script's record gives (`ScriptReader`: its values, each sourced at its literal or the
+launch line that passes it), and what the record leaves assumed or unread: a model `device_map` split over
+the GPUs of one process, the weights' dtype, fields the script computes at run time, the trainer class it
+builds."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+from typing import Any
+
+from ..frameworks import tables
+from ..schemas import FieldSource, WorkloadConfig
+from ..yamlio import get_path
+from .base import Reader, as_bool
+from .hfstyle import read_preference
+from .pyscript import Script
+
+
+class ScriptReader(Reader):
+    def __init__(self, path: str, script: Script):
+        super().__init__(path, script.values)
+        self.script = script
+
+    def explicit(self, field: str, value: Any, key: str, line: int | None) -> Any:
+        """A value the launcher passes is recorded in the launcher's file, at the line of its flag."""
+        out = super().explicit(field, value, key, line)
+        loc = self.script.where.get(key.partition(".")[0])
+        if loc is not None and loc.file is not None:
+            self.sources[field] = FieldSource(file=loc.file, key=key, line=loc.line, explicit=True, note=loc.fixed)
+        return out
+
+    def raw(self, *keys: str) -> tuple[str | None, Any, int | None]:
+        for key in keys:
+            value = self.script.values.get(key)
+            if value is None and "." in key:  # model_init_kwargs.dtype: a key of a literal dict argument
+                head, _, rest = key.partition(".")
+                value = get_path(self.script.values.get(head), rest)[1]
+                key_loc = self.script.where.get(head)
+                if value is not None:
+                    return key, value, key_loc.line if key_loc else None
+            if value is not None:
+                loc = self.script.where.get(key)
+                return key, value, loc.line if loc else None
+        return None, None, None
+
+
+# How one process runs a model loaded with device_map="auto" on several visible GPUs: transformers sizes each
+# GPU's share as the model's size over the visible GPUs and places whole layers in order
+# (5.25.0 src/transformers/integrations/accelerate.py:300 `per_gpu = module_sizes[""] // num_devices`, :353-372
+# get_balanced_memory then infer_auto_device_map; accelerate 1.16.0 src/accelerate/utils/modeling.py:986, :1278;
+# dispatch_model, big_modeling.py:311, moves the activations from one GPU to the next), and the Trainer then runs
+# that one model on one process (5.25.0 src/transformers/trainer.py:459-465 is_model_parallel when hf_device_map
+# spans several GPUs, :506-508 n_gpu forced to 1: no DataParallel).
+DEVICE_MAP_AT = (
+    "transformers 5.25.0 src/transformers/integrations/accelerate.py:300, 353-372 (device_map='auto': the model's size over the "
+    "visible GPUs, whole layers in order); trainer.py:459-465, 506-508 (a model on several GPUs: one process, n_gpu 1)"
+)
+
+
+def naive_split_gpus(w: WorkloadConfig) -> int | None:
+    """The GPUs one process splits its model over (`naive_split`), None where it does not or the count is unknown."""
+    src = w.sources.get("visible_gpus")
+    if src is None or "device_map" not in w.sources or w.world_size != 1:
+        return None
+    m = re.search(r"=(\d+(?:,\d+)*)$", src.key or "")
+    return len(m.group(1).split(",")) if m else None
+
+
+def naive_split(r: ScriptReader, script: Script, path: Path) -> None:
+    """One process (`python train.py`) whose model load spreads the layers over every visible GPU: naive model
+    parallelism (review4 #23/#25 MedicalGPT: `CUDA_VISIBLE_DEVICES=0,1 python3 training/dpo_training.py`, device_map
+    "auto" at dpo_training.py:68-70). World size stays 1: the layers run one GPU at a time. Said in the sources
+    (`device_map`, `visible_gpus`) and a note; the cost model keeps one GPU's throughput and the process's whole memory."""
+    if script.device_map is None or r.values.get("world_size", 1) != 1:
+        return
+    from .launchers import find_launch
+
+    launched = find_launch(path)
+    if launched is None or not launched.interpreter:
+        return
+    value, loc = script.device_map
+    shown = f'"{value}"' if isinstance(value, str) else "a dict over several GPUs"
+    where = f"{Path(loc.file).name if loc.file else path.name} line {loc.line}"
+    word = next((t for t in launched.command.split() if "=" not in t), "python")
+    run = f"{launched.where()} runs it with `{word}`, no torchrun, accelerate or deepspeed"
+    r.sources["device_map"] = FieldSource(file=loc.file or str(path), key=f"device_map={shown}", line=loc.line, explicit=True, note=DEVICE_MAP_AT)
+    if launched.visible:
+        n = int(launched.visible.count(",")) + 1
+        if n < 2:
+            return
+        r.sources["visible_gpus"] = FieldSource(file=launched.file, key=launched.visible, line=launched.line, explicit=True, note=run)
+        r.notes.append(
+            f"one process splits the model over {n} GPUs: device_map={shown} ({where}) places whole layers on the {n} GPUs "
+            f"{launched.visible} makes visible and {run}; naive model parallelism: the layers run one GPU at a time, each GPU idle "
+            f"about {n - 1}/{n} of the step; read as world size 1 at one GPU's throughput, the memory shown is the whole process's, "
+            f"which the split spreads at about 1/{n} per GPU ({DEVICE_MAP_AT})"
+        )
+        return
+    r.notes.append(
+        f"one process may split the model over every visible GPU: device_map={shown} ({where}) and {run}, with no "
+        f"CUDA_VISIBLE_DEVICES on the line: on a machine with more than one GPU the layers run one GPU at a time (naive model "
+        f"parallelism); read as world size 1 at one GPU's throughput ({DEVICE_MAP_AT})"
+    )
+
+
+def weights_assumed(r: ScriptReader, script: Script) -> None:
+    """TRL's ModelConfig.dtype default (semantics.trl_precision) holds only where the script parses ModelConfig;
+    a script that loads the model itself with a dtype goblin did not read gets fp32 as a stated assumption,
+    naming the call (review4 #23: MedicalGPT's own ScriptArguments.torch_dtype)."""
+    src = r.sources.get("weight_dtype")
+    if src is None or src.explicit or not (src.note or "").startswith("TRL ModelConfig.dtype default") or "ModelConfig" in script.parser_classes:
+        return
+    call = script.model_call
+    if call is None:
+        # TRL's trainer loads a model id itself in float32 unless model_init_kwargs says otherwise (trl 1.16.0
+        # trl/trainer/sft_trainer.py:544-547): TRL's default stands
+        return
+    kw = next((k.value for k in call.keywords if k.arg in ("torch_dtype", "dtype")), None)
+    if kw is None:
+        why = f"from_pretrained(...) at line {call.lineno} passes no dtype"
+    else:
+        shown = ast.unparse(kw)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        why = f"from_pretrained(..., dtype={shown}) at line {call.lineno} gives no dtype goblin can read (none passed, 'auto' or computed)"
+    # torch.get_default_dtype() is torch.float32 (torch 2.13.0, introspected); transformers 5.x reads a missing
+    # dtype as "auto", the checkpoint's own (transformers 5.25.0 modeling_utils.py:4236-4237); before v5 it did not
+    # (trl 1.16.0 trl/trainer/sft_trainer.py:544-547: "since Transformers v5 the dtype is inferred from the model config")
+    note = (
+        f"{why}: weights assumed fp32 (torch's default dtype, as transformers 4.x loads them;"
+        " transformers 5.x loads the checkpoint's own dtype instead, modeling_utils.py:4236-4237@5.25.0)"
+    )
+    r.sources["weight_dtype"] = src.model_copy(update={"note": note})
+    r.notes.append(note)
+
+
+# The workload field each TrainingArguments-like keyword sets (formats/hfstyle.py reads them by these names)
+_FIELD_OF_KEY = {
+    "bf16": "precision",
+    "fp16": "precision",
+    "per_device_train_batch_size": "micro_batch_size",
+    "gradient_accumulation_steps": "gradient_accumulation",
+    "gradient_checkpointing": "gradient_checkpointing",
+    "optim": "optimizer",
+    "torch_compile": "torch_compile",
+    "dataloader_num_workers": "dataloader_workers",
+    "dataloader_pin_memory": "pin_memory",
+    "max_length": "seq_len",
+    "max_seq_length": "seq_len",
+    "packing": "sample_packing",
+}
+
+
+def unread_fields(r: ScriptReader, script: Script, path: Path) -> None:
+    """A field whose keyword the script computes at run time (databrickslabs/dolly training/trainer.py:245-246
+    `fp16=fp16, bf16=bf16` from a click option its notebook launcher sets from a widget) keeps the default for the
+    projection, said as assumed, and is unread: no rule judges it (a "train in bf16 instead of fp32" finding on an
+    fp32 goblin only assumed would be wrong). A value read elsewhere (the launch line, a literal) stands."""
+    keys: dict[str, list[str]] = {}
+    for key, line in script.computed.items():
+        if (name := _FIELD_OF_KEY.get(key)) is not None and key not in script.values:
+            keys.setdefault(name, []).append(f"`{key}=` (line {line})")
+    for name, said in keys.items():
+        src = r.sources.get(name)
+        if src is None or src.explicit or src.unread:
+            continue
+        note = f"{' and '.join(said)} in {path.name} computed at run time: {name} {r.values.get(name)} is the default assumed, and no rule judges it"
+        r.sources[name] = src.model_copy(update={"unread": True, "note": f"{note}; the default: {src.note}" if src.note else note})
+        r.notes.append(note)
+
+
+def trainer_class(r: ScriptReader, path: Path) -> None:
+    """The trainer class the script builds sets the preference method its config class did not (a script
+    passing TrainingArguments to DPOTrainer, or building a repository subclass of TRL's ORPOTrainer)."""
+    src = r.sources.get("sequences_per_example")
+    if src is not None and src.explicit:
+        return  # the config class (DPOConfig, ...) already set it
+    from .launched import script_trainer
+
+    st = script_trainer(path)
+    if st is None:
+        return
+    if st.preference is not None:
+        kind, how = st.preference
+        pk, pre, pline = r.raw("precompute_ref_log_probs")
+        adapter = r.values.get("method") in ("lora", "qlora", "dora") and not st.ref_passed
+        read_preference(
+            r,
+            kind,
+            key=pk,
+            line=pline if pk is not None else st.line,
+            adapter_ref=adapter,
+            ref_passed=st.ref_passed,
+            precompute=pk is not None and as_bool(pre),
+            how=f"{how}, line {st.line}" + ("; ref_model passed to it" if st.ref_passed else ""),
+        )
+        if not (r.framework or "").startswith("trl"):
+            r.framework = f"trl {tables.table('trl')['version']} ({st.trainer} at line {st.line})"
+    elif st.custom is not None:
+        # a preference method goblin cannot price from the code: the label names it, so rules.unmodelled_trainer
+        # leaves memory unjudged instead of pricing one sequence and no reference model (SFT)
+        r.framework = f"{(r.framework or 'transformers')} ({st.custom})"
+        r.notes.append(f"trainer class: {st.custom}; goblin does not know its sequences per example or reference model, so memory is not judged")
