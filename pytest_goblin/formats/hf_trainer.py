@@ -203,6 +203,16 @@ class HFTrainerAdapter(Adapter):
         launched = self._launched(r)
         quant = "4bit" if as_bool(d.get("load_in_4bit", False) or False) else "8bit" if as_bool(d.get("load_in_8bit", False) or False) else "none"
         r.values["quantization"] = quant
+        script_read: set[str] = set()  # fields the script the launch line runs sets in code goblin read (launched.py)
+        if quant == "none" and launched is not None and isinstance(d, dict):
+            # the script loads the model quantized itself (Firefly-LLaMA2-Chinese train.py:156-170 from_pretrained(load_in_4bit=True),
+            # review6b #31): read when the call runs on this file
+            kind, said = launched.quantization(d)
+            if kind is not None:
+                quant = kind
+                r.default("quantization", kind, f"{said}; {launched.script} is run on this file by {launched.where}")
+                r.notes.append(f"{said}; {launched.script} is run on this file by {launched.where}: quantization {kind}")
+                script_read.add("quantization")
         peft = as_bool(d.get("use_peft", False) or False)
         method = "qlora" if peft and quant != "none" else "lora" if peft else "full"
         if peft and as_bool(d.get("use_dora", False) or False):
@@ -221,6 +231,7 @@ class HFTrainerAdapter(Adapter):
                     r.explicit("method", method, key, line)
                 else:
                     r.default("method", method, wraps)
+                    script_read.add("method")
                 r.notes.append(f"{wraps}; {launched.script} is run on this file by {launched.where}: method {method}")
             elif runs is None:
                 r.default("method", "full", f"full fine-tuning assumed: {wraps}, which goblin cannot evaluate")
@@ -352,7 +363,7 @@ class HFTrainerAdapter(Adapter):
         )
         read_world_size(r, r.text)
         if launched is not None:
-            _model_built_in_code(r, launched)
+            _model_built_in_code(r, launched, script_read)
 
     def writes(self, field: str, value: Any, workload: WorkloadConfig, data: Any) -> dict[str, Any] | None:
         if field == "attention":
@@ -380,7 +391,7 @@ MODEL_CONFIG_CLASSES = ("ModelConfig", "ModelArguments")
 SCRIPT_BUILT_FIELDS = ("method", "quantization", "weight_dtype")
 
 
-def _model_built_in_code(r: Reader, launched: Launched) -> None:
+def _model_built_in_code(r: Reader, launched: Launched, script_read: set[str] | None = None) -> None:
     """A recipe its repository's script parses into its own argument classes and no TRL ModelConfig (Firefly's
     train.py: CustomizedArguments + TrainingArguments, its `train_mode` choosing LoRA/QLoRA and its torch_dtype
     following `fp16`): the method, quantization and weight dtype the file does not set in a key goblin reads
@@ -393,13 +404,17 @@ def _model_built_in_code(r: Reader, launched: Launched) -> None:
         f"{launched.script} parses this file into {', '.join(classes)} ({launched.where}), not TRL's ModelConfig: "
         "it loads the model, any adapter and quantization in its own code, which goblin does not run"
     )
-    for name in SCRIPT_BUILT_FIELDS:
+    left = [name for name in SCRIPT_BUILT_FIELDS if name not in (script_read or set())]
+    for name in left:
         src = r.sources.get(name)
         if src is not None and src.explicit:
             continue
         value = r.values.get(name)
         r.sources[name] = FieldSource(file=r.path, note=f"{said}; {value} assumed for the projection, no rule judges it", unread=True)
-    r.notes.append(f"{said}: the training method, quantization and weight dtype are assumed, not read")
+    shown = {"method": "training method", "quantization": "quantization", "weight_dtype": "weight dtype"}
+    names = [shown[n] for n in left]
+    what = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    r.notes.append(f"{said}: the {what} {'is' if len(names) == 1 else 'are'} assumed, not read")
 
 
 # The online-RL config classes whose training step runs on prompt + completion tokens: GRPOTrainer concatenates the
