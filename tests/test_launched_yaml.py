@@ -45,6 +45,9 @@ gradient_checkpointing: true
 fp16: true
 """
 
+# a key TRL's SFTConfig reads and TrainingArguments does not, here a field of the script's own QLoRAArguments
+TRL_KEY = "max_seq_length: 1024\n"
+
 
 def _tree(tmp_path: Path, launched: str, other_script: str | None = None) -> Path:
     (tmp_path / ".git").mkdir()
@@ -53,7 +56,7 @@ def _tree(tmp_path: Path, launched: str, other_script: str | None = None) -> Pat
     folder.mkdir()
     (folder / "llama2-13b-ext.yaml").write_text(RECIPE)
     (folder / "baichuan2-13b.yaml").write_text(RECIPE)
-    (folder / "llama2-13b.yaml").write_text(RECIPE)
+    (folder / "llama2-13b.yaml").write_text(RECIPE + TRL_KEY)
     line = f"torchrun --nproc_per_node=4 train.py --train_args_file {launched}"
     if other_script is not None:
         (tmp_path / other_script).write_text(TRAIN)
@@ -73,11 +76,12 @@ def test_yaml_recipe_is_read_through_the_script_its_folders_launch_line_runs(tmp
     assert launched.where == "README.md line 2, which runs llama2-13b-ext.yaml of this file's folder with it (no launch line names this file)"
     loaded: Any = load_config(config)
     w = loaded.workload
-    assert w.seq_len == 512 and "QLoRAArguments" in (w.sources["seq_len"].note or "")  # the script's class default
+    assert w.seq_len == 1024 and w.micro_batch_size == 8
     assert w.method in ("lora", "qlora")  # train.py wraps the model in LoRA unconditionally: never a full fine-tune
     assert (w.method, w.quantization) == ("qlora", "4bit") and "train.py:" in (w.sources["quantization"].note or "")
     assert not w.sources["quantization"].unread and not w.sources["method"].unread  # read from the script, judged
-    assert str(w.framework).startswith("transformers")  # the script's TrainingArguments, not a TRL SFTConfig
+    # the script's TrainingArguments, not a TRL SFTConfig guessed from max_seq_length
+    assert str(w.framework).startswith("transformers") and "train.py parses this file into" in str(w.framework)
 
 
 def test_yaml_recipe_whose_siblings_run_two_scripts_is_read_alone(tmp_path: Path) -> None:

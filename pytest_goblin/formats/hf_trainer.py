@@ -242,11 +242,23 @@ class HFTrainerAdapter(Adapter):
             r.values["lora_targets"] = "attention"
             read_lora(r, dropout=("lora_dropout",), targets=("lora_target_modules", "target_modules"))
         declared = getattr(getattr(r, "script", None), "config_class", None)
-        from ..frameworks import plain_trainer
+        declared_how: str | None = None
+        from ..frameworks import PLAIN_CLASSES, plain_trainer
+
+        if declared is None and launched is not None and launched.preference is None:
+            # the script the launch line runs parses this file into transformers' own TrainingArguments beside its own classes
+            # (Firefly-LLaMA2-Chinese train.py:92-94 HfArgumentParser((QLoRAArguments, TrainingArguments)), review6b #31):
+            # a key such as max_seq_length is its own class's field there, not TRL's
+            named = [c for c in launched.parser_classes if c in PLAIN_CLASSES]
+            if len(named) == 1 and not any(c.endswith("Config") for c in launched.parser_classes):
+                declared = named[0]
+                declared_how = (
+                    f"{declared}, which {launched.script} parses this file into with {', '.join(c for c in launched.parser_classes if c != declared)}"
+                )
 
         plain = plain_trainer(r.data, declared, r.path, r.text)
         if plain:
-            how = declared or "TrainingArguments: no key only TRL reads, no TRL trainer named"
+            how = declared_how or declared or "TrainingArguments: no key only TRL reads, no TRL trainer named"
             r.framework = f"transformers {tables.table('transformers')['version']} ({how})"
         else:
             from ..frameworks import trl_classes
