@@ -490,3 +490,17 @@ def test_arrow_folder_is_not_called_a_folder_of_data_files(tmp_path: Path) -> No
     assert datasets._not_arrow_folder(tmp_path / "data") is None
     w = load_config(_axolotl(tmp_path, "./data")).workload
     assert "a folder of data files" not in (w.sources["token_lengths"].note or "")
+
+
+def test_missing_dataset_folder_is_said_missing(tmp_path: Path) -> None:
+    """Review6b #24: `./datasets/dpo_dataset` that is not there is missing, not "no suffix is not a dataset format";
+    an absolute path outside the tree is said to be outside it. Must not fire: a folder that is there is read as before."""
+    (tmp_path / ".git").mkdir()
+    note = load_config(_axolotl(tmp_path, "./datasets/dpo_dataset")).workload.sources["token_lengths"].note or ""
+    assert "dpo_dataset: no such file or folder" in note and "suffix" not in note
+    outside = tmp_path.parent / "elsewhere-data8" / "OpenR1-Math-220k"
+    note = load_config(_axolotl(tmp_path, str(outside))).workload.sources["token_lengths"].note or ""
+    assert "OpenR1-Math-220k: outside the audited tree" in note
+    _jsonl(tmp_path / "datasets" / "dpo_dataset" / "train.jsonl", _rows(3))
+    note = load_config(_axolotl(tmp_path, "./datasets/dpo_dataset")).workload.sources["token_lengths"].note or ""
+    assert "no such file or folder" not in note and "a folder of data files (train.jsonl)" in note

@@ -443,6 +443,11 @@ def measure(ref: DatasetRef, w: WorkloadConfig, config: Path) -> Lengths | str:
 def _measure(ref: DatasetRef, w: WorkloadConfig, config: Path) -> Lengths | str:
     roots = tree_of(config)
     suffix = ref.path.suffix.lower()
+    if suffix not in (*TEXT_SUFFIXES, ".parquet") and not os.path.lexists(ref.path):
+        # a folder path that is not there (review6b #24 `dataset_name: ./datasets/dpo_dataset`, #23 an absolute
+        # /root/... path): said as missing, not as a file suffix goblin does not read
+        inside = any(Path(os.path.abspath(ref.path)).is_relative_to(os.path.abspath(r)) for r in roots)
+        return f"{ref.path.name}: " + ("no such file or folder" if inside else "outside the audited tree; goblin reads nothing outside it")
     try:
         if ref.path.is_dir() and within(ref.path, roots) and (why := _not_arrow_folder(ref.path)) is not None:
             return why
