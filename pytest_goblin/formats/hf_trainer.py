@@ -207,11 +207,11 @@ class HFTrainerAdapter(Adapter):
         if quant == "none" and launched is not None and isinstance(d, dict):
             # the script loads the model quantized itself (Firefly-LLaMA2-Chinese train.py:156-170 from_pretrained(load_in_4bit=True),
             # review6b #31): read when the call runs on this file
-            kind, said = launched.quantization(d)
+            kind, loads = launched.quantization(d)
             if kind is not None:
                 quant = kind
-                r.default("quantization", kind, f"{said}; {launched.script} is run on this file by {launched.where}")
-                r.notes.append(f"{said}; {launched.script} is run on this file by {launched.where}: quantization {kind}")
+                r.default("quantization", kind, f"{loads}; {launched.script} is run on this file by {launched.where}")
+                r.notes.append(f"{loads}; {launched.script} is run on this file by {launched.where}: quantization {kind}")
                 script_read.add("quantization")
         peft = as_bool(d.get("use_peft", False) or False)
         method = "qlora" if peft and quant != "none" else "lora" if peft else "full"
