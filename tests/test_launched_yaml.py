@@ -82,6 +82,7 @@ def test_yaml_recipe_is_read_through_the_script_its_folders_launch_line_runs(tmp
     assert not w.sources["quantization"].unread and not w.sources["method"].unread  # read from the script, judged
     # the script's TrainingArguments, not a TRL SFTConfig guessed from max_seq_length
     assert str(w.framework).startswith("transformers") and "train.py parses this file into" in str(w.framework)
+    assert any("goblin read its training method and quantization from calls there that run on this file: the weight dtype is assumed" in n for n in w.notes)
 
 
 def test_yaml_recipe_whose_siblings_run_two_scripts_is_read_alone(tmp_path: Path) -> None:

@@ -412,10 +412,11 @@ def _model_built_in_code(r: Reader, launched: Launched, script_read: set[str] | 
     classes = launched.parser_classes
     if not classes or any(c in MODEL_CONFIG_CLASSES for c in classes):
         return
-    said = (
+    base = (
         f"{launched.script} parses this file into {', '.join(classes)} ({launched.where}), not TRL's ModelConfig: "
-        "it loads the model, any adapter and quantization in its own code, which goblin does not run"
+        "it loads the model, any adapter and quantization in its own code"
     )
+    said = f"{base}, which goblin does not run"
     left = [name for name in SCRIPT_BUILT_FIELDS if name not in (script_read or set())]
     for name in left:
         src = r.sources.get(name)
@@ -426,7 +427,9 @@ def _model_built_in_code(r: Reader, launched: Launched, script_read: set[str] | 
     shown = {"method": "training method", "quantization": "quantization", "weight_dtype": "weight dtype"}
     names = [shown[n] for n in left]
     what = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    r.notes.append(f"{said}: the {what} {'is' if len(names) == 1 else 'are'} assumed, not read")
+    read = [shown[n] for n in SCRIPT_BUILT_FIELDS if n not in left]
+    note = f"{base}; goblin read its {' and '.join(read)} from calls there that run on this file" if read else said
+    r.notes.append(f"{note}: the {what} {'is' if len(names) == 1 else 'are'} assumed, not read")
 
 
 # The online-RL config classes whose training step runs on prompt + completion tokens: GRPOTrainer concatenates the
