@@ -471,3 +471,36 @@ def test_an_assumed_length_never_lowers_the_micro_batch(tmp_path: Path) -> None:
     rule = next(r for r in cached_rules() if r.id == "memory.checkpointing_off_at_smaller_micro_batch")
     chosen, _env, _conflicts, skipped = plan_edits(w, [rule], HW)
     assert "micro_batch_size" not in chosen and NOT_ON_ASSUMED_LENGTHS in skipped[rule.id]
+
+
+def test_folder_of_jsonl_files_says_what_it_holds(tmp_path: Path) -> None:
+    """Review6b #31: `data_path: ./data` naming a folder of .jsonl files (not a save_to_disk folder) is not measured, and
+    the reason names the files it holds and that the script decides how they are read, never "no .arrow file"."""
+    _jsonl(tmp_path / "data" / "dummy_data.jsonl", _rows(20))
+    w = load_config(_axolotl(tmp_path, "./data")).workload
+    note = w.sources["token_lengths"].note or ""
+    assert w.token_quantiles is None and "a folder of data files (dummy_data.jsonl)" in note and "no .arrow file in the folder" not in note
+
+
+def test_arrow_folder_is_not_called_a_folder_of_data_files(tmp_path: Path) -> None:
+    """Must not fire: a folder with a .arrow file is a save_to_disk folder, read as before (or said why not)."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "data-00000-of-00001.arrow").write_bytes(b"")
+    _jsonl(tmp_path / "data" / "state.jsonl", _rows(2))
+    assert datasets._not_arrow_folder(tmp_path / "data") is None
+    w = load_config(_axolotl(tmp_path, "./data")).workload
+    assert "a folder of data files" not in (w.sources["token_lengths"].note or "")
+
+
+def test_missing_dataset_folder_is_said_missing(tmp_path: Path) -> None:
+    """Review6b #24: `./datasets/dpo_dataset` that is not there is missing, not "no suffix is not a dataset format";
+    an absolute path outside the tree is said to be outside it. Must not fire: a folder that is there is read as before."""
+    (tmp_path / ".git").mkdir()
+    note = load_config(_axolotl(tmp_path, "./datasets/dpo_dataset")).workload.sources["token_lengths"].note or ""
+    assert "dpo_dataset: no such file or folder" in note and "suffix" not in note
+    outside = tmp_path.parent / "elsewhere-data8" / "OpenR1-Math-220k"
+    note = load_config(_axolotl(tmp_path, str(outside))).workload.sources["token_lengths"].note or ""
+    assert "OpenR1-Math-220k: outside the audited tree" in note
+    _jsonl(tmp_path / "datasets" / "dpo_dataset" / "train.jsonl", _rows(3))
+    note = load_config(_axolotl(tmp_path, "./datasets/dpo_dataset")).workload.sources["token_lengths"].note or ""
+    assert "no such file or folder" not in note and "a folder of data files (train.jsonl)" in note

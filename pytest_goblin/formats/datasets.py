@@ -289,6 +289,38 @@ def _rows_text(raw: bytes, suffix: str, cut: bool) -> Iterator[Any]:
     yield from _json_values(text)
 
 
+MAX_LISTED = 500  # folder entries looked at to say what a dataset folder holds
+
+
+def _not_arrow_folder(path: Path) -> str | None:
+    """Why a dataset folder with no .arrow file (not a `datasets` save_to_disk folder) is not measured, naming the data
+    files it does hold (review6b #31: Firefly-LLaMA2-Chinese `data_path: ./data` holds dummy_data.jsonl, which its
+    component/dataset.py:108-111 walks for .jsonl/.csv/.txt files and :124-127 cuts into max_seq_length windows, so a
+    row's length is not a sample's): which of them the run reads, and how, is the loading code's, which goblin does not
+    run. None when the folder holds a .arrow file."""
+    held: dict[str, list[str]] = {}
+    try:
+        with os.scandir(path) as it:
+            for n, entry in enumerate(it):
+                if n >= MAX_LISTED:
+                    break
+                suffix = Path(entry.name).suffix.lower()
+                if suffix == ".arrow":
+                    return None
+                if suffix in (*TEXT_SUFFIXES, ".parquet", ".txt") and entry.is_file(follow_symlinks=False):
+                    held.setdefault(suffix, []).append(entry.name)
+    except OSError:
+        return None
+    if not held:
+        return f"{path.name}: a folder with no .arrow file (not a `datasets` save_to_disk folder) and no JSON, JSONL, CSV, parquet or text file"
+    names = sorted(name for names in held.values() for name in names)
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return (
+        f"{path.name}: a folder of data files ({shown}), not a `datasets` save_to_disk folder (no .arrow file); which of them the run"
+        " reads, and how they become samples, is decided by the code that loads the folder, which goblin does not run"
+    )
+
+
 def _arrow_rows(path: Path, roots: list[Path]) -> tuple[Iterator[Any], str | None]:
     try:
         import pyarrow as pa  # optional: parquet and `datasets` save_to_disk folders
@@ -411,7 +443,14 @@ def measure(ref: DatasetRef, w: WorkloadConfig, config: Path) -> Lengths | str:
 def _measure(ref: DatasetRef, w: WorkloadConfig, config: Path) -> Lengths | str:
     roots = tree_of(config)
     suffix = ref.path.suffix.lower()
+    if suffix not in (*TEXT_SUFFIXES, ".parquet") and not os.path.lexists(ref.path):
+        # a folder path that is not there (review6b #24 `dataset_name: ./datasets/dpo_dataset`, #23 an absolute
+        # /root/... path): said as missing, not as a file suffix goblin does not read
+        inside = any(Path(os.path.abspath(ref.path)).is_relative_to(os.path.abspath(r)) for r in roots)
+        return f"{ref.path.name}: " + ("no such file or folder" if inside else "outside the audited tree; goblin reads nothing outside it")
     try:
+        if ref.path.is_dir() and within(ref.path, roots) and (why := _not_arrow_folder(ref.path)) is not None:
+            return why
         if ref.path.is_dir() or suffix == ".parquet":
             rows, why = _arrow_rows(ref.path, roots)
             if why:

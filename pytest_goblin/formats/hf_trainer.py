@@ -203,6 +203,16 @@ class HFTrainerAdapter(Adapter):
         launched = self._launched(r)
         quant = "4bit" if as_bool(d.get("load_in_4bit", False) or False) else "8bit" if as_bool(d.get("load_in_8bit", False) or False) else "none"
         r.values["quantization"] = quant
+        script_read: set[str] = set()  # fields the script the launch line runs sets in code goblin read (launched.py)
+        if quant == "none" and launched is not None and isinstance(d, dict):
+            # the script loads the model quantized itself (Firefly-LLaMA2-Chinese train.py:156-170 from_pretrained(load_in_4bit=True),
+            # review6b #31): read when the call runs on this file
+            kind, loads = launched.quantization(d)
+            if kind is not None:
+                quant = kind
+                r.default("quantization", kind, f"{loads}; {launched.script} is run on this file by {launched.where}")
+                r.notes.append(f"{loads}; {launched.script} is run on this file by {launched.where}: quantization {kind}")
+                script_read.add("quantization")
         peft = as_bool(d.get("use_peft", False) or False)
         method = "qlora" if peft and quant != "none" else "lora" if peft else "full"
         if peft and as_bool(d.get("use_dora", False) or False):
@@ -221,6 +231,7 @@ class HFTrainerAdapter(Adapter):
                     r.explicit("method", method, key, line)
                 else:
                     r.default("method", method, wraps)
+                    script_read.add("method")
                 r.notes.append(f"{wraps}; {launched.script} is run on this file by {launched.where}: method {method}")
             elif runs is None:
                 r.default("method", "full", f"full fine-tuning assumed: {wraps}, which goblin cannot evaluate")
@@ -231,11 +242,23 @@ class HFTrainerAdapter(Adapter):
             r.values["lora_targets"] = "attention"
             read_lora(r, dropout=("lora_dropout",), targets=("lora_target_modules", "target_modules"))
         declared = getattr(getattr(r, "script", None), "config_class", None)
-        from ..frameworks import plain_trainer
+        declared_how: str | None = None
+        from ..frameworks import PLAIN_CLASSES, plain_trainer
+
+        if declared is None and launched is not None and launched.preference is None:
+            # the script the launch line runs parses this file into transformers' own TrainingArguments beside its own classes
+            # (Firefly-LLaMA2-Chinese train.py:92-94 HfArgumentParser((QLoRAArguments, TrainingArguments)), review6b #31):
+            # a key such as max_seq_length is its own class's field there, not TRL's
+            named = [c for c in launched.parser_classes if c in PLAIN_CLASSES]
+            if len(named) == 1 and not any(c.endswith("Config") for c in launched.parser_classes):
+                declared = named[0]
+                declared_how = (
+                    f"{declared}, which {launched.script} parses this file into with {', '.join(c for c in launched.parser_classes if c != declared)}"
+                )
 
         plain = plain_trainer(r.data, declared, r.path, r.text)
         if plain:
-            how = declared or "TrainingArguments: no key only TRL reads, no TRL trainer named"
+            how = declared_how or declared or "TrainingArguments: no key only TRL reads, no TRL trainer named"
             r.framework = f"transformers {tables.table('transformers')['version']} ({how})"
         else:
             from ..frameworks import trl_classes
@@ -352,7 +375,7 @@ class HFTrainerAdapter(Adapter):
         )
         read_world_size(r, r.text)
         if launched is not None:
-            _model_built_in_code(r, launched)
+            _model_built_in_code(r, launched, script_read)
 
     def writes(self, field: str, value: Any, workload: WorkloadConfig, data: Any) -> dict[str, Any] | None:
         if field == "attention":
@@ -380,7 +403,7 @@ MODEL_CONFIG_CLASSES = ("ModelConfig", "ModelArguments")
 SCRIPT_BUILT_FIELDS = ("method", "quantization", "weight_dtype")
 
 
-def _model_built_in_code(r: Reader, launched: Launched) -> None:
+def _model_built_in_code(r: Reader, launched: Launched, script_read: set[str] | None = None) -> None:
     """A recipe its repository's script parses into its own argument classes and no TRL ModelConfig (Firefly's
     train.py: CustomizedArguments + TrainingArguments, its `train_mode` choosing LoRA/QLoRA and its torch_dtype
     following `fp16`): the method, quantization and weight dtype the file does not set in a key goblin reads
@@ -389,17 +412,24 @@ def _model_built_in_code(r: Reader, launched: Launched) -> None:
     classes = launched.parser_classes
     if not classes or any(c in MODEL_CONFIG_CLASSES for c in classes):
         return
-    said = (
+    base = (
         f"{launched.script} parses this file into {', '.join(classes)} ({launched.where}), not TRL's ModelConfig: "
-        "it loads the model, any adapter and quantization in its own code, which goblin does not run"
+        "it loads the model, any adapter and quantization in its own code"
     )
-    for name in SCRIPT_BUILT_FIELDS:
+    said = f"{base}, which goblin does not run"
+    left = [name for name in SCRIPT_BUILT_FIELDS if name not in (script_read or set())]
+    for name in left:
         src = r.sources.get(name)
         if src is not None and src.explicit:
             continue
         value = r.values.get(name)
         r.sources[name] = FieldSource(file=r.path, note=f"{said}; {value} assumed for the projection, no rule judges it", unread=True)
-    r.notes.append(f"{said}: the training method, quantization and weight dtype are assumed, not read")
+    shown = {"method": "training method", "quantization": "quantization", "weight_dtype": "weight dtype"}
+    names = [shown[n] for n in left]
+    what = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    read = [shown[n] for n in SCRIPT_BUILT_FIELDS if n not in left]
+    note = f"{base}; goblin read its {' and '.join(read)} from calls there that run on this file" if read else said
+    r.notes.append(f"{note}: the {what} {'is' if len(names) == 1 else 'are'} assumed, not read")
 
 
 # The online-RL config classes whose training step runs on prompt + completion tokens: GRPOTrainer concatenates the

@@ -26,8 +26,11 @@ from .pyargs import dataclasses_of
 
 MAX_SCRIPT_BYTES = 2_000_000
 MAX_HOPS = 6
-# the other JSON recipes of a config's folder whose launch lines stand for it (one pass over the launchers for all of them)
+# the other recipes of a config's folder whose launch lines stand for it (one pass over the launchers for all of them)
 MAX_SIBLINGS = 200
+# the suffixes of one recipe format: a YAML recipe stands beside .yaml and .yml siblings, a JSON one beside .json
+_YAML = frozenset({".yaml", ".yml"})
+_RECIPE_FAMILIES: dict[str, frozenset[str]] = {".json": frozenset({".json"}), ".yaml": _YAML, ".yml": _YAML}
 
 # TRL's preference trainers and their config classes -> hfstyle.PREFERENCE kind (trl 1.16.0 trl/trainer/
 # dpo_trainer.py, kto_trainer.py, experimental/orpo/orpo_trainer.py, experimental/cpo/cpo_trainer.py).
@@ -61,6 +64,43 @@ class Launched:
     # `LoraConfig(...)` / `get_peft_model(...)` / a trainable `PeftModel.from_pretrained(...)`: (call, line, its enclosing `if`s
     # as (test, if line, the call is in the else branch)), read by `adapter`
     adapters: list[tuple[str, int, list[tuple[ast.expr, int, bool]]]] = field(default_factory=list)
+    # `from_pretrained(..., load_in_4bit=True)` / `BitsAndBytesConfig(load_in_8bit=True)` with a constant True: (kind, call,
+    # line, its enclosing `if`s), read by `quantization`
+    quantizers: list[tuple[str, str, int, list[tuple[ast.expr, int, bool]]]] = field(default_factory=list)
+
+    def quantization(self, data: dict[str, Any]) -> tuple[str | None, str]:
+        """The bitsandbytes quantization ("4bit"/"8bit") the script loads the model with when run on `data`, read as
+        `adapter` reads its `if`s: the kind with where, or None with "" (no such call runs, or an `if` goblin cannot
+        evaluate). transformers 4.x from_pretrained pops `load_in_4bit`/`load_in_8bit` from its keywords
+        (modeling_utils.py, `load_in_4bit = kwargs.pop("load_in_4bit", False)`; release and line not yet pinned here)
+        and BitsAndBytesConfig takes the same two (utils/quantization_config.py)."""
+        for kind, name, line, guards in self.quantizers:
+            runs, said = self._runs(data, guards)
+            if runs:
+                return kind, f"`{name}(..., load_in_{kind}=True)` at {self.script}:{line} loads the model in {kind}" + (f": {said}" if said else "")
+        return None, ""
+
+    def _runs(self, data: dict[str, Any], guards: list[tuple[ast.expr, int, bool]]) -> tuple[bool | None, str]:
+        """Whether a call under `guards` runs on `data`: True with what decided it, False, or None (an `if` not evaluated)."""
+        from .pyeval import Evaluator
+
+        def leaf(node: ast.expr) -> tuple[bool, Any]:
+            if isinstance(node, ast.Constant):
+                return True, node.value
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.attr in self.fields:
+                return True, data[node.attr] if node.attr in data else self.fields[node.attr]
+            return False, None
+
+        ev = Evaluator(ast.Module(body=[], type_ignores=[]), {}, leaf)
+        said: list[str] = []
+        for test, at, negate in guards:
+            ok, value = ev.value(test)
+            if not ok:
+                return None, ""
+            if bool(value) == negate:
+                return False, ""
+            said.append(f"the `if` at line {at} is {'false' if negate else 'true'}")
+        return True, "; ".join(said)
 
     def adapter(self, data: dict[str, Any]) -> tuple[bool | None, str]:
         """Whether the script wraps the model in a LoRA adapter when run on `data` (the recipe's keys, which
@@ -119,10 +159,12 @@ def _script_of(config: Path) -> tuple[Path, str, list[Path], Path] | None:
     """(script, `launcher line N`, roots, repository root) of the first launch line naming the config
     and a `.py` word before it (closest folder first, scripts before READMEs, as launchers.find_launch).
 
-    A JSON recipe no launch line names is run as the launch lines of its folder's other JSON recipes
-    run theirs when they all run one script (Firefly's README runs `train.py --train_args_file
+    A JSON or YAML recipe no launch line names is run as the launch lines of its folder's other recipes
+    of the same format run theirs when they all run one script (Firefly's README runs `train.py --train_args_file
     train_args/sft/full/bloom-1b1-sft-full.json` as its example of every file in train_args/sft/full/;
-    as launchers._sibling_script finds the script for a config's pins, review3 #17); the place says so."""
+    Firefly-LLaMA2-Chinese's README.MD:214 runs `train.py --train_args_file train_args/llama2-13b-ext.yaml`, the
+    example of train_args/*.yaml, review6b #31; as launchers._sibling_script finds the script for a config's pins,
+    review3 #17); the place says so."""
     absolute = Path(os.path.abspath(config))
     real = Path(os.path.realpath(absolute))
     roots, root, _how = config_tree(absolute)
@@ -132,10 +174,11 @@ def _script_of(config: Path) -> tuple[Path, str, list[Path], Path] | None:
     if found:
         script, where, _target = found[0]
         return script, where, roots, root
-    if real.suffix.lower() != ".json":
+    family = _RECIPE_FAMILIES.get(real.suffix.lower())
+    if family is None:
         return None
     try:
-        siblings = sorted(p for p in real.parent.iterdir() if p.suffix.lower() == ".json" and p.name != real.name and p.is_file())[:MAX_SIBLINGS]
+        siblings = sorted(p for p in real.parent.iterdir() if p.suffix.lower() in family and p.name != real.name and p.is_file())[:MAX_SIBLINGS]
     except OSError:
         return None
     runs = _scripts_naming(real, siblings, roots, root, first=False)
@@ -368,6 +411,39 @@ def _adapter_calls(tree: ast.Module) -> list[tuple[str, int, list[tuple[ast.expr
     return out
 
 
+_QUANT_CALLS = ("from_pretrained", "BitsAndBytesConfig")
+
+
+def _quantizer_calls(tree: ast.Module) -> list[tuple[str, str, int, list[tuple[ast.expr, int, bool]]]]:
+    """The script's `from_pretrained(..., load_in_4bit=True)` and `BitsAndBytesConfig(load_in_4bit=True)` calls (a
+    constant True only; load_in_8bit likewise) with the `if`s around each, innermost first (as `_adapter_calls`)."""
+    parents = {id(child): parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
+    out: list[tuple[str, str, int, list[tuple[ast.expr, int, bool]]]] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr if isinstance(node.func, ast.Attribute) else ""
+        if name not in _QUANT_CALLS:
+            continue
+        kinds = [
+            k.arg[len("load_in_") :]
+            for k in node.keywords
+            if k.arg in ("load_in_4bit", "load_in_8bit") and isinstance(k.value, ast.Constant) and k.value.value is True
+        ]
+        if len(kinds) != 1:
+            continue
+        guards: list[tuple[ast.expr, int, bool]] = []
+        child: ast.AST = node
+        parent = parents.get(id(node))
+        while parent is not None:
+            if isinstance(parent, (ast.If, ast.IfExp)) and child is not parent.test:
+                negate = child in parent.orelse if isinstance(parent, ast.If) else child is parent.orelse
+                guards.append((parent.test, parent.lineno, negate))
+            child, parent = parent, parents.get(id(parent))
+        out.append((kinds[0], name, node.lineno, guards))
+    return out
+
+
 def _launched(config: str) -> Launched | None:
     found = _script_of(Path(config))
     if found is None:
@@ -396,6 +472,7 @@ def _launched(config: str) -> Launched | None:
                 if arg.has_default and arg.default_node is not None:
                     out.fields.setdefault(fname, arg.default)
     out.adapters = _adapter_calls(script.tree)
+    out.quantizers = _quantizer_calls(script.tree)
     trainers = [
         n.func.id if isinstance(n.func, ast.Name) else n.func.attr
         for n in ast.walk(script.tree)
