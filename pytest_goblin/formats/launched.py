@@ -72,7 +72,7 @@ class Launched:
         """The bitsandbytes quantization ("4bit"/"8bit") the script loads the model with when run on `data`, read as
         `adapter` reads its `if`s: the kind with where, or None with "" (no such call runs, or an `if` goblin cannot
         evaluate). transformers 4.x from_pretrained pops `load_in_4bit`/`load_in_8bit` from its keywords
-        (modeling_utils.py, `load_in_4bit = kwargs.pop("load_in_4bit", False)`; release and line not yet pinned here)
+        (transformers 4.36.2 modeling_utils.py:2745-2746, `load_in_8bit`/`load_in_4bit = kwargs.pop(..., False)`)
         and BitsAndBytesConfig takes the same two (utils/quantization_config.py)."""
         for kind, name, line, guards in self.quantizers:
             runs, said = self._runs(data, guards)

@@ -68,7 +68,8 @@ def _order(release: str) -> Version:
 
 def framework_of(text: str | None) -> tuple[str, str] | None:
     """(framework, release) from a Reader's framework text: `llamafactory 0.9.5 (stage dpo)`, `axolotl 0.18.0`."""
-    m = re.match(r"\s*([a-z][a-z0-9_-]*)\s+v?(\d+(?:\.\d+){1,2}(?:\.post\d+)?)\b", text or "")
+    # bounded repeats: linear when a scan runs it at every offset of a long text (tests/test_security.py D2)
+    m = re.match(r"\s{0,8}([a-z][a-z0-9_-]{0,63})\s{1,8}v?(\d{1,6}(?:\.\d{1,6}){1,2}(?:\.post\d{1,6})?)\b", text or "")
     return (m.group(1), m.group(2)) if m else None
 
 
