@@ -398,17 +398,23 @@ def _adapter_calls(tree: ast.Module) -> list[tuple[str, int, list[tuple[ast.expr
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and _adds_adapter(node)):
             continue
-        guards: list[tuple[ast.expr, int, bool]] = []
-        child: ast.AST = node
-        parent = parents.get(id(node))
-        while parent is not None:
-            if isinstance(parent, (ast.If, ast.IfExp)) and child is not parent.test:
-                negate = child in parent.orelse if isinstance(parent, ast.If) else child is parent.orelse
-                guards.append((parent.test, parent.lineno, negate))
-            child, parent = parent, parents.get(id(parent))
+        guards = _guards_of(node, parents)
         name = ast.unparse(node.func).split(".")[-1]
         out.append((name, node.lineno, guards))
     return out
+
+
+def _guards_of(node: ast.AST, parents: dict[int, ast.AST]) -> list[tuple[ast.expr, int, bool]]:
+    """The `if`s (and `a if t else b`) around `node`, innermost first: (test, line, whether `node` is on the else side)."""
+    guards: list[tuple[ast.expr, int, bool]] = []
+    child: ast.AST = node
+    parent = parents.get(id(node))
+    while parent is not None:
+        if isinstance(parent, (ast.If, ast.IfExp)) and child is not parent.test:
+            negate = child in parent.orelse if isinstance(parent, ast.If) else child is parent.orelse
+            guards.append((parent.test, parent.lineno, negate))
+        child, parent = parent, parents.get(id(parent))
+    return guards
 
 
 _QUANT_CALLS = ("from_pretrained", "BitsAndBytesConfig")
@@ -432,14 +438,7 @@ def _quantizer_calls(tree: ast.Module) -> list[tuple[str, str, int, list[tuple[a
         ]
         if len(kinds) != 1:
             continue
-        guards: list[tuple[ast.expr, int, bool]] = []
-        child: ast.AST = node
-        parent = parents.get(id(node))
-        while parent is not None:
-            if isinstance(parent, (ast.If, ast.IfExp)) and child is not parent.test:
-                negate = child in parent.orelse if isinstance(parent, ast.If) else child is parent.orelse
-                guards.append((parent.test, parent.lineno, negate))
-            child, parent = parent, parents.get(id(parent))
+        guards = _guards_of(node, parents)
         out.append((kinds[0], name, node.lineno, guards))
     return out
 
