@@ -874,6 +874,12 @@ def job_phrase(w: WorkloadConfig, hw: Hardware) -> str:
     return f"job time per optimizer step {secs(job.total_s)} = " + " + ".join(terms) + f" (projected){tail}"
 
 
+def _noted(w: WorkloadConfig, field: str) -> str:
+    """` (where the field's value came from)`, or "" when its source says nothing."""
+    src = w.sources.get(field)
+    return f" ({src.note})" if src is not None and src.note else ""
+
+
 def eval_phrase(w: WorkloadConfig, hw: Hardware) -> str:
     """The estimate an evaluation-frequency finding rests on, with its assumptions."""
     from .costmodel import eval_seconds, eval_share
@@ -881,8 +887,7 @@ def eval_phrase(w: WorkloadConfig, hw: Hardware) -> str:
     share = eval_share(w, hw) or 0.0
     if w.eval_examples is None and w.eval_fraction is not None and w.evals_per_epoch is not None:
         f, k = w.eval_fraction, w.evals_per_epoch
-        how = w.sources.get("evals_per_epoch")
-        how_s = f" ({how.note})" if how is not None and how.note else ""
+        how_s = _noted(w, "evals_per_epoch")
         return (
             f"evaluates {k:g} times per epoch{how_s} over {f:.0%} of the data at batch {w.eval_batch_size}: each epoch runs forward passes over "
             f"{k * f / (1 - f):.1f} times the {1 - f:.0%} it trains on (forward only, the training data's lengths): "
@@ -1182,8 +1187,7 @@ def packing_phrase(w: WorkloadConfig) -> str:
     padded = sample_length(w)
     mean = min(float(w.mean_tokens or 0.0), float(padded))
     pad_share = 1 - mean / padded if padded else 0.0
-    src = w.sources.get("token_lengths")
-    where = f" ({src.note})" if src is not None and src.note else ""
+    where = _noted(w, "token_lengths")
     return (
         f"the sampled rows average {mean:.0f} tokens against seq_len {w.seq_len}{where}: at micro-batch {w.micro_batch_size} "
         f"a batch padded to its longest sample ({padded} tokens expected) is about {pad_share:.0%} padding, and a packed "

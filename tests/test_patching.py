@@ -95,7 +95,7 @@ def test_diff_applies_with_git_even_without_a_final_newline(tmp_path: Path) -> N
     path = tmp_path / "c.yml"
     path.write_text(CONFIG)
     loaded = load_config(path)
-    rules = [r for r in kb.cached_rules() if r.id in {"optimizer.fused_adamw", "memory.disable_checkpointing_when_hbm_free"}] + [_workers_rule()]
+    rules = [r for r in kb.cached_rules() if r.id in {"optimizer.fused_adamw", "memory.disable_checkpointing_when_hbm_free"}] + [workers_rule()]
     patch = build_patch(loaded, rules, hardware.get_hardware("mi300x"), "p1")
     assert "\\ No newline at end of file" in patch.diff
     (tmp_path / "p.diff").write_text(patch.diff)
@@ -193,7 +193,7 @@ def test_edits_a_read_back_adds_come_in_one_order_whatever_the_hash_seed(tmp_pat
     assert {"eval_batch_size", "offload_params"} <= set(fields)
 
 
-def _workers_rule() -> Rule:
+def workers_rule() -> Rule:
     """A patch rule setting DataLoader workers, for the patch mechanics only: the KB has no such rule since its
     premise had no measured source (issue 24/25, data7)."""
     return Rule.model_validate(

@@ -14,7 +14,8 @@ from pytest_goblin.errors import NotATrainingConfig
 from pytest_goblin.formats import load_config
 from pytest_goblin.formats.pyargs import Arg, convert, passed_flags
 from pytest_goblin.patching import build_patch
-from pytest_goblin.schemas import Rule
+
+from .test_patching import workers_rule
 
 ARGPARSE = """\
 import argparse
@@ -91,7 +92,7 @@ def test_launcher_values_override_defaults_and_are_not_patched_in_the_script(tmp
     assert text == loaded.text  # nothing written where the launcher would override it
     assert skipped["micro_batch_size"] == "`--batch_size 4` is passed by train.sh line 4: change it in the launch line"
     assert "train.sh line 5" in skipped["gradient_checkpointing"]
-    rules = [_workers_rule()]
+    rules = [workers_rule()]
     patch = build_patch(loaded, rules, hardware.get_hardware("mi300x"), "p1")  # not passed by the launcher: its default is edited
     added = [line for line in patch.diff.splitlines() if line.startswith("+") and not line.startswith("+++")]
     assert len(added) == 1 and added[0].startswith('+parser.add_argument("--workers", dest="num_workers", type=int, default=')
@@ -159,7 +160,7 @@ def test_hfargumentparser_script_reads_its_launcher(tmp_path: Path) -> None:
     assert text == loaded.text
     assert skipped["dataloader_workers"].endswith("add `--dataloader_num_workers 4` in the launch line (sft.sh line 1)")
     assert skipped["micro_batch_size"] == "`--per_device_train_batch_size 2` is passed by sft.sh line 3: change it in the launch line"
-    chosen = [r for r in kb.cached_rules() if r.id in {"batch.raise_micro_batch", "precision.bf16_over_fp16"}] + [_workers_rule()]
+    chosen = [r for r in kb.cached_rules() if r.id in {"batch.raise_micro_batch", "precision.bf16_over_fp16"}] + [workers_rule()]
     patch = build_patch(loaded, chosen, hardware.get_hardware("mi300x"), "p1")  # the read-back check passes: nothing is written
     assert not patch.edits and patch.diff == ""
 
@@ -811,21 +812,3 @@ def test_getattr_of_the_namespace_reads_the_option_or_its_default(tmp_path: Path
     assert (w.micro_batch_size, w.gradient_accumulation) == (3, 4)  # the option's default; getattr's default (no --accum)
     assert w.sources["gradient_accumulation"].line == 8
     assert w.dataloader_workers == 0 and not w.sources["dataloader_workers"].explicit  # must not fire: cfg is not the namespace
-
-
-def _workers_rule() -> Rule:
-    """A patch rule setting DataLoader workers, for the patch mechanics only: the KB has no such rule since its
-    premise had no measured source (issue 24/25, data7)."""
-    return Rule.model_validate(
-        {
-            "id": "data.workers_for_test",
-            "category": "data",
-            "title": "workers",
-            "symptom": "workers 0",
-            "applies_when": [],
-            "transform": {"set": {"dataloader_workers": 4}},
-            "impact": {"low": 1.0, "high": 1.0},
-            "risk": "none",
-            "citation": "https://example.invalid/test",
-        }
-    )

@@ -44,17 +44,22 @@ def elsewhere_launch(script: Path, root: Path, roots: list[Path]) -> Launch | No
     return None
 
 
+def _one_process(line: Line, lf: LauncherFile, shown: str, interpreter: str) -> Launch:
+    """A script run by the interpreter itself: one process on one node, the GPUs the line's environment shows."""
+    out = Launch(nodes=1, per_node=1, file=str(lf.path), shown=shown, line=line.line, command=short_command(line.tokens), interpreter=True)
+    out.notes.extend(lf.cloud)
+    out.notes.append(f"{shown} line {line.line} runs the script with `{interpreter}`: one process (no torchrun, accelerate or deepspeed launcher)")
+    visible = visible_devices(dict(line.env))
+    out.visible = visible[1] if visible is not None else ""
+    return out
+
+
 def _interpreted(line: Line, lf: LauncherFile, shown: str, at: int) -> Launch | None:
     """`python train_x.py ...` run from another checkout: one process, as `plain_python`."""
     words = [t for t in line.tokens[:at] if not re.match(r"^[A-Za-z_]\w*=", t)]
     if len(words) != 1 or not INTERPRETER.fullmatch(Path(words[0]).name):
         return None
-    out = Launch(nodes=1, per_node=1, file=str(lf.path), shown=shown, line=line.line, command=short_command(line.tokens), interpreter=True)
-    out.notes.extend(lf.cloud)
-    out.notes.append(f"{shown} line {line.line} runs the script with `{Path(words[0]).name}`: one process (no torchrun, accelerate or deepspeed launcher)")
-    visible = visible_devices(dict(line.env))
-    out.visible = visible[1] if visible is not None else ""
-    return out
+    return _one_process(line, lf, shown, Path(words[0]).name)
 
 
 # A script or module whose name says it evaluates, serves, merges or converts (`evaluate.py`, `run_inference.py`,
@@ -99,16 +104,11 @@ def plain_python(line: Line, lf: LauncherFile, shown: str, script: Path, folder:
     """`python finetune/finetune.py --flags`: the script itself run by the interpreter, one process on one
     node (review4 #33 starcoder README.md:140); None for any other line (a launcher, `python -m`, another file)."""
     words = [t for t in line.tokens if not re.match(r"^[A-Za-z_]\w*=", t)]  # the inline VAR=value prefix
-    if len(words) < 2 or not re.fullmatch(r"python(3(\.\d+)?)?", Path(words[0]).name) or not words[1].endswith(".py"):
+    if len(words) < 2 or not INTERPRETER.fullmatch(Path(words[0]).name) or not words[1].endswith(".py"):
         return None
     if not names_config((words[1],), script, folder, root, line.cwd):
         return None
-    out = Launch(nodes=1, per_node=1, file=str(lf.path), shown=shown, line=line.line, command=short_command(line.tokens), interpreter=True)
-    out.notes.extend(lf.cloud)
-    out.notes.append(f"{shown} line {line.line} runs the script with `{Path(words[0]).name}`: one process (no torchrun, accelerate or deepspeed launcher)")
-    visible = visible_devices(dict(line.env))
-    out.visible = visible[1] if visible is not None else ""
-    return out
+    return _one_process(line, lf, shown, Path(words[0]).name)
 
 
 def _template_launch(config: Path, root: Path, roots: list[Path]) -> Launch | None:

@@ -23,6 +23,7 @@ from ..safepath import UnsafePath, read_text
 from .launch_naming import names_config
 from .launch_walk import config_tree, launcher_candidates, read_launcher
 from .pyargs import dataclasses_of
+from .pyliteral import call_name
 
 MAX_SCRIPT_BYTES = 2_000_000
 MAX_HOPS = 6
@@ -75,13 +76,16 @@ class Launched:
         (transformers 4.36.2 modeling_utils.py:2745-2746, `load_in_8bit`/`load_in_4bit = kwargs.pop(..., False)`)
         and BitsAndBytesConfig takes the same two (utils/quantization_config.py)."""
         for kind, name, line, guards in self.quantizers:
-            runs, said = self._runs(data, guards)
+            runs, decided = self._guards(data, guards)
             if runs:
+                said = "; ".join(f"the `if` at line {at} is {'false' if negate else 'true'}" for _, at, negate in decided)
                 return kind, f"`{name}(..., load_in_{kind}=True)` at {self.script}:{line} loads the model in {kind}" + (f": {said}" if said else "")
         return None, ""
 
-    def _runs(self, data: dict[str, Any], guards: list[tuple[ast.expr, int, bool]]) -> tuple[bool | None, str]:
-        """Whether a call under `guards` runs on `data`: True with what decided it, False, or None (an `if` not evaluated)."""
+    def _guards(self, data: dict[str, Any], guards: list[tuple[ast.expr, int, bool]]) -> tuple[bool | None, list[tuple[ast.expr, int, bool]]]:
+        """Whether a call under `guards` runs on `data` (the recipe's keys; a key the file leaves out takes the parser
+        field's default): True with the `if`s that decided it, False, or None with the `if` not evaluated (anything
+        but a literal, a field of the parser classes, `not`/`and`/`or`/comparisons of those) as the last entry."""
         from .pyeval import Evaluator
 
         def leaf(node: ast.expr) -> tuple[bool, Any]:
@@ -92,15 +96,15 @@ class Launched:
             return False, None
 
         ev = Evaluator(ast.Module(body=[], type_ignores=[]), {}, leaf)
-        said: list[str] = []
+        decided: list[tuple[ast.expr, int, bool]] = []
         for test, at, negate in guards:
             ok, value = ev.value(test)
             if not ok:
-                return None, ""
+                return None, [*decided, (test, at, negate)]
             if bool(value) == negate:
-                return False, ""
-            said.append(f"the `if` at line {at} is {'false' if negate else 'true'}")
-        return True, "; ".join(said)
+                return False, decided
+            decided.append((test, at, negate))
+        return True, decided
 
     def adapter(self, data: dict[str, Any]) -> tuple[bool | None, str]:
         """Whether the script wraps the model in a LoRA adapter when run on `data` (the recipe's keys, which
@@ -108,33 +112,21 @@ class Launched:
         out takes the field's default): True with the deciding `if`s, False (no adapter call, or every one is
         under an `if` that is false), None with the `if` goblin cannot evaluate (anything but a literal, a
         field of the parser classes, `not`/`and`/`or`/comparisons of those)."""
-        from .pyeval import Evaluator
-
-        def leaf(node: ast.expr) -> tuple[bool, Any]:
-            if isinstance(node, ast.Constant):
-                return True, node.value
-            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.attr in self.fields:
-                return True, data[node.attr] if node.attr in data else self.fields[node.attr]
-            return False, None
-
-        ev = Evaluator(ast.Module(body=[], type_ignores=[]), {}, leaf)
         unknown: str | None = None
         for name, line, guards in self.adapters:
+            runs, decided = self._guards(data, guards)
+            if runs is None:
+                test, at, _ = decided[-1]
+                unknown = unknown or f"`{name}(...)` at {self.script}:{line} is under the `if` at line {at} (`{ast.unparse(test)[:60]}`)"
+                continue
+            if not runs:
+                continue
             said: list[str] = []
-            runs: bool | None = True
-            for test, at, negate in guards:
-                ok, value = ev.value(test)
-                if not ok:
-                    runs, unknown = None, unknown or f"`{name}(...)` at {self.script}:{line} is under the `if` at line {at} (`{ast.unparse(test)[:60]}`)"
-                    break
-                if bool(value) == negate:
-                    runs = False
-                    break
+            for test, at, negate in decided:
                 keys = [n.attr for n in ast.walk(test) if isinstance(n, ast.Attribute) and n.attr in self.fields]
                 set_by = ", ".join(f"`{k}: {_shown(data[k])}` in the file" if k in data else f"`{k}` takes its default {_shown(self.fields[k])}" for k in keys)
                 said.append(f"the `if` at line {at} is {'false' if negate else 'true'}" + (f" ({set_by})" if set_by else ""))
-            if runs:
-                return True, f"`{name}(...)` at {self.script}:{line} wraps the model in a LoRA adapter" + (f": {'; '.join(said)}" if said else "")
+            return True, f"`{name}(...)` at {self.script}:{line} wraps the model in a LoRA adapter" + (f": {'; '.join(said)}" if said else "")
         return (None, unknown) if unknown is not None else (False, "")
 
 
@@ -428,7 +420,7 @@ def _quantizer_calls(tree: ast.Module) -> list[tuple[str, str, int, list[tuple[a
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
-        name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr if isinstance(node.func, ast.Attribute) else ""
+        name = call_name(node.func)
         if name not in _QUANT_CALLS:
             continue
         kinds = [
