@@ -930,6 +930,8 @@ def _context_parallel_comm(
 # - RMSNorm, twice per layer (sa_norm, mlp_norm: torchtune/modules/transformer.py:121,128): `F.rms_norm(x.float(), ...)
 #   .to(x.dtype)` (torchtune/modules/rms_norm.py:38-43): the upcast (2 read + 4 written), F.rms_norm's composite
 #   pow / mean / mul by the reciprocal root / mul by the scale on fp32 (4+4, 4, 4+4, 4+4) and the downcast (4+2): 40
+#   (aten::rms_norm is CompositeImplicitAutograd in torch 2.13.0; a build that dispatches its fused GPU kernel,
+#   aten::_fused_rms_norm, leaves about 8 of the composite's 28: the count is the far end, not the point)
 # - RoPE on q and k (torchtune/models/llama3_1/_position_embeddings.py:171-191, Llama 3.2's Llama3ScaledRoPE): the
 #   upcast (2+4), four multiplies of fp32 halves (4 each), a subtraction and an addition of them (6 each), torch.stack
 #   (4+4), the downcast (4+2): 48, on the query's width and the keys'
