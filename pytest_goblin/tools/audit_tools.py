@@ -956,17 +956,13 @@ def _unpatched_footguns(ctx: AuditContext, w: WorkloadConfig) -> tuple[list[tupl
     return sorted(priced, key=lambda p: -p[1]), sorted(unpriced)
 
 
-# How far the far end of an unmeasured term must carry a rule left out as not worth patching before a PASS is not
-# clean: the far end of the elementwise term is an upper count (every eager op unfused, backward twice forward), so
-# the bar is the larger of goblin_warn_at and this (issue 24/25, compile9: torchtune compile on a 1B LoRA priced 1.01x)
-UNSURE_TERM_BAR = 1.10
-
-
 def _unsure_small_rule(ctx: AuditContext, w: WorkloadConfig, patch: Patch) -> str | None:
     """Why a projected PASS is not clean: a rule left out as not worth patching (_not_worth_patching) whose own gain, with
     the elementwise term at the far end of its span (costmodel.eager_elementwise_passes, an op count of an eager Llama
-    layer, against the assumed `elementwise_passes`), reaches max(goblin_warn_at, UNSURE_TERM_BAR). The point estimate
-    stays the assumed one: no AMD measurement prices the eager layer's elementwise time (docs/projection.md)."""
+    layer, against the assumed `elementwise_passes`), reaches goblin_fail_at: the far end is an upper count (every eager
+    op unfused, backward twice forward), so the bar is the level that would fail the config, not goblin_warn_at (issue
+    24/25, compile9: torchtune compile on a 1B LoRA priced 1.01x, 1.14x at the count). The point estimate stays the
+    assumed one: no AMD measurement prices the eager layer's elementwise time (docs/projection.md, Elementwise)."""
     small = [rid for rid, skip in patch.skipped.items() if skip.startswith("not worth patching")]
     if not small or ctx.loaded is None:
         return None
@@ -977,7 +973,7 @@ def _unsure_small_rule(ctx: AuditContext, w: WorkloadConfig, patch: Patch) -> st
     from dataclasses import replace
 
     far = replace(nominal, elementwise_passes=round(counted))
-    bar = max(ctx.settings.warn_at, UNSURE_TERM_BAR)
+    bar = ctx.settings.fail_at
     by_id = {r.id: r for r in ctx.applicable(w)}
     for rid in small:
         if rid not in by_id:
@@ -995,7 +991,7 @@ def _unsure_small_rule(ctx: AuditContext, w: WorkloadConfig, patch: Patch) -> st
                 f"activation-sized memory passes per layer for the elementwise ops it removes, an assumption; an eager Llama layer "
                 f"of this shape makes up to {counted:.0f} (an op count of torchtune 0.5.0's model code: fp32 RMSNorm and RoPE, SwiGLU, "
                 f"residual adds{', LoRA adapters' if w.method in ('lora', 'qlora', 'dora') else ''}), at which it projects {reach:.2f}x: "
-                f"its own interval [{min(near, reach):.2f}-{max(near, reach):.2f}] reaches {bar:.2f} and no AMD measurement "
+                f"its own interval [{min(near, reach):.2f}-{max(near, reach):.2f}] reaches goblin_fail_at={bar:.2f} and no AMD measurement "
                 f"narrows it, so goblin cannot clear this config; {by_id[rid].title[0].lower()}{by_id[rid].title[1:]} and measure it (goblin_command)"
             )
     return None
