@@ -925,6 +925,48 @@ def _context_parallel_comm(
     return max(comm * (1 - a.comm_overlap), comm - attention_s)
 
 
+# Bytes per element read and written by the eager (uncompiled) elementwise ops of one Llama decoder layer's forward,
+# counted from torchtune 0.5.0's model code (issue 25, compile9); bf16 activations, fp32 where the op upcasts:
+# - RMSNorm, twice per layer (sa_norm, mlp_norm: torchtune/modules/transformer.py:121,128): `F.rms_norm(x.float(), ...)
+#   .to(x.dtype)` (torchtune/modules/rms_norm.py:38-43): the upcast (2 read + 4 written), F.rms_norm's composite
+#   pow / mean / mul by the reciprocal root / mul by the scale on fp32 (4+4, 4, 4+4, 4+4) and the downcast (4+2): 40
+#   (aten::rms_norm is CompositeImplicitAutograd in torch 2.13.0; a build that dispatches its fused GPU kernel,
+#   aten::_fused_rms_norm, leaves about 8 of the composite's 28: the count is the far end, not the point)
+# - RoPE on q and k (torchtune/models/llama3_1/_position_embeddings.py:171-191, Llama 3.2's Llama3ScaledRoPE): the
+#   upcast (2+4), four multiplies of fp32 halves (4 each), a subtraction and an addition of them (6 each), torch.stack
+#   (4+4), the downcast (4+2): 48, on the query's width and the keys'
+# - grouped-query attention: k and v expanded to every query head and flattened, a copy (attention.py:288-290), and
+#   the output's transpose(1, 2).contiguous() (attention.py:302): 2 + 2 per expanded element, 4 per output element
+# - two residual adds (transformer.py:125,131): 4 read + 2 written, each
+# - SwiGLU (feed_forward.py:50-52, nn.SiLU by default, :32): silu on the gate (2+2) and its product with the up
+#   projection (4+2), on the intermediate width
+# - each LoRA adapter (torchtune/modules/peft/lora.py:137-139): the alpha / rank scaling (2+2) and the add to the
+#   frozen projection's output (4+2), on that projection's output width; lora_dropout 0 is nn.Identity (:90)
+# Backward's elementwise traffic is taken as twice forward's, the x3 `elementwise_passes` already assumes. Embedding,
+# final norm and loss are once per model, not per layer, and are left out.
+ROPE_BYTES, NORM_BYTES, RESIDUAL_BYTES = 48.0, 40.0, 6.0
+SILU_BYTES, GATE_PRODUCT_BYTES, LORA_BYTES = 4.0, 6.0, 10.0
+
+
+def eager_elementwise_passes(w: WorkloadConfig) -> float:
+    """Activation-sized (hidden x act_bytes) memory passes per layer per token, forward and backward, that an eager
+    Llama-shaped layer makes by the op count above (torchtune 0.5.0): the upper end of what `elementwise_passes`
+    (an assumption, 40) stands for. Not a point estimate: no AMD measurement of an eager layer's elementwise time
+    backs it, so goblin reads it only as the far end of a term it has not measured (audit_tools._unsure_small_rules)."""
+    shape = estimate_shape(w.model)
+    _params, _layers, hidden, heads, _vocab = _shape(w, shape)
+    kv = hidden // heads * shape.n_kv_heads if shape.n_kv_heads else hidden
+    inter = float(shape.intermediate or 3.5 * hidden)
+    act = 2.0 if w.precision != "fp32" else 4.0
+    fwd = 2 * NORM_BYTES * hidden + ROPE_BYTES * (hidden + kv) + 2 * RESIDUAL_BYTES * hidden
+    fwd += 2 * (2 * hidden + 2 * kv) * (hidden > kv) + 4 * hidden  # the expanded k, v copies (when grouped) and the output copy
+    fwd += (SILU_BYTES + GATE_PRODUCT_BYTES) * inter
+    if w.method in ("lora", "qlora", "dora"):
+        outputs = 2 * hidden + kv + (2 * inter + hidden + kv if w.lora_targets == "all" else kv)  # q, o, k, v (+ gate, up, down)
+        fwd += LORA_BYTES * outputs
+    return 3 * fwd / (hidden * act)
+
+
 def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_gb: float | None = None) -> StepModel:
     """One optimizer step under assumptions `a` (the target's nominal ones by default); `peak_gb`,
     when the caller has it, saves recomputing memory, which no assumption changes."""

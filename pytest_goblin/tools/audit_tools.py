@@ -15,7 +15,7 @@ from .. import __version__
 from ..attribution import KEEP_THRESHOLD, leave_one_out
 from ..blockers import blocked_reason
 from ..blockers import findings as blocker_findings
-from ..costmodel import calibration_note, sensitivity, step
+from ..costmodel import calibration_note, eager_elementwise_passes, nominal_for, sensitivity, step
 from ..errors import BenchmarkFailed, GoblinError, StartupRefused
 from ..formats import load_config
 from ..formats.base import IN_LAUNCH_LINE, source_place
@@ -657,6 +657,8 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
                 "so it cannot clear this config; name the local dataset in the config (its sampled lengths price the padding), or "
                 "measure with that change made (goblin_command)"
             )
+    if not why and verdict == "pass" and evidence == "projected":
+        why = _unsure_small_rule(ctx, w, patch)
     if why:
         verdict, reason = "warn", f"inconclusive ({speedup.point:.2f}x [{speedup.low:.2f}-{speedup.high:.2f}] {evidence}, not decided): {why}"
     elif straddles:
@@ -952,6 +954,47 @@ def _unpatched_footguns(ctx: AuditContext, w: WorkloadConfig) -> tuple[list[tupl
         elif (gain := unpatched_gain(rule.id, w, ctx.hw)) is not None and gain >= ctx.settings.warn_at:
             priced.append((rule.id, gain))
     return sorted(priced, key=lambda p: -p[1]), sorted(unpriced)
+
+
+def _unsure_small_rule(ctx: AuditContext, w: WorkloadConfig, patch: Patch) -> str | None:
+    """Why a projected PASS is not clean: a rule left out as not worth patching (_not_worth_patching) whose own gain, with
+    the elementwise term at the far end of its span (costmodel.eager_elementwise_passes, an op count of an eager Llama
+    layer, against the assumed `elementwise_passes`), reaches goblin_fail_at: the far end is an upper count (every eager
+    op unfused, backward twice forward), so the bar is the level that would fail the config, not goblin_warn_at (issue
+    24/25, compile9: torchtune compile on a 1B LoRA priced 1.01x, 1.14x at the count). The point estimate stays the
+    assumed one: no AMD measurement prices the eager layer's elementwise time (docs/projection.md, Elementwise)."""
+    small = [rid for rid, skip in patch.skipped.items() if skip.startswith("not worth patching")]
+    if not small or ctx.loaded is None:
+        return None
+    nominal = nominal_for(ctx.hw)
+    counted = eager_elementwise_passes(w)
+    if counted <= nominal.elementwise_passes:
+        return None
+    from dataclasses import replace
+
+    far = replace(nominal, elementwise_passes=round(counted))
+    bar = ctx.settings.fail_at
+    by_id = {r.id: r for r in ctx.applicable(w)}
+    for rid in small:
+        if rid not in by_id:
+            continue
+        own = build_patch(ctx.loaded, [by_id[rid]], ctx.hw, "own", other_files=False)
+        fields = {e.field: e.new for e in own.edits if e.rule_id == rid}
+        if not fields:
+            continue
+        after = w.model_copy(update=fields)
+        near = step(w, ctx.hw, nominal).step_s / step(after, ctx.hw, nominal).step_s
+        reach = step(w, ctx.hw, far).step_s / step(after, ctx.hw, far).step_s
+        if reach >= bar:
+            return (
+                f"{rid} was left out as not worth patching at its projected {near:.3f}x, which rests on {nominal.elementwise_passes} "
+                f"activation-sized memory passes per layer for the elementwise ops it removes, an assumption; an eager Llama layer "
+                f"of this shape makes up to {counted:.0f} (an op count of torchtune 0.5.0's model code: fp32 RMSNorm and RoPE, SwiGLU, "
+                f"residual adds{', LoRA adapters' if w.method in ('lora', 'qlora', 'dora') else ''}), at which it projects {reach:.2f}x: "
+                f"its own interval [{min(near, reach):.2f}-{max(near, reach):.2f}] reaches goblin_fail_at={bar:.2f} and no AMD measurement "
+                f"narrows it, so goblin cannot clear this config; {by_id[rid].title[0].lower()}{by_id[rid].title[1:]} and measure it (goblin_command)"
+            )
+    return None
 
 
 def _lengths_note(w: WorkloadConfig) -> str:
