@@ -131,3 +131,11 @@ def test_no_edit_is_written_into_the_script_for_a_config_the_class_builds(tmp_pa
     loaded = load_config(path)
     out, skipped = PythonAdapter().apply(path, text, read_script(path, text), loaded.workload, {"gradient_checkpointing": True})
     assert out == text and "change it there" in skipped["gradient_checkpointing"]
+
+
+def test_a_class_with_two_config_calls_is_not_guessed(tmp_path: Path) -> None:
+    """An SFT and a GRPO branch in the class: which config runs is not guessed (the script stays not collected)."""
+    two = WRAPPER.replace("        self.trainer = GRPOTrainer(", "        other = SFTConfig(output_dir='o')\n        self.trainer = GRPOTrainer(")
+    path = _tree(tmp_path, module=two.replace("from trl import GRPOConfig", "from trl import SFTConfig, GRPOConfig"))
+    with pytest.raises(NotATrainingConfig):
+        load_config(path)

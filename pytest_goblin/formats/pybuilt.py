@@ -127,21 +127,22 @@ def built_trainer(path: Path) -> Built | None:
         trainer = _framework_trainer(chain)
         if trainer is None:
             continue
-        for cls, mod in chain:
-            config = next((n for n in ast.walk(cls) if isinstance(n, ast.Call) and call_name(n.func) in CONFIG_CLASSES), None)
-            if config is not None:
-                return Built(
-                    cls=call.func.id,
-                    shown=f"{found[1].shown}:{found[0].lineno}",
-                    module=mod,
-                    classes=[c for c, _ in chain],
-                    config_call=config,
-                    config_class=call_name(config.func),
-                    trainer=trainer[0],
-                    trainer_line=trainer[1],
-                    call=call,
-                    namespace=_namespace(chain, call),
-                )
+        configs = [(n, mod) for cls, mod in chain for n in ast.walk(cls) if isinstance(n, ast.Call) and call_name(n.func) in CONFIG_CLASSES]
+        if len(configs) != 1:
+            continue  # none, or several (an SFT and a GRPO branch): which one runs is not guessed
+        config, mod = configs[0]
+        return Built(
+            cls=call.func.id,
+            shown=f"{found[1].shown}:{found[0].lineno}",
+            module=mod,
+            classes=[c for c, _ in chain],
+            config_call=config,
+            config_class=call_name(config.func),
+            trainer=trainer[0],
+            trainer_line=trainer[1],
+            call=call,
+            namespace=_namespace(chain, call),
+        )
     return None
 
 
