@@ -97,7 +97,7 @@ def test_a_script_training_through_a_repository_trainer_class_is_read_through_it
     path = _tree(tmp_path, module=module)
     w = load_config(path).workload
     assert (w.micro_batch_size, w.gradient_accumulation, w.world_size) == (4, 8, 6)
-    assert any("read through the MyGRPOTrainer class (myrl/grpo_trainer.py:" in n and "trl's GRPOTrainer" in n for n in w.notes), w.notes
+    assert any("read through the MyGRPOTrainer class (myrl/grpo_trainer.py:" in n and "TRL's GRPOTrainer" in n for n in w.notes), w.notes
     assert w.sources["method"].unread  # the class sets up any adapter in code goblin does not run
     # TRL 0.16.1 grpo_trainer.py:424-433: per_device_train_batch_size x num_processes (4 x 6 = 24) must be divisible by 16
     (msg,) = _grpo(path)
@@ -139,3 +139,40 @@ def test_a_class_with_two_config_calls_is_not_guessed(tmp_path: Path) -> None:
     path = _tree(tmp_path, module=two.replace("from trl import GRPOConfig", "from trl import SFTConfig, GRPOConfig"))
     with pytest.raises(NotATrainingConfig):
         load_config(path)
+
+
+def test_the_accelerate_launchs_mixed_precision_stands_where_the_class_sets_neither(tmp_path: Path) -> None:
+    """transformers 4.46.3 training_args.py:1834-1841 (5.25.0 :1612-1618): with neither fp16 nor bf16, the Trainer keeps
+    ACCELERATE_MIXED_PRECISION, which `accelerate launch` exports from its config (sotopia-rl accelerate_config_rm.yaml)."""
+    path = _tree(tmp_path)
+    w = load_config(path).workload
+    assert w.precision == "bf16" and w.sources["precision"].file.endswith("accelerate_config.yaml"), w.sources["precision"]
+    other = _tree(tmp_path / "b")
+    (other.parent / "accelerate_config.yaml").write_text("distributed_type: MULTI_GPU\nnum_machines: 1\nnum_processes: 6\n")
+    src = load_config(other).workload.sources["precision"]  # no mixed precision in the launch: not read from it
+    assert not (src.file or "").endswith("accelerate_config.yaml"), src
+
+
+RM = """from transformers import AutoModelForSequenceClassification, Trainer, TrainingArguments
+
+
+class MyGRPOTrainer(Trainer):
+    def __init__(self, args, accelerator):
+        model = AutoModelForSequenceClassification.from_pretrained(args.model_name, num_labels=1)
+        training_args = TrainingArguments(output_dir="o", per_device_train_batch_size=args.per_device_train_batch_size)
+        super().__init__(model=model, args=training_args)
+
+    def compute_loss(self, model, inputs, return_outputs=False, **kwargs):
+        return model(**inputs).logits.mean()
+"""
+
+
+def test_a_trainer_class_over_a_sequence_classification_model_is_labelled_a_reward_model(tmp_path: Path) -> None:
+    """sotopia-rl rm_trainer.py:25-57: a Trainer subclass over AutoModelForSequenceClassification (num_labels=1) with its own
+    compute_loss: not priced as a causal LM; the label names it, so rules.unmodelled_trainer leaves its memory unjudged."""
+    from pytest_goblin.rules import unmodelled_trainer
+
+    w = load_config(_tree(tmp_path, module=RM)).workload
+    assert w.micro_batch_size == 4 and "a reward or classification model: AutoModelForSequenceClassification.from_pretrained(...)" in (w.framework or "")
+    assert unmodelled_trainer(w) is not None
+    assert unmodelled_trainer(load_config(_tree(tmp_path / "b")).workload) is None  # the GRPO wrapper: not labelled

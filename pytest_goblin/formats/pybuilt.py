@@ -20,11 +20,12 @@ from typing import Any
 
 from .launch_walk import config_tree
 from .launched import _Module, _parse, _Repo
-from .pyclasses import CONFIG_CLASSES, MODEL_KEYS
+from .pyclasses import CONFIG_CLASSES, HF_ARGS, MODEL_KEYS
 from .pyliteral import call_name, literal_value
 from .pyscript import Location, Script
 
 FRAMEWORKS = frozenset({"trl", "transformers"})
+_OWN = {"trl": "TRL's", "transformers": "transformers'"}
 
 
 @dataclass
@@ -35,7 +36,7 @@ class Built:
     classes: list[ast.ClassDef]  # the class and its repository bases, nearest first
     config_call: ast.Call
     config_class: str
-    trainer: str  # the framework trainer it builds or subclasses: `trl's GRPOTrainer`
+    trainer: str  # the framework trainer it builds or subclasses: `TRL's GRPOTrainer`
     trainer_line: int
     call: ast.Call  # the script's call of the class
     namespace: dict[str, str]  # an attribute or parameter of the class holding what the script passes -> the script's name
@@ -52,21 +53,21 @@ def _framework_names(mod: _Module) -> dict[str, str]:
 
 
 def _framework_trainer(classes: list[tuple[ast.ClassDef, _Module]]) -> tuple[str, int] | None:
-    """The framework trainer the class subclasses or builds: (`trl's GRPOTrainer`, line)."""
+    """The framework trainer the class subclasses or builds: (`TRL's GRPOTrainer`, line)."""
     for cls, mod in classes:
         known = _framework_names(mod)
         for b in cls.bases:
             if isinstance(b, ast.Attribute) and isinstance(b.value, ast.Name) and b.value.id in FRAMEWORKS and b.attr.endswith("Trainer"):
-                return f"{b.value.id}'s {b.attr}", cls.lineno
+                return f"{_OWN[b.value.id]} {b.attr}", cls.lineno
             if isinstance(b, ast.Name) and b.id in known and b.id.endswith("Trainer"):
-                return f"{known[b.id]}'s {b.id}", cls.lineno
+                return f"{_OWN[known[b.id]]} {b.id}", cls.lineno
         for node in ast.walk(cls):
             if isinstance(node, ast.Call):
                 f = node.func
                 if isinstance(f, ast.Name) and f.id in known and f.id.endswith("Trainer"):
-                    return f"{known[f.id]}'s {f.id}", node.lineno
+                    return f"{_OWN[known[f.id]]} {f.id}", node.lineno
                 if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id in FRAMEWORKS and f.attr.endswith("Trainer"):
-                    return f"{f.value.id}'s {f.attr}", node.lineno
+                    return f"{_OWN[f.value.id]} {f.attr}", node.lineno
     return None
 
 
@@ -146,7 +147,7 @@ def built_trainer(path: Path) -> Built | None:
     return None
 
 
-def read_built(s: Script, built: Built, attribute: Any) -> None:
+def read_built(s: Script, built: Built, attribute: Any, path: Path) -> None:
     """Fill the record from the class's config call: `self.args.x` / `args.x` through the script's command line
     (`attribute(name, attr)`: the launch line's value or the option's default), a literal where the class writes it."""
     shown = built.module.shown
@@ -187,7 +188,44 @@ def read_built(s: Script, built: Built, attribute: Any) -> None:
                             ok, val, loc = value(kw.value)
                             if ok and loc is not None and val is not None:
                                 s.values[MODEL_KEYS[kw.arg]], s.where[MODEL_KEYS[kw.arg]] = val, loc
+    scoring = next(
+        (
+            n
+            for cls in built.classes
+            for n in ast.walk(cls)
+            if isinstance(n, ast.Call) and call_name(n.func) == "from_pretrained" and "SequenceClassification" in ast.unparse(n.func)
+        ),
+        None,
+    )
+    if scoring is not None and built.config_class in HF_ARGS:
+        # a Trainer over a sequence-classification model (sotopia-rl rm_trainer.py:53-57, num_labels=1, its own compute_loss):
+        # a reward or classifier model, whose head and loss are not the causal LM goblin prices
+        s.built_label = f"a reward or classification model: {ast.unparse(scoring.func)}(...) at {shown} line {scoring.lineno}"
+    if "bf16" not in s.values and "fp16" not in s.values and "bf16" not in s.computed and "fp16" not in s.computed:
+        _launch_precision(s, path)
     s.notes.append(f"read through {s.built}: the script hands it its command line and calls .train() (line {built.call.lineno})")
+
+
+# TrainingArguments setting neither fp16 nor bf16 keeps the mixed precision `accelerate launch` exports
+# (ACCELERATE_MIXED_PRECISION): transformers 4.46.3 training_args.py:1834-1841, 5.25.0 training_args.py:1612-1618
+ENV_PRECISION_AT = "transformers training_args.py:1834-1841@4.46.3, :1612-1618@5.25.0"
+
+
+def _launch_precision(s: Script, path: Path) -> None:
+    """The accelerate launch's mixed precision (`launch_line.Launch.mixed_precision`: its --mixed_precision flag or
+    config file's key) where the config call sets neither bf16 nor fp16 (sotopia-rl scripts/train_rm.sh:
+    accelerate_config_rm.yaml `mixed_precision: bf16`): the Trainer runs in it."""
+    from .launchers import find_launch
+
+    launch = find_launch(path)
+    if launch is None or launch.mixed_precision is None:
+        return
+    raw, file, line, said = launch.mixed_precision
+    if raw not in ("bf16", "fp16"):
+        return
+    s.values[raw] = True
+    s.where[raw] = Location(None, line or launch.line, file=file, fixed=f"mixed precision {raw} is set by {said}; change it there")
+    s.notes.append(f"precision {raw}: {said}; {s.config_class} sets neither bf16 nor fp16, so the Trainer keeps it ({ENV_PRECISION_AT})")
 
 
 def built_unread(r: Any, script: Script) -> None:
@@ -207,3 +245,6 @@ def built_unread(r: Any, script: Script) -> None:
         shown = f"{name} {value}" if value is not None else f"no {name}"
         r.sources[name] = FieldSource(file=r.path, note=f"{said}; {shown} assumed for the projection, no rule judges it", unread=True)
     r.notes.append(f"{said}: the training method, quantization and weight dtype are assumed, not read")
+    if script.built_label is not None:
+        r.framework = f"{r.framework or 'transformers'} ({script.built_label})"
+        r.notes.append(f"the class trains {script.built_label}; goblin does not model its memory")

@@ -56,3 +56,6 @@ class Script:
     # the repository class the script trains through and what it builds (formats/pybuilt.py); the config call is
     # in that class's file, so goblin writes no edit into the script for it
     built: str | None = None
+    # what that class trains where goblin does not model it, for the framework label (a reward model: its
+    # AutoModelForSequenceClassification load), so rules.unmodelled_trainer leaves its memory unjudged
+    built_label: str | None = None
