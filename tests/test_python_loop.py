@@ -288,3 +288,23 @@ def test_the_loader_the_backward_pass_iterates_is_the_micro_batch_and_unpacked_a
     root2 = repo(tmp_path / "b", {"train.py": unpacked, "fp16.yaml": FP16_DDP, "run.sh": "accelerate launch --config_file fp16.yaml train.py\n"})
     with pytest.raises(NotATrainingConfig, match=r"the precision \(Accelerator\(\.\.\.\) at line 8 takes `\*\*kw`, which may set mixed_precision\)"):
         load_config(root2 / "train.py")
+
+
+def test_a_deepspeed_loop_whose_model_and_config_are_built_by_repository_functions_names_them(tmp_path: Path) -> None:
+    """review6b #34 (01-ai/Yi finetune/sft/main.py:233-257, 344): `ds_config = get_train_ds_config(...)` and
+    `model = create_hf_model(...)`: the reason names both calls, and the precision is the DeepSpeed config's, not an Accelerator's."""
+    script = (
+        DS_LOOP.replace(
+            'model = AutoModelForCausalLM.from_pretrained("meta-llama/Llama-3.1-8B")',
+            "ds_config = get_train_ds_config(offload=True)\nmodel = create_hf_model(args)",
+        )
+        .replace("deepspeed.initialize(args=args,", "deepspeed.initialize(config=ds_config,")
+        .replace("from transformers import AutoModelForCausalLM", "from utils import create_hf_model, get_train_ds_config")
+    )
+    root = repo(tmp_path, {"train.py": script, "run.sh": "deepspeed --num_gpus 8 train.py\n"})
+    with pytest.raises(NotATrainingConfig) as info:
+        load_config(root / "train.py")
+    reason = info.value.reason
+    assert "the model (the script makes no from_pretrained(...) call: `model = create_hf_model(...)` at line 12 loads it" in reason
+    assert "`ds_config` given to deepspeed.initialize(...) at line 14 is a dict `get_train_ds_config(...)` builds at line 11" in reason
+    assert "the precision (the DeepSpeed config sets it" in reason and "Accelerator" not in reason and "is not read)" not in reason.split("the model")[1][:80]

@@ -121,6 +121,7 @@ class CommandLine:
         self._argument_functions(tree)
         # HfArgumentParser.parse_yaml_file / parse_json_file / parse_dict (transformers 4.36.2 hf_argparser.py:351-421)
         self.file_reads = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and call_name(n.func) in ("parse_yaml_file", "parse_json_file", "parse_dict")]
+        self.argv_switched = _argv_switched(tree, self.file_reads)
         self.fields: dict[str, Arg] = {}
         self.config_class: str | None = None
         for n in self.parser_names:
@@ -776,7 +777,9 @@ class CommandLine:
             raise NotATrainingConfig(path, self._why_no_config())
         pname, pline = call_name(self.parser_call.func), self.parser_call.lineno
         launch = self.launch
-        from_file = self.file_reads[0] if self.file_reads else None
+        # a file read the script takes only when its command line is one file name (`if len(sys.argv) == 2 and
+        # sys.argv[1].endswith(".json")`, else parse_args_into_dataclasses()): a launch line with flags takes the other branch
+        from_file = next((n for n in self.file_reads if id(n) not in self.argv_switched), None)
         if from_file is not None and (launch is None or not launch.flags):
             raise NotATrainingConfig(
                 path,
@@ -851,6 +854,25 @@ class CommandLine:
         s.notes.append(
             f"{self.config_class} is read from the arguments {launch.where()} passes through {pname} (line {pline}); fields it does not pass take their defaults"
         )
+
+
+def _argv_switched(tree: ast.Module, reads: list[ast.Call]) -> set[int]:
+    """The file reads an `if` on `sys.argv` chooses between and a command-line parse in its other branch
+    (princeton-nlp/LESS@8abf962 less/train/train.py:31-35: `if len(sys.argv) == 2 and sys.argv[1].endswith(".json"):
+    parse_json_file(...)` else `parse_args_into_dataclasses()`): which runs depends on the launch line's words."""
+    out: set[int] = set()
+    if not reads:
+        return out
+    wanted = {id(r) for r in reads}
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.If) and "argv" in ast.unparse(node.test)):
+            continue
+        for here, other in ((node.body, node.orelse), (node.orelse, node.body)):
+            inside = {id(n) for stmt in here for n in ast.walk(stmt)} & wanted
+            parses = any(isinstance(n, ast.Call) and call_name(n.func) in _PARSE_CALLS for stmt in other for n in ast.walk(stmt))
+            if inside and parses:
+                out |= inside
+    return out
 
 
 def _returns_parsed(fn: ast.FunctionDef) -> bool:

@@ -431,9 +431,12 @@ class _Loop:
         if value is None or loc is None:
             if "torch_dtype" in self.s.values:
                 return  # the weights' dtype: the TrainingArguments reader takes it
-            self.missing.append(
-                "the precision (no mixed_precision in the Accelerator call nor in an accelerate config its launch line passes, and no torch_dtype)"
-            )
+            if self.accelerator is None:  # deepspeed.initialize: its config's bf16/fp16 blocks set it (that config is not read)
+                self.missing.append("the precision (the DeepSpeed config sets it, and that config is not read; no torch_dtype either)")
+            else:
+                self.missing.append(
+                    "the precision (no mixed_precision in the Accelerator call nor in an accelerate config its launch line passes, and no torch_dtype)"
+                )
             return
         if value not in _PRECISIONS:
             self.missing.append(f"the precision ({how} is {value!r}, which goblin does not model)")
@@ -462,8 +465,23 @@ class _Loop:
             return {}
         ok, ref, loc = self.lit(node)
         if not ok or not isinstance(ref, str) or loc is None:
+            # `ds_config = get_train_ds_config(...)` (01-ai/Yi finetune/sft/main.py:233): a dict the code builds, named as such
+            made = next(
+                (
+                    n.value
+                    for n in ast.walk(self.tree)
+                    if isinstance(node, ast.Name)
+                    and isinstance(n, ast.Assign)
+                    and isinstance(n.value, ast.Call)
+                    and any(isinstance(x, ast.Name) and x.id == node.id for x in n.targets)
+                ),
+                None,
+            )
+            what = (
+                f"a dict `{_name(made.func)}(...)` builds at line {made.lineno}, in code goblin does not run" if made is not None else "not a file goblin reads"
+            )
             self.missing.append(
-                f"the DeepSpeed config (`{ast.unparse(node)[:60]}` given to deepspeed.initialize(...) at line {self.initialize.lineno} is not a file goblin reads)"
+                f"the DeepSpeed config (`{ast.unparse(node)[:60]}` given to deepspeed.initialize(...) at line {self.initialize.lineno} is {what})"
             )
             return {}
         from .deepspeed import _load, find
@@ -525,8 +543,24 @@ def read_loop(s: Script, tree: ast.Module, path: Path, lit: _Lit, kit: Kit) -> N
     if "model_name_or_path" not in s.values:
         loads = [c for c in _calls(tree, "from_pretrained") if c.args]
         loads = [c for c in loads if "Model" in ast.unparse(c.func)] or loads  # AutoModelForCausalLM before AutoConfig/AutoTokenizer
-        first = f"`{ast.unparse(loads[0].args[0])[:60]}` given to from_pretrained(...) at line {loads[0].lineno}" if loads else "no from_pretrained(...) call"
-        loop.missing.append(f"the model ({first} is not read)")
+        if loads:
+            loop.missing.append(f"the model (`{ast.unparse(loads[0].args[0])[:60]}` given to from_pretrained(...) at line {loads[0].lineno} is not read)")
+        else:
+            # review6b #34 (01-ai/Yi finetune/sft/main.py:253: `model = create_hf_model(AutoModelForCausalLM, args.model_name_or_path, ...)`,
+            # a function of its repository that loads it): the call that builds the model, where one is bound to `model`
+            built = next(
+                (
+                    n.value
+                    for n in ast.walk(tree)
+                    if isinstance(n, ast.Assign)
+                    and isinstance(n.value, ast.Call)
+                    and any(isinstance(x, ast.Name) and x.id == "model" for x in n.targets)
+                    and isinstance(n.value.func, (ast.Name, ast.Attribute))
+                ),
+                None,
+            )
+            how = f": `model = {_name(built.func)}(...)` at line {built.lineno} loads it in code goblin does not follow" if built is not None else ""
+            loop.missing.append(f"the model (the script makes no from_pretrained(...) call{how})")
     ds = loop.deepspeed_file()
     loop.micro_batch(ds)
     loop.accumulation(ds)

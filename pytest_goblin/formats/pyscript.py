@@ -53,3 +53,9 @@ class Script:
     # TrainingArguments-like keywords whose value is computed at run time (`bf16=bf16` from a value goblin cannot
     # evaluate): key -> the keyword's line; their fields are unread (schemas.FieldSource.unread)
     computed: dict[str, int] = field(default_factory=dict)
+    # the repository class the script trains through and what it builds (formats/pybuilt.py); the config call is
+    # in that class's file, so goblin writes no edit into the script for it
+    built: str | None = None
+    # what that class trains where goblin does not model it, for the framework label (a reward model: its
+    # AutoModelForSequenceClassification load), so rules.unmodelled_trainer leaves its memory unjudged
+    built_label: str | None = None

@@ -133,8 +133,13 @@ def read_script(path: Path, text: str) -> Script:
     parser_marker = PARSER_CALL.search(text)
     from .pyloop import LOOP_MARKER
 
-    own_loop = not marker and not parser_marker and LOOP_MARKER.search(text) is not None
-    if not marker and not parser_marker and not own_loop:
+    built = None
+    if not marker and not parser_marker:
+        from .pybuilt import built_trainer
+
+        built = built_trainer(path)
+    own_loop = not marker and not parser_marker and built is None and LOOP_MARKER.search(text) is not None
+    if not marker and not parser_marker and not own_loop and built is None:
         from .pywrapper import wrapped_call
 
         calls = wrapped_call(path, text, ANY_CALL)
@@ -217,6 +222,12 @@ def read_script(path: Path, text: str) -> Script:
         how = f"a parameter of {param[0].name}() (line {param[0].lineno})" if param is not None else "computed from the script's values"
         return True, value, Location(None, node.lineno, fixed=f"`{shown}` at line {node.lineno} is {how}; edit it by hand")
 
+    if built is not None:
+        from .pybuilt import read_built
+
+        read_built(s, built, cli.attribute, path)
+        s.notes.extend(cli.notes)
+        return s
     bnb: dict[str, Any] = {}
     loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Store)}
     for node in ast.walk(tree):
@@ -430,6 +441,10 @@ class PythonAdapter(HFTrainerAdapter):
 
             loop_defaults(r)
         weights_assumed(r, script)
+        if script.built is not None:
+            from .pybuilt import built_unread
+
+            built_unread(r, script)
         unread_fields(r, script, path)
         trainer_class(r, path)
         if not r.values.get("sample_packing") and r.values.get("packing_blocked") is None:
@@ -490,6 +505,8 @@ class PythonAdapter(HFTrainerAdapter):
 
     def apply(self, path: Path, text: str, data: Any, workload: WorkloadConfig, fields: dict[str, Any]) -> tuple[str, dict[str, str]]:
         script: Script = data
+        if script.built is not None:
+            return text, {f: f"{script.config_class} is built in {script.built}; change it there" for f in fields}
         skipped: dict[str, str] = {}
         edits: list[tuple[int, int, str]] = []  # (start offset, end offset, replacement)
         offsets = _line_offsets(text)
@@ -559,6 +576,8 @@ class PythonAdapter(HFTrainerAdapter):
         """Replace the literal of each keyword the script passes (`tf32=True`); a key it computes or
         does not pass is left for the user (a blocker's fix is one literal, never new code)."""
         script: Script = data
+        if script.built is not None:
+            return text, list(writes)
         offsets = _line_offsets(text)
         edits: list[tuple[int, int, str]] = []
         missed: list[str] = []
