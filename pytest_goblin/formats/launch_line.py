@@ -86,6 +86,12 @@ class Launch:
     # read from the one accelerate config beside the config that no launcher passes (`beside_accelerate`): counts
     # and strategy are assumed, not stated
     beside: bool = False
+    # `tune run ... --config x.yaml key=value`: torchtune merges these over the YAML, the command line winning
+    # (torchtune v0.5.0 torchtune/config/_parse.py:96-97, torchtune/config/_utils.py:112-193 `OmegaConf.merge(yaml_conf,
+    # cli_conf)`): (key, value, file (real path), line, how the value was read); `unresolved`: the overrides whose value
+    # is a variable not set for certain before the line (said, never applied)
+    overrides: list[tuple[str, str, str, int, str]] = field(default_factory=list)
+    unresolved: list[tuple[str, str]] = field(default_factory=list)  # (key, why)
 
     @property
     def world(self) -> int:
@@ -181,6 +187,7 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
 
     if kind == "tune":
         out.recipe = _tune_recipe(line.tokens)
+        _tune_overrides(line, lf, shown, root, out)
     if kind in ("torchrun", "tune"):
         raw = flags.get("nproc_per_node")
         if raw is None and kind == "torchrun" and env.get("PET_NPROC_PER_NODE"):  # torchrun reads an unset flag from PET_<NAME> (TORCHRUN_ENV_AT)
@@ -276,6 +283,43 @@ def _visible_limit(out: Launch, visible: tuple[int, str] | None, sb: dict[str, t
     said = " and ".join(why for _, why in below)
     out.assumed.append(f"the line starts {out.per_node} processes per node but {said}: the statements disagree, {n} GPUs per node assumed")
     out.per_node, out.per_node_said = n, False
+
+
+_OVERRIDE = re.compile(r"^([A-Za-z_][\w.]{0,127})=(.{1,512})$")
+_VAR_ALONE = re.compile(r"^\$(?:\{([A-Za-z_]\w{0,63})\}|([A-Za-z_]\w{0,63}))$")
+
+
+def _tune_overrides(line: Line, lf: LauncherFile, shown: str, root: Path, out: Launch) -> None:
+    """The `key=value` words after `--config` of a `tune run` line, read from the words as written: a literal value
+    is the line's own; `$VAR` / `${VAR}` alone takes the value VAR was given for certain before the line (an assignment
+    outside any branch, loop or function, in the file or a file it sources: `Line.origins`), said with that file and
+    line; any other variable, or a value built around one, stays unresolved."""
+    words = list(line.raw)
+    at = next((i for i, w in enumerate(words) if w == "--config" or w.startswith("--config=")), None)
+    if at is None:
+        return
+    origins = {name: (file, at) for name, file, at in line.origins}
+    env = dict(line.env)
+    for word in words[at + (1 if "=" in words[at] else 2) :]:
+        m = _OVERRIDE.match(word)
+        if not m:
+            continue
+        key, value = m.group(1), m.group(2)
+        if "$" not in value and "`" not in value:
+            out.overrides.append((key, value, str(lf.path), line.line, f"`{key}={value}` on {shown} line {line.line}"))
+            continue
+        var = _VAR_ALONE.match(value)
+        name = (var.group(1) or var.group(2)) if var else ""
+        if name in origins and name in env:
+            file, at = origins[name]
+            real = os.path.realpath(file)
+            base = os.path.realpath(root)
+            where = os.path.relpath(real, base) if Path(real).is_relative_to(base) else Path(real).name
+            out.overrides.append(
+                (key, env[name], str(lf.path), line.line, f"`{key}={value}` on {shown} line {line.line}, {name}={env[name]} set at {where} line {at}")
+            )
+        else:
+            out.unresolved.append((key, f"`{key}={value}` on {shown} line {line.line}: {name or value} is not set for certain before that line"))
 
 
 def _tune_recipe(tokens: tuple[str, ...]) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,10 @@ class Line:
     notes: tuple[str, ...] = ()  # how a command a Python file builds was read (formats/pylaunch.py)
     cwd: str = ""  # the folder a `cd` before it moved to (`_cd`): "" none, "@/x" from the launcher's folder, "?/x" from where it is run, "!" unknown
     reads: tuple[str, ...] = ()  # config files the file reads into a variable the line passes (`ARGS=$(build_args)` over `done < x.yaml`)
+    # the command's words before expansion (`batch_size=$BATCH_SIZE`), and where each variable it names was set for certain:
+    # (name, file (real path), line) for a literal assignment outside any branch or loop, in the file or a file it sources
+    raw: tuple[str, ...] = ()
+    origins: tuple[tuple[str, str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,7 +98,18 @@ def expand(text: str, env: dict[str, str]) -> str:
         return m.group(0)
 
     out = _VAR.sub(sub, text)
-    return _ARITH.sub(lambda m: _arith(m.group(1)) or m.group(0), out)
+    return _ARITH.sub(lambda m: _arith(_arith_names(m.group(1), env)) or m.group(0), out)
+
+
+_ARITH_NAME = re.compile(r"[A-Za-z_]\w{0,63}")
+
+
+def _arith_names(expr: str, env: dict[str, str]) -> str:
+    """`SLURM_GPUS_ON_NODE*SLURM_NNODES` -> `8*6`: inside `$(( ))` a variable may be named without `$` (GNU bash 5.2
+    manual, 6.5 Shell Arithmetic: "shell variables may also be referenced by name without using the parameter
+    expansion syntax"); only a name whose value is a literal integer is replaced. Bash reads an unset name as 0:
+    goblin leaves it as written, so the whole expression stays unresolved (never guessed)."""
+    return _ARITH_NAME.sub(lambda m: env[m.group(0)] if re.fullmatch(r"\d{1,9}", env.get(m.group(0), "")) else m.group(0), expr)
 
 
 # An inline comment inside a continued command: `` `# note` \`` or `$(# note)`, a command substitution whose
@@ -303,9 +319,50 @@ def _cd(command: str, cwd: str, env: dict[str, str]) -> str:
     return f"{base}/{parts[0]}"
 
 
-def parse_launcher(path: Path, text: str) -> LauncherFile:
+# `source FILE` / `. FILE` runs FILE in the current shell: its assignments stay set after it (GNU bash 5.2 manual,
+# 4.1 Bourne Shell Builtins, `.`/`source`: "Read and execute commands from the filename argument in the current shell context")
+_SOURCE = re.compile(r"^(?:source|\.)\s+(\S+)$")
+_OPENS = re.compile(r"^(?:if|case|while|until|for|select)\b")
+_CLOSES = re.compile(r"^(?:fi|esac|done)\b")
+Sourcer = Callable[[str], "tuple[str, str] | None"]  # a `source` word -> (real path, text), None when not read
+
+
+def _sourced_values(real: str, text: str) -> dict[str, tuple[str, int]]:
+    """The literal values a sourced file assigns for certain: `VAR=value` outside any `if`/`case`/loop and not after
+    `&&`/`||`, with no command substitution, positional parameter or unknown variable; (value, line) each."""
+    env: dict[str, str] = {}
+    at: dict[str, int] = {}
+    depth = 0
+    for n, logical in _logical_lines(list(enumerate(text.splitlines(), 1))):
+        stripped = hash_comment_cut(logical).strip()
+        conditional = bool(re.search(r"&&|\|\|", stripped))
+        for part in re.split(r"&&|\|\||;", stripped):
+            part = re.sub(r"^\s*(?:do|then|else)\s+", "", part).strip()
+            if _OPENS.match(part):
+                depth += 1
+                continue
+            if _CLOSES.match(part):
+                depth = max(depth - 1, 0)
+                continue
+            m = _ASSIGN.match(part)
+            if not m:
+                continue
+            value = m.group(2).strip()
+            expanded = _split(expand(value, env)) if value else [""]
+            literal = "$(" not in value and "`" not in value and not _POSITIONAL_IN.search(value) and len(expanded) == 1 and "$" not in expanded[0]
+            if depth or conditional or not literal:
+                env.pop(m.group(1), None)
+                at.pop(m.group(1), None)
+                continue
+            env[m.group(1)] = expanded[0]
+            at[m.group(1)] = n
+    return {name: (env[name], at[name]) for name in env}
+
+
+def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> LauncherFile:
     """The launch commands of a shell/slurm script, a README's code blocks or a notebook's shell
-    lines, and its #SBATCH lines."""
+    lines, and its #SBATCH lines; `source` reads a file the script sources (`source setup.sh`), whose
+    literal assignments then hold for the lines after it."""
     suffix = path.suffix.lower()
     places: dict[int, str] = {}
     from ..notebook import is_databricks
@@ -341,6 +398,8 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
     for n, line in raw:
         m = _SBATCH.match(line.strip())
         if m:
+            # SLURM sets SLURM_JOB_NUM_NODES / SLURM_NNODES to the job's node count (-N/--nodes) and SLURM_GPUS_ON_NODE to the
+            # GPUs allocated to the batch step (Slurm doc/man/man1/sbatch.1:1958-1959, :3330-3331, :3417-3418, :3480-3482@284c3b95f0)
             for what, value in _sbatch_options(m.group(1)):
                 sbatch.append((what, value, n))
                 if what == "nodes":
@@ -361,8 +420,13 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
     func = ""  # the shell function being defined (`build_args() {` ... `}`)
     func_reads: dict[str, list[tuple[str, int]]] = {}  # function ("" outside one) -> config files it reads (`< x.yaml`, `cat x.yaml`), with the line
     from_config: dict[str, tuple[list[tuple[str, int]], str, int]] = {}  # VAR -> (files read, function, line) for `VAR=$(func)`
+    origin: dict[str, tuple[str, int]] = {}  # VAR -> (file, line) of a literal assignment made for certain (Line.origins)
+    assigned_text: dict[str, str] = {}  # VAR -> its last assignment as written (`_named` follows `$ACC_LAUNCHER` into `$WORLD_SIZE`)
+    slurm_line = {name: n for what, _, n in sbatch for name, of in _SLURM_VARS.items() if of == what}
+    depth = 0  # `if`/`case`/loop bodies open: an assignment there may not run
     for n, logical in _logical_lines(raw):
         stripped = hash_comment_cut(logical).strip()
+        conditional = bool(re.search(r"&&|\|\|", stripped))
         if not stripped:
             hint = _commented_command(logical)
             if hint and len(commented) < MAX_COMMENTED:
@@ -375,6 +439,19 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
             continue
         for part in re.split(r"&&|\|\||;", stripped):
             part = re.sub(r"^\s*(?:do|then|else)\s+", "", part)  # `do torchrun ...` on the loop's own line
+            if _OPENS.match(part.strip()):
+                depth += 1
+            elif re.match(r"^(?:fi|esac)\b", part.strip()):
+                depth = max(depth - 1, 0)
+            sourced = _SOURCE.match(part.strip())
+            if sourced and source is not None:
+                sword = _split(expand(sourced.group(1), env))
+                got = source(sword[0]) if len(sword) == 1 and "$" not in sword[0] and not depth and not conditional and not func else None
+                if got is not None:
+                    for sname, (svalue, sline) in _sourced_values(*got).items():
+                        env[sname] = svalue
+                        origin[sname] = (got[0], sline)
+                continue
             counted = [m.group(1) for m in _ARRAY_LEN.finditer(part) if m.group(1) in arrays]
             part = _ARRAY_LEN.sub(lambda m: str(len(arrays[m.group(1)])) if m.group(1) in arrays else m.group(0), part)
             for m in _READS.finditer(part):  # `done < ${RUN_NAME}_args.yaml`, `cat x.yaml`: the file a loop or command reads
@@ -404,6 +481,7 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                 continue
             if re.match(r"^\s*done\b", part):
                 loops.clear()
+                depth = max(depth - 1, 0)
                 continue
             loop = _FOR.match(part.strip())
             if loop:
@@ -413,6 +491,7 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                 if values:
                     loops[loop.group(1)] = values
                 env.pop(loop.group(1), None)
+                origin.pop(loop.group(1), None)
                 continue
             if re.match(r"^(?:cd|pushd)(?:\s|$)", part.strip()):
                 cwd = _cd(part.strip(), cwd, env)
@@ -421,6 +500,7 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
             assigned = m.group(2).strip() if m else ""
             # `VAR=value` alone; `VAR=value cmd` and `VAR="5,7" cmd` are an inline prefix
             if m and ((assigned[:1] in "'\"" and len(_split(assigned)) <= 1) or " " not in assigned):
+                origin.pop(m.group(1), None)
                 if "$(" in assigned.replace("$((", "") or "`" in assigned:
                     env.pop(m.group(1), None)  # a command substitution: unknown
                     inner = re.match(r"^[\"']?\$\(\s*([A-Za-z_][\w-]*)", assigned)
@@ -449,6 +529,13 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                     continue
                 words = _split(expand(assigned, env))
                 env[m.group(1)] = words[0] if len(words) == 1 else " ".join(words)
+                assigned_text[m.group(1)] = assigned
+                if _ARITH.search(assigned) and len(words) == 1 and words[0].lstrip("-").isdigit():
+                    # `WORLD_SIZE=$((SLURM_GPUS_ON_NODE*SLURM_NNODES))`: said wherever a launch line uses it, with the #SBATCH lines
+                    slurm = [f"{v} {env[v]} from #SBATCH line {slurm_line[v]}" for v in sorted(slurm_line) if re.search(r"\b" + v + r"\b", assigned)]
+                    defaulted[m.group(1)] = f"`{m.group(1)}` is {words[0]} (line {n}: `{assigned}`" + (f"; {', '.join(slurm)}" if slurm else "") + ")"
+                if not depth and not conditional and not func and len(words) == 1 and "$" not in words[0]:
+                    origin[m.group(1)] = (str(path), n)
                 for name in counted:  # `TOTAL_NODES=${#NODES[@]}`: said wherever a launch line uses it
                     args = f", read as the script is run without arguments (line {from_args[name]} sets it from them)" if name in from_args else ""
                     defaulted[m.group(1)] = (
@@ -463,7 +550,8 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                 continue
             if not any(w in part for w in _LAUNCH_WORDS):
                 continue
-            used = [defaulted[v] for v in sorted(defaulted) if re.search(r"\$\{?" + v + r"\b", part)]
+            named_here = _named(part, assigned_text)
+            used = [defaulted[v] for v in sorted(defaulted) if v in named_here]
             reads: list[str] = []
             for var in sorted(from_config):
                 if re.search(r"\$\{?" + var + r"\b", part):
@@ -486,7 +574,20 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                         src, at = copies[word_path(t)]
                         said.append(f"line {at} copies {src} to {word_path(t)}, which line {n} launches: read as a launch of {src}")
                         tokens[i] = src
-                commands.append(Line(n, tuple(tokens), tuple({**env, **inline}.items()), places.get(n, ""), notes=tuple(said), cwd=cwd, reads=tuple(reads)))
+                named = sorted(v for v in origin if re.search(r"\$\{?" + v + r"\b", part))
+                commands.append(
+                    Line(
+                        n,
+                        tuple(tokens),
+                        tuple({**env, **inline}.items()),
+                        places.get(n, ""),
+                        notes=tuple(said),
+                        cwd=cwd,
+                        reads=tuple(reads),
+                        raw=tuple(_split(part)),
+                        origins=tuple((v, *origin[v]) for v in named),
+                    )
+                )
     names = frozenset(word_path(tok).rsplit("/", 1)[-1] for line in commands for tok in (*line.tokens, *line.reads))
     names |= frozenset(mod.rsplit("/", 1)[-1] for line in commands for i in range(len(line.tokens)) if (mod := module_file(line.tokens, i)))
     globs = frozenset(name for name in names if GLOB.search(name))
@@ -497,6 +598,21 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
 
 
 MAX_COMMENTED = 64  # commented-out launch lines kept per file
+
+
+def _named(part: str, assigned: dict[str, str]) -> set[str]:
+    """The variables a command names, directly or through the assignments of the variables it names
+    (`bash -c "$ACC_LAUNCHER"` where ACC_LAUNCHER holds `--num_processes $WORLD_SIZE`); bounded."""
+    out: set[str] = set()
+    todo = [part]
+    while todo and len(out) < 256:
+        for m in _VAR.finditer(todo.pop()):
+            name = m.group(1) or m.group(4)
+            if name not in out:
+                out.add(name)
+                if name in assigned:
+                    todo.append(assigned[name])
+    return out
 
 
 def _commented_command(logical: str) -> str:

@@ -1,0 +1,93 @@
+"""Launch values that reach the run through shell variables (issue 23, batch 6): a `tune run` line's `key=$VAR`
+override whose variable a sourced file sets (6a #1 torchtune-gpu-benchmark della-scripts/a100_2device.slurm:18 after
+`source setup-della.sh`), and `$((A*B))` over SLURM's own variables named without `$` (6b #39 lumiopen-tools
+main_hf.sbatch:41). A value set only in a branch, a loop or by a command substitution, a sourced file that is not
+there, and a variable set after the launch line stay unresolved. Nothing is executed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_goblin.formats import launcher_text, load_config
+
+from .test_launch_forms import TORCHTUNE_DIST
+from .test_topology import repo
+
+
+@pytest.fixture(autouse=True)
+def _in_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+
+
+TUNE = "tune run --nproc_per_node=2 full_finetune_distributed --config ../configs/c.yaml batch_size=$BATCH_SIZE\n"
+
+
+def _workload(tmp_path: Path, script: str, extra: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    root = repo(tmp_path, {"configs/c.yaml": TORCHTUNE_DIST, "scripts/run.slurm": script, **(extra or {})})
+    return load_config(root / "configs/c.yaml").workload
+
+
+def test_a_sourced_files_value_overrides_the_yaml_batch_size(tmp_path: Path) -> None:
+    w = _workload(tmp_path, "#!/bin/bash\n#SBATCH --nodes=1\nsource setup.sh\n\n" + TUNE, {"scripts/setup.sh": "#!/bin/bash\nBATCH_SIZE=6\n"})
+    assert w.micro_batch_size == 6  # the YAML says 4
+    src = w.sources["micro_batch_size"]
+    assert src.file.endswith("run.slurm") and src.line == 5 and src.key == "batch_size"
+    assert "BATCH_SIZE=6 set at scripts/setup.sh line 2" in (src.note or "")
+    assert "own batch_size (line 11) is overridden" in (src.note or "") and "in the launch line" in (src.note or "")
+
+
+def test_a_literal_override_and_one_set_in_the_script_itself(tmp_path: Path) -> None:
+    w = _workload(tmp_path, "BATCH_SIZE=3\n" + TUNE.replace("\n", " gradient_accumulation_steps=2\n"))
+    assert (w.micro_batch_size, w.gradient_accumulation) == (3, 2)
+    assert "BATCH_SIZE=3 set at scripts/run.slurm line 1" in (w.sources["micro_batch_size"].note or "")
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        'if [ "$1" = big ]; then\n  BATCH_SIZE=16\nfi\n' + TUNE,  # only inside a branch
+        "for b in 8 16; do\n  BATCH_SIZE=$b\ndone\n" + TUNE,  # only inside a loop
+        "BATCH_SIZE=$(cat bs.txt)\n" + TUNE,  # a command substitution
+        '[ -z "$X" ] && BATCH_SIZE=16\n' + TUNE,  # after `&&`
+        "source missing.sh\n" + TUNE,  # a sourced file that is not there
+        TUNE + "BATCH_SIZE=16\n",  # set after the launch line
+    ],
+    ids=["branch", "loop", "command-substitution", "and-list", "missing-source", "after"],
+)
+def test_a_variable_not_set_for_certain_stays_unresolved(tmp_path: Path, script: str) -> None:
+    w = _workload(tmp_path, script)
+    assert w.micro_batch_size == 4  # the YAML's own
+    assert w.sources["micro_batch_size"].file.endswith("c.yaml")
+    assert any("batch_size=$BATCH_SIZE" in n and "not set for certain" in n for n in w.notes)
+
+
+def test_a_sourced_files_branch_assignment_is_not_read(tmp_path: Path) -> None:
+    setup = 'if [ -n "$BIG" ]; then\n  BATCH_SIZE=16\nfi\n'
+    w = _workload(tmp_path, "source setup.sh\n" + TUNE, {"scripts/setup.sh": setup})
+    assert w.micro_batch_size == 4
+
+
+def test_the_batch_size_edit_is_left_to_the_launch_line(tmp_path: Path) -> None:
+    root = repo(tmp_path, {"configs/c.yaml": TORCHTUNE_DIST, "scripts/run.slurm": "BATCH_SIZE=3\n" + TUNE})
+    loaded = load_config(root / "configs/c.yaml")
+    text, skipped = loaded.adapter.apply(loaded.path, loaded.text, loaded.data, loaded.workload, {"micro_batch_size": 8})
+    assert text == loaded.text and "in the launch line" in skipped["micro_batch_size"]
+
+
+def test_arithmetic_over_slurm_variables_named_without_dollar() -> None:
+    script = (
+        "#!/bin/bash\n#SBATCH --nodes=6\n#SBATCH --gpus-per-node=8\n"
+        "export WORLD_SIZE=$((SLURM_GPUS_ON_NODE*SLURM_NNODES))\n"
+        "accelerate launch --num_machines $SLURM_NNODES --num_processes $WORLD_SIZE train.py --config c.yaml\n"
+    )
+    (line,) = launcher_text.parse_launcher(Path("/x/run.sbatch"), script).lines
+    words = list(line.tokens)
+    assert words[words.index("--num_processes") + 1] == "48" and words[words.index("--num_machines") + 1] == "6"
+
+
+def test_arithmetic_over_an_unknown_name_stays_as_written() -> None:
+    assert launcher_text.expand("$((GPUS*NODES))", {"NODES": "2"}) == "$((GPUS*NODES))"  # bash would read GPUS as 0
+    assert launcher_text.expand("$((GPUS*NODES))", {"NODES": "2", "GPUS": "$(nproc)"}) == "$((GPUS*NODES))"
+    assert launcher_text.expand("$((GPUS*NODES))", {"NODES": "2", "GPUS": "4"}) == "8"
