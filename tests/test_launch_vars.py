@@ -91,3 +91,50 @@ def test_arithmetic_over_an_unknown_name_stays_as_written() -> None:
     assert launcher_text.expand("$((GPUS*NODES))", {"NODES": "2"}) == "$((GPUS*NODES))"  # bash would read GPUS as 0
     assert launcher_text.expand("$((GPUS*NODES))", {"NODES": "2", "GPUS": "$(nproc)"}) == "$((GPUS*NODES))"
     assert launcher_text.expand("$((GPUS*NODES))", {"NODES": "2", "GPUS": "4"}) == "8"
+
+
+def test_a_config_named_by_a_positional_parameters_default(tmp_path: Path) -> None:
+    # 6a #4 interpolation-of-experts-torchtune scripts/launch_mi250x_fsdp.sh:24-50
+    script = (
+        'REPO_ROOT=$(cd "$(dirname "$0")/.." && pwd)\n'
+        'CONFIG=${1:-"$REPO_ROOT/configs/c.yaml"}\n'
+        'cd "$REPO_ROOT"\n'
+        'tune run --nnodes 1 --nproc_per_node 16 recipes/own_recipe.py --config "$CONFIG"\n'
+    )
+    w = _workload(tmp_path, script, {"recipes/own_recipe.py": "# a recipe\n"})
+    assert (w.nodes, w.gpus_per_node, w.world_size) == (1, 16, 16)
+    assert w.sources["world_size"].file.endswith("run.slurm") and w.sources["world_size"].line == 4
+    assert any("the default of line 2" in n and "without its argument $1" in n for n in w.notes)
+
+
+def test_a_positional_parameter_without_a_default_names_nothing(tmp_path: Path) -> None:
+    w = _workload(tmp_path, 'CONFIG=${1}\ntune run --nnodes 1 --nproc_per_node 16 full_finetune_distributed --config "$CONFIG"\n')
+    assert w.world_size != 16  # the launch does not name this file: the config's own comment (4) is the fallback
+
+
+def test_a_variable_passed_into_a_single_quoted_bash_c_body(tmp_path: Path) -> None:
+    # 6b #26 maxent-grpo training.sh:123-124, 174-211: `"'"$CONFIG"'"` opens a hole in the outer single quotes
+    script = (
+        'export CONFIG="configs/c.yaml"\nexport ACC="acc/zero3.yaml"\nALL="${CUDA_VISIBLE_DEVICES:-0,1,2,3,4,5,6,7}"\n'
+        "srun bash -c '\nexport CUDA_VISIBLE_DEVICES=0\ntrl vllm-serve --model m &\n"
+        'export CUDA_VISIBLE_DEVICES=$(echo "\'"$ALL"\'" | cut -d"," -f2-)\n'
+        'accelerate launch --config_file "\'"$ACC"\'" train.py --config "\'"$CONFIG"\'" --use_vllm\n\'\n'
+    )
+    lf = launcher_text.parse_launcher(Path("/x/training.sh"), script)
+    line = lf.lines[-1]
+    assert line.tokens[:6] == ("accelerate", "launch", "--config_file", "acc/zero3.yaml", "train.py", "--config")
+    assert line.tokens[6] == "configs/c.yaml"
+    assert "CUDA_VISIBLE_DEVICES" not in dict(line.env)  # set by a command substitution: not known, not the vLLM server's 0
+
+
+def test_a_config_under_a_checkout_elsewhere_with_a_variable_prefix(tmp_path: Path) -> None:
+    # 6a #19 HichamAgueny/llm-workshop job_multiGPU_QA.sh:27-37: `MyWD="/cluster/.../$USER/llm-workshop"`, a checkout
+    # whose folder name is not this one's
+    from pytest_goblin.formats.launch_naming import names_config
+
+    root = repo(tmp_path, {"ft/config_scripts/c.yaml": TORCHTUNE_DIST})
+    config = (root / "ft/config_scripts/c.yaml").resolve()
+    word = "/cluster/projects/$USER/llm-workshop/ft/config_scripts/c.yaml"
+    assert names_config(("tune", "run", "--config", word), config, root.resolve(), root.resolve())
+    other = "/cluster/projects/$USER/llm-workshop/other/c.yaml"  # another folder's file of that name
+    assert not names_config(("tune", "run", "--config", other), config, root.resolve() / "jobs", root.resolve())

@@ -56,6 +56,7 @@ _ARITH = re.compile(r"\$\(\(([^()]*)\)\)")
 _SBATCH = re.compile(r"^#SBATCH\s+(.*)$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _POSITIONAL = re.compile(r"^\$(?:\{[1-9]\d?\}|[1-9])$")  # `$4` / `${10}`: a positional parameter alone
+_ARG_DEFAULT = re.compile(r"^\$\{([1-9])(?::-|-)(.{1,512})\}$")  # `${1:-default}`: a positional parameter's default
 _DEFAULT_OF = re.compile(r"^\$\{([A-Za-z_]\w{0,63}):-([^}$]{0,256})\}$")  # `${VAR:-default}` alone
 _LAUNCH_WORDS = ("torchrun", "torch.distributed", "accelerate", "deepspeed", "tune", "llamafactory-cli", "lmf", "axolotl", "srun", "sbatch", "python", "modal")
 _COPY = re.compile(r"^cp\s+(.+)$")
@@ -295,6 +296,17 @@ def _notebook_shell(text: str, databricks: bool = False) -> tuple[list[tuple[int
     return [*out, (out[-1][0] if out else 0, ""), *shown], places, literals
 
 
+# `REPO_ROOT=$(cd "$(dirname "$0")/.." && pwd)`: the launcher's own folder (and a relative path below it), which a
+# later `cd "$REPO_ROOT"` moves to (6a #4 interpolation-of-experts-torchtune scripts/launch_mi250x_fsdp.sh:24,38)
+_HERE_VAR = re.compile(
+    r"""^(?:export\s+)?([A-Za-z_]\w{0,63})=["']?\$\(\s*cd\s+["']?\$\(\s*dirname\s+["']?\$(?:0|\{?BASH_SOURCE(?:\[0\])?\}?)["']?\s*\)"""
+    r"""((?:/[\w.-]{1,64}){0,8})["']?\s*&&\s*pwd\s*\)["']?$"""
+)
+# `--config "'"$CONFIG"'"` inside a single-quoted `bash -c '...'` body (6b #26 maxent-grpo training.sh:174-211): the `'`
+# closes the outer quote, the outer shell expands "$CONFIG", the next `'` reopens it, so the inner command reads
+# `--config "value"` (GNU bash 5.2 manual, 3.1.2.2 Single Quotes, 3.1.2.3 Double Quotes); read line by line the
+# idiom would leave the `'` marks in the word
+_QUOTE_HOLE = re.compile('"\'"' + r"(\$\{?[A-Za-z_]\w{0,63}\}?)" + '"\'"')
 _HERE = re.compile(r"""^["']?\$\(\s*(?:cd\s+)?dirname\s+["']?\$(?:0|\{?BASH_SOURCE(?:\[0\])?\}?)["']?\s*\)["']?""")
 
 
@@ -424,9 +436,15 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
     assigned_text: dict[str, str] = {}  # VAR -> its last assignment as written (`_named` follows `$ACC_LAUNCHER` into `$WORLD_SIZE`)
     slurm_line = {name: n for what, _, n in sbatch for name, of in _SLURM_VARS.items() if of == what}
     depth = 0  # `if`/`case`/loop bodies open: an assignment there may not run
+    here_vars: dict[str, str] = {}  # VAR -> the folder (Line.cwd form) `VAR=$(cd "$(dirname "$0")/.." && pwd)` holds
     for n, logical in _logical_lines(raw):
         stripped = hash_comment_cut(logical).strip()
         conditional = bool(re.search(r"&&|\|\|", stripped))
+        here = _HERE_VAR.match(stripped)
+        if here and not depth and not func:  # `REPO_ROOT=$(cd "$(dirname "$0")/.." && pwd)`: the launcher's folder and below
+            here_vars[here.group(1)] = "@/" + here.group(2).strip("/") if here.group(2).strip("/") else "@"
+            env.pop(here.group(1), None)
+            continue
         if not stripped:
             hint = _commented_command(logical)
             if hint and len(commented) < MAX_COMMENTED:
@@ -437,6 +455,8 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
                         prefix[a.group(1)] = a.group(2)
                 commented.append(Line(n, tuple(tokens), tuple({**env, **prefix}.items()), places.get(n, ""), cwd=cwd))
             continue
+        if '"\'"' in stripped:
+            stripped = _QUOTE_HOLE.sub(r'"\1"', stripped)
         for part in re.split(r"&&|\|\||;", stripped):
             part = re.sub(r"^\s*(?:do|then|else)\s+", "", part)  # `do torchrun ...` on the loop's own line
             if _OPENS.match(part.strip()):
@@ -494,12 +514,15 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
                 origin.pop(loop.group(1), None)
                 continue
             if re.match(r"^(?:cd|pushd)(?:\s|$)", part.strip()):
-                cwd = _cd(part.strip(), cwd, env)
+                named_dir = re.fullmatch(r"""(?:cd|pushd)\s+["']?\$\{?([A-Za-z_]\w{0,63})\}?["']?""", part.strip())
+                cwd = here_vars[named_dir.group(1)] if named_dir and named_dir.group(1) in here_vars else _cd(part.strip(), cwd, env)
                 continue
             m = _ASSIGN.match(part.strip())
             assigned = m.group(2).strip() if m else ""
             # `VAR=value` alone; `VAR=value cmd` and `VAR="5,7" cmd` are an inline prefix
-            if m and ((assigned[:1] in "'\"" and len(_split(assigned)) <= 1) or " " not in assigned):
+            # `VAR=$(echo "$A" | cut -f2-)`: one command substitution, spaces inside it, is an assignment too (unknown below)
+            substituted = assigned.startswith("$(") and assigned.endswith(")") and not assigned.startswith("$((")
+            if m and ((assigned[:1] in "'\"" and len(_split(assigned)) <= 1) or " " not in assigned or substituted):
                 origin.pop(m.group(1), None)
                 if "$(" in assigned.replace("$((", "") or "`" in assigned:
                     env.pop(m.group(1), None)  # a command substitution: unknown
@@ -508,6 +531,21 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
                         from_config[m.group(1)] = (func_reads[inner.group(1)], inner.group(1), n)
                     elif "" in func_reads and func_reads[""][-1][1] == n:  # `ARGS=$(cat x.yaml | ...)` on this line
                         from_config[m.group(1)] = ([func_reads[""][-1]], "", n)
+                    continue
+                given = _ARG_DEFAULT.match(assigned.strip("'\""))
+                if given:
+                    # `CONFIG=${1:-"$REPO_ROOT/configs/x.yaml"}` (6a #4 interpolation-of-experts-torchtune
+                    # scripts/launch_mi250x_fsdp.sh:27): the default, read as the script is run without that argument
+                    # (bash(1), Parameter Expansion `${parameter:-word}`); not a value set for certain (Line.origins)
+                    words = _split(expand(given.group(2), env))
+                    if len(words) == 1:
+                        env[m.group(1)] = words[0]
+                        defaulted[m.group(1)] = (
+                            f"`{m.group(1)}` is {words[0]!r}, the default of line {n} (`${{{given.group(1)}:-...}}`),"
+                            f" read as the script is run without its argument ${given.group(1)}"
+                        )
+                    else:
+                        env.pop(m.group(1), None)
                     continue
                 arg = _POSITIONAL.match(assigned.strip("'\""))
                 if arg:  # `MICRO_BATCH_SIZE=${4}`: the script's 4th argument, empty when it is run without it
