@@ -138,3 +138,31 @@ def test_a_config_under_a_checkout_elsewhere_with_a_variable_prefix(tmp_path: Pa
     assert names_config(("tune", "run", "--config", word), config, root.resolve(), root.resolve())
     other = "/cluster/projects/$USER/llm-workshop/other/c.yaml"  # another folder's file of that name
     assert not names_config(("tune", "run", "--config", other), config, root.resolve() / "jobs", root.resolve())
+
+
+HEREDOC = (
+    "#!/bin/bash -e\n#SBATCH --nodes=1\n#SBATCH --gpus-per-node=4\n#SBATCH --ntasks-per-node=4\n"
+    'CONFIG_DIR="/cluster/$USER/ws/configs"\nCONFIG_FILE="${CONFIG_DIR}/c.yaml"\nINNER="/tmp/inner_${SLURM_JOB_ID}"\n'
+    'cat > "${INNER}" << EOF\n#!/bin/bash -e\nexport RANK=\\$SLURM_PROCID\n'
+    'python "/cluster/$USER/ws/scripts/lora_finetune_distributed.py" --config "${CONFIG_FILE}" epochs=1\nEOF\n'
+    'chmod +x "${INNER}"\n'
+)
+
+
+def test_a_python_line_a_heredoc_writes_and_srun_runs(tmp_path: Path) -> None:
+    # 6a #19 llm-workshop job_multiGPU_QA.sh:9, 37, 89-147
+    w = _workload(tmp_path, HEREDOC + 'time srun apptainer exec --nv img.sif "${INNER}"\n')
+    assert (w.nodes, w.gpus_per_node, w.world_size) == (1, 4, 4)  # the config's own comment says 4 too: the source tells
+    src = w.sources["world_size"]
+    assert src.file.endswith("run.slurm") and src.line == 11
+    assert any("which srun runs at line 14" in n and "--ntasks-per-node=4 (line 4)" in n for n in [src.note or "", *w.notes])
+
+
+@pytest.mark.parametrize(
+    "tail",
+    ['srun -n 8 "${INNER}"\n', 'bash "${INNER}"\n', ""],
+    ids=["total-tasks", "not-srun", "never-run"],
+)
+def test_a_heredoc_srun_does_not_run_as_stated_is_not_read(tmp_path: Path, tail: str) -> None:
+    w = _workload(tmp_path, HEREDOC + tail)
+    assert not w.sources["world_size"].file.endswith("run.slurm")

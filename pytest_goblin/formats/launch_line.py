@@ -322,6 +322,46 @@ def _tune_overrides(line: Line, lf: LauncherFile, shown: str, root: Path, out: L
             out.unresolved.append((key, f"`{key}={value}` on {shown} line {line.line}: {name or value} is not set for certain before that line"))
 
 
+SRUN_AT = (
+    "Slurm doc/man/man1/srun.1:2488-2489@284c3b95f0 (--ntasks-per-node: that many tasks invoked on each node), :3919-3920 "
+    "(SLURM_NTASKS_PER_NODE, which sbatch sets from its --ntasks-per-node, sbatch.1:3526-3528, read as --ntasks-per-node)"
+)
+
+
+def srun_body(line: Line, lf: LauncherFile, shown: str) -> Launch | None:
+    """A `python script.py --config x.yaml` line of a here-document body that a later `srun` line runs (6a #19
+    llm-workshop job_multiGPU_QA.sh:89-147): srun starts the body once per task, so nodes x tasks per node processes,
+    from srun's own -N/--ntasks-per-node else the #SBATCH lines; None where srun gives a total task count (-n/--ntasks)
+    or no per-node count is stated (one process per node is then not assumed)."""
+    srun = line.run_by
+    if srun is None or not line.tokens or not Path(line.tokens[0]).name.startswith("python"):
+        return None
+    flags = launch_flags(srun.tokens)
+    if flags.get("n") or flags.get("ntasks"):
+        return None
+    sb = {what: (value, n) for what, value, n in reversed(lf.sbatch)}
+    per = _int(flags.get("ntasks_per_node"))
+    per_said = f"srun line {srun.line} --ntasks-per-node {per}" if per else ""
+    if per is None and "ntasks_per_node" in sb:
+        per = sb["ntasks_per_node"][0]
+        per_said = f"#SBATCH --ntasks-per-node={per} (line {sb['ntasks_per_node'][1]})"
+    if per is None:
+        return None
+    out = Launch(nodes=1, per_node=per, file=str(lf.path), shown=shown, line=line.line, command=short_command(line.tokens))
+    nodes = _int(flags.get("N") or flags.get("nodes"))
+    if nodes is None and "nodes" in sb:
+        nodes = sb["nodes"][0]
+    if nodes is None:
+        out.nodes_said = False
+        out.assumed.append("nodes not stated on the srun line nor in #SBATCH: 1 assumed")
+    out.nodes = nodes or 1
+    out.notes.append(
+        f"{shown} lines {line.body[0]}-{line.body[1]} write this command into {line.written_to}, which srun runs at line {srun.line}: "
+        f"one process per task, {per_said} ({SRUN_AT})"
+    )
+    return out
+
+
 def _tune_recipe(tokens: tuple[str, ...]) -> str:
     """The recipe of `tune run [torchrun flags] RECIPE --config ...`: the first word after `run` that is
     neither a flag nor a flag's value; "" when there is none."""

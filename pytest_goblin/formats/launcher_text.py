@@ -34,6 +34,11 @@ class Line:
     # (name, file (real path), line) for a literal assignment outside any branch or loop, in the file or a file it sources
     raw: tuple[str, ...] = ()
     origins: tuple[tuple[str, str, int], ...] = ()
+    # a command written into a file by a here-document (`cat > "$INNER" << EOF` ... `EOF`): that file's word and the
+    # lines of the body; `run_by` the `srun` line of this file that runs it (6a #19 llm-workshop job_multiGPU_QA.sh:89-147)
+    written_to: str = ""
+    body: tuple[int, int] = (0, 0)
+    run_by: Line | None = None
 
 
 @dataclass(frozen=True)
@@ -437,8 +442,19 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
     slurm_line = {name: n for what, _, n in sbatch for name, of in _SLURM_VARS.items() if of == what}
     depth = 0  # `if`/`case`/loop bodies open: an assignment there may not run
     here_vars: dict[str, str] = {}  # VAR -> the folder (Line.cwd form) `VAR=$(cd "$(dirname "$0")/.." && pwd)` holds
+    heredoc: tuple[str, str, int] | None = None  # (terminator, the file word it writes, first body line)
+    written: dict[str, tuple[int, int]] = {}  # file word -> the body's (first, last) line
     for n, logical in _logical_lines(raw):
         stripped = hash_comment_cut(logical).strip()
+        if heredoc is not None and logical.strip() == heredoc[0]:
+            written[heredoc[1]] = (heredoc[2], n - 1)
+            heredoc = None
+            continue
+        doc = _HEREDOC.match(stripped) if heredoc is None else None
+        if doc:
+            target = _split(expand(doc.group(1) or doc.group(4), env))
+            heredoc = (doc.group(2) or doc.group(3), target[0] if len(target) == 1 else "", n + 1)
+            continue
         conditional = bool(re.search(r"&&|\|\|", stripped))
         here = _HERE_VAR.match(stripped)
         if here and not depth and not func:  # `REPO_ROOT=$(cd "$(dirname "$0")/.." && pwd)`: the launcher's folder and below
@@ -624,8 +640,11 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
                         reads=tuple(reads),
                         raw=tuple(_split(part)),
                         origins=tuple((v, *origin[v]) for v in named),
+                        written_to=heredoc[1] if heredoc is not None else "",
+                        body=(heredoc[2], 0) if heredoc is not None else (0, 0),
                     )
                 )
+    commands = _run_by_srun(commands, written)
     names = frozenset(word_path(tok).rsplit("/", 1)[-1] for line in commands for tok in (*line.tokens, *line.reads))
     names |= frozenset(mod.rsplit("/", 1)[-1] for line in commands for i in range(len(line.tokens)) if (mod := module_file(line.tokens, i)))
     globs = frozenset(name for name in names if GLOB.search(name))
@@ -636,6 +655,29 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
 
 
 MAX_COMMENTED = 64  # commented-out launch lines kept per file
+
+
+# `cat > "${INNER}" << EOF` / `cat << 'EOF' > x.sh`: a here-document written to a file
+_HEREDOC = re.compile(r"""^cat\s+>\s*(\S+)\s+<<-?\s*["']?([A-Za-z_]\w{0,31})["']?$|^cat\s+<<-?\s*["']?([A-Za-z_]\w{0,31})["']?\s+>\s*(\S+)$""")
+
+
+def _run_by_srun(commands: list[Line], written: dict[str, tuple[int, int]]) -> list[Line]:
+    """The commands of a here-document body that a later `srun` line of the file runs (a word of it is the file
+    the body was written to): each gets that srun line as `run_by` and the body's lines."""
+    import dataclasses
+
+    runs: dict[str, Line] = {}
+    for line in commands:
+        if "srun" in line.tokens[:2]:
+            for tok in line.tokens:
+                if tok in written and tok not in runs:
+                    runs[tok] = line
+    return [
+        dataclasses.replace(line, run_by=runs[line.written_to], body=written[line.written_to])
+        if line.written_to in runs and line.written_to in written and runs[line.written_to].line > line.line
+        else line
+        for line in commands
+    ]
 
 
 def _named(part: str, assigned: dict[str, str]) -> set[str]:
