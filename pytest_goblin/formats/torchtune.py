@@ -262,6 +262,7 @@ class TorchtuneAdapter(Adapter):
             name = opt.rsplit(".", 1)[-1].lower() or "unknown"
         _found, _, opt_line = r.raw(f"{opt_key}._component_")
         r.explicit("optimizer", name, key or f"{opt_key}._component_", line if key else opt_line)
+        self._launch_overrides(r)  # before the pinned release's check, which then judges an overridden key too
         recipe, how = torchtune_recipe(r.path, r.text)
         info = tables.recipe(recipe) if recipe else None
         # a recipe outside the registry (dev/grpo_...) is still named, so that what it trains is known
@@ -284,7 +285,6 @@ class TorchtuneAdapter(Adapter):
             r.default("world_size", 1, f"torchtune {'recipe ' + recipe if recipe else 'single-device config'} runs on one device")
         implied = self._tensor_parallel(r, recipe)
         read_world_size(r, r.text, implied=implied, launch_decides_strategy=False)
-        self._launch_overrides(r)
 
     # the `key=value` launch words goblin applies: key -> (field, convert)
     _OVERRIDDEN: ClassVar[dict[str, tuple[str, Any]]] = {
