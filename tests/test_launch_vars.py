@@ -166,3 +166,16 @@ def test_a_python_line_a_heredoc_writes_and_srun_runs(tmp_path: Path) -> None:
 def test_a_heredoc_srun_does_not_run_as_stated_is_not_read(tmp_path: Path, tail: str) -> None:
     w = _workload(tmp_path, HEREDOC + tail)
     assert not w.sources["world_size"].file.endswith("run.slurm")
+
+
+def test_a_file_sourced_many_times_is_read_once() -> None:
+    calls: list[str] = []
+
+    def source(word: str) -> tuple[str, str] | None:
+        calls.append(word)
+        return ("/x/setup.sh", "BATCH_SIZE=6\n")
+
+    script = "source setup.sh\n" * 2000 + "".join(f"source s{i}.sh\n" for i in range(40)) + TUNE
+    (line,) = launcher_text.parse_launcher(Path("/x/run.sh"), script, source=source).lines
+    assert calls.count("setup.sh") == 1 and len(calls) == launcher_text.MAX_SOURCED
+    assert ("BATCH_SIZE", "/x/setup.sh", 1) in line.origins

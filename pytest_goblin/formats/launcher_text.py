@@ -341,6 +341,7 @@ def _cd(command: str, cwd: str, env: dict[str, str]) -> str:
 _SOURCE = re.compile(r"^(?:source|\.)\s+(\S+)$")
 _OPENS = re.compile(r"^(?:if|case|while|until|for|select)\b")
 _CLOSES = re.compile(r"^(?:fi|esac|done)\b")
+MAX_SOURCED = 16  # files a launcher sources that are read (each once)
 Sourcer = Callable[[str], "tuple[str, str] | None"]  # a `source` word -> (real path, text), None when not read
 
 
@@ -442,6 +443,7 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
     slurm_line = {name: n for what, _, n in sbatch for name, of in _SLURM_VARS.items() if of == what}
     depth = 0  # `if`/`case`/loop bodies open: an assignment there may not run
     here_vars: dict[str, str] = {}  # VAR -> the folder (Line.cwd form) `VAR=$(cd "$(dirname "$0")/.." && pwd)` holds
+    sourced_files: dict[str, tuple[str, dict[str, tuple[str, int]]] | None] = {}  # a `source` word -> (real path, its values), read once
     heredoc: tuple[str, str, int] | None = None  # (terminator, the file word it writes, first body line)
     written: dict[str, tuple[int, int]] = {}  # file word -> the body's (first, last) line
     for n, logical in _logical_lines(raw):
@@ -482,11 +484,15 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
             sourced = _SOURCE.match(part.strip())
             if sourced and source is not None:
                 sword = _split(expand(sourced.group(1), env))
-                got = source(sword[0]) if len(sword) == 1 and "$" not in sword[0] and not depth and not conditional and not func else None
-                if got is not None:
-                    for sname, (svalue, sline) in _sourced_values(*got).items():
+                readable = len(sword) == 1 and "$" not in sword[0] and not depth and not conditional and not func
+                if readable and sword[0] not in sourced_files and len(sourced_files) < MAX_SOURCED:
+                    got = source(sword[0])
+                    sourced_files[sword[0]] = (got[0], _sourced_values(*got)) if got is not None else None
+                held = sourced_files.get(sword[0]) if readable else None
+                if held is not None:
+                    for sname, (svalue, sline) in held[1].items():
                         env[sname] = svalue
-                        origin[sname] = (got[0], sline)
+                        origin[sname] = (held[0], sline)
                 continue
             counted = [m.group(1) for m in _ARRAY_LEN.finditer(part) if m.group(1) in arrays]
             part = _ARRAY_LEN.sub(lambda m: str(len(arrays[m.group(1)])) if m.group(1) in arrays else m.group(0), part)
