@@ -243,6 +243,10 @@ class Adapter:
         writes: dict[str, Any] = {}
         skipped: dict[str, str] = {}
         for field, value in fields.items():
+            src = workload.sources.get(field)
+            if src is not None and src.file != workload.path and src.note and IN_LAUNCH_LINE in src.note:
+                skipped[field] = src.note  # the launch line passes it over the file's own value: an edit here would change nothing
+                continue
             w = self.writes(field, value, workload, data)
             if w is None:
                 skipped[field] = elsewhere_reason(field, value, workload) or self.unwritable_reason(field)

@@ -51,6 +51,7 @@ from .launch_line import (
     program_kind,
     read_launch,
     shown_path,
+    srun_body,
     strategy_from_name,
     unread_why,
 )
@@ -311,6 +312,8 @@ def _find_launch(config_path: str) -> Launch | None:
             found = read_launch(line, lf, shown, roots, root)
             if found is None:  # `modal run -m src.train --config=...`, `python launch.py x.yaml`: the command that file builds
                 found = python_entry(line, lf, shown, folder, roots, root)
+            if found is None and line.run_by is not None:  # written into a file a later srun line runs
+                found = srun_body(line, lf, shown)
             if found is None and config.suffix == ".py":
                 found = plain_python(line, lf, shown, config, folder, root)
             if found is not None:
