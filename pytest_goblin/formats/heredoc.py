@@ -1,0 +1,132 @@
+"""A file a launcher script writes before it launches the config (issue 23, review6a #8): a JSON heredoc
+(`cat > ds.json <<'EOF' ... EOF`, `cat <<EOF > ds.json`, `tee ds.json <<EOF`) or a single-quoted
+`echo '{...}' > ds.json`, above the launch line that names the config, to the path the config names.
+
+Read as text, nothing run. Bash expands nothing in a heredoc whose delimiter is quoted, and `$name`,
+`${...}`, `$(...)` and backquotes in one whose delimiter is not (bash(1), Here Documents); nothing in
+single quotes (bash(1), QUOTING). What bash would expand is not guessed: each is kept as a placeholder
+string and named, so the settings it holds stay unknown.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# an expansion bash makes in an unquoted heredoc: $name, ${...}, $(...), `...` (not an escaped \$)
+_EXPANSION = re.compile(r"(?<!\\)(\$\{[^}\n]*\}|\$\([^)\n]*\)|\$[A-Za-z_][A-Za-z0-9_]*|\$[0-9@*#?$!-]|`[^`\n]*`)")
+_TAG = re.compile(r"""<<(-?)\s*(['"]?)([A-Za-z_][A-Za-z0-9_]*)\2""")
+_TO = re.compile(r"(?<![>0-9&])>\s*(['\"]?)([^\s'\"<>;&|]+)\1")
+_TEE = re.compile(r"""^\s*(?:sudo\s+)?tee\s+(?:-[a-z]+\s+)*(['"]?)([^\s'"<>;&|-][^\s'"<>;&|]*)\1""")
+_ECHO = re.compile(r"""^\s*echo\s+(?:-[neE]+\s+)?'""")
+PLACEHOLDER = "__goblin_unexpanded_{}__"
+
+
+@dataclass
+class Written:
+    """The text a script writes to a path before its launch line."""
+
+    text: str
+    file: str  # the script's real path
+    shown: str  # the script as the launch names it
+    line: int  # the script line of the command that writes it
+    first: int  # the script line of the text's first line
+    launch_line: int
+    unexpanded: list[str] = field(default_factory=list)  # `$X` words left unexpanded, in order (PLACEHOLDER.format(i))
+    conditional: bool = False  # inside an `if` (`if [ ! -f ds.json ]`): written where the file is absent
+
+    def where(self) -> str:
+        return f"{self.shown} line {self.line}"
+
+
+def _same_path(a: str, b: str) -> bool:
+    def norm(p: str) -> str:
+        return os.path.normpath(p.strip().strip("'\""))
+
+    return norm(a) == norm(b)
+
+
+def _expand(lines: list[str], quoted: bool) -> tuple[list[str], list[str]]:
+    """The heredoc's lines with each expansion bash would make replaced by a numbered placeholder."""
+    if quoted:
+        return lines, []
+    words: list[str] = []
+
+    def sub(m: re.Match[str]) -> str:
+        words.append(m.group(1))
+        return PLACEHOLDER.format(len(words) - 1)
+
+    return [_EXPANSION.sub(sub, line).replace("\\$", "$") for line in lines], words
+
+
+def written_in(lines: list[str], ref: str, before: int) -> tuple[str, int, int, list[str], bool] | None:
+    """(text, command line, text's first line (1-based), unexpanded words, inside an if) of the last write of
+    `ref` on lines 1..before-1 (a heredoc or a single-quoted echo redirected to it); None when none writes it."""
+    found: tuple[str, int, int, list[str], bool] | None = None
+    depth = 0
+    i = 0
+    end = min(before - 1, len(lines))
+    while i < end:
+        line = lines[i]
+        stripped = line.strip()
+        if re.match(r"^(if|case)\b", stripped):
+            depth += 1
+        elif re.match(r"^(fi|esac)\b", stripped):
+            depth = max(0, depth - 1)
+        tag = _TAG.search(line) if not stripped.startswith("#") else None
+        if tag is not None:
+            rest = line[: tag.start()] + " " + line[tag.end() :]
+            to = _TO.search(rest)
+            tee = _TEE.match(line[: tag.start()])
+            target = to.group(2) if to else tee.group(2) if tee else None
+            body: list[str] = []
+            j = i + 1
+            while j < len(lines) and (lines[j].lstrip("\t") if tag.group(1) else lines[j]).rstrip("\r") != tag.group(3):
+                body.append(lines[j])
+                j += 1
+            if j >= end:  # the heredoc closes at or after the launch line: not written before it
+                break
+            if target is not None and _same_path(target, ref) and ">>" not in rest.replace(to.group(0) if to else "", ""):
+                text, words = _expand(body, bool(tag.group(2)))
+                found = ("\n".join(text), i + 1, i + 2, words, depth > 0)
+            i = j + 1
+            continue
+        echo = _ECHO.match(line) if not stripped.startswith("#") else None
+        if echo is not None:
+            start = echo.end()
+            joined, j = line[start:], i
+            while "'" not in joined and j + 1 < end:
+                j += 1
+                joined += "\n" + lines[j]
+            content, quote, after = joined.partition("'")
+            to = _TO.search(after) if quote else None
+            if to is not None and not after.lstrip().startswith(">>") and _same_path(to.group(2), ref):
+                found = (content, i + 1, i + 1, [], depth > 0)
+            i = j + 1
+            continue
+        i += 1
+    return found
+
+
+def written_before_launch(config_path: Path, ref: str) -> Written | None:
+    """What the script whose launch line names the config writes to `ref` above that line; None when
+    no launcher names the config or it writes no such file."""
+    from ..safepath import read_text, tree_of
+    from .launchers import find_launch
+
+    if Path(ref).is_absolute() or any(c in ref for c in "$`*?"):
+        return None
+    launch = find_launch(config_path)
+    if launch is None or launch.place or launch.commented or not launch.file:
+        return None
+    try:
+        text = read_text(Path(launch.file), roots=tree_of(config_path), limit=1_000_000)
+    except Exception:
+        return None
+    got = written_in(text.splitlines(), ref, launch.line)
+    if got is None:
+        return None
+    body, at, first, words, conditional = got
+    return Written(text=body, file=launch.file, shown=launch.shown, line=at, first=first, launch_line=launch.line, unexpanded=words, conditional=conditional)
