@@ -56,7 +56,7 @@ class Assumptions:
     eightbit_adamw_passes: float = 1.3  # quantize/dequantize overhead of 8-bit optimizers relative to fused
     host_link_gb_s: float = 50.0  # achieved GPU<->host copy rate; PCIe Gen5 x16 is 64 GB/s each way
     host_optimizer_gb_s: float = 100.0  # host memory traffic rate of a CPU AdamW step (ZeRO-Offload / FSDP offload)
-    offload_exposed: float = 0.5  # share of activation-offload copies not hidden behind compute
+    offload_exposed: float = 0.5  # share of activation-offload copies and offloaded-parameter fetches not hidden behind compute
     fused_kernel_passes: float = 0.6  # activation-sized memory passes left with Liger-style fused kernels
     # achieved matrix throughput (GEMMs and fused attention) relative to the GPU whose factors these are:
     # a GPU that inherits another's factors but sustains a different clock under dense matrix load
