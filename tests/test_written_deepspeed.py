@@ -145,3 +145,30 @@ def test_a_shipped_offload_file_is_pointed_at_the_shipped_file_without_offload(t
     dot = load_config(repo(tmp_path / "d", {"train/dpo.yaml": LF.format(ref="./examples/deepspeed/ds_z3_offload_config.json")}) / "train" / "dpo.yaml")
     dpatch = build_patch(dot, kb.applicable(dot.workload, HW, kb.cached_rules()), HW, "p1")
     assert '+deepspeed: "./examples/deepspeed/ds_z3_config.json"' in dpatch.diff
+
+
+def test_a_write_over_the_repositorys_file_wins_only_outside_an_if(tmp_path: Path) -> None:
+    own = '{"zero_optimization": {"stage": 3}}'
+    plain = "cat > deepspeed_configs/zero3.json <<'EOF'\n" + DS + "\nEOF"
+    w = load_config(repo(tmp_path, {"cfg.yaml": AXO, "deepspeed_configs/zero3.json": own, "run.sh": _script(plain)}) / "cfg.yaml").workload
+    assert w.cpu_offload is True
+    assert any("over the repository's own zero3.json" in n for n in w.notes)
+    # must-not: `if [ ! -f ... ]` writes only where the file is absent, and the repository has it
+    kept = load_config(repo(tmp_path / "k", {"cfg.yaml": AXO, "deepspeed_configs/zero3.json": own, "run.sh": _script(_heredoc())}) / "cfg.yaml").workload
+    assert not kept.cpu_offload and "DeepSpeed settings read from deepspeed_configs/zero3.json" in kept.notes
+
+
+def test_written_in_reads_the_forms_and_their_guards() -> None:
+    ref = "ds/z3.json"
+    forms = {
+        "cat <<'EOF' > ds/z3.json\n{}\nEOF": False,
+        "tee ./ds/z3.json >/dev/null <<EOF\n{}\nEOF": False,
+        '[ -f ds/z3.json ] || cat > "ds/z3.json" <<-EOF\n{}\n\tEOF': True,
+        "if true; then echo hi; fi\ncat > ds/z3.json <<EOF\n{}\nEOF": False,
+    }
+    for script, guarded in forms.items():
+        got = written_in([*script.splitlines(), "deepspeed train.py"], ref, len(script.splitlines()) + 1)
+        assert got is not None and got[0] == "{}" and got[4] is guarded, script
+    # must-not: another file, a comment, an unterminated heredoc before the launch
+    for script in ("cat > ds/z2.json <<EOF\n{}\nEOF", "# cat > ds/z3.json <<EOF\n{}\nEOF", "cat > ds/z3.json <<EOF\n{}", "tee -a ds/z3.json <<EOF\n{}\nEOF"):
+        assert written_in([*script.splitlines(), "deepspeed train.py"], ref, len(script.splitlines()) + 1) is None, script

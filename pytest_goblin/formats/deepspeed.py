@@ -288,15 +288,18 @@ def _unliteral(data: Any, words: list[str], at: str = "") -> list[str]:
     return []
 
 
-def _written_read(config_path: Path, ref: str) -> tuple[dict[str, Any], str] | None:
+def _written_read(config_path: Path, ref: str, *, over: bool = False) -> tuple[dict[str, Any], str] | None:
     """Settings of the DeepSpeed JSON the script that launches the config writes to `ref` before its launch line
     (formats/heredoc.py; review6a #8: run_training_axolotl.sh writes deepspeed_configs/zero3.json with a heredoc just
-    above `accelerate launch`), where the tree has no such file. Only its literal text is read: a value bash expands
-    at run time is named, never guessed."""
+    above `accelerate launch`), where the tree has no such file; `over`: the tree has one, which a write outside any
+    `if` replaces before the launch. Only its literal text is read: a value bash expands at run time is named, never
+    guessed."""
     w = next((got for finder in WRITTEN_BY_LAUNCHER if (got := finder(config_path, ref)) is not None), None)
-    if w is None:
+    if w is None or (over and w.conditional):
         return None
     said = f"written by {w.where()}, before its launch line {w.launch_line}" + (", where the file does not exist (inside an `if`)" if w.conditional else "")
+    if over:
+        said += f", over the repository's own {Path(ref).name}"
     try:
         data = json.loads(_BARE_PLACEHOLDER.sub(lambda m: f'{m.group(1)}"{m.group(2)}"', w.text))
     except Exception as exc:
@@ -328,6 +331,8 @@ def read(config_path: Path, ref: str, framework: str | None = None) -> tuple[dic
     path = find(config_path, ref)
     if path is None and (written := _written_read(config_path, ref)) is not None:
         return written
+    if path is not None and (written := _written_read(config_path, ref, over=True)) is not None:
+        return written  # the script overwrites the repository's file before it launches: the run reads the script's text
     if path is None and (shipped := _shipped_read(config_path, ref, framework)) is not None:
         return shipped
     if path is None:

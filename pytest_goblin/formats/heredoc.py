@@ -19,7 +19,7 @@ from pathlib import Path
 _EXPANSION = re.compile(r"(?<!\\)(\$\{[^}\n]*\}|\$\([^)\n]*\)|\$[A-Za-z_][A-Za-z0-9_]*|\$[0-9@*#?$!-]|`[^`\n]*`)")
 _TAG = re.compile(r"""<<(-?)\s*(['"]?)([A-Za-z_][A-Za-z0-9_]*)\2""")
 _TO = re.compile(r"(?<![>0-9&])>\s*(['\"]?)([^\s'\"<>;&|]+)\1")
-_TEE = re.compile(r"""^\s*(?:sudo\s+)?tee\s+(?:-[a-z]+\s+)*(['"]?)([^\s'"<>;&|-][^\s'"<>;&|]*)\1""")
+_TEE = re.compile(r"""^\s*(?:sudo\s+)?tee\s+((?:-[a-z]+\s+)*)(['"]?)([^\s'"<>;&|-][^\s'"<>;&|]*)\2""")
 _ECHO = re.compile(r"""^\s*echo\s+(?:-[neE]+\s+)?'""")
 PLACEHOLDER = "__goblin_unexpanded_{}__"
 
@@ -71,7 +71,7 @@ def written_in(lines: list[str], ref: str, before: int) -> tuple[str, int, int, 
     while i < end:
         line = lines[i]
         stripped = line.strip()
-        if re.match(r"^(if|case)\b", stripped):
+        if re.match(r"^(if|case)\b", stripped) and not re.search(r"[;\s](fi|esac)\s*(#.*)?$", stripped):
             depth += 1
         elif re.match(r"^(fi|esac)\b", stripped):
             depth = max(0, depth - 1)
@@ -80,7 +80,7 @@ def written_in(lines: list[str], ref: str, before: int) -> tuple[str, int, int, 
             rest = line[: tag.start()] + " " + line[tag.end() :]
             to = _TO.search(rest)
             tee = _TEE.match(line[: tag.start()])
-            target = to.group(2) if to else tee.group(2) if tee else None
+            target = tee.group(3) if tee else to.group(2) if to else None
             body: list[str] = []
             j = i + 1
             while j < len(lines) and (lines[j].lstrip("\t") if tag.group(1) else lines[j]).rstrip("\r") != tag.group(3):
@@ -88,9 +88,11 @@ def written_in(lines: list[str], ref: str, before: int) -> tuple[str, int, int, 
                 j += 1
             if j >= end:  # the heredoc closes at or after the launch line: not written before it
                 break
-            if target is not None and _same_path(target, ref) and ">>" not in rest.replace(to.group(0) if to else "", ""):
+            appended = bool(tee and "a" in tee.group(1)) or (target is not None and bool(re.search(r">>\s*['\"]?" + re.escape(target), rest)))
+            if target is not None and _same_path(target, ref) and not appended:
                 text, words = _expand(body, bool(tag.group(2)))
-                found = ("\n".join(text), i + 1, i + 2, words, depth > 0)
+                guarded = depth > 0 or bool(re.search(r"\|\||&&", line[: tag.start()]))  # `[ -f x ] || cat > x <<EOF`
+                found = ("\n".join(text), i + 1, i + 2, words, guarded)
             i = j + 1
             continue
         echo = _ECHO.match(line) if not stripped.startswith("#") else None
