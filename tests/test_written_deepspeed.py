@@ -172,3 +172,27 @@ def test_written_in_reads_the_forms_and_their_guards() -> None:
     # must-not: another file, a comment, an unterminated heredoc before the launch
     for script in ("cat > ds/z2.json <<EOF\n{}\nEOF", "# cat > ds/z3.json <<EOF\n{}\nEOF", "cat > ds/z3.json <<EOF\n{}", "tee -a ds/z3.json <<EOF\n{}\nEOF"):
         assert written_in([*script.splitlines(), "deepspeed train.py"], ref, len(script.splitlines()) + 1) is None, script
+
+
+ACCEL = "compute_environment: LOCAL_MACHINE\ndistributed_type: FSDP\nfsdp_config:\n  fsdp_offload_params: true\n  fsdp_sharding_strategy: FULL_SHARD\nmixed_precision: bf16\nnum_processes: $NGPU\n"
+
+
+def test_an_accelerate_config_the_launcher_writes_is_read(tmp_path: Path) -> None:
+    from .test_strategy_unread import DPO
+
+    write = "NGPU=4\ncat > /tmp/../accel.yaml <<EOF\n" + ACCEL + "EOF\ncat > accel.yaml <<EOF\n" + ACCEL + "EOF\n"
+    sh = write + "accelerate launch --num_processes 4 --config_file accel.yaml scripts/run_dpo.py recipes/dpo.yaml\n"
+    w = load_config(repo(tmp_path, {"recipes/dpo.yaml": "# DPOTrainer\n" + DPO, "train.sh": sh}) / "recipes/dpo.yaml").workload
+    assert (w.strategy, w.cpu_offload, w.offload_params, w.world_size) == ("fsdp", True, True, 4)
+    note = next(n for n in w.notes if "read from the text" in n)
+    assert note == "accelerate config 'accel.yaml' read from the text train.sh line 11 writes to it before train.sh line 20; not literal, so not read: $NGPU"
+    assert not any(k.startswith("cpu_offload_in.") for k in w.sources)  # the script's heredoc is not edited
+    # must-not: written after the launch line, or to another path: the strategy is not read from it
+    for n, other in enumerate(
+        (
+            sh.replace("cat > accel.yaml", "cat > accel2.yaml"),
+            sh.splitlines()[-1] + "\n" + write,  # the launch line first, the file written after it
+        )
+    ):
+        wo = load_config(repo(tmp_path / str(n), {"recipes/dpo.yaml": "# DPOTrainer\n" + DPO, "train.sh": other}) / "recipes/dpo.yaml").workload
+        assert not wo.cpu_offload and not any("read from the text" in x for x in wo.notes), other

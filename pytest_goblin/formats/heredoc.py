@@ -1,4 +1,4 @@
-"""A file a launcher script writes before it launches the config (issue 23, review6a #8): a JSON heredoc
+"""A file a launcher script writes before it launches the config (issue 23, review6a #8): a JSON or YAML heredoc
 (`cat > ds.json <<'EOF' ... EOF`, `cat <<EOF > ds.json`, `tee ds.json <<EOF`) or a single-quoted
 `echo '{...}' > ds.json`, above the launch line that names the config, to the path the config names.
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 # an expansion bash makes in an unquoted heredoc: $name, ${...}, $(...), `...` (not an escaped \$)
 _EXPANSION = re.compile(r"(?<!\\)(\$\{[^}\n]*\}|\$\([^)\n]*\)|\$[A-Za-z_][A-Za-z0-9_]*|\$[0-9@*#?$!-]|`[^`\n]*`)")
@@ -22,6 +21,8 @@ _TO = re.compile(r"(?<![>0-9&])>\s*(['\"]?)([^\s'\"<>;&|]+)\1")
 _TEE = re.compile(r"""^\s*(?:sudo\s+)?tee\s+((?:-[a-z]+\s+)*)(['"]?)([^\s'"<>;&|-][^\s'"<>;&|]*)\2""")
 _ECHO = re.compile(r"""^\s*echo\s+(?:-[neE]+\s+)?'""")
 PLACEHOLDER = "__goblin_unexpanded_{}__"
+# files whose lines run top to bottom as a shell runs them (not a README's code blocks, a notebook or a Python file)
+SHELL_SUFFIXES = frozenset({".sh", ".bash", ".slurm", ".sbatch", ".job", ""})
 
 
 @dataclass
@@ -110,25 +111,3 @@ def written_in(lines: list[str], ref: str, before: int) -> tuple[str, int, int, 
             continue
         i += 1
     return found
-
-
-def written_before_launch(config_path: Path, ref: str) -> Written | None:
-    """What the script whose launch line names the config writes to `ref` above that line; None when
-    no launcher names the config or it writes no such file."""
-    from ..safepath import read_text, tree_of
-    from .launchers import find_launch
-
-    if Path(ref).is_absolute() or any(c in ref for c in "$`*?"):
-        return None
-    launch = find_launch(config_path)
-    if launch is None or launch.place or launch.commented or not launch.file:
-        return None
-    try:
-        text = read_text(Path(launch.file), roots=tree_of(config_path), limit=1_000_000)
-    except Exception:
-        return None
-    got = written_in(text.splitlines(), ref, launch.line)
-    if got is None:
-        return None
-    body, at, first, words, conditional = got
-    return Written(text=body, file=launch.file, shown=launch.shown, line=at, first=first, launch_line=launch.line, unexpanded=words, conditional=conditional)

@@ -399,7 +399,7 @@ def _accelerate(
     found: dict[str, Any] = {}
     ref = flags.get("config_file")
     if ref and "$" not in ref:
-        found = _accelerate_file(ref, lf.path.parent, roots, root, out) or _shipped_accelerate(ref, lf.path, out)
+        found = _accelerate_file(ref, lf.path.parent, roots, root, out) or _written_accelerate(ref, lf, roots, out) or _shipped_accelerate(ref, lf.path, out)
     cfg: Any = found.get("data", {})
     total = _int(flags.get("num_processes"))
     machines_raw = flags.get("num_machines")
@@ -420,8 +420,8 @@ def _accelerate(
         every_gpu(ACCELERATE_ALL_AT)
     _accelerate_precision(out, flags, cfg, found)
     strategy = accelerate_strategy(flags, cfg, found.get("file"), found.get("path"))
-    if found.get("shipped"):
-        # the lines recorded are the framework's copy's, not the launcher's: no edit is pointed at them
+    if found.get("shipped") or found.get("written"):
+        # the lines recorded are the framework's copy's or the script's heredoc's: no edit is pointed at them
         strategy.pop("offload_at", None)
     if strategy and not (out.strategy and strategy.get("strategy") == "ddp" and not found):
         out.strategy = strategy
@@ -432,6 +432,28 @@ def _accelerate(
             out.notes.append(f"strategy from the accelerate config's name {Path(ref).name!r} (the file is not in the repository): {_said_strategy(named)}")
         else:
             out.strategy_unread = unread_why(ref, out.where(), exists=False)
+
+
+def _written_accelerate(ref: str, lf: LauncherFile, roots: list[Path], out: Launch) -> dict[str, Any]:
+    """The accelerate config the launcher script writes to `ref` above this launch line (`cat > accel.yaml <<EOF`,
+    formats/heredoc.py), where the repository has no such file: its literal text as the config's data (a value bash
+    expands at run time stays a placeholder string, which no key reads as a count or a name); {} when none."""
+    from ..yamlio import load_yaml
+    from .heredoc import SHELL_SUFFIXES, written_in
+
+    if out.place or lf.path.suffix.lower() not in SHELL_SUFFIXES or placeholder(ref):
+        return {}
+    try:
+        got = written_in(read_text(lf.path, roots=roots, limit=MAX_BYTES).splitlines(), ref, out.line)
+        data = load_yaml(lf.path, got[0]) if got is not None else None
+    except Exception:
+        return {}
+    if got is None or not isinstance(data, dict):
+        return {}
+    shown = f"{Path(ref).name} as {out.shown} line {got[1]} writes it"
+    unread = f"; not literal, so not read: {', '.join(got[3])}" if got[3] else ""
+    out.notes.append(f"accelerate config {ref!r} read from the text {out.shown} line {got[1]} writes to it before {out.where()}{unread}")
+    return {"data": data, "file": shown, "path": None, "written": True}
 
 
 def _shipped_accelerate(ref: str, launcher: Path, out: Launch) -> dict[str, Any]:
