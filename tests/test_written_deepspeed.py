@@ -62,7 +62,11 @@ def test_a_heredoc_the_launcher_writes_before_the_launch_is_read(tmp_path: Path)
     assert at.key == "zero_optimization.offload_optimizer.device" and at.line == 10 and at.file.endswith("run.sh")
     assert (root / "run.sh").read_text().splitlines()[9].strip() == '"offload_optimizer": {'
     said = offload_elsewhere(w)
-    assert said is not None and "run.sh" in said and "None" not in said
+    assert said == (
+        "CPU offload is set in the DeepSpeed file this config names in `deepspeed` (line 7), which run.sh writes before it launches "
+        '(`zero_optimization.offload_optimizer.device` at line 10); goblin edits only the audited file: set each `device` to "none" in that text '
+        "(or remove those blocks), or point `deepspeed` (line 7) at a ZeRO-3 file without offload"
+    )
     # a single-quoted echo redirected to the path is read the same way
     echo = "echo '" + DS.replace("\n", " ") + "' > deepspeed_configs/zero3.json"
     we = load_config(repo(tmp_path / "e", {"cfg.yaml": AXO, "run.sh": _script(echo)}) / "cfg.yaml").workload
