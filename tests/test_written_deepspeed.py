@@ -200,3 +200,29 @@ def test_an_accelerate_config_the_launcher_writes_is_read(tmp_path: Path) -> Non
     ):
         wo = load_config(repo(tmp_path / str(n), {"recipes/dpo.yaml": "# DPOTrainer\n" + DPO, "train.sh": other}) / "recipes/dpo.yaml").workload
         assert not wo.cpu_offload and not any("read from the text" in x for x in wo.notes), other
+
+
+def test_a_write_under_a_condition_goblin_does_not_evaluate_is_not_read() -> None:
+    ref = "ds/z3.json"
+    body = "cat > ds/z3.json <<EOF\n{}\nEOF"
+    absent = (
+        f"if [ ! -f {ref} ]; then\n{body}\nfi",
+        f'if [[ ! -e "{ref}" ]]; then\n{body}\nfi',
+        f"[ -s {ref} ] || {body}",
+    )
+    for script in absent:
+        got = written_in([*script.splitlines(), "deepspeed train.py"], ref, len(script.splitlines()) + 1)
+        assert got is not None and got[4] is True, script
+    unknown = (
+        f'if [ "$OFFLOAD" = 1 ]; then\n{body}\nfi',
+        f"if [ -f {ref} ]; then\n{body}\nfi",  # only where it exists
+        f"if [ ! -f {ref} ]; then\n  echo hi\nelse\n{body}\nfi",
+        f"[ -f {ref} ] && {body}",
+        f"[ -f other.json ] || {body}",
+    )
+    for script in unknown:
+        assert written_in([*script.splitlines(), "deepspeed train.py"], ref, len(script.splitlines()) + 1) is None, script
+    # an unconditional write after a guarded one is what the run reads
+    script = f'if [ "$X" ]; then\n{body}\nfi\ncat > {ref} <<EOF\n{{"b": 1}}\nEOF'
+    got = written_in([*script.splitlines(), "deepspeed train.py"], ref, len(script.splitlines()) + 1)
+    assert got is not None and got[0] == '{"b": 1}' and got[4] is False

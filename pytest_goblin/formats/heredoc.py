@@ -62,20 +62,43 @@ def _expand(lines: list[str], quoted: bool) -> tuple[list[str], list[str]]:
     return [_EXPANSION.sub(sub, line).replace("\\$", "$") for line in lines], words
 
 
+def _absent_test(text: str, ref: str) -> bool:
+    """Whether a guard runs its command only where `ref` does not exist: `if [ ! -f ref ]`, `[ -f ref ] ||`,
+    `[[ ! -e ref ]] &&` (bash(1), CONDITIONAL EXPRESSIONS: -e exists, -f regular file, -s non-empty)."""
+    path = r"""["']?([^\s"'\]]+)["']?"""
+    for m in re.finditer(r"\[\[?\s*(!\s*)?-[efs]\s+" + path + r"\s*\]\]?\s*(\|\||&&|;|$)", text):
+        negated, sep = bool(m.group(1)), m.group(3)
+        if _same_path(m.group(2), ref) and (negated != (sep == "||")):
+            return True
+    return False
+
+
 def written_in(lines: list[str], ref: str, before: int) -> tuple[str, int, int, list[str], bool] | None:
-    """(text, command line, text's first line (1-based), unexpanded words, inside an if) of the last write of
-    `ref` on lines 1..before-1 (a heredoc or a single-quoted echo redirected to it); None when none writes it."""
+    """(text, command line, text's first line (1-based), unexpanded words, only where the file is absent) of the
+    last write of `ref` on lines 1..before-1 (a heredoc or a single-quoted echo redirected to it); None when none
+    writes it, or the last write runs under a condition other than the file's absence (`if [ "$X" = 1 ]`, an
+    `else`, a `case`), which goblin does not evaluate."""
     found: tuple[str, int, int, list[str], bool] | None = None
-    depth = 0
+    guards: list[str] = []  # the enclosing if / case conditions, innermost last
     i = 0
     end = min(before - 1, len(lines))
+
+    def settled(prefix: str) -> bool | None:
+        """True: only where absent; False: unconditional; None: a condition goblin does not evaluate."""
+        conds = [*guards, *([prefix] if re.search(r"\|\||&&", prefix) else [])]
+        if not conds:
+            return False
+        return True if all(_absent_test(c, ref) for c in conds) else None
+
     while i < end:
         line = lines[i]
         stripped = line.strip()
         if re.match(r"^(if|case)\b", stripped) and not re.search(r"[;\s](fi|esac)\s*(#.*)?$", stripped):
-            depth += 1
-        elif re.match(r"^(fi|esac)\b", stripped):
-            depth = max(0, depth - 1)
+            guards.append(stripped)
+        elif re.match(r"^(elif|else)\b", stripped) and guards:
+            guards[-1] = stripped  # the other branch: not the file's absence
+        elif re.match(r"^(fi|esac)\b", stripped) and guards:
+            guards.pop()
         tag = _TAG.search(line) if not stripped.startswith("#") else None
         if tag is not None:
             rest = line[: tag.start()] + " " + line[tag.end() :]
@@ -92,8 +115,8 @@ def written_in(lines: list[str], ref: str, before: int) -> tuple[str, int, int, 
             appended = bool(tee and "a" in tee.group(1)) or (target is not None and bool(re.search(r">>\s*['\"]?" + re.escape(target), rest)))
             if target is not None and _same_path(target, ref) and not appended:
                 text, words = _expand(body, bool(tag.group(2)))
-                guarded = depth > 0 or bool(re.search(r"\|\||&&", line[: tag.start()]))  # `[ -f x ] || cat > x <<EOF`
-                found = ("\n".join(text), i + 1, i + 2, words, guarded)
+                only_absent = settled(line[: tag.start()])  # `[ -f x ] || cat > x <<EOF`
+                found = ("\n".join(text), i + 1, i + 2, words, only_absent) if only_absent is not None else None
             i = j + 1
             continue
         echo = _ECHO.match(line) if not stripped.startswith("#") else None
@@ -106,7 +129,8 @@ def written_in(lines: list[str], ref: str, before: int) -> tuple[str, int, int, 
             content, quote, after = joined.partition("'")
             to = _TO.search(after) if quote else None
             if to is not None and not after.lstrip().startswith(">>") and _same_path(to.group(2), ref):
-                found = (content, i + 1, i + 1, [], depth > 0)
+                only_absent = settled(line[: echo.start()])
+                found = (content, i + 1, i + 1, [], only_absent) if only_absent is not None else None
             i = j + 1
             continue
         i += 1
