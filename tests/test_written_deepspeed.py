@@ -57,7 +57,7 @@ def test_a_heredoc_the_launcher_writes_before_the_launch_is_read(tmp_path: Path)
     w = load_config(root / "cfg.yaml").workload
     assert w.zero_stage == 3 and w.cpu_offload is True and w.offload_params is False and w.world_size == 4
     note = next(n for n in w.notes if n.startswith("DeepSpeed settings"))
-    assert note == "DeepSpeed settings read from the text written by run.sh line 5, before its launch line 24, where the file does not exist (inside an `if`)"
+    assert note == "DeepSpeed settings read from the text written by run.sh line 5, before its launch line 24, only where the file does not exist"
     at = next(s for k, s in w.sources.items() if k.startswith("cpu_offload_in."))
     assert at.key == "zero_optimization.offload_optimizer.device" and at.line == 10 and at.file.endswith("run.sh")
     assert (root / "run.sh").read_text().splitlines()[9].strip() == '"offload_optimizer": {'

@@ -297,7 +297,7 @@ def _written_read(config_path: Path, ref: str, *, over: bool = False) -> tuple[d
     w = next((got for finder in WRITTEN_BY_LAUNCHER if (got := finder(config_path, ref)) is not None), None)
     if w is None or (over and w.conditional):
         return None
-    said = f"written by {w.where()}, before its launch line {w.launch_line}" + (", where the file does not exist (inside an `if`)" if w.conditional else "")
+    said = f"written by {w.where()}, before its launch line {w.launch_line}" + (", only where the file does not exist" if w.conditional else "")
     if over:
         said += f", over the repository's own {Path(ref).name}"
     try:

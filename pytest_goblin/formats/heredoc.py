@@ -36,7 +36,7 @@ class Written:
     first: int  # the script line of the text's first line
     launch_line: int
     unexpanded: list[str] = field(default_factory=list)  # `$X` words left unexpanded, in order (PLACEHOLDER.format(i))
-    conditional: bool = False  # inside an `if` (`if [ ! -f ds.json ]`): written where the file is absent
+    conditional: bool = False  # only where the file is absent (`if [ ! -f ds.json ]`, `[ -f ds.json ] ||`)
 
     def where(self) -> str:
         return f"{self.shown} line {self.line}"
