@@ -321,6 +321,12 @@ def offload_elsewhere(workload: WorkloadConfig) -> str | None:
             else f"set `{at[0].key}` to false there"
         )
         file = os.path.relpath(at[0].file, Path(workload.path).parent) if Path(at[0].file).is_relative_to(Path(workload.path).parent) else at[0].file
+        if ds and Path(at[0].file).suffix.lower() not in (".json", ".yaml", ".yml"):
+            # the script that writes the DeepSpeed file above its launch line (formats/heredoc.py)
+            return (
+                f"CPU offload is set in the DeepSpeed file this config names in {names}, which {file} writes before it launches "
+                f"({where}); goblin edits only the audited file: {change.replace(' there', ' in that text', 1)}"
+            )
         return f"CPU offload is set in {file} ({where}), the {'DeepSpeed' if ds else 'FSDP'} file this config names in {names}; goblin edits only the audited file: {change}"
     shipped_prefix = "host offload set in the framework's copy, "  # hfstyle.SHIPPED_OFFLOAD
     if main is not None and main.key and (main.note or "").startswith(shipped_prefix):

@@ -483,7 +483,7 @@ def _accelerate(
     found: dict[str, Any] = {}
     ref = flags.get("config_file")
     if ref and "$" not in ref:
-        found = _accelerate_file(ref, lf.path.parent, roots, root, out)
+        found = _accelerate_file(ref, lf.path.parent, roots, root, out) or _written_accelerate(ref, lf, roots, out) or _shipped_accelerate(ref, lf.path, out)
     cfg: Any = found.get("data", {})
     total = _int(flags.get("num_processes"))
     machines_raw = flags.get("num_machines")
@@ -504,6 +504,9 @@ def _accelerate(
         every_gpu(ACCELERATE_ALL_AT)
     _accelerate_precision(out, flags, cfg, found)
     strategy = accelerate_strategy(flags, cfg, found.get("file"), found.get("path"))
+    if found.get("shipped") or found.get("written"):
+        # the lines recorded are the framework's copy's or the script's heredoc's: no edit is pointed at them
+        strategy.pop("offload_at", None)
     if strategy and not (out.strategy and strategy.get("strategy") == "ddp" and not found):
         out.strategy = strategy
     elif ref and not found:  # the launch names where its strategy lives, and goblin could not read it
@@ -513,6 +516,61 @@ def _accelerate(
             out.notes.append(f"strategy from the accelerate config's name {Path(ref).name!r} (the file is not in the repository): {_said_strategy(named)}")
         else:
             out.strategy_unread = unread_why(ref, out.where(), exists=False)
+
+
+def _written_accelerate(ref: str, lf: LauncherFile, roots: list[Path], out: Launch) -> dict[str, Any]:
+    """The accelerate config the launcher script writes to `ref` above this launch line (`cat > accel.yaml <<EOF`,
+    formats/heredoc.py), where the repository has no such file: its literal text as the config's data (a value bash
+    expands at run time stays a placeholder string, which no key reads as a count or a name); {} when none."""
+    from ..yamlio import load_yaml
+    from .heredoc import SHELL_SUFFIXES, written_in
+
+    if out.place or lf.path.suffix.lower() not in SHELL_SUFFIXES or placeholder(ref):
+        return {}
+    try:
+        got = written_in(read_text(lf.path, roots=roots, limit=MAX_BYTES).splitlines(), ref, out.line)
+        data = load_yaml(lf.path, got[0]) if got is not None else None
+    except Exception:
+        return {}
+    if got is None or not isinstance(data, dict):
+        return {}
+    shown = f"{Path(ref).name} as {out.shown} line {got[1]} writes it"
+    unread = f"; not literal, so not read: {', '.join(got[3])}" if got[3] else ""
+    out.notes.append(f"accelerate config {ref!r} read from the text {out.shown} line {got[1]} writes to it before {out.where()}{unread}")
+    return {"data": data, "file": shown, "path": None, "written": True}
+
+
+def _shipped_accelerate(ref: str, launcher: Path, out: Launch) -> dict[str, Any]:
+    """The accelerate config a framework ships (TRL's examples/accelerate_configs/deepspeed_zero3.yaml), named by a
+    launch line where no folder of the repository has a file at that path: its recorded settings
+    (frameworks/shipped_files.json, generated from the framework's release tags) as the config's data; {} when the
+    table holds no such file (a bare name too: the launch line does not say whose it is) or the repository has one."""
+    from ..frameworks.shipped import lookup
+    from .deepspeed import _in_repository
+
+    got = lookup(ref, None, kind="accelerate")
+    if got is None or placeholder(ref) or _in_repository(launcher, ref) is not False:
+        return {}
+    st = got.settings
+    data: dict[str, Any] = {k: st[k] for k in ("distributed_type", "mixed_precision", "num_processes") if st.get(k) is not None}
+    ds = {"zero_stage": st.get("zero_stage"), "offload_optimizer_device": st.get("offload_optimizer"), "offload_param_device": st.get("offload_param")}
+    if any(v is not None for v in ds.values()):
+        data["deepspeed_config"] = {k: v for k, v in ds.items() if v is not None}
+    sharding = st.get("fsdp_sharding")
+    fsdp = {
+        "fsdp_offload_params": st.get("fsdp_offload_params"),
+        "fsdp_version": st.get("fsdp_version"),
+        "fsdp_sharding_strategy": sharding if isinstance(sharding, str) else None,
+        "fsdp_reshard_after_forward": sharding if isinstance(sharding, bool) else None,
+    }
+    if any(v is not None for v in fsdp.values()):
+        data["fsdp_config"] = {k: v for k, v in fsdp.items() if v is not None}
+    shown = f"{got.where()} (shipped)"
+    said = "; the run's release is not known here: read at the newest" if not got.matched else ""
+    out.notes.append(f"accelerate config read from {shown}: the repository has no {Path(ref).name}; same settings in {got.span()}{said}")
+    if isinstance(st.get("mixed_precision"), str):
+        out.mixed_precision = (st["mixed_precision"], out.file, out.line, f"`mixed_precision: {st['mixed_precision']}` in {shown}, passed by {out.where()}")
+    return {"data": data, "file": shown, "path": None, "shipped": True}
 
 
 def strategy_from_name(ref: str) -> dict[str, Any] | None:
