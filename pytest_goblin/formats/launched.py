@@ -52,6 +52,9 @@ class Launched:
     script: str  # shown relative to the repository root
     where: str  # the launch line: `README.md line 192`
     defaults: dict[str, tuple[Any, str, int, str]] = field(default_factory=dict)  # field -> (default, file shown, line, class)
+    # field -> (file shown, line, class) of a repository class field whose default is None: what the trainer then
+    # does is the trainer's (review6b #25: the handbook DPOConfig's max_length None, which DPOTrainer turns into 512)
+    none_defaults: dict[str, tuple[str, int, str]] = field(default_factory=dict)
     parser_classes: tuple[str, ...] = ()
     trainer: str | None = None  # the trainer class the script builds
     preference: tuple[str, str] | None = None  # (hfstyle.PREFERENCE kind, how it was read)
@@ -460,6 +463,8 @@ def _launched(config: str) -> Launched | None:
             for fname, arg in dc.fields.items() if dc is not None else ():
                 if arg.has_default and arg.default is not None and arg.default_node is not None:
                     out.defaults.setdefault(fname, (arg.default, mod.shown, arg.line, cls.name))  # a subclass's field first
+                elif arg.has_default and isinstance(arg.default_node, ast.Constant) and arg.default_node.value is None and fname not in out.defaults:
+                    out.none_defaults.setdefault(fname, (mod.shown, arg.line, cls.name))
                 if arg.has_default and arg.default_node is not None:
                     out.fields.setdefault(fname, arg.default)
     out.adapters = _adapter_calls(script.tree)
