@@ -73,3 +73,36 @@ def test_a_length_the_repository_class_declares_wins(tmp_path: Path) -> None:
     path = repo(tmp_path, _own_class("768"), "recipes/dpo/config_full.yaml", DPO)
     seq, note = _seq(path)
     assert seq == 768 and "src/pkg/configs.py:9" in note and "dpo_trainer.py" not in note
+
+
+OWN_TRAINER = (
+    "import warnings\n\n\nclass DPOTrainer:\n    def __init__(self, model=None, args=None, max_length=None):\n"
+    "        if max_length is None:\n            warnings.warn('max_length unset')\n            max_length = 384\n"
+    "        self.max_length = max_length\n"
+)
+
+
+def _own_trainer(tmp_path: Path, trl: str, call: str, fill: bool = True) -> Path:
+    files = _own_class("None")
+    files["requirements.txt"] = f"trl=={trl}\n"
+    files["scripts/trainer.py"] = OWN_TRAINER if fill else OWN_TRAINER.replace("max_length = 384", "pass")
+    files["scripts/run_dpo.py"] = files["scripts/run_dpo.py"].replace("from trl import DPOTrainer", "from trainer import DPOTrainer").replace(
+        "max_length=args.max_length", call
+    )
+    return repo(tmp_path, files, "recipes/dpo/config_full.yaml", DPO)
+
+
+@pytest.mark.parametrize("trl", ["0.8.6", "0.14.0"])
+def test_the_repositorys_own_trainer_fills_the_none_itself(tmp_path: Path, trl: str) -> None:
+    seq, note = _seq(_own_trainer(tmp_path, trl, "max_length=args.max_length"))
+    assert seq == 384
+    assert "the repository's DPOTrainer (scripts/trainer.py:4) then sets 384 (scripts/trainer.py:6-8)" in note and "src/pkg/configs.py:9" in note
+
+
+def test_an_own_trainer_given_another_value_or_with_no_fill_is_not_read_as_trls(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    seq, note = _seq(_own_trainer(tmp_path / "a", "0.8.6", "max_length=1536"))
+    assert seq != 384 and "scripts/trainer.py" not in note
+    seq, note = _seq(_own_trainer(tmp_path / "b", "0.8.6", "max_length=args.max_length", fill=False))
+    assert seq != 512 and "dpo_trainer.py" not in note

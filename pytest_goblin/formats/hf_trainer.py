@@ -196,9 +196,16 @@ class HFTrainerAdapter(Adapter):
                     value,
                     f"the default of the repository's {cls} ({shown}:{line}), which {launched.script} parses this file into ({launched.where})",
                 )
+        r.own_trainer = f"the repository's {launched.trainer} ({launched.own_trainer})" if launched.own_trainer else ""
         for key, (shown, line, cls) in launched.none_defaults.items():
             if key not in r.data and key not in r.fallback:
-                r.unset_by_repo[key] = f"the repository's {cls} ({shown}:{line}), which {launched.script} parses this file into ({launched.where}),"
+                said = f"the repository's {cls} ({shown}:{line}), which {launched.script} parses this file into ({launched.where}),"
+                fill = launched.trainer_fills.get(key)
+                if fill is not None:  # the repository's own trainer turns that None into its own value: that is the run's
+                    file = launched.own_trainer.rsplit(":", 1)[0]
+                    r.fallback[key] = (fill[0], f"{said} leaves it None, and {r.own_trainer} then sets {fill[0]} ({file}:{fill[1]}-{fill[2]})")
+                else:
+                    r.unset_by_repo[key] = said
         return launched
 
     def read(self, r: Reader) -> None:
@@ -467,7 +474,9 @@ def _old_dpo_seq_len(r: Reader) -> None:
     if not re.search(r"\((?:DPOConfig\b|DPOTrainer\b|dpo\b)", r.framework or ""):
         return
     if any(k in r.fallback for k in ("max_seq_length", "max_length", "model_max_length")):
-        return  # the repository's own class declares the length: taken in Reader.take
+        return  # the repository's own class or trainer declares the length: taken in Reader.take
+    if r.own_trainer:
+        return  # the script builds the repository's own trainer class: what it does with None is not TRL's to say
     got = reading(r.framework, r.path, r.text)
     if got is None or got.assumed or got.name != "trl":
         return
