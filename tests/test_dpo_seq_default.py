@@ -86,8 +86,8 @@ def _own_trainer(tmp_path: Path, trl: str, call: str, fill: bool = True) -> Path
     files = _own_class("None")
     files["requirements.txt"] = f"trl=={trl}\n"
     files["scripts/trainer.py"] = OWN_TRAINER if fill else OWN_TRAINER.replace("max_length = 384", "pass")
-    files["scripts/run_dpo.py"] = files["scripts/run_dpo.py"].replace("from trl import DPOTrainer", "from trainer import DPOTrainer").replace(
-        "max_length=args.max_length", call
+    files["scripts/run_dpo.py"] = (
+        files["scripts/run_dpo.py"].replace("from trl import DPOTrainer", "from trainer import DPOTrainer").replace("max_length=args.max_length", call)
     )
     return repo(tmp_path, files, "recipes/dpo/config_full.yaml", DPO)
 

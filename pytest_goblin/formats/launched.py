@@ -510,7 +510,9 @@ def _none_fills(cls: ast.ClassDef) -> dict[str, tuple[int, int, int]]:
     """name -> (value, `if` line, assignment line) of each `if name is None: ... name = <int>` (or `args.name`) in a class."""
     out: dict[str, tuple[int, int, int]] = {}
     for node in ast.walk(cls):
-        test = node.test if isinstance(node, ast.If) else None
+        if not isinstance(node, ast.If):
+            continue
+        test = node.test
         if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Is)):
             continue
         if not (isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None) or (name := _tail(test.left)) is None:
