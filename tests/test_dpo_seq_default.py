@@ -56,7 +56,13 @@ def test_the_repository_class_that_leaves_it_none_is_named(tmp_path: Path) -> No
     assert "the repository's DPOConfig (src/pkg/configs.py:9), which scripts/run_dpo.py parses this file into" in note
 
 
-@pytest.mark.parametrize("requirements", ["trl==0.14.0\n", "trl\n", "trl==0.12.2\n"])
+def test_trl_0_12_and_0_13_cap_nothing_and_say_the_length_is_assumed(tmp_path: Path) -> None:
+    path = repo(tmp_path, {"requirements.txt": "trl==0.12.2\n"}, "recipes/dpo/config_full.yaml", DPO)
+    seq, note = _seq(path)
+    assert seq == 1024 and "truncates nothing" in note and "1024 tokens assumed" in note and "512" not in note
+
+
+@pytest.mark.parametrize("requirements", ["trl==0.14.0\n", "trl\n"])
 def test_a_newer_or_unpinned_trl_keeps_its_own_default(tmp_path: Path, requirements: str) -> None:
     path = repo(tmp_path, {"requirements.txt": requirements}, "recipes/dpo/config_full.yaml", DPO)
     seq, note = _seq(path)

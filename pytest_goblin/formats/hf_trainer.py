@@ -485,6 +485,16 @@ def _old_dpo_seq_len(r: Reader) -> None:
     except InvalidVersion:
         return
     low, high = OLD_DPO_MAX_LENGTH
+    if Version("0.12.0") <= v < Version("0.14.0"):
+        # DPOConfig max_length None and kept: the sequences run at their own length, which goblin does not know here
+        r.default(
+            "seq_len",
+            r.values.get("seq_len", 1024),
+            f"max_length not set in the config: at trl {got.version} ({got.spec}, {got.source}) DPOConfig's max_length is None and "
+            "DPOTrainer truncates nothing (trl/trainer/dpo_config.py:158@0.12.2, dpo_trainer.py:1255-1256@0.12.2; dpo_config.py:173@0.13.0, "
+            "dpo_trainer.py:1132-1133@0.13.0): the samples run at their own length, 1024 tokens assumed",
+        )
+        return
     if not Version(low) <= v <= Version(high):
         return
     near = max((k for k in OLD_DPO_CITE if Version(k) <= v), key=Version)
