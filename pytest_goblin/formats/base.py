@@ -46,6 +46,10 @@ class Reader:
         # key -> (value, note): a default the repository itself declares for a key the file leaves out
         # (its own argument class the launched script parses the file into; formats/launched.py)
         self.fallback: dict[str, tuple[Any, str]] = {}
+        # key -> "the repository's X (file:line), which script.py parses this file into (...)," for a key that class
+        # declares with default None: the trainer's own handling of None decides (hf_trainer._old_dpo_seq_len)
+        self.unset_by_repo: dict[str, str] = {}
+        self.own_trainer = ""  # "the repository's DPOTrainer (scripts/trainer.py:120)": the launched script builds its own
         # goblin's key -> the older name the file sets for it, which the release the file runs on reads
         # (frameworks.history.older_names: trl 0.15's `use_liger` for use_liger_kernel)
         self.aliases: dict[str, str] = {}
