@@ -621,8 +621,8 @@ def module_file(tokens: tuple[str, ...], i: int) -> str:
 
 def module_files(tokens: tuple[str, ...], i: int) -> tuple[str, ...]:
     """The repository paths `-m pkg.mod` may run (`module_file`'s word), as Python's `-m` finds them: the module
-    `pkg/mod.py`, or a package's `pkg/mod/__main__.py` (runpy: "the named package's __main__ submodule is executed",
-    Python 3.11 Lib/runpy.py:215-236 `_run_module_as_main` / `_get_module_details` :140-146); each also under `src/`,
+    `pkg/mod.py`, or a package's `pkg/mod/__main__.py` (runpy runs `<package>.__main__` for a package's name: Python
+    3.11.7 Lib/runpy.py:140-148 `_get_module_details`, called by `_run_module_as_main` :173); each also under `src/`,
     the src layout a `pip install -e .` puts on the path (magicoder `accelerate launch -m magicoder.train` runs
     src/magicoder/train.py, review6b row 33). A module the repository does not hold (`-m axolotl.cli.train`) is
     matched by none of them."""
