@@ -99,3 +99,16 @@ def test_a_manifest_that_does_not_train_this_config_on_whole_gpus_is_no_launch(t
     assert launchers.find_launch(root / "configs/sft.yaml") is None
     assert topo(load_config(root / "configs/sft.yaml").workload) == (8, 1, 8)  # FSDP config, 8 assumed as before
     assert not load_config(root / "configs/sft.yaml").workload.sources["world_size"].explicit
+
+
+def test_the_else_branch_of_a_block_the_environment_switches_off_still_runs(tmp_path: Path) -> None:
+    pipeline = '#!/bin/bash\nif [ -z "$FULL" ]; then\n  echo dry run\nelse\n  bash run_em.sh\nfi\n'
+    job = JOB.replace("SKIP_VERIFY", "FULL")
+    root = repo(tmp_path, {**FILES, "run_pipeline.sh": pipeline, "jobs/train.yaml": job})
+    assert topo(load_config(root / "configs/sft.yaml").workload) == (4, 1, 4)
+    # without FULL set (nor assigned by a script of the chain) the `-z` test holds: the dry run, not the training
+    root2 = repo(tmp_path / "b", {**FILES, "run_pipeline.sh": pipeline})
+    assert launchers.find_launch(root2 / "configs/sft.yaml") is None
+    # a script of the chain that sets FULL: the test is not judged, both branches read
+    root3 = repo(tmp_path / "c", {**FILES, "run_pipeline.sh": "export FULL=1\n" + pipeline})
+    assert launchers.find_launch(root3 / "configs/sft.yaml") is not None

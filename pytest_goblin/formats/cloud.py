@@ -277,8 +277,63 @@ _GUARD = re.compile(r"^\s*if\s+\[\[?\s+(?:-z\s+\"?\$\{?(\w+)\}?\"?|\"\$\{?(\w+)\
 _SCRIPT_RUN = re.compile(r"^\s*(?:(?:bash|sh)\s+(?:-[a-z]+\s+)*|\./)?([\w./-]+\.sh)\b")
 
 
+_ASSIGNS = re.compile(r"^\s*(?:export\s+)?([A-Za-z_]\w*)=")
+
+
+def _assigned(rows: list[str]) -> frozenset[str]:
+    return frozenset(m.group(1) for r in rows if (m := _ASSIGNS.match(r)))
+
+
+def _taken(body: str, env: dict[str, str], assigned: frozenset[str]) -> list[str]:
+    """A followed script's lines without the branch of an `if [ "$X" = "" ]` / `if [ -z "$X" ]` block that does not
+    run: the `then` branch where the container's environment sets X non-empty, the `else` branch where X is unset or
+    empty and no script of the chain assigns it (bash's `-z` and `=` tests, GNU bash 5.2 manual 6.4 Bash Conditional
+    Expressions). A block with an `elif`, or a test of anything else, is kept as written."""
+    assigned = assigned | _assigned(body.splitlines())
+    rows: list[str] = []
+    state: tuple[bool, bool, int] | None = None  # (the then branch runs, in the else branch, nested ifs)
+    for row in body.splitlines():
+        if state is not None:
+            runs, in_else, depth = state
+            if re.match(r"^\s*if\b", row):
+                depth += 1
+            elif re.match(r"^\s*fi\b", row) and depth:
+                depth -= 1
+            elif re.match(r"^\s*fi\b", row):
+                state = None
+                continue
+            elif not depth and re.match(r"^\s*elif\b", row):
+                state = None  # more branches than goblin judges: the rest read as written
+                rows.append(row)
+                continue
+            elif not depth and re.match(r"^\s*else\b", row):
+                state = (runs, True, depth)
+                if not runs:
+                    rows.append(re.sub(r"^\s*else\b", "", row))
+                continue
+            state = (runs, in_else, depth)
+            if runs != in_else:
+                rows.append(row)
+            continue
+        g = _GUARD.match(row)
+        name = (g.group(1) or g.group(2) or "") if g else ""
+        if name and env.get(name):
+            state = (False, False, 0)
+            continue
+        if name and name not in assigned:
+            state = (True, False, 0)
+            continue
+        rows.append(row)
+    return rows
+
+
 def _followed(
-    lines: list[tuple[int, str]], env: dict[str, str], path: Path, depth: int = 0, budget: list[int] | None = None
+    lines: list[tuple[int, str]],
+    env: dict[str, str],
+    path: Path,
+    depth: int = 0,
+    budget: list[int] | None = None,
+    assigned: frozenset[str] = frozenset(),
 ) -> tuple[list[tuple[int, str]], list[str]]:
     """The container's command lines with each run of one of the repository's shell scripts (`bash run_pipeline.sh`,
     `./run.sh`) replaced by that script's lines, each at the command's own line of the manifest, and the notes saying
@@ -306,22 +361,12 @@ def _followed(
         except (UnsafePath, OSError):
             out.append((at, text))
             continue
-        rows: list[str] = []
-        skip = 0
-        for row in body.splitlines():
-            if skip:
-                skip += 1 if re.match(r"^\s*if\b", row) else -1 if re.match(r"^\s*fi\b", row) else 0
-                continue
-            g = _GUARD.match(row)
-            if g and env.get(g.group(1) or g.group(2) or ""):
-                skip = 1
-                continue
-            rows.append(row)
+        rows = _taken(body, env, assigned)
         rows = rows[: max(budget[0], 0)]
         budget[0] -= len(rows)
         shown = found.relative_to(root).as_posix() if found.is_relative_to(root) else found.name
         notes.append(f"line {at} runs {shown}: its commands are read as this file's line {at}")
-        inner, more = _followed([(at, r) for r in rows], env, found, depth + 1, budget)
+        inner, more = _followed([(at, r) for r in rows], env, found, depth + 1, budget, assigned | _assigned(rows))
         out.extend(inner)
         notes.extend(more)
     return out, notes
