@@ -73,7 +73,7 @@ def test_a_job_with_parallel_pods_and_a_direct_command(tmp_path: Path) -> None:
     found = read_cloud(Path("job.yaml"), job)
     assert found is not None and found.nodes == (2, 6) and found.gpus == (8, 21)
     # Kubernetes' `$(CONFIG)` in args is the container's CONFIG
-    assert found.lines == [(12, "torchrun --nnodes 2 --nproc_per_node 8 -m axolotl.cli.train ${CONFIG}")]
+    assert found.lines == [(12, "torchrun --nnodes 2 --nproc_per_node 8 -m axolotl.cli.train '${CONFIG}'")]
     root = repo(tmp_path, {**FILES, "jobs/train.yaml": job})
     assert topo(load_config(root / "configs/sft.yaml").workload) == (16, 2, 8)
 

@@ -200,7 +200,6 @@ def _skypilot(data: dict[Any, Any], out: CloudFile) -> None:
 # inject-data-application/define-command-argument-container, "Use environment variables to define arguments"):
 # read as the shell's `${VAR_NAME}`, which the launcher reader expands from the same environment
 _KUBE_VAR = re.compile(r"\$\((\w+)\)")
-_PLAIN_WORD = re.compile(r"[\w@%+=:,./${}-]+")
 
 
 def _container_command(container: dict[Any, Any], at: int) -> list[tuple[int, str]]:
@@ -209,8 +208,7 @@ def _container_command(container: dict[Any, Any], at: int) -> list[tuple[int, st
         return []
     if len(words) >= 3 and Path(words[0]).name in ("bash", "sh") and words[1] in ("-c", "-lc", "-ec"):  # a shell script in the last word
         return _shell_lines("\n".join(words[2:]), at) if "\n" in "".join(words[2:]) else [(at, " ".join(words[2:]))]
-    words = [_KUBE_VAR.sub(r"${\1}", w) for w in words]
-    return [(at, " ".join(w if _PLAIN_WORD.fullmatch(w) else shlex.quote(w) for w in words))]
+    return [(at, shlex.join(_KUBE_VAR.sub(r"${\1}", w) for w in words))]
 
 
 def _pytorchjob(data: dict[Any, Any], out: CloudFile) -> None:
