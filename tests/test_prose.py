@@ -268,6 +268,9 @@ def test_the_one_count_of_a_readme_training_section_is_an_assumed_topology(tmp_p
         # a count only in an inference or evaluation section is another run's, even where it is the README's only one
         "# Model\n\n## Inference\nServe it on 2xA100 with vLLM.\n\n## Training\nRun `bash run.sh`.\n",
         "# Model\n\n## Evaluation\n### Throughput\nMeasured on 8x H100.\n",
+        # the document's title says training (review5 #25 Firefly README.md:1 "一站式大模型训练工具"): its News item about
+        # another project, "在4*V100上进行高效训练" (README.md:41), is no training section's count
+        "# Firefly: 一站式大模型训练工具\n\n## News\n- 开源Firefly-LLaMA2-Chinese项目，**在4*V100上进行高效训练**\n\n## 模型评测\n用 8*A100。\n",
     ],
 )
 def test_no_count_from_a_readme_whose_training_sections_state_none_or_several(tmp_path: Path, readme: str) -> None:

@@ -178,6 +178,11 @@ def _sections(file: str, roots: tuple[Path, ...]) -> tuple[_Section, ...]:
         hits.extend(hits_of(line, n))
         files.extend(m.group(1) for m in _FILE.finditer(line))
     out.append(_Section(start, level, tuple(hits), tuple(dict.fromkeys(files)), tuple(t for _, t in above)))
+    # the document's title (its first heading, the one `#` heading) names the project, not a section's subject:
+    # "# Firefly: 一站式大模型训练工具" ("a one-stop training tool", review5 #25 Firefly README.md:1) makes no section about training
+    if out and sum(1 for s in out if s.level == 1) == 1 and (out[0].level == 1 or (len(out) > 1 and out[1].level == 1 and out[0].level == 0)):
+        title = next(s for s in out if s.level == 1).headings[0]
+        out = [s._replace(headings=s.headings[1:]) if s.headings[:1] == (title,) else s for s in out]
     return tuple(out)
 
 
