@@ -48,8 +48,8 @@ KUBEFLOW_AT = (
 
 KUBE_AT = (
     "kubernetes.io/docs/tasks/manage-gpus/scheduling-gpus (GPUs are asked for in a container's resources.limits as "
-    "amd.com/gpu / nvidia.com/gpu, whole GPUs) and kubernetes.io/docs/concepts/workloads/controllers/job "
-    "(.spec.parallelism: the pods a Job runs at once, default 1)"
+    "amd.com/gpu / nvidia.com/gpu, whole GPUs) and kubernetes pkg/apis/batch/v1/defaults.go:29-38@045bbb1 "
+    "(SetDefaults_Job: .spec.parallelism, the pods a Job runs at once, 1 when unset)"
 )
 # the shell scripts a Job's command runs, read in its place (depth and lines bounded)
 MAX_FOLLOW_DEPTH = 3
