@@ -652,7 +652,7 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
                 )
     commands = _run_by_srun(commands, written)
     names = frozenset(word_path(tok).rsplit("/", 1)[-1] for line in commands for tok in (*line.tokens, *line.reads))
-    names |= frozenset(mod.rsplit("/", 1)[-1] for line in commands for i in range(len(line.tokens)) if (mod := module_file(line.tokens, i)))
+    names |= frozenset(mod.rsplit("/", 1)[-1] for line in commands for i in range(len(line.tokens)) for mod in module_files(line.tokens, i))
     globs = frozenset(name for name in names if GLOB.search(name))
     # `${RUN_NAME}_args.yaml` -> `*_args.yaml`, `configs/${MODEL}.yaml` -> `*.yaml` (the folder is judged later)
     globs |= frozenset(p.rsplit("/", 1)[-1] for line in commands for tok in line.tokens if "$" in tok and (p := var_pattern(word_path(tok.split("=", 1)[-1]))))
@@ -819,3 +819,17 @@ def module_file(tokens: tuple[str, ...], i: int) -> str:
     if tokens[i].startswith("torch."):
         return ""
     return tokens[i].replace(".", "/") + ".py"
+
+
+def module_files(tokens: tuple[str, ...], i: int) -> tuple[str, ...]:
+    """The repository paths `-m pkg.mod` may run (`module_file`'s word), as Python's `-m` finds them: the module
+    `pkg/mod.py`, or a package's `pkg/mod/__main__.py` (runpy runs `<package>.__main__` for a package's name: Python
+    3.11.7 Lib/runpy.py:140-148 `_get_module_details`, called by `_run_module_as_main` :173); each also under `src/`,
+    the src layout a `pip install -e .` puts on the path (magicoder `accelerate launch -m magicoder.train` runs
+    src/magicoder/train.py, review6b row 33). A module the repository does not hold (`-m axolotl.cli.train`) is
+    matched by none of them."""
+    word = module_file(tokens, i)
+    if not word:
+        return ()
+    main = word[: -len(".py")] + "/__main__.py"
+    return (word, main, "src/" + word, "src/" + main)
