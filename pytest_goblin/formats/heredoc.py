@@ -15,7 +15,11 @@ import re
 from dataclasses import dataclass, field
 
 # an expansion bash makes in an unquoted heredoc: $name, ${...}, $(...), `...` (not an escaped \$)
-_EXPANSION = re.compile(r"(?<!\\)(\$\{[^}\n]*\}|\$\([^)\n]*\)|\$[A-Za-z_][A-Za-z0-9_]*|\$[0-9@*#?$!-]|`[^`\n]*`)")
+# (no `$` inside a brace or parenthesis: a nested one is taken innermost first, pass by pass, and an unclosed `${` run
+# is not rescanned to the end of the line at every `$`, which made the match quadratic)
+_EXPANSION = re.compile(r"(?<!\\)(\$\{[^}\n$]*\}|\$\([^)\n$]*\)|\$[A-Za-z_][A-Za-z0-9_]*|\$[0-9@*#?$!-]|`[^`\n]*`)")
+_PLACED = re.compile(r"__goblin_unexpanded_(\d+)__")
+_NESTING = 8
 _TAG = re.compile(r"""<<(-?)\s*(['"]?)([A-Za-z_][A-Za-z0-9_]*)\2""")
 _TO = re.compile(r"(?<![>0-9&])>\s*(['\"]?)([^\s'\"<>;&|]+)\1")
 _TEE = re.compile(r"""^\s*(?:sudo\s+)?tee\s+((?:-[a-z]+\s+)*)(['"]?)([^\s'"<>;&|-][^\s'"<>;&|]*)\2""")
@@ -56,10 +60,17 @@ def _expand(lines: list[str], quoted: bool) -> tuple[list[str], list[str]]:
     words: list[str] = []
 
     def sub(m: re.Match[str]) -> str:
-        words.append(m.group(1))
+        words.append(_PLACED.sub(lambda p: words[int(p.group(1))], m.group(1)))
         return PLACEHOLDER.format(len(words) - 1)
 
-    return [_EXPANSION.sub(sub, line).replace("\\$", "$") for line in lines], words
+    def expand(line: str) -> str:
+        for _ in range(_NESTING):
+            line, n = _EXPANSION.subn(sub, line)
+            if not n:
+                break
+        return line.replace("\\$", "$")
+
+    return [expand(line) for line in lines], words
 
 
 def _absent_test(text: str, ref: str) -> bool:
