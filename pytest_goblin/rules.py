@@ -37,6 +37,7 @@ DERIVED_FACTS = frozenset(
         "headroom_ddp_gb",
         "headroom_fused_gb",
         "uses_bitsandbytes",
+        "parameters_offloaded",
         "serializing_env",
         "gemm_logging_env",
         "cu_mask_env",
@@ -308,6 +309,9 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     if headroom is not None and headroom <= SPARE_GB and (fit := checkpointing_off_fit(w, hw)) is not None:
         out["derived.checkpointing_off_micro_batch"] = fit.micro_batch_size
     out["derived.uses_bitsandbytes"] = uses_bitsandbytes(w)
+    # parameters kept in host memory (FSDP offload_params, ZeRO-3 offload_param): every forward and backward copies them
+    # over the host link (costmodel._param_fetch_s), so a wider base weight there is more traffic, not less dequantizing
+    out["derived.parameters_offloaded"] = bool(w.cpu_offload and w.offload_params)
     out["derived.serializing_env"] = any(w.env.get(k, "0") not in ("", "0") for k in SERIALIZING_ENV)
     out["derived.gemm_logging_env"] = any(w.env.get(k, "0") not in ("", "0") for k in GEMM_LOGGING_ENV)
     out["derived.cu_mask_env"] = any(w.env.get(k, "") != "" for k in CU_MASK_ENV)
