@@ -50,7 +50,7 @@ def dtype_key(r: Reader, *keys: str) -> tuple[str | None, str | None, int | None
 # TRL's config classes turn bf16 on (`bf16 = not fp16` when unset) from trl 0.19.0 (sft_config.py:111,252,
 # grpo_config.py:219,530, dpo_config.py:196,441@0.19.0); trl 0.18.0's have no bf16 of their own, so TrainingArguments'
 # False holds (transformers 4.46.3 training_args.py:1055-1057)
-TRL_BF16_SINCE_AT = "trl 0.19.0 trl/trainer/sft_config.py:111,252 (bf16=None, then bf16 = not fp16); absent at 0.18.0"
+TRL_BF16_SINCE_AT = "0.19.0 (trl/trainer/sft_config.py:111,252@0.19.0: bf16=None, then bf16 = not fp16; absent at 0.18.0)"
 
 
 def _trl_bf16_off(r: Reader, classes: tuple[str, ...]) -> str | None:
