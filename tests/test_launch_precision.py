@@ -85,7 +85,7 @@ def test_an_explicit_bf16_false_is_the_same_as_unset(tmp_path: Path) -> None:
     w = _load(_tree(tmp_path, TRL_RECIPE.format(extra="bf16: false\n")))
     src = w.sources["precision"]
     assert w.precision == "bf16" and src.file.endswith("configs/accel.yaml"), src
-    assert "TrainingArguments sets neither bf16 nor fp16 (`bf16: False` (line 6) is TrainingArguments' default, the same as unset" in (src.note or "")
+    assert "TrainingArguments sets neither bf16 nor fp16 (`bf16: false` (line 6) is TrainingArguments' default, the same as unset" in (src.note or "")
     assert BF16_RULE not in _fired(w)
 
 
@@ -145,3 +145,26 @@ def test_a_script_launched_by_accelerate_runs_in_its_configs_precision(tmp_path:
     assert BF16_RULE not in _fired(w)
     plain = repo(tmp_path / "b", {"train.py": SCRIPT, "run.sh": "python train.py\n"})
     assert _load(plain / "train.py").precision == "fp32"  # must not fire: no accelerate launch
+
+
+def test_an_accelerate_launch_with_neither_flag_nor_config_says_the_machines_default_config_decides(tmp_path: Path) -> None:
+    """accelerate 1.16.0 commands/launch.py:1268,1377-1379: no --config_file and no default config on the machine: "no"."""
+    root = repo(tmp_path, {"train.py": SCRIPT, "run.sh": "accelerate launch --num_processes 4 train.py\n"})
+    w = _load(root / "train.py")
+    assert w.precision == "fp32" and "passes neither --mixed_precision nor --config_file" in (w.sources["precision"].note or "")
+    assert BF16_RULE in _fired(w)  # fp32 is what the repository says; the finding stands
+
+
+def test_a_trl_release_that_turns_bf16_on_wins_over_the_launchs_fp16(tmp_path: Path) -> None:
+    """Must not fire: from trl 0.19.0 an unset bf16 becomes `not fp16` (True), and TrainingArguments' bf16 overrides
+    ACCELERATE_MIXED_PRECISION (training_args.py:1839-1840@4.46.3): the accelerate config's fp16 does not stand."""
+    w = _load(_tree(tmp_path, TRL_RECIPE.format(extra=""), mp="fp16"))
+    src = w.sources["precision"]
+    assert w.precision == "bf16" and not src.explicit and "bf16 = not fp16" in (src.note or ""), src
+
+
+def test_a_scripts_literal_bf16_false_under_accelerate_bf16_is_said_as_a_keyword(tmp_path: Path) -> None:
+    text = SCRIPT.replace("per_device_train_batch_size=4)", "per_device_train_batch_size=4, bf16=False)")
+    root = repo(tmp_path, {"train.py": text, "accel.yaml": ACCEL.format(mp="bf16"), "run.sh": "accelerate launch --config_file accel.yaml train.py\n"})
+    src = _load(root / "train.py").sources["precision"]
+    assert src.file.endswith("accel.yaml") and "(`bf16=False` (line 4) is TrainingArguments' default, the same as unset" in (src.note or ""), src

@@ -118,12 +118,27 @@ def launch_precision(r: Reader) -> None:
     launch = find_launch(r.path)
     if launch is None:
         return
-    off = [f"`{k}: {v}`" + (f" (line {line})" if line else "") for k in ("bf16", "fp16") for k_, v, line in [r.raw(k)] if k_ is not None]
+    script_said = script is not None
+
+    def shown(k: str, v: Any) -> str:
+        return f"`{k}={v!r}`" if script_said else f"`{k}: {str(v).lower() if isinstance(v, bool) else v}`"
+
+    off = [shown(k, v) + (f" (line {line})" if line else "") for k in ("bf16", "fp16") for k_, v, line in [r.raw(k)] if k_ is not None]
     neither = "TrainingArguments sets neither bf16 nor fp16" + (
         f" ({' and '.join(off)} is TrainingArguments' default, the same as unset; {_HALF_OFF_AT})" if off else ""
     )
     if launch.mixed_precision is None:
-        if launch.strategy_unread.startswith("the accelerate config"):
+        if not launch.strategy_unread and re.search(r"(^|[\s/])accelerate\s+launch\b|accelerate\.commands\.launch", launch.command):
+            # neither --mixed_precision nor --config_file: "no", unless the machine holds a default accelerate config
+            # (accelerate 1.16.0 commands/launch.py:1268 and :1377-1379)
+            why = (
+                f"`accelerate launch` at {launch.where()} passes neither --mixed_precision nor --config_file: no mixed precision, unless "
+                "the machine has a default accelerate config (`accelerate config`), whose mixed_precision the run then takes "
+                "(accelerate 1.16.0 commands/launch.py:1268,1377-1379)"
+            )
+            r.sources["precision"] = src.model_copy(update={"note": f"{src.note}; {why}" if src.note else why})
+            r.notes.append(f"precision fp32: {why}; {neither}")
+        elif launch.strategy_unread.startswith("the accelerate config"):
             why = f"{launch.strategy_unread.replace('the strategy', 'the mixed precision')}; {neither}, so the Trainer runs in it ({ENV_PRECISION_AT})"
             r.sources["precision"] = src.model_copy(update={"unread": True, "note": f"{why}; fp32 assumed for the projection, no rule judges it"})
             r.notes.append(f"precision: {why}: fp32 assumed, not judged")
@@ -136,8 +151,9 @@ def launch_precision(r: Reader) -> None:
         r.values["precision"] = raw
         r.sources["precision"] = FieldSource(file=file, key="mixed_precision", line=line, explicit=True, note=note)
         r.notes.append(f"precision {note}")
-    elif raw != "no":  # fp8: accelerate's own recipe, not modelled here
-        why = f"accelerate launch's mixed_precision is {raw}: {said}; {neither}, so the Trainer runs in it ({ENV_PRECISION_AT})"
+    elif raw != "no":  # fp8 (accelerate's own recipe, not modelled here) or a value set at run time
+        what = "set at run time" if "$" in raw else raw
+        why = f"accelerate launch's mixed_precision is {what}: {said}; {neither}, so the Trainer runs in it ({ENV_PRECISION_AT})"
         r.sources["precision"] = src.model_copy(update={"unread": True, "note": f"{why}; fp32 assumed for the projection, no rule judges it"})
         r.notes.append(f"precision: {why}: not modelled, not judged")
     else:
