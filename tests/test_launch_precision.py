@@ -168,3 +168,15 @@ def test_a_scripts_literal_bf16_false_under_accelerate_bf16_is_said_as_a_keyword
     root = repo(tmp_path, {"train.py": text, "accel.yaml": ACCEL.format(mp="bf16"), "run.sh": "accelerate launch --config_file accel.yaml train.py\n"})
     src = _load(root / "train.py").sources["precision"]
     assert src.file.endswith("accel.yaml") and "(`bf16=False` (line 4) is TrainingArguments' default, the same as unset" in (src.note or ""), src
+
+
+def test_a_mixed_precision_flag_after_the_script_is_the_scripts_own(tmp_path: Path) -> None:
+    """accelerate 1.16.0 commands/launch.py:878,982: the words after the script are its own arguments, so
+    `train.py --mixed_precision fp16` leaves the accelerate config's bf16 standing."""
+    run = "accelerate launch --config_file accel.yaml train.py --mixed_precision fp16\n"
+    root = repo(tmp_path, {"train.py": SCRIPT, "accel.yaml": ACCEL.format(mp="bf16"), "run.sh": run})
+    w = _load(root / "train.py")
+    assert w.precision == "bf16" and w.sources["precision"].file.endswith("accel.yaml"), w.sources["precision"]
+    before = "accelerate launch --mixed_precision fp16 --config_file accel.yaml train.py\n"
+    other = repo(tmp_path / "b", {"train.py": SCRIPT, "accel.yaml": ACCEL.format(mp="bf16"), "run.sh": before})
+    assert _load(other / "train.py").precision == "fp16"  # before the script: accelerate's, over the file's
