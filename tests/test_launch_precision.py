@@ -180,3 +180,10 @@ def test_a_mixed_precision_flag_after_the_script_is_the_scripts_own(tmp_path: Pa
     before = "accelerate launch --mixed_precision fp16 --config_file accel.yaml train.py\n"
     other = repo(tmp_path / "b", {"train.py": SCRIPT, "accel.yaml": ACCEL.format(mp="bf16"), "run.sh": before})
     assert _load(other / "train.py").precision == "fp16"  # before the script: accelerate's, over the file's
+
+
+def test_a_commented_out_accelerate_line_sets_no_precision(tmp_path: Path) -> None:
+    run = "# accelerate launch --config_file accel.yaml train.py\n"
+    root = repo(tmp_path, {"train.py": SCRIPT, "accel.yaml": ACCEL.format(mp="bf16"), "run.sh": run})
+    w = _load(root / "train.py")
+    assert w.precision == "fp32" and not w.sources["precision"].explicit, w.sources["precision"]

@@ -116,7 +116,7 @@ def launch_precision(r: Reader) -> None:
     from .launchers import find_launch
 
     launch = find_launch(r.path)
-    if launch is None:
+    if launch is None or launch.commented:  # a commented-out line is a hint for the counts, not how the run is launched
         return
     script_said = script is not None
 
