@@ -187,3 +187,14 @@ def test_a_commented_out_accelerate_line_sets_no_precision(tmp_path: Path) -> No
     root = repo(tmp_path, {"train.py": SCRIPT, "accel.yaml": ACCEL.format(mp="bf16"), "run.sh": run})
     w = _load(root / "train.py")
     assert w.precision == "fp32" and not w.sources["precision"].explicit, w.sources["precision"]
+
+
+def test_a_json_recipe_takes_the_launchs_precision(tmp_path: Path) -> None:
+    """HfArgumentParser.parse_json_file recipes are read as YAML ones (formats/jsontext.py)."""
+    keys = '"gradient_accumulation_steps": 2, "learning_rate": 2e-5, "num_train_epochs": 1, "output_dir": "out", "logging_steps": 10'
+    text = '{\n  "model_name_or_path": "Qwen/Qwen2.5-0.5B",\n  "per_device_train_batch_size": 4,\n  "bf16": false,\n  ' + keys + "\n}\n"
+    run = "accelerate launch --config_file accel.yaml train.py args.json\n"
+    root = repo(tmp_path, {"args.json": text, "train.py": "from transformers import Trainer\n", "accel.yaml": ACCEL.format(mp="bf16"), "run.sh": run})
+    w = _load(root / "args.json")
+    src = w.sources["precision"]
+    assert w.precision == "bf16" and src.file.endswith("accel.yaml") and "(`bf16: false` (line 4) is TrainingArguments' default" in (src.note or ""), src
