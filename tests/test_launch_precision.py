@@ -198,3 +198,17 @@ def test_a_json_recipe_takes_the_launchs_precision(tmp_path: Path) -> None:
     w = _load(root / "args.json")
     src = w.sources["precision"]
     assert w.precision == "bf16" and src.file.endswith("accel.yaml") and "(`bf16: false` (line 4) is TrainingArguments' default" in (src.note or ""), src
+
+
+def test_an_accelerate_config_handing_deepspeed_its_own_file_is_not_read_for_precision(tmp_path: Path) -> None:
+    """Must not fire: with `deepspeed_config_file` the DeepSpeed JSON decides (accelerate 1.16.0
+    utils/dataclasses.py:1386-1411 refuses a mixed_precision from the accelerate config beside it)."""
+    accel = (
+        "compute_environment: LOCAL_MACHINE\ndistributed_type: DEEPSPEED\ndeepspeed_config:\n  deepspeed_config_file: ds.json\n"
+        "  zero3_init_flag: true\nmixed_precision: bf16\nnum_machines: 1\nnum_processes: 8\n"
+    )
+    ds = '{"zero_optimization": {"stage": 3}, "bf16": {"enabled": "auto"}}\n'
+    run = "accelerate launch --config_file accel.yaml train.py\n"
+    root = repo(tmp_path, {"train.py": SCRIPT, "accel.yaml": accel, "ds.json": ds, "run.sh": run})
+    w = _load(root / "train.py")
+    assert w.zero_stage == 3 and not (w.sources["precision"].file or "").endswith("accel.yaml"), w.sources["precision"]

@@ -118,6 +118,10 @@ def launch_precision(r: Reader) -> None:
     launch = find_launch(r.path)
     if launch is None or launch.commented:  # a commented-out line is a hint for the counts, not how the run is launched
         return
+    if launch.strategy.get("deepspeed_config_file"):
+        # the accelerate config hands DeepSpeed its own JSON: that file's bf16/fp16 decide, and a mixed_precision beside
+        # it is refused (accelerate 1.16.0 commands/launch.py:1420-1425, utils/dataclasses.py:1386-1411)
+        return
     script_said = script is not None
 
     def shown(k: str, v: Any) -> str:
