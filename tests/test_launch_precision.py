@@ -66,7 +66,7 @@ def test_a_trl_recipe_on_a_release_that_leaves_bf16_off_runs_in_the_accelerate_c
     src = w.sources["precision"]
     assert w.precision == "bf16" and src.explicit and src.file.endswith("configs/accel.yaml") and src.line == 3, src
     assert "bf16 from accelerate launch's mixed_precision: `mixed_precision: bf16` in accelerate config configs/accel.yaml:3" in (src.note or "")
-    assert "TrainingArguments sets neither bf16 nor fp16, so the Trainer keeps it" in (src.note or "")
+    assert "TrainingArguments sets neither bf16 nor fp16 (trl 0.16.1 (trl = '0.16.1', pyproject.toml:3): its config class has no bf16" in (src.note or "")
     assert BF16_RULE not in _fired(w)
 
 

@@ -53,6 +53,9 @@ def dtype_key(r: Reader, *keys: str) -> tuple[str | None, str | None, int | None
 TRL_BF16_SINCE_AT = "0.19.0 (trl/trainer/sft_config.py:111,252@0.19.0: bf16=None, then bf16 = not fp16; absent at 0.18.0)"
 
 
+_TRL_OFF = "bf16/fp16 unset: fp32 at "
+
+
 def _trl_bf16_off(r: Reader, classes: tuple[str, ...]) -> str | None:
     """Why bf16 is off by default at the TRL release the recipe pins (its config class has no bf16 of its own),
     None where the release sets it, or no release is pinned (the newest's `not fp16` stands)."""
@@ -67,7 +70,7 @@ def _trl_bf16_off(r: Reader, classes: tuple[str, ...]) -> str | None:
         return None
     pin = found["trl"]
     return (
-        f"bf16/fp16 unset: fp32 at trl {version} ({pin.spec}, {pin.where}): {names[0]} of that release has no bf16 of its own, so "
+        f"{_TRL_OFF}trl {version} ({pin.spec}, {pin.where}): {names[0]} of that release has no bf16 of its own, so "
         f"TrainingArguments' False applies (transformers training_args.py:891-903@4.36.2); TRL's bf16 = not fp16 arrived in {TRL_BF16_SINCE_AT}"
     )
 
@@ -131,6 +134,8 @@ def launch_precision(r: Reader) -> None:
     neither = "TrainingArguments sets neither bf16 nor fp16" + (
         f" ({' and '.join(off)} is TrainingArguments' default, the same as unset; {_HALF_OFF_AT})" if off else ""
     )
+    if not src.explicit and (src.note or "").startswith(_TRL_OFF):  # a TRL release whose config leaves bf16 off
+        neither += f" ({(src.note or '').removeprefix(_TRL_OFF).split(': ', 1)[0]}: its config class has no bf16 of its own)"
     if launch.mixed_precision is None:
         if not launch.strategy_unread and re.search(r"(^|[\s/])accelerate\s+launch\b|accelerate\.commands\.launch", launch.command):
             # neither --mixed_precision nor --config_file: "no", unless the machine holds a default accelerate config
