@@ -56,7 +56,7 @@ class Assumptions:
     eightbit_adamw_passes: float = 1.3  # quantize/dequantize overhead of 8-bit optimizers relative to fused
     host_link_gb_s: float = 50.0  # achieved GPU<->host copy rate; PCIe Gen5 x16 is 64 GB/s each way
     host_optimizer_gb_s: float = 100.0  # host memory traffic rate of a CPU AdamW step (ZeRO-Offload / FSDP offload)
-    offload_exposed: float = 0.5  # share of activation-offload copies not hidden behind compute
+    offload_exposed: float = 0.5  # share of activation-offload copies and offloaded-parameter fetches not hidden behind compute
     fused_kernel_passes: float = 0.6  # activation-sized memory passes left with Liger-style fused kernels
     # achieved matrix throughput (GEMMs and fused attention) relative to the GPU whose factors these are:
     # a GPU that inherits another's factors but sustains a different clock under dense matrix load
@@ -967,6 +967,36 @@ def eager_elementwise_passes(w: WorkloadConfig) -> float:
     return 3 * fwd / (hidden * act)
 
 
+# Parameter offload's host traffic, per micro-batch: goblin's own projection, no published figure. With ZeRO-3
+# `offload_param.device: cpu` every rank keeps its partition of each parameter in (pinned) host memory (DeepSpeed
+# v0.19.5 deepspeed/runtime/zero/partition_parameters.py:1130-1138, the offload device is the `remote_device` that
+# holds the partitions; :1784-1798, each partition allocated there) and copies it to the GPU at every all-gather
+# (:1314-1316, `p.ds_tensor.to(current_device)` before `_dist_allgather_fn`); FSDP's CPUOffload(offload_params=True)
+# likewise keeps the sharded parameters on the host (torch 2.13.0 torch/distributed/fsdp/api.py:235-238). A layer
+# is gathered for the forward and again for the backward: two fetches of the rank's shard, and a third for a
+# preference trainer's reference forward, which runs the same modules. A recompute's gather is left out: a
+# parameter used again within `stage3_max_reuse_distance` elements (default 1e9, DeepSpeed v0.19.5
+# deepspeed/runtime/zero/config.py:244) is not released (partitioned_param_coordinator.py:653-663), and a
+# checkpointed layer's recompute runs just before its backward; the last layers, whose backward follows their
+# forward within that distance, are not subtracted either (at most 1e9 elements' worth of one fetch). Over the host link (MI300X: PCIe Gen5 x16 to the host,
+# /work/shared/research/rocm-facts.md, GPU table, from the ROCm MI300 microarchitecture page), `host_link_gb_s` in
+# the grid (25-64 GB/s). The copy runs on the all-gather's stream: hidden behind compute at `offload_exposed` like
+# activation offload's copies, and not at all where ZeRO-3's `overlap_comm: false` puts the all-gathers on the
+# compute stream (DeepSpeed v0.19.5 parameter_offload.py:189-190, `comm_overlap`).
+PARAM_FETCHES = 2
+
+
+def _param_fetch_s(w: WorkloadConfig, shape: ModelShape, a: Assumptions) -> float:
+    """Seconds per micro-batch spent copying the rank's offloaded parameter shard to the GPU (0 without it)."""
+    if not (w.cpu_offload and w.offload_params) or _shard_stage(w) < 3:
+        return 0.0
+    total = (shape.params_b if shape.params_b is not None else 7.0) * 1e9
+    shard = total * _state_bytes(w)[0] / max(1, _data_parallel_ranks(w))
+    exposed = 1.0 if w.comm_overlap is False else a.offload_exposed
+    fetches = PARAM_FETCHES + (1 if w.reference_forward else 0)
+    return fetches * shard / (a.host_link_gb_s * GB) * exposed
+
+
 def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_gb: float | None = None) -> StepModel:
     """One optimizer step under assumptions `a` (the target's nominal ones by default); `peak_gb`,
     when the caller has it, saves recomputing memory, which no assumption changes."""
@@ -1048,6 +1078,7 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
     if _offloads_activations(w):
         # checkpointed layer inputs go to the host in forward and come back in backward
         offload = 2 * tokens * layers * hidden * act_bytes / (a.host_link_gb_s * GB) * a.offload_exposed
+    offload += _param_fetch_s(w, shape, a)
     reference = fwd if w.reference_forward else 0.0  # the frozen reference's no-grad forward of the same batch
     busy = compute + attention + elementwise + dequant_total + recompute + reference
     comm_micro, comm_step = _communication(w, hw, a, busy, shape)

@@ -197,9 +197,11 @@ def test_a_readme_template_line_for_a_placeholder_config_gives_count_and_strateg
     w = load_config(root / "recipes/dpo-v0.1/dpo-v0.1.yaml").workload
     assert topo(w) == (4, 1, 4)
     assert (w.strategy, w.zero_stage) == ("deepspeed", 3)
-    assert w.sources["world_size"].line == 10 and not w.sources["zero_stage"].explicit
+    # recipes/accelerate_configs/deepspeed_zero3.yaml is the alignment handbook's own file, read from its copy
+    # (frameworks/shipped_files.json): the stage is its content's, not the file name's
+    assert w.sources["world_size"].line == 10 and w.sources["zero_stage"].explicit
     notes = " ".join(w.notes)
-    assert "a placeholder" in notes and "name 'deepspeed_zero3.yaml'" in notes
+    assert "a placeholder" in notes and "alignment-handbook v0.3.0's recipes/accelerate_configs/deepspeed_zero3.yaml (shipped)" in notes
     # the Axolotl recipe beside it: the Axolotl line states no count, so the README's prose (4 GPUs) says it
     a = load_config(root / "recipes/sft-v0.1/sft-v0.1.yaml").workload
     assert a.world_size == 4 and a.strategy != "deepspeed"

@@ -130,6 +130,13 @@ def test_a_python_script_gets_the_count_of_the_main_section_naming_its_notebook(
         ("Llama 3 8B at 80GB of memory, A100 preferred.", []),
         ("A single NVIDIA A100 GPU node is recommended; or 2 A100 nodes.", []),  # machines, not GPUs (Azure torchtune-azureml README.md:46)
         ("Trained using 4 H20 (96GB) GPUs, or 5 A100 (80G) GPUs.", [(4, "4 H20", "H20 96GB", None, None), (5, "5 A100", "A100 80GB", None, None)]),
+        # review6b #31 Firefly README.MD:188 and :42 (a CJK character before the count, a Markdown-escaped `*`)
+        ("我们最多仅使用了4*V100 GPU", [(4, "4*V100", "V100", None, None)]),
+        ("使用了4\\*V100的GPU，相较于Ziya的160\\*A100", [(4, "4\\*V100", "V100", None, None), (160, "160\\*A100", "A100", None, None)]),
+        # review6b #23 dapo-reproduction README.md:249: the GPU, then the count; not a memory size nor nodes
+        ("GPU：A800 * 2", [(2, "A800 * 2", "A800", None, None)]),
+        ("Runs on H100 x 8.", [(8, "H100 x 8", "H100", None, None)]),
+        ("VRAM：81251MiB * 2, an A100 x 80GB, H100 x 2 nodes", []),
     ],
 )
 def test_prose_phrases_give_the_count_and_the_gpu(line: str, expected: list[tuple[int, str, str, int | None, int | None]]) -> None:
@@ -224,3 +231,57 @@ def test_a_tied_readme_count_wins_over_a_launch_line_that_uses_every_visible_gpu
     w = load_config(root / "configs/sft.yaml").workload
     assert topo(w) == (4, 1, 4) and w.sources["world_size"].file.endswith("README.md")
     assert "it states no count" in (w.sources["world_size"].note or "") and "H100 80GB" in (w.sources["world_size"].note or "")
+
+
+# review6b #31 Firefly-LLaMA2-Chinese README.MD, cut down: the project's own count beside other projects' in the
+# introduction, a leaderboard of other models' hardware, and one count in the training-details section
+FIREFLY_README = """# Firefly
+
+## 项目简介
+我们最多仅使用了4\\*V100的GPU。相较于Ziya的160\\*A100，Linly的32\\*A100。
+
+## 模型评测
+| belle-llama2-13b | 41.57 | 8\\*A100，全量参数训练 |
+
+## 训练细节
+在整个训练流程中，我们最多仅使用了4*V100 GPU，两个阶段的训练长度均为1024。
+"""
+
+
+def test_the_one_count_of_a_readme_training_section_is_an_assumed_topology(tmp_path: Path) -> None:
+    root = repo(tmp_path, {"train_args/sft.yaml": AXOLOTL, "README.MD": FIREFLY_README})
+    found = prose.readme_prose(str(root / "train_args/sft.yaml"))
+    assert found is not None and (found.gpus, found.line, found.phrase, found.assumed) == (4, 10, "4*V100", True)
+    w = load_config(root / "train_args/sft.yaml").workload
+    src = w.sources["world_size"]
+    assert w.world_size == 4 and not src.explicit and src.line == 10
+    assert "the only GPU count of its training section `训练细节`" in (src.note or "") and "assumed for this config" in (src.note or "")
+
+
+@pytest.mark.parametrize(
+    "readme",
+    [
+        # the training section states no count: the introduction's and the leaderboard's are other projects' too
+        FIREFLY_README.replace("我们最多仅使用了4*V100 GPU，", ""),
+        # two training sections that disagree
+        FIREFLY_README + "\n## 训练 13B\n用 8*A100 训练。\n",
+        # a count only in an inference or evaluation section is another run's, even where it is the README's only one
+        "# Model\n\n## Inference\nServe it on 2xA100 with vLLM.\n\n## Training\nRun `bash run.sh`.\n",
+        "# Model\n\n## Evaluation\n### Throughput\nMeasured on 8x H100.\n",
+        # the document's title says training (review5 #25 Firefly README.md:1 "一站式大模型训练工具"): its News item about
+        # another project, "在4*V100上进行高效训练" (README.md:41), is no training section's count
+        "# Firefly: 一站式大模型训练工具\n\n## News\n- 开源Firefly-LLaMA2-Chinese项目，**在4*V100上进行高效训练**\n\n## 模型评测\n用 8*A100。\n",
+    ],
+)
+def test_no_count_from_a_readme_whose_training_sections_state_none_or_several(tmp_path: Path, readme: str) -> None:
+    root = repo(tmp_path, {"train_args/sft.yaml": AXOLOTL, "README.md": readme, "run.sh": "echo\n"})
+    assert prose.readme_prose(str(root / "train_args/sft.yaml")) is None
+    assert topo(load_config(root / "train_args/sft.yaml").workload) == (1, 1, 1)
+
+
+def test_a_device_section_gpu_times_count_is_the_readmes_one_count(tmp_path: Path) -> None:
+    # review6b #23 dapo-reproduction README.md:243-251 "## DAPO 实验 / ### device / GPU：A800 * 2 / VRAM：81251MiB * 2"
+    readme = "# dapo\n\n## DAPO 实验\n\n### device\n\nGPU：A800 * 2\n\nVRAM：81251MiB * 2\n"
+    root = repo(tmp_path, {"recipes/x/config.yaml": AXOLOTL, "README.md": readme})
+    w = load_config(root / "recipes/x/config.yaml").workload
+    assert topo(w) == (2, 1, 2) and w.sources["world_size"].line == 7 and w.sources["world_size"].explicit

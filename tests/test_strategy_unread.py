@@ -64,13 +64,43 @@ def test_a_readme_launch_with_an_accelerate_config_goblin_cannot_read_is_no_sile
 def test_a_missing_accelerate_config_whose_name_states_the_strategy_is_read_from_the_name(tmp_path: Path) -> None:
     # review3 #3 magpie: README line 63 passes recipes/accelerate_configs/deepspeed_zero3.yaml, the alignment handbook's
     # file; its name says DeepSpeed ZeRO-3 (as a missing DeepSpeed JSON's name gives its stage), and the source says so
-    readme = README.format(accel="recipes/accelerate_configs/deepspeed_zero3.yaml", config="your_config_name.yaml")
+    # (a path the frameworks' shipped-file table does not hold: that file itself is read from the table, below)
+    readme = README.format(accel="configs/accelerate/deepspeed_zero3.yaml", config="your_config_name.yaml")
     root = repo(tmp_path, {"recipes/dpo/dpo.yaml": "# DPOTrainer\n" + DPO, "recipes/README.md": readme})
     w = load_config(root / "recipes/dpo/dpo.yaml").workload
     assert (w.world_size, w.strategy, w.zero_stage) == (4, "deepspeed", 3) and strategy_unread(w) is None
     note = w.sources["strategy"].note or ""
     assert "deepspeed_zero3.yaml" in note and "not in the repository" in note and "recipes/README.md line 6" in note
     assert "file name" in (w.sources["zero_stage"].note or "")
+
+
+def test_a_missing_accelerate_config_a_framework_ships_is_read_from_its_copy(tmp_path: Path) -> None:
+    # review3 #3 magpie: recipes/accelerate_configs/deepspeed_zero3.yaml is the alignment handbook's own file
+    # (frameworks/shipped_files.json, v0.2.0-v0.3.0: DEEPSPEED, zero_stage 3, no offload, 8 processes, bf16)
+    readme = README.format(accel="recipes/accelerate_configs/deepspeed_zero3.yaml", config="your_config_name.yaml")
+    root = repo(tmp_path, {"recipes/dpo/dpo.yaml": "# DPOTrainer\n" + DPO, "recipes/README.md": readme})
+    w = load_config(root / "recipes/dpo/dpo.yaml").workload
+    assert (w.world_size, w.strategy, w.zero_stage, w.cpu_offload) == (4, "deepspeed", 3, False) and strategy_unread(w) is None
+    assert w.sources["zero_stage"].note == (
+        "accelerate config alignment-handbook v0.3.0's recipes/accelerate_configs/deepspeed_zero3.yaml (shipped), passed by recipes/README.md line 6"
+    )
+    assert any(n.startswith("accelerate config read from alignment-handbook v0.3.0's") and "None" not in n for n in w.notes)
+    # the launch line's --num_processes wins over the copy's 8; without it the copy's count is accelerate's
+    readme8 = readme.replace("--num_processes 4 ", "")
+    w8 = load_config(repo(tmp_path / "n", {"recipes/dpo/dpo.yaml": "# DPOTrainer\n" + DPO, "recipes/README.md": readme8}) / "recipes/dpo/dpo.yaml").workload
+    assert w8.world_size == 8
+    # FSDP with parameter offload (TRL v0.10-v0.17 examples/accelerate_configs/fsdp_qlora.yaml)
+    sh = "accelerate launch --config_file examples/accelerate_configs/fsdp_qlora.yaml scripts/run_dpo.py recipes/dpo/dpo.yaml\n"
+    wf = load_config(repo(tmp_path / "f", {"recipes/dpo/dpo.yaml": "# DPOTrainer\n" + DPO, "train.sh": sh}) / "recipes/dpo/dpo.yaml").workload
+    assert (wf.strategy, wf.cpu_offload, wf.offload_params, wf.world_size) == ("fsdp", True, True, 8)
+    # must-not: the repository's own file at that path wins
+    own = {
+        "recipes/dpo/dpo.yaml": "# DPOTrainer\n" + DPO,
+        "recipes/README.md": readme,
+        "recipes/accelerate_configs/deepspeed_zero3.yaml": "distributed_type: MULTI_GPU\n",
+    }
+    wo = load_config(repo(tmp_path / "o", own) / "recipes/dpo/dpo.yaml").workload
+    assert wo.strategy == "ddp" and not any("(shipped)" in n for n in wo.notes)
 
 
 def test_a_readme_launch_whose_accelerate_config_is_in_the_repository_is_not_flagged(tmp_path: Path) -> None:

@@ -15,11 +15,16 @@ from ..hooks import plugin_manager
 from ..schemas import WorkloadConfig
 from ..yamlio import load_yaml, read_text
 from .base import Adapter
+from .deepspeed import WRITTEN_BY_LAUNCHER
+from .launch_written import written_before_launch
 from .launchers import launched_script
 
 # frameworks.pins reads the vendored framework copy a config's launch line runs through this (a lower layer cannot import it)
 if launched_script not in LAUNCHED_SCRIPT:
     LAUNCHED_SCRIPT.append(launched_script)
+# deepspeed.read reads the DeepSpeed JSON a launcher script writes before its launch line through this (launch_written.py)
+if written_before_launch not in WRITTEN_BY_LAUNCHER:
+    WRITTEN_BY_LAUNCHER.append(written_before_launch)
 
 
 def builtin_adapters() -> list[Adapter]:

@@ -46,6 +46,10 @@ class Reader:
         # key -> (value, note): a default the repository itself declares for a key the file leaves out
         # (its own argument class the launched script parses the file into; formats/launched.py)
         self.fallback: dict[str, tuple[Any, str]] = {}
+        # key -> "the repository's X (file:line), which script.py parses this file into (...)," for a key that class
+        # declares with default None: the trainer's own handling of None decides (hf_trainer._old_dpo_seq_len)
+        self.unset_by_repo: dict[str, str] = {}
+        self.own_trainer = ""  # "the repository's DPOTrainer (scripts/trainer.py:120)": the launched script builds its own
         # goblin's key -> the older name the file sets for it, which the release the file runs on reads
         # (frameworks.history.older_names: trl 0.15's `use_liger` for use_liger_kernel)
         self.aliases: dict[str, str] = {}
@@ -243,6 +247,10 @@ class Adapter:
         writes: dict[str, Any] = {}
         skipped: dict[str, str] = {}
         for field, value in fields.items():
+            src = workload.sources.get(field)
+            if src is not None and src.file != workload.path and src.note and IN_LAUNCH_LINE in src.note:
+                skipped[field] = src.note  # the launch line passes it over the file's own value: an edit here would change nothing
+                continue
             w = self.writes(field, value, workload, data)
             if w is None:
                 skipped[field] = elsewhere_reason(field, value, workload) or self.unwritable_reason(field)
@@ -317,6 +325,12 @@ def offload_elsewhere(workload: WorkloadConfig) -> str | None:
             else f"set `{at[0].key}` to false there"
         )
         file = os.path.relpath(at[0].file, Path(workload.path).parent) if Path(at[0].file).is_relative_to(Path(workload.path).parent) else at[0].file
+        if ds and Path(at[0].file).suffix.lower() not in (".json", ".yaml", ".yml"):
+            # the script that writes the DeepSpeed file above its launch line (formats/heredoc.py)
+            return (
+                f"CPU offload is set in the DeepSpeed file this config names in {names}, which {file} writes before it launches "
+                f"({where}); goblin edits only the audited file: {change.replace(' there', ' in that text', 1)}"
+            )
         return f"CPU offload is set in {file} ({where}), the {'DeepSpeed' if ds else 'FSDP'} file this config names in {names}; goblin edits only the audited file: {change}"
     shipped_prefix = "host offload set in the framework's copy, "  # hfstyle.SHIPPED_OFFLOAD
     if main is not None and main.key and (main.note or "").startswith(shipped_prefix):

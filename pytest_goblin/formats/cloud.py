@@ -14,6 +14,14 @@ The keys, each from its format's own source or documentation:
 - Kubeflow PyTorchJob: `spec.pytorchReplicaSpecs.{Master,Worker}.replicas` (one pod per node), `spec.nprocPerNode`,
   else the container's `resources.limits` `nvidia.com/gpu` / `amd.com/gpu`; the container's `command` + `args`
   (KUBEFLOW_AT).
+- A plain Kubernetes batch Job or Pod (`kind: Job` / `kind: Pod`, `_pod_workload`): the container that asks for GPUs
+  in `resources.limits` (`nvidia.com/gpu`, `amd.com/gpu`, or a cluster's renamed whole-GPU resource such as
+  `nvidia.com/a100`: not a `.shared` time-slice nor a `mig-` slice), its `command` + `args` and `env`; the pods a
+  Job runs at once, `spec.parallelism` (default 1), one node each (KUBE_AT). A command that runs one of the
+  repository's shell scripts (`bash run_pipeline.sh`) is read as that script's lines, and the scripts it runs in turn
+  (`_followed`), under the container's environment: review6a #20 offendo/formalize jobs/herald_em.yaml runs
+  run_pipeline.sh -> run_em.sh `axolotl train $CONFIG` with `CONFIG` set to the config. A manifest whose commands
+  run no training command that names a config (an inference server) launches nothing.
 """
 
 from __future__ import annotations
@@ -38,9 +46,20 @@ KUBEFLOW_AT = (
     "PET_NNODES = every replica spec's replicas summed, one pod each) and pkg/apis/kubeflow.org/v1/pytorch_defaults.go:23,68-71 (nprocPerNode default `auto`)"
 )
 
+KUBE_AT = (
+    "kubernetes.io/docs/tasks/manage-gpus/scheduling-gpus (GPUs are asked for in a container's resources.limits as "
+    "amd.com/gpu / nvidia.com/gpu, whole GPUs) and kubernetes pkg/apis/batch/v1/defaults.go:29-38@045bbb1 "
+    "(SetDefaults_Job: .spec.parallelism, the pods a Job runs at once, 1 when unset)"
+)
+# the shell scripts a Job's command runs, read in its place (depth and lines bounded)
+MAX_FOLLOW_DEPTH = 3
+MAX_FOLLOWED_LINES = 2000
+FOLLOW_BYTES = 256_000
+
 # Cheap markers before any YAML is parsed: a config folder's training YAMLs carry none of them.
 _SKY = re.compile(r"^(?:num_nodes:|run:|[ \t]{1,64}accelerators:)", re.MULTILINE)
 _KUBE = re.compile(r"^kind:[ \t]{0,64}['\"]?PyTorchJob\b", re.MULTILINE)
+_KUBE_POD = re.compile(r"^kind:[ \t]{0,64}['\"]?(?:Job|Pod)['\"]?[ \t]*$", re.MULTILINE)
 _COUNT = re.compile(r"^(\d{1,5})(?:\.\.(\d{0,5}))?$|^\.\.(\d{1,5})$")
 _GPU_LIMITS = ("amd.com/gpu", "nvidia.com/gpu")
 
@@ -63,7 +82,12 @@ def is_dstack(name: str) -> bool:
 
 def maybe_cloud(name: str, text: str) -> bool:
     """True when the text may be a cloud launcher file (a marker of one of the formats)."""
-    return bool(_KUBE.search(text) or (is_dstack(name) and "commands:" in text) or (_SKY.search(text) and "run:" in text and "resources:" in text))
+    return bool(
+        _KUBE.search(text)
+        or (_KUBE_POD.search(text) and "containers:" in text)
+        or (is_dstack(name) and "commands:" in text)
+        or (_SKY.search(text) and "run:" in text and "resources:" in text)
+    )
 
 
 def _line(node: Any, key: Any) -> int:
@@ -172,13 +196,19 @@ def _skypilot(data: dict[Any, Any], out: CloudFile) -> None:
     out.env.setdefault("SKYPILOT_NUM_GPUS_PER_NODE", str(count[0]))
 
 
+# Kubernetes expands `$(VAR_NAME)` in a container's command and args from its environment (kubernetes.io/docs/tasks/
+# inject-data-application/define-command-argument-container, "Use environment variables to define arguments"):
+# read as the shell's `${VAR_NAME}`, which the launcher reader expands from the same environment
+_KUBE_VAR = re.compile(r"\$\((\w+)\)")
+
+
 def _container_command(container: dict[Any, Any], at: int) -> list[tuple[int, str]]:
     words = [str(w) for key in ("command", "args") if isinstance(container.get(key), list) for w in container[key] if isinstance(w, (str, int, float))]
     if not words:
         return []
     if len(words) >= 3 and Path(words[0]).name in ("bash", "sh") and words[1] in ("-c", "-lc", "-ec"):  # a shell script in the last word
         return _shell_lines("\n".join(words[2:]), at) if "\n" in "".join(words[2:]) else [(at, " ".join(words[2:]))]
-    return [(at, shlex.join(words))]
+    return [(at, shlex.join(_KUBE_VAR.sub(r"${\1}", w) for w in words))]
 
 
 def _pytorchjob(data: dict[Any, Any], out: CloudFile) -> None:
@@ -225,6 +255,160 @@ def _pytorchjob(data: dict[Any, Any], out: CloudFile) -> None:
         out.gpus = (nproc[0], _line(spec, "nprocPerNode"))
 
 
+def _gpu_limit(limits: Any) -> tuple[int, int, str] | None:
+    """(GPUs, line, resource name) a container's `resources.limits` asks for: `nvidia.com/gpu`, `amd.com/gpu`, or a
+    cluster's renamed whole-GPU resource of either vendor (`nvidia.com/a100`); not a time-sliced `nvidia.com/gpu.shared`
+    nor a MIG slice `nvidia.com/mig-1g.5gb`, which are parts of a GPU."""
+    if not isinstance(limits, dict):
+        return None
+    for name, value in limits.items():
+        key = str(name)
+        vendor, _, resource = key.partition("/")
+        if vendor not in ("nvidia.com", "amd.com") or not resource or "." in resource or resource.startswith("mig-") or "shared" in resource:
+            continue
+        if (c := _count(value)) is not None and c[1]:
+            return c[0], _line(limits, name), key
+    return None
+
+
+_GUARD = re.compile(r"^\s*if\s+\[\[?\s+(?:-z\s+\"?\$\{?(\w+)\}?\"?|\"\$\{?(\w+)\}?\"\s*==?\s*\"\")\s+\]\]?\s*;?\s*(?:then)?\s*$")
+_SCRIPT_RUN = re.compile(r"^\s*(?:(?:bash|sh)\s+(?:-[a-z]+\s+)*|\./)?([\w./-]+\.sh)\b")
+
+
+_ASSIGNS = re.compile(r"^\s*(?:export\s+)?([A-Za-z_]\w*)=")
+
+
+def _assigned(rows: list[str]) -> frozenset[str]:
+    return frozenset(m.group(1) for r in rows if (m := _ASSIGNS.match(r)))
+
+
+def _taken(body: str, env: dict[str, str], assigned: frozenset[str]) -> list[str]:
+    """A followed script's lines without the branch of an `if [ "$X" = "" ]` / `if [ -z "$X" ]` block that does not
+    run: the `then` branch where the container's environment sets X non-empty, the `else` branch where X is unset or
+    empty and no script of the chain assigns it (bash's `-z` and `=` tests, GNU bash 5.2 manual 6.4 Bash Conditional
+    Expressions). A block with an `elif`, or a test of anything else, is kept as written."""
+    assigned = assigned | _assigned(body.splitlines())
+    rows: list[str] = []
+    state: tuple[bool, bool, int] | None = None  # (the then branch runs, in the else branch, nested ifs)
+    for row in body.splitlines():
+        if state is not None:
+            runs, in_else, depth = state
+            if re.match(r"^\s*if\b", row):
+                depth += 1
+            elif re.match(r"^\s*fi\b", row) and depth:
+                depth -= 1
+            elif re.match(r"^\s*fi\b", row):
+                state = None
+                continue
+            elif not depth and re.match(r"^\s*elif\b", row):
+                state = None  # more branches than goblin judges: the rest read as written
+                rows.append(row)
+                continue
+            elif not depth and re.match(r"^\s*else\b", row):
+                state = (runs, True, depth)
+                if not runs:
+                    rows.append(re.sub(r"^\s*else\b", "", row))
+                continue
+            state = (runs, in_else, depth)
+            if runs != in_else:
+                rows.append(row)
+            continue
+        g = _GUARD.match(row)
+        name = (g.group(1) or g.group(2) or "") if g else ""
+        if name and env.get(name):
+            state = (False, False, 0)
+            continue
+        if name and name not in assigned:
+            state = (True, False, 0)
+            continue
+        rows.append(row)
+    return rows
+
+
+def _followed(
+    lines: list[tuple[int, str]],
+    env: dict[str, str],
+    path: Path,
+    depth: int = 0,
+    budget: list[int] | None = None,
+    assigned: frozenset[str] = frozenset(),
+) -> tuple[list[tuple[int, str]], list[str]]:
+    """The container's command lines with each run of one of the repository's shell scripts (`bash run_pipeline.sh`,
+    `./run.sh`) replaced by that script's lines, each at the command's own line of the manifest, and the notes saying
+    which were read. An `if [ "$X" = "" ]` / `if [ -z "$X" ]` block is left out where the container's environment sets
+    X (review6a #20 run_pipeline.sh:6 `if [ "$SKIP_TRAIN" = "" ]`: bash's `-z` and `=` tests, GNU bash 5.2 manual 6.4
+    Bash Conditional Expressions). Read through safepath, nothing run."""
+    from ..safepath import UnsafePath, read_text, repository_root, tree_of
+
+    budget = budget if budget is not None else [MAX_FOLLOWED_LINES]
+    root = repository_root(path.parent) or path.parent
+    out: list[tuple[int, str]] = []
+    notes: list[str] = []
+    for at, text in lines:
+        m = _SCRIPT_RUN.match(text)
+        found = None
+        if m and depth < MAX_FOLLOW_DEPTH:
+            word = m.group(1)
+            bases = (path.parent, root) if depth == 0 else (path.parent,)
+            found = next((b / word for b in bases if not Path(word).is_absolute() and (b / word).is_file()), None)
+        if found is None:
+            out.append((at, text))
+            continue
+        try:
+            body = read_text(found, roots=tree_of(found), limit=FOLLOW_BYTES)
+        except (UnsafePath, OSError):
+            out.append((at, text))
+            continue
+        rows = _taken(body, env, assigned)
+        rows = rows[: max(budget[0], 0)]
+        budget[0] -= len(rows)
+        shown = found.relative_to(root).as_posix() if found.is_relative_to(root) else found.name
+        notes.append(f"line {at} runs {shown}: its commands are read as this file's line {at}")
+        inner, more = _followed([(at, r) for r in rows], env, found, depth + 1, budget, assigned | _assigned(rows))
+        out.extend(inner)
+        notes.extend(more)
+    return out, notes
+
+
+def _pod_workload(data: dict[Any, Any], out: CloudFile, path: Path) -> None:
+    """A batch Job's or a Pod's training container: its commands (a repository script followed), environment, GPUs
+    per pod and pods."""
+    spec = data.get("spec")
+    if not isinstance(spec, dict):
+        return
+    template = spec.get("template") if data.get("kind") == "Job" else None
+    pod = template.get("spec") if isinstance(template, dict) else spec if data.get("kind") == "Pod" else None
+    containers = pod.get("containers") if isinstance(pod, dict) else None
+    if not isinstance(containers, list):
+        return
+    gpu_containers = []
+    for c in containers:
+        res = c.get("resources") if isinstance(c, dict) else None
+        found = _gpu_limit(res.get("limits")) if isinstance(res, dict) else None
+        if found is not None:
+            gpu_containers.append((c, found))
+    if len(gpu_containers) != 1:
+        if len(gpu_containers) > 1:
+            out.notes.append(f"{len(gpu_containers)} containers ask for GPUs: which one trains is not read")
+        return  # no GPUs asked for: nothing in it trains on a GPU goblin can count
+    container, (gpus, gpu_at, name) = gpu_containers[0]
+    env = container.get("env")
+    if isinstance(env, list):
+        out.env.update({str(e["name"]): str(e["value"]) for e in env if isinstance(e, dict) and "name" in e and isinstance(e.get("value"), (str, int, float))})
+    at = _line(container, "command") or _line(container, "args")
+    lines, notes = _followed(_container_command(container, at), out.env, path)
+    out.lines.extend(lines)
+    out.notes.extend(notes)
+    out.gpus = (gpus, gpu_at)
+    if name not in _GPU_LIMITS:
+        out.notes.append(f"`{name}: {gpus}` (line {gpu_at}) is a cluster's name for a whole-GPU resource: read as {gpus} GPU(s) per pod")
+    pods = _count(spec.get("parallelism", 1)) if data.get("kind") == "Job" else (1, True)
+    if pods is None:
+        out.notes.append(f"`parallelism: {spec.get('parallelism')}` is not a count goblin reads: the pods are not read")
+        return
+    out.nodes = (pods[0], _line(spec, "parallelism") or _line(data, "kind"))
+
+
 def read_cloud(path: Path, text: str) -> CloudFile | None:
     """The commands and counts of a dstack / SkyPilot / PyTorchJob YAML; None for any other YAML or a broken one."""
     if not maybe_cloud(path.name, text):
@@ -242,6 +426,12 @@ def read_cloud(path: Path, text: str) -> CloudFile | None:
         out = CloudFile("PyTorchJob")
         _pytorchjob(data, out)
         at = KUBEFLOW_AT
+    elif str(data.get("kind", "")) in ("Job", "Pod") and "apiVersion" in data:
+        out = CloudFile(f"Kubernetes {data['kind']}")
+        _pod_workload(data, out, path)
+        at = KUBE_AT
+        if not out.lines:
+            return None
     elif is_dstack(path.name) and data.get("type") == "task" and isinstance(data.get("commands"), list):  # a service or dev environment trains nothing
         out = CloudFile("dstack")
         _dstack(data, out)

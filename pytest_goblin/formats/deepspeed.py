@@ -13,15 +13,18 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..redact import is_secret_name, masks_by_value
 from ..safepath import UnsafePath, read_text, repository_root, tree_of
 from ..yamlio import key_line, learn_secrets
+
+if TYPE_CHECKING:
+    from .heredoc import Written
 
 MAX_BYTES = 1_000_000
 
@@ -267,12 +270,69 @@ def _shipped_read(config_path: Path, ref: str, framework: str | None) -> tuple[d
     return out, f"DeepSpeed settings read from {where} ({stage_said}, {devices}; {said})"
 
 
+# heredoc.written_before_launch, registered by formats/__init__ (it finds the launch line through launchers, which
+# imports this module)
+WRITTEN_BY_LAUNCHER: list[Callable[[Path, str], Written | None]] = []
+_BARE_PLACEHOLDER = re.compile(r"(?<=[:\[,])(\s*)(__goblin_unexpanded_\d+__)(?=\s*[,}\]\n])")
+
+
+def _unliteral(data: Any, words: list[str], at: str = "") -> list[str]:
+    """`key (`$X`)` for each value of `data` that holds an expansion bash makes at run time (heredoc.PLACEHOLDER)."""
+    if isinstance(data, dict):
+        return [u for k, v in data.items() for u in _unliteral(v, words, f"{at}.{k}" if at else str(k))]
+    if isinstance(data, list):
+        return [u for i, v in enumerate(data) for u in _unliteral(v, words, f"{at}[{i}]")]
+    if isinstance(data, str) and "__goblin_unexpanded_" in data:
+        shown = re.sub(r"__goblin_unexpanded_(\d+)__", lambda m: words[int(m.group(1))], data)
+        return [f"`{at}` ({shown})"]
+    return []
+
+
+def _written_read(config_path: Path, ref: str, *, over: bool = False) -> tuple[dict[str, Any], str] | None:
+    """Settings of the DeepSpeed JSON the script that launches the config writes to `ref` before its launch line
+    (formats/heredoc.py; review6a #8: run_training_axolotl.sh writes deepspeed_configs/zero3.json with a heredoc just
+    above `accelerate launch`), where the tree has no such file; `over`: the tree has one, which a write outside any
+    `if` replaces before the launch. Only its literal text is read: a value bash expands at run time is named, never
+    guessed."""
+    w = next((got for finder in WRITTEN_BY_LAUNCHER if (got := finder(config_path, ref)) is not None), None)
+    if w is None or (over and w.conditional):
+        return None
+    said = f"written by {w.where()}, before its launch line {w.launch_line}" + (", only where the file does not exist" if w.conditional else "")
+    if over:
+        said += f", over the repository's own {Path(ref).name}"
+    try:
+        data = json.loads(_BARE_PLACEHOLDER.sub(lambda m: f'{m.group(1)}"{m.group(2)}"', w.text))
+    except Exception as exc:
+        return _from_name(ref, f"DeepSpeed file {ref!r} is {said}, but that text could not be parsed as JSON ({type(exc).__name__})")
+    if not isinstance(data, dict):
+        return _from_name(ref, f"DeepSpeed file {ref!r} is {said}, but that text is not a JSON object")
+    unread = _unliteral(data, w.unexpanded)
+    zero = data.get("zero_optimization")
+    unknown = {
+        k: zero[k]["device"]
+        for k in OFFLOAD_BLOCKS
+        if isinstance(zero, dict) and isinstance(zero.get(k), dict) and "__goblin_unexpanded_" in str(zero[k].get("device"))
+    }
+    out, note = _settings(data, ref, w.text, w.file, w.first - 1)
+    if unknown and not out.get("cpu_offload"):
+        out.pop("content", None)  # an offload device set at run time: whether it offloads is not read from the text
+    lead = f"DeepSpeed settings read from the text {said}"
+    note = note.replace(f"DeepSpeed settings read from {ref}", lead, 1) if note.startswith("DeepSpeed settings read from") else f"{note} ({said})"
+    if unread:
+        note += "; not literal, set when the script runs, so not read: " + ", ".join(unread)
+    return out, note
+
+
 def read(config_path: Path, ref: str, framework: str | None = None) -> tuple[dict[str, Any], str]:
     """Settings from the DeepSpeed file: `zero_stage`, `cpu_offload`, `offload_params` (parameters on
     the host too), `offload_at` (file, dotted key, line of each offload device), and a note. A file the
     framework ships (and the repository has not) is read from the framework's copy at the release in
     `framework` (a Reader's framework text, `llamafactory 0.9.5 (stage dpo)`), said as such."""
     path = find(config_path, ref)
+    if path is None and (written := _written_read(config_path, ref)) is not None:
+        return written
+    if path is not None and (written := _written_read(config_path, ref, over=True)) is not None:
+        return written  # the script overwrites the repository's file before it launches: the run reads the script's text
     if path is None and (shipped := _shipped_read(config_path, ref, framework)) is not None:
         return shipped
     if path is None:
@@ -286,7 +346,16 @@ def read(config_path: Path, ref: str, framework: str | None = None) -> tuple[dic
         return _from_name(ref, _unreadable("DeepSpeed file", ref, exc))
     if not isinstance(data, dict):
         return _from_name(ref, f"DeepSpeed file {ref!r} is not a JSON object")
-    out: dict[str, Any] = {"content": True, "path": str(path)}  # read: the content, not the name, says whether it offloads
+    text = _text(config_path, path) if path.suffix.lower() == ".json" else None
+    out, note = _settings(data, ref, text, str(path), 0)
+    out["path"] = str(path)
+    return out, note
+
+
+def _settings(data: dict[str, Any], ref: str, text: str | None, file: str, base: int) -> tuple[dict[str, Any], str]:
+    """Settings of a DeepSpeed config's data (see read); `text` the JSON it was parsed from, whose line n is
+    line base + n of `file` (for the offload keys' lines), None when lines cannot be told."""
+    out: dict[str, Any] = {"content": True}  # read: the content, not the name, says whether it offloads
     note = f"DeepSpeed settings read from {ref}"
     zero = data.get("zero_optimization")
     stage = zero.get("stage") if isinstance(zero, dict) else None
@@ -303,7 +372,8 @@ def read(config_path: Path, ref: str, framework: str | None = None) -> tuple[dic
         # (reduce-and-partition stream) are the default stream when overlap_comm is off; its default under
         # ZeRO-3 is on (runtime/zero/config.py:138,383-385)
         out["overlap_comm"] = False
-        out["overlap_comm_line"] = _line_of(_text(config_path, path), "overlap_comm") if path.suffix.lower() == ".json" else None
+        at = _line_of(text, "overlap_comm") if text is not None else None
+        out["overlap_comm_line"] = at + base if at is not None else None
     if out.get("zero_stage") == 3 and isinstance(zero, dict) and zero.get("stage3_gather_16bit_weights_on_model_save") is not True:
         # ZeRO-3 without the 16-bit gather (DeepSpeed's default is off): the Trainer's save_model falls back to
         # DeepSpeed's full checkpoint, optimizer state included, whatever save_only_model says
@@ -311,10 +381,10 @@ def read(config_path: Path, ref: str, framework: str | None = None) -> tuple[dic
         out["zero3_full_saves"] = True
     blocks = _offloads(zero)
     if blocks:
-        text = _text(config_path, path) if path.suffix.lower() == ".json" else ""
         out["cpu_offload"] = True
         out["offload_params"] = "offload_param" in blocks
-        out["offload_at"] = [(str(path), f"zero_optimization.{b}.device", _line_of(text, b) if text else None) for b in blocks]
+        lines = [_line_of(text, b) if text is not None else None for b in blocks]
+        out["offload_at"] = [(file, f"zero_optimization.{b}.device", n + base if n is not None else None) for b, n in zip(blocks, lines, strict=True)]
     return out, note
 
 
@@ -541,6 +611,8 @@ def offload_off_text(path: Path, text: str, keys: list[str]) -> tuple[str, dict[
     OffloadDeviceEnum (DeepSpeed 0.19.6 deepspeed/runtime/zero/offload_config.py:14-18, :24, :58).
     FSDP: `fsdp_offload_params` / `offload_params` -> false (FSDP's CPUOffload off)."""
     json_file = path.suffix.lower() == ".json"
+    if not json_file and path.suffix.lower() not in (".yaml", ".yml"):
+        return None  # a script that writes the file (heredoc.py): goblin does not edit the script's heredoc
     try:
         data = json.loads(text) if json_file else _yaml_data(text)
     except Exception:

@@ -196,6 +196,16 @@ class HFTrainerAdapter(Adapter):
                     value,
                     f"the default of the repository's {cls} ({shown}:{line}), which {launched.script} parses this file into ({launched.where})",
                 )
+        r.own_trainer = f"the repository's {launched.trainer} ({launched.own_trainer})" if launched.own_trainer else ""
+        for key, (shown, line, cls) in launched.none_defaults.items():
+            if key not in r.data and key not in r.fallback:
+                said = f"the repository's {cls} ({shown}:{line}), which {launched.script} parses this file into ({launched.where}),"
+                fill = launched.trainer_fills.get(key)
+                if fill is not None:  # the repository's own trainer turns that None into its own value: that is the run's
+                    file = launched.own_trainer.rsplit(":", 1)[0]
+                    r.fallback[key] = (fill[0], f"{said} leaves it None, and {r.own_trainer} then sets {fill[0]} ({file}:{fill[1]}-{fill[2]})")
+                else:
+                    r.unset_by_repo[key] = said
         return launched
 
     def read(self, r: Reader) -> None:
@@ -339,6 +349,7 @@ class HFTrainerAdapter(Adapter):
         )
         if not r.sources["seq_len"].explicit:
             _online_seq_len(r)
+            _old_dpo_seq_len(r)
         attn_default, attn_note = _attention_default(r)
         r.take(
             "attention",
@@ -431,6 +442,71 @@ def _model_built_in_code(r: Reader, launched: Launched, script_read: set[str] | 
     read = [shown[n] for n in SCRIPT_BUILT_FIELDS if n not in left]
     note = f"{base}; goblin read its {' and '.join(read)} from calls there that run on this file" if read else said
     r.notes.append(f"{note}: the {what} {'is' if len(names) == 1 else 'are'} assumed, not read")
+
+
+# The TRL releases whose DPOTrainer, given max_length None (DPOConfig's default, or no DPOConfig at all before
+# 0.8), warns and uses 512: read in the wheels at 0.7.10 (trl/trainer/dpo_trainer.py:156 `max_length: Optional[int] =
+# None`, :281-287 `max_length = 512`), 0.7.11 (:295-301), 0.8.6 (:299-305), 0.9.6 (:393-399 `args.max_length = 512`;
+# dpo_config.py:103 `max_length: Optional[int] = None`), 0.10.1 (:670-676) and 0.11.4 (:659-665). From 0.12 the None
+# is kept (0.12.2 dpo_trainer.py:525 `self.max_length = args.max_length`, :1255 truncates only when set); from 0.14.0
+# DPOConfig's own default is 1024 (key_history: trl/trainer/dpo_config.py:195@1.16.0).
+OLD_DPO_MAX_LENGTH = ("0.7.10", "0.11.4")
+OLD_DPO_CITE = {
+    "0.7.10": "trl/trainer/dpo_trainer.py:281-287@0.7.10",
+    "0.7.11": "trl/trainer/dpo_trainer.py:295-301@0.7.11",
+    "0.8.6": "trl/trainer/dpo_trainer.py:299-305@0.8.6",
+    "0.9.6": "trl/trainer/dpo_trainer.py:393-399@0.9.6",
+    "0.10.1": "trl/trainer/dpo_trainer.py:670-676@0.10.1",
+    "0.11.4": "trl/trainer/dpo_trainer.py:659-665@0.11.4",
+}
+
+
+def _old_dpo_seq_len(r: Reader) -> None:
+    """seq_len of a DPO recipe that leaves max_length unset and pins a TRL release whose DPOTrainer then uses 512, not
+    TRL 0.14+'s DPOConfig max_length=1024 (review6b #25: trl==0.7.10, the repository's DPOConfig leaves max_length None and
+    its own copy of DPOTrainer, scripts/trainer.py:284-290, sets 512 like TRL's). A default the repository's own class
+    declares (Reader.fallback) that is a length already won in Reader.take; only its None is followed here."""
+    import re
+
+    from packaging.version import InvalidVersion, Version
+
+    from ..frameworks.history import reading
+
+    if not re.search(r"\((?:DPOConfig\b|DPOTrainer\b|dpo\b)", r.framework or ""):
+        return
+    if any(k in r.fallback for k in ("max_seq_length", "max_length", "model_max_length")):
+        return  # the repository's own class or trainer declares the length: taken in Reader.take
+    if r.own_trainer:
+        return  # the script builds the repository's own trainer class: what it does with None is not TRL's to say
+    got = reading(r.framework, r.path, r.text)
+    if got is None or got.assumed or got.name != "trl":
+        return
+    try:
+        v = Version(got.version)
+    except InvalidVersion:
+        return
+    low, high = OLD_DPO_MAX_LENGTH
+    if Version("0.12.0") <= v < Version("0.14.0"):
+        # DPOConfig max_length None and kept: the sequences run at their own length, which goblin does not know here
+        r.default(
+            "seq_len",
+            r.values.get("seq_len", 1024),
+            f"max_length not set in the config: at trl {got.version} ({got.spec}, {got.source}) DPOConfig's max_length is None and "
+            "DPOTrainer truncates nothing (trl/trainer/dpo_config.py:158@0.12.2, dpo_trainer.py:1255-1256@0.12.2; dpo_config.py:173@0.13.0, "
+            "dpo_trainer.py:1132-1133@0.13.0): the samples run at their own length, 1024 tokens assumed",
+        )
+        return
+    if not Version(low) <= v <= Version(high):
+        return
+    near = max((k for k in OLD_DPO_CITE if Version(k) <= v), key=Version)
+    own = r.unset_by_repo.get("max_length")
+    said = f"{own} leaves it None, and " if own is not None else ""
+    r.default(
+        "seq_len",
+        512,
+        f"max_length not set in the config: {said}TRL's DPOTrainer at trl {got.version} ({got.spec}, {got.source}) then uses 512 "
+        f"({OLD_DPO_CITE[near]}; the same at every release read from {low} to {high})",
+    )
 
 
 # The online-RL config classes whose training step runs on prompt + completion tokens: GRPOTrainer concatenates the

@@ -598,10 +598,16 @@ def deepspeed_off_writes(workload: WorkloadConfig, data: Any) -> dict[str, Any] 
     if not found or not isinstance(ref, str):
         return None
     if (src.note or "").startswith(SHIPPED_OFFLOAD):
-        # the framework's copy (read_deepspeed): not patched to the file it ships without offload, whose gain the cost
-        # model cannot price yet (ZeRO-3 parameter fetches from the host are not in costmodel.step's optimizer/offload
-        # terms): an unpriced patch would read as "not worth patching" and hide the advice; base.offload_elsewhere names it
-        return None
+        # the framework's copy (read_deepspeed): point the key at the file the same framework release ships without
+        # offload (LLaMA-Factory's ds_z3_config.json beside ds_z3_offload_config.json), read back from the same table;
+        # the gain is priced (costmodel: the host AdamW step, and ZeRO-3 parameter fetches, costmodel._param_fetch_s).
+        # None when the release ships none: base.offload_elsewhere then says where the offload is set
+        _, sep, shipped = (src.note or "").partition(" (without offload: ")
+        if not sep or not shipped.endswith(")"):
+            return None
+        shipped = shipped.removesuffix(")")
+        lead = "./" if ref.strip().startswith("./") and "/" in shipped else ""
+        return {src.key: lead + shipped}  # `./examples/deepspeed/...` stays written as the config writes it
     if kind == "fsdp_config":  # an FSDP / accelerate file the config names: the same file with offload off
         other = non_offload_fsdp_sibling(Path(workload.path), ref.strip())
     else:

@@ -86,6 +86,12 @@ class Launch:
     # read from the one accelerate config beside the config that no launcher passes (`beside_accelerate`): counts
     # and strategy are assumed, not stated
     beside: bool = False
+    # `tune run ... --config x.yaml key=value`: torchtune merges these over the YAML, the command line winning
+    # (torchtune v0.5.0 torchtune/config/_parse.py:96-97, torchtune/config/_utils.py:112-193 `OmegaConf.merge(yaml_conf,
+    # cli_conf)`): (key, value, file (real path), line, how the value was read); `unresolved`: the overrides whose value
+    # is a variable not set for certain before the line (said, never applied)
+    overrides: list[tuple[str, str, str, int, str]] = field(default_factory=list)
+    unresolved: list[tuple[str, str]] = field(default_factory=list)  # (key, why)
 
     @property
     def world(self) -> int:
@@ -191,6 +197,7 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
 
     if kind == "tune":
         out.recipe = _tune_recipe(line.tokens)
+        _tune_overrides(line, lf, shown, root, out)
     if kind in ("torchrun", "tune"):
         raw = flags.get("nproc_per_node")
         if raw is None and kind == "torchrun" and env.get("PET_NPROC_PER_NODE"):  # torchrun reads an unset flag from PET_<NAME> (TORCHRUN_ENV_AT)
@@ -286,6 +293,83 @@ def _visible_limit(out: Launch, visible: tuple[int, str] | None, sb: dict[str, t
     said = " and ".join(why for _, why in below)
     out.assumed.append(f"the line starts {out.per_node} processes per node but {said}: the statements disagree, {n} GPUs per node assumed")
     out.per_node, out.per_node_said = n, False
+
+
+_OVERRIDE = re.compile(r"^([A-Za-z_][\w.]{0,127})=(.{1,512})$")
+_VAR_ALONE = re.compile(r"^\$(?:\{([A-Za-z_]\w{0,63})\}|([A-Za-z_]\w{0,63}))$")
+
+
+def _tune_overrides(line: Line, lf: LauncherFile, shown: str, root: Path, out: Launch) -> None:
+    """The `key=value` words after `--config` of a `tune run` line, read from the words as written: a literal value
+    is the line's own; `$VAR` / `${VAR}` alone takes the value VAR was given for certain before the line (an assignment
+    outside any branch, loop or function, in the file or a file it sources: `Line.origins`), said with that file and
+    line; any other variable, or a value built around one, stays unresolved."""
+    words = list(line.raw)
+    at = next((i for i, w in enumerate(words) if w == "--config" or w.startswith("--config=")), None)
+    if at is None:
+        return
+    origins = {name: (file, at) for name, file, at in line.origins}
+    env = dict(line.env)
+    for word in words[at + (1 if "=" in words[at] else 2) :]:
+        m = _OVERRIDE.match(word)
+        if not m:
+            continue
+        key, value = m.group(1), m.group(2)
+        if "$" not in value and "`" not in value:
+            out.overrides.append((key, value, str(lf.path), line.line, f"`{key}={value}` on {shown} line {line.line}"))
+            continue
+        var = _VAR_ALONE.match(value)
+        name = (var.group(1) or var.group(2)) if var else ""
+        if name in origins and name in env:
+            file, at = origins[name]
+            real = os.path.realpath(file)
+            base = os.path.realpath(root)
+            where = os.path.relpath(real, base) if Path(real).is_relative_to(base) else Path(real).name
+            out.overrides.append(
+                (key, env[name], str(lf.path), line.line, f"`{key}={value}` on {shown} line {line.line}, {name}={env[name]} set at {where} line {at}")
+            )
+        else:
+            out.unresolved.append((key, f"`{key}={value}` on {shown} line {line.line}: {name or value} is not set for certain before that line"))
+
+
+SRUN_AT = (
+    "Slurm doc/man/man1/srun.1:2488-2489@284c3b95f0 (--ntasks-per-node: that many tasks invoked on each node), :3919-3920 "
+    "(SLURM_NTASKS_PER_NODE, which sbatch sets from its --ntasks-per-node, sbatch.1:3526-3528, read as --ntasks-per-node)"
+)
+
+
+def srun_body(line: Line, lf: LauncherFile, shown: str) -> Launch | None:
+    """A `python script.py --config x.yaml` line of a here-document body that a later `srun` line runs (6a #19
+    llm-workshop job_multiGPU_QA.sh:89-147): srun starts the body once per task, so nodes x tasks per node processes,
+    from srun's own -N/--ntasks-per-node else the #SBATCH lines; None where srun gives a total task count (-n/--ntasks)
+    or no per-node count is stated (one process per node is then not assumed)."""
+    srun = line.run_by
+    if srun is None or not line.tokens or not Path(line.tokens[0]).name.startswith("python"):
+        return None
+    flags = launch_flags(srun.tokens)
+    if flags.get("n") or flags.get("ntasks"):
+        return None
+    sb = {what: (value, n) for what, value, n in reversed(lf.sbatch)}
+    per = _int(flags.get("ntasks_per_node"))
+    per_said = f"srun line {srun.line} --ntasks-per-node {per}" if per else ""
+    if per is None and "ntasks_per_node" in sb:
+        per = sb["ntasks_per_node"][0]
+        per_said = f"#SBATCH --ntasks-per-node={per} (line {sb['ntasks_per_node'][1]})"
+    if per is None:
+        return None
+    out = Launch(nodes=1, per_node=per, file=str(lf.path), shown=shown, line=line.line, command=short_command(line.tokens))
+    nodes = _int(flags.get("N") or flags.get("nodes"))
+    if nodes is None and "nodes" in sb:
+        nodes = sb["nodes"][0]
+    if nodes is None:
+        out.nodes_said = False
+        out.assumed.append("nodes not stated on the srun line nor in #SBATCH: 1 assumed")
+    out.nodes = nodes or 1
+    out.notes.append(
+        f"{shown} lines {line.body[0]}-{line.body[1]} write this command into {line.written_to}, which srun runs at line {srun.line}: "
+        f"one process per task, {per_said} ({SRUN_AT})"
+    )
+    return out
 
 
 def _tune_recipe(tokens: tuple[str, ...]) -> str:
@@ -411,7 +495,7 @@ def _accelerate(
     found: dict[str, Any] = {}
     ref = flags.get("config_file")
     if ref and "$" not in ref:
-        found = _accelerate_file(ref, lf.path.parent, roots, root, out)
+        found = _accelerate_file(ref, lf.path.parent, roots, root, out) or _written_accelerate(ref, lf, roots, out) or _shipped_accelerate(ref, lf.path, out)
     cfg: Any = found.get("data", {})
     total = _int(flags.get("num_processes"))
     machines_raw = flags.get("num_machines")
@@ -432,6 +516,9 @@ def _accelerate(
         every_gpu(ACCELERATE_ALL_AT)
     _accelerate_precision(out, flags if own is None else own, cfg, found)
     strategy = accelerate_strategy(flags, cfg, found.get("file"), found.get("path"))
+    if found.get("shipped") or found.get("written"):
+        # the lines recorded are the framework's copy's or the script's heredoc's: no edit is pointed at them
+        strategy.pop("offload_at", None)
     if strategy and not (out.strategy and strategy.get("strategy") == "ddp" and not found):
         out.strategy = strategy
     elif ref and not found:  # the launch names where its strategy lives, and goblin could not read it
@@ -441,6 +528,61 @@ def _accelerate(
             out.notes.append(f"strategy from the accelerate config's name {Path(ref).name!r} (the file is not in the repository): {_said_strategy(named)}")
         else:
             out.strategy_unread = unread_why(ref, out.where(), exists=False)
+
+
+def _written_accelerate(ref: str, lf: LauncherFile, roots: list[Path], out: Launch) -> dict[str, Any]:
+    """The accelerate config the launcher script writes to `ref` above this launch line (`cat > accel.yaml <<EOF`,
+    formats/heredoc.py), where the repository has no such file: its literal text as the config's data (a value bash
+    expands at run time stays a placeholder string, which no key reads as a count or a name); {} when none."""
+    from ..yamlio import load_yaml
+    from .heredoc import SHELL_SUFFIXES, written_in
+
+    if out.place or lf.path.suffix.lower() not in SHELL_SUFFIXES or placeholder(ref):
+        return {}
+    try:
+        got = written_in(read_text(lf.path, roots=roots, limit=MAX_BYTES).splitlines(), ref, out.line)
+        data = load_yaml(lf.path, got[0]) if got is not None else None
+    except Exception:
+        return {}
+    if got is None or not isinstance(data, dict):
+        return {}
+    shown = f"{Path(ref).name} as {out.shown} line {got[1]} writes it"
+    unread = f"; not literal, so not read: {', '.join(got[3])}" if got[3] else ""
+    out.notes.append(f"accelerate config {ref!r} read from the text {out.shown} line {got[1]} writes to it before {out.where()}{unread}")
+    return {"data": data, "file": shown, "path": None, "written": True}
+
+
+def _shipped_accelerate(ref: str, launcher: Path, out: Launch) -> dict[str, Any]:
+    """The accelerate config a framework ships (TRL's examples/accelerate_configs/deepspeed_zero3.yaml), named by a
+    launch line where no folder of the repository has a file at that path: its recorded settings
+    (frameworks/shipped_files.json, generated from the framework's release tags) as the config's data; {} when the
+    table holds no such file (a bare name too: the launch line does not say whose it is) or the repository has one."""
+    from ..frameworks.shipped import lookup
+    from .deepspeed import _in_repository
+
+    got = lookup(ref, None, kind="accelerate")
+    if got is None or placeholder(ref) or _in_repository(launcher, ref) is not False:
+        return {}
+    st = got.settings
+    data: dict[str, Any] = {k: st[k] for k in ("distributed_type", "mixed_precision", "num_processes") if st.get(k) is not None}
+    ds = {"zero_stage": st.get("zero_stage"), "offload_optimizer_device": st.get("offload_optimizer"), "offload_param_device": st.get("offload_param")}
+    if any(v is not None for v in ds.values()):
+        data["deepspeed_config"] = {k: v for k, v in ds.items() if v is not None}
+    sharding = st.get("fsdp_sharding")
+    fsdp = {
+        "fsdp_offload_params": st.get("fsdp_offload_params"),
+        "fsdp_version": st.get("fsdp_version"),
+        "fsdp_sharding_strategy": sharding if isinstance(sharding, str) else None,
+        "fsdp_reshard_after_forward": sharding if isinstance(sharding, bool) else None,
+    }
+    if any(v is not None for v in fsdp.values()):
+        data["fsdp_config"] = {k: v for k, v in fsdp.items() if v is not None}
+    shown = f"{got.where()} (shipped)"
+    said = "; the run's release is not known here: read at the newest" if not got.matched else ""
+    out.notes.append(f"accelerate config read from {shown}: the repository has no {Path(ref).name}; same settings in {got.span()}{said}")
+    if isinstance(st.get("mixed_precision"), str):
+        out.mixed_precision = (st["mixed_precision"], out.file, out.line, f"`mixed_precision: {st['mixed_precision']}` in {shown}, passed by {out.where()}")
+    return {"data": data, "file": shown, "path": None, "shipped": True}
 
 
 def strategy_from_name(ref: str) -> dict[str, Any] | None:

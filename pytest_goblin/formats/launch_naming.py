@@ -68,6 +68,12 @@ def names_config(tokens: tuple[str, ...], config: Path, launcher_dir: Path, root
             parts = [p for p in tail.split("/") if p and p != "."]
             if len(parts) >= 2 and config.parts[-len(parts) :] == tuple(parts):
                 return True
+            # `/cluster/$USER/llm-workshop/fine-tuning-multigpu/config_scripts/x.yaml` (6a #19 HichamAgueny/llm-workshop
+            # job_multiGPU_QA.sh:37, a checkout elsewhere whose folder name differs from this one): the tail ends in the
+            # file's whole path inside the repository (two parts or more), as an absolute path's does below
+            inside = config.relative_to(root).parts if config.is_relative_to(root) else ()
+            if len(inside) >= 2 and len(parts) >= len(inside) and tuple(parts[-len(inside) :]) == inside:
+                return True
             # `${CONFIG_DIR}/x.yaml`: the launcher's own folder, or the one file of that name in the repository
             if len(parts) == 1 and (launcher_dir == config.parent or unique_name(root, name)):
                 return True

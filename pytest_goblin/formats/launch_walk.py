@@ -148,11 +148,31 @@ def read_launcher(path: Path, roots: list[Path]) -> LauncherFile | None:
         text = read_text(path, roots=roots, limit=NOTEBOOK_BYTES if path.suffix.lower() == ".ipynb" else MAX_BYTES)
         # a value it assigns to a secret name may reach a note through `$NAME` (red team round 9)
         learn_secrets(path, shell_secret_values(text))
-        parsed: LauncherFile | None = parse_launcher(Path(os.path.realpath(path)), text)
+        parsed: LauncherFile | None = parse_launcher(Path(os.path.realpath(path)), text, source=lambda word: _sourced(path, word, roots))
     except UnsafePath:
         parsed = None  # outside the tree, too large, not a regular file or not UTF-8: not read
     _FILES[key] = (stamp, parsed)
     return parsed
+
+
+def _sourced(launcher: Path, word: str, roots: list[Path]) -> tuple[str, str] | None:
+    """A file a launcher sources (`source setup.sh`): a relative path from the launcher's own folder, else from the
+    repository root (where a job is submitted from is not known; those are the two places it is looked for), read
+    through safepath; None when it is absolute, not in the tree, or not readable. (The launcher's parse is kept by the
+    launcher's own mtime: a sourced file edited during one process is not re-read.)"""
+    if not word or word.startswith(("/", "~")):
+        return None
+    for folder in (launcher.parent, *roots):
+        candidate = Path(os.path.normpath(folder / word))
+        if not candidate.is_file():
+            continue
+        try:
+            text = read_text(candidate, roots=roots, limit=MAX_BYTES)
+            learn_secrets(candidate, shell_secret_values(text))  # its values may reach a note through `$NAME`
+            return os.path.realpath(candidate), text
+        except UnsafePath:
+            return None
+    return None
 
 
 def config_folders(config: Path, root: Path) -> list[Path]:

@@ -52,8 +52,15 @@ class Launched:
     script: str  # shown relative to the repository root
     where: str  # the launch line: `README.md line 192`
     defaults: dict[str, tuple[Any, str, int, str]] = field(default_factory=dict)  # field -> (default, file shown, line, class)
+    # field -> (file shown, line, class) of a repository class field whose default is None: what the trainer then
+    # does is the trainer's (review6b #25: the handbook DPOConfig's max_length None, which DPOTrainer turns into 512)
+    none_defaults: dict[str, tuple[str, int, str]] = field(default_factory=dict)
     parser_classes: tuple[str, ...] = ()
     trainer: str | None = None  # the trainer class the script builds
+    own_trainer: str = ""  # "scripts/trainer.py:120" when that class is the repository's own, "" for a framework's
+    # name -> (value, `if` line, assignment line): `if name is None: ... name = <int>` in the repository's trainer class
+    # (review6b #25: jkx19/ActiveQueryNew scripts/trainer.py:284-290 `if max_length is None: ... max_length = 512`)
+    trainer_fills: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     preference: tuple[str, str] | None = None  # (hfstyle.PREFERENCE kind, how it was read)
     notes: list[str] = field(default_factory=list)
     # the script's `TrlParser(...).parse_args_and_config(...)`: its line and the constant keywords it passes
@@ -460,6 +467,8 @@ def _launched(config: str) -> Launched | None:
             for fname, arg in dc.fields.items() if dc is not None else ():
                 if arg.has_default and arg.default is not None and arg.default_node is not None:
                     out.defaults.setdefault(fname, (arg.default, mod.shown, arg.line, cls.name))  # a subclass's field first
+                elif arg.has_default and isinstance(arg.default_node, ast.Constant) and arg.default_node.value is None and fname not in out.defaults:
+                    out.none_defaults.setdefault(fname, (mod.shown, arg.line, cls.name))
                 if arg.has_default and arg.default_node is not None:
                     out.fields.setdefault(fname, arg.default)
     out.adapters = _adapter_calls(script.tree)
@@ -474,6 +483,15 @@ def _launched(config: str) -> Launched | None:
     if len(set(trainers)) == 1:
         out.trainer = trainers[0]
         out.preference = _preference_of(repo, script, trainers[0])
+        if (own := repo.find(trainers[0], script)) is not None:
+            out.own_trainer = f"{own[1].shown}:{own[0].lineno}"
+            calls = [n for n in ast.walk(script.tree) if isinstance(n, ast.Call) and _tail(n.func) == trainers[0]]
+            # a fill is the run's only where the trainer call leaves that argument out or passes the parsed class's field
+            out.trainer_fills = {
+                k: v
+                for k, v in _none_fills(own[0]).items()
+                if all(kw.arg != k or (isinstance(kw.value, ast.Attribute) and kw.value.attr == k) for c in calls for kw in c.keywords)
+            }
     if out.preference is None:
         bases = {c: hit for c in classes if (hit := _trl_base(repo, c, script)) is not None}
         kinds = {TRL_PREFERENCE[base] for base, _ in bases.values()}
@@ -481,6 +499,33 @@ def _launched(config: str) -> Launched | None:
             name, (base, at) = next(iter(bases.items()))
             said = f"TRL's {base}" if not at else f"{name} ({at}), a subclass of TRL's {base}"
             out.preference = (TRL_PREFERENCE[base], f"the script parses the file into {said}")
+    return out
+
+
+def _tail(node: ast.expr) -> str | None:
+    return node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
+
+
+def _none_fills(cls: ast.ClassDef) -> dict[str, tuple[int, int, int]]:
+    """name -> (value, `if` line, assignment line) of each `if name is None: ... name = <int>` (or `args.name`) in a class."""
+    out: dict[str, tuple[int, int, int]] = {}
+    for node in ast.walk(cls):
+        if not isinstance(node, ast.If):
+            continue
+        test = node.test
+        if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Is)):
+            continue
+        if not (isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None) or (name := _tail(test.left)) is None:
+            continue
+        for stmt in node.body:
+            if (
+                isinstance(stmt, ast.Assign)
+                and len(stmt.targets) == 1
+                and _tail(stmt.targets[0]) == name
+                and isinstance(stmt.value, ast.Constant)
+                and type(stmt.value.value) is int
+            ):
+                out.setdefault(name, (stmt.value.value, node.lineno, stmt.lineno))
     return out
 
 

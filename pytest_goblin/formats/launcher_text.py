@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,15 @@ class Line:
     notes: tuple[str, ...] = ()  # how a command a Python file builds was read (formats/pylaunch.py)
     cwd: str = ""  # the folder a `cd` before it moved to (`_cd`): "" none, "@/x" from the launcher's folder, "?/x" from where it is run, "!" unknown
     reads: tuple[str, ...] = ()  # config files the file reads into a variable the line passes (`ARGS=$(build_args)` over `done < x.yaml`)
+    # the command's words before expansion (`batch_size=$BATCH_SIZE`), and where each variable it names was set for certain:
+    # (name, file (real path), line) for a literal assignment outside any branch or loop, in the file or a file it sources
+    raw: tuple[str, ...] = ()
+    origins: tuple[tuple[str, str, int], ...] = ()
+    # a command written into a file by a here-document (`cat > "$INNER" << EOF` ... `EOF`): that file's word and the
+    # lines of the body; `run_by` the `srun` line of this file that runs it (6a #19 llm-workshop job_multiGPU_QA.sh:89-147)
+    written_to: str = ""
+    body: tuple[int, int] = (0, 0)
+    run_by: Line | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,7 @@ _ARITH = re.compile(r"\$\(\(([^()]*)\)\)")
 _SBATCH = re.compile(r"^#SBATCH\s+(.*)$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _POSITIONAL = re.compile(r"^\$(?:\{[1-9]\d?\}|[1-9])$")  # `$4` / `${10}`: a positional parameter alone
+_ARG_DEFAULT = re.compile(r"^\$\{([1-9])(?::-|-)(.{1,512})\}$")  # `${1:-default}`: a positional parameter's default
 _DEFAULT_OF = re.compile(r"^\$\{([A-Za-z_]\w{0,63}):-([^}$]{0,256})\}$")  # `${VAR:-default}` alone
 _LAUNCH_WORDS = ("torchrun", "torch.distributed", "accelerate", "deepspeed", "tune", "llamafactory-cli", "lmf", "axolotl", "srun", "sbatch", "python", "modal")
 _COPY = re.compile(r"^cp\s+(.+)$")
@@ -93,7 +104,18 @@ def expand(text: str, env: dict[str, str]) -> str:
         return m.group(0)
 
     out = _VAR.sub(sub, text)
-    return _ARITH.sub(lambda m: _arith(m.group(1)) or m.group(0), out)
+    return _ARITH.sub(lambda m: _arith(_arith_names(m.group(1), env)) or m.group(0), out)
+
+
+_ARITH_NAME = re.compile(r"[A-Za-z_]\w{0,63}")
+
+
+def _arith_names(expr: str, env: dict[str, str]) -> str:
+    """`SLURM_GPUS_ON_NODE*SLURM_NNODES` -> `8*6`: inside `$(( ))` a variable may be named without `$` (GNU bash 5.2
+    manual, 6.5 Shell Arithmetic: "shell variables may also be referenced by name without using the parameter
+    expansion syntax"); only a name whose value is a literal integer is replaced. Bash reads an unset name as 0:
+    goblin leaves it as written, so the whole expression stays unresolved (never guessed)."""
+    return _ARITH_NAME.sub(lambda m: env[m.group(0)] if re.fullmatch(r"\d{1,9}", env.get(m.group(0), "")) else m.group(0), expr)
 
 
 # An inline comment inside a continued command: `` `# note` \`` or `$(# note)`, a command substitution whose
@@ -279,6 +301,17 @@ def _notebook_shell(text: str, databricks: bool = False) -> tuple[list[tuple[int
     return [*out, (out[-1][0] if out else 0, ""), *shown], places, literals
 
 
+# `REPO_ROOT=$(cd "$(dirname "$0")/.." && pwd)`: the launcher's own folder (and a relative path below it), which a
+# later `cd "$REPO_ROOT"` moves to (6a #4 interpolation-of-experts-torchtune scripts/launch_mi250x_fsdp.sh:24,38)
+_HERE_VAR = re.compile(
+    r"""^(?:export\s+)?([A-Za-z_]\w{0,63})=["']?\$\(\s*cd\s+["']?\$\(\s*dirname\s+["']?\$(?:0|\{?BASH_SOURCE(?:\[0\])?\}?)["']?\s*\)"""
+    r"""((?:/[\w.-]{1,64}){0,8})["']?\s*&&\s*pwd\s*\)["']?$"""
+)
+# `--config "'"$CONFIG"'"` inside a single-quoted `bash -c '...'` body (6b #26 maxent-grpo training.sh:174-211): the `'`
+# closes the outer quote, the outer shell expands "$CONFIG", the next `'` reopens it, so the inner command reads
+# `--config "value"` (GNU bash 5.2 manual, 3.1.2.2 Single Quotes, 3.1.2.3 Double Quotes); read line by line the
+# idiom would leave the `'` marks in the word
+_QUOTE_HOLE = re.compile('"\'"' + r"(\$\{?[A-Za-z_]\w{0,63}\}?)" + '"\'"')
 _HERE = re.compile(r"""^["']?\$\(\s*(?:cd\s+)?dirname\s+["']?\$(?:0|\{?BASH_SOURCE(?:\[0\])?\}?)["']?\s*\)["']?""")
 
 
@@ -303,9 +336,51 @@ def _cd(command: str, cwd: str, env: dict[str, str]) -> str:
     return f"{base}/{parts[0]}"
 
 
-def parse_launcher(path: Path, text: str) -> LauncherFile:
+# `source FILE` / `. FILE` runs FILE in the current shell: its assignments stay set after it (GNU bash 5.2 manual,
+# 4.1 Bourne Shell Builtins, `.`/`source`: "Read and execute commands from the filename argument in the current shell context")
+_SOURCE = re.compile(r"^(?:source|\.)\s+(\S+)$")
+_OPENS = re.compile(r"^(?:if|case|while|until|for|select)\b")
+_CLOSES = re.compile(r"^(?:fi|esac|done)\b")
+MAX_SOURCED = 16  # files a launcher sources that are read (each once)
+Sourcer = Callable[[str], "tuple[str, str] | None"]  # a `source` word -> (real path, text), None when not read
+
+
+def _sourced_values(real: str, text: str) -> dict[str, tuple[str, int]]:
+    """The literal values a sourced file assigns for certain: `VAR=value` outside any `if`/`case`/loop and not after
+    `&&`/`||`, with no command substitution, positional parameter or unknown variable; (value, line) each."""
+    env: dict[str, str] = {}
+    at: dict[str, int] = {}
+    depth = 0
+    for n, logical in _logical_lines(list(enumerate(text.splitlines(), 1))):
+        stripped = hash_comment_cut(logical).strip()
+        conditional = bool(re.search(r"&&|\|\|", stripped))
+        for part in re.split(r"&&|\|\||;", stripped):
+            part = re.sub(r"^\s*(?:do|then|else)\s+", "", part).strip()
+            if _OPENS.match(part):
+                depth += 1
+                continue
+            if _CLOSES.match(part):
+                depth = max(depth - 1, 0)
+                continue
+            m = _ASSIGN.match(part)
+            if not m:
+                continue
+            value = m.group(2).strip()
+            expanded = _split(expand(value, env)) if value else [""]
+            literal = "$(" not in value and "`" not in value and not _POSITIONAL_IN.search(value) and len(expanded) == 1 and "$" not in expanded[0]
+            if depth or conditional or not literal:
+                env.pop(m.group(1), None)
+                at.pop(m.group(1), None)
+                continue
+            env[m.group(1)] = expanded[0]
+            at[m.group(1)] = n
+    return {name: (env[name], at[name]) for name in env}
+
+
+def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> LauncherFile:
     """The launch commands of a shell/slurm script, a README's code blocks or a notebook's shell
-    lines, and its #SBATCH lines."""
+    lines, and its #SBATCH lines; `source` reads a file the script sources (`source setup.sh`), whose
+    literal assignments then hold for the lines after it."""
     suffix = path.suffix.lower()
     places: dict[int, str] = {}
     from ..notebook import is_databricks
@@ -341,6 +416,8 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
     for n, line in raw:
         m = _SBATCH.match(line.strip())
         if m:
+            # SLURM sets SLURM_JOB_NUM_NODES / SLURM_NNODES to the job's node count (-N/--nodes) and SLURM_GPUS_ON_NODE to the
+            # GPUs allocated to the batch step (Slurm doc/man/man1/sbatch.1:1958-1959, :3330-3331, :3417-3418, :3480-3482@284c3b95f0)
             for what, value in _sbatch_options(m.group(1)):
                 sbatch.append((what, value, n))
                 if what == "nodes":
@@ -361,8 +438,31 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
     func = ""  # the shell function being defined (`build_args() {` ... `}`)
     func_reads: dict[str, list[tuple[str, int]]] = {}  # function ("" outside one) -> config files it reads (`< x.yaml`, `cat x.yaml`), with the line
     from_config: dict[str, tuple[list[tuple[str, int]], str, int]] = {}  # VAR -> (files read, function, line) for `VAR=$(func)`
+    origin: dict[str, tuple[str, int]] = {}  # VAR -> (file, line) of a literal assignment made for certain (Line.origins)
+    assigned_text: dict[str, str] = {}  # VAR -> its last assignment as written (`_named` follows `$ACC_LAUNCHER` into `$WORLD_SIZE`)
+    slurm_line = {name: n for what, _, n in sbatch for name, of in _SLURM_VARS.items() if of == what}
+    depth = 0  # `if`/`case`/loop bodies open: an assignment there may not run
+    here_vars: dict[str, str] = {}  # VAR -> the folder (Line.cwd form) `VAR=$(cd "$(dirname "$0")/.." && pwd)` holds
+    sourced_files: dict[str, tuple[str, dict[str, tuple[str, int]]] | None] = {}  # a `source` word -> (real path, its values), read once
+    heredoc: tuple[str, str, int] | None = None  # (terminator, the file word it writes, first body line)
+    written: dict[str, tuple[int, int]] = {}  # file word -> the body's (first, last) line
     for n, logical in _logical_lines(raw):
         stripped = hash_comment_cut(logical).strip()
+        if heredoc is not None and logical.strip() == heredoc[0]:
+            written[heredoc[1]] = (heredoc[2], n - 1)
+            heredoc = None
+            continue
+        doc = _HEREDOC.match(stripped) if heredoc is None else None
+        if doc:
+            target = _split(expand(doc.group(1) or doc.group(4), env))
+            heredoc = (doc.group(2) or doc.group(3), target[0] if len(target) == 1 else "", n + 1)
+            continue
+        conditional = bool(re.search(r"&&|\|\|", stripped))
+        here = _HERE_VAR.match(stripped)
+        if here and not depth and not func:  # `REPO_ROOT=$(cd "$(dirname "$0")/.." && pwd)`: the launcher's folder and below
+            here_vars[here.group(1)] = "@/" + here.group(2).strip("/") if here.group(2).strip("/") else "@"
+            env.pop(here.group(1), None)
+            continue
         if not stripped:
             hint = _commented_command(logical)
             if hint and len(commented) < MAX_COMMENTED:
@@ -373,8 +473,27 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                         prefix[a.group(1)] = a.group(2)
                 commented.append(Line(n, tuple(tokens), tuple({**env, **prefix}.items()), places.get(n, ""), cwd=cwd))
             continue
+        if '"\'"' in stripped:
+            stripped = _QUOTE_HOLE.sub(r'"\1"', stripped)
         for part in re.split(r"&&|\|\||;", stripped):
             part = re.sub(r"^\s*(?:do|then|else)\s+", "", part)  # `do torchrun ...` on the loop's own line
+            if _OPENS.match(part.strip()):
+                depth += 1
+            elif re.match(r"^(?:fi|esac)\b", part.strip()):
+                depth = max(depth - 1, 0)
+            sourced = _SOURCE.match(part.strip())
+            if sourced and source is not None:
+                sword = _split(expand(sourced.group(1), env))
+                readable = len(sword) == 1 and "$" not in sword[0] and not depth and not conditional and not func
+                if readable and sword[0] not in sourced_files and len(sourced_files) < MAX_SOURCED:
+                    got = source(sword[0])
+                    sourced_files[sword[0]] = (got[0], _sourced_values(*got)) if got is not None else None
+                held = sourced_files.get(sword[0]) if readable else None
+                if held is not None:
+                    for sname, (svalue, sline) in held[1].items():
+                        env[sname] = svalue
+                        origin[sname] = (held[0], sline)
+                continue
             counted = [m.group(1) for m in _ARRAY_LEN.finditer(part) if m.group(1) in arrays]
             part = _ARRAY_LEN.sub(lambda m: str(len(arrays[m.group(1)])) if m.group(1) in arrays else m.group(0), part)
             for m in _READS.finditer(part):  # `done < ${RUN_NAME}_args.yaml`, `cat x.yaml`: the file a loop or command reads
@@ -404,6 +523,7 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                 continue
             if re.match(r"^\s*done\b", part):
                 loops.clear()
+                depth = max(depth - 1, 0)
                 continue
             loop = _FOR.match(part.strip())
             if loop:
@@ -413,14 +533,19 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                 if values:
                     loops[loop.group(1)] = values
                 env.pop(loop.group(1), None)
+                origin.pop(loop.group(1), None)
                 continue
             if re.match(r"^(?:cd|pushd)(?:\s|$)", part.strip()):
-                cwd = _cd(part.strip(), cwd, env)
+                named_dir = re.fullmatch(r"""(?:cd|pushd)\s+["']?\$\{?([A-Za-z_]\w{0,63})\}?["']?""", part.strip())
+                cwd = here_vars[named_dir.group(1)] if named_dir and named_dir.group(1) in here_vars else _cd(part.strip(), cwd, env)
                 continue
             m = _ASSIGN.match(part.strip())
             assigned = m.group(2).strip() if m else ""
             # `VAR=value` alone; `VAR=value cmd` and `VAR="5,7" cmd` are an inline prefix
-            if m and ((assigned[:1] in "'\"" and len(_split(assigned)) <= 1) or " " not in assigned):
+            # `VAR=$(echo "$A" | cut -f2-)`: one command substitution, spaces inside it, is an assignment too (unknown below)
+            substituted = assigned.startswith("$(") and assigned.endswith(")") and not assigned.startswith("$((")
+            if m and ((assigned[:1] in "'\"" and len(_split(assigned)) <= 1) or " " not in assigned or substituted):
+                origin.pop(m.group(1), None)
                 if "$(" in assigned.replace("$((", "") or "`" in assigned:
                     env.pop(m.group(1), None)  # a command substitution: unknown
                     inner = re.match(r"^[\"']?\$\(\s*([A-Za-z_][\w-]*)", assigned)
@@ -428,6 +553,21 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                         from_config[m.group(1)] = (func_reads[inner.group(1)], inner.group(1), n)
                     elif "" in func_reads and func_reads[""][-1][1] == n:  # `ARGS=$(cat x.yaml | ...)` on this line
                         from_config[m.group(1)] = ([func_reads[""][-1]], "", n)
+                    continue
+                given = _ARG_DEFAULT.match(assigned.strip("'\""))
+                if given:
+                    # `CONFIG=${1:-"$REPO_ROOT/configs/x.yaml"}` (6a #4 interpolation-of-experts-torchtune
+                    # scripts/launch_mi250x_fsdp.sh:27): the default, read as the script is run without that argument
+                    # (bash(1), Parameter Expansion `${parameter:-word}`); not a value set for certain (Line.origins)
+                    words = _split(expand(given.group(2), env))
+                    if len(words) == 1:
+                        env[m.group(1)] = words[0]
+                        defaulted[m.group(1)] = (
+                            f"`{m.group(1)}` is {words[0]!r}, the default of line {n} (`${{{given.group(1)}:-...}}`),"
+                            f" read as the script is run without its argument ${given.group(1)}"
+                        )
+                    else:
+                        env.pop(m.group(1), None)
                     continue
                 arg = _POSITIONAL.match(assigned.strip("'\""))
                 if arg:  # `MICRO_BATCH_SIZE=${4}`: the script's 4th argument, empty when it is run without it
@@ -449,6 +589,13 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                     continue
                 words = _split(expand(assigned, env))
                 env[m.group(1)] = words[0] if len(words) == 1 else " ".join(words)
+                assigned_text[m.group(1)] = assigned
+                if _ARITH.search(assigned) and len(words) == 1 and words[0].lstrip("-").isdigit():
+                    # `WORLD_SIZE=$((SLURM_GPUS_ON_NODE*SLURM_NNODES))`: said wherever a launch line uses it, with the #SBATCH lines
+                    slurm = [f"{v} {env[v]} from #SBATCH line {slurm_line[v]}" for v in sorted(slurm_line) if re.search(r"\b" + v + r"\b", assigned)]
+                    defaulted[m.group(1)] = f"`{m.group(1)}` is {words[0]} (line {n}: `{assigned}`" + (f"; {', '.join(slurm)}" if slurm else "") + ")"
+                if not depth and not conditional and not func and len(words) == 1 and "$" not in words[0]:
+                    origin[m.group(1)] = (str(path), n)
                 for name in counted:  # `TOTAL_NODES=${#NODES[@]}`: said wherever a launch line uses it
                     args = f", read as the script is run without arguments (line {from_args[name]} sets it from them)" if name in from_args else ""
                     defaulted[m.group(1)] = (
@@ -463,7 +610,8 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                 continue
             if not any(w in part for w in _LAUNCH_WORDS):
                 continue
-            used = [defaulted[v] for v in sorted(defaulted) if re.search(r"\$\{?" + v + r"\b", part)]
+            named_here = _named(part, assigned_text)
+            used = [defaulted[v] for v in sorted(defaulted) if v in named_here]
             reads: list[str] = []
             for var in sorted(from_config):
                 if re.search(r"\$\{?" + var + r"\b", part):
@@ -486,9 +634,25 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
                         src, at = copies[word_path(t)]
                         said.append(f"line {at} copies {src} to {word_path(t)}, which line {n} launches: read as a launch of {src}")
                         tokens[i] = src
-                commands.append(Line(n, tuple(tokens), tuple({**env, **inline}.items()), places.get(n, ""), notes=tuple(said), cwd=cwd, reads=tuple(reads)))
+                named = sorted(v for v in origin if re.search(r"\$\{?" + v + r"\b", part))
+                commands.append(
+                    Line(
+                        n,
+                        tuple(tokens),
+                        tuple({**env, **inline}.items()),
+                        places.get(n, ""),
+                        notes=tuple(said),
+                        cwd=cwd,
+                        reads=tuple(reads),
+                        raw=tuple(_split(part)),
+                        origins=tuple((v, *origin[v]) for v in named),
+                        written_to=heredoc[1] if heredoc is not None else "",
+                        body=(heredoc[2], 0) if heredoc is not None else (0, 0),
+                    )
+                )
+    commands = _run_by_srun(commands, written)
     names = frozenset(word_path(tok).rsplit("/", 1)[-1] for line in commands for tok in (*line.tokens, *line.reads))
-    names |= frozenset(mod.rsplit("/", 1)[-1] for line in commands for i in range(len(line.tokens)) if (mod := module_file(line.tokens, i)))
+    names |= frozenset(mod.rsplit("/", 1)[-1] for line in commands for i in range(len(line.tokens)) for mod in module_files(line.tokens, i))
     globs = frozenset(name for name in names if GLOB.search(name))
     # `${RUN_NAME}_args.yaml` -> `*_args.yaml`, `configs/${MODEL}.yaml` -> `*.yaml` (the folder is judged later)
     globs |= frozenset(p.rsplit("/", 1)[-1] for line in commands for tok in line.tokens if "$" in tok and (p := var_pattern(word_path(tok.split("=", 1)[-1]))))
@@ -497,6 +661,44 @@ def parse_launcher(path: Path, text: str) -> LauncherFile:
 
 
 MAX_COMMENTED = 64  # commented-out launch lines kept per file
+
+
+# `cat > "${INNER}" << EOF` / `cat << 'EOF' > x.sh`: a here-document written to a file
+_HEREDOC = re.compile(r"""^cat\s+>\s*(\S+)\s+<<-?\s*["']?([A-Za-z_]\w{0,31})["']?$|^cat\s+<<-?\s*["']?([A-Za-z_]\w{0,31})["']?\s+>\s*(\S+)$""")
+
+
+def _run_by_srun(commands: list[Line], written: dict[str, tuple[int, int]]) -> list[Line]:
+    """The commands of a here-document body that a later `srun` line of the file runs (a word of it is the file
+    the body was written to): each gets that srun line as `run_by` and the body's lines."""
+    import dataclasses
+
+    runs: dict[str, Line] = {}
+    for line in commands:
+        if "srun" in line.tokens[:2]:
+            for tok in line.tokens:
+                if tok in written and tok not in runs:
+                    runs[tok] = line
+    return [
+        dataclasses.replace(line, run_by=runs[line.written_to], body=written[line.written_to])
+        if line.written_to in runs and line.written_to in written and runs[line.written_to].line > line.line
+        else line
+        for line in commands
+    ]
+
+
+def _named(part: str, assigned: dict[str, str]) -> set[str]:
+    """The variables a command names, directly or through the assignments of the variables it names
+    (`bash -c "$ACC_LAUNCHER"` where ACC_LAUNCHER holds `--num_processes $WORLD_SIZE`); bounded."""
+    out: set[str] = set()
+    todo = [part]
+    while todo and len(out) < 256:
+        for m in _VAR.finditer(todo.pop()):
+            name = m.group(1) or m.group(4)
+            if name not in out:
+                out.add(name)
+                if name in assigned:
+                    todo.append(assigned[name])
+    return out
 
 
 def _commented_command(logical: str) -> str:
@@ -617,3 +819,17 @@ def module_file(tokens: tuple[str, ...], i: int) -> str:
     if tokens[i].startswith("torch."):
         return ""
     return tokens[i].replace(".", "/") + ".py"
+
+
+def module_files(tokens: tuple[str, ...], i: int) -> tuple[str, ...]:
+    """The repository paths `-m pkg.mod` may run (`module_file`'s word), as Python's `-m` finds them: the module
+    `pkg/mod.py`, or a package's `pkg/mod/__main__.py` (runpy runs `<package>.__main__` for a package's name: Python
+    3.11.7 Lib/runpy.py:140-148 `_get_module_details`, called by `_run_module_as_main` :173); each also under `src/`,
+    the src layout a `pip install -e .` puts on the path (magicoder `accelerate launch -m magicoder.train` runs
+    src/magicoder/train.py, review6b row 33). A module the repository does not hold (`-m axolotl.cli.train`) is
+    matched by none of them."""
+    word = module_file(tokens, i)
+    if not word:
+        return ()
+    main = word[: -len(".py")] + "/__main__.py"
+    return (word, main, "src/" + word, "src/" + main)

@@ -51,6 +51,7 @@ from .launch_line import (
     program_kind,
     read_launch,
     shown_path,
+    srun_body,
     strategy_from_name,
     unread_why,
 )
@@ -67,7 +68,7 @@ from .launch_walk import MAX_DEPTH, MAX_DIR_ENTRIES, config_tree, launcher_candi
 from .launcher_text import (
     MAX_BYTES,
     NOTEBOOK_BYTES,
-    module_file,
+    module_files,
     word_path,
 )
 
@@ -302,7 +303,7 @@ def _find_launch(config_path: str) -> Launch | None:
         if lf is None or (config.name not in lf.names and not any(glob_match(config.name, g) for g in lf.globs)):
             continue
         for line in lf.lines:
-            modules = tuple(m for i in range(len(line.tokens)) if config.suffix == ".py" and (m := module_file(line.tokens, i)))
+            modules = tuple(m for i in range(len(line.tokens)) if config.suffix == ".py" for m in module_files(line.tokens, i))
             if not names_config((*line.tokens, *line.reads, *modules), config, folder, root, line.cwd):
                 continue
             if other_run(line.tokens, config):  # `!torchrun ... evaluate.py --config x.yaml`: not how it trains
@@ -311,6 +312,8 @@ def _find_launch(config_path: str) -> Launch | None:
             found = read_launch(line, lf, shown, roots, root)
             if found is None:  # `modal run -m src.train --config=...`, `python launch.py x.yaml`: the command that file builds
                 found = python_entry(line, lf, shown, folder, roots, root)
+            if found is None and line.run_by is not None:  # written into a file a later srun line runs
+                found = srun_body(line, lf, shown)
             if found is None and config.suffix == ".py":
                 found = plain_python(line, lf, shown, config, folder, root)
             if found is not None:
@@ -447,7 +450,7 @@ def _script_lines(
                         i
                         for i, tok in enumerate(line.tokens)
                         if (tok.endswith(".py") and names_config((tok,), script, folder, root, line.cwd))
-                        or ((module := module_file(line.tokens, i)) and names_config((module,), script, folder, root, line.cwd))
+                        or ((modules := module_files(line.tokens, i)) and names_config(modules, script, folder, root, line.cwd))
                     ),
                     None,
                 )

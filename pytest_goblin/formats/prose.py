@@ -12,8 +12,12 @@ in a phrase of the forms read before ties were asked for ("4xH100", "across 2 A1
 section of it is about another script (review2 SimPO README.md:184 "All training configs are set for 4xH100
 GPUs"), or a list item that is the count ("* Four NVIDIA A100 SXM4 80GB GPUs", review5 FoVer README.md:59); a
 shell script a section names that runs no training or launch command (an environment setup script) does not make
-the section about another script. Counts are digits or words ("Four", "eight", "dual"). "A single A100 GPU node",
-"2 A100 nodes" count machines, not GPUs: not read.
+the section about another script. Where the README states several counts, the one count of its training sections
+(a heading, or one above it, saying train / fine-tune / SFT / 训练 / 微调: Firefly README.MD:170 "## 训练细节"
+"4*V100", beside other projects' "160\\*A100") is read as an ASSUMED topology (`Prose.assumed`, not explicit), said
+with its line. A section under an evaluation, inference, serving, demo or leaderboard heading speaks of another run:
+its counts are not read without a tie. Counts are digits or words ("Four", "eight", "dual"), before the GPU or after
+it ("A800 * 2"), a Markdown-escaped `\\*` too. "A single A100 GPU node", "2 A100 nodes" count machines, not GPUs: not read.
 Everything is read as text through safepath, bounded; nothing is run.
 """
 
@@ -50,11 +54,25 @@ _WORDS = {w: n for n, w in enumerate("two three four five six seven eight nine t
 _WORDS["dual"] = 2
 _N = r"(\d{1,4}|" + "|".join(_WORDS) + r")"
 _NODES_OF = re.compile(rf"\b(\d{{1,4}})\s*nodes?\s*(?:of|with|x|\*|×)\s*(\d{{1,3}})\s*(?:x\s*)?{_VENDOR}({_NAMED_GPU}|GPU)s?\b", re.IGNORECASE)
+# the count of "4*V100" may follow a CJK character (Firefly README.MD:188 "使用了4*V100", where `\b` sees no boundary)
+# and its `*` may be escaped for Markdown (README.MD:42 `4\*V100`)
+_START = r"(?<![A-Za-z0-9_.])"
+_TIMES = r"(?:x|×|\\?\*)"
 _COUNTS = (
-    re.compile(rf"\b(\d{{1,4}})\s*(?:x|×|\*)\s*{_VENDOR}({_NAMED_GPU}|GPU)s?\b{_NOT_NODES}", re.IGNORECASE),  # 8xA100, 8 x H100 80GB
+    re.compile(rf"{_START}(\d{{1,4}})\s*{_TIMES}\s*{_VENDOR}({_NAMED_GPU}|GPU)s?(?![A-Za-z0-9_]){_NOT_NODES}", re.IGNORECASE),  # 8xA100, 8 x H100 80GB, 4*V100
     re.compile(rf"\b{_N}\s+{_VENDOR}({_NAMED_GPU})s?\b{_NOT_NODES}", re.IGNORECASE),  # 64 Nvidia A800, 8 A100 GPUs, 2 A100s, Four A100
     re.compile(rf"\b(?:on|across|with|uses?|using|having)\s+{_N}\s+(GPU)s\b", re.IGNORECASE),  # trained on 8 GPUs, on eight GPUs
     re.compile(rf"\b(a\s+single|single|one)[\s-]+{_VENDOR}({_NAMED_GPU})\b{_NOT_NODES}", re.IGNORECASE),  # a single A100 (80GB)
+    # the GPU, then the count: "GPU：A800 * 2" (review6b #23 dapo-reproduction README.md:249), "H100 x 8"; not "A100 x 80GB"
+    re.compile(rf"(?<![A-Za-z0-9_])(?P<gpu>{_NAMED_GPU}|GPU)s?\s*{_TIMES}\s*(?P<n>\d{{1,3}})(?!\w|\.\d){_NOT_NODES}", re.IGNORECASE),
+)
+_GPU_FIRST = len(_COUNTS) - 1
+# a section (or one under it) whose heading says it is about training; and one about evaluation, inference, serving
+# or a leaderboard, whose counts are another run's (Firefly README.MD:81 "## 模型评测" tables "8\*A100" of other models)
+_TRAINING_HEADING = re.compile(r"train|fine-?tun|\bsft\b|训练|微调", re.IGNORECASE)
+_ASIDE_HEADING = re.compile(
+    r"\b(?:infer\w*|eval\w*|benchmark\w*|serv(?:e|ing)|deploy\w*|demo|chat|leaderboard|quantiz\w*)\b|推理|评测|评估|部署|榜单|量化",
+    re.IGNORECASE,
 )
 _MEMORY = re.compile(r"\A[\s(,-]*(?:with\s+)?(\d{2,3})\s*G(?:B|iB)?\b", re.IGNORECASE)  # "80GB" / "(80G)" / "-80GB" / "with 80GB" right after
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
@@ -83,10 +101,12 @@ class Prose(NamedTuple):
     why: str  # how the statement is tied to the config
     nodes: int | None = None
     per_node: int | None = None
+    assumed: bool = False  # a project-wide training statement tied to no file: an assumption, said so
 
     def note(self) -> str:
         gpu = f"; the GPU named: {self.gpu}" if self.gpu else ""
-        return f"{Path(self.file).name}:{self.line} says `{self.phrase}` ({self.why}){gpu}"
+        said = "; assumed for this config, which the README does not name" if self.assumed else ""
+        return f"{Path(self.file).name}:{self.line} says `{self.phrase}` ({self.why}){gpu}{said}"
 
 
 def hits_of(line: str, n: int) -> list[Hit]:
@@ -104,11 +124,11 @@ def hits_of(line: str, n: int) -> list[Hit]:
         for m in pat.finditer(line):
             if any(a <= m.start() < b or a < m.end() <= b for a, b in taken):
                 continue
-            raw = m.group(1)
+            raw, gpu = (m.group("n"), m.group("gpu")) if i == _GPU_FIRST else (m.group(1), m.group(2))
             count = int(raw) if raw.isdigit() else _WORDS.get(raw.lower(), 1)
             if 1 <= count <= 1024:
-                plain = _PLAIN_GPU.fullmatch(m.group(2)) is not None and (i in (0, 2) or (i == 1 and _PLAIN_BEFORE.search(line[: m.start()]) is not None))
-                out.append(Hit(count, n, m.group(0).strip(), _gpu(m.group(2), line[m.end() :]), plain=plain))
+                plain = _PLAIN_GPU.fullmatch(gpu) is not None and (i in (0, 2, _GPU_FIRST) or (i == 1 and _PLAIN_BEFORE.search(line[: m.start()]) is not None))
+                out.append(Hit(count, n, m.group(0).strip(), _gpu(gpu, line[m.end() :]), plain=plain))
                 taken.append(m.span())
     return out
 
@@ -126,6 +146,16 @@ class _Section(NamedTuple):
     level: int  # its heading's level (0: the text before the first heading)
     hits: tuple[Hit, ...]
     files: tuple[str, ...]
+    headings: tuple[str, ...] = ()  # its heading and the headings above it, outermost first
+
+    @property
+    def aside(self) -> bool:
+        """About evaluation, inference, serving or a leaderboard (its heading or one above it says so)."""
+        return any(_ASIDE_HEADING.search(h) for h in self.headings)
+
+    @property
+    def training(self) -> bool:
+        return not self.aside and any(_TRAINING_HEADING.search(h) for h in self.headings)
 
 
 @lru_cache(maxsize=256)
@@ -138,14 +168,21 @@ def _sections(file: str, roots: tuple[Path, ...]) -> tuple[_Section, ...]:
     start, level = 1, 0
     hits: list[Hit] = []
     files: list[str] = []
+    above: list[tuple[int, str]] = []  # the open headings (level, title), outermost first
     for n, line in enumerate(text.splitlines(), 1):
         if _HEADING.match(line):
             if n > 1:
-                out.append(_Section(start, level, tuple(hits), tuple(dict.fromkeys(files))))
+                out.append(_Section(start, level, tuple(hits), tuple(dict.fromkeys(files)), tuple(t for _, t in above)))
             start, level, hits, files = n, len(line.strip()) - len(line.strip().lstrip("#")), [], []
+            above = [*[(lv, t) for lv, t in above if lv < level], (level, line.strip().lstrip("#").strip())]
         hits.extend(hits_of(line, n))
         files.extend(m.group(1) for m in _FILE.finditer(line))
-    out.append(_Section(start, level, tuple(hits), tuple(dict.fromkeys(files))))
+    out.append(_Section(start, level, tuple(hits), tuple(dict.fromkeys(files)), tuple(t for _, t in above)))
+    # the document's title (its first heading, the one `#` heading) names the project, not a section's subject:
+    # "# Firefly: 一站式大模型训练工具" ("a one-stop training tool", review5 #25 Firefly README.md:1) makes no section about training
+    if out and sum(1 for s in out if s.level == 1) == 1 and (out[0].level == 1 or (len(out) > 1 and out[1].level == 1 and out[0].level == 0)):
+        title = next(s for s in out if s.level == 1).headings[0]
+        out = [s._replace(headings=s.headings[1:]) if s.headings[:1] == (title,) else s for s in out]
     return tuple(out)
 
 
@@ -216,6 +253,16 @@ def _one_count(tied: list[tuple[Hit, str, int]], readme: Path) -> Prose | None:
     return Prose(h.gpus, str(readme), h.line, h.phrase, h.gpu, why, h.nodes, h.per_node)
 
 
+def _training_count(sections: tuple[_Section, ...]) -> tuple[Hit, str] | None:
+    """The one count the README's training sections state (review6b #31 Firefly README.MD:170 "## 训练细节":
+    "我们最多仅使用了4*V100 GPU", beside a comparison with other projects' "160\\*A100" and a leaderboard), and that
+    section's heading; None where no training section states a count or they state several."""
+    trained = [(h, s.headings[-1]) for s in sections if s.training for h in s.hits]
+    if not trained or len({h.gpus for h, _ in trained}) != 1:
+        return None
+    return min(trained, key=lambda t: t[0].line)
+
+
 def readme_prose(config: str) -> Prose | None:
     """The GPU count a README from the config's folder up to the repository root ties to this config
     (its section names the config or a file that names it; nearest README first), else the one count of the
@@ -253,14 +300,19 @@ def _readme_prose(config_path: str) -> Prose | None:
                 other = other or elsewhere
             if tied:
                 return _one_count(tied, readme)
-            hits = [h for s in sections for h in s.hits]
+            # a section about evaluation, inference or serving speaks of another run: its counts are not read
+            hits = [h for s in sections if not s.aside for h in s.hits]
             if hits and not seen_counts:
                 seen_counts = True
                 plain = [h for h in hits if h.plain]
+                own = "the README of the config's own folder" if here == config.parent else "the nearest README"
                 if not other and plain and len({h.gpus for h in hits}) == 1:
                     h = min(plain, key=lambda x: x.line)
-                    own = "the README of the config's own folder" if here == config.parent else "the nearest README"
                     untied = Prose(h.gpus, str(readme), h.line, h.phrase, h.gpu, f"{own}, its only GPU count", h.nodes, h.per_node)
+                elif not other and (trained := _training_count(sections)) is not None:
+                    h, title = trained
+                    why = f"{own}, the only GPU count of its training section `{title}`"
+                    untied = Prose(h.gpus, str(readme), h.line, h.phrase, h.gpu, why, h.nodes, h.per_node, assumed=True)
         if stop is None or here == stop or here.parent == here:
             break
         here = here.parent

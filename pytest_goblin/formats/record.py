@@ -7,6 +7,7 @@ every value came from.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ def workload_record(path: str, w: WorkloadConfig) -> dict[str, Any]:
     out: dict[str, Any] = {
         "path": path,
         "format": w.format,
-        "framework": w.framework,
+        "framework": None,  # filled from framework_version below: the release the run uses, not goblin's tables
         "reason": None,
         "model": w.model.name,
         "micro_batch_size": w.micro_batch_size,
@@ -52,6 +53,7 @@ def workload_record(path: str, w: WorkloadConfig) -> dict[str, Any]:
     out["model_shape"] = w.model.model_dump()
     out["ignored_rules"] = list(w.ignored_rules)
     out["framework_version"] = framework_version(path, w)
+    out["framework"] = framework_label(path, w)
     out["sources"] = {_RENAMED.get(k, k): s.model_dump() for k, s in sorted(w.sources.items())}
     out["notes"] = list(w.notes)
     return out
@@ -63,6 +65,37 @@ def framework_version(path: str, w: WorkloadConfig) -> dict[str, object] | None:
 
     got = reading(w.framework, w.path)
     return got.record() if got is not None else None
+
+
+def framework_label(path: str, w: WorkloadConfig) -> str | None:
+    """The `framework` field: the framework at the release the run uses and where that came from (the same reading as
+    `framework_version`), then what the file is read as. The workload's own label names the release of goblin's tables
+    (`transformers 5.25.0 (TrainingArguments)`); review6b #29/#31 read a `transformers==4.31.0` recipe whose parse
+    output named only that, so the field now reads `transformers 4.31.0 (transformers==4.31.0, requirements.txt:2);
+    goblin's transformers tables were read at 5.25.0; read as TrainingArguments`."""
+    from ..frameworks.history import reading
+
+    got = reading(w.framework, w.path)
+    if got is None or not w.framework:
+        return w.framework
+    what = [g for g in _groups(w.framework) if not re.fullmatch(r"[0-9a-f]{7,40}", g)]  # axolotl's tables commit: the tables'
+    return f"{got.note()}; read as {', '.join(what)}" if what else got.note()
+
+
+def _groups(label: str) -> list[str]:
+    """The top-level parenthesized groups of a workload's framework label (`axolotl 0.18.0 (067b021c8b) (rl dpo)`)."""
+    out: list[str] = []
+    depth, start = 0, 0
+    for i, ch in enumerate(label):
+        if ch == "(":
+            depth += 1
+            if depth == 1:
+                start = i + 1
+        elif ch == ")" and depth:
+            depth -= 1
+            if depth == 0 and (inner := label[start:i].strip()):
+                out.append(inner)
+    return out
 
 
 def not_collected_record(path: Path, reason: str) -> dict[str, Any]:

@@ -592,7 +592,7 @@ def _count_unknown(launched: Any) -> bool:
 
 
 def _prose_source(prose: Prose, how: str) -> FieldSource:
-    return FieldSource(file=prose.file, key=f"README: {prose.phrase}", line=prose.line, explicit=True, note=f"{prose.note()}: {how}")
+    return FieldSource(file=prose.file, key=f"README: {prose.phrase}", line=prose.line, explicit=not prose.assumed, note=f"{prose.note()}: {how}")
 
 
 def _prose_nodes(r: Reader, prose: Prose, per_node: int | None, note: str) -> None:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from ..errors import ConfigError
 from ..frameworks import CITES, tables, torchtune_recipe, tune_run_named
 from ..modelzoo import lookup_model, shape_from_dims
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
-from .base import Adapter, Reader, as_bool, non_negative, positive
+from .base import IN_LAUNCH_LINE, Adapter, Reader, as_bool, non_negative, positive
 from .interpolation import resolve
 from .semantics import Implied, read_world_size
 
@@ -262,6 +262,7 @@ class TorchtuneAdapter(Adapter):
             name = opt.rsplit(".", 1)[-1].lower() or "unknown"
         _found, _, opt_line = r.raw(f"{opt_key}._component_")
         r.explicit("optimizer", name, key or f"{opt_key}._component_", line if key else opt_line)
+        self._launch_overrides(r)  # before the pinned release's check, which then judges an overridden key too
         recipe, how = torchtune_recipe(r.path, r.text)
         info = tables.recipe(recipe) if recipe else None
         # a recipe outside the registry (dev/grpo_...) is still named, so that what it trains is known
@@ -284,6 +285,46 @@ class TorchtuneAdapter(Adapter):
             r.default("world_size", 1, f"torchtune {'recipe ' + recipe if recipe else 'single-device config'} runs on one device")
         implied = self._tensor_parallel(r, recipe)
         read_world_size(r, r.text, implied=implied, launch_decides_strategy=False)
+
+    # the `key=value` launch words goblin applies: key -> (field, convert)
+    _OVERRIDDEN: ClassVar[dict[str, tuple[str, Any]]] = {
+        "batch_size": ("micro_batch_size", positive),
+        "gradient_accumulation_steps": ("gradient_accumulation", positive),
+        "enable_activation_checkpointing": ("gradient_checkpointing", as_bool),
+        "enable_activation_offloading": ("activation_offloading", as_bool),
+        "compile": ("torch_compile", as_bool),
+        "dataset.packed": ("sample_packing", as_bool),
+        "tokenizer.max_seq_len": ("seq_len", positive),
+    }
+
+    def _launch_overrides(self, r: Reader) -> None:
+        """The `tune run ... --config x.yaml batch_size=6` words of the launch line that runs this file: torchtune
+        merges them over the YAML, the command line winning (torchtune v0.5.0 torchtune/config/_parse.py:96-97,
+        torchtune/config/_utils.py:112-193, `OmegaConf.merge(yaml_conf, cli_conf)` at :193). A value given through a
+        variable is applied only where the variable was set for certain before the line (launch_line._tune_overrides);
+        one that is not is said, and the file's own value kept."""
+        from .launchers import find_launch
+
+        launch = find_launch(r.path)
+        if launch is None or launch.commented or not (launch.overrides or launch.unresolved):
+            return
+        cite = "torchtune merges the launch line's key=value words over the YAML (torchtune/config/_utils.py:112-193@v0.5.0)"
+        for key, value, file, line, how in launch.overrides:
+            if key not in self._OVERRIDDEN:
+                continue
+            name, convert = self._OVERRIDDEN[key]
+            try:
+                converted = convert(value)
+            except (TypeError, ValueError):
+                r.notes.append(f"{how}: `{value}` is not a value goblin reads for {key}; the file's own value is kept")
+                continue
+            was = r.sources.get(name)
+            kept = f"; the file's own {key} (line {was.line}) is overridden" if was is not None and was.file == r.path and was.line else ""
+            r.values[name] = converted
+            r.sources[name] = FieldSource(file=file, key=key, line=line, explicit=True, note=f"{how}: {cite}{kept}; change it {IN_LAUNCH_LINE}")
+        for key, why in launch.unresolved:
+            if key in self._OVERRIDDEN:
+                r.notes.append(f"{why}: the launch overrides {key} with a value goblin cannot read; the file's own value is used")
 
     @staticmethod
     def _tensor_parallel(r: Reader, recipe: str | None) -> Implied | None:

@@ -1413,9 +1413,11 @@ def _api_pins(text: str) -> dict[str, Pin]:
 LAUNCHED_SCRIPT: list[Callable[[str], tuple[str, str] | None]] = []
 
 
-def _launched_pins(config: str) -> dict[str, Pin]:
+def _launched_pins(config: str, exact: bool = False) -> dict[str, Pin]:
     """The vendored framework copy the launch line's script belongs to (`accelerate launch ... train/LLaMA-Factory/src/
-    train.py config.yaml`): the copy whose package holds the script, from its folder up to the repository root."""
+    train.py config.yaml`): the copy whose package holds the script, from its folder up to the repository root.
+    `exact`: the exact pins (bitsandbytes, torch, vllm) of the nearest package above the script, what the blockers
+    read (exact_pins), from the same package the framework's version is read from."""
     out: dict[str, Pin] = {}
     for finder in LAUNCHED_SCRIPT:
         got = finder(config)
@@ -1428,7 +1430,7 @@ def _launched_pins(config: str) -> dict[str, Pin]:
         packaged: list[Pin] = []
         package_seen = False
         for _level in range(MAX_UP + 2):
-            for p in _vendored_at(folder, stop, roots):
+            for p in () if exact else _vendored_at(folder, stop, roots):
                 out.setdefault(p.dist, Pin(p.dist, p.version, p.spec, f"{p.where}, run by {launch}", p.constraint, p.kind, p.file, p.line))
             if out or stop is None or folder == stop or folder.parent == folder:
                 break
@@ -1439,7 +1441,7 @@ def _launched_pins(config: str) -> dict[str, Pin]:
                 # the script runs with (review4 #18, VLM-R1 src/open-r1-multimodal/setup.py above src/open_r1/grpo.py)
                 packaged = [
                     Pin(p.dist, p.version, p.spec, f"{p.where}, the package of the script run by {launch}", p.constraint, p.kind, p.file, p.line)
-                    for p in _pin_files(folder, names, stop, roots, False, requirements_only=True)
+                    for p in _pin_files(folder, names, stop, roots, exact, requirements_only=True)
                 ]
             folder = folder.parent
         for p in packaged:  # a vendored framework copy the script belongs to says more
@@ -1684,6 +1686,10 @@ def _vendored_recipe_pin(config: str, text: str) -> Pin | None:
 def _exact_pins(config: str, text: str) -> tuple[Pin, ...]:
     found = _own(text, _EXACT_PIN)
     for dist, pin in _notebook_pins(config, _EXACT_PIN).items():
+        found.setdefault(dist, pin)
+    # the package of the script the launch line runs on the config, as for the framework's version (_pins): review6b
+    # class 8, a torch blocker reading other pin files than the version it names
+    for dist, pin in _launched_pins(config, exact=True).items():
         found.setdefault(dist, pin)
     for dist, pin in _repository_pins(os.path.dirname(os.path.abspath(config)), exact=True).items():
         found.setdefault(dist, pin)

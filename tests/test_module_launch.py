@@ -1,0 +1,55 @@
+"""`-m pkg.mod` launches of the repository's own scripts (issue 23): python -m, torchrun -m/--module, accelerate
+launch -m and deepspeed --module run `pkg/mod.py`, a package's `pkg/mod/__main__.py`, or either under `src/` (the
+src layout an editable install puts on the path). A module the repository does not hold is no launch of its files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pytest_goblin.formats import launchers, load_config
+
+from .test_launch_search import AXOLOTL_FSDP, SCRIPT
+from .test_topology import repo, topo
+
+# ise-uiuc/magicoder 3ef43f0 README-DEV.md:64-83 (review6b row 33), cut down: src/magicoder/train.py run as a module
+README = (
+    "# Dev\n\n```bash\naccelerate launch --num_processes 4 -m magicoder.train \\\n  --bf16 True \\\n"
+    "  --per_device_train_batch_size 2 \\\n  --gradient_accumulation_steps 128\n```\n"
+)
+
+
+def test_a_src_layout_module_launch_passes_its_flags_to_the_script(tmp_path: Path) -> None:
+    root = repo(
+        tmp_path,
+        {"README-DEV.md": README, "pyproject.toml": "[project]\nname='magicoder'\n", "src/magicoder/__init__.py": "", "src/magicoder/train.py": SCRIPT},
+    )
+    script = root / "src/magicoder/train.py"
+    launch = launchers.find_script_launch(script)
+    assert launch is not None and launch.where() == "README-DEV.md line 4"
+    w = load_config(script).workload
+    assert (w.micro_batch_size, w.gradient_accumulation, w.precision) == (2, 128, "bf16")
+    assert topo(w) == (4, 1, 4)
+
+
+def test_a_package_main_module_is_the_file_python_m_runs(tmp_path: Path) -> None:
+    files = {"run.sh": "torchrun --nproc_per_node 2 -m trainer --per_device_train_batch_size 3\n", "trainer/__init__.py": "", "trainer/__main__.py": SCRIPT}
+    root = repo(tmp_path, files)
+    w = load_config(root / "trainer/__main__.py").workload
+    assert topo(w) == (2, 1, 2) and w.micro_batch_size == 3
+
+
+def test_a_module_the_repository_does_not_hold_names_none_of_its_files(tmp_path: Path) -> None:
+    # `-m magicoder.train` beside a src/other/train.py: not this file; a framework module stays the config's launch
+    files = {
+        "README.md": README,
+        "src/other/train.py": SCRIPT,
+        "lib/magicoder/train.py": SCRIPT,
+        "configs/sft.yaml": AXOLOTL_FSDP,
+        "run.sh": "accelerate launch --num_processes 8 -m axolotl.cli.train configs/sft.yaml\n",
+    }
+    root = repo(tmp_path, files)
+    assert launchers.find_script_launch(root / "src/other/train.py") is None
+    assert launchers.find_script_launch(root / "lib/magicoder/train.py") is None
+    launch = launchers.find_launch(root / "configs/sft.yaml")
+    assert launch is not None and launch.where() == "run.sh line 1"
+    assert topo(load_config(root / "configs/sft.yaml").workload) == (8, 1, 8)
