@@ -12,7 +12,7 @@ from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from ..yamlio import key_line
 from .base import Adapter, Reader, as_bool, attention_from, elsewhere_reason, model_from, positive
 from .hfstyle import TA_DOCS, hf_writes, read_common, read_lora, read_preference
-from .semantics import dtype_key, explicit_precision, read_prequantized, read_world_size, trl_precision
+from .semantics import dtype_key, explicit_precision, launch_precision, read_prequantized, read_world_size, trl_precision
 from .textedit import RENAME
 
 if TYPE_CHECKING:
@@ -336,7 +336,8 @@ class HFTrainerAdapter(Adapter):
             if k is not None and dt is not None:
                 r.explicit("weight_dtype", dt, k, line)
         else:
-            trl_precision(r)
+            trl_precision(r, found.classes)
+        launch_precision(r)  # neither bf16 nor fp16: the accelerate launch's mixed precision stands
         r.take(
             "seq_len",
             ("max_seq_length", "max_length", "model_max_length"),

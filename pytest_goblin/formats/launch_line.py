@@ -120,6 +120,16 @@ def launch_flags(tokens: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
+def before_script(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """The words before the script a launcher runs (`x.py`, or `-m module`): what follows is the script's own
+    arguments (accelerate 1.16.0 commands/launch.py:878,982: training_script, then training_script_args as argparse.REMAINDER)."""
+    for i, tok in enumerate(tokens):
+        runs_module = tok in ("-m", "--module") and i + 1 < len(tokens) and not tokens[i + 1].startswith("accelerate")
+        if runs_module or tok.endswith(".py"):
+            return tokens[:i]
+    return tokens
+
+
 def _int(value: str | None) -> int | None:
     if value is None or not re.fullmatch(r"\d{1,5}", value.strip()):
         return None
@@ -251,7 +261,7 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
         elif kind == "axolotl" and flags.get("launcher") == "python":
             out.per_node = 1
         else:
-            _accelerate(out, flags, env, sb, lf, roots, root, every_gpu, nodes_from)
+            _accelerate(out, flags, env, sb, lf, roots, root, every_gpu, nodes_from, own=launch_flags(before_script(line.tokens)))
     elif kind in ("srun", "sbatch"):
         nodes_from(flags.get("N") or flags.get("nodes"))
         tasks = _int(flags.get("ntasks_per_node")) or _int(flags.get("gpus_per_node"))
@@ -478,8 +488,10 @@ def _accelerate(
     root: Path,
     every_gpu: Any,
     nodes_from: Any,
+    own: dict[str, str] | None = None,
 ) -> None:
-    """accelerate launch (or axolotl train through it): the command line first, then its --config_file."""
+    """accelerate launch (or axolotl train through it): the command line first, then its --config_file. `own`: the
+    flags before the script, accelerate's own (a `--mixed_precision` after it is the script's)."""
     found: dict[str, Any] = {}
     ref = flags.get("config_file")
     if ref and "$" not in ref:
@@ -502,7 +514,7 @@ def _accelerate(
         out.per_node = max(1, total // max(1, out.nodes))
     else:
         every_gpu(ACCELERATE_ALL_AT)
-    _accelerate_precision(out, flags, cfg, found)
+    _accelerate_precision(out, flags if own is None else own, cfg, found)
     strategy = accelerate_strategy(flags, cfg, found.get("file"), found.get("path"))
     if found.get("shipped") or found.get("written"):
         # the lines recorded are the framework's copy's or the script's heredoc's: no edit is pointed at them

@@ -147,7 +147,7 @@ def built_trainer(path: Path) -> Built | None:
     return None
 
 
-def read_built(s: Script, built: Built, attribute: Any, path: Path) -> None:
+def read_built(s: Script, built: Built, attribute: Any) -> None:
     """Fill the record from the class's config call: `self.args.x` / `args.x` through the script's command line
     (`attribute(name, attr)`: the launch line's value or the option's default), a literal where the class writes it."""
     shown = built.module.shown
@@ -201,31 +201,7 @@ def read_built(s: Script, built: Built, attribute: Any, path: Path) -> None:
         # a Trainer over a sequence-classification model (sotopia-rl rm_trainer.py:53-57, num_labels=1, its own compute_loss):
         # a reward or classifier model, whose head and loss are not the causal LM goblin prices
         s.built_label = f"a reward or classification model: {ast.unparse(scoring.func)}(...) at {shown} line {scoring.lineno}"
-    if "bf16" not in s.values and "fp16" not in s.values and "bf16" not in s.computed and "fp16" not in s.computed:
-        _launch_precision(s, path)
     s.notes.append(f"read through {s.built}: the script hands it its command line and calls .train() (line {built.call.lineno})")
-
-
-# TrainingArguments setting neither fp16 nor bf16 keeps the mixed precision `accelerate launch` exports
-# (ACCELERATE_MIXED_PRECISION): transformers 4.46.3 training_args.py:1834-1841, 5.25.0 training_args.py:1612-1618
-ENV_PRECISION_AT = "transformers training_args.py:1834-1841@4.46.3, :1612-1618@5.25.0"
-
-
-def _launch_precision(s: Script, path: Path) -> None:
-    """The accelerate launch's mixed precision (`launch_line.Launch.mixed_precision`: its --mixed_precision flag or
-    config file's key) where the config call sets neither bf16 nor fp16 (sotopia-rl scripts/train_rm.sh:
-    accelerate_config_rm.yaml `mixed_precision: bf16`): the Trainer runs in it."""
-    from .launchers import find_launch
-
-    launch = find_launch(path)
-    if launch is None or launch.mixed_precision is None:
-        return
-    raw, file, line, said = launch.mixed_precision
-    if raw not in ("bf16", "fp16"):
-        return
-    s.values[raw] = True
-    s.where[raw] = Location(None, line or launch.line, file=file, fixed=f"mixed precision {raw} is set by {said}; change it there")
-    s.notes.append(f"precision {raw}: {said}; {s.config_class} sets neither bf16 nor fp16, so the Trainer keeps it ({ENV_PRECISION_AT})")
 
 
 def built_unread(r: Any, script: Script) -> None:

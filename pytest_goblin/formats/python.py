@@ -225,7 +225,7 @@ def read_script(path: Path, text: str) -> Script:
     if built is not None:
         from .pybuilt import read_built
 
-        read_built(s, built, cli.attribute, path)
+        read_built(s, built, cli.attribute)
         s.notes.extend(cli.notes)
         return s
     bnb: dict[str, Any] = {}

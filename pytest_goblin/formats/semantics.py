@@ -47,12 +47,43 @@ def dtype_key(r: Reader, *keys: str) -> tuple[str | None, str | None, int | None
     return k, _HALF.get(name), line
 
 
-def trl_precision(r: Reader) -> None:
-    """TRL configs: bf16 defaults to `not fp16`; ModelConfig.dtype defaults to float32."""
+# TRL's config classes turn bf16 on (`bf16 = not fp16` when unset) from trl 0.19.0 (sft_config.py:111,252,
+# grpo_config.py:219,530, dpo_config.py:196,441@0.19.0); trl 0.18.0's have no bf16 of their own, so TrainingArguments'
+# False holds (transformers 4.46.3 training_args.py:1055-1057)
+TRL_BF16_SINCE_AT = "0.19.0 (trl/trainer/sft_config.py:111,252@0.19.0: bf16=None, then bf16 = not fp16; absent at 0.18.0)"
+
+
+_TRL_OFF = "bf16/fp16 unset: fp32 at "
+
+
+def _trl_bf16_off(r: Reader, classes: tuple[str, ...]) -> str | None:
+    """Why bf16 is off by default at the TRL release the recipe pins (its config class has no bf16 of its own),
+    None where the release sets it, or no release is pinned (the newest's `not fp16` stands)."""
+    from ..frameworks.history import present
+    from ..frameworks.pins import pins
+    from ..frameworks.releases import pinned
+
+    found = pins(r.path, r.text)
+    version = pinned("trl", found)
+    names = [c for c in classes if c.endswith("Config")] or ["SFTConfig"]
+    if version is None or any(present("trl", c, "bf16", version) is not False for c in names):
+        return None
+    pin = found["trl"]
+    return (
+        f"{_TRL_OFF}trl {version} ({pin.spec}, {pin.where}): {names[0]} of that release has no bf16 of its own, so "
+        f"TrainingArguments' False applies (transformers training_args.py:891-903@4.36.2); TRL's bf16 = not fp16 arrived in {TRL_BF16_SINCE_AT}"
+    )
+
+
+def trl_precision(r: Reader, classes: tuple[str, ...] = ()) -> None:
+    """TRL configs: bf16 defaults to `not fp16` (trl >= 0.19.0; before, TrainingArguments' False); ModelConfig.dtype
+    defaults to float32."""
     if not explicit_precision(r):
         k, value, line = r.raw("bf16")
         if k is not None and not _truthy(value):
             r.explicit("precision", "fp32", k, line)
+        elif (off := _trl_bf16_off(r, classes)) is not None:
+            r.default("precision", "fp32", off)
         else:
             r.default("precision", "bf16", f"TRL: bf16 unset and fp16 not set, so bf16 mixed precision; {CITES['trl.bf16']}")
     k, dt, line = dtype_key(r, "dtype", "torch_dtype", "model_init_kwargs.dtype", "model_init_kwargs.torch_dtype")
@@ -60,6 +91,82 @@ def trl_precision(r: Reader) -> None:
         r.explicit("weight_dtype", dt, k, line)
     elif k is None:
         r.default("weight_dtype", "fp32", "TRL ModelConfig.dtype default 'float32' (trl 1.16.0 trl/trainer/model_config.py:89): weights load in fp32")
+
+
+# TrainingArguments with neither fp16 nor bf16 true keeps the mixed precision `accelerate launch` exported
+# (ACCELERATE_MIXED_PRECISION; the --mixed_precision flag wins over the config file's key, accelerate 1.16.0
+# commands/launch.py:1337-1341, 1.0.0 :1050-1054; exported at utils/launch.py:157,255,518@1.16.0): transformers 4.36.2
+# training_args.py:1566-1573, 4.46.3 :1834-1841, 5.25.0 :1612-1618 (then trainer.py:744 hands it to the Accelerator).
+# bf16 and fp16 default to False (4.36.2 :891-903, 4.46.3 :1055-1067, 5.25.0 :874-885), so `bf16: false` is the same as unset.
+ENV_PRECISION_AT = "transformers training_args.py:1566-1573@4.36.2, :1834-1841@4.46.3, :1612-1618@5.25.0"
+_HALF_OFF_AT = "bf16/fp16 default False: transformers training_args.py:891-903@4.36.2, :874-885@5.25.0"
+
+
+def launch_precision(r: Reader) -> None:
+    """An HF Trainer / TRL run whose TrainingArguments end with neither bf16 nor fp16 true runs in the mixed
+    precision its `accelerate launch` sets (its `--mixed_precision` flag, else its accelerate config's
+    `mixed_precision`): read from there, with the file and line. Not where a DeepSpeed file is passed to
+    TrainingArguments (its `bf16.enabled: auto` is filled from args.bf16, transformers 4.46.3
+    integrations/deepspeed.py:199) nor where bf16/fp16 is computed at run time (left unread)."""
+    src = r.sources.get("precision")
+    if src is None or src.unread or r.values.get("precision") != "fp32" or (src.explicit and src.key not in ("bf16", "fp16")):
+        return
+    script = getattr(r, "script", None)
+    if script is not None and ({"bf16", "fp16"} & set(getattr(script, "computed", {}))):
+        return
+    if r.raw("deepspeed")[0] is not None or str(r.raw("half_precision_backend")[1]).lower() == "apex":
+        return
+    from .launchers import find_launch
+
+    launch = find_launch(r.path)
+    if launch is None or launch.commented:  # a commented-out line is a hint for the counts, not how the run is launched
+        return
+    if launch.strategy.get("deepspeed_config_file"):
+        # the accelerate config hands DeepSpeed its own JSON: that file's bf16/fp16 decide, and a mixed_precision beside
+        # it is refused (accelerate 1.16.0 commands/launch.py:1420-1425, utils/dataclasses.py:1386-1411)
+        return
+    script_said = script is not None
+
+    def shown(k: str, v: Any) -> str:
+        return f"`{k}={v!r}`" if script_said else f"`{k}: {str(v).lower() if isinstance(v, bool) else v}`"
+
+    off = [shown(k, v) + (f" (line {line})" if line else "") for k in ("bf16", "fp16") for k_, v, line in [r.raw(k)] if k_ is not None]
+    neither = "TrainingArguments sets neither bf16 nor fp16" + (
+        f" ({' and '.join(off)} is TrainingArguments' default, the same as unset; {_HALF_OFF_AT})" if off else ""
+    )
+    if not src.explicit and (src.note or "").startswith(_TRL_OFF):  # a TRL release whose config leaves bf16 off
+        neither += f" ({(src.note or '').removeprefix(_TRL_OFF).split(': ', 1)[0]}: its config class has no bf16 of its own)"
+    if launch.mixed_precision is None:
+        if not launch.strategy_unread and re.search(r"(^|[\s/])accelerate\s+launch\b|accelerate\.commands\.launch", launch.command):
+            # neither --mixed_precision nor --config_file: "no", unless the machine holds a default accelerate config
+            # (accelerate 1.16.0 commands/launch.py:1268 and :1377-1379)
+            why = (
+                f"`accelerate launch` at {launch.where()} passes neither --mixed_precision nor --config_file: no mixed precision, unless "
+                "the machine has a default accelerate config (`accelerate config`), whose mixed_precision the run then takes "
+                "(accelerate 1.16.0 commands/launch.py:1268,1377-1379)"
+            )
+            r.sources["precision"] = src.model_copy(update={"note": f"{src.note}; {why}" if src.note else why})
+            r.notes.append(f"precision fp32: {why}; {neither}")
+        elif launch.strategy_unread.startswith("the accelerate config"):
+            why = f"{launch.strategy_unread.replace('the strategy', 'the mixed precision')}; {neither}, so the Trainer runs in it ({ENV_PRECISION_AT})"
+            r.sources["precision"] = src.model_copy(update={"unread": True, "note": f"{why}; fp32 assumed for the projection, no rule judges it"})
+            r.notes.append(f"precision: {why}: fp32 assumed, not judged")
+        return
+    raw, file, line, said = launch.mixed_precision
+    raw = str(raw).lower()
+    if raw in ("bf16", "fp16"):
+        how = f"{raw} from accelerate launch's mixed_precision: {said}" + (f":{line}" if line and " line " not in said else "")
+        note = f"{how}; {neither}, so the Trainer keeps it ({ENV_PRECISION_AT})"
+        r.values["precision"] = raw
+        r.sources["precision"] = FieldSource(file=file, key="mixed_precision", line=line, explicit=True, note=note)
+        r.notes.append(f"precision {note}")
+    elif raw != "no":  # fp8 (accelerate's own recipe, not modelled here) or a value set at run time
+        what = "set at run time" if "$" in raw else raw
+        why = f"accelerate launch's mixed_precision is {what}: {said}; {neither}, so the Trainer runs in it ({ENV_PRECISION_AT})"
+        r.sources["precision"] = src.model_copy(update={"unread": True, "note": f"{why}; fp32 assumed for the projection, no rule judges it"})
+        r.notes.append(f"precision: {why}: not modelled, not judged")
+    else:
+        r.notes.append(f"precision fp32: {said}; {neither} ({ENV_PRECISION_AT})")
 
 
 def axolotl_precision(r: Reader) -> None:
