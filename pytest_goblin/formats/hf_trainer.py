@@ -12,7 +12,7 @@ from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from ..yamlio import key_line
 from .base import Adapter, Reader, as_bool, attention_from, elsewhere_reason, model_from, positive
 from .hfstyle import TA_DOCS, hf_writes, read_common, read_lora, read_preference
-from .semantics import dtype_key, explicit_precision, launch_precision, read_prequantized, read_world_size, trl_precision
+from .semantics import dtype_key, explicit_precision, launch_precision, read_prequantized, read_world_size, trl_precision, trl_release_lacks
 from .textedit import RENAME
 
 if TYPE_CHECKING:
@@ -563,20 +563,13 @@ def _trl_checkpoint_default(r: Reader, classes: tuple[str, ...]) -> tuple[bool, 
     only from trl 0.22 (0.22.2 trl/trainer/sft_config.py:111-112; 1.16.0 base_config.py:62); before, they
     inherit TrainingArguments' False (transformers 4.36.2 training_args.py:1175-1176). Without a TRL pin,
     the newest release's True."""
-    from ..frameworks.history import present
-    from ..frameworks.pins import pins
-    from ..frameworks.releases import pinned
-
-    newest = (True, f"TRL configs turn gradient checkpointing on by default: {CITES['trl.gradient_checkpointing']}")
-    found = pins(r.path, r.text)
-    version = pinned("trl", found)
-    names = [c for c in classes if c.endswith("Config")] or ["SFTConfig"]
-    if version is None or any(present("trl", c, "gradient_checkpointing", version) is not False for c in names):
-        return newest
-    pin = found["trl"]
+    lacks = trl_release_lacks(r, classes, "gradient_checkpointing")
+    if lacks is None:
+        return (True, f"TRL configs turn gradient checkpointing on by default: {CITES['trl.gradient_checkpointing']}")
+    version, spec, where, config_class = lacks
     return (
         False,
-        f"gradient_checkpointing unset: off at trl {version} ({pin.spec}, {pin.where}): {names[0]} of that release does not set it, so "
+        f"gradient_checkpointing unset: off at trl {version} ({spec}, {where}): {config_class} of that release does not set it, so "
         "TrainingArguments' False applies (transformers 4.36.2 training_args.py:1175-1176); TRL's own True arrived in trl 0.22 "
         "(0.22.2 trl/trainer/sft_config.py:111-112)",
     )

@@ -154,6 +154,17 @@ def _parse(path: Path, roots: list[Path], root: Path) -> _Module | None:
     return _Module(real, tree, os.path.relpath(real, root) if real.is_relative_to(root) else str(path))
 
 
+def parse_in_tree(path: str | Path) -> tuple[_Module, list[Path], Path] | None:
+    """A script parsed inside the tree it is read from: (module, roots, repository root), the root its real folder
+    where a link leads outside the tree; None where it cannot be read or parsed."""
+    absolute = Path(os.path.abspath(path))
+    roots, root, _how = config_tree(absolute)
+    if not Path(os.path.realpath(absolute)).is_relative_to(root):
+        root = Path(os.path.realpath(absolute)).parent
+    script = _parse(absolute, roots, root)
+    return None if script is None else (script, roots, root)
+
+
 def _script_of(config: Path) -> tuple[Path, str, list[Path], Path] | None:
     """(script, `launcher line N`, roots, repository root) of the first launch line naming the config
     and a `.py` word before it (closest folder first, scripts before READMEs, as launchers.find_launch).
@@ -555,14 +566,10 @@ def script_trainer(path: str | Path) -> ScriptTrainer | None:
     """The one trainer class a script builds (`DPOTrainer(...)`, `MyDPOTrainer(...)`) and its preference kind:
     TRL's own, a repository subclass of one, or a repository class running chosen and rejected together
     (launched._preference_of). None when the script builds no trainer, or more than one."""
-    absolute = Path(os.path.abspath(path))
-    roots, root, _how = config_tree(absolute)
-    real = Path(os.path.realpath(absolute))
-    if not real.is_relative_to(root):
-        root = real.parent
-    script = _parse(absolute, roots, root)
-    if script is None:
+    parsed = parse_in_tree(path)
+    if parsed is None:
         return None
+    script, roots, root = parsed
     calls = [
         n
         for n in ast.walk(script.tree)

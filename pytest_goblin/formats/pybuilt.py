@@ -13,13 +13,11 @@ training. Read with `ast` only; nothing is imported."""
 from __future__ import annotations
 
 import ast
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .launch_walk import config_tree
-from .launched import _Module, _parse, _Repo
+from .launched import _Module, _Repo, parse_in_tree
 from .pyclasses import CONFIG_CLASSES, HF_ARGS, MODEL_KEYS
 from .pyliteral import call_name, literal_value
 from .pyscript import Location, Script
@@ -109,14 +107,10 @@ def _namespace(classes: list[tuple[ast.ClassDef, _Module]], call: ast.Call) -> d
 
 def built_trainer(path: Path) -> Built | None:
     """The repository trainer class the script builds and trains, when it builds a config and a framework trainer."""
-    absolute = Path(os.path.abspath(path))
-    roots, root, _how = config_tree(absolute)
-    real = Path(os.path.realpath(absolute))
-    if not real.is_relative_to(root):
-        root = real.parent
-    script = _parse(absolute, roots, root)
-    if script is None:
+    parsed = parse_in_tree(path)
+    if parsed is None:
         return None
+    script, roots, root = parsed
     repo = _Repo(script, roots, root)
     for call in ast.walk(script.tree):
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):

@@ -56,9 +56,16 @@ TRL_BF16_SINCE_AT = "0.19.0 (trl/trainer/sft_config.py:111,252@0.19.0: bf16=None
 _TRL_OFF = "bf16/fp16 unset: fp32 at "
 
 
-def _trl_bf16_off(r: Reader, classes: tuple[str, ...]) -> str | None:
-    """Why bf16 is off by default at the TRL release the recipe pins (its config class has no bf16 of its own),
-    None where the release sets it, or no release is pinned (the newest's `not fp16` stands)."""
+class TrlLacks(NamedTuple):
+    version: str
+    spec: str
+    where: str
+    config_class: str
+
+
+def trl_release_lacks(r: Reader, classes: tuple[str, ...], key: str) -> TrlLacks | None:
+    """The TRL release the recipe pins, where none of its config classes sets `key` of its own (TrainingArguments'
+    default then applies); None where one does, or no release is pinned (the newest's default stands)."""
     from ..frameworks.history import present
     from ..frameworks.pins import pins
     from ..frameworks.releases import pinned
@@ -66,11 +73,21 @@ def _trl_bf16_off(r: Reader, classes: tuple[str, ...]) -> str | None:
     found = pins(r.path, r.text)
     version = pinned("trl", found)
     names = [c for c in classes if c.endswith("Config")] or ["SFTConfig"]
-    if version is None or any(present("trl", c, "bf16", version) is not False for c in names):
+    if version is None or any(present("trl", c, key, version) is not False for c in names):
         return None
     pin = found["trl"]
+    return TrlLacks(version, pin.spec, pin.where, names[0])
+
+
+def _trl_bf16_off(r: Reader, classes: tuple[str, ...]) -> str | None:
+    """Why bf16 is off by default at the TRL release the recipe pins (its config class has no bf16 of its own),
+    None where the release sets it, or no release is pinned (the newest's `not fp16` stands)."""
+    lacks = trl_release_lacks(r, classes, "bf16")
+    if lacks is None:
+        return None
+    version, spec, where, config_class = lacks
     return (
-        f"{_TRL_OFF}trl {version} ({pin.spec}, {pin.where}): {names[0]} of that release has no bf16 of its own, so "
+        f"{_TRL_OFF}trl {version} ({spec}, {where}): {config_class} of that release has no bf16 of its own, so "
         f"TrainingArguments' False applies (transformers training_args.py:891-903@4.36.2); TRL's bf16 = not fp16 arrived in {TRL_BF16_SINCE_AT}"
     )
 
