@@ -129,6 +129,20 @@ def test_stage_without_content_or_name_is_said_to_be_assumed(tmp_path: Path) -> 
     cfg.write_text(LF.format(ref="zero2.json"))
     w3 = load_config(cfg).workload
     assert w3.zero_stage == 3 and "file name" not in (w3.sources["zero_stage"].note or "")
+    assert not any("None" in n for n in w.notes)
+
+
+def test_a_file_that_sets_no_stage_runs_deepspeeds_default_stage_0(tmp_path: Path) -> None:
+    """Review 7b #30: a read DeepSpeed file without `zero_optimization` (or without its `stage`) is ZeRO off, DeepSpeed's
+    own default (v0.19.5 deepspeed/runtime/zero/config.py:71-78, :95), not an unknown stage taken as ZeRO-3."""
+    cfg = tmp_path / "train.yaml"
+    for data, said in (({"fp16": {"enabled": True}}, "no zero_optimization block"), ({"zero_optimization": {"overlap_comm": True}}, "sets no stage")):
+        (tmp_path / "ds.config").write_text(json.dumps(data))
+        cfg.write_text(LF.format(ref="ds.config"))
+        w = load_config(cfg).workload
+        assert w.zero_stage == 0
+        assert any(said in n and "stage 0" in n for n in w.notes)
+        assert "ZeRO-3" not in kb.memory_phrase(w, HW)
 
 
 # ---------------------------------------------------------------- offload as each framework does it

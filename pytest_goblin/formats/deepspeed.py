@@ -361,8 +361,15 @@ def _settings(data: dict[str, Any], ref: str, text: str | None, file: str, base:
     stage = zero.get("stage") if isinstance(zero, dict) else None
     if isinstance(stage, int) and not isinstance(stage, bool) and 0 <= stage <= 3:
         out["zero_stage"] = stage
+    elif not isinstance(zero, dict) or "stage" not in zero:
+        # no `zero_optimization` block, or one without `stage`: DeepSpeed's own default, stage 0 (ZeRO off)
+        # (DeepSpeed v0.19.5 deepspeed/runtime/zero/config.py:71-78 builds the block from {} when it is absent,
+        # :95 `stage: ZeroStageEnum = 0`; the same at v0.9.4 :81)
+        out["zero_stage"] = 0
+        where = "its zero_optimization block sets no stage" if isinstance(zero, dict) else "it has no zero_optimization block"
+        note = f"DeepSpeed settings read from {ref}; {where}, so DeepSpeed's default, stage 0 (ZeRO off), applies (deepspeed/runtime/zero/config.py:95@v0.19.5)"
     else:
-        named, said = _from_name(ref, f"DeepSpeed file {ref!r} states no ZeRO stage ({stage!r})")
+        named, said = _from_name(ref, f"DeepSpeed file {ref!r} sets a ZeRO stage goblin cannot read ({stage!r} is not 0-3)")
         out.update({k: v for k, v in named.items() if k != "cpu_offload"})
         note = said
     out.update(zero_sharding(zero))
