@@ -359,7 +359,7 @@ class Blocker(Model):
     # a script's import of a module its framework release removed (frameworks/modules.py); `grpo_generation_batch`, a TRL
     # GRPO batch that does not hold whole groups of num_generations, and `dpo_loss_type`, a DPO loss_type the release's
     # DPOTrainer does not compute (frameworks/trl_limits.py)
-    check: Literal["keys_at_version", "torch_rocm_build", "module_removed_at_version", "grpo_generation_batch", "dpo_loss_type"] | None = None
+    check: Literal["keys_at_version", "torch_rocm_build", "module_removed_at_version", "grpo_generation_batch", "dpo_loss_type", "deepspeed_mismatch"] | None = None
     guidance: str  # what to change
     sources: list[str] = Field(min_length=1)  # "<dist> <version> <file>:<lines>: what it shows"
     citation: str = Field(pattern=r"^https://")
