@@ -1116,3 +1116,11 @@ def test_a_script_passing_a_mismatching_deepspeed_file(tmp_path: Path) -> None:
 )
 def test_a_deepspeed_file_that_agrees_or_is_not_read_is_not_a_blocker(tmp_path: Path, text: str) -> None:
     assert _ds_found(tmp_path, "sft.yaml", text, DS_BF16) == []
+
+
+def test_a_json_trainingarguments_file_with_a_mismatching_deepspeed_file(tmp_path: Path) -> None:
+    text = '{\n  "model_name_or_path": "meta-llama/Meta-Llama-3-8B",\n  "learning_rate": 2e-05,\n  "gradient_accumulation_steps": 8,\n  "deepspeed": "ds.json"\n}\n'
+    ds = '{\n  "gradient_accumulation_steps": 4,\n  "train_micro_batch_size_per_gpu": "auto"\n}\n'
+    (f,) = _ds_found(tmp_path, "args.json", text, ds)
+    assert "`gradient_accumulation_steps: 8` (line 4) but `gradient_accumulation_steps: 4` in ds.json (line 2)" in f.message
+    assert f.line == 4
