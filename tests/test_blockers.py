@@ -1124,3 +1124,16 @@ def test_a_json_trainingarguments_file_with_a_mismatching_deepspeed_file(tmp_pat
     (f,) = _ds_found(tmp_path, "args.json", text, ds)
     assert "`gradient_accumulation_steps: 8` (line 4) but `gradient_accumulation_steps: 4` in ds.json (line 2)" in f.message
     assert f.line == 4
+
+
+def test_a_computed_precision_or_an_unreadable_deepspeed_file_is_not_judged(tmp_path: Path) -> None:
+    # blind6 Phased-CPT-LLM-FineTuning train_phased.py: bf16=TRAINING_CONFIG['bf16'] beside a file with bf16.enabled true
+    script = (
+        "from transformers import Trainer, TrainingArguments\nCFG = {'bf16': False}\n"
+        "args = TrainingArguments(output_dir='o', bf16=CFG['bf16'], deepspeed='ds.json')\n"
+        "Trainer(model=None, args=args).train()\n"
+    )
+    assert _ds_found(tmp_path, "train.py", script, DS_BF16) == []
+    (tmp_path / "b").mkdir()
+    text = HF.replace("bf16: true", "bf16: false") + "deepspeed: ds.json\n"
+    assert _ds_found(tmp_path / "b", "sft.yaml", text, '{"bf16": {"enabled": true},\n') == []  # not JSON
