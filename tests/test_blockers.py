@@ -1127,10 +1127,10 @@ def test_a_json_trainingarguments_file_with_a_mismatching_deepspeed_file(tmp_pat
 
 
 def test_a_computed_precision_or_an_unreadable_deepspeed_file_is_not_judged(tmp_path: Path) -> None:
-    # blind6 Phased-CPT-LLM-FineTuning train_phased.py: bf16=TRAINING_CONFIG['bf16'] beside a file with bf16.enabled true
+    # as blind6 Phased-CPT-LLM-FineTuning train_phased.py (bf16 read from a file at run time) beside a file with bf16.enabled true
     script = (
-        "from transformers import Trainer, TrainingArguments\nCFG = {'bf16': False}\n"
-        "args = TrainingArguments(output_dir='o', bf16=CFG['bf16'], deepspeed='ds.json')\n"
+        "import os\nfrom transformers import Trainer, TrainingArguments\n"
+        "args = TrainingArguments(output_dir='o', bf16=os.environ.get('BF16') == '1', deepspeed='ds.json')\n"
         "Trainer(model=None, args=args).train()\n"
     )
     assert _ds_found(tmp_path, "train.py", script, DS_BF16) == []
