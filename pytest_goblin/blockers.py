@@ -530,6 +530,31 @@ def _run_value(loaded: LoadedConfig, keys: tuple[str, ...], kind: type) -> tuple
     return total, keys[0], line
 
 
+def _launch_flag_words(loaded: LoadedConfig) -> set[str]:
+    """The `--name` words of the repository's launch line that names this config (with its backslash continuations),
+    without the dashes; empty where no launch line names it. A YAML/JSON run's own value may be overridden by such a
+    flag (TRL's TrlParser reads the flags over the config file), so a compared key passed there is not judged."""
+    from .formats.launchers import find_launch
+
+    try:
+        launch = find_launch(loaded.path)
+        if launch is None or not launch.file:
+            return set()
+        lines = Path(launch.file).read_text(errors="replace").splitlines()
+    except (OSError, ValueError):
+        return set()
+    words: set[str] = set()
+    n = launch.line - 1
+    while 0 < n < len(lines) and lines[n - 1].rstrip().endswith("\\"):  # back to the command's first line
+        n -= 1
+    while 0 <= n < len(lines):
+        words.update(m.group(1).replace("-", "_") for m in re.finditer(r"(?<![\w-])--([A-Za-z][\w-]*)", lines[n]))
+        if not lines[n].rstrip().endswith("\\"):
+            break
+        n += 1
+    return words
+
+
 def _deepspeed_mismatch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     """Issue 24: a DeepSpeed JSON passed as TrainingArguments' `deepspeed` whose explicit value (not "auto") differs from
     the run's own TrainingArguments value. HfTrainerDeepSpeedConfig.fill_match records each such pair and
@@ -555,10 +580,15 @@ def _deepspeed_mismatch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     ok_a, v_a, _ = raw_key(loaded, "auto_find_batch_size")
     if ok_a and v_a is not None and v_a is not False:  # the Trainer does not require the micro batch to match then
         skip.add("train_micro_batch_size_per_gpu")
+    flags = _launch_flag_words(loaded) if loaded.adapter.name != "python" else set()
+    if "deepspeed" in flags:  # the launch line names another DeepSpeed file for the run
+        return []
     pairs: list[str] = []
     first_line: int | None = None
     first_key: str | None = None
     for ds_key, keys, kind in _DS_MATCHED:
+        if any(k in flags for k in keys):  # the launch line passes its own value (a parser that lets flags override the file)
+            continue
         if ds_key in skip or ds_key not in values:
             continue
         ds_value, ds_line = values[ds_key]

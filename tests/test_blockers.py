@@ -1137,3 +1137,14 @@ def test_a_computed_precision_or_an_unreadable_deepspeed_file_is_not_judged(tmp_
     (tmp_path / "b").mkdir()
     text = HF.replace("bf16: true", "bf16: false") + "deepspeed: ds.json\n"
     assert _ds_found(tmp_path / "b", "sft.yaml", text, '{"bf16": {"enabled": true},\n') == []  # not JSON
+
+
+def test_a_compared_key_the_launch_line_passes_is_not_judged(tmp_path: Path) -> None:
+    text = HF.replace("bf16: true", "bf16: false").replace("per_device_train_batch_size: 4", "per_device_train_batch_size: 2") + "deepspeed: ds.json\n"
+    launcher = "#!/bin/bash\naccelerate launch --num_processes 8 train.py \\\n  --config sft.yaml \\\n  --bf16 True\n"
+    (tmp_path / "train.py").write_text("from trl import TrlParser\n")
+    (tmp_path / "train.sh").write_text(launcher)
+    assert _ds_found(tmp_path, "sft.yaml", text, DS_BF16) == []
+    (tmp_path / "train.sh").write_text(launcher.replace(" \\\n  --bf16 True", ""))
+    (f,) = _ds_found(tmp_path, "sft.yaml", text, DS_BF16)  # the same launch without the flag: the file's bf16 stands
+    assert "`bf16: false` (line 5)" in f.message
