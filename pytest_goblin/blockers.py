@@ -533,7 +533,8 @@ def _run_value(loaded: LoadedConfig, keys: tuple[str, ...], kind: type) -> tuple
 def _launch_flag_words(loaded: LoadedConfig) -> set[str]:
     """The `--name` words of the repository's launch line that names this config (with its backslash continuations),
     without the dashes; empty where no launch line names it. A YAML/JSON run's own value may be overridden by such a
-    flag (TRL's TrlParser reads the flags over the config file), so a compared key passed there is not judged."""
+    flag (trl 1.16.0 trl/scripts/utils.py:340,345: TrlParser sets the file as defaults, then parses the flags over them),
+    so a compared key passed there is not judged."""
     from .formats.launchers import find_launch
 
     try:
