@@ -272,6 +272,8 @@ def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] |
             out += _grpo_generation_batch(loaded, b)
         elif b.check == "dpo_loss_type":
             out += _dpo_loss_type(loaded, b)
+        elif b.check == "deepspeed_mismatch":
+            out += _deepspeed_mismatch(loaded, b)
     return out
 
 
@@ -496,6 +498,118 @@ def _module_removed(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
         )
         out.append(_finding(b, f"{b.title} (`{r.dist}.{r.module}`)", b.severity == "blocker", message, imp.line))
     return out
+
+
+# DeepSpeed key -> (the TrainingArguments keys whose value the Trainer compares it with, joined by `or`; the kind of
+# value). transformers 4.36.2/4.46.3/5.25.0 integrations/deepspeed.py HfTrainerDeepSpeedConfig.trainer_config_process
+# (:140-143,169-180 @4.36.2; :143-157,188-199 @4.46.3; :146-156,185-186 @5.25.0) fill_match these pairs.
+_DS_MATCHED: tuple[tuple[str, tuple[str, ...], type], ...] = (
+    ("bf16.enabled", ("bf16", "bf16_full_eval"), bool),
+    ("fp16.enabled", ("fp16", "fp16_full_eval"), bool),
+    ("train_micro_batch_size_per_gpu", ("per_device_train_batch_size",), int),
+    ("gradient_accumulation_steps", ("gradient_accumulation_steps",), int),
+)
+
+
+def _run_value(loaded: LoadedConfig, keys: tuple[str, ...], kind: type) -> tuple[Any, str, int | None] | None:
+    """(value, key as written, line) the run's TrainingArguments hold for a compared pair; None where the first key is
+    not set in the config, or any of them is not a plain value of `kind` (goblin could not read it). A second key left
+    out is TrainingArguments' default, False (bf16_full_eval, fp16_full_eval: transformers 5.25.0 training_args.py:886-893)."""
+    if _computed_in_code(loaded, keys):
+        return None
+    ok, value, line = raw_key(loaded, keys[0])
+    if not ok or value is None or isinstance(value, bool) != (kind is bool) or not isinstance(value, kind):
+        return None
+    total: Any = value
+    for other in keys[1:]:
+        ok2, extra, _ = raw_key(loaded, other)
+        if ok2 and extra is not None:
+            if not isinstance(extra, bool):
+                return None
+            total = total or extra
+    return total, keys[0], line
+
+
+def _launch_flag_words(loaded: LoadedConfig) -> set[str]:
+    """The `--name` words of the repository's launch line that names this config (with its backslash continuations),
+    without the dashes; empty where no launch line names it. A YAML/JSON run's own value may be overridden by such a
+    flag (trl 1.16.0 trl/scripts/utils.py:340,345: TrlParser sets the file as defaults, then parses the flags over them),
+    so a compared key passed there is not judged."""
+    from .formats.launchers import find_launch
+
+    try:
+        launch = find_launch(loaded.path)
+        if launch is None or not launch.file:
+            return set()
+        lines = Path(launch.file).read_text(errors="replace").splitlines()
+    except (OSError, ValueError):
+        return set()
+    words: set[str] = set()
+    n = launch.line - 1
+    while 0 < n < len(lines) and lines[n - 1].rstrip().endswith("\\"):  # back to the command's first line
+        n -= 1
+    while 0 <= n < len(lines):
+        words.update(m.group(1).replace("-", "_") for m in re.finditer(r"(?<![\w-])--([A-Za-z][\w-]*)", lines[n]))
+        if not lines[n].rstrip().endswith("\\"):
+            break
+        n += 1
+    return words
+
+
+def _deepspeed_mismatch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
+    """Issue 24: a DeepSpeed JSON passed as TrainingArguments' `deepspeed` whose explicit value (not "auto") differs from
+    the run's own TrainingArguments value. HfTrainerDeepSpeedConfig.fill_match records each such pair and
+    trainer_config_finalize raises ValueError when train() starts DeepSpeed (transformers 4.46.3
+    integrations/deepspeed.py:125-131,268-272). Only the Trainer's `deepspeed` path: an accelerate config's
+    deepspeed_config_file is not read here. Values goblin cannot read, or that the run leaves to defaults, are skipped."""
+    from .formats import deepspeed as ds
+
+    if loaded.adapter.name not in ("hf-trainer", "python"):
+        return []
+    ok, ref, ref_line = raw_key(loaded, "deepspeed")
+    if not ok or not isinstance(ref, str) or not ref.strip():
+        return []
+    read = ds.explicit_values(loaded.path, ref, tuple(k for k, _, _ in _DS_MATCHED))
+    if read is None:
+        return []
+    file, values = read
+    skip: set[str] = set()
+    for backend in ("fp16_backend", "half_precision_backend"):  # apex before transformers 5: another fp16 path
+        ok_b, v_b, _ = raw_key(loaded, backend)
+        if ok_b and v_b is not None:
+            skip.add("fp16.enabled")
+    ok_a, v_a, _ = raw_key(loaded, "auto_find_batch_size")
+    if ok_a and v_a is not None and v_a is not False:  # the Trainer does not require the micro batch to match then
+        skip.add("train_micro_batch_size_per_gpu")
+    flags = _launch_flag_words(loaded) if loaded.adapter.name != "python" else set()
+    if "deepspeed" in flags:  # the launch line names another DeepSpeed file for the run
+        return []
+    pairs: list[str] = []
+    first_line: int | None = None
+    first_key: str | None = None
+    for ds_key, keys, kind in _DS_MATCHED:
+        if any(k in flags for k in keys):  # the launch line passes its own value (a parser that lets flags override the file)
+            continue
+        if ds_key in skip or ds_key not in values:
+            continue
+        ds_value, ds_line = values[ds_key]
+        if isinstance(ds_value, str) or isinstance(ds_value, bool) != (kind is bool) or not isinstance(ds_value, int):
+            continue  # a value goblin does not compare as the Trainer would
+        run = _run_value(loaded, keys, kind)
+        if run is None or run[0] == ds_value:
+            continue
+        value, key, line = run
+        where, line = _set_where(loaded, key, line)
+        said = f"{key}={value!r}" if loaded.adapter.name == "python" else f"{key}: {_shown(value)}"
+        at = f" (line {ds_line})" if ds_line else ""
+        pairs.append(f"`{said}`{where} but `{ds_key}: {_shown(ds_value)}` in {Path(file).name}{at}")
+        if first_key is None:
+            first_key, first_line = key, line
+    if not pairs:
+        return []
+    named = f"`deepspeed: {ref}`" + (f" (line {ref_line})" if ref_line else "")
+    message = f"{'; '.join(pairs)} ({named} names {file}): {b.symptom}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
+    return [_finding(b, f"{b.title} (will not start)", True, message, first_line or ref_line, first_key or "deepspeed")]
 
 
 def _torch_rocm_build(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Finding]:

@@ -176,6 +176,11 @@ CASES: dict[str, tuple[Case, Case]] = {
             {".git": "gitdir: elsewhere\n", "train/configs/ds_z3_offload.json": '{"zero_optimization": {"stage": 3}}\n'},
         ),
     ),
+    # issue 24: the file sets bf16 off where the run sets it on; "auto" is filled from TrainingArguments
+    "blocker.deepspeed_value_mismatch": (
+        ("sft.yaml", HF + "deepspeed: ds.json\n", "mi300x", {"ds.json": '{\n  "bf16": {\n    "enabled": false\n  }\n}\n'}),
+        ("sft.yaml", HF + "deepspeed: ds.json\n", "mi300x", {"ds.json": '{\n  "bf16": {\n    "enabled": "auto"\n  }\n}\n'}),
+    ),
     # the world size read from the launch comment (2 GPUs): 2 x 2 = 4 is not a multiple of 8; 4 x 2 = 8 is
     "blocker.grpo_generation_batch_indivisible": (
         ("grpo.yaml", GRPO, "mi300x", {}),
@@ -210,6 +215,7 @@ VERSION_CHECKS = {
     "blocker.grpo_generation_batch_unchecked",
     "blocker.dpo_unknown_loss_type",
     "blocker.dpo_loss_type_at_newest",
+    "blocker.deepspeed_value_mismatch",
 }  # not about the GPU: they fire on every target
 
 
@@ -1068,3 +1074,77 @@ def test_every_release_of_a_framework_counts_for_its_shipped_deepspeed_files() -
         assert shipped_by_framework(ref), ref
     for ref in ("deepspeed/zero3_offload.json", "deepspeed_configs/zero4.json", "configs/deepspeed/zero3.json", "my_zero3.json"):
         assert not shipped_by_framework(ref), ref
+
+
+DS_BF16 = '{\n  "fp16": {"enabled": false},\n  "bf16": {\n    "enabled": true\n  },\n  "train_micro_batch_size_per_gpu": 2,\n  "gradient_accumulation_steps": "auto"\n}\n'
+
+
+def _ds_found(tmp: Path, name: str, text: str, ds: str) -> list[Any]:
+    path = _write(tmp, (name, text, "mi300x", {"ds.json": ds}))
+    return [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id == "blocker.deepspeed_value_mismatch"]
+
+
+def test_a_deepspeed_value_that_disagrees_with_trainingarguments_stops_the_run(tmp_path: Path) -> None:
+    text = HF.replace("bf16: true", "bf16: false") + "deepspeed: ds.json\n"
+    (f,) = _ds_found(tmp_path, "sft.yaml", text, DS_BF16)
+    assert f.blocker and f.line == 5 and f.key == "bf16"
+    assert "`bf16: false` (line 5) but `bf16.enabled: true` in ds.json (line 4)" in f.message
+    assert "`per_device_train_batch_size: 4` (line 2) but `train_micro_batch_size_per_gpu: 2` in ds.json (line 6)" in f.message
+    assert "`gradient_accumulation_steps: 4`" not in f.message  # "auto" in the file
+    assert 'set the key to "auto"' in f.message and "None" not in f.message
+
+
+def test_a_script_passing_a_mismatching_deepspeed_file(tmp_path: Path) -> None:
+    script = (
+        "from transformers import Trainer, TrainingArguments\n"
+        "args = TrainingArguments(output_dir='o', fp16=True, per_device_train_batch_size=2, deepspeed='ds.json')\n"
+        "Trainer(model=None, args=args).train()\n"
+    )
+    (f,) = _ds_found(tmp_path, "train.py", script, DS_BF16)
+    assert "`fp16=True` (line 2) but `fp16.enabled: false` in ds.json (line 2)" in f.message
+    assert "`bf16" not in f.message  # bf16 not set by the run: not compared
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        HF.replace("per_device_train_batch_size: 4", "per_device_train_batch_size: 2") + "deepspeed: ds.json\n",  # agreeing values
+        "model_name_or_path: m\nlearning_rate: 1.0e-5\nnum_train_epochs: 1\ndeepspeed: ds.json\n",  # the run sets none of the compared keys
+        HF.replace("bf16: true", "bf16: ${BF16}").replace("per_device_train_batch_size: 4", "per_device_train_batch_size: 2") + "deepspeed: ds.json\n",
+        HF.replace("bf16: true", "bf16: false") + "# deepspeed: ds.json\n",  # the file not passed to TrainingArguments
+    ],
+)
+def test_a_deepspeed_file_that_agrees_or_is_not_read_is_not_a_blocker(tmp_path: Path, text: str) -> None:
+    assert _ds_found(tmp_path, "sft.yaml", text, DS_BF16) == []
+
+
+def test_a_json_trainingarguments_file_with_a_mismatching_deepspeed_file(tmp_path: Path) -> None:
+    text = '{\n  "model_name_or_path": "meta-llama/Meta-Llama-3-8B",\n  "learning_rate": 2e-05,\n  "gradient_accumulation_steps": 8,\n  "deepspeed": "ds.json"\n}\n'
+    ds = '{\n  "gradient_accumulation_steps": 4,\n  "train_micro_batch_size_per_gpu": "auto"\n}\n'
+    (f,) = _ds_found(tmp_path, "args.json", text, ds)
+    assert "`gradient_accumulation_steps: 8` (line 4) but `gradient_accumulation_steps: 4` in ds.json (line 2)" in f.message
+    assert f.line == 4
+
+
+def test_a_computed_precision_or_an_unreadable_deepspeed_file_is_not_judged(tmp_path: Path) -> None:
+    # as blind6 Phased-CPT-LLM-FineTuning train_phased.py (bf16 read from a file at run time) beside a file with bf16.enabled true
+    script = (
+        "import os\nfrom transformers import Trainer, TrainingArguments\n"
+        "args = TrainingArguments(output_dir='o', bf16=os.environ.get('BF16') == '1', deepspeed='ds.json')\n"
+        "Trainer(model=None, args=args).train()\n"
+    )
+    assert _ds_found(tmp_path, "train.py", script, DS_BF16) == []
+    (tmp_path / "b").mkdir()
+    text = HF.replace("bf16: true", "bf16: false") + "deepspeed: ds.json\n"
+    assert _ds_found(tmp_path / "b", "sft.yaml", text, '{"bf16": {"enabled": true},\n') == []  # not JSON
+
+
+def test_a_compared_key_the_launch_line_passes_is_not_judged(tmp_path: Path) -> None:
+    text = HF.replace("bf16: true", "bf16: false").replace("per_device_train_batch_size: 4", "per_device_train_batch_size: 2") + "deepspeed: ds.json\n"
+    launcher = "#!/bin/bash\naccelerate launch --num_processes 8 train.py \\\n  --config sft.yaml \\\n  --bf16 True\n"
+    (tmp_path / "train.py").write_text("from trl import TrlParser\n")
+    (tmp_path / "train.sh").write_text(launcher)
+    assert _ds_found(tmp_path, "sft.yaml", text, DS_BF16) == []
+    (tmp_path / "train.sh").write_text(launcher.replace(" \\\n  --bf16 True", ""))
+    (f,) = _ds_found(tmp_path, "sft.yaml", text, DS_BF16)  # the same launch without the flag: the file's bf16 stands
+    assert "`bf16: false` (line 5)" in f.message

@@ -736,3 +736,35 @@ def configs_naming(config_path: Path, target: Path) -> list[Path]:
                     out.append(p)
                     break
     return out
+
+
+def explicit_values(config_path: Path, ref: str, keys: tuple[str, ...]) -> tuple[str, dict[str, tuple[Any, int | None]]] | None:
+    """(file, {dotted key: (value, line)}) of the keys a DeepSpeed JSON in the repository sets to a value other than
+    "auto" (blockers._deepspeed_mismatch); None where the file is not found, not JSON or not readable. A key the file
+    leaves out, or sets to "auto", is not listed: the Trainer fills those from TrainingArguments."""
+    path = find(config_path, ref)
+    if path is None or path.suffix.lower() != ".json" or not path.is_file():
+        return None
+    try:
+        text = _text(config_path, path)
+        data = _load(config_path, path)
+    except Exception:  # unreadable: nothing concluded
+        return None
+    if not isinstance(data, dict):
+        return None
+    out: dict[str, tuple[Any, int | None]] = {}
+    for dotted in keys:
+        node: Any = data
+        parts = dotted.split(".")
+        for part in parts:
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is None or node == "auto":
+            continue
+        at = 0
+        for part in parts:  # the line of the last part after its parents ("enabled" under "bf16")
+            found_at = text.find(f'"{part}"', at)
+            at = found_at if found_at >= 0 else -1
+            if at < 0:
+                break
+        out[dotted] = (node, text.count("\n", 0, at) + 1 if at >= 0 else None)
+    return str(path), out
