@@ -61,7 +61,7 @@ def padded_length(s: Script, tree: ast.Module, lit: Lit) -> None:
 
 # a script option named for a length (`max_training_seq_length`, `max_len`, `seq_length`); a slice by any other
 # option (`rows[: args.num_samples]`) selects rows, not tokens
-_LENGTH_OPTION = re.compile(r"(?:^|_)(?:seq|len|length|max_len|tokens)(?:_|$)")
+_LENGTH_OPTION = re.compile(r"(?:^|_)(?:seq|len|length|max_len)(?:_|$)")
 
 
 def truncated_length(s: Script, tree: ast.Module, lit: Lit) -> None:
