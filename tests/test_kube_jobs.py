@@ -130,3 +130,7 @@ def test_parallel_pods_whose_command_joins_no_nodes_are_independent_one_node_run
     env = job.replace("- name: SKIP_VERIFY", '- name: MASTER_ADDR\n              value: "head"\n            - name: SKIP_VERIFY')
     found3 = read_cloud(Path("job.yaml"), env)
     assert found3 is not None and found3.nodes == (3, 6)
+    # `--nnodes 1` joins nothing: still one node each
+    one = job.replace('"--nproc_per_node"', '"--nnodes", "1", "--nproc_per_node"')
+    found4 = read_cloud(Path("job.yaml"), one)
+    assert found4 is not None and found4.nodes == (1, 6)

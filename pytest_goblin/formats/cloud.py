@@ -421,7 +421,11 @@ def _pod_workload(data: dict[Any, Any], out: CloudFile, path: Path) -> None:
 # what joins a Job's pods into one run: a launcher's node count or rendezvous (torch 2.13.0 torch/distributed/run.py:426 --nnodes,
 # :454 --rdzv-endpoint, :629 --master-addr; accelerate --num_machines / --main_process_ip; deepspeed --hostfile) or the
 # env:// rendezvous variables torch reads (MASTER_ADDR, PET_NNODES)
-_JOIN = re.compile(r"--(?:nnodes|num[_-]machines|rdzv[_-]\w+|master[_-]addr|main[_-]process[_-]ip|hostfile)\b|\bMASTER_ADDR\b|\bPET_NNODES\b")
+# (`--nnodes 1` / `--num_machines 1` join nothing)
+_JOIN = re.compile(
+    r"--(?:nnodes|num[_-]machines)(?:=|\s+)['\"]?+(?!1(?::1)?(?![:\w]))\S|--(?:rdzv[_-]\w+|master[_-]addr|main[_-]process[_-]ip|hostfile)\b"
+    r"|\bMASTER_ADDR\b|\bPET_NNODES\b"
+)
 
 
 def _joined(out: CloudFile) -> bool:
