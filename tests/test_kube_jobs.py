@@ -112,3 +112,25 @@ def test_the_else_branch_of_a_block_the_environment_switches_off_still_runs(tmp_
     # a script of the chain that sets FULL: the test is not judged, both branches read
     root3 = repo(tmp_path / "c", {**FILES, "run_pipeline.sh": "export FULL=1\n" + pipeline})
     assert launchers.find_launch(root3 / "configs/sft.yaml") is not None
+
+
+def test_parallel_pods_whose_command_joins_no_nodes_are_independent_one_node_runs(tmp_path: Path) -> None:
+    # topo10: `parallelism: 3` with a plain single-node command runs 3 separate copies, not one 3-node run
+    job = JOB.replace('command: ["bash", "run_pipeline.sh"]', 'command: ["torchrun", "--nproc_per_node", "8", "-m", "axolotl.cli.train", "$(CONFIG)"]')
+    job = job.replace("spec:\n  template:", "spec:\n  parallelism: 3\n  template:").replace('nvidia.com/a100: "4"', "amd.com/gpu: 8")
+    found = read_cloud(Path("job.yaml"), job)
+    assert found is not None and found.nodes == (1, 6) and found.gpus == (8, 21)
+    assert any("`parallelism: 3` (line 6) runs 3 pods" in n and "its own one-node run" in n for n in found.notes)
+    root = repo(tmp_path, {**FILES, "jobs/train.yaml": job})
+    assert topo(load_config(root / "configs/sft.yaml").workload) == (8, 1, 8)
+    # must-not-fire: a rendezvous endpoint (or MASTER_ADDR in the pod's env) joins the pods: 3 nodes
+    joined = job.replace('"--nproc_per_node"', '"--rdzv_endpoint", "head:29400", "--nproc_per_node"')
+    found2 = read_cloud(Path("job.yaml"), joined)
+    assert found2 is not None and found2.nodes == (3, 6) and not any("own one-node run" in n for n in found2.notes)
+    env = job.replace("- name: SKIP_VERIFY", '- name: MASTER_ADDR\n              value: "head"\n            - name: SKIP_VERIFY')
+    found3 = read_cloud(Path("job.yaml"), env)
+    assert found3 is not None and found3.nodes == (3, 6)
+    # `--nnodes 1` joins nothing: still one node each
+    one = job.replace('"--nproc_per_node"', '"--nnodes", "1", "--nproc_per_node"')
+    found4 = read_cloud(Path("job.yaml"), one)
+    assert found4 is not None and found4.nodes == (1, 6)

@@ -406,7 +406,30 @@ def _pod_workload(data: dict[Any, Any], out: CloudFile, path: Path) -> None:
     if pods is None:
         out.notes.append(f"`parallelism: {spec.get('parallelism')}` is not a count goblin reads: the pods are not read")
         return
+    if pods[0] > 1 and not _joined(out):
+        # a Job's parallel pods are independent runs unless the command joins them into one (kubernetes.io/docs/concepts/
+        # workloads/controllers/job "Parallel execution for Jobs": the pods do not coordinate by themselves)
+        out.notes.append(
+            f"`parallelism: {pods[0]}` (line {_line(spec, 'parallelism')}) runs {pods[0]} pods, but the command joins no "
+            "nodes (no --nnodes, --num_machines, rendezvous or master address): each pod is read as its own one-node run"
+        )
+        out.nodes = (1, _line(spec, "parallelism") or _line(data, "kind"))
+        return
     out.nodes = (pods[0], _line(spec, "parallelism") or _line(data, "kind"))
+
+
+# what joins a Job's pods into one run: a launcher's node count or rendezvous (torch 2.13.0 torch/distributed/run.py:426 --nnodes,
+# :454 --rdzv-endpoint, :629 --master-addr; accelerate --num_machines / --main_process_ip; deepspeed --hostfile) or the
+# env:// rendezvous variables torch reads (MASTER_ADDR, PET_NNODES)
+# (`--nnodes 1` / `--num_machines 1` join nothing)
+_JOIN = re.compile(
+    r"--(?:nnodes|num[_-]machines)(?:=|\s+)['\"]?+(?!1(?::1)?(?![:\w]))\S|--(?:rdzv[_-]\w+|master[_-]addr|main[_-]process[_-]ip|hostfile)\b"
+    r"|\bMASTER_ADDR\b|\bPET_NNODES\b"
+)
+
+
+def _joined(out: CloudFile) -> bool:
+    return any(_JOIN.search(text) for _, text in out.lines) or any(k in out.env for k in ("MASTER_ADDR", "PET_NNODES", "PET_RDZV_ENDPOINT"))
 
 
 def read_cloud(path: Path, text: str) -> CloudFile | None:

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from .pyclasses import CONFIG_CLASSES
+from .pyclasses import CONFIG_CLASSES, HF_ARGS
 from .pycommand import IN_TEST, Lit
 from .pyliteral import call_name, literal_value
 from .pyscript import Location, Script
@@ -57,6 +57,44 @@ def padded_length(s: Script, tree: ast.Module, lit: Lit) -> None:
     s.notes.append(
         f"seq_len {value}: the script's tokenizer call{'s' if len(found) > 1 else ''} at line {', '.join(str(x[2]) for x in found)} pad every sample to max_length"
     )
+
+
+# a script option named for a length (`max_training_seq_length`, `max_len`, `seq_length`); a slice by any other
+# option (`rows[: args.num_samples]`) selects rows, not tokens
+_LENGTH_OPTION = re.compile(r"(?:^|_)(?:seq|len|length|max_len)(?:_|$)")
+
+
+def truncated_length(s: Script, tree: ast.Module, lit: Lit) -> None:
+    """A script that truncates every sample itself caps the sequence length as SFT's max_length does (topo10, review6b #33
+    ise-uiuc/magicoder src/magicoder/train.py:63-71 `input_id[: args.max_training_seq_length]` with the option at the
+    launch line): a slice `ids[: args.<length option>]` (`args.x` or an HfArgumentParser dataclass field: the launch
+    line's word, else the option's default), every such slice the same value. A literal slice (`ids[:512]`), a slice by
+    another option (`rows[: args.num_rows]` picks rows) or slices that disagree leave the length assumed. A tokenizer
+    call that only truncates (padding to the batch's longest) is not read here: `padded_length` reads the padded ones."""
+    if s.config_class not in HF_ARGS or any(k in s.values for k in ("max_seq_length", "max_length", "model_max_length")):
+        return
+    found: list[tuple[Any, Location, int]] = []
+    for n in ast.walk(tree):
+        if not (isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Slice) and n.slice.lower is None and n.slice.step is None):
+            continue
+        size = n.slice.upper
+        if not (isinstance(size, ast.Attribute) and isinstance(size.value, ast.Name) and _LENGTH_OPTION.search(size.attr)):
+            continue
+        ok, value, loc = lit(size)
+        if not ok and size.attr in s.values and size.attr in s.where:
+            # HfArgumentParser's dataclass field: the launch line's word (or the field's default) read as a config key
+            ok, value, loc = True, s.values[size.attr], s.where[size.attr]
+        if not ok or loc is None or not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            continue
+        found.append((value, loc, n.lineno))
+    if not found or len({v for v, _, _ in found}) != 1:
+        if found:
+            s.notes.append(f"the script truncates samples to different lengths ({', '.join(sorted({str(v) for v, _, _ in found}))}); the length is assumed")
+        return
+    value, loc, _line = found[0]
+    s.values["max_length"], s.where["max_length"] = value, loc
+    lines = ", ".join(str(x) for x in sorted({x[2] for x in found}))
+    s.notes.append(f"seq_len {value}: the script truncates every sample to at most {value} tokens (line {lines})")
 
 
 def trainer_kwargs(s: Script, node: ast.Call, lit: Lit) -> None:

@@ -50,6 +50,7 @@ from .pycode import (
     spreads_layers,
     trainable_adapter,
     trainer_kwargs,
+    truncated_length,
     unused_load,
 )
 from .pycommand import CommandLine, Lit, older_field
@@ -348,6 +349,7 @@ def read_script(path: Path, text: str) -> Script:
     elif s.args_call is None:
         cli.from_parser()  # HfArgumentParser / TrlParser: the launcher's arguments are the config's keys
     _assigned_fields(s, tree, cli, parents, lit, path, text)
+    truncated_length(s, tree, lit)  # after the parser: an HfArgumentParser script's class is known only now
     s.notes.extend(cli.notes)
     return s
 
