@@ -53,3 +53,67 @@ def test_fences_pair_as_commonmark_does() -> None:
     assert pins._fence_lines(rows) == [True, False, False, False, True, False, True, False, True, True, False, False, True]
     assert pins._sections(rows)[5] == "Heading"  # outside every block once the fences pair
     assert pins._sections(["```python", "```sh", "# not a heading", "```"])[2] == ""
+
+
+# review7b #24: a GRPO recipe in server mode (TRL 0.18.0's default, grpo_config.py:95) whose launch line passes
+# `--vllm_mode colocate` on a backslash continuation: TrlParser parses the flags over the file (trl 0.18.0
+# trl/scripts/utils.py:186-208), so the run colocates
+GRPO = (
+    "model_name_or_path: Qwen/Qwen2.5-1.5B-Instruct\nper_device_train_batch_size: 2\ngradient_accumulation_steps: 2\n"
+    "bf16: true\nnum_generations: 4\nmax_completion_length: 256\nuse_vllm: true\nvllm_mode: server\n"
+)
+
+
+def _launch(tmp_path: Path, command: str) -> Path:
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True, exist_ok=True)
+    (repo / "recipes").mkdir(exist_ok=True)
+    (repo / "recipes" / "grpo.yaml").write_text("# GRPOTrainer\n" + GRPO)
+    (repo / "run.sh").write_text("#!/bin/bash\nexport CUDA_VISIBLE_DEVICES=0,1\n" + command)
+    return repo / "recipes" / "grpo.yaml"
+
+
+CONTINUED = (
+    "ACCELERATE_LOG_LEVEL=info \\\n"
+    "accelerate launch --num_processes 2 \\\n"
+    "    src/grpo.py --config recipes/grpo.yaml \\\n"
+    "    --vllm_mode colocate --vllm-gpu-memory-utilization=0.4 --log_completions\n"
+)
+
+
+def test_a_continued_launch_lines_flags_reach_the_recipes_values(tmp_path: Path) -> None:
+    from pytest_goblin.blockers import launch_config_flags
+    from pytest_goblin.options import build_settings
+    from pytest_goblin.service import audit_file
+
+    path = _launch(tmp_path, CONTINUED)
+    got = launch_config_flags(load_config(path))
+    assert got["vllm_mode"] == ("colocate", "run.sh:6, the launch line's `--vllm_mode colocate`")
+    assert got["vllm_gpu_memory_utilization"][0] == 0.4 and got["log_completions"][0] is True
+    assert "num_processes" not in got  # the launcher's own flag, before the script
+    result = audit_file(path, build_settings({"target": "mi300x"}), shown_as="recipes/grpo.yaml")
+    s = result.report.rollout if result.report is not None else None
+    assert s is not None and s.vllm_mode == "colocate" and s.vllm_reserved_gb is not None, s
+    assert s.values["vllm_mode"] == "colocate (run.sh:6, the launch line's `--vllm_mode colocate`)"
+    assert s.values["vllm_gpu_memory_utilization"].startswith("0.4 (run.sh:6")
+    assert "None" not in (result.report.reason if result.report else "")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        # the line ends without a backslash: the next line is another command
+        "accelerate launch --num_processes 2 src/grpo.py --config recipes/grpo.yaml\necho --vllm_mode colocate\n",
+        # a value set at run time
+        'MODE=colocate\naccelerate launch --num_processes 2 src/grpo.py --config recipes/grpo.yaml --vllm_mode "$MODE"\n',
+        # the launcher's own word, before the script
+        "accelerate launch --num_processes 2 --vllm_mode colocate src/grpo.py --config recipes/grpo.yaml\n",
+        # another config passed with --config: these flags are that run's
+        "accelerate launch --num_processes 2 src/grpo.py --config recipes/other.yaml --vllm_mode colocate # recipes/grpo.yaml\n",
+    ],
+)
+def test_flags_that_are_not_this_recipes_leave_its_value(tmp_path: Path, command: str) -> None:
+    from pytest_goblin.blockers import launch_config_flags
+
+    path = _launch(tmp_path, command)
+    assert "vllm_mode" not in launch_config_flags(load_config(path))
