@@ -530,30 +530,104 @@ def _run_value(loaded: LoadedConfig, keys: tuple[str, ...], kind: type) -> tuple
     return total, keys[0], line
 
 
-def _launch_flag_words(loaded: LoadedConfig) -> set[str]:
-    """The `--name` words of the repository's launch line that names this config (with its backslash continuations),
-    without the dashes; empty where no launch line names it. A YAML/JSON run's own value may be overridden by such a
-    flag (trl 1.16.0 trl/scripts/utils.py:340,345: TrlParser sets the file as defaults, then parses the flags over them),
-    so a compared key passed there is not judged."""
+def _launch_command(loaded: LoadedConfig) -> tuple[str, list[tuple[int, str]]] | None:
+    """The launch line that names this config, as (the launcher shown, its physical lines (1-based number, text)) with
+    every backslash continuation before and after the line the launch was found on; None where no launch line names it."""
     from .formats.launchers import find_launch
 
     try:
         launch = find_launch(loaded.path)
         if launch is None or not launch.file:
-            return set()
+            return None
         lines = Path(launch.file).read_text(errors="replace").splitlines()
     except (OSError, ValueError):
-        return set()
-    words: set[str] = set()
+        return None
     n = launch.line - 1
     while 0 < n < len(lines) and lines[n - 1].rstrip().endswith("\\"):  # back to the command's first line
         n -= 1
+    out: list[tuple[int, str]] = []
     while 0 <= n < len(lines):
-        words.update(m.group(1).replace("-", "_") for m in re.finditer(r"(?<![\w-])--([A-Za-z][\w-]*)", lines[n]))
+        out.append((n + 1, lines[n]))
         if not lines[n].rstrip().endswith("\\"):
             break
         n += 1
+    return launch.shown, out
+
+
+def _launch_flag_words(loaded: LoadedConfig) -> set[str]:
+    """The `--name` words of the repository's launch line that names this config (with its backslash continuations),
+    without the dashes; empty where no launch line names it. A YAML/JSON run's own value may be overridden by such a
+    flag (trl 1.16.0 trl/scripts/utils.py:340,345: TrlParser sets the file as defaults, then parses the flags over them),
+    so a compared key passed there is not judged."""
+    got = _launch_command(loaded)
+    words: set[str] = set()
+    for _n, text in got[1] if got else []:
+        words.update(m.group(1).replace("-", "_") for m in re.finditer(r"(?<![\w-])--([A-Za-z][\w-]*)", text))
     return words
+
+
+_TRUE = frozenset({"true", "yes", "t", "y", "1"})  # transformers hf_argparser.string_to_bool (4.52.3 :35-44)
+_FALSE = frozenset({"false", "no", "f", "n", "0"})
+
+
+def _word_value(raw: str) -> Any:
+    """A launch word as the argument class reads it: a bool, an int, a float, else the string."""
+    low = raw.lower()
+    if low in _TRUE - {"1"} or low in _FALSE - {"0"}:
+        return low in _TRUE
+    for kind in (int, float):
+        try:
+            return kind(raw)
+        except ValueError:
+            continue
+    return raw
+
+
+def launch_config_flags(loaded: LoadedConfig) -> dict[str, tuple[Any, str]]:
+    """key -> (value, place) of the `--key value` / `--key=value` words a script's launch line passes beside
+    `--config THIS_FILE`, continuation lines included (review7b #24: `--vllm_mode colocate` on the line after
+    `src/open_r1/grpo.py --config x.yaml \\`). TrlParser.parse_args_and_config sets the file's values as defaults and
+    parses the command line over them, so these win (trl 0.18.0 trl/scripts/utils.py:186-208; 1.16.0 :340,345). Only
+    the words after the script (before it they are the launcher's own, accelerate 1.16.0 commands/launch.py:878,982);
+    a value holding `$` or a backtick is set at run time and is not taken. Empty where no launch line passes the file
+    with `--config` (a positional YAML is read by HfArgumentParser alone, with no flags over it)."""
+    import shlex
+
+    got = _launch_command(loaded)
+    if got is None or got[0].endswith(".ipynb"):  # a notebook's line is a cell's, not the file's
+        return {}
+    shown, rows = got
+    try:
+        words = shlex.split(" ".join(t.rstrip().removesuffix("\\") for _n, t in rows), comments=True)
+    except ValueError:
+        return {}
+    script = next((i for i, w in enumerate(words) if w.endswith(".py")), None)
+    name = Path(str(loaded.path)).name
+    at = next((i for i, w in enumerate(words) if w == "--config" and i + 1 < len(words) and Path(words[i + 1]).name == name), None)
+    if script is None or at is None or at < script:
+        return {}
+    out: dict[str, tuple[Any, str]] = {}
+    args = words[script + 1 :]
+    skip = at - script - 1  # the `--config` word, then its file
+    i = 0
+    while i < len(args):
+        word = args[i]
+        if i in (skip, skip + 1) or not word.startswith("--") or len(word) < 3:
+            i += 1
+            continue
+        key, eq, raw = word[2:].partition("=")
+        if not eq:
+            nxt = args[i + 1] if i + 1 < len(args) and i + 1 != skip else None
+            raw = nxt if nxt is not None and not nxt.startswith("--") else "true"  # a bare bool flag is true
+            i += 1 if raw == "true" and nxt != "true" else 2
+        else:
+            i += 1
+        key = key.replace("-", "_")
+        if "$" in raw or "`" in raw or not re.fullmatch(r"[A-Za-z]\w*", key) or key in out:
+            continue
+        line = next((n for n, t in rows if re.search(rf"(?<![\w-])--{re.escape(word[2:].partition('=')[0])}(?![\w-])", t)), rows[0][0])
+        out[key] = (_word_value(raw), f"{shown}:{line}, the launch line's `--{key} {raw}`")
+    return out
 
 
 def _deepspeed_mismatch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:

@@ -39,7 +39,14 @@ from .modelzoo import estimate_shape, shape_assumption
 from .schemas import Hardware, RolloutSplit, WorkloadConfig
 
 # (found, value, line) of a config key, as blockers.raw_key reads it
-Lookup = Callable[[str], tuple[bool, Any, int | None]]
+# (found, value, where): the config's line number, or a place outside it (a launch line's flag: blockers.launch_config_flags)
+Lookup = Callable[[str], tuple[bool, Any, int | str | None]]
+
+
+def _at(line: int | str | None) -> str:
+    """Where a looked-up value was read, as a message says it."""
+    return line if isinstance(line, str) else f"line {line}" if line else "the config"
+
 
 # The TRL config classes whose step `split` models, and the first release whose trainer generates as
 # modelled here (per_device_train_batch_size counts completions, one generation batch per
@@ -120,7 +127,7 @@ def _get(lookup: Lookup, cls: str, key: str, version: str, preset: dict[str, Val
 
     found, value, line = lookup(key)
     if found and value is not None:
-        return Value(value, f"line {line}" if line else "the config")
+        return Value(value, _at(line))
     if preset and key in preset:
         return preset[key]
     got = trl_default(cls, key, version)
@@ -326,7 +333,7 @@ def split(
     prompt_v = lookup("max_prompt_length")
     if prompt_v[0] and isinstance(prompt_v[1], int) and not isinstance(prompt_v[1], bool) and prompt_v[1] > 0:
         prompt = int(prompt_v[1])
-        values["max_prompt_length"] = f"{prompt} (line {prompt_v[2]})" if prompt_v[2] else f"{prompt} (the config)"
+        values["max_prompt_length"] = f"{prompt} ({_at(prompt_v[2])})"
     elif w.mean_tokens is not None:
         prompt = max(1, round(w.mean_tokens))
         values["prompt_tokens"] = f"{prompt} (the mean sampled length of the dataset's rows)"
@@ -344,7 +351,7 @@ def split(
         spg = 1  # online DPO generates for each micro-batch (online_dpo_trainer.py:1141-1177@1.16.0)
     elif spg_v[0] and isinstance(spg_v[1], int) and spg_v[1] > 0:
         spg = spg_v[1]
-        values["steps_per_generation"] = f"{spg} (line {spg_v[2]})"
+        values["steps_per_generation"] = f"{spg} ({_at(spg_v[2])})"
     elif gbs_v[0] and isinstance(gbs_v[1], int) and gbs_v[1] > 0 and gbs_v[1] % (batch * world) == 0:
         spg = gbs_v[1] // (batch * world)
         values["steps_per_generation"] = f"{spg} (generation_batch_size {gbs_v[1]} / (per-device batch {batch} x {world} GPUs))"
@@ -607,7 +614,7 @@ def axolotl_grpo(lookup: Lookup) -> tuple[Lookup, dict[str, Value], str | None]:
     vllm_on = lookup("trl.use_vllm")
     use_vllm = vllm_on[0] and (vllm_on[1] is True or str(vllm_on[1]).strip().lower() == "true")
 
-    def mapped(key: str) -> tuple[bool, Any, int | None]:
+    def mapped(key: str) -> tuple[bool, Any, int | str | None]:
         if not has_trl:  # no `trl:` block: Axolotl passes no GRPO key (:62-63), TRL's defaults hold
             return (False, None, None) if key != "beta" else lookup("rl_beta")
         if key in _COLOCATE_ONLY and not (use_vllm and colocate):
@@ -866,7 +873,7 @@ def offload_message(w: WorkloadConfig, hw: Hardware, lookup: Lookup, version: st
             said.append(f"vLLM on a GPU of its own (trl {version} has no colocated vLLM; vllm_device {device[1] if device[0] else 'auto'})")
         reserved = 0.0
     beta_k = lookup("beta")
-    beta: Value | None = Value(beta_k[1], f"line {beta_k[2]}" if beta_k[2] else "the config") if beta_k[0] else None
+    beta: Value | None = Value(beta_k[1], _at(beta_k[2])) if beta_k[0] else None
     if beta is None and version and cls:
         beta = trl_default(cls, "beta", version)
     reference = w.method == "full" and (beta is None or _num(beta, 1.0) > 0)

@@ -463,6 +463,33 @@ def _locked(text: str, where: str, file: str) -> list[Pin]:
 
 
 _FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)")
+# A fence line as CommonMark reads it (spec 0.31.2, 4.5 Fenced code blocks): an opening fence is 3+ backticks or tildes
+# indented at most 3 spaces (a backtick fence's info string holds no backtick); only a run of the same character at
+# least as long, with nothing after it but spaces, closes it; an unclosed block runs to the end. A "```shell" line
+# inside an unclosed "```python" block is code, not a close (review7b #24: xirui-li/Gradient-based-Analysis-on-RLVR
+# README.md:291 opens a block it never closes; read pairwise, every later block and heading flipped).
+_FENCE_RUN = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})(.*)$")
+
+
+def _fence_lines(rows: list[str]) -> list[bool]:
+    """For each line, whether it opens or closes a fenced code block (CommonMark's pairing, not every fence-like line)."""
+    out: list[bool] = []
+    open_run = ""
+    for line in rows:
+        m = _FENCE_RUN.match(line)
+        if m is None:
+            out.append(False)
+        elif not open_run:
+            opens = not (m.group(1)[0] == "`" and "`" in m.group(2))
+            open_run = m.group(1) if opens else ""
+            out.append(opens)
+        else:
+            closes = m.group(1)[0] == open_run[0] and len(m.group(1)) >= len(open_run) and not m.group(2).strip()
+            open_run = "" if closes else open_run
+            out.append(closes)
+    return out
+
+
 _COMMAND = (
     "pip ",
     "pip3 ",
@@ -486,8 +513,9 @@ def _readme_lines(text: str) -> str:
     An install block the README's own prose supersedes, and a section about inference/evaluation/serving in a README
     that also installs something elsewhere, are left out (readme_set_aside says which and why)."""
     keep, fenced = [], False
-    for line in text.splitlines():
-        if _FENCE.match(line):
+    rows = text.splitlines()
+    for line, fence in zip(rows, _fence_lines(rows), strict=True):
+        if fence:
             fenced = not fenced
             keep.append("")
             continue
@@ -515,7 +543,10 @@ NOTE_SPAN = 2  # prose lines (not blank) read after a block's closing fence, and
 # RLHFlow/Online-RLHF README.md:89 and :106, which has an inference and a training environment).
 _HEADING = re.compile(r"^[ \t]{0,3}(#{1,6})[ \t]+(.{1,200}?)[ \t#]*$")
 _BOLD_TITLE = re.compile(r"^[ \t]{0,3}(?:\*\*|__)([^*_\n]{1,120})(?:\*\*|__)[ \t]*:?[ \t]*$")
-_OFF_TOPIC = re.compile(r"(?i)\b(?:inference|serving|serve|evaluation|eval|evaluate|generation|deploy(?:ment)?|demo|benchmark(?:s|ing)?)\b")
+# (the verb's forms too: "Evaluating models", "Generate data from DeepSeek-R1", review7b #24)
+_OFF_TOPIC = re.compile(
+    r"(?i)\b(?:inference|serving|serve|eval|evaluat(?:e|es|ed|ing|ion|ions)|generat(?:e|es|ing|ion)|deploy(?:ment)?|demo|benchmark(?:s|ing)?)\b"
+)
 _TRAINING = re.compile(r"(?i)\b(?:train(?:ing)?|fine-?tun\w{0,6}|finetun\w{0,6}|sft|dpo|rlhf|ppo|grpo|orpo|kto)\b")
 
 
@@ -523,12 +554,13 @@ def _blocks(rows: list[str]) -> list[tuple[int, int]]:
     """(first line, last line), 1-based, of a README's install blocks: its fenced code blocks (fence to fence) and runs of
     install lines outside them (`$ pip install ...` in prose, an indented block)."""
     out, start, run = [], 0, 0
+    fences = _fence_lines(rows)
     for i, line in enumerate(rows, 1):
         command = not start and line.strip().lstrip("$>").strip().startswith(_COMMAND)
         if run and not command:
             out.append((run, i - 1))
             run = 0
-        if _FENCE.match(line):
+        if fences[i - 1]:
             if start:
                 out.append((start, i))
                 start = 0
@@ -538,6 +570,8 @@ def _blocks(rows: list[str]) -> list[tuple[int, int]]:
             run = i
     if run:
         out.append((run, len(rows)))
+    if start:  # a block never closed runs to the end (CommonMark 0.31.2, 4.5)
+        out.append((start, len(rows)))
     return sorted(out)
 
 
@@ -547,8 +581,8 @@ def _sections(rows: list[str]) -> list[str]:
     out: list[str] = []
     stack: list[tuple[int, str]] = []
     fenced = False
-    for line in rows:
-        if _FENCE.match(line):
+    for line, fence in zip(rows, _fence_lines(rows), strict=True):
+        if fence:
             fenced = not fenced
         elif not fenced and (h := _HEADING.match(line)):
             level = len(h.group(1))
@@ -1502,8 +1536,9 @@ def _prose_pins(config: str, text: str) -> dict[str, Pin]:
             naming = re.compile(rf"(?<![\w-]){re.escape(own_name)}(?![\w-])")
             own = {titles[i] for i, row in enumerate(rows) if naming.search(row)} if folder not in folders else None
             fenced = False
+            fences = _fence_lines(rows)
             for lineno, line in enumerate(rows, 1):
-                if _FENCE.match(line):
+                if fences[lineno - 1]:
                     fenced = not fenced
                     continue
                 if own is not None and titles[lineno - 1] not in own:

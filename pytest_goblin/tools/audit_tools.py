@@ -717,7 +717,7 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
 
 def _rollout(ctx: AuditContext, w: WorkloadConfig) -> RolloutSplit | None:
     """The projected generation / reference / training split of an online RL recipe goblin models (rollout.py)."""
-    from ..blockers import launch_lines, raw_key
+    from ..blockers import launch_config_flags, launch_lines, raw_key
     from ..formats.launchers import topology_launcher_line
     from ..rollout import AXOLOTL_GRPO_AT, AXOLOTL_TRL, AXOLOTL_TRL_CITE, SERVE, axolotl_grpo, axolotl_server, is_axolotl_grpo
 
@@ -750,7 +750,12 @@ def _rollout(ctx: AuditContext, w: WorkloadConfig) -> RolloutSplit | None:
     read = _trl_reading(ctx, w)
     if read is None:
         return None
-    return rollout_split(w, ctx.hw, lambda key: raw_key(loaded, key), read.version, read.source, server_line=server)
+    passed = launch_config_flags(loaded)  # `--key value` beside `--config x.yaml`: TrlParser parses them over the file
+
+    def launched(key: str) -> tuple[bool, Any, int | str | None]:
+        return (True, *passed[key]) if key in passed else raw_key(loaded, key)
+
+    return rollout_split(w, ctx.hw, launched, read.version, read.source, server_line=server)
 
 
 def _trl_reading(ctx: AuditContext, w: WorkloadConfig) -> Reading | None:
