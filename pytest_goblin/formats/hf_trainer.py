@@ -94,6 +94,23 @@ PLAIN_PACKING_AT = "transformers 5.25.0 trainer.py:562-568: without a data_colla
 _TRANSFORMERS_ARGS = ("TrainingArguments", "Seq2SeqTrainingArguments")
 
 
+def _no_packing(r: Reader, cls: str | None, launched: Launched | None) -> str | None:
+    """Why the run cannot pack (the packing rule's premise, review7b #21/#26/#27): its TRL config class has no
+    `packing` (of trl's classes only SFTConfig has one: frameworks/trl.json, read at trl's table version), the recipe
+    or the script that runs it skips the trainer's dataset preparation, or that script passes its own collator."""
+    from .own_packing import SKIP_PREPARE, SKIP_PREPARE_AT
+
+    if cls is not None and (fields := tables.class_fields("trl", cls)) and "packing" not in fields and "padding_free" not in fields:
+        at = tables.table("trl")["classes"][cls]["file"]
+        return f"TRL {cls} has no packing (trl {tables.table('trl')['version']} {at}: no `packing` or `padding_free` field): its trainer does not pack"
+    k, v, line = r.raw(f"dataset_kwargs.{SKIP_PREPARE}")
+    if k is not None and as_bool(v):
+        return f"`{k}` (line {line}) is true: the trainer takes the dataset as it comes and packs nothing ({SKIP_PREPARE_AT})"
+    if launched is not None and launched.no_packing is not None:
+        return f"{launched.no_packing} ({launched.script} is run on this file by {launched.where})"
+    return None
+
+
 def plain_packing_note(declared: str | None) -> str:
     """Where `sample_packing=False` comes from for a run read as transformers' own TrainingArguments:
     the class the run parses into, named as the script names it when it is one of transformers'."""
@@ -382,6 +399,9 @@ class HFTrainerAdapter(Adapter):
         )
         packing_note = plain_packing_note(declared) if plain else f"SFTConfig.packing=False ({TRL_DOCS})"
         r.take("sample_packing", ("packing", "padding_free"), default=False, note=packing_note, convert=as_bool)
+        if not r.values.get("sample_packing") and (cannot := _no_packing(r, None if plain else found.one, launched)) is not None:
+            r.values["packing_blocked"] = cannot
+            r.notes.append(cannot)
         read_common(
             r, batch_default=8, batch_note=f"TrainingArguments.per_device_train_batch_size=8: {where('trl', 'per_device_train_batch_size')}", plain=plain
         )

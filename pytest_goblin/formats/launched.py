@@ -62,6 +62,9 @@ class Launched:
     # (review6b #25: jkx19/ActiveQueryNew scripts/trainer.py:284-290 `if max_length is None: ... max_length = 512`)
     trainer_fills: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     preference: tuple[str, str] | None = None  # (hfstyle.PREFERENCE kind, how it was read)
+    # why the trainer the script builds packs nothing it is given (skip_prepare_dataset, the repository's own collator:
+    # own_packing.script_collates_itself), or None
+    no_packing: str | None = None
     notes: list[str] = field(default_factory=list)
     # the script's `TrlParser(...).parse_args_and_config(...)`: its line and the constant keywords it passes
     # (return_remaining_strings, fail_with_unknown_args; "_discarded": the remaining strings are assigned to `_`), or None
@@ -493,6 +496,9 @@ def _launched(config: str) -> Launched | None:
     ]
     if len(set(trainers)) == 1:
         out.trainer = trainers[0]
+        from .own_packing import script_collates_itself
+
+        out.no_packing = script_collates_itself(script.tree, trainers[0], script.shown)
         out.preference = _preference_of(repo, script, trainers[0])
         if (own := repo.find(trainers[0], script)) is not None:
             out.own_trainer = f"{own[1].shown}:{own[0].lineno}"

@@ -93,3 +93,67 @@ def collator_blocks_packing(path: str, text: str) -> str | None:
     said = "a TRL release goblin cannot place" if run is None else f"trl {run.version} ({run.how})"
     does = "raises ValueError on packing with that collator" if known else "may raise ValueError on packing with that collator"
     return f"the script collates with {COLLATOR} (line {line}); on {said} SFTTrainer {does} ({COLLATOR_AT}), so goblin does not propose packing"
+
+
+# review7b #26/#27 (rhymes-ai/Aria aria/train.py:217-229 at 9b25fec, trl==0.9.6): the script sets
+# `dataset_kwargs = {"skip_prepare_dataset": True}` and hands SFTTrainer its own image+text collator. SFTTrainer packs only
+# while it prepares the dataset: trl 0.9.6 trl/trainer/sft_trainer.py:495-496 (`_prepare_dataset` returns the dataset
+# as it is under skip_prepare_dataset, before the packed/unpacked split at :518-530), and at trl 1.10.0.dev0
+# (f2cd577) sft_trainer.py:1252-1263 (no `_prepare_dataset`, where packing happens, when skip_prepare_dataset is set).
+SKIP_PREPARE = "skip_prepare_dataset"
+SKIP_PREPARE_AT = "trl 0.9.6 trl/trainer/sft_trainer.py:495-496; trl 1.10.0.dev0 sft_trainer.py:1252-1263"
+# modules whose collators are the framework's own (DataCollatorForLanguageModeling, DataCollatorWithPadding, ...)
+FRAMEWORK_MODULES = ("trl", "transformers")
+
+
+def _framework_names(tree: ast.Module) -> set[str]:
+    """Names the script imports from trl or transformers (`from trl import X`, `import transformers`)."""
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in FRAMEWORK_MODULES:
+            out.update(a.asname or a.name for a in node.names)
+        elif isinstance(node, ast.Import):
+            out.update((a.asname or a.name).split(".")[0] for a in node.names if a.name.split(".")[0] in FRAMEWORK_MODULES)
+    return out
+
+
+def _root_name(node: ast.expr) -> str | None:
+    """`DataCollatorX(...)` -> DataCollatorX, `transformers.default_data_collator` -> transformers; None for a lambda etc."""
+    while isinstance(node, (ast.Call, ast.Attribute)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def script_collates_itself(tree: ast.Module, trainer: str, shown: str) -> str | None:
+    """Why the trainer the script builds does not pack what it is given: the script skips the trainer's dataset
+    preparation (`dataset_kwargs` with skip_prepare_dataset True), or passes it a collator of the repository's own (a
+    lambda, a function or a class not imported from trl/transformers: review7b #26/#27's image+text collator). None
+    when neither."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            for k, v in zip(node.keys, node.values, strict=True):
+                if isinstance(k, ast.Constant) and k.value == SKIP_PREPARE and isinstance(v, ast.Constant) and v.value is True:
+                    return (
+                        f"{shown} line {node.lineno} sets dataset_kwargs {SKIP_PREPARE} True: {trainer} then takes the dataset as it comes and "
+                        f"packs nothing ({SKIP_PREPARE_AT}), so goblin does not propose packing"
+                    )
+        if isinstance(node, ast.keyword) and node.arg == SKIP_PREPARE and isinstance(node.value, ast.Constant) and node.value.value is True:
+            return f"{shown} sets {SKIP_PREPARE}=True: {trainer} then takes the dataset as it comes and packs nothing ({SKIP_PREPARE_AT}), so goblin does not propose packing"
+    framework = _framework_names(tree)
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute))):
+            continue
+        if (node.func.id if isinstance(node.func, ast.Name) else node.func.attr) != trainer:
+            continue
+        for kw in node.keywords:
+            if kw.arg != "data_collator" or (isinstance(kw.value, ast.Constant) and kw.value.value is None):
+                continue
+            root = _root_name(kw.value)
+            if root is not None and (root in framework or root == COLLATOR):
+                continue  # the framework's own collator (DataCollatorForCompletionOnlyLM: collator_blocks_packing)
+            said = "a lambda" if isinstance(kw.value, ast.Lambda) else f"`{ast.unparse(kw.value)[:60]}`"
+            return (
+                f"{shown} line {kw.value.lineno} passes {trainer} a collator of the repository's own ({said}, not imported from trl or transformers): "
+                "what it builds from a batch is the script's, so goblin does not propose packing on top of it"
+            )
+    return None
