@@ -290,14 +290,23 @@ def _bindings(e: ast.expr, mod: _Module, fn: ast.FunctionDef | ast.AsyncFunction
             if found is not None and all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in found[0]):
                 if n.value.id not in {name for name, _, _ in varying}:
                     varying.append((n.value.id, found[0], found[1]))
-    if len(varying) != 1 or len(set(varying[0][1])) > MAX_BINDINGS:
+    varying = [x for x in varying if len(set(x[1])) > 1]
+    if not varying or len(varying[0][2]) > MAX_BINDINGS or any(len(x[1]) != len(varying[0][1]) for x in varying):
         return [({}, [])]
-    name, values, lines = varying[0]
-    out: list[tuple[dict[str, Any], list[str]]] = []
-    for v in dict.fromkeys(values):
-        at = ", ".join(str(n) for n, x in zip(lines, values, strict=True) if x == v)
-        out.append(({name: v}, [f"`{name}` is {v!r}, as the call(s) of {fn.name}() at line(s) {at} pass it ({MODAL_CALL_AT})"]))
-    return out
+    # the same calls in the same order for every parameter: one binding per call (`train.spawn("a.yml", output_dir="x")`)
+    out: dict[tuple[tuple[str, Any], ...], list[int]] = {}
+    for i, line in enumerate(varying[0][2]):
+        out.setdefault(tuple((name, values[i]) for name, values, _ in varying), []).append(line)
+    said = " and ".join(f"`{name}`" for name, _, _ in varying)
+    return [
+        (
+            dict(b),
+            [
+                f"{said} {'is' if len(b) == 1 else 'are'} {', '.join(repr(v) for _, v in b)}, as the call(s) of {fn.name}() at line(s) {', '.join(map(str, at))} pass it ({MODAL_CALL_AT})"
+            ],
+        )
+        for b, at in out.items()
+    ]
 
 
 def _render(
