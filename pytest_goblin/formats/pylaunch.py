@@ -6,7 +6,10 @@ that runs something (`RUNNERS`, or a function whose name says run/exec/launch/sh
 is bound to a name that is; docstrings, `help=` texts and printed strings never are. An f-string's
 `{...}` is read from the module's own values (`pyeval`), `os.environ.get("X", default)` as its
 default (the launch line's `X=...` prefix wins; the note says which), and `torch.cuda.device_count()`
-as the GPUs the Modal function around it asks for (`@app.function(gpu="a100:2")`: MODAL_GPU_AT). A
+as the GPUs the Modal function around it asks for (`@app.function(gpu="a100:2")`: MODAL_GPU_AT), which is
+also what any launcher in it sees (`PyCommand.gpus`). A parameter the function's calls pass different values
+for (`train.spawn("a.yml")`, `train.spawn("b.yml")`) gives one command per call, and a path under a folder the
+Modal image mounts from beside the file (MODAL_MOUNT_AT) is read as that folder's. A
 part that cannot be read stays `${...}`, which the launcher reader reports as not resolved.
 """
 
