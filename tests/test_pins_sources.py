@@ -476,3 +476,24 @@ def test_a_git_install_of_the_default_branch_is_a_build_of_unknown_release_and_t
     assert one(repo(tmp_path, swapped, config="pkg/train/train.py", text="import transformers\n"), "transformers").version == "4.48.3"
     tagged = {"requirements.txt": "transformers @ git+https://github.com/huggingface/transformers.git@v4.45.2\n"}
     assert one(repo(tmp_path, tagged), "transformers").version == "4.45.2"
+
+
+MODAL_IMAGE = 'import modal\n\nimage = modal.Image.from_registry("{tag}").pip_install("wandb")\n'
+
+
+def test_a_modal_image_of_a_nightly_main_build_is_the_release_before_its_day(tmp_path: Path) -> None:
+    path = repo(tmp_path, {"recipes/main.py": MODAL_IMAGE.format(tag="axolotlai/axolotl:main-20250812-py3.11-cu126-2.7.1")})
+    pin = one(path, "axolotl")
+    # nightlies.yml tags main-YYYYMMDD at 00:00 UTC; main's stretch after v0.12.0 (first commit 2025-08-08) runs to v0.12.2
+    assert (pin.kind, pin.version, pin.before, pin.where) == ("commit", "0.12.0", "0.12.2", "recipes/main.py:3")
+    assert "axolotl main of 2025-08-12 (Modal image axolotlai/axolotl:main-20250812" in pin.spec and "assumed" in pin.spec
+    # a release tag in a Modal image is that release; a Dockerfile's nightly tag is read the same way
+    assert one(repo(tmp_path, {"recipes/main.py": MODAL_IMAGE.format(tag="axolotlai/axolotl:0.12.2-py3.11-cu128-2.8.0")}), "axolotl").version == "0.12.2"
+    assert one(repo(tmp_path, {"Dockerfile": "FROM axolotlai/axolotl:main-20260101-py3.11-cu128-2.8.0\n"}), "axolotl").before == "0.13.1"
+
+
+def test_a_modal_image_that_names_no_release_or_day_is_not_a_pin(tmp_path: Path) -> None:
+    for tag in ("axolotlai/axolotl:main-py3.11-cu126-2.7.1", "nvidia/cuda:12.4.1-devel-ubuntu22.04", "axolotlai/axolotl:main-20230101"):
+        assert P.pins(str(repo(tmp_path, {"recipes/main.py": MODAL_IMAGE.format(tag=tag)}))) == {}
+    commented = "import modal\n# image = modal.Image.from_registry('axolotlai/axolotl:main-20250812')\n"
+    assert P.pins(str(repo(tmp_path, {"recipes/main.py": commented}))) == {}

@@ -404,3 +404,54 @@ def test_a_name_bound_again_is_not_read(tmp_path: Path) -> None:
     w = load_config(_write(tmp_path, "finetune.py", "import os\n" + COMPUTED.replace("{again}", again))).workload
     assert w.gradient_accumulation == 1  # the trainer's default, said to be assumed
     assert any("gradient_accumulation_steps is computed at run time" in n for n in w.notes)
+
+
+# ------------------------------------------------------------------ a Modal function that runs each config its calls pass
+MODAL_SPAWN = """\
+from pathlib import Path
+import modal
+
+image = modal.Image.from_registry("axolotlai/axolotl:main-20250812-py3.11-cu126-2.7.1").add_local_dir(Path(__file__).parent / "configs", "/root/configs")
+app = modal.App("sft")
+
+
+@app.function(image=image, gpu="H100:4")
+def train(config: str, output_dir: str):
+    import subprocess
+
+    subprocess.run(f"axolotl train /root/configs/{config} --output-dir /checkpoints/{output_dir}", shell=True, check=True)
+
+
+@app.function(image=image, gpu="H100:8")
+def evaluate(model: str):
+    import subprocess
+
+    subprocess.run(f"accelerate launch eval.py --model {model} --data /root/configs/eval.jsonl", shell=True, check=True)
+
+
+@app.local_entrypoint()
+def main():
+    handles = [train.spawn("full.yml", output_dir="a"), train.spawn("lora.yml", output_dir="b")]
+    evaluate.remote("out")
+"""
+
+
+def test_a_modal_function_runs_each_config_its_calls_pass_on_its_gpus(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    _write(tmp_path, "sft/main.py", MODAL_SPAWN)
+    for name in ("full.yml", "lora.yml"):
+        w = load_config(_write(tmp_path, f"sft/configs/{name}", AXOLOTL)).workload
+        assert (w.nodes, w.gpus_per_node) == (1, 4) and w.sources["world_size"].explicit
+        assert w.sources["world_size"].file.endswith("sft/main.py") and w.sources["world_size"].line == 12
+        said = f"`config` and `output_dir` are {name!r}, {('a' if name == 'full.yml' else 'b')!r}, as the call(s) of train() at line(s) 24 pass it"
+        assert any(said in n for n in w.notes)
+        assert any("`/root/configs/" + name + "` is `configs/" + name + "` beside this file" in n for n in w.notes)
+        assert any("'H100:4': 4 GPU(s)" in n and "4 GPUs visible" in n for n in w.notes)
+
+
+def test_a_modal_gpu_of_a_function_that_runs_another_file_is_not_the_configs(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    _write(tmp_path, "sft/main.py", MODAL_SPAWN.replace('train.spawn("full.yml", output_dir="a"), ', ""))
+    w = load_config(_write(tmp_path, "sft/configs/full.yml", AXOLOTL)).workload  # no call passes it: nothing names it
+    assert not w.sources["world_size"].explicit and w.gpus_per_node != 4
+    assert not any("main.py line" in n for n in w.notes)

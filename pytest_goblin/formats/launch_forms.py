@@ -216,7 +216,7 @@ def python_entry(line: Line, lf: LauncherFile, shown: str, folder: Path, roots: 
         return None
     py = LauncherFile(path=found, lines=(), sbatch=())
     py_shown = os.path.relpath(found, root)
-    launches = [read_launch(Line(c.line, c.tokens, (), notes=tuple(c.notes)), py, py_shown, roots, root) for c in training]
+    launches = [read_launch(Line(c.line, c.tokens, (), notes=tuple(c.notes), gpus=c.gpus), py, py_shown, roots, root) for c in training]
     read = [x for x in launches if x is not None]
     if not read or len({(x.nodes, x.per_node) for x in read}) > 1:
         return None

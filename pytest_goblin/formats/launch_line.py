@@ -162,7 +162,7 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
     out = Launch(nodes=1, per_node=1, file=str(lf.path), shown=shown, line=line.line, command=short_command(line.tokens))
     out.notes.extend(lf.cloud)
     out.notes.extend(line.notes)
-    visible = visible_devices(env)
+    visible = visible_devices(env) or line.gpus  # a Modal container shows the GPUs its gpu= asks for (pylaunch.MODAL_GPU_AT)
 
     def every_gpu(why: str) -> None:
         if visible is not None:

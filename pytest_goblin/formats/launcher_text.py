@@ -39,6 +39,8 @@ class Line:
     written_to: str = ""
     body: tuple[int, int] = (0, 0)
     run_by: Line | None = None
+    # a command a Modal function builds: the GPUs its container has (`gpu="H100:4"`, formats/pylaunch.py) and how read
+    gpus: tuple[int, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -388,7 +390,7 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
     if suffix == ".py" and not is_databricks(text):  # the commands it builds in code (formats/pylaunch.py), nothing run
         from .pylaunch import commands as python_commands
 
-        built = [Line(c.line, c.tokens, (), notes=tuple(c.notes)) for c in python_commands(text)]
+        built = [Line(c.line, c.tokens, (), notes=tuple(c.notes), gpus=c.gpus) for c in python_commands(text)]
         return LauncherFile(path=path, lines=tuple(built), sbatch=(), names=frozenset(word_path(t).rsplit("/", 1)[-1] for c in built for t in c.tokens))
     env: dict[str, str] = {}
     sbatch: list[tuple[str, int, int]] = []

@@ -131,31 +131,47 @@ class Evaluator:
         fn, pos, arg = hit
         if self.entry is not None and (from_entry := self.entry(fn, arg)) is not None:
             return from_entry
-        if id(fn) in self._busy:  # recursion
+        values = self._call_values(fn, pos, arg, depth)
+        if not values or any(v != values[0] or type(v) is not type(values[0]) for v in values[1:]):
             return False, None
+        return True, values[0]
+
+    def parameter_values(self, node: ast.Name) -> tuple[list[Any], list[int]] | None:
+        """Every value the script's calls of the parameter's function pass for it (`train.spawn("a.yml")`,
+        `train.spawn("b.yml")`: MODAL_CALL_AT), in call order, with the calls' lines; None when it is no
+        parameter, has no call, or one call's value is not read."""
+        hit = self.parameter(node)
+        if hit is None:
+            return None
+        fn, pos, arg = hit
+        calls = [c for c in self.calls.get(fn.name, []) if self.function_of(c) is not fn]
+        values = self._call_values(fn, pos, arg, 0)
+        return (values, [c.lineno for c in calls]) if values else None
+
+    def _call_values(self, fn: ast.FunctionDef | ast.AsyncFunctionDef, pos: int, arg: ast.arg, depth: int) -> list[Any] | None:
+        if id(fn) in self._busy:  # recursion
+            return None
         calls = [c for c in self.calls.get(fn.name, []) if self.function_of(c) is not fn]
         if not calls:
-            return False, None
+            return None
         method = bool(fn.args.args) and fn.args.args[0].arg in ("self", "cls")
         self._busy.add(id(fn))
         try:
             values: list[Any] = []
             for call in calls:
                 if any(isinstance(x, ast.Starred) for x in call.args) or any(k.arg is None for k in call.keywords):
-                    return False, None
+                    return None
                 given = next((k.value for k in call.keywords if k.arg == arg.arg), None)
                 index = pos - (1 if method and isinstance(call.func, ast.Attribute) else 0)
                 if given is None and 0 <= index < len(call.args) and pos >= 0:
                     given = call.args[index]
                 ok, value = self.value(given, depth + 1) if given is not None else self._default(fn, pos, arg, depth)
                 if not ok or not isinstance(value, _SCALARS):
-                    return False, None
+                    return None
                 values.append(value)
         finally:
             self._busy.discard(id(fn))
-        if any(v != values[0] or type(v) is not type(values[0]) for v in values[1:]):
-            return False, None
-        return True, values[0]
+        return values
 
     def single_binding(self, node: ast.Name) -> ast.expr | None:
         """The expression a local name is bound to when its function (or the module) binds it exactly

@@ -6,7 +6,10 @@ that runs something (`RUNNERS`, or a function whose name says run/exec/launch/sh
 is bound to a name that is; docstrings, `help=` texts and printed strings never are. An f-string's
 `{...}` is read from the module's own values (`pyeval`), `os.environ.get("X", default)` as its
 default (the launch line's `X=...` prefix wins; the note says which), and `torch.cuda.device_count()`
-as the GPUs the Modal function around it asks for (`@app.function(gpu="a100:2")`: MODAL_GPU_AT). A
+as the GPUs the Modal function around it asks for (`@app.function(gpu="a100:2")`: MODAL_GPU_AT), which is
+also what any launcher in it sees (`PyCommand.gpus`). A parameter the function's calls pass different values
+for (`train.spawn("a.yml")`, `train.spawn("b.yml")`) gives one command per call, and a path under a folder the
+Modal image mounts from beside the file (MODAL_MOUNT_AT) is read as that folder's. A
 part that cannot be read stays `${...}`, which the launcher reader reports as not resolved.
 """
 
@@ -18,7 +21,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
-from .pyeval import Evaluator
+from .pyeval import MODAL_CALL_AT, Evaluator
 
 # modal py/v1.5.4 py/modal/_utils/function_utils.py:656-668 (gpu="TYPE:N" asks for N GPUs per container, "TYPE" for one);
 # py/v1.3.6.dev0 py/modal/gpu.py:66-76 (the older modal.gpu.A100(count=1, ...) objects: count GPUs, default 1)
@@ -33,6 +36,9 @@ _PREFILTER = re.compile(
     r"""torchrun|accelerate["']?\s*,?\s*["']?launch|["']?deepspeed["']?\s*,?\s*["']?(?:--|[\w./{}-]+\.py)|llamafactory-cli|axolotl\.cli|axolotl["']?\s*,?\s*["']?train|tune["']?\s*,?\s*["']?run|torch\.distributed\.(?:run|launch)"""
 )
 MAX_PY_BYTES = 256_000
+# modal py/v1.5.4 py/modal/_image.py:864-939: `Image.add_local_dir(local_path, remote_path)` puts the local folder's
+# contents at the (absolute) remote_path inside the container
+MODAL_MOUNT_AT = "modal py/v1.5.4 py/modal/_image.py:864-939 (Image.add_local_dir(local_path, remote_path): the folder's contents at remote_path)"
 
 
 @dataclass
@@ -40,6 +46,9 @@ class PyCommand:
     line: int
     tokens: tuple[str, ...]
     notes: list[str] = field(default_factory=list)
+    # the GPUs of the Modal container the command runs in (`@app.function(gpu="H100:4")`: MODAL_GPU_AT) and how that
+    # was read; None outside a Modal function with a readable gpu=
+    gpus: tuple[int, str] | None = None
 
 
 def _call_name(call: ast.Call) -> str:
@@ -220,22 +229,97 @@ def commands(text: str, env: dict[str, str] | None = None) -> list[PyCommand]:
             if (id(fn) if fn else 0, n.targets[0].id) in run_names:
                 exprs.append(n.value)
     out: list[PyCommand] = []
+    mounts = _mounts(tree)
     for e in exprs:
         fn = _function_of(e, parents)
-        rendered = _render(e, mod, fn)
-        if rendered is None:
-            continue
-        tokens, notes = rendered
-        if not any(w in " ".join(tokens) for w in _LAUNCH_WORDS):
-            continue
-        out.append(PyCommand(e.lineno, tuple(tokens), notes))
+        count, how = _modal_gpus(fn, mod) if fn is not None else (None, "")
+        gpus = (count, how) if count is not None else None
+        for fixed, said in _bindings(e, mod, fn):
+            rendered = _render(e, mod, fn, fixed)
+            if rendered is None:
+                continue
+            tokens, notes = rendered
+            if not any(w in " ".join(tokens) for w in _LAUNCH_WORDS):
+                continue
+            if gpus is not None:  # a Modal function: a path under a folder the image mounts is that local folder's file
+                tokens = [_unmounted(t, mounts, notes) for t in tokens]
+            out.append(PyCommand(e.lineno, tuple(tokens), [*said, *notes], gpus))
     return sorted(out, key=lambda c: c.line)
 
 
-def _render(e: ast.expr, mod: _Module, fn: ast.FunctionDef | ast.AsyncFunctionDef | None) -> tuple[list[str], list[str]] | None:
+def _mounts(tree: ast.Module) -> list[tuple[str, str, int]]:
+    """(remote folder, local folder relative to this file, line) of each `.add_local_dir(Path(__file__).parent / "x",
+    "/root/x")` (MODAL_MOUNT_AT); a local folder given any other way (relative to where `modal run` is started) is not read."""
+    out: list[tuple[str, str, int]] = []
+    for n in ast.walk(tree):
+        if not (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "add_local_dir"):
+            continue
+        given = dict(zip(("local_path", "remote_path"), n.args, strict=False))
+        given.update({k.arg: k.value for k in n.keywords if k.arg in ("local_path", "remote_path")})
+        local, remote = given.get("local_path"), given.get("remote_path")
+        if not (isinstance(remote, ast.Constant) and isinstance(remote.value, str) and remote.value.startswith("/")):
+            continue
+        parts: list[str] = []
+        while isinstance(local, ast.BinOp) and isinstance(local.op, ast.Div) and isinstance(local.right, ast.Constant) and isinstance(local.right.value, str):
+            parts.insert(0, local.right.value)
+            local = local.left
+        if local is not None and ast.unparse(local) in ("Path(__file__).parent", "pathlib.Path(__file__).parent", "Path(__file__).resolve().parent"):
+            out.append((remote.value.rstrip("/"), "/".join(parts) or ".", n.lineno))
+    return out
+
+
+def _unmounted(token: str, mounts: list[tuple[str, str, int]], notes: list[str]) -> str:
+    for remote, local, line in mounts:
+        if remote and token.startswith(remote + "/") and "$" not in token:
+            mapped = local + token[len(remote) :]
+            notes.append(f"`{token}` is `{mapped}` beside this file: `.add_local_dir(...)` at line {line} mounts it at {remote} ({MODAL_MOUNT_AT})")
+            return mapped
+    return token
+
+
+MAX_BINDINGS = 16
+
+
+def _bindings(e: ast.expr, mod: _Module, fn: ast.FunctionDef | ast.AsyncFunctionDef | None) -> list[tuple[dict[str, Any], list[str]]]:
+    """One rendering per value the calls of the command's function pass for the one parameter whose calls
+    disagree (`train.spawn("config-fft.yml")`, `train.spawn("config-lora.yml")` around `f"axolotl train
+    /root/configs/{config}"`: MODAL_CALL_AT), each with a note; the command as it is otherwise."""
+    if fn is None:
+        return [({}, [])]
+    varying: list[tuple[str, list[Any], list[int]]] = []
+    for n in ast.walk(e):
+        if isinstance(n, ast.FormattedValue) and isinstance(n.value, ast.Name) and not mod.ev.value(n.value)[0]:
+            found = mod.ev.parameter_values(n.value)
+            if found is not None and all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in found[0]):
+                if n.value.id not in {name for name, _, _ in varying}:
+                    varying.append((n.value.id, found[0], found[1]))
+    varying = [x for x in varying if len(set(x[1])) > 1]
+    if not varying or len(varying[0][2]) > MAX_BINDINGS or any(len(x[1]) != len(varying[0][1]) for x in varying):
+        return [({}, [])]
+    # the same calls in the same order for every parameter: one binding per call (`train.spawn("a.yml", output_dir="x")`)
+    out: dict[tuple[tuple[str, Any], ...], list[int]] = {}
+    for i, line in enumerate(varying[0][2]):
+        out.setdefault(tuple((name, values[i]) for name, values, _ in varying), []).append(line)
+    said = " and ".join(f"`{name}`" for name, _, _ in varying)
+    return [
+        (
+            dict(b),
+            [
+                f"{said} {'is' if len(b) == 1 else 'are'} {', '.join(repr(v) for _, v in b)}, as the call(s) of {fn.name}() at line(s) {', '.join(map(str, at))} pass it ({MODAL_CALL_AT})"
+            ],
+        )
+        for b, at in out.items()
+    ]
+
+
+def _render(
+    e: ast.expr, mod: _Module, fn: ast.FunctionDef | ast.AsyncFunctionDef | None, fixed: dict[str, Any] | None = None
+) -> tuple[list[str], list[str]] | None:
     notes: list[str] = []
 
     def part(v: ast.expr) -> str:
+        if fixed and isinstance(v, ast.Name) and v.id in fixed:
+            return str(fixed[v.id])
         if _device_count(v):
             count, how = _modal_gpus(fn, mod) if fn is not None else (None, "")
             if count is not None:

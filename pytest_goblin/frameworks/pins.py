@@ -390,6 +390,40 @@ def _toml(text: str, where: str, file: str) -> list[Pin]:
 # v0.5.0 e4af51eb66) only `main` was built there, so a release-numbered winglian tag names that release.
 IMAGE_TAGS = {f"{org}/axolotl{kind}": "axolotl" for org in ("axolotlai", "winglian") for kind in ("", "-cloud", "-cloud-term")}
 _TAG_RELEASE = re.compile(r"v?([0-9]{1,6}\.[0-9]{1,6}\.[0-9]{1,6})(?:-|$)")
+# `axolotlai/axolotl:main-20250812-py3.11-cu126-2.7.1`: the nightly build of the main branch, tagged `{{ branch }}-{{ date
+# 'YYYYMMDD' }}` by a schedule at 00:00 UTC (axolotl .github/workflows/nightlies.yml:4-6,45 @067b021c8b), so main as it
+# was before that day began. Each main-line stretch between two releases (commit_releases.json's segments: the release it
+# follows, the next one) with the UTC day of its first commit (`git log -1 --format=%cd` of each segment's first commit,
+# axolotl-ai-cloud/axolotl history at 067b021c8b); the last one whose first day is before the tag's day holds the build.
+_TAG_MAIN_DAY = re.compile(r"main-(20[0-9]{6})(?:-|$)")
+MAIN_DAYS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "axolotl": (
+        ("0.4.0", "0.5.0", "20240124"), ("0.5.0", "0.5.1", "20241108"), ("0.5.1", "0.5.1.post1", "20241119"),
+        ("0.5.1.post1", "0.5.2", "20241119"), ("0.5.2", "0.6.0", "20241119"), ("0.6.0", "0.7.0", "20241209"),
+        ("0.7.0", "0.7.1", "20250218"), ("0.7.1", "0.8.0", "20250225"), ("0.8.0", "0.8.1", "20250402"),
+        ("0.8.1", "0.9.0", "20250408"), ("0.9.0", "0.10.0", "20250428"), ("0.10.0", "0.10.1", "20250617"),
+        ("0.10.1", "0.11.0", "20250619"), ("0.11.0", "0.12.0", "20250709"), ("0.12.0", "0.12.2", "20250808"),
+        ("0.12.2", "0.13.0", "20250818"), ("0.13.0", "0.13.1", "20251118"), ("0.13.1", "0.13.2", "20260120"),
+        ("0.13.2", "0.14.0", "20260122"), ("0.14.0", "0.15.0", "20260130"), ("0.15.0", "0.16.0", "20260306"),
+        ("0.16.0", "0.16.1", "20260402"), ("0.16.1", "0.17.0", "20260402"), ("0.17.0", "0.18.0", "20260603"),
+        ("0.18.0", "", "20260717"),
+    ),
+}  # fmt: skip
+MAIN_DAYS_AT = "axolotl .github/workflows/nightlies.yml:4-6,45@067b021c8b; main-line history at 067b021c8b"
+# modal py/v1.5.4 py/modal/_image.py:2200 `Image.from_registry(tag, ...)`: the container starts from that registry image
+_FROM_REGISTRY = re.compile(r"""from_registry\(\s{0,8}(?:tag\s{0,4}=\s{0,4})?["']([\w./:@-]{1,256})["']""")
+FROM_REGISTRY_AT = "modal py/v1.5.4 py/modal/_image.py:2200 (Image.from_registry(tag): the image the container starts from)"
+
+
+def _main_build(dist: str, tag: str) -> tuple[str, str, str] | None:
+    """(release before, next release, YYYY-MM-DD) of a `main-YYYYMMDD` nightly tag, None when not placed."""
+    m = _TAG_MAIN_DAY.match(tag)
+    rows = MAIN_DAYS.get(dist, ())
+    if not m or not rows or m.group(1) <= rows[0][2]:
+        return None
+    day = m.group(1)
+    after, before, _first = [r for r in rows if r[2] < day][-1]
+    return after, before, f"{day[:4]}-{day[4:6]}-{day[6:]}"
 
 
 _DOCKER_VAR = re.compile(
@@ -412,10 +446,12 @@ def docker_expanded(text: str) -> str:
     return "\n".join(out)
 
 
-def _images(text: str, where: str, file: str) -> list[Pin]:
+def _images(text: str, where: str, file: str, modal: bool = False) -> list[Pin]:
+    """The framework a base image's tag names: a Dockerfile's `FROM`, or (`modal`) a Python file's Modal
+    `Image.from_registry("...")` (FROM_REGISTRY_AT)."""
     out = []
     for lineno, line in enumerate(text.splitlines(), 1):
-        m = _FROM.match(line)
+        m = _FROM_REGISTRY.search(line) if modal else _FROM.match(line)
         if not m:
             continue
         ref = m.group(1).split("@", 1)[0]
@@ -423,10 +459,14 @@ def _images(text: str, where: str, file: str) -> list[Pin]:
         name = name.lower().removeprefix("docker.io/").removeprefix("index.docker.io/")
         dist = IMAGE_TAGS.get(name)
         rel = _TAG_RELEASE.match(tag)
+        via = f"Modal image {name}:{tag}" if modal else f"base image {name}:{tag}"
         if dist and rel:
-            out.append(
-                Pin(dist, rel.group(1), f"{dist}=={rel.group(1)} (base image {name}:{tag})", f"{where}:{lineno}", f"=={rel.group(1)}", file=file, line=lineno)
-            )
+            out.append(Pin(dist, rel.group(1), f"{dist}=={rel.group(1)} ({via})", f"{where}:{lineno}", f"=={rel.group(1)}", file=file, line=lineno))
+        elif dist and (main := _main_build(dist, tag)):
+            after, before, day = main
+            nxt = f", before {before}" if before else ", after the newest release goblin read"
+            said = f"{dist} main of {day} ({via}; a nightly build of the main branch: after {after}{nxt}, read at {after}, assumed; {MAIN_DAYS_AT})"
+            out.append(Pin(dist, after, said, f"{where}:{lineno}", "", kind="commit", file=file, line=lineno, before=before))
     return out
 
 
@@ -1132,6 +1172,8 @@ def _pin_files(
         if kind == "lock":
             found += [] if exact else _locked(body, rel, str(f))
             continue
+        if kind == "python" and not exact and "from_registry" in body:  # a Modal image from a framework's own base image
+            found += _images(without_comments(body, f.name), rel, str(f), modal=True)
         if kind in ("python", "shell") and (exact or ("install" not in body and "pip" not in body)):
             continue  # a script's install lines are read for the framework only (most scripts install nothing)
         if kind != "readme":
