@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from .errors import KBError
 from .formats import LoadedConfig
 from .formats.launchers import topology_launcher_line
+from .formats.pyargs import FALSE_WORDS, TRUE_WORDS
 from .formats.semantics import strategy_unread
 from .formats.textedit import RENAME
 from .frameworks import check_writes
@@ -566,15 +567,11 @@ def _launch_flag_words(loaded: LoadedConfig) -> set[str]:
     return words
 
 
-_TRUE = frozenset({"true", "yes", "t", "y", "1"})  # transformers hf_argparser.string_to_bool (4.52.3 :35-44)
-_FALSE = frozenset({"false", "no", "f", "n", "0"})
-
-
 def _word_value(raw: str) -> Any:
     """A launch word as the argument class reads it: a bool, an int, a float, else the string."""
     low = raw.lower()
-    if low in _TRUE - {"1"} or low in _FALSE - {"0"}:
-        return low in _TRUE
+    if low in TRUE_WORDS - {"1"} or low in FALSE_WORDS - {"0"}:
+        return low in TRUE_WORDS
     for kind in (int, float):
         try:
             return kind(raw)

@@ -28,8 +28,9 @@ HF_ARGPARSER_AT = "transformers 4.36.2 hf_argparser.py:34-45, 190-229 (5.25.0 :3
 # HfArgumentParser and its subclasses that parse the command line as it does: TRL's TrlParser and the
 # alignment handbook's H4ArgumentParser (src/alignment/configs.py:33@227deaa: `class H4ArgumentParser(HfArgumentParser)`)
 HF_PARSERS = ("HfArgumentParser", "TrlParser", "H4ArgumentParser")
-_TRUE = {"yes", "true", "t", "y", "1"}
-_FALSE = {"no", "false", "f", "n", "0"}
+# the words transformers' string_to_bool reads as True / False (hf_argparser.py:34-45@4.36.2, :35-44@4.52.3)
+TRUE_WORDS = frozenset({"yes", "true", "t", "y", "1"})
+FALSE_WORDS = frozenset({"no", "false", "f", "n", "0"})
 
 
 @dataclass
@@ -80,8 +81,8 @@ def convert(arg: Arg, raw: str) -> tuple[bool, Any, str | None]:
             return True, bool(raw), None
         if t == "string_to_bool":
             low = raw.lower()
-            if low in _TRUE or low in _FALSE:
-                return True, low in _TRUE, None
+            if low in TRUE_WORDS or low in FALSE_WORDS:
+                return True, low in TRUE_WORDS, None
             return False, None, f"{raw!r} is not a truth value HfArgumentParser accepts ({HF_ARGPARSER_AT})"
     except ValueError:
         return False, None, f"{raw!r} is not a valid {t}: argparse stops with an error"
