@@ -266,6 +266,44 @@ def test_sigterm_kills_the_training_group_and_removes_the_copy(tmp_path: Path) -
     assert not survivors, out
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="process groups and SIGTERM are POSIX")
+@pytest.mark.parametrize("where", ["as the run starts", "as it is killed on a timeout"])
+def test_a_sigterm_at_the_edges_of_a_run_still_kills_its_group(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    """CI saw a training run and its child outlive `pytest --goblin` after SIGTERM: the signal came
+    between the fork and run_group naming the process, so nothing killed the group. Here the signal
+    is sent at exactly those points; the group must be gone and the signal still raised."""
+    from pytest_goblin.runners import command
+
+    real, started = subprocess.Popen, []
+
+    class SignalledPopen(real):  # type: ignore[misc,valid-type]
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)
+            started.append(self.pid)
+            if where == "as the run starts":
+                os.kill(os.getpid(), signal.SIGTERM)  # before run_group holds `proc`
+
+    real_kill = command.kill_group
+
+    def kill_twice(proc: subprocess.Popen[str]) -> None:  # a second SIGTERM in the middle of the kill
+        os.kill(os.getpid(), signal.SIGTERM)
+        real_kill(proc)
+
+    monkeypatch.setattr(command.subprocess, "Popen", SignalledPopen)
+    monkeypatch.setattr(command, "kill_group", kill_twice)
+    previous = signal.signal(signal.SIGTERM, command.raise_terminated)  # as the plugin's session handler does
+    timeout = 60.0 if where == "as the run starts" else 1.0
+    try:
+        with pytest.raises(command.Terminated):
+            command.run_group([sys.executable, "-c", "import time; time.sleep(60)"], cwd=tmp_path, env=dict(os.environ), timeout=timeout)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        leftovers = [pid for pid in started if _alive(pid)]
+        for pid in leftovers:
+            os.kill(pid, signal.SIGKILL)
+    assert started and not leftovers
+
+
 # pytest's own SIGTERM: without goblin's handler the process dies where it stands, no
 # pytest_sessionfinish, no report. A plugin that holds the second item in its setup, outside any
 # training run, is where only the session's handler (plugin.SigtermAsInterrupt) can act.

@@ -738,22 +738,54 @@ def _cpu_name() -> str:
 def run_group(argv: list[str], *, cwd: Path | None, env: dict[str, str], timeout: float) -> tuple[int | None, str, bool]:
     """Run argv in its own process group; (exit code or None if not found, output, timed out).
     The group is killed on a timeout, on Ctrl-C and on SIGTERM (which becomes KeyboardInterrupt
-    here, so every `finally` above, such as removing a patched copy, runs)."""
-    try:
-        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True)
-    except FileNotFoundError:
-        return None, "", False
+    here, so every `finally` above, such as removing a patched copy, runs). A signal while the
+    process starts waits until `proc` names it: raised between fork and the assignment it left
+    the whole group running (CI saw a training run outlive goblin)."""
+    proc: subprocess.Popen[str] | None = None
     with _terminate_as_interrupt():
         try:
-            out, _ = proc.communicate(timeout=timeout)
-            return proc.returncode, out or "", False
-        except subprocess.TimeoutExpired:
-            kill_group(proc)
-            out, _ = proc.communicate()
-            return proc.returncode, out or "", True
+            with _signals_held():
+                try:
+                    proc = subprocess.Popen(
+                        argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True
+                    )
+                except FileNotFoundError:
+                    return None, "", False
+            try:
+                out, _ = proc.communicate(timeout=timeout)
+                return proc.returncode, out or "", False
+            except subprocess.TimeoutExpired:
+                with _signals_held():
+                    kill_group(proc)
+                out, _ = proc.communicate()
+                return proc.returncode, out or "", True
         finally:
-            if proc.poll() is None:
-                kill_group(proc)
+            if proc is not None and proc.poll() is None:
+                with _signals_held():
+                    kill_group(proc)
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGTERM and Ctrl-C arriving inside the block are recorded and raised when it ends (through
+    the handler in force before it), so starting or killing a process group is never cut in half.
+    Main thread only: elsewhere Python delivers no signal anyway."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+
+    def record(signum: int, frame: FrameType | None) -> None:
+        caught.append(signum)
+
+    previous = {sig: signal.signal(sig, record) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if caught:  # the block ended normally: deliver what it held, as it would have been delivered
+        signal.raise_signal(caught[0])
 
 
 def kill_group(proc: subprocess.Popen[str]) -> None:
