@@ -259,9 +259,13 @@ def unmodelled_trainer(w: WorkloadConfig) -> UnmodelledTrainer | None:
     name = label.lower()
     if online_rl(w) is not None or preference_modelled(w):
         return None
-    m = re.search(r"dpo|kto|orpo|reward|simpo|cpo|\bstage (rm|dpo|kto)", name)
+    # knowledge distillation: torchtune's adapter labels a config with a `teacher_model:` (formats/torchtune.py)
+    m = re.search(r"dpo|kto|orpo|reward|simpo|cpo|\bstage (rm|dpo|kto)|knowledge distillation", name)
     if m is None:
         return None
+    own = re.search(r"\((the repository's own [^()]*)\)", label)
+    if own is not None:  # torchtune: the repository's own recipe file, named with what it trains (formats/torchtune.py)
+        return UnmodelledTrainer(own.group(1), from_keys=False)
     if "trainer not named" in name:  # a list of the config classes the file fits, preference trainers among them
         return UnmodelledTrainer("the file does not name its trainer, and preference trainers are among the classes its keys fit", from_keys=False)
     return UnmodelledTrainer(m.group(0), from_keys=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any
 
 from . import tables
@@ -214,6 +214,9 @@ _NPROC = re.compile(r"--nproc[_-]per[_-]node[= ]+(\d+)")
 def torchtune_recipe(path: str, text: str) -> tuple[str | None, str]:
     """The recipe a torchtune config runs with, and how that was decided."""
     recipes = tables.table("torchtune").get("recipes", {})
+    own = _repository_recipe(path, text)
+    if own is not None:
+        return own
     m = _TUNE_RUN.search(text)
     if m and m.group(1) in recipes:
         return m.group(1), f"the config's own `tune run {m.group(1)}` comment"
@@ -243,6 +246,28 @@ def torchtune_recipe(path: str, text: str) -> tuple[str | None, str]:
     else:
         return None, "no `tune run` comment and the file name names no recipe"
     return (guess, f"the file name {PurePath(path).name}") if guess in recipes else (None, "unknown recipe")
+
+
+def _repository_recipe(path: str, text: str) -> tuple[str | None, str] | None:
+    """The recipe of the repository's own recipe file that runs the config (own_recipe.run_recipe: a launcher, a `tune
+    run x.py` line, the config's name or a README tie it to the file), which outranks the config's copied `tune run NAME`
+    comment (review7a class 3): a byte-identical copy of a release's recipe is that recipe; any other file is no stock
+    recipe (None). None when the repository runs no recipe file of its own."""
+    import os
+
+    from .. import safepath
+    from .own_recipe import run_recipe, stock_copy
+
+    found = run_recipe(path, text)
+    if found is None:
+        return None
+    file, said = found
+    roots = safepath.tree_of(Path(os.path.abspath(path)))
+    rel = os.path.relpath(file, roots[0]) if file.is_relative_to(roots[0]) else file.name
+    stock = stock_copy(file, roots)
+    if stock is not None and tables.recipe(PurePath(stock[0]).stem) is not None:
+        return PurePath(stock[0]).stem, f"the repository's {rel}, byte-identical to torchtune {'/'.join(stock[1])}'s {stock[0]} (read from {said.rstrip(',')})"
+    return None, f"the repository's own {rel}"
 
 
 def tune_run_named(text: str) -> str | None:
@@ -484,7 +509,7 @@ def _own_recipe_lacks(path: str, text: str, key: str, found: Any) -> str | None:
 
     from ..safepath import as_written, repository_root
     from .history import change
-    from .own_recipe import launched_recipe
+    from .own_recipe import run_recipe
     from .releases import pinned, recipe_reads
 
     m = _TUNE_RUN_FILE.search(text)
@@ -492,8 +517,9 @@ def _own_recipe_lacks(path: str, text: str, key: str, found: Any) -> str | None:
     root = repository_root(config) or config.parent
     if m is None:
         # a script or README of the repository runs the config with its own recipe file (review6a #4, #5:
-        # scripts/launch_mi250x_fsdp.sh `tune run ... recipes/moe_full_finetune_distributed.py` with the config)
-        launched = launched_recipe(path, text)
+        # scripts/launch_mi250x_fsdp.sh `tune run ... recipes/moe_full_finetune_distributed.py` with the config; review7a #7
+        # a slurm job's `python recipes/distributed/lora_finetune_distributed.py --config x.yaml`: own_recipe.run_recipe)
+        launched = run_recipe(path, text)
         return _recipe_file_lacks(launched[0], launched[1], root, key) if launched is not None else None
     named = m.group(1)
     for base in dict.fromkeys((root, config.parent)):  # `tune run` from the repository's root, or beside the config
