@@ -113,9 +113,11 @@ def test_a_function_srun_never_runs_gives_no_count(tmp_path: Path) -> None:
     assert w.world_size != 4 and not w.sources["world_size"].file.endswith("job.sh")
 
 
-ORPO = LORA.replace("lora_finetune_distributed.py", "lora_dpo_distributed.py").replace(
-    "lora_finetune_distributed --config llama3_1/8B_lora", "lora_dpo_distributed --config llama2/7B_lora_dpo"
-).replace("torchtune.modules.loss.CEWithChunkedOutputLoss", "torchtune.modules.loss.ORPOLoss")
+ORPO = (
+    LORA.replace("lora_finetune_distributed.py", "lora_dpo_distributed.py")
+    .replace("lora_finetune_distributed --config llama3_1/8B_lora", "lora_dpo_distributed --config llama2/7B_lora_dpo")
+    .replace("torchtune.modules.loss.CEWithChunkedOutputLoss", "torchtune.modules.loss.ORPOLoss")
+)
 
 DDP_RECIPE = """import torch
 from torch.nn.parallel import DistributedDataParallel as DDP
@@ -153,9 +155,9 @@ def test_the_repositorys_ddp_orpo_recipe_named_by_the_configs_file_name(tmp_path
     assert "dpo" not in r.inconclusive.replace("lora_orpo_ddp", "")
 
 
-KD = LORA.replace(
-    "tokenizer:\n", "teacher_model:\n  _component_: torchtune.models.llama3_2.llama3_2_3b\ntokenizer:\n"
-).replace("lora_llama3_1_8b", "lora_llama3_2_1b")
+KD = LORA.replace("tokenizer:\n", "teacher_model:\n  _component_: torchtune.models.llama3_2.llama3_2_3b\ntokenizer:\n").replace(
+    "lora_llama3_1_8b", "lora_llama3_2_1b"
+)
 
 KD_RECIPE = """from torchtune.recipe_interfaces import FTRecipeInterface
 
@@ -169,7 +171,9 @@ class KDRecipeSingleDevice(FTRecipeInterface):
 def test_a_readme_ties_the_repositorys_kd_recipe_and_the_teacher_is_not_modelled(tmp_path: Path) -> None:
     # review7a #9 niklasmellgren/mod-torchtune-distillation README.md:20, src/kd_recipe.py:215, :485
     readme = "Implemented in [`src/kd_recipe.py`](src/kd_recipe.py) and configured in [`configs/distillation.yaml`](configs/distillation.yaml).\n"
-    root = repo(tmp_path, {"configs/distillation.yaml": KD, "src/kd_recipe.py": KD_RECIPE, "src/kd_losses.py": "def kl(a, b):\n    return a\n", "README.md": readme})
+    root = repo(
+        tmp_path, {"configs/distillation.yaml": KD, "src/kd_recipe.py": KD_RECIPE, "src/kd_losses.py": "def kl(a, b):\n    return a\n", "README.md": readme}
+    )
     w = load_config(root / "configs/distillation.yaml").workload
     assert "the repository's own src/kd_recipe.py, knowledge distillation" in w.framework
     assert any("read from README.md:1, which names it beside distillation.yaml" in n for n in w.notes)
