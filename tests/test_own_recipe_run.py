@@ -186,3 +186,12 @@ def test_a_recipe_file_named_like_no_config_and_no_readme_tie_is_not_taken(tmp_p
     root = repo(tmp_path, {"configs/8B_lora.yaml": LORA, "lora_orpo_ddp.py": DDP_RECIPE, "README.md": "See lora_orpo_ddp.py.\n"})
     w = load_config(root / "configs/8B_lora.yaml").workload
     assert w.framework.endswith("(lora_finetune_distributed)") and w.strategy == "fsdp"
+
+
+def test_an_sft_recipe_of_the_repositorys_own_is_no_preference_trainer_by_its_path(tmp_path: Path) -> None:
+    # what it trains is read from the config's loss, not from the file's path (`dpo_work/`)
+    root = repo(tmp_path, {"configs/8B_lora_sft.yaml": LORA, "dpo_work/lora_sft.py": FSDP_RECIPE})
+    w = load_config(root / "configs/8B_lora_sft.yaml").workload
+    assert "the repository's own dpo_work/lora_sft.py" in w.framework
+    r = _audit(root / "configs/8B_lora_sft.yaml")
+    assert "trainer's memory" not in (r.inconclusive or "")
