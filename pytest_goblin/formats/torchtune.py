@@ -273,6 +273,8 @@ class TorchtuneAdapter(Adapter):
         if "teacher_model" in d:  # a knowledge-distillation recipe: a frozen teacher runs forward every step (rules.unmodelled_trainer)
             named = f"{named}, knowledge distillation" if named else "knowledge distillation"
         r.framework = f"torchtune {tables.table('torchtune')['version']}" + (f" ({named})" if named else "")
+        if own_file is not None and recipe is None:
+            self._pinned_label(r, named or how)
         if recipe:
             r.notes.append(f"torchtune recipe {recipe} (from {how}; torchtune {tables.table('torchtune')['version']})")
             self._at_pinned_release(r, recipe)
@@ -299,8 +301,16 @@ class TorchtuneAdapter(Adapter):
         the copied stock config's header, not how this repository runs it, so it is used as the fallback and said
         assumed (review7a #11: torchtune's "To launch on 2 devices ... lora_dpo_distributed --config llama2/7B_lora_dpo"
         kept over the repository's lora_orpo_ddp.py)."""
+        from .launchers import find_launch
+        from .semantics import template_comment
+
         src = r.sources.get("world_size")
-        if src is None or not (src.key or "").startswith("comment:") or src.file != r.path:
+        if src is None or not (src.key or "").startswith("comment:") or src.file != r.path or find_launch(r.path) is not None:
+            return
+        # only a stock header: its `tune run` names a registry recipe, or runs another config (not the repository's own
+        # `tune run recipes/x.py --config x.yaml` line, review5 #8 tradutor configs/lora/phi3.yaml:1)
+        comment = tune_run_named(r.text)
+        if not ((comment and tables.recipe(comment) is not None) or template_comment(r.text, Path(r.path).name)):
             return
         phrase = (src.key or "").removeprefix("comment:").strip()
         note = (
@@ -335,7 +345,8 @@ class TorchtuneAdapter(Adapter):
         stock = stock_copy(file, roots)
         if stock is not None and tables.recipe(Path(stock[0]).stem) is not None:
             return None  # a release's recipe, byte-identical: torchtune_recipe names it
-        kept = f"; the config's `tune run {comment}` comment is the copied stock config's, not how this repository runs it" if comment else ""
+        stock_comment = comment is not None and tables.recipe(comment) is not None
+        kept = f"; the config's `tune run {comment}` comment is the copied stock config's, not how this repository runs it" if stock_comment else ""
         r.notes.append(
             f"torchtune recipe: the repository's own {rel} (read from {said.rstrip(',')}); it is not byte-identical to any torchtune release's recipe, so goblin applies "
             f"no stock recipe's strategy or keys to it, only what the file shows{kept}"
@@ -426,6 +437,20 @@ class TorchtuneAdapter(Adapter):
             "(recipes/full_finetune_distributed.py:152,166@v0.6.1), so at least that many GPUs"
         )
         return value, why, key, line, True
+
+    @staticmethod
+    def _pinned_label(r: Reader, named: str) -> None:
+        """The framework label of a config the repository's own recipe runs names the torchtune release the repository
+        pins, as _at_pinned_release does for a stock recipe (no stock recipe's keys are judged at it)."""
+        from ..frameworks.pins import pins
+        from ..frameworks.releases import pinned
+
+        found = pins(r.path, r.text)
+        version = pinned("torchtune", found)
+        if version is not None:
+            pin = found["torchtune"]
+            r.framework = f"torchtune {version} ({named})"
+            r.notes.append(f"torchtune {version}: the release the repository's recipe runs on ({pin.spec}, {pin.where})")
 
     def _at_pinned_release(self, r: Reader, recipe: str) -> None:
         """The repository pins another torchtune: a key its recipe does not read there does nothing (the

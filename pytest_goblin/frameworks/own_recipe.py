@@ -268,25 +268,28 @@ def readmes(roots: list[Path]) -> list[Path]:
 
 def recipe_strategy(path: Path, roots: list[Path]) -> tuple[str, int, str] | None:
     """How the repository's recipe file spreads the model over its processes, where the file shows it: DDP where it
-    wraps the model in DistributedDataParallel (review7a #11 lora_orpo_ddp.py:33), FSDP2 where it calls torchtune's
-    `shard_model` or `fully_shard` (torchtune 0.6.1 recipes/lora_finetune_distributed.py `training.shard_model`,
-    torchtune/training/_distributed.py `fully_shard`). (strategy, line, the word read); None when it shows neither."""
+    wraps the model in DistributedDataParallel (review7a #11 lora_orpo_ddp.py:33 `as DDP`, :298 `DDP(`), FSDP where it
+    wraps it in FullyShardedDataParallel (torchtune 0.2.1's recipes: review5 tradutor recipes/lora_finetune_distributed.py:26
+    `FullyShardedDataParallel as FSDP`, :312 `model = FSDP(`) or calls torchtune's `shard_model` / `fully_shard`
+    (FSDP2: torchtune 0.6.1 recipes/lora_finetune_distributed.py `training.shard_model`). The wrapping call is the line
+    named, else the import. (strategy, line, the word read); None when the file shows neither."""
     try:
         lines = safepath.read_text(path, roots=roots).splitlines()
     except (OSError, safepath.UnsafePath, ValueError):
         return None
     codes = [line.split("#", 1)[0] for line in lines]
-    aliases = {"DistributedDataParallel"} | {m.group(1) for c in codes if (m := re.search(r"\bDistributedDataParallel\s+as\s+(\w+)", c))}
-    call = re.compile(r"\b(" + "|".join(sorted(aliases)) + r")\s*\(")
-    for n, code in enumerate(codes, 1):  # the wrapping call (`DDP(model, ...)`), else the import
-        if m := call.search(code):
-            return "ddp", n, m.group(1) if m.group(1) == "DistributedDataParallel" else f"{m.group(1)} (DistributedDataParallel)"
+    for strategy, cls in (("ddp", "DistributedDataParallel"), ("fsdp", "FullyShardedDataParallel")):
+        aliases = {cls} | {m.group(1) for c in codes if (m := re.search(r"\b" + cls + r"\s+as\s+(\w+)", c))}
+        call = re.compile(r"(?<![\w.])(?:\w+\.)*(" + "|".join(sorted(aliases)) + r")\s*\((?!\s*\))")
+        for n, code in enumerate(codes, 1):
+            if m := call.search(code):
+                return strategy, n, m.group(1) if m.group(1) == cls else f"{m.group(1)} ({cls})"
     for n, code in enumerate(codes, 1):
-        if "DistributedDataParallel" in code:
-            return "ddp", n, "DistributedDataParallel"
-    for n, line in enumerate(lines, 1):
-        code = line.split("#", 1)[0]
         m = re.search(r"\b(shard_model|fully_shard)\s*\(", code)
         if m:
             return "fsdp", n, m.group(1)
+    for strategy, cls in (("ddp", "DistributedDataParallel"), ("fsdp", "FullyShardedDataParallel")):
+        for n, code in enumerate(codes, 1):
+            if re.search(r"\b" + cls + r"\b", code) and re.search(r"^\s*(?:from|import)\b", code):
+                return strategy, n, cls
     return None
