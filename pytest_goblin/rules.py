@@ -269,6 +269,9 @@ def unmodelled_trainer(w: WorkloadConfig) -> UnmodelledTrainer | None:
         return None
     if own is not None:
         return UnmodelledTrainer(own.group(1), from_keys=False)
+    kd = re.search(r"\(([^()]*, knowledge distillation)\)", label)
+    if kd is not None:  # a stock KD recipe: named (`knowledge_distillation_single_device, knowledge distillation`)
+        return UnmodelledTrainer(kd.group(1), from_keys=False)
     if "trainer not named" in name:  # a list of the config classes the file fits, preference trainers among them
         return UnmodelledTrainer("the file does not name its trainer, and preference trainers are among the classes its keys fit", from_keys=False)
     return UnmodelledTrainer(m.group(0), from_keys=False)

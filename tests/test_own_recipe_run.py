@@ -195,3 +195,19 @@ def test_an_sft_recipe_of_the_repositorys_own_is_no_preference_trainer_by_its_pa
     assert "the repository's own dpo_work/lora_sft.py" in w.framework
     r = _audit(root / "configs/8B_lora_sft.yaml")
     assert "trainer's memory" not in (r.inconclusive or "")
+
+
+KD_HEADER = """# You get better results using KD if the teacher model has already been fine-tuned on the target dataset:
+#   tune run lora_finetune_single_device --config llama3_1/8B_lora_single_device
+# To launch on a single device, run the following command from root:
+#   tune run knowledge_distillation_single_device --config llama3_2/8B_to_1B_KD_lora_single_device
+"""
+
+
+def test_a_stock_kd_header_is_read_as_the_kd_recipe_not_the_teachers_fine_tune(tmp_path: Path) -> None:
+    # torchtune's KD configs (recipes/configs/llama3_2/8B_to_1B_KD_lora_single_device.yaml:10,13) first name the teacher's fine-tune
+    text = KD_HEADER + KD.split("\n", 3)[3] + "teacher_checkpointer:\n  _component_: torchtune.training.FullModelHFCheckpointer\nkd_ratio: 0.5\n"
+    root = repo(tmp_path, {"configs/kd.yaml": text})
+    w = load_config(root / "configs/kd.yaml").workload
+    assert w.framework.endswith("(knowledge_distillation_single_device, knowledge distillation)")  # on aeb528e: lora_finetune_single_device
+    assert "the config's own `tune run knowledge_distillation_single_device` comment" in " ".join(w.notes)

@@ -217,7 +217,7 @@ def torchtune_recipe(path: str, text: str) -> tuple[str | None, str]:
     own = _repository_recipe(path, text)
     if own is not None:
         return own
-    m = _TUNE_RUN.search(text)
+    m = _comment_recipe(text, recipes)
     if m and m.group(1) in recipes:
         return m.group(1), f"the config's own `tune run {m.group(1)}` comment"
     if m and "/" in m.group(1):  # a dev/ recipe (GRPO, async GRPO): not in the registry, and not the file name's guess
@@ -246,6 +246,24 @@ def torchtune_recipe(path: str, text: str) -> tuple[str | None, str]:
     else:
         return None, "no `tune run` comment and the file name names no recipe"
     return (guess, f"the file name {PurePath(path).name}") if guess in recipes else (None, "unknown recipe")
+
+
+_TOP_KEY = re.compile(r"^([A-Za-z_]\w*):", re.MULTILINE)
+
+
+def _comment_recipe(text: str, recipes: dict[str, Any]) -> re.Match[str] | None:
+    """The `tune run` line of the config's comments that runs it: of several naming registry recipes (torchtune's KD
+    headers first say `tune run lora_finetune_single_device --config llama3_2/3B_lora_single_device` to fine-tune the
+    teacher, then `tune run knowledge_distillation_single_device`: recipes/configs/llama3_2/8B_to_1B_KD_lora_single_device.yaml:10,13
+    in /work/shared/corpus/torchtune), the one whose recipe reads the most of the config's top-level keys (goblin's torchtune
+    table `reads`: recipes/knowledge_distillation_single_device.py:256@v0.6.1 reads `teacher_model`), the first on a tie;
+    else the first line."""
+    found = list(_TUNE_RUN.finditer(text))
+    named = [m for m in found if m.group(1) in recipes]
+    if len(named) < 2:
+        return found[0] if found else None
+    keys = set(_TOP_KEY.findall(text))
+    return max(named, key=lambda m: len(keys & set((recipes[m.group(1)].get("reads") or {}).keys())))
 
 
 def _repository_recipe(path: str, text: str) -> tuple[str | None, str] | None:
