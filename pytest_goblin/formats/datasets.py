@@ -11,8 +11,9 @@ file, nothing executed) and measures the text of the fields the format trains on
 
 Tokens: with a `tokenizer.json` in a local model folder the config names and the `tokenizers`
 package installed (imported lazily), the rows are tokenized; otherwise characters / CHARS_PER_TOKEN,
-said so. Parquet and a `datasets` save_to_disk folder (Arrow) are read only when `pyarrow` is
-installed (imported lazily); without it the length is assumed, and the reason says why.
+said so. Parquet, a `.arrow` file and a `datasets` save_to_disk folder (Arrow; a DatasetDict folder at the
+split trained on) are read only when `pyarrow` is installed (imported lazily); without it the length is
+assumed, and the reason says why.
 """
 
 from __future__ import annotations
@@ -571,6 +572,9 @@ def attach(w: WorkloadConfig, path: Path, data: Any, text: str) -> WorkloadConfi
         note = f"every sample padded to {w.seq_len} tokens ({seq_len_origin(w)}): {why}"
         if sampled.token_quantiles:
             note += f"; unpadded, {sampled.sources['token_lengths'].note}"
+        else:  # why the padding share goes unpriced: no local dataset, a Hub one, or one goblin could not read
+            unpriced = sampled.sources["token_lengths"].note or "no local dataset"
+            note += f"; the padding's share is not priced: {unpriced.split(': every sample assumed')[0]}"
         src = FieldSource(
             file=w.path, key="pad_to_sequence_len" if w.format == "axolotl" else None, line=_line(data, "pad_to_sequence_len"), explicit=True, note=note
         )
