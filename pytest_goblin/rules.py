@@ -1339,7 +1339,7 @@ def render_finding(
     lead = "; ".join(dict.fromkeys(f for f in facts_used if f))
     text = rule.guidance if rule.footgun and rule.guidance else rule.title
     text = text.replace("{collectives}", collectives(w))
-    if rule.id == "packing.sample_packing" and w.token_quantiles and not w.pad_to_max:
+    if rule.id == "packing.sample_packing" and w.token_quantiles:  # measured (padded to seq_len or not): the data shows it
         text = text.replace("; the gain depends on the length distribution of your data, which a config does not show", "")
     if "{hierarchical}" in text:
         text = text.replace("{hierarchical}", hierarchical_phrase(w, hw))
