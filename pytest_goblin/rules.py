@@ -73,6 +73,8 @@ DERIVED_FACTS = frozenset(
         "inter_node_share",
         "hierarchical_gain",
         "deepspeed_host_optimizer",
+        "deepspeed_owns_optimizer",
+        "deepspeed_owns_scheduler",
         "lower_stage_gain",
     }
 )
@@ -347,6 +349,11 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     out["derived.sharded_collectives"] = w.strategy == "fsdp" or (w.strategy == "deepspeed" and w.zero_stage != 0)
     # ZeRO offload: accelerate swaps a torch optimizer for DeepSpeedCPUAdam (accelerate 1.16.0 accelerator.py:2337-2346)
     out["derived.deepspeed_host_optimizer"] = w.strategy == "deepspeed" and w.cpu_offload
+    # the DeepSpeed file's own "optimizer" / "scheduler" block replaces the Trainer's (formats.base.DEEPSPEED_OWN)
+    from .formats.base import DEEPSPEED_OWN
+
+    for block, name in DEEPSPEED_OWN.items():
+        out[f"derived.deepspeed_owns_{block}"] = w.strategy == "deepspeed" and name in w.sources
     ws = w.sources.get("world_size")
     out["derived.world_size_known"] = bool(ws is not None and ws.explicit)
     out["derived.alloc_conf"] = next((w.env[k] for k in ALLOC_CONF_ENV if w.env.get(k)), None)
