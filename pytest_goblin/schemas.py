@@ -148,6 +148,9 @@ class WorkloadConfig(Model):
     # Why the attention is not the attn_implementation's: a script calls its own replacement (LongLoRA's
     # replace_llama_attn(use_flash_attn, ...)); rules on the attention value are then not judged. None: not replaced.
     attention_patched: str | None = None
+    # Why eager attention is the model's own training choice at the transformers release the recipe pins
+    # (frameworks/attention.eager_for_training): no attention swap is offered. None: not so, or not known.
+    eager_for_training: str | None = None
     # The DeepSpeed file the config or its launch line names, where no folder of the config's git repository holds a
     # file at that path (formats/deepspeed.absent_from_repository): blocker.deepspeed_file_missing. None: found or not concluded.
     deepspeed_missing: str | None = None
