@@ -291,7 +291,9 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     # Memory facts need a model size; with none, they stay unknown and memory rules stay silent.
     # Online RL (generation, vLLM colocation) and reward modelling are not modelled: leave memory unknown.
     # A preference trainer whose sequences and reference model were read (hfstyle.read_preference) is.
-    rl = bool(re.search(r"dpo|grpo|kto|rloo|ppo|orpo|reward|ebft|simpo|\bstage (rm|dpo|kto|ppo)", (w.framework or "").lower()))
+    # CPO (trl CPOConfig/CPOTrainer: chosen and rejected concatenated, no reference model, trl 0.9.6 trl/trainer/cpo_trainer.py:670-729)
+    # is a preference trainer as ORPO and SimPO are (review7b #21)
+    rl = bool(re.search(r"dpo|grpo|kto|rloo|ppo|orpo|(?<![a-z])cpo|reward|ebft|simpo|\bstage (rm|dpo|kto|ppo)", (w.framework or "").lower()))
     sized = (w.model.known or w.model.params_b is not None) and (not rl or preference_modelled(w))
     for name in _MEMORY_FACTS:
         out[f"derived.{name}"] = None

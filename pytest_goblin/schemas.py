@@ -90,7 +90,7 @@ class WorkloadConfig(Model):
     # With cpu_offload: parameters (and their gradients) live on the host too, not only the optimizer
     # state and its step: FSDP's offload_params / CPUOffloadPolicy, DeepSpeed's `offload_param`.
     offload_params: bool = False
-    # Preference training (DPO / IPO / KTO / ORPO / SimPO): the sequences each example runs through the
+    # Preference training (DPO / IPO / KTO / ORPO / SimPO / CPO): the sequences each example runs through the
     # model (2: chosen and rejected in one batch), a frozen reference model's no-grad forward of the same
     # batch every micro-batch, and whether that reference is a second copy of the weights in GPU memory
     # (false for a LoRA's adapter-disabled base). Read from the trainer class / `rl` / `stage` (hfstyle.read_preference).
