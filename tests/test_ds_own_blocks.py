@@ -35,7 +35,11 @@ def test_a_deepspeed_optimizer_block_stops_the_optim_edit(tmp_path: Path, route:
     fired, notes = _fired(root / "sft.yaml")
     assert "optimizer.fused_adamw" not in fired
     note = next(n for n in notes if "defines its own" in n)
-    assert '"optimizer" (line 3) and "scheduler" (line 4)' in note and "integrations/deepspeed.py:294-300" in note, note
+    assert (
+        '"optimizer" (line 3) and "scheduler" (line 4) blocks: DeepSpeed builds them' in note
+        and "are not used" in note
+        and "integrations/deepspeed.py:294-300" in note
+    ), note
     assert "None" not in note
 
 

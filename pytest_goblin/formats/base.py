@@ -56,9 +56,10 @@ def record_deepspeed_own(sources: dict[str, Any], notes: list[str], found: dict[
     if said:
         which = " and ".join(said)
         over = "`optim`" if len(said) == 1 and "optimizer" in said[0] else "`lr_scheduler_type`" if len(said) == 1 else "`optim` and `lr_scheduler_type`"
+        two = len(said) > 1
         notes.append(
-            f"{Path(path).name} defines its own {which} block: DeepSpeed builds it and the Trainer's {over} "
-            f"is not used ({DEEPSPEED_OWN_SOURCE}), so goblin offers no edit of {over}"
+            f"{Path(path).name} defines its own {which} block{'s' if two else ''}: DeepSpeed builds {'them' if two else 'it'} and the Trainer's "
+            f"{over} {'are' if two else 'is'} not used ({DEEPSPEED_OWN_SOURCE}), so goblin offers no edit of {over}"
         )
 
 
