@@ -193,6 +193,10 @@ def uses_bitsandbytes(w: WorkloadConfig) -> bool:
     if w.format == "torchtune":  # torchtune quantizes with torchao (NF4); its bitsandbytes optimizers are named bnb/paged
         return "bnb" in opt or "paged" in opt or ("8bit" in opt and "torchao" not in opt)
     bnb_optimizer = "bnb" in opt or "paged" in opt or ("8bit" in opt and "torch_8bit" not in opt and "torchao" not in opt)
+    from .formats.base import DEEPSPEED_OWN
+
+    if w.strategy == "deepspeed" and DEEPSPEED_OWN["optimizer"] in w.sources:
+        bnb_optimizer = False  # the DeepSpeed file's own optimizer runs; `optim` is never built (formats.base.DEEPSPEED_OWN)
     return (w.quantization != "none" and w.prequantized is None) or bnb_optimizer
 
 

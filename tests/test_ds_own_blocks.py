@@ -56,3 +56,15 @@ def test_a_deepspeed_file_without_an_optimizer_block_keeps_the_optim_edit(tmp_pa
     fired, notes = _fired(root / "sft.yaml")
     assert "optimizer.fused_adamw" in fired
     assert not any("defines its own" in n for n in notes)
+
+
+def test_a_bitsandbytes_optim_the_deepspeed_file_replaces_is_not_bitsandbytes(tmp_path: Path) -> None:
+    """The Trainer never builds `optim: paged_adamw_8bit` when the DeepSpeed file has its own optimizer, so the run
+    does not use bitsandbytes for it; without the block it does (must not fire the other way)."""
+    from pytest_goblin.rules import uses_bitsandbytes
+
+    text = SFT.replace("adamw_torch", "paged_adamw_8bit") + "deepspeed: ds.json\n"
+    root = repo(tmp_path / "own", {"sft.yaml": text, "ds.json": OWN, "train.py": "from trl import SFTTrainer\n"})
+    assert not uses_bitsandbytes(load_config(root / "sft.yaml").workload)
+    root = repo(tmp_path / "plain", {"sft.yaml": text, "ds.json": PLAIN, "train.py": "from trl import SFTTrainer\n"})
+    assert uses_bitsandbytes(load_config(root / "sft.yaml").workload)
