@@ -454,6 +454,7 @@ def _adapter_calls(tree: ast.Module) -> list[tuple[str, int, list[tuple[ast.expr
             continue
         guards = _guards_of(node, parents)
         name = ast.unparse(node.func).split(".")[-1]
+        name = "PeftModel.from_pretrained" if name == "from_pretrained" else name  # not the model's own loader
         out.extend((name, node.lineno, guards + site) for site in _call_site_guards(node, parents, tree))
     return out
 
