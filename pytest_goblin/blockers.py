@@ -631,15 +631,26 @@ def _deepspeed_mismatch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     """Issue 24: a DeepSpeed JSON passed as TrainingArguments' `deepspeed` whose explicit value (not "auto") differs from
     the run's own TrainingArguments value. HfTrainerDeepSpeedConfig.fill_match records each such pair and
     trainer_config_finalize raises ValueError when train() starts DeepSpeed (transformers 4.46.3
-    integrations/deepspeed.py:125-131,268-272). Only the Trainer's `deepspeed` path: an accelerate config's
-    deepspeed_config_file is not read here. Values goblin cannot read, or that the run leaves to defaults, are skipped."""
+    integrations/deepspeed.py:125-131,268-272). The file is TrainingArguments' `deepspeed` (LLaMA-Factory's `deepspeed:`
+    key is the same field: llamafactory v0.9.5 hparams/training_args.py:143 subclasses Seq2SeqTrainingArguments), or
+    for a Trainer recipe the `deepspeed_config_file` of the accelerate config its launch line passes: the Trainer then
+    builds the same HfTrainerDeepSpeedConfig from accelerate's plugin (transformers 4.46.3 trainer.py:4989-4990,
+    5019-5021; 5.25.0 trainer.py:886-887, integrations/deepspeed.py:718-720) and deepspeed_init finalizes it (5.25.0
+    integrations/deepspeed.py:644). A Python script's accelerate file is not judged (its own loop runs no such check).
+    Values goblin cannot read, or that the run leaves to defaults, are skipped."""
     from .formats import deepspeed as ds
+    from .formats.base import DEEPSPEED_FILE
 
-    if loaded.adapter.name not in ("hf-trainer", "python"):
+    if loaded.adapter.name not in ("hf-trainer", "python", "llamafactory"):
         return []
     ok, ref, ref_line = raw_key(loaded, "deepspeed")
+    named = f"`deepspeed: {ref}`" + (f" (line {ref_line})" if ref_line else "")
     if not ok or not isinstance(ref, str) or not ref.strip():
-        return []
+        src = loaded.workload.sources.get(DEEPSPEED_FILE)
+        if loaded.adapter.name == "python" or src is None or not src.file or not (src.key or "").endswith(": deepspeed_config_file"):
+            return []
+        ref, ref_line = src.file, None
+        named = f"`deepspeed_config_file` of the {(src.key or '').rsplit(': ', 1)[0]}"
     read = ds.explicit_values(loaded.path, ref, tuple(k for k, _, _ in _DS_MATCHED))
     if read is None:
         return []
@@ -649,6 +660,10 @@ def _deepspeed_mismatch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
         ok_b, v_b, _ = raw_key(loaded, backend)
         if ok_b and v_b is not None:
             skip.add("fp16.enabled")
+    if loaded.adapter.name == "llamafactory":
+        ok_p, v_p, _ = raw_key(loaded, "pure_bf16")  # LLaMA-Factory's own bf16 path beside TrainingArguments' bf16: not compared
+        if ok_p and v_p is not None and v_p is not False:
+            skip.add("bf16.enabled")
     ok_a, v_a, _ = raw_key(loaded, "auto_find_batch_size")
     if ok_a and v_a is not None and v_a is not False:  # the Trainer does not require the micro batch to match then
         skip.add("train_micro_batch_size_per_gpu")
@@ -678,7 +693,6 @@ def _deepspeed_mismatch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
             first_key, first_line = key, line
     if not pairs:
         return []
-    named = f"`deepspeed: {ref}`" + (f" (line {ref_line})" if ref_line else "")
     message = f"{'; '.join(pairs)} ({named} names {file}): {b.symptom}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
     return [_finding(b, f"{b.title} (will not start)", True, message, first_line or ref_line, first_key or "deepspeed")]
 

@@ -73,6 +73,8 @@ DERIVED_FACTS = frozenset(
         "inter_node_share",
         "hierarchical_gain",
         "deepspeed_host_optimizer",
+        "deepspeed_owns_optimizer",
+        "deepspeed_owns_scheduler",
         "lower_stage_gain",
     }
 )
@@ -191,6 +193,10 @@ def uses_bitsandbytes(w: WorkloadConfig) -> bool:
     if w.format == "torchtune":  # torchtune quantizes with torchao (NF4); its bitsandbytes optimizers are named bnb/paged
         return "bnb" in opt or "paged" in opt or ("8bit" in opt and "torchao" not in opt)
     bnb_optimizer = "bnb" in opt or "paged" in opt or ("8bit" in opt and "torch_8bit" not in opt and "torchao" not in opt)
+    from .formats.base import DEEPSPEED_OWN
+
+    if w.strategy == "deepspeed" and DEEPSPEED_OWN["optimizer"] in w.sources:
+        bnb_optimizer = False  # the DeepSpeed file's own optimizer runs; `optim` is never built (formats.base.DEEPSPEED_OWN)
     return (w.quantization != "none" and w.prequantized is None) or bnb_optimizer
 
 
@@ -289,7 +295,9 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     # Memory facts need a model size; with none, they stay unknown and memory rules stay silent.
     # Online RL (generation, vLLM colocation) and reward modelling are not modelled: leave memory unknown.
     # A preference trainer whose sequences and reference model were read (hfstyle.read_preference) is.
-    rl = bool(re.search(r"dpo|grpo|kto|rloo|ppo|orpo|reward|ebft|simpo|\bstage (rm|dpo|kto|ppo)", (w.framework or "").lower()))
+    # CPO (trl CPOConfig/CPOTrainer: chosen and rejected concatenated, no reference model, trl 0.9.6 trl/trainer/cpo_trainer.py:670-729)
+    # is a preference trainer as ORPO and SimPO are (review7b #21)
+    rl = bool(re.search(r"dpo|grpo|kto|rloo|ppo|orpo|(?<![a-z])cpo|reward|ebft|simpo|\bstage (rm|dpo|kto|ppo)", (w.framework or "").lower()))
     sized = (w.model.known or w.model.params_b is not None) and (not rl or preference_modelled(w))
     for name in _MEMORY_FACTS:
         out[f"derived.{name}"] = None
@@ -347,6 +355,11 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     out["derived.sharded_collectives"] = w.strategy == "fsdp" or (w.strategy == "deepspeed" and w.zero_stage != 0)
     # ZeRO offload: accelerate swaps a torch optimizer for DeepSpeedCPUAdam (accelerate 1.16.0 accelerator.py:2337-2346)
     out["derived.deepspeed_host_optimizer"] = w.strategy == "deepspeed" and w.cpu_offload
+    # the DeepSpeed file's own "optimizer" / "scheduler" block replaces the Trainer's (formats.base.DEEPSPEED_OWN)
+    from .formats.base import DEEPSPEED_OWN
+
+    for block, name in DEEPSPEED_OWN.items():
+        out[f"derived.deepspeed_owns_{block}"] = w.strategy == "deepspeed" and name in w.sources
     ws = w.sources.get("world_size")
     out["derived.world_size_known"] = bool(ws is not None and ws.explicit)
     out["derived.alloc_conf"] = next((w.env[k] for k in ALLOC_CONF_ENV if w.env.get(k)), None)

@@ -161,6 +161,21 @@ def _json_too_large(path: Path) -> bool:
         return False
 
 
+def _eager_for_training(w: WorkloadConfig, path: Path, text: str) -> WorkloadConfig:
+    """`w` with `eager_for_training` and its note where the model's own code asks for eager attention in training at
+    the transformers release the recipe pins exactly (review7b #23, Gemma-2 at 4.42.4)."""
+    from ..frameworks.attention import eager_for_training
+    from ..frameworks.pins import pins
+
+    pin = pins(str(path), text).get("transformers")
+    if pin is None or not pin.exact:
+        return w
+    why = eager_for_training(w.model.family, pin.spec, pin.where)
+    if why is None:
+        return w
+    return w.model_copy(update={"eager_for_training": why, "notes": [*w.notes, why]})
+
+
 def load_config(path: Path) -> LoadedConfig:
     """Read, detect and parse one file. Raises ConfigError or NotATrainingConfig.
 
@@ -188,4 +203,6 @@ def load_config(path: Path) -> LoadedConfig:
     from .semantics import complete_topology
 
     workload = attach(complete_topology(workload), path, data, text)
+    if workload.attention == "eager" and workload.attention_patched is None:
+        workload = _eager_for_training(workload, path, text)
     return LoadedConfig(path=path, text=text, data=data, adapter=adapter, workload=workload)

@@ -373,6 +373,10 @@ def _settings(data: dict[str, Any], ref: str, text: str | None, file: str, base:
         out.update({k: v for k, v in named.items() if k != "cpu_offload"})
         note = said
     out.update(zero_sharding(zero))
+    for block in ("optimizer", "scheduler"):  # the Trainer checks `"optimizer" in config` (see base.DEEPSPEED_OWN)
+        if block in data:
+            at = _line_of(text, block) if text is not None else None
+            out[f"own_{block}"] = at + base if at is not None else 0
     if out.get("zero_stage") == 3 and isinstance(zero, dict) and zero.get("overlap_comm") is False:
         # ZeRO-3's all-gathers and reduce-scatters on the compute stream: DeepSpeed v0.19.5
         # deepspeed/runtime/zero/parameter_offload.py:189-190 (all-gather stream) and stage3.py:335-336

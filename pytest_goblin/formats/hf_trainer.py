@@ -260,6 +260,8 @@ class HFTrainerAdapter(Adapter):
                     r.default("method", method, wraps)
                     script_read.add("method")
                 r.notes.append(f"{wraps}; {launched.script} is run on this file by {launched.where}: method {method}")
+            elif runs is False and wraps:
+                r.notes.append(f"{wraps}; {launched.script} is run on this file by {launched.where}: method full")
             elif runs is None:
                 r.default("method", "full", f"full fine-tuning assumed: {wraps}, which goblin cannot evaluate")
                 r.notes.append(f"{wraps}, which goblin cannot evaluate: full fine-tuning assumed (checkpoint size and memory are a full run's)")
