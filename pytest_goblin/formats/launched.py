@@ -62,6 +62,9 @@ class Launched:
     # (review6b #25: jkx19/ActiveQueryNew scripts/trainer.py:284-290 `if max_length is None: ... max_length = 512`)
     trainer_fills: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     preference: tuple[str, str] | None = None  # (hfstyle.PREFERENCE kind, how it was read)
+    # the trainer is, or subclasses, a repository class named as a preference trainer that subclasses none of TRL's
+    # (custom_preference; review7b #25: wx-zhang/bfpo BFPOTrainer -> src/alignment/trainer/dpo.py DPOTrainer(Trainer))
+    custom: str | None = None
     # why the trainer the script builds packs nothing it is given (skip_prepare_dataset, the repository's own collator:
     # own_packing.script_collates_itself), or None
     no_packing: str | None = None
@@ -560,6 +563,8 @@ def _launched(config: str) -> Launched | None:
 
         out.no_packing = script_collates_itself(script.tree, trainers[0], script.shown)
         out.preference = _preference_of(repo, script, trainers[0])
+        if out.preference is None:
+            out.custom = custom_preference(repo, script, trainers[0])
         if (own := repo.find(trainers[0], script)) is not None:
             out.own_trainer = f"{own[1].shown}:{own[0].lineno}"
             calls = [n for n in ast.walk(script.tree) if isinstance(n, ast.Call) and _tail(n.func) == trainers[0]]
@@ -651,9 +656,24 @@ def script_trainer(path: str | Path) -> ScriptTrainer | None:
     passed = ref is not None and not (isinstance(ref, ast.Constant) and ref.value is None)
     repo = _Repo(script, roots, root)
     out = ScriptTrainer(trainer=name, preference=_preference_of(repo, script, name), ref_passed=passed, line=call.lineno)
-    chain = repo.chain(name, script)
-    if out.preference is None and chain and _PREFERENCE_NAME.search(name):
-        cls, mod = chain[0]
-        bases = ", ".join(_base_names(cls)) or "object"
-        out.custom = f"{name} ({mod.shown}:{cls.lineno}), the repository's own class (bases: {bases}), {CUSTOM_PREFERENCE}"
+    if out.preference is None:
+        out.custom = custom_preference(repo, script, name)
     return out
+
+
+def custom_preference(repo: _Repo, script: _Module, name: str) -> str | None:
+    """The trainer `name` when it, or a repository class it subclasses, is named as a preference trainer (dpo, orpo, kto,
+    simpo, cpo) and the chain reaches none of TRL's: "X (file:line), the repository's own class (bases: ...), subclasses
+    none of TRL's preference trainers", with the preference-named base where it is not X itself. None otherwise."""
+    chain = repo.chain(name, script)
+    named = next(((c, m) for c, m in chain if _PREFERENCE_NAME.search(c.name)), None)
+    if not chain or named is None:
+        return None
+    cls, mod = chain[0]
+    bases = ", ".join(_base_names(cls)) or "object"
+    via = (
+        ""
+        if named[0] is cls
+        else f", a subclass of the repository's {named[0].name} ({named[1].shown}:{named[0].lineno}, bases: {', '.join(_base_names(named[0])) or 'object'})"
+    )
+    return f"{name} ({mod.shown}:{cls.lineno}), the repository's own class (bases: {bases}){via}, {CUSTOM_PREFERENCE}"
