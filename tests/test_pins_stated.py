@@ -225,6 +225,14 @@ def test_a_tokenizers_pin_narrows_an_open_transformers_range_to_the_releases_tha
     assert got is not None and (got.version, got.assumed, got.spec) == ("4.33.3", False, "transformers>=4.26.1")
     assert got.source.startswith("requirements.txt:5; the tokenizers pin tokenizers==0.12.1 (requirements.txt:8) excludes each transformers release")
     assert "transformers 4.34.1 wheel METADATA: Requires-Dist: tokenizers<0.15,>=0.14" in got.source and "None" not in got.source
+    # the same pair in a pyproject's dependencies
+    toml = '[project]\nname = "x"\ndependencies = [\n  "transformers>=4.26.1",\n  "tokenizers==0.12.1",\n]\n'
+    assert P.pins(str(repo(tmp_path, {"pyproject.toml": toml}, "t.yaml", "bf16: true\n")))["transformers"].cap == "<=4.33.3"
+    # ... and on one README install line; not a README's tokenizers pin of another section further down
+    line = "## Setup\n\n```bash\npip install 'transformers>=4.26.1' tokenizers==0.12.1\n```\n"
+    assert P.pins(str(repo(tmp_path, {"README.md": line}, "t.yaml", "bf16: true\n")))["transformers"].cap == "<=4.33.3"
+    apart = "## Setup\n\n```bash\npip install 'transformers>=4.26.1'\n```\n\n## Data generation\n\nUses the old tokenizer.\n\n```bash\npip install tokenizers==0.12.1\n```\n"
+    assert P.pins(str(repo(tmp_path, {"README.md": apart}, "t.yaml", "bf16: true\n")))["transformers"].cap == ""
     # an upper bound alone narrows as well; a bounded range the newest 4.3x admits
     for body, cap in (("transformers>=4.30\ntokenizers<0.19\n", "<=4.39.3"), ("transformers>=4.30,<4.50\ntokenizers>=0.13,<0.14\n", "<=4.33.3")):
         assert P.pins(str(repo(tmp_path, {"requirements.txt": body}, "t.yaml", "bf16: true\n")))["transformers"].cap == cap
