@@ -34,17 +34,21 @@ def requirement(report: Path, dist: str, dep: str) -> tuple[str, dict[str, str]]
         meta = item.get("metadata", {})
         if str(meta.get("name", "")).lower() != dist:
             continue
+        specs: set[str] = set()
+        named = False
         for raw in meta.get("requires_dist", []):
             try:
                 req = Requirement(raw)
             except InvalidRequirement:
                 continue
-            if req.name.lower() == dep and req.marker is None:
-                info = item.get("download_info", {})
-                wheel = re.sub(r".*/", "", str(info.get("url", "")))
-                sha = str(info.get("archive_info", {}).get("hashes", {}).get("sha256", ""))
-                spec = ",".join(sorted(str(s) for s in req.specifier))
-                return str(meta["version"]), {"spec": spec, "wheel": wheel, "sha256": sha}
+            if req.name.lower() == dep and req.marker is None:  # every unconditional line: pip meets them all
+                named = True
+                specs |= {str(s) for s in req.specifier}
+        if named:
+            info = item.get("download_info", {})
+            wheel = re.sub(r".*/", "", str(info.get("url", "")))
+            sha = str(info.get("archive_info", {}).get("hashes", {}).get("sha256", ""))
+            return str(meta["version"]), {"spec": ",".join(sorted(specs)), "wheel": wheel, "sha256": sha}
     return None
 
 

@@ -262,3 +262,28 @@ def test_the_co_pin_table_records_the_wheels_own_metadata() -> None:
     assert entry["dep"] == "tokenizers"
     assert rows["4.33.3"]["spec"] == "!=0.11.3,<0.14,>=0.11.1" and rows["4.34.1"]["spec"] == "<0.15,>=0.14" and rows["4.40.2"]["spec"] == "<0.20,>=0.19"
     assert all(len(r["sha256"]) == 64 and r["wheel"].startswith("transformers-") for r in rows.values())
+
+
+def test_a_transformers_pin_narrows_an_open_trl_range_to_the_releases_that_admit_it(tmp_path: Path) -> None:
+    from pytest_goblin.frameworks.history import reading
+
+    # trl 0.20.0's wheel METADATA requires transformers>=4.53.2, 0.19.1's >=4.51.0: pip pairs trl 0.19.1 with 4.52.4
+    reqs = "transformers==4.52.4\ntrl>=0.8.6\n"
+    cfg = repo(tmp_path, {"requirements.txt": reqs}, "dpo.yaml", "model_name_or_path: Qwen/Qwen2.5-0.5B\nbeta: 0.1\n")
+    pin = P.pins(str(cfg))["trl"]
+    assert (pin.cap, pin.constraint) == ("<=0.19.1", ">=0.8.6")
+    got = reading("trl 1.16.0 (DPOConfig)", str(cfg))
+    assert got is not None and (got.version, got.assumed) == ("0.19.1", False)
+    assert "the transformers pin transformers==4.52.4 (requirements.txt:1) excludes each trl release from 0.20.0 on" in got.source
+    assert "Requires-Dist: transformers>=4.53.2" in got.source and "None" not in got.source
+    # a transformers range narrowed by tokenizers (to 4.33.3) narrows TRL in turn: 0.12.2 requires only transformers<4.47.0
+    chain = "transformers>=4.26.1\ntokenizers==0.12.1\ntrl>=0.7.11,<0.12\n"
+    assert P.pins(str(repo(tmp_path, {"requirements.txt": chain}, "t.yaml", "beta: 0.1\n")))["trl"].cap == "<=0.10.1"
+    # must not: a transformers range the newest TRL admits; an exact trl pin; a transformers pin of another file
+    for files in (
+        {"requirements.txt": "transformers>=4.40\ntrl>=0.8.6\n"},
+        {"requirements.txt": "transformers==4.52.4\ntrl==0.8.6\n"},
+        {"requirements.txt": "trl>=0.8.6\n", "requirements-eval.txt": "transformers==4.52.4\n"},
+    ):
+        pin = P.pins(str(repo(tmp_path, files, "t.yaml", "beta: 0.1\n")))["trl"]
+        assert pin.cap == "" and pin.capped_by == ""

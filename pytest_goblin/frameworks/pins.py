@@ -34,7 +34,8 @@ imported; a file that cannot be read safely, is too large or is not UTF-8 text i
   root: its requirements win over the root's, unless the repository has a vendored copy or a commit of the framework;
 - a `transformers[torch]` range beside an exact or bounded torch pin: narrowed to the releases whose own `[torch]`
   extra admits that torch (frameworks/torchreq.py; Pin.cap, said in Pin.capped_by); likewise a transformers range beside
-  a tokenizers pin of the same file (`tokenizers==0.12.1`: transformers 4.33.3, frameworks/copins.py);
+  a tokenizers pin of the same file (`tokenizers==0.12.1`: transformers 4.33.3, frameworks/copins.py), and a TRL range
+  beside a transformers pin of the same file (`transformers==4.52.4`: trl 0.19.1);
 - a vendored framework copy in the folder or in one of its sub-folders named for a framework or
   for vendored code (third_party/, vendor/, external/, ...) or named by .gitmodules: its own version
   string (VENDORED: LLaMA-Factory's extras/env.py VERSION, `__version__` in the package's
@@ -1932,25 +1933,32 @@ def pins(config: str, text: str | None = None) -> dict[str, Pin]:
             got = torch_cap("transformers", tf.extras, tf.constraint, torch.constraint, torch.where)
             if got is not None:
                 out["transformers"] = dataclasses.replace(tf, cap=got[0], capped_by=got[1])
-    for dist, pin in list(out.items()):
-        if (narrowed := _copinned(config, text, pin)) is not None:
+    from .copins import deps
+
+    # a framework's range narrowed by the pin of a package its releases require: a dependency that is itself a framework
+    # (TRL's transformers) first takes its own narrowing (transformers' by tokenizers)
+    for dist in sorted(out, key=lambda d: deps(d) in DISTS):
+        if (narrowed := _copinned(config, text, out[dist], out)) is not None:
             out[dist] = narrowed
     return out
 
 
-def _copinned(config: str, text: str, pin: Pin) -> Pin | None:
+def _copinned(config: str, text: str, pin: Pin, found: dict[str, Pin]) -> Pin | None:
     """`pin` narrowed by the repository's pin of a package each of its releases requires within bounds (copins.py:
-    `tokenizers==0.12.1` beside `transformers>=4.26.1` leaves pip transformers 4.33.3), else None. Only a range, and only
-    a co-pin of the same install: the same file (a README's or script's within a few lines), so a docs/ or data-generation
-    requirements file is not taken for the run's environment."""
+    `tokenizers==0.12.1` beside `transformers>=4.26.1` leaves pip transformers 4.33.3; `transformers==4.36.2` beside
+    `trl>=0.7` leaves trl 0.11.4), else None. Only a range, and only a co-pin of the same install: the same file (a
+    README's or script's within a few lines), so a docs/ or data-generation requirements file is not taken for the run's
+    environment."""
     from .copins import copin_cap, deps
 
     dep = deps(pin.dist)
     if dep is None or pin.kind != "pin" or pin.exact or not pin.constraint or not pin.file:
         return None
-    co = next((p for p in _exact_pins(config, text) if p.dist == dep), None)
-    if co is None or co.kind != "pin" or co.file != pin.file:
+    co = found.get(dep) if dep in DISTS else next((p for p in _exact_pins(config, text) if p.dist == dep), None)
+    if co is None or co.kind != "pin" or co.file != pin.file or not co.constraint:
         return None
+    if dep in DISTS and co.cap:
+        co = dataclasses.replace(co, constraint=f"{co.constraint},{co.cap}")
     if not co.file.endswith((".txt", ".toml", ".cfg", "setup.py", ".yml", ".yaml", "Pipfile")) and abs(co.line - pin.line) > COPIN_SPAN:
         return None  # a README's or script's install lines: the same command or block only
     got = copin_cap(pin.dist, pin.constraint, co.constraint, co.where)
