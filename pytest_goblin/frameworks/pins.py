@@ -1852,6 +1852,34 @@ def _installs(file: str, framework: str) -> bool:
     return False
 
 
+def _installed_after(file: str, framework: str) -> str | None:
+    """`README.md:14` where a README, install script or Dockerfile beside the pin file or at the repository root installs
+    `framework` after `-r <file>` (review7a #4, appier-research/robust-llm-finetunes README.md:11 then :14): that later
+    install replaces the file's pin with the framework's own; None when none does."""
+    pin_file = Path(file)
+    named = re.compile(rf"(?i)(?<![\w-]){re.escape(framework)}(?![\w])")
+    then = re.compile(rf"(?i)-r\s*\S*?(?<![\w.-]){re.escape(pin_file.name)}(?![\w.-])")
+    roots = tree_of(pin_file)
+    top = repository_root(pin_file.parent)
+    for folder in sorted({pin_file.parent, *([top] if top is not None else [])}):
+        try:
+            names = sorted(p for p in folder.iterdir() if p.suffix in (".sh", ".md") or p.name.startswith("Dockerfile"))[:50]
+        except OSError:
+            continue
+        for script in names:
+            try:
+                rows = read_text(script, roots=roots, limit=LIMIT).splitlines()
+            except (UnsafePath, OSError):
+                continue
+            first = next((i for i, row in enumerate(rows) if then.search(row)), None)
+            later = (
+                next((i for i in range(first + 1, len(rows)) if "install" in rows[i].lower() and named.search(rows[i])), None) if first is not None else None
+            )
+            if later is not None:
+                return f"{_rel(script, top)}:{later + 1}"
+    return None
+
+
 def _run_bitsandbytes(config: str, text: str, framework: str, repo: Pin) -> dict[str, Pin]:
     """The bitsandbytes the framework's install leaves, where the repository's exact pin comes from a file that does
     not install the framework (review6a #7: requirements.txt:2 `bitsandbytes==0.42.0` serves the repository's own TRL
@@ -1888,7 +1916,9 @@ def bitsandbytes_set_aside(config: str, text: str, framework: str) -> str | None
         if run is not None
         else f"{framework}'s release is not pinned (or its own bitsandbytes pin is not recorded at it), so the run's bitsandbytes is unknown and no bitsandbytes blocker is judged"
     )
-    return f"{plain.spec} ({plain.where}) is not the run's bitsandbytes: that file does not install {framework}, whose own install pins bitsandbytes; {instead}"
+    after = _installed_after(plain.file, framework)
+    also = f" ({after} installs {framework} after it, which replaces the file's pin)" if after else ""
+    return f"{plain.spec} ({plain.where}) is not the run's bitsandbytes: that file does not install {framework}, whose own install pins bitsandbytes{also}; {instead}"
 
 
 def exact_pins(config: str, text: str, framework: str | None = None) -> dict[str, Pin]:
