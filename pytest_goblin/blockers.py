@@ -944,7 +944,7 @@ def _launch_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     dataclass reads (parse_args_into_dataclasses: formats/pycommand.HF_PARSE_AT) on a pinned release, a requirement
     on the newest release assumed for an unpinned one; nothing where the script keeps unknown arguments. Never
     written: the edit belongs in the launch line, which the finding names."""
-    from .formats.pycommand import HF_PARSE_AT, typed_word
+    from .formats.pycommand import HF_PARSE_AT, TRL_PARSE_AT, TRL_PARSE_READ, typed_word
     from .formats.pyscript import Script
     from .frameworks import parser_for
     from .frameworks.history import present, rename_keeps_value, run_version
@@ -967,6 +967,9 @@ def _launch_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     if (_release_known("transformers", pinned) or (parser == "trl" and _release_known("trl", pinned))) != (b.severity == "blocker"):
         return []
     runs = {dist: run_version(dist, pinned.get(dist)) for dist in ("transformers", "trl")}
+    trl_parse = script.launch_parse == "parse_args_and_config"
+    if trl_parse and (parser != "trl" or (run_trl := runs["trl"]) is None or run_trl.version != TRL_PARSE_READ):
+        return []  # TrlParser's stop on an unknown argument is read at one release only (TRL_PARSE_AT)
     fields = [
         k
         for dist, cls in (("transformers", "TrainingArguments"), *(("trl", c) for c in classes))
@@ -974,10 +977,22 @@ def _launch_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
         if (run := runs[dist]) is None or present(dist, cls, k, run.version) is not False
     ]
     keys = [k for k in script.launch_keys if not any(f != k and f.startswith(k) for f in fields)]
-    got = _rejected(parser, tuple(classes), keys, pinned, loaded.text, path)
+    if trl_parse:
+        # the TrlParser's own classes are the script's: their fields are already out of launch_keys (formats/pycommand),
+        # so another file's dataclass with a field of that name (review7b #33: malaya's dpo.py scripts) does not excuse it
+        from .frameworks.history import reading, rejected
+
+        got = rejected(parser, tuple(classes), keys, pinned, loaded.text, frozenset(), reading(f"trl ({script.config_class})", path, loaded.text))
+    else:
+        got = _rejected(parser, tuple(classes), keys, pinned, loaded.text, path)
     if got is None:
         return []
-    how = f"{loaded.path.name} parses its command line with parse_args_into_dataclasses() (line {script.parser_call.lineno}), which stops with ValueError on an argument no dataclass reads ({HF_PARSE_AT})"
+    how = (
+        f"{loaded.path.name} parses its command line with TrlParser.parse_args_and_config() (line {script.parser_call.lineno}), which hands it to "
+        f"parse_args_into_dataclasses() without keeping unknown arguments ({TRL_PARSE_AT}) and so stops with ValueError on an argument no dataclass reads ({HF_PARSE_AT})"
+        if trl_parse
+        else f"{loaded.path.name} parses its command line with parse_args_into_dataclasses() (line {script.parser_call.lineno}), which stops with ValueError on an argument no dataclass reads ({HF_PARSE_AT})"
+    )
     out = []
     for r in got.rejected:
         flag, raw, line = script.launch_keys[r.key]
@@ -993,7 +1008,7 @@ def _launch_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
                 else f"; `--{r.rename.new}` replaces it, but not with the same value here ({r.rename.cite})"
             )
         message = (
-            f"{said}, passed by {where}: {r.why}{instead}. Versions: {got.versions}. {how[0].upper()}{how[1:]}. "
+            f"{said}, passed by {where}: {r.why}{instead}. Versions: {got.versions}. {how}. "
             f"{b.symptom}. What to change: {b.guidance}; the key is in the launch line ({where}), not in this script. Source: {'; '.join(b.sources)}"
         )
         out.append(_key_finding(b, r.key, f"--{r.key}", None, message, None))
