@@ -88,8 +88,9 @@ class Launch:
     beside: bool = False
     # `tune run ... --config x.yaml key=value`: torchtune merges these over the YAML, the command line winning
     # (torchtune v0.5.0 torchtune/config/_parse.py:96-97, torchtune/config/_utils.py:112-193 `OmegaConf.merge(yaml_conf,
-    # cli_conf)`): (key, value, file (real path), line, how the value was read); `unresolved`: the overrides whose value
-    # is a variable not set for certain before the line (said, never applied)
+    # cli_conf)`), and so does Axolotl the `--key value` words after its YAML (`_axolotl_overrides`): (key, value, file (real
+    # path), line, how the value was read); `unresolved`: the overrides whose value is a variable not set for certain before
+    # the line (said, never applied)
     overrides: list[tuple[str, str, str, int, str]] = field(default_factory=list)
     unresolved: list[tuple[str, str]] = field(default_factory=list)  # (key, why)
 
@@ -198,6 +199,8 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
     if kind == "tune":
         out.recipe = _tune_recipe(line.tokens)
         _tune_overrides(line, lf, shown, root, out)
+    elif program_kind(line.tokens) == "axolotl":
+        _axolotl_overrides(line, lf, shown, out)
     if kind in ("torchrun", "tune"):
         raw = flags.get("nproc_per_node")
         if raw is None and kind == "torchrun" and env.get("PET_NPROC_PER_NODE"):  # torchrun reads an unset flag from PET_<NAME> (TORCHRUN_ENV_AT)
@@ -330,6 +333,44 @@ def _tune_overrides(line: Line, lf: LauncherFile, shown: str, root: Path, out: L
             )
         else:
             out.unresolved.append((key, f"`{key}={value}` on {shown} line {line.line}: {name or value} is not set for certain before that line"))
+
+
+# Axolotl applies the `--key value` / `--key=value` words after the config over the YAML: `python -m axolotl.cli.train`
+# hands them to do_cli as keyword arguments (fire.Fire, src/axolotl/cli/train.py:206, :111), `axolotl train` through its
+# click options (src/axolotl/cli/main.py:96-129, `--deepspeed` at src/axolotl/cli/config_options.py:2438-2441), and
+# load_cfg writes each into the config, the command line winning (src/axolotl/cli/config.py:282-286: unless `strict`,
+# whose default is unset), all at axolotl 0.18.0 (067b021c8b).
+AXOLOTL_CLI_AT = "axolotl 0.18.0 (067b021c8b) src/axolotl/cli/config.py:282-286, src/axolotl/cli/train.py:111,206"
+
+
+def _axolotl_overrides(line: Line, lf: LauncherFile, shown: str, out: Launch) -> None:
+    """The `--key value` / `--key=value` words after the YAML an Axolotl line runs (`accelerate launch -m axolotl.cli.train
+    x.yml --deepspeed ds.json`, review7a #4): Axolotl writes them over the YAML (AXOLOTL_CLI_AT). A value with a
+    variable left in it stays unresolved (said, never applied)."""
+    words = list(line.tokens)
+    at = next((i for i, w in enumerate(words) if word_path(w).lower().endswith((".yml", ".yaml")) and not w.startswith("-")), None)
+    if at is None:
+        return
+    i = at + 1
+    while i < len(words):
+        word = words[i]
+        i += 1
+        if not word.startswith("--") or len(word) < 3:
+            continue
+        key, eq, value = word[2:].partition("=")
+        if not eq:
+            if i >= len(words) or words[i].startswith("-"):
+                continue  # a switch (`--no-deepcompile`): not a value goblin reads
+            value = words[i]
+            i += 1
+        key = key.replace("-", "_")
+        if not re.fullmatch(r"[A-Za-z_]\w{0,127}", key) or not value:
+            continue
+        how = f"`--{key} {value}` on {shown} line {line.line}"
+        if "$" in value or "`" in value:
+            out.unresolved.append((key, f"{how}: the value is set at run time"))
+        else:
+            out.overrides.append((key, value, str(lf.path), line.line, how))
 
 
 SRUN_AT = (
