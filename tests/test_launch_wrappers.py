@@ -57,3 +57,15 @@ def test_no_deepspeed_flag_or_a_flag_before_the_config_leaves_the_yaml_reading(t
     root2 = repo(tmp_path / "two", {"configs/sft.yml": AXOLOTL, "run.sh": "torchrun --nproc_per_node 4 -m axolotl.cli.train configs/sft.yml\n"})
     w2 = load_config(root2 / "configs/sft.yml").workload
     assert w2.strategy == "ddp" and topo(w2) == (4, 1, 4)
+
+
+def test_an_axolotl_launch_line_batch_flag_overrides_the_yaml_and_others_are_named(tmp_path: Path) -> None:
+    root = repo(tmp_path, {"configs/sft.yml": AXOLOTL, "run.sh": "axolotl train configs/sft.yml --micro_batch_size 8 --learning_rate 1e-5\n"})
+    w = load_config(root / "configs/sft.yml").workload
+    assert w.micro_batch_size == 8 and w.sources["micro_batch_size"].file.endswith("run.sh")
+    assert "the YAML's own micro_batch_size (line 2) is overridden" in (w.sources["micro_batch_size"].note or "")
+    assert any("`--learning_rate 1e-5` on run.sh line 1 over the YAML" in n and "not read by goblin" in n for n in w.notes)
+    # a flag before the config (the launcher's own) is not an override
+    root2 = repo(tmp_path / "two", {"configs/sft.yml": AXOLOTL, "run.sh": "accelerate launch --num_processes 2 -m axolotl.cli.train configs/sft.yml\n"})
+    w2 = load_config(root2 / "configs/sft.yml").workload
+    assert w2.micro_batch_size == 2 and w2.sources["micro_batch_size"].file.endswith("sft.yml") and not any("over the YAML" in n for n in w2.notes)
