@@ -66,6 +66,8 @@ from .launch_naming import (
 )
 from .launch_walk import MAX_DEPTH, MAX_DIR_ENTRIES, config_tree, launcher_candidates, read_launcher
 from .launcher_text import (
+    ASSUMED_ARGUMENT,
+    BROKEN_COMMAND,
     MAX_BYTES,
     NOTEBOOK_BYTES,
     module_files,
@@ -392,10 +394,13 @@ class ScriptLaunch:
     # command's first line: `{bf16_flag}` / `$EXTRA_ARGS` may hold further flags
     loose: list[tuple[str, int]] = field(default_factory=list)
     elsewhere: bool = False  # the line runs the script by its bare name from another checkout (`runs_elsewhere`)
+    joined_at: int = 0  # Line.joined_at: from this line on, words read as the command's although the shell would not pass them
 
     def where(self, line: int | None = None) -> str:
         if self.place and (line is None or line == self.line):
             return f"{self.shown} {self.place}"
+        if self.joined_at and line is not None and line >= self.joined_at:
+            return f"{self.shown} line {line} ({ASSUMED_ARGUMENT}: line {self.joined_at - 1} ends without `\\`)"
         return f"{self.shown} line {line or self.line}"
 
 
@@ -486,11 +491,12 @@ def _script_lines(
                 files=files,
                 place=line.place,
                 root_note=how and f"repository root: {root} ({how})",
-                notes=[f"{shown}: {note}" for note in line.notes],
+                notes=[note if note.startswith(BROKEN_COMMAND) else f"{shown}: {note}" for note in line.notes],  # that one names its file
                 positional=positional,
                 others=others,
                 lists=flag_lists(line.tokens[at + 1 :]),
                 loose=[(w, line.line) for w in loose],
+                joined_at=line.joined_at,
             )
             if elsewhere:
                 found.elsewhere = True
