@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from pytest_goblin.errors import NotATrainingConfig
 from pytest_goblin.formats import load_config
 
 from .test_topology import AXOLOTL, repo, topo
@@ -114,3 +117,51 @@ def test_commands_whose_lines_all_continue_or_a_help_line_over_its_usage_say_not
     usage = "```\npython train.py --fp16 True --help\n  --output_dir OUTPUT_DIR   where to write\n```\n"
     root2 = repo(tmp_path / "two", {"train.py": HF_SCRIPT, "README.md": usage})
     assert not any("ends without" in n for n in load_config(root2 / "train.py").workload.notes)
+
+
+WRAPPED_LF = """backend: llamafactory
+slurm:
+  partition: booster
+  num_nodes: 2
+  gpus_per_node: 4
+llamafactory:
+  model_name_or_path: meta-llama/Meta-Llama-3-8B-Instruct
+  stage: sft
+  do_train: true
+  finetuning_type: full
+  deepspeed: configs/deepspeed/z3.json
+  dataset: alpaca_en_demo
+  template: llama3
+  cutoff_len: 2048
+  per_device_train_batch_size: 2
+  gradient_checkpointing: true
+  bf16: true
+"""
+
+
+def test_a_wrapper_files_llamafactory_block_is_read_with_its_slurm_topology_and_edits_land_in_the_block(tmp_path: Path) -> None:
+    # review7a #18 OpenEuroLLM post-training configs/llamafactory/long-context.yaml
+    root = repo(tmp_path, {"configs/llamafactory/run.yaml": WRAPPED_LF, "configs/deepspeed/z3.json": ZERO3})
+    loaded = load_config(root / "configs/llamafactory/run.yaml")
+    w = loaded.workload
+    assert (w.format, w.method, w.strategy, w.zero_stage, w.seq_len, w.micro_batch_size) == ("llamafactory", "full", "deepspeed", 3, 2048, 2)
+    assert topo(w) == (8, 2, 4) and (w.sources["nodes"].key, w.sources["nodes"].line) == ("slurm.num_nodes", 4)
+    assert (w.sources["seq_len"].key, w.sources["seq_len"].line) == ("llamafactory.cutoff_len", 14)
+    assert any("the `llamafactory:` block (line 6) of a wrapper file" in n for n in w.notes)
+    assert loaded.adapter.writes("micro_batch_size", 4, w, loaded.data) == {"llamafactory.per_device_train_batch_size": 4}
+    text, skipped = loaded.adapter.apply(loaded.path, loaded.text, loaded.data, w, {"micro_batch_size": 4})
+    assert not skipped and "  per_device_train_batch_size: 4\n" in text and text.count("per_device_train_batch_size") == 1
+
+
+def test_a_block_the_format_does_not_accept_is_named_and_a_flat_file_or_plain_counts_are_read_as_before(tmp_path: Path) -> None:
+    odd = "backend: llamafactory\nslurm:\n  num_nodes: 2\nllamafactory:\n  note: not a config\n"
+    root = repo(tmp_path, {"w.yaml": odd, "flat.yaml": WRAPPED_LF.split("llamafactory:\n", 1)[1].replace("\n  ", "\n").lstrip()})
+    with pytest.raises(NotATrainingConfig, match=r"its `llamafactory:` block \(line 4\) is not a config the llamafactory reader accepts"):
+        load_config(root / "w.yaml")
+    flat = load_config(root / "flat.yaml").workload
+    assert flat.format == "llamafactory" and not any("wrapper file" in n for n in flat.notes)
+    # nodes without GPUs per node in the slurm block: no topology read from it
+    only_nodes = WRAPPED_LF.replace("  gpus_per_node: 4\n", "")
+    root2 = repo(tmp_path / "two", {"run.yaml": only_nodes, "configs/deepspeed/z3.json": ZERO3})
+    w2 = load_config(root2 / "run.yaml").workload
+    assert w2.sources["world_size"].key != "slurm.num_nodes" and not any("topology from its" in n for n in w2.notes)
