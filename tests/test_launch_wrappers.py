@@ -165,3 +165,45 @@ def test_a_block_the_format_does_not_accept_is_named_and_a_flat_file_or_plain_co
     root2 = repo(tmp_path / "two", {"run.yaml": only_nodes, "configs/deepspeed/z3.json": ZERO3})
     w2 = load_config(root2 / "run.yaml").workload
     assert w2.sources["world_size"].key != "slurm.num_nodes" and not any("topology from its" in n for n in w2.notes)
+
+
+FLYTE_TASK = """import flytekit
+from flytekit import Resources
+from flytekitplugins.kfpytorch import Elastic
+
+
+@flytekit.task(task_config=Elastic(nnodes=1{per}), requests=Resources(mem="120Gi", gpu="8"))
+def train(model_args: dict, training_args: dict) -> None:
+    pass
+"""
+FLYTE_README = (
+    "```bash\npyflyte --config $FLYTECTL_CONFIG run --remote \\\n    --image x/y:latest \\\n    task.py train \\\n"
+    '    --model_args "$(cat config/model_args.json)" \\\n    --training_args "$(cat config/training_args.json)"\n```\n'
+)
+TA_JSON = '{\n    "output_dir": "/tmp",\n    "per_device_train_batch_size": 1,\n    "gradient_accumulation_steps": 16,\n    "learning_rate": 0.00002\n}\n'
+
+
+def test_a_pyflyte_line_gives_the_elastic_tasks_topology_and_the_model_file_it_passes(tmp_path: Path) -> None:
+    # review7b #28 unionai-oss llm-fine-tuning: Elastic(nnodes=1) + Resources(gpu="8"), model in config/model_args.json
+    files = {
+        "task.py": FLYTE_TASK.format(per=""),
+        "README.md": FLYTE_README,
+        "config/training_args.json": TA_JSON,
+        "config/model_args.json": '{\n    "model_name_or_path": "meta-llama/Meta-Llama-3-8B"\n}\n',
+    }
+    w = load_config(repo(tmp_path, files) / "config/training_args.json").workload
+    assert topo(w) == (8, 1, 8) and not w.sources["gpus_per_node"].explicit
+    assert "one process per GPU of its Resources(gpu=8) assumed" in (w.sources["world_size"].note or "")
+    assert w.model.name == "meta-llama/Meta-Llama-3-8B" and w.sources["model"].file.endswith("model_args.json") and w.sources["model"].line == 2
+    assert not any("built from a variable" in n for n in w.notes)
+    # a literal nproc_per_node is stated
+    w2 = load_config(repo(tmp_path / "two", {**files, "task.py": FLYTE_TASK.format(per=", nproc_per_node=2")}) / "config/training_args.json").workload
+    assert topo(w2) == (2, 1, 2) and w2.sources["gpus_per_node"].explicit
+
+
+def test_no_flyte_task_or_model_file_gives_nothing_from_them(tmp_path: Path) -> None:
+    no_task = FLYTE_TASK.format(per="").replace("def train(", "def other(")
+    files = {"task.py": no_task, "README.md": FLYTE_README, "config/training_args.json": TA_JSON}
+    w = load_config(repo(tmp_path, files) / "config/training_args.json").workload
+    assert w.world_size == 1 and not w.sources["world_size"].explicit and "model" not in w.sources
+    assert not any("Flyte task" in n for n in w.notes)

@@ -81,6 +81,8 @@ class Launch:
     mixed_precision: tuple[str, str, int | None, str] | None = None
     # `python train.py` (`launch_forms.plain_python`): one process, whatever the GPUs it sees; `visible` is the line's
     # `CUDA_VISIBLE_DEVICES=0,1` (or HIP/ROCR) assignment, "" when it sets none (every GPU of the machine)
+    # the .json/.yaml words of the line as written (`$(cat x.json)` unwrapped): files it passes beside the config
+    files: list[str] = field(default_factory=list)
     interpreter: bool = False
     visible: str = ""
     # read from the one accelerate config beside the config that no launcher passes (`beside_accelerate`): counts
@@ -161,6 +163,7 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
     flags = launch_flags(line.tokens)
     sb = {what: (value, n) for what, value, n in reversed(lf.sbatch)}  # first directive wins
     out = Launch(nodes=1, per_node=1, file=str(lf.path), shown=shown, line=line.line, command=short_command(line.tokens))
+    out.files = [w for w in (word_path(t) for t in line.tokens) if w.lower().endswith((".json", ".yaml", ".yml")) and "$" not in w]
     out.notes.extend(lf.cloud)
     out.notes.extend(line.notes)
     visible = visible_devices(env) or line.gpus  # a Modal container shows the GPUs its gpu= asks for (pylaunch.MODAL_GPU_AT)
@@ -265,6 +268,11 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
             out.per_node = 1
         else:
             _accelerate(out, flags, env, sb, lf, roots, root, every_gpu, nodes_from, own=launch_flags(before_script(line.tokens)))
+    elif kind == "flyte":
+        from .launch_flyte import flyte_task
+
+        if not flyte_task(line, lf, roots, root, out):
+            return None
     elif kind in ("srun", "sbatch"):
         nodes_from(flags.get("N") or flags.get("nodes"))
         tasks = _int(flags.get("ntasks_per_node")) or _int(flags.get("gpus_per_node"))

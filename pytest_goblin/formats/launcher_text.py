@@ -68,7 +68,21 @@ _FENCE = re.compile(r"^\s*(```|~~~)")
 _POSITIONAL = re.compile(r"^\$(?:\{[1-9]\d?\}|[1-9])$")  # `$4` / `${10}`: a positional parameter alone
 _ARG_DEFAULT = re.compile(r"^\$\{([1-9])(?::-|-)(.{1,512})\}$")  # `${1:-default}`: a positional parameter's default
 _DEFAULT_OF = re.compile(r"^\$\{([A-Za-z_]\w{0,63}):-([^}$]{0,256})\}$")  # `${VAR:-default}` alone
-_LAUNCH_WORDS = ("torchrun", "torch.distributed", "accelerate", "deepspeed", "tune", "llamafactory-cli", "lmf", "axolotl", "srun", "sbatch", "python", "modal")
+_LAUNCH_WORDS = (
+    "torchrun",
+    "torch.distributed",
+    "accelerate",
+    "deepspeed",
+    "tune",
+    "llamafactory-cli",
+    "lmf",
+    "axolotl",
+    "srun",
+    "sbatch",
+    "python",
+    "modal",
+    "pyflyte",
+)
 _COPY = re.compile(r"^cp\s+(.+)$")
 _READS = re.compile(r"(?:^|\s)<\s*(\S{1,512}\.(?:ya?ml|json))[\"']?(?:\s|$)|(?:^|[\s(])cat\s+(\S{1,512}\.(?:ya?ml|json))[\"']?(?:\s|$)")
 _FUNC = re.compile(r"^(?:function\s+)?([A-Za-z_][\w-]{0,63})\s*\(\)\s*\{?$")
@@ -806,9 +820,16 @@ def _shell_c(tokens: list[str]) -> list[str]:
     return tokens
 
 
+_CAT_WORD = re.compile(r"\$\(\s*cat\s+([^\s()$]+)\s*\)")
+
+
 def word_path(tok: str) -> str:
-    """The path a word may hold: `--config=x.yaml` -> `x.yaml`."""
-    return tok.split("=", 1)[1] if tok.startswith("-") and "=" in tok else tok
+    """The path a word may hold: `--config=x.yaml` -> `x.yaml`; `$(cat config/x.json)`, the file's text passed as the
+    word (review7b #28 unionai-oss llm-fine-tuning README.md:63-73 `--training_args "$(cat config/training_args.json)"`),
+    -> `config/x.json`."""
+    word = tok.split("=", 1)[1] if tok.startswith("-") and "=" in tok else tok
+    cat = _CAT_WORD.fullmatch(word)
+    return cat.group(1) if cat else word
 
 
 def _sbatch_options(text: str) -> list[tuple[str, int]]:
@@ -863,6 +884,8 @@ def launcher_kind(tokens: tuple[str, ...]) -> str | None:
             return "llamafactory"
         if w == "axolotl" and nxt == "train":
             return "axolotl"
+        if w == "pyflyte" and "run" in words[i + 1 :]:
+            return "flyte"
     if words and words[0] in ("srun", "sbatch"):
         return words[0]
     return None
