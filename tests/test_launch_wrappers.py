@@ -72,6 +72,10 @@ def test_an_axolotl_launch_line_batch_flag_overrides_the_yaml_and_others_are_nam
     root2 = repo(tmp_path / "two", {"configs/sft.yml": AXOLOTL, "run.sh": "accelerate launch --num_processes 2 -m axolotl.cli.train configs/sft.yml\n"})
     w2 = load_config(root2 / "configs/sft.yml").workload
     assert w2.micro_batch_size == 2 and w2.sources["micro_batch_size"].file.endswith("sft.yml") and not any("over the YAML" in n for n in w2.notes)
+    # axolotl train's own options and the launcher's words after `--` are no config keys
+    own = "axolotl train configs/sft.yml --launcher torchrun -- --nproc_per_node 4 --micro_batch_size 8\n"
+    w3 = load_config(repo(tmp_path / "three", {"configs/sft.yml": AXOLOTL, "run.sh": own}) / "configs/sft.yml").workload
+    assert w3.micro_batch_size == 2 and not any("over the YAML" in n for n in w3.notes)
 
 
 HF_SCRIPT = """from dataclasses import dataclass, field

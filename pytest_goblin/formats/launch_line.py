@@ -348,6 +348,8 @@ def _tune_overrides(line: Line, lf: LauncherFile, shown: str, root: Path, out: L
 # click options (src/axolotl/cli/main.py:96-129, `--deepspeed` at src/axolotl/cli/config_options.py:2438-2441), and
 # load_cfg writes each into the config, the command line winning (src/axolotl/cli/config.py:282-286: unless `strict`,
 # whose default is unset), all at axolotl 0.18.0 (067b021c8b).
+# `axolotl train`'s own options, not config keys (src/axolotl/cli/main.py:83-96, TrainerCliArgs src/axolotl/cli/args.py:29-45@067b021c8b)
+_AXOLOTL_CLI_OWN = frozenset({"launcher", "cloud", "sweep", "debug", "debug_text_only", "debug_num_examples", "prompter", "shard", "host"})
 AXOLOTL_CLI_AT = "axolotl 0.18.0 (067b021c8b) src/axolotl/cli/config.py:282-286, src/axolotl/cli/train.py:111,206"
 
 
@@ -363,6 +365,8 @@ def _axolotl_overrides(line: Line, lf: LauncherFile, shown: str, out: Launch) ->
     while i < len(words):
         word = words[i]
         i += 1
+        if word == "--":
+            break  # `axolotl train x.yml --launcher torchrun -- --nproc_per_node 4`: the launcher's own words follow
         if not word.startswith("--") or len(word) < 3:
             continue
         key, eq, value = word[2:].partition("=")
@@ -372,7 +376,7 @@ def _axolotl_overrides(line: Line, lf: LauncherFile, shown: str, out: Launch) ->
             value = words[i]
             i += 1
         key = key.replace("-", "_")
-        if not re.fullmatch(r"[A-Za-z_]\w{0,127}", key) or not value:
+        if not re.fullmatch(r"[A-Za-z_]\w{0,127}", key) or not value or key in _AXOLOTL_CLI_OWN:
             continue
         how = f"`--{key} {value}` on {shown} line {line.line}"
         if "$" in value or "`" in value:
