@@ -12,6 +12,7 @@ flytekit 2602cb55e (2023-07-12, "Remove option to pass str value as nproc_per_no
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from .launch_line import Launch
     from .launcher_text import LauncherFile, Line
 
+Locate = Callable[[str, Path, list[Path], Path, "Launch", str], Path | None]
 ELASTIC_AT = "flytekitplugins-kfpytorch task.py:54-55,161-163@v1.6.0 and :130-131,316@v1.10.0"
 AUTO_AT = 'nproc_per_node default "auto" (one process per visible GPU, torch/distributed/run.py:768-770@2.13.0) before flytekit 2602cb55e (2023-07-12), 1 since'
 RESOURCES_AT = "flytekit v1.10.0 flytekit/core/resources.py:31,65-66"
@@ -52,9 +54,9 @@ def _gpus(call: ast.Call) -> int | None:
     return None
 
 
-def flyte_task(line: Line, lf: LauncherFile, roots: list[Path], root: Path, out: Launch) -> bool:
-    """Fill `out` from the decorator of the task the line runs; False when the line names no task file goblin can read."""
-    from .launch_line import PER_NODE_ASSUMED, _locate
+def flyte_task(line: Line, lf: LauncherFile, roots: list[Path], root: Path, out: Launch, locate: Locate, per_node_assumed: int) -> bool:
+    """Fill `out` from the decorator of the task the line runs (the task file found by launch_line's `locate`, the
+    assumed count launch_line's PER_NODE_ASSUMED); False when the line names no task file goblin can read."""
     from .launcher_text import word_path
 
     words = list(line.tokens)
@@ -65,7 +67,7 @@ def flyte_task(line: Line, lf: LauncherFile, roots: list[Path], root: Path, out:
     if script is None or script + 1 >= len(words) or words[script + 1].startswith("-"):
         return False
     task = words[script + 1]
-    path = _locate(words[script], lf.path.parent, roots, root, out, "the Flyte task file")
+    path = locate(words[script], lf.path.parent, roots, root, out, "the Flyte task file")
     if path is None:
         return False
     try:
@@ -104,8 +106,8 @@ def flyte_task(line: Line, lf: LauncherFile, roots: list[Path], root: Path, out:
             f"Elastic nproc_per_node {how} at {where}: one process per GPU of its Resources(gpu={gpus}) assumed ({AUTO_AT}; {ELASTIC_AT}; {RESOURCES_AT})"
         )
     else:
-        out.per_node, out.per_node_said = PER_NODE_ASSUMED, False
-        out.assumed.append(f"Elastic nproc_per_node and the task's GPU count not read at {where}: {PER_NODE_ASSUMED} assumed")
+        out.per_node, out.per_node_said = per_node_assumed, False
+        out.assumed.append(f"Elastic nproc_per_node and the task's GPU count not read at {where}: {per_node_assumed} assumed")
     out.notes.append(f"{out.nodes} node(s) x {out.per_node} process(es) from the Flyte task {task} the line runs, {where} ({ELASTIC_AT})")
     for flag, value in zip(words[script + 2 :], words[script + 3 :], strict=False):
         name = Path(word_path(value)).name.lower()

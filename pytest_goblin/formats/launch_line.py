@@ -271,7 +271,7 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
     elif kind == "flyte":
         from .launch_flyte import flyte_task
 
-        if not flyte_task(line, lf, roots, root, out):
+        if not flyte_task(line, lf, roots, root, out, _locate, PER_NODE_ASSUMED):
             return None
     elif kind in ("srun", "sbatch"):
         nodes_from(flags.get("N") or flags.get("nodes"))
