@@ -32,10 +32,20 @@ def builtin_adapters() -> list[Adapter]:
     from .goblin import GoblinAdapter
     from .hf_trainer import HFTrainerAdapter
     from .llamafactory import LlamaFactoryAdapter
+    from .nested_block import NestedAxolotlAdapter, NestedLlamaFactoryAdapter
     from .nested_ta import NestedTrainingArgsAdapter
     from .torchtune import TorchtuneAdapter
 
-    return [GoblinAdapter(), AxolotlAdapter(), TorchtuneAdapter(), LlamaFactoryAdapter(), HFTrainerAdapter(), NestedTrainingArgsAdapter()]
+    return [
+        GoblinAdapter(),
+        AxolotlAdapter(),
+        TorchtuneAdapter(),
+        LlamaFactoryAdapter(),
+        HFTrainerAdapter(),
+        NestedTrainingArgsAdapter(),
+        NestedLlamaFactoryAdapter(),
+        NestedAxolotlAdapter(),
+    ]
 
 
 @lru_cache(maxsize=1)
@@ -84,7 +94,9 @@ def detect(path: Path, data: Any) -> Adapter:
     scored = sorted(((a.detect(data), i, a) for i, a in enumerate(adapters())), key=lambda t: (-t[0], t[1]))
     score, _, best = scored[0] if scored else (0, 0, None)
     if best is None or score <= 0:
-        raise NotATrainingConfig(str(path), "no known config format matched (axolotl, torchtune, llamafactory, hf-trainer)")
+        from .nested_block import skipped_block
+
+        raise NotATrainingConfig(str(path), "no known config format matched (axolotl, torchtune, llamafactory, hf-trainer)" + skipped_block(data))
     why = best.not_training(data)
     if why:
         raise NotATrainingConfig(str(path), why)
