@@ -631,15 +631,26 @@ def _deepspeed_mismatch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     """Issue 24: a DeepSpeed JSON passed as TrainingArguments' `deepspeed` whose explicit value (not "auto") differs from
     the run's own TrainingArguments value. HfTrainerDeepSpeedConfig.fill_match records each such pair and
     trainer_config_finalize raises ValueError when train() starts DeepSpeed (transformers 4.46.3
-    integrations/deepspeed.py:125-131,268-272). Only the Trainer's `deepspeed` path: an accelerate config's
-    deepspeed_config_file is not read here. Values goblin cannot read, or that the run leaves to defaults, are skipped."""
+    integrations/deepspeed.py:125-131,268-272). The file is TrainingArguments' `deepspeed` (LLaMA-Factory's `deepspeed:`
+    key is the same field: llamafactory v0.9.5 hparams/training_args.py:143 subclasses Seq2SeqTrainingArguments), or
+    for a Trainer recipe the `deepspeed_config_file` of the accelerate config its launch line passes: the Trainer then
+    builds the same HfTrainerDeepSpeedConfig from accelerate's plugin (transformers 4.46.3 trainer.py:4989-4990,
+    5019-5021; 5.25.0 trainer.py:886-887, integrations/deepspeed.py:718-720) and deepspeed_init finalizes it (5.25.0
+    integrations/deepspeed.py:644). A Python script's accelerate file is not judged (its own loop runs no such check).
+    Values goblin cannot read, or that the run leaves to defaults, are skipped."""
     from .formats import deepspeed as ds
+    from .formats.base import DEEPSPEED_FILE
 
-    if loaded.adapter.name not in ("hf-trainer", "python"):
+    if loaded.adapter.name not in ("hf-trainer", "python", "llamafactory"):
         return []
     ok, ref, ref_line = raw_key(loaded, "deepspeed")
+    named = f"`deepspeed: {ref}`" + (f" (line {ref_line})" if ref_line else "")
     if not ok or not isinstance(ref, str) or not ref.strip():
-        return []
+        src = loaded.workload.sources.get(DEEPSPEED_FILE)
+        if loaded.adapter.name == "python" or src is None or not src.file or not (src.key or "").endswith(": deepspeed_config_file"):
+            return []
+        ref, ref_line = src.file, None
+        named = f"`deepspeed_config_file` of the {(src.key or '').rsplit(': ', 1)[0]}"
     read = ds.explicit_values(loaded.path, ref, tuple(k for k, _, _ in _DS_MATCHED))
     if read is None:
         return []
@@ -649,6 +660,10 @@ def _deepspeed_mismatch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
         ok_b, v_b, _ = raw_key(loaded, backend)
         if ok_b and v_b is not None:
             skip.add("fp16.enabled")
+    if loaded.adapter.name == "llamafactory":
+        ok_p, v_p, _ = raw_key(loaded, "pure_bf16")  # LLaMA-Factory's own bf16 path beside TrainingArguments' bf16: not compared
+        if ok_p and v_p is not None and v_p is not False:
+            skip.add("bf16.enabled")
     ok_a, v_a, _ = raw_key(loaded, "auto_find_batch_size")
     if ok_a and v_a is not None and v_a is not False:  # the Trainer does not require the micro batch to match then
         skip.add("train_micro_batch_size_per_gpu")
@@ -678,7 +693,6 @@ def _deepspeed_mismatch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
             first_key, first_line = key, line
     if not pairs:
         return []
-    named = f"`deepspeed: {ref}`" + (f" (line {ref_line})" if ref_line else "")
     message = f"{'; '.join(pairs)} ({named} names {file}): {b.symptom}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
     return [_finding(b, f"{b.title} (will not start)", True, message, first_line or ref_line, first_key or "deepspeed")]
 
@@ -930,7 +944,7 @@ def _launch_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     dataclass reads (parse_args_into_dataclasses: formats/pycommand.HF_PARSE_AT) on a pinned release, a requirement
     on the newest release assumed for an unpinned one; nothing where the script keeps unknown arguments. Never
     written: the edit belongs in the launch line, which the finding names."""
-    from .formats.pycommand import HF_PARSE_AT, typed_word
+    from .formats.pycommand import HF_PARSE_AT, TRL_PARSE_AT, TRL_PARSE_READ, typed_word
     from .formats.pyscript import Script
     from .frameworks import parser_for
     from .frameworks.history import present, rename_keeps_value, run_version
@@ -953,6 +967,9 @@ def _launch_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     if (_release_known("transformers", pinned) or (parser == "trl" and _release_known("trl", pinned))) != (b.severity == "blocker"):
         return []
     runs = {dist: run_version(dist, pinned.get(dist)) for dist in ("transformers", "trl")}
+    trl_parse = script.launch_parse == "parse_args_and_config"
+    if trl_parse and (parser != "trl" or (run_trl := runs["trl"]) is None or run_trl.version != TRL_PARSE_READ):
+        return []  # TrlParser's stop on an unknown argument is read at one release only (TRL_PARSE_AT)
     fields = [
         k
         for dist, cls in (("transformers", "TrainingArguments"), *(("trl", c) for c in classes))
@@ -960,10 +977,22 @@ def _launch_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
         if (run := runs[dist]) is None or present(dist, cls, k, run.version) is not False
     ]
     keys = [k for k in script.launch_keys if not any(f != k and f.startswith(k) for f in fields)]
-    got = _rejected(parser, tuple(classes), keys, pinned, loaded.text, path)
+    if trl_parse:
+        # the TrlParser's own classes are the script's: their fields are already out of launch_keys (formats/pycommand),
+        # so another file's dataclass with a field of that name (review7b #33: malaya's dpo.py scripts) does not excuse it
+        from .frameworks.history import reading, rejected
+
+        got = rejected(parser, tuple(classes), keys, pinned, loaded.text, frozenset(), reading(f"trl ({script.config_class})", path, loaded.text))
+    else:
+        got = _rejected(parser, tuple(classes), keys, pinned, loaded.text, path)
     if got is None:
         return []
-    how = f"{loaded.path.name} parses its command line with parse_args_into_dataclasses() (line {script.parser_call.lineno}), which stops with ValueError on an argument no dataclass reads ({HF_PARSE_AT})"
+    how = (
+        f"{loaded.path.name} parses its command line with TrlParser.parse_args_and_config() (line {script.parser_call.lineno}), which hands it to "
+        f"parse_args_into_dataclasses() without keeping unknown arguments ({TRL_PARSE_AT}) and so stops with ValueError on an argument no dataclass reads ({HF_PARSE_AT})"
+        if trl_parse
+        else f"{loaded.path.name} parses its command line with parse_args_into_dataclasses() (line {script.parser_call.lineno}), which stops with ValueError on an argument no dataclass reads ({HF_PARSE_AT})"
+    )
     out = []
     for r in got.rejected:
         flag, raw, line = script.launch_keys[r.key]
@@ -979,7 +1008,7 @@ def _launch_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
                 else f"; `--{r.rename.new}` replaces it, but not with the same value here ({r.rename.cite})"
             )
         message = (
-            f"{said}, passed by {where}: {r.why}{instead}. Versions: {got.versions}. {how[0].upper()}{how[1:]}. "
+            f"{said}, passed by {where}: {r.why}{instead}. Versions: {got.versions}. {how}. "
             f"{b.symptom}. What to change: {b.guidance}; the key is in the launch line ({where}), not in this script. Source: {'; '.join(b.sources)}"
         )
         out.append(_key_finding(b, r.key, f"--{r.key}", None, message, None))

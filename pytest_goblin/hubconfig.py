@@ -92,10 +92,13 @@ def shape_from_config(name: str, cfg: dict[str, Any]) -> ModelShape | None:
     inter = int(text.get("intermediate_size") or 4 * hidden)
     head_dim = int(text.get("head_dim") or hidden // heads)
     attn = hidden * head_dim * (2 * heads + 2 * kv)
-    experts = int(text.get("num_local_experts") or text.get("num_experts") or text.get("n_routed_experts") or 0)
-    active_experts = int(text.get("num_experts_per_tok") or 0)
+    # rhymes-ai/Aria names them moe_num_experts / moe_topk / moe_num_shared_experts, every decoder layer an MoE layer
+    # whose shared experts are one MLP of moe_intermediate_size x moe_num_shared_experts (aria/model/moe_lm.py:54-80,
+    # 384, 598@9b25fec): read as that many shared experts of moe_intermediate_size (review7b #26)
+    experts = int(text.get("num_local_experts") or text.get("num_experts") or text.get("n_routed_experts") or text.get("moe_num_experts") or 0)
+    active_experts = int(text.get("num_experts_per_tok") or text.get("moe_topk") or 0)
     expert_inter = int(text.get("moe_intermediate_size") or inter)
-    shared = int(text.get("n_shared_experts") or 0)
+    shared = int(text.get("n_shared_experts") or text.get("moe_num_shared_experts") or 0)
     embed = vocab * hidden * (1 if text.get("tie_word_embeddings", cfg.get("tie_word_embeddings", False)) else 2)
     if experts:
         total_mlp = 3 * hidden * expert_inter * (experts + shared)

@@ -221,7 +221,7 @@ def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id:
     # One key can carry two fields (Axolotl's `gradient_checkpointing: offload`): report what the
     # patched file really says, and credit the side effect to the rule that edited that key.
     # sorted: a set of names iterates in an order that changes with PYTHONHASHSEED, and these edits are reported in this order
-    for f in sorted(WORKLOAD_FIELDS - set(fields) - _TOPOLOGY):  # topology is kept as the audit saw it (below)
+    for f in sorted(WORKLOAD_FIELDS - set(fields) - _TOPOLOGY - _KEPT):  # topology is kept as the audit saw it (below)
         if reread is not None and getattr(reread, f) != getattr(w, f):
             key = (w.sources.get(f) or FieldSource(file="")).key
             owner = next((chosen[g][1] for g in fields if (w.sources.get(g) or FieldSource(file="")).key == key), "side effect")
@@ -232,6 +232,7 @@ def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id:
     topology = {f: getattr(w, f) for f in _TOPOLOGY}
     # The dataset's sampled token lengths come from the repository, not the file: the read-back keeps them.
     topology.update(token_quantiles=w.token_quantiles, mean_tokens=w.mean_tokens, pad_to_max=w.pad_to_max)
+    topology.update({f: getattr(w, f) for f in _KEPT})
     # Every value here is validated already (the read-back or audited workload, a rule's env): copied, not validated again.
     new_workload = (reread or w).model_copy(update={"env": {**w.env, **env}, "sources": w.sources, "notes": w.notes, **topology})
     applied = sorted({e.rule_id for e in edits if e.rule_id != "side effect"} | {r.id for r in rules if r.transform.env and r.id not in skipped})
@@ -291,6 +292,8 @@ def _drop_rules(fields: dict[str, Any], chosen: dict[str, tuple[Any, str]], bad:
 
 
 _TOPOLOGY = frozenset({"world_size", "nodes", "gpus_per_node", "strategy", "zero_stage"})
+# Read by load_config from the repository, not the file (the read-back does not repeat it): kept as the audit saw it.
+_KEPT = frozenset({"eager_for_training"})
 
 
 def _reread_with(loaded: LoadedConfig, new_text: str, others: list[tuple[FileDiff, str]]) -> WorkloadConfig | None:

@@ -917,3 +917,57 @@ def offload_message(w: WorkloadConfig, hw: Hardware, lookup: Lookup, version: st
         "the host every step: remove it (offload_optimizer_device / offload_param_device `none` in a DeepSpeed or accelerate file, "
         "FSDP offload_params false) and measure; the verdict stays inconclusive for what is not modelled"
     )
+
+
+EVAL_ID = "job.eval_generates_every_few_steps"
+EVAL_TITLE = "Online RL evaluation that generates completions every few optimizer steps"
+EVAL_WORDS = ("the least an evaluation can cost",)  # goblin's own words in every message (reporting.markdown checks them)
+EVAL_CITATION = "https://huggingface.co/docs/transformers/main_classes/trainer#transformers.TrainingArguments.eval_steps"
+# The share of the job's time at which the floor of evaluation is called waste: goblin's >= 10% bar for a finding.
+EVAL_FLOOR_SHARE = 0.1
+# TRL's GRPOTrainer generates completions for every eval batch, without buffering or reuse (trl v0.18.0
+# trl/trainer/grpo_trainer.py:962-964,976-981, prediction_step :1406-1411; the same at v0.17.0 :891 and v1.9.0 :1566,1580-1583);
+# its eval sampler repeats each prompt num_generations times, so an eval batch of per_device_eval_batch_size rows is that
+# many completions (grpo_trainer.py:794-800@v0.18.0)
+EVAL_CITE = "trl v0.18.0 trl/trainer/grpo_trainer.py:962-964,976-981,1406-1411 (every eval batch generates its completions)"
+
+
+def eval_floor(w: WorkloadConfig, hw: Hardware, r: RolloutSplit) -> tuple[float, float] | None:
+    """(seconds, share of the job): the least GRPO's evaluation costs per optimizer step where the config evaluates every
+    eval_interval steps over an eval set whose size it does not give: one eval batch per GPU (per_device_eval_batch_size
+    completions at the split's prompt and completion lengths, decoded at the split's roofline: `decode_seconds`), amortized
+    over the interval, against the split's step. None where the split projects no generation, generation is not colocated
+    on one GPU per vLLM (a server's or a tensor-parallel group's decode is not priced here), the config states the eval
+    set's size (costmodel.eval_seconds then prices it), or the trainer is not GRPO."""
+    if r.method != "grpo" or r.generation_ms is None or r.total_ms is None or r.vllm_mode != "colocate":
+        return None
+    if "tensor parallel" in r.generation_on:
+        return None
+    if not w.eval_runs or w.eval_interval is None or w.eval_batch_size is None or w.eval_examples is not None or w.eval_fraction is not None:
+        return None
+    prefill, decode = decode_seconds(w, hw, sequences=w.eval_batch_size, prompt=r.prompt_tokens, completion=r.completion_tokens)
+    per_step = (prefill + decode) / w.eval_interval
+    return per_step, per_step / (r.total_ms / 1000 + per_step)
+
+
+def eval_message(w: WorkloadConfig, hw: Hardware, r: RolloutSplit) -> str | None:
+    """The GRPO evaluation-frequency finding's message (eval_floor at or above EVAL_FLOOR_SHARE), in the config's values."""
+    found = eval_floor(w, hw, r)
+    if found is None or found[1] < EVAL_FLOOR_SHARE:
+        return None
+    per_step, share = found
+    said: dict[str, str] = {}  # key -> where, once per key
+    for field in ("eval_runs", "eval_interval"):
+        src = w.sources.get(field)
+        if src is not None and src.key and src.line and src.key not in said:
+            said[src.key] = f"`{src.key}`, line {src.line}{f': {src.note}' if src.note else ''}"
+    how = f" ({'; '.join(said.values())})" if said else ""
+    return (
+        f"the trainer evaluates every {w.eval_interval} optimizer step{'s' if w.eval_interval != 1 else ''}{how} at per-device eval batch "
+        f"{w.eval_batch_size}, and GRPO generates completions for every eval batch ({EVAL_CITE}). The eval set's size is not in the config, "
+        f"so goblin prices the least an evaluation can cost, one eval batch per GPU (an assumed eval set of {w.eval_batch_size} completions "
+        f"per GPU of {r.prompt_tokens} prompt + {r.completion_tokens} completion tokens, at the split's decode floor): {per_step * 1000:,.0f} ms "
+        f"per optimizer step, {share:.0%} of the job's time next to the projected {r.total_ms:,.0f} ms step; every further eval batch adds "
+        "as much. How often to evaluate is a research choice, so goblin does not change it: raise `eval_steps` (or evaluate per epoch, "
+        "or on fewer eval prompts) and measure"
+    )

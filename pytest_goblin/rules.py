@@ -73,6 +73,8 @@ DERIVED_FACTS = frozenset(
         "inter_node_share",
         "hierarchical_gain",
         "deepspeed_host_optimizer",
+        "deepspeed_owns_optimizer",
+        "deepspeed_owns_scheduler",
         "lower_stage_gain",
     }
 )
@@ -191,6 +193,10 @@ def uses_bitsandbytes(w: WorkloadConfig) -> bool:
     if w.format == "torchtune":  # torchtune quantizes with torchao (NF4); its bitsandbytes optimizers are named bnb/paged
         return "bnb" in opt or "paged" in opt or ("8bit" in opt and "torchao" not in opt)
     bnb_optimizer = "bnb" in opt or "paged" in opt or ("8bit" in opt and "torch_8bit" not in opt and "torchao" not in opt)
+    from .formats.base import DEEPSPEED_OWN
+
+    if w.strategy == "deepspeed" and DEEPSPEED_OWN["optimizer"] in w.sources:
+        bnb_optimizer = False  # the DeepSpeed file's own optimizer runs; `optim` is never built (formats.base.DEEPSPEED_OWN)
     return (w.quantization != "none" and w.prequantized is None) or bnb_optimizer
 
 
@@ -299,7 +305,9 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     # Memory facts need a model size; with none, they stay unknown and memory rules stay silent.
     # Online RL (generation, vLLM colocation) and reward modelling are not modelled: leave memory unknown.
     # A preference trainer whose sequences and reference model were read (hfstyle.read_preference) is.
-    rl = bool(re.search(r"dpo|grpo|kto|rloo|ppo|orpo|reward|ebft|simpo|\bstage (rm|dpo|kto|ppo)", (w.framework or "").lower()))
+    # CPO (trl CPOConfig/CPOTrainer: chosen and rejected concatenated, no reference model, trl 0.9.6 trl/trainer/cpo_trainer.py:670-729)
+    # is a preference trainer as ORPO and SimPO are (review7b #21)
+    rl = bool(re.search(r"dpo|grpo|kto|rloo|ppo|orpo|(?<![a-z])cpo|reward|ebft|simpo|\bstage (rm|dpo|kto|ppo)", (w.framework or "").lower()))
     sized = (w.model.known or w.model.params_b is not None) and (not rl or preference_modelled(w))
     for name in _MEMORY_FACTS:
         out[f"derived.{name}"] = None
@@ -357,6 +365,11 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     out["derived.sharded_collectives"] = w.strategy == "fsdp" or (w.strategy == "deepspeed" and w.zero_stage != 0)
     # ZeRO offload: accelerate swaps a torch optimizer for DeepSpeedCPUAdam (accelerate 1.16.0 accelerator.py:2337-2346)
     out["derived.deepspeed_host_optimizer"] = w.strategy == "deepspeed" and w.cpu_offload
+    # the DeepSpeed file's own "optimizer" / "scheduler" block replaces the Trainer's (formats.base.DEEPSPEED_OWN)
+    from .formats.base import DEEPSPEED_OWN
+
+    for block, name in DEEPSPEED_OWN.items():
+        out[f"derived.deepspeed_owns_{block}"] = w.strategy == "deepspeed" and name in w.sources
     ws = w.sources.get("world_size")
     out["derived.world_size_known"] = bool(ws is not None and ws.explicit)
     out["derived.alloc_conf"] = next((w.env[k] for k in ALLOC_CONF_ENV if w.env.get(k)), None)
@@ -1349,7 +1362,7 @@ def render_finding(
     lead = "; ".join(dict.fromkeys(f for f in facts_used if f))
     text = rule.guidance if rule.footgun and rule.guidance else rule.title
     text = text.replace("{collectives}", collectives(w))
-    if rule.id == "packing.sample_packing" and w.token_quantiles and not w.pad_to_max:
+    if rule.id == "packing.sample_packing" and w.token_quantiles:  # measured (padded to seq_len or not): the data shows it
         text = text.replace("; the gain depends on the length distribution of your data, which a config does not show", "")
     if "{hierarchical}" in text:
         text = text.replace("{hierarchical}", hierarchical_phrase(w, hw))
@@ -1450,3 +1463,69 @@ def unpatched_gain(rule_id: str, w: WorkloadConfig, hw: Hardware) -> float | Non
     if not w.pad_to_max:
         return None
     return step(w, hw).step_s / step(w.model_copy(update={"pad_to_max": False}), hw).step_s
+
+
+# The offload finding that does not hinge on the model's size (review7b #26 rhymes-ai/Aria config_full: ZeRO-3 offloading
+# parameters and optimizer to the host on 8 GPUs for a model goblin cannot size): the largest model the config fits without
+# the offload, at the config's own method, precision, strategy, world size and tokens, with a generic Llama-like shape.
+OFFLOAD_BOUND_ID = "memory.cpu_offload_fits_up_to"
+OFFLOAD_BOUND_TITLE = "CPU offload that a model of any size up to a bound does not need"
+OFFLOAD_BOUND_WORDS = ("if the model has at most",)  # goblin's own words in every message (reporting.markdown checks them)
+OFFLOAD_BOUND_CITATION = "https://www.deepspeed.ai/tutorials/zero-offload/"
+# The bound is stated only where a model of the size goblin assumes for an unknown one (modelzoo: 7B) fits under it:
+# a bound below that says nothing a team can act on.
+OFFLOAD_BOUND_FLOOR_B = 7.0
+
+
+def offload_headroom_gb() -> float:
+    """The HBM memory.cpu_offload_when_it_fits leaves free before it calls the offload waste (its
+    derived.headroom_without_offload_gb predicate), so both findings draw the line at the same place."""
+    for rule in cached_rules():
+        if rule.id == "memory.cpu_offload_when_it_fits":
+            for p in rule.applies_when:
+                if p.fact == "derived.headroom_without_offload_gb" and isinstance(p.value, (int, float)):
+                    return float(p.value)
+    return 20.0
+
+
+def offload_bound(w: WorkloadConfig, hw: Hardware) -> tuple[float, WorkloadConfig] | None:
+    """The largest model (billions of parameters, a generic Llama-like shape: modelzoo.estimate_shape) that this config
+    holds without its CPU offload, leaving the headroom memory.cpu_offload_when_it_fits asks for, and the workload it was
+    priced on (offload off; a method the config's own keys do not set priced as a full fine-tune, the most state any
+    method keeps: review7b #26 read LoRA from code the run never reaches). None where the model's size is known or read
+    from its name (the memory rules judge it then), nothing is offloaded, the strategy does not shard (DeepSpeed, FSDP),
+    the world size is assumed (the sharding divides the state by it), the trainer's memory is not modelled (online RL,
+    a preference trainer goblin does not know), only an adapter's
+    optimizer state is offloaded (the parameters stay on the GPU and the method read is not a full fine-tune), or the
+    bound is below OFFLOAD_BOUND_FLOOR_B."""
+    from .costmodel import memory_gb
+
+    if not w.cpu_offload or w.model.known or w.model.params_b is not None or w.strategy not in ("deepspeed", "fsdp"):
+        return None
+    if online_rl(w) is not None or unmodelled_trainer(w) is not None:
+        return None
+    if not w.offload_params and w.method != "full":
+        return None  # the optimizer state of an adapter is small: its offload costs little whatever fits (review7b #34)
+    ws = w.sources.get("world_size")
+    if ws is None or not ws.explicit:
+        return None  # the state is sharded over the world size: an assumed one would make the bound a guess
+    limit = capacity_gb(hw) - offload_headroom_gb()
+    method = w.sources.get("method")
+    update: dict[str, Any] = {"cpu_offload": False, "offload_params": False, "activation_offloading": False}
+    if method is None or not method.explicit:
+        update.update(method="full", quantization="none")
+    bare = w.model_copy(update=update)
+
+    def at(params_b: float) -> WorkloadConfig:
+        return bare.model_copy(update={"model": w.model.model_copy(update={"params_b": params_b})})
+
+    if memory_gb(at(OFFLOAD_BOUND_FLOOR_B)) > limit:
+        return None
+    low, high = OFFLOAD_BOUND_FLOOR_B, 4096.0
+    if memory_gb(at(high)) <= limit:
+        return high, at(high)
+    while high - low > 0.5:
+        mid = (low + high) / 2
+        low, high = (mid, high) if memory_gb(at(mid)) <= limit else (low, mid)
+    bound = float(math.floor(low))
+    return bound, at(bound)

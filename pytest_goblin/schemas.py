@@ -90,7 +90,7 @@ class WorkloadConfig(Model):
     # With cpu_offload: parameters (and their gradients) live on the host too, not only the optimizer
     # state and its step: FSDP's offload_params / CPUOffloadPolicy, DeepSpeed's `offload_param`.
     offload_params: bool = False
-    # Preference training (DPO / IPO / KTO / ORPO / SimPO): the sequences each example runs through the
+    # Preference training (DPO / IPO / KTO / ORPO / SimPO / CPO): the sequences each example runs through the
     # model (2: chosen and rejected in one batch), a frozen reference model's no-grad forward of the same
     # batch every micro-batch, and whether that reference is a second copy of the weights in GPU memory
     # (false for a LoRA's adapter-disabled base). Read from the trainer class / `rl` / `stage` (hfstyle.read_preference).
@@ -148,6 +148,9 @@ class WorkloadConfig(Model):
     # Why the attention is not the attn_implementation's: a script calls its own replacement (LongLoRA's
     # replace_llama_attn(use_flash_attn, ...)); rules on the attention value are then not judged. None: not replaced.
     attention_patched: str | None = None
+    # Why eager attention is the model's own training choice at the transformers release the recipe pins
+    # (frameworks/attention.eager_for_training): no attention swap is offered. None: not so, or not known.
+    eager_for_training: str | None = None
     # The DeepSpeed file the config or its launch line names, where no folder of the config's git repository holds a
     # file at that path (formats/deepspeed.absent_from_repository): blocker.deepspeed_file_missing. None: found or not concluded.
     deepspeed_missing: str | None = None

@@ -200,3 +200,24 @@ def test_messages_name_the_commit_not_only_the_release_it_follows(tmp_path: Path
     # must not: a release pin is said as that release
     rel = h.reading("trl 1.16.0", str(_repo(tmp_path, {"requirements.txt": "trl==0.15.0\n"}, "recipes/grpo.yaml", HF)))
     assert rel is not None and h.in_run_terms("trl 1.16.0 reads it", rel) == "trl 0.15.0 (goblin read 1.16.0) reads it"
+
+
+def test_a_readme_that_installs_the_framework_after_the_pin_file_is_named_in_the_set_aside_note(tmp_path: Path) -> None:
+    """review7a #4/#5 (appier-research/robust-llm-finetunes): README.md:11 `pip install -r requirements.txt`
+    (bitsandbytes==0.45.0), then :14 "install latest axolotl": Axolotl's own exact bitsandbytes pin replaces the file's
+    (v0.11.0 on pin 0.46.0+), so the file's pin stays set aside, and the note names the later install."""
+    from pytest_goblin.frameworks.pins import exact_pins
+
+    reqs = "accelerate==1.2.0\nbitsandbytes==0.45.0\ntransformers==4.46.3\n"
+    readme = "## Setup\n```\nconda create -n x python=3.10\npip install -r requirements.txt\n```\n- install latest axolotl from their repository\n"
+    cfg = _repo(tmp_path, {"requirements.txt": reqs, "README.md": readme}, "training/axolotl_configs/llama3/so.yml", AXO_BNB)
+    assert "bitsandbytes" not in exact_pins(str(cfg), AXO_BNB, "axolotl") and _bnb_fired(cfg) == []
+    (said,) = [n for n in load_config(cfg).workload.notes if "bitsandbytes==0.45.0" in n]
+    assert said.startswith(
+        "bitsandbytes==0.45.0 (requirements.txt:2) is not the run's bitsandbytes: that file does not install axolotl, whose own "
+        "install pins bitsandbytes (README.md:6 installs axolotl after it, which replaces the file's pin);"
+    )
+    # must not: a README that installs nothing after the file says only that the file does not install it
+    plain = _repo(tmp_path, {"requirements.txt": reqs, "README.md": readme.replace("- install latest axolotl", "- see")}, "so.yml", AXO_BNB)
+    (said,) = [n for n in load_config(plain).workload.notes if "bitsandbytes==0.45.0" in n]
+    assert "installs axolotl after it" not in said and "None" not in said

@@ -504,3 +504,115 @@ def test_missing_dataset_folder_is_said_missing(tmp_path: Path) -> None:
     _jsonl(tmp_path / "datasets" / "dpo_dataset" / "train.jsonl", _rows(3))
     note = load_config(_axolotl(tmp_path, "./datasets/dpo_dataset")).workload.sources["token_lengths"].note or ""
     assert "no such file or folder" not in note and "a folder of data files (train.jsonl)" in note
+
+
+def _saved(folder: Path, splits: dict[str, int], chars: int = 76) -> None:
+    """A `datasets` DatasetDict save_to_disk folder: dataset_dict.json naming the splits, each a Dataset folder
+    (dataset_info.json, state.json, data-00000-of-00001.arrow as an Arrow IPC stream) of rows `chars` long per split."""
+    pa = pytest.importorskip("pyarrow")
+    folder.mkdir(parents=True)
+    (folder / "dataset_dict.json").write_text(json.dumps({"splits": list(splits)}))
+    for i, (name, n) in enumerate(splits.items()):
+        sub = folder / name
+        sub.mkdir()
+        (sub / "dataset_info.json").write_text("{}")
+        (sub / "state.json").write_text(json.dumps({"_data_files": [{"filename": "data-00000-of-00001.arrow"}]}))
+        turns = [[{"role": "user", "content": "u" * (chars * (i + 1))}] for _ in range(n)]
+        table = pa.table({"conversations": turns})
+        with pa.OSFile(str(sub / "data-00000-of-00001.arrow"), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+
+
+CHAT = """\
+base_model: meta-llama/Llama-3.1-8B
+adapter: lora
+sequence_len: 4096
+sample_packing: false
+pad_to_sequence_len: true
+micro_batch_size: 2
+bf16: true
+flash_attention: true
+datasets:
+  - path: {path}
+    type: chat_template
+    field_messages: conversations
+{split}"""
+
+
+def test_datasetdict_folder_is_measured_at_the_split_trained_on(tmp_path: Path) -> None:
+    """Review7a #4/#5: an Axolotl `datasets[].path` naming a DatasetDict save_to_disk folder (robust-llm-finetunes
+    dataset/self-output/mbpp/...: dataset_dict.json + train/validation/test) is measured at the entry's split (else
+    train), so pad_to_sequence_len's padding is priced from the measured rows."""
+    from pytest_goblin.rules import unpatched_gain
+
+    _saved(tmp_path / "dataset" / "mbpp", {"train": 40, "validation": 7, "test": 5})
+    cfg = tmp_path / "mbpp.yml"
+    cfg.write_text(CHAT.format(path="dataset/mbpp", split=""))
+    w = load_config(cfg).workload
+    # every string of a turn: "user", a newline and the content
+    assert w.token_quantiles == [math.ceil(81 / datasets.CHARS_PER_TOKEN)] * datasets.QUANTILES and w.pad_to_max
+    assert "40 rows sampled from dataset/mbpp/train" in w.sources["token_lengths"].note
+    gain = unpatched_gain("packing.pad_to_sequence_len", w, HW)
+    assert gain is not None and gain > 2
+    report = audit_file(cfg, build_settings({"target": "mi300x"}), shown_as=cfg.name).report
+    assert report is not None
+    by_id = {f.rule_id: f.message for f in report.findings}
+    assert "40 rows sampled from dataset/mbpp/train" in by_id["packing.pad_to_sequence_len"]
+    assert "on its own this change projects" in by_id["packing.pad_to_sequence_len"]
+    assert "which a config does not show" not in by_id["packing.sample_packing"]
+    cfg.write_text(CHAT.format(path="dataset/mbpp", split="    split: validation\n"))
+    w = load_config(cfg).workload
+    assert w.token_quantiles == [math.ceil(157 / datasets.CHARS_PER_TOKEN)] * datasets.QUANTILES
+    assert "7 rows sampled from dataset/mbpp/validation" in w.sources["token_lengths"].note
+    cfg.write_text(CHAT.format(path="dataset/mbpp", split="    split: train[:50%]\n"))  # not a split name: Axolotl takes train
+    assert "40 rows sampled from dataset/mbpp/train" in load_config(cfg).workload.sources["token_lengths"].note
+
+
+def test_datasetdict_without_the_split_or_a_hub_name_is_not_measured(tmp_path: Path) -> None:
+    """Must not fire: a DatasetDict folder that holds only another split, or a Hub dataset name, gives no lengths."""
+    _saved(tmp_path / "dataset" / "evalonly", {"test": 9})
+    cfg = tmp_path / "x.yml"
+    cfg.write_text(CHAT.format(path="dataset/evalonly", split="    split: train\n"))
+    w = load_config(cfg).workload
+    assert w.token_quantiles is None
+    note = w.sources["token_lengths"].note
+    assert "the padding's share is not priced: dataset dataset/evalonly not measured" in note
+    assert "no `train` split, the one trained on (it holds test)" in note
+    cfg.write_text(CHAT.format(path="mbpp/ground-truth", split="    split: train\n"))
+    w = load_config(cfg).workload
+    assert w.token_quantiles is None and w.sources["token_lengths"].note.endswith("not priced: no local dataset")
+
+
+def test_arrow_file_stream_or_ipc_file_and_a_corrupt_one(tmp_path: Path) -> None:
+    """A `.arrow` file is read as an Arrow IPC stream, else (read whole) an IPC file; a corrupt one, named directly or
+    inside a DatasetDict split, is a stated assumption, never an error."""
+    pa = pytest.importorskip("pyarrow")
+    table = pa.table({"instruction": ["i" * 76] * 12, "input": [""] * 12, "output": ["o" * 75] * 12})
+    (tmp_path / "data").mkdir()
+    with pa.OSFile(str(tmp_path / "data" / "s.arrow"), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    with pa.OSFile(str(tmp_path / "data" / "f.arrow"), "wb") as sink, pa.ipc.new_file(sink, table.schema) as fwriter:
+        fwriter.write_table(table)
+    for name in ("s", "f"):
+        w = load_config(_axolotl(tmp_path, f"./data/{name}.arrow")).workload
+        assert w.token_quantiles == [math.ceil(153 / datasets.CHARS_PER_TOKEN)] * datasets.QUANTILES, name
+    (tmp_path / "data" / "bad.arrow").write_bytes(b"\xff\xff\xff\xff" + b"garbage" * 20)
+    w = load_config(_axolotl(tmp_path, "./data/bad.arrow")).workload
+    assert w.token_quantiles is None and "bad.arrow: could not be read as a dataset" in w.sources["token_lengths"].note
+    _saved(tmp_path / "dataset" / "broken", {"train": 3})
+    (tmp_path / "dataset" / "broken" / "train" / "data-00000-of-00001.arrow").write_bytes(b"not arrow at all")
+    cfg = tmp_path / "b.yml"
+    cfg.write_text(CHAT.format(path="dataset/broken", split=""))
+    w = load_config(cfg).workload
+    assert w.token_quantiles is None and "could not be read as a dataset" in w.sources["token_lengths"].note
+    audited = audit_file(cfg, build_settings({"target": "mi300x"}), shown_as=cfg.name)
+    assert audited.error is None and audited.report is not None
+
+
+def test_without_pyarrow_a_datasetdict_folder_says_why(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _saved(tmp_path / "dataset" / "mbpp", {"train": 4})
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # import pyarrow raises ImportError
+    cfg = tmp_path / "x.yml"
+    cfg.write_text(CHAT.format(path="dataset/mbpp", split=""))
+    w = load_config(cfg).workload
+    assert w.token_quantiles is None and "pyarrow is not installed" in w.sources["token_lengths"].note

@@ -211,3 +211,79 @@ def test_the_torch_requirement_table_records_the_wheels_own_metadata() -> None:
     rows = _table()["transformers"]["releases"]
     assert rows["4.47.1"]["spec"] == "" and rows["4.48.0"]["spec"] == ">=2.0" and rows["4.37.2"]["spec"] == "!=1.12.0,>=1.11"
     assert all(len(r["sha256"]) == 64 and r["wheel"].startswith("transformers-") for r in rows.values())
+
+
+def test_a_tokenizers_pin_narrows_an_open_transformers_range_to_the_releases_that_admit_it(tmp_path: Path) -> None:
+    from pytest_goblin.frameworks.history import reading
+
+    # review7b #35, sahil280114/codealpaca requirements.txt:5 and :8: transformers 4.34 on requires tokenizers>=0.14
+    reqs = "numpy\nfire\nopenai\nwandb\ntransformers>=4.26.1\ntorch\nsentencepiece\ntokenizers==0.12.1\n"
+    cfg = repo(tmp_path, {"requirements.txt": reqs}, "train.yaml", "model_name_or_path: huggyllama/llama-7b\nbf16: true\n")
+    pin = P.pins(str(cfg))["transformers"]
+    assert (pin.cap, pin.constraint) == ("<=4.33.3", ">=4.26.1")
+    got = reading("transformers 5.25.0", str(cfg))
+    assert got is not None and (got.version, got.assumed, got.spec) == ("4.33.3", False, "transformers>=4.26.1")
+    assert got.source.startswith("requirements.txt:5; the tokenizers pin tokenizers==0.12.1 (requirements.txt:8) excludes each transformers release")
+    assert "transformers 4.34.1 wheel METADATA: Requires-Dist: tokenizers<0.15,>=0.14" in got.source and "None" not in got.source
+    # the same pair in a pyproject's dependencies
+    toml = '[project]\nname = "x"\ndependencies = [\n  "transformers>=4.26.1",\n  "tokenizers==0.12.1",\n]\n'
+    assert P.pins(str(repo(tmp_path, {"pyproject.toml": toml}, "t.yaml", "bf16: true\n")))["transformers"].cap == "<=4.33.3"
+    # ... and on one README install line; not a README's tokenizers pin of another section further down
+    line = "## Setup\n\n```bash\npip install 'transformers>=4.26.1' tokenizers==0.12.1\n```\n"
+    assert P.pins(str(repo(tmp_path, {"README.md": line}, "t.yaml", "bf16: true\n")))["transformers"].cap == "<=4.33.3"
+    apart = "## Setup\n\n```bash\npip install 'transformers>=4.26.1'\n```\n\n## Data generation\n\nUses the old tokenizer.\n\n```bash\npip install tokenizers==0.12.1\n```\n"
+    assert P.pins(str(repo(tmp_path, {"README.md": apart}, "t.yaml", "bf16: true\n")))["transformers"].cap == ""
+    # an upper bound alone narrows as well; a bounded range the newest 4.3x admits
+    for body, cap in (("transformers>=4.30\ntokenizers<0.19\n", "<=4.39.3"), ("transformers>=4.30,<4.50\ntokenizers>=0.13,<0.14\n", "<=4.33.3")):
+        assert P.pins(str(repo(tmp_path, {"requirements.txt": body}, "t.yaml", "bf16: true\n")))["transformers"].cap == cap
+    # must not: a tokenizers pin the newest release admits keeps today's reading; a tokenizers pin of another
+    # requirements file (a data-generation environment) or of docs/ is not the run's install
+    for files in (
+        {"requirements.txt": "tokenizers>=0.14\ntransformers>=4.40\n"},
+        {"requirements.txt": "transformers>=4.26.1\n", "requirements-datagen.txt": "tokenizers==0.12.1\n"},
+        {"requirements.txt": "transformers>=4.26.1\n", "docs/requirements.txt": "tokenizers==0.12.1\ntransformers>=4.26.1\n"},
+    ):
+        cfg = repo(tmp_path, files, "t.yaml", "bf16: true\n")
+        pin = P.pins(str(cfg))["transformers"]
+        assert pin.cap == "" and pin.capped_by == ""
+        got = reading("transformers 5.25.0", str(cfg))
+        assert (
+            got is not None
+            and got.version == "5.25.0"
+            and got.source == "requirements.txt:" + ("2" if "tokenizers>=0.14" in files["requirements.txt"] else "1")
+        )
+
+
+def test_the_co_pin_table_records_the_wheels_own_metadata() -> None:
+    from pytest_goblin.frameworks.copins import _table
+
+    entry = _table()["transformers"]
+    rows = entry["releases"]
+    assert entry["dep"] == "tokenizers"
+    assert rows["4.33.3"]["spec"] == "!=0.11.3,<0.14,>=0.11.1" and rows["4.34.1"]["spec"] == "<0.15,>=0.14" and rows["4.40.2"]["spec"] == "<0.20,>=0.19"
+    assert all(len(r["sha256"]) == 64 and r["wheel"].startswith("transformers-") for r in rows.values())
+
+
+def test_a_transformers_pin_narrows_an_open_trl_range_to_the_releases_that_admit_it(tmp_path: Path) -> None:
+    from pytest_goblin.frameworks.history import reading
+
+    # trl 0.20.0's wheel METADATA requires transformers>=4.53.2, 0.19.1's >=4.51.0: pip pairs trl 0.19.1 with 4.52.4
+    reqs = "transformers==4.52.4\ntrl>=0.8.6\n"
+    cfg = repo(tmp_path, {"requirements.txt": reqs}, "dpo.yaml", "model_name_or_path: Qwen/Qwen2.5-0.5B\nbeta: 0.1\n")
+    pin = P.pins(str(cfg))["trl"]
+    assert (pin.cap, pin.constraint) == ("<=0.19.1", ">=0.8.6")
+    got = reading("trl 1.16.0 (DPOConfig)", str(cfg))
+    assert got is not None and (got.version, got.assumed) == ("0.19.1", False)
+    assert "the transformers pin transformers==4.52.4 (requirements.txt:1) excludes each trl release from 0.20.0 on" in got.source
+    assert "Requires-Dist: transformers>=4.53.2" in got.source and "None" not in got.source
+    # a transformers range narrowed by tokenizers (to 4.33.3) narrows TRL in turn: 0.12.2 requires only transformers<4.47.0
+    chain = "transformers>=4.26.1\ntokenizers==0.12.1\ntrl>=0.7.11,<0.12\n"
+    assert P.pins(str(repo(tmp_path, {"requirements.txt": chain}, "t.yaml", "beta: 0.1\n")))["trl"].cap == "<=0.10.1"
+    # must not: a transformers range the newest TRL admits; an exact trl pin; a transformers pin of another file
+    for files in (
+        {"requirements.txt": "transformers>=4.40\ntrl>=0.8.6\n"},
+        {"requirements.txt": "transformers==4.52.4\ntrl==0.8.6\n"},
+        {"requirements.txt": "trl>=0.8.6\n", "requirements-eval.txt": "transformers==4.52.4\n"},
+    ):
+        pin = P.pins(str(repo(tmp_path, files, "t.yaml", "beta: 0.1\n")))["trl"]
+        assert pin.cap == "" and pin.capped_by == ""

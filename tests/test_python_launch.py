@@ -455,3 +455,58 @@ def test_a_modal_gpu_of_a_function_that_runs_another_file_is_not_the_configs(tmp
     w = load_config(_write(tmp_path, "sft/configs/full.yml", AXOLOTL)).workload  # no call passes it: nothing names it
     assert not w.sources["world_size"].explicit and w.gpus_per_node != 4
     assert not any("main.py line" in n for n in w.notes)
+
+
+TRL_PARSED = """\
+from dataclasses import dataclass, field
+
+from trl import GRPOConfig, GRPOTrainer, TrlParser
+
+
+@dataclass
+class DataArguments:
+    dataset: str = field(default="d")
+
+
+def main(data_args, training_args):
+    GRPOTrainer(model="Qwen/Qwen2.5-7B", reward_funcs=[], args=training_args).train()
+
+
+if __name__ == "__main__":
+    parser = TrlParser((DataArguments, GRPOConfig))
+    data_args, training_args = parser.{parse}
+    main(data_args, training_args)
+"""
+
+
+def _trl_key_findings(tmp_path: Path, parse: str, pin: str, other: str = "") -> list:
+    from pytest_goblin import blockers
+    from pytest_goblin.hardware import get_hardware
+
+    tmp_path.mkdir(exist_ok=True)
+    (tmp_path / ".git").mkdir(exist_ok=True)
+    _write(tmp_path, "requirements.txt", pin)
+    if other:  # another script of the repository whose own dataclass has a field of that name
+        _write(tmp_path, "dpo.py", other)
+    path = _write(tmp_path, "grpo.py", TRL_PARSED.replace("{parse}", parse))
+    launch = "torchrun --nproc_per_node 6 grpo.py \\\n    --output_dir o --dataset d --use_vllm true \\\n    --max_prompt_length 256 --num_generations 6\n"
+    _write(tmp_path, "grpo.sh", launch)
+    return [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id.startswith("blocker.keys_")]
+
+
+def test_a_launch_line_key_trlparser_rejects_on_the_assumed_release_is_said(tmp_path: Path) -> None:
+    # review7b #33, mesolitica/malaya session/qwen2.5/14b-lora-256-grpo.sh:26 `--max_prompt_length 256` to grpo.py's
+    # TrlParser.parse_args_and_config(): GRPOConfig has it only up to trl 0.27.2; unpinned, read at 1.16.0, assumed
+    other = "from dataclasses import dataclass\n\n\n@dataclass\nclass DPOArgs:\n    max_prompt_length: int = 128\n"
+    (f,) = _trl_key_findings(tmp_path / "a", "parse_args_and_config()", "accelerate==1.0.0\n", other)
+    assert not f.blocker and f.rule_id == "blocker.keys_unknown_at_version" and f.key == "max_prompt_length"
+    assert "`--max_prompt_length 256`, passed by grpo.sh line 3" in f.message and "last in 0.27.2" in f.message
+    assert "grpo.py parses its command line with TrlParser.parse_args_and_config() (line 16)" in f.message and "trl 1.16.0 trl/scripts/utils.py" in f.message
+    assert "assumed trl 1.16.0" in f.message and "None" not in f.message and "Grpo.py" not in f.message
+    # must not: a parse that keeps unknown arguments; a pinned release that has the key; a pinned release that lacks it
+    # but whose TrlParser goblin did not read (TRL_PARSE_READ)
+    assert _trl_key_findings(tmp_path / "b", "parse_args_and_config(return_remaining_strings=True)[:2]", "accelerate==1.0.0\n") == []
+    assert _trl_key_findings(tmp_path / "c", "parse_args_and_config()", "trl==0.27.2\n") == []
+    assert _trl_key_findings(tmp_path / "d", "parse_args_and_config()", "trl==0.29.0\n") == []
+    (f,) = _trl_key_findings(tmp_path / "e", "parse_args_and_config()", "trl==1.16.0\n")
+    assert f.blocker and f.rule_id == "blocker.keys_rejected_at_version" and "trl==1.16.0" in f.message

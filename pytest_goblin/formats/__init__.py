@@ -37,10 +37,20 @@ def builtin_adapters() -> list[Adapter]:
     from .goblin import GoblinAdapter
     from .hf_trainer import HFTrainerAdapter
     from .llamafactory import LlamaFactoryAdapter
+    from .nested_block import NestedAxolotlAdapter, NestedLlamaFactoryAdapter
     from .nested_ta import NestedTrainingArgsAdapter
     from .torchtune import TorchtuneAdapter
 
-    return [GoblinAdapter(), AxolotlAdapter(), TorchtuneAdapter(), LlamaFactoryAdapter(), HFTrainerAdapter(), NestedTrainingArgsAdapter()]
+    return [
+        GoblinAdapter(),
+        AxolotlAdapter(),
+        TorchtuneAdapter(),
+        LlamaFactoryAdapter(),
+        HFTrainerAdapter(),
+        NestedTrainingArgsAdapter(),
+        NestedLlamaFactoryAdapter(),
+        NestedAxolotlAdapter(),
+    ]
 
 
 @lru_cache(maxsize=1)
@@ -89,7 +99,9 @@ def detect(path: Path, data: Any) -> Adapter:
     scored = sorted(((a.detect(data), i, a) for i, a in enumerate(adapters())), key=lambda t: (-t[0], t[1]))
     score, _, best = scored[0] if scored else (0, 0, None)
     if best is None or score <= 0:
-        raise NotATrainingConfig(str(path), "no known config format matched (axolotl, torchtune, llamafactory, hf-trainer)")
+        from .nested_block import skipped_block
+
+        raise NotATrainingConfig(str(path), "no known config format matched (axolotl, torchtune, llamafactory, hf-trainer)" + skipped_block(data))
     why = best.not_training(data)
     if why:
         raise NotATrainingConfig(str(path), why)
@@ -166,6 +178,21 @@ def _json_too_large(path: Path) -> bool:
         return False
 
 
+def _eager_for_training(w: WorkloadConfig, path: Path, text: str) -> WorkloadConfig:
+    """`w` with `eager_for_training` and its note where the model's own code asks for eager attention in training at
+    the transformers release the recipe pins exactly (review7b #23, Gemma-2 at 4.42.4)."""
+    from ..frameworks.attention import eager_for_training
+    from ..frameworks.pins import pins
+
+    pin = pins(str(path), text).get("transformers")
+    if pin is None or not pin.exact:
+        return w
+    why = eager_for_training(w.model.family, pin.spec, pin.where)
+    if why is None:
+        return w
+    return w.model_copy(update={"eager_for_training": why, "notes": [*w.notes, why]})
+
+
 def load_config(path: Path) -> LoadedConfig:
     """Read, detect and parse one file. Raises ConfigError or NotATrainingConfig.
 
@@ -193,4 +220,6 @@ def load_config(path: Path) -> LoadedConfig:
     from .semantics import complete_topology
 
     workload = attach(complete_topology(workload), path, data, text)
+    if workload.attention == "eager" and workload.attention_patched is None:
+        workload = _eager_for_training(workload, path, text)
     return LoadedConfig(path=path, text=text, data=data, adapter=adapter, workload=workload)

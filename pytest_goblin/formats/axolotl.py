@@ -46,6 +46,45 @@ def _pinned_optimizer(r: Reader) -> tuple[str | None, str, str | None]:
     return label, name, f"Axolotl optimizer unset at axolotl {version} ({found['axolotl'].spec}, {found['axolotl'].where}): {name} ({got.cite}; {got.changed})"
 
 
+# The launch line's `--key value` words goblin applies over the YAML's (launch_line.AXOLOTL_CLI_AT): field, reading.
+_OVERRIDDEN: dict[str, tuple[str, Any]] = {
+    "micro_batch_size": ("micro_batch_size", positive),
+    "gradient_accumulation_steps": ("gradient_accumulation", positive),
+    "sequence_len": ("seq_len", positive),
+    "gradient_checkpointing": ("gradient_checkpointing", as_bool),
+    "sample_packing": ("sample_packing", as_bool),
+}
+
+
+def _plain_overrides(r: Reader, overrides: list[tuple[str, str, str, int, str]]) -> None:
+    """The launch line's `--micro_batch_size 4`-style words: Axolotl writes them over the YAML (launch_line.AXOLOTL_CLI_AT);
+    those goblin reads are taken from the line, the rest named as not read."""
+    from .base import IN_LAUNCH_LINE
+    from .launch_line import AXOLOTL_CLI_AT
+
+    unread: list[str] = []
+    for key, value, file, line, how in overrides:
+        if key == "deepspeed":
+            continue
+        if key not in _OVERRIDDEN:
+            unread.append(how)
+            continue
+        field, convert = _OVERRIDDEN[key]
+        try:
+            converted = convert(value)
+        except (TypeError, ValueError):
+            r.notes.append(f"{how}: `{value}` is not a value goblin reads for {key}; the YAML's own value is kept")
+            continue
+        was = r.sources.get(field)
+        kept = f"; the YAML's own {key} (line {was.line}) is overridden" if was is not None and was.file == r.path and was.line else ""
+        r.values[field] = converted
+        r.sources[field] = FieldSource(
+            file=file, key=key, line=line, explicit=True, note=f"{how}: Axolotl writes it over the YAML ({AXOLOTL_CLI_AT}){kept}; change it {IN_LAUNCH_LINE}"
+        )
+    if unread:
+        r.notes.append(f"the launch line also sets {'; '.join(unread)} over the YAML ({AXOLOTL_CLI_AT}): not read by goblin")
+
+
 class AxolotlAdapter(Adapter):
     name = "axolotl"
     repeated_keys = "axolotl 0.18.0 src/axolotl/cli/config.py:254 (yaml.safe_load keeps the last value of a repeated key)"
@@ -119,6 +158,7 @@ class AxolotlAdapter(Adapter):
             optim_note=optim_note or f"Axolotl optimizer: {where('axolotl', 'optimizer')}",
             parser="axolotl",
         )
+        self._launch_overrides(r)
         bk, bsz, bline = r.raw("batch_size")
         if bk is not None and r.raw("gradient_accumulation_steps")[0] is None and not as_bool(d.get("use_ray") or False):
             # Only batch_size set: Axolotl takes gradient_accumulation_steps = batch_size // micro_batch_size
@@ -160,6 +200,42 @@ class AxolotlAdapter(Adapter):
             key, plugins, line = r.raw("plugins")
             if key is not None and any("liger" in str(p).lower() or "cut_cross_entropy" in str(p).lower() for p in plugins or []):
                 r.explicit("fused_kernels", True, key, line)
+
+    @staticmethod
+    def _launch_overrides(r: Reader) -> None:
+        """`--deepspeed FILE` on the launch line that runs this YAML (review7a #4 `accelerate launch -m axolotl.cli.train
+        x.yml --deepspeed deepspeed_configs/zero3_bf16.json`): Axolotl writes it over the YAML's own `deepspeed:`
+        (launch_line.AXOLOTL_CLI_AT), so the strategy, ZeRO stage and offload are that file's, read from the launcher."""
+        from .base import IN_LAUNCH_LINE
+        from .hfstyle import read_deepspeed
+        from .launch_line import AXOLOTL_CLI_AT
+        from .launchers import find_launch
+
+        launch = find_launch(r.path)
+        if launch is None or launch.commented:
+            return
+        for key, why in launch.unresolved:
+            if key == "deepspeed":
+                r.notes.append(f"{why}: Axolotl runs with that DeepSpeed config over the YAML's ({AXOLOTL_CLI_AT}); goblin cannot read it")
+        _plain_overrides(r, launch.overrides)
+        given = next(((value, file, line, how) for key, value, file, line, how in launch.overrides if key == "deepspeed"), None)
+        if given is None:
+            return
+        value, file, line, how = given
+        own, own_value, own_line = r.raw("deepspeed")
+        if own is not None:  # what the YAML's own file set gives way to the launch line's
+            for field in [f for f, src in r.sources.items() if src.file == r.path and src.key == own]:
+                r.values.pop(field, None)
+                r.sources.pop(field, None)
+            r.notes.append(f"the YAML's `{own}: {own_value}` (line {own_line}) is overridden by {how}")
+        mark = "deepspeed (launch line)"
+        r.explicit("strategy", "deepspeed", mark, line)
+        read_deepspeed(r, value, mark, line)
+        note = f"{how}: Axolotl writes it over the YAML ({AXOLOTL_CLI_AT}); change it {IN_LAUNCH_LINE}"
+        for field, src in list(r.sources.items()):
+            if src.key == mark:
+                r.sources[field] = src.model_copy(update={"file": file if src.file == r.path else src.file, "key": "deepspeed", "note": src.note or note})
+        r.notes.append(f"strategy: DeepSpeed from {how} ({AXOLOTL_CLI_AT})")
 
     @staticmethod
     def _shard_sizes(r: Reader) -> None:

@@ -30,6 +30,37 @@ OFFLOAD_AT = "cpu_offload_in"
 # `WorkloadConfig.sources` key of the DeepSpeed JSON a config runs with (its resolved path, and the key
 # and line that name it), for advice about keys that live in that file (rules.hierarchical_phrase)
 DEEPSPEED_FILE = "deepspeed_file"
+# `WorkloadConfig.sources` keys of a DeepSpeed file's own "optimizer" / "scheduler" block (file and line): the
+# Trainer then hands DeepSpeed a DummyOptim / DummyScheduler and DeepSpeed builds its own, so TrainingArguments'
+# `optim` / `lr_scheduler_type` do nothing (transformers 4.34.0 integrations/deepspeed.py:294-300, 315;
+# 5.25.0 :578-579, 594-595): no edit of those is offered (rules.facts derived.deepspeed_owns_*)
+DEEPSPEED_OWN = {"optimizer": "deepspeed_own_optimizer", "scheduler": "deepspeed_own_scheduler"}
+DEEPSPEED_OWN_SOURCE = "transformers integrations/deepspeed.py:294-300,315@4.34.0 (:578-579,594-595@5.25.0)"
+
+
+def record_deepspeed_own(sources: dict[str, Any], notes: list[str], found: dict[str, Any], key: str) -> None:
+    """Record a read DeepSpeed file's own optimizer / scheduler block (DEEPSPEED_OWN), with a note saying
+    which of the Trainer's settings it overrides; `found` is formats.deepspeed.read's result."""
+    from ..schemas import FieldSource
+
+    path = found.get("path")
+    if not isinstance(path, str):
+        return
+    said = []
+    for block, name in DEEPSPEED_OWN.items():
+        if f"own_{block}" not in found:
+            continue
+        at = found[f"own_{block}"] or None
+        sources[name] = FieldSource(file=path, key=block, line=at, explicit=True, note=f"`{block}` block in {Path(path).name}, named by `{key}`")
+        said.append(f'"{block}"' + (f" (line {at})" if at else ""))
+    if said:
+        which = " and ".join(said)
+        over = "`optim`" if len(said) == 1 and "optimizer" in said[0] else "`lr_scheduler_type`" if len(said) == 1 else "`optim` and `lr_scheduler_type`"
+        two = len(said) > 1
+        notes.append(
+            f"{Path(path).name} defines its own {which} block{'s' if two else ''}: DeepSpeed builds {'them' if two else 'it'} and the Trainer's "
+            f"{over} {'are' if two else 'is'} not used ({DEEPSPEED_OWN_SOURCE}), so goblin offers no edit of {over}"
+        )
 
 
 class Reader:

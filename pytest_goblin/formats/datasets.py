@@ -11,8 +11,9 @@ file, nothing executed) and measures the text of the fields the format trains on
 
 Tokens: with a `tokenizer.json` in a local model folder the config names and the `tokenizers`
 package installed (imported lazily), the rows are tokenized; otherwise characters / CHARS_PER_TOKEN,
-said so. Parquet and a `datasets` save_to_disk folder (Arrow) are read only when `pyarrow` is
-installed (imported lazily); without it the length is assumed, and the reason says why.
+said so. Parquet, a `.arrow` file and a `datasets` save_to_disk folder (Arrow; a DatasetDict folder at the
+split trained on) are read only when `pyarrow` is installed (imported lazily); without it the length is
+assumed, and the reason says why.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class DatasetRef:
     key: str  # the config key that named it
     line: int | None
     fields: tuple[str, ...] = ()  # the columns trained on; empty: every string field of a row
+    split: str = "train"  # the split trained on, where the path is a `datasets` DatasetDict folder (dataset_dict.json)
 
 
 @dataclass(frozen=True)
@@ -145,7 +147,10 @@ def _axolotl(data: dict[str, Any], base: Bases) -> Found:
             fields = (str(entry.get("field") or "text"),)
         else:
             fields = ()
-        out.append(DatasetRef(found, f"datasets[{i}].path", _line(data, "datasets"), fields))
+        # a DatasetDict folder (load_from_disk, shared.py:290-299) is cut to the entry's `split` when it holds it, else to
+        # "train" (src/axolotl/utils/data/sft.py:143-144 defaults the split, :392-401 picks it; v0.6.0 sft.py:441-444)
+        split = entry.get("split")
+        out.append(DatasetRef(found, f"datasets[{i}].path", _line(data, "datasets"), fields, split if isinstance(split, str) and split else "train"))
     return out
 
 
@@ -321,28 +326,40 @@ def _not_arrow_folder(path: Path) -> str | None:
     )
 
 
+def _ipc_rows(pa: Any, raw: bytes, whole: bool) -> Iterator[Any]:
+    """The rows of an Arrow IPC stream (what `datasets` save_to_disk writes), else, when the whole file was read, of an
+    Arrow IPC file; datasets 5.2.0 packaged_modules/arrow/arrow.py:63-67 reads a `.arrow` file the same two ways."""
+    try:
+        reader: Any = pa.ipc.open_stream(pa.BufferReader(raw))
+    except (pa.ArrowInvalid, OSError):
+        if not whole:  # an IPC file's footer is at its end, which a head-only read does not hold
+            raise
+        file = pa.ipc.open_file(pa.BufferReader(raw))
+        reader = (file.get_batch(i) for i in range(min(file.num_record_batches, MAX_ROWS)))
+
+    def batches() -> Iterator[Any]:
+        try:
+            for batch in reader:
+                yield from batch.to_pylist()
+        except (pa.ArrowInvalid, OSError):  # the stream cut at MAX_BYTES
+            return
+
+    return batches()
+
+
 def _arrow_rows(path: Path, roots: list[Path]) -> tuple[Iterator[Any], str | None]:
     try:
-        import pyarrow as pa  # optional: parquet and `datasets` save_to_disk folders
+        import pyarrow as pa  # optional: parquet, .arrow files and `datasets` save_to_disk folders
     except ImportError:
         return iter(()), "pyarrow is not installed, so goblin reads no parquet or Arrow file (pip install pyarrow)"
-    if path.is_dir():
-        if not within(path, roots):
+    if path.is_dir() or path.suffix.lower() == ".arrow":
+        if path.is_dir() and not within(path, roots):
             return iter(()), f"{path.name}: outside the audited tree; goblin reads nothing outside it"
-        files = sorted(p for p in path.iterdir() if p.suffix == ".arrow")
+        files = sorted(p for p in path.iterdir() if p.suffix == ".arrow") if path.is_dir() else [path]
         if not files:
             return iter(()), f"{path.name}: no .arrow file in the folder"
         raw = read_bytes(files[0], roots=roots, limit=MAX_BYTES, head=True)
-        reader: Any = pa.ipc.open_stream(pa.BufferReader(raw))
-
-        def batches() -> Iterator[Any]:
-            try:
-                for batch in reader:
-                    yield from batch.to_pylist()
-            except (pa.ArrowInvalid, OSError):  # the stream cut at MAX_BYTES
-                return
-
-        return batches(), None
+        return _ipc_rows(pa, raw, whole=len(raw) < MAX_BYTES), None
     import pyarrow.parquet as pq
 
     raw = read_bytes(path, roots=roots, limit=MAX_PARQUET_BYTES)
@@ -440,10 +457,31 @@ def measure(ref: DatasetRef, w: WorkloadConfig, config: Path) -> Lengths | str:
     return got
 
 
+def _dict_split(ref: DatasetRef, roots: list[Path]) -> DatasetRef | str:
+    """A `datasets` DatasetDict folder (save_to_disk of several splits: dataset_dict.json lists them, each a Dataset folder
+    of that name; datasets 5.2.0 load.py:1742-1747, dataset_dict.py:1410-1431) read as the folder of the split trained on:
+    the config's, else "train" (Axolotl 0.18.0 sft.py:392-401). A folder without that split is not measured."""
+    marker = ref.path / "dataset_dict.json"
+    if not os.path.isdir(ref.path) or not os.path.isfile(marker) or not within(ref.path, roots):
+        return ref
+    try:
+        splits = json.loads(read_bytes(marker, roots=roots, limit=100_000)).get("splits")
+    except (UnsafePath, OSError, ValueError, AttributeError):
+        splits = None
+    names = [s for s in splits if isinstance(s, str) and s and os.path.basename(s) == s] if isinstance(splits, list) else []
+    if not names:
+        return f"{ref.path.name}: its dataset_dict.json lists no splits goblin can read"
+    chosen = next((s for s in (ref.split, "train") if s in names), None)
+    if chosen is None:
+        held = ", ".join(names[:5])
+        return f"{ref.path.name}: a `datasets` DatasetDict folder with no `{ref.split[:40]}` split, the one trained on (it holds {held})"
+    return DatasetRef(Path(os.path.normpath(ref.path / chosen)), ref.key, ref.line, ref.fields, chosen)
+
+
 def _measure(ref: DatasetRef, w: WorkloadConfig, config: Path) -> Lengths | str:
     roots = tree_of(config)
     suffix = ref.path.suffix.lower()
-    if suffix not in (*TEXT_SUFFIXES, ".parquet") and not os.path.lexists(ref.path):
+    if suffix not in (*TEXT_SUFFIXES, ".parquet", ".arrow") and not os.path.lexists(ref.path):
         # a folder path that is not there (review6b #24 `dataset_name: ./datasets/dpo_dataset`, #23 an absolute
         # /root/... path): said as missing, not as a file suffix goblin does not read
         inside = any(Path(os.path.abspath(ref.path)).is_relative_to(os.path.abspath(r)) for r in roots)
@@ -451,7 +489,7 @@ def _measure(ref: DatasetRef, w: WorkloadConfig, config: Path) -> Lengths | str:
     try:
         if ref.path.is_dir() and within(ref.path, roots) and (why := _not_arrow_folder(ref.path)) is not None:
             return why
-        if ref.path.is_dir() or suffix == ".parquet":
+        if ref.path.is_dir() or suffix in (".parquet", ".arrow"):
             rows, why = _arrow_rows(ref.path, roots)
             if why:
                 return why
@@ -534,6 +572,9 @@ def attach(w: WorkloadConfig, path: Path, data: Any, text: str) -> WorkloadConfi
         note = f"every sample padded to {w.seq_len} tokens ({seq_len_origin(w)}): {why}"
         if sampled.token_quantiles:
             note += f"; unpadded, {sampled.sources['token_lengths'].note}"
+        else:  # why the padding share goes unpriced: no local dataset, a Hub one, or one goblin could not read
+            unpriced = sampled.sources["token_lengths"].note or "no local dataset"
+            note += f"; the padding's share is not priced: {unpriced.split(': every sample assumed')[0]}"
         src = FieldSource(
             file=w.path, key="pad_to_sequence_len" if w.format == "axolotl" else None, line=_line(data, "pad_to_sequence_len"), explicit=True, note=note
         )
@@ -560,7 +601,10 @@ def _sampled(w: WorkloadConfig, path: Path, data: Any, text: str) -> WorkloadCon
     hows: list[str] = []
     methods: list[str] = []
     base = Path(os.path.abspath(path)).parent
-    for ref in refs:
+    for written in refs:
+        ref = _dict_split(written, tree_of(path))
+        if isinstance(ref, str):
+            return _assumed(w, f"dataset {os.path.relpath(written.path, base)} not measured ({ref})", written.key, written.line)
         shown = os.path.relpath(ref.path, base)
         got = measure(ref, w, path)
         if isinstance(got, str):

@@ -373,6 +373,10 @@ def _settings(data: dict[str, Any], ref: str, text: str | None, file: str, base:
         out.update({k: v for k, v in named.items() if k != "cpu_offload"})
         note = said
     out.update(zero_sharding(zero))
+    for block in ("optimizer", "scheduler"):  # the Trainer checks `"optimizer" in config` (see base.DEEPSPEED_OWN)
+        if block in data:
+            at = _line_of(text, block) if text is not None else None
+            out[f"own_{block}"] = at + base if at is not None else 0
     if out.get("zero_stage") == 3 and isinstance(zero, dict) and zero.get("overlap_comm") is False:
         # ZeRO-3's all-gathers and reduce-scatters on the compute stream: DeepSpeed v0.19.5
         # deepspeed/runtime/zero/parameter_offload.py:189-190 (all-gather stream) and stage3.py:335-336
@@ -768,3 +772,37 @@ def explicit_values(config_path: Path, ref: str, keys: tuple[str, ...]) -> tuple
                 break
         out[dotted] = (node, text.count("\n", 0, at) + 1 if at >= 0 else None)
     return str(path), out
+
+
+# accelerate's DeepSpeed plugin keys that place ZeRO state on the host: offload_optimizer_device / offload_param_device,
+# "none" when unset (accelerate 1.16.0 utils/dataclasses.py:1096-1103,1145-1149), "cpu" or "nvme" (commands/config/cluster.py:260-272)
+_ACCELERATE_OFFLOAD_KEYS = ("offload_optimizer_device", "offload_param_device", "offload_optimizer_nvme_path", "offload_param_nvme_path")
+
+
+def _accelerate_without_offload(data: Any) -> tuple[Any, bool]:
+    """An accelerate config with its DeepSpeed offload keys set aside, and whether it offloaded anything."""
+    if not isinstance(data, dict) or not isinstance(data.get("deepspeed_config"), dict):
+        return data, False
+    ds = data["deepspeed_config"]
+    on = any(str(ds.get(k, "none")).lower() in ("cpu", "nvme") for k in ("offload_optimizer_device", "offload_param_device"))
+    return {**data, "deepspeed_config": {k: v for k, v in ds.items() if k not in _ACCELERATE_OFFLOAD_KEYS}}, on
+
+
+def non_offload_accelerate_sibling(config_path: Path, path: Path) -> Path | None:
+    """An accelerate config beside `path` that is, by content, the same file with DeepSpeed offload off (rhymes-ai/Aria's
+    recipes/accelerate_configs/zero3.yaml beside zero3_offload.yaml); None when its folder has none. The name never decides."""
+    try:
+        want, on = _accelerate_without_offload(_load(config_path, path))
+        siblings = sorted(p for p in path.parent.iterdir() if p.suffix.lower() in (".yaml", ".yml") and p.name != path.name)[:200]
+    except Exception:
+        return None
+    if not on:
+        return None
+    for p in siblings:
+        try:
+            other, other_on = _accelerate_without_offload(_load(config_path, p))
+        except Exception:
+            continue
+        if not other_on and other == want:
+            return p
+    return None

@@ -194,6 +194,18 @@ class HFTrainerAdapter(Adapter):
         return 4 + hits if hits >= 2 else 0
 
     def model_shape(self, r: Reader) -> ModelShape:
+        if r.raw("model_name_or_path", "model")[0] is None and r.path.endswith((".json", ".yaml", ".yml")) and isinstance(r.data, dict):
+            from .launchers import sibling_model
+
+            found = sibling_model(r.path)
+            if found is not None:  # the model file the same launch line passes (formats/launchers.sibling_model)
+                model, file, line, how = found
+                words = Reader(r.path, {"model_name_or_path": model})
+                shape = model_from(words, "model_name_or_path")
+                r.notes.extend(words.notes)
+                r.sources["model"] = FieldSource(file=file, key="model_name_or_path", line=line, explicit=True, note=how)
+                r.notes.append(f"model: {how}")
+                return shape
         return model_from(r, "model_name_or_path")
 
     @staticmethod
@@ -260,6 +272,8 @@ class HFTrainerAdapter(Adapter):
                     r.default("method", method, wraps)
                     script_read.add("method")
                 r.notes.append(f"{wraps}; {launched.script} is run on this file by {launched.where}: method {method}")
+            elif runs is False and wraps:
+                r.notes.append(f"{wraps}; {launched.script} is run on this file by {launched.where}: method full")
             elif runs is None:
                 r.default("method", "full", f"full fine-tuning assumed: {wraps}, which goblin cannot evaluate")
                 r.notes.append(f"{wraps}, which goblin cannot evaluate: full fine-tuning assumed (checkpoint size and memory are a full run's)")

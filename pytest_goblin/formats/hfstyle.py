@@ -10,7 +10,7 @@ from typing import Any
 
 from ..schemas import FieldSource, WorkloadConfig
 from ..yamlio import get_path
-from .base import DEEPSPEED_FILE, FSDP_AC, OFFLOAD_AT, Reader, as_bool, checkpoint_off_writes, non_negative, positive
+from .base import DEEPSPEED_FILE, FSDP_AC, OFFLOAD_AT, Reader, as_bool, checkpoint_off_writes, non_negative, positive, record_deepspeed_own
 
 TA_DOCS = "https://huggingface.co/docs/transformers/main_classes/trainer#transformers.TrainingArguments"
 
@@ -441,6 +441,7 @@ def read_deepspeed(r: Reader, ref: str, key: str, line: int | None) -> None:
     if found.get("path"):
         # the DeepSpeed file this config runs with, for advice about keys that live there
         r.sources[DEEPSPEED_FILE] = FieldSource(file=found["path"], key=key, line=line, explicit=True, note=f"`{key}: {ref}`")
+    record_deepspeed_own(r.sources, r.notes, found, key)
     if "sharding" in found:
         r.explicit("sharding", found["sharding"], key, line)
         r.explicit("shard_group", found["shard_group"], key, line)

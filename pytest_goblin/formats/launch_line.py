@@ -81,6 +81,8 @@ class Launch:
     mixed_precision: tuple[str, str, int | None, str] | None = None
     # `python train.py` (`launch_forms.plain_python`): one process, whatever the GPUs it sees; `visible` is the line's
     # `CUDA_VISIBLE_DEVICES=0,1` (or HIP/ROCR) assignment, "" when it sets none (every GPU of the machine)
+    # the .json/.yaml words of the line as written (`$(cat x.json)` unwrapped): files it passes beside the config
+    files: list[str] = field(default_factory=list)
     interpreter: bool = False
     visible: str = ""
     # read from the one accelerate config beside the config that no launcher passes (`beside_accelerate`): counts
@@ -88,8 +90,9 @@ class Launch:
     beside: bool = False
     # `tune run ... --config x.yaml key=value`: torchtune merges these over the YAML, the command line winning
     # (torchtune v0.5.0 torchtune/config/_parse.py:96-97, torchtune/config/_utils.py:112-193 `OmegaConf.merge(yaml_conf,
-    # cli_conf)`): (key, value, file (real path), line, how the value was read); `unresolved`: the overrides whose value
-    # is a variable not set for certain before the line (said, never applied)
+    # cli_conf)`), and so does Axolotl the `--key value` words after its YAML (`_axolotl_overrides`): (key, value, file (real
+    # path), line, how the value was read); `unresolved`: the overrides whose value is a variable not set for certain before
+    # the line (said, never applied)
     overrides: list[tuple[str, str, str, int, str]] = field(default_factory=list)
     unresolved: list[tuple[str, str]] = field(default_factory=list)  # (key, why)
 
@@ -160,6 +163,7 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
     flags = launch_flags(line.tokens)
     sb = {what: (value, n) for what, value, n in reversed(lf.sbatch)}  # first directive wins
     out = Launch(nodes=1, per_node=1, file=str(lf.path), shown=shown, line=line.line, command=short_command(line.tokens))
+    out.files = [w for w in (word_path(t) for t in line.tokens) if w.lower().endswith((".json", ".yaml", ".yml")) and "$" not in w]
     out.notes.extend(lf.cloud)
     out.notes.extend(line.notes)
     visible = visible_devices(env) or line.gpus  # a Modal container shows the GPUs its gpu= asks for (pylaunch.MODAL_GPU_AT)
@@ -198,6 +202,8 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
     if kind == "tune":
         out.recipe = _tune_recipe(line.tokens)
         _tune_overrides(line, lf, shown, root, out)
+    elif program_kind(line.tokens) == "axolotl":
+        _axolotl_overrides(line, lf, shown, out)
     if kind in ("torchrun", "tune"):
         raw = flags.get("nproc_per_node")
         if raw is None and kind == "torchrun" and env.get("PET_NPROC_PER_NODE"):  # torchrun reads an unset flag from PET_<NAME> (TORCHRUN_ENV_AT)
@@ -262,6 +268,11 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
             out.per_node = 1
         else:
             _accelerate(out, flags, env, sb, lf, roots, root, every_gpu, nodes_from, own=launch_flags(before_script(line.tokens)))
+    elif kind == "flyte":
+        from .launch_flyte import flyte_task
+
+        if not flyte_task(line, lf, roots, root, out, _locate, PER_NODE_ASSUMED):
+            return None
     elif kind in ("srun", "sbatch"):
         nodes_from(flags.get("N") or flags.get("nodes"))
         tasks = _int(flags.get("ntasks_per_node")) or _int(flags.get("gpus_per_node"))
@@ -330,6 +341,48 @@ def _tune_overrides(line: Line, lf: LauncherFile, shown: str, root: Path, out: L
             )
         else:
             out.unresolved.append((key, f"`{key}={value}` on {shown} line {line.line}: {name or value} is not set for certain before that line"))
+
+
+# Axolotl applies the `--key value` / `--key=value` words after the config over the YAML: `python -m axolotl.cli.train`
+# hands them to do_cli as keyword arguments (fire.Fire, src/axolotl/cli/train.py:206, :111), `axolotl train` through its
+# click options (src/axolotl/cli/main.py:96-129, `--deepspeed` at src/axolotl/cli/config_options.py:2438-2441), and
+# load_cfg writes each into the config, the command line winning (src/axolotl/cli/config.py:282-286: unless `strict`,
+# whose default is unset), all at axolotl 0.18.0 (067b021c8b).
+# `axolotl train`'s own options, not config keys (src/axolotl/cli/main.py:83-96, TrainerCliArgs src/axolotl/cli/args.py:29-45@067b021c8b)
+_AXOLOTL_CLI_OWN = frozenset({"launcher", "cloud", "sweep", "debug", "debug_text_only", "debug_num_examples", "prompter", "shard", "host"})
+AXOLOTL_CLI_AT = "axolotl 0.18.0 (067b021c8b) src/axolotl/cli/config.py:282-286, src/axolotl/cli/train.py:111,206"
+
+
+def _axolotl_overrides(line: Line, lf: LauncherFile, shown: str, out: Launch) -> None:
+    """The `--key value` / `--key=value` words after the YAML an Axolotl line runs (`accelerate launch -m axolotl.cli.train
+    x.yml --deepspeed ds.json`, review7a #4): Axolotl writes them over the YAML (AXOLOTL_CLI_AT). A value with a
+    variable left in it stays unresolved (said, never applied)."""
+    words = list(line.tokens)
+    at = next((i for i, w in enumerate(words) if word_path(w).lower().endswith((".yml", ".yaml")) and not w.startswith("-")), None)
+    if at is None:
+        return
+    i = at + 1
+    while i < len(words):
+        word = words[i]
+        i += 1
+        if word == "--":
+            break  # `axolotl train x.yml --launcher torchrun -- --nproc_per_node 4`: the launcher's own words follow
+        if not word.startswith("--") or len(word) < 3:
+            continue
+        key, eq, value = word[2:].partition("=")
+        if not eq:
+            if i >= len(words) or words[i].startswith("-"):
+                continue  # a switch (`--no-deepcompile`): not a value goblin reads
+            value = words[i]
+            i += 1
+        key = key.replace("-", "_")
+        if not re.fullmatch(r"[A-Za-z_]\w{0,127}", key) or not value or key in _AXOLOTL_CLI_OWN:
+            continue
+        how = f"`--{key} {value}` on {shown} line {line.line}"
+        if "$" in value or "`" in value:
+            out.unresolved.append((key, f"{how}: the value is set at run time"))
+        else:
+            out.overrides.append((key, value, str(lf.path), line.line, how))
 
 
 SRUN_AT = (

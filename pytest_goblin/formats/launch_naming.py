@@ -127,6 +127,8 @@ def pattern_note(line: Line, config: Path, launcher_dir: Path, root: Path) -> st
     """How a launch line was read as naming the config through a variable pattern; "" when it names it otherwise."""
     for tok in line.tokens:
         word = tok.split("=", 1)[1] if tok.startswith("-") and "=" in tok else tok
+        if word_path(word) != word and "$" not in word_path(word):
+            continue  # `$(cat config/x.json)`: the file named as written, no variable (launcher_text.word_path)
         if "$" in word and not word.endswith("/" + config.name) and variable_names(word, config, launcher_dir, root, line.cwd):
             return (
                 f"`{word_path(word)}` is built from a variable the file leaves unset: read as the pattern `{var_pattern(word_path(word))}`, "

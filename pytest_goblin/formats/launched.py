@@ -62,6 +62,9 @@ class Launched:
     # (review6b #25: jkx19/ActiveQueryNew scripts/trainer.py:284-290 `if max_length is None: ... max_length = 512`)
     trainer_fills: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     preference: tuple[str, str] | None = None  # (hfstyle.PREFERENCE kind, how it was read)
+    # the trainer is, or subclasses, a repository class named as a preference trainer that subclasses none of TRL's
+    # (custom_preference; review7b #25: wx-zhang/bfpo BFPOTrainer -> src/alignment/trainer/dpo.py DPOTrainer(Trainer))
+    custom: str | None = None
     # why the trainer the script builds packs nothing it is given (skip_prepare_dataset, the repository's own collator:
     # own_packing.script_collates_itself), or None
     no_packing: str | None = None
@@ -94,7 +97,7 @@ class Launched:
 
     def _guards(self, data: dict[str, Any], guards: list[tuple[ast.expr, int, bool]]) -> tuple[bool | None, list[tuple[ast.expr, int, bool]]]:
         """Whether a call under `guards` runs on `data` (the recipe's keys; a key the file leaves out takes the parser
-        field's default): True with the `if`s that decided it, False, or None with the `if` not evaluated (anything
+        field's default): True with the `if`s that decided it, False with the `if` that stops it last, or None with the `if` not evaluated (anything
         but a literal, a field of the parser classes, `not`/`and`/`or`/comparisons of those) as the last entry."""
         from .pyeval import Evaluator
 
@@ -107,14 +110,19 @@ class Launched:
 
         ev = Evaluator(ast.Module(body=[], type_ignores=[]), {}, leaf)
         decided: list[tuple[ast.expr, int, bool]] = []
-        for test, at, negate in guards:
+        unknown: tuple[ast.expr, int, bool] | None = None
+        # outermost first: a call site's false `if` stops the call whatever the `if`s inside the function say
+        for test, at, negate in reversed(guards):
             ok, value = ev.value(test)
             if not ok:
-                return None, [*decided, (test, at, negate)]
+                unknown = unknown or (test, at, negate)
+                continue
             if bool(value) == negate:
-                return False, decided
+                return False, [*decided, (test, at, negate)]  # the last entry: the `if` that stops the call
             decided.append((test, at, negate))
-        return True, decided
+        if unknown is not None:
+            return None, [*decided, unknown]
+        return True, decided[::-1]
 
     def adapter(self, data: dict[str, Any]) -> tuple[bool | None, str]:
         """Whether the script wraps the model in a LoRA adapter when run on `data` (the recipe's keys, which
@@ -123,6 +131,7 @@ class Launched:
         under an `if` that is false), None with the `if` goblin cannot evaluate (anything but a literal, a
         field of the parser classes, `not`/`and`/`or`/comparisons of those)."""
         unknown: str | None = None
+        stopped: str = ""
         for name, line, guards in self.adapters:
             runs, decided = self._guards(data, guards)
             if runs is None:
@@ -130,14 +139,29 @@ class Launched:
                 unknown = unknown or f"`{name}(...)` at {self.script}:{line} is under the `if` at line {at} (`{ast.unparse(test)[:60]}`)"
                 continue
             if not runs:
+                test, at, negate = decided[-1]
+                stopped = (
+                    stopped
+                    or f"`{name}(...)` at {self.script}:{line} does not run: the `if` at line {at} is {'true' if negate else 'false'}"
+                    + self._set_by(data, test)
+                )
                 continue
-            said: list[str] = []
-            for test, at, negate in decided:
-                keys = [n.attr for n in ast.walk(test) if isinstance(n, ast.Attribute) and n.attr in self.fields]
-                set_by = ", ".join(f"`{k}: {_shown(data[k])}` in the file" if k in data else f"`{k}` takes its default {_shown(self.fields[k])}" for k in keys)
-                said.append(f"the `if` at line {at} is {'false' if negate else 'true'}" + (f" ({set_by})" if set_by else ""))
+            said = [f"the `if` at line {at} is {'false' if negate else 'true'}" + self._set_by(data, test) for test, at, negate in decided]
             return True, f"`{name}(...)` at {self.script}:{line} wraps the model in a LoRA adapter" + (f": {'; '.join(said)}" if said else "")
-        return (None, unknown) if unknown is not None else (False, "")
+        return (None, unknown) if unknown is not None else (False, stopped)
+
+    def _set_by(self, data: dict[str, Any], test: ast.expr) -> str:
+        """` (`k: v` in the file, ...)`: the recipe keys (or their defaults) an `if` test reads; "" when none."""
+        keys = list(dict.fromkeys(n.attr for n in ast.walk(test) if isinstance(n, ast.Attribute) and n.attr in self.fields))
+        said = []
+        for k in keys:
+            if k in data:
+                said.append(f"`{k}: {_shown(data[k])}` in the file")
+            elif k in TRL_MODEL_CONFIG_FIELDS and k not in self.defaults:
+                said.append(f"`{k}` takes TRL ModelConfig's default {_shown(self.fields[k])}, {TRL_MODEL_CONFIG_FIELDS[k][1]}")
+            else:
+                said.append(f"`{k}` takes its default {_shown(self.fields[k])}")
+        return f" ({', '.join(said)})" if said else ""
 
 
 @dataclass
@@ -323,6 +347,26 @@ def _trl_base(repo: _Repo, name: str, mod: _Module) -> tuple[str, str] | None:
     return None
 
 
+# TRL ModelConfig fields a script's `if` reads to switch an adapter on, with their default over the releases read
+# (review7b #26: Aria's `if model_config.use_peft:`, aria/train.py:77, on a recipe that leaves use_peft out).
+TRL_MODEL_CONFIG_FIELDS: dict[str, tuple[Any, str]] = {
+    "use_peft": (False, "trl 0.9.6 trl/trainer/model_config.py:40-42, 1.16.0 :103-105 (`use_peft: bool = False`)"),
+}
+
+
+def _trl_model_config(repo: _Repo, name: str, mod: _Module) -> bool:
+    """Whether parser class `name` is, or subclasses, TRL's ModelConfig (a name the repository does not define)."""
+    chain = repo.chain(name, mod)
+    if not chain:
+        return name == "ModelConfig"
+    for cls, m in chain:
+        for b in cls.bases:
+            bname = b.id if isinstance(b, ast.Name) else b.attr if isinstance(b, ast.Attribute) else ""
+            if bname == "ModelConfig" and (isinstance(b, ast.Attribute) or repo.find(bname, m) is None):
+                return True
+    return False
+
+
 def _parser_classes(tree: ast.Module) -> tuple[ast.Call | None, list[str]]:
     """`HfArgumentParser((A, B, C))`, `TrlParser(...)` or a repository subclass (`H4ArgumentParser`)."""
     for node in ast.walk(tree):
@@ -413,7 +457,8 @@ def _adapter_calls(tree: ast.Module) -> list[tuple[str, int, list[tuple[ast.expr
             continue
         guards = _guards_of(node, parents)
         name = ast.unparse(node.func).split(".")[-1]
-        out.append((name, node.lineno, guards))
+        name = "PeftModel.from_pretrained" if name == "from_pretrained" else name  # not the model's own loader
+        out.extend((name, node.lineno, guards + site) for site in _call_site_guards(node, parents, tree))
     return out
 
 
@@ -428,6 +473,21 @@ def _guards_of(node: ast.AST, parents: dict[int, ast.AST]) -> list[tuple[ast.exp
             guards.append((parent.test, parent.lineno, negate))
         child, parent = parent, parents.get(id(parent))
     return guards
+
+
+def _call_site_guards(node: ast.AST, parents: dict[int, ast.AST], tree: ast.Module) -> list[list[tuple[ast.expr, int, bool]]]:
+    """The `if`s around each call of the function holding `node` (one level): a switch in `setup_peft()` runs only where
+    `setup_peft(...)` is called, so `if model_config.use_peft: model = setup_peft(...)` guards it too (review7b #26,
+    Aria aria/train.py:77-78). One list per call site (the switch runs if any site does: `adapter` and `quantization`
+    read the entries as alternatives); `[[]]` where `node` is in no function, or the script never calls it by name."""
+    fn: ast.AST | None = parents.get(id(node))
+    while fn is not None and not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        fn = parents.get(id(fn))
+    if fn is None:
+        return [[]]
+    inside = {id(n) for n in ast.walk(fn)}
+    sites = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and _tail(n.func) == fn.name and id(n) not in inside]
+    return [_guards_of(site, parents) for site in sites] or [[]]
 
 
 _QUANT_CALLS = ("from_pretrained", "BitsAndBytesConfig")
@@ -452,7 +512,7 @@ def _quantizer_calls(tree: ast.Module) -> list[tuple[str, str, int, list[tuple[a
         if len(kinds) != 1:
             continue
         guards = _guards_of(node, parents)
-        out.append((kinds[0], name, node.lineno, guards))
+        out.extend((kinds[0], name, node.lineno, guards + site) for site in _call_site_guards(node, parents, tree))
     return out
 
 
@@ -485,6 +545,9 @@ def _launched(config: str) -> Launched | None:
                     out.none_defaults.setdefault(fname, (mod.shown, arg.line, cls.name))
                 if arg.has_default and arg.default_node is not None:
                     out.fields.setdefault(fname, arg.default)
+    if any(_trl_model_config(repo, name, script) for name in classes):
+        for fname, (value, _cite) in TRL_MODEL_CONFIG_FIELDS.items():
+            out.fields.setdefault(fname, value)
     out.adapters = _adapter_calls(script.tree)
     out.quantizers = _quantizer_calls(script.tree)
     trainers = [
@@ -500,6 +563,8 @@ def _launched(config: str) -> Launched | None:
 
         out.no_packing = script_collates_itself(script.tree, trainers[0], script.shown)
         out.preference = _preference_of(repo, script, trainers[0])
+        if out.preference is None:
+            out.custom = custom_preference(repo, script, trainers[0])
         if (own := repo.find(trainers[0], script)) is not None:
             out.own_trainer = f"{own[1].shown}:{own[0].lineno}"
             calls = [n for n in ast.walk(script.tree) if isinstance(n, ast.Call) and _tail(n.func) == trainers[0]]
@@ -591,9 +656,24 @@ def script_trainer(path: str | Path) -> ScriptTrainer | None:
     passed = ref is not None and not (isinstance(ref, ast.Constant) and ref.value is None)
     repo = _Repo(script, roots, root)
     out = ScriptTrainer(trainer=name, preference=_preference_of(repo, script, name), ref_passed=passed, line=call.lineno)
-    chain = repo.chain(name, script)
-    if out.preference is None and chain and _PREFERENCE_NAME.search(name):
-        cls, mod = chain[0]
-        bases = ", ".join(_base_names(cls)) or "object"
-        out.custom = f"{name} ({mod.shown}:{cls.lineno}), the repository's own class (bases: {bases}), {CUSTOM_PREFERENCE}"
+    if out.preference is None:
+        out.custom = custom_preference(repo, script, name)
     return out
+
+
+def custom_preference(repo: _Repo, script: _Module, name: str) -> str | None:
+    """The trainer `name` when it, or a repository class it subclasses, is named as a preference trainer (dpo, orpo, kto,
+    simpo, cpo) and the chain reaches none of TRL's: "X (file:line), the repository's own class (bases: ...), subclasses
+    none of TRL's preference trainers", with the preference-named base where it is not X itself. None otherwise."""
+    chain = repo.chain(name, script)
+    named = next(((c, m) for c, m in chain if _PREFERENCE_NAME.search(c.name)), None)
+    if not chain or named is None:
+        return None
+    cls, mod = chain[0]
+    bases = ", ".join(_base_names(cls)) or "object"
+    via = (
+        ""
+        if named[0] is cls
+        else f", a subclass of the repository's {named[0].name} ({named[1].shown}:{named[0].lineno}, bases: {', '.join(_base_names(named[0])) or 'object'})"
+    )
+    return f"{name} ({mod.shown}:{cls.lineno}), the repository's own class (bases: {bases}){via}, {CUSTOM_PREFERENCE}"

@@ -41,6 +41,9 @@ class Line:
     run_by: Line | None = None
     # a command a Modal function builds: the GPUs its container has (`gpu="H100:4"`, formats/pylaunch.py) and how read
     gpus: tuple[int, str] | None = None
+    # a command one of whose lines ends without `\\` before bare `--flag` lines (`_broken_continuations`): the first of
+    # those lines, read as its arguments as the author meant them (assumed); 0 for any other command
+    joined_at: int = 0
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,21 @@ _FENCE = re.compile(r"^\s*(```|~~~)")
 _POSITIONAL = re.compile(r"^\$(?:\{[1-9]\d?\}|[1-9])$")  # `$4` / `${10}`: a positional parameter alone
 _ARG_DEFAULT = re.compile(r"^\$\{([1-9])(?::-|-)(.{1,512})\}$")  # `${1:-default}`: a positional parameter's default
 _DEFAULT_OF = re.compile(r"^\$\{([A-Za-z_]\w{0,63}):-([^}$]{0,256})\}$")  # `${VAR:-default}` alone
-_LAUNCH_WORDS = ("torchrun", "torch.distributed", "accelerate", "deepspeed", "tune", "llamafactory-cli", "lmf", "axolotl", "srun", "sbatch", "python", "modal")
+_LAUNCH_WORDS = (
+    "torchrun",
+    "torch.distributed",
+    "accelerate",
+    "deepspeed",
+    "tune",
+    "llamafactory-cli",
+    "lmf",
+    "axolotl",
+    "srun",
+    "sbatch",
+    "python",
+    "modal",
+    "pyflyte",
+)
 _COPY = re.compile(r"^cp\s+(.+)$")
 _READS = re.compile(r"(?:^|\s)<\s*(\S{1,512}\.(?:ya?ml|json))[\"']?(?:\s|$)|(?:^|[\s(])cat\s+(\S{1,512}\.(?:ya?ml|json))[\"']?(?:\s|$)")
 _FUNC = re.compile(r"^(?:function\s+)?([A-Za-z_][\w-]{0,63})\s*\(\)\s*\{?$")
@@ -195,6 +212,55 @@ def _joined(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
     if buf:
         out.append((start, buf))
     return out
+
+
+# in a value's source: a word of a command read as the author meant it past a line that ends without `\\` (not explicit)
+ASSUMED_ARGUMENT = "assumed its argument"
+BROKEN_COMMAND = "the command on "  # how `_broken_continuations`' finding begins (it names its own file)
+_ORPHAN_FLAG = re.compile(r"^--?[A-Za-z][\w-]*(?:[=\s]|$)")
+_ENDS_LIKE_ARGS = re.compile(r"(\.(?:py|ya?ml|json)|\s--?[A-Za-z][\w-]*(?:[=\s]\S+)?)$")
+
+
+def _broken_continuations(logical: list[tuple[int, str]], raw: list[tuple[int, str]], name: str) -> tuple[list[tuple[int, str]], dict[int, tuple[int, str]]]:
+    """Launch commands continued over several lines, one of which ends without `\\`, the lines after it being bare
+    `--flag ...` words (review7b #35 codealpaca README.md:102-103): the shell runs the command without those lines and
+    them as a command of their own, which fails. Returns the logical lines with those flags joined to the command, as
+    the author meant them (an assumption, said), and start line -> (first line joined, the finding). A one-line command
+    (`python train.py --help` over its usage text) or one ending in a pipe or `then` is left as it is."""
+    physical = dict(raw)
+    out: list[tuple[int, str]] = []
+    found: dict[int, tuple[int, str]] = {}
+    skip = False
+    for i, (n, text) in enumerate(logical):
+        if skip:
+            skip = False
+            continue
+        after = logical[i + 1] if i + 1 < len(logical) else None
+        last = physical.get(after[0] - 1, "") if after is not None else ""
+        if (
+            after is None
+            or not any(w in text for w in _LAUNCH_WORDS)
+            or not _ORPHAN_FLAG.match(after[1].strip())
+            or after[0] - 1 <= n  # one physical line: no continuation that broke
+            or not last.strip()
+            or last.rstrip().endswith("\\")
+            or not _ENDS_LIKE_ARGS.search(text.rstrip())
+            or re.search(r"\s(--help|-h)$", text.rstrip())
+        ):
+            out.append((n, text))
+            continue
+        m = after[0]
+        flags = [w for w in _split(after[1]) if w.startswith("-")][:4]
+        shown = ", ".join(f"`{f}`" for f in flags)
+        found[n] = (
+            m,
+            f"{BROKEN_COMMAND}{name}:{n} ends without `\\` at line {m - 1}; lines {m}.. are not its arguments: the shell runs them "
+            f"as a command of their own, which fails; goblin reads them ({shown}...) as the command's arguments, as the author "
+            "meant: assumed",
+        )
+        out.append((n, f"{text} {after[1]}"))
+        skip = True
+    return out, found
 
 
 def _markdown_code(text: str) -> list[tuple[int, str]]:
@@ -450,7 +516,8 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
     sourced_files: dict[str, tuple[str, dict[str, tuple[str, int]]] | None] = {}  # a `source` word -> (real path, its values), read once
     heredoc: tuple[str, str, int] | None = None  # (terminator, the file word it writes, first body line)
     written: dict[str, tuple[int, int]] = {}  # file word -> the body's (first, last) line
-    for n, logical in _logical_lines(raw):
+    logical_lines, broken = _broken_continuations(_logical_lines(raw), raw, path.name)
+    for n, logical in logical_lines:
         stripped = hash_comment_cut(logical).strip()
         if heredoc is not None and logical.strip() == heredoc[0]:
             written[heredoc[1]] = (heredoc[2], n - 1)
@@ -635,6 +702,8 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
                         break
                     inline[a.group(1)] = a.group(2)
                 said = list(used)
+                if n in broken:
+                    said.append(broken[n][1])
                 for i, t in enumerate(tokens):
                     if word_path(t) in copies:
                         src, at = copies[word_path(t)]
@@ -654,6 +723,7 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
                         origins=tuple((v, *origin[v]) for v in named),
                         written_to=heredoc[1] if heredoc is not None else (f"{func}()" if func else ""),
                         body=(heredoc[2], 0) if heredoc is not None else (0, 0),
+                        joined_at=broken[n][0] if n in broken else 0,
                     )
                 )
     written.update({f"{name}()": lines for name, lines in functions.items()})
@@ -758,9 +828,16 @@ def _shell_c(tokens: list[str]) -> list[str]:
     return tokens
 
 
+_CAT_WORD = re.compile(r"\$\(\s*cat\s+([^\s()$]+)\s*\)")
+
+
 def word_path(tok: str) -> str:
-    """The path a word may hold: `--config=x.yaml` -> `x.yaml`."""
-    return tok.split("=", 1)[1] if tok.startswith("-") and "=" in tok else tok
+    """The path a word may hold: `--config=x.yaml` -> `x.yaml`; `$(cat config/x.json)`, the file's text passed as the
+    word (review7b #28 unionai-oss llm-fine-tuning README.md:63-73 `--training_args "$(cat config/training_args.json)"`),
+    -> `config/x.json`."""
+    word = tok.split("=", 1)[1] if tok.startswith("-") and "=" in tok else tok
+    cat = _CAT_WORD.fullmatch(word)
+    return cat.group(1) if cat else word
 
 
 def _sbatch_options(text: str) -> list[tuple[str, int]]:
@@ -815,6 +892,8 @@ def launcher_kind(tokens: tuple[str, ...]) -> str | None:
             return "llamafactory"
         if w == "axolotl" and nxt == "train":
             return "axolotl"
+        if w == "pyflyte" and "run" in words[i + 1 :]:
+            return "flyte"
     if words and words[0] in ("srun", "sbatch"):
         return words[0]
     return None

@@ -66,6 +66,8 @@ from .launch_naming import (
 )
 from .launch_walk import MAX_DEPTH, MAX_DIR_ENTRIES, config_tree, launcher_candidates, read_launcher
 from .launcher_text import (
+    ASSUMED_ARGUMENT,
+    BROKEN_COMMAND,
     MAX_BYTES,
     NOTEBOOK_BYTES,
     module_files,
@@ -333,6 +335,40 @@ def _find_launch(config_path: str) -> Launch | None:
     return elsewhere_launch(config, root, roots) or commented_launch(config, root, roots)
 
 
+def sibling_model(config_path: str | Path) -> tuple[str, str, int | None, str] | None:
+    """(model, file (real path), line, how) from another JSON/YAML file the launch line that names this config passes
+    beside it, holding a `model_name_or_path` string (review7b #28 unionai-oss llm-fine-tuning README.md:78
+    `--model_args "$(cat config/model_args.json)" ... --training_args "$(cat config/training_args.json)"`, the task
+    loading model_args.model_name_or_path, llm_fine_tuning.py:296-299); None when the line passes none."""
+    from ..errors import ConfigError
+    from ..safepath import tree_of
+    from ..yamlio import key_line, load_yaml
+
+    launch = find_launch(config_path)
+    if launch is None or launch.commented:
+        return None
+    config = Path(os.path.realpath(config_path))
+    roots = tree_of(config)
+    here = Path(launch.file).parent
+    for word in launch.files:
+        for base in (here, *here.parents):
+            candidate = Path(os.path.realpath(base / word))
+            if not any(candidate.is_relative_to(r) for r in roots):
+                break
+            if candidate == config or not candidate.is_file():
+                continue
+            try:
+                data = load_yaml(candidate, read_text(candidate, roots=roots, limit=MAX_BYTES))
+            except (UnsafePath, OSError, ConfigError):  # an unreadable sibling names no model
+                break
+            model = data.get("model_name_or_path") if isinstance(data, dict) else None
+            if isinstance(model, str) and model.strip() and "$" not in model:
+                how = f"`model_name_or_path: {model}` in {word}, which {launch.where()} passes beside this file"
+                return model.strip(), str(candidate), key_line(data, "model_name_or_path"), how
+            break
+    return None
+
+
 def launched_script(config_path: str) -> tuple[str, str] | None:
     """(the Python file the launch line naming the config runs, that line as "launcher line N"), for frameworks.pins: a
     vendored framework copy that file belongs to is the release the run uses (review3 #16-18: STaR-Judge's
@@ -392,10 +428,13 @@ class ScriptLaunch:
     # command's first line: `{bf16_flag}` / `$EXTRA_ARGS` may hold further flags
     loose: list[tuple[str, int]] = field(default_factory=list)
     elsewhere: bool = False  # the line runs the script by its bare name from another checkout (`runs_elsewhere`)
+    joined_at: int = 0  # Line.joined_at: from this line on, words read as the command's although the shell would not pass them
 
     def where(self, line: int | None = None) -> str:
         if self.place and (line is None or line == self.line):
             return f"{self.shown} {self.place}"
+        if self.joined_at and line is not None and line >= self.joined_at:
+            return f"{self.shown} line {line} ({ASSUMED_ARGUMENT}: line {self.joined_at - 1} ends without `\\`)"
         return f"{self.shown} line {line or self.line}"
 
 
@@ -486,11 +525,12 @@ def _script_lines(
                 files=files,
                 place=line.place,
                 root_note=how and f"repository root: {root} ({how})",
-                notes=[f"{shown}: {note}" for note in line.notes],
+                notes=[note if note.startswith(BROKEN_COMMAND) else f"{shown}: {note}" for note in line.notes],  # that one names its file
                 positional=positional,
                 others=others,
                 lists=flag_lists(line.tokens[at + 1 :]),
                 loose=[(w, line.line) for w in loose],
+                joined_at=line.joined_at,
             )
             if elsewhere:
                 found.elsewhere = True

@@ -106,11 +106,51 @@ def trainer_kwargs(s: Script, node: ast.Call, lit: Lit) -> None:
                 s.trainer_values[kw.arg] = (value, loc)
 
 
-def guard(node: ast.AST, parents: dict[int, ast.AST], lit: Lit, same: Callable[[ast.AST], bool] | None = None) -> tuple[bool | None, str]:
+def guard(node: ast.AST, parents: dict[int, ast.AST], lit: Lit, same: Callable[[ast.AST], bool] | None = None, sites: bool = True) -> tuple[bool | None, str]:
     """Whether the code around `node` runs: True, False, or None when an `if` goblin cannot evaluate
     guards it. Every enclosing `if` counts (an `elif` is an `if` in the `else` of the one above); a
     test is read by `lit`: literals, the launcher's and the declared command-line values, function
-    parameters and simple expressions of those (pyeval.py). The text names the deciding `if`."""
+    parameters and simple expressions of those (pyeval.py). The text names the deciding `if`.
+    With `sites`, a node inside a function the script calls by name runs only where a call of it runs
+    (one level: review7b #26, `if use_peft: model = setup_peft(...)` around the function holding get_peft_model)."""
+    runs, said = _guard_here(node, parents, lit, same)
+    if runs is False or not sites:
+        return runs, said
+    fn: ast.AST | None = parents.get(id(node))
+    while fn is not None and not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        fn = parents.get(id(fn))
+    if fn is None:
+        return runs, said
+    name = fn.name
+    inside = {id(n) for n in ast.walk(fn)}
+    top: ast.AST = fn
+    while (up := parents.get(id(top))) is not None:
+        top = up
+    calls = [
+        n
+        for n in ast.walk(top)
+        if isinstance(n, ast.Call)
+        and id(n) not in inside
+        and (n.func.id if isinstance(n.func, ast.Name) else n.func.attr if isinstance(n.func, ast.Attribute) else "") == name
+    ]
+    if not calls:
+        return runs, said
+    results = [(c, *_guard_here(c, parents, lit, same)) for c in calls]
+    if all(r is False for _, r, _ in results):
+        c, _, why = results[0]
+        return False, f"{why} (around the call of `{name}` at line {c.lineno})"
+    if runs is None:
+        return runs, said
+    hit = next(((c, why) for c, r, why in results if r is True), None)
+    if hit is None:
+        c, _, why = next((c, r, why) for c, r, why in results if r is None)
+        return None, f"{why} (around the call of `{name}` at line {c.lineno})"
+    c, why = hit
+    return True, "; ".join(x for x in (said, f"{why} (around the call of `{name}` at line {c.lineno})" if why else "") if x)
+
+
+def _guard_here(node: ast.AST, parents: dict[int, ast.AST], lit: Lit, same: Callable[[ast.AST], bool] | None = None) -> tuple[bool | None, str]:
+    """`guard` over the `if`s enclosing `node` itself."""
     child, parent = node, parents.get(id(node))
     said: list[str] = []
     unknown: str | None = None

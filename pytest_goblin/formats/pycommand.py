@@ -34,6 +34,11 @@ FIRE_AT = "python-fire 0.7.1 fire/core.py:873-918, fire/parser.py:59-76"
 # transformers 5.25.0 transformers/hf_argparser.py:272-275,338,350-354 (parse_args_into_dataclasses: arguments no
 # dataclass reads raise ValueError unless return_remaining_strings=True); 4.35.0 hf_argparser.py:265,331,347
 HF_PARSE_AT = "transformers 5.25.0 transformers/hf_argparser.py:338,350-354; 4.35.0 hf_argparser.py:331,347"
+# TrlParser.parse_args_and_config() passes the command line to parse_args_into_dataclasses with
+# return_remaining_strings=False unless told otherwise (trl 1.16.0 trl/scripts/utils.py:303-307,345), so it stops the
+# same way; read at that release only (TRL_PARSE_READ): older TrlParsers are not judged.
+TRL_PARSE_AT = "trl 1.16.0 trl/scripts/utils.py:303-307,345"
+TRL_PARSE_READ = "1.16.0"
 
 
 def _keeps_remaining(call: ast.Call) -> bool:
@@ -813,6 +818,8 @@ class CommandLine:
         parses = [n for n in ast.walk(self.tree) if isinstance(n, ast.Call) and call_name(n.func) in _PARSE_CALLS]
         if parses and all(call_name(n.func) == "parse_args_into_dataclasses" and not _keeps_remaining(n) for n in parses):
             s.launch_stops = True
+        elif parses and all(call_name(n.func) == "parse_args_and_config" and not _keeps_remaining(n) for n in parses):
+            s.launch_stops, s.launch_parse = True, "parse_args_and_config"  # TRL_PARSE_AT
         for name, arg in self.fields.items():
             ok, found, loc = self.value_of(arg)
             if ok and found is not None and loc is not None:

@@ -42,6 +42,7 @@ class Script:
     # whether that parse stops on an argument no dataclass reads: parse_args_into_dataclasses() without
     # return_remaining_strings raises ValueError (HF_PARSE_AT); None when the script parses otherwise
     launch_stops: bool | None = None
+    launch_parse: str = "parse_args_into_dataclasses"  # the call that parses it (TrlParser's parse_args_and_config: TRL_PARSE_AT)
     # the sequence length a packing dataset call packs the rows to (`ConstantLengthDataset(seq_length=...)`,
     # `pack_dataset(ds, seq_length)`): (value, where, the call's line)
     packed_length: tuple[int, Location, int] | None = None

@@ -35,6 +35,7 @@ from ..yamlio import learn_secrets
 from .base import IN_LAUNCH_LINE, Reader, ignored_rules, model_from, stamp_framework, stamp_versions
 from .hf_trainer import HFTrainerAdapter
 from .hfstyle import TA_DOCS, hf_writes
+from .launcher_text import ASSUMED_ARGUMENT
 from .pyclasses import ANY_CALL, CONFIG_CALL, CONFIG_CLASSES, HF_ARGS, MODEL_KEYS, PARSER_CALL
 from .pycode import (
     TRL_SFT_TRAINER_AT,
@@ -465,7 +466,7 @@ class PythonAdapter(HFTrainerAdapter):
         for name, src in list(r.sources.items()):  # a value the launcher passes (the model id too) is sourced in the launcher
             loc = script.where.get((src.key or "").partition(".")[0]) if src.explicit else None
             if loc is not None and loc.file is not None and src.file != loc.file:
-                r.sources[name] = FieldSource(file=loc.file, key=src.key, line=loc.line, explicit=True, note=loc.fixed)
+                r.sources[name] = FieldSource(file=loc.file, key=src.key, line=loc.line, explicit=ASSUMED_ARGUMENT not in (loc.fixed or ""), note=loc.fixed)
         stamp_versions(r)
         stamp_framework(r)
         return WorkloadConfig(

@@ -15,6 +15,7 @@ from ..schemas import FieldSource, WorkloadConfig
 from ..yamlio import get_path
 from .base import Reader, as_bool
 from .hfstyle import read_preference
+from .launcher_text import ASSUMED_ARGUMENT
 from .pyscript import Script
 
 
@@ -28,7 +29,7 @@ class ScriptReader(Reader):
         out = super().explicit(field, value, key, line)
         loc = self.script.where.get(key.partition(".")[0])
         if loc is not None and loc.file is not None:
-            self.sources[field] = FieldSource(file=loc.file, key=key, line=loc.line, explicit=True, note=loc.fixed)
+            self.sources[field] = FieldSource(file=loc.file, key=key, line=loc.line, explicit=ASSUMED_ARGUMENT not in (loc.fixed or ""), note=loc.fixed)
         return out
 
     def raw(self, *keys: str) -> tuple[str | None, Any, int | None]:

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from ..frameworks.facts import CITES
 from ..schemas import FieldSource, WorkloadConfig
-from .base import Reader, as_bool, source_place
+from .base import Reader, as_bool, record_deepspeed_own, source_place
 from .prose import Prose, readme_prose
 
 _HALF = {"bfloat16": "bf16", "bf16": "bf16", "float16": "fp16", "fp16": "fp16", "half": "fp16", "float32": "fp32", "fp32": "fp32", "float": "fp32"}
@@ -761,6 +761,7 @@ def _strategy_from_launcher(r: Reader, launched: Any) -> None:
             r.sources[DEEPSPEED_FILE] = FieldSource(
                 file=found["path"], key=f"{origin}: deepspeed_config_file", line=line, explicit=True, note=f"named by {origin}"
             )
+        record_deepspeed_own(r.sources, r.notes, found, f"{origin}: deepspeed_config_file")
         if "zero_stage" in found:
             r.values["zero_stage"] = found["zero_stage"]
             r.sources["zero_stage"] = FieldSource(file=file, key=f"{origin}: deepspeed_config_file", line=line, explicit=True, note=said)

@@ -199,3 +199,38 @@ def unsupported_reason(family: str | None, impl: str) -> str | None:
         f"transformers {t['version']} {row['class']} does not support attn_implementation {name} ({at}: {FLAGS[impl]} is False; "
         f"an explicit request raises ValueError at load, {RAISES_AT[impl]})" + (f"; it supports {', '.join(alt)}" if alt else "")
     )
+
+
+# Model types whose own transformers code asks for eager attention in training, over the releases read: (first, last
+# release read with the request, the source). Gemma-2's soft-capped attention logits: its forward warns whenever it
+# trains on anything else, while SDPA is accepted there (review7b #23: 4.42.4 sets `_supports_sdpa = True`); the
+# warning is gone by 4.57.6 (models/gemma2/modeling_gemma2.py, no such check), so nothing is claimed past 4.46.3.
+EAGER_FOR_TRAINING: dict[str, tuple[str, str, str]] = {
+    "gemma2": (
+        "4.42.4",
+        "4.46.3",
+        "transformers 4.42.4 models/gemma2/modeling_gemma2.py:1061-1064 (4.46.3 :1038-1041): 'It is strongly recommended to train Gemma2 "
+        "models with the `eager` attention implementation' while training on anything else (SDPA is accepted there: `_supports_sdpa = True`, "
+        "4.42.4 :712)",
+    ),
+}
+
+
+def eager_for_training(family: str | None, pin_spec: str, pin_where: str) -> str | None:
+    """Why eager attention is the model's own training choice at an exact transformers pin (`==x.y.z`), or None: no
+    attention swap is offered then. Only releases within EAGER_FOR_TRAINING's read range count."""
+    from packaging.version import InvalidVersion, Version
+
+    mt = model_type(family)
+    entry = EAGER_FOR_TRAINING.get(mt or "")
+    if entry is None or not pin_spec.startswith("transformers==") or "*" in pin_spec:
+        return None
+    first, last, cite = entry
+    try:
+        v = Version(pin_spec.split("==", 1)[1].split(",", 1)[0])
+        inside = Version(first) <= v <= Version(last)
+    except InvalidVersion:
+        return None
+    if not inside:
+        return None
+    return f"eager attention kept: at {pin_spec} ({pin_where}) the model's own code asks for eager attention in training ({cite}), so goblin offers no attention swap"

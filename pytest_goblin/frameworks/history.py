@@ -298,10 +298,14 @@ def run_version(dist: str, pin: Pin | None) -> RunVersion | None:
         want = head[2:]
         return RunVersion(dist, want, f"the recipe pins {dist}{constraint} ({pin.where})", False)
     allowed = [r for r in read_versions(dist) if _ver(r) in spec]
-    if pin.cap and (capped := [r for r in allowed if _ver(r) in SpecifierSet(pin.cap)]):
-        # a torch pin of the repository excludes the newest releases the range allows (frameworks/torchreq.py)
-        said = f"the recipe pins {dist}[{pin.extras}]{constraint} ({pin.where}); {pin.capped_by}"
-        return RunVersion(dist, capped[-1], f"{said}: {dist} {capped[-1]} of the releases goblin read", False)
+    if pin.cap:
+        # a torch or tokenizers pin of the repository excludes the newest releases the range allows (frameworks/torchreq.py,
+        # frameworks/copins.py); the cap is `<=X`, X a real release: one older than every release goblin read is X itself
+        said = f"the recipe pins {dist}{f'[{pin.extras}]' if pin.extras else ''}{constraint} ({pin.where}); {pin.capped_by}"
+        if capped := [r for r in allowed if _ver(r) in SpecifierSet(pin.cap)]:
+            return RunVersion(dist, capped[-1], f"{said}: {dist} {capped[-1]} of the releases goblin read", False)
+        if pin.cap.startswith("<=") and _ver(pin.cap[2:]) in spec:
+            return RunVersion(dist, pin.cap[2:], said, False)
     if not allowed:
         return None
     said = f"the recipe pins {dist}{constraint} ({pin.where})"

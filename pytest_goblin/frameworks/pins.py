@@ -33,7 +33,9 @@ imported; a file that cannot be read safely, is too large or is not UTF-8 text i
 - the nearest package (setup.py / pyproject.toml) above the script the config's launch line runs, below the repository
   root: its requirements win over the root's, unless the repository has a vendored copy or a commit of the framework;
 - a `transformers[torch]` range beside an exact or bounded torch pin: narrowed to the releases whose own `[torch]`
-  extra admits that torch (frameworks/torchreq.py; Pin.cap, said in Pin.capped_by);
+  extra admits that torch (frameworks/torchreq.py; Pin.cap, said in Pin.capped_by); likewise a transformers range beside
+  a tokenizers pin of the same file (`tokenizers==0.12.1`: transformers 4.33.3, frameworks/copins.py), and a TRL range
+  beside a transformers pin of the same file (`transformers==4.52.4`: trl 0.19.1);
 - a vendored framework copy in the folder or in one of its sub-folders named for a framework or
   for vendored code (third_party/, vendor/, external/, ...) or named by .gitmodules: its own version
   string (VENDORED: LLaMA-Factory's extras/env.py VERSION, `__version__` in the package's
@@ -131,6 +133,7 @@ MAX_ENTRIES = 4096  # entries of one folder listed, at most
 MAX_FILES = 24  # files of one kind (requirements*.txt, Dockerfiles) read per folder, at most
 LIMIT = 500_000  # bytes of one pin file; a larger one is skipped
 LOCK_LIMIT = 4_000_000  # bytes of a lock file (uv.lock, poetry.lock, Pipfile.lock), which lists every package
+COPIN_SPAN = 4  # lines of a README or script between a framework's pin and a co-pin of the same install, at most
 HEAD = 65_536  # bytes read from the top of a vendored copy's version file
 
 
@@ -172,9 +175,13 @@ class Pin:
 # `>=` pin is kept only for torch and only with an upper bound (`torch>=1.13,<2.1`: every release it
 # allows may lack a ROCm build for the GPU). A local version (`torch==2.0.1+cu118`) is kept in the spec.
 # conda's `pytorch=2.0.1` (one `=`: that release, any build; `=2.0` is 2.0.*) is read as torch too.
+# tokenizers is read too, for the transformers range its pin narrows (frameworks/copins.py): `==`, an upper bound
+# (`tokenizers<0.14`, `<=0.13.3`) or a bounded `>=` (`>=0.13,<0.14`); a plain `>=` narrows nothing pip resolves.
 _EXACT_PIN = re.compile(
-    r"""(?<![\w.-])(bitsandbytes|torch|pytorch|vllm)(?![\w-])\s*(==|~=|>=|=(?!=))\s*v?([0-9]+\.[0-9]+(?:\.[0-9]+)?)(\+[a-z0-9.]+)?""", re.IGNORECASE
+    r"""(?<![\w.-])(bitsandbytes|torch|pytorch|vllm|tokenizers)(?![\w-])\s*(==|~=|>=|<=|<|=(?!=))\s*v?([0-9]+\.[0-9]+(?:\.[0-9]+)?)(\+[a-z0-9.]+)?""",
+    re.IGNORECASE,
 )
+_BOUNDED = ("torch", "tokenizers")  # read with `>=` only beside an upper bound
 
 
 # An install line that takes torch from PyTorch's CUDA wheel index (`--index-url https://download.pytorch.org/whl/cu121`,
@@ -220,8 +227,10 @@ def _scan_all(text: str, where: str, file: str = "", pattern: re.Pattern[str] = 
             while tail := _TAIL.match(rest):
                 constraint += f",{tail.group(1)}{tail.group(2)}"
                 rest = rest[tail.end() :]
-            if pattern is _EXACT_PIN and op == ">=" and (name != "torch" or not re.search(r",<", constraint)):
+            if pattern is _EXACT_PIN and op == ">=" and (name not in _BOUNDED or not re.search(r",<", constraint)):
                 continue  # lets pip install the newest release
+            if pattern is _EXACT_PIN and op.startswith("<") and name != "tokenizers":
+                continue  # an upper bound alone is read for tokenizers only
             if name == "torch" and _OTHER_ACCELERATOR.search(line):
                 continue  # the torch another accelerator's plugin needs (LLaMA-Factory setup.py's "torch-npu" extra)
             extras = re.search(r"\[([\w,. -]{0,100})\]", m.group(0)) if pattern is _PIN else None
@@ -1843,6 +1852,34 @@ def _installs(file: str, framework: str) -> bool:
     return False
 
 
+def _installed_after(file: str, framework: str) -> str | None:
+    """`README.md:14` where a README, install script or Dockerfile beside the pin file or at the repository root installs
+    `framework` after `-r <file>` (review7a #4, appier-research/robust-llm-finetunes README.md:11 then :14): that later
+    install replaces the file's pin with the framework's own; None when none does."""
+    pin_file = Path(file)
+    named = re.compile(rf"(?i)(?<![\w-]){re.escape(framework)}(?![\w])")
+    then = re.compile(rf"(?i)-r\s*\S*?(?<![\w.-]){re.escape(pin_file.name)}(?![\w.-])")
+    roots = tree_of(pin_file)
+    top = repository_root(pin_file.parent)
+    for folder in sorted({pin_file.parent, *([top] if top is not None else [])}):
+        try:
+            names = sorted(p for p in folder.iterdir() if p.suffix in (".sh", ".md") or p.name.startswith("Dockerfile"))[:50]
+        except OSError:
+            continue
+        for script in names:
+            try:
+                rows = read_text(script, roots=roots, limit=LIMIT).splitlines()
+            except (UnsafePath, OSError):
+                continue
+            first = next((i for i, row in enumerate(rows) if then.search(row)), None)
+            later = (
+                next((i for i in range(first + 1, len(rows)) if "install" in rows[i].lower() and named.search(rows[i])), None) if first is not None else None
+            )
+            if later is not None:
+                return f"{_rel(script, top)}:{later + 1}"
+    return None
+
+
 def _run_bitsandbytes(config: str, text: str, framework: str, repo: Pin) -> dict[str, Pin]:
     """The bitsandbytes the framework's install leaves, where the repository's exact pin comes from a file that does
     not install the framework (review6a #7: requirements.txt:2 `bitsandbytes==0.42.0` serves the repository's own TRL
@@ -1879,7 +1916,9 @@ def bitsandbytes_set_aside(config: str, text: str, framework: str) -> str | None
         if run is not None
         else f"{framework}'s release is not pinned (or its own bitsandbytes pin is not recorded at it), so the run's bitsandbytes is unknown and no bitsandbytes blocker is judged"
     )
-    return f"{plain.spec} ({plain.where}) is not the run's bitsandbytes: that file does not install {framework}, whose own install pins bitsandbytes; {instead}"
+    after = _installed_after(plain.file, framework)
+    also = f" ({after} installs {framework} after it, which replaces the file's pin)" if after else ""
+    return f"{plain.spec} ({plain.where}) is not the run's bitsandbytes: that file does not install {framework}, whose own install pins bitsandbytes{also}; {instead}"
 
 
 def exact_pins(config: str, text: str, framework: str | None = None) -> dict[str, Pin]:
@@ -1924,7 +1963,42 @@ def pins(config: str, text: str | None = None) -> dict[str, Pin]:
             got = torch_cap("transformers", tf.extras, tf.constraint, torch.constraint, torch.where)
             if got is not None:
                 out["transformers"] = dataclasses.replace(tf, cap=got[0], capped_by=got[1])
+    from .copins import deps
+
+    # a framework's range narrowed by the pin of a package its releases require: a dependency that is itself a framework
+    # (TRL's transformers) first takes its own narrowing (transformers' by tokenizers)
+    for dist in sorted(out, key=lambda d: deps(d) in DISTS):
+        if (narrowed := _copinned(config, text, out[dist], out)) is not None:
+            out[dist] = narrowed
     return out
+
+
+def _copinned(config: str, text: str, pin: Pin, found: dict[str, Pin]) -> Pin | None:
+    """`pin` narrowed by the repository's pin of a package each of its releases requires within bounds (copins.py:
+    `tokenizers==0.12.1` beside `transformers>=4.26.1` leaves pip transformers 4.33.3; `transformers==4.36.2` beside
+    `trl>=0.7` leaves trl 0.11.4), else None. Only a range, and only a co-pin of the same install: the same file (a
+    README's or script's within a few lines), so a docs/ or data-generation requirements file is not taken for the run's
+    environment."""
+    from .copins import copin_cap, deps
+
+    dep = deps(pin.dist)
+    if dep is None or pin.kind != "pin" or pin.exact or not pin.constraint or not pin.file:
+        return None
+    co = found.get(dep) if dep in DISTS else next((p for p in _exact_pins(config, text) if p.dist == dep), None)
+    if co is None or co.kind != "pin" or co.file != pin.file or not co.constraint:
+        return None
+    if dep in DISTS and co.cap:
+        co = dataclasses.replace(co, constraint=f"{co.constraint},{co.cap}")
+    if not co.file.endswith((".txt", ".toml", ".cfg", "setup.py", ".yml", ".yaml", "Pipfile")) and abs(co.line - pin.line) > COPIN_SPAN:
+        return None  # a README's or script's install lines: the same command or block only
+    got = copin_cap(pin.dist, pin.constraint, co.constraint, co.where)
+    if got is None:
+        return None
+    if pin.cap:  # a torch pin narrowed it too: the lower bound of the two
+        if Version(pin.cap.removeprefix("<=")) <= Version(got[0].removeprefix("<=")):
+            return None
+        return dataclasses.replace(pin, cap=got[0], capped_by=f"{pin.capped_by}; {got[1]}")
+    return dataclasses.replace(pin, cap=got[0], capped_by=got[1])
 
 
 def _older(pinned: str, since: str) -> bool:

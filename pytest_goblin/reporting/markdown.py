@@ -85,14 +85,29 @@ def installed_rules() -> dict[str, KBEntry]:
     """The installed knowledge base by id (bundled rules, `goblin_rules` hooks, the bundled
     blockers and the online RL memory and offload findings); empty when it cannot load, so that every finding is then shown as escaped text."""
     from ..blockers import cached_blockers
-    from ..rollout import FINDING_CITATION, FINDING_ID, FINDING_TITLE, FINDING_WORDS, OFFLOAD_CITATION, OFFLOAD_ID, OFFLOAD_TITLE, OFFLOAD_WORDS
-    from ..rules import cached_rules
+    from ..rollout import (
+        EVAL_CITATION,
+        EVAL_ID,
+        EVAL_TITLE,
+        EVAL_WORDS,
+        FINDING_CITATION,
+        FINDING_ID,
+        FINDING_TITLE,
+        FINDING_WORDS,
+        OFFLOAD_CITATION,
+        OFFLOAD_ID,
+        OFFLOAD_TITLE,
+        OFFLOAD_WORDS,
+    )
+    from ..rules import OFFLOAD_BOUND_CITATION, OFFLOAD_BOUND_ID, OFFLOAD_BOUND_TITLE, OFFLOAD_BOUND_WORDS, cached_rules
 
     try:
         out = {r.id: KBEntry.of_rule(r) for r in cached_rules()}
         out.update({b.id: KBEntry.of_blocker(b) for b in cached_blockers()})
         out[FINDING_ID] = KBEntry(FINDING_TITLE, FINDING_WORDS, FINDING_CITATION, "memory", True)  # rollout.py's memory finding
         out[OFFLOAD_ID] = KBEntry(OFFLOAD_TITLE, OFFLOAD_WORDS, OFFLOAD_CITATION, "memory", True)  # rollout.py's online RL offload finding
+        out[EVAL_ID] = KBEntry(EVAL_TITLE, EVAL_WORDS, EVAL_CITATION, "job", True)  # rollout.py's GRPO evaluation finding
+        out[OFFLOAD_BOUND_ID] = KBEntry(OFFLOAD_BOUND_TITLE, OFFLOAD_BOUND_WORDS, OFFLOAD_BOUND_CITATION, "memory", True)  # rules.offload_bound's finding
     except GoblinError:
         return {}
     return out

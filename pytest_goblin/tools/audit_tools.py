@@ -25,7 +25,7 @@ from ..modelzoo import shape_assumption
 from ..patching import NOT_DOWN_ON_ASSUMED_LENGTHS, NOT_ON_A_GUESS, NOT_ON_ASSUMED_LENGTHS, NOT_READ_BACK, assumed_over, build_patch, plan_edits
 from ..rollout import inconclusive_reason as rollout_reason
 from ..rollout import split as rollout_split
-from ..rules import online_rl, over_hbm, render_finding, search, slim, unactionable, undecided_checkpointing, unmodelled_trainer
+from ..rules import offload_bound, online_rl, over_hbm, render_finding, search, slim, unactionable, undecided_checkpointing, unmodelled_trainer
 from ..schemas import Finding, Patch, Report, RolloutSplit, Rule, RunMetrics, Speedup, WorkloadConfig, device_label
 from ..stats import MAX_HALF_WIDTH, bootstrap_speedup, decide, inconclusive, settled, straddled
 from .context import AuditContext
@@ -569,6 +569,14 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
             "the training step only, so it cannot judge this config; measure it with your training command (goblin_command)"
         )
     trainer = unmodelled_trainer(w) if evidence == "projected" else None
+    launched_custom = _launched_custom(ctx) if not why and trainer is not None and trainer.from_keys else None
+    if launched_custom is not None:
+        # review7b #25: the launch line does run a script, whose trainer is the repository's own preference class
+        why = (
+            f"the file has a preference trainer's keys ({trainer.what if trainer is not None else ''}) and {launched_custom}: a repository "
+            "preference trainer goblin does not model, so it does not know the sequences each example runs or the reference model, "
+            "and cannot judge this config's memory; measure it with your training command (goblin_command)"
+        )
     if not why and trainer is not None and trainer.from_keys:
         why = (
             f"the file has a preference trainer's keys ({trainer.what}) but goblin could not tell which trainer runs it (the file names none,"
@@ -584,6 +592,7 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         )
     if not why and evidence == "projected" and (patch.edits or patch.env):
         why = _projection_contradicted(ctx, w, patch)
+    bounded = _offload_bound_findings(ctx, w, evidence)
     guessed = sorted(rid for rid, skip in patch.skipped.items() if NOT_ON_A_GUESS in skip)
     if not why and guessed and verdict != "fail":
         why = (
@@ -609,6 +618,9 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
             "quantization leave time on the table, is a guess; it cannot judge this config until it knows the model (a model id "
             "in its table, or a config.json it can read: a local model folder inside the repository, or the Hub with goblin_hub)"
         )
+    if why and bounded and shape_assumption(w.model) is not None and (found_bound := offload_bound(w, ctx.hw)) is not None:
+        # what holds for every size up to a bound is listed, not dropped with the rest (review7b #26)
+        why += f"; without its CPU offload it holds any model up to {found_bound[0]:g}B parameters ({bounded[0].rule_id}, listed)"
     if not why and evidence == "projected" and verdict != "fail" and w.world_size > 1 and (unread := strategy_unread(w)) is not None:
         # review3 #3 magpie DPO: the README launches with an accelerate ZeRO-3 file the repository does not hold;
         # on the DDP goblin assumed nothing fit, under ZeRO-3 checkpointing off does: the verdict rests on the guess
@@ -675,7 +687,14 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         all_notes.append(f"not modelled by the projection (measure on a GPU): {', '.join(env_only)}")
     all_notes.extend(before.notes + [n for n in after.notes if n not in before.notes])
     shown = [f for f in stops if f.blocker] + sorted(
-        [*(f for f in stops if not f.blocker), *findings(ctx, patch), *_rollout_findings(ctx, rollout), *_offload_findings(ctx, w, rl, rollout)],
+        [
+            *(f for f in stops if not f.blocker),
+            *findings(ctx, patch),
+            *_rollout_findings(ctx, rollout),
+            *_offload_findings(ctx, w, rl, rollout),
+            *_eval_findings(ctx, w, rollout),
+            *bounded,
+        ],
         key=_by_line,
     )
     from ..rules import multi_node_note, naive_split_note
@@ -867,6 +886,113 @@ def _offload_findings(ctx: AuditContext, w: WorkloadConfig, rl: str | None, roll
             key=src.key if src is not None and src.key else "cpu_offload",
             message=message,
             citation=OFFLOAD_CITATION,
+            footgun=True,
+        )
+    ]
+
+
+def _launched_custom(ctx: AuditContext) -> str | None:
+    """ "scripts/x.py, run on this file by run.sh line 3, trains with X (file:line), the repository's own class ...": the
+    script a launch line runs on this recipe builds a repository preference trainer that subclasses none of TRL's
+    (formats.launched.custom_preference); None otherwise."""
+    from ..formats.launched import launched_script
+
+    if ctx.loaded is None or str(ctx.path).endswith(".py"):
+        return None
+    got = launched_script(ctx.path)
+    if got is None or got.custom is None:
+        return None
+    return f"{got.script}, run on this file by {got.where}, trains with {got.custom}"
+
+
+def _eval_findings(ctx: AuditContext, w: WorkloadConfig, rollout: RolloutSplit | None) -> list[Finding]:
+    """GRPO evaluation every few steps over an eval set of unstated size (rollout.eval_message; review7b #36): the job
+    terms price evaluation only with the eval set's size (costmodel.eval_seconds), so its floor is reported here."""
+    from ..rollout import EVAL_CITATION, EVAL_ID, EVAL_TITLE, eval_message
+
+    message = eval_message(w, ctx.hw, rollout) if rollout is not None and EVAL_ID not in w.ignored_rules else None
+    if message is None:
+        return []
+    src = w.sources.get("eval_interval")
+    return [
+        Finding(
+            rule_id=EVAL_ID,
+            title=EVAL_TITLE,
+            category="job",
+            line=src.line if src is not None and src.file == w.path else None,
+            key=src.key if src is not None and src.key else "eval_steps",
+            message=message,
+            citation=EVAL_CITATION,
+            footgun=True,
+        )
+    ]
+
+
+def _offload_bound_findings(ctx: AuditContext, w: WorkloadConfig, evidence: str) -> list[Finding]:
+    """CPU offload where the model's size is unknown but every model up to a bound fits without it (rules.offload_bound;
+    review7b #26): memory rules are silent without a size (rules.facts), so this finding states the bound in the config's
+    own numbers and leaves the verdict to the size goblin does not know."""
+    from ..costmodel import length_phrase, memory_gb
+    from ..formats.base import OFFLOAD_AT
+    from ..formats.deepspeed import non_offload_accelerate_sibling
+    from ..formats.semantics import world_size_note
+    from ..hardware import capacity_gb, capacity_phrase
+    from ..rules import OFFLOAD_BOUND_CITATION, OFFLOAD_BOUND_ID, OFFLOAD_BOUND_TITLE, offload_headroom_gb
+
+    if evidence != "projected" or OFFLOAD_BOUND_ID in w.ignored_rules or (found_bound := offload_bound(w, ctx.hw)) is None:
+        return []
+    bound, priced = found_bound
+    at = [s for name, s in w.sources.items() if name.startswith(f"{OFFLOAD_AT}.") and s.key]
+    where = "; ".join(f"`{s.key}`, {source_place(s, w)}" for s in at)
+    parts: dict[str, float] = {}
+    total = memory_gb(priced, parts)
+    method_src = w.sources.get("method")
+    as_full = (
+        f"; priced as a full fine-tune: the config's keys do not set the method (goblin read {w.method})"
+        if priced.method != w.method and (method_src is None or not method_src.explicit)
+        else ""
+    )
+    what = "parameters and optimizer state" if w.offload_params else "optimizer state"
+    sharding = (
+        f"DeepSpeed ZeRO-{w.zero_stage}" if w.strategy == "deepspeed" and w.zero_stage is not None else "DeepSpeed" if w.strategy == "deepspeed" else "FSDP"
+    )
+    files = {s.file for s in at if s.file}
+    src = w.sources.get("cpu_offload")
+    sibling = None
+    if len(files) == 1 and (f := next(iter(files))).endswith((".yaml", ".yml")):
+        found = non_offload_accelerate_sibling(Path(ctx.path), Path(f))
+        # the launch's own spelling of the file ("accelerate config recipes/x/zero3_offload.yaml: offload", formats/semantics.py)
+        written = (
+            src.key.removeprefix("accelerate config ").rsplit(":", 1)[0] if src is not None and src.key and src.key.startswith("accelerate config ") else None
+        )
+        if found is not None:
+            sibling = written[: len(written) - len(Path(written).name)] + found.name if written and Path(written).name == Path(f).name else found.name
+    how = (
+        f"point the launch at {sibling}, which the repository ships as the same file without the offload"
+        if sibling
+        else "set offload_optimizer_device / offload_param_device `none` in the DeepSpeed or accelerate file, or FSDP offload_params false"
+    )
+    hbm = capacity_gb(ctx.hw)
+    message = (
+        f"the run offloads {what} to the host{f' ({where})' if where else ''}. goblin does not know the size of model {w.model.name}, "
+        f"but without the offload this config holds any model up to {bound:g}B parameters in memory: at {bound:g}B "
+        f"(a generic Llama-like shape) it projects weights {parts['weights']:.0f} + fp32 master copy {parts['masters']:.0f} + gradients "
+        f"{parts['grads']:.0f} + optimizer state {parts['optimizer']:.0f} + activations {parts['activations']:.0f} + logits {parts['logits']:.0f} GB "
+        f"(+8% allocator) = {total:.0f} GB per GPU of {capacity_phrase(ctx.hw)} ({priced.method} {w.precision}, weights in "
+        f"{w.weight_dtype or 'fp32 (assumed)'}{as_full}, {sharding} {world_size_note(w)}, {length_phrase(w)}, checkpointing "
+        f"{'on' if w.gradient_checkpointing else 'off'}), leaving {hbm - total:.0f} GB free (at least the {offload_headroom_gb():.0f} GB "
+        f"memory.cpu_offload_when_it_fits keeps). The offload moves the sharded state over PCIe and runs the optimizer step on the host "
+        f"every step: if the model has at most {bound:g}B parameters, {how}, and measure; the verdict waits for the model's size"
+    )
+    return [
+        Finding(
+            rule_id=OFFLOAD_BOUND_ID,
+            title=OFFLOAD_BOUND_TITLE,
+            category="memory",
+            line=src.line if src is not None and src.file == w.path else None,
+            key=src.key if src is not None and src.key else "cpu_offload",
+            message=message,
+            citation=OFFLOAD_BOUND_CITATION,
             footgun=True,
         )
     ]
