@@ -265,9 +265,19 @@ def unmodelled_trainer(w: WorkloadConfig) -> UnmodelledTrainer | None:
     name = label.lower()
     if online_rl(w) is not None or preference_modelled(w):
         return None
-    m = re.search(r"dpo|kto|orpo|reward|simpo|cpo|\bstage (rm|dpo|kto)", name)
+    # torchtune: the repository's own recipe file, named with the loss it is configured with and `knowledge distillation`
+    # for a `teacher_model:` (formats/torchtune.py); what it trains is read from those words, never from the file's path
+    own = re.search(r"\((the repository's own [^()]*)\)", label)
+    if own is not None:
+        name = re.sub(r"the repository's own \S+", "", own.group(1)).lower()
+    m = re.search(r"dpo|kto|orpo|reward|simpo|cpo|\bstage (rm|dpo|kto)|knowledge distillation", name)
     if m is None:
         return None
+    if own is not None:
+        return UnmodelledTrainer(own.group(1), from_keys=False)
+    kd = re.search(r"\(([^()]*, knowledge distillation)\)", label)
+    if kd is not None:  # a stock KD recipe: named (`knowledge_distillation_single_device, knowledge distillation`)
+        return UnmodelledTrainer(kd.group(1), from_keys=False)
     if "trainer not named" in name:  # a list of the config classes the file fits, preference trainers among them
         return UnmodelledTrainer("the file does not name its trainer, and preference trainers are among the classes its keys fit", from_keys=False)
     return UnmodelledTrainer(m.group(0), from_keys=False)

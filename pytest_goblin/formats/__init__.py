@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..errors import ConfigError, NotATrainingConfig
+from ..frameworks.own_recipe import REPOSITORY_RECIPE
 from ..frameworks.pins import LAUNCHED_SCRIPT
 from ..hooks import plugin_manager
 from ..schemas import WorkloadConfig
@@ -18,10 +19,14 @@ from .base import Adapter
 from .deepspeed import WRITTEN_BY_LAUNCHER
 from .launch_written import written_before_launch
 from .launchers import launched_script
+from .recipe_file import repository_recipe
 
 # frameworks.pins reads the vendored framework copy a config's launch line runs through this (a lower layer cannot import it)
 if launched_script not in LAUNCHED_SCRIPT:
     LAUNCHED_SCRIPT.append(launched_script)
+# frameworks' key checks read the repository's own torchtune recipe a config runs with through this (recipe_file.py)
+if repository_recipe not in REPOSITORY_RECIPE:
+    REPOSITORY_RECIPE.append(repository_recipe)
 # deepspeed.read reads the DeepSpeed JSON a launcher script writes before its launch line through this (launch_written.py)
 if written_before_launch not in WRITTEN_BY_LAUNCHER:
     WRITTEN_BY_LAUNCHER.append(written_before_launch)

@@ -142,9 +142,25 @@ def script_run(line: Line, folder: Path, root: Path) -> str:
     """The repository's `.py` file a launch line runs (`accelerate launch ... train/LLaMA-Factory/src/train.py x.yaml`):
     the first word ending in .py that is not an option, resolved as the line's own paths are; "" when none."""
     for tok in line.tokens:
-        if tok.endswith(".py") and not tok.startswith("-") and "$" not in tok:
+        if tok.endswith(".py") and not tok.startswith("-") and ("$" in tok or Path(tok).is_absolute()):
+            return _checkout_tail(tok, root)
+        if tok.endswith(".py") and not tok.startswith("-"):
             found, _ = resolve_relative(tok, folder, root, line.cwd)
             return str(found) if found is not None and found.is_relative_to(root) and found.is_file() else ""
+    return ""
+
+
+def _checkout_tail(word: str, root: Path) -> str:
+    """A script named by an absolute or variable-prefixed path into a checkout elsewhere
+    (`${MyWD}/recipes/distributed/lora_finetune_distributed.py` with MyWD=/cluster/projects/.../$USER/llm-hpc-gervasio,
+    review7a #7): the repository file whose whole path inside the repository (two parts or more) ends the word's
+    literal tail, as launch_naming.names_config judges a config so named; "" when none."""
+    tail = word.rsplit("}", 1)[-1] if "}" in word else re.sub(r"^.*\$\w+", "", word)
+    parts = [p for p in tail.split("/") if p and p not in (".", "..")]
+    for k in range(min(len(parts), 8), 1, -1):
+        cand = root.joinpath(*parts[-k:])
+        if cand.is_file() and cand.resolve().is_relative_to(root):
+            return str(cand)
     return ""
 
 

@@ -418,10 +418,8 @@ def srun_body(line: Line, lf: LauncherFile, shown: str) -> Launch | None:
         out.nodes_said = False
         out.assumed.append("nodes not stated on the srun line nor in #SBATCH: 1 assumed")
     out.nodes = nodes or 1
-    out.notes.append(
-        f"{shown} lines {line.body[0]}-{line.body[1]} write this command into {line.written_to}, which srun runs at line {srun.line}: "
-        f"one process per task, {per_said} ({SRUN_AT})"
-    )
+    into = f"hold this command in the shell function {line.written_to[:-2]}" if line.written_to.endswith("()") else f"write this command into {line.written_to}"
+    out.notes.append(f"{shown} lines {line.body[0]}-{line.body[1]} {into}, which srun runs at line {srun.line}: one process per task, {per_said} ({SRUN_AT})")
     return out
 
 

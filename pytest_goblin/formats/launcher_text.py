@@ -504,6 +504,8 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
     array_at: dict[str, int] = {}  # the line each array was last set
     from_args: dict[str, int] = {}  # arrays set from the script's own arguments (`NODES=("$@")`) somewhere: the line
     func = ""  # the shell function being defined (`build_args() {` ... `}`)
+    func_at = 0  # the line of its header
+    functions: dict[str, tuple[int, int]] = {}  # a shell function -> its body's (first, last) line (a later srun may run it)
     func_reads: dict[str, list[tuple[str, int]]] = {}  # function ("" outside one) -> config files it reads (`< x.yaml`, `cat x.yaml`), with the line
     from_config: dict[str, tuple[list[tuple[str, int]], str, int]] = {}  # VAR -> (files read, function, line) for `VAR=$(func)`
     origin: dict[str, tuple[str, int]] = {}  # VAR -> (file, line) of a literal assignment made for certain (Line.origins)
@@ -571,9 +573,11 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
                     func_reads.setdefault(func, []).append((word, n))
             header = _FUNC.match(part.strip())
             if header:
-                func = header.group(1)
+                func, func_at = header.group(1), n
                 continue
             if part.strip() == "}":
+                if func and func_at:
+                    functions[func] = (func_at + 1, n - 1)
                 func = ""
                 continue
             array = _ARRAY.match(part.strip())
@@ -717,11 +721,12 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
                         reads=tuple(reads),
                         raw=tuple(_split(part)),
                         origins=tuple((v, *origin[v]) for v in named),
-                        written_to=heredoc[1] if heredoc is not None else "",
+                        written_to=heredoc[1] if heredoc is not None else (f"{func}()" if func else ""),
                         body=(heredoc[2], 0) if heredoc is not None else (0, 0),
                         joined_at=broken[n][0] if n in broken else 0,
                     )
                 )
+    written.update({f"{name}()": lines for name, lines in functions.items()})
     commands = _run_by_srun(commands, written)
     names = frozenset(word_path(tok).rsplit("/", 1)[-1] for line in commands for tok in (*line.tokens, *line.reads))
     names |= frozenset(mod.rsplit("/", 1)[-1] for line in commands for i in range(len(line.tokens)) for mod in module_files(line.tokens, i))
@@ -748,8 +753,11 @@ def _run_by_srun(commands: list[Line], written: dict[str, tuple[int, int]]) -> l
     for line in commands:
         if "srun" in line.tokens[:2]:
             for tok in line.tokens:
-                if tok in written and tok not in runs:
-                    runs[tok] = line
+                # a shell function (`run_training() {` ... `}`, exported with `export -f`) srun runs by name
+                # (`srun ... bash -c run_training`, review7a #7 llm-hpc-gervasio job_multiGPU_QA_LoRA.sh:66-91)
+                for word in (tok, f"{tok}()"):
+                    if word in written and word not in runs:
+                        runs[word] = line
     return [
         dataclasses.replace(line, run_by=runs[line.written_to], body=written[line.written_to])
         if line.written_to in runs and line.written_to in written and runs[line.written_to].line > line.line

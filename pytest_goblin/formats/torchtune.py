@@ -264,10 +264,17 @@ class TorchtuneAdapter(Adapter):
         r.explicit("optimizer", name, key or f"{opt_key}._component_", line if key else opt_line)
         self._launch_overrides(r)  # before the pinned release's check, which then judges an overridden key too
         recipe, how = torchtune_recipe(r.path, r.text)
+        own_file = self._own_recipe(r, d)
+        if own_file is not None:
+            recipe, how = own_file
         info = tables.recipe(recipe) if recipe else None
         # a recipe outside the registry (dev/grpo_...) is still named, so that what it trains is known
-        named = recipe or tune_run_named(r.text)
+        named = recipe or (how if own_file is not None else None) or tune_run_named(r.text)
+        if "teacher_model" in d:  # a knowledge-distillation recipe: a frozen teacher runs forward every step (rules.unmodelled_trainer)
+            named = f"{named}, knowledge distillation" if named else "knowledge distillation"
         r.framework = f"torchtune {tables.table('torchtune')['version']}" + (f" ({named})" if named else "")
+        if own_file is not None and recipe is None:
+            self._pinned_label(r, named or how)
         if recipe:
             r.notes.append(f"torchtune recipe {recipe} (from {how}; torchtune {tables.table('torchtune')['version']})")
             self._at_pinned_release(r, recipe)
@@ -285,6 +292,77 @@ class TorchtuneAdapter(Adapter):
             r.default("world_size", 1, f"torchtune {'recipe ' + recipe if recipe else 'single-device config'} runs on one device")
         implied = self._tensor_parallel(r, recipe)
         read_world_size(r, r.text, implied=implied, launch_decides_strategy=False)
+        if own_file is not None and recipe is None:
+            self._comment_count_assumed(r)
+
+    @staticmethod
+    def _comment_count_assumed(r: Reader) -> None:
+        """The repository runs its own recipe and no launcher states a count: a count read from the config's comment is
+        the copied stock config's header, not how this repository runs it, so it is used as the fallback and said
+        assumed (review7a #11: torchtune's "To launch on 2 devices ... lora_dpo_distributed --config llama2/7B_lora_dpo"
+        kept over the repository's lora_orpo_ddp.py)."""
+        from .launchers import find_launch
+        from .semantics import template_comment
+
+        src = r.sources.get("world_size")
+        if src is None or not (src.key or "").startswith("comment:") or src.file != r.path or find_launch(r.path) is not None:
+            return
+        # only a stock header: its `tune run` names a registry recipe, or runs another config (not the repository's own
+        # `tune run recipes/x.py --config x.yaml` line, review5 #8 tradutor configs/lora/phi3.yaml:1)
+        comment = tune_run_named(r.text)
+        if not ((comment and tables.recipe(comment) is not None) or template_comment(r.text, Path(r.path).name)):
+            return
+        phrase = (src.key or "").removeprefix("comment:").strip()
+        note = (
+            f"from the config's comment at line {src.line} (`{phrase}`): assumed, the comment is the copied stock config's and the "
+            "repository runs its own recipe; no repository launcher that names this file states a count"
+        )
+        for name in ("world_size", "nodes", "gpus_per_node"):
+            if name in r.sources and (r.sources[name].key or "").startswith("comment:"):
+                r.sources[name] = FieldSource(file=r.path, key=r.sources[name].key, line=r.sources[name].line, explicit=False, note=note)
+
+    @staticmethod
+    def _own_recipe(r: Reader, d: dict[str, Any]) -> tuple[str | None, str] | None:
+        """The repository's own recipe file the config runs with (recipe_file.repository_recipe: a launcher's `python
+        recipes/x.py --config x.yaml`, a `tune run x.py` line, a recipe file the config's name or a README ties to it),
+        which outranks the stock `tune run NAME` comment a copied config keeps (review7a class 3). A byte-identical copy
+        of a release's recipe is that recipe; any other file is the repository's own: no stock recipe's strategy or keys
+        are applied to it, only what the file itself shows (its DDP or FSDP wrapping). (recipe or None, how); None when
+        the repository runs no recipe file of its own."""
+        import os
+
+        from .. import safepath
+        from ..frameworks.own_recipe import recipe_strategy, stock_copy
+        from .recipe_file import repository_recipe
+
+        found = repository_recipe(r.path, r.text)
+        if found is None:
+            return None
+        file, said = found
+        roots = safepath.tree_of(Path(os.path.abspath(r.path)))
+        rel = os.path.relpath(file, roots[0]) if file.is_relative_to(roots[0]) else file.name
+        comment = tune_run_named(r.text)
+        stock = stock_copy(file, roots)
+        if stock is not None and tables.recipe(Path(stock[0]).stem) is not None:
+            return None  # a release's recipe, byte-identical: torchtune_recipe names it
+        stock_comment = comment is not None and tables.recipe(comment) is not None
+        kept = f"; the config's `tune run {comment}` comment is the copied stock config's, not how this repository runs it" if stock_comment else ""
+        r.notes.append(
+            f"torchtune recipe: the repository's own {rel} (read from {said.rstrip(',')}); it is not byte-identical to any torchtune release's recipe, so goblin applies "
+            f"no stock recipe's strategy or keys to it, only what the file shows{kept}"
+        )
+        how = recipe_strategy(file, roots)
+        if how is not None:
+            strategy, line, word = how
+            r.values["strategy"] = strategy
+            r.sources["strategy"] = FieldSource(
+                file=str(file), key=f"{rel}: {word}", line=line, explicit=True, note=f"the repository's recipe {rel} line {line} wraps the model with {word}"
+            )
+        # the loss the file is configured with names what it trains (`torchtune.modules.loss.ORPOLoss`, review7a #11)
+        loss = d.get("loss")
+        cls = str(loss.get("_component_", "")).rsplit(".", 1)[-1] if isinstance(loss, dict) else ""
+        trains = f", loss {cls}" if re.search(r"DPO|ORPO|SimPO|KTO|CPO|IPO|RSO|PPO", cls) else ""
+        return None, f"the repository's own {rel}{trains}"
 
     # the `key=value` launch words goblin applies: key -> (field, convert)
     _OVERRIDDEN: ClassVar[dict[str, tuple[str, Any]]] = {
@@ -359,6 +437,20 @@ class TorchtuneAdapter(Adapter):
             "(recipes/full_finetune_distributed.py:152,166@v0.6.1), so at least that many GPUs"
         )
         return value, why, key, line, True
+
+    @staticmethod
+    def _pinned_label(r: Reader, named: str) -> None:
+        """The framework label of a config the repository's own recipe runs names the torchtune release the repository
+        pins, as _at_pinned_release does for a stock recipe (no stock recipe's keys are judged at it)."""
+        from ..frameworks.pins import pins
+        from ..frameworks.releases import pinned
+
+        found = pins(r.path, r.text)
+        version = pinned("torchtune", found)
+        if version is not None:
+            pin = found["torchtune"]
+            r.framework = f"torchtune {version} ({named})"
+            r.notes.append(f"torchtune {version}: the release the repository's recipe runs on ({pin.spec}, {pin.where})")
 
     def _at_pinned_release(self, r: Reader, recipe: str) -> None:
         """The repository pins another torchtune: a key its recipe does not read there does nothing (the

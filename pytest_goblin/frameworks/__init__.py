@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any
 
 from . import tables
@@ -214,7 +214,10 @@ _NPROC = re.compile(r"--nproc[_-]per[_-]node[= ]+(\d+)")
 def torchtune_recipe(path: str, text: str) -> tuple[str | None, str]:
     """The recipe a torchtune config runs with, and how that was decided."""
     recipes = tables.table("torchtune").get("recipes", {})
-    m = _TUNE_RUN.search(text)
+    own = _repository_recipe(path, text)
+    if own is not None:
+        return own
+    m = _comment_recipe(text, recipes)
     if m and m.group(1) in recipes:
         return m.group(1), f"the config's own `tune run {m.group(1)}` comment"
     if m and "/" in m.group(1):  # a dev/ recipe (GRPO, async GRPO): not in the registry, and not the file name's guess
@@ -243,6 +246,46 @@ def torchtune_recipe(path: str, text: str) -> tuple[str | None, str]:
     else:
         return None, "no `tune run` comment and the file name names no recipe"
     return (guess, f"the file name {PurePath(path).name}") if guess in recipes else (None, "unknown recipe")
+
+
+_TOP_KEY = re.compile(r"^([A-Za-z_]\w*):", re.MULTILINE)
+
+
+def _comment_recipe(text: str, recipes: dict[str, Any]) -> re.Match[str] | None:
+    """The `tune run` line of the config's comments that runs it: of several naming registry recipes (torchtune's KD
+    headers first say `tune run lora_finetune_single_device --config llama3_2/3B_lora_single_device` to fine-tune the
+    teacher, then `tune run knowledge_distillation_single_device`: recipes/configs/llama3_2/8B_to_1B_KD_lora_single_device.yaml:10,13
+    in /work/shared/corpus/torchtune), the one whose recipe reads the most of the config's top-level keys (goblin's torchtune
+    table `reads`: recipes/knowledge_distillation_single_device.py:256@v0.6.1 reads `teacher_model`), the first on a tie;
+    else the first line."""
+    found = list(_TUNE_RUN.finditer(text))
+    named = [m for m in found if m.group(1) in recipes]
+    if len(named) < 2:
+        return found[0] if found else None
+    keys = set(_TOP_KEY.findall(text))
+    return max(named, key=lambda m: len(keys & set((recipes[m.group(1)].get("reads") or {}).keys())))
+
+
+def _repository_recipe(path: str, text: str) -> tuple[str | None, str] | None:
+    """The recipe of the repository's own recipe file that runs the config (own_recipe.run_recipe: a launcher, a `tune
+    run x.py` line, the config's name or a README tie it to the file), which outranks the config's copied `tune run NAME`
+    comment (review7a class 3): a byte-identical copy of a release's recipe is that recipe; any other file is no stock
+    recipe (None). None when the repository runs no recipe file of its own."""
+    import os
+
+    from .. import safepath
+    from .own_recipe import run_recipe, stock_copy
+
+    found = run_recipe(path, text)
+    if found is None:
+        return None
+    file, said = found
+    roots = safepath.tree_of(Path(os.path.abspath(path)))
+    rel = os.path.relpath(file, roots[0]) if file.is_relative_to(roots[0]) else file.name
+    stock = stock_copy(file, roots)
+    if stock is not None and tables.recipe(PurePath(stock[0]).stem) is not None:
+        return PurePath(stock[0]).stem, f"the repository's {rel}, byte-identical to torchtune {'/'.join(stock[1])}'s {stock[0]} (read from {said.rstrip(',')})"
+    return None, f"the repository's own {rel}"
 
 
 def tune_run_named(text: str) -> str | None:
@@ -484,7 +527,7 @@ def _own_recipe_lacks(path: str, text: str, key: str, found: Any) -> str | None:
 
     from ..safepath import as_written, repository_root
     from .history import change
-    from .own_recipe import launched_recipe
+    from .own_recipe import run_recipe
     from .releases import pinned, recipe_reads
 
     m = _TUNE_RUN_FILE.search(text)
@@ -492,8 +535,9 @@ def _own_recipe_lacks(path: str, text: str, key: str, found: Any) -> str | None:
     root = repository_root(config) or config.parent
     if m is None:
         # a script or README of the repository runs the config with its own recipe file (review6a #4, #5:
-        # scripts/launch_mi250x_fsdp.sh `tune run ... recipes/moe_full_finetune_distributed.py` with the config)
-        launched = launched_recipe(path, text)
+        # scripts/launch_mi250x_fsdp.sh `tune run ... recipes/moe_full_finetune_distributed.py` with the config; review7a #7
+        # a slurm job's `python recipes/distributed/lora_finetune_distributed.py --config x.yaml`: own_recipe.run_recipe)
+        launched = run_recipe(path, text)
         return _recipe_file_lacks(launched[0], launched[1], root, key) if launched is not None else None
     named = m.group(1)
     for base in dict.fromkeys((root, config.parent)):  # `tune run` from the repository's root, or beside the config

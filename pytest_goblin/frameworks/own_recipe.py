@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path, PurePath
 
 from .. import repoindex, safepath
@@ -24,6 +25,21 @@ _CFG_NAMES = frozenset({"cfg", "config", "conf"})
 # calls that take the whole config and read no key from it (logging, printing, OmegaConf's own I/O)
 _HARMLESS = frozenset({"log_config", "print", "info", "debug", "warning", "to_yaml", "save", "merge", "pprint", "str", "repr"})
 MAX_FILES = 4000
+
+
+# formats/recipe_file.repository_recipe registers itself here (a higher layer: it reads the launch lines that name the
+# config): the repository's own recipe file a config runs with, however the repository ties the two (review7a class 3)
+REPOSITORY_RECIPE: list[Callable[[str, str], tuple[Path, str] | None]] = []
+
+
+def run_recipe(config: str, text: str) -> tuple[Path, str] | None:
+    """The repository's recipe file this config runs with (REPOSITORY_RECIPE, else a `tune run x.py` line), and where
+    that was read; None when the repository shows none."""
+    for finder in REPOSITORY_RECIPE:
+        got = finder(config, text)
+        if got is not None:
+            return got
+    return launched_recipe(config, text)
 
 
 def launched_recipe(config: str, text: str) -> tuple[Path, str] | None:
@@ -170,6 +186,11 @@ def vendored_recipe(config: str, text: str, recipe: str | None) -> tuple[Path, s
     return path, file, versions
 
 
+def stock_copy(path: Path, roots: list[Path]) -> tuple[str, list[str]] | None:
+    """(torchtune's recipe file, the releases) the file is byte-identical to (up to line endings); None when none."""
+    return _match(path, recipe_hashes(), roots)
+
+
 def _match(path: Path, hashes: dict[str, dict[str, object]], roots: list[Path]) -> tuple[str, list[str]] | None:
     try:
         raw = safepath.read_bytes(path, roots=roots)
@@ -194,3 +215,81 @@ def _named(roots: list[Path], name: str) -> list[Path]:
             if seen > 20 * MAX_FILES:
                 return out
     return out
+
+
+# ---- the repository's own recipe file that runs a config, whatever launches it (review7a class 3)
+
+# A torchtune recipe file: a recipe class on torchtune's interface, or the `@config.parse` entry point every recipe has
+# (torchtune 0.6.1 recipes/lora_finetune_single_device.py: `class LoRAFinetuneRecipeSingleDevice(FTRecipeInterface)`,
+# `@config.parse` over `recipe_main(cfg: DictConfig)`).
+_RECIPE_MARK = re.compile(r"\(\s*FTRecipeInterface\s*\)|@config\.parse\b")
+PY_WORD = re.compile(r"[\w./-]+\.py\b")
+MAX_README_BYTES = 512_000
+
+
+def is_recipe(path: Path, roots: list[Path]) -> bool:
+    """The file is a torchtune recipe (see _RECIPE_MARK), read as text."""
+    try:
+        return _RECIPE_MARK.search(safepath.read_text(path, roots=roots)) is not None
+    except (OSError, safepath.UnsafePath, ValueError):
+        return False
+
+
+def names_file(word: str, base: Path, roots: list[Path]) -> Path | None:
+    """The repository file a path word of a README names, from the README's folder or the repository's root."""
+    word = word.removeprefix("./")
+    if ".." in PurePath(word).parts or PurePath(word).is_absolute():
+        return None
+    for b in (base, *roots[:1]):
+        cand = b / word
+        if cand.is_file() and safepath.within(cand, roots):
+            return cand
+    return None
+
+
+def py_files(roots: list[Path]) -> list[Path]:
+    out: list[Path] = []
+    for root in roots[:1]:
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in ("node_modules", "__pycache__", "wandb", "site-packages", ".venv", "venv"))
+            out += [Path(folder) / f for f in sorted(files) if f.endswith(".py")]
+            if len(out) > MAX_FILES:
+                return out[:MAX_FILES]
+    return out
+
+
+def readmes(roots: list[Path]) -> list[Path]:
+    root = roots[0]
+    try:
+        return sorted(p for p in root.iterdir() if p.is_file() and p.name.lower().startswith("readme") and p.suffix.lower() in (".md", ".rst", ".txt", ""))
+    except OSError:
+        return []
+
+
+def recipe_strategy(path: Path, roots: list[Path]) -> tuple[str, int, str] | None:
+    """How the repository's recipe file spreads the model over its processes, where the file shows it: DDP where it
+    wraps the model in DistributedDataParallel (review7a #11 lora_orpo_ddp.py:33 `as DDP`, :298 `DDP(`), FSDP where it
+    wraps it in FullyShardedDataParallel (torchtune 0.2.1's recipes: review5 tradutor recipes/lora_finetune_distributed.py:26
+    `FullyShardedDataParallel as FSDP`, :312 `model = FSDP(`) or calls torchtune's `shard_model` / `fully_shard`
+    (FSDP2: torchtune 0.6.1 recipes/lora_finetune_distributed.py `training.shard_model`). The wrapping call is the line
+    named, else the import. (strategy, line, the word read); None when the file shows neither."""
+    try:
+        lines = safepath.read_text(path, roots=roots).splitlines()
+    except (OSError, safepath.UnsafePath, ValueError):
+        return None
+    codes = [line.split("#", 1)[0] for line in lines]
+    for strategy, cls in (("ddp", "DistributedDataParallel"), ("fsdp", "FullyShardedDataParallel")):
+        aliases = {cls} | {m.group(1) for c in codes if (m := re.search(r"\b" + cls + r"\s+as\s+(\w+)", c))}
+        call = re.compile(r"(?<![\w.])(?:\w+\.)*(" + "|".join(sorted(aliases)) + r")\s*\((?!\s*\))")
+        for n, code in enumerate(codes, 1):
+            if m := call.search(code):
+                return strategy, n, m.group(1) if m.group(1) == cls else f"{m.group(1)} ({cls})"
+    for n, code in enumerate(codes, 1):
+        m = re.search(r"\b(shard_model|fully_shard)\s*\(", code)
+        if m:
+            return "fsdp", n, m.group(1)
+    for strategy, cls in (("ddp", "DistributedDataParallel"), ("fsdp", "FullyShardedDataParallel")):
+        for n, code in enumerate(codes, 1):
+            if re.search(r"\b" + cls + r"\b", code) and re.search(r"^\s*(?:from|import)\b", code):
+                return strategy, n, cls
+    return None

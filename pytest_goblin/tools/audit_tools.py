@@ -602,9 +602,10 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         )
     if not why and verdict != "fail" and trainer is not None and not trainer.from_keys:
         why = (
-            f"goblin does not model this trainer's memory ({trainer.what}; the sequences each example runs and the reference "
-            "model were not read from a trainer it knows), so checkpointing, the micro-batch and offload were not judged; "
-            "it cannot clear this config (name the trainer class, or measure with your training command: goblin_command)"
+            f"goblin does not model this trainer's memory ({trainer.what}; {_unread_of(trainer.what)}), so checkpointing, the micro-batch "
+            "and offload were not judged; it cannot clear this config ("
+            + ("" if "repository's own" in trainer.what or "distillation" in trainer.what else "name the trainer class, or ")
+            + "measure with your training command: goblin_command)"
         )
     if not why and evidence == "projected" and verdict != "fail" and shape_assumption(w.model) is not None:
         # Nothing left out, yet nothing judged: with the size or the shape unknown, every memory-dependent
@@ -1187,3 +1188,17 @@ def footer(ctx: AuditContext, before: RunMetrics, after: RunMetrics) -> dict[str
     if "projected" in (before.evidence, after.evidence):
         out["calibration"] = calibration_note(ctx.hw)
     return out
+
+
+def _unread_of(what: str) -> str:
+    """What the cost model lacks for an unmodelled trainer, in its own terms: a knowledge-distillation recipe's frozen
+    teacher (torchtune 0.6.1 recipes/knowledge_distillation_single_device.py:255-256 builds it from `teacher_model`,
+    :653 runs its forward every step beside the student's; review7a #9 src/kd_recipe.py:215, :485 the same); ORPO,
+    SimPO and CPO losses take the policy's chosen and rejected log-probabilities only, no reference model's (review7a
+    #11 lora_orpo_ddp.py:527-530 calls its ORPOLoss with the policy's two averages); the others' reference model."""
+    low = what.lower()
+    if "distillation" in low:
+        return "the frozen teacher model's weights and its forward pass every step are not in the projection"
+    if re.search(r"orpo|simpo|\bcpo", low):
+        return "the chosen and rejected sequences each example runs were not read from a trainer it knows; this loss uses no reference model"
+    return "the sequences each example runs and the reference model were not read from a trainer it knows"
