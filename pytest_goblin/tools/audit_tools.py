@@ -1199,8 +1199,8 @@ def _unread_of(what: str) -> str:
     low = what.lower()
     if "distillation" in low:
         return (
-            "the frozen teacher model's weights and its forward pass every step are not in the projection (goblin models them for "
-            "torchtune's own knowledge_distillation_* recipes with a teacher_model builder of known shape)"
+            "the frozen teacher model's weights and its forward pass every step are not in the projection: goblin models them only for "
+            "torchtune's own knowledge_distillation_* recipes with a teacher_model builder of known shape"
         )
     if re.search(r"orpo|simpo|\bcpo", low):
         return "the chosen and rejected sequences each example runs were not read from a trainer it knows; this loss uses no reference model"
