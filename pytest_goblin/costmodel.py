@@ -740,7 +740,10 @@ def _teacher_memory(w: WorkloadConfig, shards: int, tokens: float, vocab: int, s
     477-478, `training.set_default_dtype(self._dtype)`, :488-490 validates it) and, distributed, sharded by the same
     training.shard_model call as the student with the same fsdp_cpu_offload (knowledge_distillation_distributed.py:
     545, 558-563; :587 requires_grad False): `shards` ways under FSDP, its gathered layer in place of the student's while it runs (reshard after forward),
-    and with parameters offloaded only that gathered layer's bytes beyond the student's. Logits: the teacher's output in
+    and with parameters offloaded only that gathered layer's bytes beyond the student's. With `fsdp_reshard_after_forward:
+    False` the whole teacher stays gathered: FSDP2 skips the reshard after a forward then (torch 2.13.0
+    distributed/fsdp/_fully_shard/_fsdp_param_group.py:499-502, 557-563) and reshards in the root's post-backward
+    callback (_fsdp_state.py:395-419), which a teacher run under no_grad never reaches. Logits: the teacher's output in
     `dtype` chunks (torchtune/modules/transformer.py:655-659; fp32 unchunked, counted at `dtype`: a lower bound there; chunked when the loss is CEWithChunkedOutputLoss,
     single_device.py:278-281) lives through the KD loss, which keeps for backward an fp32 softmax of the teacher's and an
     fp32 log-softmax of the student's logits per chunk (modules/loss/kd_losses.py:49-52): 4 + 4 bytes per token and entry."""
@@ -752,6 +755,8 @@ def _teacher_memory(w: WorkloadConfig, shards: int, tokens: float, vocab: int, s
     unit = params / max(1, t.n_layers or 32)
     gathered = max(0.0, unit - student_unit) * tb * 2 if shards > 1 else 0.0
     weights = gathered if (w.cpu_offload and w.offload_params) else params * tb / shards + gathered
+    if w.teacher_unsharded and shards > 1:
+        weights = params * tb
     logits = tokens * (t.vocab or vocab) * (tb + 8.0) / max(1, w.tensor_parallel)
     return weights, logits
 
@@ -767,7 +772,7 @@ def teacher_forward_s(w: WorkloadConfig, hw: Hardware, a: Assumptions) -> float:
     as_model = w.model_copy(update={"model": t, "teacher": None, "method": "full", "quantization": "none", "prequantized": None, "gradient_checkpointing": False})
     fwd = step(as_model, hw, a, peak_gb=0.0).forward_s
     n = _data_parallel_ranks(w)
-    if _shard_stage(w) < 3 or n <= 1:
+    if _shard_stage(w) < 3 or n <= 1 or w.teacher_unsharded:  # unsharded: gathered once, kept (_teacher_memory)
         return fwd
     gather = (t.params_b or 0.0) * 1e9 / _model_parallel(w) * (4.0 if w.precision == "fp32" else 2.0) * seconds_per_byte(w, hw, n, a.comm_eff)
     overlap = 0.0 if w.comm_overlap is False else a.comm_overlap

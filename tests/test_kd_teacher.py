@@ -95,3 +95,17 @@ def test_a_config_without_a_teacher_is_unchanged(tmp_path: Path) -> None:
     hw = get_hardware("mi300x")
     assert teacher_forward_s(w, hw, nominal_for(hw)) == 0.0
     assert memory_gb(w) == memory_gb(w.model_copy(update={"teacher": None, "reference_copy": False}))
+
+
+def test_a_teacher_never_resharded_is_held_whole(tmp_path: Path) -> None:
+    # torchtune 0.6.1 knowledge_distillation_distributed.py:253 passes fsdp_reshard_after_forward to the teacher's shard_model;
+    # FSDP2 then reshards only in the post-backward callback, which a no-grad teacher never reaches
+    text = DIST_HEADER + KD.split("\n", 3)[3] + "kd_ratio: 0.5\nfsdp_reshard_after_forward: False\n"
+    root = repo(tmp_path, {"configs/kd.yaml": text})
+    w = load_config(root / "configs/kd.yaml").workload
+    assert w.teacher is not None and w.teacher_unsharded and w.sources["teacher_unsharded"].key == "fsdp_reshard_after_forward"
+    parts: dict[str, float] = {}
+    sharded: dict[str, float] = {}
+    memory_gb(w, parts)
+    memory_gb(w.model_copy(update={"teacher_unsharded": False}), sharded)
+    assert parts["weights"] - sharded["weights"] > w.teacher.params_b * 2 * 0.4  # the other half of the bf16 teacher

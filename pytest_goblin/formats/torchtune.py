@@ -286,6 +286,9 @@ class TorchtuneAdapter(Adapter):
                 # torch.no_grad() on every micro-batch's tokens (single_device.py:651-653, distributed.py:795-796).
                 _, _, tline = r.raw("teacher_model._component_")
                 r.explicit("teacher", teacher, "teacher_model._component_", tline)
+                rkey, rvalue, rline = r.raw("fsdp_reshard_after_forward")
+                if rkey is not None and recipe == "knowledge_distillation_distributed" and not as_bool(rvalue):
+                    r.explicit("teacher_unsharded", True, rkey, rline)
         r.framework = f"torchtune {tables.table('torchtune')['version']}" + (f" ({named})" if named else "")
         if own_file is not None and recipe is None:
             self._pinned_label(r, named or how)
