@@ -769,7 +769,9 @@ def teacher_forward_s(w: WorkloadConfig, hw: Hardware, a: Assumptions) -> float:
     t = w.teacher
     if t is None:
         return 0.0
-    as_model = w.model_copy(update={"model": t, "teacher": None, "method": "full", "quantization": "none", "prequantized": None, "gradient_checkpointing": False})
+    as_model = w.model_copy(
+        update={"model": t, "teacher": None, "method": "full", "quantization": "none", "prequantized": None, "gradient_checkpointing": False}
+    )
     fwd = step(as_model, hw, a, peak_gb=0.0).forward_s
     n = _data_parallel_ranks(w)
     if _shard_stage(w) < 3 or n <= 1 or w.teacher_unsharded:  # unsharded: gathered once, kept (_teacher_memory)

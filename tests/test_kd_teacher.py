@@ -14,8 +14,8 @@ import pytest
 
 from pytest_goblin.costmodel import memory_gb, nominal_for, step, teacher_forward_s
 from pytest_goblin.formats import load_config
-from pytest_goblin.rules import unmodelled_trainer
 from pytest_goblin.hardware import get_hardware
+from pytest_goblin.rules import unmodelled_trainer
 from pytest_goblin.schemas import Report
 from pytest_goblin.service import audit_file
 from pytest_goblin.settings import Settings
@@ -77,7 +77,9 @@ def test_the_distributed_recipe_shards_the_teacher_like_the_student(tmp_path: Pa
 
 def test_a_teacher_of_unknown_shape_stays_inconclusive(tmp_path: Path) -> None:
     text = STOCK_KD.replace("torchtune.models.llama3_2.llama3_2_3b", "my_models.teachers.big_teacher")
-    text = text.replace("enable_activation_checkpointing: True", "enable_activation_checkpointing: False\ncompile: True").replace("batch_size: 2", "batch_size: 16")
+    text = text.replace("enable_activation_checkpointing: True", "enable_activation_checkpointing: False\ncompile: True").replace(
+        "batch_size: 2", "batch_size: 16"
+    )
     root = repo(tmp_path, {"configs/kd.yaml": text})
     w = load_config(root / "configs/kd.yaml").workload
     assert w.teacher is None
