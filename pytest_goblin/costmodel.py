@@ -1045,6 +1045,9 @@ def _param_fetch_s(w: WorkloadConfig, shape: ModelShape, a: Assumptions) -> floa
     shard = total * _state_bytes(w)[0] / max(1, _data_parallel_ranks(w))
     exposed = 1.0 if w.comm_overlap is False else a.offload_exposed
     fetches = PARAM_FETCHES + (1 if w.reference_forward else 0)
+    if w.teacher is not None and w.teacher.params_b is not None and not w.teacher_unsharded:
+        # a KD teacher offloaded with the student (the same fsdp_cpu_offload, _teacher_memory): one fetch of its shard, for its forward
+        shard += w.teacher.params_b * 1e9 * (4.0 if w.precision == "fp32" else 2.0) / max(1, _data_parallel_ranks(w)) / fetches
     return fetches * shard / (a.host_link_gb_s * GB) * exposed
 
 

@@ -111,3 +111,19 @@ def test_a_teacher_never_resharded_is_held_whole(tmp_path: Path) -> None:
     memory_gb(w, parts)
     memory_gb(w.model_copy(update={"teacher_unsharded": False}), sharded)
     assert parts["weights"] - sharded["weights"] > w.teacher.params_b * 2 * 0.4  # the other half of the bf16 teacher
+
+
+def test_an_offloaded_teacher_is_fetched_from_the_host_not_held(tmp_path: Path) -> None:
+    # knowledge_distillation_distributed.py:558-563 passes the student's fsdp_cpu_offload to the teacher's shard_model
+    text = DIST_HEADER + KD.split("\n", 3)[3] + "kd_ratio: 0.5\nfsdp_cpu_offload: True\n"
+    root = repo(tmp_path, {"configs/kd.yaml": text})
+    w = load_config(root / "configs/kd.yaml").workload
+    assert w.teacher is not None and w.cpu_offload and w.offload_params
+    parts: dict[str, float] = {}
+    bare_parts: dict[str, float] = {}
+    memory_gb(w, parts)
+    memory_gb(w.model_copy(update={"teacher": None}), bare_parts)
+    assert parts["weights"] - bare_parts["weights"] < 0.5  # one gathered teacher layer beyond the student's, not its shard
+    hw = get_hardware("mi300x")
+    bare = step(w.model_copy(update={"teacher": None}), hw).parts["memory_bound"]
+    assert step(w, hw).parts["memory_bound"] > bare  # its shard crosses the host link for its forward
