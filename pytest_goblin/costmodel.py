@@ -688,6 +688,8 @@ def memory_gb(w: WorkloadConfig, parts: dict[str, float] | None = None) -> float
     # the longest micro-batch at the sampled lengths (seq_len when packed, padded to it, or not sampled);
     # preference training: chosen and rejected in one batch
     tokens = micro_batch_tokens(w, peak=True) * w.sequences_per_example
+    teacher_weights, teacher_logits = _teacher_memory(w, n if stage >= 3 else 1, tokens, vocab, total_params / layers)
+    weights += teacher_weights
     act = 2.0 if w.precision != "fp32" else 4.0
     kv_dim = hidden // heads * shape.n_kv_heads if shape.n_kv_heads else None
     per = activation_bytes_per_token_layer(w, hidden, heads, shape.intermediate, kv_dim, sample_length(w, peak=True))
@@ -701,6 +703,7 @@ def memory_gb(w: WorkloadConfig, parts: dict[str, float] | None = None) -> float
     logits = tokens * vocab * 4.0 * 2
     if w.fused_kernels:
         logits /= 8  # fused linear cross-entropy works on chunks of the logits
+    logits += teacher_logits
     tp, pp = max(1, w.tensor_parallel), max(1, w.pipeline_parallel)
     if tp > 1:
         # with sequence parallelism every activation of a layer is split over the tensor-parallel ranks
@@ -728,6 +731,54 @@ def memory_gb(w: WorkloadConfig, parts: dict[str, float] | None = None) -> float
             }
         )
     return (weights + masters + grads + opt + activations + logits) / GB * 1.08  # allocator fragmentation
+
+
+def _teacher_memory(w: WorkloadConfig, shards: int, tokens: float, vocab: int, student_unit: float) -> tuple[float, float]:
+    """(weights, logits) bytes per GPU a knowledge-distillation teacher adds (0, 0 without one).
+
+    Weights: the teacher is built in the recipe's `dtype` (torchtune 0.6.1 recipes/knowledge_distillation_single_device.py:
+    477-478, `training.set_default_dtype(self._dtype)`, :488-490 validates it) and, distributed, sharded by the same
+    training.shard_model call as the student with the same fsdp_cpu_offload (knowledge_distillation_distributed.py:
+    545, 558-563; :587 requires_grad False): `shards` ways under FSDP, its gathered layer in place of the student's while it runs (reshard after forward),
+    and with parameters offloaded only that gathered layer's bytes beyond the student's. With `fsdp_reshard_after_forward:
+    False` the whole teacher stays gathered: FSDP2 skips the reshard after a forward then (torch 2.13.0
+    distributed/fsdp/_fully_shard/_fsdp_param_group.py:499-502, 557-563) and reshards in the root's post-backward
+    callback (_fsdp_state.py:395-419), which a teacher run under no_grad never reaches. Logits: the teacher's output in
+    `dtype` chunks (torchtune/modules/transformer.py:655-659; fp32 unchunked, counted at `dtype`: a lower bound there; chunked when the loss is CEWithChunkedOutputLoss,
+    single_device.py:278-281) lives through the KD loss, which keeps for backward an fp32 softmax of the teacher's and an
+    fp32 log-softmax of the student's logits per chunk (modules/loss/kd_losses.py:49-52): 4 + 4 bytes per token and entry."""
+    t = w.teacher
+    if t is None or t.params_b is None:
+        return 0.0, 0.0
+    tb = 4.0 if w.precision == "fp32" else 2.0
+    params = t.params_b * 1e9 / _model_parallel(w)
+    unit = params / max(1, t.n_layers or 32)
+    gathered = max(0.0, unit - student_unit) * tb * 2 if shards > 1 else 0.0
+    weights = gathered if (w.cpu_offload and w.offload_params) else params * tb / shards + gathered
+    if w.teacher_unsharded and shards > 1:
+        weights = params * tb
+    logits = tokens * (t.vocab or vocab) * (tb + 8.0) / max(1, w.tensor_parallel)
+    return weights, logits
+
+
+def teacher_forward_s(w: WorkloadConfig, hw: Hardware, a: Assumptions) -> float:
+    """Seconds per micro-batch of a knowledge-distillation teacher's no-grad forward of the same tokens (torchtune 0.6.1
+    knowledge_distillation_single_device.py:651-653, _distributed.py:795-796), priced as the student's forward is priced
+    with the teacher's shape, unquantized and without adapters; under FSDP its layers are all-gathered for that forward,
+    hidden behind it up to `comm_overlap` like the student's gathers (0 without a teacher)."""
+    t = w.teacher
+    if t is None:
+        return 0.0
+    as_model = w.model_copy(
+        update={"model": t, "teacher": None, "method": "full", "quantization": "none", "prequantized": None, "gradient_checkpointing": False}
+    )
+    fwd = step(as_model, hw, a, peak_gb=0.0).forward_s
+    n = _data_parallel_ranks(w)
+    if _shard_stage(w) < 3 or n <= 1 or w.teacher_unsharded:  # unsharded: gathered once, kept (_teacher_memory)
+        return fwd
+    gather = (t.params_b or 0.0) * 1e9 / _model_parallel(w) * (4.0 if w.precision == "fp32" else 2.0) * seconds_per_byte(w, hw, n, a.comm_eff)
+    overlap = 0.0 if w.comm_overlap is False else a.comm_overlap
+    return fwd + max(gather * (1 - overlap), gather - fwd)
 
 
 FP32_RATIO = 8.0  # MI300X: 1307.4 bf16 / 163.4 fp32 matrix TFLOPS, used where a target's fp32 peak has no source
@@ -994,6 +1045,9 @@ def _param_fetch_s(w: WorkloadConfig, shape: ModelShape, a: Assumptions) -> floa
     shard = total * _state_bytes(w)[0] / max(1, _data_parallel_ranks(w))
     exposed = 1.0 if w.comm_overlap is False else a.offload_exposed
     fetches = PARAM_FETCHES + (1 if w.reference_forward else 0)
+    if w.teacher is not None and w.teacher.params_b is not None and not w.teacher_unsharded:
+        # a KD teacher offloaded with the student (the same fsdp_cpu_offload, _teacher_memory): one fetch of its shard, for its forward
+        shard += w.teacher.params_b * 1e9 * (4.0 if w.precision == "fp32" else 2.0) / max(1, _data_parallel_ranks(w)) / fetches
     return fetches * shard / (a.host_link_gb_s * GB) * exposed
 
 
@@ -1080,6 +1134,7 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
         offload = 2 * tokens * layers * hidden * act_bytes / (a.host_link_gb_s * GB) * a.offload_exposed
     offload += _param_fetch_s(w, shape, a)
     reference = fwd if w.reference_forward else 0.0  # the frozen reference's no-grad forward of the same batch
+    reference += teacher_forward_s(w, hw, a)  # a knowledge-distillation teacher's no-grad forward of the same batch
     busy = compute + attention + elementwise + dequant_total + recompute + reference
     comm_micro, comm_step = _communication(w, hw, a, busy, shape)
     comm_micro += _model_parallel_comm(w, hw, a, tokens, hidden, layers, act_bytes)

@@ -263,8 +263,8 @@ def unmodelled_trainer(w: WorkloadConfig) -> UnmodelledTrainer | None:
     if at >= 0:
         return UnmodelledTrainer(label[at + len(UNRESOLVED_PREFERENCE) + 2 :].rstrip(")"), from_keys=True)
     name = label.lower()
-    if online_rl(w) is not None or preference_modelled(w):
-        return None
+    if online_rl(w) is not None or preference_modelled(w) or w.teacher is not None:
+        return None  # w.teacher: a stock torchtune KD recipe's teacher of known shape, in the cost model (costmodel.teacher_forward_s)
     # torchtune: the repository's own recipe file, named with the loss it is configured with and `knowledge distillation`
     # for a `teacher_model:` (formats/torchtune.py); what it trains is read from those words, never from the file's path
     own = re.search(r"\((the repository's own [^()]*)\)", label)

@@ -97,6 +97,13 @@ class WorkloadConfig(Model):
     sequences_per_example: int = Field(default=1, ge=1, le=2)
     reference_forward: bool = False
     reference_copy: bool = False
+    # Knowledge distillation (torchtune's knowledge_distillation_* recipes, `teacher_model:`): the frozen teacher's shape
+    # when the config names a builder goblin knows. It is built in the recipe's `dtype`, sharded like the student, and
+    # runs one no-grad forward of every micro-batch (costmodel.teacher_*). None: no teacher, or one of unknown shape.
+    teacher: ModelShape | None = None
+    # `fsdp_reshard_after_forward: False` (torchtune 0.6.1 knowledge_distillation_distributed.py:253): the teacher's FSDP units
+    # are never resharded, as the teacher runs no backward (costmodel._teacher_memory)
+    teacher_unsharded: bool = False
     fused_kernels: bool = False  # Liger-style fused RMSNorm / SwiGLU / RoPE / cross-entropy
     optimizer: str = "adamw_torch"
     torch_compile: bool = False

@@ -17,7 +17,12 @@ from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from .base import MAX_COUNT, Adapter, Reader
 
 DOCS = "README, 'The native goblin format'"
-FIELDS = [name for name in WorkloadConfig.model_fields if name not in {"path", "format", "framework", "model", "env", "ignored_rules", "sources", "notes"}]
+# a KD teacher (`teacher`, `teacher_unsharded`) is read from torchtune KD recipes only, not from a goblin file
+FIELDS = [
+    name
+    for name in WorkloadConfig.model_fields
+    if name not in {"path", "format", "framework", "model", "env", "ignored_rules", "sources", "notes", "teacher", "teacher_unsharded"}
+]
 _COUNTS = {
     "seq_len",
     "micro_batch_size",

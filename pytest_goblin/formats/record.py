@@ -51,6 +51,7 @@ def workload_record(path: str, w: WorkloadConfig) -> dict[str, Any]:
             out[key] = getattr(w, name)
     out["env"] = dict(w.env)
     out["model_shape"] = w.model.model_dump()
+    out["teacher"] = w.teacher.model_dump() if w.teacher is not None else None  # a KD recipe's teacher shape, as model_shape
     out["ignored_rules"] = list(w.ignored_rules)
     out["framework_version"] = framework_version(path, w)
     out["framework"] = framework_label(path, w)

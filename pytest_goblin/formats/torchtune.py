@@ -112,6 +112,17 @@ def _shape_from_builder_args(comp: str, base: str, node: Any) -> ModelShape | No
     )
 
 
+def _builder_shape(comp: str, node: Any) -> ModelShape:
+    """The shape a `_component_` builder names: from its arguments (a generic builder), else the model table."""
+    builder = comp.rsplit(".", 1)[-1]
+    base = re.sub(r"^(q?lora_|dora_)", "", builder)
+    from_args = _shape_from_builder_args(comp, base, node)
+    if from_args is not None:
+        return from_args
+    shape = lookup_model(base)
+    return shape.model_copy(update={"name": comp or "unknown"})
+
+
 class TorchtuneAdapter(Adapter):
     name = "torchtune"
     repeats_refused = "torchtune reads its YAML with OmegaConf.load, which refuses a key written twice (omegaconf 2.3.0 omegaconf/_utils.py:136-151) (torchtune/utils/argparse.py:52 at 0.2.0; config/_parse.py since)"
@@ -142,13 +153,7 @@ class TorchtuneAdapter(Adapter):
         comp = _component(_node(r.data, key)) or ""
         _found, _, line = r.raw(f"{key}._component_")
         r.sources["model"] = FieldSource(file=r.path, key=f"{key}._component_", line=line, explicit=True)
-        builder = comp.rsplit(".", 1)[-1]
-        base = re.sub(r"^(q?lora_|dora_)", "", builder)
-        from_args = _shape_from_builder_args(comp, base, _node(r.data, key))
-        if from_args is not None:
-            return from_args
-        shape = lookup_model(base)
-        return shape.model_copy(update={"name": comp or "unknown"})
+        return _builder_shape(comp, _node(r.data, key))
 
     def read(self, r: Reader) -> None:
         d = r.data
@@ -272,6 +277,18 @@ class TorchtuneAdapter(Adapter):
         named = recipe or (how if own_file is not None else None) or tune_run_named(r.text)
         if "teacher_model" in d:  # a knowledge-distillation recipe: a frozen teacher runs forward every step (rules.unmodelled_trainer)
             named = f"{named}, knowledge distillation" if named else "knowledge distillation"
+            teacher = _builder_shape(_component(_node(d, "teacher_model")) or "", _node(d, "teacher_model"))
+            if teacher.known and teacher.params_b is not None and own_file is None and (recipe or "").startswith("knowledge_distillation"):
+                # torchtune 0.6.1 recipes/knowledge_distillation_single_device.py:255-256, :472-497 builds the teacher
+                # from `teacher_model` in the recipe's `dtype` and puts it in eval mode; _distributed.py:249-254,
+                # :523-587 builds it on meta and shards it with training.shard_model like the student (the same
+                # fsdp_cpu_offload and fsdp_reshard_after_forward), requires_grad False; both run it under
+                # torch.no_grad() on every micro-batch's tokens (single_device.py:651-653, distributed.py:795-796).
+                _, _, tline = r.raw("teacher_model._component_")
+                r.explicit("teacher", teacher, "teacher_model._component_", tline)
+                rkey, rvalue, rline = r.raw("fsdp_reshard_after_forward")
+                if rkey is not None and recipe == "knowledge_distillation_distributed" and not as_bool(rvalue):
+                    r.explicit("teacher_unsharded", True, rkey, rline)
         r.framework = f"torchtune {tables.table('torchtune')['version']}" + (f" ({named})" if named else "")
         if own_file is not None and recipe is None:
             self._pinned_label(r, named or how)

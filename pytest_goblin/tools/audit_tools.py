@@ -1198,7 +1198,10 @@ def _unread_of(what: str) -> str:
     #11 lora_orpo_ddp.py:527-530 calls its ORPOLoss with the policy's two averages); the others' reference model."""
     low = what.lower()
     if "distillation" in low:
-        return "the frozen teacher model's weights and its forward pass every step are not in the projection"
+        return (
+            "the frozen teacher model's weights and its forward pass every step are not in the projection: goblin models them only for "
+            "torchtune's own knowledge_distillation_* recipes with a teacher_model builder of known shape"
+        )
     if re.search(r"orpo|simpo|\bcpo", low):
         return "the chosen and rejected sequences each example runs were not read from a trainer it knows; this loss uses no reference model"
     return "the sequences each example runs and the reference model were not read from a trainer it knows"
