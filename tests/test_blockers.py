@@ -89,6 +89,11 @@ CASES: dict[str, tuple[Case, Case]] = {
     ),
     # review4 #8 (farshadghodsian 8B_lora_distributed.yaml): every torchtune training recipe raises on fp16
     "blocker.torchtune_fp16_recipe": (("8B_lora.yaml", TT + "dtype: fp16\n", "mi300x", {}), ("8B_lora.yaml", TT + "dtype: bf16\n", "mi300x", {})),
+    # review8a #9 (bahram-jahanshahi custom_config.yaml:84 `device: mps`, torchtune 0.3.1)
+    "blocker.torchtune_device_not_on_host": (
+        ("8B_lora.yaml", TT.replace("device: cuda", "device: mps"), "mi300x", {}),
+        ("8B_lora.yaml", TT, "mi300x", {}),
+    ),
     "blocker.cuda_only_hub_attention_kernel": (
         ("sft.yaml", HF + "attn_implementation: kernels-community/vllm-flash-attn3\n", "mi300x", {}),
         ("sft.yaml", HF + "attn_implementation: kernels-community/aiter-flash-attn\n", "mi300x", {}),

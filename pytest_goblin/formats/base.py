@@ -84,11 +84,17 @@ class Reader:
         # goblin's key -> the older name the file sets for it, which the release the file runs on reads
         # (frameworks.history.older_names: trl 0.15's `use_liger` for use_liger_kernel)
         self.aliases: dict[str, str] = {}
+        # key -> (value, where): a launch-line word the script's parser sets over the file's own value
+        # (hf_trainer._launch_words); read before the file, with the launcher as the field's source
+        self.over: dict[str, tuple[Any, FieldSource]] = {}
 
     def raw(self, *keys: str) -> tuple[str | None, Any, int | None]:
-        """First present key of `keys` (or of its older name in `aliases`): (key, value, line); value None when all are absent."""
+        """First present key of `keys` (or of its older name in `aliases`): (key, value, line); value None when all are
+        absent. A launch-line word over the file (`over`) wins, with no line of this file."""
         for key in keys:
             for name in (key, self.aliases[key]) if key in self.aliases else (key,):
+                if name in self.over:
+                    return name, self.over[name][0], None
                 found, value, line = get_path(self.data, name)
                 if found and value is not None:
                     return name, value, line
@@ -121,7 +127,8 @@ class Reader:
 
     def explicit(self, field: str, value: Any, key: str, line: int | None) -> Any:
         self.values[field] = value
-        self.sources[field] = FieldSource(file=self.path, key=key, line=line, explicit=True)
+        over = self.over.get(key)
+        self.sources[field] = over[1] if over is not None else FieldSource(file=self.path, key=key, line=line, explicit=True)
         return value
 
     def default(self, field: str, value: Any, note: str) -> Any:

@@ -240,6 +240,8 @@ class HFTrainerAdapter(Adapter):
     def read(self, r: Reader) -> None:
         d = r.data
         launched = self._launched(r)
+        if launched is not None:
+            _launch_words(r, launched)
         quant = "4bit" if as_bool(d.get("load_in_4bit", False) or False) else "8bit" if as_bool(d.get("load_in_8bit", False) or False) else "none"
         r.values["quantization"] = quant
         script_read: set[str] = set()  # fields the script the launch line runs sets in code goblin read (launched.py)
@@ -378,6 +380,17 @@ class HFTrainerAdapter(Adapter):
             else f"TRL SFTConfig/DPOConfig max_length=1024 ({TRL_DOCS})",
             convert=positive,
         )
+        if not r.sources["seq_len"].explicit and plain and launched is not None and "block_size" in launched.fields:
+            # the repository's data class's `block_size` (transformers' run_clm DataTrainingArguments: the length texts are
+            # grouped into, examples/pytorch/language-modeling/run_clm.py `group_texts`): the run's sequence length (review8b #29)
+            k, size, line = r.raw("block_size")
+            if k is not None:
+                try:
+                    r.explicit("seq_len", positive(size), k, line)
+                except ValueError:
+                    pass
+                else:
+                    r.notes.append(f"sequence length: `{k}: {size}`, a field of the repository's argument classes that {launched.script} parses this file into")
         if not r.sources["seq_len"].explicit:
             _online_seq_len(r)
             _old_dpo_seq_len(r)
@@ -447,6 +460,49 @@ class HFTrainerAdapter(Adapter):
 # :152, :156); a script whose parser holds none of its classes builds the model, adapter and quantization in its own code
 MODEL_CONFIG_CLASSES = ("ModelConfig", "ModelArguments")
 SCRIPT_BUILT_FIELDS = ("method", "quantization", "weight_dtype")
+
+
+def _launch_words(r: Reader, launched: Launched) -> None:
+    """The `--key value` words the launch line passes to the script beside this recipe, where the script's parser sets
+    them over the file (launch_line.SCRIPT_FLAGS_AT: TrlParser after `--config FILE`, parse_yaml_and_args after a recipe
+    given first; review8b #29 `torchrun ... train.py config.yaml --deepspeed=deepspeed_z3_config_bf16.json` was read as
+    DDP). Each is then the field's value, sourced at the launch line, and an edit of it is not written into the file."""
+    from .base import IN_LAUNCH_LINE
+    from .launch_line import SCRIPT_FLAGS_AT
+    from .launchers import find_launch
+    from .pyargs import FALSE_WORDS, TRUE_WORDS
+
+    launch = find_launch(r.path)
+    if launch is None or launch.commented or not launch.overrides or not launch.flag_form:
+        return
+    parses = launched.trl_parse is not None if launch.flag_form == "config" else launched.yaml_args is not None
+    if not parses:
+        return
+    cite = SCRIPT_FLAGS_AT[launch.flag_form]
+    taken: list[str] = []
+    for key, raw, file, line, how in launch.overrides:
+        if key in r.over:
+            continue
+        low = raw.lower()
+        value: Any = raw
+        if low in TRUE_WORDS - {"1"} or low in FALSE_WORDS - {"0"}:
+            value = low in TRUE_WORDS
+        else:
+            for kind in (int, float):
+                try:
+                    value = kind(raw)
+                    break
+                except ValueError:
+                    continue
+        own, own_value, own_line = r.raw(key)
+        kept = f"; the file's own `{own}: {own_value}` (line {own_line}) gives way" if own is not None and own_line else ""
+        note = f"{how}: {launched.script} sets it over the file ({cite}){kept}; change it {IN_LAUNCH_LINE}"
+        r.over[key] = (value, FieldSource(file=file, key=key, line=line, explicit=True, note=note))
+        taken.append(how)
+    for key, why in launch.unresolved:
+        r.notes.append(f"{why}: {launched.script} sets `{key}` over the file ({cite}); goblin cannot read it")
+    if taken:
+        r.notes.append(f"the launch line passes {'; '.join(taken)}, which {launched.script} sets over this file ({cite})")
 
 
 def _model_built_in_code(r: Reader, launched: Launched, script_read: set[str] | None = None) -> None:

@@ -95,6 +95,8 @@ class Launch:
     # the line (said, never applied)
     overrides: list[tuple[str, str, str, int, str]] = field(default_factory=list)
     unresolved: list[tuple[str, str]] = field(default_factory=list)  # (key, why)
+    # a Python script's flags beside its recipe: "config" (after `--config FILE`) or "positional" (the recipe first), "" otherwise
+    flag_form: str = ""
 
     @property
     def world(self) -> int:
@@ -204,6 +206,8 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
         _tune_overrides(line, lf, shown, root, out)
     elif program_kind(line.tokens) == "axolotl":
         _axolotl_overrides(line, lf, shown, out)
+    else:
+        _script_overrides(line, lf, shown, out)
     if kind in ("torchrun", "tune"):
         raw = flags.get("nproc_per_node")
         if raw is None and kind == "torchrun" and env.get("PET_NPROC_PER_NODE"):  # torchrun reads an unset flag from PET_<NAME> (TORCHRUN_ENV_AT)
@@ -379,6 +383,65 @@ def _axolotl_overrides(line: Line, lf: LauncherFile, shown: str, out: Launch) ->
         if not re.fullmatch(r"[A-Za-z_]\w{0,127}", key) or not value or key in _AXOLOTL_CLI_OWN:
             continue
         how = f"`--{key} {value}` on {shown} line {line.line}"
+        if "$" in value or "`" in value:
+            out.unresolved.append((key, f"{how}: the value is set at run time"))
+        else:
+            out.overrides.append((key, value, str(lf.path), line.line, how))
+
+
+# TrlParser.parse_args_and_config sets the file's values as defaults and parses the command line over them (trl 0.18.0
+# trl/scripts/utils.py:186-208; 1.16.0 :340,345); H4ArgumentParser.parse_yaml_and_args (alignment-handbook
+# src/alignment/configs.py:34-89@227deaa, and the repositories' copies of it) splits each `--key=value` word at `=` and sets
+# it over the YAML's value of that field
+SCRIPT_FLAGS_AT = {
+    "config": "trl 0.18.0 trl/scripts/utils.py:186-208, 1.16.0 :340,345 (TrlParser parses the command line over the file)",
+    "positional": "alignment-handbook src/alignment/configs.py:34-89@227deaa (parse_yaml_and_args splits each `--field=value` word at `=` and sets it over the file)",
+}
+
+
+def _script_overrides(line: Line, lf: LauncherFile, shown: str, out: Launch) -> None:
+    """The `--key value` words a line passes to the Python script it runs beside the recipe (`train.py config.yaml
+    --deepspeed=ds.json`, review8b #29; `grpo.py --config x.yaml --num_generations 8`): kept with the form that says which
+    parser sets them over the file (`out.flag_form`, SCRIPT_FLAGS_AT): after `--config FILE` every `--key value` /
+    `--key=value` word (TrlParser), after a recipe given as the script's first word only `--key=value` words (what
+    parse_yaml_and_args splits; a `--key value` pair there stops it). The reader applies them only where the script
+    parses that way (formats/launched.Launched.trl_parse / yaml_args)."""
+    words = list(line.tokens)
+    script = next((i for i, w in enumerate(words) if w.endswith(".py") and not w.startswith("-")), None)
+    if script is None:
+        return
+    at = next(
+        (i for i in range(script + 1, len(words)) if word_path(words[i]).lower().endswith((".yml", ".yaml", ".json")) and not words[i].startswith("-")),
+        None,
+    )
+    if at is None:
+        return
+    if words[at - 1] in ("--config", "--config_file", "--config-file") and at - 1 > script:
+        form, skip = "config", {at - 1, at}
+    elif at == script + 1:
+        form, skip = "positional", {at}
+    else:
+        return
+    out.flag_form = form
+    i = script + 1
+    while i < len(words):
+        word = words[i]
+        i += 1
+        if i - 1 in skip or not word.startswith("--") or len(word) < 3:
+            continue
+        key, eq, value = word[2:].partition("=")
+        if not eq:
+            if form == "positional":
+                continue  # not split by parse_yaml_and_args
+            if i < len(words) and not words[i].startswith("--") and i not in skip:
+                value = words[i]
+                i += 1
+            else:
+                value = "true"  # a bare switch: a bool field set true (HfArgumentParser's `nargs="?", const=True`)
+        key = key.replace("-", "_")
+        if not re.fullmatch(r"[A-Za-z_]\w{0,127}", key) or not value:
+            continue
+        how = f"`--{word[2:].partition('=')[0]}{'=' if eq else ' '}{value}` on {shown} line {line.line}"
         if "$" in value or "`" in value:
             out.unresolved.append((key, f"{how}: the value is set at run time"))
         else:

@@ -72,6 +72,9 @@ class Launched:
     # the script's `TrlParser(...).parse_args_and_config(...)`: its line and the constant keywords it passes
     # (return_remaining_strings, fail_with_unknown_args; "_discarded": the remaining strings are assigned to `_`), or None
     trl_parse: tuple[int, dict[str, Any]] | None = None
+    # the line of the script's `parse_yaml_and_args(...)` (or H4ArgumentParser's argument-less `.parse()`, which calls it
+    # when words follow the recipe: pycommand.H4_PARSE_AT): `--key=value` launch words are then set over the file
+    yaml_args: int | None = None
     attrs_read: dict[str, int] = field(default_factory=dict)  # attribute name -> first line the script reads it (`x.torch_dtype`)
     # every field of the parser classes with a literal default, None included (`peft_path: str = None`)
     fields: dict[str, Any] = field(default_factory=dict)
@@ -383,6 +386,20 @@ def _parser_classes(tree: ast.Module) -> tuple[ast.Call | None, list[str]]:
     return None, []
 
 
+def _yaml_args(tree: ast.Module, parser: ast.Call | None) -> int | None:
+    """The line of the call that sets `--key=value` launch words over the recipe: `parse_yaml_and_args(...)`, or the
+    argument-less `.parse()` of an H4ArgumentParser / ArgumentParserPlus (pycommand.H4_PARSE_AT); None when neither."""
+    func = parser.func if parser is not None else None
+    name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+    h4 = name in ("H4ArgumentParser", "ArgumentParserPlus")
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        if node.func.attr == "parse_yaml_and_args" or (h4 and node.func.attr == "parse" and not node.args and not node.keywords):
+            return node.lineno
+    return None
+
+
 def _trl_parse(tree: ast.Module) -> tuple[int, dict[str, Any]] | None:
     """The one `.parse_args_and_config(...)` call of a script that builds a TrlParser: (line, its constant keywords, and
     `_discarded` when the returned remaining strings go to `_`). None when there is not exactly one, or a keyword is not
@@ -535,6 +552,7 @@ def _launched(config: str) -> Launched | None:
                 if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
                     line = out.attrs_read.get(node.attr)
                     out.attrs_read[node.attr] = node.lineno if line is None else min(line, node.lineno)
+    out.yaml_args = _yaml_args(script.tree, _call)
     for name in classes:
         for cls, mod in repo.chain(name, script):
             dc = dataclasses_of(ast.Module(body=[cls], type_ignores=[]), {}).get(cls.name)
