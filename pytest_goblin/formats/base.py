@@ -84,10 +84,19 @@ class Reader:
         # goblin's key -> the older name the file sets for it, which the release the file runs on reads
         # (frameworks.history.older_names: trl 0.15's `use_liger` for use_liger_kernel)
         self.aliases: dict[str, str] = {}
+        # key -> (value, script file, line, how): a field the script a launch line runs on this file sets in code on the
+        # parsed object, over the file's own value (formats/codeset.py); key -> why for one set where goblin cannot tell
+        # whether or to what (the fields read from it are not judged: `mark_code_unread`)
+        self.code: dict[str, tuple[Any, str, int, str]] = {}
+        self.code_unread: dict[str, str] = {}
 
     def raw(self, *keys: str) -> tuple[str | None, Any, int | None]:
         """First present key of `keys` (or of its older name in `aliases`): (key, value, line); value None when all are absent."""
         for key in keys:
+            if key in self.code:  # the script sets it in code (None: unset there, as an absent key)
+                if self.code[key][0] is None:
+                    continue
+                return key, self.code[key][0], None
             for name in (key, self.aliases[key]) if key in self.aliases else (key,):
                 found, value, line = get_path(self.data, name)
                 if found and value is not None:
@@ -121,6 +130,10 @@ class Reader:
 
     def explicit(self, field: str, value: Any, key: str, line: int | None) -> Any:
         self.values[field] = value
+        if key in self.code:  # set in the script's code: an edit of this file would change nothing
+            _v, file, at, how = self.code[key]
+            self.sources[field] = FieldSource(file=file, key=key, line=at, explicit=True, note=f"{how}: change it {IN_CODE}")
+            return value
         self.sources[field] = FieldSource(file=self.path, key=key, line=line, explicit=True)
         return value
 
@@ -278,9 +291,8 @@ class Adapter:
         writes: dict[str, Any] = {}
         skipped: dict[str, str] = {}
         for field, value in fields.items():
-            src = workload.sources.get(field)
-            if src is not None and src.file != workload.path and src.note and IN_LAUNCH_LINE in src.note:
-                skipped[field] = src.note  # the launch line passes it over the file's own value: an edit here would change nothing
+            if (elsewhere := set_elsewhere(workload, field)) is not None:
+                skipped[field] = elsewhere  # the launch line or the script's code sets it over the file's own value
                 continue
             w = self.writes(field, value, workload, data)
             if w is None:
@@ -311,6 +323,52 @@ def checkpoint_off_writes(workload: WorkloadConfig, trainer: dict[str, Any]) -> 
 # An edit that belongs in the launch line that passes the value (a Python script's `--flag value`):
 # the adapter's skip reason says so with these words, and the audit counts what such edits would gain.
 IN_LAUNCH_LINE = "in the launch line"
+IN_CODE = "in the script's code by hand"
+
+
+def set_elsewhere(workload: WorkloadConfig, field: str) -> str | None:
+    """Why an edit of this file would change nothing: the launch line passes the field, or the script the launch line
+    runs sets it in code after parsing the file (the source's note, which says where); None otherwise."""
+    src = workload.sources.get(field)
+    if src is not None and src.file != workload.path and src.note and (IN_LAUNCH_LINE in src.note or IN_CODE in src.note):
+        return src.note
+    return None
+
+
+# The workload fields read from a TrainingArguments key, for a key the script sets where goblin cannot tell whether or
+# to what (Reader.code_unread): the topology keys are semantics._ddp_if_launched's
+CODE_FIELDS: dict[str, tuple[str, ...]] = {
+    "bf16": ("precision",),
+    "fp16": ("precision",),
+    "half_precision_backend": ("precision",),
+    "per_device_train_batch_size": ("micro_batch_size",),
+    "gradient_accumulation_steps": ("gradient_accumulation_steps",),
+    "gradient_checkpointing": ("gradient_checkpointing", "recompute_share"),
+    "optim": ("optimizer",),
+    "torch_compile": ("torch_compile",),
+    "deepspeed": ("zero_stage", "cpu_offload"),
+    "fsdp": ("sharding",),
+    "fsdp_config": ("sharding",),
+}
+# the keys that choose the strategy: one set in code goblin cannot read makes a DDP guess unread (semantics._ddp_if_launched)
+CODE_STRATEGY_KEYS = ("deepspeed", "fsdp", "fsdp_config")
+
+
+def mark_code_unread(r: Reader) -> None:
+    """A key the script sets under an `if` goblin cannot evaluate, or to a value it cannot read: the fields read from it
+    keep the value assumed for the projection, no rule judges them (FieldSource.unread), and a note says why."""
+    for key, why in r.code_unread.items():
+        fields = {f for f, src in r.sources.items() if src.key == key} | set(CODE_FIELDS.get(key, ()))
+        marked = []
+        for name in sorted(fields):
+            src = r.sources.get(name)
+            if name not in r.values or src is None:
+                continue
+            src.unread = True
+            src.note = f"{src.note + '; ' if src.note else ''}{why}: not judged"
+            marked.append(name)
+        if marked:
+            r.notes.append(f"{why}: {', '.join(marked)} assumed for the projection, not judged")
 
 
 def source_place(src: FieldSource, w: WorkloadConfig) -> str:
