@@ -89,11 +89,13 @@ class Reader:
         # whether or to what (the fields read from it are not judged: `mark_code_unread`)
         self.code: dict[str, tuple[Any, str, int, str]] = {}
         self.code_unread: dict[str, str] = {}
+        self.code_read: set[str] = set()  # the keys of `code` a reader asked for (said in a note: `mark_code_unread`)
 
     def raw(self, *keys: str) -> tuple[str | None, Any, int | None]:
         """First present key of `keys` (or of its older name in `aliases`): (key, value, line); value None when all are absent."""
         for key in keys:
             if key in self.code:  # the script sets it in code (None: unset there, as an absent key)
+                self.code_read.add(key)
                 if self.code[key][0] is None:
                     continue
                 return key, self.code[key][0], None
@@ -356,7 +358,9 @@ CODE_STRATEGY_KEYS = ("deepspeed", "fsdp", "fsdp_config")
 
 def mark_code_unread(r: Reader) -> None:
     """A key the script sets under an `if` goblin cannot evaluate, or to a value it cannot read: the fields read from it
-    keep the value assumed for the projection, no rule judges them (FieldSource.unread), and a note says why."""
+    keep the value assumed for the projection, no rule judges them (FieldSource.unread), and a note says why. A key set
+    in code that a reader asked for is said in a note too."""
+    r.notes.extend(r.code[key][3] for key in r.code if key in r.code_read)
     for key, why in r.code_unread.items():
         fields = {f for f, src in r.sources.items() if src.key == key} | set(CODE_FIELDS.get(key, ()))
         marked = []

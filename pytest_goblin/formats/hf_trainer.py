@@ -234,7 +234,6 @@ class HFTrainerAdapter(Adapter):
         ran = f"{launched.script} is run on this file by {launched.where}"
         for key, (value, line, how) in values.items():
             r.code[key] = (value, launched.script_path or launched.script, line, f"{how}; {ran}")
-            r.notes.append(f"{how}; {ran}")
         r.code_unread = {key: f"{why}; {ran}" for key, why in unread.items()}
         for key, (shown, line, cls) in launched.none_defaults.items():
             if key not in r.data and key not in r.fallback:

@@ -110,7 +110,11 @@ class Launched:
             if not ok:
                 unread[cs.key] = f"{at} sets {cs.key} to `{ast.unparse(cs.value)[:60]}`, a value goblin cannot read"
                 continue
-            said = "; ".join(f"the `if` at line {line} is {'false' if negate else 'true'}" + self._set_by(data, test) for test, line, negate in hit)
+            said = "; ".join(
+                f"the `if` at line {line} is {'false' if negate else 'true'}" + self._set_by(data, test)
+                for test, line, negate in hit
+                if ast.unparse(test).replace("'", '"') != '__name__ == "__main__"'
+            )
             values[cs.key] = (value, cs.line, f"{at} sets {cs.key} to {_shown(value)} after the file is parsed" + (f" ({said})" if said else ""))
             unread.pop(cs.key, None)
         return values, unread
