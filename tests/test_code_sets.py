@@ -129,3 +129,47 @@ def test_a_setting_under_an_unknown_if_leaves_the_field_unread(tmp_path: Path) -
     # a value goblin cannot read under a true `if` is unread too
     w2 = load_config(_parsed(tmp_path / "b", "    training_args.fp16 = args.half\n")).workload
     assert w2.sources["precision"].unread and "to `args.half`, a value goblin cannot read" in (w2.sources["precision"].note or "")
+
+
+SCRIPT = """\
+import dataclasses
+from dataclasses import dataclass, replace
+from transformers import HfArgumentParser, TrainingArguments, AutoModelForCausalLM, Trainer
+
+
+@dataclass
+class ModelArguments:
+    model_name_or_path: str = "Qwen/Qwen2.5-7B"
+
+
+def never_called(training_args):
+    return replace(training_args, bf16=True)
+
+
+parser = HfArgumentParser((ModelArguments, TrainingArguments))
+model_args, training_args = parser.parse_args_into_dataclasses()
+{body}
+Trainer(model=AutoModelForCausalLM.from_pretrained(model_args.model_name_or_path), args=training_args).train()
+"""
+LAUNCH = "torchrun --nproc_per_node 4 sft.py --per_device_train_batch_size 2 --output_dir out\n"
+
+
+def _script(root: Path, body: str) -> Path:
+    return repo(root, {"sft.py": SCRIPT.format(body=body), "sft.sh": LAUNCH}) / "sft.py"
+
+
+def test_a_script_config_reads_replace_and_setattr_on_the_parsed_arguments(tmp_path: Path) -> None:
+    body = 'training_args = dataclasses.replace(training_args, fp16=True)\nsetattr(training_args, "gradient_checkpointing", True)'
+    w = load_config(_script(tmp_path, body)).workload
+    assert w.precision == "fp16" and w.sources["precision"].line == 17 and not w.sources["precision"].unread
+    assert w.gradient_checkpointing is True and w.sources["gradient_checkpointing"].line == 18
+    assert any("line 17: `dataclasses.replace(training_args, fp16=True)` sets fp16 after the config is built" in n for n in w.notes)
+
+
+def test_a_script_config_sets_nothing_from_an_uncalled_function_and_leaves_an_unknown_if_unread(tmp_path: Path) -> None:
+    # `never_called()` holds `replace(training_args, bf16=True)`: nothing runs it, so the run stays fp32 and is judged
+    w = load_config(_script(tmp_path, "")).workload
+    assert w.precision == "fp32" and not w.sources["precision"].unread and not any("sets bf16" in n for n in w.notes)
+    w2 = load_config(_script(tmp_path / "b", "if training_args.local_rank == 0 and flag():\n    training_args.bf16 = True")).workload
+    src = w2.sources["precision"]
+    assert w2.precision == "fp32" and src.unread and "sft.py: `training_args.bf16 = ...` at line 18 sets bf16 under the `if` at line 17" in (src.note or "")
