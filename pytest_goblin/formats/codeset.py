@@ -61,8 +61,9 @@ def _owners(tree: ast.Module, parents: dict[int, ast.AST], classes: list[str], t
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Attribute):
             if node.value.func.attr.startswith("parse_") and len(index) == 1:
                 for target in node.targets:
-                    if isinstance(target, ast.Tuple) and len(target.elts) > index[0] and isinstance(target.elts[index[0]], ast.Name):
-                        owners.add((id(_scope(node, parents)), target.elts[index[0]].id))
+                    bound = target.elts[index[0]] if isinstance(target, ast.Tuple) and len(target.elts) > index[0] else None
+                    if isinstance(bound, ast.Name):
+                        owners.add((id(_scope(node, parents)), bound.id))
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             for a in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]:
                 if _tail(a.annotation) in training:
@@ -117,7 +118,7 @@ def code_sets(tree: ast.Module, classes: list[str], training: set[str]) -> list[
     def owned(node: ast.expr, at: ast.AST) -> bool:
         return isinstance(node, ast.Name) and (id(_scope(at, parents)), node.id) in owners
 
-    found: list[tuple[str, ast.expr, ast.AST, str]] = []
+    found: list[tuple[str, ast.expr, ast.stmt, str]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target = node.targets[0]

@@ -392,7 +392,9 @@ def _assigned_fields(s: Script, tree: ast.Module, cli: CommandLine, parents: dic
     else:
         owners = set(cli.parsed)
     sets: list[tuple[str, ast.expr, ast.stmt, str]] = []  # (key, value, statement, how it is written)
-    for node in sorted((n for n in ast.walk(tree) if isinstance(n, (ast.Assign, ast.Expr))), key=lambda n: n.lineno):
+    statements: list[ast.stmt] = [n for n in ast.walk(tree) if isinstance(n, (ast.Assign, ast.Expr))]
+    node: ast.stmt
+    for node in sorted(statements, key=lambda n: n.lineno):
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target, value = node.targets[0], node.value
             if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id in owners:
