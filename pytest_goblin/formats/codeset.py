@@ -13,6 +13,7 @@ a `@task`; each call site's `if`s guard it as the function's own do (launched._c
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,11 +106,10 @@ def _runs_at_all(node: ast.AST, parents: dict[int, ast.AST], tree: ast.Module) -
     return True
 
 
-def code_sets(tree: ast.Module, classes: list[str], training: set[str]) -> list[CodeSet]:
+def code_sets(tree: ast.Module, classes: list[str], training: set[str], sites_of: Callable[[ast.AST], list[Guards]]) -> list[CodeSet]:
     """Every field set in code on the parsed training-arguments object, in source order; `classes` the parser's
-    classes in order, `training` the names that are the training class."""
-    from .launched import _call_site_guards, _guards_of
-
+    classes in order, `training` the names that are the training class, `sites_of` the `if`s around a statement, one
+    list per call site of its function (launched._sites)."""
     parents = {id(child): parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
     owners = _owners(tree, parents, classes, training)
     if not owners:
@@ -138,9 +138,7 @@ def code_sets(tree: ast.Module, classes: list[str], training: set[str]) -> list[
     for key, value, node, form in found:
         if not _runs_at_all(node, parents, tree):
             continue
-        guards = _guards_of(node, parents)
-        sites = [guards + site for site in _call_site_guards(node, parents, tree)]
-        out.append(CodeSet(key, value, node.lineno, form, sites))
+        out.append(CodeSet(key, value, node.lineno, form, sites_of(node)))
     return sorted(out, key=lambda c: c.line)
 
 

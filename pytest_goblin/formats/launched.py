@@ -588,7 +588,10 @@ def _launched(config: str) -> Launched | None:
     training = {c for c in classes if c in CONFIG_CLASSES or any(b in CONFIG_CLASSES for cls, _m in repo.chain(c, script) for b in _base_names(cls))}
     if not classes:  # no parser: a task whose parameter is annotated with transformers' or TRL's class (a Flyte task)
         training = set(CONFIG_CLASSES)
-    out.code_sets = code_sets(script.tree, classes, training)
+    parents = {id(child): parent for parent in ast.walk(script.tree) for child in ast.iter_child_nodes(parent)}
+    out.code_sets = code_sets(
+        script.tree, classes, training, lambda node: [_guards_of(node, parents) + site for site in _call_site_guards(node, parents, script.tree)]
+    )
     out.adapters = _adapter_calls(script.tree)
     out.quantizers = _quantizer_calls(script.tree)
     trainers = [
