@@ -270,7 +270,12 @@ def invalid_fields(loaded: LoadedConfig, fields: dict[str, Any]) -> dict[str, st
     declared = getattr(data, "config_class", None)
     keys_of = getattr(data, "values", None) if not isinstance(data, dict) else data
     out: dict[str, str] = {}
+    from .formats.base import IN_CODE, set_elsewhere
+
     for f, v in fields.items():
+        if (why := set_elsewhere(loaded.workload, f)) is not None and IN_CODE in why:
+            out[f] = why  # the script's code sets it over the file after parsing it: an edit here would change nothing
+            continue
         if f == "attention" and (why := attention_support.unsupported_reason(loaded.workload.model.family, v)):
             out[f] = why  # transformers would raise at load: never propose an implementation the model type lacks
             continue

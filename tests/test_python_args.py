@@ -361,7 +361,9 @@ def test_a_field_assigned_after_parsing_wins_over_the_launcher_and_is_edited_the
     w = loaded.workload
     assert w.gradient_checkpointing is False and w.sources["gradient_checkpointing"].line == 21
     assert w.sources["gradient_checkpointing"].file == str(path)
-    assert w.precision == "bf16" and any("line 23: bf16 is set in code under the `if` at line 22; not read" in n for n in w.notes)
+    # under an `if` goblin cannot evaluate: the launcher's bf16 is kept for the projection, and no rule judges it
+    assert w.precision == "bf16" and any("line 23: `training_args.bf16 = ...` sets bf16 under the `if` at line 22" in n for n in w.notes)
+    assert w.sources["precision"].unread
     text, skipped = loaded.adapter.apply(path, loaded.text, loaded.data, w, {"gradient_checkpointing": True})
     assert "training_args.gradient_checkpointing = True\n" in text and not skipped
     path.write_text(text)

@@ -87,11 +87,22 @@ class Reader:
         # key -> (value, where): a launch-line word the script's parser sets over the file's own value
         # (hf_trainer._launch_words); read before the file, with the launcher as the field's source
         self.over: dict[str, tuple[Any, FieldSource]] = {}
+        # key -> (value, script file, line, how): a field the script a launch line runs on this file sets in code on the
+        # parsed object, over the file's own value (formats/codeset.py); key -> why for one set where goblin cannot tell
+        # whether or to what (the fields read from it are not judged: `mark_code_unread`)
+        self.code: dict[str, tuple[Any, str, int, str]] = {}
+        self.code_unread: dict[str, str] = {}
+        self.code_read: set[str] = set()  # the keys of `code` a reader asked for (said in a note: `mark_code_unread`)
 
     def raw(self, *keys: str) -> tuple[str | None, Any, int | None]:
         """First present key of `keys` (or of its older name in `aliases`): (key, value, line); value None when all are
         absent. A launch-line word over the file (`over`) wins, with no line of this file."""
         for key in keys:
+            if key in self.code:  # the script sets it in code (None: unset there, as an absent key)
+                self.code_read.add(key)
+                if self.code[key][0] is None:
+                    continue
+                return key, self.code[key][0], None
             for name in (key, self.aliases[key]) if key in self.aliases else (key,):
                 if name in self.over:
                     return name, self.over[name][0], None
@@ -127,7 +138,11 @@ class Reader:
 
     def explicit(self, field: str, value: Any, key: str, line: int | None) -> Any:
         self.values[field] = value
-        over = self.over.get(key)
+        if key in self.code:  # set in the script's code: an edit of this file would change nothing
+            _v, file, at, how = self.code[key]
+            self.sources[field] = FieldSource(file=file, key=key, line=at, explicit=True, note=f"{how}: change it {IN_CODE}")
+            return value
+        over = self.over.get(key)  # the code runs after the parser, so it wins over a launch-line word
         self.sources[field] = over[1] if over is not None else FieldSource(file=self.path, key=key, line=line, explicit=True)
         return value
 
@@ -285,9 +300,8 @@ class Adapter:
         writes: dict[str, Any] = {}
         skipped: dict[str, str] = {}
         for field, value in fields.items():
-            src = workload.sources.get(field)
-            if src is not None and src.file != workload.path and src.note and IN_LAUNCH_LINE in src.note:
-                skipped[field] = src.note  # the launch line passes it over the file's own value: an edit here would change nothing
+            if (elsewhere := set_elsewhere(workload, field)) is not None:
+                skipped[field] = elsewhere  # the launch line or the script's code sets it over the file's own value
                 continue
             w = self.writes(field, value, workload, data)
             if w is None:
@@ -318,6 +332,58 @@ def checkpoint_off_writes(workload: WorkloadConfig, trainer: dict[str, Any]) -> 
 # An edit that belongs in the launch line that passes the value (a Python script's `--flag value`):
 # the adapter's skip reason says so with these words, and the audit counts what such edits would gain.
 IN_LAUNCH_LINE = "in the launch line"
+IN_CODE = "in the script's code by hand"
+
+
+def set_elsewhere(workload: WorkloadConfig, field: str) -> str | None:
+    """Why an edit of this file would change nothing: the launch line passes the field, or the script the launch line
+    runs sets it in code after parsing the file (the source's note, which says where); None otherwise."""
+    src = workload.sources.get(field)
+    if src is not None and src.file != workload.path and src.note and (IN_LAUNCH_LINE in src.note or IN_CODE in src.note):
+        return src.note
+    return None
+
+
+# The workload fields read from a TrainingArguments key, for a key the script sets where goblin cannot tell whether or
+# to what (Reader.code_unread): the topology keys are semantics._ddp_if_launched's
+CODE_FIELDS: dict[str, tuple[str, ...]] = {
+    "bf16": ("precision",),
+    "fp16": ("precision",),
+    "half_precision_backend": ("precision",),
+    "per_device_train_batch_size": ("micro_batch_size",),
+    "gradient_accumulation_steps": ("gradient_accumulation",),
+    "gradient_checkpointing": ("gradient_checkpointing", "recompute_share"),
+    "optim": ("optimizer",),
+    "torch_compile": ("torch_compile",),
+    "dataloader_num_workers": ("dataloader_workers",),
+    "max_seq_length": ("seq_len",),
+    "max_length": ("seq_len",),
+    "packing": ("sample_packing",),
+    "deepspeed": ("zero_stage", "cpu_offload"),
+    "fsdp": ("sharding",),
+    "fsdp_config": ("sharding",),
+}
+# the keys that choose the strategy: one set in code goblin cannot read makes a DDP guess unread (semantics._ddp_if_launched)
+CODE_STRATEGY_KEYS = ("deepspeed", "fsdp", "fsdp_config")
+
+
+def mark_code_unread(r: Reader) -> None:
+    """A key the script sets under an `if` goblin cannot evaluate, or to a value it cannot read: the fields read from it
+    keep the value assumed for the projection, no rule judges them (FieldSource.unread), and a note says why. A key set
+    in code that a reader asked for is said in a note too."""
+    r.notes.extend(r.code[key][3] for key in r.code if key in r.code_read)
+    for key, why in r.code_unread.items():
+        fields = {f for f, src in r.sources.items() if src.key == key} | set(CODE_FIELDS.get(key, ()))
+        marked = []
+        for name in sorted(fields):
+            src = r.sources.get(name)
+            if name not in r.values or src is None:
+                continue
+            src.unread = True
+            src.note = f"{src.note + '; ' if src.note else ''}{why}: not judged"
+            marked.append(name)
+        if marked:
+            r.notes.append(f"{why}: {', '.join(marked)} assumed for the projection, not judged")
 
 
 def source_place(src: FieldSource, w: WorkloadConfig) -> str:

@@ -10,7 +10,7 @@ from ..frameworks import CITES, tables, where
 from ..frameworks.history import online_trainer_from_keys
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from ..yamlio import key_line
-from .base import Adapter, Reader, as_bool, attention_from, elsewhere_reason, model_from, positive
+from .base import Adapter, Reader, as_bool, attention_from, elsewhere_reason, mark_code_unread, model_from, positive, set_elsewhere
 from .hfstyle import TA_DOCS, hf_writes, read_common, read_lora, read_preference
 from .semantics import dtype_key, explicit_precision, launch_precision, read_prequantized, read_world_size, trl_precision, trl_release_lacks
 from .textedit import RENAME
@@ -169,6 +169,9 @@ class HFTrainerAdapter(Adapter):
         skipped: dict[str, str] = {}
         by_field: dict[str, dict[str, Any]] = {}
         for name, value in fields.items():
+            if (elsewhere := set_elsewhere(workload, name)) is not None:
+                skipped[name] = elsewhere  # the script the launch line runs sets it in code over this file's value
+                continue
             w = self.writes(name, value, workload, data)
             if w is None:
                 skipped[name] = elsewhere_reason(name, value, workload) or self.unwritable_reason(name)
@@ -226,6 +229,12 @@ class HFTrainerAdapter(Adapter):
                     f"the default of the repository's {cls} ({shown}:{line}), which {launched.script} parses this file into ({launched.where})",
                 )
         r.own_trainer = f"the repository's {launched.trainer} ({launched.own_trainer})" if launched.own_trainer else ""
+        # fields the script sets in code on the parsed object (`replace(training_args, fp16=True)`): the run's, not the file's
+        values, unread = launched.set_in_code(r.data)
+        ran = f"{launched.script} is run on this file by {launched.where}"
+        for key, (value, line, how) in values.items():
+            r.code[key] = (value, launched.script_path or launched.script, line, f"{how}; {ran}")
+        r.code_unread = {key: f"{why}; {ran}" for key, why in unread.items()}
         for key, (shown, line, cls) in launched.none_defaults.items():
             if key not in r.data and key not in r.fallback:
                 said = f"the repository's {cls} ({shown}:{line}), which {launched.script} parses this file into ({launched.where}),"
@@ -435,6 +444,7 @@ class HFTrainerAdapter(Adapter):
         read_world_size(r, r.text)
         if launched is not None:
             _model_built_in_code(r, launched, script_read)
+        mark_code_unread(r)
 
     def writes(self, field: str, value: Any, workload: WorkloadConfig, data: Any) -> dict[str, Any] | None:
         if field == "attention":

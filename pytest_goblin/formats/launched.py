@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from ..safepath import UnsafePath, read_text
+from .codeset import CodeSet, code_sets
 from .launch_naming import names_config
 from .launch_walk import config_tree, launcher_candidates, read_launcher
 from .pyargs import dataclasses_of
+from .pyclasses import CONFIG_CLASSES
 from .pyliteral import call_name
 
 MAX_SCRIPT_BYTES = 2_000_000
@@ -84,6 +86,41 @@ class Launched:
     # `from_pretrained(..., load_in_4bit=True)` / `BitsAndBytesConfig(load_in_8bit=True)` with a constant True: (kind, call,
     # line, its enclosing `if`s), read by `quantization`
     quantizers: list[tuple[str, str, int, list[tuple[ast.expr, int, bool]]]] = field(default_factory=list)
+    # TrainingArguments fields the script sets in code on the object it parses the file into (formats/codeset.py)
+    code_sets: list[CodeSet] = field(default_factory=list)
+    script_path: str = ""  # the script's real path
+
+    def set_in_code(self, data: dict[str, Any]) -> tuple[dict[str, tuple[Any, int, str]], dict[str, str]]:
+        """The fields the script sets in code when run on `data`: key -> (value, line, how) for a literal value set where
+        every `if` is known true (the last such setting), and key -> why for one set under an `if` goblin cannot evaluate or
+        to a value it cannot read (the field is then not judged). A setting under an `if` known false, or in a function
+        nothing runs, sets nothing."""
+        from .codeset import literal
+
+        values: dict[str, tuple[Any, int, str]] = {}
+        unread: dict[str, str] = {}
+        for cs in self.code_sets:
+            results = [self._guards(data, guards) for guards in cs.sites]
+            hit = next((decided for runs, decided in results if runs), None)
+            at = f"{cs.form} at {self.script}:{cs.line}"
+            if hit is None:
+                unknown = next((decided for runs, decided in results if runs is None), None)
+                if unknown is not None:
+                    test, line, _ = unknown[-1]
+                    unread[cs.key] = f"{at} sets {cs.key} under the `if` at line {line} (`{ast.unparse(test)[:60]}`), which goblin cannot evaluate"
+                continue
+            ok, value = literal(cs.value)
+            if not ok:
+                unread[cs.key] = f"{at} sets {cs.key} to `{ast.unparse(cs.value)[:60]}`, a value goblin cannot read"
+                continue
+            said = "; ".join(
+                f"the `if` at line {line} is {'false' if negate else 'true'}" + self._set_by(data, test)
+                for test, line, negate in hit
+                if ast.unparse(test).replace("'", '"') != '__name__ == "__main__"'
+            )
+            values[cs.key] = (value, cs.line, f"{at} sets {cs.key} to {_shown(value)} after the file is parsed" + (f" ({said})" if said else ""))
+            unread.pop(cs.key, None)
+        return values, unread
 
     def quantization(self, data: dict[str, Any]) -> tuple[str | None, str]:
         """The bitsandbytes quantization ("4bit"/"8bit") the script loads the model with when run on `data`, read as
@@ -541,7 +578,7 @@ def _launched(config: str) -> Launched | None:
     script = _parse(path, roots, root)
     if script is None:
         return None
-    out = Launched(script=script.shown, where=where)
+    out = Launched(script=script.shown, where=where, script_path=str(script.path))
     repo = _Repo(script, roots, root)
     _call, classes = _parser_classes(script.tree)
     out.parser_classes = tuple(classes)
@@ -566,6 +603,13 @@ def _launched(config: str) -> Launched | None:
     if any(_trl_model_config(repo, name, script) for name in classes):
         for fname, (value, _cite) in TRL_MODEL_CONFIG_FIELDS.items():
             out.fields.setdefault(fname, value)
+    training = {c for c in classes if c in CONFIG_CLASSES or any(b in CONFIG_CLASSES for cls, _m in repo.chain(c, script) for b in _base_names(cls))}
+    if not classes:  # no parser: a task whose parameter is annotated with transformers' or TRL's class (a Flyte task)
+        training = set(CONFIG_CLASSES)
+    parents = {id(child): parent for parent in ast.walk(script.tree) for child in ast.iter_child_nodes(parent)}
+    out.code_sets = code_sets(
+        script.tree, classes, training, lambda node: [_guards_of(node, parents) + site for site in _call_site_guards(node, parents, script.tree)]
+    )
     out.adapters = _adapter_calls(script.tree)
     out.quantizers = _quantizer_calls(script.tree)
     trainers = [

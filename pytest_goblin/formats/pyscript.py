@@ -54,6 +54,9 @@ class Script:
     # TrainingArguments-like keywords whose value is computed at run time (`bf16=bf16` from a value goblin cannot
     # evaluate): key -> the keyword's line; their fields are unread (schemas.FieldSource.unread)
     computed: dict[str, int] = field(default_factory=dict)
+    # TrainingArguments-like fields the script sets after building or parsing the config (`args.fp16 = True` under an
+    # `if` goblin cannot evaluate, or to a value it cannot read): key -> why; their fields are unread
+    code_unread: dict[str, str] = field(default_factory=dict)
     # the repository class the script trains through and what it builds (formats/pybuilt.py); the config call is
     # in that class's file, so goblin writes no edit into the script for it
     built: str | None = None

@@ -379,42 +379,72 @@ def _launch_origin(node: ast.expr, ev: Evaluator, base: Callable[[ast.expr], tup
 
 
 def _assigned_fields(s: Script, tree: ast.Module, cli: CommandLine, parents: dict[int, ast.AST], lit: Lit, path: Path, text: str) -> None:
-    """`training_args.gradient_checkpointing = True` after the config is built or parsed: the code's
-    value is what the trainer gets (it runs after the keyword and the command line)."""
+    """`training_args.gradient_checkpointing = True`, `training_args = replace(training_args, fp16=True)` or
+    `setattr(training_args, "bf16", True)` after the config is built or parsed: the code's value is what the trainer gets
+    (it runs after the keyword and the command line). Under an `if` goblin cannot evaluate, or to a value it cannot
+    read, the field is unread (`Script.code_unread`); in a function nothing runs, or under a false `if`, nothing."""
+    from .codeset import _is_replace, _runs_at_all
+
     if s.config_class is None:
         return
     if s.args_call is not None:  # `args = TrainingArguments(...)`: the names bound to that call
         owners = {t.id for n in ast.walk(tree) if isinstance(n, ast.Assign) and n.value is s.args_call for t in n.targets if isinstance(t, ast.Name)}
     else:
         owners = set(cli.parsed)
+    sets: list[tuple[str, ast.expr, ast.stmt, str]] = []  # (key, value, statement, how it is written)
+    statements: list[ast.stmt] = [n for n in ast.walk(tree) if isinstance(n, (ast.Assign, ast.Expr))]
+    node: ast.stmt
+    for node in sorted(statements, key=lambda n: n.lineno):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+            if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id in owners:
+                sets.append((target.attr, value, node, f"`{ast.unparse(target)} = ...`"))
+            elif isinstance(value, ast.Call) and _is_replace(value) and value.args and isinstance(value.args[0], ast.Name) and value.args[0].id in owners:
+                if isinstance(target, ast.Name):
+                    owners.add(target.id)  # `args = replace(args, ...)`: the same settings under that name
+                shown = f"`{ast.unparse(value)[:60]}`"
+                sets.extend((kw.arg, kw.value, node, shown) for kw in value.keywords if kw.arg is not None)
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            call = node.value
+            if (
+                isinstance(call.func, ast.Name)
+                and call.func.id == "setattr"
+                and len(call.args) == 3
+                and isinstance(call.args[0], ast.Name)
+                and call.args[0].id in owners
+                and isinstance(call.args[1], ast.Constant)
+                and isinstance(call.args[1].value, str)
+            ):
+                sets.append((call.args[1].value, call.args[2], node, f"`{ast.unparse(call)[:60]}`"))
     fields = set(cli.framework_defaults(s.config_class))
-    for node in ast.walk(tree):
-        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Attribute)):
-            continue
-        target = node.targets[0]
-        if not (isinstance(target.value, ast.Name) and target.value.id in owners):
-            continue
+    for key, value_node, node, shown in sets:
         older_said = ""
-        if target.attr not in fields:
-            older = older_field(path, text, s.config_class, target.attr)
+        if key not in fields:
+            older = older_field(path, text, s.config_class, key)
             if older is None:
                 continue
             if not older[0]:
-                s.notes.append(
-                    f"line {node.lineno}: `{ast.unparse(target)} = ...` sets {target.attr}, which {s.config_class} at {older[1]} does not read; not read"
-                )
+                s.notes.append(f"line {node.lineno}: {shown} sets {key}, which {s.config_class} at {older[1]} does not read; not read")
                 continue
             older_said = f"; {s.config_class} at {older[1]} reads it"
-        ok, value, loc = lit(node.value)
-        runs, cond = guard(node, parents, lit)
-        if not ok or loc is None or runs is None:
-            s.notes.append(f"line {node.lineno}: {target.attr} is set in code" + (f" under the `if` at {cond}" if runs is None else "") + "; not read")
+        if not _runs_at_all(node, parents, tree):
             continue
-        if runs:
-            s.values[target.attr], s.where[target.attr] = value, loc
-            s.notes.append(
-                f"line {node.lineno}: `{ast.unparse(target)} = ...` sets {target.attr} after the config is built" + (f" ({cond})" if cond else "") + older_said
+        ok, value, loc = lit(value_node)
+        runs, cond = guard(node, parents, lit)
+        if runs is False:
+            continue
+        if runs is None or not ok or loc is None:
+            why = (
+                f"under the `if` at {cond}, which goblin cannot evaluate"
+                if runs is None
+                else f"to `{ast.unparse(value_node)[:60]}`, a value goblin cannot read"
             )
+            s.notes.append(f"line {node.lineno}: {shown} sets {key} {why}; not read")
+            s.code_unread[key] = f"{shown} at line {node.lineno} sets {key} {why}"
+            continue
+        s.values[key], s.where[key] = value, loc
+        s.code_unread.pop(key, None)
+        s.notes.append(f"line {node.lineno}: {shown} sets {key} after the config is built" + (f" ({cond})" if cond else "") + older_said)
 
 
 class PythonAdapter(HFTrainerAdapter):

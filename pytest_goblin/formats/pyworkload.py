@@ -162,6 +162,14 @@ def unread_fields(r: ScriptReader, script: Script, path: Path) -> None:
     for key, line in script.computed.items():
         if (name := _FIELD_OF_KEY.get(key)) is not None and key not in script.values:
             keys.setdefault(name, []).append(f"`{key}=` (line {line})")
+    for key, why in script.code_unread.items():  # set in code where goblin cannot tell whether or to what: never judged
+        name = _FIELD_OF_KEY.get(key)
+        src = r.sources.get(name) if name is not None else None
+        if name is None or src is None or src.unread:
+            continue
+        note = f"{path.name}: {why}: {name} {r.values.get(name)} is assumed for the projection, and no rule judges it"
+        r.sources[name] = src.model_copy(update={"unread": True, "note": f"{note}; before it: {src.note}" if src.note else note})
+        r.notes.append(note)
     for name, said in keys.items():
         src = r.sources.get(name)
         if src is None or src.explicit or src.unread:

@@ -814,6 +814,10 @@ def _ddp_if_launched(r: Reader, unread: str | None = None) -> None:
     n = r.values.get("world_size", 1)
     if n > 1 and r.values.get("strategy", "single") == "single":
         if unread is None:
+            from .base import CODE_STRATEGY_KEYS
+
+            unread = next((r.code_unread[k] for k in CODE_STRATEGY_KEYS if k in r.code_unread), None)
+        if unread is None:
             from .launch_line import config_kind
             from .launchers import readme_launch
 
