@@ -1262,6 +1262,28 @@ def eval_share(w: WorkloadConfig, hw: Hardware) -> float | None:
     return job.eval_s / job.total_s if job.eval_s is not None and job.total_s > 0 else None
 
 
+# The share of the job at which the least an evaluation can cost is called waste (job.frequent_eval_floor): goblin's
+# >= 10% bar for a finding; below it, a note states the floor (tools/audit_tools.py).
+EVAL_FLOOR_SHARE = 0.1
+
+
+def eval_floor(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None) -> tuple[float, float] | None:
+    """(seconds per optimizer step, share of the job): the least evaluation costs where the trainer evaluates every
+    eval_interval steps over an eval set whose size the config does not give (so eval_seconds cannot price it): one
+    eval batch per GPU per evaluation (per_device_eval_batch_size examples, forward only, at the training data's
+    lengths, one sequence per example and no reference forward), amortized over the interval, against the step
+    plus it. Every further eval batch adds as much, so this is a floor. None where the job terms price evaluation
+    (job_step), or the config does not evaluate every N steps at a known eval batch."""
+    if not w.eval_runs or w.eval_interval is None or w.eval_batch_size is None or w.eval_examples is not None:
+        return None
+    job = job_step(w, hw, a)
+    if job.eval_s is not None:
+        return None
+    one = step(_eval_shaped(w, w.eval_batch_size, sampled_lengths=True), hw, a).forward_s
+    per_step = one / w.eval_interval
+    return per_step, per_step / (job.total_s + per_step) if job.total_s + per_step > 0 else 0.0
+
+
 def inter_node_share(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None) -> float:
     """The share of the projected step that exposed inter-node collective traffic takes: the step as
     projected against the same step with the network free (every byte across nodes at no cost), so
