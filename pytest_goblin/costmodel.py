@@ -512,6 +512,8 @@ def _state_bytes(w: WorkloadConfig) -> tuple[float, float, float, float]:
     if w.grad_dtype is not None:
         grads = 4.0 if w.grad_dtype == "fp32" else 2.0  # the config's own accumulation/reduction dtype
     opt = 2.0 if "8bit" in w.optimizer else 4.0 if pure_half else 8.0
+    if w.optimizer_state_bytes is not None:  # a DeepSpeed file's own optimizer (formats.deepspeed.own_optimizer)
+        opt = w.optimizer_state_bytes
     return weights, master, grads, opt
 
 
@@ -1096,7 +1098,7 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
     else:
         trainable /= _model_parallel(w)  # each GPU steps its tensor/pipeline part
     _wb, master, gbytes, obytes = _state_bytes(w)
-    if "8bit" in w.optimizer:
+    if "8bit" in w.optimizer and w.optimizer_state_bytes is None:
         obytes = 8.0  # 8-bit states: counted as fp32 traffic times eightbit_adamw_passes (block-wise (de)quantization)
     passes = a.eightbit_adamw_passes if "8bit" in w.optimizer else 1.0 if "fused" in w.optimizer else a.foreach_adamw_passes
     state = 2 * (master or _wb) + gbytes + 2 * obytes  # param (or its fp32 master), grad, and moments read and written
@@ -1105,7 +1107,10 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
         optimizer += trainable * 2 / bw  # the loss scaler's inf/nan check over the gradients
     if w.cpu_offload:
         # gradients down, updated weights up, and the AdamW step on the host
-        optimizer = trainable * (4 + 2) / (a.host_link_gb_s * GB) + trainable * 32 / (a.host_optimizer_gb_s * GB)
+        # (32 bytes per parameter for AdamW: fp32 param and two moments read and written, the gradient read; a DeepSpeed
+        # file's own optimizer moves its own state: formats.deepspeed.own_optimizer)
+        host = 32.0 if w.optimizer_state_bytes is None else 16.0 + 2 * w.optimizer_state_bytes
+        optimizer = trainable * (4 + 2) / (a.host_link_gb_s * GB) + trainable * host / (a.host_optimizer_gb_s * GB)
     # pipeline flush: (p-1)/v stage micro-batch times idle per optimizer step (pipeline_bubble)
     idle = micro_s * (pp - 1) / max(1, w.virtual_pipeline) if pp > 1 else 0.0
     step_s = micro * micro_s + idle + optimizer + comm_step
