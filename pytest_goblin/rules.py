@@ -948,7 +948,7 @@ def eval_floor_phrase(w: WorkloadConfig, hw: Hardware, *, with_job: bool = True)
     batch_src = w.sources.get("eval_batch_size")
     batch_said = f" ({batch_src.note})" if batch_src is not None and not batch_src.explicit and batch_src.note else ""
     pairs = (
-        "; the chosen and rejected sequences of each pair and the reference model's forward are not counted either"
+        "; one sequence per chosen/rejected pair and no reference-model forward, less than the trainer runs"
         if w.sequences_per_example > 1 or w.reference_forward
         else ""
     )

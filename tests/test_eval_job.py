@@ -285,3 +285,15 @@ def test_eval_floor_stays_silent_where_it_is_small_or_not_per_step(tmp_path: Pat
         assert "None" not in notes[0]
     else:
         assert notes == []
+
+
+def test_dpo_eval_every_step_is_priced_at_one_sequence_per_pair_and_says_so(tmp_path: Path) -> None:
+    """DPO evaluation runs chosen and rejected and the reference model: the floor counts one sequence and no reference
+    forward (less than runs, still a floor) and says so; the training step is DPO's (pairs, reference)."""
+    dpo = FULL_SFT.replace("# trl sft", "# trl dpo").replace("trl-lib/Capybara", "trl-lib/ultrafeedback_binarized") + "beta: 0.1\n"
+    path = _write(tmp_path, dpo, "eval_strategy: steps\neval_steps: 1")
+    w = load_config(path).workload
+    assert w.sequences_per_example == 2 and w.eval_interval == 1
+    report = _report(path)
+    said = [f.message for f in report.findings if f.rule_id == "job.frequent_eval_floor"] + [n for n in report.notes if n.startswith("evaluation: ")]
+    assert len(said) == 1 and "one sequence per chosen/rejected pair and no reference-model forward" in said[0] and "None" not in said[0]
