@@ -512,6 +512,8 @@ def _state_bytes(w: WorkloadConfig) -> tuple[float, float, float, float]:
     if w.grad_dtype is not None:
         grads = 4.0 if w.grad_dtype == "fp32" else 2.0  # the config's own accumulation/reduction dtype
     opt = 2.0 if "8bit" in w.optimizer else 4.0 if pure_half else 8.0
+    if w.optimizer_state_bytes is not None:  # a DeepSpeed file's own optimizer (formats.deepspeed.own_optimizer)
+        opt = w.optimizer_state_bytes
     return weights, master, grads, opt
 
 
@@ -1151,7 +1153,7 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
     else:
         trainable /= _model_parallel(w)  # each GPU steps its tensor/pipeline part
     _wb, master, gbytes, obytes = _state_bytes(w)
-    if "8bit" in w.optimizer:
+    if "8bit" in w.optimizer and w.optimizer_state_bytes is None:
         obytes = 8.0  # 8-bit states: counted as fp32 traffic times eightbit_adamw_passes (block-wise (de)quantization)
     passes = a.eightbit_adamw_passes if "8bit" in w.optimizer else 1.0 if "fused" in w.optimizer else a.foreach_adamw_passes
     state = 2 * (master or _wb) + gbytes + 2 * obytes  # param (or its fp32 master), grad, and moments read and written
@@ -1160,7 +1162,10 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
         optimizer += trainable * 2 / bw  # the loss scaler's inf/nan check over the gradients
     if w.cpu_offload:
         # gradients down, updated weights up, and the AdamW step on the host
-        optimizer = trainable * (4 + 2) / (a.host_link_gb_s * GB) + trainable * 32 / (a.host_optimizer_gb_s * GB)
+        # (32 bytes per parameter for AdamW: fp32 param and two moments read and written, the gradient read; a DeepSpeed
+        # file's own optimizer moves its own state: formats.deepspeed.own_optimizer)
+        host = 32.0 if w.optimizer_state_bytes is None else 16.0 + 2 * w.optimizer_state_bytes
+        optimizer = trainable * (4 + 2) / (a.host_link_gb_s * GB) + trainable * host / (a.host_optimizer_gb_s * GB)
     # pipeline flush: (p-1)/v stage micro-batch times idle per optimizer step (pipeline_bubble)
     idle = micro_s * (pp - 1) / max(1, w.virtual_pipeline) if pp > 1 else 0.0
     step_s = micro * micro_s + idle + optimizer + comm_step
@@ -1315,6 +1320,28 @@ def eval_share(w: WorkloadConfig, hw: Hardware) -> float | None:
     where it is not projected (no per-step interval or no eval set size, no evaluations per epoch)."""
     job = job_step(w, hw)
     return job.eval_s / job.total_s if job.eval_s is not None and job.total_s > 0 else None
+
+
+# The share of the job at which the least an evaluation can cost is called waste (job.frequent_eval_floor): goblin's
+# >= 10% bar for a finding; below it, a note states the floor (tools/audit_tools.py).
+EVAL_FLOOR_SHARE = 0.1
+
+
+def eval_floor(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None) -> tuple[float, float] | None:
+    """(seconds per optimizer step, share of the job): the least evaluation costs where the trainer evaluates every
+    eval_interval steps over an eval set whose size the config does not give (so eval_seconds cannot price it): one
+    eval batch per GPU per evaluation (per_device_eval_batch_size examples, forward only, at the training data's
+    lengths, one sequence per example and no reference forward), amortized over the interval, against the step
+    plus it. Every further eval batch adds as much, so this is a floor. None where the job terms price evaluation
+    (job_step), or the config does not evaluate every N steps at a known eval batch."""
+    if not w.eval_runs or w.eval_interval is None or w.eval_batch_size is None or w.eval_examples is not None:
+        return None
+    job = job_step(w, hw, a)
+    if job.eval_s is not None:
+        return None
+    one = step(_eval_shaped(w, w.eval_batch_size, sampled_lengths=True), hw, a).forward_s
+    per_step = one / w.eval_interval
+    return per_step, per_step / (job.total_s + per_step) if job.total_s + per_step > 0 else 0.0
 
 
 def inter_node_share(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None) -> float:

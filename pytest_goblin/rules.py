@@ -62,6 +62,7 @@ DERIVED_FACTS = frozenset(
         "overlap_comm_gain",
         "checkpoint_share",
         "eval_share",
+        "eval_floor_share",
         "evals_per_save",
         "eval_batch_shortfall",
         "checkpointing_off_micro_batch",
@@ -392,6 +393,14 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
         from .costmodel import eval_share
 
         out["derived.eval_share"] = eval_share(w, hw)
+    # The least evaluation costs (one eval batch per GPU per evaluation, costmodel.eval_floor) where it evaluates every
+    # N steps over an eval set of unstated size; online RL evaluation generates (rollout.eval_floor prices GRPO's)
+    out["derived.eval_floor_share"] = None
+    if sized and w.model.params_b is not None and w.eval_runs and w.eval_interval is not None and w.eval_examples is None and online_rl(w) is None:
+        from .costmodel import eval_floor
+
+        floor = eval_floor(w, hw)
+        out["derived.eval_floor_share"] = floor[1] if floor is not None else None
     out["derived.evals_per_save"] = w.save_interval / w.eval_interval if w.eval_runs and w.eval_interval is not None and w.save_interval is not None else None
     # How many times the training micro-batch's tokens an eval batch may hold, when the trainer evaluates
     eval_tokens = w.eval_batch_size * (w.eval_seq_len or w.seq_len) if w.eval_batch_size is not None else None
@@ -927,6 +936,31 @@ def eval_phrase(w: WorkloadConfig, hw: Hardware) -> str:
     )
 
 
+def eval_floor_phrase(w: WorkloadConfig, hw: Hardware, *, with_job: bool = True) -> str:
+    """The floor an evaluation-frequency finding over an eval set of unstated size rests on (costmodel.eval_floor), or
+    the note saying it where it stays under the bar; "" where it is not projected."""
+    from .costmodel import eval_floor
+
+    found = eval_floor(w, hw)
+    if found is None:
+        return ""
+    per_step, share = found
+    batch_src = w.sources.get("eval_batch_size")
+    batch_said = f" ({batch_src.note})" if batch_src is not None and not batch_src.explicit and batch_src.note else ""
+    pairs = (
+        "; one sequence per chosen/rejected pair and no reference-model forward, less than the trainer runs"
+        if w.sequences_per_example > 1 or w.reference_forward
+        else ""
+    )
+    return (
+        f"the trainer evaluates every {w.eval_interval} optimizer step{'s' if w.eval_interval != 1 else ''}{_noted(w, 'eval_interval')} at "
+        f"per-device eval batch {w.eval_batch_size}{batch_said}, and the eval set's size is not in the config, so goblin prices the least an "
+        f"evaluation can cost: one eval batch per GPU (forward only, at the training data's lengths{pairs}): {per_step * 1000:,.0f} ms per "
+        f"optimizer step, {'under 1%' if share < 0.01 else f'{share:.0%}'} of the job's time (projected, a floor: every further eval batch adds as much)"
+        + (f"; {job_phrase(w, hw)}" if with_job else "")
+    )
+
+
 def eval_batch_phrase(w: WorkloadConfig) -> str:
     """Why the training micro-batch fits in evaluation too: what memory the comparison counts."""
     rows = w.micro_batch_size * w.seq_len // (w.eval_seq_len or w.seq_len)
@@ -1387,6 +1421,8 @@ def render_finding(
         msg += f". Checkpoints: {checkpoint_phrase(w, hw)}"
     elif any(p.fact == "derived.eval_share" for p in rule.applies_when):
         msg += f". Evaluation: {eval_phrase(w, hw)}"
+    elif any(p.fact == "derived.eval_floor_share" for p in rule.applies_when):
+        msg += f". Evaluation: {eval_floor_phrase(w, hw)}"
     elif any(p.fact == "derived.eval_batch_shortfall" for p in rule.applies_when):
         msg += f". Memory: {eval_batch_phrase(w)}"
     elif any(p.fact in _TOPOLOGY_FACTS or p.fact == "strategy" for p in rule.applies_when) or rule.transform.micro_batch_to:

@@ -106,6 +106,9 @@ class WorkloadConfig(Model):
     teacher_unsharded: bool = False
     fused_kernels: bool = False  # Liger-style fused RMSNorm / SwiGLU / RoPE / cross-entropy
     optimizer: str = "adamw_torch"
+    # Optimizer state per trainable parameter, in bytes, where a DeepSpeed file's own "optimizer" block names what runs
+    # (formats.deepspeed.own_optimizer); None: priced from `optimizer` (costmodel._state_bytes)
+    optimizer_state_bytes: float | None = Field(default=None, ge=0)
     torch_compile: bool = False
     compile_mode: str | None = None  # torch.compile's mode when the config names one (`max-autotune`, ...)
     dataloader_workers: int = 0

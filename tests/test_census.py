@@ -31,6 +31,7 @@ CENSUS: dict[tuple[str, str], tuple[str, str]] = {
     ("job.eval_batch_below_micro_batch", "derived.eval_batch_shortfall"): ("bar", "4x the eval batch's tokens"),
     ("job.frequent_eval", "derived.evals_per_save"): ("bar", "every other evaluation lines up with no save"),
     ("job.frequent_eval", "derived.eval_share"): ("bar", "half the job, on an upper bound of the eval time"),
+    ("job.frequent_eval_floor", "derived.eval_floor_share"): ("bar", "a tenth of the job, on a floor of the eval time (one eval batch per GPU)"),
     ("job.frequent_eval_per_epoch", "evals_per_epoch"): ("bar", "two or more evaluations per epoch"),
     ("job.frequent_eval_per_epoch", "derived.eval_share"): ("bar", "a tenth of the job"),
     ("memory.disable_checkpointing_when_hbm_free", "derived.headroom_without_checkpointing_gb"): ("bar", "patching.SPARE_GB, 40 GB"),

@@ -68,3 +68,59 @@ def test_a_bitsandbytes_optim_the_deepspeed_file_replaces_is_not_bitsandbytes(tm
     assert not uses_bitsandbytes(load_config(root / "sft.yaml").workload)
     root = repo(tmp_path / "plain", {"sft.yaml": text, "ds.json": PLAIN, "train.py": "from trl import SFTTrainer\n"})
     assert uses_bitsandbytes(load_config(root / "sft.yaml").workload)
+
+
+def _ds(block: str) -> str:
+    return '{\n  "zero_optimization": {"stage": 2},\n' + block + '  "bf16": {"enabled": "auto"}\n}\n'
+
+
+@pytest.mark.parametrize(
+    ("block", "per", "says"),
+    [
+        ('  "optimizer": {"type": "AdamW", "params": {"lr": "auto"}},\n', 8.0, "FusedAdam in AdamW mode"),
+        ('  "optimizer": {"type": "Lion", "params": {"lr": "auto"}},\n', 4.0, "FusedLion"),
+        (
+            '  "optimizer": {"type": "OneBitAdam", "params": {"lr": 1e-4}},\n',
+            12.0,
+            "OnebitAdam (DeepSpeed asserts it is not compatible with ZeRO, here stage 2)",
+        ),
+        ('  "optimizer": {"type": "SGD", "params": {"lr": 0.1, "momentum": 0.9}},\n', 4.0, "a momentum buffer (momentum 0.9)"),
+        ('  "optimizer": {"type": "SGD", "params": {"lr": 0.1}},\n', 0.0, "no state (momentum 0)"),
+        ('  "optimizer": {"type": "Muon", "params": {"lr": 0.02}},\n', 8.0, "a type goblin does not price"),
+    ],
+)
+@pytest.mark.parametrize("route", ["deepspeed key", "accelerate deepspeed_config_file"])
+def test_a_deepspeed_optimizer_block_prices_the_state_of_what_deepspeed_builds(tmp_path: Path, route: str, block: str, per: float, says: str) -> None:
+    """ds11 kept the optim edits away; the memory was still priced by `optim` (here bitsandbytes 8-bit, 2 bytes per
+    parameter). DeepSpeed builds the block's `type` (v0.19.5 runtime/engine.py:2041-2194) over fp32 partitions."""
+    from pytest_goblin.costmodel import memory_gb
+
+    text = SFT.replace("adamw_torch", "adamw_bnb_8bit")
+    if route == "deepspeed key":
+        root = repo(tmp_path, {"sft.yaml": text + "deepspeed: ds.json\n", "ds.json": _ds(block), "train.py": "from trl import SFTTrainer\n"})
+    else:
+        run = "accelerate launch --config_file acc.yaml train.py --config sft.yaml\n"
+        root = repo(tmp_path, {"sft.yaml": text, "ds.json": _ds(block), "acc.yaml": ACC, "run.sh": run, "train.py": "from trl import SFTTrainer\n"})
+    w = load_config(root / "sft.yaml").workload
+    assert w.optimizer_state_bytes == per and "8bit" not in w.optimizer
+    parts: dict[str, float] = {}
+    memory_gb(w, parts)
+    assert w.model.params_b is not None
+    assert parts["optimizer"] == pytest.approx(w.model.params_b * per / w.world_size, rel=0.05)
+    note = next(n for n in w.notes if "`optimizer.type:" in n)
+    assert says in note and "the optimizer state is priced by it" in note and "None" not in note
+
+
+def test_a_deepspeed_file_without_an_optimizer_block_keeps_the_optim_price(tmp_path: Path) -> None:
+    """Must not fire: without the block the Trainer builds `optim`, priced as before (8-bit: 2 bytes per parameter)."""
+    from pytest_goblin.costmodel import memory_gb
+
+    text = SFT.replace("adamw_torch", "adamw_bnb_8bit") + "deepspeed: ds.json\n"
+    root = repo(tmp_path, {"sft.yaml": text, "ds.json": PLAIN, "train.py": "from trl import SFTTrainer\n"})
+    w = load_config(root / "sft.yaml").workload
+    assert w.optimizer == "adamw_bnb_8bit" and w.optimizer_state_bytes is None
+    parts: dict[str, float] = {}
+    memory_gb(w, parts)
+    assert w.model.params_b is not None
+    assert parts["optimizer"] == pytest.approx(w.model.params_b * 2.0 / w.world_size, rel=0.05)
+    assert not any("`optimizer.type:" in n for n in w.notes)

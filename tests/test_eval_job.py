@@ -244,3 +244,56 @@ def test_llamafactory_val_size_share_with_an_eval_steps_share(tmp_path: Path) ->
     assert epoch.evals_per_epoch == 1
     steps = load_config(_write(tmp_path, LLAMAFACTORY, "val_size: 0.1\neval_strategy: steps\neval_steps: 10", name="c.yaml")).workload
     assert steps.eval_interval == 10 and steps.evals_per_epoch is None  # steps apart, but an epoch's steps need the dataset's size
+
+
+# evaltask: SFT/DPO evaluation every few steps over an eval set of unstated size (review7b #25/#36 form): one eval batch per
+# GPU per evaluation is the least it costs (costmodel.eval_floor); job.frequent_eval_floor at 10% of the job, else a note.
+FULL_SFT = TRL_SFT.replace("use_peft: true\n", "").replace("per_device_train_batch_size: 8", "per_device_train_batch_size: 2")
+
+
+def test_eval_every_step_of_unstated_size_is_found_at_its_floor(tmp_path: Path) -> None:
+    # eval_steps unset: logging_steps 1 (transformers training_args.py:1574-1578@5.24.0); eval batch unset: 8
+    # (per_device_eval_batch_size default 8, training_args.py:693-694@4.36.2, :1128@5.25.0)
+    path = _write(tmp_path, FULL_SFT, "eval_strategy: steps\nlogging_steps: 1\nsave_steps: 500")
+    w = load_config(path).workload
+    assert w.eval_interval == 1 and w.eval_batch_size == 8 and w.eval_examples is None
+    floor = costmodel.eval_floor(w, hardware.get_hardware("mi300x"))
+    assert floor is not None and floor[1] >= costmodel.EVAL_FLOOR_SHARE
+    report = _report(path)
+    finding = next((f for f in report.findings if f.rule_id == "job.frequent_eval_floor"), None)
+    assert finding is not None and not any(f.rule_id == "job.frequent_eval" for f in report.findings)
+    assert "evaluates every 1 optimizer step" in finding.message and "per-device eval batch 8" in finding.message
+    assert "the least an evaluation can cost: one eval batch per GPU" in finding.message
+    assert f"{floor[1]:.0%} of the job's time (projected, a floor" in finding.message and "None" not in finding.message
+    assert not any(n.startswith("evaluation: ") for n in report.notes)
+
+
+@pytest.mark.parametrize(
+    "evals",
+    [
+        "eval_strategy: steps\neval_steps: 500\nsave_steps: 500",  # every 500 steps: a note, no finding
+        "eval_strategy: epoch",  # per epoch: not every N steps
+        "eval_strategy: 'no'\neval_steps: 1",  # no evaluation
+    ],
+)
+def test_eval_floor_stays_silent_where_it_is_small_or_not_per_step(tmp_path: Path, evals: str) -> None:
+    report = _report(_write(tmp_path, FULL_SFT, evals))
+    assert not any(f.rule_id.startswith("job.frequent_eval") for f in report.findings)
+    notes = [n for n in report.notes if n.startswith("evaluation: ")]
+    if "eval_steps: 500" in evals:
+        assert len(notes) == 1 and "every 500 optimizer steps" in notes[0] and "under goblin's 10% bar, so no finding" in notes[0]
+        assert "None" not in notes[0]
+    else:
+        assert notes == []
+
+
+def test_dpo_eval_every_step_is_priced_at_one_sequence_per_pair_and_says_so(tmp_path: Path) -> None:
+    """DPO evaluation runs chosen and rejected and the reference model: the floor counts one sequence and no reference
+    forward (less than runs, still a floor) and says so; the training step is DPO's (pairs, reference)."""
+    dpo = FULL_SFT.replace("# trl sft", "# trl dpo").replace("trl-lib/Capybara", "trl-lib/ultrafeedback_binarized") + "beta: 0.1\n"
+    path = _write(tmp_path, dpo, "eval_strategy: steps\neval_steps: 1")
+    w = load_config(path).workload
+    assert w.sequences_per_example == 2 and w.eval_interval == 1
+    report = _report(path)
+    said = [f.message for f in report.findings if f.rule_id == "job.frequent_eval_floor"] + [n for n in report.notes if n.startswith("evaluation: ")]
+    assert len(said) == 1 and "one sequence per chosen/rejected pair and no reference-model forward" in said[0] and "None" not in said[0]

@@ -40,6 +40,9 @@ FULL_SAVES: dict[str, Any] = {"method": "full", "micro_batch_size": 1, "save_onl
 EVALS: dict[str, Any] = {"eval_runs": True, "eval_interval": 5, "eval_batch_size": 8, "eval_examples": 400, "save_interval": 500}
 # An eval split of 5% of the data evaluated 100 times per epoch (review5 #3: Medilora val_set_size 0.05, eval_steps 0.01, 1 epoch).
 SPLIT_EVALS: dict[str, Any] = {"eval_runs": True, "eval_batch_size": 2, "eval_fraction": 0.05, "evals_per_epoch": 100.0, "micro_batch_size": 2}
+# Evaluation every optimizer step at the default eval batch over an eval set of unstated size (review7b #36's SFT/DPO
+# form: eval_strategy steps with eval_steps unset takes logging_steps): one eval batch per GPU is a third of the job.
+FLOOR_EVALS: dict[str, Any] = {"eval_runs": True, "eval_interval": 1, "eval_batch_size": 8, "save_interval": 500}
 STATED = {"sources": {"world_size": {"file": "case.yaml", "explicit": True, "note": "stated"}}}
 SHORT_STEP: dict[str, Any] = {"dataloader_workers": 0, "model": "Qwen/Qwen2.5-0.5B", "seq_len": 256, "micro_batch_size": 32}
 LIGER_FITS: dict[str, Any] = {"fused_kernels": False, "seq_len": 8192, "micro_batch_size": 16, "gradient_checkpointing": True, **STATED}
@@ -168,6 +171,8 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "job.frequent_full_checkpoints": ({**FULL_SAVES, "save_interval": 10}, {**FULL_SAVES, "save_interval": 5000}),
     "job.eval_batch_below_micro_batch": ({**EVALS, "eval_batch_size": 1}, {**EVALS, "eval_batch_size": 4}),
     "job.frequent_eval": (EVALS, {**EVALS, "eval_interval": 250}),
+    # every 500 steps: one eval batch per GPU is about 0.1% of the job
+    "job.frequent_eval_floor": (FLOOR_EVALS, {**FLOOR_EVALS, "eval_interval": 500}),
     # 100 evaluations per epoch of a 5% split: 5x the epoch's training examples in forwards; once per epoch: about 2%
     "job.frequent_eval_per_epoch": (SPLIT_EVALS, {**SPLIT_EVALS, "evals_per_epoch": 1.0}),
     # one node of the same GPUs: nothing crosses a network
@@ -291,6 +296,16 @@ PREMISES: dict[str, list[dict[str, Any]]] = {
         {**EVALS, "save_interval": None},  # saves per epoch: not compared
         {**EVALS, "eval_runs": False},  # no evaluation
         {**EVALS, "model": "unknown/model"},  # size unknown
+    ],
+    "job.frequent_eval_floor": [
+        {**FLOOR_EVALS, "eval_interval": 5},  # every 5 steps: the floor is about 9% of the job, under the 10% bar
+        {**FLOOR_EVALS, "gradient_accumulation": 8},  # 8 micro-batches a step: the floor is about 6%
+        {**FLOOR_EVALS, "eval_examples": 400},  # the eval set's size is stated: job.frequent_eval prices it
+        {**FLOOR_EVALS, "eval_interval": None},  # per epoch (eval_strategy epoch): not every N steps
+        {**FLOOR_EVALS, "eval_runs": False},  # eval_strategy no
+        {**FLOOR_EVALS, "eval_batch_size": None},  # eval batch not known
+        {**FLOOR_EVALS, "framework": "trl (GRPOConfig)"},  # GRPO evaluation generates (rollout.eval_floor)
+        {**FLOOR_EVALS, "model": "unknown/model"},  # size unknown
     ],
     "job.frequent_eval_per_epoch": [
         {**SPLIT_EVALS, "evals_per_epoch": None},  # evaluations per epoch not fixed by the config

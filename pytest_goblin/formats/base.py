@@ -38,10 +38,13 @@ DEEPSPEED_OWN = {"optimizer": "deepspeed_own_optimizer", "scheduler": "deepspeed
 DEEPSPEED_OWN_SOURCE = "transformers integrations/deepspeed.py:294-300,315@4.34.0 (:578-579,594-595@5.25.0)"
 
 
-def record_deepspeed_own(sources: dict[str, Any], notes: list[str], found: dict[str, Any], key: str) -> None:
+def record_deepspeed_own(sources: dict[str, Any], notes: list[str], found: dict[str, Any], key: str, values: dict[str, Any] | None = None) -> None:
     """Record a read DeepSpeed file's own optimizer / scheduler block (DEEPSPEED_OWN), with a note saying
-    which of the Trainer's settings it overrides; `found` is formats.deepspeed.read's result."""
+    which of the Trainer's settings it overrides; `found` is formats.deepspeed.read's result. With `values`, the
+    optimizer its block's `type` builds and the state it keeps (formats.deepspeed.own_optimizer) replace the
+    Trainer's `optim` in the workload, so the memory and step are priced by what runs."""
     from ..schemas import FieldSource
+    from .deepspeed import own_optimizer
 
     path = found.get("path")
     if not isinstance(path, str):
@@ -61,6 +64,14 @@ def record_deepspeed_own(sources: dict[str, Any], notes: list[str], found: dict[
             f"{Path(path).name} defines its own {which} block{'s' if two else ''}: DeepSpeed builds {'them' if two else 'it'} and the Trainer's "
             f"{over} {'are' if two else 'is'} not used ({DEEPSPEED_OWN_SOURCE}), so goblin offers no edit of {over}"
         )
+    built = own_optimizer(found) if "own_optimizer" in found else None
+    if built is not None and values is not None:
+        name, per, said_as = built
+        values["optimizer"], values["optimizer_state_bytes"] = name, per
+        at = found.get("own_optimizer") or None
+        sources["optimizer"] = FieldSource(file=path, key="optimizer.type", line=at, explicit=True, note=f"DeepSpeed builds {said_as}")
+        sources["optimizer_state_bytes"] = sources["optimizer"]
+        notes.append(f"{Path(path).name} `optimizer.type: {found['own_optimizer_type']}`: DeepSpeed builds {said_as}; the optimizer state is priced by it")
 
 
 class Reader:

@@ -148,6 +148,76 @@ def _from_name(ref: str, why: str) -> tuple[dict[str, Any], str]:
     return found, why + said
 
 
+# What DeepSpeed builds for its own "optimizer" block's `type` and the state it keeps per trainable parameter (DeepSpeed
+# v0.19.5). The type is lowercased when it names one of DeepSpeed's optimizers (runtime/config.py:71-86, :827-829), any
+# other is `getattr(torch.optim, type)` (runtime/engine.py:2193-2194). The optimizer steps fp32 master partitions (ZeRO-1/2
+# runtime/zero/stage_1_and_2.py:506, ZeRO-3 stage3.py:1074, bf16 without ZeRO bf16_optimizer.py:170), so each state is
+# fp32 (4 bytes). With host offload the state is on the host (memory_gb leaves it out of the GPU). Type -> (what
+# DeepSpeed builds, bytes per trainable parameter, where).
+DS_OPTIMIZERS: dict[str, tuple[str, float, str]] = {
+    "adam": ("FusedAdam (DeepSpeedCPUAdam with offload)", 8.0, "engine.py:2051-2095; exp_avg, exp_avg_sq: ops/adam/fused_adam.py:155-157"),
+    "adamw": ("FusedAdam in AdamW mode (DeepSpeedCPUAdam with offload)", 8.0, "engine.py:2051-2095; exp_avg, exp_avg_sq: ops/adam/fused_adam.py:155-157"),
+    "lamb": ("FusedLamb", 8.0, "engine.py:2103-2106; exp_avg, exp_avg_sq: ops/lamb/fused_lamb.py:153-155"),
+    "lion": ("FusedLion (DeepSpeedCPULion with offload)", 4.0, "engine.py:2128-2134; exp_avg: ops/lion/fused_lion.py:99"),
+    "adagrad": ("torch.optim.Adagrad (DeepSpeedCPUAdagrad with offload)", 4.0, "engine.py:2097-2102; sum: torch 2.13.0 optim/adagrad.py:96"),
+    # 1-bit optimizers (no ZeRO: engine.py:2108,2115,2122 assert it): the moments plus the compression error buffers
+    # (worker_error the whole padded parameter, server_error its 1/world share; counted as one more state here)
+    "onebitadam": ("OnebitAdam", 12.0, "engine.py:2107-2113; exp_avg, exp_avg_sq, worker_error, server_error: runtime/fp16/onebit/adam.py:168-182"),
+    "zerooneadam": (
+        "ZeroOneAdam",
+        16.0,
+        "engine.py:2114-2120; exp_avg, exp_avg_sq, worker_error, server_error, momentum_accumulator: runtime/fp16/onebit/zoadam.py:176-198",
+    ),
+    "onebitlamb": (
+        "OnebitLamb",
+        16.0,
+        "engine.py:2121-2127; exp_avg, exp_avg_sq, exp_avg_sq_fresh: runtime/fp16/onebit/lamb.py:214-217, and the error buffers (at least)",
+    ),
+    "muadam": ("mup MuAdam", 8.0, "engine.py:2135-2140 (torch Adam's exp_avg, exp_avg_sq)"),
+    "muadamw": ("mup MuAdamW", 8.0, "engine.py:2141-2146 (torch AdamW's exp_avg, exp_avg_sq)"),
+}
+# Optimizers whose only state is a momentum buffer, kept when `momentum` is set and not 0 (torch 2.13.0 optim/sgd.py:33
+# default 0, :150): DeepSpeed's MuSGD (engine.py:2147-2152) and torch.optim.SGD (engine.py:2193-2194)
+DS_MOMENTUM_ONLY = {"musgd": "mup MuSGD (engine.py:2147-2152)", "SGD": "torch.optim.SGD (engine.py:2193-2194)"}
+DS_OPTIMIZER_RELEASE = "DeepSpeed v0.19.5 deepspeed/runtime"
+
+
+def own_optimizer(found: dict[str, Any]) -> tuple[str, float, str] | None:
+    """(name for WorkloadConfig.optimizer, state bytes per trainable parameter, what is said) for a read DeepSpeed file's
+    own "optimizer" block with a `type` (DS_OPTIMIZERS, DS_MOMENTUM_ONLY; any other type, such as Muon's mix of momentum
+    and Adam states or another torch.optim class, is counted as AdamW's and said to be); None without a `type`."""
+    kind = found.get("own_optimizer_type")
+    if not isinstance(kind, str):
+        return None
+    lowered = kind.lower()
+    if lowered in DS_OPTIMIZERS:
+        built, per, where = DS_OPTIMIZERS[lowered]
+        stage = found.get("zero_stage")
+        # the 1-bit optimizers assert ZeRO off (stage > 0: runtime/config.py:804)
+        refused = (
+            f" (DeepSpeed asserts it is not compatible with ZeRO, here stage {stage})"
+            if lowered.startswith(("onebit", "zeroone")) and isinstance(stage, int) and stage > 0
+            else ""
+        )
+        return (
+            f"deepspeed:{built.split(' ', 1)[0].lower()}",
+            per,
+            f"{built}{refused}, {per:g} bytes of fp32 state per trainable parameter ({DS_OPTIMIZER_RELEASE}/{where})",
+        )
+    key = lowered if lowered == "musgd" else kind
+    params = found.get("own_optimizer_params") or {}
+    momentum = params.get("momentum", 0)
+    if key in DS_MOMENTUM_ONLY and isinstance(momentum, (int, float)) and not isinstance(momentum, bool):
+        per = 4.0 if momentum != 0 else 0.0
+        what = f"a momentum buffer (momentum {momentum:g})" if momentum != 0 else "no state (momentum 0)"
+        return f"deepspeed:{key.lower()}", per, f"{DS_MOMENTUM_ONLY[key]}, {what}: {per:g} bytes per trainable parameter ({DS_OPTIMIZER_RELEASE})"
+    return (
+        f"deepspeed:{lowered}",
+        8.0,
+        f"{kind}, a type goblin does not price: its state is counted as AdamW's two fp32 states, 8 bytes per trainable parameter (assumed)",
+    )
+
+
 def _line_of(text: str, key: str) -> int | None:
     """1-based line of the first `"key"` in a JSON text (json.loads keeps no positions)."""
     at = text.find(f'"{key}"')
@@ -377,6 +447,11 @@ def _settings(data: dict[str, Any], ref: str, text: str | None, file: str, base:
         if block in data:
             at = _line_of(text, block) if text is not None else None
             out[f"own_{block}"] = at + base if at is not None else 0
+    opt = data.get("optimizer")
+    if isinstance(opt, dict) and isinstance(opt.get("type"), str):
+        out["own_optimizer_type"] = opt["type"]
+        params = opt.get("params")
+        out["own_optimizer_params"] = params if isinstance(params, dict) else {}
     if out.get("zero_stage") == 3 and isinstance(zero, dict) and zero.get("overlap_comm") is False:
         # ZeRO-3's all-gathers and reduce-scatters on the compute stream: DeepSpeed v0.19.5
         # deepspeed/runtime/zero/parameter_offload.py:189-190 (all-gather stream) and stage3.py:335-336

@@ -441,7 +441,7 @@ def read_deepspeed(r: Reader, ref: str, key: str, line: int | None) -> None:
     if found.get("path"):
         # the DeepSpeed file this config runs with, for advice about keys that live there
         r.sources[DEEPSPEED_FILE] = FieldSource(file=found["path"], key=key, line=line, explicit=True, note=f"`{key}: {ref}`")
-    record_deepspeed_own(r.sources, r.notes, found, key)
+    record_deepspeed_own(r.sources, r.notes, found, key, r.values)
     if "sharding" in found:
         r.explicit("sharding", found["sharding"], key, line)
         r.explicit("shard_group", found["shard_group"], key, line)

@@ -761,7 +761,7 @@ def _strategy_from_launcher(r: Reader, launched: Any) -> None:
             r.sources[DEEPSPEED_FILE] = FieldSource(
                 file=found["path"], key=f"{origin}: deepspeed_config_file", line=line, explicit=True, note=f"named by {origin}"
             )
-        record_deepspeed_own(r.sources, r.notes, found, f"{origin}: deepspeed_config_file")
+        record_deepspeed_own(r.sources, r.notes, found, f"{origin}: deepspeed_config_file", r.values)
         if "zero_stage" in found:
             r.values["zero_stage"] = found["zero_stage"]
             r.sources["zero_stage"] = FieldSource(file=file, key=f"{origin}: deepspeed_config_file", line=line, explicit=True, note=said)

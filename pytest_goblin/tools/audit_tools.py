@@ -677,6 +677,8 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
     elif straddles:
         reason = f"{reason}; not decided between levels, {straddles}"
     all_notes = list(ctx.notes) + list(_workload(ctx).notes) + list(notes or [])
+    if floor_notes := _eval_floor_notes(ctx, w):  # the floor replaces the reader's "its time is not projected"
+        all_notes = [n for n in all_notes if not (n.startswith("evaluation every ") and "so its time is not projected" in n)] + floor_notes
     stops = sorted(_blockers(ctx), key=_by_line)
     if any(f.blocker for f in stops):  # a run that does not start fails whatever the speedup
         if why:
@@ -926,6 +928,23 @@ def _eval_findings(ctx: AuditContext, w: WorkloadConfig, rollout: RolloutSplit |
             footgun=True,
         )
     ]
+
+
+def _eval_floor_notes(ctx: AuditContext, w: WorkloadConfig) -> list[str]:
+    """Evaluation every few steps over an eval set of unstated size, outside online RL, where its floor (one eval batch
+    per GPU per evaluation: costmodel.eval_floor) stays under job.frequent_eval_floor's bar: a note stating the floor, so
+    the term is priced at the least it costs rather than left out unsaid; [] elsewhere (at or over the bar the rule says it)."""
+    from ..costmodel import EVAL_FLOOR_SHARE, eval_floor
+    from ..rules import eval_floor_phrase, online_rl
+
+    if not w.eval_runs or w.eval_interval is None or w.eval_examples is not None or online_rl(w) is not None or w.model.params_b is None:
+        return []
+    if unmodelled_trainer(w) is not None:  # its step is not priced with pairs and a reference: the share would be overstated
+        return []
+    found = eval_floor(w, ctx.hw)
+    if found is None or found[1] >= EVAL_FLOOR_SHARE:
+        return []
+    return [f"evaluation: {eval_floor_phrase(w, ctx.hw, with_job=False)}; under goblin's {EVAL_FLOOR_SHARE:.0%} bar, so no finding"]
 
 
 def _offload_bound_findings(ctx: AuditContext, w: WorkloadConfig, evidence: str) -> list[Finding]:
