@@ -36,7 +36,7 @@ HISTORY = ROOT / "pytest_goblin" / "frameworks" / "key_history.json"
 # attn_implementation value the release does not know at all (flex_attention before 4.47)
 _RAISE_TEXT = {
     "sdpa": "does not support an attention implementation through torch.nn.functional.scaled_dot_product_attention",
-    "flash": "does not support Flash Attention 2",
+    "flash": "does not support Flash Attention ",  # 5.4 on: `Flash Attention {flash_attn_version}`
     "flex": "does not support an attention implementation through torch's flex_attention",
 }
 _UNKNOWN_VALUE = "The only possible arguments are"
