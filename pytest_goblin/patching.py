@@ -276,7 +276,7 @@ def invalid_fields(loaded: LoadedConfig, fields: dict[str, Any]) -> dict[str, st
         if (why := set_elsewhere(loaded.workload, f)) is not None and IN_CODE in why:
             out[f] = why  # the script's code sets it over the file after parsing it: an edit here would change nothing
             continue
-        if f == "attention" and (why := attention_support.unsupported_reason(loaded.workload.model.family, v)):
+        if f == "attention" and (why := attention_support.unsupported_reason(loaded.workload.model.family, v, loaded.workload.attention_release)):
             out[f] = why  # transformers would raise at load: never propose an implementation the model type lacks
             continue
         writes = loaded.adapter.writes(f, v, loaded.workload, data)
@@ -298,7 +298,7 @@ def _drop_rules(fields: dict[str, Any], chosen: dict[str, tuple[Any, str]], bad:
 
 _TOPOLOGY = frozenset({"world_size", "nodes", "gpus_per_node", "strategy", "zero_stage"})
 # Read by load_config from the repository, not the file (the read-back does not repeat it): kept as the audit saw it.
-_KEPT = frozenset({"eager_for_training"})
+_KEPT = frozenset({"eager_for_training", "attention_release"})
 
 
 def _reread_with(loaded: LoadedConfig, new_text: str, others: list[tuple[FileDiff, str]]) -> WorkloadConfig | None:

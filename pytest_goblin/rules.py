@@ -337,10 +337,11 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     out["derived.params_b"] = w.model.params_b
     out["derived.model_family"] = w.model.family
     # The attention implementations the model type's transformers class accepts (frameworks/attention.py,
-    # read from transformers' source); None when the model's type is not known.
-    out["derived.model_type"] = attention_support.model_type(w.model.family)
+    # read from transformers' source) at the release the config pins (w.attention_release), else the shipped
+    # table's; None when the model's type is not known.
+    out["derived.model_type"] = attention_support.model_type(w.model.family, w.attention_release)
     for impl in ("sdpa", "flash", "flex"):
-        out[f"derived.attn_supports_{impl}"] = attention_support.supports(w.model.family, impl)
+        out[f"derived.attn_supports_{impl}"] = attention_support.supports(w.model.family, impl, w.attention_release)
     out["derived.format"] = w.format
     out["derived.framework"] = (w.framework or "").split(" ", 1)[0] + (" v1" if "(v1)" in (w.framework or "") else "") or None
     from .costmodel import lengths_assumed, micro_batch_tokens

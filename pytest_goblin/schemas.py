@@ -161,6 +161,9 @@ class WorkloadConfig(Model):
     # Why eager attention is the model's own training choice at the transformers release the recipe pins
     # (frameworks/attention.eager_for_training): no attention swap is offered. None: not so, or not known.
     eager_for_training: str | None = None
+    # The transformers release whose attention support the rules read (frameworks/attention.attention_release: the
+    # release goblin reads the config at, from its pin). None: the shipped table (not pinned, or pinned outside it).
+    attention_release: str | None = None
     # The DeepSpeed file the config or its launch line names, where no folder of the config's git repository holds a
     # file at that path (formats/deepspeed.absent_from_repository): blocker.deepspeed_file_missing. None: found or not concluded.
     deepspeed_missing: str | None = None

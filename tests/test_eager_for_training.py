@@ -37,7 +37,9 @@ def test_gemma2_pinned_where_its_code_asks_for_eager_gets_no_attention_swap(tmp_
 @pytest.mark.parametrize(
     ("model", "pin", "rule"),
     [
-        ("google/gemma-2-9b-it", "transformers==4.57.6\n", "attention.flex_over_eager"),  # the warning is gone there
+        # the warning is gone there, and 4.57.6's Gemma2 accepts SDPA (models/gemma2/modeling_gemma2.py:346@4.57.6 `_supports_sdpa = True`;
+        # frameworks/attention.json's history): SDPA, not the flex_attention 5.24.0's class would need
+        ("google/gemma-2-9b-it", "transformers==4.57.6\n", "attention.sdpa_over_eager"),
         ("google/gemma-2-9b-it", "transformers>=4.42.4\n", "attention.flex_over_eager"),  # a range: any release may run
         ("meta-llama/Meta-Llama-3-8B", "transformers==4.42.4\n", "attention.sdpa_over_eager"),  # no such request in Llama's code
     ],

@@ -316,7 +316,7 @@ def test_shipped_attention_table_matches_the_installed_transformers() -> None:
     have = _installed("transformers")
     if have != shipped["version"]:
         pytest.skip(f"transformers {shipped['version']} is not installed here (have {have})")
-    assert attention.build_installed() == shipped
+    assert attention.build_installed() == {k: v for k, v in shipped.items() if k != "history"}  # history: --wheels
 
 
 def test_trl_unknown_key_is_said_to_do_nothing_not_to_stop_the_run() -> None:

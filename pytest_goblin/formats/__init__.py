@@ -193,6 +193,19 @@ def _eager_for_training(w: WorkloadConfig, path: Path, text: str) -> WorkloadCon
     return w.model_copy(update={"eager_for_training": why, "notes": [*w.notes, why]})
 
 
+def _attention_release(w: WorkloadConfig, path: Path, text: str) -> WorkloadConfig:
+    """`w` with the transformers release whose attention support its rules read (the pinned one; a pin outside the
+    releases read is noted and the shipped table kept). Only for a model type goblin knows."""
+    from ..frameworks.attention import attention_release, model_type
+
+    if model_type(w.model.family, "any") is None:
+        return w
+    release, note = attention_release(str(path), text)
+    if release is None and note is None:
+        return w
+    return w.model_copy(update={"attention_release": release, "notes": [*w.notes, note] if note else w.notes})
+
+
 def load_config(path: Path) -> LoadedConfig:
     """Read, detect and parse one file. Raises ConfigError or NotATrainingConfig.
 
@@ -222,4 +235,5 @@ def load_config(path: Path) -> LoadedConfig:
     workload = attach(complete_topology(workload), path, data, text)
     if workload.attention == "eager" and workload.attention_patched is None:
         workload = _eager_for_training(workload, path, text)
+    workload = _attention_release(workload, path, text)
     return LoadedConfig(path=path, text=text, data=data, adapter=adapter, workload=workload)

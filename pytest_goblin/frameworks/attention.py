@@ -69,11 +69,16 @@ def _mappings(src: str) -> dict[str, dict[str, str]]:
 _Class = tuple[list[str], dict[str, tuple[bool | None, str]]]
 
 
-def _classes(models: Path) -> dict[str, _Class]:
-    """class name -> (base names, attention flag -> (value (None: computed, not a literal), file:line))."""
+def _classes(models: Path | dict[str, str]) -> dict[str, _Class]:
+    """class name -> (base names, attention flag -> (value (None: computed, not a literal), file:line)), from the
+    installed models/ folder or a wheel's {"models/x/modeling_x.py": source}."""
+    if isinstance(models, Path):
+        files = {f"models/{p.parent.name}/{p.name}": p.read_text(encoding="utf-8") for p in sorted(models.glob("*/modeling_*.py"))}
+    else:
+        files = dict(sorted(models.items()))
     out: dict[str, _Class] = {}
-    for path in sorted(models.glob("*/modeling_*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+    for rel, src in files.items():
+        tree = ast.parse(src)
         for node in tree.body:
             if not isinstance(node, ast.ClassDef):
                 continue
@@ -92,14 +97,18 @@ def _classes(models: Path) -> dict[str, _Class]:
                     flag = _ALIASES.get(name, name)
                     if flag in FLAGS.values():
                         literal = value.value if isinstance(value, ast.Constant) and isinstance(value.value, bool) else None
-                        flags[flag] = (literal, f"models/{path.parent.name}/{path.name}:{stmt.lineno}")
+                        flags[flag] = (literal, f"{rel}:{stmt.lineno}")
             bases = [b.id if isinstance(b, ast.Name) else b.attr if isinstance(b, ast.Attribute) else "?" for b in node.bases]
             out.setdefault(node.name, (bases, flags))
     return out
 
 
-def _resolve(cls: str, classes: dict[str, _Class], flag: str) -> tuple[bool | None, str]:
-    """The flag's value on `cls` (first base that sets it, left to right), and where; PreTrainedModel's default False."""
+_DEFAULT_AT = "modeling_utils.py:1125-1127"
+
+
+def _resolve(cls: str, classes: dict[str, _Class], flag: str, base: dict[str, tuple[bool | None, str]] | None = None) -> tuple[bool | None, str]:
+    """The flag's value on `cls` (first base that sets it, left to right), and where; PreTrainedModel's default
+    (`base`: flag -> (value, where) at a release read from its wheel; else 5.24.0's False)."""
     seen: set[str] = set()
     stack = [cls]
     while stack:
@@ -108,7 +117,7 @@ def _resolve(cls: str, classes: dict[str, _Class], flag: str) -> tuple[bool | No
             continue
         seen.add(name)
         if name == "PreTrainedModel":
-            return False, "modeling_utils.py:1125-1127"
+            return base[flag] if base is not None else (False, _DEFAULT_AT)
         entry = classes.get(name)
         if entry is None:
             continue
@@ -136,7 +145,7 @@ def build_installed() -> dict[str, Any] | None:
             for impl, flag in FLAGS.items():
                 value, where = _resolve(cls, classes, flag)
                 row[impl] = value
-                if value is False and where != "modeling_utils.py:1125-1127":
+                if value is False and where != _DEFAULT_AT:
                     row[f"{impl}_at"] = where
             types[model_type] = row
     return {
@@ -158,47 +167,123 @@ def table() -> dict[str, Any]:
 _FAMILY_TYPES = {"llama2": "llama", "llama3": "llama", "smollm2": "llama", "phi4": "phi3"}
 
 
-def model_type(family: str | None) -> str | None:
+def model_type(family: str | None, release: str | None = None) -> str | None:
     """The transformers model_type of a goblin model family (a table family, or a config.json's
     model_type with '_' read as '-'); None when the model's type is not known."""
     if not family or family in ("unknown", "moe"):
         return None
     name = _FAMILY_TYPES.get(family, family)
     types = table()["types"]
+    past = table().get("history", {}).get("types", {}) if release else {}
     for candidate in (name, name.replace("-", "_")):
-        if candidate in types:
+        if candidate in types or candidate in past:
             return candidate
     return None
 
 
-def supports(family: str | None, impl: str) -> bool | None:
-    """Whether the model type's transformers class accepts this attention implementation; None when unknown."""
+def read_release(version: str) -> str | None:
+    """The release of the history that stands for `version` (itself, else the read patch release of its minor:
+    the three class flags do not change within a minor line); None when the history has no release of its line."""
+    from packaging.version import InvalidVersion, Version
+
+    read = table().get("history", {}).get("versions", [])
+    if version in read:
+        return str(version)
+    try:
+        v = Version(version)
+    except InvalidVersion:
+        return None
+    same = [r for r in read if Version(r).release[:2] == v.release[:2]]
+    return same[-1] if same and not v.is_prerelease else None
+
+
+def _row(mt: str, release: str | None) -> dict[str, Any] | None:
+    """The model type's row in the shipped table (release None), else at a release of the history: the last change at
+    or before it (None: the type is not in that release), each flag cited where a model file last set it
+    (`file:line@version`), else at PreTrainedModel's default of that release."""
+    if release is None:
+        row: dict[str, Any] | None = table()["types"].get(mt)
+        return row
+    from packaging.version import Version
+
+    history = table().get("history", {})
+    got: dict[str, Any] | None = None
+    cites: dict[str, str | None] = {}
+    for since, entry in history.get("types", {}).get(mt, []):
+        if Version(since) > Version(release):
+            break
+        if entry is not None:
+            for impl in FLAGS:
+                if f"{impl}_at" in entry:
+                    cites[impl] = entry[f"{impl}_at"]
+                elif got is None or got.get(impl) != entry.get(impl):
+                    cites[impl] = None
+        got = entry
+    if got is None:
+        return None
+    defaults = history.get("defaults", {}).get(release, {})
+    return {**got, **{f"{impl}_at": cites.get(impl) or defaults.get(impl, "") for impl in FLAGS}}
+
+
+def attention_release(config: str, text: str | None) -> tuple[str | None, str | None]:
+    """(the release of the history whose attention support the rules read for this config, a note) from the
+    transformers release goblin reads the config at (history.reading: its pin, a range resolved to the newest read
+    release it allows). (None, None): not pinned (or pinned at the shipped table's release), the shipped table as
+    before. A pin outside the history: (None, a note that the shipped table, the newest, is read)."""
+    from .history import reading
+
+    t = table()
+    got = reading(f"transformers {t['version']}", config, text)
+    if got is None or got.assumed or not got.version[:1].isdigit() or got.version == t["version"]:
+        return None, None
+    release = read_release(got.version)
+    if release == t["version"]:
+        return None, None
+    if release is None:
+        read = t.get("history", {}).get("versions", [])
+        span = f"{read[0]}-{read[-1]}" if read else "none"
+        return None, (
+            f"attention support read at transformers {t['version']}, the newest table: the pinned transformers {got.version} "
+            f"({got.spec or got.source}) is outside the releases whose model files goblin read ({span})"
+        )
+    return release, None
+
+
+def supports(family: str | None, impl: str, release: str | None = None) -> bool | None:
+    """Whether the model type's transformers class accepts this attention implementation (at `release` of the
+    history, else the shipped table's); None when unknown."""
     if impl == "eager":
         return True
-    mt = model_type(family)
+    mt = model_type(family, release)
     if mt is None or impl not in FLAGS:
         return None
-    value = table()["types"][mt].get(impl)
+    row = _row(mt, release)
+    value = row.get(impl) if row else None
     return value if isinstance(value, bool) else None
 
 
-def unsupported_reason(family: str | None, impl: str) -> str | None:
-    """Why `attn_implementation: <impl>` must not be proposed for this model, or None when it may."""
-    ok = supports(family, impl)
+def unsupported_reason(family: str | None, impl: str, release: str | None = None) -> str | None:
+    """Why `attn_implementation: <impl>` must not be proposed for this model (at `release`), or None when it may."""
+    ok = supports(family, impl, release)
     if ok is True:
         return None
     t = table()
+    version = release or t["version"]
     name = IMPL_NAMES.get(impl, impl)
-    mt = model_type(family)
-    if ok is None or mt is None:
-        return f"the model's transformers type is not known, so support for attn_implementation {name} cannot be checked (transformers {t['version']} raises at load on an unsupported one)"
-    row = t["types"][mt]
-    at = row.get(f"{impl}_at") or "modeling_utils.py:1125-1127 (PreTrainedModel's default)"
+    mt = model_type(family, release)
+    row = _row(mt, release) if mt else None
+    if ok is None or row is None:
+        return f"the model's transformers type is not known, so support for attn_implementation {name} cannot be checked (transformers {version} raises at load on an unsupported one)"
+    at = row.get(f"{impl}_at") or f"{_DEFAULT_AT} (PreTrainedModel's default)"
+    raises = t.get("history", {}).get("raises", {}).get(release, {}).get(impl) if release else RAISES_AT[impl]
     alt = [IMPL_NAMES[i] for i in ("flex", "flash", "sdpa") if i != impl and row.get(i) is True]
-    return (
-        f"transformers {t['version']} {row['class']} does not support attn_implementation {name} ({at}: {FLAGS[impl]} is False; "
-        f"an explicit request raises ValueError at load, {RAISES_AT[impl]})" + (f"; it supports {', '.join(alt)}" if alt else "")
+    head = (
+        f"transformers {version} does not accept attn_implementation {name} at all ({at})"
+        if "does not accept" in at
+        else f"transformers {version} {row['class']} does not support attn_implementation {name} ({at}: {FLAGS[impl]} is False; "
+        f"an explicit request raises ValueError at load, {raises or 'modeling_utils.py'})"
     )
+    return head + (f"; it supports {', '.join(alt)}" if alt else "")
 
 
 # Model types whose own transformers code asks for eager attention in training, over the releases read: (first, last
