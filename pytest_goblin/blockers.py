@@ -36,8 +36,10 @@ if TYPE_CHECKING:
     from .frameworks.pins import Pin
 
 BLOCKERS_FILE = "blockers.yaml"
-# Distributions whose exact pin (`==`, or `~=` with a patch level) a blocker may read as `pin.<dist>`.
-PINNED = frozenset({"bitsandbytes"})
+# Distributions whose exact pin (`==`, or `~=` with a patch level) a blocker may read as `pin.<dist>`; transformers is
+# the release the recipe's framework pin says runs (frameworks/pins.pins: an exact pin or a vendored copy with its
+# version; not a range, a commit or the default branch).
+PINNED = frozenset({"bitsandbytes", "transformers"})
 _LAUNCHERS = ("torchrun", "accelerate", "tune ", "deepspeed", "llamafactory-cli", "axolotl", "python", "srun", "mpirun", "NPROC", "NUM_GPUS", "export ")
 
 
@@ -160,14 +162,25 @@ def _in_launcher(value: str) -> str:
     return f"the launcher {where}: `{text.replace('`', chr(39))}`"
 
 
-def _pin_facts(loaded: LoadedConfig) -> dict[str, Any]:
+def _blocker_pins(loaded: LoadedConfig) -> dict[str, Pin]:
+    """The pins `pin.<dist>` reads (PINNED)."""
+    from .frameworks.pins import pins
+
     pinned = exact_pins(str(loaded.path), loaded.text, loaded.adapter.name)
+    tf = pins(str(loaded.path), loaded.text).get("transformers")
+    if tf is not None and tf.version and tf.exact and tf.kind in ("pin", "vendored"):
+        pinned = {**pinned, "transformers": tf}
+    return pinned
+
+
+def _pin_facts(loaded: LoadedConfig) -> dict[str, Any]:
+    pinned = _blocker_pins(loaded)
     return {f"pin.{d}": (pinned[d].version if d in pinned else None) for d in PINNED}
 
 
 def _where_pinned(loaded: LoadedConfig, b: Blocker) -> str:
-    pinned = exact_pins(str(loaded.path), loaded.text, loaded.adapter.name)
-    used = [p.fact.partition(".")[2] for p in b.when if p.fact.startswith("pin.")]
+    pinned = _blocker_pins(loaded)
+    used = dict.fromkeys(p.fact.partition(".")[2] for p in b.when if p.fact.startswith("pin."))
     return "; ".join(f"the recipe pins {pinned[d].spec} ({pinned[d].where})" for d in used if d in pinned)
 
 

@@ -1019,13 +1019,14 @@ def holds(p: Predicate, f: dict[str, Any]) -> bool:
                 return value is not None and str(p.value) in str(value)
             case "matches":
                 return value is not None and re.search(str(p.value), str(value)) is not None
-            case "version_lt":
+            case "version_lt" | "version_ge":
                 from packaging.version import InvalidVersion, Version
 
                 try:
-                    return value is not None and Version(str(value)) < Version(str(p.value))
+                    older = Version(str(value)) < Version(str(p.value))
                 except InvalidVersion:
                     return False
+                return value is not None and older == (p.op == "version_lt")
     except TypeError:
         return False
     return False

@@ -299,8 +299,9 @@ class RunMetrics(Model):
     notes: list[str] = Field(default_factory=list)
 
 
-# `matches`: a regular expression searched in the value's text; `version_lt`: a version older than the value.
-Op = Literal["eq", "ne", "in", "not_in", "lt", "le", "gt", "ge", "contains", "matches", "version_lt"]
+# `matches`: a regular expression searched in the value's text; `version_lt`: a version older than the value;
+# `version_ge`: a version the same as or newer than the value.
+Op = Literal["eq", "ne", "in", "not_in", "lt", "le", "gt", "ge", "contains", "matches", "version_lt", "version_ge"]
 
 
 class Predicate(Model):

@@ -79,6 +79,12 @@ FP16_SCRIPT = (
 Case = tuple[str, str, str, dict[str, str]]
 CASES: dict[str, tuple[Case, Case]] = {
     "blocker.tf32_on_rocm": (("sft.yaml", HF + "tf32: true\n", "mi300x", {}), ("sft.yaml", HF + "tf32: true\n", "h100", {})),
+    # review8b #29 (Miraclove/DevAssistant chat/config.yaml `bf16: true`, requirements transformers==4.28.1): raises at
+    # TrainingArguments.__post_init__ on ROCm; transformers 4.36.2 asks torch.cuda.is_bf16_supported() and does not
+    "blocker.bf16_needs_cuda_before_transformers_4_35": (
+        ("sft.yaml", HF, "mi300x", {"requirements.txt": "torch==2.0.1\ntransformers==4.28.1\n"}),
+        ("sft.yaml", HF, "mi300x", {"requirements.txt": "torch==2.0.1\ntransformers==4.36.2\n"}),
+    ),
     "blocker.fp16_amp_on_fp16_weights": (
         ("sft.yaml", HF_FP16, "mi300x", {}),
         ("sft.yaml", HF_FP16.replace("torch_dtype: float16", "torch_dtype: float32"), "mi300x", {}),
@@ -1153,3 +1159,26 @@ def test_a_compared_key_the_launch_line_passes_is_not_judged(tmp_path: Path) -> 
     (tmp_path / "train.sh").write_text(launcher.replace(" \\\n  --bf16 True", ""))
     (f,) = _ds_found(tmp_path, "sft.yaml", text, DS_BF16)  # the same launch without the flag: the file's bf16 stands
     assert "`bf16: false` (line 5)" in f.message
+
+
+def test_bf16_on_old_transformers_fires_only_in_its_release_range_and_off_cuda(tmp_path: Path) -> None:
+    """transformers 4.21.0-4.34.x is_torch_bf16_gpu_available() needs torch.version.cuda (4.28.1 utils/import_utils.py:336-344);
+    4.20.1 raised only when neither CPU nor GPU had bf16, 4.35.0 asks torch.cuda.is_bf16_supported()."""
+    bid = "blocker.bf16_needs_cuda_before_transformers_4_35"
+    for i, (req, text, target, fires) in enumerate(
+        (
+            ("transformers==4.34.1\n", HF, "mi300x", True),
+            ("transformers==4.21.0\n", HF, "mi300x", True),
+            ("transformers==4.35.0\n", HF, "mi300x", False),
+            ("transformers==4.20.1\n", HF, "mi300x", False),
+            ("transformers>=4.28.1\n", HF, "mi300x", False),  # a range: pip installs the newest
+            ("transformers==4.28.1\n", HF, "h100", False),
+            ("transformers==4.28.1\n", HF.replace("bf16: true", "bf16: false"), "mi300x", False),
+            ("transformers==4.28.1\n", HF + "no_cuda: true\n", "mi300x", False),
+        )
+    ):
+        got = _fired(tmp_path / str(i), ("sft.yaml", text, target, {"requirements.txt": req}))
+        assert (bid in got) == fires, (req, text, target)
+    path = _write(tmp_path / "m", ("sft.yaml", HF, "mi300x", {"requirements.txt": "transformers==4.28.1\n"}))
+    f = next(f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id == bid)
+    assert f.blocker and "transformers==4.28.1 (requirements.txt:1)" in f.message and "None" not in f.message

@@ -497,3 +497,46 @@ def test_a_modal_image_that_names_no_release_or_day_is_not_a_pin(tmp_path: Path)
         assert P.pins(str(repo(tmp_path, {"recipes/main.py": MODAL_IMAGE.format(tag=tag)}))) == {}
     commented = "import modal\n# image = modal.Image.from_registry('axolotlai/axolotl:main-20250812')\n"
     assert P.pins(str(repo(tmp_path, {"recipes/main.py": commented}))) == {}
+
+
+def test_a_requirements_file_of_another_name_is_read(tmp_path: Path) -> None:
+    """review8b #26/#38: `requirement.txt` (NJUNLP/MAPO requirement.txt:187,190 transformers==4.36.2, trl==0.7.10;
+    MAOJIASONG/TinyZero-TRL requirement.txt:17 `trl @ git+...@e751a16`) was not read: the recipe was judged unpinned."""
+    path = repo(tmp_path, {"requirement.txt": "torch==2.1.0\ntransformers==4.36.2\ntrl==0.7.10\n"}, config="Alignment/dpo.py", text="import trl\n")
+    assert one(path, "trl").where == "requirement.txt:3" and one(path, "transformers").constraint == "==4.36.2"
+    path = repo(tmp_path, {"reqs.txt": "trl==0.8.6\n"})
+    assert one(path, "trl").where == "reqs.txt:1"
+    # by content: a `.txt` of another name whose lines are all requirements, one of them versioned
+    path = repo(tmp_path, {"deps.txt": "# deps\ntorch\ntransformers==4.44.2  # tested\n-e .\n"})
+    assert one(path, "transformers").where == "deps.txt:3"
+    assert P.requirements_file("numpy\ntrl>=0.9\n") and not P.requirements_file("hello\nworld\n")
+
+
+def test_a_requirements_file_elsewhere_or_of_prose_is_not_read(tmp_path: Path) -> None:
+    # must not: docs/ and another sub-project's requirements, a prose `.txt` that names a pin, a snapshot's name
+    # read as a requirements file outside the snapshot rule
+    files = {
+        "docs/requirement.txt": "transformers==4.30.0\n",
+        "other/requirements.txt": "transformers==4.31.0\n",
+        "notes.txt": "We trained with transformers==4.32.0 and it worked.\n",
+        "prompt.txt": "Answer briefly:\ntransformers==4.33.0\n",
+    }
+    assert "transformers" not in P.pins(str(repo(tmp_path, files)))
+
+
+def test_a_conda_environment_file_of_the_repository_says_which_release_of_a_range_runs(tmp_path: Path) -> None:
+    """review8b #28 (sriksmachi/text2sql-slm-finetuning-grpo): azure/environments/conda_env.yml pins transformers==4.56.2
+    and trl==0.22.2 (:29,:33), the environment its Azure ML job runs in; pyproject.toml states only `>=` ranges."""
+    conda = "name: e\nchannels:\n  - conda-forge\ndependencies:\n  - pip:\n    - transformers==4.56.2\n    - trl==0.22.2\n"
+    toml = '[project]\nname = "t"\ndependencies = [\n    "transformers>=4.40.0",\n    "trl>=0.8.6",\n]\n'
+    path = repo(tmp_path, {"pyproject.toml": toml, "azure/environments/conda_env.yml": conda}, config="configs/training_args.yaml")
+    trl = one(path, "trl")
+    assert trl.constraint == "==0.22.2" and trl.where == (
+        "azure/environments/conda_env.yml:7 (a conda environment file of the repository); within trl>=0.8.6 (pyproject.toml:5)"
+    )
+    # must not: where nothing pins the framework, a range it does not fit, another sub-project's (its own package)
+    assert "trl" not in P.pins(str(repo(tmp_path, {"azure/environments/conda_env.yml": conda}, config="configs/training_args.yaml")))
+    narrow = toml.replace("trl>=0.8.6", "trl>=0.23")
+    assert one(repo(tmp_path, {"pyproject.toml": narrow, "env/conda.yml": conda}), "trl").constraint == ">=0.23"
+    sub = {"pyproject.toml": toml, "serving/pyproject.toml": '[project]\nname = "s"\n', "serving/env/conda.yml": conda}
+    assert one(repo(tmp_path, sub), "trl").constraint == ">=0.8.6"

@@ -13,7 +13,8 @@ imported; a file that cannot be read safely, is too large or is not UTF-8 text i
 - the config's own comment and launcher lines (`# pip install trl==0.8.6`);
 - in the config's folder and each folder above it up to the repository root (at most MAX_UP):
   setup.py, setup.cfg, pyproject.toml (PEP 508 strings and Poetry `name = "^x.y"` tables),
-  requirements*.txt and requirements/*.txt, Pipfile, environment.yml/.yaml (conda `name=x.y` and the
+  requirements*.txt, requirement*.txt, reqs.txt and requirements/*.txt (and a `.txt` of another name whose content is a
+  requirements list: requirements_file), Pipfile, environment.yml/.yaml (conda `name=x.y` and the
   `pip:` list; a YAML file of another name whose content is a conda environment, conda_env_file), poetry.lock / uv.lock / Pipfile.lock (the release resolved), Dockerfile,
   Dockerfile.*, *.Dockerfile and docker/ Dockerfiles (`pip install x==v`, with the file's own
   ARG/ENV defaults put in, and a base image whose tag names the framework's release: only images
@@ -59,7 +60,8 @@ imported; a file that cannot be read safely, is too large or is not UTF-8 text i
   said in the reading's source); a local label alone (`==4.45.0+cu121`) is that release;
 - an environment snapshot anywhere in the repository (`pip_freeze.txt`, `env.txt`, a `*snapshot*.yml`, a conda export:
   _snapshot_pins): where nothing pins the framework, a range it fits does, or only a commit goblin cannot place does
-  (said beside it); its exact pins only, not one for inference or serving, nothing where two snapshots disagree.
+  (said beside it); its exact pins only, not one for inference or serving, nothing where two snapshots disagree;
+  likewise a conda environment file written by hand outside the config's folders (ENV_FILE), but only over a range it fits.
 
 Precedence: the config's own comment or launch line first, whatever it says. Otherwise, of what
 the repository says: a vendored copy with its version > a placed commit > a submodule or commit of unknown version > an exact
@@ -918,7 +920,16 @@ def _submodules(folder: Path, text: str, stop: Path | None, roots: list[Path]) -
     return out
 
 
-_REQ = re.compile(r"requirements[\w.-]{0,80}\.txt", re.IGNORECASE)
+# A pip requirements file by its name: `requirements.txt`, `requirements-dev.txt`, and the names people also use,
+# `requirement.txt` (review8b #26/#38, NJUNLP/MAPO requirement.txt:187 transformers==4.36.2; MAOJIASONG/TinyZero-TRL
+# requirement.txt:17 `trl @ git+...@e751a16`, installed by its setup.sh:5 `pip install -r requirement.txt`), `reqs.txt`.
+_REQ = re.compile(r"requirements?[\w.-]{0,80}\.txt|reqs?(?:[-_.][\w.-]{0,80})?\.txt", re.IGNORECASE)
+# ... and a `.txt` file of another name whose content is one (REQUIREMENTS_BY_CONTENT, requirements_file): every line
+# that is not blank, a comment or a pip option parses as a PEP 508 requirement, at least two do, and one has a version
+# specifier or a URL (a word list or a prompt is not a requirements file). An environment snapshot's name (`env.txt`,
+# `pip_freeze.txt`) is read as a snapshot instead (_snapshot_pins).
+REQUIREMENTS_BY_CONTENT = "requirements?"
+REQ_LINES = 2000  # lines of a `.txt` file of another name looked at to tell whether it is a requirements file, at most
 _README = re.compile(r"readme(?:\.(?:md|rst|txt|markdown))?", re.IGNORECASE)
 
 
@@ -986,6 +997,26 @@ def _python_without_comments(body: str) -> str:
     return "\n".join(lines)
 
 
+def requirements_file(body: str) -> bool:
+    """Whether a text is a pip requirements file by its content (see REQUIREMENTS_BY_CONTENT), whatever its name."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    rows = [_pip_uncommented(line).strip() for line in body.split("\n", REQ_LINES + 1)]
+    if len(rows) > REQ_LINES:
+        return False
+    reqs, pinned = 0, False
+    for row in rows:
+        if not row or row.startswith("-"):  # pip options (`-r x.txt`, `-e .`, `--index-url ...`)
+            continue
+        try:
+            req = Requirement(row)
+        except InvalidRequirement:
+            return False
+        reqs += 1
+        pinned = pinned or bool(req.specifier) or req.url is not None
+    return reqs >= 2 and pinned
+
+
 def _read(path: Path, roots: list[Path], limit: int = LIMIT) -> str | None:
     try:
         return read_text(path, roots=roots, limit=limit)
@@ -1012,6 +1043,11 @@ def _files_at(folder: Path, names: list[str]) -> list[tuple[Path, str]]:
     out: list[tuple[Path, str]] = [(folder / n, "text") for n in ("setup.py", "setup.cfg") if n in have]
     out += [(folder / n, "toml") for n in ("pyproject.toml", "Pipfile") if n in have]
     out += [(folder / n, "text") for n in names if _REQ.fullmatch(n)][:MAX_FILES]
+    out += [
+        (folder / n, REQUIREMENTS_BY_CONTENT)
+        for n in names
+        if n.lower().endswith(".txt") and not _REQ.fullmatch(n) and not _SNAPSHOT_TXT.fullmatch(n) and not _README.fullmatch(n)
+    ][:MAX_FILES]
     if "requirements" in have and (folder / "requirements").is_dir() and not (folder / "requirements").is_symlink():
         out += [(folder / "requirements" / n, "text") for n in _listing(folder / "requirements") if n.endswith(".txt")][:MAX_FILES]
     conda_names = ("environment.yml", "environment.yaml", "conda.yml", "conda.yaml")
@@ -1166,7 +1202,7 @@ def _pin_files(
     `depth`: how many READMEs/scripts named this one, `cwd` the folder the first of them is in)."""
     found: list[Pin] = []
     for f, kind in _files_at(folder, names):
-        if requirements_only and kind not in ("text", "toml"):
+        if requirements_only and kind not in ("text", "toml", REQUIREMENTS_BY_CONTENT):
             continue
         if not f.is_file():
             continue
@@ -1177,6 +1213,10 @@ def _pin_files(
             if not conda_env_file(body):
                 continue
             kind = "conda"
+        elif kind == REQUIREMENTS_BY_CONTENT:
+            if not requirements_file(body):
+                continue
+            kind = "text"
         rel = _rel(f, stop)
         if kind == "lock":
             found += [] if exact else _locked(body, rel, str(f))
@@ -1670,12 +1710,39 @@ def _snapshot_files(root: Path) -> list[Path]:
     return out
 
 
+# A conda environment file written by hand (no `prefix:`) outside the config's folders (review8b #28,
+# sriksmachi/text2sql-slm-finetuning-grpo azure/environments/conda_env.yml:29,33 transformers==4.56.2, trl==0.22.2, the
+# environment its Azure ML job runs in, beside pyproject.toml:23,28 `transformers>=4.40.0`, `trl>=0.8.6`): the
+# repository's environment, read only to say which release of a range it fits runs (not where nothing pins the
+# framework: it may be another sub-project's), and not in a folder with a package of its own (setup.py / pyproject.toml
+# between it and the root: another sub-project). Said "(a conda environment file of the repository)".
+ENV_FILE = "a conda environment file of the repository"
+_PACKAGE_FILES = ("setup.py", "pyproject.toml")
+
+
 @lru_cache(maxsize=64)
 def _snapshot_pins(root_name: str) -> dict[str, Pin]:
     """dist -> the exact pin the repository's environment snapshots agree on (see _SNAPSHOT_TXT), said as from that file."""
+    return _environment_pins(root_name)[0]
+
+
+def _own_package_between(root: Path, f: Path) -> bool:
+    """Whether a folder from `f`'s own up to (not including) `root` has a package of its own (setup.py, pyproject.toml)."""
+    folder = f.parent
+    while folder != root and folder.is_relative_to(root):
+        if any((folder / n).is_file() for n in _PACKAGE_FILES):
+            return True
+        folder = folder.parent
+    return False
+
+
+@lru_cache(maxsize=64)
+def _environment_pins(root_name: str) -> tuple[dict[str, Pin], dict[str, Pin]]:
+    """(the snapshots' agreed exact pins, the hand-written conda environment files' agreed exact pins: ENV_FILE)."""
     root = Path(root_name)
     roots = tree_of(root / "config")
     got: dict[str, list[Pin]] = {}
+    hand: dict[str, list[Pin]] = {}
     for f in _snapshot_files(root):
         rel = _rel(f, root)
         words = re.sub(r"[/_.-]", " ", rel)
@@ -1685,19 +1752,25 @@ def _snapshot_pins(root_name: str) -> dict[str, Pin]:
         if body is None:
             continue
         yml = f.suffix.lower() in (".yml", ".yaml")
+        into = got
         if yml and not _SNAPSHOT_YML.fullmatch(f.name) and not (_CONDA_PREFIX.search(body) and conda_env_file(body)):
-            continue  # `environment.yml` written by hand (not an export): read where it is installed, not as a snapshot
+            # `environment.yml` written by hand (not an export): read where it is installed, not as a snapshot; outside
+            # the config's folders, only as ENV_FILE
+            if not conda_env_file(body) or _own_package_between(root, f):
+                continue
+            into = hand
         text = without_comments(body, f.name)
         found = _scan_all(text, rel, str(f)) + (_conda(text, rel, str(f)) if yml else [])
         for p in found:
             if p.exact and p.dist in DISTS:
-                got.setdefault(p.dist, []).append(p)
-    out: dict[str, Pin] = {}
-    for dist, found in got.items():
-        if len({p.constraint for p in found}) == 1:
-            p = found[0]
-            out[dist] = dataclasses.replace(p, where=f"{p.where} (an environment snapshot)")
-    return out
+                into.setdefault(p.dist, []).append(p)
+    agreed = [{}, {}]  # type: list[dict[str, Pin]]
+    for out, pins_of, said in ((agreed[0], got, "an environment snapshot"), (agreed[1], hand, ENV_FILE)):
+        for dist, found in pins_of.items():
+            if len({p.constraint for p in found}) == 1:
+                p = found[0]
+                out[dist] = dataclasses.replace(p, where=f"{p.where} ({said})")
+    return agreed[0], agreed[1]
 
 
 def _with_snapshot(config: str, found: dict[str, Pin]) -> None:
@@ -1714,6 +1787,10 @@ def _with_snapshot(config: str, found: dict[str, Pin]) -> None:
             found[dist] = dataclasses.replace(snap, where=f"{snap.where}; the install pins {cur.spec} ({cur.where})")
         elif cur.kind == "pin" and not cur.exact and cur.file and _allows(cur.constraint, snap):
             found[dist] = dataclasses.replace(snap, where=f"{snap.where}; within {cur.spec} ({cur.where})")
+    for dist, env in _environment_pins(str(stop))[1].items():
+        cur = found.get(dist)
+        if cur is not None and cur.kind == "pin" and not cur.exact and cur.file and _allows(cur.constraint, env):
+            found[dist] = dataclasses.replace(env, where=f"{env.where}; within {cur.spec} ({cur.where})")
 
 
 def _allows(constraint: str, pin: Pin) -> bool:
