@@ -87,6 +87,8 @@ _COPY = re.compile(r"^cp\s+(.+)$")
 _READS = re.compile(r"(?:^|\s)<\s*(\S{1,512}\.(?:ya?ml|json))[\"']?(?:\s|$)|(?:^|[\s(])cat\s+(\S{1,512}\.(?:ya?ml|json))[\"']?(?:\s|$)")
 _FUNC = re.compile(r"^(?:function\s+)?([A-Za-z_][\w-]{0,63})\s*\(\)\s*\{?$")
 _ARRAY = re.compile(r"^(?:declare\s+-a\s+|local\s+)?([A-Za-z_]\w{0,63})=\((.{0,4096})\)$")
+_ARRAY_OPEN = re.compile(r"^(?:declare\s+-a\s+|local\s+)?[A-Za-z_]\w{0,63}=\((?:\s*#.*)?$")  # `NAME=(` alone: its words on the lines after
+_ARRAY_AT = re.compile(r"""\$\{([A-Za-z_]\w{0,63})\[(-?\d{1,4})\]\}""")  # `${NAME[0]}`: one word of an array
 _ARRAY_ALL = re.compile(r"""["']?\$\{([A-Za-z_]\w{0,63})\[[@*]\]\}["']?""")
 _ARRAY_LEN = re.compile(r"\$\{#([A-Za-z_]\w{0,63})\[[@*]\]\}")
 _SLURM_VARS = {"SLURM_NNODES": "nodes", "SLURM_JOB_NUM_NODES": "nodes", "SLURM_GPUS_PER_NODE": "gpus_per_node", "SLURM_GPUS_ON_NODE": "gpus_per_node"}
@@ -194,10 +196,20 @@ def _joined(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
     open (`ARGS="` ... `"` over several lines, read as one value with the line breaks as spaces)."""
     out: list[tuple[int, str]] = []
     start, buf, quote, held = 0, "", "", 0
+    listing = False  # inside `NAME=(` ... `)`: a bash array written one word a line (bash(1), Arrays)
     for n, raw in lines:
         text = raw.rstrip()
         if not buf:
             start, held = n, 0
+        if listing or (not buf and _ARRAY_OPEN.match(text.strip())):
+            word = hash_comment_cut(text).strip()  # a commented-out word (`# "old.yaml"`) is not in the array
+            held += 1
+            listing = ")" not in word and held < MAX_QUOTED_LINES
+            buf += word + " "
+            if not listing:
+                out.append((start, buf.rstrip()))
+                buf = ""
+            continue
         quote = _open_quote(text, quote)
         if quote and held < MAX_QUOTED_LINES and _ASSIGN.match((buf + text).strip()):  # `ARGS="` opens a value; a stray quote elsewhere opens nothing
             held += 1
@@ -565,6 +577,9 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
                         env[sname] = svalue
                         origin[sname] = (held[0], sline)
                 continue
+            part = _ARRAY_AT.sub(lambda m: shlex.quote(_array_word(arrays, m)) if _array_word(arrays, m) else m.group(0), part)
+            if _FOR.match(part.strip()):  # `for f in "${NAME[@]}"`: the array's words (an array named nowhere is not read)
+                part = _ARRAY_ALL.sub(lambda m: shlex.join(arrays[m.group(1)]) if arrays.get(m.group(1)) else m.group(0), part)
             counted = [m.group(1) for m in _ARRAY_LEN.finditer(part) if m.group(1) in arrays]
             part = _ARRAY_LEN.sub(lambda m: str(len(arrays[m.group(1)])) if m.group(1) in arrays else m.group(0), part)
             for m in _READS.finditer(part):  # `done < ${RUN_NAME}_args.yaml`, `cat x.yaml`: the file a loop or command reads
@@ -764,6 +779,12 @@ def _run_by_srun(commands: list[Line], written: dict[str, tuple[int, int]]) -> l
         else line
         for line in commands
     ]
+
+
+def _array_word(arrays: dict[str, list[str]], m: re.Match[str]) -> str:
+    """The word `${NAME[i]}` holds (a negative index counts from the end, bash(1) Arrays); "" when not known."""
+    words, i = arrays.get(m.group(1), []), int(m.group(2))
+    return words[i] if -len(words) <= i < len(words) else ""
 
 
 def _named(part: str, assigned: dict[str, str]) -> set[str]:

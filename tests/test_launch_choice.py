@@ -1,0 +1,61 @@
+"""Which launch line of a repository sets a config's topology (topo13, blind review 8): a bash array written one
+word a line and read by index (8a #13 LLaMA-Factory_forked bash_script/auto_run/run1.sh:4-12). Nothing is executed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_goblin.formats import load_config
+from pytest_goblin.formats.launcher_text import parse_launcher
+
+from .test_frameworks import LF_SFT
+from .test_topology import repo
+
+
+@pytest.fixture(autouse=True)
+def _in_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+
+
+ARRAY_RUN = """#!/bin/bash
+yaml_files=(
+
+    # "configs/old.yaml"
+    "configs/c.yaml"
+)
+
+YAML_FILE="${yaml_files[0]}"
+FORCE_TORCHRUN=1 NNODES=2 NODE_RANK=0 llamafactory-cli train "$YAML_FILE"
+"""
+
+
+def test_an_array_word_read_by_index_names_the_config(tmp_path: Path) -> None:
+    root = repo(tmp_path, {"configs/c.yaml": LF_SFT, "run.sh": ARRAY_RUN})
+    lines = parse_launcher(root / "run.sh", ARRAY_RUN).lines
+    assert [line.tokens[-1] for line in lines] == ["configs/c.yaml"]  # the commented-out word is not the array's
+    w = load_config(root / "configs/c.yaml").workload
+    assert (w.nodes, w.world_size) == (2, 16)
+    assert w.sources["nodes"].file.endswith("run.sh") and w.sources["nodes"].line == 9
+
+
+def test_an_array_loop_launches_each_word(tmp_path: Path) -> None:
+    text = 'CFGS=(\n  a.yaml\n  b.yaml\n)\nfor c in "${CFGS[@]}"; do\n  torchrun --nproc_per_node 4 train.py --config "$c"\ndone\n'
+    lines = parse_launcher(tmp_path / "run.sh", text).lines
+    assert [line.tokens[-1] for line in lines] == ["a.yaml", "b.yaml"]
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        'llamafactory-cli train "${yaml_files[3]}"\n',  # an index past its end
+        'llamafactory-cli train "$YAML_FILE"\n',  # never indexed: YAML_FILE is set nowhere
+        'for f in "${other[@]}"; do\n  llamafactory-cli train "$f"\ndone\n',  # another array
+    ],
+)
+def test_an_array_not_read_by_the_launch_line_names_nothing(tmp_path: Path, use: str) -> None:
+    text = 'yaml_files=(\n  "configs/c.yaml"\n)\n' + use
+    root = repo(tmp_path, {"configs/c.yaml": LF_SFT, "run.sh": text})
+    assert not any("configs/c.yaml" in tok for line in parse_launcher(root / "run.sh", text).lines for tok in line.tokens)
+    assert load_config(root / "configs/c.yaml").workload.nodes != 2
