@@ -59,3 +59,29 @@ def test_an_array_not_read_by_the_launch_line_names_nothing(tmp_path: Path, use:
     root = repo(tmp_path, {"configs/c.yaml": LF_SFT, "run.sh": text})
     assert not any("configs/c.yaml" in tok for line in parse_launcher(root / "run.sh", text).lines for tok in line.tokens)
     assert load_config(root / "configs/c.yaml").workload.nodes != 2
+
+
+COUNT = "accelerate launch --num_processes 2 scripts/count_values.py configs/c.yaml lr=1e-4\n"
+TRAIN = "accelerate launch --num_processes 4 scripts/run_copo.py configs/c.yaml\n"
+EVAL = "accelerate launch --num_processes 1 scripts/evaluate.py configs/c.yaml\n"
+
+
+def _trl_tree(tmp_path: Path, script: str) -> Path:
+    files = {"configs/c.yaml": LF_SFT, "run.sh": "#!/bin/bash\n" + script}
+    files |= {f"scripts/{n}.py": "print(1)\n" for n in ("count_values", "run_copo", "evaluate")}
+    return repo(tmp_path, files)
+
+
+def test_the_line_whose_script_trains_wins_over_a_counter_named_first(tmp_path: Path) -> None:
+    w = load_config(_trl_tree(tmp_path, COUNT + TRAIN) / "configs/c.yaml").workload
+    assert w.world_size == 4 and w.sources["world_size"].line == 3
+    note = " ".join(w.notes) + (w.sources["world_size"].note or "")
+    assert "line 2 (count_values.py) of run.sh also names it but runs a script not named as a training run" in note
+
+
+@pytest.mark.parametrize("script", [TRAIN + COUNT, COUNT + EVAL, COUNT])
+def test_a_counter_line_alone_or_after_the_training_line_is_read_as_before(tmp_path: Path, script: str) -> None:
+    w = load_config(_trl_tree(tmp_path, script) / "configs/c.yaml").workload
+    first = script.splitlines()[0]
+    assert w.world_size == int(first.split()[3]) and w.sources["world_size"].line == 2  # an eval line never wins
+    assert "not named as a training run" not in " ".join(w.notes) + (w.sources["world_size"].note or "")
