@@ -85,3 +85,26 @@ def test_a_counter_line_alone_or_after_the_training_line_is_read_as_before(tmp_p
     first = script.splitlines()[0]
     assert w.world_size == int(first.split()[3]) and w.sources["world_size"].line == 2  # an eval line never wins
     assert "not named as a training run" not in " ".join(w.notes) + (w.sources["world_size"].note or "")
+
+
+ARRAY_JOB = """#!/bin/bash
+#SBATCH --nodes=1
+#SBATCH --gres=gpu:2
+#SBATCH --array=0
+BETAS=(0.1)
+BETA=${BETAS[$SLURM_ARRAY_TASK_ID]}
+llamafactory-cli train configs/c_beta=${BETA}.yaml
+"""
+
+
+def test_a_one_task_array_job_indexes_the_array(tmp_path: Path) -> None:
+    # 8a #12 EriChen0615/LLaMA-Factory my_scripts/evqa/train_7B_rag5_answer_dpo_qwen2vl_lora.sh:6,9,16-21
+    root = repo(tmp_path, {"configs/c_beta=0.1.yaml": LF_SFT, "run.sh": ARRAY_JOB})
+    w = load_config(root / "configs/c_beta=0.1.yaml").workload
+    assert (w.nodes, w.gpus_per_node, w.world_size) == (1, 2, 2) and w.sources["world_size"].file.endswith("run.sh")
+
+
+def test_an_array_job_of_several_tasks_names_no_one_config(tmp_path: Path) -> None:
+    text = ARRAY_JOB.replace("--array=0", "--array=0-2").replace("(0.1)", "(0.1 0.3 0.5)")
+    lines = parse_launcher(tmp_path / "run.sh", text).lines
+    assert "$" in lines[0].tokens[-1] and "0.1" not in lines[0].tokens[-1]  # the task's index is not known

@@ -88,7 +88,9 @@ _READS = re.compile(r"(?:^|\s)<\s*(\S{1,512}\.(?:ya?ml|json))[\"']?(?:\s|$)|(?:^
 _FUNC = re.compile(r"^(?:function\s+)?([A-Za-z_][\w-]{0,63})\s*\(\)\s*\{?$")
 _ARRAY = re.compile(r"^(?:declare\s+-a\s+|local\s+)?([A-Za-z_]\w{0,63})=\((.{0,4096})\)$")
 _ARRAY_OPEN = re.compile(r"^(?:declare\s+-a\s+|local\s+)?[A-Za-z_]\w{0,63}=\((?:\s*#.*)?$")  # `NAME=(` alone: its words on the lines after
-_ARRAY_AT = re.compile(r"""\$\{([A-Za-z_]\w{0,63})\[(-?\d{1,4})\]\}""")  # `${NAME[0]}`: one word of an array
+# `${NAME[0]}`, `${NAME[$I]}`, `${NAME[I]}`: one word of an array (a subscript is arithmetic: a bare name is a variable)
+_ARRAY_AT = re.compile(r"""\$\{([A-Za-z_]\w{0,63})\[(-?\d{1,4}|\$?\{?[A-Za-z_]\w{0,63}\}?)\]\}""")
+_ARRAY_JOB = re.compile(r"(?:^|\s)(?:--array[=\s]|-a\s*)(\d{1,6})(?:%\d+)?(?:\s|$)")  # `#SBATCH --array=0`: one task, index 0
 _ARRAY_ALL = re.compile(r"""["']?\$\{([A-Za-z_]\w{0,63})\[[@*]\]\}["']?""")
 _ARRAY_LEN = re.compile(r"\$\{#([A-Za-z_]\w{0,63})\[[@*]\]\}")
 _SLURM_VARS = {"SLURM_NNODES": "nodes", "SLURM_JOB_NUM_NODES": "nodes", "SLURM_GPUS_PER_NODE": "gpus_per_node", "SLURM_GPUS_ON_NODE": "gpus_per_node"}
@@ -498,6 +500,10 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
         if m:
             # SLURM sets SLURM_JOB_NUM_NODES / SLURM_NNODES to the job's node count (-N/--nodes) and SLURM_GPUS_ON_NODE to the
             # GPUs allocated to the batch step (Slurm doc/man/man1/sbatch.1:1958-1959, :3330-3331, :3417-3418, :3480-3482@284c3b95f0)
+            if job := _ARRAY_JOB.search(m.group(1)):
+                # an array job of one task: SLURM_ARRAY_TASK_ID is its index (Slurm doc/man/man1/sbatch.1:134 `--array=<indexes>`,
+                # :3237-3238 "Job array ID (index) number"@284c3b95f0); a range or list of tasks leaves it unknown
+                env.setdefault("SLURM_ARRAY_TASK_ID", job.group(1))
             for what, value in _sbatch_options(m.group(1)):
                 sbatch.append((what, value, n))
                 if what == "nodes":
@@ -577,7 +583,7 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
                         env[sname] = svalue
                         origin[sname] = (held[0], sline)
                 continue
-            part = _ARRAY_AT.sub(lambda m: shlex.quote(_array_word(arrays, m)) if _array_word(arrays, m) else m.group(0), part)
+            part = _ARRAY_AT.sub(lambda m: shlex.quote(_array_word(arrays, m, env)) if _array_word(arrays, m, env) else m.group(0), part)
             if _FOR.match(part.strip()):  # `for f in "${NAME[@]}"`: the array's words (an array named nowhere is not read)
                 part = _ARRAY_ALL.sub(lambda m: shlex.join(arrays[m.group(1)]) if arrays.get(m.group(1)) else m.group(0), part)
             counted = [m.group(1) for m in _ARRAY_LEN.finditer(part) if m.group(1) in arrays]
@@ -781,9 +787,14 @@ def _run_by_srun(commands: list[Line], written: dict[str, tuple[int, int]]) -> l
     ]
 
 
-def _array_word(arrays: dict[str, list[str]], m: re.Match[str]) -> str:
-    """The word `${NAME[i]}` holds (a negative index counts from the end, bash(1) Arrays); "" when not known."""
-    words, i = arrays.get(m.group(1), []), int(m.group(2))
+def _array_word(arrays: dict[str, list[str]], m: re.Match[str], env: dict[str, str]) -> str:
+    """The word `${NAME[i]}` holds (a negative index counts from the end, bash(1) Arrays; a variable index from the
+    file's own values, e.g. SLURM_ARRAY_TASK_ID of a one-task `#SBATCH --array=0`); "" when not known."""
+    index = m.group(2).strip("${}")
+    index = index if index.lstrip("-").isdigit() else env.get(index, "")
+    if not index.lstrip("-").isdigit():
+        return ""
+    words, i = arrays.get(m.group(1), []), int(index)
     return words[i] if -len(words) <= i < len(words) else ""
 
 
