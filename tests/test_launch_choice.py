@@ -11,6 +11,7 @@ from pytest_goblin.formats import load_config
 from pytest_goblin.formats.launcher_text import parse_launcher
 
 from .test_frameworks import LF_SFT
+from .test_launch_forms import TORCHTUNE_DIST
 from .test_topology import repo
 
 
@@ -108,3 +109,22 @@ def test_an_array_job_of_several_tasks_names_no_one_config(tmp_path: Path) -> No
     text = ARRAY_JOB.replace("--array=0", "--array=0-2").replace("(0.1)", "(0.1 0.3 0.5)")
     lines = parse_launcher(tmp_path / "run.sh", text).lines
     assert "$" in lines[0].tokens[-1] and "0.1" not in lines[0].tokens[-1]  # the task's index is not known
+
+
+REGISTRY = 'Recipe(name="my_sft", file_path="my_sft.py", configs=[\n    Config(\n        name="my_sft_cfg",\n        file_path="my_sft_cfg.yaml",\n    ),\n])\n'
+NOTES = "# My SFT\n\n```bash\ntune run --nnodes 1 --nproc_per_node 2 my_sft --config my_sft_cfg\n```\n"
+
+
+def test_a_torchtune_fork_runs_its_registered_config_by_name(tmp_path: Path) -> None:
+    # 8a #6 ShiZhengyan/torchtune-0.6.1 AGENT_SFT_FEATURES.md:84 over torchtune/_recipe_registry.py:145-151
+    root = repo(tmp_path, {"recipes/configs/my_sft_cfg.yaml": TORCHTUNE_DIST, "torchtune/_recipe_registry.py": REGISTRY, "FEATURES.md": NOTES})
+    w = load_config(root / "recipes/configs/my_sft_cfg.yaml").workload
+    assert w.world_size == 2 and w.sources["world_size"].file.endswith("FEATURES.md") and w.sources["world_size"].line == 4
+
+
+@pytest.mark.parametrize("registry", ["", REGISTRY.replace('name="my_sft_cfg"', 'name="other_cfg"')])
+def test_a_stock_config_name_without_the_repositorys_registry_names_nothing(tmp_path: Path, registry: str) -> None:
+    files = {"recipes/configs/my_sft_cfg.yaml": TORCHTUNE_DIST, "FEATURES.md": NOTES}
+    root = repo(tmp_path, files | ({"torchtune/_recipe_registry.py": registry} if registry else {}))
+    w = load_config(root / "recipes/configs/my_sft_cfg.yaml").workload
+    assert not (w.sources["world_size"].file or "").endswith("FEATURES.md")  # the installed torchtune's file, not this one

@@ -202,3 +202,34 @@ def elsewhere_note(where: str, tok: str, script: Path, root: Path) -> str:
         f"{where} runs `{tok}` from another checkout (no folder the line may run from holds a file of that name): {shown}, the"
         " repository's one file of that name, is read as the copy it runs"
     )
+
+
+_REGISTRY_CONFIG = re.compile(r"""Config\(\s*name\s*=\s*["']([\w.-]{1,128})["']\s*,\s*file_path\s*=\s*["']([\w./-]{1,256})["']""")
+
+
+def tune_registry_name(config: Path, root: Path) -> str:
+    """The name a repository that is torchtune itself (a vendored or forked copy: its own `torchtune/_recipe_registry.py`)
+    gives this config, when the config is that copy's `recipes/configs/<file_path>`: `tune run R --config NAME` runs it
+    (torchtune/_cli/run.py:23 ROOT, :144-166 a config name looked up in the registry, :196 recipes/configs/<file_path>
+    @v0.6.1). "" otherwise (a stock name elsewhere is the installed torchtune's own file, not the repository's)."""
+    configs = root / "recipes" / "configs"
+    registry = root / "torchtune" / "_recipe_registry.py"
+    if not config.is_relative_to(configs) or not registry.is_file():
+        return ""
+    try:
+        text = registry.read_text(encoding="utf-8", errors="replace")[:200_000]
+    except OSError:
+        return ""
+    rel = config.relative_to(configs).as_posix()
+    names = {m.group(1) for m in _REGISTRY_CONFIG.finditer(text) if m.group(2) == rel}
+    return names.pop() if len(names) == 1 else ""
+
+
+def names_registry_config(tokens: tuple[str, ...], name: str) -> bool:
+    """A `tune run ... --config NAME` line whose NAME is `name` (tune_registry_name)."""
+    if not name or "tune" not in tokens[:8]:
+        return False
+    for i, tok in enumerate(tokens):
+        if tok == f"--config={name}" or (tok == "--config" and i + 1 < len(tokens) and tokens[i + 1] == name):
+            return True
+    return False

@@ -61,9 +61,11 @@ from .launch_naming import (
     elsewhere_possible,
     glob_match,
     names_config,
+    names_registry_config,
     pattern_note,
     resolve_relative,
     runs_elsewhere,
+    tune_registry_name,
 )
 from .launch_walk import MAX_DEPTH, MAX_DIR_ENTRIES, config_tree, launcher_candidates, read_launcher
 from .launcher_text import (
@@ -301,16 +303,18 @@ def _find_launch(config_path: str) -> Launch | None:
     roots, root, how = config_tree(absolute)
     if not config.is_relative_to(root):
         root = config.parent
+    registered = tune_registry_name(config, root)  # `tune run R --config NAME` in a torchtune fork (AGENT_SFT_FEATURES.md:84, 8a #6)
     for folder, path in launcher_candidates(config, root):
         if os.path.realpath(path) == str(config):
             continue
         lf = read_launcher(path, roots)
-        if lf is None or (config.name not in lf.names and not any(glob_match(config.name, g) for g in lf.globs)):
+        if lf is None or (config.name not in lf.names and registered not in lf.names and not any(glob_match(config.name, g) for g in lf.globs)):
             continue
         passed: list[tuple[Line, str]] = []  # lines read whose script is not named as a training run (`count_trainer.py`)
         for line in lf.lines:
             modules = tuple(m for i in range(len(line.tokens)) if config.suffix == ".py" for m in module_files(line.tokens, i))
-            if not names_config((*line.tokens, *line.reads, *modules), config, folder, root, line.cwd):
+            by_name = names_registry_config(line.tokens, registered)
+            if not by_name and not names_config((*line.tokens, *line.reads, *modules), config, folder, root, line.cwd):
                 continue
             if other_run(line.tokens, config):  # `!torchrun ... evaluate.py --config x.yaml`: not how it trains
                 continue
