@@ -128,3 +128,32 @@ def test_a_stock_config_name_without_the_repositorys_registry_names_nothing(tmp_
     root = repo(tmp_path, files | ({"torchtune/_recipe_registry.py": registry} if registry else {}))
     w = load_config(root / "recipes/configs/my_sft_cfg.yaml").workload
     assert not (w.sources["world_size"].file or "").endswith("FEATURES.md")  # the installed torchtune's file, not this one
+
+
+TXT_RUN = (
+    "# GRPO runs\n\nCUDA_VISIBLE_DEVICES=6 trl vllm-serve --model m\n"
+    "VERSION=v1 CUDA_VISIBLE_DEVICES=0,1,2,3,4,5 envsubst < configs/c.yaml > temp_config.yaml && "
+    "accelerate launch --num_processes=6 train.py --config temp_config.yaml\n"
+)
+
+
+def test_a_txt_file_of_launch_commands_is_read_through_envsubst(tmp_path: Path) -> None:
+    # 8b #27 Neelectric/open-r1_olmo training_commands/training_commands_OLMo-2-1124-7B-Instruct.txt:25
+    root = repo(tmp_path, {"configs/c.yaml": LF_SFT, "training_commands/commands_olmo.txt": TXT_RUN, "train.py": "print(1)\n"})
+    w = load_config(root / "configs/c.yaml").workload
+    assert w.world_size == 6 and w.sources["world_size"].file.endswith("commands_olmo.txt") and w.sources["world_size"].line == 4
+    assert "line 4 writes (envsubst) configs/c.yaml to temp_config.yaml" in " ".join(w.notes) + (w.sources["world_size"].note or "")
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("training_commands/notes.txt", TXT_RUN),  # not named as a file of commands
+        ("training_commands/commands.txt", "Run accelerate launch with configs/c.yaml on 6 GPUs.\n"),  # prose
+        ("training_commands/commands.txt", TXT_RUN.replace("envsubst < configs/c.yaml", "envsubst < configs/other.yaml")),
+    ],
+)
+def test_a_txt_file_that_is_no_launch_of_the_config_is_not_read(tmp_path: Path, name: str, text: str) -> None:
+    root = repo(tmp_path, {"configs/c.yaml": LF_SFT, name: text, "train.py": "print(1)\n"})
+    w = load_config(root / "configs/c.yaml").workload
+    assert not (w.sources["world_size"].file or "").endswith(".txt")

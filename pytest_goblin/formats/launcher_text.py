@@ -83,7 +83,12 @@ _LAUNCH_WORDS = (
     "modal",
     "pyflyte",
 )
+# a line of a `.txt` file that is a launch command: after `VAR=value` words, a launcher (or `envsubst` writing its config)
+_COMMAND_LINE = re.compile(
+    r"^(?:[A-Za-z_]\w*=\S*\s+){0,16}(?:accelerate\s+launch|torchrun|deepspeed|tune\s+run|llamafactory-cli|axolotl|trl|envsubst|python3?\s+-m\s+torch\.distributed)\b"
+)
 _COPY = re.compile(r"^cp\s+(.+)$")
+_ENVSUBST = re.compile(r"""^envsubst(?:\s+(?:'[^']{0,512}'|"[^"]{0,512}"))?\s*<\s*(\S{1,512})\s*>\s*(\S{1,512})$""")
 _READS = re.compile(r"(?:^|\s)<\s*(\S{1,512}\.(?:ya?ml|json))[\"']?(?:\s|$)|(?:^|[\s(])cat\s+(\S{1,512}\.(?:ya?ml|json))[\"']?(?:\s|$)")
 _FUNC = re.compile(r"^(?:function\s+)?([A-Za-z_][\w-]{0,63})\s*\(\)\s*\{?$")
 _ARRAY = re.compile(r"^(?:declare\s+-a\s+|local\s+)?([A-Za-z_]\w{0,63})=\((.{0,4096})\)$")
@@ -492,6 +497,10 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
         raw = _markdown_code(text)
     elif suffix == ".py":  # a Databricks notebook: its shell lines, as an `.ipynb`'s
         raw, places, _ = _notebook_shell(text, databricks=True)
+    elif suffix == ".txt":  # a text file of launch commands (`training_commands/*.txt`, 8b #27 open-r1_olmo): read as a script
+        raw = list(enumerate(text.splitlines(), 1))
+        if not any(_COMMAND_LINE.match(line.strip()) for _, line in raw):
+            return LauncherFile(path=path, lines=(), sbatch=())  # prose, a requirements list: nothing launches
     else:
         raw = list(enumerate(text.splitlines(), 1))
     commands: list[Line] = []
@@ -518,6 +527,7 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
     loops: dict[str, list[str]] = {}  # `for VAR in a.yaml b.yaml` / `configs/*.yaml`: the words VAR takes, until `done`
     commented: list[Line] = []
     copies: dict[str, tuple[str, int]] = {}  # the copy's path -> (the config it copies, line)
+    verbs: dict[str, str] = {}  # the copy's path -> how it was made, where not by `cp` (`envsubst < x.yaml > copy.yaml`)
     arrays: dict[str, list[str]] = {}  # `NODES=("node1" "node2")`: the words of a bash array (`${#NODES[@]}` is their count)
     array_at: dict[str, int] = {}  # the line each array was last set
     from_args: dict[str, int] = {}  # arrays set from the script's own arguments (`NODES=("$@")`) somewhere: the line
@@ -696,11 +706,19 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
                         f"`{m.group(1)}` is {len(arrays[name])} (line {n}), the number of words of the array {name} (line {array_at.get(name, n)}){args}"
                     )
                 continue
+            subst = _ENVSUBST.match(re.sub(r"^(?:[A-Za-z_]\w*=\S*\s+)*", "", part.strip()))
+            if subst:  # `envsubst < recipes/x.yaml > temp_config.yaml`: the file written is x.yaml with its `$VAR`s filled in
+                src, dst = (word_path(w) for w in (expand(subst.group(1), env), expand(subst.group(2), env)))
+                if src.lower().endswith((".yaml", ".yml", ".json")) and "$" not in src:
+                    copies[dst] = (src, n)
+                    verbs[dst] = "writes (envsubst)"
+                continue
             copy = _COPY.match(part.strip())
             if copy:  # `cp recipes/x/config_full.yaml "$new_config_file"`: a launch of the copy runs this config (review4 #16 SPPO)
                 words = [word_path(w) for w in _split(expand(copy.group(1), env)) if not w.startswith("-")]
                 if len(words) == 2 and words[0].lower().endswith((".yaml", ".yml", ".json")) and "$" not in words[0]:
                     copies[words[1]] = (words[0], n)
+                    verbs.pop(words[1], None)
                 continue
             if not any(w in part for w in _LAUNCH_WORDS):
                 continue
@@ -728,7 +746,9 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
                 for i, t in enumerate(tokens):
                     if word_path(t) in copies:
                         src, at = copies[word_path(t)]
-                        said.append(f"line {at} copies {src} to {word_path(t)}, which line {n} launches: read as a launch of {src}")
+                        said.append(
+                            f"line {at} {verbs.get(word_path(t), 'copies')} {src} to {word_path(t)}, which line {n} launches: read as a launch of {src}"
+                        )
                         tokens[i] = src
                 named = sorted(v for v in origin if re.search(r"\$\{?" + v + r"\b", part))
                 commands.append(
