@@ -157,3 +157,28 @@ def test_a_txt_file_that_is_no_launch_of_the_config_is_not_read(tmp_path: Path, 
     root = repo(tmp_path, {"configs/c.yaml": LF_SFT, name: text, "train.py": "print(1)\n"})
     w = load_config(root / "configs/c.yaml").workload
     assert not (w.sources["world_size"].file or "").endswith(".txt")
+
+
+HYDRA_MAIN = '@hydra.main(version_base="1.1", config_path="../../recipes", config_name="hydra_default")\ndef main(cfg):\n    pass\n'
+HYDRA_RUN = "accelerate launch --num_processes=3 src/pkg/grpo.py +countdown=grpo-3b\n"
+
+
+def test_a_hydra_group_override_names_the_groups_option_file(tmp_path: Path) -> None:
+    # 8b #26 MAOJIASONG/TinyZero-TRL scripts/countdown.sh:3-9 over src/tinyzero_trl/grpo.py:92
+    root = repo(tmp_path, {"recipes/countdown/grpo-3b.yaml": LF_SFT, "src/pkg/grpo.py": HYDRA_MAIN, "scripts/run.sh": HYDRA_RUN})
+    w = load_config(root / "recipes/countdown/grpo-3b.yaml").workload
+    assert w.world_size == 3 and w.sources["world_size"].file.endswith("run.sh")
+
+
+@pytest.mark.parametrize(
+    ("script", "run"),
+    [
+        ("def main(cfg):\n    pass\n", HYDRA_RUN),  # no @hydra.main: `countdown=...` is the script's own argument
+        (HYDRA_MAIN.replace("../../recipes", "../../conf"), HYDRA_RUN),  # its configs live elsewhere
+        (HYDRA_MAIN, HYDRA_RUN.replace("+countdown=", "+math=")),  # another group's option of that name
+    ],
+)
+def test_a_hydra_override_that_selects_another_file_names_nothing(tmp_path: Path, script: str, run: str) -> None:
+    root = repo(tmp_path, {"recipes/countdown/grpo-3b.yaml": LF_SFT, "src/pkg/grpo.py": script, "scripts/run.sh": run})
+    w = load_config(root / "recipes/countdown/grpo-3b.yaml").workload
+    assert not (w.sources["world_size"].file or "").endswith("run.sh")

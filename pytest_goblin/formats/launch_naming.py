@@ -233,3 +233,35 @@ def names_registry_config(tokens: tuple[str, ...], name: str) -> bool:
         if tok == f"--config={name}" or (tok == "--config" and i + 1 < len(tokens) and tokens[i + 1] == name):
             return True
     return False
+
+
+_HYDRA_OVERRIDE = re.compile(r"^\+{0,2}([A-Za-z_][\w-]{0,63}(?:/[A-Za-z_][\w-]{0,63}){0,4})=([\w.-]{1,128})$")  # `+countdown=grpo-x`
+_HYDRA_MAIN = re.compile(r"@hydra\.main\(([^)]{0,512})\)")
+_CONFIG_PATH = re.compile(r"""config_path\s*=\s*["']([^"'\n]{1,256})["']""")
+
+
+def hydra_override(tokens: tuple[str, ...], config: Path, script: str, root: Path) -> str:
+    """The override word (`+countdown=grpo-qwen-2.5-3b-base`) of a line that runs a Hydra script (`@hydra.main(config_path=
+    "../../recipes", ...)`) and selects this config as option NAME of group GROUP: `<config_path>/<GROUP>/<NAME>.yaml`,
+    config_path taken from the script's own folder (Hydra appends `.yaml` to a group option's name: hydra/plugins/
+    config_source.py ConfigSource._normalize_file_name@02a8306). "" for any other line (8b #26 TinyZero-TRL scripts/countdown.sh:9)."""
+    words = [(t, m) for t in tokens if (m := _HYDRA_OVERRIDE.match(t)) and m.group(2) in (config.stem, config.name)]
+    if not words or not script or not script.endswith(".py"):
+        return ""
+    path = Path(script)
+    if not path.is_file() or not path.resolve().is_relative_to(root):
+        return ""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")[:200_000]
+    except OSError:
+        return ""
+    main = _HYDRA_MAIN.search(text)
+    where = _CONFIG_PATH.search(main.group(1)) if main else None
+    if where is None:
+        return ""
+    base = (path.parent / where.group(1)).resolve()
+    for tok, m in words:
+        name = m.group(2) if m.group(2).endswith((".yaml", ".yml")) else m.group(2) + ".yaml"
+        if (base / m.group(1) / name).resolve() == config:
+            return tok
+    return ""

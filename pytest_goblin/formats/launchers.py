@@ -60,6 +60,7 @@ from .launch_naming import (
     elsewhere_note,
     elsewhere_possible,
     glob_match,
+    hydra_override,
     names_config,
     names_registry_config,
     pattern_note,
@@ -308,12 +309,17 @@ def _find_launch(config_path: str) -> Launch | None:
         if os.path.realpath(path) == str(config):
             continue
         lf = read_launcher(path, roots)
-        if lf is None or (config.name not in lf.names and registered not in lf.names and not any(glob_match(config.name, g) for g in lf.globs)):
+        overridden = lf is not None and any(n.endswith("=" + config.stem) for n in lf.names)  # `+countdown=grpo-x`: a Hydra group option
+        if lf is None or (
+            config.name not in lf.names and registered not in lf.names and not overridden and not any(glob_match(config.name, g) for g in lf.globs)
+        ):
             continue
         passed: list[tuple[Line, str]] = []  # lines read whose script is not named as a training run (`count_trainer.py`)
         for line in lf.lines:
             modules = tuple(m for i in range(len(line.tokens)) if config.suffix == ".py" for m in module_files(line.tokens, i))
-            by_name = names_registry_config(line.tokens, registered)
+            by_name = names_registry_config(line.tokens, registered) or bool(
+                overridden and hydra_override(line.tokens, config, script_run(line, folder, root), root)
+            )
             if not by_name and not names_config((*line.tokens, *line.reads, *modules), config, folder, root, line.cwd):
                 continue
             if other_run(line.tokens, config):  # `!torchrun ... evaluate.py --config x.yaml`: not how it trains
