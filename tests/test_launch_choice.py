@@ -182,3 +182,26 @@ def test_a_hydra_override_that_selects_another_file_names_nothing(tmp_path: Path
     root = repo(tmp_path, {"recipes/countdown/grpo-3b.yaml": LF_SFT, "src/pkg/grpo.py": script, "scripts/run.sh": run})
     w = load_config(root / "recipes/countdown/grpo-3b.yaml").workload
     assert not (w.sources["world_size"].file or "").endswith("run.sh")
+
+
+HW_README = "# Fine-tune\n\n**GPU-Used:**\n\n- 1 x A40 (48GB VRAM)\n\n## Run\n\n```\nllamafactory-cli train c.yaml\n```\n"
+
+
+def test_a_hardware_list_item_in_the_configs_readme_gives_the_count_a_launch_line_leaves_out(tmp_path: Path) -> None:
+    # 8a #1 yuvrajsagar17/axolotl-finetune qlora/README.md:13 ("- 1 x A40") over README.md:50 (no count)
+    root = repo(tmp_path, {"ft/c.yaml": LF_SFT, "ft/README.md": HW_README})
+    w = load_config(root / "ft/c.yaml").workload
+    assert w.world_size == 1 and w.sources["world_size"].line == 5 and "1 x A40" in (w.sources["world_size"].key or "")
+
+
+def test_a_hardware_list_item_does_not_outrank_a_stated_count_and_an_assumed_count_is_said_assumed(tmp_path: Path) -> None:
+    from pytest_goblin.formats.semantics import world_size_note
+
+    stated = HW_README.replace("llamafactory-cli train", "NPROC_PER_NODE=2 llamafactory-cli train")
+    w = load_config(repo(tmp_path / "a", {"ft/c.yaml": LF_SFT, "ft/README.md": stated}) / "ft/c.yaml").workload
+    assert w.world_size == 2 and w.sources["world_size"].line == 10
+    bare = HW_README.replace("- 1 x A40 (48GB VRAM)", "We used an A40 for this.")  # no count: the launch line's every visible GPU
+    w = load_config(repo(tmp_path / "b", {"ft/c.yaml": LF_SFT, "ft/README.md": bare}) / "ft/c.yaml").workload
+    note = world_size_note(w)
+    assert note.startswith(f"on {w.world_size} GPUs (assumed: {w.gpus_per_node} GPUs per node, every visible GPU; ")
+    assert "README.md line 10 states no GPU count" in note
