@@ -284,7 +284,8 @@ def beside_accelerate(config_path: str | Path) -> Launch | None:
 
 def find_launch(config_path: str | Path) -> Launch | None:
     """The first launch line in the repository that names this config (closest folder first,
-    scripts before READMEs), read into nodes x GPUs per node; None when none names it. Once per config
+    scripts before READMEs; of one file's lines, one whose script is named as a training run over a counter's
+    or analysis script's before it), read into nodes x GPUs per node; None when none names it. Once per config
     and set of files held in place in a session (repoindex: a patch's read-back asks again); each caller
     gets its own copy."""
     import copy

@@ -10,7 +10,8 @@ notebook that launches it: Virgo's `training_scripts/qwen2vl_72b_numina5K_10epoc
 section tied to no file is read only from the nearest README with a count, where that README states one count,
 in a phrase of the forms read before ties were asked for ("4xH100", "across 2 A100s", "on 8 GPUs"), and no
 section of it is about another script (review2 SimPO README.md:184 "All training configs are set for 4xH100
-GPUs"), or a list item that is the count ("* Four NVIDIA A100 SXM4 80GB GPUs", review5 FoVer README.md:59); a
+GPUs"), or a list item that is the count ("* Four NVIDIA A100 SXM4 80GB GPUs", review5 FoVer README.md:59; "- 1 x A40 (48GB VRAM)"
+of any named GPU, review8a #1 axolotl-finetune qlora/README.md:13); a
 shell script a section names that runs no training or launch command (an environment setup script) does not make
 the section about another script. Where the README states several counts, the one count of its training sections
 (a heading, or one above it, saying train / fine-tune / SFT / 训练 / 微调: Firefly README.MD:170 "## 训练细节"
