@@ -202,3 +202,66 @@ def elsewhere_note(where: str, tok: str, script: Path, root: Path) -> str:
         f"{where} runs `{tok}` from another checkout (no folder the line may run from holds a file of that name): {shown}, the"
         " repository's one file of that name, is read as the copy it runs"
     )
+
+
+_REGISTRY_CONFIG = re.compile(r"""Config\(\s*name\s*=\s*["']([\w.-]{1,128})["']\s*,\s*file_path\s*=\s*["']([\w./-]{1,256})["']""")
+
+
+def tune_registry_name(config: Path, root: Path) -> str:
+    """The name a repository that is torchtune itself (a vendored or forked copy: its own `torchtune/_recipe_registry.py`)
+    gives this config, when the config is that copy's `recipes/configs/<file_path>`: `tune run R --config NAME` runs it
+    (torchtune/_cli/run.py:23 ROOT, :144-166 a config name looked up in the registry, :196 recipes/configs/<file_path>
+    @v0.6.1). "" otherwise (a stock name elsewhere is the installed torchtune's own file, not the repository's)."""
+    configs = root / "recipes" / "configs"
+    registry = root / "torchtune" / "_recipe_registry.py"
+    if not config.is_relative_to(configs) or not registry.is_file():
+        return ""
+    try:
+        text = registry.read_text(encoding="utf-8", errors="replace")[:200_000]
+    except OSError:
+        return ""
+    rel = config.relative_to(configs).as_posix()
+    names = {m.group(1) for m in _REGISTRY_CONFIG.finditer(text) if m.group(2) == rel}
+    return names.pop() if len(names) == 1 else ""
+
+
+def names_registry_config(tokens: tuple[str, ...], name: str) -> bool:
+    """A `tune run ... --config NAME` line whose NAME is `name` (tune_registry_name)."""
+    if not name or "tune" not in tokens[:8]:
+        return False
+    for i, tok in enumerate(tokens):
+        if tok == f"--config={name}" or (tok == "--config" and i + 1 < len(tokens) and tokens[i + 1] == name):
+            return True
+    return False
+
+
+_HYDRA_OVERRIDE = re.compile(r"^\+{0,2}([A-Za-z_][\w-]{0,63}(?:/[A-Za-z_][\w-]{0,63}){0,4})=([\w.-]{1,128})$")  # `+countdown=grpo-x`
+_HYDRA_MAIN = re.compile(r"@hydra\.main\(([^)]{0,512})\)")
+_CONFIG_PATH = re.compile(r"""config_path\s*=\s*["']([^"'\n]{1,256})["']""")
+
+
+def hydra_override(tokens: tuple[str, ...], config: Path, script: str, root: Path) -> str:
+    """The override word (`+countdown=grpo-qwen-2.5-3b-base`) of a line that runs a Hydra script (`@hydra.main(config_path=
+    "../../recipes", ...)`) and selects this config as option NAME of group GROUP: `<config_path>/<GROUP>/<NAME>.yaml`,
+    config_path taken from the script's own folder (Hydra appends `.yaml` to a group option's name: hydra/plugins/
+    config_source.py ConfigSource._normalize_file_name@02a8306). "" for any other line (8b #26 TinyZero-TRL scripts/countdown.sh:9)."""
+    words = [(t, m) for t in tokens if (m := _HYDRA_OVERRIDE.match(t)) and m.group(2) in (config.stem, config.name)]
+    if not words or not script or not script.endswith(".py"):
+        return ""
+    path = Path(script)
+    if not path.is_file() or not path.resolve().is_relative_to(root):
+        return ""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")[:200_000]
+    except OSError:
+        return ""
+    main = _HYDRA_MAIN.search(text)
+    where = _CONFIG_PATH.search(main.group(1)) if main else None
+    if where is None:
+        return ""
+    base = (path.parent / where.group(1)).resolve()
+    for tok, m in words:
+        name = m.group(2) if m.group(2).endswith((".yaml", ".yml")) else m.group(2) + ".yaml"
+        if (base / m.group(1) / name).resolve() == config:
+            return tok
+    return ""

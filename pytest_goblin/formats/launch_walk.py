@@ -6,6 +6,7 @@ through safepath."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ SKIP_DIRS = frozenset(
         "checkpoints", "logs", "data", "datasets",
     }
 )  # fmt: skip
+COMMANDS_TXT = re.compile(r"(command|cmd|launch|train|run|job)")  # a .txt file named as one of launch commands (not requirements.txt)
 MAX_FILES = 40  # launcher candidates per folder (by name order)
 MAX_DEPTH = 12  # parent folders walked up to the repository root
 SCRIPT_SUFFIXES = frozenset({".sh", ".bash", ".zsh", ".slurm", ".sbatch", ".job", ".pbs"})
@@ -52,6 +54,8 @@ def launcher_rank(name: str) -> int | None:
         return 1
     if suffix in (".md", ".markdown"):
         return 2 if low.startswith("readme") else 3
+    if suffix == ".txt" and COMMANDS_TXT.search(low):  # `training_commands_x.txt` (formats/launcher_text.py reads its command lines)
+        return 4
     return None
 
 

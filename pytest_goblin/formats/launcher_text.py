@@ -83,10 +83,19 @@ _LAUNCH_WORDS = (
     "modal",
     "pyflyte",
 )
+# a line of a `.txt` file that is a launch command: after `VAR=value` words, a launcher (or `envsubst` writing its config)
+_COMMAND_LINE = re.compile(
+    r"^(?:[A-Za-z_]\w*=\S*\s+){0,16}(?:accelerate\s+launch|torchrun|deepspeed|tune\s+run|llamafactory-cli|axolotl|trl|envsubst|python3?\s+-m\s+torch\.distributed)\b"
+)
 _COPY = re.compile(r"^cp\s+(.+)$")
+_ENVSUBST = re.compile(r"""^envsubst(?:\s+(?:'[^']{0,512}'|"[^"]{0,512}"))?\s*<\s*(\S{1,512})\s*>\s*(\S{1,512})$""")
 _READS = re.compile(r"(?:^|\s)<\s*(\S{1,512}\.(?:ya?ml|json))[\"']?(?:\s|$)|(?:^|[\s(])cat\s+(\S{1,512}\.(?:ya?ml|json))[\"']?(?:\s|$)")
 _FUNC = re.compile(r"^(?:function\s+)?([A-Za-z_][\w-]{0,63})\s*\(\)\s*\{?$")
 _ARRAY = re.compile(r"^(?:declare\s+-a\s+|local\s+)?([A-Za-z_]\w{0,63})=\((.{0,4096})\)$")
+_ARRAY_OPEN = re.compile(r"^(?:declare\s+-a\s+|local\s+)?[A-Za-z_]\w{0,63}=\((?:\s*#.*)?$")  # `NAME=(` alone: its words on the lines after
+# `${NAME[0]}`, `${NAME[$I]}`, `${NAME[I]}`: one word of an array (a subscript is arithmetic: a bare name is a variable)
+_ARRAY_AT = re.compile(r"""\$\{([A-Za-z_]\w{0,63})\[(-?\d{1,4}|\$?\{?[A-Za-z_]\w{0,63}\}?)\]\}""")
+_ARRAY_JOB = re.compile(r"(?:^|\s)(?:--array[=\s]|-a\s*)(\d{1,6})(?:%\d+)?(?:\s|$)")  # `#SBATCH --array=0`: one task, index 0
 _ARRAY_ALL = re.compile(r"""["']?\$\{([A-Za-z_]\w{0,63})\[[@*]\]\}["']?""")
 _ARRAY_LEN = re.compile(r"\$\{#([A-Za-z_]\w{0,63})\[[@*]\]\}")
 _SLURM_VARS = {"SLURM_NNODES": "nodes", "SLURM_JOB_NUM_NODES": "nodes", "SLURM_GPUS_PER_NODE": "gpus_per_node", "SLURM_GPUS_ON_NODE": "gpus_per_node"}
@@ -194,10 +203,20 @@ def _joined(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
     open (`ARGS="` ... `"` over several lines, read as one value with the line breaks as spaces)."""
     out: list[tuple[int, str]] = []
     start, buf, quote, held = 0, "", "", 0
+    listing = False  # inside `NAME=(` ... `)`: a bash array written one word a line (bash(1), Arrays)
     for n, raw in lines:
         text = raw.rstrip()
         if not buf:
             start, held = n, 0
+        if listing or (not buf and _ARRAY_OPEN.match(text.strip())):
+            word = hash_comment_cut(text).strip()  # a commented-out word (`# "old.yaml"`) is not in the array
+            held += 1
+            listing = ")" not in word and held < MAX_QUOTED_LINES
+            buf += word + " "
+            if not listing:
+                out.append((start, buf.rstrip()))
+                buf = ""
+            continue
         quote = _open_quote(text, quote)
         if quote and held < MAX_QUOTED_LINES and _ASSIGN.match((buf + text).strip()):  # `ARGS="` opens a value; a stray quote elsewhere opens nothing
             held += 1
@@ -478,6 +497,10 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
         raw = _markdown_code(text)
     elif suffix == ".py":  # a Databricks notebook: its shell lines, as an `.ipynb`'s
         raw, places, _ = _notebook_shell(text, databricks=True)
+    elif suffix == ".txt":  # a text file of launch commands (`training_commands/*.txt`, 8b #27 open-r1_olmo): read as a script
+        raw = list(enumerate(text.splitlines(), 1))
+        if not any(_COMMAND_LINE.match(line.strip()) for _, line in raw):
+            return LauncherFile(path=path, lines=(), sbatch=())  # prose, a requirements list: nothing launches
     else:
         raw = list(enumerate(text.splitlines(), 1))
     commands: list[Line] = []
@@ -486,6 +509,10 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
         if m:
             # SLURM sets SLURM_JOB_NUM_NODES / SLURM_NNODES to the job's node count (-N/--nodes) and SLURM_GPUS_ON_NODE to the
             # GPUs allocated to the batch step (Slurm doc/man/man1/sbatch.1:1958-1959, :3330-3331, :3417-3418, :3480-3482@284c3b95f0)
+            if job := _ARRAY_JOB.search(m.group(1)):
+                # an array job of one task: SLURM_ARRAY_TASK_ID is its index (Slurm doc/man/man1/sbatch.1:134 `--array=<indexes>`,
+                # :3237-3238 "Job array ID (index) number"@284c3b95f0); a range or list of tasks leaves it unknown
+                env.setdefault("SLURM_ARRAY_TASK_ID", job.group(1))
             for what, value in _sbatch_options(m.group(1)):
                 sbatch.append((what, value, n))
                 if what == "nodes":
@@ -500,6 +527,7 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
     loops: dict[str, list[str]] = {}  # `for VAR in a.yaml b.yaml` / `configs/*.yaml`: the words VAR takes, until `done`
     commented: list[Line] = []
     copies: dict[str, tuple[str, int]] = {}  # the copy's path -> (the config it copies, line)
+    verbs: dict[str, str] = {}  # the copy's path -> how it was made, where not by `cp` (`envsubst < x.yaml > copy.yaml`)
     arrays: dict[str, list[str]] = {}  # `NODES=("node1" "node2")`: the words of a bash array (`${#NODES[@]}` is their count)
     array_at: dict[str, int] = {}  # the line each array was last set
     from_args: dict[str, int] = {}  # arrays set from the script's own arguments (`NODES=("$@")`) somewhere: the line
@@ -565,6 +593,9 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
                         env[sname] = svalue
                         origin[sname] = (held[0], sline)
                 continue
+            part = _ARRAY_AT.sub(lambda m: shlex.quote(_array_word(arrays, m, env)) if _array_word(arrays, m, env) else m.group(0), part)
+            if _FOR.match(part.strip()):  # `for f in "${NAME[@]}"`: the array's words (an array named nowhere is not read)
+                part = _ARRAY_ALL.sub(lambda m: shlex.join(arrays[m.group(1)]) if arrays.get(m.group(1)) else m.group(0), part)
             counted = [m.group(1) for m in _ARRAY_LEN.finditer(part) if m.group(1) in arrays]
             part = _ARRAY_LEN.sub(lambda m: str(len(arrays[m.group(1)])) if m.group(1) in arrays else m.group(0), part)
             for m in _READS.finditer(part):  # `done < ${RUN_NAME}_args.yaml`, `cat x.yaml`: the file a loop or command reads
@@ -675,11 +706,19 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
                         f"`{m.group(1)}` is {len(arrays[name])} (line {n}), the number of words of the array {name} (line {array_at.get(name, n)}){args}"
                     )
                 continue
+            subst = _ENVSUBST.match(re.sub(r"^(?:[A-Za-z_]\w*=\S*\s+)*", "", part.strip()))
+            if subst:  # `envsubst < recipes/x.yaml > temp_config.yaml`: the file written is x.yaml with its `$VAR`s filled in
+                src, dst = (word_path(w) for w in (expand(subst.group(1), env), expand(subst.group(2), env)))
+                if src.lower().endswith((".yaml", ".yml", ".json")) and "$" not in src:
+                    copies[dst] = (src, n)
+                    verbs[dst] = "writes (envsubst)"
+                continue
             copy = _COPY.match(part.strip())
             if copy:  # `cp recipes/x/config_full.yaml "$new_config_file"`: a launch of the copy runs this config (review4 #16 SPPO)
                 words = [word_path(w) for w in _split(expand(copy.group(1), env)) if not w.startswith("-")]
                 if len(words) == 2 and words[0].lower().endswith((".yaml", ".yml", ".json")) and "$" not in words[0]:
                     copies[words[1]] = (words[0], n)
+                    verbs.pop(words[1], None)
                 continue
             if not any(w in part for w in _LAUNCH_WORDS):
                 continue
@@ -707,7 +746,9 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
                 for i, t in enumerate(tokens):
                     if word_path(t) in copies:
                         src, at = copies[word_path(t)]
-                        said.append(f"line {at} copies {src} to {word_path(t)}, which line {n} launches: read as a launch of {src}")
+                        said.append(
+                            f"line {at} {verbs.get(word_path(t), 'copies')} {src} to {word_path(t)}, which line {n} launches: read as a launch of {src}"
+                        )
                         tokens[i] = src
                 named = sorted(v for v in origin if re.search(r"\$\{?" + v + r"\b", part))
                 commands.append(
@@ -764,6 +805,17 @@ def _run_by_srun(commands: list[Line], written: dict[str, tuple[int, int]]) -> l
         else line
         for line in commands
     ]
+
+
+def _array_word(arrays: dict[str, list[str]], m: re.Match[str], env: dict[str, str]) -> str:
+    """The word `${NAME[i]}` holds (a negative index counts from the end, bash(1) Arrays; a variable index from the
+    file's own values, e.g. SLURM_ARRAY_TASK_ID of a one-task `#SBATCH --array=0`); "" when not known."""
+    index = m.group(2).strip("${}")
+    index = index if index.lstrip("-").isdigit() else env.get(index, "")
+    if not index.lstrip("-").isdigit():
+        return ""
+    words, i = arrays.get(m.group(1), []), int(index)
+    return words[i] if -len(words) <= i < len(words) else ""
 
 
 def _named(part: str, assigned: dict[str, str]) -> set[str]:

@@ -56,13 +56,17 @@ from .launch_line import (
     unread_why,
 )
 from .launch_naming import (
+    TRAINING_WORD,
     elsewhere_note,
     elsewhere_possible,
     glob_match,
+    hydra_override,
     names_config,
+    names_registry_config,
     pattern_note,
     resolve_relative,
     runs_elsewhere,
+    tune_registry_name,
 )
 from .launch_walk import MAX_DEPTH, MAX_DIR_ENTRIES, config_tree, launcher_candidates, read_launcher
 from .launcher_text import (
@@ -70,6 +74,8 @@ from .launcher_text import (
     BROKEN_COMMAND,
     MAX_BYTES,
     NOTEBOOK_BYTES,
+    LauncherFile,
+    Line,
     module_files,
     word_path,
 )
@@ -278,7 +284,8 @@ def beside_accelerate(config_path: str | Path) -> Launch | None:
 
 def find_launch(config_path: str | Path) -> Launch | None:
     """The first launch line in the repository that names this config (closest folder first,
-    scripts before READMEs), read into nodes x GPUs per node; None when none names it. Once per config
+    scripts before READMEs; of one file's lines, one whose script is named as a training run over a counter's
+    or analysis script's before it), read into nodes x GPUs per node; None when none names it. Once per config
     and set of files held in place in a session (repoindex: a patch's read-back asks again); each caller
     gets its own copy."""
     import copy
@@ -298,41 +305,95 @@ def _find_launch(config_path: str) -> Launch | None:
     roots, root, how = config_tree(absolute)
     if not config.is_relative_to(root):
         root = config.parent
+    registered = tune_registry_name(config, root)  # `tune run R --config NAME` in a torchtune fork (AGENT_SFT_FEATURES.md:84, 8a #6)
     for folder, path in launcher_candidates(config, root):
         if os.path.realpath(path) == str(config):
             continue
         lf = read_launcher(path, roots)
-        if lf is None or (config.name not in lf.names and not any(glob_match(config.name, g) for g in lf.globs)):
+        overridden = lf is not None and any(n.endswith("=" + config.stem) for n in lf.names)  # `+countdown=grpo-x`: a Hydra group option
+        if lf is None or (
+            config.name not in lf.names and registered not in lf.names and not overridden and not any(glob_match(config.name, g) for g in lf.globs)
+        ):
             continue
+        passed: list[tuple[Line, str]] = []  # lines read whose script is not named as a training run (`count_trainer.py`)
         for line in lf.lines:
             modules = tuple(m for i in range(len(line.tokens)) if config.suffix == ".py" for m in module_files(line.tokens, i))
-            if not names_config((*line.tokens, *line.reads, *modules), config, folder, root, line.cwd):
+            by_name = names_registry_config(line.tokens, registered) or bool(
+                overridden and hydra_override(line.tokens, config, script_run(line, folder, root), root)
+            )
+            if not by_name and not names_config((*line.tokens, *line.reads, *modules), config, folder, root, line.cwd):
                 continue
             if other_run(line.tokens, config):  # `!torchrun ... evaluate.py --config x.yaml`: not how it trains
                 continue
             shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
-            found = read_launch(line, lf, shown, roots, root)
-            if found is None:  # `modal run -m src.train --config=...`, `python launch.py x.yaml`: the command that file builds
-                found = python_entry(line, lf, shown, folder, roots, root)
-            if found is None and line.run_by is not None:  # written into a file a later srun line runs
-                found = srun_body(line, lf, shown)
-            if found is None and config.suffix == ".py":
-                found = plain_python(line, lf, shown, config, folder, root)
-            if found is not None:
-                found.place = line.place
-                found.script = script_run(line, folder, root)
-                if not found.strategy and not found.strategy_unread:
-                    found.strategy_unread = deepspeed_unread(line.tokens, found.where())
-                if pattern := pattern_note(line, config, folder, root):
-                    found.notes.append(pattern)
-                if line.cwd == "!":
-                    found.notes.append(
-                        f"{found.where()} runs after a `cd` into a folder outside the repository: {config.name} is read as the repository's one file of that name"
+            found = _line_launch(line, lf, shown, folder, config, roots, root)
+            if found is None:
+                continue
+            untrained = _untrained_script(line.tokens)
+            if untrained and len(passed) < 8 and any(_trains_later(later, lf, config, folder, root) for later in lf.lines if later.line > line.line):
+                # several lines of one launcher name the config: the one whose script is named as a training run wins over a
+                # counter/analysis script's (review8b #23 COPO launch_llama3_copo.sh:44 count_trainer.py vs :50 run_copo.py)
+                passed.append((line, untrained))
+                continue
+            if passed:
+                skipped = ", ".join(f"line {p.line} ({name})" for p, name in passed)
+                script = _untrained_script(line.tokens, named=True) or "its command"
+                one = len(passed) == 1
+                found.notes.append(
+                    f"{found.where()} ({script}) is read as the launch that trains {config.name}; {skipped} of {shown}"
+                    + (
+                        " also names it but runs a script not named as a training run, and is not read"
+                        if one
+                        else " also name it but run scripts not named as a training run, and are not read"
                     )
-                if how:
-                    found.notes.append(f"repository root: {root} ({how})")
-                return found
+                )
+            if how:
+                found.notes.append(f"repository root: {root} ({how})")
+            return found
     return elsewhere_launch(config, root, roots) or commented_launch(config, root, roots)
+
+
+_RUN_NAME = re.compile(r"^(?:run|train)")  # `run_copo.py`, `trainer.py`: a script named as the run itself
+
+
+def _untrained_script(tokens: tuple[str, ...], named: bool = False) -> str:
+    """The Python file a line runs when its name is not a training run's (`count_trainer.py`, `analyze.py`); with
+    `named`, the file whatever its name. "" for a line that runs no .py file (a launcher's own subcommand)."""
+    for tok in tokens:
+        if tok.endswith(".py") and not tok.startswith("-"):
+            stem = Path(word_path(tok)).stem
+            return Path(word_path(tok)).name if named or not (TRAINING_WORD.search(stem) or _RUN_NAME.match(stem)) else ""
+    return ""
+
+
+def _trains_later(line: Line, lf: LauncherFile, config: Path, folder: Path, root: Path) -> bool:
+    """A later line of the same launcher that names the config and runs a script named as a training run."""
+    if not names_config((*line.tokens, *line.reads), config, folder, root, line.cwd) or other_run(line.tokens, config):
+        return False
+    return bool(_untrained_script(line.tokens, named=True)) and not _untrained_script(line.tokens)
+
+
+def _line_launch(line: Line, lf: LauncherFile, shown: str, folder: Path, config: Path, roots: list[Path], root: Path) -> Launch | None:
+    """What one line that names the config says of its topology (None when it is no launch goblin reads)."""
+    found = read_launch(line, lf, shown, roots, root)
+    if found is None:  # `modal run -m src.train --config=...`, `python launch.py x.yaml`: the command that file builds
+        found = python_entry(line, lf, shown, folder, roots, root)
+    if found is None and line.run_by is not None:  # written into a file a later srun line runs
+        found = srun_body(line, lf, shown)
+    if found is None and config.suffix == ".py":
+        found = plain_python(line, lf, shown, config, folder, root)
+    if found is not None:
+        found.place = line.place
+        found.script = script_run(line, folder, root)
+        if not found.strategy and not found.strategy_unread:
+            found.strategy_unread = deepspeed_unread(line.tokens, found.where())
+        if pattern := pattern_note(line, config, folder, root):
+            found.notes.append(pattern)
+        if line.cwd == "!":
+            found.notes.append(
+                f"{found.where()} runs after a `cd` into a folder outside the repository: {config.name} is read as the repository's one file of that name"
+            )
+    return found
 
 
 def sibling_model(config_path: str | Path) -> tuple[str, str, int | None, str] | None:

@@ -10,7 +10,8 @@ notebook that launches it: Virgo's `training_scripts/qwen2vl_72b_numina5K_10epoc
 section tied to no file is read only from the nearest README with a count, where that README states one count,
 in a phrase of the forms read before ties were asked for ("4xH100", "across 2 A100s", "on 8 GPUs"), and no
 section of it is about another script (review2 SimPO README.md:184 "All training configs are set for 4xH100
-GPUs"), or a list item that is the count ("* Four NVIDIA A100 SXM4 80GB GPUs", review5 FoVer README.md:59); a
+GPUs"), or a list item that is the count ("* Four NVIDIA A100 SXM4 80GB GPUs", review5 FoVer README.md:59; "- 1 x A40 (48GB VRAM)"
+of any named GPU, review8a #1 axolotl-finetune qlora/README.md:13); a
 shell script a section names that runs no training or launch command (an environment setup script) does not make
 the section about another script. Where the README states several counts, the one count of its training sections
 (a heading, or one above it, saying train / fine-tune / SFT / 训练 / 微调: Firefly README.MD:170 "## 训练细节"
@@ -41,6 +42,7 @@ _PLAIN_GPU = re.compile(r"(?:A100|H100|H200|H800|A800|L40S?|A6000|MI250X?|MI300X
 _PLAIN_BEFORE = re.compile(r"(?:\b(?:on|across|with|uses?|using)\s+|^\s*[-*+]\s+)$", re.IGNORECASE)
 # a script that runs a training or launch command; a section naming only scripts without one (an environment
 # setup script: FoVer README.md:55 `setup/setup.sh`, conda and pip lines) speaks of no other run
+_LIST_ITEM = re.compile(r"\s*[-*+]\s+")
 _RUNS = re.compile(
     r"\b(?:torchrun|accelerate\s+launch|deepspeed\s|llamafactory-cli|lmf\s+train|tune\s+run|axolotl|python3?\s+(?:-m\s+)?[\w./-]*(?:train|finetune|sft|dpo|grpo|main|run)[\w./-]*)",
     re.IGNORECASE,
@@ -128,6 +130,9 @@ def hits_of(line: str, n: int) -> list[Hit]:
             count = int(raw) if raw.isdigit() else _WORDS.get(raw.lower(), 1)
             if 1 <= count <= 1024:
                 plain = _PLAIN_GPU.fullmatch(gpu) is not None and (i in (0, 2, _GPU_FIRST) or (i == 1 and _PLAIN_BEFORE.search(line[: m.start()]) is not None))
+                # a list item that is the count itself, "N x GPU" of any named GPU ("- 1 x A40 (48GB VRAM)" under "GPU-Used:",
+                # review8a #1 axolotl-finetune qlora/README.md:13)
+                plain = plain or (i == 0 and _LIST_ITEM.fullmatch(line[: m.start()]) is not None)
                 out.append(Hit(count, n, m.group(0).strip(), _gpu(gpu, line[m.end() :]), plain=plain))
                 taken.append(m.span())
     return out

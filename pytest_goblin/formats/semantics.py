@@ -901,6 +901,12 @@ def world_size_note(w: WorkloadConfig) -> str:
     if src is None or not src.explicit:
         return f"on {shown} (assumed; set goblin_world_size to state it)"
     place = source_place(src, w)
+    per_src = w.sources.get("gpus_per_node")
+    if per_src is not None and not per_src.explicit and (per_src.key or "").startswith("launcher:"):
+        # a launch line that states no GPUs per node (every visible GPU): the count is goblin's, never the file's (review8a #1)
+        per = w.gpus_per_node or 1
+        said = f"{w.nodes} nodes from {place}" if (w.nodes or 1) > 1 else f"{place} states no GPU count"
+        return f"on {shown} (assumed: {per} GPU{'s' if per != 1 else ''} per node, every visible GPU; {said}; set goblin_world_size to state it)"
     nodes_src = w.sources.get("nodes")
     if w.nodes and w.nodes > 1 and nodes_src is not None and not nodes_src.explicit:
         return f"on {w.world_size} GPUs ({place}; {w.nodes} nodes x {w.gpus_per_node} assumed)"
