@@ -389,6 +389,13 @@ class HFTrainerAdapter(Adapter):
             note=attn_note,
             convert=attention_from,
         )
+        ak, av, aline = r.raw("attn_implementation")
+        if launched is not None and launched.attention_unread and ak is not None and r.sources["attention"].key == ak:
+            # the script the launch line runs builds the model without the file's key (review8b #22: tengxiao1/DIL
+            # scripts/run.py:232-240 passes use_flash_attention_2 only): transformers' own choice is the run's
+            said = f"`{ak}: {av}` (line {aline}) has no effect: {launched.attention_unread}; {launched.script} is run on this file by {launched.where}"
+            r.default("attention", attn_default, f"{said}; {attn_note}")
+            r.notes.append(said)
         k, v, line = r.raw("use_flash_attention_2", "model_init_kwargs.use_flash_attention_2")
         if k is not None and not r.sources["attention"].explicit and str(v).lower() in {"true", "1", "yes"}:
             # transformers 4.x's flag: 4.36.2 modeling_utils.py:1227-1237 and :1269 (deprecated; selects flash_attention_2)

@@ -81,6 +81,9 @@ class Launched:
     # `from_pretrained(..., load_in_4bit=True)` / `BitsAndBytesConfig(load_in_8bit=True)` with a constant True: (kind, call,
     # line, its enclosing `if`s), read by `quantization`
     quantizers: list[tuple[str, str, int, list[tuple[ast.expr, int, bool]]]] = field(default_factory=list)
+    # why a recipe's `attn_implementation` never reaches the model: a repository parser class holds it and the script
+    # never reads it (_attention_unread; review8b #22: tengxiao1/DIL scripts/run.py:232-240), or ""
+    attention_unread: str = ""
 
     def quantization(self, data: dict[str, Any]) -> tuple[str | None, str]:
         """The bitsandbytes quantization ("4bit"/"8bit") the script loads the model with when run on `data`, read as
@@ -548,6 +551,7 @@ def _launched(config: str) -> Launched | None:
     if any(_trl_model_config(repo, name, script) for name in classes):
         for fname, (value, _cite) in TRL_MODEL_CONFIG_FIELDS.items():
             out.fields.setdefault(fname, value)
+    out.attention_unread = _attention_unread(repo, script, classes)
     out.adapters = _adapter_calls(script.tree)
     out.quantizers = _quantizer_calls(script.tree)
     trainers = [
@@ -582,6 +586,59 @@ def _launched(config: str) -> Launched | None:
             said = f"TRL's {base}" if not at else f"{name} ({at}), a subclass of TRL's {base}"
             out.preference = (TRL_PREFERENCE[base], f"the script parses the file into {said}")
     return out
+
+
+# the parse calls whose result the script unpacks into one object per parser class (transformers hf_argparser.py
+# parse_args_into_dataclasses / parse_yaml_file / parse_json_file / parse_dict, TRL's parse_args_and_config, the handbook's
+# H4ArgumentParser.parse)
+_PARSE_CALLS = frozenset({"parse", "parse_args_into_dataclasses", "parse_yaml_file", "parse_json_file", "parse_dict", "parse_args_and_config"})
+# Python builtins that only show the object
+_ATTENTION_FREE_CALLS = frozenset({"print", "str", "repr"})
+_ATTN_KEY = "attn_implementation"
+
+
+def _attention_unread(repo: _Repo, script: _Module, classes: list[str]) -> str:
+    """Why a recipe's `attn_implementation` never reaches the model, or "": the field belongs to a repository parser
+    class, the script names `attn_implementation` nowhere, and the object the parser fills with it is only read
+    attribute by attribute or handed to a repository function that does not name it either (or to a known helper
+    that reads no attention key). Anything else (the object passed on whole, an unknown callee) is ""."""
+    if not classes or _ATTN_KEY in ast.dump(script.tree):
+        return ""
+    holder = next((i for i, c in enumerate(classes) if any(_ATTN_KEY in ast.dump(cls) for cls, _m in repo.chain(c, script))), None)
+    if holder is None:
+        return ""
+    targets = [
+        n.targets[0]
+        for n in ast.walk(script.tree)
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.value, ast.Call) and _tail(n.value.func) in _PARSE_CALLS
+    ]
+    if len(targets) != 1 or not isinstance(targets[0], ast.Tuple) or len(targets[0].elts) <= holder:
+        return ""
+    var = targets[0].elts[holder]
+    if not isinstance(var, ast.Name):
+        return ""
+    parents = {id(c): p for p in ast.walk(script.tree) for c in ast.iter_child_nodes(p)}
+    for node in ast.walk(script.tree):
+        if not (isinstance(node, ast.Name) and node.id == var.id and isinstance(node.ctx, ast.Load)):
+            continue
+        up = parents.get(id(node))
+        if (isinstance(up, ast.Attribute) and up.value is node) or isinstance(up, ast.FormattedValue):
+            continue  # model_args.use_flash_attention_2: one field, not the attention key; f"{model_args}": shown
+        call = parents.get(id(up)) if isinstance(up, ast.keyword) else up
+        if not isinstance(call, ast.Call) or call.func is node or (name := _tail(call.func)) is None:
+            return ""
+        fn = repo.find_function(name, script) if isinstance(call.func, ast.Name) else None
+        if fn is None and isinstance(call.func, ast.Name) and name in _ATTENTION_FREE_CALLS:
+            continue
+        if fn is None or _ATTN_KEY in ast.dump(fn[0]):
+            return ""  # an installed package's function, a method, or a repository function naming the key
+    builds = sorted(
+        n.lineno
+        for n in ast.walk(script.tree)
+        if isinstance(n, ast.Call) and (_tail(n.func) == "from_pretrained" or any(k.arg == "model_init_kwargs" for k in n.keywords))
+    )
+    at = f" (the model is built at line {', '.join(map(str, builds))})" if builds else ""
+    return f"{script.shown} never reads `{_ATTN_KEY}` from {classes[holder]}, which it parses this file into, nor passes it to the model{at}"
 
 
 def _tail(node: ast.expr) -> str | None:

@@ -1,0 +1,102 @@
+"""A YAML/JSON recipe judged as the script its repository runs on it reads it (review8b class 1): an
+attention key the script never hands to the model is not the run's attention. Nothing is executed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pytest_goblin.formats import load_config
+
+RECIPE = """\
+model_name_or_path: mistralai/Mistral-7B-v0.1
+attn_implementation: flash_attention_2
+bf16: true
+per_device_train_batch_size: 2
+gradient_accumulation_steps: 16
+max_length: 1024
+beta: 2.0
+output_dir: out
+"""
+
+CONFIGS = """\
+from dataclasses import dataclass, field
+from typing import Optional
+
+
+@dataclass
+class ModelArguments:
+    model_name_or_path: Optional[str] = field(default=None)
+    attn_implementation: Optional[str] = field(default=None)
+    use_flash_attention_2: bool = field(default=False)
+    load_in_4bit: bool = field(default=False)
+
+
+def get_quantization_config(model_args):
+    return None if not model_args.load_in_4bit else {"load_in_4bit": True}
+"""
+
+# tengxiao1/DIL scripts/run.py:232-240: the model kwargs pass use_flash_attention_2 only
+SCRIPT = """\
+from transformers import AutoModelForCausalLM, HfArgumentParser, TrainingArguments
+from handbook import ModelArguments, get_quantization_config
+from trl import DPOTrainer
+
+parser = HfArgumentParser((ModelArguments, TrainingArguments))
+model_args, training_args = parser.parse()
+print(f"{model_args}")
+model_kwargs = dict(use_flash_attention_2=model_args.use_flash_attention_2, quantization_config=get_quantization_config(model_args))
+model = AutoModelForCausalLM.from_pretrained(model_args.model_name_or_path, **model_kwargs)
+DPOTrainer(model, args=training_args).train()
+"""
+
+
+def _tree(tmp_path: Path, script: str, configs: str = CONFIGS) -> Path:
+    (tmp_path / ".git").mkdir(parents=True)
+    (tmp_path / "handbook.py").write_text(configs)
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "run.py").write_text(script)
+    (tmp_path / "recipes").mkdir()
+    (tmp_path / "recipes" / "simpo.yaml").write_text(RECIPE)
+    (tmp_path / "run.sh").write_text("accelerate launch scripts/run.py recipes/simpo.yaml\n")
+    (tmp_path / "requirements.txt").write_text("transformers==4.40.2\n")
+    return tmp_path / "recipes" / "simpo.yaml"
+
+
+def test_an_attention_key_the_script_never_passes_to_the_model_is_not_the_runs(tmp_path: Path) -> None:
+    w = load_config(_tree(tmp_path, SCRIPT)).workload
+    assert w.attention == "sdpa"
+    note = w.sources["attention"].note or ""
+    assert not w.sources["attention"].explicit
+    assert "`attn_implementation: flash_attention_2` (line 2) has no effect: scripts/run.py never reads `attn_implementation` from ModelArguments" in note
+    assert "transformers==4.40.2" in note and "None" not in note
+
+
+def test_a_script_that_passes_the_attention_key_keeps_the_files_attention(tmp_path: Path) -> None:
+    passed = SCRIPT.replace("model_kwargs = dict(", "model_kwargs = dict(attn_implementation=model_args.attn_implementation, ")
+    w = load_config(_tree(tmp_path, passed)).workload
+    assert w.attention == "flash" and w.sources["attention"].explicit
+
+
+def test_model_arguments_handed_to_a_helper_that_names_the_key_keep_the_files_attention(tmp_path: Path) -> None:
+    # the handbook's get_model(model_args, ...) reads attn_implementation in the repository's own module
+    helper = CONFIGS + "\n\ndef get_model(model_args):\n    return dict(attn_implementation=model_args.attn_implementation)\n"
+    script = SCRIPT.replace("get_quantization_config\n", "get_quantization_config, get_model\n").replace(
+        "model = AutoModelForCausalLM", "model_kwargs.update(get_model(model_args))\nmodel = AutoModelForCausalLM"
+    )
+    w = load_config(_tree(tmp_path / "a", script, helper)).workload
+    assert w.attention == "flash" and w.sources["attention"].explicit
+    # handed to a function of an installed package: goblin cannot tell, so the file's key stands
+    script = SCRIPT.replace('print(f"{model_args}")', "from somepkg import build\nbuild(model_args)")
+    w = load_config(_tree(tmp_path / "b", script)).workload
+    assert w.attention == "flash"
+
+
+def test_a_recipe_run_by_trls_own_script_keeps_its_attention(tmp_path: Path) -> None:
+    # TRL's sft.py parses the file into TRL's ModelConfig (an installed class goblin does not read): the key stands
+    script = (
+        "from trl import ModelConfig, SFTConfig, SFTTrainer, TrlParser\n"
+        "parser = TrlParser((ModelConfig, SFTConfig))\nmodel_args, training_args = parser.parse_args_and_config()\n"
+        "SFTTrainer(model=model_args.model_name_or_path, args=training_args).train()\n"
+    )
+    w = load_config(_tree(tmp_path, script)).workload
+    assert w.attention == "flash" and w.sources["attention"].explicit
