@@ -100,3 +100,53 @@ def test_a_recipe_run_by_trls_own_script_keeps_its_attention(tmp_path: Path) -> 
     )
     w = load_config(_tree(tmp_path, script)).workload
     assert w.attention == "flash" and w.sources["attention"].explicit
+
+
+OWN_SFT_CONFIG = """\
+from dataclasses import dataclass, field
+from typing import Optional
+
+import transformers
+{imports}
+
+@dataclass
+class SFTConfig{bases}:
+    model_name_or_path: Optional[str] = field(default=None)
+    max_length: int = field(default=1024)
+
+
+def main():
+    parser = transformers.HfArgumentParser((SFTConfig, transformers.TrainingArguments))
+    sft_args, training_args = parser.parse_args_into_dataclasses()
+    model = transformers.AutoModelForCausalLM.from_pretrained(sft_args.model_name_or_path)
+    transformers.Trainer(model=model, args=training_args).train()
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def _script_tree(tmp_path: Path, imports: str, bases: str) -> Path:
+    (tmp_path / ".git").mkdir(parents=True)
+    script = tmp_path / "train" / "train_sft.py"
+    script.parent.mkdir()
+    script.write_text(OWN_SFT_CONFIG.format(imports=imports, bases=bases))
+    (tmp_path / "README.md").write_text(
+        "```\ndeepspeed train/train_sft.py --model_name_or_path meta-llama/Llama-2-7b-hf --output_dir out --bf16 True --per_device_train_batch_size 2\n```\n"
+    )
+    return script
+
+
+def test_a_class_the_repository_defines_is_never_trls_by_name(tmp_path: Path) -> None:
+    # 631068264/TigerBot train/train_sft.py:14 `class SFTConfig:` beside transformers.TrainingArguments (review8b #32)
+    w = load_config(_script_tree(tmp_path, "", "")).workload
+    assert w.gradient_checkpointing is False
+    assert "TrainingArguments.gradient_checkpointing unset" in (w.sources["gradient_checkpointing"].note or "")
+    assert "trl" not in (w.framework or "").lower()
+
+
+def test_a_repository_subclass_of_trls_sftconfig_is_still_trls(tmp_path: Path) -> None:
+    w = load_config(_script_tree(tmp_path, "import trl\n", "(trl.SFTConfig)")).workload
+    assert "trl" in (w.framework or "").lower()
+    assert w.gradient_checkpointing is True  # TRL configs' default (trl 1.16.0 trl/trainer/base_config.py:62)
