@@ -150,3 +150,35 @@ def test_a_repository_subclass_of_trls_sftconfig_is_still_trls(tmp_path: Path) -
     w = load_config(_script_tree(tmp_path, "import trl\n", "(trl.SFTConfig)")).workload
     assert "trl" in (w.framework or "").lower()
     assert w.gradient_checkpointing is True  # TRL configs' default (trl 1.16.0 trl/trainer/base_config.py:62)
+
+
+COLLATED = """\
+from transformers import AutoModelForCausalLM, Trainer, TrainingArguments{imports}
+{collator_class}
+model = AutoModelForCausalLM.from_pretrained("meta-llama/Llama-2-7b-hf")
+args = TrainingArguments(output_dir="out", per_device_train_batch_size=4, gradient_accumulation_steps=4, bf16=True)
+trainer = Trainer(model=model, args=args, train_dataset=None, data_collator={collator})
+trainer.train()
+"""
+
+
+def _collated(tmp_path: Path, imports: str, collator_class: str, collator: str) -> Path:
+    (tmp_path / ".git").mkdir(parents=True)
+    script = tmp_path / "finetune.py"
+    script.write_text(COLLATED.format(imports=imports, collator_class=collator_class, collator=collator))
+    return script
+
+
+def test_a_scripts_own_collator_is_not_the_trainers_padding_default(tmp_path: Path) -> None:
+    # sudy-super/coencoder_utils finetune_mn.py:469 data_collator=DataCollatorAssistantWithContext(tokenizer) (review8b #36)
+    own = "\n\nclass DataCollatorAssistantWithContext:\n    def __call__(self, batch):\n        return batch\n\n"
+    w = load_config(_collated(tmp_path, "", own, "DataCollatorAssistantWithContext()")).workload
+    assert w.packing_blocked is not None and "finetune.py line 11 passes Trainer a collator of the repository's own" in w.packing_blocked
+    note = w.sources["sample_packing"].note or ""
+    assert "default collator" not in note and "collator of the repository's own" in note
+
+
+def test_a_transformers_collator_keeps_the_packing_reading(tmp_path: Path) -> None:
+    w = load_config(_collated(tmp_path, ", DataCollatorForSeq2Seq", "", "DataCollatorForSeq2Seq(None)")).workload
+    assert w.packing_blocked is None
+    assert "default collator pads each batch" in (w.sources["sample_packing"].note or "")

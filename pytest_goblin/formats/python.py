@@ -454,10 +454,12 @@ class PythonAdapter(HFTrainerAdapter):
             # a script that packs its own batches, or whose TRL raises on packing with its collator (formats/own_packing.py)
             from .own_packing import collator_blocks_packing, own_packing
 
-            why = own_packing(script.values, script.where, script.launch) or collator_blocks_packing(str(path), text)
+            why = own_packing(script.values, script.where, script.launch) or collator_blocks_packing(str(path), text) or _own_collator(text, path)
             if why is not None:
                 r.values["packing_blocked"] = why
                 r.notes.append(why)
+                if not r.sources["sample_packing"].explicit:  # the default collator's padding is not this run's
+                    r.default("sample_packing", False, why)
         naive_split(r, script, path)
         if (patched := script.fixed.get("attention")) is not None:
             r.values["attention_patched"] = patched
@@ -645,3 +647,23 @@ def _insertion(text: str, offsets: list[int], call: ast.Call, pairs: list[tuple[
             return end, end, "".join(f"\n{indent}{k}={v}," for k, v in pairs)
         return end, end, "".join(f",\n{indent}{k}={v}" for k, v in pairs)
     return end, end, "".join(f", {k}={v}" for k, v in pairs)
+
+
+def _own_collator(text: str, path: Path) -> str | None:
+    """Why the one trainer class the script builds packs nothing: it is given a collator of the repository's own
+    (own_packing.script_collates_itself; review8b #36: sudy-super/coencoder_utils finetune_mn.py:469
+    `data_collator=DataCollatorAssistantWithContext(tokenizer)`), so the default collator's padding is not the run's."""
+    from .own_packing import script_collates_itself
+
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    names = {
+        n.func.id if isinstance(n.func, ast.Name) else n.func.attr
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call)
+        and isinstance(n.func, (ast.Name, ast.Attribute))
+        and (n.func.id if isinstance(n.func, ast.Name) else n.func.attr).endswith("Trainer")
+    }
+    return script_collates_itself(tree, names.pop(), path.name) if len(names) == 1 else None
