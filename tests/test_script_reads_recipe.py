@@ -182,3 +182,76 @@ def test_a_transformers_collator_keeps_the_packing_reading(tmp_path: Path) -> No
     w = load_config(_collated(tmp_path, ", DataCollatorForSeq2Seq", "", "DataCollatorForSeq2Seq(None)")).workload
     assert w.packing_blocked is None
     assert "default collator pads each batch" in (w.sources["sample_packing"].note or "")
+
+
+TRAINING_ARGS = """\
+per_device_train_batch_size: 4
+gradient_accumulation_steps: 4
+learning_rate: 2.0e-5
+bf16: true
+evaluation_strategy: steps
+eval_steps: 25
+optim: adamw_8bit
+max_steps: -1
+"""
+
+# sriksmachi/text2sql-slm-finetuning-grpo src/grpo_trainer.py:289,426-449: the YAML loaded into a dict, keys passed one by one
+DICT_SCRIPT = """\
+import yaml
+from trl import GRPOConfig, GRPOTrainer
+
+
+def main(path):
+    train_cfg = yaml.safe_load(open(path))
+    train_cfg["logging_steps"] = 5
+    cfg = GRPOConfig(
+        output_dir="out",
+        per_device_train_batch_size=train_cfg.get("per_device_train_batch_size", 3),
+        gradient_accumulation_steps=train_cfg.get("gradient_accumulation_steps", 6),
+        learning_rate=train_cfg.get("learning_rate", 2e-5),
+        bf16=train_cfg["bf16"],
+        eval_steps=train_cfg.get("eval_steps", 25),
+    )
+    GRPOTrainer(model="Qwen/Qwen2.5-3B-Instruct", args=cfg).train()
+"""
+
+AZURE_JOB = """\
+$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json
+type: command
+code: ../../
+command: >-
+  python src/grpo_trainer.py
+  --training-args configs/training_args.yaml
+"""
+
+
+def _dict_tree(tmp_path: Path, script: str) -> Path:
+    (tmp_path / ".git").mkdir(parents=True)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "grpo_trainer.py").write_text(script)
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "training_args.yaml").write_text(TRAINING_ARGS)
+    (tmp_path / "azure" / "ml_jobs").mkdir(parents=True)
+    (tmp_path / "azure" / "ml_jobs" / "grpo_train_job.yaml").write_text(AZURE_JOB)
+    return tmp_path / "configs" / "training_args.yaml"
+
+
+def test_keys_a_script_never_passes_to_its_config_class_are_not_the_runs(tmp_path: Path) -> None:
+    from pytest_goblin.formats.launched import launched_script
+
+    config = _dict_tree(tmp_path, DICT_SCRIPT)
+    launched = launched_script(config)
+    assert launched is not None and launched.where == "azure/ml_jobs/grpo_train_job.yaml line 4"
+    w = load_config(config).workload
+    assert w.eval_runs is False  # evaluation_strategy is never passed: GRPOConfig's own default stands
+    assert w.optimizer != "adamw_8bit" and not w.sources["optimizer"].explicit
+    assert w.micro_batch_size == 4 and w.sources["micro_batch_size"].explicit
+    said = next(n for n in w.notes if "only the keys it reads" in n)
+    assert "`evaluation_strategy`, `optim`, `max_steps` are not passed to it, so GRPOConfig's defaults stand for them" in said
+
+
+def test_a_dict_handed_on_whole_keeps_every_key(tmp_path: Path) -> None:
+    script = DICT_SCRIPT.replace('    train_cfg["logging_steps"] = 5\n', '    train_cfg["logging_steps"] = 5\n    print(**train_cfg)\n')
+    w = load_config(_dict_tree(tmp_path, script)).workload
+    assert w.optimizer == "adamw_8bit" and w.sources["optimizer"].explicit
+    assert not any("only the keys it reads" in n for n in w.notes)
