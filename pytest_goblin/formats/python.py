@@ -666,4 +666,18 @@ def _own_collator(text: str, path: Path) -> str | None:
         and isinstance(n.func, (ast.Name, ast.Attribute))
         and (n.func.id if isinstance(n.func, ast.Name) else n.func.attr).endswith("Trainer")
     }
-    return script_collates_itself(tree, names.pop(), path.name) if len(names) == 1 else None
+    if len(names) != 1:
+        return None
+    trainer = names.pop()
+    defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute))):
+            continue
+        for kw in node.keywords:
+            if kw.arg != "data_collator" or not isinstance(kw.value, ast.Name) or kw.value.id in defined:
+                continue
+            # a variable: the script's own only where every value it is given is a call of a class or function the script defines
+            bound = [n.value for n in ast.walk(tree) if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == kw.value.id for t in n.targets)]
+            if not bound or not all(isinstance(b, ast.Call) and isinstance(b.func, ast.Name) and b.func.id in defined for b in bound):
+                return None
+    return script_collates_itself(tree, trainer, path.name)
