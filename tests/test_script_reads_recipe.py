@@ -255,3 +255,18 @@ def test_a_dict_handed_on_whole_keeps_every_key(tmp_path: Path) -> None:
     w = load_config(_dict_tree(tmp_path, script)).workload
     assert w.optimizer == "adamw_8bit" and w.sources["optimizer"].explicit
     assert not any("only the keys it reads" in n for n in w.notes)
+
+
+def test_a_key_the_script_never_passes_gets_no_key_finding(tmp_path: Path) -> None:
+    from pytest_goblin import blockers
+    from pytest_goblin.hardware import get_hardware
+
+    def keys(root: Path, script: str) -> set[str | None]:
+        config = _dict_tree(root, script)
+        (root / "requirements.txt").write_text("transformers==4.56.2\ntrl==0.22.2\n")
+        return {f.key for f in blockers.findings(load_config(config), get_hardware("mi300x")) if f.rule_id.startswith("blocker.keys_")}
+
+    assert "evaluation_strategy" not in keys(tmp_path / "a", DICT_SCRIPT)
+    # the dict handed on whole: every key reaches GRPOConfig, and transformers 4.56.2 has no evaluation_strategy
+    whole = DICT_SCRIPT.replace('    train_cfg["logging_steps"] = 5\n', '    train_cfg["logging_steps"] = 5\n    print(**train_cfg)\n')
+    assert "evaluation_strategy" in keys(tmp_path / "b", whole)
