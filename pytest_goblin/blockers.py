@@ -806,6 +806,15 @@ def _key_check(loaded: LoadedConfig, data: dict[Any, Any]) -> KeyCheck | None:
     parser, classes = parser_for(loaded.adapter.name, data, declared, str(loaded.path), loaded.text)
     path = str(loaded.path)
     keys, pinned = [k for k in data if isinstance(k, str)], pins(path, loaded.text)
+    if loaded.adapter.name == "hf-trainer" and path.endswith((".yaml", ".yml", ".json")):
+        from .formats.launched import launched_script
+
+        # a recipe the script loads itself and passes key by key (launched.Launched.dict_reads, review8b #28): a key it
+        # never reads cannot stop the run
+        launched = launched_script(path)
+        fit = launched.dict_reads(keys) if launched is not None else None
+        if fit is not None:
+            keys = [fit[3][k][0] for k in keys if k in fit[3]]
     framework_pin = pinned.get("torchtune" if loaded.adapter.name == "torchtune" else parser or "")
     if framework_pin is not None and framework_pin.kind == "commit" and not framework_pin.version:
         # pinned to a commit goblin's history does not place (frameworks/commits.py): judging its keys against the newest

@@ -51,6 +51,11 @@ KUBE_AT = (
     "amd.com/gpu / nvidia.com/gpu, whole GPUs) and kubernetes pkg/apis/batch/v1/defaults.go:29-38@045bbb1 "
     "(SetDefaults_Job: .spec.parallelism, the pods a Job runs at once, 1 when unset)"
 )
+# an Azure ML command job: its `$schema` names commandJob.schema.json and `command:` is the shell command it runs in
+# the `code:` folder (the schema the file names: azuremlschemas.azureedge.net/latest/commandJob.schema.json); only the
+# command is read (no GPU count)
+AZUREML_AT = "Azure ML CLI v2 command job YAML (azuremlschemas.azureedge.net/latest/commandJob.schema.json: `command`, `code`)"
+_AZUREML = re.compile(r"^\$schema:[ \t]{0,64}['\"]?https://azuremlschemas\.azureedge\.net/[\w./-]{0,200}commandJob\.schema\.json", re.MULTILINE)
 # the shell scripts a Job's command runs, read in its place (depth and lines bounded)
 MAX_FOLLOW_DEPTH = 3
 MAX_FOLLOWED_LINES = 2000
@@ -87,6 +92,7 @@ def maybe_cloud(name: str, text: str) -> bool:
         or (_KUBE_POD.search(text) and "containers:" in text)
         or (is_dstack(name) and "commands:" in text)
         or (_SKY.search(text) and "run:" in text and "resources:" in text)
+        or (_AZUREML.search(text) is not None and "command:" in text)
     )
 
 
@@ -463,6 +469,10 @@ def read_cloud(path: Path, text: str) -> CloudFile | None:
         out = CloudFile("SkyPilot")
         _skypilot(data, out)
         at = SKYPILOT_AT
+    elif _AZUREML.search(text) is not None and isinstance(data.get("command"), str):
+        out = CloudFile("Azure ML command job")
+        out.lines.extend(_shell_lines(data.get("command"), _line(data, "command")))
+        at = AZUREML_AT
     else:
         return None
     said = []

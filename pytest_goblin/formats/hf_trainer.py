@@ -111,6 +111,37 @@ def _no_packing(r: Reader, cls: str | None, launched: Launched | None) -> str | 
     return None
 
 
+def only_read(r: Reader, launched: Launched) -> None:
+    """A recipe the script loads itself and passes to its config class key by key (launched.Launched.dict_reads; review8b
+    #28): only the keys it passes are the run's, under the keyword it passes them as; the others are left out of the
+    reading (the config class's defaults stand) and named in a note."""
+    import copy
+
+    fit = launched.dict_reads([k for k in r.data if isinstance(k, str)])
+    if fit is None:
+        return
+    var, cls, line, reads = fit
+    kept = copy.copy(r.data)
+    kept.clear()
+    positions = dict(getattr(r.data, "positions", {}))
+    for key, value in r.data.items():
+        if key in reads:
+            kw = reads[key][0]
+            kept[kw] = value
+            if key in positions:
+                positions[kw] = positions[key]
+    if hasattr(kept, "positions"):
+        kept.positions = positions
+    unread = [k for k in r.data if k not in reads]
+    r.data = kept
+    if unread:
+        shown = ", ".join(f"`{k}`" for k in unread[:12]) + (f" (+{len(unread) - 12} more)" if len(unread) > 12 else "")
+        r.notes.append(
+            f"{launched.script} loads this file into `{var}` and passes {cls} (line {line}) only the keys it reads from it "
+            f"({launched.script} is run on this file by {launched.where}): {shown} are not passed to it, so {cls}'s defaults stand for them"
+        )
+
+
 def plain_packing_note(declared: str | None) -> str:
     """Where `sample_packing=False` comes from for a run read as transformers' own TrainingArguments:
     the class the run parses into, named as the script names it when it is one of transformers'."""
@@ -222,6 +253,7 @@ class HFTrainerAdapter(Adapter):
         launched = launched_script(r.path)
         if launched is None:
             return None
+        only_read(r, launched)
         for key, (value, shown, line, cls) in launched.defaults.items():
             if key not in r.data:
                 r.fallback[key] = (
@@ -411,6 +443,13 @@ class HFTrainerAdapter(Adapter):
             note=attn_note,
             convert=attention_from,
         )
+        ak, av, aline = r.raw("attn_implementation")
+        if launched is not None and launched.attention_unread and ak is not None and r.sources["attention"].key == ak:
+            # the script the launch line runs builds the model without the file's key (review8b #22: tengxiao1/DIL
+            # scripts/run.py:232-240 passes use_flash_attention_2 only): transformers' own choice is the run's
+            unread_said = f"`{ak}: {av}` (line {aline}) has no effect: {launched.attention_unread}; {launched.script} is run on this file by {launched.where}"
+            r.default("attention", attn_default, f"{unread_said}; {attn_note}")
+            r.notes.append(unread_said)
         k, v, line = r.raw("use_flash_attention_2", "model_init_kwargs.use_flash_attention_2")
         if k is not None and not r.sources["attention"].explicit and str(v).lower() in {"true", "1", "yes"}:
             # transformers 4.x's flag: 4.36.2 modeling_utils.py:1227-1237 and :1269 (deprecated; selects flash_attention_2)

@@ -40,6 +40,8 @@ SCRIPT_FOLDERS = ("scripts", "script", "launch", "launcher", "launchers", "slurm
 # ------------------------------------------------------------------ the walk, cached
 _FOLDERS: dict[str, tuple[int, tuple[Path, ...], tuple[Path, ...]]] = {}
 _FILES: dict[str, tuple[tuple[int, int], LauncherFile | None]] = {}
+# a YAML named as a job (`grpo_train_job.yaml`, `job.yml`): read in the repository walk as a possible cloud launcher file
+_JOB_YAML = re.compile(r"(?i)(?:^|[_.-])jobs?\.ya?ml$")
 _TREES: dict[tuple[str, tuple[Path, ...], str], tuple[list[Path], Path, str]] = {}
 
 
@@ -257,6 +259,8 @@ def _repository_files(root: Path) -> RepoFiles:
                 if entry.name.lower().endswith(CONFIG_SUFFIXES):
                     named[entry.name] = named.get(entry.name, 0) + 1
                 rank = launcher_rank(entry.name)
+                if rank is None and _JOB_YAML.search(entry.name):
+                    rank = 4  # a job YAML anywhere (an Azure ML command job, azure/ml_jobs/train_job.yaml): a cloud launcher or nothing
                 if rank is None or not entry.is_file(follow_symlinks=False):
                     continue  # a symlinked file is not taken from the walk (the config's own folders still name it)
                 size = entry.stat(follow_symlinks=False).st_size

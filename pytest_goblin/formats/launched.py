@@ -31,6 +31,8 @@ MAX_SCRIPT_BYTES = 2_000_000
 MAX_HOPS = 6
 # the other recipes of a config's folder whose launch lines stand for it (one pass over the launchers for all of them)
 MAX_SIBLINGS = 200
+# a dict the script passes to its config class key by key stands for a recipe when it reads this many of the recipe's keys
+MIN_DICT_READS = 3
 # the suffixes of one recipe format: a YAML recipe stands beside .yaml and .yml siblings, a JSON one beside .json
 _YAML = frozenset({".yaml", ".yml"})
 _RECIPE_FAMILIES: dict[str, frozenset[str]] = {".json": frozenset({".json"}), ".yaml": _YAML, ".yml": _YAML}
@@ -121,6 +123,24 @@ class Launched:
             values[cs.key] = (value, cs.line, f"{at} sets {cs.key} to {_shown(value)} after the file is parsed" + (f" ({said})" if said else ""))
             unread.pop(cs.key, None)
         return values, unread
+    # why a recipe's `attn_implementation` never reaches the model: a repository parser class holds it and the script
+    # never reads it (_attention_unread; review8b #22: tengxiao1/DIL scripts/run.py:232-240), or ""
+    attention_unread: str = ""
+    # a dict the script loads a file into and passes to a config class key by key (`GRPOConfig(lr=cfg.get("lr", 2e-5))`):
+    # variable -> (config class, call line, {file key -> (keyword, line)}), read by `dict_reads` (review8b #28)
+    dict_passes: dict[str, tuple[str, int, dict[str, tuple[str, int]]]] = field(default_factory=dict)
+
+    def dict_reads(self, keys: list[str]) -> tuple[str, str, int, dict[str, tuple[str, int]]] | None:
+        """(variable, config class, call line, reads) of the dict the script passes to its config class key by key
+        that stands for this file: of the file's keys, at least MIN_DICT_READS are read from it, and at least half of the
+        keys read from it are the file's. None when no such dict, or more than one fits."""
+        have = set(keys)
+        fits = [
+            (var, cls, line, reads)
+            for var, (cls, line, reads) in self.dict_passes.items()
+            if len(have & set(reads)) >= MIN_DICT_READS and 2 * len(have & set(reads)) >= len(reads)
+        ]
+        return fits[0] if len(fits) == 1 else None
 
     def quantization(self, data: dict[str, Any]) -> tuple[str | None, str]:
         """The bitsandbytes quantization ("4bit"/"8bit") the script loads the model with when run on `data`, read as
@@ -610,6 +630,8 @@ def _launched(config: str) -> Launched | None:
     out.code_sets = code_sets(
         script.tree, classes, training, lambda node: [_guards_of(node, parents) + site for site in _call_site_guards(node, parents, script.tree)]
     )
+    out.attention_unread = _attention_unread(repo, script, classes)
+    out.dict_passes = _dict_passes(script.tree)
     out.adapters = _adapter_calls(script.tree)
     out.quantizers = _quantizer_calls(script.tree)
     trainers = [
@@ -644,6 +666,97 @@ def _launched(config: str) -> Launched | None:
             said = f"TRL's {base}" if not at else f"{name} ({at}), a subclass of TRL's {base}"
             out.preference = (TRL_PREFERENCE[base], f"the script parses the file into {said}")
     return out
+
+
+# the parse calls whose result the script unpacks into one object per parser class (transformers hf_argparser.py
+# parse_args_into_dataclasses / parse_yaml_file / parse_json_file / parse_dict, TRL's parse_args_and_config, the handbook's
+# H4ArgumentParser.parse)
+_PARSE_CALLS = frozenset({"parse", "parse_args_into_dataclasses", "parse_yaml_file", "parse_json_file", "parse_dict", "parse_args_and_config"})
+# Python builtins that only show the object
+_ATTENTION_FREE_CALLS = frozenset({"print", "str", "repr"})
+_ATTN_KEY = "attn_implementation"
+
+
+def _attention_unread(repo: _Repo, script: _Module, classes: list[str]) -> str:
+    """Why a recipe's `attn_implementation` never reaches the model, or "": the field belongs to a repository parser
+    class, the script names `attn_implementation` nowhere, and the object the parser fills with it is only read
+    attribute by attribute or handed to a repository function that does not name it either (or to a known helper
+    that reads no attention key). Anything else (the object passed on whole, an unknown callee) is ""."""
+    if not classes or _ATTN_KEY in ast.dump(script.tree):
+        return ""
+    holder = next((i for i, c in enumerate(classes) if any(_ATTN_KEY in ast.dump(cls) for cls, _m in repo.chain(c, script))), None)
+    if holder is None:
+        return ""
+    targets = [
+        n.targets[0]
+        for n in ast.walk(script.tree)
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.value, ast.Call) and _tail(n.value.func) in _PARSE_CALLS
+    ]
+    if len(targets) != 1 or not isinstance(targets[0], ast.Tuple) or len(targets[0].elts) <= holder:
+        return ""
+    var = targets[0].elts[holder]
+    if not isinstance(var, ast.Name):
+        return ""
+    parents = {id(c): p for p in ast.walk(script.tree) for c in ast.iter_child_nodes(p)}
+    for node in ast.walk(script.tree):
+        if not (isinstance(node, ast.Name) and node.id == var.id and isinstance(node.ctx, ast.Load)):
+            continue
+        up = parents.get(id(node))
+        if (isinstance(up, ast.Attribute) and up.value is node) or isinstance(up, ast.FormattedValue):
+            continue  # model_args.use_flash_attention_2: one field, not the attention key; f"{model_args}": shown
+        call = parents.get(id(up)) if isinstance(up, ast.keyword) else up
+        if not isinstance(call, ast.Call) or call.func is node or (name := _tail(call.func)) is None:
+            return ""
+        fn = repo.find_function(name, script) if isinstance(call.func, ast.Name) else None
+        if fn is None and isinstance(call.func, ast.Name) and name in _ATTENTION_FREE_CALLS:
+            continue
+        if fn is None or _ATTN_KEY in ast.dump(fn[0]):
+            return ""  # an installed package's function, a method, or a repository function naming the key
+    builds = sorted(
+        n.lineno
+        for n in ast.walk(script.tree)
+        if isinstance(n, ast.Call) and (_tail(n.func) == "from_pretrained" or any(k.arg == "model_init_kwargs" for k in n.keywords))
+    )
+    at = f" (the model is built at line {', '.join(map(str, builds))})" if builds else ""
+    return f"{script.shown} never reads `{_ATTN_KEY}` from {classes[holder]}, which it parses this file into, nor passes it to the model{at}"
+
+
+def _dict_passes(tree: ast.Module) -> dict[str, tuple[str, int, dict[str, tuple[str, int]]]]:
+    """Each dict variable the script passes to one config-class call (`...Config(...)` / `...Arguments(...)`) key by key,
+    `k=cfg.get("key", default)` or `k=cfg["key"]` (review8b #28: text2sql-slm-finetuning-grpo src/grpo_trainer.py:426-449
+    GRPOConfig(per_device_train_batch_size=train_cfg.get(...), ...)): only those keys reach the run. A variable the script
+    also hands on whole (`**cfg`, `f(cfg)`, `Config(cfg)`) or passes to more than one config call is left out."""
+    out: dict[str, tuple[str, int, dict[str, tuple[str, int]]]] = {}
+    calls = 0
+    seen: set[str] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or (name := _tail(node.func)) is None or not name.endswith(("Config", "Arguments")):
+            continue
+        for kw in node.keywords:
+            v = kw.value
+            got: tuple[str, str] | None = None
+            if isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr == "get" and isinstance(v.func.value, ast.Name):
+                if v.args and isinstance(v.args[0], ast.Constant) and isinstance(v.args[0].value, str):
+                    got = (v.func.value.id, v.args[0].value)
+            elif isinstance(v, ast.Subscript) and isinstance(v.value, ast.Name) and isinstance(v.slice, ast.Constant) and isinstance(v.slice.value, str):
+                got = (v.value.id, v.slice.value)
+            if got is None or kw.arg is None:
+                continue
+            var, key = got
+            if var in out and out[var][1] != node.lineno:
+                seen.add(var)  # read by two config calls: not one class's
+            out.setdefault(var, (name, node.lineno, {}))[2].setdefault(key, (kw.arg, v.lineno))
+        calls += 1
+    parents = {id(c): p for p in ast.walk(tree) for c in ast.iter_child_nodes(p)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in out and isinstance(node.ctx, ast.Load):
+            up = parents.get(id(node))
+            if isinstance(up, ast.Subscript) and up.value is node:
+                continue
+            if isinstance(up, ast.Attribute) and up.value is node and up.attr == "get":
+                continue
+            seen.add(node.id)  # handed on whole: any key may reach the run
+    return {k: v for k, v in out.items() if k not in seen}
 
 
 def _tail(node: ast.expr) -> str | None:

@@ -131,7 +131,10 @@ class CommandLine:
         self.config_class: str | None = None
         for n in self.parser_names:
             chain = self._chain(n)  # the class and its bases defined in the script, nearest first
-            base = n if n in CONFIG_CLASSES else next((b for dc in chain for b in dc.bases if b in CONFIG_CLASSES), None)
+            # a class the repository defines itself is never a framework class by name (review8b #32: TigerBot
+            # train/train_sft.py:14 `class SFTConfig:` is its own dataclass, not TRL's): only its bases say
+            own = bool(chain) and chain[0].name == n
+            base = n if n in CONFIG_CLASSES and not own else next((b for dc in chain for b in dc.bases if b in CONFIG_CLASSES), None)
             self.config_class = self.config_class or base
             for dc in chain:
                 for f, a in dc.fields.items():

@@ -484,10 +484,12 @@ class PythonAdapter(HFTrainerAdapter):
             # a script that packs its own batches, or whose TRL raises on packing with its collator (formats/own_packing.py)
             from .own_packing import collator_blocks_packing, own_packing
 
-            why = own_packing(script.values, script.where, script.launch) or collator_blocks_packing(str(path), text)
+            why = own_packing(script.values, script.where, script.launch) or collator_blocks_packing(str(path), text) or _own_collator(text, path)
             if why is not None:
                 r.values["packing_blocked"] = why
                 r.notes.append(why)
+                if not r.sources["sample_packing"].explicit:  # the default collator's padding is not this run's
+                    r.default("sample_packing", False, why)
         naive_split(r, script, path)
         if (patched := script.fixed.get("attention")) is not None:
             r.values["attention_patched"] = patched
@@ -675,3 +677,37 @@ def _insertion(text: str, offsets: list[int], call: ast.Call, pairs: list[tuple[
             return end, end, "".join(f"\n{indent}{k}={v}," for k, v in pairs)
         return end, end, "".join(f",\n{indent}{k}={v}" for k, v in pairs)
     return end, end, "".join(f", {k}={v}" for k, v in pairs)
+
+
+def _own_collator(text: str, path: Path) -> str | None:
+    """Why the one trainer class the script builds packs nothing: it is given a collator of the repository's own
+    (own_packing.script_collates_itself; review8b #36: sudy-super/coencoder_utils finetune_mn.py:469
+    `data_collator=DataCollatorAssistantWithContext(tokenizer)`), so the default collator's padding is not the run's."""
+    from .own_packing import script_collates_itself
+
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    names = {
+        n.func.id if isinstance(n.func, ast.Name) else n.func.attr
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call)
+        and isinstance(n.func, (ast.Name, ast.Attribute))
+        and (n.func.id if isinstance(n.func, ast.Name) else n.func.attr).endswith("Trainer")
+    }
+    if len(names) != 1:
+        return None
+    trainer = names.pop()
+    defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute))):
+            continue
+        for kw in node.keywords:
+            if kw.arg != "data_collator" or not isinstance(kw.value, ast.Name) or kw.value.id in defined:
+                continue
+            # a variable: the script's own only where every value it is given is a call of a class or function the script defines
+            bound = [n.value for n in ast.walk(tree) if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == kw.value.id for t in n.targets)]
+            if not bound or not all(isinstance(b, ast.Call) and isinstance(b.func, ast.Name) and b.func.id in defined for b in bound):
+                return None
+    return script_collates_itself(tree, trainer, path.name)
