@@ -153,8 +153,8 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {"format": "torchtune", "torch_compile": False},
         {"format": "torchtune", "torch_compile": True},
     ),
-    # a stated 4 GPUs; 8 stated use the whole node
-    "comm.partial_node_collectives": ({"world_size": 4, "strategy": "ddp", **STATED}, {"world_size": 8, "strategy": "ddp", **STATED}),
+    # a stated 4 GPUs whose step spends >= 5% in collectives (FSDP, micro-batch 1); 8 stated use the whole node
+    "comm.partial_node_collectives": ({**SHARDED_8, "world_size": 4}, {**SHARDED_8, "world_size": 8}),
     "distributed.ddp_over_dataparallel": ({"world_size": 8}, {"world_size": 8, "strategy": "ddp"}),
     "distributed.ddp_when_model_fits": ({"strategy": "fsdp"}, {"strategy": "fsdp", "model": SEVENTY_B, "method": "full"}),
     # review5 #12/#13 (ViLaSR ds_z3_config.json): ZeRO-3 with overlap_comm false on a stated 8 GPUs, micro-batch 1
@@ -230,9 +230,11 @@ PREMISES: dict[str, list[dict[str, Any]]] = {
         ONE_NODE_Z3,  # distributed.lower_stage_when_state_fits speaks there, with the projection
     ],
     "comm.partial_node_collectives": [
-        {"world_size": 4, "strategy": "ddp", "target": "mi250x", **STATED},  # not an MI300X node
+        {**SHARDED_8, "world_size": 4, "target": "mi250x"},  # not an MI300X node
         {"world_size": 1, **STATED},
-        {"world_size": 4, "strategy": "ddp"},  # 4 GPUs assumed, not stated (issue 24): the run may use 8 or 1
+        {"strategy": "fsdp", "micro_batch_size": 1, "world_size": 4},  # 4 GPUs assumed, not stated (issue 24): the run may use 8 or 1
+        # review8b #23/#34: a LoRA's gradient all-reduce on 2 GPUs is a sliver of the step: nothing to gain from 1 or 8 GPUs
+        {"world_size": 2, "strategy": "ddp", "method": "lora", **STATED},
     ],
     "distributed.ddp_over_dataparallel": [{"world_size": 1}],
     "memory.projected_over_hbm": [{**STATED}],  # stated, but it fits
@@ -386,14 +388,15 @@ def test_advice_without_a_sourced_gain_is_not_in_the_kb() -> None:
 
 
 def test_partial_node_collectives_speaks_of_a_stated_count_only() -> None:
-    """A stated 4-GPU DDP run on MI300X gets the advice; the same run whose 4 GPUs goblin assumed does not."""
-    assert _fires("comm.partial_node_collectives", {"world_size": 4, "strategy": "ddp", **STATED})
-    assert not _fires("comm.partial_node_collectives", {"world_size": 4, "strategy": "ddp"})
+    """A stated 4-GPU sharded run on MI300X gets the advice; the same run whose 4 GPUs goblin assumed does not."""
+    assert _fires("comm.partial_node_collectives", {**SHARDED_8, "world_size": 4})
+    assert not _fires("comm.partial_node_collectives", {"strategy": "fsdp", "micro_batch_size": 1, "world_size": 4})
     per_node = {
         "world_size": 8,
         "nodes": 2,
         "gpus_per_node": 4,
-        "strategy": "ddp",
+        "strategy": "fsdp",
+        "micro_batch_size": 1,
         "sources": {"gpus_per_node": {"file": "run.sh", "line": 2, "explicit": True}},
     }
     assert _fires("comm.partial_node_collectives", per_node)

@@ -18,8 +18,10 @@ from pytest_goblin.reporting.markdown import render
 
 from .conftest import EXAMPLES
 
-TUNED = "trl-smollm3-3b-sft-tuned.yaml"  # passes; on 4 stated GPUs it carries two footguns
-FOOTGUNS = ("comm.partial_node_collectives", "gemm.tunableop_tune_once_for_data_parallel")
+# passes; on 4 stated GPUs it carries a footgun (not comm.partial_node_collectives: a 3B SFT's collectives are under
+# 5% of its projected step, review8b #23/#34)
+TUNED = "trl-smollm3-3b-sft-tuned.yaml"
+FOOTGUNS = ("gemm.tunableop_tune_once_for_data_parallel",)
 
 
 @pytest.fixture
@@ -57,13 +59,13 @@ def test_markdown_and_pr_comment_show_a_pass_items_findings_collapsed(config: Pa
     session, _ = _session(config, capsys)
     for text in (render(session), body_for(render(session))):
         row = next(line for line in text.splitlines() if line.startswith(f"| `{TUNED}`"))
-        assert row.endswith("| none; 2 findings below |")
+        assert row.endswith("| none; 1 finding below |")
         block = text[text.index("<details><summary><b>") :]
         block = block[: block.index("</details>")]
-        assert f"<b>{md_text(TUNED)}</b>: pass, 2 finding(s) to read" in block
+        assert f"<b>{md_text(TUNED)}</b>: pass, 1 finding(s) to read" in block
         bullets = [line for line in block.splitlines() if line.startswith("- ")]
-        assert len(bullets) == 2 and all("footgun, guidance only" in b for b in bullets)
-        assert "comm.partial\\_node\\_collectives" in bullets[0]
+        assert len(bullets) == 1 and all("footgun, guidance only" in b for b in bullets)
+        assert "gemm.tunableop\\_tune\\_once\\_for\\_data\\_parallel" in bullets[0]
 
 
 def test_a_priced_rule_that_gains_nothing_is_not_offered_in_a_patch_that_pays() -> None:

@@ -335,7 +335,9 @@ def test_stated_world_size_keeps_the_gpus_per_node_read(tmp_path: Path) -> None:
 
 def test_findings_that_depend_on_topology_name_the_launcher(tmp_path: Path) -> None:
     root = repo(
-        tmp_path, {"configs/sft.yaml": AXOLOTL, "train.sh": "NNODES=2\ntorchrun --nnodes $NNODES --nproc_per_node 4 -m axolotl.cli.train configs/sft.yaml\n"}
+        tmp_path,
+        # fully sharded: collectives are a projected share of the step, the rule's premise (review8b #23/#34)
+        {"configs/sft.yaml": AXOLOTL_FSDP, "train.sh": "NNODES=2\ntorchrun --nnodes $NNODES --nproc_per_node 4 -m axolotl.cli.train configs/sft.yaml\n"},
     )
     w = load_config(root / "configs/sft.yaml").workload
     hw = hardware.get_hardware("mi300x")

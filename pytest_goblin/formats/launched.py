@@ -123,6 +123,7 @@ class Launched:
             values[cs.key] = (value, cs.line, f"{at} sets {cs.key} to {_shown(value)} after the file is parsed" + (f" ({said})" if said else ""))
             unread.pop(cs.key, None)
         return values, unread
+
     # why a recipe's `attn_implementation` never reaches the model: a repository parser class holds it and the script
     # never reads it (_attention_unread; review8b #22: tengxiao1/DIL scripts/run.py:232-240), or ""
     attention_unread: str = ""
