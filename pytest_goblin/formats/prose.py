@@ -42,7 +42,13 @@ _PLAIN_GPU = re.compile(r"(?:A100|H100|H200|H800|A800|L40S?|A6000|MI250X?|MI300X
 _PLAIN_BEFORE = re.compile(r"(?:\b(?:on|across|with|uses?|using)\s+|^\s*[-*+]\s+)$", re.IGNORECASE)
 # a script that runs a training or launch command; a section naming only scripts without one (an environment
 # setup script: FoVer README.md:55 `setup/setup.sh`, conda and pip lines) speaks of no other run
-_LIST_ITEM = re.compile(r"\s*[-*+]\s+")
+def _list_marker(text: str) -> bool:
+    """`text` is a Markdown list marker and nothing else (`  - `): a string test, not a `\\s*[-*+]\\s+` regex, which
+    runs quadratic over a long run of spaces (tests/test_security.py D2)."""
+    rest = text.lstrip()
+    return len(rest) >= 2 and rest[0] in "-*+" and rest[1:].isspace()
+
+
 _RUNS = re.compile(
     r"\b(?:torchrun|accelerate\s+launch|deepspeed\s|llamafactory-cli|lmf\s+train|tune\s+run|axolotl|python3?\s+(?:-m\s+)?[\w./-]*(?:train|finetune|sft|dpo|grpo|main|run)[\w./-]*)",
     re.IGNORECASE,
@@ -132,7 +138,7 @@ def hits_of(line: str, n: int) -> list[Hit]:
                 plain = _PLAIN_GPU.fullmatch(gpu) is not None and (i in (0, 2, _GPU_FIRST) or (i == 1 and _PLAIN_BEFORE.search(line[: m.start()]) is not None))
                 # a list item that is the count itself, "N x GPU" of any named GPU ("- 1 x A40 (48GB VRAM)" under "GPU-Used:",
                 # review8a #1 axolotl-finetune qlora/README.md:13)
-                plain = plain or (i == 0 and _LIST_ITEM.fullmatch(line[: m.start()]) is not None)
+                plain = plain or (i == 0 and _list_marker(line[: m.start()]))
                 out.append(Hit(count, n, m.group(0).strip(), _gpu(gpu, line[m.end() :]), plain=plain))
                 taken.append(m.span())
     return out

@@ -223,7 +223,8 @@ def _named(roots: list[Path], name: str) -> list[Path]:
 # (torchtune 0.6.1 recipes/lora_finetune_single_device.py: `class LoRAFinetuneRecipeSingleDevice(FTRecipeInterface)`,
 # `@config.parse` over `recipe_main(cfg: DictConfig)`).
 _RECIPE_MARK = re.compile(r"\(\s*FTRecipeInterface\s*\)|@config\.parse\b")
-PY_WORD = re.compile(r"[\w./-]+\.py\b")
+# the lookbehind starts a word only where one begins: `[\w./-]+` from every position of a long run is quadratic (D2)
+PY_WORD = re.compile(r"(?<![\w./-])[\w./-]+\.py\b")
 MAX_README_BYTES = 512_000
 
 
