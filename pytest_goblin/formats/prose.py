@@ -40,6 +40,8 @@ _PLAIN_GPU = re.compile(r"(?:A100|H100|H200|H800|A800|L40S?|A6000|MI250X?|MI300X
 # ... or a list item that is the count itself ("* Four NVIDIA A100 SXM4 80GB GPUs" under "We run our experiments on
 # the following environment", review5 #14 FoVer README.md:57-59)
 _PLAIN_BEFORE = re.compile(r"(?:\b(?:on|across|with|uses?|using)\s+|^\s*[-*+]\s+)$", re.IGNORECASE)
+
+
 # a script that runs a training or launch command; a section naming only scripts without one (an environment
 # setup script: FoVer README.md:55 `setup/setup.sh`, conda and pip lines) speaks of no other run
 def _list_marker(text: str) -> bool:
