@@ -383,10 +383,15 @@ def _axolotl_overrides(line: Line, lf: LauncherFile, shown: str, out: Launch) ->
         if not re.fullmatch(r"[A-Za-z_]\w{0,127}", key) or not value or key in _AXOLOTL_CLI_OWN:
             continue
         how = f"`--{key} {value}` on {shown} line {line.line}"
-        if "$" in value or "`" in value:
-            out.unresolved.append((key, f"{how}: the value is set at run time"))
-        else:
-            out.overrides.append((key, value, str(lf.path), line.line, how))
+        _keep(out, key, value, how, lf, line)
+
+
+def _keep(out: Launch, key: str, value: str, how: str, lf: LauncherFile, line: Line) -> None:
+    """A launch word over the config: kept, or said unresolved where a variable is left in its value (never applied)."""
+    if "$" in value or "`" in value:
+        out.unresolved.append((key, f"{how}: the value is set at run time"))
+    else:
+        out.overrides.append((key, value, str(lf.path), line.line, how))
 
 
 # TrlParser.parse_args_and_config sets the file's values as defaults and parses the command line over them (trl 0.18.0
@@ -442,10 +447,7 @@ def _script_overrides(line: Line, lf: LauncherFile, shown: str, out: Launch) -> 
         if not re.fullmatch(r"[A-Za-z_]\w{0,127}", key) or not value:
             continue
         how = f"`--{word[2:].partition('=')[0]}{'=' if eq else ' '}{value}` on {shown} line {line.line}"
-        if "$" in value or "`" in value:
-            out.unresolved.append((key, f"{how}: the value is set at run time"))
-        else:
-            out.overrides.append((key, value, str(lf.path), line.line, how))
+        _keep(out, key, value, how, lf, line)
 
 
 SRUN_AT = (
