@@ -157,6 +157,24 @@ def test_nested_block_edits_land_under_the_block(tmp_path: Path) -> None:
     assert writes == {"training_args.per_device_train_batch_size": 2}
 
 
+def test_a_train_args_block_is_the_same_nested_reading(tmp_path: Path) -> None:
+    """review8b #37 (xiatingyu/SFT-DataSelection-at-scale diverse/configs/*.yml): the block is `train_args:`, built
+    with `TrainingArguments(**train_args)`; it was not collected ("no known config format matched")."""
+    config = _nested_repo(tmp_path, NESTED.replace("training_args:", "train_args:"))
+    (tmp_path / "finetune.py").write_text(FINETUNE.replace("training_args", "train_args"))
+    loaded = load_config(config)
+    w = loaded.workload
+    assert w.format == "hf-trainer" and w.micro_batch_size == 4
+    assert w.sources["micro_batch_size"].key == "train_args.per_device_train_batch_size"
+    assert any("the TrainingArguments are the `train_args:` block" in n for n in w.notes)
+    assert loaded.adapter.writes("micro_batch_size", 2, w, loaded.data) == {"train_args.per_device_train_batch_size": 2}
+
+
+def test_a_train_args_block_without_trainer_keys_is_not_collected(tmp_path: Path) -> None:
+    with pytest.raises(NotATrainingConfig):
+        load_config(_nested_repo(tmp_path, "data_config:\n  train_file: a.jsonl\ntrain_args:\n  output_dir: ./out\n  run_name: x\n"))
+
+
 def test_a_block_named_training_args_without_trainer_keys_is_not_collected(tmp_path: Path) -> None:
     text = "data_config:\n  train_file: a.jsonl\ntraining_args:\n  output_dir: ./out\n  run_name: x\n"
     with pytest.raises(NotATrainingConfig):

@@ -20,32 +20,45 @@ from .base import IN_LAUNCH_LINE, Reader, model_from
 from .hf_trainer import MIN_TA_HITS, TA_BATCH_KEYS, TA_ONLY_KEYS, HFTrainerAdapter
 
 BLOCK = "training_args"
+# the names the block goes by: `training_args:` (GLM-4, ChatGLM3) and `train_args:` (review8b #37
+# xiatingyu/SFT-DataSelection-at-scale diverse/configs/*.yml, read as `TrainingArguments(**train_args)`)
+BLOCKS = (BLOCK, "train_args")
 # word-anchored and bounded: a megabyte run of letters is one start, not one per character (tests/test_security.py census)
-_READS = re.compile(r"\b(\w{0,64}TrainingArguments)\(\s{0,64}\*\*\s{0,64}(?:\w{1,64}\.)?" + BLOCK + r"\b")
+_READS = {name: re.compile(r"\b(\w{0,64}TrainingArguments)\(\s{0,64}\*\*\s{0,64}(?:\w{1,64}\.)?" + name + r"\b") for name in BLOCKS}
 MAX_SCRIPT_BYTES = 256_000
 
 
+def block_name(data: Any) -> str:
+    """The key of the file's TrainingArguments block: the first of BLOCKS it holds as a mapping (BLOCK when none)."""
+    if isinstance(data, dict):
+        for name in BLOCKS:
+            if isinstance(data.get(name), dict):
+                return name
+    return BLOCK
+
+
 def _block(data: Any) -> Any:
-    return data.get(BLOCK) if isinstance(data, dict) else None
+    return data.get(block_name(data)) if isinstance(data, dict) else None
 
 
-def reader_script(config: Path) -> tuple[str, int, str, str, Path] | None:
+def reader_script(config: Path, name: str = BLOCK) -> tuple[str, int, str, str, Path] | None:
     """(script as shown, line, class, text, path) of the first Python file in the config's folders, its parents
     and their script folders that builds a TrainingArguments class from the file's `training_args` mapping."""
     from .launch_walk import folder_scripts
 
     for script, text, root in folder_scripts(config, MAX_SCRIPT_BYTES):
-        m = _READS.search(text)
+        m = _READS[name].search(text)
         if m:
             return os.path.relpath(script, root), text.count("\n", 0, m.start()) + 1, m.group(1), text, Path(script)
     return None
 
 
 class NestedTrainingArgsAdapter(HFTrainerAdapter):
-    """hf-trainer keys read from the `training_args:` block of a repository's own config file."""
+    """hf-trainer keys read from the `training_args:` (or `train_args:`) block of a repository's own config file."""
 
     _top: Any = None
     _script: tuple[str, int, str, str, Path] | None = None
+    _name: str = BLOCK  # the block's key in the file being read (BLOCKS)
     _model: Any = None  # positional.LaunchModel: the model the launch line that passes this file gives the script
 
     def detect(self, data: Any) -> int:
@@ -59,7 +72,8 @@ class NestedTrainingArgsAdapter(HFTrainerAdapter):
 
     def parse(self, path: Path, data: Any, text: str) -> WorkloadConfig:
         self._top = data  # read() needs the repository's own keys (peft_config) beside the block
-        self._script = reader_script(path)
+        self._name = block_name(data)
+        self._script = reader_script(path, self._name)
         self._model = None
         if self._script is not None and not (isinstance(_block(data), dict) and _block(data).get("model_name_or_path")):
             from .positional import launch_model
@@ -93,18 +107,20 @@ class NestedTrainingArgsAdapter(HFTrainerAdapter):
             r.script = _Declared(self._script[2])  # type: ignore[attr-defined]
         super().read(r)
         for name, src in list(r.sources.items()):
-            if src.key and src.file == r.path and not src.key.startswith(f"{BLOCK}."):
-                r.sources[name] = src.model_copy(update={"key": f"{BLOCK}.{src.key}"})
+            if src.key and src.file == r.path and not src.key.startswith(f"{self._name}."):
+                r.sources[name] = src.model_copy(update={"key": f"{self._name}.{src.key}"})
         top, found = self._top, self._script
         _read_peft(r, top)
-        line = _line(top)
+        line = _line(top, self._name)
         at = f" (line {line})" if line else ""
         if found is None:
-            r.notes.append(f"the TrainingArguments are the `{BLOCK}:` block{at}; no Python file in its folders was found building TrainingArguments from it")
+            r.notes.append(
+                f"the TrainingArguments are the `{self._name}:` block{at}; no Python file in its folders was found building TrainingArguments from it"
+            )
             return
         script, sline, cls, script_text, _path = found
         r.notes.append(
-            f"the TrainingArguments are the `{BLOCK}:` block{at}; {script}:{sline} builds {cls} from it; its other keys are the repository's own settings"
+            f"the TrainingArguments are the `{self._name}:` block{at}; {script}:{sline} builds {cls} from it; its other keys are the repository's own settings"
         )
         on = _checkpointing_call(script_text)
         if on is not None and not (r.values.get("gradient_checkpointing") and r.sources["gradient_checkpointing"].explicit):
@@ -122,13 +138,13 @@ class NestedTrainingArgsAdapter(HFTrainerAdapter):
 
     def writes(self, field: str, value: Any, workload: WorkloadConfig, data: Any) -> dict[str, Any] | None:
         found = super().writes(field, value, workload, _block(data))
-        return {f"{BLOCK}.{k}": v for k, v in found.items()} if found else found
+        return {f"{block_name(data)}.{k}": v for k, v in found.items()} if found else found
 
 
-def _line(data: Any) -> int | None:
+def _line(data: Any, name: str) -> int | None:
     from ..yamlio import key_line
 
-    return key_line(data, BLOCK)
+    return key_line(data, name)
 
 
 @dataclass(frozen=True)
