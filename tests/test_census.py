@@ -16,6 +16,7 @@ CENSUS: dict[tuple[str, str], tuple[str, str]] = {
     ("batch.raise_micro_batch", "gradient_accumulation"): ("bar", "accumulation to trade (2+): arithmetic, not a figure"),
     ("comm.high_priority_rccl_streams", "derived.comm_share"): ("bar", "5% of the projected step in exposed collectives"),
     ("comm.rccl_min_channels", "derived.comm_share"): ("bar", "5% of the projected step in exposed collectives"),
+    ("comm.partial_node_collectives", "derived.comm_share"): ("bar", "5% of the projected step in exposed collectives"),
     ("distributed.zero3_overlap_comm_off", "zero_stage"): ("source", "DeepSpeed v0.19.5 zero/config.py:138,383-385: ZeRO-3 overlaps by default"),
     ("distributed.zero3_overlap_comm_off", "derived.overlap_comm_gain"): ("bar", "5% projected gain"),
     ("distributed.ddp_when_model_fits", "derived.headroom_ddp_gb"): ("bar", "patching.SPARE_GB, 40 GB spare HBM"),
