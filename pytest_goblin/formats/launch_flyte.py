@@ -14,15 +14,31 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..safepath import UnsafePath, read_text
 
 if TYPE_CHECKING:
-    from .launch_line import Launch
     from .launcher_text import LauncherFile, Line
 
-Locate = Callable[[str, Path, list[Path], Path, "Launch", str], Path | None]
+
+class Launch(Protocol):
+    """What a Flyte task line sets on launch_line.Launch (named structurally: launch_line imports this module, so a
+    type import back would make the two a circle)."""
+
+    nodes: int
+    per_node: int
+    nodes_said: bool
+    per_node_said: bool
+    assumed: list[str]
+    notes: list[str]
+    strategy_unread: str
+
+    def where(self) -> str: ...
+
+
+# launch_line._locate, which takes its own Launch: Any here, as the Launch protocol above cannot stand in for it
+Locate = Callable[[str, Path, list[Path], Path, Any, str], Path | None]
 ELASTIC_AT = "flytekitplugins-kfpytorch task.py:54-55,161-163@v1.6.0 and :130-131,316@v1.10.0"
 AUTO_AT = 'nproc_per_node default "auto" (one process per visible GPU, torch/distributed/run.py:768-770@2.13.0) before flytekit 2602cb55e (2023-07-12), 1 since'
 RESOURCES_AT = "flytekit v1.10.0 flytekit/core/resources.py:31,65-66"
