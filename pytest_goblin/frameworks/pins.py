@@ -81,7 +81,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -1906,36 +1906,23 @@ def _installs(file: str, framework: str) -> bool:
         return True
     if named.search(body):
         return True
-    pin_file = Path(file)
-    then = re.compile(rf"(?i)-r\s*\S*?(?<![\w.-]){re.escape(pin_file.name)}(?![\w.-])")
-    roots = tree_of(pin_file)
-    folders = {pin_file.parent}
-    if (top := repository_root(pin_file.parent)) is not None:
-        folders.add(top)
-    for folder in folders:
-        try:
-            names = sorted(p for p in folder.iterdir() if p.suffix in (".sh", ".md") or p.name.startswith("Dockerfile"))[:50]
-        except OSError:
-            continue
-        for script in names:
-            try:
-                text = read_text(script, roots=roots, limit=LIMIT)
-            except (UnsafePath, OSError):
-                continue
-            rows = text.splitlines()
-            first = next((i for i, row in enumerate(rows) if "install" in row and named.search(row)), None)
-            if first is not None and any(then.search(row) for row in rows[first:]):
-                return True
+    then = _requirement_install(file)
+    for _script, rows, _top in _install_texts(file):
+        first = next((i for i, row in enumerate(rows) if "install" in row and named.search(row)), None)
+        if first is not None and any(then.search(row) for row in rows[first:]):
+            return True
     return False
 
 
-def _installed_after(file: str, framework: str) -> str | None:
-    """`README.md:14` where a README, install script or Dockerfile beside the pin file or at the repository root installs
-    `framework` after `-r <file>` (review7a #4, appier-research/robust-llm-finetunes README.md:11 then :14): that later
-    install replaces the file's pin with the framework's own; None when none does."""
+def _requirement_install(file: str) -> re.Pattern[str]:
+    """`-r <the pin file's name>`: a line that installs the pin file."""
+    return re.compile(rf"(?i)-r\s*\S*?(?<![\w.-]){re.escape(Path(file).name)}(?![\w.-])")
+
+
+def _install_texts(file: str) -> Iterator[tuple[Path, list[str], Path | None]]:
+    """(script, its lines, the repository root) of the install scripts, READMEs and Dockerfiles beside a pin file and at
+    the repository root (at most 50 a folder, read through safepath): where the order of installs is written."""
     pin_file = Path(file)
-    named = re.compile(rf"(?i)(?<![\w-]){re.escape(framework)}(?![\w])")
-    then = re.compile(rf"(?i)-r\s*\S*?(?<![\w.-]){re.escape(pin_file.name)}(?![\w.-])")
     roots = tree_of(pin_file)
     top = repository_root(pin_file.parent)
     for folder in sorted({pin_file.parent, *([top] if top is not None else [])}):
@@ -1945,15 +1932,22 @@ def _installed_after(file: str, framework: str) -> str | None:
             continue
         for script in names:
             try:
-                rows = read_text(script, roots=roots, limit=LIMIT).splitlines()
+                yield script, read_text(script, roots=roots, limit=LIMIT).splitlines(), top
             except (UnsafePath, OSError):
                 continue
-            first = next((i for i, row in enumerate(rows) if then.search(row)), None)
-            later = (
-                next((i for i in range(first + 1, len(rows)) if "install" in rows[i].lower() and named.search(rows[i])), None) if first is not None else None
-            )
-            if later is not None:
-                return f"{_rel(script, top)}:{later + 1}"
+
+
+def _installed_after(file: str, framework: str) -> str | None:
+    """`README.md:14` where a README, install script or Dockerfile beside the pin file or at the repository root installs
+    `framework` after `-r <file>` (review7a #4, appier-research/robust-llm-finetunes README.md:11 then :14): that later
+    install replaces the file's pin with the framework's own; None when none does."""
+    named = re.compile(rf"(?i)(?<![\w-]){re.escape(framework)}(?![\w])")
+    then = _requirement_install(file)
+    for script, rows, top in _install_texts(file):
+        first = next((i for i, row in enumerate(rows) if then.search(row)), None)
+        later = next((i for i in range(first + 1, len(rows)) if "install" in rows[i].lower() and named.search(rows[i])), None) if first is not None else None
+        if later is not None:
+            return f"{_rel(script, top)}:{later + 1}"
     return None
 
 
