@@ -915,19 +915,23 @@ def _eval_findings(ctx: AuditContext, w: WorkloadConfig, rollout: RolloutSplit |
     message = eval_message(w, ctx.hw, rollout) if rollout is not None and EVAL_ID not in w.ignored_rules else None
     if message is None:
         return []
-    src = w.sources.get("eval_interval")
-    return [
-        Finding(
-            rule_id=EVAL_ID,
-            title=EVAL_TITLE,
-            category="job",
-            line=src.line if src is not None and src.file == w.path else None,
-            key=src.key if src is not None and src.key else "eval_steps",
-            message=message,
-            citation=EVAL_CITATION,
-            footgun=True,
-        )
-    ]
+    return [_listed_footgun(w, "eval_interval", "eval_steps", EVAL_ID, EVAL_TITLE, "job", message, EVAL_CITATION)]
+
+
+def _listed_footgun(w: WorkloadConfig, field: str, key: str, rule_id: str, title: str, category: str, message: str, citation: str) -> Finding:
+    """A footgun built here rather than by a KB rule, anchored at the line of `field` when this file sets it (else at
+    `key`, unlined)."""
+    src = w.sources.get(field)
+    return Finding(
+        rule_id=rule_id,
+        title=title,
+        category=category,
+        line=src.line if src is not None and src.file == w.path else None,
+        key=src.key if src is not None and src.key else key,
+        message=message,
+        citation=citation,
+        footgun=True,
+    )
 
 
 def _eval_floor_notes(ctx: AuditContext, w: WorkloadConfig) -> list[str]:
@@ -1003,18 +1007,7 @@ def _offload_bound_findings(ctx: AuditContext, w: WorkloadConfig, evidence: str)
         f"memory.cpu_offload_when_it_fits keeps). The offload moves the sharded state over PCIe and runs the optimizer step on the host "
         f"every step: if the model has at most {bound:g}B parameters, {how}, and measure; the verdict waits for the model's size"
     )
-    return [
-        Finding(
-            rule_id=OFFLOAD_BOUND_ID,
-            title=OFFLOAD_BOUND_TITLE,
-            category="memory",
-            line=src.line if src is not None and src.file == w.path else None,
-            key=src.key if src is not None and src.key else "cpu_offload",
-            message=message,
-            citation=OFFLOAD_BOUND_CITATION,
-            footgun=True,
-        )
-    ]
+    return [_listed_footgun(w, "cpu_offload", "cpu_offload", OFFLOAD_BOUND_ID, OFFLOAD_BOUND_TITLE, "memory", message, OFFLOAD_BOUND_CITATION)]
 
 
 def _projection_contradicted(ctx: AuditContext, w: WorkloadConfig, patch: Patch) -> str | None:
