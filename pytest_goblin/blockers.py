@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from .errors import KBError
 from .formats import LoadedConfig
 from .formats.launchers import topology_launcher_line
-from .formats.pyargs import FALSE_WORDS, TRUE_WORDS
+from .formats.pyargs import word_value
 from .formats.semantics import strategy_unread
 from .formats.textedit import RENAME
 from .frameworks import check_writes
@@ -580,19 +580,6 @@ def _launch_flag_words(loaded: LoadedConfig) -> set[str]:
     return words
 
 
-def _word_value(raw: str) -> Any:
-    """A launch word as the argument class reads it: a bool, an int, a float, else the string."""
-    low = raw.lower()
-    if low in TRUE_WORDS - {"1"} or low in FALSE_WORDS - {"0"}:
-        return low in TRUE_WORDS
-    for kind in (int, float):
-        try:
-            return kind(raw)
-        except ValueError:
-            continue
-    return raw
-
-
 def launch_config_flags(loaded: LoadedConfig) -> dict[str, tuple[Any, str]]:
     """key -> (value, place) of the `--key value` / `--key=value` words a script's launch line passes beside
     `--config THIS_FILE`, continuation lines included (review7b #24: `--vllm_mode colocate` on the line after
@@ -636,7 +623,7 @@ def launch_config_flags(loaded: LoadedConfig) -> dict[str, tuple[Any, str]]:
         if "$" in raw or "`" in raw or not re.fullmatch(r"[A-Za-z]\w*", key) or key in out:
             continue
         line = next((n for n, t in rows if re.search(rf"(?<![\w-])--{re.escape(word[2:].partition('=')[0])}(?![\w-])", t)), rows[0][0])
-        out[key] = (_word_value(raw), f"{shown}:{line}, the launch line's `--{key} {raw}`")
+        out[key] = (word_value(raw), f"{shown}:{line}, the launch line's `--{key} {raw}`")
     return out
 
 

@@ -519,7 +519,7 @@ def _launch_words(r: Reader, launched: Launched) -> None:
     from .base import IN_LAUNCH_LINE
     from .launch_line import SCRIPT_FLAGS_AT
     from .launchers import find_launch
-    from .pyargs import FALSE_WORDS, TRUE_WORDS
+    from .pyargs import word_value
 
     launch = find_launch(r.path)
     if launch is None or launch.commented or not launch.overrides or not launch.flag_form:
@@ -532,17 +532,7 @@ def _launch_words(r: Reader, launched: Launched) -> None:
     for key, raw, file, line, how in launch.overrides:
         if key in r.over:
             continue
-        low = raw.lower()
-        value: Any = raw
-        if low in TRUE_WORDS - {"1"} or low in FALSE_WORDS - {"0"}:
-            value = low in TRUE_WORDS
-        else:
-            for kind in (int, float):
-                try:
-                    value = kind(raw)
-                    break
-                except ValueError:
-                    continue
+        value = word_value(raw)
         own, own_value, own_line = r.raw(key)
         kept = f"; the file's own `{own}: {own_value}` (line {own_line}) gives way" if own is not None and own_line else ""
         note = f"{how}: {launched.script} sets it over the file ({cite}){kept}; change it {IN_LAUNCH_LINE}"

@@ -33,6 +33,19 @@ TRUE_WORDS = frozenset({"yes", "true", "t", "y", "1"})
 FALSE_WORDS = frozenset({"no", "false", "f", "n", "0"})
 
 
+def word_value(raw: str) -> Any:
+    """A launch word as the argument class reads it: a bool, an int, a float, else the string."""
+    low = raw.lower()
+    if low in TRUE_WORDS - {"1"} or low in FALSE_WORDS - {"0"}:
+        return low in TRUE_WORDS
+    for kind in (int, float):
+        try:
+            return kind(raw)
+        except ValueError:
+            continue
+    return raw
+
+
 @dataclass
 class Arg:
     """One option: its destination, default and how a passed value becomes the attribute."""
