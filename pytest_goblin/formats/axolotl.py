@@ -9,7 +9,7 @@ from ..errors import ConfigError
 from ..frameworks import CITES, where
 from ..frameworks.facts import AXOLOTL_AT
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
-from .base import Adapter, Reader, as_bool, attention_from, model_from, positive
+from .base import Adapter, Reader, apply_overrides, as_bool, attention_from, model_from, positive
 from .hfstyle import PREFERENCE, hf_writes, read_common, read_lora, read_preference
 from .semantics import Implied, axolotl_precision, read_prequantized, read_world_size
 
@@ -59,28 +59,9 @@ _OVERRIDDEN: dict[str, tuple[str, Any]] = {
 def _plain_overrides(r: Reader, overrides: list[tuple[str, str, str, int, str]]) -> None:
     """The launch line's `--micro_batch_size 4`-style words: Axolotl writes them over the YAML (launch_line.AXOLOTL_CLI_AT);
     those goblin reads are taken from the line, the rest named as not read."""
-    from .base import IN_LAUNCH_LINE
     from .launch_line import AXOLOTL_CLI_AT
 
-    unread: list[str] = []
-    for key, value, file, line, how in overrides:
-        if key == "deepspeed":
-            continue
-        if key not in _OVERRIDDEN:
-            unread.append(how)
-            continue
-        field, convert = _OVERRIDDEN[key]
-        try:
-            converted = convert(value)
-        except (TypeError, ValueError):
-            r.notes.append(f"{how}: `{value}` is not a value goblin reads for {key}; the YAML's own value is kept")
-            continue
-        was = r.sources.get(field)
-        kept = f"; the YAML's own {key} (line {was.line}) is overridden" if was is not None and was.file == r.path and was.line else ""
-        r.values[field] = converted
-        r.sources[field] = FieldSource(
-            file=file, key=key, line=line, explicit=True, note=f"{how}: Axolotl writes it over the YAML ({AXOLOTL_CLI_AT}){kept}; change it {IN_LAUNCH_LINE}"
-        )
+    unread = apply_overrides(r, [o for o in overrides if o[0] != "deepspeed"], _OVERRIDDEN, f"Axolotl writes it over the YAML ({AXOLOTL_CLI_AT})", "YAML")
     if unread:
         r.notes.append(f"the launch line also sets {'; '.join(unread)} over the YAML ({AXOLOTL_CLI_AT}): not read by goblin")
 

@@ -343,6 +343,30 @@ def checkpoint_off_writes(workload: WorkloadConfig, trainer: dict[str, Any]) -> 
 # An edit that belongs in the launch line that passes the value (a Python script's `--flag value`):
 # the adapter's skip reason says so with these words, and the audit counts what such edits would gain.
 IN_LAUNCH_LINE = "in the launch line"
+
+
+def apply_overrides(r: Reader, overrides: list[tuple[str, str, str, int, str]], table: dict[str, tuple[str, Any]], cite: str, own: str) -> list[str]:
+    """Set the launch line's `key value` words (launch_line.Launch.overrides) over the file's values where `table` maps the
+    key to a field and its converter, sourced at the launch line (`cite`: who merges them over the file; `own`: what the
+    note calls the file). Returns how each word `table` has no field for was given (not read)."""
+    unread: list[str] = []
+    for key, value, file, line, how in overrides:
+        if key not in table:
+            unread.append(how)
+            continue
+        field, convert = table[key]
+        try:
+            converted = convert(value)
+        except (TypeError, ValueError):
+            r.notes.append(f"{how}: `{value}` is not a value goblin reads for {key}; the {own}'s own value is kept")
+            continue
+        was = r.sources.get(field)
+        kept = f"; the {own}'s own {key} (line {was.line}) is overridden" if was is not None and was.file == r.path and was.line else ""
+        r.values[field] = converted
+        r.sources[field] = FieldSource(file=file, key=key, line=line, explicit=True, note=f"{how}: {cite}{kept}; change it {IN_LAUNCH_LINE}")
+    return unread
+
+
 IN_CODE = "in the script's code by hand"
 
 

@@ -14,7 +14,7 @@ from ..errors import ConfigError
 from ..frameworks import CITES, tables, torchtune_recipe, tune_run_named
 from ..modelzoo import lookup_model, shape_from_dims
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
-from .base import IN_LAUNCH_LINE, Adapter, Reader, as_bool, non_negative, positive
+from .base import Adapter, Reader, apply_overrides, as_bool, non_negative, positive
 from .interpolation import resolve
 from .semantics import Implied, read_world_size
 
@@ -404,19 +404,7 @@ class TorchtuneAdapter(Adapter):
         if launch is None or launch.commented or not (launch.overrides or launch.unresolved):
             return
         cite = "torchtune merges the launch line's key=value words over the YAML (torchtune/config/_utils.py:112-193@v0.5.0)"
-        for key, value, file, line, how in launch.overrides:
-            if key not in self._OVERRIDDEN:
-                continue
-            name, convert = self._OVERRIDDEN[key]
-            try:
-                converted = convert(value)
-            except (TypeError, ValueError):
-                r.notes.append(f"{how}: `{value}` is not a value goblin reads for {key}; the file's own value is kept")
-                continue
-            was = r.sources.get(name)
-            kept = f"; the file's own {key} (line {was.line}) is overridden" if was is not None and was.file == r.path and was.line else ""
-            r.values[name] = converted
-            r.sources[name] = FieldSource(file=file, key=key, line=line, explicit=True, note=f"{how}: {cite}{kept}; change it {IN_LAUNCH_LINE}")
+        apply_overrides(r, launch.overrides, self._OVERRIDDEN, cite, "file")
         for key, why in launch.unresolved:
             if key in self._OVERRIDDEN:
                 r.notes.append(f"{why}: the launch overrides {key} with a value goblin cannot read; the file's own value is used")
