@@ -1039,6 +1039,16 @@ def eager_elementwise_passes(w: WorkloadConfig) -> float:
 PARAM_FETCHES = 2
 
 
+def no_grad_forwards(w: WorkloadConfig) -> int:
+    """Forwards of a micro-batch's worth of sequences run under no_grad beside the training one: a preference trainer's
+    reference forward of the batch, and KTO's KL term (`kl_forward`), the policy's forward over the mismatched (prompt,
+    completion) pairs and, with a reference forward, the reference's over them (trl 1.16.0 kto_trainer.py:1379,
+    :1424-1435; llamafactory 0.9.5 train/kto/trainer.py:188-189, :213-216). They keep no activations for backward, and a
+    checkpointed run recomputes none of them (trl disables checkpointing around the reference forwards, :1425)."""
+    ref = 1 if w.reference_forward else 0
+    return ref + ((1 + ref) if w.kl_forward else 0)
+
+
 def _param_fetch_s(w: WorkloadConfig, shape: ModelShape, a: Assumptions) -> float:
     """Seconds per micro-batch spent copying the rank's offloaded parameter shard to the GPU (0 without it)."""
     if not (w.cpu_offload and w.offload_params) or _shard_stage(w) < 3:
@@ -1046,7 +1056,7 @@ def _param_fetch_s(w: WorkloadConfig, shape: ModelShape, a: Assumptions) -> floa
     total = (shape.params_b if shape.params_b is not None else 7.0) * 1e9
     shard = total * _state_bytes(w)[0] / max(1, _data_parallel_ranks(w))
     exposed = 1.0 if w.comm_overlap is False else a.offload_exposed
-    fetches = PARAM_FETCHES + (1 if w.reference_forward else 0)
+    fetches = PARAM_FETCHES + no_grad_forwards(w)
     if w.teacher is not None and w.teacher.params_b is not None and not w.teacher_unsharded:
         # a KD teacher offloaded with the student (the same fsdp_cpu_offload, _teacher_memory): one fetch of its shard, for its forward
         shard += w.teacher.params_b * 1e9 * (4.0 if w.precision == "fp32" else 2.0) / max(1, _data_parallel_ranks(w)) / fetches
@@ -1135,7 +1145,8 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
         # checkpointed layer inputs go to the host in forward and come back in backward
         offload = 2 * tokens * layers * hidden * act_bytes / (a.host_link_gb_s * GB) * a.offload_exposed
     offload += _param_fetch_s(w, shape, a)
-    reference = fwd if w.reference_forward else 0.0  # the frozen reference's no-grad forward of the same batch
+    # the frozen reference's no-grad forward of the same batch; KTO's KL forwards (policy and reference) of as many pairs
+    reference = fwd * no_grad_forwards(w)
     reference += teacher_forward_s(w, hw, a)  # a knowledge-distillation teacher's no-grad forward of the same batch
     busy = compute + attention + elementwise + dequant_total + recompute + reference
     comm_micro, comm_step = _communication(w, hw, a, busy, shape)
@@ -1265,6 +1276,7 @@ def _eval_shaped(w: WorkloadConfig, batch: int, *, sampled_lengths: bool) -> Wor
         "gradient_accumulation": 1,
         "gradient_checkpointing": False,
         "reference_forward": False,
+        "kl_forward": False,
         "sequences_per_example": 1,
     }
     if not sampled_lengths:

@@ -950,7 +950,9 @@ def eval_floor_phrase(w: WorkloadConfig, hw: Hardware, *, with_job: bool = True)
     batch_said = f" ({batch_src.note})" if batch_src is not None and not batch_src.explicit and batch_src.note else ""
     pairs = (
         "; one sequence per chosen/rejected pair and no reference-model forward, less than the trainer runs"
-        if w.sequences_per_example > 1 or w.reference_forward
+        if w.sequences_per_example > 1 or (w.reference_forward and not w.kl_forward)
+        else "; no KL or reference-model forward, less than the KTO trainer runs"
+        if w.kl_forward
         else ""
     )
     return (

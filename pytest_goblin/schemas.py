@@ -97,6 +97,11 @@ class WorkloadConfig(Model):
     sequences_per_example: int = Field(default=1, ge=1, le=2)
     reference_forward: bool = False
     reference_copy: bool = False
+    # KTO's KL term: every micro-batch also runs a no-grad forward of the policy over a batch of mismatched (prompt,
+    # completion) pairs, one per example, and with `reference_forward` the reference's forward of it too (trl 1.16.0
+    # kto_trainer.py:1379, :1424-1435; llamafactory 0.9.5 train/kto/trainer.py:188-189, :213-216). False for every
+    # other trainer and for TRL's `loss_type: apo_zero_unpaired` (kto_trainer.py:815). Priced in costmodel.no_grad_forwards.
+    kl_forward: bool = False
     # Knowledge distillation (torchtune's knowledge_distillation_* recipes, `teacher_model:`): the frozen teacher's shape
     # when the config names a builder goblin knows. It is built in the recipe's `dtype`, sharded like the student, and
     # runs one no-grad forward of every micro-batch (costmodel.teacher_*). None: no teacher, or one of unknown shape.

@@ -106,7 +106,8 @@ class AxolotlAdapter(Adapter):
         if isinstance(rl, str) and rl.lower() in PREFERENCE:
             # Axolotl's setup_reference_model (src/axolotl/train.py) loads a reference for every `rl`
             # but ORPO and hands it to TRL, except with an adapter and no rl_adapter_ref_model, where TRL
-            # uses the adapter-disabled base.
+            # uses the adapter-disabled base. rl: kto builds TRL's KTOConfig with no loss_type (src/axolotl/core/builders/
+            # rl.py:149-159@v0.18.0): TRL's default "kto" (kto_config.py:198@1.16.0), whose KL forwards run (kl_forward).
             adapter_ref = key is not None and not as_bool(d.get("rl_adapter_ref_model") or False)
             rk, rl_line = "rl", r.raw("rl")[2]
             read_preference(

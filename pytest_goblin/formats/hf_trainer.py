@@ -11,7 +11,7 @@ from ..frameworks.history import online_trainer_from_keys
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from ..yamlio import key_line
 from .base import Adapter, Reader, as_bool, attention_from, elsewhere_reason, mark_code_unread, model_from, positive, set_elsewhere
-from .hfstyle import TA_DOCS, hf_writes, read_common, read_lora, read_preference
+from .hfstyle import TA_DOCS, hf_writes, read_common, read_lora, read_preference, trl_kl_off
 from .semantics import dtype_key, explicit_precision, launch_precision, read_prequantized, read_world_size, trl_precision, trl_release_lacks
 from .textedit import RENAME
 
@@ -367,6 +367,7 @@ class HFTrainerAdapter(Adapter):
                     ref_passed=False,
                     precompute=pk is not None and as_bool(pre),
                     how=how,
+                    kl_off=trl_kl_off(r, kind),
                 )
             elif not found.one and (rl := online_trainer_from_keys([k for k in (d if isinstance(d, dict) else {}) if isinstance(k, str)])):
                 # generation keys (num_generations, use_vllm, vllm_*): an online-RL trainer, whose rollouts the cost

@@ -622,6 +622,18 @@ def deepspeed_off_writes(workload: WorkloadConfig, data: Any) -> dict[str, Any] 
 # completion per example against a reference (kto_trainer.py:919-940); ORPO and CPO/SimPO concatenate
 # chosen and rejected (experimental/orpo/orpo_trainer.py:745 concatenated_forward,
 # experimental/cpo/cpo_trainer.py:792) and have no reference model.
+# KTO's KL term (kl_forward): each row is one completion with a label, and the trainer also runs the policy, under
+# no_grad, over the batch's completions paired with other rows' prompts, and the reference over the batch and that
+# KL batch. TRL 1.16.0 kto_trainer.py: _compute_kl_logps :1337-1368 (no_grad :1364-1365) called at :1379 before the
+# training forward :1396; reference forwards of both :1424-1435 unless `precompute_ref_log_probs` (read from the
+# batch, :1417-1423; the policy's KL forward still runs); off only for `loss_type` apo_zero_unpaired (:815,
+# `calculate_kl`). TRL 0.8.6 (the oldest release read with KTO): forward :906-967 (KL no_grad :925-929, then the
+# training forward :931), reference forward of both :1047-1065 or precomputed :1040-1046; no loss_type, KL always
+# (apo_zero_unpaired turns it off from 0.11.4, kto_trainer.py:533-535). LLaMA-Factory 0.9.5 train/kto/trainer.py:
+# concatenated_forward :184-198 (KL no_grad :188-189, whatever `calculate_KL` :82-87 says), reference :202-219 runs
+# it again under no_grad (:213-216), called from get_batch_loss_metrics :221-244; pref_ftx adds an SFT loss on the
+# same log-probs (:249-251), kto_chosen_weight/kto_rejected_weight only weigh the loss: no option turns the KL pass
+# off. 0.8.3 the same: :141-154 (:145-146), :156-174, :176-188.
 PREFERENCE: dict[str, tuple[int, bool]] = {
     "dpo": (2, True),
     "ipo": (2, True),
@@ -632,14 +644,32 @@ PREFERENCE: dict[str, tuple[int, bool]] = {
 }
 
 
-def read_preference(r: Reader, kind: str, *, key: str | None, line: int | None, adapter_ref: bool, ref_passed: bool, precompute: bool, how: str) -> None:
+KL_OFF_LOSSES = frozenset({"apo_zero_unpaired"})  # trl 1.16.0 kto_trainer.py:815, 0.11.4 :533-535
+
+
+def trl_kl_off(r: Reader, kind: str) -> str | None:
+    """What turns a TRL KTO run's KL term off, in the config's words (`loss_type: apo_zero_unpaired`, line 7); None
+    when the KL forwards run (any other loss_type, or none: KTOConfig's default "kto", kto_config.py:198@1.16.0)."""
+    if kind != "kto":
+        return None
+    key, value, line = r.raw("loss_type")
+    if key is None or not isinstance(value, str) or value.strip().lower() not in KL_OFF_LOSSES:
+        return None
+    return f"{key}: {value.strip()}" + (f", line {line}" if line else "")
+
+
+def read_preference(
+    r: Reader, kind: str, *, key: str | None, line: int | None, adapter_ref: bool, ref_passed: bool, precompute: bool, how: str, kl_off: str | None = None
+) -> None:
     """Chosen + rejected sequences and the reference model of a preference trainer.
 
     `adapter_ref`: the reference is the PEFT model with its adapter disabled (no second copy;
     trl 1.16.0 dpo_trainer.py:908-914, :1328-1336). `ref_passed`: the framework loads a reference
     itself and hands it to TRL, which then keeps it even when log-probs are precomputed
     (dpo_trainer.py:928-929; only a reference TRL made itself is dropped, :909-914, :1033-1034).
-    `precompute`: `precompute_ref_log_probs`, no reference forward during training (:1323-1324)."""
+    `precompute`: `precompute_ref_log_probs`, no reference forward during training (:1323-1324).
+    `kl_off`: for KTO, what in the config turns the KL term off (TRL's `loss_type: apo_zero_unpaired`); None: the
+    KL forwards run (see PREFERENCE above)."""
     seqs, has_ref = PREFERENCE[kind]
     src = FieldSource(file=r.path, key=key, line=line, explicit=True, note=how)
     r.values["sequences_per_example"] = seqs
@@ -648,13 +678,24 @@ def read_preference(r: Reader, kind: str, *, key: str | None, line: int | None, 
     copy = has_ref and not adapter_ref and (ref_passed or not precompute)
     r.values["reference_forward"] = forward
     r.values["reference_copy"] = copy
-    r.sources["reference_forward"] = r.sources["reference_copy"] = src
+    kl = kind == "kto" and kl_off is None
+    r.values["kl_forward"] = kl
+    r.sources["reference_forward"] = r.sources["reference_copy"] = r.sources["kl_forward"] = src
     said = (
         "no reference model"
         if not has_ref
         else ("reference log-probs precomputed, no reference forward in training" if precompute else "a reference forward of the same batch every micro-batch")
         + ("; the reference is the adapter-disabled base (no second copy)" if adapter_ref else "; a second copy of the weights in GPU memory" if copy else "")
     )
+    if kind == "kto":
+        said += (
+            (
+                "; the KL term: a no-grad forward of the policy over each example's completion paired with another example's prompt"
+                + (", and the reference's forward of those pairs" if forward else "")
+            )
+            if kl
+            else f"; no KL term ({kl_off})"
+        )
     r.notes.append(f"preference training ({kind}): {seqs} sequence{'s' if seqs > 1 else ''} per example, {said} ({how})")
 
 

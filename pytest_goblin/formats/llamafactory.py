@@ -122,7 +122,8 @@ class LlamaFactoryAdapter(Adapter):
         if stage in ("dpo", "kto"):
             # stage dpo runs pref_loss (sigmoid default; orpo and simpo need no reference:
             # hparams/finetuning_args.py use_ref_model); create_ref_model (train/trainer_utils.py) returns
-            # None for LoRA (TRL then uses the adapter-disabled base) and loads a full copy otherwise
+            # None for LoRA (TRL then uses the adapter-disabled base) and loads a full copy otherwise; stage kto always
+            # runs its KL forwards (train/kto/trainer.py:188-189, :213-216@0.9.5: no option turns them off, hfstyle.PREFERENCE)
             loss = str(d.get("pref_loss", "sigmoid")).lower() if stage == "dpo" else "kto"
             kind = loss if loss in ("orpo", "simpo", "kto") else "dpo"
             adapter_ref = ftype == "lora" and d.get("ref_model") is None

@@ -14,7 +14,7 @@ from ..frameworks import tables
 from ..schemas import FieldSource, WorkloadConfig
 from ..yamlio import get_path
 from .base import Reader, as_bool
-from .hfstyle import read_preference
+from .hfstyle import read_preference, trl_kl_off
 from .launcher_text import ASSUMED_ARGUMENT
 from .pyscript import Script
 
@@ -203,6 +203,7 @@ def trainer_class(r: ScriptReader, path: Path) -> None:
             ref_passed=st.ref_passed,
             precompute=pk is not None and as_bool(pre),
             how=f"{how}, line {st.line}" + ("; ref_model passed to it" if st.ref_passed else ""),
+            kl_off=trl_kl_off(r, kind),
         )
         if not (r.framework or "").startswith("trl"):
             r.framework = f"trl {tables.table('trl')['version']} ({st.trainer} at line {st.line})"
