@@ -218,3 +218,18 @@ def test_a_file_name_folder_outside_the_tree_is_not_listed(tmp_path: Path) -> No
     _info(repo / "data", {"mine": {"file_name": str(outside)}})
     q, note = _lengths(cfg)
     assert q is None and "elsewhere is outside the audited tree" in note and "a.json" not in note
+
+
+def test_launch_line_words_are_not_merged_at_a_release_before_0_9_3(tmp_path: Path) -> None:
+    """Must not apply: llamafactory 0.9.2 reads the YAML only when it is the one argument (hparams/parser.py:64-65@v0.9.2)."""
+    repo = _repo(tmp_path)
+    cfg = _write(repo / "configs" / "sft.yaml", LF + "dataset: mine\n")
+    _write(repo / "requirements.txt", "llamafactory==0.9.2\n")
+    _write(repo / "run.sh", "llamafactory-cli train configs/sft.yaml dataset=foo dataset_dir=bar\n")
+    _info(repo / "data", {"mine": {"file_name": "mine.json"}})
+    _alpaca(repo / "data" / "mine.json", 38)
+    _info(repo / "bar", {"foo": {"file_name": "foo.json"}})
+    _alpaca(repo / "bar" / "foo.json", 760)
+    q, note = _lengths(cfg)
+    assert q == [_tokens(38)] * datasets.QUANTILES
+    assert "`dataset=foo` on run.sh line 1, `dataset_dir=bar` on run.sh line 1: not applied, llamafactory 0.9.2 (pinned)" in note

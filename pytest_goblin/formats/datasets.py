@@ -176,7 +176,7 @@ def _lf_launch(path: Path) -> tuple[dict[str, tuple[str, str]], dict[str, str], 
     launch = find_launch(path)
     if launch is None or launch.commented:
         return {}, {}, None
-    given = {key: (value, how) for key, value, _f, _l, how in reversed(launch.overrides) if key in ("dataset", "dataset_dir")}
+    given = {key: (value, how) for key, value, _f, _l, how in launch.overrides if key in ("dataset", "dataset_dir")}
     unset = {key: why for key, why in launch.unresolved if key in ("dataset", "dataset_dir")}
     return given, unset, launch
 
@@ -201,8 +201,34 @@ def _lf_folder(path: Path) -> list[Path] | str:
     return [Path(os.path.normpath(path / n)) for n in sorted(names)[:LF_FOLDER_FILES]]
 
 
-def _llamafactory(data: dict[str, Any], path: Path, base: tuple[Path, ...], roots: list[Path]) -> Found:
+# The launch line's `key=value` words are merged over the YAML from LLaMA-Factory 0.9.3 (hparams/parser.py:63-66@v0.9.3,
+# :90-93@v0.9.5); 0.9.2 reads the YAML only when it is the one argument (hparams/parser.py:64-65@v0.9.2; the same at v0.8.3, v0.9.0, v0.9.1)
+LF_CLI_MERGE = "0.9.3"
+
+
+def _before_cli_merge(path: Path, text: str) -> str | None:
+    """The pinned LLaMA-Factory release where it is older than LF_CLI_MERGE; None unpinned (the newest read) or newer."""
+    from packaging.version import InvalidVersion, Version
+
+    from ..frameworks.pins import pins
+    from ..frameworks.releases import pinned
+
+    release = pinned("llamafactory", pins(str(path), text))
+    try:
+        return release if release is not None and Version(release) < Version(LF_CLI_MERGE) else None
+    except InvalidVersion:
+        return None
+
+
+def _llamafactory(data: dict[str, Any], path: Path, base: tuple[Path, ...], roots: list[Path], text: str) -> Found:
     given, unset, launch = _lf_launch(path)
+    unmerged = ""
+    if (given or unset) and (old := _before_cli_merge(path, text)) is not None:
+        words = ", ".join(how for _v, how in given.values()) or ", ".join(unset.values())
+        unmerged = (
+            f"; {words}: not applied, llamafactory {old} (pinned) merges no key=value words over the YAML (hparams/parser.py:64-65@v0.9.2; from {LF_CLI_MERGE})"
+        )
+        given, unset = {}, {}
     if unset:
         return [f"{why}, so the `{key}` it trains on is not known" for key, why in unset.items()]
     names: Any = given["dataset"][0] if "dataset" in given else data.get("dataset")
@@ -249,7 +275,7 @@ def _llamafactory(data: dict[str, Any], path: Path, base: tuple[Path, ...], root
         return [f"{shown_info} is not valid JSON"]
     if not isinstance(info, dict):
         return [f"{shown_info} holds no object of datasets"]
-    via = f"{said} read from {where}" + (f"; dataset from {names_via}" if names_via else "")
+    via = f"{said} read from {where}" + (f"; dataset from {names_via}" if names_via else "") + unmerged
     out: Found = []
     for name in wanted:
         entry = info.get(name)
@@ -355,7 +381,7 @@ def find_datasets(path: Path, data: Any, fmt: str, text: str) -> Found:
     if fmt == "axolotl":
         return _axolotl(data, base)
     if fmt == "llamafactory":
-        return _llamafactory(data, path, base, tree_of(path))
+        return _llamafactory(data, path, base, tree_of(path), text)
     if fmt == "torchtune":
         return _torchtune(data, base)
     return _hfstyle(data, base)
