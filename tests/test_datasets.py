@@ -425,7 +425,8 @@ def test_a_mix_with_a_hub_dataset_is_assumed(tmp_path: Path) -> None:
     w = load_config(cfg).workload
     assert w.token_quantiles is None
     note = w.sources["token_lengths"].note
-    assert "dataset `hub` is not a local file" in note and "every sample assumed 2048 tokens" in note
+    assert "dataset `hub` is a remote dataset (`hf_hub_url: org/long` in data/dataset_info.json), not read" in note
+    assert "every sample assumed 2048 tokens" in note
 
 
 def test_multimodal_rows_are_not_priced_by_their_text(tmp_path: Path) -> None:

@@ -60,6 +60,7 @@ class DatasetRef:
     line: int | None
     fields: tuple[str, ...] = ()  # the columns trained on; empty: every string field of a row
     split: str = "train"  # the split trained on, where the path is a `datasets` DatasetDict folder (dataset_dict.json)
+    via: str = ""  # how it was found, where the note should say so (LLaMA-Factory's dataset_dir and launch line)
 
 
 @dataclass(frozen=True)
@@ -154,29 +155,150 @@ def _axolotl(data: dict[str, Any], base: Bases) -> Found:
     return out
 
 
-def _llamafactory(data: dict[str, Any], base: Bases, roots: list[Path]) -> Found:
-    names = data.get("dataset")
-    out: Found = []
+# LLaMA-Factory v0.9.5 finds a config's data so (facts read from its source at that tag):
+# - `dataset` is split at commas (src/llamafactory/hparams/data_args.py:148-153); `dataset_dir` defaults to "data" (:38-41);
+# - dataset_info.json is opened at os.path.join(dataset_dir, "dataset_info.json") (data/parser.py:106), a relative folder
+#   from the process's working directory: where the launch line runs, not the config's folder; "ONLINE" loads every
+#   name from the Hub (:100,119-122), "REMOTE:repo" reads dataset_info.json from the Hub (:103-104);
+# - a name it lacks stops the run ("Undefined dataset", :125-126); `hf_hub_url` / `ms_hub_url` / `om_hub_url` entries are
+#   Hub datasets (:128-138), `script_url` a loading script, `cloud_file_name` a cloud file (:139-142), else `file_name` (:144);
+# - `file_name` is joined to dataset_dir: a folder loads every file in it, all of one type, a file itself
+#   (data/loader.py:74-89, types by suffix extras/constants.py:41-48).
+LF_TYPES = {".arrow": "arrow", ".csv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet", ".txt": "text"}
+LF_FOLDER_FILES = 4  # files of a `file_name` folder sampled (sorted by name); the note names them
+
+
+def _lf_launch(path: Path) -> tuple[dict[str, tuple[str, str]], dict[str, str], Any]:
+    """The launch line's `dataset=` / `dataset_dir=` words ((value, how) by key), those set at run time (why by key), and
+    the launch (None when no live line names the config)."""
+    from .launchers import find_launch
+
+    launch = find_launch(path)
+    if launch is None or launch.commented:
+        return {}, {}, None
+    given = {key: (value, how) for key, value, _f, _l, how in launch.overrides if key in ("dataset", "dataset_dir")}
+    unset = {key: why for key, why in launch.unresolved if key in ("dataset", "dataset_dir")}
+    return given, unset, launch
+
+
+def _lf_folder(path: Path) -> list[Path] | str:
+    """The files LLaMA-Factory loads from a `file_name` folder (every file in it, loader.py:76-78), the first
+    LF_FOLDER_FILES by name; why not, where they are not all of one type it reads (loader.py:84-89)."""
+    names: list[str] = []
+    try:
+        with os.scandir(path) as it:
+            for n, entry in enumerate(it):
+                if n >= MAX_LISTED:
+                    return f"{path.name}: a folder of more than {MAX_LISTED} entries"
+                names.append(entry.name)
+    except OSError:
+        return f"{path.name}: the folder could not be listed"
+    types = {LF_TYPES.get(Path(n).suffix.lower()) for n in names}
+    if not names:
+        return f"{path.name}: an empty folder"
+    if None in types or len(types) > 1:
+        return f"{path.name}: a folder whose files are not all of one type LLaMA-Factory reads (its loader stops: data/loader.py:84-89@v0.9.5)"
+    return [Path(os.path.normpath(path / n)) for n in sorted(names)[:LF_FOLDER_FILES]]
+
+
+# The launch line's `key=value` words are merged over the YAML from LLaMA-Factory 0.9.3 (hparams/parser.py:63-66@v0.9.3,
+# :90-93@v0.9.5); 0.9.2 reads the YAML only when it is the one argument (hparams/parser.py:64-65@v0.9.2; the same at v0.8.3, v0.9.0, v0.9.1)
+LF_CLI_MERGE = "0.9.3"
+
+
+def _before_cli_merge(path: Path, text: str) -> str | None:
+    """The pinned LLaMA-Factory release where it is older than LF_CLI_MERGE; None unpinned (the newest read) or newer."""
+    from packaging.version import InvalidVersion, Version
+
+    from ..frameworks.pins import pins
+    from ..frameworks.releases import pinned
+
+    release = pinned("llamafactory", pins(str(path), text))
+    try:
+        return release if release is not None and Version(release) < Version(LF_CLI_MERGE) else None
+    except InvalidVersion:
+        return None
+
+
+def _llamafactory(data: dict[str, Any], path: Path, base: tuple[Path, ...], roots: list[Path], text: str) -> Found:
+    given, unset, launch = _lf_launch(path)
+    unmerged = ""
+    if (given or unset) and (old := _before_cli_merge(path, text)) is not None:
+        words = ", ".join(how for _v, how in given.values()) or ", ".join(unset.values())
+        unmerged = (
+            f"; {words}: not applied, llamafactory {old} (pinned) merges no key=value words over the YAML (hparams/parser.py:64-65@v0.9.2; from {LF_CLI_MERGE})"
+        )
+        given, unset = {}, {}
+    if unset:
+        return [f"{why}, so the `{key}` it trains on is not known" for key, why in unset.items()]
+    names: Any = given["dataset"][0] if "dataset" in given else data.get("dataset")
+    names_via = given["dataset"][1] if "dataset" in given else ""
     if isinstance(names, list):
         names = ",".join(str(n) for n in names)
     if not isinstance(names, str):
-        return out
-    # LLaMA-Factory 0.9.5 hparams/data_args.py:38-41: `dataset_dir` defaults to "data"
-    folder = _local(data.get("dataset_dir") or "data", base)
-    info: Any = None
-    if folder is not None and os.path.isdir(folder):
-        try:
-            info = json.loads(read_bytes(folder / "dataset_info.json", roots=roots, limit=MAX_BYTES))
-        except (UnsafePath, ValueError):
-            info = None
-    for name in (n.strip() for n in names.split(",") if n.strip()):
-        entry = info.get(name) if isinstance(info, dict) else None
-        found = _local(entry["file_name"], folder) if isinstance(entry, dict) and isinstance(entry.get("file_name"), str) and folder else None
-        if entry is None or found is None:
-            out.append(f"dataset `{name[:48]}` is not a local file goblin found through dataset_info.json")
+        return []
+    wanted = [n.strip() for n in names.split(",") if n.strip()]
+    raw_dir = given["dataset_dir"][0] if "dataset_dir" in given else data.get("dataset_dir")
+    written = raw_dir.strip() if isinstance(raw_dir, str) and raw_dir.strip() else "data"
+    said = f"dataset_dir `{written[:80]}`" + (
+        f" ({given['dataset_dir'][1]})" if "dataset_dir" in given else "" if raw_dir else " (LLaMA-Factory's default, hparams/data_args.py:38-41@v0.9.5)"
+    )
+    if written == "ONLINE":
+        return [f"{said}: dataset `{n[:48]}` is loaded from the Hub (data/parser.py:100,119-122@v0.9.5), not read" for n in wanted]
+    if written.startswith("REMOTE:"):
+        return [f"{said}: its dataset_info.json is on the Hub (data/parser.py:103-104@v0.9.5), not read"]
+    workdir = Path(launch.workdir) if launch is not None and launch.workdir else None
+    top = Path(os.path.realpath(roots[0])) if roots else base[-1]
+
+    def shown(p: Path) -> str:
+        real = Path(os.path.realpath(p))
+        return "the repository root" if real == top else os.path.relpath(real, top) if real.is_relative_to(top) else real.name
+
+    if workdir is not None:
+        where = f"{shown(workdir)}, where {launch.where()} runs llamafactory-cli"
+        bases: tuple[Path, ...] = (workdir,)
+    else:
+        told = f"{launch.where()} does not say where it runs" if launch is not None else "no launch line names the config"
+        where = f"the config's folder or a folder above it, as the working directory is assumed ({told})"
+        bases = base
+    folder = _local(written, bases)
+    info_file = folder / "dataset_info.json" if folder is not None else None
+    if folder is None or info_file is None or not os.path.isfile(info_file):
+        # LLaMA-Factory stops here ("Cannot open ... dataset_info.json", data/parser.py:108-113@v0.9.5)
+        return [f"{said} holds no dataset_info.json goblin found from {where}"]
+    shown_info = shown(info_file)
+    try:
+        info: Any = json.loads(read_bytes(info_file, roots=roots, limit=MAX_BYTES))
+    except UnsafePath as exc:
+        return [f"{shown_info}: {exc.reason}"]
+    except ValueError:
+        return [f"{shown_info} is not valid JSON"]
+    if not isinstance(info, dict):
+        return [f"{shown_info} holds no object of datasets"]
+    via = f"{said} read from {where}" + (f"; dataset from {names_via}" if names_via else "") + unmerged
+    out: Found = []
+    for name in wanted:
+        entry = info.get(name)
+        if not isinstance(entry, dict):
+            out.append(f'dataset `{name[:48]}` is not in {shown_info} (LLaMA-Factory stops: "Undefined dataset", data/parser.py:125-126@v0.9.5)')
+            continue
+        hub = next((k for k in ("hf_hub_url", "ms_hub_url", "om_hub_url") if k in entry), None)
+        if hub is not None:
+            out.append(f"dataset `{name[:48]}` is a remote dataset (`{hub}: {str(entry[hub])[:80]}` in {shown_info}), not read")
+            continue
+        if "script_url" in entry or "cloud_file_name" in entry:
+            out.append(f"dataset `{name[:48]}` is loaded by a script or from cloud storage ({shown_info}), not read")
+            continue
+        file_name = entry.get("file_name")
+        if not isinstance(file_name, str) or not file_name.strip():
+            out.append(f"dataset `{name[:48]}` has no `file_name` in {shown_info}")
+            continue
+        target = Path(os.path.normpath(folder / file_name.strip()))
+        if not os.path.lexists(target):
+            out.append(f"dataset `{name[:48]}`: `{file_name[:80]}` is not in {shown(folder)} (LLaMA-Factory stops: data/loader.py:82@v0.9.5)")
             continue
         # column names: LLaMA-Factory 0.9.5 data/parser.py:33-57 (alpaca: instruction / input / output;
-        # sharegpt: conversations), renamed by the entry's `columns`
+        # sharegpt and openai: conversations), renamed by the entry's `columns` (:80-84)
         raw_columns = entry.get("columns")
         columns: dict[str, Any] = raw_columns if isinstance(raw_columns, dict) else {}
         if entry.get("formatting") in ("sharegpt", "openai"):
@@ -184,7 +306,14 @@ def _llamafactory(data: dict[str, Any], base: Bases, roots: list[Path]) -> Found
         else:
             fields = tuple(str(columns.get(k) or d) for k, d in (("prompt", "instruction"), ("query", "input"), ("response", "output")))
             fields += tuple(str(columns[k]) for k in ("system", "history") if columns.get(k))
-        out.append(DatasetRef(found, "dataset", _line(data, "dataset"), fields))
+        if os.path.isdir(target) and not within(target, roots):
+            out.append(f"dataset `{name[:48]}`: {target.name} is outside the audited tree; goblin reads nothing outside it")
+            continue
+        files = _lf_folder(target) if os.path.isdir(target) else [target]
+        if isinstance(files, str):
+            out.append(f"dataset `{name[:48]}`: {files}")
+            continue
+        out.extend(DatasetRef(f, "dataset", _line(data, "dataset"), fields, via=via) for f in files)
     return out
 
 
@@ -252,7 +381,7 @@ def find_datasets(path: Path, data: Any, fmt: str, text: str) -> Found:
     if fmt == "axolotl":
         return _axolotl(data, base)
     if fmt == "llamafactory":
-        return _llamafactory(data, base, tree_of(path))
+        return _llamafactory(data, path, base, tree_of(path), text)
     if fmt == "torchtune":
         return _torchtune(data, base)
     return _hfstyle(data, base)
@@ -475,7 +604,7 @@ def _dict_split(ref: DatasetRef, roots: list[Path]) -> DatasetRef | str:
     if chosen is None:
         held = ", ".join(names[:5])
         return f"{ref.path.name}: a `datasets` DatasetDict folder with no `{ref.split[:40]}` split, the one trained on (it holds {held})"
-    return DatasetRef(Path(os.path.normpath(ref.path / chosen)), ref.key, ref.line, ref.fields, chosen)
+    return DatasetRef(Path(os.path.normpath(ref.path / chosen)), ref.key, ref.line, ref.fields, chosen, ref.via)
 
 
 def _measure(ref: DatasetRef, w: WorkloadConfig, config: Path) -> Lengths | str:
@@ -590,7 +719,14 @@ def _sampled(w: WorkloadConfig, path: Path, data: Any, text: str) -> WorkloadCon
         found = []
     refs = [f for f in found if isinstance(f, DatasetRef)]
     if not refs:
-        return _assumed(w, "no local dataset")
+        # LLaMA-Factory's reasons say what goblin looked up and where (its dataset_dir, dataset_info.json and each name)
+        said = [f for f in found if isinstance(f, str)] if w.format == "llamafactory" else []
+        return _assumed(
+            w,
+            f"no local dataset ({'; '.join(said[:3])})" if said else "no local dataset",
+            "dataset" if said else None,
+            _line(data, "dataset") if said else None,
+        )
     first = refs[0]
     if len(refs) < len(found):
         other = next(f for f in found if isinstance(f, str))
@@ -616,5 +752,6 @@ def _sampled(w: WorkloadConfig, path: Path, data: Any, text: str) -> WorkloadCon
     mean = sum(counts) / len(counts)
     q = _quantiles(counts)
     note = f"{', '.join(hows)}: mean {mean:.0f}, p95 {q[19]}, longest {q[-1]} tokens ({' | '.join(dict.fromkeys(methods))}; chat-template tokens not counted)"
+    note += "".join(f"; {v}" for v in dict.fromkeys(r.via for r in refs if r.via))
     src = FieldSource(file=w.path, key=first.key, line=first.line, explicit=True, note=note)
     return w.model_copy(update={"token_quantiles": q, "mean_tokens": round(mean, 1), "sources": {**w.sources, "token_lengths": src}})

@@ -97,6 +97,9 @@ class Launch:
     unresolved: list[tuple[str, str]] = field(default_factory=list)  # (key, why)
     # a Python script's flags beside its recipe: "config" (after `--config FILE`) or "positional" (the recipe first), "" otherwise
     flag_form: str = ""
+    # `llamafactory-cli train x.yaml`: the folder the line runs in (real path), the one its config word is written from
+    # (after the line's `cd`, else the launcher's folder or a parent); "" when the word does not tell
+    workdir: str = ""
 
     @property
     def world(self) -> int:
@@ -206,6 +209,8 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
         _tune_overrides(line, lf, shown, root, out)
     elif program_kind(line.tokens) == "axolotl":
         _axolotl_overrides(line, lf, shown, out)
+    elif kind == "llamafactory" or program_kind(line.tokens) == "llamafactory":
+        _llamafactory_overrides(line, lf, shown, root, out)
     else:
         _script_overrides(line, lf, shown, out)
     if kind in ("torchrun", "tune"):
@@ -392,6 +397,31 @@ def _keep(out: Launch, key: str, value: str, how: str, lf: LauncherFile, line: L
         out.unresolved.append((key, f"{how}: the value is set at run time"))
     else:
         out.overrides.append((key, value, str(lf.path), line.line, how))
+
+
+# LLaMA-Factory merges the `key=value` words after a `.yaml`/`.yml`/`.json` first argument over the file, the command line
+# winning (llamafactory v0.9.5 src/llamafactory/hparams/parser.py:90-97: OmegaConf.from_cli(sys.argv[2:]) merged over
+# OmegaConf.load(sys.argv[1]))
+LLAMAFACTORY_CLI_AT = "llamafactory v0.9.5 src/llamafactory/hparams/parser.py:90-97"
+
+
+def _llamafactory_overrides(line: Line, lf: LauncherFile, shown: str, root: Path, out: Launch) -> None:
+    """`llamafactory-cli train x.yaml dataset=foo dataset_dir=bar`: the `key=value` words after the config (kept as
+    overrides, LLAMAFACTORY_CLI_AT), and the folder the line runs in, read from where its config word is written from
+    (`out.workdir`): LLaMA-Factory opens a relative `dataset_dir` there."""
+    from .launch_naming import workdir_of
+
+    words = list(line.tokens)
+    at = next((i for i, w in enumerate(words) if word_path(w).lower().endswith((".yaml", ".yml", ".json")) and not w.startswith("-") and "=" not in w), None)
+    if at is None:
+        return
+    if "$" not in words[at]:
+        found = workdir_of(word_path(words[at]), Path(lf.path).parent, root, line.cwd)
+        out.workdir = str(found) if found is not None else ""
+    for word in words[at + 1 :]:
+        m = _OVERRIDE.match(word)
+        if m:
+            _keep(out, m.group(1), m.group(2), f"`{word}` on {shown} line {line.line}", lf, line)
 
 
 # TrlParser.parse_args_and_config sets the file's values as defaults and parses the command line over them (trl 0.18.0

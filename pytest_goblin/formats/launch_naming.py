@@ -50,6 +50,17 @@ def resolve_relative(word: str, launcher_dir: Path, root: Path, cwd: str = "") -
     return None, tried
 
 
+def workdir_of(word: str, launcher_dir: Path, root: Path, cwd: str = "") -> Path | None:
+    """The folder a launch line runs in, told by a relative file word it writes: the first of `_bases` that holds
+    the file (its real path); None for an absolute word or one no base holds."""
+    if not word or os.path.isabs(word):
+        return None
+    for base in _bases(launcher_dir, root, cwd):
+        if Path(os.path.normpath(base / word)).is_file():
+            return Path(os.path.realpath(base))
+    return None
+
+
 def names_config(tokens: tuple[str, ...], config: Path, launcher_dir: Path, root: Path, cwd: str = "") -> bool:
     """True when a word of the command names `config` (real path): a relative path (a bare name too)
     is the file the nearest of `_bases` holds (after a `cd`, from there); an absolute or
