@@ -158,3 +158,19 @@ def test_goblin_fix_writes_no_edit_the_option_cannot_take(tmp_path: Path) -> Non
     path = _script(tmp_path, '"--workers", type=int, choices=[0, 2, 4], default=2', "dataloader_num_workers=args.workers")
     patch = build_patch(load_config(path), [workers_rule()], hardware.get_hardware("mi300x"), "p1")
     assert [e.new for e in patch.edits] == [4] and "default=4)" in patch.diff
+
+
+def test_an_hfargumentparser_bool_field_takes_a_false_word(tmp_path: Path) -> None:
+    # unlike argparse's type=bool, HfArgumentParser reads a bool field through string_to_bool (pyargs.HF_ARGPARSER_AT)
+    path = tmp_path / "train.py"
+    path.write_text(
+        "from dataclasses import dataclass, field\nfrom transformers import HfArgumentParser, TrainingArguments\n\n\n@dataclass\n"
+        "class ScriptArguments:\n    use_gc: bool = field(default=True)\n\n\nparser = HfArgumentParser((ScriptArguments,))\n"
+        "(script_args,) = parser.parse_args_into_dataclasses()\nta = TrainingArguments(output_dir='o', gradient_checkpointing=script_args.use_gc)\n"
+    )
+    (tmp_path / "run.sh").write_text("torchrun --nproc_per_node 8 train.py --use_gc\n")
+    before, text, skipped = _apply(path, {"gradient_checkpointing": False})
+    assert text == before and skipped["gradient_checkpointing"] == "`--use_gc` is passed by run.sh line 1: change it in the launch line to `--use_gc False`"
+    (tmp_path / "run.sh").write_text("torchrun --nproc_per_node 8 train.py --no_use_gc\n")
+    _before, _text, skipped = _apply(path, {"gradient_checkpointing": True})
+    assert skipped["gradient_checkpointing"] == "`--no_use_gc` is passed by run.sh line 1: change it in the launch line to `--use_gc True`"
