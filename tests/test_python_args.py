@@ -90,7 +90,7 @@ def test_launcher_values_override_defaults_and_are_not_patched_in_the_script(tmp
     assert (w.world_size, w.gpus_per_node) == (8, 8)
     text, skipped = loaded.adapter.apply(path, loaded.text, loaded.data, w, {"micro_batch_size": 8, "gradient_checkpointing": True})
     assert text == loaded.text  # nothing written where the launcher would override it
-    assert skipped["micro_batch_size"] == "`--batch_size 4` is passed by train.sh line 4: change it in the launch line"
+    assert skipped["micro_batch_size"] == "`--batch_size 4` is passed by train.sh line 4: change it in the launch line to `--batch_size 8`"
     assert "train.sh line 5" in skipped["gradient_checkpointing"]
     rules = [workers_rule()]
     patch = build_patch(loaded, rules, hardware.get_hardware("mi300x"), "p1")  # not passed by the launcher: its default is edited

@@ -15,6 +15,7 @@ from ..errors import NotATrainingConfig
 from ..redact import is_secret_name
 from ..yamlio import learn_secrets
 from . import pyclick
+from .argedit import OptionSite
 from .base import IN_LAUNCH_LINE
 from .launchers import ScriptLaunch, find_script_launch
 from .pyargs import ARGPARSE_AT, HF_PARSERS, Arg, Dataclass, argparse_options, convert, dataclasses_of, hf_parser_classes, unresolved
@@ -678,7 +679,23 @@ class CommandLine:
         return None
 
     def value_of(self, arg: Arg) -> tuple[bool, Any, Location | None]:
-        """The attribute's value as the run has it: the launcher's word, else the declared default."""
+        """The attribute's value as the run has it: the launcher's word, else the declared default; its place
+        carries the option (`Location.option`) so an edit is offered only as the option can take it."""
+        ok, value, loc = self._value_of(arg)
+        if ok and loc is not None:
+            loc.option = self._site(arg, value)
+        return ok, value, loc
+
+    def _site(self, arg: Arg, value: Any) -> OptionSite:
+        hit = self._passed(arg) if self.launch else None
+        passed = None
+        if hit is not None and self.launch is not None:
+            flag, raw, line = hit
+            passed = (self.abbreviated.get(flag, flag), raw, self.launch.where(line))
+        script = arg.shown if arg.file and arg.shown else self.path.name
+        return OptionSite(arg=arg, value=value, script=script, launch=self.launch.where() if self.launch else None, passed=passed)
+
+    def _value_of(self, arg: Arg) -> tuple[bool, Any, Location | None]:
         hit = self._passed(arg) if self.launch else None
         if hit is not None and self.launch is not None:
             flag, raw, line = hit
@@ -689,6 +706,8 @@ class CommandLine:
                 value = False
             elif arg.action in ("store_true", "store_false", "store_const"):
                 value = arg.const
+            elif arg.action == "BooleanOptionalAction":
+                value = True  # `--x` stores True, `--no-x` False (argedit.BOOLEAN_OPTIONAL_AT)
             elif raw is None:
                 if arg.type_name != "string_to_bool":
                     self.notes.append(f"{written} at {where} has no value; not read")

@@ -8,6 +8,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any
 
+from .argedit import OptionSite
 from .launchers import ScriptLaunch
 
 
@@ -17,6 +18,8 @@ class Location:
     line: int
     file: str | None = None  # another file (the launcher that passes it); None: the script itself
     fixed: str | None = None  # why an edit cannot be written here (and where to make it instead)
+    # the command-line option the value is read from (formats/argedit.py says how an edit to it can be made)
+    option: OptionSite | None = None
 
 
 @dataclass

@@ -32,6 +32,7 @@ from ..frameworks import tables
 from ..redact import flag_values, is_secret_name, masks_by_value
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from ..yamlio import learn_secrets
+from . import argedit
 from .base import IN_LAUNCH_LINE, Reader, ignored_rules, model_from, stamp_framework, stamp_versions
 from .hf_trainer import HFTrainerAdapter
 from .hfstyle import TA_DOCS, hf_writes
@@ -560,6 +561,11 @@ class PythonAdapter(HFTrainerAdapter):
             why: str | None = None
             for key, new in w.items():
                 loc = script.where.get(key)
+                if (option := _option_edit(script, key, loc, new)) is not None:
+                    # the option cannot take it, or the launch line passes it: where to make it, or why no edit
+                    said = option if script.loop is None else f"{_loop_change(key, new)}: {option}"
+                    why = said if why is None else f"{why}; {said}"
+                    continue
                 if loc is not None and loc.fixed is not None:
                     # the launcher passes it, or a switch sets it: writing here would be overridden
                     said = loc.fixed if script.loop is None else f"{_loop_change(key, new)}: {loc.fixed}"
@@ -618,7 +624,13 @@ class PythonAdapter(HFTrainerAdapter):
         missed: list[str] = []
         for key, new in writes.items():
             loc = script.where.get(key)
-            if loc is None or loc.fixed is not None or not isinstance(loc.node, (ast.Constant, ast.Attribute)) or loc.node.end_lineno is None:
+            if (
+                loc is None
+                or loc.fixed is not None
+                or _option_edit(script, key, loc, new) is not None
+                or not isinstance(loc.node, (ast.Constant, ast.Attribute))
+                or loc.node.end_lineno is None
+            ):
                 missed.append(key)
                 continue
             start = _char(text, offsets, loc.node.lineno, loc.node.col_offset)
@@ -633,6 +645,18 @@ class PythonAdapter(HFTrainerAdapter):
         if field in ("quantization", "method"):
             return "quantization and PEFT are set up in code (BitsAndBytesConfig, LoraConfig); change them by hand"
         return super().unwritable_reason(field)
+
+
+def _option_edit(script: Script, key: str, loc: Location | None, new: Any) -> str | None:
+    """Where an edit of `key` belongs, or why none is offered, when the keyword takes a command-line option's value
+    as it is (formats/argedit.py); None where writing the option's default literal is the edit, or the value is not an
+    option's (its place's own reason stands)."""
+    if loc is None or loc.option is None:
+        return None
+    read = script.values.get(key)
+    if type(read) is not type(loc.option.value) or read != loc.option.value:
+        return None  # the keyword does not take the option's value as it is: the place's own reason stands
+    return argedit.how(loc.option, new)
 
 
 def _loop_change(key: str, new: Any) -> str:
