@@ -101,9 +101,10 @@ def test_a_dockerfile_nothing_links_to_the_config_is_silent(tmp_path: Path) -> N
 
 
 def test_a_docker_run_of_a_cuda_image_is_read(tmp_path: Path) -> None:
-    run = "docker run --gpus all -v $PWD:/w nvidia/cuda:12.1.0-devel-ubuntu22.04 torchrun --nproc_per_node 8 -m axolotl.cli.train configs/sft.yaml\n"
+    run = "docker run --gpus all -e HF_TOKEN=plainhub44444444 -v $PWD:/w nvidia/cuda:12.1.0-devel-ubuntu22.04 torchrun --nproc_per_node 8 -m axolotl.cli.train configs/sft.yaml\n"
     got = _found(repo(tmp_path, {"configs/sft.yaml": AXOLOTL, "run.sh": run}), "blocker.cuda_container_image")
-    assert len(got) == 1 and got[0].startswith("run.sh:1: `docker run --gpus all"), got
+    assert len(got) == 1 and got[0].startswith("run.sh:1: `docker run ... nvidia/cuda:12.1.0-devel-ubuntu22.04`"), got
+    assert "plainhub44444444" not in got[0]  # only the image is quoted, never the line's other words
     rocm = run.replace("nvidia/cuda:12.1.0-devel-ubuntu22.04", "rocm/pytorch:latest")
     assert not _found(repo(tmp_path / "two", {"configs/sft.yaml": AXOLOTL, "run.sh": rocm}), "blocker.cuda_container_image")
 

@@ -243,7 +243,7 @@ def _container_of(line: str, text: str, path: Path, root: Path) -> list[Seen]:
     words = _words(line[run.end() :]) or []
     image = next((x for x in words if cuda_image(x)), None)
     if image is not None:
-        return [Seen(shown, _line_of(text, image), line[:160], "image")]
+        return [Seen(shown, _line_of(text, image), f"docker run ... {image}", "image")]
     ran = {_tagged(x) for x in words if not x.startswith("-")}
     for n, row in enumerate(text.splitlines(), 1):
         built = _DOCKER.search(row)
