@@ -288,6 +288,8 @@ def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] |
             out += _dpo_loss_type(loaded, b)
         elif b.check == "deepspeed_mismatch":
             out += _deepspeed_mismatch(loaded, b)
+        elif b.check == "cuda_launch_path":
+            out += _cuda_launch_path(loaded, hw, b)
     return out
 
 
@@ -724,6 +726,26 @@ def _torch_rocm_build(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Fi
     line = pin.line if not pin.file else None  # a line of the config itself; else the pin's file:line is in the message
     message = f"{got.why}. {b.symptom}. What to change: {got.fix}. Source: {'; '.join(got.sources)}"
     return [_finding(b, f"{b.title} (will not start on {hw.name})", True, message, line or None)]
+
+
+def _cuda_launch_path(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Finding]:
+    """The NVIDIA GPU resource (`blocker.cuda_gpu_resource`) or CUDA-only image (`blocker.cuda_container_image`) of the
+    container the launcher found for this config runs it in (formats/container.py; review 8a #4): only that launcher's,
+    never a Dockerfile nothing links to the config."""
+    from .formats.container import cuda_launch_path
+
+    if hw.vendor != "amd":
+        return []
+    want = "resource" if b.id == "blocker.cuda_gpu_resource" else "image"
+    out = []
+    for seen in cuda_launch_path(loaded.workload):
+        if not seen.how.startswith(want) and not (want == "image" and seen.how.startswith("dockerfile")):
+            continue
+        via = f" ({seen.how.partition(' ')[2].strip('()')})" if seen.how.startswith("dockerfile") else ""
+        said = seen.text.replace("`", "'")
+        message = f"{seen.file}:{seen.line}{via}: `{said}`: {b.symptom}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
+        out.append(_finding(b, f"{b.title} (will not start on {hw.name})", True, message, None))
+    return out
 
 
 def _finding(b: Blocker, title: str, blocker: bool, message: str, line: int | None, key: str | None = None, fix: dict[str, Any] | None = None) -> Finding:

@@ -381,9 +381,19 @@ class Blocker(Model):
     # a script's import of a module its framework release removed (frameworks/modules.py); `grpo_generation_batch`, a TRL
     # GRPO batch that does not hold whole groups of num_generations, and `dpo_loss_type`, a DPO loss_type the release's
     # DPOTrainer does not compute (frameworks/trl_limits.py); `deepspeed_mismatch`, a DeepSpeed JSON passed as
-    # TrainingArguments' `deepspeed` whose explicit value differs from the run's own (formats/deepspeed.explicit_values)
+    # TrainingArguments' `deepspeed` whose explicit value differs from the run's own (formats/deepspeed.explicit_values);
+    # `cuda_launch_path`, an NVIDIA GPU resource or CUDA-only image on the launch path found for the config (formats/container.py)
     check: (
-        Literal["keys_at_version", "torch_rocm_build", "module_removed_at_version", "grpo_generation_batch", "dpo_loss_type", "deepspeed_mismatch"] | None
+        Literal[
+            "keys_at_version",
+            "torch_rocm_build",
+            "module_removed_at_version",
+            "grpo_generation_batch",
+            "dpo_loss_type",
+            "deepspeed_mismatch",
+            "cuda_launch_path",
+        ]
+        | None
     ) = None
     guidance: str  # what to change
     sources: list[str] = Field(min_length=1)  # "<dist> <version> <file>:<lines>: what it shows"

@@ -74,6 +74,14 @@ FP16_SCRIPT = (
     "args = TrainingArguments(output_dir='o', per_device_train_batch_size=4, fp16=True)\n"
     "trainer = Trainer(model=model, args=args)\ntrainer.train()\n"
 )
+# review8a #4: a Kubernetes Job runs the config on NVIDIA GPUs in an NGC image (formats/container.py)
+KUBE_JOB = (
+    "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: train\nspec:\n  template:\n    spec:\n      containers:\n"
+    "        - name: train\n          image: nvcr.io/nvidia/pytorch:24.01-py3\n"
+    '          command: ["torchrun", "--nproc_per_node", "8", "-m", "axolotl.cli.train", "ax.yaml"]\n'
+    "          resources:\n            limits:\n              nvidia.com/gpu: 8\n      restartPolicy: Never\n"
+)
+ROCM_JOB = KUBE_JOB.replace("nvcr.io/nvidia/pytorch:24.01-py3", "rocm/pytorch:latest").replace("nvidia.com/gpu", "amd.com/gpu")
 
 # A case: (file name, text, target, {extra file: text}). blocker id -> (fires, must not fire).
 Case = tuple[str, str, str, dict[str, str]]
@@ -107,6 +115,29 @@ CASES: dict[str, tuple[Case, Case]] = {
     "blocker.nvidia_smi_gpu_count": (
         ("sft.yaml", LAUNCH + HF, "mi300x", {}),
         ("sft.yaml", "# check the GPUs with nvidia-smi first\n" + HF, "mi300x", {}),
+    ),
+    "blocker.cuda_gpu_resource": (("ax.yaml", AXOLOTL, "mi300x", {"jobs/train.yaml": KUBE_JOB}), ("ax.yaml", AXOLOTL, "mi300x", {"jobs/train.yaml": ROCM_JOB})),
+    # the Dockerfile the launcher builds and runs the config in; a CUDA Dockerfile beside it that nothing runs is silent
+    "blocker.cuda_container_image": (
+        (
+            "ax.yaml",
+            AXOLOTL,
+            "mi300x",
+            {
+                "run.sh": "docker build -t t .\ndocker run t torchrun --nproc_per_node 8 -m axolotl.cli.train ax.yaml\n",
+                "Dockerfile": "FROM nvidia/cuda:12.1.0-devel\n",
+            },
+        ),
+        (
+            "ax.yaml",
+            AXOLOTL,
+            "mi300x",
+            {
+                "run.sh": "docker build -t t -f rocm.Dockerfile .\ndocker run t torchrun --nproc_per_node 8 -m axolotl.cli.train ax.yaml\n",
+                "rocm.Dockerfile": "FROM rocm/pytorch:latest\n",
+                "Dockerfile": "FROM nvidia/cuda:12.1.0-devel\n",
+            },
+        ),
     ),
     "blocker.bitsandbytes_before_rocm_wheels": (
         ("sft.yaml", QLORA, "mi300x", {"requirements.txt": "transformers>=4.40\nbitsandbytes==0.45.5\n"}),

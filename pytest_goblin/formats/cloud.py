@@ -78,6 +78,8 @@ class CloudFile:
     env: dict[str, str] = field(default_factory=dict)
     nodes: tuple[int, int] | None = None  # (count, line)
     gpus: tuple[int, int] | None = None  # (per node, line)
+    gpu_resource: tuple[str, int] | None = None  # (the resources.limits name a Kubernetes container asks for, line)
+    image: tuple[str, int] | None = None  # (the training container's image, line): formats/container.py
     notes: list[str] = field(default_factory=list)
 
 
@@ -251,6 +253,9 @@ def _pytorchjob(data: dict[Any, Any], out: CloudFile) -> None:
             for name in _GPU_LIMITS:
                 if name in limits and (c := _count(limits[name])) is not None:
                     out.gpus = (c[0], _line(limits, name))
+                    out.gpu_resource = (name, _line(limits, name))
+                    if isinstance(container.get("image"), str):
+                        out.image = (container["image"], _line(container, "image"))
     if total:
         out.nodes = (total, first)
         out.env.setdefault("PET_NNODES", str(total))
@@ -406,6 +411,9 @@ def _pod_workload(data: dict[Any, Any], out: CloudFile, path: Path) -> None:
     out.lines.extend(lines)
     out.notes.extend(notes)
     out.gpus = (gpus, gpu_at)
+    out.gpu_resource = (name, gpu_at)
+    if isinstance(container.get("image"), str):
+        out.image = (container["image"], _line(container, "image"))
     if name not in _GPU_LIMITS:
         out.notes.append(f"`{name}: {gpus}` (line {gpu_at}) is a cluster's name for a whole-GPU resource: read as {gpus} GPU(s) per pod")
     pods = _count(spec.get("parallelism", 1)) if data.get("kind") == "Job" else (1, True)

@@ -1,0 +1,286 @@
+"""The container and cluster resource the launcher found for a config runs it in (review 8a #4), read as text, never
+built, pulled or applied: the GPU resource a Kubernetes manifest's training container asks for and the image it runs,
+the image a `docker run` line of the launcher starts, and the base image (the last `FROM` stage) of the Dockerfile a
+`docker build` line of the launcher builds. blockers.py judges them (`blocker.cuda_gpu_resource`,
+`blocker.cuda_container_image`); only the launcher the topology was read from counts, never a Dockerfile nothing links
+to the config.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..safepath import UnsafePath, read_text, repository_root, tree_of
+from ..schemas import WorkloadConfig
+from ..yamlio import key_line
+from .cloud import read_cloud
+
+# Images whose PyTorch is a CUDA build (or that hold CUDA and no ROCm): NVIDIA's CUDA base images, NVIDIA's NGC
+# PyTorch/CUDA containers, and PyTorch's own images with a `-cuda` tag (pytorch/pytorch docker.Makefile: BASE_DEVEL =
+# nvidia/cuda:...). An optional registry prefix (docker.io/, ghcr.io/) is allowed; an image naming rocm never matches.
+_CUDA_IMAGE = re.compile(
+    r"^(?:(?:docker\.io|index\.docker\.io)/)?(?:nvcr\.io/nvidia/(?:pytorch|cuda)[:@]|nvidia/cuda[:@]|(?:ghcr\.io/)?pytorch/pytorch:[\w.-]{0,128}cuda)",
+    re.IGNORECASE,
+)
+_FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?\s*$", re.IGNORECASE)
+_DOCKER = re.compile(r"(?:^|[\s;&|(])(?:sudo\s+)?docker\s+(?:buildx\s+)?(build|run)\s")
+DOCKERFILE_BYTES = 256_000
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One CUDA-only thing on the config's launch path: its file (shown relative to the repository), line, and text."""
+
+    file: str
+    line: int
+    text: str
+    how: str  # "resource", "image", "dockerfile"
+
+
+def cuda_image(image: str) -> bool:
+    """True for an image whose PyTorch is a CUDA build: `nvcr.io/nvidia/pytorch:24.01-py3`, `nvidia/cuda:12.1.0-devel`,
+    `pytorch/pytorch:2.3.0-cuda12.1-cudnn8-runtime`; never one that names rocm."""
+    return "rocm" not in image.lower() and _CUDA_IMAGE.match(image.strip().strip("'\"")) is not None
+
+
+def _shown(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+
+
+_ARG = re.compile(r"^\s*ARG\s+(\w+)=(\S+)\s*$", re.IGNORECASE)
+_VAR = re.compile(r"\$\{(\w+)\}|\$(\w+)")
+
+
+def _substituted(word: str, given: dict[str, str]) -> str:
+    """`${NAME}` / `$NAME` in a FROM word replaced by its ARG value; a name without one is kept."""
+    return _VAR.sub(lambda v: given.get(v.group(1) or v.group(2), v.group(0)), word)
+
+
+def base_image(dockerfile: Path, build_args: dict[str, str] | None = None) -> tuple[int, str] | None:
+    """(line, image) of the stage a Dockerfile's image runs: its last FROM, an earlier stage's name followed to that
+    stage's FROM, `${NAME}` from an `ARG NAME=default` before it (a `--build-arg NAME=value` of the build line over it);
+    None when unreadable or without a FROM."""
+    try:
+        text = read_text(dockerfile, roots=tree_of(dockerfile), limit=DOCKERFILE_BYTES)
+    except (UnsafePath, OSError):
+        return None
+    args: dict[str, str] = {}
+    stages: dict[str, tuple[int, str]] = {}
+    last: tuple[int, str] | None = None
+    for n, row in enumerate(text.splitlines(), 1):
+        a = _ARG.match(row)
+        if a is not None and last is None:
+            args[a.group(1)] = a.group(2).strip("'\"")
+        m = _FROM.match(row)
+        if m is None:
+            continue
+        image = _substituted(m.group(1), {**args, **(build_args or {})})
+        last = stages.get(image.lower(), (n, image))
+        if m.group(2):
+            stages[m.group(2).lower()] = last
+    return last
+
+
+_VALUED = frozenset({"-t", "--tag", "--build-arg", "--target", "--platform", "--label", "--network", "--progress", "--cache-from", "--secret", "--ssh"})
+# `docker compose run` options that take a value (Docker Compose CLI reference, docker compose run)
+_COMPOSE_VALUED = frozenset({"-e", "--env", "-w", "--workdir", "-u", "--user", "-v", "--volume", "-p", "--publish", "--name", "--entrypoint", "-l", "--label"})
+_COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+
+
+def _words(text: str) -> list[str] | None:
+    try:
+        return shlex.split(text, comments=True)
+    except ValueError:
+        return None
+
+
+def _tagged(tag: str) -> str:
+    """An image reference with its tag (`trainer` is `trainer:latest`); a registry port is not a tag."""
+    return tag if ":" in tag.rpartition("/")[2] or "@" in tag else f"{tag}:latest"
+
+
+def _build_args(words: list[str]) -> dict[str, str]:
+    """The `--build-arg NAME=value` words of a `docker build` line."""
+    pairs = [words[i + 1] for i, w in enumerate(words[:-1]) if w == "--build-arg"] + [w.partition("=")[2] for w in words if w.startswith("--build-arg=")]
+    return {k: v for k, _, v in (p.partition("=") for p in pairs) if v}
+
+
+def _built_dockerfile(words: list[str], base: Path) -> tuple[Path | None, list[str]]:
+    """(the Dockerfile a `docker build` line builds, the tags it gives the image): `-f X` / `--file X` (relative to the
+    launcher's folder), else Dockerfile in the context folder (the one positional word)."""
+    file: str | None = None
+    context: str | None = None
+    tags: list[str] = []
+    i = 0
+    while i < len(words):
+        w = words[i]
+        if w in ("-f", "--file", "-t", "--tag") and i + 1 < len(words):
+            if w in ("-f", "--file"):
+                file = words[i + 1]
+            else:
+                tags.append(_tagged(words[i + 1]))
+            i += 2
+            continue
+        if w.startswith(("--file=", "--tag=")):
+            if w.startswith("--file="):
+                file = w.partition("=")[2]
+            else:
+                tags.append(_tagged(w.partition("=")[2]))
+        elif w in _VALUED:
+            i += 1
+        elif not w.startswith("-") and context is None:
+            context = w
+        i += 1
+    if (file is None and context is None) or "$" in (file or "") or "$" in (context or ""):
+        return None, tags
+    target = base / (context or ".") / "Dockerfile" if file is None else base / file
+    return (target if target.is_file() else None), tags
+
+
+def _compose_run(line: str) -> tuple[list[str], list[str]] | None:
+    """(the global words, the words after `run`) of a `docker compose ... run ...` / `docker-compose ... run ...` line."""
+    words = _words(line) if "compose" in line else None
+    if words is None:
+        return None
+    for i, w in enumerate(words):
+        start = i + 1 if w == "docker-compose" else i + 2 if w == "docker" and words[i + 1 : i + 2] == ["compose"] else None
+        if start is not None:
+            if "run" not in words[start:]:
+                return None
+            r = words.index("run", start)
+            return words[start:r], words[r + 1 :]
+    return None
+
+
+def _compose_service(before: list[str], words: list[str], base: Path) -> tuple[Path, dict[Any, Any]] | None:
+    """(compose file, service) a `docker compose [-f X] run SERVICE ...` line runs; None where not read."""
+    from ..errors import ConfigError
+    from ..yamlio import load_yaml
+
+    named = [before[i + 1] for i, w in enumerate(before[:-1]) if w in ("-f", "--file")]
+    service = None
+    i = 0
+    while i < len(words):
+        w = words[i]
+        if w in _COMPOSE_VALUED:
+            i += 2
+            continue
+        if not w.startswith("-"):
+            service = w
+            break
+        i += 1
+    if service is None or len(named) > 1 or any("$" in n for n in named):
+        return None
+    candidates = [base / named[0]] if named else [base / n for n in _COMPOSE_FILES]
+    found = next((c for c in candidates if c.is_file()), None)
+    if found is None:
+        return None
+    try:
+        data = load_yaml(found, read_text(found, roots=tree_of(found), limit=DOCKERFILE_BYTES))
+    except (UnsafePath, OSError, ConfigError):
+        return None
+    services = data.get("services") if isinstance(data, dict) else None
+    got = services.get(service) if isinstance(services, dict) else None
+    return (found, got) if isinstance(got, dict) else None
+
+
+def _launch_lines(w: WorkloadConfig) -> dict[str, set[int]]:
+    """The repository launchers the topology was read from (launchers.topology_launcher_line's files), each with the
+    lines where the launch that runs this config starts."""
+    out: dict[str, set[int]] = {}
+    for k in ("world_size", "nodes", "gpus_per_node"):
+        s = w.sources.get(k)
+        if s is not None and s.file and s.file != w.path:
+            out.setdefault(s.file, set())
+            if s.line:
+                out[s.file].add(s.line)
+    return out
+
+
+def _logical(rows: list[str], start: int) -> str:
+    """The command that starts at 1-based line `start`, its backslash continuations joined (bounded)."""
+    parts: list[str] = []
+    for row in rows[start - 1 : start + 199]:
+        if row.rstrip().endswith("\\"):
+            parts.append(row.rstrip()[:-1])
+            continue
+        parts.append(row)
+        break
+    return " ".join(p.strip() for p in parts)
+
+
+def _container_of(line: str, text: str, path: Path, root: Path) -> list[Seen]:
+    """The CUDA image a launch line starts with `docker run` (or the CUDA base of the Dockerfile a `docker build` line of
+    the same launcher builds under the tag it runs), or through `docker compose run SERVICE` (its image, or its build's
+    Dockerfile)."""
+    out: list[Seen] = []
+    shown = _shown(path, root)
+    compose = _compose_run(line)
+    if compose is not None:
+        got = _compose_service(compose[0], compose[1], path.parent)
+        if got is None:
+            return out
+        file, service = got
+        image = service.get("image")
+        build = service.get("build")
+        if isinstance(build, (str, dict)):
+            context = build if isinstance(build, str) else str(build.get("context", "."))
+            name = "Dockerfile" if isinstance(build, str) else str(build.get("dockerfile", "Dockerfile"))
+            built_file = file.parent / context / name
+            base = base_image(built_file) if "$" not in context + name and built_file.is_file() else None
+            if base is not None and cuda_image(base[1]):
+                out.append(Seen(_shown(built_file, root), base[0], f"FROM {base[1]}", f"dockerfile ({shown} runs it through {_shown(file, root)})"))
+        elif isinstance(image, str) and cuda_image(image):
+            out.append(Seen(_shown(file, root), key_line(service, "image") or 0, f"image: {image}", "image"))
+        return out
+    run = _DOCKER.search(line)
+    if run is None or run.group(1) != "run":
+        return out
+    words = _words(line[run.end() :]) or []
+    image = next((x for x in words if cuda_image(x)), None)
+    if image is not None:
+        return [Seen(shown, _line_of(text, image), f"docker run ... {image}", "image")]
+    ran = {_tagged(x) for x in words if not x.startswith("-")}
+    for n, row in enumerate(text.splitlines(), 1):
+        built = _DOCKER.search(row)
+        if built is None or built.group(1) != "build":
+            continue
+        words = _words(row[built.end() :]) or []
+        dockerfile, tags = _built_dockerfile(words, path.parent)
+        if dockerfile is None or not ran.intersection(tags):
+            continue
+        base = base_image(dockerfile, _build_args(words))
+        if base is not None and cuda_image(base[1]):
+            out.append(Seen(_shown(dockerfile, root), base[0], f"FROM {base[1]}", f"dockerfile ({shown}:{n} builds it and the launch line runs it)"))
+    return out
+
+
+def _line_of(text: str, word: str) -> int:
+    return next((n for n, row in enumerate(text.splitlines(), 1) if word in row), 0)
+
+
+def cuda_launch_path(w: WorkloadConfig) -> list[Seen]:
+    """The CUDA-only container or GPU resource on the launch path goblin found for this config."""
+    out: list[Seen] = []
+    for file, lines in sorted(_launch_lines(w).items()):
+        path = Path(file)
+        try:
+            text = read_text(path, roots=tree_of(Path(w.path)), limit=256_000)
+        except (UnsafePath, OSError):
+            continue
+        root = repository_root(path.parent) or path.parent
+        cloud = read_cloud(path, text)
+        if cloud is not None:
+            if cloud.gpu_resource is not None and cloud.gpu_resource[0].startswith("nvidia.com/") and cloud.gpus is not None:
+                out.append(Seen(_shown(path, root), cloud.gpu_resource[1], f"{cloud.gpu_resource[0]}: {cloud.gpus[0]}", "resource"))
+            if cloud.image is not None and cuda_image(cloud.image[0]):
+                out.append(Seen(_shown(path, root), cloud.image[1], f"image: {cloud.image[0]}", "image"))
+            continue
+        rows = text.splitlines()
+        for start in sorted(lines):
+            out += [s for s in _container_of(_logical(rows, start), text, path, root) if s not in out]
+    return out
