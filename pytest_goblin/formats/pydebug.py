@@ -17,12 +17,19 @@ names it). Read with `ast`, nothing run.
 from __future__ import annotations
 
 import ast
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from .pycode import guard
-from .pycommand import Lit
 from .pyliteral import call_name, literal_value
 from .pyscript import Location, Script
+
+if TYPE_CHECKING:
+    from .pycommand import Lit
+
+# whether the code around a node runs (True, False, None: an `if` goblin cannot evaluate) and what decided it:
+# pycode.guard for a script read as the config; `_literal_guard` for the script a recipe's launch line runs (this module
+# is imported by formats/launched.py, which pycode's imports reach, so it takes the guard as a parameter)
+Guard = Callable[[ast.AST, dict[int, ast.AST], "Lit"], tuple[bool | None, str]]
 
 ANOMALY_AT = "pytorch torch/autograd/anomaly_mode.py:20-22, 80-85 @024bc9faa91f"
 DETERMINISTIC_AT = "pytorch docs/source/notes/randomness.rst:17-20 @9a48faad9618"
@@ -99,7 +106,7 @@ def imported_names(tree: ast.Module) -> set[str]:
     return out
 
 
-def debug_mode(s: Script, node: ast.Call, name: str, parents: dict[int, ast.AST], lit: Lit, imported: set[str]) -> None:
+def debug_mode(s: Script, node: ast.Call, name: str, parents: dict[int, ast.AST], lit: Lit, imported: set[str], guard: Guard) -> None:
     """Record a debug mode the script turns on where it runs: `s.debug_modes` (what, the call and its line)."""
     if name not in _CALLS or not _qualified(node, name, imported):
         return
@@ -133,6 +140,23 @@ def _literal(node: ast.expr) -> tuple[bool, Any, Location | None]:
     return ok, value, None
 
 
+def _literal_guard(node: ast.AST, parents: dict[int, ast.AST], lit: Lit) -> tuple[bool | None, str]:
+    """Every `if` (and `a if t else b`) around `node` read by `lit`: False where one is known false, None where one is
+    not known, else True."""
+    child, parent = node, parents.get(id(node))
+    unknown: str | None = None
+    while parent is not None:
+        if isinstance(parent, (ast.If, ast.IfExp)) and child is not parent.test:
+            negate = child in parent.orelse if isinstance(parent, ast.If) else child is parent.orelse
+            ok, value, _ = lit(parent.test)
+            if not ok:
+                unknown = unknown or f"line {parent.lineno}"
+            elif bool(value) == negate:
+                return False, f"line {parent.lineno}"
+        child, parent = parent, parents.get(id(parent))
+    return (None, unknown) if unknown is not None else (True, "")
+
+
 def scan(tree: ast.Module) -> Script:
     """The debug modes a script turns on, read on its own (the script a YAML/JSON recipe's launch line runs:
     formats/launched.py): literals only there, so an `if` on a parsed option is unknown and not judged."""
@@ -142,5 +166,5 @@ def scan(tree: ast.Module) -> Script:
     imported = imported_names(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
-            debug_mode(s, node, call_name(node.func), parents, lit, imported)
+            debug_mode(s, node, call_name(node.func), parents, lit, imported, _literal_guard)
     return s

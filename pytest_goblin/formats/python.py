@@ -308,7 +308,7 @@ def read_script(path: Path, text: str) -> Script:
                 trainer_kwargs(s, node, lit)
             code_switches(s, node, name, parents, lit)
             attention_patch(s, node, name, parents, lit)
-            debug_mode(s, node, name, parents, lit, debug_imports)
+            debug_mode(s, node, name, parents, lit, debug_imports, guard)
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Subscript) and is_environ(node.targets[0].value):
             environ_setting(s, node.targets[0].slice, node.value, consts)
     s.values.update(bnb)
