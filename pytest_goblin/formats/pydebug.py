@@ -37,12 +37,12 @@ DETERMINISTIC_AT = "pytorch docs/source/notes/randomness.rst:17-20 @9a48faad9618
 # the call's name as written -> (what it turns on, where torch says what it costs); a bare name only where the script
 # imports it from torch (`from torch.autograd import set_detect_anomaly`)
 _ANOMALY = (
-    "autograd anomaly detection, which torch says to enable only for debugging: its checks (the forward pass keeps each "
-    f"operation's traceback, and a backward computation that gives NaN raises an error) slow execution ({ANOMALY_AT})"
+    "autograd anomaly detection, which torch says to enable only for debugging: its checks (the forward operations' tracebacks "
+    f"kept for the backward, and by default an error on a NaN in the backward) slow execution ({ANOMALY_AT})"
 )
 _DETERMINISTIC = (
-    "deterministic algorithms, which torch says are often slower than nondeterministic ones, and which raise an error "
-    f"where an operation has none ({DETERMINISTIC_AT}); keep it only where this run needs bitwise reproducibility"
+    f"deterministic algorithms, which torch says are often slower than nondeterministic ones ({DETERMINISTIC_AT}); keep "
+    "them only where this run needs bitwise reproducibility"
 )
 _CALLS: dict[str, tuple[str, str]] = {
     "set_detect_anomaly": ("torch.autograd", _ANOMALY),
