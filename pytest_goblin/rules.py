@@ -41,6 +41,7 @@ DERIVED_FACTS = frozenset(
         "serializing_env",
         "gemm_logging_env",
         "cu_mask_env",
+        "debug_mode",
         "params_b",
         "model_family",
         "alloc_conf",
@@ -334,6 +335,7 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     out["derived.serializing_env"] = any(w.env.get(k, "0") not in ("", "0") for k in SERIALIZING_ENV)
     out["derived.gemm_logging_env"] = any(w.env.get(k, "0") not in ("", "0") for k in GEMM_LOGGING_ENV)
     out["derived.cu_mask_env"] = any(w.env.get(k, "") != "" for k in CU_MASK_ENV)
+    out["derived.debug_mode"] = bool(w.debug_modes)  # formats/pydebug.py: anomaly detection, deterministic algorithms
     out["derived.params_b"] = w.model.params_b
     out["derived.model_family"] = w.model.family
     # The attention implementations the model type's transformers class accepts (frameworks/attention.py,
@@ -1400,6 +1402,8 @@ def render_finding(
     lead = "; ".join(dict.fromkeys(f for f in facts_used if f))
     text = rule.guidance if rule.footgun and rule.guidance else rule.title
     text = text.replace("{collectives}", collectives(w))
+    if "{debug_modes}" in text:
+        text = text.replace("{debug_modes}", "; ".join(w.debug_modes))
     if rule.id == "packing.sample_packing" and w.token_quantiles:  # measured (padded to seq_len or not): the data shows it
         text = text.replace("; the gain depends on the length distribution of your data, which a config does not show", "")
     if "{hierarchical}" in text:

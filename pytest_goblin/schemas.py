@@ -163,6 +163,10 @@ class WorkloadConfig(Model):
     # Why the attention is not the attn_implementation's: a script calls its own replacement (LongLoRA's
     # replace_llama_attn(use_flash_attn, ...)); rules on the attention value are then not judged. None: not replaced.
     attention_patched: str | None = None
+    # Debug modes the training script turns on where it runs, each "what (the call, its line and torch's source)"
+    # (formats/pydebug.py: autograd anomaly detection, deterministic algorithms). They slow every step by an amount
+    # goblin does not price: a footgun (debug.mode_left_on), and a projected verdict that is not decided.
+    debug_modes: list[str] = Field(default_factory=list)
     # Why eager attention is the model's own training choice at the transformers release the recipe pins
     # (frameworks/attention.eager_for_training): no attention swap is offered. None: not so, or not known.
     eager_for_training: str | None = None

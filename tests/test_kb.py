@@ -163,6 +163,8 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {**ZERO3_8, "comm_overlap": None},
     ),
     "env.profiler_variables_left_on": ({"env": {"AMD_SERIALIZE_KERNEL": "3"}}, {"env": {"AMD_SERIALIZE_KERNEL": "0"}}),
+    # a training script that turns autograd anomaly detection on where it runs (formats/pydebug.py); none: nothing to say
+    "debug.mode_left_on": ({"debug_modes": ["`torch.autograd.set_detect_anomaly(True)` at line 9 turns on autograd anomaly detection"]}, {"debug_modes": []}),
     "env.numa_balancing_on": ({"host": {"host.numa_balancing": 1}}, {"host": {"host.numa_balancing": 0}}),
     "env.cu_mask_set": ({"env": {"ROC_GLOBAL_CU_MASK": "0xf"}}, {"env": {}}),
     "env.hip_logging_left_on": ({"env": {"AMD_LOG_LEVEL": "3"}}, {"env": {"AMD_LOG_LEVEL": "0"}}),
@@ -430,6 +432,7 @@ def test_kb_has_forty_cited_rules_with_valid_names() -> None:
             "distributed",
             "env",
             "job",
+            "debug",
         }
 
 

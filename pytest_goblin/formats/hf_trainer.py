@@ -267,6 +267,10 @@ class HFTrainerAdapter(Adapter):
         for key, (value, line, how) in values.items():
             r.code[key] = (value, launched.script_path or launched.script, line, f"{how}; {ran}")
         r.code_unread = {key: f"{why}; {ran}" for key, why in unread.items()}
+        r.notes.extend(f"{note}; {ran}" for note in launched.debug_notes)
+        if launched.debug_modes:  # formats/pydebug.py: a debug mode the script leaves on is this run's
+            r.values["debug_modes"] = [f"{what.replace(' at line ', f' at {launched.script} line ', 1)}; {ran}" for what, _ in launched.debug_modes]
+            r.sources["debug_modes"] = FieldSource(file=launched.script_path or launched.script, key=None, line=launched.debug_modes[0][1], explicit=True)
         for key, (shown, line, cls) in launched.none_defaults.items():
             if key not in r.data and key not in r.fallback:
                 said = f"the repository's {cls} ({shown}:{line}), which {launched.script} parses this file into ({launched.where}),"

@@ -127,6 +127,9 @@ class Launched:
     # why a recipe's `attn_implementation` never reaches the model: a repository parser class holds it and the script
     # never reads it (_attention_unread; review8b #22: tengxiao1/DIL scripts/run.py:232-240), or ""
     attention_unread: str = ""
+    # debug modes the script turns on where it runs, read with literals only (formats/pydebug.scan): (what, line)
+    debug_modes: list[tuple[str, int]] = field(default_factory=list)
+    debug_notes: list[str] = field(default_factory=list)  # a debug call goblin could not judge, and why
     # a dict the script loads a file into and passes to a config class key by key (`GRPOConfig(lr=cfg.get("lr", 2e-5))`):
     # variable -> (config class, call line, {file key -> (keyword, line)}), read by `dict_reads` (review8b #28)
     dict_passes: dict[str, tuple[str, int, dict[str, tuple[str, int]]]] = field(default_factory=dict)
@@ -632,6 +635,11 @@ def _launched(config: str) -> Launched | None:
         script.tree, classes, training, lambda node: [_guards_of(node, parents) + site for site in _call_site_guards(node, parents, script.tree)]
     )
     out.attention_unread = _attention_unread(repo, script, classes)
+    from .pydebug import scan
+
+    debug = scan(script.tree)
+    out.debug_modes = debug.debug_modes
+    out.debug_notes = [f"{script.shown}: {note}" for note in debug.notes]
     out.dict_passes = _dict_passes(script.tree)
     out.adapters = _adapter_calls(script.tree)
     out.quantizers = _quantizer_calls(script.tree)

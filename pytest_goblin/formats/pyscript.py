@@ -66,3 +66,5 @@ class Script:
     # what that class trains where goblin does not model it, for the framework label (a reward model: its
     # AutoModelForSequenceClassification load), so rules.unmodelled_trainer leaves its memory unjudged
     built_label: str | None = None
+    # debug modes the script turns on where it runs (formats/pydebug.py): (what, the call and its source; its line)
+    debug_modes: list[tuple[str, int]] = field(default_factory=list)

@@ -56,6 +56,7 @@ from .pycode import (
     unused_load,
 )
 from .pycommand import CommandLine, Lit, older_field
+from .pydebug import debug_mode, imported_names
 from .pyeval import Evaluator
 from .pyliteral import Code, call_name, literal_value, quote_of, render
 from .pyscript import Location, Script
@@ -233,6 +234,7 @@ def read_script(path: Path, text: str) -> Script:
         return s
     bnb: dict[str, Any] = {}
     loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Store)}
+    debug_imports = imported_names(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             name = call_name(node.func)
@@ -307,6 +309,7 @@ def read_script(path: Path, text: str) -> Script:
                 trainer_kwargs(s, node, lit)
             code_switches(s, node, name, parents, lit)
             attention_patch(s, node, name, parents, lit)
+            debug_mode(s, node, name, parents, lit, debug_imports, guard)
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Subscript) and is_environ(node.targets[0].value):
             environ_setting(s, node.targets[0].slice, node.value, consts)
     s.values.update(bnb)
@@ -492,6 +495,9 @@ class PythonAdapter(HFTrainerAdapter):
                 if not r.sources["sample_packing"].explicit:  # the default collator's padding is not this run's
                     r.default("sample_packing", False, why)
         naive_split(r, script, path)
+        if script.debug_modes:
+            r.values["debug_modes"] = [what for what, _ in script.debug_modes]
+            r.sources["debug_modes"] = FieldSource(file=str(path), key=None, line=script.debug_modes[0][1], explicit=True, note=script.debug_modes[0][0])
         if (patched := script.fixed.get("attention")) is not None:
             r.values["attention_patched"] = patched
             r.sources["attention"] = FieldSource(file=str(path), key=None, line=script.code_lines["attention"], explicit=False, note=patched)

@@ -489,6 +489,9 @@ def compare_runs(ctx: AuditContext, args: CompareRunsInput) -> Report:
     return report
 
 
+DEBUG_RULE = "debug.mode_left_on"  # kb/debug.yaml
+
+
 def _assumed_lengths(ctx: AuditContext, w: WorkloadConfig, patch: Patch) -> str | None:
     """Why the verdict is not decided when an assumed sample length (no dataset read) projects the config
     as it is above the GPU's HBM: the memory-bound rules it left out or could not judge are named."""
@@ -654,6 +657,13 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
     if not why and verdict == "pass" and evidence == "projected" and patch.new_workload.gradient_checkpointing:
         # a PASS is not decided on an assumed length: checkpointing off tried at it and at a shorter one
         why = undecided_checkpointing(w, ctx.hw, ctx.settings.fail_at)
+    if not why and verdict != "fail" and w.debug_modes and DEBUG_RULE not in w.ignored_rules:
+        # review8b #36: a training script left `torch.autograd.set_detect_anomaly(True)` on; torch says it slows
+        # execution, by an amount goblin does not price, so nothing it projects clears the run
+        why = (
+            f"{'; '.join(m.split(', which')[0] for m in w.debug_modes)}: a debug mode that slows every step by an amount goblin does not price ({DEBUG_RULE}), "
+            "so it cannot clear this config; remove the call or guard it with a debug flag that defaults off, and audit again"
+        )
     if not why and verdict == "pass":
         priced, unpriced = _unpatched_footguns(ctx, w)
         if priced:
@@ -1172,7 +1182,8 @@ def _anchor(rule: Rule, w: WorkloadConfig) -> tuple[int | None, str | None]:
     """The config line a finding points at: the first field its transform or predicates name."""
     names = list(rule.transform.set) + (["micro_batch_size"] if rule.transform.micro_batch_to else [])
     # a padded-to-max workload's source is the key that pads (formats/datasets.attach, "token_lengths")
-    names += ["token_lengths" if p.fact == "derived.pads_to_max" else p.fact for p in rule.applies_when]
+    # a debug mode's source is the script line that turns it on (formats/pydebug.py)
+    names += [{"derived.pads_to_max": "token_lengths", "derived.debug_mode": "debug_modes"}.get(p.fact, p.fact) for p in rule.applies_when]
     for name in names:
         src = w.sources.get(name)
         if src is not None and src.file == w.path:  # a launcher script's line is not a line of this config
