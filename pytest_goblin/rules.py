@@ -53,6 +53,7 @@ DERIVED_FACTS = frozenset(
         "pads_to_max",
         "assumed_length_over_hbm",
         "world_size_known",
+        "sharding_known",
         "preference_or_rl",
         "sharded_collectives",
         "model_type",
@@ -376,6 +377,10 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
         out[f"derived.deepspeed_owns_{block}"] = w.strategy == "deepspeed" and name in w.sources
     ws = w.sources.get("world_size")
     out["derived.world_size_known"] = bool(ws is not None and ws.explicit)
+    from .formats.semantics import strategy_unread
+
+    # several processes whose sharding was not read (DDP a stated guess): a per-GPU peak over HBM is not a fact
+    out["derived.sharding_known"] = w.world_size <= 1 or strategy_unread(w) is None
     out["derived.alloc_conf"] = next((w.env[k] for k in ALLOC_CONF_ENV if w.env.get(k)), None)
     out["derived.comm_share"] = comm_share(w, hw) if sized else None
     out["derived.overlap_comm_gain"] = overlap_comm_gain(w, hw) if sized and w.comm_overlap is False else None
@@ -1210,8 +1215,9 @@ def memory_phrase(w: WorkloadConfig, hw: Hardware, fact: str = "headroom_gb") ->
         sharded += " (read from the file name)"
     from .formats.semantics import strategy_unread
 
-    if strategy_unread(w) is not None:
-        sharded += " (assumed: the accelerate config the launch names was not read)"
+    if (unread := strategy_unread(w)) is not None:
+        own = "repository's own recipe" in unread
+        sharded += f" (assumed: the sharding is unknown, {unread})" if own else " (assumed: the accelerate config the launch names was not read)"
     label, update = _VARIANT.get(fact, ("", dict[str, Any]()))
     if fact == "headroom_unquantized_gb":
         label, update = "unquantized", {"quantization": "none", "method": "lora" if w.method == "qlora" else w.method}

@@ -211,3 +211,134 @@ def test_a_stock_kd_header_is_read_as_the_kd_recipe_not_the_teachers_fine_tune(t
     w = load_config(root / "configs/kd.yaml").workload
     assert w.framework.endswith("(knowledge_distillation_single_device, knowledge distillation)")  # on aeb528e: lora_finetune_single_device
     assert "the config's own `tune run knowledge_distillation_single_device` comment" in " ".join(w.notes)
+
+
+FULL_8B = """output_dir: /tmp/out
+model:
+  _component_: torchtune.models.llama3_1.llama3_1_8b
+tokenizer:
+  _component_: torchtune.models.llama3.llama3_tokenizer
+  path: /tmp/tokenizer.model
+  max_seq_len: 2048
+dataset:
+  _component_: torchtune.datasets.alpaca_dataset
+batch_size: 1
+epochs: 1
+gradient_accumulation_steps: 8
+optimizer:
+  _component_: torch.optim.AdamW
+  lr: 2e-5
+loss:
+  _component_: torchtune.modules.loss.CEWithChunkedOutputLoss
+dtype: bf16
+enable_activation_checkpointing: True
+fsdp_reshard_after_forward: False
+run_val_every_n_steps: 50
+"""
+
+OWN_DIST = """from torchtune import config, training
+from torchtune.recipe_interfaces import FTRecipeInterface
+
+
+class OwnRecipe(FTRecipeInterface):
+    def setup(self, cfg):
+        self._model = self._setup_model(cfg.model, cfg.get("fsdp_cpu_offload", False), cfg.get("fsdp_reshard_after_forward", True))
+        self._every = cfg.get("run_val_every_n_steps", None)
+
+    def _setup_model(self, model, fsdp_cpu_offload, reshard):
+        training.shard_model(model=model, shard_conditions=[], cpu_offload=fsdp_cpu_offload, reshard_after_forward=reshard)
+        return model
+
+    def validate(self):
+        pass
+
+    def train(self):
+        for step in range(10):
+            if self._every is not None and step % self._every == 0:
+                self.validate()
+
+
+@config.parse
+def recipe_main(cfg):
+    OwnRecipe().setup(cfg)
+"""
+
+OWN_SINGLE = """from torchtune import config
+from torchtune.recipe_interfaces import FTRecipeInterface
+
+
+class OwnRecipe(FTRecipeInterface):
+    def setup(self, cfg):
+        self._model = cfg.model.to("cuda")
+
+
+@config.parse
+def recipe_main(cfg):
+    OwnRecipe().setup(cfg)
+"""
+
+TUNE_8 = "#!/bin/bash\ntune run --nproc_per_node 8 recipes/own_recipe.py --config configs/x.yaml\n"
+
+
+def test_the_repositorys_distributed_recipe_shards_over_the_launch_lines_eight_gpus(tmp_path: Path) -> None:
+    # review8a #6: the repository's own recipe run by `tune run --nproc_per_node 8 own_recipe.py`: 358 GB per GPU read on 1 GPU
+    root = repo(tmp_path, {"configs/x.yaml": FULL_8B, "recipes/own_recipe.py": OWN_DIST, "train.sh": TUNE_8})
+    w = load_config(root / "configs/x.yaml").workload
+    assert w.world_size == 8 and w.strategy == "fsdp" and w.sources["strategy"].file.endswith("own_recipe.py") and w.sources["strategy"].line == 11
+    assert w.sharding == "grad_op" and w.sources["sharding"].key == "fsdp_reshard_after_forward" and not w.cpu_offload
+    assert any("validation: the repository's recipe recipes/own_recipe.py runs validate() (line 20) every 50 steps" in n for n in w.notes)
+    r = _audit(root / "configs/x.yaml")
+    assert r.before is not None and r.before.peak_memory_gb is not None and r.before.peak_memory_gb < 192
+    assert not any(f.rule_id == "memory.projected_over_hbm" for f in r.findings)
+
+
+def test_a_config_offload_key_the_repositorys_recipe_never_reads_offloads_nothing(tmp_path: Path) -> None:
+    recipe = OWN_DIST.replace('cfg.get("fsdp_cpu_offload", False)', "False")
+    root = repo(tmp_path, {"configs/x.yaml": FULL_8B + "fsdp_cpu_offload: True\n", "recipes/own_recipe.py": recipe, "train.sh": TUNE_8})
+    w = load_config(root / "configs/x.yaml").workload
+    assert not w.cpu_offload and not w.offload_params and any("`fsdp_cpu_offload` (line 22) does nothing" in n for n in w.notes)
+    root2 = repo(tmp_path / "b", {"configs/x.yaml": FULL_8B + "fsdp_cpu_offload: True\n", "recipes/own_recipe.py": OWN_DIST, "train.sh": TUNE_8})
+    w2 = load_config(root2 / "configs/x.yaml").workload
+    assert w2.cpu_offload and w2.offload_params and w2.sources["cpu_offload"].line == 22
+
+
+def test_a_single_device_recipe_of_the_repositorys_own_stays_on_one_gpu(tmp_path: Path) -> None:
+    run = "#!/bin/bash\ntune run recipes/own_recipe.py --config configs/x.yaml\n"
+    root = repo(tmp_path, {"configs/x.yaml": FULL_8B, "recipes/own_recipe.py": OWN_SINGLE, "train.sh": run})
+    w = load_config(root / "configs/x.yaml").workload
+    assert w.world_size == 1 and w.strategy == "single" and w.sharding is None
+    assert not any("validation:" in n for n in w.notes)  # the recipe reads no validation key
+
+
+@pytest.mark.parametrize(
+    ("recipe", "why"),
+    [
+        (OWN_SINGLE.replace('cfg.model.to("cuda")', "wrap(cfg.model)"), "shows no sharding goblin reads"),
+        (OWN_SINGLE + "\ndef broken(:\n", "could not be parsed"),
+    ],
+)
+def test_an_unread_sharding_is_said_assumed_not_an_over_memory_fact(tmp_path: Path, recipe: str, why: str) -> None:
+    root = repo(tmp_path, {"configs/x.yaml": FULL_8B, "recipes/own_recipe.py": recipe, "train.sh": TUNE_8})
+    w = load_config(root / "configs/x.yaml").workload
+    assert w.world_size == 8 and w.strategy == "ddp" and not w.sources["strategy"].explicit
+    assert "the repository's own recipe recipes/own_recipe.py" in (w.sources["strategy"].note or "")
+    r = _audit(root / "configs/x.yaml")
+    assert not any(f.rule_id == "memory.projected_over_hbm" for f in r.findings)  # on 8a #6: 358 GB per GPU, as fact
+    assert r.verdict != "pass" and r.inconclusive is not None and "goblin assumed DDP" in r.inconclusive
+    assert f"the repository's own recipe recipes/own_recipe.py {why}" in r.inconclusive
+
+
+FORK_REGISTRY = (
+    'Recipe(name="my_sft", file_path="my_sft.py", configs=[\n    Config(\n        name="my_sft_cfg",\n        file_path="my_sft_cfg.yaml",\n    ),\n])\n'
+)
+
+
+@pytest.mark.parametrize(("registry", "own"), [(FORK_REGISTRY, True), (FORK_REGISTRY.replace('file_path="my_sft.py"', 'file_path="other.py"'), False)])
+def test_a_torchtune_forks_registered_recipe_is_the_repositorys_own(tmp_path: Path, registry: str, own: bool) -> None:
+    # 8a #6 ShiZhengyan/torchtune-0.6.1: `tune run my_sft --config my_sft_cfg`, Recipe(name="my_sft", file_path=...) in its registry
+    notes = "```bash\ntune run --nnodes 1 --nproc_per_node 8 my_sft --config my_sft_cfg\n```\n"
+    files = {"recipes/configs/my_sft_cfg.yaml": FULL_8B, "recipes/my_sft.py": OWN_DIST, "torchtune/_recipe_registry.py": registry, "FEATURES.md": notes}
+    w = load_config(repo(tmp_path, files) / "recipes/configs/my_sft_cfg.yaml").workload
+    assert w.world_size == 8
+    assert (w.strategy == "fsdp" and w.sources["strategy"].file.endswith("my_sft.py")) is own
+    assert ("the repository's own recipes/my_sft.py" in w.framework) is own

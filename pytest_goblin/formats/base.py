@@ -103,6 +103,9 @@ class Reader:
         # whether or to what (the fields read from it are not judged: `mark_code_unread`)
         self.code: dict[str, tuple[Any, str, int, str]] = {}
         self.code_unread: dict[str, str] = {}
+        # why the sharding the run uses cannot be read though the file that sets it is known (the repository's own torchtune
+        # recipe shows none goblin reads): several processes are then DDP, said assumed (`semantics._ddp_if_launched`)
+        self.strategy_unread = ""
         self.code_read: set[str] = set()  # the keys of `code` a reader asked for (said in a note: `mark_code_unread`)
 
     def raw(self, *keys: str) -> tuple[str | None, Any, int | None]:

@@ -236,6 +236,31 @@ def tune_registry_name(config: Path, root: Path) -> str:
     return names.pop() if len(names) == 1 else ""
 
 
+_REGISTRY_RECIPE = re.compile(r"""\bRecipe\(\s*name\s*=\s*["']([\w.-]{1,128})["']\s*,\s*file_path\s*=\s*["']([\w./-]{1,256})["']""")
+
+
+def tune_registry_recipe(name: str, root: Path) -> Path | None:
+    """The recipe file `tune run NAME` runs in a repository that is torchtune itself (its own
+    `torchtune/_recipe_registry.py` registers `Recipe(name=NAME, file_path=F)`): `recipes/F` (torchtune/_cli/run.py:23 ROOT,
+    :182-187 `ROOT / "recipes" / recipe.file_path` @v0.6.1). None when the repository registers no such recipe, or
+    its file is not there."""
+    registry = root / "torchtune" / "_recipe_registry.py"
+    if not name or not registry.is_file():
+        return None
+    try:
+        text = registry.read_text(encoding="utf-8", errors="replace")[:200_000]
+    except OSError:
+        return None
+    files = {m.group(2) for m in _REGISTRY_RECIPE.finditer(text) if m.group(1) == name}
+    if len(files) != 1:
+        return None
+    rel = files.pop()
+    if ".." in Path(rel).parts or Path(rel).is_absolute():
+        return None
+    path = root / "recipes" / rel
+    return path if path.is_file() else None
+
+
 def names_registry_config(tokens: tuple[str, ...], name: str) -> bool:
     """A `tune run ... --config NAME` line whose NAME is `name` (tune_registry_name)."""
     if not name or "tune" not in tokens[:8]:

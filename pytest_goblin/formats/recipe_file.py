@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .. import repoindex, safepath
 from ..frameworks import own_recipe
+from .launch_naming import tune_registry_recipe
 from .launchers import find_launch
 
 
@@ -35,6 +36,11 @@ def _repository(config: str, absolute: Path, text: str, roots: list[Path]) -> tu
         script = Path(launch.script)
         if own_recipe.is_recipe(script, roots):
             return script, f"{launch.where()}, which runs it with this config,"
+    if launch is not None and not launch.commented and launch.recipe:
+        # a torchtune fork's registered recipe (`tune run my_sft --config my_sft_cfg`, review8a #6)
+        forked = tune_registry_recipe(launch.recipe, roots[0]) if roots else None
+        if forked is not None and safepath.within(forked, roots) and own_recipe.is_recipe(forked, roots):
+            return forked, f"{launch.where()}, which runs `{launch.recipe}`, the repository's registry's recipe (torchtune/_recipe_registry.py),"
     if launch is not None and not launch.commented:
         return None  # the line that runs it runs something else (torchtune's `tune run NAME`, a wrapper)
     stem = absolute.stem.lower()

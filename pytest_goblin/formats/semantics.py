@@ -816,7 +816,7 @@ def _ddp_if_launched(r: Reader, unread: str | None = None) -> None:
         if unread is None:
             from .base import CODE_STRATEGY_KEYS
 
-            unread = next((r.code_unread[k] for k in CODE_STRATEGY_KEYS if k in r.code_unread), None)
+            unread = next((r.code_unread[k] for k in CODE_STRATEGY_KEYS if k in r.code_unread), None) or r.strategy_unread or None
         if unread is None:
             from .launch_line import config_kind
             from .launchers import readme_launch

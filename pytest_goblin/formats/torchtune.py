@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import ConfigError
 from ..frameworks import CITES, tables, torchtune_recipe, tune_run_named
@@ -17,6 +17,9 @@ from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from .base import Adapter, Reader, apply_overrides, as_bool, non_negative, positive
 from .interpolation import resolve
 from .semantics import Implied, read_world_size
+
+if TYPE_CHECKING:
+    from ..frameworks.own_recipe import RecipeSharding
 
 DOCS = "https://github.com/pytorch/torchtune/tree/main/recipes"
 # goblin field -> the top-level key a recipe reads for it (frameworks/key_history.json, recipe:<name>)
@@ -121,6 +124,52 @@ def _builder_shape(comp: str, node: Any) -> ModelShape:
         return from_args
     shape = lookup_model(base)
     return shape.model_copy(update={"name": comp or "unknown"})
+
+
+def _own_flags(r: Reader, read: RecipeSharding, rel: str, file: str) -> None:
+    """The cpu offload, reshard-after-forward and validation keys the repository's own recipe takes from its config
+    (own_recipe.recipe_sharding), read as torchtune's recipes read theirs: `fsdp_cpu_offload` puts CPUOffloadPolicy() on
+    fully_shard, `fsdp_reshard_after_forward: False` keeps each unit's gathered parameters after the forward, as
+    SHARD_GRAD_OP does (torchtune v0.6.1 recipes/full_finetune_distributed.py:138,299,590-594;
+    torchtune/training/_distributed.py:519-568). A key the recipe never reads does nothing."""
+    said = f"the repository's recipe {rel}"
+    if read.offload is not None:
+        key, value, line = r.raw(read.offload.key)
+        if key is not None:
+            on = as_bool(value)
+            r.explicit("cpu_offload", on, key, line)
+            if on:
+                r.explicit("offload_params", True, key, line)
+        elif read.offload.has_default and isinstance(read.offload.default, bool):
+            r.default("cpu_offload", read.offload.default, f"{said} line {read.offload.line} reads {read.offload.key}, default {read.offload.default}")
+            r.values["offload_params"] = read.offload.default
+    elif read.strategy is not None and r.values.get("cpu_offload") and "fsdp_cpu_offload" not in read.keys:
+        src = r.sources.get("cpu_offload")
+        at = f" (line {src.line})" if src is not None and src.line else ""
+        r.notes.append(f"`fsdp_cpu_offload`{at} does nothing: {said} never reads it, so nothing is offloaded")
+        r.default("cpu_offload", False, f"{said} never reads fsdp_cpu_offload")
+        r.values["offload_params"] = False
+        r.sources.pop("offload_params", None)
+    if read.reshard is not None:
+        key, value, line = r.raw(read.reshard.key)
+        if key is not None and not as_bool(value):
+            r.explicit("sharding", "grad_op", key, line)
+            r.notes.append(
+                f"`{key}: {value}` (line {line}): {said} passes it to its sharding as reshard_after_forward, so each FSDP unit keeps its "
+                "gathered parameters from the forward to the backward (SHARD_GRAD_OP's behaviour; torchtune/training/_distributed.py:524,550@v0.6.1)"
+            )
+        elif key is None and read.reshard.default is False:
+            r.default("sharding", "grad_op", f"{said} line {read.reshard.line} reads {read.reshard.key}, default False")
+    if read.validation is not None and read.validation_call is not None:
+        key, value, line = r.raw(read.validation.key)
+        every = value if key is not None else (read.validation.default if read.validation.has_default else None)
+        if every is not None and not isinstance(every, bool):
+            where = f"`{key}`, line {line}" if key is not None else f"{read.validation.key} unset: {said}'s default, line {read.validation.line}"
+            call, call_line = read.validation_call
+            r.notes.append(
+                f"validation: {said} runs {call}() (line {call_line}) every {every} steps ({where}); its forward passes over the validation set are not modelled "
+                "(the projection prices the training steps only)"
+            )
 
 
 class TorchtuneAdapter(Adapter):
@@ -300,6 +349,7 @@ class TorchtuneAdapter(Adapter):
             r.default("strategy", "fsdp", f"torchtune recipe {recipe} shards with FSDP2 ({info['file']}; registry supports_distributed)")
         elif (
             info is None
+            and own_file is None
             and "single_device" not in path
             and ("fsdp_cpu_offload" in d or "data_parallel_shard_dim" in d or "dp_shard" in d or "tensor_parallel_dim" in d)
         ):
@@ -349,7 +399,7 @@ class TorchtuneAdapter(Adapter):
         import os
 
         from .. import safepath
-        from ..frameworks.own_recipe import recipe_strategy, stock_copy
+        from ..frameworks.own_recipe import recipe_sharding, recipe_strategy, stock_copy
         from .recipe_file import repository_recipe
 
         found = repository_recipe(r.path, r.text)
@@ -368,13 +418,22 @@ class TorchtuneAdapter(Adapter):
             f"torchtune recipe: the repository's own {rel} (read from {said.rstrip(',')}); it is not byte-identical to any torchtune release's recipe, so goblin applies "
             f"no stock recipe's strategy or keys to it, only what the file shows{kept}"
         )
-        how = recipe_strategy(file, roots)
+        read = recipe_sharding(file, roots)
+        how = read.strategy if read is not None else recipe_strategy(file, roots)
         if how is not None:
             strategy, line, word = how
             r.values["strategy"] = strategy
             r.sources["strategy"] = FieldSource(
                 file=str(file), key=f"{rel}: {word}", line=line, explicit=True, note=f"the repository's recipe {rel} line {line} wraps the model with {word}"
             )
+        else:
+            r.strategy_unread = (
+                f"the repository's own recipe {rel} could not be parsed"
+                if read is None
+                else f"the repository's own recipe {rel} shows no sharding goblin reads (training.shard_model, fully_shard, FSDP(, DistributedDataParallel)"
+            )
+        if read is not None:
+            _own_flags(r, read, rel, str(file))
         # the loss the file is configured with names what it trains (`torchtune.modules.loss.ORPOLoss`, review7a #11)
         loss = d.get("loss")
         cls = str(loss.get("_component_", "")).rsplit(".", 1)[-1] if isinstance(loss, dict) else ""

@@ -14,6 +14,7 @@ import ast
 import os
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from .. import repoindex, safepath
@@ -294,3 +295,93 @@ def recipe_strategy(path: Path, roots: list[Path]) -> tuple[str, int, str] | Non
             if re.search(r"\b" + cls + r"\b", code) and re.search(r"^\s*(?:from|import)\b", code):
                 return strategy, n, cls
     return None
+
+
+# ---- what the repository's own recipe takes from its config for sharding and validation (review8a #6)
+
+# torchtune's recipes pass two config keys to its FSDP2 sharding: `fsdp_cpu_offload` (cfg.get default False) as
+# shard_model's cpu_offload, which adds CPUOffloadPolicy() to fully_shard's arguments, and `fsdp_reshard_after_forward`
+# (cfg.get default True) as its reshard_after_forward (torchtune v0.6.1 recipes/full_finetune_distributed.py:138,299,
+# :590-594; torchtune/training/_distributed.py:519-568, :524 default True, :550-552). An own recipe is read the same way:
+# the cfg key it reads whose name says cpu offload or reshard, where the file also passes that keyword to its sharding.
+_OFFLOAD_WORDS = ("cpu_offload", "offload_policy")
+_RESHARD_WORDS = ("reshard_after_forward",)
+# a validation loop every N steps: torchtune's main branch reads `run_val_every_n_steps` and calls self.validate()
+# (recipes/full_finetune_distributed.py:215-219,873,1133-1137@bd2a0fc); an own recipe may name it otherwise
+_VAL_KEY = re.compile(r"(?:val|eval)\w{0,40}(?:every|steps|interval|freq)|(?:every|freq)\w{0,40}(?:val|eval)", re.IGNORECASE)
+_VAL_CALL = frozenset({"validate", "_validate", "run_val", "_run_val", "run_validation", "_run_validation", "evaluate", "_evaluate", "eval_step", "run_eval"})
+_UNSET = object()
+
+
+@dataclass(frozen=True)
+class CfgRead:
+    """One top-level config key the recipe reads: where, and the default its `cfg.get(key, default)` gives (a literal), if any."""
+
+    key: str
+    line: int
+    default: object = _UNSET
+
+    @property
+    def has_default(self) -> bool:
+        return self.default is not _UNSET
+
+
+@dataclass(frozen=True)
+class RecipeSharding:
+    """How the repository's own recipe file shards, read from its text: the strategy (recipe_strategy), and the cfg
+    keys it passes to its sharding as cpu offload and reshard-after-forward, and the key that sets a validation loop
+    every N steps with the line of the call it makes. Each None where the file shows none."""
+
+    strategy: tuple[str, int, str] | None
+    offload: CfgRead | None = None
+    reshard: CfgRead | None = None
+    validation: CfgRead | None = None
+    validation_call: tuple[str, int] | None = None
+    keys: frozenset[str] = frozenset()  # every top-level key the file reads from its cfg
+
+
+def cfg_reads(tree: ast.AST) -> list[CfgRead]:
+    """The config keys a parsed recipe reads (`cfg.get("k", d)`, `cfg.k`, `cfg["k"]`), in file order."""
+    out: list[CfgRead] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and _is_cfg(node.func.value) and node.func.attr == "get":
+            if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+                default: object = _UNSET
+                if len(node.args) > 1 and isinstance(node.args[1], ast.Constant):
+                    default = node.args[1].value
+                out.append(CfgRead(node.args[0].value.split(".", 1)[0], node.lineno, default))
+        elif isinstance(node, ast.Attribute) and _is_cfg(node.value) and node.attr not in ("get", "pop"):
+            out.append(CfgRead(node.attr, node.lineno))
+        elif isinstance(node, ast.Subscript) and _is_cfg(node.value) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+            out.append(CfgRead(node.slice.value.split(".", 1)[0], node.lineno))
+    return sorted(out, key=lambda c: c.line)
+
+
+def recipe_sharding(path: Path, roots: list[Path]) -> RecipeSharding | None:
+    """What the recipe file shows of its sharding (RecipeSharding); None when the file cannot be read or parsed."""
+    try:
+        source = safepath.read_text(path, roots=roots)
+        tree = ast.parse(source)
+    except (OSError, safepath.UnsafePath, SyntaxError, ValueError):
+        return None
+    strategy = recipe_strategy(path, roots)
+    keywords = {k.arg for n in ast.walk(tree) if isinstance(n, ast.Call) for k in n.keywords if k.arg}
+    calls = {(_name(n.func), n.lineno) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    reads = cfg_reads(tree)
+    sharded = strategy is not None and strategy[0] == "fsdp"
+
+    def first(words: tuple[str, ...]) -> CfgRead | None:
+        if not sharded or not any(w in keywords for w in words):
+            return None
+        return next((c for c in reads if any(w.split("_")[0] in c.key and w.split("_")[-1] in c.key for w in words)), None)
+
+    val = next((c for c in reads if _VAL_KEY.search(c.key)), None)
+    call = min(((name, line) for name, line in calls if name in _VAL_CALL), key=lambda c: c[1], default=None)
+    return RecipeSharding(
+        strategy,
+        first(_OFFLOAD_WORDS),
+        first(_RESHARD_WORDS),
+        val if call is not None else None,
+        call if val is not None else None,
+        frozenset(c.key for c in reads),
+    )

@@ -627,10 +627,15 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
     if not why and evidence == "projected" and verdict != "fail" and w.world_size > 1 and (unread := strategy_unread(w)) is not None:
         # review3 #3 magpie DPO: the README launches with an accelerate ZeRO-3 file the repository does not hold;
         # on the DDP goblin assumed nothing fit, under ZeRO-3 checkpointing off does: the verdict rests on the guess
+        fix = (
+            "goblin reads a recipe's sharding from its training.shard_model, fully_shard, FSDP( or DistributedDataParallel( call"
+            if "repository's own recipe" in unread
+            else "put the accelerate/DeepSpeed file the launch names in the repository"
+        )
         why = (
             f"{unread}; goblin assumed DDP, and what fits in memory (so whether checkpointing, the micro-batch or offload "
-            "leave time on the table) and what the collectives cost depend on it, so it cannot judge this config; put the "
-            "accelerate/DeepSpeed file the launch names in the repository, or measure with your training command (goblin_command)"
+            f"leave time on the table) and what the collectives cost depend on it, so it cannot judge this config; {fix}, "
+            "or measure with your training command (goblin_command)"
         )
     if not why and verdict != "fail":
         why = _assumed_lengths(ctx, w, patch)
