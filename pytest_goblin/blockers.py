@@ -28,6 +28,7 @@ from .frameworks import check_writes
 from .frameworks.pins import exact_pins
 from .hardware import kb_dir, load_yaml_list
 from .rules import DERIVED_FACTS, facts, holds
+from .safepath import text_or_empty, tree_of
 from .schemas import WORKLOAD_FIELDS, Blocker, Finding, Hardware
 from .yamlio import YamlMap, get_path
 
@@ -555,7 +556,7 @@ def _launch_command(loaded: LoadedConfig) -> tuple[str, list[tuple[int, str]]] |
         launch = find_launch(loaded.path)
         if launch is None or not launch.file:
             return None
-        lines = Path(launch.file).read_text(errors="replace").splitlines()
+        lines = text_or_empty(Path(launch.file), roots=tree_of(loaded.path)).splitlines()
     except (OSError, ValueError):
         return None
     n = launch.line - 1

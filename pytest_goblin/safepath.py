@@ -333,6 +333,16 @@ def read_text(path: Path, *, roots: Iterable[Path] | None = None, limit: int = D
         raise UnsafePath(path, "not valid UTF-8") from None
 
 
+def text_or_empty(path: Path, *, roots: Iterable[Path] | None = None, limit: int = DEFAULT_LIMIT) -> str:
+    """The file as text (undecodable bytes replaced), or "" where `read_bytes` refuses it: for the lookups that try a
+    repository file and go on without it (a registry, a module, a launcher), which must still never block on a FIFO,
+    follow a link out of the tree or read an unbounded file."""
+    try:
+        return read_bytes(path, roots=roots, limit=limit).decode("utf-8-sig", errors="replace")
+    except UnsafePath:
+        return ""
+
+
 def pruned_dir(path: Path, roots: Iterable[Path]) -> str | None:
     """Why a folder must not be descended into, or None: a directory symlink is never followed
     (one pointing outside leaks files, one pointing up loops or repeats every config)."""

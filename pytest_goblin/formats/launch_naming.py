@@ -8,6 +8,7 @@ import os
 import re
 from pathlib import Path
 
+from ..safepath import text_or_empty
 from .launch_walk import MAX_DEPTH, MAX_DIR_ENTRIES, unique_name
 from .launcher_text import GLOB, Line, launcher_kind, var_pattern, word_path
 
@@ -215,6 +216,8 @@ def elsewhere_note(where: str, tok: str, script: Path, root: Path) -> str:
     )
 
 
+REGISTRY_BYTES = 1_000_000  # a torchtune registry or a Hydra script: far smaller; a larger file is not one
+
 _REGISTRY_CONFIG = re.compile(r"""Config\(\s*name\s*=\s*["']([\w.-]{1,128})["']\s*,\s*file_path\s*=\s*["']([\w./-]{1,256})["']""")
 
 
@@ -227,10 +230,7 @@ def tune_registry_name(config: Path, root: Path) -> str:
     registry = root / "torchtune" / "_recipe_registry.py"
     if not config.is_relative_to(configs) or not registry.is_file():
         return ""
-    try:
-        text = registry.read_text(encoding="utf-8", errors="replace")[:200_000]
-    except OSError:
-        return ""
+    text = text_or_empty(registry, roots=[root], limit=REGISTRY_BYTES)
     rel = config.relative_to(configs).as_posix()
     names = {m.group(1) for m in _REGISTRY_CONFIG.finditer(text) if m.group(2) == rel}
     return names.pop() if len(names) == 1 else ""
@@ -247,10 +247,7 @@ def tune_registry_recipe(name: str, root: Path) -> Path | None:
     registry = root / "torchtune" / "_recipe_registry.py"
     if not name or not registry.is_file():
         return None
-    try:
-        text = registry.read_text(encoding="utf-8", errors="replace")[:200_000]
-    except OSError:
-        return None
+    text = text_or_empty(registry, roots=[root], limit=REGISTRY_BYTES)
     files = {m.group(2) for m in _REGISTRY_RECIPE.finditer(text) if m.group(1) == name}
     if len(files) != 1:
         return None
@@ -287,10 +284,7 @@ def hydra_override(tokens: tuple[str, ...], config: Path, script: str, root: Pat
     path = Path(script)
     if not path.is_file() or not path.resolve().is_relative_to(root):
         return ""
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")[:200_000]
-    except OSError:
-        return ""
+    text = text_or_empty(path, roots=[root], limit=REGISTRY_BYTES)
     main = _HYDRA_MAIN.search(text)
     where = _CONFIG_PATH.search(main.group(1)) if main else None
     if where is None:

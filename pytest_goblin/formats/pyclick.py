@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..safepath import text_or_empty, tree_of
+
 MAX_LAUNCHER_BYTES = 4_000_000  # a launcher larger than this is not read for a variable's values
 
 CLICK_AT = "click 8.5.1 click/core.py:3264-3323 (Option._parse_decls), :3083-3113, :3166-3170, :3326-3346"
@@ -223,12 +225,7 @@ _WORD_VAR = re.compile(r"^\$\{?([A-Za-z_]\w{0,63})\}?$")
 
 def launcher_source(path: Path) -> str:
     """The launcher's text as code: a notebook's code cells joined, else the file ("" when unreadable)."""
-    try:
-        if path.stat().st_size > MAX_LAUNCHER_BYTES:
-            return ""
-        text = path.read_text(errors="replace")
-    except OSError:
-        return ""
+    text = text_or_empty(path, roots=tree_of(path), limit=MAX_LAUNCHER_BYTES)
     if path.suffix.lower() != ".ipynb":
         return text
     try:

@@ -10,6 +10,8 @@ import os
 import re
 from pathlib import Path
 
+from ..safepath import text_or_empty, tree_of
+
 MAX_MODULE_BYTES = 512_000
 MAX_UP = 8  # parent folders tried as the import root
 
@@ -51,10 +53,7 @@ def wrapped_call(path: Path, text: str, marker: re.Pattern[str]) -> tuple[str, s
         found = _module_file(here, module)
         if found is None:
             continue
-        try:
-            if found.stat().st_size > MAX_MODULE_BYTES or not marker.search(found.read_text(encoding="utf-8", errors="replace")):
-                continue
-        except OSError:
+        if not marker.search(text_or_empty(found, roots=tree_of(Path(os.path.abspath(path))), limit=MAX_MODULE_BYTES)):
             continue
         from .launch_walk import config_tree
 

@@ -825,7 +825,7 @@ def _unsplit(ctx: AuditContext, w: WorkloadConfig) -> str | None:
 def _own_trainer(ctx: AuditContext) -> str | None:
     """rollout.own_trainer of a Python training script: its trainer is a class of the repository's own, not TRL's."""
     from ..rollout import own_trainer
-    from ..safepath import tree_of
+    from ..safepath import text_or_empty, tree_of
 
     loaded = ctx.loaded
     if loaded is None or not str(ctx.path).endswith(".py"):
@@ -838,12 +838,10 @@ def _own_trainer(ctx: AuditContext) -> str | None:
         root = roots[0]
         out: list[tuple[str, str]] = []
         for f in sorted(root.rglob("*.py"))[:2000]:
-            if ".git" in f.parts or not f.is_file() or f.stat().st_size > 512_000:
+            if ".git" in f.parts or not f.is_file():
                 continue
-            try:
-                out.append((str(f.relative_to(root)), f.read_text(errors="replace")))
-            except OSError:
-                continue
+            if text := text_or_empty(f, roots=[root], limit=512_000):
+                out.append((str(f.relative_to(root)), text))
         return out
 
     return own_trainer(loaded.text, str(ctx.path), sources)
