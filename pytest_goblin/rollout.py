@@ -29,7 +29,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from packaging.version import InvalidVersion, Version
 
@@ -37,6 +37,9 @@ from .costmodel import GB, _gemm_eff, memory_gb, nominal_for, peak_tflops, step
 from .hardware import capacity_gb, capacity_phrase
 from .modelzoo import estimate_shape, shape_assumption
 from .schemas import Hardware, RolloutSplit, WorkloadConfig
+
+if TYPE_CHECKING:
+    from .frameworks.unsloth import UnslothLoad
 
 # (found, value, line) of a config key, as blockers.raw_key reads it
 # (found, value, where): the config's line number, or a place outside it (a launch line's flag: blockers.launch_config_flags)
@@ -297,13 +300,17 @@ def split(
     trainer: str | None = None,
     preset: dict[str, Value] | None = None,
     server: Server | None = None,
+    unmodelled: tuple[str, ...] = (),
+    generation_unmodelled: str | None = None,
 ) -> RolloutSplit | None:
     """The projected split of one optimizer step of a TRL GRPO / RLOO / online DPO recipe, or None when the recipe is not
     one `split` models (another trainer or framework, a TRL release before the modelled trainer). `server_line`:
     the line that starts the vLLM server (`file:line: text`), for server mode. A framework that builds TRL's config
     for the recipe (Axolotl `rl: grpo`) passes the class (`cls`), its label (`trainer`), a lookup that reads TRL's
     keys where it keeps them and `preset`, the values it passes where the file sets none (axolotl_grpo); `server`, the
-    vLLM server's GPUs where the framework starts it from the same file (axolotl_server)."""
+    vLLM server's GPUs where the framework starts it from the same file (axolotl_server). `unmodelled`: what the
+    framework around TRL does that goblin does not model (said as is); `generation_unmodelled`: why its vLLM generation
+    is not projected (Unsloth's 4-bit engine: unsloth_grpo)."""
     cls = cls or config_class(w)
     v = _version(version)
     if cls is None or cls not in MODELLED or v is None or v < Version(MODELLED[cls]):
@@ -316,7 +323,7 @@ def split(
             values[key] = f"{got.value} ({got.source})"
         return got
 
-    not_modelled = ["reward functions and reward models (Python in the training script, or a model of a size the config does not give)"]
+    not_modelled = ["reward functions and reward models (Python in the training script, or a model of a size the config does not give)", *unmodelled]
     guess = shape_assumption(w.model)
     if guess is not None:
         values["model"] = guess
@@ -437,6 +444,9 @@ def split(
         waves = _waves(reserved, weights_gb, kv_gb(w, per_event * tp, length, tp))
         prefill, decode = decode_seconds(w, hw, sequences=per_event * tp, prompt=prompt, completion=completion, tp=tp, waves=waves)
         generation_s = (prefill + decode) * events
+        if generation_unmodelled is not None:
+            generation_s = None
+            not_modelled.append(generation_unmodelled)
         not_modelled.append("moving the updated weights into vLLM after each optimizer step")
         if tp > 1:
             not_modelled.append(f"vLLM's tensor-parallel collectives (tensor parallel {tp})")
@@ -489,8 +499,9 @@ def split(
 
 
 def _judged(r: RolloutSplit) -> bool:
-    """Whether the memory figures may back a finding: a known model shape, and no sleep mode freeing memory."""
-    return "model" not in r.values and not any("sleep mode" in n for n in r.not_modelled)
+    """Whether the memory figures may back a finding: a known model shape, no sleep mode freeing memory, and not
+    Unsloth's engine, whose weights the training model shares (unsloth_grpo)."""
+    return "model" not in r.values and not any("sleep mode" in n or n.startswith(UNSLOTH_SHARED) for n in r.not_modelled)
 
 
 def over_memory(r: RolloutSplit) -> bool:
@@ -668,6 +679,68 @@ def axolotl_server(lookup: Lookup) -> Server:
         f"axolotl vllm-serve on this file's vllm: block ({where}; defaults tensor and data parallel 1, gpu_memory_utilization 0.9: "
         "axolotl 0.18.0 src/axolotl/cli/vllm_serve.py:50-65, schemas/vllm.py:17-26@067b021c; its command line may override them)",
         min(util, 1.0),
+    )
+
+
+# Unsloth (frameworks/unsloth.py): a model loaded with fast_inference=True holds a vLLM engine that Unsloth's patched
+# GRPOTrainer generates with, colocated, whatever the GRPOConfig's use_vllm, vllm_mode and vllm_gpu_memory_utilization
+UNSLOTH_SHARED = "Unsloth builds the training model from the vLLM engine's own weights"
+
+
+def unsloth_grpo(load: UnslothLoad, cls: str | None, lookup: Lookup) -> tuple[Lookup, dict[str, Value], tuple[str, ...], str | None] | str:
+    """How Unsloth runs a TRL online trainer on a model whose load built a vLLM engine (`load.vllm` true): the lookup
+    with the keys Unsloth sets over the config's, its UnslothGRPOConfig defaults where the config sets none, what goblin
+    does not model, and why generation is not projected (a 4-bit engine); or, where goblin cannot model it, the reason."""
+    from .frameworks import unsloth as u
+
+    at = f"{load.loader}.from_pretrained(fast_inference=True) at line {load.line}"
+    if cls != "GRPOConfig":
+        return (
+            f"the script loads its model with Unsloth's {at}, and Unsloth's {cls or 'online'} trainer then generates with that "
+            f"vLLM engine (use_vllm set true, {u.SETTER_AT}); goblin read how Unsloth places that engine for GRPO only "
+            "(vllm_mode colocate), so this step's generation is not modelled"
+        )
+    util, util_said = load.utilization
+    setter = f"Unsloth's GRPOTrainer, for a model loaded with {at}, over the config's ({u.SETTER_AT})"
+    forced: dict[str, tuple[Any, str]] = {
+        "use_vllm": (True, f"set true by {setter}"),
+        "vllm_mode": ("colocate", f"set by {setter}"),
+        "vllm_gpu_memory_utilization": (util, f"{util_said}: the engine Unsloth builds ({u.ENGINE_AT}) and generates with ({u.SETTER_AT})"),
+        "vllm_tensor_parallel_size": (1, f"Unsloth's engine is built with no tensor_parallel_size ({u.ZOO_ENGINE_AT})"),
+    }
+    if load.standby:
+        forced["vllm_enable_sleep_mode"] = (True, f"UNSLOTH_VLLM_STANDBY set in the script: Unsloth turns on TRL's sleep mode ({u.STANDBY_AT})")
+
+    def wrapped(key: str) -> tuple[bool, Any, int | str | None]:
+        if key in forced:
+            value, said = forced[key]
+            return True, value, said
+        return lookup(key)
+
+    preset = {k: Value(v, f"UnslothGRPOConfig's default, the config sets none ({u.GRPO_DEFAULTS_AT})") for k, v in u.GRPO_DEFAULTS.items()}
+    unmodelled = (
+        f"{UNSLOTH_SHARED} ({u.ENGINE_AT}: load_vllm, then convert_vllm_to_huggingface, shared_weights): the base weights "
+        "sit once, inside the engine's reservation, where goblin's training state plus reservation counts them twice; and "
+        f"Unsloth sizes that reservation as gpu_memory_utilization x the memory free when the engine loads, less an allowance for "
+        f"training activations ({u.ZOO_RESERVE_AT}): no memory finding is made",
+    )
+    gen = None
+    if load.load_in_4bit:
+        gen = (
+            "generation on Unsloth's engine, which holds the weights as bitsandbytes 4-bit (use_bitsandbytes=load_in_4bit, "
+            f"unsloth/models/llama.py:2800{u.AT}; quantization bitsandbytes, {u.ZOO_ENGINE_AT}): goblin has no sourced efficiency for "
+            "vLLM's 4-bit decode on ROCm, so its time is not projected"
+        )
+    return wrapped, preset, unmodelled, gen
+
+
+def unsloth_unread(load: UnslothLoad) -> str:
+    """The reason for a load whose fast_inference goblin cannot read (a computed value, `**kwargs`)."""
+    from .frameworks.unsloth import SETTER_AT
+
+    return (
+        f"the script's {load.loader}.from_pretrained at line {load.line} passes fast_inference as a value goblin cannot read: "
+        f"whether Unsloth builds a vLLM engine that its trainer generates with ({SETTER_AT}) is unknown, so the step is not split"
     )
 
 

@@ -8,6 +8,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..frameworks.unsloth import UnslothLoad
 from .argedit import OptionSite
 from .launchers import ScriptLaunch
 
@@ -68,3 +69,5 @@ class Script:
     built_label: str | None = None
     # debug modes the script turns on where it runs (formats/pydebug.py): (what, the call and its source; its line)
     debug_modes: list[tuple[str, int]] = field(default_factory=list)
+    # an Unsloth `FastLanguageModel.from_pretrained(...)` load (formats/pyunsloth.py): its vLLM engine and defaults
+    unsloth: UnslothLoad | None = None

@@ -60,6 +60,7 @@ from .pydebug import debug_mode, imported_names
 from .pyeval import Evaluator
 from .pyliteral import Code, call_name, literal_value, quote_of, render
 from .pyscript import Location, Script
+from .pyunsloth import loader_of, read_load, sft_length, sourced, standby, trl_not_patched
 from .pyworkload import ScriptReader, naive_split, trainer_class, unread_fields, weights_assumed
 
 
@@ -260,6 +261,8 @@ def read_script(path: Path, text: str) -> Script:
                 and guarded_call(s, node, name, parents, lit)
             ):
                 s.model_call = node
+                if (loader := loader_of(node)) is not None:
+                    read_load(s, tree, node, loader, lit)
                 first = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "pretrained_model_name_or_path"), None)
                 if first is not None:
                     ok, value, loc = lit(first)
@@ -313,6 +316,8 @@ def read_script(path: Path, text: str) -> Script:
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Subscript) and is_environ(node.targets[0].value):
             environ_setting(s, node.targets[0].slice, node.value, consts)
     s.values.update(bnb)
+    standby(s)
+    trl_not_patched(s)
     if "use_peft" not in s.values:
         frozen_base(s, tree, parents, lit)
     if "model_name_or_path" not in s.values:  # no model call read: the id the tokenizer (or a guarded load) names
@@ -478,6 +483,8 @@ class PythonAdapter(HFTrainerAdapter):
 
             loop_defaults(r)
         weights_assumed(r, script)
+        sourced(r, script, str(path))
+        sft_length(r, script, str(path))
         if script.built is not None:
             from .pybuilt import built_unread
 

@@ -21,6 +21,7 @@ from ..formats import load_config
 from ..formats.base import IN_LAUNCH_LINE, source_place
 from ..formats.launched import CUSTOM_PREFERENCE
 from ..formats.semantics import loaded_with_world_size, strategy_unread
+from ..frameworks.unsloth import UnslothLoad
 from ..modelzoo import shape_assumption
 from ..patching import NOT_DOWN_ON_ASSUMED_LENGTHS, NOT_ON_A_GUESS, NOT_ON_ASSUMED_LENGTHS, NOT_READ_BACK, assumed_over, build_patch, plan_edits
 from ..rollout import inconclusive_reason as rollout_reason
@@ -792,7 +793,39 @@ def _rollout(ctx: AuditContext, w: WorkloadConfig) -> RolloutSplit | None:
     def launched(key: str) -> tuple[bool, Any, int | str | None]:
         return (True, *passed[key]) if key in passed else raw_key(loaded, key)
 
+    load = _unsloth_load(ctx)
+    if load is not None:
+        # Unsloth's GRPOTrainer generates with the vLLM engine its fast_inference load built (rollout.unsloth_grpo)
+        from ..rollout import config_class, unsloth_grpo
+
+        cls = config_class(w)
+        got = unsloth_grpo(load, cls, launched) if load.vllm else None
+        if not isinstance(got, tuple):
+            return None
+        lookup, preset, unmodelled, gen = got
+        return rollout_split(
+            w,
+            ctx.hw,
+            lookup,
+            read.version,
+            read.source,
+            server_line=server,
+            trainer=f"unsloth {load.loader} fast_inference on trl {read.version} ({cls})",
+            preset=preset,
+            unmodelled=unmodelled,
+            generation_unmodelled=gen,
+        )
     return rollout_split(w, ctx.hw, launched, read.version, read.source, server_line=server)
+
+
+def _unsloth_load(ctx: AuditContext) -> UnslothLoad | None:
+    """A Python script's Unsloth load whose fast_inference is on or unread, where Unsloth's patched TRL trainers are the
+    script's (it imports unsloth before trl); None otherwise."""
+    loaded = ctx.loaded
+    load = getattr(loaded.data, "unsloth", None) if loaded is not None else None
+    if not isinstance(load, UnslothLoad) or not load.patches_trl or load.vllm is False:
+        return None
+    return load
 
 
 def _trl_reading(ctx: AuditContext, w: WorkloadConfig) -> Reading | None:
@@ -817,6 +850,14 @@ def _unsplit(ctx: AuditContext, w: WorkloadConfig) -> str | None:
         return None
     if (own := _own_trainer(ctx)) is not None:
         return own
+    if (load := _unsloth_load(ctx)) is not None:
+        from ..rollout import config_class, unsloth_grpo, unsloth_unread
+
+        if load.vllm is None:
+            return unsloth_unread(load)
+        got = unsloth_grpo(load, config_class(w), lambda key: raw_key(loaded, key))
+        if isinstance(got, str):
+            return got
     read = _trl_reading(ctx, w) if (w.framework or "").startswith("trl ") else None
     version = f"{read.version} ({read.source})" if read is not None else None
     return unsplit_reason(w, lambda key: raw_key(loaded, key), version, ctx.hw)

@@ -1,0 +1,103 @@
+"""What Unsloth does with a training script's model load and TRL trainer, read from its source at one release:
+FastLanguageModel/FastModel.from_pretrained's defaults, the vLLM engine `fast_inference=True` builds, and how its
+patched GRPOTrainer generates with that engine. Facts only, each cited; the Python script reader
+(formats/python.py) records the load (`UnslothLoad`) and rollout.py models the step from it.
+
+Read at unsloth 2026.8.19 (github unslothai/unsloth, commit 015bdef0, unsloth/_version.py:22) and unsloth_zoo
+2026.8.13 (github unslothai/unsloth-zoo, commit ce232d6c). The from_pretrained defaults and the GRPO vLLM setter
+are the same at 2025.7.2 (tag July-2025, loader.py:90-106, rl.py:718-723) and 2025.12.7 (tag December-2025,
+loader.py:124-142, rl.py:1092-1099)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+RELEASE = "unsloth 2026.8.19"
+AT = "@2026.8.19"
+ZOO_AT = "@unsloth_zoo 2026.8.13"
+
+# The model classes whose from_pretrained is Unsloth's loader (unsloth/models/loader.py:407 FastLanguageModel,
+# :1140 FastModel, :2180 FastVisionModel(FastModel), :2184 FastTextModel(FastModel))
+LOADERS = frozenset({"FastLanguageModel", "FastModel", "FastVisionModel", "FastTextModel"})
+
+# from_pretrained's defaults: FastLanguageModel (loader.py:410-430) and FastModel (loader.py:1167-1194) agree
+DEFAULT_LENGTH = 2048
+DEFAULT_UTILIZATION = 0.5
+DEFAULT_AT = {
+    "max_seq_length": f"unsloth/models/loader.py:412, :1169{AT}",
+    "load_in_4bit": f"unsloth/models/loader.py:414, :1171{AT}",
+    "fast_inference": f"unsloth/models/loader.py:429, :1193{AT}",
+    "gpu_memory_utilization": f"unsloth/models/loader.py:430, :1194{AT}",
+}
+# Keywords that change what load_in_4bit's default does: a quantization_config (loader.py:442-456), 8-bit, full
+# fine-tuning or QAT (handed to FastModel, :487; full fine-tuning turns 4-bit off, :1264-1271), 16-bit or fp8
+# (:1310-1319 refuses a combination), a `-bf16` checkpoint name (:629-635)
+QUANT_KEYWORDS = frozenset({"load_in_4bit", "load_in_8bit", "load_in_16bit", "load_in_fp8", "full_finetuning", "quantization_config", "qat_scheme"})
+
+# fast_inference=True: Unsloth loads vLLM first with the load's gpu_memory_utilization, max_seq_length and
+# use_bitsandbytes=load_in_4bit, builds the training model from vLLM's own weights and marks them shared
+# (unsloth/models/llama.py:2775-2822); on ROCm it keeps fast_inference on (:2359-2371)
+ENGINE_AT = f"unsloth/models/llama.py:2775-2822{AT}"
+# Importing unsloth patches TRL's trainers and configs (llama.py:3947 PatchFastRL; rl.py:3823-3855 sets
+# trl.<Trainer>/trl.<Config> to Unsloth's): a `from trl import GRPOTrainer` before the unsloth import keeps TRL's own
+PATCH_AT = f"unsloth/models/llama.py:3947, unsloth/models/rl.py:3823-3855{AT}"
+# Unsloth's GRPOTrainer with a model that holds that engine: use_vllm set true whatever the config says, vllm_mode
+# colocate on trl >= 0.18 (rl.py:3970-3995), and the engine the load built is the one it generates with
+# (rl.py:4047-4048 `self.llm = model.vllm_engine`), so GRPOConfig's vllm_gpu_memory_utilization is not what reserves
+SETTER_AT = f"unsloth/models/rl.py:3970-3995, :4047-4048{AT}"
+COLOCATE_FROM_TRL = "0.18.0"
+# The engine's arguments: no tensor_parallel_size (one GPU per engine), bitsandbytes weights when load_in_4bit
+# (unsloth_zoo/vllm_utils.py:2740-2770); its reservation is gpu_memory_utilization x the memory free when it loads,
+# less an allowance for training activations (vllm_utils.py:1610-1663)
+ZOO_ENGINE_AT = f"unsloth_zoo/vllm_utils.py:2740-2770{ZOO_AT}"
+ZOO_RESERVE_AT = f"unsloth_zoo/vllm_utils.py:1610-1663{ZOO_AT}"
+# UnslothGRPOConfig's own defaults where the config sets none (rl.py:3317-3327)
+GRPO_DEFAULTS = {"beta": 0.001, "vllm_importance_sampling_correction": False}
+GRPO_DEFAULTS_AT = f"unsloth/models/rl.py:3317-3327{AT}"
+# Sleep mode: Unsloth turns TRL's on where its engine was built with it (UNSLOTH_VLLM_STANDBY, rl.py:4001-4005)
+STANDBY_AT = f"unsloth/models/rl.py:4001-4005{AT}"
+
+
+# ROCm: the release runs on AMD GPUs (unsloth/device_type.py:53-56 is_hip, :70-73 "hip", :87 "only works on NVIDIA, AMD
+# and Intel GPUs"); there, without a bitsandbytes newer than 0.48.2.dev0, it loads 16-bit instead of 4-bit rather than
+# failing (device_type.py:160-170 ALLOW_BITSANDBYTES, loader.py:554-584 "disabling 4bit/8bit"). No blocker follows from
+# it; the bitsandbytes findings (quant.bitsandbytes_rocm_build, blocker.bitsandbytes_before_rocm_wheels) cover the build.
+ROCM_AT = f"unsloth/device_type.py:53-87, :160-170; unsloth/models/loader.py:554-584{AT}"
+
+
+@dataclass(frozen=True)
+class UnslothLoad:
+    """One `Fast*Model.from_pretrained(...)` call of a script that imports unsloth, as written (None: not passed)."""
+
+    loader: str  # FastLanguageModel, FastModel, ...
+    line: int
+    fast_inference: bool | None  # the keyword's literal value; None: not passed, or not a literal goblin reads
+    fast_inference_passed: bool  # the keyword is there (a value goblin cannot read leaves the engine unknown)
+    gpu_memory_utilization: float | None
+    gpu_memory_utilization_line: int | None
+    load_in_4bit: bool | None  # the quantization as the load runs it: its own keyword, else the default where it applies
+    patches_trl: bool  # unsloth is imported before the trl trainer the script builds (PATCH_AT)
+    standby: bool  # UNSLOTH_VLLM_STANDBY set to other than "0" in the script's environment settings
+    max_seq_length: int | None = None
+    max_seq_length_line: int | None = None
+    length_passed: bool = False  # the keyword is there (None above: a value goblin cannot read)
+
+    @property
+    def vllm(self) -> bool | None:
+        """Whether the load builds a vLLM engine: fast_inference true; None where goblin cannot read it."""
+        if self.fast_inference_passed and self.fast_inference is None:
+            return None
+        return bool(self.fast_inference)  # not passed: fast_inference=False (DEFAULT_AT)
+
+    @property
+    def utilization(self) -> tuple[float, str]:
+        """The engine's gpu_memory_utilization and where it comes from."""
+        if self.gpu_memory_utilization is not None:
+            return (
+                self.gpu_memory_utilization,
+                f"gpu_memory_utilization {self.gpu_memory_utilization:g} of {self.loader}.from_pretrained (line {self.gpu_memory_utilization_line or self.line})",
+            )
+        return DEFAULT_UTILIZATION, (
+            f"{self.loader}.from_pretrained passes no gpu_memory_utilization (line {self.line}): Unsloth's default {DEFAULT_UTILIZATION:g} "
+            f"({DEFAULT_AT['gpu_memory_utilization']})"
+        )

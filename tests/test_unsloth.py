@@ -1,0 +1,160 @@
+"""Unsloth runs read as Unsloth runs them (review 8b #28): FastLanguageModel.from_pretrained's quantization,
+dtype and max_seq_length defaults, and a fast_inference=True load's vLLM engine, which Unsloth's GRPOTrainer
+generates with, colocated, at the load's gpu_memory_utilization (pytest_goblin/frameworks/unsloth.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pytest_goblin.formats import load_config
+from pytest_goblin.options import build_settings
+from pytest_goblin.rollout import FINDING_ID
+from pytest_goblin.service import audit_file
+
+MI300X_GB = 206.141652992  # kb/hardware.yaml reported_bytes
+
+
+def _script(load: str, trainer: str, *, head: str = "from unsloth import FastLanguageModel\nfrom trl import GRPOConfig, GRPOTrainer\n") -> str:
+    return (
+        head + "\n"
+        "model, tokenizer = FastLanguageModel.from_pretrained(\n"
+        "    model_name='Qwen/Qwen2.5-7B-Instruct',\n"
+        "    max_seq_length=1024,\n" + load + ")\n"
+        "model = FastLanguageModel.get_peft_model(model, r=32, lora_alpha=32)\n" + trainer
+    )
+
+
+GRPO = (
+    "args = GRPOConfig(\n    output_dir='out',\n    per_device_train_batch_size=8,\n    gradient_accumulation_steps=4,\n    bf16=True,\n"
+    "    num_generations=8,\n    max_completion_length=512,\n    use_vllm=False,\n    vllm_gpu_memory_utilization=0.2,\n)\n"
+    "trainer = GRPOTrainer(model=model, processing_class=tokenizer, reward_funcs=[len], args=args)\ntrainer.train()\n"
+)
+SFT = (
+    "from trl import SFTConfig, SFTTrainer\n"
+    "args = SFTConfig(output_dir='out', per_device_train_batch_size=2, gradient_accumulation_steps=4, bf16=True)\n"
+    "trainer = SFTTrainer(model=model, processing_class=tokenizer, train_dataset=None, args=args)\ntrainer.train()\n"
+)
+
+
+def _audit(tmp_path: Path, text: str, name: str = "train.py") -> Any:
+    path = tmp_path / name
+    path.write_text(text)
+    result = audit_file(path, build_settings({"target": "mi300x"}), shown_as=name)
+    assert result.report is not None, result.error
+    for said in [result.report.reason, result.report.inconclusive or "", *(f.message for f in result.report.findings)]:
+        assert "None" not in said, said
+    return result.report
+
+
+def test_fast_inference_grpo_generates_on_unsloths_colocated_engine_at_the_loads_reservation(tmp_path: Path) -> None:
+    r = _audit(tmp_path, _script("    load_in_4bit=False,\n    fast_inference=True,\n    gpu_memory_utilization=0.6,\n", GRPO))
+    split = r.rollout
+    assert split is not None and split.vllm_mode == "colocate" and split.trainer.startswith("unsloth FastLanguageModel")
+    # the config's use_vllm=False and vllm_gpu_memory_utilization=0.2 are not what runs: Unsloth's engine is
+    assert split.values["use_vllm"].startswith("True (set true by Unsloth's GRPOTrainer")
+    assert split.values["vllm_gpu_memory_utilization"].startswith("0.6 (gpu_memory_utilization 0.6 of FastLanguageModel.from_pretrained (line 9)")
+    assert split.vllm_reserved_gb == round(0.6 * MI300X_GB, 1)
+    assert split.generation_ms is not None  # 16-bit weights: vLLM's decode roofline
+    assert split.values["beta"].startswith("0.001 (UnslothGRPOConfig's default")
+    assert any(n.startswith("Unsloth builds the training model from the vLLM engine's own weights") for n in split.not_modelled)
+    assert "Unsloth builds the training model from the vLLM engine's own weights" in (r.inconclusive or "")
+
+
+def test_unsloths_shared_weights_make_no_memory_finding(tmp_path: Path) -> None:
+    # 0.95 x 206 GB beside the training state would be over the GPU's memory in TRL's own colocate mode
+    r = _audit(tmp_path, _script("    load_in_4bit=False,\n    fast_inference=True,\n    gpu_memory_utilization=0.95,\n", GRPO))
+    assert r.rollout is not None and r.rollout.training_memory_gb + r.rollout.vllm_reserved_gb > r.rollout.hbm_gb
+    assert not [f for f in r.findings if f.rule_id == FINDING_ID]
+
+
+def test_a_4bit_engine_and_the_default_reservation(tmp_path: Path) -> None:
+    # no load_in_4bit: Unsloth's default 4-bit; no gpu_memory_utilization: its default 0.5
+    r = _audit(tmp_path, _script("    fast_inference=True,\n", GRPO))
+    split = r.rollout
+    assert split is not None and split.vllm_reserved_gb == round(0.5 * MI300X_GB, 1)
+    assert "Unsloth's default 0.5 (unsloth/models/loader.py:430" in split.values["vllm_gpu_memory_utilization"]
+    assert split.generation_ms is None and any("vLLM's 4-bit decode" in n for n in split.not_modelled)
+
+
+def test_grpo_without_fast_inference_gets_no_vllm(tmp_path: Path) -> None:
+    r = _audit(tmp_path, _script("    load_in_4bit=False,\n", GRPO))
+    assert r.rollout is not None and r.rollout.vllm_mode is None and r.rollout.vllm_reserved_gb is None
+    assert not r.rollout.trainer.startswith("unsloth")
+
+
+def test_trl_imported_before_unsloth_keeps_trls_own_trainer(tmp_path: Path) -> None:
+    head = "from trl import GRPOConfig, GRPOTrainer\nfrom unsloth import FastLanguageModel\n"
+    path = tmp_path / "train.py"
+    path.write_text(_script("    load_in_4bit=False,\n    fast_inference=True,\n", GRPO, head=head))
+    w = load_config(path).workload
+    assert any("imports trl before unsloth" in n for n in w.notes)
+    r = _audit(tmp_path, path.read_text())
+    assert r.rollout is not None and r.rollout.vllm_mode is None  # the config's use_vllm=False, on TRL's own trainer
+
+
+def test_fast_inference_with_another_online_trainer_says_goblin_read_grpo_only(tmp_path: Path) -> None:
+    rloo = GRPO.replace("GRPOConfig", "RLOOConfig").replace("GRPOTrainer", "RLOOTrainer")
+    head = "from unsloth import FastLanguageModel\nfrom trl import RLOOConfig, RLOOTrainer\n"
+    r = _audit(tmp_path, _script("    fast_inference=True,\n", rloo, head=head))
+    assert r.rollout is None
+    assert "goblin read how Unsloth places that engine for GRPO only" in (r.inconclusive or "")
+
+
+def test_fast_inference_goblin_cannot_read_gives_the_reason(tmp_path: Path) -> None:
+    text = "import os\n" + _script("    fast_inference=os.environ.get('FAST') == '1',\n", GRPO)
+    r = _audit(tmp_path, text)
+    assert r.rollout is None and "passes fast_inference as a value goblin cannot read" in (r.inconclusive or "")
+
+
+def test_plain_unsloth_sft_reads_the_loads_defaults_and_gets_no_vllm(tmp_path: Path) -> None:
+    path = tmp_path / "sft.py"
+    path.write_text(_script("", SFT, head="from unsloth import FastLanguageModel\n"))
+    w = load_config(path).workload
+    assert w.model.name == "Qwen/Qwen2.5-7B-Instruct"
+    assert w.quantization == "4bit" and w.method == "qlora"  # load_in_4bit's default, loader.py:414
+    assert w.weight_dtype == "bf16" and not w.sources["weight_dtype"].explicit
+    assert w.seq_len == 1024 and "Unsloth's SFTTrainer takes the model's" in (w.sources["seq_len"].note or "")
+    r = _audit(tmp_path, path.read_text(), "sft.py")
+    assert r.rollout is None
+
+
+def test_an_sft_config_length_wins_over_the_loads(tmp_path: Path) -> None:
+    path = tmp_path / "sft.py"
+    path.write_text(_script("", SFT.replace("bf16=True)", "bf16=True, max_length=512)"), head="from unsloth import FastLanguageModel\n"))
+    assert load_config(path).workload.seq_len == 512
+
+
+def test_a_keyword_that_changes_the_quantization_leaves_the_4bit_default_unapplied(tmp_path: Path) -> None:
+    path = tmp_path / "sft.py"
+    for load in ("    load_in_16bit=True,\n", "    full_finetuning=True,\n", "    **kwargs,\n"):
+        path.write_text(_script(load, SFT, head="from unsloth import FastLanguageModel\nkwargs = {}\n"))
+        assert load_config(path).workload.quantization == "none", load
+
+
+def test_unsloth_imported_but_trained_with_transformers_trainer(tmp_path: Path) -> None:
+    trainer = (
+        "from transformers import Trainer, TrainingArguments\n"
+        "args = TrainingArguments(output_dir='out', per_device_train_batch_size=2, bf16=True)\n"
+        "trainer = Trainer(model=model, args=args)\ntrainer.train()\n"
+    )
+    path = tmp_path / "train.py"
+    path.write_text(_script("    fast_inference=True,\n", trainer, head="from unsloth import FastLanguageModel\n"))
+    w = load_config(path).workload
+    assert "Unsloth" not in (w.sources["seq_len"].note or "")  # transformers' Trainer does not take the load's length
+    r = _audit(tmp_path, path.read_text())
+    assert r.rollout is None and "vLLM" not in (r.inconclusive or "")
+
+
+def test_a_fast_language_model_of_another_package_is_not_unsloths(tmp_path: Path) -> None:
+    path = tmp_path / "sft.py"
+    path.write_text(_script("", SFT, head="from mylib import FastLanguageModel\n"))
+    w = load_config(path).workload
+    assert w.quantization == "none" and "Unsloth" not in (w.sources["seq_len"].note or "")
+    assert not any("Unsloth" in n for n in w.notes)
+
+
+def test_unsloth_standby_in_the_script_turns_sleep_mode_on(tmp_path: Path) -> None:
+    text = "import os\nos.environ['UNSLOTH_VLLM_STANDBY'] = '1'\n" + _script("    load_in_4bit=False,\n    fast_inference=True,\n", GRPO)
+    r = _audit(tmp_path, text)
+    assert r.rollout is not None and r.rollout.values["vllm_enable_sleep_mode"].startswith("True (UNSLOTH_VLLM_STANDBY set in the script")
