@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from .errors import KBError
 from .formats import LoadedConfig
+from .formats.launch_line import script_flags
 from .formats.launchers import topology_launcher_line
 from .formats.pyargs import word_value
 from .formats.semantics import strategy_unread
@@ -607,25 +608,11 @@ def launch_config_flags(loaded: LoadedConfig) -> dict[str, tuple[Any, str]]:
     if script is None or at is None or at < script:
         return {}
     out: dict[str, tuple[Any, str]] = {}
-    args = words[script + 1 :]
-    skip = at - script - 1  # the `--config` word, then its file
-    i = 0
-    while i < len(args):
-        word = args[i]
-        if i in (skip, skip + 1) or not word.startswith("--") or len(word) < 3:
-            i += 1
+    for key, raw, flag, _eq in script_flags(words, script, {at, at + 1}, split_pairs=True):
+        if "$" in raw or "`" in raw or key in out:
             continue
-        key, eq, raw = word[2:].partition("=")
-        if not eq:
-            nxt = args[i + 1] if i + 1 < len(args) and i + 1 != skip else None
-            raw = nxt if nxt is not None and not nxt.startswith("--") else "true"  # a bare bool flag is true
-            i += 1 if raw == "true" and nxt != "true" else 2
-        else:
-            i += 1
-        key = key.replace("-", "_")
-        if "$" in raw or "`" in raw or not re.fullmatch(r"[A-Za-z]\w*", key) or key in out:
-            continue
-        line = next((n for n, t in rows if re.search(rf"(?<![\w-])--{re.escape(word[2:].partition('=')[0])}(?![\w-])", t)), rows[0][0])
+        written = words[flag][2:].partition("=")[0]
+        line = next((n for n, t in rows if re.search(rf"(?<![\w-])--{re.escape(written)}(?![\w-])", t)), rows[0][0])
         out[key] = (word_value(raw), f"{shown}:{line}, the launch line's `--{key} {raw}`")
     return out
 

@@ -206,7 +206,7 @@ def _lf_folder(path: Path) -> list[Path] | str:
 LF_CLI_MERGE = "0.9.3"
 
 
-def _before_cli_merge(path: Path, text: str) -> str | None:
+def before_cli_merge(path: Path, text: str) -> str | None:
     """The pinned LLaMA-Factory release where it is older than LF_CLI_MERGE; None unpinned (the newest read) or newer."""
     from packaging.version import InvalidVersion, Version
 
@@ -220,14 +220,17 @@ def _before_cli_merge(path: Path, text: str) -> str | None:
         return None
 
 
+def not_merged(old: str) -> str:
+    """Why a launch line's key=value words are not applied at a release before LF_CLI_MERGE (`old`, the pinned one)."""
+    return f"not applied, llamafactory {old} (pinned) merges no key=value words over the YAML (hparams/parser.py:64-65@v0.9.2; from {LF_CLI_MERGE})"
+
+
 def _llamafactory(data: dict[str, Any], path: Path, base: tuple[Path, ...], roots: list[Path], text: str) -> Found:
     given, unset, launch = _lf_launch(path)
     unmerged = ""
-    if (given or unset) and (old := _before_cli_merge(path, text)) is not None:
+    if (given or unset) and (old := before_cli_merge(path, text)) is not None:
         words = ", ".join(how for _v, how in given.values()) or ", ".join(unset.values())
-        unmerged = (
-            f"; {words}: not applied, llamafactory {old} (pinned) merges no key=value words over the YAML (hparams/parser.py:64-65@v0.9.2; from {LF_CLI_MERGE})"
-        )
+        unmerged = f"; {words}: {not_merged(old)}"
         given, unset = {}, {}
     if unset:
         return [f"{why}, so the `{key}` it trains on is not known" for key, why in unset.items()]

@@ -458,26 +458,37 @@ def _script_overrides(line: Line, lf: LauncherFile, shown: str, out: Launch) -> 
     else:
         return
     out.flag_form = form
+    for key, value, at_word, eq in script_flags(words, script, skip, split_pairs=form == "config"):
+        how = f"`--{words[at_word][2:].partition('=')[0]}{'=' if eq else ' '}{value}` on {shown} line {line.line}"
+        _keep(out, key, value, how, lf, line)
+
+
+def script_flags(words: list[str], script: int, skip: set[int], *, split_pairs: bool) -> list[tuple[str, str, int, bool]]:
+    """The `--key value` / `--key=value` words after the script (`words[script]`) that its parser sets over the recipe
+    (SCRIPT_FLAGS_AT), the one reading of them for Launch.overrides (`_script_overrides`) and the rollout's
+    (`blockers.launch_config_flags`): (key with `-` as `_`, value as written, index of the flag word, written with `=`).
+    `skip`: the indexes of the recipe's own words (`--config FILE`). `split_pairs` False (parse_yaml_and_args) takes only
+    `--key=value` words. A bare switch is `true` (HfArgumentParser's `nargs="?", const=True`). Every word is kept, in order."""
+    out: list[tuple[str, str, int, bool]] = []
     i = script + 1
     while i < len(words):
-        word = words[i]
+        at, word = i, words[i]
         i += 1
-        if i - 1 in skip or not word.startswith("--") or len(word) < 3:
+        if at in skip or not word.startswith("--") or len(word) < 3:
             continue
         key, eq, value = word[2:].partition("=")
         if not eq:
-            if form == "positional":
+            if not split_pairs:
                 continue  # not split by parse_yaml_and_args
             if i < len(words) and not words[i].startswith("--") and i not in skip:
                 value = words[i]
                 i += 1
             else:
-                value = "true"  # a bare switch: a bool field set true (HfArgumentParser's `nargs="?", const=True`)
+                value = "true"  # a bare switch: a bool field set true
         key = key.replace("-", "_")
-        if not re.fullmatch(r"[A-Za-z_]\w{0,127}", key) or not value:
-            continue
-        how = f"`--{word[2:].partition('=')[0]}{'=' if eq else ' '}{value}` on {shown} line {line.line}"
-        _keep(out, key, value, how, lf, line)
+        if re.fullmatch(r"[A-Za-z_]\w{0,127}", key) and value:
+            out.append((key, value, at, bool(eq)))
+    return out
 
 
 SRUN_AT = (

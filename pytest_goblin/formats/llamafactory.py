@@ -6,13 +6,27 @@ and model_args.py / data_args.py beside it.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ..frameworks import where
 from ..frameworks.tables import table
-from ..schemas import ModelShape, WorkloadConfig
-from .base import Adapter, Reader, as_bool, checkpoint_off_writes, model_from, non_negative, positive
+from ..schemas import FieldSource, ModelShape, WorkloadConfig
+from .base import (
+    CODE_FIELDS,
+    CODE_STRATEGY_KEYS,
+    IN_LAUNCH_LINE,
+    Adapter,
+    Reader,
+    apply_overrides,
+    as_bool,
+    checkpoint_off_writes,
+    model_from,
+    non_negative,
+    positive,
+)
 from .hfstyle import hf_writes, read_common, read_lora, read_preference
+from .launch_line import LLAMAFACTORY_CLI_AT
 from .semantics import Implied, llamafactory_precision, read_prequantized, read_world_size
 
 V1_VERSION = table("llamafactory_v1")["version"]
@@ -21,6 +35,114 @@ HPARAMS = "https://github.com/hiyouga/LLaMA-Factory/blob/main/src/llamafactory/h
 _CLASSIC = frozenset({"stage", "finetuning_type", "template", "cutoff_len", "lora_target", "dataset"})
 _V1 = frozenset({"micro_batch_size", "peft_config", "dist_config", "kernel_config", "train_dataset", "model_class"})
 _FLASH = {"auto": "sdpa", "disabled": "eager", "sdpa": "sdpa", "fa2": "flash", "fa3": "flash"}
+
+
+# OmegaConf.from_cli reads each word's value with a yaml.SafeLoader subclass (omegaconf v2.3.0 omegaconf/basecontainer.py:
+# 209, _utils.py:136-137), whose YAML 1.1 booleans are these spellings (PyYAML 6.0.4 yaml/resolver.py:170-175,
+# constructor.py:227-238); any other value is not a boolean there
+_YAML_BOOLS = {w: w.lower() in ("yes", "true", "on") for b in ("yes", "no", "true", "false", "on", "off") for w in (b, b.capitalize(), b.upper())}
+
+
+def _cli_bool(value: Any) -> bool:
+    """A `key=true` / `key=off` word's value as LLaMA-Factory's OmegaConf reads it (_YAML_BOOLS)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value in _YAML_BOOLS:
+        return _YAML_BOOLS[value]
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+# The launch line's `key=value` words goblin applies over the YAML's (launch_line.LLAMAFACTORY_CLI_AT): field, reading
+# (as the reader reads the same key from the file). bf16/fp16 are applied only as `true` where the merged config sets no
+# other half precision (`_precision_words`); the other words name the fields they feed as not judged (base.CODE_FIELDS).
+_OVERRIDDEN: dict[str, tuple[str, Any]] = {
+    "per_device_train_batch_size": ("micro_batch_size", positive),
+    "gradient_accumulation_steps": ("gradient_accumulation", positive),
+    "cutoff_len": ("seq_len", positive),
+    "flash_attn": ("attention", lambda v: _FLASH.get(str(v).lower(), "sdpa")),
+    "disable_gradient_checkpointing": ("gradient_checkpointing", lambda v: not _cli_bool(v)),
+}
+_HALF_KEYS = ("bf16", "fp16", "pure_bf16")
+# read by formats/datasets.py (the data the run trains on), not by this reader
+_DATA_KEYS = ("dataset", "dataset_dir")
+
+
+def _precision_words(r: Reader, words: list[tuple[str, str, str, int, str]]) -> list[tuple[str, str, str, int, str]]:
+    """The `bf16=true` / `fp16=true` words that alone decide the precision: the merged config (the YAML's bf16 / fp16 /
+    pure_bf16 with the words over them) sets that one half precision and no other. The rest are returned unapplied."""
+    merged = {k: r.data.get(k) for k in _HALF_KEYS}
+    for key, value, _f, _l, _how in words:
+        if key in _HALF_KEYS:
+            merged[key] = value
+    on = []
+    for k, v in merged.items():
+        try:
+            if v is not None and _cli_bool(v):
+                on.append(k)
+        except ValueError:
+            on.append(k)  # a value goblin cannot read: not known off
+    applied = [w for w in words if w[0] in ("bf16", "fp16") and on == [w[0]]]
+    for w in applied:
+        r.values["precision"] = w[0]
+        was = r.sources.get("precision")
+        kept = f"; the YAML's own {was.key} (line {was.line}) gives way" if was is not None and was.file == r.path and was.line else ""
+        r.sources["precision"] = FieldSource(
+            file=w[2],
+            key=w[0],
+            line=w[3],
+            explicit=True,
+            note=f"{w[4]}: LLaMA-Factory merges it over the YAML ({LLAMAFACTORY_CLI_AT}){kept}; change it {IN_LAUNCH_LINE}",
+        )
+    return [w for w in words if w not in applied]
+
+
+def _unread(r: Reader, key: str, why: str) -> None:
+    """The fields a launch word goblin does not apply feeds (the table's, else base.CODE_FIELDS', a strategy key's
+    strategy): kept as read, said not judged."""
+    fields = {_OVERRIDDEN[key][0]} if key in _OVERRIDDEN else set(CODE_FIELDS.get(key, ()))
+    if key in ("bf16", "fp16", "pure_bf16"):
+        fields = {"precision"}
+    if key in CODE_STRATEGY_KEYS:
+        fields.add("strategy")
+    for name in sorted(fields):
+        src = r.sources.get(name)
+        if name in r.values and src is not None:
+            src.unread = True
+            src.note = f"{src.note + '; ' if src.note else ''}{why}: not judged"
+
+
+def _launch_overrides(r: Reader) -> None:
+    """The `llamafactory-cli train x.yaml per_device_train_batch_size=4 bf16=true` words of the launch line that runs
+    this file: LLaMA-Factory merges them over the YAML from LF_CLI_MERGE (LLAMAFACTORY_CLI_AT; hparams/parser.py:63-66@v0.9.3).
+    Those `_OVERRIDDEN` maps are the fields' values, sourced at the line (base.apply_overrides); a bf16/fp16 word that
+    alone decides the precision sets it; any other word, or one whose value is set at run time, leaves the fields it
+    feeds read from the YAML and not judged. At a pinned release before LF_CLI_MERGE the YAML's values stand, said."""
+    from .datasets import before_cli_merge, not_merged
+    from .launchers import find_launch
+
+    launch = find_launch(r.path)
+    if launch is None or launch.commented:
+        return
+    words = [w for w in launch.overrides if w[0] not in _DATA_KEYS]
+    unset = [(k, why) for k, why in launch.unresolved if k not in _DATA_KEYS]
+    if not words and not unset:
+        return
+    old = before_cli_merge(Path(r.path), r.text)
+    if old is not None:
+        said = [w[4] for w in words] + [why for _k, why in unset]
+        r.notes.append(f"{'; '.join(said)}: {not_merged(old)}; the YAML's own values are used")
+        return
+    cite = f"LLaMA-Factory merges it over the YAML ({LLAMAFACTORY_CLI_AT})"
+    rest = _precision_words(r, words)
+    unread = apply_overrides(r, [w for w in rest if w[0] in _OVERRIDDEN], _OVERRIDDEN, cite, "YAML")
+    for key, _v, _f, _l, how in rest:
+        if key not in _OVERRIDDEN:
+            _unread(r, key, f"{how} is merged over the YAML ({LLAMAFACTORY_CLI_AT}), not read by goblin")
+    for key, why in unset:
+        _unread(r, key, f"{why}, merged over the YAML ({LLAMAFACTORY_CLI_AT})")
+    others = unread + [w[4] for w in rest if w[0] not in _OVERRIDDEN] + [why for k, why in unset if k not in _OVERRIDDEN]
+    if others:
+        r.notes.append(f"the launch line also sets {'; '.join(others)} over the YAML ({LLAMAFACTORY_CLI_AT}): not read by goblin")
 
 
 def _pinned_release(r: Reader) -> tuple[dict[str, Any], str | None]:
@@ -183,6 +305,7 @@ class LlamaFactoryAdapter(Adapter):
         if k is not None and as_bool(d.get("use_ray") or False):
             extra = (positive(ray), f"ray_num_workers with use_ray: {where('llamafactory', 'ray_num_workers')}", k, line)
         read_world_size(r, r.text, extra=extra, implied=self._global_batch(r), launch_decides_strategy=False)
+        _launch_overrides(r)
 
     @staticmethod
     def _global_batch(r: Reader) -> Implied | None:

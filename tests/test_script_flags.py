@@ -1,0 +1,49 @@
+"""launch_line.script_flags: the one reading of the `--key value` words a launch line passes over a recipe, used for
+Launch.overrides (formats/hf_trainer._launch_words) and by blockers.launch_config_flags (the rollout's values)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pytest_goblin.blockers import launch_config_flags
+from pytest_goblin.formats import load_config
+from pytest_goblin.formats.launch_line import script_flags
+from pytest_goblin.formats.launchers import find_launch
+
+
+def test_after_config_every_pair_and_switch_is_read() -> None:
+    words = ["python", "grpo.py", "--config", "x.yaml", "--num_generations", "8", "--vllm-mode=colocate", "--log_completions"]
+    got = script_flags(words, 1, {2, 3}, split_pairs=True)
+    assert got == [("num_generations", "8", 4, False), ("vllm_mode", "colocate", 6, True), ("log_completions", "true", 7, False)]
+
+
+def test_a_recipe_given_first_splits_only_key_equals_value_words() -> None:
+    """Must not read `--key value` pairs: parse_yaml_and_args splits only `--key=value` words."""
+    words = ["python", "train.py", "x.yaml", "--deepspeed=ds.json", "--num_train_epochs", "3"]
+    assert script_flags(words, 1, {2}, split_pairs=False) == [("deepspeed", "ds.json", 3, True)]
+
+
+def test_the_recipes_own_words_and_odd_keys_are_not_flags() -> None:
+    words = ["python", "grpo.py", "--config", "x.yaml", "--9bad", "1", "--empty=", "-s", "1"]
+    assert script_flags(words, 1, {2, 3}, split_pairs=True) == []
+
+
+GRPO = (
+    "model_name_or_path: Qwen/Qwen2.5-1.5B-Instruct\nper_device_train_batch_size: 2\ngradient_accumulation_steps: 2\n"
+    "bf16: true\nnum_generations: 4\nmax_completion_length: 256\nuse_vllm: true\nvllm_mode: server\n"
+)
+
+
+def test_both_routes_read_the_same_words(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "recipes").mkdir()
+    cfg = repo / "recipes" / "grpo.yaml"
+    cfg.write_text("# GRPOTrainer\n" + GRPO)
+    (repo / "run.sh").write_text("accelerate launch src/grpo.py --config recipes/grpo.yaml --num_generations 8 --vllm-mode=colocate --log_completions\n")
+    launch = find_launch(cfg)
+    assert launch is not None and launch.flag_form == "config"
+    via_launch = {key: value for key, value, _f, _l, _h in launch.overrides}
+    via_rollout = launch_config_flags(load_config(cfg))
+    assert via_launch == {"num_generations": "8", "vllm_mode": "colocate", "log_completions": "true"}
+    assert set(via_rollout) == set(via_launch) and via_rollout["num_generations"][0] == 8
