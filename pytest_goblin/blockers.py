@@ -286,6 +286,8 @@ def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] |
             out += _grpo_generation_batch(loaded, b)
         elif b.check == "dpo_loss_type":
             out += _dpo_loss_type(loaded, b)
+        elif b.check == "kto_kl_term":
+            out += _kto_kl_term(loaded, b)
         elif b.check == "deepspeed_mismatch":
             out += _deepspeed_mismatch(loaded, b)
         elif b.check == "cuda_launch_path":
@@ -490,6 +492,62 @@ def _dpo_loss_type(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
         f"{'' if blocker else ' where that release is installed'}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
     )
     return [_finding(b, f"{b.title} (`{value}`)", blocker, message, line)]
+
+
+def _kto_kl_term(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
+    """A KTOConfig whose keys are all valid but which KTOTrainer.__init__ refuses while the KL term is on (every loss_type
+    but apo_zero_unpaired): per_device_train_batch_size <= 1 (trl 0.12.0 on), a train_sampling_strategy other than
+    "sequential" (trl 1.6.0 on). A blocker on a pinned release that has the check, a requirement on an assumed one."""
+    from .frameworks.trl_limits import KTO_NO_KL_AT, KTO_NO_KL_LOSS, kto_checks
+
+    if _trl_class(loaded) != "KTOConfig":
+        return []
+    ok, loss, _loss_line = raw_key(loaded, "loss_type")
+    if not ok:
+        loss = None  # not set: KTOConfig's default, "kto" (trl 1.16.0 kto_config.py:198-199)
+    if (loss is not None and not isinstance(loss, str)) or loss == KTO_NO_KL_LOSS:
+        return []
+    run = _trl_run(loaded)
+    if run is None:
+        return []
+    version, how, assumed = run
+    if assumed != (b.severity == "requirement"):
+        return []
+    checks = kto_checks(version)
+    if not checks or _computed_in_code(loaded, ("loss_type", *(c.key for c in checks))) or _repository_declares(loaded, "loss_type"):
+        return []
+    w = loaded.workload
+    loss_said = f"loss_type {loss}" if loss is not None else "loss_type kto (not set: KTOConfig's default)"
+    out = []
+    for check in checks:
+        if check.key == "per_device_train_batch_size":
+            src = w.sources.get("micro_batch_size")
+            if src is None or not src.explicit or src.unread or w.micro_batch_size > 1:
+                continue
+            value: Any = w.micro_batch_size
+            line = src.line if src.file == w.path else None
+            place = f" (line {line})" if line else f" ({src.note})" if src.note else ""
+            accum = w.gradient_accumulation
+            change = (
+                f"per_device_train_batch_size 2 with gradient_accumulation_steps {accum // 2} (the same effective batch)"
+                if accum >= 2 and accum % 2 == 0
+                else "per_device_train_batch_size 2 or more"
+            )
+        else:
+            found, value, at = raw_key(loaded, check.key)
+            if not found or not isinstance(value, str) or value == "sequential":
+                continue
+            place, line = _set_where(loaded, check.key, at)
+            change = "train_sampling_strategy sequential (KTOConfig's default), or remove the key"
+        said = f"`{check.key}={value!r}`" if loaded.adapter.name == "python" else f"`{check.key}: {value}`"
+        message = (
+            f'{said}{place} with {loss_said}: on {how}, KTOTrainer.__init__ raises ValueError("{check.says}") while the KL '
+            f"term is on ({check.where}; the KL term is off only for loss_type {KTO_NO_KL_LOSS}, {KTO_NO_KL_AT}), so the run stops "
+            f"before its first step on any GPU{'' if not assumed else ' where that release is installed'}. What to change: "
+            f"{change}, or loss_type {KTO_NO_KL_LOSS} (no KL term). Source: {'; '.join(b.sources)}"
+        )
+        out.append(_finding(b, f"{b.title} (`{check.key}` {value})", not assumed, message, line, check.key))
+    return out
 
 
 def _module_removed(loaded: LoadedConfig, b: Blocker) -> list[Finding]:

@@ -54,6 +54,12 @@ GRPO = (
     "# accelerate launch --num_processes 2 -m trl.scripts.grpo --config grpo.yaml\n# pip install trl==0.29.0\n"
     "model_name_or_path: Qwen/Qwen2.5-1.5B\nper_device_train_batch_size: 2\ngradient_accumulation_steps: 1\nnum_generations: 8\nbf16: true\n"
 )
+# KTO with the KL term on (loss_type kto, KTOConfig's default): trl 0.12.0 on raises on per_device_train_batch_size 1
+KTO = (
+    "# trl kto --config kto.yaml\nmodel_name_or_path: Qwen/Qwen2.5-1.5B\ndataset_name: trl-lib/kto-mix-14k\n"
+    "per_device_train_batch_size: 1\ngradient_accumulation_steps: 8\nlearning_rate: 5.0e-7\nbeta: 0.1\nbf16: true\n"
+)
+KTO_PINNED = "# pip install trl==0.29.0\n" + KTO
 GRPO_ASSUMED = GRPO.split("\n", 1)[1]  # no launch line: the world size is assumed
 DPO = (
     "# trl dpo --config dpo.yaml\nmodel_name_or_path: Qwen/Qwen2.5-1.5B\ndataset_name: trl-lib/ultrafeedback_binarized\n"
@@ -243,6 +249,16 @@ CASES: dict[str, tuple[Case, Case]] = {
         ("dpo.yaml", DPO + "loss_type: kto_pair\n", "mi300x", {}),
         ("dpo.yaml", DPO + "loss_type: ipo\n", "mi300x", {}),
     ),
+    # a pinned release with the check: per_device_train_batch_size 1 with the KL term on; 2 starts
+    "blocker.kto_kl_term_raises": (
+        ("kto.yaml", KTO_PINNED, "mi300x", {}),
+        ("kto.yaml", KTO_PINNED.replace("per_device_train_batch_size: 1", "per_device_train_batch_size: 2"), "mi300x", {}),
+    ),
+    # not pinned: the newest, assumed; apo_zero_unpaired has no KL term
+    "blocker.kto_kl_term_at_newest": (
+        ("kto.yaml", KTO, "mi300x", {}),
+        ("kto.yaml", KTO + "loss_type: apo_zero_unpaired\n", "mi300x", {}),
+    ),
 }
 VERSION_CHECKS = {
     "blocker.fp16_amp_on_fp16_weights",  # the GradScaler raises on every GPU
@@ -258,6 +274,8 @@ VERSION_CHECKS = {
     "blocker.dpo_unknown_loss_type",
     "blocker.dpo_loss_type_at_newest",
     "blocker.deepspeed_value_mismatch",
+    "blocker.kto_kl_term_raises",
+    "blocker.kto_kl_term_at_newest",
 }  # not about the GPU: they fire on every target
 
 
@@ -1213,3 +1231,56 @@ def test_bf16_on_old_transformers_fires_only_in_its_release_range_and_off_cuda(t
     path = _write(tmp_path / "m", ("sft.yaml", HF, "mi300x", {"requirements.txt": "transformers==4.28.1\n"}))
     f = next(f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id == bid)
     assert f.blocker and "transformers==4.28.1 (requirements.txt:1)" in f.message and "None" not in f.message
+
+
+def _kto_found(tmp: Path, name: str, text: str, extra: dict[str, str] | None = None) -> list[Any]:
+    tmp.mkdir(parents=True, exist_ok=True)
+    path = _write(tmp, (name, text, "mi300x", extra or {}))
+    return [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id.startswith("blocker.kto_")]
+
+
+@pytest.mark.parametrize(
+    ("pin", "fires"),
+    [
+        ("0.8.6", False),  # device count x batch x accumulation (8 here): not the per-device check
+        ("0.11.4", False),  # the same total-batch form, the KL term now optional
+        ("0.12.0", True),  # the per-device check first (kto_trainer.py:650-654)
+        ("0.18.2", True),
+        ("1.16.0", True),
+    ],
+)
+def test_the_kto_batch_check_fires_only_at_releases_that_have_it(tmp_path: Path, pin: str, fires: bool) -> None:
+    got = _kto_found(tmp_path, "kto.yaml", f"# pip install trl=={pin}\n" + KTO)
+    assert [f.rule_id for f in got] == (["blocker.kto_kl_term_raises"] if fires else []), [f.message for f in got]
+    if fires:
+        (f,) = got
+        assert f.blocker and f.line == 5 and f.key == "per_device_train_batch_size"
+        assert f.message.startswith("`per_device_train_batch_size: 1` (line 5) with loss_type kto (not set: KTOConfig's default)")
+        assert f"on trl {pin}" in f.message and "per_device_train_batch_size 2 with gradient_accumulation_steps 4" in f.message
+        assert "None" not in f.message
+
+
+def test_the_kto_sampling_check_fires_from_trl_1_6_0(tmp_path: Path) -> None:
+    text = KTO.replace("per_device_train_batch_size: 1", "per_device_train_batch_size: 4") + "train_sampling_strategy: random\n"
+    (f,) = _kto_found(tmp_path / "a", "kto.yaml", "# pip install trl==1.16.0\n" + text)
+    assert f.blocker and f.line == 10 and "`train_sampling_strategy: random` (line 10)" in f.message
+    assert "kto_trainer.py:837-843" in f.message and "train_sampling_strategy sequential" in f.message
+    # must not: a release before the check, the default sequential, or no KL term
+    assert not _kto_found(tmp_path / "b", "kto.yaml", "# pip install trl==1.5.0\n" + text)
+    assert not _kto_found(tmp_path / "c", "kto.yaml", "# pip install trl==1.16.0\n" + text.replace("random", "sequential"))
+    assert not _kto_found(tmp_path / "d", "kto.yaml", "# pip install trl==1.16.0\n" + text + "loss_type: apo_zero_unpaired\n")
+
+
+def test_a_kto_script_with_a_batch_of_one_is_a_blocker(tmp_path: Path) -> None:
+    script = (
+        "from trl import KTOConfig, KTOTrainer\n"
+        "args = KTOConfig(output_dir='o', per_device_train_batch_size=1, gradient_accumulation_steps=3, bf16=True)\n"
+        "trainer = KTOTrainer(model='Qwen/Qwen2.5-1.5B', args=args)\ntrainer.train()\n"
+    )
+    (f,) = _kto_found(tmp_path / "a", "kto.py", script, {"requirements.txt": "trl==0.29.0\n"})
+    assert f.blocker and f.line == 2 and f.message.startswith("`per_device_train_batch_size=1` (line 2) with loss_type kto")
+    assert "per_device_train_batch_size 2 or more" in f.message
+    # must not: the loss without a KL term, or a batch of 2
+    no_kl = script.replace("bf16=True", "bf16=True, loss_type='apo_zero_unpaired'")
+    assert not _kto_found(tmp_path / "b", "kto.py", no_kl, {"requirements.txt": "trl==0.29.0\n"})
+    assert not _kto_found(tmp_path / "c", "kto.py", script.replace("batch_size=1", "batch_size=2"), {"requirements.txt": "trl==0.29.0\n"})

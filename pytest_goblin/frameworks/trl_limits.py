@@ -223,3 +223,54 @@ def dpo_losses(version: Version) -> tuple[frozenset[str], str] | None:
         if version >= first:
             found = (names, where)
     return found
+
+
+# --- KTO: the KL term's start-up checks --------------------------------------------------------------------------------
+
+# KTOTrainer estimates the KL term from mismatched (prompt, completion) pairs within a batch; every loss_type but
+# "apo_zero_unpaired" does (trl 0.11.0 kto_trainer.py:533-535 adds it; trl 1.16.0 :815). Read at every tag v0.8.0-v1.9.0
+# of the huggingface/trl history (trl/trainer/kto_trainer.py; trl/experimental/kto/kto_trainer.py from v0.26.0 to v1.7.1,
+# where trl.KTOTrainer subclasses it) and the installed trl 1.16.0.
+# trl 0.8.0-0.11.4 raise on max(torch.cuda.device_count(), 1) x per_device_train_batch_size x gradient_accumulation_steps
+# <= 1 (trl 0.8.6 kto_trainer.py:508-514, trl 0.11.4 :602-611): the GPUs the node shows are not read, so not judged.
+KTO_NO_KL_LOSS = "apo_zero_unpaired"
+KTO_NO_KL_AT = "trl 1.16.0 trl/trainer/kto_trainer.py:815; trl 0.12.0 :549-551 (calculate_KL off only for loss_type apo_zero_unpaired)"
+
+
+@dataclass(frozen=True)
+class KtoCheck:
+    """A KTOTrainer.__init__ raise when the KL term is on, in a range of releases."""
+
+    first: Version
+    key: str  # the KTOConfig key it tests
+    where: str  # file:lines@version of the raise at each release range read
+    says: str  # the ValueError's text (its start)
+
+
+KTO_CHECKS: tuple[KtoCheck, ...] = (
+    KtoCheck(
+        (0, 12, 0),
+        "per_device_train_batch_size",
+        "trl 0.12.0 trl/trainer/kto_trainer.py:650-654; trl 0.18.0 :662-666; trl 0.29.0 trl/experimental/kto/kto_trainer.py:589-593; "
+        "trl 1.4.0 :355-358; trl 1.6.0 :589-592; trl 1.16.0 trl/trainer/kto_trainer.py:844-847 (KTOTrainer.__init__: per_device_train_batch_size <= 1 "
+        "with the KL term on: ValueError)",
+        "Actual (not effective) batch size must be > 1. KTO will not work properly because the KL term will be equivalent to the implied reward.",
+    ),
+    KtoCheck(
+        (1, 6, 0),
+        "train_sampling_strategy",
+        "trl 1.6.0 trl/experimental/kto/kto_trainer.py:582-588 (KTOConfig default 'sequential', kto_config.py:97-98); trl 1.16.0 "
+        "trl/trainer/kto_trainer.py:837-843 (KTOConfig default 'sequential', kto_config.py:121-122) (KTOTrainer.__init__: "
+        "train_sampling_strategy other than 'sequential' with the KL term on: ValueError)",
+        "Loss type ... estimates the KL divergence term and requires `train_sampling_strategy='sequential'`",
+    ),
+)
+# The newest release whose KTOTrainer goblin read.
+KTO_READ_TO: Version = (1, 16, 0)
+
+
+def kto_checks(version: Version) -> tuple[KtoCheck, ...]:
+    """The KL-term checks the release's KTOTrainer makes at start-up; none before 0.12.0 or after the releases read."""
+    if version > KTO_READ_TO:
+        return ()
+    return tuple(c for c in KTO_CHECKS if version >= c.first)
