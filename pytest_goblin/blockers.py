@@ -597,8 +597,8 @@ def _trl_config_raises(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     """Valid keys whose combination a TRL config class or trainer refuses before the first step
     (frameworks/trl_limits.TRL_RAISES): GRPO's num_generations 1, generation_batch_size with steps_per_generation,
     auto_find_batch_size; SFT's padding_free without packing under a max_length. Judged at the release the repository
-    pins (a blocker) or the newest when assumed (a requirement); a key the launch line passes or the script computes is
-    not judged."""
+    pins (a blocker) or the newest when assumed (a requirement); a key the launch line passes, the script computes or
+    the repository's own argument dataclass declares is not judged."""
     from .frameworks.trl_limits import SFT_MAX_LENGTH_DEFAULT, trl_raises
 
     cls = _trl_class(loaded)
@@ -615,6 +615,8 @@ def _trl_config_raises(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
         keys = (*r.keys, "model_name_or_path") if r.name == "sft_padding_free_unpacked" else r.keys
         if _computed_in_code(loaded, r.keys) or (loaded.adapter.name == "hf-trainer" and set(r.keys) & set(launch_config_flags(loaded))):
             continue
+        if any(_repository_declares(loaded, k) for k in r.keys):
+            continue  # the repository's own argument class holds the key: its own trainer may read it
         read = {k: raw_key(loaded, k) for k in keys}
         hit = _raise_applies(r.name, read, loaded)
         if hit is None:

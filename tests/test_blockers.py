@@ -1380,3 +1380,12 @@ def test_an_sft_script_with_padding_free_and_packing_is_not_judged_a_raise(tmp_p
     assert f.blocker and f.line == 2 and "`padding_free=True` (line 2), `max_length=2048` (line 2), packing not set (false)" in f.message
     packed = script.replace("padding_free=True", "padding_free=True, packing=True")
     assert not _raises_found(tmp_path / "b", "sft.py", packed, {"requirements.txt": "trl==1.16.0\n"})
+
+
+def test_a_start_up_key_the_repositorys_own_config_class_declares_is_not_judged(tmp_path: Path) -> None:
+    own = (
+        "from dataclasses import dataclass, field\nimport transformers\n\n\n@dataclass\n"
+        "class MyArgs(transformers.TrainingArguments):\n    padding_free: bool = field(default=False)\n"
+    )
+    assert not _raises_found(tmp_path / "a", "sft.yaml", SFT_PADDING_FREE, {".git": "gitdir: elsewhere\n", "args.py": own})
+    assert _raises_found(tmp_path / "b", "sft.yaml", SFT_PADDING_FREE, {".git": "gitdir: elsewhere\n"})
