@@ -288,6 +288,10 @@ def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] |
             out += _grpo_generation_batch(loaded, b)
         elif b.check == "dpo_loss_type":
             out += _dpo_loss_type(loaded, b)
+        elif b.check == "kto_kl_term":
+            out += _kto_kl_term(loaded, b)
+        elif b.check == "trl_config_raises":
+            out += _trl_config_raises(loaded, b)
         elif b.check == "deepspeed_mismatch":
             out += _deepspeed_mismatch(loaded, b)
         elif b.check == "cuda_launch_path":
@@ -492,6 +496,152 @@ def _dpo_loss_type(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
         f"{'' if blocker else ' where that release is installed'}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
     )
     return [_finding(b, f"{b.title} (`{value}`)", blocker, message, line)]
+
+
+def _kto_kl_term(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
+    """A KTOConfig whose keys are all valid but which KTOTrainer.__init__ refuses while the KL term is on (every loss_type
+    but apo_zero_unpaired): per_device_train_batch_size <= 1 (trl 0.12.0 on), a train_sampling_strategy other than
+    "sequential" (trl 1.6.0 on). A blocker on a pinned release that has the check, a requirement on an assumed one."""
+    from .frameworks.trl_limits import KTO_NO_KL_AT, KTO_NO_KL_LOSS, kto_checks
+
+    if _trl_class(loaded) != "KTOConfig":
+        return []
+    ok, loss, _loss_line = raw_key(loaded, "loss_type")
+    if not ok:
+        loss = None  # not set: KTOConfig's default, "kto" (trl 1.16.0 kto_config.py:198-199)
+    if (loss is not None and not isinstance(loss, str)) or loss == KTO_NO_KL_LOSS:
+        return []
+    run = _trl_run(loaded)
+    if run is None:
+        return []
+    version, how, assumed = run
+    if assumed != (b.severity == "requirement"):
+        return []
+    checks = kto_checks(version)
+    if not checks or _computed_in_code(loaded, ("loss_type", *(c.key for c in checks))) or _repository_declares(loaded, "loss_type"):
+        return []
+    w = loaded.workload
+    loss_said = f"loss_type {loss}" if loss is not None else "loss_type kto (not set: KTOConfig's default)"
+    out = []
+    for check in checks:
+        if check.key == "per_device_train_batch_size":
+            src = w.sources.get("micro_batch_size")
+            if src is None or not src.explicit or src.unread or w.micro_batch_size > 1:
+                continue
+            value: Any = w.micro_batch_size
+            line = src.line if src.file == w.path else None
+            place = f" (line {line})" if line else f" ({src.note})" if src.note else ""
+            accum = w.gradient_accumulation
+            change = (
+                f"per_device_train_batch_size 2 with gradient_accumulation_steps {accum // 2} (the same effective batch)"
+                if accum >= 2 and accum % 2 == 0
+                else "per_device_train_batch_size 2 or more"
+            )
+        else:
+            found, value, at = raw_key(loaded, check.key)
+            if not found or not isinstance(value, str) or value == "sequential":
+                continue
+            place, line = _set_where(loaded, check.key, at)
+            change = "train_sampling_strategy sequential (KTOConfig's default), or remove the key"
+        said = f"`{check.key}={value!r}`" if loaded.adapter.name == "python" else f"`{check.key}: {value}`"
+        message = (
+            f'{said}{place} with {loss_said}: on {how}, KTOTrainer.__init__ raises ValueError("{check.says}") while the KL '
+            f"term is on ({check.where}; the KL term is off only for loss_type {KTO_NO_KL_LOSS}, {KTO_NO_KL_AT}), so the run stops "
+            f"before its first step on any GPU{'' if not assumed else ' where that release is installed'}. What to change: "
+            f"{change}, or loss_type {KTO_NO_KL_LOSS} (no KL term). Source: {'; '.join(b.sources)}"
+        )
+        out.append(_finding(b, f"{b.title} (`{check.key}` {value})", not assumed, message, line, check.key))
+    return out
+
+
+# A vision-language model's name: SFTTrainer skips the padding-free check for a vision dataset (trl 1.16.0
+# sft_trainer.py:999, `_is_vision_dataset` from the dataset's image columns), which goblin does not read.
+_VISION_MODEL = re.compile(r"(?i)(?:[-_/.]vl\b|vl[-_]|vision|llava|idefics|paligemma|smolvlm|pixtral|florence|\bvlm|omni)")
+
+
+def _said(loaded: LoadedConfig, key: str, value: Any, at: int | None) -> tuple[str, int | None]:
+    """(`key: value` (line N), the line in the config) for a key a check read; the launcher's file where it passes it."""
+    shown = _shown(value)
+    said = f"`{key}={value!r}`" if loaded.adapter.name == "python" else f"`{key}: {shown}`"
+    place, line = _set_where(loaded, key, at)
+    return said + place, line
+
+
+def _raise_applies(name: str, read: dict[str, tuple[bool, Any, int | None]], loaded: LoadedConfig) -> list[str] | None:
+    """The keys (in the order shown) whose values make the TRL raise `name` fire, None where it does not."""
+    from .frameworks.trl_limits import SFT_MAX_LENGTH_DEFAULT
+
+    def val(key: str) -> Any:
+        return read[key][1] if read[key][0] else None
+
+    if name == "grpo_one_generation":
+        ng = val("num_generations")
+        return ["num_generations"] if isinstance(ng, int) and not isinstance(ng, bool) and ng < 2 else None
+    if name == "grpo_both_generation_sizes":
+        both = [k for k in ("generation_batch_size", "steps_per_generation") if isinstance(val(k), int) and not isinstance(val(k), bool)]
+        return both if len(both) == 2 else None
+    if name == "grpo_auto_find_batch_size":
+        return ["auto_find_batch_size"] if val("auto_find_batch_size") is True else None
+    if name == "sft_padding_free_unpacked":
+        found_len, length, _l = read["max_length"]
+        length = length if found_len else SFT_MAX_LENGTH_DEFAULT
+        packing = val("packing")
+        model = f"{loaded.workload.model.name} {val('model_name_or_path') or ''}"
+        if val("padding_free") is not True or packing not in (None, False) or _VISION_MODEL.search(model):
+            return None
+        if not isinstance(length, int) or isinstance(length, bool):
+            return None
+        return ["padding_free", "max_length"]
+    return None
+
+
+def _trl_config_raises(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
+    """Valid keys whose combination a TRL config class or trainer refuses before the first step
+    (frameworks/trl_limits.TRL_RAISES): GRPO's num_generations 1, generation_batch_size with steps_per_generation,
+    auto_find_batch_size; SFT's padding_free without packing under a max_length. Judged at the release the repository
+    pins (a blocker) or the newest when assumed (a requirement); a key the launch line passes, the script computes or
+    the repository's own argument dataclass declares is not judged."""
+    from .frameworks.trl_limits import SFT_MAX_LENGTH_DEFAULT, trl_raises
+
+    cls = _trl_class(loaded)
+    if cls is None:
+        return []
+    run = _trl_run(loaded)
+    if run is None:
+        return []
+    version, how, assumed = run
+    if assumed != (b.severity == "requirement"):
+        return []
+    out = []
+    for r in trl_raises(cls, version):
+        keys = (*r.keys, "model_name_or_path") if r.name == "sft_padding_free_unpacked" else r.keys
+        if _computed_in_code(loaded, r.keys) or (loaded.adapter.name == "hf-trainer" and set(r.keys) & set(launch_config_flags(loaded))):
+            continue
+        if any(_repository_declares(loaded, k) for k in r.keys):
+            continue  # the repository's own argument class holds the key: its own trainer may read it
+        read = {k: raw_key(loaded, k) for k in keys}
+        hit = _raise_applies(r.name, read, loaded)
+        if hit is None:
+            continue
+        parts, line = [], None
+        for k in hit:
+            found, value, at = read[k]
+            if not found and k == "max_length":
+                parts.append(f"max_length {SFT_MAX_LENGTH_DEFAULT} (not set: SFTConfig's default)")
+                continue
+            said, at_line = _said(loaded, k, value, at)
+            parts.append(said)
+            line = line or at_line
+        if r.name == "sft_padding_free_unpacked":
+            found, value, _at = read["packing"]
+            parts.append(f"packing {_shown(value) if value is not None else 'null'}" if found else "packing not set (false)")
+        message = (
+            f'{", ".join(parts)}: on {how}, {r.raised_by(version)} raises ValueError("{r.says} ...") before the first step ({r.where}), so '
+            f"the run stops on any GPU{'' if not assumed else ' where that release is installed'}. What to change: {r.change}. "
+            f"Source: {'; '.join(b.sources)}"
+        )
+        out.append(_finding(b, f"{b.title} ({cls}: {', '.join(hit)})", not assumed, message, line, hit[0]))
+    return out
 
 
 def _module_removed(loaded: LoadedConfig, b: Blocker) -> list[Finding]:

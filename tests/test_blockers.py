@@ -54,7 +54,18 @@ GRPO = (
     "# accelerate launch --num_processes 2 -m trl.scripts.grpo --config grpo.yaml\n# pip install trl==0.29.0\n"
     "model_name_or_path: Qwen/Qwen2.5-1.5B\nper_device_train_batch_size: 2\ngradient_accumulation_steps: 1\nnum_generations: 8\nbf16: true\n"
 )
-GRPO_ASSUMED = GRPO.split("\n", 1)[1]  # no launch line: the world size is assumed
+# KTO with the KL term on (loss_type kto, KTOConfig's default): trl 0.12.0 on raises on per_device_train_batch_size 1
+KTO = (
+    "# trl kto --config kto.yaml\nmodel_name_or_path: Qwen/Qwen2.5-1.5B\ndataset_name: trl-lib/kto-mix-14k\n"
+    "per_device_train_batch_size: 1\ngradient_accumulation_steps: 8\nlearning_rate: 5.0e-7\nbeta: 0.1\nbf16: true\n"
+)
+KTO_PINNED = "# pip install trl==0.29.0\n" + KTO
+GRPO_ASSUMED = GRPO.split("\n", 1)[1]
+# SFT with padding_free and no packing under SFTConfig's default max_length 1024: SFTTrainer raises from trl 1.0.0
+SFT_PADDING_FREE = (
+    "# trl sft --config sft.yaml\n# pip install trl==1.16.0\nmodel_name_or_path: Qwen/Qwen2.5-1.5B\n"
+    "dataset_name: trl-lib/Capybara\nper_device_train_batch_size: 4\nlearning_rate: 2.0e-5\npadding_free: true\nbf16: true\n"
+)  # no launch line: the world size is assumed
 DPO = (
     "# trl dpo --config dpo.yaml\nmodel_name_or_path: Qwen/Qwen2.5-1.5B\ndataset_name: trl-lib/ultrafeedback_binarized\n"
     "per_device_train_batch_size: 2\ngradient_accumulation_steps: 4\nlearning_rate: 5.0e-7\nbeta: 0.1\nbf16: true\n"
@@ -243,6 +254,26 @@ CASES: dict[str, tuple[Case, Case]] = {
         ("dpo.yaml", DPO + "loss_type: kto_pair\n", "mi300x", {}),
         ("dpo.yaml", DPO + "loss_type: ipo\n", "mi300x", {}),
     ),
+    # a pinned release with the check: per_device_train_batch_size 1 with the KL term on; 2 starts
+    "blocker.kto_kl_term_raises": (
+        ("kto.yaml", KTO_PINNED, "mi300x", {}),
+        ("kto.yaml", KTO_PINNED.replace("per_device_train_batch_size: 1", "per_device_train_batch_size: 2"), "mi300x", {}),
+    ),
+    # not pinned: the newest, assumed; apo_zero_unpaired has no KL term
+    "blocker.kto_kl_term_at_newest": (
+        ("kto.yaml", KTO, "mi300x", {}),
+        ("kto.yaml", KTO + "loss_type: apo_zero_unpaired\n", "mi300x", {}),
+    ),
+    # a pinned trl 1.16.0: padding_free without packing under max_length 1024; with packing it starts
+    "blocker.trl_config_raises": (
+        ("sft.yaml", SFT_PADDING_FREE, "mi300x", {}),
+        ("sft.yaml", SFT_PADDING_FREE + "packing: true\n", "mi300x", {}),
+    ),
+    # not pinned: the newest GRPOConfig refuses num_generations 1; 2 starts
+    "blocker.trl_config_raises_at_newest": (
+        ("grpo.yaml", GRPO_ASSUMED.split("\n", 1)[1].replace("num_generations: 8", "num_generations: 1"), "mi300x", {}),
+        ("grpo.yaml", GRPO_ASSUMED.split("\n", 1)[1].replace("num_generations: 8", "num_generations: 2"), "mi300x", {}),
+    ),
 }
 VERSION_CHECKS = {
     "blocker.fp16_amp_on_fp16_weights",  # the GradScaler raises on every GPU
@@ -258,6 +289,10 @@ VERSION_CHECKS = {
     "blocker.dpo_unknown_loss_type",
     "blocker.dpo_loss_type_at_newest",
     "blocker.deepspeed_value_mismatch",
+    "blocker.kto_kl_term_raises",
+    "blocker.kto_kl_term_at_newest",
+    "blocker.trl_config_raises",
+    "blocker.trl_config_raises_at_newest",
 }  # not about the GPU: they fire on every target
 
 
@@ -1213,3 +1248,144 @@ def test_bf16_on_old_transformers_fires_only_in_its_release_range_and_off_cuda(t
     path = _write(tmp_path / "m", ("sft.yaml", HF, "mi300x", {"requirements.txt": "transformers==4.28.1\n"}))
     f = next(f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id == bid)
     assert f.blocker and "transformers==4.28.1 (requirements.txt:1)" in f.message and "None" not in f.message
+
+
+def _kto_found(tmp: Path, name: str, text: str, extra: dict[str, str] | None = None) -> list[Any]:
+    tmp.mkdir(parents=True, exist_ok=True)
+    path = _write(tmp, (name, text, "mi300x", extra or {}))
+    return [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id.startswith("blocker.kto_")]
+
+
+@pytest.mark.parametrize(
+    ("pin", "fires"),
+    [
+        ("0.8.6", False),  # device count x batch x accumulation (8 here): not the per-device check
+        ("0.11.4", False),  # the same total-batch form, the KL term now optional
+        ("0.12.0", True),  # the per-device check first (kto_trainer.py:650-654)
+        ("0.18.2", True),
+        ("1.16.0", True),
+    ],
+)
+def test_the_kto_batch_check_fires_only_at_releases_that_have_it(tmp_path: Path, pin: str, fires: bool) -> None:
+    got = _kto_found(tmp_path, "kto.yaml", f"# pip install trl=={pin}\n" + KTO)
+    assert [f.rule_id for f in got] == (["blocker.kto_kl_term_raises"] if fires else []), [f.message for f in got]
+    if fires:
+        (f,) = got
+        assert f.blocker and f.line == 5 and f.key == "per_device_train_batch_size"
+        assert f.message.startswith("`per_device_train_batch_size: 1` (line 5) with loss_type kto (not set: KTOConfig's default)")
+        assert f"on trl {pin}" in f.message and "per_device_train_batch_size 2 with gradient_accumulation_steps 4" in f.message
+        assert "None" not in f.message
+
+
+def test_the_kto_sampling_check_fires_from_trl_1_6_0(tmp_path: Path) -> None:
+    text = KTO.replace("per_device_train_batch_size: 1", "per_device_train_batch_size: 4") + "train_sampling_strategy: random\n"
+    (f,) = _kto_found(tmp_path / "a", "kto.yaml", "# pip install trl==1.16.0\n" + text)
+    assert f.blocker and f.line == 10 and "`train_sampling_strategy: random` (line 10)" in f.message
+    assert "kto_trainer.py:837-843" in f.message and "train_sampling_strategy sequential" in f.message
+    # must not: a release before the check, the default sequential, or no KL term
+    assert not _kto_found(tmp_path / "b", "kto.yaml", "# pip install trl==1.5.0\n" + text)
+    assert not _kto_found(tmp_path / "c", "kto.yaml", "# pip install trl==1.16.0\n" + text.replace("random", "sequential"))
+    assert not _kto_found(tmp_path / "d", "kto.yaml", "# pip install trl==1.16.0\n" + text + "loss_type: apo_zero_unpaired\n")
+
+
+def test_a_kto_script_with_a_batch_of_one_is_a_blocker(tmp_path: Path) -> None:
+    script = (
+        "from trl import KTOConfig, KTOTrainer\n"
+        "args = KTOConfig(output_dir='o', per_device_train_batch_size=1, gradient_accumulation_steps=3, bf16=True)\n"
+        "trainer = KTOTrainer(model='Qwen/Qwen2.5-1.5B', args=args)\ntrainer.train()\n"
+    )
+    (f,) = _kto_found(tmp_path / "a", "kto.py", script, {"requirements.txt": "trl==0.29.0\n"})
+    assert f.blocker and f.line == 2 and f.message.startswith("`per_device_train_batch_size=1` (line 2) with loss_type kto")
+    assert "per_device_train_batch_size 2 or more" in f.message
+    # must not: the loss without a KL term, or a batch of 2
+    no_kl = script.replace("bf16=True", "bf16=True, loss_type='apo_zero_unpaired'")
+    assert not _kto_found(tmp_path / "b", "kto.py", no_kl, {"requirements.txt": "trl==0.29.0\n"})
+    assert not _kto_found(tmp_path / "c", "kto.py", script.replace("batch_size=1", "batch_size=2"), {"requirements.txt": "trl==0.29.0\n"})
+
+
+def _raises_found(tmp: Path, name: str, text: str, extra: dict[str, str] | None = None) -> list[Any]:
+    tmp.mkdir(parents=True, exist_ok=True)
+    path = _write(tmp, (name, text, "mi300x", extra or {}))
+    return [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id.startswith("blocker.trl_config_raises")]
+
+
+@pytest.mark.parametrize(
+    ("pin", "extra", "fires"),
+    [
+        ("0.29.0", "", False),  # SFTTrainer before 1.0.0 does not raise on it
+        ("1.0.0", "", True),  # sft_trainer.py:924-929
+        ("1.16.0", "max_length: 2048\n", True),
+        ("1.16.0", "max_length: null\n", False),  # max_length None: nothing to enforce
+        ("1.16.0", "packing: false\n", True),
+    ],
+)
+def test_sft_padding_free_without_packing_raises_from_trl_1_0_0(tmp_path: Path, pin: str, extra: str, fires: bool) -> None:
+    got = _raises_found(tmp_path, "sft.yaml", SFT_PADDING_FREE.replace("trl==1.16.0", f"trl=={pin}") + extra)
+    assert [f.rule_id for f in got] == (["blocker.trl_config_raises"] if fires else []), [f.message for f in got]
+    if fires:
+        (f,) = got
+        assert f.blocker and f.line == 7 and f.message.startswith("`padding_free: true` (line 7), ")
+        assert f"on trl {pin}" in f.message and "SFTTrainer.__init__ raises ValueError" in f.message and "None" not in f.message
+
+
+def test_sft_padding_free_on_a_vision_model_is_not_judged(tmp_path: Path) -> None:
+    # SFTTrainer skips the check for a vision dataset (trl 1.16.0 sft_trainer.py:999), which goblin does not read
+    vl = SFT_PADDING_FREE.replace("Qwen/Qwen2.5-1.5B", "Qwen/Qwen2.5-VL-3B-Instruct")
+    assert not _raises_found(tmp_path, "sft.yaml", vl)
+
+
+@pytest.mark.parametrize(
+    ("pin", "key", "fires"),
+    [
+        ("0.16.0", "num_generations: 1", False),  # no check before 0.17.0
+        ("0.17.0", "num_generations: 1", True),  # GRPOTrainer.__init__ :592-596
+        ("0.29.0", "num_generations: 1", True),  # GRPOConfig.__post_init__
+        ("0.18.0", "num_generations: 8\ngeneration_batch_size: 16\nsteps_per_generation: 2", True),
+        ("0.18.0", "num_generations: 8\ngeneration_batch_size: 16", False),
+        ("1.8.0", "num_generations: 8\nauto_find_batch_size: true", False),  # accepted before 1.9.0
+        ("1.9.0", "num_generations: 8\nauto_find_batch_size: true", True),
+        ("1.16.0", "num_generations: 8\nauto_find_batch_size: false", False),
+    ],
+)
+def test_grpo_start_up_raises_at_the_releases_that_have_them(tmp_path: Path, pin: str, key: str, fires: bool) -> None:
+    text = GRPO.replace("trl==0.29.0", f"trl=={pin}").replace("per_device_train_batch_size: 2", "per_device_train_batch_size: 8")
+    got = _raises_found(tmp_path, "grpo.yaml", text.replace("num_generations: 8", key))
+    assert [f.rule_id for f in got] == (["blocker.trl_config_raises"] if fires else []), [f.message for f in got]
+    if fires:
+        assert got[0].blocker and f"on trl {pin}" in got[0].message and "None" not in got[0].message
+        if pin == "0.17.0":
+            assert "GRPOTrainer.__init__ raises" in got[0].message
+
+
+def test_a_grpo_script_with_one_generation_is_a_blocker_at_its_line(tmp_path: Path) -> None:
+    script = (
+        "from trl import GRPOConfig, GRPOTrainer\n"
+        "args = GRPOConfig(output_dir='o', per_device_train_batch_size=4, num_generations=1, bf16=True)\n"
+        "trainer = GRPOTrainer(model='Qwen/Qwen2.5-1.5B', reward_funcs=len, args=args)\ntrainer.train()\n"
+    )
+    (f,) = _raises_found(tmp_path / "a", "grpo.py", script, {"requirements.txt": "trl==0.29.0\n"})
+    assert f.blocker and f.line == 2 and f.message.startswith("`num_generations=1` (line 2): on trl 0.29.0")
+    assert "num_generations 2 or more" in f.message
+    # must not: two generations per prompt
+    assert not _raises_found(tmp_path / "b", "grpo.py", script.replace("num_generations=1", "num_generations=2"), {"requirements.txt": "trl==0.29.0\n"})
+
+
+def test_an_sft_script_with_padding_free_and_packing_is_not_judged_a_raise(tmp_path: Path) -> None:
+    script = (
+        "from trl import SFTConfig, SFTTrainer\n"
+        "args = SFTConfig(output_dir='o', per_device_train_batch_size=4, padding_free=True, max_length=2048, bf16=True)\n"
+        "trainer = SFTTrainer(model='Qwen/Qwen2.5-1.5B', args=args)\ntrainer.train()\n"
+    )
+    (f,) = _raises_found(tmp_path / "a", "sft.py", script, {"requirements.txt": "trl==1.16.0\n"})
+    assert f.blocker and f.line == 2 and "`padding_free=True` (line 2), `max_length=2048` (line 2), packing not set (false)" in f.message
+    packed = script.replace("padding_free=True", "padding_free=True, packing=True")
+    assert not _raises_found(tmp_path / "b", "sft.py", packed, {"requirements.txt": "trl==1.16.0\n"})
+
+
+def test_a_start_up_key_the_repositorys_own_config_class_declares_is_not_judged(tmp_path: Path) -> None:
+    own = (
+        "from dataclasses import dataclass, field\nimport transformers\n\n\n@dataclass\n"
+        "class MyArgs(transformers.TrainingArguments):\n    padding_free: bool = field(default=False)\n"
+    )
+    assert not _raises_found(tmp_path / "a", "sft.yaml", SFT_PADDING_FREE, {".git": "gitdir: elsewhere\n", "args.py": own})
+    assert _raises_found(tmp_path / "b", "sft.yaml", SFT_PADDING_FREE, {".git": "gitdir: elsewhere\n"})

@@ -223,3 +223,134 @@ def dpo_losses(version: Version) -> tuple[frozenset[str], str] | None:
         if version >= first:
             found = (names, where)
     return found
+
+
+# --- KTO: the KL term's start-up checks --------------------------------------------------------------------------------
+
+# KTOTrainer estimates the KL term from mismatched (prompt, completion) pairs within a batch; every loss_type but
+# "apo_zero_unpaired" does (trl 0.11.0 kto_trainer.py:533-535 adds it; trl 1.16.0 :815). Read at every tag v0.8.0-v1.9.0
+# of the huggingface/trl history (trl/trainer/kto_trainer.py; trl/experimental/kto/kto_trainer.py from v0.26.0 to v1.7.1,
+# where trl.KTOTrainer subclasses it) and the installed trl 1.16.0.
+# trl 0.8.0-0.11.4 raise on max(torch.cuda.device_count(), 1) x per_device_train_batch_size x gradient_accumulation_steps
+# <= 1 (trl 0.8.6 kto_trainer.py:508-514, trl 0.11.4 :602-611): the GPUs the node shows are not read, so not judged.
+KTO_NO_KL_LOSS = "apo_zero_unpaired"
+KTO_NO_KL_AT = "trl 1.16.0 trl/trainer/kto_trainer.py:815; trl 0.12.0 :549-551 (calculate_KL off only for loss_type apo_zero_unpaired)"
+
+
+@dataclass(frozen=True)
+class KtoCheck:
+    """A KTOTrainer.__init__ raise when the KL term is on, in a range of releases."""
+
+    first: Version
+    key: str  # the KTOConfig key it tests
+    where: str  # file:lines@version of the raise at each release range read
+    says: str  # the ValueError's text (its start)
+
+
+KTO_CHECKS: tuple[KtoCheck, ...] = (
+    KtoCheck(
+        (0, 12, 0),
+        "per_device_train_batch_size",
+        "trl 0.12.0 trl/trainer/kto_trainer.py:650-654; trl 0.18.0 :662-666; trl 0.29.0 trl/experimental/kto/kto_trainer.py:589-593; "
+        "trl 1.4.0 :355-358; trl 1.6.0 :589-592; trl 1.16.0 trl/trainer/kto_trainer.py:844-847 (KTOTrainer.__init__: per_device_train_batch_size <= 1 "
+        "with the KL term on: ValueError)",
+        "Actual (not effective) batch size must be > 1. KTO will not work properly because the KL term will be equivalent to the implied reward.",
+    ),
+    KtoCheck(
+        (1, 6, 0),
+        "train_sampling_strategy",
+        "trl 1.6.0 trl/experimental/kto/kto_trainer.py:582-588 (KTOConfig default 'sequential', kto_config.py:97-98); trl 1.16.0 "
+        "trl/trainer/kto_trainer.py:837-843 (KTOConfig default 'sequential', kto_config.py:121-122) (KTOTrainer.__init__: "
+        "train_sampling_strategy other than 'sequential' with the KL term on: ValueError)",
+        "Loss type ... estimates the KL divergence term and requires `train_sampling_strategy='sequential'`",
+    ),
+)
+# The newest release whose KTOTrainer goblin read.
+KTO_READ_TO: Version = (1, 16, 0)
+
+
+def kto_checks(version: Version) -> tuple[KtoCheck, ...]:
+    """The KL-term checks the release's KTOTrainer makes at start-up; none before 0.12.0 or after the releases read."""
+    if version > KTO_READ_TO:
+        return ()
+    return tuple(c for c in KTO_CHECKS if version >= c.first)
+
+
+# --- Other TRL config checks that raise at start-up on valid keys ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrlRaise:
+    """A ValueError a TRL config class or trainer raises before the first step on a combination of valid keys."""
+
+    name: str  # the predicate blockers applies (blockers._TRL_RAISES)
+    config: str  # the TRL config class it concerns
+    first: Version  # the first release with the raise
+    keys: tuple[str, ...]  # the keys it reads, the one the finding points at first
+    where: str  # file:lines@version of the raise
+    says: str  # the ValueError's text (its start)
+    change: str  # what to change
+    raiser: str  # what raises
+    earlier: tuple[Version, str] | None = None  # (release, what raised before it)
+
+    def raised_by(self, version: Version) -> str:
+        return self.earlier[1] if self.earlier is not None and version < self.earlier[0] else self.raiser
+
+
+TRL_RAISES: tuple[TrlRaise, ...] = (
+    TrlRaise(
+        "grpo_one_generation",
+        "GRPOConfig",
+        (0, 17, 0),
+        ("num_generations",),
+        "trl 0.17.0 trl/trainer/grpo_trainer.py:592-596 (GRPOTrainer.__init__); trl 0.18.0 trl/trainer/grpo_config.py:532-536; "
+        "trl 1.16.0 :1137-1141 (GRPOConfig.__post_init__: num_generations < 2: ValueError)",
+        "GRPO requires at least 2 generations per prompt to calculate the advantages",
+        "num_generations 2 or more (the advantages compare the completions of one prompt)",
+        "GRPOConfig.__post_init__",
+        ((0, 18, 0), "GRPOTrainer.__init__"),
+    ),
+    TrlRaise(
+        "grpo_both_generation_sizes",
+        "GRPOConfig",
+        (0, 18, 0),
+        ("steps_per_generation", "generation_batch_size"),
+        "trl 0.18.0 trl/trainer/grpo_config.py:512-515; trl 1.16.0 :1113-1116 (GRPOConfig.__post_init__: generation_batch_size "
+        "and steps_per_generation both set: ValueError)",
+        "'generation_batch_size' and 'steps_per_generation' can not be both configured at the same time",
+        "keep one of generation_batch_size and steps_per_generation (TRL derives the other from it)",
+        "GRPOConfig.__post_init__",
+    ),
+    TrlRaise(
+        "grpo_auto_find_batch_size",
+        "GRPOConfig",
+        (1, 9, 0),
+        ("auto_find_batch_size",),
+        "trl 1.9.0 trl/trainer/grpo_config.py:1068-1073; trl 1.16.0 :1089-1094 (GRPOConfig.__post_init__: auto_find_batch_size: "
+        "ValueError; trl 1.8.0 and older accept it)",
+        "auto_find_batch_size is not supported by GRPO, because the generation batch must contain full prompt groups",
+        "auto_find_batch_size false (or remove it) and a per_device_train_batch_size that fits",
+        "GRPOConfig.__post_init__",
+    ),
+    TrlRaise(
+        "sft_padding_free_unpacked",
+        "SFTConfig",
+        (1, 0, 0),
+        ("padding_free", "packing", "max_length"),
+        "trl 1.0.0 trl/trainer/sft_trainer.py:924-929; trl 1.16.0 :999-1004 (SFTTrainer.__init__: padding_free without packing "
+        "and max_length set (not null), for a text dataset: ValueError; max_length defaults to 1024, trl 1.16.0 sft_config.py:202-203, "
+        "trl 1.0.0 :177-178)",
+        "When `padding_free=True` without packing, `max_length` is not enforced",
+        "packing true (with padding_free, TRL's bfd packing), or max_length null with inputs already truncated, or padding_free false",
+        "SFTTrainer.__init__",
+    ),
+)
+SFT_MAX_LENGTH_DEFAULT = 1024  # trl 1.16.0 trl/trainer/sft_config.py:202-203; trl 1.0.0 :177-178
+TRL_RAISES_READ_TO: Version = (1, 16, 0)
+
+
+def trl_raises(config: str, version: Version) -> tuple[TrlRaise, ...]:
+    """The start-up raises of `config` at the release; none after the releases read."""
+    if version > TRL_RAISES_READ_TO:
+        return ()
+    return tuple(r for r in TRL_RAISES if r.config == config and version >= r.first)
