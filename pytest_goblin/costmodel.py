@@ -1063,6 +1063,20 @@ def _param_fetch_s(w: WorkloadConfig, shape: ModelShape, a: Assumptions) -> floa
     return fetches * shard / (a.host_link_gb_s * GB) * exposed
 
 
+def attended_keys(w: WorkloadConfig, length: int) -> float:
+    """Keys a query attends to, averaged over a `length`-token sample: length / 2 under the causal mask (the
+    fused kernels skip the masked tiles); with a sliding window of W keys under `flash`,
+    (sum over i = 1..length of min(i, W)) / length = W - W(W-1) / (2 length). flash_attn's kernels skip the
+    tiles outside the band: the CK forward builds a band mask "b:left,0" from window_size_left with causal
+    (ROCm/flash-attention csrc/flash_attn_ck/mha_fwd.cpp @fb8ce62, mha_fwd); `sdpa` and `eager` get a window
+    only as a dense mask and run the full causal (or square) product, so they keep length / 2.
+    """
+    window = w.attention_window
+    if w.attention != "flash" or window is None or window >= length:
+        return length / 2
+    return window - window * (window - 1) / (2 * length)
+
+
 def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_gb: float | None = None) -> StepModel:
     """One optimizer step under assumptions `a` (the target's nominal ones by default); `peak_gb`,
     when the caller has it, saves recomputing memory, which no assumption changes."""
@@ -1103,8 +1117,8 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
         + 2 * expert * tokens / (lin_peak * _gemm_eff(lin_eff_max, a, tokens * routed, hidden, ridge))
         + 2 * head * tokens / (half_peak * _gemm_eff(half_eff_max, a, tokens, hidden, half_ridge))
     ) / (tp * pp)
-    # Attention core: causal QK^T and AV, 2 * 2 * s * h FLOPs per token per layer, halved by the mask; bf16 under fp8.
-    attn_flops = 2 * 2 * length * hidden * layers * tokens / 2
+    # Attention core: causal QK^T and AV, 2 * 2 * h FLOPs per token per layer per attended key (attended_keys); bf16 under fp8.
+    attn_flops = 2 * 2 * attended_keys(w, length) * hidden * layers * tokens
     if w.attention == "eager":
         scores = w.micro_batch_size * w.sequences_per_example * heads * length * length // max(1, w.context_parallel) * (2 if w.precision != "fp32" else 4)
         fwd_attn = (attn_flops * 2 / (half_peak * _gemm_eff(half_eff_max, a, tokens, hidden, half_ridge))) + scores * a.eager_score_passes * layers / 3 / bw

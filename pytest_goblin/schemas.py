@@ -83,6 +83,10 @@ class WorkloadConfig(Model):
     micro_batch_size: int = 1
     gradient_accumulation: int = 1
     attention: Attention = "sdpa"
+    # Sliding-window attention: keys each query attends to, itself included (flash_attn's window_size=(W-1, 0)
+    # with causal=True). Priced only for `flash`, whose kernels skip the tiles outside the band
+    # (costmodel.attended_keys). None: full causal attention.
+    attention_window: int | None = Field(default=None, ge=1)
     gradient_checkpointing: bool = False
     recompute_share: float = Field(default=1.0, gt=0.0, le=1.0)  # with checkpointing: share of layers recomputed
     activation_offloading: bool = False  # checkpointed activations parked in host memory
