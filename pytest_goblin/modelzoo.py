@@ -170,6 +170,12 @@ _GROWN: tuple[_Row, ...] = (
     # configuration_baichuan.py:35-48, modeling_baichuan.py:163-165,187,530; baichuan-inc/Baichuan2-7B-Base at f9d4d8dd2f7a);
     # MLC's "baichuan" preset has the same numbers (:1085). 7.51B computed.
     _dense(r"(^|/)baichuan2-7b-(base|chat)$", "baichuan", 32, 4096, 32, 32, 11008, 125696, tied=False),
+    # Qwen1.5-7B (and -Chat, its aligned model; model_type qwen2): 32 layers, 4096 wide, 32 heads, 32 KV heads, MLP 11008,
+    # vocabulary 151936, untied (a copy of the Qwen/Qwen1.5-7B repository with its model card, config.json and a weight map
+    # of separate lm_head and embed_tokens, total_size 15442649088 bytes in bf16: 7.72B, in a copy of huggingface/transformers
+    # at examples/pytorch/torchacc/qwen/Qwen1.5-7B/config.json:9-26@f092c38c0bf5). 7.72B computed. The other Qwen1.5 sizes
+    # are not cited: no row.
+    _dense(r"(^|/)qwen1[.-]5-7b(-chat)?$", "qwen2", 32, 4096, 32, 32, 11008, 151936, tied=False),
 )
 
 # Patterns run on the lower-cased name with "_" turned into "-"; first match wins,
