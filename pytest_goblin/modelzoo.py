@@ -149,6 +149,33 @@ _GROWN: tuple[_Row, ...] = (
     # 23.6B oumi gives Magistral Small 2507 (oumi-ai/oumi configs/recipes/mistral_magistral/README.md:9-10@36cfa19a16a6).
     # Magistral-Small-2509 adds a vision tower: no row.
     _dense(r"magistral-small-250[67](?!\d)", "mistral", 40, 5120, 32, 8, 32768, 131072, tied=False, head_dim=128),
+    # Mistral-Nemo-Base-2407 and its instruct fine-tune Mistral-Nemo-Instruct-2407 (the Instruct model card, copied in
+    # sassoftware/sas-agentic-ai-accelerator LLM-Definitions/mistral_nemo/Model-Card.md:13@9346e9ca4596): 40 layers, 5120
+    # wide, 32 heads of 128, 8 KV heads, MLP 14336, vocabulary 131072, untied (the config.json of
+    # mistralai/Mistral-Nemo-Base-2407 in kevinstephano/thunder_model_blocks thunder_model_blocks/mistral/mistral_config.py
+    # :12-36@5c083b0e1fc8). 12.25B computed, the model card's 12B.
+    _dense(r"(^|/)mistral-nemo-(base|instruct)-2407$", "mistral", 40, 5120, 32, 8, 14336, 131072, tied=False, head_dim=128),
+    # Phi-3-medium (4k and 128k instruct): 40 layers, 5120 wide, 40 heads, 10 KV heads, MLP 17920, vocabulary 32064, untied;
+    # the two config.json copies differ only in context and RoPE scaling (dotnet/machinelearning src/Microsoft.ML.GenAI.Phi/
+    # Resource/Config/phi-3-medium-4k-instruct-config.json:15-35@17b689af7715, phi-3-medium-128k-instruct-config.json
+    # @6d1f7e2bf83e). 13.96B computed, the model card's 14B. Phi-3-small is another architecture: no row.
+    _dense(r"(^|/)phi-3-medium-(4k|128k)-instruct$", "phi3", 40, 5120, 40, 10, 17920, 32064, tied=False),
+    # IE = InternLM/InternEvo-HFModels@d335092bbfa6, whose huggingface_model/<org>/<model>/ folders copy a Hub model's
+    # configuration file at the Hub commit their README.md names; the config classes' defaults are those models'.
+    # Yi-6B (and -Chat, its fine-tune): 32 layers, 4096 wide, 32 heads, 4 KV heads, MLP 11008, vocabulary 64000, untied
+    # (IE huggingface_model/Yi/Yi_6B/configuration_yi.py:77-91, 01-ai/Yi-6B at d729eecf138a). 6.06B computed.
+    _dense(r"(^|/)yi-6b(-chat)?$", "yi", 32, 4096, 32, 4, 11008, 64000, tied=False),
+    # Baichuan2-7B-Base (and -Chat, its fine-tune): 32 layers, 4096 wide, 32 heads (one W_pack of 3 x 4096: MHA), MLP 11008
+    # (gate/up/down), vocabulary 125696, its own NormHead lm_head (IE huggingface_model/baichuan_inc/Baichuan2_7B_Base/
+    # configuration_baichuan.py:35-48, modeling_baichuan.py:163-165,187,530; baichuan-inc/Baichuan2-7B-Base at f9d4d8dd2f7a);
+    # MLC's "baichuan" preset has the same numbers (:1085). 7.51B computed.
+    _dense(r"(^|/)baichuan2-7b-(base|chat)$", "baichuan", 32, 4096, 32, 32, 11008, 125696, tied=False),
+    # Qwen1.5-7B (and -Chat, its aligned model; model_type qwen2): 32 layers, 4096 wide, 32 heads, 32 KV heads, MLP 11008,
+    # vocabulary 151936, untied (a copy of the Qwen/Qwen1.5-7B repository with its model card, config.json and a weight map
+    # of separate lm_head and embed_tokens, total_size 15442649088 bytes in bf16: 7.72B, in a copy of huggingface/transformers
+    # at examples/pytorch/torchacc/qwen/Qwen1.5-7B/config.json:9-26@f092c38c0bf5). 7.72B computed. The other Qwen1.5 sizes
+    # are not cited: no row.
+    _dense(r"(^|/)qwen1[.-]5-7b(-chat)?$", "qwen2", 32, 4096, 32, 32, 11008, 151936, tied=False),
 )
 
 # Patterns run on the lower-cased name with "_" turned into "-"; first match wins,
