@@ -158,3 +158,39 @@ def test_unsloth_standby_in_the_script_turns_sleep_mode_on(tmp_path: Path) -> No
     text = "import os\nos.environ['UNSLOTH_VLLM_STANDBY'] = '1'\n" + _script("    load_in_4bit=False,\n    fast_inference=True,\n", GRPO)
     r = _audit(tmp_path, text)
     assert r.rollout is not None and r.rollout.values["vllm_enable_sleep_mode"].startswith("True (UNSLOTH_VLLM_STANDBY set in the script")
+
+
+BARE_SFT = (
+    "from trl import SFTConfig, SFTTrainer\n"
+    "args = SFTConfig(output_dir='out', bf16=True)\n"
+    "trainer = SFTTrainer(model=model, processing_class=tokenizer, train_dataset=None, args=args)\ntrainer.train()\n"
+)
+
+
+def test_an_unsloth_config_left_unset_takes_unsloths_batch_accumulation_and_optimizer(tmp_path: Path) -> None:
+    path = tmp_path / "sft.py"
+    path.write_text(_script("", BARE_SFT, head="from unsloth import FastLanguageModel\n"))
+    w = load_config(path).workload
+    assert (w.micro_batch_size, w.gradient_accumulation, w.optimizer) == (4, 2, "adamw_8bit")  # rl.py:3263-3312@2026.8.19
+    for field in ("micro_batch_size", "gradient_accumulation", "optimizer"):
+        src = w.sources[field]
+        assert not src.explicit and "Unsloth's SFTConfig (imported after unsloth)" in (src.note or ""), field
+        assert "rl.py:3263-3312@2026.8.19" in (src.note or "")
+    assert any(n.startswith("the script's SFTConfig is Unsloth's") for n in w.notes)
+
+
+def test_unsloths_config_defaults_do_not_replace_what_the_script_sets_nor_trls_own_classes(tmp_path: Path) -> None:
+    path = tmp_path / "sft.py"
+    path.write_text(_script("", SFT, head="from unsloth import FastLanguageModel\n"))  # batch 2, accumulation 4 set
+    w = load_config(path).workload
+    assert (w.micro_batch_size, w.gradient_accumulation) == (2, 4) and w.sources["micro_batch_size"].explicit
+    assert w.optimizer == "adamw_8bit"  # the one left unset
+    # trl imported before unsloth: TRL's own SFTConfig, TRL's defaults
+    path.write_text(_script("", BARE_SFT, head="from trl import SFTConfig\nfrom unsloth import FastLanguageModel\n"))
+    w = load_config(path).workload
+    assert w.micro_batch_size == 8 and w.gradient_accumulation == 1 and w.optimizer != "adamw_8bit"
+    # transformers' TrainingArguments is not one of the classes Unsloth generates
+    trainer = "from transformers import Trainer, TrainingArguments\nargs = TrainingArguments(output_dir='out')\nTrainer(model=model, args=args).train()\n"
+    path.write_text(_script("", trainer, head="from unsloth import FastLanguageModel\n"))
+    w = load_config(path).workload
+    assert w.micro_batch_size == 8 and w.gradient_accumulation == 1

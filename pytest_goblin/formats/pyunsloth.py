@@ -11,6 +11,8 @@ from typing import Any
 
 from ..frameworks.unsloth import (
     AT,
+    CONFIG_DEFAULTS,
+    CONFIG_DEFAULTS_AT,
     DEFAULT_AT,
     DEFAULT_LENGTH,
     LOADERS,
@@ -151,6 +153,45 @@ def sft_length(r: Reader, s: Script, path: str) -> None:
     r.values["seq_len"] = length
     r.sources["seq_len"] = FieldSource(file=path, key="max_seq_length", line=u.max_seq_length_line or u.line, explicit=False, note=note)
     r.notes.append(note)
+
+
+# The reader's field for each TrainingArguments key whose default Unsloth's generated TRL configs change
+_CONFIG_FIELDS = {
+    "per_device_train_batch_size": "micro_batch_size",
+    "gradient_accumulation_steps": "gradient_accumulation",
+    "optim": "optimizer",
+    "per_device_eval_batch_size": "eval_batch_size",
+}
+
+
+def _trl_config(name: str | None) -> bool:
+    """A TRL config class (SFTConfig, GRPOConfig, DPOConfig, ...), which Unsloth replaces with its own on import."""
+    from ..frameworks import tables
+
+    return bool(name) and name in tables.table("trl").get("classes", {}) and name.endswith("Config") and name != "ModelConfig"
+
+
+def config_defaults(r: Reader, s: Script, path: str) -> None:
+    """A TRL config built after `import unsloth` is Unsloth's generated class, whose defaults for the batch,
+    accumulation, optimizer and eval batch are its own (CONFIG_DEFAULTS_AT): each key the script leaves unset
+    takes Unsloth's default in place of TRL's."""
+    u = s.unsloth
+    if u is None or not u.patches_trl or not _trl_config(s.config_class):
+        return
+    said: list[str] = []
+    for key, field in _CONFIG_FIELDS.items():
+        src = r.sources.get(field)
+        if src is None or src.explicit or src.unread or key in r.fallback or key in s.code_unread or r.raw(key)[0] is not None:
+            continue
+        value = CONFIG_DEFAULTS[key]
+        old = r.values.get(field)
+        if old == value:
+            continue
+        note = f"{key} unset: Unsloth's {s.config_class} (imported after unsloth) defaults it to {value}, not TRL's{'' if old is None else f' {old}'} ({CONFIG_DEFAULTS_AT})"
+        r.default(field, value, note)
+        said.append(f"{key} {value}")
+    if said:
+        r.notes.append(f"the script's {s.config_class} is Unsloth's, which defaults {', '.join(said)} where it is unset ({CONFIG_DEFAULTS_AT})")
 
 
 def trl_not_patched(s: Script) -> None:

@@ -54,6 +54,19 @@ ZOO_RESERVE_AT = f"unsloth_zoo/vllm_utils.py:1610-1663{ZOO_AT}"
 # UnslothGRPOConfig's own defaults where the config sets none (rl.py:3317-3327)
 GRPO_DEFAULTS = {"beta": 0.001, "vllm_importance_sampling_correction": False}
 GRPO_DEFAULTS_AT = f"unsloth/models/rl.py:3317-3327{AT}"
+# Every TRL config class Unsloth generates (UnslothSFTConfig, UnslothGRPOConfig, UnslothDPOConfig, ...: one per trl
+# trainer file, rl.py:4235-4243) takes these defaults in place of TrainingArguments' where the config passes none
+# (rl.py:3263-3312, the `replacements` written over the generated signature); those that change the workload goblin
+# prices. The same at 2025.7.2 (tag July-2025, rl.py:463-470) and 2025.12.7 (tag December-2025, rl.py:724-731).
+# Not here: learning_rate, seed, logging (no workload change); bf16/fp16 False, which the trainer then fills from the
+# model's dtype (rl.py:2351-2437, with a float32 list of model families goblin does not read).
+CONFIG_DEFAULTS: dict[str, int | str] = {
+    "per_device_train_batch_size": 4,
+    "gradient_accumulation_steps": 2,
+    "optim": "adamw_8bit",
+    "per_device_eval_batch_size": 4,
+}
+CONFIG_DEFAULTS_AT = f"unsloth/models/rl.py:3263-3312{AT}"
 # Sleep mode: Unsloth turns TRL's on where its engine was built with it (UNSLOTH_VLLM_STANDBY, rl.py:4001-4005)
 STANDBY_AT = f"unsloth/models/rl.py:4001-4005{AT}"
 
