@@ -18,7 +18,9 @@ from ..frameworks.unsloth import (
     LOADERS,
     PATCH_AT,
     QUANT_KEYWORDS,
+    RELEASE,
     ROCM_AT,
+    VERSION,
     UnslothLoad,
 )
 from ..schemas import FieldSource
@@ -117,7 +119,29 @@ def read_load(s: Script, tree: ast.Module, node: ast.Call, loader: str, lit: Lit
         max_seq_length=length if ok_l and isinstance(length, int) and not isinstance(length, bool) and length > 0 else None,
         max_seq_length_line=length_loc.line if ok_l and length_loc is not None else None,
         length_passed="max_seq_length" in kw or opaque,
+        eight_bit_with_4bit=_eight_bit_with_4bit(kw, opaque, read),
     )
+
+
+def _eight_bit_with_4bit(kw: dict[str, ast.keyword], opaque: bool, read: Any) -> tuple[int, bool] | None:
+    """`load_in_8bit=True` while load_in_4bit stays on (written True, or not passed: its default), which Unsloth
+    refuses before any weight loads (EIGHT_BIT_AT): the line of load_in_8bit and whether 4-bit is the default.
+    None where a keyword goblin does not follow could turn one off first (full_finetuning, quantization_config)."""
+    if opaque or "quantization_config" in kw:
+        return None
+    ok8, q8, loc8 = read("load_in_8bit")
+    if not ok8 or q8 is not True:
+        return None
+    if "full_finetuning" in kw:
+        ok_f, full, _f = read("full_finetuning")
+        if not ok_f or full is not False:
+            return None
+    if "load_in_4bit" in kw:
+        ok4, q4, _q = read("load_in_4bit")
+        if not ok4 or q4 is not True:
+            return None
+    line = loc8.line if loc8 is not None and loc8.line else kw["load_in_8bit"].lineno
+    return line, "load_in_4bit" not in kw
 
 
 def standby(s: Script) -> None:
@@ -168,7 +192,7 @@ def _trl_config(name: str | None) -> bool:
     """A TRL config class (SFTConfig, GRPOConfig, DPOConfig, ...), which Unsloth replaces with its own on import."""
     from ..frameworks import tables
 
-    return bool(name) and name in tables.table("trl").get("classes", {}) and name.endswith("Config") and name != "ModelConfig"
+    return name is not None and name in tables.table("trl").get("classes", {}) and name.endswith("Config") and name != "ModelConfig"
 
 
 def config_defaults(r: Reader, s: Script, path: str) -> None:
@@ -192,6 +216,25 @@ def config_defaults(r: Reader, s: Script, path: str) -> None:
         said.append(f"{key} {value}")
     if said:
         r.notes.append(f"the script's {s.config_class} is Unsloth's, which defaults {', '.join(said)} where it is unset ({CONFIG_DEFAULTS_AT})")
+
+
+def release_read(r: Reader, s: Script) -> None:
+    """The unsloth release the repository pins, said beside the release goblin read Unsloth's behaviour at: the
+    facts stay at that release (frameworks/unsloth.py), and the note says when the pinned one differs."""
+    if s.unsloth is None:
+        return
+    from ..frameworks.pins import pins
+
+    pin = pins(r.path, r.text).get("unsloth")
+    if pin is None:
+        r.notes.append(f"the repository pins no unsloth release: Unsloth's defaults are read at {RELEASE}, assumed")
+        return
+    if pin.exact and pin.version == VERSION:
+        r.notes.append(f"the repository pins {pin.spec} ({pin.where}), the release Unsloth's defaults are read at")
+        return
+    r.notes.append(
+        f"the repository pins {pin.spec} ({pin.where}); Unsloth's defaults are read at {RELEASE}, not at the pinned release, whose defaults may differ"
+    )
 
 
 def trl_not_patched(s: Script) -> None:
