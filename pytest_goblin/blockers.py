@@ -389,7 +389,7 @@ def _grpo_generation_batch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     from .formats.semantics import world_size_note
     from .frameworks.trl_limits import GRPO_DEFAULT_AT, GRPO_NUM_GENERATIONS_DEFAULT, GRPO_RULES, grpo_batch, grpo_fits, grpo_rule
 
-    if _trl_class(loaded) != "GRPOConfig":
+    if _trl_class(loaded) != "GRPOConfig" or _unsloth_grpo(loaded):
         return []
     run = _trl_run(loaded)
     if run is None:
@@ -644,6 +644,15 @@ def _trl_config_raises(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
         )
         out.append(_finding(b, f"{b.title} ({cls}: {', '.join(hit)})", not assumed, message, line, hit[0]))
     return out
+
+
+def _unsloth_grpo(loaded: LoadedConfig) -> bool:
+    """A script whose GRPOConfig is Unsloth's (unsloth imported before trl), which sets a batch that holds no whole
+    groups to num_generations before TRL checks it (frameworks/unsloth.GRPO_BATCH_AT)."""
+    from .formats.pyscript import Script
+
+    script = loaded.data
+    return isinstance(script, Script) and script.unsloth is not None and script.unsloth.patches_trl
 
 
 def _unsloth_load_raises(loaded: LoadedConfig, b: Blocker) -> list[Finding]:

@@ -257,3 +257,37 @@ def test_the_pinned_unsloth_release_is_said_beside_the_one_read(tmp_path: Path) 
     (repo / "README.md").write_text(readme)
     (repo / "sft.py").write_text(_script("", SFT, head="from unsloth import FastLanguageModel\n"))
     assert any(n.startswith("the repository pins unsloth==2025.9.6 (README.md:4)") for n in load_config(repo / "sft.py").workload.notes)
+
+
+GRPO_BATCH = (
+    "args = GRPOConfig(output_dir='out', per_device_train_batch_size=2, num_generations=6, max_completion_length=256, bf16=True)\n"
+    "trainer = GRPOTrainer(model=model, processing_class=tokenizer, reward_funcs=[len], args=args)\ntrainer.train()\n"
+)
+
+
+def _grpo_repo(tmp_path: Path, trainer: str, head: str = "from unsloth import FastLanguageModel\nfrom trl import GRPOConfig, GRPOTrainer\n") -> Path:
+    (tmp_path / "run.sh").write_text("#!/bin/bash\ntorchrun --nproc_per_node 1 train.py\n")
+    path = tmp_path / "train.py"
+    path.write_text(_script("    load_in_4bit=False,\n", trainer, head=head))
+    return path
+
+
+def test_unsloths_grpo_config_sets_a_batch_of_no_whole_groups_to_num_generations(tmp_path: Path) -> None:
+    path = _grpo_repo(tmp_path, GRPO_BATCH)
+    w = load_config(path).workload
+    assert w.micro_batch_size == 6 and "Unsloth's GRPOConfig sets per_device_train_batch_size to 6 before TRL checks it" in (
+        w.sources["micro_batch_size"].note or ""
+    )
+    assert "per_device_train_batch_size 2 x gradient_accumulation_steps 2 x 1 GPU(s)" in (w.sources["micro_batch_size"].note or "")
+    r = _audit(tmp_path, path.read_text())
+    assert not [f for f in r.findings if f.rule_id.startswith("blocker.grpo_")]  # TRL's whole-groups ValueError is not met
+
+
+def test_a_batch_of_whole_groups_or_trls_own_grpo_config_is_not_changed(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    w = load_config(_grpo_repo(tmp_path / "a", GRPO_BATCH.replace("num_generations=6", "num_generations=4"))).workload
+    assert w.micro_batch_size == 2 and w.sources["micro_batch_size"].explicit
+    (tmp_path / "b").mkdir()
+    head = "from trl import GRPOConfig, GRPOTrainer\nfrom unsloth import FastLanguageModel\n"
+    w = load_config(_grpo_repo(tmp_path / "b", GRPO_BATCH, head=head)).workload
+    assert w.micro_batch_size == 2 and w.gradient_accumulation == 1

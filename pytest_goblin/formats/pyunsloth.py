@@ -15,6 +15,8 @@ from ..frameworks.unsloth import (
     CONFIG_DEFAULTS_AT,
     DEFAULT_AT,
     DEFAULT_LENGTH,
+    GRPO_BATCH_AT,
+    GRPO_NUM_GENERATIONS,
     LOADERS,
     PATCH_AT,
     QUANT_KEYWORDS,
@@ -24,7 +26,7 @@ from ..frameworks.unsloth import (
     UnslothLoad,
 )
 from ..schemas import FieldSource
-from .base import Reader
+from .base import Reader, as_int
 from .pycommand import Lit
 from .pyscript import Location, Script
 
@@ -216,6 +218,31 @@ def config_defaults(r: Reader, s: Script, path: str) -> None:
         said.append(f"{key} {value}")
     if said:
         r.notes.append(f"the script's {s.config_class} is Unsloth's, which defaults {', '.join(said)} where it is unset ({CONFIG_DEFAULTS_AT})")
+    if s.config_class == "GRPOConfig":
+        _grpo_batch(r)
+
+
+def _grpo_batch(r: Reader) -> None:
+    """UnslothGRPOConfig turns a batch that does not hold whole groups into num_generations (GRPO_BATCH_AT)."""
+    ws = r.sources.get("world_size")
+    if r.raw("steps_per_generation")[0] is not None or r.raw("generation_batch_size")[0] is not None or ws is None or not ws.explicit:
+        return  # the check multiplies by WORLD_SIZE: an assumed GPU count decides nothing
+    key, raw, line = r.raw("num_generations")
+    try:
+        ng = GRPO_NUM_GENERATIONS if key is None else as_int(raw)
+        batch, accum = as_int(r.values.get("micro_batch_size")), as_int(r.values.get("gradient_accumulation"))
+        world = as_int(r.values.get("world_size", 1))
+    except (TypeError, ValueError):
+        return
+    if ng < 1 or batch % ng == 0 or (accum * world * batch) % ng == 0:
+        return  # kept (where the two checks disagree the TRL release decides; the TRL check's own finding says so)
+    said = f"num_generations {ng}" + (f" (line {line})" if key is not None and line else " (not set: Unsloth's default)")
+    note = (
+        f"per_device_train_batch_size {batch} x gradient_accumulation_steps {accum} x {world} GPU(s) holds no whole number of groups of "
+        f"{said}: Unsloth's GRPOConfig sets per_device_train_batch_size to {ng} before TRL checks it ({GRPO_BATCH_AT})"
+    )
+    r.default("micro_batch_size", ng, note)
+    r.notes.append(note)
 
 
 def release_read(r: Reader, s: Script) -> None:

@@ -68,6 +68,13 @@ CONFIG_DEFAULTS: dict[str, int | str] = {
     "per_device_eval_batch_size": 4,
 }
 CONFIG_DEFAULTS_AT = f"unsloth/models/rl.py:3263-3312{AT}"
+# UnslothGRPOConfig.__init__ (its own code runs before TRL's __post_init__, rl.py:508-521) replaces
+# per_device_train_batch_size with num_generations (default 8, rl.py:3283) where neither steps_per_generation nor
+# generation_batch_size is set and gradient_accumulation_steps x WORLD_SIZE x the batch is not a multiple of
+# num_generations (rl.py:3466-3483); on a TRL without those two keys, where the batch alone is not (rl.py:3485-3497).
+# So TRL's own whole-groups ValueError is not what such a run meets.
+GRPO_NUM_GENERATIONS = 8
+GRPO_BATCH_AT = f"unsloth/models/rl.py:508-521, :3466-3497{AT}"
 # Sleep mode: Unsloth turns TRL's on where its engine was built with it (UNSLOTH_VLLM_STANDBY, rl.py:4001-4005)
 STANDBY_AT = f"unsloth/models/rl.py:4001-4005{AT}"
 
