@@ -292,6 +292,8 @@ def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] |
             out += _kto_kl_term(loaded, b)
         elif b.check == "trl_config_raises":
             out += _trl_config_raises(loaded, b)
+        elif b.check == "unsloth_load_raises":
+            out += _unsloth_load_raises(loaded, b)
         elif b.check == "deepspeed_mismatch":
             out += _deepspeed_mismatch(loaded, b)
         elif b.check == "cuda_launch_path":
@@ -387,7 +389,7 @@ def _grpo_generation_batch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     from .formats.semantics import world_size_note
     from .frameworks.trl_limits import GRPO_DEFAULT_AT, GRPO_NUM_GENERATIONS_DEFAULT, GRPO_RULES, grpo_batch, grpo_fits, grpo_rule
 
-    if _trl_class(loaded) != "GRPOConfig":
+    if _trl_class(loaded) != "GRPOConfig" or _unsloth_grpo(loaded):
         return []
     run = _trl_run(loaded)
     if run is None:
@@ -642,6 +644,64 @@ def _trl_config_raises(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
         )
         out.append(_finding(b, f"{b.title} ({cls}: {', '.join(hit)})", not assumed, message, line, hit[0]))
     return out
+
+
+def _unsloth_grpo(loaded: LoadedConfig) -> bool:
+    """A script whose GRPOConfig is Unsloth's (unsloth imported before trl), which sets a batch that holds no whole
+    groups to num_generations before TRL checks it (frameworks/unsloth.GRPO_BATCH_AT)."""
+    from .formats.pyscript import Script
+
+    script = loaded.data
+    return isinstance(script, Script) and script.unsloth is not None and script.unsloth.patches_trl
+
+
+def _unsloth_load_raises(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
+    """An Unsloth `from_pretrained(load_in_8bit=True)` that leaves load_in_4bit on (its default True): Unsloth refuses
+    the combination before any weight loads (frameworks/unsloth.EIGHT_BIT_AT). A blocker at an unsloth release the
+    repository pins exactly in the range read (2025.3.11-2026.8.19), a requirement at the newest read where it pins none
+    (or a range, a branch, a later release); nothing at a pinned release before the keyword, nor where the repository
+    pins a bitsandbytes at or below 0.48.2, with which Unsloth on ROCm drops 4-bit and 8-bit instead of raising."""
+    from packaging.version import InvalidVersion, Version
+
+    from .formats.pyscript import Script
+    from .frameworks import unsloth as u
+    from .frameworks.pins import pins
+
+    script = loaded.data
+    load = script.unsloth if isinstance(script, Script) else None
+    if load is None or load.eight_bit_with_4bit is None:
+        return []
+    line, four_default = load.eight_bit_with_4bit
+    pin = pins(str(loaded.path), loaded.text).get("unsloth")
+    try:
+        pinned = Version(pin.version) if pin is not None and pin.exact and pin.version else None
+        bnb = exact_pins(str(loaded.path), loaded.text).get("bitsandbytes")
+        if bnb is not None and bnb.version and Version(bnb.version) <= Version("0.48.2"):
+            return []
+    except InvalidVersion:
+        return []
+    if pinned is not None and pinned < Version(u.EIGHT_BIT_RAISES_FROM):
+        return []
+    at_pin = pinned is not None and pinned <= Version(u.VERSION)
+    if at_pin != (b.severity == "blocker"):
+        return []
+    how = (
+        f"{pin.spec} ({pin.where})"
+        if at_pin and pin is not None
+        else (
+            f"{u.RELEASE}, the newest release goblin read"
+            + (f" (the repository pins {pin.spec}, {pin.where})" if pin is not None else " (the repository pins no unsloth release)")
+        )
+    )
+    four = "load_in_4bit not passed, so its default True" if four_default else "load_in_4bit=True"
+    message = (
+        f"line {line}: {load.loader}.from_pretrained(load_in_8bit=True) with {four}: on {how}, Unsloth raises "
+        f'RuntimeError("{u.EIGHT_BIT_SAYS} ...") before any weight loads ({u.EIGHT_BIT_AT}), so the run stops'
+        f"{'' if at_pin else ' where that release is installed'}, on ROCm where a bitsandbytes newer than 0.48.2.dev0 is installed "
+        f"(with none or an older one Unsloth drops both and loads 16-bit weights, {u.ROCM_AT}). What to change: {b.guidance}. "
+        f"Source: {'; '.join(b.sources)}"
+    )
+    return [_finding(b, f"{b.title} ({load.loader}: load_in_8bit with load_in_4bit)", at_pin, message, line, "load_in_8bit")]
 
 
 def _module_removed(loaded: LoadedConfig, b: Blocker) -> list[Finding]:

@@ -388,7 +388,7 @@ class Blocker(Model):
     # a torch pin with no ROCm build for the GPU's architecture (frameworks/torch_rocm.py); `module_removed_at_version`,
     # a script's import of a module its framework release removed (frameworks/modules.py); `grpo_generation_batch`, a TRL
     # GRPO batch that does not hold whole groups of num_generations, and `dpo_loss_type`, a DPO loss_type the release's
-    # DPOTrainer does not compute, and `kto_kl_term`, a KTOConfig KTOTrainer refuses while its KL term is on, and `trl_config_raises`, other valid keys a TRL config or trainer refuses at start-up (frameworks/trl_limits.py); `deepspeed_mismatch`, a DeepSpeed JSON passed as
+    # DPOTrainer does not compute, and `kto_kl_term`, a KTOConfig KTOTrainer refuses while its KL term is on, and `trl_config_raises`, other valid keys a TRL config or trainer refuses at start-up (frameworks/trl_limits.py); `unsloth_load_raises`, an Unsloth load's load_in_8bit beside its default load_in_4bit (frameworks/unsloth.py); `deepspeed_mismatch`, a DeepSpeed JSON passed as
     # TrainingArguments' `deepspeed` whose explicit value differs from the run's own (formats/deepspeed.explicit_values);
     # `cuda_launch_path`, an NVIDIA GPU resource or CUDA-only image on the launch path found for the config (formats/container.py)
     check: (
@@ -400,6 +400,7 @@ class Blocker(Model):
             "dpo_loss_type",
             "kto_kl_term",
             "trl_config_raises",
+            "unsloth_load_raises",
             "deepspeed_mismatch",
             "cuda_launch_path",
         ]

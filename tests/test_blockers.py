@@ -95,6 +95,12 @@ KUBE_JOB = (
 ROCM_JOB = KUBE_JOB.replace("nvcr.io/nvidia/pytorch:24.01-py3", "rocm/pytorch:latest").replace("nvidia.com/gpu", "amd.com/gpu")
 
 # A case: (file name, text, target, {extra file: text}). blocker id -> (fires, must not fire).
+UNSLOTH_8BIT = (
+    "from unsloth import FastLanguageModel\nfrom trl import SFTConfig, SFTTrainer\n"
+    "model, tokenizer = FastLanguageModel.from_pretrained(model_name='Qwen/Qwen2.5-7B-Instruct', load_in_8bit=True)\n"
+    "args = SFTConfig(output_dir='out', per_device_train_batch_size=2, bf16=True)\n"
+    "SFTTrainer(model=model, processing_class=tokenizer, train_dataset=None, args=args).train()\n"
+)
 Case = tuple[str, str, str, dict[str, str]]
 CASES: dict[str, tuple[Case, Case]] = {
     "blocker.tf32_on_rocm": (("sft.yaml", HF + "tf32: true\n", "mi300x", {}), ("sft.yaml", HF + "tf32: true\n", "h100", {})),
@@ -274,6 +280,15 @@ CASES: dict[str, tuple[Case, Case]] = {
         ("grpo.yaml", GRPO_ASSUMED.split("\n", 1)[1].replace("num_generations: 8", "num_generations: 1"), "mi300x", {}),
         ("grpo.yaml", GRPO_ASSUMED.split("\n", 1)[1].replace("num_generations: 8", "num_generations: 2"), "mi300x", {}),
     ),
+    # Unsloth's from_pretrained defaults load_in_4bit to True and refuses load_in_8bit beside it (loader.py:1310-1319@2026.8.19)
+    "blocker.unsloth_8bit_with_4bit": (
+        ("train.py", UNSLOTH_8BIT, "mi300x", {"requirements.txt": "unsloth==2025.9.6\n"}),
+        ("train.py", UNSLOTH_8BIT.replace("load_in_8bit=True", "load_in_8bit=True, load_in_4bit=False"), "mi300x", {"requirements.txt": "unsloth==2025.9.6\n"}),
+    ),
+    "blocker.unsloth_8bit_with_4bit_at_newest": (
+        ("train.py", UNSLOTH_8BIT, "mi300x", {}),
+        ("train.py", UNSLOTH_8BIT, "mi300x", {"requirements.txt": "unsloth==2025.2.4\n"}),
+    ),
 }
 VERSION_CHECKS = {
     "blocker.fp16_amp_on_fp16_weights",  # the GradScaler raises on every GPU
@@ -293,6 +308,8 @@ VERSION_CHECKS = {
     "blocker.kto_kl_term_at_newest",
     "blocker.trl_config_raises",
     "blocker.trl_config_raises_at_newest",
+    "blocker.unsloth_8bit_with_4bit",
+    "blocker.unsloth_8bit_with_4bit_at_newest",
 }  # not about the GPU: they fire on every target
 
 

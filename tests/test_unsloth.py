@@ -158,3 +158,136 @@ def test_unsloth_standby_in_the_script_turns_sleep_mode_on(tmp_path: Path) -> No
     text = "import os\nos.environ['UNSLOTH_VLLM_STANDBY'] = '1'\n" + _script("    load_in_4bit=False,\n    fast_inference=True,\n", GRPO)
     r = _audit(tmp_path, text)
     assert r.rollout is not None and r.rollout.values["vllm_enable_sleep_mode"].startswith("True (UNSLOTH_VLLM_STANDBY set in the script")
+
+
+BARE_SFT = (
+    "from trl import SFTConfig, SFTTrainer\n"
+    "args = SFTConfig(output_dir='out', bf16=True)\n"
+    "trainer = SFTTrainer(model=model, processing_class=tokenizer, train_dataset=None, args=args)\ntrainer.train()\n"
+)
+
+
+def test_an_unsloth_config_left_unset_takes_unsloths_batch_accumulation_and_optimizer(tmp_path: Path) -> None:
+    path = tmp_path / "sft.py"
+    path.write_text(_script("", BARE_SFT, head="from unsloth import FastLanguageModel\n"))
+    w = load_config(path).workload
+    assert (w.micro_batch_size, w.gradient_accumulation, w.optimizer) == (4, 2, "adamw_8bit")  # rl.py:3263-3312@2026.8.19
+    for field in ("micro_batch_size", "gradient_accumulation", "optimizer"):
+        src = w.sources[field]
+        assert not src.explicit and "Unsloth's SFTConfig (imported after unsloth)" in (src.note or ""), field
+        assert "rl.py:3263-3312@2026.8.19" in (src.note or "")
+    assert any(n.startswith("the script's SFTConfig is Unsloth's") for n in w.notes)
+
+
+def test_unsloths_config_defaults_do_not_replace_what_the_script_sets_nor_trls_own_classes(tmp_path: Path) -> None:
+    path = tmp_path / "sft.py"
+    path.write_text(_script("", SFT, head="from unsloth import FastLanguageModel\n"))  # batch 2, accumulation 4 set
+    w = load_config(path).workload
+    assert (w.micro_batch_size, w.gradient_accumulation) == (2, 4) and w.sources["micro_batch_size"].explicit
+    assert w.optimizer == "adamw_8bit"  # the one left unset
+    # trl imported before unsloth: TRL's own SFTConfig, TRL's defaults
+    path.write_text(_script("", BARE_SFT, head="from trl import SFTConfig\nfrom unsloth import FastLanguageModel\n"))
+    w = load_config(path).workload
+    assert w.micro_batch_size == 8 and w.gradient_accumulation == 1 and w.optimizer != "adamw_8bit"
+    # transformers' TrainingArguments is not one of the classes Unsloth generates
+    trainer = "from transformers import Trainer, TrainingArguments\nargs = TrainingArguments(output_dir='out')\nTrainer(model=model, args=args).train()\n"
+    path.write_text(_script("", trainer, head="from unsloth import FastLanguageModel\n"))
+    w = load_config(path).workload
+    assert w.micro_batch_size == 8 and w.gradient_accumulation == 1
+
+
+EIGHT_BIT = "blocker.unsloth_8bit_with_4bit"
+
+
+def _eight_bit_findings(tmp_path: Path, load: str, pinned: str = "") -> list[Any]:
+    tmp_path = tmp_path / f"case{len(list(tmp_path.iterdir()))}"  # a repository of its own per case
+    tmp_path.mkdir()
+    if pinned:
+        (tmp_path / "requirements.txt").write_text(pinned)
+    r = _audit(tmp_path, _script(load, SFT, head="from unsloth import FastLanguageModel\n"), "sft.py")
+    return [f for f in r.findings if f.rule_id.startswith(EIGHT_BIT)]
+
+
+def test_load_in_8bit_with_the_default_4bit_stops_at_a_pinned_release(tmp_path: Path) -> None:
+    (found,) = _eight_bit_findings(tmp_path, "    load_in_8bit=True,\n", "unsloth==2025.9.6\n")
+    assert found.rule_id == EIGHT_BIT and found.blocker and found.line == 6
+    assert "load_in_4bit not passed, so its default True: on unsloth==2025.9.6 (requirements.txt:1)" in found.message
+    assert "Can only load in 4bit or 8bit or 16bit, not a combination!" in found.message
+    assert "unsloth/models/loader.py:487, :1310-1319@2026.8.19" in found.message
+
+
+def test_load_in_8bit_unpinned_is_a_requirement_at_the_newest_release(tmp_path: Path) -> None:
+    (found,) = _eight_bit_findings(tmp_path, "    load_in_4bit=True,\n    load_in_8bit=True,\n")
+    assert found.rule_id == f"{EIGHT_BIT}_at_newest" and not found.blocker
+    assert "load_in_4bit=True: on unsloth 2026.8.19, the newest release goblin read (the repository pins no unsloth release)" in found.message
+
+
+def test_load_in_8bit_with_4bit_off_or_before_the_keyword_or_an_old_bitsandbytes_does_not_fire(tmp_path: Path) -> None:
+    assert _eight_bit_findings(tmp_path, "    load_in_4bit=False,\n    load_in_8bit=True,\n") == []
+    assert _eight_bit_findings(tmp_path, "    load_in_8bit=True,\n    full_finetuning=True,\n") == []
+    assert _eight_bit_findings(tmp_path, "    load_in_8bit=False,\n") == []
+    assert _eight_bit_findings(tmp_path, "    load_in_8bit=True,\n", "unsloth==2025.2.4\n") == []  # no load_in_8bit keyword yet
+    # on ROCm Unsloth drops 4-bit and 8-bit rather than raising without a bitsandbytes newer than 0.48.2.dev0
+    assert _eight_bit_findings(tmp_path, "    load_in_8bit=True,\n", "unsloth==2025.9.6\nbitsandbytes==0.45.0\n") == []
+
+
+def test_the_pinned_unsloth_release_is_said_beside_the_one_read(tmp_path: Path) -> None:
+    def notes(pinned: str) -> list[str]:
+        repo = tmp_path / f"case{len(list(tmp_path.iterdir()))}"
+        repo.mkdir()
+        path = repo / "sft.py"
+        path.write_text(_script("", SFT, head="from unsloth import FastLanguageModel\n"))
+        if pinned:
+            (repo / "requirements.txt").write_text(pinned)
+        return load_config(path).workload.notes
+
+    said = notes("unsloth==2025.3.11\nunsloth_zoo==2025.3.9\n")
+    assert any(
+        n.startswith("the repository pins unsloth==2025.3.11 (requirements.txt:1); Unsloth's defaults are read at unsloth 2026.8.19, not at the pinned")
+        for n in said
+    ), said
+    assert any(n.endswith("the release Unsloth's defaults are read at") for n in notes("unsloth==2026.8.19\n"))
+    said = notes("unsloth[cu124-torch250] @ git+https://github.com/unslothai/unsloth.git\n")
+    assert any("unsloth @ git+https://github.com/unslothai/unsloth.git" in n and "not at the pinned" in n for n in said), said
+    assert any(n.startswith("the repository pins no unsloth release") for n in notes(""))
+    # a README's install line is read as the other frameworks' are
+    readme = "# Setup\n\n```bash\npip install unsloth==2025.9.6\n```\n"
+    repo = tmp_path / "readme"
+    repo.mkdir()
+    (repo / "README.md").write_text(readme)
+    (repo / "sft.py").write_text(_script("", SFT, head="from unsloth import FastLanguageModel\n"))
+    assert any(n.startswith("the repository pins unsloth==2025.9.6 (README.md:4)") for n in load_config(repo / "sft.py").workload.notes)
+
+
+GRPO_BATCH = (
+    "args = GRPOConfig(output_dir='out', per_device_train_batch_size=2, num_generations=6, max_completion_length=256, bf16=True)\n"
+    "trainer = GRPOTrainer(model=model, processing_class=tokenizer, reward_funcs=[len], args=args)\ntrainer.train()\n"
+)
+
+
+def _grpo_repo(tmp_path: Path, trainer: str, head: str = "from unsloth import FastLanguageModel\nfrom trl import GRPOConfig, GRPOTrainer\n") -> Path:
+    (tmp_path / "run.sh").write_text("#!/bin/bash\ntorchrun --nproc_per_node 1 train.py\n")
+    path = tmp_path / "train.py"
+    path.write_text(_script("    load_in_4bit=False,\n", trainer, head=head))
+    return path
+
+
+def test_unsloths_grpo_config_sets_a_batch_of_no_whole_groups_to_num_generations(tmp_path: Path) -> None:
+    path = _grpo_repo(tmp_path, GRPO_BATCH)
+    w = load_config(path).workload
+    assert w.micro_batch_size == 6 and "Unsloth's GRPOConfig sets per_device_train_batch_size to 6 before TRL checks it" in (
+        w.sources["micro_batch_size"].note or ""
+    )
+    assert "per_device_train_batch_size 2 x gradient_accumulation_steps 2 x 1 GPU(s)" in (w.sources["micro_batch_size"].note or "")
+    r = _audit(tmp_path, path.read_text())
+    assert not [f for f in r.findings if f.rule_id.startswith("blocker.grpo_")]  # TRL's whole-groups ValueError is not met
+
+
+def test_a_batch_of_whole_groups_or_trls_own_grpo_config_is_not_changed(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    w = load_config(_grpo_repo(tmp_path / "a", GRPO_BATCH.replace("num_generations=6", "num_generations=4"))).workload
+    assert w.micro_batch_size == 2 and w.sources["micro_batch_size"].explicit
+    (tmp_path / "b").mkdir()
+    head = "from trl import GRPOConfig, GRPOTrainer\nfrom unsloth import FastLanguageModel\n"
+    w = load_config(_grpo_repo(tmp_path / "b", GRPO_BATCH, head=head)).workload
+    assert w.micro_batch_size == 2 and w.gradient_accumulation == 1

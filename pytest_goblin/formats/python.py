@@ -60,7 +60,7 @@ from .pydebug import debug_mode, imported_names
 from .pyeval import Evaluator
 from .pyliteral import Code, call_name, literal_value, quote_of, render
 from .pyscript import Location, Script
-from .pyunsloth import loader_of, read_load, sft_length, sourced, standby, trl_not_patched
+from .pyunsloth import config_defaults, loader_of, read_load, release_read, sft_length, sourced, standby, trl_not_patched
 from .pyworkload import ScriptReader, naive_split, trainer_class, unread_fields, weights_assumed
 
 
@@ -485,6 +485,8 @@ class PythonAdapter(HFTrainerAdapter):
         weights_assumed(r, script)
         sourced(r, script, str(path))
         sft_length(r, script, str(path))
+        config_defaults(r, script, str(path))
+        release_read(r, script)
         if script.built is not None:
             from .pybuilt import built_unread
 

@@ -11,16 +11,22 @@ from typing import Any
 
 from ..frameworks.unsloth import (
     AT,
+    CONFIG_DEFAULTS,
+    CONFIG_DEFAULTS_AT,
     DEFAULT_AT,
     DEFAULT_LENGTH,
+    GRPO_BATCH_AT,
+    GRPO_NUM_GENERATIONS,
     LOADERS,
     PATCH_AT,
     QUANT_KEYWORDS,
+    RELEASE,
     ROCM_AT,
+    VERSION,
     UnslothLoad,
 )
 from ..schemas import FieldSource
-from .base import Reader
+from .base import Reader, as_int
 from .pycommand import Lit
 from .pyscript import Location, Script
 
@@ -115,7 +121,29 @@ def read_load(s: Script, tree: ast.Module, node: ast.Call, loader: str, lit: Lit
         max_seq_length=length if ok_l and isinstance(length, int) and not isinstance(length, bool) and length > 0 else None,
         max_seq_length_line=length_loc.line if ok_l and length_loc is not None else None,
         length_passed="max_seq_length" in kw or opaque,
+        eight_bit_with_4bit=_eight_bit_with_4bit(kw, opaque, read),
     )
+
+
+def _eight_bit_with_4bit(kw: dict[str, ast.keyword], opaque: bool, read: Any) -> tuple[int, bool] | None:
+    """`load_in_8bit=True` while load_in_4bit stays on (written True, or not passed: its default), which Unsloth
+    refuses before any weight loads (EIGHT_BIT_AT): the line of load_in_8bit and whether 4-bit is the default.
+    None where a keyword goblin does not follow could turn one off first (full_finetuning, quantization_config)."""
+    if opaque or "quantization_config" in kw:
+        return None
+    ok8, q8, loc8 = read("load_in_8bit")
+    if not ok8 or q8 is not True:
+        return None
+    if "full_finetuning" in kw:
+        ok_f, full, _f = read("full_finetuning")
+        if not ok_f or full is not False:
+            return None
+    if "load_in_4bit" in kw:
+        ok4, q4, _q = read("load_in_4bit")
+        if not ok4 or q4 is not True:
+            return None
+    line = loc8.line if loc8 is not None and loc8.line else kw["load_in_8bit"].lineno
+    return line, "load_in_4bit" not in kw
 
 
 def standby(s: Script) -> None:
@@ -151,6 +179,89 @@ def sft_length(r: Reader, s: Script, path: str) -> None:
     r.values["seq_len"] = length
     r.sources["seq_len"] = FieldSource(file=path, key="max_seq_length", line=u.max_seq_length_line or u.line, explicit=False, note=note)
     r.notes.append(note)
+
+
+# The reader's field for each TrainingArguments key whose default Unsloth's generated TRL configs change
+_CONFIG_FIELDS = {
+    "per_device_train_batch_size": "micro_batch_size",
+    "gradient_accumulation_steps": "gradient_accumulation",
+    "optim": "optimizer",
+    "per_device_eval_batch_size": "eval_batch_size",
+}
+
+
+def _trl_config(name: str | None) -> bool:
+    """A TRL config class (SFTConfig, GRPOConfig, DPOConfig, ...), which Unsloth replaces with its own on import."""
+    from ..frameworks import tables
+
+    return name is not None and name in tables.table("trl").get("classes", {}) and name.endswith("Config") and name != "ModelConfig"
+
+
+def config_defaults(r: Reader, s: Script, path: str) -> None:
+    """A TRL config built after `import unsloth` is Unsloth's generated class, whose defaults for the batch,
+    accumulation, optimizer and eval batch are its own (CONFIG_DEFAULTS_AT): each key the script leaves unset
+    takes Unsloth's default in place of TRL's."""
+    u = s.unsloth
+    if u is None or not u.patches_trl or not _trl_config(s.config_class):
+        return
+    said: list[str] = []
+    for key, field in _CONFIG_FIELDS.items():
+        src = r.sources.get(field)
+        if src is None or src.explicit or src.unread or key in r.fallback or key in s.code_unread or r.raw(key)[0] is not None:
+            continue
+        value = CONFIG_DEFAULTS[key]
+        old = r.values.get(field)
+        if old == value:
+            continue
+        note = f"{key} unset: Unsloth's {s.config_class} (imported after unsloth) defaults it to {value}, not TRL's{'' if old is None else f' {old}'} ({CONFIG_DEFAULTS_AT})"
+        r.default(field, value, note)
+        said.append(f"{key} {value}")
+    if said:
+        r.notes.append(f"the script's {s.config_class} is Unsloth's, which defaults {', '.join(said)} where it is unset ({CONFIG_DEFAULTS_AT})")
+    if s.config_class == "GRPOConfig":
+        _grpo_batch(r)
+
+
+def _grpo_batch(r: Reader) -> None:
+    """UnslothGRPOConfig turns a batch that does not hold whole groups into num_generations (GRPO_BATCH_AT)."""
+    ws = r.sources.get("world_size")
+    if r.raw("steps_per_generation")[0] is not None or r.raw("generation_batch_size")[0] is not None or ws is None or not ws.explicit:
+        return  # the check multiplies by WORLD_SIZE: an assumed GPU count decides nothing
+    key, raw, line = r.raw("num_generations")
+    try:
+        ng = GRPO_NUM_GENERATIONS if key is None else as_int(raw)
+        batch, accum = as_int(r.values.get("micro_batch_size")), as_int(r.values.get("gradient_accumulation"))
+        world = as_int(r.values.get("world_size", 1))
+    except (TypeError, ValueError):
+        return
+    if ng < 1 or batch % ng == 0 or (accum * world * batch) % ng == 0:
+        return  # kept (where the two checks disagree the TRL release decides; the TRL check's own finding says so)
+    said = f"num_generations {ng}" + (f" (line {line})" if key is not None and line else " (not set: Unsloth's default)")
+    note = (
+        f"per_device_train_batch_size {batch} x gradient_accumulation_steps {accum} x {world} GPU(s) holds no whole number of groups of "
+        f"{said}: Unsloth's GRPOConfig sets per_device_train_batch_size to {ng} before TRL checks it ({GRPO_BATCH_AT})"
+    )
+    r.default("micro_batch_size", ng, note)
+    r.notes.append(note)
+
+
+def release_read(r: Reader, s: Script) -> None:
+    """The unsloth release the repository pins, said beside the release goblin read Unsloth's behaviour at: the
+    facts stay at that release (frameworks/unsloth.py), and the note says when the pinned one differs."""
+    if s.unsloth is None:
+        return
+    from ..frameworks.pins import pins
+
+    pin = pins(r.path, r.text).get("unsloth")
+    if pin is None:
+        r.notes.append(f"the repository pins no unsloth release: Unsloth's defaults are read at {RELEASE}, assumed")
+        return
+    if pin.exact and pin.version == VERSION:
+        r.notes.append(f"the repository pins {pin.spec} ({pin.where}), the release Unsloth's defaults are read at")
+        return
+    r.notes.append(
+        f"the repository pins {pin.spec} ({pin.where}); Unsloth's defaults are read at {RELEASE}, not at the pinned release, whose defaults may differ"
+    )
 
 
 def trl_not_patched(s: Script) -> None:

@@ -4,8 +4,8 @@ goblin's framework tables come from one release of each framework (transformers 
 ...). A recipe whose repository pins an older one runs with that release, which may not know a key
 goblin would add, or may reject one the recipe has. `pins(config)` says, per distribution, what the
 config or its repository pins: transformers, trl, torchtune, llamafactory (LLaMA-Factory; its
-package was `llmtuner` before 0.8, read under `llamafactory`), axolotl, peft, deepspeed and
-accelerate, each by its lowercase PyPI name.
+package was `llmtuner` before 0.8, read under `llamafactory`), axolotl, peft, deepspeed,
+accelerate and unsloth (its CalVer releases, 2026.8.19; not unsloth_zoo), each by its lowercase PyPI name.
 
 Where a version is read (every file opened through safepath, size-bounded, nothing executed or
 imported; a file that cannot be read safely, is too large or is not UTF-8 text is skipped):
@@ -91,11 +91,11 @@ from packaging.version import InvalidVersion, Version
 from ..safepath import UnsafePath, project_root, read_bytes, read_text, repository_root, tree_of
 from .facts import KEY_SINCE, OLDEST_READ, VALUE_SINCE
 
-DISTS = ("transformers", "trl", "torchtune", "llamafactory", "axolotl", "peft", "deepspeed", "accelerate")
+DISTS = ("transformers", "trl", "torchtune", "llamafactory", "axolotl", "peft", "deepspeed", "accelerate", "unsloth")
 # LLaMA-Factory's package was `llmtuner` before 0.8 (hiyouga/LLaMA-Factory src/llmtuner/__init__.py,
 # `__version__ = "0.1.0"` at 091805d); its releases continue the same numbers as `llamafactory`.
 _ALIAS = {"llmtuner": "llamafactory", "llama-factory": "llamafactory", "llama_factory": "llamafactory"}
-_NAME = "transformers|trl|torchtune|llamafactory|llmtuner|axolotl|peft|deepspeed|accelerate"
+_NAME = "transformers|trl|torchtune|llamafactory|llmtuner|axolotl|peft|deepspeed|accelerate|unsloth"
 _VER = r"([0-9]{1,6}(?:\.[0-9]{1,6}){1,2})"
 _PIN = re.compile(rf"""(?<![\w.-])({_NAME})(?:\[[\w,. -]{{0,100}}\])?[ \t]{{0,16}}(==|~=|>=)[ \t]{{0,16}}v?{_VER}(\.\*)?""", re.IGNORECASE)
 # The whole specifier of such a pin (`transformers>=4.40,<4.46`): the upper bound decides which release pip installs.

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 RELEASE = "unsloth 2026.8.19"
+VERSION = "2026.8.19"
 AT = "@2026.8.19"
 ZOO_AT = "@unsloth_zoo 2026.8.13"
 
@@ -54,9 +55,42 @@ ZOO_RESERVE_AT = f"unsloth_zoo/vllm_utils.py:1610-1663{ZOO_AT}"
 # UnslothGRPOConfig's own defaults where the config sets none (rl.py:3317-3327)
 GRPO_DEFAULTS = {"beta": 0.001, "vllm_importance_sampling_correction": False}
 GRPO_DEFAULTS_AT = f"unsloth/models/rl.py:3317-3327{AT}"
+# Every TRL config class Unsloth generates (UnslothSFTConfig, UnslothGRPOConfig, UnslothDPOConfig, ...: one per trl
+# trainer file, rl.py:4235-4243) takes these defaults in place of TrainingArguments' where the config passes none
+# (rl.py:3263-3312, the `replacements` written over the generated signature); those that change the workload goblin
+# prices. The same at 2025.7.2 (tag July-2025, rl.py:463-470) and 2025.12.7 (tag December-2025, rl.py:724-731).
+# Not here: learning_rate, seed, logging (no workload change); bf16/fp16 False, which the trainer then fills from the
+# model's dtype (rl.py:2351-2437, with a float32 list of model families goblin does not read).
+CONFIG_DEFAULTS: dict[str, int | str] = {
+    "per_device_train_batch_size": 4,
+    "gradient_accumulation_steps": 2,
+    "optim": "adamw_8bit",
+    "per_device_eval_batch_size": 4,
+}
+CONFIG_DEFAULTS_AT = f"unsloth/models/rl.py:3263-3312{AT}"
+# UnslothGRPOConfig.__init__ (its own code runs before TRL's __post_init__, rl.py:508-521) replaces
+# per_device_train_batch_size with num_generations (default 8, rl.py:3283) where neither steps_per_generation nor
+# generation_batch_size is set and gradient_accumulation_steps x WORLD_SIZE x the batch is not a multiple of
+# num_generations (rl.py:3466-3483); on a TRL without those two keys, where the batch alone is not (rl.py:3485-3497).
+# So TRL's own whole-groups ValueError is not what such a run meets.
+GRPO_NUM_GENERATIONS = 8
+GRPO_BATCH_AT = f"unsloth/models/rl.py:508-521, :3466-3497{AT}"
 # Sleep mode: Unsloth turns TRL's on where its engine was built with it (UNSLOTH_VLLM_STANDBY, rl.py:4001-4005)
 STANDBY_AT = f"unsloth/models/rl.py:4001-4005{AT}"
 
+
+# load_in_8bit=True beside load_in_4bit True (its default where the call passes none): FastLanguageModel hands an 8-bit
+# load to FastModel (loader.py:487), whose from_pretrained raises RuntimeError("Unsloth: Can only load in 4bit or 8bit
+# or 16bit, not a combination!") when two of load_in_4bit, load_in_8bit, load_in_16bit, load_in_fp8 are on
+# (loader.py:1310-1319), before any weight loads. Not where full_finetuning turns them all off first (:1264-1271), nor
+# where a quantization_config asking for 8-bit turns load_in_4bit off (:442-456), nor where bitsandbytes is unusable
+# and both are dropped to 16-bit (:1276-1308; on ROCm: no bitsandbytes newer than 0.48.2.dev0, device_type.py:160-170).
+# The same refusal (`if load_in_4bit and load_in_8bit: raise RuntimeError`) in every tagged release read from 2025.3.11
+# (tag 2025-03, loader.py:476-477) on, through 2025.9.6 (tag September-2025-v2, :572-573) and 2025.10.10 (tag
+# October-2025, the sum of the flags, :637-638); 2025.2.4 (tag 2025-02) has no load_in_8bit keyword.
+EIGHT_BIT_RAISES_FROM = "2025.3.11"
+EIGHT_BIT_AT = f"unsloth/models/loader.py:487, :1310-1319{AT}; the same refusal from 2025.3.11 (tag 2025-03, loader.py:476-477)"
+EIGHT_BIT_SAYS = "Unsloth: Can only load in 4bit or 8bit or 16bit, not a combination!"
 
 # ROCm: the release runs on AMD GPUs (unsloth/device_type.py:53-56 is_hip, :70-73 "hip", :87 "only works on NVIDIA, AMD
 # and Intel GPUs"); there, without a bitsandbytes newer than 0.48.2.dev0, it loads 16-bit instead of 4-bit rather than
@@ -81,6 +115,9 @@ class UnslothLoad:
     max_seq_length: int | None = None
     max_seq_length_line: int | None = None
     length_passed: bool = False  # the keyword is there (None above: a value goblin cannot read)
+    # load_in_8bit=True with load_in_4bit on (written True, or its default): the line of load_in_8bit, and whether 4-bit
+    # is the default (EIGHT_BIT_AT); None where the call does not combine them or a keyword turns one off first
+    eight_bit_with_4bit: tuple[int, bool] | None = None
 
     @property
     def vllm(self) -> bool | None:
