@@ -163,4 +163,5 @@ def test_megabyte_launch_lines_are_read_in_linear_time(tmp_path: Path) -> None:
         t = time.perf_counter()
         _compose_run(line)
         _container_of(line, line, tmp_path / "run.sh", tmp_path)
-        assert time.perf_counter() - t < 5, line[:40]
+        # a quadratic walk of a megabyte takes hours; 30 s leaves room for a loaded CI machine (a linear one takes ~1 s)
+        assert time.perf_counter() - t < 30, line[:40]
