@@ -63,6 +63,16 @@ def test_an_exec_entrypoint_joined_with_cmd_as_docker_joins_them(tmp_path: Path)
     assert got is not None and got.text == "torchrun /bin/sh -c 'train.py --config b.yaml'"
 
 
+def test_an_exec_form_cmd_passes_its_dollar_words_as_written(tmp_path: Path) -> None:
+    df = f'FROM {ROCM}\nENV NGPUS=4\nCMD ["torchrun", "--nproc_per_node", "$NGPUS", "-m", "axolotl.cli.train", "configs/sft.yaml"]\n'
+    root = repo(tmp_path, {"configs/sft.yaml": AXOLOTL, "Dockerfile": df})
+    found = find_launch(root / "configs/sft.yaml")
+    assert found is not None and found.per_node == 8 and any("not resolved" in a for a in found.assumed), found
+    shell = df.replace('CMD ["torchrun", "--nproc_per_node", "$NGPUS",', 'CMD ["sh", "-c", "torchrun --nproc_per_node $NGPUS')
+    shell = shell.replace('"-m", "axolotl.cli.train", "configs/sft.yaml"]', '-m axolotl.cli.train configs/sft.yaml"]')
+    assert _topology(repo(tmp_path / "sh", {"configs/sft.yaml": AXOLOTL, "Dockerfile": shell})) == (1, 4, "Dockerfile", 3)
+
+
 def test_a_stage_built_on_an_earlier_one_keeps_its_cmd_and_an_entrypoint_resets_it() -> None:
     got = dockerfile_command('FROM x AS base\nCMD ["torchrun", "a.py"]\nFROM base\nRUN pip install y\n')
     assert got is not None and got.line == 2 and got.text == "torchrun a.py"

@@ -227,19 +227,22 @@ def _shell(words: list[str]) -> str:
 
 
 def dockerfile_command(text: str) -> Command | None:
-    """The command the image a Dockerfile builds runs when started with no command of its own; None without one."""
+    """The command the image a Dockerfile builds runs when started with no command of its own; None without one. An
+    exec-form command's `$NAME` is passed as written (Dockerfile reference, "Shell and exec form", Variable substitution:
+    the exec form does not invoke a command shell, so no variable substitution happens): its ENV value is not put in it."""
     stage = _last_stage(text)
     if stage is None:
         return None
-    env = tuple(sorted((stage.env or {}).items()))
     if stage.entry is not None:
         line, entry = stage.entry
-        if isinstance(entry, str) or stage.cmd is None:
-            return Command(line, _shell(_as_words(entry)), env)
-        return Command(line, _shell([*entry, *_as_words(stage.cmd[1])]), env)
-    if stage.cmd is not None:
-        return Command(stage.cmd[0], _shell(_as_words(stage.cmd[1])), env)
-    return None
+        words = _as_words(entry) if isinstance(entry, str) or stage.cmd is None else [*entry, *_as_words(stage.cmd[1])]
+    elif stage.cmd is not None:
+        line, words = stage.cmd[0], _as_words(stage.cmd[1])
+    else:
+        return None
+    shell = _shell(words)
+    literal = set() if len(words) == 3 and shell == words[2] else {m.group(1) or m.group(2) for w in words for m in _VAR.finditer(w)}
+    return Command(line, shell, tuple(sorted((k, v) for k, v in (stage.env or {}).items() if k not in literal)))
 
 
 def dockerfile_entrypoint(text: str) -> list[str] | None:
