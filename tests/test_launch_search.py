@@ -151,7 +151,10 @@ def test_a_script_not_collected_says_which_folders_were_searched(tmp_path: Path)
     with pytest.raises(NotATrainingConfig) as err:
         load_config(root / "train/sft.py")
     reason = err.value.reason
-    assert "searched shell/slurm scripts, cloud launcher YAML (dstack, SkyPilot, PyTorchJob), notebooks and Markdown code blocks in train/, the root" in reason
+    assert (
+        "searched shell/slurm scripts, cloud launcher YAML (dstack, SkyPilot, PyTorchJob), Dockerfiles and compose files, notebooks and Markdown code blocks in train/, the root"
+        in reason
+    )
     assert "then the rest of the repository" in reason and "such file(s) in" in reason and "None" not in reason
 
 

@@ -8,6 +8,7 @@ to the config.
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from dataclasses import dataclass
@@ -83,6 +84,171 @@ def base_image(dockerfile: Path, build_args: dict[str, str] | None = None) -> tu
         if m.group(2):
             stages[m.group(2).lower()] = last
     return last
+
+
+# ------------------------------------------------------------------ the command a Dockerfile's image runs
+# Dockerfile reference (docs.docker.com/reference/dockerfile/, kept as moby/buildkit
+# frontend/dockerfile/docs/reference.md@00001f3e74, "Understand how CMD and ENTRYPOINT interact"): an exec-form
+# ENTRYPOINT runs with the CMD's words after it (a shell-form CMD as `/bin/sh -c CMD`); a shell-form ENTRYPOINT runs as
+# `/bin/sh -c ENTRYPOINT` and ignores CMD; without ENTRYPOINT the CMD runs (shell form under `/bin/sh -c`); "if CMD is
+# defined from the base image, setting ENTRYPOINT will reset CMD to an empty value"; only the last CMD / ENTRYPOINT of
+# the image's stage counts. A line starting with `#` is a comment; a `\` at a line's end continues the instruction.
+_INSTRUCTION = re.compile(r"^\s*(FROM|CMD|ENTRYPOINT|ENV)\s+(\S.*)$", re.IGNORECASE)
+_DOCKERFILE_NAME = re.compile(r"(?i)^(?:dockerfile(?:[._-][\w.-]{1,64})?|[\w.-]{1,64}\.dockerfile)$")
+
+
+_NOT_DOCKERFILE = frozenset(
+    {
+        ".py",
+        ".md",
+        ".markdown",
+        ".txt",
+        ".yaml",
+        ".yml",
+        ".json",
+        ".sh",
+        ".bash",
+        ".ipynb",
+        ".toml",
+        ".j2",
+        ".jinja",
+        ".template",
+        ".tmpl",
+        ".in",
+        ".bak",
+        ".orig",
+    }
+)
+
+
+def is_dockerfile(name: str) -> bool:
+    """`Dockerfile`, `Dockerfile.train`, `train.Dockerfile`; not `Dockerfile.template` or a script named after one."""
+    return _DOCKERFILE_NAME.match(name) is not None and Path(name).suffix.lower() not in _NOT_DOCKERFILE
+
+
+@dataclass(frozen=True)
+class Command:
+    """The command a Dockerfile's image or a compose service runs: where it is written (the ENTRYPOINT's line where it
+    runs one, else the CMD's), its shell text, and the environment its `ENV` lines give it."""
+
+    line: int
+    text: str
+    env: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class _Stage:
+    entry: tuple[int, list[str] | str] | None = None  # (line, exec words or shell text)
+    cmd: tuple[int, list[str] | str] | None = None
+    env: dict[str, str] | None = None
+    entry_here: bool = False
+    cmd_here: bool = False
+
+
+def _instructions(text: str) -> list[tuple[int, str, str]]:
+    """(first line, keyword, argument) of each FROM/CMD/ENTRYPOINT/ENV instruction, continuations joined, comments left out."""
+    out: list[tuple[int, str, str]] = []
+    start, parts = 0, list[str]()
+    for n, row in enumerate(text.splitlines(), 1):
+        if row.lstrip().startswith("#"):
+            continue  # a comment, also between continued lines
+        if not parts:
+            start = n
+        if row.rstrip().endswith("\\"):
+            parts.append(row.rstrip()[:-1])
+            continue
+        parts.append(row)
+        m = _INSTRUCTION.match(" ".join(p.strip() for p in parts)[:16_384])
+        parts = []
+        if m is not None:
+            out.append((start, m.group(1).upper(), m.group(2).strip()))
+    return out
+
+
+def _form(argument: str) -> list[str] | str:
+    """An instruction's exec form (a JSON array of strings), else its shell form."""
+    if argument.startswith("["):
+        try:
+            words = json.loads(argument)
+        except ValueError:
+            return argument
+        if isinstance(words, list) and all(isinstance(w, str) for w in words):
+            return words
+    return argument
+
+
+def _env_pairs(argument: str) -> dict[str, str]:
+    """`ENV A=1 B="x y"`, or the legacy `ENV A 1`."""
+    words = _words(argument) or []
+    if words and "=" not in words[0]:
+        return {words[0]: " ".join(words[1:])} if len(words) > 1 else {}
+    return {k: v for k, _, v in (w.partition("=") for w in words) if k}
+
+
+def _last_stage(text: str) -> _Stage | None:
+    """The ENTRYPOINT, CMD and ENV of the stage the image is built from (the last FROM); a stage built on an earlier one
+    holds what it set; one built on an image from elsewhere has none (that image's are not known)."""
+    named: dict[str, _Stage] = {}
+    stage: _Stage | None = None
+    for n, key, argument in _instructions(text):
+        if key == "FROM":
+            m = _FROM.match(f"FROM {argument}")
+            if m is None:
+                stage = _Stage(env={})
+                continue
+            parent = named.get(m.group(1).lower())
+            stage = _Stage(parent.entry, parent.cmd, dict(parent.env or {})) if parent is not None else _Stage(env={})
+            if m.group(2):
+                named[m.group(2).lower()] = stage
+            continue
+        if stage is None:
+            continue
+        if key == "ENV":
+            given = stage.env if stage.env is not None else {}
+            stage.env = {**given, **{k: _substituted(v, given) for k, v in _env_pairs(argument).items()}}
+        elif key == "CMD":
+            stage.cmd, stage.cmd_here = (n, _form(argument)), True
+        else:
+            stage.entry, stage.entry_here = (n, _form(argument)), True
+    if stage is not None and stage.entry_here and not stage.cmd_here:
+        stage.cmd = None  # ENTRYPOINT set here resets a CMD from the base stage
+    return stage
+
+
+def _as_words(form: list[str] | str) -> list[str]:
+    return form if isinstance(form, list) else ["/bin/sh", "-c", form]
+
+
+def _shell(words: list[str]) -> str:
+    """Shell text for exec-form words; `/bin/sh -c TEXT` alone is TEXT (read as a script line)."""
+    if len(words) == 3 and Path(words[0]).name in ("sh", "bash") and words[1] == "-c":
+        return words[2]
+    return shlex.join(words)
+
+
+def dockerfile_command(text: str) -> Command | None:
+    """The command the image a Dockerfile builds runs when started with no command of its own; None without one. An
+    exec-form command's `$NAME` is passed as written (Dockerfile reference, "Shell and exec form", Variable substitution:
+    the exec form does not invoke a command shell, so no variable substitution happens): its ENV value is not put in it."""
+    stage = _last_stage(text)
+    if stage is None:
+        return None
+    if stage.entry is not None:
+        line, entry = stage.entry
+        words = _as_words(entry) if isinstance(entry, str) or stage.cmd is None else [*entry, *_as_words(stage.cmd[1])]
+    elif stage.cmd is not None:
+        line, words = stage.cmd[0], _as_words(stage.cmd[1])
+    else:
+        return None
+    shell = _shell(words)
+    literal = set() if len(words) == 3 and shell == words[2] else {m.group(1) or m.group(2) for w in words for m in _VAR.finditer(w)}
+    return Command(line, shell, tuple(sorted((k, v) for k, v in (stage.env or {}).items() if k not in literal)))
+
+
+def dockerfile_entrypoint(text: str) -> list[str] | None:
+    """The exec-form ENTRYPOINT of a Dockerfile's image (a compose `command:` runs after it), else None."""
+    stage = _last_stage(text)
+    return stage.entry[1] if stage is not None and stage.entry is not None and isinstance(stage.entry[1], list) else None
 
 
 _VALUED = frozenset({"-t", "--tag", "--build-arg", "--target", "--platform", "--label", "--network", "--progress", "--cache-from", "--secret", "--ssh"})
@@ -188,6 +354,70 @@ def _compose_service(before: list[str], words: list[str], base: Path) -> tuple[P
     return (found, got) if isinstance(got, dict) else None
 
 
+# Compose file reference (docs.docker.com/reference/compose-file/services/, `command` and `entrypoint`): `command`
+# overrides the image's CMD and is not run in a shell (a string is split into words); `entrypoint` overrides its
+# ENTRYPOINT, and, as `docker run --entrypoint` does, clears the image's CMD; either may be a list or a string.
+_COMPOSE_NAME = re.compile(r"(?i)^(?:docker-)?compose(?:[._-][\w-]{1,64})?\.ya?ml$")
+
+
+def is_compose(name: str) -> bool:
+    """`compose.yaml`, `docker-compose.yml`, `docker-compose.train.yml`."""
+    return _COMPOSE_NAME.match(name) is not None
+
+
+def _compose_words(value: Any) -> list[str] | None:
+    if isinstance(value, list) and value and all(isinstance(v, (str, int, float)) for v in value):
+        return [str(v) for v in value]
+    return (_words(value) or None) if isinstance(value, str) else None
+
+
+def compose_services(path: Path, text: str) -> list[tuple[str, dict[Any, Any], Command]]:
+    """(service name, service, the command it runs) of each service of a compose file that states a `command` or an
+    `entrypoint`; a command without an entrypoint runs after the exec-form ENTRYPOINT of the Dockerfile its `build:`
+    names, where that file is read."""
+    from ..errors import ConfigError
+    from ..yamlio import load_yaml
+
+    try:
+        data = load_yaml(path, text)
+    except ConfigError:
+        return []
+    services = data.get("services") if isinstance(data, dict) else None
+    out: list[tuple[str, dict[Any, Any], Command]] = []
+    for name, service in services.items() if isinstance(services, dict) else ():
+        if not isinstance(service, dict):
+            continue
+        entry, command = _compose_words(service.get("entrypoint")), _compose_words(service.get("command"))
+        if entry is None and command is None:
+            continue
+        line = key_line(service, "entrypoint" if entry is not None else "command") or 0
+        if entry is None and command is not None:
+            built = _built_by(service, path)
+            entry = dockerfile_entrypoint(built) if built is not None else None
+        words = [*(entry or []), *(command or [])]
+        env = service.get("environment")
+        pairs = env.items() if isinstance(env, dict) else (str(e).partition("=")[::2] for e in env) if isinstance(env, list) else ()
+        given = tuple((str(k), str(v)) for k, v in pairs if v is not None and str(k).isidentifier())
+        out.append((str(name), service, Command(line, _shell(words), given)))
+    return out
+
+
+def _built_by(service: dict[Any, Any], compose: Path) -> str | None:
+    """The text of the Dockerfile a compose service's `build:` names (context, then `dockerfile`), None where not read."""
+    build = service.get("build")
+    if not isinstance(build, (str, dict)):
+        return None
+    context = build if isinstance(build, str) else str(build.get("context", "."))
+    name = "Dockerfile" if isinstance(build, str) else str(build.get("dockerfile", "Dockerfile"))
+    target = compose.parent / context / name
+    if "$" in context + name or not target.is_file():
+        return None
+    try:
+        return read_text(target, roots=tree_of(target), limit=DOCKERFILE_BYTES)
+    except (UnsafePath, OSError):
+        return None
+
+
 def _launch_lines(w: WorkloadConfig) -> dict[str, set[int]]:
     """The repository launchers the topology was read from (launchers.topology_launcher_line's files), each with the
     lines where the launch that runs this config starts."""
@@ -259,6 +489,23 @@ def _container_of(line: str, text: str, path: Path, root: Path) -> list[Seen]:
     return out
 
 
+def _service_image(name: str, service: dict[Any, Any], compose: Path, root: Path) -> list[Seen]:
+    """The CUDA image a compose service runs, or the CUDA base of the Dockerfile its `build:` builds (which Compose uses
+    over `image:`, the name it tags the build with)."""
+    build = service.get("build")
+    if isinstance(build, (str, dict)):
+        context = build if isinstance(build, str) else str(build.get("context", "."))
+        file = compose.parent / context / ("Dockerfile" if isinstance(build, str) else str(build.get("dockerfile", "Dockerfile")))
+        base = base_image(file) if "$" not in str(file) and file.is_file() else None
+        if base is not None and cuda_image(base[1]):
+            return [Seen(_shown(file, root), base[0], f"FROM {base[1]}", f"dockerfile ({_shown(compose, root)} service {name} builds it)")]
+        return []
+    image = service.get("image")
+    if isinstance(image, str) and cuda_image(image):
+        return [Seen(_shown(compose, root), key_line(service, "image") or 0, f"image: {image}", "image")]
+    return []
+
+
 def _line_of(text: str, word: str) -> int:
     return next((n for n, row in enumerate(text.splitlines(), 1) if word in row), 0)
 
@@ -273,6 +520,16 @@ def cuda_launch_path(w: WorkloadConfig) -> list[Seen]:
         except (UnsafePath, OSError):
             continue
         root = repository_root(path.parent) or path.parent
+        if is_dockerfile(path.name):  # its CMD/ENTRYPOINT runs the config: the base image of its last stage
+            base = base_image(path)
+            if base is not None and cuda_image(base[1]):
+                out.append(Seen(_shown(path, root), base[0], f"FROM {base[1]}", f"dockerfile (its line {min(lines, default=0)} runs the config)"))
+            continue
+        if is_compose(path.name):  # the service whose command runs the config: its image, or its build's Dockerfile
+            for name, service, command in compose_services(path, text):
+                if command.line in lines:
+                    out += [s for s in _service_image(name, service, path, root) if s not in out]
+            continue
         cloud = read_cloud(path, text)
         if cloud is not None:
             if cloud.gpu_resource is not None and cloud.gpu_resource[0].startswith("nvidia.com/") and cloud.gpus is not None:

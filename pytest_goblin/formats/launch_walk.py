@@ -15,6 +15,7 @@ from ..redact import shell_secret_values
 from ..safepath import UnsafePath, read_text, tree_of
 from ..yamlio import learn_secrets
 from .cloud import is_dstack
+from .container import is_compose, is_dockerfile
 from .launcher_text import CONFIG_SUFFIXES, MAX_BYTES, NOTEBOOK_BYTES, LauncherFile, parse_launcher
 
 # The rest of the repository, after the config's own folders: read once per repository root per process.
@@ -57,6 +58,8 @@ def launcher_rank(name: str) -> int | None:
     if suffix in (".md", ".markdown"):
         return 2 if low.startswith("readme") else 3
     if suffix == ".txt" and COMMANDS_TXT.search(low):  # `training_commands_x.txt` (formats/launcher_text.py reads its command lines)
+        return 4
+    if is_dockerfile(name):  # the command its image runs (formats/container.py: CMD/ENTRYPOINT)
         return 4
     return None
 
@@ -259,8 +262,8 @@ def _repository_files(root: Path) -> RepoFiles:
                 if entry.name.lower().endswith(CONFIG_SUFFIXES):
                     named[entry.name] = named.get(entry.name, 0) + 1
                 rank = launcher_rank(entry.name)
-                if rank is None and _JOB_YAML.search(entry.name):
-                    rank = 4  # a job YAML anywhere (an Azure ML command job, azure/ml_jobs/train_job.yaml): a cloud launcher or nothing
+                if rank is None and (_JOB_YAML.search(entry.name) or is_compose(entry.name)):
+                    rank = 4  # a job YAML anywhere (an Azure ML command job, azure/ml_jobs/train_job.yaml): a cloud launcher or nothing; a compose file
                 if rank is None or not entry.is_file(follow_symlinks=False):
                     continue  # a symlinked file is not taken from the walk (the config's own folders still name it)
                 size = entry.stat(follow_symlinks=False).st_size
@@ -307,7 +310,7 @@ def searched(config_path: str | Path) -> str:
     rest = _repository_files(root)
     tail = f"; stopped early: {rest.stopped}" if rest.stopped else ""
     return (
-        f"searched shell/slurm scripts, cloud launcher YAML (dstack, SkyPilot, PyTorchJob), notebooks and Markdown code blocks in {shown}, then the rest of the repository {root}"
+        f"searched shell/slurm scripts, cloud launcher YAML (dstack, SkyPilot, PyTorchJob), Dockerfiles and compose files, notebooks and Markdown code blocks in {shown}, then the rest of the repository {root}"
         f"{' (' + how + ')' if how else ''}: {len(rest.files)} such file(s) in {rest.folders} folder(s){tail}"
     )
 

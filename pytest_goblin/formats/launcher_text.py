@@ -480,17 +480,30 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
     env: dict[str, str] = {}
     sbatch: list[tuple[str, int, int]] = []
     cloud: tuple[str, ...] = ()
-    if suffix in (".yaml", ".yml"):  # a cloud launcher file: its commands read as a script's, its counts as #SBATCH lines
+    from .container import compose_services, dockerfile_command, is_compose, is_dockerfile
+
+    if is_dockerfile(path.name):  # the command its image runs (ENTRYPOINT and CMD as Docker joins them), with its ENV
+        command = dockerfile_command(text)
+        if command is None:
+            return LauncherFile(path=path, lines=(), sbatch=())
+        raw, env = [(command.line, command.text)], dict(command.env)
+        cloud = (f"{path.name} line {command.line} is the command its image runs (its last stage's ENTRYPOINT and CMD as Docker joins them)",)
+    elif suffix in (".yaml", ".yml"):  # a cloud launcher file: its commands read as a script's, its counts as #SBATCH lines
         from .cloud import read_cloud
 
         found = read_cloud(path, text)
-        if found is None:
+        if found is None and is_compose(path.name):  # a compose service's command, its environment as an inline prefix
+            services = compose_services(path, text)
+            raw = [(c.line, " ".join([*(f"{k}={shlex.quote(v)}" for k, v in c.env), c.text])) for _, _, c in services]
+            cloud = (f"{path.name} is a compose file: a service's command is read as Docker Compose runs it",) if services else ()
+        elif found is None:
             return LauncherFile(path=path, lines=(), sbatch=())
-        raw, env, cloud = found.lines, dict(found.env), tuple(found.notes)
-        if found.nodes:
-            sbatch.append(("nodes", *found.nodes))
-        if found.gpus:
-            sbatch.append(("gpus_per_node", *found.gpus))
+        else:
+            raw, env, cloud = found.lines, dict(found.env), tuple(found.notes)
+            if found.nodes:
+                sbatch.append(("nodes", *found.nodes))
+            if found.gpus:
+                sbatch.append(("gpus_per_node", *found.gpus))
     elif suffix == ".ipynb":
         raw, places, _ = _notebook_shell(text)
     elif suffix in (".md", ".markdown"):
