@@ -355,6 +355,36 @@ def _conda(text: str, where: str, file: str) -> list[Pin]:
     return out
 
 
+# A conda export (`conda list --export`, `conda create --file`) kept as a requirements file (`requirements.txt` of a
+# sub-project: `trl=0.16.0=pypi_0`, `transformers=4.50.3=pypi_0`, `torch=2.6.0=pypi_0`): `name=version=build`, one
+# installed build of that release, read as an exact pin. pip cannot read such a line, so it is no pip requirement.
+_CONDA_EXPORT = re.compile(r"""^[ \t]{0,8}(\w[\w.-]{0,100})=v?([0-9]{1,6}(?:\.[0-9]{1,6}){1,2})(\+[a-z0-9.]{1,40})?=([\w.+-]{1,100})[ \t]*$""")
+_EXPORT_LINE = re.compile(r"""^\w[\w.-]{0,100}=[\w.+!]{1,60}=[\w.+-]{1,100}$""")  # any package's line (`openssl=1.1.1w=h7f8727e_0`)
+_EXACT_EXPORT = ("bitsandbytes", "torch", "pytorch", "vllm", "tokenizers")  # the names _EXACT_PIN reads
+
+
+def conda_export_lines(body: str) -> bool:
+    """Whether a text is a conda export: at least two `name=version=build` lines and no other uncommented line."""
+    rows = [row.strip() for row in body.split("\n", REQ_LINES + 1) if row.strip() and not row.lstrip().startswith("#")]
+    return len(rows) <= REQ_LINES and len(rows) >= 2 and all(_EXPORT_LINE.match(row) for row in rows)
+
+
+def _conda_export(text: str, where: str, file: str, exact: bool = False) -> list[Pin]:
+    """The framework pins (`exact`: the torch / bitsandbytes / vllm / tokenizers pins) of a conda export's lines."""
+    out = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        m = _CONDA_EXPORT.match(line)
+        if m is None:
+            continue
+        name, ver, local, build = m.group(1).lower(), m.group(2), (m.group(3) or "").lower(), m.group(4)
+        dist = ("torch" if name == "pytorch" else name) if exact and name in _EXACT_EXPORT else None if exact else canonical(name)
+        if dist is None:
+            continue
+        spec = f"{name}={ver}{local}={build} (conda export)"
+        out.append(Pin(dist, ver, spec, f"{where}:{lineno}", f"=={ver}{local if exact else ''}", file=file, line=lineno))
+    return out
+
+
 def _bump(parts: list[int], at: int) -> str:
     head = [*parts[:at], parts[at] + 1]
     return ".".join(str(p) for p in head + [0] * max(0, 2 - len(head)))
@@ -1077,11 +1107,15 @@ def _launch_script(name: str) -> bool:
     )
 
 
+_SERVER = re.compile(r"(?i)\bservers?\b")  # `install_vllm_server.sh`: the environment of an inference server
+
+
 def _shell_script(name: str) -> bool:
-    """A shell script whose install lines are read (`setup.sh`, `install_env.sh`), not one named for inference,
-    evaluation or serving."""
+    """A shell script whose install lines are read (`setup.sh`, `install_env.sh`, `requirements_MI300.sh`), not one
+    named for inference, evaluation or serving (`install_vllm_server.sh`)."""
     words = re.sub(r"[_.-]", " ", name[:-3])
-    return name.endswith(".sh") and len(name) <= 200 and (_TRAINING.search(words) is not None or not _OFF_TOPIC.search(words))
+    off = _OFF_TOPIC.search(words) is not None or _SERVER.search(words) is not None
+    return name.endswith(".sh") and len(name) <= 200 and (_TRAINING.search(words) is not None or not off)
 
 
 def _shell_install_lines(body: str) -> str:
@@ -1154,7 +1188,8 @@ def _level(folder: Path, stop: Path | None, roots: list[Path], exact: bool) -> l
 # taken from the naming file's folder, and for a script another script runs, from the folder the run started in too.
 _SCRIPT_PATH = re.compile(r"""(?<![\w./:-])((?:[\w.-]{1,100}/){0,8}[\w.-]{1,100}\.sh)(?![\w./-])""")
 _SCRIPT_RUN = re.compile(
-    r"""^[ \t]{0,16}(?:[A-Z_]{1,40}=[\w.-]{0,40}[ \t]{1,8})?(?:bash|sh|source|\.)[ \t]{1,8}(?:-[\w]{1,8}[ \t]{1,8}){0,2}["']?((?:[\w.-]{1,100}/){0,8}[\w.-]{1,100}\.sh)\b"""
+    r"""^[ \t]{0,16}(?:[A-Z_]{1,40}=[\w.-]{0,40}[ \t]{1,8})?(?:(?:bash|sh|source|\.)[ \t]{1,8}(?:-[\w]{1,8}[ \t]{1,8}){0,2}["']?|(?=\.\.?/))"""
+    r"""((?:[\w.-]{1,100}/){0,8}[\w.-]{1,100}\.sh)\b"""
 )
 SCRIPT_DEPTH = 2  # scripts named through a README and scripts, at most
 
@@ -1173,10 +1208,15 @@ def _script_pins(folder: Path, body: str, kind: str, rel: str, stop: Path | None
     found: list[Pin] = []
     seen: set[Path] = set()
     for sub, lineno in _named_scripts(body, kind):
-        if ".." in Path(sub).parts or Path(sub).is_absolute():
+        up = ".." in Path(sub).parts
+        if Path(sub).is_absolute() or (up and stop is None):
             continue
         for base in dict.fromkeys(b for b in (folder, cwd) if b is not None):
-            target = base / sub
+            # `bash ../tools/install.sh` from a sub-folder's launch script or README: read where it stays in the repository
+            # (the path as written and as the file system resolves it name the same file)
+            target = Path(os.path.normpath(base / sub)) if up else base / sub
+            if up and (base / sub).resolve() != target.resolve():
+                continue
             if target in seen or (depth == 0 and target.parent == folder) or target.is_symlink() or not target.is_file() or not _shell_script(target.name):
                 continue
             if stop is not None and not target.is_relative_to(stop):
@@ -1214,7 +1254,7 @@ def _pin_files(
                 continue
             kind = "conda"
         elif kind == REQUIREMENTS_BY_CONTENT:
-            if not requirements_file(body):
+            if not requirements_file(body) and not conda_export_lines(body):
                 continue
             kind = "text"
         rel = _rel(f, stop)
@@ -1260,10 +1300,11 @@ def _pin_files(
             asked = _asked_extras(folder, names, roots)
             skip = {pkg for pkg, of in extras.items() if not of & asked}
             text = "\n".join("" if _line_names(line, skip) else line for line in text.split("\n"))
+        export = _conda_export(text, rel, str(f), exact) if kind == "text" and f.suffix.lower() == ".txt" else []
         if exact:
-            found += _scan_all(text, rel, str(f), _EXACT_PIN)
+            found += _scan_all(text, rel, str(f), _EXACT_PIN) + export
             continue
-        found += _scan_all(text, rel, str(f))
+        found += _scan_all(text, rel, str(f)) + export
         if kind in ("readme", "docker", "shell"):
             found += _clone_checkouts(text, rel, str(f))
         if kind == "toml":
@@ -1760,7 +1801,7 @@ def _environment_pins(root_name: str) -> tuple[dict[str, Pin], dict[str, Pin]]:
                 continue
             into = hand
         text = without_comments(body, f.name)
-        found = _scan_all(text, rel, str(f)) + (_conda(text, rel, str(f)) if yml else [])
+        found = _scan_all(text, rel, str(f)) + (_conda(text, rel, str(f)) if yml else _conda_export(text, rel, str(f)))
         for p in found:
             if p.exact and p.dist in DISTS:
                 into.setdefault(p.dist, []).append(p)
