@@ -14,7 +14,8 @@ imported; a file that cannot be read safely, is too large or is not UTF-8 text i
 - in the config's folder and each folder above it up to the repository root (at most MAX_UP):
   setup.py, setup.cfg, pyproject.toml (PEP 508 strings and Poetry `name = "^x.y"` tables),
   requirements*.txt, requirement*.txt, reqs.txt and requirements/*.txt (and a `.txt` of another name whose content is a
-  requirements list: requirements_file), Pipfile, environment.yml/.yaml (conda `name=x.y` and the
+  requirements list: requirements_file; conda export lines `trl=0.16.0=pypi_0` in them, or a `.txt` all of such lines,
+  conda_export_lines, read as exact pins), Pipfile, environment.yml/.yaml (conda `name=x.y` and the
   `pip:` list; a YAML file of another name whose content is a conda environment, conda_env_file), poetry.lock / uv.lock / Pipfile.lock (the release resolved), Dockerfile,
   Dockerfile.*, *.Dockerfile and docker/ Dockerfiles (`pip install x==v`, with the file's own
   ARG/ENV defaults put in, and a base image whose tag names the framework's release: only images
@@ -25,8 +26,9 @@ imported; a file that cannot be read safely, is too large or is not UTF-8 text i
   reads the copy in folder X, and the pins of X's own setup.py / pyproject.toml: installing it installs them);
 - the install lines of Python and shell scripts there (Modal `.pip_install("torchtune @ git+...@c2c6f4a")`,
   `subprocess.run(["pip", "install", ...])`, `setup.sh`; read as text, nothing run; a script named for inference,
-  evaluation or serving is passed over; `cd X` + `pip install -e .` in a shell script installs X as in a README); a shell
-  script of another folder a README names or a script read runs (`bash setup/x.sh`), SCRIPT_DEPTH steps deep;
+  evaluation or serving (or a shell script named for a server) is passed over; `cd X` + `pip install -e .` in a shell
+  script installs X as in a README); a shell script of another folder a README names or a script read runs (`bash
+  setup/x.sh`, `./install.sh`, `bash ../tools/install.sh` where the path stays in the repository), SCRIPT_DEPTH steps deep;
 - an environment line in the prose of the README of the config's own folder or of its launched script's folder (or
   of a folder above whose README names the script by file name)
   (`**Environment**: transformers==4.33.0 for GLM-4-9B`; of several releases on one line, the one `for` the model the
