@@ -15,6 +15,12 @@ tag itself when it is on the main line, else where its release branch left it). 
 release with the latest fork point at or before it (the lowest version of those sharing that point: the one cut there) and precedes
 the release with the next fork point (the lowest version there); "N commits after" counts main-line commits from
 that fork point. The file records each repository, the commit its history was read at and the tags used.
+
+A framework whose history was rewritten (LLaMA-Factory: its main line today shares no commit with the one before, whose
+commits GitHub still serves through pull-request refs, so `llamafactory @ git+...@762c2d7` installs) gets `rewritten`:
+the commits of the clone's other refs that have the same author, author date, committer date and subject as exactly one
+main-line commit from the first fork point on, as runs [position, 10-hex prefixes] (the k-th prefix is the rewritten
+copy of the main-line commit at position + k), so such a commit is placed where its main-line copy is.
 tests/test_commit_releases.py checks it.
 """
 
@@ -35,7 +41,7 @@ PREFIX = 10
 # (key_history.json) cover for the frameworks they cover, a comparable age for the others
 REPOS = {
     "trl": ("huggingface/trl", "0.7.0"),
-    "torchtune": ("pytorch/torchtune", "0.2.0"),
+    "torchtune": ("pytorch/torchtune", "0.1.0"),  # its first release: requirements pin commits before 0.2.0 too (8f59c2f)
     "llamafactory": ("hiyouga/LLaMA-Factory", "0.8.0"),
     "axolotl": ("axolotl-ai-cloud/axolotl", "0.4.0"),
     "peft": ("huggingface/peft", "0.7.0"),
@@ -65,6 +71,34 @@ def _dep_pins(git_dir: str, ref: str, path: str, deps: tuple[str, ...]) -> dict[
 
 def _git(git_dir: str, *args: str) -> str:
     return subprocess.run(["git", f"--git-dir={git_dir}", *args], check=True, capture_output=True, text=True).stdout
+
+
+_SAME = "%H%x00%an%x00%ae%x00%at%x00%ct%x00%s"
+
+
+def _rewritten(git_dir: str, chain: list[str], start: int) -> list[list[object]]:
+    """Runs [position from the first fork point, prefixes] of the commits other refs hold whose author, author date,
+    committer date and subject are those of exactly one main-line commit at or after `start` (a rewritten history)."""
+    main = [row.split("\0") for row in _git(git_dir, "log", "--first-parent", f"--format={_SAME}", "HEAD").splitlines()][::-1]
+    assert [row[0] for row in main] == chain
+    count: dict[tuple[str, ...], int] = {}
+    for row in main:
+        count[tuple(row[1:])] = count.get(tuple(row[1:]), 0) + 1
+    where = {tuple(row[1:]): i for i, row in enumerate(main) if i >= start and count[tuple(row[1:])] == 1}
+    others = _git(git_dir, "log", "--all", "--not", "HEAD", "--topo-order", "--reverse", f"--format={_SAME}").splitlines()
+    runs: list[list[object]] = []
+    open_at: dict[int, list[object]] = {}  # the next position a run continues at
+    for row in (line.split("\0") for line in others):
+        pos = where.get(tuple(row[1:]))
+        if pos is None:
+            continue
+        run = open_at.pop(pos, None)
+        if run is None:
+            run = [pos - start, ""]
+            runs.append(run)
+        run[1] = f"{run[1]}{row[0][:PREFIX]}"
+        open_at[pos + 1] = run
+    return runs
 
 
 def read(dist: str, git_dir: str) -> dict[str, object]:
@@ -98,6 +132,9 @@ def read(dist: str, git_dir: str) -> dict[str, object]:
         "tags": dict(sorted(tags.items(), key=lambda kv: Version(kv[0]))),
         "segments": segments,
     }
+    rewritten = _rewritten(git_dir, chain, points[0])
+    if rewritten:
+        out["rewritten"] = rewritten
     if dist in DEP_PINS:
         path, deps = DEP_PINS[dist]
         start = points[0]

@@ -221,3 +221,44 @@ def test_a_readme_that_installs_the_framework_after_the_pin_file_is_named_in_the
     plain = _repo(tmp_path, {"requirements.txt": reqs, "README.md": readme.replace("- install latest axolotl", "- see")}, "so.yml", AXO_BNB)
     (said,) = [n for n in load_config(plain).workload.notes if "bitsandbytes==0.45.0" in n]
     assert "installs axolotl after it" not in said and "None" not in said
+
+
+def test_a_commit_of_a_rewritten_history_and_one_before_the_first_covered_release_are_placed(tmp_path: Path) -> None:
+    """Pins seen in real repositories that goblin left "release unknown": torchtune 8f59c2f (2024-04-24, on the main
+    line 32 commits after v0.1.1's fork point, before v0.2.0: torchtune history at bd2a0fc, read from v0.1.0 on) and
+    LLaMA-Factory 762c2d7 (2025-05-30, "[assets] update readme (#8235)"): LLaMA-Factory rewrote its history, and today's
+    main line holds that commit as 3e1a7fc (same author, dates and subject; `git describe --tags 3e1a7fc` at ff6d4d1:
+    v0.9.2-153), while GitHub still serves 762c2d7 through pull-request refs."""
+    tune = place("torchtune", "8f59c2f")
+    assert tune is not None and (tune.after, tune.ahead, tune.before) == ("0.1.1", 32, "0.2.0")
+    old = place("llamafactory", "762c2d7")
+    new = place("llamafactory", "3e1a7fc")
+    assert old is not None and new is not None and (old.after, old.ahead, old.before, old.at) == (new.after, new.ahead, new.before, new.at)
+    assert (old.after, old.ahead, old.before, old.same_as) == ("0.9.2", 153, "0.9.3", "3e1a7fc") and new.same_as == ""
+    assert old.said == "commit 762c2d7 (153 commits after v0.9.2, before v0.9.3)" and "where it is 3e1a7fc" in old.source
+    assert place("llamafactory", "762c2d776fdcb43570dfa00ea9c69b00155df559") == old
+    reqs = "torchtune @ git+https://github.com/pytorch/torchtune.git@8f59c2f\nllamafactory @ git+https://github.com/hiyouga/LLaMA-Factory.git@762c2d7\n"
+    lf = "### model\nmodel_name_or_path: Qwen/Qwen2.5-0.5B\nstage: sft\nfinetuning_type: lora\nper_device_train_batch_size: 2\nbf16: true\n"
+    path = _repo(tmp_path, {"requirements.txt": reqs}, "examples/sft.yaml", lf)
+    got = pins(str(path))
+    assert (got["torchtune"].version, got["torchtune"].before, got["torchtune"].line) == ("0.1.1", "0.2.0", 1)
+    assert (got["llamafactory"].version, got["llamafactory"].before, got["llamafactory"].line) == ("0.9.2", "0.9.3", 2)
+    assert "762c2d7 (153 commits after v0.9.2, before v0.9.3)" in got["llamafactory"].spec and "where it is 3e1a7fc" in got["llamafactory"].where
+    notes = " ".join(load_config(path).workload.notes)
+    assert "None" not in notes
+    # must not: a commit in neither history (nor a rewritten copy) stays "release unknown"
+    unknown = _repo(tmp_path, {"requirements.txt": "llamafactory @ git+https://github.com/hiyouga/LLaMA-Factory.git@0123abc\n"}, "examples/sft.yaml", lf)
+    pin = pins(str(unknown))["llamafactory"]
+    assert pin.version == "" and "release unknown" in pin.spec
+    assert place("torchtune", "0123abc") is None and place("llamafactory", "0123abc") is None
+    assert place("torchtune", "762c2d7") is None  # another framework's commit
+
+
+def test_the_rewritten_runs_point_inside_the_history_read() -> None:
+    data = _table()
+    width = data["prefix"]
+    for dist in ("trl", "torchtune", "llamafactory", "axolotl", "peft", "accelerate", "bitsandbytes"):
+        entry = data[dist]
+        total = sum(len(blob) // width for _a, _b, blob in entry["segments"])
+        for start, blob in entry.get("rewritten", []):
+            assert 0 <= start and start + len(blob) // width <= total and len(blob) % width == 0, dist

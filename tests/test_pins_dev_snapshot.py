@@ -1,6 +1,7 @@
 """Versions a repository states as a development build or in an environment snapshot (issue 23, review5 #14/#15,
-psunlpgroup/FoVer: LLaMA-Factory cloned at commit 4a5d0f0, which no main line has, and
-setup/snapshot/environment_llama_factory_snapshot.yml:77 `llamafactory==0.9.3.dev0`, :164 `transformers==4.49.0`)."""
+psunlpgroup/FoVer: LLaMA-Factory cloned at commit 4a5d0f0, which today's main line holds only as 63752fc after a history
+rewrite (now placed: tests/test_commit_releases.py), and setup/snapshot/environment_llama_factory_snapshot.yml:77
+`llamafactory==0.9.3.dev0`, :164 `transformers==4.49.0`)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from .test_pins_stated import repo
 
 LF = "model_name_or_path: meta-llama/Llama-3.1-8B\nstage: sft\ndo_train: true\nfinetuning_type: lora\ndataset: alpaca_en\ntemplate: llama3\n"
 EXPORT = "name: train\nchannels:\n  - defaults\ndependencies:\n  - python=3.10.16=h1\n  - pip:\n      - llamafactory==0.9.3.dev0\n      - transformers==4.49.0\nprefix: /home/u/envs/train\n"
-CLONE = "git clone https://github.com/hiyouga/LLaMA-Factory.git\ncd LLaMA-Factory\ngit checkout 4a5d0f0\npip install -e .\n"
+CLONE = "git clone https://github.com/hiyouga/LLaMA-Factory.git\ncd LLaMA-Factory\ngit checkout 0badc0d\npip install -e .\n"  # in no history read
 
 
 def test_a_dev_build_is_read_between_the_previous_release_and_its_own(tmp_path: Path) -> None:
@@ -59,11 +60,15 @@ def test_a_snapshot_gives_the_version_an_unplaceable_commit_does_not_and_says_bo
     lf = got["llamafactory"]
     assert (lf.version, lf.constraint) == ("0.9.3.dev0", "==0.9.3.dev0")
     assert lf.where.startswith("setup/snapshot/environment_train_snapshot.yml:7 (an environment snapshot)")
-    assert "llamafactory @ commit 4a5d0f0" in lf.where and "release unknown" in lf.where
+    assert "llamafactory @ commit 0badc0d" in lf.where and "release unknown" in lf.where
     assert (got["transformers"].version, got["transformers"].where) == ("4.49.0", "setup/snapshot/environment_train_snapshot.yml:8 (an environment snapshot)")
     fv = parse_record(cfg)[0]["framework_version"]
     assert isinstance(fv, dict) and fv["version"] == "0.9.3.dev0" and "environment_train_snapshot.yml:7" in str(fv["source"])
     assert "after v0.9.2, before v0.9.3" in str(fv["source"])
+    # FoVer's own 4a5d0f0 is placed (its rewritten copy 63752fc): the placed commit is read, not the snapshot
+    files["setup/setup_lf.sh"] = CLONE.replace("0badc0d", "4a5d0f0")
+    lf = P.pins(str(repo(tmp_path, files, "llama_factory_config/sft.yaml", LF)))["llamafactory"]
+    assert (lf.kind, lf.version, lf.before) == ("commit", "0.9.2", "0.9.3") and "15 commits after v0.9.2" in lf.spec
 
 
 def test_a_pip_freeze_file_pins_what_nothing_else_pins_and_a_range_it_fits(tmp_path: Path) -> None:

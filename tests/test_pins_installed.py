@@ -60,12 +60,15 @@ def test_an_install_script_the_readme_names_and_the_script_it_runs_pin_the_frame
     cfg = repo(tmp_path, files, "llama_factory_config/llama_sft.yaml", LF)
     pin = P.pins(str(cfg))["llamafactory"]
     assert (pin.kind, pin.line) == ("commit", 8)
-    assert pin.where == "setup/setup_llama_factory.sh:8, named by setup/setup.sh:4, named by README.md:5"
-    assert "commit 4a5d0f0" in pin.spec
+    # 4a5d0f0 is a commit of LLaMA-Factory's history before its rewrite: today's main line holds it as 63752fc
+    # (`git describe --tags 63752fc` at ff6d4d1: v0.9.2-15), so it is placed (commit_releases.json `rewritten`)
+    assert pin.where.startswith("setup/setup_llama_factory.sh:8; placed by https://github.com/hiyouga/LLaMA-Factory history at ff6d4d1, where it is 63752fc")
+    assert pin.where.endswith(", named by setup/setup.sh:4, named by README.md:5")
+    assert "commit 4a5d0f0 (15 commits after v0.9.2, before v0.9.3)" in pin.spec
     record, ok = parse_record(cfg)
     fv = record["framework_version"]
     assert ok and isinstance(fv, dict)
-    assert str(fv["source"]).startswith("setup/setup_llama_factory.sh:8, named by setup/setup.sh:4")
+    assert str(fv["source"]).startswith("setup/setup_llama_factory.sh:8; placed by")
     assert "None" not in json.dumps(fv)
     # a tag checkout in the script it runs is that release
     files["setup/setup_llama_factory.sh"] = FOVER_LF.replace("git checkout 4a5d0f0", "git checkout v0.9.2")

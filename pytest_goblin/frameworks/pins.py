@@ -14,7 +14,8 @@ imported; a file that cannot be read safely, is too large or is not UTF-8 text i
 - in the config's folder and each folder above it up to the repository root (at most MAX_UP):
   setup.py, setup.cfg, pyproject.toml (PEP 508 strings and Poetry `name = "^x.y"` tables),
   requirements*.txt, requirement*.txt, reqs.txt and requirements/*.txt (and a `.txt` of another name whose content is a
-  requirements list: requirements_file), Pipfile, environment.yml/.yaml (conda `name=x.y` and the
+  requirements list: requirements_file; conda export lines `trl=0.16.0=pypi_0` in them, or a `.txt` all of such lines,
+  conda_export_lines, read as exact pins), Pipfile, environment.yml/.yaml (conda `name=x.y` and the
   `pip:` list; a YAML file of another name whose content is a conda environment, conda_env_file), poetry.lock / uv.lock / Pipfile.lock (the release resolved), Dockerfile,
   Dockerfile.*, *.Dockerfile and docker/ Dockerfiles (`pip install x==v`, with the file's own
   ARG/ENV defaults put in, and a base image whose tag names the framework's release: only images
@@ -25,8 +26,9 @@ imported; a file that cannot be read safely, is too large or is not UTF-8 text i
   reads the copy in folder X, and the pins of X's own setup.py / pyproject.toml: installing it installs them);
 - the install lines of Python and shell scripts there (Modal `.pip_install("torchtune @ git+...@c2c6f4a")`,
   `subprocess.run(["pip", "install", ...])`, `setup.sh`; read as text, nothing run; a script named for inference,
-  evaluation or serving is passed over; `cd X` + `pip install -e .` in a shell script installs X as in a README); a shell
-  script of another folder a README names or a script read runs (`bash setup/x.sh`), SCRIPT_DEPTH steps deep;
+  evaluation or serving (or a shell script named for a server) is passed over; `cd X` + `pip install -e .` in a shell
+  script installs X as in a README); a shell script of another folder a README names or a script read runs (`bash
+  setup/x.sh`, `./install.sh`, `bash ../tools/install.sh` where the path stays in the repository), SCRIPT_DEPTH steps deep;
 - an environment line in the prose of the README of the config's own folder or of its launched script's folder (or
   of a folder above whose README names the script by file name)
   (`**Environment**: transformers==4.33.0 for GLM-4-9B`; of several releases on one line, the one `for` the model the
@@ -352,6 +354,36 @@ def _conda(text: str, where: str, file: str) -> list[Pin]:
             ver = m.group(2)
             constraint = f"=={ver}" if ver.count(".") >= 2 else f"=={ver}.*"
             out.append(Pin(dist, ver, f"{m.group(1).lower()}={ver} (conda)", f"{where}:{lineno}", constraint, file=file, line=lineno))
+    return out
+
+
+# A conda export (`conda list --export`, `conda create --file`) kept as a requirements file (`requirements.txt` of a
+# sub-project: `trl=0.16.0=pypi_0`, `transformers=4.50.3=pypi_0`, `torch=2.6.0=pypi_0`): `name=version=build`, one
+# installed build of that release, read as an exact pin. pip cannot read such a line, so it is no pip requirement.
+_CONDA_EXPORT = re.compile(r"""^[ \t]{0,8}(\w[\w.-]{0,100})=v?([0-9]{1,6}(?:\.[0-9]{1,6}){1,2})(\+[a-z0-9.]{1,40})?=([\w.+-]{1,100})[ \t]*$""")
+_EXPORT_LINE = re.compile(r"""^\w[\w.-]{0,100}=[\w.+!]{1,60}=[\w.+-]{1,100}$""")  # any package's line (`openssl=1.1.1w=h7f8727e_0`)
+_EXACT_EXPORT = ("bitsandbytes", "torch", "pytorch", "vllm", "tokenizers")  # the names _EXACT_PIN reads
+
+
+def conda_export_lines(body: str) -> bool:
+    """Whether a text is a conda export: at least two `name=version=build` lines and no other uncommented line."""
+    rows = [row.strip() for row in body.split("\n", REQ_LINES + 1) if row.strip() and not row.lstrip().startswith("#")]
+    return len(rows) <= REQ_LINES and len(rows) >= 2 and all(_EXPORT_LINE.match(row) for row in rows)
+
+
+def _conda_export(text: str, where: str, file: str, exact: bool = False) -> list[Pin]:
+    """The framework pins (`exact`: the torch / bitsandbytes / vllm / tokenizers pins) of a conda export's lines."""
+    out = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        m = _CONDA_EXPORT.match(line)
+        if m is None:
+            continue
+        name, ver, local, build = m.group(1).lower(), m.group(2), (m.group(3) or "").lower(), m.group(4)
+        dist = ("torch" if name == "pytorch" else name) if exact and name in _EXACT_EXPORT else None if exact else canonical(name)
+        if dist is None:
+            continue
+        spec = f"{name}={ver}{local}={build} (conda export)"
+        out.append(Pin(dist, ver, spec, f"{where}:{lineno}", f"=={ver}{local if exact else ''}", file=file, line=lineno))
     return out
 
 
@@ -1077,11 +1109,15 @@ def _launch_script(name: str) -> bool:
     )
 
 
+_SERVER = re.compile(r"(?i)\bservers?\b")  # `install_vllm_server.sh`: the environment of an inference server
+
+
 def _shell_script(name: str) -> bool:
-    """A shell script whose install lines are read (`setup.sh`, `install_env.sh`), not one named for inference,
-    evaluation or serving."""
+    """A shell script whose install lines are read (`setup.sh`, `install_env.sh`, `requirements_MI300.sh`), not one
+    named for inference, evaluation or serving (`install_vllm_server.sh`)."""
     words = re.sub(r"[_.-]", " ", name[:-3])
-    return name.endswith(".sh") and len(name) <= 200 and (_TRAINING.search(words) is not None or not _OFF_TOPIC.search(words))
+    off = _OFF_TOPIC.search(words) is not None or _SERVER.search(words) is not None
+    return name.endswith(".sh") and len(name) <= 200 and (_TRAINING.search(words) is not None or not off)
 
 
 def _shell_install_lines(body: str) -> str:
@@ -1154,7 +1190,8 @@ def _level(folder: Path, stop: Path | None, roots: list[Path], exact: bool) -> l
 # taken from the naming file's folder, and for a script another script runs, from the folder the run started in too.
 _SCRIPT_PATH = re.compile(r"""(?<![\w./:-])((?:[\w.-]{1,100}/){0,8}[\w.-]{1,100}\.sh)(?![\w./-])""")
 _SCRIPT_RUN = re.compile(
-    r"""^[ \t]{0,16}(?:[A-Z_]{1,40}=[\w.-]{0,40}[ \t]{1,8})?(?:bash|sh|source|\.)[ \t]{1,8}(?:-[\w]{1,8}[ \t]{1,8}){0,2}["']?((?:[\w.-]{1,100}/){0,8}[\w.-]{1,100}\.sh)\b"""
+    r"""^[ \t]{0,16}(?:[A-Z_]{1,40}=[\w.-]{0,40}[ \t]{1,8})?(?:(?:bash|sh|source|\.)[ \t]{1,8}(?:-[\w]{1,8}[ \t]{1,8}){0,2}["']?|(?=\.\.?/))"""
+    r"""((?:[\w.-]{1,100}/){0,8}[\w.-]{1,100}\.sh)\b"""
 )
 SCRIPT_DEPTH = 2  # scripts named through a README and scripts, at most
 
@@ -1173,10 +1210,15 @@ def _script_pins(folder: Path, body: str, kind: str, rel: str, stop: Path | None
     found: list[Pin] = []
     seen: set[Path] = set()
     for sub, lineno in _named_scripts(body, kind):
-        if ".." in Path(sub).parts or Path(sub).is_absolute():
+        up = ".." in Path(sub).parts
+        if Path(sub).is_absolute() or (up and stop is None):
             continue
         for base in dict.fromkeys(b for b in (folder, cwd) if b is not None):
-            target = base / sub
+            # `bash ../tools/install.sh` from a sub-folder's launch script or README: read where it stays in the repository
+            # (the path as written and as the file system resolves it name the same file)
+            target = Path(os.path.normpath(base / sub)) if up else base / sub
+            if up and (base / sub).resolve() != target.resolve():
+                continue
             if target in seen or (depth == 0 and target.parent == folder) or target.is_symlink() or not target.is_file() or not _shell_script(target.name):
                 continue
             if stop is not None and not target.is_relative_to(stop):
@@ -1214,7 +1256,7 @@ def _pin_files(
                 continue
             kind = "conda"
         elif kind == REQUIREMENTS_BY_CONTENT:
-            if not requirements_file(body):
+            if not requirements_file(body) and not conda_export_lines(body):
                 continue
             kind = "text"
         rel = _rel(f, stop)
@@ -1260,10 +1302,11 @@ def _pin_files(
             asked = _asked_extras(folder, names, roots)
             skip = {pkg for pkg, of in extras.items() if not of & asked}
             text = "\n".join("" if _line_names(line, skip) else line for line in text.split("\n"))
+        export = _conda_export(text, rel, str(f), exact) if kind == "text" and f.suffix.lower() == ".txt" else []
         if exact:
-            found += _scan_all(text, rel, str(f), _EXACT_PIN)
+            found += _scan_all(text, rel, str(f), _EXACT_PIN) + export
             continue
-        found += _scan_all(text, rel, str(f))
+        found += _scan_all(text, rel, str(f)) + export
         if kind in ("readme", "docker", "shell"):
             found += _clone_checkouts(text, rel, str(f))
         if kind == "toml":
@@ -1760,7 +1803,7 @@ def _environment_pins(root_name: str) -> tuple[dict[str, Pin], dict[str, Pin]]:
                 continue
             into = hand
         text = without_comments(body, f.name)
-        found = _scan_all(text, rel, str(f)) + (_conda(text, rel, str(f)) if yml else [])
+        found = _scan_all(text, rel, str(f)) + (_conda(text, rel, str(f)) if yml else _conda_export(text, rel, str(f)))
         for p in found:
             if p.exact and p.dist in DISTS:
                 into.setdefault(p.dist, []).append(p)
