@@ -490,7 +490,11 @@ def script_flags(words: list[str], script: int, skip: set[int], *, split_pairs: 
     (SCRIPT_FLAGS_AT), the one reading of them for Launch.overrides (`_script_overrides`) and the rollout's
     (`blockers.launch_config_flags`): (key with `-` as `_`, value as written, index of the flag word, written with `=`).
     `skip`: the indexes of the recipe's own words (`--config FILE`). `split_pairs` False (parse_yaml_and_args) takes only
-    `--key=value` words. A bare switch is `true` (HfArgumentParser's `nargs="?", const=True`). Every word is kept, in order."""
+    `--key=value` words. A bare switch is `true` (HfArgumentParser's `nargs="?", const=True`). Kept in order; a key given
+    twice is kept once, at its last word: TrlParser's argparse store action sets the value at each occurrence
+    (ARGPARSE_STORE_AT; HfArgumentParser adds every dataclass field with no other action: transformers 5.25.0
+    hf_argparser.py:235), and parse_yaml_and_args builds a dict of the words, the later one replacing the earlier
+    (alignment-handbook src/alignment/configs.py:51@227deaa)."""
     out: list[tuple[str, str, int, bool]] = []
     i = script + 1
     while i < len(words):
@@ -510,7 +514,13 @@ def script_flags(words: list[str], script: int, skip: set[int], *, split_pairs: 
         key = key.replace("-", "_")
         if re.fullmatch(r"[A-Za-z_]\w{0,127}", key) and value:
             out.append((key, value, at, bool(eq)))
-    return out
+    last = {word[0]: n for n, word in enumerate(out)}
+    return [word for n, word in enumerate(out) if last[word[0]] == n]
+
+
+# CPython 3.11.7 Lib/argparse.py:955-956: _StoreAction.__call__ does `setattr(namespace, self.dest, values)` at each
+# occurrence of its option, so a flag given twice keeps its last value
+ARGPARSE_STORE_AT = "CPython 3.11.7 Lib/argparse.py:955-956 (_StoreAction sets the value at each occurrence: the last wins)"
 
 
 SRUN_AT = (
