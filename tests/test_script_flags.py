@@ -47,3 +47,28 @@ def test_both_routes_read_the_same_words(tmp_path: Path) -> None:
     via_rollout = launch_config_flags(load_config(cfg))
     assert via_launch == {"num_generations": "8", "vllm_mode": "colocate", "log_completions": "true"}
     assert set(via_rollout) == set(via_launch) and via_rollout["num_generations"][0] == 8
+
+
+def test_a_flag_given_twice_keeps_its_last_value() -> None:
+    """argparse's store action sets the value at each occurrence, so the last wins (CPython 3.11.7 Lib/argparse.py:955-956)."""
+    words = ["python", "grpo.py", "--config", "x.yaml", "--num_generations", "8", "--beta=0.1", "--num-generations=16"]
+    assert script_flags(words, 1, {2, 3}, split_pairs=True) == [("beta", "0.1", 6, True), ("num_generations", "16", 7, True)]
+
+
+def test_flags_given_once_are_all_kept_in_order() -> None:
+    """Must not fire: no key repeats, nothing is dropped."""
+    words = ["python", "grpo.py", "--config", "x.yaml", "--num_generations", "8", "--beta=0.1"]
+    assert script_flags(words, 1, {2, 3}, split_pairs=True) == [("num_generations", "8", 4, False), ("beta", "0.1", 6, True)]
+
+
+def test_a_repeated_flag_reaches_both_routes_as_its_last_value(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "recipes").mkdir()
+    cfg = repo / "recipes" / "grpo.yaml"
+    cfg.write_text("# GRPOTrainer\n" + GRPO)
+    (repo / "run.sh").write_text("accelerate launch src/grpo.py --config recipes/grpo.yaml --num_generations 8 --num_generations 16\n")
+    launch = find_launch(cfg)
+    assert launch is not None
+    assert [(k, v) for k, v, _f, _l, _h in launch.overrides] == [("num_generations", "16")]
+    assert launch_config_flags(load_config(cfg))["num_generations"][0] == 16

@@ -11,7 +11,8 @@ import re
 from pathlib import Path
 
 from ..safepath import UnsafePath, read_text
-from .launch_line import Launch, config_kind, placeholder, program_kind, read_launch, short_command, visible_devices
+from .launch_lfentry import entry_script
+from .launch_line import Launch, config_kind, llamafactory_entry, placeholder, program_kind, read_launch, short_command, visible_devices
 from .launch_naming import INTERPRETER, NOT_TRAINING_WORD, TRAINING_WORD, elsewhere_note, elsewhere_possible, names_config, resolve_relative, runs_elsewhere
 from .launch_walk import config_folders, folder_listing, launcher_candidates, launcher_rank, read_launcher
 from .launcher_text import CONFIG_SUFFIXES, MAX_BYTES, LauncherFile, Line, launcher_kind, module_file, word_path
@@ -109,6 +110,19 @@ def plain_python(line: Line, lf: LauncherFile, shown: str, script: Path, folder:
     if not names_config((words[1],), script, folder, root, line.cwd):
         return None
     return _one_process(line, lf, shown, Path(words[0]).name)
+
+
+def llamafactory_python(line: Line, lf: LauncherFile, shown: str, folder: Path, root: Path) -> Launch | None:
+    """`python src/train.py x.yaml k=v`: LLaMA-Factory's entry script run by the interpreter itself, one process on one
+    node as `plain_python`, with the `key=value` words LLaMA-Factory merges over the config as `llamafactory-cli train`'s
+    (launch_lfentry.ENTRY_AT); None for any other line."""
+    entry = entry_script(line.tokens, folder, root, line.cwd)
+    words = [t for t in line.tokens[: entry or 0] if not re.match(r"^[A-Za-z_]\w*=", t)]
+    if entry is None or len(words) != 1 or not INTERPRETER.fullmatch(Path(words[0]).name):
+        return None
+    out = _one_process(line, lf, shown, Path(words[0]).name)
+    llamafactory_entry(line, lf, shown, root, out, entry)
+    return out
 
 
 def _template_launch(config: Path, root: Path, roots: list[Path]) -> Launch | None:

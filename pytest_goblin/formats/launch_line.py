@@ -32,6 +32,7 @@ from typing import Any
 
 from ..redact import redact
 from ..safepath import UnsafePath, read_text
+from .launch_lfentry import DEEPSPEED_RANK_AT, entry_script, unread_by_deepspeed
 from .launcher_text import MAX_BYTES, LauncherFile, Line, launcher_kind, word_path
 
 PER_NODE_ASSUMED = 8  # one MI300X platform: 8 GPUs on one xGMI fabric
@@ -211,6 +212,8 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
         _axolotl_overrides(line, lf, shown, out)
     elif kind == "llamafactory" or program_kind(line.tokens) == "llamafactory":
         _llamafactory_overrides(line, lf, shown, root, out)
+    elif (entry := entry_script(line.tokens, lf.path.parent, root, line.cwd)) is not None:
+        llamafactory_entry(line, lf, shown, root, out, entry)
     else:
         _script_overrides(line, lf, shown, out)
     if kind in ("torchrun", "tune"):
@@ -405,15 +408,34 @@ def _keep(out: Launch, key: str, value: str, how: str, lf: LauncherFile, line: L
 LLAMAFACTORY_CLI_AT = "llamafactory v0.9.5 src/llamafactory/hparams/parser.py:90-97"
 
 
-def _llamafactory_overrides(line: Line, lf: LauncherFile, shown: str, root: Path, out: Launch) -> None:
+def llamafactory_entry(line: Line, lf: LauncherFile, shown: str, root: Path, out: Launch, entry: int) -> None:
+    """A line running LLaMA-Factory's entry script (`torchrun ... src/train.py x.yaml k=v`, `python src/train.py x.yaml`;
+    `entry`: the script word's index): read as `llamafactory-cli train` is, where the config is the script's first word
+    (launch_lfentry.ENTRY_AT); a deepspeed line without `--no_local_rank` puts its own flag there, so the YAML is not
+    LLaMA-Factory's config and the run stops at start-up (said; nothing read)."""
+    words = line.tokens
+    if unread_by_deepspeed(words, entry):
+        nxt = word_path(words[entry + 1]) if entry + 1 < len(words) else ""
+        if nxt.lower().endswith((".yaml", ".yml", ".json")):
+            out.notes.append(
+                f"{out.where()} runs LLaMA-Factory's {word_path(words[entry])} under deepspeed without --no_local_rank: its first word is then "
+                f"`--local_rank=N` ({DEEPSPEED_RANK_AT}), so LLaMA-Factory does not read {nxt} as its config and HfArgumentParser refuses the "
+                "word (llamafactory v0.9.5 src/llamafactory/hparams/parser.py:90-99, :109-114): the run stops at start-up; the words after it are not read"
+            )
+        return
+    _llamafactory_overrides(line, lf, shown, root, out, entry)
+
+
+def _llamafactory_overrides(line: Line, lf: LauncherFile, shown: str, root: Path, out: Launch, entry: int | None = None) -> None:
     """`llamafactory-cli train x.yaml dataset=foo dataset_dir=bar`: the `key=value` words after the config (kept as
     overrides, LLAMAFACTORY_CLI_AT), and the folder the line runs in, read from where its config word is written from
-    (`out.workdir`): LLaMA-Factory opens a relative `dataset_dir` there."""
+    (`out.workdir`): LLaMA-Factory opens a relative `dataset_dir` there. `entry`: the index of LLaMA-Factory's entry
+    script the line runs, whose first word must be the config (launch_lfentry.ENTRY_AT)."""
     from .launch_naming import workdir_of
 
     words = list(line.tokens)
     at = next((i for i, w in enumerate(words) if word_path(w).lower().endswith((".yaml", ".yml", ".json")) and not w.startswith("-") and "=" not in w), None)
-    if at is None:
+    if at is None or (entry is not None and at != entry + 1):
         return
     if "$" not in words[at]:
         found = workdir_of(word_path(words[at]), Path(lf.path).parent, root, line.cwd)
@@ -468,7 +490,11 @@ def script_flags(words: list[str], script: int, skip: set[int], *, split_pairs: 
     (SCRIPT_FLAGS_AT), the one reading of them for Launch.overrides (`_script_overrides`) and the rollout's
     (`blockers.launch_config_flags`): (key with `-` as `_`, value as written, index of the flag word, written with `=`).
     `skip`: the indexes of the recipe's own words (`--config FILE`). `split_pairs` False (parse_yaml_and_args) takes only
-    `--key=value` words. A bare switch is `true` (HfArgumentParser's `nargs="?", const=True`). Every word is kept, in order."""
+    `--key=value` words. A bare switch is `true` (HfArgumentParser's `nargs="?", const=True`). Kept in order; a key given
+    twice is kept once, at its last word: TrlParser's argparse store action sets the value at each occurrence
+    (ARGPARSE_STORE_AT; HfArgumentParser adds every dataclass field with no other action: transformers 5.25.0
+    hf_argparser.py:235), and parse_yaml_and_args builds a dict of the words, the later one replacing the earlier
+    (alignment-handbook src/alignment/configs.py:51@227deaa)."""
     out: list[tuple[str, str, int, bool]] = []
     i = script + 1
     while i < len(words):
@@ -488,7 +514,13 @@ def script_flags(words: list[str], script: int, skip: set[int], *, split_pairs: 
         key = key.replace("-", "_")
         if re.fullmatch(r"[A-Za-z_]\w{0,127}", key) and value:
             out.append((key, value, at, bool(eq)))
-    return out
+    last = {word[0]: n for n, word in enumerate(out)}
+    return [word for n, word in enumerate(out) if last[word[0]] == n]
+
+
+# CPython 3.11.7 Lib/argparse.py:955-956: _StoreAction.__call__ does `setattr(namespace, self.dest, values)` at each
+# occurrence of its option, so a flag given twice keeps its last value
+ARGPARSE_STORE_AT = "CPython 3.11.7 Lib/argparse.py:955-956 (_StoreAction sets the value at each occurrence: the last wins)"
 
 
 SRUN_AT = (

@@ -117,17 +117,12 @@ def _launch_overrides(r: Reader) -> None:
     Those `_OVERRIDDEN` maps are the fields' values, sourced at the line (base.apply_overrides); a bf16/fp16 word that
     alone decides the precision sets it; any other word, or one whose value is set at run time, leaves the fields it
     feeds read from the YAML and not judged. At a pinned release before LF_CLI_MERGE the YAML's values stand, said."""
-    from .datasets import before_cli_merge, not_merged
-    from .launchers import find_launch
+    from .datasets import not_merged
 
-    launch = find_launch(r.path)
-    if launch is None or launch.commented:
+    got = _merged_words(r)
+    if got is None:
         return
-    words = [w for w in launch.overrides if w[0] not in _DATA_KEYS]
-    unset = [(k, why) for k, why in launch.unresolved if k not in _DATA_KEYS]
-    if not words and not unset:
-        return
-    old = before_cli_merge(Path(r.path), r.text)
+    words, unset, old = got
     if old is not None:
         said = [w[4] for w in words] + [why for _k, why in unset]
         r.notes.append(f"{'; '.join(said)}: {not_merged(old)}; the YAML's own values are used")
@@ -143,6 +138,22 @@ def _launch_overrides(r: Reader) -> None:
     others = unread + [w[4] for w in rest if w[0] not in _OVERRIDDEN] + [why for k, why in unset if k not in _OVERRIDDEN]
     if others:
         r.notes.append(f"the launch line also sets {'; '.join(others)} over the YAML ({LLAMAFACTORY_CLI_AT}): not read by goblin")
+
+
+def _merged_words(r: Reader) -> tuple[list[tuple[str, str, str, int, str]], list[tuple[str, str]], Any] | None:
+    """(the launch line's `key=value` words over this file, those set at run time, the pinned release before LF_CLI_MERGE
+    that merges none of them or None); None where no live launch line passes any."""
+    from .datasets import before_cli_merge
+    from .launchers import find_launch
+
+    launch = find_launch(r.path)
+    if launch is None or launch.commented:
+        return None
+    words = [w for w in launch.overrides if w[0] not in _DATA_KEYS]
+    unset = [(k, why) for k, why in launch.unresolved if k not in _DATA_KEYS]
+    if not words and not unset:
+        return None
+    return words, unset, before_cli_merge(Path(r.path), r.text)
 
 
 def _pinned_release(r: Reader) -> tuple[dict[str, Any], str | None]:
@@ -304,7 +315,7 @@ class LlamaFactoryAdapter(Adapter):
         extra = None
         if k is not None and as_bool(d.get("use_ray") or False):
             extra = (positive(ray), f"ray_num_workers with use_ray: {where('llamafactory', 'ray_num_workers')}", k, line)
-        read_world_size(r, r.text, extra=extra, implied=self._global_batch(r), launch_decides_strategy=False)
+        read_world_size(r, r.text, extra=extra, implied=self._global_batch(r), launch_decides_strategy=False, implied_over_assumed=True)
         _launch_overrides(r)
 
     @staticmethod
@@ -316,15 +327,38 @@ class LlamaFactoryAdapter(Adapter):
         kg, gbs, line = r.raw("global_batch_size")
         km, mbs, _ = r.raw("per_device_train_batch_size")
         ka, acc, _ = r.raw("gradient_accumulation_steps")
-        if kg is None or km is None or ka is None or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in (gbs, mbs, acc)):
+        if kg is None or km is None or ka is None:
+            return None
+        # the run's micro-batch and accumulation are the launch line's words where LLaMA-Factory merges them over the file
+        # (LLAMAFACTORY_CLI_AT): the arithmetic is done with those; a word set at run time leaves it unknown
+        got = _merged_words(r)
+        said: list[str] = []
+        if got is not None and got[2] is None:
+            words, unset, _old = got
+            if any(k in ("per_device_train_batch_size", "gradient_accumulation_steps") for k, _why in unset):
+                return None
+            for key, value, _f, _l, how in words:
+                try:
+                    number = positive(value)
+                except (TypeError, ValueError):
+                    continue  # not applied (apply_overrides keeps the YAML's value, said)
+                if key == "per_device_train_batch_size":
+                    mbs = number
+                elif key == "gradient_accumulation_steps":
+                    acc = number
+                else:
+                    continue
+                said.append(how)
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in (gbs, mbs, acc)):
             return None
         per_gpu = mbs * acc
         if gbs % per_gpu or not 1 <= gbs // per_gpu <= 65536:
             return None
         n = gbs // per_gpu
+        over = f"; {', '.join(said)}, merged over the YAML ({LLAMAFACTORY_CLI_AT})" if said else ""
         why = (
             f"global_batch_size {gbs} / (per_device_train_batch_size {mbs} x gradient_accumulation_steps {acc}) = {n} GPUs "
-            "(the file's own arithmetic; LLaMA-Factory 0.9.5's classic arguments have no global_batch_size key)"
+            f"(the file's own arithmetic{over}; LLaMA-Factory 0.9.5's classic arguments have no global_batch_size key)"
         )
         return n, why, kg, line, False
 

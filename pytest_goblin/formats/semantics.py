@@ -473,6 +473,7 @@ def read_world_size(
     extra: tuple[int, str, str | None, int | None] | None = None,
     implied: Implied | None = None,
     launch_decides_strategy: bool = True,
+    implied_over_assumed: bool = False,
 ) -> None:
     """World size, nodes and GPUs per node, from what says them first: an explicit count in the config
     (ray workers, a referenced accelerate file's num_processes), a launcher in its repository that names
@@ -480,7 +481,9 @@ def read_world_size(
     keys imply (`implied`), else assumed: 1 for a single-device job, 8 (one MI300X node) when it shards.
     An `implied` minimum (Axolotl's parallel sizes) also raises a smaller count read elsewhere.
     `launch_decides_strategy` False: the format's own keys say how it shards (Axolotl's and LLaMA-Factory's
-    `deepspeed:`/`fsdp:`, a torchtune recipe), so a GPU count from prose leaves no strategy unread."""
+    `deepspeed:`/`fsdp:`, a torchtune recipe), so a GPU count from prose leaves no strategy unread.
+    `implied_over_assumed`: an exact `implied` count (LLaMA-Factory's global_batch_size arithmetic) wins over a launcher
+    that states no count, as the config's comment does."""
     if "world_size" in r.values:
         _topology_from_world(r)
         _apply_minimum(r, implied)
@@ -515,6 +518,19 @@ def read_world_size(
     template = template_comment(text, Path(r.path).name) if found and weak and launched is not None and launched.per_node_said and launched.nodes_said else None
     if template:
         weak = False
+    if implied_over_assumed and launched is not None and weak and not found and implied is not None and not implied[4]:
+        # the file's own batch arithmetic (LLaMA-Factory's global_batch_size) states a count; a launcher that states none
+        # (every visible GPU assumed, a README line) gives way to it as to a comment's count; its strategy is kept
+        before = len(r.notes)
+        _from_launcher(r, launched)
+        r.notes[before:] = [n for n in r.notes[before:] if not n.startswith("topology from the repository: ")]
+        n, why, key, line, _ = implied
+        r.explicit("world_size", n, key, line)
+        r.sources["world_size"].note = f"{why}; over {launched.where()}, which states no count"
+        r.notes.append(f"world size {n} from {why}: {launched.where()} `{launched.command}` states no count")
+        _topology_from_world(r)
+        _ddp_if_launched(r, launched.strategy_unread or None)
+        return
     if launched is not None and not (found and weak):
         prose = readme_prose(r.path)
         if prose is not None and _count_unknown(launched):
