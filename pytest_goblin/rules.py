@@ -1400,7 +1400,9 @@ def render_finding(
             memory = name
         elif scope == "env":
             value = w.env.get(name)
-            facts_used.append(f"{name} unset" if value is None else f'{name}=""' if value == "" else f"{name}={value}")
+            src = w.sources.get(f"env.{name}")
+            at = f" ({source_place(src, w)})" if value is not None and src is not None and src.line else ""
+            facts_used.append(f"{name} unset" if value is None else f'{name}=""{at}' if value == "" else f"{name}={value}{at}")
         elif scope in ("hw", "host", "derived"):
             continue
         elif p.fact in WORKLOAD_FIELDS and p.fact not in _TOPOLOGY_FACTS and p.fact not in {f.split(" ")[0] for f in facts_used}:

@@ -385,6 +385,7 @@ def _line_launch(line: Line, lf: LauncherFile, shown: str, folder: Path, config:
     if found is not None:
         found.place = line.place
         found.script = script_run(line, folder, root)
+        found.env = list(line.exported)
         if not found.strategy and not found.strategy_unread:
             found.strategy_unread = deepspeed_unread(line.tokens, found.where())
         if pattern := pattern_note(line, config, folder, root):
