@@ -168,3 +168,64 @@ def test_an_os_environ_setting_under_an_unknown_if_is_unknown(tmp_path: Path) ->
     w = _script(tmp_path, 'if os.path.exists("/tmp/x"):\n    os.environ["AMD_LOG_LEVEL"] = "3"\n')
     assert "AMD_LOG_LEVEL" not in w.env and w.sources["env.AMD_LOG_LEVEL"].unread  # over the launcher's 3 too
     assert _finding(w) is None
+
+
+# ------------------------------------------------------------------ a cloud manifest's env
+AXOLOTL = "base_model: meta-llama/Meta-Llama-3-8B\nmicro_batch_size: 2\nsequence_len: 4096\nbf16: true\n"
+KUBE_JOB = """apiVersion: batch/v1
+kind: Job
+metadata:
+  name: sft
+spec:
+  template:
+    spec:
+      containers:
+        - name: train
+          image: rocm/pytorch:latest
+          command: ["torchrun", "--nproc_per_node=8", "-m", "axolotl.cli.train", "configs/sft.yaml"]
+          env:
+            - name: AMD_LOG_LEVEL
+              value: "{level}"
+            - name: NCCL_DEBUG
+              valueFrom:
+                configMapKeyRef: {{name: cfg, key: debug}}
+          resources:
+            limits:
+              amd.com/gpu: 8
+"""
+DSTACK = """type: task
+name: sft
+env:
+  - HF_TOKEN
+  - AMD_LOG_LEVEL={level}
+commands:
+  - torchrun --nproc_per_node=$DSTACK_GPUS_PER_NODE -m axolotl.cli.train configs/sft.yaml
+resources:
+  gpu: MI300X:8
+"""
+
+
+def _cloud(tmp_path: Path, name: str, text: str) -> WorkloadConfig:
+    root = repo(tmp_path, {"configs/sft.yaml": AXOLOTL, name: text})
+    return load_config(root / "configs/sft.yaml").workload
+
+
+def test_a_kubernetes_containers_env_reaches_the_rules(tmp_path: Path) -> None:
+    w = _cloud(tmp_path, "k8s/job.yaml", KUBE_JOB.format(level="3"))
+    msg = _finding(w)
+    assert msg is not None and "AMD_LOG_LEVEL=3 (k8s/job.yaml line 13)" in msg
+    assert "NCCL_DEBUG" not in w.env and w.sources["env.NCCL_DEBUG"].unread  # from a ConfigMap: unknown
+
+
+def test_a_kubernetes_env_value_of_zero_or_from_a_variable_does_not_fire(tmp_path: Path) -> None:
+    assert _finding(_cloud(tmp_path / "a", "k8s/job.yaml", KUBE_JOB.format(level="0"))) is None
+    w = _cloud(tmp_path / "b", "k8s/job.yaml", KUBE_JOB.format(level="$(LEVEL)"))
+    assert _finding(w) is None and w.sources["env.AMD_LOG_LEVEL"].unread
+
+
+def test_a_dstack_tasks_env_reaches_the_rules(tmp_path: Path) -> None:
+    w = _cloud(tmp_path, "train.dstack.yml", DSTACK.format(level="3"))
+    msg = _finding(w)
+    assert msg is not None and "AMD_LOG_LEVEL=3 (train.dstack.yml line 5)" in msg
+    assert "HF_TOKEN" not in w.env and w.sources["env.HF_TOKEN"].unread  # passed from outside: unknown
+    assert _finding(_cloud(tmp_path / "z", "train.dstack.yml", DSTACK.format(level="0"))) is None

@@ -602,6 +602,7 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
     env: dict[str, str] = {}
     sbatch: list[tuple[str, int, int]] = []
     cloud: tuple[str, ...] = ()
+    written_env: dict[str, Exported] = {}  # a cloud launcher's own env for the process it runs
     if suffix in (".yaml", ".yml"):  # a cloud launcher file: its commands read as a script's, its counts as #SBATCH lines
         from .cloud import read_cloud
 
@@ -609,6 +610,7 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
         if found is None:
             return LauncherFile(path=path, lines=(), sbatch=())
         raw, env, cloud = found.lines, dict(found.env), tuple(found.notes)
+        written_env = {k: (k, env.get(k, "") if ok and k in env else "", str(path), at, ok and k in env) for k, (at, ok) in found.env_lines.items()}
         if found.nodes:
             sbatch.append(("nodes", *found.nodes))
         if found.gpus:
@@ -665,7 +667,7 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
     here_vars: dict[str, str] = {}  # VAR -> the folder (Line.cwd form) `VAR=$(cd "$(dirname "$0")/.." && pwd)` holds
     # a `source` word -> (real path, its values, its exports), read once
     sourced_files: dict[str, tuple[str, dict[str, tuple[str, int]], dict[str, Exported]] | None] = {}
-    exports: dict[str, Exported] = {}  # what a command run now gets in its environment (Line.exported)
+    exports: dict[str, Exported] = dict(written_env)  # what a command run now gets in its environment (Line.exported)
     physical = dict(raw)
     heredoc: tuple[str, str, int] | None = None  # (terminator, the file word it writes, first body line)
     written: dict[str, tuple[int, int]] = {}  # file word -> the body's (first, last) line
