@@ -114,8 +114,8 @@ def _written_env(out: CloudFile, env: Any) -> None:
                 name, eq, value = item.partition("=")
                 out.env_lines[name.strip()] = (_line(env, i), bool(eq) and "$" not in value)
             elif isinstance(item, dict) and isinstance(item.get("name"), str):
-                value = item.get("value")
-                known = isinstance(value, (str, int, float)) and not isinstance(value, bool) and "$" not in str(value)
+                given = item.get("value")
+                known = isinstance(given, (str, int, float)) and not isinstance(given, bool) and "$" not in str(given)
                 out.env_lines[item["name"]] = (_line(env, i), known)
 
 
