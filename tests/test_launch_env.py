@@ -67,7 +67,8 @@ def test_a_slurm_scripts_exports_before_srun(tmp_path: Path) -> None:
     w = _workload(tmp_path, script, name="scripts/run.slurm")
     assert (w.env["NCCL_DEBUG"], w.env["PYTORCH_TUNABLEOP_ENABLED"]) == ("INFO", "1")
     assert w.sources["env.PYTORCH_TUNABLEOP_ENABLED"].line == 4 and w.sources["env.PYTORCH_TUNABLEOP_ENABLED"].file.endswith("run.slurm")
-    assert _finding(w, "env.profiler_variables_left_on") is not None  # AMD_SERIALIZE_KERNEL from the export
+    msg = _finding(w, "env.profiler_variables_left_on")  # AMD_SERIALIZE_KERNEL from the export, named with its line
+    assert msg is not None and msg.startswith("AMD_SERIALIZE_KERNEL=3 (scripts/run.slurm line 5): ")
 
 
 @pytest.mark.parametrize(
