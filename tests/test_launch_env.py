@@ -230,3 +230,24 @@ def test_a_dstack_tasks_env_reaches_the_rules(tmp_path: Path) -> None:
     assert msg is not None and "AMD_LOG_LEVEL=3 (train.dstack.yml line 5)" in msg
     assert "HF_TOKEN" not in w.env and w.sources["env.HF_TOKEN"].unread  # passed from outside: unknown
     assert _finding(_cloud(tmp_path / "z", "train.dstack.yml", DSTACK.format(level="0"))) is None
+
+
+def test_export_n_takes_the_variable_back_out(tmp_path: Path) -> None:
+    w = _workload(tmp_path, "export AMD_LOG_LEVEL=3\nexport -n AMD_LOG_LEVEL\n" + TUNE)
+    assert "AMD_LOG_LEVEL" not in w.env and _finding(w) is None
+
+
+def test_an_export_in_a_readme_block_or_notebook_cell_does_not_carry_but_a_prefix_does(tmp_path: Path) -> None:
+    tune = TUNE.replace("../configs", "configs")
+    w = _workload(tmp_path / "a", "# Train\n\n```bash\nexport AMD_LOG_LEVEL=3\n" + tune + "```\n", name="README.md")
+    assert "AMD_LOG_LEVEL" not in w.env
+    w = _workload(tmp_path / "b", "# Train\n\n```bash\nAMD_LOG_LEVEL=3 " + tune + "```\n", name="README.md")
+    assert w.env.get("AMD_LOG_LEVEL") == "3" and w.sources["env.AMD_LOG_LEVEL"].line == 4
+
+
+def test_a_modal_launch_gets_nothing_from_the_local_shell(tmp_path: Path) -> None:
+    from .test_python_launch import _modal_tree
+
+    w = load_config(_modal_tree(tmp_path, "AMD_LOG_LEVEL=3 GPU_CONFIG=h100:8 modal run -m src.train --config=config/a.yml")).workload
+    assert w.gpus_per_node == 8  # the launch is found, and the Modal app reads GPU_CONFIG locally
+    assert "AMD_LOG_LEVEL" not in w.env  # but the remote container does not get the local shell's variables

@@ -505,6 +505,17 @@ def track_export(part: str, n: int, real: str, exports: dict[str, Exported], env
         if not a or a.group(1) not in exports or text.startswith(("local ", "declare ")) or len(_split(a.group(2))) > 1:
             return  # only an assignment to an exported name changes what the process sees
         words = [f"{a.group(1)}={(_split(a.group(2)) or [''])[0]}"]
+    if m and any(w.startswith("-") and "f" in w for w in words):
+        return  # `export -f fn`: a shell function, no variable
+    if m and any(w.startswith("-") and "n" in w for w in words):  # `export -n X`: X no longer exported
+        for word in words:
+            if word.startswith("-") or not (nv := _NAME_VALUE.match(word)):
+                continue
+            if scoped:
+                exports[nv.group(1)] = (nv.group(1), "", real, n, False)
+            else:
+                exports.pop(nv.group(1), None)
+        return
     for word in words:
         nv = _NAME_VALUE.match(word)
         if nv is None or word.startswith("-"):
@@ -603,6 +614,9 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
     sbatch: list[tuple[str, int, int]] = []
     cloud: tuple[str, ...] = ()
     written_env: dict[str, Exported] = {}  # a cloud launcher's own env for the process it runs
+    # a notebook's `!` line runs in a shell of its own (an `export` there does not reach the next), and a README's code
+    # blocks are not one script: only the launch line's own prefix and `env` words count there
+    carries = suffix not in (".ipynb", ".md", ".markdown", ".py")
     if suffix in (".yaml", ".yml"):  # a cloud launcher file: its commands read as a script's, its counts as #SBATCH lines
         from .cloud import read_cloud
 
@@ -895,7 +909,7 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
                         body=(heredoc[2], 0) if heredoc is not None else (0, 0),
                         joined_at=broken[n][0] if n in broken else 0,
                         # a here-document's or a function's command runs later, in an environment not read here
-                        exported=() if heredoc is not None or func else tuple(_prefix_env(_split(part), n, str(path), physical, exports)),
+                        exported=() if heredoc is not None or func else tuple(_prefix_env(_split(part), n, str(path), physical, exports if carries else {})),
                     )
                 )
     written.update({f"{name}()": lines for name, lines in functions.items()})
