@@ -472,9 +472,10 @@ def _sourced_values(real: str, text: str) -> dict[str, tuple[str, int]]:
     return {name: (env[name], at[name]) for name in env}
 
 
-# bash(1) SHELL BUILTIN COMMANDS `export name[=word]` (marked for export to the environment of commands run after it),
-# `unset name`, `env [-i] [-u name] [name=value]... command` (coreutils env(1)), and SIMPLE COMMAND EXPANSION (a
-# `name=value` before a command is in that command's environment only); bash 5.2 doc/bash.1
+# bash 5.2.15 doc/bash.1 ENVIRONMENT :5141-5175 (a command inherits the shell's environment plus `export` additions,
+# less `unset` removals, a modified exported value replacing the old; a `name=value` prefix augments one simple
+# command's only) and SHELL BUILTIN COMMANDS :8770-8800 (`export [-fn] name[=word]`: -n removes the export property,
+# -f names functions); GNU coreutils 9.1 env(1) :15,21 (`-i` starts from an empty environment, `-u NAME` removes one)
 _EXPORT = re.compile(r"^export\s+(.{1,4096})$")
 _UNSET = re.compile(r"^unset\s+(.{1,4096})$")
 _NAME_VALUE = re.compile(r"^([A-Za-z_]\w{0,63})(?:=(.*))?$", re.DOTALL)
