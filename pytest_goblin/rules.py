@@ -1158,6 +1158,22 @@ _SHOWN = {
 }
 
 
+def _env_phrase(name: str, w: WorkloadConfig) -> str:
+    """`NCCL_DEBUG=INFO (scripts/run.sh line 3)`: an environment variable as the run sees it, and where it is set."""
+    value = w.env.get(name)
+    src = w.sources.get(f"env.{name}")
+    at = f" ({source_place(src, w)})" if value is not None and src is not None and src.line else ""
+    return f"{name} unset" if value is None else f'{name}=""{at}' if value == "" else f"{name}={value}{at}"
+
+
+# derived facts over a list of variables (facts() above): the variables, and which value sets the fact
+_DERIVED_ENV: dict[str, tuple[tuple[str, ...], Callable[[str | None], bool]]] = {
+    "serializing_env": (SERIALIZING_ENV, lambda v: v not in (None, "", "0")),
+    "gemm_logging_env": (GEMM_LOGGING_ENV, lambda v: v not in (None, "", "0")),
+    "cu_mask_env": (CU_MASK_ENV, lambda v: v not in (None, "")),
+}
+
+
 def _fact_phrase(name: str, w: WorkloadConfig) -> str:
     """`micro-batch 1 (line 12)` or `precision fp32 (default: ...)`: a workload value and where it came from.
 
@@ -1399,8 +1415,10 @@ def render_finding(
         if scope == "derived" and name in _MEMORY_FACTS:
             memory = name
         elif scope == "env":
-            value = w.env.get(name)
-            facts_used.append(f"{name} unset" if value is None else f'{name}=""' if value == "" else f"{name}={value}")
+            facts_used.append(_env_phrase(name, w))
+        elif scope == "derived" and name in _DERIVED_ENV:  # the variables that set it, with where each is set
+            names, is_set = _DERIVED_ENV[name]
+            facts_used.extend(_env_phrase(var, w) for var in names if is_set(w.env.get(var)))
         elif scope in ("hw", "host", "derived"):
             continue
         elif p.fact in WORKLOAD_FIELDS and p.fact not in _TOPOLOGY_FACTS and p.fact not in {f.split(" ")[0] for f in facts_used}:

@@ -230,9 +230,10 @@ def load_config(path: Path) -> LoadedConfig:
     except Exception as exc:  # a third-party adapter must not take the session down
         raise ConfigError(str(path), f"the {adapter.name} reader failed: {type(exc).__name__}: {exc}", hint="report this with the file attached") from None
     from .datasets import attach
+    from .launch_env import launcher_env
     from .semantics import complete_topology
 
-    workload = attach(complete_topology(workload), path, data, text)
+    workload = attach(complete_topology(launcher_env(workload, path)), path, data, text)
     if workload.attention == "eager" and workload.attention_patched is None:
         workload = _eager_for_training(workload, path, text)
     workload = _attention_release(workload, path, text)

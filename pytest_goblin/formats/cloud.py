@@ -81,6 +81,9 @@ class CloudFile:
     gpu_resource: tuple[str, int] | None = None  # (the resources.limits name a Kubernetes container asks for, line)
     image: tuple[str, int] | None = None  # (the training container's image, line): formats/container.py
     notes: list[str] = field(default_factory=list)
+    # the variables the file itself sets for the training process: name -> (line, known); a value with `$` (a Kubernetes
+    # `$(VAR)`, a dstack `${{ ... }}`), one taken from outside (`valueFrom`, a dstack name without `=`) is not known
+    env_lines: dict[str, tuple[int, bool]] = field(default_factory=dict)
 
 
 def is_dstack(name: str) -> bool:
@@ -96,6 +99,24 @@ def maybe_cloud(name: str, text: str) -> bool:
         or (_SKY.search(text) and "run:" in text and "resources:" in text)
         or (_AZUREML.search(text) is not None and "command:" in text)
     )
+
+
+def _written_env(out: CloudFile, env: Any) -> None:
+    """`out.env_lines` from an env mapping (dstack, SkyPilot) or list (dstack `NAME=value` strings, a Kubernetes
+    container's `{name, value}` / `{name, valueFrom}` items)."""
+    if isinstance(env, dict):
+        for k, v in env.items():
+            known = isinstance(v, (str, int, float)) and not isinstance(v, bool) and "$" not in str(v)
+            out.env_lines[str(k)] = (_line(env, k), known)
+    elif isinstance(env, list):
+        for i, item in enumerate(env):
+            if isinstance(item, str):
+                name, eq, value = item.partition("=")
+                out.env_lines[name.strip()] = (_line(env, i), bool(eq) and "$" not in value)
+            elif isinstance(item, dict) and isinstance(item.get("name"), str):
+                given = item.get("value")
+                known = isinstance(given, (str, int, float)) and not isinstance(given, bool) and "$" not in str(given)
+                out.env_lines[item["name"]] = (_line(env, i), known)
 
 
 def _line(node: Any, key: Any) -> int:
@@ -138,6 +159,7 @@ def _dstack(data: dict[Any, Any], out: CloudFile) -> None:
         for i, item in enumerate(commands):
             out.lines.extend(_shell_lines(item, key_line(commands, i) or _line(data, "commands")))
     env = data.get("env")
+    _written_env(out, env)
     if isinstance(env, list):
         for item in env:
             if isinstance(item, str) and "=" in item:
@@ -186,6 +208,7 @@ def _sky_accelerators(value: Any) -> tuple[int, bool] | None:
 def _skypilot(data: dict[Any, Any], out: CloudFile) -> None:
     out.lines.extend(_shell_lines(data.get("run"), _line(data, "run")))
     envs = data.get("envs")
+    _written_env(out, envs)
     if isinstance(envs, dict):
         out.env.update({str(k): str(v) for k, v in envs.items() if isinstance(v, (str, int, float)) and not isinstance(v, bool)})
     nodes = _count(data.get("num_nodes")) if "num_nodes" in data else None
@@ -244,6 +267,7 @@ def _pytorchjob(data: dict[Any, Any], out: CloudFile) -> None:
             at = _line(container, "command") or _line(container, "args")
             out.lines.extend(_container_command(container, at))
             env = container.get("env")
+            _written_env(out, env)
             if isinstance(env, list):
                 out.env.update(
                     {str(e["name"]): str(e["value"]) for e in env if isinstance(e, dict) and "name" in e and isinstance(e.get("value"), (str, int, float))}
@@ -404,6 +428,7 @@ def _pod_workload(data: dict[Any, Any], out: CloudFile, path: Path) -> None:
         return  # no GPUs asked for: nothing in it trains on a GPU goblin can count
     container, (gpus, gpu_at, name) = gpu_containers[0]
     env = container.get("env")
+    _written_env(out, env)
     if isinstance(env, list):
         out.env.update({str(e["name"]): str(e["value"]) for e in env if isinstance(e, dict) and "name" in e and isinstance(e.get("value"), (str, int, float))})
     at = _line(container, "command") or _line(container, "args")

@@ -101,6 +101,9 @@ class Launch:
     # `llamafactory-cli train x.yaml`: the folder the line runs in (real path), the one its config word is written from
     # (after the line's `cd`, else the launcher's folder or a parent); "" when the word does not tell
     workdir: str = ""
+    # the environment the launched process gets from the launcher (launcher_text.Line.exported, `launch_env`):
+    # (name, value, file (real path), line, known)
+    env: list[tuple[str, str, str, int, bool]] = field(default_factory=list)
 
     @property
     def world(self) -> int:

@@ -19,6 +19,9 @@ NOTEBOOK_BYTES = 2_000_000  # a notebook (its outputs included) larger than this
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".py", ".toml")
 
 
+Exported = tuple[str, str, str, int, bool]
+
+
 @dataclass(frozen=True)
 class Line:
     """One logical command (continuations joined, variables expanded) of a launcher file."""
@@ -44,6 +47,11 @@ class Line:
     # a command one of whose lines ends without `\\` before bare `--flag` lines (`_broken_continuations`): the first of
     # those lines, read as its arguments as the author meant them (assumed); 0 for any other command
     joined_at: int = 0
+    # the environment the launched process gets from the launcher (`launch_env`): (name, value, file (real path), line,
+    # known): the file's exports before the line, in order (`unset` removes one), a sourced file's, the line's own
+    # `NAME=value` prefix and `env NAME=value` words; `known` False for a value holding `$`/backticks or an export
+    # inside an `if`/loop/function or after `&&`/`||` (its value in the run is unknown, not guessed)
+    exported: tuple[Exported, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -464,6 +472,132 @@ def _sourced_values(real: str, text: str) -> dict[str, tuple[str, int]]:
     return {name: (env[name], at[name]) for name in env}
 
 
+# bash 5.2.15 doc/bash.1 ENVIRONMENT :5141-5175 (a command inherits the shell's environment plus `export` additions,
+# less `unset` removals, a modified exported value replacing the old; a `name=value` prefix augments one simple
+# command's only) and SHELL BUILTIN COMMANDS :8770-8800 (`export [-fn] name[=word]`: -n removes the export property,
+# -f names functions); GNU coreutils 9.1 env(1) :15,21 (`-i` starts from an empty environment, `-u NAME` removes one)
+_EXPORT = re.compile(r"^export\s+(.{1,4096})$")
+_UNSET = re.compile(r"^unset\s+(.{1,4096})$")
+_NAME_VALUE = re.compile(r"^([A-Za-z_]\w{0,63})(?:=(.*))?$", re.DOTALL)
+
+
+def _unknown(raw: str) -> bool:
+    """A value the shell computes: a variable, a command substitution or backticks; not guessed."""
+    return "$" in raw or "`" in raw
+
+
+def track_export(part: str, n: int, real: str, exports: dict[str, Exported], env: dict[str, str], origin: dict[str, tuple[str, int]], scoped: bool) -> None:
+    """Keep `exports` (name -> what the launched process would see) as the shell runs `part`: `export A=1 B`, an
+    assignment to a name already exported, `unset A`. `scoped`: inside an `if`/loop/function or after `&&`/`||`, where
+    goblin cannot tell whether it runs: the name's value is then unknown."""
+    text = part.strip()
+    if m := _UNSET.match(text):
+        for word in _split(m.group(1)):
+            if _NAME_VALUE.match(word) and "=" not in word:
+                if scoped and word in exports:
+                    exports[word] = (word, "", real, n, False)
+                elif not scoped:
+                    exports.pop(word, None)
+        return
+    m = _EXPORT.match(text)
+    words = _split(m.group(1)) if m else []
+    if not m:
+        a = _ASSIGN.match(text)
+        if not a or a.group(1) not in exports or text.startswith(("local ", "declare ")) or len(_split(a.group(2))) > 1:
+            return  # only an assignment to an exported name changes what the process sees
+        words = [f"{a.group(1)}={(_split(a.group(2)) or [''])[0]}"]
+    if m and any(w.startswith("-") and "f" in w for w in words):
+        return  # `export -f fn`: a shell function, no variable
+    if m and any(w.startswith("-") and "n" in w for w in words):  # `export -n X`: X no longer exported
+        for word in words:
+            if word.startswith("-") or not (nv := _NAME_VALUE.match(word)):
+                continue
+            if scoped:
+                exports[nv.group(1)] = (nv.group(1), "", real, n, False)
+            else:
+                exports.pop(nv.group(1), None)
+        return
+    for word in words:
+        nv = _NAME_VALUE.match(word)
+        if nv is None or word.startswith("-"):
+            continue
+        name, raw = nv.group(1), nv.group(2)
+        if raw is None:  # `export X`: the value X holds, where it was set
+            if name not in env and name not in origin:
+                if name in exports or scoped:
+                    exports[name] = (name, "", real, n, False)
+                continue
+            held = origin.get(name)
+            known = not scoped and held is not None
+            exports[name] = (name, env.get(name, "") if known else "", held[0] if held else real, held[1] if held else n, known)
+            continue
+        known = not scoped and not _unknown(raw)
+        exports[name] = (name, raw if known else "", real, n, known)
+
+
+def _sourced_exports(real: str, text: str) -> dict[str, Exported]:
+    """The variables a sourced file exports (`export X=1`), as `track_export` reads them."""
+    exports: dict[str, Exported] = {}
+    env: dict[str, str] = {}
+    origin: dict[str, tuple[str, int]] = {}
+    depth = 0
+    for n, logical in _logical_lines(list(enumerate(text.splitlines(), 1))):
+        stripped = hash_comment_cut(logical).strip()
+        conditional = bool(re.search(r"&&|\|\|", stripped))
+        for part in re.split(r"&&|\|\||;", stripped):
+            part = re.sub(r"^\s*(?:do|then|else)\s+", "", part).strip()
+            if _OPENS.match(part) or _FUNC.match(part):
+                depth += 1
+                continue
+            if _CLOSES.match(part) or part == "}":
+                depth = max(depth - 1, 0)
+                continue
+            a = _ASSIGN.match(part)
+            if a and not part.startswith("export") and len(_split(a.group(2))) <= 1 and not _unknown(a.group(2)) and not depth and not conditional:
+                env[a.group(1)] = (_split(a.group(2)) or [""])[0]
+                origin[a.group(1)] = (real, n)
+            track_export(part, n, real, exports, env, origin, bool(depth) or conditional)
+    return exports
+
+
+def _prefix_env(words: list[str], n: int, real: str, physical: dict[int, str], exports: dict[str, Exported]) -> list[Exported]:
+    """The launch line's own environment over the file's exports: its `NAME=value` prefix words, then `env [-i] [-u
+    NAME] NAME=value` words (coreutils env(1)); each sourced at the physical line that holds it."""
+    out = dict(exports)
+    i = 0
+
+    def at(name: str) -> int:
+        for k in range(n, n + 64):
+            if k not in physical:
+                break
+            if re.search(r"(?:^|\s)" + re.escape(name) + "=", physical[k]):
+                return k
+        return n
+
+    while i < len(words) and (nv := _NAME_VALUE.match(words[i])) and nv.group(2) is not None:
+        name, raw = nv.group(1), nv.group(2)
+        out[name] = (name, "" if _unknown(raw) else raw, real, at(name), not _unknown(raw))
+        i += 1
+    if i < len(words) and Path(words[i]).name == "env":
+        i += 1
+        while i < len(words):
+            word = words[i]
+            if word in ("-i", "--ignore-environment", "-"):
+                out.clear()
+            elif word in ("-u", "--unset") and i + 1 < len(words):
+                out.pop(words[i + 1], None)
+                i += 1
+            elif word.startswith("--unset="):
+                out.pop(word.partition("=")[2], None)
+            elif (nv := _NAME_VALUE.match(word)) and nv.group(2) is not None:
+                name, raw = nv.group(1), nv.group(2)
+                out[name] = (name, "" if _unknown(raw) else raw, real, at(name), not _unknown(raw))
+            elif not word.startswith("-"):
+                break
+            i += 1
+    return list(out.values())
+
+
 def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> LauncherFile:
     """The launch commands of a shell/slurm script, a README's code blocks or a notebook's shell
     lines, and its #SBATCH lines; `source` reads a file the script sources (`source setup.sh`), whose
@@ -480,6 +614,10 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
     env: dict[str, str] = {}
     sbatch: list[tuple[str, int, int]] = []
     cloud: tuple[str, ...] = ()
+    written_env: dict[str, Exported] = {}  # a cloud launcher's own env for the process it runs
+    # a notebook's `!` line runs in a shell of its own (an `export` there does not reach the next), and a README's code
+    # blocks are not one script: only the launch line's own prefix and `env` words count there
+    carries = suffix not in (".ipynb", ".md", ".markdown", ".py")
     from .container import compose_services, dockerfile_command, is_compose, is_dockerfile
 
     if is_dockerfile(path.name):  # the command its image runs (ENTRYPOINT and CMD as Docker joins them), with its ENV
@@ -500,7 +638,8 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
             return LauncherFile(path=path, lines=(), sbatch=())
         else:
             raw, env, cloud = found.lines, dict(found.env), tuple(found.notes)
-            if found.nodes:
+                    written_env = {k: (k, env.get(k, "") if ok and k in env else "", str(path), at, ok and k in env) for k, (at, ok) in found.env_lines.items()}
+        if found.nodes:
                 sbatch.append(("nodes", *found.nodes))
             if found.gpus:
                 sbatch.append(("gpus_per_node", *found.gpus))
@@ -554,7 +693,10 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
     slurm_line = {name: n for what, _, n in sbatch for name, of in _SLURM_VARS.items() if of == what}
     depth = 0  # `if`/`case`/loop bodies open: an assignment there may not run
     here_vars: dict[str, str] = {}  # VAR -> the folder (Line.cwd form) `VAR=$(cd "$(dirname "$0")/.." && pwd)` holds
-    sourced_files: dict[str, tuple[str, dict[str, tuple[str, int]]] | None] = {}  # a `source` word -> (real path, its values), read once
+    # a `source` word -> (real path, its values, its exports), read once
+    sourced_files: dict[str, tuple[str, dict[str, tuple[str, int]], dict[str, Exported]] | None] = {}
+    exports: dict[str, Exported] = dict(written_env)  # what a command run now gets in its environment (Line.exported)
+    physical = dict(raw)
     heredoc: tuple[str, str, int] | None = None  # (terminator, the file word it writes, first body line)
     written: dict[str, tuple[int, int]] = {}  # file word -> the body's (first, last) line
     logical_lines, broken = _broken_continuations(_logical_lines(raw), raw, path.name)
@@ -599,12 +741,13 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
                 readable = len(sword) == 1 and "$" not in sword[0] and not depth and not conditional and not func
                 if readable and sword[0] not in sourced_files and len(sourced_files) < MAX_SOURCED:
                     got = source(sword[0])
-                    sourced_files[sword[0]] = (got[0], _sourced_values(*got)) if got is not None else None
+                    sourced_files[sword[0]] = (got[0], _sourced_values(*got), _sourced_exports(*got)) if got is not None else None
                 held = sourced_files.get(sword[0]) if readable else None
                 if held is not None:
                     for sname, (svalue, sline) in held[1].items():
                         env[sname] = svalue
                         origin[sname] = (held[0], sline)
+                    exports.update(held[2])
                 continue
             part = _ARRAY_AT.sub(lambda m: shlex.quote(_array_word(arrays, m, env)) if _array_word(arrays, m, env) else m.group(0), part)
             if _FOR.match(part.strip()):  # `for f in "${NAME[@]}"`: the array's words (an array named nowhere is not read)
@@ -656,6 +799,7 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
                 named_dir = re.fullmatch(r"""(?:cd|pushd)\s+["']?\$\{?([A-Za-z_]\w{0,63})\}?["']?""", part.strip())
                 cwd = here_vars[named_dir.group(1)] if named_dir and named_dir.group(1) in here_vars else _cd(part.strip(), cwd, env)
                 continue
+            track_export(part, n, str(path), exports, env, origin, bool(depth) or conditional or bool(func))
             m = _ASSIGN.match(part.strip())
             assigned = m.group(2).strip() if m else ""
             # `VAR=value` alone; `VAR=value cmd` and `VAR="5,7" cmd` are an inline prefix
@@ -778,6 +922,8 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
                         written_to=heredoc[1] if heredoc is not None else (f"{func}()" if func else ""),
                         body=(heredoc[2], 0) if heredoc is not None else (0, 0),
                         joined_at=broken[n][0] if n in broken else 0,
+                        # a here-document's or a function's command runs later, in an environment not read here
+                        exported=() if heredoc is not None or func else tuple(_prefix_env(_split(part), n, str(path), physical, exports if carries else {})),
                     )
                 )
     written.update({f"{name}()": lines for name, lines in functions.items()})

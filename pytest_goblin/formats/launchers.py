@@ -387,6 +387,8 @@ def _line_launch(line: Line, lf: LauncherFile, shown: str, folder: Path, config:
     if found is not None:
         found.place = line.place
         found.script = script_run(line, folder, root)
+        # a Modal/Flyte launch runs the training in a remote container: the local shell's environment does not reach it
+        found.env = [] if any(Path(t).name in ("modal", "pyflyte") for t in launcher_words(line.tokens)) else list(line.exported)
         if not found.strategy and not found.strategy_unread:
             found.strategy_unread = deepspeed_unread(line.tokens, found.where())
         if pattern := pattern_note(line, config, folder, root):

@@ -395,8 +395,35 @@ def is_environ(node: ast.expr) -> bool:
     return isinstance(node, ast.Attribute) and node.attr == "environ" and isinstance(node.value, ast.Name) and node.value.id == "os"
 
 
-def environ_setting(s: Script, key: ast.expr, value: ast.expr, consts: dict[str, tuple[Any, ast.expr]]) -> None:
+def environ_setting(
+    s: Script,
+    node: ast.AST,
+    key: ast.expr,
+    value: ast.expr,
+    consts: dict[str, tuple[Any, ast.expr]],
+    parents: dict[int, ast.AST],
+    lit: Lit,
+    *,
+    default: bool = False,
+) -> None:
+    """`os.environ[X] = v` / `os.environ.setdefault(X, v)`, counted where it runs (`guard`, as the rest of the
+    script's settings): under an `if` known false it sets nothing; under one goblin cannot evaluate, or to a value it
+    cannot read, the variable's value is unknown (`Script.env_at` "unknown": no rule judges it)."""
     ok_k, k, _ = literal_value(key, consts)
+    if not ok_k or not isinstance(k, str):
+        return
+    runs, cond = guard(node, parents, lit)
+    if runs is False:
+        return
     ok_v, v, _ = literal_value(value, consts)
-    if ok_k and ok_v and isinstance(k, str):
-        s.env[k] = str(v)
+    line = getattr(node, "lineno", 0)
+    if runs is None or not ok_v or v is None:
+        s.env.pop(k, None)
+        s.env_at[k] = (line, "unknown")
+        why = f"under the `if` at {cond}, which goblin cannot evaluate" if runs is None else "to a value goblin cannot read"
+        s.notes.append(f"line {line} sets the environment variable {k} {why}: its value in the run is unknown, and no rule judges it")
+        return
+    if default and k in s.env:
+        return  # setdefault keeps a value the script already set
+    s.env[k] = str(v)
+    s.env_at[k] = (line, "default" if default else "set")

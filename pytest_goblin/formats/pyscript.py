@@ -23,6 +23,13 @@ class Location:
     option: OptionSite | None = None
 
 
+# the note of an `env.X` source set by the script's `os.environ.setdefault`: the launcher's export, made before the
+# script starts, wins over it (CPython 3.11.7 Lib/os.py `_Environ` is a MutableMapping, whose setdefault assigns only a
+# missing key: Lib/os.py:666 `class _Environ(MutableMapping)`, Lib/_collections_abc.py:959-965 MutableMapping.setdefault)
+ENV_SETDEFAULT = "os.environ.setdefault in the script"
+ENV_SET = "os.environ in the script"
+
+
 @dataclass
 class Script:
     """What the reader found: HF-style keys with literal values, and where each lives."""
@@ -33,6 +40,10 @@ class Script:
     model_call: ast.Call | None = None  # from_pretrained(...), for attention and dtype
     config_class: str | None = None  # TrainingArguments or the TRL config class the script builds
     env: dict[str, str] = field(default_factory=dict)
+    # where each `os.environ` setting is made: name -> (line, how): "set" (`os.environ[X] = v`, wins over the launcher's
+    # export), "default" (`os.environ.setdefault`, which the launcher's export wins over), "unknown" (under an `if` goblin
+    # cannot evaluate, or a value it cannot read: the variable's value in the run is unknown)
+    env_at: dict[str, tuple[int, str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     parser_call: ast.Call | None = None  # HfArgumentParser(...) / TrlParser(...) when the config comes from the command line
     parser_classes: tuple[str, ...] = ()  # the dataclasses that parser fills (ModelConfig, the script's own ScriptArguments)

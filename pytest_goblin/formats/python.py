@@ -59,7 +59,7 @@ from .pycommand import CommandLine, Lit, older_field
 from .pydebug import debug_mode, imported_names
 from .pyeval import Evaluator
 from .pyliteral import Code, call_name, literal_value, quote_of, render
-from .pyscript import Location, Script
+from .pyscript import ENV_SET, ENV_SETDEFAULT, Location, Script
 from .pyunsloth import config_defaults, loader_of, read_load, release_read, sft_length, sourced, standby, trl_not_patched
 from .pyworkload import ScriptReader, naive_split, trainer_class, unread_fields, weights_assumed
 
@@ -307,14 +307,14 @@ def read_script(path: Path, text: str) -> Script:
                 s.values["use_peft"] = True
                 s.where.setdefault("use_peft", Location(node, node.lineno))
             elif name == "setdefault" and isinstance(node.func, ast.Attribute) and is_environ(node.func.value) and len(node.args) == 2:
-                environ_setting(s, node.args[0], node.args[1], consts)
+                environ_setting(s, node, node.args[0], node.args[1], consts, parents, lit, default=True)
             if name.endswith("Trainer"):
                 trainer_kwargs(s, node, lit)
             code_switches(s, node, name, parents, lit)
             attention_patch(s, node, name, parents, lit)
             debug_mode(s, node, name, parents, lit, debug_imports, guard)
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Subscript) and is_environ(node.targets[0].value):
-            environ_setting(s, node.targets[0].slice, node.value, consts)
+            environ_setting(s, node, node.targets[0].slice, node.value, consts, parents, lit)
     s.values.update(bnb)
     standby(s)
     trl_not_patched(s)
@@ -515,6 +515,10 @@ class PythonAdapter(HFTrainerAdapter):
             loc = script.where.get((src.key or "").partition(".")[0]) if src.explicit else None
             if loc is not None and loc.file is not None and src.file != loc.file:
                 r.sources[name] = FieldSource(file=loc.file, key=src.key, line=loc.line, explicit=ASSUMED_ARGUMENT not in (loc.fixed or ""), note=loc.fixed)
+        for name, (line, how) in script.env_at.items():  # where each variable is set: a finding names it
+            r.sources[f"env.{name}"] = FieldSource(
+                file=str(path), key=name, line=line, explicit=how != "unknown", unread=how == "unknown", note=ENV_SETDEFAULT if how == "default" else ENV_SET
+            )
         stamp_versions(r)
         stamp_framework(r)
         return WorkloadConfig(
