@@ -638,8 +638,8 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
             return LauncherFile(path=path, lines=(), sbatch=())
         else:
             raw, env, cloud = found.lines, dict(found.env), tuple(found.notes)
-                    written_env = {k: (k, env.get(k, "") if ok and k in env else "", str(path), at, ok and k in env) for k, (at, ok) in found.env_lines.items()}
-        if found.nodes:
+            written_env = {k: (k, env.get(k, "") if ok and k in env else "", str(path), at, ok and k in env) for k, (at, ok) in found.env_lines.items()}
+            if found.nodes:
                 sbatch.append(("nodes", *found.nodes))
             if found.gpus:
                 sbatch.append(("gpus_per_node", *found.gpus))
