@@ -114,7 +114,7 @@ def test_a_path_set_at_run_time_stays_unknown_with_a_note(tmp_path: Path) -> Non
 
 
 def test_an_f_string_of_unknowns_stays_unknown(tmp_path: Path) -> None:
-    path = _repo(tmp_path, helper=HELPER + "import os", load='load_yaml(f"configs/{os.environ[\'RUN\']}.yaml")')
+    path = _repo(tmp_path, helper=HELPER + "import os", load="load_yaml(f\"configs/{os.environ['RUN']}.yaml\")")
     w = load_config(path).workload
     assert w.micro_batch_size != 6
     assert any("set at run time" in n for n in w.notes)
@@ -158,3 +158,51 @@ def test_a_value_yaml_1_1_reads_otherwise_is_not_read(tmp_path: Path) -> None:
     path = _repo(tmp_path, yaml_text=YAML.replace("gradient_checkpointing: true", "gradient_checkpointing: yes"))
     w = load_config(path).workload
     assert any("YAML 1.1" in n for n in w.notes)
+
+
+def test_an_edit_to_a_value_of_the_file_names_the_file_and_line(tmp_path: Path) -> None:
+    path = _repo(tmp_path)
+    loaded = load_config(path)
+    text, skipped = loaded.adapter.apply(path, loaded.text, loaded.data, loaded.workload, {"micro_batch_size": 8, "gradient_checkpointing": False})
+    assert text == loaded.text  # nothing written into the script: the value lives in the YAML
+    assert "configs/p1.yaml line 4" in skipped["micro_batch_size"] and "training.per_device_train_batch_size" in skipped["micro_batch_size"]
+    assert "configs/p1.yaml line 6" in skipped["gradient_checkpointing"]
+
+
+UNSLOTH = """\
+import argparse
+import yaml
+from unsloth import FastLanguageModel
+from trl import SFTConfig, SFTTrainer
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--config", default="configs/p1_8b_qlora.yaml")
+args = ap.parse_args()
+with open(args.config) as f:
+    cfg = yaml.safe_load(f)
+model_cfg = cfg["model"]
+model, tokenizer = FastLanguageModel.from_pretrained(
+    model_name=model_cfg["name"], max_seq_length=cfg["data"]["max_len"], load_in_4bit=model_cfg["load_in_4bit"]
+)
+model = FastLanguageModel.get_peft_model(model, r=16)
+sft = SFTConfig(output_dir="o", per_device_train_batch_size=cfg["training"]["batch"])
+SFTTrainer(model=model, processing_class=tokenizer, args=sft).train()
+"""
+
+
+def test_an_unsloth_load_reads_the_files_values(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    _write(tmp_path, "configs/p1_8b_qlora.yaml", "model:\n  name: Qwen/Qwen2.5-7B\n  load_in_4bit: false\ndata:\n  max_len: 3072\ntraining:\n  batch: 7\n")
+    w = load_config(_write(tmp_path, "train.py", UNSLOTH)).workload
+    assert w.micro_batch_size == 7 and w.seq_len == 3072
+    assert w.quantization == "none"  # the file's load_in_4bit: false, not Unsloth's default
+    assert w.sources["seq_len"].file.endswith("p1_8b_qlora.yaml") and w.sources["seq_len"].line == 5
+
+
+def test_omegaconf_attributes_are_read(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    _write(tmp_path, "conf.yaml", YAML)
+    text = SCRIPT.format(helper="from omegaconf import OmegaConf", load="OmegaConf.load('conf.yaml')", mutation="")
+    text = text.replace('training_cfg["per_device_train_batch_size"]', "cfg.training.per_device_train_batch_size")
+    w = load_config(_write(tmp_path, "train.py", text)).workload
+    assert w.micro_batch_size == 6 and w.sources["micro_batch_size"].line == 4

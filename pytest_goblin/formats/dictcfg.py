@@ -159,8 +159,35 @@ class DictConfigs:
             if hit is None:
                 continue
             self.loads[id(node)] = self._read(node, *hit)
+        self.names = self._dict_names(tree) if self.loads else set()
         if self.loads:
             self._mutations(tree)
+
+    def _dict_names(self, tree: ast.Module) -> set[str]:
+        """The names that may hold a loaded dict or a part of it: bound to a load or a read of such a name
+        (`training_cfg = cfg["training"]`), or a function's parameter the script passes one to. Only these
+        are followed (`_path`): every other name is left to the caller at once."""
+        assigns = [n for n in ast.walk(tree) if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)]
+        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
+        params: dict[str, list[str]] = {}
+        for fn in ast.walk(tree):
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                params[fn.name] = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]]
+        names: set[str] = set()
+        while True:
+            before = len(names)
+            for stmt in assigns:
+                root = _root(stmt.value)
+                target = stmt.targets[0]
+                if isinstance(target, ast.Name) and ((isinstance(root, ast.Call) and id(root) in self.loads) or _root_name(root) in names):
+                    names.add(target.id)
+            for call in calls:
+                fn_name = call.func.id if isinstance(call.func, ast.Name) else None
+                passes = any(_root_name(_root(x)) in names for x in [*call.args, *(k.value for k in call.keywords)])
+                if fn_name in params and passes:
+                    names.update(params[fn_name])
+            if len(names) == before or len(names) > 10_000:
+                return names
 
     def _note(self, note: str) -> None:
         if note not in self.notes:
@@ -199,9 +226,7 @@ class DictConfigs:
                 return None
             if not os.path.isabs(written):
                 where = "the repository root" if i == 0 else "the script's folder"
-                self._note(
-                    f"line {call.lineno}: the script's settings are read from {rel} (`{written}` resolved from {where}, assumed its working directory)"
-                )
+                self._note(f"line {call.lineno}: the script's settings are read from {rel} (`{written}` resolved from {where}, assumed its working directory)")
             return Loaded(data, plain, real, rel, call.lineno, omegaconf=kind == "omegaconf")
         self._note(f"line {call.lineno}: the settings file `{written}` is not in the repository; its values stay unknown")
         return None
@@ -214,6 +239,8 @@ class DictConfigs:
         if isinstance(node, ast.Call) and id(node) in self.loads:
             return self.loads[id(node)], ()
         if isinstance(node, ast.Name):
+            if node.id not in self.names:
+                return None
             bound = self.single_binding(node) or self.passed(node)
             if bound is None:
                 return None
@@ -343,6 +370,22 @@ class DictConfigs:
 
 
 _MISSING = object()
+
+
+def _root_name(node: ast.expr) -> str | None:
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _root(node: ast.expr) -> ast.expr:
+    """The expression a chain of reads starts from: `cfg` of `cfg["a"].b.get("c")`."""
+    for _ in range(64):
+        if isinstance(node, (ast.Subscript, ast.Attribute)):
+            node = node.value
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get":
+            node = node.func.value
+        else:
+            break
+    return node
 
 
 def _holds(container: Any, key: Any) -> bool:

@@ -80,6 +80,7 @@ class UnslothLoad:
     standby: bool  # UNSLOTH_VLLM_STANDBY set to other than "0" in the script's environment settings
     max_seq_length: int | None = None
     max_seq_length_line: int | None = None
+    max_seq_length_file: str | None = None  # the file that line is in, where not the script (a YAML it loads: formats/dictcfg.py)
     length_passed: bool = False  # the keyword is there (None above: a value goblin cannot read)
 
     @property
