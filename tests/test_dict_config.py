@@ -206,3 +206,16 @@ def test_omegaconf_attributes_are_read(tmp_path: Path) -> None:
     text = text.replace('training_cfg["per_device_train_batch_size"]', "cfg.training.per_device_train_batch_size")
     w = load_config(_write(tmp_path, "train.py", text)).workload
     assert w.micro_batch_size == 6 and w.sources["micro_batch_size"].line == 4
+
+
+def test_toml_and_path_wrapped_loads_are_read(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    _write(
+        tmp_path,
+        "train.toml",
+        '[model]\nname = "Qwen/Qwen2.5-14B"\n\n[[runs]]\nper_device_train_batch_size = 1\n\n'
+        "[training]\nper_device_train_batch_size = 4\ngradient_checkpointing = true\n",
+    )
+    text = SCRIPT.format(helper="import tomllib\nfrom pathlib import Path", load="tomllib.load(Path('train.toml').open('rb'))", mutation="")
+    w = load_config(_write(tmp_path, "train.py", text)).workload
+    assert w.micro_batch_size == 4 and w.sources["micro_batch_size"].file.endswith("train.toml") and w.sources["micro_batch_size"].line == 8

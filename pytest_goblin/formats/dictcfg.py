@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import ast
 import os
+import re
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +28,7 @@ import yaml
 
 from ..errors import GoblinError
 from ..safepath import UnsafePath, read_text
-from ..yamlio import key_line, load_yaml
+from ..yamlio import YamlMap, key_line, load_yaml
 from .jsontext import load_json
 from .pyliteral import call_name
 from .pyscript import Location
@@ -35,7 +37,8 @@ from .pyscript import Location
 # `load(stream, SafeLoader)`: the stream's one document as plain data, YAML 1.1 resolution (resolver.py)
 PYYAML_AT = "PyYAML 6.0.4 yaml/__init__.py:74,97,117"
 _YAML_LOADS = frozenset({"safe_load", "load", "full_load"})
-_STREAM_LOADS = {"yaml": _YAML_LOADS, "json": frozenset({"load"})}
+# CPython 3.11 Lib/tomllib/_parser.py:57 `load(fp, /, *, parse_float=float)` (a binary file), :64 `loads`; Lib/json/__init__.py:274 `load(fp, ...)`
+_STREAM_LOADS = {"yaml": _YAML_LOADS, "json": frozenset({"load"}), "tomllib": frozenset({"load"})}
 MAX_HOPS = 12
 # calls a loaded dict may be handed to without being changed (they only read or print it)
 _READERS = frozenset({"print", "pprint", "len", "dumps", "dump", "safe_dump", "info", "debug", "warning", "init", "to_container", "to_yaml", "log"})
@@ -74,10 +77,24 @@ def _load_call(node: ast.expr) -> tuple[ast.expr, str] | None:
     return None
 
 
+def _unwrapped(path: ast.expr) -> ast.expr:
+    """P of `Path(P)` / `pathlib.Path(P)`: the same file."""
+    if isinstance(path, ast.Call) and call_name(path.func) == "Path" and len(path.args) == 1 and not path.keywords:
+        return path.args[0]
+    return path
+
+
 def _opened(stream: ast.expr, parents: dict[int, ast.AST]) -> ast.expr | None:
-    """P of `open(P)` / `open(P, "r")`, or of the `with open(P) as f` a name `f` is bound by."""
-    if isinstance(stream, ast.Call) and call_name(stream.func) == "open" and stream.args:
-        return stream.args[0]
+    """P of `open(P)` / `open(P, "r")` / `Path(P).open()` / `Path(P).read_text()`, or of the `with open(P) as f`
+    a name `f` is bound by."""
+    if isinstance(stream, ast.Call) and call_name(stream.func) == "open" and stream.args and isinstance(stream.func, ast.Name):
+        return _unwrapped(stream.args[0])
+    if isinstance(stream, ast.Call) and isinstance(stream.func, ast.Attribute) and stream.func.attr in ("open", "read_text", "read_bytes"):
+        inner = stream.func.value
+        if isinstance(inner, ast.Call) and call_name(inner.func) == "Path" and len(inner.args) == 1:
+            return inner.args[0]
+    if isinstance(stream, ast.Call) and isinstance(stream.func, ast.Attribute) and stream.func.attr == "read":  # open(P).read()
+        return _opened(stream.func.value, parents)
     if isinstance(stream, ast.Name):
         parent = parents.get(id(stream))
         while parent is not None and not isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
@@ -97,7 +114,7 @@ def _file_load(node: ast.expr, parents: dict[int, ast.AST]) -> tuple[ast.expr, s
         return None
     target, kind = hit
     if kind == "omegaconf":
-        return target, kind
+        return _unwrapped(target), kind
     path = _opened(target, parents)
     return (path, kind) if path is not None else None
 
@@ -198,7 +215,9 @@ class DictConfigs:
         ok, written, _loc = self.value(target)
         shown = ast.unparse(target)
         if not ok or not isinstance(written, str) or not written:
-            self._note(f"line {call.lineno}: the file the script loads its settings from is set at run time (`{shown[:60]}`); its values are not read")
+            self._note(
+                f"line {call.lineno}: the file the script loads its settings from is set at run time or computed (`{shown[:60]}`); its values are not read"
+            )
             return None
         candidates = [Path(written)] if os.path.isabs(written) else [self.root / written, self.path.parent / written]
         for i, file in enumerate(candidates):
@@ -216,9 +235,11 @@ class DictConfigs:
             try:
                 if kind == "json":
                     data, plain = load_json(real, text), None
+                elif kind == "tomllib":
+                    data, plain = _toml(text), None
                 else:
                     data, plain = load_yaml(Path(real), text), yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-            except (GoblinError, yaml.YAMLError, ValueError, RecursionError) as exc:
+            except (GoblinError, yaml.YAMLError, tomllib.TOMLDecodeError, ValueError, RecursionError) as exc:
                 self._note(f"line {call.lineno}: the settings file {rel} cannot be read ({exc}); its values stay unknown")
                 return None
             if not isinstance(data, dict):
@@ -392,3 +413,37 @@ def _holds(container: Any, key: Any) -> bool:
     if isinstance(container, dict):
         return key in container
     return isinstance(key, int) and -len(container) <= key < len(container)
+
+
+_TOML_TABLE = re.compile(r"^[ \t]*\[([A-Za-z0-9_.\- \t]+)\][ \t]*(?:#.*)?$")
+_TOML_KEY = re.compile(r"^[ \t]*([A-Za-z0-9_\-]+)[ \t]*=")
+
+
+def _toml(text: str) -> dict[str, Any]:
+    """The document as tomllib reads it, each table a YamlMap with the line of every key written as
+    `key = value` under a plain `[table]` header (a dotted, quoted or inline-table key has no line: not read)."""
+    data = tomllib.loads(text)
+    lines: dict[tuple[str, ...], int] = {}
+    seen: set[tuple[str, ...]] = set()
+    table: tuple[str, ...] = ()
+    for i, line in enumerate(text.splitlines()):
+        if (m := _TOML_TABLE.match(line)) is not None:
+            table = tuple(part.strip() for part in m.group(1).split("."))
+        elif line.lstrip().startswith("["):  # `[[array]]`, a quoted table name: its keys get no line
+            table = ("\0",)
+        elif (k := _TOML_KEY.match(line)) is not None:
+            key = (*table, k.group(1))
+            if key in seen:  # written twice (a multi-line string holding `key =`?): no line is trusted
+                lines.pop(key, None)
+            else:
+                seen.add(key)
+                lines[key] = i
+    return _positioned(data, (), lines)
+
+
+def _positioned(node: Any, at: tuple[str, ...], lines: dict[tuple[str, ...], int]) -> Any:
+    if not isinstance(node, dict):
+        return node
+    out = YamlMap({k: _positioned(v, (*at, k), lines) for k, v in node.items()})
+    out.positions = {k: (lines[(*at, k)], 0) for k in node if (*at, k) in lines}
+    return out
