@@ -219,3 +219,10 @@ def test_toml_and_path_wrapped_loads_are_read(tmp_path: Path) -> None:
     text = SCRIPT.format(helper="import tomllib\nfrom pathlib import Path", load="tomllib.load(Path('train.toml').open('rb'))", mutation="")
     w = load_config(_write(tmp_path, "train.py", text)).workload
     assert w.micro_batch_size == 4 and w.sources["micro_batch_size"].file.endswith("train.toml") and w.sources["micro_batch_size"].line == 8
+
+
+def test_a_number_read_from_the_file_and_handed_to_a_function_is_still_read(tmp_path: Path) -> None:
+    path = _repo(tmp_path, mutation='bs = training_cfg["per_device_train_batch_size"]\nlog_value(bs)\nlog_value(model_cfg)')
+    w = load_config(path).workload
+    assert w.micro_batch_size == 6  # `bs` is a number: log_value cannot change it
+    assert w.model.name != "Qwen/Qwen2.5-14B"  # model_cfg is a mapping log_value may change: not read

@@ -371,8 +371,15 @@ class DictConfigs:
 
     def _mark(self, target: ast.expr, line: int, whole: bool = False) -> None:
         hit = self._path(target) if whole else self._written(target)
-        if hit is not None and hit[0] is not None:
-            hit[0].changed.append((hit[1], line))
+        if hit is None or hit[0] is None:
+            return
+        if whole:  # a number or string handed to a function cannot be changed by it; a mapping or list can
+            at: Any = hit[0].data
+            for key in hit[1]:
+                at = at[key] if isinstance(at, (dict, list)) and _holds(at, key) else None
+            if not isinstance(at, (dict, list)):
+                return
+        hit[0].changed.append((hit[1], line))
 
     def _written(self, target: ast.expr) -> Hit | None:
         """The key path a store writes; a key goblin cannot read makes the whole mapping it writes into changed."""
