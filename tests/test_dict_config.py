@@ -226,3 +226,14 @@ def test_a_number_read_from_the_file_and_handed_to_a_function_is_still_read(tmp_
     w = load_config(path).workload
     assert w.micro_batch_size == 6  # `bs` is a number: log_value cannot change it
     assert w.model.name != "Qwen/Qwen2.5-14B"  # model_cfg is a mapping log_value may change: not read
+
+
+def test_a_launch_word_is_resolved_from_its_launchers_folder(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    _write(tmp_path, "exp/configs/p1.yaml", YAML.replace("batch_size: 6", "batch_size: 5"))
+    _write(tmp_path, "exp/run.sh", "python ../train.py --config configs/p1.yaml\n")  # run from exp/
+    path = _write(tmp_path, "train.py", SCRIPT.format(helper=HELPER, load="load_yaml(args.config)", mutation=""))
+    w = load_config(path).workload
+    assert w.micro_batch_size == 5 and w.sources["micro_batch_size"].file.endswith("exp/configs/p1.yaml")
+    assert any("launch line's folder exp" in n for n in w.notes)
+    assert not any("set at run time" in n for n in w.notes)  # the helper's own load of its parameter is no load site

@@ -30,6 +30,7 @@ from ..errors import GoblinError
 from ..safepath import UnsafePath, read_text
 from ..yamlio import YamlMap, key_line, load_yaml
 from .jsontext import load_json
+from .launch_naming import workdir_of
 from .pyliteral import call_name
 from .pyscript import Location
 
@@ -164,8 +165,10 @@ class DictConfigs:
         self._busy: set[int] = set()
         # the script's own functions: what they do to a dict handed to them is read in place (`_mutations`)
         self.own = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        # the loads inside the script's own loader functions: their call sites are what is read
+        inside = {id(n) for fn in ast.walk(tree) if isinstance(fn, ast.FunctionDef) and loader_function(fn) is not None for n in ast.walk(fn)}
         for node in ast.walk(tree):
-            if not isinstance(node, ast.Call):
+            if not isinstance(node, ast.Call) or id(node) in inside:
                 continue
             hit = _file_load(node, parents)
             if hit is None and isinstance(node.func, ast.Name) and node.args:
@@ -220,6 +223,13 @@ class DictConfigs:
             )
             return None
         candidates = [Path(written)] if os.path.isabs(written) else [self.root / written, self.path.parent / written]
+        bases = ["the repository root", "the script's folder"]
+        if _loc is not None and _loc.file is not None and not os.path.isabs(written):
+            # the launch line's word: from the folder nearest its launcher that holds the file (launch_naming._bases)
+            workdir = workdir_of(written, Path(os.path.realpath(_loc.file)).parent, self.root)
+            if workdir is not None:
+                candidates.insert(0, workdir / written)
+                bases.insert(0, f"the launch line's folder {os.path.relpath(workdir, self.root)}")
         for i, file in enumerate(candidates):
             try:
                 text = read_text(file, roots=self.roots)
@@ -246,7 +256,7 @@ class DictConfigs:
                 self._note(f"line {call.lineno}: {rel} holds no mapping; its values are not read")
                 return None
             if not os.path.isabs(written):
-                where = "the repository root" if i == 0 else "the script's folder"
+                where = bases[i]
                 self._note(f"line {call.lineno}: the script's settings are read from {rel} (`{written}` resolved from {where}, assumed its working directory)")
             return Loaded(data, plain, real, rel, call.lineno, omegaconf=kind == "omegaconf")
         self._note(f"line {call.lineno}: the settings file `{written}` is not in the repository; its values stay unknown")
