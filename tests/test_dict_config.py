@@ -237,3 +237,26 @@ def test_a_launch_word_is_resolved_from_its_launchers_folder(tmp_path: Path) -> 
     assert w.micro_batch_size == 5 and w.sources["micro_batch_size"].file.endswith("exp/configs/p1.yaml")
     assert any("launch line's folder exp" in n for n in w.notes)
     assert not any("set at run time" in n for n in w.notes)  # the helper's own load of its parameter is no load site
+
+
+def test_a_dict_passed_to_the_scripts_own_function_is_read_there(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    _write(tmp_path, "configs/p1.yaml", YAML)
+    text = (
+        "import yaml\nfrom transformers import AutoModelForCausalLM, TrainingArguments, Trainer\n\n\n"
+        "def train(cfg):\n"
+        "    t = cfg['training']\n"
+        "    model = AutoModelForCausalLM.from_pretrained(cfg['model']['name'])\n"
+        "    Trainer(model=model, args=TrainingArguments(output_dir='o', per_device_train_batch_size=t['per_device_train_batch_size'])).train()\n\n\n"
+        "def main():\n"
+        "    with open('configs/p1.yaml') as f:\n"
+        "        cfg = yaml.safe_load(f)\n"
+        "    train(cfg)\n\n\n"
+        "main()\n"
+    )
+    w = load_config(_write(tmp_path, "train.py", text)).workload
+    assert w.micro_batch_size == 6 and w.model.name == "Qwen/Qwen2.5-14B"
+    # a write inside that function is seen too
+    changed = text.replace("    t = cfg['training']\n", "    t = cfg['training']\n    t['per_device_train_batch_size'] = 1\n")
+    w = load_config(_write(tmp_path / "b", "train.py", changed)).workload
+    assert w.micro_batch_size != 6 and any("changed by the script at line 7" in n for n in w.notes)
