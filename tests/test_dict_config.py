@@ -260,3 +260,16 @@ def test_a_dict_passed_to_the_scripts_own_function_is_read_there(tmp_path: Path)
     changed = text.replace("    t = cfg['training']\n", "    t = cfg['training']\n    t['per_device_train_batch_size'] = 1\n")
     w = load_config(_write(tmp_path / "b", "train.py", changed)).workload
     assert w.micro_batch_size != 6 and any("changed by the script at line 7" in n for n in w.notes)
+
+
+def test_a_json_files_secret_is_never_quoted(tmp_path: Path) -> None:
+    from pytest_goblin.redact import redact
+
+    (tmp_path / ".git").mkdir()
+    _write(tmp_path, "cfg.json", '{"hub_token": "zq9XbT4kLm2", "training": {"per_device_train_batch_size": 5}, "model": {"name": "m"}}\n')
+    text = SCRIPT.format(helper="import json", load="json.load(open('cfg.json'))", mutation="").replace(
+        '    gradient_checkpointing=training_cfg["gradient_checkpointing"],\n', ""
+    )
+    w = load_config(_write(tmp_path, "train.py", text)).workload
+    assert w.micro_batch_size == 5
+    assert "zq9XbT4kLm2" not in redact("token zq9XbT4kLm2 here")

@@ -27,8 +27,9 @@ from typing import Any
 import yaml
 
 from ..errors import GoblinError
+from ..redact import is_secret_name
 from ..safepath import UnsafePath, read_text
-from ..yamlio import YamlMap, key_line, load_yaml
+from ..yamlio import YamlMap, key_line, learn_secrets, load_yaml
 from .jsontext import load_json
 from .launch_naming import workdir_of
 from .pyliteral import call_name
@@ -255,6 +256,12 @@ class DictConfigs:
             if not isinstance(data, dict):
                 self._note(f"line {call.lineno}: {rel} holds no mapping; its values are not read")
                 return None
+            if kind in ("json", "tomllib"):  # load_yaml hands its secrets to redact itself
+                try:
+                    learn_secrets(Path(real), _secret_values(data))
+                except GoblinError as exc:
+                    self._note(f"line {call.lineno}: the settings file {rel} cannot be read ({exc}); its values stay unknown")
+                    return None
             if not os.path.isabs(written):
                 where = bases[i]
                 self._note(f"line {call.lineno}: the script's settings are read from {rel} (`{written}` resolved from {where}, assumed its working directory)")
@@ -463,4 +470,21 @@ def _positioned(node: Any, at: tuple[str, ...], lines: dict[tuple[str, ...], int
         return node
     out = YamlMap({k: _positioned(v, (*at, k), lines) for k, v in node.items()})
     out.positions = {k: (lines[(*at, k)], 0) for k in node if (*at, k) in lines}
+    return out
+
+
+def _secret_values(node: Any, depth: int = 0) -> list[str]:
+    """Every string under a secret name (`hub_token`, `api_key`), for redact: a report never quotes it."""
+    out: list[str] = []
+    if depth > 64:
+        return out
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if isinstance(v, str) and isinstance(k, str) and is_secret_name(k):
+                out.append(v)
+            else:
+                out += _secret_values(v, depth + 1)
+    elif isinstance(node, list):
+        for v in node:
+            out += _secret_values(v, depth + 1)
     return out
