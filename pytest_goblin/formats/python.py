@@ -22,6 +22,7 @@ workload the record gives, and what it leaves assumed).
 from __future__ import annotations
 
 import ast
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +35,7 @@ from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from ..yamlio import learn_secrets
 from . import argedit
 from .base import IN_LAUNCH_LINE, Reader, ignored_rules, model_from, stamp_framework, stamp_versions
+from .dictcfg import DictConfigs
 from .hf_trainer import HFTrainerAdapter
 from .hfstyle import TA_DOCS, hf_writes
 from .launcher_text import ASSUMED_ARGUMENT
@@ -133,6 +135,35 @@ def _secret_values(tree: ast.Module, text: str) -> list[str]:
     return out
 
 
+def _dict_configs(
+    path: Path, tree: ast.Module, parents: dict[int, ast.AST], plain: Callable[[ast.expr], tuple[bool, Any, Location | None]], ev: Evaluator, cli: CommandLine
+) -> DictConfigs | None:
+    """The YAML/JSON files the script loads into dicts (formats/dictcfg.py); None when it loads none."""
+    from .launch_walk import config_tree
+
+    own = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    imported = {a.asname or a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
+    repo: list[Any] = []
+    memo: dict[str, ast.FunctionDef | None] = {}
+
+    def find_function(name: str) -> ast.FunctionDef | None:
+        if name in own:
+            return own[name]
+        if name not in imported:
+            return None
+        if name not in memo:
+            if not repo:
+                repo.append(cli._repository(tree))
+            found = repo[0]
+            hit = found[0].find_function(name, found[0].script) if found is not None else None
+            memo[name] = hit[0] if hit is not None else None
+        return memo[name]
+
+    roots, root, _how = config_tree(Path(os.path.abspath(path)))
+    dicts = DictConfigs(path, tree, parents, plain, find_function, ev.single_binding, ev.passed, roots, root, cli.s.notes)
+    return dicts if dicts.loads else None
+
+
 def read_script(path: Path, text: str) -> Script:
     marker = CONFIG_CALL.search(text)
     parser_marker = PARSER_CALL.search(text)
@@ -179,7 +210,13 @@ def read_script(path: Path, text: str) -> Script:
 
     def base(node: ast.expr) -> tuple[bool, Any, Location | None]:
         """A literal (followed through module names) or a command-line attribute (`args.batch_size`,
-        `self.args.batch_size`, `cfg["batch_size"]` of `cfg = vars(args)`)."""
+        `self.args.batch_size`, `cfg["batch_size"]` of `cfg = vars(args)`), or a value of a YAML/JSON
+        file the script loads into a dict (formats/dictcfg.py)."""
+        if dicts is not None and (read := dicts.read(node)) is not None:
+            return read
+        return plain(node)
+
+    def plain(node: ast.expr) -> tuple[bool, Any, Location | None]:
         through = cli.namespace_read(node)
         if through is not None:
             return through
@@ -196,7 +233,9 @@ def read_script(path: Path, text: str) -> Script:
         found = cli.entry_value(fn, arg)
         return None if found is None else found[:2]
 
+    dicts: DictConfigs | None = None
     ev = Evaluator(tree, parents, lambda n: base(n)[:2], entry)
+    dicts = _dict_configs(path, tree, parents, plain, ev, cli)
 
     def lit(node: ast.expr, depth: int = 0) -> tuple[bool, Any, Location | None]:
         """`base`, then a function parameter (what the script's calls pass it) or a simple expression of

@@ -120,6 +120,7 @@ def read_load(s: Script, tree: ast.Module, node: ast.Call, loader: str, lit: Lit
         standby=False,
         max_seq_length=length if ok_l and isinstance(length, int) and not isinstance(length, bool) and length > 0 else None,
         max_seq_length_line=length_loc.line if ok_l and length_loc is not None else None,
+        max_seq_length_file=length_loc.file if ok_l and length_loc is not None else None,
         length_passed="max_seq_length" in kw or opaque,
         eight_bit_with_4bit=_eight_bit_with_4bit(kw, opaque, read),
     )
@@ -171,13 +172,15 @@ def sft_length(r: Reader, s: Script, path: str) -> None:
         return  # a value goblin cannot read
     length = u.max_seq_length or DEFAULT_LENGTH
     said = (
-        f"max_seq_length {length} of {u.loader}.from_pretrained (line {u.max_seq_length_line or u.line})"
+        f"max_seq_length {length} of {u.loader}.from_pretrained (line {u.max_seq_length_line or u.line}"
+        f"{f' of {u.max_seq_length_file}' if u.max_seq_length_file and u.max_seq_length_line else ''})"
         if u.max_seq_length is not None
         else f"{u.loader}.from_pretrained passes no max_seq_length (line {u.line}): Unsloth's default {length} ({DEFAULT_AT['max_seq_length']})"
     )
     note = f"the SFT config sets no max_seq_length or max_length, so Unsloth's SFTTrainer takes the model's: {said} ({LENGTH_AT})"
     r.values["seq_len"] = length
-    r.sources["seq_len"] = FieldSource(file=path, key="max_seq_length", line=u.max_seq_length_line or u.line, explicit=False, note=note)
+    where = u.max_seq_length_file if u.max_seq_length_file and u.max_seq_length_line else path
+    r.sources["seq_len"] = FieldSource(file=where, key="max_seq_length", line=u.max_seq_length_line or u.line, explicit=False, note=note)
     r.notes.append(note)
 
 

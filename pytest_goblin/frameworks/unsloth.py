@@ -114,6 +114,7 @@ class UnslothLoad:
     standby: bool  # UNSLOTH_VLLM_STANDBY set to other than "0" in the script's environment settings
     max_seq_length: int | None = None
     max_seq_length_line: int | None = None
+    max_seq_length_file: str | None = None  # the file that line is in, where not the script (a YAML it loads: formats/dictcfg.py)
     length_passed: bool = False  # the keyword is there (None above: a value goblin cannot read)
     # load_in_8bit=True with load_in_4bit on (written True, or its default): the line of load_in_8bit, and whether 4-bit
     # is the default (EIGHT_BIT_AT); None where the call does not combine them or a keyword turns one off first

@@ -1,0 +1,490 @@
+"""A training script's settings read from a YAML/JSON file it loads into a dict, as data: nothing run.
+
+`cfg = yaml.safe_load(open(P))` (also inside `with open(P) as f`, `yaml.load`/`yaml.full_load`, `json.load`,
+`OmegaConf.load(P)`, or a function of the script or of its repository whose body returns such a load of its
+parameter: `from _common import load_yaml`), with P a literal or a command-line option's value (the launch
+line's word, else the option's default: pycommand). P is resolved from the repository root, the working
+directory assumed, else from the script's folder (said), and read through safepath with the line of every key.
+Then `cfg["a"]["b"]`, `cfg.get("k", default)`, aliases (`training_cfg = cfg["training"]`, a function
+parameter the script's only call passes it) and `cfg.a.b` of an OmegaConf load are the file's values, each
+sourced at its line there. A key the file lacks with no default (a KeyError at run time), a path set at run
+time, a file outside the tree, a value PyYAML's YAML 1.1 reads otherwise than YAML 1.2 (`yes`, `1e-4`), and a
+key the script writes after the load (`cfg["training"]["bf16"] = False`, `.update(...)`, a dict handed to a
+function goblin does not read) stay unknown: never the stale value.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import GoblinError
+from ..redact import is_secret_name
+from ..safepath import UnsafePath, read_text
+from ..yamlio import YamlMap, key_line, learn_secrets, load_yaml
+from .jsontext import load_json
+from .launch_naming import workdir_of
+from .pyliteral import call_name
+from .pyscript import Location
+
+# PyYAML 6.0.4 yaml/__init__.py:74 `load(stream, Loader)`, :97 `full_load`, :117-125 `safe_load` =
+# `load(stream, SafeLoader)`: the stream's one document as plain data, YAML 1.1 resolution (resolver.py)
+PYYAML_AT = "PyYAML 6.0.4 yaml/__init__.py:74,97,117"
+_YAML_LOADS = frozenset({"safe_load", "load", "full_load"})
+# CPython 3.11 Lib/tomllib/_parser.py:57 `load(fp, /, *, parse_float=float)` (a binary file), :64 `loads`; Lib/json/__init__.py:274 `load(fp, ...)`
+_STREAM_LOADS = {"yaml": _YAML_LOADS, "json": frozenset({"load"}), "tomllib": frozenset({"load"})}
+MAX_HOPS = 12
+# calls a loaded dict may be handed to without being changed (they only read or print it)
+_READERS = frozenset({"print", "pprint", "len", "dumps", "dump", "safe_dump", "info", "debug", "warning", "init", "to_container", "to_yaml", "log"})
+_MUTATORS = frozenset({"update", "setdefault", "pop", "popitem", "clear", "merge_with", "__setitem__"})
+
+Value = Callable[[ast.expr], tuple[bool, Any, Location | None]]
+FindFunction = Callable[[str], ast.FunctionDef | None]
+
+
+@dataclass(eq=False)
+class Loaded:
+    """One file the script loads into a name: its data (YAML 1.2 with key lines) and as PyYAML reads it."""
+
+    data: Any
+    plain: Any  # the same file as the script's own loader reads it (PyYAML's YAML 1.1), None for JSON
+    file: str  # its real path
+    shown: str  # relative to the repository root
+    line: int  # the script's line that loads it
+    omegaconf: bool = False
+    changed: list[tuple[tuple[Any, ...], int]] = field(default_factory=list)  # key paths the script writes, with the line
+
+
+Hit = tuple["Loaded | None", tuple[Any, ...]]  # (file, key path); file None: a read goblin cannot follow
+UNFOLLOWED: Hit = (None, ())
+
+
+def _load_call(node: ast.expr) -> tuple[ast.expr, str] | None:
+    """(the stream or path expression, the format) of `yaml.safe_load(x)`, `json.load(x)`, `OmegaConf.load(P)`."""
+    if not isinstance(node, ast.Call) or not node.args or not isinstance(node.func, ast.Attribute) or not isinstance(node.func.value, ast.Name):
+        return None
+    module, attr = node.func.value.id, node.func.attr
+    if module == "OmegaConf" and attr == "load":
+        return node.args[0], "omegaconf"
+    if attr in _STREAM_LOADS.get(module, ()):
+        return node.args[0], module
+    return None
+
+
+def _unwrapped(path: ast.expr) -> ast.expr:
+    """P of `Path(P)` / `pathlib.Path(P)`: the same file."""
+    if isinstance(path, ast.Call) and call_name(path.func) == "Path" and len(path.args) == 1 and not path.keywords:
+        return path.args[0]
+    return path
+
+
+def _opened(stream: ast.expr, parents: dict[int, ast.AST]) -> ast.expr | None:
+    """P of `open(P)` / `open(P, "r")` / `Path(P).open()` / `Path(P).read_text()`, or of the `with open(P) as f`
+    a name `f` is bound by."""
+    if isinstance(stream, ast.Call) and call_name(stream.func) == "open" and stream.args and isinstance(stream.func, ast.Name):
+        return _unwrapped(stream.args[0])
+    if isinstance(stream, ast.Call) and isinstance(stream.func, ast.Attribute) and stream.func.attr in ("open", "read_text", "read_bytes"):
+        inner = stream.func.value
+        if isinstance(inner, ast.Call) and call_name(inner.func) == "Path" and len(inner.args) == 1:
+            return inner.args[0]
+    if isinstance(stream, ast.Call) and isinstance(stream.func, ast.Attribute) and stream.func.attr == "read":  # open(P).read()
+        return _opened(stream.func.value, parents)
+    if isinstance(stream, ast.Name):
+        parent = parents.get(id(stream))
+        while parent is not None and not isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
+            if isinstance(parent, (ast.With, ast.AsyncWith)):
+                for item in parent.items:
+                    var = item.optional_vars
+                    if isinstance(var, ast.Name) and var.id == stream.id:
+                        return _opened(item.context_expr, parents)
+            parent = parents.get(id(parent))
+    return None
+
+
+def _file_load(node: ast.expr, parents: dict[int, ast.AST]) -> tuple[ast.expr, str] | None:
+    """(P, format) of a load of the file P written in place."""
+    hit = _load_call(node)
+    if hit is None:
+        return None
+    target, kind = hit
+    if kind == "omegaconf":
+        return _unwrapped(target), kind
+    path = _opened(target, parents)
+    return (path, kind) if path is not None else None
+
+
+def loader_function(fn: ast.FunctionDef) -> tuple[int, str] | None:
+    """(the parameter's position, format) when `fn`'s body returns a load of the file its parameter names
+    (`def load_yaml(p): with open(p) as f: return yaml.safe_load(f)`); None otherwise."""
+    parents = {id(c): p for p in ast.walk(fn) for c in ast.iter_child_nodes(p)}
+    params = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args]]
+    returns = [n for n in ast.walk(fn) if isinstance(n, ast.Return)]
+    if len(returns) != 1 or returns[0].value is None:
+        return None
+    value = returns[0].value
+    if isinstance(value, ast.Name):  # `cfg = yaml.safe_load(f)` then `return cfg`
+        binds = [n for n in ast.walk(fn) if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == value.id for t in n.targets)]
+        if len(binds) != 1:
+            return None
+        value = binds[0].value
+    hit = _file_load(value, parents)
+    if hit is None or not isinstance(hit[0], ast.Name) or hit[0].id not in params:
+        return None
+    if any(isinstance(n, ast.Name) and n.id == hit[0].id and isinstance(n.ctx, ast.Store) for n in ast.walk(fn)):
+        return None  # the parameter is rebound before the load
+    return params.index(hit[0].id), hit[1]
+
+
+class DictConfigs:
+    """The files a script loads into names, and the values its reads of them take."""
+
+    def __init__(
+        self,
+        path: Path,
+        tree: ast.Module,
+        parents: dict[int, ast.AST],
+        value: Value,
+        find_function: FindFunction,
+        single_binding: Callable[[ast.Name], ast.expr | None],
+        passed: Callable[[ast.Name], ast.expr | None],
+        roots: list[Path],
+        root: Path,
+        notes: list[str],
+    ):
+        self.path, self.parents, self.value, self.roots, self.root = path, parents, value, roots, root
+        self.single_binding, self.passed = single_binding, passed
+        self.notes = notes  # the script's notes: what was read from where, and what was not
+        self.loads: dict[int, Loaded | None] = {}  # id of the load expression -> its file (None: not read)
+        self._busy: set[int] = set()
+        # the script's own functions: what they do to a dict handed to them is read in place (`_mutations`)
+        self.own = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        # the loads inside the script's own loader functions: their call sites are what is read
+        inside = {id(n) for fn in ast.walk(tree) if isinstance(fn, ast.FunctionDef) and loader_function(fn) is not None for n in ast.walk(fn)}
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or id(node) in inside:
+                continue
+            hit = _file_load(node, parents)
+            if hit is None and isinstance(node.func, ast.Name) and node.args:
+                fn = find_function(node.func.id)
+                found = loader_function(fn) if fn is not None else None
+                if found is not None and found[0] < len(node.args):
+                    hit = node.args[found[0]], found[1]
+            if hit is None:
+                continue
+            self.loads[id(node)] = self._read(node, *hit)
+        self.names = self._dict_names(tree) if self.loads else set()
+        if self.loads:
+            self._mutations(tree)
+
+    def _dict_names(self, tree: ast.Module) -> set[str]:
+        """The names that may hold a loaded dict or a part of it: bound to a load or a read of such a name
+        (`training_cfg = cfg["training"]`), or a function's parameter the script passes one to. Only these
+        are followed (`_path`): every other name is left to the caller at once."""
+        assigns = [n for n in ast.walk(tree) if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)]
+        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
+        params: dict[str, list[str]] = {}
+        for fn in ast.walk(tree):
+            if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                params[fn.name] = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]]
+        names: set[str] = set()
+        while True:
+            before = len(names)
+            for stmt in assigns:
+                root = _root(stmt.value)
+                target = stmt.targets[0]
+                if isinstance(target, ast.Name) and ((isinstance(root, ast.Call) and id(root) in self.loads) or _root_name(root) in names):
+                    names.add(target.id)
+            for call in calls:
+                fn_name = call.func.id if isinstance(call.func, ast.Name) else None
+                passes = any(_root_name(_root(x)) in names for x in [*call.args, *(k.value for k in call.keywords)])
+                if fn_name in params and passes:
+                    names.update(params[fn_name])
+            if len(names) == before or len(names) > 10_000:
+                return names
+
+    def _note(self, note: str) -> None:
+        if note not in self.notes:
+            self.notes.append(note)
+
+    # ------------------------------------------------------------------ reading the file
+    def _read(self, call: ast.Call, target: ast.expr, kind: str) -> Loaded | None:
+        ok, written, _loc = self.value(target)
+        shown = ast.unparse(target)
+        if not ok or not isinstance(written, str) or not written:
+            self._note(
+                f"line {call.lineno}: the file the script loads its settings from is set at run time or computed (`{shown[:60]}`); its values are not read"
+            )
+            return None
+        candidates = [Path(written)] if os.path.isabs(written) else [self.root / written, self.path.parent / written]
+        bases = ["the repository root", "the script's folder"]
+        if _loc is not None and _loc.file is not None and not os.path.isabs(written):
+            # the launch line's word: from the folder nearest its launcher that holds the file (launch_naming._bases)
+            workdir = workdir_of(written, Path(os.path.realpath(_loc.file)).parent, self.root)
+            if workdir is not None:
+                candidates.insert(0, workdir / written)
+                bases.insert(0, f"the launch line's folder {os.path.relpath(workdir, self.root)}")
+        for i, file in enumerate(candidates):
+            try:
+                text = read_text(file, roots=self.roots)
+            except UnsafePath as exc:
+                if i + 1 < len(candidates) and not os.path.lexists(file):
+                    continue
+                self._note(f"line {call.lineno}: the settings file `{written}` is not read ({exc}); its values stay unknown")
+                return None
+            except (OSError, UnicodeDecodeError):
+                continue
+            real = os.path.realpath(file)
+            rel = os.path.relpath(real, self.root)
+            try:
+                if kind == "json":
+                    data, plain = load_json(real, text), None
+                elif kind == "tomllib":
+                    data, plain = _toml(text), None
+                else:
+                    data, plain = load_yaml(Path(real), text), yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+            except (GoblinError, yaml.YAMLError, tomllib.TOMLDecodeError, ValueError, RecursionError) as exc:
+                self._note(f"line {call.lineno}: the settings file {rel} cannot be read ({exc}); its values stay unknown")
+                return None
+            if not isinstance(data, dict):
+                self._note(f"line {call.lineno}: {rel} holds no mapping; its values are not read")
+                return None
+            if kind in ("json", "tomllib"):  # load_yaml hands its secrets to redact itself
+                try:
+                    learn_secrets(Path(real), _secret_values(data))
+                except GoblinError as exc:
+                    self._note(f"line {call.lineno}: the settings file {rel} cannot be read ({exc}); its values stay unknown")
+                    return None
+            if not os.path.isabs(written):
+                where = bases[i]
+                self._note(f"line {call.lineno}: the script's settings are read from {rel} (`{written}` resolved from {where}, assumed its working directory)")
+            return Loaded(data, plain, real, rel, call.lineno, omegaconf=kind == "omegaconf")
+        self._note(f"line {call.lineno}: the settings file `{written}` is not in the repository; its values stay unknown")
+        return None
+
+    # ------------------------------------------------------------------ what an expression reads
+    def _path(self, node: ast.expr, depth: int = 0) -> Hit | None:
+        """(the loaded file, key path) an expression reads; None: not a loaded dict; (None, ()): one goblin cannot follow."""
+        if depth > MAX_HOPS or id(node) in self._busy:
+            return None
+        if isinstance(node, ast.Call) and id(node) in self.loads:
+            return self.loads[id(node)], ()
+        if isinstance(node, ast.Name):
+            if node.id not in self.names:
+                return None
+            bound = self.single_binding(node) or self.passed(node)
+            if bound is None:
+                return None
+            self._busy.add(id(node))
+            try:
+                return self._path(bound, depth + 1)
+            finally:
+                self._busy.discard(id(node))
+        if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice):
+            inner = self._path(node.value, depth + 1)
+            if inner is None or inner[0] is None:
+                return inner
+            key = node.slice.value if isinstance(node.slice, ast.Constant) else None
+            return (inner[0], (*inner[1], key)) if isinstance(key, (str, int)) and not isinstance(key, bool) else UNFOLLOWED
+        if isinstance(node, ast.Attribute):
+            inner = self._path(node.value, depth + 1)
+            if inner is None or inner[0] is None:
+                return inner
+            return (inner[0], (*inner[1], node.attr)) if inner[0].omegaconf else UNFOLLOWED
+        return None
+
+    def read(self, node: ast.expr) -> tuple[bool, Any, Location | None] | None:
+        """The value an expression reads from a loaded file; None when it reads none; (False, ...) when unknown."""
+        default: ast.expr | None = None
+        has_default = False
+        target = node
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" and 1 <= len(node.args) <= 2 and not node.keywords:
+            inner = self._path(node.func.value)
+            if inner is None:
+                return None
+            if inner[0] is None or not isinstance(node.args[0], ast.Constant) or not isinstance(node.args[0].value, (str, int)):
+                return False, None, None
+            has_default = True
+            default = node.args[1] if len(node.args) == 2 else None
+            found: Hit = (inner[0], (*inner[1], node.args[0].value))
+        else:
+            hit = self._path(target)
+            if hit is None:
+                return None
+            found = hit
+        loaded, keys = found
+        if loaded is None:
+            return False, None, None
+        if not keys:
+            return None  # the whole dict: its keys are read where they are read
+        dotted = ".".join(str(k) for k in keys)
+        changed = next((line for path, line in loaded.changed if path[: len(keys)] == keys or keys[: len(path)] == path), None)
+        if changed is not None:
+            self._note(f"line {node.lineno}: `{dotted}` of {loaded.shown} is changed by the script at line {changed}; its value is not read")
+            return False, None, None
+        at, plain, line = loaded.data, loaded.plain, None
+        for i, key in enumerate(keys):
+            if (
+                not isinstance(at, (dict, list))
+                or (isinstance(at, dict) and key not in at)
+                or (isinstance(at, list) and not (isinstance(key, int) and -len(at) <= key < len(at)))
+            ):
+                if i == len(keys) - 1 and isinstance(at, dict) and has_default:
+                    return self._default(node, default, loaded, keys)
+                self._note(f"line {node.lineno}: {loaded.shown} has no `{dotted}` (an error when the script runs); its value is not read")
+                return False, None, None
+            line = key_line(at, key)
+            at = at[key]
+            plain = plain[key] if isinstance(plain, (dict, list)) and _holds(plain, key) else (None if loaded.plain is None else _MISSING)
+        if isinstance(at, (dict, list)) or line is None:
+            return False, None, None
+        if loaded.plain is not None and (plain is _MISSING or plain != at or type(plain) is not type(at)):
+            self._note(f"{loaded.shown} line {line}: `{dotted}` reads as {plain!r} under PyYAML's YAML 1.1 ({PYYAML_AT}); its value is not read")
+            return False, None, None
+        fixed = f"set in {loaded.shown} line {line} (`{dotted}`, which the script loads at line {loaded.line}); edit it there"
+        return True, at, Location(None, line, file=loaded.file, fixed=fixed)
+
+    def _default(self, node: ast.expr, default: ast.expr | None, loaded: Loaded, keys: tuple[Any, ...]) -> tuple[bool, Any, Location | None]:
+        dotted = ".".join(str(k) for k in keys)
+        if default is None:
+            ok, value = True, None
+        else:
+            ok, value, _loc = self.value(default)
+        if not ok:
+            return False, None, None
+        fixed = f"{loaded.shown} has no `{dotted}`: the script's `.get` default at line {node.lineno} applies; add the key to {loaded.shown} to change it"
+        return True, value, Location(None, node.lineno, fixed=fixed)
+
+    # ------------------------------------------------------------------ writes after the load
+    def _mutations(self, tree: ast.Module) -> None:
+        for node in ast.walk(tree):
+            if not isinstance(node, (ast.stmt, ast.expr)):
+                continue
+            targets: list[ast.expr] = []
+            if isinstance(node, (ast.Assign, ast.Delete)):
+                targets = list(node.targets)
+            elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+                targets = [node.target]
+            for t in targets:
+                if isinstance(t, ast.Subscript):
+                    self._mark(t, node.lineno)
+                elif isinstance(t, ast.Attribute) and isinstance(t.value, (ast.Name, ast.Subscript, ast.Attribute)):
+                    self._mark(t, node.lineno)
+            if isinstance(node, ast.Call):
+                if isinstance(node.func, ast.Attribute) and node.func.attr in _MUTATORS:
+                    self._mark(node.func.value, node.lineno, whole=True)
+                name = call_name(node.func)
+                if name not in _READERS and name not in self.own:
+                    for arg in [*node.args, *(k.value for k in node.keywords if k.arg is not None)]:
+                        if isinstance(arg, ast.Name):  # handed whole to a function that may change it
+                            self._mark(arg, node.lineno, whole=True)
+
+    def _mark(self, target: ast.expr, line: int, whole: bool = False) -> None:
+        hit = self._path(target) if whole else self._written(target)
+        if hit is None or hit[0] is None:
+            return
+        if whole:  # a number or string handed to a function cannot be changed by it; a mapping or list can
+            at: Any = hit[0].data
+            for key in hit[1]:
+                at = at[key] if isinstance(at, (dict, list)) and _holds(at, key) else None
+            if not isinstance(at, (dict, list)):
+                return
+        hit[0].changed.append((hit[1], line))
+
+    def _written(self, target: ast.expr) -> Hit | None:
+        """The key path a store writes; a key goblin cannot read makes the whole mapping it writes into changed."""
+        base = target.value if isinstance(target, (ast.Subscript, ast.Attribute)) else None
+        if base is None:
+            return None
+        inner = self._path(base)
+        if inner is None or inner[0] is None:
+            return None
+        key: Any = None
+        if isinstance(target, ast.Attribute):
+            key = target.attr
+        elif isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant):
+            key = target.slice.value
+        return (inner[0], (*inner[1], key)) if isinstance(key, (str, int)) else inner
+
+
+_MISSING = object()
+
+
+def _root_name(node: ast.expr) -> str | None:
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _root(node: ast.expr) -> ast.expr:
+    """The expression a chain of reads starts from: `cfg` of `cfg["a"].b.get("c")`."""
+    for _ in range(64):
+        if isinstance(node, (ast.Subscript, ast.Attribute)):
+            node = node.value
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get":
+            node = node.func.value
+        else:
+            break
+    return node
+
+
+def _holds(container: Any, key: Any) -> bool:
+    if isinstance(container, dict):
+        return key in container
+    return isinstance(key, int) and -len(container) <= key < len(container)
+
+
+_TOML_TABLE = re.compile(r"^[ \t]*\[([A-Za-z0-9_.\- \t]+)\][ \t]*(?:#.*)?$")
+_TOML_KEY = re.compile(r"^[ \t]*([A-Za-z0-9_\-]+)[ \t]*=")
+
+
+def _toml(text: str) -> dict[str, Any]:
+    """The document as tomllib reads it, each table a YamlMap with the line of every key written as
+    `key = value` under a plain `[table]` header (a dotted, quoted or inline-table key has no line: not read)."""
+    data = tomllib.loads(text)
+    lines: dict[tuple[str, ...], int] = {}
+    seen: set[tuple[str, ...]] = set()
+    table: tuple[str, ...] = ()
+    for i, line in enumerate(text.splitlines()):
+        if (m := _TOML_TABLE.match(line)) is not None:
+            table = tuple(part.strip() for part in m.group(1).split("."))
+        elif line.lstrip().startswith("["):  # `[[array]]`, a quoted table name: its keys get no line
+            table = ("\0",)
+        elif (k := _TOML_KEY.match(line)) is not None:
+            key = (*table, k.group(1))
+            if key in seen:  # written twice (a multi-line string holding `key =`?): no line is trusted
+                lines.pop(key, None)
+            else:
+                seen.add(key)
+                lines[key] = i
+    return _positioned(data, (), lines)
+
+
+def _positioned(node: Any, at: tuple[str, ...], lines: dict[tuple[str, ...], int]) -> Any:
+    if not isinstance(node, dict):
+        return node
+    out = YamlMap({k: _positioned(v, (*at, k), lines) for k, v in node.items()})
+    out.positions = {k: (lines[(*at, k)], 0) for k in node if (*at, k) in lines}
+    return out
+
+
+def _secret_values(node: Any, depth: int = 0) -> list[str]:
+    """Every string under a secret name (`hub_token`, `api_key`), for redact: a report never quotes it."""
+    out: list[str] = []
+    if depth > 64:
+        return out
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if isinstance(v, str) and isinstance(k, str) and is_secret_name(k):
+                out.append(v)
+            else:
+                out += _secret_values(v, depth + 1)
+    elif isinstance(node, list):
+        for v in node:
+            out += _secret_values(v, depth + 1)
+    return out
