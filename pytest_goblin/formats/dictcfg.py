@@ -39,7 +39,7 @@ from .pyscript import Location
 # `load(stream, SafeLoader)`: the stream's one document as plain data, YAML 1.1 resolution (resolver.py)
 PYYAML_AT = "PyYAML 6.0.4 yaml/__init__.py:74,97,117"
 _YAML_LOADS = frozenset({"safe_load", "load", "full_load"})
-# CPython 3.11 Lib/tomllib/_parser.py:57 `load(fp, /, *, parse_float=float)` (a binary file), :64 `loads`; Lib/json/__init__.py:274 `load(fp, ...)`
+# CPython 3.11.7 Lib/tomllib/_parser.py:57 `load(fp, /, *, parse_float=float)` (a binary file), :69 `loads`; Lib/json/__init__.py:274 `load(fp, ...)`
 _STREAM_LOADS = {"yaml": _YAML_LOADS, "json": frozenset({"load"}), "tomllib": frozenset({"load"})}
 MAX_HOPS = 12
 # calls a loaded dict may be handed to without being changed (they only read or print it)
