@@ -64,6 +64,7 @@ from .launch_naming import (
     names_config,
     names_registry_config,
     pattern_note,
+    tail_note,
     resolve_relative,
     runs_elsewhere,
     tune_registry_name,
@@ -389,6 +390,8 @@ def _line_launch(line: Line, lf: LauncherFile, shown: str, folder: Path, config:
             found.strategy_unread = deepspeed_unread(line.tokens, found.where())
         if pattern := pattern_note(line, config, folder, root):
             found.notes.append(pattern)
+        if tail := tail_note(line, config, root):
+            found.notes.append(tail)
         if line.cwd == "!":
             found.notes.append(
                 f"{found.where()} runs after a `cd` into a folder outside the repository: {config.name} is read as the repository's one file of that name"
