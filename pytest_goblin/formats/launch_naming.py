@@ -145,10 +145,7 @@ def tail_note(line: Line, config: Path, root: Path) -> str:
             return ""
         if k := unique_tail(parts, config, root):
             tail = "/".join(inside[-k:])
-            return (
-                f"`{word}` is a path on another machine: read as {'/'.join(inside)} by its tail `{tail}`, which no other"
-                " file of the repository ends in"
-            )
+            return f"`{word}` is a path on another machine: read as {'/'.join(inside)} by its tail `{tail}`, which no other file of the repository ends in"
     return ""
 
 

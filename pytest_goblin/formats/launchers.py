@@ -64,9 +64,9 @@ from .launch_naming import (
     names_config,
     names_registry_config,
     pattern_note,
-    tail_note,
     resolve_relative,
     runs_elsewhere,
+    tail_note,
     tune_registry_name,
 )
 from .launch_walk import MAX_DEPTH, MAX_DIR_ENTRIES, config_tree, launcher_candidates, read_launcher
