@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pytest_goblin.formats import load_config
 
+from .test_rollout import BIG
 from .test_topology import TRL, repo, topo
 
 ZERO3 = "distributed_type: DEEPSPEED\nnum_processes: 8\ndeepspeed_config:\n  zero_stage: 3\n"
@@ -53,3 +54,82 @@ def test_an_absolute_path_sharing_only_a_common_file_name_is_not_the_config(tmp_
     )
     w = load_config(root / "projects/litecot/config.yaml").workload
     assert not w.sources["world_size"].explicit
+
+
+# ------------------------------------------------------------------ an online-RL README's total holds the vLLM server
+GRPO_SERVER = "# GRPOTrainer\n" + BIG.replace("vllm_mode: colocate", "vllm_mode: server")
+
+
+def _rl_repo(tmp_path: Path, readme: str, config: str = GRPO_SERVER) -> Path:
+    return repo(tmp_path, {"grpo.yaml": config, "train_grpo.py": "from trl import GRPOTrainer\n", "README.md": readme})
+
+
+TOTAL_2 = (
+    "# GRPO\n\n## Hardware\n\nWe train on 2 x A800.\n\n## Training\n\n```bash\n"
+    "CUDA_VISIBLE_DEVICES=1 trl vllm-serve --model Qwen/Qwen2.5-7B-Instruct &\naccelerate launch train_grpo.py --config grpo.yaml\n```\n"
+)
+
+
+def test_a_readme_total_with_the_server_on_one_of_its_gpus_leaves_the_rest_to_training(tmp_path: Path) -> None:
+    w = load_config(_rl_repo(tmp_path, TOTAL_2) / "grpo.yaml").workload
+    assert topo(w) == (1, 1, 1)
+    assert "starts the vLLM server on GPU 1 of the 2" in w.sources["world_size"].note
+
+
+def test_a_readme_that_splits_its_total_is_read_at_its_training_share(tmp_path: Path) -> None:
+    readme = (
+        "# GRPO\n\nHardware: 4 x A40: 3 for training, 1 for vLLM.\n\n```bash\n"
+        "trl vllm-serve --model Qwen/Qwen2.5-7B-Instruct &\naccelerate launch train_grpo.py --config grpo.yaml\n```\n"
+    )
+    w = load_config(_rl_repo(tmp_path, readme) / "grpo.yaml").workload
+    assert topo(w) == (3, 1, 3) and "`3 for training` of the 4" in w.sources["world_size"].note
+
+
+def test_a_readme_total_is_kept_when_vllm_is_colocated_or_the_server_is_outside_it(tmp_path: Path) -> None:
+    colocated = GRPO_SERVER.replace("vllm_mode: server", "vllm_mode: colocate")
+    assert topo(load_config(_rl_repo(tmp_path / "a", TOTAL_2, colocated) / "grpo.yaml").workload)[0] == 2
+    outside = TOTAL_2.replace("CUDA_VISIBLE_DEVICES=1 trl", "CUDA_VISIBLE_DEVICES=2 trl")
+    assert topo(load_config(_rl_repo(tmp_path / "b", outside) / "grpo.yaml").workload)[0] == 2
+
+
+# ------------------------------------------------------------------ a README block for Ascend NPUs is not the GPU launch
+NPU_BLOCK = "## Ascend NPU\n\n```bash\nASCEND_RT_VISIBLE_DEVICES=0,1,2,3 torchrun --nproc_per_node 4 sft.py --config cfg.yaml --tf32 False\n```\n\n"
+GPU_BLOCK = "## GPU\n\n```bash\nCUDA_VISIBLE_DEVICES=0,1 torchrun --nproc_per_node 2 sft.py --config cfg.yaml --tf32 True\n```\n"
+
+
+def _npu_repo(tmp_path: Path, readme: str) -> Path:
+    return repo(tmp_path, {"cfg.yaml": TRL, "sft.py": "from trl import TrlParser\n", "README.md": "# Train\n\n" + readme})
+
+
+def test_the_gpu_block_wins_over_an_npu_block_before_it_and_its_flags_are_read(tmp_path: Path) -> None:
+    from pytest_goblin.blockers import launch_config_flags
+
+    root = _npu_repo(tmp_path, NPU_BLOCK + GPU_BLOCK)
+    loaded = load_config(root / "cfg.yaml")
+    w = loaded.workload
+    assert topo(w) == (2, 1, 2) and w.sources["world_size"].line == 12
+    assert any("a README block for Ascend NPUs also names cfg.yaml" in n for n in w.notes)
+    assert launch_config_flags(loaded)["tf32"][0] is True
+
+
+def test_an_npu_block_is_told_by_its_heading_torch_npu_or_device_npu(tmp_path: Path) -> None:
+    for i, block in enumerate(
+        (
+            "## 昇腾 NPU 训练\n\n```bash\ntorchrun --nproc_per_node 8 sft.py --config cfg.yaml\n```\n\n",
+            "## Run\n\n```bash\npython -c 'import torch_npu'\ntorchrun --nproc_per_node 8 sft.py --config cfg.yaml\n```\n\n",
+            "## Run\n\n```bash\ntorchrun --nproc_per_node 8 sft.py --config cfg.yaml --device npu\n```\n\n",
+        )
+    ):
+        w = load_config(_npu_repo(tmp_path / str(i), block + GPU_BLOCK) / "cfg.yaml").workload
+        assert topo(w) == (2, 1, 2), block
+
+
+def test_only_an_npu_block_is_said_an_npu_recipe_with_its_topology_assumed(tmp_path: Path) -> None:
+    w = load_config(_npu_repo(tmp_path, NPU_BLOCK) / "cfg.yaml").workload
+    assert not w.sources["world_size"].explicit and w.world_size == 1
+    assert any("an Ascend NPU recipe" in n and "README.md line 6" in n for n in w.notes)
+
+
+def test_a_gpu_block_alone_is_read_as_before_and_says_nothing_of_npus(tmp_path: Path) -> None:
+    w = load_config(_npu_repo(tmp_path, "## Training on GPUs (not NPU)\n\n" + GPU_BLOCK) / "cfg.yaml").workload
+    assert topo(w) == (2, 1, 2) and not any("NPU" in n for n in w.notes)
