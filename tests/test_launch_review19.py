@@ -133,3 +133,19 @@ def test_only_an_npu_block_is_said_an_npu_recipe_with_its_topology_assumed(tmp_p
 def test_a_gpu_block_alone_is_read_as_before_and_says_nothing_of_npus(tmp_path: Path) -> None:
     w = load_config(_npu_repo(tmp_path, "## Training on GPUs (not NPU)\n\n" + GPU_BLOCK) / "cfg.yaml").workload
     assert topo(w) == (2, 1, 2) and not any("NPU" in n for n in w.notes)
+
+
+def test_a_launch_line_that_states_its_training_count_keeps_it_beside_the_server(tmp_path: Path) -> None:
+    root = repo(
+        tmp_path,
+        {
+            "grpo.yaml": GRPO_SERVER,
+            "train_grpo.py": "from trl import GRPOTrainer\n",
+            "README.md": "Runs on 4 x A40.\n",
+            "run.sh": "CUDA_VISIBLE_DEVICES=3 trl vllm-serve --model Qwen/Qwen2.5-7B-Instruct &\n"
+            "CUDA_VISIBLE_DEVICES=0,1,2 accelerate launch --num_processes 3 train_grpo.py --config grpo.yaml\n",
+        },
+    )
+    w = load_config(root / "grpo.yaml").workload
+    assert topo(w) == (3, 1, 3) and w.sources["world_size"].file.endswith("run.sh")
+    assert "the rest serve vLLM" not in w.sources["world_size"].note
