@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from ..safepath import text_or_empty
-from .launch_walk import MAX_DEPTH, MAX_DIR_ENTRIES, unique_name
+from .launch_walk import MAX_DEPTH, MAX_DIR_ENTRIES, tail_count, unique_name
 from .launcher_text import GLOB, Line, launcher_kind, var_pattern, word_path
 
 
@@ -100,6 +100,8 @@ def names_config(tokens: tuple[str, ...], config: Path, launcher_dir: Path, root
             inside = config.relative_to(root).parts if config.is_relative_to(root) else ()
             if len(inside) >= 2 and tuple(parts[-len(inside) :]) == inside:
                 return True
+            if unique_tail(tuple(parts), config, root):
+                return True
             continue
         # relative (`finetune.py` in trainer/scripts/deepspeed/sft.sh naming trainer/finetune.py, review2
         # MiniCPM; `bash finetune/run.sh` running `torchrun finetune.py` from the root): the nearest folder
@@ -114,6 +116,37 @@ def names_config(tokens: tuple[str, ...], config: Path, launcher_dir: Path, root
         if found is None and cwd == "!" and ".." not in parts and config.parts[-len(parts) :] == tuple(parts) and unique_name(root, name):
             return True
     return False
+
+
+def unique_tail(parts: tuple[str, ...], config: Path, root: Path) -> int:
+    """The length of the longest tail an absolute path of the author's machine shares with the config's path inside the
+    repository (`/data/user/proj/litecot/config/config7b.yaml` for `projects/litecot/config/config7b.yaml`, a checkout laid
+    out otherwise), when it is the file name and one folder or more and no other config file of the repository ends in
+    it; 0 otherwise (a bare file name, or a tail two files share: which one runs is not known)."""
+    inside = config.relative_to(root).parts if config.is_relative_to(root) else ()
+    k = 0
+    while k < min(len(parts), len(inside)) and parts[-1 - k] == inside[-1 - k]:
+        k += 1
+    if k < 2:
+        return 0
+    return k if tail_count(root, inside[-k:]) == 1 else 0
+
+
+def tail_note(line: Line, config: Path, root: Path) -> str:
+    """How a launch line was read as naming the config by the tail of an absolute path; "" when it names it otherwise
+    (by its whole path inside the repository, or not by an absolute path)."""
+    inside = config.relative_to(root).parts if config.is_relative_to(root) else ()
+    for tok in line.tokens:
+        word = tok.split("=", 1)[1] if tok.startswith("-") and "=" in tok else tok
+        if "$" in word or not os.path.isabs(word) or not word.endswith("/" + config.name):
+            continue
+        parts = tuple(x for x in Path(word).parts[1:] if x not in (".", ""))
+        if Path(os.path.normpath(word)) == config or (len(inside) >= 2 and parts[-len(inside) :] == inside):
+            return ""
+        if k := unique_tail(parts, config, root):
+            tail = "/".join(inside[-k:])
+            return f"`{word}` is a path on another machine: read as {'/'.join(inside)} by its tail `{tail}`, which no other file of the repository ends in"
+    return ""
 
 
 def variable_names(word: str, config: Path, launcher_dir: Path, root: Path, cwd: str = "") -> bool:

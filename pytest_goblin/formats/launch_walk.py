@@ -206,6 +206,22 @@ class RepoFiles:
     stopped: str  # why the walk stopped early ("" when it saw the whole tree)
     named: dict[str, int] = field(default_factory=dict)  # how many config files (CONFIG_SUFFIXES) of each name the walk saw
     complete: bool = False  # every folder the walk enters was listed (`named` counts them all)
+    config_dirs: dict[str, list[str]] = field(default_factory=dict)  # the folders (relative, posix) holding each config name
+
+
+def tail_count(root: Path, parts: tuple[str, ...]) -> int | None:
+    """How many config files of the repository have a path ending in `parts` (folders then the file name); None when
+    the walk did not list the whole tree."""
+    found = _repository_files(root)
+    if not found.complete or not parts:
+        return None
+    want = parts[:-1]
+    n = 0
+    for folder in found.config_dirs.get(parts[-1], []):
+        have = tuple(x for x in folder.split("/") if x)
+        if len(have) >= len(want) and (not want or have[-len(want) :] == want):
+            n += 1
+    return n
 
 
 def unique_name(root: Path, name: str) -> bool:
@@ -232,6 +248,7 @@ def _repository_files(root: Path) -> RepoFiles:
         return hit[1]
     files: list[Path] = []
     named: dict[str, int] = {}
+    dirs: dict[str, list[str]] = {}
     total, listed, stopped, full = 0, 0, "", ""
     queue = [root]
     while queue and not stopped:
@@ -261,6 +278,7 @@ def _repository_files(root: Path) -> RepoFiles:
                     continue
                 if entry.name.lower().endswith(CONFIG_SUFFIXES):
                     named[entry.name] = named.get(entry.name, 0) + 1
+                    dirs.setdefault(entry.name, []).append(folder.relative_to(root).as_posix() if folder != root else "")
                 rank = launcher_rank(entry.name)
                 if rank is None and (_JOB_YAML.search(entry.name) or is_compose(entry.name)):
                     rank = 4  # a job YAML anywhere (an Azure ML command job, azure/ml_jobs/train_job.yaml): a cloud launcher or nothing; a compose file
@@ -278,7 +296,7 @@ def _repository_files(root: Path) -> RepoFiles:
                 continue
             files.append(Path(entry.path))
             total += size
-    found = RepoFiles(tuple(files), listed, stopped or full, named, complete=not stopped)
+    found = RepoFiles(tuple(files), listed, stopped or full, named, complete=not stopped, config_dirs=dirs)
     _REPOS[key] = (mtime, found)
     return found
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..frameworks.pins import hash_comment_cut
+from .npu_block import npu_lines
 
 MAX_BYTES = 256_000  # a launcher or README larger than this is not read
 NOTEBOOK_BYTES = 2_000_000  # a notebook (its outputs included) larger than this is not read
@@ -63,6 +64,7 @@ class LauncherFile:
     globs: frozenset[str] = frozenset()  # the last path part of every word that is a glob (`configs/*.yaml` of a `for` loop)
     commented: tuple[Line, ...] = ()  # launch commands written as a shell comment (`# N_GPUS=2 modal run ... x.yaml`)
     cloud: tuple[str, ...] = ()  # a dstack/SkyPilot/PyTorchJob YAML (formats/cloud.py): what it asks for, said in every launch read from it
+    npu: frozenset[int] = frozenset()  # a Markdown file's lines in code blocks that launch on Ascend NPUs (formats/npu_block.py)
 
 
 # ------------------------------------------------------------------ reading launcher files
@@ -934,7 +936,8 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
     # `${RUN_NAME}_args.yaml` -> `*_args.yaml`, `configs/${MODEL}.yaml` -> `*.yaml` (the folder is judged later)
     globs |= frozenset(p.rsplit("/", 1)[-1] for line in commands for tok in line.tokens if "$" in tok and (p := var_pattern(word_path(tok.split("=", 1)[-1]))))
     names |= frozenset(word_path(tok).rsplit("/", 1)[-1] for line in commented for tok in line.tokens)
-    return LauncherFile(path=path, lines=tuple(commands), sbatch=tuple(sbatch), names=names, globs=globs, commented=tuple(commented), cloud=cloud)
+    npu = npu_lines(text) if suffix in (".md", ".markdown") else frozenset()
+    return LauncherFile(path=path, lines=tuple(commands), sbatch=tuple(sbatch), names=names, globs=globs, commented=tuple(commented), cloud=cloud, npu=npu)
 
 
 MAX_COMMENTED = 64  # commented-out launch lines kept per file

@@ -66,6 +66,7 @@ from .launch_naming import (
     pattern_note,
     resolve_relative,
     runs_elsewhere,
+    tail_note,
     tune_registry_name,
 )
 from .launch_walk import MAX_DEPTH, MAX_DIR_ENTRIES, config_tree, launcher_candidates, read_launcher
@@ -290,22 +291,32 @@ def find_launch(config_path: str | Path) -> Launch | None:
     gets its own copy."""
     import copy
 
+    return copy.deepcopy(_launch_and_npu(os.path.abspath(config_path))[0])
+
+
+def npu_launch(config_path: str | Path) -> tuple[str, ...]:
+    """Where README blocks for Ascend NPUs (formats/npu_block.py) name this config, when no GPU launch line does (then
+    it is an NPU recipe: its topology is not the launch line's); () otherwise."""
+    return _launch_and_npu(os.path.abspath(config_path))[1]
+
+
+def _launch_and_npu(absolute: str) -> tuple[Launch | None, tuple[str, ...]]:
     from ..repoindex import memo
     from .deepspeed import in_place_key
 
-    absolute = os.path.abspath(config_path)
     # a patch's read-back holds edited accelerate/DeepSpeed files in place: it must read those, not the cached launch
     key = (absolute, os.getcwd(), in_place_key())
-    return copy.deepcopy(memo("launchers.find_launch", key, lambda: _find_launch(absolute)))
+    return memo("launchers.find_launch", key, lambda: _find_launch(absolute))
 
 
-def _find_launch(config_path: str) -> Launch | None:
+def _find_launch(config_path: str) -> tuple[Launch | None, tuple[str, ...]]:
     absolute = Path(config_path)
     config = Path(os.path.realpath(absolute))
     roots, root, how = config_tree(absolute)
     if not config.is_relative_to(root):
         root = config.parent
     registered = tune_registry_name(config, root)  # `tune run R --config NAME` in a torchtune fork (AGENT_SFT_FEATURES.md:84, 8a #6)
+    npu: list[str] = []  # launch lines of README blocks for Ascend NPUs that name the config, set aside
     for folder, path in launcher_candidates(config, root):
         if os.path.realpath(path) == str(config):
             continue
@@ -326,6 +337,9 @@ def _find_launch(config_path: str) -> Launch | None:
             if other_run(line.tokens, config):  # `!torchrun ... evaluate.py --config x.yaml`: not how it trains
                 continue
             shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
+            if line.line in lf.npu:  # a README block for Ascend NPUs (formats/npu_block.py): not the GPU run's launch
+                npu.append(f"{shown} line {line.line}")
+                continue
             found = _line_launch(line, lf, shown, folder, config, roots, root)
             if found is None:
                 continue
@@ -349,8 +363,12 @@ def _find_launch(config_path: str) -> Launch | None:
                 )
             if how:
                 found.notes.append(f"repository root: {root} ({how})")
-            return found
-    return elsewhere_launch(config, root, roots) or commented_launch(config, root, roots)
+            if npu:
+                found.notes.append(
+                    f"{', '.join(npu)} of a README block for Ascend NPUs also {'names' if len(npu) == 1 else 'name'} {config.name}; the GPU launch {found.where()} is read"
+                )
+            return found, ()
+    return elsewhere_launch(config, root, roots) or commented_launch(config, root, roots), tuple(npu)
 
 
 _RUN_NAME = re.compile(r"^(?:run|train)")  # `run_copo.py`, `trainer.py`: a script named as the run itself
@@ -393,6 +411,8 @@ def _line_launch(line: Line, lf: LauncherFile, shown: str, folder: Path, config:
             found.strategy_unread = deepspeed_unread(line.tokens, found.where())
         if pattern := pattern_note(line, config, folder, root):
             found.notes.append(pattern)
+        if tail := tail_note(line, config, root):
+            found.notes.append(tail)
         if line.cwd == "!":
             found.notes.append(
                 f"{found.where()} runs after a `cd` into a folder outside the repository: {config.name} is read as the repository's one file of that name"

@@ -508,6 +508,14 @@ def read_world_size(
     # A README's code block is documentation like the comment, and a launcher whose GPUs per node were
     # assumed (`${gpus}` not resolved) says no count: over those the comment's count stays first.
     launched = find_launch(r.path)
+    if launched is None:
+        from .launchers import npu_launch
+
+        if npu := npu_launch(r.path):
+            r.notes.append(
+                f"an Ascend NPU recipe: only README blocks for NPUs launch {Path(r.path).name} ({', '.join(npu)}), no GPU launch line"
+                " names it; the topology is not read from them and is assumed"
+            )
     if launched is None and not found:
         from .launchers import beside_accelerate
 
@@ -536,6 +544,7 @@ def read_world_size(
         if prose is not None and _count_unknown(launched):
             _from_launcher(r, launched)
             _prose_over_launcher(r, prose, launched)
+            _less_server(r, text, prose, launched.file)
             _apply_minimum(r, implied)
             _ddp_if_launched(r, launched.strategy_unread or None)
             return
@@ -582,6 +591,7 @@ def read_world_size(
     prose = readme_prose(r.path)
     if prose is not None and implied is None:
         _from_prose(r, prose)
+        _less_server(r, text, prose)
         _ddp_if_launched(r)
         chosen = r.sources.get("strategy")
         if (
@@ -664,6 +674,23 @@ def _prose_over_launcher(r: Reader, prose: Prose, launched: Any) -> None:
     # the launcher's own topology note (its count assumed) gives way to the README's: the line is still how it runs
     r.notes[:] = [n for n in r.notes if not n.startswith(f"topology from the repository: {launched.where()}:")]
     r.notes.append(f"world size {prose.gpus} from the README over the launch line: {prose.note()}; {how}")
+
+
+def _less_server(r: Reader, text: str, prose: Prose, launch_file: str = "") -> None:
+    """A README total that holds the vLLM server's GPUs as well as the training ones (formats/server_share.py): the
+    world size is the training share, so the server is not counted on top of it."""
+    from .server_share import training_share
+
+    if prose.nodes is not None:
+        return  # "2 nodes of 8": which node serves is not said
+    share = training_share(r.path, text, prose.gpus, prose.file, prose.line, launch_file)
+    if share is None:
+        return
+    r.values["world_size"] = share.gpus
+    src = r.sources["world_size"]
+    src.note = f"{src.note}; {_gpus(share.gpus)} of them train, the rest serve vLLM: {share.why}"
+    _prose_nodes(r, prose._replace(gpus=share.gpus), None, src.note)
+    r.notes.append(f"world size {share.gpus}: the README's {_gpus(prose.gpus)} hold the vLLM server's as well; {share.why}")
 
 
 def _apply_minimum(r: Reader, implied: Implied | None) -> None:
