@@ -305,6 +305,68 @@ def frozen_base(s: Script, tree: ast.Module, parents: dict[int, ast.AST], lit: L
             return
 
 
+def applied_by_wrap(node: ast.Call, parents: dict[int, ast.AST], tree: ast.Module) -> bool:
+    """`peft_config = LoraConfig(...)` whose name is read only as an argument of `get_peft_model(...)`: building
+    the config adapts nothing, the wrap does (TRL's own trainer puts the adapter in by that call: trl 0.7.11
+    trl/trainer/sft_trainer.py:212 `model = get_peft_model(model, peft_config)`), so that call's own `if` decides (`if args.use_peft_lora: model = get_peft_model(model, peft_config)`
+    with `--use_peft_lora False` is a full run)."""
+    parent = parents.get(id(node))
+    if not (isinstance(parent, ast.Assign) and parent.value is node and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name)):
+        return False
+    var = parent.targets[0].id
+    reads = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == var and isinstance(n.ctx, ast.Load)]
+    if not reads:
+        return False
+    for n in reads:
+        up = parents.get(id(n))
+        if up is None and isinstance(n, ast.Name):
+            return False
+        if isinstance(up, ast.keyword):
+            up = parents.get(id(up))
+        if not (isinstance(up, ast.Call) and call_name(up.func) == "get_peft_model"):
+            return False
+    return True
+
+
+def adapter_passed_unread(s: Script, tree: ast.Module, parents: dict[int, ast.AST], lit: Lit) -> None:
+    """A trainer given `peft_config=<name>` that a function of the repository returns (huggingface/peft
+    examples/sft/train.py: `model, peft_config, tokenizer = create_and_prepare_model(...)`, then
+    `SFTTrainer(..., peft_config=peft_config)`; the helper in utils.py builds a LoraConfig under
+    `if args.use_peft_lora`): TRL's trainers wrap the model in that adapter when it is not None (trl 0.7.11
+    trl/trainer/sft_trainer.py:172 `if is_peft_available() and peft_config is not None:`, :212 get_peft_model), and goblin does not follow the helper, so whether the run is LoRA is
+    not read: the method is unread (`code_unread`), never priced as a full fine-tune on a guess. A value read as
+    None, TRL's own `get_peft_config(model_args)` (read from ModelConfig's use_peft) or a LoraConfig built in the
+    script (read where it is built) are not this."""
+    if "use_peft" in s.values or "use_peft" in s.code_unread:
+        return
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and call_name(node.func).endswith("Trainer")):
+            continue
+        value = next((k.value for k in node.keywords if k.arg == "peft_config"), None)
+        if value is None or guard(node, parents, lit)[0] is False:
+            continue
+        ok, got, _ = lit(value)
+        if ok and got is None:
+            continue
+        source: ast.Call | None = value if isinstance(value, ast.Call) else None
+        if isinstance(value, ast.Name):
+            for a in ast.walk(tree):
+                if isinstance(a, ast.Assign) and any(value.id in {x.id for x in ast.walk(t) if isinstance(x, ast.Name)} for t in a.targets):
+                    if any(isinstance(x, ast.Call) and call_name(x.func) == "LoraConfig" for x in ast.walk(a.value)):
+                        source = None
+                        break
+                    if isinstance(a.value, ast.Call):
+                        source = a.value
+        if source is None or call_name(source.func) in ("get_peft_config", "LoraConfig", "get_peft_model"):
+            continue
+        s.code_unread["use_peft"] = (
+            f"`{call_name(node.func)}(peft_config={ast.unparse(value)[:40]})` at line {node.lineno} takes an adapter config"
+            f" that `{call_name(source.func)}(...)` (line {source.lineno}) builds, which goblin does not follow:"
+            " whether the run trains a LoRA adapter or the full model is not read"
+        )
+        return
+
+
 def guarded_call(s: Script, node: ast.Call, name: str, parents: dict[int, ast.AST], lit: Lit) -> bool:
     """Whether a model-setup call (from_pretrained, BitsAndBytesConfig, LoraConfig) is read: it runs
     as the script is launched. Under an `if` that is false it does not; under one goblin cannot

@@ -40,6 +40,8 @@ from .launcher_text import ASSUMED_ARGUMENT
 from .pyclasses import ANY_CALL, CONFIG_CALL, CONFIG_CLASSES, HF_ARGS, MODEL_KEYS, PARSER_CALL
 from .pycode import (
     TRL_SFT_TRAINER_AT,
+    adapter_passed_unread,
+    applied_by_wrap,
     attention_patch,
     code_switches,
     environ_setting,
@@ -303,6 +305,8 @@ def read_script(path: Path, text: str) -> Script:
                             s.where[kw.arg] = loc
             elif name == "LoraConfig" and unused_load(node, parents, loaded):
                 s.notes.append(f"line {node.lineno}: LoraConfig(...) is bound to a name nothing reads; no adapter read from it")
+            elif name == "LoraConfig" and applied_by_wrap(node, parents, tree):
+                pass  # the get_peft_model call that takes it decides, under its own `if`
             elif (name in ("LoraConfig", "get_peft_model") or trainable_adapter(node)) and guarded_call(s, node, name, parents, lit):
                 s.values["use_peft"] = True
                 s.where.setdefault("use_peft", Location(node, node.lineno))
@@ -320,6 +324,7 @@ def read_script(path: Path, text: str) -> Script:
     trl_not_patched(s)
     if "use_peft" not in s.values:
         frozen_base(s, tree, parents, lit)
+    adapter_passed_unread(s, tree, parents, lit)
     if "model_name_or_path" not in s.values:  # no model call read: the id the tokenizer (or a guarded load) names
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and call_name(node.func) == "from_pretrained" and node.args and guard(node, parents, lit)[0] is not False:

@@ -138,6 +138,7 @@ def weights_assumed(r: ScriptReader, script: Script) -> None:
 
 # The workload field each TrainingArguments-like keyword sets (formats/hfstyle.py reads them by these names)
 _FIELD_OF_KEY = {
+    "use_peft": "method",
     "bf16": "precision",
     "fp16": "precision",
     "per_device_train_batch_size": "micro_batch_size",
@@ -165,9 +166,11 @@ def unread_fields(r: ScriptReader, script: Script, path: Path) -> None:
     for key, why in script.code_unread.items():  # set in code where goblin cannot tell whether or to what: never judged
         name = _FIELD_OF_KEY.get(key)
         src = r.sources.get(name) if name is not None else None
+        if name == "method" and src is None:  # the script's method is full unless code says otherwise: no source yet
+            src = r.sources[name] = FieldSource(file=str(path), explicit=False)
         if name is None or src is None or src.unread:
             continue
-        note = f"{path.name}: {why}: {name} {r.values.get(name)} is assumed for the projection, and no rule judges it"
+        note = f"{path.name}: {why}: {name} {r.values.get(name, 'full' if name == 'method' else None)} is assumed for the projection, and no rule judges it"
         r.sources[name] = src.model_copy(update={"unread": True, "note": f"{note}; before it: {src.note}" if src.note else note})
         r.notes.append(note)
     for name, said in keys.items():
