@@ -63,7 +63,7 @@ from .pyeval import Evaluator
 from .pyliteral import Code, call_name, literal_value, quote_of, render
 from .pyscript import Location, Script
 from .pyunsloth import config_defaults, loader_of, read_load, release_read, sft_length, sourced, standby, trl_not_patched
-from .pyworkload import ScriptReader, naive_split, trainer_class, unread_fields, weights_assumed
+from .pyworkload import ScriptReader, checkpoint_weights, half_weights_compute, naive_split, trainer_class, unread_fields, weights_assumed
 
 
 def _secret_values(tree: ast.Module, text: str) -> list[str]:
@@ -488,6 +488,8 @@ class PythonAdapter(HFTrainerAdapter):
 
             loop_defaults(r)
         weights_assumed(r, script)
+        checkpoint_weights(r, script, path, model)
+        half_weights_compute(r, path)
         sourced(r, script, str(path))
         sft_length(r, script, str(path))
         config_defaults(r, script, str(path))
