@@ -367,6 +367,58 @@ def adapter_passed_unread(s: Script, tree: ast.Module, parents: dict[int, ast.AS
         return
 
 
+# the attribute a multimodal model keeps its language model under (MiniCPM-V `model.llm`, LLaVA-style `language_model`)
+_LANGUAGE_MODEL = re.compile(r"(?:^|_)(?:llm|language_model|text_model)(?:_|$)")
+
+
+def _language_part(node: ast.expr) -> bool:
+    return isinstance(node, ast.Attribute) and bool(_LANGUAGE_MODEL.search(node.attr))
+
+
+def frozen_language_model(s: Script, tree: ast.Module, parents: dict[int, ast.AST], lit: Lit) -> None:
+    """A multimodal script that freezes its language model (OpenBMB/MiniCPM-V finetune/finetune.py: `if not
+    training_args.tune_llm: model.llm.requires_grad_(False)`, the launch line's `--tune_llm false`): only the vision
+    tower / resampler trains. A frozen parameter takes no gradient and no optimizer state (transformers 5.25.0
+    trainer.py:1274,1291,1297: create_optimizer passes only `p.requires_grad` parameters), and WorkloadConfig has no
+    trainable share to price that, so a full fine-tune's price is not the run's: the method is unread
+    (`code_unread`), with the line. Read where `X.<llm>.requires_grad_(False)` or a loop over `X.<llm>.parameters()`
+    setting `requires_grad = False` runs, or may run (an `if` goblin cannot evaluate); under an `if` known false,
+    nothing; an adapter read elsewhere wins."""
+    if "use_peft" in s.values or "use_peft" in s.code_unread:
+        return
+    for node in ast.walk(tree):
+        what: str | None = None
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            call = node.value
+            func = call.func
+            if (
+                isinstance(func, ast.Attribute)
+                and func.attr == "requires_grad_"
+                and _language_part(func.value)
+                and len(call.args) == 1
+                and isinstance(call.args[0], ast.Constant)
+                and call.args[0].value is False
+            ):
+                what = f"`{ast.unparse(call)[:60]}`"
+        elif isinstance(node, ast.For) and isinstance(node.iter, ast.Call) and isinstance(node.iter.func, ast.Attribute):
+            if node.iter.func.attr in ("parameters", "named_parameters") and _language_part(node.iter.func.value):
+                target = node.target
+                var = target.elts[-1] if isinstance(target, ast.Tuple) and target.elts else target
+                if isinstance(var, ast.Name) and any(_requires_grad(x, var.id) is False for x in node.body):
+                    what = f"the loop over `{ast.unparse(node.iter)[:60]}`"
+        if what is None:
+            continue
+        runs, cond = guard(node, parents, lit)
+        if runs is False:
+            continue
+        where = f" ({cond})" if runs and cond else f" (under the `if` at {cond}, which goblin cannot evaluate)" if runs is None else ""
+        s.code_unread["use_peft"] = (
+            f"{what} at line {node.lineno} freezes the language model{where}: only the rest of the model (a vision tower,"
+            " a resampler) trains, which goblin has no trainable share to price; not a full fine-tune of the language model"
+        )
+        return
+
+
 def guarded_call(s: Script, node: ast.Call, name: str, parents: dict[int, ast.AST], lit: Lit) -> bool:
     """Whether a model-setup call (from_pretrained, BitsAndBytesConfig, LoraConfig) is read: it runs
     as the script is launched. Under an `if` that is false it does not; under one goblin cannot

@@ -46,6 +46,7 @@ from .pycode import (
     code_switches,
     environ_setting,
     frozen_base,
+    frozen_language_model,
     guard,
     guarded_call,
     is_environ,
@@ -325,6 +326,7 @@ def read_script(path: Path, text: str) -> Script:
     if "use_peft" not in s.values:
         frozen_base(s, tree, parents, lit)
     adapter_passed_unread(s, tree, parents, lit)
+    frozen_language_model(s, tree, parents, lit)
     if "model_name_or_path" not in s.values:  # no model call read: the id the tokenizer (or a guarded load) names
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and call_name(node.func) == "from_pretrained" and node.args and guard(node, parents, lit)[0] is not False:
