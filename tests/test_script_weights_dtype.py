@@ -30,7 +30,9 @@ Trainer(model=model, args=args).train()
 """
 
 
-def _script(tmp_path: Path, model: str = '"./models/base"', dtype: str = ', torch_dtype="auto"', ta: str = "", ckpt: str | None = "bfloat16", extra: str = "") -> Path:
+def _script(
+    tmp_path: Path, model: str = '"./models/base"', dtype: str = ', torch_dtype="auto"', ta: str = "", ckpt: str | None = "bfloat16", extra: str = ""
+) -> Path:
     (tmp_path / ".git").mkdir(parents=True)
     (tmp_path / "models" / "base").mkdir(parents=True)
     (tmp_path / "models" / "base" / "config.json").write_text(json.dumps({**CONFIG, **({"torch_dtype": ckpt} if ckpt else {})}))

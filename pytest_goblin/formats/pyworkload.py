@@ -168,8 +168,12 @@ def checkpoint_weights(r: ScriptReader, script: Script, path: Path, model: Model
             major = int(pin.version.split(".")[0])
         if major is not None and major < 5:
             return  # transformers 4.x loads fp32 when no dtype is passed (modeling_utils.py:1288-1290@4.57.6)
-    said = f'from_pretrained(..., {ast.unparse(kw)[:20] if kw is not None else "no dtype"}) at line {call.lineno}'
-    how = "loads the checkpoint's own dtype" if auto or major is not None else "loads fp32 under transformers 4.x and the checkpoint's own dtype under 5.x (the release is not pinned)"
+    said = f"from_pretrained(..., {ast.unparse(kw)[:20] if kw is not None else 'no dtype'}) at line {call.lineno}"
+    how = (
+        "loads the checkpoint's own dtype"
+        if auto or major is not None
+        else "loads fp32 under transformers 4.x and the checkpoint's own dtype under 5.x (the release is not pinned)"
+    )
     dt = model.checkpoint_dtype
     if dt is not None and (auto or major is not None):
         note = f"{said} {how}: {dt}, as the model's config.json records it ({AUTO_DTYPE_AT})"
