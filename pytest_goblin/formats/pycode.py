@@ -388,6 +388,8 @@ def frozen_language_model(s: Script, tree: ast.Module, parents: dict[int, ast.AS
         return
     for node in ast.walk(tree):
         what: str | None = None
+        if not isinstance(node, (ast.Expr, ast.For)):
+            continue
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
             call = node.value
             func = call.func
