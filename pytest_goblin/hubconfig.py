@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .safepath import MissingPath, UnsafePath, read_bytes, real_folder, tree_of
 from .schemas import ModelShape
@@ -122,7 +122,12 @@ def shape_from_config(name: str, cfg: dict[str, Any]) -> ModelShape | None:
         intermediate=expert_inter if experts else inter,
         vocab=vocab,
         known=True,
+        checkpoint_dtype=_DTYPES.get(str(cfg.get("dtype") or cfg.get("torch_dtype") or text.get("torch_dtype") or "")),
     )
+
+
+# config.json's dtype names (torch's: str(torch.bfloat16) without the prefix, as PretrainedConfig writes them)
+_DTYPES: dict[str, Literal["fp32", "bf16", "fp16"]] = {"float32": "fp32", "bfloat16": "bf16", "float16": "fp16"}
 
 
 def _billions(params: int) -> float:

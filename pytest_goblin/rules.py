@@ -316,6 +316,10 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
         out[f"derived.{name}"] = None
     if sized:
         out["derived.headroom_gb"] = capacity_gb(hw) - memory_gb(w)
+        dtype = w.sources.get("weight_dtype")
+        if dtype is not None and dtype.unread and w.weight_dtype is None:
+            # checkpoint dtype unknown (formats/pyworkload.checkpoint_weights): not over HBM on an fp32 guess alone
+            out["derived.headroom_gb"] = max(out["derived.headroom_gb"], capacity_gb(hw) - memory_gb(w.model_copy(update={"weight_dtype": "bf16"})))
         out["derived.headroom_without_checkpointing_gb"] = capacity_gb(hw) - memory_gb(w.model_copy(update={"gradient_checkpointing": False}))
         unquantized = w.model_copy(update={"quantization": "none", "method": "lora" if w.method == "qlora" else w.method})
         out["derived.headroom_unquantized_gb"] = capacity_gb(hw) - memory_gb(unquantized)
@@ -1242,7 +1246,7 @@ def memory_phrase(w: WorkloadConfig, hw: Hardware, fact: str = "headroom_gb") ->
 
     assumed = shape_assumption(w.model) or shape_basis(w.model)
     return (
-        f"projected {shown:.0f} GB per GPU{' ' + label if label else ''} of {capacity_phrase(hw)} ({parts}{w.method} {w.precision}, weights in {w.weight_dtype or 'fp32 (assumed)'}, "
+        f"projected {shown:.0f} GB per GPU{' ' + label if label else ''} of {capacity_phrase(hw)} ({parts}{w.method} {w.precision}, weights in {w.weight_dtype or ('an unknown checkpoint dtype' if (d := w.sources.get('weight_dtype')) is not None and d.unread else 'fp32 (assumed)')}, "
         f"{length_phrase(w)}, strategy {sharded}, {world_size_note(w)})" + (f"; {assumed}" if assumed else "")
     )
 

@@ -58,6 +58,9 @@ class ModelShape(Model):
     # chat template the config names): "shape of llama-3-8b (inferred from the name)". None: the
     # model's own shape (table row, config.json) or no shape at all.
     inferred: str | None = None
+    # The dtype the checkpoint's config.json records (`torch_dtype`, transformers 5 writes `dtype`): what
+    # `from_pretrained(..., torch_dtype="auto")` loads (transformers 5.25.0 modeling_utils.py:830-834). None: not read.
+    checkpoint_dtype: Literal["fp32", "bf16", "fp16"] | None = None
 
 
 class WorkloadConfig(Model):

@@ -103,6 +103,8 @@ UNSLOTH_8BIT = (
 )
 Case = tuple[str, str, str, dict[str, str]]
 CASES: dict[str, tuple[Case, Case]] = {
+    # lora19: TrainingArguments(use_cpu=True) / no_cuda=True trains on the CPU (transformers 5.25.0 training_args.py:1876-1879)
+    "blocker.trains_on_cpu": (("sft.yaml", HF + "use_cpu: true\n", "mi300x", {}), ("sft.yaml", HF + "use_cpu: false\n", "mi300x", {})),
     "blocker.tf32_on_rocm": (("sft.yaml", HF + "tf32: true\n", "mi300x", {}), ("sft.yaml", HF + "tf32: true\n", "h100", {})),
     # review8b #29 (Miraclove/DevAssistant chat/config.yaml `bf16: true`, requirements transformers==4.28.1): raises at
     # TrainingArguments.__post_init__ on ROCm; transformers 4.36.2 asks torch.cuda.is_bf16_supported() and does not
@@ -291,6 +293,7 @@ CASES: dict[str, tuple[Case, Case]] = {
     ),
 }
 VERSION_CHECKS = {
+    "blocker.trains_on_cpu",  # the CPU runs it whatever the GPU
     "blocker.fp16_amp_on_fp16_weights",  # the GradScaler raises on every GPU
     "blocker.fp16_amp_on_fp16_weights_in_code",
     "blocker.deepspeed_file_missing",
@@ -1406,3 +1409,23 @@ def test_a_start_up_key_the_repositorys_own_config_class_declares_is_not_judged(
     )
     assert not _raises_found(tmp_path / "a", "sft.yaml", SFT_PADDING_FREE, {".git": "gitdir: elsewhere\n", "args.py": own})
     assert _raises_found(tmp_path / "b", "sft.yaml", SFT_PADDING_FREE, {".git": "gitdir: elsewhere\n"})
+
+
+CPU_SCRIPT = (
+    "from transformers import Trainer, TrainingArguments\n"
+    "args = TrainingArguments(output_dir='o', per_device_train_batch_size=4, {kw})\n"
+    "trainer = Trainer(model='meta-llama/Meta-Llama-3-8B', args=args)\ntrainer.train()\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("kw", "fires"),
+    [("use_cpu=True", True), ("no_cuda=True", True), ("use_cpu=False", False), ("bf16=True", False)],
+)
+def test_a_script_whose_trainer_runs_on_the_cpu(tmp_path: Path, kw: str, fires: bool) -> None:
+    path = tmp_path / "train.py"
+    path.write_text(CPU_SCRIPT.format(kw=kw))
+    found = [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id == "blocker.trains_on_cpu"]
+    assert bool(found) is fires
+    if fires:
+        assert kw.split("=")[0] in found[0].message and "None" not in found[0].message

@@ -305,6 +305,122 @@ def frozen_base(s: Script, tree: ast.Module, parents: dict[int, ast.AST], lit: L
             return
 
 
+def applied_by_wrap(node: ast.Call, parents: dict[int, ast.AST], tree: ast.Module) -> bool:
+    """`peft_config = LoraConfig(...)` whose name is read only as an argument of `get_peft_model(...)`: building
+    the config adapts nothing, the wrap does (TRL's own trainer puts the adapter in by that call: trl 0.7.11
+    trl/trainer/sft_trainer.py:212 `model = get_peft_model(model, peft_config)`), so that call's own `if` decides (`if args.use_peft_lora: model = get_peft_model(model, peft_config)`
+    with `--use_peft_lora False` is a full run)."""
+    parent = parents.get(id(node))
+    if not (isinstance(parent, ast.Assign) and parent.value is node and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name)):
+        return False
+    var = parent.targets[0].id
+    reads = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == var and isinstance(n.ctx, ast.Load)]
+    if not reads:
+        return False
+    for n in reads:
+        up = parents.get(id(n))
+        if up is None and isinstance(n, ast.Name):
+            return False
+        if isinstance(up, ast.keyword):
+            up = parents.get(id(up))
+        if not (isinstance(up, ast.Call) and call_name(up.func) == "get_peft_model"):
+            return False
+    return True
+
+
+def adapter_passed_unread(s: Script, tree: ast.Module, parents: dict[int, ast.AST], lit: Lit) -> None:
+    """A trainer given `peft_config=<name>` that a function of the repository returns (huggingface/peft
+    examples/sft/train.py: `model, peft_config, tokenizer = create_and_prepare_model(...)`, then
+    `SFTTrainer(..., peft_config=peft_config)`; the helper in utils.py builds a LoraConfig under
+    `if args.use_peft_lora`): TRL's trainers wrap the model in that adapter when it is not None (trl 0.7.11
+    trl/trainer/sft_trainer.py:172 `if is_peft_available() and peft_config is not None:`, :212 get_peft_model), and goblin does not follow the helper, so whether the run is LoRA is
+    not read: the method is unread (`code_unread`), never priced as a full fine-tune on a guess. A value read as
+    None, TRL's own `get_peft_config(model_args)` (read from ModelConfig's use_peft) or a LoraConfig built in the
+    script (read where it is built) are not this."""
+    if "use_peft" in s.values or "use_peft" in s.code_unread:
+        return
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and call_name(node.func).endswith("Trainer")):
+            continue
+        value = next((k.value for k in node.keywords if k.arg == "peft_config"), None)
+        if value is None or guard(node, parents, lit)[0] is False:
+            continue
+        ok, got, _ = lit(value)
+        if ok and got is None:
+            continue
+        source: ast.Call | None = value if isinstance(value, ast.Call) else None
+        if isinstance(value, ast.Name):
+            for a in ast.walk(tree):
+                if isinstance(a, ast.Assign) and any(value.id in {x.id for x in ast.walk(t) if isinstance(x, ast.Name)} for t in a.targets):
+                    if any(isinstance(x, ast.Call) and call_name(x.func) == "LoraConfig" for x in ast.walk(a.value)):
+                        source = None
+                        break
+                    if isinstance(a.value, ast.Call):
+                        source = a.value
+        if source is None or call_name(source.func) in ("get_peft_config", "LoraConfig", "get_peft_model"):
+            continue
+        s.code_unread["use_peft"] = (
+            f"`{call_name(node.func)}(peft_config={ast.unparse(value)[:40]})` at line {node.lineno} takes an adapter config"
+            f" that `{call_name(source.func)}(...)` (line {source.lineno}) builds, which goblin does not follow:"
+            " whether the run trains a LoRA adapter or the full model is not read"
+        )
+        return
+
+
+# the attribute a multimodal model keeps its language model under (MiniCPM-V `model.llm`, LLaVA-style `language_model`)
+_LANGUAGE_MODEL = re.compile(r"(?:^|_)(?:llm|language_model|text_model)(?:_|$)")
+
+
+def _language_part(node: ast.expr) -> bool:
+    return isinstance(node, ast.Attribute) and bool(_LANGUAGE_MODEL.search(node.attr))
+
+
+def frozen_language_model(s: Script, tree: ast.Module, parents: dict[int, ast.AST], lit: Lit) -> None:
+    """A multimodal script that freezes its language model (OpenBMB/MiniCPM-V finetune/finetune.py: `if not
+    training_args.tune_llm: model.llm.requires_grad_(False)`, the launch line's `--tune_llm false`): only the vision
+    tower / resampler trains. A frozen parameter takes no gradient and no optimizer state (transformers 5.25.0
+    trainer.py:1274,1291,1297: create_optimizer passes only `p.requires_grad` parameters), and WorkloadConfig has no
+    trainable share to price that, so a full fine-tune's price is not the run's: the method is unread
+    (`code_unread`), with the line. Read where `X.<llm>.requires_grad_(False)` or a loop over `X.<llm>.parameters()`
+    setting `requires_grad = False` runs, or may run (an `if` goblin cannot evaluate); under an `if` known false,
+    nothing; an adapter read elsewhere wins."""
+    if "use_peft" in s.values or "use_peft" in s.code_unread:
+        return
+    for node in ast.walk(tree):
+        what: str | None = None
+        if not isinstance(node, (ast.Expr, ast.For)):
+            continue
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            call = node.value
+            func = call.func
+            if (
+                isinstance(func, ast.Attribute)
+                and func.attr == "requires_grad_"
+                and _language_part(func.value)
+                and len(call.args) == 1
+                and isinstance(call.args[0], ast.Constant)
+                and call.args[0].value is False
+            ):
+                what = f"`{ast.unparse(call)[:60]}`"
+        elif isinstance(node, ast.For) and isinstance(node.iter, ast.Call) and isinstance(node.iter.func, ast.Attribute):
+            if node.iter.func.attr in ("parameters", "named_parameters") and _language_part(node.iter.func.value):
+                target = node.target
+                var = target.elts[-1] if isinstance(target, ast.Tuple) and target.elts else target
+                if isinstance(var, ast.Name) and any(_requires_grad(x, var.id) is False for x in node.body):
+                    what = f"the loop over `{ast.unparse(node.iter)[:60]}`"
+        if what is None:
+            continue
+        runs, cond = guard(node, parents, lit)
+        if runs is False:
+            continue
+        where = f" ({cond})" if runs and cond else f" (under the `if` at {cond}, which goblin cannot evaluate)" if runs is None else ""
+        s.code_unread["use_peft"] = (
+            f"{what} at line {node.lineno} freezes the language model{where}: only the rest of the model (a vision tower,"
+            " a resampler) trains, which goblin has no trainable share to price; not a full fine-tune of the language model"
+        )
+        return
+
+
 def guarded_call(s: Script, node: ast.Call, name: str, parents: dict[int, ast.AST], lit: Lit) -> bool:
     """Whether a model-setup call (from_pretrained, BitsAndBytesConfig, LoraConfig) is read: it runs
     as the script is launched. Under an `if` that is false it does not; under one goblin cannot

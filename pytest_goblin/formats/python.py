@@ -42,10 +42,13 @@ from .launcher_text import ASSUMED_ARGUMENT
 from .pyclasses import ANY_CALL, CONFIG_CALL, CONFIG_CLASSES, HF_ARGS, MODEL_KEYS, PARSER_CALL
 from .pycode import (
     TRL_SFT_TRAINER_AT,
+    adapter_passed_unread,
+    applied_by_wrap,
     attention_patch,
     code_switches,
     environ_setting,
     frozen_base,
+    frozen_language_model,
     guard,
     guarded_call,
     is_environ,
@@ -63,7 +66,7 @@ from .pyeval import Evaluator
 from .pyliteral import Code, call_name, literal_value, quote_of, render
 from .pyscript import ENV_SET, ENV_SETDEFAULT, Location, Script
 from .pyunsloth import config_defaults, loader_of, read_load, release_read, sft_length, sourced, standby, trl_not_patched
-from .pyworkload import ScriptReader, naive_split, trainer_class, unread_fields, weights_assumed
+from .pyworkload import ScriptReader, checkpoint_weights, half_weights_compute, naive_split, trainer_class, unread_fields, weights_assumed
 
 
 def _secret_values(tree: ast.Module, text: str) -> list[str]:
@@ -342,6 +345,8 @@ def read_script(path: Path, text: str) -> Script:
                             s.where[kw.arg] = loc
             elif name == "LoraConfig" and unused_load(node, parents, loaded):
                 s.notes.append(f"line {node.lineno}: LoraConfig(...) is bound to a name nothing reads; no adapter read from it")
+            elif name == "LoraConfig" and applied_by_wrap(node, parents, tree):
+                pass  # the get_peft_model call that takes it decides, under its own `if`
             elif (name in ("LoraConfig", "get_peft_model") or trainable_adapter(node)) and guarded_call(s, node, name, parents, lit):
                 s.values["use_peft"] = True
                 s.where.setdefault("use_peft", Location(node, node.lineno))
@@ -359,6 +364,8 @@ def read_script(path: Path, text: str) -> Script:
     trl_not_patched(s)
     if "use_peft" not in s.values:
         frozen_base(s, tree, parents, lit)
+    adapter_passed_unread(s, tree, parents, lit)
+    frozen_language_model(s, tree, parents, lit)
     if "model_name_or_path" not in s.values:  # no model call read: the id the tokenizer (or a guarded load) names
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and call_name(node.func) == "from_pretrained" and node.args and guard(node, parents, lit)[0] is not False:
@@ -522,6 +529,8 @@ class PythonAdapter(HFTrainerAdapter):
 
             loop_defaults(r)
         weights_assumed(r, script)
+        checkpoint_weights(r, script, path, model)
+        half_weights_compute(r, path)
         sourced(r, script, str(path))
         sft_length(r, script, str(path))
         config_defaults(r, script, str(path))

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..frameworks import tables
-from ..schemas import FieldSource, WorkloadConfig
+from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from ..yamlio import get_path
 from .base import Reader, as_bool
 from .hfstyle import read_preference, trl_kl_off
@@ -136,8 +136,85 @@ def weights_assumed(r: ScriptReader, script: Script) -> None:
     r.notes.append(note)
 
 
+# What `from_pretrained` loads the weights in when given `torch_dtype="auto"` or, from transformers 5, no dtype at all
+AUTO_DTYPE_AT = (
+    "transformers 5.25.0 modeling_utils.py:4236-4237 (no dtype: 'auto'), :830-834 ('auto': the config's dtype);"
+    " 4.57.6 modeling_utils.py:1240-1243 ('auto': the config's dtype), :1288-1290 (no dtype: torch's default, fp32)"
+)
+
+
+def checkpoint_weights(r: ScriptReader, script: Script, path: Path, model: ModelShape) -> None:
+    """The weights' dtype of a script's `from_pretrained(..., torch_dtype="auto")` (or no dtype under transformers >= 5,
+    whose default is "auto"): the checkpoint's own, read from its config.json where goblin read one (a local model
+    folder, the HF cache: `ModelShape.checkpoint_dtype`). Unknown, it is not assumed fp32 (which would double the weights
+    of a bf16 checkpoint): the field is unread with "checkpoint dtype unknown", so no rule reads it and
+    rules.facts judges memory at the smaller of the two assumptions. A pin below transformers 5 with no dtype loads fp32."""
+    call = script.model_call
+    src = r.sources.get("weight_dtype")
+    if call is None or script.built is not None or (src is not None and (src.explicit or src.unread)):
+        return
+    if src is not None and not (src.note or "").startswith(("TRL ModelConfig.dtype default", "from_pretrained(")):
+        return
+    kw = next((k.value for k in call.keywords if k.arg in ("torch_dtype", "dtype")), None)
+    auto = isinstance(kw, ast.Constant) and kw.value == "auto"
+    if kw is not None and not auto:
+        return
+    major: int | None = None
+    if not auto:
+        from ..frameworks.pins import pins
+
+        pin = pins(str(path), r.text).get("transformers")
+        if pin is not None and pin.version and pin.version.split(".")[0].isdigit():
+            major = int(pin.version.split(".")[0])
+        if major is not None and major < 5:
+            return  # transformers 4.x loads fp32 when no dtype is passed (modeling_utils.py:1288-1290@4.57.6)
+    said = f"from_pretrained(..., {ast.unparse(kw)[:20] if kw is not None else 'no dtype'}) at line {call.lineno}"
+    how = (
+        "loads the checkpoint's own dtype"
+        if auto or major is not None
+        else "loads fp32 under transformers 4.x and the checkpoint's own dtype under 5.x (the release is not pinned)"
+    )
+    dt = model.checkpoint_dtype
+    if dt is not None and (auto or major is not None):
+        note = f"{said} {how}: {dt}, as the model's config.json records it ({AUTO_DTYPE_AT})"
+        r.values["weight_dtype"] = dt
+        r.sources["weight_dtype"] = FieldSource(file=str(path), key=None, line=call.lineno, explicit=False, note=note)
+        r.notes.append(note)
+        return
+    known = f" ({dt} in its config.json)" if dt is not None else ""
+    note = (
+        f"{said} {how}{known}: checkpoint dtype unknown; a memory finding is judged at the smaller of the fp32 and"
+        f" bf16 weights' projections, never on fp32 alone ({AUTO_DTYPE_AT})"
+    )
+    r.values["weight_dtype"] = None
+    r.sources["weight_dtype"] = FieldSource(file=str(path), key=None, line=call.lineno, explicit=False, unread=True, note=note)
+    r.notes.append(note)
+
+
+def half_weights_compute(r: ScriptReader, path: Path) -> None:
+    """A full fine-tune whose weights load in half precision (`torch_dtype=torch.float16`, or a bf16 checkpoint under
+    "auto") with neither bf16 nor fp16 in TrainingArguments: no autocast runs (transformers 5.25.0 training_args.py:874-885
+    bf16/fp16 default False), so every GEMM runs in the weights' own dtype, pure half precision, not fp32. The baseline
+    is priced so; a bf16 edit then gains what fp16 -> bf16 gains, not what fp32 -> bf16 would. An adapter run (fp32
+    adapters over a half base, PEFT's choice by release) or a precision goblin did not read is left as it is."""
+    precision, weights = r.sources.get("precision"), r.sources.get("weight_dtype")
+    dt = r.values.get("weight_dtype")
+    if precision is None or weights is None or precision.unread or weights.unread or r.values.get("precision") != "fp32":
+        return
+    if dt not in ("bf16", "fp16") or r.values.get("method", "full") != "full" or r.values.get("quantization", "none") != "none":
+        return
+    note = (
+        f"{path.name}: the weights load in {dt} and TrainingArguments turns on neither bf16 nor fp16, so no autocast runs:"
+        f" the model trains in pure {dt} (every GEMM in the weights' dtype), priced so, not as fp32 (transformers 5.25.0 training_args.py:874-885)"
+    )
+    r.values["precision"] = dt
+    r.sources["precision"] = precision.model_copy(update={"note": f"{note}; before it: {precision.note}" if precision.note else note})
+    r.notes.append(note)
+
+
 # The workload field each TrainingArguments-like keyword sets (formats/hfstyle.py reads them by these names)
 _FIELD_OF_KEY = {
+    "use_peft": "method",
     "bf16": "precision",
     "fp16": "precision",
     "per_device_train_batch_size": "micro_batch_size",
@@ -165,9 +242,11 @@ def unread_fields(r: ScriptReader, script: Script, path: Path) -> None:
     for key, why in script.code_unread.items():  # set in code where goblin cannot tell whether or to what: never judged
         name = _FIELD_OF_KEY.get(key)
         src = r.sources.get(name) if name is not None else None
+        if name == "method" and src is None:  # the script's method is full unless code says otherwise: no source yet
+            src = r.sources[name] = FieldSource(file=str(path), explicit=False)
         if name is None or src is None or src.unread:
             continue
-        note = f"{path.name}: {why}: {name} {r.values.get(name)} is assumed for the projection, and no rule judges it"
+        note = f"{path.name}: {why}: {name} {r.values.get(name, 'full' if name == 'method' else None)} is assumed for the projection, and no rule judges it"
         r.sources[name] = src.model_copy(update={"unread": True, "note": f"{note}; before it: {src.note}" if src.note else note})
         r.notes.append(note)
     for name, said in keys.items():
