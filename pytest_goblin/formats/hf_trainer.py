@@ -509,6 +509,8 @@ class HFTrainerAdapter(Adapter):
         ):
             r.values["packing_blocked"] = cannot
             r.notes.append(cannot)
+            if not r.sources["sample_packing"].explicit:  # the default collator's padding is not this run's premise
+                r.default("sample_packing", False, cannot)
         read_common(
             r, batch_default=8, batch_note=f"TrainingArguments.per_device_train_batch_size=8: {where('trl', 'per_device_train_batch_size')}", plain=plain
         )
