@@ -673,6 +673,12 @@ def pads_to_max(w: WorkloadConfig, data: Any, text: str) -> str | None:
         return "pad_to_sequence_len: true pads every micro-batch to sequence_len"
     if w.format == "python" and _MAX_LENGTH.search(text):
         return 'the script tokenizes with padding="max_length"'
+    if w.format == "python":  # a repository function the script imports and calls pads (review: prepare_dataset)
+        from .launched import imported_padding
+
+        hit = imported_padding(w.path, text)
+        if hit is not None:
+            return hit[0]
     return None
 
 

@@ -111,6 +111,27 @@ def _no_packing(r: Reader, cls: str | None, launched: Launched | None) -> str | 
     return None
 
 
+def _skipped_packing(r: Reader) -> None:
+    """`packing: true` beside `dataset_kwargs: {skip_prepare_dataset: true}`: off where the recipe's TRL release packs only
+    while preparing the dataset (own_packing.skipped_packing), else said beside the padding-free collation it keeps."""
+    from .own_packing import SKIP_PREPARE, skipped_packing
+
+    pk, pv, pline = r.raw("packing")
+    sk, sv, sline = r.raw(f"dataset_kwargs.{SKIP_PREPARE}")
+    if pk is None or sk is None or not as_bool(pv) or not as_bool(sv):
+        return
+    _k, strategy, _l = r.raw("packing_strategy")
+    at = lambda k, v, line: f"`{k}: {str(v).lower()}`" + (f" (line {line})" if line else "")  # noqa: E731
+    judged = skipped_packing(r.path, r.text, at(pk, pv, pline), at(sk, sv, sline), strategy)
+    if judged is None:
+        return
+    on, why = judged
+    r.notes.append(why)
+    if not on:
+        r.default("sample_packing", False, why)
+        r.values["packing_blocked"] = why
+
+
 def only_read(r: Reader, launched: Launched) -> None:
     """A recipe the script loads itself and passes to its config class key by key (launched.Launched.dict_reads; review8b
     #28): only the keys it passes are the run's, under the keyword it passes them as; the others are left out of the
@@ -479,9 +500,17 @@ class HFTrainerAdapter(Adapter):
         )
         packing_note = plain_packing_note(declared) if plain else f"SFTConfig.packing=False ({TRL_DOCS})"
         r.take("sample_packing", ("packing", "padding_free"), default=False, note=packing_note, convert=as_bool)
-        if not r.values.get("sample_packing") and (cannot := _no_packing(r, None if plain else found.one, launched)) is not None:
+        if r.values.get("sample_packing") and not plain:
+            _skipped_packing(r)
+        if (
+            not r.values.get("sample_packing")
+            and r.values.get("packing_blocked") is None
+            and (cannot := _no_packing(r, None if plain else found.one, launched)) is not None
+        ):
             r.values["packing_blocked"] = cannot
             r.notes.append(cannot)
+            if not r.sources["sample_packing"].explicit:  # the default collator's padding is not this run's premise
+                r.default("sample_packing", False, cannot)
         read_common(
             r, batch_default=8, batch_note=f"TrainingArguments.per_device_train_batch_size=8: {where('trl', 'per_device_train_batch_size')}", plain=plain
         )

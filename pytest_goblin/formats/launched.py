@@ -861,3 +861,62 @@ def custom_preference(repo: _Repo, script: _Module, name: str) -> str | None:
         else f", a subclass of the repository's {named[0].name} ({named[1].shown}:{named[0].lineno}, bases: {', '.join(_base_names(named[0])) or 'object'})"
     )
     return f"{name} ({mod.shown}:{cls.lineno}), the repository's own class (bases: {bases}){via}, {CUSTOM_PREFERENCE}"
+
+
+MAX_IMPORTED_FUNCTIONS = 16
+
+
+def imported_functions(path: str | Path, tree: ast.Module) -> list[tuple[str, ast.FunctionDef, str, Path]]:
+    """The repository functions the script calls by a name it imports (`from train_llama_from_scratch import
+    prepare_dataset` ... `prepare_dataset(...)`): (name, the function's definition, its file shown, its path), read with ast through
+    safepath as `_Repo.find_function` follows imports; nothing imported or run. At most MAX_IMPORTED_FUNCTIONS."""
+    local = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    imported = {a.asname or a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names} - local
+    called = sorted({n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)} & imported)
+    if not called:
+        return []
+    found = parse_in_tree(path)
+    if found is None:
+        return []
+    script, roots, root = found
+    repo = _Repo(script, roots, root)
+    out: list[tuple[str, ast.FunctionDef, str, Path]] = []
+    for name in called[:MAX_IMPORTED_FUNCTIONS]:
+        hit = repo.find_function(name, script)
+        if hit is not None and hit[1].path != script.path:
+            out.append((name, hit[0], hit[1].shown, hit[1].path))
+    return out
+
+
+def _pads_to_max(fn: ast.FunctionDef) -> tuple[int, int | None] | None:
+    """(line, max_length) of the first call in `fn` that pads with `padding="max_length"` (max_length None when it is not
+    an integer literal), or None."""
+    for node in ast.walk(fn):
+        if not isinstance(node, ast.Call):
+            continue
+        pad = next((k.value for k in node.keywords if k.arg == "padding"), None)
+        if isinstance(pad, ast.Constant) and pad.value == "max_length":
+            size = next((k.value for k in node.keywords if k.arg == "max_length"), None)
+            value = size.value if isinstance(size, ast.Constant) and isinstance(size.value, int) and not isinstance(size.value, bool) else None
+            return node.lineno, value if value is not None and value > 0 else None
+    return None
+
+
+def imported_padding(path: str | Path, text: str) -> tuple[str, int | None, str, int] | None:
+    """A repository function the script imports and calls whose tokenizer call pads every sample to max_length
+    (`from train_llama_from_scratch import prepare_dataset`, its body `tokenizer(..., padding="max_length",
+    max_length=8192)`): (why, the literal max_length or None, the function's file, the call's line); None where none does.
+    The padding is transformers' PaddingStrategy.MAX_LENGTH (5.25.0 utils/generic.py:728; tokenization_utils_base.py:2846)."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+    for name, fn, shown, real in imported_functions(path, tree):
+        hit = _pads_to_max(fn)
+        if hit is None:
+            continue
+        line, size = hit
+        called = next(n.lineno for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == name)
+        why = f'the script calls {name} (line {called}), imported from {shown}, whose tokenizer call at line {line} pads with padding="max_length"'
+        return why, size, str(real), line
+    return None

@@ -157,3 +157,56 @@ def script_collates_itself(tree: ast.Module, trainer: str, shown: str) -> str | 
                 "what it builds from a batch is the script's, so goblin does not propose packing on top of it"
             )
     return None
+
+
+# `packing: true` with `dataset_kwargs: {skip_prepare_dataset: true}`. SFTTrainer packs only while it prepares the
+# dataset, so skipping the preparation skips the packing: trl 0.14.0 trl/trainer/sft_trainer.py:349-350
+# (`_prepare_dataset` returns the dataset as it is; pack_dataset is never reached) and :258-260 (the padding collator is
+# left out only when packing); trl 0.18.0 sft_trainer.py:340-341. From 0.19.0 packing with the default strategy also
+# turns the collator padding-free, and that stays when the preparation is skipped: each micro-batch's samples are laid
+# end to end with no pad token (trl 0.19.0 sft_trainer.py:394 `padding_free = args.padding_free or (args.packing and
+# args.packing_strategy == "ffd")`, sft_config.py:189-190 default "ffd"; 0.20.0 :439 "bfd", sft_config.py:191-192 default
+# "bfd"; 1.16.0 :916 `in {"bfd", "bfd_split"}`, :1005-1018 the skipped preparation, sft_config.py:229-230 default "bfd").
+SKIPPED_PACKING_AT = "trl 0.14.0 trl/trainer/sft_trainer.py:349-350 and :258-260; trl 0.18.0 sft_trainer.py:340-341"
+PADDING_FREE_AT = "trl 0.19.0 sft_trainer.py:394 (sft_config.py:189-190); trl 0.20.0 :439; trl 1.16.0 :916 and :1005-1018 (sft_config.py:229-230)"
+PADDING_FREE_FROM = (0, 19, 0)
+# release (first) -> the default packing_strategy and the strategies that make packing padding-free
+STRATEGIES: tuple[tuple[tuple[int, int, int], str, frozenset[str]], ...] = (
+    ((1, 0, 0), "bfd", frozenset({"bfd", "bfd_split"})),
+    ((0, 20, 0), "bfd", frozenset({"bfd"})),
+    ((0, 19, 0), "ffd", frozenset({"ffd"})),
+)
+
+
+def skipped_packing(path: str, text: str, packing_at: str, skip_at: str, strategy: Any) -> tuple[bool, str] | None:
+    """What `packing` does where the dataset preparation is skipped, at the TRL release the recipe runs on: (False, why)
+    where it packs nothing, (True, why) where its padding-free collator still lays each micro-batch end to end with no pad
+    token; None where goblin cannot tell (an unplaced release, a strategy it does not know)."""
+    from ..frameworks.history import run_version
+    from ..frameworks.pins import pins
+    from ..frameworks.trl_limits import parse_version
+
+    run = run_version("trl", pins(path, text).get("trl"))
+    version = parse_version(run.version) if run is not None else None
+    if run is None or version is None:
+        return None
+    said = f"trl {run.version} ({run.how})"
+    both = f"{packing_at} with {skip_at}"
+    if version < PADDING_FREE_FROM:
+        return False, (
+            f"{both}: on {said} SFTTrainer packs only while it prepares the dataset, so the packing key does nothing and "
+            f"each batch is padded as it comes ({SKIPPED_PACKING_AT}); goblin reads packing as off"
+        )
+    default, free = next((d, f) for since, d, f in STRATEGIES if version >= since)
+    chosen = str(strategy).strip() if strategy is not None else default
+    if chosen in free:
+        return True, (
+            f"{both}: on {said} the dataset is not packed, but packing with packing_strategy {chosen!r} makes the collator "
+            f"padding-free, so each micro-batch's samples are laid end to end with no pad token ({PADDING_FREE_AT})"
+        )
+    if chosen == "wrapped":
+        return False, (
+            f"{both}: on {said} packing_strategy 'wrapped' packs only while the dataset is prepared, so the packing key does "
+            f"nothing and each batch is padded as it comes ({PADDING_FREE_AT}); goblin reads packing as off"
+        )
+    return None

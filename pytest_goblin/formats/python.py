@@ -395,6 +395,8 @@ def read_script(path: Path, text: str) -> Script:
         s.values.setdefault("load_in_4bit", True)
     if s.config_class in HF_ARGS:
         padded_length(s, tree, lit)
+        if not any(k in s.values for k in ("max_seq_length", "max_length", "model_max_length")):
+            _imported_padded_length(s, path, text)
     if own_loop:
         from .pyloop import Kit, read_loop
 
@@ -802,3 +804,17 @@ def _own_collator(text: str, path: Path) -> str | None:
             if not bound or not all(isinstance(b, ast.Call) and isinstance(b.func, ast.Name) and b.func.id in defined for b in bound):
                 return None
     return script_collates_itself(tree, trainer, path.name)
+
+
+def _imported_padded_length(s: Script, path: Path, text: str) -> None:
+    """The sequence length a repository function the script imports and calls pads every sample to (its tokenizer call's
+    literal `max_length=` beside `padding="max_length"`: own_packing.imported_padding), set where that call is."""
+    from .launched import imported_padding
+
+    hit = imported_padding(str(path), text)
+    if hit is None or hit[1] is None:
+        return
+    why, value, file, line = hit
+    s.values["max_length"] = value
+    s.where["max_length"] = Location(None, line, file=file, fixed=f"set in {Path(file).name} line {line}: edit it there")
+    s.notes.append(f"seq_len {value}: {why}, to max_length={value}")
