@@ -151,3 +151,23 @@ def test_an_edit_that_does_not_fit_over_the_span_is_named_in_the_inconclusive_re
     assert report.verdict == "warn" and report.inconclusive is not None
     assert f"goblin left out {CHECKPOINTING}, whose gain depends on what fits in memory (not fitting at the largest shape" in report.inconclusive
     assert not any("largest shape of the span" in n for n in report.notes)
+
+
+def test_the_reason_names_only_rules_really_left_out(tmp_path: Path) -> None:
+    """A rule skipped on the guess whose edit another rule of the patch makes anyway is not named as left out."""
+    from types import SimpleNamespace
+
+    from pytest_goblin.schemas import Patch
+    from pytest_goblin.tools.audit_tools import _left_out_on_a_guess
+
+    w = _axolotl(tmp_path, "acme/Widget", "adapter: lora\n")
+    made = w.model_copy(update={"gradient_checkpointing": False})
+    skip = f"model acme/Widget: size unknown, 7B assumed; {NOT_ON_A_GUESS}"
+    other = _checkpointing_off().model_copy(update={"id": "test.other"})
+    ctx = SimpleNamespace(rules=[_checkpointing_off(), other])
+    both = {"test.checkpointing_off": skip, "test.other": skip}
+    assert _left_out_on_a_guess(ctx, Patch(patch_id="p", rule_ids=[], edits=[], skipped=both, new_workload=made, diff="")) == []  # type: ignore[arg-type]
+    assert _left_out_on_a_guess(ctx, Patch(patch_id="p", rule_ids=[], edits=[], skipped=both, new_workload=w, diff="")) == [  # type: ignore[arg-type]
+        "test.checkpointing_off",
+        "test.other",
+    ]
