@@ -1506,6 +1506,10 @@ def sensitivity(before: WorkloadConfig, after: WorkloadConfig, hw: Hardware) -> 
     relevant = factors_used(before, after)
     grid = zip(_grid_seconds(before, hw, nominal, relevant, mb), _grid_seconds(after, hw, nominal, relevant, ma), strict=True)
     ratios = [b / a for b, a in grid]
+    # a shape the table does not know: the speedup at the shapes it could have too, as the throughput interval spans them
+    for v in shape_variants(before.model):
+        vb, va = before.model_copy(update={"model": v}), after.model_copy(update={"model": v})
+        ratios.append(step(vb, hw, nominal, peak_gb=memory_gb(vb)).step_s / step(va, hw, nominal, peak_gb=memory_gb(va)).step_s)
     low, high = min([*ratios, point]), max([*ratios, point])
     cal = target_efficiency(hw).calibration
     if cal is not None and abs(point - 1.0) > 1e-9:
@@ -1572,7 +1576,7 @@ def _uncovered(w: WorkloadConfig, hw: Hardware, stack: str | None, cal: Calibrat
     return out
 
 
-def _shape_variants(shape: ModelShape) -> list[ModelShape]:
+def shape_variants(shape: ModelShape) -> list[ModelShape]:
     """Shapes the model could have when the table does not know it: with no parameter count, half and
     twice the assumed 7B; with one, the estimated hidden size halved and doubled at that count."""
     if shape.known:
@@ -1675,7 +1679,7 @@ def _throughput_range(
        size outside theirs, or a target without rows of its own), widened again by the error of factors
        on rows they were not fitted to: the default block's residuals (nine H100 rows, default factors).
     3. Where the model's shape is a guess, by the spread of the nominal rate over the shapes it could
-       have (`_shape_variants`).
+       have (`shape_variants`).
     `stack` defaults to the config format's (`stack_of`); `nominal` and `calibration` to the target's
     kb/efficiency.yaml entry (benchmarks/loso.py passes a refit's).
     """
@@ -1726,7 +1730,7 @@ def _throughput_range(
             f"{name} {getattr(factors, name):.2f} rests on no measurement at this stack's version, spanned {lo_e:.2f}-{hi_e:.2f} "
             f"({source}): x{lo_r / nominal_rate:.2f}-x{hi_r / nominal_rate:.2f}"
         )
-    variants = _shape_variants(w.model)
+    variants = shape_variants(w.model)
     if variants:
         alt = [tokens / step(w.model_copy(update={"model": v}), hw, factors).step_s for v in variants]
         lo_m, hi_m = min([*alt, nominal_rate]) / nominal_rate, max([*alt, nominal_rate]) / nominal_rate

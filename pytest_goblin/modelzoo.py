@@ -358,6 +358,35 @@ MOE_TOP_K_ASSUMED = 2
 _MOE_ACTIVE = re.compile(r"(?<![a-z\d])a\d+(?:\.\d+)?b(?![a-z])")  # "a3b" in "35b a3b": the active share, not the size
 
 
+def _pattern_size(pattern: str) -> float | None:
+    """The size in billions a table row's pattern states, read as a model name's is (`_SIZE`, else `_SIZE_M`):
+    "gemma-?2-2b" 2.0, "pythia-160m" 0.16, "qwen2([.-]5)?-1[.-]5b" 1.5; None where the pattern states none ("phi-?4")."""
+    text = re.sub(r"\([^()]*\)\?", "", pattern).replace("[.-]", ".").replace("-?", "-").replace("-", " ")
+    if (size := _SIZE.search(text)) is not None:
+        return float(size.group(1))
+    millions = _SIZE_M.search(text)
+    return float(millions.group(1)) / 1000 if millions is not None else None
+
+
+def _readable(pattern: str) -> str:
+    """A row's pattern as the name it matches, for a message: "gemma-?2-2b" -> "gemma-2-2b"."""
+    return re.sub(r"\([^()]*\)\?", "", pattern).replace("[.-]", ".").replace("-?", "-").replace("(^|/)", "").rstrip("$")
+
+
+def _largest_name_ratio() -> tuple[float, str]:
+    """The largest ratio of a dense row's parameter count to the size its name states, and that row's pattern:
+    how far above its name's size a dense model of this table runs (gemma-2-2b: 2.61B for "2b", x1.305)."""
+    ratios = [(row.params_b / size, _readable(row.pattern)) for row in _TABLE if row.n_experts is None and (size := _pattern_size(row.pattern))]
+    return max(ratios)
+
+
+# Derived from the table above, not set by hand (tests/test_shape_span.py pins what they are today): the upper
+# factor on a size read from a name, and the largest vocabulary of any row (its logits at long sequences).
+NAME_SIZE_FACTOR, NAME_SIZE_FACTOR_ROW = _largest_name_ratio()
+LARGEST_VOCAB = max(row.vocab for row in _TABLE)
+LARGEST_VOCAB_ROW = next(_readable(row.pattern) for row in _TABLE if row.vocab == LARGEST_VOCAB)
+
+
 def _normalize(name: str) -> str:
     # ModelScope downloads a model into a folder whose name has every '.' of the id as '___'
     # (modelscope v1.34.0 modelscope/hub/utils/utils.py:72-79 get_model_masked_directory): `Qwen2___5-Coder-1___5B`

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from .frameworks import attention as attention_support
 from .hardware import capacity_gb, capacity_phrase
 from .safepath import DEFAULT_LIMIT
 from .schemas import WORKLOAD_FIELDS, Conflict, Edit, FieldSource, FileDiff, Hardware, Patch, Report, Rule, WorkloadConfig
+from .shapespan import span_memory_gb, span_phrase, spanned
 
 MEMORY_MARGIN = 0.85  # the patched workload must fit in 85% of HBM by the projection
 # The HBM memory.disable_checkpointing_when_hbm_free leaves spare when it turns checkpointing off
@@ -63,15 +65,16 @@ def _order(rules: list[Rule]) -> list[Rule]:
     return sorted(rules, key=lambda r: (-r.priority, -r.impact.high, r.id))
 
 
-def _micro_batch_target(w: WorkloadConfig, target: int, hw: Hardware) -> tuple[int, int] | None:
-    """Largest micro-batch <= target that divides the global batch and fits in memory."""
+def _micro_batch_target(w: WorkloadConfig, target: int, hw: Hardware, memory: Callable[[WorkloadConfig], float] = memory_gb) -> tuple[int, int] | None:
+    """Largest micro-batch <= target that divides the global batch and fits in memory (`memory`: the projected peak,
+    or on a guessed shape the peak at the worst shape of its span, `_span_peak`)."""
     global_batch = w.micro_batch_size * w.gradient_accumulation
     best = None
     for mbs in range(w.micro_batch_size + 1, min(target, global_batch) + 1):
         if global_batch % mbs:
             continue
         trial = w.model_copy(update={"micro_batch_size": mbs, "gradient_accumulation": global_batch // mbs})
-        if memory_gb(trial) <= capacity_gb(hw) * MEMORY_MARGIN:
+        if memory(trial) <= capacity_gb(hw) * MEMORY_MARGIN:
             best = (mbs, global_batch // mbs)
     return best
 
@@ -85,7 +88,34 @@ def _guessed_shape(w: WorkloadConfig) -> str | None:
     from .modelzoo import shape_assumption
 
     why = shape_assumption(w.model)
+    if why and spanned(w.model):
+        return f"{why}; {NOT_ON_A_GUESS} unless it fits at the largest shape of the span ({span_phrase(w.model)}), and this one does not (check the memory on the GPU)"
     return f"{why}; {NOT_ON_A_GUESS} (check the memory on the GPU)" if why else None
+
+
+def _span_peak(w: WorkloadConfig) -> float:
+    """The projected peak at the worst shape of a guessed shape's span (shapespan); only called where `spanned`."""
+    peak = span_memory_gb(w)
+    assert peak is not None
+    return peak
+
+
+def _fits_over_span(w: WorkloadConfig, trial: WorkloadConfig, limit: float) -> bool:
+    """A memory-raising edit on a guessed shape holds over the whole span: the edited workload fits under `limit` at
+    the span's worst shape (shapespan.span_shapes). No span (size assumed, experts, an unmodelled architecture): False."""
+    return spanned(w.model) and _span_peak(trial) <= limit
+
+
+def span_note(before: WorkloadConfig, after: WorkloadConfig, hw: Hardware) -> str | None:
+    """What a patch offered on a guessed shape rests on: its edits fit at the largest shape of the span; None where
+    the model's shape is known, no span applies or the patch does not raise memory."""
+    if not spanned(before.model) or memory_gb(after) <= memory_gb(before) or _span_peak(after) > capacity_gb(hw) * MEMORY_MARGIN:
+        return None
+    return (
+        f"model {before.model.name}: its shape is a guess, and the patch's memory-raising edits were offered because they fit at the "
+        f"largest shape of the span ({span_phrase(before.model)}): {_span_peak(after):.0f} GB per GPU there, under {MEMORY_MARGIN:.0%} of "
+        f"{capacity_phrase(hw)} (the config as it is: {_span_peak(before):.0f} GB)"
+    )
 
 
 def _holds_when_shorter(w: WorkloadConfig, hw: Hardware, sets: dict[str, Any], down: MicroBatchFit | None) -> bool:
@@ -117,10 +147,15 @@ def plan_edits(w: WorkloadConfig, rules: list[Rule], hw: Hardware) -> tuple[dict
         sets = dict(rule.transform.set)
         if rule.transform.micro_batch_to:
             current = w.model_copy(update={k: v for k, (v, _) in chosen.items()})
-            if (guess := _guessed_shape(w)) is not None:
+            guess = _guessed_shape(w)
+            if guess is not None and not spanned(w.model):
                 skipped[rule.id] = guess
                 continue
-            fit = _micro_batch_target(current, rule.transform.micro_batch_to, hw)
+            # on a guessed shape, the largest micro-batch that fits at the worst shape of the span
+            fit = _micro_batch_target(current, rule.transform.micro_batch_to, hw, memory_gb if guess is None else _span_peak)
+            if fit is None and guess is not None:
+                skipped[rule.id] = guess
+                continue
             if fit is None and (assumed := assumed_over(w, hw)) is not None:
                 skipped[rule.id] = assumed
                 continue
@@ -130,7 +165,8 @@ def plan_edits(w: WorkloadConfig, rules: list[Rule], hw: Hardware) -> tuple[dict
             sets.update({"micro_batch_size": fit[0], "gradient_accumulation": fit[1]})
         if rule.transform.micro_batch_down:
             current = w.model_copy(update={k: v for k, (v, _) in chosen.items()})
-            if (guess := _guessed_shape(w)) is not None:
+            guess = _guessed_shape(w)
+            if guess is not None and not spanned(w.model):
                 skipped[rule.id] = guess
                 continue
             if (assumed := assumed_over(w, hw)) is not None:
@@ -153,6 +189,9 @@ def plan_edits(w: WorkloadConfig, rules: list[Rule], hw: Hardware) -> tuple[dict
                 )
                 continue
             sets.update({"micro_batch_size": down.micro_batch_size, "gradient_accumulation": down.gradient_accumulation})
+            if guess is not None and not _fits_over_span(w, current.model_copy(update=sets), spare_limit_gb(hw)):
+                skipped[rule.id] = guess
+                continue
         clash = [f for f, v in sets.items() if f in chosen and chosen[f][0] != v]
         if clash:
             for f in clash:
@@ -166,7 +205,7 @@ def plan_edits(w: WorkloadConfig, rules: list[Rule], hw: Hardware) -> tuple[dict
         trial = current.model_copy(update=sets)
         if sets and not rule.transform.micro_batch_to:
             need, have = memory_gb(trial), memory_gb(current)
-            if need > have and (guess := _guessed_shape(w)) is not None:
+            if need > have and (guess := _guessed_shape(w)) is not None and not _fits_over_span(w, trial, capacity_gb(hw) * MEMORY_MARGIN):
                 skipped[rule.id] = guess
                 continue
             if need > capacity_gb(hw) * MEMORY_MARGIN and need > have and (assumed := assumed_over(w, hw)) is not None:

@@ -248,10 +248,18 @@ def test_siblings_of_one_base_get_one_verdict(tmp_path: Path) -> None:
     assert "memory.disable_checkpointing_when_hbm_free" in {e.rule_id for e in b.patch.edits}
 
 
+def test_a_guessed_shape_fails_on_an_edit_that_fits_over_its_span(tmp_path: Path) -> None:
+    """Checkpointing on, an 8B LoRA on MI300X: turning it off fits at the worst shape of the span (shapespan), so it is
+    offered on the guessed shape and the patch fails the config as it does its known sibling's."""
+    report = _audit(tmp_path, "guess.yaml", "acme/Foo-8B-SFT", _GC_ON)
+    assert report.verdict == "fail" and report.inconclusive is None
+    assert "memory.disable_checkpointing_when_hbm_free" in {e.rule_id for e in report.patch.edits}
+    assert any("8B from its name up to 10.4B parameters" in n for n in report.notes)
+
+
 @pytest.mark.parametrize(
     "body",
     [
-        _GC_ON,  # checkpointing on: a memory rule is left out on the guess
         # nothing left out on the guess (micro-batch 16 is the whole batch, checkpointing off): PASSed 1.00x before
         _GC_ON.replace(
             "per_device_train_batch_size: 2\ngradient_accumulation_steps: 4", "per_device_train_batch_size: 16\ngradient_accumulation_steps: 1"

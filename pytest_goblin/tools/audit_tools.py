@@ -23,7 +23,7 @@ from ..formats.launched import CUSTOM_PREFERENCE
 from ..formats.semantics import loaded_with_world_size, strategy_unread
 from ..frameworks.unsloth import UnslothLoad
 from ..modelzoo import shape_assumption
-from ..patching import NOT_DOWN_ON_ASSUMED_LENGTHS, NOT_ON_A_GUESS, NOT_ON_ASSUMED_LENGTHS, NOT_READ_BACK, assumed_over, build_patch, plan_edits
+from ..patching import NOT_DOWN_ON_ASSUMED_LENGTHS, NOT_ON_A_GUESS, NOT_ON_ASSUMED_LENGTHS, NOT_READ_BACK, assumed_over, build_patch, plan_edits, span_note
 from ..rollout import inconclusive_reason as rollout_reason
 from ..rollout import split as rollout_split
 from ..rules import offload_bound, online_rl, over_hbm, render_finding, search, slim, unactionable, undecided_checkpointing, unmodelled_trainer
@@ -540,6 +540,28 @@ def _sized_at_cutoff(ctx: AuditContext, w: WorkloadConfig, patch: Patch) -> str 
     )
 
 
+def _left_out_on_a_guess(ctx: AuditContext, patch: Patch) -> list[str]:
+    """The rules skipped on a guessed shape whose edits the patch does not make anyway (another rule's edit of the same
+    values): the ones really left out, which the inconclusive reason names."""
+    by_id = {r.id: r for r in ctx.rules}
+    new = patch.new_workload
+    out = []
+    for rid, skip in patch.skipped.items():
+        if NOT_ON_A_GUESS not in skip:
+            continue
+        rule = by_id.get(rid)
+        made = (
+            rule is not None
+            and bool(rule.transform.set)
+            and not rule.transform.micro_batch_to
+            and not rule.transform.micro_batch_down
+            and all(getattr(new, f, None) == v for f, v in rule.transform.set.items())
+        )
+        if not made:
+            out.append(rid)
+    return sorted(out)
+
+
 def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch: Patch, *, notes: list[str] | None = None) -> Report:
     w = _workload(ctx)
     if before.evidence == "measured" and after.evidence == "measured":
@@ -597,10 +619,12 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
     if not why and evidence == "projected" and (patch.edits or patch.env):
         why = _projection_contradicted(ctx, w, patch)
     bounded = _offload_bound_findings(ctx, w, evidence)
-    guessed = sorted(rid for rid, skip in patch.skipped.items() if NOT_ON_A_GUESS in skip)
+    guessed = _left_out_on_a_guess(ctx, patch)
     if not why and guessed and verdict != "fail":
         why = (
-            f"{patch.skipped[guessed[0]].split(';')[0]}, so goblin left out {', '.join(guessed)}, whose gain depends on what fits in memory; "
+            f"{patch.skipped[guessed[0]].split(';')[0]}, so goblin left out {', '.join(guessed)}, whose gain depends on what fits in memory"
+            + (" (not fitting at the largest shape its name allows)" if all("largest shape of the span" in patch.skipped[g] for g in guessed) else "")
+            + "; "
             "it cannot judge this config until it knows the model (a model id in its table, or a config.json it can read: "
             "a local model folder inside the repository, or the Hub with goblin_hub)"
         )
@@ -693,6 +717,8 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
     elif straddles:
         reason = f"{reason}; not decided between levels, {straddles}"
     all_notes = list(ctx.notes) + list(_workload(ctx).notes) + list(notes or [])
+    if evidence == "projected" and (spanned := span_note(w, patch.new_workload, ctx.hw)) is not None:
+        all_notes.append(spanned)
     if floor_notes := _eval_floor_notes(ctx, w):  # the floor replaces the reader's "its time is not projected"
         all_notes = [n for n in all_notes if not (n.startswith("evaluation every ") and "so its time is not projected" in n)] + floor_notes
     stops = sorted(_blockers(ctx), key=_by_line)
