@@ -913,11 +913,17 @@ def _sbatch_options(text: str) -> list[tuple[str, int]]:
             out.append(("ntasks_per_node", int(num.group(1))))
         elif name in ("-n", "--ntasks") and num:
             out.append(("ntasks", int(num.group(1))))
-        elif name in ("-G", "--gpus") and (g := re.fullmatch(r"(?:[\w-]+:)?(\d+)", value)):
-            out.append(("gpus", int(g.group(1))))
-        elif name == "--gpus-per-task" and (g := re.fullmatch(r"(?:[\w-]+:)?(\d+)", value)):
-            out.append(("gpus_per_task", int(g.group(1))))
+        elif name in ("-G", "--gpus") and (count := _typed_count(value)) is not None:
+            out.append(("gpus", count))
+        elif name == "--gpus-per-task" and (count := _typed_count(value)) is not None:
+            out.append(("gpus_per_task", count))
     return out
+
+
+def _typed_count(value: str) -> int | None:
+    """`1` or `mi300x:1` (`[type:]<number>`, sbatch.1:1167) -> 1; None for anything else (a list, a variable)."""
+    count = value.rsplit(":", 1)[-1]
+    return int(count) if count.isdigit() and len(count) <= 5 and "," not in value else None
 
 
 # Slurm doc/man/man1/sbatch.1@284c3b95f0: `-G, --gpus` is "the total number of GPUs required for the job" (:1167-1168),
