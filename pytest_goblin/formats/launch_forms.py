@@ -112,6 +112,40 @@ def plain_python(line: Line, lf: LauncherFile, shown: str, script: Path, folder:
     return _one_process(line, lf, shown, Path(words[0]).name)
 
 
+# `python -m axolotl.cli.train x.yml`: the module's `__main__` parses the config and trains in that process, with no
+# launcher of its own (axolotl v0.18.0 src/axolotl/cli/train.py:206 `fire.Fire(do_cli)`, :139 `do_train(...)`; `use_ray`
+# at :117 is the config's own key, read before any launch line).
+AXOLOTL_MODULE_AT = "axolotl v0.18.0 src/axolotl/cli/train.py:117, :139, :206"
+
+
+def plain_python_yaml(line: Line, lf: LauncherFile, shown: str) -> Launch | None:
+    """A line that names a YAML/JSON config and runs the interpreter itself: `python -m axolotl.cli.train x.yml` (one
+    process, AXOLOTL_MODULE_AT), or `python train.py --config x.yaml` where the line sees one GPU (`#SBATCH
+    --gres=gpu:1`, `--gpus=1`, `CUDA_VISIBLE_DEVICES=0`): one process on that GPU. A script run where more GPUs may be
+    visible is left unread (it may spread over them: HF Trainer's DataParallel, `device_map="auto"`); None then."""
+    words = [t for t in line.tokens if not re.match(r"^[A-Za-z_]\w*=", t)]  # the inline VAR=value prefix
+    if len(words) < 2 or not INTERPRETER.fullmatch(Path(words[0]).name):
+        return None
+    interpreter = Path(words[0]).name
+    if words[1] == "-m" and len(words) > 2 and words[2] == "axolotl.cli.train":
+        out = _one_process(line, lf, shown, interpreter)
+        out.notes.append(f"`{interpreter} -m axolotl.cli.train` trains in that one process ({AXOLOTL_MODULE_AT})")
+        return out
+    if not words[1].endswith(".py") or words[1].startswith("-"):
+        return None
+    sb = {what: (value, n) for what, value, n in reversed(lf.sbatch)}  # first directive wins
+    visible = visible_devices(dict(line.env))
+    if visible is not None and visible[0] == 1:
+        why = visible[1]
+    elif visible is None and "gpus_per_node" in sb and sb["gpus_per_node"][0] == 1 and sb.get("nodes", (1, 0))[0] == 1:
+        why = f"the #SBATCH line {sb['gpus_per_node'][1]} asks for 1 GPU"
+    else:
+        return None
+    out = _one_process(line, lf, shown, interpreter)
+    out.notes.append(f"{why}: the one process runs on that GPU")
+    return out
+
+
 def llamafactory_python(line: Line, lf: LauncherFile, shown: str, folder: Path, root: Path) -> Launch | None:
     """`python src/train.py x.yaml k=v`: LLaMA-Factory's entry script run by the interpreter itself, one process on one
     node as `plain_python`, with the `key=value` words LLaMA-Factory merges over the config as `llamafactory-cli train`'s

@@ -291,6 +291,13 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
     elif kind in ("srun", "sbatch"):
         nodes_from(flags.get("N") or flags.get("nodes"))
         tasks = _int(flags.get("ntasks_per_node")) or _int(flags.get("gpus_per_node"))
+        total = _int(flags.get("n") or flags.get("ntasks"))
+        one_node = _int(flags.get("N") or flags.get("nodes")) == 1 or ("nodes" in sb and sb["nodes"][0] == 1 and not (flags.get("N") or flags.get("nodes")))
+        if tasks is None and total is not None and (one_node or total == 1):
+            # `srun -n 1 python sft.py`: that many tasks, each one process (srun.1:2440-2442), on the one node
+            tasks = total
+            out.nodes = 1
+            out.notes.append(f"{shown} line {line.line} starts {total} task{'s' if total != 1 else ''} (srun -n {total}), one process each ({SRUN_TASKS_AT})")
         if tasks is not None:
             out.per_node = tasks
         elif "gpus_per_node" in sb:
@@ -526,6 +533,7 @@ def script_flags(words: list[str], script: int, skip: set[int], *, split_pairs: 
 ARGPARSE_STORE_AT = "CPython 3.11.7 Lib/argparse.py:955-956 (_StoreAction sets the value at each occurrence: the last wins)"
 
 
+SRUN_TASKS_AT = "Slurm doc/man/man1/srun.1:2440-2442@284c3b95f0 (-n, --ntasks: the number of tasks to run)"
 SRUN_AT = (
     "Slurm doc/man/man1/srun.1:2488-2489@284c3b95f0 (--ntasks-per-node: that many tasks invoked on each node), :3919-3920 "
     "(SLURM_NTASKS_PER_NODE, which sbatch sets from its --ntasks-per-node, sbatch.1:3526-3528, read as --ntasks-per-node)"

@@ -675,6 +675,9 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
                 elif what == "gpus_per_node":
                     env.setdefault("SLURM_GPUS_PER_NODE", str(value))
                     env.setdefault("SLURM_GPUS_ON_NODE", str(value))
+    if (derived := sbatch_per_node(sbatch)) is not None:  # `--gpus=1`, `--gpus-per-task=1` with `--ntasks=1`
+        sbatch.append(("gpus_per_node", *derived))
+        env.setdefault("SLURM_GPUS_ON_NODE", str(derived[0]))
     cwd = ""
     positional: dict[str, str] = {}  # VAR -> `$N` it was given (the script's own argument, unknown here)
     defaulted: dict[str, str] = {}  # VAR -> how `${VAR:-default}` over such an argument was read
@@ -1070,7 +1073,49 @@ def _sbatch_options(text: str) -> list[tuple[str, int]]:
             out.append(("gpus_per_node", int(g.group(1))))
         elif name == "--ntasks-per-node" and num:
             out.append(("ntasks_per_node", int(num.group(1))))
+        elif name in ("-n", "--ntasks") and num:
+            out.append(("ntasks", int(num.group(1))))
+        elif name in ("-G", "--gpus") and (count := _typed_count(value)) is not None:
+            out.append(("gpus", count))
+        elif name == "--gpus-per-task" and (count := _typed_count(value)) is not None:
+            out.append(("gpus_per_task", count))
     return out
+
+
+def _typed_count(value: str) -> int | None:
+    """`1` or `mi300x:1` (`[type:]<number>`, sbatch.1:1167) -> 1; None for anything else (a list, a variable)."""
+    count = value.rsplit(":", 1)[-1]
+    return int(count) if count.isdigit() and len(count) <= 5 and "," not in value else None
+
+
+# Slurm doc/man/man1/sbatch.1@284c3b95f0: `-G, --gpus` is "the total number of GPUs required for the job" (:1167-1168),
+# `--gpus-per-task` the GPUs "on each task" (:1207-1209), `-n, --ntasks` the tasks job steps will launch (:1975-1979),
+# `--gres` and `--gpus-per-node` the count per node (:1225-1231, :1180-1182). A total is a per-node count only where it
+# cannot be spread over nodes: one node stated (`--nodes=1`), or a total of one GPU.
+SBATCH_GPUS_AT = "Slurm doc/man/man1/sbatch.1:1167-1168, :1207-1209, :1975-1979@284c3b95f0"
+
+
+def sbatch_per_node(sbatch: list[tuple[str, int, int]]) -> tuple[int, int] | None:
+    """(GPUs per node, the directive's line) a job's `--gpus` total or `--gpus-per-task` x tasks gives where no
+    `--gres=gpu:N` / `--gpus-per-node` says it; None where the directives leave it open."""
+    first: dict[str, tuple[int, int]] = {}
+    for what, value, n in sbatch:
+        first.setdefault(what, (value, n))
+    if "gpus_per_node" in first:
+        return None
+    nodes = first["nodes"][0] if "nodes" in first else None
+    if "gpus_per_task" in first:
+        per_task, at = first["gpus_per_task"]
+        if "ntasks_per_node" in first:
+            return per_task * first["ntasks_per_node"][0], at
+        if "ntasks" in first:
+            total = per_task * first["ntasks"][0]
+            return (total, at) if nodes == 1 or total == 1 else None
+        return None
+    if "gpus" in first:
+        total, at = first["gpus"]
+        return (total, at) if nodes == 1 or total == 1 else None
+    return None
 
 
 def var_pattern(word: str) -> str:

@@ -40,7 +40,7 @@ from typing import Any
 
 from ..safepath import UnsafePath, read_text, tree_of
 from ..schemas import WorkloadConfig
-from .launch_forms import commented_launch, deepspeed_unread, elsewhere_launch, llamafactory_python, other_run, plain_python, python_entry, script_run
+from .launch_forms import commented_launch, deepspeed_unread, elsewhere_launch, llamafactory_python, other_run, plain_python, plain_python_yaml, python_entry, script_run
 from .launch_line import (
     ACCELERATE_AT,
     Launch,
@@ -402,6 +402,8 @@ def _line_launch(line: Line, lf: LauncherFile, shown: str, folder: Path, config:
         found = plain_python(line, lf, shown, config, folder, root)
     if found is None and config.suffix != ".py":  # `python src/train.py x.yaml`: LLaMA-Factory's entry script
         found = llamafactory_python(line, lf, shown, folder, root)
+    if found is None and config.suffix != ".py":  # `python -m axolotl.cli.train x.yml`; `python train.py --config x.yaml` on one GPU
+        found = plain_python_yaml(line, lf, shown)
     if found is not None:
         found.place = line.place
         found.script = script_run(line, folder, root)

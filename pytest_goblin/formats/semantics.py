@@ -323,6 +323,9 @@ GPUS_PER_NODE_ASSUMED = 8  # one MI300X platform: 8 GPUs
 
 
 _DIGIT = re.compile(r"\d")
+# A count a comment puts under a condition ("if you use 8 GPUs", "when training on 4 GPUs", "e.g. on 8 GPUs"): advice
+# for another run, not the count this config ran with.
+_CONDITIONAL = re.compile(r"\b(?:if|when|whenever|unless|otherwise|for example)\b|\be\.g\.", re.IGNORECASE)
 
 
 # A recipe's own top-level `num_processes: 7` (review5 #19 QingyangZhang/EMPO trl/recipes/Qwen2.5/rl/
@@ -394,6 +397,8 @@ def world_from_text(text: str) -> Said | None:
                 return Said(per, lineno, m.group(0).strip(), 1, per)
         for pat in (_OWN_PROCESSES, *_COMMENT_GPUS):
             m = pat.search(line)
+            if m and pat in _COMMENT_GPUS[1:] and _CONDITIONAL.search(line[: m.start()]):
+                continue  # "# if you use 8 GPUs, halve ...": another run's advice, not this one's count
             if m and 1 <= int(m.group(1)) <= 1024:
                 return Said(int(m.group(1)), lineno, m.group(0).strip())
         found = _nodes_phrase(line, text)
@@ -614,6 +619,18 @@ def read_world_size(
         _topology_from_world(r)
         _ddp_if_launched(r)
         return
+    named = filename_count(Path(r.path).name)
+    if named is not None:
+        n, word = named
+        r.default(
+            "world_size",
+            n,
+            f"the file name says `{word}`: {_gpus(n)} assumed (no launcher, comment or README states a count); set goblin_world_size to state it",
+        )
+        r.notes.append(f"world size: {_gpus(n)} read from the file name's `{word}`, assumed")
+        _topology_from_world(r)
+        _ddp_if_launched(r)
+        return
     strategy = r.values.get("strategy", "single")
     if strategy in ("fsdp", "deepspeed"):
         r.default(
@@ -622,6 +639,21 @@ def read_world_size(
     else:
         r.default("world_size", 1, "world size not stated; assumed 1 GPU; set goblin_world_size to state it")
     _topology_from_world(r)
+
+
+# A GPU count in the config's file name (`llama_2gpu_80gb.yaml`, `sft_8xH100.yaml`, `zero3-4gpus.yml`): a part of the
+# name between `_`, `-` or `.` that is a count joined to "gpu(s)" or a GPU model. The repository's hint, read only where
+# nothing else states the count, and said assumed.
+_NAME_COUNT = re.compile(r"(?:^|[_.-])(\d{1,4})\s?x?_?(gpus?|a100|h100|h200|h800|a800|mi\d{3}x?)(?=[_.-]|$)", re.IGNORECASE)
+
+
+def filename_count(name: str) -> tuple[int, str] | None:
+    """(GPUs, the part of the name) a config's file name states; None where it states none or more than one."""
+    found = {(int(m.group(1)), m.group(0).strip("_.-")) for m in _NAME_COUNT.finditer(name) if 1 <= int(m.group(1)) <= 1024}
+    counts = {n for n, _ in found}
+    if len(counts) != 1:
+        return None
+    return min(found)
 
 
 def _gpus(n: int) -> str:

@@ -361,6 +361,36 @@ class TorchtuneAdapter(Adapter):
         read_world_size(r, r.text, implied=implied, launch_decides_strategy=False)
         if own_file is not None and recipe is None:
             self._comment_count_assumed(r)
+        self._stock_header_assumed(r)
+
+    @staticmethod
+    def _stock_header_assumed(r: Reader) -> None:
+        """A count read from the config's comment (no launcher states one) whose line is a torchtune stock config's
+        template, word for word in what it states: `tune run --nproc_per_node 2 ... --config llama3/8B_lora` where that
+        stock config's header at a release says `--nproc_per_node 2` (tune_headers.json). The comment came with the copy;
+        the count is torchtune's example, used as the fallback and said assumed. A count the user changed (`4` in the
+        same line) is theirs and stands."""
+        src = r.sources.get("world_size")
+        if src is None or not src.explicit or not (src.key or "").startswith("comment:") or src.file != r.path or not src.line:
+            return
+        lines = r.text.splitlines()
+        body = lines[src.line - 1].strip() if src.line <= len(lines) else ""
+        count = re.search(r"--nproc[_-]per[_-]node[=\s]+(\d+)", body)
+        named = re.search(r"--config[=\s]+([\w./-]+)", body)
+        if not body.startswith("#") or count is None or named is None:
+            return
+        cite = tables.tune_stock_header(named.group(1), int(count.group(1)))
+        if cite is None:
+            return
+        phrase = (src.key or "").removeprefix("comment:").strip()
+        note = (
+            f"from the config's comment at line {src.line} (`{phrase}`): torchtune's template for its stock config {named.group(1)} "
+            f"({cite} states the same count), kept with the copy, not this repository's statement: assumed; no repository launcher "
+            "that names this file states a count"
+        )
+        for name in ("world_size", "nodes", "gpus_per_node"):
+            if name in r.sources and (r.sources[name].key or "").startswith("comment:"):
+                r.sources[name] = FieldSource(file=r.path, key=r.sources[name].key, line=r.sources[name].line, explicit=False, note=note)
 
     @staticmethod
     def _comment_count_assumed(r: Reader) -> None:

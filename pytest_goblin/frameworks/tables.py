@@ -242,3 +242,17 @@ def recipe_for_config(rel_path: str) -> str | None:
         if rel_path in (r.get("configs") or []):
             return str(name)
     return None
+
+
+def tune_stock_header(config: str, count: int) -> str | None:
+    """Where torchtune's stock config `config` (`llama3/8B_lora`, with or without `.yaml`) states `--nproc_per_node
+    count` in its header comment, at some release (tune_headers.json, scripts/gen_tune_headers.py): "torchtune 0.6.1
+    recipes/configs/llama3/8B_lora.yaml:9" for the newest such release; None when no release's header says that."""
+    rel = config if config.endswith(".yaml") else config + ".yaml"
+    entries = optional_table("tune_headers.json").get("configs", {}).get(rel) or []
+    for entry in entries:
+        named = str(entry.get("config", ""))
+        if count in entry.get("nproc_per_node", []) and named.removesuffix(".yaml") == rel.removesuffix(".yaml"):
+            versions = entry.get("versions") or ["?"]
+            return f"torchtune {versions[-1]} recipes/configs/{rel}:{entry.get('line')}"
+    return None
