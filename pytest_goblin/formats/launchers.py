@@ -40,7 +40,17 @@ from typing import Any
 
 from ..safepath import UnsafePath, read_text, tree_of
 from ..schemas import WorkloadConfig
-from .launch_forms import commented_launch, deepspeed_unread, elsewhere_launch, llamafactory_python, other_run, plain_python, plain_python_yaml, python_entry, script_run
+from .launch_forms import (
+    commented_launch,
+    deepspeed_unread,
+    elsewhere_launch,
+    llamafactory_python,
+    other_run,
+    plain_python,
+    plain_python_yaml,
+    python_entry,
+    script_run,
+)
 from .launch_line import (
     ACCELERATE_AT,
     Launch,
