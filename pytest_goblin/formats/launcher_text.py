@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -442,35 +442,41 @@ MAX_SOURCED = 16  # files a launcher sources that are read (each once)
 Sourcer = Callable[[str], "tuple[str, str] | None"]  # a `source` word -> (real path, text), None when not read
 
 
+def _sourced_parts(text: str) -> Iterator[tuple[int, str, bool]]:
+    """A sourced file's simple commands as `_sourced_values` and `_sourced_exports` walk them: (line, command, after
+    `&&`/`||`), continuations joined, comments cut, a `do`/`then`/`else` word before the command dropped."""
+    for n, logical in _logical_lines(list(enumerate(text.splitlines(), 1))):
+        stripped = hash_comment_cut(logical).strip()
+        conditional = bool(re.search(r"&&|\|\|", stripped))
+        for part in re.split(r"&&|\|\||;", stripped):
+            yield n, re.sub(r"^\s*(?:do|then|else)\s+", "", part).strip(), conditional
+
+
 def _sourced_values(real: str, text: str) -> dict[str, tuple[str, int]]:
     """The literal values a sourced file assigns for certain: `VAR=value` outside any `if`/`case`/loop and not after
     `&&`/`||`, with no command substitution, positional parameter or unknown variable; (value, line) each."""
     env: dict[str, str] = {}
     at: dict[str, int] = {}
     depth = 0
-    for n, logical in _logical_lines(list(enumerate(text.splitlines(), 1))):
-        stripped = hash_comment_cut(logical).strip()
-        conditional = bool(re.search(r"&&|\|\|", stripped))
-        for part in re.split(r"&&|\|\||;", stripped):
-            part = re.sub(r"^\s*(?:do|then|else)\s+", "", part).strip()
-            if _OPENS.match(part):
-                depth += 1
-                continue
-            if _CLOSES.match(part):
-                depth = max(depth - 1, 0)
-                continue
-            m = _ASSIGN.match(part)
-            if not m:
-                continue
-            value = m.group(2).strip()
-            expanded = _split(expand(value, env)) if value else [""]
-            literal = "$(" not in value and "`" not in value and not _POSITIONAL_IN.search(value) and len(expanded) == 1 and "$" not in expanded[0]
-            if depth or conditional or not literal:
-                env.pop(m.group(1), None)
-                at.pop(m.group(1), None)
-                continue
-            env[m.group(1)] = expanded[0]
-            at[m.group(1)] = n
+    for n, part, conditional in _sourced_parts(text):
+        if _OPENS.match(part):
+            depth += 1
+            continue
+        if _CLOSES.match(part):
+            depth = max(depth - 1, 0)
+            continue
+        m = _ASSIGN.match(part)
+        if not m:
+            continue
+        value = m.group(2).strip()
+        expanded = _split(expand(value, env)) if value else [""]
+        literal = "$(" not in value and "`" not in value and not _POSITIONAL_IN.search(value) and len(expanded) == 1 and "$" not in expanded[0]
+        if depth or conditional or not literal:
+            env.pop(m.group(1), None)
+            at.pop(m.group(1), None)
+            continue
+        env[m.group(1)] = expanded[0]
+        at[m.group(1)] = n
     return {name: (env[name], at[name]) for name in env}
 
 
@@ -543,22 +549,18 @@ def _sourced_exports(real: str, text: str) -> dict[str, Exported]:
     env: dict[str, str] = {}
     origin: dict[str, tuple[str, int]] = {}
     depth = 0
-    for n, logical in _logical_lines(list(enumerate(text.splitlines(), 1))):
-        stripped = hash_comment_cut(logical).strip()
-        conditional = bool(re.search(r"&&|\|\|", stripped))
-        for part in re.split(r"&&|\|\||;", stripped):
-            part = re.sub(r"^\s*(?:do|then|else)\s+", "", part).strip()
-            if _OPENS.match(part) or _FUNC.match(part):
-                depth += 1
-                continue
-            if _CLOSES.match(part) or part == "}":
-                depth = max(depth - 1, 0)
-                continue
-            a = _ASSIGN.match(part)
-            if a and not part.startswith("export") and len(_split(a.group(2))) <= 1 and not _unknown(a.group(2)) and not depth and not conditional:
-                env[a.group(1)] = (_split(a.group(2)) or [""])[0]
-                origin[a.group(1)] = (real, n)
-            track_export(part, n, real, exports, env, origin, bool(depth) or conditional)
+    for n, part, conditional in _sourced_parts(text):
+        if _OPENS.match(part) or _FUNC.match(part):
+            depth += 1
+            continue
+        if _CLOSES.match(part) or part == "}":
+            depth = max(depth - 1, 0)
+            continue
+        a = _ASSIGN.match(part)
+        if a and not part.startswith("export") and len(_split(a.group(2))) <= 1 and not _unknown(a.group(2)) and not depth and not conditional:
+            env[a.group(1)] = (_split(a.group(2)) or [""])[0]
+            origin[a.group(1)] = (real, n)
+        track_export(part, n, real, exports, env, origin, bool(depth) or conditional)
     return exports
 
 
