@@ -334,6 +334,13 @@ def _trl_run(loaded: LoadedConfig) -> tuple[tuple[int, ...], str, bool] | None:
     return version, f"trl {run.version} ({run.how})", run.assumed
 
 
+def _trl_run_for(loaded: LoadedConfig, b: Blocker) -> tuple[tuple[int, ...], str, bool] | None:
+    """`_trl_run` where the release suits `b`'s severity: a pinned release for a blocker, an assumed (newest) one for a
+    requirement; None otherwise."""
+    run = _trl_run(loaded)
+    return run if run is not None and run[2] == (b.severity == "requirement") else None
+
+
 GRPO_KEYS = ("num_generations", "generation_batch_size", "steps_per_generation")
 
 
@@ -513,12 +520,10 @@ def _kto_kl_term(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
         loss = None  # not set: KTOConfig's default, "kto" (trl 1.16.0 kto_config.py:198-199)
     if (loss is not None and not isinstance(loss, str)) or loss == KTO_NO_KL_LOSS:
         return []
-    run = _trl_run(loaded)
+    run = _trl_run_for(loaded, b)
     if run is None:
         return []
     version, how, assumed = run
-    if assumed != (b.severity == "requirement"):
-        return []
     checks = kto_checks(version)
     if not checks or _computed_in_code(loaded, ("loss_type", *(c.key for c in checks))) or _repository_declares(loaded, "loss_type"):
         return []
@@ -608,12 +613,10 @@ def _trl_config_raises(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     cls = _trl_class(loaded)
     if cls is None:
         return []
-    run = _trl_run(loaded)
+    run = _trl_run_for(loaded, b)
     if run is None:
         return []
     version, how, assumed = run
-    if assumed != (b.severity == "requirement"):
-        return []
     out = []
     for r in trl_raises(cls, version):
         keys = (*r.keys, "model_name_or_path") if r.name == "sft_padding_free_unpacked" else r.keys
