@@ -63,6 +63,14 @@ class Loaded:
     changed: list[tuple[tuple[Any, ...], int]] = field(default_factory=list)  # key paths the script writes, with the line
 
 
+@dataclass(frozen=True)
+class Spread:
+    """What `**X` passes to a call, X a loaded file or a mapping in it: each key's read (ok, value, where), or why not."""
+
+    keys: dict[str, tuple[bool, Any, Location | None]]
+    why: str  # "" when the keys are read; else why what it passes is unknown
+
+
 Hit = tuple["Loaded | None", tuple[Any, ...]]  # (file, key path); file None: a read goblin cannot follow
 UNFOLLOWED: Hit = (None, ())
 
@@ -298,14 +306,21 @@ class DictConfigs:
             if inner is None or inner[0] is None:
                 return inner
             return (inner[0], (*inner[1], node.attr)) if inner[0].omegaconf else UNFOLLOWED
+        if _get_call(node):  # `cfg.get("training", {})` as a step of a chain or an alias: the key's mapping
+            assert isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            inner = self._path(node.func.value, depth + 1)
+            if inner is None or inner[0] is None:
+                return inner
+            key = node.args[0].value if isinstance(node.args[0], ast.Constant) else None
+            return (inner[0], (*inner[1], key)) if isinstance(key, (str, int)) and not isinstance(key, bool) else UNFOLLOWED
         return None
 
     def read(self, node: ast.expr) -> tuple[bool, Any, Location | None] | None:
         """The value an expression reads from a loaded file; None when it reads none; (False, ...) when unknown."""
         default: ast.expr | None = None
         has_default = False
-        target = node
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" and 1 <= len(node.args) <= 2 and not node.keywords:
+        if _get_call(node):
+            assert isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
             inner = self._path(node.func.value)
             if inner is None:
                 return None
@@ -315,7 +330,7 @@ class DictConfigs:
             default = node.args[1] if len(node.args) == 2 else None
             found: Hit = (inner[0], (*inner[1], node.args[0].value))
         else:
-            hit = self._path(target)
+            hit = self._path(node)
             if hit is None:
                 return None
             found = hit
@@ -324,6 +339,12 @@ class DictConfigs:
             return False, None, None
         if not keys:
             return None  # the whole dict: its keys are read where they are read
+        return self._at(node, loaded, keys, has_default, default)
+
+    def _at(
+        self, node: ast.expr, loaded: Loaded, keys: tuple[Any, ...], has_default: bool = False, default: ast.expr | None = None
+    ) -> tuple[bool, Any, Location | None]:
+        """The value at a key path of a loaded file, as the script's read at `node` takes it."""
         dotted = ".".join(str(k) for k in keys)
         changed = next((line for path, line in loaded.changed if path[: len(keys)] == keys or keys[: len(path)] == path), None)
         if changed is not None:
@@ -338,7 +359,10 @@ class DictConfigs:
             ):
                 if i == len(keys) - 1 and isinstance(at, dict) and has_default:
                     return self._default(node, default, loaded, keys)
-                self._note(f"line {node.lineno}: {loaded.shown} has no `{dotted}` (an error when the script runs); its value is not read")
+                if i < len(keys) - 1:  # a `.get` step may give a default here: not said to fail
+                    self._note(f"line {node.lineno}: {loaded.shown} has no `{'.'.join(str(k) for k in keys[: i + 1])}`; `{dotted}` is not read")
+                else:
+                    self._note(f"line {node.lineno}: {loaded.shown} has no `{dotted}` (an error when the script runs); its value is not read")
                 return False, None, None
             line = key_line(at, key)
             at = at[key]
@@ -350,6 +374,37 @@ class DictConfigs:
             return False, None, None
         fixed = f"set in {loaded.shown} line {line} (`{dotted}`, which the script loads at line {loaded.line}); edit it there"
         return True, at, Location(None, line, file=loaded.file, fixed=fixed)
+
+    def spread(self, node: ast.expr) -> Spread | None:
+        """What `**node` passes to a call when node is a loaded file or a mapping in it (`TrainingArguments(**cfg["training"])`):
+        every key of that mapping as a keyword, each read as `node[key]` is; None when node is no loaded dict."""
+        hit = self._path(node)
+        if hit is None:
+            return None
+        shown = ast.unparse(node)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        loaded, keys = hit
+        if loaded is None:
+            return Spread({}, f"line {node.lineno}: `**{shown}` reads the loaded settings in a way goblin does not follow; what it passes is not read")
+        dotted = ".".join(str(k) for k in keys) or "the whole file"
+        changed = next((line for path, line in loaded.changed if keys[: len(path)] == path), None)
+        if changed is not None:
+            return Spread({}, f"line {node.lineno}: `{dotted}` of {loaded.shown} is changed by the script at line {changed}; what `**{shown}` passes is not read")
+        at, plain = loaded.data, loaded.plain
+        for key in keys:
+            if not (isinstance(at, (dict, list)) and _holds(at, key)):
+                return Spread({}, f"line {node.lineno}: {loaded.shown} has no `{dotted}`; what `**{shown}` passes is not read")
+            at = at[key]
+            plain = plain[key] if isinstance(plain, (dict, list)) and _holds(plain, key) else None
+        if not isinstance(at, dict):
+            return Spread({}, f"line {node.lineno}: `{dotted}` of {loaded.shown} is not a mapping; what `**{shown}` passes is not read")
+        names = list(plain) if isinstance(plain, dict) else list(at)
+        if loaded.plain is not None and (not isinstance(plain, dict) or set(plain) != set(at)):
+            return Spread({}, f"line {node.lineno}: the keys of `{dotted}` in {loaded.shown} read otherwise under PyYAML's YAML 1.1 ({PYYAML_AT}); what `**{shown}` passes is not read")
+        if not all(isinstance(k, str) for k in names):
+            # CPython 3.11.7: `f(**{1: 2})` raises TypeError "keywords must be strings"
+            return Spread({}, f"line {node.lineno}: `{dotted}` of {loaded.shown} has a key that is not a string: `**{shown}` raises TypeError when the call runs; its values are not read")
+        return Spread({k: self._at(node, loaded, (*keys, k)) for k in names}, "")
 
     def _default(self, node: ast.expr, default: ast.expr | None, loaded: Loaded, keys: tuple[Any, ...]) -> tuple[bool, Any, Location | None]:
         dotted = ".".join(str(k) for k in keys)
@@ -415,6 +470,13 @@ class DictConfigs:
 
 
 _MISSING = object()
+
+
+def _get_call(node: ast.expr) -> bool:
+    """`x.get(k)` / `x.get(k, default)`: dict.get's positional form."""
+    return (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" and 1 <= len(node.args) <= 2 and not node.keywords
+    )
 
 
 def _root_name(node: ast.expr) -> str | None:
@@ -488,3 +550,49 @@ def _secret_values(node: Any, depth: int = 0) -> list[str]:
         for v in node:
             out += _secret_values(v, depth + 1)
     return out
+
+
+Read = tuple[bool, Any, Location | None]
+
+
+def call_keywords(
+    call: ast.Call, label: str, lit: Callable[[ast.expr], Read], dicts: DictConfigs | None, notes: list[str], wanted: Callable[[str], bool] = lambda _k: True
+) -> list[tuple[str, Read, int]]:
+    """The keywords a call passes, as Python binds them: each written `k=v` (read by `lit` where `wanted`), and every
+    key of a loaded mapping it expands with `**` (`TrainingArguments(**cfg["training"])`, DictConfigs.spread), each
+    with its read and the script's line. A key passed twice (written and expanded, or in two expansions) is a TypeError when the
+    call runs (CPython 3.11.7: "got multiple values for keyword argument"; written twice, a SyntaxError): then every
+    keyword of the call is unknown, said so. A `**` goblin cannot read passes what it cannot see: noted."""
+    out: list[tuple[str, Read, int]] = []
+    unknown: Read = (False, None, None)
+    for kw in call.keywords:
+        if kw.arg is not None:
+            out.append((kw.arg, lit(kw.value) if wanted(kw.arg) else unknown, kw.value.lineno))
+            continue
+        spread = dicts.spread(kw.value) if dicts is not None else None
+        if spread is None or spread.why:
+            notes.append(spread.why if spread is not None else f"line {call.lineno}: `**` arguments of {label} are not read")
+            continue
+        for key, read in spread.keys.items():
+            out.append((key, read if wanted(key) else unknown, kw.value.lineno))
+    seen: dict[str, int] = {}
+    for key, _read, _line in out:
+        seen[key] = seen.get(key, 0) + 1
+    twice = sorted(k for k, n in seen.items() if n > 1)
+    if not twice:
+        return out
+    written = {k.arg for k in call.keywords if k.arg is not None}
+    how = (
+        "a SyntaxError"
+        if all(sum(1 for k in call.keywords if k.arg == t) > 1 for t in twice)
+        else "a TypeError when the call runs (got multiple values for keyword argument)"
+    )
+    shown = ", ".join(f"`{k}`" for k in twice[:5])
+    notes.append(
+        f"line {call.lineno}: {label}(...) is given {shown} twice ({'written and through `**`' if set(twice) & written else 'through two `**`'}):"
+        f" {how}; none of its values are read"
+    )
+    first: dict[str, int] = {}
+    for key, _read, line in out:
+        first.setdefault(key, line)
+    return [(key, unknown, line) for key, line in first.items()]

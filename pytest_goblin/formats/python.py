@@ -35,7 +35,7 @@ from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from ..yamlio import learn_secrets
 from . import argedit
 from .base import IN_LAUNCH_LINE, Reader, ignored_rules, model_from, stamp_framework, stamp_versions
-from .dictcfg import DictConfigs
+from .dictcfg import DictConfigs, call_keywords
 from .hf_trainer import HFTrainerAdapter
 from .hfstyle import TA_DOCS, hf_writes
 from .launcher_text import ASSUMED_ARGUMENT
@@ -284,17 +284,13 @@ def read_script(path: Path, text: str) -> Script:
             if name in CONFIG_CLASSES and s.args_call is None:
                 s.args_call = node
                 s.config_class = name
-                for kw in node.keywords:
-                    if kw.arg is None:
-                        s.notes.append(f"line {node.lineno}: `**` arguments of {name} are not read")
-                        continue
-                    ok, value, loc = lit(kw.value)
+                for key, (ok, value, loc), line in call_keywords(node, name, lit, dicts, s.notes):
                     if ok and loc is not None:
-                        s.values[kw.arg] = value
-                        s.where[kw.arg] = loc
+                        s.values[key] = value
+                        s.where[key] = loc
                     else:
-                        s.notes.append(f"line {kw.value.lineno}: {kw.arg} is computed at run time; the trainer default is assumed")
-                        s.computed[kw.arg] = kw.value.lineno
+                        s.notes.append(f"line {line}: {key} is computed at run time or not read; the trainer default is assumed")
+                        s.computed[key] = line
             elif (
                 name == "from_pretrained"
                 and s.model_call is None
@@ -305,24 +301,21 @@ def read_script(path: Path, text: str) -> Script:
                 s.model_call = node
                 if (loader := loader_of(node)) is not None:
                     read_load(s, tree, node, loader, lit)
-                first = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "pretrained_model_name_or_path"), None)
-                if first is not None:
-                    ok, value, loc = lit(first)
-                    if ok and isinstance(value, str) and loc is not None:
-                        s.values["model_name_or_path"] = value
-                        s.where["model_name_or_path"] = loc
-                for kw in node.keywords:
-                    if kw.arg == "device_map":
-                        ok, value, loc = lit(kw.value)
-                        if ok and loc is not None and spreads_layers(value):
-                            s.device_map = (value, loc)
-                    if kw.arg in MODEL_KEYS:
-                        ok, value, loc = lit(kw.value)
-                        if ok and loc is not None and value is not None:
-                            if kw.arg in ("load_in_4bit", "load_in_8bit"):
-                                bnb[kw.arg] = value
-                            s.values[MODEL_KEYS[kw.arg]] = value
-                            s.where[MODEL_KEYS[kw.arg]] = loc
+                wanted = {"device_map", "pretrained_model_name_or_path", *MODEL_KEYS}
+                kws = call_keywords(node, name, lit, dicts, s.notes, wanted=wanted.__contains__)
+                named = next((read for key, read, _line in kws if key == "pretrained_model_name_or_path"), None)
+                ok, value, loc = lit(node.args[0]) if node.args else (named or (False, None, None))
+                if ok and isinstance(value, str) and loc is not None:
+                    s.values["model_name_or_path"] = value
+                    s.where["model_name_or_path"] = loc
+                for key, (ok, value, loc), _line in kws:
+                    if key == "device_map" and ok and loc is not None and spreads_layers(value):
+                        s.device_map = (value, loc)
+                    if key in MODEL_KEYS and ok and loc is not None and value is not None:
+                        if key in ("load_in_4bit", "load_in_8bit"):
+                            bnb[key] = value
+                        s.values[MODEL_KEYS[key]] = value
+                        s.where[MODEL_KEYS[key]] = loc
             elif name.endswith("Trainer") and "model_name_or_path" not in s.values:
                 # SFTTrainer(model="Qwen/...") or model=model_id: TRL loads the model from the id itself.
                 arg = next((k.value for k in node.keywords if k.arg == "model"), node.args[0] if node.args else None)
@@ -337,12 +330,10 @@ def read_script(path: Path, text: str) -> Script:
                     " (a commented-out `quantization_config=` is not code); no quantization read from it"
                 )
             elif name == "BitsAndBytesConfig" and guarded_call(s, node, name, parents, lit):
-                for kw in node.keywords:
-                    if kw.arg in ("load_in_4bit", "load_in_8bit"):
-                        ok, value, loc = lit(kw.value)
-                        if ok and loc is not None:
-                            bnb[kw.arg] = value
-                            s.where[kw.arg] = loc
+                for key, (ok, value, loc), _line in call_keywords(node, name, lit, dicts, s.notes, wanted={"load_in_4bit", "load_in_8bit"}.__contains__):
+                    if key in ("load_in_4bit", "load_in_8bit") and ok and loc is not None:
+                        bnb[key] = value
+                        s.where[key] = loc
             elif name == "LoraConfig" and unused_load(node, parents, loaded):
                 s.notes.append(f"line {node.lineno}: LoraConfig(...) is bound to a name nothing reads; no adapter read from it")
             elif name == "LoraConfig" and applied_by_wrap(node, parents, tree):
