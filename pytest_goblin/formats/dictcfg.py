@@ -385,11 +385,15 @@ class DictConfigs:
         shown = shown if len(shown) <= 60 else shown[:57] + "..."
         loaded, keys = hit
         if loaded is None:
-            return Spread({}, f"line {node.lineno}: `**{shown}` reads the loaded settings in a way goblin does not follow; what it passes is not read")
+            return Spread(
+                {}, f"line {node.lineno}: `**{shown}` passes settings of a loaded file that goblin does not read or follow; what it passes is not read"
+            )
         dotted = ".".join(str(k) for k in keys) or "the whole file"
         changed = next((line for path, line in loaded.changed if keys[: len(path)] == path), None)
         if changed is not None:
-            return Spread({}, f"line {node.lineno}: `{dotted}` of {loaded.shown} is changed by the script at line {changed}; what `**{shown}` passes is not read")
+            return Spread(
+                {}, f"line {node.lineno}: `{dotted}` of {loaded.shown} is changed by the script at line {changed}; what `**{shown}` passes is not read"
+            )
         at, plain = loaded.data, loaded.plain
         for key in keys:
             if not (isinstance(at, (dict, list)) and _holds(at, key)):
@@ -400,10 +404,16 @@ class DictConfigs:
             return Spread({}, f"line {node.lineno}: `{dotted}` of {loaded.shown} is not a mapping; what `**{shown}` passes is not read")
         names = list(plain) if isinstance(plain, dict) else list(at)
         if loaded.plain is not None and (not isinstance(plain, dict) or set(plain) != set(at)):
-            return Spread({}, f"line {node.lineno}: the keys of `{dotted}` in {loaded.shown} read otherwise under PyYAML's YAML 1.1 ({PYYAML_AT}); what `**{shown}` passes is not read")
+            return Spread(
+                {},
+                f"line {node.lineno}: the keys of `{dotted}` in {loaded.shown} read otherwise under PyYAML's YAML 1.1 ({PYYAML_AT}); what `**{shown}` passes is not read",
+            )
         if not all(isinstance(k, str) for k in names):
             # CPython 3.11.7: `f(**{1: 2})` raises TypeError "keywords must be strings"
-            return Spread({}, f"line {node.lineno}: `{dotted}` of {loaded.shown} has a key that is not a string: `**{shown}` raises TypeError when the call runs; its values are not read")
+            return Spread(
+                {},
+                f"line {node.lineno}: `{dotted}` of {loaded.shown} has a key that is not a string: `**{shown}` raises TypeError when the call runs; its values are not read",
+            )
         return Spread({k: self._at(node, loaded, (*keys, k)) for k in names}, "")
 
     def _default(self, node: ast.expr, default: ast.expr | None, loaded: Loaded, keys: tuple[Any, ...]) -> tuple[bool, Any, Location | None]:
@@ -474,9 +484,7 @@ _MISSING = object()
 
 def _get_call(node: ast.expr) -> bool:
     """`x.get(k)` / `x.get(k, default)`: dict.get's positional form."""
-    return (
-        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" and 1 <= len(node.args) <= 2 and not node.keywords
-    )
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" and 1 <= len(node.args) <= 2 and not node.keywords
 
 
 def _root_name(node: ast.expr) -> str | None:
