@@ -124,7 +124,7 @@ def test_a_key_written_after_the_load_is_not_read_but_its_neighbours_are(tmp_pat
 def test_a_section_popped_or_replaced_after_the_load_passes_nothing_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = _parse(tmp_path, capsys, mutation='lr = train_cfg.pop("learning_rate", None)')
     assert not _from_yaml(out, "micro_batch_size", 7) and not _from_yaml(out, "precision", 9)
-    assert any("changed by the script at line 9" in n and "**" in n for n in out["notes"])
+    assert any("changed by the script at line 9" in n and "the keys of `train_cfg` are not read" in n for n in out["notes"])
 
 
 def test_a_keyword_passed_twice_leaves_the_calls_values_unknown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -137,7 +137,7 @@ def test_a_settings_path_computed_at_run_time_passes_nothing_read(tmp_path: Path
     out = _parse(tmp_path, capsys, path='os.environ["CFG"]')
     assert not _from_yaml(out, "micro_batch_size", 7) and out["model"] != "Qwen/Qwen2.5-7B"
     assert any("set at run time" in n for n in out["notes"])
-    assert any("`**train_cfg` passes settings of a loaded file that goblin does not read" in n for n in out["notes"])
+    assert any("`train_cfg` holds settings of a loaded file that goblin does not read" in n for n in out["notes"])
 
 
 def test_a_get_chain_through_a_section_the_file_lacks_is_not_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -153,3 +153,50 @@ def test_a_section_yaml_1_1_keys_differently_or_that_is_no_mapping_passes_nothin
     assert any("YAML 1.1" in n for n in out["notes"])
     out = _parse(tmp_path / "b", capsys, call='output_dir="out", **cfg["model"]["name"]')
     assert any("is not a mapping" in n for n in out["notes"])
+
+
+PARSE_DICT = """\
+import os
+import yaml
+from transformers import AutoModelForCausalLM, HfArgumentParser, Trainer, TrainingArguments
+
+with open({path}) as f:
+    cfg = yaml.safe_load(f)
+{mutation}
+parser = HfArgumentParser(TrainingArguments)
+(training_args,) = parser.parse_dict(cfg["training"])
+model = AutoModelForCausalLM.from_pretrained(cfg["model"]["name"])
+Trainer(model=model, args=training_args).train()
+"""
+
+
+def _parse_dict(tmp_path: Path, capsys: pytest.CaptureFixture[str], path: str = '"configs/run.yaml"', mutation: str = "") -> dict:
+    return _parse(
+        tmp_path, capsys, yaml_text=YAML.replace("training:\n", "training:\n  output_dir: out\n"), script=PARSE_DICT.format(path=path, mutation=mutation)
+    )
+
+
+def test_hf_argument_parser_parse_dict_of_a_yaml_section_reads_its_keys(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = _parse_dict(tmp_path, capsys)
+    assert out["micro_batch_size"] == 3 and _from_yaml(out, "micro_batch_size", 8)
+    assert out["precision"] == "bf16" and _from_yaml(out, "precision", 10)
+    assert any("parse_dict (line 9)" in n and "hf_argparser.py:358-384" in n for n in out["notes"])
+
+
+def test_parse_dict_of_a_section_written_after_the_load_leaves_that_key_unread(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = _parse_dict(tmp_path, capsys, mutation='cfg["training"]["per_device_train_batch_size"] = 1')
+    assert out["sources"]["micro_batch_size"]["unread"] and out["precision"] == "bf16"
+
+
+def test_parse_dict_of_a_file_named_at_run_time_is_not_collected_and_says_why(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = _parse_dict(tmp_path, capsys, path='os.environ["CFG"]')
+    assert out["micro_batch_size"] is None
+    assert "parse_dict(cfg['training'])" in out["reason"] and "does not read" in out["reason"]
+
+
+def test_parse_yaml_file_of_a_literal_path_names_that_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    script = PARSE_DICT.format(path='"configs/run.yaml"', mutation="").replace(
+        'parser.parse_dict(cfg["training"])', 'parser.parse_yaml_file("configs/train.yaml")'
+    )
+    out = _parse(tmp_path, capsys, script=script)
+    assert "from configs/train.yaml" in out["reason"] and "named at run time" not in out["reason"]

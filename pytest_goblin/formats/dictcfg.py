@@ -385,34 +385,32 @@ class DictConfigs:
         shown = shown if len(shown) <= 60 else shown[:57] + "..."
         loaded, keys = hit
         if loaded is None:
-            return Spread(
-                {}, f"line {node.lineno}: `**{shown}` passes settings of a loaded file that goblin does not read or follow; what it passes is not read"
-            )
+            return Spread({}, f"line {node.lineno}: `{shown}` holds settings of a loaded file that goblin does not read or follow; its keys are not read")
         dotted = ".".join(str(k) for k in keys) or "the whole file"
         changed = next((line for path, line in loaded.changed if keys[: len(path)] == path), None)
         if changed is not None:
             return Spread(
-                {}, f"line {node.lineno}: `{dotted}` of {loaded.shown} is changed by the script at line {changed}; what `**{shown}` passes is not read"
+                {}, f"line {node.lineno}: `{dotted}` of {loaded.shown} is changed by the script at line {changed}; the keys of `{shown}` are not read"
             )
         at, plain = loaded.data, loaded.plain
         for key in keys:
             if not (isinstance(at, (dict, list)) and _holds(at, key)):
-                return Spread({}, f"line {node.lineno}: {loaded.shown} has no `{dotted}`; what `**{shown}` passes is not read")
+                return Spread({}, f"line {node.lineno}: {loaded.shown} has no `{dotted}`; the keys of `{shown}` are not read")
             at = at[key]
             plain = plain[key] if isinstance(plain, (dict, list)) and _holds(plain, key) else None
         if not isinstance(at, dict):
-            return Spread({}, f"line {node.lineno}: `{dotted}` of {loaded.shown} is not a mapping; what `**{shown}` passes is not read")
+            return Spread({}, f"line {node.lineno}: `{dotted}` of {loaded.shown} is not a mapping; the keys of `{shown}` are not read")
         names = list(plain) if isinstance(plain, dict) else list(at)
         if loaded.plain is not None and (not isinstance(plain, dict) or set(plain) != set(at)):
             return Spread(
                 {},
-                f"line {node.lineno}: the keys of `{dotted}` in {loaded.shown} read otherwise under PyYAML's YAML 1.1 ({PYYAML_AT}); what `**{shown}` passes is not read",
+                f"line {node.lineno}: the keys of `{dotted}` in {loaded.shown} read otherwise under PyYAML's YAML 1.1 ({PYYAML_AT}); the keys of `{shown}` are not read",
             )
         if not all(isinstance(k, str) for k in names):
             # CPython 3.11.7: `f(**{1: 2})` raises TypeError "keywords must be strings"
             return Spread(
                 {},
-                f"line {node.lineno}: `{dotted}` of {loaded.shown} has a key that is not a string: `**{shown}` raises TypeError when the call runs; its values are not read",
+                f"line {node.lineno}: `{dotted}` of {loaded.shown} has a key that is not a string (a TypeError for `**`); the keys of `{shown}` are not read",
             )
         return Spread({k: self._at(node, loaded, (*keys, k)) for k in names}, "")
 

@@ -395,12 +395,49 @@ def read_script(path: Path, text: str) -> Script:
         s.notes.extend(cli.notes)
         s.config_class = "TrainingArguments"  # the keys it maps to; TrainingArguments' defaults for what a loop leaves (formats/pyloop.py)
         return s
-    elif s.args_call is None:
+    elif s.args_call is None and not _parsed_dict(s, dicts, cli):
         cli.from_parser()  # HfArgumentParser / TrlParser: the launcher's arguments are the config's keys
     _assigned_fields(s, tree, cli, parents, lit, path, text)
     truncated_length(s, tree, lit)  # after the parser: an HfArgumentParser script's class is known only now
     s.notes.extend(cli.notes)
     return s
+
+
+# transformers 5.25.0 hf_argparser.py:358-384 `parse_dict(args, allow_extra_keys=False)`: each dataclass is built from
+# the keys of `args` that are its init fields (:376-380, `dtype(**inputs)`); a key no dataclass takes raises ValueError
+# unless allow_extra_keys (:382-383). parse_json_file (:386-406, json.loads) and parse_yaml_file (:408-428, yaml.safe_load)
+# hand a file's mapping to it.
+PARSE_DICT_AT = "transformers 5.25.0 hf_argparser.py:358-384"
+
+
+def _parsed_dict(s: Script, dicts: DictConfigs | None, cli: CommandLine) -> bool:
+    """`parser.parse_dict(cfg["training"])` on a mapping of a file the script loads (formats/dictcfg.py): the parser's
+    training class takes that mapping's keys, each sourced at its line in the file, as parse_dict hands them over.
+    False (the launch line is read instead, or the reason says why not) for anything else."""
+    if dicts is None or cli.parser_call is None or cli.config_class is None:
+        return False
+    calls = [n for n in cli.file_reads if call_name(n.func) == "parse_dict" and id(n) not in cli.argv_switched]
+    if len(calls) != 1 or len(calls[0].args) != 1 or calls[0].keywords:
+        return False
+    spread = dicts.spread(calls[0].args[0])
+    if spread is None:
+        return False
+    call, shown = calls[0], ast.unparse(calls[0].args[0])[:60]
+    if spread.why:
+        raise NotATrainingConfig(str(cli.path), f"its {cli.config_class} is read by `parse_dict({shown})` (line {call.lineno}): {spread.why}")
+    s.config_class, s.parser_call = cli.config_class, cli.parser_call
+    for key, (ok, value, loc) in spread.keys.items():
+        if ok and loc is not None:
+            s.values.setdefault(key, value)
+            s.where.setdefault(key, loc)
+        else:
+            s.notes.append(f"line {call.lineno}: {key} of `{shown}` is not read; the trainer default is assumed")
+            s.computed[key] = call.lineno
+    s.notes.append(
+        f"{cli.config_class} is read from the keys of `{shown}` that {call_name(cli.parser_call.func)}.parse_dict (line {call.lineno})"
+        f" hands to it ({PARSE_DICT_AT}); fields it does not hold take their defaults"
+    )
+    return True
 
 
 def _launch_origin(node: ast.expr, ev: Evaluator, base: Callable[[ast.expr], tuple[bool, Any, Location | None]]) -> Location | None:
