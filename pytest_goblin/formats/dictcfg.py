@@ -168,6 +168,7 @@ class DictConfigs:
         notes: list[str],
     ):
         self.path, self.parents, self.value, self.roots, self.root = path, parents, value, roots, root
+        self.find_function = find_function
         self.single_binding, self.passed = single_binding, passed
         self.notes = notes  # the script's notes: what was read from where, and what was not
         self.loads: dict[int, Loaded | None] = {}  # id of the load expression -> its file (None: not read)
@@ -445,9 +446,38 @@ class DictConfigs:
                     self._mark(node.func.value, node.lineno, whole=True)
                 name = call_name(node.func)
                 if name not in _READERS and name not in self.own:
-                    for arg in [*node.args, *(k.value for k in node.keywords if k.arg is not None)]:
+                    callee = self.find_function(node.func.id) if isinstance(node.func, ast.Name) else None
+                    for i, arg in enumerate(node.args):
+                        if isinstance(arg, ast.Name) and (passed := self._read_by(callee, i)) is not None:
+                            for keys in passed:  # a repository function that only reads it: what it hands on may change
+                                self._mark_keys(arg, keys, node.lineno)
+                            continue
                         if isinstance(arg, ast.Name):  # handed whole to a function that may change it
                             self._mark(arg, node.lineno, whole=True)
+                    for arg in (k.value for k in node.keywords if k.arg is not None):
+                        if isinstance(arg, ast.Name):
+                            self._mark(arg, node.lineno, whole=True)
+
+    def _read_by(self, fn: ast.FunctionDef | None, position: int) -> list[tuple[Any, ...]] | None:
+        """The key paths a repository function given a loaded dict at `position` hands on to other calls, when it
+        otherwise only reads it (`def load_model(config): name = config["model_name"]`); None when it may change it."""
+        if fn is None or fn.args.vararg is not None:
+            return None
+        params = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args]]
+        if position >= len(params):
+            return None
+        parents = {id(c): p for p in ast.walk(fn) for c in ast.iter_child_nodes(p)}
+        return _reads_only(fn, params[position], parents, 0)
+
+    def _mark_keys(self, arg: ast.Name, keys: tuple[Any, ...], line: int) -> None:
+        hit = self._path(arg)
+        if hit is None or hit[0] is None:
+            return
+        at: Any = hit[0].data
+        for key in (*hit[1], *keys):
+            at = at[key] if isinstance(at, (dict, list)) and _holds(at, key) else None
+        if isinstance(at, (dict, list)):  # a mapping or list handed on may be changed there; a number or string cannot
+            hit[0].changed.append(((*hit[1], *keys), line))
 
     def _mark(self, target: ast.expr, line: int, whole: bool = False) -> None:
         hit = self._path(target) if whole else self._written(target)
@@ -478,6 +508,79 @@ class DictConfigs:
 
 
 _MISSING = object()
+# methods that read a mapping without changing it (CPython 3.11.7 dict)
+_READ_METHODS = frozenset({"get", "keys", "items", "values", "copy"})
+
+
+def _reads_only(fn: ast.FunctionDef, name: str, parents: dict[int, ast.AST], depth: int, bound: ast.expr | None = None) -> list[tuple[Any, ...]] | None:
+    """The constant key paths under `name` that `fn` hands to other calls, when every use of `name` in `fn` reads it
+    (`name["k"]`, `name.get("k", d)`, `"k" in name`, an f-string, a logging call) or binds a read to a local name used
+    the same way (a bound part handed on is a key path too); None as soon as one use may change it (a store, `del`, a
+    method other than a read, the parameter handed on whole, rebinding)."""
+    handed: list[tuple[Any, ...]] = []
+    for node in ast.walk(fn):
+        if not (isinstance(node, ast.Name) and node.id == name) or node is bound:
+            continue
+        if not isinstance(node.ctx, ast.Load):
+            return None
+        top: ast.expr = node
+        keys: list[Any] = []
+        while True:
+            up = parents.get(id(top))
+            if isinstance(up, ast.Subscript) and up.value is top and isinstance(up.slice, ast.Constant):
+                top, keys = up, [*keys, up.slice.value]
+                continue
+            if isinstance(up, ast.Attribute) and up.value is top:
+                call = parents.get(id(up))
+                if up.attr not in _READ_METHODS or not isinstance(call, ast.Call) or call.func is not up:
+                    return None  # an attribute or a method that may change it
+                if up.attr == "get" and call.args and isinstance(call.args[0], ast.Constant):
+                    keys = [*keys, call.args[0].value]
+                elif up.attr != "get":
+                    keys = [*keys, None]  # keys()/items()/values()/copy(): the whole mapping, read
+                else:
+                    return None
+                top = call
+                continue
+            break
+        if isinstance(top, ast.Subscript) and not isinstance(top.ctx, ast.Load):
+            return None
+        up = parents.get(id(top))
+        if isinstance(up, ast.Subscript) and up.value is top:
+            return None  # a key goblin cannot name
+        if isinstance(up, ast.Compare) or isinstance(up, ast.FormattedValue):
+            continue
+        if isinstance(up, ast.Call) and top is not up.func:
+            if call_name(up.func) in _READERS:
+                continue
+            if (top is node and depth == 0) or None in keys:
+                return None  # the mapping itself handed on
+            handed.append(tuple(keys))
+            continue
+        if isinstance(up, ast.keyword):
+            call = parents.get(id(up))
+            if isinstance(call, ast.Call) and call_name(call.func) in _READERS:
+                continue
+            if (top is node and depth == 0) or None in keys or up.arg is None:
+                return None
+            handed.append(tuple(keys))
+            continue
+        if isinstance(up, ast.Assign) and up.value is top and len(up.targets) == 1 and isinstance(up.targets[0], ast.Name):
+            if depth >= 3 or top is node or None in keys:
+                return None
+            inner = _reads_only(fn, up.targets[0].id, parents, depth + 1, up.targets[0])
+            if inner is None:
+                return None
+            handed += [(*keys, *k) for k in inner]
+            continue
+        if isinstance(up, ast.Return):  # a part returned may be changed by the caller
+            if (top is node and depth == 0) or None in keys:
+                return None
+            handed.append(tuple(keys))
+            continue
+        if top is node:
+            return None  # the name used otherwise: stored, iterated, yielded
+    return handed
 
 
 def _get_call(node: ast.expr) -> bool:
