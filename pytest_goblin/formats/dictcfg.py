@@ -10,7 +10,10 @@ parameter the script's only call passes it) and `cfg.a.b` of an OmegaConf load a
 sourced at its line there. A key the file lacks with no default (a KeyError at run time), a path set at run
 time, a file outside the tree, a value PyYAML's YAML 1.1 reads otherwise than YAML 1.2 (`yes`, `1e-4`), and a
 key the script writes after the load (`cfg["training"]["bf16"] = False`, `.update(...)`, a dict handed to a
-function goblin does not read) stay unknown: never the stale value.
+function goblin does not read) stay unknown: never the stale value. `**section` in a call passes every key of the
+section as a keyword (`spread`, `call_keywords`; a keyword given twice is a TypeError when the call runs: the call's
+values stay unknown), `cfg.get("a", {})` is a step of a chain, and a dict handed to a repository function whose body
+only reads it (`_reads_only`) keeps its values.
 """
 
 from __future__ import annotations
