@@ -200,3 +200,17 @@ def test_parse_yaml_file_of_a_literal_path_names_that_file(tmp_path: Path, capsy
     )
     out = _parse(tmp_path, capsys, script=script)
     assert "from configs/train.yaml" in out["reason"] and "named at run time" not in out["reason"]
+
+
+def test_a_lora_config_given_a_yaml_section_by_double_star_trains_an_adapter(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lora = YAML + "lora:\n  r: 16\n  lora_alpha: 32\n"
+    script = SCRIPT.format(path='"configs/run.yaml"', call='output_dir="out", **train_cfg', mutation="").replace(
+        "SFTTrainer(model=model, args=args)", 'SFTTrainer(model=model, args=args, peft_config=LoraConfig(**cfg["lora"]))'
+    )
+    script = "from peft import LoraConfig\n" + script
+    out = _parse(tmp_path, capsys, yaml_text=lora, script=script)
+    assert out["method"] == "lora" and out["micro_batch_size"] == 3
+    # must not: the same LoraConfig bound to a name nothing reads applies nothing
+    unused = script.replace('peft_config=LoraConfig(**cfg["lora"])', "").replace("SFTTrainer(", 'unused = LoraConfig(**cfg["lora"])\nSFTTrainer(')
+    out = _parse(tmp_path / "b", capsys, yaml_text=lora, script=unused)
+    assert out["method"] != "lora"
