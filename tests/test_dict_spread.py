@@ -214,3 +214,29 @@ def test_a_lora_config_given_a_yaml_section_by_double_star_trains_an_adapter(tmp
     unused = script.replace('peft_config=LoraConfig(**cfg["lora"])', "").replace("SFTTrainer(", 'unused = LoraConfig(**cfg["lora"])\nSFTTrainer(')
     out = _parse(tmp_path / "b", capsys, yaml_text=lora, script=unused)
     assert out["method"] != "lora"
+
+
+def _apply(tmp_path: Path, call: str, yaml_text: str = YAML) -> tuple[str, str, dict[str, str]]:
+    from pytest_goblin.formats import load_config
+
+    (tmp_path / ".git").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "configs").mkdir(exist_ok=True)
+    (tmp_path / "configs/run.yaml").write_text(yaml_text)
+    path = tmp_path / "train.py"
+    path.write_text(SCRIPT.format(path='"configs/run.yaml"', call=call, mutation="kwargs = make()"))
+    loaded = load_config(path)
+    text, skipped = loaded.adapter.apply(path, loaded.text, loaded.data, loaded.workload, {"gradient_checkpointing": False})
+    return loaded.text, text, skipped
+
+
+def test_an_edit_adds_a_keyword_beside_a_read_section_that_lacks_it(tmp_path: Path) -> None:
+    before, after, skipped = _apply(tmp_path, 'output_dir="out", **train_cfg', YAML.replace("  gradient_checkpointing: true\n", ""))
+    assert "gradient_checkpointing=False" in after and after != before and not skipped
+
+
+def test_no_keyword_is_added_where_an_unread_double_star_may_pass_it_already(tmp_path: Path) -> None:
+    before, after, skipped = _apply(tmp_path, 'output_dir="out", **kwargs', YAML)
+    assert after == before and "`**` arguments goblin does not read" in skipped["gradient_checkpointing"]
+    # a keyword the call passes twice is unknown: never written a third time
+    before, after, skipped = _apply(tmp_path / "b", 'output_dir="out", gradient_checkpointing=True, **train_cfg', YAML)
+    assert after == before and "computed in the script" in skipped["gradient_checkpointing"]

@@ -284,6 +284,8 @@ def read_script(path: Path, text: str) -> Script:
             if name in CONFIG_CLASSES and s.args_call is None:
                 s.args_call = node
                 s.config_class = name
+                if any(k.arg is None and ((sp := dicts.spread(k.value) if dicts else None) is None or sp.why) for k in node.keywords):
+                    s.spread_unread.add(node.lineno)
                 for key, (ok, value, loc), line in call_keywords(node, name, lit, dicts, s.notes):
                     if ok and loc is not None:
                         s.values[key] = value
@@ -301,6 +303,8 @@ def read_script(path: Path, text: str) -> Script:
                 s.model_call = node
                 if (loader := loader_of(node)) is not None:
                     read_load(s, tree, node, loader, lit)
+                if any(k.arg is None and ((sp := dicts.spread(k.value) if dicts else None) is None or sp.why) for k in node.keywords):
+                    s.spread_unread.add(node.lineno)
                 wanted = {"device_map", "pretrained_model_name_or_path", *MODEL_KEYS}
                 kws = call_keywords(node, name, lit, dicts, s.notes, wanted=wanted.__contains__)
                 named = next((read for key, read, _line in kws if key == "pretrained_model_name_or_path"), None)
@@ -690,8 +694,11 @@ class PythonAdapter(HFTrainerAdapter):
                     where = f": {hint}" if hint else f" in its code by hand (it trains in a loop of its own: {script.loop})"
                     why = f"{_loop_change(key, new)}{where}"
                     break
-                if call is None or any(k.arg == key for k in call.keywords):
+                if call is None or any(k.arg == key for k in call.keywords) or key in script.computed:
                     why = f"{key} is computed in the script; edit it by hand"
+                    break
+                if call.lineno in script.spread_unread:  # `**kwargs` goblin does not read may pass it already: a second is a TypeError
+                    why = f"{script.config_class}(...) at line {call.lineno} takes `**` arguments goblin does not read; add {key} there by hand"
                     break
                 planned_inserts.append((call, key, render(new, quote_of(text))))
             taken = {(a, b) for a, b, _ in edits}
