@@ -273,3 +273,45 @@ def test_a_json_files_secret_is_never_quoted(tmp_path: Path) -> None:
     w = load_config(_write(tmp_path, "train.py", text)).workload
     assert w.micro_batch_size == 5
     assert "zq9XbT4kLm2" not in redact("token zq9XbT4kLm2 here")
+
+
+READS_ONLY = """\
+import logging
+
+
+def setup(config):
+    name = config["model"]["name"]
+    logging.info(f"model {name}")
+    if config["training"].get("gradient_checkpointing", True):
+        print("checkpointing")
+    return load(name, targets=config.get("lora_targets", ["q_proj"]))
+"""
+
+
+def test_a_dict_handed_to_a_repository_function_that_only_reads_it_is_still_read(tmp_path: Path) -> None:
+    """Blind review 9 row 32 (poornachandra24/grpo-vision-reasoning src/fine_tuning/train.py:56 `load_model_and_processor(cfg)`,
+    whose body in model.py only reads the dict): the script's own reads of the file stay read."""
+    _write(tmp_path, "utils/setup.py", READS_ONLY)
+    path = _repo(tmp_path, helper=HELPER + "from utils.setup import setup", mutation="setup(cfg)")
+    w = load_config(path).workload
+    assert w.micro_batch_size == 6 and w.sources["micro_batch_size"].file.endswith("configs/p1.yaml")
+    assert not any("changed by the script" in n for n in w.notes)
+
+
+def test_a_dict_a_repository_function_writes_into_or_hands_on_whole_stays_unknown(tmp_path: Path) -> None:
+    for i, body in enumerate(
+        (
+            'def setup(config):\n    config["training"]["per_device_train_batch_size"] = 1\n',
+            'def setup(config):\n    config.update({"training": {}})\n',
+            "def setup(config):\n    return other(config)\n",
+            'def setup(config):\n    t = config["training"]\n    t["per_device_train_batch_size"] = 1\n',
+            'def setup(config):\n    t = config["training"]\n    tweak(t)\n',
+            "def setup(*config):\n    pass\n",
+        )
+    ):
+        root = tmp_path / str(i)
+        _write(root, "utils/setup.py", body)
+        path = _repo(root, helper=HELPER + "from utils.setup import setup", mutation="setup(cfg)")
+        w = load_config(path).workload
+        assert w.micro_batch_size != 6, body
+        assert any("changed by the script at line 15" in n for n in w.notes), body

@@ -10,7 +10,10 @@ parameter the script's only call passes it) and `cfg.a.b` of an OmegaConf load a
 sourced at its line there. A key the file lacks with no default (a KeyError at run time), a path set at run
 time, a file outside the tree, a value PyYAML's YAML 1.1 reads otherwise than YAML 1.2 (`yes`, `1e-4`), and a
 key the script writes after the load (`cfg["training"]["bf16"] = False`, `.update(...)`, a dict handed to a
-function goblin does not read) stay unknown: never the stale value.
+function goblin does not read) stay unknown: never the stale value. `**section` in a call passes every key of the
+section as a keyword (`spread`, `call_keywords`; a keyword given twice is a TypeError when the call runs: the call's
+values stay unknown), `cfg.get("a", {})` is a step of a chain, and a dict handed to a repository function whose body
+only reads it (`_reads_only`) keeps its values.
 """
 
 from __future__ import annotations
@@ -61,6 +64,14 @@ class Loaded:
     line: int  # the script's line that loads it
     omegaconf: bool = False
     changed: list[tuple[tuple[Any, ...], int]] = field(default_factory=list)  # key paths the script writes, with the line
+
+
+@dataclass(frozen=True)
+class Spread:
+    """What `**X` passes to a call, X a loaded file or a mapping in it: each key's read (ok, value, where), or why not."""
+
+    keys: dict[str, tuple[bool, Any, Location | None]]
+    why: str  # "" when the keys are read; else why what it passes is unknown
 
 
 Hit = tuple["Loaded | None", tuple[Any, ...]]  # (file, key path); file None: a read goblin cannot follow
@@ -160,6 +171,7 @@ class DictConfigs:
         notes: list[str],
     ):
         self.path, self.parents, self.value, self.roots, self.root = path, parents, value, roots, root
+        self.find_function = find_function
         self.single_binding, self.passed = single_binding, passed
         self.notes = notes  # the script's notes: what was read from where, and what was not
         self.loads: dict[int, Loaded | None] = {}  # id of the load expression -> its file (None: not read)
@@ -298,14 +310,21 @@ class DictConfigs:
             if inner is None or inner[0] is None:
                 return inner
             return (inner[0], (*inner[1], node.attr)) if inner[0].omegaconf else UNFOLLOWED
+        if _get_call(node):  # `cfg.get("training", {})` as a step of a chain or an alias: the key's mapping
+            assert isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            inner = self._path(node.func.value, depth + 1)
+            if inner is None or inner[0] is None:
+                return inner
+            key = node.args[0].value if isinstance(node.args[0], ast.Constant) else None
+            return (inner[0], (*inner[1], key)) if isinstance(key, (str, int)) and not isinstance(key, bool) else UNFOLLOWED
         return None
 
     def read(self, node: ast.expr) -> tuple[bool, Any, Location | None] | None:
         """The value an expression reads from a loaded file; None when it reads none; (False, ...) when unknown."""
         default: ast.expr | None = None
         has_default = False
-        target = node
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" and 1 <= len(node.args) <= 2 and not node.keywords:
+        if _get_call(node):
+            assert isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
             inner = self._path(node.func.value)
             if inner is None:
                 return None
@@ -315,7 +334,7 @@ class DictConfigs:
             default = node.args[1] if len(node.args) == 2 else None
             found: Hit = (inner[0], (*inner[1], node.args[0].value))
         else:
-            hit = self._path(target)
+            hit = self._path(node)
             if hit is None:
                 return None
             found = hit
@@ -324,6 +343,12 @@ class DictConfigs:
             return False, None, None
         if not keys:
             return None  # the whole dict: its keys are read where they are read
+        return self._at(node, loaded, keys, has_default, default)
+
+    def _at(
+        self, node: ast.expr, loaded: Loaded, keys: tuple[Any, ...], has_default: bool = False, default: ast.expr | None = None
+    ) -> tuple[bool, Any, Location | None]:
+        """The value at a key path of a loaded file, as the script's read at `node` takes it."""
         dotted = ".".join(str(k) for k in keys)
         changed = next((line for path, line in loaded.changed if path[: len(keys)] == keys or keys[: len(path)] == path), None)
         if changed is not None:
@@ -338,7 +363,10 @@ class DictConfigs:
             ):
                 if i == len(keys) - 1 and isinstance(at, dict) and has_default:
                     return self._default(node, default, loaded, keys)
-                self._note(f"line {node.lineno}: {loaded.shown} has no `{dotted}` (an error when the script runs); its value is not read")
+                if i < len(keys) - 1:  # a `.get` step may give a default here: not said to fail
+                    self._note(f"line {node.lineno}: {loaded.shown} has no `{'.'.join(str(k) for k in keys[: i + 1])}`; `{dotted}` is not read")
+                else:
+                    self._note(f"line {node.lineno}: {loaded.shown} has no `{dotted}` (an error when the script runs); its value is not read")
                 return False, None, None
             line = key_line(at, key)
             at = at[key]
@@ -350,6 +378,45 @@ class DictConfigs:
             return False, None, None
         fixed = f"set in {loaded.shown} line {line} (`{dotted}`, which the script loads at line {loaded.line}); edit it there"
         return True, at, Location(None, line, file=loaded.file, fixed=fixed)
+
+    def spread(self, node: ast.expr) -> Spread | None:
+        """What `**node` passes to a call when node is a loaded file or a mapping in it (`TrainingArguments(**cfg["training"])`):
+        every key of that mapping as a keyword, each read as `node[key]` is; None when node is no loaded dict."""
+        hit = self._path(node)
+        if hit is None:
+            return None
+        shown = ast.unparse(node)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        loaded, keys = hit
+        if loaded is None:
+            return Spread({}, f"line {node.lineno}: `{shown}` holds settings of a loaded file that goblin does not read or follow; its keys are not read")
+        dotted = ".".join(str(k) for k in keys) or "the whole file"
+        changed = next((line for path, line in loaded.changed if keys[: len(path)] == path), None)
+        if changed is not None:
+            return Spread(
+                {}, f"line {node.lineno}: `{dotted}` of {loaded.shown} is changed by the script at line {changed}; the keys of `{shown}` are not read"
+            )
+        at, plain = loaded.data, loaded.plain
+        for key in keys:
+            if not (isinstance(at, (dict, list)) and _holds(at, key)):
+                return Spread({}, f"line {node.lineno}: {loaded.shown} has no `{dotted}`; the keys of `{shown}` are not read")
+            at = at[key]
+            plain = plain[key] if isinstance(plain, (dict, list)) and _holds(plain, key) else None
+        if not isinstance(at, dict):
+            return Spread({}, f"line {node.lineno}: `{dotted}` of {loaded.shown} is not a mapping; the keys of `{shown}` are not read")
+        names = list(plain) if isinstance(plain, dict) else list(at)
+        if loaded.plain is not None and (not isinstance(plain, dict) or set(plain) != set(at)):
+            return Spread(
+                {},
+                f"line {node.lineno}: the keys of `{dotted}` in {loaded.shown} read otherwise under PyYAML's YAML 1.1 ({PYYAML_AT}); the keys of `{shown}` are not read",
+            )
+        if not all(isinstance(k, str) for k in names):
+            # CPython 3.11.7: `f(**{1: 2})` raises TypeError "keywords must be strings"
+            return Spread(
+                {},
+                f"line {node.lineno}: `{dotted}` of {loaded.shown} has a key that is not a string (a TypeError for `**`); the keys of `{shown}` are not read",
+            )
+        return Spread({k: self._at(node, loaded, (*keys, k)) for k in names}, "")
 
     def _default(self, node: ast.expr, default: ast.expr | None, loaded: Loaded, keys: tuple[Any, ...]) -> tuple[bool, Any, Location | None]:
         dotted = ".".join(str(k) for k in keys)
@@ -382,9 +449,38 @@ class DictConfigs:
                     self._mark(node.func.value, node.lineno, whole=True)
                 name = call_name(node.func)
                 if name not in _READERS and name not in self.own:
-                    for arg in [*node.args, *(k.value for k in node.keywords if k.arg is not None)]:
+                    callee = self.find_function(node.func.id) if isinstance(node.func, ast.Name) else None
+                    for i, arg in enumerate(node.args):
+                        if isinstance(arg, ast.Name) and (passed := self._read_by(callee, i)) is not None:
+                            for keys in passed:  # a repository function that only reads it: what it hands on may change
+                                self._mark_keys(arg, keys, node.lineno)
+                            continue
                         if isinstance(arg, ast.Name):  # handed whole to a function that may change it
                             self._mark(arg, node.lineno, whole=True)
+                    for arg in (k.value for k in node.keywords if k.arg is not None):
+                        if isinstance(arg, ast.Name):
+                            self._mark(arg, node.lineno, whole=True)
+
+    def _read_by(self, fn: ast.FunctionDef | None, position: int) -> list[tuple[Any, ...]] | None:
+        """The key paths a repository function given a loaded dict at `position` hands on to other calls, when it
+        otherwise only reads it (`def load_model(config): name = config["model_name"]`); None when it may change it."""
+        if fn is None or fn.args.vararg is not None:
+            return None
+        params = [a.arg for a in [*fn.args.posonlyargs, *fn.args.args]]
+        if position >= len(params):
+            return None
+        parents = {id(c): p for p in ast.walk(fn) for c in ast.iter_child_nodes(p)}
+        return _reads_only(fn, params[position], parents, 0)
+
+    def _mark_keys(self, arg: ast.Name, keys: tuple[Any, ...], line: int) -> None:
+        hit = self._path(arg)
+        if hit is None or hit[0] is None:
+            return
+        at: Any = hit[0].data
+        for key in (*hit[1], *keys):
+            at = at[key] if isinstance(at, (dict, list)) and _holds(at, key) else None
+        if isinstance(at, (dict, list)):  # a mapping or list handed on may be changed there; a number or string cannot
+            hit[0].changed.append(((*hit[1], *keys), line))
 
     def _mark(self, target: ast.expr, line: int, whole: bool = False) -> None:
         hit = self._path(target) if whole else self._written(target)
@@ -415,6 +511,84 @@ class DictConfigs:
 
 
 _MISSING = object()
+# methods that read a mapping without changing it (CPython 3.11.7 dict)
+_READ_METHODS = frozenset({"get", "keys", "items", "values", "copy"})
+
+
+def _reads_only(fn: ast.FunctionDef, name: str, parents: dict[int, ast.AST], depth: int, bound: ast.expr | None = None) -> list[tuple[Any, ...]] | None:
+    """The constant key paths under `name` that `fn` hands to other calls, when every use of `name` in `fn` reads it
+    (`name["k"]`, `name.get("k", d)`, `"k" in name`, an f-string, a logging call) or binds a read to a local name used
+    the same way (a bound part handed on is a key path too); None as soon as one use may change it (a store, `del`, a
+    method other than a read, the parameter handed on whole, rebinding)."""
+    handed: list[tuple[Any, ...]] = []
+    for node in ast.walk(fn):
+        if not (isinstance(node, ast.Name) and node.id == name) or node is bound:
+            continue
+        if not isinstance(node.ctx, ast.Load):
+            return None
+        top: ast.expr = node
+        keys: list[Any] = []
+        while True:
+            up = parents.get(id(top))
+            if isinstance(up, ast.Subscript) and up.value is top and isinstance(up.slice, ast.Constant):
+                top, keys = up, [*keys, up.slice.value]
+                continue
+            if isinstance(up, ast.Attribute) and up.value is top:
+                call = parents.get(id(up))
+                if up.attr not in _READ_METHODS or not isinstance(call, ast.Call) or call.func is not up:
+                    return None  # an attribute or a method that may change it
+                if up.attr == "get" and call.args and isinstance(call.args[0], ast.Constant):
+                    keys = [*keys, call.args[0].value]
+                elif up.attr != "get":
+                    keys = [*keys, None]  # keys()/items()/values()/copy(): the whole mapping, read
+                else:
+                    return None
+                top = call
+                continue
+            break
+        if isinstance(top, ast.Subscript) and not isinstance(top.ctx, ast.Load):
+            return None
+        up = parents.get(id(top))
+        if isinstance(up, ast.Subscript) and up.value is top:
+            return None  # a key goblin cannot name
+        if isinstance(up, ast.Compare) or isinstance(up, ast.FormattedValue):
+            continue
+        if isinstance(up, ast.Call) and top is not up.func:
+            if call_name(up.func) in _READERS:
+                continue
+            if (top is node and depth == 0) or None in keys:
+                return None  # the mapping itself handed on
+            handed.append(tuple(keys))
+            continue
+        if isinstance(up, ast.keyword):
+            call = parents.get(id(up))
+            if isinstance(call, ast.Call) and call_name(call.func) in _READERS:
+                continue
+            if (top is node and depth == 0) or None in keys or up.arg is None:
+                return None
+            handed.append(tuple(keys))
+            continue
+        if isinstance(up, ast.Assign) and up.value is top and len(up.targets) == 1 and isinstance(up.targets[0], ast.Name):
+            if depth >= 3 or top is node or None in keys:
+                return None
+            inner = _reads_only(fn, up.targets[0].id, parents, depth + 1, up.targets[0])
+            if inner is None:
+                return None
+            handed += [(*keys, *k) for k in inner]
+            continue
+        if isinstance(up, ast.Return):  # a part returned may be changed by the caller
+            if (top is node and depth == 0) or None in keys:
+                return None
+            handed.append(tuple(keys))
+            continue
+        if top is node:
+            return None  # the name used otherwise: stored, iterated, yielded
+    return handed
+
+
+def _get_call(node: ast.expr) -> bool:
+    """`x.get(k)` / `x.get(k, default)`: dict.get's positional form."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get" and 1 <= len(node.args) <= 2 and not node.keywords
 
 
 def _root_name(node: ast.expr) -> str | None:
@@ -488,3 +662,49 @@ def _secret_values(node: Any, depth: int = 0) -> list[str]:
         for v in node:
             out += _secret_values(v, depth + 1)
     return out
+
+
+Read = tuple[bool, Any, Location | None]
+
+
+def call_keywords(
+    call: ast.Call, label: str, lit: Callable[[ast.expr], Read], dicts: DictConfigs | None, notes: list[str], wanted: Callable[[str], bool] = lambda _k: True
+) -> list[tuple[str, Read, int]]:
+    """The keywords a call passes, as Python binds them: each written `k=v` (read by `lit` where `wanted`), and every
+    key of a loaded mapping it expands with `**` (`TrainingArguments(**cfg["training"])`, DictConfigs.spread), each
+    with its read and the script's line. A key passed twice (written and expanded, or in two expansions) is a TypeError when the
+    call runs (CPython 3.11.7: "got multiple values for keyword argument"; written twice, a SyntaxError): then every
+    keyword of the call is unknown, said so. A `**` goblin cannot read passes what it cannot see: noted."""
+    out: list[tuple[str, Read, int]] = []
+    unknown: Read = (False, None, None)
+    for kw in call.keywords:
+        if kw.arg is not None:
+            out.append((kw.arg, lit(kw.value) if wanted(kw.arg) else unknown, kw.value.lineno))
+            continue
+        spread = dicts.spread(kw.value) if dicts is not None else None
+        if spread is None or spread.why:
+            notes.append(spread.why if spread is not None else f"line {call.lineno}: `**` arguments of {label} are not read")
+            continue
+        for key, read in spread.keys.items():
+            out.append((key, read if wanted(key) else unknown, kw.value.lineno))
+    seen: dict[str, int] = {}
+    for key, _read, _line in out:
+        seen[key] = seen.get(key, 0) + 1
+    twice = sorted(k for k, n in seen.items() if n > 1)
+    if not twice:
+        return out
+    written = {k.arg for k in call.keywords if k.arg is not None}
+    how = (
+        "a SyntaxError"
+        if all(sum(1 for k in call.keywords if k.arg == t) > 1 for t in twice)
+        else "a TypeError when the call runs (got multiple values for keyword argument)"
+    )
+    shown = ", ".join(f"`{k}`" for k in twice[:5])
+    notes.append(
+        f"line {call.lineno}: {label}(...) is given {shown} twice ({'written and through `**`' if set(twice) & written else 'through two `**`'}):"
+        f" {how}; none of its values are read"
+    )
+    first: dict[str, int] = {}
+    for key, _read, line in out:
+        first.setdefault(key, line)
+    return [(key, unknown, line) for key, line in first.items()]

@@ -808,10 +808,19 @@ class CommandLine:
         # sys.argv[1].endswith(".json")`, else parse_args_into_dataclasses()): a launch line with flags takes the other branch
         from_file = next((n for n in self.file_reads if id(n) not in self.argv_switched), None)
         if from_file is not None and (launch is None or not launch.flags):
+            given = from_file.args[0] if from_file.args else None
+            named = given.value if isinstance(given, ast.Constant) and isinstance(given.value, str) else None
+            read = call_name(from_file.func)
+            source = (
+                f"from {named}"
+                if named is not None and read != "parse_dict"
+                else "from a dict the script builds"
+                if read == "parse_dict"
+                else "from a file named at run time"
+            )
             raise NotATrainingConfig(
                 path,
-                f"its {self.config_class} is read by `{call_name(from_file.func)}(...)` (line {from_file.lineno}) from a file named at run time;"
-                " goblin audits such YAML/JSON files as their own items",
+                f"its {self.config_class} is read by `{read}(...)` (line {from_file.lineno}) {source}; goblin audits such YAML/JSON files as their own items",
             )
         if launch is None:
             from .launch_walk import searched

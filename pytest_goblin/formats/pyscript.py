@@ -69,6 +69,8 @@ class Script:
     # TrainingArguments-like keywords whose value is computed at run time (`bf16=bf16` from a value goblin cannot
     # evaluate): key -> the keyword's line; their fields are unread (schemas.FieldSource.unread)
     computed: dict[str, int] = field(default_factory=dict)
+    # the lines of config calls with a `**` goblin does not read: a keyword added there may repeat one it passes
+    spread_unread: set[int] = field(default_factory=set)
     # TrainingArguments-like fields the script sets after building or parsing the config (`args.fp16 = True` under an
     # `if` goblin cannot evaluate, or to a value it cannot read): key -> why; their fields are unread
     code_unread: dict[str, str] = field(default_factory=dict)

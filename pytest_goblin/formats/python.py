@@ -35,7 +35,7 @@ from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from ..yamlio import learn_secrets
 from . import argedit
 from .base import IN_LAUNCH_LINE, Reader, ignored_rules, model_from, stamp_framework, stamp_versions
-from .dictcfg import DictConfigs
+from .dictcfg import DictConfigs, call_keywords
 from .hf_trainer import HFTrainerAdapter
 from .hfstyle import TA_DOCS, hf_writes
 from .launcher_text import ASSUMED_ARGUMENT
@@ -284,17 +284,15 @@ def read_script(path: Path, text: str) -> Script:
             if name in CONFIG_CLASSES and s.args_call is None:
                 s.args_call = node
                 s.config_class = name
-                for kw in node.keywords:
-                    if kw.arg is None:
-                        s.notes.append(f"line {node.lineno}: `**` arguments of {name} are not read")
-                        continue
-                    ok, value, loc = lit(kw.value)
+                if any(k.arg is None and ((sp := dicts.spread(k.value) if dicts else None) is None or sp.why) for k in node.keywords):
+                    s.spread_unread.add(node.lineno)
+                for key, (ok, value, loc), line in call_keywords(node, name, lit, dicts, s.notes):
                     if ok and loc is not None:
-                        s.values[kw.arg] = value
-                        s.where[kw.arg] = loc
+                        s.values[key] = value
+                        s.where[key] = loc
                     else:
-                        s.notes.append(f"line {kw.value.lineno}: {kw.arg} is computed at run time; the trainer default is assumed")
-                        s.computed[kw.arg] = kw.value.lineno
+                        s.notes.append(f"line {line}: {key} is computed at run time or not read; the trainer default is assumed")
+                        s.computed[key] = line
             elif (
                 name == "from_pretrained"
                 and s.model_call is None
@@ -305,24 +303,23 @@ def read_script(path: Path, text: str) -> Script:
                 s.model_call = node
                 if (loader := loader_of(node)) is not None:
                     read_load(s, tree, node, loader, lit)
-                first = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "pretrained_model_name_or_path"), None)
-                if first is not None:
-                    ok, value, loc = lit(first)
-                    if ok and isinstance(value, str) and loc is not None:
-                        s.values["model_name_or_path"] = value
-                        s.where["model_name_or_path"] = loc
-                for kw in node.keywords:
-                    if kw.arg == "device_map":
-                        ok, value, loc = lit(kw.value)
-                        if ok and loc is not None and spreads_layers(value):
-                            s.device_map = (value, loc)
-                    if kw.arg in MODEL_KEYS:
-                        ok, value, loc = lit(kw.value)
-                        if ok and loc is not None and value is not None:
-                            if kw.arg in ("load_in_4bit", "load_in_8bit"):
-                                bnb[kw.arg] = value
-                            s.values[MODEL_KEYS[kw.arg]] = value
-                            s.where[MODEL_KEYS[kw.arg]] = loc
+                if any(k.arg is None and ((sp := dicts.spread(k.value) if dicts else None) is None or sp.why) for k in node.keywords):
+                    s.spread_unread.add(node.lineno)
+                wanted = {"device_map", "pretrained_model_name_or_path", *MODEL_KEYS}
+                kws = call_keywords(node, name, lit, dicts, s.notes, wanted=wanted.__contains__)
+                named = next((read for key, read, _line in kws if key == "pretrained_model_name_or_path"), None)
+                ok, value, loc = lit(node.args[0]) if node.args else (named or (False, None, None))
+                if ok and isinstance(value, str) and loc is not None:
+                    s.values["model_name_or_path"] = value
+                    s.where["model_name_or_path"] = loc
+                for key, (ok, value, loc), _line in kws:
+                    if key == "device_map" and ok and loc is not None and spreads_layers(value):
+                        s.device_map = (value, loc)
+                    if key in MODEL_KEYS and ok and loc is not None and value is not None:
+                        if key in ("load_in_4bit", "load_in_8bit"):
+                            bnb[key] = value
+                        s.values[MODEL_KEYS[key]] = value
+                        s.where[MODEL_KEYS[key]] = loc
             elif name.endswith("Trainer") and "model_name_or_path" not in s.values:
                 # SFTTrainer(model="Qwen/...") or model=model_id: TRL loads the model from the id itself.
                 arg = next((k.value for k in node.keywords if k.arg == "model"), node.args[0] if node.args else None)
@@ -337,12 +334,10 @@ def read_script(path: Path, text: str) -> Script:
                     " (a commented-out `quantization_config=` is not code); no quantization read from it"
                 )
             elif name == "BitsAndBytesConfig" and guarded_call(s, node, name, parents, lit):
-                for kw in node.keywords:
-                    if kw.arg in ("load_in_4bit", "load_in_8bit"):
-                        ok, value, loc = lit(kw.value)
-                        if ok and loc is not None:
-                            bnb[kw.arg] = value
-                            s.where[kw.arg] = loc
+                for key, (ok, value, loc), _line in call_keywords(node, name, lit, dicts, s.notes, wanted={"load_in_4bit", "load_in_8bit"}.__contains__):
+                    if key in ("load_in_4bit", "load_in_8bit") and ok and loc is not None:
+                        bnb[key] = value
+                        s.where[key] = loc
             elif name == "LoraConfig" and unused_load(node, parents, loaded):
                 s.notes.append(f"line {node.lineno}: LoraConfig(...) is bound to a name nothing reads; no adapter read from it")
             elif name == "LoraConfig" and applied_by_wrap(node, parents, tree):
@@ -404,12 +399,49 @@ def read_script(path: Path, text: str) -> Script:
         s.notes.extend(cli.notes)
         s.config_class = "TrainingArguments"  # the keys it maps to; TrainingArguments' defaults for what a loop leaves (formats/pyloop.py)
         return s
-    elif s.args_call is None:
+    elif s.args_call is None and not _parsed_dict(s, dicts, cli):
         cli.from_parser()  # HfArgumentParser / TrlParser: the launcher's arguments are the config's keys
     _assigned_fields(s, tree, cli, parents, lit, path, text)
     truncated_length(s, tree, lit)  # after the parser: an HfArgumentParser script's class is known only now
     s.notes.extend(cli.notes)
     return s
+
+
+# transformers 5.25.0 hf_argparser.py:358-384 `parse_dict(args, allow_extra_keys=False)`: each dataclass is built from
+# the keys of `args` that are its init fields (:376-380, `dtype(**inputs)`); a key no dataclass takes raises ValueError
+# unless allow_extra_keys (:382-383). parse_json_file (:386-406, json.loads) and parse_yaml_file (:408-428, yaml.safe_load)
+# hand a file's mapping to it.
+PARSE_DICT_AT = "transformers 5.25.0 hf_argparser.py:358-384"
+
+
+def _parsed_dict(s: Script, dicts: DictConfigs | None, cli: CommandLine) -> bool:
+    """`parser.parse_dict(cfg["training"])` on a mapping of a file the script loads (formats/dictcfg.py): the parser's
+    training class takes that mapping's keys, each sourced at its line in the file, as parse_dict hands them over.
+    False (the launch line is read instead, or the reason says why not) for anything else."""
+    if dicts is None or cli.parser_call is None or cli.config_class is None:
+        return False
+    calls = [n for n in cli.file_reads if call_name(n.func) == "parse_dict" and id(n) not in cli.argv_switched]
+    if len(calls) != 1 or len(calls[0].args) != 1 or calls[0].keywords:
+        return False
+    spread = dicts.spread(calls[0].args[0])
+    if spread is None:
+        return False
+    call, shown = calls[0], ast.unparse(calls[0].args[0])[:60]
+    if spread.why:
+        raise NotATrainingConfig(str(cli.path), f"its {cli.config_class} is read by `parse_dict({shown})` (line {call.lineno}): {spread.why}")
+    s.config_class, s.parser_call = cli.config_class, cli.parser_call
+    for key, (ok, value, loc) in spread.keys.items():
+        if ok and loc is not None:
+            s.values.setdefault(key, value)
+            s.where.setdefault(key, loc)
+        else:
+            s.notes.append(f"line {call.lineno}: {key} of `{shown}` is not read; the trainer default is assumed")
+            s.computed[key] = call.lineno
+    s.notes.append(
+        f"{cli.config_class} is read from the keys of `{shown}` that {call_name(cli.parser_call.func)}.parse_dict (line {call.lineno})"
+        f" hands to it ({PARSE_DICT_AT}); fields it does not hold take their defaults"
+    )
+    return True
 
 
 def _launch_origin(node: ast.expr, ev: Evaluator, base: Callable[[ast.expr], tuple[bool, Any, Location | None]]) -> Location | None:
@@ -662,8 +694,11 @@ class PythonAdapter(HFTrainerAdapter):
                     where = f": {hint}" if hint else f" in its code by hand (it trains in a loop of its own: {script.loop})"
                     why = f"{_loop_change(key, new)}{where}"
                     break
-                if call is None or any(k.arg == key for k in call.keywords):
+                if call is None or any(k.arg == key for k in call.keywords) or key in script.computed:
                     why = f"{key} is computed in the script; edit it by hand"
+                    break
+                if call.lineno in script.spread_unread:  # `**kwargs` goblin does not read may pass it already: a second is a TypeError
+                    why = f"{script.config_class}(...) at line {call.lineno} takes `**` arguments goblin does not read; add {key} there by hand"
                     break
                 planned_inserts.append((call, key, render(new, quote_of(text))))
             taken = {(a, b) for a, b, _ in edits}
