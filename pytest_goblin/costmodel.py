@@ -517,6 +517,27 @@ def _state_bytes(w: WorkloadConfig) -> tuple[float, float, float, float]:
     return weights, master, grads, opt
 
 
+def weights_phrase(w: WorkloadConfig) -> str:
+    """The weights' dtype a memory figure rests on, as `_state_bytes` prices it: the config's own where read, else
+    said as assumed and from what (no dtype read; the checkpoint's config.json dtype where goblin read one,
+    `ModelShape.checkpoint_dtype`), never a bare "fp32" the config does not state (issue 23, class 5)."""
+    if w.weight_dtype is not None:
+        return w.weight_dtype
+    if w.quantization != "none":
+        return f"{w.quantization[0]}-bit (quantized base)"
+    weights, master, _, _ = _state_bytes(w)
+    half = w.precision if w.precision in ("bf16", "fp16") else "half precision"
+    priced = "fp32" if weights == 4.0 else "fp8" if weights == 1.0 else f"{half} with fp32 masters" if master else half
+    ck = w.model.checkpoint_dtype
+    src = w.sources.get("weight_dtype")
+    if src is not None and src.unread:
+        said = f"its config.json records {ck}, but the load's dtype is not read" if ck else "the checkpoint's dtype is unknown"
+        return f"{priced} (assumed: {said})"
+    whence = f"the checkpoint's config.json records {ck}" if ck else "the checkpoint's dtype is unknown"
+    how = "a frozen base held in the compute dtype" if w.method != "full" else "mixed precision" if master else f"precision {w.precision}"
+    return f"{priced} (assumed from {how}: the config sets no weight dtype, {whence})"
+
+
 def layer_activation_bytes(
     *,
     hidden: int,

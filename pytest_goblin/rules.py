@@ -618,7 +618,7 @@ def over_hbm(w: WorkloadConfig, hw: Hardware) -> str | None:
     """Why a config whose own projected peak is above the GPU's HBM is not cleared, or None: the projection then
     describes a run that does not fit (an out-of-memory at the first step) or lengths that are not the data's, and
     neither is a clean PASS (review3 #13: PASS with a 199 GB baseline on a 192 GB GPU)."""
-    from .costmodel import length_phrase, memory_gb
+    from .costmodel import length_phrase, memory_gb, weights_phrase
 
     if not (w.model.known or w.model.params_b is not None):
         return None
@@ -628,7 +628,8 @@ def over_hbm(w: WorkloadConfig, hw: Hardware) -> str | None:
     ws = w.sources.get("world_size")
     gpus = f"{w.world_size} GPU{'s' if w.world_size != 1 else ''}" + ("" if ws is not None and ws.explicit else " (assumed)")
     return (
-        f"the config as it is projects {have:.0f} GB per GPU of {capacity_phrase(hw)} at {length_phrase(w)} on {gpus}: either it does not fit "
+        f"the config as it is projects {have:.0f} GB per GPU of {capacity_phrase(hw)} at {length_phrase(w)} on {gpus}, weights in "
+        f"{weights_phrase(w)}: either it does not fit "
         "this GPU (an out-of-memory at the first step) or the projection's lengths or topology are not the run's, so goblin cannot clear it; "
         "name the local dataset and the launch (world size) goblin should read, or measure with your training command (goblin_command)"
     )
@@ -1241,12 +1242,14 @@ def memory_phrase(w: WorkloadConfig, hw: Hardware, fact: str = "headroom_gb") ->
     label, update = _VARIANT.get(fact, ("", dict[str, Any]()))
     if fact == "headroom_unquantized_gb":
         label, update = "unquantized", {"quantization": "none", "method": "lora" if w.method == "qlora" else w.method}
-    shown = memory_gb(w.model_copy(update=update)) if update else memory_gb(w)
+    shown_w = w.model_copy(update=update) if update else w
+    shown = memory_gb(shown_w)
+    from .costmodel import weights_phrase
     from .modelzoo import shape_assumption, shape_basis
 
     assumed = shape_assumption(w.model) or shape_basis(w.model)
     return (
-        f"projected {shown:.0f} GB per GPU{' ' + label if label else ''} of {capacity_phrase(hw)} ({parts}{w.method} {w.precision}, weights in {w.weight_dtype or ('an unknown checkpoint dtype' if (d := w.sources.get('weight_dtype')) is not None and d.unread else 'fp32 (assumed)')}, "
+        f"projected {shown:.0f} GB per GPU{' ' + label if label else ''} of {capacity_phrase(hw)} ({parts}{w.method} {w.precision}, weights in {weights_phrase(shown_w)}, "
         f"{length_phrase(w)}, strategy {sharded}, {world_size_note(w)})" + (f"; {assumed}" if assumed else "")
     )
 
