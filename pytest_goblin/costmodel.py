@@ -517,6 +517,11 @@ def _state_bytes(w: WorkloadConfig) -> tuple[float, float, float, float]:
     return weights, master, grads, opt
 
 
+def has_masters(w: WorkloadConfig) -> bool:
+    """Whether `_state_bytes` prices an fp32 master copy beside the weights (a message names one only then)."""
+    return _state_bytes(w)[1] > 0
+
+
 def weights_phrase(w: WorkloadConfig) -> str:
     """The weights' dtype a memory figure rests on, as `_state_bytes` prices it: the config's own where read, else
     said as assumed and from what (no dtype read; the checkpoint's config.json dtype where goblin read one,

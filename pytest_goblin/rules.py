@@ -637,18 +637,19 @@ def over_hbm(w: WorkloadConfig, hw: Hardware) -> str | None:
 
 def checkpoint_phrase(w: WorkloadConfig, hw: Hardware) -> str:
     """The job-level estimate a checkpoint finding rests on, with its range over the storage bandwidth."""
-    from .costmodel import STORAGE_GB_S, checkpoint_parts, checkpoint_seconds, checkpoint_share
+    from .costmodel import STORAGE_GB_S, checkpoint_parts, checkpoint_seconds, checkpoint_share, has_masters, weights_phrase
 
     slow, fast = STORAGE_GB_S
     share = [checkpoint_share(w, hw, bw) or 0.0 for bw in (fast, slow)]
     model, optimizer = checkpoint_parts(w)
-    weights = "the model's weights" if w.method == "full" else "the adapters"
+    weights = f"the model's weights in {weights_phrase(w)}" if w.method == "full" else "the adapters"
+    masters = " and fp32 masters" if has_masters(w) else ""
     what = f"{model:,.0f} GB of {weights}" + (
-        f" and {optimizer:,.0f} GB of optimizer state and fp32 masters" if optimizer else " (`save_only_model`: no optimizer state)"
+        f" and {optimizer:,.0f} GB of optimizer state{masters}" if optimizer else " (`save_only_model`: no optimizer state)"
     )
     if not model and optimizer:
         what = (
-            f"{optimizer:,.0f} GB of fp32 masters and optimizer state in ZeRO-3 shards: without `stage3_gather_16bit_weights_on_model_save` in "
+            f"{optimizer:,.0f} GB of {'fp32 masters and ' if masters else ''}optimizer state in ZeRO-3 shards: without `stage3_gather_16bit_weights_on_model_save` in "
             "the DeepSpeed file the Trainer saves DeepSpeed's full checkpoint, so `save_only_model` does not leave the optimizer state out"
         )
     return (

@@ -62,3 +62,13 @@ def test_over_hbm_says_the_weights_it_priced_and_that_they_are_assumed() -> None
     assert "weights in fp32" not in text
     stated = over_hbm(big.model_copy(update={"weight_dtype": "bf16"}), get_hardware("mi300x"))
     assert stated is not None and "weights in bf16:" in stated and "assumed from" not in stated
+
+
+def test_a_checkpoint_message_names_fp32_masters_only_where_they_are_priced() -> None:
+    from pytest_goblin.rules import checkpoint_phrase
+
+    hw = get_hardware("mi300x")
+    mixed = checkpoint_phrase(_w(method="full", precision="bf16", save_interval=20), hw)
+    assert "the model's weights in bf16 with fp32 masters (assumed from mixed precision" in mixed and "optimizer state and fp32 masters" in mixed
+    pure = checkpoint_phrase(_w(method="full", precision="fp32", weight_dtype="fp32", save_interval=20), hw)
+    assert "fp32 masters" not in pure and "the model's weights in fp32 and" in pure
