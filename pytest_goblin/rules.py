@@ -1250,7 +1250,7 @@ def memory_phrase(w: WorkloadConfig, hw: Hardware, fact: str = "headroom_gb") ->
 
     assumed = shape_assumption(w.model) or shape_basis(w.model)
     return (
-        f"projected {shown:.0f} GB per GPU{' ' + label if label else ''} of {capacity_phrase(hw)} ({parts}{w.method} {w.precision}, weights in {weights_phrase(shown_w)}, "
+        f"projected {shown:.0f} GB per GPU{' ' + label if label else ''} of {capacity_phrase(hw)} ({parts}{w.method}{' (language model frozen)' if w.frozen_language_model else ''} {w.precision}, weights in {weights_phrase(shown_w)}, "
         f"{length_phrase(w)}, strategy {sharded}, {world_size_note(w)})" + (f"; {assumed}" if assumed else "")
     )
 
