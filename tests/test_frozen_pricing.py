@@ -115,3 +115,15 @@ def test_the_memory_message_says_the_language_model_is_frozen() -> None:
     hw = get_hardware("mi300x")
     assert "full (language model frozen) bf16" in memory_phrase(_w(frozen_language_model=True), hw, "headroom_gb")
     assert "language model frozen" not in memory_phrase(_w(), hw, "headroom_gb")
+
+
+def test_llamafactorys_frozen_language_model_stays_in_the_compute_dtype(tmp_path: Path) -> None:
+    # _setup_full_tuning upcasts only the trainable parameters (model/adapter.py:48-54@0.9.5): not the frozen LLM
+    w = _lf(tmp_path, "freeze_language_model: true\nfreeze_vision_tower: false\n")
+    assert w.weight_dtype == "bf16" and "is not upcast" in (w.sources["weight_dtype"].note or "")
+    parts: dict[str, float] = {}
+    costmodel.memory_gb(w, parts)
+    assert parts["weights"] < 17  # 7.6B in bf16, not 30 GB in fp32
+    # must not fire: a full fine-tune of the language model keeps its fp32 upcast
+    w = _lf(tmp_path, "")
+    assert w.weight_dtype == "fp32"

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..frameworks import where
+from ..frameworks.facts import CITES
 from ..frameworks.tables import table
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from .base import (
@@ -180,6 +181,23 @@ LF_FREEZE_AT = (
 def _yaml_word(value: Any) -> str:
     """A value as the YAML writes it (`true`, not Python's `True`)."""
     return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _frozen_weights(r: Reader) -> None:
+    """A frozen language model is not upcast: _setup_full_tuning casts only the parameters outside the forbidden modules
+    to fp32 (model/adapter.py:48-54@0.9.5), so the language model stays in the load dtype, the compute dtype
+    (bf16/fp16 from the config, else the checkpoint's, assumed bf16)."""
+    src = r.sources.get("weight_dtype")
+    if not r.values.get("frozen_language_model") or src is None or src.explicit or r.values.get("weight_dtype") != "fp32":
+        return
+    precision = r.values.get("precision")
+    dtype = precision if precision in ("bf16", "fp16") else "bf16"
+    said = f"the compute dtype {dtype}" if precision in ("bf16", "fp16") else "the checkpoint's dtype (assumed bf16, as current checkpoints are)"
+    r.default(
+        "weight_dtype",
+        dtype,
+        f"the frozen language model is not upcast (model/adapter.py:48-54@0.9.5: only trainable parameters are cast to fp32): it stays in {said}; {CITES['lf.compute_dtype']}",
+    )
 
 
 def _frozen_language_model(r: Reader) -> None:
@@ -365,6 +383,7 @@ class LlamaFactoryAdapter(Adapter):
         )
         zero3 = r.values.get("zero_stage") == 3
         llamafactory_precision(r, r.values["method"], zero3)
+        _frozen_weights(r)
         k, ray, line = r.raw("ray_num_workers")
         extra = None
         if k is not None and as_bool(d.get("use_ray") or False):
