@@ -592,6 +592,9 @@ def layer_activation_bytes(
     Full fine-tuning adds each linear's input for its weight gradient (the normed input shared by
     q/k/v and by gate/up, the SwiGLU product for down: act*(2h + I)) and each norm's normalized
     input for the norm weight's gradient (act*h each, none with Liger's kernel).
+    `method="frozen"` (a frozen language model with no adapter, `WorkloadConfig.frozen_language_model`) keeps only
+    the terms both methods keep: its backward takes input gradients, for which no linear's input is needed (not
+    measured on its own: the shared terms of the measured formula).
     A frozen base (LoRA) needs no linear's input, but each adapted linear keeps, per PEFT:
     without dropout, A's input (x itself: shared by q/k/v, by gate/up; o_proj's is attention's
     output), with dropout p > 0 its own dropped copy (act) and native_dropout's bool mask
