@@ -312,6 +312,9 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     # is a preference trainer as ORPO and SimPO are (review7b #21)
     rl = bool(re.search(r"dpo|grpo|kto|rloo|ppo|orpo|(?<![a-z])cpo|reward|ebft|simpo|\bstage (rm|dpo|kto|ppo)", (w.framework or "").lower()))
     sized = (w.model.known or w.model.params_b is not None) and (not rl or preference_modelled(w))
+    # a frozen language model is priced without the part that trains (a vision tower, a projector: its weights, gradients,
+    # optimizer state and activations are not in the shape), so the headroom is an upper bound: no rule spends it
+    sized = sized and not w.frozen_language_model
     for name in _MEMORY_FACTS:
         out[f"derived.{name}"] = None
     if sized:

@@ -127,3 +127,25 @@ def test_llamafactorys_frozen_language_model_stays_in_the_compute_dtype(tmp_path
     # must not fire: a full fine-tune of the language model keeps its fp32 upcast
     w = _lf(tmp_path, "")
     assert w.weight_dtype == "fp32"
+
+
+def test_no_memory_rule_spends_a_headroom_that_leaves_out_the_trained_part() -> None:
+    from pytest_goblin.rules import facts
+
+    hw = get_hardware("mi300x")
+    assert facts(_w(frozen_language_model=True), hw)["derived.headroom_gb"] is None
+    # must not fire: a full fine-tune of the language model has its headroom judged
+    assert facts(_w(), hw)["derived.headroom_gb"] is not None
+
+
+def test_no_larger_micro_batch_is_offered_on_a_frozen_language_model(tmp_path: Path) -> None:
+    from pytest_goblin.service import audit_file
+    from pytest_goblin.settings import Settings
+
+    (tmp_path / ".git").mkdir()
+    path = tmp_path / "lf.yaml"
+    path.write_text(LF.format(ftype="full", extra="freeze_language_model: true\nfreeze_multi_modal_projector: false\n"))
+    result = audit_file(path, Settings(runner="projection", target="mi300x"), shown_as=path.name)
+    assert result.report is not None, result.error
+    assert not any(e.rule_id == "batch.raise_micro_batch" for e in result.report.patch.edits)
+    assert not any(f.rule_id.startswith("memory.") for f in result.report.findings)

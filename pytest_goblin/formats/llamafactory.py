@@ -228,7 +228,7 @@ def _frozen_language_model(r: Reader) -> None:
         f"`{key}: {_yaml_word(value)}` (line {line}) freezes the language model while {' and '.join(trains)} train{'s' if len(trains) == 1 else ''}"
         f" ({LF_FREEZE_AT}): priced as a frozen base, its weights in the load dtype with no gradients or optimizer state;"
         " assumed: backward flows through it to the part before it, and the model is one of LLaMA-Factory's composite models;"
-        " the trained part's own size is not priced"
+        " the trained part's own size is not priced, so no memory rule spends the headroom"
     )
     r.values["frozen_language_model"] = True
     r.sources["frozen_language_model"] = FieldSource(file=r.path, key=key, line=line, explicit=True, note=note)

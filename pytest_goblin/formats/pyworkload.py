@@ -244,7 +244,7 @@ def frozen_llm(r: ScriptReader, script: Script, path: Path) -> None:
     note = (
         f"{said}: priced as a frozen base (its weights in the load dtype, no gradients or optimizer state: {FROZEN_LLM_AT});"
         " assumed: the rest of the model (a vision tower, a resampler) trains before it, so backward flows through it for"
-        " input gradients; the trained part's own size is not priced"
+        " input gradients; the trained part's own size is not priced, so no memory rule spends the headroom"
     )
     r.values["frozen_language_model"] = True
     r.sources["frozen_language_model"] = FieldSource(file=str(path), key=None, line=line, explicit=True, note=note)
