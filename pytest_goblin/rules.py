@@ -648,7 +648,11 @@ def checkpoint_phrase(w: WorkloadConfig, hw: Hardware) -> str:
     weights = f"the model's weights in {weights_phrase(w)}" if w.method == "full" else "the adapters"
     masters = " and fp32 masters" if has_masters(w) else ""
     what = f"{model:,.0f} GB of {weights}" + (
-        f" and {optimizer:,.0f} GB of optimizer state{masters}" if optimizer else " (`save_only_model`: no optimizer state)"
+        f" and {optimizer:,.0f} GB of optimizer state{masters}"
+        if optimizer
+        else " (`save_only_model`: no optimizer state)"
+        if w.save_only_model
+        else " (the language model is frozen: no optimizer state of its own; the trained part's is not priced)"
     )
     if not model and optimizer:
         what = (

@@ -149,3 +149,12 @@ def test_no_larger_micro_batch_is_offered_on_a_frozen_language_model(tmp_path: P
     assert result.report is not None, result.error
     assert not any(e.rule_id == "batch.raise_micro_batch" for e in result.report.patch.edits)
     assert not any(f.rule_id.startswith("memory.") for f in result.report.findings)
+
+
+def test_the_checkpoint_message_says_why_a_frozen_model_saves_no_optimizer_state() -> None:
+    from pytest_goblin.rules import checkpoint_phrase
+
+    hw = get_hardware("mi300x")
+    text = checkpoint_phrase(_w(frozen_language_model=True, save_interval=20), hw)
+    assert "the language model is frozen: no optimizer state of its own" in text and "save_only_model" not in text
+    assert "the language model is frozen" not in checkpoint_phrase(_w(save_interval=20), hw)
