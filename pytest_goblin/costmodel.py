@@ -487,12 +487,28 @@ def _shard_stage(w: WorkloadConfig) -> int:
     return 0
 
 
+def trains_language_model(w: WorkloadConfig) -> bool:
+    """Whether every parameter of the priced shape trains: a full fine-tune whose language model is not frozen
+    (`WorkloadConfig.frozen_language_model`). A frozen language model is priced as a frozen base: its weights in the
+    load dtype, no gradients, optimizer state or master copy, backward through it for input gradients only (the part
+    that trains, a vision tower or projector, is before it)."""
+    return w.method == "full" and not w.frozen_language_model
+
+
+def trainable_params(w: WorkloadConfig, total: float) -> float:
+    """The parameters of the priced shape that get gradients and optimizer state: all of a full fine-tune's, none of a
+    frozen language model's, an adapter's share of a LoRA's."""
+    if w.method == "full":
+        return 0.0 if w.frozen_language_model else total
+    return total * LORA_TRAINABLE_SHARE
+
+
 def _state_bytes(w: WorkloadConfig) -> tuple[float, float, float, float]:
     """Bytes per parameter of (weights of every parameter, extra master copy per trainable, grads per trainable, optimizer per trainable)."""
     half = w.precision != "fp32"
     if w.quantization != "none":
         weights = {"4bit": 0.55, "8bit": 1.05}[w.quantization]
-    elif w.method != "full":
+    elif not trains_language_model(w):
         if w.weight_dtype is not None:
             weights = 4.0 if w.weight_dtype == "fp32" else 2.0
         else:
@@ -505,7 +521,7 @@ def _state_bytes(w: WorkloadConfig) -> tuple[float, float, float, float]:
     else:
         weights = 2.0  # unknown dtype under mixed precision: half-precision weights plus fp32 masters
     master = 0.0
-    if w.method == "full" and half and weights == 2.0 and (w.weight_dtype is None or w.strategy == "deepspeed"):
+    if trains_language_model(w) and half and weights == 2.0 and (w.weight_dtype is None or w.strategy == "deepspeed"):
         master = 4.0
     pure_half = w.method == "full" and w.weight_dtype in ("bf16", "fp16") and master == 0.0
     grads = 2.0 if (pure_half or w.method != "full") else 4.0
@@ -515,6 +531,32 @@ def _state_bytes(w: WorkloadConfig) -> tuple[float, float, float, float]:
     if w.optimizer_state_bytes is not None:  # a DeepSpeed file's own optimizer (formats.deepspeed.own_optimizer)
         opt = w.optimizer_state_bytes
     return weights, master, grads, opt
+
+
+def has_masters(w: WorkloadConfig) -> bool:
+    """Whether `_state_bytes` prices an fp32 master copy beside the weights (a message names one only then)."""
+    return _state_bytes(w)[1] > 0
+
+
+def weights_phrase(w: WorkloadConfig) -> str:
+    """The weights' dtype a memory figure rests on, as `_state_bytes` prices it: the config's own where read, else
+    said as assumed and from what (no dtype read; the checkpoint's config.json dtype where goblin read one,
+    `ModelShape.checkpoint_dtype`), never a bare "fp32" the config does not state (issue 23, class 5)."""
+    if w.weight_dtype is not None:
+        return w.weight_dtype
+    if w.quantization != "none":
+        return f"{w.quantization[0]}-bit (quantized base)"
+    weights, master, _, _ = _state_bytes(w)
+    half = w.precision if w.precision in ("bf16", "fp16") else "half precision"
+    priced = "fp32" if weights == 4.0 else "fp8" if weights == 1.0 else f"{half} with fp32 masters" if master else half
+    ck = w.model.checkpoint_dtype
+    src = w.sources.get("weight_dtype")
+    if src is not None and src.unread:
+        said = f"its config.json records {ck}, but the load's dtype is not read" if ck else "the checkpoint's dtype is unknown"
+        return f"{priced} (assumed: {said})"
+    whence = f"the checkpoint's config.json records {ck}" if ck else "the checkpoint's dtype is unknown"
+    how = "a frozen base held in the compute dtype" if not trains_language_model(w) else "mixed precision" if master else f"precision {w.precision}"
+    return f"{priced} (assumed from {how}: the config sets no weight dtype, {whence})"
 
 
 def layer_activation_bytes(
@@ -550,6 +592,9 @@ def layer_activation_bytes(
     Full fine-tuning adds each linear's input for its weight gradient (the normed input shared by
     q/k/v and by gate/up, the SwiGLU product for down: act*(2h + I)) and each norm's normalized
     input for the norm weight's gradient (act*h each, none with Liger's kernel).
+    `method="frozen"` (a frozen language model with no adapter, `WorkloadConfig.frozen_language_model`) keeps only
+    the terms both methods keep: its backward takes input gradients, for which no linear's input is needed (not
+    measured on its own: the shared terms of the measured formula).
     A frozen base (LoRA) needs no linear's input, but each adapted linear keeps, per PEFT:
     without dropout, A's input (x itself: shared by q/k/v, by gate/up; o_proj's is attention's
     output), with dropout p > 0 its own dropped copy (act) and native_dropout's bool mask
@@ -557,7 +602,7 @@ def layer_activation_bytes(
     """
     h, i, kv = float(hidden), float(intermediate), float(kv_dim)
     rank = 16.0
-    if compiled and not liger and not eager_seq and (method == "full" or lora_targets == "all"):
+    if compiled and not liger and not eager_seq and (method == "full" or (method == "lora" and lora_targets == "all")):
         # torch.compile: AOTAutograd's min-cut partitioner recomputes pointwise ops in backward instead
         # of saving them. Measured (benchmarks/activation_memory.py --compiled, the partitioner inductor
         # uses; torch 2.13.0, transformers 5.24.0): six hidden-sized tensors (the layer input, q after
@@ -583,6 +628,8 @@ def layer_activation_bytes(
     per = 2 * norm + attn + mlp
     if method == "full":
         return per + act * (2 * h + i) + (0 if liger else 2 * act * h)
+    if method == "frozen":
+        return per  # a frozen layer with no adapter: backward takes input gradients only, no linear's input is kept
     mlp_lora = lora_targets == "all"
     adapted_inputs = [h, h, h, h] + ([h, h, i] if mlp_lora else [])  # q, k, v, o, gate, up, down
     per += act * rank * len(adapted_inputs)
@@ -609,7 +656,7 @@ def activation_bytes_per_token_layer(
     context = context or w.seq_len  # the padded length a token attends against
     if _transformer_engine(w):
         kv = float(kv_dim or hidden)
-        if w.method == "full":
+        if trains_language_model(w):
             # What Transformer Engine's fp8 modules save for backward (ROCm/TransformerEngine 1.9.0 @ac80527,
             # transformer_engine/pytorch/module/): LayerNormLinear keeps its bf16 input, 1/rms and its
             # normalized output cast to fp8 (layernorm_linear.py:191-196, 317-327); the fused attention keeps
@@ -629,7 +676,7 @@ def activation_bytes_per_token_layer(
         intermediate=inter,
         kv_dim=kv_dim or hidden,
         heads=heads,
-        method="full" if w.method == "full" else "lora",
+        method="full" if trains_language_model(w) else "frozen" if w.method == "full" else "lora",
         lora_targets=w.lora_targets,
         lora_dropout=w.lora_dropout,
         act=act,
@@ -648,7 +695,7 @@ def memory_gb(w: WorkloadConfig, parts: dict[str, float] | None = None) -> float
     mp = _model_parallel(w)
     total_params = (shape.params_b if shape.params_b is not None else 7.0) * 1e9 / mp
     _, layers, hidden, heads, vocab = _shape(w, shape)
-    trainable = total_params if w.method == "full" else total_params * LORA_TRAINABLE_SHARE
+    trainable = trainable_params(w, total_params)
     wb, master, gb, ob = _state_bytes(w)
     if w.cpu_offload:  # optimizer state and fp32 master weights live in host memory (and with offload_params, below, the parameters)
         ob, master = 0.0, 0.0
@@ -661,7 +708,7 @@ def memory_gb(w: WorkloadConfig, parts: dict[str, float] | None = None) -> float
     # (axolotl 0.18.0 src/axolotl/integrations/expert_parallel/plugin.py:295-300).
     ep = max(1, w.expert_parallel)
     expert = _expert_params(shape, total_params) if ep > 1 else 0.0
-    t_expert = expert if w.method == "full" else 0.0
+    t_expert = expert if trains_language_model(w) else 0.0
 
     def sharded(count: float, experts: float, per: float, stage_from: int) -> float:
         d = max(1, n // ep) if stage >= stage_from else 1
@@ -877,7 +924,7 @@ def _communication(w: WorkloadConfig, hw: Hardware, a: Assumptions, micro_comput
     if n <= 1:
         return 0.0, 0.0
     total = (shape.params_b or 7.0) * 1e9 / _model_parallel(w)  # each GPU's share of a tensor/pipeline-split model
-    trainable = total if w.method == "full" else total * LORA_TRAINABLE_SHARE
+    trainable = trainable_params(w, total)
     per_byte = seconds_per_byte(w, hw, n, a.comm_eff)
     grad_bytes = 2.0 if w.precision != "fp32" else 4.0
     stage = _shard_stage(w)
@@ -1088,7 +1135,7 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
     tokens = micro_batch_tokens(w) * w.sequences_per_example  # preference training: chosen and rejected in one batch
     micro = w.gradient_accumulation
     # GEMMs: forward 2N per token; backward 4N (full) or 2N (frozen base: input grads only).
-    bwd_factor = 2.0 if w.method == "full" else 1.0
+    bwd_factor = 2.0 if trains_language_model(w) else 1.0
     # Tensor parallelism splits every GEMM's weight (and attention's heads) over tp GPUs, each running the
     # whole micro-batch's tokens against 1/tp of the width; pipeline parallelism gives each GPU 1/pp of the
     # layers. The terms below are the whole model's; `split` divides them per GPU.
@@ -1172,7 +1219,7 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
     # had no measured source, the host queues GPU work asynchronously so collation overlaps the queued step unless
     # the host is the bottleneck, and a CPU A/B of workers 0 -> 4 measured 0.975-0.99x (docs/projection.md, Data)
     total = (shape.params_b if shape.params_b is not None else 7.0) * 1e9  # the optimizer updates every expert, not only the active ones
-    trainable = total if w.method == "full" else total * LORA_TRAINABLE_SHARE
+    trainable = trainable_params(w, total)
     if _shard_stage(w) >= 1:
         trainable /= max(1, w.world_size)  # each rank steps its own shard
     else:
@@ -1226,11 +1273,14 @@ def checkpoint_parts(w: WorkloadConfig) -> tuple[float, float]:
     masters and AdamW moments, unless `save_only_model` (trainer.py:3442-3444; DeepSpeed writes its ZeRO shards
     there, trainer.py:3596-3605)."""
     total = (w.model.params_b if w.model.params_b is not None else 7.0) * 1e9
-    trainable = total if w.method == "full" else total * LORA_TRAINABLE_SHARE
+    trainable = trainable_params(w, total)
     weights, master, _grads, opt = _state_bytes(w)
     model = trainable * (weights if w.method == "full" else 2.0)
+    if w.method == "full" and w.frozen_language_model:
+        # the Trainer saves the whole model's state_dict, frozen parameters too (transformers 5.25.0 trainer.py:4199-4212)
+        model = total * weights
     optimizer = 0.0 if w.save_only_model else trainable * (master + opt)
-    if w.zero3_full_saves and w.method == "full" and w.strategy == "deepspeed" and w.zero_stage == 3:
+    if w.zero3_full_saves and trains_language_model(w) and w.strategy == "deepspeed" and w.zero_stage == 3:
         # no 16-bit gather: save_model writes DeepSpeed's checkpoint instead of the model file, its ZeRO shards
         # holding the fp32 masters and moments whatever save_only_model says (trainer.py:4165-4174; the 16-bit
         # module states under ZeRO-3 are placeholders, trainer.py:3596-3597)

@@ -79,6 +79,13 @@ def _micro_batch_target(w: WorkloadConfig, target: int, hw: Hardware, memory: Ca
     return best
 
 
+# a frozen language model is priced without the part that trains (WorkloadConfig.frozen_language_model)
+FROZEN_UNPRICED = (
+    "the language model is frozen and the part that trains (a vision tower, a projector) is not priced: no larger"
+    " micro-batch is projected to fit (check the memory on the GPU)"
+)
+
+
 def _said(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
@@ -150,6 +157,9 @@ def plan_edits(w: WorkloadConfig, rules: list[Rule], hw: Hardware) -> tuple[dict
             guess = _guessed_shape(w)
             if guess is not None and not spanned(w.model):
                 skipped[rule.id] = guess
+                continue
+            if w.frozen_language_model:
+                skipped[rule.id] = FROZEN_UNPRICED
                 continue
             # on a guessed shape, the largest micro-batch that fits at the worst shape of the span
             fit = _micro_batch_target(current, rule.transform.micro_batch_to, hw, memory_gb if guess is None else _span_peak)

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from packaging.version import InvalidVersion, Version
 
-from .costmodel import GB, _gemm_eff, memory_gb, nominal_for, peak_tflops, step
+from .costmodel import GB, _gemm_eff, memory_gb, nominal_for, peak_tflops, step, weights_phrase
 from .hardware import capacity_gb, capacity_phrase
 from .modelzoo import estimate_shape, shape_assumption
 from .schemas import Hardware, RolloutSplit, WorkloadConfig
@@ -984,7 +984,7 @@ def offload_message(w: WorkloadConfig, hw: Hardware, lookup: Lookup, version: st
         f"the run offloads {what} to the host{f' ({where})' if where else ''}, but without the offload the training GPUs hold, per GPU, "
         f"weights {parts['weights']:.1f} GB + fp32 master copy {parts['masters']:.1f} GB + gradients {parts['grads']:.1f} GB + "
         f"optimizer state {parts['optimizer']:.1f} GB{ref_text}{vllm_text} = {total:.1f} GB of {capacity_phrase(hw)} "
-        f"({params:g}B parameters, {w.method} {w.precision}, weights in {w.weight_dtype or 'fp32 (assumed)'}, {sharding} over "
+        f"({params:g}B parameters, {w.method} {w.precision}, weights in {weights_phrase(w)}, {sharding} over "
         f"{w.world_size} GPU{'s' if w.world_size > 1 else ''}{apart}), leaving {hbm - total:.0f} GB for activations, logits and generation, "
         "which goblin does not model for online RL. The offload moves the sharded state over PCIe and runs the optimizer step on "
         "the host every step: remove it (offload_optimizer_device / offload_param_device `none` in a DeepSpeed or accelerate file, "

@@ -312,6 +312,9 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     # is a preference trainer as ORPO and SimPO are (review7b #21)
     rl = bool(re.search(r"dpo|grpo|kto|rloo|ppo|orpo|(?<![a-z])cpo|reward|ebft|simpo|\bstage (rm|dpo|kto|ppo)", (w.framework or "").lower()))
     sized = (w.model.known or w.model.params_b is not None) and (not rl or preference_modelled(w))
+    # a frozen language model is priced without the part that trains (a vision tower, a projector: its weights, gradients,
+    # optimizer state and activations are not in the shape), so the headroom is an upper bound: no rule spends it
+    sized = sized and not w.frozen_language_model
     for name in _MEMORY_FACTS:
         out[f"derived.{name}"] = None
     if sized:
@@ -618,7 +621,7 @@ def over_hbm(w: WorkloadConfig, hw: Hardware) -> str | None:
     """Why a config whose own projected peak is above the GPU's HBM is not cleared, or None: the projection then
     describes a run that does not fit (an out-of-memory at the first step) or lengths that are not the data's, and
     neither is a clean PASS (review3 #13: PASS with a 199 GB baseline on a 192 GB GPU)."""
-    from .costmodel import length_phrase, memory_gb
+    from .costmodel import length_phrase, memory_gb, weights_phrase
 
     if not (w.model.known or w.model.params_b is not None):
         return None
@@ -628,7 +631,8 @@ def over_hbm(w: WorkloadConfig, hw: Hardware) -> str | None:
     ws = w.sources.get("world_size")
     gpus = f"{w.world_size} GPU{'s' if w.world_size != 1 else ''}" + ("" if ws is not None and ws.explicit else " (assumed)")
     return (
-        f"the config as it is projects {have:.0f} GB per GPU of {capacity_phrase(hw)} at {length_phrase(w)} on {gpus}: either it does not fit "
+        f"the config as it is projects {have:.0f} GB per GPU of {capacity_phrase(hw)} at {length_phrase(w)} on {gpus}, weights in "
+        f"{weights_phrase(w)}: either it does not fit "
         "this GPU (an out-of-memory at the first step) or the projection's lengths or topology are not the run's, so goblin cannot clear it; "
         "name the local dataset and the launch (world size) goblin should read, or measure with your training command (goblin_command)"
     )
@@ -636,18 +640,23 @@ def over_hbm(w: WorkloadConfig, hw: Hardware) -> str | None:
 
 def checkpoint_phrase(w: WorkloadConfig, hw: Hardware) -> str:
     """The job-level estimate a checkpoint finding rests on, with its range over the storage bandwidth."""
-    from .costmodel import STORAGE_GB_S, checkpoint_parts, checkpoint_seconds, checkpoint_share
+    from .costmodel import STORAGE_GB_S, checkpoint_parts, checkpoint_seconds, checkpoint_share, has_masters, weights_phrase
 
     slow, fast = STORAGE_GB_S
     share = [checkpoint_share(w, hw, bw) or 0.0 for bw in (fast, slow)]
     model, optimizer = checkpoint_parts(w)
-    weights = "the model's weights" if w.method == "full" else "the adapters"
+    weights = f"the model's weights in {weights_phrase(w)}" if w.method == "full" else "the adapters"
+    masters = " and fp32 masters" if has_masters(w) else ""
     what = f"{model:,.0f} GB of {weights}" + (
-        f" and {optimizer:,.0f} GB of optimizer state and fp32 masters" if optimizer else " (`save_only_model`: no optimizer state)"
+        f" and {optimizer:,.0f} GB of optimizer state{masters}"
+        if optimizer
+        else " (`save_only_model`: no optimizer state)"
+        if w.save_only_model
+        else " (the language model is frozen: no optimizer state of its own; the trained part's is not priced)"
     )
     if not model and optimizer:
         what = (
-            f"{optimizer:,.0f} GB of fp32 masters and optimizer state in ZeRO-3 shards: without `stage3_gather_16bit_weights_on_model_save` in "
+            f"{optimizer:,.0f} GB of {'fp32 masters and ' if masters else ''}optimizer state in ZeRO-3 shards: without `stage3_gather_16bit_weights_on_model_save` in "
             "the DeepSpeed file the Trainer saves DeepSpeed's full checkpoint, so `save_only_model` does not leave the optimizer state out"
         )
     return (
@@ -1241,12 +1250,14 @@ def memory_phrase(w: WorkloadConfig, hw: Hardware, fact: str = "headroom_gb") ->
     label, update = _VARIANT.get(fact, ("", dict[str, Any]()))
     if fact == "headroom_unquantized_gb":
         label, update = "unquantized", {"quantization": "none", "method": "lora" if w.method == "qlora" else w.method}
-    shown = memory_gb(w.model_copy(update=update)) if update else memory_gb(w)
+    shown_w = w.model_copy(update=update) if update else w
+    shown = memory_gb(shown_w)
+    from .costmodel import weights_phrase
     from .modelzoo import shape_assumption, shape_basis
 
     assumed = shape_assumption(w.model) or shape_basis(w.model)
     return (
-        f"projected {shown:.0f} GB per GPU{' ' + label if label else ''} of {capacity_phrase(hw)} ({parts}{w.method} {w.precision}, weights in {w.weight_dtype or ('an unknown checkpoint dtype' if (d := w.sources.get('weight_dtype')) is not None and d.unread else 'fp32 (assumed)')}, "
+        f"projected {shown:.0f} GB per GPU{' ' + label if label else ''} of {capacity_phrase(hw)} ({parts}{w.method}{' (language model frozen)' if w.frozen_language_model else ''} {w.precision}, weights in {weights_phrase(shown_w)}, "
         f"{length_phrase(w)}, strategy {sharded}, {world_size_note(w)})" + (f"; {assumed}" if assumed else "")
     )
 

@@ -71,6 +71,13 @@ class WorkloadConfig(Model):
     framework: str | None = None  # the framework and version whose defaults were applied, e.g. "trl 1.16.0"
     model: ModelShape
     method: Method = "full"
+    # A multimodal full fine-tune whose language model is frozen (LLaMA-Factory `freeze_language_model: true`, a
+    # script's `model.llm.requires_grad_(False)`): the shape priced is the language model's, held in its load dtype with
+    # no gradients, optimizer state or master copy (only `requires_grad` parameters reach the optimizer, transformers
+    # 5.25.0 trainer.py:1274,1291,1297); the part that trains (a vision tower, a projector, a resampler) runs before it,
+    # so backward still flows through it for input gradients (costmodel.trains_language_model). The trained part's own
+    # size is not in the shape: not priced. Read in `sources["frozen_language_model"]`.
+    frozen_language_model: bool = False
     precision: Precision = "fp32"  # the dtype the GEMMs compute in (autocast or pure half precision)
     # The dtype the model's weights are held in (torch_dtype / dtype / the checkpoint's, where the
     # framework infers it). None: not known from the config; the cost model then assumes fp32

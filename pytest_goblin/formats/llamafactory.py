@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..frameworks import where
+from ..frameworks.facts import CITES
 from ..frameworks.tables import table
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from .base import (
@@ -165,6 +166,75 @@ def _pinned_release(r: Reader) -> tuple[dict[str, Any], str | None]:
     return found, pinned("llamafactory", found)
 
 
+# LLaMA-Factory 0.9.2-0.9.5 (the same at each): FinetuningArguments freeze_vision_tower (default True),
+# freeze_multi_modal_projector (default True), freeze_language_model (default False), hparams/finetuning_args.py:527,531,535
+# @0.9.5; a full fine-tune's _setup_full_tuning sets requires_grad_(False) on every parameter of a forbidden module and
+# casts only the others to fp32 (model/adapter.py:38-54@0.9.5); get_forbidden_modules adds a composite model's language
+# model keys for freeze_language_model, its vision keys and projector keys for the other two (model/model_utils/visual.py:173-193@0.9.5)
+LF_FREEZE_AT = (
+    "llamafactory 0.9.5 hparams/finetuning_args.py:527,531,535 (freeze_vision_tower, freeze_multi_modal_projector default true,"
+    " freeze_language_model false), model/adapter.py:48-54 (a forbidden module's parameters get requires_grad_(False)),"
+    " model/model_utils/visual.py:173-193 (the composite model's language model, vision and projector keys)"
+)
+
+
+def _yaml_word(value: Any) -> str:
+    """A value as the YAML writes it (`true`, not Python's `True`)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _frozen_weights(r: Reader) -> None:
+    """A frozen language model is not upcast: _setup_full_tuning casts only the parameters outside the forbidden modules
+    to fp32 (model/adapter.py:48-54@0.9.5), so the language model stays in the load dtype, the compute dtype
+    (bf16/fp16 from the config, else the checkpoint's, assumed bf16)."""
+    src = r.sources.get("weight_dtype")
+    if not r.values.get("frozen_language_model") or src is None or src.explicit or r.values.get("weight_dtype") != "fp32":
+        return
+    precision = r.values.get("precision")
+    dtype = precision if precision in ("bf16", "fp16") else "bf16"
+    said = f"the compute dtype {dtype}" if precision in ("bf16", "fp16") else "the checkpoint's dtype (assumed bf16, as current checkpoints are)"
+    r.default(
+        "weight_dtype",
+        dtype,
+        f"the frozen language model is not upcast (model/adapter.py:48-54@0.9.5: only trainable parameters are cast to fp32): it stays in {said}; {CITES['lf.compute_dtype']}",
+    )
+
+
+def _frozen_language_model(r: Reader) -> None:
+    """`finetuning_type: full` with `freeze_language_model: true`: the language model takes no gradients or optimizer
+    state, and what trains is the vision tower and/or projector the config unfreezes (both frozen by default), which run
+    before it, so backward flows through it: priced as a frozen base (`WorkloadConfig.frozen_language_model`), said with
+    the keys. With both left frozen, nothing the config names trains (or the model is not one of LLaMA-Factory's
+    composite models and the keys do nothing): the method is unread, never priced on a guess."""
+    key, value, line = r.raw("freeze_language_model")
+    if key is None or not as_bool(value):
+        return
+    trains = []
+    for part, name in (("freeze_vision_tower", "the vision tower"), ("freeze_multi_modal_projector", "the multi-modal projector")):
+        k, v, at = r.raw(part)
+        if k is not None and not as_bool(v):
+            trains.append(f"{name} (`{k}: {_yaml_word(v)}`, line {at})")
+    if not trains:
+        note = (
+            f"`{key}: {_yaml_word(value)}` (line {line}) freezes the language model and freeze_vision_tower / freeze_multi_modal_projector"
+            f" stay true ({LF_FREEZE_AT}): no part the config names trains, or the model is not one of LLaMA-Factory's"
+            " composite models and the keys freeze nothing; method full is assumed for the projection, and no rule judges it"
+        )
+        src = r.sources.get("method") or FieldSource(file=r.path, explicit=False)
+        r.sources["method"] = src.model_copy(update={"unread": True, "note": f"{note}; before it: {src.note}" if src.note else note})
+        r.notes.append(note)
+        return
+    note = (
+        f"`{key}: {_yaml_word(value)}` (line {line}) freezes the language model while {' and '.join(trains)} train{'s' if len(trains) == 1 else ''}"
+        f" ({LF_FREEZE_AT}): priced as a frozen base, its weights in the load dtype with no gradients or optimizer state;"
+        " assumed: backward flows through it to the part before it, and the model is one of LLaMA-Factory's composite models;"
+        " the trained part's own size is not priced, so no memory rule spends the headroom"
+    )
+    r.values["frozen_language_model"] = True
+    r.sources["frozen_language_model"] = FieldSource(file=r.path, key=key, line=line, explicit=True, note=note)
+    r.notes.append(note)
+
+
 class LlamaFactoryAdapter(Adapter):
     name = "llamafactory"
     repeats_refused = "LLaMA-Factory 0.9.5 reads its YAML with OmegaConf.load, which refuses a key written twice (omegaconf 2.3.0 omegaconf/_utils.py:136-151) (src/llamafactory/hparams/parser.py:92; releases up to 0.9.3 used yaml.safe_load, which kept the last value)"
@@ -251,6 +321,8 @@ class LlamaFactoryAdapter(Adapter):
         else:
             r.default("method", method, f"finetuning_type default lora ({HPARAMS}/finetuning_args.py)")
         read_prequantized(r, "model_name_or_path")
+        if ftype == "full":
+            _frozen_language_model(r)
         stage = str(d.get("stage", "sft")).lower()
         if stage in ("dpo", "kto"):
             # stage dpo runs pref_loss (sigmoid default; orpo and simpo need no reference:
@@ -311,6 +383,7 @@ class LlamaFactoryAdapter(Adapter):
         )
         zero3 = r.values.get("zero_stage") == 3
         llamafactory_precision(r, r.values["method"], zero3)
+        _frozen_weights(r)
         k, ray, line = r.raw("ray_num_workers")
         extra = None
         if k is not None and as_bool(d.get("use_ray") or False):

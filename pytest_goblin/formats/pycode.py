@@ -380,10 +380,11 @@ def frozen_language_model(s: Script, tree: ast.Module, parents: dict[int, ast.AS
     training_args.tune_llm: model.llm.requires_grad_(False)`, the launch line's `--tune_llm false`): only the vision
     tower / resampler trains. A frozen parameter takes no gradient and no optimizer state (transformers 5.25.0
     trainer.py:1274,1291,1297: create_optimizer passes only `p.requires_grad` parameters), and WorkloadConfig has no
-    trainable share to price that, so a full fine-tune's price is not the run's: the method is unread
+    trainable share to price the part that trains. Where the freeze runs for certain (its `if` read true, e.g. from the
+    launch line or the dataclass default), the run is priced as a frozen base (`Script.frozen_llm`, then
+    `WorkloadConfig.frozen_language_model`); where it may run (an `if` goblin cannot evaluate), the method is unread
     (`code_unread`), with the line. Read where `X.<llm>.requires_grad_(False)` or a loop over `X.<llm>.parameters()`
-    setting `requires_grad = False` runs, or may run (an `if` goblin cannot evaluate); under an `if` known false,
-    nothing; an adapter read elsewhere wins."""
+    setting `requires_grad = False` runs; under an `if` known false, nothing; an adapter read elsewhere wins."""
     if "use_peft" in s.values or "use_peft" in s.code_unread:
         return
     for node in ast.walk(tree):
@@ -413,7 +414,10 @@ def frozen_language_model(s: Script, tree: ast.Module, parents: dict[int, ast.AS
         runs, cond = guard(node, parents, lit)
         if runs is False:
             continue
-        where = f" ({cond})" if runs and cond else f" (under the `if` at {cond}, which goblin cannot evaluate)" if runs is None else ""
+        if runs:
+            s.frozen_llm = (node.lineno, f"{what} at line {node.lineno} freezes the language model" + (f" ({cond})" if cond else ""))
+            return
+        where = f" (under the `if` at {cond}, which goblin cannot evaluate)"
         s.code_unread["use_peft"] = (
             f"{what} at line {node.lineno} freezes the language model{where}: only the rest of the model (a vision tower,"
             " a resampler) trains, which goblin has no trainable share to price; not a full fine-tune of the language model"

@@ -74,6 +74,9 @@ class Script:
     # TrainingArguments-like fields the script sets after building or parsing the config (`args.fp16 = True` under an
     # `if` goblin cannot evaluate, or to a value it cannot read): key -> why; their fields are unread
     code_unread: dict[str, str] = field(default_factory=dict)
+    # a language model the script freezes for certain (`model.llm.requires_grad_(False)` where its `if` is read true):
+    # (the line, what freezes it and why it runs); priced as a frozen base (pycode.frozen_language_model)
+    frozen_llm: tuple[int, str] | None = None
     # the repository class the script trains through and what it builds (formats/pybuilt.py); the config call is
     # in that class's file, so goblin writes no edit into the script for it
     built: str | None = None

@@ -66,7 +66,7 @@ from .pyeval import Evaluator
 from .pyliteral import Code, call_name, literal_value, quote_of, render
 from .pyscript import ENV_SET, ENV_SETDEFAULT, Location, Script
 from .pyunsloth import config_defaults, loader_of, read_load, release_read, sft_length, sourced, standby, trl_not_patched
-from .pyworkload import ScriptReader, checkpoint_weights, half_weights_compute, naive_split, trainer_class, unread_fields, weights_assumed
+from .pyworkload import ScriptReader, checkpoint_weights, frozen_llm, half_weights_compute, naive_split, trainer_class, unread_fields, weights_assumed
 
 
 def _secret_values(tree: ast.Module, text: str) -> list[str]:
@@ -574,6 +574,7 @@ class PythonAdapter(HFTrainerAdapter):
 
             built_unread(r, script)
         unread_fields(r, script, path)
+        frozen_llm(r, script, path)
         trainer_class(r, path)
         if not r.values.get("sample_packing") and r.values.get("packing_blocked") is None:
             # a script that packs its own batches, or whose TRL raises on packing with its collator (formats/own_packing.py)

@@ -230,6 +230,27 @@ _FIELD_OF_KEY = {
 }
 
 
+FROZEN_LLM_AT = "transformers 5.25.0 trainer.py:1274,1291,1297 (create_optimizer passes only `requires_grad` parameters)"
+
+
+def frozen_llm(r: ScriptReader, script: Script, path: Path) -> None:
+    """A language model the script freezes for certain (`Script.frozen_llm`): priced as a frozen base, its weights in
+    the load dtype with no gradients or optimizer state; what stays trainable (a vision tower, a resampler, a projector)
+    runs before it, so backward is assumed to flow through it for input gradients, and that part's own size is not
+    priced. Said in a note with the line."""
+    if script.frozen_llm is None or r.values.get("method", "full") != "full":
+        return
+    line, said = script.frozen_llm
+    note = (
+        f"{said}: priced as a frozen base (its weights in the load dtype, no gradients or optimizer state: {FROZEN_LLM_AT});"
+        " assumed: the rest of the model (a vision tower, a resampler) trains before it, so backward flows through it for"
+        " input gradients; the trained part's own size is not priced, so no memory rule spends the headroom"
+    )
+    r.values["frozen_language_model"] = True
+    r.sources["frozen_language_model"] = FieldSource(file=str(path), key=None, line=line, explicit=True, note=note)
+    r.notes.append(note)
+
+
 def unread_fields(r: ScriptReader, script: Script, path: Path) -> None:
     """A field whose keyword the script computes at run time (databrickslabs/dolly training/trainer.py:245-246
     `fp16=fp16, bf16=bf16` from a click option its notebook launcher sets from a widget) keeps the default for the

@@ -15,7 +15,7 @@ from .. import __version__
 from ..attribution import KEEP_THRESHOLD, leave_one_out
 from ..blockers import blocked_reason
 from ..blockers import findings as blocker_findings
-from ..costmodel import calibration_note, eager_elementwise_passes, nominal_for, sensitivity, step
+from ..costmodel import calibration_note, eager_elementwise_passes, nominal_for, sensitivity, step, weights_phrase
 from ..errors import BenchmarkFailed, GoblinError, StartupRefused
 from ..formats import load_config
 from ..formats.base import IN_LAUNCH_LINE, source_place
@@ -1082,7 +1082,7 @@ def _offload_bound_findings(ctx: AuditContext, w: WorkloadConfig, evidence: str)
         f"(a generic Llama-like shape) it projects weights {parts['weights']:.0f} + fp32 master copy {parts['masters']:.0f} + gradients "
         f"{parts['grads']:.0f} + optimizer state {parts['optimizer']:.0f} + activations {parts['activations']:.0f} + logits {parts['logits']:.0f} GB "
         f"(+8% allocator) = {total:.0f} GB per GPU of {capacity_phrase(ctx.hw)} ({priced.method} {w.precision}, weights in "
-        f"{w.weight_dtype or 'fp32 (assumed)'}{as_full}, {sharding} {world_size_note(w)}, {length_phrase(w)}, checkpointing "
+        f"{weights_phrase(priced)}{as_full}, {sharding} {world_size_note(w)}, {length_phrase(w)}, checkpointing "
         f"{'on' if w.gradient_checkpointing else 'off'}), leaving {hbm - total:.0f} GB free (at least the {offload_headroom_gb():.0f} GB "
         f"memory.cpu_offload_when_it_fits keeps). The offload moves the sharded state over PCIe and runs the optimizer step on the host "
         f"every step: if the model has at most {bound:g}B parameters, {how}, and measure; the verdict waits for the model's size"
