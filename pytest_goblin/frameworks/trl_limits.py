@@ -110,6 +110,108 @@ def grpo_fits(per_device: int, world: int, accum: int, num_generations: int) -> 
     return n
 
 
+# --- RLOO (trl 0.22.0 on, rewritten on GRPO's pattern): the same generation-batch checks in RLOOConfig.__post_init__ --
+
+RLOO_NUM_GENERATIONS_DEFAULT = 2
+RLOO_DEFAULT_AT = "trl 1.16.0 trl/trainer/rloo_config.py:301-302; trl 0.22.0 :256-257 (num_generations defaults to 2)"
+RLOO_RULES: tuple[GrpoRule, ...] = (
+    GrpoRule(
+        (0, 22, 0),
+        "generation",
+        "trl 0.22.0 trl/trainer/rloo_config.py:636-670; trl 0.29.0 :539-576; trl 1.9.0 :645-682; trl 1.16.0 :661-698 "
+        "(RLOOConfig.__post_init__: generation_batch_size = per_device_train_batch_size x world_size x steps_per_generation, "
+        "steps_per_generation defaulting to gradient_accumulation_steps, must be divisible by num_generations, else ValueError)",
+        "RLOOConfig.__post_init__",
+    ),
+)
+# trl 0.11.0-0.21.x RLOOTrainer is the older rloo_k implementation (no num_generations): not judged here.
+
+
+def generation_rules(config: str) -> tuple[tuple[GrpoRule, ...], int, str] | None:
+    """(the release ranges, TRL's num_generations default, where it was read) of a GRPO-pattern config class."""
+    if config == "GRPOConfig":
+        return GRPO_RULES, GRPO_NUM_GENERATIONS_DEFAULT, GRPO_DEFAULT_AT
+    if config == "RLOOConfig":
+        return RLOO_RULES, RLOO_NUM_GENERATIONS_DEFAULT, RLOO_DEFAULT_AT
+    return None
+
+
+def generation_rule(config: str, version: Version) -> GrpoRule | None:
+    """The generation-batch check of the release for `config`, None before its first."""
+    got = generation_rules(config)
+    found = None
+    for rule in got[0] if got is not None else ():
+        if version >= rule.first:
+            found = rule
+    return found
+
+
+# --- The eval batch: with evaluation on, per_device_eval_batch_size x processes must hold whole groups ----------------
+
+# TrainingArguments.__post_init__ turns do_eval on whenever eval_strategy is not "no" (transformers 4.50.3
+# training_args.py:1639-1640; 5.25.0 :1571-1572), so `do_eval and eval_strategy != "no"` (trl 0.22.0 on) is
+# `eval_strategy != "no"` as before. eval_strategy defaults to "no" and per_device_eval_batch_size to 8 (transformers
+# 5.25.0 training_args.py:1106-1107, :1128-1129).
+PER_DEVICE_EVAL_DEFAULT = 8
+PER_DEVICE_EVAL_DEFAULT_AT = "transformers 5.25.0 transformers/training_args.py:1128-1129"
+
+
+@dataclass(frozen=True)
+class EvalRule:
+    """How a range of TRL releases checks the eval batch against num_generations (raiser None: no check)."""
+
+    first: Version
+    raiser: str | None
+    where: str
+    eval_generations: bool = False  # num_generations_eval, when set, replaces num_generations
+
+
+EVAL_RULES: dict[str, tuple[EvalRule, ...]] = {
+    "GRPOConfig": (
+        EvalRule(
+            (0, 15, 0),
+            "GRPOTrainer.__init__",
+            'trl 0.15.0 trl/trainer/grpo_trainer.py:351-358; trl 0.16.0 :434-441; trl 0.17.0 :609-621 (eval_strategy not "no": '
+            "per_device_eval_batch_size x num_processes must be divisible by num_generations, else ValueError)",
+        ),
+        EvalRule((0, 18, 0), "GRPOConfig.__post_init__", "trl 0.18.0 trl/trainer/grpo_config.py:548-560; trl 0.19.0 :572-584 (the same check)"),
+        EvalRule((0, 20, 0), None, "trl 0.20.0 and 0.21.0 trl/trainer/grpo_config.py have no eval-batch check"),
+        EvalRule((0, 22, 0), "GRPOConfig.__post_init__", 'trl 0.22.0 trl/trainer/grpo_config.py:630-636 (do_eval and eval_strategy not "no")'),
+        EvalRule(
+            (0, 26, 1),
+            "GRPOConfig.__post_init__",
+            "trl 0.26.1 trl/trainer/grpo_config.py:833-842; trl 0.29.0 :842-851; trl 1.9.0 :1097-1106; trl 1.16.0 :1118-1127 (do_eval and "
+            'eval_strategy not "no": per_device_eval_batch_size x world_size must be divisible by num_generations_eval or num_generations)',
+            True,
+        ),
+    ),
+    "RLOOConfig": (
+        EvalRule(
+            (0, 22, 0), "RLOOConfig.__post_init__", 'trl 0.22.0 trl/trainer/rloo_config.py:656-662; trl 0.26.0 :596-602 (do_eval and eval_strategy not "no")'
+        ),
+        EvalRule(
+            (0, 26, 1),
+            "RLOOConfig.__post_init__",
+            "trl 0.26.1 trl/trainer/rloo_config.py:596-605; trl 0.29.0 :559-568; trl 1.9.0 :665-674; trl 1.16.0 :681-690 (do_eval and "
+            'eval_strategy not "no": per_device_eval_batch_size x world_size must be divisible by num_generations_eval or num_generations)',
+            True,
+        ),
+    ),
+}
+EVAL_READ_TO: Version = (1, 16, 0)
+
+
+def eval_rule(config: str, version: Version) -> EvalRule | None:
+    """The eval-batch check of the release for `config`; None where it has none or after the releases read."""
+    if version > EVAL_READ_TO:
+        return None
+    found = None
+    for rule in EVAL_RULES.get(config, ()):
+        if version >= rule.first:
+            found = rule
+    return found if found is not None and found.raiser is not None else None
+
+
 # --- DPO: the loss types DPOTrainer computes ---------------------------------------------------------------------------
 
 # (first release, loss types its DPOTrainer loss function handles; any other raises ValueError("Unknown loss type ..."))
@@ -331,6 +433,40 @@ TRL_RAISES: tuple[TrlRaise, ...] = (
         "auto_find_batch_size is not supported by GRPO, because the generation batch must contain full prompt groups",
         "auto_find_batch_size false (or remove it) and a per_device_train_batch_size that fits",
         "GRPOConfig.__post_init__",
+    ),
+    TrlRaise(
+        "rloo_one_generation",
+        "RLOOConfig",
+        (0, 22, 0),
+        ("num_generations",),
+        "trl 0.22.0 trl/trainer/rloo_config.py:672-676; trl 1.9.0 :684-688; trl 1.16.0 :700-704 (RLOOConfig.__post_init__: "
+        'num_generations < 2: ValueError, worded "GRPO requires ..." before trl 0.24.0; trl 0.21.x and older RLOOTrainer have '
+        "no num_generations)",
+        "RLOO requires at least 2 generations per prompt to calculate the advantages",
+        "num_generations 2 or more (RLOO's baseline is the other completions of the same prompt)",
+        "RLOOConfig.__post_init__",
+    ),
+    TrlRaise(
+        "rloo_both_generation_sizes",
+        "RLOOConfig",
+        (0, 22, 0),
+        ("steps_per_generation", "generation_batch_size"),
+        "trl 0.22.0 trl/trainer/rloo_config.py:651-654; trl 1.9.0 :660-663; trl 1.16.0 :676-679 (RLOOConfig.__post_init__: "
+        "generation_batch_size and steps_per_generation both set: ValueError)",
+        "'generation_batch_size' and 'steps_per_generation' can not be both configured at the same time",
+        "keep one of generation_batch_size and steps_per_generation (TRL derives the other from it)",
+        "RLOOConfig.__post_init__",
+    ),
+    TrlRaise(
+        "rloo_auto_find_batch_size",
+        "RLOOConfig",
+        (1, 9, 0),
+        ("auto_find_batch_size",),
+        "trl 1.9.0 trl/trainer/rloo_config.py:636-641; trl 1.16.0 :652-657 (RLOOConfig.__post_init__: auto_find_batch_size: "
+        "ValueError; trl 1.8.0 and older accept it)",
+        "auto_find_batch_size is not supported by RLOO, because the generation batch must contain full prompt groups",
+        "auto_find_batch_size false (or remove it) and a per_device_train_batch_size that fits",
+        "RLOOConfig.__post_init__",
     ),
     TrlRaise(
         "sft_padding_free_unpacked",
