@@ -389,6 +389,13 @@ def _int_key(loaded: LoadedConfig, key: str) -> tuple[bool, int | None, int | No
     return True, value, line
 
 
+def _old_rloo_keys(loaded: LoadedConfig, cls: str) -> bool:
+    """An RLOOConfig that sets rloo_k or num_mini_batches: trl 0.22.0-0.24.x map them onto num_generations and
+    steps_per_generation (trl 0.22.0 rloo_config.py:588-623, removed in 0.25.0), later ones reject them; the batch
+    checks do not judge it."""
+    return cls == "RLOOConfig" and any((r := raw_key(loaded, k))[0] and r[1] is not None for k in ("rloo_k", "num_mini_batches"))
+
+
 def _grpo_generation_batch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     """review4 #32 (dstack grpo_train.py: per_device_train_batch_size 2, num_generations 8 by default): the batch TRL
     generates for must hold whole groups of num_generations completions, else GRPOConfig.__post_init__ (trl 0.18.0 on)
@@ -400,7 +407,7 @@ def _grpo_generation_batch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
 
     cls = _trl_class(loaded)
     known = generation_rules(cls) if cls is not None else None
-    if cls is None or known is None or _unsloth_grpo(loaded):
+    if cls is None or known is None or _unsloth_grpo(loaded) or _old_rloo_keys(loaded, cls):
         return []
     rules, ng_default, default_at = known
     run = _trl_run(loaded)
@@ -485,7 +492,7 @@ def _grpo_eval_batch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
 
     cls = _trl_class(loaded)
     known = generation_rules(cls) if cls is not None else None
-    if cls is None or known is None or _unsloth_grpo(loaded):
+    if cls is None or known is None or _unsloth_grpo(loaded) or _old_rloo_keys(loaded, cls):
         return []
     run = _trl_run(loaded)
     if run is None:
@@ -659,7 +666,7 @@ def _said(loaded: LoadedConfig, key: str, value: Any, at: int | None) -> tuple[s
 
 def _raise_applies(name: str, read: dict[str, tuple[bool, Any, int | None]], loaded: LoadedConfig) -> list[str] | None:
     """The keys (in the order shown) whose values make the TRL raise `name` fire, None where it does not."""
-    from .frameworks.trl_limits import SFT_MAX_LENGTH_DEFAULT
+    from .frameworks.trl_limits import RLOO_K_DEFAULTS, SFT_MAX_LENGTH_DEFAULT
 
     def val(key: str) -> Any:
         return read[key][1] if read[key][0] else None
@@ -672,6 +679,12 @@ def _raise_applies(name: str, read: dict[str, tuple[bool, Any, int | None]], loa
         return both if len(both) == 2 else None
     if name in ("grpo_auto_find_batch_size", "rloo_auto_find_batch_size"):
         return ["auto_find_batch_size"] if val("auto_find_batch_size") is True else None
+    if name == "rloo_k_batch":
+        nums = {k: (val(k) if read[k][0] and val(k) is not None else d) for k, d in RLOO_K_DEFAULTS.items()}
+        if any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in nums.values()):
+            return None
+        local = nums["per_device_train_batch_size"] * nums["gradient_accumulation_steps"] * nums["num_mini_batches"]
+        return list(RLOO_K_DEFAULTS) if local % nums["rloo_k"] else None
     if name == "sft_padding_free_unpacked":
         found_len, length, _l = read["max_length"]
         length = length if found_len else SFT_MAX_LENGTH_DEFAULT
@@ -691,7 +704,7 @@ def _trl_config_raises(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     auto_find_batch_size; SFT's padding_free without packing under a max_length. Judged at the release the repository
     pins (a blocker) or the newest when assumed (a requirement); a key the launch line passes, the script computes or
     the repository's own argument dataclass declares is not judged."""
-    from .frameworks.trl_limits import SFT_MAX_LENGTH_DEFAULT, trl_raises
+    from .frameworks.trl_limits import RLOO_K_DEFAULTS, SFT_MAX_LENGTH_DEFAULT, trl_raises
 
     cls = _trl_class(loaded)
     if cls is None:
@@ -717,9 +730,17 @@ def _trl_config_raises(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
             if not found and k == "max_length":
                 parts.append(f"max_length {SFT_MAX_LENGTH_DEFAULT} (not set: SFTConfig's default)")
                 continue
+            if (not found or value is None) and k in RLOO_K_DEFAULTS:
+                whose = "RLOOConfig's" if k in ("rloo_k", "num_mini_batches") else "TrainingArguments'"
+                parts.append(f"{k} {RLOO_K_DEFAULTS[k]} (not set: {whose} default)")
+                continue
             said, at_line = _said(loaded, k, value, at)
             parts.append(said)
             line = line or at_line
+        if r.name == "rloo_k_batch":
+            nums = [read[k][1] if read[k][0] and read[k][1] is not None else d for k, d in RLOO_K_DEFAULTS.items()]
+            parts.append(f"local_batch_size {nums[1]} x {nums[2]} x {nums[3]} = {nums[1] * nums[2] * nums[3]}, not a multiple of rloo_k {nums[0]}")
+            hit = [k for k in hit if read[k][0] and read[k][1] is not None] or hit[:1]
         if r.name == "sft_padding_free_unpacked":
             found, value, _at = read["packing"]
             parts.append(f"packing {_shown(value) if value is not None else 'null'}" if found else "packing not set (false)")

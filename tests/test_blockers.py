@@ -1525,7 +1525,7 @@ def test_an_rloo_generation_batch_is_judged_as_rloo_config_judges_it(tmp_path: P
     # must not: a batch of whole groups, the default num_generations 2 on an even batch, a release before the rewrite
     assert not found(tmp_path / "b", RLOO.replace("per_device_train_batch_size: 3", "per_device_train_batch_size: 4"))
     assert not found(tmp_path / "c", RLOO.replace("per_device_train_batch_size: 3", "per_device_train_batch_size: 2").replace("num_generations: 4\n", ""))
-    assert not found(tmp_path / "d", RLOO.replace("trl==0.29.0", "trl==0.21.0"))
+    assert not [f for f in found(tmp_path / "d", RLOO.replace("trl==0.29.0", "trl==0.21.0")) if f.rule_id.startswith("blocker.grpo_")]
     # the default num_generations 2 said as TRL's, on an odd batch
     (g,) = found(tmp_path / "e", RLOO.replace("num_generations: 4\n", ""))
     assert "num_generations 2 (not set: TRL's default, trl 1.16.0 trl/trainer/rloo_config.py:301-302" in g.message
@@ -1550,10 +1550,53 @@ def test_an_rloo_generation_batch_is_judged_as_rloo_config_judges_it(tmp_path: P
 )
 def test_rloo_config_raises_at_the_releases_that_have_them(tmp_path: Path, extra: str, pin: str, fires: list[str] | None) -> None:
     text = RLOO.replace("trl==0.29.0", f"trl=={pin}").replace("num_generations: 4\n", "") + extra
-    got = _raises_found(tmp_path, "rloo.yaml", text)
+    got = [f for f in _raises_found(tmp_path, "rloo.yaml", text) if "local_batch_size" not in f.message]  # the older trainer's own check
     assert [f.rule_id for f in got] == (["blocker.trl_config_raises"] if fires else []), [f.message for f in got]
     if fires:
         (f,) = got
         assert f.title.endswith(f"(RLOOConfig: {', '.join(fires)})") and f"on trl {pin} (" in f.message
         assert "RLOOConfig.__post_init__ raises ValueError" in f.message
         assert "None" not in f.message
+
+
+# the RLOOTrainer of trl 0.9.3-0.21.x: local_batch_size = per_device x accumulation x num_mini_batches, a multiple of rloo_k
+RLOO_OLD = (
+    "# pip install trl==0.19.0\nmodel_name_or_path: Qwen/Qwen2.5-1.5B\nper_device_train_batch_size: 3\ngradient_accumulation_steps: 1\nrloo_k: 2\nbf16: true\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("pin", "text", "fires"),
+    [
+        ("0.19.0", RLOO_OLD, True),  # 3 x 1 x 1 = 3, not a multiple of rloo_k 2
+        ("0.9.3", RLOO_OLD, True),  # the first RLOOTrainer
+        ("0.19.0", RLOO_OLD.replace("gradient_accumulation_steps: 1", "gradient_accumulation_steps: 2"), False),  # 6
+        ("0.8.6", RLOO_OLD, False),  # no RLOOTrainer yet
+        ("0.22.0", RLOO_OLD, False),  # rewritten on num_generations (rloo_k mapped onto it): not this check
+    ],
+)
+def test_the_old_rloo_trainer_needs_a_local_batch_of_whole_rloo_k_groups(tmp_path: Path, pin: str, text: str, fires: bool) -> None:
+    got = _raises_found(tmp_path, "rloo.yaml", text.replace("trl==0.19.0", f"trl=={pin}"))
+    got = [f for f in got if "rloo_k" in f.message]
+    assert bool(got) == fires, [f.message for f in got]
+    if fires:
+        (f,) = got
+        assert f.blocker and f.line == 5 and f.key == "rloo_k"
+        assert f.message.startswith("`rloo_k: 2` (line 5), `per_device_train_batch_size: 3` (line 3), `gradient_accumulation_steps: 1` (line 4)")
+        assert "num_mini_batches 1 (not set: RLOOConfig's default), local_batch_size 3 x 1 x 1 = 3, not a multiple of rloo_k 2" in f.message
+        assert f"on trl {pin} (" in f.message and "RLOOTrainer.__init__ raises ValueError" in f.message and "None" not in f.message
+
+
+def test_the_old_rloo_batch_check_says_the_defaults_it_used(tmp_path: Path) -> None:
+    # per_device_train_batch_size not set: TrainingArguments' 8; rloo_k 3 does not divide 8
+    (f,) = _raises_found(
+        tmp_path,
+        "rloo.yaml",
+        "# pip install trl==0.11.0\nmodel_name_or_path: Qwen/Qwen2.5-1.5B\ngradient_accumulation_steps: 1\nlearning_rate: 1.0e-6\nbf16: true\nrloo_k: 3\n",
+    )
+    assert "per_device_train_batch_size 8 (not set: TrainingArguments' default)" in f.message and f.key == "rloo_k"
+    assert not _raises_found(
+        tmp_path / "b",
+        "rloo.yaml",
+        "# pip install trl==0.11.0\nmodel_name_or_path: Qwen/Qwen2.5-1.5B\ngradient_accumulation_steps: 1\nlearning_rate: 1.0e-6\nbf16: true\nrloo_k: 4\n",
+    )

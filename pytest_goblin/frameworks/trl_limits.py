@@ -394,6 +394,7 @@ class TrlRaise:
     change: str  # what to change
     raiser: str  # what raises
     earlier: tuple[Version, str] | None = None  # (release, what raised before it)
+    until: Version | None = None  # the first release without the raise (None: still there)
 
     def raised_by(self, version: Version) -> str:
         return self.earlier[1] if self.earlier is not None and version < self.earlier[0] else self.raiser
@@ -469,6 +470,21 @@ TRL_RAISES: tuple[TrlRaise, ...] = (
         "RLOOConfig.__post_init__",
     ),
     TrlRaise(
+        "rloo_k_batch",
+        "RLOOConfig",
+        (0, 9, 3),
+        ("rloo_k", "per_device_train_batch_size", "gradient_accumulation_steps", "num_mini_batches"),
+        "trl 0.9.3 trl/trainer/rloo_trainer.py:90-92,114-116; trl 0.11.0 :113-115,133-135; trl 0.21.0 :129-131,149-151 "
+        "(RLOOTrainer.__init__: local_batch_size = per_device_train_batch_size x gradient_accumulation_steps x num_mini_batches "
+        "must be a multiple of rloo_k, else exact_div raises ValueError, trl 0.21.0 trl/trainer/utils.py:533-537; rloo_k "
+        "defaults to 2, trl 0.11.0 rloo_config.py:53, trl 0.21.0 :87-88; num_mini_batches to 1, trl 0.11.0 trl/trainer/utils.py:1040, "
+        "trl 0.21.0 :782-783; trl 0.22.0 rewrote RLOO on num_generations)",
+        "`local_batch_size` must be a multiple of rloo_k, inexact division",
+        "a per_device_train_batch_size x gradient_accumulation_steps x num_mini_batches that is a multiple of rloo_k, or an rloo_k that divides it",
+        "RLOOTrainer.__init__",
+        until=(0, 22, 0),
+    ),
+    TrlRaise(
         "sft_padding_free_unpacked",
         "SFTConfig",
         (1, 0, 0),
@@ -482,6 +498,10 @@ TRL_RAISES: tuple[TrlRaise, ...] = (
     ),
 )
 SFT_MAX_LENGTH_DEFAULT = 1024  # trl 1.16.0 trl/trainer/sft_config.py:202-203; trl 1.0.0 :177-178
+# the values RLOOTrainer (trl 0.9.3-0.21.x) forms local_batch_size from when the config leaves them out: TrainingArguments'
+# per_device_train_batch_size 8 and gradient_accumulation_steps 1 (transformers 4.50.3 training_args.py:855-856, :881-882),
+# rloo_k 2 and num_mini_batches 1 (where rloo_k_batch says)
+RLOO_K_DEFAULTS: dict[str, int] = {"rloo_k": 2, "per_device_train_batch_size": 8, "gradient_accumulation_steps": 1, "num_mini_batches": 1}
 TRL_RAISES_READ_TO: Version = (1, 16, 0)
 
 
@@ -489,4 +509,4 @@ def trl_raises(config: str, version: Version) -> tuple[TrlRaise, ...]:
     """The start-up raises of `config` at the release; none after the releases read."""
     if version > TRL_RAISES_READ_TO:
         return ()
-    return tuple(r for r in TRL_RAISES if r.config == config and version >= r.first)
+    return tuple(r for r in TRL_RAISES if r.config == config and version >= r.first and (r.until is None or version < r.until))
