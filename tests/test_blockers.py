@@ -1372,7 +1372,8 @@ def test_sft_padding_free_on_a_vision_model_is_not_judged(tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     ("pin", "key", "fires"),
     [
-        ("0.16.0", "num_generations: 1", False),  # no check before 0.17.0
+        ("0.14.0", "num_generations: 1", False),  # the first GRPOTrainer: no check
+        ("0.16.0", "num_generations: 1", True),  # GRPOTrainer.__init__ :425-433, the divisors from 2
         ("0.17.0", "num_generations: 1", True),  # GRPOTrainer.__init__ :592-596
         ("0.29.0", "num_generations: 1", True),  # GRPOConfig.__post_init__
         ("0.18.0", "num_generations: 8\ngeneration_batch_size: 16\nsteps_per_generation: 2", True),
@@ -1600,3 +1601,20 @@ def test_the_old_rloo_batch_check_says_the_defaults_it_used(tmp_path: Path) -> N
         "rloo.yaml",
         "# pip install trl==0.11.0\nmodel_name_or_path: Qwen/Qwen2.5-1.5B\ngradient_accumulation_steps: 1\nlearning_rate: 1.0e-6\nbf16: true\nrloo_k: 4\n",
     )
+
+
+@pytest.mark.parametrize(
+    ("pin", "says"),
+    [
+        ("0.14.0", None),  # the first GRPOTrainer: no check
+        ("0.15.0", "must be evenly divisible by the number of generations per prompt (1)"),  # possible_values start at 2
+        ("0.16.0", "must be evenly divisible by the number of generations per prompt (1)"),
+        ("0.17.0", "GRPO requires at least 2 generations per prompt"),
+        ("0.29.0", "GRPO requires at least 2 generations per prompt"),
+    ],
+)
+def test_one_grpo_generation_is_refused_from_trl_0_15_in_the_words_of_the_release(tmp_path: Path, pin: str, says: str | None) -> None:
+    got = _raises_found(tmp_path, "grpo.yaml", GRPO.replace("trl==0.29.0", f"trl=={pin}").replace("num_generations: 8", "num_generations: 1"))
+    assert len(got) == (1 if says else 0), [f.message for f in got]
+    if says:
+        assert got[0].blocker and says in got[0].message and "None" not in got[0].message

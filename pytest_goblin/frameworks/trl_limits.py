@@ -334,7 +334,12 @@ def dpo_losses(version: Version) -> tuple[frozenset[str], str] | None:
 # of the huggingface/trl history (trl/trainer/kto_trainer.py; trl/experimental/kto/kto_trainer.py from v0.26.0 to v1.7.1,
 # where trl.KTOTrainer subclasses it) and the installed trl 1.16.0.
 # trl 0.8.0-0.11.4 raise on max(torch.cuda.device_count(), 1) x per_device_train_batch_size x gradient_accumulation_steps
-# <= 1 (trl 0.8.6 kto_trainer.py:508-514, trl 0.11.4 :602-611): the GPUs the node shows are not read, so not judged.
+# <= 1 (trl 0.8.0 kto_trainer.py:329-335, trl 0.8.6 :508-514, trl 0.11.4 :602-611; from 0.11.0 only with the KL term on,
+# :533-535): the GPUs the node shows are not read, so not judged. Re-read at every tag v0.8.0-v1.9.0 (issue 24): the
+# per-device raise is in every release from 0.12.0 and none before, the sampling raise from 1.6.0. desirable_weight /
+# undesirable_weight outside the range the data's balance suggests is only warned about, never raised on (trl 0.8.0
+# kto_trainer.py:376-377, trl 0.11.4 :670-671, trl 1.9.0 :1130-1131); KTOConfig.__post_init__ of 0.9.3-0.9.6 raises
+# ImportError for loss_type bco without scikit-learn (0.9.6 kto_config.py:106-110), the environment's doing: not judged.
 KTO_NO_KL_LOSS = "apo_zero_unpaired"
 KTO_NO_KL_AT = "trl 1.16.0 trl/trainer/kto_trainer.py:815; trl 0.12.0 :549-551 (calculate_KL off only for loss_type apo_zero_unpaired)"
 
@@ -401,6 +406,18 @@ class TrlRaise:
 
 
 TRL_RAISES: tuple[TrlRaise, ...] = (
+    TrlRaise(
+        "grpo_one_generation",
+        "GRPOConfig",
+        (0, 15, 0),
+        ("num_generations",),
+        "trl 0.15.0 trl/trainer/grpo_trainer.py:342-350; trl 0.16.0 :425-433 (GRPOTrainer.__init__: the valid num_generations "
+        "are the divisors of the global train batch from 2 up, so 1 is never one of them: ValueError; trl 0.14.0 has no check)",
+        "The global train batch size (...) must be evenly divisible by the number of generations per prompt (1)",
+        "num_generations 2 or more (the advantages compare the completions of one prompt)",
+        "GRPOTrainer.__init__",
+        until=(0, 17, 0),
+    ),
     TrlRaise(
         "grpo_one_generation",
         "GRPOConfig",
