@@ -1618,3 +1618,18 @@ def test_one_grpo_generation_is_refused_from_trl_0_15_in_the_words_of_the_releas
     assert len(got) == (1 if says else 0), [f.message for f in got]
     if says:
         assert got[0].blocker and says in got[0].message and "None" not in got[0].message
+
+
+def test_a_grpo_script_with_evaluation_on_blocks_on_its_eval_batch(tmp_path: Path) -> None:
+    script = (
+        "from trl import GRPOConfig, GRPOTrainer\n"
+        "args = GRPOConfig(output_dir='o', per_device_train_batch_size=8, num_generations=8, eval_strategy='steps', "
+        "per_device_eval_batch_size=3, bf16=True)\n"
+        "trainer = GRPOTrainer(model='Qwen/Qwen2.5-1.5B', reward_funcs=len, args=args)\ntrainer.train()\n"
+    )
+    extra = {"requirements.txt": "trl==0.29.0\n", "run.sh": "#!/bin/bash\naccelerate launch --num_processes 2 train.py\n"}
+    (f,) = _eval_found(tmp_path / "a", script, "train.py", extra)
+    assert f.blocker and f.line == 2 and "the eval batch 3 x 2 = 6 is not divisible by num_generations 8" in f.message
+    assert "per_device_eval_batch_size 4 (the smallest from 3" in f.message
+    # must not: evaluation off
+    assert not _eval_found(tmp_path / "b", script.replace("eval_strategy='steps'", "eval_strategy='no'"), "train.py", extra)
