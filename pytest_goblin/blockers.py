@@ -286,6 +286,8 @@ def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] |
             out += _module_removed(loaded, b)
         elif b.check == "grpo_generation_batch":
             out += _grpo_generation_batch(loaded, b)
+        elif b.check == "grpo_eval_batch":
+            out += _grpo_eval_batch(loaded, b)
         elif b.check == "dpo_loss_type":
             out += _dpo_loss_type(loaded, b)
         elif b.check == "kto_kl_term":
@@ -387,6 +389,13 @@ def _int_key(loaded: LoadedConfig, key: str) -> tuple[bool, int | None, int | No
     return True, value, line
 
 
+def _old_rloo_keys(loaded: LoadedConfig, cls: str) -> bool:
+    """An RLOOConfig that sets rloo_k or num_mini_batches: trl 0.22.0-0.24.x map them onto num_generations and
+    steps_per_generation (trl 0.22.0 rloo_config.py:588-623, removed in 0.25.0), later ones reject them; the batch
+    checks do not judge it."""
+    return cls == "RLOOConfig" and any((r := raw_key(loaded, k))[0] and r[1] is not None for k in ("rloo_k", "num_mini_batches"))
+
+
 def _grpo_generation_batch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     """review4 #32 (dstack grpo_train.py: per_device_train_batch_size 2, num_generations 8 by default): the batch TRL
     generates for must hold whole groups of num_generations completions, else GRPOConfig.__post_init__ (trl 0.18.0 on)
@@ -394,22 +403,25 @@ def _grpo_generation_batch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     world size was read (or stated) and the release is known (or every release from 0.15.0 raises), a requirement
     where the world size is assumed (the finding says which GPU counts would start)."""
     from .formats.semantics import world_size_note
-    from .frameworks.trl_limits import GRPO_DEFAULT_AT, GRPO_NUM_GENERATIONS_DEFAULT, GRPO_RULES, grpo_batch, grpo_fits, grpo_rule
+    from .frameworks.trl_limits import generation_rule, generation_rules, grpo_batch, grpo_fits
 
-    if _trl_class(loaded) != "GRPOConfig" or _unsloth_grpo(loaded):
+    cls = _trl_class(loaded)
+    known = generation_rules(cls) if cls is not None else None
+    if cls is None or known is None or _unsloth_grpo(loaded) or _old_rloo_keys(loaded, cls):
         return []
+    rules, ng_default, default_at = known
     run = _trl_run(loaded)
     if run is None:
         return []
     version, how, assumed = run
-    rule = grpo_rule(version)
+    rule = generation_rule(cls, version)
     readable = [_int_key(loaded, k) for k in GRPO_KEYS]
     if rule is None or not all(r[0] for r in readable):
         return []
     if _computed_in_code(loaded, ("per_device_train_batch_size", "gradient_accumulation_steps", *GRPO_KEYS)):
         return []  # a value the script computes at run time: goblin would judge the trainer's default in its place
     (_o, ng_set, ng_line), (_o2, gen_batch, _l2), (_o3, steps, _l3) = readable
-    ng = GRPO_NUM_GENERATIONS_DEFAULT if ng_set is None else ng_set
+    ng = ng_default if ng_set is None else ng_set
     w = loaded.workload
     per_device, world, accum = w.micro_batch_size, w.world_size, w.gradient_accumulation
     if ng < 2 or per_device < 1 or accum < 1:
@@ -422,12 +434,12 @@ def _grpo_generation_batch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     # had to assume, e.g. from an unset launcher variable, leaves the batch undecided like an assumed world size)
     batch_read = all((s := w.sources.get(f)) is None or s.explicit or "default" in (s.note or "") for f in ("micro_batch_size", "gradient_accumulation"))
     world_read = src is not None and src.explicit and batch_read
-    every = all((o := grpo_batch(r, per_device, world, accum, gen_batch, steps)) is not None and o.size % ng != 0 for r in GRPO_RULES)
+    every = all((o := grpo_batch(r, per_device, world, accum, gen_batch, steps)) is not None and o.size % ng != 0 for r in rules)
     blocker = world_read and (not assumed or every)
     if blocker != (b.severity == "blocker"):
         return []
     ng_place, ng_line = _set_where(loaded, "num_generations", ng_line) if ng_set is not None else ("", None)
-    ng_said = f"num_generations {ng}" + (ng_place if ng_set is not None else f" (not set: TRL's default, {GRPO_DEFAULT_AT})")
+    ng_said = f"num_generations {ng}" + (ng_place if ng_set is not None else f" (not set: TRL's default, {default_at})")
     mb_src = w.sources.get("micro_batch_size")
     mb_where = (
         mb_src.note
@@ -468,6 +480,84 @@ def _grpo_generation_batch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     )
     line = ng_line or (mb_src.line if mb_src is not None and mb_src.explicit and mb_src.file == w.path else None)
     return [_finding(b, f"{b.title} ({batch.size} is not a multiple of num_generations {ng})", blocker, message, line)]
+
+
+def _grpo_eval_batch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
+    """With evaluation on (eval_strategy not "no"), GRPO (trl 0.15.0-0.19.x, 0.22.0 on) and RLOO (0.22.0 on) need the
+    eval batch, per_device_eval_batch_size x processes, to hold whole groups of num_generations (num_generations_eval
+    where the release reads it), else ValueError before the first step (frameworks/trl_limits.EVAL_RULES). A blocker
+    where the world size was read and the release pinned; a requirement where either is assumed."""
+    from .formats.semantics import world_size_note
+    from .frameworks.trl_limits import PER_DEVICE_EVAL_DEFAULT, PER_DEVICE_EVAL_DEFAULT_AT, eval_rule, generation_rules
+
+    cls = _trl_class(loaded)
+    known = generation_rules(cls) if cls is not None else None
+    if cls is None or known is None or _unsloth_grpo(loaded) or _old_rloo_keys(loaded, cls):
+        return []
+    run = _trl_run(loaded)
+    if run is None:
+        return []
+    version, how, assumed = run
+    rule = eval_rule(cls, version)
+    if rule is None:
+        return []
+    keys = ("eval_strategy", "evaluation_strategy", "per_device_eval_batch_size", "num_generations", "num_generations_eval")
+    if _computed_in_code(loaded, keys) or (loaded.adapter.name == "hf-trainer" and set(keys) & set(launch_config_flags(loaded))):
+        return []
+    if any(_repository_declares(loaded, k) for k in ("num_generations", "num_generations_eval")):
+        return []
+    strategy: tuple[str, Any, int | None] | None = None
+    for k in ("eval_strategy", "evaluation_strategy"):
+        found, v, at = raw_key(loaded, k)
+        if found and v is not None:
+            strategy = (k, v, at)
+            break
+    if strategy is None or not isinstance(strategy[1], str) or strategy[1].lower() == "no":
+        return []  # eval_strategy not set: TrainingArguments' default "no", no evaluation
+    (ok_e, per_eval, eval_line), (ok_n, ng_set, ng_line) = _int_key(loaded, "per_device_eval_batch_size"), _int_key(loaded, "num_generations")
+    ok_ne, ng_eval, ng_eval_line = _int_key(loaded, "num_generations_eval") if rule.eval_generations else (True, None, None)
+    if not (ok_e and ok_n and ok_ne):
+        return []
+    _rules, ng_default, default_at = known
+    ng = ng_set if ng_set is not None else ng_default
+    used, used_set, used_line, used_key = (
+        (ng_eval, True, ng_eval_line, "num_generations_eval") if ng_eval else (ng, ng_set is not None, ng_line, "num_generations")
+    )
+    per = per_eval if per_eval is not None else PER_DEVICE_EVAL_DEFAULT
+    w = loaded.workload
+    world = w.world_size
+    if used < 2 or per < 1 or (per * world) % used == 0:
+        return []  # num_generations below 2 is its own raise (trl_config_raises)
+    src = w.sources.get("world_size")
+    world_read = src is not None and src.explicit
+    blocker = world_read and not assumed
+    if blocker != (b.severity == "blocker"):
+        return []
+    place, used_at = _set_where(loaded, used_key, used_line) if used_set else ("", None)
+    used_said = f"{used_key} {used}" + (place if used_set else f" (not set: TRL's default, {default_at})")
+    eplace, e_at = _set_where(loaded, "per_device_eval_batch_size", eval_line) if per_eval is not None else ("", None)
+    per_said = f"per_device_eval_batch_size {per}" + (
+        eplace if per_eval is not None else f" (not set: TrainingArguments' default, {PER_DEVICE_EVAL_DEFAULT_AT})"
+    )
+    splace, s_at = _set_where(loaded, strategy[0], strategy[2])
+    fits = next(n for n in range(per, per * used + 1) if (n * world) % used == 0)
+    worlds = [n for n in (1, 2, 4, 8, 16) if (per * n) % used == 0]
+    change = f"per_device_eval_batch_size {fits} (the smallest from {per} whose eval batch holds whole groups here), or eval_strategy no"
+    if blocker:
+        head = ""
+    else:
+        why = "the world size is assumed" if not world_read else f"the release is assumed ({how})"
+        on = f"; on {', '.join(str(n) for n in worlds)} GPUs it would hold whole groups" if worlds and not world_read else ""
+        change = f"state the GPU count (goblin_world_size) or check the eval batch on the run's GPUs{on}; else {change}"
+        head = f"not decided, {why}: "
+    message = (
+        f"{head}{strategy[0]} {strategy[1]}{splace} turns evaluation on; {per_said}, {world_size_note(w)}: the eval batch "
+        f"{per} x {world} = {per * world} is not divisible by {used_said}. On {how}, {rule.raiser} raises ValueError when "
+        f"the eval batch does not hold whole groups ({rule.where}), so the run stops before the first step"
+        f"{'' if blocker else ' where that holds'}. What to change: {change}. Source: {'; '.join(b.sources)}"
+    )
+    line = used_at or e_at or s_at
+    return [_finding(b, f"{b.title} ({per * world} is not a multiple of {used_key} {used})", blocker, message, line)]
 
 
 def _dpo_loss_type(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
@@ -576,19 +666,25 @@ def _said(loaded: LoadedConfig, key: str, value: Any, at: int | None) -> tuple[s
 
 def _raise_applies(name: str, read: dict[str, tuple[bool, Any, int | None]], loaded: LoadedConfig) -> list[str] | None:
     """The keys (in the order shown) whose values make the TRL raise `name` fire, None where it does not."""
-    from .frameworks.trl_limits import SFT_MAX_LENGTH_DEFAULT
+    from .frameworks.trl_limits import RLOO_K_DEFAULTS, SFT_MAX_LENGTH_DEFAULT
 
     def val(key: str) -> Any:
         return read[key][1] if read[key][0] else None
 
-    if name == "grpo_one_generation":
+    if name in ("grpo_one_generation", "rloo_one_generation"):
         ng = val("num_generations")
         return ["num_generations"] if isinstance(ng, int) and not isinstance(ng, bool) and ng < 2 else None
-    if name == "grpo_both_generation_sizes":
+    if name in ("grpo_both_generation_sizes", "rloo_both_generation_sizes"):
         both = [k for k in ("generation_batch_size", "steps_per_generation") if isinstance(val(k), int) and not isinstance(val(k), bool)]
         return both if len(both) == 2 else None
-    if name == "grpo_auto_find_batch_size":
+    if name in ("grpo_auto_find_batch_size", "rloo_auto_find_batch_size"):
         return ["auto_find_batch_size"] if val("auto_find_batch_size") is True else None
+    if name == "rloo_k_batch":
+        nums = {k: (val(k) if read[k][0] and val(k) is not None else d) for k, d in RLOO_K_DEFAULTS.items()}
+        if any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in nums.values()):
+            return None
+        local = nums["per_device_train_batch_size"] * nums["gradient_accumulation_steps"] * nums["num_mini_batches"]
+        return list(RLOO_K_DEFAULTS) if local % nums["rloo_k"] else None
     if name == "sft_padding_free_unpacked":
         found_len, length, _l = read["max_length"]
         length = length if found_len else SFT_MAX_LENGTH_DEFAULT
@@ -608,7 +704,7 @@ def _trl_config_raises(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     auto_find_batch_size; SFT's padding_free without packing under a max_length. Judged at the release the repository
     pins (a blocker) or the newest when assumed (a requirement); a key the launch line passes, the script computes or
     the repository's own argument dataclass declares is not judged."""
-    from .frameworks.trl_limits import SFT_MAX_LENGTH_DEFAULT, trl_raises
+    from .frameworks.trl_limits import RLOO_K_DEFAULTS, SFT_MAX_LENGTH_DEFAULT, trl_raises
 
     cls = _trl_class(loaded)
     if cls is None:
@@ -634,9 +730,17 @@ def _trl_config_raises(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
             if not found and k == "max_length":
                 parts.append(f"max_length {SFT_MAX_LENGTH_DEFAULT} (not set: SFTConfig's default)")
                 continue
+            if (not found or value is None) and k in RLOO_K_DEFAULTS:
+                whose = "RLOOConfig's" if k in ("rloo_k", "num_mini_batches") else "TrainingArguments'"
+                parts.append(f"{k} {RLOO_K_DEFAULTS[k]} (not set: {whose} default)")
+                continue
             said, at_line = _said(loaded, k, value, at)
             parts.append(said)
             line = line or at_line
+        if r.name == "rloo_k_batch":
+            nums = [read[k][1] if read[k][0] and read[k][1] is not None else d for k, d in RLOO_K_DEFAULTS.items()]
+            parts.append(f"local_batch_size {nums[1]} x {nums[2]} x {nums[3]} = {nums[1] * nums[2] * nums[3]}, not a multiple of rloo_k {nums[0]}")
+            hit = [k for k in hit if read[k][0] and read[k][1] is not None] or hit[:1]
         if r.name == "sft_padding_free_unpacked":
             found, value, _at = read["packing"]
             parts.append(f"packing {_shown(value) if value is not None else 'null'}" if found else "packing not set (false)")

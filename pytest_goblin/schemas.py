@@ -397,7 +397,7 @@ class Blocker(Model):
     # transformers/TRL release the recipe runs on does not have (frameworks/history.py); `torch_rocm_build`,
     # a torch pin with no ROCm build for the GPU's architecture (frameworks/torch_rocm.py); `module_removed_at_version`,
     # a script's import of a module its framework release removed (frameworks/modules.py); `grpo_generation_batch`, a TRL
-    # GRPO batch that does not hold whole groups of num_generations, and `dpo_loss_type`, a DPO loss_type the release's
+    # GRPO/RLOO batch that does not hold whole groups of num_generations, `grpo_eval_batch` its eval batch, and `dpo_loss_type`, a DPO loss_type the release's
     # DPOTrainer does not compute, and `kto_kl_term`, a KTOConfig KTOTrainer refuses while its KL term is on, and `trl_config_raises`, other valid keys a TRL config or trainer refuses at start-up (frameworks/trl_limits.py); `unsloth_load_raises`, an Unsloth load's load_in_8bit beside its default load_in_4bit (frameworks/unsloth.py); `deepspeed_mismatch`, a DeepSpeed JSON passed as
     # TrainingArguments' `deepspeed` whose explicit value differs from the run's own (formats/deepspeed.explicit_values);
     # `cuda_launch_path`, an NVIDIA GPU resource or CUDA-only image on the launch path found for the config (formats/container.py)
@@ -407,6 +407,7 @@ class Blocker(Model):
             "torch_rocm_build",
             "module_removed_at_version",
             "grpo_generation_batch",
+            "grpo_eval_batch",
             "dpo_loss_type",
             "kto_kl_term",
             "trl_config_raises",

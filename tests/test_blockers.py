@@ -61,6 +61,9 @@ KTO = (
 )
 KTO_PINNED = "# pip install trl==0.29.0\n" + KTO
 GRPO_ASSUMED = GRPO.split("\n", 1)[1]
+# GRPO with evaluation on: the generation batch 4 x 2 = 8 holds whole groups, the eval batch 2 x 2 = 4 does not
+GRPO_EVAL = GRPO.replace("per_device_train_batch_size: 2", "per_device_train_batch_size: 4") + "eval_strategy: steps\nper_device_eval_batch_size: 2\n"
+GRPO_EVAL_ASSUMED = GRPO_EVAL.split("\n", 1)[1].replace("per_device_train_batch_size: 4", "per_device_train_batch_size: 8")
 # SFT with padding_free and no packing under SFTConfig's default max_length 1024: SFTTrainer raises from trl 1.0.0
 SFT_PADDING_FREE = (
     "# trl sft --config sft.yaml\n# pip install trl==1.16.0\nmodel_name_or_path: Qwen/Qwen2.5-1.5B\n"
@@ -252,6 +255,16 @@ CASES: dict[str, tuple[Case, Case]] = {
         ("grpo.yaml", GRPO_ASSUMED, "mi300x", {}),
         ("grpo.yaml", GRPO_ASSUMED.replace("per_device_train_batch_size: 2", "per_device_train_batch_size: 8"), "mi300x", {}),
     ),
+    # evaluation on, 2 GPUs read from the launch line: the eval batch 2 x 2 = 4 is not a multiple of 8; 4 x 2 = 8 is
+    "blocker.grpo_eval_batch_indivisible": (
+        ("grpo.yaml", GRPO_EVAL, "mi300x", {}),
+        ("grpo.yaml", GRPO_EVAL.replace("per_device_eval_batch_size: 2", "per_device_eval_batch_size: 4"), "mi300x", {}),
+    ),
+    # the world size assumed (1 GPU): not decided, a requirement; without eval_strategy there is no evaluation
+    "blocker.grpo_eval_batch_unchecked": (
+        ("grpo.yaml", GRPO_EVAL_ASSUMED, "mi300x", {}),
+        ("grpo.yaml", GRPO_EVAL_ASSUMED.replace("eval_strategy: steps\n", ""), "mi300x", {}),
+    ),
     # no DPOTrainer release computes `orpo`; `sigmoid` every one does
     "blocker.dpo_unknown_loss_type": (
         ("orpo_training.py", ORPO_SCRIPT, "mi300x", {"requirements.txt": "trl>=0.29.0\n"}),
@@ -304,6 +317,8 @@ VERSION_CHECKS = {
     "blocker.module_unknown_at_version",
     "blocker.grpo_generation_batch_indivisible",
     "blocker.grpo_generation_batch_unchecked",
+    "blocker.grpo_eval_batch_indivisible",
+    "blocker.grpo_eval_batch_unchecked",
     "blocker.dpo_unknown_loss_type",
     "blocker.dpo_loss_type_at_newest",
     "blocker.deepspeed_value_mismatch",
@@ -1357,7 +1372,8 @@ def test_sft_padding_free_on_a_vision_model_is_not_judged(tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     ("pin", "key", "fires"),
     [
-        ("0.16.0", "num_generations: 1", False),  # no check before 0.17.0
+        ("0.14.0", "num_generations: 1", False),  # the first GRPOTrainer: no check
+        ("0.16.0", "num_generations: 1", True),  # GRPOTrainer.__init__ :425-433, the divisors from 2
         ("0.17.0", "num_generations: 1", True),  # GRPOTrainer.__init__ :592-596
         ("0.29.0", "num_generations: 1", True),  # GRPOConfig.__post_init__
         ("0.18.0", "num_generations: 8\ngeneration_batch_size: 16\nsteps_per_generation: 2", True),
@@ -1429,3 +1445,191 @@ def test_a_script_whose_trainer_runs_on_the_cpu(tmp_path: Path, kw: str, fires: 
     assert bool(found) is fires
     if fires:
         assert kw.split("=")[0] in found[0].message and "None" not in found[0].message
+
+
+def _eval_found(tmp: Path, text: str, name: str = "grpo.yaml", extra: dict[str, str] | None = None) -> list[Any]:
+    tmp.mkdir(parents=True, exist_ok=True)
+    path = _write(tmp, (name, text, "mi300x", extra or {}))
+    return [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id.startswith("blocker.grpo_eval_batch")]
+
+
+@pytest.mark.parametrize(
+    ("pin", "raiser"),
+    [
+        ("0.14.0", None),  # the first GRPOTrainer: no check
+        ("0.16.0", "GRPOTrainer.__init__"),  # grpo_trainer.py:434-441
+        ("0.18.0", "GRPOConfig.__post_init__"),  # grpo_config.py:548-560
+        ("0.20.0", None),  # 0.20.0 and 0.21.0 dropped the eval check
+        ("0.22.0", "GRPOConfig.__post_init__"),  # back, as do_eval and eval_strategy not "no"
+        ("1.16.0", "GRPOConfig.__post_init__"),
+    ],
+)
+def test_the_grpo_eval_batch_is_checked_at_the_releases_that_check_it(tmp_path: Path, pin: str, raiser: str | None) -> None:
+    got = _eval_found(tmp_path, GRPO_EVAL.replace("trl==0.29.0", f"trl=={pin}"))
+    assert [f.rule_id for f in got] == (["blocker.grpo_eval_batch_indivisible"] if raiser else []), [f.message for f in got]
+    if raiser:
+        (f,) = got
+        assert f.blocker and f.line == 6 and f"On trl {pin}" in f.message and f"{raiser} raises ValueError" in f.message
+        assert "eval_strategy steps (line 8) turns evaluation on; per_device_eval_batch_size 2 (line 9)" in f.message
+        assert "the eval batch 2 x 2 = 4 is not divisible by num_generations 8 (line 6)" in f.message
+        assert "per_device_eval_batch_size 4 (the smallest from 2" in f.message and "None" not in f.message
+
+
+def test_the_grpo_eval_batch_uses_num_generations_eval_where_the_release_reads_it(tmp_path: Path) -> None:
+    text = GRPO_EVAL + "num_generations_eval: 4\n"  # 4 divides the eval batch 4 from trl 0.26.1 on
+    assert not _eval_found(tmp_path / "a", text)
+    (f,) = _eval_found(tmp_path / "b", text.replace("trl==0.29.0", "trl==0.26.0"))  # 0.26.0 still divides by num_generations
+    assert "not divisible by num_generations 8" in f.message
+    (g,) = _eval_found(tmp_path / "c", GRPO_EVAL + "num_generations_eval: 3\n")
+    assert "not divisible by num_generations_eval 3 (line 10)" in g.message and g.line == 10
+
+
+def test_the_grpo_eval_batch_defaults_and_assumptions_are_said(tmp_path: Path) -> None:
+    # per_device_eval_batch_size not set: TrainingArguments' 8, x 2 GPUs = 16, not a multiple of num_generations 12
+    text = (
+        GRPO_EVAL.replace("per_device_eval_batch_size: 2\n", "")
+        .replace("num_generations: 8", "num_generations: 12")
+        .replace("per_device_train_batch_size: 4", "per_device_train_batch_size: 6")
+    )
+    (f,) = _eval_found(tmp_path / "a", text)
+    assert "per_device_eval_batch_size 8 (not set: TrainingArguments' default, transformers 5.25.0" in f.message
+    # the world size assumed: a requirement that says so and names the counts that would hold whole groups
+    (g,) = _eval_found(tmp_path / "b", GRPO_EVAL_ASSUMED)
+    assert g.rule_id == "blocker.grpo_eval_batch_unchecked" and not g.blocker
+    assert g.message.startswith("not decided, the world size is assumed") and "on 4, 8, 16 GPUs it would hold whole groups" in g.message
+    # the release assumed (no pin) on a read world size: a requirement too
+    (h,) = _eval_found(tmp_path / "c", GRPO_EVAL.replace("# pip install trl==0.29.0\n", ""))
+    assert h.rule_id == "blocker.grpo_eval_batch_unchecked" and "not decided, the release is assumed" in h.message
+    # eval_strategy no, or the old name set to no: no evaluation, no check
+    assert not _eval_found(tmp_path / "d", GRPO_EVAL.replace("eval_strategy: steps", "eval_strategy: 'no'"))
+    (i,) = _eval_found(tmp_path / "e", GRPO_EVAL.replace("eval_strategy: steps", "evaluation_strategy: epoch"))
+    assert "evaluation_strategy epoch (line 8) turns evaluation on" in i.message
+
+
+# RLOO from trl 0.22.0: GRPO's generation-batch checks in RLOOConfig.__post_init__, num_generations defaulting to 2
+RLOO = (
+    "# accelerate launch --num_processes 1 -m trl.scripts.rloo --config rloo.yaml\n# pip install trl==0.29.0\n"
+    "model_name_or_path: Qwen/Qwen2.5-1.5B\nper_device_train_batch_size: 3\ngradient_accumulation_steps: 1\nnum_generations: 4\nbf16: true\n"
+)
+
+
+def test_an_rloo_generation_batch_is_judged_as_rloo_config_judges_it(tmp_path: Path) -> None:
+    def found(tmp: Path, text: str) -> list[Any]:
+        tmp.mkdir(parents=True, exist_ok=True)
+        path = _write(tmp, ("rloo.yaml", text, "mi300x", {}))
+        return [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id.startswith(("blocker.grpo_", "blocker.trl_config"))]
+
+    (f,) = found(tmp_path / "a", RLOO)
+    assert f.rule_id == "blocker.grpo_generation_batch_indivisible" and f.blocker
+    assert "= 3, which is not divisible by num_generations 4 (line 6)" in f.message and "RLOOConfig.__post_init__ raises" in f.message
+    assert "rloo_config.py:636-670; trl 0.29.0 :539-576" in f.message
+    # must not: a batch of whole groups, the default num_generations 2 on an even batch, a release before the rewrite
+    assert not found(tmp_path / "b", RLOO.replace("per_device_train_batch_size: 3", "per_device_train_batch_size: 4"))
+    assert not found(tmp_path / "c", RLOO.replace("per_device_train_batch_size: 3", "per_device_train_batch_size: 2").replace("num_generations: 4\n", ""))
+    assert not [f for f in found(tmp_path / "d", RLOO.replace("trl==0.29.0", "trl==0.21.0")) if f.rule_id.startswith("blocker.grpo_")]
+    # the default num_generations 2 said as TRL's, on an odd batch
+    (g,) = found(tmp_path / "e", RLOO.replace("num_generations: 4\n", ""))
+    assert "num_generations 2 (not set: TRL's default, trl 1.16.0 trl/trainer/rloo_config.py:301-302" in g.message
+    # the eval batch likewise: 3 x 1 = 3 with evaluation on
+    (h,) = found(
+        tmp_path / "f",
+        RLOO.replace("per_device_train_batch_size: 3", "per_device_train_batch_size: 4") + "eval_strategy: epoch\nper_device_eval_batch_size: 3\n",
+    )
+    assert h.rule_id == "blocker.grpo_eval_batch_indivisible" and "RLOOConfig.__post_init__ raises" in h.message
+
+
+@pytest.mark.parametrize(
+    ("extra", "pin", "fires"),
+    [
+        ("num_generations: 1\n", "0.29.0", ["num_generations"]),
+        ("num_generations: 1\n", "0.21.0", None),  # the older RLOOTrainer: no num_generations
+        ("num_generations: 3\ngeneration_batch_size: 6\nsteps_per_generation: 2\n", "0.22.0", ["generation_batch_size", "steps_per_generation"]),
+        ("num_generations: 3\ngeneration_batch_size: 6\n", "0.22.0", None),
+        ("num_generations: 3\nauto_find_batch_size: true\n", "1.9.0", ["auto_find_batch_size"]),
+        ("num_generations: 3\nauto_find_batch_size: true\n", "1.8.0", None),
+    ],
+)
+def test_rloo_config_raises_at_the_releases_that_have_them(tmp_path: Path, extra: str, pin: str, fires: list[str] | None) -> None:
+    text = RLOO.replace("trl==0.29.0", f"trl=={pin}").replace("num_generations: 4\n", "") + extra
+    got = [f for f in _raises_found(tmp_path, "rloo.yaml", text) if "local_batch_size" not in f.message]  # the older trainer's own check
+    assert [f.rule_id for f in got] == (["blocker.trl_config_raises"] if fires else []), [f.message for f in got]
+    if fires:
+        (f,) = got
+        assert f.title.endswith(f"(RLOOConfig: {', '.join(fires)})") and f"on trl {pin} (" in f.message
+        assert "RLOOConfig.__post_init__ raises ValueError" in f.message
+        assert "None" not in f.message
+
+
+# the RLOOTrainer of trl 0.9.3-0.21.x: local_batch_size = per_device x accumulation x num_mini_batches, a multiple of rloo_k
+RLOO_OLD = (
+    "# pip install trl==0.19.0\nmodel_name_or_path: Qwen/Qwen2.5-1.5B\nper_device_train_batch_size: 3\ngradient_accumulation_steps: 1\nrloo_k: 2\nbf16: true\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("pin", "text", "fires"),
+    [
+        ("0.19.0", RLOO_OLD, True),  # 3 x 1 x 1 = 3, not a multiple of rloo_k 2
+        ("0.9.3", RLOO_OLD, True),  # the first RLOOTrainer
+        ("0.19.0", RLOO_OLD.replace("gradient_accumulation_steps: 1", "gradient_accumulation_steps: 2"), False),  # 6
+        ("0.8.6", RLOO_OLD, False),  # no RLOOTrainer yet
+        ("0.22.0", RLOO_OLD, False),  # rewritten on num_generations (rloo_k mapped onto it): not this check
+    ],
+)
+def test_the_old_rloo_trainer_needs_a_local_batch_of_whole_rloo_k_groups(tmp_path: Path, pin: str, text: str, fires: bool) -> None:
+    got = _raises_found(tmp_path, "rloo.yaml", text.replace("trl==0.19.0", f"trl=={pin}"))
+    got = [f for f in got if "rloo_k" in f.message]
+    assert bool(got) == fires, [f.message for f in got]
+    if fires:
+        (f,) = got
+        assert f.blocker and f.line == 5 and f.key == "rloo_k"
+        assert f.message.startswith("`rloo_k: 2` (line 5), `per_device_train_batch_size: 3` (line 3), `gradient_accumulation_steps: 1` (line 4)")
+        assert "num_mini_batches 1 (not set: RLOOConfig's default), local_batch_size 3 x 1 x 1 = 3, not a multiple of rloo_k 2" in f.message
+        assert f"on trl {pin} (" in f.message and "RLOOTrainer.__init__ raises ValueError" in f.message and "None" not in f.message
+
+
+def test_the_old_rloo_batch_check_says_the_defaults_it_used(tmp_path: Path) -> None:
+    # per_device_train_batch_size not set: TrainingArguments' 8; rloo_k 3 does not divide 8
+    (f,) = _raises_found(
+        tmp_path,
+        "rloo.yaml",
+        "# pip install trl==0.11.0\nmodel_name_or_path: Qwen/Qwen2.5-1.5B\ngradient_accumulation_steps: 1\nlearning_rate: 1.0e-6\nbf16: true\nrloo_k: 3\n",
+    )
+    assert "per_device_train_batch_size 8 (not set: TrainingArguments' default)" in f.message and f.key == "rloo_k"
+    assert not _raises_found(
+        tmp_path / "b",
+        "rloo.yaml",
+        "# pip install trl==0.11.0\nmodel_name_or_path: Qwen/Qwen2.5-1.5B\ngradient_accumulation_steps: 1\nlearning_rate: 1.0e-6\nbf16: true\nrloo_k: 4\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("pin", "says"),
+    [
+        ("0.14.0", None),  # the first GRPOTrainer: no check
+        ("0.15.0", "must be evenly divisible by the number of generations per prompt (1)"),  # possible_values start at 2
+        ("0.16.0", "must be evenly divisible by the number of generations per prompt (1)"),
+        ("0.17.0", "GRPO requires at least 2 generations per prompt"),
+        ("0.29.0", "GRPO requires at least 2 generations per prompt"),
+    ],
+)
+def test_one_grpo_generation_is_refused_from_trl_0_15_in_the_words_of_the_release(tmp_path: Path, pin: str, says: str | None) -> None:
+    got = _raises_found(tmp_path, "grpo.yaml", GRPO.replace("trl==0.29.0", f"trl=={pin}").replace("num_generations: 8", "num_generations: 1"))
+    assert len(got) == (1 if says else 0), [f.message for f in got]
+    if says:
+        assert got[0].blocker and says in got[0].message and "None" not in got[0].message
+
+
+def test_a_grpo_script_with_evaluation_on_blocks_on_its_eval_batch(tmp_path: Path) -> None:
+    script = (
+        "from trl import GRPOConfig, GRPOTrainer\n"
+        "args = GRPOConfig(output_dir='o', per_device_train_batch_size=8, num_generations=8, eval_strategy='steps', "
+        "per_device_eval_batch_size=3, bf16=True)\n"
+        "trainer = GRPOTrainer(model='Qwen/Qwen2.5-1.5B', reward_funcs=len, args=args)\ntrainer.train()\n"
+    )
+    extra = {"requirements.txt": "trl==0.29.0\n", "run.sh": "#!/bin/bash\naccelerate launch --num_processes 2 train.py\n"}
+    (f,) = _eval_found(tmp_path / "a", script, "train.py", extra)
+    assert f.blocker and f.line == 2 and "the eval batch 3 x 2 = 6 is not divisible by num_generations 8" in f.message
+    assert "per_device_eval_batch_size 4 (the smallest from 3" in f.message
+    # must not: evaluation off
+    assert not _eval_found(tmp_path / "b", script.replace("eval_strategy='steps'", "eval_strategy='no'"), "train.py", extra)

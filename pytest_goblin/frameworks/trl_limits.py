@@ -110,6 +110,108 @@ def grpo_fits(per_device: int, world: int, accum: int, num_generations: int) -> 
     return n
 
 
+# --- RLOO (trl 0.22.0 on, rewritten on GRPO's pattern): the same generation-batch checks in RLOOConfig.__post_init__ --
+
+RLOO_NUM_GENERATIONS_DEFAULT = 2
+RLOO_DEFAULT_AT = "trl 1.16.0 trl/trainer/rloo_config.py:301-302; trl 0.22.0 :256-257 (num_generations defaults to 2)"
+RLOO_RULES: tuple[GrpoRule, ...] = (
+    GrpoRule(
+        (0, 22, 0),
+        "generation",
+        "trl 0.22.0 trl/trainer/rloo_config.py:636-670; trl 0.29.0 :539-576; trl 1.9.0 :645-682; trl 1.16.0 :661-698 "
+        "(RLOOConfig.__post_init__: generation_batch_size = per_device_train_batch_size x world_size x steps_per_generation, "
+        "steps_per_generation defaulting to gradient_accumulation_steps, must be divisible by num_generations, else ValueError)",
+        "RLOOConfig.__post_init__",
+    ),
+)
+# trl 0.11.0-0.21.x RLOOTrainer is the older rloo_k implementation (no num_generations): not judged here.
+
+
+def generation_rules(config: str) -> tuple[tuple[GrpoRule, ...], int, str] | None:
+    """(the release ranges, TRL's num_generations default, where it was read) of a GRPO-pattern config class."""
+    if config == "GRPOConfig":
+        return GRPO_RULES, GRPO_NUM_GENERATIONS_DEFAULT, GRPO_DEFAULT_AT
+    if config == "RLOOConfig":
+        return RLOO_RULES, RLOO_NUM_GENERATIONS_DEFAULT, RLOO_DEFAULT_AT
+    return None
+
+
+def generation_rule(config: str, version: Version) -> GrpoRule | None:
+    """The generation-batch check of the release for `config`, None before its first."""
+    got = generation_rules(config)
+    found = None
+    for rule in got[0] if got is not None else ():
+        if version >= rule.first:
+            found = rule
+    return found
+
+
+# --- The eval batch: with evaluation on, per_device_eval_batch_size x processes must hold whole groups ----------------
+
+# TrainingArguments.__post_init__ turns do_eval on whenever eval_strategy is not "no" (transformers 4.50.3
+# training_args.py:1639-1640; 5.25.0 :1571-1572), so `do_eval and eval_strategy != "no"` (trl 0.22.0 on) is
+# `eval_strategy != "no"` as before. eval_strategy defaults to "no" and per_device_eval_batch_size to 8 (transformers
+# 5.25.0 training_args.py:1106-1107, :1128-1129).
+PER_DEVICE_EVAL_DEFAULT = 8
+PER_DEVICE_EVAL_DEFAULT_AT = "transformers 5.25.0 transformers/training_args.py:1128-1129"
+
+
+@dataclass(frozen=True)
+class EvalRule:
+    """How a range of TRL releases checks the eval batch against num_generations (raiser None: no check)."""
+
+    first: Version
+    raiser: str | None
+    where: str
+    eval_generations: bool = False  # num_generations_eval, when set, replaces num_generations
+
+
+EVAL_RULES: dict[str, tuple[EvalRule, ...]] = {
+    "GRPOConfig": (
+        EvalRule(
+            (0, 15, 0),
+            "GRPOTrainer.__init__",
+            'trl 0.15.0 trl/trainer/grpo_trainer.py:351-358; trl 0.16.0 :434-441; trl 0.17.0 :609-621 (eval_strategy not "no": '
+            "per_device_eval_batch_size x num_processes must be divisible by num_generations, else ValueError)",
+        ),
+        EvalRule((0, 18, 0), "GRPOConfig.__post_init__", "trl 0.18.0 trl/trainer/grpo_config.py:548-560; trl 0.19.0 :572-584 (the same check)"),
+        EvalRule((0, 20, 0), None, "trl 0.20.0 and 0.21.0 trl/trainer/grpo_config.py have no eval-batch check"),
+        EvalRule((0, 22, 0), "GRPOConfig.__post_init__", 'trl 0.22.0 trl/trainer/grpo_config.py:630-636 (do_eval and eval_strategy not "no")'),
+        EvalRule(
+            (0, 26, 1),
+            "GRPOConfig.__post_init__",
+            "trl 0.26.1 trl/trainer/grpo_config.py:833-842; trl 0.29.0 :842-851; trl 1.9.0 :1097-1106; trl 1.16.0 :1118-1127 (do_eval and "
+            'eval_strategy not "no": per_device_eval_batch_size x world_size must be divisible by num_generations_eval or num_generations)',
+            True,
+        ),
+    ),
+    "RLOOConfig": (
+        EvalRule(
+            (0, 22, 0), "RLOOConfig.__post_init__", 'trl 0.22.0 trl/trainer/rloo_config.py:656-662; trl 0.26.0 :596-602 (do_eval and eval_strategy not "no")'
+        ),
+        EvalRule(
+            (0, 26, 1),
+            "RLOOConfig.__post_init__",
+            "trl 0.26.1 trl/trainer/rloo_config.py:596-605; trl 0.29.0 :559-568; trl 1.9.0 :665-674; trl 1.16.0 :681-690 (do_eval and "
+            'eval_strategy not "no": per_device_eval_batch_size x world_size must be divisible by num_generations_eval or num_generations)',
+            True,
+        ),
+    ),
+}
+EVAL_READ_TO: Version = (1, 16, 0)
+
+
+def eval_rule(config: str, version: Version) -> EvalRule | None:
+    """The eval-batch check of the release for `config`; None where it has none or after the releases read."""
+    if version > EVAL_READ_TO:
+        return None
+    found = None
+    for rule in EVAL_RULES.get(config, ()):
+        if version >= rule.first:
+            found = rule
+    return found if found is not None and found.raiser is not None else None
+
+
 # --- DPO: the loss types DPOTrainer computes ---------------------------------------------------------------------------
 
 # (first release, loss types its DPOTrainer loss function handles; any other raises ValueError("Unknown loss type ..."))
@@ -232,7 +334,12 @@ def dpo_losses(version: Version) -> tuple[frozenset[str], str] | None:
 # of the huggingface/trl history (trl/trainer/kto_trainer.py; trl/experimental/kto/kto_trainer.py from v0.26.0 to v1.7.1,
 # where trl.KTOTrainer subclasses it) and the installed trl 1.16.0.
 # trl 0.8.0-0.11.4 raise on max(torch.cuda.device_count(), 1) x per_device_train_batch_size x gradient_accumulation_steps
-# <= 1 (trl 0.8.6 kto_trainer.py:508-514, trl 0.11.4 :602-611): the GPUs the node shows are not read, so not judged.
+# <= 1 (trl 0.8.0 kto_trainer.py:329-335, trl 0.8.6 :508-514, trl 0.11.4 :602-611; from 0.11.0 only with the KL term on,
+# :533-535): the GPUs the node shows are not read, so not judged. Re-read at every tag v0.8.0-v1.9.0 (issue 24): the
+# per-device raise is in every release from 0.12.0 and none before, the sampling raise from 1.6.0. desirable_weight /
+# undesirable_weight outside the range the data's balance suggests is only warned about, never raised on (trl 0.8.0
+# kto_trainer.py:376-377, trl 0.11.4 :670-671, trl 1.9.0 :1130-1131); KTOConfig.__post_init__ of 0.9.3-0.9.6 raises
+# ImportError for loss_type bco without scikit-learn (0.9.6 kto_config.py:106-110), the environment's doing: not judged.
 KTO_NO_KL_LOSS = "apo_zero_unpaired"
 KTO_NO_KL_AT = "trl 1.16.0 trl/trainer/kto_trainer.py:815; trl 0.12.0 :549-551 (calculate_KL off only for loss_type apo_zero_unpaired)"
 
@@ -292,12 +399,25 @@ class TrlRaise:
     change: str  # what to change
     raiser: str  # what raises
     earlier: tuple[Version, str] | None = None  # (release, what raised before it)
+    until: Version | None = None  # the first release without the raise (None: still there)
 
     def raised_by(self, version: Version) -> str:
         return self.earlier[1] if self.earlier is not None and version < self.earlier[0] else self.raiser
 
 
 TRL_RAISES: tuple[TrlRaise, ...] = (
+    TrlRaise(
+        "grpo_one_generation",
+        "GRPOConfig",
+        (0, 15, 0),
+        ("num_generations",),
+        "trl 0.15.0 trl/trainer/grpo_trainer.py:342-350; trl 0.16.0 :425-433 (GRPOTrainer.__init__: the valid num_generations "
+        "are the divisors of the global train batch from 2 up, so 1 is never one of them: ValueError; trl 0.14.0 has no check)",
+        "The global train batch size (...) must be evenly divisible by the number of generations per prompt (1)",
+        "num_generations 2 or more (the advantages compare the completions of one prompt)",
+        "GRPOTrainer.__init__",
+        until=(0, 17, 0),
+    ),
     TrlRaise(
         "grpo_one_generation",
         "GRPOConfig",
@@ -333,6 +453,55 @@ TRL_RAISES: tuple[TrlRaise, ...] = (
         "GRPOConfig.__post_init__",
     ),
     TrlRaise(
+        "rloo_one_generation",
+        "RLOOConfig",
+        (0, 22, 0),
+        ("num_generations",),
+        "trl 0.22.0 trl/trainer/rloo_config.py:672-676; trl 1.9.0 :684-688; trl 1.16.0 :700-704 (RLOOConfig.__post_init__: "
+        'num_generations < 2: ValueError, worded "GRPO requires ..." before trl 0.24.0; trl 0.21.x and older RLOOTrainer have '
+        "no num_generations)",
+        "RLOO requires at least 2 generations per prompt to calculate the advantages",
+        "num_generations 2 or more (RLOO's baseline is the other completions of the same prompt)",
+        "RLOOConfig.__post_init__",
+    ),
+    TrlRaise(
+        "rloo_both_generation_sizes",
+        "RLOOConfig",
+        (0, 22, 0),
+        ("steps_per_generation", "generation_batch_size"),
+        "trl 0.22.0 trl/trainer/rloo_config.py:651-654; trl 1.9.0 :660-663; trl 1.16.0 :676-679 (RLOOConfig.__post_init__: "
+        "generation_batch_size and steps_per_generation both set: ValueError)",
+        "'generation_batch_size' and 'steps_per_generation' can not be both configured at the same time",
+        "keep one of generation_batch_size and steps_per_generation (TRL derives the other from it)",
+        "RLOOConfig.__post_init__",
+    ),
+    TrlRaise(
+        "rloo_auto_find_batch_size",
+        "RLOOConfig",
+        (1, 9, 0),
+        ("auto_find_batch_size",),
+        "trl 1.9.0 trl/trainer/rloo_config.py:636-641; trl 1.16.0 :652-657 (RLOOConfig.__post_init__: auto_find_batch_size: "
+        "ValueError; trl 1.8.0 and older accept it)",
+        "auto_find_batch_size is not supported by RLOO, because the generation batch must contain full prompt groups",
+        "auto_find_batch_size false (or remove it) and a per_device_train_batch_size that fits",
+        "RLOOConfig.__post_init__",
+    ),
+    TrlRaise(
+        "rloo_k_batch",
+        "RLOOConfig",
+        (0, 9, 3),
+        ("rloo_k", "per_device_train_batch_size", "gradient_accumulation_steps", "num_mini_batches"),
+        "trl 0.9.3 trl/trainer/rloo_trainer.py:90-92,114-116; trl 0.11.0 :113-115,133-135; trl 0.21.0 :129-131,149-151 "
+        "(RLOOTrainer.__init__: local_batch_size = per_device_train_batch_size x gradient_accumulation_steps x num_mini_batches "
+        "must be a multiple of rloo_k, else exact_div raises ValueError, trl 0.21.0 trl/trainer/utils.py:533-537; rloo_k "
+        "defaults to 2, trl 0.11.0 rloo_config.py:53, trl 0.21.0 :87-88; num_mini_batches to 1, trl 0.11.0 trl/trainer/utils.py:1040, "
+        "trl 0.21.0 :782-783; trl 0.22.0 rewrote RLOO on num_generations)",
+        "`local_batch_size` must be a multiple of rloo_k, inexact division",
+        "a per_device_train_batch_size x gradient_accumulation_steps x num_mini_batches that is a multiple of rloo_k, or an rloo_k that divides it",
+        "RLOOTrainer.__init__",
+        until=(0, 22, 0),
+    ),
+    TrlRaise(
         "sft_padding_free_unpacked",
         "SFTConfig",
         (1, 0, 0),
@@ -346,6 +515,10 @@ TRL_RAISES: tuple[TrlRaise, ...] = (
     ),
 )
 SFT_MAX_LENGTH_DEFAULT = 1024  # trl 1.16.0 trl/trainer/sft_config.py:202-203; trl 1.0.0 :177-178
+# the values RLOOTrainer (trl 0.9.3-0.21.x) forms local_batch_size from when the config leaves them out: TrainingArguments'
+# per_device_train_batch_size 8 and gradient_accumulation_steps 1 (transformers 4.50.3 training_args.py:855-856, :881-882),
+# rloo_k 2 and num_mini_batches 1 (where rloo_k_batch says)
+RLOO_K_DEFAULTS: dict[str, int] = {"rloo_k": 2, "per_device_train_batch_size": 8, "gradient_accumulation_steps": 1, "num_mini_batches": 1}
 TRL_RAISES_READ_TO: Version = (1, 16, 0)
 
 
@@ -353,4 +526,4 @@ def trl_raises(config: str, version: Version) -> tuple[TrlRaise, ...]:
     """The start-up raises of `config` at the release; none after the releases read."""
     if version > TRL_RAISES_READ_TO:
         return ()
-    return tuple(r for r in TRL_RAISES if r.config == config and version >= r.first)
+    return tuple(r for r in TRL_RAISES if r.config == config and version >= r.first and (r.until is None or version < r.until))
