@@ -61,15 +61,6 @@ GRPO_RULES: tuple[GrpoRule, ...] = (
 # trl 0.14.0 (the first GRPOTrainer) has no such check: trl/trainer/grpo_trainer.py@v0.14.0 raises on nothing of it.
 
 
-def grpo_rule(version: Version) -> GrpoRule | None:
-    """The check of the release, None before trl 0.15.0."""
-    found = None
-    for rule in GRPO_RULES:
-        if version >= rule.first:
-            found = rule
-    return found
-
-
 @dataclass(frozen=True)
 class GrpoBatch:
     size: int  # the batch that must hold whole groups
