@@ -41,7 +41,7 @@ BLOCKERS_FILE = "blockers.yaml"
 # Distributions whose exact pin (`==`, or `~=` with a patch level) a blocker may read as `pin.<dist>`; transformers is
 # the release the recipe's framework pin says runs (frameworks/pins.pins: an exact pin or a vendored copy with its
 # version; not a range, a commit or the default branch).
-PINNED = frozenset({"bitsandbytes", "transformers"})
+PINNED = frozenset({"bitsandbytes", "torch", "transformers"})
 _LAUNCHERS = ("torchrun", "accelerate", "tune ", "deepspeed", "llamafactory-cli", "axolotl", "python", "srun", "mpirun", "NPROC", "NUM_GPUS", "export ")
 
 
@@ -169,6 +169,11 @@ def _blocker_pins(loaded: LoadedConfig) -> dict[str, Pin]:
     from .frameworks.pins import pins
 
     pinned = exact_pins(str(loaded.path), loaded.text, loaded.adapter.name)
+    torch = pinned.get("torch")
+    if torch is not None and not (torch.exact and torch.kind == "pin"):
+        # `pin.torch` is one release the repository itself pins (`torch==2.3.1`), never a range's lower bound nor the
+        # torch another pinned package implies (IMPLIED_TORCH)
+        pinned = {d: p for d, p in pinned.items() if d != "torch"}
     tf = pins(str(loaded.path), loaded.text).get("transformers")
     if tf is not None and tf.version and tf.exact and tf.kind in ("pin", "vendored"):
         pinned = {**pinned, "transformers": tf}

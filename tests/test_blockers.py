@@ -49,6 +49,15 @@ DS_SCRIPT = (
     "trainer = Trainer(model='meta-llama/Meta-Llama-3-8B', args=args)\ntrainer.train()\n"
 )
 
+# fused AdamW on parameters FSDP offloads to the host (HF Trainer `fsdp: ... offload`, torchtune `fsdp_cpu_offload`)
+FUSED_OFFLOAD = "# accelerate launch --num_processes 8 train.py --config sft.yaml\n" + HF + "optim: adamw_torch_fused\nfsdp: full_shard offload auto_wrap\n"
+TT_FUSED_OFFLOAD = (
+    "# Config for multi-device full finetuning in full_finetune_distributed.py\n"
+    "#   tune run --nproc_per_node 8 full_finetune_distributed --config llama3_1/70B_full\n"
+    "model:\n  _component_: torchtune.models.llama3_1.llama3_1_70b\nbatch_size: 2\nepochs: 1\n"
+    "optimizer:\n  _component_: torch.optim.AdamW\n  lr: 2e-5\n  fused: True\nfsdp_cpu_offload: True\ndtype: bf16\n"
+)
+
 # review4 #32 (dstack grpo_train.py): a GRPO batch of 2 x 1 GPU cannot hold groups of num_generations 8
 GRPO = (
     "# accelerate launch --num_processes 2 -m trl.scripts.grpo --config grpo.yaml\n# pip install trl==0.29.0\n"
@@ -304,6 +313,15 @@ CASES: dict[str, tuple[Case, Case]] = {
         ("train.py", UNSLOTH_8BIT, "mi300x", {}),
         ("train.py", UNSLOTH_8BIT, "mi300x", {"requirements.txt": "unsloth==2025.2.4\n"}),
     ),
+    # torch 2.3.1 torch/utils/_foreach_utils.py:14 (no cpu among the fused devices) and torch/optim/adamw.py:63-70
+    "blocker.fused_adamw_on_host_params": (
+        ("sft.yaml", FUSED_OFFLOAD, "mi300x", {"requirements.txt": "torch==2.3.1\n"}),
+        ("sft.yaml", FUSED_OFFLOAD, "mi300x", {"requirements.txt": "torch==2.4.0\n"}),
+    ),
+    "blocker.fused_adamw_on_host_params_torchtune": (
+        ("c.yaml", TT_FUSED_OFFLOAD, "mi300x", {"requirements.txt": "torch==2.2.2\n"}),
+        ("c.yaml", TT_FUSED_OFFLOAD, "mi300x", {}),  # torchtune's own 70B_full: no torch pinned, nothing assumed
+    ),
 }
 VERSION_CHECKS = {
     "blocker.trains_on_cpu",  # the CPU runs it whatever the GPU
@@ -328,6 +346,8 @@ VERSION_CHECKS = {
     "blocker.trl_config_raises_at_newest",
     "blocker.unsloth_8bit_with_4bit",
     "blocker.unsloth_8bit_with_4bit_at_newest",
+    "blocker.fused_adamw_on_host_params",
+    "blocker.fused_adamw_on_host_params_torchtune",
 }  # not about the GPU: they fire on every target
 
 
@@ -736,7 +756,7 @@ def test_kb_lint_and_list_know_the_blockers(capsys: pytest.CaptureFixture[str]) 
     ("entry", "problem"),
     [
         ({"when": [{"fact": "derived.nope", "value": 1}], "keys": ["tf32"]}, "unknown derived fact"),
-        ({"when": [{"fact": "pin.torch", "op": "version_lt", "value": "2"}]}, "a pin goblin does not read"),
+        ({"when": [{"fact": "pin.vllm", "op": "version_lt", "value": "2"}]}, "a pin goblin does not read"),
         ({"keys": [], "launch": "(unclosed"}, "not a regular expression"),
         ({"keys": [], "fix": False}, "needs `keys`"),
         ({"sources": []}, "sources"),

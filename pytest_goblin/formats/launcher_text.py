@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..frameworks.pins import hash_comment_cut
+from .nb_env import KernelSetting
 from .npu_block import npu_lines
 
 MAX_BYTES = 256_000  # a launcher or README larger than this is not read
@@ -485,7 +486,37 @@ def _sourced_values(real: str, text: str) -> dict[str, tuple[str, int]]:
 # command's only) and SHELL BUILTIN COMMANDS :8770-8800 (`export [-fn] name[=word]`: -n removes the export property,
 # -f names functions); GNU coreutils 9.1 env(1) :15,21 (`-i` starts from an empty environment, `-u NAME` removes one)
 _EXPORT = re.compile(r"^export\s+(.{1,4096})$")
+# `declare -x NAME=V` / `typeset -x`: -x marks each name for export, `+x` takes the mark off (bash 5.2.15 doc/bash.1
+# :8376-8379, :8481, :8484-8485; bminor/bash doc/bash.1@001918cd `declare`)
+_DECLARE = re.compile(r"^(?:declare|typeset)\s+(.{1,4096})$")
 _UNSET = re.compile(r"^unset\s+(.{1,4096})$")
+_SET = re.compile(r"^set\s+(.{1,4096})$")
+
+
+def allexport_change(part: str) -> bool | None:
+    """What `set` does to the allexport option: True for `set -a` / `set -o allexport`, False for `set +a` /
+    `set +o allexport`, None when the command is no `set` or leaves it alone. bash 5.2.15 doc/bash.1 :9835-9838 (`-a`:
+    each variable created or modified is given the export attribute), :9932-9934 (`-o allexport`: same as -a), :10198
+    (`+` turns an option off); bminor/bash doc/bash.1@001918cd, the `set` builtin."""
+    m = _SET.match(part.strip())
+    if m is None:
+        return None
+    words = _split(m.group(1))
+    out: bool | None = None
+    for i, word in enumerate(words):
+        if word in ("--", "-") or not word.startswith(("-", "+")):
+            break  # the rest are positional parameters
+        if word in ("-o", "+o"):
+            if i + 1 < len(words) and words[i + 1] == "allexport":
+                out = word == "-o"
+            continue
+        if i and words[i - 1] in ("-o", "+o"):
+            continue
+        if "a" in word[1:]:
+            out = word.startswith("-")
+    return out
+
+
 _NAME_VALUE = re.compile(r"^([A-Za-z_]\w{0,63})(?:=(.*))?$", re.DOTALL)
 
 
@@ -494,11 +525,34 @@ def _unknown(raw: str) -> bool:
     return "$" in raw or "`" in raw
 
 
-def track_export(part: str, n: int, real: str, exports: dict[str, Exported], env: dict[str, str], origin: dict[str, tuple[str, int]], scoped: bool) -> None:
-    """Keep `exports` (name -> what the launched process would see) as the shell runs `part`: `export A=1 B`, an
-    assignment to a name already exported, `unset A`. `scoped`: inside an `if`/loop/function or after `&&`/`||`, where
-    goblin cannot tell whether it runs: the name's value is then unknown."""
+def track_export(
+    part: str,
+    n: int,
+    real: str,
+    exports: dict[str, Exported],
+    env: dict[str, str],
+    origin: dict[str, tuple[str, int]],
+    scoped: bool,
+    allexport: bool | None = False,
+) -> None:
+    """Keep `exports` (name -> what the launched process would see) as the shell runs `part`: `export A=1 B`,
+    `declare -x A=1` / `typeset -x`, an assignment to a name already exported or made while `set -a` holds
+    (`allexport`; None: it may hold, set under a branch: the name's value is then unknown), `unset A`. `scoped`: inside
+    an `if`/loop/function or after `&&`/`||`, where goblin cannot tell whether it runs: the name's value is then unknown."""
     text = part.strip()
+    if d := _DECLARE.match(text):
+        dwords = _split(d.group(1))
+        flags = "".join(w[1:] for w in dwords if w.startswith("-"))
+        names = [w for w in dwords if not w.startswith(("-", "+"))]
+        if any(c in flags for c in "fFaA"):
+            return  # functions or arrays: no variable goblin reads
+        if any(w.startswith("+") and "x" in w for w in dwords):
+            text = "export -n " + shlex.join(names)
+        elif "x" in flags or (allexport is not False and any("=" in w for w in names)):
+            scoped = scoped or ("x" not in flags and allexport is None)
+            text = "export " + shlex.join(names)
+        else:
+            return
     if m := _UNSET.match(text):
         for word in _split(m.group(1)):
             if _NAME_VALUE.match(word) and "=" not in word:
@@ -511,8 +565,11 @@ def track_export(part: str, n: int, real: str, exports: dict[str, Exported], env
     words = _split(m.group(1)) if m else []
     if not m:
         a = _ASSIGN.match(text)
-        if not a or a.group(1) not in exports or text.startswith(("local ", "declare ")) or len(_split(a.group(2))) > 1:
-            return  # only an assignment to an exported name changes what the process sees
+        if not a or text.startswith(("local ", "declare ")) or len(_split(a.group(2))) > 1:
+            return
+        if a.group(1) not in exports and allexport is False:
+            return  # only an assignment to an exported name, or one made under `set -a`, changes what the process sees
+        scoped = scoped or (a.group(1) not in exports and allexport is None)
         words = [f"{a.group(1)}={(_split(a.group(2)) or [''])[0]}"]
     if m and any(w.startswith("-") and "f" in w for w in words):
         return  # `export -f fn`: a shell function, no variable
@@ -543,8 +600,10 @@ def track_export(part: str, n: int, real: str, exports: dict[str, Exported], env
         exports[name] = (name, raw if known else "", real, n, known)
 
 
-def _sourced_exports(real: str, text: str) -> dict[str, Exported]:
-    """The variables a sourced file exports (`export X=1`), as `track_export` reads them."""
+def _sourced_exports(real: str, text: str, allexport: bool | None = False) -> tuple[dict[str, Exported], bool | None]:
+    """The variables a sourced file exports (`export X=1`, and every assignment while `set -a` holds, which may be
+    the caller's: `set -a; source .env; set +a`), as `track_export` reads them; and whether `set -a` holds at its end
+    (the file runs in the caller's shell)."""
     exports: dict[str, Exported] = {}
     env: dict[str, str] = {}
     origin: dict[str, tuple[str, int]] = {}
@@ -556,12 +615,15 @@ def _sourced_exports(real: str, text: str) -> dict[str, Exported]:
         if _CLOSES.match(part) or part == "}":
             depth = max(depth - 1, 0)
             continue
+        if (change := allexport_change(part)) is not None:
+            allexport = change if not depth and not conditional else (allexport if allexport == change else None)
+            continue
         a = _ASSIGN.match(part)
         if a and not part.startswith("export") and len(_split(a.group(2))) <= 1 and not _unknown(a.group(2)) and not depth and not conditional:
             env[a.group(1)] = (_split(a.group(2)) or [""])[0]
             origin[a.group(1)] = (real, n)
-        track_export(part, n, real, exports, env, origin, bool(depth) or conditional)
-    return exports
+        track_export(part, n, real, exports, env, origin, bool(depth) or conditional, allexport)
+    return exports, allexport
 
 
 def _prefix_env(words: list[str], n: int, real: str, physical: dict[int, str], exports: dict[str, Exported]) -> list[Exported]:
@@ -602,6 +664,20 @@ def _prefix_env(words: list[str], n: int, real: str, physical: dict[int, str], e
     return list(out.values())
 
 
+def _kernel_at(kernel: list[KernelSetting], n: int, real: str) -> dict[str, Exported]:
+    """What a notebook's `!` line or shell cell on file line `n` inherits from the kernel's environment: the settings
+    of the code cells above it, in order (a removal takes the name out; an unknown value stays unknown)."""
+    out: dict[str, Exported] = {}
+    for at, name, value, known in kernel:
+        if at >= n:
+            break
+        if value is None and known:
+            out.pop(name, None)
+        else:
+            out[name] = (name, (value or "") if known else "", real, at, known)
+    return out
+
+
 def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> LauncherFile:
     """The launch commands of a shell/slurm script, a README's code blocks or a notebook's shell
     lines, and its #SBATCH lines; `source` reads a file the script sources (`source setup.sh`), whose
@@ -619,6 +695,7 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
     sbatch: list[tuple[str, int, int]] = []
     cloud: tuple[str, ...] = ()
     written_env: dict[str, Exported] = {}  # a cloud launcher's own env for the process it runs
+    kernel: list[KernelSetting] = []  # a notebook kernel's own `%env` / `os.environ` settings (formats/nb_env.py)
     # a notebook's `!` line runs in a shell of its own (an `export` there does not reach the next), and a README's code
     # blocks are not one script: only the launch line's own prefix and `env` words count there
     carries = suffix not in (".ipynb", ".md", ".markdown", ".py")
@@ -648,7 +725,11 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
             if found.gpus:
                 sbatch.append(("gpus_per_node", *found.gpus))
     elif suffix == ".ipynb":
+        from ..notebook import notebook_lines
+        from .nb_env import kernel_settings
+
         raw, places, _ = _notebook_shell(text)
+        kernel = kernel_settings(notebook_lines(text))
     elif suffix in (".md", ".markdown"):
         raw = _markdown_code(text)
     elif suffix == ".py":  # a Databricks notebook: its shell lines, as an `.ipynb`'s
@@ -700,8 +781,10 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
     slurm_line = {name: n for what, _, n in sbatch for name, of in _SLURM_VARS.items() if of == what}
     depth = 0  # `if`/`case`/loop bodies open: an assignment there may not run
     here_vars: dict[str, str] = {}  # VAR -> the folder (Line.cwd form) `VAR=$(cd "$(dirname "$0")/.." && pwd)` holds
-    # a `source` word -> (real path, its values, its exports), read once
-    sourced_files: dict[str, tuple[str, dict[str, tuple[str, int]], dict[str, Exported]] | None] = {}
+    # a `source` word -> (real path, its values, its text), read once
+    sourced_files: dict[str, tuple[str, dict[str, tuple[str, int]], str] | None] = {}
+    sourced_exports: dict[tuple[str, bool | None], tuple[dict[str, Exported], bool | None]] = {}  # by (word, allexport before)
+    allexport: bool | None = False  # `set -a` holds (None: it may, set or unset under a branch)
     exports: dict[str, Exported] = dict(written_env)  # what a command run now gets in its environment (Line.exported)
     physical = dict(raw)
     heredoc: tuple[str, str, int] | None = None  # (terminator, the file word it writes, first body line)
@@ -748,13 +831,21 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
                 readable = len(sword) == 1 and "$" not in sword[0] and not depth and not conditional and not func
                 if readable and sword[0] not in sourced_files and len(sourced_files) < MAX_SOURCED:
                     got = source(sword[0])
-                    sourced_files[sword[0]] = (got[0], _sourced_values(*got), _sourced_exports(*got)) if got is not None else None
+                    sourced_files[sword[0]] = (got[0], _sourced_values(*got), got[1]) if got is not None else None
                 held = sourced_files.get(sword[0]) if readable else None
                 if held is not None:
                     for sname, (svalue, sline) in held[1].items():
                         env[sname] = svalue
                         origin[sname] = (held[0], sline)
-                    exports.update(held[2])
+                    key = (sword[0], allexport)
+                    if key not in sourced_exports:
+                        sourced_exports[key] = _sourced_exports(held[0], held[2], allexport)
+                    exports.update(sourced_exports[key][0])
+                    allexport = sourced_exports[key][1]
+                continue
+            if (change := allexport_change(part)) is not None:
+                scoped = bool(depth) or conditional or bool(func)
+                allexport = change if not scoped else (allexport if allexport == change else None)
                 continue
             part = _ARRAY_AT.sub(lambda m: shlex.quote(_array_word(arrays, m, env)) if _array_word(arrays, m, env) else m.group(0), part)
             if _FOR.match(part.strip()):  # `for f in "${NAME[@]}"`: the array's words (an array named nowhere is not read)
@@ -806,7 +897,7 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
                 named_dir = re.fullmatch(r"""(?:cd|pushd)\s+["']?\$\{?([A-Za-z_]\w{0,63})\}?["']?""", part.strip())
                 cwd = here_vars[named_dir.group(1)] if named_dir and named_dir.group(1) in here_vars else _cd(part.strip(), cwd, env)
                 continue
-            track_export(part, n, str(path), exports, env, origin, bool(depth) or conditional or bool(func))
+            track_export(part, n, str(path), exports, env, origin, bool(depth) or conditional or bool(func), allexport)
             m = _ASSIGN.match(part.strip())
             assigned = m.group(2).strip() if m else ""
             # `VAR=value` alone; `VAR=value cmd` and `VAR="5,7" cmd` are an inline prefix
@@ -930,7 +1021,9 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
                         body=(heredoc[2], 0) if heredoc is not None else (0, 0),
                         joined_at=broken[n][0] if n in broken else 0,
                         # a here-document's or a function's command runs later, in an environment not read here
-                        exported=() if heredoc is not None or func else tuple(_prefix_env(_split(part), n, str(path), physical, exports if carries else {})),
+                        exported=()
+                        if heredoc is not None or func
+                        else tuple(_prefix_env(_split(part), n, str(path), physical, exports if carries else _kernel_at(kernel, n, str(path)))),
                     )
                 )
     written.update({f"{name}()": lines for name, lines in functions.items()})
