@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from ..errors import ConfigError
-from ..modelzoo import implausible_size, infer_with_family, lookup_model_noted, shape_basis, unmodelled_architecture
+from ..modelzoo import implausible_size, infer_with_family, lookup_model_noted, placeholder, shape_basis, unmodelled_architecture
 from ..redact import redact_env
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from ..yamlio import get_path, parse_yaml
@@ -544,11 +544,13 @@ def model_from(r: Reader, *keys: str) -> ModelShape:
     if not shape.known and isinstance(value, str) and unmodelled_architecture(shape) is None:
         shape = _family_from_template(r, value) or shape
     if (basis := shape_basis(shape)) is not None:
-        r.notes.append(f"{basis}: the base model's layers, widths and vocabulary are used for memory and time")
+        r.notes.append(f"{basis}: that model's layers, widths and vocabulary are used for memory and time")
     if shape.params_b is None and key is not None and implausible_size(str(value)):
         raise ConfigError(r.path, f"`{key}`: {value!r} names a model far larger than any that exists", line=line, hint="check the model id")
     if shape.params_b is None and (why := unmodelled_architecture(shape)) is not None:
         r.notes.append(f"model {value}: size unknown: {why}, which the cost model cannot express; the projection assumes 7B parameters")
+    elif shape.params_b is None and placeholder(str(value)):
+        r.notes.append(f"model {value}: the config names a placeholder, not a model: the model is unknown; the projection assumes 7B parameters")
     elif shape.params_b is None:
         r.notes.append(
             f"model {value or '(none given)'}: size unknown (not in the shape table, no config.json in a local folder or the HF cache); "
