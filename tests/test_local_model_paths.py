@@ -107,3 +107,44 @@ def test_path_patterns_stay_linear_on_large_inputs() -> None:
     big = "a/" * 200_000 + "x" * 200_000
     assert path_model_part(big) is not None
     assert not placeholder("p" * 400_000 + "/")
+
+
+def _readme_repo(tmp_path: Path, readme: str, model: str = "/path/to/model") -> Path:
+    (tmp_path / ".git").mkdir(exist_ok=True)
+    (tmp_path / "configs").mkdir(exist_ok=True)
+    config = tmp_path / "configs" / "sft.yaml"
+    config.write_text(f"model_name_or_path: '{model}'\nper_device_train_batch_size: 2\nlearning_rate: 2.0e-5\nbf16: true\noutput_dir: out\n")
+    (tmp_path / "README.md").write_text(readme)
+    return config
+
+
+_BLOCK = "# Demo\n\nTrain:\n\n```bash\ntorchrun --nproc_per_node 8 train.py {config} \\\n  --model_name_or_path {model}\n```\n"
+
+
+def test_a_placeholder_takes_the_model_a_readme_block_launches_the_config_with(tmp_path: Path) -> None:
+    w = load_config(_readme_repo(tmp_path, _BLOCK.format(config="configs/sft.yaml", model="Qwen/Qwen2-7B-Instruct"))).workload
+    assert w.model.known and w.model.family == "qwen2" and w.model.n_layers == 28
+    said = "shape of Qwen/Qwen2-7B-Instruct (the model README.md:7 launches this config with; the config names the placeholder /path/to/model)"
+    assert w.model.inferred == said and any(n.startswith(f"model /path/to/model: {said}") for n in w.notes)
+
+
+@pytest.mark.parametrize(
+    "readme",
+    [
+        _BLOCK.format(config="configs/other.yaml", model="Qwen/Qwen2-7B-Instruct"),  # the block launches another config
+        _BLOCK.format(config="configs/sft.yaml", model="$MODEL"),  # a variable: no model named
+        _BLOCK.format(config="configs/sft.yaml", model="Qwen/Qwen2-7B-Instruct")
+        + _BLOCK.format(config="configs/sft.yaml", model="meta-llama/Llama-2-13b-hf"),  # two models: neither is the one
+        "Run `train.py configs/sft.yaml --model_name_or_path Qwen/Qwen2-7B-Instruct` (prose, no code block)\n",
+    ],
+)
+def test_a_readme_naming_no_one_model_for_the_config_leaves_the_placeholder(tmp_path: Path, readme: str) -> None:
+    w = load_config(_readme_repo(tmp_path, readme)).workload
+    assert not w.model.known and w.model.inferred is None
+    assert "model /path/to/model: the config names a placeholder, not a model: the model is unknown; the projection assumes 7B parameters" in w.notes
+
+
+def test_a_named_model_is_not_replaced_by_the_readme(tmp_path: Path) -> None:
+    """The README counts for a placeholder only: a config that names its model keeps it."""
+    w = load_config(_readme_repo(tmp_path, _BLOCK.format(config="configs/sft.yaml", model="Qwen/Qwen2-7B-Instruct"), "meta-llama/Llama-2-13b-hf")).workload
+    assert w.model.family == "llama2" and w.model.n_layers == 40 and w.model.inferred is None

@@ -532,6 +532,22 @@ def _family_from_template(r: Reader, name: str) -> ModelShape | None:
     return infer_with_family(name, family, f"`{key}: {template}`") if family else None
 
 
+def _readme_named(r: Reader, value: str) -> ModelShape | None:
+    """A placeholder's model where a README code block that launches this config passes one (formats/readme_model.py)."""
+    from .readme_model import readme_model
+
+    named = readme_model(Path(r.path))
+    if named is None:
+        return None
+    model, where, line = named
+    shape, _unread = lookup_model_noted(model, Path(r.path).parent)
+    if not shape.known:
+        return None
+    label = f"shape of {model} (the model {where}:{line} launches this config with; the config names the placeholder {value})"
+    label += f"; {shape.inferred}" if shape.inferred else ""
+    return shape.model_copy(update={"name": value, "inferred": label})
+
+
 def model_from(r: Reader, *keys: str) -> ModelShape:
     key, value, line = r.raw(*keys)
     if key is not None:
@@ -543,6 +559,8 @@ def model_from(r: Reader, *keys: str) -> ModelShape:
         r.notes.append(unread)  # a model folder outside the tree, or not a regular file: named, not read
     if not shape.known and isinstance(value, str) and unmodelled_architecture(shape) is None:
         shape = _family_from_template(r, value) or shape
+    if not shape.known and isinstance(value, str) and placeholder(value):
+        shape = _readme_named(r, value) or shape
     if (basis := shape_basis(shape)) is not None:
         r.notes.append(f"{basis}: that model's layers, widths and vocabulary are used for memory and time")
     if shape.params_b is None and key is not None and implausible_size(str(value)):
