@@ -448,7 +448,7 @@ def lookup_model_noted(name: str | None, near: Path | None = None) -> tuple[Mode
 
 
 # A local path, not a Hub id (`org/name`): absolute, home- or dot-relative, a Windows drive, or three parts and more.
-_LOCAL_PATH = re.compile(r"[/~.\\]|[a-z]:[/\\]|[^/]*/[^/]*/[^/]")
+_DRIVE = re.compile(r"[a-z]:[/\\]")
 # Folder names that say what a folder holds, not which model: `Llama-2-7b/hf`, `Qwen2-7B/checkpoint-500`, the HF
 # cache's `models--org--name/snapshots/<commit>`. The part before such a name names the model.
 _GENERIC_PART = re.compile(
@@ -465,7 +465,7 @@ def path_model_part(name: str) -> str | None:
     holds (`hf`, `final`, `checkpoint-500`), the nearest before it ("/data/models/Llama-2-7b-hf" ->
     "Llama-2-7b-hf", "/ckpt/Qwen2-7B/checkpoint-500" -> "Qwen2-7B"). None for a Hub id or a one-part name."""
     text = name.strip()
-    if not _LOCAL_PATH.match(text.lower()):
+    if not (text.startswith(("/", "~", ".", "\\")) or _DRIVE.match(text.lower()) or text.rstrip("/").count("/") >= 2):
         return None
     parts = [p for p in text.replace("\\", "/").split("/") if p not in ("", ".", "..", "~")]
     while parts and _GENERIC_PART.fullmatch(_normalize(parts[-1])):
@@ -488,9 +488,7 @@ def _aliased(name: str) -> str:
 
 def _lookup_known(name: str) -> ModelShape:
     """The shape table, the HF cache, then what the name says."""
-    norm = _normalize(name)
-    for alias, base in _ALIASES:
-        norm = alias.sub(base, norm)
+    norm = _aliased(name)
     for pattern, family, _reason in _UNMODELLED:
         if pattern.search(norm):  # no table row, config.json or name inference: its layers are not ours to count
             size = _SIZE.search(_MOE_ACTIVE.sub(" ", norm.replace("-", " ")))
@@ -588,10 +586,7 @@ def _one_size(last: str) -> str | None:
 
 
 def _last_part(name: str) -> str:
-    norm = _normalize(name)
-    for alias, base in _ALIASES:
-        norm = alias.sub(base, norm)
-    return norm.rstrip("/").rsplit("/", 1)[-1]
+    return _aliased(name).rstrip("/").rsplit("/", 1)[-1]
 
 
 def infer_from_name(name: str) -> ModelShape | None:

@@ -22,7 +22,7 @@ _MAX_UP = 8
 # `--model_name_or_path X`, `--model-name-or-path=X`, `model_name_or_path=X`, `--model X`, `--base_model X`
 _MODEL_WORD = re.compile(
     r"(?:^|[\s\\])-{0,2}(?:model[-_]name[-_]or[-_]path|model[-_]name|model[-_]path|model[-_]id|base[-_]model|model)"
-    r"(?:=|[ \t]+)[\"']?([^\s\"'\\]{1,300})"
+    r"(?:=|[ \t]{1,20})[\"']?([^\s\"'\\]{1,300})"
 )
 # A Hub id or a path whose last part names a model: no variable, no placeholder.
 _ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}(?:/[\w.-]{1,96}){0,8}")
