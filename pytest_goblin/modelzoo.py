@@ -280,6 +280,11 @@ _ALIASES: tuple[tuple[re.Pattern[str], str], ...] = (
     # and the zephyr-7b-dpo-* models from those (recipes/zephyr-7b-beta/sft/config_full.yaml:2,35,
     # sft/config_qlora.yaml:2,41 and dpo/config_full.yaml:2,36 @81c66b2ce4eb); zephyr-7b-gemma is another base.
     (re.compile(r"zephyr-7b-(sft|dpo)-(full|qlora)"), "mistral-7b-v0.1"),
+    # Vicuna v1.5 (4K and 16K context) is Llama 2 fine-tuned: the lmsys/vicuna-7b-v1.5 model card, "Finetuned from model:
+    # Llama 2" and "Vicuna v1.5 is fine-tuned from Llama 2" (README.md:15,36; its config.json is the llama-2-7b row's
+    # numbers: 32 layers, 4096 hidden, 32/32 heads, 11008, vocabulary 32000), read from the copy in bgorlick/getai
+    # models/lmsys_vicuna-7b-v1.5/@6b7200996b2c. Vicuna v1.3 and older are LLaMA 1, which the table has no row for.
+    (re.compile(r"vicuna-(7b|13b)-v1[.-]5"), r"llama-2-\1"),
 )
 
 # Architectures the cost model cannot express: layers that are not softmax attention + MLP. Their shape stays
@@ -427,14 +432,63 @@ def lookup_model_noted(name: str | None, near: Path | None = None) -> tuple[Mode
         if shape.known:
             label = f"shape of {base} (the base model named in {where})" + (f"; {shape.inferred}" if shape.inferred else "")
             return shape.model_copy(update={"name": name, "inferred": label}), None
+    part = path_model_part(name)
+    if part is not None:  # a local folder no config.json was read from: the model its name names, said as assumed
+        shape = _lookup_known(part)
+        if shape.known:
+            found = _match(_aliased(part))
+            basis = shape.inferred or (f"shape of {found[0]}" if found is not None else f"shape of {part}")
+            label = f"{basis}, from the path's name {name}; the folder was not read"
+            return shape.model_copy(update={"name": name, "inferred": label}), local.note
+    if placeholder(name):  # `/path/to/model`, `<your_model_path>`: no model, and no folder to say was not read
+        return ModelShape(name=name), None
+    if part is not None:
+        return _lookup_known(part).model_copy(update={"name": name}), local.note
     return _lookup_known(name), local.note
+
+
+# A local path, not a Hub id (`org/name`): absolute, home- or dot-relative, a Windows drive, or three parts and more.
+_DRIVE = re.compile(r"[a-z]:[/\\]")
+# Folder names that say what a folder holds, not which model: `Llama-2-7b/hf`, `Qwen2-7B/checkpoint-500`, the HF
+# cache's `models--org--name/snapshots/<commit>`. The part before such a name names the model.
+_GENERIC_PART = re.compile(
+    r"hf|hf-model|huggingface|models?|final|final-(model|checkpoint)|checkpoints?|ckpts?|latest|best|best-model|merged|"
+    r"merged-model|outputs?|weights|snapshots|main|(checkpoint|ckpt|step|global-step|epoch|iter)-?\d+|[0-9a-f]{7,40}"
+)
+# What a README or template writes where the user is to put a model: `/path/to/model`, `<your_model_path>`,
+# `YOUR_MODEL_PATH`, `${MODEL_PATH}` left unresolved, `xxx`, `/workspace/models/MODEL_NAME`.
+_PLACEHOLDER = re.compile(r"path[/_-]to[/_-]|<[^<>]*>|\$\{?[a-z_]|(^|/)your[-_]|(^|/)x{3,}(/|$)|(^|/)model[-_](name|path|dir|id)(/|$)")
+
+
+def path_model_part(name: str) -> str | None:
+    """The part of a local path that names its model: the last, or where that names only what the folder
+    holds (`hf`, `final`, `checkpoint-500`), the nearest before it ("/data/models/Llama-2-7b-hf" ->
+    "Llama-2-7b-hf", "/ckpt/Qwen2-7B/checkpoint-500" -> "Qwen2-7B"). None for a Hub id or a one-part name."""
+    text = name.strip()
+    if not (text.startswith(("/", "~", ".", "\\")) or _DRIVE.match(text.lower()) or text.rstrip("/").count("/") >= 2):
+        return None
+    parts = [p for p in text.replace("\\", "/").split("/") if p not in ("", ".", "..", "~")]
+    while parts and _GENERIC_PART.fullmatch(_normalize(parts[-1])):
+        parts.pop()
+    return parts[-1] if parts else None
+
+
+def placeholder(name: str) -> bool:
+    """The model id is a placeholder a user is to replace, not a model: `/path/to/model`, `<your_model_path>`,
+    `YOUR_MODEL_PATH`, an unresolved `${MODEL_PATH}`, `xxx`."""
+    return bool(_PLACEHOLDER.search(name.strip().lower()))
+
+
+def _aliased(name: str) -> str:
+    norm = _normalize(name)
+    for alias, base in _ALIASES:
+        norm = alias.sub(base, norm)
+    return norm
 
 
 def _lookup_known(name: str) -> ModelShape:
     """The shape table, the HF cache, then what the name says."""
-    norm = _normalize(name)
-    for alias, base in _ALIASES:
-        norm = alias.sub(base, norm)
+    norm = _aliased(name)
     for pattern, family, _reason in _UNMODELLED:
         if pattern.search(norm):  # no table row, config.json or name inference: its layers are not ours to count
             size = _SIZE.search(_MOE_ACTIVE.sub(" ", norm.replace("-", " ")))
@@ -532,10 +586,7 @@ def _one_size(last: str) -> str | None:
 
 
 def _last_part(name: str) -> str:
-    norm = _normalize(name)
-    for alias, base in _ALIASES:
-        norm = alias.sub(base, norm)
-    return norm.rstrip("/").rsplit("/", 1)[-1]
+    return _aliased(name).rstrip("/").rsplit("/", 1)[-1]
 
 
 def infer_from_name(name: str) -> ModelShape | None:
@@ -600,6 +651,8 @@ def shape_assumption(shape: ModelShape) -> str | None:
     if (why := unmodelled_architecture(shape)) is not None:
         size = f"{shape.params_b:g}B from its name with" if shape.params_b is not None else "7B assumed with"
         return f"model {shape.name}: {why}, which the cost model cannot express; {size} a generic Llama-like shape"
+    if shape.params_b is None and placeholder(shape.name):
+        return f"model {shape.name}: a placeholder, not a model: the model is unknown, 7B assumed"
     if shape.params_b is None:
         return f"model {shape.name}: size unknown, 7B assumed"
     if shape.n_experts:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pytest_goblin.formats import load_config
-from pytest_goblin.modelzoo import lookup_model, shape_assumption
+from pytest_goblin.modelzoo import lookup_model, path_model_part, shape_assumption
 
 from .test_model_shapes import _empty_hf_cache  # noqa: F401  (autouse: no HF cache answers for a name)
 
@@ -39,7 +39,7 @@ from .test_model_shapes import _empty_hf_cache  # noqa: F401  (autouse: no HF ca
 )
 def test_dense_models_the_configs_name_have_their_config_shapes(name: str, family: str, params_b: float, dims: tuple[int, ...]) -> None:
     m = lookup_model(name)
-    assert m.known and m.family == family and m.inferred is None and m.n_experts is None
+    assert m.known and m.family == family and (m.inferred is None) == (path_model_part(name) is None) and m.n_experts is None
     assert (m.n_layers, m.hidden, m.n_heads, m.n_kv_heads, m.intermediate, m.vocab) == dims
     assert m.params_b == pytest.approx(params_b, abs=0.01)
     assert shape_assumption(m) is None

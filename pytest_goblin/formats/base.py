@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from ..errors import ConfigError
-from ..modelzoo import implausible_size, infer_with_family, lookup_model_noted, shape_basis, unmodelled_architecture
+from ..modelzoo import implausible_size, infer_with_family, lookup_model_noted, placeholder, shape_basis, unmodelled_architecture
 from ..redact import redact_env
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from ..yamlio import get_path, parse_yaml
@@ -532,6 +532,22 @@ def _family_from_template(r: Reader, name: str) -> ModelShape | None:
     return infer_with_family(name, family, f"`{key}: {template}`") if family else None
 
 
+def _readme_named(r: Reader, value: str) -> ModelShape | None:
+    """A placeholder's model where a README code block that launches this config passes one (formats/readme_model.py)."""
+    from .readme_model import readme_model
+
+    named = readme_model(Path(r.path))
+    if named is None:
+        return None
+    model, where, line = named
+    shape, _unread = lookup_model_noted(model, Path(r.path).parent)
+    if not shape.known:
+        return None
+    label = f"shape of {model} (the model {where}:{line} launches this config with; the config names the placeholder {value})"
+    label += f"; {shape.inferred}" if shape.inferred else ""
+    return shape.model_copy(update={"name": value, "inferred": label})
+
+
 def model_from(r: Reader, *keys: str) -> ModelShape:
     key, value, line = r.raw(*keys)
     if key is not None:
@@ -543,12 +559,16 @@ def model_from(r: Reader, *keys: str) -> ModelShape:
         r.notes.append(unread)  # a model folder outside the tree, or not a regular file: named, not read
     if not shape.known and isinstance(value, str) and unmodelled_architecture(shape) is None:
         shape = _family_from_template(r, value) or shape
+    if not shape.known and isinstance(value, str) and placeholder(value):
+        shape = _readme_named(r, value) or shape
     if (basis := shape_basis(shape)) is not None:
-        r.notes.append(f"{basis}: the base model's layers, widths and vocabulary are used for memory and time")
+        r.notes.append(f"{basis}: that model's layers, widths and vocabulary are used for memory and time")
     if shape.params_b is None and key is not None and implausible_size(str(value)):
         raise ConfigError(r.path, f"`{key}`: {value!r} names a model far larger than any that exists", line=line, hint="check the model id")
     if shape.params_b is None and (why := unmodelled_architecture(shape)) is not None:
         r.notes.append(f"model {value}: size unknown: {why}, which the cost model cannot express; the projection assumes 7B parameters")
+    elif shape.params_b is None and placeholder(str(value)):
+        r.notes.append(f"model {value}: the config names a placeholder, not a model: the model is unknown; the projection assumes 7B parameters")
     elif shape.params_b is None:
         r.notes.append(
             f"model {value or '(none given)'}: size unknown (not in the shape table, no config.json in a local folder or the HF cache); "
