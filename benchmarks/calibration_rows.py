@@ -47,6 +47,9 @@ class Measurement:
     # settings of the run the goblin format cannot express, each with its source: the row stays in every table and
     # summary (loso adds a line without such rows) but is never fitted to (amd_rows.load_rows refuses `fitted: true`)
     inexpressible: tuple[str, ...] = ()
+    # settings the source does not state and that goblin's own projection shows cannot be what ran (a run projected far
+    # above its GPU's memory although it ran), each with why: treated as `inexpressible` rows are (loso's second line)
+    unestablished: tuple[str, ...] = ()
 
     def workload_config(self) -> WorkloadConfig:
         from pytest_goblin.formats.goblin import GoblinAdapter

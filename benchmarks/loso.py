@@ -226,6 +226,12 @@ def loso(rows: Sequence[Measurement], plan: Plan = PLAN) -> list[Prediction]:
     return out
 
 
+def set_aside(m: Measurement) -> bool:
+    """A row the second summary line leaves out: settings goblin cannot express (`inexpressible`) or settings the source
+    leaves open that no projection of the run can have had (`unestablished`). The headline keeps every row."""
+    return bool(m.inexpressible or m.unestablished)
+
+
 def table(predictions: Sequence[Prediction] | None = None) -> str:
     """The Markdown table of docs/projection.md."""
     predictions = loso(all_rows()) if predictions is None else predictions
@@ -246,13 +252,13 @@ def table(predictions: Sequence[Prediction] | None = None) -> str:
         f"published figure inside the interval: {s.inside}/{s.rows} ({s.inside / s.rows:.0%}); median interval width "
         f"(high - low) / predicted: {s.median_width:.0%}.",
     ]
-    kept = [p for p in predictions if not p.measurement.inexpressible]
+    kept = [p for p in predictions if not set_aside(p.measurement)]
     if kept and len(kept) < len(predictions):
         k = summarize(kept)
-        left = ", ".join(p.measurement.name for p in predictions if p.measurement.inexpressible)
+        left = ", ".join(p.measurement.name for p in predictions if set_aside(p.measurement))
         out.append(
-            f"- Without the {len(predictions) - len(kept)} row(s) whose settings goblin cannot express ({left}; "
-            f"`inexpressible` in benchmarks/data/amd_rows.yaml): {k.rows} rows; mean |error| {k.mean_abs_error:.1%}; "
+            f"- Without the {len(predictions) - len(kept)} row(s) whose settings goblin cannot express or the source does not "
+            f"establish ({left}; `inexpressible` / `unestablished` in benchmarks/data/amd_rows.yaml): {k.rows} rows; mean |error| {k.mean_abs_error:.1%}; "
             f"within 25%: {k.within_25}/{k.rows}; inside the interval: {k.inside}/{k.rows}; median width {k.median_width:.0%}."
         )
     return "\n".join(out)
