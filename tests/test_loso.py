@@ -262,3 +262,20 @@ def test_hold_fixes_one_factor_of_the_gfx942_fit_only() -> None:
     assert grids["mi355x"]["gemm_half_hidden"] == dict(PLAN[1][3])["gemm_half_hidden"]  # MI355X's own fit untouched
     with pytest.raises(SystemExit, match="does not refit it"):
         held(PLAN, "attn_eff", 0.3)
+
+
+def test_source_runs_one_fold_alone_with_the_rows_the_full_run_gives() -> None:
+    rows = load_rows(FIXTURE)  # two rows, two sources
+    whole = loso(rows)
+    one = loso(rows, only="pytorch-ao-training-md")
+    assert [p.measurement.name for p in one] == ["fixture-titan-llama3-8b-bf16"]
+    assert one == [p for p in whole if p.measurement.source_key == "pytorch-ao-training-md"]
+
+
+def test_source_names_the_sources_when_it_matches_none_and_refuses_write() -> None:
+    from loso import main
+
+    with pytest.raises(SystemExit, match=r"--source mlperf-nobody: no row names that source; the sources are .*mlperf-amd"):
+        loso(all_rows(), only="mlperf-nobody")
+    with pytest.raises(SystemExit, match="--source and --write"):
+        main(["--source", "mlperf-amd", "--write"])
