@@ -41,6 +41,7 @@ class AmdRow(BaseModel):
     fitted: bool
     memory_gb: float | None = Field(default=None, gt=0)
     inexpressible: list[str] = Field(default_factory=list)  # settings goblin cannot express: never fitted to
+    unestablished: list[str] = Field(default_factory=list)  # settings the source leaves open and no projection can have run with: never fitted to
 
 
 class RowsError(ValueError):
@@ -70,6 +71,10 @@ def load_rows(path: Path = AMD_ROWS) -> tuple[Measurement, ...]:
             raise RowsError(f"{label}: {problems}") from None
         if row.inexpressible and row.fitted:
             raise RowsError(f"{label}: a row with `inexpressible` settings cannot be `fitted: true`: no factor may be set to match it")
+        if row.unestablished and row.fitted:
+            raise RowsError(
+                f"{label}: a row with `unestablished` settings cannot be `fitted: true`: no factor may be set to match a run whose settings are not known"
+            )
         if row.name in seen:
             raise RowsError(f"{label}: the name {row.name!r} is used by an earlier row")
         seen.add(row.name)
@@ -92,6 +97,7 @@ def load_rows(path: Path = AMD_ROWS) -> tuple[Measurement, ...]:
             source_key=row.source_key,
             memory_gb=row.memory_gb,
             inexpressible=tuple(row.inexpressible),
+            unestablished=tuple(row.unestablished),
         )
         try:
             m.workload_config()

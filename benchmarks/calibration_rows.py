@@ -47,6 +47,9 @@ class Measurement:
     # settings of the run the goblin format cannot express, each with its source: the row stays in every table and
     # summary (loso adds a line without such rows) but is never fitted to (amd_rows.load_rows refuses `fitted: true`)
     inexpressible: tuple[str, ...] = ()
+    # settings the source does not state and that goblin's own projection shows cannot be what ran (a run projected far
+    # above its GPU's memory although it ran), each with why: treated as `inexpressible` rows are (loso's second line)
+    unestablished: tuple[str, ...] = ()
 
     def workload_config(self) -> WorkloadConfig:
         from pytest_goblin.formats.goblin import GoblinAdapter
@@ -212,9 +215,12 @@ MEASUREMENTS = tuple(replace(m, fitted=False, stack=_H100_SOURCES[m.source][0], 
 
 
 def _titan(precision: str) -> dict[str, Any]:
-    """torchtitan Llama 3 8B on 8 MI300X (pytorch/ao training.md): FSDP2, local batch 1, seq 8192, compile,
-    per-op selective activation checkpointing (modelled as half the layers' forward recomputed), AdamW,
-    bf16 compute over fp32 sharded parameters."""
+    """torchtitan Llama 3 8B on 8 MI300X (pytorch/ao training.md @2210df8: torchtitan 2c8b594, torchao 0.13.0+git4fc4068d6,
+    PyTorch 2.9.0.dev20250811+rocm6.4, run by torchao's benchmarks/float8/training/llama3.sh over torchtitan's
+    llama3_8b.toml): FSDP2, local batch 1, seq 8192, compile, per-op selective activation checkpointing (modelled as
+    half the layers' forward recomputed), bf16 compute over fp32 sharded parameters, fused AdamW: the toml sets no
+    `optimizer.implementation`, whose default is "fused" (torchtitan/config/job_config.py:117 @2c8b594, passed as
+    `fused=True` by torchtitan/components/optimizer.py:289-301)."""
     return {
         "model": "meta-llama/Meta-Llama-3-8B",
         "method": "full",
@@ -226,7 +232,7 @@ def _titan(precision: str) -> dict[str, Any]:
         "gradient_accumulation": 1,
         "world_size": 8,
         "strategy": "fsdp",
-        "optimizer": "adamw_torch",
+        "optimizer": "adamw_torch_fused",
         "torch_compile": "true",
         "gradient_checkpointing": "true",
         "recompute_share": 0.5,

@@ -31,7 +31,8 @@ from pytest_goblin.hardware import capacity_gb, get_hardware
 _TITAN_70B = (
     "torchtitan 70B, full checkpointing assumed: fp32 parameters, gradients and AdamW states sharded over 8 GPUs are "
     "141 GB before any activation; AMD's modified torchtitan config is not published (settings_unstated), so what "
-    "it changed to fit is not known"
+    "it changed to fit is not known; the rows are marked `unestablished` (benchmarks/data/amd_rows.yaml), never fitted, "
+    "and left out of the cross-validation's second summary line"
 )
 KNOWN_OVER: dict[str, str] = {
     "ih-llama31-70b-bf16-mbs4-mi300x": _TITAN_70B,

@@ -43,9 +43,36 @@ def test_rows_whose_settings_goblin_cannot_express_get_their_own_summary_line() 
     ]
     text = table(preds)
     assert "3 rows from 2 sources; mean |error| 70.0%; within 25%: 2/3" in text  # the headline keeps every row
-    assert "- Without the 1 row(s) whose settings goblin cannot express (b; " in text
+    assert "- Without the 1 row(s) whose settings goblin cannot express or the source does not establish (b; " in text
     assert "2 rows; mean |error| 5.0%; within 25%: 2/2; inside the interval: 2/2" in text
     assert "Without the" not in table(preds[:1] + preds[2:])  # no such row: no second line
+
+
+def test_rows_whose_settings_the_source_leaves_open_leave_the_second_line_too() -> None:
+    """A row marked `unestablished` (no projection of its assumed settings can have run) leaves the second summary
+    line as an `inexpressible` one does; the headline keeps it. Without either mark a row stays in both lines."""
+    unknown = replace(_m("b", "s1", 200.0), unestablished=("projected above its GPU's memory although it ran",))
+    preds = [
+        Prediction(_m("a", "s1", 100.0), projected=110.0, low=90.0, high=130.0),  # +10%, inside
+        Prediction(unknown, projected=140.0, low=120.0, high=180.0),  # -30%, outside
+        Prediction(_m("c", "s2", 50.0), projected=50.0, low=25.0, high=75.0),  # 0%, inside
+    ]
+    text = table(preds)
+    assert "3 rows from 2 sources; mean |error| 13.3%; within 25%: 2/3" in text
+    assert "- Without the 1 row(s) whose settings goblin cannot express or the source does not establish (b; " in text
+    assert "2 rows; mean |error| 5.0%; within 25%: 2/2; inside the interval: 2/2" in text
+    plain = [preds[0], Prediction(_m("b", "s1", 200.0), projected=140.0, low=120.0, high=180.0), preds[2]]
+    assert "Without the" not in table(plain)
+
+
+def test_the_infinity_hub_70b_rows_are_marked_unestablished_and_never_fitted() -> None:
+    """Their assumed settings project above the GPU's memory (memory_check.KNOWN_OVER) and AMD's modified torchtitan
+    config is not published: the rows say so and stay out of every fit."""
+    rows = {m.name: m for m in load_rows()}
+    for name in ("ih-llama31-70b-bf16-mbs4-mi300x", "ih-llama31-70b-bf16-mbs7-mi325x"):
+        assert not rows[name].fitted and any("memory" in s for s in rows[name].unestablished), name
+    assert not rows["ih-llama31-8b-bf16-mbs3-8k-mi300x"].unestablished  # the harness rows' settings are read from its code
+    assert all(not m.fitted for m in rows.values() if m.unestablished)
 
 
 def test_a_rows_file_marks_its_inexpressible_rows_and_never_fits_them() -> None:
@@ -146,6 +173,10 @@ def test_rows_file_loads_into_measurements() -> None:
             "row 1 (fixture-titan-llama3-8b-bf16): a row with `inexpressible` settings cannot be `fitted: true`",
         ),
         (
+            ("  fitted: true\n", "  unestablished:\n  - a config the source does not publish\n  fitted: true\n"),
+            "row 1 (fixture-titan-llama3-8b-bf16): a row with `unestablished` settings cannot be `fitted: true`",
+        ),
+        (
             ("name: fixture-krai-llama2-70b-lora-mi300x", "name: fixture-titan-llama3-8b-bf16"),
             "row 2 (fixture-titan-llama3-8b-bf16): the name 'fixture-titan-llama3-8b-bf16' is used by an earlier row",
         ),
@@ -231,3 +262,20 @@ def test_hold_fixes_one_factor_of_the_gfx942_fit_only() -> None:
     assert grids["mi355x"]["gemm_half_hidden"] == dict(PLAN[1][3])["gemm_half_hidden"]  # MI355X's own fit untouched
     with pytest.raises(SystemExit, match="does not refit it"):
         held(PLAN, "attn_eff", 0.3)
+
+
+def test_source_runs_one_fold_alone_with_the_rows_the_full_run_gives() -> None:
+    rows = load_rows(FIXTURE)  # two rows, two sources
+    whole = loso(rows)
+    one = loso(rows, only="pytorch-ao-training-md")
+    assert [p.measurement.name for p in one] == ["fixture-titan-llama3-8b-bf16"]
+    assert one == [p for p in whole if p.measurement.source_key == "pytorch-ao-training-md"]
+
+
+def test_source_names_the_sources_when_it_matches_none_and_refuses_write() -> None:
+    from loso import main
+
+    with pytest.raises(SystemExit, match=r"--source mlperf-nobody: no row names that source; the sources are .*mlperf-amd"):
+        loso(all_rows(), only="mlperf-nobody")
+    with pytest.raises(SystemExit, match="--source and --write"):
+        main(["--source", "mlperf-amd", "--write"])
