@@ -141,3 +141,17 @@ def test_the_model_word_pattern_stays_linear_on_large_launchers(tmp_path: Path) 
     (tmp_path / "train.sh").write_text("torchrun train.py configs/sft.yaml " + "--model" + "-" * 200_000 + "_path x\n")
     w = load_config(config).workload
     assert not w.model.known
+
+
+def test_an_axolotl_placeholder_takes_the_base_model_its_launch_line_writes_over_the_yaml(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    config = tmp_path / "lora.yml"
+    config.write_text(
+        "base_model: /path/to/model\nadapter: lora\nsequence_len: 2048\nmicro_batch_size: 2\ngradient_accumulation_steps: 4\nbf16: true\n"
+        "datasets:\n  - path: tatsu-lab/alpaca\n    type: alpaca\noutput_dir: out\n"
+    )
+    (tmp_path / "run.sh").write_text("#!/bin/bash\naccelerate launch -m axolotl.cli.train lora.yml --base_model NousResearch/Llama-2-7b-hf\n")
+    w = load_config(config).workload
+    assert w.format == "axolotl" and w.model.family == "llama2" and w.model.n_layers == 32
+    assert w.model.inferred is not None and "(the model run.sh:2 launches this config with;" in w.model.inferred
+    assert not any("not read by goblin" in n and "--base_model" in n for n in w.notes)

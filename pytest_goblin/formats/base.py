@@ -352,12 +352,23 @@ def checkpoint_off_writes(workload: WorkloadConfig, trainer: dict[str, Any]) -> 
 IN_LAUNCH_LINE = "in the launch line"
 
 
+# the model keys a launch word over a file may set (formats/launch_model.py reads their values for a placeholder model)
+_MODEL_KEYS = ("model_name_or_path", "base_model", "model")
+
+
+def model_word_taken(r: Reader, key: str, file: str, line: int) -> bool:
+    """True for the launch line's model word a placeholder model was taken from (`_launch_named`, `Reader.model_taken`)."""
+    return key in _MODEL_KEYS and r.model_taken == (file, line)
+
+
 def apply_overrides(r: Reader, overrides: list[tuple[str, str, str, int, str]], table: dict[str, tuple[str, Any]], cite: str, own: str) -> list[str]:
     """Set the launch line's `key value` words (launch_line.Launch.overrides) over the file's values where `table` maps the
     key to a field and its converter, sourced at the launch line (`cite`: who merges them over the file; `own`: what the
     note calls the file). Returns how each word `table` has no field for was given (not read)."""
     unread: list[str] = []
     for key, value, file, line, how in overrides:
+        if model_word_taken(r, key, file, line):
+            continue  # read: the placeholder model's note says it
         if key not in table:
             unread.append(how)
             continue

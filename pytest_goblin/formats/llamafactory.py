@@ -24,6 +24,7 @@ from .base import (
     as_bool,
     checkpoint_off_writes,
     model_from,
+    model_word_taken,
     non_negative,
     positive,
 )
@@ -131,7 +132,7 @@ def _launch_overrides(r: Reader) -> None:
         return
     cite = f"LLaMA-Factory merges it over the YAML ({LLAMAFACTORY_CLI_AT})"
     # the placeholder model the line's own `model_name_or_path=X` word names (base._launch_named): read, said in the model's note
-    words = [w for w in words if not (w[0] == "model_name_or_path" and r.model_taken == (w[2], w[3]))]
+    words = [w for w in words if not model_word_taken(r, w[0], w[2], w[3])]
     rest = _precision_words(r, words)
     unread = apply_overrides(r, [w for w in rest if w[0] in _OVERRIDDEN], _OVERRIDDEN, cite, "YAML")
     for key, _v, _f, _l, how in rest:
