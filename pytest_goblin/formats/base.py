@@ -107,6 +107,10 @@ class Reader:
         # recipe shows none goblin reads): several processes are then DDP, said assumed (`semantics._ddp_if_launched`)
         self.strategy_unread = ""
         self.code_read: set[str] = set()  # the keys of `code` a reader asked for (said in a note: `mark_code_unread`)
+        # (launcher real path, line) of the launch line whose model word a placeholder model was taken from (`_launch_named`)
+        self.model_taken: tuple[str, int] | None = None
+        # a pinned LLaMA-Factory before 0.9.3 merges no `key=value` launch word over the file (llamafactory.model_shape sets it)
+        self.words_unmerged = False
 
     def raw(self, *keys: str) -> tuple[str | None, Any, int | None]:
         """First present key of `keys` (or of its older name in `aliases`): (key, value, line); value None when all are
@@ -348,12 +352,23 @@ def checkpoint_off_writes(workload: WorkloadConfig, trainer: dict[str, Any]) -> 
 IN_LAUNCH_LINE = "in the launch line"
 
 
+# the model keys a launch word over a file may set (formats/launch_model.py reads their values for a placeholder model)
+_MODEL_KEYS = ("model_name_or_path", "base_model", "model")
+
+
+def model_word_taken(r: Reader, key: str, file: str, line: int) -> bool:
+    """True for the launch line's model word a placeholder model was taken from (`_launch_named`, `Reader.model_taken`)."""
+    return key in _MODEL_KEYS and r.model_taken == (file, line)
+
+
 def apply_overrides(r: Reader, overrides: list[tuple[str, str, str, int, str]], table: dict[str, tuple[str, Any]], cite: str, own: str) -> list[str]:
     """Set the launch line's `key value` words (launch_line.Launch.overrides) over the file's values where `table` maps the
     key to a field and its converter, sourced at the launch line (`cite`: who merges them over the file; `own`: what the
     note calls the file). Returns how each word `table` has no field for was given (not read)."""
     unread: list[str] = []
     for key, value, file, line, how in overrides:
+        if model_word_taken(r, key, file, line):
+            continue  # read: the placeholder model's note says it
         if key not in table:
             unread.append(how)
             continue
@@ -532,19 +547,36 @@ def _family_from_template(r: Reader, name: str) -> ModelShape | None:
     return infer_with_family(name, family, f"`{key}: {template}`") if family else None
 
 
-def _readme_named(r: Reader, value: str) -> ModelShape | None:
-    """A placeholder's model where a README code block that launches this config passes one (formats/readme_model.py)."""
+def _launch_named(r: Reader, value: str) -> ModelShape | None:
+    """A placeholder's model where what launches this config passes one: a README code block that names it
+    (formats/readme_model.py) or the launch lines that run it (formats/launch_model.py). One model over all of them
+    counts; two name none, said in a note."""
+    from .launch_model import launch_models
     from .readme_model import readme_model
 
-    named = readme_model(Path(r.path))
-    if named is None:
+    named: dict[str, tuple[str, int, str]] = {}
+    readme = readme_model(Path(r.path))
+    if readme is not None:
+        named[readme[0]] = (readme[1], readme[2], "")
+    places: dict[str, tuple[str, int]] = {}
+    for passed in launch_models(r.path):
+        if passed.merge_word and r.words_unmerged:
+            continue  # the YAML's own value stands, which formats/llamafactory._launch_overrides says
+        named.setdefault(passed.model, (passed.shown, passed.line, f", {passed.via}" if passed.via else ""))
+        places.setdefault(passed.model, (passed.file, passed.line))
+    if len(named) > 1:
+        said = ", ".join(f"{model} ({where}:{line})" for model, (where, line, _via) in named.items())
+        r.notes.append(f"model {value}: what launches this config passes {len(named)} different models, {said}: none is taken as the one it runs")
         return None
-    model, where, line = named
+    if not named:
+        return None
+    model, (where, line, via) = next(iter(named.items()))
     shape, _unread = lookup_model_noted(model, Path(r.path).parent)
     if not shape.known:
         return None
-    label = f"shape of {model} (the model {where}:{line} launches this config with; the config names the placeholder {value})"
+    label = f"shape of {model} (the model {where}:{line} launches this config with{via}; the config names the placeholder {value})"
     label += f"; {shape.inferred}" if shape.inferred else ""
+    r.model_taken = places.get(model)
     return shape.model_copy(update={"name": value, "inferred": label})
 
 
@@ -560,7 +592,7 @@ def model_from(r: Reader, *keys: str) -> ModelShape:
     if not shape.known and isinstance(value, str) and unmodelled_architecture(shape) is None:
         shape = _family_from_template(r, value) or shape
     if not shape.known and isinstance(value, str) and placeholder(value):
-        shape = _readme_named(r, value) or shape
+        shape = _launch_named(r, value) or shape
     if (basis := shape_basis(shape)) is not None:
         r.notes.append(f"{basis}: that model's layers, widths and vocabulary are used for memory and time")
     if shape.params_b is None and key is not None and implausible_size(str(value)):

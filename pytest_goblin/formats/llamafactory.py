@@ -12,6 +12,7 @@ from typing import Any
 from ..frameworks import where
 from ..frameworks.facts import CITES
 from ..frameworks.tables import table
+from ..modelzoo import placeholder
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from .base import (
     CODE_FIELDS,
@@ -23,6 +24,7 @@ from .base import (
     as_bool,
     checkpoint_off_writes,
     model_from,
+    model_word_taken,
     non_negative,
     positive,
 )
@@ -129,6 +131,8 @@ def _launch_overrides(r: Reader) -> None:
         r.notes.append(f"{'; '.join(said)}: {not_merged(old)}; the YAML's own values are used")
         return
     cite = f"LLaMA-Factory merges it over the YAML ({LLAMAFACTORY_CLI_AT})"
+    # the placeholder model the line's own `model_name_or_path=X` word names (base._launch_named): read, said in the model's note
+    words = [w for w in words if not model_word_taken(r, w[0], w[2], w[3])]
     rest = _precision_words(r, words)
     unread = apply_overrides(r, [w for w in rest if w[0] in _OVERRIDDEN], _OVERRIDDEN, cite, "YAML")
     for key, _v, _f, _l, how in rest:
@@ -275,6 +279,11 @@ class LlamaFactoryAdapter(Adapter):
         return isinstance(data.get("model"), str) and "model_name_or_path" not in data
 
     def model_shape(self, r: Reader) -> ModelShape:
+        from .datasets import before_cli_merge
+
+        # a placeholder model takes no launch line's `model_name_or_path=X` word the pinned release does not merge
+        _key, value, _line = r.raw("model_name_or_path", "model")
+        r.words_unmerged = isinstance(value, str) and placeholder(value) and before_cli_merge(Path(r.path), r.text) is not None
         return model_from(r, "model_name_or_path", "model")
 
     @staticmethod

@@ -66,12 +66,13 @@ def _block_models(text: str, config_name: str) -> list[tuple[str, int]]:
         if fence:
             if inside and any(config_name in r for _, r in block):
                 for number, r in block:
-                    out.extend((m.group(1), number) for m in _MODEL_WORD.finditer(r) if _usable(m.group(1)))
+                    out.extend((m.group(1), number) for m in _MODEL_WORD.finditer(r) if usable_model(m.group(1)))
             inside, block = not inside, []
         elif inside:
             block.append((index + 1, row))
     return out
 
 
-def _usable(value: str) -> bool:
+def usable_model(value: str) -> bool:
+    """A model word that names a model: a Hub id or a path, no variable, no placeholder, no config file."""
     return "$" not in value and not placeholder(value) and _ID.fullmatch(value) is not None and not value.lower().endswith((".yaml", ".yml", ".json"))

@@ -1,0 +1,157 @@
+"""A placeholder model path resolved from the launch script that runs the config (issue 23, formats/launch_model.py).
+
+`model_name_or_path: /path/to/model` names no model; the shell or slurm script whose launch line runs the config and
+passes one (`--model_name_or_path X`, LLaMA-Factory's `model_name_or_path=X` word, `$MODEL` set before the line) says
+which, labelled with the launcher's file:line. A launcher of another config, a config that names its model, or two
+launchers naming different models take none.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_goblin.formats import load_config
+from pytest_goblin.formats.launch_model import launch_models
+
+from .test_model_shapes import _empty_hf_cache  # noqa: F401  (autouse: no HF cache answers for a name)
+
+_PLACEHOLDER_NOTE = "model /path/to/model: the config names a placeholder, not a model: the model is unknown; the projection assumes 7B parameters"
+
+
+def _repo(tmp_path: Path, model: str = "/path/to/model") -> Path:
+    (tmp_path / ".git").mkdir(exist_ok=True)
+    (tmp_path / "configs").mkdir(exist_ok=True)
+    config = tmp_path / "configs" / "sft.yaml"
+    config.write_text(f"model_name_or_path: '{model}'\nper_device_train_batch_size: 2\nlearning_rate: 2.0e-5\nbf16: true\noutput_dir: out\n")
+    return config
+
+
+def _lf_repo(tmp_path: Path) -> Path:
+    (tmp_path / ".git").mkdir(exist_ok=True)
+    (tmp_path / "configs").mkdir(exist_ok=True)
+    config = tmp_path / "configs" / "sft.yaml"
+    config.write_text(
+        "model_name_or_path: /path/to/model\nstage: sft\ndo_train: true\nfinetuning_type: lora\ndataset: alpaca_en_demo\n"
+        "template: qwen\ncutoff_len: 1024\nper_device_train_batch_size: 1\ngradient_accumulation_steps: 8\nbf16: true\noutput_dir: out\n"
+    )
+    return config
+
+
+_SHELL = "#!/bin/bash\ntorchrun --nproc_per_node 8 train.py {config} \\\n  --model_name_or_path {model}\n"
+_SLURM = "#!/bin/bash\n#SBATCH --nodes=1\n#SBATCH --gres=gpu:8\n\nsrun llamafactory-cli train configs/sft.yaml model_name_or_path=Qwen/Qwen2-7B-Instruct\n"
+
+
+def test_a_placeholder_takes_the_model_a_shell_launcher_passes(tmp_path: Path) -> None:
+    config = _repo(tmp_path)
+    (tmp_path / "train.sh").write_text(_SHELL.format(config="configs/sft.yaml", model="Qwen/Qwen2-7B-Instruct"))
+    w = load_config(config).workload
+    assert w.model.known and w.model.family == "qwen2" and w.model.n_layers == 28
+    said = "shape of Qwen/Qwen2-7B-Instruct (the model train.sh:2 launches this config with; the config names the placeholder /path/to/model)"
+    assert w.model.inferred == said and any(n.startswith(f"model /path/to/model: {said}") for n in w.notes)
+    assert _PLACEHOLDER_NOTE not in w.notes
+
+
+def test_a_placeholder_takes_the_model_a_slurm_script_merges_over_a_llamafactory_config(tmp_path: Path) -> None:
+    config = _lf_repo(tmp_path)
+    (tmp_path / "job.slurm").write_text(_SLURM)
+    w = load_config(config).workload
+    assert w.format == "llamafactory" and w.model.family == "qwen2" and w.model.n_layers == 28
+    assert w.model.inferred is not None and "(the model job.slurm:5 launches this config with;" in w.model.inferred
+    # the word is read: not also said as a word goblin does not read
+    assert not any("model_name_or_path=Qwen/Qwen2-7B-Instruct" in n and "not read by goblin" in n for n in w.notes)
+
+
+def test_a_llamafactory_release_before_the_cli_merge_keeps_the_placeholder(tmp_path: Path) -> None:
+    """llamafactory 0.9.2 merges no key=value word over the YAML (formats/datasets.before_cli_merge): the run loads the
+    placeholder, so no model is taken from the word."""
+    config = _lf_repo(tmp_path)
+    (tmp_path / "job.slurm").write_text(_SLURM)
+    (tmp_path / "requirements.txt").write_text("llamafactory==0.9.2\n")
+    w = load_config(config).workload
+    assert not w.model.known and w.model.inferred is None and _PLACEHOLDER_NOTE in w.notes
+
+
+@pytest.mark.parametrize("word", ["$MODEL", '"${MODEL}"'])
+def test_a_placeholder_takes_the_model_a_launcher_variable_holds(tmp_path: Path, word: str) -> None:
+    config = _repo(tmp_path)
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "run.sh").write_text(
+        "#!/bin/bash\nMODEL=meta-llama/Llama-2-13b-hf\n" + _SHELL.format(config="configs/sft.yaml", model=word).split("\n", 1)[1]
+    )
+    w = load_config(config).workload
+    assert w.model.family == "llama2" and w.model.n_layers == 40
+    assert w.model.inferred is not None
+    assert "(the model scripts/run.sh:3 launches this config with, MODEL=meta-llama/Llama-2-13b-hf set at scripts/run.sh line 2;" in w.model.inferred
+
+
+@pytest.mark.parametrize(
+    "launchers",
+    [
+        {"train.sh": _SHELL.format(config="configs/other.yaml", model="Qwen/Qwen2-7B-Instruct")},  # another config's launcher
+        # a variable set only in a branch: not set for certain before the line
+        {
+            "train.sh": '#!/bin/bash\nif [ -n "$BIG" ]; then\n  MODEL=meta-llama/Llama-2-13b-hf\nfi\n'
+            + _SHELL.format(config="configs/sft.yaml", model="$MODEL").split("\n", 1)[1]
+        },
+        {"train.sh": _SHELL.format(config="configs/sft.yaml", model="$MODEL_PATH")},  # set at run time
+        {"train.sh": _SHELL.format(config="configs/sft.yaml", model="/path/to/your/model")},  # a placeholder again
+    ],
+)
+def test_a_launcher_naming_no_model_for_the_config_leaves_the_placeholder(tmp_path: Path, launchers: dict[str, str]) -> None:
+    config = _repo(tmp_path)
+    (tmp_path / "configs" / "other.yaml").write_text(config.read_text())
+    for name, text in launchers.items():
+        (tmp_path / name).write_text(text)
+    w = load_config(config).workload
+    assert not w.model.known and w.model.inferred is None and _PLACEHOLDER_NOTE in w.notes
+
+
+def test_two_launchers_naming_different_models_take_none(tmp_path: Path) -> None:
+    config = _repo(tmp_path)
+    (tmp_path / "train_7b.sh").write_text(_SHELL.format(config="configs/sft.yaml", model="Qwen/Qwen2-7B-Instruct"))
+    (tmp_path / "train_13b.sh").write_text(_SHELL.format(config="configs/sft.yaml", model="meta-llama/Llama-2-13b-hf"))
+    w = load_config(config).workload
+    assert not w.model.known and w.model.inferred is None and _PLACEHOLDER_NOTE in w.notes
+    said = next(n for n in w.notes if "different models" in n)
+    assert said.startswith("model /path/to/model: what launches this config passes 2 different models, ")
+    assert "Qwen/Qwen2-7B-Instruct (train_7b.sh:2)" in said and "meta-llama/Llama-2-13b-hf (train_13b.sh:2)" in said
+    assert said.endswith(": none is taken as the one it runs")
+
+
+def test_two_launchers_naming_one_model_take_it(tmp_path: Path) -> None:
+    config = _repo(tmp_path)
+    for name in ("train.sh", "train_again.sh"):
+        (tmp_path / name).write_text(_SHELL.format(config="configs/sft.yaml", model="Qwen/Qwen2-7B-Instruct"))
+    assert [p.model for p in launch_models(config)] == ["Qwen/Qwen2-7B-Instruct"]
+    assert load_config(config).workload.model.family == "qwen2"
+
+
+def test_a_model_the_config_names_is_not_replaced_by_the_launcher(tmp_path: Path) -> None:
+    config = _repo(tmp_path, "meta-llama/Llama-2-13b-hf")
+    (tmp_path / "train.sh").write_text(_SHELL.format(config="configs/sft.yaml", model="Qwen/Qwen2-7B-Instruct"))
+    w = load_config(config).workload
+    assert w.model.family == "llama2" and w.model.n_layers == 40 and w.model.inferred is None
+    assert not any("launches this config with" in n for n in w.notes)
+
+
+def test_the_model_word_pattern_stays_linear_on_large_launchers(tmp_path: Path) -> None:
+    config = _repo(tmp_path)
+    (tmp_path / "train.sh").write_text("torchrun train.py configs/sft.yaml " + "--model" + "-" * 200_000 + "_path x\n")
+    w = load_config(config).workload
+    assert not w.model.known
+
+
+def test_an_axolotl_placeholder_takes_the_base_model_its_launch_line_writes_over_the_yaml(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    config = tmp_path / "lora.yml"
+    config.write_text(
+        "base_model: /path/to/model\nadapter: lora\nsequence_len: 2048\nmicro_batch_size: 2\ngradient_accumulation_steps: 4\nbf16: true\n"
+        "datasets:\n  - path: tatsu-lab/alpaca\n    type: alpaca\noutput_dir: out\n"
+    )
+    (tmp_path / "run.sh").write_text("#!/bin/bash\naccelerate launch -m axolotl.cli.train lora.yml --base_model NousResearch/Llama-2-7b-hf\n")
+    w = load_config(config).workload
+    assert w.format == "axolotl" and w.model.family == "llama2" and w.model.n_layers == 32
+    assert w.model.inferred is not None and "(the model run.sh:2 launches this config with;" in w.model.inferred
+    assert not any("not read by goblin" in n and "--base_model" in n for n in w.notes)
