@@ -326,7 +326,7 @@ GRPOTrainer(model="Qwen/Qwen2.5-1.5B", reward_funcs=[], args=args).train()
 GRPO_YAML = "training:\n  per_device_train_batch_size: 2\n  gradient_accumulation_steps: 1\n  num_generations: 8\n  bf16: true\n"
 
 
-def _grpo_findings(tmp_path: Path, spread: str) -> list:
+def _grpo_findings(tmp_path: Path, spread: str, yaml_text: str = GRPO_YAML, call: str = "args = GRPOConfig(") -> list:
     from pytest_goblin import blockers
     from pytest_goblin.formats import load_config
     from pytest_goblin.hardware import get_hardware
@@ -335,8 +335,8 @@ def _grpo_findings(tmp_path: Path, spread: str) -> list:
     (tmp_path / ".git").mkdir(exist_ok=True)
     (tmp_path / "configs").mkdir(exist_ok=True)
     (tmp_path / "requirements.txt").write_text("trl==0.16.0\n")
-    (tmp_path / "configs/run.yaml").write_text(GRPO_YAML)
-    (tmp_path / "train.py").write_text(GRPO_SCRIPT.format(spread=spread))
+    (tmp_path / "configs/run.yaml").write_text(yaml_text)
+    (tmp_path / "train.py").write_text(GRPO_SCRIPT.format(spread=spread).replace("args = GRPOConfig(", call))
     return [f for f in blockers.findings(load_config(tmp_path / "train.py"), get_hardware("mi300x")) if f.rule_id.startswith("blocker.grpo_")]
 
 
@@ -347,3 +347,15 @@ def test_values_a_read_double_star_passes_are_judged_and_an_unread_one_leaves_th
     assert f.rule_id == "blocker.grpo_generation_batch_unchecked" and "num_generations 8 (set in configs/run.yaml line 4)" in f.message
     assert "None" not in f.message
     assert _grpo_findings(tmp_path / "b", "**kwargs") == []
+    # a key the file lacks, written into the section before the call: passed too, so the section's keys are not all known
+    written = 'cfg["training"]["num_generations"] = 2\nargs = GRPOConfig('
+    assert _grpo_findings(tmp_path / "c", '**cfg["training"]', GRPO_YAML.replace("  num_generations: 8\n", ""), written) == []
+
+
+def test_a_key_written_into_a_section_the_file_lacks_leaves_its_double_star_unread(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = _parse(tmp_path / "a", capsys, mutation='train_cfg["max_length"] = 512')
+    assert not _from_yaml(out, "micro_batch_size", 7) and not _from_yaml(out, "precision", 9)
+    assert any("writes `max_length`" in n and "the keys of `train_cfg` are not read" in n for n in out["notes"])
+    # into an empty section `.get(k, {})` gave: the same
+    out = _parse(tmp_path / "b", capsys, yaml_text=YAML.replace("training:", "train:"), mutation='train_cfg["per_device_train_batch_size"] = 2')
+    assert any("writes `per_device_train_batch_size`" in n for n in out["notes"])

@@ -421,9 +421,15 @@ class DictConfigs:
             return Spread(
                 {}, f"line {node.lineno}: `{dotted}` of {loaded.shown} is changed by the script at line {changed}; the keys of `{shown}` are not read"
             )
+        # a key the script writes into the mapping: one the file lacks is passed too, so the keys read are not all of them
+        below = [(path[len(keys)], line) for path, line in loaded.changed if len(path) > len(keys) and path[: len(keys)] == keys]
         at, plain = loaded.data, loaded.plain
         for i, key in enumerate(keys):
             if isinstance(at, dict) and not _holds(at, key) and _emptied(keys, i, plain, loaded, last=True):
+                if below:
+                    return Spread(
+                        {}, f"line {node.lineno}: the script writes `{below[0][0]}` into `{shown}` at line {below[0][1]}; the keys of `{shown}` are not read"
+                    )
                 missing = ".".join(str(k) for k in keys[: i + 1])
                 self._note(f"line {node.lineno}: {loaded.shown} has no `{missing}`: `**{shown}` is an empty dict ({DICT_GET_AT}) and passes no keyword")
                 return Spread({}, "")
@@ -433,6 +439,12 @@ class DictConfigs:
             plain = plain[key] if isinstance(plain, (dict, list)) and _holds(plain, key) else None
         if not isinstance(at, dict):
             return Spread({}, f"line {node.lineno}: `{dotted}` of {loaded.shown} is not a mapping; the keys of `{shown}` are not read")
+        added = next(((key, line) for key, line in below if key not in at), None)
+        if added is not None:
+            return Spread(
+                {},
+                f"line {node.lineno}: the script writes `{added[0]}`, which {loaded.shown} lacks, into `{dotted}` at line {added[1]}; the keys of `{shown}` are not read",
+            )
         names = list(plain) if isinstance(plain, dict) else list(at)
         if loaded.plain is not None and (not isinstance(plain, dict) or set(plain) != set(at)):
             return Spread(
