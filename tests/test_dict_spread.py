@@ -359,3 +359,24 @@ def test_a_key_written_into_a_section_the_file_lacks_leaves_its_double_star_unre
     # into an empty section `.get(k, {})` gave: the same
     out = _parse(tmp_path / "b", capsys, yaml_text=YAML.replace("training:", "train:"), mutation='train_cfg["per_device_train_batch_size"] = 2')
     assert any("writes `per_device_train_batch_size`" in n for n in out["notes"])
+
+
+def test_a_yaml_key_the_pinned_trl_dropped_stops_sft_config_through_double_star(tmp_path: Path) -> None:
+    """SFTConfig has no max_seq_length from trl 0.20.0 (last in 0.19.1 sft_config.py:244, key_history.json)."""
+    from pytest_goblin import blockers
+    from pytest_goblin.formats import load_config
+    from pytest_goblin.hardware import get_hardware
+
+    def found(where: Path, pin: str) -> list:
+        where.mkdir(parents=True)
+        (where / ".git").mkdir()
+        (where / "configs").mkdir()
+        (where / "requirements.txt").write_text(pin)
+        (where / "configs/run.yaml").write_text("training:\n  max_seq_length: 2048\n  bf16: true\n")
+        script = GRPO_SCRIPT.replace("GRPO", "SFT").replace(", reward_funcs=[]", "").format(spread='**cfg["training"]')
+        (where / "train.py").write_text(script)
+        return [f for f in blockers.findings(load_config(where / "train.py"), get_hardware("mi300x")) if f.rule_id.startswith("blocker.keys_")]
+
+    (f,) = found(tmp_path / "a", "trl==0.20.0\n")
+    assert f.blocker and f.key == "max_seq_length" and "(configs/run.yaml line 2)" in f.message and "`max_length`" in f.message
+    assert found(tmp_path / "b", "trl==0.19.1\n") == []
