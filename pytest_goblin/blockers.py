@@ -34,7 +34,7 @@ from .schemas import WORKLOAD_FIELDS, Blocker, Finding, Hardware
 from .yamlio import YamlMap, get_path
 
 if TYPE_CHECKING:
-    from .frameworks.history import KeyCheck
+    from .frameworks.history import KeyCheck, Rejected
     from .frameworks.pins import Pin
 
 BLOCKERS_FILE = "blockers.yaml"
@@ -353,14 +353,18 @@ GRPO_KEYS = ("num_generations", "generation_batch_size", "steps_per_generation")
 
 def _computed_in_code(loaded: LoadedConfig, keys: tuple[str, ...]) -> bool:
     """Whether a Python script passes one of `keys` to its config class as a value goblin could not read (computed at
-    run time), or splats a mapping into the call (`**kwargs`), so the value the run uses is not known."""
+    run time), or splats a mapping goblin does not read into the call (`**kwargs`), so the value the run uses is not
+    known. A `**` of a loaded settings file goblin reads (`**cfg["training"]`, formats/dictcfg.py) passes its keys,
+    each judged like a written keyword."""
     from .formats.pyscript import Script
 
     script = loaded.data
     if not isinstance(script, Script) or script.args_call is None:
         return False
-    passed = {kw.arg for kw in script.args_call.keywords}
-    return None in passed or any(k in passed and k not in script.values for k in keys)
+    if script.args_call.lineno in script.spread_unread:
+        return True
+    passed = {kw.arg for kw in script.args_call.keywords} | set(script.args_spread)
+    return any(k in passed and k not in script.values for k in keys)
 
 
 def _set_where(loaded: LoadedConfig, key: str, line: int | None) -> tuple[str, int | None]:
@@ -368,6 +372,9 @@ def _set_where(loaded: LoadedConfig, key: str, line: int | None) -> tuple[str, i
     script's value its launcher passes is in another file, so the finding names that file and points at no script line."""
     loc = getattr(loaded.data, "where", {}).get(key) if loaded.adapter.name == "python" else None
     other, at = getattr(loc, "file", None), getattr(loc, "line", None)
+    settings = getattr(loc, "settings", None)
+    if other and at and settings:  # a settings file the script loads (formats/dictcfg.py)
+        return f" (set in {settings} line {at})", None
     if other and at:
         launch = getattr(loaded.data, "launch", None)
         place = launch.where(at) if launch is not None and getattr(launch, "file", None) == other else f"{Path(other).name} line {at}"
@@ -1251,12 +1258,17 @@ def _code_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     if _release_known(parser, pinned) != (b.severity == "blocker"):
         return []
     lines = {kw.arg: kw.value.lineno for kw in script.args_call.keywords if kw.arg}
-    got = _rejected(parser, tuple(classes), list(lines), pinned, loaded.text, path)
+    # a key of a loaded settings file the call takes through `**` (formats/dictcfg.py) reaches the class as a keyword too
+    spread = {k: v for k, v in script.args_spread.items() if k not in lines}
+    got = _rejected(parser, tuple(classes), [*lines, *spread], pinned, loaded.text, path)
     if got is None:
         return []
     call = f"{script.config_class}(...)"
     out = []
     for r in got.rejected:
+        if r.key in spread:
+            out.append(_spread_key_finding(b, r, got.versions, call, spread[r.key]))
+            continue
         line = lines[r.key]
         instead = f"; pass `{r.rename.new}=` instead ({r.rename.cite})" if r.rename is not None else ""
         message = (
@@ -1266,6 +1278,20 @@ def _code_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
         )
         out.append(_key_finding(b, r.key, f"{r.key}=", line, message, None))
     return out
+
+
+def _spread_key_finding(b: Blocker, r: Rejected, versions: str, call: str, where: tuple[str, int | None, int]) -> Finding:
+    """A key of a loaded settings file that reaches the config class through `**` (`TrainingArguments(**cfg["training"])`)
+    and that the release lacks: the call raises TypeError as for a written keyword. The edit is in the settings file."""
+    file, at, line = where
+    place = f"{file} line {at}" if at else file
+    instead = f"; `{r.rename.new}` takes its place ({r.rename.cite})" if r.rename is not None else ""
+    message = (
+        f"`{r.key}` ({place}) reaches {call} as a keyword through the `**` at line {line} of the script: {r.why}{instead}. "
+        f"Versions: {versions}. The call raises TypeError on a keyword the class lacks ({_DATACLASS_INIT}), so the run does not "
+        f"start on any GPU. What to change: `{r.key}` in {place} (rename or drop it, or pin the release the script was written for)"
+    )
+    return _key_finding(b, r.key, r.key, line, message, None)
 
 
 def _release_known(dist: str, pinned: dict[str, Pin]) -> bool:

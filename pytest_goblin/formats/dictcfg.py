@@ -72,10 +72,24 @@ class Spread:
 
     keys: dict[str, tuple[bool, Any, Location | None]]
     why: str  # "" when the keys are read; else why what it passes is unknown
+    # where each key is written: its file (relative to the repository root) and line there, whatever its value
+    written: dict[str, tuple[str, int | None]] = field(default_factory=dict)
 
 
 Hit = tuple["Loaded | None", tuple[Any, ...]]  # (file, key path); file None: a read goblin cannot follow
 UNFOLLOWED: Hit = (None, ())
+
+# CPython 3.11.7 dict.get: "Return the value for key if key is in the dictionary, else default." (Objects/dictobject.c
+# dict_get_impl): `cfg.get("x", {})` of a file without `x` is an empty dict, so a later `.get(k, d)` gives d and `**` of
+# it passes no keyword
+DICT_GET_AT = "CPython 3.11.7 dict.get (Objects/dictobject.c dict_get_impl)"
+
+
+class OrEmpty(str):
+    """A key of a path read through `d.get(key, {})` (a plain dict's, not OmegaConf's): where the mapping lacks it, the
+    step gives an empty dict instead of failing. Equal to and hashed as the plain key, so changed-path checks match it."""
+
+    __slots__ = ()
 
 
 def _load_call(node: ast.expr) -> tuple[ast.expr, str] | None:
@@ -316,6 +330,8 @@ class DictConfigs:
             if inner is None or inner[0] is None:
                 return inner
             key = node.args[0].value if isinstance(node.args[0], ast.Constant) else None
+            if isinstance(key, str) and not inner[0].omegaconf and len(node.args) == 2 and _empty_dict(node.args[1]):
+                key = OrEmpty(key)  # `cfg.get("x", {})`: an empty dict where the file lacks `x` (DICT_GET_AT)
             return (inner[0], (*inner[1], key)) if isinstance(key, (str, int)) and not isinstance(key, bool) else UNFOLLOWED
         return None
 
@@ -363,6 +379,15 @@ class DictConfigs:
             ):
                 if i == len(keys) - 1 and isinstance(at, dict) and has_default:
                     return self._default(node, default, loaded, keys)
+                if isinstance(at, dict) and _emptied(keys, i, plain, loaded):
+                    # `.get(k, {})` steps through what the file lacks: empty dicts down to the last read
+                    if has_default:
+                        return self._default(node, default, loaded, keys)
+                    missing = ".".join(str(k) for k in keys[: i + 1])
+                    self._note(
+                        f"line {node.lineno}: {loaded.shown} has no `{missing}`, so `.get` gives an empty dict ({DICT_GET_AT}) and `{dotted}` is a KeyError when the script runs; its value is not read"
+                    )
+                    return False, None, None
                 if i < len(keys) - 1:  # a `.get` step may give a default here: not said to fail
                     self._note(f"line {node.lineno}: {loaded.shown} has no `{'.'.join(str(k) for k in keys[: i + 1])}`; `{dotted}` is not read")
                 else:
@@ -377,7 +402,7 @@ class DictConfigs:
             self._note(f"{loaded.shown} line {line}: `{dotted}` reads as {plain!r} under PyYAML's YAML 1.1 ({PYYAML_AT}); its value is not read")
             return False, None, None
         fixed = f"set in {loaded.shown} line {line} (`{dotted}`, which the script loads at line {loaded.line}); edit it there"
-        return True, at, Location(None, line, file=loaded.file, fixed=fixed)
+        return True, at, Location(None, line, file=loaded.file, fixed=fixed, settings=loaded.shown)
 
     def spread(self, node: ast.expr) -> Spread | None:
         """What `**node` passes to a call when node is a loaded file or a mapping in it (`TrainingArguments(**cfg["training"])`):
@@ -396,14 +421,30 @@ class DictConfigs:
             return Spread(
                 {}, f"line {node.lineno}: `{dotted}` of {loaded.shown} is changed by the script at line {changed}; the keys of `{shown}` are not read"
             )
+        # a key the script writes into the mapping: one the file lacks is passed too, so the keys read are not all of them
+        below = [(path[len(keys)], line) for path, line in loaded.changed if len(path) > len(keys) and path[: len(keys)] == keys]
         at, plain = loaded.data, loaded.plain
-        for key in keys:
+        for i, key in enumerate(keys):
+            if isinstance(at, dict) and not _holds(at, key) and _emptied(keys, i, plain, loaded, last=True):
+                if below:
+                    return Spread(
+                        {}, f"line {node.lineno}: the script writes `{below[0][0]}` into `{shown}` at line {below[0][1]}; the keys of `{shown}` are not read"
+                    )
+                missing = ".".join(str(k) for k in keys[: i + 1])
+                self._note(f"line {node.lineno}: {loaded.shown} has no `{missing}`: `**{shown}` is an empty dict ({DICT_GET_AT}) and passes no keyword")
+                return Spread({}, "")
             if not (isinstance(at, (dict, list)) and _holds(at, key)):
                 return Spread({}, f"line {node.lineno}: {loaded.shown} has no `{dotted}`; the keys of `{shown}` are not read")
             at = at[key]
             plain = plain[key] if isinstance(plain, (dict, list)) and _holds(plain, key) else None
         if not isinstance(at, dict):
             return Spread({}, f"line {node.lineno}: `{dotted}` of {loaded.shown} is not a mapping; the keys of `{shown}` are not read")
+        added = next(((key, line) for key, line in below if key not in at), None)
+        if added is not None:
+            return Spread(
+                {},
+                f"line {node.lineno}: the script writes `{added[0]}`, which {loaded.shown} lacks, into `{dotted}` at line {added[1]}; the keys of `{shown}` are not read",
+            )
         names = list(plain) if isinstance(plain, dict) else list(at)
         if loaded.plain is not None and (not isinstance(plain, dict) or set(plain) != set(at)):
             return Spread(
@@ -416,7 +457,8 @@ class DictConfigs:
                 {},
                 f"line {node.lineno}: `{dotted}` of {loaded.shown} has a key that is not a string (a TypeError for `**`); the keys of `{shown}` are not read",
             )
-        return Spread({k: self._at(node, loaded, (*keys, k)) for k in names}, "")
+        written = {k: (loaded.shown, key_line(at, k)) for k in names}
+        return Spread({k: self._at(node, loaded, (*keys, k)) for k in names}, "", written)
 
     def _default(self, node: ast.expr, default: ast.expr | None, loaded: Loaded, keys: tuple[Any, ...]) -> tuple[bool, Any, Location | None]:
         dotted = ".".join(str(k) for k in keys)
@@ -584,6 +626,23 @@ def _reads_only(fn: ast.FunctionDef, name: str, parents: dict[int, ast.AST], dep
         if top is node:
             return None  # the name used otherwise: stored, iterated, yielded
     return handed
+
+
+def _empty_dict(node: ast.expr) -> bool:
+    """`{}` or `dict()`: an empty mapping literal."""
+    if isinstance(node, ast.Dict):
+        return not node.keys
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict" and not node.args and not node.keywords
+
+
+def _emptied(keys: tuple[Any, ...], i: int, plain: Any, loaded: Loaded, last: bool = False) -> bool:
+    """Whether the missing key `keys[i]` and every step after it are `.get(k, {})` steps (OrEmpty), so the read gives an
+    empty dict where the file lacks it; the last key too when `last` (the `**` of such a chain), else the last key is the
+    read itself. Also where PyYAML's YAML 1.1 lacks the key: a file it reads otherwise is not taken as empty."""
+    steps = keys[i:] if last else keys[i:-1]
+    if not steps or not all(isinstance(k, OrEmpty) for k in steps):
+        return False
+    return loaded.plain is None or (isinstance(plain, dict) and keys[i] not in plain)
 
 
 def _get_call(node: ast.expr) -> bool:

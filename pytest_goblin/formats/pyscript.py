@@ -21,6 +21,9 @@ class Location:
     fixed: str | None = None  # why an edit cannot be written here (and where to make it instead)
     # the command-line option the value is read from (formats/argedit.py says how an edit to it can be made)
     option: OptionSite | None = None
+    # read from a settings file the script loads (formats/dictcfg.py), not passed by a launcher: that file, relative to
+    # the repository root
+    settings: str | None = None
 
 
 # the note of an `env.X` source set by the script's `os.environ.setdefault`: the launcher's export, made before the
@@ -71,6 +74,9 @@ class Script:
     computed: dict[str, int] = field(default_factory=dict)
     # the lines of config calls with a `**` goblin does not read: a keyword added there may repeat one it passes
     spread_unread: set[int] = field(default_factory=set)
+    # the keys the config call (args_call) takes through a `**` of a loaded settings file goblin reads (formats/dictcfg.py):
+    # key -> (that file, relative to the repository root; the key's line there; the script's line of the `**`)
+    args_spread: dict[str, tuple[str, int | None, int]] = field(default_factory=dict)
     # TrainingArguments-like fields the script sets after building or parsing the config (`args.fp16 = True` under an
     # `if` goblin cannot evaluate, or to a value it cannot read): key -> why; their fields are unread
     code_unread: dict[str, str] = field(default_factory=dict)

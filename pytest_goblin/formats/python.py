@@ -284,8 +284,13 @@ def read_script(path: Path, text: str) -> Script:
             if name in CONFIG_CLASSES and s.args_call is None:
                 s.args_call = node
                 s.config_class = name
-                if any(k.arg is None and ((sp := dicts.spread(k.value) if dicts else None) is None or sp.why) for k in node.keywords):
-                    s.spread_unread.add(node.lineno)
+                for kw in node.keywords:
+                    sp = dicts.spread(kw.value) if dicts is not None and kw.arg is None else None
+                    if kw.arg is None and (sp is None or sp.why):
+                        s.spread_unread.add(node.lineno)
+                    elif sp is not None:
+                        for key, (file, at) in sp.written.items():
+                            s.args_spread.setdefault(key, (file, at, kw.value.lineno))
                 for key, (ok, value, loc), line in call_keywords(node, name, lit, dicts, s.notes):
                     if ok and loc is not None:
                         s.values[key] = value
