@@ -499,18 +499,18 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=5)
     parser.add_argument("--optim", default="sgd")
-    build(parser.parse_args())
+    build(argparse.Namespace(workers=9))
     args = parser.parse_args()
     build(args)
 """
 
 
 def test_vars_of_the_namespace_is_read_by_key_and_another_dict_is_not(tmp_path: Path) -> None:
-    path = _write(tmp_path, "train.py", VARS_SCRIPT.replace("    build(parser.parse_args())\n", ""))
+    path = _write(tmp_path, "train.py", VARS_SCRIPT.replace("    build(argparse.Namespace(workers=9))\n", ""))
     w = load_config(path).workload
     assert w.dataloader_workers == 5 and w.sources["dataloader_workers"].line == 14  # table = vars(ns), build(args)
     assert w.optimizer != "sgd"  # must not fire: settings["optim"] is a plain dict, not the namespace
-    # must not fire: one call passes something goblin does not follow (a parse call in place), so `ns` is unknown
+    # must not fire: one call passes a namespace built by hand (not the command line), so `ns` is unknown
     w2 = load_config(_write(tmp_path / "b", "train.py", VARS_SCRIPT)).workload
     assert w2.dataloader_workers == 0 and not w2.sources["dataloader_workers"].explicit
 
