@@ -80,3 +80,72 @@ def test_an_option_set_again_after_parsing_is_not_the_launch_lines(tmp_path: Pat
     assert any("`args.max_length` is set again at line 32" in n for n in w.notes)
     assert w.model.name == "Qwen/Qwen2.5-7B"  # an option nothing sets again is still the launch line's
     assert not any("None" in n for n in w.notes if "set again" in n)
+
+
+# review10a #16 (moreh-dev/moai-examples finetuning_codes): the model is loaded in utils.load_model(args)
+HELPER_TRAIN = """\
+import argparse
+from transformers import Trainer, TrainingArguments
+from utils import *
+
+
+def arg_parse():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model-name-or-path", type=str, default="/root/models/Meta-Llama-3-70B")
+    parser.add_argument("--train-batch-size", type=int, default=32)
+    return parser.parse_args()
+
+
+def main(args):
+    model, tokenizer = load_model(args)
+    config = TrainingArguments(output_dir="o", per_device_train_batch_size=args.train_batch_size)
+    Trainer(model, args=config).train()
+
+
+if __name__ == "__main__":
+    args = arg_parse()
+    main(args)
+"""
+HELPER_UTILS = """\
+from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+
+def load_model(args):
+    configs = AutoConfig.from_pretrained(args.model_name_or_path)
+    if "gemma2" in configs.architectures[0].lower():
+        model = AutoModelForCausalLM.from_pretrained(args.model_name_or_path, use_cache=False)
+    else:
+        model = AutoModelForCausalLM.from_pretrained(args.model_name_or_path)
+    tokenizer = AutoTokenizer.from_pretrained(args.model_name_or_path)
+    return model, tokenizer
+
+
+def save_model(args, model):
+    model.save_pretrained(args.save_path)
+    return AutoModelForCausalLM.from_pretrained(args.save_path)
+"""
+LAUNCH_16 = "MODEL=meta-llama/Llama-2-13b-hf\naccelerate launch train.py \\\n  --model-name-or-path $MODEL \\\n  --train-batch-size 8\n"
+
+
+def test_the_model_a_repository_helper_loads_from_its_argument(tmp_path: Path) -> None:
+    root = _repo(tmp_path, {"train.py": HELPER_TRAIN, "utils.py": HELPER_UTILS, "scripts/run.sh": LAUNCH_16})
+    w = load_config(root / "train.py").workload
+    assert w.model.name == "meta-llama/Llama-2-13b-hf" and w.sources["model"].file == str(root / "scripts" / "run.sh")
+    assert any("the model is loaded by load_model() (utils.py:7, from_pretrained(args.model_name_or_path))" in n for n in w.notes)
+    assert w.micro_batch_size == 8
+
+
+def test_a_helper_whose_loads_disagree_or_whose_model_is_not_trained_gives_no_model(tmp_path: Path) -> None:
+    # must not fire: the branches load different parameters' values
+    utils = HELPER_UTILS.replace(
+        "model = AutoModelForCausalLM.from_pretrained(args.model_name_or_path, use_cache=False)",
+        "model = AutoModelForCausalLM.from_pretrained(args.teacher_path)",
+    )
+    a = _repo(tmp_path / "a", {"train.py": HELPER_TRAIN, "utils.py": utils, "scripts/run.sh": LAUNCH_16})
+    wa = load_config(a / "train.py").workload
+    assert wa.model.name != "meta-llama/Llama-2-13b-hf" and not any("the model is loaded by" in n for n in wa.notes)
+    # must not fire: the helper's model is not what the trainer trains
+    train = HELPER_TRAIN.replace("model, tokenizer = load_model(args)", "teacher, tokenizer = load_model(args)")
+    b = _repo(tmp_path / "b", {"train.py": train, "utils.py": HELPER_UTILS, "scripts/run.sh": LAUNCH_16})
+    wb = load_config(b / "train.py").workload
+    assert wb.model.name != "meta-llama/Llama-2-13b-hf" and not any("the model is loaded by" in n for n in wb.notes)

@@ -361,6 +361,13 @@ def read_script(path: Path, text: str) -> Script:
         frozen_base(s, tree, parents, lit)
     adapter_passed_unread(s, tree, parents, lit)
     frozen_language_model(s, tree, parents, lit)
+    if "model_name_or_path" not in s.values and s.model_call is None:  # the model a repository helper loads (pyhelper.py)
+        from .pyhelper import helper_model
+
+        helped = helper_model(tree, cli, lambda n: guard(n, parents, lit)[0] is not False, lit)
+        if helped is not None:
+            s.values["model_name_or_path"], s.where["model_name_or_path"] = helped[0], helped[1]
+            s.notes.append(helped[2])
     if "model_name_or_path" not in s.values:  # no model call read: the id the tokenizer (or a guarded load) names
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and call_name(node.func) == "from_pretrained" and node.args and guard(node, parents, lit)[0] is not False:
