@@ -149,3 +149,68 @@ def test_a_helper_whose_loads_disagree_or_whose_model_is_not_trained_gives_no_mo
     b = _repo(tmp_path / "b", {"train.py": train, "utils.py": HELPER_UTILS, "scripts/run.sh": LAUNCH_16})
     wb = load_config(b / "train.py").workload
     assert wb.model.name != "meta-llama/Llama-2-13b-hf" and not any("the model is loaded by" in n for n in wb.notes)
+
+
+# review10b #36 (tloen/alpaca-lora finetune.py): fire.Fire(train), cutoff_len read by a nested tokenize()
+FIRE_SCRIPT = """\
+import fire
+import transformers
+from transformers import LlamaForCausalLM, LlamaTokenizer
+
+
+def train(
+    base_model: str = "",
+    micro_batch_size: int = 4,
+    cutoff_len: int = 256,
+):
+    model = LlamaForCausalLM.from_pretrained(base_model, load_in_8bit=True)
+    tokenizer = LlamaTokenizer.from_pretrained(base_model)
+
+    def tokenize(prompt):
+        return tokenizer(prompt, truncation=True, max_length=cutoff_len, padding=False)
+
+    def generate_and_tokenize_prompt(point):
+        return tokenize(point["text"])
+
+    trainer = transformers.Trainer(
+        model=model,
+        args=transformers.TrainingArguments(per_device_train_batch_size=micro_batch_size, fp16=True, output_dir="o"),
+    )
+    trainer.train()
+
+
+if __name__ == "__main__":
+    fire.Fire(train)
+"""
+
+
+def _readme(words: str) -> str:
+    return f"```bash\npython finetune.py \\\n    --base_model 'meta-llama/Llama-2-7b-hf' {words}\n```\n"
+
+
+def test_fire_defaults_reach_a_nested_tokenizer_and_launch_words_override_them(tmp_path: Path) -> None:
+    a = _repo(tmp_path / "a", {"finetune.py": FIRE_SCRIPT, "README.md": _readme("")})
+    w = load_config(a / "finetune.py").workload
+    assert w.model.name == "meta-llama/Llama-2-7b-hf"
+    # the signature's defaults are the run's values (python-fire 0.7.1 core.py:790-808)
+    assert (w.seq_len, w.micro_batch_size) == (256, 4) and w.sources["seq_len"].line == 9
+    assert any("seq_len 256: the script's tokenizer call at line 15 truncates every sample to at most 256 tokens" in n for n in w.notes)
+    for words in ("--cutoff_len=512", "--cutoff_len 512", "--cutoff-len 512"):  # core.py:867-870, 876-877, 914-916
+        b = _repo(tmp_path / words.replace(" ", "_").replace("=", "_"), {"finetune.py": FIRE_SCRIPT, "README.md": _readme(words)})
+        wb = load_config(b / "finetune.py").workload
+        assert wb.seq_len == 512 and wb.sources["seq_len"].file == str(b / "README.md"), words
+
+
+def test_a_nested_functions_own_name_and_disagreeing_cuts_leave_the_length_assumed(tmp_path: Path) -> None:
+    # must not fire: tokenize() has its own cutoff_len, given a value goblin does not read
+    own = FIRE_SCRIPT.replace("def tokenize(prompt):", "def tokenize(prompt, cutoff_len):").replace(
+        'tokenize(point["text"])', 'tokenize(point["text"], len(point))'
+    )
+    w = load_config(_repo(tmp_path / "a", {"finetune.py": own, "README.md": _readme("")}) / "finetune.py").workload
+    assert w.seq_len == 1024 and not w.sources["seq_len"].explicit
+    # must not fire: two calls cut to different lengths
+    two = FIRE_SCRIPT.replace(
+        '        return tokenize(point["text"])', '        tokenizer(point["q"], truncation=True, max_length=64)\n        return tokenize(point["text"])'
+    )
+    w2 = load_config(_repo(tmp_path / "b", {"finetune.py": two, "README.md": _readme("")}) / "finetune.py").workload
+    assert w2.seq_len == 1024 and any("truncate to different max_length values (" in n for n in w2.notes)

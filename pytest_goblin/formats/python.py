@@ -46,6 +46,7 @@ from .pycode import (
     applied_by_wrap,
     attention_patch,
     code_switches,
+    cut_length,
     environ_setting,
     frozen_base,
     frozen_language_model,
@@ -412,6 +413,7 @@ def read_script(path: Path, text: str) -> Script:
         cli.from_parser()  # HfArgumentParser / TrlParser: the launcher's arguments are the config's keys
     _assigned_fields(s, tree, cli, parents, lit, path, text)
     truncated_length(s, tree, lit)  # after the parser: an HfArgumentParser script's class is known only now
+    cut_length(s, tree, lit, lambda n: guard(n, parents, lit)[0])
     s.notes.extend(cli.notes)
     return s
 
