@@ -499,18 +499,18 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=5)
     parser.add_argument("--optim", default="sgd")
-    build(parser.parse_args())
+    build(argparse.Namespace(workers=9))
     args = parser.parse_args()
     build(args)
 """
 
 
 def test_vars_of_the_namespace_is_read_by_key_and_another_dict_is_not(tmp_path: Path) -> None:
-    path = _write(tmp_path, "train.py", VARS_SCRIPT.replace("    build(parser.parse_args())\n", ""))
+    path = _write(tmp_path, "train.py", VARS_SCRIPT.replace("    build(argparse.Namespace(workers=9))\n", ""))
     w = load_config(path).workload
     assert w.dataloader_workers == 5 and w.sources["dataloader_workers"].line == 14  # table = vars(ns), build(args)
     assert w.optimizer != "sgd"  # must not fire: settings["optim"] is a plain dict, not the namespace
-    # must not fire: one call passes something goblin does not follow (a parse call in place), so `ns` is unknown
+    # must not fire: one call passes a namespace built by hand (not the command line), so `ns` is unknown
     w2 = load_config(_write(tmp_path / "b", "train.py", VARS_SCRIPT)).workload
     assert w2.dataloader_workers == 0 and not w2.sources["dataloader_workers"].explicit
 
@@ -800,7 +800,10 @@ def test_a_tokenizer_that_pads_to_max_length_gives_the_sequence_length(tmp_path:
     w2 = load_config(_write(tmp_path / "b", "train.py", PADDED.replace("max_length=args.response_max_length, padding", "max_length=512, padding", 1))).workload
     assert w2.seq_len == 1024 and not w2.sources["seq_len"].explicit
     w3 = load_config(_write(tmp_path / "c", "train.py", PADDED.replace('padding="max_length"', "padding=True"))).workload
-    assert w3.seq_len == 1024 and not w3.sources["seq_len"].explicit
+    # padding to the batch's longest pads no sample to max_length; the truncation still caps every sample (pycode.cut_length)
+    assert not w3.pad_to_max and w3.seq_len == 1024 and any("truncate every sample to at most 1024 tokens" in n for n in w3.notes)
+    w4 = load_config(_write(tmp_path / "d", "train.py", PADDED.replace('padding="max_length", truncation=True', "padding=True"))).workload
+    assert w4.seq_len == 1024 and not w4.sources["seq_len"].explicit  # neither pads to nor cuts at max_length: assumed
 
 
 def test_getattr_of_the_namespace_reads_the_option_or_its_default(tmp_path: Path) -> None:

@@ -373,6 +373,12 @@ class _Repo:
                 other = self.module(file) if file is not None else None
                 if other is not None:
                     return self._definition(alias.name, other, kind, hops + 1)
+        for imp in mod.tree.body:  # `from utils import *` of a repository module: its module-level names (review10a #16)
+            if isinstance(imp, ast.ImportFrom) and any(a.name == "*" for a in imp.names):
+                file = _module_file(imp.module or "", imp.level, mod.path, self.script.path.parent, self.root)
+                other = self.module(file) if file is not None else None
+                if other is not None and other.path != mod.path and (hit := self._definition(name, other, kind, hops + 1)) is not None:
+                    return hit
         return None
 
     def chain(self, name: str, mod: _Module) -> list[tuple[ast.ClassDef, _Module]]:

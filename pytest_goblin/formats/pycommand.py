@@ -28,8 +28,11 @@ if TYPE_CHECKING:
 
 
 # python-fire v0.7.1-3-g716bbc2 fire/core.py:873-918 (`--name=value`, `--name value`, hyphens read as underscores, a
-# flag alone is True, `--noname` alone False) and fire/parser.py:59-76 (a value is a Python literal, else the word itself)
-FIRE_AT = "python-fire 0.7.1 fire/core.py:873-918, fire/parser.py:59-76"
+# flag alone is True, `--noname` alone False) and fire/parser.py:59-76 (a value is a Python literal, else the word itself);
+# re-read at v0.7.1 for review10b #36 (tloen/alpaca-lora `fire.Fire(train)`): core.py:867-870 (`--cutoff_len=512` splits
+# at the first `=`), :876-877 and :914-916 (`--cutoff_len 512`: the next word is the value unless it is a flag),
+# :790-791 and :806-808 (_ParseArgs: a parameter the command line does not name takes the signature's default)
+FIRE_AT = "python-fire 0.7.1 fire/core.py:790-808, 867-918, fire/parser.py:59-76"
 
 
 # transformers 5.25.0 transformers/hf_argparser.py:272-275,338,350-354 (parse_args_into_dataclasses: arguments no
@@ -177,6 +180,7 @@ class CommandLine:
         self._follow_namespaces(tree, parsed, other)
         self.not_args = other - parsed - self.vars_names
         self.parsed = parsed
+        self.reassigned = self._reassigned(tree)
         self.instances = self._dataclass_instances(tree, consts)
         if self.launch and self.launch.root_note:
             self.notes.append(self.launch.root_note)
@@ -345,6 +349,14 @@ class CommandLine:
                 ):
                     self.vars_names.add(target.id)
             given: dict[tuple[int, str], list[bool]] = {}  # (function id, parameter) -> per call: a namespace?
+
+            def namespace(x: ast.expr) -> bool:
+                # a name bound to it, or the parse call in place: `main(parse_args())`, `train(parser.parse_args())`
+                # (review10a #17 LazarusNLP run_sft_instruct_qlora.py:165), the same namespace a binding would hold
+                if isinstance(x, ast.Name):
+                    return x.id in parsed
+                return isinstance(x, ast.Call) and (_is_parse(x) or (isinstance(x.func, ast.Name) and x.func.id in self.namespace_functions))
+
             for c in calls:
                 for fn in functions[call_name(c.func)]:
                     positional = [p.arg for p in [*fn.args.posonlyargs, *fn.args.args]]
@@ -352,15 +364,46 @@ class CommandLine:
                         positional = positional[1:]
                     for i, x in enumerate(c.args):
                         if i < len(positional) and not isinstance(x, ast.Starred):
-                            given.setdefault((id(fn), positional[i]), []).append(isinstance(x, ast.Name) and x.id in parsed)
+                            given.setdefault((id(fn), positional[i]), []).append(namespace(x))
                     for k in c.keywords:
                         if k.arg is not None:
-                            given.setdefault((id(fn), k.arg), []).append(isinstance(k.value, ast.Name) and k.value.id in parsed)
+                            given.setdefault((id(fn), k.arg), []).append(namespace(k.value))
             for (_fid, param), flags in given.items():
                 if flags and all(flags):
                     parsed.add(param)
             if (len(parsed), len(self.vars_names), len(self.self_attrs)) == before:
                 break
+
+    def _reassigned(self, tree: ast.Module) -> dict[str, int]:
+        """Options the script sets again on the parsed namespace (`args.batch_size = 8`, `args.max_length += 1`,
+        `setattr(args, "max_length", n)`, `self.args.x = ...`): option -> the first such line. The run has what
+        that code computes, not the launch line's word nor the declared default."""
+        out: dict[str, int] = {}
+
+        def holder(node: ast.expr) -> bool:
+            if isinstance(node, ast.Name):
+                return node.id in self.parsed
+            return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self" and node.attr in self.self_attrs
+
+        for n in ast.walk(tree):
+            targets: list[ast.AST] = []
+            if isinstance(n, ast.Assign):
+                targets = [t for target in n.targets for t in ast.walk(target)]
+            elif isinstance(n, (ast.AugAssign, ast.AnnAssign)):
+                targets = [n.target]
+            elif isinstance(n, ast.Call) and call_name(n.func) == "setattr" and len(n.args) == 3 and holder(n.args[0]):
+                key = n.args[1]
+                if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                    out.setdefault(key.value, n.lineno)
+            for t in targets:
+                if isinstance(t, ast.Attribute) and isinstance(t.ctx, ast.Store) and holder(t.value):
+                    out[t.attr] = min(out.get(t.attr, t.lineno), t.lineno)
+            if isinstance(n, ast.Assign):
+                for t in n.targets:
+                    if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id in self.vars_names:
+                        if isinstance(t.slice, ast.Constant) and isinstance(t.slice.value, str):
+                            out[t.slice.value] = min(out.get(t.slice.value, t.lineno), t.lineno)
+        return out
 
     def _dataclass_instances(self, tree: ast.Module, consts: dict[str, tuple[Any, ast.expr]]) -> dict[str, tuple[Dataclass, ast.Call]]:
         """`cfg = TrainConfig(lr=1e-4)` of a `@dataclass` the script defines: name -> (its fields, the call), when
@@ -516,6 +559,12 @@ class CommandLine:
         arg = self.options.get(attr) or self.fields.get(attr)
         if arg is None:
             return self._framework_field(attr)
+        if attr in self.reassigned and arg.origin != "dataclass":
+            # review10a #17 must-not-fire: the script sets the option again after parsing it
+            note = f"`{base}.{attr}` is set again at line {self.reassigned[attr]} after the command line is parsed: computed at run time; not read"
+            if note not in self.notes:
+                self.notes.append(note)
+            return False, None, None
         if self.launch is None and not self.defaults_noted:
             self.defaults_noted = True
             from .launchers import script_misses

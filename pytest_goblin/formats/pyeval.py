@@ -57,6 +57,24 @@ Leaf = Callable[[ast.expr], tuple[bool, Any]]  # a name/attribute/literal as the
 Entry = Callable[[ast.FunctionDef | ast.AsyncFunctionDef, ast.arg], "tuple[bool, Any] | None"]
 
 
+def _bound(fn: ast.AST) -> set[str]:
+    """Every name `fn` (or a function nested in it) binds: assignment, loop, with and comprehension targets, imports,
+    defs and classes, parameters, and `global` / `nonlocal` declarations."""
+    out: set[str] = set()
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
+            out.add(n.id)
+        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and n is not fn:
+            out.add(n.name)
+        elif isinstance(n, (ast.Import, ast.ImportFrom)):
+            out.update(a.asname or a.name.split(".")[0] for a in n.names)
+        elif isinstance(n, (ast.Global, ast.Nonlocal)):
+            out.update(n.names)
+        elif isinstance(n, ast.arg):
+            out.add(n.arg)
+    return out
+
+
 class Evaluator:
     """Evaluates expressions of one module. `leaf` reads names, attributes and literals; a name that
     is a parameter of the function around it is read from the script's calls of that function."""
@@ -76,6 +94,7 @@ class Evaluator:
                 if isinstance(n.func, ast.Attribute) and n.func.attr in _MODAL_CALLS and isinstance(n.func.value, ast.Name):
                     self.calls.setdefault(n.func.value.id, []).append(n)
         self._busy: set[int] = set()
+        self._bound: dict[int, set[str]] = {}  # function id -> the names it binds (closure lookups, `parameter`)
 
     def function_of(self, node: ast.AST) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
         parent = self.parents.get(id(node))
@@ -89,18 +108,31 @@ class Evaluator:
 
     def parameter(self, node: ast.Name) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef, int, ast.arg] | None:
         """(function, position, arg) when `node` names a parameter of the function it is in and the
-        function does not rebind it (`x = ...` in its body)."""
+        function does not rebind it (`x = ...` in its body); a nested function's free name is the enclosing
+        function's parameter (Python's closure scoping: review10b #36 tloen/alpaca-lora finetune.py:129-134
+        `def tokenize(prompt): tokenizer(..., max_length=cutoff_len)` inside `train(..., cutoff_len: int = 256)`)."""
         fn = self.function_of(node)
-        if fn is None:
-            return None
-        a = fn.args
-        positional = [*a.posonlyargs, *a.args]
-        found = next(((i, p) for i, p in enumerate(positional) if p.arg == node.id), None)
-        if found is None:
-            kw = next((p for p in a.kwonlyargs if p.arg == node.id), None)
-            if kw is None:
+        found: tuple[int, ast.arg] | None = None
+        for _level in range(4):
+            if fn is None:
                 return None
-            found = (-1, kw)
+            a = fn.args
+            positional = [*a.posonlyargs, *a.args]
+            found = next(((i, p) for i, p in enumerate(positional) if p.arg == node.id), None)
+            if found is None:
+                kw = next((p for p in a.kwonlyargs if p.arg == node.id), None)
+                found = (-1, kw) if kw is not None else None
+            if found is not None:
+                break
+            if (a.vararg is not None and a.vararg.arg == node.id) or (a.kwarg is not None and a.kwarg.arg == node.id):
+                return None
+            if id(fn) not in self._bound:
+                self._bound[id(fn)] = _bound(fn)
+            if node.id in self._bound[id(fn)]:
+                return None  # the function's own local (or declared global/nonlocal): not a parameter
+            fn = self.function_of(fn)
+        if fn is None or found is None:
+            return None
         for stmt in ast.walk(fn):
             targets: list[ast.expr] = []
             if isinstance(stmt, ast.Assign):

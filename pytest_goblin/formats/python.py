@@ -46,6 +46,7 @@ from .pycode import (
     applied_by_wrap,
     attention_patch,
     code_switches,
+    cut_length,
     environ_setting,
     frozen_base,
     frozen_language_model,
@@ -366,6 +367,13 @@ def read_script(path: Path, text: str) -> Script:
         frozen_base(s, tree, parents, lit)
     adapter_passed_unread(s, tree, parents, lit)
     frozen_language_model(s, tree, parents, lit)
+    if "model_name_or_path" not in s.values and s.model_call is None:  # the model a repository helper loads (pyhelper.py)
+        from .pyhelper import helper_model
+
+        helped = helper_model(tree, cli, lambda n: guard(n, parents, lit)[0] is not False, lit)
+        if helped is not None:
+            s.values["model_name_or_path"], s.where["model_name_or_path"] = helped[0], helped[1]
+            s.notes.append(helped[2])
     if "model_name_or_path" not in s.values:  # no model call read: the id the tokenizer (or a guarded load) names
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and call_name(node.func) == "from_pretrained" and node.args and guard(node, parents, lit)[0] is not False:
@@ -377,7 +385,9 @@ def read_script(path: Path, text: str) -> Script:
         if key not in s.values:
             s.values[key], s.where[key] = value, loc
             if key == "max_seq_length":
-                s.notes.append(f"max_seq_length from SFTTrainer(...) at line {loc.line} ({TRL_SFT_TRAINER_AT})")
+                # a value the launch line passes is at that file's line, not the script's (review10a #17)
+                at = f"{Path(loc.file).name} line {loc.line}" if loc.file and loc.file != str(path) else f"line {loc.line}"
+                s.notes.append(f"max_seq_length from SFTTrainer(...), its value at {at} ({TRL_SFT_TRAINER_AT})")
     if "gradient_checkpointing" in s.fixed:
         key = next((k for k in ("activation_checkpointing", "gradient_checkpointing") if k in s.values), "gradient_checkpointing")
         s.values[key] = True
@@ -408,6 +418,7 @@ def read_script(path: Path, text: str) -> Script:
         cli.from_parser()  # HfArgumentParser / TrlParser: the launcher's arguments are the config's keys
     _assigned_fields(s, tree, cli, parents, lit, path, text)
     truncated_length(s, tree, lit)  # after the parser: an HfArgumentParser script's class is known only now
+    cut_length(s, tree, lit, lambda n: guard(n, parents, lit)[0])
     s.notes.extend(cli.notes)
     return s
 
