@@ -386,8 +386,8 @@ def read_script(path: Path, text: str) -> Script:
             s.values[key], s.where[key] = value, loc
             if key == "max_seq_length":
                 # a value the launch line passes is at that file's line, not the script's (review10a #17)
-                at = f"{Path(loc.file).name} line {loc.line}" if loc.file and loc.file != str(path) else f"line {loc.line}"
-                s.notes.append(f"max_seq_length from SFTTrainer(...), its value at {at} ({TRL_SFT_TRAINER_AT})")
+                place = f"{Path(loc.file).name} line {loc.line}" if loc.file and loc.file != str(path) else f"line {loc.line}"
+                s.notes.append(f"max_seq_length from SFTTrainer(...), its value at {place} ({TRL_SFT_TRAINER_AT})")
     if "gradient_checkpointing" in s.fixed:
         key = next((k for k in ("activation_checkpointing", "gradient_checkpointing") if k in s.values), "gradient_checkpointing")
         s.values[key] = True
