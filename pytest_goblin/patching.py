@@ -232,11 +232,58 @@ def plan_edits(w: WorkloadConfig, rules: list[Rule], hw: Hardware) -> tuple[dict
     return chosen, env, list(conflicts.values()), skipped
 
 
+def fit_limit_gb(hw: Hardware) -> float:
+    """The projected peak a patch that raises memory must stay under: MEMORY_MARGIN of HBM (the spare the
+    memory-raising edits of plan_edits keep)."""
+    return capacity_gb(hw) * MEMORY_MARGIN
+
+
 def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id: str, *, other_files: bool = True) -> Patch:
     """One patch of the chosen rules. With `other_files`, a rule that turns host offload off may edit
-    the DeepSpeed/FSDP file the config names (Patch.other_files) when the config cannot say it."""
+    the DeepSpeed/FSDP file the config names (Patch.other_files) when the config cannot say it.
+
+    A rule whose edit cannot be written (rejected by the framework, not expressible in the file, not read back)
+    is left out and the rest planned again without it: a micro-batch chosen to fit beside an edit that lowered
+    memory (bf16 over fp16, SDPA over eager) does not fit without it (review10b #30: 1 -> 8 planned beside bf16 and
+    SDPA, neither writable at transformers 4.31, 210 GB of 206). A patch whose read-back still projects above
+    `fit_limit_gb` and above the config as it is loses its memory-raising rules, lowest-ranked first."""
+    w = loaded.workload
+    left_out: dict[str, str] = {}
+    while True:
+        patch, dropped = _build(loaded, [r for r in rules if r.id not in left_out], hw, patch_id, other_files=other_files)
+        if not dropped and (raised := _over_fit_limit(w, patch, rules, hw)) is not None:
+            dropped = raised
+        if not dropped:
+            break
+        left_out.update(dropped)
+    patch.skipped.update({rid: why for rid, why in left_out.items() if rid not in patch.skipped})
+    return patch
+
+
+def _over_fit_limit(w: WorkloadConfig, patch: Patch, rules: list[Rule], hw: Hardware) -> dict[str, str] | None:
+    """The lowest-ranked rule of a patch whose read-back projects above fit_limit_gb and above the config as it is,
+    among the rules whose own edits raise memory, with why; None where the patch fits or raises nothing."""
+    if not patch.edits:
+        return None
+    after, before = memory_gb(patch.new_workload), memory_gb(w)
+    if after <= fit_limit_gb(hw) or after <= before:
+        return None
+    applied = {e.rule_id for e in patch.edits}
+    for rule in reversed(_order([r for r in rules if r.id in applied])):
+        own = {e.field: e.new for e in patch.edits if e.rule_id == rule.id}
+        if memory_gb(w.model_copy(update=own)) > before:
+            return {
+                rule.id: f"with the edits that could be written the patch projects a peak of {after:.0f} GB per GPU, above "
+                f"{MEMORY_MARGIN:.0%} of {capacity_phrase(hw)}, and this rule's edits raise it"
+            }
+    return None
+
+
+def _build(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id: str, *, other_files: bool) -> tuple[Patch, dict[str, str]]:
+    """build_patch's one pass, and the rules it left out because their edits could not be written (rule id -> why)."""
     w = loaded.workload
     chosen, env, conflicts, skipped = plan_edits(w, rules, hw)
+    planned = dict(skipped)
     fields = {f: v for f, (v, _) in chosen.items() if getattr(w, f) != v}
     invalid = invalid_fields(loaded, fields)
     if invalid:
@@ -297,6 +344,10 @@ def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id:
         rule_diffs[rid] = unified_diff(loaded.path.name, loaded.text, text)
     for other, _text in others:  # the rule's edit of the file the config names is part of that rule's edits
         rule_diffs[other.rule_id] = rule_diffs.get(other.rule_id, "") + other.diff
+    # rules planned but left out when written: the others were planned beside them, so they are planned again
+    dropped = {rid: why for rid, why in skipped.items() if rid not in planned and rid in {r for _, r in chosen.values()} and rid not in applied}
+    if dropped and fields:
+        return Patch(patch_id=patch_id, rule_ids=[], edits=[], new_workload=w, diff=""), dropped
     return Patch(
         other_files=[o for o, _ in others],
         patch_id=patch_id,
@@ -308,7 +359,7 @@ def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id:
         skipped=skipped,
         new_workload=new_workload,
         diff=diff,
-    )
+    ), {}
 
 
 def invalid_fields(loaded: LoadedConfig, fields: dict[str, Any]) -> dict[str, str]:
