@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from .costmodel import MicroBatchFit, length_phrase, lengths_assumed, memory_gb, smaller_micro_batch, step
 from .errors import GoblinError
 from .formats import LoadedConfig, parse_text
-from .formats.base import unified_diff
+from .formats.base import IN_LAUNCH_LINE, unified_diff
 from .frameworks import attention as attention_support
 from .hardware import capacity_gb, capacity_phrase
 from .safepath import DEFAULT_LIMIT
@@ -290,6 +291,7 @@ def _build(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id: str,
         # An edit the trainer would reject (or ignore) is never offered: drop its rule whole.
         fields = _drop_rules(fields, chosen, invalid, skipped)
     new_text, unwritable = loaded.adapter.apply(loaded.path, loaded.text, loaded.data, w, fields)
+    unwritable = {f: launch_change(loaded, f, fields, chosen, why) for f, why in unwritable.items()}
     others: list[tuple[FileDiff, str]] = []
     if other_files and unwritable.get("cpu_offload") and fields.get("cpu_offload") is False:
         # the switch is in the DeepSpeed/FSDP file the config names: edit it there, read back below
@@ -360,6 +362,45 @@ def _build(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id: str,
         new_workload=new_workload,
         diff=diff,
     ), {}
+
+
+# the word a launch line passes, as a reader quotes it in a skip reason: "`--flag value` is passed by run.sh line 9: ..."
+_PASSED = re.compile(r"`(-{1,2}[A-Za-z0-9_.-]+)(?: ([^`\n]*))?` is passed by ")
+# a boolean passed as a word: HfArgumentParser reads it with string_to_bool (transformers 5.25.0 hf_argparser.py:36-46,
+# :209-217, type=string_to_bool with nargs="?"), fire as a Python literal (pycommand._fire_parse): the same word with the
+# other value, in the case it was written, is read back the same way
+_BOOL_WORDS = {"True": "False", "False": "True", "true": "false", "false": "true"}
+
+
+def launch_change(loaded: LoadedConfig, field: str, fields: dict[str, Any], chosen: dict[str, tuple[Any, str]], why: str) -> str:
+    """A skip reason that sends an edit to the launch line, with the exact change: the word the line passes with the
+    value goblin would write, and the rule's other edits (review10a #18: "change it in the launch line" without the
+    value). Another reason, or a value that is not one word (a flag's True/False), is returned as it is."""
+    value = fields.get(field)
+    found = _PASSED.match(why)
+    if not why.endswith(IN_LAUNCH_LINE) or found is None or not isinstance(value, (bool, int, float, str)):
+        return why
+    w = loaded.workload
+    if isinstance(value, bool):
+        old = found.group(2) or ""
+        if old not in _BOOL_WORDS or (old.lower() == "true") == value:
+            return why  # a bare flag, or a word goblin does not know the parser reads as a bool
+        word = _BOOL_WORDS[old]
+    else:
+        written = loaded.adapter.writes(field, value, w, loaded.data) or {}
+        word = _said(next(iter(written.values())) if len(written) == 1 else value)
+    out = f"{why} to `{found.group(1)} {word}`"
+    rid = chosen[field][1]
+    rest = []
+    for other in fields:
+        if other == field or chosen[other][1] != rid:
+            continue
+        src = w.sources.get(other)
+        keys = loaded.adapter.writes(other, fields[other], w, loaded.data) or {}
+        key, shown = next(iter(keys.items())) if len(keys) == 1 else (src.key if src is not None else other, fields[other])
+        at = "" if src is None or src.line is None else f" ({'line ' if src.file in (w.path, '', str(loaded.path)) else src.file + ' line '}{src.line})"
+        rest.append(f"`{key}` {_said(shown)}{at}")
+    return out + (f", with {', '.join(rest)} (the same rule's edits)" if rest else "")
 
 
 def invalid_fields(loaded: LoadedConfig, fields: dict[str, Any]) -> dict[str, str]:
