@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from .costmodel import MicroBatchFit, length_phrase, lengths_assumed, memory_gb, smaller_micro_batch, step
 from .errors import GoblinError
 from .formats import LoadedConfig, parse_text
-from .formats.base import unified_diff
+from .formats.base import IN_LAUNCH_LINE, unified_diff
 from .frameworks import attention as attention_support
 from .hardware import capacity_gb, capacity_phrase
 from .safepath import DEFAULT_LIMIT
@@ -232,17 +233,65 @@ def plan_edits(w: WorkloadConfig, rules: list[Rule], hw: Hardware) -> tuple[dict
     return chosen, env, list(conflicts.values()), skipped
 
 
+def fit_limit_gb(hw: Hardware) -> float:
+    """The projected peak a patch that raises memory must stay under: MEMORY_MARGIN of HBM (the spare the
+    memory-raising edits of plan_edits keep)."""
+    return capacity_gb(hw) * MEMORY_MARGIN
+
+
 def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id: str, *, other_files: bool = True) -> Patch:
     """One patch of the chosen rules. With `other_files`, a rule that turns host offload off may edit
-    the DeepSpeed/FSDP file the config names (Patch.other_files) when the config cannot say it."""
+    the DeepSpeed/FSDP file the config names (Patch.other_files) when the config cannot say it.
+
+    A rule whose edit cannot be written (rejected by the framework, not expressible in the file, not read back)
+    is left out and the rest planned again without it: a micro-batch chosen to fit beside an edit that lowered
+    memory (bf16 over fp16, SDPA over eager) does not fit without it (review10b #30: 1 -> 8 planned beside bf16 and
+    SDPA, neither writable at transformers 4.31, 210 GB of 206). A patch whose read-back still projects above
+    `fit_limit_gb` and above the config as it is loses its memory-raising rules, lowest-ranked first."""
+    w = loaded.workload
+    left_out: dict[str, str] = {}
+    while True:
+        patch, dropped = _build(loaded, [r for r in rules if r.id not in left_out], hw, patch_id, other_files=other_files)
+        if not dropped and (raised := _over_fit_limit(w, patch, rules, hw)) is not None:
+            dropped = raised
+        if not dropped:
+            break
+        left_out.update(dropped)
+    patch.skipped.update({rid: why for rid, why in left_out.items() if rid not in patch.skipped})
+    return patch
+
+
+def _over_fit_limit(w: WorkloadConfig, patch: Patch, rules: list[Rule], hw: Hardware) -> dict[str, str] | None:
+    """The lowest-ranked rule of a patch whose read-back projects above fit_limit_gb and above the config as it is,
+    among the rules whose own edits raise memory, with why; None where the patch fits or raises nothing."""
+    if not patch.edits:
+        return None
+    after, before = memory_gb(patch.new_workload), memory_gb(w)
+    if after <= fit_limit_gb(hw) or after <= before:
+        return None
+    applied = {e.rule_id for e in patch.edits}
+    for rule in reversed(_order([r for r in rules if r.id in applied])):
+        own = {e.field: e.new for e in patch.edits if e.rule_id == rule.id}
+        if memory_gb(w.model_copy(update=own)) > before:
+            return {
+                rule.id: f"with the edits that could be written the patch projects a peak of {after:.0f} GB per GPU, above "
+                f"{MEMORY_MARGIN:.0%} of {capacity_phrase(hw)}, and this rule's edits raise it"
+            }
+    return None
+
+
+def _build(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id: str, *, other_files: bool) -> tuple[Patch, dict[str, str]]:
+    """build_patch's one pass, and the rules it left out because their edits could not be written (rule id -> why)."""
     w = loaded.workload
     chosen, env, conflicts, skipped = plan_edits(w, rules, hw)
+    planned = dict(skipped)
     fields = {f: v for f, (v, _) in chosen.items() if getattr(w, f) != v}
     invalid = invalid_fields(loaded, fields)
     if invalid:
         # An edit the trainer would reject (or ignore) is never offered: drop its rule whole.
         fields = _drop_rules(fields, chosen, invalid, skipped)
     new_text, unwritable = loaded.adapter.apply(loaded.path, loaded.text, loaded.data, w, fields)
+    unwritable = {f: launch_change(loaded, f, fields, chosen, why) for f, why in unwritable.items()}
     others: list[tuple[FileDiff, str]] = []
     if other_files and unwritable.get("cpu_offload") and fields.get("cpu_offload") is False:
         # the switch is in the DeepSpeed/FSDP file the config names: edit it there, read back below
@@ -297,6 +346,10 @@ def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id:
         rule_diffs[rid] = unified_diff(loaded.path.name, loaded.text, text)
     for other, _text in others:  # the rule's edit of the file the config names is part of that rule's edits
         rule_diffs[other.rule_id] = rule_diffs.get(other.rule_id, "") + other.diff
+    # rules planned but left out when written: the others were planned beside them, so they are planned again
+    dropped = {rid: why for rid, why in skipped.items() if rid not in planned and rid in {r for _, r in chosen.values()} and rid not in applied}
+    if dropped and fields:
+        return Patch(patch_id=patch_id, rule_ids=[], edits=[], new_workload=w, diff=""), dropped
     return Patch(
         other_files=[o for o, _ in others],
         patch_id=patch_id,
@@ -308,7 +361,46 @@ def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id:
         skipped=skipped,
         new_workload=new_workload,
         diff=diff,
-    )
+    ), {}
+
+
+# the word a launch line passes, as a reader quotes it in a skip reason: "`--flag value` is passed by run.sh line 9: ..."
+_PASSED = re.compile(r"`(-{1,2}[A-Za-z0-9_.-]+)(?: ([^`\n]*))?` is passed by ")
+# a boolean passed as a word: HfArgumentParser reads it with string_to_bool (transformers 5.25.0 hf_argparser.py:36-46,
+# :209-217, type=string_to_bool with nargs="?"), fire as a Python literal (pycommand._fire_parse): the same word with the
+# other value, in the case it was written, is read back the same way
+_BOOL_WORDS = {"True": "False", "False": "True", "true": "false", "false": "true"}
+
+
+def launch_change(loaded: LoadedConfig, field: str, fields: dict[str, Any], chosen: dict[str, tuple[Any, str]], why: str) -> str:
+    """A skip reason that sends an edit to the launch line, with the exact change: the word the line passes with the
+    value goblin would write, and the rule's other edits (review10a #18: "change it in the launch line" without the
+    value). Another reason, or a value that is not one word (a flag's True/False), is returned as it is."""
+    value = fields.get(field)
+    found = _PASSED.match(why)
+    if not why.endswith(IN_LAUNCH_LINE) or found is None or not isinstance(value, (bool, int, float, str)):
+        return why
+    w = loaded.workload
+    if isinstance(value, bool):
+        old = found.group(2) or ""
+        if old not in _BOOL_WORDS or (old.lower() == "true") == value:
+            return why  # a bare flag, or a word goblin does not know the parser reads as a bool
+        word = _BOOL_WORDS[old]
+    else:
+        written = loaded.adapter.writes(field, value, w, loaded.data) or {}
+        word = _said(next(iter(written.values())) if len(written) == 1 else value)
+    out = f"{why} to `{found.group(1)} {word}`"
+    rid = chosen[field][1]
+    rest = []
+    for other in fields:
+        if other == field or chosen[other][1] != rid:
+            continue
+        src = w.sources.get(other)
+        keys = loaded.adapter.writes(other, fields[other], w, loaded.data) or {}
+        key, shown = next(iter(keys.items())) if len(keys) == 1 else (src.key if src is not None else other, fields[other])
+        at = "" if src is None or src.line is None else f" ({'line ' if src.file in (w.path, '', str(loaded.path)) else src.file + ' line '}{src.line})"
+        rest.append(f"`{key}` {_said(shown)}{at}")
+    return out + (f", with {', '.join(rest)} (the same rule's edits)" if rest else "")
 
 
 def invalid_fields(loaded: LoadedConfig, fields: dict[str, Any]) -> dict[str, str]:
