@@ -232,9 +232,21 @@ def plan_edits(w: WorkloadConfig, rules: list[Rule], hw: Hardware) -> tuple[dict
     return chosen, env, list(conflicts.values()), skipped
 
 
+def as_audited(w: WorkloadConfig, reread: WorkloadConfig | None, env: dict[str, str]) -> WorkloadConfig:
+    """The re-read patched workload with what the audit read from outside the file kept as the audit saw it."""
+    # Topology is never edited by a rule; keep it as the audit saw it (a goblin_world_size override included).
+    topology = {f: getattr(w, f) for f in _TOPOLOGY}
+    # The dataset's sampled token lengths come from the repository, not the file: the read-back keeps them.
+    topology.update(token_quantiles=w.token_quantiles, mean_tokens=w.mean_tokens, pad_to_max=w.pad_to_max)
+    topology.update({f: getattr(w, f) for f in _KEPT})
+    # Every value here is validated already (the read-back or audited workload, a rule's env): copied, not validated again.
+    return (reread or w).model_copy(update={"env": {**w.env, **env}, "sources": w.sources, "notes": w.notes, **topology})
+
+
 def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id: str, *, other_files: bool = True) -> Patch:
     """One patch of the chosen rules. With `other_files`, a rule that turns host offload off may edit
-    the DeepSpeed/FSDP file the config names (Patch.other_files) when the config cannot say it."""
+    the DeepSpeed/FSDP file the config names (Patch.other_files) when the config cannot say it.
+    Its edits are not yet judged against the blockers: `patchblock.build_patch` does that (the audit's entry)."""
     w = loaded.workload
     chosen, env, conflicts, skipped = plan_edits(w, rules, hw)
     fields = {f: v for f, (v, _) in chosen.items() if getattr(w, f) != v}
@@ -277,13 +289,7 @@ def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id:
             edits.append(Edit(field=f, old=getattr(w, f), new=getattr(reread, f), rule_id=owner, source=w.sources.get(f)))
             if f in chosen and chosen[f][0] == getattr(reread, f):
                 skipped.pop(chosen[f][1], None)
-    # Topology is never edited by a rule; keep it as the audit saw it (a goblin_world_size override included).
-    topology = {f: getattr(w, f) for f in _TOPOLOGY}
-    # The dataset's sampled token lengths come from the repository, not the file: the read-back keeps them.
-    topology.update(token_quantiles=w.token_quantiles, mean_tokens=w.mean_tokens, pad_to_max=w.pad_to_max)
-    topology.update({f: getattr(w, f) for f in _KEPT})
-    # Every value here is validated already (the read-back or audited workload, a rule's env): copied, not validated again.
-    new_workload = (reread or w).model_copy(update={"env": {**w.env, **env}, "sources": w.sources, "notes": w.notes, **topology})
+    new_workload = as_audited(w, reread, env)
     applied = sorted({e.rule_id for e in edits if e.rule_id != "side effect"} | {r.id for r in rules if r.transform.env and r.id not in skipped})
     diff = unified_diff(loaded.path.name, loaded.text, new_text)
     editing = sorted({chosen[f][1] for f in fields})

@@ -23,7 +23,8 @@ from ..formats.launched import CUSTOM_PREFERENCE
 from ..formats.semantics import loaded_with_world_size, strategy_unread
 from ..frameworks.unsloth import UnslothLoad
 from ..modelzoo import shape_assumption
-from ..patching import NOT_DOWN_ON_ASSUMED_LENGTHS, NOT_ON_A_GUESS, NOT_ON_ASSUMED_LENGTHS, NOT_READ_BACK, assumed_over, build_patch, plan_edits, span_note
+from ..patchblock import build_patch
+from ..patching import NOT_DOWN_ON_ASSUMED_LENGTHS, NOT_ON_A_GUESS, NOT_ON_ASSUMED_LENGTHS, NOT_READ_BACK, assumed_over, plan_edits, span_note
 from ..rollout import inconclusive_reason as rollout_reason
 from ..rollout import split as rollout_split
 from ..rules import offload_bound, online_rl, over_hbm, render_finding, search, slim, unactionable, undecided_checkpointing, unmodelled_trainer
