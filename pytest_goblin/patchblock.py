@@ -20,6 +20,7 @@ from .errors import GoblinError
 from .formats import LoadedConfig, parse_text
 from .patching import _order, _said, as_audited, offload_in_referenced_file
 from .patching import build_patch as form_patch
+from .repoindex import memo
 from .rules import BLOCKED_EDIT
 from .schemas import Finding, Hardware, Patch, Rule
 
@@ -93,8 +94,6 @@ def blocked_rules(editing: list[str], judge: Judge, said: Callable[[str], str]) 
 def _judge(loaded: LoadedConfig, patch: Patch, rules: list[Rule], hw: Hardware) -> Judge:
     """The blocker findings of the config with the edits (and environment, and edits of the files it names) of some
     of the patch's rules, read back as the patch's read-back reads it; None where it no longer reads."""
-    from .formats.deepspeed import files_in_place
-
     by_id = {r.id: r for r in rules}
 
     def judge(ids: frozenset[str]) -> list[Finding] | None:
@@ -102,17 +101,33 @@ def _judge(loaded: LoadedConfig, patch: Patch, rules: list[Rule], hw: Hardware) 
         env = {k: v for rid in sorted(ids) if rid in by_id for k, v in by_id[rid].transform.env.items()}
         others = [o for o in (offload_in_referenced_file(loaded, f.rule_id) for f in patch.other_files if f.rule_id in ids) if o is not None]
         text = loaded.adapter.apply(loaded.path, loaded.text, loaded.data, loaded.workload, fields)[0] if fields else loaded.text
-        try:
-            with files_in_place({o.real_path: new for o, new in others}):
-                data, adapter = parse_text(loaded.path, text)
-                if adapter.name != loaded.adapter.name:
-                    return None
-                w = as_audited(loaded.workload, adapter.parse(loaded.path, data, text), env)
-                return blocker_findings(LoadedConfig(path=loaded.path, text=text, data=data, adapter=adapter, workload=w), hw)
-        except GoblinError:
-            return None
+        placed = {o.real_path: new for o, new in others}
+        w0 = loaded.workload
+        # a session judges one patched text once (an audit forms the same patch again: not worth patching, leave-one-out)
+        key = (str(loaded.path), text, tuple(sorted(env.items())), tuple(sorted(placed.items())), hw.id, w0.model_dump_json(include=_KEPT_BY_AUDIT))
+        found = memo("patch_blockers", key, lambda: _judged(loaded, text, env, placed, hw))
+        return None if found is None else list(found)
 
     return judge
+
+
+# what as_audited keeps from the audit's reading, which the blockers may read: part of a judged text's memo key
+_KEPT_BY_AUDIT = {"world_size", "nodes", "gpus_per_node", "strategy", "zero_stage", "env", "attention_release", "eager_for_training"}
+
+
+def _judged(loaded: LoadedConfig, text: str, env: dict[str, str], placed: dict[str, str], hw: Hardware) -> tuple[Finding, ...] | None:
+    """The blocker findings of `text` read as the audit read the config, with `placed` in place of those files."""
+    from .formats.deepspeed import files_in_place
+
+    try:
+        with files_in_place(placed):
+            data, adapter = parse_text(loaded.path, text)
+            if adapter.name != loaded.adapter.name:
+                return None
+            w = as_audited(loaded.workload, adapter.parse(loaded.path, data, text), env)
+            return tuple(blocker_findings(LoadedConfig(path=loaded.path, text=text, data=data, adapter=adapter, workload=w), hw))
+    except GoblinError:
+        return None
 
 
 def edits_said(loaded: LoadedConfig, patch: Patch, rule_id: str) -> str:
