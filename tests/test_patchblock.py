@@ -87,6 +87,24 @@ def test_the_audit_says_no_blocker_where_torch_allows_the_fused_edit(tmp_path: P
     assert not any("would stop at start-up" in f["message"] for f in report["findings"])
 
 
+# torchtune's 70B_full with fused off and FSDP's CPU offload: `optimizer.fused: True` meets
+# blocker.fused_adamw_on_host_params_torchtune under a pinned torch 2.2.2 (torch/utils/_foreach_utils.py:12-14)
+TT_OFFLOAD = (
+    "# Config for multi-device full finetuning in full_finetune_distributed.py\n"
+    "#   tune run --nproc_per_node 8 full_finetune_distributed --config llama3_1/70B_full\n"
+    "model:\n  _component_: torchtune.models.llama3_1.llama3_1_70b\nbatch_size: 2\nepochs: 1\n"
+    "optimizer:\n  _component_: torch.optim.AdamW\n  lr: 2e-5\n  fused: False\nfsdp_cpu_offload: True\ndtype: bf16\n"
+)
+
+
+def test_torchtune_fused_edit_not_offered_under_cpu_offload_at_torch_2_2(tmp_path: Path) -> None:
+    patch = _patch(_repo(tmp_path / "old", "torch==2.2.2\n", TT_OFFLOAD, "c.yaml"))
+    assert FUSED not in patch.rule_ids
+    assert patch.skipped[FUSED].startswith("not offered: with `optimizer.fused: true` the run would stop at start-up: the recipe pins torch==2.2.2")
+    kept = _patch(_repo(tmp_path / "unpinned", None, TT_OFFLOAD, "c.yaml"))
+    assert FUSED in kept.rule_ids and FUSED not in kept.skipped
+
+
 # A GRPO recipe at trl 0.16.0: per_device_train_batch_size x processes must hold whole groups of num_generations (trl
 # 0.16.0 trl/trainer/grpo_trainer.py:425-433). No KB rule edits an online-RL config's micro-batch today
 # (batch.raise_micro_batch needs derived.preference_or_rl false), so a rule of the test's own lowers it.
