@@ -18,7 +18,7 @@ from functools import partial
 from .blockers import findings as blocker_findings
 from .errors import GoblinError
 from .formats import LoadedConfig, parse_text
-from .patching import _order, _said, as_audited, offload_in_referenced_file
+from .patching import _KEPT, _TOPOLOGY, _order, _said, as_audited, offload_in_referenced_file
 from .patching import build_patch as form_patch
 from .repoindex import memo
 from .rules import BLOCKED_EDIT
@@ -112,7 +112,7 @@ def _judge(loaded: LoadedConfig, patch: Patch, rules: list[Rule], hw: Hardware) 
 
 
 # what as_audited keeps from the audit's reading, which the blockers may read: part of a judged text's memo key
-_KEPT_BY_AUDIT = {"world_size", "nodes", "gpus_per_node", "strategy", "zero_stage", "env", "attention_release", "eager_for_training"}
+_KEPT_BY_AUDIT = {*_TOPOLOGY, *_KEPT, "token_quantiles", "mean_tokens", "pad_to_max", "env"}
 
 
 def _judged(loaded: LoadedConfig, text: str, env: dict[str, str], placed: dict[str, str], hw: Hardware) -> tuple[Finding, ...] | None:
