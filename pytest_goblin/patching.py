@@ -239,6 +239,17 @@ def fit_limit_gb(hw: Hardware) -> float:
     return capacity_gb(hw) * MEMORY_MARGIN
 
 
+def as_audited(w: WorkloadConfig, reread: WorkloadConfig | None, env: dict[str, str]) -> WorkloadConfig:
+    """The re-read patched workload with what the audit read from outside the file kept as the audit saw it."""
+    # Topology is never edited by a rule; keep it as the audit saw it (a goblin_world_size override included).
+    topology = {f: getattr(w, f) for f in _TOPOLOGY}
+    # The dataset's sampled token lengths come from the repository, not the file: the read-back keeps them.
+    topology.update(token_quantiles=w.token_quantiles, mean_tokens=w.mean_tokens, pad_to_max=w.pad_to_max)
+    topology.update({f: getattr(w, f) for f in _KEPT})
+    # Every value here is validated already (the read-back or audited workload, a rule's env): copied, not validated again.
+    return (reread or w).model_copy(update={"env": {**w.env, **env}, "sources": w.sources, "notes": w.notes, **topology})
+
+
 def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id: str, *, other_files: bool = True) -> Patch:
     """One patch of the chosen rules. With `other_files`, a rule that turns host offload off may edit
     the DeepSpeed/FSDP file the config names (Patch.other_files) when the config cannot say it.
@@ -247,7 +258,8 @@ def build_patch(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id:
     is left out and the rest planned again without it: a micro-batch chosen to fit beside an edit that lowered
     memory (bf16 over fp16, SDPA over eager) does not fit without it (review10b #30: 1 -> 8 planned beside bf16 and
     SDPA, neither writable at transformers 4.31, 210 GB of 206). A patch whose read-back still projects above
-    `fit_limit_gb` and above the config as it is loses its memory-raising rules, lowest-ranked first."""
+    `fit_limit_gb` and above the config as it is loses its memory-raising rules, lowest-ranked first.
+    Its edits are not yet judged against the blockers: `patchblock.build_patch` does that (the audit's entry)."""
     w = loaded.workload
     left_out: dict[str, str] = {}
     while True:
@@ -326,13 +338,7 @@ def _build(loaded: LoadedConfig, rules: list[Rule], hw: Hardware, patch_id: str,
             edits.append(Edit(field=f, old=getattr(w, f), new=getattr(reread, f), rule_id=owner, source=w.sources.get(f)))
             if f in chosen and chosen[f][0] == getattr(reread, f):
                 skipped.pop(chosen[f][1], None)
-    # Topology is never edited by a rule; keep it as the audit saw it (a goblin_world_size override included).
-    topology = {f: getattr(w, f) for f in _TOPOLOGY}
-    # The dataset's sampled token lengths come from the repository, not the file: the read-back keeps them.
-    topology.update(token_quantiles=w.token_quantiles, mean_tokens=w.mean_tokens, pad_to_max=w.pad_to_max)
-    topology.update({f: getattr(w, f) for f in _KEPT})
-    # Every value here is validated already (the read-back or audited workload, a rule's env): copied, not validated again.
-    new_workload = (reread or w).model_copy(update={"env": {**w.env, **env}, "sources": w.sources, "notes": w.notes, **topology})
+    new_workload = as_audited(w, reread, env)
     applied = sorted({e.rule_id for e in edits if e.rule_id != "side effect"} | {r.id for r in rules if r.transform.env and r.id not in skipped})
     diff = unified_diff(loaded.path.name, loaded.text, new_text)
     editing = sorted({chosen[f][1] for f in fields})

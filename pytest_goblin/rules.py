@@ -1527,7 +1527,14 @@ _UNACTIONABLE = (
 )
 
 
+# How a rule's skip reason starts where its edits would make a blocker fire (patchblock): the rule's advice stands (the
+# blocker names what to change first, a pin or another key), so its finding is shown with the reason.
+BLOCKED_EDIT = "not offered: with "
+
+
 def unactionable(status: str | None) -> bool:
+    if str(status).startswith(BLOCKED_EDIT):
+        return False
     return bool(status) and any(m in str(status) for m in _UNACTIONABLE)
 
 

@@ -47,6 +47,7 @@ LAYERS: dict[str, int] = {
     "rules": 4,
     "blockers": 4,
     "patching": 4,
+    "patchblock": 4,
     "attribution": 4,
     # 5 runners: projected or measured benchmarks
     "runners": 5,

@@ -23,13 +23,13 @@ from ..formats.launched import CUSTOM_PREFERENCE
 from ..formats.semantics import loaded_with_world_size, strategy_unread
 from ..frameworks.unsloth import UnslothLoad
 from ..modelzoo import shape_assumption
+from ..patchblock import build_patch
 from ..patching import (
     NOT_DOWN_ON_ASSUMED_LENGTHS,
     NOT_ON_A_GUESS,
     NOT_ON_ASSUMED_LENGTHS,
     NOT_READ_BACK,
     assumed_over,
-    build_patch,
     fit_limit_gb,
     plan_edits,
     span_note,
