@@ -68,8 +68,16 @@ def _node(data: Any, dotted: str | None) -> Any:
 # 4 * int(2 * dim / 3) rounded up to a multiple of 256 (models/llama2/_model_utils.py:20-22,
 # models/llama3/_model_utils.py:20-22); qwen2 and mistral require it. head_dim = embed_dim // num_heads
 # in all four; the output projection is untied except qwen2's tie_word_embeddings.
-_DIM_BUILDERS = {"llama2": "llama2", "llama3": "llama3", "qwen2": "qwen2", "mistral": "mistral"}
+# llama3_1(vocab_size, num_layers, num_heads, num_kv_heads, embed_dim, max_seq_len, ..., intermediate_dim=None)
+# (models/llama3_1/_component_builders.py:41-53) and llama3_2(..., intermediate_dim=None, ..., tie_word_embeddings=True)
+# (models/llama3_2/_component_builders.py:43-56; from torchtune 0.3.1) take the same dimensions, head_dim embed_dim //
+# num_heads (llama3_1 :83, llama3_2 :85), a missing intermediate_dim llama3's scale_hidden_dim_for_mlp (llama3_1 :11,102,
+# llama3_2 :12,106); llama3_1's output projection is its own nn.Linear (:113), llama3_2's a TiedLinear of the token
+# embeddings unless tie_word_embeddings is false (:116-120).
+_DIM_BUILDERS = {"llama2": "llama2", "llama3": "llama3", "llama3_1": "llama3", "llama3_2": "llama3", "qwen2": "qwen2", "mistral": "mistral"}
 _DEFAULT_MLP = frozenset({"llama2", "llama3"})
+# The builders whose tie_word_embeddings argument exists, and its default (qwen2 False, llama3_2 True).
+_TIE_DEFAULT = {"qwen2": False, "llama3_2": True}
 
 
 def _scale_hidden_dim_for_mlp(dim: int, multiple_of: int = 256) -> int:
@@ -103,7 +111,14 @@ def _shape_from_builder_args(comp: str, base: str, node: Any) -> ModelShape | No
         if family not in _DEFAULT_MLP:
             return None
         inter = _scale_hidden_dim_for_mlp(hidden)
-    tied = family == "qwen2" and as_bool(node.get("tie_word_embeddings", False) or False)
+    tie_default = _TIE_DEFAULT.get(base)
+    tie_written = node.get("tie_word_embeddings")
+    if tie_default is not None and "tie_word_embeddings" in node and tie_written is None:
+        return None  # written as null, or an interpolation goblin left unresolved (formats/interpolation.resolve): unknown
+    try:
+        tied = tie_default is not None and (tie_default if tie_written is None else as_bool(tie_written))
+    except ValueError:
+        return None  # written, but not a boolean
     mlp = f"intermediate_dim {inter}" if written else f"intermediate_dim unset: {inter} from embed_dim"
     return shape_from_dims(
         comp,
