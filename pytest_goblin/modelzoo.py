@@ -403,18 +403,31 @@ def _readable(pattern: str) -> str:
     return re.sub(r"\([^()]*\)\?", "", pattern).replace("[.-]", ".").replace("-?", "-").replace("(^|/)", "").rstrip("$")
 
 
+def _name_ratios() -> list[tuple[float, str]]:
+    """Each dense row's parameter count over the size its name states, with the row's pattern."""
+    return [(row.params_b / size, _readable(row.pattern)) for row in _TABLE if row.n_experts is None and (size := _pattern_size(row.pattern))]
+
+
 def _largest_name_ratio() -> tuple[float, str]:
     """The largest ratio of a dense row's parameter count to the size its name states, and that row's pattern:
     how far above its name's size a dense model of this table runs (gemma-2-2b: 2.61B for "2b", x1.305)."""
-    ratios = [(row.params_b / size, _readable(row.pattern)) for row in _TABLE if row.n_experts is None and (size := _pattern_size(row.pattern))]
-    return max(ratios)
+    return max(_name_ratios())
+
+
+def _smallest_name_ratio() -> tuple[float, str]:
+    """The smallest such ratio and its row: how far below its name's size a dense model of this table runs (mpt-7b:
+    6.65B for "7b", x0.95)."""
+    return min(_name_ratios())
 
 
 # Derived from the table above, not set by hand (tests/test_shape_span.py pins what they are today): the upper
-# factor on a size read from a name, and the largest vocabulary of any row (its logits at long sequences).
+# factor on a size read from a name, and the largest vocabulary of any row (its logits at long sequences); the lower
+# factor and the smallest vocabulary, the other end of the span (shapespan.low_shapes).
 NAME_SIZE_FACTOR, NAME_SIZE_FACTOR_ROW = _largest_name_ratio()
 LARGEST_VOCAB = max(row.vocab for row in _TABLE)
 LARGEST_VOCAB_ROW = next(_readable(row.pattern) for row in _TABLE if row.vocab == LARGEST_VOCAB)
+NAME_SIZE_FLOOR, NAME_SIZE_FLOOR_ROW = _smallest_name_ratio()
+SMALLEST_VOCAB = min(row.vocab for row in _TABLE)
 
 
 def _normalize(name: str) -> str:
