@@ -124,3 +124,12 @@ def test_a_llama3_2_builder_missing_a_dimension_stays_unknown(tmp_path: Path, ar
     m = load_config(_tune(tmp_path, "llama3_2.llama3_2", args)).workload.model
     assert not m.known and (m.inferred is None or "builder's arguments" not in m.inferred)
     assert shape_assumption(m) is not None
+
+
+def test_a_builder_missing_a_dimension_says_which_in_a_note(tmp_path: Path) -> None:
+    """review10a #6: `vocab_size: null` (set at run time): the note names it, with no Python None."""
+    w = load_config(_tune(tmp_path, "llama3_2.llama3_2", "  vocab_size: null\n" + _L32_1B)).workload
+    note = next(n for n in w.notes if "builds the model from the dimensions" in n)
+    assert "vocab_size is null" in note and "its shape is unknown" in note and "None" not in note
+    known = load_config(_tune(tmp_path, "llama3_2.llama3_2", "  vocab_size: 128256\n" + _L32_1B)).workload
+    assert not any("builds the model from the dimensions" in n for n in known.notes)

@@ -80,6 +80,9 @@ _DEFAULT_MLP = frozenset({"llama2", "llama3"})
 _TIE_DEFAULT = {"qwen2": False, "llama3_2": True}
 
 
+_DIM_ARGS = ("num_layers", "embed_dim", "num_heads", "num_kv_heads", "vocab_size")
+
+
 def _scale_hidden_dim_for_mlp(dim: int, multiple_of: int = 256) -> int:
     hidden = 4 * int(2 * dim / 3)
     return multiple_of * ((hidden + multiple_of - 1) // multiple_of)
@@ -97,7 +100,7 @@ def _shape_from_builder_args(comp: str, base: str, node: Any) -> ModelShape | No
     family = _DIM_BUILDERS.get(base)
     if family is None or not isinstance(node, dict) or not comp.startswith("torchtune.models."):
         return None
-    dims = [_dim(node, k) for k in ("num_layers", "embed_dim", "num_heads", "num_kv_heads", "vocab_size")]
+    dims = [_dim(node, k) for k in _DIM_ARGS]
     layers, hidden, heads, kv, vocab = dims
     if layers is None or hidden is None or heads is None or kv is None or vocab is None:
         return None
@@ -128,6 +131,21 @@ def _shape_from_builder_args(comp: str, base: str, node: Any) -> ModelShape | No
         inferred=f"shape from the builder's arguments in the config (num_layers {layers}, embed_dim {hidden}, "
         f"num_heads {heads}, num_kv_heads {kv}, vocab_size {vocab}, {mlp})",
     )
+
+
+def unread_builder_dims(comp: str, node: Any) -> str | None:
+    """Why a generic builder's shape is unknown when a dimension it needs is not a plain positive integer in the config
+    (`vocab_size: null` set at run time, an interpolation, missing): "vocab_size is null"; None where every one is."""
+    builder = comp.rsplit(".", 1)[-1]
+    base = re.sub(r"^(q?lora_|dora_)", "", builder)
+    if _DIM_BUILDERS.get(base) is None or not isinstance(node, dict) or not comp.startswith("torchtune.models."):
+        return None
+    said = []
+    for key in _DIM_ARGS:
+        if _dim(node, key) is None:
+            value = node.get(key)
+            said.append(f"{key} is not in the config" if key not in node else f"{key} is {'null' if value is None else repr(value)}")
+    return "; ".join(said) or None
 
 
 def _builder_shape(comp: str, node: Any) -> ModelShape:
@@ -217,7 +235,14 @@ class TorchtuneAdapter(Adapter):
         comp = _component(_node(r.data, key)) or ""
         _found, _, line = r.raw(f"{key}._component_")
         r.sources["model"] = FieldSource(file=r.path, key=f"{key}._component_", line=line, explicit=True)
-        return _builder_shape(comp, _node(r.data, key))
+        shape = _builder_shape(comp, _node(r.data, key))
+        if not shape.known and (unread := unread_builder_dims(comp, _node(r.data, key))) is not None:
+            # review10a #6 (tuna-lm): `vocab_size: null`, set at run time from the extended tokenizer
+            r.notes.append(
+                f"`{key}._component_: {comp}` builds the model from the dimensions the config passes it, and {unread} "
+                "(a null or interpolated value is set at run time, or not resolved by goblin): its shape is unknown"
+            )
+        return shape
 
     def read(self, r: Reader) -> None:
         d = r.data
