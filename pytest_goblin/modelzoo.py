@@ -176,6 +176,31 @@ _GROWN: tuple[_Row, ...] = (
     # at examples/pytorch/torchacc/qwen/Qwen1.5-7B/config.json:9-26@f092c38c0bf5). 7.72B computed. The other Qwen1.5 sizes
     # are not cited: no row.
     _dense(r"(^|/)qwen1[.-]5-7b(-chat)?$", "qwen2", 32, 4096, 32, 32, 11008, 151936, tied=False),
+    # LLaMA (1) 7B and 13B, as converted to transformers (huggyllama/llama-7b, decapoda-research/llama-7b-hf, their -13b):
+    # GP huggyllama/llama-7b and decapoda-research/llama-7b-hf 32 layers, 4096 wide, 32 heads, MLP 11008, vocabulary 32000;
+    # huggyllama/llama-13b and decapoda-research/llama-13b-hf 40, 5120, 40, 13824, 32000. No num_key_value_heads: as many as
+    # heads, and lm_head untied (transformers 5.25.0 models/llama/configuration_llama.py:78,88-89). 6.74B and 13.02B computed,
+    # Llama 2's rows' numbers. Only the bare names: a fine-tune's name ("chinese-llama-7b", "vicuna-7b") is not these rows.
+    _dense(r"(^|/)llama-7b(-hf)?$", "llama", 32, 4096, 32, 32, 11008, 32000, tied=False),
+    _dense(r"(^|/)llama-13b(-hf)?$", "llama", 40, 5120, 40, 40, 13824, 32000, tied=False),
+    # GPT-Neo 1.3B: transformers 5.25.0 GPTNeoConfig's defaults are EleutherAI/gpt-neo-1.3B's (models/gpt_neo/
+    # configuration_gpt_neo.py:22 auto_docstring checkpoint, :50-70): 24 layers, 2048 wide, 16 heads (MHA), intermediate_size
+    # unset: 4 x 2048 (modeling_gpt_neo.py:319), a two-matrix MLP (:299-303), vocabulary 50257, lm_head tied to wte (:520).
+    # Every other layer is "local" (a 256-token window), computed as full causal attention under a mask (modeling_gpt_neo.py:
+    # 63-68), so the dense pricing holds. 1.31B computed. GPT-Neo 2.7B is not cited: no row.
+    _dense(r"(^|/)gpt-neo-1[.-]3b$", "gpt_neo", 24, 2048, 16, 16, 8192, 50257, tied=True, gated=False),
+    # Instella-3B (and its -Stage1, -SFT and -Instruct checkpoints): AMD's pretraining config, d_model 2560, 32 heads
+    # (multi_query_attention false), 36 layers, mlp_hidden_size 13824 (both SwiGLU halves), weight_tying false, embedding_size
+    # 50304 (AMD-AIG-AIMA/Instella configs/instella-3b-pretrain-stage1.yaml:10-33@f00a236944fe), and the same numbers as the
+    # defaults of its transformers config class (hf_instella/configuration_instella.py:77-90,112-114: intermediate_size 6912,
+    # num_key_value_heads = heads). 3.11B computed. Its own model code (model_type "instella"): no attention table entry.
+    _dense(r"(^|/)instella-3b(-stage1|-sft|-instruct)?$", "instella", 36, 2560, 32, 32, 6912, 50304, tied=False),
+    # Poro-34B (BloomForCausalLM: "architecture: bloom" in a copy of its Hub metadata, leliuga/cohere-configurations
+    # models/Poro-34B/manifest.yaml:5@665abf20e792): 54 layers, 56 heads, d_model 7168, vocabulary 128000, 34.2B parameters
+    # (its model card's hyperparameter table, the copy at models/Poro-34B/README.md@1937189b9a04). transformers 5.25.0 BLOOM:
+    # a two-matrix MLP 7168 -> 4 x 7168 (models/bloom/modeling_bloom.py:321-323), lm_head tied to the word embeddings (:565),
+    # ALiBi on MHA attention, priced as MPT's. 34.21B computed, the card's 34.2B.
+    _dense(r"(^|/)poro-34b$", "bloom", 54, 7168, 56, 56, 28672, 128000, tied=True, gated=False),
 )
 
 # Patterns run on the lower-cased name with "_" turned into "-"; first match wins,
@@ -283,7 +308,7 @@ _ALIASES: tuple[tuple[re.Pattern[str], str], ...] = (
     # Vicuna v1.5 (4K and 16K context) is Llama 2 fine-tuned: the lmsys/vicuna-7b-v1.5 model card, "Finetuned from model:
     # Llama 2" and "Vicuna v1.5 is fine-tuned from Llama 2" (README.md:15,36; its config.json is the llama-2-7b row's
     # numbers: 32 layers, 4096 hidden, 32/32 heads, 11008, vocabulary 32000), read from the copy in bgorlick/getai
-    # models/lmsys_vicuna-7b-v1.5/@6b7200996b2c. Vicuna v1.3 and older are LLaMA 1, which the table has no row for.
+    # models/lmsys_vicuna-7b-v1.5/@6b7200996b2c. Vicuna v1.3 and older are LLaMA 1; no source here names their base checkpoint.
     (re.compile(r"vicuna-(7b|13b)-v1[.-]5"), r"llama-2-\1"),
 )
 
@@ -378,18 +403,31 @@ def _readable(pattern: str) -> str:
     return re.sub(r"\([^()]*\)\?", "", pattern).replace("[.-]", ".").replace("-?", "-").replace("(^|/)", "").rstrip("$")
 
 
+def _name_ratios() -> list[tuple[float, str]]:
+    """Each dense row's parameter count over the size its name states, with the row's pattern."""
+    return [(row.params_b / size, _readable(row.pattern)) for row in _TABLE if row.n_experts is None and (size := _pattern_size(row.pattern))]
+
+
 def _largest_name_ratio() -> tuple[float, str]:
     """The largest ratio of a dense row's parameter count to the size its name states, and that row's pattern:
     how far above its name's size a dense model of this table runs (gemma-2-2b: 2.61B for "2b", x1.305)."""
-    ratios = [(row.params_b / size, _readable(row.pattern)) for row in _TABLE if row.n_experts is None and (size := _pattern_size(row.pattern))]
-    return max(ratios)
+    return max(_name_ratios())
+
+
+def _smallest_name_ratio() -> tuple[float, str]:
+    """The smallest such ratio and its row: how far below its name's size a dense model of this table runs (mpt-7b:
+    6.65B for "7b", x0.95)."""
+    return min(_name_ratios())
 
 
 # Derived from the table above, not set by hand (tests/test_shape_span.py pins what they are today): the upper
-# factor on a size read from a name, and the largest vocabulary of any row (its logits at long sequences).
+# factor on a size read from a name, and the largest vocabulary of any row (its logits at long sequences); the lower
+# factor and the smallest vocabulary, the other end of the span (shapespan.low_shapes).
 NAME_SIZE_FACTOR, NAME_SIZE_FACTOR_ROW = _largest_name_ratio()
 LARGEST_VOCAB = max(row.vocab for row in _TABLE)
 LARGEST_VOCAB_ROW = next(_readable(row.pattern) for row in _TABLE if row.vocab == LARGEST_VOCAB)
+NAME_SIZE_FLOOR, NAME_SIZE_FLOOR_ROW = _smallest_name_ratio()
+SMALLEST_VOCAB = min(row.vocab for row in _TABLE)
 
 
 def _normalize(name: str) -> str:

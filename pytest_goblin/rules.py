@@ -1071,6 +1071,23 @@ def applicable(w: WorkloadConfig, hw: Hardware, rules: tuple[Rule, ...] | list[R
     return [r for r in rules if not any(p.fact in unread for p in r.applies_when) and all(holds(p, f) for p in r.applies_when)]
 
 
+def undecided_over_span(w: WorkloadConfig, hw: Hardware, rules: tuple[Rule, ...] | list[Rule], host: dict[str, Any] | None = None) -> list[str]:
+    """On a shape sized from the model's name (shapespan.spanned): the rules that change the run (not footguns, not
+    acknowledged) whose premises hold at a corner of the span (shapespan.corner_shapes: the smallest and the largest
+    parameter count the name allows, hidden size halved, as estimated and doubled) but not at the generic shape the
+    audit priced. Their verdict rests on the guess; an empty list: every such rule is judged alike across the span."""
+    from .shapespan import corner_shapes
+
+    def changing(at: WorkloadConfig) -> set[str]:
+        return {r.id for r in applicable(at, hw, rules, host) if not r.footgun and r.id not in w.ignored_rules}
+
+    priced = changing(w)
+    out: set[str] = set()
+    for corner in corner_shapes(w.model):
+        out |= changing(w.model_copy(update={"model": corner})) - priced
+    return sorted(out)
+
+
 _WORD = re.compile(r"[a-z0-9]+")
 
 

@@ -4,7 +4,17 @@ memory of a workload at that span's largest corner: what a memory-raising edit m
 from __future__ import annotations
 
 from .costmodel import memory_gb, shape_variants
-from .modelzoo import LARGEST_VOCAB, LARGEST_VOCAB_ROW, NAME_SIZE_FACTOR, NAME_SIZE_FACTOR_ROW, estimate_shape, unmodelled_architecture
+from .modelzoo import (
+    LARGEST_VOCAB,
+    LARGEST_VOCAB_ROW,
+    NAME_SIZE_FACTOR,
+    NAME_SIZE_FACTOR_ROW,
+    NAME_SIZE_FLOOR,
+    NAME_SIZE_FLOOR_ROW,
+    SMALLEST_VOCAB,
+    estimate_shape,
+    unmodelled_architecture,
+)
 from .schemas import ModelShape, WorkloadConfig
 
 
@@ -25,6 +35,23 @@ def span_shapes(shape: ModelShape) -> list[ModelShape]:
     return [s.model_copy(update={"vocab": LARGEST_VOCAB}) for s in shapes]
 
 
+def low_shapes(shape: ModelShape) -> list[ModelShape]:
+    """The shapes at the bottom of the span: parameters at the name's size x NAME_SIZE_FLOOR (the table's smallest ratio
+    of parameters to a name's size), the generic shape at that count with its hidden size as estimated, halved and
+    doubled, each with the table's smallest vocabulary: where the most memory is left free. Empty where no span applies."""
+    if not spanned(shape) or shape.params_b is None:
+        return []
+    low = shape.model_copy(update={"params_b": round(shape.params_b * NAME_SIZE_FLOOR, 6)})
+    shapes = [estimate_shape(low).model_copy(update={"known": True}), *shape_variants(low)]
+    return [s.model_copy(update={"vocab": SMALLEST_VOCAB}) for s in shapes]
+
+
+def corner_shapes(shape: ModelShape) -> list[ModelShape]:
+    """Both ends of the span (`low_shapes`, `span_shapes`): where a rule that reads memory or the shape is judged
+    when the shape is a guess. Empty where no span applies."""
+    return [*low_shapes(shape), *span_shapes(shape)]
+
+
 def span_memory_gb(w: WorkloadConfig) -> float | None:
     """The workload's projected peak memory per GPU at the worst shape of its span; None where no span applies."""
     shapes = span_shapes(w.model)
@@ -43,4 +70,18 @@ def span_phrase(shape: ModelShape) -> str:
         f"{shape.params_b:g}B from its name up to {shapes[0].params_b:.3g}B parameters (x{NAME_SIZE_FACTOR:g}, the largest ratio of "
         f"parameters to the name's size in goblin's shape table, {NAME_SIZE_FACTOR_ROW}), hidden size {hidden[0]}-{hidden[-1]} with "
         f"layers to match, vocabulary {LARGEST_VOCAB} (the table's largest, {LARGEST_VOCAB_ROW})"
+    )
+
+
+def full_span_phrase(shape: ModelShape) -> str:
+    """Both ends of the span, for a note: "34B from its name: 32.3-44.4B parameters (...), hidden size ..., vocabulary ..."."""
+    low, high = low_shapes(shape), span_shapes(shape)
+    if not low or not high or shape.params_b is None:
+        return ""
+    hidden = sorted({s.hidden for s in [*low, *high] if s.hidden})
+    return (
+        f"{shape.params_b:g}B from its name: {low[0].params_b:.3g}-{high[0].params_b:.3g}B parameters (x{NAME_SIZE_FLOOR:.3g}-x{NAME_SIZE_FACTOR:g}, "
+        f"the smallest and largest ratios of parameters to the name's size in goblin's shape table, {NAME_SIZE_FLOOR_ROW} and "
+        f"{NAME_SIZE_FACTOR_ROW}), hidden size {hidden[0]}-{hidden[-1]} with layers to match, vocabulary {SMALLEST_VOCAB}-{LARGEST_VOCAB} "
+        f"(the table's smallest and largest)"
     )

@@ -269,12 +269,18 @@ def test_a_guessed_shape_fails_on_an_edit_that_fits_over_its_span(tmp_path: Path
 )
 def test_a_guessed_shape_is_never_a_clean_pass(tmp_path: Path, body: str) -> None:
     """review2 #18 (modal-labs codellama.yml) PASSed 1.00x on a guessed shape where #7/#12 became
-    inconclusive: a guessed shape either fails on the rest of the patch or is inconclusive, saying what it assumed."""
+    inconclusive: a guessed shape either fails on the rest of the patch or is inconclusive, saying what it assumed.
+    A size from the name (namesize22) is judged over the span of shapes it allows: where every rule holds alike across it,
+    the guess does not decide, and the config gets its known sibling's verdict class (here not decided for its packing)."""
+    unsized = _audit(tmp_path, "unsized.yaml", "acme/Foo-SFT", body)
+    assert unsized.verdict == "warn" and unsized.inconclusive is not None
+    assert "acme/Foo-SFT: size unknown, 7B assumed" in unsized.inconclusive  # what was assumed, said
     report = _audit(tmp_path, "guess.yaml", "acme/Foo-8B-SFT", body)
-    assert report.verdict == "warn" and report.inconclusive is not None
-    assert "acme/Foo-8B-SFT: not in the shape table" in report.inconclusive  # what was assumed, said
     known = _audit(tmp_path, "known.yaml", "meta-llama/Meta-Llama-3-8B", body)
     assert known.inconclusive is None or "not in the shape table" not in known.inconclusive
+    assert (report.verdict, report.inconclusive is None) == (known.verdict, known.inconclusive is None)
+    assert "not in the shape table" not in (report.inconclusive or "")
+    assert any("acme/Foo-8B-SFT: not in the shape table; its shape is a span from its name (8B from its name: 7.6-10.4B" in n for n in report.notes)
 
 
 _TUNE = """model:

@@ -68,8 +68,19 @@ def _node(data: Any, dotted: str | None) -> Any:
 # 4 * int(2 * dim / 3) rounded up to a multiple of 256 (models/llama2/_model_utils.py:20-22,
 # models/llama3/_model_utils.py:20-22); qwen2 and mistral require it. head_dim = embed_dim // num_heads
 # in all four; the output projection is untied except qwen2's tie_word_embeddings.
-_DIM_BUILDERS = {"llama2": "llama2", "llama3": "llama3", "qwen2": "qwen2", "mistral": "mistral"}
+# llama3_1(vocab_size, num_layers, num_heads, num_kv_heads, embed_dim, max_seq_len, ..., intermediate_dim=None)
+# (models/llama3_1/_component_builders.py:41-53) and llama3_2(..., intermediate_dim=None, ..., tie_word_embeddings=True)
+# (models/llama3_2/_component_builders.py:43-56; from torchtune 0.3.1) take the same dimensions, head_dim embed_dim //
+# num_heads (llama3_1 :83, llama3_2 :85), a missing intermediate_dim llama3's scale_hidden_dim_for_mlp (llama3_1 :11,102,
+# llama3_2 :12,106); llama3_1's output projection is its own nn.Linear (:113), llama3_2's a TiedLinear of the token
+# embeddings unless tie_word_embeddings is false (:116-120).
+_DIM_BUILDERS = {"llama2": "llama2", "llama3": "llama3", "llama3_1": "llama3", "llama3_2": "llama3", "qwen2": "qwen2", "mistral": "mistral"}
 _DEFAULT_MLP = frozenset({"llama2", "llama3"})
+# The builders whose tie_word_embeddings argument exists, and its default (qwen2 False, llama3_2 True).
+_TIE_DEFAULT = {"qwen2": False, "llama3_2": True}
+
+
+_DIM_ARGS = ("num_layers", "embed_dim", "num_heads", "num_kv_heads", "vocab_size")
 
 
 def _scale_hidden_dim_for_mlp(dim: int, multiple_of: int = 256) -> int:
@@ -89,7 +100,7 @@ def _shape_from_builder_args(comp: str, base: str, node: Any) -> ModelShape | No
     family = _DIM_BUILDERS.get(base)
     if family is None or not isinstance(node, dict) or not comp.startswith("torchtune.models."):
         return None
-    dims = [_dim(node, k) for k in ("num_layers", "embed_dim", "num_heads", "num_kv_heads", "vocab_size")]
+    dims = [_dim(node, k) for k in _DIM_ARGS]
     layers, hidden, heads, kv, vocab = dims
     if layers is None or hidden is None or heads is None or kv is None or vocab is None:
         return None
@@ -103,7 +114,14 @@ def _shape_from_builder_args(comp: str, base: str, node: Any) -> ModelShape | No
         if family not in _DEFAULT_MLP:
             return None
         inter = _scale_hidden_dim_for_mlp(hidden)
-    tied = family == "qwen2" and as_bool(node.get("tie_word_embeddings", False) or False)
+    tie_default = _TIE_DEFAULT.get(base)
+    tie_written = node.get("tie_word_embeddings")
+    if tie_default is not None and "tie_word_embeddings" in node and tie_written is None:
+        return None  # written as null, or an interpolation goblin left unresolved (formats/interpolation.resolve): unknown
+    try:
+        tied = tie_default is not None and (tie_default if tie_written is None else as_bool(tie_written))
+    except ValueError:
+        return None  # written, but not a boolean
     mlp = f"intermediate_dim {inter}" if written else f"intermediate_dim unset: {inter} from embed_dim"
     return shape_from_dims(
         comp,
@@ -113,6 +131,21 @@ def _shape_from_builder_args(comp: str, base: str, node: Any) -> ModelShape | No
         inferred=f"shape from the builder's arguments in the config (num_layers {layers}, embed_dim {hidden}, "
         f"num_heads {heads}, num_kv_heads {kv}, vocab_size {vocab}, {mlp})",
     )
+
+
+def unread_builder_dims(comp: str, node: Any) -> str | None:
+    """Why a generic builder's shape is unknown when a dimension it needs is not a plain positive integer in the config
+    (`vocab_size: null` set at run time, an interpolation, missing): "vocab_size is null"; None where every one is."""
+    builder = comp.rsplit(".", 1)[-1]
+    base = re.sub(r"^(q?lora_|dora_)", "", builder)
+    if _DIM_BUILDERS.get(base) is None or not isinstance(node, dict) or not comp.startswith("torchtune.models."):
+        return None
+    said = []
+    for key in _DIM_ARGS:
+        if _dim(node, key) is None:
+            value = node.get(key)
+            said.append(f"{key} is not in the config" if key not in node else f"{key} is {'null' if value is None else repr(value)}")
+    return "; ".join(said) or None
 
 
 def _builder_shape(comp: str, node: Any) -> ModelShape:
@@ -202,7 +235,14 @@ class TorchtuneAdapter(Adapter):
         comp = _component(_node(r.data, key)) or ""
         _found, _, line = r.raw(f"{key}._component_")
         r.sources["model"] = FieldSource(file=r.path, key=f"{key}._component_", line=line, explicit=True)
-        return _builder_shape(comp, _node(r.data, key))
+        shape = _builder_shape(comp, _node(r.data, key))
+        if not shape.known and (unread := unread_builder_dims(comp, _node(r.data, key))) is not None:
+            # review10a #6 (tuna-lm): `vocab_size: null`, set at run time from the extended tokenizer
+            r.notes.append(
+                f"`{key}._component_: {comp}` builds the model from the dimensions the config passes it, and {unread} "
+                "(a null or interpolated value is set at run time, or not resolved by goblin): its shape is unknown"
+            )
+        return shape
 
     def read(self, r: Reader) -> None:
         d = r.data

@@ -22,6 +22,7 @@ from ..formats.base import IN_LAUNCH_LINE, source_place
 from ..formats.launched import CUSTOM_PREFERENCE
 from ..formats.semantics import loaded_with_world_size, strategy_unread
 from ..frameworks.unsloth import UnslothLoad
+from ..hardware import capacity_gb, capacity_phrase
 from ..modelzoo import shape_assumption
 from ..patchblock import build_patch
 from ..patching import (
@@ -36,8 +37,20 @@ from ..patching import (
 )
 from ..rollout import inconclusive_reason as rollout_reason
 from ..rollout import split as rollout_split
-from ..rules import offload_bound, online_rl, over_hbm, render_finding, search, slim, unactionable, undecided_checkpointing, unmodelled_trainer
+from ..rules import (
+    offload_bound,
+    online_rl,
+    over_hbm,
+    render_finding,
+    search,
+    slim,
+    unactionable,
+    undecided_checkpointing,
+    undecided_over_span,
+    unmodelled_trainer,
+)
 from ..schemas import Finding, Patch, Report, RolloutSplit, Rule, RunMetrics, Speedup, WorkloadConfig, device_label
+from ..shapespan import corner_shapes, full_span_phrase, span_memory_gb, spanned
 from ..stats import MAX_HALF_WIDTH, bootstrap_speedup, decide, inconclusive, settled, straddled
 from .context import AuditContext
 
@@ -572,6 +585,25 @@ def _left_out_on_a_guess(ctx: AuditContext, patch: Patch) -> list[str]:
     return sorted(out)
 
 
+def _undecided_over_span(ctx: AuditContext, w: WorkloadConfig, patch: Patch, verdict: str) -> str | None:
+    """On a guessed shape whose patch leaves nothing out: "" where the size comes from the name (shapespan.spanned) and
+    the verdict holds over the whole span (the config as it is fits at its largest shape, no rule that changes the run
+    applies at one end of it and not at the shape priced, and, for a PASS keeping checkpointing, turning it off is decided
+    at every corner as at a known shape); else what is left undecided, as a clause for the reason (None: no span)."""
+    if not spanned(w.model):
+        return None
+    cap = capacity_gb(ctx.hw)
+    if (peak := span_memory_gb(w)) is not None and peak > cap:
+        return f" (at the largest shape its name allows the config as it is projects {peak:.0f} GB per GPU of {capacity_phrase(ctx.hw)})"
+    if undecided := undecided_over_span(w, ctx.hw, ctx.rules):
+        return f" ({', '.join(undecided)} would apply at other shapes its name allows, not at the one priced)"
+    if verdict == "pass" and patch.new_workload.gradient_checkpointing:
+        for corner in corner_shapes(w.model):
+            if undecided_checkpointing(w.model_copy(update={"model": corner}), ctx.hw, ctx.settings.fail_at) is not None:
+                return " (at another shape its name allows, turning activation checkpointing off may pay)"
+    return ""
+
+
 def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch: Patch, *, notes: list[str] | None = None) -> Report:
     w = _workload(ctx)
     if before.evidence == "measured" and after.evidence == "measured":
@@ -655,17 +687,27 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
             + ("" if "repository's own" in trainer.what or "distillation" in trainer.what else "name the trainer class, or ")
             + "measure with your training command: goblin_command)"
         )
+    span_decided: str | None = None
     if not why and evidence == "projected" and verdict != "fail" and shape_assumption(w.model) is not None:
         # Nothing left out, yet nothing judged: with the size or the shape unknown, every memory-dependent
         # setting (checkpointing, micro-batch, offload, quantization) was priced on a guess (review1: a DPO
         # config PASSed where its SFT sibling, with one more rule in play, was inconclusive; review2 class 6:
         # a CodeLlama-7b LoRA PASSed on a guessed shape where its siblings were inconclusive). One rule for
-        # one architecture: a guessed shape is inconclusive unless the patch fails the config anyway.
-        why = (
-            f"{shape_assumption(w.model)}: what fits in memory, and so whether checkpointing, the micro-batch, offload or "
-            "quantization leave time on the table, is a guess; it cannot judge this config until it knows the model (a model id "
-            "in its table, or a config.json it can read: a local model folder inside the repository, or the Hub with goblin_hub)"
-        )
+        # one architecture: a guessed shape is inconclusive unless the patch fails the config anyway, or, for a size
+        # read from the name, every rule is judged alike over the span of shapes that size allows (issue 23, namesize22).
+        over_span = _undecided_over_span(ctx, w, patch, verdict)
+        if over_span == "":
+            span_decided = (
+                f"model {w.model.name}: not in the shape table; its shape is a span from its name ({full_span_phrase(w.model)}): "
+                "every rule goblin applies holds or fails alike at both ends of it, and the patch's memory-raising edits fit at its "
+                "largest shape, so the guess does not decide the verdict; the memory figures are the generic shape's"
+            )
+        else:
+            why = (
+                f"{shape_assumption(w.model)}: what fits in memory, and so whether checkpointing, the micro-batch, offload or "
+                f"quantization leave time on the table, is a guess{over_span or ''}; it cannot judge this config until it knows the model (a model id "
+                "in its table, or a config.json it can read: a local model folder inside the repository, or the Hub with goblin_hub)"
+            )
     if why and bounded and shape_assumption(w.model) is not None and (found_bound := offload_bound(w, ctx.hw)) is not None:
         # what holds for every size up to a bound is listed, not dropped with the rest (review7b #26)
         why += f"; without its CPU offload it holds any model up to {found_bound[0]:g}B parameters ({bounded[0].rule_id}, listed)"
@@ -738,8 +780,10 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
     elif straddles:
         reason = f"{reason}; not decided between levels, {straddles}"
     all_notes = list(ctx.notes) + list(_workload(ctx).notes) + list(notes or [])
-    if evidence == "projected" and (spanned := span_note(w, patch.new_workload, ctx.hw)) is not None:
-        all_notes.append(spanned)
+    if evidence == "projected" and (span_text := span_note(w, patch.new_workload, ctx.hw)) is not None:
+        all_notes.append(span_text)
+    if span_decided is not None:
+        all_notes.append(span_decided)
     if floor_notes := _eval_floor_notes(ctx, w):  # the floor replaces the reader's "its time is not projected"
         all_notes = [n for n in all_notes if not (n.startswith("evaluation every ") and "so its time is not projected" in n)] + floor_notes
     stops = sorted(_blockers(ctx), key=_by_line)
