@@ -120,7 +120,8 @@ class Launched:
                 for test, line, negate in hit
                 if ast.unparse(test).replace("'", '"') != '__name__ == "__main__"'
             )
-            values[cs.key] = (value, cs.line, f"{at} sets {cs.key} to {_shown(value)} after the file is parsed" + (f" ({said})" if said else ""))
+            how = cs.said or f"sets {cs.key} to {_shown(value)} after the file is parsed"
+            values[cs.key] = (value, cs.line, f"{at} {how}" + (f" ({said})" if said else ""))
             unread.pop(cs.key, None)
         return values, unread
 
@@ -323,12 +324,13 @@ def _scripts_naming(real: Path, targets: list[Path], roots: list[Path], root: Pa
     return out
 
 
-def _module_file(name: str, level: int, here: Path, script_dir: Path, root: Path) -> Path | None:
-    """The repository file of `from name import ...` (level: the leading dots) seen from `here`."""
+def _module_file(name: str, level: int, here: Path, script_dir: Path, root: Path, cwd: tuple[Path, ...] = ()) -> Path | None:
+    """The repository file of `from name import ...` (level: the leading dots) seen from `here`; `cwd`: the folders a
+    launch may run the script from, where the script puts its working folder on sys.path (`_cwd_on_path`)."""
     parts = name.split(".") if name else []
     bases = [here.parent] if level == 0 else [here.parents[level - 1]] if level - 1 < len(here.parents) else []
     if level == 0:
-        bases = [script_dir, root, root / "src", here.parent]
+        bases = [script_dir, root, root / "src", here.parent, *cwd]
     for base in bases:
         target = base.joinpath(*parts) if parts else base
         for candidate in (target.with_suffix(".py") if parts else None, target / "__init__.py"):
@@ -337,11 +339,28 @@ def _module_file(name: str, level: int, here: Path, script_dir: Path, root: Path
     return None
 
 
+def _cwd_on_path(script: _Module, root: Path) -> tuple[Path, ...]:
+    """The folders between the script's and the repository root, nearest first, where the script puts its working
+    folder on the import path at module level (`sys.path.append("./")`, review10a #15: AMD-Hybrid-Models
+    train_distill.py:23, launched from the folder above its own): a launch runs it from one of them; () otherwise."""
+    for node in script.tree.body:
+        call = node.value if isinstance(node, ast.Expr) else None
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in ("append", "insert")):
+            continue
+        if ast.unparse(call.func.value) != "sys.path" or not call.args:
+            continue
+        arg = call.args[-1]
+        if isinstance(arg, ast.Constant) and arg.value in (".", "./", ""):
+            return tuple(script.path.parents[i] for i in range(1, len(script.path.parents)) if script.path.parents[i].is_relative_to(root))
+    return ()
+
+
 class _Repo:
     """Classes looked up by name from a module, through its imports into the repository."""
 
     def __init__(self, script: _Module, roots: list[Path], root: Path):
         self.script, self.roots, self.root = script, roots, root
+        self.cwd = _cwd_on_path(script, root)
         self.modules: dict[Path, _Module | None] = {script.path: script}
 
     def module(self, path: Path) -> _Module | None:
@@ -369,7 +388,7 @@ class _Repo:
         for imp in ast.walk(mod.tree):
             if isinstance(imp, ast.ImportFrom) and any((a.asname or a.name) == name for a in imp.names):
                 alias = next(a for a in imp.names if (a.asname or a.name) == name)
-                file = _module_file(imp.module or "", imp.level, mod.path, self.script.path.parent, self.root)
+                file = _module_file(imp.module or "", imp.level, mod.path, self.script.path.parent, self.root, self.cwd)
                 other = self.module(file) if file is not None else None
                 if other is not None:
                     return self._definition(alias.name, other, kind, hops + 1)
@@ -390,6 +409,31 @@ class _Repo:
                 if bname:
                     todo.append((bname, hit[1]))
         return out
+
+
+# TRL's SFTTrainer takes `packing` itself before SFTConfig holds it, and a true keyword is set over the config's after:
+# trl 0.8.6 trl/trainer/sft_trainer.py:142 (`packing: Optional[bool] = False`, the trainer's own argument); trl 0.11.4
+# trl/trainer/sft_trainer.py:194-198 (`if packing: ... args.packing = packing`, "will override the one in the SFTConfig");
+# the same at trl 0.12.0 :211-215. A false keyword overrides nothing from 0.9 on (`if packing:`), so only a true one is read.
+TRAINER_PACKING_AT = "trl/trainer/sft_trainer.py:142@0.8.6 and :194-198@0.11.4"
+
+
+def trainer_packing(repo: _Repo, script: _Module, trainer: str, parents: dict[int, ast.AST]) -> list[CodeSet]:
+    """`SFTTrainer(..., packing=True)` (or a repository subclass of SFTTrainer, review10a #15: AMD-Hybrid-Models
+    train_distill.py:285 `KDTrainer(..., packing=True)`): the run packs whatever the file says, as a setting in code."""
+    if trainer != "SFTTrainer" and not any("SFTTrainer" in _base_names(cls) for cls, _m in repo.chain(trainer, script)):
+        return []
+    out: list[CodeSet] = []
+    for node in ast.walk(script.tree):
+        if not (isinstance(node, ast.Call) and _tail(node.func) == trainer):
+            continue
+        kw = next((k for k in node.keywords if k.arg == "packing"), None)
+        if kw is None or not (isinstance(kw.value, ast.Constant) and kw.value.value is True):
+            continue
+        said = f"passes packing=True to the trainer, which packs whatever the file says ({TRAINER_PACKING_AT})"
+        sites = [_guards_of(node, parents) + site for site in _call_site_guards(node, parents, script.tree)]
+        out.append(CodeSet("packing", kw.value, kw.value.lineno, f"`{trainer}(..., packing=True)`", sites, said))
+    return out
 
 
 def _base_names(cls: ast.ClassDef) -> list[str]:
@@ -658,6 +702,7 @@ def _launched(config: str) -> Launched | None:
         out.preference = _preference_of(repo, script, trainers[0])
         if out.preference is None:
             out.custom = custom_preference(repo, script, trainers[0])
+        out.code_sets.extend(trainer_packing(repo, script, trainers[0], parents))
         if (own := repo.find(trainers[0], script)) is not None:
             out.own_trainer = f"{own[1].shown}:{own[0].lineno}"
             calls = [n for n in ast.walk(script.tree) if isinstance(n, ast.Call) and _tail(n.func) == trainers[0]]
