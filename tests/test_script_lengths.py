@@ -88,3 +88,130 @@ def test_a_trainer_class_that_cannot_be_found_is_not_read_as_sft(tmp_path: Path)
     path from the script's folder, so KDTrainer is not known to be an SFTTrainer."""
     w = _kd_repo(tmp_path, "packing=True", path_line=False)
     assert w.sample_packing is False
+
+
+TRUNCATING = """from datasets import load_dataset
+from transformers import AutoModelForCausalLM, AutoTokenizer, Trainer, TrainingArguments
+
+
+def main():
+    tokenizer = AutoTokenizer.from_pretrained("meta-llama/Meta-Llama-3-8B")
+    model = AutoModelForCausalLM.from_pretrained("meta-llama/Meta-Llama-3-8B")
+    training_args = TrainingArguments(output_dir="out", per_device_train_batch_size=8, bf16=True)
+    max_length = 256
+
+    def tokenize(x):
+        return tokenizer(x["text"], max_length={size}, truncation=True, return_overflowing_tokens=True)
+
+    def prompt_ids(prompt):
+        return tokenizer(prompt, max_length=64, truncation=True)
+
+    train = load_dataset("imdb")["train"].{mapping}
+    Trainer(model=model, args=training_args, train_dataset=train).train()
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def _script(tmp_path: Path, text: str, launcher: str | None = None) -> WorkloadConfig:
+    (tmp_path / ".git").mkdir(parents=True)
+    (tmp_path / "train.py").write_text(text)
+    if launcher is not None:
+        (tmp_path / "run.sh").write_text(launcher)
+    return load_config(tmp_path / "train.py").workload
+
+
+def test_a_mapped_tokenize_call_truncating_at_a_literal_bounds_the_length(tmp_path: Path) -> None:
+    w = _script(tmp_path, TRUNCATING.format(size="max_length", mapping="map(tokenize, batched=True)"))
+    assert w.seq_len == 256
+    assert w.sources["seq_len"].line == 9 and w.sources["seq_len"].explicit
+    assert "seq_len 256: `tokenize`, which the script maps over its dataset, truncates every sample to max_length=256 (line 12)" in w.notes
+
+
+def test_a_max_length_computed_at_run_time_stays_unknown(tmp_path: Path) -> None:
+    """Must not fire: the tokenizer's own model_max_length is known only when the script runs."""
+    w = _script(tmp_path, TRUNCATING.format(size="tokenizer.model_max_length // 2", mapping="map(tokenize, batched=True)"))
+    assert w.seq_len == 1024 and not w.sources["seq_len"].explicit
+    assert any("`tokenize`, which the script maps over its dataset, truncates at max_length=`tokenizer.model_max_length // 2`" in n for n in w.notes)
+
+
+def test_a_truncating_call_outside_a_mapped_function_is_not_the_training_length(tmp_path: Path) -> None:
+    """Must not fire: `prompt_ids` (max_length=64) is never mapped over the data; with no map the length stays assumed."""
+    w = _script(tmp_path, TRUNCATING.format(size="max_length", mapping="shuffle()"))
+    assert w.seq_len == 1024 and not w.sources["seq_len"].explicit
+
+
+GROUPING = """from dataclasses import dataclass, field
+from itertools import chain
+from typing import Optional
+
+from datasets import load_dataset
+from transformers import AutoModelForCausalLM, AutoTokenizer, HfArgumentParser, Trainer, TrainingArguments
+
+
+@dataclass
+class DataTrainingArguments:
+    block_size: Optional[int] = field(default=None)
+
+
+def main():
+    parser = HfArgumentParser((DataTrainingArguments, TrainingArguments))
+    data_args, training_args = parser.parse_args_into_dataclasses()
+    tokenizer = AutoTokenizer.from_pretrained("meta-llama/Meta-Llama-3-8B")
+    model = AutoModelForCausalLM.from_pretrained("meta-llama/Meta-Llama-3-8B")
+    if data_args.block_size is None:
+        block_size = tokenizer.model_max_length
+    else:
+        block_size = min(data_args.block_size, tokenizer.model_max_length)
+
+    def group_texts(examples):
+        {joined}
+        total_length = len(concatenated[list(examples.keys())[0]])
+        total_length = (total_length // block_size) * block_size
+        return {{k: [t[i : i + {size}] for i in range(0, total_length, {size})] for k, t in concatenated.items()}}
+
+    tokenized = load_dataset("text", data_files="corpus.txt")["train"].map(lambda x: tokenizer(x["text"]), batched=True)
+    lm = tokenized.map(group_texts, {batched})
+    Trainer(model=model, args=training_args, train_dataset=lm).train()
+
+
+if __name__ == "__main__":
+    main()
+"""
+JOIN = "concatenated = {k: list(chain(*examples[k])) for k in examples.keys()}"
+LAUNCH = "python train.py --output_dir out --per_device_train_batch_size 4 --bf16 --block_size 512\n"
+
+
+def test_a_batched_map_that_joins_every_column_and_chunks_it_packs_to_the_block_size(tmp_path: Path) -> None:
+    w = _script(tmp_path, GROUPING.format(joined=JOIN, size="block_size", batched="batched=True"), LAUNCH)
+    assert w.sample_packing is True and w.seq_len == 512
+    assert w.sources["seq_len"].file is not None and w.sources["seq_len"].file.endswith("run.sh")
+    assert any(
+        n.startswith("seq_len 512: `group_texts` (line 24), which the script maps over its dataset in batches (line 31), joins every column") for n in w.notes
+    )
+    assert not _proposes_packing(w)
+
+
+def test_a_literal_chunk_size_and_sum_joins_pack_too(tmp_path: Path) -> None:
+    joined = "concatenated = {k: sum(examples[k], []) for k in examples}"
+    w = _script(tmp_path, GROUPING.format(joined=joined, size="2048", batched="batched=True"), LAUNCH)
+    assert w.sample_packing is True and w.seq_len == 2048
+
+
+def test_an_unread_block_size_packs_at_an_assumed_length(tmp_path: Path) -> None:
+    """Packed, but the length of run_clm's `block_size is None` branch is the tokenizer's: assumed, said."""
+    w = _script(tmp_path, GROUPING.format(joined=JOIN, size="block_size", batched="batched=True"), LAUNCH.replace(" --block_size 512", ""))
+    assert w.sample_packing is True and w.seq_len == 1024 and not w.sources["seq_len"].explicit
+    assert any("goblin cannot read that size, so the length is assumed" in n for n in w.notes)
+
+
+def test_a_map_function_that_does_not_concatenate_does_not_pack(tmp_path: Path) -> None:
+    """Must not fire: each row cut on its own (`{k: examples[k] ...}`: no join of the batch's rows), or a map that is
+    not batched (one row at a time: nothing joined across rows)."""
+    own_rows = "concatenated = {k: examples[k] for k in examples.keys()}"
+    w = _script(tmp_path, GROUPING.format(joined=own_rows, size="block_size", batched="batched=True"), LAUNCH)
+    assert w.sample_packing is False and _proposes_packing(w)
+    w = _script(tmp_path / "one", GROUPING.format(joined=JOIN, size="block_size", batched="num_proc=4"), LAUNCH)
+    assert w.sample_packing is False

@@ -64,6 +64,7 @@ from .pycommand import CommandLine, Lit, older_field
 from .pydebug import debug_mode, imported_names
 from .pyeval import Evaluator
 from .pyliteral import Code, call_name, literal_value, quote_of, render
+from .pymapped import grouped_texts, mapped_truncation
 from .pyscript import ENV_SET, ENV_SETDEFAULT, Location, Script
 from .pyunsloth import config_defaults, loader_of, read_load, release_read, sft_length, sourced, standby, trl_not_patched
 from .pyworkload import ScriptReader, checkpoint_weights, frozen_llm, half_weights_compute, naive_split, trainer_class, unread_fields, weights_assumed
@@ -403,6 +404,9 @@ def read_script(path: Path, text: str) -> Script:
         cli.from_parser()  # HfArgumentParser / TrlParser: the launcher's arguments are the config's keys
     _assigned_fields(s, tree, cli, parents, lit, path, text)
     truncated_length(s, tree, lit)  # after the parser: an HfArgumentParser script's class is known only now
+    grouped_texts(s, tree, lit)  # after the parser too: the chunk size may be a parsed field (run_clm's block_size)
+    if s.config_class in HF_ARGS:
+        mapped_truncation(s, tree, lit)
     s.notes.extend(cli.notes)
     return s
 
