@@ -215,3 +215,72 @@ def test_a_map_function_that_does_not_concatenate_does_not_pack(tmp_path: Path) 
     assert w.sample_packing is False and _proposes_packing(w)
     w = _script(tmp_path / "one", GROUPING.format(joined=JOIN, size="block_size", batched="num_proc=4"), LAUNCH)
     assert w.sample_packing is False
+
+
+STAR_SCRIPT = """import argparse
+
+from transformers import AutoModelForCausalLM, AutoTokenizer, Trainer, TrainingArguments
+from utils import *
+
+
+def arg_parse():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--block-size", type=int, default=512)
+    parser.add_argument("--train-batch-size", type=int, default=4)
+    return parser.parse_args()
+
+
+def main(args):
+    tokenizer = AutoTokenizer.from_pretrained("meta-llama/Meta-Llama-3-8B")
+    model = AutoModelForCausalLM.from_pretrained("meta-llama/Meta-Llama-3-8B")
+    dataset = {loader}(args)
+    dataset = {helper}(args, dataset, tokenizer)
+    config = TrainingArguments(output_dir="out", per_device_train_batch_size=args.train_batch_size, bf16=True)
+    Trainer(model, args=config, train_dataset=dataset["train"]).train()
+
+
+if __name__ == "__main__":
+    args = arg_parse()
+    main(args)
+"""
+STAR_UTILS = """from datasets import load_dataset
+
+
+def load_custom_dataset(args):
+    return load_dataset("bitext/customer-support")
+
+
+def {helper}(args, dataset, tokenizer):
+    def preprocess(prompt):
+        return tokenizer(prompt["instruction"], truncation=True, max_length=args.block_size, padding={padding})
+
+    return dataset.map(preprocess)
+"""
+
+
+def _star_repo(tmp_path: Path, helper: str = "preprocess_dataset", padding: str = '"max_length"') -> WorkloadConfig:
+    (tmp_path / ".git").mkdir(parents=True)
+    (tmp_path / "utils.py").write_text(STAR_UTILS.format(helper=helper, padding=padding))
+    (tmp_path / "train.py").write_text(STAR_SCRIPT.format(loader="load_custom_dataset", helper=helper))
+    return load_config(tmp_path / "train.py").workload
+
+
+def test_a_star_imported_helper_that_pads_to_max_length_pads_every_sample_to_the_scripts_option(tmp_path: Path) -> None:
+    w = _star_repo(tmp_path)
+    assert w.pad_to_max is True and w.seq_len == 512 and w.sources["seq_len"].explicit
+    assert "the script calls preprocess_dataset (line 18), imported from utils.py, whose tokenizer call at line 10 pads" in (
+        w.sources["token_lengths"].note or ""
+    )
+    assert any(n.startswith("seq_len 512: the script calls preprocess_dataset") and "max_length=`args.block_size` of the script (512)" in n for n in w.notes)
+
+
+def test_a_star_imported_helper_padding_to_the_batchs_longest_does_not_pad_to_max(tmp_path: Path) -> None:
+    """Must not fire: `padding=True` pads to the batch's longest sample; no length is read from it either."""
+    w = _star_repo(tmp_path, padding="True")
+    assert w.pad_to_max is False and w.seq_len == 1024 and not w.sources["seq_len"].explicit
+
+
+def test_a_private_name_is_not_bound_by_a_star_import(tmp_path: Path) -> None:
+    """Must not fire: `from utils import *` binds no `_name`, so `_preprocess(...)` is not that module's function."""
+    w = _star_repo(tmp_path, helper="_preprocess")
+    assert w.pad_to_max is False

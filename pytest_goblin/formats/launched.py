@@ -13,6 +13,7 @@ in a package); a class from an installed package is not read.
 from __future__ import annotations
 
 import ast
+import builtins
 import os
 import re
 from dataclasses import dataclass, field
@@ -392,6 +393,14 @@ class _Repo:
                 other = self.module(file) if file is not None else None
                 if other is not None:
                     return self._definition(alias.name, other, kind, hops + 1)
+        if name.startswith("_"):  # a star import binds no private name
+            return None
+        for imp in mod.tree.body:  # `from utils import *` (review10a #16: moai-examples train.py:11): the module's public names
+            if isinstance(imp, ast.ImportFrom) and any(a.name == "*" for a in imp.names):
+                file = _module_file(imp.module or "", imp.level, mod.path, self.script.path.parent, self.root, self.cwd)
+                other = self.module(file) if file is not None else None
+                if other is not None and (hit := self._definition(name, other, kind, hops + 1)) is not None:
+                    return hit
         return None
 
     def chain(self, name: str, mod: _Module) -> list[tuple[ast.ClassDef, _Module]]:
@@ -917,7 +926,14 @@ def imported_functions(path: str | Path, tree: ast.Module) -> list[tuple[str, as
     safepath as `_Repo.find_function` follows imports; nothing imported or run. At most MAX_IMPORTED_FUNCTIONS."""
     local = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
     imported = {a.asname or a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names} - local
-    called = sorted({n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)} & imported)
+    names = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    if any(isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names) for n in tree.body):
+        # a name the script neither defines, imports by name, binds nor has as a builtin may come from a star import
+        bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        bound |= {a.asname or a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        bound |= {a.arg for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) for a in n.args.args}
+        imported |= names - local - bound - set(dir(builtins)) - {"*"}
+    called = sorted(names & imported)
     if not called:
         return []
     found = parse_in_tree(path)
@@ -933,9 +949,9 @@ def imported_functions(path: str | Path, tree: ast.Module) -> list[tuple[str, as
     return out
 
 
-def _pads_to_max(fn: ast.FunctionDef) -> tuple[int, int | None] | None:
-    """(line, max_length) of the first call in `fn` that pads with `padding="max_length"` (max_length None when it is not
-    an integer literal), or None."""
+def _pads_to_max(fn: ast.FunctionDef) -> tuple[int, int | None, ast.expr | None] | None:
+    """(line, max_length, its expression) of the first call in `fn` that pads with `padding="max_length"` (max_length
+    None when it is not an integer literal), or None."""
     for node in ast.walk(fn):
         if not isinstance(node, ast.Call):
             continue
@@ -943,19 +959,47 @@ def _pads_to_max(fn: ast.FunctionDef) -> tuple[int, int | None] | None:
         if isinstance(pad, ast.Constant) and pad.value == "max_length":
             size = next((k.value for k in node.keywords if k.arg == "max_length"), None)
             value = size.value if isinstance(size, ast.Constant) and isinstance(size.value, int) and not isinstance(size.value, bool) else None
-            return node.lineno, value if value is not None and value > 0 else None
+            return node.lineno, value if value is not None and value > 0 else None, size
     return None
 
 
-def imported_padding(path: str | Path, text: str) -> tuple[str, int | None, str, int] | None:
+def _as_passed(fn: ast.FunctionDef, size: ast.expr | None, call: ast.Call) -> ast.expr | None:
+    """The helper's `max_length=args.block_size`, where `args` is its parameter, in the script's own terms: the name the
+    script's call passes for that parameter (`preprocess_dataset(args, ...)` -> the script's `args.block_size`, read
+    as the script reads its options). None for any other expression."""
+    if not (isinstance(size, ast.Attribute) and isinstance(size.value, ast.Name)):
+        return None
+    params = [a.arg for a in fn.args.args]
+    if size.value.id not in params:
+        return None
+    at = params.index(size.value.id)
+    given = call.args[at] if at < len(call.args) and not any(isinstance(a, ast.Starred) for a in call.args[: at + 1]) else None
+    given = given or next((k.value for k in call.keywords if k.arg == size.value.id), None)
+    if not isinstance(given, ast.Name):
+        return None
+    return ast.copy_location(ast.Attribute(value=ast.copy_location(ast.Name(id=given.id, ctx=ast.Load()), call), attr=size.attr, ctx=ast.Load()), call)
+
+
+def imported_padding(path: str | Path, text: str) -> tuple[str, int | None, str, int, ast.expr | None] | None:
     """A repository function the script imports and calls whose tokenizer call pads every sample to max_length
     (`from train_llama_from_scratch import prepare_dataset`, its body `tokenizer(..., padding="max_length",
-    max_length=8192)`): (why, the literal max_length or None, the function's file, the call's line); None where none does.
+    max_length=8192)`): (why, the literal max_length or None, the function's file, the call's line, and a max_length
+    of the helper's parameter in the script's terms: `_as_passed`); None where none does.
     The padding is transformers' PaddingStrategy.MAX_LENGTH (5.25.0 utils/generic.py:728; tokenization_utils_base.py:2846)."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError):
         return None
+    for name, fn, shown, real in imported_functions(path, tree):
+        hit = _pads_to_max(fn)
+        if hit is None:
+            continue
+        line, size, node = hit
+        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == name]
+        why = f'the script calls {name} (line {calls[0].lineno}), imported from {shown}, whose tokenizer call at line {line} pads with padding="max_length"'
+        passed = _as_passed(fn, node, calls[0]) if size is None and len(calls) == 1 else None
+        return why, size, str(real), line, passed
+    return None
     for name, fn, shown, real in imported_functions(path, tree):
         hit = _pads_to_max(fn)
         if hit is None:

@@ -392,7 +392,7 @@ def read_script(path: Path, text: str) -> Script:
     if s.config_class in HF_ARGS:
         padded_length(s, tree, lit)
         if not any(k in s.values for k in ("max_seq_length", "max_length", "model_max_length")):
-            _imported_padded_length(s, path, text)
+            _imported_padded_length(s, path, text, lit)
     if own_loop:
         from .pyloop import Kit, read_loop
 
@@ -846,15 +846,24 @@ def _own_collator(text: str, path: Path) -> str | None:
     return script_collates_itself(tree, trainer, path.name)
 
 
-def _imported_padded_length(s: Script, path: Path, text: str) -> None:
+def _imported_padded_length(s: Script, path: Path, text: str, lit: Lit) -> None:
     """The sequence length a repository function the script imports and calls pads every sample to (its tokenizer call's
-    literal `max_length=` beside `padding="max_length"`: own_packing.imported_padding), set where that call is."""
+    literal `max_length=` beside `padding="max_length"`: own_packing.imported_padding, or the script's option the call
+    passes it through, `max_length=args.block_size` with the script's `args`: review10a #16), set where that value is."""
     from .launched import imported_padding
 
     hit = imported_padding(str(path), text)
-    if hit is None or hit[1] is None:
+    if hit is None:
         return
-    why, value, file, line = hit
-    s.values["max_length"] = value
-    s.where["max_length"] = Location(None, line, file=file, fixed=f"set in {Path(file).name} line {line}: edit it there")
-    s.notes.append(f"seq_len {value}: {why}, to max_length={value}")
+    why, value, file, line, passed = hit
+    if value is not None:
+        s.values["max_length"] = value
+        s.where["max_length"] = Location(None, line, file=file, fixed=f"set in {Path(file).name} line {line}: edit it there")
+        s.notes.append(f"seq_len {value}: {why}, to max_length={value}")
+        return
+    if passed is None:
+        return
+    ok, read, loc = lit(passed)
+    if ok and loc is not None and isinstance(read, int) and not isinstance(read, bool) and read > 0:
+        s.values["max_length"], s.where["max_length"] = read, loc
+        s.notes.append(f"seq_len {read}: {why}, to max_length=`{ast.unparse(passed)}` of the script ({read})")
