@@ -284,3 +284,27 @@ def test_a_private_name_is_not_bound_by_a_star_import(tmp_path: Path) -> None:
     """Must not fire: `from utils import *` binds no `_name`, so `_preprocess(...)` is not that module's function."""
     w = _star_repo(tmp_path, helper="_preprocess")
     assert w.pad_to_max is False
+
+
+SFT_SCRIPT = """from datasets import load_dataset
+from transformers import AutoModelForCausalLM
+from trl import SFTConfig, SFTTrainer
+
+model = AutoModelForCausalLM.from_pretrained("meta-llama/Meta-Llama-3-8B")
+config = SFTConfig(output_dir="out", per_device_train_batch_size=8, bf16=True, max_seq_length=2048, packing={config})
+trainer = SFTTrainer(model=model, args=config, train_dataset=load_dataset("imdb")["train"], packing={trainer})
+trainer.train()
+"""
+
+
+def test_a_true_trainer_packing_keyword_is_set_over_the_configs_false(tmp_path: Path) -> None:
+    w = _script(tmp_path, SFT_SCRIPT.format(config="False", trainer="True"))
+    assert w.sample_packing is True and w.sources["sample_packing"].line == 7
+    assert any(n.startswith("packing: SFTTrainer(..., packing=True) at line 7 is set over the config's packing=False (line 6)") for n in w.notes)
+
+
+def test_a_false_trainer_packing_keyword_leaves_the_configs_true(tmp_path: Path) -> None:
+    """Must not fire: from trl 0.9 a false keyword sets nothing over the config (`if packing:`)."""
+    w = _script(tmp_path, SFT_SCRIPT.format(config="True", trainer="False"))
+    assert w.sample_packing is True and w.sources["sample_packing"].line == 6
+    assert not any("is set over the config's" in n for n in w.notes)

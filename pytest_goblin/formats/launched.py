@@ -25,7 +25,7 @@ from .codeset import CodeSet, code_sets
 from .launch_naming import names_config
 from .launch_walk import config_tree, launcher_candidates, read_launcher
 from .pyargs import dataclasses_of
-from .pyclasses import CONFIG_CLASSES
+from .pyclasses import CONFIG_CLASSES, TRAINER_PACKING_AT
 from .pyliteral import call_name
 
 MAX_SCRIPT_BYTES = 2_000_000
@@ -418,13 +418,6 @@ class _Repo:
                 if bname:
                     todo.append((bname, hit[1]))
         return out
-
-
-# TRL's SFTTrainer takes `packing` itself before SFTConfig holds it, and a true keyword is set over the config's after:
-# trl 0.8.6 trl/trainer/sft_trainer.py:142 (`packing: Optional[bool] = False`, the trainer's own argument); trl 0.11.4
-# trl/trainer/sft_trainer.py:194-198 (`if packing: ... args.packing = packing`, "will override the one in the SFTConfig");
-# the same at trl 0.12.0 :211-215. A false keyword overrides nothing from 0.9 on (`if packing:`), so only a true one is read.
-TRAINER_PACKING_AT = "trl/trainer/sft_trainer.py:142@0.8.6 and :194-198@0.11.4"
 
 
 def trainer_packing(repo: _Repo, script: _Module, trainer: str, parents: dict[int, ast.AST]) -> list[CodeSet]:

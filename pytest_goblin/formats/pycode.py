@@ -98,9 +98,10 @@ def truncated_length(s: Script, tree: ast.Module, lit: Lit) -> None:
 
 
 def trainer_kwargs(s: Script, node: ast.Call, lit: Lit) -> None:
-    """TRL before 0.12 took `packing` and `max_seq_length` on SFTTrainer itself; a config keyword wins."""
+    """TRL before 0.12 took `packing` and `max_seq_length` on SFTTrainer itself; a config keyword wins, but for a true
+    `packing`, which the trainer sets over its config's (TRAINER_PACKING_AT)."""
     for kw in node.keywords:
-        if kw.arg in ("packing", "max_seq_length") and kw.arg not in s.values:
+        if kw.arg in ("packing", "max_seq_length") and (kw.arg not in s.values or kw.arg == "packing"):
             ok, value, loc = lit(kw.value)
             if ok and loc is not None and value is not None:
                 s.trainer_values[kw.arg] = (value, loc)

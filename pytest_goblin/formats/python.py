@@ -39,7 +39,7 @@ from .dictcfg import DictConfigs, call_keywords
 from .hf_trainer import HFTrainerAdapter
 from .hfstyle import TA_DOCS, hf_writes
 from .launcher_text import ASSUMED_ARGUMENT
-from .pyclasses import ANY_CALL, CONFIG_CALL, CONFIG_CLASSES, HF_ARGS, MODEL_KEYS, PARSER_CALL
+from .pyclasses import ANY_CALL, CONFIG_CALL, CONFIG_CLASSES, HF_ARGS, MODEL_KEYS, PARSER_CALL, TRAINER_PACKING_AT
 from .pycode import (
     TRL_SFT_TRAINER_AT,
     adapter_passed_unread,
@@ -370,7 +370,14 @@ def read_script(path: Path, text: str) -> Script:
                     s.values["model_name_or_path"], s.where["model_name_or_path"] = value, loc
                     break
     for key, (value, loc) in s.trainer_values.items():  # SFTTrainer's own keywords (TRL before 0.12), where the config has none
-        if key not in s.values:
+        if key == "packing" and value is True and s.values.get("packing") is False and "packing" in s.where:
+            # a true trainer keyword is set over the config's packing=False (TRAINER_PACKING_AT)
+            s.notes.append(
+                f"packing: SFTTrainer(..., packing=True) at line {loc.line} is set over the config's packing=False"
+                f" (line {s.where['packing'].line}) when the trainer is built ({TRAINER_PACKING_AT})"
+            )
+            s.values[key], s.where[key] = value, loc
+        elif key not in s.values:
             s.values[key], s.where[key] = value, loc
             if key == "max_seq_length":
                 s.notes.append(f"max_seq_length from SFTTrainer(...) at line {loc.line} ({TRL_SFT_TRAINER_AT})")
