@@ -155,6 +155,7 @@ def test_a_helper_whose_loads_disagree_or_whose_model_is_not_trained_gives_no_mo
 FIRE_SCRIPT = """\
 import fire
 import transformers
+from datasets import load_dataset
 from transformers import LlamaForCausalLM, LlamaTokenizer
 
 
@@ -172,6 +173,8 @@ def train(
     def generate_and_tokenize_prompt(point):
         return tokenize(point["text"])
 
+    data = load_dataset("json", data_files="alpaca.json")
+    train_data = data["train"].shuffle().map(generate_and_tokenize_prompt)
     trainer = transformers.Trainer(
         model=model,
         args=transformers.TrainingArguments(per_device_train_batch_size=micro_batch_size, fp16=True, output_dir="o"),
@@ -193,8 +196,11 @@ def test_fire_defaults_reach_a_nested_tokenizer_and_launch_words_override_them(t
     w = load_config(a / "finetune.py").workload
     assert w.model.name == "meta-llama/Llama-2-7b-hf"
     # the signature's defaults are the run's values (python-fire 0.7.1 core.py:790-808)
-    assert (w.seq_len, w.micro_batch_size) == (256, 4) and w.sources["seq_len"].line == 9
-    assert any("seq_len 256: the script's tokenizer call at line 15 truncates every sample to at most 256 tokens" in n for n in w.notes)
+    assert (w.seq_len, w.micro_batch_size) == (256, 4) and w.sources["seq_len"].line == 10
+    assert any(
+        "seq_len 256: `generate_and_tokenize_prompt`, which the script maps over its dataset, truncates every sample to max_length=256 (line 16)" in n
+        for n in w.notes
+    )
     for words in ("--cutoff_len=512", "--cutoff_len 512", "--cutoff-len 512"):  # core.py:867-870, 876-877, 914-916
         b = _repo(tmp_path / words.replace(" ", "_").replace("=", "_"), {"finetune.py": FIRE_SCRIPT, "README.md": _readme(words)})
         wb = load_config(b / "finetune.py").workload
@@ -213,4 +219,4 @@ def test_a_nested_functions_own_name_and_disagreeing_cuts_leave_the_length_assum
         '        return tokenize(point["text"])', '        tokenizer(point["q"], truncation=True, max_length=64)\n        return tokenize(point["text"])'
     )
     w2 = load_config(_repo(tmp_path / "b", {"finetune.py": two, "README.md": _readme("")}) / "finetune.py").workload
-    assert w2.seq_len == 1024 and any("truncate to different max_length values (" in n for n in w2.notes)
+    assert w2.seq_len == 1024 and any("truncate at different max_length values (" in n for n in w2.notes)

@@ -27,6 +27,8 @@ class CodeSet:
     line: int
     form: str  # "`training_args = replace(training_args, fp16=True, ...)`", shortened
     sites: list[Guards]  # the `if`s around it, one list per call site of its function (alternatives)
+    # how it wins over the file, where it is not a setting made after the parse (a trainer keyword: launched.trainer_packing)
+    said: str = ""
 
 
 _Scope = ast.AST  # a FunctionDef, AsyncFunctionDef or the Module

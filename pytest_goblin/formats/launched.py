@@ -13,6 +13,7 @@ in a package); a class from an installed package is not read.
 from __future__ import annotations
 
 import ast
+import builtins
 import os
 import re
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from .codeset import CodeSet, code_sets
 from .launch_naming import names_config
 from .launch_walk import config_tree, launcher_candidates, read_launcher
 from .pyargs import dataclasses_of
-from .pyclasses import CONFIG_CLASSES
+from .pyclasses import CONFIG_CLASSES, TRAINER_PACKING_AT
 from .pyliteral import call_name
 
 MAX_SCRIPT_BYTES = 2_000_000
@@ -120,7 +121,8 @@ class Launched:
                 for test, line, negate in hit
                 if ast.unparse(test).replace("'", '"') != '__name__ == "__main__"'
             )
-            values[cs.key] = (value, cs.line, f"{at} sets {cs.key} to {_shown(value)} after the file is parsed" + (f" ({said})" if said else ""))
+            how = cs.said or f"sets {cs.key} to {_shown(value)} after the file is parsed"
+            values[cs.key] = (value, cs.line, f"{at} {how}" + (f" ({said})" if said else ""))
             unread.pop(cs.key, None)
         return values, unread
 
@@ -323,12 +325,13 @@ def _scripts_naming(real: Path, targets: list[Path], roots: list[Path], root: Pa
     return out
 
 
-def _module_file(name: str, level: int, here: Path, script_dir: Path, root: Path) -> Path | None:
-    """The repository file of `from name import ...` (level: the leading dots) seen from `here`."""
+def _module_file(name: str, level: int, here: Path, script_dir: Path, root: Path, cwd: tuple[Path, ...] = ()) -> Path | None:
+    """The repository file of `from name import ...` (level: the leading dots) seen from `here`; `cwd`: the folders a
+    launch may run the script from, where the script puts its working folder on sys.path (`_cwd_on_path`)."""
     parts = name.split(".") if name else []
     bases = [here.parent] if level == 0 else [here.parents[level - 1]] if level - 1 < len(here.parents) else []
     if level == 0:
-        bases = [script_dir, root, root / "src", here.parent]
+        bases = [script_dir, root, root / "src", here.parent, *cwd]
     for base in bases:
         target = base.joinpath(*parts) if parts else base
         for candidate in (target.with_suffix(".py") if parts else None, target / "__init__.py"):
@@ -337,11 +340,28 @@ def _module_file(name: str, level: int, here: Path, script_dir: Path, root: Path
     return None
 
 
+def _cwd_on_path(script: _Module, root: Path) -> tuple[Path, ...]:
+    """The folders between the script's and the repository root, nearest first, where the script puts its working
+    folder on the import path at module level (`sys.path.append("./")`, review10a #15: AMD-Hybrid-Models
+    train_distill.py:23, launched from the folder above its own): a launch runs it from one of them; () otherwise."""
+    for node in script.tree.body:
+        call = node.value if isinstance(node, ast.Expr) else None
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in ("append", "insert")):
+            continue
+        if ast.unparse(call.func.value) != "sys.path" or not call.args:
+            continue
+        arg = call.args[-1]
+        if isinstance(arg, ast.Constant) and arg.value in (".", "./", ""):
+            return tuple(script.path.parents[i] for i in range(1, len(script.path.parents)) if script.path.parents[i].is_relative_to(root))
+    return ()
+
+
 class _Repo:
     """Classes looked up by name from a module, through its imports into the repository."""
 
     def __init__(self, script: _Module, roots: list[Path], root: Path):
         self.script, self.roots, self.root = script, roots, root
+        self.cwd = _cwd_on_path(script, root)
         self.modules: dict[Path, _Module | None] = {script.path: script}
 
     def module(self, path: Path) -> _Module | None:
@@ -369,13 +389,15 @@ class _Repo:
         for imp in ast.walk(mod.tree):
             if isinstance(imp, ast.ImportFrom) and any((a.asname or a.name) == name for a in imp.names):
                 alias = next(a for a in imp.names if (a.asname or a.name) == name)
-                file = _module_file(imp.module or "", imp.level, mod.path, self.script.path.parent, self.root)
+                file = _module_file(imp.module or "", imp.level, mod.path, self.script.path.parent, self.root, self.cwd)
                 other = self.module(file) if file is not None else None
                 if other is not None:
                     return self._definition(alias.name, other, kind, hops + 1)
-        for imp in mod.tree.body:  # `from utils import *` of a repository module: its module-level names (review10a #16)
+        if name.startswith("_"):  # a star import binds no private name
+            return None
+        for imp in mod.tree.body:  # `from utils import *` (review10a #16: moai-examples train.py:11): the module's public names
             if isinstance(imp, ast.ImportFrom) and any(a.name == "*" for a in imp.names):
-                file = _module_file(imp.module or "", imp.level, mod.path, self.script.path.parent, self.root)
+                file = _module_file(imp.module or "", imp.level, mod.path, self.script.path.parent, self.root, self.cwd)
                 other = self.module(file) if file is not None else None
                 if other is not None and other.path != mod.path and (hit := self._definition(name, other, kind, hops + 1)) is not None:
                     return hit
@@ -396,6 +418,24 @@ class _Repo:
                 if bname:
                     todo.append((bname, hit[1]))
         return out
+
+
+def trainer_packing(repo: _Repo, script: _Module, trainer: str, parents: dict[int, ast.AST]) -> list[CodeSet]:
+    """`SFTTrainer(..., packing=True)` (or a repository subclass of SFTTrainer, review10a #15: AMD-Hybrid-Models
+    train_distill.py:285 `KDTrainer(..., packing=True)`): the run packs whatever the file says, as a setting in code."""
+    if trainer != "SFTTrainer" and not any("SFTTrainer" in _base_names(cls) for cls, _m in repo.chain(trainer, script)):
+        return []
+    out: list[CodeSet] = []
+    for node in ast.walk(script.tree):
+        if not (isinstance(node, ast.Call) and _tail(node.func) == trainer):
+            continue
+        kw = next((k for k in node.keywords if k.arg == "packing"), None)
+        if kw is None or not (isinstance(kw.value, ast.Constant) and kw.value.value is True):
+            continue
+        said = f"passes packing=True to the trainer, which packs whatever the file says ({TRAINER_PACKING_AT})"
+        sites = [_guards_of(node, parents) + site for site in _call_site_guards(node, parents, script.tree)]
+        out.append(CodeSet("packing", kw.value, kw.value.lineno, f"`{trainer}(..., packing=True)`", sites, said))
+    return out
 
 
 def _base_names(cls: ast.ClassDef) -> list[str]:
@@ -664,6 +704,7 @@ def _launched(config: str) -> Launched | None:
         out.preference = _preference_of(repo, script, trainers[0])
         if out.preference is None:
             out.custom = custom_preference(repo, script, trainers[0])
+        out.code_sets.extend(trainer_packing(repo, script, trainers[0], parents))
         if (own := repo.find(trainers[0], script)) is not None:
             out.own_trainer = f"{own[1].shown}:{own[0].lineno}"
             calls = [n for n in ast.walk(script.tree) if isinstance(n, ast.Call) and _tail(n.func) == trainers[0]]
@@ -878,7 +919,14 @@ def imported_functions(path: str | Path, tree: ast.Module) -> list[tuple[str, as
     safepath as `_Repo.find_function` follows imports; nothing imported or run. At most MAX_IMPORTED_FUNCTIONS."""
     local = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
     imported = {a.asname or a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names} - local
-    called = sorted({n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)} & imported)
+    names = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    if any(isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names) for n in tree.body):
+        # a name the script neither defines, imports by name, binds nor has as a builtin may come from a star import
+        bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        bound |= {a.asname or a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        bound |= {a.arg for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) for a in n.args.args}
+        imported |= names - local - bound - set(dir(builtins)) - {"*"}
+    called = sorted(names & imported)
     if not called:
         return []
     found = parse_in_tree(path)
@@ -894,9 +942,9 @@ def imported_functions(path: str | Path, tree: ast.Module) -> list[tuple[str, as
     return out
 
 
-def _pads_to_max(fn: ast.FunctionDef) -> tuple[int, int | None] | None:
-    """(line, max_length) of the first call in `fn` that pads with `padding="max_length"` (max_length None when it is not
-    an integer literal), or None."""
+def _pads_to_max(fn: ast.FunctionDef) -> tuple[int, int | None, ast.expr | None] | None:
+    """(line, max_length, its expression) of the first call in `fn` that pads with `padding="max_length"` (max_length
+    None when it is not an integer literal), or None."""
     for node in ast.walk(fn):
         if not isinstance(node, ast.Call):
             continue
@@ -904,19 +952,47 @@ def _pads_to_max(fn: ast.FunctionDef) -> tuple[int, int | None] | None:
         if isinstance(pad, ast.Constant) and pad.value == "max_length":
             size = next((k.value for k in node.keywords if k.arg == "max_length"), None)
             value = size.value if isinstance(size, ast.Constant) and isinstance(size.value, int) and not isinstance(size.value, bool) else None
-            return node.lineno, value if value is not None and value > 0 else None
+            return node.lineno, value if value is not None and value > 0 else None, size
     return None
 
 
-def imported_padding(path: str | Path, text: str) -> tuple[str, int | None, str, int] | None:
+def _as_passed(fn: ast.FunctionDef, size: ast.expr | None, call: ast.Call) -> ast.expr | None:
+    """The helper's `max_length=args.block_size`, where `args` is its parameter, in the script's own terms: the name the
+    script's call passes for that parameter (`preprocess_dataset(args, ...)` -> the script's `args.block_size`, read
+    as the script reads its options). None for any other expression."""
+    if not (isinstance(size, ast.Attribute) and isinstance(size.value, ast.Name)):
+        return None
+    params = [a.arg for a in fn.args.args]
+    if size.value.id not in params:
+        return None
+    at = params.index(size.value.id)
+    given = call.args[at] if at < len(call.args) and not any(isinstance(a, ast.Starred) for a in call.args[: at + 1]) else None
+    given = given or next((k.value for k in call.keywords if k.arg == size.value.id), None)
+    if not isinstance(given, ast.Name):
+        return None
+    return ast.copy_location(ast.Attribute(value=ast.copy_location(ast.Name(id=given.id, ctx=ast.Load()), call), attr=size.attr, ctx=ast.Load()), call)
+
+
+def imported_padding(path: str | Path, text: str) -> tuple[str, int | None, str, int, ast.expr | None] | None:
     """A repository function the script imports and calls whose tokenizer call pads every sample to max_length
     (`from train_llama_from_scratch import prepare_dataset`, its body `tokenizer(..., padding="max_length",
-    max_length=8192)`): (why, the literal max_length or None, the function's file, the call's line); None where none does.
+    max_length=8192)`): (why, the literal max_length or None, the function's file, the call's line, and a max_length
+    of the helper's parameter in the script's terms: `_as_passed`); None where none does.
     The padding is transformers' PaddingStrategy.MAX_LENGTH (5.25.0 utils/generic.py:728; tokenization_utils_base.py:2846)."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError):
         return None
+    for name, fn, shown, real in imported_functions(path, tree):
+        hit = _pads_to_max(fn)
+        if hit is None:
+            continue
+        line, size, node = hit
+        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == name]
+        why = f'the script calls {name} (line {calls[0].lineno}), imported from {shown}, whose tokenizer call at line {line} pads with padding="max_length"'
+        passed = _as_passed(fn, node, calls[0]) if size is None and len(calls) == 1 else None
+        return why, size, str(real), line, passed
+    return None
     for name, fn, shown, real in imported_functions(path, tree):
         hit = _pads_to_max(fn)
         if hit is None:

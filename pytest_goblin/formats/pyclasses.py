@@ -36,3 +36,10 @@ MODEL_KEYS = {
 # transformers 5.25.0 training_args.py:1377 (label_names: list[str] | None)
 LIST_FIELDS = frozenset({"lora_target_modules", "lora_target_parameters", "lora_modules_to_save", "label_names"})
 DTYPES = {"bfloat16": "bfloat16", "bf16": "bfloat16", "float16": "float16", "half": "float16", "float32": "float32", "float": "float32"}
+
+
+# TRL's SFTTrainer takes `packing` itself before SFTConfig holds it, and a true keyword is set over the config's after:
+# trl 0.8.6 trl/trainer/sft_trainer.py:142 (`packing: Optional[bool] = False`, the trainer's own argument); trl 0.11.4
+# trl/trainer/sft_trainer.py:194-198 (`if packing: ... args.packing = packing`, "will override the one in the SFTConfig");
+# the same at trl 0.12.0 :211-215. A false keyword overrides nothing from 0.9 on (`if packing:`), so only a true one is read.
+TRAINER_PACKING_AT = "trl/trainer/sft_trainer.py:142@0.8.6 and :194-198@0.11.4"

@@ -70,7 +70,7 @@ def truncated_length(s: Script, tree: ast.Module, lit: Lit) -> None:
     launch line): a slice `ids[: args.<length option>]` (`args.x` or an HfArgumentParser dataclass field: the launch
     line's word, else the option's default), every such slice the same value. A literal slice (`ids[:512]`), a slice by
     another option (`rows[: args.num_rows]` picks rows) or slices that disagree leave the length assumed. A tokenizer
-    call that truncates is read by `cut_length` (after these), a padded one by `padded_length`."""
+    call that truncates is read by `pymapped.mapped_truncation` (after these), a padded one by `padded_length`."""
     if s.config_class not in HF_ARGS or any(k in s.values for k in ("max_seq_length", "max_length", "model_max_length")):
         return
     found: list[tuple[Any, Location, int]] = []
@@ -97,46 +97,11 @@ def truncated_length(s: Script, tree: ast.Module, lit: Lit) -> None:
     s.notes.append(f"seq_len {value}: the script truncates every sample to at most {value} tokens (line {lines})")
 
 
-def cut_length(s: Script, tree: ast.Module, lit: Lit, runs: Callable[[ast.AST], bool | None]) -> None:
-    """A plain-TrainingArguments script whose tokenizer calls truncate every sample to `max_length=` (`truncation=True`,
-    padding to the batch's longest or none) caps the sequence length as SFT's max_length does: no sample is longer
-    (transformers 5.25.0 tokenization_utils_base.py: TruncationStrategy.LONGEST_FIRST for truncation=True, cut to
-    max_length). Review10b #36 tloen/alpaca-lora finetune.py:129-134 `tokenizer(prompt, truncation=True,
-    max_length=cutoff_len, padding=False)` with fire's `cutoff_len: int = 256` read as the assumed 1024. Every such call
-    that runs must give the same readable value; otherwise the length stays assumed, said."""
-    if s.config_class not in HF_ARGS or any(k in s.values for k in ("max_seq_length", "max_length", "model_max_length")):
-        return
-    found: list[tuple[Any, Location, int]] = []
-    for n in ast.walk(tree):
-        if not isinstance(n, ast.Call) or runs(n) is False:
-            continue
-        trunc = next((k.value for k in n.keywords if k.arg == "truncation"), None)
-        size = next((k.value for k in n.keywords if k.arg == "max_length"), None)
-        if size is None or not (isinstance(trunc, ast.Constant) and trunc.value in (True, "longest_first", "only_first")):
-            continue
-        ok, value, loc = lit(size)
-        if not ok or loc is None or not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            s.notes.append(
-                f"line {n.lineno}: a tokenizer call truncates to `max_length={ast.unparse(size)[:60]}`, which goblin cannot read; the length is assumed"
-            )
-            return
-        found.append((value, loc, n.lineno))
-    if not found:
-        return
-    if len({v for v, _, _ in found}) != 1:
-        s.notes.append(f"tokenizer calls truncate to different max_length values ({', '.join(str(v) for v, _, _ in found)}); the length is assumed")
-        return
-    value, loc, _line = found[0]
-    s.values["max_length"], s.where["max_length"] = value, loc
-    lines = ", ".join(str(x[2]) for x in found)
-    said = f"calls at lines {lines} truncate" if len(found) > 1 else f"call at line {lines} truncates"
-    s.notes.append(f"seq_len {value}: the script's tokenizer {said} every sample to at most {value} tokens")
-
-
 def trainer_kwargs(s: Script, node: ast.Call, lit: Lit) -> None:
-    """TRL before 0.12 took `packing` and `max_seq_length` on SFTTrainer itself; a config keyword wins."""
+    """TRL before 0.12 took `packing` and `max_seq_length` on SFTTrainer itself; a config keyword wins, but for a true
+    `packing`, which the trainer sets over its config's (TRAINER_PACKING_AT)."""
     for kw in node.keywords:
-        if kw.arg in ("packing", "max_seq_length") and kw.arg not in s.values:
+        if kw.arg in ("packing", "max_seq_length") and (kw.arg not in s.values or kw.arg == "packing"):
             ok, value, loc = lit(kw.value)
             if ok and loc is not None and value is not None:
                 s.trainer_values[kw.arg] = (value, loc)

@@ -39,14 +39,13 @@ from .dictcfg import DictConfigs, call_keywords
 from .hf_trainer import HFTrainerAdapter
 from .hfstyle import TA_DOCS, hf_writes
 from .launcher_text import ASSUMED_ARGUMENT
-from .pyclasses import ANY_CALL, CONFIG_CALL, CONFIG_CLASSES, HF_ARGS, MODEL_KEYS, PARSER_CALL
+from .pyclasses import ANY_CALL, CONFIG_CALL, CONFIG_CLASSES, HF_ARGS, MODEL_KEYS, PARSER_CALL, TRAINER_PACKING_AT
 from .pycode import (
     TRL_SFT_TRAINER_AT,
     adapter_passed_unread,
     applied_by_wrap,
     attention_patch,
     code_switches,
-    cut_length,
     environ_setting,
     frozen_base,
     frozen_language_model,
@@ -65,6 +64,7 @@ from .pycommand import CommandLine, Lit, older_field
 from .pydebug import debug_mode, imported_names
 from .pyeval import Evaluator
 from .pyliteral import Code, call_name, literal_value, quote_of, render
+from .pymapped import grouped_texts, mapped_truncation
 from .pyscript import ENV_SET, ENV_SETDEFAULT, Location, Script
 from .pyunsloth import config_defaults, loader_of, read_load, release_read, sft_length, sourced, standby, trl_not_patched
 from .pyworkload import ScriptReader, checkpoint_weights, frozen_llm, half_weights_compute, naive_split, trainer_class, unread_fields, weights_assumed
@@ -382,7 +382,14 @@ def read_script(path: Path, text: str) -> Script:
                     s.values["model_name_or_path"], s.where["model_name_or_path"] = value, loc
                     break
     for key, (value, loc) in s.trainer_values.items():  # SFTTrainer's own keywords (TRL before 0.12), where the config has none
-        if key not in s.values:
+        if key == "packing" and value is True and s.values.get("packing") is False and "packing" in s.where:
+            # a true trainer keyword is set over the config's packing=False (TRAINER_PACKING_AT)
+            s.notes.append(
+                f"packing: SFTTrainer(..., packing=True) at line {loc.line} is set over the config's packing=False"
+                f" (line {s.where['packing'].line}) when the trainer is built ({TRAINER_PACKING_AT})"
+            )
+            s.values[key], s.where[key] = value, loc
+        elif key not in s.values:
             s.values[key], s.where[key] = value, loc
             if key == "max_seq_length":
                 # a value the launch line passes is at that file's line, not the script's (review10a #17)
@@ -406,7 +413,7 @@ def read_script(path: Path, text: str) -> Script:
     if s.config_class in HF_ARGS:
         padded_length(s, tree, lit)
         if not any(k in s.values for k in ("max_seq_length", "max_length", "model_max_length")):
-            _imported_padded_length(s, path, text)
+            _imported_padded_length(s, path, text, lit)
     if own_loop:
         from .pyloop import Kit, read_loop
 
@@ -418,7 +425,9 @@ def read_script(path: Path, text: str) -> Script:
         cli.from_parser()  # HfArgumentParser / TrlParser: the launcher's arguments are the config's keys
     _assigned_fields(s, tree, cli, parents, lit, path, text)
     truncated_length(s, tree, lit)  # after the parser: an HfArgumentParser script's class is known only now
-    cut_length(s, tree, lit, lambda n: guard(n, parents, lit)[0])
+    grouped_texts(s, tree, lit)  # after the parser too: the chunk size may be a parsed field (run_clm's block_size)
+    if s.config_class in HF_ARGS:
+        mapped_truncation(s, tree, lit)
     s.notes.extend(cli.notes)
     return s
 
@@ -858,15 +867,24 @@ def _own_collator(text: str, path: Path) -> str | None:
     return script_collates_itself(tree, trainer, path.name)
 
 
-def _imported_padded_length(s: Script, path: Path, text: str) -> None:
+def _imported_padded_length(s: Script, path: Path, text: str, lit: Lit) -> None:
     """The sequence length a repository function the script imports and calls pads every sample to (its tokenizer call's
-    literal `max_length=` beside `padding="max_length"`: own_packing.imported_padding), set where that call is."""
+    literal `max_length=` beside `padding="max_length"`: own_packing.imported_padding, or the script's option the call
+    passes it through, `max_length=args.block_size` with the script's `args`: review10a #16), set where that value is."""
     from .launched import imported_padding
 
     hit = imported_padding(str(path), text)
-    if hit is None or hit[1] is None:
+    if hit is None:
         return
-    why, value, file, line = hit
-    s.values["max_length"] = value
-    s.where["max_length"] = Location(None, line, file=file, fixed=f"set in {Path(file).name} line {line}: edit it there")
-    s.notes.append(f"seq_len {value}: {why}, to max_length={value}")
+    why, value, file, line, passed = hit
+    if value is not None:
+        s.values["max_length"] = value
+        s.where["max_length"] = Location(None, line, file=file, fixed=f"set in {Path(file).name} line {line}: edit it there")
+        s.notes.append(f"seq_len {value}: {why}, to max_length={value}")
+        return
+    if passed is None:
+        return
+    ok, read, loc = lit(passed)
+    if ok and loc is not None and isinstance(read, int) and not isinstance(read, bool) and read > 0:
+        s.values["max_length"], s.where["max_length"] = read, loc
+        s.notes.append(f"seq_len {read}: {why}, to max_length=`{ast.unparse(passed)}` of the script ({read})")
