@@ -14,6 +14,8 @@ from pytest_goblin.frameworks.pins import Pin, pins
 from pytest_goblin.hardware import get_hardware
 from pytest_goblin.schemas import Finding
 
+from .repo_files import fresh_root, write_tree
+
 TF_WANTED = ["4.36.2", "4.40.2", "4.44.2", "4.46.3", "4.50.3", "4.53.3", "4.56.2", "4.57.6", "5.25.0"]
 TRL_WANTED = ["0.7.11", "0.8.6", "0.9.6", "0.11.4", "0.12.2", "0.14.0", "0.16.1", "0.19.1", "0.21.0", "0.24.0", "1.16.0"]
 HF = "model_name_or_path: meta-llama/Meta-Llama-3-8B\nper_device_train_batch_size: 4\ngradient_accumulation_steps: 4\nbf16: true\n"
@@ -91,13 +93,8 @@ def test_a_pin_keeps_its_upper_bound(tmp_path: Path) -> None:
 
 
 def _findings(tmp: Path, text: str, extra: dict[str, str] | None = None) -> list[Finding]:
-    tmp = tmp / f"case{len(list(tmp.iterdir()))}"  # a folder per case: pins are read once per folder
-    tmp.mkdir()
-    for rel, body in (extra or {}).items():
-        (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp / rel).write_text(body)
-    path = tmp / "sft.yaml"
-    path.write_text(text)
+    # a folder per case: pins are read once per folder
+    path = write_tree(fresh_root(tmp, "case"), {**(extra or {}), "sft.yaml": text}) / "sft.yaml"
     _findings.last = path  # type: ignore[attr-defined]
     return [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id.startswith("blocker.keys_")]
 
