@@ -7,6 +7,8 @@ from pathlib import Path
 
 from pytest_goblin.formats import load_config
 
+from .repo_files import write_tree
+
 RECIPE = """\
 model_name_or_path: mistralai/Mistral-7B-v0.1
 attn_implementation: flash_attention_2
@@ -51,15 +53,14 @@ DPOTrainer(model, args=training_args).train()
 
 
 def _tree(tmp_path: Path, script: str, configs: str = CONFIGS) -> Path:
-    (tmp_path / ".git").mkdir(parents=True)
-    (tmp_path / "handbook.py").write_text(configs)
-    (tmp_path / "scripts").mkdir()
-    (tmp_path / "scripts" / "run.py").write_text(script)
-    (tmp_path / "recipes").mkdir()
-    (tmp_path / "recipes" / "simpo.yaml").write_text(RECIPE)
-    (tmp_path / "run.sh").write_text("accelerate launch scripts/run.py recipes/simpo.yaml\n")
-    (tmp_path / "requirements.txt").write_text("transformers==4.40.2\n")
-    return tmp_path / "recipes" / "simpo.yaml"
+    files = {
+        "handbook.py": configs,
+        "scripts/run.py": script,
+        "recipes/simpo.yaml": RECIPE,
+        "run.sh": "accelerate launch scripts/run.py recipes/simpo.yaml\n",
+        "requirements.txt": "transformers==4.40.2\n",
+    }
+    return write_tree(tmp_path, files, git=True) / "recipes" / "simpo.yaml"
 
 
 def test_an_attention_key_the_script_never_passes_to_the_model_is_not_the_runs(tmp_path: Path) -> None:

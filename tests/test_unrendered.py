@@ -11,6 +11,8 @@ import pytest
 from pytest_goblin.errors import ConfigError, NotATrainingConfig
 from pytest_goblin.formats import load_config
 
+from .repo_files import write_tree
+
 TEMPLATE = """\
 # Config for single device LoRA finetuning
 model:
@@ -42,14 +44,10 @@ def main(args):
 
 
 def _repo(tmp_path: Path, renderer: str | None, name: str = "lora_llama.yaml") -> Path:
-    (tmp_path / ".git").mkdir()
-    scripts = tmp_path / "scripts"
-    scripts.mkdir()
-    config = scripts / name
-    config.write_text(TEMPLATE)
+    files = {f"scripts/{name}": TEMPLATE}
     if renderer is not None:
-        (scripts / "launcher_single.py").write_text(renderer)
-    return config
+        files["scripts/launcher_single.py"] = renderer
+    return write_tree(tmp_path, files, git=True) / "scripts" / name
 
 
 def test_template_is_not_collected_and_names_its_renderer(tmp_path: Path) -> None:
