@@ -7,6 +7,8 @@ from pathlib import Path
 
 from pytest_goblin.formats import load_config
 
+from .repo_files import write_tree
+
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:
     path = tmp_path / name
@@ -55,9 +57,8 @@ training:
 
 
 def _repo(tmp_path: Path, helper: str = HELPER, load: str = "load_yaml(args.config)", mutation: str = "", yaml_text: str = YAML) -> Path:
-    (tmp_path / ".git").mkdir(parents=True, exist_ok=True)
-    _write(tmp_path, "configs/p1.yaml", yaml_text)
-    return _write(tmp_path, "train.py", SCRIPT.format(helper=helper, load=load, mutation=mutation))
+    files = {"configs/p1.yaml": yaml_text, "train.py": SCRIPT.format(helper=helper, load=load, mutation=mutation)}
+    return write_tree(tmp_path, files, git=True) / "train.py"
 
 
 def test_the_settings_a_script_loads_from_its_yaml_are_read_with_their_lines(tmp_path: Path) -> None:

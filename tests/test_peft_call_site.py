@@ -10,6 +10,7 @@ import pytest
 
 from pytest_goblin.formats import load_config
 
+from .repo_files import write_tree
 from .test_peft_guards import RECIPE, _write
 
 CONFIGS = """\
@@ -47,11 +48,13 @@ UNGUARDED = "model = setup_peft(model, model_config)"
 
 
 def _repo(tmp_path: Path, recipe: str, call: str) -> Path:
-    (tmp_path / ".git").mkdir(parents=True)
-    _write(tmp_path, "scripts/configs.py", CONFIGS)
-    _write(tmp_path, "scripts/train.py", SCRIPT.replace("{call}", call))
-    _write(tmp_path, "run.sh", "accelerate launch scripts/train.py --config recipes/sft.yaml\n")
-    return _write(tmp_path, "recipes/sft.yaml", recipe)
+    files = {
+        "scripts/configs.py": CONFIGS,
+        "scripts/train.py": SCRIPT.replace("{call}", call),
+        "run.sh": "accelerate launch scripts/train.py --config recipes/sft.yaml\n",
+        "recipes/sft.yaml": recipe,
+    }
+    return write_tree(tmp_path, files, git=True) / "recipes" / "sft.yaml"
 
 
 def test_a_false_if_at_the_call_site_keeps_the_run_full(tmp_path: Path) -> None:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from pytest_goblin.formats import load_config
 
+from .repo_files import write_tree
+
 # The shape of jonathanlu31/final_project scripts/run_dpo.py:24,100-111 and src/reasoning/configs.py:57
 CONFIGS = """\
 from dataclasses import dataclass, field
@@ -52,12 +54,13 @@ def _write(root: Path, name: str, text: str) -> Path:
 
 
 def _repo(tmp_path: Path, recipe: str, script: str = SCRIPT) -> Path:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    (tmp_path / ".git").mkdir(exist_ok=True)
-    _write(tmp_path, "scripts/configs.py", CONFIGS)
-    _write(tmp_path, "scripts/run_dpo.py", script)
-    _write(tmp_path, "run.sh", "accelerate launch scripts/run_dpo.py --config recipes/dpo_lora.yaml\n")
-    return _write(tmp_path, "recipes/dpo_lora.yaml", recipe)
+    files = {
+        "scripts/configs.py": CONFIGS,
+        "scripts/run_dpo.py": script,
+        "run.sh": "accelerate launch scripts/run_dpo.py --config recipes/dpo_lora.yaml\n",
+        "recipes/dpo_lora.yaml": recipe,
+    }
+    return write_tree(tmp_path, files, git=True) / "recipes" / "dpo_lora.yaml"
 
 
 def test_the_recipes_own_key_turns_on_the_scripts_lora(tmp_path: Path) -> None:
