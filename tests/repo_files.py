@@ -24,6 +24,11 @@ def write_tree(root: Path, files: Mapping[str, str | bytes], *, git: bool = Fals
     return root
 
 
+def write_file(root: Path, rel: str, text: str) -> Path:
+    """One file of a tree (write_tree with one entry); returns its path."""
+    return write_tree(root, {rel: text}) / rel
+
+
 def repo(tmp_path: Path, files: Mapping[str, str | bytes], git: bool = True) -> Path:
     """A small repository at tmp_path/repo (a `.git` folder unless `git` is false, and the given files); returns its root."""
     return write_tree(tmp_path / "repo", files, git=git)
