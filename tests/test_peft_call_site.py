@@ -10,8 +10,8 @@ import pytest
 
 from pytest_goblin.formats import load_config
 
-from .repo_files import write_tree
-from .test_peft_guards import RECIPE, _write
+from .repo_files import write_file, write_tree
+from .test_peft_guards import RECIPE
 
 CONFIGS = """\
 from dataclasses import dataclass, field
@@ -106,7 +106,7 @@ Trainer(model=model, args=args).train()
 )
 def test_a_python_scripts_adapter_function_follows_its_call_site(tmp_path: Path, flag: str, call: str, method: str) -> None:
     (tmp_path / ".git").mkdir()
-    path = _write(tmp_path, "train.py", PY.replace("{flag}", flag).replace("{call}", call))
+    path = write_file(tmp_path, "train.py", PY.replace("{flag}", flag).replace("{call}", call))
     w = load_config(path).workload
     assert w.method == method
     if method == "lora" and call.startswith("if"):
