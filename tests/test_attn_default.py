@@ -101,12 +101,10 @@ def test_torchtune_attention_is_sourced_at_the_pinned_release(tmp_path: Path) ->
 
 
 def _tune_tree(tmp_path: Path, name: str, req: str | None, text: str) -> Path:
-    root = tmp_path / name
-    (root / ".git").mkdir(parents=True)
+    files = {"cfg.yaml": "# tune run lora_finetune_single_device --config cfg.yaml\n" + text}
     if req is not None:
-        (root / "requirements.txt").write_text(req)
-    (root / "cfg.yaml").write_text("# tune run lora_finetune_single_device --config cfg.yaml\n" + text)
-    return root / "cfg.yaml"
+        files["requirements.txt"] = req
+    return write_tree(tmp_path / name, files, git=True) / "cfg.yaml"
 
 
 def test_torchtune_checkpointing_default_follows_the_pinned_release(tmp_path: Path) -> None:
