@@ -129,14 +129,13 @@ if __name__ == "__main__":
 
 
 def _script_tree(tmp_path: Path, imports: str, bases: str) -> Path:
-    (tmp_path / ".git").mkdir(parents=True)
-    script = tmp_path / "train" / "train_sft.py"
-    script.parent.mkdir()
-    script.write_text(OWN_SFT_CONFIG.format(imports=imports, bases=bases))
-    (tmp_path / "README.md").write_text(
-        "```\ndeepspeed train/train_sft.py --model_name_or_path meta-llama/Llama-2-7b-hf --output_dir out --bf16 True --per_device_train_batch_size 2\n```\n"
-    )
-    return script
+    files = {
+        "train/train_sft.py": OWN_SFT_CONFIG.format(imports=imports, bases=bases),
+        "README.md": (
+            "```\ndeepspeed train/train_sft.py --model_name_or_path meta-llama/Llama-2-7b-hf --output_dir out --bf16 True --per_device_train_batch_size 2\n```\n"
+        ),
+    }
+    return write_tree(tmp_path, files, git=True) / "train" / "train_sft.py"
 
 
 def test_a_class_the_repository_defines_is_never_trls_by_name(tmp_path: Path) -> None:
@@ -227,14 +226,8 @@ command: >-
 
 
 def _dict_tree(tmp_path: Path, script: str) -> Path:
-    (tmp_path / ".git").mkdir(parents=True)
-    (tmp_path / "src").mkdir()
-    (tmp_path / "src" / "grpo_trainer.py").write_text(script)
-    (tmp_path / "configs").mkdir()
-    (tmp_path / "configs" / "training_args.yaml").write_text(TRAINING_ARGS)
-    (tmp_path / "azure" / "ml_jobs").mkdir(parents=True)
-    (tmp_path / "azure" / "ml_jobs" / "grpo_train_job.yaml").write_text(AZURE_JOB)
-    return tmp_path / "configs" / "training_args.yaml"
+    files = {"src/grpo_trainer.py": script, "configs/training_args.yaml": TRAINING_ARGS, "azure/ml_jobs/grpo_train_job.yaml": AZURE_JOB}
+    return write_tree(tmp_path, files, git=True) / "configs" / "training_args.yaml"
 
 
 def test_keys_a_script_never_passes_to_its_config_class_are_not_the_runs(tmp_path: Path) -> None:
