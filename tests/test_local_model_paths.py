@@ -20,10 +20,8 @@ from .test_model_shapes import _empty_hf_cache  # noqa: F401  (autouse: no HF ca
 
 
 def _trainer_yaml(tmp_path: Path, model: str) -> Path:
-    (tmp_path / ".git").mkdir(exist_ok=True)
-    path = tmp_path / "sft.yaml"
-    path.write_text(f"model_name_or_path: '{model}'\nper_device_train_batch_size: 2\nlearning_rate: 2.0e-5\nbf16: true\noutput_dir: out\n")
-    return path
+    text = f"model_name_or_path: '{model}'\nper_device_train_batch_size: 2\nlearning_rate: 2.0e-5\nbf16: true\noutput_dir: out\n"
+    return write_tree(tmp_path, {"sft.yaml": text}, git=True) / "sft.yaml"
 
 
 @pytest.mark.parametrize(

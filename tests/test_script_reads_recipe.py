@@ -163,10 +163,8 @@ trainer.train()
 
 
 def _collated(tmp_path: Path, imports: str, collator_class: str, collator: str) -> Path:
-    (tmp_path / ".git").mkdir(parents=True)
-    script = tmp_path / "finetune.py"
-    script.write_text(COLLATED.format(imports=imports, collator_class=collator_class, collator=collator))
-    return script
+    files = {"finetune.py": COLLATED.format(imports=imports, collator_class=collator_class, collator=collator)}
+    return write_tree(tmp_path, files, git=True) / "finetune.py"
 
 
 def test_a_scripts_own_collator_is_not_the_trainers_padding_default(tmp_path: Path) -> None:

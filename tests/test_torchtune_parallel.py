@@ -43,10 +43,7 @@ tensor_parallel_plan:
 
 
 def _load(tmp_path: Path, text: str, name: str = "c.yaml"):
-    (tmp_path / ".git").mkdir(exist_ok=True)
-    path = tmp_path / name
-    path.write_text(text)
-    return load_config(path).workload
+    return load_config(write_tree(tmp_path, {name: text}, git=True) / name).workload
 
 
 def test_tensor_parallel_dim_is_read_where_the_recipe_reads_it(tmp_path: Path) -> None:
