@@ -10,6 +10,8 @@ from pytest_goblin.hardware import get_hardware
 from pytest_goblin.patching import build_patch, patched_text
 from pytest_goblin.schemas import Patch
 
+from .repo_files import write_tree
+
 HW = get_hardware("mi300x")
 
 
@@ -24,7 +26,4 @@ def audit(path: Path) -> tuple[set[str], Patch, str]:
 
 def write_config(tmp_path: Path, name: str, text: str) -> Path:
     """A config in a folder marked as a repository root (so pins and referenced files resolve there)."""
-    (tmp_path / ".git").mkdir(exist_ok=True)
-    path = tmp_path / name
-    path.write_text(text)
-    return path
+    return write_tree(tmp_path, {name: text}, git=True) / name

@@ -11,6 +11,7 @@ from pytest_goblin import hardware
 from pytest_goblin.formats import load_config
 from pytest_goblin.patching import build_patch
 
+from .repo_files import write_tree
 from .test_patching import workers_rule
 
 HEAD = "import argparse\nfrom transformers import TrainingArguments\np = argparse.ArgumentParser()\n"
@@ -18,11 +19,10 @@ HEAD = "import argparse\nfrom transformers import TrainingArguments\np = argpars
 
 def _script(tmp_path: Path, option: str, keyword: str, launch: str | None = None) -> Path:
     """train.py with one option (line 4) read by one TrainingArguments keyword; run.sh line 1 runs it with `launch`."""
-    path = tmp_path / "train.py"
-    path.write_text(f"{HEAD}p.add_argument({option})\nargs = p.parse_args()\nta = TrainingArguments(output_dir='o', {keyword})\n")
+    files = {"train.py": f"{HEAD}p.add_argument({option})\nargs = p.parse_args()\nta = TrainingArguments(output_dir='o', {keyword})\n"}
     if launch is not None:
-        (tmp_path / "run.sh").write_text(f"torchrun --nproc_per_node 8 train.py {launch}\n")
-    return path
+        files["run.sh"] = f"torchrun --nproc_per_node 8 train.py {launch}\n"
+    return write_tree(tmp_path, files) / "train.py"
 
 
 def _apply(path: Path, fields: dict[str, Any]) -> tuple[str, str, dict[str, str]]:

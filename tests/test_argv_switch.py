@@ -11,6 +11,8 @@ import pytest
 from pytest_goblin.errors import NotATrainingConfig
 from pytest_goblin.formats import load_config
 
+from .repo_files import write_tree
+
 SCRIPT = """import os
 import sys
 from dataclasses import dataclass, field
@@ -39,12 +41,10 @@ FILE_ONLY = "    model_args, training_args = parser.parse_json_file(json_file=os
 
 
 def _tree(tmp: Path, parse: str, launch: str | None) -> Path:
-    (tmp / ".git").mkdir()
-    path = tmp / "train.py"
-    path.write_text(SCRIPT.format(parse=parse))
+    files = {"train.py": SCRIPT.format(parse=parse)}
     if launch is not None:
-        (tmp / "run.sh").write_text(launch + "\n")
-    return path
+        files["run.sh"] = launch + "\n"
+    return write_tree(tmp, files, git=True) / "train.py"
 
 
 def _reason(path: Path) -> str:

@@ -25,6 +25,8 @@ from pytest_goblin.schemas import Report
 from pytest_goblin.service import audit_file
 from pytest_goblin.settings import Settings
 
+from .repo_files import write_tree
+
 DS_Z3 = '{"zero_optimization": {"stage": 3, "overlap_comm": true, "stage3_gather_16bit_weights_on_model_save": true}, "bf16": {"enabled": "auto"}}\n'
 
 LF = """\
@@ -58,10 +60,8 @@ def _audit(
     extra: str = "",
     cutoff_len: int = 2048,
 ) -> Report:
-    (tmp_path / "ds_z3_config.json").write_text(ds)
-    path = tmp_path / "lf.yaml"
     text = LF.format(model=model, stage=stage, cutoff=f"cutoff_len: {cutoff_len}\n" if cutoff else "", save_steps=save_steps, mb=mb, extra=extra)
-    path.write_text(text)
+    path = write_tree(tmp_path, {"ds_z3_config.json": ds, "lf.yaml": text}) / "lf.yaml"
     result = audit_file(path, Settings(runner="projection", target="mi300x", world_size=8), shown_as=path.name)
     assert result.report is not None, result.error
     return result.report

@@ -11,6 +11,8 @@ from pytest_goblin.frameworks import attention
 from pytest_goblin.hardware import get_hardware
 from pytest_goblin.patching import invalid_fields
 
+from .repo_files import write_tree
+
 RECIPE = (
     "model_name_or_path: google/gemma-2-9b\ntorch_dtype: bfloat16\nbf16: true\nattn_implementation: eager\n"
     "per_device_train_batch_size: 1\ngradient_accumulation_steps: 8\nmax_seq_length: 2048\n"
@@ -18,13 +20,10 @@ RECIPE = (
 
 
 def _repo(tmp_path: Path, requirement: str | None) -> Path:
-    (tmp_path / ".git").mkdir()
+    files = {"recipes/gemma2/sft.yaml": RECIPE}
     if requirement:
-        (tmp_path / "requirements.txt").write_text(f"torch>=2.1\n{requirement}\n")
-    path = tmp_path / "recipes" / "gemma2" / "sft.yaml"
-    path.parent.mkdir(parents=True)
-    path.write_text(RECIPE)
-    return path
+        files["requirements.txt"] = f"torch>=2.1\n{requirement}\n"
+    return write_tree(tmp_path, files, git=True) / "recipes/gemma2/sft.yaml"
 
 
 def _attention_rules(path: Path) -> set[str]:

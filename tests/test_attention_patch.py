@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .findings import audit, write_config
+from .findings import audit
+from .repo_files import write_tree
 
 SCRIPT = """\
 from dataclasses import dataclass, field
@@ -32,10 +33,12 @@ if __name__ == "__main__":
 
 
 def _tree(tmp_path: Path, call: str) -> Path:
-    path = write_config(tmp_path, "train.py", SCRIPT.format(call=call))
-    (tmp_path / "requirements.txt").write_text("transformers==4.34.0\n")  # before SDPA became the default: eager
-    (tmp_path / "run.sh").write_text("torchrun --nproc_per_node 8 train.py --use_flash_attn True --bf16 True --output_dir o\n")
-    return path
+    files = {
+        "train.py": SCRIPT.format(call=call),
+        "requirements.txt": "transformers==4.34.0\n",  # before SDPA became the default: eager
+        "run.sh": "torchrun --nproc_per_node 8 train.py --use_flash_attn True --bf16 True --output_dir o\n",
+    }
+    return write_tree(tmp_path, files, git=True) / "train.py"
 
 
 def test_an_attention_patch_under_a_launch_flag_is_not_judged(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from pytest_goblin.formats import load_config
 
 from .findings import audit
+from .repo_files import write_tree
 
 LORA = (
     "base_model: meta-llama/Llama-2-7b-hf\nmodel_type: LlamaForCausalLM\nload_in_8bit: false\nload_in_4bit: false\n"
@@ -31,12 +32,10 @@ def _docker(transformers: str) -> str:
 
 
 def _tree(tmp_path: Path, name: str, dockerfile: str | None) -> Path:
-    root = tmp_path / name
-    (root / ".git").mkdir(parents=True)
+    files = {"lora.yml": LORA}
     if dockerfile is not None:
-        (root / "Dockerfile").write_text(dockerfile)
-    (root / "lora.yml").write_text(LORA)
-    return root / "lora.yml"
+        files["Dockerfile"] = dockerfile
+    return write_tree(tmp_path / name, files, git=True) / "lora.yml"
 
 
 def test_axolotl_at_transformers_before_436_runs_eager_and_gets_the_attention_edit(tmp_path: Path) -> None:
@@ -102,12 +101,10 @@ def test_torchtune_attention_is_sourced_at_the_pinned_release(tmp_path: Path) ->
 
 
 def _tune_tree(tmp_path: Path, name: str, req: str | None, text: str) -> Path:
-    root = tmp_path / name
-    (root / ".git").mkdir(parents=True)
+    files = {"cfg.yaml": "# tune run lora_finetune_single_device --config cfg.yaml\n" + text}
     if req is not None:
-        (root / "requirements.txt").write_text(req)
-    (root / "cfg.yaml").write_text("# tune run lora_finetune_single_device --config cfg.yaml\n" + text)
-    return root / "cfg.yaml"
+        files["requirements.txt"] = req
+    return write_tree(tmp_path / name, files, git=True) / "cfg.yaml"
 
 
 def test_torchtune_checkpointing_default_follows_the_pinned_release(tmp_path: Path) -> None:

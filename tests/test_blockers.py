@@ -20,6 +20,7 @@ from pytest_goblin.schemas import Blocker
 from pytest_goblin.service import audit_file
 
 from .conftest import ROOT
+from .repo_files import write_tree
 
 HF = "model_name_or_path: meta-llama/Meta-Llama-3-8B\nper_device_train_batch_size: 4\ngradient_accumulation_steps: 4\nlearning_rate: 2.0e-5\nbf16: true\n"
 AXOLOTL = "base_model: meta-llama/Meta-Llama-3-8B\nmicro_batch_size: 2\nsequence_len: 2048\nbf16: true\nflash_attention: true\n"
@@ -353,12 +354,7 @@ VERSION_CHECKS = {
 
 def _write(tmp: Path, case: Case) -> Path:
     name, text, _target, extra = case
-    for rel, body in extra.items():
-        (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp / rel).write_text(body)
-    path = tmp / name
-    path.write_text(text)
-    return path
+    return write_tree(tmp, {**extra, name: text}) / name
 
 
 def _fired(tmp: Path, case: Case) -> set[str]:

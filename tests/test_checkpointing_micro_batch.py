@@ -21,6 +21,7 @@ from pytest_goblin.patching import SPARE_GB, build_patch, patched_text, plan_edi
 from pytest_goblin.service import audit_file
 
 from .conftest import ROOT
+from .repo_files import write_file
 
 RULE = "memory.checkpointing_off_at_smaller_micro_batch"
 HW = get_hardware("mi300x")
@@ -153,9 +154,7 @@ def test_fires_with_the_formats_own_keys_and_values(
 
 
 def _write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
+    return write_file(path.parent, path.name, text)
 
 
 def test_silent_where_checkpointing_off_fits_at_the_current_micro_batch(tmp_path: Path) -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from pytest_goblin.formats import launchers, load_config
 
-from .test_topology import repo, topo
+from .repo_files import repo
+from .test_topology import topo
 
 AXOLOTL = "base_model: meta-llama/Meta-Llama-3-8B\nmicro_batch_size: 2\nsequence_len: 4096\nbf16: true\nfsdp_config:\n  fsdp_version: 2\n"
 

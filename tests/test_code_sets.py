@@ -12,6 +12,8 @@ from pytest_goblin.formats.semantics import strategy_unread
 from pytest_goblin.options import build_settings
 from pytest_goblin.service import audit_file
 
+from .repo_files import write_tree
+
 TA_JSON = '{\n    "output_dir": "/tmp",\n    "per_device_train_batch_size": 1,\n    "gradient_accumulation_steps": 16,\n    "learning_rate": 0.00002\n}\n'
 MODEL_JSON = '{\n    "model_name_or_path": "meta-llama/Meta-Llama-3-8B"\n}\n'
 FLYTE_TASK = """\
@@ -72,22 +74,14 @@ if __name__ == "__main__":
 """
 
 
-def repo(root: Path, files: dict[str, str]) -> Path:
-    (root / ".git").mkdir(parents=True)
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    return root
-
-
 def _parsed(tmp_path: Path, body: str) -> Path:
     files = {"train.py": PARSED.format(body=body), "run.sh": "python train.py config/train.json\n", "config/train.json": TA_JSON}
-    return repo(tmp_path, files) / "config/train.json"
+    return write_tree(tmp_path, files, git=True) / "config/train.json"
 
 
 def test_a_flyte_task_that_forces_fp16_after_parsing_runs_fp16_and_no_edit_lands_in_the_json(tmp_path: Path) -> None:
     files = {"task.py": FLYTE_TASK, "README.md": FLYTE_README, "config/training_args.json": TA_JSON, "config/model_args.json": MODEL_JSON}
-    path = repo(tmp_path, files) / "config/training_args.json"
+    path = write_tree(tmp_path, files, git=True) / "config/training_args.json"
     w = load_config(path).workload
     src = w.sources["precision"]
     assert w.precision == "fp16" and src.file.endswith("task.py") and src.line == 16 and src.key == "fp16"
@@ -155,7 +149,7 @@ LAUNCH = "torchrun --nproc_per_node 4 sft.py --per_device_train_batch_size 2 --o
 
 
 def _script(root: Path, body: str) -> Path:
-    return repo(root, {"sft.py": SCRIPT.format(body=body), "sft.sh": LAUNCH}) / "sft.py"
+    return write_tree(root, {"sft.py": SCRIPT.format(body=body), "sft.sh": LAUNCH}, git=True) / "sft.py"
 
 
 def test_a_script_config_reads_replace_and_setattr_on_the_parsed_arguments(tmp_path: Path) -> None:

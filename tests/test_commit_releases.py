@@ -15,6 +15,8 @@ from pytest_goblin.frameworks.commits import _table, place
 from pytest_goblin.frameworks.pins import pins
 from pytest_goblin.hardware import get_hardware
 
+from .repo_files import fresh_root, write_tree
+
 HF = "model_name_or_path: Qwen/Qwen2.5-0.5B\nper_device_train_batch_size: 4\ngradient_accumulation_steps: 4\nbf16: true\n"
 TRL_AT = "trl @ git+https://github.com/huggingface/trl.git@019fc6dbaa03b888f9d5c1845f0f690da8ed310c#egg=trl[main]\n"
 
@@ -46,15 +48,7 @@ def test_the_review3_commits_are_placed_where_git_describe_puts_them() -> None:
 
 
 def _repo(tmp: Path, files: dict[str, str], config: str, text: str) -> Path:
-    root = tmp / f"r{len(list(tmp.iterdir()))}"
-    (root / ".git").mkdir(parents=True)
-    for rel, body in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(body)
-    path = root / config
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
+    return write_tree(fresh_root(tmp), {**files, config: text}, git=True) / config
 
 
 def test_a_git_pin_to_a_placed_commit_is_read_as_the_release_it_follows(tmp_path: Path) -> None:

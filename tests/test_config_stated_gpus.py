@@ -11,16 +11,13 @@ import pytest
 from pytest_goblin.formats import load_config
 from pytest_goblin.formats.semantics import filename_count, world_size_note
 
+from .repo_files import write_tree
+
 AXOLOTL = "base_model: meta-llama/Meta-Llama-3-8B\nmicro_batch_size: 2\ngradient_accumulation_steps: 4\nsequence_len: 2048\nbf16: true\n"
 
 
 def one(tmp_path: Path, name: str, text: str, extra: dict[str, str] | None = None) -> Path:
-    root = tmp_path / "repo"
-    (root / ".git").mkdir(parents=True)
-    (root / name).write_text(text, encoding="utf-8")
-    for other, body in (extra or {}).items():
-        (root / other).write_text(body, encoding="utf-8")
-    return root / name
+    return write_tree(tmp_path / "repo", {name: text, **(extra or {})}, git=True) / name
 
 
 @pytest.mark.parametrize(("comment", "phrase"), [("# 2 x H100 80GB", "2 x H100"), ("# trained on 2 GPUs", "on 2 GPUs")])

@@ -12,7 +12,7 @@ from pytest_goblin.formats import load_config
 from pytest_goblin.formats.container import base_image, cuda_image
 from pytest_goblin.hardware import get_hardware
 
-from .test_topology import repo
+from .repo_files import repo
 
 AXOLOTL = "base_model: meta-llama/Meta-Llama-3-8B\nmicro_batch_size: 2\nsequence_len: 2048\nbf16: true\nflash_attention: true\n"
 JOB = """apiVersion: batch/v1

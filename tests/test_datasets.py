@@ -25,6 +25,8 @@ from pytest_goblin.rules import cached_rules, facts, unjudged_on_assumed_lengths
 from pytest_goblin.schemas import ModelShape, WorkloadConfig
 from pytest_goblin.service import audit_file
 
+from .repo_files import write_tree
+
 HW = get_hardware("mi300x")
 
 AXOLOTL = """\
@@ -397,15 +399,11 @@ def test_relative_paths_resolve_from_the_repository_root_as_launch_lines_run_the
 
 
 def _lf(tmp_path: Path, info: dict[str, Any], dataset: str) -> Path:
-    data = tmp_path / "data"
-    data.mkdir(exist_ok=True)
-    (data / "dataset_info.json").write_text(json.dumps(info))
-    cfg = tmp_path / "lf.yaml"
-    cfg.write_text(
+    cfg = (
         "model_name_or_path: meta-llama/Llama-3.1-8B\nstage: sft\ndo_train: true\nfinetuning_type: lora\n"
         f"dataset: {dataset}\ncutoff_len: 2048\nper_device_train_batch_size: 4\ngradient_accumulation_steps: 4\nbf16: true\n"
     )
-    return cfg
+    return write_tree(tmp_path, {"data/dataset_info.json": json.dumps(info), "lf.yaml": cfg}) / "lf.yaml"
 
 
 def test_every_dataset_of_a_mix_is_measured(tmp_path: Path) -> None:

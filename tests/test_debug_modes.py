@@ -13,6 +13,7 @@ from pytest_goblin.cli import main
 from pytest_goblin.formats import load_config
 
 from .findings import audit, write_config
+from .repo_files import write_tree
 
 RULE = "debug.mode_left_on"
 
@@ -154,10 +155,8 @@ RECIPE = "output_dir: out\nper_device_train_batch_size: 1\nbf16: true\nmax_steps
 
 
 def _recipe(tmp_path: Path, call: str) -> Path:
-    path = write_config(tmp_path, "sft.yaml", RECIPE)
-    (tmp_path / "train.py").write_text(LAUNCHED.format(call=call))
-    (tmp_path / "run.sh").write_text("python train.py sft.yaml\n")
-    return path
+    files = {"sft.yaml": RECIPE, "train.py": LAUNCHED.format(call=call), "run.sh": "python train.py sft.yaml\n"}
+    return write_tree(tmp_path, files, git=True) / "sft.yaml"
 
 
 def test_a_yaml_recipe_run_by_a_script_that_leaves_anomaly_detection_on_fires(tmp_path: Path) -> None:

@@ -7,13 +7,7 @@ from pathlib import Path
 
 from pytest_goblin.formats import load_config
 
-
-def _write(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
-
+from .repo_files import write_file, write_tree
 
 SCRIPT = """\
 import argparse
@@ -55,9 +49,8 @@ training:
 
 
 def _repo(tmp_path: Path, helper: str = HELPER, load: str = "load_yaml(args.config)", mutation: str = "", yaml_text: str = YAML) -> Path:
-    (tmp_path / ".git").mkdir(parents=True, exist_ok=True)
-    _write(tmp_path, "configs/p1.yaml", yaml_text)
-    return _write(tmp_path, "train.py", SCRIPT.format(helper=helper, load=load, mutation=mutation))
+    files = {"configs/p1.yaml": yaml_text, "train.py": SCRIPT.format(helper=helper, load=load, mutation=mutation)}
+    return write_tree(tmp_path, files, git=True) / "train.py"
 
 
 def test_the_settings_a_script_loads_from_its_yaml_are_read_with_their_lines(tmp_path: Path) -> None:
@@ -73,7 +66,7 @@ def test_the_settings_a_script_loads_from_its_yaml_are_read_with_their_lines(tmp
 
 
 def test_a_loader_imported_from_the_repository_is_followed(tmp_path: Path) -> None:
-    _write(tmp_path, "utils/config.py", "import yaml\n\n\ndef load_config(path):\n    return yaml.safe_load(open(path))\n")
+    write_file(tmp_path, "utils/config.py", "import yaml\n\n\ndef load_config(path):\n    return yaml.safe_load(open(path))\n")
     path = _repo(tmp_path, helper="from utils.config import load_config", load="load_config(args.config)")
     w = load_config(path).workload
     assert w.micro_batch_size == 6
@@ -82,8 +75,8 @@ def test_a_loader_imported_from_the_repository_is_followed(tmp_path: Path) -> No
 
 def test_the_launch_lines_config_word_wins_over_the_default(tmp_path: Path) -> None:
     path = _repo(tmp_path)
-    _write(tmp_path, "configs/other.yaml", YAML.replace("batch_size: 6", "batch_size: 3"))
-    _write(tmp_path, "run.sh", "python train.py --config configs/other.yaml\n")
+    write_file(tmp_path, "configs/other.yaml", YAML.replace("batch_size: 6", "batch_size: 3"))
+    write_file(tmp_path, "run.sh", "python train.py --config configs/other.yaml\n")
     w = load_config(path).workload
     assert w.micro_batch_size == 3
     assert w.sources["micro_batch_size"].file.endswith("configs/other.yaml")
@@ -98,9 +91,11 @@ def test_a_get_default_applies_where_the_key_is_absent(tmp_path: Path) -> None:
 
 def test_json_and_with_open_loads_are_read(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
-    _write(tmp_path, "cfg.json", '{"model": {"name": "Qwen/Qwen2.5-14B"},\n "training": {"per_device_train_batch_size": 5, "gradient_checkpointing": false}}\n')
+    write_file(
+        tmp_path, "cfg.json", '{"model": {"name": "Qwen/Qwen2.5-14B"},\n "training": {"per_device_train_batch_size": 5, "gradient_checkpointing": false}}\n'
+    )
     text = SCRIPT.format(helper="import json", load="json.load(open('cfg.json'))", mutation="")
-    w = load_config(_write(tmp_path, "train.py", text)).workload
+    w = load_config(write_file(tmp_path, "train.py", text)).workload
     assert w.micro_batch_size == 5
     assert w.sources["micro_batch_size"].file.endswith("cfg.json") and w.sources["micro_batch_size"].line == 2
 
@@ -122,7 +117,7 @@ def test_an_f_string_of_unknowns_stays_unknown(tmp_path: Path) -> None:
 
 def test_a_file_outside_the_tree_is_not_read(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
-    _write(tmp_path, "outside.yaml", YAML)
+    write_file(tmp_path, "outside.yaml", YAML)
     path = _repo(repo, load="load_yaml('../outside.yaml')")
     w = load_config(path).workload
     assert w.micro_batch_size != 6
@@ -192,8 +187,8 @@ SFTTrainer(model=model, processing_class=tokenizer, args=sft).train()
 
 def test_an_unsloth_load_reads_the_files_values(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
-    _write(tmp_path, "configs/p1_8b_qlora.yaml", "model:\n  name: Qwen/Qwen2.5-7B\n  load_in_4bit: false\ndata:\n  max_len: 3072\ntraining:\n  batch: 7\n")
-    w = load_config(_write(tmp_path, "train.py", UNSLOTH)).workload
+    write_file(tmp_path, "configs/p1_8b_qlora.yaml", "model:\n  name: Qwen/Qwen2.5-7B\n  load_in_4bit: false\ndata:\n  max_len: 3072\ntraining:\n  batch: 7\n")
+    w = load_config(write_file(tmp_path, "train.py", UNSLOTH)).workload
     assert w.micro_batch_size == 7 and w.seq_len == 3072
     assert w.quantization == "none"  # the file's load_in_4bit: false, not Unsloth's default
     assert w.sources["seq_len"].file.endswith("p1_8b_qlora.yaml") and w.sources["seq_len"].line == 5
@@ -201,23 +196,23 @@ def test_an_unsloth_load_reads_the_files_values(tmp_path: Path) -> None:
 
 def test_omegaconf_attributes_are_read(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
-    _write(tmp_path, "conf.yaml", YAML)
+    write_file(tmp_path, "conf.yaml", YAML)
     text = SCRIPT.format(helper="from omegaconf import OmegaConf", load="OmegaConf.load('conf.yaml')", mutation="")
     text = text.replace('training_cfg["per_device_train_batch_size"]', "cfg.training.per_device_train_batch_size")
-    w = load_config(_write(tmp_path, "train.py", text)).workload
+    w = load_config(write_file(tmp_path, "train.py", text)).workload
     assert w.micro_batch_size == 6 and w.sources["micro_batch_size"].line == 4
 
 
 def test_toml_and_path_wrapped_loads_are_read(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
-    _write(
+    write_file(
         tmp_path,
         "train.toml",
         '[model]\nname = "Qwen/Qwen2.5-14B"\n\n[[runs]]\nper_device_train_batch_size = 1\n\n'
         "[training]\nper_device_train_batch_size = 4\ngradient_checkpointing = true\n",
     )
     text = SCRIPT.format(helper="import tomllib\nfrom pathlib import Path", load="tomllib.load(Path('train.toml').open('rb'))", mutation="")
-    w = load_config(_write(tmp_path, "train.py", text)).workload
+    w = load_config(write_file(tmp_path, "train.py", text)).workload
     assert w.micro_batch_size == 4 and w.sources["micro_batch_size"].file.endswith("train.toml") and w.sources["micro_batch_size"].line == 8
 
 
@@ -230,9 +225,9 @@ def test_a_number_read_from_the_file_and_handed_to_a_function_is_still_read(tmp_
 
 def test_a_launch_word_is_resolved_from_its_launchers_folder(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
-    _write(tmp_path, "exp/configs/p1.yaml", YAML.replace("batch_size: 6", "batch_size: 5"))
-    _write(tmp_path, "exp/run.sh", "python ../train.py --config configs/p1.yaml\n")  # run from exp/
-    path = _write(tmp_path, "train.py", SCRIPT.format(helper=HELPER, load="load_yaml(args.config)", mutation=""))
+    write_file(tmp_path, "exp/configs/p1.yaml", YAML.replace("batch_size: 6", "batch_size: 5"))
+    write_file(tmp_path, "exp/run.sh", "python ../train.py --config configs/p1.yaml\n")  # run from exp/
+    path = write_file(tmp_path, "train.py", SCRIPT.format(helper=HELPER, load="load_yaml(args.config)", mutation=""))
     w = load_config(path).workload
     assert w.micro_batch_size == 5 and w.sources["micro_batch_size"].file.endswith("exp/configs/p1.yaml")
     assert any("launch line's folder exp" in n for n in w.notes)
@@ -241,7 +236,7 @@ def test_a_launch_word_is_resolved_from_its_launchers_folder(tmp_path: Path) -> 
 
 def test_a_dict_passed_to_the_scripts_own_function_is_read_there(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
-    _write(tmp_path, "configs/p1.yaml", YAML)
+    write_file(tmp_path, "configs/p1.yaml", YAML)
     text = (
         "import yaml\nfrom transformers import AutoModelForCausalLM, TrainingArguments, Trainer\n\n\n"
         "def train(cfg):\n"
@@ -254,11 +249,11 @@ def test_a_dict_passed_to_the_scripts_own_function_is_read_there(tmp_path: Path)
         "    train(cfg)\n\n\n"
         "main()\n"
     )
-    w = load_config(_write(tmp_path, "train.py", text)).workload
+    w = load_config(write_file(tmp_path, "train.py", text)).workload
     assert w.micro_batch_size == 6 and w.model.name == "Qwen/Qwen2.5-14B"
     # a write inside that function is seen too
     changed = text.replace("    t = cfg['training']\n", "    t = cfg['training']\n    t['per_device_train_batch_size'] = 1\n")
-    w = load_config(_write(tmp_path / "b", "train.py", changed)).workload
+    w = load_config(write_file(tmp_path / "b", "train.py", changed)).workload
     assert w.micro_batch_size != 6 and any("changed by the script at line 7" in n for n in w.notes)
 
 
@@ -266,11 +261,11 @@ def test_a_json_files_secret_is_never_quoted(tmp_path: Path) -> None:
     from pytest_goblin.redact import redact
 
     (tmp_path / ".git").mkdir()
-    _write(tmp_path, "cfg.json", '{"hub_token": "zq9XbT4kLm2", "training": {"per_device_train_batch_size": 5}, "model": {"name": "m"}}\n')
+    write_file(tmp_path, "cfg.json", '{"hub_token": "zq9XbT4kLm2", "training": {"per_device_train_batch_size": 5}, "model": {"name": "m"}}\n')
     text = SCRIPT.format(helper="import json", load="json.load(open('cfg.json'))", mutation="").replace(
         '    gradient_checkpointing=training_cfg["gradient_checkpointing"],\n', ""
     )
-    w = load_config(_write(tmp_path, "train.py", text)).workload
+    w = load_config(write_file(tmp_path, "train.py", text)).workload
     assert w.micro_batch_size == 5
     assert "zq9XbT4kLm2" not in redact("token zq9XbT4kLm2 here")
 
@@ -291,7 +286,7 @@ def setup(config):
 def test_a_dict_handed_to_a_repository_function_that_only_reads_it_is_still_read(tmp_path: Path) -> None:
     """Blind review 9 row 32 (poornachandra24/grpo-vision-reasoning src/fine_tuning/train.py:56 `load_model_and_processor(cfg)`,
     whose body in model.py only reads the dict): the script's own reads of the file stay read."""
-    _write(tmp_path, "utils/setup.py", READS_ONLY)
+    write_file(tmp_path, "utils/setup.py", READS_ONLY)
     path = _repo(tmp_path, helper=HELPER + "from utils.setup import setup", mutation="setup(cfg)")
     w = load_config(path).workload
     assert w.micro_batch_size == 6 and w.sources["micro_batch_size"].file.endswith("configs/p1.yaml")
@@ -310,7 +305,7 @@ def test_a_dict_a_repository_function_writes_into_or_hands_on_whole_stays_unknow
         )
     ):
         root = tmp_path / str(i)
-        _write(root, "utils/setup.py", body)
+        write_file(root, "utils/setup.py", body)
         path = _repo(root, helper=HELPER + "from utils.setup import setup", mutation="setup(cfg)")
         w = load_config(path).workload
         assert w.micro_batch_size != 6, body

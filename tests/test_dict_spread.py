@@ -14,6 +14,8 @@ import pytest
 
 from pytest_goblin.cli import main
 
+from .repo_files import write_tree
+
 YAML = """\
 model:
   name: Qwen/Qwen2.5-7B
@@ -53,11 +55,8 @@ def _parse(
     yaml_text: str = YAML,
     script: str | None = None,
 ) -> dict:
-    (tmp_path / ".git").mkdir(parents=True, exist_ok=True)
-    (tmp_path / "configs").mkdir(exist_ok=True)
-    (tmp_path / "configs/run.yaml").write_text(yaml_text)
     text = script if script is not None else SCRIPT.format(path=path, call=call, mutation=mutation)
-    (tmp_path / "train.py").write_text(text)
+    write_tree(tmp_path, {"configs/run.yaml": yaml_text, "train.py": text}, git=True)
     capsys.readouterr()
     assert main(["parse", "--json", str(tmp_path / "train.py")]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -236,11 +235,8 @@ def test_a_lora_config_given_a_yaml_section_by_double_star_trains_an_adapter(tmp
 def _apply(tmp_path: Path, call: str, yaml_text: str = YAML) -> tuple[str, str, dict[str, str]]:
     from pytest_goblin.formats import load_config
 
-    (tmp_path / ".git").mkdir(parents=True, exist_ok=True)
-    (tmp_path / "configs").mkdir(exist_ok=True)
-    (tmp_path / "configs/run.yaml").write_text(yaml_text)
-    path = tmp_path / "train.py"
-    path.write_text(SCRIPT.format(path='"configs/run.yaml"', call=call, mutation="kwargs = make()"))
+    files = {"configs/run.yaml": yaml_text, "train.py": SCRIPT.format(path='"configs/run.yaml"', call=call, mutation="kwargs = make()")}
+    path = write_tree(tmp_path, files, git=True) / "train.py"
     loaded = load_config(path)
     text, skipped = loaded.adapter.apply(path, loaded.text, loaded.data, loaded.workload, {"gradient_checkpointing": False})
     return loaded.text, text, skipped

@@ -12,7 +12,7 @@ from pytest_goblin.formats.container import dockerfile_command, is_compose, is_d
 from pytest_goblin.formats.launchers import find_launch
 from pytest_goblin.hardware import get_hardware
 
-from .test_topology import repo
+from .repo_files import repo
 
 AXOLOTL = "base_model: meta-llama/Meta-Llama-3-8B\nmicro_batch_size: 2\nsequence_len: 2048\nbf16: true\nflash_attention: true\n"
 ROCM = "rocm/pytorch:rocm7.0_ubuntu24.04_py3.12_pytorch_release_2.8.0"

@@ -14,8 +14,8 @@ from pytest_goblin import blockers
 from pytest_goblin.formats import load_config
 from pytest_goblin.hardware import get_hardware
 
+from .repo_files import repo
 from .test_blockers import DS_BF16, HF, LF
-from .test_topology import repo
 
 ACC = "distributed_type: DEEPSPEED\ndeepspeed_config:\n  deepspeed_config_file: ds.json\nnum_machines: 1\nnum_processes: 8\n"
 

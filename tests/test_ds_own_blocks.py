@@ -12,7 +12,7 @@ from pytest_goblin import hardware
 from pytest_goblin import rules as kb
 from pytest_goblin.formats import load_config
 
-from .test_topology import repo
+from .repo_files import repo
 
 SFT = "model_name_or_path: Qwen/Qwen2.5-7B\noptim: adamw_torch\nper_device_train_batch_size: 1\nbf16: true\n"
 OWN = '{\n  "zero_optimization": {"stage": 2},\n  "optimizer": {"type": "AdamW", "params": {"lr": "auto"}},\n  "scheduler": {"type": "WarmupLR"}\n}\n'

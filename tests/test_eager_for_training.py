@@ -12,7 +12,7 @@ from pytest_goblin import hardware
 from pytest_goblin import rules as kb
 from pytest_goblin.formats import load_config
 
-from .test_topology import repo
+from .repo_files import repo
 
 CFG = "model_name_or_path: {model}\nattn_implementation: eager\nper_device_train_batch_size: 1\nlearning_rate: 1.0e-5\nnum_train_epochs: 1\nbf16: true\noutput_dir: out\n"
 SWAPS = {"attention.flex_over_eager", "attention.sdpa_over_eager"}

@@ -14,6 +14,8 @@ from pytest_goblin.frameworks import check_key, check_writes, tables, torchtune_
 from pytest_goblin.hardware import get_hardware
 from pytest_goblin.patching import build_patch
 
+from .repo_files import write_tree
+
 
 def _installed(dist: str) -> str | None:
     try:
@@ -180,12 +182,9 @@ PINNED_RECIPE = "model_name_or_path: mistralai/Mistral-7B-v0.1\ntorch_dtype: bfl
 
 
 def _pinned_repo(tmp_path: Path, setup: str) -> Path:
-    (tmp_path / ".git").mkdir()
-    (tmp_path / "setup.py").write_text(f'_deps = [\n    "torch>=2.1",\n    "{setup}",\n    "trl==0.7.10",\n]\n')
-    path = tmp_path / "recipes" / "zephyr-7b-beta" / "sft" / "config_full.yaml"
-    path.parent.mkdir(parents=True)
-    path.write_text(PINNED_RECIPE)
-    return path
+    config = "recipes/zephyr-7b-beta/sft/config_full.yaml"
+    files = {"setup.py": f'_deps = [\n    "torch>=2.1",\n    "{setup}",\n    "trl==0.7.10",\n]\n', config: PINNED_RECIPE}
+    return write_tree(tmp_path, files, git=True) / config
 
 
 def test_key_newer_than_the_pinned_transformers_is_not_written(tmp_path: Path) -> None:

@@ -12,6 +12,8 @@ import pytest
 from pytest_goblin import costmodel
 from pytest_goblin.formats import load_config
 
+from .repo_files import write_tree
+
 SCRIPT = """\
 from dataclasses import dataclass, field
 from typing import Optional
@@ -43,10 +45,11 @@ LOOP = "        for p in model.llm.parameters():\n            p.requires_grad = 
 
 
 def _repo(tmp_path: Path, freeze: str, words: str, script: str = SCRIPT) -> Path:
-    (tmp_path / ".git").mkdir(parents=True)
-    (tmp_path / "finetune.py").write_text(script.replace("{freeze}", freeze))
-    (tmp_path / "finetune_ds.sh").write_text(f"torchrun --nproc_per_node 8 finetune.py {words} --bf16 true --output_dir out\n")
-    return tmp_path / "finetune.py"
+    files = {
+        "finetune.py": script.replace("{freeze}", freeze),
+        "finetune_ds.sh": f"torchrun --nproc_per_node 8 finetune.py {words} --bf16 true --output_dir out\n",
+    }
+    return write_tree(tmp_path, files, git=True) / "finetune.py"
 
 
 @pytest.mark.parametrize("freeze", [CALL, LOOP])

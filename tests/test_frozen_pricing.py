@@ -14,6 +14,8 @@ from pytest_goblin.modelzoo import lookup_model
 from pytest_goblin.rules import over_hbm
 from pytest_goblin.schemas import WorkloadConfig
 
+from .repo_files import write_tree
+
 LF = """\
 model_name_or_path: Qwen/Qwen2.5-7B-Instruct
 stage: sft
@@ -30,10 +32,7 @@ bf16: true
 
 
 def _lf(tmp_path: Path, extra: str, ftype: str = "full") -> WorkloadConfig:
-    (tmp_path / ".git").mkdir(exist_ok=True)
-    path = tmp_path / "lf.yaml"
-    path.write_text(LF.format(ftype=ftype, extra=extra))
-    return load_config(path).workload
+    return load_config(write_tree(tmp_path, {"lf.yaml": LF.format(ftype=ftype, extra=extra)}, git=True) / "lf.yaml").workload
 
 
 def test_llamafactory_freeze_language_model_with_a_trained_projector_is_a_frozen_base(tmp_path: Path) -> None:

@@ -15,15 +15,14 @@ from pytest_goblin import blockers
 from pytest_goblin.formats import load_config
 from pytest_goblin.hardware import get_hardware
 
+from .repo_files import write_tree
 from .test_blockers import FUSED_OFFLOAD, HF, TT_FUSED_OFFLOAD
 
 IDS = {"blocker.fused_adamw_on_host_params", "blocker.fused_adamw_on_host_params_torchtune"}
 
 
 def _fired(tmp_path: Path, name: str, text: str, files: dict[str, str]) -> dict[str, str]:
-    for rel, body in {name: text, **files}.items():
-        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / rel).write_text(body)
+    write_tree(tmp_path, {name: text, **files})
     found = blockers.findings(load_config(tmp_path / name), get_hardware("mi300x"))
     return {f.rule_id: f.message for f in found if f.rule_id in IDS}
 

@@ -18,7 +18,7 @@ from pytest_goblin.formats import load_config
 from pytest_goblin.modelzoo import lookup_model
 from pytest_goblin.schemas import FieldSource, WorkloadConfig
 
-from .test_topology import repo
+from .repo_files import repo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 

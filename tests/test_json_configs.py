@@ -12,6 +12,8 @@ import pytest
 from pytest_goblin.cli import main
 from pytest_goblin.formats import candidate_suffixes
 
+from .repo_files import write_tree
+
 
 def _parse(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     rc = main(["parse", *argv])
@@ -207,14 +209,13 @@ def setup():
 
 
 def _firefly(tmp_path: Path, readme_names: str) -> Path:
-    (tmp_path / ".git").mkdir()
-    (tmp_path / "train.py").write_text(FIREFLY_TRAIN)
-    folder = tmp_path / "train_args" / "sft" / "full"
-    folder.mkdir(parents=True)
-    (folder / "bloom-1b1-sft-full.json").write_text(TA_JSON)
-    (folder / "qwen-7b-sft-full.json").write_text(TA_JSON.replace('"num_train_epochs": 1,', '"template_name": "qwen",\n    "num_train_epochs": 1,'))
-    (tmp_path / "README.md").write_text(f"```bash\ndeepspeed --num_gpus=8 train.py --train_args_file {readme_names}\n```\n")
-    return folder / "qwen-7b-sft-full.json"
+    files = {
+        "train.py": FIREFLY_TRAIN,
+        "train_args/sft/full/bloom-1b1-sft-full.json": TA_JSON,
+        "train_args/sft/full/qwen-7b-sft-full.json": TA_JSON.replace('"num_train_epochs": 1,', '"template_name": "qwen",\n    "num_train_epochs": 1,'),
+        "README.md": f"```bash\ndeepspeed --num_gpus=8 train.py --train_args_file {readme_names}\n```\n",
+    }
+    return write_tree(tmp_path, files, git=True) / "train_args" / "sft" / "full" / "qwen-7b-sft-full.json"
 
 
 def test_json_recipe_is_read_through_the_script_its_folders_launch_line_runs(tmp_path: Path) -> None:

@@ -20,8 +20,8 @@ from pytest_goblin.schemas import Report
 from pytest_goblin.service import audit_file
 from pytest_goblin.settings import Settings
 
+from .repo_files import repo
 from .test_own_recipe_run import KD, KD_HEADER, LORA
-from .test_topology import repo
 
 
 @pytest.fixture(autouse=True)

@@ -14,6 +14,8 @@ from pytest_goblin.frameworks.pins import Pin, pins
 from pytest_goblin.hardware import get_hardware
 from pytest_goblin.schemas import Finding
 
+from .repo_files import fresh_root, write_tree
+
 TF_WANTED = ["4.36.2", "4.40.2", "4.44.2", "4.46.3", "4.50.3", "4.53.3", "4.56.2", "4.57.6", "5.25.0"]
 TRL_WANTED = ["0.7.11", "0.8.6", "0.9.6", "0.11.4", "0.12.2", "0.14.0", "0.16.1", "0.19.1", "0.21.0", "0.24.0", "1.16.0"]
 HF = "model_name_or_path: meta-llama/Meta-Llama-3-8B\nper_device_train_batch_size: 4\ngradient_accumulation_steps: 4\nbf16: true\n"
@@ -91,13 +93,8 @@ def test_a_pin_keeps_its_upper_bound(tmp_path: Path) -> None:
 
 
 def _findings(tmp: Path, text: str, extra: dict[str, str] | None = None) -> list[Finding]:
-    tmp = tmp / f"case{len(list(tmp.iterdir()))}"  # a folder per case: pins are read once per folder
-    tmp.mkdir()
-    for rel, body in (extra or {}).items():
-        (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
-        (tmp / rel).write_text(body)
-    path = tmp / "sft.yaml"
-    path.write_text(text)
+    # a folder per case: pins are read once per folder
+    path = write_tree(fresh_root(tmp, "case"), {**(extra or {}), "sft.yaml": text}) / "sft.yaml"
     _findings.last = path  # type: ignore[attr-defined]
     return [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id.startswith("blocker.keys_")]
 
@@ -481,11 +478,7 @@ def test_trl_gradient_checkpointing_default_follows_the_pin(tmp_path: Path) -> N
 
 
 def _findings_dir(tmp: Path, name: str, body: str, requirements: str) -> Path:
-    folder = tmp / name
-    folder.mkdir()
-    (folder / "requirements.txt").write_text(requirements)
-    (folder / "sft.yaml").write_text(body)
-    return folder / "sft.yaml"
+    return write_tree(tmp / name, {"requirements.txt": requirements, "sft.yaml": body}) / "sft.yaml"
 
 
 def test_transformers_before_436_runs_eager_attention_and_gets_no_attention_edit(tmp_path: Path) -> None:
@@ -545,13 +538,10 @@ def main(model, data):
 
 
 def _script_findings(tmp: Path, requirements: str | None, script: str = SCRIPT) -> list[Finding]:
-    tmp = tmp / f"case{len(list(tmp.iterdir()))}"
-    tmp.mkdir()
-    (tmp / ".git").mkdir()
+    files = {"train.py": script}
     if requirements is not None:
-        (tmp / "requirements.txt").write_text(requirements)
-    path = tmp / "train.py"
-    path.write_text(script)
+        files["requirements.txt"] = requirements
+    path = write_tree(fresh_root(tmp, "case"), files, git=True) / "train.py"
     return [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id.startswith("blocker.keys_")]
 
 
@@ -638,13 +628,14 @@ TRL_SCRIPT = (
 
 
 def _trl_parsed(tmp: Path, name: str, requirements: str, lhs: str = "script_args, training_args, model_args", kw: str = "", extra: str = "") -> list[Finding]:
-    folder = tmp / name
-    (folder / ".git").mkdir(parents=True)
-    (folder / "requirements.txt").write_text(requirements)
-    (folder / "sft_train.py").write_text(TRL_SCRIPT.format(lhs=lhs, kw=kw) + extra)
-    (folder / "run.sh").write_text("accelerate launch sft_train.py --config sft.yaml\n")
-    (folder / "sft.yaml").write_text(HF + "max_length: 2048\nevaluation_strategy: 'no'\n")
-    return [f for f in blockers.findings(load_config(folder / "sft.yaml"), get_hardware("mi300x")) if f.rule_id.startswith("blocker.keys_")]
+    files = {
+        "requirements.txt": requirements,
+        "sft_train.py": TRL_SCRIPT.format(lhs=lhs, kw=kw) + extra,
+        "run.sh": "accelerate launch sft_train.py --config sft.yaml\n",
+        "sft.yaml": HF + "max_length: 2048\nevaluation_strategy: 'no'\n",
+    }
+    path = write_tree(tmp / name, files, git=True) / "sft.yaml"
+    return [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id.startswith("blocker.keys_")]
 
 
 def test_the_scripts_trl_parser_decides_what_an_unread_key_does(tmp_path: Path) -> None:

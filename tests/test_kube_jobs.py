@@ -12,8 +12,9 @@ import pytest
 from pytest_goblin.formats import launchers, load_config
 from pytest_goblin.formats.cloud import read_cloud
 
+from .repo_files import repo
 from .test_cloud_launchers import AXOLOTL
-from .test_topology import repo, topo
+from .test_topology import topo
 
 # offendo/formalize 91a4b39 jobs/herald_em.yaml, cut down: env CONFIG = the config, a renamed whole-GPU resource
 JOB = """apiVersion: batch/v1

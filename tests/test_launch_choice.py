@@ -10,9 +10,9 @@ import pytest
 from pytest_goblin.formats import load_config
 from pytest_goblin.formats.launcher_text import parse_launcher
 
+from .repo_files import repo
 from .test_frameworks import LF_SFT
 from .test_launch_forms import TORCHTUNE_DIST
-from .test_topology import repo
 
 
 @pytest.fixture(autouse=True)

@@ -14,13 +14,7 @@ import pytest
 from pytest_goblin.errors import NotATrainingConfig
 from pytest_goblin.formats import load_config
 
-
-def _write(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
-
+from .repo_files import write_file
 
 # ------------------------------------------------------------------ a script run from another checkout
 PARSED = """\
@@ -51,8 +45,8 @@ deepspeed {flags}train_coder.py \\
 
 def _elsewhere_tree(tmp_path: Path, flags: str = "") -> Path:
     (tmp_path / ".git").mkdir()
-    _write(tmp_path, "Coder/README.md", ELSEWHERE_README.replace("{flags}", flags))
-    return _write(tmp_path, "Coder/src/train_coder.py", PARSED)
+    write_file(tmp_path, "Coder/README.md", ELSEWHERE_README.replace("{flags}", flags))
+    return write_file(tmp_path, "Coder/src/train_coder.py", PARSED)
 
 
 def test_a_readme_line_running_the_script_from_another_checkout_gives_its_arguments_and_topology(tmp_path: Path) -> None:
@@ -76,15 +70,15 @@ def test_a_deepspeed_line_without_counts_from_another_checkout_uses_every_gpu(tm
 
 def test_python_running_the_script_from_another_checkout_is_one_process(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
-    _write(tmp_path, "Coder/README.md", "```bash\npython train_coder.py --per_device_train_batch_size 2 --output_dir o\n```\n")
-    w = load_config(_write(tmp_path, "Coder/src/train_coder.py", PARSED)).workload
+    write_file(tmp_path, "Coder/README.md", "```bash\npython train_coder.py --per_device_train_batch_size 2 --output_dir o\n```\n")
+    w = load_config(write_file(tmp_path, "Coder/src/train_coder.py", PARSED)).workload
     assert w.micro_batch_size == 2
     assert w.world_size == 1 and w.sources["world_size"].file.endswith("Coder/README.md")
 
 
 def test_two_scripts_sharing_the_name_are_not_guessed(tmp_path: Path) -> None:
     path = _elsewhere_tree(tmp_path, "--num_gpus 4 ")
-    _write(tmp_path, "Other/train_coder.py", PARSED)
+    write_file(tmp_path, "Other/train_coder.py", PARSED)
     with pytest.raises(NotATrainingConfig, match="no launch line in its repository runs it"):
         load_config(path)
 
@@ -92,16 +86,16 @@ def test_two_scripts_sharing_the_name_are_not_guessed(tmp_path: Path) -> None:
 def test_a_name_said_in_prose_only_is_no_launch_line(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
     prose = ELSEWHERE_README.split("```")[0] + "Then run `train_coder.py` with python as you would `train.py`.\n"
-    _write(tmp_path, "Coder/README.md", prose)
-    path = _write(tmp_path, "Coder/src/train_coder.py", PARSED)
+    write_file(tmp_path, "Coder/README.md", prose)
+    path = write_file(tmp_path, "Coder/src/train_coder.py", PARSED)
     with pytest.raises(NotATrainingConfig, match="no launch line in its repository runs it"):
         load_config(path)
 
 
 def test_a_line_whose_program_is_another_script_does_not_run_it(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
-    _write(tmp_path, "Coder/README.md", "```bash\npython launch.py train_coder.py --per_device_train_batch_size 16 --output_dir o\n```\n")
-    path = _write(tmp_path, "Coder/src/train_coder.py", PARSED)
+    write_file(tmp_path, "Coder/README.md", "```bash\npython launch.py train_coder.py --per_device_train_batch_size 16 --output_dir o\n```\n")
+    path = write_file(tmp_path, "Coder/src/train_coder.py", PARSED)
     with pytest.raises(NotATrainingConfig, match="no launch line in its repository runs it"):
         load_config(path)
 
@@ -141,8 +135,8 @@ num_processes: 32
 
 def _beside_tree(tmp_path: Path) -> Path:
     (tmp_path / ".git").mkdir()
-    _write(tmp_path, "llm_training/acc_config.yaml", ACCELERATE)
-    return _write(tmp_path, "llm_training/fft.yaml", AXOLOTL)
+    write_file(tmp_path, "llm_training/acc_config.yaml", ACCELERATE)
+    return write_file(tmp_path, "llm_training/fft.yaml", AXOLOTL)
 
 
 def test_the_one_accelerate_config_beside_the_config_gives_its_topology_as_assumed(tmp_path: Path) -> None:
@@ -163,7 +157,7 @@ def test_the_one_accelerate_config_beside_the_config_gives_its_topology_as_assum
 
 def test_two_accelerate_configs_beside_the_config_are_not_guessed(tmp_path: Path) -> None:
     path = _beside_tree(tmp_path)
-    _write(tmp_path, "llm_training/single.yaml", "distributed_type: MULTI_GPU\nnum_machines: 1\nnum_processes: 2\n")
+    write_file(tmp_path, "llm_training/single.yaml", "distributed_type: MULTI_GPU\nnum_machines: 1\nnum_processes: 2\n")
     w = load_config(path).workload
     assert w.world_size != 32 and "acc_config" not in w.sources["world_size"].file
     assert not any("acc_config.yaml" in n for n in w.notes)
@@ -171,7 +165,7 @@ def test_two_accelerate_configs_beside_the_config_are_not_guessed(tmp_path: Path
 
 def test_a_launcher_that_passes_no_accelerate_config_wins_over_the_one_beside(tmp_path: Path) -> None:
     path = _beside_tree(tmp_path)
-    _write(tmp_path, "run.sh", "accelerate launch --num_processes 2 -m axolotl.cli.train llm_training/fft.yaml\n")
+    write_file(tmp_path, "run.sh", "accelerate launch --num_processes 2 -m axolotl.cli.train llm_training/fft.yaml\n")
     w = load_config(path).workload
     assert w.world_size == 2 and w.sources["world_size"].file.endswith("run.sh")
     assert not any("acc_config.yaml" in n for n in w.notes)
@@ -179,8 +173,8 @@ def test_a_launcher_that_passes_no_accelerate_config_wins_over_the_one_beside(tm
 
 def test_a_launcher_that_passes_another_accelerate_config_wins_over_the_one_beside(tmp_path: Path) -> None:
     path = _beside_tree(tmp_path)
-    _write(tmp_path, "configs/two.yaml", "distributed_type: MULTI_GPU\nnum_machines: 1\nnum_processes: 2\n")
-    _write(tmp_path, "run.sh", "accelerate launch --config_file configs/two.yaml -m axolotl.cli.train llm_training/fft.yaml\n")
+    write_file(tmp_path, "configs/two.yaml", "distributed_type: MULTI_GPU\nnum_machines: 1\nnum_processes: 2\n")
+    write_file(tmp_path, "run.sh", "accelerate launch --config_file configs/two.yaml -m axolotl.cli.train llm_training/fft.yaml\n")
     w = load_config(path).workload
     assert w.world_size == 2 and w.sources["world_size"].file.endswith("run.sh")
     assert w.strategy == "ddp"
@@ -201,9 +195,9 @@ Nothing here.
 
 def test_the_one_accelerate_config_in_a_folder_the_configs_readme_section_names(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
-    path = _write(tmp_path, "recipes/fft.yaml", AXOLOTL)
-    _write(tmp_path, "README.md", README_NAMING.replace("{config}", "recipes/fft.yaml"))
-    _write(tmp_path, "configs/accelerate/zero3.yaml", ACCELERATE)
+    path = write_file(tmp_path, "recipes/fft.yaml", AXOLOTL)
+    write_file(tmp_path, "README.md", README_NAMING.replace("{config}", "recipes/fft.yaml"))
+    write_file(tmp_path, "configs/accelerate/zero3.yaml", ACCELERATE)
     w = load_config(path).workload
     assert (w.world_size, w.nodes, w.gpus_per_node) == (32, 8, 4) and not w.sources["world_size"].explicit
     note = w.sources["world_size"].note or ""
@@ -219,12 +213,12 @@ def test_the_one_accelerate_config_in_a_folder_the_configs_readme_section_names(
 )
 def test_no_accelerate_config_from_a_readme_folder_when_it_is_not_the_one(tmp_path: Path, readme: str, extra: dict[str, str]) -> None:
     (tmp_path / ".git").mkdir()
-    path = _write(tmp_path, "recipes/fft.yaml", AXOLOTL)
-    _write(tmp_path, "recipes/other.yaml", AXOLOTL)
-    _write(tmp_path, "README.md", readme)
-    _write(tmp_path, "configs/accelerate/zero3.yaml", ACCELERATE)
+    path = write_file(tmp_path, "recipes/fft.yaml", AXOLOTL)
+    write_file(tmp_path, "recipes/other.yaml", AXOLOTL)
+    write_file(tmp_path, "README.md", readme)
+    write_file(tmp_path, "configs/accelerate/zero3.yaml", ACCELERATE)
     for name, text in extra.items():
-        _write(tmp_path, name, text)
+        write_file(tmp_path, name, text)
     w = load_config(path).workload
     assert w.world_size != 32 and "zero3.yaml" not in w.sources["world_size"].file
 
@@ -233,6 +227,6 @@ def test_looking_for_the_accelerate_config_learns_no_secret_of_a_sibling_recipe(
     from pytest_goblin.redact import redact
 
     path = _beside_tree(tmp_path)
-    _write(tmp_path, "llm_training/other.yaml", AXOLOTL + "wandb_api_key: plainword7\n")
+    write_file(tmp_path, "llm_training/other.yaml", AXOLOTL + "wandb_api_key: plainword7\n")
     assert load_config(path).workload.world_size == 32
     assert redact("plainword7") == "plainword7"  # other.yaml was not parsed for this config

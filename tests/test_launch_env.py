@@ -17,9 +17,9 @@ from pytest_goblin import rules as kb
 from pytest_goblin.formats import load_config
 from pytest_goblin.schemas import WorkloadConfig
 
+from .repo_files import repo
 from .test_debug_modes import SCRIPT
 from .test_launch_forms import TORCHTUNE_DIST
-from .test_topology import repo
 
 HW = hardware.get_hardware("mi300x")
 RULE = "env.hip_logging_left_on"  # AMD_LOG_LEVEL not in (unset, "0")

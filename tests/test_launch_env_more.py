@@ -17,10 +17,10 @@ from pytest_goblin.formats.nb_env import kernel_settings
 from pytest_goblin.notebook import notebook_lines
 from pytest_goblin.schemas import WorkloadConfig
 
+from .repo_files import repo
 from .test_launch_env import TUNE, _finding, _workload
 from .test_launch_forms import TORCHTUNE_DIST
 from .test_launch_search import notebook
-from .test_topology import repo
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,8 @@ import pytest
 from pytest_goblin.formats import launcher_text, load_config
 from pytest_goblin.modelzoo import lookup_model
 
-from .test_topology import AXOLOTL, AXOLOTL_FSDP, repo, topo
+from .repo_files import repo
+from .test_topology import AXOLOTL, AXOLOTL_FSDP, topo
 
 # review3 shisa-ai/shisa-v2 train/slurm/base-llama3-70b-fft.slurm, cut down
 SLURM = """#!/bin/bash

@@ -13,7 +13,7 @@ from pytest_goblin import rules as kb
 from pytest_goblin.formats import load_config
 from pytest_goblin.schemas import WorkloadConfig
 
-from .test_topology import repo
+from .repo_files import repo
 
 BF16_RULE = "precision.bf16_amp_over_fp32"
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from pytest_goblin.formats import load_config
 
+from .repo_files import repo
 from .test_rollout import BIG
-from .test_topology import TRL, repo, topo
+from .test_topology import TRL, topo
 
 ZERO3 = "distributed_type: DEEPSPEED\nnum_processes: 8\ndeepspeed_config:\n  zero_stage: 3\n"
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from pytest_goblin.formats import load_config
 
+from .repo_files import write_tree
+
 RECIPE = """\
 model_name_or_path: meta-llama/Llama-2-7b-hf
 bf16: true
@@ -62,14 +64,8 @@ Trainer(args=training_args).train()
 
 
 def _tree(root: Path, script: str, launch: str) -> Path:
-    (root / ".git").mkdir()
-    (root / "chat").mkdir()
-    (root / "chat" / "train.py").write_text(script)
-    (root / "chat" / "zero3.json").write_text(DS)
-    (root / "chat" / "train.sh").write_text(launch)
-    config = root / "chat" / "config.yaml"
-    config.write_text(RECIPE)
-    return config
+    files = {"chat/train.py": script, "chat/zero3.json": DS, "chat/train.sh": launch, "chat/config.yaml": RECIPE}
+    return write_tree(root, files, git=True) / "chat" / "config.yaml"
 
 
 def test_a_field_value_word_after_the_recipe_is_set_over_it_by_parse_yaml_and_args(tmp_path: Path) -> None:

@@ -10,7 +10,8 @@ import pytest
 
 from pytest_goblin.formats import launch_walk, launcher_text, launchers, load_config
 
-from .test_topology import repo, topo
+from .repo_files import repo
+from .test_topology import topo
 
 TRL = "model_name_or_path: Qwen/Qwen2.5-7B\nper_device_train_batch_size: 4\nmax_length: 2048\ngradient_checkpointing: true\n"
 AXOLOTL_FSDP = "base_model: meta-llama/Meta-Llama-3-8B\nmicro_batch_size: 2\nsequence_len: 4096\nbf16: true\nfsdp_config:\n  fsdp_version: 2\n"

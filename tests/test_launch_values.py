@@ -11,6 +11,8 @@ import pytest
 
 from pytest_goblin.formats import load_config
 
+from .repo_files import write_file
+
 # The shape of MedicalGPT training/dpo_training.py@2f1008c: the script's own ScriptArguments dataclass, its
 # torch_dtype string turned into a torch dtype by getattr, and LoRA under `if args.use_peft:`
 DPO = """\
@@ -57,16 +59,9 @@ def _in_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
 
 
-def _write(root: Path, name: str, text: str) -> Path:
-    path = root / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
-
-
 def test_a_launcher_dtype_flag_reaches_from_pretrained_through_getattr(tmp_path: Path) -> None:
-    script = _write(tmp_path, "training/dpo.py", DPO)
-    _write(
+    script = write_file(tmp_path, "training/dpo.py", DPO)
+    write_file(
         tmp_path,
         "scripts/run_dpo.sh",
         "python3 training/dpo.py \\\n    --model_name_or_path Qwen/Qwen2.5-7B \\\n    --torch_dtype bfloat16 \\\n    --use_peft True\n",
@@ -81,8 +76,8 @@ def test_a_launcher_dtype_flag_reaches_from_pretrained_through_getattr(tmp_path:
 
 def test_a_field_the_launcher_does_not_pass_keeps_the_dataclass_default(tmp_path: Path) -> None:
     # torch_dtype's default None: `dtype=None`, nothing read from the launcher; use_peft's default False: no LoRA
-    script = _write(tmp_path, "training/dpo.py", DPO)
-    _write(tmp_path, "scripts/run_dpo.sh", "python3 training/dpo.py --model_name_or_path Qwen/Qwen2.5-7B --bf16 True\n")
+    script = write_file(tmp_path, "training/dpo.py", DPO)
+    write_file(tmp_path, "scripts/run_dpo.sh", "python3 training/dpo.py --model_name_or_path Qwen/Qwen2.5-7B --bf16 True\n")
     w = load_config(script).workload
     assert w.method == "full"
     src = w.sources.get("weight_dtype")
@@ -102,16 +97,16 @@ def test_a_field_the_launcher_does_not_pass_keeps_the_dataclass_default(tmp_path
 def test_a_dtype_looked_up_in_a_mapping_of_the_launch_value(tmp_path: Path, load: str, dtype: str) -> None:
     text = DPO.replace("import torch\n", "import torch\n" + load).replace("dtype=torch_dtype)", f"dtype={dtype})")
     value = "bf16" if load else "float16"
-    script = _write(tmp_path, "training/dpo.py", text)
-    _write(tmp_path, "run.sh", f"python3 training/dpo.py --model_name_or_path Qwen/Qwen2.5-7B --torch_dtype {value}\n")
+    script = write_file(tmp_path, "training/dpo.py", text)
+    write_file(tmp_path, "run.sh", f"python3 training/dpo.py --model_name_or_path Qwen/Qwen2.5-7B --torch_dtype {value}\n")
     w = load_config(script).workload
     assert w.weight_dtype == ("bf16" if load else "fp16")
 
 
 def test_an_unknown_mapping_key_reads_nothing(tmp_path: Path) -> None:
     text = DPO.replace("dtype=torch_dtype)", 'dtype={"bfloat16": torch.bfloat16}[args.torch_dtype])')
-    script = _write(tmp_path, "training/dpo.py", text)
-    _write(tmp_path, "run.sh", "python3 training/dpo.py --model_name_or_path Qwen/Qwen2.5-7B --torch_dtype float16\n")
+    script = write_file(tmp_path, "training/dpo.py", text)
+    write_file(tmp_path, "run.sh", "python3 training/dpo.py --model_name_or_path Qwen/Qwen2.5-7B --torch_dtype float16\n")
     w = load_config(script).workload
     assert w.weight_dtype != "fp16"
     src = w.sources.get("weight_dtype")
@@ -132,8 +127,8 @@ torchrun --nproc_per_node 2 training/dpo.py \\
 
 
 def test_flags_after_an_inline_comment_substitution_are_read(tmp_path: Path) -> None:
-    script = _write(tmp_path, "training/dpo.py", DPO)
-    _write(tmp_path, "scripts/run.sh", GRPO_LAUNCH)
+    script = write_file(tmp_path, "training/dpo.py", DPO)
+    write_file(tmp_path, "scripts/run.sh", GRPO_LAUNCH)
     w = load_config(script).workload
     assert w.method == "lora"
     assert w.micro_batch_size == 2
@@ -218,10 +213,10 @@ OMP_NUM_THREADS=1 torchrun --standalone --nnodes=1 --nproc_per_node=8 finetune.p
 
 
 def _typer_repo(root: Path, script: str = TYPER_SCRIPT, readme: str = README) -> Path:
-    _write(root, "finetune/finetune.py", script)
-    _write(root, "finetune/README.md", readme)
-    _write(root, "finetune/configs/sft.yaml", NESTED.replace("peft_config:\n  peft_type: LORA\n  r: 8\n", ""))
-    return _write(root, "finetune/configs/lora.yaml", NESTED)
+    write_file(root, "finetune/finetune.py", script)
+    write_file(root, "finetune/README.md", readme)
+    write_file(root, "finetune/configs/sft.yaml", NESTED.replace("peft_config:\n  peft_type: LORA\n  r: 8\n", ""))
+    return write_file(root, "finetune/configs/lora.yaml", NESTED)
 
 
 def test_the_model_is_the_typer_argument_the_launch_line_passing_the_config_fills(tmp_path: Path) -> None:
@@ -317,8 +312,8 @@ def test_flag_lists_reads_every_word_of_a_list_flag() -> None:
 
 @pytest.mark.parametrize(("modules", "targets"), [("q_proj k_proj v_proj o_proj gate_proj up_proj down_proj", "all"), ("q_proj v_proj", "attention")])
 def test_a_list_field_takes_every_word_the_launch_line_gives_it(tmp_path: Path, modules: str, targets: str) -> None:
-    script = _write(tmp_path, "train.py", TRL_SCRIPT)
-    _write(
+    script = write_file(tmp_path, "train.py", TRL_SCRIPT)
+    write_file(
         tmp_path,
         "run.sh",
         f"torchrun --nproc_per_node 2 train.py \\\n  --model_name_or_path Qwen/Qwen2.5-7B \\\n  --use_peft True \\\n  --lora_target_modules {modules} \\\n  --per_device_train_batch_size 2\n",
@@ -332,7 +327,7 @@ def test_a_list_field_takes_every_word_the_launch_line_gives_it(tmp_path: Path, 
 
 def test_a_trainer_that_loads_the_model_id_itself_keeps_trls_float32_default(tmp_path: Path) -> None:
     # no from_pretrained of the script: TRL loads the id in float32 (trl 1.16.0 trl/trainer/sft_trainer.py:544-547)
-    script = _write(
+    script = write_file(
         tmp_path, "train.py", 'from trl import SFTConfig, SFTTrainer\nSFTTrainer(model="Qwen/Qwen2.5-7B", args=SFTConfig(output_dir="o")).train()\n'
     )
     w = load_config(script).workload
@@ -349,8 +344,8 @@ def test_an_implausible_launch_word_is_no_model_and_no_error(tmp_path: Path) -> 
 
 
 def test_a_field_of_no_list_type_takes_only_its_first_word(tmp_path: Path) -> None:
-    script = _write(tmp_path, "train.py", TRL_SCRIPT)
-    _write(tmp_path, "run.sh", "python train.py --model_name_or_path Qwen/Qwen2.5-7B stray words --per_device_train_batch_size 2\n")
+    script = write_file(tmp_path, "train.py", TRL_SCRIPT)
+    write_file(tmp_path, "run.sh", "python train.py --model_name_or_path Qwen/Qwen2.5-7B stray words --per_device_train_batch_size 2\n")
     w = load_config(script).workload
     assert w.model.name == "Qwen/Qwen2.5-7B"
     assert w.micro_batch_size == 2

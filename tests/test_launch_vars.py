@@ -12,8 +12,8 @@ import pytest
 
 from pytest_goblin.formats import launcher_text, load_config
 
+from .repo_files import repo
 from .test_launch_forms import TORCHTUNE_DIST
-from .test_topology import repo
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,8 @@ import pytest
 from pytest_goblin.errors import NotATrainingConfig
 from pytest_goblin.formats import load_config
 
-from .test_topology import AXOLOTL, repo, topo
+from .repo_files import repo
+from .test_topology import AXOLOTL, topo
 
 ZERO3 = '{"zero_optimization": {"stage": 3}, "bf16": {"enabled": "auto"}}\n'
 

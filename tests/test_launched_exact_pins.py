@@ -11,25 +11,22 @@ from pytest_goblin.formats import load_config
 from pytest_goblin.frameworks.pins import exact_pins, pins
 from pytest_goblin.hardware import get_hardware
 
+from .repo_files import write_tree
 from .test_launched_yaml import RECIPE, TRAIN
 
 PACKAGE = '[project]\nname = "trainer"\nversion = "0.1"\ndependencies = [\n  "transformers==4.38.2",\n  "torch==2.0.1",\n]\n'
 
 
 def _tree(tmp_path: Path, launched: bool) -> Path:
-    (tmp_path / ".git").mkdir()
-    pkg = tmp_path / "src" / "trainer"
-    pkg.mkdir(parents=True)
-    (pkg / "train.py").write_text(TRAIN)
-    (pkg / "pyproject.toml").write_text(PACKAGE)
-    (tmp_path / "configs").mkdir()
-    config = tmp_path / "configs" / "llama.yaml"
-    config.write_text(RECIPE)
     other = "elsewhere/other.yaml"  # a folder of its own: not a sibling whose script llama.yaml would be read through
-    (tmp_path / "elsewhere").mkdir()
-    (tmp_path / other).write_text(RECIPE)
-    (tmp_path / "run.sh").write_text(f"torchrun --nproc_per_node=4 src/trainer/train.py --train_args_file {'configs/llama.yaml' if launched else other}\n")
-    return config
+    files = {
+        "src/trainer/train.py": TRAIN,
+        "src/trainer/pyproject.toml": PACKAGE,
+        "configs/llama.yaml": RECIPE,
+        other: RECIPE,
+        "run.sh": f"torchrun --nproc_per_node=4 src/trainer/train.py --train_args_file {'configs/llama.yaml' if launched else other}\n",
+    }
+    return write_tree(tmp_path, files, git=True) / "configs" / "llama.yaml"
 
 
 def test_the_launched_scripts_package_pins_torch_for_the_blocker(tmp_path: Path) -> None:

@@ -11,6 +11,8 @@ from pytest_goblin.formats.launched import launched_script
 from pytest_goblin.options import build_settings
 from pytest_goblin.service import audit_file
 
+from .repo_files import write_file
+
 RECIPE = """\
 model_name_or_path: mistralai/Mistral-7B-Instruct-v0.2
 bf16: true
@@ -24,32 +26,25 @@ output_dir: out
 PREFERENCE = RECIPE + "beta: 2.5\ngamma_beta_ratio: 0.1\nmax_prompt_length: 1800\n"
 
 
-def _write(root: Path, name: str, text: str) -> Path:
-    path = root / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
-
-
 def test_the_repositorys_own_config_class_defaults_fill_the_keys_the_file_leaves_out(tmp_path: Path) -> None:
     # project-numina/aimo-progress-prize: training/aimo/configs/sft_config.py:51-53 `packing: bool = True`
     (tmp_path / ".git").mkdir()
-    _write(tmp_path, "training/aimo/__init__.py", "")
-    _write(tmp_path, "training/aimo/configs/__init__.py", "from .sft_config import SFTConfig\n")
-    _write(
+    write_file(tmp_path, "training/aimo/__init__.py", "")
+    write_file(tmp_path, "training/aimo/configs/__init__.py", "from .sft_config import SFTConfig\n")
+    write_file(
         tmp_path,
         "training/aimo/configs/sft_config.py",
         "from dataclasses import dataclass, field\nimport transformers\n\n\n@dataclass\nclass SFTConfig(transformers.TrainingArguments):\n"
         "    optim: str = field(default='adamw_torch')\n    packing: bool = field(default=True)\n",
     )
-    _write(
+    write_file(
         tmp_path,
         "training/sft.py",
         "from aimo.configs import SFTConfig\nfrom transformers import HfArgumentParser\nfrom trl import SFTTrainer\n"
         "parser = HfArgumentParser((SFTConfig,))\n(args,) = parser.parse_yaml_file('x')\nSFTTrainer(args=args).train()\n",
     )
-    config = _write(tmp_path, "training/configs/stage-2.yaml", RECIPE)
-    _write(tmp_path, "README.md", "```shell\naccelerate launch training/sft.py training/configs/stage-2.yaml\n```\n")
+    config = write_file(tmp_path, "training/configs/stage-2.yaml", RECIPE)
+    write_file(tmp_path, "README.md", "```shell\naccelerate launch training/sft.py training/configs/stage-2.yaml\n```\n")
     w = load_config(config).workload
     assert w.sample_packing is True and w.optimizer == "adamw_torch"
     note = w.sources["sample_packing"].note or ""
@@ -58,7 +53,7 @@ def test_the_repositorys_own_config_class_defaults_fill_the_keys_the_file_leaves
         "the default of the repository's SFTConfig (training/aimo/configs/sft_config.py:8), which training/sft.py parses this file into (README.md line 2)"
         in note
     )
-    _write(tmp_path, "training/configs/stage-2.yaml", RECIPE + "packing: false\n")
+    write_file(tmp_path, "training/configs/stage-2.yaml", RECIPE + "packing: false\n")
     assert load_config(config).workload.sample_packing is False  # the file's own key wins
     (tmp_path / "README.md").unlink()
     assert load_config(config).workload.sample_packing is False  # no launch line: TRL's default
@@ -77,33 +72,33 @@ class SimPOTrainer(Trainer):
 def test_a_preference_trainer_is_read_from_the_launched_script(tmp_path: Path) -> None:
     # princeton-nlp/SimPO: README.md:192 runs scripts/run_simpo.py on the recipe; simpo_trainer.py:597 concatenated_forward
     (tmp_path / ".git").mkdir()
-    _write(tmp_path, "scripts/simpo_trainer.py", SIMPO_TRAINER)
-    _write(
+    write_file(tmp_path, "scripts/simpo_trainer.py", SIMPO_TRAINER)
+    write_file(
         tmp_path,
         "scripts/run_simpo.py",
         "from simpo_trainer import SimPOTrainer\nfrom transformers import HfArgumentParser, TrainingArguments\n"
         "parser = HfArgumentParser((TrainingArguments,))\n(args,) = parser.parse()\nSimPOTrainer(args=args).train()\n",
     )
-    config = _write(tmp_path, "training_configs/simpo.yaml", PREFERENCE)
-    _write(tmp_path, "README.md", "```shell\naccelerate launch --num_processes 4 scripts/run_simpo.py training_configs/simpo.yaml\n```\n")
+    config = write_file(tmp_path, "training_configs/simpo.yaml", PREFERENCE)
+    write_file(tmp_path, "README.md", "```shell\naccelerate launch --num_processes 4 scripts/run_simpo.py training_configs/simpo.yaml\n```\n")
     w = load_config(config).workload
     assert (w.sequences_per_example, w.reference_forward, w.reference_copy) == (2, False, False)
     assert any("SimPOTrainer (scripts/simpo_trainer.py:4) runs chosen and rejected through the model together" in n for n in w.notes)
     # a repository trainer that keeps a reference model goblin cannot size: not resolved
-    _write(tmp_path, "scripts/simpo_trainer.py", SIMPO_TRAINER + "    def ref(self):\n        return self.ref_model\n")
+    write_file(tmp_path, "scripts/simpo_trainer.py", SIMPO_TRAINER + "    def ref(self):\n        return self.ref_model\n")
     assert load_config(config).workload.sequences_per_example == 1
 
 
 def test_trls_dpo_trainer_in_the_launched_script(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
-    _write(
+    write_file(
         tmp_path,
         "run_dpo.py",
         "from trl import DPOTrainer, DPOConfig\nfrom transformers import HfArgumentParser\n"
         "parser = HfArgumentParser((DPOConfig,))\n(args,) = parser.parse()\nDPOTrainer(model='m', args=args).train()\n",
     )
-    config = _write(tmp_path, "recipes/dpo_run.yaml", PREFERENCE.replace("gamma_beta_ratio: 0.1\n", ""))
-    _write(tmp_path, "train.sh", "python run_dpo.py recipes/dpo_run.yaml\n")
+    config = write_file(tmp_path, "recipes/dpo_run.yaml", PREFERENCE.replace("gamma_beta_ratio: 0.1\n", ""))
+    write_file(tmp_path, "train.sh", "python run_dpo.py recipes/dpo_run.yaml\n")
     launched = launched_script(config)
     assert launched is not None and launched.preference is not None and launched.preference[0] == "dpo"
     w = load_config(config).workload
@@ -112,11 +107,11 @@ def test_trls_dpo_trainer_in_the_launched_script(tmp_path: Path) -> None:
 
 def test_an_unresolved_preference_file_is_inconclusive_never_pass(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
-    config = _write(tmp_path, "configs/mistral-7b-instruct.yaml", PREFERENCE)
+    config = write_file(tmp_path, "configs/mistral-7b-instruct.yaml", PREFERENCE)
     r = audit_file(config, build_settings({}), shown_as="configs/mistral-7b-instruct.yaml").report
     assert r is not None and r.verdict != "pass"
     assert r.inconclusive is not None and "a preference trainer's keys (beta, gamma_beta_ratio, max_prompt_length)" in r.inconclusive
-    plain = _write(tmp_path, "configs/mistral-7b-sft.yaml", RECIPE)
+    plain = write_file(tmp_path, "configs/mistral-7b-sft.yaml", RECIPE)
     r = audit_file(plain, build_settings({}), shown_as="configs/mistral-7b-sft.yaml").report
     assert r is not None and (r.inconclusive is None or "preference trainer" not in r.inconclusive)
 
@@ -131,7 +126,7 @@ def test_a_file_with_generation_keys_is_online_rl_named_from_its_keys(tmp_path: 
         PREFERENCE.replace("gamma_beta_ratio: 0.1\n", "")
         + "num_generations: 8\nmax_completion_length: 2048\nuse_vllm: true\nvllm_max_model_len: 5000\nscale_rewards: false\n"
     )
-    config = _write(tmp_path, "math_vanilla.yaml", "model_name: Qwen/Qwen2.5-3B-Instruct\n" + grpo)
+    config = write_file(tmp_path, "math_vanilla.yaml", "model_name: Qwen/Qwen2.5-3B-Instruct\n" + grpo)
     got = online_trainer_from_keys(["num_generations", "use_vllm", "vllm_max_model_len", "scale_rewards", "beta", "max_prompt_length"])
     assert got is not None and got.classes == ("GRPOConfig",) and got.releases == "trl 0.16.1-0.17.0"
     w = load_config(config).workload
@@ -154,7 +149,7 @@ def test_an_unpinned_trl_recipe_is_read_at_the_release_its_keys_say(tmp_path: Pa
 
     (tmp_path / ".git").mkdir()
     grpo = PREFERENCE.replace("gamma_beta_ratio: 0.1\n", "") + "num_generations: 8\nuse_vllm: true\nvllm_max_model_len: 5000\nscale_rewards: false\n"
-    config = _write(tmp_path, "math_vanilla.yaml", "model_name: Qwen/Qwen2.5-3B-Instruct\n" + grpo)
+    config = write_file(tmp_path, "math_vanilla.yaml", "model_name: Qwen/Qwen2.5-3B-Instruct\n" + grpo)
     w = load_config(config).workload
     got = reading(w.framework, str(config))
     assert got is not None and got.version == "0.17.0" and got.assumed and "the file's keys (trl 0.16.1-0.17.0)" in got.source
@@ -164,30 +159,30 @@ def test_an_unpinned_trl_recipe_is_read_at_the_release_its_keys_say(tmp_path: Pa
     r = audit_file(config, build_settings({}), shown_as="math_vanilla.yaml").report
     assert r is not None and r.rollout is None  # GRPO at trl 0.17.0, before 0.18: not modelled, as the rollout read it before
     # must not: a pin names the release; a file with no generation key is read at goblin's tables
-    _write(tmp_path / "pinned", "requirements.txt", "trl==0.15.2\n")
-    pinned = reading(w.framework, str(_write(tmp_path / "pinned", "math_vanilla.yaml", config.read_text())))
+    write_file(tmp_path / "pinned", "requirements.txt", "trl==0.15.2\n")
+    pinned = reading(w.framework, str(write_file(tmp_path / "pinned", "math_vanilla.yaml", config.read_text())))
     assert pinned is not None and pinned.version == "0.15.2" and not pinned.assumed
-    plain = _write(tmp_path / "other", "sft.yaml", "model_name: Qwen/Qwen2.5-3B-Instruct\n" + RECIPE)
+    plain = write_file(tmp_path / "other", "sft.yaml", "model_name: Qwen/Qwen2.5-3B-Instruct\n" + RECIPE)
     tables = reading(w.framework, str(plain))
     assert tables is not None and tables.version == tables.tables and "file's keys" not in tables.source
 
 
 def test_a_repository_subclass_of_a_trl_preference_config(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
-    _write(tmp_path, "alignment/__init__.py", "from .configs import DPOConfig\n")
-    _write(
+    write_file(tmp_path, "alignment/__init__.py", "from .configs import DPOConfig\n")
+    write_file(
         tmp_path,
         "alignment/configs.py",
         "import trl\nfrom dataclasses import dataclass\n\n\n@dataclass\nclass DPOConfig(trl.DPOConfig):\n    hub_model_revision: str = 'main'\n",
     )
-    _write(
+    write_file(
         tmp_path,
         "scripts/run_pref.py",
         "from alignment import DPOConfig\nfrom transformers import HfArgumentParser\nfrom my_trainers import PrefTrainer\n"
         "parser = HfArgumentParser((DPOConfig,))\n(args,) = parser.parse()\nPrefTrainer(args=args).train()\n",
     )
-    config = _write(tmp_path, "recipes/zephyr.yaml", PREFERENCE.replace("gamma_beta_ratio: 0.1\n", ""))
-    _write(tmp_path, "run.sh", "accelerate launch scripts/run_pref.py recipes/zephyr.yaml\n")
+    config = write_file(tmp_path, "recipes/zephyr.yaml", PREFERENCE.replace("gamma_beta_ratio: 0.1\n", ""))
+    write_file(tmp_path, "run.sh", "accelerate launch scripts/run_pref.py recipes/zephyr.yaml\n")
     launched = launched_script(config)
     assert launched is not None and launched.preference == (
         "dpo",

@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from .repo_files import write_tree
+
 TRAIN = """\
 import argparse
 from dataclasses import dataclass, field
@@ -50,19 +52,18 @@ TRL_KEY = "max_seq_length: 1024\n"
 
 
 def _tree(tmp_path: Path, launched: str, other_script: str | None = None) -> Path:
-    (tmp_path / ".git").mkdir()
-    (tmp_path / "train.py").write_text(TRAIN)
-    folder = tmp_path / "train_args"
-    folder.mkdir()
-    (folder / "llama2-13b-ext.yaml").write_text(RECIPE)
-    (folder / "baichuan2-13b.yaml").write_text(RECIPE)
-    (folder / "llama2-13b.yaml").write_text(RECIPE + TRL_KEY)
+    files = {
+        "train.py": TRAIN,
+        "train_args/llama2-13b-ext.yaml": RECIPE,
+        "train_args/baichuan2-13b.yaml": RECIPE,
+        "train_args/llama2-13b.yaml": RECIPE + TRL_KEY,
+    }
     line = f"torchrun --nproc_per_node=4 train.py --train_args_file {launched}"
     if other_script is not None:
-        (tmp_path / other_script).write_text(TRAIN)
+        files[other_script] = TRAIN
         line += f"\ntorchrun --nproc_per_node=4 {other_script} --train_args_file train_args/baichuan2-13b.yaml"
-    (tmp_path / "README.md").write_text(f"```bash\n{line}\n```\n")
-    return folder / "llama2-13b.yaml"
+    files["README.md"] = f"```bash\n{line}\n```\n"
+    return write_tree(tmp_path, files, git=True) / "train_args" / "llama2-13b.yaml"
 
 
 def test_yaml_recipe_is_read_through_the_script_its_folders_launch_line_runs(tmp_path: Path) -> None:

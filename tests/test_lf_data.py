@@ -15,6 +15,8 @@ from typing import Any
 
 from pytest_goblin.formats import datasets, load_config
 
+from .repo_files import write_file, write_tree
+
 LF = (
     "model_name_or_path: meta-llama/Llama-3.1-8B\nstage: sft\ndo_train: true\nfinetuning_type: lora\n"
     "cutoff_len: 2048\nper_device_train_batch_size: 4\ngradient_accumulation_steps: 4\nbf16: true\n"
@@ -22,15 +24,11 @@ LF = (
 
 
 def _repo(tmp_path: Path) -> Path:
-    repo = tmp_path / "repo"
-    (repo / ".git").mkdir(parents=True)
-    return repo
+    return write_tree(tmp_path / "repo", {}, git=True)
 
 
 def _write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
+    return write_file(path.parent, path.name, text)
 
 
 def _alpaca(path: Path, chars: int, n: int = 20) -> Path:

@@ -12,6 +12,8 @@ from pytest_goblin.formats import load_config
 from pytest_goblin.formats.launchers import find_launch
 from pytest_goblin.schemas import WorkloadConfig
 
+from .repo_files import write_tree
+
 LF = (
     "model_name_or_path: meta-llama/Llama-3.1-8B\nstage: sft\ndo_train: true\nfinetuning_type: lora\n"
     "cutoff_len: 2048\nper_device_train_batch_size: 4\ngradient_accumulation_steps: 4\n"
@@ -20,18 +22,12 @@ ENTRY = "from llamafactory.train.tuner import run_exp\n\n\ndef main():\n    run_
 
 
 def _repo(tmp_path: Path, line: str, yaml: str = LF, entry: str | None = ENTRY, pin: str = "") -> Path:
-    repo = tmp_path / "repo"
-    (repo / ".git").mkdir(parents=True)
-    (repo / "configs").mkdir()
+    files = {"configs/sft.yaml": yaml, "run.sh": "#!/bin/bash\n" + line + "\n"}
     if entry is not None:
-        (repo / "LLaMA-Factory" / "src").mkdir(parents=True)
-        (repo / "LLaMA-Factory" / "src" / "train.py").write_text(entry)
+        files["LLaMA-Factory/src/train.py"] = entry
     if pin:
-        (repo / "requirements.txt").write_text(pin + "\n")
-    cfg = repo / "configs" / "sft.yaml"
-    cfg.write_text(yaml)
-    (repo / "run.sh").write_text("#!/bin/bash\n" + line + "\n")
-    return cfg
+        files["requirements.txt"] = pin + "\n"
+    return write_tree(tmp_path / "repo", files, git=True) / "configs" / "sft.yaml"
 
 
 def _workload(cfg: Path) -> WorkloadConfig:

@@ -9,6 +9,8 @@ from pathlib import Path
 from pytest_goblin.formats import load_config
 from pytest_goblin.schemas import WorkloadConfig
 
+from .repo_files import write_tree
+
 LF = (
     "model_name_or_path: meta-llama/Llama-3.1-8B\nstage: sft\ndo_train: true\nfinetuning_type: lora\n"
     "cutoff_len: 2048\nper_device_train_batch_size: 4\ngradient_accumulation_steps: 4\n"
@@ -16,15 +18,10 @@ LF = (
 
 
 def _workload(tmp_path: Path, yaml: str, line: str, pin: str = "") -> WorkloadConfig:
-    repo = tmp_path / "repo"
-    (repo / ".git").mkdir(parents=True)
-    (repo / "configs").mkdir()
-    cfg = repo / "configs" / "sft.yaml"
-    cfg.write_text(yaml)
-    (repo / "run.sh").write_text(line + "\n")
+    files = {"configs/sft.yaml": yaml, "run.sh": line + "\n"}
     if pin:
-        (repo / "requirements.txt").write_text(pin + "\n")
-    return load_config(cfg).workload
+        files["requirements.txt"] = pin + "\n"
+    return load_config(write_tree(tmp_path / "repo", files, git=True) / "configs" / "sft.yaml").workload
 
 
 def test_launch_words_set_the_batch_precision_and_checkpointing(tmp_path: Path) -> None:

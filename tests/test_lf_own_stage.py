@@ -12,6 +12,8 @@ from pathlib import Path
 
 from pytest_goblin.formats import load_config
 
+from .repo_files import write_tree
+
 FORK = """\
 enc_name_or_path: DKYoon/mt5-xl-lm-adapt
 lm_name_or_path: meta-llama/Llama-2-7b
@@ -29,10 +31,7 @@ bf16: true
 
 
 def _load(tmp_path: Path, text: str):
-    (tmp_path / ".git").mkdir(exist_ok=True)
-    path = tmp_path / "c.yaml"
-    path.write_text(text)
-    return load_config(path).workload
+    return load_config(write_tree(tmp_path, {"c.yaml": text}, git=True) / "c.yaml").workload
 
 
 def test_a_forks_stage_is_read_as_llamafactory_with_no_packing_advice(tmp_path: Path) -> None:

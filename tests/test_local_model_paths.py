@@ -15,14 +15,13 @@ import pytest
 from pytest_goblin.formats import load_config
 from pytest_goblin.modelzoo import lookup_model, lookup_model_noted, path_model_part, placeholder, shape_assumption
 
+from .repo_files import write_tree
 from .test_model_shapes import _empty_hf_cache  # noqa: F401  (autouse: no HF cache answers for a name)
 
 
 def _trainer_yaml(tmp_path: Path, model: str) -> Path:
-    (tmp_path / ".git").mkdir(exist_ok=True)
-    path = tmp_path / "sft.yaml"
-    path.write_text(f"model_name_or_path: '{model}'\nper_device_train_batch_size: 2\nlearning_rate: 2.0e-5\nbf16: true\noutput_dir: out\n")
-    return path
+    text = f"model_name_or_path: '{model}'\nper_device_train_batch_size: 2\nlearning_rate: 2.0e-5\nbf16: true\noutput_dir: out\n"
+    return write_tree(tmp_path, {"sft.yaml": text}, git=True) / "sft.yaml"
 
 
 @pytest.mark.parametrize(
@@ -110,12 +109,11 @@ def test_path_patterns_stay_linear_on_large_inputs() -> None:
 
 
 def _readme_repo(tmp_path: Path, readme: str, model: str = "/path/to/model") -> Path:
-    (tmp_path / ".git").mkdir(exist_ok=True)
-    (tmp_path / "configs").mkdir(exist_ok=True)
-    config = tmp_path / "configs" / "sft.yaml"
-    config.write_text(f"model_name_or_path: '{model}'\nper_device_train_batch_size: 2\nlearning_rate: 2.0e-5\nbf16: true\noutput_dir: out\n")
-    (tmp_path / "README.md").write_text(readme)
-    return config
+    files = {
+        "configs/sft.yaml": f"model_name_or_path: '{model}'\nper_device_train_batch_size: 2\nlearning_rate: 2.0e-5\nbf16: true\noutput_dir: out\n",
+        "README.md": readme,
+    }
+    return write_tree(tmp_path, files, git=True) / "configs" / "sft.yaml"
 
 
 _BLOCK = "# Demo\n\nTrain:\n\n```bash\ntorchrun --nproc_per_node 8 train.py {config} \\\n  --model_name_or_path {model}\n```\n"

@@ -15,7 +15,7 @@ from pytest_goblin.hardware import get_hardware
 from pytest_goblin.modelzoo import lookup_model
 from pytest_goblin.schemas import WorkloadConfig
 
-from .test_topology import repo
+from .repo_files import repo
 
 HW = get_hardware("mi300x")
 RULE = "distributed.lower_stage_when_state_fits"

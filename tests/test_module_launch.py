@@ -8,8 +8,9 @@ from pathlib import Path
 
 from pytest_goblin.formats import launchers, load_config
 
+from .repo_files import repo
 from .test_launch_search import AXOLOTL_FSDP, SCRIPT
-from .test_topology import repo, topo
+from .test_topology import topo
 
 # ise-uiuc/magicoder 3ef43f0 README-DEV.md:64-83 (review6b row 33), cut down: src/magicoder/train.py run as a module
 README = (

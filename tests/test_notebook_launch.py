@@ -9,8 +9,9 @@ from pathlib import Path
 from pytest_goblin.formats import launchers, load_config
 from pytest_goblin.notebook import databricks_lines, python_literals
 
+from .repo_files import repo
 from .test_launch_search import SCRIPT, TRL, notebook
-from .test_topology import repo, topo
+from .test_topology import topo
 
 # databrickslabs/dolly e2d664dd train_dolly.py (review4 #27), cut down: a widget-chosen flag, a computed path, literals
 DOLLY = """# Databricks notebook source

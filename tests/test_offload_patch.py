@@ -22,7 +22,7 @@ from pytest_goblin.reporting.text import failure_text
 from pytest_goblin.service import audit_file
 from pytest_goblin.settings import Settings
 
-from .test_topology import repo
+from .repo_files import repo
 
 HW = get_hardware("mi300x")
 RULE = "memory.cpu_offload_when_it_fits"

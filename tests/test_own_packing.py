@@ -13,6 +13,8 @@ from pytest_goblin.hardware import get_hardware
 from pytest_goblin.rules import applicable, cached_rules
 from pytest_goblin.schemas import WorkloadConfig
 
+from .repo_files import write_tree
+
 MAIN = """from dataclasses import dataclass, field
 from transformers import AutoModelForCausalLM, HfArgumentParser, Trainer, TrainingArguments
 
@@ -53,10 +55,7 @@ trainer.train()
 
 
 def _workload(tmp: Path, files: dict[str, str], config: str) -> WorkloadConfig:
-    tmp.mkdir(parents=True, exist_ok=True)
-    for rel, body in files.items():
-        (tmp / rel).write_text(body)
-    return load_config(tmp / config).workload
+    return load_config(write_tree(tmp, files) / config).workload
 
 
 def _proposes_packing(w: WorkloadConfig) -> bool:

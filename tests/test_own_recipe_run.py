@@ -19,7 +19,7 @@ from pytest_goblin.schemas import Report
 from pytest_goblin.service import audit_file
 from pytest_goblin.settings import Settings
 
-from .test_topology import repo
+from .repo_files import repo
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,8 @@ from pytest_goblin.hardware import get_hardware
 from pytest_goblin.rules import applicable, cached_rules
 from pytest_goblin.schemas import WorkloadConfig
 
+from .repo_files import write_tree
+
 PT_CONFIG = """from dataclasses import dataclass, field
 from typing import Optional
 
@@ -46,18 +48,16 @@ def _rules(w: WorkloadConfig) -> set[str]:
 
 
 def _pt_repo(tmp_path: Path, packing: str, recipe: str = RECIPE) -> WorkloadConfig:
-    (tmp_path / ".git").mkdir(parents=True)
-    utils = tmp_path / "src" / "pkg" / "utils"
-    utils.mkdir(parents=True)
-    (tmp_path / "src" / "pkg" / "__init__.py").write_text("")
-    (utils / "args_configs.py").write_text(PT_CONFIG.format(packing=packing))
-    (utils / "__init__.py").write_text("from .args_configs import PTConfig\n")
-    (tmp_path / "src" / "pkg" / "data.py").write_text("def mix_pt_datasets(max_length, packing):\n    return []\n")
-    (tmp_path / "src" / "pkg" / "pt.py").write_text(PT_SCRIPT)
-    (tmp_path / "recipes").mkdir()
-    (tmp_path / "recipes" / "pt.yaml").write_text(recipe)
-    (tmp_path / "README.md").write_text("```bash\naccelerate launch src/pkg/pt.py --config recipes/pt.yaml\n```\n")
-    return load_config(tmp_path / "recipes" / "pt.yaml").workload
+    files = {
+        "src/pkg/__init__.py": "",
+        "src/pkg/utils/args_configs.py": PT_CONFIG.format(packing=packing),
+        "src/pkg/utils/__init__.py": "from .args_configs import PTConfig\n",
+        "src/pkg/data.py": "def mix_pt_datasets(max_length, packing):\n    return []\n",
+        "src/pkg/pt.py": PT_SCRIPT,
+        "recipes/pt.yaml": recipe,
+        "README.md": "```bash\naccelerate launch src/pkg/pt.py --config recipes/pt.yaml\n```\n",
+    }
+    return load_config(write_tree(tmp_path, files, git=True) / "recipes" / "pt.yaml").workload
 
 
 def test_the_repository_class_packing_default_is_read(tmp_path: Path) -> None:
@@ -85,15 +85,15 @@ if __name__ == "__main__":
 
 
 def _collate_repo(tmp_path: Path, imports: str, collator: str, batch: int) -> WorkloadConfig:
-    (tmp_path / ".git").mkdir(parents=True)
-    (tmp_path / "collate.py").write_text("class PackedCollator:\n    pass\n")
-    (tmp_path / "train.py").write_text(COLLATE_SCRIPT.format(imports=imports, collator=collator))
-    (tmp_path / "configs").mkdir()
-    (tmp_path / "configs" / "train.yaml").write_text(
-        f"model_name_or_path: meta-llama/Meta-Llama-3-8B\nper_device_train_batch_size: {batch}\nbf16: true\noutput_dir: out\nlearning_rate: 1.0e-5\n"
-    )
-    (tmp_path / "README.md").write_text("```bash\npython train.py configs/train.yaml\n```\n")
-    return load_config(tmp_path / "configs" / "train.yaml").workload
+    files = {
+        "collate.py": "class PackedCollator:\n    pass\n",
+        "train.py": COLLATE_SCRIPT.format(imports=imports, collator=collator),
+        "configs/train.yaml": (
+            f"model_name_or_path: meta-llama/Meta-Llama-3-8B\nper_device_train_batch_size: {batch}\nbf16: true\noutput_dir: out\nlearning_rate: 1.0e-5\n"
+        ),
+        "README.md": "```bash\npython train.py configs/train.yaml\n```\n",
+    }
+    return load_config(write_tree(tmp_path, files, git=True) / "configs" / "train.yaml").workload
 
 
 def test_a_repository_collator_is_not_the_default_collators_padding(tmp_path: Path) -> None:
@@ -132,10 +132,8 @@ CALLED = 'prepare_dataset(load_dataset("json", data_files="data.json")["train"],
 
 
 def _pad_repo(tmp_path: Path, padding: str, train: str = CALLED) -> WorkloadConfig:
-    (tmp_path / ".git").mkdir(parents=True)
-    (tmp_path / "train_llama_from_scratch.py").write_text(PREPARE.format(padding=padding))
-    (tmp_path / "finetune.py").write_text(FINETUNE.format(train=train))
-    return load_config(tmp_path / "finetune.py").workload
+    files = {"train_llama_from_scratch.py": PREPARE.format(padding=padding), "finetune.py": FINETUNE.format(train=train)}
+    return load_config(write_tree(tmp_path, files, git=True) / "finetune.py").workload
 
 
 def test_padding_in_an_imported_repository_function_is_followed(tmp_path: Path) -> None:

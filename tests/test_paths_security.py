@@ -25,6 +25,7 @@ from pytest_goblin.errors import ConfigError
 from pytest_goblin.formats import load_config
 
 from .conftest import EXAMPLES
+from .repo_files import write_tree
 
 BASE = EXAMPLES / "axolotl-llama3-8b-lora.yml"
 PACKAGE = Path(pytest_goblin.__file__).parent
@@ -192,9 +193,7 @@ def _config(repo: Path, model: str, name: str = "c.yml") -> Path:
 
 
 def _repo(tmp_path: Path) -> Path:
-    repo = tmp_path / "repo"
-    (repo / ".git").mkdir(parents=True)
-    return repo
+    return write_tree(tmp_path / "repo", {}, git=True)
 
 
 @pytest.mark.parametrize("how", ["absolute", "dotdot", "linked-folder"])
@@ -322,10 +321,12 @@ def _planted_checkout(tmp_path: Path) -> tuple[Path, Path]:
     """A checkout with its own pytest_goblin/runners/worker.py that leaves a mark when run."""
     checkout = tmp_path / "checkout"
     pwned = tmp_path / "PWNED_worker"
-    (checkout / "pytest_goblin" / "runners").mkdir(parents=True)
-    (checkout / "pytest_goblin" / "__init__.py").write_text("")
-    (checkout / "pytest_goblin" / "runners" / "__init__.py").write_text("")
-    (checkout / "pytest_goblin" / "runners" / "worker.py").write_text(f"open({str(pwned)!r}, 'w').write('x'); print('{{}}')\n")
+    files = {
+        "pytest_goblin/__init__.py": "",
+        "pytest_goblin/runners/__init__.py": "",
+        "pytest_goblin/runners/worker.py": f"open({str(pwned)!r}, 'w').write('x'); print('{{}}')\n",
+    }
+    write_tree(checkout, files)
     return checkout, pwned
 
 

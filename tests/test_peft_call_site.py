@@ -10,7 +10,8 @@ import pytest
 
 from pytest_goblin.formats import load_config
 
-from .test_peft_guards import RECIPE, _write
+from .repo_files import write_file, write_tree
+from .test_peft_guards import RECIPE
 
 CONFIGS = """\
 from dataclasses import dataclass, field
@@ -47,11 +48,13 @@ UNGUARDED = "model = setup_peft(model, model_config)"
 
 
 def _repo(tmp_path: Path, recipe: str, call: str) -> Path:
-    (tmp_path / ".git").mkdir(parents=True)
-    _write(tmp_path, "scripts/configs.py", CONFIGS)
-    _write(tmp_path, "scripts/train.py", SCRIPT.replace("{call}", call))
-    _write(tmp_path, "run.sh", "accelerate launch scripts/train.py --config recipes/sft.yaml\n")
-    return _write(tmp_path, "recipes/sft.yaml", recipe)
+    files = {
+        "scripts/configs.py": CONFIGS,
+        "scripts/train.py": SCRIPT.replace("{call}", call),
+        "run.sh": "accelerate launch scripts/train.py --config recipes/sft.yaml\n",
+        "recipes/sft.yaml": recipe,
+    }
+    return write_tree(tmp_path, files, git=True) / "recipes" / "sft.yaml"
 
 
 def test_a_false_if_at_the_call_site_keeps_the_run_full(tmp_path: Path) -> None:
@@ -103,7 +106,7 @@ Trainer(model=model, args=args).train()
 )
 def test_a_python_scripts_adapter_function_follows_its_call_site(tmp_path: Path, flag: str, call: str, method: str) -> None:
     (tmp_path / ".git").mkdir()
-    path = _write(tmp_path, "train.py", PY.replace("{flag}", flag).replace("{call}", call))
+    path = write_file(tmp_path, "train.py", PY.replace("{flag}", flag).replace("{call}", call))
     w = load_config(path).workload
     assert w.method == method
     if method == "lora" and call.startswith("if"):

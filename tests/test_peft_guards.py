@@ -8,6 +8,8 @@ from pathlib import Path
 
 from pytest_goblin.formats import load_config
 
+from .repo_files import write_file, write_tree
+
 # The shape of jonathanlu31/final_project scripts/run_dpo.py:24,100-111 and src/reasoning/configs.py:57
 CONFIGS = """\
 from dataclasses import dataclass, field
@@ -44,20 +46,14 @@ output_dir: out
 """
 
 
-def _write(root: Path, name: str, text: str) -> Path:
-    path = root / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
-
-
 def _repo(tmp_path: Path, recipe: str, script: str = SCRIPT) -> Path:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    (tmp_path / ".git").mkdir(exist_ok=True)
-    _write(tmp_path, "scripts/configs.py", CONFIGS)
-    _write(tmp_path, "scripts/run_dpo.py", script)
-    _write(tmp_path, "run.sh", "accelerate launch scripts/run_dpo.py --config recipes/dpo_lora.yaml\n")
-    return _write(tmp_path, "recipes/dpo_lora.yaml", recipe)
+    files = {
+        "scripts/configs.py": CONFIGS,
+        "scripts/run_dpo.py": script,
+        "run.sh": "accelerate launch scripts/run_dpo.py --config recipes/dpo_lora.yaml\n",
+        "recipes/dpo_lora.yaml": recipe,
+    }
+    return write_tree(tmp_path, files, git=True) / "recipes" / "dpo_lora.yaml"
 
 
 def test_the_recipes_own_key_turns_on_the_scripts_lora(tmp_path: Path) -> None:
@@ -81,7 +77,7 @@ def test_a_recipe_that_leaves_the_key_at_its_false_default_is_full(tmp_path: Pat
 def test_the_key_defaulting_to_true_in_the_repositorys_class_turns_it_on(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
     config = _repo(tmp_path, RECIPE)
-    _write(tmp_path, "scripts/configs.py", CONFIGS.replace("peft_enabled: bool = field(default=False)", "peft_enabled: bool = field(default=True)"))
+    write_file(tmp_path, "scripts/configs.py", CONFIGS.replace("peft_enabled: bool = field(default=False)", "peft_enabled: bool = field(default=True)"))
     w = load_config(config).workload
     assert w.method == "lora" and not w.sources["method"].explicit
     assert "`peft_enabled` takes its default true" in (w.sources["method"].note or "")
@@ -124,19 +120,19 @@ Trainer(model=model, args=training_args).train()
 
 
 def test_a_declared_none_default_decides_an_is_not_none_test(tmp_path: Path) -> None:
-    path = _write(tmp_path, "run_clm_sft_with_peft.py", PEFT_PATH)
-    _write(tmp_path, "run_sft.sh", "torchrun --nproc_per_node 1 run_clm_sft_with_peft.py --bf16 --output_dir o\n")
+    path = write_file(tmp_path, "run_clm_sft_with_peft.py", PEFT_PATH)
+    write_file(tmp_path, "run_sft.sh", "torchrun --nproc_per_node 1 run_clm_sft_with_peft.py --bf16 --output_dir o\n")
     w = load_config(path).workload
     assert w.method == "lora"
     assert any("`get_peft_model(...)` at line 21 runs as the script is launched" in n and "the `if` at line 18 is false" in n for n in w.notes)
 
 
 def test_a_passed_path_takes_the_other_branch(tmp_path: Path) -> None:
-    path = _write(tmp_path, "run_clm_sft_with_peft.py", PEFT_PATH)
-    _write(tmp_path, "run_sft.sh", "torchrun --nproc_per_node 1 run_clm_sft_with_peft.py --peft_path ckpt --bf16 --output_dir o\n")
+    path = write_file(tmp_path, "run_clm_sft_with_peft.py", PEFT_PATH)
+    write_file(tmp_path, "run_sft.sh", "torchrun --nproc_per_node 1 run_clm_sft_with_peft.py --peft_path ckpt --bf16 --output_dir o\n")
     w = load_config(path).workload
     assert w.method == "full"  # PeftModel.from_pretrained without is_trainable: the adapter is loaded frozen
-    _write(tmp_path, "run_sft.sh", "torchrun --nproc_per_node 1 run_clm_sft_with_peft.py --full_finetuning True --bf16 --output_dir o\n")
+    write_file(tmp_path, "run_sft.sh", "torchrun --nproc_per_node 1 run_clm_sft_with_peft.py --full_finetuning True --bf16 --output_dir o\n")
     assert load_config(path).workload.method == "full"
 
 
@@ -177,14 +173,14 @@ Trainer(model=model, args=TrainingArguments(output_dir="o", bf16=True)).train()
 
 
 def test_a_base_frozen_by_hand_around_its_adapters_is_an_adapter_run(tmp_path: Path) -> None:
-    w = load_config(_write(tmp_path, "train.py", FROZEN)).workload
+    w = load_config(write_file(tmp_path, "train.py", FROZEN)).workload
     assert w.method == "lora"
     assert any("the loop over `model.named_parameters()` at line 6 freezes every parameter but the adapter's (the `if` at line 7" in n for n in w.notes)
 
 
 def test_a_partial_freeze_of_other_layers_is_not_an_adapter_run(tmp_path: Path) -> None:
     text = FROZEN.replace('"moe_gate" in name or "lora_" in name', '"embed_tokens" in name')
-    w = load_config(_write(tmp_path, "train.py", text)).workload
+    w = load_config(write_file(tmp_path, "train.py", text)).workload
     assert w.method == "full" and not any("freezes every parameter" in n for n in w.notes)
     text = FROZEN.replace("for name, weight", "if False:\n  for name, weight").replace("\n    ", "\n      ")
-    assert load_config(_write(tmp_path, "train.py", text)).workload.method == "full"  # a loop that never runs
+    assert load_config(write_file(tmp_path, "train.py", text)).workload.method == "full"  # a loop that never runs

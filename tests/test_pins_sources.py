@@ -15,25 +15,15 @@ from pytest_goblin.frameworks import history as h
 from pytest_goblin.frameworks import pins as P
 from pytest_goblin.frameworks.history import reading
 
+from .repo_files import fresh_root, write_tree
+
 HF = "model_name_or_path: meta-llama/Meta-Llama-3-8B\nper_device_train_batch_size: 4\ngradient_accumulation_steps: 4\nbf16: true\nlearning_rate: 1.0e-5\n"
 AXO = "base_model: meta-llama/Meta-Llama-3-8B\nsequence_len: 2048\nmicro_batch_size: 2\ngradient_accumulation_steps: 4\nbf16: true\nlearning_rate: 0.0002\n"
 
 
 def repo(tmp_path: Path, files: dict[str, str | bytes], config: str = "recipes/sft/config.yaml", text: str = HF) -> Path:
     """A repository (a `.git` folder at its root) with `files` and a config; returns the config's path."""
-    root = tmp_path / f"r{len(list(tmp_path.iterdir()))}"  # a root per call: pins are cached per folder
-    (root / ".git").mkdir(parents=True)
-    for rel, body in files.items():
-        f = root / rel
-        f.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(body, bytes):
-            f.write_bytes(body)
-        else:
-            f.write_text(body)
-    path = root / config
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
+    return write_tree(fresh_root(tmp_path), {**files, config: text}, git=True) / config  # a root per call: pins are cached per folder
 
 
 def one(path: Path, dist: str, text: str | None = None) -> P.Pin:

@@ -11,21 +11,14 @@ from pathlib import Path
 from pytest_goblin.formats.record import parse_record
 from pytest_goblin.frameworks import pins as P
 
+from .repo_files import fresh_root, write_tree
+
 AXO = "base_model: meta-llama/Meta-Llama-3-8B\nsequence_len: 2048\nmicro_batch_size: 2\ngradient_accumulation_steps: 4\nbf16: true\nlearning_rate: 0.0002\n"
 TUNE = "model:\n  _component_: torchtune.models.llama3.lora_llama3_8b\nbatch_size: 2\noptimizer:\n  _component_: torch.optim.AdamW\n  lr: 3e-4\ndevice: cuda\n"
 
 
 def repo(tmp_path: Path, files: dict[str, str], config: str, text: str) -> Path:
-    root = tmp_path / f"r{len(list(tmp_path.iterdir()))}"  # a root per call: pins are cached per folder
-    (root / ".git").mkdir(parents=True)
-    for rel, body in files.items():
-        f = root / rel
-        f.parent.mkdir(parents=True, exist_ok=True)
-        f.write_text(body)
-    path = root / config
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
+    return write_tree(fresh_root(tmp_path), {**files, config: text}, git=True) / config  # a root per call: pins are cached per folder
 
 
 DOCKER_TAG = (

@@ -11,6 +11,7 @@ import pytest
 from pytest_goblin.formats import load_config
 from pytest_goblin.frameworks import tables
 
+from .repo_files import write_tree
 from .test_unrendered import NESTED, _nested_repo
 
 PLAIN = "model_name_or_path: meta-llama/Meta-Llama-3-8B\nper_device_train_batch_size: 4\ngradient_accumulation_steps: 2\nlearning_rate: 1e-4\nbf16: true\n"
@@ -18,11 +19,7 @@ TRL_SFT = PLAIN + "max_seq_length: 2048\ndataset_text_field: text\n"
 
 
 def _config(tmp_path: Path, text: str) -> Path:
-    (tmp_path / ".git").mkdir()
-    path = tmp_path / "configs" / "train.yaml"
-    path.parent.mkdir()
-    path.write_text(text)
-    return path
+    return write_tree(tmp_path, {"configs/train.yaml": text}, git=True) / "configs" / "train.yaml"
 
 
 @pytest.mark.parametrize("cls", ["TrainingArguments", "Seq2SeqTrainingArguments"])

@@ -11,7 +11,7 @@ from pytest_goblin import rules as kb
 from pytest_goblin.formats import load_config
 from pytest_goblin.schemas import WorkloadConfig
 
-from .test_topology import repo
+from .repo_files import repo
 
 BASE = (
     "model_name_or_path: Qwen/Qwen2.5-7B\nbf16: true\nper_device_train_batch_size: 1\ngradient_accumulation_steps: 8\n"

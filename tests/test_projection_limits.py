@@ -9,6 +9,8 @@ from pathlib import Path
 from pytest_goblin.options import build_settings
 from pytest_goblin.service import audit_file
 
+from .repo_files import write_tree
+
 # a TRL recipe written for a GPU: fp32 (bf16 off), eager attention, plain AdamW
 RECIPE = """\
 model_name_or_path: {model}
@@ -35,11 +37,8 @@ TINY = {
 
 
 def _audit(tmp_path: Path, model: str, length: int = 32):
-    (tmp_path / ".git").mkdir(exist_ok=True)
-    (tmp_path / "tiny").mkdir(exist_ok=True)
-    (tmp_path / "tiny" / "config.json").write_text(json.dumps(TINY))
-    cfg = tmp_path / "sft.yaml"
-    cfg.write_text(RECIPE.format(model=model).replace("max_length: 32", f"max_length: {length}"))
+    files = {"tiny/config.json": json.dumps(TINY), "sft.yaml": RECIPE.format(model=model).replace("max_length: 32", f"max_length: {length}")}
+    cfg = write_tree(tmp_path, files, git=True) / "sft.yaml"
     result = audit_file(cfg, build_settings({}), shown_as="sft.yaml")
     assert result.report is not None, result.error
     return result.report

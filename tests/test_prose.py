@@ -11,6 +11,8 @@ from pytest_goblin.formats import load_config, prose
 from pytest_goblin.formats.semantics import strategy_unread
 from pytest_goblin.schemas import WorkloadConfig
 
+from .repo_files import repo
+
 LLAMAFACTORY = (
     "model_name_or_path: meta-llama/Meta-Llama-3-8B-Instruct\nstage: sft\ndo_train: true\nfinetuning_type: full\n"
     "dataset: alpaca_en_demo\ntemplate: llama3\ncutoff_len: 2048\nper_device_train_batch_size: 1\n"
@@ -39,15 +41,6 @@ VIRGO = {
     "LF/training_scripts/small.sh": "FORCE_TORCHRUN=1 NNODES=$WORLD_SIZE NODE_RANK=$RANK llamafactory-cli train examples/small.yaml\n",
     "README.md": VIRGO_README,
 }
-
-
-def repo(tmp_path: Path, files: dict[str, str]) -> Path:
-    root = tmp_path / "repo"
-    (root / ".git").mkdir(parents=True)
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    return root
 
 
 def topo(w: WorkloadConfig) -> tuple[int, int | None, int | None]:

@@ -12,6 +12,8 @@ from pytest_goblin.errors import NotATrainingConfig
 from pytest_goblin.formats import load_config
 from pytest_goblin.hardware import get_hardware
 
+from .repo_files import write_tree
+
 # the shape of sotopia-rl@2ebb14e sotopia_rl/grpo_trainer.py: the class keeps the script's namespace and builds
 # GRPOConfig from it, then TRL's GRPOTrainer
 WRAPPER = """from trl import GRPOConfig, GRPOTrainer
@@ -73,19 +75,15 @@ LAUNCH = (
 
 
 def _tree(tmp: Path, *, module: str = WRAPPER, call: str = "train", batch: int = 4, package: str = "myrl") -> Path:
-    (tmp / ".git").mkdir(parents=True)
-    (tmp / "pyproject.toml").write_text('[tool.poetry.dependencies]\npython = "^3.10"\ntrl = "0.16.1"\n')
-    pkg = tmp / package
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text("from .grpo_trainer import MyGRPOTrainer\n")
-    (pkg / "grpo_trainer.py").write_text(module)
-    scripts = tmp / "scripts"
-    scripts.mkdir()
-    (scripts / "accelerate_config.yaml").write_text("distributed_type: MULTI_GPU\nmixed_precision: bf16\nnum_machines: 1\nnum_processes: 6\n")
-    (scripts / "train_grpo.sh").write_text(LAUNCH.format(batch=batch))
-    path = scripts / "train_grpo.py"
-    path.write_text(SCRIPT.format(call=call))
-    return path
+    files = {
+        "pyproject.toml": '[tool.poetry.dependencies]\npython = "^3.10"\ntrl = "0.16.1"\n',
+        f"{package}/__init__.py": "from .grpo_trainer import MyGRPOTrainer\n",
+        f"{package}/grpo_trainer.py": module,
+        "scripts/accelerate_config.yaml": "distributed_type: MULTI_GPU\nmixed_precision: bf16\nnum_machines: 1\nnum_processes: 6\n",
+        "scripts/train_grpo.sh": LAUNCH.format(batch=batch),
+        "scripts/train_grpo.py": SCRIPT.format(call=call),
+    }
+    return write_tree(tmp, files, git=True) / "scripts" / "train_grpo.py"
 
 
 def _grpo(path: Path) -> list[str]:

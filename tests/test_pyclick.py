@@ -10,6 +10,8 @@ from pathlib import Path
 from pytest_goblin.formats import load_config
 from pytest_goblin.formats.pyclick import click_command
 
+from .repo_files import write_tree
+
 CLICK = """\
 import click
 import transformers
@@ -47,12 +49,10 @@ if __name__ == "__main__":
 
 
 def _tree(tmp_path: Path, script: str, launch: str | None) -> Path:
-    (tmp_path / ".git").mkdir(exist_ok=True)
-    path = tmp_path / "train.py"
-    path.write_text(script)
+    files = {"train.py": script}
     if launch is not None:
-        (tmp_path / "run.sh").write_text(f"#!/bin/bash\n{launch}\n")
-    return path
+        files["run.sh"] = f"#!/bin/bash\n{launch}\n"
+    return write_tree(tmp_path, files, git=True) / "train.py"
 
 
 def test_click_names_follow_the_declarations() -> None:

@@ -15,6 +15,7 @@ from pytest_goblin.formats import load_config
 from pytest_goblin.formats.pyargs import Arg, convert, passed_flags
 from pytest_goblin.patching import build_patch
 
+from .repo_files import write_file
 from .test_patching import workers_rule
 
 ARGPARSE = """\
@@ -43,15 +44,8 @@ ta = TrainingArguments(
 """
 
 
-def _write(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
-
-
 def test_argparse_defaults_and_action_semantics(tmp_path: Path) -> None:
-    path = _write(tmp_path, "train.py", ARGPARSE)
+    path = write_file(tmp_path, "train.py", ARGPARSE)
     w = load_config(path).workload
     assert (w.micro_batch_size, w.gradient_accumulation, w.optimizer, w.dataloader_workers) == (1, 16, "adamw_torch", 2)
     assert w.gradient_checkpointing is True  # store_false: the attribute is True unless the flag is passed
@@ -63,7 +57,7 @@ def test_argparse_defaults_and_action_semantics(tmp_path: Path) -> None:
 
 
 def test_edit_lands_on_the_argparse_default_and_reads_back(tmp_path: Path) -> None:
-    path = _write(tmp_path, "train.py", ARGPARSE)
+    path = write_file(tmp_path, "train.py", ARGPARSE)
     loaded = load_config(path)
     text, skipped = loaded.adapter.apply(path, loaded.text, loaded.data, loaded.workload, {"micro_batch_size": 4, "gradient_checkpointing": False})
     assert "BATCH = 4" in text and "per_device_train_batch_size=args.batch_size" in text  # the keyword keeps reading the option
@@ -74,8 +68,8 @@ def test_edit_lands_on_the_argparse_default_and_reads_back(tmp_path: Path) -> No
 
 
 def test_launcher_values_override_defaults_and_are_not_patched_in_the_script(tmp_path: Path) -> None:
-    path = _write(tmp_path, "train.py", ARGPARSE)
-    _write(
+    path = write_file(tmp_path, "train.py", ARGPARSE)
+    write_file(
         tmp_path,
         "train.sh",
         "#!/bin/bash\nBS=4\ntorchrun --nproc_per_node 8 train.py \\\n    --batch_size $BS \\\n    --no_gradient_checkpointing \\\n"
@@ -136,7 +130,7 @@ torchrun --nproc_per_node 4 sft.py \\
 
 
 def test_hfargumentparser_script_without_a_launcher_says_why(tmp_path: Path) -> None:
-    path = _write(tmp_path, "sft.py", HF_SCRIPT)
+    path = write_file(tmp_path, "sft.py", HF_SCRIPT)
     with pytest.raises(NotATrainingConfig) as info:
         load_config(path)
     assert "comes from the command line through HfArgumentParser (line 17)" in info.value.reason
@@ -144,8 +138,8 @@ def test_hfargumentparser_script_without_a_launcher_says_why(tmp_path: Path) -> 
 
 
 def test_hfargumentparser_script_reads_its_launcher(tmp_path: Path) -> None:
-    path = _write(tmp_path, "sft.py", HF_SCRIPT)
-    _write(tmp_path, "sft.sh", HF_LAUNCH)
+    path = write_file(tmp_path, "sft.py", HF_SCRIPT)
+    write_file(tmp_path, "sft.sh", HF_LAUNCH)
     loaded = load_config(path)
     w = loaded.workload
     assert loaded.adapter.name == "python" and w.model.name == "meta-llama/Llama-3.1-8B"
@@ -166,21 +160,21 @@ def test_hfargumentparser_script_reads_its_launcher(tmp_path: Path) -> None:
 
 
 def test_hfargumentparser_config_file_is_a_true_reason(tmp_path: Path) -> None:
-    path = _write(tmp_path, "sft.py", HF_SCRIPT)
-    _write(tmp_path, "run.sh", "python sft.py recipes/sft.json\n")
+    path = write_file(tmp_path, "sft.py", HF_SCRIPT)
+    write_file(tmp_path, "run.sh", "python sft.py recipes/sft.json\n")
     with pytest.raises(NotATrainingConfig, match=r"read from recipes/sft.json, passed by run.sh line 1; goblin audits that file"):
         load_config(path)
 
 
 def test_dataclass_defaults_and_a_trainingarguments_subclass(tmp_path: Path) -> None:
-    path = _write(
+    path = write_file(
         tmp_path,
         "sft.py",
         "from dataclasses import dataclass, field\nfrom transformers import HfArgumentParser, TrainingArguments\n\n\n"
         "@dataclass\nclass MyArgs(TrainingArguments):\n    model_max_length: int = field(default=4096)\n    optim: str = field(default='adafactor')\n\n\n"
         "parser = HfArgumentParser(MyArgs)\n(args,) = parser.parse_args_into_dataclasses()\n",
     )
-    _write(tmp_path, "scripts/train.sh", "deepspeed ../sft.py --per_device_train_batch_size=3 --bf16 t\n")
+    write_file(tmp_path, "scripts/train.sh", "deepspeed ../sft.py --per_device_train_batch_size=3 --bf16 t\n")
     loaded = load_config(path)
     w = loaded.workload
     assert (w.seq_len, w.optimizer, w.micro_batch_size, w.precision) == (4096, "adafactor", 3, "bf16")
@@ -191,7 +185,7 @@ def test_dataclass_defaults_and_a_trainingarguments_subclass(tmp_path: Path) -> 
 
 
 def test_legacy_from_pretrained_flags_and_code_switches(tmp_path: Path) -> None:
-    path = _write(
+    path = write_file(
         tmp_path,
         "train.py",
         "import torch\nfrom transformers import AutoModelForCausalLM, TrainingArguments\nfrom trl.trainer import ConstantLengthDataset\n"
@@ -211,7 +205,7 @@ def test_legacy_from_pretrained_flags_and_code_switches(tmp_path: Path) -> None:
 
 
 def test_code_switches_under_conditions(tmp_path: Path) -> None:
-    path = _write(
+    path = write_file(
         tmp_path,
         "train.py",
         "import argparse\nfrom transformers import TrainingArguments\nfrom peft import prepare_model_for_kbit_training\n"
@@ -224,13 +218,13 @@ def test_code_switches_under_conditions(tmp_path: Path) -> None:
     w = load_config(path).workload
     assert w.sample_packing is False and w.gradient_checkpointing is False
     assert any("gradient_checkpointing_enable()` at line 10 is guarded by the `if` at line 9" in n for n in w.notes)
-    _write(tmp_path, "run.sh", "python train.py --packing\n")
+    write_file(tmp_path, "run.sh", "python train.py --packing\n")
     w = load_config(path).workload
     assert w.sample_packing is True and w.sources["sample_packing"].line == 8
 
 
 def test_prepare_for_kbit_training_and_old_sfttrainer_keywords(tmp_path: Path) -> None:
-    path = _write(
+    path = write_file(
         tmp_path,
         "train.py",
         "from transformers import TrainingArguments\nfrom trl import SFTTrainer\n"
@@ -257,7 +251,7 @@ def test_command_line_conversions() -> None:
 
 
 def test_script_arguments_dataclass_feeding_trainingarguments_and_a_readme_launch(tmp_path: Path) -> None:
-    path = _write(
+    path = write_file(
         tmp_path,
         "sft.py",
         "from dataclasses import dataclass, field\nfrom transformers import HfArgumentParser, TrainingArguments\n\n\n"
@@ -269,25 +263,25 @@ def test_script_arguments_dataclass_feeding_trainingarguments_and_a_readme_launc
     w = load_config(path).workload
     assert (w.micro_batch_size, w.gradient_accumulation, w.gradient_checkpointing) == (4, 2, False)
     assert w.sources["micro_batch_size"].line == 7
-    _write(tmp_path, "README.md", "Train:\n\n```bash\n$ python sft.py --batch_size 16 \\\n    --gc yes\n```\n")
+    write_file(tmp_path, "README.md", "Train:\n\n```bash\n$ python sft.py --batch_size 16 \\\n    --gc yes\n```\n")
     w = load_config(path).workload
     assert (w.micro_batch_size, w.gradient_accumulation, w.gradient_checkpointing) == (16, 2, True)
     assert (Path(w.sources["gradient_checkpointing"].file).name, w.sources["gradient_checkpointing"].line) == ("README.md", 5)
 
 
 def test_a_subclass_of_a_subclass_and_trlparser_config_file(tmp_path: Path) -> None:
-    path = _write(
+    path = write_file(
         tmp_path,
         "sft.py",
         "from dataclasses import dataclass\nfrom trl import SFTConfig, TrlParser\n\n\n"
         "@dataclass\nclass Base(SFTConfig):\n    max_length: int = 8192\n\n\n@dataclass\nclass Mine(Base):\n    packing: bool = True\n\n\n"
         "parser = TrlParser((Mine,))\n",
     )
-    _write(tmp_path, "go.sh", "accelerate launch sft.py --per_device_train_batch_size 1\n")
+    write_file(tmp_path, "go.sh", "accelerate launch sft.py --per_device_train_batch_size 1\n")
     w = load_config(path).workload
     assert (w.seq_len, w.sample_packing, w.micro_batch_size) == (8192, True, 1)
     assert w.framework is not None and w.framework.startswith("trl")
-    _write(tmp_path, "go.sh", "accelerate launch sft.py --config recipes/sft.yaml\n")
+    write_file(tmp_path, "go.sh", "accelerate launch sft.py --config recipes/sft.yaml\n")
     with pytest.raises(NotATrainingConfig, match=r"its SFTConfig is read from recipes/sft.yaml, passed by go.sh line 1"):
         load_config(path)
 
@@ -295,14 +289,14 @@ def test_a_subclass_of_a_subclass_and_trlparser_config_file(tmp_path: Path) -> N
 def test_parse_config_names_the_launcher_for_a_value_it_passes(tmp_path: Path) -> None:
     from pytest_goblin.tools.audit_tools import _workload_view
 
-    path = _write(tmp_path, "sft.py", HF_SCRIPT)
-    _write(tmp_path, "sft.sh", HF_LAUNCH)
+    path = write_file(tmp_path, "sft.py", HF_SCRIPT)
+    write_file(tmp_path, "sft.sh", HF_LAUNCH)
     fields = _workload_view(load_config(path).workload)["fields"]
     assert fields["micro_batch_size"]["line"] is None and fields["micro_batch_size"]["set_in"] == "sft.sh line 3"
 
 
 def test_arguments_read_from_a_yaml_file_is_a_true_reason(tmp_path: Path) -> None:
-    path = _write(
+    path = write_file(
         tmp_path,
         "train.py",
         "import sys\nfrom transformers import HfArgumentParser, TrainingArguments\n"
@@ -316,7 +310,7 @@ def test_a_name_bound_to_something_else_is_not_the_command_line_and_launcher_sec
     from pytest_goblin.redact import redact
 
     assert "plainvalue123456" in redact("the value plainvalue123456 seen")  # not masked by its shape
-    path = _write(
+    path = write_file(
         tmp_path,
         "train.py",
         "import argparse, yaml\nfrom transformers import TrainingArguments\n"
@@ -324,7 +318,7 @@ def test_a_name_bound_to_something_else_is_not_the_command_line_and_launcher_sec
         "p.add_argument('--hub_token')\nargs = p.parse_args()\ncfg = yaml.safe_load(open('c.yaml'))\n"
         "a = TrainingArguments(output_dir='o', per_device_train_batch_size=cfg.batch_size, gradient_accumulation_steps=args.batch_size)\n",
     )
-    _write(tmp_path, "run.sh", "python train.py --hub_token plainvalue123456\n")
+    write_file(tmp_path, "run.sh", "python train.py --hub_token plainvalue123456\n")
     w = load_config(path).workload
     assert w.micro_batch_size == 8 and not w.sources["micro_batch_size"].explicit  # cfg.batch_size: not the argparse option
     assert w.gradient_accumulation == 2
@@ -336,8 +330,8 @@ def test_waste_left_in_the_launch_line_counts_in_the_verdict(tmp_path: Path) -> 
 
     from pytest_goblin.cli import main
 
-    path = _write(tmp_path, "sft.py", HF_SCRIPT)
-    _write(
+    path = write_file(tmp_path, "sft.py", HF_SCRIPT)
+    write_file(
         tmp_path,
         "sft.sh",
         "torchrun --nproc_per_node 8 sft.py --model_name_or_path Qwen/Qwen2.5-0.5B --per_device_train_batch_size 1 \\\n"
@@ -356,8 +350,8 @@ def test_waste_left_in_the_launch_line_counts_in_the_verdict(tmp_path: Path) -> 
 
 
 def test_a_field_assigned_after_parsing_wins_over_the_launcher_and_is_edited_there(tmp_path: Path) -> None:
-    path = _write(tmp_path, "sft.py", HF_SCRIPT + "training_args.gradient_checkpointing = False\nif flag():\n    training_args.bf16 = False\n")
-    _write(tmp_path, "sft.sh", HF_LAUNCH)
+    path = write_file(tmp_path, "sft.py", HF_SCRIPT + "training_args.gradient_checkpointing = False\nif flag():\n    training_args.bf16 = False\n")
+    write_file(tmp_path, "sft.sh", HF_LAUNCH)
     loaded = load_config(path)
     w = loaded.workload
     assert w.gradient_checkpointing is False and w.sources["gradient_checkpointing"].line == 21
@@ -384,7 +378,7 @@ def test_a_launcher_flag_the_transformers_release_dropped_stops_hfargumentparser
         root.mkdir()
         (root / ".git").mkdir()
         for name, text in {"sft.py": HF_SCRIPT, "train.sh": launch, **files}.items():
-            _write(root, name, text)
+            write_file(root, name, text)
         got = blockers.findings(load_config(root / "sft.py"), get_hardware("mi300x"))
         return [(f.rule_id, f.key, f.blocker) for f in got if f.rule_id.startswith("blocker.keys_")]
 
@@ -435,8 +429,8 @@ if __name__ == "__main__":
 def test_a_namespace_returned_by_a_function_and_passed_as_a_parameter_is_the_command_line(tmp_path: Path) -> None:
     # review3 #33 huggingface/smollm text/finetuning/train.py: `args = get_args()` then `main(args)`; the README
     # launch line names the model and the micro-batch (goblin said "model unknown" and read TRL's 8 x 1)
-    path = _write(tmp_path, "train.py", NAMESPACE_SCRIPT)
-    _write(tmp_path, "README.md", "```bash\naccelerate launch train.py \\\n    --model_id HuggingFaceTB/SmolLM2-1.7B \\\n    --micro_batch_size 2\n```\n")
+    path = write_file(tmp_path, "train.py", NAMESPACE_SCRIPT)
+    write_file(tmp_path, "README.md", "```bash\naccelerate launch train.py \\\n    --model_id HuggingFaceTB/SmolLM2-1.7B \\\n    --micro_batch_size 2\n```\n")
     w = load_config(path).workload
     assert w.model.name == "HuggingFaceTB/SmolLM2-1.7B" and w.sources["model"].file == str(tmp_path / "README.md")
     assert (w.micro_batch_size, w.gradient_accumulation) == (2, 4)  # the launch line's word, then the declared default
@@ -444,7 +438,7 @@ def test_a_namespace_returned_by_a_function_and_passed_as_a_parameter_is_the_com
 
 def test_a_name_bound_to_a_function_that_does_not_parse_is_not_the_command_line(tmp_path: Path) -> None:
     text = NAMESPACE_SCRIPT.replace("args = get_args()\n    main(args)", "get_args()\n    args = load_settings()\n    main(args)")
-    path = _write(tmp_path, "train.py", text)
+    path = write_file(tmp_path, "train.py", text)
     w = load_config(path).workload
     assert w.micro_batch_size == 8 and not w.sources["micro_batch_size"].explicit  # TRL's default, not argparse's 1
 
@@ -477,7 +471,7 @@ if __name__ == "__main__":
 
 def test_self_args_holding_the_namespace_is_the_command_line(tmp_path: Path) -> None:
     # review3 #32 xfactlab/orpo main.py: `self.args = args` then `TrainingArguments(optim=self.args.optim, ...)`
-    path = _write(tmp_path, "train.py", SELF_ARGS)
+    path = write_file(tmp_path, "train.py", SELF_ARGS)
     w = load_config(path).workload
     assert w.micro_batch_size == 3 and w.sources["micro_batch_size"].line == 20  # self.args.batch_size: the default= literal
     # must not fire: `self.extra` is given object(), not the namespace, so its `batch_size` is not the option
@@ -507,12 +501,12 @@ if __name__ == "__main__":
 
 
 def test_vars_of_the_namespace_is_read_by_key_and_another_dict_is_not(tmp_path: Path) -> None:
-    path = _write(tmp_path, "train.py", VARS_SCRIPT.replace("    build(argparse.Namespace(workers=9))\n", ""))
+    path = write_file(tmp_path, "train.py", VARS_SCRIPT.replace("    build(argparse.Namespace(workers=9))\n", ""))
     w = load_config(path).workload
     assert w.dataloader_workers == 5 and w.sources["dataloader_workers"].line == 14  # table = vars(ns), build(args)
     assert w.optimizer != "sgd"  # must not fire: settings["optim"] is a plain dict, not the namespace
     # must not fire: one call passes a namespace built by hand (not the command line), so `ns` is unknown
-    w2 = load_config(_write(tmp_path / "b", "train.py", VARS_SCRIPT)).workload
+    w2 = load_config(write_file(tmp_path / "b", "train.py", VARS_SCRIPT)).workload
     assert w2.dataloader_workers == 0 and not w2.sources["dataloader_workers"].explicit
 
 
@@ -552,11 +546,11 @@ def test_options_of_an_imported_repository_module_are_read_and_the_bitsandbytes_
     # bitsandbytes==0.43.0: the bitsandbytes-before-ROCm blocker must fire; with a release that has ROCm wheels it must not
     from pytest_goblin import blockers
 
-    path = _write(tmp_path, "main.py", ORPO_MAIN)
-    _write(tmp_path, "src/args.py", ORPO_ARGS)
-    _write(tmp_path, "src/__init__.py", "")
-    _write(tmp_path, "requirements.txt", f"{pin}\n")
-    _write(tmp_path, "run.sh", "accelerate launch main.py \\\n    --model_name mistralai/Mistral-7B-v0.1 \\\n    --per_device_train_batch_size 4\n")
+    path = write_file(tmp_path, "main.py", ORPO_MAIN)
+    write_file(tmp_path, "src/args.py", ORPO_ARGS)
+    write_file(tmp_path, "src/__init__.py", "")
+    write_file(tmp_path, "requirements.txt", f"{pin}\n")
+    write_file(tmp_path, "run.sh", "accelerate launch main.py \\\n    --model_name mistralai/Mistral-7B-v0.1 \\\n    --per_device_train_batch_size 4\n")
     loaded = load_config(path)
     w = loaded.workload
     assert w.optimizer == "paged_adamw_32bit" and w.sources["optimizer"].file == str((tmp_path / "src/args.py").resolve())
@@ -569,7 +563,7 @@ def test_options_of_an_imported_repository_module_are_read_and_the_bitsandbytes_
 
 
 def test_a_same_named_function_outside_the_repository_is_not_read(tmp_path: Path) -> None:
-    path = _write(tmp_path, "main.py", ORPO_MAIN.replace("from src.args import default_args", "from somepackage.args import default_args"))
+    path = write_file(tmp_path, "main.py", ORPO_MAIN.replace("from src.args import default_args", "from somepackage.args import default_args"))
     w = load_config(path).workload
     assert w.optimizer != "paged_adamw_32bit" and w.micro_batch_size == 8  # nothing to read: TrainingArguments' defaults
 
@@ -598,8 +592,8 @@ config = SFTConfig(
 
 
 def test_a_framework_field_of_an_hfargumentparser_tuple_reads_the_launch_line(tmp_path: Path) -> None:
-    path = _write(tmp_path, "train.py", HF_TUPLE)
-    _write(tmp_path, "run.sh", "torchrun --nproc_per_node 8 train.py --per_device_train_batch_size 2 --gradient_accumulation_steps 16 --max_len 4096\n")
+    path = write_file(tmp_path, "train.py", HF_TUPLE)
+    write_file(tmp_path, "run.sh", "torchrun --nproc_per_node 8 train.py --per_device_train_batch_size 2 --gradient_accumulation_steps 16 --max_len 4096\n")
     w = load_config(path).workload
     assert (w.micro_batch_size, w.seq_len) == (2, 4096) and w.sources["micro_batch_size"].file == str(tmp_path / "run.sh")
     # must not fire: `other` is not the parsed tuple, so the launch line's accumulation is not read through it
@@ -627,8 +621,8 @@ def test_h4argumentparser_reading_a_yaml_is_a_true_reason(tmp_path: Path, words:
     # review3 tree RLHFlow/Online-RLHF dpo_iteration/run_dpo.py: H4ArgumentParser.parse() reads the YAML the launch
     # line passes; goblin said "a Python file without a TrainingArguments or TRL config call"
     (tmp_path / ".git").mkdir()  # a repository: run.sh at its root launches dpo_iteration/run_dpo.py
-    path = _write(tmp_path, "dpo_iteration/run_dpo.py", H4_SCRIPT)
-    _write(tmp_path, "run.sh", f"accelerate launch dpo_iteration/run_dpo.py {words}\n")
+    path = write_file(tmp_path, "dpo_iteration/run_dpo.py", H4_SCRIPT)
+    write_file(tmp_path, "run.sh", f"accelerate launch dpo_iteration/run_dpo.py {words}\n")
     with pytest.raises(NotATrainingConfig) as err:
         load_config(path)
     said = str(err.value)
@@ -637,8 +631,8 @@ def test_h4argumentparser_reading_a_yaml_is_a_true_reason(tmp_path: Path, words:
 
 
 def test_h4argumentparser_with_flags_only_is_read_like_hfargumentparser(tmp_path: Path) -> None:
-    path = _write(tmp_path, "run_dpo.py", H4_SCRIPT)
-    _write(tmp_path, "run.sh", "accelerate launch run_dpo.py --model_name_or_path Qwen/Qwen2.5-7B --per_device_train_batch_size 2\n")
+    path = write_file(tmp_path, "run_dpo.py", H4_SCRIPT)
+    write_file(tmp_path, "run.sh", "accelerate launch run_dpo.py --model_name_or_path Qwen/Qwen2.5-7B --per_device_train_batch_size 2\n")
     w = load_config(path).workload
     assert w.model.name == "Qwen/Qwen2.5-7B" and w.micro_batch_size == 2
 
@@ -671,9 +665,9 @@ def test_a_wrapper_that_runs_the_entry_point_gives_its_launch_line(tmp_path: Pat
     # review3 tree huggingface/smollm vision/smolvlm2/smolvlm/train/train.py: README runs train_mem.py, which imports and
     # calls train(); goblin said no launch line runs it. A wrapper that parses its own command line is not followed.
     (tmp_path / ".git").mkdir()
-    path = _write(tmp_path, "pkg/train/train.py", WRAPPED)
-    _write(tmp_path, "pkg/train/train_mem.py", wrapper)
-    _write(
+    path = write_file(tmp_path, "pkg/train/train.py", WRAPPED)
+    write_file(tmp_path, "pkg/train/train_mem.py", wrapper)
+    write_file(
         tmp_path, "README.md", "```bash\npython pkg/train/train_mem.py \\\n  --model_name_or_path Qwen/Qwen2.5-7B \\\n  --per_device_train_batch_size 4\n```\n"
     )
     if not read:
@@ -689,8 +683,8 @@ def test_a_shell_default_over_the_launchers_own_argument_is_read_and_said(tmp_pa
     # review3 #30 QwenLM/Qwen2.5-Coder finetuning/dpo/scripts/dpo_qwencoder.sh: `MICRO_BATCH_SIZE=${4}` then
     # `MICRO_BATCH_SIZE=${MICRO_BATCH_SIZE:-"1"}`: run as its README runs it (no arguments) the default is the value;
     # goblin left `${4}` unresolved and read TrainingArguments' 8
-    path = _write(tmp_path, "train.py", ARGPARSE)
-    _write(
+    path = write_file(tmp_path, "train.py", ARGPARSE)
+    write_file(
         tmp_path,
         "run.sh",
         'MB=${4}\nMB=${MB:-"2"}\nGA=${5}\nSFT_MODEL=${2}\ntorchrun --nproc_per_node 8 train.py \\\n    --batch_size ${MB} \\\n    --grad_accum ${GA}\n',
@@ -738,7 +732,7 @@ args = TrainingArguments(
 
 
 def test_a_dataclass_settings_object_is_read_by_its_call_and_field_defaults(tmp_path: Path) -> None:
-    loaded = load_config(_write(tmp_path, "train.py", DATACLASS_SETTINGS))
+    loaded = load_config(write_file(tmp_path, "train.py", DATACLASS_SETTINGS))
     w = loaded.workload
     assert (w.micro_batch_size, w.gradient_accumulation) == (4, 8)
     assert w.sources["micro_batch_size"].line == 7 and w.sources["gradient_accumulation"].line == 16  # the literals read
@@ -749,7 +743,7 @@ def test_a_dataclass_settings_object_is_read_by_its_call_and_field_defaults(tmp_
 
 def test_a_settings_object_bound_twice_is_not_read(tmp_path: Path) -> None:
     text = DATACLASS_SETTINGS.replace("plain = Plain()\n", "plain = Plain()\nif plain:\n    cfg = TrainConfig(batch_size=1)\n")
-    w = load_config(_write(tmp_path, "train.py", text)).workload
+    w = load_config(write_file(tmp_path, "train.py", text)).workload
     assert w.micro_batch_size == 8 and not w.sources["micro_batch_size"].explicit  # which binding runs is not known
 
 
@@ -772,7 +766,7 @@ def test_a_script_without_a_training_config_says_what_it_is(tmp_path: Path, text
     # review3 trees: RLHFlow generation/gen_hf.py (an HfArgumentParser of its own ScriptArguments) and X-R1
     # src/x_r1/configs.py (GRPOConfig subclasses) were "a Python file without a TrainingArguments or TRL config call"
     with pytest.raises(NotATrainingConfig) as err:
-        load_config(_write(tmp_path, "x.py", text))
+        load_config(write_file(tmp_path, "x.py", text))
     assert said in str(err.value)
 
 
@@ -793,18 +787,20 @@ ta = TrainingArguments(output_dir="o", per_device_train_batch_size=2)
 def test_a_tokenizer_that_pads_to_max_length_gives_the_sequence_length(tmp_path: Path) -> None:
     # review3 #32 xfactlab/orpo main.py:108-122: tokenizer(..., max_length=self.args.response_max_length, padding='max_length')
     # with plain TrainingArguments: goblin assumed 1024 while the launch line pads every sample to 2048
-    path = _write(tmp_path, "train.py", PADDED)
-    _write(tmp_path, "run.sh", "torchrun --nproc_per_node 8 train.py --response_max_length 2048\n")
+    path = write_file(tmp_path, "train.py", PADDED)
+    write_file(tmp_path, "run.sh", "torchrun --nproc_per_node 8 train.py --response_max_length 2048\n")
     w = load_config(path).workload
     assert w.seq_len == 2048 and w.sources["seq_len"].file == str(tmp_path / "run.sh")
     # must not fire: calls that pad to different lengths, or pad to the batch's longest, say nothing
-    w2 = load_config(_write(tmp_path / "b", "train.py", PADDED.replace("max_length=args.response_max_length, padding", "max_length=512, padding", 1))).workload
+    w2 = load_config(
+        write_file(tmp_path / "b", "train.py", PADDED.replace("max_length=args.response_max_length, padding", "max_length=512, padding", 1))
+    ).workload
     assert w2.seq_len == 1024 and not w2.sources["seq_len"].explicit
-    w3 = load_config(_write(tmp_path / "c", "train.py", PADDED.replace('padding="max_length"', "padding=True"))).workload
+    w3 = load_config(write_file(tmp_path / "c", "train.py", PADDED.replace('padding="max_length"', "padding=True"))).workload
     # padding to the batch's longest pads no sample to max_length; a truncating call the script does not map over its
     # dataset does not shape the training samples (pymapped.mapped_truncation): the length stays assumed
     assert not w3.pad_to_max and w3.seq_len == 1024 and not w3.sources["seq_len"].explicit
-    w4 = load_config(_write(tmp_path / "d", "train.py", PADDED.replace('padding="max_length", truncation=True', "padding=True"))).workload
+    w4 = load_config(write_file(tmp_path / "d", "train.py", PADDED.replace('padding="max_length", truncation=True', "padding=True"))).workload
     assert w4.seq_len == 1024 and not w4.sources["seq_len"].explicit  # neither pads to nor cuts at max_length: assumed
 
 
@@ -815,7 +811,7 @@ def test_getattr_of_the_namespace_reads_the_option_or_its_default(tmp_path: Path
         "ta = TrainingArguments(output_dir='o', per_device_train_batch_size=getattr(args, 'bs', 1),\n"
         "    gradient_accumulation_steps=getattr(args, 'accum', 4), dataloader_num_workers=getattr(cfg, 'workers', 6))\n"
     )
-    w = load_config(_write(tmp_path, "train.py", text)).workload
+    w = load_config(write_file(tmp_path, "train.py", text)).workload
     assert (w.micro_batch_size, w.gradient_accumulation) == (3, 4)  # the option's default; getattr's default (no --accum)
     assert w.sources["gradient_accumulation"].line == 8
     assert w.dataloader_workers == 0 and not w.sources["dataloader_workers"].explicit  # must not fire: cfg is not the namespace

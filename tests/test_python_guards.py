@@ -10,6 +10,8 @@ from pathlib import Path
 from pytest_goblin.formats import load_config
 from pytest_goblin.formats.pyeval import Evaluator
 
+from .repo_files import write_file
+
 # The shape of MiniCPM finetune/finetune.py: the quantization sits in a function under `if qlora:`,
 # `qlora` a parameter passed from a dataclass field whose default is False.
 GUARDED = """\
@@ -47,16 +49,9 @@ if __name__ == "__main__":
 """
 
 
-def _write(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
-
-
 def test_quantization_under_a_false_guard_is_not_applied(tmp_path: Path) -> None:
-    path = _write(tmp_path, "finetune.py", GUARDED)
-    _write(tmp_path, "run.sh", "deepspeed finetune.py --use_lora --bf16 --output_dir o\n")
+    path = write_file(tmp_path, "finetune.py", GUARDED)
+    write_file(tmp_path, "run.sh", "deepspeed finetune.py --use_lora --bf16 --output_dir o\n")
     w = load_config(path).workload
     assert (w.quantization, w.method) == ("none", "lora")  # `--qlora` not passed: its default False
     assert w.weight_dtype == "bf16"  # the `else` branch's from_pretrained is the model load
@@ -73,23 +68,23 @@ def test_quantization_under_a_false_guard_is_not_applied(tmp_path: Path) -> None
 
 
 def test_quantization_under_a_true_guard_is_applied(tmp_path: Path) -> None:
-    path = _write(tmp_path, "finetune.py", GUARDED)
-    _write(tmp_path, "run.sh", "deepspeed finetune.py --use_lora --qlora --bf16 --output_dir o\n")
+    path = write_file(tmp_path, "finetune.py", GUARDED)
+    write_file(tmp_path, "run.sh", "deepspeed finetune.py --use_lora --qlora --bf16 --output_dir o\n")
     w = load_config(path).workload
     assert (w.quantization, w.method) == ("4bit", "qlora")
 
 
 def test_a_guard_goblin_cannot_evaluate_applies_nothing_and_says_so(tmp_path: Path) -> None:
     text = GUARDED.replace("    if qlora:\n", "    if qlora and torch.cuda.is_available():\n")
-    path = _write(tmp_path, "finetune.py", text)
-    _write(tmp_path, "run.sh", "deepspeed finetune.py --use_lora --qlora --output_dir o\n")
+    path = write_file(tmp_path, "finetune.py", text)
+    write_file(tmp_path, "run.sh", "deepspeed finetune.py --use_lora --qlora --output_dir o\n")
     w = load_config(path).workload
     assert w.quantization == "none"  # never a finding on a guess
     assert any("`BitsAndBytesConfig(...)` at line 16 is under the `if` at line 15, which goblin cannot evaluate; not applied" in n for n in w.notes)
 
 
 def test_an_unknown_guard_with_an_adapter_on_both_branches_still_adds_one(tmp_path: Path) -> None:
-    path = _write(
+    path = write_file(
         tmp_path,
         "train.py",
         "from transformers import TrainingArguments, AutoModelForCausalLM\nfrom peft import LoraConfig, PeftModel, get_peft_model\n"
@@ -154,13 +149,13 @@ def train():
 
 
 def test_simple_expressions_of_known_values(tmp_path: Path) -> None:
-    path = _write(tmp_path, "qlora.py", QLORA)
-    _write(tmp_path, "run.sh", "python qlora.py --output_dir o\n")
+    path = write_file(tmp_path, "qlora.py", QLORA)
+    write_file(tmp_path, "run.sh", "python qlora.py --output_dir o\n")
     loaded = load_config(path)
     w = loaded.workload
     assert (w.quantization, w.weight_dtype, w.gradient_checkpointing) == ("4bit", "bf16", True)
     assert w.sources["gradient_checkpointing"].line == 25
-    _write(tmp_path, "run.sh", "python qlora.py --bits 8 --fp32 True --mode ppo --output_dir o\n")
+    write_file(tmp_path, "run.sh", "python qlora.py --bits 8 --fp32 True --mode ppo --output_dir o\n")
     w = load_config(path).workload
     assert (w.quantization, w.weight_dtype, w.gradient_checkpointing) == ("8bit", "fp32", False)
 
@@ -192,8 +187,8 @@ def test_argparse_reads_a_unique_prefix_of_an_option(tmp_path: Path) -> None:
         "args = p.parse_args()\n"
         "TrainingArguments(output_dir='o', per_device_train_batch_size=args.batch_size, gradient_accumulation_steps=args.grad_accum)\n"
     )
-    path = _write(tmp_path, "train.py", script.format(extra=""))
-    _write(tmp_path, "run.sh", "python train.py --grad 8 --batch 4\n")
+    path = write_file(tmp_path, "train.py", script.format(extra=""))
+    write_file(tmp_path, "run.sh", "python train.py --grad 8 --batch 4\n")
     w = load_config(path).workload
     assert (w.gradient_accumulation, w.micro_batch_size) == (8, 1)  # `--batch` could be either option: argparse stops, not read
     assert any("`--grad` at run.sh line 1 is argparse's abbreviation of `--grad_accum`" in n for n in w.notes)
@@ -204,17 +199,17 @@ def test_argparse_reads_a_unique_prefix_of_an_option(tmp_path: Path) -> None:
 
 def test_hfargumentparser_reads_a_unique_prefix_of_a_field(tmp_path: Path) -> None:
     # YTohkaYang/LCKV run_sft.sh passes `--use_liger` for TrainingArguments.use_liger_kernel
-    path = _write(
+    path = write_file(
         tmp_path,
         "sft.py",
         "from transformers import HfArgumentParser, TrainingArguments, AutoModelForCausalLM, Trainer\n"
         "parser = HfArgumentParser((TrainingArguments,))\n(training_args,) = parser.parse_args_into_dataclasses()\n"
         "Trainer(model=AutoModelForCausalLM.from_pretrained('Qwen/Qwen2.5-7B'), args=training_args).train()\n",
     )
-    _write(tmp_path, "run.sh", "python sft.py --use_liger --output_dir o\n")
+    write_file(tmp_path, "run.sh", "python sft.py --use_liger --output_dir o\n")
     w = load_config(path).workload
     assert w.fused_kernels is True and w.sources["fused_kernels"].file.endswith("run.sh")
-    _write(tmp_path, "run.sh", "python sft.py --use_liger_kernel False --use_liger --output_dir o\n")
+    write_file(tmp_path, "run.sh", "python sft.py --use_liger_kernel False --use_liger --output_dir o\n")
     w = load_config(path).workload
     assert w.fused_kernels is False and not w.sources["fused_kernels"].explicit  # both set it (the later wins): neither is read
     assert any("`--use_liger` and `--use_liger_kernel` both set `--use_liger_kernel`" in n for n in w.notes)
@@ -228,23 +223,23 @@ def test_a_conditional_expression_guards_its_branches(tmp_path: Path) -> None:
         "model = AutoModelForCausalLM.from_pretrained('Qwen/Qwen2.5-7B', quantization_config=bnb)\n"
         "TrainingArguments(output_dir='o')\n"
     )
-    path = _write(tmp_path, "train.py", script)
-    _write(tmp_path, "run.sh", "python train.py\n")
+    path = write_file(tmp_path, "train.py", script)
+    write_file(tmp_path, "run.sh", "python train.py\n")
     assert load_config(path).workload.quantization == "none"
-    _write(tmp_path, "run.sh", "python train.py --q4\n")
+    write_file(tmp_path, "run.sh", "python train.py --q4\n")
     assert load_config(path).workload.quantization == "4bit"
 
 
 def test_argument_classes_imported_from_the_repository_count_like_the_scripts_own(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
-    _write(
+    write_file(
         tmp_path,
         "src/configs.py",
         "from dataclasses import dataclass, field\nimport transformers\n\n\n@dataclass\nclass ScriptArguments:\n"
         "    use_lora: bool = field(default=True)\n    max_seq_length: int = field(default=4096)\n\n\n"
         "@dataclass\nclass Args(transformers.TrainingArguments):\n    gradient_checkpointing: bool = field(default=True)\n",
     )
-    path = _write(
+    path = write_file(
         tmp_path,
         "src/sft.py",
         "from configs import Args, ScriptArguments\nfrom peft import LoraConfig, get_peft_model\n"
@@ -255,7 +250,7 @@ def test_argument_classes_imported_from_the_repository_count_like_the_scripts_ow
         "if script_args.use_lora:\n    model = get_peft_model(model, LoraConfig(r=8))\n"
         "Trainer(model=model, args=training_args).train()\n",
     )
-    _write(tmp_path, "run.sh", "python src/sft.py --output_dir o --bf16\n")
+    write_file(tmp_path, "run.sh", "python src/sft.py --output_dir o --bf16\n")
     loaded = load_config(path)
     w = loaded.workload
     assert (w.method, w.seq_len) == ("lora", 4096)
@@ -264,6 +259,6 @@ def test_argument_classes_imported_from_the_repository_count_like_the_scripts_ow
     text, skipped = loaded.adapter.apply(path, loaded.text, loaded.data, w, {"gradient_checkpointing": False})
     assert text == loaded.text  # the default lives in another file: never edited there, never written into the script
     assert skipped["gradient_checkpointing"].startswith("`gradient_checkpointing` takes its default at src/configs.py:13, which run.sh line 1 does not pass")
-    _write(tmp_path, "run.sh", "python src/sft.py --output_dir o --use_lora false --max_seq_length 1024\n")
+    write_file(tmp_path, "run.sh", "python src/sft.py --output_dir o --use_lora false --max_seq_length 1024\n")
     w = load_config(path).workload
     assert (w.method, w.seq_len) == ("full", 1024)

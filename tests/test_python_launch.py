@@ -8,13 +8,7 @@ from pathlib import Path
 
 from pytest_goblin.formats import load_config
 
-
-def _write(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
-
+from .repo_files import write_file
 
 # ------------------------------------------------------------------ a config built but never passed
 UNUSED_BNB = """\
@@ -33,14 +27,14 @@ SFTTrainer(model=model, args=SFTConfig(output_dir="o", per_device_train_batch_si
 
 
 def test_a_quantization_config_passed_only_in_a_comment_is_not_read(tmp_path: Path) -> None:
-    path = _write(tmp_path, "train.py", UNUSED_BNB.replace("{use}", "# quantization_config=quant_config,"))
+    path = write_file(tmp_path, "train.py", UNUSED_BNB.replace("{use}", "# quantization_config=quant_config,"))
     loaded = load_config(path)
     assert loaded.workload.quantization == "none"
     assert any("BitsAndBytesConfig(...) is bound to a name nothing reads" in n for n in loaded.workload.notes)
 
 
 def test_a_quantization_config_that_is_passed_is_read(tmp_path: Path) -> None:
-    path = _write(tmp_path, "train.py", UNUSED_BNB.replace("{use}", "quantization_config=quant_config,"))
+    path = write_file(tmp_path, "train.py", UNUSED_BNB.replace("{use}", "quantization_config=quant_config,"))
     loaded = load_config(path)
     assert loaded.workload.quantization == "8bit"
     assert not any("nothing reads" in n for n in loaded.workload.notes)
@@ -51,8 +45,8 @@ def test_a_lora_config_nobody_uses_is_not_an_adapter(tmp_path: Path) -> None:
         "quant_config = BitsAndBytesConfig(load_in_8bit=True)", "from peft import LoraConfig\nlora = LoraConfig(r=8)"
     )
     used = text.replace("SFTTrainer(model=model, ", "SFTTrainer(model=model, peft_config=lora, ")
-    assert load_config(_write(tmp_path, "a/train.py", text)).workload.method == "full"
-    assert load_config(_write(tmp_path, "b/train.py", used)).workload.method == "lora"
+    assert load_config(write_file(tmp_path, "a/train.py", text)).workload.method == "full"
+    assert load_config(write_file(tmp_path, "b/train.py", used)).workload.method == "lora"
 
 
 # ------------------------------------------------------------------ a script named relative to another folder
@@ -67,8 +61,8 @@ transformers.Trainer(model=transformers.AutoModelForCausalLM.from_pretrained("Qw
 
 def test_a_launcher_in_a_subfolder_runs_the_script_of_its_parent(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
-    path = _write(tmp_path, "trainer/finetune.py", PARSED)
-    _write(tmp_path, "trainer/scripts/deepspeed/sft.sh", "deepspeed --num_gpus 4 finetune.py \\\n    --per_device_train_batch_size 3 --output_dir o\n")
+    path = write_file(tmp_path, "trainer/finetune.py", PARSED)
+    write_file(tmp_path, "trainer/scripts/deepspeed/sft.sh", "deepspeed --num_gpus 4 finetune.py \\\n    --per_device_train_batch_size 3 --output_dir o\n")
     w = load_config(path).workload
     assert w.micro_batch_size == 3
     assert w.world_size == 4
@@ -77,9 +71,9 @@ def test_a_launcher_in_a_subfolder_runs_the_script_of_its_parent(tmp_path: Path)
 
 def test_a_nearer_file_of_the_same_name_is_the_one_run(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
-    path = _write(tmp_path, "trainer/finetune.py", PARSED)
-    _write(tmp_path, "trainer/scripts/finetune.py", "print('another script')\n")
-    _write(tmp_path, "trainer/scripts/deepspeed/sft.sh", "deepspeed --num_gpus 4 finetune.py --per_device_train_batch_size 3 --output_dir o\n")
+    path = write_file(tmp_path, "trainer/finetune.py", PARSED)
+    write_file(tmp_path, "trainer/scripts/finetune.py", "print('another script')\n")
+    write_file(tmp_path, "trainer/scripts/deepspeed/sft.sh", "deepspeed --num_gpus 4 finetune.py --per_device_train_batch_size 3 --output_dir o\n")
     try:
         load_config(path)
     except Exception as exc:  # not collected: the reason names the line and what its path resolved to
@@ -91,15 +85,15 @@ def test_a_nearer_file_of_the_same_name_is_the_one_run(tmp_path: Path) -> None:
 
 def test_a_cd_line_decides_where_the_script_path_is_read_from(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
-    path = _write(tmp_path, "trainer/finetune.py", PARSED)
-    _write(tmp_path, "trainer/scripts/finetune.py", "print('another script')\n")
-    _write(
+    path = write_file(tmp_path, "trainer/finetune.py", PARSED)
+    write_file(tmp_path, "trainer/scripts/finetune.py", "print('another script')\n")
+    write_file(
         tmp_path, "trainer/scripts/run.sh", 'cd "$(dirname "$0")/.."\ntorchrun --nproc_per_node 2 finetune.py --per_device_train_batch_size 5 --output_dir o\n'
     )
     w = load_config(path).workload
     assert (w.micro_batch_size, w.world_size) == (5, 2)
     # without the cd the nearer scripts/finetune.py is the one that line runs
-    _write(tmp_path, "trainer/scripts/run.sh", "torchrun --nproc_per_node 2 finetune.py --per_device_train_batch_size 5 --output_dir o\n")
+    write_file(tmp_path, "trainer/scripts/run.sh", "torchrun --nproc_per_node 2 finetune.py --per_device_train_batch_size 5 --output_dir o\n")
     from pytest_goblin.formats import launchers
 
     assert launchers.find_script_launch(path) is None
@@ -132,9 +126,11 @@ if __name__ == "__main__":
 
 def test_an_attribute_set_from_a_launcher_value_is_read_where_the_pinned_trl_has_it(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
-    _write(tmp_path, "requirements.txt", "trl==0.12.0\ntransformers==4.46.1\n")
-    path = _write(tmp_path, "train/sft.py", ASSIGNED)
-    _write(tmp_path, "train/sft.sh", "torchrun --nproc-per-node 2 train/sft.py \\\n  --block_size=32768 \\\n  --per_device_train_batch_size=1 --output_dir o\n")
+    write_file(tmp_path, "requirements.txt", "trl==0.12.0\ntransformers==4.46.1\n")
+    path = write_file(tmp_path, "train/sft.py", ASSIGNED)
+    write_file(
+        tmp_path, "train/sft.sh", "torchrun --nproc-per-node 2 train/sft.py \\\n  --block_size=32768 \\\n  --per_device_train_batch_size=1 --output_dir o\n"
+    )
     w = load_config(path).workload
     assert w.seq_len == 32768
     assert w.sources["seq_len"].file.endswith("train/sft.sh") and w.sources["seq_len"].line == 2
@@ -143,9 +139,9 @@ def test_an_attribute_set_from_a_launcher_value_is_read_where_the_pinned_trl_has
 
 def test_an_attribute_the_running_trl_does_not_read_is_not_read(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
-    _write(tmp_path, "requirements.txt", "trl==1.16.0\n")  # SFTConfig calls it max_length there
-    path = _write(tmp_path, "train/sft.py", ASSIGNED)
-    _write(tmp_path, "train/sft.sh", "torchrun --nproc-per-node 2 train/sft.py --block_size=32768 --per_device_train_batch_size=1 --output_dir o\n")
+    write_file(tmp_path, "requirements.txt", "trl==1.16.0\n")  # SFTConfig calls it max_length there
+    path = write_file(tmp_path, "train/sft.py", ASSIGNED)
+    write_file(tmp_path, "train/sft.sh", "torchrun --nproc-per-node 2 train/sft.py --block_size=32768 --per_device_train_batch_size=1 --output_dir o\n")
     w = load_config(path).workload
     assert w.seq_len != 32768
     assert any("sets max_seq_length, which SFTConfig at trl 1.16.0" in n and "does not read" in n for n in w.notes)
@@ -182,11 +178,13 @@ if __name__ == "__main__":
 
 def test_fire_defaults_are_the_values_and_the_launch_line_overrides_them(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
-    path = _write(tmp_path, "finetune.py", FIRE.replace("{entry}", "fire.Fire(train)"))
+    path = write_file(tmp_path, "finetune.py", FIRE.replace("{entry}", "fire.Fire(train)"))
     w = load_config(path).workload
     assert w.micro_batch_size == 4 and w.sources["micro_batch_size"].line == 8  # the signature's default
     assert w.quantization == "none"
-    _write(tmp_path, "README.md", "```bash\npython finetune.py \\\n    --base_model='Qwen/Qwen2.5-7B' \\\n    --micro-batch-size 2 \\\n    --load_8bit\n```\n")
+    write_file(
+        tmp_path, "README.md", "```bash\npython finetune.py \\\n    --base_model='Qwen/Qwen2.5-7B' \\\n    --micro-batch-size 2 \\\n    --load_8bit\n```\n"
+    )
     w = load_config(path).workload
     assert (w.model.name, w.micro_batch_size, w.quantization) == ("Qwen/Qwen2.5-7B", 2, "8bit")
     assert w.sources["micro_batch_size"].file.endswith("README.md") and w.sources["micro_batch_size"].line == 4
@@ -194,8 +192,8 @@ def test_fire_defaults_are_the_values_and_the_launch_line_overrides_them(tmp_pat
 
 def test_a_function_fire_does_not_run_takes_no_command_line_values(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
-    path = _write(tmp_path, "finetune.py", FIRE.replace("{entry}", "fire.Fire()"))  # every module name a command: not read
-    _write(tmp_path, "README.md", "```bash\npython finetune.py train --micro_batch_size 2\n```\n")
+    path = write_file(tmp_path, "finetune.py", FIRE.replace("{entry}", "fire.Fire()"))  # every module name a command: not read
+    write_file(tmp_path, "README.md", "```bash\npython finetune.py train --micro_batch_size 2\n```\n")
     w = load_config(path).workload
     assert w.micro_batch_size != 2
     assert w.sources["micro_batch_size"].line != 8
@@ -208,9 +206,9 @@ def _key_findings(tmp_path: Path, parse: str, pin: str, flags: str) -> list:
 
     tmp_path.mkdir(exist_ok=True)
     (tmp_path / ".git").mkdir(exist_ok=True)
-    _write(tmp_path, "requirements.txt", pin)
-    path = _write(tmp_path, "train.py", PARSED.replace("parser.parse_args_into_dataclasses()", parse))
-    _write(tmp_path, "README.md", f"```bash\ntorchrun --nproc_per_node 4 train.py \\\n    --output_dir o \\\n    {flags}\n```\n")
+    write_file(tmp_path, "requirements.txt", pin)
+    path = write_file(tmp_path, "train.py", PARSED.replace("parser.parse_args_into_dataclasses()", parse))
+    write_file(tmp_path, "README.md", f"```bash\ntorchrun --nproc_per_node 4 train.py \\\n    --output_dir o \\\n    {flags}\n```\n")
     return [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id.startswith("blocker.keys_")]
 
 
@@ -246,13 +244,13 @@ def test_a_launch_line_key_on_a_transformers_commit_goblin_cannot_place_is_not_j
 
 def test_a_key_the_scripts_own_dataclass_declares_is_not_flagged(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
-    _write(tmp_path, "requirements.txt", "transformers==4.53.3\n")
+    write_file(tmp_path, "requirements.txt", "transformers==4.53.3\n")
     own = "from dataclasses import dataclass, field\n" + PARSED.replace("(transformers.TrainingArguments,)", "(TrainingArguments,)").replace(
         "import transformers\n",
         "import transformers\n\n\n@dataclass\nclass TrainingArguments(transformers.TrainingArguments):\n    evaluation_strategy: str = field(default='no')\n",
     )
-    path = _write(tmp_path, "train.py", own)
-    _write(tmp_path, "README.md", "```bash\ntorchrun --nproc_per_node 4 train.py --output_dir o --evaluation_strategy no\n```\n")
+    path = write_file(tmp_path, "train.py", own)
+    write_file(tmp_path, "README.md", "```bash\ntorchrun --nproc_per_node 4 train.py --output_dir o --evaluation_strategy no\n```\n")
     from pytest_goblin import blockers
     from pytest_goblin.hardware import get_hardware
 
@@ -294,10 +292,10 @@ def merge(folder: str):
 
 def _modal_tree(tmp_path: Path, readme: str, train: str = MODAL_TRAIN) -> Path:
     (tmp_path / ".git").mkdir()
-    config = _write(tmp_path, "config/a.yml", AXOLOTL)
-    _write(tmp_path, "src/__init__.py", "")
-    _write(tmp_path, "src/train.py", train)
-    _write(tmp_path, "README.md", f"Run it:\n\n```bash\ngit clone https://example.invalid/ft && cd ft\n{readme}\n```\n")
+    config = write_file(tmp_path, "config/a.yml", AXOLOTL)
+    write_file(tmp_path, "src/__init__.py", "")
+    write_file(tmp_path, "src/train.py", train)
+    write_file(tmp_path, "README.md", f"Run it:\n\n```bash\ngit clone https://example.invalid/ft && cd ft\n{readme}\n```\n")
     return config
 
 
@@ -332,8 +330,8 @@ def test_an_unread_gpu_count_is_not_a_topology(tmp_path: Path) -> None:
 
 def test_a_subprocess_list_beside_the_config_names_it(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
-    config = _write(tmp_path, "recipes/sft.yml", AXOLOTL)
-    _write(
+    config = write_file(tmp_path, "recipes/sft.yml", AXOLOTL)
+    write_file(
         tmp_path,
         "recipes/launch.py",
         'import subprocess\nsubprocess.run(["torchrun", "--nnodes", "2", "--nproc_per_node", "4", "-m", "axolotl.cli.train", "sft.yml"])\n',
@@ -345,8 +343,8 @@ def test_a_subprocess_list_beside_the_config_names_it(tmp_path: Path) -> None:
 
 def test_a_command_in_a_docstring_or_a_help_text_is_not_a_launcher(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
-    config = _write(tmp_path, "recipes/sft.yml", AXOLOTL)
-    _write(
+    config = write_file(tmp_path, "recipes/sft.yml", AXOLOTL)
+    write_file(
         tmp_path,
         "recipes/notes.py",
         '"""Run: torchrun --nproc_per_node 4 -m axolotl.cli.train sft.yml"""\nimport argparse\n'
@@ -363,10 +361,12 @@ def test_a_commented_out_pin_is_not_a_pin(tmp_path: Path) -> None:
     from pytest_goblin.frameworks.pins import pins
 
     (tmp_path / ".git").mkdir()
-    _write(tmp_path, "requirements.txt", "# transformers==4.30.0\naccelerate==1.0.0 # pinned\n")
-    _write(tmp_path, "setup.py", 'from setuptools import setup\nsetup(install_requires=[\n    # "trl==0.8.1",\n    "peft==0.7.1",  # trl==0.9.0 later\n])\n')
-    _write(tmp_path, "Dockerfile", "FROM python:3.11\n# RUN pip install deepspeed==0.14.0\n")
-    cfg = _write(tmp_path, "sft.yaml", "model_name_or_path: Qwen/Qwen2.5-0.5B\n")
+    write_file(tmp_path, "requirements.txt", "# transformers==4.30.0\naccelerate==1.0.0 # pinned\n")
+    write_file(
+        tmp_path, "setup.py", 'from setuptools import setup\nsetup(install_requires=[\n    # "trl==0.8.1",\n    "peft==0.7.1",  # trl==0.9.0 later\n])\n'
+    )
+    write_file(tmp_path, "Dockerfile", "FROM python:3.11\n# RUN pip install deepspeed==0.14.0\n")
+    cfg = write_file(tmp_path, "sft.yaml", "model_name_or_path: Qwen/Qwen2.5-0.5B\n")
     got = pins(str(cfg), cfg.read_text())
     assert "transformers" not in got and "trl" not in got and "deepspeed" not in got
     assert got["accelerate"].version == "1.0.0" and got["accelerate"].line == 2
@@ -394,14 +394,14 @@ fire.Fire(train)
 
 
 def test_a_name_computed_once_from_known_values_is_read(tmp_path: Path) -> None:
-    w = load_config(_write(tmp_path, "finetune.py", COMPUTED.replace("{again}", ""))).workload
+    w = load_config(write_file(tmp_path, "finetune.py", COMPUTED.replace("{again}", ""))).workload
     assert (w.micro_batch_size, w.gradient_accumulation) == (4, 16)
     assert w.sources["gradient_accumulation"].line == 10
 
 
 def test_a_name_bound_again_is_not_read(tmp_path: Path) -> None:
     again = "    if os.environ.get('WORLD_SIZE'):\n        gradient_accumulation_steps = gradient_accumulation_steps // 2\n"
-    w = load_config(_write(tmp_path, "finetune.py", "import os\n" + COMPUTED.replace("{again}", again))).workload
+    w = load_config(write_file(tmp_path, "finetune.py", "import os\n" + COMPUTED.replace("{again}", again))).workload
     assert w.gradient_accumulation == 1  # the trainer's default, said to be assumed
     assert any("gradient_accumulation_steps is computed at run time" in n for n in w.notes)
 
@@ -438,9 +438,9 @@ def main():
 
 def test_a_modal_function_runs_each_config_its_calls_pass_on_its_gpus(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
-    _write(tmp_path, "sft/main.py", MODAL_SPAWN)
+    write_file(tmp_path, "sft/main.py", MODAL_SPAWN)
     for name in ("full.yml", "lora.yml"):
-        w = load_config(_write(tmp_path, f"sft/configs/{name}", AXOLOTL)).workload
+        w = load_config(write_file(tmp_path, f"sft/configs/{name}", AXOLOTL)).workload
         assert (w.nodes, w.gpus_per_node) == (1, 4) and w.sources["world_size"].explicit
         assert w.sources["world_size"].file.endswith("sft/main.py") and w.sources["world_size"].line == 12
         said = f"`config` and `output_dir` are {name!r}, {('a' if name == 'full.yml' else 'b')!r}, as the call(s) of train() at line(s) 24 pass it"
@@ -451,8 +451,8 @@ def test_a_modal_function_runs_each_config_its_calls_pass_on_its_gpus(tmp_path: 
 
 def test_a_modal_gpu_of_a_function_that_runs_another_file_is_not_the_configs(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
-    _write(tmp_path, "sft/main.py", MODAL_SPAWN.replace('train.spawn("full.yml", output_dir="a"), ', ""))
-    w = load_config(_write(tmp_path, "sft/configs/full.yml", AXOLOTL)).workload  # no call passes it: nothing names it
+    write_file(tmp_path, "sft/main.py", MODAL_SPAWN.replace('train.spawn("full.yml", output_dir="a"), ', ""))
+    w = load_config(write_file(tmp_path, "sft/configs/full.yml", AXOLOTL)).workload  # no call passes it: nothing names it
     assert not w.sources["world_size"].explicit and w.gpus_per_node != 4
     assert not any("main.py line" in n for n in w.notes)
 
@@ -485,12 +485,12 @@ def _trl_key_findings(tmp_path: Path, parse: str, pin: str, other: str = "") -> 
 
     tmp_path.mkdir(exist_ok=True)
     (tmp_path / ".git").mkdir(exist_ok=True)
-    _write(tmp_path, "requirements.txt", pin)
+    write_file(tmp_path, "requirements.txt", pin)
     if other:  # another script of the repository whose own dataclass has a field of that name
-        _write(tmp_path, "dpo.py", other)
-    path = _write(tmp_path, "grpo.py", TRL_PARSED.replace("{parse}", parse))
+        write_file(tmp_path, "dpo.py", other)
+    path = write_file(tmp_path, "grpo.py", TRL_PARSED.replace("{parse}", parse))
     launch = "torchrun --nproc_per_node 6 grpo.py \\\n    --output_dir o --dataset d --use_vllm true \\\n    --max_prompt_length 256 --num_generations 6\n"
-    _write(tmp_path, "grpo.sh", launch)
+    write_file(tmp_path, "grpo.sh", launch)
     return [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id.startswith("blocker.keys_")]
 
 

@@ -12,7 +12,7 @@ import pytest
 from pytest_goblin.errors import NotATrainingConfig
 from pytest_goblin.formats import load_config
 
-from .test_topology import repo
+from .repo_files import repo
 
 # review4 #28's shape: the model and the micro-batch come from argparse, the launch line passes the model,
 # the accelerate config it passes runs ZeRO-3 with parameters and optimizer state on the host

@@ -7,6 +7,8 @@ from pathlib import Path
 from pytest_goblin.formats import load_config
 from pytest_goblin.rules import unmodelled_trainer
 
+from .repo_files import write_tree
+
 HEAD = """from transformers import AutoModelForCausalLM, TrainingArguments
 model = AutoModelForCausalLM.from_pretrained("meta-llama/Llama-3.1-8B")
 args = TrainingArguments(output_dir="out", per_device_train_batch_size=2, bf16=True)
@@ -14,14 +16,8 @@ args = TrainingArguments(output_dir="out", per_device_train_batch_size=2, bf16=T
 
 
 def _write(tmp_path: Path, script: str, **files: str) -> Path:
-    (tmp_path / ".git").mkdir()
-    for name, text in files.items():
-        target = tmp_path / name.replace("__", "/")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text)
-    path = tmp_path / "train.py"
-    path.write_text(script)
-    return path
+    tree = {name.replace("__", "/"): text for name, text in files.items()}
+    return write_tree(tmp_path, {**tree, "train.py": script}, git=True) / "train.py"
 
 
 def test_trl_dpo_trainer_with_training_arguments_is_preference(tmp_path: Path) -> None:

@@ -12,6 +12,8 @@ from pytest_goblin.formats import load_config
 from pytest_goblin.frameworks import pins
 from pytest_goblin.hardware import get_hardware
 
+from .repo_files import write_tree
+
 HF = "model_name_or_path: meta-llama/Meta-Llama-3-8B\nper_device_train_batch_size: 4\ngradient_accumulation_steps: 4\nbf16: true\n"
 CUDA = "pip install vllm-dev.whl --extra-index-url https://download.pytorch.org/whl/cu121\n"
 
@@ -27,9 +29,7 @@ def _readme(cuda_section: str, unclosed: bool) -> str:
 
 
 def _cuda_index(tmp_path: Path, readme: str) -> list[str]:
-    (tmp_path / "README.md").write_text(readme)
-    path = tmp_path / "sft.yaml"
-    path.write_text(HF)
+    path = write_tree(tmp_path, {"README.md": readme, "sft.yaml": HF}) / "sft.yaml"
     return [f.message for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id == "blocker.torch_from_cuda_index"]
 
 
@@ -65,12 +65,8 @@ GRPO = (
 
 
 def _launch(tmp_path: Path, command: str) -> Path:
-    repo = tmp_path / "repo"
-    (repo / ".git").mkdir(parents=True, exist_ok=True)
-    (repo / "recipes").mkdir(exist_ok=True)
-    (repo / "recipes" / "grpo.yaml").write_text("# GRPOTrainer\n" + GRPO)
-    (repo / "run.sh").write_text("#!/bin/bash\nexport CUDA_VISIBLE_DEVICES=0,1\n" + command)
-    return repo / "recipes" / "grpo.yaml"
+    files = {"recipes/grpo.yaml": "# GRPOTrainer\n" + GRPO, "run.sh": "#!/bin/bash\nexport CUDA_VISIBLE_DEVICES=0,1\n" + command}
+    return write_tree(tmp_path / "repo", files, git=True) / "recipes" / "grpo.yaml"
 
 
 CONTINUED = (

@@ -16,6 +16,8 @@ from pytest_goblin.schemas import Report
 from pytest_goblin.service import audit_file
 from pytest_goblin.settings import Settings
 
+from .repo_files import write_tree
+
 RULE = "compile.torch_compile_torchtune"
 
 CONFIG = """\
@@ -44,12 +46,10 @@ enable_activation_checkpointing: False
 
 
 def _audit(tmp_path: Path, recipe: str, own: str | None) -> Report:
-    (tmp_path / ".git").mkdir()
+    files = {"c.yaml": CONFIG.format(recipe=recipe)}
     if own is not None:
-        (tmp_path / "recipes").mkdir()
-        (tmp_path / "recipes" / f"{recipe}.py").write_text(own)
-    path = tmp_path / "c.yaml"
-    path.write_text(CONFIG.format(recipe=recipe))
+        files[f"recipes/{recipe}.py"] = own
+    path = write_tree(tmp_path, files, git=True) / "c.yaml"
     result = audit_file(path, Settings(runner="projection", target="mi300x", world_size=8), shown_as=path.name)
     assert result.report is not None, result.error
     return result.report

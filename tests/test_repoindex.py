@@ -14,7 +14,7 @@ from pytest_goblin.cli import main
 from pytest_goblin.fileio import write_atomic
 from pytest_goblin.formats import load_config
 
-from .test_topology import tree
+from .repo_files import write_tree
 
 AXOLOTL = "base_model: meta-llama/Meta-Llama-3-8B\nmicro_batch_size: 2\ngradient_accumulation_steps: 4\nsequence_len: 4096\nbf16: true\n"
 ARGS = ("--goblin-runner", "projection", "--goblin-target", "mi300x", "-p", "no:cacheprovider")
@@ -34,7 +34,7 @@ def scope() -> object:
 
 
 def test_outside_a_session_nothing_is_kept(tmp_path: Path) -> None:
-    root = tree(tmp_path / "r", {"configs/sft.yaml": AXOLOTL}, git=False)
+    root = write_tree(tmp_path / "r", {"configs/sft.yaml": AXOLOTL})
     assert not repoindex.active()
     assert safepath.repository_root(root / "configs") is None
     (root / ".git").mkdir()
@@ -46,7 +46,7 @@ def test_outside_a_session_nothing_is_kept(tmp_path: Path) -> None:
 
 
 def test_a_session_answers_each_question_once(tmp_path: Path, scope: object) -> None:
-    root = tree(tmp_path / "r", {"configs/sft.yaml": AXOLOTL, "configs/other.yaml": AXOLOTL})
+    root = write_tree(tmp_path / "r", {"configs/sft.yaml": AXOLOTL, "configs/other.yaml": AXOLOTL}, git=True)
     assert safepath.repository_root(root / "configs") == root
     before = repoindex.stats()
     for _ in range(3):
@@ -58,8 +58,8 @@ def test_a_session_answers_each_question_once(tmp_path: Path, scope: object) -> 
 
 def test_two_repositories_in_one_session_keep_their_own_answers(tmp_path: Path, scope: object) -> None:
     """The same layout in two trees, one a git checkout and one not, each with its own launcher."""
-    a = tree(tmp_path / "a", {"configs/sft.yaml": AXOLOTL, "scripts/train.sh": launcher(4)})
-    b = tree(tmp_path / "b", {"configs/sft.yaml": AXOLOTL, "scripts/train.sh": launcher(2), "README.md": "# b\n"}, git=False)
+    a = write_tree(tmp_path / "a", {"configs/sft.yaml": AXOLOTL, "scripts/train.sh": launcher(4)}, git=True)
+    b = write_tree(tmp_path / "b", {"configs/sft.yaml": AXOLOTL, "scripts/train.sh": launcher(2), "README.md": "# b\n"})
     safepath.set_roots([a, b])
     wa = load_config(a / "configs/sft.yaml").workload
     wb = load_config(b / "configs/sft.yaml").workload
@@ -74,7 +74,7 @@ def test_two_repositories_in_one_session_keep_their_own_answers(tmp_path: Path, 
 
 
 def test_new_roots_forget_what_was_kept(tmp_path: Path, scope: object) -> None:
-    outer = tree(tmp_path / "outer", {"inner/configs/sft.yaml": AXOLOTL}, git=False)
+    outer = write_tree(tmp_path / "outer", {"inner/configs/sft.yaml": AXOLOTL})
     config = outer / "inner" / "configs" / "sft.yaml"
     safepath.set_roots([outer])
     assert safepath.tree_of(config)[0] == outer.resolve()
@@ -83,7 +83,7 @@ def test_new_roots_forget_what_was_kept(tmp_path: Path, scope: object) -> None:
 
 
 def test_a_changed_file_is_read_again_and_an_unchanged_one_is_not(tmp_path: Path, scope: object, monkeypatch: pytest.MonkeyPatch) -> None:
-    root = tree(tmp_path / "r", {"README.md": "run on 8 GPUs\n"})
+    root = write_tree(tmp_path / "r", {"README.md": "run on 8 GPUs\n"}, git=True)
     readme = root / "README.md"
     opened: list[str] = []
     real_open = os.open
@@ -104,7 +104,7 @@ def test_a_changed_file_is_read_again_and_an_unchanged_one_is_not(tmp_path: Path
 
 
 def test_a_kept_file_swapped_for_a_link_out_of_the_tree_is_refused(tmp_path: Path, scope: object) -> None:
-    root = tree(tmp_path / "r", {"configs/ds.json": "{}\n"})
+    root = write_tree(tmp_path / "r", {"configs/ds.json": "{}\n"}, git=True)
     outside = tmp_path / "secret.json"
     outside.write_text("{}\n")
     target = root / "configs" / "ds.json"
@@ -119,8 +119,8 @@ def test_a_kept_file_swapped_for_a_link_out_of_the_tree_is_refused(tmp_path: Pat
 
 
 def test_the_cli_audits_two_repositories_in_one_process_as_it_audits_each_alone(tmp_path: Path) -> None:
-    a = tree(tmp_path / "a", {"configs/sft.yaml": AXOLOTL, "scripts/train.sh": launcher(4)})
-    b = tree(tmp_path / "b", {"configs/sft.yaml": AXOLOTL, "scripts/train.sh": launcher(2)})
+    a = write_tree(tmp_path / "a", {"configs/sft.yaml": AXOLOTL, "scripts/train.sh": launcher(4)}, git=True)
+    b = write_tree(tmp_path / "b", {"configs/sft.yaml": AXOLOTL, "scripts/train.sh": launcher(2)}, git=True)
     args = ["--runner", "projection", "--target", "mi300x"]
     main(["audit", str(a), str(b), *args, "--json", str(tmp_path / "both.json")])
     main(["audit", str(a), *args, "--json", str(tmp_path / "a.json")])
@@ -139,13 +139,14 @@ def test_the_cli_audits_two_repositories_in_one_process_as_it_audits_each_alone(
 def test_xdist_workers_give_the_serial_report_over_two_repositories(pytester: pytest.Pytester) -> None:
     """Each worker process opens its own scope; the items of two trees come out as in one process."""
     for name, gpus in (("a", 4), ("b", 2)):
-        tree(
+        write_tree(
             pytester.path / name,
             {
                 "configs/sft.yaml": AXOLOTL,
                 "configs/copy.yaml": AXOLOTL,
                 "scripts/train.sh": launcher(gpus) + launcher(gpus, "configs/copy.yaml"),
             },
+            git=True,
         )
     serial = pytester.runpytest_subprocess("--goblin", "a", "b", "--goblin-json", "serial.json", *ARGS)
     parallel = pytester.runpytest_subprocess("--goblin", "a", "b", "-n", "2", "--goblin-json", "xdist.json", *ARGS)
@@ -197,7 +198,7 @@ def test_real_folder_is_per_folder_and_kept_only_in_a_session(tmp_path: Path) ->
 
 def test_large_files_and_files_past_the_budget_are_not_kept(tmp_path: Path, scope: object, monkeypatch: pytest.MonkeyPatch) -> None:
     """A tree of data files (s1: 3,888 JSON files collected and refused) must not be held in memory."""
-    root = tree(tmp_path / "r", {"small.md": "x" * 10, "big.json": "y" * 100, "other.md": "z" * 60})
+    root = write_tree(tmp_path / "r", {"small.md": "x" * 10, "big.json": "y" * 100, "other.md": "z" * 60}, git=True)
     monkeypatch.setattr(repoindex, "KEEP_FILE", 64)
     monkeypatch.setattr(repoindex, "KEEP_TOTAL", 64)
     opened: list[str] = []

@@ -14,6 +14,8 @@ from pytest_goblin.options import build_settings
 from pytest_goblin.rollout import OFFLOAD_ID
 from pytest_goblin.service import audit_file
 
+from .repo_files import write_tree
+
 DS_OFFLOAD = '{"zero_optimization": {"stage": 3, "offload_optimizer": {"device": "cpu"}, "offload_param": {"device": "cpu"}}, "bf16": {"enabled": "auto"}}\n'
 DS_NO_OFFLOAD = '{"zero_optimization": {"stage": 3}, "bf16": {"enabled": "auto"}}\n'
 
@@ -28,9 +30,7 @@ def _grpo(model: str = "Qwen/Qwen2.5-3B", gpus: int = 6, trl: str = "0.14.0", ex
 
 
 def _audit(tmp: Path, text: str, ds: str = DS_OFFLOAD) -> Any:
-    (tmp / "ds.json").write_text(ds)
-    path = tmp / "grpo.yaml"
-    path.write_text(text)
+    path = write_tree(tmp, {"ds.json": ds, "grpo.yaml": text}) / "grpo.yaml"
     result = audit_file(path, build_settings({"target": "mi300x"}), shown_as=path.name)
     assert result.report is not None, result.error
     return result.report

@@ -15,6 +15,8 @@ from pytest_goblin.options import build_settings
 from pytest_goblin.rollout import FINDING_ID, decode_seconds, trl_default
 from pytest_goblin.service import audit_file
 
+from .repo_files import write_tree
+
 # The MI300X's memory as rocminfo reports it, 206,141,652,992 bytes (kb/hardware.yaml reported_bytes): vLLM reserves its
 # gpu_memory_utilization share of the device total
 MI300X_GB = 206.141652992
@@ -508,13 +510,14 @@ def test_the_memory_finding_can_be_acknowledged_in_the_file(tmp_path: Path) -> N
 
 def _launched(tmp_path: Path, config: str, head: str = "# GRPOTrainer\n") -> Any:
     """A repository whose launcher starts `trl vllm-serve` on GPU 3 and trains on GPUs 0-2 (review5 #22, run_grpo.sh)."""
-    repo = tmp_path / "repo"
-    (repo / ".git").mkdir(parents=True, exist_ok=True)
-    (repo / "grpo.yaml").write_text(head + config)
-    (repo / "run_grpo.sh").write_text(
-        "#!/bin/bash\nCUDA_VISIBLE_DEVICES=3 trl vllm-serve --model Qwen/Qwen2.5-7B-Instruct --max_model_len 2048 &\n"
-        "CUDA_VISIBLE_DEVICES=0,1,2 accelerate launch --num_processes 3 train_grpo.py --config grpo.yaml\n"
-    )
+    files = {
+        "grpo.yaml": head + config,
+        "run_grpo.sh": (
+            "#!/bin/bash\nCUDA_VISIBLE_DEVICES=3 trl vllm-serve --model Qwen/Qwen2.5-7B-Instruct --max_model_len 2048 &\n"
+            "CUDA_VISIBLE_DEVICES=0,1,2 accelerate launch --num_processes 3 train_grpo.py --config grpo.yaml\n"
+        ),
+    }
+    repo = write_tree(tmp_path / "repo", files, git=True)
     result = audit_file(repo / "grpo.yaml", build_settings({"target": "mi300x"}), shown_as="grpo.yaml")
     assert result.report is not None, result.error
     return result.report

@@ -11,6 +11,8 @@ import pytest
 
 from pytest_goblin.formats import load_config
 
+from .repo_files import write_tree
+
 ARGS = """\
 from dataclasses import dataclass
 
@@ -79,14 +81,14 @@ SFTTrainer(model=model, args=training_args, peft_config=peft_config).train()
 
 
 def _repo(tmp_path: Path, script: str, flag: str | None) -> Path:
-    (tmp_path / ".git").mkdir(parents=True)
-    (tmp_path / "src").mkdir()
-    (tmp_path / "src" / "args.py").write_text(ARGS)
-    (tmp_path / "utils.py").write_text(HELPER)
-    (tmp_path / "train.py").write_text(script)
     words = f" --use_peft_lora {flag}" if flag is not None else ""
-    (tmp_path / "run.sh").write_text(f"torchrun --nproc_per_node 8 train.py{words} --bf16 True --output_dir out\n")
-    return tmp_path / "train.py"
+    files = {
+        "src/args.py": ARGS,
+        "utils.py": HELPER,
+        "train.py": script,
+        "run.sh": f"torchrun --nproc_per_node 8 train.py{words} --bf16 True --output_dir out\n",
+    }
+    return write_tree(tmp_path, files, git=True) / "train.py"
 
 
 @pytest.mark.parametrize("word", ["True", "true", "1", "yes"])

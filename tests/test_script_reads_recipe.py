@@ -7,6 +7,8 @@ from pathlib import Path
 
 from pytest_goblin.formats import load_config
 
+from .repo_files import write_tree
+
 RECIPE = """\
 model_name_or_path: mistralai/Mistral-7B-v0.1
 attn_implementation: flash_attention_2
@@ -51,15 +53,14 @@ DPOTrainer(model, args=training_args).train()
 
 
 def _tree(tmp_path: Path, script: str, configs: str = CONFIGS) -> Path:
-    (tmp_path / ".git").mkdir(parents=True)
-    (tmp_path / "handbook.py").write_text(configs)
-    (tmp_path / "scripts").mkdir()
-    (tmp_path / "scripts" / "run.py").write_text(script)
-    (tmp_path / "recipes").mkdir()
-    (tmp_path / "recipes" / "simpo.yaml").write_text(RECIPE)
-    (tmp_path / "run.sh").write_text("accelerate launch scripts/run.py recipes/simpo.yaml\n")
-    (tmp_path / "requirements.txt").write_text("transformers==4.40.2\n")
-    return tmp_path / "recipes" / "simpo.yaml"
+    files = {
+        "handbook.py": configs,
+        "scripts/run.py": script,
+        "recipes/simpo.yaml": RECIPE,
+        "run.sh": "accelerate launch scripts/run.py recipes/simpo.yaml\n",
+        "requirements.txt": "transformers==4.40.2\n",
+    }
+    return write_tree(tmp_path, files, git=True) / "recipes" / "simpo.yaml"
 
 
 def test_an_attention_key_the_script_never_passes_to_the_model_is_not_the_runs(tmp_path: Path) -> None:
@@ -128,14 +129,13 @@ if __name__ == "__main__":
 
 
 def _script_tree(tmp_path: Path, imports: str, bases: str) -> Path:
-    (tmp_path / ".git").mkdir(parents=True)
-    script = tmp_path / "train" / "train_sft.py"
-    script.parent.mkdir()
-    script.write_text(OWN_SFT_CONFIG.format(imports=imports, bases=bases))
-    (tmp_path / "README.md").write_text(
-        "```\ndeepspeed train/train_sft.py --model_name_or_path meta-llama/Llama-2-7b-hf --output_dir out --bf16 True --per_device_train_batch_size 2\n```\n"
-    )
-    return script
+    files = {
+        "train/train_sft.py": OWN_SFT_CONFIG.format(imports=imports, bases=bases),
+        "README.md": (
+            "```\ndeepspeed train/train_sft.py --model_name_or_path meta-llama/Llama-2-7b-hf --output_dir out --bf16 True --per_device_train_batch_size 2\n```\n"
+        ),
+    }
+    return write_tree(tmp_path, files, git=True) / "train" / "train_sft.py"
 
 
 def test_a_class_the_repository_defines_is_never_trls_by_name(tmp_path: Path) -> None:
@@ -163,10 +163,8 @@ trainer.train()
 
 
 def _collated(tmp_path: Path, imports: str, collator_class: str, collator: str) -> Path:
-    (tmp_path / ".git").mkdir(parents=True)
-    script = tmp_path / "finetune.py"
-    script.write_text(COLLATED.format(imports=imports, collator_class=collator_class, collator=collator))
-    return script
+    files = {"finetune.py": COLLATED.format(imports=imports, collator_class=collator_class, collator=collator)}
+    return write_tree(tmp_path, files, git=True) / "finetune.py"
 
 
 def test_a_scripts_own_collator_is_not_the_trainers_padding_default(tmp_path: Path) -> None:
@@ -226,14 +224,8 @@ command: >-
 
 
 def _dict_tree(tmp_path: Path, script: str) -> Path:
-    (tmp_path / ".git").mkdir(parents=True)
-    (tmp_path / "src").mkdir()
-    (tmp_path / "src" / "grpo_trainer.py").write_text(script)
-    (tmp_path / "configs").mkdir()
-    (tmp_path / "configs" / "training_args.yaml").write_text(TRAINING_ARGS)
-    (tmp_path / "azure" / "ml_jobs").mkdir(parents=True)
-    (tmp_path / "azure" / "ml_jobs" / "grpo_train_job.yaml").write_text(AZURE_JOB)
-    return tmp_path / "configs" / "training_args.yaml"
+    files = {"src/grpo_trainer.py": script, "configs/training_args.yaml": TRAINING_ARGS, "azure/ml_jobs/grpo_train_job.yaml": AZURE_JOB}
+    return write_tree(tmp_path, files, git=True) / "configs" / "training_args.yaml"
 
 
 def test_keys_a_script_never_passes_to_its_config_class_are_not_the_runs(tmp_path: Path) -> None:

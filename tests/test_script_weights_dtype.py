@@ -12,6 +12,8 @@ from pytest_goblin.formats import load_config
 from pytest_goblin.hardware import get_hardware
 from pytest_goblin.rules import facts
 
+from .repo_files import write_tree
+
 CONFIG = {
     "model_type": "llama",
     "num_hidden_layers": 32,
@@ -33,14 +35,13 @@ Trainer(model=model, args=args).train()
 def _script(
     tmp_path: Path, model: str = '"./models/base"', dtype: str = ', torch_dtype="auto"', ta: str = "", ckpt: str | None = "bfloat16", extra: str = ""
 ) -> Path:
-    (tmp_path / ".git").mkdir(parents=True)
-    (tmp_path / "models" / "base").mkdir(parents=True)
-    (tmp_path / "models" / "base" / "config.json").write_text(json.dumps({**CONFIG, **({"torch_dtype": ckpt} if ckpt else {})}))
+    files = {
+        "models/base/config.json": json.dumps({**CONFIG, **({"torch_dtype": ckpt} if ckpt else {})}),
+        "train.py": SCRIPT.format(model=model, dtype=dtype, ta=ta),
+    }
     if extra:
-        (tmp_path / "requirements.txt").write_text(extra)
-    path = tmp_path / "train.py"
-    path.write_text(SCRIPT.format(model=model, dtype=dtype, ta=ta))
-    return path
+        files["requirements.txt"] = extra
+    return write_tree(tmp_path, files, git=True) / "train.py"
 
 
 def test_auto_loads_the_local_checkpoints_recorded_dtype(tmp_path: Path) -> None:

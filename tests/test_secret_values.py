@@ -18,6 +18,7 @@ import pytest
 from pytest_goblin import redact
 from pytest_goblin.cli import main
 
+from .repo_files import write_tree
 from .test_untrusted_outputs import ENV, _base, _config
 
 # One secret per shape the round-6 red team used; each sits right below the edited
@@ -406,12 +407,11 @@ def test_a_secret_is_still_learned_even_where_a_path_holds_it(path: str, value: 
 
 def _doc_repo(tmp_path: Path, value: str) -> Path:
     """No launch line names the config, so the launcher search reads every file of the tree, the example too."""
-    root = tmp_path / "repo"
-    (root / ".git").mkdir(parents=True)
-    (root / "features_desc.md").write_text(DOC_EXAMPLE.format(value=value))
-    (root / "functionary" / "configs").mkdir(parents=True)
-    (root / "functionary" / "configs" / "a.yml").write_text("base_model: meta-llama/Meta-Llama-3-8B\nmicro_batch_size: 2\nsequence_len: 4096\nbf16: true\n")
-    return root
+    files = {
+        "features_desc.md": DOC_EXAMPLE.format(value=value),
+        "functionary/configs/a.yml": "base_model: meta-llama/Meta-Llama-3-8B\nmicro_batch_size: 2\nsequence_len: 4096\nbf16: true\n",
+    }
+    return write_tree(tmp_path / "repo", files, git=True)
 
 
 def test_a_documentation_example_keeps_the_package_folder_in_every_path(

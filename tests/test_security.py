@@ -28,6 +28,7 @@ from pytest_goblin.formats import load_config
 from pytest_goblin.yamlio import load_yaml
 
 from .conftest import EXAMPLES
+from .repo_files import write_tree
 
 BASE = EXAMPLES / "axolotl-llama3-8b-lora.yml"
 PACKAGE = Path(pytest_goblin.__file__).parent
@@ -36,11 +37,7 @@ ENV = {**os.environ, "PYTHONPATH": str(PACKAGE.parent)}
 
 def _tree(tmp_path: Path) -> Path:
     """A repository with one good config, like a pull request's checkout."""
-    repo = tmp_path / "repo"
-    (repo / ".git").mkdir(parents=True)
-    (repo / "configs").mkdir()
-    shutil.copy(BASE, repo / "configs" / "base.yml")
-    return repo
+    return write_tree(tmp_path / "repo", {"configs/base.yml": BASE.read_bytes()}, git=True)
 
 
 def _pytest(cwd: Path, *args: str, timeout: int = 120) -> subprocess.CompletedProcess[str]:
@@ -73,8 +70,7 @@ def test_d1_every_loader_error_is_a_config_error_with_a_line(tmp_path: Path, nam
 
 def test_d1_one_bad_file_costs_one_item_not_the_session(tmp_path: Path) -> None:
     repo = _tree(tmp_path)
-    for name, text in HOSTILE_SCALARS.items():
-        (repo / "configs" / f"{name}.yaml").write_text(text)
+    write_tree(repo, {f"configs/{name}.yaml": text for name, text in HOSTILE_SCALARS.items()})
     proc = _pytest(repo, "configs", "--goblin-json", "r.json")
     assert "Interrupted" not in proc.stdout and "INTERNALERROR" not in proc.stdout + proc.stderr, proc.stdout[-3000:]
     import json

@@ -12,6 +12,7 @@ from pytest_goblin.formats.base import offload_elsewhere
 from pytest_goblin.frameworks.shipped import SHIPPED_FILE, lookup, table, without_offload
 
 from .conftest import ROOT
+from .repo_files import fresh_root, write_tree
 
 LF = (
     "model_name_or_path: Qwen/Qwen2.5-14B-Instruct\nstage: dpo\ndo_train: true\nfinetuning_type: lora\nlora_target: all\n"
@@ -22,12 +23,7 @@ AXO = "base_model: meta-llama/Meta-Llama-3-8B\nsequence_len: 2048\nmicro_batch_s
 
 
 def _repo(tmp: Path, files: dict[str, str]) -> Path:
-    root = tmp / f"r{len(list(tmp.iterdir()))}"
-    (root / ".git").mkdir(parents=True)
-    for rel, body in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(body)
-    return root
+    return write_tree(fresh_root(tmp), files, git=True)
 
 
 def test_the_table_holds_what_the_frameworks_ship_and_the_doc_is_generated_from_it() -> None:

@@ -16,6 +16,8 @@ from pytest_goblin.rollout import EVAL_ID
 from pytest_goblin.rules import OFFLOAD_BOUND_ID
 from pytest_goblin.service import audit_file
 
+from .repo_files import write_tree
+
 ACCELERATE = (
     "compute_environment: LOCAL_MACHINE\ndeepspeed_config:\n  offload_optimizer_device: {dev}\n  offload_param_device: {pdev}\n"
     "  zero3_init_flag: true\n  zero_stage: 3\ndistributed_type: DEEPSPEED\nmixed_precision: bf16\nnum_machines: 1\nnum_processes: 8\n"
@@ -45,17 +47,17 @@ def _audit(path: Path) -> Any:
 
 
 def _sft(tmp: Path, model: str, *, offload: bool = True, micro: int = 4, script: str = SCRIPT, params: bool = True) -> Any:
-    (tmp / "acc").mkdir(exist_ok=True)
-    (tmp / "acc" / "zero3_offload.yaml").write_text(ACCELERATE.format(dev="cpu", pdev="cpu" if params else "none"))
-    (tmp / "acc" / "zero3.yaml").write_text(ACCELERATE.format(dev="none", pdev="none"))
-    (tmp / "run.sh").write_text(f"accelerate launch --config_file acc/{'zero3_offload' if offload else 'zero3'}.yaml train.py --config sft.yaml\n")
-    (tmp / "train.py").write_text(script)
-    cfg = tmp / "sft.yaml"
-    cfg.write_text(
-        f"model_name_or_path: {model}\nbf16: true\nper_device_train_batch_size: {micro}\ngradient_accumulation_steps: 2\n"
-        "gradient_checkpointing: true\nmax_length: 2048\nlearning_rate: 1.0e-5\n"
-    )
-    return _audit(cfg)
+    files = {
+        "acc/zero3_offload.yaml": ACCELERATE.format(dev="cpu", pdev="cpu" if params else "none"),
+        "acc/zero3.yaml": ACCELERATE.format(dev="none", pdev="none"),
+        "run.sh": f"accelerate launch --config_file acc/{'zero3_offload' if offload else 'zero3'}.yaml train.py --config sft.yaml\n",
+        "train.py": script,
+        "sft.yaml": (
+            f"model_name_or_path: {model}\nbf16: true\nper_device_train_batch_size: {micro}\ngradient_accumulation_steps: 2\n"
+            "gradient_checkpointing: true\nmax_length: 2048\nlearning_rate: 1.0e-5\n"
+        ),
+    }
+    return _audit(write_tree(tmp, files) / "sft.yaml")
 
 
 def _ids(report: Any) -> set[str]:
@@ -131,16 +133,17 @@ GRPO_SCRIPT = (
 
 
 def _grpo(tmp: Path, evals: str) -> Any:
-    (tmp / "setup.py").write_text('from setuptools import setup\nsetup(name="x", install_requires=["trl==0.18.0"])\n')
-    (tmp / "grpo.py").write_text(GRPO_SCRIPT)
-    (tmp / "run.sh").write_text("accelerate launch --num_processes 2 grpo.py --config grpo.yaml --vllm_mode colocate\n")
-    cfg = tmp / "grpo.yaml"
-    cfg.write_text(
-        "model_name_or_path: Qwen/Qwen2.5-1.5B-Instruct\nbf16: true\nuse_vllm: true\nper_device_train_batch_size: 1\n"
-        "gradient_accumulation_steps: 4\nnum_generations: 4\nmax_prompt_length: 1024\nmax_completion_length: 1024\n"
-        f"per_device_eval_batch_size: 4\nlogging_steps: 1\n{evals}"
-    )
-    return _audit(cfg)
+    files = {
+        "setup.py": 'from setuptools import setup\nsetup(name="x", install_requires=["trl==0.18.0"])\n',
+        "grpo.py": GRPO_SCRIPT,
+        "run.sh": "accelerate launch --num_processes 2 grpo.py --config grpo.yaml --vllm_mode colocate\n",
+        "grpo.yaml": (
+            "model_name_or_path: Qwen/Qwen2.5-1.5B-Instruct\nbf16: true\nuse_vllm: true\nper_device_train_batch_size: 1\n"
+            "gradient_accumulation_steps: 4\nnum_generations: 4\nmax_prompt_length: 1024\nmax_completion_length: 1024\n"
+            f"per_device_eval_batch_size: 4\nlogging_steps: 1\n{evals}"
+        ),
+    }
+    return _audit(write_tree(tmp, files) / "grpo.yaml")
 
 
 def test_grpo_evaluating_every_step_is_a_finding_with_its_floor(tmp_path: Path) -> None:

@@ -14,6 +14,8 @@ from pytest_goblin.hardware import get_hardware
 from pytest_goblin.rules import applicable, cached_rules
 from pytest_goblin.schemas import WorkloadConfig
 
+from .repo_files import write_tree
+
 SFT = (
     "model_name_or_path: meta-llama/Meta-Llama-3-8B\nper_device_train_batch_size: 8\ngradient_accumulation_steps: 2\n"
     "bf16: true\nmax_seq_length: 2048\ndataset_text_field: text\nattn_implementation: sdpa\npacking: true\n"
@@ -31,13 +33,10 @@ trainer.train()
 
 
 def _recipe(tmp_path: Path, text: str, trl: str | None) -> WorkloadConfig:
-    (tmp_path / ".git").mkdir()
+    files = {"configs/train.yaml": text}
     if trl is not None:
-        (tmp_path / "requirements.txt").write_text(f"trl=={trl}\n")
-    config = tmp_path / "configs" / "train.yaml"
-    config.parent.mkdir()
-    config.write_text(text)
-    return load_config(config).workload
+        files["requirements.txt"] = f"trl=={trl}\n"
+    return load_config(write_tree(tmp_path, files, git=True) / "configs" / "train.yaml").workload
 
 
 def _proposes_packing(w: WorkloadConfig) -> bool:

@@ -13,7 +13,7 @@ from pytest_goblin.cli import main
 from pytest_goblin.formats import launchers, load_config
 from pytest_goblin.formats.semantics import strategy_unread
 
-from .test_topology import repo
+from .repo_files import repo
 
 DPO = """\
 model_name_or_path: meta-llama/Meta-Llama-3-8B

@@ -18,6 +18,8 @@ import pytest
 from pytest_goblin.frameworks.gitlink import gitlinks
 from pytest_goblin.frameworks.pins import pins
 
+from .repo_files import write_tree
+
 PLACED = "e2299e261b" + "0" * 30  # a LLaMA-Factory main-line commit after v0.9.2, before v0.9.3 (commit_releases.json)
 GITMODULES = '[submodule "train/LLaMA-Factory"]\n\tpath = train/LLaMA-Factory\n\turl = https://github.com/hiyouga/LLaMA-Factory.git\n'
 CONFIG = "model_name_or_path: Qwen/Qwen2.5-7B-Instruct\nstage: sft\ndo_train: true\nfinetuning_type: full\ndataset: d\ntemplate: qwen\ncutoff_len: 2048\n"
@@ -42,14 +44,12 @@ def test_gitlinks_are_read_and_other_entries_are_not() -> None:
 
 
 def _tree(tmp_path: Path, index: bytes | None) -> Path:
-    (tmp_path / ".git").mkdir()
+    files: dict[str, str | bytes] = {".gitmodules": GITMODULES, "train/sft.yaml": CONFIG}
     if index is not None:
-        (tmp_path / ".git" / "index").write_bytes(index)
-    (tmp_path / ".gitmodules").write_text(GITMODULES)
-    (tmp_path / "train" / "LLaMA-Factory").mkdir(parents=True)  # not checked out: empty
-    config = tmp_path / "train" / "sft.yaml"
-    config.write_text(CONFIG)
-    return config
+        files[".git/index"] = index
+    root = write_tree(tmp_path, files, git=True)
+    (root / "train" / "LLaMA-Factory").mkdir()  # not checked out: empty
+    return root / "train" / "sft.yaml"
 
 
 def test_a_submodule_commit_in_the_index_is_placed(tmp_path: Path) -> None:

@@ -10,17 +10,9 @@ from pytest_goblin.formats.launcher_text import sbatch_per_node
 from pytest_goblin.formats.semantics import world_size_note
 from pytest_goblin.schemas import WorkloadConfig
 
+from .repo_files import repo
+
 AXOLOTL = "base_model: meta-llama/Meta-Llama-3-8B\nmicro_batch_size: 2\ngradient_accumulation_steps: 4\nsequence_len: 2048\nbf16: true\n"
-
-
-def repo(tmp_path: Path, files: dict[str, str]) -> Path:
-    root = tmp_path / "repo"
-    (root / ".git").mkdir(parents=True)
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
 
 
 def topo(w: WorkloadConfig) -> tuple[int, int | None, int | None]:

@@ -10,7 +10,8 @@ import pytest
 
 from pytest_goblin.formats import load_config
 
-from .test_topology import AXOLOTL_FSDP, LLAMAFACTORY, repo
+from .repo_files import repo
+from .test_topology import AXOLOTL_FSDP, LLAMAFACTORY
 
 # review5 #16 Wyyyb/leakage_influence llama_factory/experiments/0629/0.sh:4,8-10, cut down
 LF_SCRIPT = (

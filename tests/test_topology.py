@@ -18,6 +18,8 @@ from pytest_goblin.formats import launcher_text, launchers, load_config
 from pytest_goblin.formats.semantics import with_world_size, world_size_note
 from pytest_goblin.schemas import WorkloadConfig
 
+from .repo_files import repo
+
 AXOLOTL = "base_model: meta-llama/Meta-Llama-3-8B\nmicro_batch_size: 2\ngradient_accumulation_steps: 4\nsequence_len: 4096\nbf16: true\n"
 AXOLOTL_FSDP = AXOLOTL + "fsdp_config:\n  fsdp_version: 2\n"
 TRL = "model_name_or_path: Qwen/Qwen2.5-7B\nper_device_train_batch_size: 4\nmax_length: 2048\ngradient_checkpointing: true\n"
@@ -26,23 +28,6 @@ LLAMAFACTORY = (
     "dataset: alpaca_en_demo\ntemplate: llama3\ncutoff_len: 2048\nper_device_train_batch_size: 1\n"
     "gradient_accumulation_steps: 3\nbf16: true\n"
 )
-
-
-def repo(tmp_path: Path, files: dict[str, str], git: bool = True) -> Path:
-    """A small repository (a `.git` folder unless `git` is false, and the given files) under tmp_path; returns its root."""
-    return tree(tmp_path / "repo", files, git)
-
-
-def tree(root: Path, files: dict[str, str], git: bool = True) -> Path:
-    """The same at `root` (a test with two repositories side by side)."""
-    root.mkdir(parents=True, exist_ok=True)
-    if git:
-        (root / ".git").mkdir()
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
 
 
 def topo(w: WorkloadConfig) -> tuple[int, int | None, int | None]:

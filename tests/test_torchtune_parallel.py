@@ -15,6 +15,8 @@ from pytest_goblin.frameworks.own_recipe import keys_read, launched_recipe
 from pytest_goblin.service import audit_file
 from pytest_goblin.settings import Settings
 
+from .repo_files import write_tree
+
 FULL = """\
 # tune run --nnodes 2 --nproc_per_node 8 full_finetune_distributed --config c.yaml
 batch_size: 4
@@ -41,10 +43,7 @@ tensor_parallel_plan:
 
 
 def _load(tmp_path: Path, text: str, name: str = "c.yaml"):
-    (tmp_path / ".git").mkdir(exist_ok=True)
-    path = tmp_path / name
-    path.write_text(text)
-    return load_config(path).workload
+    return load_config(write_tree(tmp_path, {name: text}, git=True) / name).workload
 
 
 def test_tensor_parallel_dim_is_read_where_the_recipe_reads_it(tmp_path: Path) -> None:
@@ -117,14 +116,8 @@ RULE = "compile.torch_compile_torchtune"
 
 
 def _own_tree(tmp_path: Path, recipe: str) -> Path:
-    (tmp_path / ".git").mkdir()
-    for d in ("configs", "scripts", "recipes"):
-        (tmp_path / d).mkdir()
-    (tmp_path / "scripts" / "launch.sh").write_text(SCRIPT)
-    (tmp_path / "recipes" / "moe_full.py").write_text(recipe)
-    config = tmp_path / "configs" / "moe.yaml"
-    config.write_text(OWN)
-    return config
+    files = {"scripts/launch.sh": SCRIPT, "recipes/moe_full.py": recipe, "configs/moe.yaml": OWN}
+    return write_tree(tmp_path, files, git=True) / "configs" / "moe.yaml"
 
 
 def test_a_script_launched_own_recipe_is_found_and_its_cfg_reads_parsed(tmp_path: Path) -> None:

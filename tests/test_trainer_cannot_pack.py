@@ -15,6 +15,8 @@ from pytest_goblin.hardware import get_hardware
 from pytest_goblin.rules import applicable, cached_rules
 from pytest_goblin.schemas import WorkloadConfig
 
+from .repo_files import write_tree
+
 SFT = (
     "model_name_or_path: meta-llama/Meta-Llama-3-8B\nper_device_train_batch_size: 8\ngradient_accumulation_steps: 2\n"
     "bf16: true\nmax_seq_length: 2048\ndataset_text_field: text\nattn_implementation: sdpa\n"
@@ -41,14 +43,11 @@ def main():
 
 
 def _repo(tmp_path: Path, recipe: str, script: str | None = None) -> WorkloadConfig:
-    (tmp_path / ".git").mkdir()
-    config = tmp_path / "configs" / "train.yaml"
-    config.parent.mkdir()
-    config.write_text(recipe)
+    files = {"configs/train.yaml": recipe}
     if script is not None:
-        (tmp_path / "train.py").write_text(script)
-        (tmp_path / "README.md").write_text("```bash\naccelerate launch train.py --config configs/train.yaml\n```\n")
-    return load_config(config).workload
+        files["train.py"] = script
+        files["README.md"] = "```bash\naccelerate launch train.py --config configs/train.yaml\n```\n"
+    return load_config(write_tree(tmp_path, files, git=True) / "configs" / "train.yaml").workload
 
 
 def _proposes_packing(w: WorkloadConfig) -> bool:

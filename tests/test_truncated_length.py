@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pytest_goblin.formats import load_config
 
-from .test_topology import repo
+from .repo_files import repo
 
 TRAIN = """from dataclasses import dataclass, field
 from transformers import HfArgumentParser, Trainer, TrainingArguments, AutoModelForCausalLM

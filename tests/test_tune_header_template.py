@@ -10,6 +10,8 @@ from pytest_goblin.formats import load_config
 from pytest_goblin.formats.semantics import world_size_note
 from pytest_goblin.frameworks import tables
 
+from .repo_files import repo
+
 TUNE_HEADER = (
     "# Config for multi-device LoRA finetuning in lora_finetune_distributed.py\n"
     "# using a Llama3 8B Instruct model\n"
@@ -26,14 +28,6 @@ TUNE_BODY = (
     "optimizer:\n  _component_: torch.optim.AdamW\n  lr: 3e-4\n"
     "batch_size: 2\nepochs: 1\ngradient_accumulation_steps: 8\ndevice: cuda\ndtype: bf16\n"
 )
-
-
-def repo(tmp_path: Path, files: dict[str, str]) -> Path:
-    root = tmp_path / "repo"
-    (root / ".git").mkdir(parents=True)
-    for name, text in files.items():
-        (root / name).write_text(text, encoding="utf-8")
-    return root
 
 
 def test_tune_headers_table_holds_the_stock_count() -> None:

@@ -13,6 +13,8 @@ from pytest_goblin.rules import unpatched_gain
 from pytest_goblin.schemas import Report
 from pytest_goblin.service import audit_file
 
+from .repo_files import write_tree
+
 HW = get_hardware("mi300x")
 PAD = "packing.pad_to_sequence_len"
 PACK = "packing.sample_packing"
@@ -32,13 +34,11 @@ datasets:
 
 
 def _tree(tmp_path: Path, extra: str = "", *, words: int = 20, seq: int = 4096, data: bool = True) -> Path:
+    files = {"cfg.yml": AXOLOTL.format(seq=seq) + extra}
     if data:
         rows = [{"instruction": "Summarise: " + "word " * (words + i % 50), "input": "", "output": f"summary {i}"} for i in range(200)]
-        (tmp_path / "data").mkdir(exist_ok=True)
-        (tmp_path / "data" / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    cfg = tmp_path / "cfg.yml"
-    cfg.write_text(AXOLOTL.format(seq=seq) + extra)
-    return cfg
+        files["data/rows.jsonl"] = "".join(json.dumps(r) + "\n" for r in rows)
+    return write_tree(tmp_path, files) / "cfg.yml"
 
 
 def _report(cfg: Path) -> Report:

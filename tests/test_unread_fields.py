@@ -11,7 +11,7 @@ from pytest_goblin import hardware
 from pytest_goblin import rules as kb
 from pytest_goblin.formats import load_config
 
-from .test_topology import repo
+from .repo_files import repo
 
 SCRIPT = """import os
 from transformers import AutoModelForCausalLM, Trainer, TrainingArguments

@@ -11,6 +11,8 @@ import pytest
 from pytest_goblin.errors import ConfigError, NotATrainingConfig
 from pytest_goblin.formats import load_config
 
+from .repo_files import write_tree
+
 TEMPLATE = """\
 # Config for single device LoRA finetuning
 model:
@@ -42,14 +44,10 @@ def main(args):
 
 
 def _repo(tmp_path: Path, renderer: str | None, name: str = "lora_llama.yaml") -> Path:
-    (tmp_path / ".git").mkdir()
-    scripts = tmp_path / "scripts"
-    scripts.mkdir()
-    config = scripts / name
-    config.write_text(TEMPLATE)
+    files = {f"scripts/{name}": TEMPLATE}
     if renderer is not None:
-        (scripts / "launcher_single.py").write_text(renderer)
-    return config
+        files["scripts/launcher_single.py"] = renderer
+    return write_tree(tmp_path, files, git=True) / "scripts" / name
 
 
 def test_template_is_not_collected_and_names_its_renderer(tmp_path: Path) -> None:
@@ -132,12 +130,7 @@ class FinetuningConfig:
 
 
 def _nested_repo(tmp_path: Path, text: str) -> Path:
-    (tmp_path / ".git").mkdir()
-    (tmp_path / "finetune.py").write_text(FINETUNE)
-    (tmp_path / "configs").mkdir()
-    config = tmp_path / "configs" / "lora.yaml"
-    config.write_text(text)
-    return config
+    return write_tree(tmp_path, {"finetune.py": FINETUNE, "configs/lora.yaml": text}, git=True) / "configs" / "lora.yaml"
 
 
 def test_nested_training_args_block_is_read_as_training_arguments(tmp_path: Path) -> None:
@@ -191,13 +184,11 @@ def test_flat_training_arguments_file_keeps_the_flat_reading(tmp_path: Path) -> 
 
 
 def _wrapper_repo(tmp_path: Path, module_text: str) -> Path:
-    (tmp_path / ".git").mkdir()
-    pkg = tmp_path / "llava" / "train"
-    pkg.mkdir(parents=True)
-    (pkg / "train.py").write_text(module_text)
-    wrapper = pkg / "train_mem.py"
-    wrapper.write_text('from llava.train.train import train\n\nif __name__ == "__main__":\n    train(attn_implementation="flash_attention_2")\n')
-    return wrapper
+    files = {
+        "llava/train/train.py": module_text,
+        "llava/train/train_mem.py": 'from llava.train.train import train\n\nif __name__ == "__main__":\n    train(attn_implementation="flash_attention_2")\n',
+    }
+    return write_tree(tmp_path, files, git=True) / "llava" / "train" / "train_mem.py"
 
 
 def test_wrapper_names_the_module_it_calls(tmp_path: Path) -> None:

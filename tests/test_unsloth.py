@@ -12,6 +12,8 @@ from pytest_goblin.options import build_settings
 from pytest_goblin.rollout import FINDING_ID
 from pytest_goblin.service import audit_file
 
+from .repo_files import fresh_root, write_tree
+
 MI300X_GB = 206.141652992  # kb/hardware.yaml reported_bytes
 
 
@@ -200,10 +202,7 @@ EIGHT_BIT = "blocker.unsloth_8bit_with_4bit"
 
 
 def _eight_bit_findings(tmp_path: Path, load: str, pinned: str = "") -> list[Any]:
-    tmp_path = tmp_path / f"case{len(list(tmp_path.iterdir()))}"  # a repository of its own per case
-    tmp_path.mkdir()
-    if pinned:
-        (tmp_path / "requirements.txt").write_text(pinned)
+    tmp_path = write_tree(fresh_root(tmp_path, "case"), {"requirements.txt": pinned} if pinned else {})  # a repository of its own per case
     r = _audit(tmp_path, _script(load, SFT, head="from unsloth import FastLanguageModel\n"), "sft.py")
     return [f for f in r.findings if f.rule_id.startswith(EIGHT_BIT)]
 
@@ -233,13 +232,10 @@ def test_load_in_8bit_with_4bit_off_or_before_the_keyword_or_an_old_bitsandbytes
 
 def test_the_pinned_unsloth_release_is_said_beside_the_one_read(tmp_path: Path) -> None:
     def notes(pinned: str) -> list[str]:
-        repo = tmp_path / f"case{len(list(tmp_path.iterdir()))}"
-        repo.mkdir()
-        path = repo / "sft.py"
-        path.write_text(_script("", SFT, head="from unsloth import FastLanguageModel\n"))
+        files = {"sft.py": _script("", SFT, head="from unsloth import FastLanguageModel\n")}
         if pinned:
-            (repo / "requirements.txt").write_text(pinned)
-        return load_config(path).workload.notes
+            files["requirements.txt"] = pinned
+        return load_config(write_tree(fresh_root(tmp_path, "case"), files) / "sft.py").workload.notes
 
     said = notes("unsloth==2025.3.11\nunsloth_zoo==2025.3.9\n")
     assert any(
@@ -266,10 +262,8 @@ GRPO_BATCH = (
 
 
 def _grpo_repo(tmp_path: Path, trainer: str, head: str = "from unsloth import FastLanguageModel\nfrom trl import GRPOConfig, GRPOTrainer\n") -> Path:
-    (tmp_path / "run.sh").write_text("#!/bin/bash\ntorchrun --nproc_per_node 1 train.py\n")
-    path = tmp_path / "train.py"
-    path.write_text(_script("    load_in_4bit=False,\n", trainer, head=head))
-    return path
+    files = {"run.sh": "#!/bin/bash\ntorchrun --nproc_per_node 1 train.py\n", "train.py": _script("    load_in_4bit=False,\n", trainer, head=head)}
+    return write_tree(tmp_path, files) / "train.py"
 
 
 def test_unsloths_grpo_config_sets_a_batch_of_no_whole_groups_to_num_generations(tmp_path: Path) -> None:

@@ -15,6 +15,8 @@ import pytest
 from pytest_goblin.frameworks import own_recipe
 from pytest_goblin.frameworks.pins import pins
 
+from .repo_files import write_tree
+
 CONFIG = """\
 batch_size: 4
 model:
@@ -44,15 +46,10 @@ def table(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _tree(tmp_path: Path, copy: bytes, requirements: str | None = None) -> Path:
-    (tmp_path / ".git").mkdir()
-    (tmp_path / "python_scripts").mkdir()
-    (tmp_path / "python_scripts" / "lora_finetune_distributed.py").write_bytes(copy)
-    (tmp_path / "configs").mkdir()
+    files: dict[str, str | bytes] = {"python_scripts/lora_finetune_distributed.py": copy, "configs/1B_lora_multi_device_QA.yaml": CONFIG}
     if requirements is not None:
-        (tmp_path / "requirements.txt").write_text(requirements)
-    config = tmp_path / "configs" / "1B_lora_multi_device_QA.yaml"
-    config.write_text(CONFIG)
-    return config
+        files["requirements.txt"] = requirements
+    return write_tree(tmp_path, files, git=True) / "configs" / "1B_lora_multi_device_QA.yaml"
 
 
 @pytest.mark.usefixtures("table")

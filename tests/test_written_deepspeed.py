@@ -15,7 +15,7 @@ from pytest_goblin.hardware import get_hardware
 from pytest_goblin.modelzoo import estimate_shape
 from pytest_goblin.patching import build_patch
 
-from .test_topology import repo
+from .repo_files import repo
 
 HW = get_hardware("mi300x")
 RULE = "memory.cpu_offload_when_it_fits"
