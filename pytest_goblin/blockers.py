@@ -143,6 +143,27 @@ def raw_key(loaded: LoadedConfig, dotted: str) -> tuple[bool, Any, int | None]:
     return False, None, None
 
 
+def key_file(loaded: LoadedConfig, dotted: str, line: int | None) -> str | None:
+    """The file a key's `line` (raw_key's) is in, as formats.base.shown_file names it, where that is not the config: a
+    Python script's value its launch line passes (README.md line 153 for stanford_alpaca's `--tf32 True`, issue 24)."""
+    from .formats.base import shown_file
+
+    where = getattr(loaded.data, "where", None)
+    if not line or not isinstance(where, dict):
+        return None
+    loc = where.get(dotted) or where.get(dotted.partition(".")[0])
+    other = getattr(loc, "file", None)
+    return shown_file(str(other), str(loaded.path)) if other and getattr(loc, "line", None) == line else None
+
+
+def placed_key(loaded: LoadedConfig, dotted: str) -> tuple[bool, Any, int | str | None]:
+    """raw_key with the line said as a place where it is another file's ("README.md line 153"), as rollout.Lookup takes
+    it: a message then names that file, never a bare line number of a file it is not in."""
+    ok, value, line = raw_key(loaded, dotted)
+    other = key_file(loaded, dotted, line)
+    return ok, value, f"{other} line {line}" if other else line
+
+
 def _key_value(loaded: LoadedConfig, dotted: str) -> Any:
     found_, value, _line = raw_key(loaded, dotted)
     return value if found_ else None
@@ -249,10 +270,14 @@ def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] |
     one-edit fix is offered only when the framework's own validation accepts it."""
     out = []
     for b, key, value, line in found(loaded, hw, blockers):
-        said = f"{key}={value!r}" if loaded.adapter.name == "python" else f"{key}: {_shown(value)}"
+        other = key_file(loaded, key, line) if key else None  # a launch line's value: its line is that file's
+        # a launch line's word as it is written there (`--tf32 True`), a script's keyword as Python, a YAML key as YAML
+        said = f"--{key} {value}" if other else f"{key}={value!r}" if loaded.adapter.name == "python" else f"{key}: {_shown(value)}"
         said = said.replace("`", "'")[:160]  # the config's own text, inside a code span
         shown = (
-            f"`{said}` (line {line})"
+            f"`{said}` ({other + ' ' if other else ''}line {line})"
+            if key and line
+            else f"`{said}`"
             if key
             else f"line {line}: `{str(value)[:120].replace('`', chr(39))}`"
             if line
@@ -278,7 +303,7 @@ def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] |
         what = "will not start" if b.severity == "blocker" else "needs"
         message = f"{head + ': ' if head else ''}{b.symptom}. What to change: {b.guidance}{why_not}. Source: {'; '.join(b.sources)}"
         blocker = b.severity == "blocker"
-        out.append(_finding(b, f"{b.title} ({what} on {hw.name})" if blocker else b.title, blocker, message, line, key, fix))
+        out.append(_finding(b, f"{b.title} ({what} on {hw.name})" if blocker else b.title, blocker, message, line, key, fix, other))
     checked: dict[str, Any] = {}  # a check's answer, shared by its blocker and requirement entries
     for b in cached_blockers() if blockers is None else blockers:
         if b.id in loaded.workload.ignored_rules or (b.formats and loaded.adapter.name not in b.formats):
@@ -962,8 +987,8 @@ def _deepspeed_mismatch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
 
     if loaded.adapter.name not in ("hf-trainer", "python", "llamafactory"):
         return []
-    ok, ref, ref_line = raw_key(loaded, "deepspeed")
-    named = f"`deepspeed: {ref}`" + (f" (line {ref_line})" if ref_line else "")
+    ok, ref, ref_line = placed_key(loaded, "deepspeed")  # a launch line's `--deepspeed x.json`: "README.md line N"
+    named = f"`deepspeed: {ref}`" + (f" ({ref_line if isinstance(ref_line, str) else f'line {ref_line}'})" if ref_line else "")
     if not ok or not isinstance(ref, str) or not ref.strip():
         src = loaded.workload.sources.get(DEEPSPEED_FILE)
         if loaded.adapter.name == "python" or src is None or not src.file or not (src.key or "").endswith(": deepspeed_config_file"):
@@ -1013,7 +1038,8 @@ def _deepspeed_mismatch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     if not pairs:
         return []
     message = f"{'; '.join(pairs)} ({named} names {file}): {b.symptom}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
-    return [_finding(b, f"{b.title} (will not start)", True, message, first_line or ref_line, first_key or "deepspeed")]
+    own_line = ref_line if isinstance(ref_line, int) else None  # a launch line's place is in the message, not the config's line
+    return [_finding(b, f"{b.title} (will not start)", True, message, first_line or own_line, first_key or "deepspeed")]
 
 
 def _torch_rocm_build(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Finding]:
@@ -1065,14 +1091,17 @@ def _cuda_launch_path(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Fi
     return out
 
 
-def _finding(b: Blocker, title: str, blocker: bool, message: str, line: int | None, key: str | None = None, fix: dict[str, Any] | None = None) -> Finding:
+def _finding(
+    b: Blocker, title: str, blocker: bool, message: str, line: int | None, key: str | None = None, fix: dict[str, Any] | None = None, file: str | None = None
+) -> Finding:
     """One blocker-table finding: a blocker where the run stops on the target, a requirement (shown with the footguns)
-    where that is not certain."""
+    where that is not certain; `file`: the file `line` is in where that is not the config."""
     return Finding(
         rule_id=b.id,
         title=title,
         category="blocker" if blocker else "requirement",
         line=line,
+        file=file,
         key=key,
         message=message,
         citation=b.citation,
@@ -1082,10 +1111,10 @@ def _finding(b: Blocker, title: str, blocker: bool, message: str, line: int | No
     )
 
 
-def _key_finding(b: Blocker, key: str, shown: str, line: int | None, message: str, fix: dict[str, Any] | None) -> Finding:
+def _key_finding(b: Blocker, key: str, shown: str, line: int | None, message: str, fix: dict[str, Any] | None, file: str | None = None) -> Finding:
     """A blocker.keys_*_at_version finding: a blocker where the run stops, a requirement where that is not known."""
     blocker = b.severity == "blocker"
-    return _finding(b, f"{b.title} ({'will not start' if blocker else 'check the release it runs on'}: `{shown}`)", blocker, message, line, key, fix)
+    return _finding(b, f"{b.title} ({'will not start' if blocker else 'check the release it runs on'}: `{shown}`)", blocker, message, line, key, fix, file)
 
 
 def _script_parse(path: str) -> tuple[tuple[str, int, dict[str, Any]], dict[str, int]] | None:
@@ -1378,7 +1407,9 @@ def _launch_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
             f"{said}, passed by {where}: {r.why}{instead}. Versions: {got.versions}. {how}. "
             f"{b.symptom}. What to change: {b.guidance}; the key is in the launch line ({where}), not in this script. Source: {'; '.join(b.sources)}"
         )
-        out.append(_key_finding(b, r.key, f"--{r.key}", None, message, None))
+        # anchored at the launch line's own file and line (README.md:142), where `where` names one (not a notebook cell)
+        at = (script.launch.shown, line) if line and where == f"{script.launch.shown} line {line}" else (None, None)
+        out.append(_key_finding(b, r.key, f"--{r.key}", at[1], message, None, at[0]))
     return out
 
 

@@ -143,7 +143,7 @@ class AuditItem(pytest.Item):
         if r.verdict == "fail":
             raise GoblinFailure(r)
         if r.verdict == "warn":
-            line = next((f.line for f in r.findings if f.line), 1)
+            line = next((f.line for f in r.findings if f.line and not f.file), 1)  # a line of another file is not this one's
             # Attributed to the config line, so the warnings summary points where the fix goes.
             text = r.reason if r.inconclusive else f"{speedup_text(r)} recoverable: {r.reason}"
             warnings.warn_explicit(GoblinWarning(text), GoblinWarning, str(self.path), line)

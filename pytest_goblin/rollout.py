@@ -667,7 +667,7 @@ def axolotl_server(lookup: Lookup) -> Server:
     def read(key: str, default: float) -> float:
         found, value, line = lookup(f"vllm.{key}")
         if found and isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-            said.append(f"vllm.{key} {value} (line {line})" if line else f"vllm.{key} {value}")
+            said.append(f"vllm.{key} {value} ({_at(line)})" if line else f"vllm.{key} {value}")
             return float(value)
         return default
 
@@ -748,7 +748,7 @@ def _said(lookup: Lookup, key: str) -> tuple[Any, str]:
     found, value, line = lookup(key)
     if not found or value is None:
         return None, f"{key} unset"
-    return value, f"{key} {value}" + (f" (line {line})" if line else "")
+    return value, f"{key} {value}" + (f" ({_at(line)})" if line else "")
 
 
 def unsplit_reason(w: WorkloadConfig, lookup: Lookup, version: str | None, hw: Hardware | None = None) -> str | None:

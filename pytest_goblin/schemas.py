@@ -497,6 +497,9 @@ class Finding(Model):
     title: str
     category: str
     line: int | None = None
+    # the file `line` is in where that is not the config (a launch line's value: README.md), as formats.base.shown_file
+    # shows it, relative to the repository root; None: the line is the config's own
+    file: str | None = None
     key: str | None = None
     message: str
     citation: str

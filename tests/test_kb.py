@@ -163,6 +163,16 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {**ZERO3_8, "comm_overlap": None},
     ),
     "env.profiler_variables_left_on": ({"env": {"AMD_SERIALIZE_KERNEL": "3"}}, {"env": {"AMD_SERIALIZE_KERNEL": "0"}}),
+    # issue 24 (review10b #21, Mini-R1 start.sh): launch-blocking, P2P and IB switched off by a launcher's exports
+    "env.hip_launch_blocking": ({"env": {"HIP_LAUNCH_BLOCKING": "1"}}, {"env": {"HIP_LAUNCH_BLOCKING": "0"}}),
+    "comm.p2p_disabled": (
+        {**SHARDED_8, "world_size": 8, "env": {"NCCL_P2P_DISABLE": "1"}},
+        {**SHARDED_8, "world_size": 1, "env": {"NCCL_P2P_DISABLE": "1"}},  # one GPU: no peer to reach
+    ),
+    "comm.ib_disabled": (
+        {**ACROSS_NODES, "env": {"NCCL_IB_DISABLE": "1"}},
+        {**SHARDED_8, "world_size": 8, "env": {"NCCL_IB_DISABLE": "1"}},  # one node: nothing crosses the network
+    ),
     # a training script that turns autograd anomaly detection on where it runs (formats/pydebug.py); none: nothing to say
     "debug.mode_left_on": ({"debug_modes": ["`torch.autograd.set_detect_anomaly(True)` at line 9 turns on autograd anomaly detection"]}, {"debug_modes": []}),
     "env.numa_balancing_on": ({"host": {"host.numa_balancing": 1}}, {"host": {"host.numa_balancing": 0}}),
@@ -292,6 +302,20 @@ PREMISES: dict[str, list[dict[str, Any]]] = {
         {**EVALS, "eval_batch_size": 1, "framework": "trl (GRPOConfig)"},  # GRPO evaluation generates
         {**EVALS, "eval_batch_size": None},  # eval batch not known
         {**EVALS, "eval_batch_size": 2, "eval_seq_len": 8192},  # 2 eval rows of 8192 hold a training micro-batch's tokens
+    ],
+    "env.hip_launch_blocking": [
+        {"env": {"CUDA_LAUNCH_BLOCKING": "1"}},  # clr has no CUDA_LAUNCH_BLOCKING flag (flags.cpp reads names exactly)
+        {"env": {"HIP_LAUNCH_BLOCKING": "1"}, "target": "h100"},  # not a HIP runtime
+    ],
+    "comm.p2p_disabled": [
+        {**SHARDED_8, "world_size": 8, "env": {"NCCL_P2P_DISABLE": "0"}},  # value 0: P2P on
+        {**SHARDED_8, "world_size": 8, "env": {}},  # unset
+        {"strategy": "fsdp", "micro_batch_size": 1, "world_size": 8, "env": {"NCCL_P2P_DISABLE": "1"}},  # 8 GPUs assumed, not stated
+    ],
+    "comm.ib_disabled": [
+        {**ACROSS_NODES, "env": {"NCCL_IB_DISABLE": "0"}},  # value 0: IB on
+        {**ACROSS_NODES, "env": {}},  # unset
+        {"strategy": "fsdp", "micro_batch_size": 1, "world_size": 8, "env": {"NCCL_IB_DISABLE": "1"}},  # one node, assumed
     ],
     "job.frequent_eval": [
         {**EVALS, "eval_examples": None},  # the eval set's size is not in the config: nothing to weigh

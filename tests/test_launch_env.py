@@ -251,3 +251,31 @@ def test_a_modal_launch_gets_nothing_from_the_local_shell(tmp_path: Path) -> Non
     w = load_config(_modal_tree(tmp_path, "AMD_LOG_LEVEL=3 GPU_CONFIG=h100:8 modal run -m src.train --config=config/a.yml")).workload
     assert w.gpus_per_node == 8  # the launch is found, and the Modal app reads GPU_CONFIG locally
     assert "AMD_LOG_LEVEL" not in w.env  # but the remote container does not get the local shell's variables
+
+
+def test_a_launchers_p2p_ib_and_launch_blocking_exports_are_judged_by_the_topology(tmp_path: Path) -> None:
+    """Issue 24 (review10b #21, Mini-R1 start.sh): the exports that take RCCL off xGMI (P2P), off InfiniBand and
+    serialize HIP's kernel enqueue. On one node of 2 GPUs P2P and launch-blocking fire, IB does not; each names its line."""
+    script = "#!/bin/bash\nexport NCCL_P2P_DISABLE=1\nexport NCCL_IB_DISABLE=1\nexport HIP_LAUNCH_BLOCKING=1\n" + TUNE
+    w = _workload(tmp_path, script)
+    p2p = _finding(w, "comm.p2p_disabled")
+    assert p2p is not None and p2p.startswith("NCCL_P2P_DISABLE=1 (scripts/run.sh line 2): ") and "xGMI" in p2p
+    blocking = _finding(w, "env.hip_launch_blocking")
+    assert blocking is not None and blocking.startswith("HIP_LAUNCH_BLOCKING=1 (scripts/run.sh line 4): ")
+    assert _finding(w, "comm.ib_disabled") is None  # one node: nothing crosses the network
+
+
+def test_ib_off_fires_across_nodes_and_p2p_off_not_on_one_gpu_per_node(tmp_path: Path) -> None:
+    two_nodes = TUNE.replace("--nproc_per_node=2", "--nnodes=2 --nproc_per_node=8")
+    w = _workload(tmp_path, "export NCCL_IB_DISABLE=1\nexport NCCL_P2P_DISABLE=0\n" + two_nodes)
+    ib = _finding(w, "comm.ib_disabled")
+    assert ib is not None and ib.startswith("NCCL_IB_DISABLE=1 (scripts/run.sh line 1): ")
+    assert _finding(w, "comm.p2p_disabled") is None  # value 0: P2P stays on
+
+
+def test_p2p_off_on_one_gpu_and_cuda_launch_blocking_do_not_fire(tmp_path: Path) -> None:
+    one_gpu = TUNE.replace("--nproc_per_node=2", "--nproc_per_node=1")
+    w = _workload(tmp_path, "export NCCL_P2P_DISABLE=1\nexport CUDA_LAUNCH_BLOCKING=1\n" + one_gpu)
+    assert w.env["NCCL_P2P_DISABLE"] == "1"
+    assert _finding(w, "comm.p2p_disabled") is None  # one GPU: no peer
+    assert _finding(w, "env.hip_launch_blocking") is None  # HIP reads HIP_LAUNCH_BLOCKING only (clr flags.cpp)

@@ -439,20 +439,31 @@ def mark_code_unread(r: Reader) -> None:
             r.notes.append(f"{why}: {', '.join(marked)} assumed for the projection, not judged")
 
 
+def shown_file(file: str, config: str) -> str:
+    """A file other than the config as a reader names it: relative to the config's repository root (else its folder)."""
+    import os
+    from pathlib import Path
+
+    from ..safepath import repository_root
+
+    repo = repository_root(Path(os.path.abspath(config)).parent)
+    base = os.path.realpath(repo) if repo is not None else os.path.dirname(os.path.realpath(config))
+    real = os.path.realpath(file)
+    return os.path.relpath(real, base) if Path(real).is_relative_to(base) else file
+
+
+def elsewhere(file: str | None, config: str) -> bool:
+    """Whether a value's file is another than the config (a launcher, a README), compared as real paths."""
+    import os
+
+    return bool(file) and os.path.realpath(str(file)) != os.path.realpath(config)
+
+
 def source_place(src: FieldSource, w: WorkloadConfig) -> str:
     """Where a topology value was read: 'line 3' in the config, 'scripts/train.sh line 12' in another
     file (relative to the config's repository), or the source's note."""
     if src.file and src.file != w.path and src.line:
-        import os
-        from pathlib import Path
-
-        from ..safepath import repository_root
-
-        repo = repository_root(Path(os.path.abspath(w.path)).parent)
-        base = os.path.realpath(repo) if repo is not None else os.path.dirname(os.path.realpath(w.path))
-        real = os.path.realpath(src.file)
-        shown = os.path.relpath(real, base) if Path(real).is_relative_to(base) else src.file
-        return f"{shown} line {src.line}"
+        return f"{shown_file(src.file, w.path)} line {src.line}"
     if src.line:
         return f"line {src.line}"
     return src.note or "stated"
@@ -464,7 +475,8 @@ def offload_elsewhere(workload: WorkloadConfig) -> str | None:
     DeepSpeed's offload devices are "none", "cpu" and "nvme" (deepspeed/runtime/zero/offload_config.py,
     OffloadDeviceEnum; "none" is the default)."""
     main = workload.sources.get("cpu_offload")
-    names = f"`{main.key}`" + (f" (line {main.line})" if main.line else "") if main is not None and main.key else "its DeepSpeed/FSDP key"
+    # the key's line, in the file it is in (the DeepSpeed JSON's own line is said with that file's name)
+    names = f"`{main.key}`" + (f" ({source_place(main, workload)})" if main.line else "") if main is not None and main.key else "its DeepSpeed/FSDP key"
     at = [s for k, s in workload.sources.items() if k.startswith(OFFLOAD_AT + ".")]
     if at and at[0].note and "passed by" in at[0].note:  # an accelerate config the repository's launcher passes
         where = "; ".join(f"`{s.key}`" + (f" at line {s.line}" if s.line else "") for s in at)

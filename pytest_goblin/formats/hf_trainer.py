@@ -10,7 +10,7 @@ from ..frameworks import CITES, tables, where
 from ..frameworks.history import online_trainer_from_keys
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from ..yamlio import key_line
-from .base import Adapter, Reader, as_bool, attention_from, elsewhere_reason, mark_code_unread, model_from, positive, set_elsewhere
+from .base import Adapter, Reader, as_bool, attention_from, elsewhere_reason, mark_code_unread, model_from, positive, set_elsewhere, shown_file
 from .hfstyle import TA_DOCS, hf_writes, read_common, read_lora, read_preference, trl_kl_off
 from .semantics import dtype_key, explicit_precision, launch_precision, read_prequantized, read_world_size, trl_precision, trl_release_lacks
 from .textedit import RENAME
@@ -704,7 +704,9 @@ def _online_seq_len(r: Reader) -> None:
                 n = positive(v)
             except (TypeError, ValueError):
                 return  # not a length goblin can read: keep the assumed seq_len and its note
-            parts.append((n, f"{key} {n} (line {line})" if line else f"{key} {n} (the config)"))
+            over = r.over.get(k)  # a launch line's word (Reader.raw gives it no line of this file): said at its own file and line
+            at = f"{shown_file(over[1].file, r.path)} line {over[1].line}" if over is not None and over[1].file and over[1].line else None
+            parts.append((n, f"{key} {n} (line {line})" if line else f"{key} {n} ({at or 'the config'})"))
             continue
         got = trl_default(cls, key, version)
         if got is not None and isinstance(got.value, int) and not isinstance(got.value, bool) and got.value > 0:

@@ -14,7 +14,7 @@ from ..errors import ConfigError
 from ..frameworks import CITES, tables, torchtune_recipe, tune_run_named
 from ..modelzoo import lookup_model, shape_from_dims
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
-from .base import Adapter, Reader, apply_overrides, as_bool, non_negative, positive
+from .base import Adapter, Reader, apply_overrides, as_bool, elsewhere, non_negative, positive, shown_file
 from .interpolation import resolve
 from .semantics import Implied, read_world_size
 
@@ -178,7 +178,11 @@ def _own_flags(r: Reader, read: RecipeSharding, rel: str, file: str) -> None:
             r.values["offload_params"] = read.offload.default
     elif read.strategy is not None and r.values.get("cpu_offload") and "fsdp_cpu_offload" not in read.keys:
         src = r.sources.get("cpu_offload")
-        at = f" (line {src.line})" if src is not None and src.line else ""
+        at = (
+            f" ({shown_file(src.file, r.path) + ' ' if src.file and elsewhere(src.file, r.path) else ''}line {src.line})"
+            if src is not None and src.line
+            else ""
+        )
         r.notes.append(f"`fsdp_cpu_offload`{at} does nothing: {said} never reads it, so nothing is offloaded")
         r.default("cpu_offload", False, f"{said} never reads fsdp_cpu_offload")
         r.values["offload_params"] = False

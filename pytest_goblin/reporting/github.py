@@ -72,7 +72,12 @@ def workflow_commands(session: SessionReport) -> list[str]:
             )
         for f in r.findings:
             level = "error" if item.verdict == "fail" and not f.footgun else "warning"
-            props = f"file={_escape_property(item.path)}" + (f",line={f.line}" if f.line else "") + f",title={_escape_property(f.rule_id)}"
+            # the file the line is in: a launch line's value is annotated on README.md, not on the config
+            props = (
+                f"file={_escape_property(f.file if f.file and f.line else item.path)}"
+                + (f",line={f.line}" if f.line else "")
+                + f",title={_escape_property(f.rule_id)}"
+            )
             text = f"{f.title}. {f.message} ({f.citation})"
             _add(lines, dropped, level, f"::{level} {props}::{_escape_data(text)}")
     out = lines["error"] + lines["warning"]

@@ -182,7 +182,7 @@ def _collapsed_findings(item: ItemOutcome, kb: Mapping[str, KBEntry], untrusted:
     patched = r.patch.rule_ids if r.patch else []
     out = ["", f"<details><summary><b>{md_text(item.path)}</b>: {item.shown_verdict}, {len(r.findings)} finding(s) to read</summary>", ""]
     for f in sorted(r.findings, key=lambda f: not f.footgun):
-        where = f"line {f.line}" if f.line else "not set in the file"
+        where = f"{md_text(f.file) + ' ' if f.file else ''}line {f.line}" if f.line else "not set in the file"
         title = _finding(f, kb.get(f.rule_id), untrusted)[0]
         out.append(f"- <b>{md_text(f.rule_id)}</b> ({where}, {_kind(f, patched)}): {title}")
     return [*out, "", "</details>"]
@@ -235,7 +235,7 @@ def _section(item: ItemOutcome, kb: Mapping[str, KBEntry], untrusted: bool) -> l
         head = [md_text(r.reason)]
     out = ["", f"### {md_code(item.path)}: {item.shown_verdict}", "", *head, "", *_rollout_table(r)]
     for f in r.findings:
-        where = f"line {f.line}" if f.line else "not set in the file"
+        where = f"{md_text(f.file) + ' ' if f.file else ''}line {f.line}" if f.line else "not set in the file"
         kind = _kind(f, r.patch.rule_ids if r.patch else [])
         own = r.patch.rule_diffs.get(f.rule_id) if r.patch else None
         title, message, source = _finding(f, kb.get(f.rule_id), untrusted)

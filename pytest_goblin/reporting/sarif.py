@@ -61,7 +61,7 @@ def sarif(session: SessionReport, *, information_uri: str = "https://github.com/
                     "ruleId": f.rule_id,
                     "level": level,
                     "message": {"text": _plain(f"{known.title if known else f.title}. {f.message}{speed}")},
-                    "locations": [{"physicalLocation": {"artifactLocation": {"uri": sarif_uri(item.path)}, "region": region}}],
+                    "locations": [{"physicalLocation": {"artifactLocation": {"uri": sarif_uri(f.file if f.file and f.line else item.path)}, "region": region}}],
                     "properties": {"verdict": item.shown_verdict, **({"inconclusive": r.inconclusive} if r.inconclusive else {})},
                 }
             )

@@ -107,7 +107,7 @@ def findings_lines(r: Report) -> list[str]:
     a PASS can still carry a ROCm build requirement or advice it did not patch; then an online RL split."""
     lines = rollout_lines(r)
     for f in sorted(r.findings, key=lambda f: not f.footgun):
-        where = f"{r.path}:{f.line}" if f.line else f"{r.path} (not set in the file)"
+        where = f"{f.file or r.path}:{f.line}" if f.line else f"{r.path} (not set in the file)"  # README.md:153: a launch line's value
         kind = "footgun" if f.footgun else "patched" if r.patch and f.rule_id in r.patch.rule_ids else "not patched"
         lines.append(f"    {kind}: {redact(where)}: [{redact(f.rule_id)}] {redact(f.title)}")
     return lines
@@ -133,7 +133,7 @@ def failure_text(r: Report) -> str:
         head = [f"{r.path}: {r.verdict.upper()} for {r.target}: {speedup_text(r)}", f"  {r.reason}", ""]
     lines = head
     for f in r.findings:
-        where = f"{r.path}:{f.line}" if f.line else f"{r.path} (not set in the file)"
+        where = f"{f.file or r.path}:{f.line}" if f.line else f"{r.path} (not set in the file)"  # README.md:153: a launch line's value
         tag = "BLOCKER" if f.blocker else "footgun" if f.footgun else "finding"
         lines.append(f"  {where}: [{f.rule_id}] {f.title} ({tag})")
         lines.append(f"      {f.message}")

@@ -846,7 +846,7 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
 
 def _rollout(ctx: AuditContext, w: WorkloadConfig) -> RolloutSplit | None:
     """The projected generation / reference / training split of an online RL recipe goblin models (rollout.py)."""
-    from ..blockers import launch_config_flags, launch_lines, raw_key
+    from ..blockers import launch_config_flags, launch_lines, placed_key
     from ..formats.launchers import topology_launcher_line
     from ..rollout import AXOLOTL_GRPO_AT, AXOLOTL_TRL, AXOLOTL_TRL_CITE, SERVE, axolotl_grpo, axolotl_server, is_axolotl_grpo
 
@@ -858,7 +858,7 @@ def _rollout(ctx: AuditContext, w: WorkloadConfig) -> RolloutSplit | None:
     server = own or topology_launcher_line(loaded.workload, SERVE)
     if (w.framework or "").startswith(f"axolotl {AXOLOTL_GRPO_AT}") and is_axolotl_grpo(w):
         # Axolotl builds GRPOConfig from its `trl:` and `vllm:` blocks on the trl it requires (rollout.axolotl_grpo)
-        lookup, preset, why = axolotl_grpo(lambda key: raw_key(loaded, key))
+        lookup, preset, why = axolotl_grpo(lambda key: placed_key(loaded, key))
         if why is not None:
             return None
         rl_name = "gdpo" if "(rl gdpo)" in (w.framework or "") else "grpo"
@@ -872,7 +872,7 @@ def _rollout(ctx: AuditContext, w: WorkloadConfig) -> RolloutSplit | None:
             cls="GRPOConfig",
             trainer=f"axolotl {AXOLOTL_GRPO_AT} rl: {rl_name} on trl {AXOLOTL_TRL} (GRPOConfig)",
             preset=preset,
-            server=axolotl_server(lambda key: raw_key(loaded, key)),  # used in server mode only
+            server=axolotl_server(lambda key: placed_key(loaded, key)),  # used in server mode only
         )
     if _own_trainer(ctx) is not None:
         return None
@@ -882,7 +882,7 @@ def _rollout(ctx: AuditContext, w: WorkloadConfig) -> RolloutSplit | None:
     passed = launch_config_flags(loaded)  # `--key value` beside `--config x.yaml`: TrlParser parses them over the file
 
     def launched(key: str) -> tuple[bool, Any, int | str | None]:
-        return (True, *passed[key]) if key in passed else raw_key(loaded, key)
+        return (True, *passed[key]) if key in passed else placed_key(loaded, key)
 
     load = _unsloth_load(ctx)
     if load is not None:
@@ -933,7 +933,7 @@ def _trl_reading(ctx: AuditContext, w: WorkloadConfig) -> Reading | None:
 
 def _unsplit(ctx: AuditContext, w: WorkloadConfig) -> str | None:
     """Why this online RL recipe gets no split, in its own keys (rollout.unsplit_reason), or None."""
-    from ..blockers import raw_key
+    from ..blockers import placed_key
     from ..rollout import unsplit_reason
 
     loaded = ctx.loaded
@@ -946,12 +946,12 @@ def _unsplit(ctx: AuditContext, w: WorkloadConfig) -> str | None:
 
         if load.vllm is None:
             return unsloth_unread(load)
-        got = unsloth_grpo(load, config_class(w), lambda key: raw_key(loaded, key))
+        got = unsloth_grpo(load, config_class(w), lambda key: placed_key(loaded, key))
         if isinstance(got, str):
             return got
     read = _trl_reading(ctx, w) if (w.framework or "").startswith("trl ") else None
     version = f"{read.version} ({read.source})" if read is not None else None
-    return unsplit_reason(w, lambda key: raw_key(loaded, key), version, ctx.hw)
+    return unsplit_reason(w, lambda key: placed_key(loaded, key), version, ctx.hw)
 
 
 def _own_trainer(ctx: AuditContext) -> str | None:
@@ -981,7 +981,7 @@ def _own_trainer(ctx: AuditContext) -> str | None:
 
 def _rollout_findings(ctx: AuditContext, rollout: RolloutSplit | None) -> list[Finding]:
     """The colocated vLLM memory finding, with the config's numbers, where its reservation does not fit."""
-    from ..blockers import raw_key
+    from ..blockers import key_file, raw_key
     from ..rollout import FINDING_CITATION, FINDING_ID, FINDING_TITLE, memory_message
 
     message = memory_message(rollout) if rollout is not None else None
@@ -997,6 +997,7 @@ def _rollout_findings(ctx: AuditContext, rollout: RolloutSplit | None) -> list[F
             title=FINDING_TITLE,
             category="memory",
             line=line if found else None,
+            file=key_file(ctx.loaded, key, line) if found else None,  # a launch line's flag: its line is that file's
             key=key,
             message=message,
             citation=FINDING_CITATION,
@@ -1008,7 +1009,7 @@ def _rollout_findings(ctx: AuditContext, rollout: RolloutSplit | None) -> list[F
 def _offload_findings(ctx: AuditContext, w: WorkloadConfig, rl: str | None, rollout: RolloutSplit | None) -> list[Finding]:
     """An online RL run's CPU offload where the training state it moves fits in HBM (rollout.offload_message): memory
     rules are not judged for online RL (rules.facts), so this is the one place the offload is reported."""
-    from ..blockers import raw_key
+    from ..blockers import placed_key
     from ..rollout import OFFLOAD_CITATION, OFFLOAD_ID, OFFLOAD_TITLE, offload_message
 
     loaded = ctx.loaded
@@ -1019,7 +1020,7 @@ def _offload_findings(ctx: AuditContext, w: WorkloadConfig, rl: str | None, roll
     from ..formats.base import OFFLOAD_AT
 
     where = "; ".join(f"`{at.key}`, {source_place(at, w)}" for name, at in w.sources.items() if name.startswith(f"{OFFLOAD_AT}.") and at.key)
-    message = offload_message(w, ctx.hw, lambda key: raw_key(loaded, key), version or (read.version if read is not None else None), rollout, where)
+    message = offload_message(w, ctx.hw, lambda key: placed_key(loaded, key), version or (read.version if read is not None else None), rollout, where)
     if message is None:
         return []
     src = w.sources.get("cpu_offload")
