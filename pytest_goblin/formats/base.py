@@ -593,6 +593,10 @@ def model_from(r: Reader, *keys: str) -> ModelShape:
         shape = _family_from_template(r, value) or shape
     if not shape.known and isinstance(value, str) and placeholder(value):
         shape = _launch_named(r, value) or shape
+    elif not shape.known and isinstance(value, str) and unmodelled_architecture(shape) is None:
+        from .built_model import built_model  # a folder another config of the repository writes
+
+        shape = built_model(value, Path(r.path), r.notes) or shape
     if (basis := shape_basis(shape)) is not None:
         r.notes.append(f"{basis}: that model's layers, widths and vocabulary are used for memory and time")
     if shape.params_b is None and key is not None and implausible_size(str(value)):
