@@ -294,6 +294,15 @@ class Adapter:
             **r.values,
         )
 
+    def framework_data(self, data: Any) -> Any:
+        """The mapping the framework itself reads: the file's data, or a wrapper file's block (formats/nested_block.py,
+        formats/embedded.py), whose keys the key checks judge and whose lines are the file's."""
+        return data
+
+    def framework_key(self, key: str) -> str:
+        """A key of `writes` as the framework names it (a wrapper block's `<block>.` prefix removed)."""
+        return key
+
     def unwritable_reason(self, field: str) -> str:
         return f"{self.name} configs have no setting for {field}"
 
