@@ -179,3 +179,12 @@ def test_the_wrapper_files_own_keys_are_not_judged_as_framework_keys(tmp_path: P
         said = " ".join(f.message for f in keyed)
         assert "no_such_key_anywhere" in said and "modelName" not in said and "checkpointsRemote" not in said
         assert {f.line for f in keyed} == {_line(loaded.text, "no_such_key_anywhere")}
+
+
+def test_an_axolotl_config_under_any_key_is_collected_outside_a_chart(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    path = tmp_path / "deploy.yaml"
+    path.write_text("replicas: 1\nfinetune:\n  base_model: Qwen/Qwen2.5-7B\n  adapter: lora\n  micro_batch_size: 2\n  sequence_len: 2048\n")
+    w = load_config(path).workload
+    assert w.format == "axolotl" and w.micro_batch_size == 2 and w.model.family == "qwen2"
+    assert w.sources["micro_batch_size"].key == "finetune.micro_batch_size" and w.sources["micro_batch_size"].line == 5
