@@ -126,8 +126,9 @@ def cached_blockers() -> tuple[Blocker, ...]:
 
 
 def raw_key(loaded: LoadedConfig, dotted: str) -> tuple[bool, Any, int | None]:
-    """(found, value, line) of a config key: a YAML key path, or a Python script's keyword."""
-    data = loaded.data
+    """(found, value, line) of a config key: a YAML key path (in the block a wrapper file holds the config in), or a
+    Python script's keyword."""
+    data = loaded.adapter.framework_data(loaded.data)
     if isinstance(data, (dict, YamlMap)):
         return get_path(data, dotted)
     values = getattr(data, "values", None)
@@ -288,7 +289,7 @@ def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] |
         fix: dict[str, Any] | None = None
         why_not = ""
         if b.fix is not None and key is not None:
-            data = loaded.data
+            data = loaded.adapter.framework_data(loaded.data)
             declared = getattr(data, "config_class", None)
             keys_of = data if isinstance(data, dict) else getattr(data, "values", data)
             bad = check_writes(loaded.adapter.name, str(loaded.path), loaded.text, keys_of, {key: b.fix}, declared)
@@ -1196,7 +1197,7 @@ def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker, checked: di
     `checked`: where findings() keeps the keys' check for the other entry of the pair (blocker / requirement)."""
     from .frameworks.history import rename_keeps_value
 
-    data = loaded.data
+    data = loaded.adapter.framework_data(loaded.data)  # a wrapper file's own keys are not the framework's
     if loaded.adapter.name == "python":
         return _launch_keys_at_version(loaded, b) + _code_keys_at_version(loaded, b)
     if not isinstance(data, dict):

@@ -415,7 +415,8 @@ def invalid_fields(loaded: LoadedConfig, fields: dict[str, Any]) -> dict[str, st
 
     data = loaded.data
     declared = getattr(data, "config_class", None)
-    keys_of = getattr(data, "values", None) if not isinstance(data, dict) else data
+    inner = loaded.adapter.framework_data(data)  # a wrapper file's block: the framework's keys, not the wrapper's
+    keys_of = getattr(data, "values", None) if not isinstance(data, dict) else inner
     out: dict[str, str] = {}
     from .formats.base import IN_CODE, set_elsewhere
 
@@ -429,6 +430,7 @@ def invalid_fields(loaded: LoadedConfig, fields: dict[str, Any]) -> dict[str, st
         writes = loaded.adapter.writes(f, v, loaded.workload, data)
         if not writes:
             continue
+        writes = {loaded.adapter.framework_key(k): w for k, w in writes.items()}
         bad = check_writes(loaded.adapter.name, str(loaded.path), loaded.text, keys_of if isinstance(keys_of, dict) else data, writes, declared)
         if bad:
             out[f] = "; ".join(bad.values())

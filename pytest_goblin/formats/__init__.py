@@ -34,6 +34,7 @@ if written_before_launch not in WRITTEN_BY_LAUNCHER:
 
 def builtin_adapters() -> list[Adapter]:
     from .axolotl import AxolotlAdapter
+    from .embedded import EmbeddedAxolotlAdapter, EmbeddedLlamaFactoryAdapter
     from .goblin import GoblinAdapter
     from .hf_trainer import HFTrainerAdapter
     from .llamafactory import LlamaFactoryAdapter
@@ -50,6 +51,8 @@ def builtin_adapters() -> list[Adapter]:
         NestedTrainingArgsAdapter(),
         NestedLlamaFactoryAdapter(),
         NestedAxolotlAdapter(),
+        EmbeddedLlamaFactoryAdapter(),
+        EmbeddedAxolotlAdapter(),
     ]
 
 

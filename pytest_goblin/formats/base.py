@@ -294,6 +294,15 @@ class Adapter:
             **r.values,
         )
 
+    def framework_data(self, data: Any) -> Any:
+        """The mapping the framework itself reads: the file's data, or a wrapper file's block (formats/nested_block.py,
+        formats/embedded.py), whose keys the key checks judge and whose lines are the file's."""
+        return data
+
+    def framework_key(self, key: str) -> str:
+        """A key of `writes` as the framework names it (a wrapper block's `<block>.` prefix removed)."""
+        return key
+
     def unwritable_reason(self, field: str) -> str:
         return f"{self.name} configs have no setting for {field}"
 
@@ -605,6 +614,10 @@ def model_from(r: Reader, *keys: str) -> ModelShape:
         shape = _family_from_template(r, value) or shape
     if not shape.known and isinstance(value, str) and placeholder(value):
         shape = _launch_named(r, value) or shape
+    elif not shape.known and isinstance(value, str) and unmodelled_architecture(shape) is None:
+        from .built_model import built_model  # a folder another config of the repository writes
+
+        shape = built_model(value, Path(r.path), r.notes) or shape
     if (basis := shape_basis(shape)) is not None:
         r.notes.append(f"{basis}: that model's layers, widths and vocabulary are used for memory and time")
     if shape.params_b is None and key is not None and implausible_size(str(value)):

@@ -301,6 +301,18 @@ def _repository_files(root: Path) -> RepoFiles:
     return found
 
 
+MAX_CONFIG_FILES = 400  # YAML/JSON configs `config_files` gives, nearest the root first
+
+
+def config_files(root: Path) -> list[Path]:
+    """The YAML and JSON files of the repository the walk saw (in the folders it enters), nearest the root first,
+    at most MAX_CONFIG_FILES (formats/built_model.py reads them for the folder a config writes)."""
+    found = _repository_files(root)
+    out = [root / folder / name for name, folders in found.config_dirs.items() if name.lower().endswith((".yaml", ".yml", ".json")) for folder in folders]
+    out.sort(key=lambda p: (len(p.parts), str(p)))
+    return out[:MAX_CONFIG_FILES]
+
+
 def launcher_candidates(config: Path, root: Path) -> list[tuple[Path, Path]]:
     """(folder, file) of every launcher file to look at, in order: the config's folder, each parent
     up to `root` and their script folders (closest first), then the rest of the repository."""

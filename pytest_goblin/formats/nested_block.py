@@ -8,7 +8,7 @@ format's detector accepts it; every key reported and every edit offered is under
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from ..schemas import WorkloadConfig
 from ..yamlio import get_path, key_line
@@ -48,11 +48,17 @@ def wrapper_topology(top: Any) -> tuple[str, int, int, str, int | None, str, int
 class _Nested(Adapter):
     """The block's format, read from inside the block; scored 1, below any flat reading of the file."""
 
-    block: ClassVar[str]
+    block: str  # the key holding the config (a class constant here; found per file in formats/embedded.py)
     _top: Any = None
 
     def _inner(self, data: Any) -> Any:
         return data.get(self.block) if isinstance(data, dict) else None
+
+    def framework_data(self, data: Any) -> Any:
+        return self._inner(data)
+
+    def framework_key(self, key: str) -> str:
+        return key[len(self.block) + 1 :] if key.startswith(f"{self.block}.") else key
 
     def detect(self, data: Any) -> int:
         inner = self._inner(data)
