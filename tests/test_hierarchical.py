@@ -263,3 +263,25 @@ def test_zero3_from_an_accelerate_config_without_a_deepspeed_file_points_at_one(
     text = kb.render_finding(rule(), w, hw)
     assert rule() in kb.applicable(w, hw, [rule()])
     assert "a DeepSpeed JSON config" in text and "deepspeed_config_file" in text and "on 4 nodes x 8 GPUs (run.sh line 1)" in text
+
+
+@pytest.mark.parametrize(("nodes", "verdict"), [(4, "warn"), (1, "pass")])
+def test_a_pass_beside_hierarchical_sharding_that_projects_a_gain_is_not_clean(tmp_path: Path, nodes: int, verdict: str) -> None:
+    """review10b #32: FSDP FULL_SHARD over 4 nodes x 8 GPUs said PASS 1.00x while its own hierarchical-sharding finding
+    projected HSDP at 1.12x. goblin does not rewrite the sharding, so that gain keeps the item from a clean PASS; on one
+    node the rule is silent and the PASS stands (must not fire)."""
+    from pytest_goblin.service import audit_file
+    from pytest_goblin.settings import Settings
+
+    files = {
+        "sft.yaml": HF.replace("gradient_checkpointing: true", "gradient_checkpointing: false"),
+        "ds/zero3.json": json.dumps(ZERO3),
+        "train.sh": f"torchrun --nnodes {nodes} --nproc_per_node 8 train.py --config sft.yaml\n",
+    }
+    report = audit_file(repo(tmp_path, files) / "sft.yaml", Settings(runner="projection", target="mi300x"), shown_as="sft.yaml").report
+    assert report is not None and report.verdict == verdict
+    if nodes > 1:
+        assert f"but {RULE}, which goblin reports as guidance and does not patch, projects" in report.reason
+        assert RULE in {f.rule_id for f in report.findings} and "None" not in report.reason
+    else:
+        assert RULE not in {f.rule_id for f in report.findings}
