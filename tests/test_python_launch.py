@@ -214,7 +214,9 @@ def _key_findings(tmp_path: Path, parse: str, pin: str, flags: str) -> list:
 
 def test_a_launch_line_key_the_pinned_transformers_dropped_stops_the_run(tmp_path: Path) -> None:
     (f,) = _key_findings(tmp_path, "parser.parse_args_into_dataclasses()", "transformers==4.53.3\n", "--evaluation_strategy no")
-    assert f.blocker and f.rule_id == "blocker.keys_rejected_at_version" and f.key == "evaluation_strategy" and f.line is None
+    assert f.blocker and f.rule_id == "blocker.keys_rejected_at_version" and f.key == "evaluation_strategy"
+    # the finding points at the launch line's own file and line (Finding.file, review10b #35), not the script's
+    assert (f.file, f.line) == ("README.md", 4)
     assert "`--evaluation_strategy no`, passed by README.md line 4" in f.message
     assert "dropped it in transformers 4.51" in f.message and "pass `--eval_strategy` instead" in f.message
     assert "transformers==4.53.3" in f.message and "None" not in f.message and f.fix is None
