@@ -29,31 +29,33 @@ def _read(size: ast.expr, tree: ast.Module, lit: Lit) -> tuple[bool, Any, Locati
     return lit(size)
 
 
-def mapped_functions(tree: ast.Module) -> list[tuple[ast.FunctionDef, ast.Call]]:
-    """Each function the script defines once (by name) and passes to a `.map(...)` call as its function: (def, map call)."""
+def _defined_once(tree: ast.Module) -> dict[str, ast.FunctionDef]:
+    """The functions the script defines exactly once, by name (a name defined twice is not known to be either)."""
     defs: dict[str, list[ast.FunctionDef]] = {}
     for n in ast.walk(tree):
         if isinstance(n, ast.FunctionDef):
             defs.setdefault(n.name, []).append(n)
+    return {name: found[0] for name, found in defs.items() if len(found) == 1}
+
+
+def mapped_functions(tree: ast.Module, defs: dict[str, ast.FunctionDef] | None = None) -> list[tuple[ast.FunctionDef, ast.Call]]:
+    """Each function the script defines once (by name) and passes to a `.map(...)` call as its function: (def, map call)."""
+    once = _defined_once(tree) if defs is None else defs
     out: list[tuple[ast.FunctionDef, ast.Call]] = []
     for n in ast.walk(tree):
         if not (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "map"):
             continue
         fn = n.args[0] if n.args else next((k.value for k in n.keywords if k.arg == "function"), None)
-        if isinstance(fn, ast.Name) and len(defs.get(fn.id, [])) == 1:
-            out.append((defs[fn.id][0], n))
+        if isinstance(fn, ast.Name) and fn.id in once:
+            out.append((once[fn.id], n))
     return out
 
 
-def _with_callees(fn: ast.FunctionDef, tree: ast.Module) -> list[ast.FunctionDef]:
+def _with_callees(fn: ast.FunctionDef, defs: dict[str, ast.FunctionDef]) -> list[ast.FunctionDef]:
     """The mapped function and each function it calls by name that the script defines once: alpaca-lora's mapped
     `generate_and_tokenize_prompt` tokenizes through its nested `tokenize` (review10b #36, finetune.py:129-134)."""
-    defs: dict[str, list[ast.FunctionDef]] = {}
-    for n in ast.walk(tree):
-        if isinstance(n, ast.FunctionDef):
-            defs.setdefault(n.name, []).append(n)
     called = {n.func.id for n in ast.walk(fn) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-    return [fn, *(defs[name][0] for name in sorted(called) if len(defs.get(name, [])) == 1 and defs[name][0] is not fn)]
+    return [fn, *(defs[name] for name in sorted(called) if name in defs and defs[name] is not fn)]
 
 
 def _keyword(call: ast.Call, name: str) -> ast.expr | None:
@@ -72,8 +74,9 @@ def mapped_truncation(s: Script, tree: ast.Module, lit: Lit) -> None:
     if any(k in s.values for k in _LENGTH_KEYS):
         return
     found: list[tuple[int, Location, int, str]] = []
-    for fn, _map in mapped_functions(tree):
-        for n in (n for body in _with_callees(fn, tree) for n in ast.walk(body)):
+    defs = _defined_once(tree)
+    for fn, _map in mapped_functions(tree, defs):
+        for n in (n for body in _with_callees(fn, defs) for n in ast.walk(body)):
             if not (isinstance(n, ast.Call) and _true(_keyword(n, "truncation"))):
                 continue
             size = _keyword(n, "max_length")
