@@ -34,7 +34,7 @@ from ..redact import flag_values, is_secret_name, masks_by_value
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from ..yamlio import learn_secrets
 from . import argedit
-from .base import IN_LAUNCH_LINE, Reader, ignored_rules, model_from, stamp_framework, stamp_versions
+from .base import IN_CODE_BY_HAND, IN_LAUNCH_LINE, Reader, ignored_rules, model_from, stamp_framework, stamp_versions
 from .dictcfg import DictConfigs, call_keywords
 from .hf_trainer import HFTrainerAdapter
 from .hfstyle import TA_DOCS, hf_writes
@@ -773,7 +773,7 @@ class PythonAdapter(HFTrainerAdapter):
 
     def unwritable_reason(self, field: str) -> str:
         if field in ("quantization", "method"):
-            return "quantization and PEFT are set up in code (BitsAndBytesConfig, LoraConfig); change them by hand"
+            return f"quantization and PEFT are set up in code (BitsAndBytesConfig, LoraConfig); change them {IN_CODE_BY_HAND}"
         return super().unwritable_reason(field)
 
 
