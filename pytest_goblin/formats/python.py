@@ -38,6 +38,7 @@ from .base import IN_CODE_BY_HAND, IN_LAUNCH_LINE, Reader, ignored_rules, model_
 from .dictcfg import DictConfigs, call_keywords
 from .hf_trainer import HFTrainerAdapter
 from .hfstyle import TA_DOCS, hf_writes
+from .launch_world import launched_environ
 from .launcher_text import ASSUMED_ARGUMENT
 from .pyclasses import ANY_CALL, CONFIG_CALL, CONFIG_CLASSES, HF_ARGS, MODEL_KEYS, PARSER_CALL, TRAINER_PACKING_AT
 from .pycode import (
@@ -238,7 +239,7 @@ def read_script(path: Path, text: str) -> Script:
         return None if found is None else found[:2]
 
     dicts: DictConfigs | None = None
-    ev = Evaluator(tree, parents, lambda n: base(n)[:2], entry)
+    ev = Evaluator(tree, parents, lambda n: base(n)[:2], entry, launched_environ(path))
     dicts = _dict_configs(path, tree, parents, plain, ev, cli)
 
     def lit(node: ast.expr, depth: int = 0) -> tuple[bool, Any, Location | None]:
