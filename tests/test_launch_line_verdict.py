@@ -95,3 +95,57 @@ def test_fix_writes_the_script_and_never_the_launch_line(tmp_path: Path, monkeyp
     fixed = path.read_text()
     assert "gradient_checkpointing=False" in fixed  # the script's own edit is written
     assert "gradient_accumulation_steps=64" in fixed  # the launch-line rule's edits are not, in either file
+
+
+# The same for a value the script's own code sets with certainty (review10b #36 tloen/alpaca-lora finetune.py: an
+# LLM.int8 load and the findings' edits "change them by hand" left the verdict INCONCLUSIVE on the data's lengths).
+CODE_SCRIPT = """\
+import os
+
+import torch
+from transformers import AutoModelForCausalLM, Trainer, TrainingArguments
+
+model = AutoModelForCausalLM.from_pretrained("meta-llama/Llama-2-7b-hf", torch_dtype=torch.bfloat16)
+{guard}
+    model.gradient_checkpointing_enable()
+args = TrainingArguments(output_dir="out", bf16=True, per_device_train_batch_size=8, max_steps=100, optim="adamw_torch_fused")
+Trainer(model=model, args=args, train_dataset=None).train()
+"""
+
+
+def _code_repo(tmp_path: Path, guard: str) -> Path:
+    (tmp_path / "run.sh").write_text("torchrun --nproc_per_node 8 train.py\n")
+    path = tmp_path / "train.py"
+    path.write_text(CODE_SCRIPT.format(guard=guard))
+    return path
+
+
+def test_code_edits_count_in_the_verdict(tmp_path: Path) -> None:
+    report = _audit(_code_repo(tmp_path, "if True:"))
+    # on 70d0ce0: INCONCLUSIVE "activation checkpointing stays on, and whether turning it off pays is not decided"
+    assert report.verdict == "fail" and report.inconclusive is None
+    assert "with the edits of memory.disable_checkpointing_when_hbm_free made in the script's code" in report.reason
+    assert "the config's own patch recovers 1.00x" in report.reason and "None" not in report.reason
+    assert "in the code by hand" in report.patch.skipped["memory.disable_checkpointing_when_hbm_free"]
+    assert not report.patch.edits  # nothing written into the script's code
+
+
+def test_code_goblin_cannot_evaluate_is_not_counted(tmp_path: Path) -> None:
+    report = _audit(_code_repo(tmp_path, 'if os.environ.get("GC"):'))  # may or may not run: not read
+    assert "made in the script's code" not in report.reason
+    assert not any(f.rule_id == "memory.disable_checkpointing_when_hbm_free" for f in report.findings)
+
+
+def test_a_quantized_load_in_code_counts_with_the_launch_line(tmp_path: Path) -> None:
+    """An 8-bit load (the script's code) and a micro-batch the launch line passes: both are the user's edits."""
+    (tmp_path / "run.sh").write_text(LAUNCH.format(bs="1"))
+    path = tmp_path / "train.py"
+    path.write_text(
+        SCRIPT.format(gc=False)
+        .replace("torch_dtype=torch.bfloat16)", "load_in_8bit=True, torch_dtype=torch.bfloat16)")
+        .replace("from trl import", "from peft import LoraConfig, get_peft_model\nfrom trl import")
+        .replace("    args = SFTConfig(", "    model = get_peft_model(model, LoraConfig(r=16))\n    args = SFTConfig(")
+    )
+    report = _audit(path)
+    assert report.verdict == "fail"
+    assert "quant.lora_over_8bit_when_bf16_fits" in report.reason and "made in the script's code and in the launch line" in report.reason

@@ -395,6 +395,10 @@ def apply_overrides(r: Reader, overrides: list[tuple[str, str, str, int, str]], 
 
 
 IN_CODE = "in the script's code by hand"
+# A value the script's own code sets, read with certainty (a `from_pretrained(load_in_8bit=True)`, a
+# `gradient_checkpointing_enable()` call, a packing dataset): goblin does not rewrite code, so the change is the
+# user's, and a projected verdict counts it as it counts the launch line's (tools/audit_tools._hand_edit_gain)
+IN_CODE_BY_HAND = "in the code by hand"
 
 
 def set_elsewhere(workload: WorkloadConfig, field: str) -> str | None:

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from .base import IN_CODE_BY_HAND
 from .pyclasses import CONFIG_CLASSES, HF_ARGS
 from .pycommand import IN_TEST, Lit
 from .pyliteral import call_name, literal_value
@@ -476,7 +477,7 @@ def code_switches(s: Script, node: ast.Call, name: str, parents: dict[int, ast.A
         s.notes.append(f"{label} is guarded by the `if` at {cond}, which goblin cannot evaluate; not read (assumed not to run)")
         return
     if runs:
-        s.fixed[what] = how + (f" ({cond})" if cond else "") + "; change it in the code by hand"
+        s.fixed[what] = how + (f" ({cond})" if cond else "") + f"; change it {IN_CODE_BY_HAND}"
         s.code_lines[what] = node.lineno
 
 

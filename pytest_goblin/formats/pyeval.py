@@ -53,6 +53,9 @@ _ARITH: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
 TORCH_DTYPE_ATTRS = {"bfloat16": "bfloat16", "float16": "float16", "half": "float16", "float32": "float32", "float": "float32"}
 
 Leaf = Callable[[ast.expr], tuple[bool, Any]]  # a name/attribute/literal as the caller reads it
+# The launched process's environment variable: (True, value), (True, None) when it is unset for certain, (False, None)
+# when goblin does not know (formats/python.launched_environ)
+Environ = Callable[[str], tuple[bool, str | None]]
 # The value an entry point's parameter takes from the command line (python-fire), None when `fn` is no entry point
 Entry = Callable[[ast.FunctionDef | ast.AsyncFunctionDef, ast.arg], "tuple[bool, Any] | None"]
 
@@ -79,11 +82,12 @@ class Evaluator:
     """Evaluates expressions of one module. `leaf` reads names, attributes and literals; a name that
     is a parameter of the function around it is read from the script's calls of that function."""
 
-    def __init__(self, tree: ast.Module, parents: dict[int, ast.AST], leaf: Leaf, entry: Entry | None = None):
+    def __init__(self, tree: ast.Module, parents: dict[int, ast.AST], leaf: Leaf, entry: Entry | None = None, environ: Environ | None = None):
         self.tree = tree
         self.parents = parents
         self.leaf = leaf
         self.entry = entry
+        self.environ = environ
         self.calls: dict[str, list[ast.Call]] = {}
         for n in ast.walk(tree):
             if isinstance(n, ast.Call):
@@ -247,6 +251,25 @@ class Evaluator:
             given = call.args[index]
         return given
 
+    def _environ(self, node: ast.expr, depth: int) -> tuple[bool, Any] | None:
+        """An environment read of the launched process (CPython 3.11: `os.environ[X]` raises KeyError when X is unset,
+        `.get(X, d)`/`os.getenv(X, d)` give d); None when `node` is no such read."""
+        read = _environ_read(node)
+        if read is None or self.environ is None:
+            return None if read is None else (False, None)
+        name_node, default, has_default = read
+        ok, name = self.value(name_node, depth + 1)
+        if not ok or not isinstance(name, str):
+            return False, None
+        known, value = self.environ(name)
+        if not known:
+            return False, None
+        if value is not None:
+            return True, value
+        if not has_default:
+            return False, None  # KeyError where it runs: no value
+        return (True, None) if default is None else self.value(default, depth + 1)
+
     def value(self, node: ast.expr, depth: int = 0) -> tuple[bool, Any]:
         """(known, value) of an expression."""
         if depth > MAX_DEPTH:
@@ -309,6 +332,15 @@ class Evaluator:
             if not ok:
                 return False, None
             return self.value(node.body if test else node.orelse, depth + 1)
+        if (env := self._environ(node, depth)) is not None:
+            return env
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "int" and len(node.args) == 1 and not node.keywords:
+            ok, v = self.value(node.args[0], depth + 1)
+            if ok and isinstance(v, int) and not isinstance(v, bool):
+                return True, v
+            if ok and isinstance(v, str) and v.strip().lstrip("+-").isdigit():
+                return True, int(v)
+            return False, None
         if isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice):
             ok_m, mapping = self.value(node.value, depth + 1)
             ok_k, key = self.value(node.slice, depth + 1)
@@ -335,3 +367,19 @@ class Evaluator:
                 items.append(v)
             return True, tuple(items) if isinstance(node, ast.Tuple) else set(items) if isinstance(node, ast.Set) else items
         return False, None
+
+
+def _is_environ(node: ast.expr) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == "environ" and isinstance(node.value, ast.Name) and node.value.id == "os"
+
+
+def _environ_read(node: ast.expr) -> tuple[ast.expr, ast.expr | None, bool] | None:
+    """(name, default, has_default) of `os.environ["X"]`, `os.environ.get("X"[, d])` or `os.getenv("X"[, d])`."""
+    if isinstance(node, ast.Subscript) and _is_environ(node.value) and not isinstance(node.slice, ast.Slice):
+        return node.slice, None, False
+    if not isinstance(node, ast.Call) or node.keywords or not 1 <= len(node.args) <= 2 or not isinstance(node.func, ast.Attribute):
+        return None
+    f = node.func
+    if (f.attr == "get" and _is_environ(f.value)) or (f.attr == "getenv" and isinstance(f.value, ast.Name) and f.value.id == "os"):
+        return node.args[0], node.args[1] if len(node.args) == 2 else None, True
+    return None

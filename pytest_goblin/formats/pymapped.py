@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from .base import IN_CODE_BY_HAND
 from .pycommand import Lit
 from .pyscript import Location, Script
 
@@ -197,7 +198,7 @@ def grouped_texts(s: Script, tree: ast.Module, lit: Lit) -> None:
         if size is None:
             continue
         how = f"`{fn.name}` (line {fn.lineno}), which the script maps over its dataset in batches (line {call.lineno}), joins every column and cuts it into chunks of `{ast.unparse(size)[:40]}` tokens"
-        s.fixed["sample_packing"] = f"{how}: the data are packed; change it in the code by hand"
+        s.fixed["sample_packing"] = f"{how}: the data are packed; change it {IN_CODE_BY_HAND}"
         s.code_lines["sample_packing"] = call.lineno
         s.values["packing"] = True
         s.where["packing"] = Location(None, call.lineno, fixed=s.fixed["sample_packing"])

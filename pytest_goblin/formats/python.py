@@ -34,10 +34,11 @@ from ..redact import flag_values, is_secret_name, masks_by_value
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from ..yamlio import learn_secrets
 from . import argedit
-from .base import IN_LAUNCH_LINE, Reader, ignored_rules, model_from, stamp_framework, stamp_versions
+from .base import IN_CODE_BY_HAND, IN_LAUNCH_LINE, Reader, ignored_rules, model_from, stamp_framework, stamp_versions
 from .dictcfg import DictConfigs, call_keywords
 from .hf_trainer import HFTrainerAdapter
 from .hfstyle import TA_DOCS, hf_writes
+from .launch_world import launched_environ
 from .launcher_text import ASSUMED_ARGUMENT
 from .pyclasses import ANY_CALL, CONFIG_CALL, CONFIG_CLASSES, HF_ARGS, MODEL_KEYS, PARSER_CALL, TRAINER_PACKING_AT
 from .pycode import (
@@ -238,7 +239,7 @@ def read_script(path: Path, text: str) -> Script:
         return None if found is None else found[:2]
 
     dicts: DictConfigs | None = None
-    ev = Evaluator(tree, parents, lambda n: base(n)[:2], entry)
+    ev = Evaluator(tree, parents, lambda n: base(n)[:2], entry, launched_environ(path))
     dicts = _dict_configs(path, tree, parents, plain, ev, cli)
 
     def lit(node: ast.expr, depth: int = 0) -> tuple[bool, Any, Location | None]:
@@ -773,7 +774,7 @@ class PythonAdapter(HFTrainerAdapter):
 
     def unwritable_reason(self, field: str) -> str:
         if field in ("quantization", "method"):
-            return "quantization and PEFT are set up in code (BitsAndBytesConfig, LoraConfig); change them by hand"
+            return f"quantization and PEFT are set up in code (BitsAndBytesConfig, LoraConfig); change them {IN_CODE_BY_HAND}"
         return super().unwritable_reason(field)
 
 

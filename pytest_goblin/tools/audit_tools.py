@@ -18,7 +18,7 @@ from ..blockers import findings as blocker_findings
 from ..costmodel import calibration_note, eager_elementwise_passes, memory_gb, nominal_for, sensitivity, step, weights_phrase
 from ..errors import BenchmarkFailed, GoblinError, StartupRefused
 from ..formats import load_config
-from ..formats.base import IN_LAUNCH_LINE, source_place
+from ..formats.base import IN_CODE_BY_HAND, IN_LAUNCH_LINE, source_place
 from ..formats.launched import CUSTOM_PREFERENCE
 from ..formats.semantics import loaded_with_world_size, strategy_unread
 from ..frameworks.unsloth import UnslothLoad
@@ -616,12 +616,13 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
     if not patch.edits and not patch.env:
         speedup = Speedup(point=1.0, low=1.0, high=1.0, method="no edits: nothing to recover")
     verdict, reason = decide(speedup, fail_at=ctx.settings.fail_at, warn_at=ctx.settings.warn_at)
-    launch = _launch_line_gain(ctx, w, patch) if evidence == "projected" else None
+    launch = _hand_edit_gain(ctx, w, patch) if evidence == "projected" else None
     if launch is not None:
-        # an edit the user makes on the launch line is still recoverable: the verdict counts it (goblin writes the config only)
-        ids, combined = launch
+        # an edit the user makes on the launch line or in the script's code is still recoverable: the verdict counts it
+        # (goblin writes the config only)
+        ids, combined, places = launch
         counted, said = decide(combined, fail_at=ctx.settings.fail_at, warn_at=ctx.settings.warn_at)
-        made = f"with the edits of {', '.join(ids)} made in the launch line, which goblin does not write (the findings say the exact change)"
+        made = f"with the edits of {', '.join(ids)} made {places}, which goblin does not write (the findings say the exact change)"
         if _SEVERITY[counted] > _SEVERITY[verdict]:
             verdict, reason = counted, f"{made}, {said}; the config's own patch recovers {speedup.point:.2f}x [{speedup.low:.2f}-{speedup.high:.2f}]"
         elif combined.point > speedup.point:
@@ -1314,12 +1315,25 @@ def _lengths_note(w: WorkloadConfig) -> str:
 _SEVERITY = {"pass": 0, "warn": 1, "fail": 2}
 
 
-def _launch_line_gain(ctx: AuditContext, w: WorkloadConfig, patch: Patch) -> tuple[list[str], Speedup] | None:
-    """The projected speedup of the patch together with the edits it left to the launch line that passes the script's
-    arguments (values read from that line: `formats.base.IN_LAUNCH_LINE` in the skip reason), planned with the patch's own
-    rules so the two fit together; None where there are none, or where together they project above `fit_limit_gb`
-    and above the config as it is (then `_left_to_launcher` says what they project alone)."""
-    left = {rid for rid, skip in patch.skipped.items() if IN_LAUNCH_LINE in skip}
+# where a skipped edit is the user's to make: the skip reason's marker -> how the verdict says it
+_HAND_PLACES = {IN_LAUNCH_LINE: "in the launch line", IN_CODE_BY_HAND: "in the script's code"}
+
+
+def _by_hand(patch: Patch) -> dict[str, str]:
+    """rule id -> where the user makes the edit goblin left out: the launch line that passes the script's arguments
+    (`formats.base.IN_LAUNCH_LINE`), or the script's own code that sets the value with certainty
+    (`formats.base.IN_CODE_BY_HAND`: a `load_in_8bit=True` load, a `gradient_checkpointing_enable()` call, a packing
+    dataset). A value goblin did not read is never such an edit: no rule judges it."""
+    return {rid: place for rid, skip in patch.skipped.items() for marker, place in _HAND_PLACES.items() if marker in skip}
+
+
+def _hand_edit_gain(ctx: AuditContext, w: WorkloadConfig, patch: Patch) -> tuple[list[str], Speedup, str] | None:
+    """The projected speedup of the patch together with the edits it left to the user (`_by_hand`: the launch line, the
+    script's code), planned with the patch's own rules so the two fit together, and where they are made; None where
+    there are none, or where together they project above `fit_limit_gb` and above the config as it is (then
+    `_left_to_launcher` says what they project alone)."""
+    hand = _by_hand(patch)
+    left = set(hand)
     launch_rules = [r for r in ctx.rules if r.id in left]
     if not launch_rules:
         return None
@@ -1333,14 +1347,16 @@ def _launch_line_gain(ctx: AuditContext, w: WorkloadConfig, patch: Patch) -> tup
         return None
     point, low, high = sensitivity(w, combined, ctx.hw)
     ids = sorted({chosen[f][1] for f in fields})
-    return ids, Speedup(point=point, low=low, high=high, method="projection: the patch with the edits left to the launch line")
+    places = " and ".join(sorted({hand[i] for i in ids}, reverse=True))
+    return ids, Speedup(point=point, low=low, high=high, method=f"projection: the patch with the edits left to the user ({places})"), places
 
 
 def _left_to_launcher(ctx: AuditContext, w: WorkloadConfig, patch: Patch) -> str | None:
     """Why the verdict is not decided when the waste found sits in the launch line that passes a
-    script's arguments (which goblin does not write): what those edits project on their own, if
-    that reaches goblin_warn_at; None otherwise."""
-    left = sorted(rid for rid, skip in patch.skipped.items() if IN_LAUNCH_LINE in skip)
+    script's arguments or in the script's code (which goblin does not write): what those edits project
+    on their own, if that reaches goblin_warn_at; None otherwise."""
+    hand = _by_hand(patch)
+    left = sorted(hand)
     rules = [r for r in ctx.rules if r.id in left]
     if not rules:
         return None
@@ -1352,8 +1368,11 @@ def _left_to_launcher(ctx: AuditContext, w: WorkloadConfig, patch: Patch) -> str
     if point < ctx.settings.warn_at:
         return None
     ids = sorted({rid for _, rid in chosen.values()})
+    places = " and ".join(sorted({hand[i] for i in ids if i in hand}, reverse=True)).replace(
+        "in the launch line", "in the launch line that passes the script's arguments"
+    )
     return (
-        f"the edits of {', '.join(ids)} belong in the launch line that passes the script's arguments, which goblin does not write; "
+        f"the edits of {', '.join(ids)} belong {places}, which goblin does not write; "
         f"on their own they project {point:.2f}x [{low:.2f}-{high:.2f}]: make them there by hand (the findings say where) and audit again"
     )
 
