@@ -14,6 +14,7 @@ from .base import Adapter, Reader, as_bool, attention_from, elsewhere_reason, ma
 from .hfstyle import TA_DOCS, hf_writes, read_common, read_lora, read_preference, trl_kl_off
 from .semantics import dtype_key, explicit_precision, launch_precision, read_prequantized, read_world_size, trl_precision, trl_release_lacks
 from .textedit import RENAME
+from .vllm_gpu import vllm_device_gpu
 
 if TYPE_CHECKING:
     from .launched import Launched
@@ -515,6 +516,7 @@ class HFTrainerAdapter(Adapter):
             r, batch_default=8, batch_note=f"TrainingArguments.per_device_train_batch_size=8: {where('trl', 'per_device_train_batch_size')}", plain=plain
         )
         read_world_size(r, r.text)
+        vllm_device_gpu(r)  # trl 0.14-0.15 GRPO: the vLLM GPU beside the training processes, in the topology note
         if launched is not None:
             _model_built_in_code(r, launched, script_read)
         mark_code_unread(r)
