@@ -21,7 +21,7 @@ from .base import Reader
 DEVICE_FROM = "0.14.0"
 DEVICE_UNTIL = "0.16.0"  # vllm_device deprecated and unused from here
 DEVICE_CITE = "trl v0.15.0 trl/trainer/grpo_trainer.py:373-406, v0.14.0 :288-315"
-AUTO_CITE = "GRPOConfig's default `auto`, the GPU after the training processes': trl v0.15.0 grpo_config.py:172-173, grpo_trainer.py:375-379"
+AUTO_CITE = "`auto` is the GPU after the training processes', trl v0.15.0 grpo_trainer.py:375-379 (GRPOConfig's default, grpo_config.py:172-173)"
 SHARED_CITE = "trl v0.15.0 trl/trainer/grpo_trainer.py:389-395 (a training GPU: TRL warns and shares it)"
 _CUDA = re.compile(r"^cuda:(\d{1,3})$")
 TOPOLOGY = "topology from the repository: "
