@@ -643,7 +643,7 @@ def generate_message(r: RolloutSplit, *, flags: bool = False, prefix: str = "") 
     share = (
         f"that floor alone is more than the {rest:,.0f} ms goblin projects for the rest of the step ({parts}), so generation is the largest part of this step"
         if floor > rest
-        else f"beside {rest:,.0f} ms goblin projects for the rest of the step ({parts}); how far above that floor generate runs is not projected"
+        else f"the rest of the step is projected at {rest:,.0f} ms ({parts}); how far above that floor generate runs, and so its share of the step, is not projected"
     )
     assumed = " (at the model shape goblin assumed, which the split names)" if "model" in r.values else ""
     if present("trl", cls, "vllm_mode", version) is True:

@@ -687,7 +687,9 @@ def test_the_vllm_finding_says_what_its_floor_shows_and_the_release_without_vllm
         values={"trl": "trl 1.16.0 (requirements.txt:1)", "num_generations": "4 (line 3)", "use_vllm": "False (line 5)"},
     )
     small = generate_message(base)
-    assert small is not None and "largest part" not in small and "how far above that floor generate runs is not projected" in small
+    assert (
+        small is not None and "largest part" not in small and "how far above that floor generate runs, and so its share of the step, is not projected" in small
+    )
     big = generate_message(base.model_copy(update={"generation_floor_ms": 500.0}))
     assert big is not None and "so generation is the largest part of this step" in big
     old = generate_message(base.model_copy(update={"values": {**base.values, "trl": "trl 0.17.0 (requirements.txt:1)"}}))
