@@ -423,11 +423,12 @@ def split(
     )
     reserved = weights_gb = None
     generation_s: float | None = None
+    floor_s: float | None = None
     waves = 1
     if not use_vllm:
         where = "the training GPUs, through transformers' generate (use_vllm false)"
         prefill, decode = decode_seconds(w, hw, sequences=per_event, prompt=prompt, completion=completion)
-        floor = (prefill + decode) * events
+        floor = floor_s = (prefill + decode) * events
         not_modelled.append(
             "generation through transformers' generate (use_vllm false): goblin has no sourced efficiency for it on ROCm, so its "
             f"time is not projected; the HBM-bandwidth roofline of the same decode is {_ms(floor):,.0f} ms per optimizer step, a floor "
@@ -460,6 +461,8 @@ def split(
             f"data parallel {srv.dp}: {srv.said}), serving all {world} training GPU{'s' if world > 1 else ''}"
         )
         values["vllm_server"] = srv.said
+        if server_line is not None:  # the repository's own line starts it: its GPUs are the job's too (server_topology)
+            values["vllm_server_gpus"] = f"{srv.gpus} (tensor parallel {srv.tp} x data parallel {srv.dp})"
         # the server's GPUs taken as the target's: its reservation less its weights holds the KV cache
         waves = _waves(srv.util * capacity_gb(hw), _weights_gb(w, srv.tp), kv_gb(w, replica, length, srv.tp))
         prefill, decode = decode_seconds(w, hw, sequences=replica, prompt=prompt, completion=completion, tp=srv.tp, waves=waves)
@@ -484,6 +487,7 @@ def split(
         completion_tokens=completion,
         kv_waves=waves,
         generation_ms=None if generation_s is None else _ms(generation_s),
+        generation_floor_ms=None if floor_s is None else _ms(floor_s),
         reference_ms=_ms(reference_s),
         logprob_ms=_ms(logprob_s),
         training_ms=_ms(training_s),
@@ -580,6 +584,93 @@ def memory_message(r: RolloutSplit) -> str | None:
             "Raise vllm_gpu_memory_utilization where the training state leaves room, or run vLLM in server mode"
         )
     return None
+
+
+GENERATE_ID = "rl.generate_with_vllm"
+GENERATE_TITLE = "Online RL generating its completions with transformers' generate (use_vllm false)"
+GENERATE_CITATION = "https://huggingface.co/docs/trl/main/en/vllm_integration"
+GENERATE_WORDS = ("goblin has no sourced efficiency for transformers' generate on ROCm",)  # in every message (reporting.markdown)
+# GRPOConfig.use_vllm defaults to False at every release (trl v0.14.0 trl/trainer/grpo_config.py:122-123, v0.18.0 :318-319,
+# v1.0.0 :495-496, v1.9.0 :577-578): the trainer then generates with the policy's own `generate`. vllm_mode (from v0.18.0,
+# :332-333) picks where vLLM runs: "colocate" on the training GPUs, "server" on a `trl vllm-serve` of its own
+# (the default through v0.29.1 :474-475; "colocate" from v1.0.0 :502-503). Whether the run's class has vllm_mode at its
+# release is read from frameworks/key_history.json (history.present).
+_CLASS = {"grpo": "GRPOConfig", "rloo": "RLOOConfig", "online_dpo": "OnlineDPOConfig"}
+
+
+def server_topology(r: RolloutSplit, world: int) -> str | None:
+    """'3 training processes + 1 vLLM server GPU (...): 4 GPUs in all' for a run in server mode whose server's launch
+    line (or the framework's own server block) was read; None otherwise (review10b #21)."""
+    got = r.values.get("vllm_server_gpus")
+    if r.vllm_mode != "server" or got is None:
+        return None
+    gpus = int(got.split(" ", 1)[0])
+    return (
+        f"{world} training process{'es' if world != 1 else ''} + {gpus} vLLM server GPU{'s' if gpus != 1 else ''} "
+        f"({r.values.get('vllm_server', '')}): {world + gpus} GPUs in all"
+    )
+
+
+def generate_message(r: RolloutSplit, *, flags: bool = False, prefix: str = "") -> str | None:
+    """The finding for an online RL run that generates with transformers' generate (`use_vllm` false or unset): its own
+    num_generations and completion length, the roofline floor of that decode against the rest of the step goblin projects,
+    and vLLM (colocated where the release has vllm_mode) with the ROCm build it needs. None where the run uses vLLM or
+    goblin priced no floor. `flags`: the keys are a Python script's command-line options; `prefix`: where the file keeps
+    TRL's keys (Axolotl's `trl.`)."""
+    from .frameworks.history import present
+
+    if r.vllm_mode is not None or r.generation_floor_ms is None:
+        return None
+    cls = _CLASS.get(r.method)
+    trl = r.values.get("trl", "")
+    version = trl.split(" ")[1] if trl.startswith("trl ") and len(trl.split(" ")) > 1 else None
+    if cls is None or version is None:
+        return None
+
+    def key(name: str, value: str) -> str:
+        return f"`--{name} {value}`" if flags else f"`{prefix}{name}: {value}`"
+
+    gens = r.values.get("num_generations", "")
+    length_key = "max_new_tokens" if r.method == "online_dpo" else "max_completion_length"
+    length = r.values.get(length_key, f"{r.completion_tokens}")
+    what = (
+        f"num_generations {gens}, {length_key} {length}: {r.completions_per_step:g} completions of up to {r.completion_tokens} tokens "
+        "per GPU every optimizer step"
+    )
+    floor = r.generation_floor_ms
+    rest = r.reference_ms + r.logprob_ms + r.training_ms
+    parts = f"reference {r.reference_ms:,.0f} ms + log-prob forward {r.logprob_ms:,.0f} ms + training {r.training_ms:,.0f} ms"
+    share = (
+        f"that floor alone is more than the {rest:,.0f} ms goblin projects for the rest of the step ({parts}), so generation is the largest part of this step"
+        if floor > rest
+        else f"the rest of the step is projected at {rest:,.0f} ms ({parts}); how far above that floor generate runs, and so its share of the step, is not projected"
+    )
+    assumed = " (at the model shape goblin assumed, which the split names)" if "model" in r.values else ""
+    if present("trl", cls, "vllm_mode", version) is True:
+        util = trl_default(cls, "vllm_gpu_memory_utilization", version)
+        reserve = ""
+        if util is not None and isinstance(util.value, (int, float)) and not isinstance(util.value, bool):
+            reserve = (
+                f", reserving vllm_gpu_memory_utilization {util.value:g} ({util.source}) x {r.hbm_phrase} = {float(util.value) * r.hbm_gb:.1f} GB "
+                f"of each GPU beside the {r.training_memory_gb:.1f} GB training state, which goblin then checks"
+            )
+        how = (
+            f"{key('use_vllm', 'true' if not flags else 'True')} with {key('vllm_mode', 'colocate')} (trl {version} {cls} has vllm_mode; "
+            f"colocate runs vLLM on the training GPUs{reserve})"
+        )
+    else:
+        how = (
+            f"{key('use_vllm', 'true' if not flags else 'True')} (trl {version} {cls} has no vllm_mode: vLLM runs apart from the "
+            "training processes, on a GPU or server of its own)"
+        )
+    return (
+        f"the run generates its completions with transformers' generate on the training GPUs (use_vllm {r.values.get('use_vllm', 'unset')}; {what}); "
+        f"goblin has no sourced efficiency for transformers' generate on ROCm, so its time is not projected: the HBM-bandwidth "
+        f"floor of this decode is {floor:,.0f} ms per optimizer step{assumed}; {share}. Generate with vLLM instead: {how}; vLLM's published "
+        f"latencies on MI300X run {FLOOR_GAP} that floor. On ROCm vLLM needs its ROCm build (vLLM's ROCm installation or AMD's "
+        'rocm/vllm image; check `python -c "import vllm"` on the runner), so goblin does not write the change: make it and measure '
+        "the step with your training command"
+    )
 
 
 # Axolotl `rl: grpo` (axolotl 0.18.0, commit 067b021c, tag v0.18.0): Axolotl builds TRL's GRPOConfig from its own

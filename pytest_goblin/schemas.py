@@ -547,6 +547,7 @@ class RolloutSplit(Model):
     completion_tokens: int  # max_completion_length: every completion taken at full length (an upper bound)
     kv_waves: int = 1  # rounds the generation batch runs in when the KV cache cannot hold it at once
     generation_ms: float | None  # None: not projected (transformers' generate)
+    generation_floor_ms: float | None = None  # transformers' generate: the HBM-bandwidth roofline of its decode, a floor only
     reference_ms: float  # the reference model's no-grad forward (beta > 0), 0 without one
     logprob_ms: float  # the policy's no-grad forward for vLLM's importance sampling correction, 0 without
     training_ms: float  # the training step on prompt + completion tokens (costmodel.step)

@@ -132,6 +132,13 @@ def test_a_file_with_generation_keys_is_online_rl_named_from_its_keys(tmp_path: 
     w = load_config(config).workload
     assert w.framework is not None and w.framework.endswith("(GRPOConfig)")
     assert any("named from the file's keys" in n and "trl 0.16.1-0.17.0" in n for n in w.notes), w.notes
+    # review10b #22: one class note, never "named from the keys" beside "the file names no trainer; keys fit N classes"
+    said = [n for n in w.notes if n.startswith("TRL config class:")]
+    assert len(said) == 1 and "GRPOConfig, named from the file's keys" in said[0], said
+    assert "the file names no trainer, so edits are offered only where every class its keys fit accepts them (" in said[0]
+    plain = write_file(tmp_path, "math_other.yaml", "model_name: Qwen/Qwen2.5-3B-Instruct\n" + RECIPE + "beta: 0.1\nmax_prompt_length: 512\n")
+    other = [n for n in load_config(plain).workload.notes if n.startswith("TRL config class:")]
+    assert len(other) == 1 and "named from the file's keys" not in other[0] and "the file names no trainer" in other[0], other
     r = audit_file(config, build_settings({}), shown_as="math_vanilla.yaml").report
     assert r is not None and r.verdict != "pass" and r.inconclusive is not None
     assert "online RL (grpo)" in r.inconclusive and "chosen and rejected" not in r.inconclusive

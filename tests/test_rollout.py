@@ -114,6 +114,13 @@ def test_server_mode_reads_the_servers_gpus_from_its_launch_line(tmp_path: Path)
     s = result.report.rollout if result.report is not None else None
     assert s is not None and "train.sh:2" in s.generation_on and "data parallel 4" in s.generation_on, s
     assert "serving all 4 training GPUs" in s.generation_on
+    # review10b #21: the server's GPUs are the job's too, said beside the topology the launcher gives
+    notes = result.report.notes if result.report is not None else []
+    topo = next(n for n in notes if n.startswith("topology from the repository: "))
+    assert "the job uses 4 training processes + 4 vLLM server GPUs (train.sh:2: " in topo and "): 8 GPUs in all" in topo
+    # no server line read: the server's GPUs are not known, and the topology does not count them
+    alone = _audit(tmp_path, server)
+    assert not any("vLLM server GPU" in n for n in alone.notes)
 
 
 def test_the_split_sums_to_its_total(tmp_path: Path) -> None:
@@ -588,3 +595,145 @@ def test_trls_trainer_or_a_subclass_of_it_keeps_the_split() -> None:
     sub = "from mypkg.trainers import MyGRPOTrainer\ntrainer = MyGRPOTrainer(model=m, args=args)\n"
     tree = [("mypkg/trainers.py", "from trl import GRPOTrainer\n\nclass MyGRPOTrainer(GRPOTrainer):\n    pass\n")]
     assert own_trainer(sub, "train.py", lambda: tree) is None
+
+
+def _generate_finding(report: Any) -> Any:
+    from pytest_goblin.rollout import GENERATE_ID
+
+    return next((f for f in report.findings if f.rule_id == GENERATE_ID), None)
+
+
+def test_transformers_generate_gets_the_vllm_finding_with_the_configs_own_numbers(tmp_path: Path) -> None:
+    """review10b #38: GRPO on transformers' generate (use_vllm false; GRPOConfig's default at every release, trl v0.18.0
+    grpo_config.py:318-319, v1.0.0 :495-496) gets vLLM colocated as its lever, unpatched and not projected."""
+    r = _audit(tmp_path, SMALL.replace("use_vllm: true\nvllm_mode: colocate\n", "use_vllm: false\n"))
+    s = r.rollout
+    assert s is not None and s.vllm_mode is None and s.generation_floor_ms is not None
+    f = _generate_finding(r)
+    assert f is not None and f.footgun and f.line == 8 and f.key == "use_vllm"
+    assert "num_generations 4 (line 6)" in f.message and "max_completion_length 256 (line 7)" in f.message
+    assert f"floor of this decode is {s.generation_floor_ms:,.0f} ms per optimizer step" in f.message
+    assert "`use_vllm: true` with `vllm_mode: colocate`" in f.message and "ROCm build" in f.message
+    assert "vllm_gpu_memory_utilization 0.3 (" in f.message  # GRPOConfig's default at the release read, cited
+    assert not [e for e in r.patch.edits if e.key in ("use_vllm", "vllm_mode")]  # advice: goblin writes no edit
+    _no_none(r)
+    unset = _generate_finding(_audit(tmp_path, SMALL.replace("use_vllm: true\nvllm_mode: colocate\n", "")))
+    assert unset is not None and unset.line is None and "use_vllm False (TRL GRPOConfig.use_vllm default" in unset.message
+
+
+def test_no_vllm_finding_where_vllm_generates_or_nothing_generates(tmp_path: Path) -> None:
+    for text in (SMALL, SMALL.replace("vllm_mode: colocate", "vllm_mode: server")):
+        r = _audit(tmp_path, text)
+        assert r.rollout is not None and _generate_finding(r) is None
+    dpo = (
+        "model_name_or_path: Qwen/Qwen2.5-0.5B-Instruct\noutput_dir: out\nlearning_rate: 5.0e-7\nper_device_train_batch_size: 4\n"
+        "bf16: true\nbeta: 0.1\nmax_prompt_length: 512\nmax_length: 1024\n"
+    )
+    r = _audit(tmp_path, dpo, name="dpo.yaml", head="# DPOTrainer\n")
+    assert r.rollout is None and _generate_finding(r) is None
+    sft = (
+        "model_name_or_path: Qwen/Qwen2.5-0.5B-Instruct\noutput_dir: out\nlearning_rate: 2.0e-5\nper_device_train_batch_size: 4\n"
+        "bf16: true\npacking: true\ndataset_text_field: text\nmax_length: 1024\n"
+    )
+    r = _audit(tmp_path, sft, name="sft.yaml", head="# SFTTrainer\n")
+    assert r.rollout is None and _generate_finding(r) is None
+
+
+def test_a_scripts_launch_line_gets_the_vllm_change_as_flags(tmp_path: Path) -> None:
+    """The MedicalGPT form (grpo_training.py run by scripts/run_grpo.sh with `--use_vllm False`): the change is said as the
+    launch line's flags, placed at that line."""
+    script = (
+        "from trl import GRPOConfig, GRPOTrainer, ModelConfig, TrlParser\n\n\n"
+        "def main():\n    parser = TrlParser((GRPOConfig, ModelConfig))\n    training_args, model_args = parser.parse_args_and_config()\n"
+        "    trainer = GRPOTrainer(model=model_args.model_name_or_path, reward_funcs=[len], args=training_args)\n    trainer.train()\n\n\n"
+        "if __name__ == '__main__':\n    main()\n"
+    )
+    run = (
+        "#!/bin/bash\nCUDA_VISIBLE_DEVICES=0,1 torchrun --nproc_per_node 2 train_grpo.py \\\n    --model_name_or_path Qwen/Qwen2.5-0.5B-Instruct \\\n"
+        "    --output_dir out --bf16 True \\\n    --use_vllm False \\\n    --per_device_train_batch_size 4 --num_generations 4 --max_completion_length 512\n"
+    )
+    root = write_tree(tmp_path / "repo", {"train_grpo.py": script, "scripts/run_grpo.sh": run}, git=True)
+    r = audit_file(root / "train_grpo.py", build_settings({"target": "mi300x"}), shown_as="train_grpo.py").report
+    assert r is not None and r.rollout is not None and r.rollout.vllm_mode is None
+    f = _generate_finding(r)
+    assert f is not None and f.file == "scripts/run_grpo.sh" and f.line == 5
+    assert "`--use_vllm True` with `--vllm_mode colocate`" in f.message and "(scripts/run_grpo.sh line 6)" in f.message
+    _no_none(r)
+
+
+def test_the_vllm_finding_says_what_its_floor_shows_and_the_release_without_vllm_mode() -> None:
+    """The floor decides "largest part" only where it alone exceeds the rest of the step; a release whose class has no
+    vllm_mode (GRPOConfig before trl 0.18.0: v0.17.0 grpo_config.py has none) is not told to colocate."""
+    from pytest_goblin.rollout import generate_message
+    from pytest_goblin.schemas import RolloutSplit
+
+    base = RolloutSplit(
+        method="grpo",
+        trainer="trl 1.16.0 (GRPOConfig)",
+        generation_on="the training GPUs, through transformers' generate (use_vllm false)",
+        prompts_per_step=2,
+        completions_per_step=8,
+        completions_per_generation=8,
+        prompt_tokens=256,
+        completion_tokens=256,
+        generation_ms=None,
+        generation_floor_ms=50.0,
+        reference_ms=40.0,
+        logprob_ms=0.0,
+        training_ms=100.0,
+        total_ms=None,
+        training_memory_gb=10.0,
+        hbm_gb=MI300X_GB,
+        values={"trl": "trl 1.16.0 (requirements.txt:1)", "num_generations": "4 (line 3)", "use_vllm": "False (line 5)"},
+    )
+    small = generate_message(base)
+    assert (
+        small is not None and "largest part" not in small and "how far above that floor generate runs, and so its share of the step, is not projected" in small
+    )
+    big = generate_message(base.model_copy(update={"generation_floor_ms": 500.0}))
+    assert big is not None and "so generation is the largest part of this step" in big
+    old = generate_message(base.model_copy(update={"values": {**base.values, "trl": "trl 0.17.0 (requirements.txt:1)"}}))
+    assert old is not None and "trl 0.17.0 GRPOConfig has no vllm_mode" in old and "colocate" not in old
+    assert generate_message(base.model_copy(update={"vllm_mode": "colocate", "generation_ms": 60.0})) is None
+
+
+MINI_R1 = (
+    "model_name_or_path: Qwen/Qwen2.5-3B-Instruct\noutput_dir: out\nper_device_train_batch_size: 2\ngradient_accumulation_steps: 8\n"
+    "bf16: true\nlearning_rate: 5.0e-7\nmax_prompt_length: 256\nmax_completion_length: 1024\nnum_generations: 6\nbeta: 0.001\n"
+    'use_vllm: true\nvllm_device: "cuda:3"\nvllm_gpu_memory_utilization: 0.7\n'
+)
+
+
+def _mini_r1(tmp_path: Path, text: str, pin: str = "trl==0.15.0") -> Any:
+    root = write_tree(
+        tmp_path / "mini",
+        {
+            "requirements.txt": f"{pin}\ntransformers==4.48.1\n",
+            "grpo.yaml": text,
+            "main.py": "from trl import GRPOConfig, GRPOTrainer, ModelConfig, TrlParser\n",
+            "start.sh": "export CUDA_VISIBLE_DEVICES=0,1,2,3\naccelerate launch --num_processes 3 main.py --config grpo.yaml\n",
+        },
+        git=True,
+    )
+    return load_config(root / "grpo.yaml").workload
+
+
+def test_a_vllm_device_past_the_training_processes_is_a_gpu_of_the_job(tmp_path: Path) -> None:
+    """review10b #21 (Ice-Moon-28/Mini-R1): trl 0.15.0 GRPOTrainer starts vLLM on vllm_device from its main process
+    (grpo_trainer.py:373-406@v0.15.0); `cuda:3` beside `--num_processes 3` is a fourth GPU."""
+    w = _mini_r1(tmp_path, MINI_R1)
+    assert w.world_size == 3  # the cost model prices the training processes
+    topo = next(n for n in w.notes if n.startswith("topology from the repository: "))
+    assert "the job uses 4 GPUs: 3 training processes + 1 vLLM GPU (vllm_device cuda:3, config line 12)" in topo
+    assert "grpo_trainer.py:373-406" in topo and "the job uses 4 GPUs" in (w.sources["world_size"].note or "")
+    auto = next(n for n in _mini_r1(tmp_path, MINI_R1.replace('"cuda:3"', "auto")).notes if n.startswith("topology"))
+    assert "3 training processes + 1 vLLM GPU (vllm_device auto, config line 12: cuda:3" in auto
+    shared = _mini_r1(tmp_path, MINI_R1.replace("cuda:3", "cuda:1")).notes
+    assert any("vLLM shares training GPU cuda:1" in n for n in shared)
+
+
+def test_no_vllm_gpu_where_the_release_has_no_vllm_device_or_vllm_is_off(tmp_path: Path) -> None:
+    """vllm_device is deprecated and unused from trl 0.16.0 (grpo_config.py:331-337@v0.16.0: a vllm-serve server)."""
+    for text, pin in ((MINI_R1, "trl==0.16.0"), (MINI_R1.replace("use_vllm: true", "use_vllm: false"), "trl==0.15.0")):
+        w = _mini_r1(tmp_path, text, pin)
+        assert not any("vLLM GPU" in n or "vLLM shares" in n for n in w.notes), w.notes

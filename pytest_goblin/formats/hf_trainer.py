@@ -14,6 +14,7 @@ from .base import Adapter, Reader, as_bool, attention_from, elsewhere_reason, ma
 from .hfstyle import TA_DOCS, hf_writes, read_common, read_lora, read_preference, trl_kl_off
 from .semantics import dtype_key, explicit_precision, launch_precision, read_prequantized, read_world_size, trl_precision, trl_release_lacks
 from .textedit import RENAME
+from .vllm_gpu import vllm_device_gpu
 
 if TYPE_CHECKING:
     from .launched import Launched
@@ -375,6 +376,7 @@ class HFTrainerAdapter(Adapter):
             found = trl_classes(r.data if isinstance(r.data, dict) else {}, declared, r.path, r.text)
             r.framework = f"trl {tables.table('trl')['version']} ({found.label()})"
             kind = {"DPOConfig": "dpo", "KTOConfig": "kto", "ORPOConfig": "orpo", "CPOConfig": "cpo"}.get(found.one or "")
+            named_from_keys = False
             how = f"trl {tables.table('trl')['version']} {found.one}: {found.how}"
             if not kind and not found.one and launched is not None and launched.preference is not None:
                 # the file names no trainer, but the script its repository runs on it does (SimPO's run_simpo.py)
@@ -398,14 +400,20 @@ class HFTrainerAdapter(Adapter):
                 # generation keys (num_generations, use_vllm, vllm_*): an online-RL trainer, whose rollouts the cost
                 # model does not hold (rules.online_rl: inconclusive with that reason), not a preference trainer
                 r.framework = f"trl {tables.table('trl')['version']} ({rl.classes[0]})"
+                # one note (review10b #22): the class read, and why edits are still checked against every candidate
                 r.notes.append(
                     f"TRL config class: {rl.classes[0]}, named from the file's keys ({', '.join(rl.keys)}; of the classes with them, it has"
-                    f" the most of the file's TRL keys, at {rl.releases}" + (f"; also fits {', '.join(rl.classes[1:4])}" if len(rl.classes) > 1 else "") + ")"
+                    f" the most of the file's TRL keys, best at {rl.releases}"
+                    + (f"; also fits {', '.join(rl.classes[1:4])}" if len(rl.classes) > 1 else "")
+                    + "); "
+                    f"the file names no trainer, so edits are offered only where every class its keys fit accepts them ({len(found.classes)}: "
+                    f"{', '.join(found.classes[:6])}" + (", ..." if len(found.classes) > 6 else "") + ")"
                 )
+                named_from_keys = True
             elif not found.one and (said := sorted(PREFERENCE_KEYS & set(d if isinstance(d, dict) else {}))):
                 # keys of a preference trainer, and no class to price it by: never a clean PASS (rules.unmodelled_trainer)
                 r.framework = f"{r.framework[:-1]}; {UNRESOLVED_PREFERENCE}: {', '.join(said[:4])})" if r.framework else r.framework
-            if not found.one:
+            if not found.one and not named_from_keys:
                 r.notes.append(
                     f"TRL config class: {found.how}; edits are offered only where every candidate class accepts them ({', '.join(found.classes[:6])}"
                     + (", ..." if len(found.classes) > 6 else "")
@@ -515,6 +523,7 @@ class HFTrainerAdapter(Adapter):
             r, batch_default=8, batch_note=f"TrainingArguments.per_device_train_batch_size=8: {where('trl', 'per_device_train_batch_size')}", plain=plain
         )
         read_world_size(r, r.text)
+        vllm_device_gpu(r)  # trl 0.14-0.15 GRPO: the vLLM GPU beside the training processes, in the topology note
         if launched is not None:
             _model_built_in_code(r, launched, script_read)
         mark_code_unread(r)

@@ -94,6 +94,10 @@ def installed_rules() -> dict[str, KBEntry]:
         FINDING_ID,
         FINDING_TITLE,
         FINDING_WORDS,
+        GENERATE_CITATION,
+        GENERATE_ID,
+        GENERATE_TITLE,
+        GENERATE_WORDS,
         OFFLOAD_CITATION,
         OFFLOAD_ID,
         OFFLOAD_TITLE,
@@ -107,6 +111,7 @@ def installed_rules() -> dict[str, KBEntry]:
         out[FINDING_ID] = KBEntry(FINDING_TITLE, FINDING_WORDS, FINDING_CITATION, "memory", True)  # rollout.py's memory finding
         out[OFFLOAD_ID] = KBEntry(OFFLOAD_TITLE, OFFLOAD_WORDS, OFFLOAD_CITATION, "memory", True)  # rollout.py's online RL offload finding
         out[EVAL_ID] = KBEntry(EVAL_TITLE, EVAL_WORDS, EVAL_CITATION, "job", True)  # rollout.py's GRPO evaluation finding
+        out[GENERATE_ID] = KBEntry(GENERATE_TITLE, GENERATE_WORDS, GENERATE_CITATION, "efficiency", True)  # rollout.py's generate finding
         out[OFFLOAD_BOUND_ID] = KBEntry(OFFLOAD_BOUND_TITLE, OFFLOAD_BOUND_WORDS, OFFLOAD_BOUND_CITATION, "memory", True)  # rules.offload_bound's finding
     except GoblinError:
         return {}

@@ -36,6 +36,7 @@ from ..patching import (
     span_note,
 )
 from ..rollout import inconclusive_reason as rollout_reason
+from ..rollout import server_topology
 from ..rollout import split as rollout_split
 from ..rules import (
     offload_bound,
@@ -782,6 +783,12 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
     elif straddles:
         reason = f"{reason}; not decided between levels, {straddles}"
     all_notes = list(ctx.notes) + list(_workload(ctx).notes) + list(notes or [])
+    if rollout is not None and (serving := server_topology(rollout, w.world_size)) is not None:
+        # review10b #21: the vLLM server the repository starts holds GPUs of its own beside the training processes
+        topo = "topology from the repository: "
+        all_notes = [f"{n}; the job uses {serving}" if n.startswith(topo) else n for n in all_notes]
+        if not any(n.startswith(topo) for n in all_notes):
+            all_notes.append(f"the job uses {serving}")
     if evidence == "projected" and (span_text := span_note(w, patch.new_workload, ctx.hw)) is not None:
         all_notes.append(span_text)
     if span_decided is not None:
@@ -802,6 +809,7 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
             *(f for f in stops if not f.blocker),
             *findings(ctx, patch),
             *_rollout_findings(ctx, rollout),
+            *_generate_findings(ctx, rollout),
             *_offload_findings(ctx, w, rl, rollout),
             *_eval_findings(ctx, w, rollout),
             *bounded,
@@ -1003,6 +1011,39 @@ def _rollout_findings(ctx: AuditContext, rollout: RolloutSplit | None) -> list[F
             key=key,
             message=message,
             citation=FINDING_CITATION,
+            footgun=True,
+        )
+    ]
+
+
+def _generate_findings(ctx: AuditContext, rollout: RolloutSplit | None) -> list[Finding]:
+    """An online RL run that generates with transformers' generate (rollout.generate_message): vLLM is the first lever,
+    unpatched (a ROCm build of vLLM is a requirement goblin cannot check) and unquantified (generate is not projected).
+    Not for an Unsloth script (its own patched trainer: fast_inference is its switch)."""
+    from ..blockers import key_file, raw_key
+    from ..rollout import GENERATE_CITATION, GENERATE_ID, GENERATE_TITLE, generate_message
+
+    loaded = ctx.loaded
+    if rollout is None or loaded is None or GENERATE_ID in _workload(ctx).ignored_rules:
+        return []
+    if isinstance(getattr(loaded.data, "unsloth", None), UnslothLoad):
+        return []
+    axolotl = rollout.trainer.startswith("axolotl ")
+    message = generate_message(rollout, flags=str(ctx.path).endswith(".py"), prefix="trl." if axolotl else "")
+    if message is None:
+        return []
+    key = "trl.use_vllm" if axolotl else "use_vllm"
+    found, _value, line = raw_key(loaded, key)
+    return [
+        Finding(
+            rule_id=GENERATE_ID,
+            title=GENERATE_TITLE,
+            category="efficiency",
+            line=line if found else None,
+            file=key_file(loaded, key, line) if found else None,
+            key=key,
+            message=message,
+            citation=GENERATE_CITATION,
             footgun=True,
         )
     ]

@@ -1,0 +1,80 @@
+"""The GPU a TRL GRPO run's vLLM takes apart from its training processes, said in the topology (review10b #21).
+
+From trl 0.14.0 to 0.15.x GRPOTrainer's main process starts vLLM itself, on `vllm_device` (trl v0.15.0
+trl/trainer/grpo_trainer.py:373-406; v0.14.0 :288-315): "auto", the default (grpo_config.py:172-173@v0.15.0,
+:130-131@v0.14.0), is the GPU after the training processes', `cuda:<num_processes>` (:379@v0.15.0, :290@v0.14.0); a
+device past the visible GPUs raises (:381-387@v0.15.0), one among the training GPUs is shared with a warning
+(:389-395@v0.15.0). From v0.16.0 `vllm_device` is deprecated and unused (grpo_config.py:331-337@v0.16.0: vLLM runs in a
+`trl vllm-serve` server, grpo_trainer.py:457@v0.16.0). So at those releases a `use_vllm: true` run on `--num_processes 3`
+with `vllm_device: cuda:3` holds 4 GPUs: the world size stays the 3 training processes the cost model prices, and the
+topology note and the world size's source say the fourth.
+"""
+
+from __future__ import annotations
+
+import re
+
+from packaging.version import InvalidVersion, Version
+
+from .base import Reader
+
+DEVICE_FROM = "0.14.0"
+DEVICE_UNTIL = "0.16.0"  # vllm_device deprecated and unused from here
+DEVICE_CITE = "trl v0.15.0 trl/trainer/grpo_trainer.py:373-406, v0.14.0 :288-315"
+AUTO_CITE = "`auto` is the GPU after the training processes', trl v0.15.0 grpo_trainer.py:375-379 (GRPOConfig's default, grpo_config.py:172-173)"
+SHARED_CITE = "trl v0.15.0 trl/trainer/grpo_trainer.py:389-395 (a training GPU: TRL warns and shares it)"
+_CUDA = re.compile(r"^cuda:(\d{1,3})$")
+TOPOLOGY = "topology from the repository: "
+
+
+def _on(value: object) -> bool:
+    return value is True or str(value).strip().lower() in ("true", "1", "yes")
+
+
+def vllm_device_gpu(r: Reader) -> None:
+    """Add the vLLM GPU to the topology note of a GRPOConfig run with `use_vllm: true` at a TRL release that places vLLM
+    on `vllm_device` itself, on one node, where the world size was read from the repository or the file (explicit)."""
+    from ..frameworks.history import reading
+
+    if re.search(r"\bGRPOConfig\b", r.framework or "") is None:
+        return
+    use_key, use_value, _line = r.raw("use_vllm")
+    if use_key is None or not _on(use_value):
+        return
+    got = reading(r.framework, r.path, r.text)
+    if got is None or got.name != "trl":
+        return
+    try:
+        version = Version(got.version)
+    except InvalidVersion:
+        return
+    if not Version(DEVICE_FROM) <= version < Version(DEVICE_UNTIL):
+        return
+    src = r.sources.get("world_size")
+    world = r.values.get("world_size")
+    if src is None or not src.explicit or not isinstance(world, int) or r.values.get("nodes", 1) != 1:
+        return  # a guessed world, or several nodes (vLLM runs on the main process's node only): not said
+    dev_key, dev_value, dev_line = r.raw("vllm_device")
+    device = str(dev_value).strip() if dev_key is not None else "auto"
+    if device == "auto":
+        if world < 2:
+            return  # one process: trl 0.15 shares cuda:0 when the machine has one GPU, which goblin cannot see
+        index = world
+        how = f"vllm_device {'auto' if dev_key is not None else 'unset'}: cuda:{world}, {AUTO_CITE}"
+        if dev_key is not None and dev_line:
+            how = f"vllm_device auto, config line {dev_line}: cuda:{world}, {AUTO_CITE}"
+    else:
+        m = _CUDA.match(device)
+        if m is None:
+            return
+        index = int(m.group(1))
+        how = f"vllm_device {device}" + (f", config line {dev_line}" if dev_line else "")
+    at = f"trl {got.version} ({got.source}) starts vLLM on it beside the training processes, {DEVICE_CITE}"
+    if index >= world:
+        said = f"the job uses {world + 1} GPUs: {world} training processes + 1 vLLM GPU ({how}); {at}"
+    else:
+        said = f"vLLM shares training GPU cuda:{index} with that GPU's training process ({how}; {SHARED_CITE}); {at}"
+    r.notes[:] = [f"{n}; {said}" if n.startswith(TOPOLOGY) else n for n in r.notes]
+    if not any(n.startswith(TOPOLOGY) for n in r.notes):
+        r.notes.append(said)
+    src.note = f"{src.note}; {said}" if src.note else said
