@@ -639,6 +639,39 @@ def test_an_import_of_a_removed_peft_name(line: str, fires: bool) -> None:
     assert bool(got) == fires
 
 
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        # review10b #36: tloen/alpaca-lora finetune.py imports it inside a parenthesized import over several lines
+        ("from peft import (\n    LoraConfig,\n    prepare_model_for_int8_training,\n)\n", 2),
+        ("try:\n    import json\nexcept KeyError:\n    pass\nfrom peft import prepare_model_for_int8_training\n", 6),
+        ("try:\n    from peft import prepare_model_for_int8_training\nexcept KeyError:\n    pass\n", 3),  # not caught
+        ("def load():\n    from peft import prepare_model_for_int8_training\n", 3),
+        # the script's own fallback: the ImportError is caught
+        ("try:\n    from peft import prepare_model_for_int8_training\nexcept ImportError:\n    pass\n", None),
+        ("try:\n    from peft import (\n        prepare_model_for_int8_training,\n    )\nexcept (ImportError, AttributeError):\n    pass\n", None),
+        ("try:\n    from peft import prepare_model_for_int8_training\nexcept:\n    pass\n", None),
+        ('s = """\nfrom peft import prepare_model_for_int8_training\n"""\n', None),  # a string, not an import
+        ("from .peft import prepare_model_for_int8_training\n", None),  # the repository's own module
+    ],
+)
+def test_a_removed_name_over_several_lines_or_guarded(text: str, line: int | None) -> None:
+    from pytest_goblin.frameworks.modules import imports
+
+    got = [i.line for i in imports("import os\n" + text) if i.removed.dist == "peft"]
+    assert got == ([line] if line else [])
+
+
+def test_a_multiline_removed_import_is_a_requirement_unpinned_and_silent_before_the_removal(tmp_path: Path) -> None:
+    script = "from peft import (\n    LoraConfig,\n    prepare_model_for_int8_training,\n)\n" + INT8_SCRIPT.split("\n", 1)[1]
+    path = _write(tmp_path, ("train.py", script, "mi300x", {"requirements.txt": "git+https://github.com/huggingface/peft.git\n"}))
+    got = [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id.startswith("blocker.module_")]
+    assert [(f.rule_id, f.line) for f in got] == [("blocker.module_unknown_at_version", 1)]
+    assert "`from peft import ( LoraConfig, prepare_model_for_int8_training, )`" in got[0].message and "None" not in got[0].message
+    old = _write(tmp_path / "old", ("train.py", script, "mi300x", {"requirements.txt": "peft==0.9.0\n"}))
+    assert not [f for f in blockers.findings(load_config(old), get_hardware("mi300x")) if f.rule_id.startswith("blocker.module_")]
+
+
 def _audit(path: Path, *, target: str = "mi300x", fix: bool = False) -> Any:
     result = audit_file(path, build_settings({"target": target}), shown_as=path.name, fix=fix)
     assert result.report is not None, result.error
