@@ -12,7 +12,8 @@ imported) and the line AutoConfig raises at, from each release's wheel (or its g
     python scripts/gen_model_types.py --git <bare transformers git dir>          # tags vX.Y.0 (or the first X.Y.Z)
 
 A model type present in the oldest release read is recorded at that release (it may be older). Types are added in a
-minor release (X.Y.0), so the first release of each minor line is enough; tests/test_model_types.py checks the file.
+minor release (X.Y.0), so the first release of each minor line is enough; tests/test_blockers.py checks the file
+and this reader (test_the_model_type_table_is_generated_from_the_releases, test_the_model_type_generator_reads_the_mapping).
 """
 
 from __future__ import annotations

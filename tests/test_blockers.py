@@ -728,6 +728,31 @@ def test_the_model_type_table_is_generated_from_the_releases() -> None:
         assert native.model_type in t["first"] and re.search(r"config\.json:\d+", native.source), family
 
 
+def test_the_model_type_generator_reads_the_mapping() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gen_model_types", Path(__file__).resolve().parent.parent / "scripts" / "gen_model_types.py")
+    assert spec is not None and spec.loader is not None
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    old = (
+        'CONFIG_MAPPING_NAMES = OrderedDict(\n    [\n        ("llama", "LlamaConfig"),\n        ("mistral", "MistralConfig"),\n    ]\n)\n'
+        "class _LazyConfigMapping:\n    def __getitem__(self, key):\n        if key not in self._mapping:\n            raise KeyError(key)\n"
+        'def from_pretrained():\n    config_class = CONFIG_MAPPING[config_dict["model_type"]]\n'
+    )
+    new = old.replace('("mistral", "MistralConfig"),', '("mistral", "MistralConfig"),\n        ("qwen2", "Qwen2Config"),').replace(
+        '    config_class = CONFIG_MAPPING[config_dict["model_type"]]\n',
+        '    try:\n        config_class = CONFIG_MAPPING[config_dict["model_type"]]\n    except KeyError:\n'
+        '        raise ValueError("but Transformers does not recognize this architecture")\n',
+    )
+    assert gen.mapping_names(old) == {"llama": 3, "mistral": 4}
+    table = gen.build({"4.30.0": (old, "a"), "4.36.2": (old, "b"), "4.36.0": (old, "c"), "4.37.0": (new, "d"), "4.29.0": (old, "e")})
+    assert list(table["read"]) == ["4.30.0", "4.36.0", "4.37.0"]  # the first release of each minor line from 4.30.0
+    assert table["first"] == {"llama": ["4.30.0", 3], "mistral": ["4.30.0", 4], "qwen2": ["4.37.0", 5]}
+    assert table["raises"]["4.30.0"]["raises"] == "KeyError" and table["raises"]["4.30.0"]["line"] == 10
+    assert table["raises"]["4.37.0"] == {"raises": "ValueError", "lookup": 14, "line": 16, "says": "does not recognize this architecture"}
+
+
 def _audit(path: Path, *, target: str = "mi300x", fix: bool = False) -> Any:
     result = audit_file(path, build_settings({"target": target}), shown_as=path.name, fix=fix)
     assert result.report is not None, result.error
