@@ -166,4 +166,6 @@ def runs_without(r: Removed, pin: Pin | None) -> tuple[bool, str, str] | None:
         return None
     if not lacks:
         return None
-    return pin is not None, run.version, run.how
+    # certain with a pin that names a release, or a default-branch install (at least as new as the newest release: the
+    # removal stays); a vendored copy or submodule at a version goblin cannot read is the newest assumed
+    return pin is not None and (bool(pin.version) or pin.kind == "branch"), run.version, run.how
