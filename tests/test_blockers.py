@@ -755,6 +755,19 @@ def test_the_model_type_generator_reads_the_mapping() -> None:
     assert table["raises"]["4.37.0"] == {"raises": "ValueError", "lookup": 14, "line": 16, "says": "does not recognize this architecture"}
 
 
+def test_a_removed_name_is_certain_on_a_pinned_release_or_the_default_branch_only() -> None:
+    from pytest_goblin.frameworks.modules import REMOVED, runs_without
+    from pytest_goblin.frameworks.pins import Pin
+
+    peft = next(r for r in REMOVED if r.dist == "peft")
+    assert "8221246f2f48" in " ".join(peft.sources)  # the release commit that removed it
+    branch = Pin("peft", "", "git+https://github.com/huggingface/peft.git", "requirements.txt:9", kind="branch")
+    unknown = Pin("peft", "", "peft (a submodule)", ".gitmodules:1", kind="submodule")
+    assert (runs_without(peft, branch) or (False,))[0] is True
+    assert (runs_without(peft, unknown) or (True,))[0] is False  # a copy of unknown release: the newest, assumed
+    assert (runs_without(peft, None) or (True,))[0] is False
+
+
 def _audit(path: Path, *, target: str = "mi300x", fix: bool = False) -> Any:
     result = audit_file(path, build_settings({"target": target}), shown_as=path.name, fix=fix)
     assert result.report is not None, result.error

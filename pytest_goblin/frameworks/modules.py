@@ -59,6 +59,8 @@ REMOVED = (
             "peft 0.9.0 src/peft/__init__.py:83 and src/peft/utils/__init__.py:34 (exported) and src/peft/utils/other.py:144-149 "
             "(a deprecated shim: 'will be removed in a future version. Use prepare_model_for_kbit_training instead')",
             "peft 0.10.0 src/: no prepare_model_for_int8_training anywhere (git grep at tag v0.10.0)",
+            "huggingface/peft commit 8221246f2f48 'Release: v0.10.0 (#1573)' removed it (src/peft/utils/other.py, __init__.py, "
+            "utils/__init__.py: 'removed 2 deprecations')",
         ),
         "name",
     ),
