@@ -315,6 +315,8 @@ def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] |
             out += _torch_rocm_build(loaded, hw, b)
         elif b.check == "module_removed_at_version":
             out += _module_removed(loaded, b)
+        elif b.check == "model_type_unknown_at_version":
+            out += _model_type_unknown(loaded, b)
         elif b.check == "grpo_generation_batch":
             out += _grpo_generation_batch(loaded, b)
         elif b.check == "grpo_eval_batch":
@@ -871,6 +873,51 @@ def _module_removed(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
         )
         out.append(_finding(b, f"{b.title} (`{r.dist}.{r.module}`)", b.severity == "blocker", message, imp.line))
     return out
+
+
+def _model_type_unknown(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
+    """The model's transformers model_type is newer than the transformers release the repository pins (exact, capped,
+    vendored or a placed commit): AutoConfig.from_pretrained raises before training (frameworks/model_types.py; review10b
+    #27/#28, Firefly's transformers==4.34 with Qwen2.5/Qwen1.5, model_type qwen2 from 4.37.0). Only a model goblin
+    resolved from the config's own name (a table row, not a shape inferred for a fine-tune) of a family whose checkpoints
+    ship no code of their own; never on an assumed (unpinned, or open-ended range) release."""
+    from .frameworks.history import run_version
+    from .frameworks.model_types import unknown_at
+    from .frameworks.pins import pins
+
+    shape = loaded.workload.model
+    if not shape.known or shape.inferred:
+        return []
+    pin = pins(str(loaded.path), loaded.text).get("transformers")
+    if pin is None:
+        return []
+    run = run_version("transformers", pin)
+    if run is None or run.assumed:
+        return []
+    # a commit between two releases: judged at the next release (the commit may already have what that release has)
+    release = run.also if run.also is not None else run.version
+    if not release:
+        return []
+    got = unknown_at(shape.family, release)
+    if got is None:
+        return []
+    src = loaded.workload.sources.get("model")
+    line = src.line if src is not None and src.line else None
+    other = src.file if src is not None and src.file and src.file != loaded.workload.path and line else None
+    said = f"a commit before transformers {release}" if run.also else f"transformers {run.version}"
+    raised = (
+        f"KeyError: '{got.model_type}' ({got.lookup_at} looks the config's model_type up; {got.raise_at} raises)"
+        if got.raises == "KeyError"
+        else f"ValueError: the checkpoint has model type `{got.model_type}` but Transformers does not recognize this "
+        f"architecture ({got.raise_at}, around {got.lookup_at})"
+    )
+    message = (
+        f"`{shape.name}` is a `{got.model_type}` model, a model_type transformers has from {got.first} on "
+        f"(models/auto/configuration_auto.py:{got.first_line}@{got.first}), and the repository runs {said} ({run.how}): "
+        f"AutoConfig.from_pretrained stops with {raised}. {b.symptom}. What to change: pin transformers>={got.first}, or "
+        f"{b.guidance}. Source: {got.source}; {'; '.join(b.sources)}"
+    )
+    return [_finding(b, f"{b.title} (`{got.model_type}` from transformers {got.first})", True, message, line, None, None, other)]
 
 
 # DeepSpeed key -> (the TrainingArguments keys whose value the Trainer compares it with, joined by `or`; the kind of

@@ -396,7 +396,8 @@ class Blocker(Model):
     # a built-in check in place of keys/launch/pin (blockers.CHECKS): `keys_at_version`, the keys the
     # transformers/TRL release the recipe runs on does not have (frameworks/history.py); `torch_rocm_build`,
     # a torch pin with no ROCm build for the GPU's architecture (frameworks/torch_rocm.py); `module_removed_at_version`,
-    # a script's import of a module its framework release removed (frameworks/modules.py); `grpo_generation_batch`, a TRL
+    # a script's import of a module its framework release removed (frameworks/modules.py); `model_type_unknown_at_version`,
+    # a model whose model_type the pinned transformers does not have (frameworks/model_types.py); `grpo_generation_batch`, a TRL
     # GRPO/RLOO batch that does not hold whole groups of num_generations, `grpo_eval_batch` its eval batch, and `dpo_loss_type`, a DPO loss_type the release's
     # DPOTrainer does not compute, and `kto_kl_term`, a KTOConfig KTOTrainer refuses while its KL term is on, and `trl_config_raises`, other valid keys a TRL config or trainer refuses at start-up (frameworks/trl_limits.py); `unsloth_load_raises`, an Unsloth load's load_in_8bit beside its default load_in_4bit (frameworks/unsloth.py); `deepspeed_mismatch`, a DeepSpeed JSON passed as
     # TrainingArguments' `deepspeed` whose explicit value differs from the run's own (formats/deepspeed.explicit_values);
@@ -406,6 +407,7 @@ class Blocker(Model):
             "keys_at_version",
             "torch_rocm_build",
             "module_removed_at_version",
+            "model_type_unknown_at_version",
             "grpo_generation_batch",
             "grpo_eval_batch",
             "dpo_loss_type",

@@ -44,6 +44,10 @@ INT8_SCRIPT = (
     "args = TrainingArguments(output_dir='o', per_device_train_batch_size=4, bf16=True)\n"
     "trainer = Trainer(model='meta-llama/Meta-Llama-3-8B', args=args)\ntrainer.train()\n"
 )
+QWEN2_JSON = (
+    '{\n  "output_dir": "out",\n  "model_name_or_path": "Qwen/Qwen2.5-7B-Instruct",\n  "per_device_train_batch_size": 1,\n'
+    '  "gradient_accumulation_steps": 16,\n  "learning_rate": 2e-4,\n  "bf16": true\n}\n'
+)
 DS_SCRIPT = (
     "from transformers import Trainer, TrainingArguments, deepspeed\n"
     "args = TrainingArguments(output_dir='o', per_device_train_batch_size=4, bf16=True)\n"
@@ -219,6 +223,12 @@ CASES: dict[str, tuple[Case, Case]] = {
         ("train.py", DS_SCRIPT, "mi300x", {"requirements.txt": "transformers>=4.31.0\n"}),
         ("train.py", DS_SCRIPT, "mi300x", {"requirements.txt": "transformers==4.35.0\n"}),
     ),
+    # review10b #27/#28 (yangjianxin1/Firefly requirements.txt transformers==4.34, Qwen2.5-7B-Instruct): model_type qwen2
+    # is in transformers from 4.37.0; AutoConfig raises KeyError at 4.34 (configuration_auto.py:748@4.34.0)
+    "blocker.model_type_unknown_at_version": (
+        ("sft.json", QWEN2_JSON, "mi300x", {"requirements.txt": "transformers==4.34\n"}),
+        ("sft.json", QWEN2_JSON, "mi300x", {"requirements.txt": "transformers==4.37.0\n"}),
+    ),
     "blocker.module_unknown_at_version": (
         ("train.py", DS_SCRIPT, "mi300x", {}),
         (
@@ -334,6 +344,7 @@ VERSION_CHECKS = {
     "blocker.keys_unknown_at_version",
     "blocker.module_removed_at_version",
     "blocker.module_unknown_at_version",
+    "blocker.model_type_unknown_at_version",
     "blocker.grpo_generation_batch_indivisible",
     "blocker.grpo_generation_batch_unchecked",
     "blocker.grpo_eval_batch_indivisible",
@@ -637,6 +648,124 @@ def test_an_import_of_a_removed_peft_name(line: str, fires: bool) -> None:
 
     got = [i for i in imports("import os\n" + line + "\n") if i.removed.dist == "peft"]
     assert bool(got) == fires
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        # review10b #36: tloen/alpaca-lora finetune.py imports it inside a parenthesized import over several lines
+        ("from peft import (\n    LoraConfig,\n    prepare_model_for_int8_training,\n)\n", 2),
+        ("try:\n    import json\nexcept KeyError:\n    pass\nfrom peft import prepare_model_for_int8_training\n", 6),
+        ("try:\n    from peft import prepare_model_for_int8_training\nexcept KeyError:\n    pass\n", 3),  # not caught
+        ("def load():\n    from peft import prepare_model_for_int8_training\n", 3),
+        # the script's own fallback: the ImportError is caught
+        ("try:\n    from peft import prepare_model_for_int8_training\nexcept ImportError:\n    pass\n", None),
+        ("try:\n    from peft import (\n        prepare_model_for_int8_training,\n    )\nexcept (ImportError, AttributeError):\n    pass\n", None),
+        ("try:\n    from peft import prepare_model_for_int8_training\nexcept:\n    pass\n", None),
+        ('s = """\nfrom peft import prepare_model_for_int8_training\n"""\n', None),  # a string, not an import
+        ("from .peft import prepare_model_for_int8_training\n", None),  # the repository's own module
+    ],
+)
+def test_a_removed_name_over_several_lines_or_guarded(text: str, line: int | None) -> None:
+    from pytest_goblin.frameworks.modules import imports
+
+    got = [i.line for i in imports("import os\n" + text) if i.removed.dist == "peft"]
+    assert got == ([line] if line else [])
+
+
+def test_a_multiline_removed_import_on_the_default_branch_is_a_blocker_and_silent_before_the_removal(tmp_path: Path) -> None:
+    """review10b #36: tloen/alpaca-lora requirements.txt:9 installs peft's default branch (a bare git URL), which is at
+    least as new as peft 0.20.0: the removed name is gone for certain."""
+    script = "from peft import (\n    LoraConfig,\n    prepare_model_for_int8_training,\n)\n" + INT8_SCRIPT.split("\n", 1)[1]
+    path = _write(tmp_path, ("train.py", script, "mi300x", {"requirements.txt": "git+https://github.com/huggingface/peft.git\n"}))
+    got = [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id.startswith("blocker.module_")]
+    assert [(f.rule_id, f.line) for f in got] == [("blocker.module_removed_at_version", 1)]
+    assert "`from peft import ( LoraConfig, prepare_model_for_int8_training, )`" in got[0].message and "None" not in got[0].message
+    old = _write(tmp_path / "old", ("train.py", script, "mi300x", {"requirements.txt": "peft==0.9.0\n"}))
+    assert not [f for f in blockers.findings(load_config(old), get_hardware("mi300x")) if f.rule_id.startswith("blocker.module_")]
+
+
+@pytest.mark.parametrize(
+    ("model", "reqs", "fires"),
+    [
+        ("Qwen/Qwen2.5-7B-Instruct", "transformers==4.34\n", True),  # review10b #27: KeyError 'qwen2'
+        ("Qwen/Qwen1.5-7B-Chat", "transformers==4.36.2\n", True),  # review10b #28's model, the last release without it
+        ("Qwen/Qwen2.5-7B-Instruct", "transformers>=4.30,<4.37\n", True),  # capped: pip installs 4.36.2
+        ("Qwen/Qwen2.5-7B-Instruct", "transformers==4.37.0\n", False),  # the first release with qwen2
+        ("Qwen/Qwen2.5-7B-Instruct", "transformers==4.37.0.dev0\n", False),  # a build of 4.37.0 may have it
+        ("Qwen/Qwen2.5-7B-Instruct", "transformers>=4.30\n", False),  # open range: pip installs the newest
+        ("Qwen/Qwen2.5-7B-Instruct", "", False),  # unpinned
+        ("meta-llama/Llama-2-7b-hf", "transformers==4.34\n", False),  # llama: in every release read
+        ("Qwen/Qwen-7B", "transformers==4.34\n", False),  # its own code (model_type qwen, trust_remote_code)
+        ("internlm/internlm2-chat-7b", "transformers==4.34\n", False),  # its own code
+        # a local folder sized by its name, said as assumed (ModelShape.inferred): what it holds was not read
+        ("/data/models/Qwen2.5-7B-Instruct", "transformers==4.34\n", False),
+        ("my-org/mystery-7b", "transformers==4.34\n", False),  # a model goblin does not know
+    ],
+)
+def test_a_model_type_newer_than_the_pinned_transformers(tmp_path: Path, model: str, reqs: str, fires: bool) -> None:
+    text = QWEN2_JSON.replace("Qwen/Qwen2.5-7B-Instruct", model)
+    path = _write(tmp_path, ("sft.json", text, "mi300x", {"requirements.txt": reqs} if reqs else {}))
+    got = [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id == "blocker.model_type_unknown_at_version"]
+    assert bool(got) == fires, [f.message for f in got]
+    if got:
+        (f,) = got
+        assert f.blocker and f.line == 3 and "is a `qwen2` model" in f.message
+        assert "from 4.37.0 on (models/auto/configuration_auto.py:" in f.message and "transformers>=4.37.0" in f.message
+        assert "KeyError: 'qwen2'" in f.message and re.search(r"configuration_auto\.py:\d+@4\.3[46]\.0 raises", f.message)
+        assert "None" not in f.message
+
+
+def test_the_model_type_table_is_generated_from_the_releases() -> None:
+    from pytest_goblin.frameworks import model_types
+
+    t = model_types._table()
+    read = list(t["read"])
+    assert read[0] == "4.30.0" and read[-1] == "5.25.0", read
+    assert model_types.first_release("qwen2") == ("4.37.0", t["first"]["qwen2"][1])
+    assert model_types.first_release("llama") is None  # in the oldest release read: may be older
+    assert t["raises"]["4.34.0"] == {"raises": "KeyError", "lookup": 1050, "line": 748, "says": "KeyError: '<model_type>'"}
+    assert t["raises"]["4.37.0"]["raises"] == "ValueError"
+    for family, native in model_types.NATIVE.items():  # every family judged is a type of the table, with its source
+        assert native.model_type in t["first"] and re.search(r"config\.json:\d+", native.source), family
+
+
+def test_the_model_type_generator_reads_the_mapping() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gen_model_types", Path(__file__).resolve().parent.parent / "scripts" / "gen_model_types.py")
+    assert spec is not None and spec.loader is not None
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    old = (
+        'CONFIG_MAPPING_NAMES = OrderedDict(\n    [\n        ("llama", "LlamaConfig"),\n        ("mistral", "MistralConfig"),\n    ]\n)\n'
+        "class _LazyConfigMapping:\n    def __getitem__(self, key):\n        if key not in self._mapping:\n            raise KeyError(key)\n"
+        'def from_pretrained():\n    config_class = CONFIG_MAPPING[config_dict["model_type"]]\n'
+    )
+    new = old.replace('("mistral", "MistralConfig"),', '("mistral", "MistralConfig"),\n        ("qwen2", "Qwen2Config"),').replace(
+        '    config_class = CONFIG_MAPPING[config_dict["model_type"]]\n',
+        '    try:\n        config_class = CONFIG_MAPPING[config_dict["model_type"]]\n    except KeyError:\n'
+        '        raise ValueError("but Transformers does not recognize this architecture")\n',
+    )
+    assert gen.mapping_names(old) == {"llama": 3, "mistral": 4}
+    table = gen.build({"4.30.0": (old, "a"), "4.36.2": (old, "b"), "4.36.0": (old, "c"), "4.37.0": (new, "d"), "4.29.0": (old, "e")})
+    assert list(table["read"]) == ["4.30.0", "4.36.0", "4.37.0"]  # the first release of each minor line from 4.30.0
+    assert table["first"] == {"llama": ["4.30.0", 3], "mistral": ["4.30.0", 4], "qwen2": ["4.37.0", 5]}
+    assert table["raises"]["4.30.0"]["raises"] == "KeyError" and table["raises"]["4.30.0"]["line"] == 10
+    assert table["raises"]["4.37.0"] == {"raises": "ValueError", "lookup": 14, "line": 16, "says": "does not recognize this architecture"}
+
+
+def test_a_removed_name_is_certain_on_a_pinned_release_or_the_default_branch_only() -> None:
+    from pytest_goblin.frameworks.modules import REMOVED, runs_without
+    from pytest_goblin.frameworks.pins import Pin
+
+    peft = next(r for r in REMOVED if r.dist == "peft")
+    assert "8221246f2f48" in " ".join(peft.sources)  # the release commit that removed it
+    branch = Pin("peft", "", "git+https://github.com/huggingface/peft.git", "requirements.txt:9", kind="branch")
+    unknown = Pin("peft", "", "peft (a submodule)", ".gitmodules:1", kind="submodule")
+    assert (runs_without(peft, branch) or (False,))[0] is True
+    assert (runs_without(peft, unknown) or (True,))[0] is False  # a copy of unknown release: the newest, assumed
+    assert (runs_without(peft, None) or (True,))[0] is False
 
 
 def _audit(path: Path, *, target: str = "mi300x", fix: bool = False) -> Any:

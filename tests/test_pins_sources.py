@@ -468,6 +468,19 @@ def test_a_git_install_of_the_default_branch_is_a_build_of_unknown_release_and_t
     assert one(repo(tmp_path, tagged), "transformers").version == "4.45.2"
 
 
+def test_a_bare_git_url_installs_the_default_branch(tmp_path: Path) -> None:
+    """review10b #36: tloen/alpaca-lora requirements.txt:9 `git+https://github.com/huggingface/peft.git` (no `peft @`, no
+    ref): pip installs peft's default branch, read as the `peft @ git+...` form is."""
+    for line in ("git+https://github.com/huggingface/peft.git\n", "pip install git+https://github.com/huggingface/peft\n"):
+        pin = one(repo(tmp_path, {"requirements.txt": line}), "peft")
+        assert pin.kind == "branch" and pin.version == "" and pin.where == "requirements.txt:1" and "default branch" in pin.spec
+    # must not: a ref is a release or a commit, the `name @ git+` form is read once, another repository is not peft
+    assert one(repo(tmp_path, {"requirements.txt": "git+https://github.com/huggingface/peft.git@v0.9.0\n"}), "peft").version == "0.9.0"
+    both = P.pins(str(repo(tmp_path, {"requirements.txt": "peft @ git+https://github.com/huggingface/peft.git\n"})), None)
+    assert both["peft"].spec.startswith("peft @ git+")
+    assert "peft" not in P.pins(str(repo(tmp_path, {"requirements.txt": "git+https://github.com/someone/peft-tools.git\n"})), None)
+
+
 MODAL_IMAGE = 'import modal\n\nimage = modal.Image.from_registry("{tag}").pip_install("wandb")\n'
 
 

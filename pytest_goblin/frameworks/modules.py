@@ -2,13 +2,15 @@
 that no longer has it, on any GPU (blocker.module_removed_at_version). Each entry: the distribution, the
 module as imported, the first release without it, and where that was read (the wheels' own file lists).
 
-The script is read as text (nothing imported): `from transformers import deepspeed`, `from
-transformers.deepspeed import ...`, `import transformers.deepspeed`. The release it runs on is the
+The script is parsed with `ast` (nothing imported or run): `from transformers import deepspeed`, `from
+transformers.deepspeed import ...`, `import transformers.deepspeed`, over several lines too; an import guarded by
+`try: ... except ImportError:` is the script's own fallback and not judged. The release it runs on is the
 repository's pin (history.run_version: the newest release the pin allows is what pip installs).
 """
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 
@@ -57,6 +59,8 @@ REMOVED = (
             "peft 0.9.0 src/peft/__init__.py:83 and src/peft/utils/__init__.py:34 (exported) and src/peft/utils/other.py:144-149 "
             "(a deprecated shim: 'will be removed in a future version. Use prepare_model_for_kbit_training instead')",
             "peft 0.10.0 src/: no prepare_model_for_int8_training anywhere (git grep at tag v0.10.0)",
+            "huggingface/peft commit 8221246f2f48 'Release: v0.10.0 (#1573)' removed it (src/peft/utils/other.py, __init__.py, "
+            "utils/__init__.py: 'removed 2 deprecations')",
         ),
         "name",
     ),
@@ -71,7 +75,73 @@ class Import:
 
 
 def imports(text: str) -> list[Import]:
-    """The imports of a removed module in a script's text (comments and strings on their own line skipped)."""
+    """The imports of a removed module or name in a script's text. Parsed with `ast` (nothing run), so an import
+    over several lines (`from peft import (\n    prepare_model_for_int8_training,\n)`, tloen/alpaca-lora
+    finetune.py) is read, and one inside a `try:` whose handlers catch its ImportError (the script's own fallback)
+    is not; text that does not parse is read line by line (comments skipped)."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError):
+        return _line_imports(text)
+    lines = text.splitlines()
+    out: list[Import] = []
+    for r in REMOVED:
+        for node in _unguarded_imports(tree):
+            if _names_removed(node, r):
+                end = node.end_lineno or node.lineno
+                said = " ".join(" ".join(lines[node.lineno - 1 : end]).split())  # a statement over several lines on one
+                out.append(Import(r, node.lineno, said))
+                break
+    return out
+
+
+# exceptions whose handler catches an ImportError (ModuleNotFoundError is one): the import is guarded
+_CATCHES_IMPORT = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
+
+
+def _catches_import(handler: ast.ExceptHandler) -> bool:
+    kind = handler.type
+    if kind is None:  # a bare `except:`
+        return True
+    names = kind.elts if isinstance(kind, ast.Tuple) else [kind]
+    return any(isinstance(n, ast.Name) and n.id in _CATCHES_IMPORT for n in names)
+
+
+def _unguarded_imports(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
+    """Every import statement of the tree outside the body of a `try:` whose handlers catch ImportError, in order."""
+    out: list[ast.Import | ast.ImportFrom] = []
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            out.append(node)
+            continue
+        children = list(ast.iter_child_nodes(node))
+        if isinstance(node, ast.Try) and any(_catches_import(h) for h in node.handlers):
+            guarded = {id(n) for n in node.body}
+            children = [c for c in children if id(c) not in guarded]
+        stack.extend(reversed(children))
+    return sorted(out, key=lambda n: n.lineno)
+
+
+def _names_removed(node: ast.Import | ast.ImportFrom, r: Removed) -> bool:
+    """Whether this import statement reaches `r`: its name from the package or a submodule (kind "name"), or its
+    module as `from dist import module`, `from dist.module import ...` or `import dist.module`."""
+    if isinstance(node, ast.Import):
+        return r.kind == "module" and any(a.name == f"{r.dist}.{r.module}" or a.name.startswith(f"{r.dist}.{r.module}.") for a in node.names)
+    if node.level or node.module is None:  # a relative import is the repository's own
+        return False
+    mod = node.module
+    if r.kind == "name":
+        return (mod == r.dist or mod.startswith(r.dist + ".")) and any(a.name == r.module for a in node.names)
+    if mod == f"{r.dist}.{r.module}" or mod.startswith(f"{r.dist}.{r.module}."):
+        return True
+    return mod == r.dist and any(a.name == r.module for a in node.names)
+
+
+def _line_imports(text: str) -> list[Import]:
+    """The imports of a removed module in text that does not parse, line by line (comments and strings on their own
+    line skipped)."""
     out: list[Import] = []
     for r in REMOVED:
         d, m = re.escape(r.dist), re.escape(r.module)
@@ -98,4 +168,6 @@ def runs_without(r: Removed, pin: Pin | None) -> tuple[bool, str, str] | None:
         return None
     if not lacks:
         return None
-    return pin is not None, run.version, run.how
+    # certain with a pin that names a release, or a default-branch install (at least as new as the newest release: the
+    # removal stays); a vendored copy or submodule at a version goblin cannot read is the newest assumed
+    return pin is not None and (bool(pin.version) or pin.kind == "branch"), run.version, run.how

@@ -123,6 +123,10 @@ _GIT_HEAD = re.compile(
     rf"""(?<![\w.-])({_NAME})(?:\[[\w,. -]{{0,100}}\])?[ \t]{{0,8}}@[ \t]{{0,8}}git\+https?://github\.com/[\w.-]{{1,100}}/[\w-]{{1,100}}(?:\.git)?/?(?=["'\s,;\]]|$)""",
     re.IGNORECASE,
 )
+# ... and the bare VCS URL with no ref, `git+https://github.com/huggingface/peft.git` (review10b #36, tloen/alpaca-lora
+# requirements.txt:9; pip names the distribution from the repository's own metadata, read here by the repository's
+# name as for `@v1.2.3`): the default branch too
+_GIT_BARE = re.compile(r"""(?<![\w.-])git\+https?://github\.com/[\w.-]{1,100}/([\w-]{1,100})(?:\.git)?/?(?=["'\s,;\]#]|$)""", re.IGNORECASE)
 DEFAULT_BRANCH = "the default branch, no release named"
 _CLONE_URL = re.compile(r"""github\.com/[\w.-]{1,100}/([\w-]{1,100})""", re.IGNORECASE)
 _CLONE_TAG = re.compile(rf"""(?:^|[ \t])(?:-b|--branch)(?:[ \t]{{1,8}}|=)(release/)?v?{_VER}(?![\w.])""")
@@ -270,10 +274,16 @@ def _git_refs(line: str, at: str, file: str, lineno: int) -> list[Pin]:
         dist = canonical(m.group(1))
         if dist:
             out.append(Pin(dist, m.group(2), f"{dist}=={m.group(2)} (release branch release/{m.group(2)})", at, f"=={m.group(2)}", file=file, line=lineno))
+    heads = []
     for m in _GIT_HEAD.finditer(line):
+        heads.append(m.span())
         dist = canonical(m.group(1))
         if dist:
             out.append(Pin(dist, "", f"{dist} @ git+{m.group(0).split('git+', 1)[1]} ({DEFAULT_BRANCH})", at, "", "branch", file=file, line=lineno))
+    for m in _GIT_BARE.finditer(line):
+        dist = canonical(m.group(1))
+        if dist and not any(a <= m.start() < b for a, b in heads):  # not the URL of a `name @ git+...` already read
+            out.append(Pin(dist, "", f"{m.group(0)} ({DEFAULT_BRANCH})", at, "", "branch", file=file, line=lineno))
     if "git clone" in line:
         url, tag = _CLONE_URL.search(line), _CLONE_TAG.search(line)
         dist = canonical(url.group(1).removesuffix(".git")) if url else None
