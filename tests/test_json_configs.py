@@ -250,6 +250,20 @@ def test_json_recipe_whose_folder_no_launch_line_runs_is_read_alone(tmp_path: Pa
     assert not any(src.unread for src in loaded.workload.sources.values())
 
 
+def test_every_model_field_read_from_the_script_leaves_nothing_assumed(tmp_path: Path) -> None:
+    """review10b #30/#31 (yangjianxin1/LongQLoRA train.py:135-140,179): the script's load_in_4bit, LoraConfig and
+    torch_dtype all run on the file: nothing is left to say assumed (no reader error where the list is empty)."""
+    script = FIREFLY_TRAIN.replace(
+        "torch_dtype=torch_dtype)", "torch_dtype=torch.float16, load_in_4bit=True)\n\n\nfrom peft import LoraConfig\nLoraConfig(r=8)\n"
+    )
+    config = _firefly(tmp_path, "train_args/sft/full/qwen-7b-sft-full.json")
+    (tmp_path / "train.py").write_text(script)
+    w: Any = _load(config.parent, config.name, config.read_text())
+    w = w.workload
+    assert (w.method, w.quantization, w.weight_dtype) == ("qlora", "4bit", "fp16")
+    assert not any(src.unread for src in w.sources.values())
+
+
 def test_json_recipe_of_another_folder_setting_the_scripts_own_keys_is_read_through_it(tmp_path: Path) -> None:
     """review10b #28 (Firefly train_args/dpo/full/, which no README line names): a launch line of a recipe under the
     same folder above (train_args/) stands for this one where it sets a key of the script's own class (template_name)."""

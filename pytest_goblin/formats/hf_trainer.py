@@ -632,6 +632,8 @@ def _model_built_in_code(r: Reader, launched: Launched, script_read: set[str] | 
     )
     said = f"{base}, which goblin does not run"
     left = [name for name in SCRIPT_BUILT_FIELDS if name not in (script_read or set())]
+    if not left:
+        return  # the method, quantization and weight dtype were all read from calls that run on this file
     for name in left:
         src = r.sources.get(name)
         if src is not None and src.explicit:
