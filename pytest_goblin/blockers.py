@@ -333,6 +333,8 @@ def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] |
             out += _deepspeed_mismatch(loaded, b)
         elif b.check == "cuda_launch_path":
             out += _cuda_launch_path(loaded, hw, b)
+        elif b.check == "fp16_weights_in_script":
+            out += _fp16_weights_in_script(loaded, hw, b)
     return out
 
 
@@ -1088,6 +1090,36 @@ def _deepspeed_mismatch(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     message = f"{'; '.join(pairs)} ({named} names {file}): {b.symptom}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
     own_line = ref_line if isinstance(ref_line, int) else None  # a launch line's place is in the message, not the config's line
     return [_finding(b, f"{b.title} (will not start)", True, message, first_line or own_line, first_key or "deepspeed")]
+
+
+def _fp16_weights_in_script(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Finding]:
+    """`fp16: true` on a recipe the repository's script loads the model for in float16 (hf_trainer._script_weights_dtype:
+    the weights' dtype read from the script's `from_pretrained`, the file sets no dtype key; review10b #28, Firefly
+    train.py:262-282). The blocker's `when` holds the rest of the premise (full fine-tune, no DeepSpeed or FSDP, gradient
+    clipping on, no apex), read as `found` reads a keyed blocker's."""
+    from .formats.hf_trainer import SCRIPT_DTYPE_KEY
+
+    w = loaded.workload
+    src = w.sources.get("weight_dtype")
+    if loaded.adapter.name != "hf-trainer" or w.weight_dtype != "fp16" or src is None or src.key != SCRIPT_DTYPE_KEY or src.unread:
+        return []
+    unread = {name for name, s in w.sources.items() if s.unread}
+    if strategy_unread(w) is not None:
+        unread.add("strategy")
+    if any(p.fact in unread for p in b.when):
+        return []
+    f = {**facts(w, hw, host={}), **{p.fact: _key_value(loaded, p.fact[4:]) for p in b.when if p.fact.startswith("key.")}}
+    if not all(holds(p, f) for p in b.when):
+        return []
+    ok, value, line = placed_key(loaded, "fp16")
+    if not ok:
+        return []
+    other = key_file(loaded, "fp16", line if isinstance(line, int) else None)
+    at = f" ({other + ' ' if other else ''}line {line})" if line else ""
+    message = f"`fp16: {_shown(value)}`{at}, and {src.note}: {b.symptom}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
+    return [
+        _finding(b, f"{b.title} (will not start on {hw.name})", b.severity == "blocker", message, line if isinstance(line, int) else None, "fp16", None, other)
+    ]
 
 
 def _torch_rocm_build(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Finding]:

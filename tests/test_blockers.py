@@ -102,6 +102,41 @@ FP16_SCRIPT = (
     "args = TrainingArguments(output_dir='o', per_device_train_batch_size=4, fp16=True)\n"
     "trainer = Trainer(model=model, args=args)\ntrainer.train()\n"
 )
+# review10b #28 (yangjianxin1/Firefly train.py:262-282): the script the README runs on every file under train_args/ loads
+# the weights in float16 under `fp16: true`; the file sets no dtype key (formats/script_dtype.py)
+FIREFLY_SCRIPT = (
+    "import argparse\nimport torch\nfrom dataclasses import dataclass, field\n"
+    "from peft import LoraConfig\n"
+    "from transformers import AutoModelForCausalLM, HfArgumentParser, Trainer, TrainingArguments\nfrom trl import DPOTrainer\n\n\n"
+    "@dataclass\nclass CustomizedArguments:\n    model_name_or_path: str = field(default='m')\n"
+    "    task_type: str = field(default='sft')\n    train_mode: str = field(default='qlora')\n\n\n"
+    "def setup():\n    parser = argparse.ArgumentParser()\n    parser.add_argument('--train_args_file', type=str)\n"
+    "    a = parser.parse_args()\n    parser = HfArgumentParser((CustomizedArguments, TrainingArguments))\n"
+    "    return parser.parse_json_file(json_file=a.train_args_file)\n\n\n"
+    "def load_model(args, training_args):\n"
+    "    torch_dtype = torch.float16 if training_args.fp16 else torch.bfloat16\n"
+    "    model_kwargs = dict(trust_remote_code=True, torch_dtype=torch_dtype)\n"
+    "    model = AutoModelForCausalLM.from_pretrained(args.model_name_or_path, **model_kwargs)\n"
+    "    if args.train_mode == 'full':\n        peft_config = None\n    else:\n        peft_config = LoraConfig(r=64)\n"
+    "    ref_model = AutoModelForCausalLM.from_pretrained(args.model_name_or_path, **model_kwargs) if args.task_type == 'dpo' else None\n"
+    "    return model, ref_model, peft_config\n\n\n"
+    "def main():\n    args, training_args = setup()\n    model, ref_model, peft_config = load_model(args, training_args)\n"
+    "    if args.task_type == 'dpo':\n        trainer = DPOTrainer(model, ref_model, args=training_args, peft_config=peft_config)\n"
+    "    else:\n        trainer = Trainer(model=model, args=training_args)\n    trainer.train()\n\n\nmain()\n"
+)
+FIREFLY_README = "```bash\ntorchrun --nproc_per_node=1 train.py --train_args_file train_args/sft/full/a-sft-full.json\n```\n"
+FIREFLY_DPO = (
+    '{\n    "output_dir": "o",\n    "model_name_or_path": "Qwen/Qwen1.5-7B-Chat",\n    "train_mode": "full",\n    "task_type": "dpo",\n'
+    '    "per_device_train_batch_size": 1,\n    "max_seq_length": 1024,\n    "fp16": true,\n    "max_grad_norm": 0.3,\n'
+    '    "num_train_epochs": 1,\n    "gradient_accumulation_steps": 16,\n    "learning_rate": 5e-7,\n    "lr_scheduler_type": "constant_with_warmup"\n}\n'
+)
+FIREFLY_SFT = FIREFLY_DPO.replace('"dpo"', '"sft"')
+FIREFLY_TREE = {
+    ".git/HEAD": "ref: refs/heads/main\n",
+    "train.py": FIREFLY_SCRIPT,
+    "README.md": FIREFLY_README,
+    "train_args/sft/full/a-sft-full.json": FIREFLY_SFT,
+}
 # review8a #4: a Kubernetes Job runs the config on NVIDIA GPUs in an NGC image (formats/container.py)
 KUBE_JOB = (
     "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: train\nspec:\n  template:\n    spec:\n      containers:\n"
@@ -136,6 +171,10 @@ CASES: dict[str, tuple[Case, Case]] = {
     "blocker.fp16_amp_on_fp16_weights_in_code": (
         ("train.py", FP16_SCRIPT, "mi300x", {}),
         ("train.py", FP16_SCRIPT.replace("fp16=True", "bf16=True"), "mi300x", {}),
+    ),
+    "blocker.fp16_amp_on_fp16_weights_in_script": (
+        ("train_args/dpo/full/b-dpo-full.json", FIREFLY_DPO, "mi300x", FIREFLY_TREE),
+        ("train_args/dpo/full/b-dpo-full.json", FIREFLY_DPO.replace('"fp16": true', '"bf16": true'), "mi300x", FIREFLY_TREE),
     ),
     # review4 #8 (farshadghodsian 8B_lora_distributed.yaml): every torchtune training recipe raises on fp16
     "blocker.torchtune_fp16_recipe": (("8B_lora.yaml", TT + "dtype: fp16\n", "mi300x", {}), ("8B_lora.yaml", TT + "dtype: bf16\n", "mi300x", {})),
@@ -338,6 +377,7 @@ VERSION_CHECKS = {
     "blocker.trains_on_cpu",  # the CPU runs it whatever the GPU
     "blocker.fp16_amp_on_fp16_weights",  # the GradScaler raises on every GPU
     "blocker.fp16_amp_on_fp16_weights_in_code",
+    "blocker.fp16_amp_on_fp16_weights_in_script",
     "blocker.deepspeed_file_missing",
     "blocker.torchtune_fp16_recipe",
     "blocker.keys_rejected_at_version",
@@ -454,6 +494,69 @@ def test_tf32_fires_in_every_format_that_passes_it_to_training_arguments(tmp_pat
 def test_fp16_amp_on_fp16_weights(tmp_path: Path, name: str, text: str, extra: dict[str, str], fires: bool) -> None:
     got = _fired(tmp_path, (name, text, "mi300x", extra)) & {"blocker.fp16_amp_on_fp16_weights", "blocker.fp16_amp_on_fp16_weights_in_code"}
     assert bool(got) == fires, (text, got)
+
+
+_IN_SCRIPT = "blocker.fp16_amp_on_fp16_weights_in_script"
+_DPO = "train_args/dpo/full/b-dpo-full.json"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "changes", "fires"),
+    [
+        # review10b #28: no launch line names the file nor its folder; the README runs a file under train_args/ with train.py
+        (_DPO, FIREFLY_DPO, {}, True),
+        ("train_args/sft/full/a-sft-full.json", FIREFLY_SFT, {}, True),
+        # bf16: the script loads bfloat16, and torch's GradScaler (fp16 only) raises only on float16 grads
+        (_DPO, FIREFLY_DPO.replace('"fp16": true', '"bf16": true'), {}, False),
+        (_DPO, FIREFLY_DPO.replace('"full"', '"lora"'), {}, False),  # LoRA: the adapters are not judged here
+        (_DPO, FIREFLY_DPO.replace('"max_grad_norm": 0.3', '"max_grad_norm": 0'), {}, False),
+        # DeepSpeed runs fp16 with its own loss scaler, no GradScaler
+        (
+            _DPO,
+            FIREFLY_DPO.replace('"fp16": true', '"fp16": true,\n    "deepspeed": "ds.json"'),
+            {"ds.json": '{"zero_optimization": {"stage": 2}, "fp16": {"enabled": "auto"}}'},
+            False,
+        ),
+        (_DPO, FIREFLY_DPO, {"train.py": FIREFLY_SCRIPT.replace("torch.float16 if", "torch.float32 if")}, False),
+        # the dict is changed after it is bound: the dtype it passes is not read
+        (
+            _DPO,
+            FIREFLY_DPO,
+            {"train.py": FIREFLY_SCRIPT.replace("    model = AutoModel", "    model_kwargs['torch_dtype'] = 'auto'\n    model = AutoModel")},
+            False,
+        ),
+        # the launch lines under train_args/ run two scripts: which one runs this file is not known
+        (
+            _DPO,
+            FIREFLY_DPO,
+            {"other.py": "", "README.md": FIREFLY_README + "```\npython other.py train_args/sft/lora/c.json\n```\n", "train_args/sft/lora/c.json": "{}"},
+            False,
+        ),
+    ],
+)
+def test_fp16_amp_on_fp16_weights_in_script(tmp_path: Path, name: str, text: str, changes: dict[str, str], fires: bool) -> None:
+    fired = _fired(tmp_path, (name, text, "mi300x", {**FIREFLY_TREE, **changes}))
+    assert (_IN_SCRIPT in fired) == fires, fired
+    assert "blocker.fp16_amp_on_fp16_weights" not in fired
+
+
+def test_fp16_weights_in_script_names_the_load_and_the_file_key(tmp_path: Path) -> None:
+    path = write_tree(tmp_path, {**FIREFLY_TREE, _DPO: FIREFLY_DPO}) / _DPO
+    loaded = load_config(path)
+    w = loaded.workload
+    assert (w.weight_dtype, w.method, w.reference_copy) == ("fp16", "full", True), w.sources["weight_dtype"]
+    assert "DPO" in (w.framework or ""), w.framework
+    [found] = [f for f in blockers.findings(loaded, get_hardware("mi300x")) if f.rule_id == _IN_SCRIPT]
+    assert found.blocker and found.key == "fp16" and found.line == 8 and found.fix is None
+    assert found.message.startswith("`fp16: true` (line 8), and `AutoModelForCausalLM.from_pretrained(...)` at train.py:27 loads the weights in torch.float16")
+    assert "`torch_dtype = torch.float16 if training_args.fp16 else torch.bfloat16` (line 25)" in found.message
+    assert "under train_args/" in found.message and "None" not in found.message
+
+
+def test_a_file_dtype_key_is_judged_by_the_key_rule_not_the_script(tmp_path: Path) -> None:
+    text = FIREFLY_DPO.replace('"fp16": true', '"fp16": true,\n    "torch_dtype": "float16"')
+    fired = _fired(tmp_path, (_DPO, text, "mi300x", FIREFLY_TREE))
+    assert _IN_SCRIPT not in fired
 
 
 def test_fp16_weights_not_judged_where_the_repositorys_script_builds_the_model(tmp_path: Path) -> None:

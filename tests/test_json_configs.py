@@ -229,20 +229,59 @@ def test_json_recipe_is_read_through_the_script_its_folders_launch_line_runs(tmp
     loaded: Any = _load(config.parent, config.name, config.read_text())
     w = loaded.workload
     assert w.seq_len == 512 and "CustomizedArguments" in (w.sources["seq_len"].note or "")  # the script's class default
-    for name in ("method", "quantization", "weight_dtype"):  # chosen in train.py's code, not by a ModelConfig key
+    for name in ("method", "quantization"):  # chosen in train.py's code, not by a ModelConfig key
         assert w.sources[name].unread and "not TRL's ModelConfig" in (w.sources[name].note or "")
+    # review10b #28: the dtype train.py's from_pretrained passes, which follows the file's `fp16: true`
+    src = w.sources["weight_dtype"]
+    assert w.weight_dtype == "fp16" and not src.unread and src.line == 22 and "train.py:22 loads the weights in torch.float16" in (src.note or "")
 
 
 def test_json_recipe_whose_folder_no_launch_line_runs_is_read_alone(tmp_path: Path) -> None:
-    """Must not fire: a launch line for a JSON file of another folder stands for no file here."""
+    """Must not fire: a launch line for a JSON file of another folder stands for no file here where the file sets no key
+    of the script's own argument classes (only TrainingArguments keys, which any script may read)."""
     from pytest_goblin.formats.launched import launched_script
 
     config = _firefly(tmp_path, "train_args/pretrain/full/bloom-1b1-pretrain-full.json")
     (tmp_path / "train_args" / "pretrain" / "full").mkdir(parents=True)
     (tmp_path / "train_args" / "pretrain" / "full" / "bloom-1b1-pretrain-full.json").write_text(TA_JSON)
+    config.write_text(TA_JSON)
     assert launched_script(config) is None
     loaded: Any = _load(config.parent, config.name, config.read_text())
     assert not any(src.unread for src in loaded.workload.sources.values())
+
+
+def test_every_model_field_read_from_the_script_leaves_nothing_assumed(tmp_path: Path) -> None:
+    """review10b #30/#31 (yangjianxin1/LongQLoRA train.py:135-140,179): the script's load_in_4bit, LoraConfig and
+    torch_dtype all run on the file: nothing is left to say assumed (no reader error where the list is empty)."""
+    script = FIREFLY_TRAIN.replace(
+        "torch_dtype=torch_dtype)", "torch_dtype=torch.float16, load_in_4bit=True)\n\n\nfrom peft import LoraConfig\nLoraConfig(r=8)\n"
+    )
+    config = _firefly(tmp_path, "train_args/sft/full/qwen-7b-sft-full.json")
+    (tmp_path / "train.py").write_text(script)
+    w: Any = _load(config.parent, config.name, config.read_text())
+    w = w.workload
+    assert (w.method, w.quantization, w.weight_dtype) == ("qlora", "4bit", "fp16")
+    assert not any(src.unread for src in w.sources.values())
+
+
+def test_json_recipe_of_another_folder_setting_the_scripts_own_keys_is_read_through_it(tmp_path: Path) -> None:
+    """review10b #28 (Firefly train_args/dpo/full/, which no README line names): a launch line of a recipe under the
+    same folder above (train_args/) stands for this one where it sets a key of the script's own class (template_name)."""
+    from pytest_goblin.formats.launched import launched_script
+
+    config = _firefly(tmp_path, "train_args/pretrain/full/bloom-1b1-pretrain-full.json")
+    (tmp_path / "train_args" / "pretrain" / "full").mkdir(parents=True)
+    (tmp_path / "train_args" / "pretrain" / "full" / "bloom-1b1-pretrain-full.json").write_text(TA_JSON)
+    launched = launched_script(config)
+    assert launched is not None and launched.script == "train.py"
+    assert launched.where.startswith("README.md line 2, which runs train_args/pretrain/full/bloom-1b1-pretrain-full.json under train_args/")
+    # the repository root is never the folder above: a README line of a recipe elsewhere in the tree stands for none
+    other = write_tree(
+        tmp_path / "r2", {"train.py": FIREFLY_TRAIN, "a/x.json": TA_JSON, "README.md": "```\npython train.py --train_args_file a/x.json\n```\n"}, git=True
+    )
+    (other / "b").mkdir()
+    (other / "b" / "y.json").write_text(TA_JSON.replace('"num_train_epochs": 1,', '"template_name": "qwen",\n    "num_train_epochs": 1,'))
+    assert launched_script(other / "b" / "y.json") is None
 
 
 def test_large_json_object_naming_no_setting_is_not_parsed(tmp_path: Path) -> None:

@@ -401,6 +401,32 @@ def test_an_accelerate_deepspeed_config_without_a_stage_runs_accelerate_s_defaul
     assert load_config(repo(tmp_path / "c", named) / "train_config/dpo.yaml").workload.zero_stage is None
 
 
+_INSTELLA_LAUNCH = (
+    "```bash\naccelerate launch \\\n    --mixed_precision bf16 \\\n    --num_machines 1 \\\n    --num_processes 8 \\\n    --use_deepspeed \\\n"
+    "    --deepspeed_config_file configs/{name} \\\n    scripts/dpo_tune.py \\\n    configs/dpo.yaml\n```\n"
+)
+
+
+def test_accelerate_flag_deepspeed_config_file_gives_the_stage_or_says_it_is_missing(tmp_path: Path) -> None:
+    """review10b #34 (AMD-AIG-AIMA/Instella README.md:131-138): `accelerate launch --use_deepspeed --deepspeed_config_file
+    configs/ds_stage2.conf`: the stage is the file's (accelerate 1.14.0 commands/launch.py:411, utils/launch.py:580-581),
+    not accelerate's default; a file the repository lacks is said missing where the launch names it, with the stage assumed."""
+    ds3 = '{"zero_optimization": {"stage": 3}, "bf16": {"enabled": "auto"}}'
+    files = {"configs/dpo.yaml": TRL, "configs/ds_stage2.conf": ds3, "README.md": _INSTELLA_LAUNCH.format(name="ds_stage2.conf")}
+    w = load_config(repo(tmp_path / "a", files) / "configs/dpo.yaml").workload
+    src = w.sources["zero_stage"]
+    assert (w.strategy, w.zero_stage) == ("deepspeed", 3) and src.explicit and "configs/ds_stage2.conf" in (src.note or ""), src
+    # must not: a file the repository lacks gives no stage as read; the note names the launch line and the stage assumed
+    gone = {"configs/dpo.yaml": TRL, "README.md": _INSTELLA_LAUNCH.format(name="ds_stage2.conf")}
+    w = load_config(repo(tmp_path / "b", gone) / "configs/dpo.yaml").workload
+    said = "DeepSpeed file configs/ds_stage2.conf named at README.md line 2 (`--deepspeed_config_file`) is not in the repository; ZeRO stage assumed 2 (from its file name)"
+    assert w.zero_stage == 2 and not w.sources["zero_stage"].explicit and (w.sources["zero_stage"].note or "").startswith(said)
+    assert said in w.notes, w.notes
+    unnamed = {"configs/dpo.yaml": TRL, "README.md": _INSTELLA_LAUNCH.format(name="ds.conf")}
+    w = load_config(repo(tmp_path / "c", unnamed) / "configs/dpo.yaml").workload
+    assert w.zero_stage == 2 and "ZeRO stage assumed 2 (accelerate's default when no file names one" in (w.sources["zero_stage"].note or "")
+
+
 def test_a_python_training_script_is_found_by_its_launcher(tmp_path: Path) -> None:
     script = (
         "from transformers import TrainingArguments, Trainer\n"

@@ -283,6 +283,14 @@ def absent_from_repository(config_path: Path, ref: str) -> bool:
     return _in_repository(config_path, ref) is False
 
 
+def absent_path(config_path: Path, ref: str) -> bool:
+    """absent_from_repository for a value that can only be a path (an `accelerate launch --deepspeed_config_file` word,
+    which accelerate opens as a file whatever its suffix: review10b #34 `configs/ds_stage2.conf`)."""
+    if Path(ref).is_absolute() or any(c in ref for c in "$`{}*?~") or shipped_by_framework(ref):
+        return False
+    return _in_repository(config_path, ref) is False
+
+
 def _in_repository(config_path: Path, ref: str) -> bool | None:
     """Whether some folder of the config's git repository has a file ending with the relative path `ref` (by file
     name only for a path with `..`); None when there is no repository or it is larger than the walk's cap."""

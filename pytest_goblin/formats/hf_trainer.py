@@ -342,6 +342,9 @@ class HFTrainerAdapter(Adapter):
                     script_read.add("method")
                 r.notes.append(f"{wraps}; {launched.script} is run on this file by {launched.where}: method {method}")
             elif runs is False and wraps:
+                # the script has an adapter call and none runs on this file: its full fine-tune is read, not assumed
+                r.default("method", "full", f"{wraps}; {launched.script} is run on this file by {launched.where}")
+                script_read.add("method")
                 r.notes.append(f"{wraps}; {launched.script} is run on this file by {launched.where}: method full")
             elif runs is None:
                 r.default("method", "full", f"full fine-tuning assumed: {wraps}, which goblin cannot evaluate")
@@ -355,6 +358,18 @@ class HFTrainerAdapter(Adapter):
         declared_how: str | None = None
         from ..frameworks import PLAIN_CLASSES, plain_trainer
 
+        if launched is not None and launched.trainer is None and launched.preference is None and isinstance(d, dict):
+            # the script builds several trainers under `if`s over the file's keys (Firefly train.py:397-416): the one
+            # that runs on this file is the run's (review10b #28: DPOTrainer under `task_type: dpo`)
+            from dataclasses import replace
+
+            from .launched import TRL_PREFERENCE
+
+            on = launched.trainer_on(d)
+            if on is not None and on[0] in TRL_PREFERENCE:  # a copy: the script's reading is shared by the recipes it runs
+                launched = replace(
+                    launched, trainer=on[0], preference=(TRL_PREFERENCE[on[0]], f"{on[1]}; {launched.script} is run on this file by {launched.where}")
+                )
         if declared is None and launched is not None and launched.preference is None:
             # the script the launch line runs parses this file into transformers' own TrainingArguments beside its own classes
             # (Firefly-LLaMA2-Chinese train.py:92-94 HfArgumentParser((QLoRAArguments, TrainingArguments)), review6b #31):
@@ -525,6 +540,7 @@ class HFTrainerAdapter(Adapter):
         read_world_size(r, r.text)
         vllm_device_gpu(r)  # trl 0.14-0.15 GRPO: the vLLM GPU beside the training processes, in the topology note
         if launched is not None:
+            _script_weights_dtype(r, launched, script_read)
             _model_built_in_code(r, launched, script_read)
         mark_code_unread(r)
 
@@ -587,6 +603,29 @@ def _launch_words(r: Reader, launched: Launched) -> None:
         r.notes.append(f"the launch line passes {'; '.join(taken)}, which {launched.script} sets over this file ({cite})")
 
 
+def _script_weights_dtype(r: Reader, launched: Launched, script_read: set[str]) -> None:
+    """The weights' dtype the script the launch line runs loads the model in, where the file sets no dtype key goblin
+    reads and every model load that runs on it passes one goblin evaluates (Launched.weights_dtype; review10b #28:
+    Firefly train.py:262,274,282 loads float16 under `fp16: true`). The source is the script's line: an edit of this
+    file does not change it."""
+    src = r.sources.get("weight_dtype")
+    if (src is not None and src.explicit) or not isinstance(r.data, dict):
+        return
+    got = launched.weights_dtype(r.data)
+    if got is None:
+        return
+    dt, line, said = got
+    said = f"{said}; {launched.script} is run on this file by {launched.where}"
+    r.values["weight_dtype"] = dt
+    r.sources["weight_dtype"] = FieldSource(file=launched.script_path or launched.script, key=SCRIPT_DTYPE_KEY, line=line, explicit=True, note=said)
+    r.notes.append(f"{said}: weights {dt}")
+    script_read.add("weight_dtype")
+
+
+# FieldSource.key of a weight dtype read from the script's model load (hf_trainer._script_weights_dtype): no key of the file
+SCRIPT_DTYPE_KEY = "from_pretrained torch_dtype"
+
+
 def _model_built_in_code(r: Reader, launched: Launched, script_read: set[str] | None = None) -> None:
     """A recipe its repository's script parses into its own argument classes and no TRL ModelConfig (Firefly's
     train.py: CustomizedArguments + TrainingArguments, its `train_mode` choosing LoRA/QLoRA and its torch_dtype
@@ -602,6 +641,8 @@ def _model_built_in_code(r: Reader, launched: Launched, script_read: set[str] | 
     )
     said = f"{base}, which goblin does not run"
     left = [name for name in SCRIPT_BUILT_FIELDS if name not in (script_read or set())]
+    if not left:
+        return  # the method, quantization and weight dtype were all read from calls that run on this file
     for name in left:
         src = r.sources.get(name)
         if src is not None and src.explicit:

@@ -958,6 +958,13 @@ def accelerate_strategy(flags: dict[str, str], cfg: Any, where: str | None, path
             out["offload_at"] = at
         if isinstance(ds.get("deepspeed_config_file"), str) and ds["deepspeed_config_file"].strip():
             out["deepspeed_config_file"] = ds["deepspeed_config_file"].strip()
+        ds_flag = flags.get("deepspeed_config_file")
+        if ds_flag and ds_flag.strip() and not any(c in ds_flag for c in "$`{}*?~"):
+            # `accelerate launch --deepspeed_config_file x.json` (accelerate 1.14.0 commands/launch.py:411, utils/launch.py:580-581: the
+            # path goes to ACCELERATE_DEEPSPEED_CONFIG_FILE, which DeepSpeedPlugin opens, utils/dataclasses.py:1263-1271): the flag
+            # wins over the config file's, as every flag does (review10b #34: Instella README.md:131-138)
+            out["deepspeed_config_file"] = ds_flag.strip()
+            out["deepspeed_config_flag"] = True
     elif flags.get("use_fsdp") == "true" or (dtype == "FSDP" and "use_deepspeed" not in flags and "multi_gpu" not in flags):
         out["strategy"] = "fsdp"
         from .deepspeed import fsdp_sharding

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -27,11 +28,14 @@ from .launch_walk import config_tree, launcher_candidates, read_launcher
 from .pyargs import dataclasses_of
 from .pyclasses import CONFIG_CLASSES, TRAINER_PACKING_AT
 from .pyliteral import call_name
+from .script_dtype import ModelLoad, model_loads
 
 MAX_SCRIPT_BYTES = 2_000_000
 MAX_HOPS = 6
 # the other recipes of a config's folder whose launch lines stand for it (one pass over the launchers for all of them)
 MAX_SIBLINGS = 200
+# the files and folders listed under a folder above a recipe while its cousins are gathered (`_cousin_script`)
+MAX_COUSIN_ENTRIES = 2000
 # a dict the script passes to its config class key by key stands for a recipe when it reads this many of the recipe's keys
 MIN_DICT_READS = 3
 # the suffixes of one recipe format: a YAML recipe stands beside .yaml and .yml siblings, a JSON one beside .json
@@ -92,6 +96,13 @@ class Launched:
     # TrainingArguments fields the script sets in code on the object it parses the file into (formats/codeset.py)
     code_sets: list[CodeSet] = field(default_factory=list)
     script_path: str = ""  # the script's real path
+    # the script's model-weights `from_pretrained` calls and the tree they are read in (formats/script_dtype.py),
+    # read by `weights_dtype`
+    loads: list[ModelLoad] = field(default_factory=list)
+    tree: ast.Module | None = None
+    # where the script builds more than one trainer class: (class, call line, the `if`s around each call site), read by
+    # `trainer_on` (Firefly train.py:397-416: DPOTrainer under `if args.task_type == 'dpo'`, else Trainer)
+    trainer_calls: list[tuple[str, int, list[list[tuple[ast.expr, int, bool]]]]] = field(default_factory=list)
 
     def set_in_code(self, data: dict[str, Any]) -> tuple[dict[str, tuple[Any, int, str]], dict[str, str]]:
         """The fields the script sets in code when run on `data`: key -> (value, line, how) for a literal value set where
@@ -160,6 +171,53 @@ class Launched:
                 said = "; ".join(f"the `if` at line {at} is {'false' if negate else 'true'}" for _, at, negate in decided)
                 return kind, f"`{name}(..., load_in_{kind}=True)` at {self.script}:{line} loads the model in {kind}" + (f": {said}" if said else "")
         return None, ""
+
+    def weights_dtype(self, data: dict[str, Any]) -> tuple[str, int, str] | None:
+        """(weight_dtype, line, what was read) of the model the script loads when run on `data`: every model load that
+        runs passes one dtype goblin evaluates over the recipe's keys (`training_args.fp16`: the file's `fp16`, else
+        the parser field's default, else TrainingArguments' own default, transformers/training_args.py at the tables'
+        release); None otherwise (formats/script_dtype.py)."""
+        if self.tree is None or not self.loads:
+            return None
+        from ..frameworks import tables
+        from .script_dtype import weight_dtype
+
+        ta = tables.class_fields("transformers", "TrainingArguments") if any(c in CONFIG_CLASSES for c in self.parser_classes) else {}
+
+        def leaf(node: ast.expr) -> tuple[bool, Any]:
+            if isinstance(node, ast.Constant):
+                return True, node.value
+            if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id not in ("self", "torch")):
+                return False, None
+            if node.attr in data:
+                return True, data[node.attr]
+            if node.attr in self.fields:
+                return True, self.fields[node.attr]
+            if node.attr in ta and "default" in ta[node.attr]:
+                return True, ta[node.attr]["default"]
+            return False, None
+
+        parents = {id(child): parent for parent in ast.walk(self.tree) for child in ast.iter_child_nodes(parent)}
+        got = weight_dtype(self.tree, parents, self.loads, leaf, lambda guards: self._guards(data, guards)[0])
+        if got is None:
+            return None
+        dt, line, said = got
+        return dt, line, said.replace(f"at line {line}", f"at {self.script}:{line}", 1)
+
+    def trainer_on(self, data: dict[str, Any]) -> tuple[str, str] | None:
+        """(class, how) of the one trainer the script builds when run on `data`, where it builds several under `if`s
+        goblin evaluates; None where more or fewer than one runs, or an `if` is not evaluated."""
+        ran: dict[str, str] = {}
+        for name, line, sites in self.trainer_calls:
+            results = [self._guards(data, guards) for guards in sites]
+            if any(runs is None for runs, _ in results):
+                return None
+            hit = next((decided for runs, decided in results if runs), None)
+            if hit is None:
+                continue
+            said = "; ".join(f"the `if` at line {at} is {'false' if negate else 'true'}" + self._set_by(data, test) for test, at, negate in hit)
+            ran.setdefault(name, f"`{name}(...)` at {self.script}:{line} runs on this file" + (f": {said}" if said else ""))
+        return next(iter(ran.items())) if len(ran) == 1 else None
 
     def _guards(self, data: dict[str, Any], guards: list[tuple[ast.expr, int, bool]]) -> tuple[bool | None, list[tuple[ast.expr, int, bool]]]:
         """Whether a call under `guards` runs on `data` (the recipe's keys; a key the file leaves out takes the parser
@@ -285,10 +343,76 @@ def _script_of(config: Path) -> tuple[Path, str, list[Path], Path] | None:
     except OSError:
         return None
     runs = _scripts_naming(real, siblings, roots, root, first=False)
-    if not runs or len({script for script, _, _ in runs}) != 1:
-        return None
-    script, where, target = runs[0]
-    return script, f"{where}, which runs {target.name} of this file's folder with it (no launch line names this file)", roots, root
+    if runs:
+        if len({script for script, _, _ in runs}) != 1:
+            return None
+        script, where, target = runs[0]
+        return script, f"{where}, which runs {target.name} of this file's folder with it (no launch line names this file)", roots, root
+    return _cousin_script(real, family, roots, root)
+
+
+# how `_cousin_script`'s place ends: `_launched` then asks the recipe for a key of the script's own classes
+_COUSIN_SAID = "no launch line names this file or one of its folder, and it sets keys of the script's own argument classes)"
+
+
+# the framework classes whose fields are no evidence of one repository script (tables read at their releases)
+_COMMON_CLASSES = (("transformers", "TrainingArguments"), ("trl", "ModelConfig"), ("trl", "ScriptArguments"))
+
+
+def _sets_own_field(config: Path, roots: list[Path], repo: _Repo, script: _Module) -> bool:
+    """Whether the recipe sets a top-level key that a repository argument class the script parses into declares (Firefly's
+    `train_mode`, `task_type` of its CustomizedArguments), not one every TrainingArguments recipe has: the evidence that a
+    launch line of another folder's recipe runs this one too."""
+    import yaml
+
+    from ..yamlio import parse_yaml
+
+    try:
+        text = read_text(config, roots=roots, limit=MAX_SCRIPT_BYTES)
+        data = json.loads(text) if config.suffix.lower() == ".json" else parse_yaml(text)
+    except (UnsafePath, OSError, UnicodeDecodeError, ValueError, RecursionError, yaml.YAMLError):
+        return False
+    if not isinstance(data, dict):
+        return False
+    _call, classes = _parser_classes(script.tree)
+    own: set[str] = set()
+    for name in classes:
+        for cls, _mod in repo.chain(name, script):
+            dc = dataclasses_of(ast.Module(body=[cls], type_ignores=[]), {}).get(cls.name)
+            own.update(dc.fields if dc is not None else ())
+    from ..frameworks import tables
+
+    # keys any recipe of transformers or TRL may set (model_name_or_path is TRL ModelConfig's too): no evidence
+    common = {name for fw, cls in _COMMON_CLASSES for name in tables.class_fields(fw, cls)}
+    return bool((own - common) & {k for k in data if isinstance(k, str)})
+
+
+def _cousin_script(real: Path, family: frozenset[str], roots: list[Path], root: Path) -> tuple[Path, str, list[Path], Path] | None:
+    """A recipe neither it nor a sibling is named by a launch line: the one script the launch lines naming the recipes
+    of the same format under a folder above it run, the nearest folder first and never the repository root itself
+    (Firefly's README runs `train.py --train_args_file train_args/sft/full/bloom-1b1-sft-full.json`, its example of every
+    file under train_args/, and names none of train_args/dpo/full/: review10b #28). None where those lines run several
+    scripts, or none does below the root."""
+    folder = real.parent.parent
+    while folder != root and folder.is_relative_to(root) and folder != folder.parent:
+        cousins: list[Path] = []
+        seen = 0
+        for here, dirs, files in os.walk(folder):
+            dirs.sort()
+            seen += len(files) + len(dirs)
+            cousins.extend(Path(here) / f for f in sorted(files) if Path(f).suffix.lower() in family and Path(here) / f != real)
+            if len(cousins) >= MAX_SIBLINGS or seen > MAX_COUSIN_ENTRIES:
+                break
+        runs = _scripts_naming(real, cousins[:MAX_SIBLINGS], roots, root, first=False)
+        if runs:
+            if len({script for script, _, _ in runs}) != 1:
+                return None
+            script, where, target = runs[0]
+            shown = os.path.relpath(target, root)
+            said = f"{where}, which runs {shown} under {os.path.relpath(folder, root)}/ with it ({_COUSIN_SAID}"
+            return script, said, roots, root
+        folder = folder.parent
+    return None
 
 
 def _scripts_naming(real: Path, targets: list[Path], roots: list[Path], root: Path, first: bool) -> list[tuple[Path, str, Path]]:
@@ -648,6 +772,8 @@ def _launched(config: str) -> Launched | None:
     script = _parse(path, roots, root)
     if script is None:
         return None
+    if where.endswith(_COUSIN_SAID) and not _sets_own_field(Path(config), roots, _Repo(script, roots, root), script):
+        return None  # a launch line of another folder's recipe stands for this file only where it sets the script's own keys
     out = Launched(script=script.shown, where=where, script_path=str(script.path))
     repo = _Repo(script, roots, root)
     _call, classes = _parser_classes(script.tree)
@@ -689,6 +815,8 @@ def _launched(config: str) -> Launched | None:
     out.dict_passes = _dict_passes(script.tree)
     out.adapters = _adapter_calls(script.tree)
     out.quantizers = _quantizer_calls(script.tree)
+    out.tree = script.tree
+    out.loads = model_loads(script.tree, parents, lambda node: [_guards_of(node, parents) + site for site in _call_site_guards(node, parents, script.tree)])
     trainers = [
         n.func.id if isinstance(n.func, ast.Name) else n.func.attr
         for n in ast.walk(script.tree)
@@ -696,6 +824,12 @@ def _launched(config: str) -> Launched | None:
         and isinstance(n.func, (ast.Name, ast.Attribute))
         and (n.func.id if isinstance(n.func, ast.Name) else n.func.attr).endswith("Trainer")
     ]
+    if len(set(trainers)) > 1:
+        out.trainer_calls = [
+            (_tail(n.func) or "", n.lineno, [_guards_of(n, parents) + site for site in _call_site_guards(n, parents, script.tree)])
+            for n in ast.walk(script.tree)
+            if isinstance(n, ast.Call) and (_tail(n.func) or "").endswith("Trainer")
+        ]
     if len(set(trainers)) == 1:
         out.trainer = trainers[0]
         from .own_packing import script_collates_itself

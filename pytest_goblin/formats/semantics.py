@@ -823,13 +823,27 @@ def _strategy_from_launcher(r: Reader, launched: Any) -> None:
             r.values["shard_group"] = st["shard_group"]
             r.sources["shard_group"] = r.sources["sharding"]
     ds_file = st.get("deepspeed_config_file")
-    if ds_file and st.get("config_path"):
+    # the accelerate config names the file, or the launch line's own `--deepspeed_config_file` (looked up from the
+    # launcher's folder up to the repository root, where the launch runs)
+    base = st.get("config_path") if not st.get("deepspeed_config_flag") else launched.file
+    if ds_file and base:
         from pathlib import Path
 
-        from .deepspeed import read
+        from .deepspeed import absent_path, read
 
-        found, said = read(Path(st["config_path"]), ds_file)
-        r.notes.append(f"{said} (named by {origin})")
+        found, said = read(Path(base), ds_file)
+        missing = bool(st.get("deepspeed_config_flag") and not found.get("path") and absent_path(Path(base), ds_file))
+        if missing:
+            # review10b #34: say the file is missing where the launch names it, and the stage the projection then takes
+            stage = found.get("zero_stage")
+            how = "from its file name" if stage is not None else "accelerate's default when no file names one (utils/dataclasses.py:1079-1080@v1.0.0)"
+            if stage is None:
+                found["zero_stage"] = stage = 2
+            said = (
+                f"DeepSpeed file {ds_file} named at {launched.where()} (`--deepspeed_config_file`) is not in the repository; ZeRO stage assumed {stage} ({how})"
+            )
+            origin = f"{launched.where()} flags"
+        r.notes.append(said if missing else f"{said} (named by {origin})")
         if found.get("path"):
             from .base import DEEPSPEED_FILE
 
@@ -839,7 +853,7 @@ def _strategy_from_launcher(r: Reader, launched: Any) -> None:
         record_deepspeed_own(r.sources, r.notes, found, f"{origin}: deepspeed_config_file", r.values)
         if "zero_stage" in found:
             r.values["zero_stage"] = found["zero_stage"]
-            r.sources["zero_stage"] = FieldSource(file=file, key=f"{origin}: deepspeed_config_file", line=line, explicit=True, note=said)
+            r.sources["zero_stage"] = FieldSource(file=file, key=f"{origin}: deepspeed_config_file", line=line, explicit=not missing, note=said)
         if "sharding" in found:
             r.values["sharding"], r.values["shard_group"] = found["sharding"], found["shard_group"]
             r.sources["sharding"] = FieldSource(
