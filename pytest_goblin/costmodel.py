@@ -927,6 +927,12 @@ def _communication(w: WorkloadConfig, hw: Hardware, a: Assumptions, micro_comput
     trainable = trainable_params(w, total)
     per_byte = seconds_per_byte(w, hw, n, a.comm_eff)
     grad_bytes = 2.0 if w.precision != "fp32" else 4.0
+    if w.grad_dtype is not None:
+        # the dtype the config reduces gradients in (WorkloadConfig.grad_dtype): torchtitan's FSDP2 reduce-scatters in
+        # fp32 (MixedPrecisionPolicy reduce_dtype from `mixed_precision_reduce`, whose one value and default is "float32":
+        # pytorch/torchtitan torchtitan/config/job_config.py:207, models/llama3/infra/parallelize.py:109-110 @2c8b594),
+        # Megatron-LM all-reduces in fp32 under --bf16 unless --grad-reduce-in-bf16 (schemas.WorkloadConfig.grad_dtype)
+        grad_bytes = 4.0 if w.grad_dtype == "fp32" else 2.0
     stage = _shard_stage(w)
     per_micro = per_step = 0.0
     if stage >= 3:
