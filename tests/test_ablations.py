@@ -166,6 +166,10 @@ def test_communication_reduces_gradients_in_the_stated_grad_dtype() -> None:
     # 2 + 2 + 2 bytes per parameter with bf16 gradients, 2 + 2 + 4 with fp32 ones (exposed as the same share)
     assert comm[None] == comm["bf16"] > 0
     assert comm["fp32"] / comm["bf16"] == pytest.approx(8 / 6)
+    # ZeRO-1 reduce-scatters the gradients in that dtype but all-gathers the updated weights in theirs: 4 + 2 bytes against 2 + 2
+    zero1 = base.model_copy(update={"strategy": "deepspeed", "zero_stage": 1, "weight_dtype": None, "gradient_accumulation": 4})
+    per_step = {dtype: step(zero1.model_copy(update={"grad_dtype": dtype}), hw).parts["communication"] for dtype in (None, "fp32")}
+    assert per_step["fp32"] / per_step[None] == pytest.approx(6 / 4)
     alone = base.model_copy(update={"world_size": 1, "strategy": "single", "grad_dtype": "fp32"})
     assert step(alone, hw).parts["communication"] == 0.0
     titan = {m.name: m for m in AMD_MEASUREMENTS}["titan-llama3-8b-bf16"].workload_config()
