@@ -220,12 +220,15 @@ def _titan(precision: str) -> dict[str, Any]:
     llama3_8b.toml): FSDP2, local batch 1, seq 8192, compile, per-op selective activation checkpointing (modelled as
     half the layers' forward recomputed), bf16 compute over fp32 sharded parameters, fused AdamW: the toml sets no
     `optimizer.implementation`, whose default is "fused" (torchtitan/config/job_config.py:117 @2c8b594, passed as
-    `fused=True` by torchtitan/components/optimizer.py:289-301)."""
+    `fused=True` by torchtitan/components/optimizer.py:289-301); gradients reduce-scattered in fp32: FSDP2's
+    MixedPrecisionPolicy takes `reduce_dtype` from `training.mixed_precision_reduce`, whose one value and default is
+    "float32" (torchtitan/config/job_config.py:207, models/llama3/infra/parallelize.py:109-110 @2c8b594)."""
     return {
         "model": "meta-llama/Meta-Llama-3-8B",
         "method": "full",
         "precision": precision,
         "weight_dtype": "fp32",
+        "grad_dtype": "fp32",
         "attention": "sdpa",
         "seq_len": 8192,
         "micro_batch_size": 1,

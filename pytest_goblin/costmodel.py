@@ -926,7 +926,14 @@ def _communication(w: WorkloadConfig, hw: Hardware, a: Assumptions, micro_comput
     total = (shape.params_b or 7.0) * 1e9 / _model_parallel(w)  # each GPU's share of a tensor/pipeline-split model
     trainable = trainable_params(w, total)
     per_byte = seconds_per_byte(w, hw, n, a.comm_eff)
-    grad_bytes = 2.0 if w.precision != "fp32" else 4.0
+    param_bytes = 2.0 if w.precision != "fp32" else 4.0  # the updated weights a ZeRO-1/2 step all-gathers
+    grad_bytes = param_bytes
+    if w.grad_dtype is not None:
+        # the dtype the config reduces gradients in (WorkloadConfig.grad_dtype): torchtitan's FSDP2 reduce-scatters in
+        # fp32 (MixedPrecisionPolicy reduce_dtype from `mixed_precision_reduce`, whose one value and default is "float32":
+        # pytorch/torchtitan torchtitan/config/job_config.py:207, models/llama3/infra/parallelize.py:109-110 @2c8b594),
+        # Megatron-LM all-reduces in fp32 under --bf16 unless --grad-reduce-in-bf16 (schemas.WorkloadConfig.grad_dtype)
+        grad_bytes = 4.0 if w.grad_dtype == "fp32" else 2.0
     stage = _shard_stage(w)
     per_micro = per_step = 0.0
     if stage >= 3:
@@ -966,11 +973,12 @@ def _communication(w: WorkloadConfig, hw: Hardware, a: Assumptions, micro_comput
         # `if self.partition_gradients or self.is_gradient_accumulation_boundary()`); the updated shards are
         # all-gathered once per optimizer step
         per_micro = trainable * grad_bytes * per_byte
-        per_step = trainable * grad_bytes * per_byte
+        per_step = trainable * param_bytes * per_byte
     elif stage >= 1:
-        per_step = 2 * trainable * grad_bytes * per_byte
+        # the gradients' reduce-scatter and the updated weights' all-gather
+        per_step = trainable * (grad_bytes + param_bytes) * per_byte
     else:
-        per_step = 2 * trainable * grad_bytes * per_byte
+        per_step = 2 * trainable * grad_bytes * per_byte  # a ring all-reduce of the gradients
 
     # a ZeRO-3 file with `overlap_comm: false` runs its collectives on the compute stream (DeepSpeed v0.19.5
     # runtime/zero/parameter_offload.py:189-190, stage3.py:335-336): none of them hides

@@ -87,7 +87,8 @@ class WorkloadConfig(Model):
     # from the weights' (Megatron-LM: `--bf16` accumulates and all-reduces in fp32 unless `--grad-reduce-in-bf16`,
     # NVIDIA/Megatron-LM megatron/training/arguments.py:1204-1216, training.py:2635 and
     # core/distributed/param_and_grad_buffer.py:924 @d98e8a64dd). None: the cost model's default (fp32 under
-    # mixed precision, the weights' dtype for pure half precision and adapters).
+    # mixed precision, the weights' dtype for pure half precision and adapters; the collectives move 2 bytes a gradient,
+    # 4 under fp32 precision). Set, it is what memory holds and what the gradient collectives move (costmodel._communication).
     grad_dtype: Literal["fp32", "bf16", "fp16"] | None = None
     seq_len: int = 2048
     micro_batch_size: int = 1

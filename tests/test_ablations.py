@@ -146,6 +146,36 @@ def test_an_unset_grad_dtype_keeps_the_default_and_fp32_is_charged_where_set() -
     assert memory_gb(w32) - memory_gb(w) == pytest.approx(2 * (estimate_shape(w.model).params_b or 0.0) * 1.08)
 
 
+def test_communication_reduces_gradients_in_the_stated_grad_dtype() -> None:
+    """torchtitan's FSDP2 reduce-scatters in fp32 (`mixed_precision_reduce`, job_config.py:207 @2c8b594): a stated
+    fp32 grad_dtype doubles the gradient bytes of the collective; an unset or bf16 one keeps 2 bytes, and one GPU none."""
+    from calibration_rows import AMD_MEASUREMENTS
+
+    from pytest_goblin.costmodel import step
+    from pytest_goblin.hardware import get_hardware
+    from pytest_goblin.modelzoo import lookup_model
+    from pytest_goblin.schemas import WorkloadConfig
+
+    hw = get_hardware("mi300x")
+    base = WorkloadConfig(
+        path="x.yaml", format="goblin", model=lookup_model("meta-llama/Meta-Llama-3-8B"), method="full", precision="bf16",
+        weight_dtype="fp32", strategy="fsdp", world_size=8, seq_len=8192, micro_batch_size=1,
+    )  # fmt: skip
+    comm = {dtype: step(base.model_copy(update={"grad_dtype": dtype}), hw).parts["communication"] for dtype in (None, "bf16", "fp32")}
+    # full sharding moves two bf16 all-gathers of the weights and one reduce-scatter of the gradients per micro-batch:
+    # 2 + 2 + 2 bytes per parameter with bf16 gradients, 2 + 2 + 4 with fp32 ones (exposed as the same share)
+    assert comm[None] == comm["bf16"] > 0
+    assert comm["fp32"] / comm["bf16"] == pytest.approx(8 / 6)
+    # ZeRO-1 reduce-scatters the gradients in that dtype but all-gathers the updated weights in theirs: 4 + 2 bytes against 2 + 2
+    zero1 = base.model_copy(update={"strategy": "deepspeed", "zero_stage": 1, "weight_dtype": None, "gradient_accumulation": 4})
+    per_step = {dtype: step(zero1.model_copy(update={"grad_dtype": dtype}), hw).parts["communication"] for dtype in (None, "fp32")}
+    assert per_step["fp32"] / per_step[None] == pytest.approx(6 / 4)
+    alone = base.model_copy(update={"world_size": 1, "strategy": "single", "grad_dtype": "fp32"})
+    assert step(alone, hw).parts["communication"] == 0.0
+    titan = {m.name: m for m in AMD_MEASUREMENTS}["titan-llama3-8b-bf16"].workload_config()
+    assert titan.grad_dtype == "fp32"
+
+
 def test_automodel_rows_checkpoint_as_their_configs_say() -> None:
     """qwen3_moe_30b_te_deepep.yaml sets activation_checkpointing: true (3f80044 left it out: 105.3 GB, +45% fast);
     gptoss_20b_te_deepep.yaml sets it false, and that row keeps every activation."""
