@@ -70,6 +70,11 @@ class Launch:
     # GPUs per node left to the launcher's own default, every GPU the machine shows (`deepspeed train.py`, no
     # --num_gpus): on the target node that is its GPU count, which the world size keeps (semantics._every_visible)
     every_visible: bool = False
+    # the repository's other launch lines that name the config (launchers._count_others): how many, the first few with
+    # another nodes x GPUs per node ("x.slurm line 18: 1 x 4"), and how many more differ
+    others: int = 0
+    other_topologies: list[str] = field(default_factory=list)
+    other_differ: int = 0
     assumed: list[str] = field(default_factory=list)  # what was assumed, with the launcher's own default cited
     strategy: dict[str, Any] = field(default_factory=dict)  # from an accelerate config / flags: strategy, zero_stage, offload
     notes: list[str] = field(default_factory=list)

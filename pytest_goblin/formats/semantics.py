@@ -811,7 +811,7 @@ def _from_launcher(r: Reader, launched: Any) -> None:
     where = launched.where()
     assumed = f"; assumed: {'; '.join(launched.assumed)}" if launched.assumed else ""
     what = f"{launched.nodes} node{'s' if launched.nodes != 1 else ''} x {launched.per_node} GPU{'s' if launched.per_node != 1 else ''}"
-    note = f"{where}: `{launched.command}` ({what}){assumed}"
+    note = f"{where}: `{launched.command}` ({what}){assumed}{_others_phrase(launched)}"
     key = f"{'accelerate config' if getattr(launched, 'beside', False) else 'launcher'}: {launched.command}"
     r.values["world_size"] = launched.world
     # a commented-out line (launch_forms.commented_launch) is a hint: its count is used, said as assumed
@@ -832,6 +832,21 @@ def _from_launcher(r: Reader, launched: Any) -> None:
         r.values["strategy"] = "single"
         r.sources["strategy"] = FieldSource(file=launched.file, key=key, line=launched.line, explicit=True, note=f"{where} runs the recipe {recipe}")
     _strategy_from_launcher(r, launched)
+
+
+def _others_phrase(launched: Any) -> str:
+    """The clause a launch's source note ends with where other launch lines name the config ("; 13 other launch lines
+    name this config, 9 with another topology (a.slurm line 18: 1 x 4; ...)"): the launch goblin read is the first
+    found (closest folder first); the others are said, bounded, never read for the run."""
+    n = getattr(launched, "others", 0)
+    if not n:
+        return ""
+    shown = list(getattr(launched, "other_topologies", []))
+    differ = len(shown) + getattr(launched, "other_differ", 0)
+    lines = "line" if n == 1 else "lines"
+    more = f", {differ - len(shown)} more" if differ > len(shown) else ""
+    said = f", {differ} with another topology ({'; '.join(shown)}{more})" if differ else ", all with this topology"
+    return f"; {n} other launch {lines} {'names' if n == 1 else 'name'} this config{said}: this one, the first found (closest folder first), is read"
 
 
 def _strategy_from_launcher(r: Reader, launched: Any) -> None:
