@@ -218,12 +218,16 @@ def test_a_path_in_a_readme_section_names_only_the_config_it_leads_to(tmp_path: 
     assert prose.readme_prose(str(root / "configs/lora/a100.yaml")) is None  # the section runs run.py on another file
 
 
-def test_a_tied_readme_count_wins_over_a_launch_line_that_uses_every_visible_gpu(tmp_path: Path) -> None:
+def test_a_tied_readme_count_is_said_beside_a_launch_line_that_uses_every_visible_gpu(tmp_path: Path) -> None:
+    """The launch line runs one process per visible GPU: on the target node, its 8 (review10b #30 LongQLoRA); the
+    README's count is what the repository states it ran on, said beside the world size, not projected."""
     readme = "# Train\n\nRun `bash launch.sh`; we trained on 4xH100 80GB.\n"
     root = repo(tmp_path, {"configs/sft.yaml": AXOLOTL, "launch.sh": "accelerate launch -m axolotl.cli.train configs/sft.yaml\n", "README.md": readme})
     w = load_config(root / "configs/sft.yaml").workload
-    assert topo(w) == (4, 1, 4) and w.sources["world_size"].file.endswith("README.md")
-    assert "it states no count" in (w.sources["world_size"].note or "") and "H100 80GB" in (w.sources["world_size"].note or "")
+    assert topo(w) == (8, 1, 8) and w.sources["world_size"].file.endswith("launch.sh")
+    note = w.sources["world_size"].note or ""
+    assert "every visible GPU" in note and "the repository states it ran on 4 GPUs, README.md:3 `4xH100` (H100 80GB)" in note
+    assert any(n.startswith("world size 8: launch.sh line 1") and "set goblin_world_size=4" in n for n in w.notes)
 
 
 # review6b #31 Firefly-LLaMA2-Chinese README.MD, cut down: the project's own count beside other projects' in the

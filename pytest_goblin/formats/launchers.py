@@ -371,6 +371,7 @@ def _find_launch(config_path: str) -> tuple[Launch | None, tuple[str, ...]]:
                         else " also name it but run scripts not named as a training run, and are not read"
                     )
                 )
+            _count_others(found, config, root, roots, registered, (str(lf.path), line.line))
             if how:
                 found.notes.append(f"repository root: {root} ({how})")
             if npu:
@@ -379,6 +380,38 @@ def _find_launch(config_path: str) -> tuple[Launch | None, tuple[str, ...]]:
                 )
             return found, ()
     return elsewhere_launch(config, root, roots) or commented_launch(config, root, roots), tuple(npu)
+
+
+MAX_OTHERS = 64  # other launch lines of a config counted (each read for its topology)
+OTHERS_SHOWN = 3  # of those with another topology, named in the note
+
+
+def _count_others(found: Launch, config: Path, root: Path, roots: list[Path], registered: str, chosen: tuple[str, int]) -> None:
+    """The other launch lines of the repository that name this config (review10a #9 torchtune-gpu-benchmark: 14 slurm
+    scripts run configs/1B_lora_distributed.yaml on 2, 4 or 8 GPUs), counted and read for their topology, up to
+    MAX_OTHERS: `found.others`, and the first few with another nodes x GPUs per node in `found.other_topologies`."""
+    for folder, path in launcher_candidates(config, root):
+        if os.path.realpath(path) == str(config) or found.others >= MAX_OTHERS:
+            continue
+        lf = read_launcher(path, roots)
+        if lf is None or (config.name not in lf.names and registered not in lf.names):
+            continue
+        for line in lf.lines:
+            if (str(lf.path), line.line) == chosen or line.line in lf.npu or found.others >= MAX_OTHERS:
+                continue
+            if not names_registry_config(line.tokens, registered) and not names_config((*line.tokens, *line.reads), config, folder, root, line.cwd):
+                continue
+            if other_run(line.tokens, config):
+                continue
+            shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
+            other = _line_launch(line, lf, shown, folder, config, roots, root)
+            if other is None:
+                continue
+            found.others += 1
+            if (other.nodes, other.per_node) != (found.nodes, found.per_node) and len(found.other_topologies) < OTHERS_SHOWN:
+                found.other_topologies.append(f"{other.where()}: {other.nodes} x {other.per_node}")
+            elif (other.nodes, other.per_node) != (found.nodes, found.per_node):
+                found.other_differ += 1
 
 
 _RUN_NAME = re.compile(r"^(?:run|train)")  # `run_copo.py`, `trainer.py`: a script named as the run itself

@@ -72,11 +72,13 @@ _COUNTS = (
     re.compile(rf"{_START}(\d{{1,4}})\s*{_TIMES}\s*{_VENDOR}({_NAMED_GPU}|GPU)s?(?![A-Za-z0-9_]){_NOT_NODES}", re.IGNORECASE),  # 8xA100, 8 x H100 80GB, 4*V100
     re.compile(rf"\b{_N}\s+{_VENDOR}({_NAMED_GPU})s?\b{_NOT_NODES}", re.IGNORECASE),  # 64 Nvidia A800, 8 A100 GPUs, 2 A100s, Four A100
     re.compile(rf"\b(?:on|across|with|uses?|using|having)\s+{_N}\s+(GPU)s\b", re.IGNORECASE),  # trained on 8 GPUs, on eight GPUs
-    re.compile(rf"\b(a\s+single|single|one)[\s-]+{_VENDOR}({_NAMED_GPU})\b{_NOT_NODES}", re.IGNORECASE),  # a single A100 (80GB)
+    # a single A100 (80GB); a single 32GB V100 GPU (review10b #30 LongQLoRA README.MD:9: the memory before the GPU)
+    re.compile(rf"\b(a\s+single|single|one)[\s-]+(?:(\d{{2,3}})\s?G(?:B|iB)?[\s-]+)?{_VENDOR}({_NAMED_GPU})\b{_NOT_NODES}", re.IGNORECASE),
     # the GPU, then the count: "GPU：A800 * 2" (review6b #23 dapo-reproduction README.md:249), "H100 x 8"; not "A100 x 80GB"
     re.compile(rf"(?<![A-Za-z0-9_])(?P<gpu>{_NAMED_GPU}|GPU)s?\s*{_TIMES}\s*(?P<n>\d{{1,3}})(?!\w|\.\d){_NOT_NODES}", re.IGNORECASE),
 )
 _GPU_FIRST = len(_COUNTS) - 1
+_SINGLE = 3  # the "a single [32GB] A100" form: its GPU is group 3, the memory stated before it group 2
 # a section (or one under it) whose heading says it is about training; and one about evaluation, inference, serving
 # or a leaderboard, whose counts are another run's (Firefly README.MD:81 "## 模型评测" tables "8\*A100" of other models)
 _TRAINING_HEADING = re.compile(r"train|fine-?tun|\bsft\b|训练|微调", re.IGNORECASE)
@@ -134,14 +136,15 @@ def hits_of(line: str, n: int) -> list[Hit]:
         for m in pat.finditer(line):
             if any(a <= m.start() < b or a < m.end() <= b for a, b in taken):
                 continue
-            raw, gpu = (m.group("n"), m.group("gpu")) if i == _GPU_FIRST else (m.group(1), m.group(2))
+            raw, gpu = (m.group("n"), m.group("gpu")) if i == _GPU_FIRST else (m.group(1), m.group(3 if i == _SINGLE else 2))
+            after = f"{m.group(2)}GB" if i == _SINGLE and m.group(2) else line[m.end() :]
             count = int(raw) if raw.isdigit() else _WORDS.get(raw.lower(), 1)
             if 1 <= count <= 1024:
                 plain = _PLAIN_GPU.fullmatch(gpu) is not None and (i in (0, 2, _GPU_FIRST) or (i == 1 and _PLAIN_BEFORE.search(line[: m.start()]) is not None))
                 # a list item that is the count itself, "N x GPU" of any named GPU ("- 1 x A40 (48GB VRAM)" under "GPU-Used:",
                 # review8a #1 axolotl-finetune qlora/README.md:13)
                 plain = plain or (i == 0 and _list_marker(line[: m.start()]))
-                out.append(Hit(count, n, m.group(0).strip(), _gpu(gpu, line[m.end() :]), plain=plain))
+                out.append(Hit(count, n, m.group(0).strip(), _gpu(gpu, after), plain=plain))
                 taken.append(m.span())
     return out
 
@@ -330,3 +333,40 @@ def _readme_prose(config_path: str) -> Prose | None:
             break
         here = here.parent
     return untied
+
+
+def launching_readme_count(config: str, readme: str, line: int) -> Prose | None:
+    """The one GPU count a README states whose code block (at `line`) launches the config, in any form (`a single 32GB
+    V100`, review10b #30 LongQLoRA README.MD:9 beside its `deepspeed train.py --train_args_file ...` blocks at :63,:68),
+    where `readme_prose` ties none: its sections other than evaluation, inference or serving state that one count and
+    none of them is about another script. Read only to say what the repository states it ran on beside a launch line
+    that leaves the count to every visible GPU (semantics: the launch line on the target node gives the world size);
+    None otherwise."""
+    return _launching_readme_count(str(Path(config).resolve()), str(Path(readme).resolve()), line)
+
+
+@lru_cache(maxsize=256)
+def _launching_readme_count(config_path: str, readme_path: str, line: int) -> Prose | None:
+    from ..safepath import UnsafePath, repository_root, tree_of
+
+    config, readme = Path(config_path), Path(readme_path)
+    roots = tuple(tree_of(config))
+    stop = repository_root(config.parent)
+    root = stop if stop is not None else config.parent
+    try:
+        sections = _sections(str(readme), roots)
+    except (UnsafePath, OSError):
+        return None
+    hits: list[Hit] = []
+    for s in sections:
+        if not s.hits or s.aside:
+            continue
+        _, _, elsewhere = _ties(s, readme, config, root, roots)
+        if elsewhere:
+            return None  # a section speaks of another script: its count may be that script's
+        hits.extend(s.hits)
+    if not hits or len({h.gpus for h in hits}) != 1:
+        return None
+    h = min(hits, key=lambda x: x.line)
+    why = f"the README whose code block at line {line} launches this config, its only GPU count"
+    return Prose(h.gpus, str(readme), h.line, h.phrase, h.gpu, why, h.nodes, h.per_node)
