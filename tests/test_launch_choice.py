@@ -187,16 +187,11 @@ def test_a_hydra_override_that_selects_another_file_names_nothing(tmp_path: Path
 HW_README = "# Fine-tune\n\n**GPU-Used:**\n\n- 1 x A40 (48GB VRAM)\n\n## Run\n\n```\nllamafactory-cli train c.yaml\n```\n"
 
 
-def test_a_hardware_list_item_in_the_configs_readme_is_said_beside_a_launch_line_that_leaves_the_count_out(tmp_path: Path) -> None:
-    # 8a #1 yuvrajsagar17/axolotl-finetune qlora/README.md:13 ("- 1 x A40") beside README.md:50 (no count): the launch
-    # line uses every visible GPU, the target node's 8; the README's 1 x A40 is what the repository states it ran on
-    from pytest_goblin.formats.semantics import world_size_note
-
+def test_a_hardware_list_item_in_the_configs_readme_gives_the_count_a_launch_line_leaves_out(tmp_path: Path) -> None:
+    # 8a #1 yuvrajsagar17/axolotl-finetune qlora/README.md:13 ("- 1 x A40") over README.md:50 (no count)
     root = repo(tmp_path, {"ft/c.yaml": LF_SFT, "ft/README.md": HW_README})
     w = load_config(root / "ft/c.yaml").workload
-    assert w.world_size == 8 and w.sources["world_size"].line == 10
-    assert "the repository states it ran on 1 GPU, README.md:5 `1 x A40` (A40 48GB)" in (w.sources["world_size"].note or "")
-    assert "; the repository states it ran on 1 GPU, README.md:5 `1 x A40` (A40 48GB); set goblin_world_size" in world_size_note(w)
+    assert w.world_size == 1 and w.sources["world_size"].line == 5 and "1 x A40" in (w.sources["world_size"].key or "")
 
 
 def test_a_hardware_list_item_does_not_outrank_a_stated_count_and_an_assumed_count_is_said_assumed(tmp_path: Path) -> None:

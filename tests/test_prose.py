@@ -218,16 +218,12 @@ def test_a_path_in_a_readme_section_names_only_the_config_it_leads_to(tmp_path: 
     assert prose.readme_prose(str(root / "configs/lora/a100.yaml")) is None  # the section runs run.py on another file
 
 
-def test_a_tied_readme_count_is_said_beside_a_launch_line_that_uses_every_visible_gpu(tmp_path: Path) -> None:
-    """The launch line runs one process per visible GPU: on the target node, its 8 (review10b #30 LongQLoRA); the
-    README's count is what the repository states it ran on, said beside the world size, not projected."""
+def test_a_tied_readme_count_wins_over_a_launch_line_that_uses_every_visible_gpu(tmp_path: Path) -> None:
     readme = "# Train\n\nRun `bash launch.sh`; we trained on 4xH100 80GB.\n"
     root = repo(tmp_path, {"configs/sft.yaml": AXOLOTL, "launch.sh": "accelerate launch -m axolotl.cli.train configs/sft.yaml\n", "README.md": readme})
     w = load_config(root / "configs/sft.yaml").workload
-    assert topo(w) == (8, 1, 8) and w.sources["world_size"].file.endswith("launch.sh")
-    note = w.sources["world_size"].note or ""
-    assert "every visible GPU" in note and "the repository states it ran on 4 GPUs, README.md:3 `4xH100` (H100 80GB)" in note
-    assert any(n.startswith("world size 8: launch.sh line 1") and "set goblin_world_size=4" in n for n in w.notes)
+    assert topo(w) == (4, 1, 4) and w.sources["world_size"].file.endswith("README.md")
+    assert "it states no count" in (w.sources["world_size"].note or "") and "H100 80GB" in (w.sources["world_size"].note or "")
 
 
 # review6b #31 Firefly-LLaMA2-Chinese README.MD, cut down: the project's own count beside other projects' in the
@@ -282,3 +278,13 @@ def test_a_device_section_gpu_times_count_is_the_readmes_one_count(tmp_path: Pat
     root = repo(tmp_path, {"recipes/x/config.yaml": AXOLOTL, "README.md": readme})
     w = load_config(root / "recipes/x/config.yaml").workload
     assert topo(w) == (2, 1, 2) and w.sources["world_size"].line == 7 and w.sources["world_size"].explicit
+
+
+def test_a_single_gpu_with_its_memory_before_it_is_a_count() -> None:
+    """review10b #30 yangjianxin1/LongQLoRA README.MD:9 "On a single 32GB V100 GPU": the memory before the GPU's name."""
+    from pytest_goblin.formats.prose import hits_of
+
+    (hit,) = hits_of("**On a single 32GB V100 GPU**, LongQLoRA can extend the context length", 9)
+    assert (hit.gpus, hit.phrase) == (1, "a single 32GB V100")
+    assert "V100" in str(hit.gpu) and "32" in str(hit.gpu)
+    assert not hits_of("a 32GB V100 cluster", 1)  # no count stated

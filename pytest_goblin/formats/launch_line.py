@@ -67,9 +67,6 @@ class Launch:
     nodes_said: bool = True  # False: nodes assumed (the note says how)
     nodes_unset: str = ""  # the node count is a variable the file never sets (`$WORLD_SIZE`): unknown, not a statement
     per_node_said: bool = True
-    # GPUs per node left to the launcher's own default, every GPU the machine shows (`deepspeed train.py`, no
-    # --num_gpus): on the target node that is its GPU count, which the world size keeps (semantics._every_visible)
-    every_visible: bool = False
     # the repository's other launch lines that name the config (launchers._count_others): how many, the first few with
     # another nodes x GPUs per node ("x.slurm line 18: 1 x 4"), and how many more differ
     others: int = 0
@@ -192,7 +189,7 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
         elif "gpus_per_node" in sb:
             out.per_node = sb["gpus_per_node"][0]
         else:
-            out.per_node, out.per_node_said, out.every_visible = PER_NODE_ASSUMED, False, True
+            out.per_node, out.per_node_said = PER_NODE_ASSUMED, False
             out.assumed.append(f"every visible GPU per node, assumed {PER_NODE_ASSUMED} (one MI300X node; {why})")
 
     def nodes_from(value: str | None, default_note: str | None = None) -> None:

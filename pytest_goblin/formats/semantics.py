@@ -546,7 +546,7 @@ def read_world_size(
         return
     if launched is not None and not (found and weak):
         prose = readme_prose(r.path)
-        if prose is not None and _count_unknown(launched) and not _every_visible(launched, text):
+        if prose is not None and _count_unknown(launched):
             _from_launcher(r, launched)
             _prose_over_launcher(r, prose, launched)
             _less_server(r, text, prose, launched.file)
@@ -554,9 +554,7 @@ def read_world_size(
             _ddp_if_launched(r, launched.strategy_unread or None)
             return
         _from_launcher(r, launched)
-        if _every_visible(launched, text):
-            _stated_beside(r, launched, prose)
-        elif prose is not None and prose.gpus != launched.world:
+        if prose is not None and prose.gpus != launched.world:
             r.notes.append(f"world size: {prose.note()}, {_gpus(prose.gpus)}; the launch line {launched.where()} states {_gpus(launched.world)} and wins")
         if found:
             said = f"{found.gpus} GPU{'s' if found.gpus != 1 else ''}"
@@ -666,45 +664,6 @@ def _count_unknown(launched: Any) -> bool:
     """A launch line whose GPU count is not a statement: its node count a variable the file never sets
     (`NNODES=$WORLD_SIZE`, review4 #11 Virgo), or its nodes or GPUs per node assumed (every visible GPU)."""
     return bool(getattr(launched, "nodes_unset", "")) or not (launched.nodes_said and launched.per_node_said)
-
-
-def _every_visible(launched: Any, text: str) -> bool:
-    """A launch line that leaves the GPUs per node to its launcher's default, every GPU the machine shows
-    (`deepspeed train.py`, no --num_gpus), on a node count it states; not for a config that generates with a vLLM
-    server, which holds some of those GPUs (a README's total and its split say the training count: `_less_server`)."""
-    from .server_share import uses_server
-
-    every = bool(getattr(launched, "every_visible", False)) and launched.nodes_said and not getattr(launched, "nodes_unset", "")
-    return every and not uses_server(text)
-
-
-# how a world size note says the GPU count the repository states beside a launch line that uses every visible GPU
-STATED_ON = "the repository states it ran on "
-
-
-def _stated_beside(r: Reader, launched: Any, prose: Prose | None) -> None:
-    """The launch line runs one process per visible GPU, so on the target node the run has that node's GPUs: the
-    world size stays the launch line's (review10b #30/#31 LongQLoRA `deepspeed train.py`, no --num_gpus; DeepSpeed
-    0.16.5 deepspeed/launcher/runner.py:441-451). A count the README states for this config (`readme_prose`, else
-    the one count of the README whose block is the launch line: `prose.launching_readme_count`) is the hardware the
-    repository ran on, not the run on the target: said beside the world size (its source note, `goblin parse
-    --json`'s sources, and a note), never projected."""
-    if prose is None and Path(launched.file).suffix.lower() in (".md", ".markdown"):
-        from .prose import launching_readme_count
-
-        prose = launching_readme_count(r.path, launched.file, launched.line)
-    if prose is None:
-        return
-    src = r.sources["world_size"]
-    where = f"{Path(prose.file).name}:{prose.line} `{prose.phrase}`" + (f" ({prose.gpu})" if prose.gpu else "")
-    src.note = f"{src.note}; {STATED_ON}{_gpus(prose.gpus)}, {where}"
-    if prose.gpus == launched.world:
-        return
-    r.notes.append(
-        f"world size {launched.world}: {launched.where()} `{launched.command}` starts one process per visible GPU, so the run on the"
-        f" target node has its {_gpus(launched.world)}; {prose.note()}: {_gpus(prose.gpus)}, what the repository states it ran on,"
-        f" not projected (set goblin_world_size={prose.gpus} to project that count)"
-    )
 
 
 def _prose_source(prose: Prose, how: str) -> FieldSource:
@@ -1051,8 +1010,7 @@ def world_size_note(w: WorkloadConfig) -> str:
         # a launch line that states no GPUs per node (every visible GPU): the count is goblin's, never the file's (review8a #1)
         per = w.gpus_per_node or 1
         said = f"{w.nodes} nodes from {place}" if (w.nodes or 1) > 1 else f"{place} states no GPU count"
-        stated = f"; {STATED_ON}{(src.note or '').rpartition(STATED_ON)[2]}" if STATED_ON in (src.note or "") else ""
-        return f"on {shown} (assumed: {per} GPU{'s' if per != 1 else ''} per node, every visible GPU; {said}{stated}; set goblin_world_size to state it)"
+        return f"on {shown} (assumed: {per} GPU{'s' if per != 1 else ''} per node, every visible GPU; {said}; set goblin_world_size to state it)"
     nodes_src = w.sources.get("nodes")
     if w.nodes and w.nodes > 1 and nodes_src is not None and not nodes_src.explicit:
         return f"on {w.world_size} GPUs ({place}; {w.nodes} nodes x {w.gpus_per_node} assumed)"

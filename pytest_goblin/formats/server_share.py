@@ -32,19 +32,13 @@ def _line(text: str, n: int) -> str:
     return rows[n - 1] if 0 < n <= len(rows) else ""
 
 
-def uses_server(config_text: str) -> bool:
-    """The config generates with a vLLM server of its own GPUs (`use_vllm: true`, no `vllm_mode: colocate`): a launch
-    line's "every visible GPU" then is not its training count, the server holding some of them."""
-    return _USE_VLLM.search(config_text) is not None and _COLOCATE.search(config_text) is None
-
-
 def training_share(config: str, config_text: str, total: int, prose_file: str, prose_line: int, launch_file: str = "") -> Share | None:
     """The GPUs of `total` (a README's count, `prose_file`:`prose_line`) left for training, or None: the count line's own
     "K for training" (K below the total), else the total less the server's: the line's "N for vLLM", else the GPUs a
     `trl vllm-serve` / `vllm serve` line of the README or the launch line's file makes visible to it, every one of them
     an index inside the total. Only for a config that generates with a vLLM server (`use_vllm: true`, no
     `vllm_mode: colocate`)."""
-    if total < 2 or not uses_server(config_text):
+    if total < 2 or not _USE_VLLM.search(config_text) or _COLOCATE.search(config_text):
         return None
     roots = tree_of(Path(config))
     readme = text_or_empty(Path(prose_file), roots=roots, limit=MAX_BYTES)
