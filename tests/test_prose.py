@@ -278,13 +278,3 @@ def test_a_device_section_gpu_times_count_is_the_readmes_one_count(tmp_path: Pat
     root = repo(tmp_path, {"recipes/x/config.yaml": AXOLOTL, "README.md": readme})
     w = load_config(root / "recipes/x/config.yaml").workload
     assert topo(w) == (2, 1, 2) and w.sources["world_size"].line == 7 and w.sources["world_size"].explicit
-
-
-def test_a_single_gpu_with_its_memory_before_it_is_a_count() -> None:
-    """review10b #30 yangjianxin1/LongQLoRA README.MD:9 "On a single 32GB V100 GPU": the memory before the GPU's name."""
-    from pytest_goblin.formats.prose import hits_of
-
-    (hit,) = hits_of("**On a single 32GB V100 GPU**, LongQLoRA can extend the context length", 9)
-    assert (hit.gpus, hit.phrase) == (1, "a single 32GB V100")
-    assert "V100" in str(hit.gpu) and "32" in str(hit.gpu)
-    assert not hits_of("a 32GB V100 cluster", 1)  # no count stated

@@ -333,3 +333,39 @@ def _readme_prose(config_path: str) -> Prose | None:
             break
         here = here.parent
     return untied
+
+
+def launching_readme_count(config: str, readme: str, line: int) -> Prose | None:
+    """The one GPU count a README states whose code block (at `line`) launches the config, in any form (`a single 32GB
+    V100`, review10b #30 LongQLoRA README.MD:9 beside its `deepspeed train.py --train_args_file ...` blocks at :63,:68),
+    where `readme_prose` ties none: its sections other than evaluation, inference or serving state that one count and
+    none of them is about another script. It is the run's count where that code block's launch line states none (every
+    visible GPU), as a README count tied to the config is (semantics.read_world_size); None otherwise."""
+    return _launching_readme_count(str(Path(config).resolve()), str(Path(readme).resolve()), line)
+
+
+@lru_cache(maxsize=256)
+def _launching_readme_count(config_path: str, readme_path: str, line: int) -> Prose | None:
+    from ..safepath import UnsafePath, repository_root, tree_of
+
+    config, readme = Path(config_path), Path(readme_path)
+    roots = tuple(tree_of(config))
+    stop = repository_root(config.parent)
+    root = stop if stop is not None else config.parent
+    try:
+        sections = _sections(str(readme), roots)
+    except (UnsafePath, OSError):
+        return None
+    hits: list[Hit] = []
+    for s in sections:
+        if not s.hits or s.aside:
+            continue
+        _, _, elsewhere = _ties(s, readme, config, root, roots)
+        if elsewhere:
+            return None  # a section speaks of another script: its count may be that script's
+        hits.extend(s.hits)
+    if not hits or len({h.gpus for h in hits}) != 1:
+        return None
+    h = min(hits, key=lambda x: x.line)
+    why = f"the README whose code block at line {line} launches this config, its only GPU count"
+    return Prose(h.gpus, str(readme), h.line, h.phrase, h.gpu, why, h.nodes, h.per_node)

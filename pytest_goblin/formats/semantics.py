@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from ..frameworks.facts import CITES
 from ..schemas import FieldSource, WorkloadConfig
 from .base import Reader, as_bool, record_deepspeed_own, source_place
-from .prose import Prose, readme_prose
+from .prose import Prose, launching_readme_count, readme_prose
 
 _HALF = {"bfloat16": "bf16", "bf16": "bf16", "float16": "fp16", "fp16": "fp16", "half": "fp16", "float32": "fp32", "fp32": "fp32", "float": "fp32"}
 
@@ -546,6 +546,10 @@ def read_world_size(
         return
     if launched is not None and not (found and weak):
         prose = readme_prose(r.path)
+        if prose is None and _count_unknown(launched) and Path(launched.file).suffix.lower() in (".md", ".markdown"):
+            # the README whose code block is the launch line states one count for the run (review10b #30 LongQLoRA
+            # README.MD:9 "On a single 32GB V100 GPU" beside `deepspeed train.py ...` at :68, every visible GPU)
+            prose = launching_readme_count(r.path, launched.file, launched.line)
         if prose is not None and _count_unknown(launched):
             _from_launcher(r, launched)
             _prose_over_launcher(r, prose, launched)
