@@ -8,23 +8,39 @@ it on access too. So `packed: ${packed}` is the top-level `packed`, not the stri
 What is resolved (OmegaConf 2.3 grammar, omegaconf/grammar/OmegaConfGrammarParser.g4): a node interpolation
 `${a.b}` (absolute, from the file's root) or `${.a}` / `${..a}` (relative: one dot is the node holding the key,
 each further dot its parent), whose value keeps its type; a string with interpolations inside (`out_${name}`),
-whose value is a string. A resolver call (`${oc.env:HOME}`, anything with a colon) or a key the file does not
-hold is left unresolved: the value is unknown, said in a note, never an error. Nothing is executed.
+whose value is a string; OmegaConf's `oc.env` resolver (`${oc.env:VAR}`, `${oc.env:VAR,default}`, also inside a
+string), whose value is the variable's in the environment the launcher gives the process (`env`: the exports goblin
+read before the launch line, formats/launch_env), else its default, as text (omegaconf/resolvers/oc/__init__.py:22-38
+@v2.3.0: `os.environ[key]`, else `str(default)`, a null default None). A result that YAML would read as a number or a
+boolean stays unresolved, said: OmegaConf hands the recipe the text `"4"`, not 4. Any other resolver call, a key
+the file does not hold, or a variable the launcher sets to a value goblin cannot read is left unresolved: the value is
+unknown, said in a note with the reason, never an error. Nothing is executed.
 """
 
 from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Mapping
 from typing import Any
+
+from ..redact import is_secret_name
 
 _WHOLE = re.compile(r"^\$\{\s*(\.*)([A-Za-z_][\w\-]*(?:\.[\w\-]+)*)?\s*\}$")
 _INNER = re.compile(r"(?<!\\)\$\{([^{}]*)\}")
 _MAX_DEPTH = 16  # a chain longer than this (or a cycle) is left unresolved
+# `oc.env:VAR[,default]` (the text between `${` and `}`): the key an ID, the default one quoted string or an unquoted
+# primitive of the grammar's plain characters (OmegaConfGrammarLexer.g4:68-72@v2.3.0; `$` and `\` left out)
+ENV_AT = "omegaconf/resolvers/oc/__init__.py:22-38@v2.3.0"
+_ENV = re.compile(r"""^\s*oc\.env\s*:\s*([A-Za-z_][\w\-]*)\s*(?:,([A-Za-z0-9_\-/+.%*@?|: \t]*|\s*'[^'$\\]*'\s*|\s*"[^"$\\]*"\s*))?$""")
+# what the grammar reads as a number, a boolean or null (OmegaConfGrammarLexer.g4:55-66@v2.3.0), and YAML 1.2 as a number or boolean
+_TYPED = re.compile(r"^[+-]?(?:\d[\d_]*(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|inf|nan|true|false|null)$", re.IGNORECASE)
 
 
 class _Unresolved(Exception):
-    pass
+    def __init__(self, reason: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 _UNKNOWN = object()  # a key left unresolved, while the walk runs: what refers to it is unresolved too
@@ -51,33 +67,74 @@ def _lookup(root: Any, parents: list[Any], dots: str, path: str | None) -> Any:
     return node
 
 
-def _value(root: Any, parents: list[Any], value: Any, depth: int) -> Any:
+def _env(inner: str, env: Mapping[str, str | None], defaulted: list[str]) -> str | None:
+    """The text `${oc.env:VAR,default}` gives (`inner` is what stands between `${` and `}`), or _Unresolved."""
+    m = _ENV.match(inner)
+    if m is None:
+        raise _Unresolved("a resolver goblin does not evaluate" if ":" in inner else "a key the file does not hold")
+    name, default = m.group(1), m.group(2)
+    if name in env and is_secret_name(name):
+        raise _Unresolved(f"{name} names a secret, whose value goblin does not carry into the config")
+    if name in env:
+        got = env[name]
+        if got is None:
+            raise _Unresolved(f"the launcher sets {name} to a value goblin cannot read")
+        return got
+    if default is None:
+        raise _Unresolved(f"the launcher goblin read does not set {name}, and no default is given (OmegaConf raises where it is unset, {ENV_AT})")
+    text = default.strip()
+    if text[:1] in ("'", '"'):
+        return text[1:-1]
+    if text.lower() == "null":
+        return None  # `str(default) if default is not None else None`
+    if not text:
+        raise _Unresolved("an empty default")
+    if _TYPED.match(text):
+        raise _Unresolved(f"oc.env hands its default {text} over as the text {text!r}, not a number or boolean ({ENV_AT})")
+    defaulted.append(name)
+    return text
+
+
+def _value(root: Any, parents: list[Any], value: Any, depth: int, env: Mapping[str, str | None], defaulted: list[str]) -> Any:
     if not isinstance(value, str) or "${" not in value:
         return value
     if depth > _MAX_DEPTH:
-        raise _Unresolved
+        raise _Unresolved("a chain of interpolations too long, or a cycle")
     whole = _WHOLE.match(value)
     if whole is not None:
         target = _lookup(root, parents, whole.group(1), whole.group(2))
         if isinstance(target, dict | list):
-            raise _Unresolved  # a whole node: nothing goblin reads as one value
-        return _value(root, [], target, depth + 1)  # a relative reference in the target is not resolved from here
+            raise _Unresolved("a whole mapping or list, not one value")
+        return _value(root, [], target, depth + 1, env, defaulted)  # a relative reference in the target is not resolved from here
+    if _INNER.fullmatch(value) is not None:
+        got_env = _env(value[2:-1], env, defaulted)
+        if got_env is not None and _TYPED.match(got_env.strip()):
+            raise _Unresolved(f"oc.env gives the text {got_env!r}, not a number or boolean ({ENV_AT})")
+        return got_env
+
+    if "${" in _INNER.sub("", value).replace("\\${", ""):
+        raise _Unresolved("an interpolation nested in another")  # `${oc.decode:${oc.env:B}}`: not read inside out
 
     def one(m: re.Match[str]) -> str:
         inner = _WHOLE.match("${" + m.group(1) + "}")
         if inner is None:
-            raise _Unresolved  # a resolver call or a nested interpolation
-        got = _value(root, [], _lookup(root, parents, inner.group(1), inner.group(2)), depth + 1)
+            got_env = _env(m.group(1), env, defaulted)  # a resolver call: oc.env only
+            if got_env is None:
+                raise _Unresolved("a null default inside a string")
+            return got_env
+        got = _value(root, [], _lookup(root, parents, inner.group(1), inner.group(2)), depth + 1, env, defaulted)
         if isinstance(got, dict | list):
-            raise _Unresolved
+            raise _Unresolved("a whole mapping or list, not one value")
         return str(got)
 
     return _INNER.sub(one, value)
 
 
-def resolve(data: Any) -> tuple[Any, list[str]]:
+def resolve(data: Any, env: Mapping[str, str | None] | None = None) -> tuple[Any, list[str]]:
     """A copy of `data` with its interpolations resolved (line numbers kept), and one sentence per key whose
-    interpolation goblin left unresolved (its value then reads as not set)."""
+    interpolation goblin left unresolved (its value then reads as not set). `env`: the variables the launcher sets for
+    the process (None: set to a value goblin cannot read), for `oc.env`."""
+    env = env or {}
     out = copy.deepcopy(data)
     unresolved: list[str] = []
 
@@ -91,12 +148,20 @@ def resolve(data: Any) -> tuple[Any, list[str]]:
             if not isinstance(value, str) or "${" not in value:
                 continue
             try:
-                node[key] = _value(out, [*parents, node], value, 0)
-            except _Unresolved:
+                defaulted: list[str] = []
+                node[key] = _value(out, [*parents, node], value, 0, env, defaulted)
+                if defaulted:
+                    names = ", ".join(dict.fromkeys(defaulted))
+                    unresolved.append(
+                        f"`{where}: {value}` read as {node[key]!r}: oc.env's default, as the launcher goblin read does not set {names} "
+                        f"({ENV_AT}); a value of {names} in the environment the run starts with would replace it"
+                    )
+            except _Unresolved as e:
                 node[key] = _UNKNOWN
+                why = e.reason or "a key the file does not hold"
                 unresolved.append(
-                    f"`{where}: {value}` is an OmegaConf interpolation goblin does not resolve from this file (a resolver such as "
-                    "oc.env, or a key the file does not hold); its value is unknown, so goblin read the key as not set"
+                    f"`{where}: {value}` is an OmegaConf interpolation goblin does not resolve from this file ({why}); "
+                    "its value is unknown, so goblin read the key as not set"
                 )
 
     def unmark(node: Any) -> None:

@@ -209,15 +209,27 @@ def _own_flags(r: Reader, read: RecipeSharding, rel: str, file: str) -> None:
             )
 
 
+def _launch_env(path: Path) -> dict[str, str | None]:
+    """The variables the launch line that runs this config sets for its process (formats/launch_env reads the same
+    exports), for `${oc.env:VAR}`: a value goblin cannot read is None."""
+    from .launchers import find_launch
+
+    launch = find_launch(path)
+    if launch is None or launch.commented or launch.beside:
+        return {}
+    return {name: value if known else None for name, value, _file, _line, known in launch.env}
+
+
 class TorchtuneAdapter(Adapter):
     name = "torchtune"
     repeats_refused = "torchtune reads its YAML with OmegaConf.load, which refuses a key written twice (omegaconf 2.3.0 omegaconf/_utils.py:136-151) (torchtune/utils/argparse.py:52 at 0.2.0; config/_parse.py since)"
     docs = DOCS
 
     def parse(self, path: Path, data: Any, text: str) -> WorkloadConfig:
-        # torchtune resolves OmegaConf interpolations before it reads a value (config/_instantiate.py:104 @v0.2.1
-        # `OmegaConf.resolve(config)`): read `packed: ${packed}` as the file's own `packed` (review5 #7)
-        resolved, unknown = resolve(data)
+        # torchtune resolves OmegaConf interpolations before it reads a value (config/_instantiate.py:104 @v0.2.1,
+        # :110 @v0.6.1 `OmegaConf.resolve(config)`, the file loaded by OmegaConf.load at config/_parse.py:58 @v0.6.1):
+        # read `packed: ${packed}` as the file's own `packed` (review5 #7), `${oc.env:VAR,d}` as the launcher's VAR or d
+        resolved, unknown = resolve(data, _launch_env(path))
         w = super().parse(path, resolved, text)
         return w.model_copy(update={"notes": [*w.notes, *unknown]}) if unknown else w
 
