@@ -14,7 +14,7 @@ from ..errors import ConfigError
 from ..frameworks import CITES, tables, torchtune_recipe, tune_run_named
 from ..modelzoo import lookup_model, shape_from_dims
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
-from .base import Adapter, Reader, apply_overrides, as_bool, elsewhere, non_negative, positive, shown_file
+from .base import IN_LAUNCH_LINE, Adapter, Reader, apply_overrides, as_bool, elsewhere, non_negative, positive, shown_file
 from .interpolation import resolve
 from .semantics import Implied, read_world_size
 
@@ -248,9 +248,11 @@ class TorchtuneAdapter(Adapter):
 
     def model_shape(self, r: Reader) -> ModelShape:
         key = _find(r.data, "model", "policy_model") or "model"
+        self._launch_builder(r, key)
         comp = _component(_node(r.data, key)) or ""
         _found, _, line = r.raw(f"{key}._component_")
-        r.sources["model"] = FieldSource(file=r.path, key=f"{key}._component_", line=line, explicit=True)
+        over = r.over.get(f"{key}._component_")
+        r.sources["model"] = over[1] if over is not None else FieldSource(file=r.path, key=f"{key}._component_", line=line, explicit=True)
         shape = _builder_shape(comp, _node(r.data, key))
         if not shape.known and (unread := unread_builder_dims(comp, _node(r.data, key))) is not None:
             # review10a #6 (tuna-lm): `vocab_size: null`, set at run time from the extended tokenizer
@@ -536,6 +538,34 @@ class TorchtuneAdapter(Adapter):
         "dataset.packed": ("sample_packing", as_bool),
         "tokenizer.max_seq_len": ("seq_len", positive),
     }
+
+    @staticmethod
+    def _launch_builder(r: Reader, key: str) -> None:
+        """A `tune run ... --config x.yaml model._component_=B` word names the builder that runs: torchtune merges the
+        line's words over the YAML (`OmegaConf.merge(yaml_conf, cli_conf)`, torchtune/config/_utils.py:193@v0.6.1; loaded
+        at config/_parse.py:58, resolved at config/_instantiate.py:110), the other keys of the node kept. The builder
+        is set in `r.data` (a copy) and in `r.over`, so the model, its method and quantization are sourced at the line."""
+        from .launchers import find_launch
+
+        node = _node(r.data, key)
+        launch = find_launch(r.path)
+        if launch is None or launch.commented or not isinstance(node, dict):
+            return
+        words = [w for w in launch.overrides if w[0] == f"{key}._component_"]
+        if not words or words[-1][1] == node.get("_component_"):
+            return
+        _k, value, file, line, how = words[-1]
+        m = re.search(r" on (\S+) line (\d+)", how)
+        shown = f"{m.group(1)}:{m.group(2)}" if m else f"{file}:{line}"
+        _f, own, own_line = r.raw(f"{key}._component_")
+        was = f"; the config's own `{key}._component_: {own}` (line {own_line}) is overridden" if own is not None else ""
+        cite = "torchtune merges the launch line's key=value words over the YAML (torchtune/config/_utils.py:193@v0.6.1)"
+        r.notes.append(f"model from {shown}: {how}: {cite}{was}; that builder is the one sized and priced")
+        r.over[f"{key}._component_"] = (
+            value,
+            FieldSource(file=file, key=f"{key}._component_", line=line, explicit=True, note=f"{how}: {cite}{was}; change it {IN_LAUNCH_LINE}"),
+        )
+        node["_component_"] = value
 
     def _launch_overrides(self, r: Reader) -> None:
         """The `tune run ... --config x.yaml batch_size=6` words of the launch line that runs this file: torchtune
