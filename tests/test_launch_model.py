@@ -239,3 +239,34 @@ def test_a_torchtune_builder_word_over_the_yaml_sizes_the_run(tmp_path: Path, co
         assert w.sources[field].file == str(tmp_path / "run.sh") and w.sources[field].line == 2
     said = [n for n in w.notes if n.startswith("model from run.sh:2: `model._component_=torchtune.models.llama3_1.qlora_llama3_1_70b`")]
     assert said and "the config's own `model._component_: torchtune.models.llama3_1.lora_llama3_1_8b` (line 2) is overridden" in said[0]
+
+
+_TRL_SCRIPT = (
+    "from trl import ModelConfig, ScriptArguments, SFTConfig, SFTTrainer, TrlParser\n"
+    "parser = TrlParser((ScriptArguments, SFTConfig, ModelConfig))\n"
+    "script_args, training_args, model_args = parser.parse_args_and_config()\n"
+    "SFTTrainer(model=model_args.model_name_or_path, args=training_args).train()\n"
+)
+_ARGPARSE_SCRIPT = (
+    "import argparse\nimport yaml\nfrom transformers import Trainer, TrainingArguments\n"
+    "p = argparse.ArgumentParser()\np.add_argument('--config')\np.add_argument('--model_name_or_path')\nargs = p.parse_args()\n"
+    "cfg = yaml.safe_load(open(args.config))\nTrainer(args=TrainingArguments(**cfg)).train()\n"
+)
+
+
+@pytest.mark.parametrize("script, taken", [(_TRL_SCRIPT, True), (_ARGPARSE_SCRIPT, False)])
+def test_a_trl_model_flag_over_the_recipe_sizes_the_run(tmp_path: Path, script: str, taken: bool) -> None:
+    """TrlParser sets `--model_name_or_path X` over the `--config` file (launch_line.SCRIPT_FLAGS_AT); a script of its own
+    whose parser does not merge the words over the file leaves the file's model."""
+    config = _repo(tmp_path, "Qwen/Qwen2-7B-Instruct")
+    (tmp_path / "sft.py").write_text(script)
+    (tmp_path / "run.sh").write_text("#!/bin/bash\naccelerate launch sft.py --config configs/sft.yaml --model_name_or_path meta-llama/Llama-2-13b-hf\n")
+    w = load_config(config).workload
+    if not taken:
+        assert w.model.family == "qwen2" and not any(n.startswith("model from") for n in w.notes)
+        return
+    assert w.model.family == "llama2" and w.model.n_layers == 40
+    assert w.sources["model"].file == str(tmp_path / "run.sh") and w.sources["model"].line == 2
+    assert any(
+        n.startswith("model from run.sh:2: `--model_name_or_path meta-llama/Llama-2-13b-hf` on run.sh line 2: sft.py sets it over the file") for n in w.notes
+    )
