@@ -221,13 +221,16 @@ _TUNE = (
 )
 
 
-@pytest.mark.parametrize("config_word, taken", [("lora.yaml", True), ("other.yaml", False)])
-def test_a_torchtune_builder_word_over_the_yaml_sizes_the_run(tmp_path: Path, config_word: str, taken: bool) -> None:
+@pytest.mark.parametrize(
+    "config_word, taken, word", [("lora.yaml", True, "model._component_"), ("lora.yaml", True, "model"), ("other.yaml", False, "model._component_")]
+)
+def test_a_torchtune_builder_word_over_the_yaml_sizes_the_run(tmp_path: Path, config_word: str, taken: bool, word: str) -> None:
+    # `model=B` is read as `model._component_=B` (torchtune/config/_utils.py:174-175@v0.6.1)
     (tmp_path / ".git").mkdir()
     config = tmp_path / "lora.yaml"
     config.write_text(_TUNE)
     (tmp_path / "run.sh").write_text(
-        f"#!/bin/bash\ntune run lora_finetune_single_device --config {config_word} model._component_=torchtune.models.llama3_1.qlora_llama3_1_70b\n"
+        f"#!/bin/bash\ntune run lora_finetune_single_device --config {config_word} {word}=torchtune.models.llama3_1.qlora_llama3_1_70b\n"
     )
     w = load_config(config).workload
     if not taken:  # the line runs another config: the file's own builder
@@ -237,7 +240,7 @@ def test_a_torchtune_builder_word_over_the_yaml_sizes_the_run(tmp_path: Path, co
     assert w.method == "qlora" and w.quantization == "4bit"
     for field in ("model", "method"):
         assert w.sources[field].file == str(tmp_path / "run.sh") and w.sources[field].line == 2
-    said = [n for n in w.notes if n.startswith("model from run.sh:2: `model._component_=torchtune.models.llama3_1.qlora_llama3_1_70b`")]
+    said = [n for n in w.notes if n.startswith(f"model from run.sh:2: `{word}=torchtune.models.llama3_1.qlora_llama3_1_70b`")]
     assert said and "the config's own `model._component_: torchtune.models.llama3_1.lora_llama3_1_8b` (line 2) is overridden" in said[0]
 
 

@@ -541,7 +541,7 @@ class TorchtuneAdapter(Adapter):
 
     @staticmethod
     def _launch_builder(r: Reader, key: str) -> None:
-        """A `tune run ... --config x.yaml model._component_=B` word names the builder that runs: torchtune merges the
+        """A `tune run ... --config x.yaml model._component_=B` (or `model=B`) word names the builder that runs: torchtune merges the
         line's words over the YAML (`OmegaConf.merge(yaml_conf, cli_conf)`, torchtune/config/_utils.py:193@v0.6.1; loaded
         at config/_parse.py:58, resolved at config/_instantiate.py:110), the other keys of the node kept. The builder
         is set in `r.data` (a copy) and in `r.over`, so the model, its method and quantization are sourced at the line."""
@@ -551,7 +551,9 @@ class TorchtuneAdapter(Adapter):
         launch = find_launch(r.path)
         if launch is None or launch.commented or not isinstance(node, dict):
             return
-        words = [w for w in launch.overrides if w[0] == f"{key}._component_"]
+        # `model=B` is `model._component_=B` where the YAML's top-level `model` has one (torchtune/config/_utils.py:174-175@v0.6.1)
+        names = {f"{key}._component_"} | ({key} if "." not in key and "_component_" in node else set())
+        words = [w for w in launch.overrides if w[0] in names]
         if not words or words[-1][1] == node.get("_component_"):
             return
         _k, value, file, line, how = words[-1]
