@@ -113,3 +113,32 @@ def test_a_plain_yaml_config_keeps_an_interpolation_as_text(tmp_path: Path) -> N
     )
     with pytest.raises(ConfigError, match="expected an integer, got '\\$\\{ga\\}'"):
         load_config(path)
+
+
+def test_a_launch_word_an_interpolation_refers_to_is_merged_before_it_resolves(tmp_path: Path) -> None:
+    """torchtune merges the `tune run` line's words over the YAML, then resolves (torchtune/config/_utils.py:193,
+    config/_instantiate.py:110@v0.6.1): `batch=8` makes `batch_size: ${batch}` 8, which the cost model then prices."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "run.sh").write_text("#!/bin/bash\ntune run lora_finetune_single_device --config c.yaml batch=8 seq=None\n")
+    w = _load(
+        tmp_path, "batch: 4\nbatch_size: ${batch}\nseq: 1024\ntokenizer:\n  _component_: torchtune.models.llama3.llama3_tokenizer\n  max_seq_len: ${seq}\n"
+    )
+    assert w.micro_batch_size == 8 and w.sources["micro_batch_size"].line == 6
+    said = " ".join(w.notes)
+    assert "`batch=8` on run.sh line 2 is merged over the file before torchtune resolves its interpolations" in said and "`${batch}` reads 8" in said
+    assert "`${seq}` reads null" in said and "None" not in said.replace("`seq=None`", "")  # the word as written is the config's own
+
+
+def test_a_launch_word_set_at_run_time_leaves_what_refers_to_it_unknown(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "run.sh").write_text("#!/bin/bash\ntune run lora_finetune_single_device --config c.yaml batch=$1\n")
+    w = _load(tmp_path, "batch: 4\nbatch_size: ${batch}\n")
+    assert w.sources["micro_batch_size"].explicit is False
+    assert any("`batch_size: ${batch}`" in n and "it refers to a key whose value goblin does not know" in n for n in w.notes)
+
+
+def test_a_launch_word_no_interpolation_refers_to_leaves_the_file_alone(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "run.sh").write_text("#!/bin/bash\ntune run lora_finetune_single_device --config c.yaml epochs=3\n")
+    w = _load(tmp_path, "batch: 4\nbatch_size: ${batch}\n")
+    assert w.micro_batch_size == 4 and not any("is merged over the file before torchtune resolves" in n for n in w.notes)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..redact import is_secret_name
@@ -63,8 +63,80 @@ def _lookup(root: Any, parents: list[Any], dots: str, path: str | None) -> Any:
         else:
             raise _Unresolved
     if node is _UNKNOWN:
-        raise _Unresolved
+        raise _Unresolved("it refers to a key whose value goblin does not know")
     return node
+
+
+# `key=value` words merged over the file before it is resolved (torchtune/config/_utils.py:176-193@v0.6.1:
+# OmegaConf.from_dotlist reads each value as YAML; "None" is null there); a value read as another YAML type is not
+# guessed (OmegaConf's loader keeps YAML 1.1's yes/no/on/off booleans)
+_CLI_INT = re.compile(r"^[+-]?\d+$")
+_CLI_FLOAT = re.compile(r"^[+-]?(?:\d+\.\d*|\.\d+)(?:[eE][+-]?\d+)?$|^[+-]?\d+[eE][+-]?\d+$")
+_CLI_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_CLI_OTHER = re.compile(r"^(?:yes|no|on|off|y|n|~|null|\.inf|\.nan|[-+]?\.inf|0x[0-9a-f]+|0o?[0-7]+)$", re.IGNORECASE)
+
+
+def _cli_value(raw: str) -> Any:
+    """A launch word's value as OmegaConf.from_dotlist reads it, or _UNKNOWN where goblin does not guess."""
+    if raw == "None":
+        return None
+    if _CLI_INT.match(raw) and not (len(raw.lstrip("+-")) > 1 and raw.lstrip("+-").startswith("0")):
+        return int(raw)
+    if _CLI_FLOAT.match(raw):
+        return float(raw)
+    if raw in _CLI_BOOL:
+        return _CLI_BOOL[raw]
+    if _CLI_OTHER.match(raw) or raw[:1] in ("[", "{", "'", '"', "!", "&", "*"):
+        return _UNKNOWN
+    return raw
+
+
+def _yaml_text(value: Any) -> str:
+    """A merged value as the YAML would write it (null, true), never Python's None."""
+    return "null" if value is None else ("true" if value else "false") if isinstance(value, bool) else repr(value) if isinstance(value, str) else str(value)
+
+
+def _referenced(data: Any) -> set[str]:
+    """The absolute `${a.b}` paths the file's strings refer to."""
+    found: set[str] = set()
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str) and "${" in node:
+            for m in _INNER.finditer(node):
+                whole = _WHOLE.match("${" + m.group(1) + "}")
+                if whole is not None and not whole.group(1) and whole.group(2):
+                    found.add(whole.group(2))
+    return found
+
+
+def _merge_words(out: Any, words: Sequence[tuple[str, str | None, str]], said: list[str]) -> None:
+    """Set each launch word (dotted key, raw value or None where it is set at run time, how it was given) that an
+    interpolation of the file refers to, as torchtune merges the line over the YAML before it resolves."""
+    refs = _referenced(out)
+    for key, raw, how in words:
+        if key not in refs:
+            continue
+        parts = key.split(".")
+        node = out
+        for part in parts[:-1]:
+            node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, dict):
+            continue
+        value = _cli_value(raw) if raw is not None else _UNKNOWN
+        node[parts[-1]] = value
+        if value is _UNKNOWN:
+            said.append(
+                f"{how} is merged over the file before torchtune resolves `${{{key}}}` (torchtune/config/_utils.py:193@v0.6.1), with a value goblin does not read"
+            )
+        else:
+            said.append(
+                f"{how} is merged over the file before torchtune resolves its interpolations (torchtune/config/_utils.py:193@v0.6.1, config/_instantiate.py:110@v0.6.1): `${{{key}}}` reads {_yaml_text(value)}"
+            )
 
 
 def _env(inner: str, env: Mapping[str, str | None], defaulted: list[str]) -> str | None:
@@ -130,13 +202,15 @@ def _value(root: Any, parents: list[Any], value: Any, depth: int, env: Mapping[s
     return _INNER.sub(one, value)
 
 
-def resolve(data: Any, env: Mapping[str, str | None] | None = None) -> tuple[Any, list[str]]:
+def resolve(data: Any, env: Mapping[str, str | None] | None = None, words: Sequence[tuple[str, str | None, str]] = ()) -> tuple[Any, list[str]]:
     """A copy of `data` with its interpolations resolved (line numbers kept), and one sentence per key whose
     interpolation goblin left unresolved (its value then reads as not set). `env`: the variables the launcher sets for
-    the process (None: set to a value goblin cannot read), for `oc.env`."""
+    the process (None: set to a value goblin cannot read), for `oc.env`; `words`: the launch line's `key=value` words
+    merged over the file before it is resolved (key, raw value or None where set at run time, how it was given)."""
     env = env or {}
     out = copy.deepcopy(data)
     unresolved: list[str] = []
+    _merge_words(out, words, unresolved)
 
     def walk(node: Any, parents: list[Any], prefix: str) -> None:
         items = list(node.items()) if isinstance(node, dict) else list(enumerate(node)) if isinstance(node, list) else []
@@ -153,7 +227,7 @@ def resolve(data: Any, env: Mapping[str, str | None] | None = None) -> tuple[Any
                 if defaulted:
                     names = ", ".join(dict.fromkeys(defaulted))
                     unresolved.append(
-                        f"`{where}: {value}` read as {node[key]!r}: oc.env's default, as the launcher goblin read does not set {names} "
+                        f"`{where}: {value}` read as {_yaml_text(node[key])}: oc.env's default, as the launcher goblin read does not set {names} "
                         f"({ENV_AT}); a value of {names} in the environment the run starts with would replace it"
                     )
             except _Unresolved as e:

@@ -209,15 +209,18 @@ def _own_flags(r: Reader, read: RecipeSharding, rel: str, file: str) -> None:
             )
 
 
-def _launch_env(path: Path) -> dict[str, str | None]:
+def _launch_env(path: Path) -> tuple[dict[str, str | None], list[tuple[str, str | None, str]]]:
     """The variables the launch line that runs this config sets for its process (formats/launch_env reads the same
-    exports), for `${oc.env:VAR}`: a value goblin cannot read is None."""
+    exports), for `${oc.env:VAR}`: a value goblin cannot read is None; and its `key=value` words (value None where set
+    at run time), which torchtune merges over the YAML before it resolves it."""
     from .launchers import find_launch
 
     launch = find_launch(path)
     if launch is None or launch.commented or launch.beside:
-        return {}
-    return {name: value if known else None for name, value, _file, _line, known in launch.env}
+        return {}, []
+    words: list[tuple[str, str | None, str]] = [(key, value, how) for key, value, _f, _l, how in launch.overrides]
+    words += [(key, None, why.split(":", 1)[0]) for key, why in launch.unresolved]
+    return {name: value if known else None for name, value, _file, _line, known in launch.env}, words
 
 
 class TorchtuneAdapter(Adapter):
@@ -229,7 +232,7 @@ class TorchtuneAdapter(Adapter):
         # torchtune resolves OmegaConf interpolations before it reads a value (config/_instantiate.py:104 @v0.2.1,
         # :110 @v0.6.1 `OmegaConf.resolve(config)`, the file loaded by OmegaConf.load at config/_parse.py:58 @v0.6.1):
         # read `packed: ${packed}` as the file's own `packed` (review5 #7), `${oc.env:VAR,d}` as the launcher's VAR or d
-        resolved, unknown = resolve(data, _launch_env(path))
+        resolved, unknown = resolve(data, *_launch_env(path))
         w = super().parse(path, resolved, text)
         return w.model_copy(update={"notes": [*w.notes, *unknown]}) if unknown else w
 
