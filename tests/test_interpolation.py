@@ -65,7 +65,7 @@ def test_oc_env_takes_its_default_where_the_launcher_does_not_set_the_variable(t
     said = " ".join(w.notes)
     assert "`dtype: ${oc.env:DTYPE,fp32}` read as 'fp32': oc.env's default, as the launcher goblin read does not set DTYPE" in said
     assert "None" not in said
-    out, _ = resolve({"output_dir": "${oc.env:OUT_DIR, '/scratch/out'}", "log_dir": "${output_dir}/logs"})
+    out, _ = resolve({"output_dir": "${oc.env:OUT_DIR, '/scratch/out'}", "log_dir": "${output_dir}/logs"}, {})
     assert out == {"output_dir": "/scratch/out", "log_dir": "/scratch/out/logs"}
 
 

@@ -139,12 +139,14 @@ def _merge_words(out: Any, words: Sequence[tuple[str, str | None, str]], said: l
             )
 
 
-def _env(inner: str, env: Mapping[str, str | None], defaulted: list[str]) -> str | None:
+def _env(inner: str, env: Mapping[str, str | None] | None, defaulted: list[str]) -> str | None:
     """The text `${oc.env:VAR,default}` gives (`inner` is what stands between `${` and `}`), or _Unresolved."""
     m = _ENV.match(inner)
     if m is None:
         raise _Unresolved("a resolver goblin does not evaluate" if ":" in inner else "a key the file does not hold")
     name, default = m.group(1), m.group(2)
+    if env is None:
+        raise _Unresolved(f"oc.env reads {name} from the environment the run starts with, which goblin does not read for this file")
     if name in env and is_secret_name(name):
         raise _Unresolved(f"{name} names a secret, whose value goblin does not carry into the config")
     if name in env:
@@ -167,7 +169,7 @@ def _env(inner: str, env: Mapping[str, str | None], defaulted: list[str]) -> str
     return text
 
 
-def _value(root: Any, parents: list[Any], value: Any, depth: int, env: Mapping[str, str | None], defaulted: list[str]) -> Any:
+def _value(root: Any, parents: list[Any], value: Any, depth: int, env: Mapping[str, str | None] | None, defaulted: list[str]) -> Any:
     if not isinstance(value, str) or "${" not in value:
         return value
     if depth > _MAX_DEPTH:
@@ -202,22 +204,28 @@ def _value(root: Any, parents: list[Any], value: Any, depth: int, env: Mapping[s
     return _INNER.sub(one, value)
 
 
-def resolve(data: Any, env: Mapping[str, str | None] | None = None, words: Sequence[tuple[str, str | None, str]] = ()) -> tuple[Any, list[str]]:
+def resolve(
+    data: Any,
+    env: Mapping[str, str | None] | None = None,
+    words: Sequence[tuple[str, str | None, str]] = (),
+    unknown: list[tuple[Any, ...]] | None = None,
+) -> tuple[Any, list[str]]:
     """A copy of `data` with its interpolations resolved (line numbers kept), and one sentence per key whose
     interpolation goblin left unresolved (its value then reads as not set). `env`: the variables the launcher sets for
-    the process (None: set to a value goblin cannot read), for `oc.env`; `words`: the launch line's `key=value` words
-    merged over the file before it is resolved (key, raw value or None where set at run time, how it was given)."""
-    env = env or {}
+    the process (a value None: set to one goblin cannot read), for `oc.env`; `env` None: the environment was not read,
+    so no `oc.env` is resolved; `words`: the launch line's `key=value` words merged over the file before it is resolved
+    (key, raw value or None where set at run time, how it was given); `unknown`, where given, gets the key path of
+    every value left unresolved."""
     out = copy.deepcopy(data)
     unresolved: list[str] = []
     _merge_words(out, words, unresolved)
 
-    def walk(node: Any, parents: list[Any], prefix: str) -> None:
+    def walk(node: Any, parents: list[Any], prefix: str, path: tuple[Any, ...]) -> None:
         items = list(node.items()) if isinstance(node, dict) else list(enumerate(node)) if isinstance(node, list) else []
         for key, value in items:
             where = f"{prefix}{key}"
             if isinstance(value, dict | list):
-                walk(value, [*parents, node], f"{where}.")
+                walk(value, [*parents, node], f"{where}.", (*path, key))
                 continue
             if not isinstance(value, str) or "${" not in value:
                 continue
@@ -232,6 +240,8 @@ def resolve(data: Any, env: Mapping[str, str | None] | None = None, words: Seque
                     )
             except _Unresolved as e:
                 node[key] = _UNKNOWN
+                if unknown is not None:
+                    unknown.append((*path, key))
                 why = e.reason or "a key the file does not hold"
                 unresolved.append(
                     f"`{where}: {value}` is an OmegaConf interpolation goblin does not resolve from this file ({why}); "
@@ -245,6 +255,6 @@ def resolve(data: Any, env: Mapping[str, str | None] | None = None, words: Seque
             else:
                 unmark(value)
 
-    walk(out, [], "")
+    walk(out, [], "", ())
     unmark(out)
     return out, unresolved
