@@ -310,3 +310,30 @@ def test_a_dict_a_repository_function_writes_into_or_hands_on_whole_stays_unknow
         w = load_config(path).workload
         assert w.micro_batch_size != 6, body
         assert any("changed by the script at line 15" in n for n in w.notes), body
+
+
+# A DictConfig resolves `${a.b}` when the script reads the key (dictcfg.OMEGACONF_READ_AT); yaml.safe_load does not.
+_INTERP_YAML = (
+    "bs: 6\nmodel:\n  name: Qwen/Qwen2.5-14B\ntraining:\n  per_device_train_batch_size: ${bs}\n  bf16: false\n  gradient_checkpointing: ${oc.env:GC,true}\n"
+)
+
+
+def test_an_omegaconf_load_reads_an_interpolation_as_the_key_it_names(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    write_file(tmp_path, "conf.yaml", _INTERP_YAML)
+    text = SCRIPT.format(helper="from omegaconf import OmegaConf", load="OmegaConf.load('conf.yaml')", mutation="")
+    text = text.replace('training_cfg["per_device_train_batch_size"]', "cfg.training.per_device_train_batch_size")
+    w = load_config(write_file(tmp_path, "train.py", text)).workload
+    assert w.micro_batch_size == 6 and w.sources["micro_batch_size"].line == 5
+    # oc.env: the environment the script runs with is not read here, so the value is unknown, said
+    assert w.sources["gradient_checkpointing"].unread and not w.sources["gradient_checkpointing"].explicit
+    assert any("`training.gradient_checkpointing` of conf.yaml is an interpolation goblin does not resolve" in n for n in w.notes)
+
+
+def test_a_yaml_safe_load_keeps_an_interpolation_as_text(tmp_path: Path) -> None:
+    import pytest
+
+    from pytest_goblin.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="expected an integer, got '\\$\\{bs\\}'"):  # the text, not the key it names
+        load_config(_repo(tmp_path, yaml_text=_INTERP_YAML))

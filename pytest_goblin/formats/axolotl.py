@@ -77,7 +77,9 @@ class AxolotlAdapter(Adapter):
         return 10 + len(_MARKERS & set(data))
 
     def model_shape(self, r: Reader) -> ModelShape:
-        return model_from(r, "base_model")
+        from .launch_line import AXOLOTL_CLI_AT
+
+        return model_from(r, "base_model", launch=("base_model", f"Axolotl writes it over the YAML ({AXOLOTL_CLI_AT})"))
 
     def read(self, r: Reader) -> None:
         d = r.data

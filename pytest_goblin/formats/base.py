@@ -605,12 +605,44 @@ def _launch_named(r: Reader, value: str) -> ModelShape | None:
     return shape.model_copy(update={"name": value, "inferred": label})
 
 
-def model_from(r: Reader, *keys: str) -> ModelShape:
+_SHOWN_AT = re.compile(r" on (\S+) line (\d+)$")  # where a launch word was given (launch_line._keep's `how`)
+
+
+def _launch_model_word(r: Reader, launch_key: str, cite: str) -> tuple[str, str, int, str, str] | None:
+    """The launch line's `launch_key` word the framework writes over the file's model (LLaMA-Factory's
+    `model_name_or_path=X`, Axolotl's `--base_model X`), as (value, launcher file, line, `shown:line`, how it was given); the last one
+    of the line (the command line is read in order: the last value is the one kept). None where the line passes none."""
+    from .launchers import find_launch
+
+    launch = find_launch(r.path)
+    if launch is None or launch.commented:
+        return None
+    words = [w for w in launch.overrides if w[0] == launch_key]
+    if not words:
+        return None
+    _key, value, file, line, how = words[-1]
+    m = _SHOWN_AT.search(how)
+    return value, file, line, (f"{m.group(1)}:{m.group(2)}" if m else f"{file}:{line}"), f"{how}: {cite}"
+
+
+def model_from(r: Reader, *keys: str, launch: tuple[str, str] | None = None) -> ModelShape:
+    """The model the config's first present `keys` names, sized. `launch`: (the key the framework lets the launch line
+    set over the file, who merges it, cited); a launch line that sets it names the model that runs."""
     key, value, line = r.raw(*keys)
     if key is not None:
         r.sources["model"] = FieldSource(file=r.path, key=key, line=line, explicit=True)
+    at = r.path  # the file the model is named in
+    word = _launch_model_word(r, *launch) if launch is not None and not (isinstance(value, str) and placeholder(value)) else None
+    if launch is not None and word is not None and word[0] != value:
+        # a placeholder's model word is read by _launch_named, over every launcher; here the line that runs the config
+        over, at, over_line, shown, how = word
+        own = f"; the config's own `{key}: {value}` (line {line}) is overridden" if key is not None else ""
+        r.notes.append(f"model from {shown}: {how}{own}; that model is the one sized and priced")
+        r.sources["model"] = FieldSource(file=at, key=launch[0], line=over_line, explicit=True, note=f"{how}{own}; change it {IN_LAUNCH_LINE}")
+        r.model_taken = (at, over_line)
+        key, value, line = launch[0], over, over_line
     if key is not None and not isinstance(value, str):
-        raise ConfigError(r.path, f"`{key}`: expected a model id such as meta-llama/Meta-Llama-3-8B, got {_kind(value)}", line=line, hint="give a model id")
+        raise ConfigError(at, f"`{key}`: expected a model id such as meta-llama/Meta-Llama-3-8B, got {_kind(value)}", line=line, hint="give a model id")
     shape, unread = lookup_model_noted(str(value) if value is not None else None, Path(r.path).parent)
     if unread:
         r.notes.append(unread)  # a model folder outside the tree, or not a regular file: named, not read
@@ -625,7 +657,7 @@ def model_from(r: Reader, *keys: str) -> ModelShape:
     if (basis := shape_basis(shape)) is not None:
         r.notes.append(f"{basis}: that model's layers, widths and vocabulary are used for memory and time")
     if shape.params_b is None and key is not None and implausible_size(str(value)):
-        raise ConfigError(r.path, f"`{key}`: {value!r} names a model far larger than any that exists", line=line, hint="check the model id")
+        raise ConfigError(at, f"`{key}`: {value!r} names a model far larger than any that exists", line=line, hint="check the model id")
     if shape.params_b is None and (why := unmodelled_architecture(shape)) is not None:
         r.notes.append(f"model {value}: size unknown: {why}, which the cost model cannot express; the projection assumes 7B parameters")
     elif shape.params_b is None and placeholder(str(value)):

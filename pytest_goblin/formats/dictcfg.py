@@ -33,6 +33,7 @@ from ..errors import GoblinError
 from ..redact import is_secret_name
 from ..safepath import UnsafePath, read_text
 from ..yamlio import YamlMap, key_line, learn_secrets, load_yaml
+from .interpolation import resolve
 from .jsontext import load_json
 from .launch_naming import workdir_of
 from .pyliteral import call_name
@@ -41,6 +42,9 @@ from .pyscript import Location
 # PyYAML 6.0.4 yaml/__init__.py:74 `load(stream, Loader)`, :97 `full_load`, :117-125 `safe_load` =
 # `load(stream, SafeLoader)`: the stream's one document as plain data, YAML 1.1 resolution (resolver.py)
 PYYAML_AT = "PyYAML 6.0.4 yaml/__init__.py:74,97,117"
+# a DictConfig read `cfg.a` / `cfg["a"]` / `.get` resolves the interpolation of that key (omegaconf v2.3.0
+# omegaconf/dictconfig.py:341,361,438-451 `_get_impl` -> basecontainer.py:86-105 `_resolve_with_default`, `_maybe_resolve_interpolation`)
+OMEGACONF_READ_AT = "omegaconf v2.3.0 omegaconf/dictconfig.py:438-451, basecontainer.py:86-105"
 _YAML_LOADS = frozenset({"safe_load", "load", "full_load"})
 # CPython 3.11.7 Lib/tomllib/_parser.py:57 `load(fp, /, *, parse_float=float)` (a binary file), :69 `loads`; Lib/json/__init__.py:274 `load(fp, ...)`
 _STREAM_LOADS = {"yaml": _YAML_LOADS, "json": frozenset({"load"}), "tomllib": frozenset({"load"})}
@@ -64,6 +68,7 @@ class Loaded:
     line: int  # the script's line that loads it
     omegaconf: bool = False
     changed: list[tuple[tuple[Any, ...], int]] = field(default_factory=list)  # key paths the script writes, with the line
+    unresolved: list[tuple[Any, ...]] = field(default_factory=list)  # an OmegaConf load's interpolations goblin does not resolve
 
 
 @dataclass(frozen=True)
@@ -291,7 +296,15 @@ class DictConfigs:
             if not os.path.isabs(written):
                 where = bases[i]
                 self._note(f"line {call.lineno}: the script's settings are read from {rel} (`{written}` resolved from {where}, assumed its working directory)")
-            return Loaded(data, plain, real, rel, call.lineno, omegaconf=kind == "omegaconf")
+            unresolved: list[tuple[Any, ...]] = []
+            if kind == "omegaconf":
+                # a DictConfig resolves `${a.b}` when the script reads the key (OMEGACONF_READ_AT): read as
+                # formats/interpolation resolves them; `oc.env` unknown (the script's environment is not read here)
+                data, said = resolve(data, None, (), unresolved)
+                plain = resolve(plain)[0] if plain is not None else None
+                for note in said:
+                    self._note(f"line {call.lineno}: {rel}: {note}")
+            return Loaded(data, plain, real, rel, call.lineno, omegaconf=kind == "omegaconf", unresolved=unresolved)
         self._note(f"line {call.lineno}: the settings file `{written}` is not in the repository; its values stay unknown")
         return None
 
@@ -369,6 +382,9 @@ class DictConfigs:
         changed = next((line for path, line in loaded.changed if path[: len(keys)] == keys or keys[: len(path)] == path), None)
         if changed is not None:
             self._note(f"line {node.lineno}: `{dotted}` of {loaded.shown} is changed by the script at line {changed}; its value is not read")
+            return False, None, None
+        if any(keys[: len(path)] == path for path in loaded.unresolved):
+            self._note(f"line {node.lineno}: `{dotted}` of {loaded.shown} is an interpolation goblin does not resolve; its value is not read")
             return False, None, None
         at, plain, line = loaded.data, loaded.plain, None
         for i, key in enumerate(keys):

@@ -262,7 +262,26 @@ class HFTrainerAdapter(Adapter):
                 r.sources["model"] = FieldSource(file=file, key="model_name_or_path", line=line, explicit=True, note=how)
                 r.notes.append(f"model: {how}")
                 return shape
-        return model_from(r, "model_name_or_path")
+        return model_from(r, "model_name_or_path", launch=self._parsed_model_word(r))
+
+    @staticmethod
+    def _parsed_model_word(r: Reader) -> tuple[str, str] | None:
+        """("model_name_or_path", who sets it) where the script the launch line runs on this recipe parses the line's
+        words over the file (TrlParser after `--config FILE`, parse_yaml_and_args after a recipe given first:
+        launch_line.SCRIPT_FLAGS_AT, as `_launch_words` reads them): its `--model_name_or_path X` is the model that runs."""
+        from .launch_line import SCRIPT_FLAGS_AT
+        from .launched import launched_script
+        from .launchers import find_launch
+
+        if getattr(r, "script", None) is not None or not r.path.endswith((".yaml", ".yml", ".json")) or not isinstance(r.data, dict):
+            return None
+        launch = find_launch(r.path)
+        if launch is None or launch.commented or not launch.flag_form or not any(w[0] == "model_name_or_path" for w in launch.overrides):
+            return None
+        launched = launched_script(r.path)
+        if launched is None or (launched.trl_parse is None if launch.flag_form == "config" else launched.yaml_args is None):
+            return None
+        return "model_name_or_path", f"{launched.script} sets it over the file ({SCRIPT_FLAGS_AT[launch.flag_form]})"
 
     @staticmethod
     def _launched(r: Reader) -> Launched | None:

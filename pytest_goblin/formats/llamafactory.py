@@ -283,8 +283,16 @@ class LlamaFactoryAdapter(Adapter):
 
         # a placeholder model takes no launch line's `model_name_or_path=X` word the pinned release does not merge
         _key, value, _line = r.raw("model_name_or_path", "model")
-        r.words_unmerged = isinstance(value, str) and placeholder(value) and before_cli_merge(Path(r.path), r.text) is not None
-        return model_from(r, "model_name_or_path", "model")
+        old = before_cli_merge(Path(r.path), r.text)
+        r.words_unmerged = isinstance(value, str) and placeholder(value) and old is not None
+        # the line's `model_name_or_path=X` word names the model that runs, where the release merges it (LF_CLI_MERGE)
+        merged = old is None and not self._v1(r.data)
+        return model_from(
+            r,
+            "model_name_or_path",
+            "model",
+            launch=("model_name_or_path", f"LLaMA-Factory merges it over the YAML ({LLAMAFACTORY_CLI_AT})") if merged else None,
+        )
 
     @staticmethod
     def _own_stage(r: Reader) -> None:

@@ -14,7 +14,7 @@ from ..errors import ConfigError
 from ..frameworks import CITES, tables, torchtune_recipe, tune_run_named
 from ..modelzoo import lookup_model, shape_from_dims
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
-from .base import Adapter, Reader, apply_overrides, as_bool, elsewhere, non_negative, positive, shown_file
+from .base import IN_LAUNCH_LINE, Adapter, Reader, apply_overrides, as_bool, elsewhere, non_negative, positive, shown_file
 from .interpolation import resolve
 from .semantics import Implied, read_world_size
 
@@ -209,15 +209,30 @@ def _own_flags(r: Reader, read: RecipeSharding, rel: str, file: str) -> None:
             )
 
 
+def _launch_env(path: Path) -> tuple[dict[str, str | None], list[tuple[str, str | None, str]]]:
+    """The variables the launch line that runs this config sets for its process (formats/launch_env reads the same
+    exports), for `${oc.env:VAR}`: a value goblin cannot read is None; and its `key=value` words (value None where set
+    at run time), which torchtune merges over the YAML before it resolves it."""
+    from .launchers import find_launch
+
+    launch = find_launch(path)
+    if launch is None or launch.commented or launch.beside:
+        return {}, []
+    words: list[tuple[str, str | None, str]] = [(key, value, how) for key, value, _f, _l, how in launch.overrides]
+    words += [(key, None, why.split(":", 1)[0]) for key, why in launch.unresolved]
+    return {name: value if known else None for name, value, _file, _line, known in launch.env}, words
+
+
 class TorchtuneAdapter(Adapter):
     name = "torchtune"
     repeats_refused = "torchtune reads its YAML with OmegaConf.load, which refuses a key written twice (omegaconf 2.3.0 omegaconf/_utils.py:136-151) (torchtune/utils/argparse.py:52 at 0.2.0; config/_parse.py since)"
     docs = DOCS
 
     def parse(self, path: Path, data: Any, text: str) -> WorkloadConfig:
-        # torchtune resolves OmegaConf interpolations before it reads a value (config/_instantiate.py:104 @v0.2.1
-        # `OmegaConf.resolve(config)`): read `packed: ${packed}` as the file's own `packed` (review5 #7)
-        resolved, unknown = resolve(data)
+        # torchtune resolves OmegaConf interpolations before it reads a value (config/_instantiate.py:104 @v0.2.1,
+        # :110 @v0.6.1 `OmegaConf.resolve(config)`, the file loaded by OmegaConf.load at config/_parse.py:58 @v0.6.1):
+        # read `packed: ${packed}` as the file's own `packed` (review5 #7), `${oc.env:VAR,d}` as the launcher's VAR or d
+        resolved, unknown = resolve(data, *_launch_env(path))
         w = super().parse(path, resolved, text)
         return w.model_copy(update={"notes": [*w.notes, *unknown]}) if unknown else w
 
@@ -236,9 +251,11 @@ class TorchtuneAdapter(Adapter):
 
     def model_shape(self, r: Reader) -> ModelShape:
         key = _find(r.data, "model", "policy_model") or "model"
+        self._launch_builder(r, key)
         comp = _component(_node(r.data, key)) or ""
         _found, _, line = r.raw(f"{key}._component_")
-        r.sources["model"] = FieldSource(file=r.path, key=f"{key}._component_", line=line, explicit=True)
+        over = r.over.get(f"{key}._component_")
+        r.sources["model"] = over[1] if over is not None else FieldSource(file=r.path, key=f"{key}._component_", line=line, explicit=True)
         shape = _builder_shape(comp, _node(r.data, key))
         if not shape.known and (unread := unread_builder_dims(comp, _node(r.data, key))) is not None:
             # review10a #6 (tuna-lm): `vocab_size: null`, set at run time from the extended tokenizer
@@ -524,6 +541,36 @@ class TorchtuneAdapter(Adapter):
         "dataset.packed": ("sample_packing", as_bool),
         "tokenizer.max_seq_len": ("seq_len", positive),
     }
+
+    @staticmethod
+    def _launch_builder(r: Reader, key: str) -> None:
+        """A `tune run ... --config x.yaml model._component_=B` (or `model=B`) word names the builder that runs: torchtune merges the
+        line's words over the YAML (`OmegaConf.merge(yaml_conf, cli_conf)`, torchtune/config/_utils.py:193@v0.6.1; loaded
+        at config/_parse.py:58, resolved at config/_instantiate.py:110), the other keys of the node kept. The builder
+        is set in `r.data` (a copy) and in `r.over`, so the model, its method and quantization are sourced at the line."""
+        from .launchers import find_launch
+
+        node = _node(r.data, key)
+        launch = find_launch(r.path)
+        if launch is None or launch.commented or not isinstance(node, dict):
+            return
+        # `model=B` is `model._component_=B` where the YAML's top-level `model` has one (torchtune/config/_utils.py:174-175@v0.6.1)
+        names = {f"{key}._component_"} | ({key} if "." not in key and "_component_" in node else set())
+        words = [w for w in launch.overrides if w[0] in names]
+        if not words or words[-1][1] == node.get("_component_"):
+            return
+        _k, value, file, line, how = words[-1]
+        m = re.search(r" on (\S+) line (\d+)", how)
+        shown = f"{m.group(1)}:{m.group(2)}" if m else f"{file}:{line}"
+        _f, own, own_line = r.raw(f"{key}._component_")
+        was = f"; the config's own `{key}._component_: {own}` (line {own_line}) is overridden" if own is not None else ""
+        cite = "torchtune merges the launch line's key=value words over the YAML (torchtune/config/_utils.py:193@v0.6.1)"
+        r.notes.append(f"model from {shown}: {how}: {cite}{was}; that builder is the one sized and priced")
+        r.over[f"{key}._component_"] = (
+            value,
+            FieldSource(file=file, key=f"{key}._component_", line=line, explicit=True, note=f"{how}: {cite}{was}; change it {IN_LAUNCH_LINE}"),
+        )
+        node["_component_"] = value
 
     def _launch_overrides(self, r: Reader) -> None:
         """The `tune run ... --config x.yaml batch_size=6` words of the launch line that runs this file: torchtune
