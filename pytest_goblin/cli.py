@@ -9,13 +9,16 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import ConfigError, GoblinError, NotATrainingConfig
 from .options import BY_NAME, add_one_to_argparse, add_to_argparse
 from .redact import redact, redact_model
 from .service import config_files
+
+if TYPE_CHECKING:
+    from .schemas import WorkloadConfig
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
@@ -66,9 +69,22 @@ def cmd_parse(args: argparse.Namespace) -> int:
                 continue
             # a value read from no key (a trainer named by the file's path) says where it came from, never `: None`
             where = (f"{source_place(src, w)}: {src.key}" if src.key else source_place(src, w)) if src.explicit else f"default: {src.note}"
-            value = getattr(w, name, None) if name != "model" else w.model.name
-            print(one_line(redact(f"  {name} = {value!r}  ({where})")))
+            print(one_line(redact(f"  {name}{_shown_value(w, name)}  ({where})")))
     return status
+
+
+def _shown_value(w: WorkloadConfig, name: str) -> str:
+    """` = value` of a workload field as `goblin parse` lists it; a field left unset says so, and a source that is no
+    field (`deepspeed_file`, `cpu_offload_in.0`) or an environment variable without a value shows none: never `None`."""
+    if name == "model":
+        return f" = {w.model.name!r}"
+    if name.startswith("env."):
+        value = (w.env or {}).get(name[4:])
+        return f" = {value!r}" if value is not None else ""
+    if name not in type(w).model_fields:
+        return ""
+    value = getattr(w, name)
+    return " unset" if value is None else f" = {value!r}"
 
 
 def cmd_audit(args: argparse.Namespace) -> int:

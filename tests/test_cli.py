@@ -49,3 +49,22 @@ def test_kb_lint_and_list(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
     )
     assert main(["kb", "lint", "--kb-path", str(bad)]) == 1
     assert "unknown workload field 'precisionn'" in capsys.readouterr().err
+
+
+def test_parse_lists_no_python_none(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`goblin parse` prints a source that is no workload field (a DeepSpeed file's offload key, the file itself) without
+    a value, an unset field as unset and an export without a value with none: never `None` (review10b #30 LongQLoRA
+    `cpu_offload_in.0 = None`, `deepspeed_file = None`, `compile_mode = None`)."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "ds.json").write_text('{"zero_optimization": {"stage": 2, "offload_optimizer": {"device": "cpu"}}}\n')
+    (tmp_path / "run.sh").write_text("export OUT_DIR=$(pwd)/out\ndeepspeed --num_gpus 2 train.py --config cfg.yaml\n")
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(
+        "model_name_or_path: meta-llama/Llama-2-7b-hf\noutput_dir: out\nbf16: true\ndeepspeed: ds.json\nper_device_train_batch_size: 4\n"
+        "gradient_accumulation_steps: 2\nlearning_rate: 2.0e-5\nnum_train_epochs: 1\nlr_scheduler_type: cosine\n"
+    )
+    assert main(["parse", str(cfg)]) == 0
+    out = capsys.readouterr().out
+    assert "zero_stage = 2" in out and "deepspeed_file  (" in out
+    assert "compile_mode unset" in out
+    assert "None" not in out
