@@ -149,3 +149,14 @@ def test_a_quantized_load_in_code_counts_with_the_launch_line(tmp_path: Path) ->
     report = _audit(path)
     assert report.verdict == "fail"
     assert "quant.lora_over_8bit_when_bf16_fits" in report.reason and "made in the script's code and in the launch line" in report.reason
+
+
+def test_the_items_line_says_what_decided_a_verdict_the_users_edits_count(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The item's one line shows the config's own patch speedup (1.00x), so it says that the user's edits decided it."""
+    _code_repo(tmp_path, "if True:")
+    monkeypatch.chdir(tmp_path)
+    main(["audit", "train.py", "--target", "mi300x", "--runner", "projection"])
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("FAIL "))
+    assert "1.00x [1.00-1.00] projected (with the edits of memory.disable_checkpointing_when_hbm_free made in the script's code" in line

@@ -6,6 +6,7 @@ from ..events import ErrorData, Event, ThoughtData, ToolCallData, ToolResultData
 from ..outcome import ItemOutcome
 from ..redact import redact, redact_model
 from ..schemas import Report, RunMetrics
+from ..tools.audit_tools import HAND_COUNTED
 
 
 def _run(m: RunMetrics | None) -> str:
@@ -77,6 +78,10 @@ def summary_line(item: ItemOutcome) -> str:
     undecided = f" ({r.straddles})" if r is not None and r.straddles and not blocked else ""  # the level noise could still change
     if r is not None and not blocked and r.verdict == "warn" and r.patch is not None and not (r.patch.edits or r.patch.env):
         # a WARN with nothing patched: a footgun the projection prices at goblin_warn_at (audit_tools._unpatched_footguns)
+        undecided = f" ({r.reason})"
+    if r is not None and not blocked and r.verdict in ("warn", "fail") and not undecided and HAND_COUNTED in r.reason:
+        # the verdict counts edits the user makes by hand (the launch line, the script's code): its speedup is not the
+        # patch's, so the line says what decided it
         undecided = f" ({r.reason})"
     rate = throughput_text(r) if r is not None and r.speedup else ""
     rate = f"; {rate}" if rate else ""

@@ -623,7 +623,7 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         # (goblin writes the config only)
         ids, combined, places = launch
         counted, said = decide(combined, fail_at=ctx.settings.fail_at, warn_at=ctx.settings.warn_at)
-        made = f"with the edits of {', '.join(ids)} made {places}, which goblin does not write (the findings say the exact change)"
+        made = f"with the edits of {', '.join(ids)} made {places}, {HAND_COUNTED}"
         if _SEVERITY[counted] > _SEVERITY[verdict]:
             verdict, reason = counted, f"{made}, {said}; the config's own patch recovers {speedup.point:.2f}x [{speedup.low:.2f}-{speedup.high:.2f}]"
         elif combined.point > speedup.point:
@@ -1356,6 +1356,8 @@ def _lengths_note(w: WorkloadConfig) -> str:
 _SEVERITY = {"pass": 0, "warn": 1, "fail": 2}
 
 
+# how a verdict the user's own edits decide says so (reporting.text.summary_line shows such a reason on the item's line)
+HAND_COUNTED = "which goblin does not write (the findings say the exact change)"
 # where a skipped edit is the user's to make: the skip reason's marker -> how the verdict says it
 _HAND_PLACES = {IN_LAUNCH_LINE: "in the launch line", IN_CODE_BY_HAND: "in the script's code"}
 
