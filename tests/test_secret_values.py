@@ -113,6 +113,11 @@ def test_a_bare_key_name_masks_by_value_only_what_looks_like_a_credential() -> N
     assert redact.masks_by_value("openai_key", "sk-abcdef0123456789")
     assert not redact.masks_by_value("tokens", "<|im_start|>")  # Axolotl's added tokens are text
     assert not redact.masks_by_value("pad_token", "<|endoftext|>")
+    # review11b #26 grail-simulation training-knn.sh:530 `feature_token="unknown"`: a text token's word is not learned (it
+    # masked "unknown" in every report: `blocker.keys_***_at_version`); an issued token under the same name is
+    assert not redact.masks_by_value("feature_token", "unknown")
+    assert redact.masks_by_value("feature_token", "hf_abcdefghij0123456789")
+    assert redact.masks_by_value("HF_TOKEN", "unknown") and redact.masks_by_value("github_token", "placeholder")
 
 
 def test_a_learned_value_that_is_one_of_goblins_words_costs_no_report(tmp_path: Path) -> None:
