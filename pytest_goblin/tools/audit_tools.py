@@ -786,8 +786,10 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         )
     if not why and evidence == "projected":
         why = _sized_at_cutoff(ctx, w, patch)
-        if why and launch is None and (over := _over_length_span(ctx, w, patch)) is not None:
-            # the lengths decide which checkpointing-off edit is best, not whether the patch pays (review10a #14)
+        over = _over_length_span(ctx, w, patch) if why and launch is None else None
+        if over is not None and _SEVERITY[over[0]] <= _SEVERITY[verdict]:
+            # the lengths decide which checkpointing-off edit is best, not whether the patch pays (review10a #14); never
+            # more severe than the patch as written projects
             why = None
             verdict, reason = over
     unwritten = sorted(rid for rid, skip in patch.skipped.items() if skip.endswith(NOT_READ_BACK))
