@@ -341,10 +341,15 @@ def at_shorter_length(w: WorkloadConfig) -> WorkloadConfig:
     """`w` with its samples `shorter_length` long. Where the config sets its own cutoff, the longest sample is kept at
     it: in a dataset of any size some sample reaches the cutoff, and peak memory is that sample's (`sample_length`), so
     only the time per step follows the shorter samples; with no cutoff stated, every sample is the shorter length."""
-    short = shorter_length(w)
+    return at_mostly(w, shorter_length(w))
+
+
+def at_mostly(w: WorkloadConfig, tokens: int) -> WorkloadConfig:
+    """`w` with its samples mostly `tokens` long: as `at_shorter_length`, the longest kept at the config's own cutoff where
+    it sets one (peak memory is that sample's), else every sample `tokens` long."""
     if not seq_len_is_cutoff(w):
-        return at_length(w, short)
-    return w.model_copy(update={"token_quantiles": [short] * 20 + [w.seq_len], "mean_tokens": (20 * short + w.seq_len) / 21})
+        return at_length(w, tokens)
+    return w.model_copy(update={"token_quantiles": [tokens] * 20 + [w.seq_len], "mean_tokens": (20 * tokens + w.seq_len) / 21})
 
 
 def seq_len_is_cutoff(w: WorkloadConfig) -> bool:

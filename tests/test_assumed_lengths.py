@@ -109,8 +109,11 @@ def test_smaller_micro_batch_without_checkpointing_is_proposed_at_the_configs_cu
     assert edits["gradient_checkpointing"] is False and edits["micro_batch_size"] * edits["gradient_accumulation"] == 64
     finding = next(f for f in report.findings if f.rule_id == "memory.checkpointing_off_at_smaller_micro_batch")
     assert "sized for every sample at the config's cutoff of 2048 tokens" in finding.message
-    # the gain still rests on lengths nobody read (much shorter samples may fit at the current micro-batch): not decided
-    assert report.verdict == "warn" and "sized for every sample at the config's cutoff of 2048" in (report.inconclusive or "")
+    # the lengths nobody read decide which checkpointing-off edit is best, not whether one pays: at every length from the
+    # cutoff down to 1/8 of it the planner's choice projects 1.24x or more (lower bound 1.11x), so the patch fails the config
+    # (tests/test_length_span.py; before lengthspan25: inconclusive, "sized for every sample at the config's cutoff of 2048")
+    assert report.verdict == "fail" and report.inconclusive is None
+    assert "projected checkpointing off at sample lengths from the config's cutoff of 2048 tokens" in report.reason
 
 
 def test_smaller_micro_batch_is_left_out_where_the_config_sets_no_cutoff(tmp_path: Path) -> None:

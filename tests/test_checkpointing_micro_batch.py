@@ -279,11 +279,14 @@ def test_not_lowered_for_samples_of_an_assumed_length(tmp_path: Path) -> None:
     assert report.inconclusive and RULE in report.inconclusive and "2048 tokens" in report.inconclusive
 
 
-def test_sized_at_the_configs_cutoff_but_not_decided(tmp_path: Path) -> None:
+def test_sized_at_the_configs_cutoff_and_decided_over_the_span_of_lengths(tmp_path: Path) -> None:
     """With the config's own cutoff (review3 #14) the smaller micro-batch fits at any real length, and is projected
-    faster at half of it too: it is proposed, but the verdict waits for the lengths (much shorter rows, as in
-    review2's SQL LoRA, may fit at the current micro-batch)."""
+    faster at half of it too: it is proposed. Much shorter rows (review2's SQL LoRA) may fit at the current micro-batch,
+    but checkpointing off pays either way: at every length from the cutoff down to 1/8 of it the planner's choice
+    projects 1.26x or more, so the verdict is decided (review10a #14; before lengthspan25: inconclusive)."""
     path = _write(tmp_path / "v1_sft.yaml", LLAMAFACTORY_V1)
     report = _audit(path)
     assert report.patch is not None and RULE in report.patch.rule_ids
-    assert report.verdict == "warn" and report.inconclusive and "the config's cutoff of 2048 tokens" in report.inconclusive
+    assert report.verdict == "fail" and report.inconclusive is None
+    assert "from the config's cutoff of 2048 tokens down to 1/8 of it (2048, 1024, 512, 256;" in report.reason
+    assert "checkpointing off fits at the current micro-batch 8 too" in report.reason

@@ -49,6 +49,7 @@ LAYERS: dict[str, int] = {
     "patching": 4,
     "patchblock": 4,
     "attribution": 4,
+    "lengthspan": 4,
     # 5 runners: projected or measured benchmarks
     "runners": 5,
     # 6 the audit loop, its tools and backends

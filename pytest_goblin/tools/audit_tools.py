@@ -50,7 +50,7 @@ from ..rules import (
     undecided_over_span,
     unmodelled_trainer,
 )
-from ..schemas import Finding, Patch, Report, RolloutSplit, Rule, RunMetrics, Speedup, WorkloadConfig, device_label
+from ..schemas import Finding, Patch, Report, RolloutSplit, Rule, RunMetrics, Speedup, Verdict, WorkloadConfig, device_label
 from ..shapespan import corner_shapes, full_span_phrase, span_memory_gb, spanned
 from ..stats import MAX_HALF_WIDTH, bootstrap_speedup, decide, inconclusive, settled, straddled
 from .context import AuditContext
@@ -564,6 +564,51 @@ def _sized_at_cutoff(ctx: AuditContext, w: WorkloadConfig, patch: Patch) -> str 
     )
 
 
+def _over_length_span(ctx: AuditContext, w: WorkloadConfig, patch: Patch) -> tuple[Verdict, str] | None:
+    """The verdict and reason where `_sized_at_cutoff`'s doubt is only which checkpointing-off edit is best: at every
+    length of lengthspan.length_span (the cutoff down to an eighth of it, samples all that long and mostly that long with
+    the longest at the cutoff), the patch's other edits and the checkpointing-off edit the planner chooses there (the
+    current micro-batch where it fits, else the smaller one) project goblin_warn_at or more (review10a #14: ReasonLite's
+    32768-token cutoff, 1.33x on its own, inconclusive where the expert failed it). A "fail" needs the lowest bound over
+    the span at goblin_fail_at. None where some length falls below goblin_warn_at (the doubt stands), on a guessed shape
+    (the shape rules decide) and for online RL."""
+    from ..costmodel import seq_len_is_cutoff
+    from ..lengthspan import LENGTH_SPAN_SHARES, gains_over_lengths, length_span
+
+    if online_rl(w) or shape_assumption(w.model) is not None or not seq_len_is_cutoff(w):
+        return None
+    down = {r.id for r in ctx.rules if r.transform.micro_batch_down}
+    rest = {e.field: e.new for e in patch.edits if e.rule_id not in down}
+    written = {e.field: e.new for e in patch.edits if e.rule_id in down}
+    if {"gradient_checkpointing", "micro_batch_size", "gradient_accumulation"} & rest.keys() or "micro_batch_size" not in written:
+        return None
+    rows = gains_over_lengths(w, rest, ctx.hw, ctx.rules)
+    tokens, tail, _, (point, low, high) = min(rows, key=lambda r: r[3][0])
+    lowest = min(r[3][1] for r in rows)
+    fail_at, warn_at = ctx.settings.fail_at, ctx.settings.warn_at
+    verdict: Verdict
+    if lowest >= fail_at:
+        verdict, level = "fail", f"at least {lowest:.2f}x (lower bound) at every length of it, at or above goblin_fail_at={fail_at:.2f}"
+    elif point >= warn_at:
+        verdict = "warn"
+        level = f"{point:.2f}x or more at every length of it (lower bound {lowest:.2f}x, below goblin_fail_at={fail_at:.2f}), at or above goblin_warn_at={warn_at:.2f}"
+    else:
+        return None
+    span = length_span(w)
+    at = f"samples mostly {tokens} tokens long, the longest at the cutoff" if tail else f"every sample {tokens} tokens long"
+    current = [t for t, tl, off, _ in rows if not tl and off.get("gradient_checkpointing") is False and "micro_batch_size" not in off]
+    per_gpu = w.micro_batch_size * w.gradient_accumulation
+    also = f"; with samples {current[0]} tokens long or shorter, checkpointing off fits at the current micro-batch {w.micro_batch_size} too" if current else ""
+    return verdict, (
+        f"no dataset lengths were read, so goblin projected checkpointing off at sample lengths from the config's cutoff of {w.seq_len} "
+        f"tokens down to 1/{round(1 / LENGTH_SPAN_SHARES[-1])} of it ({', '.join(str(t) for t in span)}; samples all that long, and mostly that long with the longest "
+        f"at the cutoff), at the micro-batch the planner chooses at each (the current one where it fits, else a smaller one): the patch "
+        f"recovers {level}; its least, {point:.2f}x [{low:.2f}-{high:.2f}], with {at}. The patch goblin writes is the cutoff's, micro-batch "
+        f"{written['micro_batch_size']} x accumulation {written.get('gradient_accumulation', per_gpu // written['micro_batch_size'])} "
+        f"(the same {per_gpu} samples per GPU per step), sized so it fits at any real length{also}"
+    )
+
+
 def _left_out_on_a_guess(ctx: AuditContext, patch: Patch) -> list[str]:
     """The rules skipped on a guessed shape whose edits the patch does not make anyway (another rule's edit of the same
     values): the ones really left out, which the inconclusive reason names."""
@@ -741,6 +786,12 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         )
     if not why and evidence == "projected":
         why = _sized_at_cutoff(ctx, w, patch)
+        over = _over_length_span(ctx, w, patch) if why and launch is None else None
+        if over is not None and _SEVERITY[over[0]] <= _SEVERITY[verdict]:
+            # the lengths decide which checkpointing-off edit is best, not whether the patch pays (review10a #14); never
+            # more severe than the patch as written projects
+            why = None
+            verdict, reason = over
     unwritten = sorted(rid for rid, skip in patch.skipped.items() if skip.endswith(NOT_READ_BACK))
     if not why and unwritten and verdict != "fail":
         why = (
