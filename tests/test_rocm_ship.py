@@ -1,6 +1,7 @@
 """A "needs a ROCm build" finding is left out where the repository installs that build, and says so in the notes
 (frameworks/rocm_ship.py; review11b class 7: financial-grpo's Dockerfile FROM rocm/vllm, InstellaVL's FROM
-rocm/megatron-lm); evidence for one package never answers another's."""
+rocm/megatron-lm); evidence for one package never answers another's. A torch release a README names without installing
+it (review11b #36, gritlm README.md:320: "# ... we used torch==2.2.0 with ... CUDA Version: 12.2") is no torch pin."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from .repo_files import write_tree
 HF = "model_name_or_path: meta-llama/Meta-Llama-3-8B\nper_device_train_batch_size: 4\ngradient_accumulation_steps: 4\nlearning_rate: 2.0e-5\nbf16: true\n"
 VLLM = "blocker.trl_vllm_needs_rocm_build"
 FLASH = "attention.flash_attn_rocm_build"
+TORCH = "blocker.torch_without_rocm_build"
 
 
 def _audit(path: Path) -> Any:
@@ -99,6 +101,29 @@ def test_rocm_bitsandbytes_built_from_source_is_shipped(tmp_path: Path) -> None:
     assert got["bitsandbytes"].where == "Dockerfile:2" and got["vllm"].where == "Dockerfile:1"
     other = _config(tmp_path / "b", HF, {"Dockerfile": "FROM ubuntu:22.04\nRUN pip install bitsandbytes==0.43.1\n"})
     assert shipped(exact_pins(str(other), other.read_text())) == {}
+
+
+@pytest.mark.parametrize(
+    ("readme", "fires"),
+    [
+        # gritlm README.md:320 (review11b #36): the authors' NVIDIA environment in a comment of the setup block
+        (
+            "```bash\n# First install PyTorch (https://pytorch.org/get-started/locally/; we used torch==2.2.0 with NVIDIA-SMI 535.104.05, "
+            "CUDA Version: 12.2), then do the below\ngit clone https://github.com/ContextualAI/gritlm\npip install -e .\n```\n",
+            False,
+        ),
+        ("```\nWe used torch==2.0.1 and CUDA 11.8 for all experiments.\n```\n", False),
+        # must fire: an install line, and a requirements listing shown in a block
+        ("```bash\npip install torch==2.0.1\n```\n", True),
+        ("```\ntorch==2.0.1\ntransformers==4.36.2\n```\n", True),
+    ],
+)
+def test_a_torch_release_a_readme_names_without_installing_it_is_no_pin(tmp_path: Path, readme: str, fires: bool) -> None:
+    path = _config(tmp_path, HF, {"README.md": readme})
+    got = [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id == TORCH]
+    assert bool(got) == fires
+    if got:
+        assert "README.md:2" in got[0].message
 
 
 def test_evidence_lines() -> None:

@@ -628,6 +628,25 @@ def _readme_lines(text: str) -> str:
     return "\n".join(keep)
 
 
+# A README line that names a torch release without installing it (review11b #36, ContextualAI/gritlm README.md:320, a
+# comment in its setup block: "# First install PyTorch (https://pytorch.org/get-started/locally/; we used torch==2.2.0 with
+# NVIDIA-SMI ..., CUDA Version: 12.2)"): the authors' environment, not what the block installs. A comment line, or a
+# sentence saying what was used or tested, with no install command on it; a bare `torch==2.2.0` line of a requirements
+# listing in a code block stays a pin.
+_INSTALL_WORD = re.compile(r"(?i)\b(?:pip3?|uv|conda|mamba|micromamba)[ \t]{1,8}(?:pip[ \t]{1,8})?install\b")
+_USED = re.compile(r"(?i)\b(?:we|i)[ \t]{1,4}(?:used|use|tested|ran|trained)\b|\btested[ \t]{1,4}(?:with|on)\b|\bour[ \t]{1,4}(?:environment|setup)\b")
+
+
+def _said_not_installed(rows: list[str], lineno: int) -> bool:
+    """Whether README line `lineno` names a release without installing it (a comment, or a "we used" sentence)."""
+    if not 0 < lineno <= len(rows):
+        return False
+    line = rows[lineno - 1]
+    if line.lstrip().startswith("#"):
+        return True  # a shell/Python comment in a code block (a Markdown heading names no torch release)
+    return _INSTALL_WORD.search(line) is None and _USED.search(line) is not None
+
+
 # README prose that supersedes the install block next to it (review3, magpie-align/magpie recipes/README.md:22-34 clones
 # Axolotl and `git reset --hard 7c2bf30...`; line 36: "**Note 2:** They have fixed that. Please use the latest version.").
 # Read in the prose lines right after a block's closing fence ("use the latest ..." and the rest), and in the section
@@ -1324,6 +1343,8 @@ def _pin_files(
         export = _conda_export(text, rel, str(f), exact) if kind == "text" and f.suffix.lower() == ".txt" else []
         if exact:
             got = _scan_all(text, rel, str(f), _EXACT_PIN)
+            if kind == "readme":
+                got = [p for p in got if p.dist != "torch" or not _said_not_installed(body.splitlines(), p.line)]
             if kind == "docker":
                 got += [rocm_build_pin(pkg, what, source, f"{rel}:{n}", str(f), n) for n, pkg, what, source in dockerfile_evidence(text)]
             found += got + export
