@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ from .formats.semantics import strategy_unread
 from .formats.textedit import RENAME
 from .frameworks import check_writes
 from .frameworks.pins import exact_pins
+from .frameworks.rocm_ship import Shipped, shipped
 from .hardware import kb_dir, load_yaml_list
 from .rules import DERIVED_FACTS, facts, holds
 from .safepath import text_or_empty, tree_of
@@ -266,11 +268,29 @@ def found(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] | li
     return out
 
 
+def shipped_build(loaded: LoadedConfig, package: str) -> Shipped | None:
+    """Where the config's repository installs the ROCm build of `package` (frameworks/rocm_ship.py), or None."""
+    return shipped(exact_pins(str(loaded.path), loaded.text)).get(package)
+
+
+def shipped_notes(loaded: LoadedConfig, hw: Hardware, rule_ids: Mapping[str, str]) -> list[str]:
+    """A note for each "needs a ROCm build" entry whose premise holds but whose build the repository installs: the
+    blockers found here, and the rules `rule_ids` names (rule id -> its package)."""
+    asked = {b.id: b.rocm_build for b, *_rest in found(loaded, hw) if b.rocm_build is not None}
+    out = []
+    for rid, package in {**asked, **rule_ids}.items():
+        if (got := shipped_build(loaded, package)) is not None:
+            out.append(f"{rid} not raised: {got.phrase()}")
+    return out
+
+
 def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] | list[Blocker] | None = None) -> list[Finding]:
     """The blockers (and build requirements) of a config on the target, as findings; a blocker's
     one-edit fix is offered only when the framework's own validation accepts it."""
     out = []
     for b, key, value, line in found(loaded, hw, blockers):
+        if b.rocm_build is not None and shipped_build(loaded, b.rocm_build) is not None:
+            continue  # the repository installs that ROCm build: said in the report's notes (shipped_notes)
         other = key_file(loaded, key, line) if key else None  # a launch line's value: its line is that file's
         # a launch line's word as it is written there (`--tf32 True`), a script's keyword as Python, a YAML key as YAML
         said = f"--{key} {value}" if other else f"{key}={value!r}" if loaded.adapter.name == "python" else f"{key}: {_shown(value)}"

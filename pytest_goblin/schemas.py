@@ -373,6 +373,8 @@ class Rule(Model):
     # projects under 0.5% on its own, the edit is not offered even in a patch that pays (tools.audit_tools).
     # False: part of its worth is outside the model (numerics, a kernel the projection prices as another).
     priced: bool = False
+    # the package whose ROCm build the rule asks for: not raised where the repository installs that build (frameworks/rocm_ship.py)
+    rocm_build: Literal["torch", "vllm", "flash-attn", "bitsandbytes"] | None = None
 
 
 class Blocker(Model):
@@ -394,6 +396,8 @@ class Blocker(Model):
     anchor: list[str] = Field(default_factory=list)  # workload fields whose line a finding without `keys` points at
     when: list[Predicate] = Field(default_factory=list)  # over `value`, workload, hw.*, derived.*, pin.*, key.<another config key>
     fix: Any = None  # the one value that, written to the key found, removes the blocker (None: no one-edit fix)
+    # the package whose ROCm build the entry asks for: not raised where the repository installs that build (frameworks/rocm_ship.py)
+    rocm_build: Literal["torch", "vllm", "flash-attn", "bitsandbytes"] | None = None
     # a built-in check in place of keys/launch/pin (blockers.CHECKS): `keys_at_version`, the keys the
     # transformers/TRL release the recipe runs on does not have (frameworks/history.py); `torch_rocm_build`,
     # a torch pin with no ROCm build for the GPU's architecture (frameworks/torch_rocm.py); `module_removed_at_version`,

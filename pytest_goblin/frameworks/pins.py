@@ -92,6 +92,7 @@ from packaging.version import InvalidVersion, Version
 
 from ..safepath import UnsafePath, project_root, read_bytes, read_text, repository_root, tree_of
 from .facts import KEY_SINCE, OLDEST_READ, VALUE_SINCE
+from .rocm_ship import ROCM_BUILD, dockerfile_evidence, line_evidence
 
 DISTS = ("transformers", "trl", "torchtune", "llamafactory", "axolotl", "peft", "deepspeed", "accelerate", "unsloth")
 # LLaMA-Factory's package was `llmtuner` before 0.8 (hiyouga/LLaMA-Factory src/llmtuner/__init__.py,
@@ -247,7 +248,15 @@ def _scan_all(text: str, where: str, file: str = "", pattern: re.Pattern[str] = 
             out += _git_refs(line, at, file, lineno)
         elif pattern is _EXACT_PIN and (ix := _TORCH_INDEX.search(line)):
             out.append(Pin("torch-index", ix.group(2).lower(), ix.group(0), at, file=file, line=lineno))
+        if pattern is _EXACT_PIN and "rocm" in line.lower():
+            out += [rocm_build_pin(pkg, what, source, at, file, lineno) for pkg, what, source in line_evidence(line)]
     return out
+
+
+# A ROCm build of a package the repository installs (frameworks/rocm_ship.py), read with the exact pins as the pseudo-
+# distribution `rocm-build:<package>`; its spec holds what the line does and the source, split by a NUL.
+def rocm_build_pin(pkg: str, what: str, source: str, at: str, file: str, lineno: int) -> Pin:
+    return Pin(f"{ROCM_BUILD}{pkg}", "", f"{what}\x00{source}", at, file=file, line=lineno)
 
 
 def _scan(text: str, where: str, pattern: re.Pattern[str] = _PIN) -> dict[str, Pin]:
@@ -617,6 +626,25 @@ def _readme_lines(text: str) -> str:
     for first, last, _why in _set_aside(text):
         keep[first - 1 : last] = [""] * (last - first + 1)
     return "\n".join(keep)
+
+
+# A README line that names a torch release without installing it (review11b #36, ContextualAI/gritlm README.md:320, a
+# comment in its setup block: "# First install PyTorch (https://pytorch.org/get-started/locally/; we used torch==2.2.0 with
+# NVIDIA-SMI ..., CUDA Version: 12.2)"): the authors' environment, not what the block installs. A comment line, or a
+# sentence saying what was used or tested, with no install command on it; a bare `torch==2.2.0` line of a requirements
+# listing in a code block stays a pin.
+_INSTALL_WORD = re.compile(r"(?i)\b(?:pip3?|uv|conda|mamba|micromamba)[ \t]{1,8}(?:pip[ \t]{1,8})?install\b")
+_USED = re.compile(r"(?i)\b(?:we|i)[ \t]{1,4}(?:used|use|tested|ran|trained)\b|\btested[ \t]{1,4}(?:with|on)\b|\bour[ \t]{1,4}(?:environment|setup)\b")
+
+
+def _said_not_installed(rows: list[str], lineno: int) -> bool:
+    """Whether README line `lineno` names a release without installing it (a comment, or a "we used" sentence)."""
+    if not 0 < lineno <= len(rows):
+        return False
+    line = rows[lineno - 1]
+    if line.lstrip().startswith("#"):
+        return True  # a shell/Python comment in a code block (a Markdown heading names no torch release)
+    return _INSTALL_WORD.search(line) is None and _USED.search(line) is not None
 
 
 # README prose that supersedes the install block next to it (review3, magpie-align/magpie recipes/README.md:22-34 clones
@@ -1314,7 +1342,12 @@ def _pin_files(
             text = "\n".join("" if _line_names(line, skip) else line for line in text.split("\n"))
         export = _conda_export(text, rel, str(f), exact) if kind == "text" and f.suffix.lower() == ".txt" else []
         if exact:
-            found += _scan_all(text, rel, str(f), _EXACT_PIN) + export
+            got = _scan_all(text, rel, str(f), _EXACT_PIN)
+            if kind == "readme":
+                got = [p for p in got if p.dist != "torch" or not _said_not_installed(body.splitlines(), p.line)]
+            if kind == "docker":
+                got += [rocm_build_pin(pkg, what, source, f"{rel}:{n}", str(f), n) for n, pkg, what, source in dockerfile_evidence(text)]
+            found += got + export
             continue
         found += _scan_all(text, rel, str(f)) + export
         if kind in ("readme", "docker", "shell"):

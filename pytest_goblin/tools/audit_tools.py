@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .. import __version__
 from ..attribution import KEEP_THRESHOLD, leave_one_out
-from ..blockers import blocked_reason
+from ..blockers import blocked_reason, shipped_build, shipped_notes
 from ..blockers import findings as blocker_findings
 from ..costmodel import calibration_note, eager_elementwise_passes, memory_gb, nominal_for, sensitivity, step, weights_phrase
 from ..errors import BenchmarkFailed, GoblinError, StartupRefused
@@ -874,6 +874,10 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
     if (split := naive_split_note(w, ctx.hw)) is not None:
         all_notes.append(split)
     if ctx.loaded is not None:
+        # a "needs a ROCm build" finding left out because the repository installs that build says where (review11b class 7)
+        asked = {r.id: r.rocm_build for r in ctx.applicable(w) if r.rocm_build is not None and r.id not in w.ignored_rules}
+        all_notes.extend(shipped_notes(ctx.loaded, ctx.hw, asked))
+    if ctx.loaded is not None:
         # every message names the framework at the release the repository runs (frameworks.history.in_run_terms)
         from ..frameworks.history import run_readings, said_at_run
 
@@ -1283,6 +1287,8 @@ def findings(ctx: AuditContext, patch: Patch) -> list[Finding]:
     for rule in ctx.applicable(w):
         if rule.id in w.ignored_rules:
             continue
+        if rule.rocm_build is not None and loaded is not None and shipped_build(loaded, rule.rocm_build) is not None:
+            continue  # the repository installs that ROCm build: said in the report's notes (blockers.shipped_notes)
         line, key = _anchor(rule, w)
         status = patch.skipped.get(rule.id)
         if not rule.footgun and unactionable(status):
