@@ -880,8 +880,19 @@ def _module_removed(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     from .frameworks.modules import imports, runs_without
     from .frameworks.pins import pins
 
+    text, file, where = loaded.text, None, ""
+    if loaded.adapter.name == "hf-trainer":  # a recipe: the imports of the script its launch line runs on it
+        from .formats.launched import launched_script
+
+        launched = launched_script(loaded.path)
+        if launched is None or not launched.text:
+            return []
+        from .formats.base import shown_file
+
+        text, where = launched.text, f"{launched.script} (run on this file by {launched.where}) "
+        file = shown_file(launched.script_path, str(loaded.path)) if launched.script_path else launched.script
     out = []
-    for imp in imports(loaded.text):
+    for imp in imports(text):
         r = imp.removed
         got = runs_without(r, pins(str(loaded.path), loaded.text).get(r.dist))
         if got is None or got[0] != (b.severity == "blocker"):
@@ -889,11 +900,11 @@ def _module_removed(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
         said = imp.text.replace("`", "'")[:160]
         use = f"import from {r.instead}" if r.kind == "module" else f"call {r.instead}"
         message = (
-            f"line {imp.line}: `{said}`: {r.dist}.{r.module} is gone from {r.dist} {r.gone} on (the last release goblin read with it: "
+            f"{where}line {imp.line}: `{said}`: {r.dist}.{r.module} is gone from {r.dist} {r.gone} on (the last release goblin read with it: "
             f"{r.last}), and the script runs on {r.dist} {got[1]} ({got[2]}). {b.symptom}. What to change: {use}, or pin "
             f"{r.dist}<{r.gone}. Source: {'; '.join(r.sources)}"
         )
-        out.append(_finding(b, f"{b.title} (`{r.dist}.{r.module}`)", b.severity == "blocker", message, imp.line))
+        out.append(_finding(b, f"{b.title} (`{r.dist}.{r.module}`)", b.severity == "blocker", message, imp.line, file=file))
     return out
 
 

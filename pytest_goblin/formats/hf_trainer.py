@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import ConfigError
 from ..frameworks import CITES, tables, where
 from ..frameworks.history import online_trainer_from_keys
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
@@ -250,6 +251,16 @@ class HFTrainerAdapter(Adapter):
         return 4 + hits if hits >= 2 else 0
 
     def model_shape(self, r: Reader) -> ModelShape:
+        if r.raw("model_name_or_path", "model")[0] is None and (own := self._script_model_key(r)) is not None:
+            key, said = own
+            shape = model_from(r, key, launch=self._parsed_model_word(r, key))
+            r.notes.append(f"model: `{key}` of this file, {said}")
+            src = r.sources.get("model")
+            if src is not None and src.file == r.path and not src.note:
+                r.sources["model"] = src.model_copy(update={"note": said})
+            return shape
+        if r.raw("model_name_or_path", "model")[0] is None and (fixed := self._script_model(r)) is not None:
+            return fixed
         if r.raw("model_name_or_path", "model")[0] is None and r.path.endswith((".json", ".yaml", ".yml")) and isinstance(r.data, dict):
             from .launchers import sibling_model
 
@@ -265,10 +276,53 @@ class HFTrainerAdapter(Adapter):
         return model_from(r, "model_name_or_path", launch=self._parsed_model_word(r))
 
     @staticmethod
-    def _parsed_model_word(r: Reader) -> tuple[str, str] | None:
-        """("model_name_or_path", who sets it) where the script the launch line runs on this recipe parses the line's
-        words over the file (TrlParser after `--config FILE`, parse_yaml_and_args after a recipe given first:
-        launch_line.SCRIPT_FLAGS_AT, as `_launch_words` reads them): its `--model_name_or_path X` is the model that runs."""
+    def _script_model_key(r: Reader) -> tuple[str, str] | None:
+        """(key, how it was read) where the script the launch line runs on this recipe loads its model from one field of its
+        own argument classes (launched.Launched.model_field: `from_pretrained(script_args.model_id, ...)`) and the file
+        sets that key (or the launch line passes it); None otherwise. Review11b #28: oci-amd-gpu-onboarding's
+        `model_id: "/data/models/Meta-Llama-3-70B"`, which lora.py:112 loads."""
+        if getattr(r, "script", None) is not None or not r.path.endswith((".yaml", ".yml", ".json")) or not isinstance(r.data, dict):
+            return None
+        from .launched import launched_script
+
+        launched = launched_script(r.path)
+        if launched is None or launched.model_field is None:
+            return None
+        key, line, call = launched.model_field
+        if r.raw(key)[0] is None:
+            return None
+        return key, f"the field {launched.script}:{line} loads as the model (`{call}`; launched by {launched.where})"
+
+    @staticmethod
+    def _script_model(r: Reader) -> ModelShape | None:
+        """The model the script run on this recipe fixes in its own code (launched.Launched.model_literal:
+        `model_name = "Qwen/Qwen3-1.7B"` ... `from_pretrained(model_name, ...)`), where the file names none; None otherwise.
+        Review11b #31: Qwen3-1.7b_RLHF scripts/train_lora.py:18,38-39."""
+        if getattr(r, "script", None) is not None or not r.path.endswith((".yaml", ".yml", ".json")) or not isinstance(r.data, dict):
+            return None
+        from .launched import launched_script
+
+        launched = launched_script(r.path)
+        if launched is None or launched.model_literal is None:
+            return None
+        model, line, call = launched.model_literal
+        words = Reader(r.path, {"model_name_or_path": model})
+        try:
+            shape = model_from(words, "model_name_or_path")
+        except ConfigError:
+            return None
+        r.notes.extend(words.notes)
+        how = f"{launched.script}:{line} loads {model} (`{call}`), fixed in its code; {launched.script} is run on this file by {launched.where}"
+        r.sources["model"] = FieldSource(file=launched.script_path or launched.script, key=None, line=line, explicit=True, note=how)
+        r.notes.append(f"model: {how}")
+        return shape
+
+    @staticmethod
+    def _parsed_model_word(r: Reader, key: str = "model_name_or_path") -> tuple[str, str] | None:
+        """(key, who sets it) where the script the launch line runs on this recipe parses the line's words over the file
+        (TrlParser after `--config FILE`, parse_yaml_and_args after a recipe given first: launch_line.SCRIPT_FLAGS_AT, as
+        `_launch_words` reads them): its `--model_name_or_path X` (or `--<key> X` of the field the script loads) is the model
+        that runs."""
         from .launch_line import SCRIPT_FLAGS_AT
         from .launched import launched_script
         from .launchers import find_launch
@@ -276,12 +330,12 @@ class HFTrainerAdapter(Adapter):
         if getattr(r, "script", None) is not None or not r.path.endswith((".yaml", ".yml", ".json")) or not isinstance(r.data, dict):
             return None
         launch = find_launch(r.path)
-        if launch is None or launch.commented or not launch.flag_form or not any(w[0] == "model_name_or_path" for w in launch.overrides):
+        if launch is None or launch.commented or not launch.flag_form or not any(w[0] == key for w in launch.overrides):
             return None
         launched = launched_script(r.path)
         if launched is None or (launched.trl_parse is None if launch.flag_form == "config" else launched.yaml_args is None):
             return None
-        return "model_name_or_path", f"{launched.script} sets it over the file ({SCRIPT_FLAGS_AT[launch.flag_form]})"
+        return key, f"{launched.script} sets it over the file ({SCRIPT_FLAGS_AT[launch.flag_form]})"
 
     @staticmethod
     def _launched(r: Reader) -> Launched | None:
@@ -307,6 +361,13 @@ class HFTrainerAdapter(Adapter):
         ran = f"{launched.script} is run on this file by {launched.where}"
         for key, (value, line, how) in values.items():
             r.code[key] = (value, launched.script_path or launched.script, line, f"{how}; {ran}")
+        if "gradient_checkpointing" not in values and "gradient_checkpointing" not in unread and launched.text:
+            from .checkpoint_call import checkpointing_call
+
+            on = checkpointing_call(launched.text, module_level=True)  # at module level, no `if` around it: on, whatever the file says
+            if on is not None:
+                how = f"{launched.script}:{on} calls gradient_checkpointing_enable() on the model on every run, whatever this file says; {ran}"
+                r.code["gradient_checkpointing"] = (True, launched.script_path or launched.script, on, how)
         r.code_unread = {key: f"{why}; {ran}" for key, why in unread.items()}
         r.notes.extend(f"{note}; {ran}" for note in launched.debug_notes)
         if launched.debug_modes:  # formats/pydebug.py: a debug mode the script leaves on is this run's

@@ -96,6 +96,7 @@ class Launched:
     # TrainingArguments fields the script sets in code on the object it parses the file into (formats/codeset.py)
     code_sets: list[CodeSet] = field(default_factory=list)
     script_path: str = ""  # the script's real path
+    text: str = ""  # the script's text (its imports: blockers._module_removed)
     # the script's model-weights `from_pretrained` calls and the tree they are read in (formats/script_dtype.py),
     # read by `weights_dtype`
     loads: list[ModelLoad] = field(default_factory=list)
@@ -146,6 +147,13 @@ class Launched:
     # a dict the script loads a file into and passes to a config class key by key (`GRPOConfig(lr=cfg.get("lr", 2e-5))`):
     # variable -> (config class, call line, {file key -> (keyword, line)}), read by `dict_reads` (review8b #28)
     dict_passes: dict[str, tuple[str, int, dict[str, tuple[str, int]]]] = field(default_factory=dict)
+    # (field, line, call) of the one field of the repository's parser classes every model-loading `from_pretrained`
+    # of the script passes as the model (`AutoModelForCausalLM.from_pretrained(script_args.model_id, ...)`): the key of
+    # the file that names the model (`_model_field`; review11b #28: oci-amd-gpu-onboarding lora.py:93,112 `model_id`)
+    model_field: tuple[str, int, str] | None = None
+    # (model, line, call) where every model-loading `from_pretrained` passes one string the script fixes: a literal, or a
+    # name bound once, at module level, to one (`_model_literal`; review11b #31: Qwen3-1.7b_RLHF train_lora.py:18,38-39)
+    model_literal: tuple[str, int, str] | None = None
 
     def dict_reads(self, keys: list[str]) -> tuple[str, str, int, dict[str, tuple[str, int]]] | None:
         """(variable, config class, call line, reads) of the dict the script passes to its config class key by key
@@ -293,6 +301,7 @@ class _Module:
     path: Path
     tree: ast.Module
     shown: str
+    text: str = ""
 
 
 def _parse(path: Path, roots: list[Path], root: Path) -> _Module | None:
@@ -302,7 +311,7 @@ def _parse(path: Path, roots: list[Path], root: Path) -> _Module | None:
     except (UnsafePath, OSError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError):
         return None
     real = Path(os.path.realpath(path))
-    return _Module(real, tree, os.path.relpath(real, root) if real.is_relative_to(root) else str(path))
+    return _Module(real, tree, os.path.relpath(real, root) if real.is_relative_to(root) else str(path), text)
 
 
 def parse_in_tree(path: str | Path) -> tuple[_Module, list[Path], Path] | None:
@@ -335,6 +344,11 @@ def _script_of(config: Path) -> tuple[Path, str, list[Path], Path] | None:
     if found:
         script, where, _target = found[0]
         return script, where, roots, root
+    from .opened_by import opening_script
+
+    opened = opening_script(absolute, root)  # the one script that opens this file by its path (review11b #31)
+    if opened is not None:
+        return opened[0], opened[1], roots, root
     family = _RECIPE_FAMILIES.get(real.suffix.lower())
     if family is None:
         return None
@@ -774,7 +788,7 @@ def _launched(config: str) -> Launched | None:
         return None
     if where.endswith(_COUSIN_SAID) and not _sets_own_field(Path(config), roots, _Repo(script, roots, root), script):
         return None  # a launch line of another folder's recipe stands for this file only where it sets the script's own keys
-    out = Launched(script=script.shown, where=where, script_path=str(script.path))
+    out = Launched(script=script.shown, where=where, script_path=str(script.path), text=script.text)
     repo = _Repo(script, roots, root)
     _call, classes = _parser_classes(script.tree)
     out.parser_classes = tuple(classes)
@@ -786,9 +800,11 @@ def _launched(config: str) -> Launched | None:
                     line = out.attrs_read.get(node.attr)
                     out.attrs_read[node.attr] = node.lineno if line is None else min(line, node.lineno)
     out.yaml_args = _yaml_args(script.tree, _call)
+    declared: set[str] = set()  # every field of the repository's own parser classes
     for name in classes:
         for cls, mod in repo.chain(name, script):
             dc = dataclasses_of(ast.Module(body=[cls], type_ignores=[]), {}).get(cls.name)
+            declared.update(dc.fields if dc is not None else ())
             for fname, arg in dc.fields.items() if dc is not None else ():
                 if arg.has_default and arg.default is not None and arg.default_node is not None:
                     out.defaults.setdefault(fname, (arg.default, mod.shown, arg.line, cls.name))  # a subclass's field first
@@ -817,6 +833,8 @@ def _launched(config: str) -> Launched | None:
     out.quantizers = _quantizer_calls(script.tree)
     out.tree = script.tree
     out.loads = model_loads(script.tree, parents, lambda node: [_guards_of(node, parents) + site for site in _call_site_guards(node, parents, script.tree)])
+    out.model_field = _model_field(out.loads, declared)
+    out.model_literal = _model_literal(script.tree, out.loads)
     trainers = [
         n.func.id if isinstance(n.func, ast.Name) else n.func.attr
         for n in ast.walk(script.tree)
@@ -947,6 +965,56 @@ def _dict_passes(tree: ast.Module) -> dict[str, tuple[str, int, dict[str, tuple[
                 continue
             seen.add(node.id)  # handed on whole: any key may reach the run
     return {k: v for k, v in out.items() if k not in seen}
+
+
+def _model_field(loads: list[ModelLoad], declared: set[str]) -> tuple[str, int, str] | None:
+    """(field, line, call) where every model-weights `from_pretrained` of the script (script_dtype.model_loads: not a
+    tokenizer's, config's, processor's or PEFT's) passes `<name>.<field>` of one and the same field its repository parser
+    classes declare, as the model: the file's value of that key is the model the script loads. None where the script
+    loads no model, or a load passes anything else (a literal, another field, a variable)."""
+    seen = {load.model.attr for load in loads if isinstance(load.model, ast.Attribute) and isinstance(load.model.value, ast.Name)}
+    if not loads or len(seen) != 1 or not seen <= declared or not all(isinstance(load.model, ast.Attribute) for load in loads):
+        return None
+    first = min(loads, key=lambda load: load.line)
+    return next(iter(seen)), first.line, f"{first.name}({ast.unparse(first.model) if first.model is not None else ''}, ...)"
+
+
+def _model_literal(tree: ast.Module, loads: list[ModelLoad]) -> tuple[str, int, str] | None:
+    """(model, line, call) where every model-weights `from_pretrained` of the script (script_dtype.model_loads) passes, as
+    the model, the same string constant, or a name the script binds exactly once, at module level, to one (no parameter,
+    loop, `with`, import or other binding of that name anywhere). None where it loads no model or a load passes anything
+    else."""
+    stores: dict[str, list[ast.AST]] = {}
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
+            stores.setdefault(n.id, []).append(n)
+        elif isinstance(n, ast.arg):
+            stores.setdefault(n.arg, []).append(n)
+        elif isinstance(n, (ast.Import, ast.ImportFrom)):
+            for a in n.names:
+                stores.setdefault((a.asname or a.name).split(".")[0], []).append(n)
+        elif isinstance(n, (ast.Global, ast.Nonlocal)):
+            for name in n.names:
+                stores.setdefault(name, []).extend([n, n])  # rebound elsewhere: never one binding
+    fixed: dict[str, str] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            v = stmt.value
+            if isinstance(v, ast.Constant) and isinstance(v.value, str) and len(stores.get(stmt.targets[0].id, ())) == 1:
+                fixed[stmt.targets[0].id] = v.value
+    seen: set[str] = set()
+    for load in loads:
+        arg = load.model
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+            seen.add(arg.value)
+        elif isinstance(arg, ast.Name) and arg.id in fixed:
+            seen.add(fixed[arg.id])
+        else:
+            return None
+    if len(seen) != 1:
+        return None
+    first = min(loads, key=lambda load: load.line)
+    return next(iter(seen)), first.line, f"{first.name}({ast.unparse(first.model) if first.model is not None else ''}, ...)"
 
 
 def _tail(node: ast.expr) -> str | None:

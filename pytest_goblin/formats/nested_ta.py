@@ -17,6 +17,7 @@ from typing import Any
 from ..errors import ConfigError
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from .base import IN_LAUNCH_LINE, Reader, model_from
+from .checkpoint_call import checkpointing_call
 from .hf_trainer import MIN_TA_HITS, TA_BATCH_KEYS, TA_ONLY_KEYS, HFTrainerAdapter
 
 BLOCK = "training_args"
@@ -122,7 +123,7 @@ class NestedTrainingArgsAdapter(HFTrainerAdapter):
         r.notes.append(
             f"the TrainingArguments are the `{self._name}:` block{at}; {script}:{sline} builds {cls} from it; its other keys are the repository's own settings"
         )
-        on = _checkpointing_call(script_text)
+        on = checkpointing_call(script_text)
         if on is not None and not (r.values.get("gradient_checkpointing") and r.sources["gradient_checkpointing"].explicit):
             r.default("gradient_checkpointing", True, f"{script}:{on} calls gradient_checkpointing_enable() on every run, whatever the block says")
         if r.sources.get("precision") is not None and r.sources["precision"].explicit:
@@ -150,29 +151,6 @@ def _line(data: Any, name: str) -> int | None:
 @dataclass(frozen=True)
 class _Declared:
     config_class: str
-
-
-def _checkpointing_call(text: str) -> int | None:
-    """The line of a `<x>.gradient_checkpointing_enable()` call no `if`, loop, `try` or `with` guards
-    (ChatGLM3@732294f finetune_demo/finetune_hf.py:514), else None."""
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-    parents = {id(c): p for p in ast.walk(tree) for c in ast.iter_child_nodes(p)}
-    for node in ast.walk(tree):
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "gradient_checkpointing_enable"):
-            continue
-        up = parents.get(id(node))
-        guarded = False
-        while up is not None and not isinstance(up, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module)):
-            if isinstance(up, (ast.If, ast.For, ast.While, ast.Try, ast.With, ast.IfExp, ast.BoolOp)):
-                guarded = True
-                break
-            up = parents.get(id(up))
-        if not guarded:
-            return node.lineno
-    return None
 
 
 _DTYPES = {"bfloat16": "bf16", "float16": "fp16", "half": "fp16"}

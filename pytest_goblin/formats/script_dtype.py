@@ -40,6 +40,7 @@ class ModelLoad:
     dtype: ast.expr | None
     passed: str  # `torch_dtype=...` as written, or `**model_kwargs` with the dict's line
     sites: list[Guards]
+    model: ast.expr | None = None  # what it passes as the model (first argument or `pretrained_model_name_or_path=`)
 
 
 def _receiver(func: ast.expr) -> str | None:
@@ -103,7 +104,8 @@ def model_loads(tree: ast.Module, parents: dict[int, ast.AST], sites: Any) -> li
         passed = f"{next(k.arg for k in node.keywords if k.value is expr)}={ast.unparse(expr)[:60]}" if expr is not None else ""
         if expr is None:
             expr, passed = _from_kwargs(node, ev)
-        out.append(ModelLoad(name=f"{name}.from_pretrained", line=node.lineno, dtype=expr, passed=passed, sites=sites(node)))
+        model = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "pretrained_model_name_or_path"), None)
+        out.append(ModelLoad(name=f"{name}.from_pretrained", line=node.lineno, dtype=expr, passed=passed, sites=sites(node), model=model))
     return out
 
 

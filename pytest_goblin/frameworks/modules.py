@@ -64,6 +64,19 @@ REMOVED = (
         ),
         "name",
     ),
+    Removed(
+        "trl",
+        "commands",
+        "0.13.0",
+        "0.12.2",
+        "the top-level trl package (`from trl import TrlParser`: trl 0.13.0 trl/__init__.py:23,139; the class at "
+        "trl/scripts/utils.py:122, with parse_args_and_config at :208)",
+        (
+            "trl v0.12.2 trl/commands/cli_utils.py:182 `class TrlParser(HfArgumentParser)` (trl/commands/__init__.py, cli.py, cli_utils.py)",
+            "trl v0.13.0: no trl/commands/ package (git ls-tree at tag v0.13.0, and at every later tag read)",
+            "huggingface/trl commit ca850be0a 'CLI refactor (#2380)' deleted trl/commands/__init__.py, cli.py and cli_utils.py",
+        ),
+    ),
 )
 
 
