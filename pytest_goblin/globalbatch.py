@@ -92,11 +92,24 @@ def _mfu(w: WorkloadConfig, hw: Hardware) -> tuple[float, float]:
 
 
 def larger_batch(w: WorkloadConfig, hw: Hardware) -> LargerBatch | None:
+    """`_larger_batch`, once per workload and target while a session scope is open (repoindex.memo): the rule's fact,
+    its finding and the verdict each ask for it."""
+    from .repoindex import active, memo
+
+    if not modelled(w) or micro_batch_tokens(w) * 2 > MAX_TOKENS:  # no doubling to try: nothing projected
+        return None
+    if not active():
+        return _larger_batch(w, hw)
+    return memo("globalbatch.larger_batch", (w.model_dump_json(), hw.model_dump_json()), lambda: _larger_batch(w, hw))
+
+
+def _larger_batch(w: WorkloadConfig, hw: Hardware) -> LargerBatch | None:
     """The micro-batch doubled, gradient accumulation kept at 1, while the doubled one holds at most MAX_TOKENS tokens,
     fits under `patching.fit_limit_gb` by batch.raise_micro_batch's own memory check (`patching.raised_peak`) and adds at
-    least FLAT_GAIN to the projected tokens of data per second per GPU; None where the run is not `modelled`, no larger micro-batch is projected to fit,
-    or the first doubling already adds less than FLAT_GAIN."""
-    if not modelled(w) or assumed_over(w, hw) is not None:
+    least FLAT_GAIN to the projected tokens of data per second per GPU; None where no larger micro-batch is projected to
+    fit (the config as it is over HBM at an assumed length included), or the first doubling already adds less than
+    FLAT_GAIN."""
+    if assumed_over(w, hw) is not None:
         return None
     peak_of = raised_peak(w)
     if peak_of is None:
