@@ -166,7 +166,7 @@ def small_batch_phrase(w: WorkloadConfig, hw: Hardware) -> str:
         f"the global batch is {before} sample{'s' if before != 1 else ''} per optimizer step (micro-batch {w.micro_batch_size} x "
         f"gradient accumulation {w.gradient_accumulation}, {world_size_note(w)}), "
         f"{tokens_before:,} tokens of data ({length_phrase(w, peak=False)}); goblin projects {found.base_tokens_s:,.0f} tokens/s/GPU, "
-        f"{found.base_mfu:.0%} of the {hw.name}'s {w.precision} peak{why}. "
+        f"{found.base_mfu:.0%} of the {w.precision} peak of the {hw.name}{why}. "
         f"At micro-batch {found.micro_batch_size} ({micro_batch_tokens(bigger):,} tokens per micro-batch, gradient accumulation still "
         f"{w.gradient_accumulation}) it projects {found.tokens_s:,.0f} tokens/s/GPU, {found.speedup:.2f}x [{found.low:.2f}-{found.high:.2f}] (projected; {found.mfu:.0%} of peak, "
         f"{found.peak_gb:.0f} GB per GPU{span}; goblin stops there: {found.stopped}). That changes the global batch from {before} to {after} "
