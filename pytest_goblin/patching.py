@@ -87,6 +87,20 @@ FROZEN_UNPRICED = (
 )
 
 
+def raised_peak(w: WorkloadConfig) -> Callable[[WorkloadConfig], float] | None:
+    """The projected peak a memory-raising micro-batch edit of `w` is checked with against `fit_limit_gb`, as
+    batch.raise_micro_batch's (`plan_edits`, `micro_batch_to`) is: at the priced shape, or on a guessed shape at the
+    worst shape of its span (`_span_peak`); None where no larger micro-batch is projected to fit at all (a guessed shape
+    with no span, a frozen language model whose trained part is not priced). batch.small_global_batch
+    (globalbatch.larger_batch) sizes its larger micro-batch with the same check."""
+    if w.frozen_language_model:
+        return None
+    guess = _guessed_shape(w)
+    if guess is not None and not spanned(w.model):
+        return None
+    return memory_gb if guess is None else _span_peak
+
+
 def _said(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
@@ -163,7 +177,7 @@ def plan_edits(w: WorkloadConfig, rules: list[Rule], hw: Hardware) -> tuple[dict
                 skipped[rule.id] = FROZEN_UNPRICED
                 continue
             # on a guessed shape, the largest micro-batch that fits at the worst shape of the span
-            fit = _micro_batch_target(current, rule.transform.micro_batch_to, hw, memory_gb if guess is None else _span_peak)
+            fit = _micro_batch_target(current, rule.transform.micro_batch_to, hw, raised_peak(w) or memory_gb)
             if fit is None and guess is not None:
                 skipped[rule.id] = guess
                 continue

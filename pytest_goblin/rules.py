@@ -79,6 +79,9 @@ DERIVED_FACTS = frozenset(
         "deepspeed_owns_optimizer",
         "deepspeed_owns_scheduler",
         "lower_stage_gain",
+        "micro_batch_read",
+        "auto_find_batch_size",
+        "larger_batch_gain",
     }
 )
 # Facts about the machine the audit runs on; read only where a GPU is present, since a CPU-only
@@ -478,6 +481,20 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
 
         if shape_assumption(w.model) is None and (low := lower_stage(w, hw, spare_limit_gb(hw))) is not None:
             out["derived.lower_stage_gain"] = low.speedup
+    # batch.small_global_batch: the micro-batch as the config states it (not a default goblin applied, nor a value set in
+    # code it could not evaluate), the Trainer's auto_find_batch_size (it lowers the micro-batch at run time), and the
+    # projected tokens/s/GPU of the same run at a larger micro-batch with gradient accumulation kept at 1 (globalbatch:
+    # the micro-batch doubled while it fits and gains), the low end of its interval over the assumption grid; None where
+    # the premises that need no projection do not hold
+    mbs_src = w.sources.get("micro_batch_size")
+    out["derived.micro_batch_read"] = bool(mbs_src is not None and mbs_src.explicit and not mbs_src.unread)
+    out["derived.auto_find_batch_size"] = w.auto_find_batch_size
+    out["derived.larger_batch_gain"] = None
+    if sized and out["derived.micro_batch_read"] and not rl and w.gradient_accumulation == 1 and not w.auto_find_batch_size:
+        from .globalbatch import larger_batch
+
+        found = larger_batch(w, hw)
+        out["derived.larger_batch_gain"] = found.low if found is not None else None
     out.update(host_facts() if host is None else host)
     return out
 
@@ -1477,6 +1494,10 @@ def render_finding(
         text = text.replace("{overlap_gain}", f"{overlap_comm_gain(w, hw) * 100:.0f}%")
     if "{lower_stage}" in text:
         text = text.replace("{lower_stage}", lower_stage_phrase(w, hw))
+    if "{small_batch}" in text:
+        from .globalbatch import small_batch_phrase
+
+        text = text.replace("{small_batch}", small_batch_phrase(w, hw))
     msg = f"{lead}: {text}" if lead else text
     caveat = _caveat(rule, w)
     if caveat:

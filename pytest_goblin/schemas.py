@@ -93,6 +93,10 @@ class WorkloadConfig(Model):
     seq_len: int = 2048
     micro_batch_size: int = 1
     gradient_accumulation: int = 1
+    # TrainingArguments' `auto_find_batch_size: true` (HF/TRL, Axolotl, LLaMA-Factory): the Trainer starts at the
+    # micro-batch and halves it on out-of-memory (transformers 5.25.0 training_args.py:989-994, trainer.py:1585-1586
+    # find_executable_batch_size), so the micro-batch the file states is a ceiling; read only where set (hfstyle.read_common)
+    auto_find_batch_size: bool = False
     attention: Attention = "sdpa"
     # Sliding-window attention: keys each query attends to, itself included (flash_attn's window_size=(W-1, 0)
     # with causal=True). Priced only for `flash`, whose kernels skip the tiles outside the band

@@ -273,8 +273,10 @@ def test_a_pass_beside_hierarchical_sharding_that_projects_a_gain_is_not_clean(t
     from pytest_goblin.service import audit_file
     from pytest_goblin.settings import Settings
 
+    # one 512-token sample per GPU with accumulation 1 is batch.small_global_batch's case too, whose gain (~3x) would be
+    # the one the reason names: acknowledged here, so the reason speaks of the sharding
     files = {
-        "sft.yaml": HF.replace("gradient_checkpointing: true", "gradient_checkpointing: false"),
+        "sft.yaml": HF.replace("gradient_checkpointing: true", "gradient_checkpointing: false") + "# goblin: ignore[batch.small_global_batch]\n",
         "ds/zero3.json": json.dumps(ZERO3),
         "train.sh": f"torchrun --nnodes {nodes} --nproc_per_node 8 train.py --config sft.yaml\n",
     }

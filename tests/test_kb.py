@@ -44,6 +44,9 @@ SPLIT_EVALS: dict[str, Any] = {"eval_runs": True, "eval_batch_size": 2, "eval_fr
 # form: eval_strategy steps with eval_steps unset takes logging_steps): one eval batch per GPU is a third of the job.
 FLOOR_EVALS: dict[str, Any] = {"eval_runs": True, "eval_interval": 1, "eval_batch_size": 8, "save_interval": 500}
 STATED = {"sources": {"world_size": {"file": "case.yaml", "explicit": True, "note": "stated"}}}
+# One 256-token sample per optimizer step on one GPU, the micro-batch read from the file (review10b #33, CSC finetuning.py)
+MB_READ = {"micro_batch_size": {"file": "case.yaml", "line": 3, "key": "per_device_train_batch_size", "explicit": True}}
+TINY_BATCH: dict[str, Any] = {"micro_batch_size": 1, "seq_len": 256, "sources": MB_READ}
 SHORT_STEP: dict[str, Any] = {"dataloader_workers": 0, "model": "Qwen/Qwen2.5-0.5B", "seq_len": 256, "micro_batch_size": 32}
 LIGER_FITS: dict[str, Any] = {"fused_kernels": False, "seq_len": 8192, "micro_batch_size": 16, "gradient_checkpointing": True, **STATED}
 SHARDED_8 = {"strategy": "fsdp", "micro_batch_size": 1, **STATED}
@@ -120,6 +123,9 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {"env": {"PYTORCH_HIP_ALLOC_CONF": "expandable_segments:True"}},
     ),
     "batch.raise_micro_batch": ({"micro_batch_size": 1, "gradient_accumulation": 8}, {"micro_batch_size": 8, "gradient_accumulation": 1}),
+    # review10b #33's class: accumulation 1 and a stated micro-batch of one 256-token sample; with accumulation 2,
+    # batch.raise_micro_batch speaks (a larger micro-batch at the same global batch)
+    "batch.small_global_batch": (TINY_BATCH, {**TINY_BATCH, "gradient_accumulation": 2}),
     "data.pin_memory": ({"pin_memory": False}, {"pin_memory": False, "dataloader_workers": 0}),
     "packing.sample_packing": ({"sample_packing": False}, {"sample_packing": False, "attention": "eager"}),
     "packing.needs_varlen_attention": ({"attention": "eager"}, {"attention": "flash"}),
@@ -197,6 +203,19 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
 # Guidance and footguns, more cases where one premise of the advice does not hold, so it must stay
 # silent: the applying case with one thing changed (each premise's reason in the comment).
 PREMISES: dict[str, list[dict[str, Any]]] = {
+    "batch.small_global_batch": [
+        {**TINY_BATCH, "sources": {}},  # the micro-batch is the framework's default, not read from the config
+        {**TINY_BATCH, "sources": {"micro_batch_size": {**MB_READ["micro_batch_size"], "unread": True}}},  # set in code goblin could not evaluate
+        {**TINY_BATCH, "auto_find_batch_size": True},  # the Trainer lowers the micro-batch at run time
+        {**TINY_BATCH, "framework": "trl 1.16.0 (DPOConfig)"},  # a preference trainer: its batches are pairs
+        {**TINY_BATCH, "framework": "trl 1.16.0 (GRPOConfig)"},  # online RL: groups of completions
+        {**TINY_BATCH, "micro_batch_size": 8, "seq_len": 4096},  # 32,768 tokens per micro-batch already
+        # no larger micro-batch fits: an 8B full fine-tune without checkpointing at 1 x 2048 projects 166 GB, at 2 x 2048 176 GB
+        {**TINY_BATCH, "seq_len": 2048, "method": "full", "gradient_checkpointing": False},
+        # 2 x 2048 tokens of an 8B LoRA: one doubling projects 1.11x, but the low end of its interval is under 1.03
+        {**TINY_BATCH, "micro_batch_size": 2, "seq_len": 2048},
+        {**TINY_BATCH, "tensor_parallel": 2, "world_size": 2},  # a tensor-parallel group batches differently
+    ],
     "kernels.liger_fused_kernels": [
         {**LIGER_FITS, "sources": {}},  # the GPU count assumed: the overflow may be a count the run does not use
         {**LIGER_FITS, "micro_batch_size": 4},  # fits without Liger: no checkable claim (its speed term is about 1%)

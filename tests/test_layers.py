@@ -48,6 +48,7 @@ LAYERS: dict[str, int] = {
     "blockers": 4,
     "patching": 4,
     "patchblock": 4,
+    "globalbatch": 4,
     "attribution": 4,
     "lengthspan": 4,
     # 5 runners: projected or measured benchmarks

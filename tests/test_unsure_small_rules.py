@@ -55,6 +55,9 @@ def _cfg(tmp_path: Path, *, large: bool) -> Path:
         text = TORCHTUNE.format(launch="--nproc_per_node 8 lora_finetune_distributed", model="llama3_3.lora_llama3_3_70b", seq=8192, batch=2, ckpt="True")
     else:
         text = TORCHTUNE.format(launch="lora_finetune_single_device", model="llama3_2.lora_llama3_2_1b", seq=2048, batch=1, ckpt="False")
+        # one 2048-token sample per step on one GPU is batch.small_global_batch's case too, whose priced WARN would
+        # speak first: acknowledged here, so the verdict is the skipped compile's
+        text += "# goblin: ignore[batch.small_global_batch]\n"
     cfg.write_text(text)
     return cfg
 

@@ -386,3 +386,17 @@ def test_a_forged_measured_on_is_refused_like_a_forged_target(
     assert state.comments == [] and "measured_on" in capsys.readouterr().err
     assert device_label("AMD Instinct MI300X") == "AMD Instinct MI300X" and device_label("this machine: CPU only") == "this machine: CPU only"
     assert device_label("x**<b>") == "x???b?" and len(device_label("a" * 500)) == 120
+
+
+def test_guidance_placeholders_are_not_kb_words() -> None:
+    """A guidance's `{name}` placeholders (rules.render_finding fills them with the config's own text) split the KB's
+    words as `{collectives}` does: the words of distributed.hierarchical_sharding_across_nodes ("{hierarchical}. goblin
+    projects ...") and distributed.lower_stage_when_state_fits were never found in a message, so Markdown showed the
+    raw placeholder before the whole message as escaped text."""
+    from pytest_goblin.reporting.markdown import KBEntry
+    from pytest_goblin.rules import cached_rules
+
+    by_id = {r.id: r for r in cached_rules()}
+    for rid in ("distributed.hierarchical_sharding_across_nodes", "distributed.lower_stage_when_state_fits", "debug.mode_left_on"):
+        words = KBEntry.of_rule(by_id[rid]).words
+        assert words and not any("{" in part or "}" in part for part in words), rid

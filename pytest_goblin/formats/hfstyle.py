@@ -23,6 +23,14 @@ OPTIM_DEFAULT_NOTE = (
 )
 
 
+def _maybe_on(value: Any) -> bool:
+    """A switch's value that may be on: anything but a value that reads as false."""
+    try:
+        return as_bool(value)
+    except ValueError:
+        return True
+
+
 def read_common(
     r: Reader,
     *,
@@ -38,6 +46,12 @@ def read_common(
     from ..frameworks import where
 
     r.take("micro_batch_size", ("per_device_train_batch_size", "micro_batch_size"), default=batch_default, note=batch_note, convert=positive)
+    key, value, line = r.raw("auto_find_batch_size")
+    if key is not None and _maybe_on(value):
+        # the Trainer halves the micro-batch on out-of-memory from the value stated (transformers 5.25.0 trainer.py:1585-1586);
+        # recorded only where the file sets it, so an unset key adds no field to `goblin parse`; a value goblin cannot read
+        # as false counts as on (no batch rule is then judged on a micro-batch that may be lowered at run time)
+        r.explicit("auto_find_batch_size", True, key, line)
     r.take(
         "gradient_accumulation",
         ("gradient_accumulation_steps",),

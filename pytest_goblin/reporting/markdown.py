@@ -10,6 +10,7 @@ are kept as Markdown; the config's values around them are escaped (N3, N6).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -58,6 +59,10 @@ def chart(items: list[ItemOutcome]) -> list[str]:
     return lines + note
 
 
+# a guidance's placeholder, which rules.render_finding replaces with the config's own values
+_PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
+
+
 @dataclass(frozen=True)
 class KBEntry:
     """What the installed knowledge base says of one rule or blocker: the only text rendered as
@@ -72,7 +77,8 @@ class KBEntry:
     @classmethod
     def of_rule(cls, rule: Rule) -> KBEntry:
         text = rule.guidance if rule.footgun and rule.guidance else rule.title  # as rules.render_finding writes it
-        return cls(rule.title, tuple(part for part in text.split("{collectives}") if part), rule.citation, rule.category, rule.footgun)
+        # every `{name}` of a guidance (collectives, hierarchical, lower_stage, small_batch, ...) is the config's own text
+        return cls(rule.title, tuple(part for part in _PLACEHOLDER.split(text) if part), rule.citation, rule.category, rule.footgun)
 
     @classmethod
     def of_blocker(cls, b: Blocker) -> KBEntry:
