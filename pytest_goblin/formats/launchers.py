@@ -40,6 +40,7 @@ from typing import Any
 
 from ..safepath import UnsafePath, read_text, tree_of
 from ..schemas import WorkloadConfig
+from .launch_caller import caller_nodes
 from .launch_forms import (
     commented_launch,
     deepspeed_unread,
@@ -371,6 +372,8 @@ def _find_launch(config_path: str) -> tuple[Launch | None, tuple[str, ...]]:
                         else " also name it but run scripts not named as a training run, and are not read"
                     )
                 )
+            if found.nodes_unset:  # `--nnodes=$NNODES` never set here: the script of the repository that runs this one may
+                caller_nodes(found, config, root, roots)
             _count_others(found, config, root, roots, registered, (str(lf.path), line.line))
             if how:
                 found.notes.append(f"repository root: {root} ({how})")
