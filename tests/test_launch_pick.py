@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from pytest_goblin.formats import load_config
+from pytest_goblin.formats.launched import launched_script
 from pytest_goblin.formats.launcher_text import parse_launcher
 
 from .repo_files import repo
@@ -86,3 +87,51 @@ def test_a_script_run_is_recorded_with_what_reaches_it() -> None:
     assert [(r.line, r.word, r.how) for r in runs] == [(5, "scripts/train.sh", "bash")]
     seen = {name: (value, line) for name, value, _file, line, _how in runs[0].values}
     assert seen["NNODES"] == ("2", 5) and seen["B"] == ("5", 4) and seen["SLURM_NNODES"] == ("4", 2) and "A" not in seen
+
+
+# ------------------------------------------------------------------ two lines of one launcher: the one that trains
+PRECOMPUTE = "accelerate launch --multi_gpu --num_processes 2 scripts/precompute_dpo_logprobs.py configs/c.yaml\n"
+TRAIN_DPO = "accelerate launch --num_processes 4 scripts/run_dpo.py configs/c.yaml\n"
+PREP_CODE = "import torch\n\ndef main():\n    logps = torch.zeros(3)\n    torch.save(logps, 'x.pt')\n\nmain()\n"
+TRAIN_CODE = "from trl import DPOTrainer\n\ntrainer = DPOTrainer(model=None, args=None)\ntrainer.train()\n"
+LF_DPO = "model_name_or_path: Qwen/Qwen2-7B\nstage: dpo\ndo_train: true\nfinetuning_type: full\nbf16: true\nper_device_train_batch_size: 1\n"
+
+
+def _dpo_tree(tmp_path: Path, script: str, prep: str = PREP_CODE, train: str | None = TRAIN_CODE) -> Path:
+    files = {"configs/c.yaml": LF_DPO, "run.sh": "#!/bin/bash\n" + script, "scripts/precompute_dpo_logprobs.py": prep}
+    return repo(tmp_path, files | ({"scripts/run_dpo.py": train} if train is not None else {}))
+
+
+def test_the_line_whose_script_trains_wins_over_a_preparation_script_named_as_training(tmp_path: Path) -> None:
+    root = _dpo_tree(tmp_path, PRECOMPUTE + TRAIN_DPO)
+    w = load_config(root / "configs/c.yaml").workload
+    assert w.world_size == 4 and w.sources["world_size"].line == 3
+    assert (
+        "run.sh line 3 (run_dpo.py) is read as the launch that trains c.yaml; line 2 (precompute_dpo_logprobs.py) of run.sh also names it"
+        " but runs a script that builds no trainer and calls no `.train()` (read with ast), and is not read"
+    ) in " ".join(w.notes)
+    found = launched_script(root / "configs/c.yaml")
+    assert found is not None and found.script == "scripts/run_dpo.py" and found.where == "run.sh line 3"
+
+
+@pytest.mark.parametrize(
+    ("prep", "train"),
+    [
+        (TRAIN_CODE, TRAIN_CODE),  # the first script trains too
+        ("import torch\nmodel = torch.nn.Linear(2, 2)\nmodel.train()\n", TRAIN_CODE),  # a loop of its own may train: not known
+        (PREP_CODE, None),  # the later script cannot be read
+        (PREP_CODE, "def main(:\n"),  # nor parsed
+        (PREP_CODE, PREP_CODE),  # the later script does not train either
+    ],
+)
+def test_the_first_line_stays_where_goblin_cannot_tell_the_later_one_trains_and_it_does_not(tmp_path: Path, prep: str, train: str | None) -> None:
+    w = load_config(_dpo_tree(tmp_path, PRECOMPUTE + TRAIN_DPO, prep, train) / "configs/c.yaml").workload
+    assert w.world_size == 2 and w.sources["world_size"].line == 2
+    assert "read with ast" not in " ".join(w.notes)
+
+
+def test_a_training_line_of_another_launcher_does_not_displace_the_first_one(tmp_path: Path) -> None:
+    root = _dpo_tree(tmp_path, PRECOMPUTE)
+    (root / "train.sh").write_text("#!/bin/bash\n" + TRAIN_DPO, encoding="utf-8")
+    w = load_config(root / "configs/c.yaml").workload
+    assert w.world_size == 2 and w.sources["world_size"].file.endswith("run.sh")
