@@ -66,6 +66,9 @@ class Launch:
     command: str  # the launch words, shortened
     nodes_said: bool = True  # False: nodes assumed (the note says how)
     nodes_unset: str = ""  # the node count is a variable the file never sets (`$WORLD_SIZE`): unknown, not a statement
+    # where the node count was read when not on the launch line: (file (real path), line) of the script that runs the
+    # launcher with the variable set (formats/launch_caller.py); None when the line states it
+    nodes_at: tuple[str, int] | None = None
     per_node_said: bool = True
     # the repository's other launch lines that name the config (launchers._count_others): how many, the first few with
     # another nodes x GPUs per node ("x.slurm line 18: 1 x 4"), and how many more differ

@@ -343,6 +343,13 @@ def _script_of(config: Path) -> tuple[Path, str, list[Path], Path] | None:
     found = _scripts_naming(real, [real], roots, root, first=True)
     if found:
         script, where, _target = found[0]
+        from .launchers import find_launch
+
+        # the line of the same launcher find_launch read as the one that trains it, over a preparation script's before it
+        # (review11b #22 LionAlignment dpo.sh:12 precompute_dpo_logprobs.py, :20 run_precompute_dpo.py)
+        launch = find_launch(real)
+        if launch is not None and not launch.commented and launch.script.endswith(".py") and where.startswith(launch.shown + " ") and launch.where() != where:
+            return Path(launch.script), launch.where(), roots, root
         return script, where, roots, root
     from .opened_by import opening_script
 

@@ -66,6 +66,85 @@ class LauncherFile:
     commented: tuple[Line, ...] = ()  # launch commands written as a shell comment (`# N_GPUS=2 modal run ... x.yaml`)
     cloud: tuple[str, ...] = ()  # a dstack/SkyPilot/PyTorchJob YAML (formats/cloud.py): what it asks for, said in every launch read from it
     npu: frozenset[int] = frozenset()  # a Markdown file's lines in code blocks that launch on Ascend NPUs (formats/npu_block.py)
+    runs: tuple[ScriptRun, ...] = ()  # commands that run another shell script (`bash x.sh`, `srun ./x.sh`, `source x.sh`)
+
+
+@dataclass(frozen=True)
+class ScriptRun:
+    """A command of a launcher that runs a shell script (`bash x.sh`, `sh x.sh`, `srun x.sh`, `./x.sh`, `source x.sh`),
+    with what that script's shell sees from it: the variables set before the line, for a `source`/`.` (the same shell);
+    else its `NAME=value` prefix, the file's exports and SLURM's node-count variables of its #SBATCH lines
+    (formats/launch_caller.py reads a node count from it)."""
+
+    line: int
+    word: str  # the script as written (expanded)
+    how: str  # the command word: bash, sh, zsh, srun, source, ., or the script itself (`./x.sh`)
+    cwd: str  # Line.cwd
+    values: tuple[tuple[str, str, str, int, str], ...]  # (name, value, file (real path) and line it was set at, how) of each integer it sees
+
+
+MAX_RUNS = 32  # commands that run another shell script, kept per launcher file
+_RUNNERS = ("bash", "sh", "zsh", "srun", "source", ".")
+_RUN_SUFFIXES = (".sh", ".bash", ".zsh", ".slurm")
+# `export NNODES=$SLURM_NNODES`: the job's node count, set by SLURM in the job's environment (see the #SBATCH note below)
+_FROM_SLURM_NODES = re.compile(r"""^["']?\$\{?(?:SLURM_NNODES|SLURM_JOB_NUM_NODES)\}?["']?$""")
+
+
+def _script_run(
+    part: str,
+    n: int,
+    env: dict[str, str],
+    exports: dict[str, Exported],
+    assigned: dict[str, str],
+    origin: dict[str, tuple[str, int]],
+    slurm_line: dict[str, int],
+    cwd: str,
+    real: str,
+) -> ScriptRun | None:
+    """The ScriptRun of one command when it runs a shell script; None otherwise. A value is kept only where it is an
+    integer and reaches the script: every variable of the shell for `source`/`.`; else a `NAME=value` prefix word, an
+    export known for certain (or `export NAME=$SLURM_NNODES` under a #SBATCH node count), SLURM's own node counts."""
+    try:
+        words = _split(expand(part.strip(), env))
+    except ValueError:
+        return None
+    inline: dict[str, str] = {}
+    i = 0
+    while i < len(words) and (a := re.match(r"^([A-Za-z_]\w*)=(.*)$", words[i])):
+        inline[a.group(1)] = a.group(2)
+        i += 1
+    if i >= len(words):
+        return None
+    how = words[i]
+    if how in _RUNNERS:
+        rest = words[i + 1 : i + 12]
+        if how == "srun":  # `srun -l bash x.sh`, `srun --export=ALL ./x.sh`: the first script word after its options
+            target = next((w for w in rest if w.endswith(_RUN_SUFFIXES) and not w.startswith("-")), "")
+        else:
+            target = next((w for w in rest if not w.startswith("-")), "")
+    elif how.endswith(_RUN_SUFFIXES) and "/" in how:  # `./x.sh`, `scripts/x.sh`
+        target, how = how, "./"
+    else:
+        return None
+    if not target.endswith(_RUN_SUFFIXES) or "$" in target:
+        return None
+    values: dict[str, tuple[str, str, int, str]] = {}
+    for name in ("SLURM_NNODES", "SLURM_JOB_NUM_NODES"):
+        if name in slurm_line and env.get(name, "").isdigit():
+            values[name] = (env[name], real, slurm_line[name], "set by SLURM from the #SBATCH node count")
+    for name, value, file, at, known in exports.values():
+        if known and value.isdigit():
+            values[name] = (value, file, at, "exported")
+        elif not known and env.get(name, "").isdigit() and _FROM_SLURM_NODES.match(assigned.get(name, "")) and slurm_line and file == real:
+            values[name] = (env[name], file, at, f"exported from {assigned[name].strip(chr(39) + chr(34))}, the #SBATCH node count")
+    if how in ("source", "."):  # the same shell: every value set for certain before the line (Line.origins)
+        for name, (file, at) in origin.items():
+            if env.get(name, "").isdigit():
+                values[name] = (env[name], file, at, "set in the same shell")
+    for name, value in inline.items():
+        if value.isdigit():
+            values[name] = (value, real, n, "set on the command")
+    return ScriptRun(n, target, how, cwd, tuple((k, *v) for k, v in sorted(values.items())))
 
 
 # ------------------------------------------------------------------ reading launcher files
@@ -780,6 +859,7 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
     defaulted: dict[str, str] = {}  # VAR -> how `${VAR:-default}` over such an argument was read
     loops: dict[str, list[str]] = {}  # `for VAR in a.yaml b.yaml` / `configs/*.yaml`: the words VAR takes, until `done`
     commented: list[Line] = []
+    runs: list[ScriptRun] = []
     copies: dict[str, tuple[str, int]] = {}  # the copy's path -> (the config it copies, line)
     verbs: dict[str, str] = {}  # the copy's path -> how it was made, where not by `cp` (`envsubst < x.yaml > copy.yaml`)
     arrays: dict[str, list[str]] = {}  # `NODES=("node1" "node2")`: the words of a bash array (`${#NODES[@]}` is their count)
@@ -839,6 +919,14 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
                 depth += 1
             elif re.match(r"^(?:fi|esac)\b", part.strip()):
                 depth = max(depth - 1, 0)
+            if (
+                len(runs) < MAX_RUNS
+                and not func
+                and heredoc is None
+                and any(x in part for x in _RUN_SUFFIXES)  # cheap: most commands run no shell script
+                and (run := _script_run(part, n, env, exports if carries else {}, assigned_text, origin, slurm_line, cwd, str(path)))
+            ):
+                runs.append(run)
             sourced = _SOURCE.match(part.strip())
             if sourced and source is not None:
                 sword = _split(expand(sourced.group(1), env))
@@ -1049,7 +1137,9 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
     globs |= frozenset(p.rsplit("/", 1)[-1] for line in commands for tok in line.tokens if "$" in tok and (p := var_pattern(word_path(tok.split("=", 1)[-1]))))
     names |= frozenset(word_path(tok).rsplit("/", 1)[-1] for line in commented for tok in line.tokens)
     npu = npu_lines(text) if suffix in (".md", ".markdown") else frozenset()
-    return LauncherFile(path=path, lines=tuple(commands), sbatch=tuple(sbatch), names=names, globs=globs, commented=tuple(commented), cloud=cloud, npu=npu)
+    return LauncherFile(
+        path=path, lines=tuple(commands), sbatch=tuple(sbatch), names=names, globs=globs, commented=tuple(commented), cloud=cloud, npu=npu, runs=tuple(runs)
+    )
 
 
 MAX_COMMENTED = 64  # commented-out launch lines kept per file

@@ -40,6 +40,7 @@ from typing import Any
 
 from ..safepath import UnsafePath, read_text, tree_of
 from ..schemas import WorkloadConfig
+from .launch_caller import caller_nodes
 from .launch_forms import (
     commented_launch,
     deepspeed_unread,
@@ -79,6 +80,7 @@ from .launch_naming import (
     tail_note,
     tune_registry_name,
 )
+from .launch_trains import script_trains
 from .launch_walk import MAX_DEPTH, MAX_DIR_ENTRIES, config_tree, launcher_candidates, read_launcher
 from .launcher_text import (
     ASSUMED_ARGUMENT,
@@ -336,7 +338,8 @@ def _find_launch(config_path: str) -> tuple[Launch | None, tuple[str, ...]]:
             config.name not in lf.names and registered not in lf.names and not overridden and not any(glob_match(config.name, g) for g in lf.globs)
         ):
             continue
-        passed: list[tuple[Line, str]] = []  # lines read whose script is not named as a training run (`count_trainer.py`)
+        # lines read whose script is not named as a training run (`count_trainer.py`), or does not train (`launch_trains`)
+        passed: list[tuple[Line, str, bool]] = []  # (line, its script, True where read with ast as not training)
         for line in lf.lines:
             modules = tuple(m for i in range(len(line.tokens)) if config.suffix == ".py" for m in module_files(line.tokens, i))
             by_name = names_registry_config(line.tokens, registered) or bool(
@@ -354,23 +357,33 @@ def _find_launch(config_path: str) -> tuple[Launch | None, tuple[str, ...]]:
             if found is None:
                 continue
             untrained = _untrained_script(line.tokens)
-            if untrained and len(passed) < 8 and any(_trains_later(later, lf, config, folder, root) for later in lf.lines if later.line > line.line):
+            later = [x for x in lf.lines if x.line > line.line] if len(passed) < 8 else []
+            if untrained and any(_trains_later(x, lf, config, folder, root) for x in later):
                 # several lines of one launcher name the config: the one whose script is named as a training run wins over a
                 # counter/analysis script's (review8b #23 COPO launch_llama3_copo.sh:44 count_trainer.py vs :50 run_copo.py)
-                passed.append((line, untrained))
+                passed.append((line, untrained, False))
                 continue
+            if found.script.endswith(".py") and any(_names_it(x, config, folder, root) for x in later) and script_trains(found.script) is False:
+                # a preparation script run on the config before the training run of the same launcher, whatever its name
+                # (review11b #22 LionAlignment dpo.sh:12 precompute_dpo_logprobs.py vs :20 run_precompute_dpo.py): read with ast
+                if any(_names_it(x, config, folder, root) and (s := script_run(x, folder, root)).endswith(".py") and script_trains(s) for x in later):
+                    passed.append((line, Path(found.script).name, True))
+                    continue
             if passed:
-                skipped = ", ".join(f"line {p.line} ({name})" for p, name in passed)
                 script = _untrained_script(line.tokens, named=True) or "its command"
-                one = len(passed) == 1
-                found.notes.append(
-                    f"{found.where()} ({script}) is read as the launch that trains {config.name}; {skipped} of {shown}"
-                    + (
-                        " also names it but runs a script not named as a training run, and is not read"
-                        if one
-                        else " also name it but run scripts not named as a training run, and are not read"
+                parts = []
+                for by_ast in (False, True):
+                    group = [f"line {p.line} ({name})" for p, name, a in passed if a is by_ast]
+                    if not group:
+                        continue
+                    what = "a script that builds no trainer and calls no `.train()` (read with ast)" if by_ast else "a script not named as a training run"
+                    one = len(group) == 1
+                    parts.append(
+                        f"{', '.join(group)} of {shown} also {'names' if one else 'name'} it but {'runs' if one else 'run'} {what}, and {'is' if one else 'are'} not read"
                     )
-                )
+                found.notes.append(f"{found.where()} ({script}) is read as the launch that trains {config.name}; " + "; ".join(parts))
+            if found.nodes_unset:  # `--nnodes=$NNODES` never set here: the script of the repository that runs this one may
+                caller_nodes(found, config, root, roots)
             _count_others(found, config, root, roots, registered, (str(lf.path), line.line))
             if how:
                 found.notes.append(f"repository root: {root} ({how})")
@@ -425,6 +438,11 @@ def _untrained_script(tokens: tuple[str, ...], named: bool = False) -> str:
             stem = Path(word_path(tok)).stem
             return Path(word_path(tok)).name if named or not (TRAINING_WORD.search(stem) or _RUN_NAME.match(stem)) else ""
     return ""
+
+
+def _names_it(line: Line, config: Path, folder: Path, root: Path) -> bool:
+    """A line that names the config and is not an evaluation or other run of it (`other_run`)."""
+    return names_config((*line.tokens, *line.reads), config, folder, root, line.cwd) and not other_run(line.tokens, config)
 
 
 def _trains_later(line: Line, lf: LauncherFile, config: Path, folder: Path, root: Path) -> bool:

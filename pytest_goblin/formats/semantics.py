@@ -782,7 +782,8 @@ def _from_launcher(r: Reader, launched: Any) -> None:
     said = not getattr(launched, "commented", False) and not getattr(launched, "nodes_unset", "") and not getattr(launched, "beside", False)
     r.sources["world_size"] = FieldSource(file=launched.file, key=key, line=launched.line, explicit=said, note=note)
     r.values["nodes"] = launched.nodes
-    r.sources["nodes"] = FieldSource(file=launched.file, key=key, line=launched.line, explicit=launched.nodes_said, note=note)
+    nodes_at = getattr(launched, "nodes_at", None) or (launched.file, launched.line)  # a caller's value (launch_caller)
+    r.sources["nodes"] = FieldSource(file=nodes_at[0], key=key, line=nodes_at[1], explicit=launched.nodes_said, note=note)
     r.values["gpus_per_node"] = launched.per_node
     r.sources["gpus_per_node"] = FieldSource(file=launched.file, key=key, line=launched.line, explicit=launched.per_node_said, note=note)
     r.notes.append(f"topology from the repository: {note}")
