@@ -12,41 +12,48 @@ import ast
 import os
 from pathlib import Path
 
-_SEEN: dict[str, tuple[int, bool | None]] = {}
+from ..repoindex import memo
+from ..safepath import UnsafePath, read_text
+from .launch_walk import config_tree
+
+MAX_SCRIPT_BYTES = 2_000_000  # as formats/launched.py reads a launched script
+
+
+def trains_on(tree: ast.Module, call: ast.Call) -> bool:
+    """The script calls `.train()` on what the call builds (`t = Cls(...)`, `t.train()`, or `Cls(...).train()`)."""
+    bound = {t.id for n in ast.walk(tree) if isinstance(n, ast.Assign) and n.value is call for t in n.targets if isinstance(t, ast.Name)}
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "train":
+            owner = n.func.value
+            if owner is call or (isinstance(owner, ast.Name) and owner.id in bound):
+                return True
+    return False
 
 
 def script_trains(path: str | Path) -> bool | None:
     """True when the script builds a `...Trainer(...)` and calls `.train()` on it (`t = XTrainer(...)`, `t.train()`,
     or `XTrainer(...).train()`); False when it calls no `.train()` / `.backward()` at all and builds no `...Trainer`
     (a script that computes, converts or evaluates); None when it cannot be read through safepath or parsed, or
-    trains some other way (a loop's `loss.backward()`, a library's `train` function): not known. Kept per file
-    until its mtime changes."""
-    real = os.path.realpath(path)
-    try:
-        stamp = os.stat(real).st_mtime_ns
-    except OSError:
-        return None
-    hit = _SEEN.get(real)
-    if hit is not None and hit[0] == stamp:
-        return hit[1]
-    from .launched import parse_in_tree
-    from .pybuilt import _trains
+    trains some other way (a loop's `loss.backward()`, a library's `train` function): not known. Read once per
+    session (repoindex)."""
+    absolute = Path(os.path.abspath(path))
+    return memo("launch_trains.script_trains", str(absolute), lambda: _script_trains(absolute))
 
-    parsed = parse_in_tree(path)
-    out: bool | None = None
-    if parsed is not None:
-        tree = parsed[0].tree
-        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
-        named = [
-            c for c in calls if (c.func.id if isinstance(c.func, ast.Name) else c.func.attr if isinstance(c.func, ast.Attribute) else "").endswith("Trainer")
-        ]
-        if any(_trains(tree, c) for c in named):
-            out = True
-        elif (
-            not named
-            and not any(isinstance(c.func, ast.Attribute) and c.func.attr in ("train", "backward") for c in calls)
-            and not any(isinstance(c.func, ast.Name) and "train" in c.func.id.lower() for c in calls)
-        ):
-            out = False
-    _SEEN[real] = (stamp, out)
-    return out
+
+def _script_trains(absolute: Path) -> bool | None:
+    roots, _root, _how = config_tree(absolute)
+    try:
+        tree = ast.parse(read_text(absolute, roots=roots, limit=MAX_SCRIPT_BYTES))
+    except (UnsafePath, OSError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError):
+        return None
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
+    named = [c for c in calls if (c.func.id if isinstance(c.func, ast.Name) else c.func.attr if isinstance(c.func, ast.Attribute) else "").endswith("Trainer")]
+    if any(trains_on(tree, c) for c in named):
+        return True
+    if (
+        not named
+        and not any(isinstance(c.func, ast.Attribute) and c.func.attr in ("train", "backward") for c in calls)
+        and not any(isinstance(c.func, ast.Name) and "train" in c.func.id.lower() for c in calls)
+    ):
+        return False
+    return None

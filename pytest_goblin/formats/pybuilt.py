@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .launch_trains import trains_on as _trains
 from .launched import _Module, _Repo, parse_in_tree
 from .pyclasses import CONFIG_CLASSES, HF_ARGS, MODEL_KEYS
 from .pyliteral import call_name, literal_value
@@ -67,17 +68,6 @@ def _framework_trainer(classes: list[tuple[ast.ClassDef, _Module]]) -> tuple[str
                 if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id in FRAMEWORKS and f.attr.endswith("Trainer"):
                     return f"{_OWN[f.value.id]} {f.attr}", node.lineno
     return None
-
-
-def _trains(tree: ast.Module, call: ast.Call) -> bool:
-    """The script calls `.train()` on what the call builds (`t = Cls(...)`, `t.train()`, or `Cls(...).train()`)."""
-    bound = {t.id for n in ast.walk(tree) if isinstance(n, ast.Assign) and n.value is call for t in n.targets if isinstance(t, ast.Name)}
-    for n in ast.walk(tree):
-        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "train":
-            owner = n.func.value
-            if owner is call or (isinstance(owner, ast.Name) and owner.id in bound):
-                return True
-    return False
 
 
 def _namespace(classes: list[tuple[ast.ClassDef, _Module]], call: ast.Call) -> dict[str, str]:
