@@ -13,6 +13,7 @@ from typing import Any
 
 from pytest_goblin import hardware
 from pytest_goblin import rules as kb
+from pytest_goblin.costmodel import adapter_bytes, layer_activation_bytes, memory_gb
 from pytest_goblin.formats import load_config
 from pytest_goblin.schemas import WorkloadConfig
 
@@ -151,3 +152,31 @@ def test_a_python_script_with_bf16_false_and_fp32_weights_keeps_the_finding(tmp_
     root = repo(tmp_path, {"train.py": PY.format(more="", ta=", bf16=False").replace("torch.bfloat16", "torch.float32")})
     w = load_config(root / "train.py").workload
     assert w.precision == "fp32" and AMP in _fired(w)
+
+
+def test_lora_adapters_over_a_pure_half_base_are_fp32_at_the_newest_peft_and_priced_so(tmp_path: Path) -> None:
+    w = _recipe(tmp_path, {"gradient_checkpointing": False})
+    assert w.adapter_dtype == "fp32"
+    assert any(n.startswith("LoRA adapters in fp32 (assumed: peft is not pinned: its newest release") for n in w.notes), w.notes
+    assert memory_gb(w) > memory_gb(w.model_copy(update={"adapter_dtype": None}))
+    # an edit that turns on mixed precision puts the adapters under autocast again
+    assert adapter_bytes(w) == 4.0 and adapter_bytes(w.model_copy(update={"precision": "fp8"})) is None
+
+
+def test_an_exact_peft_pin_before_0_12_keeps_the_adapters_in_the_base_dtype(tmp_path: Path) -> None:
+    w = _recipe(tmp_path, files={"requirements.txt": "peft==0.11.1\n"})
+    assert w.adapter_dtype == "bf16" and any("LoRA adapters in bf16: peft==0.11.1" in n for n in w.notes), w.notes
+    w = _recipe(tmp_path / "b", files={"requirements.txt": "peft==0.12.0\n"})
+    assert w.adapter_dtype == "fp32"
+
+
+def test_fp32_adapter_activations_per_peft_forward() -> None:
+    """Each adapted linear keeps its own cast copy of its input (with dropout: the dropped copy and its one-byte mask) and
+    A's output in the adapters' dtype (peft 0.12.0 peft/tuners/lora/layer.py:553-556)."""
+    shape = {"hidden": 4096, "intermediate": 14336, "kv_dim": 1024, "heads": 32, "lora_targets": "all"}
+    inputs = 6 * 4096 + 14336
+    for dropout, extra in ((0.05, 2 * inputs), (0.0, 4 * inputs - 2 * (4096 + 4096 + 14336))):
+        bf16 = layer_activation_bytes(**shape, lora_dropout=dropout)  # type: ignore[arg-type]
+        fp32 = layer_activation_bytes(**shape, lora_dropout=dropout, adapter_act=4.0)  # type: ignore[arg-type]
+        assert fp32 - bf16 == extra + 2 * 16 * 7, (dropout, fp32 - bf16)
+    assert layer_activation_bytes(**shape, adapter_act=2.0) == layer_activation_bytes(**shape)  # type: ignore[arg-type]

@@ -255,6 +255,44 @@ def pure_half_precision(r: Reader, script: str = "", tree: ast.AST | None = None
     r.values["precision"] = dt
     r.sources["precision"] = precision.model_copy(update={"note": f"{note}; before it: {precision.note}" if precision.note else note})
     r.notes.append(note)
+    if method != "full":
+        adapter, said = _adapter_dtype(r, dt)
+        r.values["adapter_dtype"] = adapter
+        r.sources["adapter_dtype"] = FieldSource(file=r.path, note=said)
+        r.notes.append(said)
+
+
+# PEFT casts bf16/fp16 adapters to fp32 from 0.12.0 (get_peft_model's autocast_adapter_dtype=True, peft/mapping.py:138,
+# peft/tuners/tuners_utils.py:316-332@0.12.0); 0.11.1 moves them to the base weight's dtype (peft/tuners/lora/layer.py:123-131)
+PEFT_FP32_ADAPTERS = "0.12.0"
+PEFT_ADAPTER_AT = "peft 0.12.0 peft/mapping.py:138, peft/tuners/tuners_utils.py:316-332; peft 0.11.1 peft/tuners/lora/layer.py:123-131"
+
+
+def _adapter_dtype(r: Reader, base: str) -> tuple[str, str]:
+    """The dtype LoRA adapters over a `base` (bf16/fp16) model hold and compute in without autocast, at the PEFT release
+    the repository pins (an exact pin below 0.12.0: the base's; else, unpinned or a range, the newest's fp32, said)."""
+    from packaging.version import InvalidVersion, Version
+
+    from ..frameworks.pins import pins
+
+    pin = pins(r.path, r.text).get("peft")
+    try:
+        version = Version(pin.version) if pin is not None and pin.version else None
+    except InvalidVersion:
+        version = None
+    if version is not None and version >= Version(PEFT_FP32_ADAPTERS):
+        assert pin is not None
+        return (
+            "fp32",
+            f"LoRA adapters in fp32: {pin.spec} ({pin.where}) casts them up from {base} ({PEFT_ADAPTER_AT}); their inputs, dropped copies and outputs are held in fp32",
+        )
+    if version is not None and pin is not None and (pin.exact or pin.kind == "commit"):
+        return base, f"LoRA adapters in {base}: {pin.spec} ({pin.where}) keeps them in the base weight's dtype ({PEFT_ADAPTER_AT})"
+    how = f"{pin.spec} ({pin.where}) allows" if pin is not None else "peft is not pinned:"
+    return "fp32", (
+        f"LoRA adapters in fp32 (assumed: {how} its newest release, which casts them up from {base}; {PEFT_ADAPTER_AT}); their inputs,"
+        " dropped copies and outputs are held in fp32"
+    )
 
 
 def axolotl_precision(r: Reader) -> None:
