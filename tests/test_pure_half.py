@@ -180,3 +180,13 @@ def test_fp32_adapter_activations_per_peft_forward() -> None:
         fp32 = layer_activation_bytes(**shape, lora_dropout=dropout, adapter_act=4.0)  # type: ignore[arg-type]
         assert fp32 - bf16 == extra + 2 * 16 * 7, (dropout, fp32 - bf16)
     assert layer_activation_bytes(**shape, adapter_act=2.0) == layer_activation_bytes(**shape)  # type: ignore[arg-type]
+
+
+def test_a_python_scripts_own_autocast_keeps_fp32_as_read(tmp_path: Path) -> None:
+    text = PY.format(more="", ta="").replace(
+        "Trainer(model=model, args=args).train()", "with torch.autocast('cuda'):\n    Trainer(model=model, args=args).train()"
+    )
+    root = repo(tmp_path, {"train.py": text})
+    w = load_config(root / "train.py").workload
+    assert w.weight_dtype == "bf16" and w.precision == "fp32", w.sources["precision"]
+    assert any("train.py:7 calls autocast of its own" in n for n in w.notes), w.notes

@@ -656,7 +656,12 @@ def _pure_half(r: Reader, launched: Launched | None) -> None:
     """Half-precision weights with neither bf16 nor fp16 on train in pure half precision (semantics.pure_half_precision;
     review11b #29/#30: llm2vec's run_mntp.py loads `torch_dtype: bfloat16` from the recipe and sets no flag). A dtype key
     of the file counts only where the script run on it reads that field (`model_args.torch_dtype`), or no script is known;
-    the script's own autocast keeps fp32 as read."""
+    the script's own autocast keeps fp32 as read. A Python script is judged by formats/python.py once its model load
+    is read, with its own autocast."""
+    from .pyscript import Script
+
+    if isinstance(getattr(r, "script", None), Script):
+        return
     weights = r.sources.get("weight_dtype")
     certain = True
     if launched is not None and weights is not None and weights.key and weights.key != SCRIPT_DTYPE_KEY:
