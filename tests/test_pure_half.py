@@ -190,3 +190,13 @@ def test_a_python_scripts_own_autocast_keeps_fp32_as_read(tmp_path: Path) -> Non
     w = load_config(root / "train.py").workload
     assert w.weight_dtype == "bf16" and w.precision == "fp32", w.sources["precision"]
     assert any("train.py:7 calls autocast of its own" in n for n in w.notes), w.notes
+
+
+def test_a_scripts_own_lora_config_is_not_trls_attention_default(tmp_path: Path) -> None:
+    """The recipe names no peft keys; the script builds its own LoraConfig (review11b #29 llm2vec run_mntp.py:96-111,
+    all seven projections): TRL ModelConfig's q/v default is not the run's; every linear layer is priced, said."""
+    w = _recipe(tmp_path)
+    assert w.method == "lora" and w.lora_targets == "all"
+    assert "every linear layer assumed" in (w.sources["lora_targets"].note or "")
+    trl = _recipe(tmp_path / "trl", changes={"use_peft": True})  # TRL's own ModelConfig: its default stands
+    assert trl.lora_targets == "attention"

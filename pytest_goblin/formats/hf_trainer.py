@@ -355,6 +355,7 @@ class HFTrainerAdapter(Adapter):
         if peft and as_bool(d.get("use_dora", False) or False):
             method = "dora"
         r.values["method"] = method
+        trl_peft = peft  # TRL ModelConfig's use_peft: its LoRA defaults apply; a script's own LoraConfig has its own
         if not peft and launched is not None and isinstance(d, dict):
             # the repository's own key (`peft_enabled: true` read by its ModelArguments) decides an
             # `if` around get_peft_model in the script the launch line runs on this file (review5 #23/#24)
@@ -379,9 +380,18 @@ class HFTrainerAdapter(Adapter):
                 r.default("method", "full", f"full fine-tuning assumed: {wraps}, which goblin cannot evaluate")
                 r.notes.append(f"{wraps}, which goblin cannot evaluate: full fine-tuning assumed (checkpoint size and memory are a full run's)")
         read_prequantized(r, "model_name_or_path")
-        if peft:  # TRL ModelConfig: lora_dropout 0.05, lora_target_modules None: PEFT's per-model default, q/v for Llama
+        if trl_peft:  # TRL ModelConfig: lora_dropout 0.05, lora_target_modules None: PEFT's per-model default, q/v for Llama
             r.values["lora_dropout"] = 0.05
             r.values["lora_targets"] = "attention"
+            read_lora(r, dropout=("lora_dropout",), targets=("lora_target_modules", "target_modules"))
+        elif peft:
+            # the script's own LoraConfig (review11b #29 llm2vec run_mntp.py:96-111 covers all seven projections of a Llama):
+            # TRL's q/v default is not the run's; every linear layer is priced (the most adapter memory), said as assumed
+            r.default(
+                "lora_targets",
+                "all",
+                f"the adapters {launched.script if launched else 'the script'} builds: every linear layer assumed (the most adapter memory)",
+            )
             read_lora(r, dropout=("lora_dropout",), targets=("lora_target_modules", "target_modules"))
         declared = getattr(getattr(r, "script", None), "config_class", None)
         declared_how: str | None = None
