@@ -577,6 +577,7 @@ def layer_activation_bytes(
     liger: bool = False,
     eager_seq: int = 0,
     compiled: bool = False,
+    adapter_act: float | None = None,
 ) -> float:
     """Bytes one transformers Llama-style decoder layer keeps for backward per token (PyTorch
     autograd, SDPA or flash attention, SwiGLU MLP). Measured by benchmarks/activation_memory.py
@@ -604,10 +605,16 @@ def layer_activation_bytes(
     without dropout, A's input (x itself: shared by q/k/v, by gate/up; o_proj's is attention's
     output), with dropout p > 0 its own dropped copy (act) and native_dropout's bool mask
     (1 byte) per input element, for every adapted linear separately; and A's output (act*r).
+    `adapter_act`: the bytes of an adapter's element where it differs from `act` (fp32 LoRA adapters over a pure-half
+    base, `WorkloadConfig.adapter_dtype`): each adapter casts its own copy of its input (peft 0.12.0
+    peft/tuners/lora/layer.py:553), so A keeps that copy (or, with dropout, its dropped copy and the mask) and its
+    output at `adapter_act` for every adapted linear separately; not measured, read from PEFT's forward; the
+    compiled partition's count is then not used (the eager count, an upper bound).
     """
     h, i, kv = float(hidden), float(intermediate), float(kv_dim)
     rank = 16.0
-    if compiled and not liger and not eager_seq and (method == "full" or (method == "lora" and lora_targets == "all")):
+    own = adapter_act is not None and adapter_act != act and method == "lora"
+    if compiled and not own and not liger and not eager_seq and (method == "full" or (method == "lora" and lora_targets == "all")):
         # torch.compile: AOTAutograd's min-cut partitioner recomputes pointwise ops in backward instead
         # of saving them. Measured (benchmarks/activation_memory.py --compiled, the partitioner inductor
         # uses; torch 2.13.0, transformers 5.24.0): six hidden-sized tensors (the layer input, q after
@@ -637,9 +644,12 @@ def layer_activation_bytes(
         return per  # a frozen layer with no adapter: backward takes input gradients only, no linear's input is kept
     mlp_lora = lora_targets == "all"
     adapted_inputs = [h, h, h, h] + ([h, h, i] if mlp_lora else [])  # q, k, v, o, gate, up, down
-    per += act * rank * len(adapted_inputs)
+    a = adapter_act if own and adapter_act is not None else act
+    per += a * rank * len(adapted_inputs)
     if lora_dropout > 0:
-        return per + (act + 1) * sum(adapted_inputs)
+        return per + (a + 1) * sum(adapted_inputs)
+    if own:
+        return per + a * sum(adapted_inputs)  # each adapter's own cast copy of its input
     # no dropout: A saves x itself; q/k/v share the normed input, o_proj shares attention's output
     return per + act * h + (act * (h + i) if mlp_lora else 0.0)
 
@@ -688,7 +698,17 @@ def activation_bytes_per_token_layer(
         liger=w.fused_kernels,
         eager_seq=context if w.attention == "eager" else 0,
         compiled=w.torch_compile,
+        adapter_act=adapter_bytes(w),
     )
+
+
+def adapter_bytes(w: WorkloadConfig) -> float | None:
+    """Bytes of a LoRA adapter's activation element where it is not the compute dtype's: `adapter_dtype`, set only for
+    pure half precision (no autocast), while the precision is still the weights' dtype (an edit turning on mixed precision
+    puts the adapters under autocast again)."""
+    if w.adapter_dtype is None or w.precision != w.weight_dtype:
+        return None
+    return 4.0 if w.adapter_dtype == "fp32" else 2.0
 
 
 def memory_gb(w: WorkloadConfig, parts: dict[str, float] | None = None) -> float:

@@ -90,6 +90,12 @@ class WorkloadConfig(Model):
     # mixed precision, the weights' dtype for pure half precision and adapters; the collectives move 2 bytes a gradient,
     # 4 under fp32 precision). Set, it is what memory holds and what the gradient collectives move (costmodel._communication).
     grad_dtype: Literal["fp32", "bf16", "fp16"] | None = None
+    # The dtype a LoRA/DoRA adapter computes in where no autocast runs (pure half precision over a half base,
+    # formats/semantics.pure_half_precision): PEFT from 0.12.0 casts bf16/fp16 adapters to fp32 (peft 0.12.0
+    # peft/mapping.py:138, peft/tuners/tuners_utils.py:316-332), before it they take the base weight's dtype (peft 0.11.1
+    # peft/tuners/lora/layer.py:123-131); each adapter casts its input to it (lora/layer.py:553@0.12.0), so its dropped
+    # copy and output are held in it (costmodel.layer_activation_bytes). None: the compute dtype (under autocast).
+    adapter_dtype: Literal["fp32", "bf16", "fp16"] | None = None
     seq_len: int = 2048
     micro_batch_size: int = 1
     gradient_accumulation: int = 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,7 +14,16 @@ from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from ..yamlio import key_line
 from .base import Adapter, Reader, as_bool, attention_from, elsewhere_reason, mark_code_unread, model_from, positive, set_elsewhere, shown_file
 from .hfstyle import TA_DOCS, hf_writes, read_common, read_lora, read_preference, trl_kl_off
-from .semantics import dtype_key, explicit_precision, launch_precision, read_prequantized, read_world_size, trl_precision, trl_release_lacks
+from .semantics import (
+    dtype_key,
+    explicit_precision,
+    launch_precision,
+    pure_half_precision,
+    read_prequantized,
+    read_world_size,
+    trl_precision,
+    trl_release_lacks,
+)
 from .textedit import RENAME
 from .vllm_gpu import vllm_device_gpu
 
@@ -406,6 +416,7 @@ class HFTrainerAdapter(Adapter):
         if peft and as_bool(d.get("use_dora", False) or False):
             method = "dora"
         r.values["method"] = method
+        trl_peft = peft  # TRL ModelConfig's use_peft: its LoRA defaults apply; a script's own LoraConfig has its own
         if not peft and launched is not None and isinstance(d, dict):
             # the repository's own key (`peft_enabled: true` read by its ModelArguments) decides an
             # `if` around get_peft_model in the script the launch line runs on this file (review5 #23/#24)
@@ -430,9 +441,18 @@ class HFTrainerAdapter(Adapter):
                 r.default("method", "full", f"full fine-tuning assumed: {wraps}, which goblin cannot evaluate")
                 r.notes.append(f"{wraps}, which goblin cannot evaluate: full fine-tuning assumed (checkpoint size and memory are a full run's)")
         read_prequantized(r, "model_name_or_path")
-        if peft:  # TRL ModelConfig: lora_dropout 0.05, lora_target_modules None: PEFT's per-model default, q/v for Llama
+        if trl_peft:  # TRL ModelConfig: lora_dropout 0.05, lora_target_modules None: PEFT's per-model default, q/v for Llama
             r.values["lora_dropout"] = 0.05
             r.values["lora_targets"] = "attention"
+            read_lora(r, dropout=("lora_dropout",), targets=("lora_target_modules", "target_modules"))
+        elif peft:
+            # the script's own LoraConfig (review11b #29 llm2vec run_mntp.py:96-111 covers all seven projections of a Llama):
+            # TRL's q/v default is not the run's; every linear layer is priced (the most adapter memory), said as assumed
+            r.default(
+                "lora_targets",
+                "all",
+                f"the adapters {launched.script if launched else 'the script'} builds: every linear layer assumed (the most adapter memory)",
+            )
             read_lora(r, dropout=("lora_dropout",), targets=("lora_target_modules", "target_modules"))
         declared = getattr(getattr(r, "script", None), "config_class", None)
         declared_how: str | None = None
@@ -623,6 +643,7 @@ class HFTrainerAdapter(Adapter):
             _script_weights_dtype(r, launched, script_read)
             _model_built_in_code(r, launched, script_read)
         mark_code_unread(r)
+        _pure_half(r, launched)
 
     def writes(self, field: str, value: Any, workload: WorkloadConfig, data: Any) -> dict[str, Any] | None:
         if field == "attention":
@@ -700,6 +721,28 @@ def _script_weights_dtype(r: Reader, launched: Launched, script_read: set[str]) 
     r.sources["weight_dtype"] = FieldSource(file=launched.script_path or launched.script, key=SCRIPT_DTYPE_KEY, line=line, explicit=True, note=said)
     r.notes.append(f"{said}: weights {dt}")
     script_read.add("weight_dtype")
+
+
+def _pure_half(r: Reader, launched: Launched | None) -> None:
+    """Half-precision weights with neither bf16 nor fp16 on train in pure half precision (semantics.pure_half_precision;
+    review11b #29/#30: llm2vec's run_mntp.py loads `torch_dtype: bfloat16` from the recipe and sets no flag). A dtype key
+    of the file counts only where the script run on it reads that field (`model_args.torch_dtype`), or no script is known;
+    the script's own autocast keeps fp32 as read. A Python script is judged by formats/python.py once its model load
+    is read, with its own autocast."""
+    from .pyscript import Script
+
+    if isinstance(getattr(r, "script", None), Script):
+        return
+    weights = r.sources.get("weight_dtype")
+    certain = True
+    if launched is not None and weights is not None and weights.key and weights.key != SCRIPT_DTYPE_KEY:
+        # TRL's trainer passes `model_init_kwargs` itself; any other key only where the script reads a field of that name
+        name = weights.key.rsplit(".", 1)[-1]
+        certain = weights.key.startswith("model_init_kwargs.") or (
+            launched.tree is not None and any(isinstance(n, ast.Attribute) and n.attr == name and isinstance(n.ctx, ast.Load) for n in ast.walk(launched.tree))
+        )
+    script = launched.script if launched is not None else ""
+    pure_half_precision(r, script, launched.tree if launched is not None else None, certain)
 
 
 # FieldSource.key of a weight dtype read from the script's model load (hf_trainer._script_weights_dtype): no key of the file

@@ -68,7 +68,8 @@ from .pyliteral import Code, call_name, literal_value, quote_of, render
 from .pymapped import grouped_texts, mapped_truncation
 from .pyscript import ENV_SET, ENV_SETDEFAULT, Location, Script
 from .pyunsloth import config_defaults, loader_of, read_load, release_read, sft_length, sourced, standby, trl_not_patched
-from .pyworkload import ScriptReader, checkpoint_weights, frozen_llm, half_weights_compute, naive_split, trainer_class, unread_fields, weights_assumed
+from .pyworkload import ScriptReader, checkpoint_weights, frozen_llm, naive_split, trainer_class, unread_fields, weights_assumed
+from .semantics import pure_half_precision
 
 
 def _secret_values(tree: ast.Module, text: str) -> list[str]:
@@ -590,7 +591,11 @@ class PythonAdapter(HFTrainerAdapter):
             loop_defaults(r)
         weights_assumed(r, script)
         checkpoint_weights(r, script, path, model)
-        half_weights_compute(r, path)
+        try:
+            tree: ast.Module | None = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            tree = None
+        pure_half_precision(r, path.name, tree)
         sourced(r, script, str(path))
         sft_length(r, script, str(path))
         config_defaults(r, script, str(path))

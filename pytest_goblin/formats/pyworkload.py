@@ -191,27 +191,6 @@ def checkpoint_weights(r: ScriptReader, script: Script, path: Path, model: Model
     r.notes.append(note)
 
 
-def half_weights_compute(r: ScriptReader, path: Path) -> None:
-    """A full fine-tune whose weights load in half precision (`torch_dtype=torch.float16`, or a bf16 checkpoint under
-    "auto") with neither bf16 nor fp16 in TrainingArguments: no autocast runs (transformers 5.25.0 training_args.py:874-885
-    bf16/fp16 default False), so every GEMM runs in the weights' own dtype, pure half precision, not fp32. The baseline
-    is priced so; a bf16 edit then gains what fp16 -> bf16 gains, not what fp32 -> bf16 would. An adapter run (fp32
-    adapters over a half base, PEFT's choice by release) or a precision goblin did not read is left as it is."""
-    precision, weights = r.sources.get("precision"), r.sources.get("weight_dtype")
-    dt = r.values.get("weight_dtype")
-    if precision is None or weights is None or precision.unread or weights.unread or r.values.get("precision") != "fp32":
-        return
-    if dt not in ("bf16", "fp16") or r.values.get("method", "full") != "full" or r.values.get("quantization", "none") != "none":
-        return
-    note = (
-        f"{path.name}: the weights load in {dt} and TrainingArguments turns on neither bf16 nor fp16, so no autocast runs:"
-        f" the model trains in pure {dt} (every GEMM in the weights' dtype), priced so, not as fp32 (transformers 5.25.0 training_args.py:874-885)"
-    )
-    r.values["precision"] = dt
-    r.sources["precision"] = precision.model_copy(update={"note": f"{note}; before it: {precision.note}" if precision.note else note})
-    r.notes.append(note)
-
-
 # The workload field each TrainingArguments-like keyword sets (formats/hfstyle.py reads them by these names)
 _FIELD_OF_KEY = {
     "use_peft": "method",

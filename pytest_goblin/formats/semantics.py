@@ -10,6 +10,7 @@ and, when nothing says it, assumed and noted so that every dependent finding can
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -184,6 +185,114 @@ def launch_precision(r: Reader) -> None:
         r.notes.append(f"precision: {why}: not modelled, not judged")
     else:
         r.notes.append(f"precision fp32: {said}; {neither} ({ENV_PRECISION_AT})")
+
+
+# Neither bf16 nor fp16 true: no autocast runs, so a model loaded in half precision computes in it. transformers 4.44.2
+# training_args.py:1036-1048 (bf16/fp16 default False), :1778-1785 (ACCELERATE_MIXED_PRECISION stays "no" unless one is
+# true or the launcher set it), trainer.py:3281-3290 (the Trainer's own autocast is CPU AMP only); accelerate 0.33.0
+# accelerator.py:461-497 (native_amp only for mixed_precision fp16/bf16), :1375-1379 (only then is forward autocast);
+# transformers 5.25.0 training_args.py:874-885. A LoRA base layer runs in its own dtype and the adapter's sum is cast back
+# to it: peft 0.12.0 peft/tuners/lora/layer.py:544-567.
+PURE_HALF_AT = (
+    "transformers 4.44.2 training_args.py:1036-1048,1778-1785 and trainer.py:3281-3290; accelerate 0.33.0 accelerator.py:461-497,1375-1379;"
+    " transformers 5.25.0 training_args.py:874-885"
+)
+PEFT_BASE_DTYPE_AT = "peft 0.12.0 peft/tuners/lora/layer.py:544-567: the base layer runs in its own dtype, the adapters' sum is cast back to it"
+
+
+def script_autocast(tree: ast.AST | None) -> int | None:
+    """The first line of the script's own `autocast(...)` call (`torch.autocast`, `torch.cuda.amp.autocast`,
+    `accelerator.autocast`), or None; a script goblin could not parse (None) counts as one that may (line 0)."""
+    if tree is None:
+        return 0
+    lines = [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and ((isinstance(node.func, ast.Attribute) and node.func.attr == "autocast") or (isinstance(node.func, ast.Name) and node.func.id == "autocast"))
+    ]
+    return min(lines) if lines else None
+
+
+def pure_half_precision(r: Reader, script: str = "", tree: ast.AST | None = None, certain: bool = True) -> None:
+    """The one place a run that loads its weights in half precision and turns on no mixed precision is priced as what it
+    runs: pure half precision. Where the weights' dtype is read (bf16/fp16, not unread; `certain` False where the script
+    run on the recipe never reads the key goblin took it from), the Trainer's precision is fp32 only because no bf16/fp16
+    flag is true (read, not unread; no accelerate launch mixed precision, no DeepSpeed file, which decides its own dtype),
+    and the script (`tree`) calls no autocast of its own: no autocast runs (PURE_HALF_AT), so every GEMM of a full
+    fine-tune, and every base-model GEMM under a LoRA/DoRA adapter (PEFT_BASE_DTYPE_AT), runs in the weights' dtype.
+    `precision` becomes that dtype, so no "bf16 instead of fp32" finding claims an fp32 step that does not run. A
+    quantized base (its compute dtype is the quantization's) is left as it is."""
+    precision, weights = r.sources.get("precision"), r.sources.get("weight_dtype")
+    dt = r.values.get("weight_dtype")
+    if not certain or precision is None or weights is None or precision.unread or weights.unread or r.values.get("precision") != "fp32":
+        return
+    if dt not in ("bf16", "fp16") or r.values.get("quantization", "none") != "none" or r.values.get("method", "full") not in ("full", "lora", "dora"):
+        return
+    if r.raw("deepspeed")[0] is not None or r.values.get("strategy") == "deepspeed":
+        return
+    if script and (line := script_autocast(tree)) is not None:
+        where = f"{script}:{line}" if line else script
+        r.notes.append(f"the weights load in {dt} with neither bf16 nor fp16 on, but {where} calls autocast of its own: precision fp32 kept as read")
+        return
+    loads = (weights.note or "the model load").split("; ")[0][:240]
+    if weights.key and not weights.key.startswith("from_pretrained") and weights.file == r.path:
+        k, v, _ = r.raw(weights.key)
+        in_script = getattr(r, "script", None) is not None
+        if k is not None:
+            loads = (f"`{k}={v!r}`" if in_script else f"`{k}: {v}`") + (f" (line {weights.line})" if weights.line else "")
+            loads += f", which {script} reads" if script and not in_script else ""
+    method = r.values.get("method", "full")
+    part = (
+        "every GEMM in the weights' dtype"
+        if method == "full"
+        else f"every base-model GEMM in the weights' dtype, only the {method} adapters' small GEMMs in their own ({PEFT_BASE_DTYPE_AT})"
+    )
+    note = (
+        f"the weights load in {dt}: {loads}; TrainingArguments turns on neither bf16 nor fp16, so no autocast runs:"
+        f" the model trains in pure {dt}, {part}; priced so, not as fp32 ({PURE_HALF_AT})"
+    )
+    r.values["precision"] = dt
+    r.sources["precision"] = precision.model_copy(update={"note": f"{note}; before it: {precision.note}" if precision.note else note})
+    r.notes.append(note)
+    if method != "full":
+        adapter, said = _adapter_dtype(r, dt)
+        r.values["adapter_dtype"] = adapter
+        r.sources["adapter_dtype"] = FieldSource(file=r.path, note=said)
+        r.notes.append(said)
+
+
+# PEFT casts bf16/fp16 adapters to fp32 from 0.12.0 (get_peft_model's autocast_adapter_dtype=True, peft/mapping.py:138,
+# peft/tuners/tuners_utils.py:316-332@0.12.0); 0.11.1 moves them to the base weight's dtype (peft/tuners/lora/layer.py:123-131)
+PEFT_FP32_ADAPTERS = "0.12.0"
+PEFT_ADAPTER_AT = "peft 0.12.0 peft/mapping.py:138, peft/tuners/tuners_utils.py:316-332; peft 0.11.1 peft/tuners/lora/layer.py:123-131"
+
+
+def _adapter_dtype(r: Reader, base: str) -> tuple[str, str]:
+    """The dtype LoRA adapters over a `base` (bf16/fp16) model hold and compute in without autocast, at the PEFT release
+    the repository pins (an exact pin below 0.12.0: the base's; else, unpinned or a range, the newest's fp32, said)."""
+    from packaging.version import InvalidVersion, Version
+
+    from ..frameworks.pins import pins
+
+    pin = pins(r.path, r.text).get("peft")
+    try:
+        version = Version(pin.version) if pin is not None and pin.version else None
+    except InvalidVersion:
+        version = None
+    if version is not None and version >= Version(PEFT_FP32_ADAPTERS):
+        assert pin is not None
+        return (
+            "fp32",
+            f"LoRA adapters in fp32: {pin.spec} ({pin.where}) casts them up from {base} ({PEFT_ADAPTER_AT}); their inputs, dropped copies and outputs are held in fp32",
+        )
+    if version is not None and pin is not None and (pin.exact or pin.kind == "commit"):
+        return base, f"LoRA adapters in {base}: {pin.spec} ({pin.where}) keeps them in the base weight's dtype ({PEFT_ADAPTER_AT})"
+    how = f"{pin.spec} ({pin.where}) allows" if pin is not None else "peft is not pinned:"
+    return "fp32", (
+        f"LoRA adapters in fp32 (assumed: {how} its newest release, which casts them up from {base}; {PEFT_ADAPTER_AT}); their inputs,"
+        " dropped copies and outputs are held in fp32"
+    )
 
 
 def axolotl_precision(r: Reader) -> None:
