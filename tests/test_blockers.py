@@ -1881,3 +1881,27 @@ def test_a_grpo_script_with_evaluation_on_blocks_on_its_eval_batch(tmp_path: Pat
     assert "per_device_eval_batch_size 4 (the smallest from 3" in f.message
     # must not: evaluation off
     assert not _eval_found(tmp_path / "b", script.replace("eval_strategy='steps'", "eval_strategy='no'"), "train.py", extra)
+
+
+# review11a #13/#14 cat-on-tree/drkto README.md:26: a prose bullet ("The `nvidia-smi` command shows your GPU driver
+# version") in the README whose code block launches the config was read as a launcher counting GPUs with nvidia-smi
+README_PROSE = (
+    "# drkto\n\n- The `nvidia-smi` command shows your GPU driver version.\n\n"
+    "Train on 4 GPUs:\n\n```bash\nFORCE_TORCHRUN=1 NPROC_PER_NODE=4 llamafactory-cli train llamafactory/sft.yaml\n```\n"
+)
+LF_SFT = (
+    "model_name_or_path: meta-llama/Meta-Llama-3-8B\nstage: sft\ndo_train: true\nfinetuning_type: lora\ndataset: alpaca_en\n"
+    "template: llama3\ncutoff_len: 1024\nper_device_train_batch_size: 2\ngradient_accumulation_steps: 4\nbf16: true\noutput_dir: out\n"
+)
+
+
+def test_readme_prose_is_no_launcher_line_for_the_nvidia_smi_blocker(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "prose", {"README.md": README_PROSE, "llamafactory/sft.yaml": LF_SFT}, git=True)
+    loaded = load_config(root / "llamafactory/sft.yaml")
+    assert loaded.workload.world_size == 4  # the README's code block is the launch line
+    assert not [b for b, *_ in blockers.found(loaded, get_hardware("mi300x")) if b.id == "blocker.nvidia_smi_gpu_count"]
+    # the same README counting GPUs with nvidia-smi inside its code block: the blocker fires
+    counted = README_PROSE.replace("NPROC_PER_NODE=4", "NPROC_PER_NODE=$(nvidia-smi -L | wc -l)")
+    root = write_tree(tmp_path / "fenced", {"README.md": counted, "llamafactory/sft.yaml": LF_SFT}, git=True)
+    loaded = load_config(root / "llamafactory/sft.yaml")
+    assert [b for b, *_ in blockers.found(loaded, get_hardware("mi300x")) if b.id == "blocker.nvidia_smi_gpu_count"]

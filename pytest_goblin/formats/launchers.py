@@ -728,7 +728,29 @@ def topology_launcher_line(w: WorkloadConfig, pattern: str) -> str | None:
             text = read_text(Path(file), roots=tree_of(Path(w.path)), limit=256_000)
         except (UnsafePath, OSError):
             continue
-        for n, row in enumerate(text.splitlines(), 1):
+        rows = text.splitlines()
+        prose = _prose_rows(file, rows)
+        for n, row in enumerate(rows, 1):
+            if n in prose:
+                continue
             if re.search(pattern, row):
                 return f"{os.path.basename(file)}:{n}: {row.strip()[:160]}"
     return None
+
+
+def _prose_rows(file: str, rows: list[str]) -> frozenset[int]:
+    """The 1-based lines of a Markdown file outside its fenced code blocks: prose, where a backtick is inline code and no
+    shell runs (review11a #13 cat-on-tree/drkto README.md:26 "The `nvidia-smi` command shows your GPU driver version"
+    was read as a launcher counting GPUs with nvidia-smi); none for another file."""
+    if not file.lower().endswith((".md", ".markdown", ".rst")):
+        return frozenset()
+    from ..frameworks.pins import _fence_lines
+
+    out: set[int] = set()
+    inside = False
+    for n, fence in enumerate(_fence_lines(rows), 1):
+        if fence:
+            inside = not inside
+        elif not inside:
+            out.add(n)
+    return frozenset(out)
