@@ -43,7 +43,10 @@ CENSUS: dict[tuple[str, str], tuple[str, str]] = {
     ("precision.fp8_for_large_gemms", "derived.params_b"): ("source", "pytorch/ao PR #2736: the MI300X figure is Llama 3 8B; 7B+ is its size class"),
     ("quant.lora_over_qlora_when_bf16_fits", "derived.headroom_unquantized_gb"): ("bar", "patching.SPARE_GB, 40 GB"),
     ("quant.lora_over_8bit_when_bf16_fits", "derived.headroom_unquantized_gb"): ("bar", "patching.SPARE_GB, 40 GB"),
-    ("batch.small_global_batch", "derived.tokens_per_micro_batch"): ("bar", "half of the 8192 tokens batch.raise_micro_batch calls small (globalbatch.MAX_TOKENS)"),
+    ("batch.small_global_batch", "derived.tokens_per_micro_batch"): (
+        "bar",
+        "half of the 8192 tokens batch.raise_micro_batch calls small (globalbatch.MAX_TOKENS)",
+    ),
     ("batch.small_global_batch", "derived.larger_batch_gain"): ("bar", "goblin_warn_at's default, 1.03, at the low end of the projected interval"),
 }
 KINDS = {"source", "bar", "assumption"}
