@@ -513,10 +513,6 @@ def attention_patch(s: Script, node: ast.Call, name: str, parents: dict[int, ast
     s.code_lines["attention"] = node.lineno
 
 
-def is_environ(node: ast.expr) -> bool:
-    return isinstance(node, ast.Attribute) and node.attr == "environ" and isinstance(node.value, ast.Name) and node.value.id == "os"
-
-
 def environ_setting(
     s: Script,
     node: ast.AST,

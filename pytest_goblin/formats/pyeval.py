@@ -369,17 +369,18 @@ class Evaluator:
         return False, None
 
 
-def _is_environ(node: ast.expr) -> bool:
+def is_environ(node: ast.expr) -> bool:
+    """`os.environ` (formats/pycode reads the script's own settings of it, this module the launched process's reads)."""
     return isinstance(node, ast.Attribute) and node.attr == "environ" and isinstance(node.value, ast.Name) and node.value.id == "os"
 
 
 def _environ_read(node: ast.expr) -> tuple[ast.expr, ast.expr | None, bool] | None:
     """(name, default, has_default) of `os.environ["X"]`, `os.environ.get("X"[, d])` or `os.getenv("X"[, d])`."""
-    if isinstance(node, ast.Subscript) and _is_environ(node.value) and not isinstance(node.slice, ast.Slice):
+    if isinstance(node, ast.Subscript) and is_environ(node.value) and not isinstance(node.slice, ast.Slice):
         return node.slice, None, False
     if not isinstance(node, ast.Call) or node.keywords or not 1 <= len(node.args) <= 2 or not isinstance(node.func, ast.Attribute):
         return None
     f = node.func
-    if (f.attr == "get" and _is_environ(f.value)) or (f.attr == "getenv" and isinstance(f.value, ast.Name) and f.value.id == "os"):
+    if (f.attr == "get" and is_environ(f.value)) or (f.attr == "getenv" and isinstance(f.value, ast.Name) and f.value.id == "os"):
         return node.args[0], node.args[1] if len(node.args) == 2 else None, True
     return None

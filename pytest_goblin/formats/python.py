@@ -52,7 +52,6 @@ from .pycode import (
     frozen_language_model,
     guard,
     guarded_call,
-    is_environ,
     model_load,
     padded_length,
     spreads_layers,
@@ -63,7 +62,7 @@ from .pycode import (
 )
 from .pycommand import CommandLine, Lit, older_field
 from .pydebug import debug_mode, imported_names
-from .pyeval import Evaluator
+from .pyeval import Evaluator, is_environ
 from .pyliteral import Code, call_name, literal_value, quote_of, render
 from .pymapped import grouped_texts, mapped_truncation
 from .pyscript import ENV_SET, ENV_SETDEFAULT, Location, Script
