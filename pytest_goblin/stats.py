@@ -120,6 +120,11 @@ def settled(speedup: Speedup, *, fail_at: float, warn_at: float) -> bool:
     return straddled(speedup, fail_at=fail_at, warn_at=warn_at) is None and inconclusive(speedup, fail_at=fail_at, measured=True) is None
 
 
+# how a verdict the user's own edits decide says so (tools.audit_tools.build_report writes it into the reason,
+# reporting.text.summary_line shows such a reason on the item's line)
+HAND_COUNTED = "which goblin does not write (the findings say the exact change)"
+
+
 def decide(speedup: Speedup, *, fail_at: float, warn_at: float) -> tuple[Verdict, str]:
     if speedup.low >= fail_at:
         return "fail", f"the patch recovers at least {speedup.low:.2f}x (lower bound), at or above goblin_fail_at={fail_at:.2f}"

@@ -6,7 +6,7 @@ from ..events import ErrorData, Event, ThoughtData, ToolCallData, ToolResultData
 from ..outcome import ItemOutcome
 from ..redact import redact, redact_model
 from ..schemas import Report, RunMetrics
-from ..tools.audit_tools import HAND_COUNTED
+from ..stats import HAND_COUNTED
 
 
 def _run(m: RunMetrics | None) -> str:

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .. import __version__
 from ..attribution import KEEP_THRESHOLD, leave_one_out
-from ..blockers import blocked_reason, shipped_build, shipped_notes
+from ..blockers import blocked_reason, key_file, raw_key, shipped_build, shipped_notes
 from ..blockers import findings as blocker_findings
 from ..costmodel import calibration_note, eager_elementwise_passes, memory_gb, nominal_for, sensitivity, step, weights_phrase
 from ..errors import BenchmarkFailed, GoblinError, StartupRefused
@@ -52,10 +52,11 @@ from ..rules import (
 )
 from ..schemas import Finding, Patch, Report, RolloutSplit, Rule, RunMetrics, Speedup, Verdict, WorkloadConfig, device_label
 from ..shapespan import corner_shapes, full_span_phrase, span_memory_gb, spanned
-from ..stats import MAX_HALF_WIDTH, bootstrap_speedup, decide, inconclusive, settled, straddled
+from ..stats import HAND_COUNTED, MAX_HALF_WIDTH, bootstrap_speedup, decide, inconclusive, settled, straddled
 from .context import AuditContext
 
 if TYPE_CHECKING:
+    from ..formats import LoadedConfig
     from ..frameworks.history import Reading
 
 
@@ -1046,7 +1047,6 @@ def _own_trainer(ctx: AuditContext) -> str | None:
 
 def _rollout_findings(ctx: AuditContext, rollout: RolloutSplit | None) -> list[Finding]:
     """The colocated vLLM memory finding, with the config's numbers, where its reservation does not fit."""
-    from ..blockers import key_file, raw_key
     from ..rollout import FINDING_CITATION, FINDING_ID, FINDING_TITLE, memory_message
 
     message = memory_message(rollout) if rollout is not None else None
@@ -1055,27 +1055,13 @@ def _rollout_findings(ctx: AuditContext, rollout: RolloutSplit | None) -> list[F
     # Axolotl keeps the reservation in its `vllm:` block (rollout.AXOLOTL_GRPO_KEYS)
     key = "vllm.gpu_memory_utilization" if rollout is not None and rollout.trainer.startswith("axolotl ") else "vllm_gpu_memory_utilization"
     message = message.replace("vllm_gpu_memory_utilization", key)
-    found, _value, line = raw_key(ctx.loaded, key)
-    return [
-        Finding(
-            rule_id=FINDING_ID,
-            title=FINDING_TITLE,
-            category="memory",
-            line=line if found else None,
-            file=key_file(ctx.loaded, key, line) if found else None,  # a launch line's flag: its line is that file's
-            key=key,
-            message=message,
-            citation=FINDING_CITATION,
-            footgun=True,
-        )
-    ]
+    return [_keyed_footgun(ctx.loaded, key, FINDING_ID, FINDING_TITLE, "memory", message, FINDING_CITATION)]
 
 
 def _generate_findings(ctx: AuditContext, rollout: RolloutSplit | None) -> list[Finding]:
     """An online RL run that generates with transformers' generate (rollout.generate_message): vLLM is the first lever,
     unpatched (a ROCm build of vLLM is a requirement goblin cannot check) and unquantified (generate is not projected).
     Not for an Unsloth script (its own patched trainer: fast_inference is its switch)."""
-    from ..blockers import key_file, raw_key
     from ..rollout import GENERATE_CITATION, GENERATE_ID, GENERATE_TITLE, generate_message
 
     loaded = ctx.loaded
@@ -1088,20 +1074,24 @@ def _generate_findings(ctx: AuditContext, rollout: RolloutSplit | None) -> list[
     if message is None:
         return []
     key = "trl.use_vllm" if axolotl else "use_vllm"
+    return [_keyed_footgun(loaded, key, GENERATE_ID, GENERATE_TITLE, "efficiency", message, GENERATE_CITATION)]
+
+
+def _keyed_footgun(loaded: LoadedConfig, key: str, rule_id: str, title: str, category: str, message: str, citation: str) -> Finding:
+    """A footgun built here rather than by a KB rule, anchored at `key` as the config (or the launch line that passes
+    it: its line is that file's) writes it, unlined where neither does."""
     found, _value, line = raw_key(loaded, key)
-    return [
-        Finding(
-            rule_id=GENERATE_ID,
-            title=GENERATE_TITLE,
-            category="efficiency",
-            line=line if found else None,
-            file=key_file(loaded, key, line) if found else None,
-            key=key,
-            message=message,
-            citation=GENERATE_CITATION,
-            footgun=True,
-        )
-    ]
+    return Finding(
+        rule_id=rule_id,
+        title=title,
+        category=category,
+        line=line if found else None,
+        file=key_file(loaded, key, line) if found else None,
+        key=key,
+        message=message,
+        citation=citation,
+        footgun=True,
+    )
 
 
 def _offload_findings(ctx: AuditContext, w: WorkloadConfig, rl: str | None, rollout: RolloutSplit | None) -> list[Finding]:
@@ -1436,8 +1426,6 @@ def _lengths_note(w: WorkloadConfig) -> str:
 _SEVERITY = {"pass": 0, "warn": 1, "fail": 2}
 
 
-# how a verdict the user's own edits decide says so (reporting.text.summary_line shows such a reason on the item's line)
-HAND_COUNTED = "which goblin does not write (the findings say the exact change)"
 # where a skipped edit is the user's to make: the skip reason's marker -> how the verdict says it
 _HAND_PLACES = {IN_LAUNCH_LINE: "in the launch line", IN_CODE_BY_HAND: "in the script's code"}
 
