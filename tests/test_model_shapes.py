@@ -287,7 +287,7 @@ _TUNE = """model:
   _component_: torchtune.models.{builder}
 {args}
 tokenizer:
-  _component_: torchtune.models.llama2.llama2_tokenizer
+  _component_: torchtune.models.{tokenizer}.{tokenizer}_tokenizer
   path: /tmp/tokenizer.model
   max_seq_len: 4096
 optimizer:
@@ -299,9 +299,9 @@ dtype: bf16
 """
 
 
-def _tune(tmp_path: Path, builder: str, args: str) -> Path:
+def _tune(tmp_path: Path, builder: str, args: str, tokenizer: str = "llama2") -> Path:
     path = tmp_path / "tune.yaml"
-    path.write_text(_TUNE.format(builder=builder, args=args))
+    path.write_text(_TUNE.format(builder=builder, args=args, tokenizer=tokenizer))
     return path
 
 

@@ -13,6 +13,7 @@ from pytest_goblin.formats import load_config
 from pytest_goblin.modelzoo import NAME_SIZE_FACTOR, lookup_model, shape_assumption
 
 from .test_model_shapes import _empty_hf_cache  # noqa: F401  (autouse: no HF cache answers for a name)
+from .test_model_shapes import _tune as tune_yaml
 
 
 @pytest.mark.parametrize(
@@ -62,29 +63,12 @@ def test_the_new_rows_leave_the_span_factor_as_it_was() -> None:
     assert NAME_SIZE_FACTOR == pytest.approx(1.305)
 
 
-_TUNE = """model:
-  _component_: torchtune.models.{builder}
-{args}
-tokenizer:
-  _component_: torchtune.models.llama3.llama3_tokenizer
-  path: /tmp/tokenizer.model
-  max_seq_len: 4096
-optimizer:
-  _component_: torch.optim.AdamW
-  lr: 2e-5
-batch_size: 2
-epochs: 1
-dtype: bf16
-"""
-
 # Llama 3.2 1B's numbers, as review10a #6 (anilkeshwani/tuna-lm) writes them for the generic builder
 _L32_1B = "  num_layers: 16\n  num_heads: 32\n  num_kv_heads: 8\n  embed_dim: 2048\n  max_seq_len: 131072\n  intermediate_dim: 8192\n"
 
 
 def _tune(tmp_path: Path, builder: str, args: str) -> Path:
-    path = tmp_path / "tune.yaml"
-    path.write_text(_TUNE.format(builder=builder, args=args))
-    return path
+    return tune_yaml(tmp_path, builder, args, tokenizer="llama3")
 
 
 def test_a_llama3_2_builder_given_every_dimension_gets_its_shape_with_tied_embeddings(tmp_path: Path) -> None:
