@@ -147,3 +147,15 @@ def test_an_offload_variable_assigned_in_two_branches_stays_unresolved(tmp_path:
     w = load_config(root / "configs/c.yaml").workload
     assert w.cpu_offload is False and w.sources["cpu_offload"].file.endswith("c.yaml")
     assert any("fsdp_cpu_offload=$CPU_OFFLOAD" in n and "not set for certain" in n for n in w.notes)
+
+
+# ------------------------------------------------------------------ the GPUs a line sees, set at run time
+@pytest.mark.parametrize(("visible", "said"), [('"$TRAINING_GPUS"', False), ("0,1,2,3,4,5,6,7", True), ("", True)], ids=["run-time", "literal", "unset"])
+def test_a_visible_devices_value_set_at_run_time_leaves_the_job_count_assumed(tmp_path: Path, visible: str, said: bool) -> None:
+    export = f"export CUDA_VISIBLE_DEVICES={visible}\n" if visible else ""
+    script = "#!/bin/bash\n#SBATCH --nodes=1\n#SBATCH --gres=gpu:8\n" + export + "accelerate launch train.py --config configs/b.yaml\n"
+    root = repo(tmp_path, {"configs/b.yaml": TRL_DPO, "train.py": "", "run.slurm": script})
+    w = load_config(root / "configs/b.yaml").workload
+    assert w.gpus_per_node == 8 and w.sources["gpus_per_node"].file.endswith("run.slurm")
+    assert w.sources["gpus_per_node"].explicit is said
+    assert any("is set at run time (from a variable) and may show the line fewer GPUs" in n for n in w.notes) is not said

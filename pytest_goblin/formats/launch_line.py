@@ -194,6 +194,12 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
             out.notes.append(f"{visible[1]}: {visible[0]} GPUs visible")
         elif "gpus_per_node" in sb:
             out.per_node = sb["gpus_per_node"][0]
+            hidden = next((k for k in ("CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES") if "$" in env.get(k, "")), "")
+            if hidden:  # `export CUDA_VISIBLE_DEVICES="$TRAINING_GPUS"` (review11b #26 grail-simulation training-grpo-wage.sh:258)
+                out.per_node_said = False
+                out.assumed.append(
+                    f"{hidden} is set at run time (from a variable) and may show the line fewer GPUs: the job's {out.per_node} per node (#SBATCH) assumed"
+                )
         else:
             out.per_node, out.per_node_said = PER_NODE_ASSUMED, False
             out.assumed.append(f"every visible GPU per node, assumed {PER_NODE_ASSUMED} (one MI300X node; {why})")
