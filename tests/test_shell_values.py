@@ -78,12 +78,12 @@ def test_a_relative_accelerate_config_is_read_from_the_folder_a_cd_moved_to(tmp_
 
 
 def test_a_cd_into_a_folder_that_does_not_exist_reads_no_file_from_it(tmp_path: Path) -> None:
-    root = repo(
-        tmp_path,
-        {"configs/b.yaml": TRL_DPO, "training/recipes/acc_x.yaml": ACC_ZERO3, "scripts/run.sh": _cd_run("cd nowhere/src")},
-    )
+    script = "#!/bin/bash\ncd nowhere/src\naccelerate launch --config_file ../recipes/acc_x.yaml train.py --config configs/b.yaml\n"
+    root = repo(tmp_path, {"configs/b.yaml": TRL_DPO, "training/recipes/acc_x.yaml": ACC_ZERO3, "scripts/run.sh": script})
     w = load_config(root / "configs/b.yaml").workload
-    assert w.zero_stage != 3 or not w.sources["zero_stage"].file.endswith("acc_x.yaml")
+    assert w.sources["world_size"].file.endswith("run.sh")  # the line is read
+    assert not any(src.file.endswith("acc_x.yaml") for src in w.sources.values())
+    assert any("../recipes/acc_x.yaml" in n and ("not found" in n or "outside the audited tree" in n) for n in w.notes)
 
 
 # ------------------------------------------------------------------ 3. a config path that is a variable's default
