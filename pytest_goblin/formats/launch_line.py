@@ -109,6 +109,9 @@ class Launch:
     # `llamafactory-cli train x.yaml`: the folder the line runs in (real path), the one its config word is written from
     # (after the line's `cd`, else the launcher's folder or a parent); "" when the word does not tell
     workdir: str = ""
+    # the folder a `cd`/`pushd` before the line moved to (launcher_text.Line.cwd): relative files it passes (an accelerate
+    # --config_file, a hostfile) are looked up from there (`_locate`); "" when no `cd` ran
+    cwd: str = ""
     # the environment the launched process gets from the launcher (launcher_text.Line.exported, `launch_env`):
     # (name, value, file (real path), line, known)
     env: list[tuple[str, str, str, int, bool]] = field(default_factory=list)
@@ -179,7 +182,7 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
     env = dict(line.env)
     flags = launch_flags(line.tokens)
     sb = {what: (value, n) for what, value, n in reversed(lf.sbatch)}  # first directive wins
-    out = Launch(nodes=1, per_node=1, file=str(lf.path), shown=shown, line=line.line, command=short_command(line.tokens))
+    out = Launch(nodes=1, per_node=1, file=str(lf.path), shown=shown, line=line.line, command=short_command(line.tokens), cwd=line.cwd)
     out.files = [w for w in (word_path(t) for t in line.tokens) if w.lower().endswith((".json", ".yaml", ".yml")) and "$" not in w]
     out.notes.extend(lf.cloud)
     out.notes.extend(line.notes)
@@ -191,6 +194,12 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
             out.notes.append(f"{visible[1]}: {visible[0]} GPUs visible")
         elif "gpus_per_node" in sb:
             out.per_node = sb["gpus_per_node"][0]
+            hidden = next((k for k in ("CUDA_VISIBLE_DEVICES", "HIP_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES") if "$" in env.get(k, "")), "")
+            if hidden:  # `export CUDA_VISIBLE_DEVICES="$TRAINING_GPUS"` (review11b #26 grail-simulation training-grpo-wage.sh:258)
+                out.per_node_said = False
+                out.assumed.append(
+                    f"{hidden} is set at run time (from a variable) and may show the line fewer GPUs: the job's {out.per_node} per node (#SBATCH) assumed"
+                )
         else:
             out.per_node, out.per_node_said = PER_NODE_ASSUMED, False
             out.assumed.append(f"every visible GPU per node, assumed {PER_NODE_ASSUMED} (one MI300X node; {why})")
@@ -838,11 +847,18 @@ def _said_strategy(st: dict[str, Any]) -> str:
 
 def _locate(ref: str, here: Path, roots: list[Path], root: Path, out: Launch, what: str) -> Path | None:
     """A file a launch line names, looked up from the launcher's folder up to the repository root (a
-    launch runs from one of them); None (with a note) when it is outside the tree or not found."""
+    launch runs from one of them), or after a `cd` from the folder it moved to (`launch_naming._bases`: review11b #23
+    llm2025compet training/commands/dpo-qwen3-14b-3node.sh:35-40, `cd .../training/open-r1/src` then `--config_file
+    ../recipes/accelerate_configs/zero3.yaml`); None (with a note) when it is outside the tree or not found."""
+    from .launch_naming import _bases
+
     p = Path(ref)
     candidates = [p] if p.is_absolute() else []
+    cwd = getattr(out, "cwd", "")
+    if cwd and not p.is_absolute():
+        candidates.extend(Path(os.path.normpath(b / p)) for b in _bases(here, root, cwd))
     base = here
-    while not p.is_absolute():
+    while not p.is_absolute() and not cwd:
         candidates.append(Path(os.path.normpath(base / p)))
         if base == root or base.parent == base or not base.is_relative_to(root):
             break

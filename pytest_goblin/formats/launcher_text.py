@@ -158,6 +158,10 @@ _FENCE = re.compile(r"^\s*(```|~~~)")
 _POSITIONAL = re.compile(r"^\$(?:\{[1-9]\d?\}|[1-9])$")  # `$4` / `${10}`: a positional parameter alone
 _ARG_DEFAULT = re.compile(r"^\$\{([1-9])(?::-|-)(.{1,512})\}$")  # `${1:-default}`: a positional parameter's default
 _DEFAULT_OF = re.compile(r"^\$\{([A-Za-z_]\w{0,63}):-([^}$]{0,256})\}$")  # `${VAR:-default}` alone
+# `${VAR:-"$ROOT_DIR/x.yaml"}` alone: a named variable's default that holds other variables (`.{1,512}` then `}` at the
+# end: one pass, no nested quantifier); `: "${VAR:=default}"`, the no-op command that assigns the default
+_VAR_DEFAULT = re.compile(r"^\$\{([A-Za-z_]\w{0,63})(:?[-=])(.{1,512})\}$")
+_COLON_ASSIGN = re.compile(r"""^:\s+["']?(\$\{[A-Za-z_]\w{0,63}:?=.{1,512}\})["']?$""")
 _LAUNCH_WORDS = (
     "torchrun",
     "torch.distributed",
@@ -224,8 +228,24 @@ def _arith(expr: str) -> str | None:
         return None
 
 
+# `${VAR//\//_}` / `${VAR/a/b}`: a known variable with a literal pattern (no glob character, `\/` an escaped slash) replaced,
+# every match for `//`, the first for `/` (bash(1), Parameter Expansion `${parameter/pattern/string}`); a replacement with
+# `&` or a backslash (bash 5.2's patsub_replacement gives `&` the matched text) is left as written
+_REPLACE = re.compile(r"\$\{([A-Za-z_]\w{0,63})(//?)((?:\\/|[^/}\\$*?\[&]){1,128})/([^}$&\\\n]{0,128})\}")
+
+
+def _replaced(m: re.Match[str], env: dict[str, str]) -> str:
+    value = env.get(m.group(1))
+    if value is None or "$" in value:
+        return m.group(0)
+    pattern = m.group(3).replace("\\/", "/")
+    return value.replace(pattern, m.group(4)) if m.group(2) == "//" else value.replace(pattern, m.group(4), 1)
+
+
 def expand(text: str, env: dict[str, str]) -> str:
-    """`$VAR`, `${VAR}`, `${VAR:-default}` from `env` (unknown ones stay as written), then `$((a*b))`."""
+    """`$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR//a/b}` from `env` (unknown ones stay as written), then `$((a*b))`."""
+    if "/" in text and "${" in text:
+        text = _REPLACE.sub(lambda m: _replaced(m, env), text)
 
     def sub(m: re.Match[str]) -> str:
         name = m.group(1) or m.group(4)
@@ -771,6 +791,18 @@ def _kernel_at(kernel: list[KernelSetting], n: int, real: str) -> dict[str, Expo
     return out
 
 
+def _default_read(var: str, over: str, default: str, n: int, env: dict[str, str], origin: dict[str, tuple[str, int]], defaulted: dict[str, str]) -> None:
+    """`var` takes the default of `${over:-default}` on line `n` (its own variables expanded), said wherever a launch line
+    uses it; one word only, else `var` is unknown. Never a value set for certain (Line.origins): the caller may set `over`."""
+    origin.pop(var, None)
+    words = _split(expand(default, env))
+    if len(words) != 1:
+        env.pop(var, None)
+        return
+    env[var] = words[0]
+    defaulted[var] = f"`{var}` is {words[0]!r}, the default of line {n} (`${{{over}:-...}}`), read as the caller does not set {over}"
+
+
 def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> LauncherFile:
     """The launch commands of a shell/slurm script, a README's code blocks or a notebook's shell
     lines, and its #SBATCH lines; `source` reads a file the script sources (`source setup.sh`), whose
@@ -1000,6 +1032,18 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
                 cwd = here_vars[named_dir.group(1)] if named_dir and named_dir.group(1) in here_vars else _cd(part.strip(), cwd, env)
                 continue
             track_export(part, n, str(path), exports, env, origin, bool(depth) or conditional or bool(func), allexport)
+            colon = _COLON_ASSIGN.match(part.strip())
+            by_default = _VAR_DEFAULT.match(colon.group(1)) if colon else None
+            if by_default is not None:
+                # `: "${CONFIG:=recipes/x.yaml}"`: `:` does nothing, its word's expansion assigns the default where the
+                # variable is unset or null (bash(1), Parameter Expansion `${parameter:=word}`); under a branch, unknown
+                name = by_default.group(1)
+                if depth or conditional or func:
+                    env.pop(name, None)
+                    origin.pop(name, None)
+                elif not env.get(name):
+                    _default_read(name, name, by_default.group(3), n, env, origin, defaulted)
+                continue
             m = _ASSIGN.match(part.strip())
             assigned = m.group(2).strip() if m else ""
             # `VAR=value` alone; `VAR=value cmd` and `VAR="5,7" cmd` are an inline prefix
@@ -1034,6 +1078,18 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
                 if arg:  # `MICRO_BATCH_SIZE=${4}`: the script's 4th argument, empty when it is run without it
                     env.pop(m.group(1), None)
                     positional[m.group(1)] = arg.group(0)
+                    continue
+                by_default = _VAR_DEFAULT.match(assigned.strip("'\""))
+                if by_default and "$" in by_default.group(3):
+                    # `CONFIG=${CONFIG:-"$ROOT_DIR/recipes/x.yaml"}` (review11b #26 grail-simulation training/training-grpo-wage.sh:21):
+                    # a variable the caller may set, read as it does not (bash(1), Parameter Expansion `${parameter:-word}`:
+                    # the word, itself expanded, when the parameter is unset or null); not a value set for certain
+                    over = by_default.group(1)
+                    if over in env and (env[over] or ":" not in by_default.group(2)):  # set above in the file: its value
+                        env[m.group(1)] = env[over]
+                        origin.pop(m.group(1), None)
+                    else:
+                        _default_read(m.group(1), over, by_default.group(3), n, env, origin, defaulted)
                     continue
                 fallback = _DEFAULT_OF.match(assigned.strip("'\""))
                 if fallback and fallback.group(1) in positional and fallback.group(1) not in env:

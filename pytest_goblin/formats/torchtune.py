@@ -540,6 +540,10 @@ class TorchtuneAdapter(Adapter):
         "compile": ("torch_compile", as_bool),
         "dataset.packed": ("sample_packing", as_bool),
         "tokenizer.max_seq_len": ("seq_len", positive),
+        # the recipes read it as `cfg.get("fsdp_cpu_offload", False)` and hand it to shard_model, which puts
+        # CPUOffloadPolicy() on every layer (torchtune v0.6.1 recipes/lora_finetune_distributed.py:279,515,
+        # recipes/full_finetune_distributed.py:138,611; torchtune/training/_distributed.py:551-552)
+        "fsdp_cpu_offload": ("cpu_offload", as_bool),
     }
 
     @staticmethod
@@ -585,6 +589,14 @@ class TorchtuneAdapter(Adapter):
             return
         cite = "torchtune merges the launch line's key=value words over the YAML (torchtune/config/_utils.py:112-193@v0.5.0)"
         apply_overrides(r, launch.overrides, self._OVERRIDDEN, cite, "file")
+        src = r.sources.get("cpu_offload")
+        if src is not None and src.file != r.path and src.key == "fsdp_cpu_offload":  # the line's word decides offload_params too
+            if r.values.get("cpu_offload"):
+                r.explicit("offload_params", True, "fsdp_cpu_offload", src.line)
+                r.sources["offload_params"] = src
+            else:
+                r.values.pop("offload_params", None)
+                r.sources.pop("offload_params", None)
         for key, why in launch.unresolved:
             if key in self._OVERRIDDEN:
                 r.notes.append(f"{why}: the launch overrides {key} with a value goblin cannot read; the file's own value is used")
