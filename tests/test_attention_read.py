@@ -100,6 +100,9 @@ def test_an_unset_attention_is_eager_for_a_class_without_sdpa(tmp_path: Path) ->
     assert llama.attention == "sdpa"
     asked = GPT_NEO.replace("torch_dtype=", "attn_implementation='flash_attention_2', torch_dtype=")
     assert load_config(_script(tmp_path, "neo_fa", asked)).workload.attention == "flash"
+    # nor where the checkpoint's own code builds the model (trust_remote_code): transformers' class is not the one that runs
+    remote = GPT_NEO.replace("torch_dtype=", "trust_remote_code=True, torch_dtype=")
+    assert load_config(_script(tmp_path, "neo_remote", remote)).workload.attention == "sdpa"
 
 
 def test_a_range_capped_below_436_runs_eager(tmp_path: Path) -> None:

@@ -240,5 +240,5 @@ def load_config(path: Path) -> LoadedConfig:
     workload = attach(complete_topology(launcher_env(workload, path)), path, data, text)
     if workload.attention == "eager" and workload.attention_patched is None:
         workload = _eager_for_training(workload, path, text)
-    workload = model_default(_attention_release(workload, path, text))
+    workload = model_default(_attention_release(workload, path, text), text)
     return LoadedConfig(path=path, text=text, data=data, adapter=adapter, workload=workload)

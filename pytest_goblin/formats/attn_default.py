@@ -17,6 +17,8 @@ Axolotl pin alone never makes the default eager; a transformers pin below 4.36 n
 
 from __future__ import annotations
 
+import re
+
 from ..schemas import WorkloadConfig
 from .base import Reader
 
@@ -85,14 +87,19 @@ def transformers_attention_default(r: Reader, who: str = "") -> tuple[str, str, 
     )
 
 
-def model_default(w: WorkloadConfig) -> WorkloadConfig:
+# a config or script that lets the checkpoint's own code build the model (`trust_remote_code: true`, `=True`): the class that
+# runs is not transformers' (mosaicml/mpt-7b's MPTForCausalLM picks its attention from its own attn_config), so its support is not read
+_REMOTE_CODE = re.compile(r"\btrust_remote_code\s*[:=]\s*[\"']?(?:true|True|TRUE|1)\b")
+
+
+def model_default(w: WorkloadConfig, text: str = "") -> WorkloadConfig:
     """`w` with the attention its model's class gets when nothing names one: SDPA only where the class supports it,
     else eager (GPT-Neo: `_supports_sdpa` never set; frameworks/attention.unset_runs_eager, at the release the config
     pins, `w.attention_release`). Only an SDPA read as transformers' own default (PICKS_SDPA in its note) is replaced."""
     from ..frameworks.attention import unset_runs_eager
 
     src = w.sources.get("attention")
-    if w.attention != "sdpa" or src is None or src.explicit or PICKS_SDPA not in (src.note or ""):
+    if w.attention != "sdpa" or src is None or src.explicit or PICKS_SDPA not in (src.note or "") or _REMOTE_CODE.search(text):
         return w
     why = unset_runs_eager(w.model.family, w.attention_release)
     if why is None:
