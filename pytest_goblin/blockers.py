@@ -355,6 +355,8 @@ def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] |
             out += _cuda_launch_path(loaded, hw, b)
         elif b.check == "fp16_weights_in_script":
             out += _fp16_weights_in_script(loaded, hw, b)
+        elif b.check == "flash_attn_v1_import":
+            out += _flash_attn_v1_import(loaded, hw, b)
     return out
 
 
@@ -1200,6 +1202,25 @@ def _cuda_launch_path(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Fi
         message = f"{seen.file}:{seen.line}{via}: `{said}`: {b.symptom}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
         out.append(_finding(b, f"{b.title} (will not start on {hw.name})", True, message, None))
     return out
+
+
+def _flash_attn_v1_import(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Finding]:
+    """A flash-attn 1.x import the script reaches (formats/flash_v1.py; review11b #35, alpaca_farm flash_llama.py:20): a
+    blocker where every import on the way runs at start-up, a requirement where one is in a function or under a branch."""
+    from .formats.flash_v1 import flash_v1_import
+
+    if not all(holds(p, {"hw.vendor": hw.vendor}) for p in b.when):
+        return []
+    hit = flash_v1_import(loaded.path)
+    if hit is None:
+        return []
+    way = f" (reached: {'; '.join(hit.via)})" if hit.via else ""
+    when = "" if hit.certain else " Whether it runs depends on that function or branch (a flag of the run), so this is a requirement, not a certain stop."
+    said = hit.statement.replace("`", "'")
+    message = f"{hit.file}:{hit.line}: `{said}`{way}: {b.symptom}.{when} What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
+    in_script = Path(hit.path) == Path(loaded.path).resolve()
+    title = f"{b.title} (will not start on {hw.name})" if hit.certain else b.title
+    return [_finding(b, title, hit.certain, message, hit.line, file=None if in_script else hit.file)]
 
 
 def _finding(

@@ -417,7 +417,8 @@ class Blocker(Model):
     # DPOTrainer does not compute, and `kto_kl_term`, a KTOConfig KTOTrainer refuses while its KL term is on, and `trl_config_raises`, other valid keys a TRL config or trainer refuses at start-up (frameworks/trl_limits.py); `unsloth_load_raises`, an Unsloth load's load_in_8bit beside its default load_in_4bit (frameworks/unsloth.py); `deepspeed_mismatch`, a DeepSpeed JSON passed as
     # TrainingArguments' `deepspeed` whose explicit value differs from the run's own (formats/deepspeed.explicit_values);
     # `cuda_launch_path`, an NVIDIA GPU resource or CUDA-only image on the launch path found for the config (formats/container.py);
-    # `fp16_weights_in_script`, `fp16: true` on a recipe whose launched script loads the weights in float16 (formats/script_dtype.py)
+    # `fp16_weights_in_script`, `fp16: true` on a recipe whose launched script loads the weights in float16 (formats/script_dtype.py);
+    # `flash_attn_v1_import`, a flash-attn 1.x name the script or a repository module it imports imports (formats/flash_v1.py)
     check: (
         Literal[
             "keys_at_version",
@@ -433,6 +434,7 @@ class Blocker(Model):
             "deepspeed_mismatch",
             "cuda_launch_path",
             "fp16_weights_in_script",
+            "flash_attn_v1_import",
         ]
         | None
     ) = None

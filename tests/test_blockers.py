@@ -153,6 +153,14 @@ UNSLOTH_8BIT = (
     "args = SFTConfig(output_dir='out', per_device_train_batch_size=2, bf16=True)\n"
     "SFTTrainer(model=model, processing_class=tokenizer, train_dataset=None, args=args).train()\n"
 )
+FA1_IMPORT = "from flash_attn.flash_attn_interface import flash_attn_unpadded_qkvpacked_func\n"
+FA2_IMPORT = "from flash_attn.flash_attn_interface import flash_attn_varlen_qkvpacked_func as flash_attn_unpadded_qkvpacked_func\n"
+FA1_SCRIPT = (
+    "from transformers import AutoModelForCausalLM, Trainer, TrainingArguments\n" + FA1_IMPORT + "\n"
+    "model = AutoModelForCausalLM.from_pretrained('meta-llama/Llama-2-7b-hf', torch_dtype='bfloat16')\n"
+    "args = TrainingArguments(output_dir='out', per_device_train_batch_size=1, bf16=True)\n"
+    "Trainer(model=model, args=args).train()\n"
+)
 Case = tuple[str, str, str, dict[str, str]]
 CASES: dict[str, tuple[Case, Case]] = {
     # lora19: TrainingArguments(use_cpu=True) / no_cuda=True trains on the CPU (transformers 5.25.0 training_args.py:1876-1879)
@@ -175,6 +183,12 @@ CASES: dict[str, tuple[Case, Case]] = {
     "blocker.fp16_amp_on_fp16_weights_in_script": (
         ("train_args/dpo/full/b-dpo-full.json", FIREFLY_DPO, "mi300x", FIREFLY_TREE),
         ("train_args/dpo/full/b-dpo-full.json", FIREFLY_DPO.replace('"fp16": true', '"bf16": true'), "mi300x", FIREFLY_TREE),
+    ),
+    # review11b #35 (tatsu-lab/alpaca_farm flash_llama.py:20): a flash-attn 1.x name, which ROCm's 2.x flash-attention lacks;
+    # must not fire under a `try` that falls back on ImportError (DUET-VLM llava/train/llama_flash_attn_monkey_patch.py:9-12)
+    "blocker.flash_attn_v1_api": (
+        ("train.py", FA1_SCRIPT, "mi300x", {}),
+        ("train.py", FA1_SCRIPT.replace(FA1_IMPORT, f"try:\n    {FA1_IMPORT}except ImportError:\n    {FA2_IMPORT}"), "mi300x", {}),
     ),
     # review4 #8 (farshadghodsian 8B_lora_distributed.yaml): every torchtune training recipe raises on fp16
     "blocker.torchtune_fp16_recipe": (("8B_lora.yaml", TT + "dtype: fp16\n", "mi300x", {}), ("8B_lora.yaml", TT + "dtype: bf16\n", "mi300x", {})),
@@ -1905,3 +1919,25 @@ def test_readme_prose_is_no_launcher_line_for_the_nvidia_smi_blocker(tmp_path: P
     root = write_tree(tmp_path / "fenced", {"README.md": counted, "llamafactory/sft.yaml": LF_SFT}, git=True)
     loaded = load_config(root / "llamafactory/sft.yaml")
     assert [b for b, *_ in blockers.found(loaded, get_hardware("mi300x")) if b.id == "blocker.nvidia_smi_gpu_count"]
+
+
+def test_flash_attn_v1_import_through_the_repository_is_a_blocker_at_start_and_a_requirement_behind_a_flag(tmp_path: Path) -> None:
+    # review11b #35: examples/supervised.py imports alpaca_farm.common, whose make_generative_lm imports flash_models.flash_llama
+    # (common.py:113-114) only with --flash_attn; flash_llama.py:20 imports the flash-attn 1.x name
+    script = FA1_SCRIPT.replace(FA1_IMPORT, "from pkg import common\n")
+    lazy = "def make(flash_attn):\n    if flash_attn:\n        from .flash_models import flash_llama\n"
+    tree = {"pkg/__init__.py": "", "pkg/flash_models/__init__.py": "", "pkg/flash_models/flash_llama.py": "import torch\n" + FA1_IMPORT}
+    root = write_tree(tmp_path / "lazy", {"train.py": script, "pkg/common.py": lazy, **tree}, git=True)
+    [found] = [f for f in blockers.findings(load_config(root / "train.py"), get_hardware("mi300x")) if f.rule_id == "blocker.flash_attn_v1_api"]
+    assert not found.blocker and found.category == "requirement" and found.file == "pkg/flash_models/flash_llama.py" and found.line == 2
+    assert "train.py:2 imports pkg/common.py" in found.message and "(in a function or under a branch)" in found.message
+    assert "ROCm/flash-attention" in found.message and "None" not in found.message
+    # every import at module level: the run cannot start
+    eager = write_tree(tmp_path / "eager", {"train.py": script, "pkg/common.py": "from .flash_models import flash_llama\n", **tree}, git=True)
+    [stop] = [f for f in blockers.findings(load_config(eager / "train.py"), get_hardware("mi300x")) if f.rule_id == "blocker.flash_attn_v1_api"]
+    assert stop.blocker and stop.file == "pkg/flash_models/flash_llama.py"
+    # must not fire: a module of the repository the script never imports, and the 2.x name
+    apart = write_tree(tmp_path / "apart", {"train.py": script.replace("from pkg import common\n", ""), "pkg/common.py": lazy, **tree}, git=True)
+    assert "blocker.flash_attn_v1_api" not in {f.rule_id for f in blockers.findings(load_config(apart / "train.py"), get_hardware("mi300x"))}
+    v2 = write_tree(tmp_path / "v2", {"train.py": FA1_SCRIPT.replace(FA1_IMPORT, FA2_IMPORT)})
+    assert "blocker.flash_attn_v1_api" not in {f.rule_id for f in blockers.findings(load_config(v2 / "train.py"), get_hardware("mi300x"))}

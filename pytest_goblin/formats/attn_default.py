@@ -17,12 +17,37 @@ Axolotl pin alone never makes the default eager; a transformers pin below 4.36 n
 
 from __future__ import annotations
 
+import re
+
+from ..schemas import WorkloadConfig
 from .base import Reader
 
 SDPA_DEFAULT_FROM = "4.36"
 
 SDPA_CITE = "transformers 4.36.0 modeling_utils.py:1309-1313,1473-1481 .. 5.25.0 :1856"
+# what every note of transformers_attention_default's SDPA says (its citation is rewritten in the run's terms later)
+PICKS_SDPA = "transformers picks SDPA"
 EAGER_CITE = "transformers 4.35.2 models/llama/modeling_llama.py:629-633"
+
+
+def _capped_below(constraint: str) -> bool:
+    """Whether a range's upper bound (`<4.30`, `<=4.29.2`) leaves only releases older than SDPA_DEFAULT_FROM."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import Version
+
+    try:
+        specs = SpecifierSet(constraint)
+    except InvalidSpecifier:
+        return False
+    first = Version(SDPA_DEFAULT_FROM)
+    for spec in specs:
+        try:
+            bound = Version(spec.version.rstrip(".*"))
+        except ValueError:
+            continue
+        if (spec.operator == "<" and bound <= first) or (spec.operator == "<=" and bound < first):
+            return True
+    return False
 
 
 def transformers_attention_default(r: Reader, who: str = "") -> tuple[str, str, bool]:
@@ -35,6 +60,13 @@ def transformers_attention_default(r: Reader, who: str = "") -> tuple[str, str, 
     lead = f"{who}; " if who else ""
     pin = pins(r.path, r.text).get("transformers")
     newest = ("sdpa", f"{lead}transformers picks SDPA when attn_implementation is unset ({SDPA_CITE})", False)
+    if pin is not None and not pin.constraint.startswith("==") and _capped_below(pin.constraint):
+        return (
+            "eager",
+            f"{lead}attn_implementation unset at {pin.spec} ({pin.where}): every release the range admits is older than 4.36, which has no "
+            f"SDPA default; Llama-class models run the eager attention unless flash-attention 2 is asked for ({EAGER_CITE})",
+            True,
+        )
     if pin is None or not pin.constraint.startswith("=="):
         return newest  # a range lets pip install a release with SDPA
     try:
@@ -53,3 +85,24 @@ def transformers_attention_default(r: Reader, who: str = "") -> tuple[str, str, 
         f"the eager attention unless flash-attention 2 is asked for ({EAGER_CITE})",
         True,
     )
+
+
+# a config or script that lets the checkpoint's own code build the model (`trust_remote_code: true`, `=True`): the class that
+# runs is not transformers' (mosaicml/mpt-7b's MPTForCausalLM picks its attention from its own attn_config), so its support is not read
+_REMOTE_CODE = re.compile(r"\btrust_remote_code\s*[:=]\s*[\"']?(?:true|True|TRUE|1)\b")
+
+
+def model_default(w: WorkloadConfig, text: str = "") -> WorkloadConfig:
+    """`w` with the attention its model's class gets when nothing names one: SDPA only where the class supports it,
+    else eager (GPT-Neo: `_supports_sdpa` never set; frameworks/attention.unset_runs_eager, at the release the config
+    pins, `w.attention_release`). Only an SDPA read as transformers' own default (PICKS_SDPA in its note) is replaced."""
+    from ..frameworks.attention import unset_runs_eager
+
+    src = w.sources.get("attention")
+    if w.attention != "sdpa" or src is None or src.explicit or PICKS_SDPA not in (src.note or "") or _REMOTE_CODE.search(text):
+        return w
+    why = unset_runs_eager(w.model.family, w.attention_release)
+    if why is None:
+        return w
+    note = f"{src.note}; but {why}"
+    return w.model_copy(update={"attention": "eager", "sources": {**w.sources, "attention": src.model_copy(update={"note": note})}, "notes": [*w.notes, why]})

@@ -24,6 +24,12 @@ MODEL_KEYS = {
     "torch_dtype": "torch_dtype",
     "dtype": "torch_dtype",
     "attn_implementation": "attn_implementation",
+    # the private keyword sets the config's `_attn_implementation` property, which the load honours: transformers 4.51.3
+    # models/auto/auto_factory.py:533 passes the keywords to AutoConfig.from_pretrained, configuration_utils.py:753-759
+    # sets every one the config has (the property, :355-368), modeling_utils.py:2060,2083 takes it as the requested
+    # implementation; 5.25.0 models/auto/auto_factory.py:405-407, configuration_utils.py:1100-1109 and the property :600-610, checked at
+    # modeling_utils.py:1258-1259
+    "_attn_implementation": "attn_implementation",
     "use_flash_attention_2": "use_flash_attention_2",  # transformers 4.x's flag (4.36.2 modeling_utils.py:1227, 1269)
     "quantization_config": "quantization_config",
     # transformers 4.x's legacy flags: 4.36.2 modeling_utils.py:2745-2746 pops them and :2874-2880 builds

@@ -144,6 +144,8 @@ class CommandLine:
                 for f, a in dc.fields.items():
                     self.fields.setdefault(f, a)  # a subclass's field overrides its base's
         self.fire = _fire_entry_points(tree)
+        # (the wrapper's calls of this script's entry function, the function's name here, the wrapper's real path, as shown)
+        self.wrapper: tuple[list[ast.Call], str, str, str] | None = None
         self.consts = consts
         self.click, why = pyclick.click_command(tree)
         if why:
@@ -260,13 +262,13 @@ class CommandLine:
                 mod = _parse(f, roots, root)
                 if mod is None:
                     continue
-                names: set[str] = set()
+                names: dict[str, str] = {}  # the name the wrapper calls -> the function's name in this script
                 for n in ast.walk(mod.tree):
                     if isinstance(n, ast.ImportFrom) and n.module and n.level == 0:
                         dotted = tuple(n.module.split("."))
                         tail_ok = len(dotted) <= len(parts) and parts[-len(dotted) :] == dotted
                         if tail_ok and (len(dotted) > 1 or f.parent == real.parent):
-                            names |= {a.asname or a.name for a in n.names}
+                            names.update({a.asname or a.name: a.name for a in n.names})
                 calls = [n for n in ast.walk(mod.tree) if isinstance(n, ast.Call)]
                 if not names or not any(isinstance(c.func, ast.Name) and c.func.id in names for c in calls):
                     continue
@@ -278,6 +280,8 @@ class CommandLine:
                         f"run through {mod.shown}, which imports and calls this script's entry point; {launch.where()} launches it"
                         " and its words reach this script's parser (the process's sys.argv)"
                     )
+                    entry = [c for c in calls if isinstance(c.func, ast.Name) and c.func.id in names]
+                    self.wrapper = (entry, names[entry[0].func.id], str(f), mod.shown) if entry and isinstance(entry[0].func, ast.Name) else None
                     return launch
         return None
 
@@ -657,7 +661,13 @@ class CommandLine:
         """A parameter's value from the command line: a fire entry point's, else a click command's (or of the
         function the command hands its `**kwargs` to); None when `fn` takes none from the command line."""
         fired = self.fire_value(fn, arg)
-        return fired if fired is not None else self.click_value(fn, arg)
+        if fired is None:
+            fired = self.click_value(fn, arg)
+        if fired is None and self.wrapper is not None and fn in self.tree.body:
+            from .pywrapper import wrapper_argument
+
+            fired = wrapper_argument(self.wrapper, fn, arg)
+        return fired
 
     def click_value(self, fn: ast.FunctionDef | ast.AsyncFunctionDef, arg: ast.arg) -> tuple[bool, Any, Location | None] | None:
         """A parameter filled by a click option (pyclick.py, CLICK_AT): of the command function, or of the one

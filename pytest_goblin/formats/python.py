@@ -40,6 +40,7 @@ from .hf_trainer import HFTrainerAdapter
 from .hfstyle import TA_DOCS, hf_writes
 from .launch_world import launched_environ
 from .launcher_text import ASSUMED_ARGUMENT
+from .pyattn import config_attention
 from .pyclasses import ANY_CALL, CONFIG_CALL, CONFIG_CLASSES, HF_ARGS, MODEL_KEYS, PARSER_CALL, TRAINER_PACKING_AT
 from .pycode import (
     TRL_SFT_TRAINER_AT,
@@ -362,6 +363,7 @@ def read_script(path: Path, text: str) -> Script:
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Subscript) and is_environ(node.targets[0].value):
             environ_setting(s, node, node.targets[0].slice, node.value, consts, parents, lit)
     s.values.update(bnb)
+    config_attention(s, tree, lambda n: guard(n, parents, lit)[0] is not False, lit)
     standby(s)
     trl_not_patched(s)
     if "use_peft" not in s.values:

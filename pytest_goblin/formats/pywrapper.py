@@ -9,8 +9,10 @@ import ast
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from ..safepath import text_or_empty, tree_of
+from .pyscript import Location
 
 MAX_MODULE_BYTES = 512_000
 MAX_UP = 8  # parent folders tried as the import root
@@ -61,3 +63,39 @@ def wrapped_call(path: Path, text: str, marker: re.Pattern[str]) -> tuple[str, s
         shown = os.path.relpath(found, root) if found.is_relative_to(root) else os.path.relpath(found, here)
         return f"`{node.func.id}()` of {module} ({shown}) at line {node.lineno}", shown
     return None
+
+
+def wrapper_argument(
+    wrapper: tuple[list[ast.Call], str, str, str], fn: ast.FunctionDef | ast.AsyncFunctionDef, arg: ast.arg
+) -> tuple[bool, Any, Location | None] | None:
+    """A parameter of the script's entry function as the wrapper that runs it passes it (DUET-VLM@cd69e48
+    llava/train/train_mem_pdrop.py:5 `train(attn_implementation="flash_attention_2")` into pdrop_train.py's
+    `def train(attn_implementation=None)`): the literal keyword or positional argument of the wrapper's one call (or
+    of every call, where they agree). None where `fn` is not the function the wrapper calls, the call passes nothing
+    for it (the signature's default stands) or splats `*args`/`**kwargs` goblin does not read; (False, ...) where
+    the value is not a literal."""
+    calls, name, file, shown = wrapper
+    if fn.name != name or not calls:
+        return None
+    positional = [*fn.args.posonlyargs, *fn.args.args]
+    found: list[tuple[ast.expr, int]] = []
+    for call in calls:
+        if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+            return None
+        given = next((k.value for k in call.keywords if k.arg == arg.arg), None)
+        if given is None and arg in positional and positional.index(arg) < len(call.args):
+            given = call.args[positional.index(arg)]
+        if given is None:
+            return None  # one call leaves the default: the value is not one
+        found.append((given, call.lineno))
+    values: list[Any] = []
+    for given, _line in found:
+        try:
+            values.append(ast.literal_eval(given))
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            return False, None, None
+    if any(v != values[0] for v in values):
+        return False, None, None
+    value, line = values[0], found[0][1]
+    said = f"`{arg.arg}={value!r}` is passed to {fn.name}() by {shown} line {line}, the wrapper the launch line runs"
+    return True, value, Location(None, line, file=file, fixed=f"{said}: change it there")

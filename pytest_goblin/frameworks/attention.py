@@ -319,3 +319,27 @@ def eager_for_training(family: str | None, pin_spec: str, pin_where: str) -> str
     if not inside:
         return None
     return f"eager attention kept: at {pin_spec} ({pin_where}) the model's own code asks for eager attention in training ({cite}), so goblin offers no attention swap"
+
+
+# An unset attn_implementation is SDPA only for a class that supports it; any other runs eager: transformers 4.51.3
+# modeling_utils.py:2118-2122 (`_check_and_enable_sdpa` with hard_check_only=False when none is requested), :2344-2345
+# (no `_supports_sdpa`: the config is returned as it is) and configuration_utils.py:355-360 (an unset implementation
+# reads "eager"); 5.25.0 modeling_utils.py:1856 (None asks for "sdpa") and :1882-1889 (it cannot dispatch: "eager")
+SDPA_FALLBACK_AT = "transformers 4.51.3 modeling_utils.py:2118-2122,2344-2345, configuration_utils.py:355-360; 5.25.0 modeling_utils.py:1856,1882-1889"
+
+
+def unset_runs_eager(family: str | None, release: str | None = None) -> str | None:
+    """Why a load that names no attention runs eager for this model (its class does not support SDPA at `release`, else
+    at the shipped table's), or None where it supports SDPA or the model type is not known."""
+    if supports(family, "sdpa", release) is not False:
+        return None
+    mt = model_type(family, release)
+    row = _row(mt, release) if mt else None
+    if row is None:
+        return None
+    version = release or table()["version"]
+    at = row.get("sdpa_at") or f"{_DEFAULT_AT} (PreTrainedModel's default)"
+    return (
+        f"transformers {version} {row['class']} does not support SDPA ({at}: _supports_sdpa is False), so with attn_implementation unset"
+        f" it runs the eager attention ({SDPA_FALLBACK_AT})"
+    )
