@@ -353,6 +353,8 @@ def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] |
             out += _deepspeed_mismatch(loaded, b)
         elif b.check == "cuda_launch_path":
             out += _cuda_launch_path(loaded, hw, b)
+        elif b.check == "cuda_repository_image":
+            out += _cuda_repository_image(loaded, hw, b)
         elif b.check == "fp16_weights_in_script":
             out += _fp16_weights_in_script(loaded, hw, b)
     return out
@@ -1199,6 +1201,30 @@ def _cuda_launch_path(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Fi
         said = seen.text.replace("`", "'")
         message = f"{seen.file}:{seen.line}{via}: `{said}`: {b.symptom}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
         out.append(_finding(b, f"{b.title} (will not start on {hw.name})", True, message, None))
+    return out
+
+
+def _cuda_repository_image(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Finding]:
+    """A CUDA-only image the repository builds or names for the config (formats/container.repository_cuda_images: the
+    framework image its release was read from, a Dockerfile of its folders) that is not on the launch path goblin found
+    (that one is `blocker.cuda_container_image`): a requirement, since the config may be run in another image."""
+    from .formats.container import cuda_launch_path, repository_cuda_images
+
+    if hw.vendor != "amd":
+        return []
+    on_path = {(s.file, s.line) for s in cuda_launch_path(loaded.workload)}
+    out = []
+    for seen in repository_cuda_images(loaded.workload, loaded.text):
+        if (seen.file, seen.line) in on_path:
+            continue
+        said = seen.text.replace("`", "'")
+        what = (
+            "the framework image the release was read from"
+            if seen.how.startswith("framework image")
+            else "the base image of a Dockerfile of the config's folders"
+        )
+        message = f"{seen.file}:{seen.line}: `{said}` ({what}): {b.symptom}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
+        out.append(_finding(b, f"{b.title} (`{said.split(' (', 1)[0]}`)", False, message, seen.line, file=seen.file))
     return out
 
 

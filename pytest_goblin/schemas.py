@@ -417,6 +417,7 @@ class Blocker(Model):
     # DPOTrainer does not compute, and `kto_kl_term`, a KTOConfig KTOTrainer refuses while its KL term is on, and `trl_config_raises`, other valid keys a TRL config or trainer refuses at start-up (frameworks/trl_limits.py); `unsloth_load_raises`, an Unsloth load's load_in_8bit beside its default load_in_4bit (frameworks/unsloth.py); `deepspeed_mismatch`, a DeepSpeed JSON passed as
     # TrainingArguments' `deepspeed` whose explicit value differs from the run's own (formats/deepspeed.explicit_values);
     # `cuda_launch_path`, an NVIDIA GPU resource or CUDA-only image on the launch path found for the config (formats/container.py);
+    # `cuda_repository_image`, a CUDA-only image the repository builds or names off that path (container.repository_cuda_images);
     # `fp16_weights_in_script`, `fp16: true` on a recipe whose launched script loads the weights in float16 (formats/script_dtype.py)
     check: (
         Literal[
@@ -432,6 +433,7 @@ class Blocker(Model):
             "unsloth_load_raises",
             "deepspeed_mismatch",
             "cuda_launch_path",
+            "cuda_repository_image",
             "fp16_weights_in_script",
         ]
         | None
