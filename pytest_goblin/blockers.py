@@ -1345,9 +1345,14 @@ def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker, checked: di
     if got is None:
         return []
     declared = getattr(data, "config_class", None)
+    if "keys_container" not in checked:
+        checked["keys_container"] = _container_of(loaded, got)
+    container = checked["keys_container"]
     out = []
     for r in got.rejected:
-        stops = got.stops is True and r.certain
+        # a key judged at an assumed release of a run in a container goblin cannot read: the image's release decides, so
+        # never "will not start" (review11b #32)
+        stops = got.stops is True and r.certain and not (r.assumed and container)
         if stops != (b.severity == "blocker") or (not stops and got.parser == "llamafactory" and got.stops is not True):
             continue  # the other entry (blocker / requirement) reports it; LLaMA-Factory keys it may keep: nothing
         _ok, value, line = raw_key(loaded, r.key)
@@ -1380,7 +1385,7 @@ def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker, checked: di
         )
         message = (
             f"{said}{f' (line {line})' if line else ''}: {r.why}{instead}. Versions: {got.versions}. {how[0].upper()}{how[1:]}. "
-            f"{symptom}What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
+            f"{symptom}{_unpinned_said(r, container).lstrip()}{' ' if r.assumed and r.dist else ''}What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
         )
         out.append(_key_finding(b, r.key, r.key, line, message, fix))
     return out
@@ -1430,23 +1435,47 @@ def _code_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     if got is None:
         return []
     call = f"{script.config_class}(...)"
+    container = _container_of(loaded, got)
     out = []
     for r in got.rejected:
         if r.key in spread:
-            out.append(_spread_key_finding(b, r, got.versions, call, spread[r.key]))
+            out.append(_spread_key_finding(b, r, got.versions, call, spread[r.key], container))
             continue
         line = lines[r.key]
         instead = f"; pass `{r.rename.new}=` instead ({r.rename.cite})" if r.rename is not None else ""
+        stops = "so at that release the run would not start" if r.assumed else "so the run does not start on any GPU"
         message = (
             f"`{r.key}=` in {call} (line {line}): {r.why}{instead}. Versions: {got.versions}. The call raises TypeError on a keyword "
-            f"the class lacks ({_DATACLASS_INIT}), so the run does not start on any GPU. What to change: line {line} of the script "
+            f"the class lacks ({_DATACLASS_INIT}), {stops}.{_unpinned_said(r, container)} What to change: line {line} of the script "
             "(pass the new name, drop the keyword, or pin the release the script was written for); goblin does not rewrite code"
         )
         out.append(_key_finding(b, r.key, f"{r.key}=", line, message, None))
     return out
 
 
-def _spread_key_finding(b: Blocker, r: Rejected, versions: str, call: str, where: tuple[str, int | None, int]) -> Finding:
+def _unpinned_said(r: Rejected, container: str | None) -> str:
+    """For a key judged at a release goblin assumed (no pin, or a range pip fills with the newest: review11b #21-#32), what
+    the message adds: that the repository leaves the release open, the newest release goblin read that still accepts the
+    key, and what to do; and the container the launch line runs the config in, whose release decides (not read)."""
+    if not r.assumed or not r.dist:
+        return ""
+    said = f" The repository does not fix its {r.dist} release, so goblin judged the newest it knows (above)"
+    if r.last:
+        said += f"; {r.dist} {r.last} is the newest release goblin read that still accepts `{r.key}`: pin `{r.dist}=={r.last}` where the recipe was written for it, or rename or drop the key"
+    if container:
+        said += f". The launch line runs it in the container {container}, whose {r.dist} goblin cannot read: the release the image holds decides whether the key is accepted"
+    return said + "."
+
+
+def _container_of(loaded: LoadedConfig, got: KeyCheck) -> str | None:
+    """The container the launch line runs the config in (formats/container.launch_container), read only where a key was
+    judged at an assumed release."""
+    from .formats.container import launch_container
+
+    return launch_container(loaded.workload) if any(r.assumed for r in got.rejected) else None
+
+
+def _spread_key_finding(b: Blocker, r: Rejected, versions: str, call: str, where: tuple[str, int | None, int], container: str | None = None) -> Finding:
     """A key of a loaded settings file that reaches the config class through `**` (`TrainingArguments(**cfg["training"])`)
     and that the release lacks: the call raises TypeError as for a written keyword. The edit is in the settings file."""
     file, at, line = where
@@ -1454,8 +1483,9 @@ def _spread_key_finding(b: Blocker, r: Rejected, versions: str, call: str, where
     instead = f"; `{r.rename.new}` takes its place ({r.rename.cite})" if r.rename is not None else ""
     message = (
         f"`{r.key}` ({place}) reaches {call} as a keyword through the `**` at line {line} of the script: {r.why}{instead}. "
-        f"Versions: {versions}. The call raises TypeError on a keyword the class lacks ({_DATACLASS_INIT}), so the run does not "
-        f"start on any GPU. What to change: `{r.key}` in {place} (rename or drop it, or pin the release the script was written for)"
+        f"Versions: {versions}. The call raises TypeError on a keyword the class lacks ({_DATACLASS_INIT}), "
+        f"{'so at that release the run would not start' if r.assumed else 'so the run does not start on any GPU'}.{_unpinned_said(r, container)} "
+        f"What to change: `{r.key}` in {place} (rename or drop it, or pin the release the script was written for)"
     )
     return _key_finding(b, r.key, r.key, line, message, None)
 
@@ -1526,6 +1556,7 @@ def _launch_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
         if trl_parse
         else f"{loaded.path.name} parses its command line with parse_args_into_dataclasses() (line {script.parser_call.lineno}), which stops with ValueError on an argument no dataclass reads ({HF_PARSE_AT})"
     )
+    container = _container_of(loaded, got)
     out = []
     for r in got.rejected:
         flag, raw, line = script.launch_keys[r.key]
@@ -1542,7 +1573,7 @@ def _launch_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
             )
         message = (
             f"{said}, passed by {where}: {r.why}{instead}. Versions: {got.versions}. {how}. "
-            f"{b.symptom}. What to change: {b.guidance}; the key is in the launch line ({where}), not in this script. Source: {'; '.join(b.sources)}"
+            f"{b.symptom}.{_unpinned_said(r, container)} What to change: {b.guidance}; the key is in the launch line ({where}), not in this script. Source: {'; '.join(b.sources)}"
         )
         # anchored at the launch line's own file and line (README.md:142), where `where` names one (not a notebook cell)
         at = (script.launch.shown, line) if line and where == f"{script.launch.shown} line {line}" else (None, None)

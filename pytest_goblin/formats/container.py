@@ -627,3 +627,67 @@ def repository_cuda_images(w: WorkloadConfig, text: str) -> list[Seen]:
         if seen not in out:
             out.append(seen)
     return out
+
+
+# ------------------------------------------------------------------ the container a launch line runs the config in (review11b #32)
+# `srun singularity exec $CONTAINER torchrun ...` (LUMI's lumi-pytorch-rocm-6.2.4-...sif), `apptainer run X.sif`, slurm's
+# pyxis `srun --container-image=X` and `docker run`/`podman run IMAGE ...`: the run's packages are the image's, which goblin
+# does not read (only an Axolotl image's tag names a release: frameworks/image_pins.py).
+_SINGULARITY = frozenset({"singularity", "apptainer"})
+_SINGULARITY_VALUED = frozenset({"-B", "--bind", "--env", "--env-file", "-H", "--home", "-W", "--workdir", "--pwd", "-o", "--overlay", "--security"})
+_ASSIGNED = re.compile(r"""^[ \t]{0,40}(?:export[ \t]{1,8})?([A-Za-z_][A-Za-z0-9_]{0,80})=(["']?)([^"'\s]{1,400})\2[ \t]{0,40}(?:#.{0,400})?$""")
+
+
+def _container_word(words: list[str]) -> str | None:
+    """The image a launch line's words start the command in, None where they start none."""
+    for i, w in enumerate(words):
+        if Path(w).name in _SINGULARITY and i + 1 < len(words) and words[i + 1] in ("exec", "run"):
+            j = i + 2
+            while j < len(words) and words[j].startswith("-"):
+                j += 2 if words[j] in _SINGULARITY_VALUED else 1
+            return words[j] if j < len(words) else None
+        if w.startswith("--container-image="):
+            return w.partition("=")[2] or None
+        if w == "--container-image" and i + 1 < len(words):
+            return words[i + 1]
+        if Path(w).name in ("docker", "podman") and i + 1 < len(words) and words[i + 1] == "run":
+            j = i + 2
+            while j < len(words) and words[j].startswith("-"):
+                j += 1 if "=" in words[j] or words[j] in ("--rm", "-it", "-i", "-t", "-d", "--privileged") else 2
+            return words[j] if j < len(words) else None
+    return None
+
+
+def _expanded(word: str, rows: list[str], before: int) -> str:
+    """`$NAME` / `${NAME}` of a word put in from the last `NAME=value` of the file above line `before`."""
+    values: dict[str, str] = {}
+    for row in rows[: max(0, before - 1)]:
+        m = _ASSIGNED.match(row)
+        if m:
+            values[m.group(1)] = m.group(3)
+    return _substituted(word, values)
+
+
+def launch_container(w: WorkloadConfig) -> str | None:
+    """The container image (with its file:line) a launch line goblin read this config's topology from runs it in, None
+    where it runs in none: `lumi-pytorch-rocm-6.2.4-python-3.12-pytorch-v2.6.0.sif (run_torchrun.sh:46)`."""
+    for file, lines in sorted(_launch_lines(w).items()):
+        path = Path(file)
+        try:
+            text = read_text(path, roots=tree_of(Path(w.path)), limit=256_000)
+        except (UnsafePath, OSError):
+            continue
+        root = repository_root(path.parent) or path.parent
+        rows = text.splitlines()
+        for start in sorted(lines):
+            if not 0 < start <= len(rows):
+                continue
+            # the launch may begin on a continued line above the one the topology was read at
+            first = start
+            while first > 1 and rows[first - 2].rstrip().endswith("\\") and start - first < 200:
+                first -= 1
+            words = _words(_logical(rows, first)) or []
+            image = _container_word(words)
+            if image:
+                return f"{_expanded(image, rows, first)} ({_shown(path, root)}:{first})"
+    return None
