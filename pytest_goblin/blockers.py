@@ -353,6 +353,8 @@ def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] |
             out += _deepspeed_mismatch(loaded, b)
         elif b.check == "cuda_launch_path":
             out += _cuda_launch_path(loaded, hw, b)
+        elif b.check == "cuda_repository_image":
+            out += _cuda_repository_image(loaded, hw, b)
         elif b.check == "fp16_weights_in_script":
             out += _fp16_weights_in_script(loaded, hw, b)
         elif b.check == "flash_attn_v1_import":
@@ -1223,6 +1225,30 @@ def _flash_attn_v1_import(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> lis
     return [_finding(b, title, hit.certain, message, hit.line, file=None if in_script else hit.file)]
 
 
+def _cuda_repository_image(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Finding]:
+    """A CUDA-only image the repository builds or names for the config (formats/container.repository_cuda_images: the
+    framework image its release was read from, a Dockerfile of its folders) that is not on the launch path goblin found
+    (that one is `blocker.cuda_container_image`): a requirement, since the config may be run in another image."""
+    from .formats.container import cuda_launch_path, repository_cuda_images
+
+    if hw.vendor != "amd":
+        return []
+    on_path = {(s.file, s.line) for s in cuda_launch_path(loaded.workload)}
+    out = []
+    for seen in repository_cuda_images(loaded.workload, loaded.text):
+        if (seen.file, seen.line) in on_path:
+            continue
+        said = seen.text.replace("`", "'")
+        what = (
+            "the framework image the release was read from"
+            if seen.how.startswith("framework image")
+            else "the base image of a Dockerfile of the config's folders"
+        )
+        message = f"{seen.file}:{seen.line}: `{said}` ({what}): {b.symptom}. What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
+        out.append(_finding(b, f"{b.title} (`{said.split(' (', 1)[0]}`)", False, message, seen.line, file=seen.file))
+    return out
+
+
 def _finding(
     b: Blocker, title: str, blocker: bool, message: str, line: int | None, key: str | None = None, fix: dict[str, Any] | None = None, file: str | None = None
 ) -> Finding:
@@ -1340,9 +1366,14 @@ def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker, checked: di
     if got is None:
         return []
     declared = getattr(data, "config_class", None)
+    if "keys_container" not in checked:
+        checked["keys_container"] = _container_of(loaded, got)
+    container = checked["keys_container"]
     out = []
     for r in got.rejected:
-        stops = got.stops is True and r.certain
+        # a key judged at an assumed release of a run in a container goblin cannot read: the image's release decides, so
+        # never "will not start" (review11b #32)
+        stops = got.stops is True and r.certain and not (r.assumed and container)
         if stops != (b.severity == "blocker") or (not stops and got.parser == "llamafactory" and got.stops is not True):
             continue  # the other entry (blocker / requirement) reports it; LLaMA-Factory keys it may keep: nothing
         _ok, value, line = raw_key(loaded, r.key)
@@ -1375,7 +1406,7 @@ def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker, checked: di
         )
         message = (
             f"{said}{f' (line {line})' if line else ''}: {r.why}{instead}. Versions: {got.versions}. {how[0].upper()}{how[1:]}. "
-            f"{symptom}What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
+            f"{symptom}{_unpinned_said(r, container).lstrip()}{' ' if r.assumed and r.dist else ''}What to change: {b.guidance}. Source: {'; '.join(b.sources)}"
         )
         out.append(_key_finding(b, r.key, r.key, line, message, fix))
     return out
@@ -1425,23 +1456,47 @@ def _code_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     if got is None:
         return []
     call = f"{script.config_class}(...)"
+    container = _container_of(loaded, got)
     out = []
     for r in got.rejected:
         if r.key in spread:
-            out.append(_spread_key_finding(b, r, got.versions, call, spread[r.key]))
+            out.append(_spread_key_finding(b, r, got.versions, call, spread[r.key], container))
             continue
         line = lines[r.key]
         instead = f"; pass `{r.rename.new}=` instead ({r.rename.cite})" if r.rename is not None else ""
+        stops = "so at that release the run would not start" if r.assumed else "so the run does not start on any GPU"
         message = (
             f"`{r.key}=` in {call} (line {line}): {r.why}{instead}. Versions: {got.versions}. The call raises TypeError on a keyword "
-            f"the class lacks ({_DATACLASS_INIT}), so the run does not start on any GPU. What to change: line {line} of the script "
+            f"the class lacks ({_DATACLASS_INIT}), {stops}.{_unpinned_said(r, container)} What to change: line {line} of the script "
             "(pass the new name, drop the keyword, or pin the release the script was written for); goblin does not rewrite code"
         )
         out.append(_key_finding(b, r.key, f"{r.key}=", line, message, None))
     return out
 
 
-def _spread_key_finding(b: Blocker, r: Rejected, versions: str, call: str, where: tuple[str, int | None, int]) -> Finding:
+def _unpinned_said(r: Rejected, container: str | None) -> str:
+    """For a key judged at a release goblin assumed (no pin, or a range pip fills with the newest: review11b #21-#32), what
+    the message adds: that the repository leaves the release open, the newest release goblin read that still accepts the
+    key, and what to do; and the container the launch line runs the config in, whose release decides (not read)."""
+    if not r.assumed or not r.dist:
+        return ""
+    said = f" The repository does not fix its {r.dist} release, so goblin judged the newest it knows (above)"
+    if r.last:
+        said += f"; {r.dist} {r.last} is the newest release goblin read that still accepts `{r.key}`: pin `{r.dist}=={r.last}` where the recipe was written for it, or rename or drop the key"
+    if container:
+        said += f". The launch line runs it in the container {container}, whose {r.dist} goblin cannot read: the release the image holds decides whether the key is accepted"
+    return said + "."
+
+
+def _container_of(loaded: LoadedConfig, got: KeyCheck) -> str | None:
+    """The container the launch line runs the config in (formats/container.launch_container), read only where a key was
+    judged at an assumed release."""
+    from .formats.container import launch_container
+
+    return launch_container(loaded.workload) if any(r.assumed for r in got.rejected) else None
+
+
+def _spread_key_finding(b: Blocker, r: Rejected, versions: str, call: str, where: tuple[str, int | None, int], container: str | None = None) -> Finding:
     """A key of a loaded settings file that reaches the config class through `**` (`TrainingArguments(**cfg["training"])`)
     and that the release lacks: the call raises TypeError as for a written keyword. The edit is in the settings file."""
     file, at, line = where
@@ -1449,8 +1504,9 @@ def _spread_key_finding(b: Blocker, r: Rejected, versions: str, call: str, where
     instead = f"; `{r.rename.new}` takes its place ({r.rename.cite})" if r.rename is not None else ""
     message = (
         f"`{r.key}` ({place}) reaches {call} as a keyword through the `**` at line {line} of the script: {r.why}{instead}. "
-        f"Versions: {versions}. The call raises TypeError on a keyword the class lacks ({_DATACLASS_INIT}), so the run does not "
-        f"start on any GPU. What to change: `{r.key}` in {place} (rename or drop it, or pin the release the script was written for)"
+        f"Versions: {versions}. The call raises TypeError on a keyword the class lacks ({_DATACLASS_INIT}), "
+        f"{'so at that release the run would not start' if r.assumed else 'so the run does not start on any GPU'}.{_unpinned_said(r, container)} "
+        f"What to change: `{r.key}` in {place} (rename or drop it, or pin the release the script was written for)"
     )
     return _key_finding(b, r.key, r.key, line, message, None)
 
@@ -1521,6 +1577,7 @@ def _launch_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
         if trl_parse
         else f"{loaded.path.name} parses its command line with parse_args_into_dataclasses() (line {script.parser_call.lineno}), which stops with ValueError on an argument no dataclass reads ({HF_PARSE_AT})"
     )
+    container = _container_of(loaded, got)
     out = []
     for r in got.rejected:
         flag, raw, line = script.launch_keys[r.key]
@@ -1537,7 +1594,7 @@ def _launch_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
             )
         message = (
             f"{said}, passed by {where}: {r.why}{instead}. Versions: {got.versions}. {how}. "
-            f"{b.symptom}. What to change: {b.guidance}; the key is in the launch line ({where}), not in this script. Source: {'; '.join(b.sources)}"
+            f"{b.symptom}.{_unpinned_said(r, container)} What to change: {b.guidance}; the key is in the launch line ({where}), not in this script. Source: {'; '.join(b.sources)}"
         )
         # anchored at the launch line's own file and line (README.md:142), where `where` names one (not a notebook cell)
         at = (script.launch.shown, line) if line and where == f"{script.launch.shown} line {line}" else (None, None)

@@ -418,6 +418,7 @@ class Blocker(Model):
     # TrainingArguments' `deepspeed` whose explicit value differs from the run's own (formats/deepspeed.explicit_values);
     # `cuda_launch_path`, an NVIDIA GPU resource or CUDA-only image on the launch path found for the config (formats/container.py);
     # `fp16_weights_in_script`, `fp16: true` on a recipe whose launched script loads the weights in float16 (formats/script_dtype.py);
+    # `cuda_repository_image`, a CUDA-only image the repository builds or names off that path (container.repository_cuda_images);
     # `flash_attn_v1_import`, a flash-attn 1.x name the script or a repository module it imports imports (formats/flash_v1.py)
     check: (
         Literal[
@@ -433,6 +434,7 @@ class Blocker(Model):
             "unsloth_load_raises",
             "deepspeed_mismatch",
             "cuda_launch_path",
+            "cuda_repository_image",
             "fp16_weights_in_script",
             "flash_attn_v1_import",
         ]

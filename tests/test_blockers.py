@@ -207,6 +207,11 @@ CASES: dict[str, tuple[Case, Case]] = {
     ),
     "blocker.cuda_gpu_resource": (("ax.yaml", AXOLOTL, "mi300x", {"jobs/train.yaml": KUBE_JOB}), ("ax.yaml", AXOLOTL, "mi300x", {"jobs/train.yaml": ROCM_JOB})),
     # the Dockerfile the launcher builds and runs the config in; a CUDA Dockerfile beside it that nothing runs is silent
+    # off the launch path: a CUDA base image of a Dockerfile of the config's folders is a footgun; a ROCm one is silent
+    "blocker.cuda_repository_image": (
+        ("ax.yaml", AXOLOTL, "mi300x", {"Dockerfile": "FROM nvcr.io/nvidia/pytorch:24.05-py3\n"}),
+        ("ax.yaml", AXOLOTL, "mi300x", {"Dockerfile": "FROM rocm/pytorch:latest\n"}),
+    ),
     "blocker.cuda_container_image": (
         (
             "ax.yaml",

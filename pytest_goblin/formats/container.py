@@ -541,3 +541,153 @@ def cuda_launch_path(w: WorkloadConfig) -> list[Seen]:
         for start in sorted(lines):
             out += [s for s in _container_of(_logical(rows, start), text, path, root) if s not in out]
     return out
+
+
+# ------------------------------------------------------------------ CUDA images the repository builds or names (review11a #1, #4, #8)
+def _off_topic(shown: str) -> bool:
+    """A file named for inference, evaluation or serving (`Dockerfile.serve`, `vllm/inference.Dockerfile`)."""
+    from ..frameworks.pins import _OFF_TOPIC, _TRAINING
+
+    words = re.sub(r"[/_.-]", " ", shown)
+    return _OFF_TOPIC.search(words) is not None and _TRAINING.search(words) is None
+
+
+def _ancestor_dockerfiles(config: Path, root: Path) -> list[Path]:
+    """The Dockerfiles of the config's folder and each folder above it up to the repository root (and their docker/
+    sub-folders): the ones frameworks/pins.py reads the framework's pip lines from."""
+    out: list[Path] = []
+    folder = config.parent
+    for _ in range(16):
+        for place in (folder, folder / "docker"):
+            if place.is_dir() and not place.is_symlink():
+                try:
+                    names = sorted(p.name for p in place.iterdir())[:400]
+                except OSError:
+                    names = []
+                out += [place / n for n in names if is_dockerfile(n) and (place / n).is_file() and not (place / n).is_symlink()]
+        if folder == root or not folder.is_relative_to(root) or folder.parent == folder:
+            break
+        folder = folder.parent
+    return out
+
+
+def _launch_runs_container(w: WorkloadConfig) -> bool:
+    """Whether a launch line that runs the config starts a container (`docker run`, `docker compose run`), or the launcher
+    is a Dockerfile, compose file or cluster manifest: its own image is the one the config runs in."""
+    for file, lines in _launch_lines(w).items():
+        path = Path(file)
+        if is_dockerfile(path.name) or is_compose(path.name):
+            return True
+        try:
+            text = read_text(path, roots=tree_of(Path(w.path)), limit=256_000)
+        except (UnsafePath, OSError):
+            continue
+        if read_cloud(path, text) is not None:
+            return True
+        rows = text.splitlines()
+        if any((_DOCKER.search(_logical(rows, n)) or _compose_run(_logical(rows, n))) for n in lines if 0 < n <= len(rows)):
+            return True
+    return False
+
+
+def repository_cuda_images(w: WorkloadConfig, text: str) -> list[Seen]:
+    """The CUDA-only images of the repository a config may run in (not the launch path's: `cuda_launch_path`): the
+    framework image its release was read from (frameworks/image_pins.py: every Axolotl image is built on nvidia/cuda,
+    AXOLOTL_CUDA_AT), and the CUDA base image (cuda_image) of a Dockerfile in its folder or one above it."""
+    from ..frameworks.image_pins import IMAGE_DISTS, images_in
+    from ..frameworks.pins import pins
+
+    config = w.path
+    path = Path(config)
+    root = repository_root(path.parent) or path.parent
+    out: list[Seen] = []
+    pinned = pins(config, text)
+    for dist in IMAGE_DISTS:
+        pin = pinned.get(dist)
+        if pin is None or not pin.file or "image " not in pin.spec:
+            continue
+        try:
+            body = read_text(Path(pin.file), roots=tree_of(path), limit=DOCKERFILE_BYTES)
+        except (UnsafePath, OSError):
+            continue
+        shown = _shown(Path(pin.file), root)
+        for img in images_in(body, shown, pin.file):
+            if img.line == pin.line:
+                tag = f" (its tag {img.tag}, {img.tag_from})" if img.tag_from else ""
+                out.append(Seen(shown, img.line, f"{img.image}{tag}", f"framework image ({dist})"))
+                break
+    if _launch_runs_container(w):
+        return out  # the launcher builds or runs its own image: the launch path's check judges that one (cuda_launch_path)
+    for dockerfile in _ancestor_dockerfiles(path, root):
+        shown = _shown(dockerfile, root)
+        base = base_image(dockerfile)
+        if base is None or _off_topic(shown) or not cuda_image(base[1]):
+            continue
+        seen = Seen(shown, base[0], f"FROM {base[1]}", "dockerfile")
+        if seen not in out:
+            out.append(seen)
+    return out
+
+
+# ------------------------------------------------------------------ the container a launch line runs the config in (review11b #32)
+# `srun singularity exec $CONTAINER torchrun ...` (LUMI's lumi-pytorch-rocm-6.2.4-...sif), `apptainer run X.sif`, slurm's
+# pyxis `srun --container-image=X` and `docker run`/`podman run IMAGE ...`: the run's packages are the image's, which goblin
+# does not read (only an Axolotl image's tag names a release: frameworks/image_pins.py).
+_SINGULARITY = frozenset({"singularity", "apptainer"})
+_SINGULARITY_VALUED = frozenset({"-B", "--bind", "--env", "--env-file", "-H", "--home", "-W", "--workdir", "--pwd", "-o", "--overlay", "--security"})
+_ASSIGNED = re.compile(r"""^[ \t]{0,40}(?:export[ \t]{1,8})?([A-Za-z_][A-Za-z0-9_]{0,80})=(["']?)([^"'\s]{1,400})\2[ \t]{0,40}(?:#.{0,400})?$""")
+
+
+def _container_word(words: list[str]) -> str | None:
+    """The image a launch line's words start the command in, None where they start none."""
+    for i, w in enumerate(words):
+        if Path(w).name in _SINGULARITY and i + 1 < len(words) and words[i + 1] in ("exec", "run"):
+            j = i + 2
+            while j < len(words) and words[j].startswith("-"):
+                j += 2 if words[j] in _SINGULARITY_VALUED else 1
+            return words[j] if j < len(words) else None
+        if w.startswith("--container-image="):
+            return w.partition("=")[2] or None
+        if w == "--container-image" and i + 1 < len(words):
+            return words[i + 1]
+        if Path(w).name in ("docker", "podman") and i + 1 < len(words) and words[i + 1] == "run":
+            j = i + 2
+            while j < len(words) and words[j].startswith("-"):
+                j += 1 if "=" in words[j] or words[j] in ("--rm", "-it", "-i", "-t", "-d", "--privileged") else 2
+            return words[j] if j < len(words) else None
+    return None
+
+
+def _expanded(word: str, rows: list[str], before: int) -> str:
+    """`$NAME` / `${NAME}` of a word put in from the last `NAME=value` of the file above line `before`."""
+    values: dict[str, str] = {}
+    for row in rows[: max(0, before - 1)]:
+        m = _ASSIGNED.match(row)
+        if m:
+            values[m.group(1)] = m.group(3)
+    return _substituted(word, values)
+
+
+def launch_container(w: WorkloadConfig) -> str | None:
+    """The container image (with its file:line) a launch line goblin read this config's topology from runs it in, None
+    where it runs in none: `lumi-pytorch-rocm-6.2.4-python-3.12-pytorch-v2.6.0.sif (run_torchrun.sh:46)`."""
+    for file, lines in sorted(_launch_lines(w).items()):
+        path = Path(file)
+        try:
+            text = read_text(path, roots=tree_of(Path(w.path)), limit=256_000)
+        except (UnsafePath, OSError):
+            continue
+        root = repository_root(path.parent) or path.parent
+        rows = text.splitlines()
+        for start in sorted(lines):
+            if not 0 < start <= len(rows):
+                continue
+            # the launch may begin on a continued line above the one the topology was read at
+            first = start
+            while first > 1 and rows[first - 2].rstrip().endswith("\\") and start - first < 200:
+                first -= 1
+            words = _words(_logical(rows, first)) or []
+            image = _container_word(words)
+            if image:
+                return f"{_expanded(image, rows, first)} ({_shown(path, root)}:{first})"
+    return None

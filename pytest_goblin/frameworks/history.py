@@ -168,6 +168,14 @@ def change(dist: str, cls: str, key: str, version: str) -> str:
     return f"{cls} has it only from {dist} {label} on ({k['at']})"
 
 
+def last_with(dist: str, cls: str, key: str, version: str) -> str:
+    """The newest release goblin read before `version` whose `cls` has `key` ("" where none does: a key added later)."""
+    k = history()[dist]["classes"].get(cls, {}).get("keys", {}).get(key)
+    v = _ver(version)
+    before = [b for _a, b in k["in"] if _ver(b) < v] if k else []
+    return before[-1] if before else ""
+
+
 def _by_patch(dist: str, version: str) -> bool:
     """Whether the read releases include several patch releases of `version`'s minor (each one is a release line)."""
     v = _ver(version)
@@ -475,6 +483,9 @@ class Rejected:
     # False: the parser's stop is not certain for this key (a key no release read has, on a release that
     # was assumed: a later release may have it), so it is a requirement, never a blocker
     certain: bool = True
+    dist: str = ""  # the framework whose class lacks the key
+    last: str = ""  # the newest release goblin read before the run's that still has it ("" for a key added later)
+    assumed: bool = False  # the run's release of `dist` is assumed (no pin, or a range pip fills with the newest)
 
 
 @dataclass(frozen=True)
@@ -579,7 +590,7 @@ def rejected(
             if not ever("transformers", "TrainingArguments", key) or _trl_has(key):
                 continue  # the script's own dataclass may read it; or a TRL config class does, if TRL reads the file
             why = change("transformers", "TrainingArguments", key, tf.version)
-            dist = "transformers"
+            dist, owner = "transformers", "TrainingArguments"
         else:
             assert trl is not None
             side = _trl_side(trl.version)
@@ -587,9 +598,9 @@ def rejected(
                 continue
             owners = [c for c in (*trl_classes, *side) if ever("trl", c, key)]
             if owners:
-                why, dist = change("trl", owners[0], key, trl.version), "trl"
+                why, dist, owner = change("trl", owners[0], key, trl.version), "trl", owners[0]
             elif ever("transformers", "TrainingArguments", key) and tf_known:
-                why, dist = change("transformers", "TrainingArguments", key, tf.version), "transformers"
+                why, dist, owner = change("transformers", "TrainingArguments", key, tf.version), "transformers", "TrainingArguments"
             else:
                 continue  # not a key of any class goblin tracks: the script's own dataclass may read it
         ren = RENAMES.get((dist, key))
@@ -609,7 +620,9 @@ def rejected(
             )
             if not target_ok:
                 ren = None
-        out.append(Rejected(key, why, ren))
+        run = tf if dist == "transformers" else trl
+        assert run is not None
+        out.append(Rejected(key, why, ren, dist=dist, last=last_with(dist, owner, key, run.version), assumed=run.assumed))
     if not out:
         return None
     runs = [tf] + ([trl] if trl else [])

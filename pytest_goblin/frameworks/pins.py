@@ -91,6 +91,7 @@ from pathlib import Path
 from packaging.version import InvalidVersion, Version
 
 from ..safepath import UnsafePath, project_root, read_bytes, read_text, repository_root, tree_of
+from . import image_pins
 from .facts import KEY_SINCE, OLDEST_READ, VALUE_SINCE
 from .rocm_ship import ROCM_BUILD, dockerfile_evidence, line_evidence
 
@@ -520,16 +521,26 @@ def _images(text: str, where: str, file: str, modal: bool = False) -> list[Pin]:
         name, _, tag = ref.rpartition(":") if ":" in ref.rsplit("/", 1)[-1] else (ref, "", "")
         name = name.lower().removeprefix("docker.io/").removeprefix("index.docker.io/")
         dist = IMAGE_TAGS.get(name)
-        rel = _TAG_RELEASE.match(tag)
         via = f"Modal image {name}:{tag}" if modal else f"base image {name}:{tag}"
-        if dist and rel:
-            out.append(Pin(dist, rel.group(1), f"{dist}=={rel.group(1)} ({via})", f"{where}:{lineno}", f"=={rel.group(1)}", file=file, line=lineno))
-        elif dist and (main := _main_build(dist, tag)):
-            after, before, day = main
-            nxt = f", before {before}" if before else ", after the newest release goblin read"
-            said = f"{dist} main of {day} ({via}; a nightly build of the main branch: after {after}{nxt}, read at {after}, assumed; {MAIN_DAYS_AT})"
-            out.append(Pin(dist, after, said, f"{where}:{lineno}", "", kind="commit", file=file, line=lineno, before=before))
+        pin = image_tag_pin(dist, tag, via, f"{where}:{lineno}", file, lineno) if dist else None
+        if pin is not None:
+            out.append(pin)
     return out
+
+
+def image_tag_pin(dist: str, tag: str, via: str, where: str, file: str, line: int) -> Pin | None:
+    """The pin an image tag of `dist` names (IMAGE_TAGS): a release (`0.5.2-py3.11-cu121-2.3.0`), or a nightly
+    `main-YYYYMMDD` placed between two releases (MAIN_DAYS); None for a tag naming neither (`main-py3.10-cu118-2.0.1`)."""
+    rel = _TAG_RELEASE.match(tag)
+    if rel:
+        return Pin(dist, rel.group(1), f"{dist}=={rel.group(1)} ({via})", where, f"=={rel.group(1)}", file=file, line=line)
+    main = _main_build(dist, tag)
+    if main is None:
+        return None
+    after, before, day = main
+    nxt = f", before {before}" if before else ", after the newest release goblin read"
+    said = f"{dist} main of {day} ({via}; a nightly build of the main branch: after {after}{nxt}, read at {after}, assumed; {MAIN_DAYS_AT})"
+    return Pin(dist, after, said, where, "", kind="commit", file=file, line=line, before=before)
 
 
 _LOCK_NAME = re.compile(rf"""^name[ \t]{{0,4}}=[ \t]{{0,4}}"({_NAME})"[ \t]{{0,4}}$""", re.IGNORECASE)
@@ -1774,6 +1785,25 @@ SNAPSHOT_OTHER_YML = 64  # YAML files of other names opened there to look for a 
 _SKIP_DIRS = frozenset({"node_modules", "site-packages", "venv", "__pycache__", "build", "dist"})
 
 
+def _snapshot_files_of(root: Path, accept: Callable[[str], bool], limit: int) -> list[Path]:
+    """Up to `limit` files of the tree under `root` whose name `accept`s (the walk of _snapshot_files)."""
+    out: list[Path] = []
+    todo, seen = [(root, 0)], 0
+    while todo and seen < SNAPSHOT_FOLDERS and len(out) < limit:
+        folder, depth = todo.pop(0)
+        seen += 1
+        for name in _listing(folder):
+            path = folder / name
+            if path.is_symlink():
+                continue
+            if path.is_dir():
+                if depth < SNAPSHOT_DEPTH and not name.startswith(".") and name not in _SKIP_DIRS:
+                    todo.append((path, depth + 1))
+            elif accept(name) and len(out) < limit:
+                out.append(path)
+    return out
+
+
 def _snapshot_files(root: Path) -> list[Path]:
     """The snapshot files of the tree under `root` (breadth first, hidden folders and vendored environments skipped)."""
     out: list[Path] = []
@@ -1879,6 +1909,60 @@ def _with_snapshot(config: str, found: dict[str, Pin]) -> None:
             found[dist] = dataclasses.replace(env, where=f"{env.where}; within {cur.spec} ({cur.where})")
 
 
+IMAGE_FILES = 400  # files of the tree read for framework images, at most
+_IMAGE_SUFFIXES = (".sh", ".bash", ".slurm", ".sbatch", ".py", ".yaml", ".yml")
+
+
+@lru_cache(maxsize=64)
+def repository_images(root_name: str) -> tuple[image_pins.Image, ...]:
+    """Every framework image the repository's scripts, configs and Dockerfiles under `root_name` name (not in a file
+    named for inference, evaluation or serving)."""
+    root = Path(root_name)
+    roots = tree_of(root / "config")
+    out: list[image_pins.Image] = []
+    for f in _snapshot_files_of(root, lambda name: name.lower().endswith(_IMAGE_SUFFIXES) or _dockerfile(name), IMAGE_FILES):
+        rel = _rel(f, root)
+        words = re.sub(r"[/_.-]", " ", rel)
+        if _OFF_TOPIC.search(words) and not _TRAINING.search(words):
+            continue
+        body = _read(f, roots)
+        if body is not None:
+            out += image_pins.images_in(body, rel, str(f))
+    return tuple(out)
+
+
+def image_pin(root_name: str, dist: str) -> Pin | None:
+    """The pin of `dist` the repository's images agree on (pins.Pin), None where none names a release or two disagree."""
+    got: list[Pin] = []
+    for img in repository_images(root_name):
+        name = img.image.split("@", 1)[0].rsplit(":", 1)[0] if ":" in img.image.split("@", 1)[0].rsplit("/", 1)[-1] else img.image.split("@", 1)[0]
+        name = name.lower().removeprefix("docker.io/").removeprefix("index.docker.io/")
+        if IMAGE_TAGS.get(name) != dist:
+            continue
+        via = f"image {name}:{img.tag}" if not img.tag_from else f"image {img.image}, whose tag {img.tag} {img.tag_from} names (assumed)"
+        pin = image_tag_pin(dist, img.tag, via, f"{img.where}:{img.line}", img.file, img.line)
+        if pin is not None:
+            got.append(pin)
+    if not got or len({(p.version, p.before, p.kind) for p in got}) != 1:
+        return None
+    return dataclasses.replace(got[0], where=f"{got[0].where} (a container image of the repository)")
+
+
+def _with_image(config: str, found: dict[str, Pin]) -> None:
+    """Where nothing else pins a framework (or only a commit goblin cannot place does), the release the repository's
+    container image names (frameworks/image_pins.py: `axolotlai/axolotl-cloud:0.5.2` in a GCP Batch script)."""
+    stop = _root_for(os.path.dirname(os.path.abspath(config)))
+    if stop is None:
+        return
+    for dist in image_pins.IMAGE_DISTS:
+        cur = found.get(dist)
+        if cur is not None and not (cur.kind == "commit" and not cur.version):
+            continue
+        got = image_pin(str(stop), dist)
+        if got is not None:
+            found[dist] = got if cur is None else dataclasses.replace(got, where=f"{got.where}; the install pins {cur.spec} ({cur.where})")
+
+
 def _allows(constraint: str, pin: Pin) -> bool:
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
@@ -1907,6 +1991,7 @@ def _pins(config: str, text: str) -> tuple[Pin, ...]:
     if "torchtune" not in found and "_component_" in text and (copied := _vendored_recipe_pin(config, text)) is not None:
         found["torchtune"] = copied
     _with_snapshot(config, found)
+    _with_image(config, found)
     return tuple(found.values())
 
 

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from .history import RENAMES, KeyCheck, Rejected, _tri, change, class_present, ever, has, history, present, read_versions, run_version
+from .history import RENAMES, KeyCheck, Rejected, _tri, change, class_present, ever, has, history, last_with, present, read_versions, run_version
 from .pins import Pin
 
 LF_CLASSES = ("ModelArguments", "DataArguments", "TrainingArguments", "FinetuningArguments", "GeneratingArguments")
@@ -239,7 +239,8 @@ def llamafactory_rejected(keys: list[str], pins: dict[str, Pin], text: str, own:
             continue
         if any(has("llamafactory", c, key, run) is not False for c in owners):
             continue
-        out.append(Rejected(key, change("llamafactory", owners[0], key, run.version), None))
+        last = last_with("llamafactory", owners[0], key, run.version)
+        out.append(Rejected(key, change("llamafactory", owners[0], key, run.version), None, dist="llamafactory", last=last, assumed=run.assumed))
     if not out:
         return None
     table = history()["llamafactory"].get("parser_rejects_unknown", {})
