@@ -1088,6 +1088,39 @@ def applicable(w: WorkloadConfig, hw: Hardware, rules: tuple[Rule, ...] | list[R
     return [r for r in rules if not any(p.fact in unread for p in r.applies_when) and all(holds(p, f) for p in r.applies_when)]
 
 
+# derived facts computed from a workload field: unread where that field is (rules.facts builds them from its value)
+_DERIVED_FROM = {
+    "derived.tokens_per_micro_batch": ("micro_batch_size", "seq_len"),
+    "derived.micro_batch_read": ("micro_batch_size",),
+    "derived.larger_batch_gain": ("micro_batch_size", "seq_len", "gradient_accumulation"),
+}
+# guidance goblin prices on its own (tools/audit_tools._unpatched_guidance): a PASS beside it is a WARN, so it counts
+_PRICED_GUIDANCE = frozenset({"batch.small_global_batch"})
+
+
+def unjudged(w: WorkloadConfig, hw: Hardware, rules: tuple[Rule, ...] | list[Rule], host: dict[str, Any] | None = None) -> dict[str, list[str]]:
+    """The rules that change the run (or priced guidance) which `applicable` left unjudged because a premise reads an
+    unread field (set in code goblin could not evaluate), directly or through a derived fact built from it, while every
+    other premise holds: each with the unread fields it reads. A PASS cannot clear them (review11b #32 LUMI:
+    `per_device_train_batch_size=global_train_batch_size // world_size` read as the default 8)."""
+    unread = {name for name, src in w.sources.items() if src.unread}
+    if not unread:
+        return {}
+    f = facts(w, hw, host)
+
+    def reads(fact: str) -> set[str]:
+        return {fact} & unread | set(_DERIVED_FROM.get(fact, ())) & unread
+
+    out: dict[str, list[str]] = {}
+    for r in rules:
+        if (r.footgun and r.id not in _PRICED_GUIDANCE) or r.id in w.ignored_rules:
+            continue
+        on_unread = {name for p in r.applies_when for name in reads(p.fact)}
+        if on_unread and all(holds(p, f) for p in r.applies_when if not reads(p.fact)):
+            out[r.id] = sorted(on_unread)
+    return out
+
+
 def undecided_over_span(w: WorkloadConfig, hw: Hardware, rules: tuple[Rule, ...] | list[Rule], host: dict[str, Any] | None = None) -> list[str]:
     """On a shape sized from the model's name (shapespan.spanned): the rules that change the run (not footguns, not
     acknowledged) whose premises hold at a corner of the span (shapespan.corner_shapes: the smallest and the largest

@@ -48,6 +48,7 @@ from ..rules import (
     unactionable,
     undecided_checkpointing,
     undecided_over_span,
+    unjudged,
     unmodelled_trainer,
 )
 from ..schemas import Finding, Patch, Report, RolloutSplit, Rule, RunMetrics, Speedup, Verdict, WorkloadConfig, device_label
@@ -830,6 +831,8 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
             )
     if not why and verdict == "pass" and evidence == "projected":
         why = _unsure_small_rule(ctx, w, patch)
+    if not why and verdict == "pass" and evidence == "projected":
+        why = _unjudged_premises(ctx, w)
     if why:
         verdict, reason = "warn", f"inconclusive ({speedup.point:.2f}x [{speedup.low:.2f}-{speedup.high:.2f}] {evidence}, not decided): {why}"
     elif straddles:
@@ -1375,6 +1378,25 @@ def _unpatched_guidance(ctx: AuditContext, w: WorkloadConfig) -> list[tuple[str,
     """The guidance goblin prices on its own and never patches (it changes the sharding, or the optimisation), each
     with its projected gain where that reaches goblin_warn_at: a PASS beside one is a WARN naming it."""
     return [*_unpatched_sharding(ctx, w), *_unpatched_global_batch(ctx, w)]
+
+
+def _unjudged_premises(ctx: AuditContext, w: WorkloadConfig) -> str | None:
+    """Why a projected PASS is not clean: a rule that would change the run reads a field the config sets in code goblin
+    could not evaluate (rules.unjudged), so the PASS rests on the default goblin assumed for it, not the run's value."""
+    left = unjudged(w, ctx.hw, ctx.rules)
+    if not left:
+        return None
+    fields = sorted({f for fs in left.values() for f in fs})
+    said = []
+    for name in fields:
+        src = w.sources.get(name)
+        where = src.note.split(": ", 1)[0] if src is not None and src.note else f"{name} in {ctx.path.name}"
+        said.append(f"{where}; goblin assumed {name} {getattr(w, name, None)!s}")
+    return (
+        f"{', '.join(sorted(left))} would judge {' and '.join(fields)}, which the config sets in code goblin could not "
+        f"evaluate ({'; '.join(said)}), so {'it was' if len(left) == 1 else 'they were'} not judged and goblin cannot clear this config; "
+        "write the value out in the config or script, or measure with your training command (goblin_command)"
+    )
 
 
 def _unsure_small_rule(ctx: AuditContext, w: WorkloadConfig, patch: Patch) -> str | None:
