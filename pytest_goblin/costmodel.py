@@ -333,6 +333,46 @@ def at_length(w: WorkloadConfig, tokens: int) -> WorkloadConfig:
     return w.model_copy(update={"token_quantiles": [tokens] * 21, "mean_tokens": float(tokens)})
 
 
+def fitting_length(w: WorkloadConfig, capacity: float) -> int | None:
+    """The longest sample, at most seq_len, at which `w` (every sample that long) projects at or under `capacity` GB
+    per GPU; None where not even a one-token sample fits (the length is then not what is over). Peak memory grows with
+    the sample, so a bisection finds it (review11a #6/#7: 64 x 2048 tokens assumed for torchtune's null max_seq_len)."""
+    if memory_gb(at_length(w, 1)) > capacity:
+        return None
+    low, high = 1, max(1, w.seq_len)
+    if memory_gb(at_length(w, high)) <= capacity:
+        return high
+    while high - low > 1:
+        mid = (low + high) // 2
+        if memory_gb(at_length(w, mid)) <= capacity:
+            low = mid
+        else:
+            high = mid
+    return low
+
+
+def length_premise(w: WorkloadConfig, capacity: float) -> str | None:
+    """What a projection above `capacity` GB per GPU rests on where every sample's length is assumed (no dataset lengths
+    read): the longest sample that fits, and, where the repository says which GPU the config ran on
+    (`WorkloadConfig.stated_gpu`) and the projection is above that GPU's memory too, that the run's samples fit there,
+    so the assumed length and not the config is what is over (review11a #6/#7: 375 GB projected for a recipe AMD
+    tested on 8 x MI300X). None where the lengths were read or no length fits."""
+    if not lengths_assumed(w):
+        return None
+    stated = w.stated_gpu
+    if stated is not None and memory_gb(w) > stated.capacity_gb and (there := fitting_length(w, stated.capacity_gb)) is not None:
+        where = f"{stated.file.rsplit('/', 1)[-1]}:{stated.line}"
+        return (
+            f"the repository says this config ran on {stated.phrase} ({where}: {stated.capacity} per GPU), where it fits only with samples "
+            f"up to about {there} tokens: the run's samples are that short or shorter, so the {w.seq_len} tokens assumed here, not the "
+            "config, are what is over the GPU's memory"
+        )
+    fits = fitting_length(w, capacity)
+    if fits is None:
+        return None
+    return f"the config fits this GPU with samples up to about {fits} tokens, and goblin read no lengths of the data to say whether they are"
+
+
 def shorter_length(w: WorkloadConfig) -> int:
     return max(1, int(w.seq_len * SHORTER_LENGTH_SHARE))
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .costmodel import MicroBatchFit, length_phrase, lengths_assumed, memory_gb, smaller_micro_batch, step
+from .costmodel import MicroBatchFit, length_phrase, length_premise, lengths_assumed, memory_gb, smaller_micro_batch, step
 from .errors import GoblinError
 from .formats import LoadedConfig, parse_text
 from .formats.base import IN_LAUNCH_LINE, unified_diff
@@ -55,9 +55,11 @@ def assumed_over(w: WorkloadConfig, hw: Hardware) -> str | None:
         return None
     if memory_gb(w.model_copy(update={"token_quantiles": [1] * 21, "mean_tokens": 1.0})) > capacity_gb(hw):
         return None  # it does not fit at any sample length: the length is not what decides (memory.projected_over_hbm)
+    premise = length_premise(w, capacity_gb(hw))
+    said = f": {premise}" if premise else ": if this config trains, its samples are shorter than assumed"
     return (
         f"the config as it is projects {have:.0f} GB per GPU of {capacity_phrase(hw)} at {length_phrase(w)}, more than the GPU "
-        f"holds: if this config trains, its samples are shorter than assumed; {NOT_ON_ASSUMED_LENGTHS} (name a local dataset in the config, or measure)"
+        f"holds{said}; {NOT_ON_ASSUMED_LENGTHS} (name a local dataset in the config, or measure)"
     )
 
 

@@ -638,7 +638,7 @@ def over_hbm(w: WorkloadConfig, hw: Hardware) -> str | None:
     """Why a config whose own projected peak is above the GPU's HBM is not cleared, or None: the projection then
     describes a run that does not fit (an out-of-memory at the first step) or lengths that are not the data's, and
     neither is a clean PASS (review3 #13: PASS with a 199 GB baseline on a 192 GB GPU)."""
-    from .costmodel import length_phrase, memory_gb, weights_phrase
+    from .costmodel import length_phrase, length_premise, memory_gb, weights_phrase
     from .modelzoo import shape_assumption
 
     have = memory_gb(w)
@@ -654,6 +654,16 @@ def over_hbm(w: WorkloadConfig, hw: Hardware) -> str | None:
     # against it): the speedup is projected on that same run, so it is not claimed either
     sized = "" if (w.model.known or w.model.params_b is not None) else f" ({shape_assumption(w.model) or 'model size assumed'})"
     what = "the model is smaller than assumed, " if sized else ""
+    premise = length_premise(w, capacity_gb(hw)) if not sized else None
+    if premise is not None:
+        # the lengths are the assumption, and shorter ones fit: the config is not declared over the GPU (review11b #23:
+        # 745 GB at `max_length: 32768` for a Hub dataset of ~1K-token pairs)
+        return (
+            f"the config as it is projects {have:.0f} GB per GPU of {capacity_phrase(hw)} at {length_phrase(w)} on {gpus}, weights in "
+            f"{weights_phrase(w)}: {premise}. The memory premise is that assumed length, so goblin claims no speedup against it and "
+            "cannot clear it; name the local dataset (its sampled lengths replace the assumed one), or measure with your training "
+            "command (goblin_command)"
+        )
     return (
         f"the config as it is projects {have:.0f} GB per GPU of {capacity_phrase(hw)} at {length_phrase(w)} on {gpus}, weights in "
         f"{weights_phrase(w)}{sized}: either it does not fit "

@@ -38,6 +38,18 @@ class FieldSource(Model):
     unread: bool = False
 
 
+class StatedGpu(Model):
+    """The GPU the repository says a config ran on, where goblin knows its memory (formats/stated_gpu.py): a run that
+    trained there fits there, so a projection above it is the projection's (its assumed lengths), not the config's."""
+
+    phrase: str  # the words as written ("8xMI300X 192GB")
+    gpu: str  # the GPU named ("MI300X 192GB")
+    capacity_gb: float  # decimal GB, as costmodel.memory_gb projects
+    capacity: str  # how a message says it ("206 GB (MI300X's 192 GiB label)")
+    file: str
+    line: int
+
+
 class ModelShape(Model):
     """Decoder-transformer shape; enough to count FLOPs, bytes and memory."""
 
@@ -201,6 +213,8 @@ class WorkloadConfig(Model):
     # The DeepSpeed file the config or its launch line names, where no folder of the config's git repository holds a
     # file at that path (formats/deepspeed.absent_from_repository): blocker.deepspeed_file_missing. None: found or not concluded.
     deepspeed_missing: str | None = None
+    # The GPU the repository says this config ran on, with its memory (formats/stated_gpu.py); None: not stated, or its memory unknown.
+    stated_gpu: StatedGpu | None = None
     # False: a ZeRO-3 DeepSpeed file sets `zero_optimization.overlap_comm: false`, so its all-gathers and reduce-scatters
     # run on the compute stream (DeepSpeed v0.19.5 runtime/zero/parameter_offload.py:189-190, stage3.py:335-336) and the
     # cost model hides none of them (costmodel._communication). None: not read, or DeepSpeed's default (ZeRO-3: on,
@@ -251,7 +265,8 @@ class WorkloadConfig(Model):
 WORKLOAD_FIELDS: frozenset[str] = frozenset(
     name
     for name in WorkloadConfig.model_fields
-    if name not in {"path", "format", "framework", "model", "sources", "notes", "ignored_rules", "env", "token_quantiles", "mean_tokens", "pad_to_max"}
+    if name
+    not in {"path", "format", "framework", "model", "sources", "notes", "ignored_rules", "env", "token_quantiles", "mean_tokens", "pad_to_max", "stated_gpu"}
 )
 
 

@@ -241,4 +241,9 @@ def load_config(path: Path) -> LoadedConfig:
     if workload.attention == "eager" and workload.attention_patched is None:
         workload = _eager_for_training(workload, path, text)
     workload = model_default(_attention_release(workload, path, text), text)
+    if workload.stated_gpu is None:
+        from .stated_gpu import stated_gpu
+
+        if (gpu := stated_gpu(path, text)) is not None:
+            workload = workload.model_copy(update={"stated_gpu": gpu})
     return LoadedConfig(path=path, text=text, data=data, adapter=adapter, workload=workload)

@@ -399,6 +399,14 @@ IN_CODE = "in the script's code by hand"
 # `gradient_checkpointing_enable()` call, a packing dataset): goblin does not rewrite code, so the change is the
 # user's, and a projected verdict counts it as it counts the launch line's (tools/audit_tools._hand_edit_gain)
 IN_CODE_BY_HAND = "in the code by hand"
+# An edit whose switch lives in another file of the run (the DeepSpeed/FSDP/accelerate file that sets host offload or
+# checkpointing, `elsewhere_reason`): goblin writes the audited file only, so the change is the user's, and a projected
+# verdict counts it as it counts the launch line's (tools/audit_tools._hand_edit_gain; review11a #3: ZeRO-3 offload_param
+# in Axolotl's copy of the file, left out of a WARN 1.12x)
+IN_OTHER_FILE = "goblin edits only the audited file"
+# ... unless the setting was read from that file's name only (the file itself unread): then its gain is not counted,
+# and a verdict it could change is not decided (tools/audit_tools._unread_elsewhere)
+FROM_NAME_ONLY = "read from the name of the file"
 
 
 def set_elsewhere(workload: WorkloadConfig, field: str) -> str | None:
@@ -496,7 +504,7 @@ def offload_elsewhere(workload: WorkloadConfig) -> str | None:
         change = 'set each to "none" there' if (at[0].key or "").endswith("_device") else f"set `{at[0].key}` to false there"
         launcher = at[0].note.split("passed by ", 1)[1]
         shown = source_place(at[0].model_copy(update={"line": 1}), workload).removesuffix(" line 1")
-        return f"CPU offload is set in {shown} ({where}), the accelerate config {launcher} passes; goblin edits only the audited file: {change}"
+        return f"CPU offload is set in {shown} ({where}), the accelerate config {launcher} passes; {IN_OTHER_FILE}: {change}"
     if at:
         where = "; ".join(f"`{s.key}`" + (f" at line {s.line}" if s.line else "") for s in at)
         ds = (at[0].key or "").startswith("zero_optimization.")
@@ -511,9 +519,9 @@ def offload_elsewhere(workload: WorkloadConfig) -> str | None:
             # the script that writes the DeepSpeed file above its launch line (formats/heredoc.py)
             return (
                 f"CPU offload is set in the DeepSpeed file this config names in {names}, which {file} writes before it launches "
-                f"({where}); goblin edits only the audited file: {change.replace(' there', ' in that text', 1)}"
+                f"({where}); {IN_OTHER_FILE}: {change.replace(' there', ' in that text', 1)}"
             )
-        return f"CPU offload is set in {file} ({where}), the {'DeepSpeed' if ds else 'FSDP'} file this config names in {names}; goblin edits only the audited file: {change}"
+        return f"CPU offload is set in {file} ({where}), the {'DeepSpeed' if ds else 'FSDP'} file this config names in {names}; {IN_OTHER_FILE}: {change}"
     shipped_prefix = "host offload set in the framework's copy, "  # hfstyle.SHIPPED_OFFLOAD
     if main is not None and main.key and (main.note or "").startswith(shipped_prefix):
         # a file the framework ships and the repository has not (review6a #14): goblin read the framework's copy
@@ -526,16 +534,16 @@ def offload_elsewhere(workload: WorkloadConfig) -> str | None:
         )
         return (
             f"CPU offload is set in {copy}, the framework's copy of the file "
-            f"this config names in {names}; the repository has none, and goblin edits only the audited file: {point}, or add the file "
+            f"this config names in {names}; the repository has none, and {IN_OTHER_FILE}: {point}, or add the file "
             "to the repository without those blocks"
         )
     if main is not None and main.key and main.key.split(".")[-1] in ("deepspeed", "fsdp_config"):
         # why it was not read, as the reader noted it ("outside the audited tree; ...", "not found ...")
         why = next((n.split(" was not read: ", 1)[1].split(";", 1)[0] for n in workload.notes if " was not read: " in n), None)
         return (
-            f"CPU offload is read from the name of the file this config names in {names}, which goblin could not read"
+            f"CPU offload is {FROM_NAME_ONLY} this config names in {names}, which goblin could not read"
             + (f" ({why}: goblin neither reads nor edits it)" if why else "")
-            + "; goblin edits only the audited file: turn off `offload_optimizer` / `offload_param` in that file, or point the key at a file without offload"
+            + f"; {IN_OTHER_FILE}: turn off `offload_optimizer` / `offload_param` in that file, or point the key at a file without offload"
         )
     return None
 
@@ -548,7 +556,7 @@ def elsewhere_reason(field: str, value: Any, workload: WorkloadConfig) -> str | 
     if field == "gradient_checkpointing" and value is False and src is not None and src.file != workload.path:
         return (
             f"activation checkpointing is also on in the FSDP config {src.file} (`{src.key}`), which keeps recompute on whatever this file says; "
-            "goblin edits only the audited file: set it false there"
+            f"{IN_OTHER_FILE}: set it false there"
         )
     return None
 

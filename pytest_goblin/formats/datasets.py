@@ -339,12 +339,23 @@ def _torchtune(data: dict[str, Any], base: Bases) -> Found:
     return out
 
 
+# A Hub dataset id (`org/name`, no such local path): goblin holds no length statistics of Hub datasets, so the config's
+# length cap, which only bounds the samples, is what gets priced; the note says so (review11b #23: `max_length: 32768`
+# over argilla/ultrafeedback-binarized-preferences priced as 32768-token samples)
+HUB_DATASET = "a Hub dataset, whose sample lengths goblin does not have"
+_HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}")
+
+
 def _hfstyle(data: dict[str, Any], base: Bases) -> Found:
     for key in ("dataset_name", "dataset_path", "train_file", "data_path"):
         found = _local(data.get(key), base)
         if found is not None:
             text = data.get("dataset_text_field")
             return [DatasetRef(found, key, _line(data, key), (str(text),) if isinstance(text, str) else ())]
+    name = data.get("dataset_name")
+    if isinstance(name, str) and _HUB_ID.fullmatch(name) and not name.startswith((".", "/")):
+        at = _line(data, "dataset_name")
+        return [f"`dataset_name: {name}`{f' (line {at})' if at else ''} is {HUB_DATASET}; the config's length cap bounds them and is priced as their length"]
     return []
 
 
@@ -729,12 +740,12 @@ def _sampled(w: WorkloadConfig, path: Path, data: Any, text: str) -> WorkloadCon
     refs = [f for f in found if isinstance(f, DatasetRef)]
     if not refs:
         # LLaMA-Factory's reasons say what goblin looked up and where (its dataset_dir, dataset_info.json and each name)
-        said = [f for f in found if isinstance(f, str)] if w.format == "llamafactory" else []
+        said = [f for f in found if isinstance(f, str) and (w.format == "llamafactory" or HUB_DATASET in f)]
         return _assumed(
             w,
             f"no local dataset ({'; '.join(said[:3])})" if said else "no local dataset",
-            "dataset" if said else None,
-            _line(data, "dataset") if said else None,
+            (key := "dataset_name" if said and HUB_DATASET in said[0] else "dataset") if said else None,
+            _line(data, key) if said else None,
         )
     first = refs[0]
     if len(refs) < len(found):

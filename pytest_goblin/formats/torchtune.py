@@ -14,6 +14,7 @@ from ..errors import ConfigError
 from ..frameworks import CITES, tables, torchtune_recipe, tune_run_named
 from ..modelzoo import lookup_model, shape_from_dims
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
+from ..yamlio import get_path
 from .base import IN_LAUNCH_LINE, Adapter, Reader, apply_overrides, as_bool, elsewhere, non_negative, positive, shown_file
 from .interpolation import resolve
 from .semantics import Implied, read_world_size
@@ -322,7 +323,16 @@ class TorchtuneAdapter(Adapter):
         if key is not None:
             r.explicit("seq_len", positive(value), key, line)
         else:
-            r.default("seq_len", 2048, "neither tokenizer.max_seq_len nor dataset.max_seq_len is set: samples are not truncated; 2048 tokens assumed")
+            # a null or absent max_seq_len truncates nothing: the builders cut a sample only under one (torchtune 0.6.1
+            # torchtune/datasets/_text_completion.py:71-72, models/llama3/_tokenizer.py:324-328), so its length is the data's
+            found, _null, null_at = get_path(r.data, "tokenizer.max_seq_len")
+            said = f"tokenizer.max_seq_len is null (line {null_at})" if found and null_at else "neither tokenizer.max_seq_len nor dataset.max_seq_len is set"
+            r.default(
+                "seq_len",
+                2048,
+                f"{said}: samples are not truncated, so their lengths are the dataset's (torchtune/datasets/_text_completion.py:71-72, "
+                "models/llama3/_tokenizer.py:324-328@v0.6.1); without the data's lengths 2048 tokens assumed",
+            )
         r.default("attention", "sdpa", _attention_note(r))
         r.take(
             "gradient_checkpointing",

@@ -18,7 +18,7 @@ from ..blockers import findings as blocker_findings
 from ..costmodel import calibration_note, eager_elementwise_passes, memory_gb, nominal_for, sensitivity, step, weights_phrase
 from ..errors import BenchmarkFailed, GoblinError, StartupRefused
 from ..formats import load_config
-from ..formats.base import IN_CODE_BY_HAND, IN_LAUNCH_LINE, source_place
+from ..formats.base import FROM_NAME_ONLY, IN_CODE_BY_HAND, IN_LAUNCH_LINE, IN_OTHER_FILE, source_place
 from ..formats.launched import CUSTOM_PREFERENCE
 from ..formats.semantics import loaded_with_world_size, strategy_unread
 from ..frameworks.unsloth import UnslothLoad
@@ -802,6 +802,8 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         )
     if not why and verdict != "fail" and launch is None:
         why = _left_to_launcher(ctx, w, patch)
+    if not why and evidence == "projected":
+        why = _unread_elsewhere(ctx, w, patch, verdict)
     if not why and verdict == "pass" and evidence == "projected" and patch.new_workload.gradient_checkpointing:
         # a PASS is not decided on an assumed length: checkpointing off tried at it and at a shorter one
         why = undecided_checkpointing(w, ctx.hw, ctx.settings.fail_at)
@@ -1449,15 +1451,49 @@ _SEVERITY = {"pass": 0, "warn": 1, "fail": 2}
 
 
 # where a skipped edit is the user's to make: the skip reason's marker -> how the verdict says it
-_HAND_PLACES = {IN_LAUNCH_LINE: "in the launch line", IN_CODE_BY_HAND: "in the script's code"}
+_HAND_PLACES = {IN_LAUNCH_LINE: "in the launch line", IN_CODE_BY_HAND: "in the script's code", IN_OTHER_FILE: "in the file that sets it"}
 
 
 def _by_hand(patch: Patch) -> dict[str, str]:
     """rule id -> where the user makes the edit goblin left out: the launch line that passes the script's arguments
-    (`formats.base.IN_LAUNCH_LINE`), or the script's own code that sets the value with certainty
+    (`formats.base.IN_LAUNCH_LINE`), the script's own code that sets the value with certainty
     (`formats.base.IN_CODE_BY_HAND`: a `load_in_8bit=True` load, a `gradient_checkpointing_enable()` call, a packing
-    dataset). A value goblin did not read is never such an edit: no rule judges it."""
-    return {rid: place for rid, skip in patch.skipped.items() for marker, place in _HAND_PLACES.items() if marker in skip}
+    dataset), or the other file of the run whose setting goblin read (`formats.base.IN_OTHER_FILE`: host offload in the
+    DeepSpeed/FSDP/accelerate file, or the framework's copy of it, review11a #3). A value goblin did not read is never
+    such an edit: no rule judges it, and a setting read from a file's name only (`FROM_NAME_ONLY`) is not counted
+    (`_unread_elsewhere`)."""
+    return {rid: place for rid, skip in patch.skipped.items() for marker, place in _HAND_PLACES.items() if marker in skip and FROM_NAME_ONLY not in skip}
+
+
+def _unread_elsewhere(ctx: AuditContext, w: WorkloadConfig, patch: Patch, verdict: Verdict) -> str | None:
+    """Why a PASS or WARN is not decided when a rule left out of the patch changes a setting goblin read only from the
+    name of the file that holds it (`formats.base.FROM_NAME_ONLY`: a `zero3_offload.json` outside the repository) and on
+    its own projects enough to change the verdict: its gain is neither counted nor dropped (review11a #3, #11)."""
+    if verdict == "fail":
+        return None
+    named = sorted(rid for rid, skip in patch.skipped.items() if FROM_NAME_ONLY in skip)
+    rules = [r for r in ctx.rules if r.id in named]
+    if not rules:
+        return None
+    chosen, _env, _conflicts, _skipped = plan_edits(w, rules, ctx.hw)
+    fields = {f: v for f, (v, _) in chosen.items() if getattr(w, f) != v}
+    if not fields:
+        return None
+    after = w.model_copy(update=fields)
+    if memory_gb(after) > max(fit_limit_gb(ctx.hw), memory_gb(w)):
+        return None
+    point, low, high = sensitivity(w, after, ctx.hw)
+    bar = ctx.settings.warn_at if verdict == "pass" else ctx.settings.fail_at
+    combined = sensitivity(w, patch.new_workload.model_copy(update=fields), ctx.hw)[0]
+    if point < bar and combined < ctx.settings.fail_at:
+        return None
+    ids = sorted({rid for _, rid in chosen.values()})
+    return (
+        f"{', '.join(ids)} is not patched: the setting it changes was {FROM_NAME_ONLY} that holds it, which goblin could not read "
+        f"(the finding says which), and on its own it projects {point:.2f}x [{low:.2f}-{high:.2f}] (with the patch {combined:.2f}x): "
+        "goblin neither counts that gain on a guess from a file name nor drops it, so it cannot judge this config; put the file in "
+        "the repository (or make the change there) and audit again"
+    )
 
 
 def _hand_edit_gain(ctx: AuditContext, w: WorkloadConfig, patch: Patch) -> tuple[list[str], Speedup, str] | None:
