@@ -734,8 +734,33 @@ def topology_launcher_line(w: WorkloadConfig, pattern: str) -> str | None:
             if n in prose:
                 continue
             if re.search(pattern, row):
-                return f"{os.path.basename(file)}:{n}: {row.strip()[:160]}"
+                return f"{os.path.basename(file)}:{n}: {_continued(rows, n - 1)[:CONTINUED_CHARS]}"
     return None
+
+
+MAX_CONTINUED = 60  # physical lines a `\`-continued command is joined over
+CONTINUED_CHARS = 400  # of the joined command, kept in the `file:line: text` answer
+_ASSIGNMENTS = re.compile(r"^\s*(?:export\s+)?[A-Za-z_]\w*=\S*(?:\s+[A-Za-z_]\w*=\S*)*\s*\\$")  # `CUDA_VISIBLE_DEVICES=0,1 \`
+
+
+def _continued(rows: list[str], at: int) -> str:
+    r"""Row `at` (0-based) with the rows a trailing backslash continues it over, joined as the shell joins them (the
+    backslash-newline removed; also inside a double-quoted `bash -c "..."` body), and before it the variable assignments
+    that continue into it (`CUDA_VISIBLE_DEVICES=0,1 \` above `trl vllm-serve \`): the words a command passes on its
+    continuation lines are its own (review11b #24 llm2025compet `trl vllm-serve \` then `--tensor_parallel_size 2`)."""
+    start = at
+    while start > 0 and at - start < MAX_CONTINUED and _ASSIGNMENTS.match(rows[start - 1]):
+        start -= 1
+    parts: list[str] = []
+    n = start
+    while n < len(rows) and n - start <= MAX_CONTINUED:
+        row = rows[n].strip()
+        if not row.endswith("\\") or row.endswith("\\\\"):
+            parts.append(row)
+            break
+        parts.append(row[:-1].rstrip())
+        n += 1
+    return " ".join(p for p in parts if p)
 
 
 def _prose_rows(file: str, rows: list[str]) -> frozenset[int]:
