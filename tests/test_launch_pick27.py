@@ -55,7 +55,7 @@ def test_a_line_that_ends_without_a_backslash_passes_nothing_below_it(tmp_path: 
 def test_the_joined_line_inside_a_bash_c_body(tmp_path: Path) -> None:
     """A double-quoted `bash -c "..."` body: the shell removes a backslash-newline there too (srun ... bash -c)."""
     rows = [
-        "srun --nodes=1 bash -c \"",
+        'srun --nodes=1 bash -c "',
         "  cd src || exit 1",
         "  trl vllm-serve \\",
         "    --model Qwen/Qwen3-32B \\",
@@ -70,3 +70,138 @@ def test_the_joined_line_inside_a_bash_c_body(tmp_path: Path) -> None:
     got = topology_launcher_line(w, SERVE)
     assert got is not None and got.startswith("job.sh:3: trl vllm-serve --model Qwen/Qwen3-32B --tensor_parallel_size 2 --port 8000"), got
     assert server_of(got).tp == 2
+
+
+# ------------------------------------------------------------------ a launch script over a README example (row 36)
+PARSED = """\
+import transformers
+
+parser = transformers.HfArgumentParser((transformers.TrainingArguments,))
+(args,) = parser.parse_args_into_dataclasses()
+transformers.Trainer(model=transformers.AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-7B"), args=args).train()
+"""
+README = "# Train\n\n```bash\ntorchrun --nproc_per_node 1 -m training.run --per_device_train_batch_size 2 --output_dir o\n```\n"
+SLURM = (
+    "#!/bin/bash\n#SBATCH --nodes=4\n#SBATCH --gres=gpu:8\ncd /home/someone/project\n"
+    "srun torchrun --nnodes 4 --nproc_per_node 8 -m {module} \\\n    --per_device_train_batch_size 16 --output_dir o\n"
+)
+
+
+def _gritlm(tmp_path: Path, module: str = "training.run", readme: str = README) -> Path:
+    files = {"training/run.py": PARSED, "prepare/run.py": "print('another run.py')\n", "README.md": readme}
+    if module:
+        files["jobs/slurm/train_big.sh"] = SLURM.format(module=module)
+    return write_tree(tmp_path / "repo", files, git=True) / "training/run.py"
+
+
+def test_a_launch_script_of_the_same_entry_point_wins_over_the_readme_example(tmp_path: Path) -> None:
+    from pytest_goblin.formats import load_config
+
+    w = load_config(_gritlm(tmp_path)).workload
+    assert (w.nodes, w.gpus_per_node, w.world_size) == (4, 8, 32)
+    assert w.sources["world_size"].file.endswith("jobs/slurm/train_big.sh")
+    # the script's own flags are read from the same line as its topology
+    assert w.micro_batch_size == 16 and w.sources["micro_batch_size"].file.endswith("jobs/slurm/train_big.sh")
+    notes = " ".join(w.notes)
+    assert "README.md line 4 (a Markdown code block) also launches it; a README's code block is an example" in notes
+    assert "jobs/slurm/train_big.sh line 5, a launch script of the repository that runs the same entry point, is read for the run" in notes
+    assert "1 other launch line names this config, 1 with another topology (README.md line 4: 1 x 1)" in notes
+    assert "this one, the first launch script found, over the README example, is read" in notes
+
+
+@pytest.mark.parametrize("module", ["", "training.other"])
+def test_the_readme_line_stays_where_no_script_launches_that_entry_point(tmp_path: Path, module: str) -> None:
+    from pytest_goblin.formats import load_config
+
+    w = load_config(_gritlm(tmp_path, module)).workload
+    assert (w.nodes, w.world_size, w.micro_batch_size) == (1, 1, 2)
+    assert w.sources["world_size"].file.endswith("README.md")
+    assert "a README's code block is an example" not in " ".join(w.notes)
+
+
+def test_a_bare_module_after_a_cd_out_of_the_repository_names_no_file_of_two(tmp_path: Path) -> None:
+    """`-m run` after a `cd` elsewhere: two run.py files, no folder written to tell them apart (the README stays)."""
+    from pytest_goblin.formats import load_config
+
+    readme = README.replace("-m training.run", "training/run.py")
+    path = _gritlm(tmp_path, "run", readme)
+    w = load_config(path).workload
+    assert w.sources["world_size"].file.endswith("README.md") and w.world_size == 1
+
+
+YAML = (
+    "# SFTTrainer\nmodel_name_or_path: Qwen/Qwen2.5-7B\nper_device_train_batch_size: 2\ngradient_accumulation_steps: 4\n"
+    "learning_rate: 2.0e-5\nnum_train_epochs: 1\nbf16: true\noutput_dir: out\n"
+)
+
+
+@pytest.mark.parametrize(("entry", "chosen", "world"), [("train.py", "cluster/jobs/run.sh", 16), ("other.py", "configs/README.md", 1)])
+def test_a_yaml_recipe_launched_by_a_script_and_a_readme(tmp_path: Path, entry: str, chosen: str, world: int) -> None:
+    """The script wins where it runs the README's entry point on the recipe; one that runs another script does not."""
+    from pytest_goblin.formats import load_config
+
+    files = {
+        "train.py": PARSED,
+        "other.py": PARSED,
+        "configs/c.yaml": YAML,
+        "configs/README.md": "```bash\ntorchrun --nproc_per_node 1 ../train.py c.yaml\n```\n",
+        "cluster/jobs/run.sh": f"#!/bin/bash\ntorchrun --nnodes 2 --nproc_per_node 8 {entry} configs/c.yaml\n",
+    }
+    repo = write_tree(tmp_path / "repo", files, git=True)
+    w = load_config(repo / "configs/c.yaml").workload
+    assert w.world_size == world and w.sources["world_size"].file.endswith(chosen)
+
+
+# ------------------------------------------------------------------ a launch line of the recipe family (row 15)
+ZERO3 = (
+    "compute_environment: LOCAL_MACHINE\ndeepspeed_config:\n  zero_stage: 3\n  offload_optimizer_device: none\n"
+    "distributed_type: DEEPSPEED\nmixed_precision: bf16\nnum_machines: 1\nnum_processes: 4\n"
+)
+FAMILY_README = (
+    "```shell\naccelerate launch --config_file recipes/accelerate_configs/zero3.yaml src/sft.py \\\n    --config recipes/{other}/config_demo.yaml\n```\n"
+)
+
+
+def _family(tmp_path: Path, other: str = "Small-1B/sft", extra: dict[str, str] | None = None) -> Path:
+    files = {
+        "recipes/Big-7B/sft/config_task.yaml": YAML,
+        f"recipes/{other}/config_demo.yaml": YAML,
+        "recipes/accelerate_configs/zero3.yaml": ZERO3,
+        "src/sft.py": PARSED,
+        "src/grpo.py": PARSED,
+        "README.md": FAMILY_README.format(other=other),
+        **(extra or {}),
+    }
+    return write_tree(tmp_path / "repo", files, git=True) / "recipes/Big-7B/sft/config_task.yaml"
+
+
+def test_a_config_no_line_names_takes_its_recipe_familys_launch_as_assumed(tmp_path: Path) -> None:
+    from pytest_goblin.formats import load_config
+
+    w = load_config(_family(tmp_path)).workload
+    assert (w.nodes, w.gpus_per_node, w.world_size) == (1, 4, 4)
+    assert w.strategy == "deepspeed" and w.zero_stage == 3
+    for key in ("world_size", "nodes", "gpus_per_node", "strategy", "zero_stage"):
+        assert not w.sources[key].explicit, key
+    note = w.sources["world_size"].note or ""
+    assert "no launch line names config_task.yaml; README.md line 2 launches recipes/Small-1B/sft/config_demo.yaml" in note
+    assert "a config of the same recipe family (recipes/*/sft/; the one launch line of the family read)" in note
+    assert "with recipes/Small-1B/sft/config_demo.yaml, a config of the same recipe family" in (w.sources["strategy"].note or "")
+
+
+@pytest.mark.parametrize(
+    ("other", "extra"),
+    [
+        ("Small-1B/grpo", None),  # another task's folder: not the family
+        ("Small-1B/sft", {"run.sh": "accelerate launch --num_processes 8 src/grpo.py --config recipes/Other-3B/sft/config_demo.yaml\n",
+                          "recipes/Other-3B/sft/config_demo.yaml": YAML}),  # the family's lines run two scripts
+        ("Small-1B/sft", {"README.md": "```shell\naccelerate launch --num_processes 8 -m axolotl.cli.train recipes/Small-1B/sft/config_demo.yaml\n```\n"}),
+        # a launch of no Python file of the repository: no entry script tells the family's run
+    ],
+)  # fmt: skip
+def test_no_family_launch_where_the_premise_does_not_hold(tmp_path: Path, other: str, extra: dict[str, str] | None) -> None:
+    from pytest_goblin.formats import load_config
+
+    w = load_config(_family(tmp_path, other, extra)).workload
+    assert w.world_size == 1 and w.strategy == "single"
+    assert "recipe family" not in (w.sources["world_size"].note or "")
