@@ -197,6 +197,11 @@ def test_a_config_no_line_names_takes_its_recipe_familys_launch_as_assumed(tmp_p
                           "recipes/Other-3B/sft/config_demo.yaml": YAML}),  # the family's lines run two scripts
         ("Small-1B/sft", {"README.md": "```shell\naccelerate launch --num_processes 8 -m axolotl.cli.train recipes/Small-1B/sft/config_demo.yaml\n```\n"}),
         # a launch of no Python file of the repository: no entry script tells the family's run
+        (
+            "Small-1B/sft",
+            {"README.md": "Trained on 4*V100.\n\n```bash\ntorchrun --nproc_per_node={num_gpus} src/sft.py --config recipes/Small-1B/sft/config_demo.yaml\n```\n"},
+        ),
+        # a count the family's line does not state: no count assumed from it, nor from its README's prose (review10b #27 Firefly)
     ],
 )  # fmt: skip
 def test_no_family_launch_where_the_premise_does_not_hold(tmp_path: Path, other: str, extra: dict[str, str] | None) -> None:

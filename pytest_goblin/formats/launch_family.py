@@ -86,6 +86,8 @@ def family_launch(config_path: str | Path) -> Launch | None:
             got = _line_launch(line, lf, shown, folder, other, roots, root)
             if got is None or not got.script:
                 continue  # a launch of no Python file of the repository: no entry script to tell the family's run by
+            if not (got.nodes_said and got.per_node_said) or got.nodes_unset:
+                continue  # a count the line does not state (`--nproc_per_node={num_gpus}`): nothing to assume from it
             seen += 1
             scripts.add(got.script)
             if first is None:

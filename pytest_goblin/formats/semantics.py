@@ -659,7 +659,7 @@ def read_world_size(
         return
     if launched is not None and not (found and weak):
         prose = readme_prose(r.path)
-        if prose is None and _count_unknown(launched) and Path(launched.file).suffix.lower() in (".md", ".markdown"):
+        if prose is None and _count_unknown(launched) and Path(launched.file).suffix.lower() in (".md", ".markdown") and not getattr(launched, "family", ""):
             # the README whose code block is the launch line states one count for the run (review10b #30 LongQLoRA
             # README.MD:9 "On a single 32GB V100 GPU" beside `deepspeed train.py ...` at :68, every visible GPU)
             prose = launching_readme_count(r.path, launched.file, launched.line)
