@@ -115,6 +115,12 @@ class Launch:
     # the environment the launched process gets from the launcher (launcher_text.Line.exported, `launch_env`):
     # (name, value, file (real path), line, known)
     env: list[tuple[str, str, str, int, bool]] = field(default_factory=list)
+    # the Markdown code block ("README.md line 335") that also launches the config, over which this launch script was
+    # read (launchers.over_readme_note); "" when none was passed over
+    over_readme: str = ""
+    # read from the launch line of another config of the same recipe family (formats/launch_family.py; its path relative
+    # to the repository root): counts and strategy assumed, nothing else of the line is this config's; "" otherwise
+    family: str = ""
 
     @property
     def world(self) -> int:

@@ -112,9 +112,13 @@ def names_config(tokens: tuple[str, ...], config: Path, launcher_dir: Path, root
         # after a `cd` into a folder outside the repository (`cd /fsx/user/axolotl`, review3 shisa-v2
         # train/slurm/base-llama3-70b-fft.slurm:26,43) a relative name is the copy put there: the one
         # file of that name (and path tail) the repository holds
+        # (or, of several files of that name, the one file whose path ends in the folders written: `-m training.run` after
+        # `cd /home/niklas/gritlm/gritlm`, review11b #36 gritlm scripts/training/train_gritlm_8x7b.sh:15,52, beside
+        # scripts/prepare_datasets/run.py)
         parts = [x for x in Path(word).parts if x not in (".", "")]
-        if found is None and cwd == "!" and ".." not in parts and config.parts[-len(parts) :] == tuple(parts) and unique_name(root, name):
-            return True
+        if found is None and cwd == "!" and ".." not in parts and config.parts[-len(parts) :] == tuple(parts):
+            if unique_name(root, name) or (len(parts) >= 2 and tail_count(root, tuple(parts)) == 1):
+                return True
     return False
 
 

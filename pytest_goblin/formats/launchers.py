@@ -81,7 +81,7 @@ from .launch_naming import (
     tune_registry_name,
 )
 from .launch_trains import script_trains
-from .launch_walk import MAX_DEPTH, MAX_DIR_ENTRIES, config_tree, launcher_candidates, read_launcher
+from .launch_walk import MAX_DEPTH, MAX_DIR_ENTRIES, config_tree, launcher_candidates, launcher_rank, read_launcher
 from .launcher_text import (
     ASSUMED_ARGUMENT,
     BROKEN_COMMAND,
@@ -327,10 +327,40 @@ def _find_launch(config_path: str) -> tuple[Launch | None, tuple[str, ...]]:
     roots, root, how = config_tree(absolute)
     if not config.is_relative_to(root):
         root = config.parent
+    found, npu = _first_launch(config, root, roots, how)
+    if found is not None and not found.commented and is_markdown(found.file):
+        # a README code block is an example (review11b #36 gritlm README.md:335 `torchrun --nproc_per_node 1 -m
+        # training.run ... tiny-mistral`, while scripts/training/*.sh run it on 1-32 nodes of 8 GPUs, README.md:391
+        # "For our actual training runs ... The scripts are all in `scripts/training`"): a launch script of the
+        # repository that launches the same entry point on the config is the run
+        script, _ = _first_launch(config, root, roots, how, scripts_only=True)
+        if script is not None and script.script == found.script:
+            script.notes.insert(0, over_readme_note(found.where(), script.where()))
+            script.over_readme = found.where()
+            return script, npu
+    return found, npu
+
+
+def is_markdown(file: str) -> bool:
+    """A Markdown launcher (a README's or another document's code blocks), by its suffix."""
+    return Path(file).suffix.lower() in (".md", ".markdown")
+
+
+def over_readme_note(readme: str, script: str) -> str:
+    """Why a launch script was read over a Markdown code block that launches the same entry point."""
+    return (
+        f"{readme} (a Markdown code block) also launches it; a README's code block is an example, and {script}, a launch script "
+        "of the repository that runs the same entry point, is read for the run"
+    )
+
+
+def _first_launch(config: Path, root: Path, roots: list[Path], how: str, scripts_only: bool = False) -> tuple[Launch | None, tuple[str, ...]]:
+    """`_find_launch`'s walk: the first launch line that names the config; with `scripts_only`, in a shell/slurm script
+    (`launch_walk.launcher_rank` 0) only."""
     registered = tune_registry_name(config, root)  # `tune run R --config NAME` in a torchtune fork (AGENT_SFT_FEATURES.md:84, 8a #6)
     npu: list[str] = []  # launch lines of README blocks for Ascend NPUs that name the config, set aside
     for folder, path in launcher_candidates(config, root):
-        if os.path.realpath(path) == str(config):
+        if os.path.realpath(path) == str(config) or (scripts_only and launcher_rank(path.name) != 0):
             continue
         lf = read_launcher(path, roots)
         overridden = lf is not None and any(n.endswith("=" + config.stem) for n in lf.names)  # `+countdown=grpo-x`: a Hydra group option
@@ -392,6 +422,8 @@ def _find_launch(config_path: str) -> tuple[Launch | None, tuple[str, ...]]:
                     f"{', '.join(npu)} of a README block for Ascend NPUs also {'names' if len(npu) == 1 else 'name'} {config.name}; the GPU launch {found.where()} is read"
                 )
             return found, ()
+    if scripts_only:
+        return None, tuple(npu)
     return elsewhere_launch(config, root, roots) or commented_launch(config, root, roots), tuple(npu)
 
 
@@ -402,7 +434,9 @@ OTHERS_SHOWN = 3  # of those with another topology, named in the note
 def _count_others(found: Launch, config: Path, root: Path, roots: list[Path], registered: str, chosen: tuple[str, int]) -> None:
     """The other launch lines of the repository that name this config (review10a #9 torchtune-gpu-benchmark: 14 slurm
     scripts run configs/1B_lora_distributed.yaml on 2, 4 or 8 GPUs), counted and read for their topology, up to
-    MAX_OTHERS: `found.others`, and the first few with another nodes x GPUs per node in `found.other_topologies`."""
+    MAX_OTHERS: `found.others`, and the first few with another nodes x GPUs per node in `found.other_topologies` (launch
+    scripts' before Markdown code blocks')."""
+    differ: list[tuple[bool, str]] = []
     for folder, path in launcher_candidates(config, root):
         if os.path.realpath(path) == str(config) or found.others >= MAX_OTHERS:
             continue
@@ -412,7 +446,9 @@ def _count_others(found: Launch, config: Path, root: Path, roots: list[Path], re
         for line in lf.lines:
             if (str(lf.path), line.line) == chosen or line.line in lf.npu or found.others >= MAX_OTHERS:
                 continue
-            if not names_registry_config(line.tokens, registered) and not names_config((*line.tokens, *line.reads), config, folder, root, line.cwd):
+            # a Python config is named by a `-m module` too, as `_first_launch` reads it
+            modules = tuple(m for i in range(len(line.tokens)) if config.suffix == ".py" for m in module_files(line.tokens, i))
+            if not names_registry_config(line.tokens, registered) and not names_config((*line.tokens, *line.reads, *modules), config, folder, root, line.cwd):
                 continue
             if other_run(line.tokens, config):
                 continue
@@ -421,10 +457,11 @@ def _count_others(found: Launch, config: Path, root: Path, roots: list[Path], re
             if other is None:
                 continue
             found.others += 1
-            if (other.nodes, other.per_node) != (found.nodes, found.per_node) and len(found.other_topologies) < OTHERS_SHOWN:
-                found.other_topologies.append(f"{other.where()}: {other.nodes} x {other.per_node}")
-            elif (other.nodes, other.per_node) != (found.nodes, found.per_node):
-                found.other_differ += 1
+            if (other.nodes, other.per_node) != (found.nodes, found.per_node):
+                differ.append((is_markdown(other.file), f"{other.where()}: {other.nodes} x {other.per_node}"))
+    differ.sort(key=lambda d: d[0])  # launch scripts' topologies named before README examples'
+    found.other_topologies.extend(text for _, text in differ[:OTHERS_SHOWN])
+    found.other_differ += max(0, len(differ) - OTHERS_SHOWN)
 
 
 _RUN_NAME = re.compile(r"^(?:run|train)")  # `run_copo.py`, `trainer.py`: a script named as the run itself
@@ -613,18 +650,34 @@ def find_script_launch(script_path: str | Path, naming: Path | None = None, pref
         if found is not None or (elsewhere and not elsewhere_possible(script, root)):
             break
         found = _script_lines(script, root, roots, how, naming, prefer, elsewhere)
+    if found is not None and prefer is None and is_markdown(found.file):
+        # a launch script of the repository that runs it is the run, over a README's example (as `_find_launch`)
+        over = _script_lines(script, root, roots, how, naming, None, found.elsewhere, scripts_only=True)
+        if over is not None:
+            over.others = found.others
+            over.notes.insert(0, over_readme_note(found.where(), over.where()))
+            return over
     return found
 
 
 def _script_lines(
-    script: Path, root: Path, roots: list[Path], how: str, naming: Path | None, prefer: tuple[str, int, str] | None, elsewhere: bool
+    script: Path,
+    root: Path,
+    roots: list[Path],
+    how: str,
+    naming: Path | None,
+    prefer: tuple[str, int, str] | None,
+    elsewhere: bool,
+    scripts_only: bool = False,
 ) -> ScriptLaunch | None:
     """find_script_launch's walk; with `elsewhere`, only lines that run the script by its bare name from another
-    checkout (`runs_elsewhere`), said in the ScriptLaunch's notes."""
+    checkout (`runs_elsewhere`), said in the ScriptLaunch's notes; with `scripts_only`, lines of shell/slurm scripts only."""
     from .pyargs import _STOP, flag_lists, read_words
 
     found: ScriptLaunch | None = None
     for folder, path in launcher_candidates(script, root):
+        if scripts_only and launcher_rank(path.name) != 0:
+            continue
         lf = read_launcher(path, roots)
         if lf is None or script.name not in lf.names:
             continue
@@ -734,8 +787,33 @@ def topology_launcher_line(w: WorkloadConfig, pattern: str) -> str | None:
             if n in prose:
                 continue
             if re.search(pattern, row):
-                return f"{os.path.basename(file)}:{n}: {row.strip()[:160]}"
+                return f"{os.path.basename(file)}:{n}: {_continued(rows, n - 1)[:CONTINUED_CHARS]}"
     return None
+
+
+MAX_CONTINUED = 60  # physical lines a `\`-continued command is joined over
+CONTINUED_CHARS = 400  # of the joined command, kept in the `file:line: text` answer
+_ASSIGNMENTS = re.compile(r"^\s*(?:export\s+)?[A-Za-z_]\w*=\S*(?:\s+[A-Za-z_]\w*=\S*)*\s*\\$")  # `CUDA_VISIBLE_DEVICES=0,1 \`
+
+
+def _continued(rows: list[str], at: int) -> str:
+    r"""Row `at` (0-based) with the rows a trailing backslash continues it over, joined as the shell joins them (the
+    backslash-newline removed; also inside a double-quoted `bash -c "..."` body), and before it the variable assignments
+    that continue into it (`CUDA_VISIBLE_DEVICES=0,1 \` above `trl vllm-serve \`): the words a command passes on its
+    continuation lines are its own (review11b #24 llm2025compet `trl vllm-serve \` then `--tensor_parallel_size 2`)."""
+    start = at
+    while start > 0 and at - start < MAX_CONTINUED and _ASSIGNMENTS.match(rows[start - 1]):
+        start -= 1
+    parts: list[str] = []
+    n = start
+    while n < len(rows) and n - start <= MAX_CONTINUED:
+        row = rows[n].strip()
+        if not row.endswith("\\") or row.endswith("\\\\"):
+            parts.append(row)
+            break
+        parts.append(row[:-1].rstrip())
+        n += 1
+    return " ".join(p for p in parts if p)
 
 
 def _prose_rows(file: str, rows: list[str]) -> frozenset[int]:

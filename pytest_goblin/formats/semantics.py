@@ -634,6 +634,10 @@ def read_world_size(
         from .launchers import beside_accelerate
 
         launched = beside_accelerate(r.path)  # the one accelerate config beside it, that no launcher passes: assumed
+        if launched is None:
+            from .launch_family import family_launch
+
+            launched = family_launch(r.path)  # a launch line of a config of its recipe family: assumed
     weak = launched is not None and (Path(launched.file).suffix.lower() in (".md", ".markdown") or not launched.per_node_said)
     # a Markdown line that names this file and states a count beats a template comment (review4 class 2:
     # SWE-Gym docs/OpenHands.md:96 `N_GPUS=8 ...` over torchtune's "To launch on 2 devices ... qwen2_5/7B_full")
@@ -655,7 +659,7 @@ def read_world_size(
         return
     if launched is not None and not (found and weak):
         prose = readme_prose(r.path)
-        if prose is None and _count_unknown(launched) and Path(launched.file).suffix.lower() in (".md", ".markdown"):
+        if prose is None and _count_unknown(launched) and Path(launched.file).suffix.lower() in (".md", ".markdown") and not getattr(launched, "family", ""):
             # the README whose code block is the launch line states one count for the run (review10b #30 LongQLoRA
             # README.MD:9 "On a single 32GB V100 GPU" beside `deepspeed train.py ...` at :68, every visible GPU)
             prose = launching_readme_count(r.path, launched.file, launched.line)
@@ -888,7 +892,12 @@ def _from_launcher(r: Reader, launched: Any) -> None:
     r.values["world_size"] = launched.world
     # a commented-out line (launch_forms.commented_launch) is a hint: its count is used, said as assumed
     # so is a node count the file never sets (`NNODES=$WORLD_SIZE`): the world size is then not stated either
-    said = not getattr(launched, "commented", False) and not getattr(launched, "nodes_unset", "") and not getattr(launched, "beside", False)
+    said = (
+        not getattr(launched, "commented", False)
+        and not getattr(launched, "nodes_unset", "")
+        and not getattr(launched, "beside", False)
+        and not getattr(launched, "family", "")
+    )
     r.sources["world_size"] = FieldSource(file=launched.file, key=key, line=launched.line, explicit=said, note=note)
     r.values["nodes"] = launched.nodes
     nodes_at = getattr(launched, "nodes_at", None) or (launched.file, launched.line)  # a caller's value (launch_caller)
@@ -919,7 +928,8 @@ def _others_phrase(launched: Any) -> str:
     lines = "line" if n == 1 else "lines"
     more = f", {differ - len(shown)} more" if differ > len(shown) else ""
     said = f", {differ} with another topology ({'; '.join(shown)}{more})" if differ else ", all with this topology"
-    return f"; {n} other launch {lines} {'names' if n == 1 else 'name'} this config{said}: this one, the first found (closest folder first), is read"
+    chosen = "the first launch script found, over the README example" if getattr(launched, "over_readme", "") else "the first found (closest folder first)"
+    return f"; {n} other launch {lines} {'names' if n == 1 else 'name'} this config{said}: this one, {chosen}, is read"
 
 
 def _strategy_from_launcher(r: Reader, launched: Any) -> None:
@@ -939,8 +949,10 @@ def _strategy_from_launcher(r: Reader, launched: Any) -> None:
     passed = f"passed by {launched.where()}"
     if getattr(launched, "beside", False):  # launchers.beside_accelerate: no launcher passes it
         origin, passed = f"accelerate config {st['from']}", "beside the config; no launcher passes it, assumed it is the one used"
+    if family := getattr(launched, "family", ""):  # launch_family.family_launch: the line launches another config
+        passed += f" with {family}, a config of the same recipe family; assumed it is the one this config runs with"
     r.values["strategy"] = st["strategy"]
-    stated = not st.get("by_name") and not getattr(launched, "beside", False)
+    stated = not st.get("by_name") and not getattr(launched, "beside", False) and not family
     r.sources["strategy"] = FieldSource(file=file, key=key, line=line, explicit=stated, note=f"{origin}, {passed}")
     if "zero_stage" in st:
         r.values["zero_stage"] = st["zero_stage"]
