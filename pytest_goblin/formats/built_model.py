@@ -13,8 +13,8 @@ checkout: the repository's own merge config writes it (`export_dir: models/GL-GD
 - torchtune's checkpointer `output_dir` (or a top-level `output_dir` it interpolates), from its `checkpoint_dir`,
   saved under `epoch_N` (torchtune/training/checkpointing/_checkpointer.py:280@v0.5.0);
 - a launch line of the repository (`launch_writers`) that passes `--output_dir X` (TrainingArguments.output_dir,
-  transformers src/transformers/training_args.py:243@v4.37.2, "where the model predictions and checkpoints will be
-  written") beside a literal `--model_name_or_path` / `--base_model` word: an earlier stage's launcher. Where its
+  transformers/training_args.py:771@5.24.0, frameworks/transformers.json; HfArgumentParser makes it the flag) beside
+  a `--model_name_or_path` / `--base_model` word naming a model: an earlier stage's launcher. Where its
   folder's parent is a variable set at run time (`${CKPT_DIR}/run-pretrain`), a loaded name equal to the folder's last
   part (at least MIN_TAIL characters) is taken as that folder, said.
 
