@@ -55,6 +55,10 @@ def test_no_known_model_another_name_a_short_name_or_two_models_name_none(tmp_pa
     short.mkdir()
     config = _repo(short, "- **Base**: `base` (Qwen2.5-7B)\n", model="checkpoints/base")  # too common a name
     assert not load_config(config).workload.model.known
+    hub = tmp_path / "hub"
+    hub.mkdir()
+    config = _repo(hub, "- `stage1_merged_fixed` (Qwen2.5-7B)\n", model="acme/stage1_merged_fixed")  # a Hub id, no folder
+    assert not load_config(config).workload.model.known
     two = tmp_path / "two"
     two.mkdir()
     config = _repo(two, "- `stage1_merged_fixed` (Qwen2.5-7B)\n- `stage1_merged_fixed` (Meta-Llama-3-8B)\n")

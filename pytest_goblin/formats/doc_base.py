@@ -30,6 +30,11 @@ _NAMED = re.compile(r"`([^`\s]{1,200})`[ \t]{0,4}\([ \t]{0,4}([A-Za-z0-9][\w.-]{
 def _folder_name(value: str) -> str | None:
     """The folder's distinctive last part (`checkpoints/stage1_merged_fixed` -> `stage1_merged_fixed`), or None."""
     text = value.strip().replace("\\", "/").rstrip("/")
+    if "/" not in text:
+        return None  # a bare name: a Hub id as much as a folder
+    head = text.partition("/")[0]
+    if text.count("/") == 1 and not text.startswith((".", "/", "~")) and path_model_part(f"./{head}") is not None:
+        return None  # `org/name`: a Hub id, unless its first part is a generic folder (`checkpoints/x`)
     part = path_model_part(text if text.startswith((".", "/", "~")) else "./" + text)
     return part if part is not None and len(part) >= MIN_NAME else None
 
