@@ -107,3 +107,59 @@ def test_the_config_itself_is_not_its_own_writer(tmp_path: Path) -> None:
     train = _repo(tmp_path, "outputs/SL-X")
     assert writers("outputs/SL-X", train) == []
     assert not load_config(train).workload.model.known
+
+
+# An earlier stage's launch line writes the folder (review11a row 16, review11b row 37: InstellaVL's instruction
+# tuning loads the folder its pretraining.sh passes as `--output_dir "${CKPT_DIR}/${MID_RUN_NAME}"`).
+
+
+def _stage(tmp_path: Path, base: str, out: str, name: str = "stage1.sh") -> Path:
+    path = tmp_path / "scripts" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"#!/bin/bash\ntorchrun --nproc_per_node=8 train.py \\\n  --model_name_or_path {base} \\\n  --output_dir {out} \\\n  --bf16 True\n")
+    (tmp_path / "train.py").write_text("print('train')\n")
+    return path
+
+
+def test_a_folder_an_earlier_stages_launch_line_writes_has_its_base_models_shape(tmp_path: Path) -> None:
+    train = _repo(tmp_path, "checkpoints/stage1")
+    _stage(tmp_path, "Qwen/Qwen2.5-7B", "checkpoints/stage1")
+    w = load_config(train).workload
+    assert w.model.known and w.model.family == "qwen2" and w.model.n_layers == 28
+    said = "shape of Qwen/Qwen2.5-7B, the base model of scripts/stage1.sh line 2, which writes checkpoints/stage1 (`--output_dir`)"
+    assert w.model.inferred is not None and w.model.inferred.startswith(said)
+    assert not any("size unknown" in n for n in w.notes)
+
+
+def test_a_bare_name_is_the_last_part_of_a_folder_under_a_run_time_variable(tmp_path: Path) -> None:
+    train = _repo(tmp_path, "vlm-olmo-1b-pretrain")
+    _stage(tmp_path, "Qwen/Qwen2.5-7B", '"${CKPT_DIR}/vlm-olmo-1b-pretrain"')
+    w = load_config(train).workload
+    assert w.model.family == "qwen2"
+    assert w.model.inferred is not None and "--output_dir ${CKPT_DIR}/vlm-olmo-1b-pretrain, whose last part it names" in w.model.inferred
+
+
+def test_no_launch_line_writes_it_or_the_match_is_too_loose_the_model_stays_unknown(tmp_path: Path) -> None:
+    train = _repo(tmp_path, "checkpoints/stage1")
+    _stage(tmp_path, "Qwen/Qwen2.5-7B", "checkpoints/other")  # another folder
+    _stage(tmp_path, "$BASE", "checkpoints/stage1", "unset.sh")  # a base set at run time names none
+    assert not load_config(train).workload.model.known
+    short = tmp_path / "short"
+    short.mkdir()
+    train = _repo(short, "run1")  # a short bare name is not matched to `${CKPT_DIR}/run1`
+    _stage(short, "Qwen/Qwen2.5-7B", "${CKPT_DIR}/run1")
+    assert not load_config(train).workload.model.known
+    fixed = tmp_path / "fixed"
+    fixed.mkdir()
+    train = _repo(fixed, "vlm-olmo-1b-pretrain")  # the folder's parent is no variable: a bare name is another folder
+    _stage(fixed, "Qwen/Qwen2.5-7B", "/data/ckpt/vlm-olmo-1b-pretrain")
+    assert not load_config(train).workload.model.known
+
+
+def test_a_folder_written_from_an_unknown_model_stays_unknown_and_says_so(tmp_path: Path) -> None:
+    train = _repo(tmp_path, "checkpoints/stage1")
+    _stage(tmp_path, "acme/mystery-lm", "checkpoints/stage1")
+    w = load_config(train).workload
+    assert not w.model.known and w.model.inferred is None
+    said = "model checkpoints/stage1: the folder scripts/stage1.sh line 2 writes (`--output_dir`), trained from acme/mystery-lm, whose shape goblin does not know either"
+    assert said in w.notes

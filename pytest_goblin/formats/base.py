@@ -662,6 +662,10 @@ def model_from(r: Reader, *keys: str, launch: tuple[str, str] | None = None) -> 
         from .built_model import built_model  # a folder another config of the repository writes
 
         shape = built_model(value, Path(r.path), r.notes) or shape
+        if not shape.known:
+            from .doc_base import doc_base  # the base model the repository's Markdown names for the folder
+
+            shape = doc_base(value, Path(r.path), r.notes) or shape
     if (basis := shape_basis(shape)) is not None:
         r.notes.append(f"{basis}: that model's layers, widths and vocabulary are used for memory and time")
     if shape.params_b is None and key is not None and implausible_size(str(value)):

@@ -11,7 +11,12 @@ checkout: the repository's own merge config writes it (`export_dir: models/GL-GD
   folder itself or its `checkpoint-N`; Axolotl's merge writes `<output_dir>/merged`
   (src/axolotl/cli/merge_lora.py:81@v0.18.0);
 - torchtune's checkpointer `output_dir` (or a top-level `output_dir` it interpolates), from its `checkpoint_dir`,
-  saved under `epoch_N` (torchtune/training/checkpointing/_checkpointer.py:280@v0.5.0).
+  saved under `epoch_N` (torchtune/training/checkpointing/_checkpointer.py:280@v0.5.0);
+- a launch line of the repository (`launch_writers`) that passes `--output_dir X` (TrainingArguments.output_dir,
+  transformers/training_args.py:771@5.24.0, frameworks/transformers.json; HfArgumentParser makes it the flag) beside
+  a `--model_name_or_path` / `--base_model` word naming a model: an earlier stage's launcher. Where its
+  folder's parent is a variable set at run time (`${CKPT_DIR}/run-pretrain`), a loaded name equal to the folder's last
+  part (at least MIN_TAIL characters) is taken as that folder, said.
 
 A config that only evaluates or predicts (`do_predict`, `do_eval` without `do_train`) writes no model. Several
 writers of different base models name none (said); the base model may itself be a folder another config builds
@@ -33,10 +38,14 @@ from ..modelzoo import lookup_model_noted, placeholder
 from ..safepath import text_or_empty
 from ..schemas import ModelShape
 from ..yamlio import get_path, load_yaml
-from .launch_walk import config_files, config_tree
+from .launch_walk import config_files, config_tree, launcher_candidates, read_launcher
 
 MAX_HOPS = 3  # a built model's base that is itself built, and so on
 MAX_BYTES = 200_000  # a training config is a few KB
+MIN_TAIL = 8  # a loaded bare name matched to the last part of a folder under a run-time variable: distinctive names only
+MAX_LAUNCH_LINES = 2000  # launch lines read for an output folder
+_OUT_FLAGS = ("--output_dir", "--output-dir")
+_BASE_FLAGS = ("--model_name_or_path", "--model-name-or-path", "--base_model", "--base-model")
 # the sub-folder a writer saves under its output folder: HF Trainer's checkpoint-N, torchtune's epoch_N, Axolotl's merged
 _SUBFOLDER = re.compile(r"checkpoint-\d{1,9}|epoch_\d{1,6}|merged")
 # (output key, base-model keys) a config of each framework writes a model with
@@ -124,13 +133,67 @@ def writers(value: str, config: Path) -> list[Writer]:
     return out
 
 
+def _flag(tokens: tuple[str, ...], names: tuple[str, ...]) -> str | None:
+    """The value of the last `--flag X` / `--flag=X` word of `names` on a launch line."""
+    out: str | None = None
+    for i, tok in enumerate(tokens):
+        key, eq, value = tok.partition("=")
+        if key not in names:
+            continue
+        if eq:
+            out = value
+        elif i + 1 < len(tokens) and not tokens[i + 1].startswith("-"):
+            out = tokens[i + 1]
+    return out
+
+
+def _tail_match(value: str, written: str) -> bool:
+    """`value` is a bare name equal to the last part of `written`, whose parent holds a variable set at run time."""
+    norm, out = _norm(value), _norm(written)
+    head, _, last = out.rpartition("/")
+    return "/" not in norm and len(norm) >= MIN_TAIL and last == norm and "$" in head
+
+
+def launch_writers(value: str, config: Path) -> list[Writer]:
+    """Every launch line of `config`'s repository whose `--output_dir` holds the local model `value`, with the model it
+    trains from (a literal word, or a variable the launcher set: the line's words as read)."""
+    from .readme_model import usable_model
+
+    absolute = Path(os.path.abspath(config))
+    roots, root, _ = config_tree(absolute)
+    targets = _targets(value)
+    lasts = {t.rpartition("/")[2] for t in targets} - {""}
+    out: list[Writer] = []
+    read = 0
+    for _folder, path in launcher_candidates(absolute, root):
+        lf = read_launcher(path, roots)
+        if lf is None or not (lasts & lf.names or any(last in name for name in lf.names for last in lasts)):
+            continue
+        for line in lf.lines:
+            read += 1
+            if read > MAX_LAUNCH_LINES:
+                return out
+            written = _flag(line.tokens, _OUT_FLAGS)
+            if written is None or not (_norm(written) in targets or _tail_match(value, written)):
+                continue
+            base = _flag(line.tokens, _BASE_FLAGS)
+            if base is None or not usable_model(base) or _norm(base) in targets:
+                continue
+            shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else lf.path.name
+            how = "--output_dir" if _norm(written) in targets else f"--output_dir {written}, whose last part it names"
+            out.append(Writer(base, shown, line.line, how, lf.path))
+    return out
+
+
 def built_model(value: str, config: Path, notes: list[str], hops: int = 0, seen: frozenset[str] = frozenset()) -> ModelShape | None:
     """The shape of the base model the one config (or several of one base) that writes `value` starts from, labelled;
     None when no config writes it, the writers name different bases (said in `notes`), or the base is unknown."""
     norm = _norm(value)
-    if hops >= MAX_HOPS or norm in seen or ("/" not in norm and not value.strip().startswith(".")):
+    if hops >= MAX_HOPS or norm in seen:
         return None
-    found = writers(value, config)
+    pathlike = "/" in norm or value.strip().startswith(".")
+    found = writers(value, config) if pathlike else []
+    found += launch_writers(value, config) if pathlike or len(norm) >= MIN_TAIL else []
     bases = {w.base for w in found}
     if len(bases) > 1:
         said = ", ".join(f"{w.base} ({w.shown}:{w.line})" for w in {w.base: w for w in found}.values())
@@ -143,6 +206,8 @@ def built_model(value: str, config: Path, notes: list[str], hops: int = 0, seen:
     if not shape.known:
         deeper = built_model(writer.base, writer.path, notes, hops + 1, seen | {norm})
         if deeper is None:
+            at = f"{writer.shown}" + (f" line {writer.line}" if writer.line else "")
+            notes.append(f"model {value}: the folder {at} writes (`{writer.key}`), trained from {writer.base}, whose shape goblin does not know either")
             return None
         shape = deeper
     label = f"shape of {writer.base}, the base model of {writer.shown}" + (f" line {writer.line}" if writer.line else "")
