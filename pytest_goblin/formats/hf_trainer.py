@@ -411,6 +411,9 @@ class HFTrainerAdapter(Adapter):
                 r.default("quantization", kind, f"{loads}; {launched.script} is run on this file by {launched.where}")
                 r.notes.append(f"{loads}; {launched.script} is run on this file by {launched.where}: quantization {kind}")
                 script_read.add("quantization")
+            elif (plain := launched.unquantized()) is not None:
+                r.default("quantization", "none", f"{plain}; {launched.script} is run on this file by {launched.where}")
+                script_read.add("quantization")
         peft = as_bool(d.get("use_peft", False) or False)
         method = "qlora" if peft and quant != "none" else "lora" if peft else "full"
         if peft and as_bool(d.get("use_dora", False) or False):

@@ -180,6 +180,27 @@ class Launched:
                 return kind, f"`{name}(..., load_in_{kind}=True)` at {self.script}:{line} loads the model in {kind}" + (f": {said}" if said else "")
         return None, ""
 
+    def unquantized(self) -> str | None:
+        """Where the script's model loads are read as unquantized: it loads the weights with `from_pretrained` and nothing
+        in it can quantize them (no `quantization_config=`/`load_in_4bit=`/`load_in_8bit=` keyword, no `**` keywords into
+        a load, no bitsandbytes/GPTQ/AWQ/HQQ config, no `prepare_model_for_kbit_training`, no Unsloth, whose
+        FastLanguageModel.from_pretrained loads in 4 bits by default); None where any of these might
+        (review11b #28 oci-amd-gpu-onboarding lora.py:112-117 loads bfloat16 with flash attention and no quantization)."""
+        if self.tree is None or not self.loads or "unsloth" in self.text.lower():
+            return None
+        if any(load.passed.startswith("**") for load in self.loads):
+            return None
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Call) and (
+                any(k.arg in _QUANT_KEYWORDS for k in node.keywords) or (_is_load(node) and any(k.arg is None for k in node.keywords))
+            ):
+                return None
+            name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else node.name if isinstance(node, ast.alias) else None
+            if name is not None and _QUANT_NAMES.search(name):
+                return None
+        lines = ", ".join(str(load.line) for load in self.loads)
+        return f"the model loads at {self.script}:{lines} pass no quantization and nothing in {self.script} quantizes the weights"
+
     def weights_dtype(self, data: dict[str, Any]) -> tuple[str, int, str] | None:
         """(weight_dtype, line, what was read) of the model the script loads when run on `data`: every model load that
         runs passes one dtype goblin evaluates over the recipe's keys (`training_args.fp16`: the file's `fp16`, else
@@ -760,6 +781,15 @@ def _call_site_guards(node: ast.AST, parents: dict[int, ast.AST], tree: ast.Modu
 
 
 _QUANT_CALLS = ("from_pretrained", "BitsAndBytesConfig")
+
+
+# keywords and names by which a script may quantize the weights it loads (Launched.unquantized)
+_QUANT_KEYWORDS = frozenset({"quantization_config", "load_in_4bit", "load_in_8bit"})
+_QUANT_NAMES = re.compile(r"bitsandbytes|BitsAndBytes|GPTQ|Awq|AWQ|Hqq|HQQ|kbit|quanto|Quanto|TorchAo|FbgemmFp8|load_in_4bit|load_in_8bit")
+
+
+def _is_load(node: ast.Call) -> bool:
+    return isinstance(node.func, ast.Attribute) and node.func.attr == "from_pretrained"
 
 
 def _quantizer_calls(tree: ast.Module) -> list[tuple[str, str, int, list[tuple[ast.expr, int, bool]]]]:
