@@ -652,6 +652,10 @@ class HFTrainerAdapter(Adapter):
         r.take("sample_packing", ("packing", "padding_free"), default=False, note=packing_note, convert=as_bool)
         if r.values.get("sample_packing") and not plain:
             _skipped_packing(r)
+        if launched is not None and launched.script_path:
+            from .contrastive import read_contrastive
+
+            read_contrastive(r, launched.script_path, f"{launched.script} is run on this file by {launched.where}")  # review11b #30
         if (
             not r.values.get("sample_packing")
             and r.values.get("packing_blocked") is None
