@@ -690,7 +690,7 @@ MAX_MISSES = 3  # near misses named in a "no launch line runs it" reason
 
 
 # `header="torchrun ... -m training.train_language_model"` (a double-quoted shell assignment, possibly over several lines)
-_QUOTED_ASSIGNMENT = re.compile(r'(?m)^[ \t]*([A-Za-z_][A-Za-z0-9_]*)="([^"]*)"')
+_QUOTED_ASSIGNMENT = re.compile(r'(?m)^[ \t]*([A-Za-z_][A-Za-z0-9_]*)="([^"]{0,4000})"')  # bounded: linear on any input
 _SHELL_SUFFIXES = frozenset({".sh", ".bash", ".slurm", ".sbatch"})
 MAX_VARIABLE_FILES = 64
 
