@@ -514,6 +514,13 @@ def unjudged_on_assumed_lengths(w: WorkloadConfig, hw: Hardware, rules: tuple[Ru
     return sorted(out)
 
 
+def _traded_micro_batches(w: WorkloadConfig) -> range:
+    """The micro-batches checkpointing off may be weighed at, micro-batch x accumulation kept: the config's and each
+    below it, but only the config's where the loss uses in-batch negatives (formats/contrastive.py: a smaller micro-batch
+    with more accumulation changes the objective, review11b #30)."""
+    return range(w.micro_batch_size, w.micro_batch_size - 1 if w.in_batch_negatives else 0, -1)
+
+
 def undecided_checkpointing(w: WorkloadConfig, hw: Hardware, fail_at: float) -> str | None:
     """Why a config that keeps activation checkpointing is not cleared, or None: no dataset lengths were read, and
     with checkpointing off at the micro-batch or a smaller one (micro-batch x accumulation kept), at the assumed
@@ -531,7 +538,7 @@ def undecided_checkpointing(w: WorkloadConfig, hw: Hardware, fail_at: float) -> 
     best: tuple[int, int, float, float, float, float] | None = None  # length, micro-batch, peak, point, low, high
     for tokens in dict.fromkeys((w.seq_len, shorter_length(w))):
         at = at_length(w, tokens) if tokens == w.seq_len else at_shorter_length(w)
-        for mbs in range(w.micro_batch_size, 0, -1):
+        for mbs in _traded_micro_batches(w):
             if per_gpu % mbs:
                 continue
             trial = at.model_copy(update={"gradient_checkpointing": False, "micro_batch_size": mbs, "gradient_accumulation": per_gpu // mbs})
@@ -603,7 +610,7 @@ def _checkpointing_fits_below(w: WorkloadConfig, hw: Hardware, fail_at: float) -
 
     per_gpu = w.micro_batch_size * w.gradient_accumulation
     best: tuple[int, int, float, float, float, float] | None = None  # length, micro-batch, peak, point, low, high
-    for mbs in range(w.micro_batch_size, 0, -1):
+    for mbs in _traded_micro_batches(w):
         if per_gpu % mbs:
             continue
         tokens = _longest_fitting(w, hw, mbs)

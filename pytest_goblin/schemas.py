@@ -197,6 +197,10 @@ class WorkloadConfig(Model):
     pad_to_max: bool = False
     # Why this trainer or model cannot pack samples (the framework's own source, cited); None: it can.
     packing_blocked: str | None = None
+    # The contrastive loss with in-batch negatives the training code computes, as read (formats/contrastive.py: the file and
+    # line of its cross-entropy against arange targets); None: none read. The loss's batch is then the micro-batch, so
+    # trading micro-batch for accumulation changes the objective (rules that do are not applied), and packing is not offered.
+    in_batch_negatives: str | None = None
     # Why the attention is not the attn_implementation's: a script calls its own replacement (LongLoRA's
     # replace_llama_attn(use_flash_attn, ...)); rules on the attention value are then not judged. None: not replaced.
     attention_patched: str | None = None

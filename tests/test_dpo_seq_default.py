@@ -109,6 +109,6 @@ def test_an_own_trainer_given_another_value_or_with_no_fill_is_not_read_as_trls(
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     seq, note = _seq(_own_trainer(tmp_path / "a", "0.8.6", "max_length=1536"))
-    assert seq != 384 and "scripts/trainer.py" not in note
+    assert seq != 384 and "then sets 384" not in note
     seq, note = _seq(_own_trainer(tmp_path / "b", "0.8.6", "max_length=args.max_length", fill=False))
     assert seq != 512 and "dpo_trainer.py" not in note

@@ -103,8 +103,10 @@ def detect(path: Path, data: Any) -> Adapter:
     score, _, best = scored[0] if scored else (0, 0, None)
     if best is None or score <= 0:
         from .nested_block import skipped_block
+        from .spread_section import spread_reason
 
-        raise NotATrainingConfig(str(path), "no known config format matched (axolotl, torchtune, llamafactory, hf-trainer)" + skipped_block(data))
+        said = skipped_block(data) or spread_reason(path, data)  # review11b #27: PARD's `train:` section spread into SFTConfig
+        raise NotATrainingConfig(str(path), "no known config format matched (axolotl, torchtune, llamafactory, hf-trainer)" + said)
     why = best.not_training(data)
     if why:
         raise NotATrainingConfig(str(path), why)

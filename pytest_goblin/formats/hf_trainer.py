@@ -484,10 +484,29 @@ class HFTrainerAdapter(Adapter):
                     f"{declared}, which {launched.script} parses this file into with {', '.join(c for c in launched.parser_classes if c != declared)}"
                 )
 
+        from_script = ""  # what the script the launch line runs says the trainer is, over the file's comments and path
+        if declared is None and launched is not None:
+            # the script the launch line runs decides the class the file is parsed into and the trainer built on it; a
+            # comment (`# DPOTrainer arguments`) or a path word (`config_dpo.yaml`) is not code (review11b #21-#23)
+            ran_on = f"{launched.script} is run on this file by {launched.where}"
+            if launched.trl_args:
+                declared = launched.trl_args
+                from_script = f"{launched.script} parses this file into {launched.trl_args} ({launched.where})"
+            elif launched.own_args and launched.own_trainer:  # with TRL's trainer on it, the TRL reading below stands
+                declared = "TrainingArguments"
+                declared_how = f"the repository's {launched.own_args}, which {launched.script} parses this file into ({launched.where})"
+                from_script = declared_how
+            if from_script and (named_words := _comment_named(r, launched)):
+                r.notes.append(
+                    f"{named_words}, but {ran_on} and builds {launched.trainer or 'its own trainer'}: the script's code is the run's, not the file's words"
+                )
+
         plain = plain_trainer(r.data, declared, r.path, r.text)
         if plain:
             how = declared_how or declared or "TrainingArguments: no key only TRL reads, no TRL trainer named"
             r.framework = f"transformers {tables.table('transformers')['version']} ({how})"
+            if launched is not None and from_script:
+                _own_trainer_kind(r, launched, peft)
         else:
             from ..frameworks import trl_classes
 
@@ -496,6 +515,14 @@ class HFTrainerAdapter(Adapter):
             kind = {"DPOConfig": "dpo", "KTOConfig": "kto", "ORPOConfig": "orpo", "CPOConfig": "cpo"}.get(found.one or "")
             named_from_keys = False
             how = f"trl {tables.table('trl')['version']} {found.one}: {found.how}"
+            if from_script and launched is not None:
+                how = f"trl {tables.table('trl')['version']} {found.one}: {from_script}"
+                r.framework = f"trl {tables.table('trl')['version']} ({found.one}, {from_script})"
+            if launched is not None and launched.preference is not None and (from_script or (kind and kind != launched.preference[0])):
+                # the trainer the script builds on it (TRL's, or a subclass of TRL's) over the file's words
+                kind, read_as = launched.preference
+                how = f"{read_as}; {launched.script} is run on this file by {launched.where}"
+                r.framework = f"trl {tables.table('trl')['version']} ({launched.trainer or kind} in {launched.script}, run on this file by {launched.where})"
             if not kind and not found.one and launched is not None and launched.preference is not None:
                 # the file names no trainer, but the script its repository runs on it does (SimPO's run_simpo.py)
                 kind, how = launched.preference
@@ -628,6 +655,10 @@ class HFTrainerAdapter(Adapter):
         r.take("sample_packing", ("packing", "padding_free"), default=False, note=packing_note, convert=as_bool)
         if r.values.get("sample_packing") and not plain:
             _skipped_packing(r)
+        if launched is not None and launched.script_path:
+            from .contrastive import read_contrastive
+
+            read_contrastive(r, launched.script_path, f"{launched.script} is run on this file by {launched.where}")  # review11b #30
         if (
             not r.values.get("sample_packing")
             and r.values.get("packing_blocked") is None
@@ -672,6 +703,37 @@ class HFTrainerAdapter(Adapter):
 # :152, :156); a script whose parser holds none of its classes builds the model, adapter and quantization in its own code
 MODEL_CONFIG_CLASSES = ("ModelConfig", "ModelArguments")
 SCRIPT_BUILT_FIELDS = ("method", "quantization", "weight_dtype")
+
+
+def _comment_named(r: Reader, launched: Launched) -> str:
+    """ "the file's own line `# DPOTrainer arguments` names DPOConfig" where the file's comments, launcher lines or path name
+    a TRL config class other than the one the script the launch line runs parses it into; "" otherwise."""
+    from ..frameworks import trainer_named
+
+    classes, where_ = trainer_named(r.path, r.text)
+    if not classes or (launched.trl_args and launched.trl_args in classes):
+        return ""
+    return f"{where_} names {' or '.join(classes)}"
+
+
+def _own_trainer_kind(r: Reader, launched: Launched, peft: bool) -> None:
+    """What the trainer a launched script builds on a file parsed into the repository's own TrainingArguments subclass
+    does, read from its code (launched._preference_of, custom_preference), never from the file's comments or path."""
+    ran = f"{launched.script} is run on this file by {launched.where}"
+    if launched.preference is not None:
+        kind, said = launched.preference
+        pk, pre, pline = r.raw("precompute_ref_log_probs")
+        read_preference(r, kind, key=pk, line=pline, adapter_ref=peft, ref_passed=False, precompute=pk is not None and as_bool(pre), how=f"{said}; {ran}")
+        r.framework = f"{r.framework[:-1]}; trainer {launched.trainer})" if r.framework and launched.trainer else r.framework
+    elif launched.custom is not None:
+        # a preference-named repository trainer whose sequences and reference goblin cannot read: rules.unmodelled_trainer
+        r.framework = f"{r.framework[:-1]}; {launched.custom})" if r.framework else r.framework
+        r.notes.append(f"trainer class: {launched.custom}; goblin does not know its sequences per example or reference model, so memory is not judged; {ran}")
+    elif launched.own_trainer and launched.trainer:
+        r.notes.append(
+            f"trainer class: the repository's {launched.trainer} ({launched.own_trainer}), which subclasses none of TRL's trainers; goblin prices"
+            f" one sequence per example and no reference model, and does not read what else its code does; {ran}"
+        )
 
 
 def _launch_words(r: Reader, launched: Launched) -> None:

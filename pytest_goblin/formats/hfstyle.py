@@ -655,6 +655,9 @@ PREFERENCE: dict[str, tuple[int, bool]] = {
     "orpo": (2, False),
     "simpo": (2, False),
     "cpo": (2, False),
+    # a repository trainer read from its code: chosen and rejected through the model together, no reference model
+    # (launched._preference_of; review11b #22 LionAlignment PrecomputeDPOTrainer reads reference log-probs from the batch)
+    "paired": (2, False),
 }
 
 
@@ -710,7 +713,8 @@ def read_preference(
             if kl
             else f"; no KL term ({kl_off})"
         )
-    r.notes.append(f"preference training ({kind}): {seqs} sequence{'s' if seqs > 1 else ''} per example, {said} ({how})")
+    shown = "chosen and rejected together" if kind == "paired" else kind
+    r.notes.append(f"preference training ({shown}): {seqs} sequence{'s' if seqs > 1 else ''} per example, {said} ({how})")
 
 
 ATTENTION_MODULES = frozenset({"q_proj", "k_proj", "v_proj", "o_proj", "qkv_proj", "q", "k", "v", "o", "query_key_value", "attention", "self_attn"})

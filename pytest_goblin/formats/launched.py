@@ -23,7 +23,7 @@ from typing import Any
 
 from ..safepath import UnsafePath, read_text
 from .codeset import CodeSet, code_sets
-from .launch_naming import names_config
+from .launch_naming import names_config, resolve_relative
 from .launch_walk import config_tree, launcher_candidates, read_launcher
 from .pyargs import dataclasses_of
 from .pyclasses import CONFIG_CLASSES, TRAINER_PACKING_AT
@@ -43,7 +43,8 @@ _YAML = frozenset({".yaml", ".yml"})
 _RECIPE_FAMILIES: dict[str, frozenset[str]] = {".json": frozenset({".json"}), ".yaml": _YAML, ".yml": _YAML}
 
 # TRL's preference trainers and their config classes -> hfstyle.PREFERENCE kind (trl 1.16.0 trl/trainer/
-# dpo_trainer.py, kto_trainer.py, experimental/orpo/orpo_trainer.py, experimental/cpo/cpo_trainer.py).
+# dpo_trainer.py, kto_trainer.py, experimental/orpo/orpo_trainer.py, experimental/cpo/cpo_trainer.py; trl 0.19.0
+# trl/trainer/orpo_trainer.py:78 `class ORPOTrainer(Trainer)`, concatenated_forward :704, no ref_model in the file).
 TRL_PREFERENCE = {
     "DPOTrainer": "dpo",
     "DPOConfig": "dpo",
@@ -71,6 +72,12 @@ class Launched:
     # (review6b #25: jkx19/ActiveQueryNew scripts/trainer.py:284-290 `if max_length is None: ... max_length = 512`)
     trainer_fills: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     preference: tuple[str, str] | None = None  # (hfstyle.PREFERENCE kind, how it was read)
+    # the training-arguments class the script parses the file into, read from the code (review11b #21-#23): a TRL config
+    # class, TRL's own or the one a repository subclass reaches (`ORPOConfig`), else "" ...
+    trl_args: str = ""
+    # ... or the repository's own subclass of transformers' TrainingArguments that reaches none of TRL's:
+    # "DPOConfig (lionalign/trainer/dpo_config.py:21), a subclass of TrainingArguments", else ""
+    own_args: str = ""
     # the trainer is, or subclasses, a repository class named as a preference trainer that subclasses none of TRL's
     # (custom_preference; review7b #25: wx-zhang/bfpo BFPOTrainer -> src/alignment/trainer/dpo.py DPOTrainer(Trainer))
     custom: str | None = None
@@ -476,18 +483,25 @@ def _scripts_naming(real: Path, targets: list[Path], roots: list[Path], root: Pa
             word = next((t for t in reversed(line.tokens[:at]) if t.endswith(".py") and not t.startswith("-")), None)
             if word is None or "$" in word:
                 continue
+            shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
             base = lf.path.parent
-            while True:
+            hit_script: Path | None = None
+            if line.cwd and line.cwd != "!" and not Path(word).is_absolute():
+                # after a `cd` (review11b #23: llm2025compet dpo-qwen3-14b-3node.sh:35 `cd .../training/open-r1/src`, then
+                # `open_r1/orpo.py`): the script is the file that folder holds, as the config word is read from it
+                hit_script, _tried = resolve_relative(word, lf.path.parent, root, line.cwd)
+            while hit_script is None:
                 candidate = Path(os.path.normpath(base / word)) if not Path(word).is_absolute() else Path(word)
                 if candidate.is_relative_to(root) and candidate.is_file():
-                    shown = os.path.relpath(lf.path, root) if lf.path.is_relative_to(root) else str(lf.path)
-                    out.append((Path(os.path.realpath(candidate)), f"{shown} {line.place or f'line {line.line}'}", target))
-                    if first:
-                        return out
+                    hit_script = Path(os.path.realpath(candidate))
                     break
                 if base == root or base.parent == base or not base.is_relative_to(root):
                     break
                 base = base.parent
+            if hit_script is not None and hit_script.is_relative_to(root):
+                out.append((hit_script, f"{shown} {line.place or f'line {line.line}'}", target))
+                if first:
+                    return out
     return out
 
 
@@ -623,6 +637,42 @@ def _trl_base(repo: _Repo, name: str, mod: _Module) -> tuple[str, str] | None:
     return None
 
 
+def _args_classes(repo: _Repo, script: _Module, classes: list[str]) -> tuple[str, str]:
+    """(TRL config class, the repository's own TrainingArguments subclass) among the parser classes, read from the code:
+    a TRL trainer config the repository does not define, or reaches through its bases (`trl_args`); else the one
+    repository class whose bases reach transformers' TrainingArguments and none of TRL's configs (`own_args`, shown with
+    its file and line). ("", "") when neither is one class."""
+    from .pyclasses import HF_ARGS, _trl_config_classes
+
+    trl = _trl_config_classes()
+    found: set[str] = set()
+    own: list[str] = []
+    for name in classes:
+        chain = repo.chain(name, script)
+        if not chain:
+            if name in trl:
+                found.add(name)
+            continue
+        external = [
+            b.id if isinstance(b, ast.Name) else b.attr
+            for cls, m in chain
+            for b in cls.bases
+            if isinstance(b, ast.Attribute) or (isinstance(b, ast.Name) and repo.find(b.id, m) is None)
+        ]
+        reached = [b for b in external if b in trl]
+        if reached:
+            found.add(reached[0])
+        elif any(b in HF_ARGS for b in external):
+            cls, m = chain[0]
+            base = next(b for b in external if b in HF_ARGS)
+            own.append(f"{name} ({m.shown}:{cls.lineno}), a subclass of {base}")
+    if len(found) == 1:
+        return found.pop(), ""
+    if not found and len(own) == 1:
+        return "", own[0]
+    return "", ""
+
+
 # TRL ModelConfig fields a script's `if` reads to switch an adapter on, with their default over the releases read
 # (review7b #26: Aria's `if model_config.use_peft:`, aria/train.py:77, on a recipe that leaves use_peft out).
 TRL_MODEL_CONFIG_FIELDS: dict[str, tuple[Any, str]] = {
@@ -709,7 +759,8 @@ def _preference_of(repo: _Repo, script: _Module, trainer: str) -> tuple[str, str
     refs = any(isinstance(n, (ast.Name, ast.Attribute, ast.arg)) and "ref_model" in ast.dump(n) for c, _ in chain for n in ast.walk(c))
     if refs:
         return None  # chosen and rejected together, with a reference model goblin cannot size from the code
-    kind = "simpo" if "simpo" in trainer.lower() else "orpo" if "orpo" in trainer.lower() else "cpo"
+    low = trainer.lower()
+    kind = "simpo" if "simpo" in low else "orpo" if "orpo" in low else "cpo" if "cpo" in low or "dpo" not in low else "paired"
     return (
         kind,
         f"{trainer} ({mod.shown}:{cls.lineno}) runs chosen and rejected through the model together (concatenated_forward, {mod.shown}:{fn.lineno}) and has no reference model",
@@ -837,6 +888,7 @@ def _launched(config: str) -> Launched | None:
                     line = out.attrs_read.get(node.attr)
                     out.attrs_read[node.attr] = node.lineno if line is None else min(line, node.lineno)
     out.yaml_args = _yaml_args(script.tree, _call)
+    out.trl_args, out.own_args = _args_classes(repo, script, classes)
     declared: set[str] = set()  # every field of the repository's own parser classes
     for name in classes:
         for cls, mod in repo.chain(name, script):

@@ -742,6 +742,53 @@ def _script_lines(
 MAX_MISSES = 3  # near misses named in a "no launch line runs it" reason
 
 
+# `header="torchrun ... -m training.train_language_model"` (a double-quoted shell assignment, possibly over several lines)
+_QUOTED_ASSIGNMENT = re.compile(r'(?m)^[ \t]*([A-Za-z_][A-Za-z0-9_]*)="([^"]{0,4000})"')  # bounded: linear on any input
+_SHELL_SUFFIXES = frozenset({".sh", ".bash", ".slurm", ".sbatch"})
+MAX_VARIABLE_FILES = 64
+
+
+def variable_launches(script_path: str | Path) -> list[str]:
+    """Shell launchers that name this script only inside a double-quoted variable (`header="torchrun ... -m
+    training.train_language_model"`, then `${header} "${base_arguments[@]}"`: review11b #34 ProLong train_64K.sh:86):
+    `file line N (`header`)` for each, at most MAX_MISSES. goblin's launch reading does not expand such a command, so the
+    reason a script is not collected says so rather than that nothing runs it. Read as text through safepath."""
+    absolute = Path(os.path.abspath(script_path))
+    script = Path(os.path.realpath(absolute))
+    roots, root, _ = config_tree(absolute)
+    if not script.is_relative_to(root):
+        return []
+    inside = script.relative_to(root)
+    words = {str(inside), ".".join(inside.with_suffix("").parts)}
+    out: list[str] = []
+    read = 0
+    for _folder, path in launcher_candidates(script, root):
+        if path.suffix.lower() not in _SHELL_SUFFIXES:
+            continue
+        read += 1
+        if read > MAX_VARIABLE_FILES or len(out) >= MAX_MISSES:
+            break
+        try:
+            text = read_text(path, roots=roots, limit=MAX_BYTES)
+        except (UnsafePath, OSError, UnicodeDecodeError, ValueError):
+            continue
+        if not any(w in text for w in words):
+            continue
+        shown = os.path.relpath(path, root) if path.is_relative_to(root) else str(path)
+        for m in _QUOTED_ASSIGNMENT.finditer(text):
+            value_words = m.group(2).split()
+            if not any(w in value_words for w in words):
+                continue
+            var = m.group(1)
+            if re.search(r"(?m)^[ \t]*\$\{?" + var + r"\b", text) is None:
+                continue  # the variable is not run as a command
+            line = text.count("\n", 0, m.start()) + 1
+            out.append(f"{shown} line {line} (`{var}`, run as `${{{var}}}`)")
+            if len(out) >= MAX_MISSES:
+                break
+    return out
+
+
 def script_misses(script_path: str | Path) -> list[str]:
     """Launch lines that run a script of this name that is not this one, each with the folders its
     relative path was resolved from and what it resolved to: the reason a script is not collected says

@@ -109,6 +109,17 @@ def _is_parse(call: ast.AST) -> bool:
     return name in _PARSE_CALLS or (name == "parse" and isinstance(call.func, ast.Attribute) and not call.args and not call.keywords)
 
 
+def framework_aliases(tree: ast.Module) -> dict[str, str]:
+    """`from transformers import TrainingArguments as HfTrainingArguments` -> {"HfTrainingArguments": "TrainingArguments"}:
+    the framework classes a module imports under another name, so a class written `class TrainingArguments(HfTrainingArguments)`
+    is read as the subclass of transformers' it is (review11b #34: ProLong training/trainer.py:73,235)."""
+    out: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and node.module.split(".")[0] in ("transformers", "trl"):
+            out.update({a.asname: a.name for a in node.names if a.asname and a.asname != a.name})
+    return out
+
+
 Lit = Callable[[ast.expr], tuple[bool, Any, "Location | None"]]
 # Set while `pycode.guard` reads an `if` test: a command-line attribute declared `default=None` is then known (None)
 IN_TEST: ContextVar[bool] = ContextVar("goblin_if_test", default=False)
@@ -124,6 +135,9 @@ class CommandLine:
         self.notes: list[str] = []
         self.options = argparse_options(tree, consts)
         self.dcs = dataclasses_of(tree, consts)
+        aliases = framework_aliases(tree)
+        for dc in self.dcs.values():
+            dc.bases = tuple(aliases.get(b, b) for b in dc.bases)
         self.parser_call, self.parser_names = hf_parser_classes(tree)
         self._imported_classes(tree)
         self.namespace_functions: dict[str, str] = {}  # function name -> where it parses the command line
@@ -228,6 +242,8 @@ class CommandLine:
                     continue
                 for a in dc.fields.values():
                     a.file, a.shown, a.default_node = str(mod.path), mod.shown, None
+                aliases = framework_aliases(mod.tree)
+                dc.bases = tuple(aliases.get(b, b) for b in dc.bases)
                 self.dcs[cls.name] = dc
 
     def _wrapper_launch(self) -> ScriptLaunch | None:
@@ -883,11 +899,20 @@ class CommandLine:
             )
         if launch is None:
             from .launch_walk import searched
-            from .launchers import script_misses
+            from .launchers import script_misses, variable_launches
 
             how = "the command line (or the YAML its `--config` names)" if pname == "TrlParser" else "the command line"
             misses = script_misses(path)
             tried = f"; lines that run a file of its name name another: {'; '.join(misses)}" if misses else ""
+            held = variable_launches(path)
+            if held:
+                # review11b #34 (ProLong train_64K.sh:86): the launch is there, in a form goblin does not expand
+                raise NotATrainingConfig(
+                    path,
+                    f"its {self.config_class} comes from {how} through {pname} (line {pline}); the launchers that run it build the"
+                    f" command in a shell variable ({'; '.join(held)}), which goblin does not expand, so it has no launch line's"
+                    " values to read",
+                )
             raise NotATrainingConfig(
                 path,
                 f"its {self.config_class} comes from {how} through {pname} (line {pline}), and no launch line in its repository"

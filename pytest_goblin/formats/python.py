@@ -608,6 +608,9 @@ class PythonAdapter(HFTrainerAdapter):
         unread_fields(r, script, path)
         frozen_llm(r, script, path)
         trainer_class(r, path)
+        from .contrastive import read_contrastive
+
+        read_contrastive(r, path)  # review11b #36: gritlm's DistributedContrastiveLoss
         if not r.values.get("sample_packing") and r.values.get("packing_blocked") is None:
             # a script that packs its own batches, or whose TRL raises on packing with its collator (formats/own_packing.py)
             from .own_packing import collator_blocks_packing, own_packing

@@ -88,6 +88,11 @@ def _named_in(path: str, text: str) -> tuple[tuple[str, ...], str]:
     return (), ""
 
 
+def trainer_named(path: str, text: str) -> tuple[tuple[str, ...], str]:
+    """The TRL config classes a recipe's comments, launcher lines or path name, and where ("" when none)."""
+    return _named_in(path, text)
+
+
 def trl_classes(data: Any, declared: str | None = None, path: str = "", text: str = "") -> TrlClass:
     """The TRL config class(es) a YAML recipe or script is parsed into, and how that was decided."""
     trl = tables.table("trl").get("classes", {})
