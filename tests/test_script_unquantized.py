@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from pytest_goblin.formats import load_config
+from pytest_goblin.schemas import FieldSource
 
 from .repo_files import write_tree
 
@@ -34,8 +35,12 @@ model = AutoModelForCausalLM.from_pretrained(script_args.model_id, torch_dtype=t
 RECIPE = "model_id: meta-llama/Meta-Llama-3-8B\noutput_dir: o\nbf16: true\nper_device_train_batch_size: 4\n"
 
 
-def _quant(tmp_path: Path, imports: str = "", before: str = "", kwargs: str = ""):  # type: ignore[no-untyped-def]
-    files = {"lora.py": SCRIPT.format(imports=imports, before=before, kwargs=kwargs), "recipe.yaml": RECIPE, "run.sh": "torchrun --nproc_per_node=8 lora.py --config recipe.yaml\n"}
+def _quant(tmp_path: Path, imports: str = "", before: str = "", kwargs: str = "") -> tuple[str, FieldSource]:
+    files = {
+        "lora.py": SCRIPT.format(imports=imports, before=before, kwargs=kwargs),
+        "recipe.yaml": RECIPE,
+        "run.sh": "torchrun --nproc_per_node=8 lora.py --config recipe.yaml\n",
+    }
     w = load_config(write_tree(tmp_path, files, git=True) / "recipe.yaml").workload
     return w.quantization, w.sources["quantization"]
 

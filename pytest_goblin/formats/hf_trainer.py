@@ -411,8 +411,8 @@ class HFTrainerAdapter(Adapter):
                 r.default("quantization", kind, f"{loads}; {launched.script} is run on this file by {launched.where}")
                 r.notes.append(f"{loads}; {launched.script} is run on this file by {launched.where}: quantization {kind}")
                 script_read.add("quantization")
-            elif (plain := launched.unquantized()) is not None:
-                r.default("quantization", "none", f"{plain}; {launched.script} is run on this file by {launched.where}")
+            elif (unquant := launched.unquantized()) is not None:
+                r.default("quantization", "none", f"{unquant}; {launched.script} is run on this file by {launched.where}")
                 script_read.add("quantization")
         peft = as_bool(d.get("use_peft", False) or False)
         method = "qlora" if peft and quant != "none" else "lora" if peft else "full"

@@ -202,7 +202,9 @@ class Launched:
                 any(k.arg in _QUANT_KEYWORDS for k in node.keywords) or (_is_load(node) and any(k.arg is None for k in node.keywords))
             ):
                 return None
-            name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else node.name if isinstance(node, ast.alias) else None
+            name = (
+                node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else node.name if isinstance(node, ast.alias) else None
+            )
             if name is not None and _QUANT_NAMES.search(name):
                 return None
         lines = ", ".join(str(load.line) for load in self.loads)
