@@ -291,11 +291,7 @@ class HFTrainerAdapter(Adapter):
         own argument classes (launched.Launched.model_field: `from_pretrained(script_args.model_id, ...)`) and the file
         sets that key (or the launch line passes it); None otherwise. Review11b #28: oci-amd-gpu-onboarding's
         `model_id: "/data/models/Meta-Llama-3-70B"`, which lora.py:112 loads."""
-        if getattr(r, "script", None) is not None or not r.path.endswith((".yaml", ".yml", ".json")) or not isinstance(r.data, dict):
-            return None
-        from .launched import launched_script
-
-        launched = launched_script(r.path)
+        launched = _recipe_script(r)
         if launched is None or launched.model_field is None:
             return None
         key, line, call = launched.model_field
@@ -308,11 +304,7 @@ class HFTrainerAdapter(Adapter):
         """The model the script run on this recipe fixes in its own code (launched.Launched.model_literal:
         `model_name = "Qwen/Qwen3-1.7B"` ... `from_pretrained(model_name, ...)`), where the file names none; None otherwise.
         Review11b #31: Qwen3-1.7b_RLHF scripts/train_lora.py:18,38-39."""
-        if getattr(r, "script", None) is not None or not r.path.endswith((".yaml", ".yml", ".json")) or not isinstance(r.data, dict):
-            return None
-        from .launched import launched_script
-
-        launched = launched_script(r.path)
+        launched = _recipe_script(r)
         if launched is None or launched.model_literal is None:
             return None
         model, line, call = launched.model_literal
@@ -351,11 +343,7 @@ class HFTrainerAdapter(Adapter):
     def _launched(r: Reader) -> Launched | None:
         """A YAML/JSON recipe: the script its repository's launch line runs on it, whose own argument
         classes' defaults fill the keys the file leaves out (formats/launched.py)."""
-        if getattr(r, "script", None) is not None or not r.path.endswith((".yaml", ".yml", ".json")) or not isinstance(r.data, dict):
-            return None
-        from .launched import launched_script
-
-        launched = launched_script(r.path)
+        launched = _recipe_script(r)
         if launched is None:
             return None
         only_read(r, launched)
@@ -703,6 +691,16 @@ class HFTrainerAdapter(Adapter):
 # :152, :156); a script whose parser holds none of its classes builds the model, adapter and quantization in its own code
 MODEL_CONFIG_CLASSES = ("ModelConfig", "ModelArguments")
 SCRIPT_BUILT_FIELDS = ("method", "quantization", "weight_dtype")
+
+
+def _recipe_script(r: Reader) -> Launched | None:
+    """The script a launch line runs on this YAML/JSON recipe (launched.launched_script); None for a Python script's own
+    reader, another file kind, or data that is not a mapping."""
+    if getattr(r, "script", None) is not None or not r.path.endswith((".yaml", ".yml", ".json")) or not isinstance(r.data, dict):
+        return None
+    from .launched import launched_script
+
+    return launched_script(r.path)
 
 
 def _comment_named(r: Reader, launched: Launched) -> str:
