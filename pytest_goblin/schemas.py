@@ -207,6 +207,9 @@ class WorkloadConfig(Model):
     # Why eager attention is the model's own training choice at the transformers release the recipe pins
     # (frameworks/attention.eager_for_training): no attention swap is offered. None: not so, or not known.
     eager_for_training: str | None = None
+    # The config or script lets the checkpoint's own code build the model (`trust_remote_code` true: formats/attn_default.py):
+    # the class that runs is not transformers', so the attention support read from transformers' source is not its.
+    remote_code: bool = False
     # The transformers release whose attention support the rules read (frameworks/attention.attention_release: the
     # release goblin reads the config at, from its pin). None: the shipped table (not pinned, or pinned outside it).
     attention_release: str | None = None
