@@ -401,7 +401,8 @@ class Rule(Model):
     # projects under 0.5% on its own, the edit is not offered even in a patch that pays (tools.audit_tools).
     # False: part of its worth is outside the model (numerics, a kernel the projection prices as another).
     priced: bool = False
-    # the package whose ROCm build the rule asks for: not raised where the repository installs that build (frameworks/rocm_ship.py)
+    # the package whose ROCm build the rule asks for: a footgun is not raised where the repository installs that build
+    # (frameworks/rocm_ship.py); a patch rule whose edit needs it is shown, with a note that the repository installs it
     rocm_build: Literal["torch", "vllm", "flash-attn", "bitsandbytes"] | None = None
 
 

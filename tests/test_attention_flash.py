@@ -178,3 +178,25 @@ def test_the_rule_asks_for_the_rocm_flash_attention_build() -> None:
     # as attention.flash_attn_rocm_build: not raised where the repository installs that build (frameworks/rocm_ship.py)
     rule = next(r for r in kb.cached_rules() if r.id == RULE)
     assert rule.rocm_build == "flash-attn"
+
+
+@pytest.mark.parametrize("ships", [True, False])
+def test_a_repository_that_installs_rocm_flash_attention_keeps_the_finding_with_a_note(tmp_path: Path, ships: bool) -> None:
+    """Unlike the footgun attention.flash_attn_rocm_build, which is left out where the build is installed, the edit
+    is shown there too (its premise is stronger), and a note says the repository installs the build."""
+    from pytest_goblin.options import build_settings
+    from pytest_goblin.service import audit_file
+
+    files = {"train.py": SCRIPT.format(model="EleutherAI/gpt-neo-1.3B", kw="")}
+    if ships:
+        files["requirements.txt"] = "flash_attn==2.7.4.post1+rocm6.3\n"
+    root = write_tree(tmp_path / "repo", files, git=True)
+    report = audit_file(root / "train.py", build_settings({"target": "mi300x"}), shown_as="train.py").report
+    assert report is not None
+    assert RULE in [f.rule_id for f in report.findings] and report.patch is not None and RULE in report.patch.rule_ids
+    notes = [n for n in report.notes if n.startswith(RULE)]
+    if ships:
+        assert len(notes) == 1 and "needs a ROCm build of flash-attn" in notes[0] and "requirements.txt:1" in notes[0]
+        assert "not raised" not in notes[0] and "None" not in notes[0]
+    else:
+        assert not notes
