@@ -273,15 +273,19 @@ def shipped_build(loaded: LoadedConfig, package: str) -> Shipped | None:
     return shipped(exact_pins(str(loaded.path), loaded.text)).get(package)
 
 
-def shipped_notes(loaded: LoadedConfig, hw: Hardware, rule_ids: Mapping[str, str]) -> list[str]:
+def shipped_notes(loaded: LoadedConfig, hw: Hardware, rule_ids: Mapping[str, str], edits: Mapping[str, str] | None = None) -> list[str]:
     """A note for each "needs a ROCm build" entry whose premise holds but whose build the repository installs: the
-    blockers found here, and the rules `rule_ids` names (rule id -> its package)."""
+    blockers found here, and the rules `rule_ids` names (rule id -> its package); and for each rule `edits` names
+    whose edit needs a ROCm build (rule id -> its package), that the repository installs it."""
     builds = shipped(exact_pins(str(loaded.path), loaded.text))
     if not builds:
         return []  # most repositories install no ROCm build: the blockers (and their facts) are not judged a second time
     needs = [b for b in cached_blockers() if b.rocm_build is not None]
     asked = {b.id: b.rocm_build for b, *_rest in found(loaded, hw, needs)}
-    return [f"{rid} not raised: {builds[package].phrase()}" for rid, package in {**asked, **rule_ids}.items() if package in builds]
+    out = [f"{rid} not raised: {builds[package].phrase()}" for rid, package in {**asked, **rule_ids}.items() if package in builds]
+    return out + [
+        f"{rid}: the edit needs a ROCm build of {package}, and {builds[package].phrase()}" for rid, package in (edits or {}).items() if package in builds
+    ]
 
 
 def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] | list[Blocker] | None = None) -> list[Finding]:

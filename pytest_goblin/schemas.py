@@ -211,6 +211,9 @@ class WorkloadConfig(Model):
     # Why eager attention is the model's own training choice at the transformers release the recipe pins
     # (frameworks/attention.eager_for_training): no attention swap is offered. None: not so, or not known.
     eager_for_training: str | None = None
+    # The config or script lets the checkpoint's own code build the model (`trust_remote_code` true: formats/attn_default.py):
+    # the class that runs is not transformers', so the attention support read from transformers' source is not its.
+    remote_code: bool = False
     # The transformers release whose attention support the rules read (frameworks/attention.attention_release: the
     # release goblin reads the config at, from its pin). None: the shipped table (not pinned, or pinned outside it).
     attention_release: str | None = None
@@ -402,7 +405,8 @@ class Rule(Model):
     # projects under 0.5% on its own, the edit is not offered even in a patch that pays (tools.audit_tools).
     # False: part of its worth is outside the model (numerics, a kernel the projection prices as another).
     priced: bool = False
-    # the package whose ROCm build the rule asks for: not raised where the repository installs that build (frameworks/rocm_ship.py)
+    # the package whose ROCm build the rule asks for: a footgun is not raised where the repository installs that build
+    # (frameworks/rocm_ship.py); a patch rule whose edit needs it is shown, with a note that the repository installs it
     rocm_build: Literal["torch", "vllm", "flash-attn", "bitsandbytes"] | None = None
 
 

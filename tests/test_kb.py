@@ -97,6 +97,8 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "precision.fp8_for_large_gemms": (FP8_RECIPE, {**FP8_RECIPE, "model": "meta-llama/Llama-3.2-3B"}),
     "attention.sdpa_over_eager": ({"attention": "eager"}, {"attention": "eager", "model": "openai/gpt-oss-20b"}),
     "attention.flex_over_eager": ({"attention": "eager", "model": "openai/gpt-oss-20b"}, {"attention": "eager"}),
+    # GPT-Neo: flash-attention 2 only (frameworks/attention.json); a Llama takes SDPA (sdpa_over_eager)
+    "attention.flash_over_eager": ({"attention": "eager", "model": "EleutherAI/gpt-neo-1.3B"}, {"attention": "eager"}),
     # only where AOTriton classes the arch experimental (gfx950 in the GPU table): on gfx942 the variable does nothing
     "attention.sdpa_math_fallback": ({"seq_len": 8192, "micro_batch_size": 1, "target": "mi355x"}, {"seq_len": 8192, "micro_batch_size": 1}),
     "attention.gpt_oss_needs_flash_or_flex": ({"model": "openai/gpt-oss-20b", "attention": "flash"}, {"model": "openai/gpt-oss-20b", "attention": "eager"}),

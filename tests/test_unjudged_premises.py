@@ -1,7 +1,9 @@
 """A projected PASS is not clean where a rule that would change the run reads a field the script sets in code goblin
 could not evaluate (rules.unjudged, tools/audit_tools._unjudged_premises): review11b #32 LUMI GPT-neo-IMDB-finetuning.py
 sets `per_device_train_batch_size=global_train_batch_size // world_size` (32 // 8 = 4 on its launcher's 8 GCDs), which
-goblin read as TrainingArguments' default 8, so batch.small_global_batch went unjudged and the item printed PASS."""
+goblin read as TrainingArguments' default 8, so batch.small_global_batch went unjudged and the item printed PASS.
+attention.flash_over_eager (GPT-Neo's unset attention runs eager) is ignored here, so that the projected verdict is the
+PASS this test is about."""
 
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ global_train_batch_size = 32
 model = AutoModelForCausalLM.from_pretrained("EleutherAI/gpt-neo-1.3B")
 ta = TrainingArguments(output_dir="o", bf16=True, per_device_train_batch_size=global_train_batch_size // world_size)
 Trainer(model=model, args=ta, train_dataset=None).train()
+# goblin: ignore[attention.flash_over_eager]
 """
 
 

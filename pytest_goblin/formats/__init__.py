@@ -234,7 +234,7 @@ def load_config(path: Path) -> LoadedConfig:
         raise ConfigError(str(path), f"{adapter.name}: `{field}`: {first['msg']}", hint="correct that setting") from None
     except Exception as exc:  # a third-party adapter must not take the session down
         raise ConfigError(str(path), f"the {adapter.name} reader failed: {type(exc).__name__}: {exc}", hint="report this with the file attached") from None
-    from .attn_default import model_default
+    from .attn_default import model_default, remote_code
     from .datasets import attach
     from .launch_env import launcher_env
     from .semantics import complete_topology
@@ -243,6 +243,8 @@ def load_config(path: Path) -> LoadedConfig:
     if workload.attention == "eager" and workload.attention_patched is None:
         workload = _eager_for_training(workload, path, text)
     workload = model_default(_attention_release(workload, path, text), text)
+    if remote_code(text):
+        workload = workload.model_copy(update={"remote_code": True})
     if workload.stated_gpu is None:
         from .stated_gpu import stated_gpu
 

@@ -92,6 +92,11 @@ def transformers_attention_default(r: Reader, who: str = "") -> tuple[str, str, 
 _REMOTE_CODE = re.compile(r"\btrust_remote_code\s*[:=]\s*[\"']?(?:true|True|TRUE|1)\b")
 
 
+def remote_code(text: str) -> bool:
+    """Whether the config or script sets `trust_remote_code` true (the checkpoint's own code builds the model)."""
+    return _REMOTE_CODE.search(text) is not None
+
+
 def model_default(w: WorkloadConfig, text: str = "") -> WorkloadConfig:
     """`w` with the attention its model's class gets when nothing names one: SDPA only where the class supports it,
     else eager (GPT-Neo: `_supports_sdpa` never set; frameworks/attention.unset_runs_eager, at the release the config

@@ -881,8 +881,10 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         all_notes.append(split)
     if ctx.loaded is not None:
         # a "needs a ROCm build" finding left out because the repository installs that build says where (review11b class 7)
-        asked = {r.id: r.rocm_build for r in ctx.applicable(w) if r.rocm_build is not None and r.id not in w.ignored_rules}
-        all_notes.extend(shipped_notes(ctx.loaded, ctx.hw, asked))
+        # (a footgun's only: an edit that needs the build, attention.flash_over_eager, is shown where it is installed, and said so)
+        asked = {r.id: r.rocm_build for r in ctx.applicable(w) if r.rocm_build is not None and r.footgun and r.id not in w.ignored_rules}
+        needs = {r.id: r.rocm_build for r in ctx.applicable(w) if r.rocm_build is not None and not r.footgun and r.id not in w.ignored_rules}
+        all_notes.extend(shipped_notes(ctx.loaded, ctx.hw, asked, needs))
     if ctx.loaded is not None:
         # every message names the framework at the release the repository runs (frameworks.history.in_run_terms)
         from ..frameworks.history import run_readings, said_at_run
@@ -1282,7 +1284,7 @@ def findings(ctx: AuditContext, patch: Patch) -> list[Finding]:
     for rule in ctx.applicable(w):
         if rule.id in w.ignored_rules:
             continue
-        if rule.rocm_build is not None and loaded is not None and shipped_build(loaded, rule.rocm_build) is not None:
+        if rule.footgun and rule.rocm_build is not None and loaded is not None and shipped_build(loaded, rule.rocm_build) is not None:
             continue  # the repository installs that ROCm build: said in the report's notes (blockers.shipped_notes)
         line, key = _anchor(rule, w)
         status = patch.skipped.get(rule.id)
