@@ -1268,6 +1268,8 @@ def _launch_args_unknown(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     from .frameworks.pins import pins
 
     path = str(loaded.path)
+    if loaded.adapter.name == "python":
+        return _script_args_unknown(loaded, b)
     if loaded.adapter.name != "hf-trainer" or not path.endswith((".yaml", ".yml")):
         return []
     launched = launched_script(path)
@@ -1312,6 +1314,66 @@ def _launch_args_unknown(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
         out.append(_finding(b, f"{b.title} (will not start: `{word}`)", True, message, line, key=None, file=shown))
     if kwargs.get("fail_with_unknown_args") is not False:
         out += _config_keys_unknown(loaded, b, launched.script, parse_line, fields, f"trl {trl.version} ({trl.how})")
+    return out
+
+
+def _tracked(key: str) -> bool:
+    """Whether TrainingArguments or a TRL config class had `key` at a release goblin read (keys_at_version's then)."""
+    from .frameworks.history import ever, history
+
+    return ever("transformers", "TrainingArguments", key) or any(ever("trl", c, key) for c in history().get("trl", {}).get("classes", {}))
+
+
+def _script_args_unknown(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
+    """A Python script audited as its own item (no `--config` recipe): the `--flag` words its launch line passes that
+    none of its HfArgumentParser/TrlParser dataclasses has (formats/pycommand: Script.launch_keys), where its parse keeps
+    no unknown words (Script.launch_stops). Keys some TrainingArguments/TRL release had are keys_at_version's; the rest
+    is judged where every class is read (launched.script_parser), and for TrlParser on a pinned trl 0.19.0-1.16.0."""
+    from .formats.launched import script_parser
+    from .formats.pycommand import HF_PARSE_AT
+    from .formats.pyscript import Script
+    from .frameworks.history import history, run_version
+    from .frameworks.pins import pins
+
+    script = loaded.data
+    if not isinstance(script, Script) or not script.launch_keys or script.launch is None or script.parser_call is None or script.launch_stops is not True:
+        return []
+    path = str(loaded.path)
+    trl_parse = script.launch_parse == "parse_args_and_config"
+    if trl_parse:
+        trl = run_version("trl", pins(path, loaded.text).get("trl"))
+        if trl is None or trl.assumed or not (_ver(LAUNCH_ARGS_TRL[0]) <= _ver(trl.version) <= _ver(LAUNCH_ARGS_TRL[1])):
+            return []
+    got = script_parser(path)
+    if got is None:
+        return []
+    classes, parsed, changed = got
+    if parsed is None or changed:
+        return []  # a class goblin cannot read, or the parse does not read the launch line's words as written
+    own, outside = parsed
+    fields: set[str] = set(own) | {"config"}
+    tables = history()
+    for cls in (*outside, "TrainingArguments"):
+        dist = next((d for d in ("trl", "transformers") if cls in tables.get(d, {}).get("classes", {})), None)
+        if dist is None:
+            return []
+        fields.update(_class_keys(dist, cls))
+    call = "parse_args_and_config(), which hands them to parse_args_into_dataclasses()" if trl_parse else "parse_args_into_dataclasses()"
+    out: list[Finding] = []
+    for key, (flag, raw, line) in script.launch_keys.items():
+        if key in fields or key.removeprefix("no_") in fields or any(f.startswith(key) for f in fields) or _tracked(key):
+            continue
+        where = script.launch.where(line)
+        said = f"`{flag}{'' if raw is None else ' ' + raw}`"[:160]
+        message = (
+            f"{said} ({where}) is a field of none of the dataclasses {', '.join(classes)} that {loaded.path.name}'s parser (line "
+            f"{script.parser_call.lineno}) is built from ({len(own)} field(s) of the repository's own classes, the rest from "
+            f"{', '.join(outside) or 'no framework class'} and TrainingArguments at any release goblin read); the script parses its command line "
+            f'with {call} without keeping unknown words, so it raises ValueError("Some specified arguments are not used by the HfArgumentParser: '
+            f'[...]") ({HF_PARSE_AT}). {b.symptom}. What to change: {b.guidance}. Source: {"; ".join(b.sources)}'
+        )
+        at = (script.launch.shown, line) if line and where == f"{script.launch.shown} line {line}" else (None, None)
+        out.append(_finding(b, f"{b.title} (will not start: `{flag}`)", True, message, at[1], file=at[0]))
     return out
 
 

@@ -123,3 +123,45 @@ def test_a_recipe_key_none_of_the_dataclasses_has_stops_the_run(tmp_path: Path) 
 def test_a_recipe_key_dropped_or_handed_back_is_not_a_stop(tmp_path: Path, kw: str) -> None:
     extra = {"recipes/grpo.yaml": RECIPE + "reward_funcs_weights: [1.0]\n"}
     assert _found(tmp_path, "--vllm_server_port 8000", kw=kw, **extra) == []
+
+
+HF_SCRIPT = """\
+from dataclasses import dataclass, field
+from transformers import HfArgumentParser, Trainer, TrainingArguments
+
+
+@dataclass
+class ModelArguments:
+    model_name_or_path: str = field(default="Qwen/Qwen2.5-0.5B")
+
+
+parser = HfArgumentParser((ModelArguments, TrainingArguments))
+model_args, training_args = parser.parse_args_into_dataclasses({kw})
+Trainer(model=model_args.model_name_or_path, args=training_args).train()
+"""
+
+
+def _script_found(tmp_path: Path, flags: str, kw: str = "", script: str = HF_SCRIPT) -> list:
+    files = {
+        "requirements.txt": "transformers==4.54.1\n",
+        "train.py": script.replace("{kw}", kw),
+        "run.sh": f"torchrun --nproc_per_node 2 train.py --output_dir out --per_device_train_batch_size 4 --bf16 {flags}\n",
+    }
+    root = write_tree(tmp_path, files, git=True)
+    return [f for f in blockers.findings(load_config(root / "train.py"), get_hardware("mi300x")) if f.rule_id == RULE]
+
+
+def test_a_script_s_own_launch_flag_no_dataclass_has_stops_it(tmp_path: Path) -> None:
+    [f] = _script_found(tmp_path, "--model_name Qwen/Qwen2.5-0.5B --dataset_path data.json")
+    assert f.blocker and f.file == "run.sh" and f.line == 1 and "`--dataset_path data.json`" in f.message
+    assert "ModelArguments, TrainingArguments" in f.message and "line 10" in f.message  # `--model_name` abbreviates a field
+
+
+@pytest.mark.parametrize("kw", ["return_remaining_strings=True", "args=['--output_dir', 'out']"])
+def test_a_script_that_keeps_unknown_words_or_parses_its_own_is_not_judged(tmp_path: Path, kw: str) -> None:
+    assert _script_found(tmp_path, "--dataset_path data.json", kw=kw) == []
+
+
+def test_a_script_parsing_known_args_is_not_judged(tmp_path: Path) -> None:
+    script = HF_SCRIPT.replace("parse_args_into_dataclasses({kw})", "parse_known_args()")
+    assert _script_found(tmp_path, "--dataset_path data.json", script=script) == []

@@ -713,10 +713,10 @@ def _argv_changed(tree: ast.Module) -> str:
         if (
             isinstance(n, ast.Call)
             and isinstance(n.func, ast.Attribute)
-            and n.func.attr == "parse_args_and_config"
-            and (n.args or any(k.arg == "args" for k in n.keywords))
+            and n.func.attr in ("parse_args_and_config", "parse_args_into_dataclasses")
+            and (n.args or any(k.arg in ("args", None) for k in n.keywords))
         ):
-            return f"its parse_args_and_config call (line {n.lineno}) is given the words to parse"
+            return f"its {n.func.attr} call (line {n.lineno}) is given the words to parse"
         targets = n.targets if isinstance(n, (ast.Assign, ast.Delete)) else [n.target] if isinstance(n, (ast.AugAssign, ast.AnnAssign)) else []
         if any(is_argv(t) for t in targets):
             return f"it changes sys.argv at line {getattr(n, 'lineno', 0)}"
@@ -725,6 +725,20 @@ def _argv_changed(tree: ast.Module) -> str:
         if isinstance(n, ast.ImportFrom) and n.module == "sys" and any(a.name == "argv" for a in n.names):
             return f"it imports argv from sys at line {n.lineno}"
     return ""
+
+
+def script_parser(path: str | Path) -> tuple[tuple[str, ...], tuple[frozenset[str], tuple[str, ...]] | None, str] | None:
+    """A Python script's HfArgumentParser/TrlParser classes, what they accept (`_parser_fields`) and why its parse does not
+    read the launch line's words as written (`_argv_changed`), for blockers._script_args_unknown; None where it is not read."""
+    absolute = Path(os.path.abspath(path))
+    roots, root, _how = config_tree(absolute)
+    script = _parse(Path(os.path.realpath(absolute)), roots, root)
+    if script is None:
+        return None
+    _call, classes = _parser_classes(script.tree)
+    if _call is None:
+        return None
+    return tuple(classes), _parser_fields(_Repo(script, roots, root), script, classes), _argv_changed(script.tree)
 
 
 def _trl_parse(tree: ast.Module) -> tuple[int, dict[str, Any]] | None:
