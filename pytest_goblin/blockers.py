@@ -363,6 +363,8 @@ def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] |
             out += _fp16_weights_in_script(loaded, hw, b)
         elif b.check == "flash_attn_v1_import":
             out += _flash_attn_v1_import(loaded, hw, b)
+        elif b.check == "launch_args_unknown":
+            out += _launch_args_unknown(loaded, b)
     return out
 
 
@@ -1227,6 +1229,194 @@ def _flash_attn_v1_import(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> lis
     in_script = Path(hit.path) == Path(loaded.path).resolve()
     title = f"{b.title} (will not start on {hw.name})" if hit.certain else b.title
     return [_finding(b, title, hit.certain, message, hit.line, file=None if in_script else hit.file)]
+
+
+# trl 0.19.0 trl/scripts/utils.py:197-201 (TrlParser.parse_args_and_config takes sys.argv[1:] and removes `--config FILE`),
+# :220 (the rest goes to parse_args_into_dataclasses with return_remaining_strings as given, False by default; the
+# fail_with_unknown_args switch, :226, is for the file's keys only); the same lines at 0.21.0 :197,220 and 0.24.0 :331,354,
+# and 1.16.0 :320-324,345. Read at those releases: judged from 0.19.0 to 1.16.0 (the newest goblin reads)
+LAUNCH_ARGS_TRL = ("0.19.0", "1.16.0")
+_SHELL_STOPS = re.compile(r"[;&|<>]")
+
+
+def _launch_words(loaded: LoadedConfig, config_name: str) -> tuple[str, list[tuple[str, int]]] | None:
+    """(launcher shown, [(`--flag` word, its physical line)]) of the words after the script on the launch line that passes
+    this file as `--config FILE` (backslash continuations included): the command line TrlParser parses. Words are split at
+    blanks as written (a `$VAR` word stays one word); the reading stops at a bare `--` (what follows is another program's)
+    and at a shell operator or comment. None where no such line, or the file is not passed with `--config` after a script."""
+    got = _launch_command(loaded)
+    if got is None or got[0].endswith(".ipynb"):
+        return None
+    shown, rows = got
+    words = [(w.strip("'\""), n) for n, text in rows for w in text.rstrip().removesuffix("\\").split()]
+    script = next((i for i, (w, _n) in enumerate(words) if w.endswith(".py")), None)
+    if script is None:
+        return None
+    after = words[script + 1 :]
+    cut = next((i for i, (w, _n) in enumerate(after) if w == "--" or w.startswith("#") or _SHELL_STOPS.match(w) or w == ""), len(after))
+    after = after[:cut]
+    if not any(w == "--config" and i + 1 < len(after) and Path(after[i + 1][0]).name == config_name for i, (w, _n) in enumerate(after)):
+        return None
+    return shown, [(w, n) for w, n in after if re.fullmatch(r"--[A-Za-z][\w-]{0,127}(=.*)?", w)]
+
+
+def _launch_args_unknown(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
+    """review11b #24: a `--flag` on the launch line of a TRL recipe that none of the dataclasses the script's TrlParser
+    is built from has (llm2025compet's `--server_ip` beside GRPOConfig's vllm_server_host). TrlParser.parse_args_and_config
+    hands the command line to HfArgumentParser.parse_args_into_dataclasses, which raises ValueError on an argument no
+    dataclass reads unless return_remaining_strings is set (LAUNCH_ARGS_TRL; formats/pycommand.HF_PARSE_AT). Judged only
+    where every class is read (the repository's own dataclasses, TRL/transformers classes of goblin's key tables at the
+    pinned release), the parse reads the launch line's words as written, and TRL is pinned to a release read."""
+    from .formats.launched import launched_script
+    from .frameworks.history import history, present, run_version
+    from .frameworks.pins import pins
+
+    path = str(loaded.path)
+    if loaded.adapter.name == "python":
+        return _script_args_unknown(loaded, b)
+    if loaded.adapter.name != "hf-trainer" or not path.endswith((".yaml", ".yml")):
+        return []
+    launched = launched_script(path)
+    if launched is None or launched.trl_parse is None or launched.parser_fields is None or launched.argv_changed:
+        return []
+    parse_line, kwargs = launched.trl_parse
+    if "return_remaining_strings" in kwargs and kwargs["return_remaining_strings"] is not False:
+        return []  # the unknown words are handed back to the script
+    pinned = pins(path, loaded.text)
+    runs = {dist: run_version(dist, pinned.get(dist)) for dist in ("transformers", "trl")}
+    trl = runs["trl"]
+    if trl is None or trl.assumed or not (_ver(LAUNCH_ARGS_TRL[0]) <= _ver(trl.version) <= _ver(LAUNCH_ARGS_TRL[1])):
+        return []
+    own, outside = launched.parser_fields
+    fields: set[str] = set(own) | {"config"}  # `--config` is TrlParser's own (removed before the parse)
+    tables = history()
+    for cls in (*outside, "TrainingArguments"):
+        dist = next((d for d in ("trl", "transformers") if cls in tables.get(d, {}).get("classes", {})), None)
+        if dist is None:
+            return []  # a class goblin's tables do not hold: its fields are not known
+        run = runs[dist]
+        fields.update(k for k in _class_keys(dist, cls) if run is None or run.assumed or present(dist, cls, k, run.version) is not False)
+    words = _launch_words(loaded, Path(path).name)
+    if words is None:
+        return []
+    shown, flags = words
+    out: list[Finding] = []
+    seen: set[str] = set()
+    for word, line in flags:
+        key = word[2:].partition("=")[0].replace("-", "_")
+        if key in seen or key in fields or key.removeprefix("no_") in fields or any(f.startswith(key) for f in fields):
+            continue  # a field, `--no_<bool field>`, or argparse's unique-prefix abbreviation of one (allow_abbrev)
+        seen.add(key)
+        versions = f"trl {trl.version} ({trl.how})" + (f", transformers {runs['transformers'].version}" if runs["transformers"] else "")
+        message = (
+            f"`{word}` ({shown}:{line}) is a field of none of the dataclasses {', '.join(launched.parser_classes)} that the TrlParser of "
+            f"{launched.script} is built from ({len(own)} field(s) of the repository's own classes, the rest from {', '.join(outside) or 'no framework class'}"
+            f" and TrainingArguments at {versions}); {launched.script}:{parse_line} calls parse_args_and_config(), which hands the launch line's words to "
+            f'parse_args_into_dataclasses() without keeping unknown ones, so it raises ValueError("Some specified arguments are not used by the '
+            f'HfArgumentParser: [...]") before training starts. {b.symptom}. What to change: {b.guidance}. Source: {"; ".join(b.sources)}'
+        )
+        out.append(_finding(b, f"{b.title} (will not start: `{word}`)", True, message, line, key=None, file=shown))
+    if kwargs.get("fail_with_unknown_args") is not False:
+        out += _config_keys_unknown(loaded, b, launched.script, parse_line, fields, f"trl {trl.version} ({trl.how})")
+    return out
+
+
+def _tracked(key: str) -> bool:
+    """Whether TrainingArguments or a TRL config class had `key` at a release goblin read (keys_at_version's then)."""
+    from .frameworks.history import ever, history
+
+    return ever("transformers", "TrainingArguments", key) or any(ever("trl", c, key) for c in history().get("trl", {}).get("classes", {}))
+
+
+def _script_args_unknown(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
+    """A Python script audited as its own item (no `--config` recipe): the `--flag` words its launch line passes that
+    none of its HfArgumentParser/TrlParser dataclasses has (formats/pycommand: Script.launch_keys), where its parse keeps
+    no unknown words (Script.launch_stops). Keys some TrainingArguments/TRL release had are keys_at_version's; the rest
+    is judged where every class is read (launched.script_parser), and for TrlParser on a pinned trl 0.19.0-1.16.0."""
+    from .formats.launched import script_parser
+    from .formats.pycommand import HF_PARSE_AT
+    from .formats.pyscript import Script
+    from .frameworks.history import history, run_version
+    from .frameworks.pins import pins
+
+    script = loaded.data
+    if not isinstance(script, Script) or not script.launch_keys or script.launch is None or script.parser_call is None or script.launch_stops is not True:
+        return []
+    path = str(loaded.path)
+    trl_parse = script.launch_parse == "parse_args_and_config"
+    if trl_parse:
+        trl = run_version("trl", pins(path, loaded.text).get("trl"))
+        if trl is None or trl.assumed or not (_ver(LAUNCH_ARGS_TRL[0]) <= _ver(trl.version) <= _ver(LAUNCH_ARGS_TRL[1])):
+            return []
+    got = script_parser(path)
+    if got is None:
+        return []
+    classes, parsed, changed = got
+    if parsed is None or changed:
+        return []  # a class goblin cannot read, or the parse does not read the launch line's words as written
+    own, outside = parsed
+    fields: set[str] = set(own) | {"config"}
+    tables = history()
+    for cls in (*outside, "TrainingArguments"):
+        dist = next((d for d in ("trl", "transformers") if cls in tables.get(d, {}).get("classes", {})), None)
+        if dist is None:
+            return []
+        fields.update(_class_keys(dist, cls))
+    call = "parse_args_and_config(), which hands them to parse_args_into_dataclasses()" if trl_parse else "parse_args_into_dataclasses()"
+    out: list[Finding] = []
+    for key, (flag, raw, line) in script.launch_keys.items():
+        if key in fields or key.removeprefix("no_") in fields or any(f.startswith(key) for f in fields) or _tracked(key):
+            continue
+        where = script.launch.where(line)
+        said = f"`{flag}{'' if raw is None else ' ' + raw}`"[:160]
+        message = (
+            f"{said} ({where}) is a field of none of the dataclasses {', '.join(classes)} that {loaded.path.name}'s parser (line "
+            f"{script.parser_call.lineno}) is built from ({len(own)} field(s) of the repository's own classes, the rest from "
+            f"{', '.join(outside) or 'no framework class'} and TrainingArguments at any release goblin read); the script parses its command line "
+            f'with {call} without keeping unknown words, so it raises ValueError("Some specified arguments are not used by the HfArgumentParser: '
+            f'[...]") ({HF_PARSE_AT}). {b.symptom}. What to change: {b.guidance}. Source: {"; ".join(b.sources)}'
+        )
+        at = (script.launch.shown, line) if line and where == f"{script.launch.shown} line {line}" else (None, None)
+        out.append(_finding(b, f"{b.title} (will not start: `{flag}`)", True, message, at[1], file=at[0]))
+    return out
+
+
+# trl 0.19.0 trl/scripts/utils.py:208 (the recipe's `env` is popped), :215 and :259 (set_defaults_with_config hands back the
+# keys no argument's dest is), :226-230 (ValueError "Unknown arguments from config file" unless fail_with_unknown_args=False);
+# 0.21.0 the same lines; 0.24.0 :342,349,393,360; 1.16.0 :333,340,386,353
+LAUNCH_CONFIG_KEYS_AT = "trl 0.19.0 trl/scripts/utils.py:208,215,226-230,259; 0.24.0 :342,349,360,393; 1.16.0 :333,340,353,386"
+
+
+def _config_keys_unknown(loaded: LoadedConfig, b: Blocker, script: str, parse_line: int, fields: set[str], version: str) -> list[Finding]:
+    """The recipe's own top-level keys none of the TrlParser's dataclasses has, where TrlParser raises on them
+    (LAUNCH_CONFIG_KEYS_AT). A key some TRL config class or TrainingArguments had at a release goblin read is
+    keys_at_version's (renamed or removed there): only keys of no class goblin tracks are said here."""
+    from .frameworks.history import ever, history
+
+    data = loaded.adapter.framework_data(loaded.data)
+    if not isinstance(data, (dict, YamlMap)):
+        return []
+    trl_classes = list(history().get("trl", {}).get("classes", {}))
+    out: list[Finding] = []
+    for key in data:
+        if not isinstance(key, str) or key == "env" or key in fields or key.replace("-", "_") in fields:
+            continue
+        if ever("transformers", "TrainingArguments", key) or any(ever("trl", c, key) for c in trl_classes):
+            continue
+        _ok, _value, line = raw_key(loaded, key)
+        message = (
+            f"`{key}` (line {line}) is a field of none of the dataclasses the TrlParser of {script} is built from (at {version}); "
+            f"{script}:{parse_line} calls parse_args_and_config() on this file, which sets its keys as the parser's defaults and raises "
+            f'ValueError("Unknown arguments from config file: [...]") on the keys no argument takes ({LAUNCH_CONFIG_KEYS_AT}), so the run '
+            f"stops at start-up on any GPU. What to change: remove the key, rename it to the field it means, or add it to the script's own "
+            f"dataclass. Source: {LAUNCH_CONFIG_KEYS_AT}; {b.sources[-1]}"
+        )
+        out.append(_finding(b, f"{b.title} (will not start: `{key}` in this file)", True, message, line, key=key))
+    return out
+
+
+def _ver(v: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in re.findall(r"\d+", v)[:3])
 
 
 def _cuda_repository_image(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Finding]:

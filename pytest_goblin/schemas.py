@@ -443,6 +443,7 @@ class Blocker(Model):
     # `fp16_weights_in_script`, `fp16: true` on a recipe whose launched script loads the weights in float16 (formats/script_dtype.py);
     # `cuda_repository_image`, a CUDA-only image the repository builds or names off that path (container.repository_cuda_images);
     # `flash_attn_v1_import`, a flash-attn 1.x name the script or a repository module it imports imports (formats/flash_v1.py)
+    # `launch_args_unknown`, a launch-line `--flag` none of the dataclasses of the script's TrlParser has (blockers._launch_args_unknown)
     check: (
         Literal[
             "keys_at_version",
@@ -460,6 +461,7 @@ class Blocker(Model):
             "cuda_repository_image",
             "fp16_weights_in_script",
             "flash_attn_v1_import",
+            "launch_args_unknown",
         ]
         | None
     ) = None

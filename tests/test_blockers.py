@@ -162,6 +162,22 @@ FA1_SCRIPT = (
     "Trainer(model=model, args=args).train()\n"
 )
 Case = tuple[str, str, str, dict[str, str]]
+
+TRL_GRPO_RECIPE = (
+    "model_name_or_path: Qwen/Qwen2.5-0.5B\nbf16: true\nper_device_train_batch_size: 4\nnum_generations: 4\nlearning_rate: 1.0e-6\noutput_dir: out\n"
+)
+TRL_LAUNCH_SCRIPT = (
+    "from trl import GRPOConfig, GRPOTrainer, ModelConfig, ScriptArguments, TrlParser\n"
+    "script_args, training_args, model_args = TrlParser((ScriptArguments, GRPOConfig, ModelConfig)).parse_args_and_config()\n"
+    "GRPOTrainer(model=model_args.model_name_or_path, args=training_args).train()\n"
+)
+TRL_LAUNCH_TREE = {
+    ".git/HEAD": "ref: refs/heads/main\n",
+    "requirements.txt": "trl==0.19.0\ntransformers==4.54.1\n",
+    "src/grpo.py": TRL_LAUNCH_SCRIPT,
+    "run.sh": "accelerate launch src/grpo.py --config recipes/grpo.yaml --server_ip 10.0.0.1 --vllm_server_port 8000\n",
+}
+
 CASES: dict[str, tuple[Case, Case]] = {
     # lora19: TrainingArguments(use_cpu=True) / no_cuda=True trains on the CPU (transformers 5.25.0 training_args.py:1876-1879)
     "blocker.trains_on_cpu": (("sft.yaml", HF + "use_cpu: true\n", "mi300x", {}), ("sft.yaml", HF + "use_cpu: false\n", "mi300x", {})),
@@ -189,6 +205,17 @@ CASES: dict[str, tuple[Case, Case]] = {
     "blocker.flash_attn_v1_api": (
         ("train.py", FA1_SCRIPT, "mi300x", {}),
         ("train.py", FA1_SCRIPT.replace(FA1_IMPORT, f"try:\n    {FA1_IMPORT}except ImportError:\n    {FA2_IMPORT}"), "mi300x", {}),
+    ),
+    # review11b #24 (llm2025compet grpo-qwen-32b-node3 copy.sh:73 `--server_ip`): a launch-line flag no dataclass of the
+    # script's TrlParser has; silent where the parse keeps unknown arguments (tests/test_launch_args_unknown.py: the rest)
+    "blocker.launch_args_unknown_to_parser": (
+        ("recipes/grpo.yaml", TRL_GRPO_RECIPE, "mi300x", TRL_LAUNCH_TREE),
+        (
+            "recipes/grpo.yaml",
+            TRL_GRPO_RECIPE,
+            "mi300x",
+            {**TRL_LAUNCH_TREE, "src/grpo.py": TRL_LAUNCH_SCRIPT.replace("()", "(return_remaining_strings=True)")},
+        ),
     ),
     # review4 #8 (farshadghodsian 8B_lora_distributed.yaml): every torchtune training recipe raises on fp16
     "blocker.torchtune_fp16_recipe": (("8B_lora.yaml", TT + "dtype: fp16\n", "mi300x", {}), ("8B_lora.yaml", TT + "dtype: bf16\n", "mi300x", {})),
@@ -419,6 +446,7 @@ VERSION_CHECKS = {
     "blocker.unsloth_8bit_with_4bit_at_newest",
     "blocker.fused_adamw_on_host_params",
     "blocker.fused_adamw_on_host_params_torchtune",
+    "blocker.launch_args_unknown_to_parser",
 }  # not about the GPU: they fire on every target
 
 

@@ -88,6 +88,13 @@ class Launched:
     # the script's `TrlParser(...).parse_args_and_config(...)`: its line and the constant keywords it passes
     # (return_remaining_strings, fail_with_unknown_args; "_discarded": the remaining strings are assigned to `_`), or None
     trl_parse: tuple[int, dict[str, Any]] | None = None
+    # what the TrlParser's dataclasses accept on the command line (blockers._launch_args_unknown): every field of the
+    # repository's own parser classes and the framework classes they are, or end in (`trl.GRPOConfig`, ScriptArguments),
+    # whose fields goblin's key tables hold; None where a class cannot be read (a base that is neither)
+    parser_fields: tuple[frozenset[str], tuple[str, ...]] | None = None
+    # why the command line the parse reads is not the launch line's words: `parse_args_and_config(words)` given its
+    # arguments, or the script changes sys.argv first (`sys.argv.append(...)`, `sys.argv = [...]`); "" when neither
+    argv_changed: str = ""
     # the line of the script's `parse_yaml_and_args(...)` (or H4ArgumentParser's argument-less `.parse()`, which calls it
     # when words follow the recipe: pycommand.H4_PARSE_AT): `--key=value` launch words are then set over the file
     yaml_args: int | None = None
@@ -381,6 +388,15 @@ def _script_of(config: Path) -> tuple[Path, str, list[Path], Path] | None:
         if launch is not None and not launch.commented and launch.script.endswith(".py") and where.startswith(launch.shown + " ") and launch.where() != where:
             return Path(launch.script), launch.where(), roots, root
         return script, where, roots, root
+    from .launchers import find_launch
+
+    # a launch line whose script word names no file of the tree as written (an absolute path of the machine it ran on,
+    # `/home/u/llm2025compet/training/open-r1/src/open_r1/grpo.py`, review11b #24) but that find_launch placed in it
+    launch = find_launch(real)
+    if launch is not None and not launch.commented and launch.script.endswith(".py"):
+        placed = Path(os.path.realpath(launch.script))
+        if placed.is_relative_to(root) and placed.is_file():
+            return placed, launch.where(), roots, root
     from .opened_by import opening_script
 
     opened = opening_script(absolute, root)  # the one script that opens this file by its path (review11b #31)
@@ -514,6 +530,9 @@ def _module_file(name: str, level: int, here: Path, script_dir: Path, root: Path
     bases = [here.parent] if level == 0 else [here.parents[level - 1]] if level - 1 < len(here.parents) else []
     if level == 0:
         bases = [script_dir, root, root / "src", here.parent, *cwd]
+        # the package the script itself sits in, imported by its name (open-r1's src/open_r1/grpo.py: `from open_r1.configs
+        # import GRPOConfig`, the package installed from src/ with `pip install -e .`)
+        bases += [p.parent for p in (script_dir, *script_dir.parents) if parts and p.name == parts[0] and p.is_relative_to(root) and p != root]
     for base in bases:
         target = base.joinpath(*parts) if parts else base
         for candidate in (target.with_suffix(".py") if parts else None, target / "__init__.py"):
@@ -725,6 +744,76 @@ def _yaml_args(tree: ast.Module, parser: ast.Call | None) -> int | None:
     return None
 
 
+def _parser_fields(repo: _Repo, script: _Module, classes: list[str]) -> tuple[frozenset[str], tuple[str, ...]] | None:
+    """(fields of the repository's own classes, the framework classes outside it) the parser is built from: a class the
+    repository does not define, or a base it does not (`class GRPOConfig(trl.GRPOConfig)`), is the framework's, read from
+    goblin's key tables by the caller. None where a class is not a dataclass goblin reads or a base is not a plain name."""
+    own: set[str] = set()
+    outside: list[str] = []
+    if not classes:
+        return None
+    for name in classes:
+        chain = repo.chain(name, script)
+        if not chain:
+            outside.append(name)
+            continue
+        for cls, mod in chain:
+            dc = dataclasses_of(ast.Module(body=[cls], type_ignores=[]), {}).get(cls.name)
+            if dc is None or len(_base_names(cls)) != len(cls.bases):
+                return None
+            own.update(dc.fields)
+            for base in _base_names(cls):
+                hit = repo.find(base, mod)
+                if hit is None or hit[0] is cls:
+                    outside.append(base)
+    return frozenset(own), tuple(dict.fromkeys(outside))
+
+
+_ARGV_EDITS = frozenset({"append", "extend", "insert", "remove", "pop", "clear", "__setitem__", "__delitem__"})
+
+
+def _argv_changed(tree: ast.Module) -> str:
+    """Why the parse does not read the launch line's words as they are: the one `parse_args_and_config(...)` call is
+    given its arguments, or the script writes `sys.argv` (assigns it or an item, deletes one, calls a list method that
+    changes it). "" when neither."""
+
+    def is_argv(node: ast.AST) -> bool:
+        while isinstance(node, ast.Subscript):
+            node = node.value
+        return isinstance(node, ast.Attribute) and node.attr == "argv" and isinstance(node.value, ast.Name) and node.value.id == "sys"
+
+    for n in ast.walk(tree):
+        if (
+            isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Attribute)
+            and n.func.attr in ("parse_args_and_config", "parse_args_into_dataclasses")
+            and (n.args or any(k.arg in ("args", None) for k in n.keywords))
+        ):
+            return f"its {n.func.attr} call (line {n.lineno}) is given the words to parse"
+        targets = n.targets if isinstance(n, (ast.Assign, ast.Delete)) else [n.target] if isinstance(n, (ast.AugAssign, ast.AnnAssign)) else []
+        if any(is_argv(t) for t in targets):
+            return f"it changes sys.argv at line {getattr(n, 'lineno', 0)}"
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in _ARGV_EDITS and is_argv(n.func.value):
+            return f"it changes sys.argv at line {n.lineno}"
+        if isinstance(n, ast.ImportFrom) and n.module == "sys" and any(a.name == "argv" for a in n.names):
+            return f"it imports argv from sys at line {n.lineno}"
+    return ""
+
+
+def script_parser(path: str | Path) -> tuple[tuple[str, ...], tuple[frozenset[str], tuple[str, ...]] | None, str] | None:
+    """A Python script's HfArgumentParser/TrlParser classes, what they accept (`_parser_fields`) and why its parse does not
+    read the launch line's words as written (`_argv_changed`), for blockers._script_args_unknown; None where it is not read."""
+    absolute = Path(os.path.abspath(path))
+    roots, root, _how = config_tree(absolute)
+    script = _parse(Path(os.path.realpath(absolute)), roots, root)
+    if script is None:
+        return None
+    _call, classes = _parser_classes(script.tree)
+    if _call is None:
+        return None
+    return tuple(classes), _parser_fields(_Repo(script, roots, root), script, classes), _argv_changed(script.tree)
+
+
 def _trl_parse(tree: ast.Module) -> tuple[int, dict[str, Any]] | None:
     """The one `.parse_args_and_config(...)` call of a script that builds a TrlParser: (line, its constant keywords, and
     `_discarded` when the returned remaining strings go to `_`). None when there is not exactly one, or a keyword is not
@@ -885,6 +974,8 @@ def _launched(config: str) -> Launched | None:
     if _call is not None and isinstance(_call.func, (ast.Name, ast.Attribute)):
         if (_call.func.id if isinstance(_call.func, ast.Name) else _call.func.attr) == "TrlParser":
             out.trl_parse = _trl_parse(script.tree)
+            out.parser_fields = _parser_fields(repo, script, classes)
+            out.argv_changed = _argv_changed(script.tree)
             for node in ast.walk(script.tree):
                 if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
                     line = out.attrs_read.get(node.attr)
