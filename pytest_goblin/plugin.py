@@ -70,6 +70,19 @@ def _settings(values: dict[str, Any]) -> Settings:
         raise pytest.UsageError(f"pytest-goblin: {exc}") from None
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    """`pytest --goblin PATH` hands PATH to the option, leaving pytest no positional path: it would then look for its
+    initial conftest.py files in the invocation folder and every `test*` folder in it, importing a repository's own
+    test set-up that has nothing to do with the audited configs (review12a #8/#9: milabench's tests/conftest.py, which
+    imports milabench). The audited paths anchor that search instead, as `pytest PATH` would (_pytest/config
+    Config.pytest_load_initial_conftests reads `file_or_dir`); conftest.py beside and above them still loads."""
+    ns = early_config.known_args_namespace
+    paths = getattr(ns, "goblin", None)
+    if paths and not getattr(ns, "file_or_dir", None):
+        ns.file_or_dir = [str(p) for p in paths]
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     if not _enabled(config):

@@ -34,8 +34,8 @@ def _import_everything() -> None:
     for info in pkgutil.walk_packages(pytest_goblin.__path__, prefix="pytest_goblin."):
         importlib.import_module(info.name)
     # numpy (under bm25s and torch, imported by some tests) refuses to be imported twice per process.
-    # Only the test extra installs it: `pip install . && pytest --goblin examples/` loads this file
-    # too (its paths are the option's values, so pytest falls back to testpaths for conftests).
+    # Only the test extra installs it; a plain `pip install .` has none (`pytest --goblin examples/` no longer
+    # loads this file: plugin.pytest_load_initial_conftests anchors pytest's conftest search at the audited paths).
     try:
         importlib.import_module("numpy")
     except ImportError:
