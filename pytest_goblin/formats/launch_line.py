@@ -75,6 +75,9 @@ class Launch:
     others: int = 0
     other_topologies: list[str] = field(default_factory=list)
     other_differ: int = 0
+    # a Python entry point several launch scripts run with different topologies (launchers._count_others): the other
+    # scripts' "x.sh line 82: 16 x 8"; non-empty: nothing ties the audited file to one, the topology read is assumed
+    ambiguous: list[str] = field(default_factory=list)
     assumed: list[str] = field(default_factory=list)  # what was assumed, with the launcher's own default cited
     strategy: dict[str, Any] = field(default_factory=dict)  # from an accelerate config / flags: strategy, zero_stage, offload
     notes: list[str] = field(default_factory=list)
@@ -900,7 +903,7 @@ def tail_file(p: Path, root: Path) -> Path | None:
         return None
     best, hits, chosen = 0, 0, ""
     for folder in found.config_dirs.get(want[-1], []):
-        have = tuple(x for x in folder.split("/") if x) + (want[-1],)
+        have = (*(x for x in folder.split("/") if x), want[-1])
         k = 0
         while k < min(len(have), len(want)) and have[-1 - k] == want[-1 - k]:
             k += 1
