@@ -712,3 +712,34 @@ def test_a_plain_python_run_of_the_script_is_one_process(tmp_path: Path, readme:
     root = repo(tmp_path, {"finetune/finetune.py": SCRIPT, "README.md": readme})
     launch = launchers.find_launch(root / "finetune/finetune.py")
     assert launch is not None and launch.world == expected and launch.line == 2
+
+
+# review11b #36 gritlm scripts/training/train_embonly.sh:36: `--config_file /home/niklas/gritlm/scripts/configs/x.yml`, a
+# checkout on the author's machine; the repository's one file whose path ends like it is read (the path itself never is)
+FSDP_ACCEL = "distributed_type: FSDP\nnum_machines: 2\nnum_processes: 16\nfsdp_config:\n  fsdp_sharding_strategy: HYBRID_SHARD\n"
+
+
+def _tail_repo(tmp_path: Path, ref: str, files: dict[str, str]) -> WorkloadConfig:
+    run = f"accelerate launch --config_file {ref} --num_machines 2 --num_processes 16 -m axolotl.cli.train configs/a.yml\n"
+    root = repo(tmp_path, {"configs/a.yml": AXOLOTL, "scripts/run.sh": run, **files})
+    return load_config(root / "configs/a.yml").workload
+
+
+def test_an_absolute_accelerate_path_is_read_from_the_one_repository_file_ending_like_it(tmp_path: Path) -> None:
+    ref = "/home/someone/proj/scripts/configs/acc_m7.yml"
+    w = _tail_repo(tmp_path, ref, {"scripts/configs/acc_m7.yml": FSDP_ACCEL, "other/acc_m7.yml": "distributed_type: MULTI_GPU\n"})
+    assert w.strategy == "fsdp"
+    assert any(f"read from scripts/configs/acc_m7.yml, the only file whose path ends like {ref}" in n for n in w.notes)
+
+
+def test_an_absolute_accelerate_path_two_files_end_like_is_not_read(tmp_path: Path) -> None:
+    ref = "/home/someone/proj/scripts/configs/acc_m7.yml"
+    w = _tail_repo(tmp_path, ref, {"a/scripts/configs/acc_m7.yml": FSDP_ACCEL, "b/scripts/configs/acc_m7.yml": FSDP_ACCEL})
+    assert w.strategy != "fsdp" and not any("the only file whose path ends like" in n for n in w.notes)
+    assert any("outside the audited tree" in n for n in w.notes)
+
+
+def test_an_absolute_accelerate_path_sharing_only_its_file_name_is_not_read(tmp_path: Path) -> None:
+    """A bare name (`config.yaml`, however unique in the repository) names no file: the tail must hold a folder too."""
+    w = _tail_repo(tmp_path, "/home/someone/proj/accel/config.yaml", {"configs/config.yaml": FSDP_ACCEL})
+    assert w.strategy != "fsdp" and not any("the only file whose path ends like" in n for n in w.notes)

@@ -75,6 +75,9 @@ class Launch:
     others: int = 0
     other_topologies: list[str] = field(default_factory=list)
     other_differ: int = 0
+    # a Python entry point several launch scripts run with different topologies (launchers._count_others): the other
+    # scripts' "x.sh line 82: 16 x 8"; non-empty: nothing ties the audited file to one, the topology read is assumed
+    ambiguous: list[str] = field(default_factory=list)
     assumed: list[str] = field(default_factory=list)  # what was assumed, with the launcher's own default cited
     strategy: dict[str, Any] = field(default_factory=dict)  # from an accelerate config / flags: strategy, zero_stage, offload
     notes: list[str] = field(default_factory=list)
@@ -871,13 +874,46 @@ def _locate(ref: str, here: Path, roots: list[Path], root: Path, out: Launch, wh
         base = base.parent
     for c in candidates:
         if not any(Path(os.path.normpath(c)).is_relative_to(r) for r in roots):
-            # named outside the tree: refused by name, never probed (whether it exists is the runner's business)
+            # named outside the tree: refused by name, never probed (whether it exists is the runner's business); a
+            # checkout on the author's machine is read as the repository's one file whose path ends like it
+            if p.is_absolute() and (inside := tail_file(p, root)) is not None:
+                out.notes.append(f"{what} {ref!r} (a path on another machine) read from {shown_path(inside, root)}, the only file whose path ends like {ref}")
+                return inside
             out.notes.append(f"{what} {ref!r} was not opened: it is outside the audited tree")
             return None
         if c.exists() or c.is_symlink():
             return c
     out.notes.append(f"{what} {ref!r} named by {out.where()} was not found in the repository")
     return None
+
+
+def tail_file(p: Path, root: Path) -> Path | None:
+    """The repository's file an absolute path of another machine names (`--config_file
+    /home/niklas/gritlm/scripts/configs/config_128gpusfsdp_m7.yml`, review11b #36 gritlm scripts/training/train_embonly.sh:36,
+    for scripts/configs/config_128gpusfsdp_m7.yml): the one file of that name whose path inside the repository shares the
+    longest tail with it, when that tail holds a folder besides the name (a bare `config.yaml` names no file) and no other
+    file shares as long a tail; None otherwise. Only the walk's list is read: the absolute path itself is never opened."""
+    from .launch_walk import _repository_files
+
+    found = _repository_files(root)
+    if not found.complete:
+        return None
+    want = tuple(x for x in p.parts[1:] if x not in (".", "", ".."))
+    if not want:
+        return None
+    best, hits, chosen = 0, 0, ""
+    for folder in found.config_dirs.get(want[-1], []):
+        have = (*(x for x in folder.split("/") if x), want[-1])
+        k = 0
+        while k < min(len(have), len(want)) and have[-1 - k] == want[-1 - k]:
+            k += 1
+        if k > best:
+            best, hits, chosen = k, 1, folder
+        elif k == best:
+            hits += 1
+    if best < 2 or hits != 1:
+        return None
+    return root.joinpath(chosen, want[-1]) if chosen else root / want[-1]
 
 
 def shown_path(c: Path, root: Path) -> str:

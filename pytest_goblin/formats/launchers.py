@@ -462,6 +462,12 @@ def _count_others(found: Launch, config: Path, root: Path, roots: list[Path], re
     differ.sort(key=lambda d: d[0])  # launch scripts' topologies named before README examples'
     found.other_topologies.extend(text for _, text in differ[:OTHERS_SHOWN])
     found.other_differ += max(0, len(differ) - OTHERS_SHOWN)
+    if config.suffix == ".py" and not is_markdown(found.file):
+        # a Python entry point that launch scripts run with different topologies (review11b #36 gritlm: train_embonly.sh
+        # 16 x 8, train_genonly.sh 1 x 8, train_gritlm_8x7b.sh 32 x 8, each with its own flags): the entry is no config
+        # of one run, nothing ties it to one script, so the one read first is not the run's topology (a README example
+        # differing is not a run: `_find_launch` reads the script over it)
+        found.ambiguous = [text for markdown, text in differ if not markdown]
 
 
 _RUN_NAME = re.compile(r"^(?:run|train)")  # `run_copo.py`, `trainer.py`: a script named as the run itself

@@ -887,7 +887,9 @@ def _from_launcher(r: Reader, launched: Any) -> None:
     where = launched.where()
     assumed = f"; assumed: {'; '.join(launched.assumed)}" if launched.assumed else ""
     what = f"{launched.nodes} node{'s' if launched.nodes != 1 else ''} x {launched.per_node} GPU{'s' if launched.per_node != 1 else ''}"
-    note = f"{where}: `{launched.command}` ({what}){assumed}{_others_phrase(launched)}"
+    ambiguous = list(getattr(launched, "ambiguous", []))
+    others = _ambiguous_phrase(ambiguous) if ambiguous else _others_phrase(launched)
+    note = f"{where}: `{launched.command}` ({what}){assumed}{others}"
     key = f"{'accelerate config' if getattr(launched, 'beside', False) else 'launcher'}: {launched.command}"
     r.values["world_size"] = launched.world
     # a commented-out line (launch_forms.commented_launch) is a hint: its count is used, said as assumed
@@ -897,13 +899,14 @@ def _from_launcher(r: Reader, launched: Any) -> None:
         and not getattr(launched, "nodes_unset", "")
         and not getattr(launched, "beside", False)
         and not getattr(launched, "family", "")
+        and not ambiguous
     )
     r.sources["world_size"] = FieldSource(file=launched.file, key=key, line=launched.line, explicit=said, note=note)
     r.values["nodes"] = launched.nodes
     nodes_at = getattr(launched, "nodes_at", None) or (launched.file, launched.line)  # a caller's value (launch_caller)
-    r.sources["nodes"] = FieldSource(file=nodes_at[0], key=key, line=nodes_at[1], explicit=launched.nodes_said, note=note)
+    r.sources["nodes"] = FieldSource(file=nodes_at[0], key=key, line=nodes_at[1], explicit=launched.nodes_said and not ambiguous, note=note)
     r.values["gpus_per_node"] = launched.per_node
-    r.sources["gpus_per_node"] = FieldSource(file=launched.file, key=key, line=launched.line, explicit=launched.per_node_said, note=note)
+    r.sources["gpus_per_node"] = FieldSource(file=launched.file, key=key, line=launched.line, explicit=launched.per_node_said and not ambiguous, note=note)
     r.notes.append(f"topology from the repository: {note}")
     r.notes.extend(launched.notes)
     recipe = getattr(launched, "recipe", "")
@@ -914,6 +917,30 @@ def _from_launcher(r: Reader, launched: Any) -> None:
         r.values["strategy"] = "single"
         r.sources["strategy"] = FieldSource(file=launched.file, key=key, line=launched.line, explicit=True, note=f"{where} runs the recipe {recipe}")
     _strategy_from_launcher(r, launched)
+
+
+TOPOLOGY_AMBIGUOUS = "topology ambiguous"
+AMBIGUOUS_SHOWN = 6  # launch scripts of another topology named in the note
+
+
+def _ambiguous_phrase(ambiguous: list[str]) -> str:
+    """The clause a Python entry point's launch note ends with where launch scripts run it with different topologies
+    (`launchers._count_others`, `Launch.ambiguous`): each other script's topology, and that the one read is assumed."""
+    shown = "; ".join(ambiguous[:AMBIGUOUS_SHOWN]) + (f"; {len(ambiguous) - AMBIGUOUS_SHOWN} more" if len(ambiguous) > AMBIGUOUS_SHOWN else "")
+    return (
+        f"; {TOPOLOGY_AMBIGUOUS}: other launch scripts run this entry point with another topology ({shown}) and nothing ties "
+        "this file to one of them: this one, the first found, is assumed"
+    )
+
+
+def topology_ambiguous(w: WorkloadConfig) -> str | None:
+    """The launch scripts' different topologies a Python entry point's topology was assumed among (`_ambiguous_phrase`),
+    or None (a stated goblin_world_size replaces the source: `with_world_size`)."""
+    src = w.sources.get("world_size")
+    if src is None or src.explicit or not src.note or f"; {TOPOLOGY_AMBIGUOUS}: " not in src.note:
+        return None
+    head, tail = src.note.split(f"; {TOPOLOGY_AMBIGUOUS}: ", 1)
+    return f"{head.split(': `', 1)[0]} runs it on {topology_phrase(w)}, but {tail.split(' and nothing ties', 1)[0]}"
 
 
 def _others_phrase(launched: Any) -> str:
@@ -952,7 +979,7 @@ def _strategy_from_launcher(r: Reader, launched: Any) -> None:
     if family := getattr(launched, "family", ""):  # launch_family.family_launch: the line launches another config
         passed += f" with {family}, a config of the same recipe family; assumed it is the one this config runs with"
     r.values["strategy"] = st["strategy"]
-    stated = not st.get("by_name") and not getattr(launched, "beside", False) and not family
+    stated = not st.get("by_name") and not getattr(launched, "beside", False) and not family and not getattr(launched, "ambiguous", [])
     r.sources["strategy"] = FieldSource(file=file, key=key, line=line, explicit=stated, note=f"{origin}, {passed}")
     if "zero_stage" in st:
         r.values["zero_stage"] = st["zero_stage"]

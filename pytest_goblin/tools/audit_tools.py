@@ -20,7 +20,7 @@ from ..errors import BenchmarkFailed, GoblinError, StartupRefused
 from ..formats import load_config
 from ..formats.base import FROM_NAME_ONLY, IN_CODE_BY_HAND, IN_LAUNCH_LINE, IN_OTHER_FILE, source_place
 from ..formats.launched import CUSTOM_PREFERENCE
-from ..formats.semantics import loaded_with_world_size, strategy_unread
+from ..formats.semantics import loaded_with_world_size, strategy_unread, topology_ambiguous
 from ..frameworks.unsloth import UnslothLoad
 from ..hardware import capacity_gb, capacity_phrase
 from ..modelzoo import shape_assumption
@@ -772,6 +772,14 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
             f"{unread}; goblin assumed DDP, and what fits in memory (so whether checkpointing, the micro-batch or offload "
             f"leave time on the table) and what the collectives cost depend on it, so it cannot judge this config; {fix}, "
             "or measure with your training command (goblin_command)"
+        )
+    if not why and evidence == "projected" and (ambiguous := topology_ambiguous(w)) is not None:
+        # review11b #36 gritlm: run.py is run by seven launch scripts on 1 to 32 nodes of 8 GPUs, each its own run; the
+        # verdict priced on the first one found would be presented as the entry point's
+        why = (
+            f"{ambiguous}; what fits in memory per GPU and what the collectives cost depend on which run this is, so goblin "
+            "cannot judge this entry point on the one it read; state the GPUs (goblin_world_size) or measure with your "
+            "training command (goblin_command)"
         )
     if not why and verdict != "fail":
         why = _assumed_lengths(ctx, w, patch)
