@@ -428,8 +428,24 @@ def _markdown_code(text: str) -> list[tuple[int, str]]:
         if inside:
             out.append((n, re.sub(r"^\s*[$>]\s+", "", line)))
         else:  # prose: an inline code span that is a whole launch command naming a config (review4 #4 SWE-Gym docs/OpenHands.md:96)
-            out.extend((n, m.group(1)) for m in _INLINE_LAUNCH.finditer(line))
+            found = [(n, m.group(1)) for m in _INLINE_LAUNCH.finditer(line)]
+            if not found and _bare_launch(line):
+                found = [(n, line.strip())]
+            out.extend(found)
     return out
+
+
+# A prose line that is, as a whole, a launch command naming a config, written without a code fence or backticks
+# (review12b #21 daje0601/AllinOne_LLM chapter3/3.5/readme.md:7 `ACCELERATE_USE_FSDP=1 ... torchrun --nproc_per_node=4
+# ./1_train_full_fine_tuning.py --config ./0_full_fine_tuning_config.yaml`): env assignments, then a launcher program
+_BARE_LAUNCH = re.compile(
+    r"^\s{0,8}(?:[A-Z_][A-Z0-9_]{0,63}=[^\s`]{0,256}\s+){0,16}(?:accelerate\s+launch\s|tune\s+run\s|llamafactory-cli\s+train\s|axolotl\s+train\s|torchrun\s+--|deepspeed\s+--)"
+)
+_CONFIG_WORD = re.compile(r"\.(?:ya?ml|json)(?:\s|$)")
+
+
+def _bare_launch(line: str) -> bool:
+    return "`" not in line and len(line) <= MAX_COMMAND_CHARS and _BARE_LAUNCH.match(line) is not None and _CONFIG_WORD.search(line) is not None
 
 
 # `N_GPUS=8 modal run scripts/train.py --config configs/x.yaml` in a sentence: env assignments, a launcher program,
