@@ -648,6 +648,22 @@ def test_an_inline_code_launch_in_markdown_prose_names_the_config(tmp_path: Path
     assert topo(w) == expected
 
 
+# review12b #21 daje0601/AllinOne_LLM chapter3/3.5/readme.md:7: a whole prose line, no fence nor backticks, that is a
+# launch command naming the config is read; a sentence that only mentions a launcher and the config is not.
+@pytest.mark.parametrize(
+    ("prose", "expected"),
+    [
+        ("pip install trl\nACCELERATE_USE_FSDP=1 torchrun --nproc_per_node=4 ./train.py --config ../configs/sft.yaml\n", (4, 1, 4)),
+        ("accelerate launch is how we train with configs/sft.yaml on 8 GPUs.\n", (2, 1, 2)),  # a sentence: the comment stays
+        ("torchrun --nproc_per_node=4 ./train.py --config ../configs/sft.yaml.\n", (2, 1, 2)),  # the config word ends a sentence
+    ],
+)
+def test_a_bare_launch_line_in_markdown_prose_names_the_config(tmp_path: Path, prose: str, expected: tuple[int, int, int]) -> None:
+    root = repo(tmp_path, {"configs/sft.yaml": COPIED_HEADER + AXOLOTL, "docs/readme.md": prose})
+    w = load_config(root / "configs/sft.yaml").workload
+    assert topo(w) == expected
+
+
 # review4 #11 Virgo: `NNODES=$WORLD_SIZE` that the script never sets (the scheduler's variable) is an unknown
 # node count, said so, and the world size is not stated; one the script sets is read.
 @pytest.mark.parametrize(

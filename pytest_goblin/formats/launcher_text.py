@@ -13,6 +13,7 @@ from pathlib import Path
 from ..frameworks.pins import hash_comment_cut
 from .nb_env import KernelSetting
 from .npu_block import npu_lines
+from .shell_branch import Branches
 
 MAX_BYTES = 256_000  # a launcher or README larger than this is not read
 NOTEBOOK_BYTES = 2_000_000  # a notebook (its outputs included) larger than this is not read
@@ -210,22 +211,30 @@ def _substitutes(value: str) -> bool:
 
 
 def _arith(expr: str) -> str | None:
-    """`8*2` -> "16": digits and + - * / only, left to right with * / first; None otherwise."""
-    if not expr.strip() or expr.strip("0123456789 \t+-*/"):
+    """`8*2` -> "16": digits and + - * / % only, left to right with * / % first; None otherwise. Integer division
+    truncates toward zero and `%` takes the dividend's sign, division by 0 is unresolved (GNU bash 5.2 manual, 6.5
+    Shell Arithmetic: "evaluation is done in fixed-width integers", `* / %` above `+ -`, "Division by 0 is trapped")."""
+    if not expr.strip() or expr.strip("0123456789 \t+-*/%"):
         return None
     try:
-        terms = re.findall(r"[+-]?[^+-]+", expr.replace(" ", ""))
+        terms = re.findall(r"[+-]?[^+-]+", expr.replace(" ", "").replace("\t", ""))
         total = 0
         for term in terms:
             sign = -1 if term.startswith("-") else 1
-            parts = re.split(r"([*/])", term.lstrip("+-"))
+            parts = re.split(r"([*/%])", term.lstrip("+-"))
             value = int(parts[0])
             for op, num in zip(parts[1::2], parts[2::2], strict=True):
-                value = value * int(num) if op == "*" else value // int(num)
+                value = value * int(num) if op == "*" else _divide(value, int(num), op)
             total += sign * value
         return str(total)
     except (ValueError, ZeroDivisionError):
         return None
+
+
+def _divide(a: int, b: int, op: str) -> int:
+    """C's integer `/` and `%` (bash's): the quotient truncated toward zero, the remainder with the dividend's sign."""
+    q = abs(a) // abs(b) * (1 if (a < 0) == (b < 0) else -1)
+    return q if op == "/" else a - b * q
 
 
 # `${VAR//\//_}` / `${VAR/a/b}`: a known variable with a literal pattern (no glob character, `\/` an escaped slash) replaced,
@@ -419,8 +428,24 @@ def _markdown_code(text: str) -> list[tuple[int, str]]:
         if inside:
             out.append((n, re.sub(r"^\s*[$>]\s+", "", line)))
         else:  # prose: an inline code span that is a whole launch command naming a config (review4 #4 SWE-Gym docs/OpenHands.md:96)
-            out.extend((n, m.group(1)) for m in _INLINE_LAUNCH.finditer(line))
+            found = [(n, m.group(1)) for m in _INLINE_LAUNCH.finditer(line)]
+            if not found and _bare_launch(line):
+                found = [(n, line.strip())]
+            out.extend(found)
     return out
+
+
+# A prose line that is, as a whole, a launch command naming a config, written without a code fence or backticks
+# (review12b #21 daje0601/AllinOne_LLM chapter3/3.5/readme.md:7 `ACCELERATE_USE_FSDP=1 ... torchrun --nproc_per_node=4
+# ./1_train_full_fine_tuning.py --config ./0_full_fine_tuning_config.yaml`): env assignments, then a launcher program
+_BARE_LAUNCH = re.compile(
+    r"^\s{0,8}(?:[A-Z_][A-Z0-9_]{0,63}=[^\s`]{0,256}\s+){0,16}(?:accelerate\s+launch\s|tune\s+run\s|llamafactory-cli\s+train\s|axolotl\s+train\s|torchrun\s+--|deepspeed\s+--)"
+)
+_CONFIG_WORD = re.compile(r"\.(?:ya?ml|json)(?:\s|$)")
+
+
+def _bare_launch(line: str) -> bool:
+    return "`" not in line and len(line) <= MAX_COMMAND_CHARS and _BARE_LAUNCH.match(line) is not None and _CONFIG_WORD.search(line) is not None
 
 
 # `N_GPUS=8 modal run scripts/train.py --config configs/x.yaml` in a sentence: env assignments, a launcher program,
@@ -906,6 +931,7 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
     assigned_text: dict[str, str] = {}  # VAR -> its last assignment as written (`_named` follows `$ACC_LAUNCHER` into `$WORLD_SIZE`)
     slurm_line = {name: n for what, _, n in sbatch for name, of in _SLURM_VARS.items() if of == what}
     depth = 0  # `if`/`case`/loop bodies open: an assignment there may not run
+    branches = Branches()  # decided `if` blocks and argument loops open (formats/shell_branch.py)
     here_vars: dict[str, str] = {}  # VAR -> the folder (Line.cwd form) `VAR=$(cd "$(dirname "$0")/.." && pwd)` holds
     # a `source` word -> (real path, its values, its text), read once
     sourced_files: dict[str, tuple[str, dict[str, tuple[str, int]], str] | None] = {}
@@ -946,6 +972,14 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
         if '"\'"' in stripped:
             stripped = _QUOTE_HOLE.sub(r'"\1"', stripped)
         for part in re.split(r"&&|\|\||;", stripped):
+            if heredoc is None and not func:  # a decided `if` / an argument loop: the commands that do not run are not read
+                skip, part = branches.step(re.sub(r"^\s*(?:do|then)\s+", "", part).strip(), n, env, _literal_names(origin, assigned_text))
+                for name, at in branches.skipped.items():
+                    if name in env and "$" not in env[name] and name not in defaulted:
+                        defaulted[name] = f"`{name}` is {env[name]!r}, read as the script is run without arguments (line {at} sets it from them)"
+                branches.skipped.clear()
+                if skip:
+                    continue
             part = re.sub(r"^\s*(?:do|then|else)\s+", "", part)  # `do torchrun ...` on the loop's own line
             if _OPENS.match(part.strip()):
                 depth += 1
@@ -1049,7 +1083,10 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
             # `VAR=value` alone; `VAR=value cmd` and `VAR="5,7" cmd` are an inline prefix
             # `VAR=$(echo "$A" | cut -f2-)`: one command substitution, spaces inside it, is an assignment too (unknown below)
             substituted = assigned.startswith("$(") and assigned.endswith(")") and not assigned.startswith("$((")
-            if m and ((assigned[:1] in "'\"" and len(_split(assigned)) <= 1) or " " not in assigned or substituted):
+            # `NUM_NODES=$((NUM_NODES - 1))`: arithmetic expansion is one word, spaces inside it too (bash(1), EXPANSION: word
+            # splitting is not done on the words of an assignment), as `$((A*B))` is (review12b #29, review12a #18)
+            spaced = _ARITH.fullmatch(assigned) is not None
+            if m and ((assigned[:1] in "'\"" and len(_split(assigned)) <= 1) or " " not in assigned or substituted or spaced):
                 origin.pop(m.group(1), None)
                 if _substitutes(assigned):
                     env.pop(m.group(1), None)  # a command substitution: unknown
@@ -1104,7 +1141,10 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
                     # `${MODEL:-default}` takes the file's own default (review3 Qwen2.5-Coder sft_qwencoder.sh:13,17)
                     env.pop(m.group(1), None)
                     continue
-                words = _split(expand(assigned, env))
+                words = [expand(assigned, env)] if spaced else _split(expand(assigned, env))
+                if spaced and not words[0].lstrip("-").isdigit():  # over a name not known for a number: unknown
+                    env.pop(m.group(1), None)
+                    continue
                 env[m.group(1)] = words[0] if len(words) == 1 else " ".join(words)
                 assigned_text[m.group(1)] = assigned
                 if _ARITH.search(assigned) and len(words) == 1 and words[0].lstrip("-").isdigit():
@@ -1199,6 +1239,12 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
 
 
 MAX_COMMENTED = 64  # commented-out launch lines kept per file
+
+
+def _literal_names(origin: dict[str, tuple[str, int]], assigned_text: dict[str, str]) -> set[str]:
+    """The variables set for certain to a literal as written (`USE_VLLM=true`, not `${USE_VLLM:-true}`, which the caller
+    may set): the ones `shell_branch.decide` may read."""
+    return {name for name in origin if "$" not in assigned_text.get(name, "")}
 
 
 # `cat > "${INNER}" << EOF` / `cat << 'EOF' > x.sh`: a here-document written to a file
