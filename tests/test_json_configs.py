@@ -229,8 +229,11 @@ def test_json_recipe_is_read_through_the_script_its_folders_launch_line_runs(tmp
     loaded: Any = _load(config.parent, config.name, config.read_text())
     w = loaded.workload
     assert w.seq_len == 512 and "CustomizedArguments" in (w.sources["seq_len"].note or "")  # the script's class default
-    for name in ("method", "quantization"):  # chosen in train.py's code, not by a ModelConfig key
-        assert w.sources[name].unread and "not TRL's ModelConfig" in (w.sources[name].note or "")
+    # the method is chosen in train.py's code, not by a ModelConfig key; its one model load passes no quantization and
+    # nothing in it quantizes, so quantization is read as none (launched.Launched.unquantized), and judged
+    assert w.sources["method"].unread and "not TRL's ModelConfig" in (w.sources["method"].note or "")
+    assert w.quantization == "none" and not w.sources["quantization"].unread
+    assert "train.py:22 pass no quantization" in (w.sources["quantization"].note or "")
     # review10b #28: the dtype train.py's from_pretrained passes, which follows the file's `fp16: true`
     src = w.sources["weight_dtype"]
     assert w.weight_dtype == "fp16" and not src.unread and src.line == 22 and "train.py:22 loads the weights in torch.float16" in (src.note or "")
