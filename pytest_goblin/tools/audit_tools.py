@@ -20,7 +20,7 @@ from ..errors import BenchmarkFailed, GoblinError, StartupRefused
 from ..formats import load_config
 from ..formats.base import FROM_NAME_ONLY, IN_CODE_BY_HAND, IN_LAUNCH_LINE, IN_OTHER_FILE, source_place
 from ..formats.launched import CUSTOM_PREFERENCE
-from ..formats.semantics import loaded_with_world_size, strategy_unread
+from ..formats.semantics import loaded_with_world_size, parallelism_unread, strategy_unread
 from ..frameworks.unsloth import UnslothLoad
 from ..hardware import capacity_gb, capacity_phrase
 from ..modelzoo import shape_assumption
@@ -772,6 +772,12 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
             f"{unread}; goblin assumed DDP, and what fits in memory (so whether checkpointing, the micro-batch or offload "
             f"leave time on the table) and what the collectives cost depend on it, so it cannot judge this config; {fix}, "
             "or measure with your training command (goblin_command)"
+        )
+    if not why and evidence == "projected" and verdict != "fail" and (parallel := parallelism_unread(w)) is not None:
+        # review12a #10 emattia tune-sft: `tensor_parallel_dim: 8` priced as data parallel over 8 GPUs printed PASS
+        why = (
+            f"{parallel}: the samples per optimizer step, what fits in memory and what the collectives cost all depend on the degree, "
+            "so goblin cannot judge this config; measure with your training command (goblin_command)"
         )
     if not why and verdict != "fail":
         why = _assumed_lengths(ctx, w, patch)
