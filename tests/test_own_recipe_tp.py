@@ -143,3 +143,21 @@ def test_no_fused_optimizer_is_proposed_under_torchtune_tensor_parallelism(tmp_p
 def test_the_fused_optimizer_is_still_proposed_without_tensor_parallelism(tmp_path: Path) -> None:
     report = _audit(_tree(tmp_path, config=CONFIG.replace("tensor_parallel_dim: 8", "tensor_parallel_dim: 1")))
     assert any(f.rule_id == FUSED for f in report.findings) or FUSED in report.patch.skipped  # judged (small gain here)
+
+
+NO_RULE = "goblin has no rule that prices that layout against this one"
+
+
+def test_a_tensor_parallel_run_whose_fsdp_layout_fits_is_not_cleared(tmp_path: Path) -> None:
+    report = _audit(_tree(tmp_path))
+    assert report.verdict != "pass"
+    text = report.inconclusive or report.reason
+    assert "`tensor_parallel_dim: 8` (line 2): each layer is split over 8 GPUs, leaving 1 data-parallel rank and 1 sample per optimizer step" in text
+    assert NO_RULE in text and "None" not in text
+
+
+def test_no_tensor_parallel_reason_where_fsdp_alone_would_not_fit_or_there_is_no_tensor_parallelism(tmp_path: Path) -> None:
+    big = _audit(_tree(tmp_path / "a", config=CONFIG.replace("llama3_3_70b", "llama3_1_405b")))
+    assert NO_RULE not in (big.inconclusive or big.reason)
+    flat = _audit(_tree(tmp_path / "b", config=CONFIG.replace("tensor_parallel_dim: 8", "tensor_parallel_dim: 1")))
+    assert NO_RULE not in (flat.inconclusive or flat.reason)
