@@ -77,6 +77,7 @@ DERIVED_FACTS = frozenset(
         "hierarchical_gain",
         "deepspeed_host_optimizer",
         "deepspeed_owns_optimizer",
+        "fused_optimizer_refused",
         "deepspeed_owns_scheduler",
         "lower_stage_gain",
         "micro_batch_read",
@@ -385,6 +386,10 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
 
     for block, name in DEEPSPEED_OWN.items():
         out[f"derived.deepspeed_owns_{block}"] = w.strategy == "deepspeed" and name in w.sources
+    # torchtune refuses a fused optimizer under tensor parallelism: "Tensor parallelism is currently incompatible with
+    # fused optimizer." (torchtune v0.6.0 recipes/full_finetune_distributed.py:161-164, PR #2501); a repository's own
+    # copy of the recipe without that check runs the same DTensor parameters through it
+    out["derived.fused_optimizer_refused"] = w.format == "torchtune" and w.tensor_parallel > 1
     ws = w.sources.get("world_size")
     out["derived.world_size_known"] = bool(ws is not None and ws.explicit)
     from .formats.semantics import strategy_unread

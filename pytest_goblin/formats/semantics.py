@@ -1095,6 +1095,19 @@ def _ddp_if_launched(r: Reader, unread: str | None = None) -> None:
         r.default("strategy", "ddp", f"{n} processes and no FSDP/ZeRO setting: one process per GPU with DistributedDataParallel")
 
 
+# the note of a parallel degree goblin could not read (formats.torchtune._parallel_unread)
+PARALLEL_UNREAD = "parallelism unread"
+
+
+def parallelism_unread(w: WorkloadConfig) -> str | None:
+    """Why the tensor-parallel degree is a guess (the config sets one that the recipe that runs may or may not apply), or
+    None. The projection then prices data parallelism over every GPU, which no PASS may rest on."""
+    src = w.sources.get("tensor_parallel")
+    if src is None or not src.unread or not src.note or not src.note.startswith(PARALLEL_UNREAD):
+        return None
+    return src.note.removeprefix(PARALLEL_UNREAD + ": ")
+
+
 def strategy_unread(w: WorkloadConfig) -> str | None:
     """Why the strategy is a guess (the launch names an accelerate config goblin could not read), or None."""
     src = w.sources.get("strategy")

@@ -17,7 +17,7 @@ from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from ..yamlio import get_path
 from .base import IN_LAUNCH_LINE, Adapter, Reader, apply_overrides, as_bool, elsewhere, non_negative, positive, shown_file
 from .interpolation import resolve
-from .semantics import Implied, read_world_size
+from .semantics import PARALLEL_UNREAD, Implied, read_world_size
 
 if TYPE_CHECKING:
     from ..frameworks.own_recipe import RecipeSharding
@@ -210,6 +210,52 @@ def _own_flags(r: Reader, read: RecipeSharding, rel: str, file: str) -> None:
             )
 
 
+def _parallel_unread(r: Reader, value: int, line: int | None, why: str) -> None:
+    """`tensor_parallel_dim` > 1 where goblin cannot tell what the recipe that runs does with it: the projection prices
+    tensor parallel 1 (data parallel over every GPU), and the source says so and is unread, so no rule reading the degree
+    is judged and no PASS is cleared on it (formats.semantics.parallelism_unread)."""
+    note = f"`tensor_parallel_dim: {value}` (line {line}) not modelled: {why}; tensor parallel 1 assumed (data parallel over every GPU)"
+    r.notes.append(note)
+    r.values["tensor_parallel"] = 1
+    r.sources["tensor_parallel"] = FieldSource(
+        file=r.path, key="tensor_parallel_dim", line=line, explicit=False, note=f"{PARALLEL_UNREAD}: {note}", unread=True
+    )
+
+
+def _own_tensor_parallel(r: Reader, rel: str, read: RecipeSharding | None) -> Implied | None:
+    """`tensor_parallel_dim` under the repository's own recipe, read as the file reads it: where it reads the key from
+    its cfg and calls parallelize_module( itself, as torchtune 0.6.0 recipes/full_finetune_distributed.py does (:152
+    `cfg.get("tensor_parallel_dim", 1)`, :157-159 world size divisible by it, :166 data-parallel size world //
+    tensor_parallel_dim, :547 mesh (dp, tp), :557 parallelize_module over the "tp" dimension, :590 shard_model over
+    "dp" only, :719 the sampler splits the data over the dp ranks), the degree is the config's, and the world size it
+    implies is a minimum. A key the file never reads, where every read is its own, does nothing; anything else is unread
+    (_parallel_unread)."""
+    key, value, line = r.raw("tensor_parallel_dim")
+    if key is None or isinstance(value, bool) or not isinstance(value, int) or value <= 1:
+        return None
+    said = f"the repository's recipe {rel}"
+    if read is None:
+        _parallel_unread(r, value, line, f"{said} could not be parsed, so whether it reads the key is unknown")
+        return None
+    if read.tensor_parallel is None:
+        if read.complete:
+            r.notes.append(f"`tensor_parallel_dim: {value}` (line {line}) does nothing: {said} never reads it")
+            return None
+        _parallel_unread(r, value, line, f"{said} never reads it, but hands its config to code outside the file, so whether that reads it is unknown")
+        return None
+    at = read.tensor_parallel.line
+    if read.parallelize_line is None:
+        _parallel_unread(r, value, line, f"{said} reads it (line {at}) but calls no parallelize_module(, so what it does with it is unknown")
+        return None
+    r.explicit("tensor_parallel", value, key, line)
+    why = (
+        f"tensor_parallel_dim {value}: {said} reads it (line {at}) and splits each layer over {value} GPUs with parallelize_module "
+        f"(line {read.parallelize_line}), data-parallel over world // {value}, as torchtune's full_finetune_distributed does "
+        "(recipes/full_finetune_distributed.py:152,166,557@v0.6.0), so at least that many GPUs"
+    )
+    return value, why, key, line, True
+
+
 def _launch_env(path: Path) -> tuple[dict[str, str | None], list[tuple[str, str | None, str]]]:
     """The variables the launch line that runs this config sets for its process (formats/launch_env reads the same
     exports), for `${oc.env:VAR}`: a value goblin cannot read is None; and its `key=value` words (value None where set
@@ -390,8 +436,9 @@ class TorchtuneAdapter(Adapter):
         self._launch_overrides(r)  # before the pinned release's check, which then judges an overridden key too
         recipe, how = torchtune_recipe(r.path, r.text)
         own_file = self._own_recipe(r, d)
+        own_read: tuple[str, RecipeSharding | None] | None = None
         if own_file is not None:
-            recipe, how = own_file
+            recipe, how, own_read = own_file[0], own_file[1], own_file[2]
         info = tables.recipe(recipe) if recipe else None
         # a recipe outside the registry (dev/grpo_...) is still named, so that what it trains is known
         named = recipe or (how if own_file is not None else None) or tune_run_named(r.text)
@@ -428,7 +475,7 @@ class TorchtuneAdapter(Adapter):
             r.explicit("strategy", "fsdp", k or "fsdp_cpu_offload", line)
         if (info is not None and not info.get("distributed")) or "single_device" in path:
             r.default("world_size", 1, f"torchtune {'recipe ' + recipe if recipe else 'single-device config'} runs on one device")
-        implied = self._tensor_parallel(r, recipe)
+        implied = self._tensor_parallel(r, recipe) if own_read is None else _own_tensor_parallel(r, *own_read)
         read_world_size(r, r.text, implied=implied, launch_decides_strategy=False)
         if own_file is not None and recipe is None:
             self._comment_count_assumed(r)
@@ -490,13 +537,14 @@ class TorchtuneAdapter(Adapter):
                 r.sources[name] = FieldSource(file=r.path, key=r.sources[name].key, line=r.sources[name].line, explicit=False, note=note)
 
     @staticmethod
-    def _own_recipe(r: Reader, d: dict[str, Any]) -> tuple[str | None, str] | None:
+    def _own_recipe(r: Reader, d: dict[str, Any]) -> tuple[str | None, str, tuple[str, RecipeSharding | None]] | None:
         """The repository's own recipe file the config runs with (recipe_file.repository_recipe: a launcher's `python
         recipes/x.py --config x.yaml`, a `tune run x.py` line, a recipe file the config's name or a README ties to it),
         which outranks the stock `tune run NAME` comment a copied config keeps (review7a class 3). A byte-identical copy
         of a release's recipe is that recipe; any other file is the repository's own: no stock recipe's strategy or keys
-        are applied to it, only what the file itself shows (its DDP or FSDP wrapping). (recipe or None, how); None when
-        the repository runs no recipe file of its own."""
+        are applied to it, only what the file itself shows (its DDP or FSDP wrapping). (recipe or None, how, (the file's
+        path relative to the repository, what it shows of its sharding)); None when the repository runs no recipe file of
+        its own."""
         import os
 
         from .. import safepath
@@ -539,7 +587,7 @@ class TorchtuneAdapter(Adapter):
         loss = d.get("loss")
         cls = str(loss.get("_component_", "")).rsplit(".", 1)[-1] if isinstance(loss, dict) else ""
         trains = f", loss {cls}" if re.search(r"DPO|ORPO|SimPO|KTO|CPO|IPO|RSO|PPO", cls) else ""
-        return None, f"the repository's own {rel}{trains}"
+        return None, f"the repository's own {rel}{trains}", (rel, read)
 
     # the `key=value` launch words goblin applies: key -> (field, convert)
     _OVERRIDDEN: ClassVar[dict[str, tuple[str, Any]]] = {
@@ -628,9 +676,7 @@ class TorchtuneAdapter(Adapter):
         if key is None or isinstance(value, bool) or not isinstance(value, int) or value <= 1:
             return None
         if recipe is None:
-            r.notes.append(
-                f"`tensor_parallel_dim: {value}` (line {line}) not modelled: the recipe that runs is not one goblin knows, so whether it reads the key is unknown"
-            )
+            _parallel_unread(r, value, line, "the recipe that runs is not one goblin knows, so whether it reads the key is unknown")
             return None
         version = pinned("torchtune", pins(r.path, r.text))
         said = f"torchtune {version}" if version else f"torchtune {tables.table('torchtune')['version']} (assumed: no torchtune pin)"

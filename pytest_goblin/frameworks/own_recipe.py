@@ -311,6 +311,7 @@ _RESHARD_WORDS = ("reshard_after_forward",)
 _VAL_KEY = re.compile(r"(?:val|eval)\w{0,40}(?:every|steps|interval|freq)|(?:every|freq)\w{0,40}(?:val|eval)", re.IGNORECASE)
 _VAL_CALL = frozenset({"validate", "_validate", "run_val", "_run_val", "run_validation", "_run_validation", "evaluate", "_evaluate", "eval_step", "run_eval"})
 _UNSET = object()
+TENSOR_PARALLEL_KEY = "tensor_parallel_dim"
 
 
 @dataclass(frozen=True)
@@ -338,6 +339,13 @@ class RecipeSharding:
     validation: CfgRead | None = None
     validation_call: tuple[str, int] | None = None
     keys: frozenset[str] = frozenset()  # every top-level key the file reads from its cfg
+    # tensor parallelism: the cfg read of `tensor_parallel_dim` and the line of the file's own `parallelize_module(`
+    # call (torch.distributed.tensor.parallel), as torchtune 0.6.0 recipes/full_finetune_distributed.py:152 reads the key
+    # and :557 applies the plan over the "tp" mesh dimension; each None where the file shows none
+    tensor_parallel: CfgRead | None = None
+    parallelize_line: int | None = None
+    # the file's reads are all its own (keys_read is not None): a key it never reads does nothing
+    complete: bool = False
 
 
 def cfg_reads(tree: ast.AST) -> list[CfgRead]:
@@ -384,4 +392,7 @@ def recipe_sharding(path: Path, roots: list[Path]) -> RecipeSharding | None:
         val if call is not None else None,
         call if val is not None else None,
         frozenset(c.key for c in reads),
+        next((c for c in reads if c.key == TENSOR_PARALLEL_KEY), None),
+        min((line for name, line in calls if name == "parallelize_module"), default=None),
+        keys_read(path, roots) is not None,
     )

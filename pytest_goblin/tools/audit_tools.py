@@ -20,7 +20,7 @@ from ..errors import BenchmarkFailed, GoblinError, StartupRefused
 from ..formats import load_config
 from ..formats.base import FROM_NAME_ONLY, IN_CODE_BY_HAND, IN_LAUNCH_LINE, IN_OTHER_FILE, source_place
 from ..formats.launched import CUSTOM_PREFERENCE
-from ..formats.semantics import loaded_with_world_size, strategy_unread, topology_ambiguous
+from ..formats.semantics import loaded_with_world_size, parallelism_unread, strategy_unread, topology_ambiguous
 from ..frameworks.unsloth import UnslothLoad
 from ..hardware import capacity_gb, capacity_phrase
 from ..modelzoo import shape_assumption
@@ -781,6 +781,14 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
             "cannot judge this entry point on the one it read; state the GPUs (goblin_world_size) or measure with your "
             "training command (goblin_command)"
         )
+    if not why and evidence == "projected" and verdict != "fail" and (parallel := parallelism_unread(w)) is not None:
+        # review12a #10 emattia tune-sft: `tensor_parallel_dim: 8` priced as data parallel over 8 GPUs printed PASS
+        why = (
+            f"{parallel}: the samples per optimizer step, what fits in memory and what the collectives cost all depend on the degree, "
+            "so goblin cannot judge this config; measure with your training command (goblin_command)"
+        )
+    if not why and evidence == "projected" and verdict == "pass":
+        why = _tensor_parallel_unjudged(ctx, w)
     if not why and verdict != "fail":
         why = _assumed_lengths(ctx, w, patch)
     if not why and evidence == "projected":
@@ -1473,6 +1481,33 @@ def _by_hand(patch: Patch) -> dict[str, str]:
     such an edit: no rule judges it, and a setting read from a file's name only (`FROM_NAME_ONLY`) is not counted
     (`_unread_elsewhere`)."""
     return {rid: place for rid, skip in patch.skipped.items() for marker, place in _HAND_PLACES.items() if marker in skip and FROM_NAME_ONLY not in skip}
+
+
+def _tensor_parallel_unjudged(ctx: AuditContext, w: WorkloadConfig) -> str | None:
+    """Why a PASS on a tensor-parallel run is not decided: the degree is priced as configured, but where FSDP alone over
+    the same GPUs is projected to fit at the config's micro-batch, that layout (more samples per step, no per-layer
+    all-reduces) is the alternative, and no rule prices one against the other (review12a #10 emattia/tune-sft: a 70B full
+    fine-tune at tensor_parallel_dim 8 on 8 GPUs, one sample per optimizer step). None where the degree is 1 or the
+    layout without it does not fit."""
+    tp = w.tensor_parallel
+    if tp <= 1 or w.world_size < tp or w.pipeline_parallel > 1 or w.expert_parallel > 1:
+        return None
+    flat = w.model_copy(update={"tensor_parallel": 1, "strategy": "fsdp"})
+    limit = fit_limit_gb(ctx.hw)
+    gb = memory_gb(flat)
+    if gb > limit:
+        return None
+    src = w.sources.get("tensor_parallel")
+    at = f"`{src.key}: {tp}`" + (f" (line {src.line})" if src.line else "") if src is not None and src.key else f"tensor parallel {tp}"
+    dp = max(1, w.world_size // (tp * max(1, w.context_parallel)))
+    per_step = dp * w.micro_batch_size * max(1, w.gradient_accumulation)
+    return (
+        f"{at}: each layer is split over {tp} GPUs, leaving {dp} data-parallel rank{'s' if dp > 1 else ''} and {per_step} "
+        f"sample{'s' if per_step > 1 else ''} per optimizer step (micro-batch {w.micro_batch_size}, accumulation {w.gradient_accumulation}); "
+        f"without tensor parallelism, FSDP over the {w.world_size} GPUs is projected to fit at the same micro-batch ({gb:.0f} GB per GPU "
+        f"of {limit:.0f} GB usable), with no per-layer all-reduces, and goblin has no rule that prices that layout against this one, "
+        "so it cannot clear this config; measure both with your training command (goblin_command)"
+    )
 
 
 def _unread_elsewhere(ctx: AuditContext, w: WorkloadConfig, patch: Patch, verdict: Verdict) -> str | None:
