@@ -54,3 +54,30 @@ def test_a_module_the_repository_does_not_hold_names_none_of_its_files(tmp_path:
     launch = launchers.find_launch(root / "configs/sft.yaml")
     assert launch is not None and launch.where() == "run.sh line 1"
     assert topo(load_config(root / "configs/sft.yaml").workload) == (8, 1, 8)
+
+
+def test_a_hyphenated_module_name_runs_the_file_of_that_name(tmp_path: Path) -> None:
+    # Scicom small-ablation a664148 malaysian-sft/ds3-llama3.1-70b-lora-256.sh:4-5 (review12b row 26), cut down:
+    # `torchrun -m lora-llama3` run from the script's folder runs lora-llama3.py (Python 3.11.7 `python -m lora-llama3`)
+    files = {
+        "sft/run.sh": "torchrun --nproc_per_node 8 \\\n-m lora-llama3 \\\n--per_device_train_batch_size 1 \\\n--gradient_accumulation_steps 4\n",
+        "sft/lora-llama3.py": SCRIPT,
+    }
+    root = repo(tmp_path, files)
+    launch = launchers.find_script_launch(root / "sft/lora-llama3.py")
+    assert launch is not None and launch.where() == "sft/run.sh line 1"
+    w = load_config(root / "sft/lora-llama3.py").workload
+    assert (w.micro_batch_size, w.gradient_accumulation) == (1, 4)
+    assert topo(w) == (8, 1, 8)
+
+
+def test_a_hyphenated_module_does_not_run_a_file_of_another_name(tmp_path: Path) -> None:
+    # `-m lora-llama3` names lora-llama3.py only: neither lora_llama3.py nor a hyphenated word that is no module
+    files = {
+        "sft/run.sh": "torchrun --nproc_per_node 8 -m lora-llama3 --per_device_train_batch_size 1\npython -m -lora --x 1\n",
+        "sft/lora_llama3.py": SCRIPT,
+        "sft/-lora.py": SCRIPT,
+    }
+    root = repo(tmp_path, files)
+    assert launchers.find_script_launch(root / "sft/lora_llama3.py") is None
+    assert launchers.find_script_launch(root / "sft/-lora.py") is None

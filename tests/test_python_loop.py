@@ -308,3 +308,59 @@ def test_a_deepspeed_loop_whose_model_and_config_are_built_by_repository_functio
     assert "the model (the script makes no from_pretrained(...) call: `model = create_hf_model(...)` at line 12 loads it" in reason
     assert "`ds_config` given to deepspeed.initialize(...) at line 14 is a dict `get_train_ds_config(...)` builds at line 11" in reason
     assert "the precision (the DeepSpeed config sets it" in reason and "Accelerator" not in reason and "is not read)" not in reason.split("the model")[1][:80]
+
+
+# review12b row 23 (eminorhan/frontier-guide 83ceef7 train.py:78, :133-138, :168-170), cut down: a causal-LM loop that
+# chunks its text by `--block_size` and builds the model in bf16 on either branch; no launch line of the repository read
+FRONTIER = """\
+import argparse
+import torch
+from torch.utils.data import DataLoader
+from accelerate import Accelerator
+from transformers import AutoConfig, AutoModelForCausalLM
+
+parser = argparse.ArgumentParser()
+parser.add_argument('--model_name_or_path', type=str)
+parser.add_argument('--block_size', type=int, default=8192)
+parser.add_argument('--use_pretrained_weights', action='store_true')
+args = parser.parse_args()
+block_size = args.block_size
+accelerator = Accelerator(gradient_accumulation_steps=1)
+config = AutoConfig.from_pretrained(args.model_name_or_path)
+if args.model_name_or_path and args.use_pretrained_weights:
+    model = AutoModelForCausalLM.from_pretrained(args.model_name_or_path, torch_dtype=torch.bfloat16, config=config)
+else:
+    model = AutoModelForCausalLM.from_config(config, torch_dtype=torch.bfloat16)
+optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+train_dataloader = DataLoader(data, batch_size=4)
+model, optimizer, train_dataloader = accelerator.prepare(model, optimizer, train_dataloader)
+for batch in train_dataloader:
+    accelerator.backward(model(**batch).loss)
+    optimizer.step()
+"""
+
+
+def test_a_block_size_option_and_a_dtype_on_every_model_build_are_read_and_only_the_model_is_missing(tmp_path: Path) -> None:
+    root = repo(tmp_path, {"train.py": FRONTIER})
+    with pytest.raises(NotATrainingConfig) as info:
+        load_config(root / "train.py")
+    missing = info.value.reason.split("it cannot read")[1]
+    assert "the model (`args.model_name_or_path` given to from_pretrained(...) at line 16 is not read)" in missing
+    assert "sequence length" not in missing and "precision" not in missing
+    # with the model as the option's default it is read: 8192 from --block_size, bf16 weights from both builds
+    script = FRONTIER.replace("'--model_name_or_path', type=str", "'--model_name_or_path', type=str, default='Qwen/Qwen2.5-0.5B'")
+    root2 = repo(tmp_path / "b", {"train.py": script})
+    w = load_config(root2 / "train.py").workload
+    assert (w.model.name, w.seq_len, w.precision) == ("Qwen/Qwen2.5-0.5B", 8192, "bf16")
+    # --use_pretrained_weights is off by default: only the from_config build runs
+    assert "weights' dtype torch.bfloat16: `AutoModelForCausalLM.from_config(...)` at line 18 passes torch_dtype=torch.bfloat16" in w.notes
+
+
+def test_a_dtype_on_one_model_build_only_is_not_read_and_no_launch_is_said_as_such(tmp_path: Path) -> None:
+    script = FRONTIER.replace("from_config(config, torch_dtype=torch.bfloat16)", "from_config(config)").replace("--block_size", "--chunk")
+    root = repo(tmp_path, {"train.py": script})
+    with pytest.raises(NotATrainingConfig) as info:
+        load_config(root / "train.py")
+    reason = info.value.reason
+    assert "nor an option it reads named like a length: --max_seq_len, --block_size, ..." in reason
+    assert "the precision (no mixed_precision in the Accelerator call, no launch line of the repository read" in reason

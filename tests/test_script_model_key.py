@@ -240,3 +240,42 @@ def test_checkpointing_enabled_inside_a_function_is_not_read_as_every_run(tmp_pa
     in_function = OPENER.replace("model.gradient_checkpointing_enable()", "def enable(m):\n    m.gradient_checkpointing_enable()")
     w = load_config(_opener(tmp_path, script=in_function)).workload
     assert w.gradient_checkpointing is False
+
+
+def test_the_fields_default_names_the_model_where_the_file_does_not_set_it(tmp_path: Path) -> None:
+    # review12b row 35 (smerrillunc/llm_decisions train_agent_llm.py:72-74, :161-162), cut down: the script loads
+    # `script_args.model_name`, whose default names the model; the recipe sets `model_id`, which no field reads
+    script = SCRIPT.replace("model_id: str = field(default=None,", 'model_name: str = field(default="meta-llama/Meta-Llama-3-70B-Instruct",')
+    write_tree(
+        tmp_path,
+        {
+            "ft/lora.py": script.replace("script_args.model_id", "script_args.model_name").replace("LOAD", "script_args.model_name"),
+            "ft/lora.yaml": RECIPE,
+            "ft/run.sh": "torchrun --nproc_per_node=8 ./lora.py --config lora.yaml\n",
+        },
+        git=True,
+    )
+    w = load_config(tmp_path / "ft" / "lora.yaml").workload
+    assert w.model.known and w.model.params_b is not None and w.model.params_b > 60
+    assert w.sources["model"].key == "model_name" and w.sources["model"].line == 10 and w.sources["model"].explicit is False
+    notes = " ".join(w.notes)
+    assert "loads the field `model_name` as the model" in notes and "its default meta-llama/Meta-Llama-3-70B-Instruct in ScriptArguments" in notes
+
+
+def test_a_field_without_a_default_or_set_by_the_file_is_not_taken_from_a_default(tmp_path: Path) -> None:
+    # the field's default is None (the recipe's model_id is read as before); and a recipe setting the key wins over a default
+    config = _repo(tmp_path)
+    w = load_config(config).workload
+    assert w.sources["model"].line == 1 and "its default" not in " ".join(w.notes)
+    script = SCRIPT.replace("model_id: str = field(default=None,", 'model_id: str = field(default="meta-llama/Meta-Llama-3-8B",')
+    write_tree(
+        tmp_path / "b",
+        {
+            "ft/lora.py": script.replace("LOAD", "script_args.model_id"),
+            "ft/lora.yaml": RECIPE,
+            "ft/run.sh": "torchrun --nproc_per_node=8 ./lora.py --config lora.yaml\n",
+        },
+        git=True,
+    )
+    w2 = load_config(tmp_path / "b" / "ft" / "lora.yaml").workload
+    assert w2.model.params_b is not None and w2.model.params_b > 60 and "its default" not in " ".join(w2.notes)

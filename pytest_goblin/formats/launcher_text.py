@@ -1459,11 +1459,17 @@ def launcher_kind(tokens: tuple[str, ...]) -> str | None:
     return None
 
 
+_MODULE_WORD = re.compile(r"[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*")
+
+
 def module_file(tokens: tuple[str, ...], i: int) -> str:
     """`training/trainer.py` for the word `training.trainer` after `-m` / `--module` (python -m, torchrun -m/--module,
     deepspeed --module: a flag, the module is its `user_script` word, run as `python -m` on each node: DeepSpeed 0.16.5
-    deepspeed/launcher/runner.py:141, :192, :536, launch.py:237-240), else ""."""
-    if i == 0 or tokens[i - 1] not in ("-m", "--module") or not re.fullmatch(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*", tokens[i]):
+    deepspeed/launcher/runner.py:141, :192, :536, launch.py:237-240), else "". A hyphen is allowed in a module word:
+    `-m lora-llama3` runs lora-llama3.py, as Python's path finder looks a file up by name without checking that the
+    name is an identifier (Python 3.11.7 `python -m lora-llama3` runs it; review12b row 26 small-ablation
+    malaysian-sft/ds3-llama3.1-70b-lora-256.sh:4-5)."""
+    if i == 0 or tokens[i - 1] not in ("-m", "--module") or not _MODULE_WORD.fullmatch(tokens[i]):
         return ""
     if tokens[i].startswith("torch."):
         return ""

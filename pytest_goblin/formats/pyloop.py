@@ -66,7 +66,9 @@ _OPTIMIZERS = frozenset(
     {"AdamW", "Adam", "SGD", "Adafactor", "Lion", "Adagrad", "RMSprop", "AdamW8bit", "PagedAdamW", "PagedAdamW8bit", "DeepSpeedCPUAdam", "FusedAdam"}
 )
 # options whose name says the sequence length they cut to (`--max_seq_len 8192`)
-_LENGTH_OPTIONS = ("max_seq_len", "max_seq_length", "max_length", "model_max_length", "seq_len", "seq_length", "cutoff_len", "max_len")
+# (`--block_size`: the length a causal-LM loop chunks its concatenated text into, as transformers'
+# examples/pytorch/language-modeling/run_clm_no_trainer.py `group_texts` does; review12b row 23 frontier-guide train.py:78, :168-170)
+_LENGTH_OPTIONS = ("max_seq_len", "max_seq_length", "max_length", "model_max_length", "seq_len", "seq_length", "cutoff_len", "max_len", "block_size")
 _BRACKETED = re.compile(r"^\[([\w.-]+/[\w.-]+)\]$")
 _PRECISIONS = {"bf16": "bf16", "fp16": "fp16", "no": "no"}
 
@@ -125,6 +127,7 @@ class _Loop:
         self.runs, self.options, self.value_of, self.at = kit.runs, kit.options, kit.value_of, kit.location
         self.parents = {id(child): parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
         self.missing: list[str] = []
+        self.launch_read = True  # set by precision() where it looks the launch line up
         runs = [c for c in _calls(tree, "Accelerator") if self.runs(c) is not False]
         self.accelerator = runs[0] if runs else None
         inits = [c for c in ast.walk(tree) if isinstance(c, ast.Call) and _is_initialize(c)]
@@ -368,7 +371,9 @@ class _Loop:
         named = [a for dest, a in self.options.items() if dest in _LENGTH_OPTIONS and dest in read]
         if len(named) != 1:
             why = (
-                "several length options" if named else "no tokenizer call with max_length= and truncation or padding, nor a --max_seq_len-like option it reads"
+                "several length options"
+                if named
+                else "no tokenizer call with max_length= and truncation or padding, nor an option it reads named like a length: --max_seq_len, --block_size, ..."
             )
             self.missing.append(f"the sequence length ({why})")
             return
@@ -379,6 +384,40 @@ class _Loop:
             return
         self.s.values["max_length"], self.s.where["max_length"] = value, loc
         self.s.notes.append(f"seq_len {value}: the `{arg.flags[0]}` option (line {arg.line}) is the length the script cuts its samples to, read from its name")
+
+    def _built_dtype(self) -> tuple[str, int, str] | None:
+        """(dtype name, line, what was read) where every model build of the script that may run (`X.from_pretrained`
+        and `X.from_config` of a model class) passes the same `torch_dtype=torch.<dtype>` (or `dtype=`): the weights
+        are in it whichever branch runs (review12b row 23 frontier-guide train.py:135, :138). `from_config` builds in
+        it too: transformers v4.57.0 src/transformers/models/auto/auto_factory.py:453, :456 pass the keywords to
+        `_from_config`, which sets the default dtype from `dtype`/`torch_dtype` (modeling_utils.py:2287-2291,
+        :2297-2298). None where one passes none or another."""
+        from .pyeval import TORCH_DTYPE_ATTRS
+
+        builds = [
+            c
+            for c in ast.walk(self.tree)
+            if isinstance(c, ast.Call)
+            and isinstance(c.func, ast.Attribute)
+            and c.func.attr in ("from_pretrained", "from_config")
+            and "Model" in ast.unparse(c.func.value).split(".")[-1]
+            and not any(part in ast.unparse(c.func.value).split(".")[-1] for part in ("Peft", "Tokenizer", "Config", "Processor"))
+            and self.runs(c) is not False
+        ]
+        names: set[str] = set()
+        for c in builds:
+            node = next((k.value for k in c.keywords if k.arg in ("torch_dtype", "dtype")), None)
+            if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "torch" and node.attr in TORCH_DTYPE_ATTRS):
+                return None
+            names.add(TORCH_DTYPE_ATTRS[node.attr])
+        if len(names) != 1:
+            return None
+        name = names.pop()
+        builds.sort(key=lambda c: c.lineno)
+        lines = ", ".join(str(c.lineno) for c in builds)
+        calls = " and ".join(dict.fromkeys(f"`{ast.unparse(c.func)}(...)`" for c in builds))
+        verb = "pass" if len(builds) > 1 else "passes"
+        return name, builds[0].lineno, f"{calls} at line{'s' if len(builds) > 1 else ''} {lines} {verb} torch_dtype=torch.{name}"
 
     def _in_generate(self, node: ast.AST) -> bool:
         """Whether a value is an argument of a `generate(...)` call (a generation length, not the training cutoff)."""
@@ -408,6 +447,7 @@ class _Loop:
             from .launchers import find_launch
 
             launch = find_launch(self.path)
+            self.launch_read = launch is not None
             if launch is not None and launch.mixed_precision is not None:
                 raw, file, line, said = launch.mixed_precision
                 value, how = (
@@ -429,10 +469,20 @@ class _Loop:
                 value, how = "no", f"{ds.get('__shown__')} enables neither bf16 nor fp16"
             loc = self.at(None, 1, file=ds.get("__path__"), fixed=f"precision is set in {ds.get('__shown__')}; change it there")
         if value is None or loc is None:
+            if "torch_dtype" not in self.s.values and (built := self._built_dtype()) is not None:
+                name, line, said = built
+                self.s.values["torch_dtype"] = name
+                self.s.where["torch_dtype"] = self.at(None, line, fixed=f"{said}; change it there by hand")
+                self.s.notes.append(f"weights' dtype torch.{name}: {said}")
             if "torch_dtype" in self.s.values:
                 return  # the weights' dtype: the TrainingArguments reader takes it
             if self.accelerator is None:  # deepspeed.initialize: its config's bf16/fp16 blocks set it (that config is not read)
                 self.missing.append("the precision (the DeepSpeed config sets it, and that config is not read; no torch_dtype either)")
+            elif not self.launch_read:
+                self.missing.append(
+                    "the precision (no mixed_precision in the Accelerator call, no launch line of the repository read for its"
+                    " `accelerate launch --mixed_precision`, and no torch_dtype on every model load)"
+                )
             else:
                 self.missing.append(
                     "the precision (no mixed_precision in the Accelerator call nor in an accelerate config its launch line passes, and no torch_dtype)"
