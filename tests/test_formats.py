@@ -314,7 +314,8 @@ def test_fsdp_config_file_referenced_by_path(tmp_path: Path, kind: str) -> None:
     if kind == "missing":
         assert not w.cpu_offload and any("was not found" in n for n in w.notes)
     else:
-        assert w.cpu_offload and w.sources["cpu_offload"].line == 6
+        # TrainingArguments offloads only for `offload` in its `fsdp` string (transformers 4.40.0 training_args.py:1804-1805)
+        assert not w.cpu_offload and any("moves nothing to the host" in n for n in w.notes)
         # TRL turns checkpointing on by default (trl/trainer/base_config.py); the JSON file's FSDP
         # activation checkpointing is a second switch, recorded with the file it lives in.
         assert w.gradient_checkpointing is True

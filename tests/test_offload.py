@@ -76,20 +76,55 @@ def test_offload_read_from_the_name_of_a_missing_file_says_so(tmp_path: Path) ->
     assert "no setting for" not in why and "from the name of the file" in why and "`deepspeed`" in why
 
 
-def test_fsdp_file_offload_skip_names_the_file_and_key(tmp_path: Path) -> None:
+def test_fsdp_file_offload_params_is_not_read_by_training_arguments(tmp_path: Path) -> None:
+    """review12b #35: TrainingArguments offloads FSDP parameters only for `offload` in its `fsdp` string (transformers
+    4.40.0 training_args.py:1804-1805); an fsdp_config file's `fsdp_offload_params` moves nothing."""
     (tmp_path / "fsdp.json").write_text(json.dumps({"fsdp_offload_params": True, "fsdp_sharding_strategy": "FULL_SHARD"}))
     cfg = tmp_path / "sft.yaml"
-    cfg.write_text(
+    text = (
         "model_name_or_path: meta-llama/Meta-Llama-3-8B\ndataset_name: trl-lib/Capybara\nper_device_train_batch_size: 1\n"
         "gradient_accumulation_steps: 8\nfsdp: full_shard auto_wrap\nfsdp_config: fsdp.json\nuse_peft: true\nlora_r: 16\n"
         "# torchrun --nproc_per_node 8\n"
     )
-    loaded = load_config(cfg)
-    assert loaded.workload.cpu_offload and loaded.workload.offload_params
-    rules = kb.applicable(loaded.workload, HW, kb.cached_rules())
-    patch = build_patch(loaded, rules, HW, "p1", other_files=False)
-    why = patch.skipped[RULE]
-    assert "CPU offload is set in fsdp.json (`fsdp_offload_params`)" in why and "set `fsdp_offload_params` to false there" in why
+    cfg.write_text(text)
+    w = load_config(cfg).workload
+    assert not w.cpu_offload and not w.offload_params
+    assert any("`fsdp_offload_params` in fsdp.json moves nothing to the host" in n for n in w.notes)
+    # must-not: `offload` in the fsdp string does offload, whatever the file says
+    cfg.write_text(text.replace("fsdp: full_shard auto_wrap", "fsdp: full_shard auto_wrap offload"))
+    w = load_config(cfg).workload
+    assert w.cpu_offload and w.offload_params and w.sources["cpu_offload"].key == "fsdp"
+
+
+def test_inline_fsdp_config_offload_params_is_not_read_by_training_arguments(tmp_path: Path) -> None:
+    """review12b #35 (llm_decisions configs/llamma_3_70b.yaml): `fsdp: "full_shard"` with `fsdp_config.fsdp_offload_params:
+    true` under transformers 4.40.0 offloads nothing: no offload finding, and fused AdamW is offered."""
+    cfg = tmp_path / "sft.yaml"
+    text = (
+        "model_name_or_path: meta-llama/Meta-Llama-3-8B\ndataset_name: trl-lib/Capybara\nper_device_train_batch_size: 1\n"
+        "gradient_accumulation_steps: 8\nbf16: true\n"
+        'fsdp: "full_shard auto_wrap"\nfsdp_config:\n  fsdp_offload_params: true\n  fsdp_transformer_layer_cls_to_wrap: [LlamaDecoderLayer]\n'
+        "# torchrun --nproc_per_node 8\n"
+    )
+    cfg.write_text(text)
+    w = load_config(cfg).workload
+    assert not w.cpu_offload and not w.offload_params
+    assert any("`fsdp_config.fsdp_offload_params: true` (line 8) moves nothing to the host" in n for n in w.notes)
+    assert all("True" not in n for n in w.notes if "moves nothing" in n)
+    fired = {r.id for r in kb.applicable(w, HW, kb.cached_rules())}
+    assert "memory.cpu_offload_fits_up_to" not in fired
+    # must-not: with `offload` in the string the run offloads, and no note says otherwise
+    cfg.write_text(text.replace('"full_shard auto_wrap"', '"full_shard auto_wrap offload"'))
+    w = load_config(cfg).workload
+    assert w.cpu_offload and w.offload_params and not any("moves nothing" in n for n in w.notes)
+    # must-not: Axolotl's own fsdp_config is read by Axolotl, and its fsdp_offload_params does offload
+    ax = tmp_path / "ax.yaml"
+    ax.write_text(
+        "base_model: meta-llama/Meta-Llama-3-8B\nmicro_batch_size: 1\nsequence_len: 2048\nbf16: true\nfsdp:\n  - full_shard\n"
+        "  - auto_wrap\nfsdp_config:\n  fsdp_offload_params: true\n  fsdp_transformer_layer_cls_to_wrap: LlamaDecoderLayer\n"
+        "datasets:\n  - path: tatsu-lab/alpaca\n    type: alpaca\n"
+    )
+    assert load_config(ax).workload.cpu_offload
 
 
 # ---------------------------------------------------------------- ZeRO stage from the file name

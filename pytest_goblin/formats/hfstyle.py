@@ -94,7 +94,7 @@ def read_common(
         note=f"TrainingArguments.dataloader_pin_memory=True: {where(parser, 'dataloader_pin_memory')}",
         convert=as_bool,
     )
-    read_offload_and_kernels(r)
+    read_offload_and_kernels(r, ta_fsdp=parser != "axolotl")
     read_saves(r, parser)
     read_evals(r, "transformers" if plain and parser == "trl" else parser)
     key, value, line = r.raw("deepspeed")
@@ -114,6 +114,14 @@ def read_common(
 
         found, note = read_fsdp_file(Path(r.path), ref.strip())
         r.notes.append(note)
+        if parser != "axolotl" and found.get("offload_params"):  # TrainingArguments reads no offload from fsdp_config (TA_FSDP_OFFLOAD)
+            file, dotted, _at = (found.get("offload_at") or [("", "offload_params", None)])[0]
+            for field in ("cpu_offload", "offload_params", "offload_at"):
+                found.pop(field, None)
+            r.notes.append(
+                f"`{dotted}` in {Path(file).name or ref.strip()} moves nothing to the host: TrainingArguments offloads FSDP parameters "
+                f"only for `offload` in its `fsdp` option string ({TA_FSDP_OFFLOAD}); read as no offload"
+            )
         found.pop("sharding_key", None)  # the sharding is recorded against the `fsdp_config:` line that names the file
         switch = found.pop("activation_checkpointing", None)
         offload_at = found.pop("offload_at", None)
@@ -497,9 +505,35 @@ def record_offload(r: Reader, found: dict[str, Any]) -> None:
         r.sources[f"{OFFLOAD_AT}.{i}"] = FieldSource(file=file, key=dotted, line=at, explicit=True, note="host offload switched on in a referenced file")
 
 
-def read_offload_and_kernels(r: Reader) -> None:
-    """Host offload (FSDP / ZeRO), activation offloading and Liger kernels, where the format has them."""
-    key, value, line = r.raw(*OFFLOAD_KEYS)
+# TrainingArguments' FSDP offload comes from the `offload` option of its `fsdp` string alone: nothing in transformers reads
+# `fsdp_config.offload_params` (nor its `fsdp_`-prefixed spelling). transformers 4.28.1 trainer.py:1449-1452
+# (CPUOffload(offload_params=True) only for FSDPOption.OFFLOAD in args.fsdp); 4.40.0 training_args.py:1804-1805, 4.41.1
+# :1848-1849, 4.44.2 :1921-1922, 4.48.0 :1974-1975, 4.57.0 :2014-2015 (FSDP_OFFLOAD_PARAMS set only for `offload` in the
+# fsdp list), with trainer.py 4.40.0:4375-4382 copying only limit_all_gathers / activation_checkpointing from fsdp_config, and
+# accelerate 0.29.3 utils/dataclasses.py:1093-1095 taking the offload from that environment variable; 5.14.1
+# training_args.py:2746-2747 and :2849-2850 (the plugin's cpu_offload from `offload` or fsdp_config `cpu_offload`, not
+# `offload_params`). Axolotl's own fsdp_config (its `fsdp_offload_params`) is another reader and keeps OFFLOAD_KEYS.
+TA_FSDP_OFFLOAD = (
+    "transformers 4.40.0 training_args.py:1804-1805 (FSDP_OFFLOAD_PARAMS only for `offload` in `fsdp`; likewise 4.28.1 "
+    "trainer.py:1449-1452, 4.57.0 training_args.py:2014-2015, 5.14.1 :2849-2850)"
+)
+TA_IGNORED_OFFLOAD_KEYS = ("fsdp_config.fsdp_offload_params", "fsdp_config.offload_params")
+
+
+def read_offload_and_kernels(r: Reader, *, ta_fsdp: bool = False) -> None:
+    """Host offload (FSDP / ZeRO), activation offloading and Liger kernels, where the format has them. `ta_fsdp`: the
+    file is parsed into TrainingArguments, whose FSDP offload is the `offload` option of `fsdp` (TA_FSDP_OFFLOAD)."""
+    keys = tuple(k for k in OFFLOAD_KEYS if not (ta_fsdp and k in TA_IGNORED_OFFLOAD_KEYS))
+    if ta_fsdp:
+        ignored, said, at = r.raw(*TA_IGNORED_OFFLOAD_KEYS)
+        fsdp_key, fsdp, _fl = r.raw("fsdp")
+        if ignored is not None and as_bool_or_false(said) and not (fsdp_key is not None and "offload" in str(fsdp).lower()):
+            where_at = f" (line {at})" if at else ""
+            r.notes.append(
+                f"`{ignored}: {str(said).lower()}`{where_at} moves nothing to the host: TrainingArguments offloads FSDP parameters only for "
+                f"`offload` in its `fsdp` option string ({TA_FSDP_OFFLOAD}); read as no offload"
+            )
+    key, value, line = r.raw(*keys)
     if key is not None:
         r.explicit("cpu_offload", as_bool(value), key, line)
         if r.values["cpu_offload"]:
@@ -528,6 +562,14 @@ def read_offload_and_kernels(r: Reader) -> None:
         if k is not None and isinstance(v, str) and v.lower() == "offload":
             r.explicit("activation_offloading", True, k, ln)
     r.take("fused_kernels", LIGER_KEYS, default=False, note=f"TrainingArguments.use_liger_kernel=False ({TA_DOCS})", convert=as_bool)
+
+
+def as_bool_or_false(value: Any) -> bool:
+    """A config value read as a flag; one goblin cannot read as a flag counts as off."""
+    try:
+        return as_bool(value)
+    except (TypeError, ValueError):
+        return False
 
 
 def _compile_flag(value: Any) -> bool:
