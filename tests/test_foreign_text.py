@@ -100,3 +100,38 @@ def test_must_not_fire_own_comment_over_commented_notebook_line(tmp_path: Path) 
     lw = load_config(live / "configs" / "my_8B_lora.yaml").workload
     assert lw.world_size == 1
     assert "commented out" not in next(n for n in lw.notes if n.startswith("torchtune recipe "))
+
+
+LF_YAML = (
+    "model_name_or_path: Qwen/Qwen2.5-7B-Instruct\nstage: sft\ndo_train: true\nfinetuning_type: lora\n"
+    "dataset: alpaca_en_demo\ntemplate: qwen\ncutoff_len: 2048\noutput_dir: saves/x\n"
+    "per_device_train_batch_size: 1\ngradient_accumulation_steps: 8\nlearning_rate: 1.0e-4\nbf16: true\n"
+)
+LF_README = "# Examples\n\nUse `CUDA_VISIBLE_DEVICES` to choose devices.\n\nThe full-parameter example trains on 4 GPUs.\n"
+
+
+def test_vendored_framework_readme_count_is_not_the_repositorys(tmp_path: Path) -> None:
+    # review12a #12 InternSVG: LLaMA-Factory/examples/README.md's "on 4 GPUs" is the vendored framework's example
+    root = repo(
+        tmp_path,
+        {
+            "LLaMA-Factory/src/llamafactory/extras/env.py": 'VERSION = "0.9.4.dev0"\n',
+            "LLaMA-Factory/examples/README.md": LF_README,
+            "LLaMA-Factory/examples/train_full/stage_1.yaml": LF_YAML,
+        },
+    )
+    w = load_config(root / "LLaMA-Factory" / "examples" / "train_full" / "stage_1.yaml").workload
+    assert "README" not in (w.sources["world_size"].key or "") and "README" not in (w.sources["world_size"].note or "")
+
+
+def test_must_not_fire_readme_count_outside_a_vendored_copy(tmp_path: Path) -> None:
+    # the same README in the repository's own folder (no framework copy) is the repository's word
+    root = repo(tmp_path, {"examples/README.md": LF_README, "examples/train_full/stage_1.yaml": LF_YAML})
+    w = load_config(root / "examples" / "train_full" / "stage_1.yaml").workload
+    assert w.world_size == 4 and "README" in (w.sources["world_size"].key or "")
+    # the framework's own repository (the copy is the root) reads its README as before
+    own = repo(
+        tmp_path / "own",
+        {"src/llamafactory/extras/env.py": 'VERSION = "0.9.4.dev0"\n', "examples/README.md": LF_README, "examples/train_full/stage_1.yaml": LF_YAML},
+    )
+    assert load_config(own / "examples" / "train_full" / "stage_1.yaml").workload.world_size == 4
