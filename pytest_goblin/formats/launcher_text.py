@@ -529,12 +529,20 @@ def _notebook_shell(text: str, databricks: bool = False) -> tuple[list[tuple[int
         elif line.lstrip().startswith("!") or bang:
             command = _bang_expand(line.lstrip()[1:] if not bang else line, literals)
             bang = line.rstrip().endswith("\\")
+        elif hashed := _HASHED_BANG.match(line):
+            # `# ! tune run ... --config x.yaml` in a code cell: a commented-out command, kept as a shell comment so that
+            # it is read as one (`_commented_command`: the repository's hint, never a live launch; review12a #7)
+            command = "# " + _bang_expand(hashed.group(1), literals)
         else:
             continue
         out.append((n, command))
         places.setdefault(n, place)
     # the code cells' commands first (what the notebook runs), then the commands its Markdown shows
     return [*out, (out[-1][0] if out else 0, ""), *shown], places, literals
+
+
+# a code cell's commented-out shell command (`# ! tune run ...`, `#!torchrun ...`)
+_HASHED_BANG = re.compile(r"^\s*#\s*!\s*(\S.*)$")
 
 
 # `REPO_ROOT=$(cd "$(dirname "$0")/.." && pwd)`: the launcher's own folder (and a relative path below it), which a

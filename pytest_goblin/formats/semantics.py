@@ -641,7 +641,13 @@ def read_world_size(
     weak = launched is not None and (Path(launched.file).suffix.lower() in (".md", ".markdown") or not launched.per_node_said)
     # a Markdown line that names this file and states a count beats a template comment (review4 class 2:
     # SWE-Gym docs/OpenHands.md:96 `N_GPUS=8 ...` over torchtune's "To launch on 2 devices ... qwen2_5/7B_full")
-    template = template_comment(text, Path(r.path).name) if found and weak and launched is not None and launched.per_node_said and launched.nodes_said else None
+    # so does a commented-out repository line that names this file (a notebook's `# ! tune run ... --config x.yaml`)
+    # over a comment that is a framework template's header (review12a #7: torchtune's 90B_qlora "To launch on 4
+    # devices" kept in the copy; the workshop's notebook runs it, commented out, on one GPU): both are hints, and the
+    # repository's own names this file; the template names another config
+    commented = launched is not None and launched.commented
+    counted = launched is not None and ((launched.per_node_said and launched.nodes_said) or commented)
+    template = template_comment(text, Path(r.path).name) if found and weak and counted else None
     if template:
         weak = False
     if implied_over_assumed and launched is not None and weak and not found and implied is not None and not implied[4]:

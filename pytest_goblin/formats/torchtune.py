@@ -439,6 +439,8 @@ class TorchtuneAdapter(Adapter):
         own_read: tuple[str, RecipeSharding | None] | None = None
         if own_file is not None:
             recipe, how, own_read = own_file[0], own_file[1], own_file[2]
+        else:
+            recipe, how = self._launched_recipe(r, recipe, how)
         info = tables.recipe(recipe) if recipe else None
         # a recipe outside the registry (dev/grpo_...) is still named, so that what it trains is known
         named = recipe or (how if own_file is not None else None) or tune_run_named(r.text)
@@ -480,6 +482,32 @@ class TorchtuneAdapter(Adapter):
         if own_file is not None and recipe is None:
             self._comment_count_assumed(r)
         self._stock_header_assumed(r)
+
+    @staticmethod
+    def _launched_recipe(r: Reader, recipe: str | None, how: str) -> tuple[str | None, str]:
+        """The registry recipe the repository's live launch line runs the config with (`tune run
+        lora_finetune_single_device --config configs/x.yaml` in a notebook cell) over the config's comment or its
+        file name: a `tune run` comment copied with a stock config is torchtune's template, not how this repository
+        runs the file (review12a #6: the 11B_lora header's `lora_finetune_distributed` over the notebook's
+        single-device line). A commented-out line counts only over a comment that is a template's header (it runs
+        another config: `semantics.template_comment`; review12a #7), said as the repository's hint. A line naming no
+        registry recipe, or one the comment agrees with, changes nothing."""
+        from .launchers import find_launch
+        from .semantics import template_comment
+
+        launch = find_launch(r.path)
+        if launch is None or not launch.recipe or launch.recipe == recipe:
+            return recipe, how
+        if launch.recipe not in tables.table("torchtune").get("recipes", {}):
+            return recipe, how
+        if launch.commented and template_comment(r.text, Path(r.path).name) is None:
+            return recipe, how
+        said = f"{launch.where()} `tune run {launch.recipe}`, " + (
+            "the repository's line, commented out: its hint, assumed" if launch.commented else "the repository's launch line"
+        )
+        if recipe:
+            said += f", over {how} ({recipe})"
+        return launch.recipe, said
 
     @staticmethod
     def _stock_header_assumed(r: Reader) -> None:
