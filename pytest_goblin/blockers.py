@@ -1565,9 +1565,10 @@ def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker, checked: di
     container = checked["keys_container"]
     out = []
     for r in got.rejected:
-        # a key judged at an assumed release of a run in a container goblin cannot read: the image's release decides, so
-        # never "will not start" (review11b #32)
-        stops = got.stops is True and r.certain and not (r.assumed and container)
+        # a key judged at an assumed release (no pin, or an open range pip fills with the newest) is a requirement, as every
+        # other release-dependent check is (README "Framework tables"; review12b C2/C3 rows 29, 30): the repository may
+        # run an older release that accepts it. In a container goblin cannot read, the image's release decides (review11b #32)
+        stops = got.stops is True and r.certain and not r.assumed
         if stops != (b.severity == "blocker") or (not stops and got.parser == "llamafactory" and got.stops is not True):
             continue  # the other entry (blocker / requirement) reports it; LLaMA-Factory keys it may keep: nothing
         _ok, value, line = raw_key(loaded, r.key)
@@ -1596,6 +1597,8 @@ def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker, checked: di
             if reads is not None
             else ""
             if got.stops is False and r.certain and got.parser != "llamafactory"
+            else "So at that release the run would not start. "
+            if got.stops is True and r.certain and r.assumed
             else f"{b.symptom}. "
         )
         message = (
