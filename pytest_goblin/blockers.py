@@ -368,12 +368,42 @@ def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] |
     return out
 
 
+def _script_class(loaded: LoadedConfig) -> str | None:
+    """The config class a recipe is read into: the script's own call (`config_class`), else, for a YAML/JSON recipe, the
+    TRL config class the script its launch line runs parses it into, or the one its repository class subclasses
+    (launched.Launched.trl_args: MiuLab/FactAlign run_kto.py:68 H4ArgumentParser((ModelArguments, DataArguments,
+    FGKTOConfig)), FGKTOConfig(KTOConfig) at kto_trainer_fg.py:354; review12b C3 row 37). The script's code is the run's,
+    not the file's comments (`# DPOTrainer arguments`) or path words."""
+    declared = getattr(loaded.data, "config_class", None)
+    if isinstance(declared, str) or loaded.adapter.name != "hf-trainer" or not str(loaded.path).endswith((".yaml", ".yml", ".json")):
+        return declared if isinstance(declared, str) else None
+    from .formats.launched import launched_script
+
+    launched = launched_script(str(loaded.path))
+    return launched.trl_args or None if launched is not None else None
+
+
+def _own_trainer(loaded: LoadedConfig) -> str | None:
+    """`FGKTOTrainer (kto_trainer_fg.py:367)` where the script a YAML/JSON recipe's launch line runs builds a trainer class
+    of its repository that subclasses none of TRL's preference trainers: TRL's DPOTrainer/KTOTrainer code (its loss
+    list, its __init__ checks) does not run, the repository's does (review12b C3 row 37: FGKTOTrainer computes
+    `fg_kto`, kto_trainer_fg.py:1576). None otherwise."""
+    if loaded.adapter.name != "hf-trainer" or not str(loaded.path).endswith((".yaml", ".yml", ".json")):
+        return None
+    from .formats.launched import launched_script
+
+    launched = launched_script(str(loaded.path))
+    if launched is None or not launched.own_trainer or launched.own_trainer_trl or not launched.trainer:
+        return None
+    return f"{launched.trainer} ({launched.own_trainer})"
+
+
 def _trl_class(loaded: LoadedConfig) -> str | None:
     """The one TRL config class a recipe or script builds (`GRPOConfig`), None where it is not known to be one."""
     from .frameworks import parser_for
 
     data = loaded.data
-    declared = getattr(data, "config_class", None)
+    declared = _script_class(loaded)
     keys_of = data if isinstance(data, dict) else getattr(data, "values", None)
     if not isinstance(keys_of, dict) or loaded.adapter.name not in ("hf-trainer", "python"):
         return None
@@ -638,8 +668,8 @@ def _dpo_loss_type(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     DPOTrainer goblin read computes it, or the release is known and does not; a requirement on an assumed release."""
     from .frameworks.trl_limits import DPO_EVER, dpo_losses
 
-    if _trl_class(loaded) != "DPOConfig":
-        return []
+    if _trl_class(loaded) != "DPOConfig" or _own_trainer(loaded):
+        return []  # a repository trainer that is not TRL's DPOTrainer computes its own losses
     ok, value, line = raw_key(loaded, "loss_type")
     if not ok or not isinstance(value, str):
         return []
@@ -675,8 +705,8 @@ def _kto_kl_term(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     "sequential" (trl 1.6.0 on). A blocker on a pinned release that has the check, a requirement on an assumed one."""
     from .frameworks.trl_limits import KTO_NO_KL_AT, KTO_NO_KL_LOSS, kto_checks
 
-    if _trl_class(loaded) != "KTOConfig":
-        return []
+    if _trl_class(loaded) != "KTOConfig" or _own_trainer(loaded):
+        return []  # KTOTrainer.__init__'s checks run only in TRL's KTOTrainer (or a subclass)
     ok, loss, _loss_line = raw_key(loaded, "loss_type")
     if not ok:
         loss = None  # not set: KTOConfig's default, "kto" (trl 1.16.0 kto_config.py:198-199)
@@ -1484,6 +1514,23 @@ def _script_parse(path: str) -> tuple[tuple[str, int, dict[str, Any]], dict[str,
     return (launched.script, line, kwargs), launched.attrs_read
 
 
+def _trl_side_read(path: str) -> bool:
+    """Whether TRL's side classes (ModelConfig, ScriptArguments ...) may read a YAML/JSON recipe: False only where the script
+    its launch line runs parses it into argument classes none of which is one of them (MiuLab/FactAlign run_kto.py:68
+    H4ArgumentParser((ModelArguments, DataArguments, FGKTOConfig)), alignment-handbook's ModelArguments: TRL
+    ModelConfig's key history is not that class's; review12b C3 row 37)."""
+    from .frameworks.history import _TRL_SIDE
+
+    if not path.endswith((".yaml", ".yml", ".json")):
+        return True
+    from .formats.launched import launched_script
+
+    launched = launched_script(path)
+    if launched is None or not launched.parser_classes:
+        return True
+    return any(c in _TRL_SIDE or c.endswith("ScriptArguments") for c in launched.parser_classes)
+
+
 def _rejected(parser: str, classes: tuple[str, ...], keys: list[str], pinned: dict[str, Pin], text: str, path: str) -> KeyCheck | None:
     """The keys the release rejects; only when some are is the repository's own Python read (its argument classes'
     fields, which accept a key the framework dropped), since that walks the tree."""
@@ -1493,10 +1540,11 @@ def _rejected(parser: str, classes: tuple[str, ...], keys: list[str], pinned: di
     # (at the recipe's own config class's range, as its record is: history.reading reads the class from the label)
     label = f"trl ({next((c for c in classes if c.endswith('Config')), '')})" if classes else "trl"
     trl_read = reading(label, path, text) if parser == "trl" and "trl" not in pinned else None
-    got = rejected(parser, classes, keys, pinned, text, frozenset(), trl_read)
+    side = _trl_side_read(path)
+    got = rejected(parser, classes, keys, pinned, text, frozenset(), trl_read, side_read=side)
     if got is not None and got.rejected:
         script = _script_parse(path) if parser == "trl" else None
-        got = rejected(parser, classes, keys, pinned, text, repository_fields(path), trl_read, script[0] if script else None)
+        got = rejected(parser, classes, keys, pinned, text, repository_fields(path), trl_read, script[0] if script else None, side_read=side)
         if got is not None and script is not None:
             got = dataclasses.replace(got, script_reads=script[1])
     return got
@@ -1509,7 +1557,7 @@ def _key_check(loaded: LoadedConfig, data: dict[Any, Any]) -> KeyCheck | None:
     from .frameworks.pins import pins
     from .frameworks.releases import llamafactory_rejected, torchtune_rejected
 
-    declared = getattr(data, "config_class", None)
+    declared = _script_class(loaded)
     parser, classes = parser_for(loaded.adapter.name, data, declared, str(loaded.path), loaded.text)
     path = str(loaded.path)
     keys, pinned = [k for k in data if isinstance(k, str)], pins(path, loaded.text)
@@ -1565,9 +1613,10 @@ def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker, checked: di
     container = checked["keys_container"]
     out = []
     for r in got.rejected:
-        # a key judged at an assumed release of a run in a container goblin cannot read: the image's release decides, so
-        # never "will not start" (review11b #32)
-        stops = got.stops is True and r.certain and not (r.assumed and container)
+        # a key judged at an assumed release (no pin, or an open range pip fills with the newest) is a requirement, as every
+        # other release-dependent check is (README "Framework tables"; review12b C2/C3 rows 29, 30): the repository may
+        # run an older release that accepts it. In a container goblin cannot read, the image's release decides (review11b #32)
+        stops = got.stops is True and r.certain and not r.assumed
         if stops != (b.severity == "blocker") or (not stops and got.parser == "llamafactory" and got.stops is not True):
             continue  # the other entry (blocker / requirement) reports it; LLaMA-Factory keys it may keep: nothing
         _ok, value, line = raw_key(loaded, r.key)
@@ -1596,6 +1645,8 @@ def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker, checked: di
             if reads is not None
             else ""
             if got.stops is False and r.certain and got.parser != "llamafactory"
+            else "So at that release the run would not start. "
+            if got.stops is True and r.certain and r.assumed
             else f"{b.symptom}. "
         )
         message = (

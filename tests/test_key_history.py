@@ -351,9 +351,11 @@ def test_a_llamafactory_key_the_pinned_release_dropped(tmp_path: Path, monkeypat
 def test_llamafactory_keys_that_must_not_be_flagged(tmp_path: Path, monkeypatch: object) -> None:
     old = {"llamafactory": Pin("llamafactory", "0.9.1", "llamafactory==0.9.1", "requirements.txt:1", "==0.9.1")}
     assert _pinned_findings(tmp_path, LF_YAML, old, monkeypatch) == []  # 0.9.1 still has it
-    # no LLaMA-Factory pin: the newest read (0.9.5), whose parser stops on the key, assumed and said so
+    # no LLaMA-Factory pin: the newest read (0.9.5), whose parser stops on the key, assumed and said so; a requirement,
+    # since the repository may run an older release that has it (review12b C2/C3: a blocker on a pinned release only)
     (unpinned,) = _pinned_findings(tmp_path, LF_YAML, {}, monkeypatch)
-    assert unpinned.blocker and "assumed llamafactory 0.9.5" in unpinned.message
+    assert not unpinned.blocker and unpinned.rule_id == "blocker.keys_unknown_at_version" and "assumed llamafactory 0.9.5" in unpinned.message
+    assert "So at that release the run would not start." in unpinned.message and "llamafactory 0.9.1 is the newest release goblin read" in unpinned.message
     assert _pinned_findings(tmp_path, "# ALLOW_EXTRA_ARGS=1 llamafactory-cli train cfg.yaml\n" + LF_YAML, LF_092, monkeypatch) == []
     # a TrainingArguments key: LLaMA-Factory 0.9.2 installs transformers <=4.49.0, which still has evaluation_strategy
     assert _pinned_findings(tmp_path, LF_YAML.replace("train_mm_proj_only: false", "evaluation_strategy: steps"), LF_092, monkeypatch) == []

@@ -42,8 +42,10 @@ def _yaml(run: str, requirements: str) -> dict[str, str]:
 
 def test_an_unpinned_key_says_the_release_is_open_and_what_to_pin(tmp_path: Path) -> None:
     (f,) = _keys(tmp_path, "open", _yaml(PLAIN, "accelerate\n"))
-    # TrlParser of the newest trl stops on it: still the blocker the newest release gives (issue 23), said as assumed
-    assert f.blocker and "stops with ValueError" in f.message
+    # TrlParser of the newest trl stops on it, but that release is assumed: a requirement, as every release-dependent
+    # check is on an assumed release (README "Framework tables"; review12b C2/C3 rows 29, 30), said as assumed
+    assert not f.blocker and f.rule_id == "blocker.keys_unknown_at_version" and "stops with ValueError" in f.message
+    assert "So at that release the run would not start." in f.message
     assert "The repository does not fix its transformers release, so goblin judged the newest it knows" in f.message
     assert "transformers 4.50.3 is the newest release goblin read that still accepts `evaluation_strategy`: pin `transformers==4.50.3`" in f.message
     assert "None" not in f.message

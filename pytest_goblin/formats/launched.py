@@ -68,6 +68,9 @@ class Launched:
     parser_classes: tuple[str, ...] = ()
     trainer: str | None = None  # the trainer class the script builds
     own_trainer: str = ""  # "scripts/trainer.py:120" when that class is the repository's own, "" for a framework's
+    # the TRL preference trainer (DPOTrainer, KTOTrainer ...) the repository's own trainer subclasses, "" where it subclasses
+    # none of them (MiuLab/FactAlign kto_trainer_fg.py:367 `class FGKTOTrainer(Trainer)`: TRL's KTOTrainer checks never run)
+    own_trainer_trl: str = ""
     # name -> (value, `if` line, assignment line): `if name is None: ... name = <int>` in the repository's trainer class
     # (review6b #25: jkx19/ActiveQueryNew scripts/trainer.py:284-290 `if max_length is None: ... max_length = 512`)
     trainer_fills: dict[str, tuple[int, int, int]] = field(default_factory=dict)
@@ -1041,6 +1044,8 @@ def _launched(config: str) -> Launched | None:
         out.code_sets.extend(trainer_packing(repo, script, trainers[0], parents))
         if (own := repo.find(trainers[0], script)) is not None:
             out.own_trainer = f"{own[1].shown}:{own[0].lineno}"
+            trl_base = _trl_base(repo, trainers[0], script)
+            out.own_trainer_trl = trl_base[0] if trl_base is not None and trl_base[0].endswith("Trainer") else ""
             calls = [n for n in ast.walk(script.tree) if isinstance(n, ast.Call) and _tail(n.func) == trainers[0]]
             # a fill is the run's only where the trainer call leaves that argument out or passes the parsed class's field
             out.trainer_fills = {

@@ -559,11 +559,14 @@ def rejected(
     own: frozenset[str] = frozenset(),
     trl_read: Reading | None = None,
     script_parse: tuple[str, int, dict[str, Any]] | None = None,
+    side_read: bool = True,
 ) -> KeyCheck | None:
     """The keys of an HF-style recipe the release it runs on does not have (see the module's docstring);
     `own`: fields of the repository's own argument classes, which are not judged. `trl_read`: the record's reading of an
     unpinned TRL recipe read at the newest release with its keys (reading(): review5 #22, the split said trl 1.9.2 while
-    the keys were judged at 1.16.0): the keys are judged at that release too, assumed, one release per record."""
+    the keys were judged at 1.16.0): the keys are judged at that release too, assumed, one release per record.
+    `side_read`: whether TRL's side classes (ModelConfig, ScriptArguments ...) read the file; False where the script parses
+    it into none of them (alignment-handbook's ModelArguments: review12b C3 row 37), so their keys are not judged."""
     if unplaced(pins.get("transformers")) or (parser == "trl" and unplaced(pins.get("trl"))):
         return None  # a commit of unknown release: its keys are not judged at the newest release (unplaced)
     tf = run_version("transformers", pins.get("transformers"))
@@ -593,7 +596,7 @@ def rejected(
             dist, owner = "transformers", "TrainingArguments"
         else:
             assert trl is not None
-            side = _trl_side(trl.version)
+            side = _trl_side(trl.version) if side_read else []
             if any(has("trl", c, key, trl) is not False for c in (*trl_classes, *side)):
                 continue
             owners = [c for c in (*trl_classes, *side) if ever("trl", c, key)]

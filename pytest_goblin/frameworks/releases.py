@@ -225,7 +225,7 @@ def llamafactory_rejected(keys: list[str], pins: dict[str, Pin], text: str, own:
         if ever("transformers", "TrainingArguments", key):
             if not any(ever("llamafactory", c, key) for c in LF_CLASSES) and (why := _lf_transformers_lacks(key, run.version)):
                 ren = RENAMES.get(("transformers", key))
-                out.append(Rejected(key, why, ren if ren is not None and _lf_transformers_lacks(ren.new, run.version) is None else None))
+                out.append(Rejected(key, why, ren if ren is not None and _lf_transformers_lacks(ren.new, run.version) is None else None, assumed=run.assumed))
             continue
         owners = [c for c in LF_CLASSES if ever("llamafactory", c, key)]
         if not owners:
@@ -247,7 +247,7 @@ def llamafactory_rejected(keys: list[str], pins: dict[str, Pin], text: str, own:
     raises = _tri("llamafactory", table.get("rejects", []), run.version)
     at = table.get("at", {}).get(run.version) or next(iter(table.get("at", {}).values()), "llamafactory/hparams/parser.py")
     # Unpinned, the release is the newest goblin read (what `pip install llamafactory` or a fresh clone gives),
-    # and its parser is known to stop: a blocker whose message says the release was assumed.
+    # and its parser is known to stop: a requirement whose message says the release was assumed (a blocker when pinned).
     if "ALLOW_EXTRA_ARGS" in text:
         stops, how = None, "the recipe mentions ALLOW_EXTRA_ARGS, which makes LLaMA-Factory's parser keep going past such keys; then they do nothing"
     elif raises:
