@@ -410,6 +410,8 @@ def _pinned_reading(dist: str, tables: str, pin: Pin | None) -> Reading:
         run = run_version(dist, pin)
         if run is not None:
             where = f"{pin.where}; {pin.capped_by}" if pin.cap and run.version != newest(dist) else pin.where
+            if not run.assumed and pin.constraint.startswith("<") and not pin.cap:  # an upper bound alone (review12a #18): say how it became one release
+                where = f"{where}; the newest release the range admits of those goblin read"
             return Reading(dist, run.version, where, tables, run.assumed, pin.spec, pin.file, pin.line)
     return Reading(dist, pin.constraint or pin.version, pin.where, tables, True, pin.spec, pin.file, pin.line)
 
