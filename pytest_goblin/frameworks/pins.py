@@ -266,7 +266,7 @@ def _newest_below(dist: str, constraint: str) -> str:
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
     from packaging.version import InvalidVersion, Version
 
-    from .history import read_versions
+    from .read_releases import read_versions
 
     try:
         spec = SpecifierSet(constraint)
