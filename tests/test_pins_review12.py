@@ -82,3 +82,46 @@ def test_an_upper_bound_the_newest_release_passes_stays_assumed(tmp_path: Path) 
 def test_an_upper_bound_below_every_read_release_is_no_pin(tmp_path: Path) -> None:
     path = repo(tmp_path, {"requirements.txt": "transformers<2.0\n"})
     assert "transformers" not in P.pins(str(path))
+
+
+ROCM_REQ = "--extra-index-url https://download.pytorch.org/whl/rocm6.2.4\ntorch==2.5.1+rocm6.2\ntorchtune==0.5.0\n"
+CUDA_REQ = "--extra-index-url https://download.pytorch.org/whl/cu130\ntorch==2.10.0+cu130\ntorchtune==0.6.0\n"
+
+
+def test_a_rocm_variant_beside_a_cuda_one_is_the_one_read(tmp_path: Path) -> None:
+    from pytest_goblin.formats.container import _ancestor_dockerfiles
+
+    path = repo(
+        tmp_path,
+        {
+            "bench/requirements.cuda.txt": CUDA_REQ,
+            "bench/requirements.rocm.txt": ROCM_REQ,
+            "bench/docker/Dockerfile-cuda": "FROM nvidia/cuda:12.4.1-devel-ubuntu22.04\n",
+            "bench/docker/Dockerfile-rocm": "FROM rocm/pytorch:latest\n",
+        },
+        config="bench/configs/full.yaml",
+    )
+    pin = P.pins(str(path))["torchtune"]
+    assert pin.version == "0.5.0" and pin.where == "bench/requirements.rocm.txt:3"
+    assert P.exact_pins(str(path), HF)["torch"].spec == "torch==2.5.1+rocm6.2"
+    assert [f.name for f in _ancestor_dockerfiles(path, path.parents[2])] == ["Dockerfile-rocm"]
+    # a ROCm index inside a file whose name says nothing is a ROCm variant too
+    path = repo(tmp_path, {"requirements.txt": ROCM_REQ, "requirements-cuda.txt": CUDA_REQ})
+    assert P.pins(str(path))["torchtune"].where == "requirements.txt:3"
+
+
+def test_a_cuda_variant_with_no_rocm_one_beside_is_still_read(tmp_path: Path) -> None:
+    from pytest_goblin.formats.container import _ancestor_dockerfiles
+
+    path = repo(
+        tmp_path,
+        {
+            "bench/requirements.cuda.txt": CUDA_REQ,
+            "bench/requirements.txt": "torchtune\n",
+            "bench/docker/Dockerfile-cuda": "FROM nvidia/cuda:12.4.1-devel-ubuntu22.04\n",
+        },
+        config="bench/configs/full.yaml",
+    )
+    assert P.pins(str(path))["torchtune"].where == "bench/requirements.cuda.txt:3"
+    assert P.exact_pins(str(path), HF)["torch"].spec == "torch==2.10.0+cu130"
+    assert [f.name for f in _ancestor_dockerfiles(path, path.parents[2])] == ["Dockerfile-cuda"]

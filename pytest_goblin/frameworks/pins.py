@@ -1161,6 +1161,7 @@ def conda_env_file(body: str) -> bool:
 
 def _files_at(folder: Path, names: list[str]) -> list[tuple[Path, str]]:
     """(file, kind) of the pin files of one folder, in the order they are read."""
+    names = _rocm_side(folder, names)
     have = set(names)
     out: list[tuple[Path, str]] = [(folder / n, "text") for n in ("setup.py", "setup.cfg") if n in have]
     out += [(folder / n, "toml") for n in ("pyproject.toml", "Pipfile") if n in have]
@@ -1171,10 +1172,16 @@ def _files_at(folder: Path, names: list[str]) -> list[tuple[Path, str]]:
         if n.lower().endswith(".txt") and not _REQ.fullmatch(n) and not _SNAPSHOT_TXT.fullmatch(n) and not _README.fullmatch(n)
     ][:MAX_FILES]
     if "requirements" in have and (folder / "requirements").is_dir() and not (folder / "requirements").is_symlink():
-        out += [(folder / "requirements" / n, "text") for n in _listing(folder / "requirements") if n.endswith(".txt")][:MAX_FILES]
+        out += [(folder / "requirements" / n, "text") for n in _rocm_side(folder / "requirements", _listing(folder / "requirements")) if n.endswith(".txt")][
+            :MAX_FILES
+        ]
     for sub in DEPENDENCY_DIRS:
         if sub in have and (folder / sub).is_dir() and not (folder / sub).is_symlink():
-            listed = [n for n in _listing(folder / sub) if n.lower().endswith(".txt") and not _SNAPSHOT_TXT.fullmatch(n) and _training_side(n[:-4])]
+            listed = [
+                n
+                for n in _rocm_side(folder / sub, _listing(folder / sub))
+                if n.lower().endswith(".txt") and not _SNAPSHOT_TXT.fullmatch(n) and _training_side(n[:-4])
+            ]
             out += [(folder / sub / n, "text" if _REQ.fullmatch(n) else REQUIREMENTS_BY_CONTENT) for n in listed][:MAX_FILES]
     conda_names = ("environment.yml", "environment.yaml", "conda.yml", "conda.yaml")
     out += [(folder / n, "conda") for n in conda_names if n in have]
@@ -1183,13 +1190,27 @@ def _files_at(folder: Path, names: list[str]) -> list[tuple[Path, str]]:
     out += [(folder / n, CONDA_BY_CONTENT) for n in names if n.lower().endswith((".yml", ".yaml")) and n not in conda_names][:MAX_FILES]
     docker = [folder / n for n in names if _dockerfile(n)]
     if "docker" in have and (folder / "docker").is_dir() and not (folder / "docker").is_symlink():
-        docker += [folder / "docker" / n for n in _listing(folder / "docker") if _dockerfile(n)]
+        docker += [folder / "docker" / n for n in _rocm_side(folder / "docker", _listing(folder / "docker")) if _dockerfile(n)]
     out += [(f, "docker") for f in docker[:MAX_FILES]]
     out += [(folder / n, "readme") for n in names if _README.fullmatch(n)][:4]
     out += [(folder / n, "python") for n in names if _launch_script(n)][:MAX_FILES]
     out += [(folder / n, "shell") for n in names if _shell_script(n)][:MAX_FILES]
     out += [(folder / n, "lock") for n in ("poetry.lock", "uv.lock", "Pipfile.lock") if n in have]
     return out
+
+
+def _rocm_side(folder: Path, names: list[str]) -> list[str]:
+    """A folder's file names without another accelerator's variants where it ships a ROCm one (frameworks/variants.py)."""
+    from .variants import ROCM_INDEX, other_variants
+
+    def inside(n: str) -> bool:
+        if not _REQ.fullmatch(n):
+            return False
+        body = _read(folder / n, [folder])
+        return body is not None and ROCM_INDEX.search(body) is not None
+
+    skip = other_variants(names, inside)
+    return [n for n in names if n not in skip] if skip else names
 
 
 def _launch_script(name: str) -> bool:
