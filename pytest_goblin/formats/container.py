@@ -555,6 +555,8 @@ def _off_topic(shown: str) -> bool:
 def _ancestor_dockerfiles(config: Path, root: Path) -> list[Path]:
     """The Dockerfiles of the config's folder and each folder above it up to the repository root (and their docker/
     sub-folders): the ones frameworks/pins.py reads the framework's pip lines from."""
+    from ..frameworks.variants import other_variants
+
     out: list[Path] = []
     folder = config.parent
     for _ in range(16):
@@ -564,6 +566,7 @@ def _ancestor_dockerfiles(config: Path, root: Path) -> list[Path]:
                     names = sorted(p.name for p in place.iterdir())[:400]
                 except OSError:
                     names = []
+                names = [n for n in names if n not in other_variants(names)]  # a ROCm variant beside (frameworks/variants.py)
                 out += [place / n for n in names if is_dockerfile(n) and (place / n).is_file() and not (place / n).is_symlink()]
         if folder == root or not folder.is_relative_to(root) or folder.parent == folder:
             break

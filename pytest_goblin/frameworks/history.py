@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import json
 import os
 import re
 from dataclasses import dataclass
@@ -33,28 +32,7 @@ from packaging.version import InvalidVersion, Version
 
 from ..safepath import UnsafePath, read_text, repository_root, tree_of
 from .pins import Pin, canonical, pins, set_aside_notes
-from .tables import OUT_DIR
-
-HISTORY_FILE = OUT_DIR / "key_history.json"
-
-
-@lru_cache(maxsize=1)
-def history() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(HISTORY_FILE.read_text(encoding="utf-8"))
-    return data
-
-
-def read_versions(dist: str) -> list[str]:
-    """The releases of `dist` goblin read: the key history's, else (peft, accelerate ... whose keys it does not
-    track) the release tags of its git history (commit_releases.json), so that run_version places a pin of one."""
-    if dist in history():
-        return list(history()[dist]["versions"])
-    from .commits import release_tags
-
-    tags = release_tags(dist)
-    if not tags:
-        raise KeyError(dist)
-    return tags
+from .read_releases import history, read_versions
 
 
 def newest(dist: str) -> str:
@@ -410,6 +388,8 @@ def _pinned_reading(dist: str, tables: str, pin: Pin | None) -> Reading:
         run = run_version(dist, pin)
         if run is not None:
             where = f"{pin.where}; {pin.capped_by}" if pin.cap and run.version != newest(dist) else pin.where
+            if not run.assumed and pin.constraint.startswith("<") and not pin.cap:  # an upper bound alone (review12a #18): say how it became one release
+                where = f"{where}; the newest release the range admits of those goblin read"
             return Reading(dist, run.version, where, tables, run.assumed, pin.spec, pin.file, pin.line)
     return Reading(dist, pin.constraint or pin.version, pin.where, tables, True, pin.spec, pin.file, pin.line)
 

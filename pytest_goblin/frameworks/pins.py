@@ -101,7 +101,9 @@ DISTS = ("transformers", "trl", "torchtune", "llamafactory", "axolotl", "peft", 
 _ALIAS = {"llmtuner": "llamafactory", "llama-factory": "llamafactory", "llama_factory": "llamafactory"}
 _NAME = "transformers|trl|torchtune|llamafactory|llmtuner|axolotl|peft|deepspeed|accelerate|unsloth"
 _VER = r"([0-9]{1,6}(?:\.[0-9]{1,6}){1,2})"
-_PIN = re.compile(rf"""(?<![\w.-])({_NAME})(?:\[[\w,. -]{{0,100}}\])?[ \t]{{0,16}}(==|~=|>=)[ \t]{{0,16}}v?{_VER}(\.\*)?""", re.IGNORECASE)
+# `<X` / `<=X` heads too (review12a #18, hkust-nlp/dart-math requirements.txt:2 `transformers<4.43`): an upper bound
+# alone lets pip install the newest release below it, which history.run_version reads as it reads any range.
+_PIN = re.compile(rf"""(?<![\w.-])({_NAME})(?:\[[\w,. -]{{0,100}}\])?[ \t]{{0,16}}(==|~=|>=|<=|<(?!=))[ \t]{{0,16}}v?{_VER}(\.\*)?""", re.IGNORECASE)
 # The whole specifier of such a pin (`transformers>=4.40,<4.46`): the upper bound decides which release pip installs.
 _TAIL = re.compile(r"""[ \t]{0,16},[ \t]{0,16}(<=|<|!=|>=|>|==)[ \t]{0,16}v?([0-9]+(?:\.[0-9]+){0,2}(?:\.\*)?)""")
 # conda's match spec `name=1.2.3` (one `=`): `=1.2` means 1.2.*, `=1.2.3` that release (its builds)
@@ -244,6 +246,10 @@ def _scan_all(text: str, where: str, file: str = "", pattern: re.Pattern[str] = 
             if name == "torch" and _OTHER_ACCELERATOR.search(line):
                 continue  # the torch another accelerator's plugin needs (LLaMA-Factory setup.py's "torch-npu" extra)
             extras = re.search(r"\[([\w,. -]{0,100})\]", m.group(0)) if pattern is _PIN else None
+            if pattern is _PIN and op.startswith("<"):
+                ver = _newest_below(name, constraint)
+                if not ver:
+                    continue  # a bound below every release goblin read: which one pip installs is unknown
             out.append(Pin(name, ver, f"{dist.lower()}{constraint}", at, constraint, file=file, line=lineno, extras=extras.group(1) if extras else ""))
         if pattern is _PIN:
             out += _git_refs(line, at, file, lineno)
@@ -252,6 +258,29 @@ def _scan_all(text: str, where: str, file: str = "", pattern: re.Pattern[str] = 
         if pattern is _EXACT_PIN and "rocm" in line.lower():
             out += [rocm_build_pin(pkg, what, source, at, file, lineno) for pkg, what, source in line_evidence(line)]
     return out
+
+
+def _newest_below(dist: str, constraint: str) -> str:
+    """The newest release goblin read that an upper-bounded range (`<4.43`, `<=0.12.0,>=0.10`) admits: the `version` of
+    such a pin, which has no lower bound to hold ("" where no read release fits, or the framework's releases are unread)."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    from .read_releases import read_versions
+
+    try:
+        spec = SpecifierSet(constraint)
+        versions = read_versions(dist)
+    except (InvalidSpecifier, KeyError):
+        return ""
+    fits = []
+    for v in versions:
+        try:
+            if Version(v) in spec:
+                fits.append(v)
+        except InvalidVersion:
+            continue
+    return fits[-1] if fits else ""
 
 
 # A ROCm build of a package the repository installs (frameworks/rocm_ship.py), read with the exact pins as the pseudo-
@@ -1014,6 +1043,18 @@ REQ_LINES = 2000  # lines of a `.txt` file of another name looked at to tell whe
 _README = re.compile(r"readme(?:\.(?:md|rst|txt|markdown))?", re.IGNORECASE)
 
 
+# A folder of requirement files beside `requirements/` (review12a #10, emattia/tune-sft dependencies/train_requirements.txt:4
+# torchtune==0.6.0): its `.txt` files are read as the folder's own, a requirements name as one, another name by its
+# content; not a snapshot's name, nor one named for inference, evaluation or serving (`inference_requirements.txt`).
+DEPENDENCY_DIRS = ("dependencies", "deps", "env", "envs", "environment", "environments")
+
+
+def _training_side(stem: str) -> bool:
+    """A file name that is not named for inference, evaluation or serving alone (`train_requirements`, `requirements`)."""
+    words = re.sub(r"[_.-]", " ", stem)
+    return _TRAINING.search(words) is not None or not _OFF_TOPIC.search(words)
+
+
 def _dockerfile(name: str) -> bool:
     """`Dockerfile`, `Dockerfile.rocm`, `Dockerfile-cloud`, `train.Dockerfile` (not `Dockerfile.md`)."""
     n = name.lower()
@@ -1120,6 +1161,7 @@ def conda_env_file(body: str) -> bool:
 
 def _files_at(folder: Path, names: list[str]) -> list[tuple[Path, str]]:
     """(file, kind) of the pin files of one folder, in the order they are read."""
+    names = _rocm_side(folder, names)
     have = set(names)
     out: list[tuple[Path, str]] = [(folder / n, "text") for n in ("setup.py", "setup.cfg") if n in have]
     out += [(folder / n, "toml") for n in ("pyproject.toml", "Pipfile") if n in have]
@@ -1130,7 +1172,17 @@ def _files_at(folder: Path, names: list[str]) -> list[tuple[Path, str]]:
         if n.lower().endswith(".txt") and not _REQ.fullmatch(n) and not _SNAPSHOT_TXT.fullmatch(n) and not _README.fullmatch(n)
     ][:MAX_FILES]
     if "requirements" in have and (folder / "requirements").is_dir() and not (folder / "requirements").is_symlink():
-        out += [(folder / "requirements" / n, "text") for n in _listing(folder / "requirements") if n.endswith(".txt")][:MAX_FILES]
+        out += [(folder / "requirements" / n, "text") for n in _rocm_side(folder / "requirements", _listing(folder / "requirements")) if n.endswith(".txt")][
+            :MAX_FILES
+        ]
+    for sub in DEPENDENCY_DIRS:
+        if sub in have and (folder / sub).is_dir() and not (folder / sub).is_symlink():
+            listed = [
+                n
+                for n in _rocm_side(folder / sub, _listing(folder / sub))
+                if n.lower().endswith(".txt") and not _SNAPSHOT_TXT.fullmatch(n) and _training_side(n[:-4])
+            ]
+            out += [(folder / sub / n, "text" if _REQ.fullmatch(n) else REQUIREMENTS_BY_CONTENT) for n in listed][:MAX_FILES]
     conda_names = ("environment.yml", "environment.yaml", "conda.yml", "conda.yaml")
     out += [(folder / n, "conda") for n in conda_names if n in have]
     # a conda environment file of another name (review6b #39, jnkyto/lumiopen-tools lumi-tools.yml:139 transformers==4.41.0):
@@ -1138,7 +1190,7 @@ def _files_at(folder: Path, names: list[str]) -> list[tuple[Path, str]]:
     out += [(folder / n, CONDA_BY_CONTENT) for n in names if n.lower().endswith((".yml", ".yaml")) and n not in conda_names][:MAX_FILES]
     docker = [folder / n for n in names if _dockerfile(n)]
     if "docker" in have and (folder / "docker").is_dir() and not (folder / "docker").is_symlink():
-        docker += [folder / "docker" / n for n in _listing(folder / "docker") if _dockerfile(n)]
+        docker += [folder / "docker" / n for n in _rocm_side(folder / "docker", _listing(folder / "docker")) if _dockerfile(n)]
     out += [(f, "docker") for f in docker[:MAX_FILES]]
     out += [(folder / n, "readme") for n in names if _README.fullmatch(n)][:4]
     out += [(folder / n, "python") for n in names if _launch_script(n)][:MAX_FILES]
@@ -1147,15 +1199,26 @@ def _files_at(folder: Path, names: list[str]) -> list[tuple[Path, str]]:
     return out
 
 
+def _rocm_side(folder: Path, names: list[str]) -> list[str]:
+    """A folder's file names without another accelerator's variants where it ships a ROCm one (frameworks/variants.py)."""
+    from .variants import ROCM_INDEX, other_variants
+
+    def inside(n: str) -> bool:
+        if not _REQ.fullmatch(n):
+            return False
+        body = _read(folder / n, [folder])
+        return body is not None and ROCM_INDEX.search(body) is not None
+
+    skip = other_variants(names, inside)
+    return [n for n in names if n not in skip] if skip else names
+
+
 def _launch_script(name: str) -> bool:
     """A Python file whose install lines are read (`modal_train.py`, `train_torchtune_full.py`): not setup.py (read as
     packaging), not a test module, not one named for inference, evaluation or serving (`serve_modal.py`, `eval_gsm8k.py`)."""
-    words = re.sub(r"[_.-]", " ", name[:-3])
     # a test module (`test_*.py`, `*_test.py`, `conftest.py`) quotes install lines as test data, not the environment
     test = name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
-    return (
-        name.endswith(".py") and name != "setup.py" and not test and len(name) <= 200 and (_TRAINING.search(words) is not None or not _OFF_TOPIC.search(words))
-    )
+    return name.endswith(".py") and name != "setup.py" and not test and len(name) <= 200 and _training_side(name[:-3])
 
 
 _SERVER = re.compile(r"(?i)\bservers?\b")  # `install_vllm_server.sh`: the environment of an inference server
@@ -1182,13 +1245,51 @@ _PY_PIP_LINE = re.compile(r"""\bpip3?["'],?[ \t]{0,8}["']install\b|\bpip3?[ \t]{
 PY_CALL_SPAN = 40  # lines of one `.pip_install(` call read, at most
 
 
+# Calls whose arguments are text shown to a person, not a command run (review12b #31, icip-cas/ChatAlpaca
+# train/train_lora.py:22-24: an assert's message "pip install git+https://github.com/huggingface/transformers.git" was read as
+# the install of the default branch): an `assert`'s message, a `raise`, and these calls' arguments pin nothing.
+_MESSAGE_CALLS = frozenset({"print", "warn", "warning", "warnings", "info", "debug", "error", "exception", "critical", "fatal", "log", "echo", "secho", "exit"})
+
+
+def _message_lines(body: str) -> set[int]:
+    """The 0-based lines of a Python text that only hold a message (an assert's, a raise's, a print's or a log call's);
+    empty where the text does not parse."""
+    import ast
+
+    try:
+        tree = ast.parse(body)
+    except (SyntaxError, ValueError):
+        return set()
+    spans: list[ast.AST] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assert) and node.msg is not None:
+            spans.append(node.msg)
+        elif isinstance(node, ast.Raise) and node.exc is not None:
+            spans.append(node.exc)
+        elif isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id if isinstance(node.func, ast.Name) else ""
+            if name in _MESSAGE_CALLS:
+                spans += [*node.args, *(k.value for k in node.keywords)]
+    out: set[int] = set()
+    for n in spans:
+        start: int = getattr(n, "lineno", 1)
+        end: int = getattr(n, "end_lineno", None) or start
+        out.update(range(start - 1, end))
+    return out
+
+
 def python_install_lines(body: str) -> str:
-    """Only the install lines of a Python script (comments already blanked), line numbers kept."""
+    """Only the install lines of a Python script (comments already blanked), line numbers kept; a message's text
+    (`_message_lines`) is not one."""
     rows = body.split("\n")
     keep = [""] * len(rows)
+    told = _message_lines(body) if _PY_PIP_LINE.search(body) or _PY_PIP_CALL.search(body) else set()
     i = 0
     while i < len(rows):
         line = rows[i]
+        if i in told:
+            i += 1
+            continue
         if m := _PY_PIP_CALL.search(line):
             depth, j = 0, i
             while j < len(rows) and j < i + PY_CALL_SPAN:
