@@ -83,6 +83,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -1907,24 +1908,18 @@ def _snapshot_files_of(root: Path, accept: Callable[[str], bool], limit: int) ->
 
 def _snapshot_files(root: Path) -> list[Path]:
     """The snapshot files of the tree under `root` (breadth first, hidden folders and vendored environments skipped)."""
-    out: list[Path] = []
-    todo, seen, others = [(root, 0)], 0, 0
-    while todo and seen < SNAPSHOT_FOLDERS:
-        folder, depth = todo.pop(0)
-        seen += 1
-        for name in _listing(folder):
-            path = folder / name
-            if path.is_symlink():
-                continue
-            if path.is_dir():
-                if depth < SNAPSHOT_DEPTH and not name.startswith(".") and name not in _SKIP_DIRS:
-                    todo.append((path, depth + 1))
-            elif _SNAPSHOT_TXT.fullmatch(name) or _SNAPSHOT_YML.fullmatch(name) or _ENV_YML.fullmatch(name):
-                out.append(path)
-            elif name.lower().endswith((".yml", ".yaml")) and others < SNAPSHOT_OTHER_YML:
-                others += 1  # a conda export of another name (`prefix:` line, checked where it is read)
-                out.append(path)
-    return out
+    others = 0
+
+    def accept(name: str) -> bool:
+        nonlocal others
+        if _SNAPSHOT_TXT.fullmatch(name) or _SNAPSHOT_YML.fullmatch(name) or _ENV_YML.fullmatch(name):
+            return True
+        if name.lower().endswith((".yml", ".yaml")) and others < SNAPSHOT_OTHER_YML:
+            others += 1  # a conda export of another name (`prefix:` line, checked where it is read)
+            return True
+        return False
+
+    return _snapshot_files_of(root, accept, sys.maxsize)
 
 
 # A conda environment file written by hand (no `prefix:`) outside the config's folders (review8b #28,
