@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -510,16 +511,22 @@ def _line_of(text: str, word: str) -> int:
     return next((n for n, row in enumerate(text.splitlines(), 1) if word in row), 0)
 
 
-def cuda_launch_path(w: WorkloadConfig) -> list[Seen]:
-    """The CUDA-only container or GPU resource on the launch path goblin found for this config."""
-    out: list[Seen] = []
+def _launch_texts(w: WorkloadConfig) -> Iterator[tuple[Path, str, Path, set[int]]]:
+    """Each file goblin read this config's launch from, readable inside its tree: (path, text, its repository root, the
+    lines the launch was read at)."""
     for file, lines in sorted(_launch_lines(w).items()):
         path = Path(file)
         try:
             text = read_text(path, roots=tree_of(Path(w.path)), limit=256_000)
         except (UnsafePath, OSError):
             continue
-        root = repository_root(path.parent) or path.parent
+        yield path, text, repository_root(path.parent) or path.parent, lines
+
+
+def cuda_launch_path(w: WorkloadConfig) -> list[Seen]:
+    """The CUDA-only container or GPU resource on the launch path goblin found for this config."""
+    out: list[Seen] = []
+    for path, text, root, lines in _launch_texts(w):
         if is_dockerfile(path.name):  # its CMD/ENTRYPOINT runs the config: the base image of its last stage
             base = base_image(path)
             if base is not None and cuda_image(base[1]):
@@ -674,13 +681,7 @@ def _expanded(word: str, rows: list[str], before: int) -> str:
 def launch_container(w: WorkloadConfig) -> str | None:
     """The container image (with its file:line) a launch line goblin read this config's topology from runs it in, None
     where it runs in none: `lumi-pytorch-rocm-6.2.4-python-3.12-pytorch-v2.6.0.sif (run_torchrun.sh:46)`."""
-    for file, lines in sorted(_launch_lines(w).items()):
-        path = Path(file)
-        try:
-            text = read_text(path, roots=tree_of(Path(w.path)), limit=256_000)
-        except (UnsafePath, OSError):
-            continue
-        root = repository_root(path.parent) or path.parent
+    for path, text, root, lines in _launch_texts(w):
         rows = text.splitlines()
         for start in sorted(lines):
             if not 0 < start <= len(rows):
