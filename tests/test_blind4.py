@@ -108,10 +108,7 @@ def test_axolotl_multimodal_config_gets_no_packing_advice(tmp_path: Path) -> Non
     loaded = load_config(write_config(tmp_path, "mm.yml", AXOLOTL_MM))
     assert loaded.workload.packing_blocked and "multimodal" in loaded.workload.packing_blocked
     assert _finding(tmp_path / "mm.yml", "packing.sample_packing") is None
-    # a micro-batch of several samples (at micro-batch 1 nothing is padded, and packing is not proposed: review11b #35)
-    text_only = write_config(
-        tmp_path, "text.yml", AXOLOTL_MM.replace("processor_type: AutoProcessor\n", "").replace("micro_batch_size: 1", "micro_batch_size: 2")
-    )
+    text_only = write_config(tmp_path, "text.yml", AXOLOTL_MM.replace("processor_type: AutoProcessor\n", ""))
     assert _finding(text_only, "packing.sample_packing") is not None
 
 
@@ -148,7 +145,7 @@ lora_target: all
 dataset: identity,alpaca_en_demo
 template: llama3
 cutoff_len: 2048
-per_device_train_batch_size: 2
+per_device_train_batch_size: 1
 gradient_accumulation_steps: 2
 bf16: true
 {extra}"""

@@ -130,7 +130,6 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "batch.small_global_batch": (TINY_BATCH, {**TINY_BATCH, "gradient_accumulation": 2}),
     "data.pin_memory": ({"pin_memory": False}, {"pin_memory": False, "dataloader_workers": 0}),
     "packing.sample_packing": ({"sample_packing": False}, {"sample_packing": False, "attention": "eager"}),
-    # (also: a micro-batch of one sample has no pad tokens to pack away, test_packing_one_sample.py)
     "packing.needs_varlen_attention": ({"attention": "eager"}, {"attention": "flash"}),
     "packing.pad_to_sequence_len": ({"pad_to_max": True, "sample_packing": False}, {"pad_to_max": False, "sample_packing": False}),
     "gemm.hipblaslt_disabled": ({"env": {"TORCH_BLAS_PREFER_HIPBLASLT": "0"}}, {"env": {"TORCH_BLAS_PREFER_HIPBLASLT": "1"}}),

