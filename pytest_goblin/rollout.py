@@ -82,7 +82,8 @@ def config_class(w: WorkloadConfig) -> str | None:
     label = w.framework or ""
     if not label.startswith("trl "):
         return None
-    inner = label[label.find("(") + 1 : label.find(")")] if "(" in label else ""
+    # the class is the label's first word in parentheses: `trl 1.16.0 (GRPOConfig, grpo.py parses this file into ...)`
+    inner = re.split(r"[,;)]", label[label.find("(") + 1 :], maxsplit=1)[0].strip() if "(" in label else ""
     return inner if inner.endswith("Config") else None
 
 

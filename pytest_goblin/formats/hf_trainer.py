@@ -539,7 +539,10 @@ class HFTrainerAdapter(Adapter):
             how = f"trl {tables.table('trl')['version']} {found.one}: {found.how}"
             if from_script and launched is not None:
                 how = f"trl {tables.table('trl')['version']} {found.one}: {from_script}"
-                r.framework = f"trl {tables.table('trl')['version']} ({found.one}, {from_script})"
+                # the label keeps the one class in its parentheses (rollout.config_class, the release rewrite read it); the
+                # script that decided it is said in a note
+                r.framework = f"trl {tables.table('trl')['version']} ({found.one})"
+                r.notes.append(f"trainer config class {found.one}: {from_script}")
             if launched is not None and launched.preference is not None and (from_script or (kind and kind != launched.preference[0])):
                 # the trainer the script builds on it (TRL's, or a subclass of TRL's) over the file's words
                 kind, read_as = launched.preference
