@@ -318,12 +318,9 @@ class HFTrainerAdapter(Adapter):
         if found is None or not isinstance(found[0], str) or not found[0]:
             return None
         model, shown, at, cls = found
-        words = Reader(r.path, {"model_name_or_path": model})
-        try:
-            shape = model_from(words, "model_name_or_path")
-        except ConfigError:
+        shape = _shape_named(r, model)
+        if shape is None:
             return None
-        r.notes.extend(words.notes)
         how = (
             f"{launched.script}:{line} loads the field `{key}` as the model (`{call}`), which this file does not set: its default"
             f" {model} in {cls} ({shown}:{at}); {launched.script} is run on this file by {launched.where}"
@@ -342,12 +339,9 @@ class HFTrainerAdapter(Adapter):
         if launched is None or launched.model_literal is None:
             return None
         model, line, call = launched.model_literal
-        words = Reader(r.path, {"model_name_or_path": model})
-        try:
-            shape = model_from(words, "model_name_or_path")
-        except ConfigError:
+        shape = _shape_named(r, model)
+        if shape is None:
             return None
-        r.notes.extend(words.notes)
         how = f"{launched.script}:{line} loads {model} (`{call}`), fixed in its code; {launched.script} is run on this file by {launched.where}"
         r.sources["model"] = FieldSource(file=launched.script_path or launched.script, key=None, line=line, explicit=True, note=how)
         r.notes.append(f"model: {how}")
@@ -728,6 +722,18 @@ class HFTrainerAdapter(Adapter):
 # :152, :156); a script whose parser holds none of its classes builds the model, adapter and quantization in its own code
 MODEL_CONFIG_CLASSES = ("ModelConfig", "ModelArguments")
 SCRIPT_BUILT_FIELDS = ("method", "quantization", "weight_dtype")
+
+
+def _shape_named(r: Reader, model: str) -> ModelShape | None:
+    """The shape of a model the launched script names in its code (a literal or a field's default), read as the file's
+    `model_name_or_path` would be, its notes kept; None where that reading refuses the name."""
+    words = Reader(r.path, {"model_name_or_path": model})
+    try:
+        shape = model_from(words, "model_name_or_path")
+    except ConfigError:
+        return None
+    r.notes.extend(words.notes)
+    return shape
 
 
 def _recipe_script(r: Reader) -> Launched | None:
