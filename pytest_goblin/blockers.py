@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -335,36 +335,10 @@ def findings(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] |
             continue
         if b.check == "keys_at_version":
             out += _keys_at_version(loaded, hw, b, checked)
-        elif b.check == "torch_rocm_build":
-            out += _torch_rocm_build(loaded, hw, b)
-        elif b.check == "module_removed_at_version":
-            out += _module_removed(loaded, b)
-        elif b.check == "model_type_unknown_at_version":
-            out += _model_type_unknown(loaded, b)
-        elif b.check == "grpo_generation_batch":
-            out += _grpo_generation_batch(loaded, b)
-        elif b.check == "grpo_eval_batch":
-            out += _grpo_eval_batch(loaded, b)
-        elif b.check == "dpo_loss_type":
-            out += _dpo_loss_type(loaded, b)
-        elif b.check == "kto_kl_term":
-            out += _kto_kl_term(loaded, b)
-        elif b.check == "trl_config_raises":
-            out += _trl_config_raises(loaded, b)
-        elif b.check == "unsloth_load_raises":
-            out += _unsloth_load_raises(loaded, b)
-        elif b.check == "deepspeed_mismatch":
-            out += _deepspeed_mismatch(loaded, b)
-        elif b.check == "cuda_launch_path":
-            out += _cuda_launch_path(loaded, hw, b)
-        elif b.check == "cuda_repository_image":
-            out += _cuda_repository_image(loaded, hw, b)
-        elif b.check == "fp16_weights_in_script":
-            out += _fp16_weights_in_script(loaded, hw, b)
-        elif b.check == "flash_attn_v1_import":
-            out += _flash_attn_v1_import(loaded, hw, b)
-        elif b.check == "launch_args_unknown":
-            out += _launch_args_unknown(loaded, b)
+        elif (of_config := _CHECKS_OF_CONFIG.get(b.check or "")) is not None:
+            out += of_config(loaded, b)
+        elif (of_target := _CHECKS_OF_TARGET.get(b.check or "")) is not None:
+            out += of_target(loaded, hw, b)
     return out
 
 
@@ -1917,3 +1891,27 @@ def readme_table(blockers: tuple[Blocker, ...] | list[Blocker] | None = None) ->
         source = _TRAILING_NOTE.sub("", b.sources[0])
         rows.append(f"| `{b.id}` | {b.severity} | {b.title.replace('|', '/')} | {fix} | {source} |")
     return "\n".join(rows)
+
+
+# The function that reads each blocker entry's `check` (schemas.Blocker.check; keys_at_version, which shares its answer
+# between a blocker and its requirement entry, is called on its own): those that read the config and its repository
+# alone, and those that also name the target GPU in what they say.
+_CHECKS_OF_CONFIG: dict[str, Callable[[LoadedConfig, Blocker], list[Finding]]] = {
+    "module_removed_at_version": _module_removed,
+    "model_type_unknown_at_version": _model_type_unknown,
+    "grpo_generation_batch": _grpo_generation_batch,
+    "grpo_eval_batch": _grpo_eval_batch,
+    "dpo_loss_type": _dpo_loss_type,
+    "kto_kl_term": _kto_kl_term,
+    "trl_config_raises": _trl_config_raises,
+    "unsloth_load_raises": _unsloth_load_raises,
+    "deepspeed_mismatch": _deepspeed_mismatch,
+    "launch_args_unknown": _launch_args_unknown,
+}
+_CHECKS_OF_TARGET: dict[str, Callable[[LoadedConfig, Hardware, Blocker], list[Finding]]] = {
+    "torch_rocm_build": _torch_rocm_build,
+    "cuda_launch_path": _cuda_launch_path,
+    "cuda_repository_image": _cuda_repository_image,
+    "fp16_weights_in_script": _fp16_weights_in_script,
+    "flash_attn_v1_import": _flash_attn_v1_import,
+}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 
@@ -472,6 +472,13 @@ def test_blocker_fires_and_does_not(blocker_id: str, tmp_path: Path) -> None:
     (tmp_path / "b").mkdir()
     assert blocker_id in _fired(tmp_path / "a", fires), f"{blocker_id} should fire on {fires}"
     assert blocker_id not in _fired(tmp_path / "b", silent), f"{blocker_id} must not fire on {silent}"
+
+
+def test_every_check_kind_has_a_reader() -> None:
+    # a `check` the schema admits but no function reads would load from the KB and never fire
+    kinds = set(get_args(get_args(Blocker.model_fields["check"].annotation)[0]))
+    read = {"keys_at_version", *blockers._CHECKS_OF_CONFIG, *blockers._CHECKS_OF_TARGET}
+    assert kinds == read, f"unread: {sorted(kinds - read)}; not in the schema: {sorted(read - kinds)}"
 
 
 def test_every_blocker_names_a_versioned_source_with_lines() -> None:
