@@ -1510,20 +1510,28 @@ def _tensor_parallel_unjudged(ctx: AuditContext, w: WorkloadConfig) -> str | Non
     )
 
 
+def _planned_alone(ctx: AuditContext, w: WorkloadConfig, rule_ids: set[str]) -> tuple[dict[str, Any], list[str]] | None:
+    """The fields the rules `rule_ids`, left out of the patch, change when planned on their own (as a patch of just them
+    would be), and the rules plan_edits chose; None where they change nothing. What such edits project alone decides
+    whether a verdict may stand without them (`_unread_elsewhere`, `_left_to_launcher`)."""
+    rules = [r for r in ctx.rules if r.id in rule_ids]
+    if not rules:
+        return None
+    chosen, _env, _conflicts, _skipped = plan_edits(w, rules, ctx.hw)
+    fields = {f: v for f, (v, _) in chosen.items() if getattr(w, f) != v}
+    return (fields, sorted({rid for _, rid in chosen.values()})) if fields else None
+
+
 def _unread_elsewhere(ctx: AuditContext, w: WorkloadConfig, patch: Patch, verdict: Verdict) -> str | None:
     """Why a PASS or WARN is not decided when a rule left out of the patch changes a setting goblin read only from the
     name of the file that holds it (`formats.base.FROM_NAME_ONLY`: a `zero3_offload.json` outside the repository) and on
     its own projects enough to change the verdict: its gain is neither counted nor dropped (review11a #3, #11)."""
     if verdict == "fail":
         return None
-    named = sorted(rid for rid, skip in patch.skipped.items() if FROM_NAME_ONLY in skip)
-    rules = [r for r in ctx.rules if r.id in named]
-    if not rules:
+    planned = _planned_alone(ctx, w, {rid for rid, skip in patch.skipped.items() if FROM_NAME_ONLY in skip})
+    if planned is None:
         return None
-    chosen, _env, _conflicts, _skipped = plan_edits(w, rules, ctx.hw)
-    fields = {f: v for f, (v, _) in chosen.items() if getattr(w, f) != v}
-    if not fields:
-        return None
+    fields, ids = planned
     after = w.model_copy(update=fields)
     if memory_gb(after) > max(fit_limit_gb(ctx.hw), memory_gb(w)):
         return None
@@ -1532,7 +1540,6 @@ def _unread_elsewhere(ctx: AuditContext, w: WorkloadConfig, patch: Patch, verdic
     combined = sensitivity(w, patch.new_workload.model_copy(update=fields), ctx.hw)[0]
     if point < bar and combined < ctx.settings.fail_at:
         return None
-    ids = sorted({rid for _, rid in chosen.values()})
     return (
         f"{', '.join(ids)} is not patched: the setting it changes was {FROM_NAME_ONLY} that holds it, which goblin could not read "
         f"(the finding says which), and on its own it projects {point:.2f}x [{low:.2f}-{high:.2f}] (with the patch {combined:.2f}x): "
@@ -1570,18 +1577,13 @@ def _left_to_launcher(ctx: AuditContext, w: WorkloadConfig, patch: Patch) -> str
     script's arguments or in the script's code (which goblin does not write): what those edits project
     on their own, if that reaches goblin_warn_at; None otherwise."""
     hand = _by_hand(patch)
-    left = sorted(hand)
-    rules = [r for r in ctx.rules if r.id in left]
-    if not rules:
+    planned = _planned_alone(ctx, w, set(hand))
+    if planned is None:
         return None
-    chosen, _env, _conflicts, _skipped = plan_edits(w, rules, ctx.hw)
-    fields = {f: v for f, (v, _) in chosen.items() if getattr(w, f) != v}
-    if not fields:
-        return None
+    fields, ids = planned
     point, low, high = sensitivity(w, w.model_copy(update=fields), ctx.hw)
     if point < ctx.settings.warn_at:
         return None
-    ids = sorted({rid for _, rid in chosen.values()})
     places = " and ".join(sorted({hand[i] for i in ids if i in hand}, reverse=True)).replace(
         "in the launch line", "in the launch line that passes the script's arguments"
     )
