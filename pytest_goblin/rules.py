@@ -401,7 +401,10 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     out["derived.overlap_comm_gain"] = overlap_comm_gain(w, hw) if sized and w.comm_overlap is False else None
     # Checkpoint writes as a share of the job, at the realistic (slow, cited) end of the storage bandwidth: the
     # Trainer saves synchronously through torch.save / safetensors; None without a size or a per-step save interval.
-    if sized and w.model.params_b is not None and w.save_interval is not None:
+    # (not where the script packs its samples to a length goblin did not read: the step, and so the share, is unknown)
+    from .costmodel import pack_length_unread
+
+    if sized and w.model.params_b is not None and w.save_interval is not None and pack_length_unread(w) is None:
         from .costmodel import REALISTIC_STORAGE_GB_S, checkpoint_share
 
         out["derived.checkpoint_share"] = checkpoint_share(w, hw, REALISTIC_STORAGE_GB_S)
@@ -1603,6 +1606,8 @@ def _render_micro_batch_down(
 # ignores the edit, or it does not fit. Such a rule is not reported as a finding (it would advise the
 # very change goblin just found it cannot make); the reason stays in Patch.skipped.
 _UNACTIONABLE = (
+    # costmodel.PACK_LENGTH_UNREAD: a memory edit on a script's own packs of unread length (review12a #17)
+    "into sequences of a length goblin did not read",
     "stop at start-up",
     "not an Axolotl key",
     " raises on ",

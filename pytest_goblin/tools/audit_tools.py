@@ -32,6 +32,7 @@ from ..patching import (
     NOT_READ_BACK,
     assumed_over,
     fit_limit_gb,
+    packed_unread,
     plan_edits,
     span_note,
 )
@@ -528,7 +529,7 @@ def _assumed_lengths(ctx: AuditContext, w: WorkloadConfig, patch: Patch) -> str 
     left |= set(unjudged_on_assumed_lengths(w, ctx.hw, ctx.rules, facts(w, ctx.hw)))
     if not left:
         return None
-    said = assumed_over(w, ctx.hw) or ""
+    said = assumed_over(w, ctx.hw) or packed_unread(w) or ""
     why = said.split(f"; {NOT_ON_ASSUMED_LENGTHS}")[0] or "the config as it is projects above the GPU's memory at the assumed sample length"
     return (
         f"{why}, so goblin did not judge {', '.join(sorted(left))}, whose gain depends on what fits in memory; name the local "
