@@ -92,7 +92,7 @@ def fitting_span(w: WorkloadConfig, hw: Hardware, rules: tuple[Rule, ...] | list
     top = fitting_length(w, capacity_gb(hw))
     if top is None or top >= w.seq_len:
         return None
-    rows = []
+    rows: list[tuple[int, dict[str, Any], float, float, float]] = []
     for tokens in dict.fromkeys(max(1, int(top * share)) for share in LENGTH_SPAN_SHARES):
         base = at_length(w, tokens)
         edited = base.model_copy(update=rest)

@@ -848,7 +848,7 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         if fitted is not None and fitted[0] == "fail":
             # issue 23: the assumed cutoff that does not fit decides nothing where the edit pays at every length the config runs at
             why, span_fitted = None, True
-            verdict, reason = fitted
+            verdict, reason = "fail", fitted[1]
         elif fitted is not None and why:
             why = f"{why}; {fitted[1]}"
     if not why and evidence == "projected" and not span_fitted:
