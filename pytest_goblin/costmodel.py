@@ -313,6 +313,20 @@ def lengths_assumed(w: WorkloadConfig) -> bool:
     return not (w.token_quantiles or w.sample_packing or w.pad_to_max)
 
 
+# The seq_len source note of a script that packs its own samples to a length goblin did not read (formats/python.py
+# _pack_length_unread; review12a #17 THUDM/LongAlign: packs of 65536 tokens priced at an assumed 1024).
+PACK_LENGTH_UNREAD = "the script packs its samples itself, into sequences of a length goblin did not read"
+
+
+def pack_length_unread(w: WorkloadConfig) -> str | None:
+    """Why no sample length bounds a decision: the script packs its own samples and goblin read no length for the packs
+    (PACK_LENGTH_UNREAD), so the seq_len priced is an assumption below or above the packs by any factor. None elsewhere."""
+    src = w.sources.get("seq_len")
+    if src is None or src.explicit or not src.note or PACK_LENGTH_UNREAD not in src.note:
+        return None
+    return f"every sample was priced at an assumed {w.seq_len} tokens, but {src.note.split('; ')[0]}"
+
+
 def seq_len_origin(w: WorkloadConfig) -> str:
     """Where the sequence length an assumed sample takes came from: the config's own key, or the default or assumption
     a reader applied when the config sets none (review3 #12/#13: "2048 tokens (the config's seq_len)" for a file with no

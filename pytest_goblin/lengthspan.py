@@ -4,7 +4,7 @@ the planner (patching.plan_edits) chooses there, and the patch's gain."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from .costmodel import at_length, at_mostly, sensitivity
 from .patching import plan_edits
@@ -53,3 +53,52 @@ def gains_over_lengths(
             off = checkpointing_off_plan(edited, hw, rules)
             out.append((tokens, tail, off, sensitivity(base, edited.model_copy(update=off), hw)))
     return out
+
+
+class FittingSpan(NamedTuple):
+    """Checkpointing off projected over the sample lengths at which the config as it is fits (fitting_span)."""
+
+    top: int  # the longest sample at which the config as it is fits the GPU (its cutoff is longer and does not)
+    # each length, top down to an eighth of it (LENGTH_SPAN_SHARES), longest first: (tokens, the checkpointing-off edit the
+    # planner chooses there, {} where none fits, and its gain point, low, high; 1.0 each where no edit)
+    rows: tuple[tuple[int, dict[str, Any], float, float, float], ...]
+
+    @property
+    def lowest(self) -> float:
+        return min(r[3] for r in self.rows)
+
+    @property
+    def least(self) -> tuple[int, dict[str, Any], float, float, float]:
+        return min(self.rows, key=lambda r: r[2])
+
+
+def fitting_span(w: WorkloadConfig, hw: Hardware, rules: tuple[Rule, ...] | list[Rule], rest: dict[str, Any]) -> FittingSpan | None:
+    """Issue 23 (review12b #30, SihengLi99/24Game configs/sft.yaml: 16 x 32768 tokens assumed, 859 GB on a 206 GB GPU):
+    where no dataset lengths were read and the config as it is projects above the GPU's memory at its own cutoff, the
+    run's micro-batches are padded to their longest sample (pads_to_max is False: formats/datasets.pads_to_max cites each
+    framework's collator), so on this GPU the config runs only where that sample is at most `top`, the longest at which
+    it fits (costmodel.fitting_length). At `top` and down to an eighth of it, the checkpointing-off edit the planner
+    chooses at that length (plan_edits: the current micro-batch where it fits, else a smaller one at the same samples per
+    GPU per step) with the patch's other edits `rest`, projected against the config at the same length, as
+    gains_over_lengths does below a cutoff that fits. None where the premise does not hold: lengths read, or packed or
+    padded to the cutoff, a seq_len that is not the config's own cutoff, checkpointing already off, a guessed shape, or
+    the config fitting at its cutoff or at no length."""
+    from .costmodel import fitting_length, lengths_assumed, seq_len_is_cutoff
+    from .hardware import capacity_gb
+    from .modelzoo import shape_assumption
+
+    if not (lengths_assumed(w) and seq_len_is_cutoff(w) and w.gradient_checkpointing) or shape_assumption(w.model) is not None:
+        return None
+    top = fitting_length(w, capacity_gb(hw))
+    if top is None or top >= w.seq_len:
+        return None
+    rows: list[tuple[int, dict[str, Any], float, float, float]] = []
+    for tokens in dict.fromkeys(max(1, int(top * share)) for share in LENGTH_SPAN_SHARES):
+        base = at_length(w, tokens)
+        edited = base.model_copy(update=rest)
+        off = checkpointing_off_plan(edited, hw, rules)
+        if off.get("gradient_checkpointing") is not False:
+            rows.append((tokens, {}, 1.0, 1.0, 1.0))
+            continue
+        rows.append((tokens, off, *sensitivity(base, edited.model_copy(update=off), hw)))
+    return FittingSpan(top, tuple(rows))

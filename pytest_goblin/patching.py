@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .costmodel import MicroBatchFit, length_phrase, length_premise, lengths_assumed, memory_gb, smaller_micro_batch, step
+from .costmodel import MicroBatchFit, length_phrase, length_premise, lengths_assumed, memory_gb, pack_length_unread, smaller_micro_batch, step
 from .errors import GoblinError
 from .formats import LoadedConfig, parse_text
 from .formats.base import IN_LAUNCH_LINE, unified_diff
@@ -61,6 +61,13 @@ def assumed_over(w: WorkloadConfig, hw: Hardware) -> str | None:
         f"the config as it is projects {have:.0f} GB per GPU of {capacity_phrase(hw)} at {length_phrase(w)}, more than the GPU "
         f"holds{said}; {NOT_ON_ASSUMED_LENGTHS} (name a local dataset in the config, or measure)"
     )
+
+
+def packed_unread(w: WorkloadConfig) -> str | None:
+    """Why memory cannot decide an edit: the script packs its own samples to a length goblin did not read
+    (costmodel.pack_length_unread), so what fits at the assumed seq_len says nothing of the run (review12a #17)."""
+    why = pack_length_unread(w)
+    return f"{why}; {NOT_ON_ASSUMED_LENGTHS} (state the packs' length where goblin reads it, or measure)" if why else None
 
 
 def _order(rules: list[Rule]) -> list[Rule]:
@@ -178,6 +185,9 @@ def plan_edits(w: WorkloadConfig, rules: list[Rule], hw: Hardware) -> tuple[dict
             if w.frozen_language_model:
                 skipped[rule.id] = FROZEN_UNPRICED
                 continue
+            if (packed := packed_unread(w)) is not None:
+                skipped[rule.id] = packed
+                continue
             # on a guessed shape, the largest micro-batch that fits at the worst shape of the span
             fit = _micro_batch_target(current, rule.transform.micro_batch_to, hw, raised_peak(w) or memory_gb)
             if fit is None and guess is not None:
@@ -196,7 +206,7 @@ def plan_edits(w: WorkloadConfig, rules: list[Rule], hw: Hardware) -> tuple[dict
             if guess is not None and not spanned(w.model):
                 skipped[rule.id] = guess
                 continue
-            if (assumed := assumed_over(w, hw)) is not None:
+            if (assumed := assumed_over(w, hw) or packed_unread(w)) is not None:
                 # the micro-batch would be lowered to fit a projection the run itself contradicts (review1 #16:
                 # 32 -> 2 on ~100-token SQL rows priced at 4096 tokens each)
                 skipped[rule.id] = assumed
@@ -234,6 +244,9 @@ def plan_edits(w: WorkloadConfig, rules: list[Rule], hw: Hardware) -> tuple[dict
             need, have = memory_gb(trial), memory_gb(current)
             if need > have and (guess := _guessed_shape(w)) is not None and not _fits_over_span(w, trial, capacity_gb(hw) * MEMORY_MARGIN):
                 skipped[rule.id] = guess
+                continue
+            if need > have and (packed := packed_unread(w)) is not None:
+                skipped[rule.id] = packed
                 continue
             if need > capacity_gb(hw) * MEMORY_MARGIN and need > have and (assumed := assumed_over(w, hw)) is not None:
                 skipped[rule.id] = assumed

@@ -401,7 +401,10 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     out["derived.overlap_comm_gain"] = overlap_comm_gain(w, hw) if sized and w.comm_overlap is False else None
     # Checkpoint writes as a share of the job, at the realistic (slow, cited) end of the storage bandwidth: the
     # Trainer saves synchronously through torch.save / safetensors; None without a size or a per-step save interval.
-    if sized and w.model.params_b is not None and w.save_interval is not None:
+    # (not where the script packs its samples to a length goblin did not read: the step, and so the share, is unknown)
+    from .costmodel import pack_length_unread
+
+    if sized and w.model.params_b is not None and w.save_interval is not None and pack_length_unread(w) is None:
         from .costmodel import REALISTIC_STORAGE_GB_S, checkpoint_share
 
         out["derived.checkpoint_share"] = checkpoint_share(w, hw, REALISTIC_STORAGE_GB_S)
@@ -636,11 +639,28 @@ def _checkpointing_fits_below(w: WorkloadConfig, hw: Hardware, fail_at: float) -
         if mbs == w.micro_batch_size
         else f"at micro-batch {mbs} x accumulation {per_gpu // mbs} (the same {per_gpu} samples per GPU per step)"
     )
+    # the span it holds over, down to an eighth of the cutoff (lengthspan.LENGTH_SPAN_SHARES' bound), at the same micro-batch
+    shorter = [n for n in dict.fromkeys(max(1, int(w.seq_len * s)) for s in (0.5, 0.25, 0.125)) if n < tokens]
+    lows = [
+        sensitivity(
+            at_length(w, n),
+            at_length(w, n).model_copy(update={"gradient_checkpointing": False, "micro_batch_size": mbs, "gradient_accumulation": per_gpu // mbs}),
+            hw,
+        )
+        for n in shorter
+    ]
+    span = (
+        f"; from {shorter[-1]} tokens per sample (1/8 of the cutoff) up to {tokens} it is projected at least {min(x[1] for x in [*lows, (point, low, high)]):.2f}x "
+        f"(lower bound) at every length goblin tried ({', '.join(str(n) for n in [tokens, *shorter])}), and above {tokens} up to {w.seq_len} it does "
+        "not fit with room to spare, so the answer turns within that range"
+        if lows
+        else ""
+    )
     return (
         f"activation checkpointing stays on, and whether turning it off pays is not decided: every sample was priced at {w.seq_len} tokens "
         f"({seq_len_origin(w)}), where checkpointing off does not fit, but it fits {how} up to {mbs * tokens} tokens per micro-batch "
         f"({tokens} per sample: {peak:.0f} GB per GPU of {capacity_phrase(hw)}) and is projected {point:.2f}x "
-        f"[{low:.2f}-{high:.2f}] there, a range that reaches {fail_at:g}x; the dataset's lengths are not local, so goblin cannot tell "
+        f"[{low:.2f}-{high:.2f}] there, a range that reaches {fail_at:g}x{span}; the dataset's lengths are not local, so goblin cannot tell "
         "whether its longest sample stays below that: name the local dataset in the config (its sampled lengths replace seq_len), "
         "or measure with your training command (goblin_command)"
     )
@@ -1603,6 +1623,8 @@ def _render_micro_batch_down(
 # ignores the edit, or it does not fit. Such a rule is not reported as a finding (it would advise the
 # very change goblin just found it cannot make); the reason stays in Patch.skipped.
 _UNACTIONABLE = (
+    # costmodel.PACK_LENGTH_UNREAD: a memory edit on a script's own packs of unread length (review12a #17)
+    "into sequences of a length goblin did not read",
     "stop at start-up",
     "not an Axolotl key",
     " raises on ",

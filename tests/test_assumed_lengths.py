@@ -210,6 +210,8 @@ def test_checkpointing_off_that_fits_only_below_the_assumed_length_is_not_a_clea
     why = report.inconclusive
     assert "every sample was priced at 18432 tokens (the config's seq_len), where checkpointing off does not fit" in why
     assert "tokens per micro-batch" in why and "the dataset's lengths are not local" in why and "None" not in why
+    # the range it holds over, and where it turns, are said (lenlong32; review12a #14 RewardMap, cutoff 20000)
+    assert "from 2304 tokens per sample (1/8 of the cutoff) up to " in why and "so the answer turns within that range" in why
 
 
 def test_no_fits_below_statement_where_the_lengths_are_not_assumed(tmp_path: Path) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from pytest_goblin.formats import load_config
 from pytest_goblin.hardware import get_hardware
 from pytest_goblin.rules import applicable, cached_rules
@@ -140,6 +142,22 @@ def test_a_max_length_computed_at_run_time_stays_unknown(tmp_path: Path) -> None
 def test_a_truncating_call_outside_a_mapped_function_is_not_the_training_length(tmp_path: Path) -> None:
     """Must not fire: `prompt_ids` (max_length=64) is never mapped over the data; with no map the length stays assumed."""
     w = _script(tmp_path, TRUNCATING.format(size="max_length", mapping="shuffle()"))
+    assert w.seq_len == 1024 and not w.sources["seq_len"].explicit
+
+
+@pytest.mark.parametrize("mapping", ["map(lambda x: tokenize(x), batched=True)", "map(functools.partial(tokenize))"])
+def test_a_mapped_lambda_or_partial_over_a_truncating_function_bounds_the_length(tmp_path: Path, mapping: str) -> None:
+    """review12a #16 (MedQA train.py:112-113): `formatted.map(lambda x: tokenize(x, tokenizer))` runs `tokenize`."""
+    w = _script(tmp_path, "import functools\n" + TRUNCATING.format(size="max_length", mapping=mapping))
+    assert w.seq_len == 256 and w.sources["seq_len"].explicit
+    assert "seq_len 256: `tokenize`, which the script maps over its dataset, truncates every sample to max_length=256 (line 13)" in w.notes
+
+
+@pytest.mark.parametrize("mapping", ['map(lambda x: tokenize(x["text"][0:1]))', 'map(lambda x: prompt_ids("q") and x)', "map(functools.partial(tokenize, 1))"])
+def test_a_lambda_or_partial_that_does_not_hand_the_row_to_the_function_is_not_read(tmp_path: Path, mapping: str) -> None:
+    """Must not fire: the lambda does not hand the whole row to the function as its first argument, or partial binds a
+    positional argument that comes before the row; goblin does not read what then reaches the tokenizer call."""
+    w = _script(tmp_path, "import functools\n" + TRUNCATING.format(size="max_length", mapping=mapping))
     assert w.seq_len == 1024 and not w.sources["seq_len"].explicit
 
 

@@ -46,10 +46,36 @@ def mapped_functions(tree: ast.Module, defs: dict[str, ast.FunctionDef] | None =
     for n in ast.walk(tree):
         if not (isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "map"):
             continue
-        fn = n.args[0] if n.args else next((k.value for k in n.keywords if k.arg == "function"), None)
-        if isinstance(fn, ast.Name) and fn.id in once:
-            out.append((once[fn.id], n))
+        fn = _mapped_name(n.args[0] if n.args else next((k.value for k in n.keywords if k.arg == "function"), None))
+        if fn is not None and fn in once:
+            out.append((once[fn], n))
     return out
+
+
+def _mapped_name(fn: ast.expr | None) -> str | None:
+    """The once-defined function a `.map(...)` argument runs on each row or batch: the name itself, the function a
+    `lambda x: tokenize(x, tokenizer)` body calls (its whole body is that one call, its first argument the lambda's
+    parameter; review12a #16, HK2184/MedQA-Medical-AI-on-AMD-ROCm train.py:112-113), or the function a
+    `functools.partial(tokenize, tokenizer=tok)` wraps (partial calls it with the row first, then the bound keywords)."""
+    if isinstance(fn, ast.Name):
+        return fn.id
+    if isinstance(fn, ast.Lambda):
+        body, params = fn.body, fn.args.args
+        if (
+            isinstance(body, ast.Call)
+            and isinstance(body.func, ast.Name)
+            and params
+            and body.args
+            and isinstance(body.args[0], ast.Name)
+            and body.args[0].id == params[0].arg
+        ):
+            return body.func.id
+        return None
+    if isinstance(fn, ast.Call) and fn.args and not any(isinstance(a, ast.Starred) for a in fn.args[:1]):
+        called = fn.func.id if isinstance(fn.func, ast.Name) else fn.func.attr if isinstance(fn.func, ast.Attribute) else ""
+        if called == "partial" and len(fn.args) == 1 and isinstance(fn.args[0], ast.Name):
+            return fn.args[0].id
+    return None
 
 
 def _with_callees(fn: ast.FunctionDef, defs: dict[str, ast.FunctionDef]) -> list[ast.FunctionDef]:

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..costmodel import PACK_LENGTH_UNREAD
 from ..errors import ConfigError, NotATrainingConfig
 from ..frameworks import tables
 from ..redact import flag_values, is_secret_name, masks_by_value
@@ -615,12 +616,15 @@ class PythonAdapter(HFTrainerAdapter):
             # a script that packs its own batches, or whose TRL raises on packing with its collator (formats/own_packing.py)
             from .own_packing import collator_blocks_packing, own_packing
 
-            why = own_packing(script.values, script.where, script.launch) or collator_blocks_packing(str(path), text) or _own_collator(text, path)
+            own = own_packing(script.values, script.where, script.launch)
+            why = own or collator_blocks_packing(str(path), text) or _own_collator(text, path)
             if why is not None:
                 r.values["packing_blocked"] = why
                 r.notes.append(why)
                 if not r.sources["sample_packing"].explicit:  # the default collator's padding is not this run's
                     r.default("sample_packing", False, why)
+            if own is not None:
+                _pack_length_unread(r, own)
         naive_split(r, script, path)
         if script.debug_modes:
             r.values["debug_modes"] = [what for what, _ in script.debug_modes]
@@ -841,6 +845,19 @@ def _insertion(text: str, offsets: list[int], call: ast.Call, pairs: list[tuple[
             return end, end, "".join(f"\n{indent}{k}={v}," for k, v in pairs)
         return end, end, "".join(f",\n{indent}{k}={v}" for k, v in pairs)
     return end, end, "".join(f", {k}={v}" for k, v in pairs)
+
+
+def _pack_length_unread(r: Reader, own: str) -> None:
+    """A script that packs its own samples (own_packing) into sequences whose length it does not state where goblin
+    reads it (no max_length / max_seq_length / model_max_length): the seq_len priced is an assumption that says nothing
+    of the packs, which fill a block of the script's own size (review12a #17, THUDM/LongAlign main.py: `--batch_method
+    pack` over rows a preprocessing script packed to 65536 tokens, priced at the assumed 1024). The seq_len's source says
+    so (costmodel.PACK_LENGTH_UNREAD), and the length-bound decisions are not made on it (costmodel.pack_length_unread)."""
+    src = r.sources.get("seq_len")
+    if src is None or src.explicit:
+        return
+    said = f"{PACK_LENGTH_UNREAD} ({own.split('; goblin does not')[0]})"
+    r.sources["seq_len"] = src.model_copy(update={"note": f"{said}; {src.note}" if src.note else said})
 
 
 def _own_collator(text: str, path: Path) -> str | None:

@@ -76,8 +76,9 @@ def summary_line(item: ItemOutcome) -> str:
 
         speed = f"will not start on {r.target if r else '?'}: {counted(blocked)}"
     undecided = f" ({r.straddles})" if r is not None and r.straddles and not blocked else ""  # the level noise could still change
-    if r is not None and not blocked and r.verdict == "warn" and r.patch is not None and not (r.patch.edits or r.patch.env):
-        # a WARN with nothing patched: a footgun the projection prices at goblin_warn_at (audit_tools._unpatched_footguns)
+    if r is not None and not blocked and r.verdict in ("warn", "fail") and r.patch is not None and not (r.patch.edits or r.patch.env):
+        # a WARN with nothing patched: a footgun the projection prices at goblin_warn_at (audit_tools._unpatched_footguns); a
+        # FAIL with nothing patched: an edit projected over the lengths the config fits at (audit_tools._over_fitting_span)
         undecided = f" ({r.reason})"
     if r is not None and not blocked and r.verdict in ("warn", "fail") and not undecided and HAND_COUNTED in r.reason:
         # the verdict counts edits the user makes by hand (the launch line, the script's code): its speedup is not the

@@ -32,6 +32,7 @@ from ..patching import (
     NOT_READ_BACK,
     assumed_over,
     fit_limit_gb,
+    packed_unread,
     plan_edits,
     span_note,
 )
@@ -528,7 +529,7 @@ def _assumed_lengths(ctx: AuditContext, w: WorkloadConfig, patch: Patch) -> str 
     left |= set(unjudged_on_assumed_lengths(w, ctx.hw, ctx.rules, facts(w, ctx.hw)))
     if not left:
         return None
-    said = assumed_over(w, ctx.hw) or ""
+    said = assumed_over(w, ctx.hw) or packed_unread(w) or ""
     why = said.split(f"; {NOT_ON_ASSUMED_LENGTHS}")[0] or "the config as it is projects above the GPU's memory at the assumed sample length"
     return (
         f"{why}, so goblin did not judge {', '.join(sorted(left))}, whose gain depends on what fits in memory; name the local "
@@ -608,6 +609,57 @@ def _over_length_span(ctx: AuditContext, w: WorkloadConfig, patch: Patch) -> tup
         f"recovers {level}; its least, {point:.2f}x [{low:.2f}-{high:.2f}], with {at}. The patch goblin writes is the cutoff's, micro-batch "
         f"{written['micro_batch_size']} x accumulation {written.get('gradient_accumulation', per_gpu // written['micro_batch_size'])} "
         f"(the same {per_gpu} samples per GPU per step), sized so it fits at any real length{also}"
+    )
+
+
+def _over_fitting_span(ctx: AuditContext, w: WorkloadConfig, patch: Patch) -> tuple[Verdict | None, str] | None:
+    """Where `_assumed_lengths` leaves the memory rules unjudged because the config as it is projects above the GPU at its
+    own cutoff (no dataset lengths read): checkpointing off projected over the lengths at which the config does fit
+    (lengthspan.fitting_span). ("fail", reason) where its lowest bound over that span reaches goblin_fail_at (issue 23:
+    an assumed length that says the baseline cannot fit never silences a finding; review12b #30); (None, clause) saying
+    the span and where the gain falls, for the inconclusive reason, where it does not; None where the premise fails."""
+    from ..costmodel import memory_gb
+    from ..lengthspan import LENGTH_SPAN_SHARES, fitting_span
+
+    if online_rl(w):
+        return None
+    down = {r.id for r in ctx.rules if r.transform.micro_batch_down}
+    rest = {e.field: e.new for e in patch.edits if e.rule_id not in down}
+    if {"gradient_checkpointing", "micro_batch_size", "gradient_accumulation"} & rest.keys():
+        return None
+    span = fitting_span(w, ctx.hw, ctx.rules, rest)
+    if span is None:
+        return None
+    per_gpu = w.micro_batch_size * w.gradient_accumulation
+
+    def how(off: dict[str, Any]) -> str:
+        if not off:
+            return "does not fit"
+        mbs = off.get("micro_batch_size", w.micro_batch_size)
+        return f"micro-batch {mbs} x accumulation {per_gpu // mbs}" if mbs != w.micro_batch_size else f"the current micro-batch {mbs}"
+
+    ends = f"at {span.rows[0][0]} tokens {how(span.rows[0][1])}, at {span.rows[-1][0]} {how(span.rows[-1][1])}"
+    over = (
+        f"goblin projected activation checkpointing off over {span.top} tokens down to 1/{round(1 / LENGTH_SPAN_SHARES[-1])} of it "
+        f"({', '.join(str(r[0]) for r in span.rows)}), at the micro-batch that fits at each with the same {per_gpu} samples per GPU per step ({ends}): "
+    )
+    fail_at = ctx.settings.fail_at
+    if span.lowest >= fail_at:
+        tokens, _, point, low, high = span.least
+        return "fail", (
+            f"no dataset lengths were read; at its cutoff of {w.seq_len} tokens the config as it is projects {memory_gb(w):.0f} GB per GPU of "
+            f"{capacity_phrase(ctx.hw)}, so on this GPU it runs only where the longest sample of each micro-batch (the collator pads to it) "
+            f"is at most about {span.top} tokens; {over}it recovers at least {span.lowest:.2f}x (lower bound) at every length of it, at or above "
+            f"goblin_fail_at={fail_at:.2f}; its least, {point:.2f}x [{low:.2f}-{high:.2f}], at {tokens} tokens per sample. goblin does not "
+            "write that edit on an assumed length, as the micro-batch depends on the data's longest sample: make it by hand "
+            "(memory.disable_checkpointing_when_hbm_free, memory.checkpointing_off_at_smaller_micro_batch), or name the local dataset "
+            "in the config and audit again"
+        )
+    tokens, off, point, low, high = min(span.rows, key=lambda r: r[3])
+    there = f"{point:.2f}x [{low:.2f}-{high:.2f}]" if off else "no checkpointing-off edit fits"
+    return None, (
+        f"over the lengths at which the config as it is fits this GPU (at most about {span.top} tokens per sample), {over}{there} at "
+        f"{tokens} tokens per sample, below goblin_fail_at={fail_at:.2f} at its lower bound, so the answer turns within that span"
     )
 
 
@@ -789,9 +841,17 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         )
     if not why and evidence == "projected" and verdict == "pass":
         why = _tensor_parallel_unjudged(ctx, w)
+    span_fitted = False
     if not why and verdict != "fail":
         why = _assumed_lengths(ctx, w, patch)
-    if not why and evidence == "projected":
+        fitted = _over_fitting_span(ctx, w, patch) if why and evidence == "projected" and launch is None else None
+        if fitted is not None and fitted[0] == "fail":
+            # issue 23: the assumed cutoff that does not fit decides nothing where the edit pays at every length the config runs at
+            why, span_fitted = None, True
+            verdict, reason = "fail", fitted[1]
+        elif fitted is not None and why:
+            why = f"{why}; {fitted[1]}"
+    if not why and evidence == "projected" and not span_fitted:
         # a baseline projected above HBM is never cleared, whatever path left the memory rules silent, and no speedup is
         # claimed against it: a FAIL too is inconclusive (review10a #16: 3.5x against 575 GB on a 192 GB GPU); a blocker still fails
         why = over_hbm(w, ctx.hw)
