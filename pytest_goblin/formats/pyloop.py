@@ -343,6 +343,8 @@ class _Loop:
 
     # -- sequence length ------------------------------------------------------------------------------
     def seq_len(self) -> None:
+        if "max_length" in self.s.values:
+            return  # the chunk size the script packs its data into (pymapped.grouped_texts)
         found: list[tuple[Any, Location, int]] = []
         for c in ast.walk(self.tree):
             if not isinstance(c, ast.Call) or (size := _kw(c, "max_length")) is None:
@@ -468,12 +470,13 @@ class _Loop:
             if value is None:
                 value, how = "no", f"{ds.get('__shown__')} enables neither bf16 nor fp16"
             loc = self.at(None, 1, file=ds.get("__path__"), fixed=f"precision is set in {ds.get('__shown__')}; change it there")
+        if "torch_dtype" not in self.s.values and (built := self._built_dtype()) is not None:
+            # the weights' dtype beside any mixed precision: autocast leaves bf16-built weights bf16 (review12b #23)
+            name, line, said = built
+            self.s.values["torch_dtype"] = name
+            self.s.where["torch_dtype"] = self.at(None, line, fixed=f"{said}; change it there by hand")
+            self.s.notes.append(f"weights' dtype torch.{name}: {said}")
         if value is None or loc is None:
-            if "torch_dtype" not in self.s.values and (built := self._built_dtype()) is not None:
-                name, line, said = built
-                self.s.values["torch_dtype"] = name
-                self.s.where["torch_dtype"] = self.at(None, line, fixed=f"{said}; change it there by hand")
-                self.s.notes.append(f"weights' dtype torch.{name}: {said}")
             if "torch_dtype" in self.s.values:
                 return  # the weights' dtype: the TrainingArguments reader takes it
             if self.accelerator is None:  # deepspeed.initialize: its config's bf16/fp16 blocks set it (that config is not read)

@@ -363,6 +363,8 @@ def read_script(path: Path, text: str) -> Script:
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Subscript) and is_environ(node.targets[0].value):
             environ_setting(s, node, node.targets[0].slice, node.value, consts, parents, lit)
     s.values.update(bnb)
+    if s.model_call is None:
+        built_from_config(s, tree, parents, lit, dicts)
     config_attention(s, tree, lambda n: guard(n, parents, lit)[0] is not False, lit)
     standby(s)
     trl_not_patched(s)
@@ -420,6 +422,11 @@ def read_script(path: Path, text: str) -> Script:
     if own_loop:
         from .pyloop import Kit, read_loop
 
+        def option(name: ast.expr) -> tuple[bool, Any, Location | None]:
+            arg = cli.options.get(name.id) if isinstance(name, ast.Name) else None
+            return cli.value_of(arg) if arg is not None else (False, None, None)
+
+        grouped_texts(s, tree, lit, option)  # a loop's data packed into chunks (run_clm_no_trainer's group_texts): its length too
         read_loop(s, tree, path, lit, Kit(lambda n: guard(n, parents, lit)[0], cli.options, cli.value_of, Location))
         s.notes.extend(cli.notes)
         s.config_class = "TrainingArguments"  # the keys it maps to; TrainingArguments' defaults for what a loop leaves (formats/pyloop.py)
@@ -440,6 +447,38 @@ def read_script(path: Path, text: str) -> Script:
 # unless allow_extra_keys (:382-383). parse_json_file (:386-406, json.loads) and parse_yaml_file (:408-428, yaml.safe_load)
 # hand a file's mapping to it.
 PARSE_DICT_AT = "transformers 5.25.0 hf_argparser.py:358-384"
+
+
+# transformers 5.25.0 models/auto/auto_factory.py:205,233,248 (from_config hands its keywords to the class's _from_config),
+# modeling_utils.py:1419-1420 (attn_implementation sets the config's); 4.41.1 models/auto/auto_factory.py:434,437,
+# modeling_utils.py:1399-1400
+FROM_CONFIG_AT = "transformers 5.25.0 models/auto/auto_factory.py:233,248, modeling_utils.py:1419-1420; 4.41.1 modeling_utils.py:1399-1400"
+_FROM_CONFIG_KEYS = frozenset({"attn_implementation", "_attn_implementation"})
+
+
+def built_from_config(s: Script, tree: ast.Module, parents: dict[int, ast.AST], lit: Lit, dicts: DictConfigs | None) -> None:
+    """A model built from a config with fresh weights (`AutoModelForCausalLM.from_config(config, attn_implementation=...,
+    torch_dtype=...)`, review12b #23 eminorhan/frontier-guide train.py:138) where no from_pretrained load runs: its
+    attention keyword is the run's as from_pretrained's would be (FROM_CONFIG_AT; its dtype is pyloop._built_dtype's,
+    read where every build agrees). One such call that runs, else none read."""
+    calls = [
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Attribute)
+        and n.func.attr == "from_config"
+        and "Model" in ast.unparse(n.func.value).split(".")[-1]
+        and model_load(n)
+        and guard(n, parents, lit)[0] is True
+    ]
+    if len(calls) != 1:
+        return
+    node = calls[0]
+    for key, (ok, value, loc), _line in call_keywords(node, "from_config", lit, dicts, s.notes, wanted=_FROM_CONFIG_KEYS.__contains__):
+        if ok and loc is not None and value is not None and MODEL_KEYS[key] not in s.values:
+            s.values[MODEL_KEYS[key]] = value
+            s.where[MODEL_KEYS[key]] = loc
+            s.notes.append(f"{key}={value!r}: `{ast.unparse(node.func)}(...)` at line {node.lineno} builds the model with it ({FROM_CONFIG_AT})")
 
 
 def _parsed_dict(s: Script, dicts: DictConfigs | None, cli: CommandLine) -> bool:

@@ -1,0 +1,135 @@
+"""Own training loops whose values come from a launch line (blind review 12, class C4): review12b #23
+eminorhan/frontier-guide (an accelerate loop run by `srun $CMD`, the script named by an absolute path of the cluster
+it ran on, a model built with `from_config`, its text grouped into `--block_size` chunks). Small synthetic trees;
+nothing run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_goblin.errors import NotATrainingConfig
+from pytest_goblin.formats import load_config
+
+from .repo_files import repo
+
+# frontier-guide train.py's shape (shortened): argparse options, a config loaded from the model id, the model built
+# from it with fresh weights, the text joined and cut into block_size chunks, an accelerate loop
+GROUPED_LOOP = """\
+import argparse
+from itertools import chain
+
+import torch
+from accelerate import Accelerator
+from torch.utils.data import DataLoader
+from transformers import AutoConfig, AutoModelForCausalLM, default_data_collator
+
+
+def parse_args():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model_name_or_path", type=str, required=False)
+    parser.add_argument("--per_device_train_batch_size", type=int, default=8)
+    parser.add_argument("--gradient_accumulation_steps", type=int, default=1)
+    parser.add_argument("--block_size", type=int, default=1024)
+    parser.add_argument("--use_pretrained_weights", action="store_true")
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    block_size = args.block_size
+    accelerator = Accelerator(gradient_accumulation_steps=args.gradient_accumulation_steps)
+    config = AutoConfig.from_pretrained(args.model_name_or_path)
+    if args.model_name_or_path and args.use_pretrained_weights:
+        model = AutoModelForCausalLM.from_pretrained(args.model_name_or_path, attn_implementation="sdpa", torch_dtype=torch.bfloat16, config=config)
+    else:
+        model = AutoModelForCausalLM.from_config(config, attn_implementation="flash_attention_2", torch_dtype=torch.bfloat16)
+    model.gradient_checkpointing_enable()
+
+    def group(examples):
+        joined = {k: list(chain(*examples[k])) for k in examples.keys()}
+        total = (len(joined["input_ids"]) // block_size) * block_size
+        return {k: [t[i : i + block_size] for i in range(0, total, block_size)] for k, t in joined.items()}
+
+    rows = tokenized.map(group, batched=True)
+    train_dataloader = DataLoader(rows, shuffle=True, collate_fn=default_data_collator, batch_size=args.per_device_train_batch_size)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, fused=True)
+    model, optimizer, train_dataloader = accelerator.prepare(model, optimizer, train_dataloader)
+    for batch in train_dataloader:
+        loss = model(**batch).loss
+        accelerator.backward(loss)
+        optimizer.step()
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+# frontier-guide train.sh:41-70's shape: the command held in variables, the script by a path of the cluster
+SLURM = """\
+#!/bin/bash
+#SBATCH --nodes=2
+export GPUS_PER_NODE=8
+export LAUNCHER="accelerate launch \\
+    --num_processes $((SLURM_NNODES * GPUS_PER_NODE)) \\
+    --num_machines $SLURM_NNODES \\
+    --mixed_precision bf16 \\
+    "
+export SCRIPT="{script}"
+export SCRIPT_ARGS=" \\
+    --model_name_or_path "meta-llama/Meta-Llama-3.1-8B" \\
+    --block_size 8192 \\
+    --per_device_train_batch_size 4 \\
+    "
+export CMD="$LAUNCHER $SCRIPT $SCRIPT_ARGS"
+srun $CMD
+"""
+ELSEWHERE = "/lustre/orion/proj/scratch/user/frontier-guide/train.py"
+
+
+def _tree(tmp_path: Path, script: str = GROUPED_LOOP, where: str = ELSEWHERE, extra: dict[str, str] | None = None) -> Path:
+    root = repo(tmp_path, {"train.py": script, "train.sh": SLURM.replace("{script}", where), **(extra or {})})
+    return root / "train.py"
+
+
+def test_a_loop_run_by_a_path_of_another_machine_takes_that_launch_lines_values(tmp_path: Path) -> None:
+    w = load_config(_tree(tmp_path)).workload
+    assert w.model.name == "meta-llama/Meta-Llama-3.1-8B"
+    assert w.sources["model"].file.endswith("train.sh") and w.sources["model"].line == 16
+    assert (w.micro_batch_size, w.gradient_accumulation, w.seq_len, w.precision) == (4, 1, 8192, "bf16")
+    assert w.sources["micro_batch_size"].file.endswith("train.sh")
+    assert (w.nodes, w.gpus_per_node, w.world_size) == (2, 8, 16)
+    said = [n for n in w.notes if "from another checkout" in n]
+    assert said and f"`{ELSEWHERE}` from another checkout (a path on another machine): train.py" in said[0]
+
+
+def test_a_model_built_from_config_gives_its_attention_and_dtype(tmp_path: Path) -> None:
+    w = load_config(_tree(tmp_path)).workload
+    # the from_pretrained under `use_pretrained_weights` (not passed) does not run: from_config's keywords are the run's
+    assert w.attention == "flash" and w.sources["attention"].line == 28
+    assert w.weight_dtype == "bf16"  # both builds pass torch.bfloat16 (pyloop._built_dtype)
+    assert any(n.startswith("attn_implementation='flash_attention_2': `AutoModelForCausalLM.from_config(...)` at line 28") for n in w.notes)
+
+
+def test_text_grouped_into_option_sized_chunks_is_packed_at_the_launch_lines_size(tmp_path: Path) -> None:
+    w = load_config(_tree(tmp_path)).workload
+    assert w.sample_packing is True and w.sources["sample_packing"].line == 36
+    assert w.seq_len == 8192 and w.sources["seq_len"].file.endswith("train.sh")
+    assert any("cuts it into chunks of `block_size` tokens (the `--block_size` option)" in n for n in w.notes)
+
+
+def test_a_path_of_another_machine_naming_another_file_is_no_launch_of_it(tmp_path: Path) -> None:
+    with pytest.raises(NotATrainingConfig, match=r"it cannot read the model \(`args.model_name_or_path` given to from_pretrained"):
+        load_config(_tree(tmp_path, where="/lustre/orion/proj/scratch/user/frontier-guide/pretrain.py"))
+
+
+def test_two_files_of_the_scripts_name_are_not_guessed(tmp_path: Path) -> None:
+    with pytest.raises(NotATrainingConfig, match=r"it cannot read the model"):
+        load_config(_tree(tmp_path, extra={"old/train.py": GROUPED_LOOP}))
+
+
+def test_a_model_built_from_config_under_an_unreadable_test_is_not_read(tmp_path: Path) -> None:
+    script = GROUPED_LOOP.replace("if args.model_name_or_path and args.use_pretrained_weights:", "if os.environ.get('PRETRAINED'):")
+    w = load_config(_tree(tmp_path, script=script)).workload
+    assert w.attention != "flash" and not any("builds the model with it" in n for n in w.notes)
