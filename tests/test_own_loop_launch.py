@@ -133,3 +133,108 @@ def test_a_model_built_from_config_under_an_unreadable_test_is_not_read(tmp_path
     script = GROUPED_LOOP.replace("if args.model_name_or_path and args.use_pretrained_weights:", "if os.environ.get('PRETRAINED'):")
     w = load_config(_tree(tmp_path, script=script)).workload
     assert w.attention != "flash" and not any("builds the model with it" in n for n in w.notes)
+
+
+# review12b #22 Jack31098/llm_training_demo fsdp/train_fsdp.py's shape (shortened): torch FSDP around the model, no
+# accelerate or DeepSpeed, run by torchrun from a launcher whose commented-out flags end in `\`
+FSDP_LOOP = """\
+import argparse
+import os
+from functools import partial
+
+import torch
+from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
+from torch.distributed.fsdp.wrap import size_based_auto_wrap_policy
+from torch.utils.data import DataLoader
+from transformers import AutoModelForCausalLM
+
+
+def train(args):
+    dtype = torch.bfloat16 if args.bf16 else torch.float32
+    model = AutoModelForCausalLM.from_pretrained({model}, dtype=dtype)
+    mp_policy = None
+    model = FSDP(model, auto_wrap_policy=partial(size_based_auto_wrap_policy, min_num_params=10**7), mixed_precision=mp_policy{extra})
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr)
+    rows = [tokenizer(t, max_length=args.seq_len, truncation=True) for t in texts]
+    {loader}
+    for step, batch in enumerate(loader):
+        loss = model(**batch).loss / args.grad_accum_steps
+        loss.backward()
+        if (step + 1) % args.grad_accum_steps == 0:
+            opt.step()
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser()
+    p.add_argument("--model_name_or_path", type=str, required=True)
+    p.add_argument("--seq_len", type=int, default=1024)
+    p.add_argument("--bf16", action="store_true")
+    p.add_argument("--micro_batch_size", type=int, default=1)
+    p.add_argument("--grad_accum_steps", type=int, default=1)
+    p.add_argument("--lr", type=float, default=0)
+    train(p.parse_args())
+"""
+FSDP_RUN = """\
+cd "$(dirname "$0")"
+export HIP_VISIBLE_DEVICES=0,1
+
+#  --pack_sequences \\
+#     --bf16 \\
+torchrun --nproc_per_node=2 train_fsdp.py \\
+  --model_name_or_path Qwen/Qwen3-0.6B-Base \\
+  --seq_len 512 --lr 1e-5 \\
+  --bf16 \\
+  --micro_batch_size 16 --grad_accum_steps 2
+"""
+DATALOADER = "loader = DataLoader(rows, batch_size=args.micro_batch_size)"
+BY_HAND = "loader = [rows[i : i + args.micro_batch_size] for i in range(0, len(rows), args.micro_batch_size)]"
+
+
+def _fsdp(tmp_path: Path, model: str = "args.model_name_or_path", loader: str = DATALOADER, extra: str = "") -> Path:
+    script = FSDP_LOOP.replace("{model}", model).replace("{loader}", loader).replace("{extra}", extra)
+    root = repo(tmp_path, {"fsdp/train_fsdp.py": script, "fsdp/launch_fsdp.sh": FSDP_RUN})
+    return root / "fsdp" / "train_fsdp.py"
+
+
+def test_a_torch_fsdp_loop_is_read_from_its_launch_line_and_fsdp_call(tmp_path: Path) -> None:
+    w = load_config(_fsdp(tmp_path)).workload
+    assert w.model.name == "Qwen/Qwen3-0.6B-Base" and w.sources["model"].file.endswith("launch_fsdp.sh")
+    assert (w.micro_batch_size, w.gradient_accumulation, w.seq_len) == (16, 2, 512)
+    assert w.sources["micro_batch_size"].line == 10 and w.sources["seq_len"].line == 8
+    assert w.weight_dtype == "bf16" and w.sources["weight_dtype"].line == 14
+    assert (w.strategy, w.sharding, w.world_size) == ("fsdp", "full", 2)
+    assert w.sources["strategy"].line == 16 or w.sources["sharding"].line == 16
+    assert any(n.startswith("FSDP full_shard: `FSDP(...)` at line 16 passes no sharding_strategy (FULL_SHARD)") for n in w.notes)
+    assert w.framework is not None and "a torch FSDP loop: `FSDP(...)` at line 16 wraps the model itself" in w.framework
+
+
+def test_a_commented_flag_ending_in_a_backslash_continues_nothing(tmp_path: Path) -> None:
+    """bash(1) COMMENTS: the comment runs to the end of its line, `\\` included; the torchrun line is read."""
+    from pytest_goblin.formats.launchers import find_script_launch
+
+    launch = find_script_launch(_fsdp(tmp_path))
+    assert launch is not None and launch.line == 6
+    assert ("--pack_sequences", None) not in {(f, v) for f, v, _ in launch.flags}
+
+
+def test_a_torch_fsdp_loop_that_batches_by_hand_is_not_collected_and_says_why(tmp_path: Path) -> None:
+    with pytest.raises(NotATrainingConfig) as info:
+        load_config(_fsdp(tmp_path, loader=BY_HAND))
+    reason = info.value.reason
+    assert reason.startswith("a training loop of its own (a torch FSDP loop: `FSDP(...)` at line 16 wraps the model itself, with no accelerate or DeepSpeed)")
+    assert reason.endswith("it cannot read the micro-batch (no DataLoader(...) call in the script: it builds its batches in code goblin does not follow)")
+
+
+def test_a_torch_fsdp_loop_whose_model_comes_from_the_environment_is_not_collected(tmp_path: Path) -> None:
+    with pytest.raises(NotATrainingConfig, match=r"it cannot read the model \(`os.environ\['MODEL'\]` given to from_pretrained\(\.\.\.\) at line 14"):
+        load_config(_fsdp(tmp_path, model="os.environ['MODEL']"))
+
+
+def test_a_torch_fsdp_mixed_precision_policy_is_not_guessed(tmp_path: Path) -> None:
+    extra = ", sharding_strategy=ShardingStrategy.SHARD_GRAD_OP"
+    w = load_config(_fsdp(tmp_path, extra=extra)).workload
+    assert w.sharding == "grad_op"
+    script = _fsdp(tmp_path / "b")
+    script.write_text(script.read_text().replace("mixed_precision=mp_policy", "mixed_precision=MixedPrecision(param_dtype=torch.bfloat16)"))
+    with pytest.raises(NotATrainingConfig, match=r"it cannot read the sharding \(`mixed_precision=MixedPrecision\(param_dtype=torch.bfloat16\)` of `FSDP\(\.\.\.\)`"):
+        load_config(script)
