@@ -238,3 +238,67 @@ def test_a_torch_fsdp_mixed_precision_policy_is_not_guessed(tmp_path: Path) -> N
     script.write_text(script.read_text().replace("mixed_precision=mp_policy", "mixed_precision=MixedPrecision(param_dtype=torch.bfloat16)"))
     with pytest.raises(NotATrainingConfig, match=r"it cannot read the sharding \(`mixed_precision=MixedPrecision\(param_dtype=torch.bfloat16\)` of `FSDP\(\.\.\.\)`"):
         load_config(script)
+
+
+# review12b #26 Scicom small-ablation malaysian-sft/lora-llama3.py's shape (shortened): an HfArgumentParser script whose
+# data class has `block_size`, a collator defined inside main() that joins multipacked rows, the Trainer given it
+NESTED_COLLATOR = """\
+from dataclasses import dataclass, field
+from typing import Optional
+
+import torch
+from transformers import AutoModelForCausalLM, HfArgumentParser, Trainer, TrainingArguments
+
+
+@dataclass
+class DataArguments:
+    train_file: Optional[str] = field(default=None)
+    block_size: Optional[int] = field(default=None)
+
+
+def main():
+    data_args, training_args = HfArgumentParser((DataArguments, TrainingArguments)).parse_args_into_dataclasses()
+    sequence_length = data_args.block_size
+    model = AutoModelForCausalLM.from_pretrained("meta-llama/Llama-3.1-8B", torch_dtype=torch.bfloat16)
+
+    def collator(batch):
+        batch = [b for b in batch if b is not None and b["lengths"].max() < sequence_length]
+        return {"input_ids": torch.cat([b["input_ids"] for b in batch])[None]}
+
+    Trainer(model=model, args=training_args, train_dataset=rows, data_collator=collator).train()
+
+
+if __name__ == "__main__":
+    main()
+"""
+NESTED_RUN = """\
+torchrun --nproc_per_node 8 train.py \\
+  --output_dir out --bf16 \\
+  --per_device_train_batch_size 1 \\
+  --gradient_accumulation_steps 4 \\
+  --train_file multipacking{length}
+"""
+
+
+def _nested(tmp_path: Path, length: str = " \\\n  --block_size 16384") -> Path:
+    root = repo(tmp_path, {"train.py": NESTED_COLLATOR, "run.sh": NESTED_RUN.replace("{length}", length)})
+    return root / "train.py"
+
+
+def test_a_collator_defined_inside_main_is_the_scripts_own(tmp_path: Path) -> None:
+    w = load_config(_nested(tmp_path)).workload
+    assert w.packing_blocked is not None and "train.py line 23 passes Trainer a collator of the repository's own (`collator`" in w.packing_blocked
+    assert "its default collator pads each batch" not in (w.sources["sample_packing"].note or "")
+
+
+def test_a_length_option_the_launch_line_passes_is_the_sequence_length(tmp_path: Path) -> None:
+    w = load_config(_nested(tmp_path)).workload
+    assert w.seq_len == 16384 and w.sources["seq_len"].file.endswith("run.sh") and w.sources["seq_len"].line == 6
+    assert any(n.startswith("seq_len 16384: `--block_size`, passed by the launch line and read by the script") for n in w.notes)
+
+
+def test_a_length_option_left_at_its_default_is_not_taken(tmp_path: Path) -> None:
+    """Must not fire: the launch line passes no --block_size (its default None), so the length stays TrainingArguments'
+    stated assumption."""
+    w = load_config(_nested(tmp_path, length="")).workload
+    assert w.seq_len != 16384 and not any("read from its name" in n for n in w.notes)

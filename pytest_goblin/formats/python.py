@@ -438,8 +438,39 @@ def read_script(path: Path, text: str) -> Script:
     grouped_texts(s, tree, lit)  # after the parser too: the chunk size may be a parsed field (run_clm's block_size)
     if s.config_class in HF_ARGS:
         mapped_truncation(s, tree, lit)
+        _launched_length(s, tree, path)
     s.notes.extend(cli.notes)
     return s
+
+
+def _launched_length(s: Script, tree: ast.Module, path: Path) -> None:
+    """Where nothing else gives the sequence length, the one option named like a length (pyloop._LENGTH_OPTIONS:
+    `--block_size`) that the launch line passes and the script reads, as an own loop's is read (review12b #26
+    small-ablation malaysian-sft/lora-llama3.py:95,163: `--block_size 16384` bounds the multipacked rows its own
+    collator joins); said as read from its name. A default the launch line does not pass is not taken."""
+    from .pyloop import _LENGTH_OPTIONS
+
+    if any(k in s.values for k in ("max_seq_length", "max_length", "model_max_length")):
+        return
+    read = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load)}
+    found = [
+        k
+        for k in _LENGTH_OPTIONS
+        if k in read
+        and isinstance(s.values.get(k), int)
+        and not isinstance(s.values.get(k), bool)
+        and s.values[k] > 0
+        and (loc := s.where.get(k)) is not None
+        and loc.file is not None
+        and os.path.realpath(loc.file) != os.path.realpath(path)
+        and loc.option is not None
+        and loc.option.passed is not None
+    ]
+    if len(found) != 1:
+        return
+    key = found[0]
+    s.values["max_length"], s.where["max_length"] = s.values[key], s.where[key]
+    s.notes.append(f"seq_len {s.values[key]}: `--{key}`, passed by the launch line and read by the script, is its sequence length, read from its name")
 
 
 # transformers 5.25.0 hf_argparser.py:358-384 `parse_dict(args, allow_extra_keys=False)`: each dataclass is built from
@@ -902,7 +933,9 @@ def _own_collator(text: str, path: Path) -> str | None:
     if len(names) != 1:
         return None
     trainer = names.pop()
-    defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    # a function or class the script defines, at the top or inside a function (small-ablation lora-llama3.py:222
+    # `def collator(batch)` inside main(), review12b #26)
+    defined = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute))):
             continue
