@@ -236,7 +236,9 @@ def test_a_torch_fsdp_mixed_precision_policy_is_not_guessed(tmp_path: Path) -> N
     assert w.sharding == "grad_op"
     script = _fsdp(tmp_path / "b")
     script.write_text(script.read_text().replace("mixed_precision=mp_policy", "mixed_precision=MixedPrecision(param_dtype=torch.bfloat16)"))
-    with pytest.raises(NotATrainingConfig, match=r"it cannot read the sharding \(`mixed_precision=MixedPrecision\(param_dtype=torch.bfloat16\)` of `FSDP\(\.\.\.\)`"):
+    with pytest.raises(
+        NotATrainingConfig, match=r"it cannot read the sharding \(`mixed_precision=MixedPrecision\(param_dtype=torch.bfloat16\)` of `FSDP\(\.\.\.\)`"
+    ):
         load_config(script)
 
 

@@ -77,7 +77,7 @@ _OPTIMIZERS = frozenset(
 # options whose name says the sequence length they cut to (`--max_seq_len 8192`)
 # (`--block_size`: the length a causal-LM loop chunks its concatenated text into, as transformers'
 # examples/pytorch/language-modeling/run_clm_no_trainer.py `group_texts` does; review12b row 23 frontier-guide train.py:78, :168-170)
-_LENGTH_OPTIONS = ("max_seq_len", "max_seq_length", "max_length", "model_max_length", "seq_len", "seq_length", "cutoff_len", "max_len", "block_size")
+LENGTH_OPTIONS = ("max_seq_len", "max_seq_length", "max_length", "model_max_length", "seq_len", "seq_length", "cutoff_len", "max_len", "block_size")
 _BRACKETED = re.compile(r"^\[([\w.-]+/[\w.-]+)\]$")
 _PRECISIONS = {"bf16": "bf16", "fp16": "fp16", "no": "no"}
 
@@ -385,7 +385,7 @@ class _Loop:
             )
             return
         read = {n.attr for n in ast.walk(self.tree) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load) and not self._in_generate(n)}
-        named = [a for dest, a in self.options.items() if dest in _LENGTH_OPTIONS and dest in read]
+        named = [a for dest, a in self.options.items() if dest in LENGTH_OPTIONS and dest in read]
         if len(named) != 1:
             why = (
                 "several length options"

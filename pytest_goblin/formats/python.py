@@ -444,18 +444,18 @@ def read_script(path: Path, text: str) -> Script:
 
 
 def _launched_length(s: Script, tree: ast.Module, path: Path) -> None:
-    """Where nothing else gives the sequence length, the one option named like a length (pyloop._LENGTH_OPTIONS:
+    """Where nothing else gives the sequence length, the one option named like a length (pyloop.LENGTH_OPTIONS:
     `--block_size`) that the launch line passes and the script reads, as an own loop's is read (review12b #26
     small-ablation malaysian-sft/lora-llama3.py:95,163: `--block_size 16384` bounds the multipacked rows its own
     collator joins); said as read from its name. A default the launch line does not pass is not taken."""
-    from .pyloop import _LENGTH_OPTIONS
+    from .pyloop import LENGTH_OPTIONS
 
     if any(k in s.values for k in ("max_seq_length", "max_length", "model_max_length")):
         return
     read = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load)}
     found = [
         k
-        for k in _LENGTH_OPTIONS
+        for k in LENGTH_OPTIONS
         if k in read
         and isinstance(s.values.get(k), int)
         and not isinstance(s.values.get(k), bool)
