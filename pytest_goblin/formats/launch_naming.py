@@ -235,22 +235,35 @@ def runs_elsewhere(line: Line, i: int, script: Path, folder: Path, root: Path) -
     script (after `python`, `torchrun`, `accelerate launch` or `deepspeed` and their flags, no `$`), and no folder the
     line may be run from (`_bases`) holds a file of that name: the line runs a copy in another checkout."""
     tok = line.tokens[i]
-    if tok.startswith("-") or "$" in tok or tok.removeprefix("./") != script.name:
+    if tok.startswith("-") or "$" in tok:
+        return False
+    if not (tok.removeprefix("./") == script.name or other_machine(tok, script, root)):
         return False
     before = line.tokens[:i]
     launcher = launcher_kind(line.tokens) in ("torchrun", "accelerate", "deepspeed") or any(INTERPRETER.fullmatch(Path(t).name) for t in before)
     if not launcher or any(t.endswith(".py") for t in before):
         return False  # prose, or another script is the program (`python launch.py train_x.py`)
+    if os.path.isabs(tok):
+        return True
     found, _ = resolve_relative(tok, folder, root, line.cwd)
     return found is None
 
 
+def other_machine(tok: str, script: Path, root: Path) -> bool:
+    """An absolute path of the machine the line ran on that ends in the script's name and is no path of this tree
+    (review12b #23 eminorhan/frontier-guide train.sh:56,67 `accelerate launch ... /lustre/orion/.../frontier-guide/train.py`
+    for the repository's root train.py): a copy in a checkout elsewhere (`runs_elsewhere` then asks that the script be the
+    repository's one training-named file of that name)."""
+    if not os.path.isabs(tok) or Path(tok).name != script.name:
+        return False
+    written = Path(os.path.normpath(tok))
+    return not written.is_relative_to(root)
+
+
 def elsewhere_note(where: str, tok: str, script: Path, root: Path) -> str:
     shown = os.path.relpath(script, root) if script.is_relative_to(root) else str(script)
-    return (
-        f"{where} runs `{tok}` from another checkout (no folder the line may run from holds a file of that name): {shown}, the"
-        " repository's one file of that name, is read as the copy it runs"
-    )
+    how = "a path on another machine" if os.path.isabs(tok) else "no folder the line may run from holds a file of that name"
+    return f"{where} runs `{tok}` from another checkout ({how}): {shown}, the repository's one file of that name, is read as the copy it runs"
 
 
 REGISTRY_BYTES = 1_000_000  # a torchtune registry or a Hydra script: far smaller; a larger file is not one

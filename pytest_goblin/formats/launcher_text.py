@@ -339,6 +339,12 @@ def _joined(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
     listing = False  # inside `NAME=(` ... `)`: a bash array written one word a line (bash(1), Arrays)
     for n, raw in lines:
         text = raw.rstrip()
+        if buf and not listing and not quote and buf.lstrip().startswith("#") and not text.lstrip().startswith("#"):
+            # a comment's trailing `\` continues nothing (bash(1), COMMENTS: the rest of the line is ignored): the
+            # command after `#  --pack_sequences \` lines is a command of its own (review12b #22 llm_training_demo
+            # fsdp/launch_fsdp.sh:7-9); commented lines still join one another (a commented-out launch)
+            out.append((start, buf.rstrip()))
+            buf = ""
         if not buf:
             start, held = n, 0
         if listing or (not buf and _ARRAY_OPEN.match(text.strip())):

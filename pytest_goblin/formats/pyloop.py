@@ -39,7 +39,16 @@ def _name(func: ast.expr) -> str:
     return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
 
 
-LOOP_MARKER = re.compile(r"\bAccelerator\s*\(|\bdeepspeed\s*\.\s*initialize\s*\(")
+LOOP_MARKER = re.compile(r"\bAccelerator\s*\(|\bdeepspeed\s*\.\s*initialize\s*\(|\bFullyShardedDataParallel\b")
+
+# torch 2.13.0 torch/distributed/fsdp/fully_sharded_data_parallel.py:401 (sharding_strategy=None), :405
+# (mixed_precision=None: parameters, gradients and reduction in the parameters' own dtype), torch/distributed/fsdp/
+# _init_utils.py:448 (None is FULL_SHARD): a loop that wraps its model in FSDP itself (review12b #22 llm_training_demo
+# fsdp/train_fsdp.py:229); FSDP2's fully_shard and DDP wrappers are not read
+FSDP_AT = "torch 2.13.0 torch/distributed/fsdp/fully_sharded_data_parallel.py:401,405, _init_utils.py:448"
+_FSDP_NAMES = frozenset({"FSDP", "FullyShardedDataParallel"})
+# ShardingStrategy member -> TrainingArguments' `fsdp` option for the same sharding (hfstyle reads it)
+_FSDP_SHARDING = {"FULL_SHARD": "full_shard", "SHARD_GRAD_OP": "shard_grad_op", "HYBRID_SHARD": "hybrid_shard", "_HYBRID_SHARD_ZERO2": "hybrid_shard_zero2"}
 
 # accelerate v1.0.0 src/accelerate/accelerator.py:251-252 (`mixed_precision=None`, `gradient_accumulation_steps=1`),
 # :327-328 (None: ACCELERATE_MIXED_PRECISION, which `accelerate launch` exports, utils/launch.py:410)
@@ -68,7 +77,7 @@ _OPTIMIZERS = frozenset(
 # options whose name says the sequence length they cut to (`--max_seq_len 8192`)
 # (`--block_size`: the length a causal-LM loop chunks its concatenated text into, as transformers'
 # examples/pytorch/language-modeling/run_clm_no_trainer.py `group_texts` does; review12b row 23 frontier-guide train.py:78, :168-170)
-_LENGTH_OPTIONS = ("max_seq_len", "max_seq_length", "max_length", "model_max_length", "seq_len", "seq_length", "cutoff_len", "max_len", "block_size")
+LENGTH_OPTIONS = ("max_seq_len", "max_seq_length", "max_length", "model_max_length", "seq_len", "seq_length", "cutoff_len", "max_len", "block_size")
 _BRACKETED = re.compile(r"^\[([\w.-]+/[\w.-]+)\]$")
 _PRECISIONS = {"bf16": "bf16", "fp16": "fp16", "no": "no"}
 
@@ -135,10 +144,14 @@ class _Loop:
         named = _bound(self.accelerator, self.parents) if self.accelerator is not None else set()
         prepares = [c for c in _calls(tree, "prepare") if isinstance(c.func, ast.Attribute) and _names_in([c.func.value]) & named]
         self.prepare = prepares[0] if prepares else None
+        wraps = [c for c in ast.walk(tree) if isinstance(c, ast.Call) and _name(c.func) in _FSDP_NAMES and c.args and self.runs(c) is not False]
+        self.fsdp = wraps[0] if wraps and self.accelerator is None and self.initialize is None else None
 
     def kind(self) -> str:
         if self.initialize is not None:
             return f"deepspeed.initialize(...) at line {self.initialize.lineno}"
+        if self.fsdp is not None:
+            return f"a torch FSDP loop: `{ast.unparse(self.fsdp.func)}(...)` at line {self.fsdp.lineno} wraps the model itself, with no accelerate or DeepSpeed"
         assert self.accelerator is not None
         prepared = f", prepared at line {self.prepare.lineno}" if self.prepare is not None else ""
         return f"accelerate's Accelerator(...) at line {self.accelerator.lineno}{prepared}"
@@ -182,7 +195,7 @@ class _Loop:
             )
             return
         if not loaders:
-            self.missing.append("the micro-batch (no DataLoader(...) call in the script)")
+            self.missing.append("the micro-batch (no DataLoader(...) call in the script: it builds its batches in code goblin does not follow)")
             return
         handed: set[str] = set()
         if self.prepare is not None:
@@ -264,7 +277,7 @@ class _Loop:
         )
 
     def kind_line(self) -> int:
-        call = self.initialize or self.accelerator
+        call = self.initialize or self.accelerator or self.fsdp
         return call.lineno if call is not None else 1
 
     # -- accumulation ---------------------------------------------------------------------------------
@@ -311,6 +324,8 @@ class _Loop:
         at = (
             f"Accelerator(...) at line {self.accelerator.lineno} passes none: {ACCELERATOR_AT}:252"
             if self.accelerator is not None
+            else "the optimizer steps after every backward pass"
+            if self.fsdp is not None
             else "the DeepSpeed file sets none"
         )
         self.s.where["gradient_accumulation_steps"] = self.at(
@@ -343,6 +358,8 @@ class _Loop:
 
     # -- sequence length ------------------------------------------------------------------------------
     def seq_len(self) -> None:
+        if "max_length" in self.s.values:
+            return  # the chunk size the script packs its data into (pymapped.grouped_texts)
         found: list[tuple[Any, Location, int]] = []
         for c in ast.walk(self.tree):
             if not isinstance(c, ast.Call) or (size := _kw(c, "max_length")) is None:
@@ -368,7 +385,7 @@ class _Loop:
             )
             return
         read = {n.attr for n in ast.walk(self.tree) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load) and not self._in_generate(n)}
-        named = [a for dest, a in self.options.items() if dest in _LENGTH_OPTIONS and dest in read]
+        named = [a for dest, a in self.options.items() if dest in LENGTH_OPTIONS and dest in read]
         if len(named) != 1:
             why = (
                 "several length options"
@@ -468,15 +485,21 @@ class _Loop:
             if value is None:
                 value, how = "no", f"{ds.get('__shown__')} enables neither bf16 nor fp16"
             loc = self.at(None, 1, file=ds.get("__path__"), fixed=f"precision is set in {ds.get('__shown__')}; change it there")
+        if "torch_dtype" not in self.s.values and (built := self._built_dtype()) is not None:
+            # the weights' dtype beside any mixed precision: autocast leaves bf16-built weights bf16 (review12b #23)
+            name, line, said = built
+            self.s.values["torch_dtype"] = name
+            self.s.where["torch_dtype"] = self.at(None, line, fixed=f"{said}; change it there by hand")
+            self.s.notes.append(f"weights' dtype torch.{name}: {said}")
         if value is None or loc is None:
-            if "torch_dtype" not in self.s.values and (built := self._built_dtype()) is not None:
-                name, line, said = built
-                self.s.values["torch_dtype"] = name
-                self.s.where["torch_dtype"] = self.at(None, line, fixed=f"{said}; change it there by hand")
-                self.s.notes.append(f"weights' dtype torch.{name}: {said}")
             if "torch_dtype" in self.s.values:
                 return  # the weights' dtype: the TrainingArguments reader takes it
-            if self.accelerator is None:  # deepspeed.initialize: its config's bf16/fp16 blocks set it (that config is not read)
+            if self.fsdp is not None:
+                self.missing.append(
+                    "the precision (the weights' dtype: no `torch_dtype=torch.<dtype>` goblin reads on every model load, and"
+                    f" `{ast.unparse(self.fsdp.func)}(...)` at line {self.fsdp.lineno} keeps the parameters' own dtype)"
+                )
+            elif self.accelerator is None:  # deepspeed.initialize: its config's bf16/fp16 blocks set it (that config is not read)
                 self.missing.append("the precision (the DeepSpeed config sets it, and that config is not read; no torch_dtype either)")
             elif not self.launch_read:
                 self.missing.append(
@@ -498,6 +521,41 @@ class _Loop:
             return
         self.s.values[value], self.s.where[value] = True, loc
         self.s.notes.append(f"precision {value}: {how}")
+
+    # -- the sharding of a model the loop wraps in FSDP itself ---------------------------------------------
+    def fsdp_sharding(self) -> None:
+        if self.fsdp is None:
+            return
+        c, shown = self.fsdp, ast.unparse(self.fsdp.func)
+        if self.runs(c) is not True:
+            self.missing.append(f"the sharding (`{shown}(...)` at line {c.lineno} is under an `if` goblin cannot evaluate)")
+            return
+        if any(k.arg is None for k in c.keywords):
+            self.missing.append(f"the sharding (`{shown}(...)` at line {c.lineno} takes `**` keywords)")
+            return
+        for key in ("mixed_precision", "cpu_offload"):
+            node = _kw(c, key)
+            if node is not None and not (isinstance(node, ast.Constant) and node.value is None) and not self._none_name(node):
+                self.missing.append(f"the sharding (`{key}={ast.unparse(node)[:60]}` of `{shown}(...)` at line {c.lineno} is not read)")
+                return
+        node = _kw(c, "sharding_strategy")
+        member = node.attr if isinstance(node, ast.Attribute) else None
+        if node is not None and member not in _FSDP_SHARDING:
+            self.missing.append(f"the sharding (`sharding_strategy={ast.unparse(node)[:60]}` of `{shown}(...)` at line {c.lineno} is not read)")
+            return
+        option = _FSDP_SHARDING[member] if member is not None else "full_shard"
+        said = f"`sharding_strategy={ast.unparse(node)}`" if node is not None else "no sharding_strategy (FULL_SHARD)"
+        how = f"`{shown}(...)` at line {c.lineno} passes {said} and no mixed_precision or cpu_offload ({FSDP_AT})"
+        self.s.values["fsdp"] = option
+        self.s.where["fsdp"] = self.at(None, c.lineno, fixed=f"{how}; change it there by hand")
+        self.s.notes.append(f"FSDP {option}: {how}")
+
+    def _none_name(self, node: ast.expr) -> bool:
+        """A name the script binds to None only (`mp_policy = None`, llm_training_demo train_fsdp.py:213)."""
+        if not isinstance(node, ast.Name):
+            return False
+        binds = [n.value for n in ast.walk(self.tree) if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == node.id for t in n.targets)]
+        return bool(binds) and all(isinstance(v, ast.Constant) and v.value is None for v in binds)
 
     # -- the DeepSpeed file deepspeed.initialize is given -----------------------------------------------
     def deepspeed_file(self) -> dict[str, Any]:
@@ -581,7 +639,7 @@ def change(key: str, new: Any) -> str:
 def read_loop(s: Script, tree: ast.Module, path: Path, lit: _Lit, kit: Kit) -> None:
     """Fill `s` from a script's own training loop, or raise NotATrainingConfig naming what is missing."""
     loop = _Loop(s, tree, path, lit, kit)
-    if loop.accelerator is None and loop.initialize is None:
+    if loop.accelerator is None and loop.initialize is None and loop.fsdp is None:
         raise NotATrainingConfig(str(path), "a Python file without a TrainingArguments or TRL config call (its Accelerator(...) never runs)")
     loop.training()
     model = s.values.get("model_name_or_path")
@@ -616,13 +674,14 @@ def read_loop(s: Script, tree: ast.Module, path: Path, lit: _Lit, kit: Kit) -> N
     loop.accumulation(ds)
     loop.seq_len()
     loop.precision(ds)
+    loop.fsdp_sharding()
     loop.optimizer()
     loop.saves()
     if loop.missing:
         raise NotATrainingConfig(
             str(path),
             f"a training loop of its own ({loop.kind()}), read only when goblin can read its model, micro-batch, accumulation,"
-            " sequence length and precision; it cannot read " + "; ".join(loop.missing),
+            f" sequence length{' ' if loop.fsdp is None else ', sharding '}and precision; it cannot read " + "; ".join(loop.missing),
         )
     s.loop = loop.kind()
     s.notes.insert(

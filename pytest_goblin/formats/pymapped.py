@@ -209,12 +209,14 @@ def _from_field(tree: ast.Module, size: ast.expr, field: str) -> bool:
     )
 
 
-def grouped_texts(s: Script, tree: ast.Module, lit: Lit) -> None:
+def grouped_texts(s: Script, tree: ast.Module, lit: Lit, option: Lit | None = None) -> None:
     """A batched map (`ds.map(group_texts, batched=True)`) whose function joins every column of the batch and slices the
     joined rows into chunks of one size packs the data: every training row is that long (transformers' run_clm.py
     `group_texts`, examples/pytorch/language-modeling/run_clm.py). The size is the literal or option the slice uses, else
     the parsed field of the same name (`block_size`: the launch line's word or the dataclass default, which run_clm takes
-    as min(block_size, tokenizer.model_max_length)); a size goblin cannot read leaves the length assumed, said."""
+    as min(block_size, tokenizer.model_max_length)); with `option` (a loop of its own, formats/pyloop.py), the argparse
+    option of that name as the launch line passes it (`block_size = args.block_size`, review12b #23 frontier-guide
+    train.py:95, :163-170); a size goblin cannot read leaves the length assumed, said."""
     if "sample_packing" in s.fixed or s.values.get("packing") is True:
         return
     for fn, call in mapped_functions(tree):
@@ -242,6 +244,9 @@ def grouped_texts(s: Script, tree: ast.Module, lit: Lit) -> None:
         ):
             ok, value, loc = True, s.values[field], s.where[field]
             cap = f" (the parsed `{field}`; a tokenizer whose model_max_length is lower would cut it further)"
+        elif not (ok and loc is not None and _positive_int(value)) and field is not None and option is not None and _from_field(tree, size, field):
+            ok, value, loc = option(ast.Name(id=field, ctx=ast.Load()))
+            cap = f" (the `--{field}` option)"
         if ok and loc is not None and _positive_int(value):
             s.values["max_length"], s.where["max_length"] = value, loc
             s.notes.append(f"seq_len {value}: {how}{cap}")

@@ -364,6 +364,8 @@ def read_script(path: Path, text: str) -> Script:
         elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Subscript) and is_environ(node.targets[0].value):
             environ_setting(s, node, node.targets[0].slice, node.value, consts, parents, lit)
     s.values.update(bnb)
+    if s.model_call is None:
+        built_from_config(s, tree, parents, lit, dicts)
     config_attention(s, tree, lambda n: guard(n, parents, lit)[0] is not False, lit)
     standby(s)
     trl_not_patched(s)
@@ -421,6 +423,11 @@ def read_script(path: Path, text: str) -> Script:
     if own_loop:
         from .pyloop import Kit, read_loop
 
+        def option(name: ast.expr) -> tuple[bool, Any, Location | None]:
+            arg = cli.options.get(name.id) if isinstance(name, ast.Name) else None
+            return cli.value_of(arg) if arg is not None else (False, None, None)
+
+        grouped_texts(s, tree, lit, option)  # a loop's data packed into chunks (run_clm_no_trainer's group_texts): its length too
         read_loop(s, tree, path, lit, Kit(lambda n: guard(n, parents, lit)[0], cli.options, cli.value_of, Location))
         s.notes.extend(cli.notes)
         s.config_class = "TrainingArguments"  # the keys it maps to; TrainingArguments' defaults for what a loop leaves (formats/pyloop.py)
@@ -432,8 +439,39 @@ def read_script(path: Path, text: str) -> Script:
     grouped_texts(s, tree, lit)  # after the parser too: the chunk size may be a parsed field (run_clm's block_size)
     if s.config_class in HF_ARGS:
         mapped_truncation(s, tree, lit)
+        _launched_length(s, tree, path)
     s.notes.extend(cli.notes)
     return s
+
+
+def _launched_length(s: Script, tree: ast.Module, path: Path) -> None:
+    """Where nothing else gives the sequence length, the one option named like a length (pyloop.LENGTH_OPTIONS:
+    `--block_size`) that the launch line passes and the script reads, as an own loop's is read (review12b #26
+    small-ablation malaysian-sft/lora-llama3.py:95,163: `--block_size 16384` bounds the multipacked rows its own
+    collator joins); said as read from its name. A default the launch line does not pass is not taken."""
+    from .pyloop import LENGTH_OPTIONS
+
+    if any(k in s.values for k in ("max_seq_length", "max_length", "model_max_length")):
+        return
+    read = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load)}
+    found = [
+        k
+        for k in LENGTH_OPTIONS
+        if k in read
+        and isinstance(s.values.get(k), int)
+        and not isinstance(s.values.get(k), bool)
+        and s.values[k] > 0
+        and (loc := s.where.get(k)) is not None
+        and loc.file is not None
+        and os.path.realpath(loc.file) != os.path.realpath(path)
+        and loc.option is not None
+        and loc.option.passed is not None
+    ]
+    if len(found) != 1:
+        return
+    key = found[0]
+    s.values["max_length"], s.where["max_length"] = s.values[key], s.where[key]
+    s.notes.append(f"seq_len {s.values[key]}: `--{key}`, passed by the launch line and read by the script, is its sequence length, read from its name")
 
 
 # transformers 5.25.0 hf_argparser.py:358-384 `parse_dict(args, allow_extra_keys=False)`: each dataclass is built from
@@ -441,6 +479,38 @@ def read_script(path: Path, text: str) -> Script:
 # unless allow_extra_keys (:382-383). parse_json_file (:386-406, json.loads) and parse_yaml_file (:408-428, yaml.safe_load)
 # hand a file's mapping to it.
 PARSE_DICT_AT = "transformers 5.25.0 hf_argparser.py:358-384"
+
+
+# transformers 5.25.0 models/auto/auto_factory.py:205,233,248 (from_config hands its keywords to the class's _from_config),
+# modeling_utils.py:1419-1420 (attn_implementation sets the config's); 4.41.1 models/auto/auto_factory.py:434,437,
+# modeling_utils.py:1399-1400
+FROM_CONFIG_AT = "transformers 5.25.0 models/auto/auto_factory.py:233,248, modeling_utils.py:1419-1420; 4.41.1 modeling_utils.py:1399-1400"
+_FROM_CONFIG_KEYS = frozenset({"attn_implementation", "_attn_implementation"})
+
+
+def built_from_config(s: Script, tree: ast.Module, parents: dict[int, ast.AST], lit: Lit, dicts: DictConfigs | None) -> None:
+    """A model built from a config with fresh weights (`AutoModelForCausalLM.from_config(config, attn_implementation=...,
+    torch_dtype=...)`, review12b #23 eminorhan/frontier-guide train.py:138) where no from_pretrained load runs: its
+    attention keyword is the run's as from_pretrained's would be (FROM_CONFIG_AT; its dtype is pyloop._built_dtype's,
+    read where every build agrees). One such call that runs, else none read."""
+    calls = [
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Attribute)
+        and n.func.attr == "from_config"
+        and "Model" in ast.unparse(n.func.value).split(".")[-1]
+        and model_load(n)
+        and guard(n, parents, lit)[0] is True
+    ]
+    if len(calls) != 1:
+        return
+    node = calls[0]
+    for key, (ok, value, loc), _line in call_keywords(node, "from_config", lit, dicts, s.notes, wanted=_FROM_CONFIG_KEYS.__contains__):
+        if ok and loc is not None and value is not None and MODEL_KEYS[key] not in s.values:
+            s.values[MODEL_KEYS[key]] = value
+            s.where[MODEL_KEYS[key]] = loc
+            s.notes.append(f"{key}={value!r}: `{ast.unparse(node.func)}(...)` at line {node.lineno} builds the model with it ({FROM_CONFIG_AT})")
 
 
 def _parsed_dict(s: Script, dicts: DictConfigs | None, cli: CommandLine) -> bool:
@@ -880,7 +950,9 @@ def _own_collator(text: str, path: Path) -> str | None:
     if len(names) != 1:
         return None
     trainer = names.pop()
-    defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    # a function or class the script defines, at the top or inside a function (small-ablation lora-llama3.py:222
+    # `def collator(batch)` inside main(), review12b #26)
+    defined = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and isinstance(node.func, (ast.Name, ast.Attribute))):
             continue
