@@ -195,6 +195,7 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
     out.files = [w for w in (word_path(t) for t in line.tokens) if w.lower().endswith((".json", ".yaml", ".yml")) and "$" not in w]
     out.notes.extend(lf.cloud)
     out.notes.extend(line.notes)
+    spread = line.run_by is not None or any(Path(t).name in SPREADERS for t in line.tokens)  # run once per task
     visible = visible_devices(env) or line.gpus  # a Modal container shows the GPUs its gpu= asks for (pylaunch.MODAL_GPU_AT)
 
     def every_gpu(why: str) -> None:
@@ -229,8 +230,14 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
             out.assumed.append(f"node count `{value}` is not resolved in the file: 1 node assumed")
         elif _int(flags.get("N") or flags.get("nodes")) is not None:  # `srun -N 2 torchrun ...`
             out.nodes = _int(flags.get("N") or flags.get("nodes")) or 1
-        elif "nodes" in sb:
+        elif "nodes" in sb and (spread or sb["nodes"][0] <= 1):
             out.nodes = sb["nodes"][0]
+        elif "nodes" in sb:  # a bare launcher line of a multi-node batch script runs on the batch host only
+            out.nodes = 1
+            out.notes.append(
+                f"#SBATCH --nodes={sb['nodes'][0]} (line {sb['nodes'][1]}) allocates {sb['nodes'][0]} nodes, but {shown} line {line.line}"
+                f" is not started by srun (or mpirun, pdsh): it runs once, on the batch host, so 1 node ({SBATCH_HOST_AT})"
+            )
         elif default_note:
             out.nodes = 1
 
@@ -559,6 +566,10 @@ def script_flags(words: list[str], script: int, skip: set[int], *, split_pairs: 
 ARGPARSE_STORE_AT = "CPython 3.11.7 Lib/argparse.py:955-956 (_StoreAction sets the value at each occurrence: the last wins)"
 
 
+# Slurm doc/man/man1/sbatch.1:36-39@284c3b95f0 (https://slurm.schedmd.com/sbatch.html): "Slurm runs a single copy of the
+# batch script on one of the allocated nodes"; only a command srun (or MPI's launcher, pdsh) starts reaches the others.
+SBATCH_HOST_AT = "Slurm doc/man/man1/sbatch.1:36-39@284c3b95f0 (Slurm runs a single copy of the batch script on one of the allocated nodes)"
+SPREADERS = frozenset({"srun", "mpirun", "mpiexec", "pdsh"})
 SRUN_TASKS_AT = "Slurm doc/man/man1/srun.1:2440-2442@284c3b95f0 (-n, --ntasks: the number of tasks to run)"
 SRUN_AT = (
     "Slurm doc/man/man1/srun.1:2488-2489@284c3b95f0 (--ntasks-per-node: that many tasks invoked on each node), :3919-3920 "
