@@ -870,7 +870,7 @@ def _locate(ref: str, here: Path, roots: list[Path], root: Path, out: Launch, wh
     launch runs from one of them), or after a `cd` from the folder it moved to (`launch_naming._bases`: review11b #23
     llm2025compet training/commands/dpo-qwen3-14b-3node.sh:35-40, `cd .../training/open-r1/src` then `--config_file
     ../recipes/accelerate_configs/zero3.yaml`); None (with a note) when it is outside the tree or not found."""
-    from .launch_naming import _bases
+    from .launch_naming import _bases, tail_file
 
     p = Path(ref)
     candidates = [p] if p.is_absolute() else []
@@ -896,35 +896,6 @@ def _locate(ref: str, here: Path, roots: list[Path], root: Path, out: Launch, wh
             return c
     out.notes.append(f"{what} {ref!r} named by {out.where()} was not found in the repository")
     return None
-
-
-def tail_file(p: Path, root: Path) -> Path | None:
-    """The repository's file an absolute path of another machine names (`--config_file
-    /home/niklas/gritlm/scripts/configs/config_128gpusfsdp_m7.yml`, review11b #36 gritlm scripts/training/train_embonly.sh:36,
-    for scripts/configs/config_128gpusfsdp_m7.yml): the one file of that name whose path inside the repository shares the
-    longest tail with it, when that tail holds a folder besides the name (a bare `config.yaml` names no file) and no other
-    file shares as long a tail; None otherwise. Only the walk's list is read: the absolute path itself is never opened."""
-    from .launch_walk import _repository_files
-
-    found = _repository_files(root)
-    if not found.complete:
-        return None
-    want = tuple(x for x in p.parts[1:] if x not in (".", "", ".."))
-    if not want:
-        return None
-    best, hits, chosen = 0, 0, ""
-    for folder in found.config_dirs.get(want[-1], []):
-        have = (*(x for x in folder.split("/") if x), want[-1])
-        k = 0
-        while k < min(len(have), len(want)) and have[-1 - k] == want[-1 - k]:
-            k += 1
-        if k > best:
-            best, hits, chosen = k, 1, folder
-        elif k == best:
-            hits += 1
-    if best < 2 or hits != 1:
-        return None
-    return root.joinpath(chosen, want[-1]) if chosen else root / want[-1]
 
 
 def shown_path(c: Path, root: Path) -> str:
