@@ -944,6 +944,20 @@ def _vendored_at(folder: Path, stop: Path | None, roots: list[Path]) -> list[Pin
     return out
 
 
+def vendored_copy(folder: Path, stop: Path | None, roots: list[Path]) -> Path | None:
+    """The folder of the vendored framework copy (a LLaMA-Factory/axolotl/torchtune checkout inside the repository, by its
+    own version file: `_vendored_at`) that is `folder` or holds it, below the repository root `stop`; None when there is
+    none, or the repository is the framework's own tree."""
+    if stop is None:
+        return None
+    here = folder
+    while here != stop and here.is_relative_to(stop) and here.parent != here:
+        if _vendored_at(here, stop, roots):
+            return here
+        here = here.parent
+    return None
+
+
 def _subfolders(folder: Path, names: list[str]) -> list[Path]:
     """`folder`'s sub-folders that may hold a framework copy: named for a framework or for vendored code
     (one level further for the latter), not symlinks."""
@@ -1315,9 +1329,11 @@ def _level_once(folder: str, stop: str | None, roots: tuple[Path, ...], exact: b
 
 
 def _level(folder: Path, stop: Path | None, roots: list[Path], exact: bool) -> list[Pin]:
-    """Everything one folder says, in reading order."""
+    """Everything one folder says, in reading order. Inside a vendored framework copy only its package requirements:
+    its READMEs, Dockerfiles and scripts are the framework's documentation, not the repository's install lines
+    (review12a #12 InternSVG LLaMA-Factory/README.md:555 `--index-url .../whl/cu126`, LLaMA-Factory's own install text)."""
     names = _listing(folder)
-    found = _pin_files(folder, names, stop, roots, exact)
+    found = _pin_files(folder, names, stop, roots, exact, requirements_only=vendored_copy(folder, stop, roots) is not None)
     if exact:
         return found
     if ".gitmodules" in names:
