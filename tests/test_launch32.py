@@ -167,3 +167,31 @@ def test_must_not_fire_install_line_outside_a_vendored_copy(tmp_path: Path) -> N
     )
     (msg,) = _cuda_index(outer / "LLaMA-Factory" / "examples" / "train_full" / "stage_1.yaml")
     assert "cu126" in msg
+
+
+TUNE = "output_dir: /tmp/out\nbatch_size: 2\ngradient_accumulation_steps: 1\noptimizer:\n  _component_: torch.optim.AdamW\n  lr: 2.0e-5\nmodel:\n  _component_: torchtune.models.llama3_1.llama3_1_8b\n"
+
+
+def test_a_cuda_variant_dropped_for_the_rocm_one_is_said(tmp_path: Path) -> None:
+    # review12a #8/#9 milabench benchmarks/llm: requirements.cuda.txt and .hpu.txt beside requirements.rocm.txt
+    root = repo(
+        tmp_path,
+        {
+            "bench/configs/sft.yaml": TUNE,
+            "bench/requirements.rocm.txt": "torchtune==0.5.0\n",
+            "bench/requirements.cuda.txt": "torchtune==0.4.0\n",
+            "bench/requirements.hpu.txt": "torchtune==0.4.0\n",
+        },
+    )
+    w = load_config(root / "bench" / "configs" / "sft.yaml").workload
+    (note,) = [n for n in w.notes if "variant" in n]
+    assert "requirements.cuda.txt, requirements.hpu.txt (bench) not read" in note and "(requirements.rocm.txt)" in note
+    assert w.sources["framework"].key == "torchtune==0.5.0" and (w.sources["framework"].file or "").endswith("requirements.rocm.txt")
+
+
+def test_must_not_say_a_variant_dropped_without_a_rocm_one(tmp_path: Path) -> None:
+    # the premise does not hold: no ROCm variant, so the CUDA file is what the repository runs, and it is read
+    root = repo(tmp_path, {"bench/configs/sft.yaml": TUNE, "bench/requirements.cuda.txt": "torchtune==0.4.0\n"})
+    w = load_config(root / "bench" / "configs" / "sft.yaml").workload
+    assert not [n for n in w.notes if "variant" in n]
+    assert w.sources["framework"].key == "torchtune==0.4.0" and (w.sources["framework"].file or "").endswith("requirements.cuda.txt")

@@ -1654,6 +1654,38 @@ def set_aside_notes(config: str, dist: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=256)
+def dropped_variants(config: str) -> tuple[str, ...]:
+    """What `_rocm_side` left unread in the config's folder and its parents (and their requirements/, docker/ and
+    dependency folders): another accelerator's variant of a file where the folder ships a ROCm one, said with the ROCm
+    variant read in its place (review12a #8/#9 milabench benchmarks/llm/requirements.cuda.txt, requirements.hpu.txt
+    beside requirements.rocm.txt)."""
+    from .variants import rocm_name
+
+    folder = Path(os.path.dirname(os.path.abspath(config)))
+    stop = _root_for(str(folder))
+    out: list[str] = []
+    for _level_no in range(MAX_UP + 1):
+        for place in (folder, folder / "requirements", folder / "docker", *(folder / d for d in DEPENDENCY_DIRS)):
+            if place.is_symlink() or not place.is_dir():
+                continue
+            names = _listing(place)
+            kept = _rocm_side(place, names)
+            dropped = [n for n in names if n not in kept]
+            if not dropped:
+                continue
+            rocm = [n for n in kept if rocm_name(n)] or [n for n in kept if _REQ.fullmatch(n)]
+            at = _rel(place, stop) if place != stop else "the repository root"
+            out.append(
+                f"{', '.join(dropped[:4])} ({at}) not read: another accelerator's variant, where the folder ships a ROCm one "
+                f"({', '.join(rocm[:2])}), the one AMD Instinct GPUs run (frameworks/variants.py)"
+            )
+        if stop is None or folder == stop or folder.parent == folder:
+            break
+        folder = folder.parent
+    return tuple(out)
+
+
 def _own(text: str, pattern: re.Pattern[str] = _PIN) -> dict[str, Pin]:
     return {
         k: Pin(p.dist, p.version, p.spec, f"the config's own line {p.line}", p.constraint, line=p.line)
