@@ -195,3 +195,11 @@ def test_must_not_say_a_variant_dropped_without_a_rocm_one(tmp_path: Path) -> No
     w = load_config(root / "bench" / "configs" / "sft.yaml").workload
     assert not [n for n in w.notes if "variant" in n]
     assert w.sources["framework"].key == "torchtune==0.4.0" and (w.sources["framework"].file or "").endswith("requirements.cuda.txt")
+
+
+def test_deepspeed_with_a_hostfile_starts_its_hosts_itself(tmp_path: Path) -> None:
+    # the premise does not hold: deepspeed's runner reaches the hostfile's other hosts over pdsh, no srun needed
+    job = SBATCH + "deepspeed --hostfile $HOSTFILE --num_gpus 8 train.py --config sft.yaml\n"
+    root = repo(tmp_path, {"sft.yaml": TRL, "train.py": "print(1)\n", "job.sh": job})
+    w = load_config(root / "sft.yaml").workload
+    assert w.nodes == 2 and "not started by srun" not in " ".join(w.notes)

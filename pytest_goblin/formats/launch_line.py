@@ -196,6 +196,9 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
     out.notes.extend(lf.cloud)
     out.notes.extend(line.notes)
     spread = line.run_by is not None or any(Path(t).name in SPREADERS for t in line.tokens)  # run once per task
+    # deepspeed with a hostfile starts its other hosts itself, over pdsh by default (DeepSpeed 0.16.5 deepspeed/launcher/runner.py:6-9,
+    # :129-130, :524 multi_node_exec when more than one host is active)
+    spread = spread or (kind == "deepspeed" and bool(flags.get("hostfile") or flags.get("H")))
     visible = visible_devices(env) or line.gpus  # a Modal container shows the GPUs its gpu= asks for (pylaunch.MODAL_GPU_AT)
 
     def every_gpu(why: str) -> None:
