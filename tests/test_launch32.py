@@ -88,7 +88,7 @@ def test_launched_script_named_by_the_authors_checkout_path_is_read(tmp_path: Pa
     root = repo(tmp_path, {"configs/big.yaml": HF, "train_agent.py": SCRIPT, "shell_scripts/train.sh": job})
     w = load_config(root / "configs/big.yaml").workload
     assert w.model.name == "meta-llama/Meta-Llama-3-70B-Instruct"
-    assert "a path on another machine, read as train_agent.py" in " ".join(w.notes)
+    assert "(a path on another machine) is read as train_agent.py" in " ".join(w.notes)
 
 
 def test_launched_script_outside_the_authors_checkout_is_not_read(tmp_path: Path) -> None:
@@ -97,7 +97,7 @@ def test_launched_script_outside_the_authors_checkout_is_not_read(tmp_path: Path
     root = repo(tmp_path, {"configs/big.yaml": HF, "train_agent.py": SCRIPT, "shell_scripts/train.sh": job})
     w = load_config(root / "configs/big.yaml").workload
     assert w.model.name != "meta-llama/Meta-Llama-3-70B-Instruct"
-    assert "a path on another machine, read as" not in " ".join(w.notes)
+    assert "a path on another machine" not in " ".join(w.notes)
 
 
 TRAIN_PY = (
@@ -203,3 +203,14 @@ def test_deepspeed_with_a_hostfile_starts_its_hosts_itself(tmp_path: Path) -> No
     root = repo(tmp_path, {"sft.yaml": TRL, "train.py": "print(1)\n", "job.sh": job})
     w = load_config(root / "sft.yaml").workload
     assert w.nodes == 2 and "not started by srun" not in " ".join(w.notes)
+
+
+def test_script_run_reads_a_root_level_script_under_the_authors_checkout(tmp_path: Path) -> None:
+    from pytest_goblin.formats.launch_forms import script_run
+    from pytest_goblin.formats.launcher_text import Line
+
+    root = repo(tmp_path, {"configs/big.yaml": HF, "train_agent.py": SCRIPT})
+    words = ("accelerate", "launch", "/playpen-ssd/me/proj/train_agent.py", "--config", "/playpen-ssd/me/proj/configs/big.yaml")
+    assert script_run(Line(line=1, tokens=words, env=()), root, root) == str(root / "train_agent.py")
+    # no other word gives the checkout: the name alone reads nothing
+    assert script_run(Line(line=1, tokens=words[:3], env=()), root, root) == ""
