@@ -759,6 +759,7 @@ def stamp_framework(r: Reader) -> None:
     """`sources["framework"]`: the framework release the config is read as and where that came from
     (the config's own pin line, a pin file, a vendored copy; else goblin's tables, assumed: history.reading)."""
     from ..frameworks.history import reading, run_readings, said_at_run
+    from ..frameworks.pins import dropped_variants
 
     got = reading(r.framework, r.path, r.text)
     if got is None:
@@ -777,3 +778,4 @@ def stamp_framework(r: Reader) -> None:
             f"the repository runs {got.name} {got.version} ({got.spec}, {got.source}); goblin's defaults for this format are those of its "
             f"{got.name} tables, read at {got.tables}, so a default that changed between the two releases may be read wrong"
         )
+    r.notes.extend(n for n in dropped_variants(r.path) if n not in r.notes)  # said, not dropped silently

@@ -13,7 +13,17 @@ from pathlib import Path
 from ..safepath import UnsafePath, read_text
 from .launch_lfentry import entry_script
 from .launch_line import Launch, config_kind, llamafactory_entry, placeholder, program_kind, read_launch, short_command, visible_devices
-from .launch_naming import INTERPRETER, NOT_TRAINING_WORD, TRAINING_WORD, elsewhere_note, elsewhere_possible, names_config, resolve_relative, runs_elsewhere
+from .launch_naming import (
+    INTERPRETER,
+    NOT_TRAINING_WORD,
+    TRAINING_WORD,
+    checkout_file,
+    elsewhere_note,
+    elsewhere_possible,
+    names_config,
+    resolve_relative,
+    runs_elsewhere,
+)
 from .launch_walk import config_folders, folder_listing, launcher_candidates, launcher_rank, read_launcher
 from .launcher_text import CONFIG_SUFFIXES, MAX_BYTES, LauncherFile, Line, launcher_kind, module_file, word_path
 
@@ -191,7 +201,9 @@ def script_run(line: Line, folder: Path, root: Path) -> str:
     the first word ending in .py that is not an option, resolved as the line's own paths are; "" when none."""
     for tok in line.tokens:
         if tok.endswith(".py") and not tok.startswith("-") and ("$" in tok or Path(tok).is_absolute()):
-            return _checkout_tail(tok, root)
+            # a root-level script under the author's checkout (review12b #35): launch_naming.checkout_file, as a config is read
+            moved = checkout_file(tok, root, line.tokens) if Path(tok).is_absolute() else None
+            return _checkout_tail(tok, root) or (str(moved) if moved is not None else "")
         if tok.endswith(".py") and not tok.startswith("-"):
             found, _ = resolve_relative(tok, folder, root, line.cwd)
             return str(found) if found is not None and found.is_relative_to(root) and found.is_file() else ""

@@ -195,6 +195,10 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
     out.files = [w for w in (word_path(t) for t in line.tokens) if w.lower().endswith((".json", ".yaml", ".yml")) and "$" not in w]
     out.notes.extend(lf.cloud)
     out.notes.extend(line.notes)
+    spread = line.run_by is not None or any(Path(t).name in SPREADERS for t in line.tokens)  # run once per task
+    # deepspeed with a hostfile starts its other hosts itself, over pdsh by default (DeepSpeed 0.16.5 deepspeed/launcher/runner.py:6-9,
+    # :129-130, :524 multi_node_exec when more than one host is active)
+    spread = spread or (kind == "deepspeed" and bool(flags.get("hostfile") or flags.get("H")))
     visible = visible_devices(env) or line.gpus  # a Modal container shows the GPUs its gpu= asks for (pylaunch.MODAL_GPU_AT)
 
     def every_gpu(why: str) -> None:
@@ -229,8 +233,14 @@ def read_launch(line: Line, lf: LauncherFile, shown: str, roots: list[Path], roo
             out.assumed.append(f"node count `{value}` is not resolved in the file: 1 node assumed")
         elif _int(flags.get("N") or flags.get("nodes")) is not None:  # `srun -N 2 torchrun ...`
             out.nodes = _int(flags.get("N") or flags.get("nodes")) or 1
-        elif "nodes" in sb:
+        elif "nodes" in sb and (spread or sb["nodes"][0] <= 1):
             out.nodes = sb["nodes"][0]
+        elif "nodes" in sb:  # a bare launcher line of a multi-node batch script runs on the batch host only
+            out.nodes = 1
+            out.notes.append(
+                f"#SBATCH --nodes={sb['nodes'][0]} (line {sb['nodes'][1]}) allocates {sb['nodes'][0]} nodes, but {shown} line {line.line}"
+                f" is not started by srun (or mpirun, pdsh): it runs once, on the batch host, so 1 node ({SBATCH_HOST_AT})"
+            )
         elif default_note:
             out.nodes = 1
 
@@ -559,6 +569,10 @@ def script_flags(words: list[str], script: int, skip: set[int], *, split_pairs: 
 ARGPARSE_STORE_AT = "CPython 3.11.7 Lib/argparse.py:955-956 (_StoreAction sets the value at each occurrence: the last wins)"
 
 
+# Slurm doc/man/man1/sbatch.1:36-39@284c3b95f0 (https://slurm.schedmd.com/sbatch.html): "Slurm runs a single copy of the
+# batch script on one of the allocated nodes"; only a command srun (or MPI's launcher, pdsh) starts reaches the others.
+SBATCH_HOST_AT = "Slurm doc/man/man1/sbatch.1:36-39@284c3b95f0 (Slurm runs a single copy of the batch script on one of the allocated nodes)"
+SPREADERS = frozenset({"srun", "mpirun", "mpiexec", "pdsh"})
 SRUN_TASKS_AT = "Slurm doc/man/man1/srun.1:2440-2442@284c3b95f0 (-n, --ntasks: the number of tasks to run)"
 SRUN_AT = (
     "Slurm doc/man/man1/srun.1:2488-2489@284c3b95f0 (--ntasks-per-node: that many tasks invoked on each node), :3919-3920 "
@@ -859,7 +873,7 @@ def _locate(ref: str, here: Path, roots: list[Path], root: Path, out: Launch, wh
     launch runs from one of them), or after a `cd` from the folder it moved to (`launch_naming._bases`: review11b #23
     llm2025compet training/commands/dpo-qwen3-14b-3node.sh:35-40, `cd .../training/open-r1/src` then `--config_file
     ../recipes/accelerate_configs/zero3.yaml`); None (with a note) when it is outside the tree or not found."""
-    from .launch_naming import _bases
+    from .launch_naming import _bases, tail_file
 
     p = Path(ref)
     candidates = [p] if p.is_absolute() else []
@@ -885,35 +899,6 @@ def _locate(ref: str, here: Path, roots: list[Path], root: Path, out: Launch, wh
             return c
     out.notes.append(f"{what} {ref!r} named by {out.where()} was not found in the repository")
     return None
-
-
-def tail_file(p: Path, root: Path) -> Path | None:
-    """The repository's file an absolute path of another machine names (`--config_file
-    /home/niklas/gritlm/scripts/configs/config_128gpusfsdp_m7.yml`, review11b #36 gritlm scripts/training/train_embonly.sh:36,
-    for scripts/configs/config_128gpusfsdp_m7.yml): the one file of that name whose path inside the repository shares the
-    longest tail with it, when that tail holds a folder besides the name (a bare `config.yaml` names no file) and no other
-    file shares as long a tail; None otherwise. Only the walk's list is read: the absolute path itself is never opened."""
-    from .launch_walk import _repository_files
-
-    found = _repository_files(root)
-    if not found.complete:
-        return None
-    want = tuple(x for x in p.parts[1:] if x not in (".", "", ".."))
-    if not want:
-        return None
-    best, hits, chosen = 0, 0, ""
-    for folder in found.config_dirs.get(want[-1], []):
-        have = (*(x for x in folder.split("/") if x), want[-1])
-        k = 0
-        while k < min(len(have), len(want)) and have[-1 - k] == want[-1 - k]:
-            k += 1
-        if k > best:
-            best, hits, chosen = k, 1, folder
-        elif k == best:
-            hits += 1
-    if best < 2 or hits != 1:
-        return None
-    return root.joinpath(chosen, want[-1]) if chosen else root / want[-1]
 
 
 def shown_path(c: Path, root: Path) -> str:

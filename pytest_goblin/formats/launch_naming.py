@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from ..safepath import text_or_empty
-from .launch_walk import MAX_DEPTH, MAX_DIR_ENTRIES, tail_count, unique_name
+from .launch_walk import MAX_DEPTH, MAX_DIR_ENTRIES, _repository_files, tail_count, unique_name
 from .launcher_text import GLOB, Line, launcher_kind, var_pattern, word_path
 
 
@@ -102,6 +102,9 @@ def names_config(tokens: tuple[str, ...], config: Path, launcher_dir: Path, root
                 return True
             if unique_tail(tuple(parts), config, root):
                 return True
+            # a script at the repository root that the line names under the author's checkout another of its words gives
+            if (hit := checkout_file(word, root, tokens)) is not None and os.path.realpath(hit) == str(config):
+                return True
             continue
         # relative (`finetune.py` in trainer/scripts/deepspeed/sft.sh naming trainer/finetune.py, review2
         # MiniCPM; `bash finetune/run.sh` running `torchrun finetune.py` from the root): the nearest folder
@@ -134,6 +137,66 @@ def unique_tail(parts: tuple[str, ...], config: Path, root: Path) -> int:
     if k < 2:
         return 0
     return k if tail_count(root, inside[-k:]) == 1 else 0
+
+
+def tail_file(p: Path, root: Path) -> Path | None:
+    """The repository's file an absolute path of another machine names (`--config_file
+    /home/niklas/gritlm/scripts/configs/config_128gpusfsdp_m7.yml`, review11b #36 gritlm scripts/training/train_embonly.sh:36,
+    for scripts/configs/config_128gpusfsdp_m7.yml): the one file of that name whose path inside the repository shares the
+    longest tail with it, when that tail holds a folder besides the name (a bare `config.yaml` names no file) and no other
+    file shares as long a tail; None otherwise. Only the walk's list is read: the absolute path itself is never opened."""
+    found = _repository_files(root)
+    if not found.complete:
+        return None
+    want = tuple(x for x in p.parts[1:] if x not in (".", "", ".."))
+    if not want:
+        return None
+    best, hits, chosen = 0, 0, ""
+    for folder in found.config_dirs.get(want[-1], []):
+        have = (*(x for x in folder.split("/") if x), want[-1])
+        k = 0
+        while k < min(len(have), len(want)) and have[-1 - k] == want[-1 - k]:
+            k += 1
+        if k > best:
+            best, hits, chosen = k, 1, folder
+        elif k == best:
+            hits += 1
+    if best < 2 or hits != 1:
+        return None
+    return root.joinpath(chosen, want[-1]) if chosen else root / want[-1]
+
+
+def checkout_file(word: str, root: Path, words: tuple[str, ...] = ()) -> Path | None:
+    """The repository's file an absolute path of the author's machine names, a launched script as a config: by its own
+    unique tail (`tail_file`), else through the author's checkout root that another absolute word of the same line gives
+    (`accelerate launch /playpen-ssd/smerrill/llm_decisions/train_agent_llm.py --config
+    /playpen-ssd/smerrill/llm_decisions/configs/llamma_3_70b.yaml`, review12b #35 llm_decisions
+    shell_scripts/train_all_agents.sh:33-35,70: the config's tail `configs/llamma_3_70b.yaml` puts the repository at
+    /playpen-ssd/smerrill/llm_decisions, so the script is its train_agent_llm.py). None when neither names one file
+    of the repository. Nothing outside the tree is opened."""
+    if "$" in word or not os.path.isabs(word):
+        return None
+    p = Path(os.path.normpath(word))
+    if (hit := tail_file(p, root)) is not None:
+        return hit
+    for other in words:
+        other = word_path(other)
+        if other == word or "$" in other or not os.path.isabs(other):
+            continue
+        q = Path(os.path.normpath(other))
+        inside = tail_file(q, root)
+        if inside is None:
+            continue
+        rel = inside.relative_to(root).parts
+        k = 0
+        while k < min(len(rel), len(q.parts) - 1) and q.parts[-1 - k] == rel[-1 - k]:
+            k += 1
+        prefix, base = q.parts[: len(q.parts) - k], root.joinpath(*rel[: len(rel) - k])
+        if len(p.parts) > len(prefix) and p.parts[: len(prefix)] == prefix:
+            found = base.joinpath(*p.parts[len(prefix) :])
+            if found.is_file() and Path(os.path.realpath(found)).is_relative_to(root):
+                return found
+    return None
 
 
 def tail_note(line: Line, config: Path, root: Path) -> str:

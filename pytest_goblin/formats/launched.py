@@ -23,7 +23,7 @@ from typing import Any
 
 from ..safepath import UnsafePath, read_text
 from .codeset import CodeSet, code_sets
-from .launch_naming import names_config, resolve_relative
+from .launch_naming import checkout_file, names_config, resolve_relative
 from .launch_walk import config_tree, launcher_candidates, read_launcher
 from .pyargs import dataclasses_of
 from .pyclasses import CONFIG_CLASSES, TRAINER_PACKING_AT
@@ -511,6 +511,11 @@ def _scripts_naming(real: Path, targets: list[Path], roots: list[Path], root: Pa
                 # after a `cd` (review11b #23: llm2025compet dpo-qwen3-14b-3node.sh:35 `cd .../training/open-r1/src`, then
                 # `open_r1/orpo.py`): the script is the file that folder holds, as the config word is read from it
                 hit_script, _tried = resolve_relative(word, lf.path.parent, root, line.cwd)
+            moved = ""
+            if Path(word).is_absolute() and not any(Path(os.path.normpath(word)).is_relative_to(r) for r in roots):
+                # a path on the author's machine (review12b #35): the repository's file it names, as a config word is read
+                hit_script = checkout_file(word, root, line.tokens)
+                moved = f" (`{word}`, a path on another machine, read as {os.path.relpath(hit_script, root)})" if hit_script else ""
             while hit_script is None:
                 candidate = Path(os.path.normpath(base / word)) if not Path(word).is_absolute() else Path(word)
                 if candidate.is_relative_to(root) and candidate.is_file():
@@ -520,7 +525,7 @@ def _scripts_naming(real: Path, targets: list[Path], roots: list[Path], root: Pa
                     break
                 base = base.parent
             if hit_script is not None and hit_script.is_relative_to(root):
-                out.append((hit_script, f"{shown} {line.place or f'line {line.line}'}", target))
+                out.append((hit_script, f"{shown} {line.place or f'line {line.line}'}{moved}", target))
                 if first:
                     return out
     return out

@@ -511,6 +511,11 @@ def _line_launch(line: Line, lf: LauncherFile, shown: str, folder: Path, config:
     if found is not None:
         found.place = line.place
         found.script = script_run(line, folder, root)
+        if found.script and (
+            word := next((t for t in line.tokens if t.endswith(".py") and os.path.isabs(t) and not Path(os.path.normpath(t)).is_relative_to(root)), "")
+        ):
+            # an absolute path of the author's machine read as the repository's script (review12b #35)
+            found.notes.append(f"`{word}` (a path on another machine) is read as {os.path.relpath(found.script, root)}, the repository's file it names")
         # a Modal/Flyte launch runs the training in a remote container: the local shell's environment does not reach it
         found.env = [] if any(Path(t).name in ("modal", "pyflyte") for t in launcher_words(line.tokens)) else list(line.exported)
         if not found.strategy and not found.strategy_unread:

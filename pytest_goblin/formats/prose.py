@@ -289,6 +289,7 @@ def readme_prose(config: str) -> Prose | None:
 
 @lru_cache(maxsize=512)
 def _readme_prose(config_path: str) -> Prose | None:
+    from ..frameworks.pins import vendored_copy
     from ..safepath import UnsafePath, repository_root, tree_of
 
     config = Path(config_path)
@@ -298,7 +299,10 @@ def _readme_prose(config_path: str) -> Prose | None:
     here = config.parent
     untied: Prose | None = None
     seen_counts = False
-    vendored = _vendored_copy(config, stop, list(roots))
+    # a README inside a vendored framework copy that holds the config is the framework's documentation (review12a #12
+    # InternSVG: LLaMA-Factory/examples/README.md:115 "on 4 GPUs" is LLaMA-Factory's example, not how the repository
+    # runs its edited examples/train_full/stage_1.yaml)
+    vendored = vendored_copy(config.parent, stop, list(roots))
     for _ in range(8):
         readme = next((here / n for n in ("README.md", "readme.md", "README.MD", "README.rst", "README") if (here / n).is_file()), None)
         if readme is not None and vendored is not None and here.is_relative_to(vendored):
@@ -336,23 +340,6 @@ def _readme_prose(config_path: str) -> Prose | None:
             break
         here = here.parent
     return untied
-
-
-def _vendored_copy(config: Path, stop: Path | None, roots: list[Path]) -> Path | None:
-    """The folder of a vendored framework copy (a LLaMA-Factory/axolotl/torchtune checkout inside the repository, by its
-    own version file: `frameworks.pins._vendored_at`) that holds the config, below the repository root; None when there
-    is none, or the repository is the framework's own tree (review12a #12 InternSVG: LLaMA-Factory/examples/README.md:115
-    "on 4 GPUs" is LLaMA-Factory's example, not how the repository runs its edited examples/train_full/stage_1.yaml)."""
-    from ..frameworks.pins import _vendored_at
-
-    if stop is None:
-        return None
-    here = config.parent
-    while here != stop and here.is_relative_to(stop) and here.parent != here:
-        if _vendored_at(here, stop, roots):
-            return here
-        here = here.parent
-    return None
 
 
 def launching_readme_count(config: str, readme: str, line: int) -> Prose | None:

@@ -944,6 +944,20 @@ def _vendored_at(folder: Path, stop: Path | None, roots: list[Path]) -> list[Pin
     return out
 
 
+def vendored_copy(folder: Path, stop: Path | None, roots: list[Path]) -> Path | None:
+    """The folder of the vendored framework copy (a LLaMA-Factory/axolotl/torchtune checkout inside the repository, by its
+    own version file: `_vendored_at`) that is `folder` or holds it, below the repository root `stop`; None when there is
+    none, or the repository is the framework's own tree."""
+    if stop is None:
+        return None
+    here = folder
+    while here != stop and here.is_relative_to(stop) and here.parent != here:
+        if _vendored_at(here, stop, roots):
+            return here
+        here = here.parent
+    return None
+
+
 def _subfolders(folder: Path, names: list[str]) -> list[Path]:
     """`folder`'s sub-folders that may hold a framework copy: named for a framework or for vendored code
     (one level further for the latter), not symlinks."""
@@ -1315,9 +1329,11 @@ def _level_once(folder: str, stop: str | None, roots: tuple[Path, ...], exact: b
 
 
 def _level(folder: Path, stop: Path | None, roots: list[Path], exact: bool) -> list[Pin]:
-    """Everything one folder says, in reading order."""
+    """Everything one folder says, in reading order. Inside a vendored framework copy only its package requirements:
+    its READMEs, Dockerfiles and scripts are the framework's documentation, not the repository's install lines
+    (review12a #12 InternSVG LLaMA-Factory/README.md:555 `--index-url .../whl/cu126`, LLaMA-Factory's own install text)."""
     names = _listing(folder)
-    found = _pin_files(folder, names, stop, roots, exact)
+    found = _pin_files(folder, names, stop, roots, exact, requirements_only=vendored_copy(folder, stop, roots) is not None)
     if exact:
         return found
     if ".gitmodules" in names:
@@ -1632,6 +1648,38 @@ def set_aside_notes(config: str, dist: str) -> tuple[str, ...]:
         for f, kind in _files_at(folder, _listing(folder)):
             if kind == "readme" and f.is_file() and (body := _read(f, roots)) is not None:
                 out += readme_set_aside(body, _rel(f, stop), dist)
+        if stop is None or folder == stop or folder.parent == folder:
+            break
+        folder = folder.parent
+    return tuple(out)
+
+
+@lru_cache(maxsize=256)
+def dropped_variants(config: str) -> tuple[str, ...]:
+    """What `_rocm_side` left unread in the config's folder and its parents (and their requirements/, docker/ and
+    dependency folders): another accelerator's variant of a file where the folder ships a ROCm one, said with the ROCm
+    variant read in its place (review12a #8/#9 milabench benchmarks/llm/requirements.cuda.txt, requirements.hpu.txt
+    beside requirements.rocm.txt)."""
+    from .variants import rocm_name
+
+    folder = Path(os.path.dirname(os.path.abspath(config)))
+    stop = _root_for(str(folder))
+    out: list[str] = []
+    for _level_no in range(MAX_UP + 1):
+        for place in (folder, folder / "requirements", folder / "docker", *(folder / d for d in DEPENDENCY_DIRS)):
+            if place.is_symlink() or not place.is_dir():
+                continue
+            names = _listing(place)
+            kept = _rocm_side(place, names)
+            dropped = [n for n in names if n not in kept]
+            if not dropped:
+                continue
+            rocm = [n for n in kept if rocm_name(n)] or [n for n in kept if _REQ.fullmatch(n)]
+            at = _rel(place, stop) if place != stop else "the repository root"
+            out.append(
+                f"{', '.join(dropped[:4])} ({at}) not read: another accelerator's variant, where the folder ships a ROCm one "
+                f"({', '.join(rocm[:2])}), the one AMD Instinct GPUs run (frameworks/variants.py)"
+            )
         if stop is None or folder == stop or folder.parent == folder:
             break
         folder = folder.parent
