@@ -862,6 +862,12 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         all_notes = [f"{n}; the job uses {serving}" if n.startswith(topo) else n for n in all_notes]
         if not any(n.startswith(topo) for n in all_notes):
             all_notes.append(f"the job uses {serving}")
+    elif rollout is None and rl and (serving := _unsplit_server(ctx, w)) is not None:
+        # review12b #25: a release goblin projects no split for still runs its vLLM server on GPUs of its own
+        topo = "topology from the repository: "
+        all_notes = [f"{n}; the job uses {serving}" if n.startswith(topo) else n for n in all_notes]
+        if not any(n.startswith(topo) for n in all_notes):
+            all_notes.append(f"the job uses {serving}")
     if evidence == "projected" and (span_text := span_note(w, patch.new_workload, ctx.hw)) is not None:
         all_notes.append(span_text)
     if span_decided is not None:
@@ -996,6 +1002,27 @@ def _rollout(ctx: AuditContext, w: WorkloadConfig) -> RolloutSplit | None:
             generation_unmodelled=gen,
         )
     return rollout_split(w, ctx.hw, launched, read.version, read.source, server_line=server)
+
+
+def _unsplit_server(ctx: AuditContext, w: WorkloadConfig) -> str | None:
+    """rollout.unsplit_server_topology of a recipe goblin projects no split for: use_vllm as the file or its launch line
+    sets it, the server line as `_rollout` finds it, the TRL release it runs on."""
+    from ..blockers import launch_config_flags, launch_lines, placed_key
+    from ..formats.launchers import topology_launcher_line
+    from ..rollout import SERVE, config_class, unsplit_server_topology
+
+    loaded = ctx.loaded
+    if loaded is None or not (w.framework or "").startswith("trl "):
+        return None
+    read = _trl_reading(ctx, w)
+    if read is None:
+        return None
+    passed = launch_config_flags(loaded)
+    found, value, _line = (True, *passed["use_vllm"]) if "use_vllm" in passed else placed_key(loaded, "use_vllm")
+    on = found and (value is True or str(value).strip().lower() in ("true", "1", "yes"))
+    own = next((f"the config's line {n}: {text.strip()}" for n, text in launch_lines(loaded.text) if re.search(SERVE, text)), None)
+    server = own or topology_launcher_line(loaded.workload, SERVE)
+    return unsplit_server_topology(config_class(w), read.version, w.world_size, on, server)
 
 
 def _unsloth_load(ctx: AuditContext) -> UnslothLoad | None:
