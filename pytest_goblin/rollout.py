@@ -645,8 +645,8 @@ def generate_message(r: RolloutSplit, *, flags: bool = False, prefix: str = "") 
     TRL's keys (Axolotl's `trl.`)."""
     from .frameworks.history import present
 
-    if r.vllm_mode is not None or r.generation_floor_ms is None:
-        return None
+    if r.vllm_mode is not None or r.generation_floor_ms is None or "local_rollout_forward_batch_size" in r.values:
+        return None  # RLOO before 0.22 has no use_vllm: rollout_onpolicy.chunk_message is its lever
     cls = _CLASS.get(r.method)
     trl = r.values.get("trl", "")
     version = trl.split(" ")[1] if trl.startswith("trl ") and len(trl.split(" ")) > 1 else None

@@ -889,6 +889,7 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
             *findings(ctx, patch),
             *_rollout_findings(ctx, rollout),
             *_generate_findings(ctx, rollout),
+            *_chunk_findings(ctx, w, rollout),
             *_offload_findings(ctx, w, rl, rollout),
             *_eval_findings(ctx, w, rollout),
             *bounded,
@@ -978,6 +979,13 @@ def _rollout(ctx: AuditContext, w: WorkloadConfig) -> RolloutSplit | None:
 
     def launched(key: str) -> tuple[bool, Any, int | str | None]:
         return (True, *passed[key]) if key in passed else placed_key(loaded, key)
+
+    from ..rollout import config_class
+    from ..rollout_onpolicy import modelled as onpolicy_rloo
+    from ..rollout_onpolicy import split as onpolicy_split
+
+    if onpolicy_rloo(config_class(w), read.version):  # RLOO before 0.22: the OnPolicyConfig trainer (review12b #27)
+        return onpolicy_split(w, ctx.hw, launched, read.version, read.source)
 
     load = _unsloth_load(ctx)
     if load is not None:
@@ -1125,6 +1133,20 @@ def _generate_findings(ctx: AuditContext, rollout: RolloutSplit | None) -> list[
         return []
     key = "trl.use_vllm" if axolotl else "use_vllm"
     return [_keyed_footgun(loaded, key, GENERATE_ID, GENERATE_TITLE, "efficiency", message, GENERATE_CITATION)]
+
+
+def _chunk_findings(ctx: AuditContext, w: WorkloadConfig, rollout: RolloutSplit | None) -> list[Finding]:
+    """A pre-0.22 TRL RLOO run that generates its rollouts in small chunks (rollout_onpolicy.chunk_message): unpatched, as
+    its generation is a floor, not a projected time."""
+    from ..rollout_onpolicy import CHUNK_CITATION, CHUNK_ID, CHUNK_TITLE, chunk_message
+
+    loaded = ctx.loaded
+    if rollout is None or loaded is None or CHUNK_ID in w.ignored_rules:
+        return []
+    message = chunk_message(w, ctx.hw, rollout, flags=str(ctx.path).endswith(".py"))
+    if message is None:
+        return []
+    return [_keyed_footgun(loaded, "local_rollout_forward_batch_size", CHUNK_ID, CHUNK_TITLE, "efficiency", message, CHUNK_CITATION)]
 
 
 def _keyed_footgun(loaded: LoadedConfig, key: str, rule_id: str, title: str, category: str, message: str, citation: str) -> Finding:
