@@ -965,10 +965,12 @@ def unsplit_reason(w: WorkloadConfig, lookup: Lookup, version: str | None, hw: H
     cls = config_class(w)
     release = (version or "").split(" (", 1)[0]  # "0.17.0 (where it was read)"
     v = _version(release)
-    if cls in MODELLED and v is not None and v < Version(MODELLED[cls]):
+    # RLOO 0.11.0-0.21.x is the OnPolicyConfig trainer, modelled in rollout_onpolicy (audit_tools._rollout)
+    first = "0.11.0" if cls == "RLOOConfig" else MODELLED.get(cls or "", "")
+    if cls in MODELLED and v is not None and v < Version(first):
         return (
             f"goblin reads the recipe as trl {version}, whose {cls.removesuffix('Config')} trainer predates the one goblin models "
-            f"(from trl {MODELLED[cls]}"
+            f"(from trl {first}"
             + (", the release that gave GRPOConfig steps_per_generation, the batching `split` follows" if cls == "GRPOConfig" else "")
             + ")"
         )

@@ -87,3 +87,11 @@ def test_rloo_from_022_is_not_the_onpolicy_trainer(tmp_path: Path) -> None:
     r = _audit(tmp_path, text, trl="0.22.0")
     assert r.rollout is None or "OnPolicyConfig" not in r.rollout.trainer
     assert not [f for f in r.findings if f.rule_id == CHUNK_ID]
+
+
+def test_rloo_before_011_gets_no_split_and_says_from_which_release(tmp_path: Path) -> None:
+    """Must not fire: trl 0.9.6 is outside the releases rollout_onpolicy was read over (0.11.0-0.21.x, batch_generation;
+    0.9.x generates inline, rloo_trainer.py:247-255@v0.9.6, not checked line by line): no split, and the reason says so."""
+    r = _audit(tmp_path, RLOO + "local_rollout_forward_batch_size: 2\n", trl="0.9.6")
+    assert r.rollout is None and not [f for f in r.findings if f.rule_id == CHUNK_ID]
+    assert r.inconclusive is not None and "predates the one goblin models (from trl 0.11.0)" in r.inconclusive, r.inconclusive

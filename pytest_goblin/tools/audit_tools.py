@@ -691,7 +691,7 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
     elif not why and rl:
         why = (
             f"goblin does not model online RL ({rl}) for this trainer (it projects the generation/training split of TRL GRPO from "
-            "trl 0.18, RLOO from trl 0.22 and online DPO from trl 0.23 only): the rollouts (generating completions, in vLLM or the trainer), "
+            "trl 0.18, RLOO from trl 0.11 and online DPO from trl 0.23 only): the rollouts (generating completions, in vLLM or the trainer), "
             "the memory a colocated vLLM reserves and the reference and reward passes are not in the projection, which covers "
             "the training step only, so it cannot judge this config; measure it with your training command (goblin_command)"
         )
