@@ -95,3 +95,22 @@ def test_rloo_before_011_gets_no_split_and_says_from_which_release(tmp_path: Pat
     r = _audit(tmp_path, RLOO + "local_rollout_forward_batch_size: 2\n", trl="0.9.6")
     assert r.rollout is None and not [f for f in r.findings if f.rule_id == CHUNK_ID]
     assert r.inconclusive is not None and "predates the one goblin models (from trl 0.11.0)" in r.inconclusive, r.inconclusive
+
+
+def test_the_workloads_sequence_is_prompt_plus_response_length(tmp_path: Path) -> None:
+    """Review12b #27: an RLOOConfig at trl 0.13.0 trains on query + response_length tokens, not SFTConfig's max_length 1024."""
+    from pytest_goblin.formats import load_config
+
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "requirements.txt").write_text("trl==0.13.0\ntransformers==4.48.0\n")
+    (repo / "rloo.yaml").write_text(RLOO + "response_length: 100\n")
+    w = load_config(repo / "rloo.yaml").workload
+    assert w.seq_len == 612 and "response_length 100 (line 10)" in (w.sources["seq_len"].note or "")
+    # must not fire: from trl 0.22 RLOO has no response_length, and its prompt + completion reading stays
+    repo = tmp_path / "repo22"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "requirements.txt").write_text("trl==0.22.0\ntransformers==4.56.1\n")
+    (repo / "rloo.yaml").write_text(RLOO.replace("rloo_k: 2\nnum_ppo_epochs: 1\nnum_mini_batches: 1\n", "max_completion_length: 100\n"))
+    w = load_config(repo / "rloo.yaml").workload
+    assert "response_length" not in (w.sources["seq_len"].note or "") and "max_completion_length 100" in (w.sources["seq_len"].note or "")
