@@ -54,7 +54,7 @@ def _at(line: int | str | None) -> str:
 # The TRL config classes whose step `split` models, and the first release whose trainer generates as
 # modelled here (per_device_train_batch_size counts completions, one generation batch per
 # steps_per_generation x num_iterations micro-steps: trl 1.16.0 trl/trainer/grpo_config.py:1098-1117).
-# RLOO before 0.22 was the PPO-style OnPolicyConfig trainer (rloo_k, response_length), another model. Online DPO
+# RLOO before 0.22 was the PPO-style OnPolicyConfig trainer (rloo_k, response_length), modelled in rollout_onpolicy. Online DPO
 # (two completions per prompt every micro-step, trained as a chosen/rejected pair against a reference) from 0.23,
 # the release that gave it vllm_mode and vllm_gpu_memory_utilization (frameworks/key_history.json).
 MODELLED = {"GRPOConfig": "0.18.0", "RLOOConfig": "0.22.0", "OnlineDPOConfig": "0.23.0"}
@@ -645,7 +645,7 @@ def generate_message(r: RolloutSplit, *, flags: bool = False, prefix: str = "") 
     TRL's keys (Axolotl's `trl.`)."""
     from .frameworks.history import present
 
-    if r.vllm_mode is not None or r.generation_floor_ms is None or "local_rollout_forward_batch_size" in r.values:
+    if r.vllm_mode is not None or r.generation_floor_ms is None or "OnPolicyConfig trainer" in r.trainer:
         return None  # RLOO before 0.22 has no use_vllm: rollout_onpolicy.chunk_message is its lever
     cls = _CLASS.get(r.method)
     trl = r.values.get("trl", "")
