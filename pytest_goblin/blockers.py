@@ -1063,6 +1063,18 @@ def launch_config_flags(loaded: LoadedConfig) -> dict[str, tuple[Any, str]]:
         written = words[flag][2:].partition("=")[0]
         line = next((n for n, t in rows if re.search(rf"(?<![\w-])--{re.escape(written)}(?![\w-])", t)), rows[0][0])
         out[key] = (word_value(raw), f"{shown}:{line}, the launch line's `--{key} {raw}`")
+    # a `$VAR` value the launcher set for certain before the line (formats/launch_line.py resolves it into
+    # Launch.overrides, which hf_trainer._launch_words reads too): review12b #29 `--max_completion_length=$MAX_COMPLETION_LENGTH`
+    from .formats.launchers import find_launch
+
+    try:
+        launch = find_launch(loaded.path)
+    except (OSError, ValueError):
+        launch = None
+    if launch is not None and not launch.commented and launch.flag_form == "config":
+        for key, raw, _file, _line, how in launch.overrides:
+            if key not in out and "$" not in raw and "`" not in raw:
+                out[key] = (word_value(raw), how)
     return out
 
 

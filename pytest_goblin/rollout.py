@@ -54,7 +54,7 @@ def _at(line: int | str | None) -> str:
 # The TRL config classes whose step `split` models, and the first release whose trainer generates as
 # modelled here (per_device_train_batch_size counts completions, one generation batch per
 # steps_per_generation x num_iterations micro-steps: trl 1.16.0 trl/trainer/grpo_config.py:1098-1117).
-# RLOO before 0.22 was the PPO-style OnPolicyConfig trainer (rloo_k, response_length), another model. Online DPO
+# RLOO before 0.22 was the PPO-style OnPolicyConfig trainer (rloo_k, response_length), modelled in rollout_onpolicy. Online DPO
 # (two completions per prompt every micro-step, trained as a chosen/rejected pair against a reference) from 0.23,
 # the release that gave it vllm_mode and vllm_gpu_memory_utilization (frameworks/key_history.json).
 MODELLED = {"GRPOConfig": "0.18.0", "RLOOConfig": "0.22.0", "OnlineDPOConfig": "0.23.0"}
@@ -612,6 +612,31 @@ def server_topology(r: RolloutSplit, world: int) -> str | None:
     )
 
 
+# TRL GRPO from 0.16 to 0.17 generates on a `trl vllm-serve` server whenever use_vllm is on: GRPOTrainer builds a
+# VLLMClient on vllm_server_host (trl v0.16.1 trl/trainer/grpo_trainer.py:449-458); vllm_mode (colocate) came in 0.18
+# (`split` models those releases). Whether the run's class has vllm_server_host and no vllm_mode at its release is read
+# from frameworks/key_history.json (history.present).
+SERVER_ONLY_CITE = "trl v0.16.1 trl/trainer/grpo_trainer.py:449-458 (use_vllm: a VLLMClient on vllm_server_host; no vllm_mode before 0.18)"
+
+
+def unsplit_server_topology(cls: str | None, version: str | None, world: int, use_vllm: bool, server_line: str | None) -> str | None:
+    """'4 training processes + 4 vLLM server GPUs (...): 8 GPUs in all' for an online RL run goblin projects no split for
+    (a GRPO release before `split`'s) whose release generates only on a vLLM server (vllm_server_host, no vllm_mode) with
+    use_vllm on, where the repository's line starting that server was read (review12b #25: grpo_weave README.md:17
+    `CUDA_VISIBLE_DEVICES=0,1,2,3 trl vllm-serve --tensor-parallel-size 4` beside 4 training GPUs at trl 0.16.1); None otherwise."""
+    from .frameworks.history import present
+
+    if not use_vllm or server_line is None or cls is None or version is None:
+        return None
+    if present("trl", cls, "vllm_server_host", version) is not True or present("trl", cls, "vllm_mode", version) is not False:
+        return None
+    srv = server_of(server_line)
+    return (
+        f"{world} training process{'es' if world != 1 else ''} + {srv.gpus} vLLM server GPU{'s' if srv.gpus != 1 else ''} "
+        f"({srv.said}): {world + srv.gpus} GPUs in all (trl {version} {cls} generates on that server whenever use_vllm is on: {SERVER_ONLY_CITE})"
+    )
+
+
 def generate_message(r: RolloutSplit, *, flags: bool = False, prefix: str = "") -> str | None:
     """The finding for an online RL run that generates with transformers' generate (`use_vllm` false or unset): its own
     num_generations and completion length, the roofline floor of that decode against the rest of the step goblin projects,
@@ -620,8 +645,8 @@ def generate_message(r: RolloutSplit, *, flags: bool = False, prefix: str = "") 
     TRL's keys (Axolotl's `trl.`)."""
     from .frameworks.history import present
 
-    if r.vllm_mode is not None or r.generation_floor_ms is None:
-        return None
+    if r.vllm_mode is not None or r.generation_floor_ms is None or "OnPolicyConfig trainer" in r.trainer:
+        return None  # RLOO before 0.22 has no use_vllm: rollout_onpolicy.chunk_message is its lever
     cls = _CLASS.get(r.method)
     trl = r.values.get("trl", "")
     version = trl.split(" ")[1] if trl.startswith("trl ") and len(trl.split(" ")) > 1 else None
@@ -940,10 +965,12 @@ def unsplit_reason(w: WorkloadConfig, lookup: Lookup, version: str | None, hw: H
     cls = config_class(w)
     release = (version or "").split(" (", 1)[0]  # "0.17.0 (where it was read)"
     v = _version(release)
-    if cls in MODELLED and v is not None and v < Version(MODELLED[cls]):
+    # RLOO 0.11.0-0.21.x is the OnPolicyConfig trainer, modelled in rollout_onpolicy (audit_tools._rollout)
+    first = "0.11.0" if cls == "RLOOConfig" else MODELLED.get(cls or "", "")
+    if cls in MODELLED and v is not None and v < Version(first):
         return (
             f"goblin reads the recipe as trl {version}, whose {cls.removesuffix('Config')} trainer predates the one goblin models "
-            f"(from trl {MODELLED[cls]}"
+            f"(from trl {first}"
             + (", the release that gave GRPOConfig steps_per_generation, the batching `split` follows" if cls == "GRPOConfig" else "")
             + ")"
         )

@@ -40,6 +40,7 @@ LAYERS: dict[str, int] = {
     # 2 the cost model
     "costmodel": 2,
     "rollout": 2,
+    "rollout_onpolicy": 2,
     "shapespan": 2,
     # 3 reading configs
     "formats": 3,

@@ -100,8 +100,8 @@ def test_a_continued_launch_lines_flags_reach_the_recipes_values(tmp_path: Path)
     [
         # the line ends without a backslash: the next line is another command
         "accelerate launch --num_processes 2 src/grpo.py --config recipes/grpo.yaml\necho --vllm_mode colocate\n",
-        # a value set at run time
-        'MODE=colocate\naccelerate launch --num_processes 2 src/grpo.py --config recipes/grpo.yaml --vllm_mode "$MODE"\n',
+        # a value set at run time: no line sets $MODE before the launch (one that does is read: test_script_flags)
+        'accelerate launch --num_processes 2 src/grpo.py --config recipes/grpo.yaml --vllm_mode "$MODE"\n',
         # the launcher's own word, before the script
         "accelerate launch --num_processes 2 --vllm_mode colocate src/grpo.py --config recipes/grpo.yaml\n",
         # another config passed with --config: these flags are that run's

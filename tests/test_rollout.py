@@ -737,3 +737,39 @@ def test_no_vllm_gpu_where_the_release_has_no_vllm_device_or_vllm_is_off(tmp_pat
     for text, pin in ((MINI_R1, "trl==0.16.0"), (MINI_R1.replace("use_vllm: true", "use_vllm: false"), "trl==0.15.0")):
         w = _mini_r1(tmp_path, text, pin)
         assert not any("vLLM GPU" in n or "vLLM shares" in n for n in w.notes), w.notes
+
+
+def _old_server_repo(tmp_path: Path, trl: str, use_vllm: str = "true") -> Any:
+    repo = tmp_path / f"repo-{trl}-{use_vllm}"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "requirements.txt").write_text(f"trl=={trl}\ntransformers==4.51.3\n")
+    (repo / "grpo.yaml").write_text(
+        "# GRPOTrainer\nmodel_name_or_path: Qwen/Qwen2.5-1.5B-Instruct\nper_device_train_batch_size: 4\n"
+        f"gradient_accumulation_steps: 2\nbf16: true\nnum_generations: 8\nmax_completion_length: 512\nuse_vllm: {use_vllm}\n"
+    )
+    (repo / "train.sh").write_text(
+        "#!/bin/bash\nCUDA_VISIBLE_DEVICES=0,1 trl vllm-serve --tensor-parallel-size 2 --model Qwen/Qwen2.5-1.5B-Instruct &\n"
+        "CUDA_VISIBLE_DEVICES=2,3 accelerate launch --num_processes 2 train.py --config grpo.yaml\n"
+    )
+    result = audit_file(repo / "grpo.yaml", build_settings({"target": "mi300x"}), shown_as="grpo.yaml")
+    assert result.report is not None, result.error
+    return result.report
+
+
+def test_a_grpo_release_before_the_split_counts_its_vllm_servers_gpus(tmp_path: Path) -> None:
+    """Review12b #25: trl 0.16.1 GRPO (no split: `split` models 0.18 on) generates on the `trl vllm-serve` server whenever
+    use_vllm is on (grpo_trainer.py:449-458@v0.16.1): its 2 GPUs are the job's beside the 2 training ones."""
+    r = _old_server_repo(tmp_path, "0.16.1")
+    assert r.rollout is None and r.inconclusive is not None and "predates the one goblin models" in r.inconclusive
+    topo = next(n for n in r.notes if n.startswith("topology from the repository: "))
+    assert "the job uses 2 training processes + 2 vLLM server GPUs (train.sh:2: " in topo and "): 4 GPUs in all" in topo
+    assert "trl 0.16.1 GRPOConfig generates on that server" in topo
+    _no_none(r)
+
+
+@pytest.mark.parametrize(("trl", "use_vllm"), [("0.16.1", "false"), ("0.15.2", "true")])
+def test_no_server_gpus_where_the_run_does_not_generate_on_that_server(tmp_path: Path, trl: str, use_vllm: str) -> None:
+    """Must not fire: use_vllm off, or trl 0.15.2, whose GRPO ran vLLM on a device of its own (vllm_device), no server."""
+    r = _old_server_repo(tmp_path, trl, use_vllm)
+    assert r.rollout is None
+    assert not any("vLLM server GPU" in n for n in r.notes), r.notes

@@ -72,3 +72,31 @@ def test_a_repeated_flag_reaches_both_routes_as_its_last_value(tmp_path: Path) -
     assert launch is not None
     assert [(k, v) for k, v, _f, _l, _h in launch.overrides] == [("num_generations", "16")]
     assert launch_config_flags(load_config(cfg))["num_generations"][0] == 16
+
+
+def test_a_variable_the_launcher_sets_reaches_the_rollout_as_its_value(tmp_path: Path) -> None:
+    """Review12b #29: `--max_completion_length=$MAX_COMPLETION_LENGTH`, the variable set before the line, is 4096 for
+    the rollout split as it is for the recipe's own fields (Launch.overrides)."""
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "recipes").mkdir()
+    cfg = repo / "recipes" / "grpo.yaml"
+    cfg.write_text("# GRPOTrainer\n" + GRPO)
+    (repo / "run.sh").write_text(
+        "MAX_COMPLETION_LENGTH=4096\nUSE_VLLM=true\n"
+        "accelerate launch src/grpo.py --config recipes/grpo.yaml \\\n  --max_completion_length=$MAX_COMPLETION_LENGTH \\\n  --use_vllm=$USE_VLLM\n"
+    )
+    got = launch_config_flags(load_config(cfg))
+    assert got["max_completion_length"][0] == 4096 and "run.sh line" in got["max_completion_length"][1]
+    assert got["use_vllm"][0] is True
+
+
+def test_a_variable_set_at_run_time_stays_unread(tmp_path: Path) -> None:
+    """Must not fire: `$LEN` is set by no line before the launch, so the value is not known."""
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "recipes").mkdir()
+    cfg = repo / "recipes" / "grpo.yaml"
+    cfg.write_text("# GRPOTrainer\n" + GRPO)
+    (repo / "run.sh").write_text("accelerate launch src/grpo.py --config recipes/grpo.yaml --max_completion_length=$LEN\n")
+    assert "max_completion_length" not in launch_config_flags(load_config(cfg))

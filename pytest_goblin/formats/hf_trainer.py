@@ -975,8 +975,15 @@ def _online_seq_len(r: Reader) -> None:
     # the release the recipe is read as, the one the rollout split prices (tools/audit_tools._trl_reading)
     got_version = reading(r.framework, r.path, r.text)
     version = got_version.version if got_version is not None and got_version.version[:1].isdigit() else str(tables.table("trl")["version"])
+    from ..rollout_onpolicy import ASSUMED_PROMPT as ONPOLICY_PROMPT
+    from ..rollout_onpolicy import modelled as onpolicy_rloo
+
+    onpolicy = onpolicy_rloo(cls, version)  # RLOO 0.11-0.21: response_length, no prompt length (review12b #27)
     parts: list[tuple[int, str]] = []
-    for key in ("max_prompt_length", "max_completion_length"):
+    for key in ("max_prompt_length", "response_length" if onpolicy else "max_completion_length"):
+        if onpolicy and key == "max_prompt_length":
+            parts.append((ONPOLICY_PROMPT, f"no prompt length in RLOOConfig before trl 0.22: {ONPOLICY_PROMPT} assumed"))
+            continue
         k, v, line = r.raw(key)
         if k is not None:
             try:
@@ -995,11 +1002,8 @@ def _online_seq_len(r: Reader) -> None:
         else:
             return
     total = sum(n for n, _ in parts)
-    r.default(
-        "seq_len",
-        total,
-        f"{cls} trains on prompt + completion (trl trainer/grpo_trainer.py:3024@1.16.0): " + " + ".join(t for _, t in parts) + f" = {total} tokens",
-    )
+    how = "trl v0.13.0 trl/trainer/rloo_trainer.py:415 (the policy's forward over query + response)" if onpolicy else "trl trainer/grpo_trainer.py:3024@1.16.0"
+    r.default("seq_len", total, f"{cls} trains on prompt + completion ({how}): " + " + ".join(t for _, t in parts) + f" = {total} tokens")
 
 
 def _trl_checkpoint_default(r: Reader, classes: tuple[str, ...]) -> tuple[bool, str]:

@@ -109,6 +109,7 @@ def installed_rules() -> dict[str, KBEntry]:
         OFFLOAD_TITLE,
         OFFLOAD_WORDS,
     )
+    from ..rollout_onpolicy import CHUNK_CITATION, CHUNK_ID, CHUNK_TITLE, CHUNK_WORDS
     from ..rules import OFFLOAD_BOUND_CITATION, OFFLOAD_BOUND_ID, OFFLOAD_BOUND_TITLE, OFFLOAD_BOUND_WORDS, cached_rules
 
     try:
@@ -118,6 +119,7 @@ def installed_rules() -> dict[str, KBEntry]:
         out[OFFLOAD_ID] = KBEntry(OFFLOAD_TITLE, OFFLOAD_WORDS, OFFLOAD_CITATION, "memory", True)  # rollout.py's online RL offload finding
         out[EVAL_ID] = KBEntry(EVAL_TITLE, EVAL_WORDS, EVAL_CITATION, "job", True)  # rollout.py's GRPO evaluation finding
         out[GENERATE_ID] = KBEntry(GENERATE_TITLE, GENERATE_WORDS, GENERATE_CITATION, "efficiency", True)  # rollout.py's generate finding
+        out[CHUNK_ID] = KBEntry(CHUNK_TITLE, CHUNK_WORDS, CHUNK_CITATION, "efficiency", True)  # rollout_onpolicy.py's rollout chunk finding
         out[OFFLOAD_BOUND_ID] = KBEntry(OFFLOAD_BOUND_TITLE, OFFLOAD_BOUND_WORDS, OFFLOAD_BOUND_CITATION, "memory", True)  # rules.offload_bound's finding
     except GoblinError:
         return {}

@@ -743,7 +743,7 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
     elif not why and rl:
         why = (
             f"goblin does not model online RL ({rl}) for this trainer (it projects the generation/training split of TRL GRPO from "
-            "trl 0.18, RLOO from trl 0.22 and online DPO from trl 0.23 only): the rollouts (generating completions, in vLLM or the trainer), "
+            "trl 0.18, RLOO from trl 0.11 and online DPO from trl 0.23 only): the rollouts (generating completions, in vLLM or the trainer), "
             "the memory a colocated vLLM reserves and the reference and reward passes are not in the projection, which covers "
             "the training step only, so it cannot judge this config; measure it with your training command (goblin_command)"
         )
@@ -922,6 +922,12 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         all_notes = [f"{n}; the job uses {serving}" if n.startswith(topo) else n for n in all_notes]
         if not any(n.startswith(topo) for n in all_notes):
             all_notes.append(f"the job uses {serving}")
+    elif rollout is None and rl and (serving := _unsplit_server(ctx, w)) is not None:
+        # review12b #25: a release goblin projects no split for still runs its vLLM server on GPUs of its own
+        topo = "topology from the repository: "
+        all_notes = [f"{n}; the job uses {serving}" if n.startswith(topo) else n for n in all_notes]
+        if not any(n.startswith(topo) for n in all_notes):
+            all_notes.append(f"the job uses {serving}")
     if evidence == "projected" and (span_text := span_note(w, patch.new_workload, ctx.hw)) is not None:
         all_notes.append(span_text)
     if span_decided is not None:
@@ -943,6 +949,7 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
             *findings(ctx, patch),
             *_rollout_findings(ctx, rollout),
             *_generate_findings(ctx, rollout),
+            *_chunk_findings(ctx, w, rollout),
             *_offload_findings(ctx, w, rl, rollout),
             *_eval_findings(ctx, w, rollout),
             *bounded,
@@ -1033,6 +1040,13 @@ def _rollout(ctx: AuditContext, w: WorkloadConfig) -> RolloutSplit | None:
     def launched(key: str) -> tuple[bool, Any, int | str | None]:
         return (True, *passed[key]) if key in passed else placed_key(loaded, key)
 
+    from ..rollout import config_class
+    from ..rollout_onpolicy import modelled as onpolicy_rloo
+    from ..rollout_onpolicy import split as onpolicy_split
+
+    if onpolicy_rloo(config_class(w), read.version):  # RLOO before 0.22: the OnPolicyConfig trainer (review12b #27)
+        return onpolicy_split(w, ctx.hw, launched, read.version, read.source)
+
     load = _unsloth_load(ctx)
     if load is not None:
         # Unsloth's GRPOTrainer generates with the vLLM engine its fast_inference load built (rollout.unsloth_grpo)
@@ -1056,6 +1070,27 @@ def _rollout(ctx: AuditContext, w: WorkloadConfig) -> RolloutSplit | None:
             generation_unmodelled=gen,
         )
     return rollout_split(w, ctx.hw, launched, read.version, read.source, server_line=server)
+
+
+def _unsplit_server(ctx: AuditContext, w: WorkloadConfig) -> str | None:
+    """rollout.unsplit_server_topology of a recipe goblin projects no split for: use_vllm as the file or its launch line
+    sets it, the server line as `_rollout` finds it, the TRL release it runs on."""
+    from ..blockers import launch_config_flags, launch_lines, placed_key
+    from ..formats.launchers import topology_launcher_line
+    from ..rollout import SERVE, config_class, unsplit_server_topology
+
+    loaded = ctx.loaded
+    if loaded is None or not (w.framework or "").startswith("trl "):
+        return None
+    read = _trl_reading(ctx, w)
+    if read is None:
+        return None
+    passed = launch_config_flags(loaded)
+    found, value, _line = (True, *passed["use_vllm"]) if "use_vllm" in passed else placed_key(loaded, "use_vllm")
+    on = found and (value is True or str(value).strip().lower() in ("true", "1", "yes"))
+    own = next((f"the config's line {n}: {text.strip()}" for n, text in launch_lines(loaded.text) if re.search(SERVE, text)), None)
+    server = own or topology_launcher_line(loaded.workload, SERVE)
+    return unsplit_server_topology(config_class(w), read.version, w.world_size, on, server)
 
 
 def _unsloth_load(ctx: AuditContext) -> UnslothLoad | None:
@@ -1158,6 +1193,20 @@ def _generate_findings(ctx: AuditContext, rollout: RolloutSplit | None) -> list[
         return []
     key = "trl.use_vllm" if axolotl else "use_vllm"
     return [_keyed_footgun(loaded, key, GENERATE_ID, GENERATE_TITLE, "efficiency", message, GENERATE_CITATION)]
+
+
+def _chunk_findings(ctx: AuditContext, w: WorkloadConfig, rollout: RolloutSplit | None) -> list[Finding]:
+    """A pre-0.22 TRL RLOO run that generates its rollouts in small chunks (rollout_onpolicy.chunk_message): unpatched, as
+    its generation is a floor, not a projected time."""
+    from ..rollout_onpolicy import CHUNK_CITATION, CHUNK_ID, CHUNK_TITLE, chunk_message
+
+    loaded = ctx.loaded
+    if rollout is None or loaded is None or CHUNK_ID in w.ignored_rules:
+        return []
+    message = chunk_message(w, ctx.hw, rollout, flags=str(ctx.path).endswith(".py"))
+    if message is None:
+        return []
+    return [_keyed_footgun(loaded, "local_rollout_forward_batch_size", CHUNK_ID, CHUNK_TITLE, "efficiency", message, CHUNK_CITATION)]
 
 
 def _keyed_footgun(loaded: LoadedConfig, key: str, rule_id: str, title: str, category: str, message: str, citation: str) -> Finding:
