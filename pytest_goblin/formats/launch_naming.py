@@ -179,6 +179,19 @@ def checkout_file(word: str, root: Path, words: tuple[str, ...] = ()) -> Path | 
     p = Path(os.path.normpath(word))
     if (hit := tail_file(p, root)) is not None:
         return hit
+    for prefix, base in checkout_roots(word, root, words):
+        if len(p.parts) > len(prefix) and p.parts[: len(prefix)] == prefix:
+            found = base.joinpath(*p.parts[len(prefix) :])
+            if found.is_file() and Path(os.path.realpath(found)).is_relative_to(root):
+                return found
+    return None
+
+
+def checkout_roots(word: str, root: Path, words: tuple[str, ...]) -> list[tuple[tuple[str, ...], Path]]:
+    """(the author's checkout path, the repository folder it is) for each other absolute word of a launch line that
+    names one file of the repository by its tail (`--config /playpen-ssd/me/proj/configs/big.yaml` puts the checkout at
+    /playpen-ssd/me/proj): where the line says the checkout is."""
+    out = []
     for other in words:
         other = word_path(other)
         if other == word or "$" in other or not os.path.isabs(other):
@@ -191,12 +204,8 @@ def checkout_file(word: str, root: Path, words: tuple[str, ...] = ()) -> Path | 
         k = 0
         while k < min(len(rel), len(q.parts) - 1) and q.parts[-1 - k] == rel[-1 - k]:
             k += 1
-        prefix, base = q.parts[: len(q.parts) - k], root.joinpath(*rel[: len(rel) - k])
-        if len(p.parts) > len(prefix) and p.parts[: len(prefix)] == prefix:
-            found = base.joinpath(*p.parts[len(prefix) :])
-            if found.is_file() and Path(os.path.realpath(found)).is_relative_to(root):
-                return found
-    return None
+        out.append((q.parts[: len(q.parts) - k], root.joinpath(*rel[: len(rel) - k])))
+    return out
 
 
 def tail_note(line: Line, config: Path, root: Path) -> str:
@@ -300,7 +309,7 @@ def runs_elsewhere(line: Line, i: int, script: Path, folder: Path, root: Path) -
     tok = line.tokens[i]
     if tok.startswith("-") or "$" in tok:
         return False
-    if not (tok.removeprefix("./") == script.name or other_machine(tok, script, root)):
+    if not (tok.removeprefix("./") == script.name or other_machine(tok, script, root, line.tokens)):
         return False
     before = line.tokens[:i]
     launcher = launcher_kind(line.tokens) in ("torchrun", "accelerate", "deepspeed") or any(INTERPRETER.fullmatch(Path(t).name) for t in before)
@@ -312,15 +321,19 @@ def runs_elsewhere(line: Line, i: int, script: Path, folder: Path, root: Path) -
     return found is None
 
 
-def other_machine(tok: str, script: Path, root: Path) -> bool:
+def other_machine(tok: str, script: Path, root: Path, words: tuple[str, ...] = ()) -> bool:
     """An absolute path of the machine the line ran on that ends in the script's name and is no path of this tree
     (review12b #23 eminorhan/frontier-guide train.sh:56,67 `accelerate launch ... /lustre/orion/.../frontier-guide/train.py`
     for the repository's root train.py): a copy in a checkout elsewhere (`runs_elsewhere` then asks that the script be the
-    repository's one training-named file of that name)."""
+    repository's one training-named file of that name). Not where another word of the line puts the author's checkout
+    somewhere the path is not under (`checkout_roots`: `--deepspeed /home/me/proj/ds.json` beside `/opt/elsewhere/train.py`)."""
     if not os.path.isabs(tok) or Path(tok).name != script.name:
         return False
     written = Path(os.path.normpath(tok))
-    return not written.is_relative_to(root)
+    if written.is_relative_to(root):
+        return False
+    roots = checkout_roots(tok, root, words)
+    return not roots or any(written.parts[: len(prefix)] == prefix for prefix, _base in roots)
 
 
 def elsewhere_note(where: str, tok: str, script: Path, root: Path) -> str:
