@@ -767,7 +767,18 @@ def vision_activation_bytes(w: WorkloadConfig) -> float:
     if not v.trains:
         return kept
     kept += tokens * v.projection_in * act
-    per = activation_bytes_per_token_layer(w, v.hidden, v.heads, v.intermediate, v.hidden, v.tokens_per_image)
+    per = layer_activation_bytes(
+        hidden=v.hidden,
+        intermediate=v.intermediate,
+        kv_dim=v.hidden,
+        heads=v.heads,
+        method=v.method,
+        lora_targets=w.lora_targets,
+        lora_dropout=w.lora_dropout,
+        act=act,
+        eager_seq=v.tokens_per_image if w.attention == "eager" else 0,
+        compiled=w.torch_compile,
+    )
     if w.gradient_checkpointing:
         return kept + tokens * v.layers * v.hidden * act + tokens * per
     return kept + tokens * v.layers * per
@@ -785,8 +796,8 @@ def vision_params(w: WorkloadConfig) -> float:
 
 def _vision_seconds(w: WorkloadConfig, hw: Hardware, a: Assumptions, bw: float) -> tuple[float, float, float]:
     """(forward, whole-pass compute, recompute) seconds of the image part of a micro-batch: GEMMs over `vision_params`,
-    bidirectional attention over each image's tokens, elementwise passes; backward (input gradients: the LoRA or frozen
-    base's, 1x forward) and checkpointing's recompute only where the encoder trains."""
+    bidirectional attention over each image's tokens, elementwise passes; backward (weight and input gradients for a fully
+    trained encoder, 2x forward; input gradients only under LoRA, 1x) and checkpointing's recompute only where it trains."""
     v = w.vision
     if v is None:
         return 0.0, 0.0, 0.0
@@ -800,7 +811,8 @@ def _vision_seconds(w: WorkloadConfig, hw: Hardware, a: Assumptions, bw: float) 
     fwd = gemm + attn + elem
     if not v.trains:
         return fwd, fwd, 0.0
-    return fwd, 2 * gemm + 3 * attn + 3 * elem, fwd * w.recompute_share if w.gradient_checkpointing else 0.0
+    backward = 2.0 if v.method == "full" else 1.0  # weight and input gradients, or input gradients only (LoRA's own are small)
+    return fwd, (1 + backward) * gemm + 3 * attn + 3 * elem, fwd * w.recompute_share if w.gradient_checkpointing else 0.0
 
 
 def adapter_bytes(w: WorkloadConfig) -> float | None:

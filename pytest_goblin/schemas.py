@@ -65,8 +65,12 @@ class VisionTower(Model):
     decoder_hidden: int
     fusion_layers: int  # decoder cross-attention layers reading the image tokens
     kv_dim: int  # their key/value width
-    trains: bool  # gradients flow into the encoder (encoder_trainable not "frozen"): its activations are kept
+    method: str  # how the encoder trains: "full", "lora" or "frozen" (encoder_trainable); frozen: no activations kept
     source: str  # where the figures were read (repo, file:line@version)
+
+    @property
+    def trains(self) -> bool:
+        return self.method != "frozen"
 
 
 class ModelShape(Model):

@@ -68,7 +68,7 @@ def test_the_image_goes_through_the_vision_encoder_not_the_text(tmp_path: Path) 
     v = w.vision
     assert v is not None
     assert v.tokens_per_image == 4 * (40 * 40 + 1) == 6404  # 560 / 14 = 40 patches a side, one CLS per tile
-    assert (v.layers, v.hidden, v.intermediate, v.fusion_layers, v.kv_dim, v.trains) == (40, 1280, 5120, 8, 1024, True)
+    assert (v.layers, v.hidden, v.intermediate, v.fusion_layers, v.kv_dim, v.method) == (40, 1280, 5120, 8, 1024, "lora")
     assert "_model_builders.py" in v.source and "@20bdf10" in v.source
     assert w.seq_len == 1024  # the text stays the transform's max_seq_len: the image adds no tokens to it
     note = next(n for n in w.notes if n.startswith("vision encoder priced"))
@@ -95,7 +95,7 @@ def test_a_frozen_encoder_keeps_no_activations_and_checkpointing_keeps_fewer(tmp
     assert costmodel.vision_activation_bytes(off) > 2 * costmodel.vision_activation_bytes(lora)
     # a full builder's encoder trains by default (encoder_trainable: bool = True)
     full = load_config(_config(tmp_path, builder="llama3_2_vision_11b", keys="  image_size: 560")).workload
-    assert full.vision is not None and full.vision.trains
+    assert full.vision is not None and full.vision.method == "full"
 
 
 def test_a_text_model_has_no_vision_encoder(tmp_path: Path) -> None:

@@ -65,7 +65,9 @@ def vision_tower(data: dict[str, Any]) -> VisionTower | None:
     patches = (tile // PATCH_SIZE) ** 2
     decoder_hidden, decoder_layers = _DECODERS[size]
     lora = builder.startswith(("lora_", "qlora_"))
+    # a lora builder takes "frozen" / "lora" / "full" (default "lora"), the full builders a bool (default True)
     encoder = str(model.get("encoder_trainable", "lora" if lora else True)).lower()
+    method = "frozen" if encoder in ("frozen", "false") else "lora" if encoder == "lora" else "full"
     return VisionTower(
         tokens_per_image=MAX_NUM_TILES * (patches + 1),
         layers=CLIP_LAYERS + PROJECTION_LAYERS,
@@ -76,6 +78,6 @@ def vision_tower(data: dict[str, Any]) -> VisionTower | None:
         decoder_hidden=decoder_hidden,
         fusion_layers=decoder_layers // FUSION_INTERVAL,
         kv_dim=KV_HEADS * HEAD_DIM,
-        trains=encoder not in ("frozen", "false"),
+        method=method,
         source=SOURCE,
     )
