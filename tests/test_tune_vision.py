@@ -7,6 +7,7 @@ projecting them to keys and values; images add one `<|image|>` token to the text
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from pytest_goblin import costmodel
@@ -115,3 +116,22 @@ def test_the_audit_message_prices_the_image_beside_the_text(tmp_path: Path) -> N
     text = " ".join([result.report.reason, *result.report.notes])
     assert "None" not in result.report.reason
     assert "vision encoder priced beside the text" in text
+
+
+def test_the_text_of_image_rows_is_measured_apart_from_the_images(tmp_path: Path) -> None:
+    row = {"query": "What is the value of the blue bar?", "image": "charts/{i}.png", "label": "The blue bar reads {i}."}
+    rows = "\n".join(json.dumps({k: v.format(i=i) for k, v in row.items()}) for i in range(40))
+    text = VISION.format(builder="lora_llama3_2_vision_11b", model_keys=LORA_KEYS.format(encoder="lora"), image_size=560, ac="True")
+    text = text.replace("  source: chartqa/\n", "  source: json\n  data_files: chartqa.jsonl\n")
+    root = write_tree(fresh_root(tmp_path), {"recipe.yaml": text, "chartqa.jsonl": rows}, git=True)
+    w = load_config(root / "recipe.yaml").workload
+    assert w.token_quantiles is not None and w.token_quantiles[-1] < 40  # a short question and answer, not 1024 tokens
+    note = w.sources["token_lengths"].note or ""
+    assert "fields query, label" in note and "one `<|image|>` token" in note and "charts/" not in note
+    # must-not: a text model's rows with images are not measured as text (their image tokens would be in it)
+    plain = text.replace("lora_llama3_2_vision_11b", "lora_llama3_1_8b").replace(
+        LORA_KEYS.format(encoder="lora"), "  lora_attn_modules: [q_proj, v_proj]\n  lora_rank: 8\n  lora_alpha: 16"
+    )
+    other = write_tree(fresh_root(tmp_path), {"recipe.yaml": plain, "chartqa.jsonl": rows}, git=True)
+    t = load_config(other / "recipe.yaml").workload
+    assert t.token_quantiles is None and "carry images" in (t.sources["token_lengths"].note or "")
