@@ -425,7 +425,10 @@ def length_phrase(w: WorkloadConfig, *, peak: bool = True) -> str:
         why = f"every sample assumed {w.seq_len} tokens ({seq_len_origin(w)})"
     if w.token_quantiles and not (w.sample_packing or w.pad_to_max):
         why = f"padded to the batch's longest sample; {'longest' if peak else 'expected longest'} sampled {length} tokens; {why}"
-    return f"{w.micro_batch_size} x {length} tokens per micro-batch ({why})"
+    said = f"{w.micro_batch_size} x {length} tokens per micro-batch ({why})"
+    if w.vision is not None:
+        said += f", and {w.micro_batch_size} x {w.vision.tokens_per_image} image tokens through the vision encoder"
+    return said
 
 
 def data_tokens_per_step(w: WorkloadConfig) -> int:
@@ -756,6 +759,76 @@ def activation_bytes_per_token_layer(
     )
 
 
+def vision_tokens(w: WorkloadConfig) -> int:
+    """Image tokens one micro-batch sends through the vision encoder (`WorkloadConfig.vision`; 0 without one): every
+    sample's images at the most tiles (the collate pads the tiles to the batch's most, and peak memory is that batch's)."""
+    v = w.vision
+    return 0 if v is None else w.micro_batch_size * v.images_per_sample * v.tokens_per_image
+
+
+def vision_activation_bytes(w: WorkloadConfig) -> float:
+    """Activations the image part of a micro-batch keeps (formats/tune_vision.py for the facts): the projection's input
+    (the concatenated hidden states) and output, the keys and values every cross-attention layer projects from the image
+    tokens (not checkpointed: torchtune's checkpointing wraps the self-attention layers only), and, where the encoder
+    trains, its layers' activations as the text's are kept (under checkpointing each layer's input plus one layer's
+    recomputed activations). A frozen encoder builds no autograd graph: nothing of it is kept."""
+    v = w.vision
+    if v is None:
+        return 0.0
+    act = 2.0 if w.precision != "fp32" else 4.0
+    tokens = vision_tokens(w)
+    kept = tokens * (v.fusion_layers * 2 * v.kv_dim + v.decoder_hidden) * act
+    if not v.trains:
+        return kept
+    kept += tokens * v.projection_in * act
+    per = layer_activation_bytes(
+        hidden=v.hidden,
+        intermediate=v.intermediate,
+        kv_dim=v.hidden,
+        heads=v.heads,
+        method=v.method,
+        lora_targets=w.lora_targets,
+        lora_dropout=w.lora_dropout,
+        act=act,
+        eager_seq=v.tokens_per_image if w.attention == "eager" else 0,
+        compiled=w.torch_compile,
+    )
+    if w.gradient_checkpointing:
+        return kept + tokens * v.layers * v.hidden * act + tokens * per
+    return kept + tokens * v.layers * per
+
+
+def vision_params(w: WorkloadConfig) -> float:
+    """Weights an image token passes through: the encoder's layers (attention 4h^2, MLP 2hI), the projection to the
+    decoder's width, and each cross-attention layer's key and value projections."""
+    v = w.vision
+    if v is None:
+        return 0.0
+    encoder = v.layers * (4 * v.hidden**2 + 2 * v.hidden * v.intermediate)
+    return float(encoder + v.projection_in * v.decoder_hidden + v.fusion_layers * 2 * v.decoder_hidden * v.kv_dim)
+
+
+def _vision_seconds(w: WorkloadConfig, hw: Hardware, a: Assumptions, bw: float) -> tuple[float, float, float]:
+    """(forward, whole-pass compute, recompute) seconds of the image part of a micro-batch: GEMMs over `vision_params`,
+    bidirectional attention over each image's tokens, elementwise passes; backward (weight and input gradients for a fully
+    trained encoder, 2x forward; input gradients only under LoRA, 1x) and checkpointing's recompute only where it trains."""
+    v = w.vision
+    if v is None:
+        return 0.0, 0.0, 0.0
+    tokens = float(vision_tokens(w))
+    peak = peak_tflops(hw, "bf16" if w.precision in QUANTIZED_GEMMS else w.precision) * 1e12
+    eff_max = (a.fp32_gemm_eff_max if w.precision == "fp32" else a.gemm_eff_max) * a.matrix_scale
+    gemm = 2 * vision_params(w) * tokens / (peak * _gemm_eff(eff_max, a, tokens, v.hidden))
+    attn = 2 * 2 * v.tokens_per_image * v.hidden * v.layers * tokens / (peak * a.attn_eff * a.matrix_scale)
+    act = 2 if w.precision != "fp32" else 4
+    elem = tokens * v.layers * v.hidden * act * a.elementwise_passes / 3 / bw
+    fwd = gemm + attn + elem
+    if not v.trains:
+        return fwd, fwd, 0.0
+    backward = 2.0 if v.method == "full" else 1.0  # weight and input gradients, or input gradients only (LoRA's own are small)
+    return fwd, (1 + backward) * gemm + 3 * attn + 3 * elem, fwd * w.recompute_share if w.gradient_checkpointing else 0.0
+
+
 def adapter_bytes(w: WorkloadConfig) -> float | None:
     """Bytes of a LoRA adapter's activation element where it is not the compute dtype's: `adapter_dtype`, set only for
     pure half precision (no autocast), while the precision is still the weights' dtype (an edit turning on mixed precision
@@ -828,6 +901,7 @@ def memory_gb(w: WorkloadConfig, parts: dict[str, float] | None = None) -> float
         activations = kept + stored + tokens * per * (2 if w.activation_offloading else 1)
     else:
         activations = tokens * layers * per
+    activations += vision_activation_bytes(w)
     logits = tokens * vocab * 4.0 * 2
     if w.fused_kernels:
         logits /= 8  # fused linear cross-entropy works on chunks of the logits
@@ -1282,12 +1356,13 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
         fp8_cast = (inputs / pp + (0.0 if stored_fp8 else dense / (tp * pp))) * a.fp8_cast_passes / 3 / bw
         if not w.torch_compile:
             fp8_cast *= a.fp8_eager_factor
-    fwd = fwd_gemm + fwd_attn + fwd_elem + dequant + fp8_cast
-    compute = fwd_gemm * (1 + bwd_factor)
+    vision_fwd, vision_s, vision_recompute = _vision_seconds(w, hw, a, bw)
+    fwd = fwd_gemm + fwd_attn + fwd_elem + dequant + fp8_cast + vision_fwd
+    compute = fwd_gemm * (1 + bwd_factor) + vision_s
     attention = fwd_attn * 3
     elementwise = fwd_elem * 3 + fp8_cast * 3
     dequant_total = dequant * (2 + (1 if w.gradient_checkpointing else 0))
-    recompute = fwd * w.recompute_share if w.gradient_checkpointing else 0.0
+    recompute = (fwd - vision_fwd) * w.recompute_share + vision_recompute if w.gradient_checkpointing else 0.0
     offload = 0.0
     if _offloads_activations(w):
         # checkpointed layer inputs go to the host in forward and come back in backward

@@ -50,6 +50,29 @@ class StatedGpu(Model):
     line: int
 
 
+class VisionTower(Model):
+    """The vision encoder a multimodal recipe runs on each sample's image beside the text decoder
+    (formats/tune_vision.py: torchtune's Llama 3.2 Vision builders and transform). Its tokens never enter the text
+    sequence: the encoder runs on them, and the decoder's cross-attention layers project them to keys and values."""
+
+    tokens_per_image: int  # max_num_tiles x (patches per tile + 1 CLS): the collate pads tiles to the batch's most
+    images_per_sample: int = 1
+    layers: int  # encoder transformer layers (CLIP layers + projection-head layers)
+    hidden: int
+    heads: int
+    intermediate: int
+    projection_in: int  # width of the concatenated hidden states the projection to the decoder reads
+    decoder_hidden: int
+    fusion_layers: int  # decoder cross-attention layers reading the image tokens
+    kv_dim: int  # their key/value width
+    method: str  # how the encoder trains: "full", "lora" or "frozen" (encoder_trainable); frozen: no activations kept
+    source: str  # where the figures were read (repo, file:line@version)
+
+    @property
+    def trains(self) -> bool:
+        return self.method != "frozen"
+
+
 class ModelShape(Model):
     """Decoder-transformer shape; enough to count FLOPs, bytes and memory."""
 
@@ -222,6 +245,8 @@ class WorkloadConfig(Model):
     deepspeed_missing: str | None = None
     # The GPU the repository says this config ran on, with its memory (formats/stated_gpu.py); None: not stated, or its memory unknown.
     stated_gpu: StatedGpu | None = None
+    # The vision encoder each sample's image runs through (formats/tune_vision.py); None: a text-only model, or not read.
+    vision: VisionTower | None = None
     # False: a ZeRO-3 DeepSpeed file sets `zero_optimization.overlap_comm: false`, so its all-gathers and reduce-scatters
     # run on the compute stream (DeepSpeed v0.19.5 runtime/zero/parameter_offload.py:189-190, stage3.py:335-336) and the
     # cost model hides none of them (costmodel._communication). None: not read, or DeepSpeed's default (ZeRO-3: on,
@@ -273,7 +298,21 @@ WORKLOAD_FIELDS: frozenset[str] = frozenset(
     name
     for name in WorkloadConfig.model_fields
     if name
-    not in {"path", "format", "framework", "model", "sources", "notes", "ignored_rules", "env", "token_quantiles", "mean_tokens", "pad_to_max", "stated_gpu"}
+    not in {
+        "path",
+        "format",
+        "framework",
+        "model",
+        "sources",
+        "notes",
+        "ignored_rules",
+        "env",
+        "token_quantiles",
+        "mean_tokens",
+        "pad_to_max",
+        "stated_gpu",
+        "vision",
+    }
 )
 
 

@@ -334,7 +334,8 @@ def _torchtune(data: dict[str, Any], base: Bases) -> Found:
             continue
         raw_map = entry.get("column_map")
         cmap: dict[str, Any] = raw_map if isinstance(raw_map, dict) else {}
-        fields = tuple(str(v) for v in cmap.values())
+        # the image column holds the image (or its path), never text (torchtune@20bdf10 datasets/multimodal/_vqa.py)
+        fields = tuple(str(v) for k, v in cmap.items() if k != "image")
         out.append(DatasetRef(found, "dataset.data_files", _line(data, "dataset"), fields))
     return out
 
@@ -537,12 +538,21 @@ def _has_media(row: dict[str, Any]) -> bool:
     return False
 
 
+# what an image adds to the text of a torchtune Llama 3.2 Vision sample: one `<|image|>` token (torchtune@20bdf10
+# models/llama3/_tokenizer.py:235-236 `tokenized_body += [self.image_id]` per image item; the image's own tokens go
+# through the encoder, models/llama3_2_vision/_transform.py:103); counted as one word of text
+IMAGE_TEXT_TOKEN = "<|image|>"
+
+
 class MediaRows(Exception):
     """Rows carry images, video or audio, whose tokens a text length does not count."""
 
 
-def _texts(rows: Iterable[Any], fields: tuple[str, ...]) -> tuple[list[str], bool]:
-    """Each row's measured text and whether the mapped fields were found (else every string field)."""
+def _texts(rows: Iterable[Any], fields: tuple[str, ...], *, images_apart: bool = False) -> tuple[list[str], bool]:
+    """Each row's measured text and whether the mapped fields were found (else every string field). A row with images,
+    video or audio raises MediaRows, unless `images_apart`: the model runs its images through a vision encoder and not
+    the text (torchtune's Llama 3.2 Vision, formats/tune_vision.py), so the text is measured without the media columns
+    and each image adds its one `<|image|>` token (`IMAGE_TEXT_TOKEN`)."""
     out: list[str] = []
     mapped = bool(fields)
     for row in rows:
@@ -550,12 +560,15 @@ def _texts(rows: Iterable[Any], fields: tuple[str, ...]) -> tuple[list[str], boo
             break
         if not isinstance(row, dict):
             continue
-        if _has_media(row):
+        media = _has_media(row)
+        if media and not images_apart:
             raise MediaRows
+        if media:
+            row = {k: v for k, v in row.items() if k not in _MEDIA_KEYS}
         picked = [row[f] for f in fields if f in row] if mapped else []
         if mapped and not picked:
             mapped = False
-        parts = list(_strings(picked if picked else row))
+        parts = list(_strings(picked if picked else row)) + ([IMAGE_TEXT_TOKEN] if media else [])
         text = "\n".join(parts)[:MAX_FIELD_CHARS]
         if text:
             out.append(text)
@@ -587,7 +600,15 @@ def measure(ref: DatasetRef, w: WorkloadConfig, config: Path) -> Lengths | str:
     """The sampled token lengths, or why none were measured."""
     try:
         st = os.stat(ref.path)
-        key: tuple[Any, ...] | None = (os.path.realpath(ref.path), st.st_size, st.st_mtime_ns, ref.fields, w.model.name, tuple(tree_of(config)))
+        key: tuple[Any, ...] | None = (
+            os.path.realpath(ref.path),
+            st.st_size,
+            st.st_mtime_ns,
+            ref.fields,
+            w.model.name,
+            w.vision is not None,
+            tuple(tree_of(config)),
+        )
     except OSError:
         key = None
     if key is not None and key in _MEASURED:
@@ -641,7 +662,7 @@ def _measure(ref: DatasetRef, w: WorkloadConfig, config: Path) -> Lengths | str:
             rows = _rows_text(raw, suffix, cut=len(raw) >= MAX_BYTES)
         else:
             return f"{ref.path.name}: {suffix or 'no'} suffix is not a dataset format goblin reads (JSON, JSONL, CSV, parquet, Arrow)"
-        texts, mapped = _texts(rows, ref.fields)
+        texts, mapped = _texts(rows, ref.fields, images_apart=w.vision is not None)
     except MediaRows:
         return f"{ref.path.name}: its rows carry images, video or audio, whose tokens goblin does not count"
     except UnsafePath as exc:
@@ -658,6 +679,8 @@ def _measure(ref: DatasetRef, w: WorkloadConfig, config: Path) -> Lengths | str:
         counts = [max(1, math.ceil(len(t) / CHARS_PER_TOKEN)) for t in texts]
         method = f"characters / {CHARS_PER_TOKEN:g} ({CHARS_SOURCE}; no local tokenizer.json, or the tokenizers package is not installed)"
     what = f"fields {', '.join(ref.fields)}" if mapped else "every string field of a row (the config maps no columns goblin found)"
+    if w.vision is not None:
+        what += "; an image counted as its one `<|image|>` token, its own tokens priced through the vision encoder"
     return Lengths(sorted(counts), f"{method}; {what}")
 
 

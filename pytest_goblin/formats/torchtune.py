@@ -281,7 +281,9 @@ class TorchtuneAdapter(Adapter):
         # read `packed: ${packed}` as the file's own `packed` (review5 #7), `${oc.env:VAR,d}` as the launcher's VAR or d
         resolved, unknown = resolve(data, *_launch_env(path))
         w = super().parse(path, resolved, text)
-        return w.model_copy(update={"notes": [*w.notes, *unknown]}) if unknown else w
+        if unknown:
+            w = w.model_copy(update={"notes": [*w.notes, *unknown]})
+        return _with_vision(w, resolved)
 
     def detect(self, data: Any) -> int:
         if not isinstance(data, dict):
@@ -858,3 +860,21 @@ def _attention_note(r: Reader) -> str:
     pin = found["torchtune"]
     said = f"torchtune {version} ({pin.spec}, {pin.where})"
     return f"{said}: {_TT_SDPA_ONLY if Version(version) < Version('0.3') else _TT_SDPA_FLEX}"
+
+
+def _with_vision(w: WorkloadConfig, data: Any) -> WorkloadConfig:
+    """A Llama 3.2 Vision builder's image part (formats/tune_vision.py), said in a note: its tokens go through the vision
+    encoder, and the text stays priced at what the collate gives it."""
+    from .tune_vision import vision_tower
+
+    tower = vision_tower(data) if isinstance(data, dict) else None
+    if tower is None:
+        return w
+    state = "trains, so its activations are kept for backward" if tower.trains else "is frozen: no activations kept"
+    note = (
+        f"vision encoder priced beside the text: {tower.tokens_per_image} tokens per image (4 tiles x (patches + CLS)) through "
+        f"{tower.layers} encoder layers of width {tower.hidden}, which {state}, and {tower.fusion_layers} cross-attention layers "
+        f"projecting them to keys and values; the text is the collate's, padded to the batch's longest sample and cut at "
+        f"max_seq_len, and images add no tokens to it but one `<|image|>` each ({tower.source})"
+    )
+    return w.model_copy(update={"vision": tower, "notes": [*w.notes, note]})
