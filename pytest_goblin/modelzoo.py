@@ -201,6 +201,15 @@ _GROWN: tuple[_Row, ...] = (
     # a two-matrix MLP 7168 -> 4 x 7168 (models/bloom/modeling_bloom.py:321-323), lm_head tied to the word embeddings (:565),
     # ALiBi on MHA attention, priced as MPT's. 34.21B computed, the card's 34.2B.
     _dense(r"(^|/)poro-34b$", "bloom", 54, 7168, 56, 56, 28672, 128000, tied=True, gated=False),
+    # Apertus-8B (swiss-ai/Apertus-8B-2509 and its -Instruct-2509; ApertusForCausalLM): 32 layers, 4096 wide, 32 heads of
+    # 128, 8 KV heads, MLP 21504, vocabulary 131072, untied: the config.json of Apertus-8B that ml-explore's MLX port
+    # carries as its defaults (ml-explore/mlx-swift-lm Libraries/MLXLLM/Models/Apertus.swift:26-33@1ec05406b993, a port of
+    # mlx-lm's mlx_lm/models/apertus.py). transformers 5.25.0
+    # ApertusMLP is two matrices, up_proj and down_proj around xIELU (models/apertus/modeling_apertus.py:49-50), not
+    # gated; ApertusConfig names swiss-ai/Apertus-8B-Instruct-2509 its checkpoint (configuration_apertus.py:28) but its
+    # intermediate_size (14336) and num_key_value_heads (None) defaults are not that checkpoint's. 8.05B computed.
+    # Apertus 1.5 (Apertus1p5ForConditionalGeneration) is another architecture: no row.
+    _dense(r"(^|/)apertus-8b-(instruct-)?2509$", "apertus", 32, 4096, 32, 8, 21504, 131072, tied=False, gated=False),
 )
 
 # Patterns run on the lower-cased name with "_" turned into "-"; first match wins,
