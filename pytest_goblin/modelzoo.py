@@ -251,6 +251,13 @@ _TABLE: tuple[_Row, ...] = (
     # module trees printed from the checkpoints (zhenhua32/Qwen2-VL READ.md for Qwen2-VL-7B; acproject/duorou
     # docs/qwen2.5vl_graph.md for Qwen2.5-VL-7B-Instruct); 8.29B counted as the 72B row (0.68B of it vision).
     _Row(r"qwen2([.-]5)?-vl-7b", "qwen2-vl", 8.29, 28, 3584, 28, 4, 18944, 152064),
+    # Qwen2.5-VL-72B (Qwen2_5_VLForConditionalGeneration): text decoder 80 layers, 8192 wide, 64 heads, 8 KV heads, MLP
+    # 29568, vocabulary 152064, untied (alibaba/Pai-Megatron-Patch examples/qwen2_5_vl/run_mcore_qwen.sh
+    # :141-158@a098ca5acbde, its 72B case), and the vision tower its Megatron port builds for it: 32 blocks 1280 wide, 16
+    # heads, MLP 3456 (3420 only for the 28- and 36-layer 7B and 3B), merged 4 x 1280 -> 5120 -> 8192 (megatron_patch/model/
+    # qwen2_5_vl/transformer_config.py:41-59,87-102@a098ca5acbde). Counted as the 72B Qwen2-VL row, on the meta device with
+    # transformers 5.25.0's Qwen2_5_VLForConditionalGeneration and those configs: 73.41B, 0.70B of it vision.
+    _Row(r"qwen2[.-]5-vl-72b", "qwen2-5-vl", 73.41, 80, 8192, 64, 8, 29568, 152064),
     # Qwen2.5-VL-3B: text decoder 36 layers, 2048 wide, 16 heads, 2 KV heads, 11008, vocabulary 151936, tied, and the vision
     # tower 1280 wide merged into 2048 (config.json copies of Qwen/Qwen2.5-VL-3B-Instruct: huggingface.co/zyoNoob/
     # Qwen2.5-VL-3B-Instruct-AWQ config.json, _name_or_path the snapshot b318d0972a0b; dahwinsingularity/vllm2 config.json);
