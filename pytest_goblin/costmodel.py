@@ -558,11 +558,23 @@ def trains_language_model(w: WorkloadConfig) -> bool:
 
 
 def trainable_params(w: WorkloadConfig, total: float) -> float:
-    """The parameters of the priced shape that get gradients and optimizer state: all of a full fine-tune's, none of a
+    """The parameters of the priced shape that get gradients and optimizer state: all of a full fine-tune's but a frozen
+    vision tower's (`WorkloadConfig.frozen_vision_tower`: the shape's `vision_params_b`, in `total`'s unit), none of a
     frozen language model's, an adapter's share of a LoRA's."""
     if w.method == "full":
-        return 0.0 if w.frozen_language_model else total
+        if w.frozen_language_model:
+            return 0.0
+        return max(0.0, total - frozen_vision(w, total))
     return total * LORA_TRAINABLE_SHARE
+
+
+def frozen_vision(w: WorkloadConfig, total: float) -> float:
+    """The vision tower and projector a full fine-tune leaves frozen, in `total`'s unit (parameters or billions): the
+    shape's share `vision_params_b / params_b` of `total`; 0 where nothing is frozen or the shape does not split it."""
+    vision, params = w.model.vision_params_b, w.model.params_b
+    if not w.frozen_vision_tower or vision is None or not params:
+        return 0.0
+    return total * min(1.0, vision / params)
 
 
 def _state_bytes(w: WorkloadConfig) -> tuple[float, float, float, float]:

@@ -27,6 +27,7 @@ class _Row(NamedTuple):
     active_params_b: float | None = None
     n_experts: int | None = None  # MoE: routed experts per layer
     experts_per_token: int | None = None  # MoE: routed experts per token
+    vision_params_b: float | None = None  # a vision-language row: its vision tower and projector, within params_b
 
 
 def _dense(
@@ -201,6 +202,15 @@ _GROWN: tuple[_Row, ...] = (
     # a two-matrix MLP 7168 -> 4 x 7168 (models/bloom/modeling_bloom.py:321-323), lm_head tied to the word embeddings (:565),
     # ALiBi on MHA attention, priced as MPT's. 34.21B computed, the card's 34.2B.
     _dense(r"(^|/)poro-34b$", "bloom", 54, 7168, 56, 56, 28672, 128000, tied=True, gated=False),
+    # Apertus-8B (swiss-ai/Apertus-8B-2509 and its -Instruct-2509; ApertusForCausalLM): 32 layers, 4096 wide, 32 heads of
+    # 128, 8 KV heads, MLP 21504, vocabulary 131072, untied: the config.json of Apertus-8B that ml-explore's MLX port
+    # carries as its defaults (ml-explore/mlx-swift-lm Libraries/MLXLLM/Models/Apertus.swift:26-33@1ec05406b993, a port of
+    # mlx-lm's mlx_lm/models/apertus.py). transformers 5.25.0
+    # ApertusMLP is two matrices, up_proj and down_proj around xIELU (models/apertus/modeling_apertus.py:49-50), not
+    # gated; ApertusConfig names swiss-ai/Apertus-8B-Instruct-2509 its checkpoint (configuration_apertus.py:28) but its
+    # intermediate_size (14336) and num_key_value_heads (None) defaults are not that checkpoint's. 8.05B computed.
+    # Apertus 1.5 (Apertus1p5ForConditionalGeneration) is another architecture: no row.
+    _dense(r"(^|/)apertus-8b-(instruct-)?2509$", "apertus", 32, 4096, 32, 8, 21504, 131072, tied=False, gated=False),
 )
 
 # Patterns run on the lower-cased name with "_" turned into "-"; first match wins,
@@ -230,7 +240,7 @@ _TABLE: tuple[_Row, ...] = (
     # huggingface.co/Aekanun/thai-handwriting-llm config.json@11aa08b2206f, tetttssts/test); 10.64B, 0.87B of it vision.
     # Qwen2-VL-72B (Qwen2VLForConditionalGeneration): 80 layers, 8192 wide, 64 heads, 8 KV heads, 29568 (OPEA/
     # Qwen2-VL-72B-Instruct-int4-sym-inc config.json@e67cae737d8e), vocabulary 152064; 73.41B, 0.70B of it vision.
-    _Row(r"qwen2-vl-72b", "qwen2-vl", 73.41, 80, 8192, 64, 8, 29568, 152064),
+    _Row(r"qwen2-vl-72b", "qwen2-vl", 73.41, 80, 8192, 64, 8, 29568, 152064, vision_params_b=0.70),
     _Row(r"llama-?3[.-]2-(vision-11b|11b-vision)", "mllama", 10.64, 40, 4096, 32, 8, 14336, 128256),
     # Llama 3.2 90B Vision: torchtune's llama3_2_vision_90b decoder, 80 self-attention layers with a cross-attention
     # layer every 4 (fusion_interval 4: 100 layers), 8192 wide, 64 heads, 8 KV heads, 28672, vocabulary 128256, and
@@ -241,12 +251,21 @@ _TABLE: tuple[_Row, ...] = (
     # 3584 -> 512, MLP 18944, vocabulary 152064, untied) and a 32-block 1280-wide vision tower merged into 3584, in the
     # module trees printed from the checkpoints (zhenhua32/Qwen2-VL READ.md for Qwen2-VL-7B; acproject/duorou
     # docs/qwen2.5vl_graph.md for Qwen2.5-VL-7B-Instruct); 8.29B counted as the 72B row (0.68B of it vision).
-    _Row(r"qwen2([.-]5)?-vl-7b", "qwen2-vl", 8.29, 28, 3584, 28, 4, 18944, 152064),
+    _Row(r"qwen2([.-]5)?-vl-7b", "qwen2-vl", 8.29, 28, 3584, 28, 4, 18944, 152064, vision_params_b=0.68),
+    # Qwen2.5-VL-72B (Qwen2_5_VLForConditionalGeneration): text decoder 80 layers, 8192 wide, 64 heads, 8 KV heads, MLP
+    # 29568, vocabulary 152064, untied (alibaba/Pai-Megatron-Patch examples/qwen2_5_vl/run_mcore_qwen.sh
+    # :141-158@a098ca5acbde, its 72B case), and the vision tower its Megatron port builds for it: 32 blocks 1280 wide, 16
+    # heads, MLP 3456 (3420 only for the 28- and 36-layer 7B and 3B), merged 4 x 1280 -> 5120 -> 8192 (megatron_patch/model/
+    # qwen2_5_vl/transformer_config.py:41-59,87-102@a098ca5acbde). Counted as the 72B Qwen2-VL row, on the meta device with
+    # transformers 5.25.0's Qwen2_5_VLForConditionalGeneration and those configs: 73.41B, 0.70B of it vision. The Qwen
+    # rows' vision_params_b is every `visual.*` parameter (patch embedding, blocks and the merger) counted so: 0.70B (72B),
+    # 0.68B (7B: 0.677), 0.67B (3B: 0.669); the Llama 3.2 Vision rows' split is not recorded.
+    _Row(r"qwen2[.-]5-vl-72b", "qwen2-5-vl", 73.41, 80, 8192, 64, 8, 29568, 152064, vision_params_b=0.70),
     # Qwen2.5-VL-3B: text decoder 36 layers, 2048 wide, 16 heads, 2 KV heads, 11008, vocabulary 151936, tied, and the vision
     # tower 1280 wide merged into 2048 (config.json copies of Qwen/Qwen2.5-VL-3B-Instruct: huggingface.co/zyoNoob/
     # Qwen2.5-VL-3B-Instruct-AWQ config.json, _name_or_path the snapshot b318d0972a0b; dahwinsingularity/vllm2 config.json);
     # 3.75B counted as the 72B row (0.67B of it vision).
-    _Row(r"qwen2[.-]5-vl-3b", "qwen2-vl", 3.75, 36, 2048, 16, 2, 11008, 151936),
+    _Row(r"qwen2[.-]5-vl-3b", "qwen2-vl", 3.75, 36, 2048, 16, 2, 11008, 151936, vision_params_b=0.67),
     _Row(r"llama-?3([.-][123])?-405b", "llama3", 405.9, 126, 16384, 128, 8, 53248, 128256),
     _Row(r"llama-?3([.-][123])?-70b", "llama3", 70.6, 80, 8192, 64, 8, 28672, 128256),
     _Row(r"llama-?3([.-][123])?-8b", "llama3", 8.03, 32, 4096, 32, 8, 14336, 128256),
@@ -599,6 +618,7 @@ def _from_row(name: str, row: _Row, inferred: str | None = None) -> ModelShape:
         active_params_b=row.active_params_b,
         n_experts=row.n_experts,
         experts_per_token=row.experts_per_token,
+        vision_params_b=row.vision_params_b,
         n_layers=row.n_layers,
         hidden=row.hidden,
         n_heads=row.n_heads,

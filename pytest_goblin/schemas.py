@@ -96,6 +96,9 @@ class ModelShape(Model):
     # The dtype the checkpoint's config.json records (`torch_dtype`, transformers 5 writes `dtype`): what
     # `from_pretrained(..., torch_dtype="auto")` loads (transformers 5.25.0 modeling_utils.py:830-834). None: not read.
     checkpoint_dtype: Literal["fp32", "bf16", "fp16"] | None = None
+    # A vision-language model's vision encoder (tower and the projector merging it into the decoder), in billions of
+    # parameters, counted in params_b (modelzoo's vision-language rows); None: not a vision-language row, or not split.
+    vision_params_b: float | None = None
 
 
 class WorkloadConfig(Model):
@@ -113,6 +116,11 @@ class WorkloadConfig(Model):
     # so backward still flows through it for input gradients (costmodel.trains_language_model). The trained part's own
     # size is not in the shape: not priced. Read in `sources["frozen_language_model"]`.
     frozen_language_model: bool = False
+    # A full fine-tune of a vision-language model that leaves its vision tower and projector frozen (LLaMA-Factory's
+    # freeze_vision_tower and freeze_multi_modal_projector, both true by default): the shape's `vision_params_b` keep
+    # their weights but take no gradients or optimizer state (costmodel.trainable_params). Read in
+    # `sources["frozen_vision_tower"]`.
+    frozen_vision_tower: bool = False
     precision: Precision = "fp32"  # the dtype the GEMMs compute in (autocast or pure half precision)
     # The dtype the model's weights are held in (torch_dtype / dtype / the checkpoint's, where the
     # framework infers it). None: not known from the config; the cost model then assumes fp32

@@ -4,7 +4,10 @@
 guide links it in from a download); its README says what it is: "**Base**: `stage1_merged_fixed` (Qwen2.5-VL-7B + 3
 physics tokens)" (review11a row 12, zouyueying/PhysCoT-Remote-Training README.md:81). A Markdown line that writes the
 folder's last part in backticks followed by a parenthesis whose first word is a model in the shape table names its
-base: that model's shape is taken, labelled with the file and line. Only a distinctive folder name (MIN_NAME characters
+base: that model's shape is taken, labelled with the file and line. So does a download command of a Markdown file,
+`huggingface-cli download meta-llama/Meta-Llama-3-8B --local-dir $SCRATCH_ROOT/llama-models-cache` for a script's
+`os.path.join(SCRATCH_ROOT, "llama-models-cache")` (review12b row 24, jingran-h/Distributed-Model-Training-on-Frontier
+README.md:123-125). Only a distinctive folder name (MIN_NAME characters
 or more, not a generic `checkpoints`/`output`: `modelzoo.path_model_part`) is matched; two different models named for
 it name none (said). Read through safepath, bounded, nothing run.
 """
@@ -25,6 +28,37 @@ MAX_DOCS = 40  # Markdown files read
 MAX_BYTES = 200_000
 # `name` (Model-Id ...: the backticked folder, then a parenthesis opening on a model word
 _NAMED = re.compile(r"`([^`\s]{1,200})`[ \t]{0,4}\([ \t]{0,4}([A-Za-z0-9][\w.-]{0,95}(?:/[\w.-]{1,96})?)")
+
+
+# `huggingface-cli download ORG/NAME ... --local-dir DIR` (or `hf download`, huggingface_hub's newer name): the folder DIR
+# holds the model ORG/NAME: repo_id is the first positional argument, `--local-dir` the folder the files are placed under,
+# `--repo-type` model by default (huggingface/huggingface_hub src/huggingface_hub/commands/download.py:56-59,63-68,83-91
+# @6ccc1f666acc; huggingface_hub 2.4.0 cli/download.py:34,40-41,68 for `hf download`). A dataset or space download is not
+# a model's.
+_DOWNLOAD = re.compile(r"(?:^|[\s;&|(])(?:huggingface-cli|hf)[ \t]+download[ \t]+([A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96})(?=[\s]|$)")
+_OTHER_REPO = re.compile(r"--repo-type(?:[ \t]+|=)[\"']?(?:dataset|space)")
+_LOCAL_DIR = re.compile(r"--local-dir(?:[ \t]+|=)[\"']?([^\s\"';|&]{1,400})")
+
+
+def _downloads(text: str) -> list[tuple[int, str, str]]:
+    """(line, model id, local dir) of each download command in a Markdown text, a command continued over lines with `\\`
+    read as one and given the line it starts on."""
+    out: list[tuple[int, str, str]] = []
+    start = 0
+    parts: list[str] = []
+    for number, row in enumerate(text.splitlines(), 1):
+        if not parts:
+            start = number
+        parts.append(row.rstrip().removesuffix("\\"))
+        if row.rstrip().endswith("\\") and len(parts) < 40:
+            continue
+        command, parts = " ".join(parts), []
+        if "download" not in command:
+            continue
+        model, into = _DOWNLOAD.search(command), _LOCAL_DIR.search(command)
+        if model is not None and into is not None and _OTHER_REPO.search(command) is None:
+            out.append((start, model.group(1), into.group(1)))
+    return out
 
 
 def _folder_name(value: str) -> str | None:
@@ -58,7 +92,7 @@ def doc_base(value: str, config: Path, notes: list[str]) -> ModelShape | None:
         return None
     absolute = Path(os.path.abspath(config))
     roots, root, _ = config_tree(absolute)
-    found: dict[str, tuple[str, int, ModelShape]] = {}
+    found: dict[str, tuple[str, int, ModelShape, str]] = {}
     for path in _docs(absolute, root):
         text = text_or_empty(path, roots=roots, limit=MAX_BYTES)
         if name not in text:
@@ -70,14 +104,17 @@ def doc_base(value: str, config: Path, notes: list[str]) -> ModelShape | None:
                     continue
                 shape = lookup_model(m.group(2))
                 if shape.known:
-                    found.setdefault(m.group(2), (shown, number, shape))
+                    found.setdefault(m.group(2), (shown, number, shape, f"names as what {name} holds"))
+        for number, model, into in _downloads(text):
+            if into.rstrip("/").rpartition("/")[2] == name and (shape := lookup_model(model)).known:
+                found.setdefault(model, (shown, number, shape, f"downloads into {name}"))
     if len(found) > 1:
-        said = ", ".join(f"{model} ({shown}:{line})" for model, (shown, line, _s) in found.items())
+        said = ", ".join(f"{model} ({shown}:{line})" for model, (shown, line, _s, _how) in found.items())
         notes.append(f"model {value}: the repository's documents name {len(found)} base models for {name}, {said}: none is taken")
         return None
     if not found:
         return None
-    model, (shown, line, shape) = next(iter(found.items()))
-    label = f"shape of {model}, which {shown} line {line} names as what {name} holds; the folder is not in the checkout"
+    model, (shown, line, shape, how) = next(iter(found.items()))
+    label = f"shape of {model}, which {shown} line {line} {how}; the folder is not in the checkout"
     label += f"; {shape.inferred}" if shape.inferred else ""
     return shape.model_copy(update={"name": value, "inferred": label})

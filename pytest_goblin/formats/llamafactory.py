@@ -204,6 +204,46 @@ def _frozen_weights(r: Reader) -> None:
     )
 
 
+# LLaMA-Factory v0.9.2 (the first release with freeze_multi_modal_projector; key_history: 0.9.2-0.9.5, freeze_vision_tower
+# 0.8.3-0.9.5, neither default changed): both default true (hparams/finetuning_args.py:420-427@v0.9.2), and
+# get_forbidden_modules freezes a composite model's vision keys and projector key for them (model/model_utils/visual.py
+# :152-167@v0.9.2); Qwen2-VL and Qwen2.5-VL register `visual.patch_embed`, `visual.blocks` and `visual.merger` (:288-303),
+# every `visual.*` parameter, which is what modelzoo's `vision_params_b` counts.
+LF_VISION_FROZEN_SINCE = "0.9.2"
+
+
+def _frozen_vision_tower(r: Reader, pinned: str | None) -> None:
+    """A full fine-tune that keeps freeze_vision_tower and freeze_multi_modal_projector true (the defaults) leaves a
+    composite model's vision encoder frozen: `WorkloadConfig.frozen_vision_tower`, which takes the shape's
+    `vision_params_b` out of the trained parameters (no gradients or optimizer state). Not below LLaMA-Factory 0.9.2,
+    whose projector has no such switch and trains, nor on a release goblin cannot read."""
+    if r.values.get("frozen_language_model"):
+        return
+    if pinned is not None:
+        from packaging.version import InvalidVersion, Version
+
+        try:
+            if Version(pinned) < Version(LF_VISION_FROZEN_SINCE):
+                return
+        except InvalidVersion:
+            return
+    said = []
+    for part in ("freeze_vision_tower", "freeze_multi_modal_projector"):
+        k, v, at = r.raw(part)
+        if k is not None and not as_bool(v):
+            return
+        said.append(f"`{k}: {_yaml_word(v)}` (line {at})" if k is not None else f"{part} unset (default true)")
+    r.values["frozen_vision_tower"] = True
+    note = (
+        f"{' and '.join(said)}: a vision-language model's vision tower and projector stay frozen in this full fine-tune, their"
+        " weights held but no gradients or optimizer state (llamafactory hparams/finetuning_args.py:420-427,"
+        " model/model_utils/visual.py:152-167,288-303@v0.9.2)"
+    )
+    line = next((at for part in ("freeze_vision_tower", "freeze_multi_modal_projector") if (at := r.raw(part)[2]) is not None), None)
+    explicit = any(r.raw(part)[0] is not None for part in ("freeze_vision_tower", "freeze_multi_modal_projector"))
+    r.sources["frozen_vision_tower"] = FieldSource(file=r.path, key="freeze_vision_tower" if explicit else None, line=line, explicit=explicit, note=note)
+
+
 def _frozen_language_model(r: Reader) -> None:
     """`finetuning_type: full` with `freeze_language_model: true`: the language model takes no gradients or optimizer
     state, and what trains is the vision tower and/or projector the config unfreezes (both frozen by default), which run
@@ -340,6 +380,7 @@ class LlamaFactoryAdapter(Adapter):
         read_prequantized(r, "model_name_or_path")
         if ftype == "full":
             _frozen_language_model(r)
+            _frozen_vision_tower(r, lf_pinned)
         stage = str(d.get("stage", "sft")).lower()
         if stage in ("dpo", "kto"):
             # stage dpo runs pref_loss (sigmoid default; orpo and simpo need no reference:

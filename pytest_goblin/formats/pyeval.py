@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import operator
+import posixpath
 from collections.abc import Callable
 from typing import Any
 
@@ -358,6 +359,15 @@ class Evaluator:
         ):
             ok, name = self.value(node.args[1], depth + 1)
             return (True, TORCH_DTYPE_ATTRS[name]) if ok and isinstance(name, str) and name in TORCH_DTYPE_ATTRS else (False, None)
+        if _path_join(node):
+            assert isinstance(node, ast.Call)
+            parts: list[str] = []
+            for arg in node.args:
+                ok, v = self.value(arg, depth + 1)
+                if not ok or not isinstance(v, str):
+                    return False, None
+                parts.append(v)
+            return True, posixpath.join(*parts)  # os.path is posixpath where the scripts run (Linux)
         if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
             items: list[Any] = []
             for elt in node.elts:
@@ -384,3 +394,21 @@ def _environ_read(node: ast.expr) -> tuple[ast.expr, ast.expr | None, bool] | No
     if (f.attr == "get" and is_environ(f.value)) or (f.attr == "getenv" and isinstance(f.value, ast.Name) and f.value.id == "os"):
         return node.args[0], node.args[1] if len(node.args) == 2 else None, True
     return None
+
+
+def _path_join(node: ast.expr) -> bool:
+    """`os.path.join(a, b, ...)` of positional arguments only (a model folder `os.path.join(SCRATCH_ROOT, "llama-models-cache")`,
+    review12b row 24): a pure string function goblin evaluates as posixpath.join."""
+    f = node.func if isinstance(node, ast.Call) else None
+    return (
+        isinstance(node, ast.Call)
+        and bool(node.args)
+        and not node.keywords
+        and not any(isinstance(a, ast.Starred) for a in node.args)
+        and isinstance(f, ast.Attribute)
+        and f.attr == "join"
+        and isinstance(f.value, ast.Attribute)
+        and f.value.attr == "path"
+        and isinstance(f.value.value, ast.Name)
+        and f.value.value.id == "os"
+    )
