@@ -429,10 +429,23 @@ class Transform(Model):
     micro_batch_down: bool = False
 
 
+class MeasuredAblation(Model):
+    """Published runs of the same training with only the rule's change made, on GPUs the cost model does not price
+    the change from (docs/projection.md names each pair): where they measure more than the projection, a small
+    projected gain cannot clear a config (tools/audit_tools._unsure_small_rule)."""
+
+    low: float = Field(ge=1.0)  # the least published ratio, after / before throughput
+    high: float = Field(ge=1.0)
+    gpus: str  # "NVIDIA A100, H100": whose hardware measured them
+    pairs: int = Field(ge=1)
+    source: str  # where each figure is, file:line or URL and table
+
+
 class Impact(Model):
     low: float = Field(ge=1.0)  # speedup multiplier, lower end
     high: float = Field(ge=1.0)
     source_figure: str | None = None  # the source's own figure, quoted
+    measured: MeasuredAblation | None = None
 
 
 class Rule(Model):

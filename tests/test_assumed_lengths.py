@@ -78,7 +78,9 @@ def test_pass_is_not_decided_when_checkpointing_off_hinges_on_the_assumed_length
 @pytest.mark.parametrize(
     "extra",
     [
-        "packing: true\n",  # packed: every sample fills the cutoff, no length is assumed
+        # packed: every sample fills the cutoff, no length is assumed; compile acknowledged, as published compile on/off
+        # pairs of packed full fine-tunes (1.10-1.27x, Impact.measured) leave it inconclusive otherwise
+        "packing: true\n# goblin: ignore[compile.torch_compile]\n",
         "disable_gradient_checkpointing: true\nper_device_train_batch_size: 1\n",  # nothing to turn off (and it fits ZeRO-3 at 1)
     ],
 )
@@ -216,6 +218,6 @@ def test_checkpointing_off_that_fits_only_below_the_assumed_length_is_not_a_clea
 
 def test_no_fits_below_statement_where_the_lengths_are_not_assumed(tmp_path: Path) -> None:
     # packed: every micro-batch holds the full cutoff whatever the data, so no assumed length decides the fit
-    report = _audit(tmp_path, model="Qwen2.5-7B-Instruct", mb=1, cutoff_len=18432, extra="packing: true\n")
+    report = _audit(tmp_path, model="Qwen2.5-7B-Instruct", mb=1, cutoff_len=18432, extra="packing: true\n# goblin: ignore[compile.torch_compile]\n")
     assert "where checkpointing off does not fit" not in (report.inconclusive or "")
     assert report.verdict == "pass"
