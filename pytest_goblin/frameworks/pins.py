@@ -167,6 +167,9 @@ class Pin:
     # a range a torch pin of the repository narrows (frameworks/torchreq.py): the specifier pip is left with, and why
     cap: str = ""
     capped_by: str = ""
+    # no version is written (`pip install trl` beside `pip install transformers==4.51.1`): the release is the newest the
+    # co-pin admits (copins.py), assumed (pins._unpinned_copinned; review13b #21)
+    unpinned: bool = False
 
     @property
     def exact(self) -> bool:
@@ -2356,7 +2359,64 @@ def pins(config: str, text: str | None = None) -> dict[str, Pin]:
     for dist in sorted(out, key=lambda d: deps(d) in DISTS):
         if (narrowed := _copinned(config, text, out[dist], out)) is not None:
             out[dist] = narrowed
+    for dist in sorted(d for d in DISTS if d not in out and deps(d) in out):
+        if (held := _unpinned_copinned(dist, out[str(deps(dist))])) is not None:
+            out[dist] = held
     return out
+
+
+def _bare_requirement(dist: str, text: str, listing: bool) -> int:
+    """The line (1-based) of a requirement of `dist` with no version in `text` (`pip install trl`, a `trl` line of a
+    requirements file, `"trl",` in a pyproject list), else 0. Token by token, comments skipped; outside a requirement
+    listing (`listing`: requirements, pyproject, setup, environment files) only on a pip/uv install line."""
+    for n, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0]
+        if not listing and not ("pip" in line and "install" in line):
+            continue
+        for token in line.replace(",", " ").replace("'", " ").replace('"', " ").split():
+            if token.lower() == dist or (token.lower().startswith(dist + "[") and token.endswith("]")):
+                return n
+    return 0
+
+
+def _unpinned_copinned(dist: str, co: Pin) -> Pin | None:
+    """An unpinned `dist` installed beside the repository's pin of the package its releases require (review13b #21,
+    fe1ixxu/ALMA install_alma.sh: `pip install transformers==4.51.1` ... `pip install trl`): read at the newest release
+    whose own requirement admits that pin (copins.copin_cap over every release), assumed. Only where the co-pin's own
+    file asks for `dist` with no version (the same install), and only a requirement pin of the co-package."""
+    from .copins import copin_cap
+
+    if co.kind != "pin" or not co.constraint or not co.file:
+        return None
+    try:
+        text = read_text(Path(co.file), roots=tree_of(Path(co.file)))
+    except (UnsafePath, OSError):
+        return None
+    listing = co.file.endswith((".txt", ".toml", ".cfg", "setup.py", ".yml", ".yaml", "Pipfile"))
+    line = _bare_requirement(dist, text, listing)
+    if not line:
+        return None
+    constraint = f"{co.constraint},{co.cap}" if co.cap else co.constraint
+    got = copin_cap(dist, ">=0", constraint, co.where)
+    if got is None:
+        return None
+    release = got[0].removeprefix("<=")
+    shown = co.where.rsplit(":", 1)[0]
+    why = got[1]
+    if not listing and line > co.line:  # pip's default only-if-needed upgrade: a later separate command moves the co-pin
+        why += f" in one resolve (a separate later `pip install {dist}` takes the newest {dist} and upgrades {co.dist} past its pin instead)"
+    return Pin(
+        dist,
+        release,
+        f"{dist} (no version)",
+        f"{shown}:{line} asks for {dist} with no version",
+        "",
+        file=co.file,
+        line=line,
+        cap=got[0],
+        capped_by=why,
+        unpinned=True,
+    )
 
 
 def _copinned(config: str, text: str, pin: Pin, found: dict[str, Pin]) -> Pin | None:
