@@ -2032,3 +2032,32 @@ def test_an_import_of_a_trl_trainer_moved_to_experimental(line: str, fires: bool
     assert bool([i for i in imports("import os\n" + line + "\n") if i.removed.dist == "trl"]) == fires
     if "\n" not in line:  # the line reader of text that does not parse agrees
         assert bool([i for i in _line_imports("import os(\n" + line + "\n") if i.removed.dist == "trl"]) == fires
+
+
+HANDBOOK_README = (
+    "# Recipes\n\n## Installation\n\nNext, install PyTorch `v2.1.2` - the precise version is important for reproducibility! "
+    "Since this is hardware-dependent, we\ndirect you to the [PyTorch Installation Page](https://pytorch.org/get-started/locally/).\n\n"
+    "```shell\npython -m pip install .\n```\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("readme", "fires"),
+    [
+        # review13b #29/#30 (DiscoPOP README.md:22, mathllm-finetune README.md:19): the README tells the reader to install
+        # torch 2.1.2 by hand (ROCm 5.6 wheels at newest), as row 22's `torch==1.12.1+rocm5.1.1` install line did
+        (HANDBOOK_README, True),
+        # must not: a release with ROCm 6.0 wheels; a sentence saying what was used, not an instruction; no version
+        (HANDBOOK_README.replace("v2.1.2", "v2.4.0"), False),
+        (HANDBOOK_README.replace("Next, install PyTorch `v2.1.2`", "We trained with PyTorch `v2.1.2`"), False),
+        (HANDBOOK_README.replace("Next, install PyTorch `v2.1.2`", "Next, install PyTorch"), False),
+    ],
+)
+def test_a_readme_that_tells_the_reader_to_install_a_torch_release(tmp_path: Path, readme: str, fires: bool) -> None:
+    path = _write(tmp_path, ("sft.yaml", HF, "mi300x", {"setup.py": HANDBOOK_SETUP, "README.md": readme}))
+    got = [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id == "blocker.torch_without_rocm_build"]
+    assert bool(got) == fires
+    if got:
+        (f,) = got
+        assert f.blocker and "README.md:5, in prose: 'install PyTorch 2.1.2'" in f.message and "ROCm 5.6" in f.message
+        assert "pin torch>=2.3.0" in f.message and "None" not in f.message

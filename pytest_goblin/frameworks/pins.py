@@ -2324,6 +2324,8 @@ def exact_pins(config: str, text: str, framework: str | None = None) -> dict[str
             out.update(_run_bitsandbytes(config, text, framework, repo_bnb))
     elif "bitsandbytes" not in out:
         out.update(_framework_deps(config, text))
+    if "torch" not in out and (told := readme_torch(config)) is not None:
+        out["torch"] = told
     if "torch" not in out:
         for (dist, version), (torch, source) in IMPLIED_TORCH.items():
             pin = out.get(dist)
@@ -2332,6 +2334,40 @@ def exact_pins(config: str, text: str, framework: str | None = None) -> dict[str
                 out["torch"] = Pin("torch", torch, spec, f"{pin.where}; {source}", f"=={torch}", "implied", pin.file, pin.line)
                 break
     return out
+
+
+# A README sentence that tells the reader to install one torch release by hand (review13b #29/#30, luchris429/DiscoPOP
+# README.md:22 and mathllm/mathllm-finetune README.md:19, the alignment-handbook text: "Next, install PyTorch `v2.1.2` - the
+# precise version is important for reproducibility! ... we direct you to the PyTorch Installation Page"): the release the
+# run has, though no install line names it (their setup.py lists torch==2.1.2 only in extras["torch"], which
+# `pip install .` does not install). An imperative "install PyTorch X.Y.Z" only; "we used torch 2.2.0" stays unread.
+_README_TORCH = re.compile(r"(?i)\binstall[ \t]{1,8}pytorch[ \t]{1,8}`?v?([0-9]+\.[0-9]+\.[0-9]+)`?(?![\w.])")
+
+
+def readme_torch(config: str) -> Pin | None:
+    """The torch release a README of the config's folder or a folder above it (up to the repository root) tells the
+    reader to install in prose (`_README_TORCH`), nearest first, outside a section the README sets aside; else None."""
+    folder = Path(os.path.abspath(config)).parent
+    top = repository_root(folder)
+    while True:
+        for name in ("README.md", "README.rst", "README"):
+            path = folder / name
+            if not path.is_file():
+                continue
+            try:
+                text = read_text(path, roots=tree_of(path), limit=LIMIT)
+            except (UnsafePath, OSError):
+                continue
+            aside = _set_aside(text)
+            for n, line in enumerate(text.splitlines(), 1):
+                m = _README_TORCH.search(line)
+                if m is None or any(first <= n <= last for first, last, _why in aside):
+                    continue
+                shown = os.path.relpath(path, top) if top is not None else name
+                return Pin("torch", m.group(1), f"torch=={m.group(1)}", f"{shown}:{n}, in prose: 'install PyTorch {m.group(1)}'", f"=={m.group(1)}", "pin", str(path), n)
+        if top is None or folder == top or folder.parent == folder:
+            return None
+        folder = folder.parent
 
 
 def pins(config: str, text: str | None = None) -> dict[str, Pin]:
