@@ -2364,7 +2364,16 @@ def readme_torch(config: str) -> Pin | None:
                 if m is None or any(first <= n <= last for first, last, _why in aside):
                     continue
                 shown = os.path.relpath(path, top) if top is not None else name
-                return Pin("torch", m.group(1), f"torch=={m.group(1)}", f"{shown}:{n}, in prose: 'install PyTorch {m.group(1)}'", f"=={m.group(1)}", "pin", str(path), n)
+                return Pin(
+                    "torch",
+                    m.group(1),
+                    f"torch=={m.group(1)}",
+                    f"{shown}:{n}, in prose: 'install PyTorch {m.group(1)}'",
+                    f"=={m.group(1)}",
+                    "pin",
+                    str(path),
+                    n,
+                )
         if top is None or folder == top or folder.parent == folder:
             return None
         folder = folder.parent
