@@ -912,7 +912,7 @@ def _module_removed(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
         if got is None or got[0] != (b.severity == "blocker"):
             continue
         said = imp.text.replace("`", "'")[:160]
-        use = f"import from {r.instead}" if r.kind == "module" else f"call {r.instead}"
+        use = f"import from {r.instead}" if r.kind == "module" else f"import {r.instead}" if r.kept_under else f"call {r.instead}"
         message = (
             f"{where}line {imp.line}: `{said}`: {r.dist}.{r.module} is gone from {r.dist} {r.gone} on (the last release goblin read with it: "
             f"{r.last}), and the script runs on {r.dist} {got[1]} ({got[2]}). {b.symptom}. What to change: {use}, or pin "

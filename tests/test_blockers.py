@@ -1981,3 +1981,85 @@ def test_flash_attn_v1_import_through_the_repository_is_a_blocker_at_start_and_a
     assert "blocker.flash_attn_v1_api" not in {f.rule_id for f in blockers.findings(load_config(apart / "train.py"), get_hardware("mi300x"))}
     v2 = write_tree(tmp_path / "v2", {"train.py": FA1_SCRIPT.replace(FA1_IMPORT, FA2_IMPORT)})
     assert "blocker.flash_attn_v1_api" not in {f.rule_id for f in blockers.findings(load_config(v2 / "train.py"), get_hardware("mi300x"))}
+
+
+CPO_SCRIPT = (
+    "from trl import CPOTrainer, CPOConfig\n"
+    "args = CPOConfig(output_dir='o', per_device_train_batch_size=4, bf16=True)\n"
+    "trainer = CPOTrainer(model='meta-llama/Meta-Llama-3-8B', args=args)\ntrainer.train()\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("pin", "rule"),
+    [
+        ("trl==0.29.0\n", "blocker.module_removed_at_version"),  # gone from the top level in 0.29.0
+        ("trl>=0.20\n", "blocker.module_removed_at_version"),  # pip installs the newest
+        ("", "blocker.module_unknown_at_version"),  # unpinned: the newest, assumed
+        # review13b #21: unpinned beside transformers==4.51.1, read at trl 0.19.1, yet a bare install takes the newest
+        ("transformers==4.51.1\ntrl\n", "blocker.module_unknown_at_version"),
+        ("trl==0.28.0\n", None),  # the last release with it (a deprecated re-export)
+        ("trl>=0.17,<0.29\n", None),
+    ],
+)
+def test_a_trl_trainer_moved_to_experimental_stops_the_import(tmp_path: Path, pin: str, rule: str | None) -> None:
+    path = _write(tmp_path, ("train.py", CPO_SCRIPT, "mi300x", {"requirements.txt": pin} if pin else {}))
+    got = [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id.startswith("blocker.module_")]
+    assert [f.rule_id for f in got] == ([rule] if rule else [])
+    if got:
+        (f,) = got
+        assert f.line == 1 and "trl.CPOTrainer is gone from trl 0.29.0 on" in f.message and "None" not in f.message
+        assert "from trl.experimental.cpo import CPOTrainer, CPOConfig" in f.message and "4620e91d2" in f.message
+        assert f.blocker == (rule == "blocker.module_removed_at_version")
+        if "transformers" in pin:  # the release the co-pin holds pip at is said beside the newest
+            from pytest_goblin.frameworks.history import newest
+
+            assert f"a fresh install takes the newest, trl {newest('trl')}" in f.message and "so pip installs trl 0.19.1" in f.message
+
+
+@pytest.mark.parametrize(
+    ("line", "fires"),
+    [
+        ("from trl import CPOConfig", True),
+        ("from trl.trainer import ORPOTrainer", True),
+        ("from trl import (\n    PPOTrainer,\n)", True),
+        ("from trl.experimental.cpo import CPOTrainer, CPOConfig", False),  # the new place
+        ("from trl.experimental.orpo import ORPOTrainer", False),
+        ("from trl import DPOTrainer, SFTTrainer", False),
+    ],
+)
+def test_an_import_of_a_trl_trainer_moved_to_experimental(line: str, fires: bool) -> None:
+    from pytest_goblin.frameworks.modules import _line_imports, imports
+
+    assert bool([i for i in imports("import os\n" + line + "\n") if i.removed.dist == "trl"]) == fires
+    if "\n" not in line:  # the line reader of text that does not parse agrees
+        assert bool([i for i in _line_imports("import os(\n" + line + "\n") if i.removed.dist == "trl"]) == fires
+
+
+HANDBOOK_README = (
+    "# Recipes\n\n## Installation\n\nNext, install PyTorch `v2.1.2` - the precise version is important for reproducibility! "
+    "Since this is hardware-dependent, we\ndirect you to the [PyTorch Installation Page](https://pytorch.org/get-started/locally/).\n\n"
+    "```shell\npython -m pip install .\n```\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("readme", "fires"),
+    [
+        # review13b #29/#30 (DiscoPOP README.md:22, mathllm-finetune README.md:19): the README tells the reader to install
+        # torch 2.1.2 by hand (ROCm 5.6 wheels at newest), as row 22's `torch==1.12.1+rocm5.1.1` install line did
+        (HANDBOOK_README, True),
+        # must not: a release with ROCm 6.0 wheels; a sentence saying what was used, not an instruction; no version
+        (HANDBOOK_README.replace("v2.1.2", "v2.4.0"), False),
+        (HANDBOOK_README.replace("Next, install PyTorch `v2.1.2`", "We trained with PyTorch `v2.1.2`"), False),
+        (HANDBOOK_README.replace("Next, install PyTorch `v2.1.2`", "Next, install PyTorch"), False),
+    ],
+)
+def test_a_readme_that_tells_the_reader_to_install_a_torch_release(tmp_path: Path, readme: str, fires: bool) -> None:
+    path = _write(tmp_path, ("sft.yaml", HF, "mi300x", {"setup.py": HANDBOOK_SETUP, "README.md": readme}))
+    got = [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id == "blocker.torch_without_rocm_build"]
+    assert bool(got) == fires
+    if got:
+        (f,) = got
+        assert f.blocker and "README.md:5, in prose: 'install PyTorch 2.1.2'" in f.message and "ROCm 5.6" in f.message
+        assert "pin torch>=2.3.0" in f.message and "None" not in f.message

@@ -661,3 +661,16 @@ def test_the_scripts_trl_parser_decides_what_an_unread_key_does(tmp_path: Path) 
     (k,) = _trl_parsed(tmp_path, "reads", pins_, extra="    print(training_args.evaluation_strategy)\n")
     assert "the script itself reads `.evaluation_strategy` (line 6)" in k.message and "so these do nothing" not in k.message
     assert "What that line does at this release goblin does not judge" in k.message and "None" not in k.message
+
+
+def test_an_unpinned_trl_beside_a_transformers_pin_takes_the_default_of_the_release_pip_pairs_with_it(tmp_path: Path) -> None:
+    """review13b #21 (fe1ixxu/ALMA): `pip install trl` beside `transformers==4.51.1` was read at trl 1.16.0, whose
+    configs turn checkpointing on, though trl 1.16.0 requires transformers>=4.56.2; the newest trl that admits 4.51.1 is
+    0.19.1 (0.20.0's METADATA: transformers>=4.53.2), whose SFTConfig leaves TrainingArguments' False."""
+    body = "# SFTTrainer arguments\n" + HF + "max_length: 2048\ndataset_name: trl-lib/Capybara\noutput_dir: out\n"
+    held = load_config(_findings_dir(tmp_path, "held", body, "transformers==4.51.1\ntrl\n")).workload
+    note = held.sources["gradient_checkpointing"].note or ""
+    assert held.gradient_checkpointing is False and "off at trl 0.19.1" in note and "None" not in note
+    # must not: no transformers pin holds TRL back (the newest's True stands), nor one the newest TRL admits
+    for name, reqs in (("free", "trl\n"), ("new", "transformers==4.57.1\ntrl\n")):
+        assert load_config(_findings_dir(tmp_path, name, body, reqs)).workload.gradient_checkpointing is True

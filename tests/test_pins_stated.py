@@ -280,3 +280,30 @@ def test_a_transformers_pin_narrows_an_open_trl_range_to_the_releases_that_admit
     ):
         pin = P.pins(str(repo(tmp_path, files, "t.yaml", "beta: 0.1\n")))["trl"]
         assert pin.cap == "" and pin.capped_by == ""
+
+
+def test_an_unpinned_trl_is_read_at_the_newest_release_the_transformers_pin_admits(tmp_path: Path) -> None:
+    """review13b #21 (fe1ixxu/ALMA install_alma.sh: `pip install transformers==4.51.1` ... `pip install trl`): trl 1.16.0
+    cannot be installed beside 4.51.1 (its METADATA: transformers>=4.56.2); 0.19.1's transformers>=4.51.0 admits it."""
+    from pytest_goblin.frameworks.history import reading
+
+    cfg = repo(tmp_path, {"requirements.txt": "transformers==4.51.1\ntrl\npeft\n"}, "dpo.yaml", "model_name_or_path: Qwen/Qwen2.5-0.5B\nbeta: 0.1\n")
+    pin = P.pins(str(cfg))["trl"]
+    assert (pin.unpinned, pin.version, pin.cap, pin.line) == (True, "0.19.1", "<=0.19.1", 2)
+    got = reading("trl 1.16.0 (DPOConfig)", str(cfg))
+    assert got is not None and (got.version, got.assumed, got.spec) == ("0.19.1", True, "")
+    assert "requirements.txt:2 asks for trl with no version" in got.source and "excludes each trl release from 0.20.0 on" in got.source
+    assert "None" not in got.note() and got.note().startswith("trl 0.19.1 assumed: ")
+    # an install script's separate commands: said to hold for one resolve only
+    script = "pip install transformers==4.51.1\npip install peft==0.13.0\npip install datasets\npip install trl\n"
+    pin = P.pins(str(repo(tmp_path, {"install.sh": script}, "t.yaml", "beta: 0.1\n")))["trl"]
+    assert pin.version == "0.19.1" and "a separate later `pip install trl` takes the newest trl" in pin.capped_by
+    # must not: the file never asks for trl; a transformers pin the newest trl admits; trl in prose, not an install line;
+    # trl in another requirements file
+    for files in (
+        {"requirements.txt": "transformers==4.51.1\npeft\n"},
+        {"requirements.txt": "transformers==4.57.1\ntrl\n"},
+        {"install.sh": "pip install transformers==4.51.1\necho trl is next\n"},
+        {"requirements.txt": "transformers==4.51.1\n", "requirements-rl.txt": "trl\n"},
+    ):
+        assert "trl" not in P.pins(str(repo(tmp_path, files, "t.yaml", "beta: 0.1\n")))

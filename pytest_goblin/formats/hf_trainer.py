@@ -594,6 +594,9 @@ class HFTrainerAdapter(Adapter):
         for pin in pins(r.path, r.text).values():
             if pin.dist not in ("transformers", "trl") or not pin.version:
                 continue  # facts.KEY_SINCE records keys of these two; a submodule's version is unknown
+            if pin.unpinned:  # no version written: read at the release its co-pin admits (pins._unpinned_copinned)
+                r.notes.append(f"{pin.where}, read as {pin.dist} {pin.version}: an edit adding a key first seen in a later {pin.dist} is not offered")
+                continue
             r.notes.append(f"the recipe pins {pin.spec} ({pin.where}): an edit adding a key first seen in a later {pin.dist} is not offered")
         if plain:
             # transformers' own TrainingArguments: bf16=False, gradient_checkpointing off.

@@ -263,6 +263,8 @@ def run_version(dist: str, pin: Pin | None) -> RunVersion | None:
     top = newest(dist)
     if pin is None:
         return RunVersion(dist, top, f"no {dist} pin found; assumed {dist} {top}, the newest goblin knows", True)
+    if pin.unpinned:  # no version written; the co-pin holds pip at pin.version (pins._unpinned_copinned)
+        return RunVersion(dist, pin.version, f"no {dist} version ({pin.where}); {pin.capped_by}: assumed {dist} {pin.version}", True)
     if not pin.version:  # vendored (a git submodule) at a version goblin cannot read
         return RunVersion(dist, top, f"{pin.spec} ({pin.where}); assumed {dist} {top}, the newest goblin knows", True)
     if pin.kind == "commit":  # placed between two releases by the framework's own history (frameworks/commits.py)
@@ -377,6 +379,8 @@ def _pinned_reading(dist: str, tables: str, pin: Pin | None) -> Reading:
     """reading() from the pin alone."""
     if pin is None:
         return Reading(dist, tables, f"not pinned in the repository; goblin's tables ({dist} {tables})", tables, True)
+    if pin.unpinned:  # read at the newest release the co-pin admits: spec "" so the note says it is assumed
+        return Reading(dist, pin.version, f"{pin.where}; {pin.capped_by}", tables, True, "", pin.file, pin.line)
     if not pin.version:
         return Reading(dist, tables, f"{pin.where}; goblin's tables ({dist} {tables})", tables, True, pin.spec, pin.file, pin.line)
     if pin.kind == "commit":  # the release the commit follows (its defaults), the commit said in the spec

@@ -167,6 +167,9 @@ class Pin:
     # a range a torch pin of the repository narrows (frameworks/torchreq.py): the specifier pip is left with, and why
     cap: str = ""
     capped_by: str = ""
+    # no version is written (`pip install trl` beside `pip install transformers==4.51.1`): the release is the newest the
+    # co-pin admits (copins.py), assumed (pins._unpinned_copinned; review13b #21)
+    unpinned: bool = False
 
     @property
     def exact(self) -> bool:
@@ -2321,6 +2324,8 @@ def exact_pins(config: str, text: str, framework: str | None = None) -> dict[str
             out.update(_run_bitsandbytes(config, text, framework, repo_bnb))
     elif "bitsandbytes" not in out:
         out.update(_framework_deps(config, text))
+    if "torch" not in out and (told := readme_torch(config)) is not None:
+        out["torch"] = told
     if "torch" not in out:
         for (dist, version), (torch, source) in IMPLIED_TORCH.items():
             pin = out.get(dist)
@@ -2329,6 +2334,49 @@ def exact_pins(config: str, text: str, framework: str | None = None) -> dict[str
                 out["torch"] = Pin("torch", torch, spec, f"{pin.where}; {source}", f"=={torch}", "implied", pin.file, pin.line)
                 break
     return out
+
+
+# A README sentence that tells the reader to install one torch release by hand (review13b #29/#30, luchris429/DiscoPOP
+# README.md:22 and mathllm/mathllm-finetune README.md:19, the alignment-handbook text: "Next, install PyTorch `v2.1.2` - the
+# precise version is important for reproducibility! ... we direct you to the PyTorch Installation Page"): the release the
+# run has, though no install line names it (their setup.py lists torch==2.1.2 only in extras["torch"], which
+# `pip install .` does not install). An imperative "install PyTorch X.Y.Z" only; "we used torch 2.2.0" stays unread.
+_README_TORCH = re.compile(r"(?i)\binstall[ \t]{1,8}pytorch[ \t]{1,8}`?v?([0-9]+\.[0-9]+\.[0-9]+)`?(?![\w.])")
+
+
+def readme_torch(config: str) -> Pin | None:
+    """The torch release a README of the config's folder or a folder above it (up to the repository root) tells the
+    reader to install in prose (`_README_TORCH`), nearest first, outside a section the README sets aside; else None."""
+    folder = Path(os.path.abspath(config)).parent
+    top = repository_root(folder)
+    while True:
+        for name in ("README.md", "README.rst", "README"):
+            path = folder / name
+            if not path.is_file():
+                continue
+            try:
+                text = read_text(path, roots=tree_of(path), limit=LIMIT)
+            except (UnsafePath, OSError):
+                continue
+            aside = _set_aside(text)
+            for n, line in enumerate(text.splitlines(), 1):
+                m = _README_TORCH.search(line)
+                if m is None or any(first <= n <= last for first, last, _why in aside):
+                    continue
+                shown = os.path.relpath(path, top) if top is not None else name
+                return Pin(
+                    "torch",
+                    m.group(1),
+                    f"torch=={m.group(1)}",
+                    f"{shown}:{n}, in prose: 'install PyTorch {m.group(1)}'",
+                    f"=={m.group(1)}",
+                    "pin",
+                    str(path),
+                    n,
+                )
+        if top is None or folder == top or folder.parent == folder:
+            return None
+        folder = folder.parent
 
 
 def pins(config: str, text: str | None = None) -> dict[str, Pin]:
@@ -2356,7 +2404,64 @@ def pins(config: str, text: str | None = None) -> dict[str, Pin]:
     for dist in sorted(out, key=lambda d: deps(d) in DISTS):
         if (narrowed := _copinned(config, text, out[dist], out)) is not None:
             out[dist] = narrowed
+    for dist in sorted(d for d in DISTS if d not in out and deps(d) in out):
+        if (held := _unpinned_copinned(dist, out[str(deps(dist))])) is not None:
+            out[dist] = held
     return out
+
+
+def _bare_requirement(dist: str, text: str, listing: bool) -> int:
+    """The line (1-based) of a requirement of `dist` with no version in `text` (`pip install trl`, a `trl` line of a
+    requirements file, `"trl",` in a pyproject list), else 0. Token by token, comments skipped; outside a requirement
+    listing (`listing`: requirements, pyproject, setup, environment files) only on a pip/uv install line."""
+    for n, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0]
+        if not listing and not ("pip" in line and "install" in line):
+            continue
+        for token in line.replace(",", " ").replace("'", " ").replace('"', " ").split():
+            if token.lower() == dist or (token.lower().startswith(dist + "[") and token.endswith("]")):
+                return n
+    return 0
+
+
+def _unpinned_copinned(dist: str, co: Pin) -> Pin | None:
+    """An unpinned `dist` installed beside the repository's pin of the package its releases require (review13b #21,
+    fe1ixxu/ALMA install_alma.sh: `pip install transformers==4.51.1` ... `pip install trl`): read at the newest release
+    whose own requirement admits that pin (copins.copin_cap over every release), assumed. Only where the co-pin's own
+    file asks for `dist` with no version (the same install), and only a requirement pin of the co-package."""
+    from .copins import copin_cap
+
+    if co.kind != "pin" or not co.constraint or not co.file:
+        return None
+    try:
+        text = read_text(Path(co.file), roots=tree_of(Path(co.file)))
+    except (UnsafePath, OSError):
+        return None
+    listing = co.file.endswith((".txt", ".toml", ".cfg", "setup.py", ".yml", ".yaml", "Pipfile"))
+    line = _bare_requirement(dist, text, listing)
+    if not line:
+        return None
+    constraint = f"{co.constraint},{co.cap}" if co.cap else co.constraint
+    got = copin_cap(dist, ">=0", constraint, co.where)
+    if got is None:
+        return None
+    release = got[0].removeprefix("<=")
+    shown = co.where.rsplit(":", 1)[0]
+    why = got[1]
+    if not listing and line > co.line:  # pip's default only-if-needed upgrade: a later separate command moves the co-pin
+        why += f" in one resolve (a separate later `pip install {dist}` takes the newest {dist} and upgrades {co.dist} past its pin instead)"
+    return Pin(
+        dist,
+        release,
+        f"{dist} (no version)",
+        f"{shown}:{line} asks for {dist} with no version",
+        "",
+        file=co.file,
+        line=line,
+        cap=got[0],
+        capped_by=why,
+        unpinned=True,
+    )
 
 
 def _copinned(config: str, text: str, pin: Pin, found: dict[str, Pin]) -> Pin | None:
