@@ -52,8 +52,10 @@ class StatedGpu(Model):
 
 class VisionTower(Model):
     """The vision encoder a multimodal recipe runs on each sample's image beside the text decoder
-    (formats/tune_vision.py: torchtune's Llama 3.2 Vision builders and transform). Its tokens never enter the text
-    sequence: the encoder runs on them, and the decoder's cross-attention layers project them to keys and values."""
+    (formats/tune_vision.py: torchtune's Llama 3.2 Vision builders and transform; formats/lf_vision.py: LLaMA-Factory's
+    Qwen2-VL / Qwen2.5-VL). Its tokens never enter the text sequence as they are: the encoder runs on them, and the
+    decoder's cross-attention layers project them to keys and values (Llama 3.2 Vision), or the projector merges `merge`
+    of them into one token the text sequence already holds (Qwen-VL)."""
 
     tokens_per_image: int  # max_num_tiles x (patches per tile + 1 CLS): the collate pads tiles to the batch's most
     images_per_sample: int = 1
