@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from pytest_goblin.errors import KBError
 from pytest_goblin.hardware import kb_dir, load_yaml_list
 from pytest_goblin.modelzoo import estimate_shape
-from pytest_goblin.schemas import Hardware, ModelShape, WasteBudget, WorkloadConfig
+from pytest_goblin.schemas import Hardware, ModelShape, VisionTower, WasteBudget, WorkloadConfig
 
 T = TypeVar("T")
 GB = 1e9
@@ -789,13 +789,13 @@ def vision_activation_bytes(w: WorkloadConfig) -> float:
         return 0.0
     act = 2.0 if w.precision != "fp32" else 4.0
     tokens = vision_tokens(w)
-    kept = tokens * (v.fusion_layers * 2 * v.kv_dim + v.decoder_hidden) * act
+    kept = tokens * (v.fusion_layers * 2 * v.kv_dim + v.decoder_hidden / v.merge) * act
     if not v.trains:
         return kept
-    kept += tokens * v.projection_in * act
+    kept += tokens * (v.projection_in + v.projection_hidden) / v.merge * act
     per = layer_activation_bytes(
         hidden=v.hidden,
-        intermediate=v.intermediate,
+        intermediate=v.intermediate * v.mlp_matrices // 2,  # a gated MLP keeps gate and up outputs: 3/2 of fc1's
         kv_dim=v.hidden,
         heads=v.heads,
         method=v.method,
@@ -811,13 +811,39 @@ def vision_activation_bytes(w: WorkloadConfig) -> float:
 
 
 def vision_params(w: WorkloadConfig) -> float:
-    """Weights an image token passes through: the encoder's layers (attention 4h^2, MLP 2hI), the projection to the
-    decoder's width, and each cross-attention layer's key and value projections."""
+    """Weights an image token passes through: the encoder's layers (attention 4h^2, MLP 2hI, or 3hI gated), its share of
+    the projection to the decoder's width (a merging projector, Qwen2-VL's merger, reads `merge` encoder tokens at once),
+    and each cross-attention layer's key and value projections."""
     v = w.vision
     if v is None:
         return 0.0
-    encoder = v.layers * (4 * v.hidden**2 + 2 * v.hidden * v.intermediate)
-    return float(encoder + v.projection_in * v.decoder_hidden + v.fusion_layers * 2 * v.decoder_hidden * v.kv_dim)
+    encoder = v.layers * (4 * v.hidden**2 + v.mlp_matrices * v.hidden * v.intermediate)
+    return float(encoder + _projection_weights(v) / v.merge + v.fusion_layers * 2 * v.decoder_hidden * v.kv_dim)
+
+
+def _projection_weights(v: VisionTower) -> int:
+    if v.projection_hidden:
+        return v.projection_in * v.projection_hidden + v.projection_hidden * v.decoder_hidden
+    return v.projection_in * v.decoder_hidden
+
+
+def vision_weights(w: WorkloadConfig) -> float:
+    """The GEMM weights of the image path (`vision_params`' matrices, each counted once): in the model's params_b, but
+    no text token passes through them, so the text's GEMMs leave them out (costmodel.step); 0 without a vision encoder."""
+    v = w.vision
+    if v is None:
+        return 0.0
+    encoder = v.layers * (4 * v.hidden**2 + v.mlp_matrices * v.hidden * v.intermediate)
+    return float(encoder + _projection_weights(v) + v.fusion_layers * 2 * v.decoder_hidden * v.kv_dim)
+
+
+def _vision_attended(v: VisionTower) -> float:
+    """Keys an image token attends to, summed over the encoder's layers: the whole image's tokens in every layer, but
+    within a window in the windowed layers (Qwen2.5-VL: all but `full_attention_layers`)."""
+    if v.window is None or v.full_attention_layers is None:
+        return float(v.layers * v.tokens_per_image)
+    full = min(v.full_attention_layers, v.layers)
+    return float(full * v.tokens_per_image + (v.layers - full) * min(v.window, v.tokens_per_image))
 
 
 def _vision_seconds(w: WorkloadConfig, hw: Hardware, a: Assumptions, bw: float) -> tuple[float, float, float]:
@@ -831,7 +857,7 @@ def _vision_seconds(w: WorkloadConfig, hw: Hardware, a: Assumptions, bw: float) 
     peak = peak_tflops(hw, "bf16" if w.precision in QUANTIZED_GEMMS else w.precision) * 1e12
     eff_max = (a.fp32_gemm_eff_max if w.precision == "fp32" else a.gemm_eff_max) * a.matrix_scale
     gemm = 2 * vision_params(w) * tokens / (peak * _gemm_eff(eff_max, a, tokens, v.hidden))
-    attn = 2 * 2 * v.tokens_per_image * v.hidden * v.layers * tokens / (peak * a.attn_eff * a.matrix_scale)
+    attn = 2 * 2 * _vision_attended(v) * v.hidden * tokens / (peak * a.attn_eff * a.matrix_scale)
     act = 2 if w.precision != "fp32" else 4
     elem = tokens * v.layers * v.hidden * act * a.elementwise_passes / 3 / bw
     fwd = gemm + attn + elem
@@ -1330,7 +1356,8 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
     mx_native = w.precision not in ("mxfp4", "mxfp6") or (hw.fp4_tflops if w.precision == "mxfp4" else hw.fp6_tflops)
     ridge = lin_peak / bf16_peak * _OPERAND_BYTES[w.precision if mx_native else "fp8"] / 2
     expert, routed = _experts(shape, params)
-    dense = max(params - expert - embed - head, 0.0)
+    # the image path's weights (a vision encoder priced on its own tokens, _vision_seconds) see no text token
+    dense = max(params - expert - embed - head - vision_weights(w), 0.0)
     # MoE: each expert's GEMMs see only the tokens routed to it, so they run less efficiently.
     fwd_gemm = (
         2 * dense * tokens / (lin_peak * _gemm_eff(lin_eff_max, a, tokens, hidden, ridge))

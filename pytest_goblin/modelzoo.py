@@ -237,16 +237,22 @@ _TABLE: tuple[_Row, ...] = (
     # class defaults, which are these models'). Llama 3.2 11B Vision (MllamaForConditionalGeneration): text_config
     # 40 layers (8 of them cross-attention), 4096 wide, 32 heads, 8 KV heads, 14336, vocabulary 128256 and a 32-layer
     # 1280-wide vision encoder (config.json copies of meta-llama/Llama-3.2-11B-Vision(-Instruct):
-    # huggingface.co/Aekanun/thai-handwriting-llm config.json@11aa08b2206f, tetttssts/test); 10.64B, 0.87B of it vision.
+    # huggingface.co/Aekanun/thai-handwriting-llm config.json@11aa08b2206f, tetttssts/test); 10.64B, 0.87B of it vision
+    # (vision_model + multi_modal_projector). The split agrees with torchtune's builders (pytorch/torchtune
+    # torchtune/models/llama3_2_vision/_model_builders.py:86-94@20bdf10, _component_builders.py:255-322, clip/
+    # _component_builders.py:125-135): 32 CLIP + 8 projection-head layers of width 1280 (MLP 5120) 0.79B, the gated tile
+    # positional embedding 4 x 4 x 1601 x 1280 0.03B, the linear map 6 x 1280 -> 4096 0.03B (-> 8192: 0.06B for the 90B).
+    # The vision part is recorded so that a recipe whose image formats/tune_vision.py prices on its own tokens does not
+    # price the text tokens through it too (costmodel.vision_weights).
     # Qwen2-VL-72B (Qwen2VLForConditionalGeneration): 80 layers, 8192 wide, 64 heads, 8 KV heads, 29568 (OPEA/
     # Qwen2-VL-72B-Instruct-int4-sym-inc config.json@e67cae737d8e), vocabulary 152064; 73.41B, 0.70B of it vision.
     _Row(r"qwen2-vl-72b", "qwen2-vl", 73.41, 80, 8192, 64, 8, 29568, 152064, vision_params_b=0.70),
-    _Row(r"llama-?3[.-]2-(vision-11b|11b-vision)", "mllama", 10.64, 40, 4096, 32, 8, 14336, 128256),
+    _Row(r"llama-?3[.-]2-(vision-11b|11b-vision)", "mllama", 10.64, 40, 4096, 32, 8, 14336, 128256, vision_params_b=0.87),
     # Llama 3.2 90B Vision: torchtune's llama3_2_vision_90b decoder, 80 self-attention layers with a cross-attention
     # layer every 4 (fusion_interval 4: 100 layers), 8192 wide, 64 heads, 8 KV heads, 28672, vocabulary 128256, and
     # the 11B's vision encoder projecting to 8192 (pytorch/torchtune torchtune/models/llama3_2_vision/
     # _model_builders.py:248-271@bd2a0fc7c314); 88.57B counted as the 11B row (0.90B of it vision).
-    _Row(r"llama-?3[.-]2-(vision-90b|90b-vision)", "mllama", 88.57, 100, 8192, 64, 8, 28672, 128256),
+    _Row(r"llama-?3[.-]2-(vision-90b|90b-vision)", "mllama", 88.57, 100, 8192, 64, 8, 28672, 128256, vision_params_b=0.90),
     # Qwen2-VL-7B and Qwen2.5-VL-7B: a Qwen2-7B decoder (28 layers, 3584 wide, 28 heads, 4 KV heads of 128: k_proj
     # 3584 -> 512, MLP 18944, vocabulary 152064, untied) and a 32-block 1280-wide vision tower merged into 3584, in the
     # module trees printed from the checkpoints (zhenhua32/Qwen2-VL READ.md for Qwen2-VL-7B; acproject/duorou
@@ -259,7 +265,7 @@ _TABLE: tuple[_Row, ...] = (
     # qwen2_5_vl/transformer_config.py:41-59,87-102@a098ca5acbde). Counted as the 72B Qwen2-VL row, on the meta device with
     # transformers 5.25.0's Qwen2_5_VLForConditionalGeneration and those configs: 73.41B, 0.70B of it vision. The Qwen
     # rows' vision_params_b is every `visual.*` parameter (patch embedding, blocks and the merger) counted so: 0.70B (72B),
-    # 0.68B (7B: 0.677), 0.67B (3B: 0.669); the Llama 3.2 Vision rows' split is not recorded.
+    # 0.68B (7B: 0.677), 0.67B (3B: 0.669).
     _Row(r"qwen2[.-]5-vl-72b", "qwen2-5-vl", 73.41, 80, 8192, 64, 8, 29568, 152064, vision_params_b=0.70),
     # Qwen2.5-VL-3B: text decoder 36 layers, 2048 wide, 16 heads, 2 KV heads, 11008, vocabulary 151936, tied, and the vision
     # tower 1280 wide merged into 2048 (config.json copies of Qwen/Qwen2.5-VL-3B-Instruct: huggingface.co/zyoNoob/

@@ -52,8 +52,10 @@ class StatedGpu(Model):
 
 class VisionTower(Model):
     """The vision encoder a multimodal recipe runs on each sample's image beside the text decoder
-    (formats/tune_vision.py: torchtune's Llama 3.2 Vision builders and transform). Its tokens never enter the text
-    sequence: the encoder runs on them, and the decoder's cross-attention layers project them to keys and values."""
+    (formats/tune_vision.py: torchtune's Llama 3.2 Vision builders and transform; formats/lf_vision.py: LLaMA-Factory's
+    Qwen2-VL / Qwen2.5-VL). Its tokens never enter the text sequence as they are: the encoder runs on them, and the
+    decoder's cross-attention layers project them to keys and values (Llama 3.2 Vision), or the projector merges `merge`
+    of them into one token the text sequence already holds (Qwen-VL)."""
 
     tokens_per_image: int  # max_num_tiles x (patches per tile + 1 CLS): the collate pads tiles to the batch's most
     images_per_sample: int = 1
@@ -67,6 +69,16 @@ class VisionTower(Model):
     kv_dim: int  # their key/value width
     method: str  # how the encoder trains: "full", "lora" or "frozen" (encoder_trainable); frozen: no activations kept
     source: str  # where the figures were read (repo, file:line@version)
+    mlp_matrices: int = 2  # 2: fc1/fc2 (CLIP, Qwen2-VL); 3: a gated MLP (Qwen2.5-VL's gate/up/down)
+    # encoder tokens merged into one decoder token by the projector (Qwen2-VL's spatial_merge_size**2 = 4; 1: none)
+    merge: int = 1
+    projection_hidden: int = 0  # the projector MLP's inner width (Qwen2-VL's merger); 0: one linear map
+    # tokens a windowed layer attends to (Qwen2.5-VL's 112-pixel windows: 64 patches) and the layers attending over the
+    # whole image; None: every layer attends over the whole image
+    window: int | None = None
+    full_attention_layers: int | None = None
+    # how many images per sample, and where that was read or assumed (a message says it); None: read from the builder
+    images_note: str | None = None
 
     @property
     def trains(self) -> bool:

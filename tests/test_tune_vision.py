@@ -10,9 +10,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from pytest_goblin import costmodel
 from pytest_goblin.formats import load_config
 from pytest_goblin.hardware import hardware_table
+from pytest_goblin.modelzoo import lookup_model
 from pytest_goblin.service import audit_file
 from pytest_goblin.settings import Settings
 
@@ -135,3 +138,39 @@ def test_the_text_of_image_rows_is_measured_apart_from_the_images(tmp_path: Path
     other = write_tree(fresh_root(tmp_path), {"recipe.yaml": plain, "chartqa.jsonl": rows}, git=True)
     t = load_config(other / "recipe.yaml").workload
     assert t.token_quantiles is None and "carry images" in (t.sources["token_lengths"].note or "")
+
+
+def test_a_full_builder_with_its_decoder_frozen_prices_a_frozen_decoder(tmp_path: Path) -> None:
+    # torchtune@20bdf10 _model_builders.py:67-70: llama3_2_vision_11b(decoder_trainable: bool = False, ...); DeepFusionModel
+    # gives requires_grad to the encoder and fusion parameters only (_deep_fusion.py:82-95)
+    keys = "  decoder_trainable: False\n  encoder_trainable: True\n  fusion_trainable: True\n  image_size: 560"
+    w = load_config(_config(tmp_path, builder="llama3_2_vision_11b", keys=keys)).workload
+    assert w.method == "full" and w.frozen_language_model
+    src = w.sources["frozen_language_model"]
+    assert src.key == "model.decoder_trainable" and src.line == 4 and src.explicit
+    assert "`decoder_trainable: False`" in (src.note or "") and "_deep_fusion.py:82-95" in (src.note or "")
+    # unset: the builder's default False
+    unset = load_config(_config(tmp_path, builder="llama3_2_vision_11b", keys="  image_size: 560")).workload
+    assert unset.frozen_language_model and "default False" in (unset.sources["frozen_language_model"].note or "")
+    # no gradients or optimizer state for the 10.64B: far less memory than a decoder that trains
+    trained = load_config(_config(tmp_path, builder="llama3_2_vision_11b", keys=keys.replace("decoder_trainable: False", "decoder_trainable: True"))).workload
+    assert not trained.frozen_language_model  # must-not: the decoder trains
+    assert costmodel.memory_gb(w) < costmodel.memory_gb(trained) - 50
+    # must-not: a LoRA builder's frozen decoder is the LoRA's base already
+    lora = load_config(_config(tmp_path)).workload
+    assert lora.method == "lora" and not lora.frozen_language_model
+
+
+def test_text_tokens_do_not_pass_through_the_vision_weights(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the Llama 3.2 Vision rows split their vision part (0.87B of 10.64B; 0.90B of 88.57B): priced on the image tokens
+    assert lookup_model("torchtune.models.llama3_2_vision.llama3_2_vision_11b").vision_params_b == 0.87
+    assert lookup_model("meta-llama/Llama-3.2-90B-Vision-Instruct").vision_params_b == 0.90
+    w = load_config(_config(tmp_path)).workload
+    assert 0.8e9 < costmodel.vision_weights(w) < 0.95e9  # 40 layers of 1280 (MLP 5120), 7680 -> 4096, 8 x K/V 4096 -> 1024
+    hw = hardware_table()["mi300x"]
+    once = costmodel.step(w, hw).step_s
+    text = load_config(_config(tmp_path, builder="lora_llama3_1_8b", keys="  lora_attn_modules: [q_proj, v_proj]\n  lora_rank: 8\n  lora_alpha: 16")).workload
+    plain = costmodel.step(text, hw).step_s
+    monkeypatch.setattr(costmodel, "vision_weights", lambda _w: 0.0)
+    assert costmodel.step(w, hw).step_s > once  # the text through the vision weights too: the double count
+    assert costmodel.step(text, hw).step_s == plain  # must-not: a text model has no vision weights to leave out

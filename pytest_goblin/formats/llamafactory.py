@@ -284,6 +284,14 @@ class LlamaFactoryAdapter(Adapter):
     repeats_refused = "LLaMA-Factory 0.9.5 reads its YAML with OmegaConf.load, which refuses a key written twice (omegaconf 2.3.0 omegaconf/_utils.py:136-151) (src/llamafactory/hparams/parser.py:92; releases up to 0.9.3 used yaml.safe_load, which kept the last value)"
     docs = HPARAMS
 
+    def parse(self, path: Path, data: Any, text: str) -> WorkloadConfig:
+        w = super().parse(path, data, text)
+        if self._v1(data):
+            return w
+        from .lf_vision import with_vision
+
+        return with_vision(w, data)
+
     def detect(self, data: Any) -> int:
         if not isinstance(data, dict):
             return 0

@@ -283,7 +283,7 @@ class TorchtuneAdapter(Adapter):
         w = super().parse(path, resolved, text)
         if unknown:
             w = w.model_copy(update={"notes": [*w.notes, *unknown]})
-        return _with_vision(w, resolved)
+        return _with_vision(w, resolved, str(path), text)
 
     def detect(self, data: Any) -> int:
         if not isinstance(data, dict):
@@ -862,14 +862,29 @@ def _attention_note(r: Reader) -> str:
     return f"{said}: {_TT_SDPA_ONLY if Version(version) < Version('0.3') else _TT_SDPA_FLEX}"
 
 
-def _with_vision(w: WorkloadConfig, data: Any) -> WorkloadConfig:
+_DECODER_TRAINABLE = re.compile(r"^[ \t]+decoder_trainable[ \t]*:", re.M)
+
+
+def _with_vision(w: WorkloadConfig, data: Any, path: str, text: str) -> WorkloadConfig:
     """A Llama 3.2 Vision builder's image part (formats/tune_vision.py), said in a note: its tokens go through the vision
-    encoder, and the text stays priced at what the collate gives it."""
-    from .tune_vision import vision_tower
+    encoder, and the text stays priced at what the collate gives it. A full builder whose text decoder stays frozen
+    (`tune_vision.frozen_decoder`) is priced as a frozen base (`WorkloadConfig.frozen_language_model`), said."""
+    from .tune_vision import frozen_decoder, vision_tower
 
     tower = vision_tower(data) if isinstance(data, dict) else None
     if tower is None:
         return w
+    found = _DECODER_TRAINABLE.search(text)
+    written = text[found.end() : text.find("\n", found.end()) % (len(text) + 1)].split("#", 1)[0].strip() if found else None
+    frozen = frozen_decoder(data, written) if w.method == "full" else None
+    if frozen is not None:
+        line = text.count("\n", 0, found.start()) + 1 if found else None
+        note = (
+            f"{frozen}: priced as a frozen base, the decoder's weights held with no gradients or optimizer state; the trained"
+            " part's own gradients and optimizer state are not priced, so no memory rule spends the headroom"
+        )
+        source = FieldSource(file=path, key="model.decoder_trainable" if found else None, line=line, explicit=found is not None, note=note)
+        w = w.model_copy(update={"frozen_language_model": True, "sources": {**w.sources, "frozen_language_model": source}, "notes": [*w.notes, note]})
     state = "trains, so its activations are kept for backward" if tower.trains else "is frozen: no activations kept"
     note = (
         f"vision encoder priced beside the text: {tower.tokens_per_image} tokens per image (4 tiles x (patches + CLS)) through "

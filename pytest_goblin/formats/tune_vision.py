@@ -18,6 +18,11 @@ What a sample is, read from torchtune @20bdf10 (the commit the workshop installs
   projections of the image tokens;
 - what trains: `encoder_trainable` / `fusion_trainable` / `decoder_trainable` "frozen", "lora" or "full"
   (_model_builders.py:119-226); a frozen encoder builds no autograd graph for the image, so it keeps no activations;
+  the full builders take bools, `decoder_trainable: bool = False` by default (_model_builders.py:67-70 for 11B, 230-233
+  for 90B), and DeepFusionModel gives requires_grad only to the encoder's parameters (encoder_trainable), the decoder's
+  (decoder_trainable) and the fusion parameters, the cross-attention layers and the fusion embedding (fusion_trainable;
+  modules/model_fusion/_deep_fusion.py:82-95, _fusion_layers.py:138-145,236-241): a full builder whose decoder is left
+  frozen trains its encoder and cross-attention layers only, over a frozen text decoder (`frozen_decoder`);
 - activation checkpointing wraps every `TransformerSelfAttentionLayer` (recipes/lora_finetune_single_device.py:415-416),
   which the CLIP and projection layers are, not the cross-attention layers.
 Read from the config's keys only; nothing imported or run."""
@@ -46,6 +51,27 @@ SOURCE = (
 
 def _int(value: Any, default: int) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else default
+
+
+FROZEN_DECODER_AT = f"{VERSION} models/llama3_2_vision/_model_builders.py:67-70,230-233, modules/model_fusion/_deep_fusion.py:82-95"
+
+
+def frozen_decoder(data: dict[str, Any], written: str | None = None) -> str | None:
+    """How a full Llama 3.2 Vision builder (`llama3_2_vision_11b` / `_90b`, not a LoRA one) leaves its text decoder frozen:
+    `decoder_trainable` false or unset (the builders' default False); None where the decoder trains or the builder is
+    another; `written` is the value as the file writes it. The decoder is then priced as a frozen base (`WorkloadConfig.frozen_language_model`)."""
+    model = data.get("model")
+    if not isinstance(model, dict):
+        return None
+    builder = str(model.get("_component_", "")).rsplit(".", 1)[-1]
+    if not builder.startswith(_BUILDERS) or builder.rsplit("_", 1)[-1] not in _DECODERS:
+        return None
+    value = model.get("decoder_trainable", False)
+    if value is True or str(value).lower() in ("true", "full"):
+        return None
+    shown = written or (str(value).lower() if isinstance(value, bool) else str(value))
+    said = f"`decoder_trainable: {shown}`" if "decoder_trainable" in model else "decoder_trainable unset (the builder's default False)"
+    return f"{said}: {builder} trains its vision encoder and cross-attention layers over a frozen text decoder ({FROZEN_DECODER_AT})"
 
 
 def vision_tower(data: dict[str, Any]) -> VisionTower | None:
