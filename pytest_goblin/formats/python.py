@@ -376,15 +376,18 @@ def read_script(path: Path, text: str) -> Script:
         frozen_base(s, tree, parents, lit)
     adapter_passed_unread(s, tree, parents, lit)
     frozen_language_model(s, tree, parents, lit)
+    two_models = False
     if "model_name_or_path" not in s.values and s.model_call is None:  # the model a repository helper loads (pyhelper.py)
         from .pyhelper import helper_model
 
         helped = helper_model(tree, cli, lambda n: guard(n, parents, lit)[0] is not False, lit)
-        if helped is not None:
+        if isinstance(helped, str):
+            s.notes.append(helped)
+            two_models = True
+        elif helped is not None:
             s.values["model_name_or_path"], s.where["model_name_or_path"] = helped[0], helped[1]
             s.notes.append(helped[2])
-    two_models = False
-    if "model_name_or_path" not in s.values and cli.launch is not None:  # a positional model argument of the launch line
+    if "model_name_or_path" not in s.values and not two_models and cli.launch is not None:  # a positional argument of the launch line
         two_models = _positional_model(s, tree, cli.launch, path)
     if "model_name_or_path" not in s.values and not two_models:  # no model call read: the id the tokenizer (or a guarded load) names
         for node in ast.walk(tree):
