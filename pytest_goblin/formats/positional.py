@@ -207,3 +207,60 @@ def words_model(tree: ast.Module, launch: ScriptLaunch) -> tuple[LaunchModel | N
         how=how,
     )
     return found, None
+
+
+MAX_FAMILY_CONFIGS = 16  # configs of the folder whose launch lines are read for a model
+
+
+def _local(word: str) -> bool:
+    return word.startswith(("/", ".", "~"))
+
+
+def family_model(script: Path, text: str, config: Path) -> tuple[LaunchModel | None, str | None]:
+    """For a config no launch line names: the model the launch lines that run `script` on another config of the same
+    folder and suffix (`launch_family.family_member`, same folder only: there the model is the script's argument, not the
+    config's) pass as its positional model argument, where every such line names the same model (a local folder counts
+    as the Hub id whose name is its last part, `modelzoo.path_model_part`'s reading) and one names it by its Hub id; said
+    as assumed. (None, note) where they name two models; (None, None) where none is read."""
+    from .launch_family import family_member
+    from .launch_walk import config_tree
+    from .launchers import script_launches
+
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None, None
+    if typer_arguments(tree) is None and not argparse_positionals(tree):
+        return None, None
+    real = Path(os.path.realpath(config))
+    _roots, root, _how = config_tree(Path(os.path.abspath(config)))
+    try:
+        siblings = sorted(p for p in real.parent.iterdir() if p.is_file())[: 8 * MAX_FAMILY_CONFIGS]
+    except OSError:
+        return None, None
+    members = [p for p in (Path(os.path.realpath(q)) for q in siblings) if p.parent == real.parent and family_member(p, real, root)][:MAX_FAMILY_CONFIGS]
+    found: list[tuple[LaunchModel, Path]] = []
+    for member in members:
+        for launch in script_launches(script, naming=member):
+            got, why = words_model(tree, launch)
+            if why is not None:
+                return None, why
+            if got is not None:
+                found.append((got, member))
+    if not found:
+        return None, None
+    names = {got.model.rstrip("/").rsplit("/", 1)[-1].lower() for got, _m in found}
+    if len(names) != 1:
+        said = ", ".join(sorted({f"`{got.model}` ({got.shown})" for got, _m in found}))
+        return None, f"no launch line names {real.name}; the launch lines of its folder's other configs pass different models ({said}); goblin names none"
+    hub = [(got, m) for got, m in found if not _local(got.model)]
+    if not hub:
+        return None, None
+    first, member = hub[0]
+    local = sorted({got.model for got, _m in found if _local(got.model)})
+    also = f"; {', '.join(f'`{w}`' for w in local)} elsewhere, a local folder of that name" if local else ""
+    how = (
+        f"{first.how}; assumed: no launch line names {real.name}, and each of the {len(found)} launch lines that run"
+        f" {script.name} on {os.path.relpath(member, root)} or another config of its folder passes this model{also}"
+    )
+    return LaunchModel(model=first.model, file=first.file, shown=first.shown, line=first.line, param=first.param, load_line=first.load_line, how=how), None
