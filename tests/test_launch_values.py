@@ -229,11 +229,38 @@ def test_the_model_is_the_typer_argument_the_launch_line_passing_the_config_fill
     assert w.world_size == 8
 
 
-def test_a_config_no_launch_line_passes_gets_no_model_from_another_configs_line(tmp_path: Path) -> None:
+def test_a_config_no_launch_line_passes_takes_the_model_its_folders_lines_pass_assumed(tmp_path: Path) -> None:
+    # review13b #34 (THUDM/ChatGLM3 finetune_demo: README_en.md:212 runs configs/lora.yaml with THUDM/chatglm3-6b, a
+    # notebook cell with a local folder of that name; nothing runs configs/sft.yaml): the model is the script's argument
     _typer_repo(tmp_path)
+    readme = README + "\n```shell\npython finetune.py data/AdvertiseGen/ /media/me/models/glm-4-9b-chat configs/lora.yaml\n```\n"
+    write_file(tmp_path, "finetune/README.md", readme)
     w = load_config(tmp_path / "finetune/configs/sft.yaml").workload
-    assert w.model.name == "unknown"
-    assert "model" not in w.sources
+    assert w.model.name == "THUDM/glm-4-9b-chat"
+    src = w.sources["model"]
+    assert not src.explicit and src.note is not None and "assumed: no launch line names sft.yaml" in src.note
+    assert "`/media/me/models/glm-4-9b-chat` elsewhere, a local folder of that name" in src.note
+    assert "pass the model on the line that runs sft.yaml" in src.note
+
+
+def test_a_config_no_launch_line_passes_takes_no_model_where_its_folders_lines_pass_two(tmp_path: Path) -> None:
+    _typer_repo(tmp_path)
+    readme = README + "\n```shell\npython finetune.py data/AdvertiseGen/ Qwen/Qwen2.5-7B configs/lora.yaml\n```\n"
+    write_file(tmp_path, "finetune/README.md", readme)
+    w = load_config(tmp_path / "finetune/configs/sft.yaml").workload
+    assert w.model.name == "unknown" and "model" not in w.sources
+    assert any("pass different models" in n and "goblin names none" in n for n in w.notes)
+
+
+def test_a_config_of_another_folder_takes_no_model_from_a_family_line(tmp_path: Path) -> None:
+    # must not fire: a same-named folder one level over is another recipe (recipes/A/sft beside recipes/B/sft)
+    write_file(tmp_path, "finetune/finetune.py", TYPER_SCRIPT)
+    write_file(tmp_path, "finetune/README.md", README.replace("configs/lora.yaml", "a/configs/lora.yaml"))
+    lora = write_file(tmp_path, "finetune/a/configs/lora.yaml", NESTED)
+    config = write_file(tmp_path, "finetune/b/configs/sft.yaml", NESTED)
+    assert load_config(lora).workload.model.name == "THUDM/glm-4-9b-chat"  # the line's own config takes it
+    w = load_config(config).workload
+    assert w.model.name == "unknown" and "model" not in w.sources
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,8 @@ RH-MikkelWerling/tabtoreason: recipes/DeepSeek-R1-Distill-Qwen-7B/sft/config_car
 line; the README's `accelerate launch --config_file recipes/accelerate_configs/zero3.yaml src/open_r1/sft.py --config
 recipes/Qwen2.5-1.5B-Instruct/sft/config_demo.yaml` runs the same recipe family, recipes/*/sft/, with the repository's
 only accelerate config for it). Its nodes, GPUs per node and strategy are read as this config's, said as assumed; nothing
-else of the line (its `--key value` words, its model, its environment) is this config's. Read as text, nothing run."""
+else of the line (its `--key value` words, its model, its environment) is this config's (a nested `training_args:` config's
+model argument, which its folder's lines pass to the script, is read apart: positional.family_model). Read as text, nothing run."""
 
 from __future__ import annotations
 

@@ -1171,11 +1171,9 @@ def _model_field(loads: list[ModelLoad], declared: set[str]) -> tuple[str, int, 
     return next(iter(seen)), first.line, f"{first.name}({ast.unparse(first.model) if first.model is not None else ''}, ...)"
 
 
-def _model_literal(tree: ast.Module, loads: list[ModelLoad]) -> tuple[str, int, str] | None:
-    """(model, line, call) where every model-weights `from_pretrained` of the script (script_dtype.model_loads) passes, as
-    the model, the same string constant, or a name the script binds exactly once, at module level, to one (no parameter,
-    loop, `with`, import or other binding of that name anywhere). None where it loads no model or a load passes anything
-    else."""
+def module_strings(tree: ast.Module) -> dict[str, tuple[str, int]]:
+    """name -> (string, line) of each name a module binds exactly once, at module level, to a string constant (no
+    parameter, loop, `with`, import, `global` or other binding of that name anywhere in it)."""
     stores: dict[str, list[ast.AST]] = {}
     for n in ast.walk(tree):
         if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
@@ -1188,12 +1186,21 @@ def _model_literal(tree: ast.Module, loads: list[ModelLoad]) -> tuple[str, int, 
         elif isinstance(n, (ast.Global, ast.Nonlocal)):
             for name in n.names:
                 stores.setdefault(name, []).extend([n, n])  # rebound elsewhere: never one binding
-    fixed: dict[str, str] = {}
+    fixed: dict[str, tuple[str, int]] = {}
     for stmt in tree.body:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             v = stmt.value
             if isinstance(v, ast.Constant) and isinstance(v.value, str) and len(stores.get(stmt.targets[0].id, ())) == 1:
-                fixed[stmt.targets[0].id] = v.value
+                fixed[stmt.targets[0].id] = (v.value, stmt.lineno)
+    return fixed
+
+
+def _model_literal(tree: ast.Module, loads: list[ModelLoad]) -> tuple[str, int, str] | None:
+    """(model, line, call) where every model-weights `from_pretrained` of the script (script_dtype.model_loads) passes, as
+    the model, the same string constant, or a name the script binds exactly once, at module level, to one (no parameter,
+    loop, `with`, import or other binding of that name anywhere). None where it loads no model or a load passes anything
+    else."""
+    fixed = {name: value for name, (value, _line) in module_strings(tree).items()}
     seen: set[str] = set()
     for load in loads:
         arg = load.model

@@ -680,6 +680,7 @@ def _script_lines(
     prefer: tuple[str, int, str] | None,
     elsewhere: bool,
     scripts_only: bool = False,
+    collect: list[ScriptLaunch] | None = None,
 ) -> ScriptLaunch | None:
     """find_script_launch's walk; with `elsewhere`, only lines that run the script by its bare name from another
     checkout (`runs_elsewhere`), said in the ScriptLaunch's notes; with `scripts_only`, lines of shell/slurm scripts only."""
@@ -710,7 +711,7 @@ def _script_lines(
             if naming is not None and not names_config(line.tokens[at + 1 :], naming, folder, root, line.cwd):
                 continue
             preferred = prefer is not None and prefer == (str(lf.path), line.line, line.place)
-            if found is not None and not (preferred and (found.file, found.line, found.place) != prefer):
+            if collect is None and found is not None and not (preferred and (found.file, found.line, found.place) != prefer):
                 found.others += 1
                 continue
             others = found.others + 1 if found is not None else 0
@@ -747,7 +748,22 @@ def _script_lines(
             if elsewhere:
                 found.elsewhere = True
                 found.notes.insert(0, elsewhere_note(found.where(), line.tokens[at], script, root))
+            if collect is not None:
+                collect.append(found)
     return found
+
+
+def script_launches(script_path: str | Path, naming: Path) -> list[ScriptLaunch]:
+    """Every launch line of the repository that runs this script by a path from its launcher's folders and names `naming`
+    (real path), in `find_script_launch`'s order, each read as it reads its first."""
+    absolute = Path(os.path.abspath(script_path))
+    script = Path(os.path.realpath(absolute))
+    roots, root, how = config_tree(absolute)
+    if not script.is_relative_to(root):
+        root = script.parent
+    out: list[ScriptLaunch] = []
+    _script_lines(script, root, roots, how, naming, None, False, collect=out)
+    return out
 
 
 MAX_MISSES = 3  # near misses named in a "no launch line runs it" reason

@@ -61,6 +61,7 @@ class NestedTrainingArgsAdapter(HFTrainerAdapter):
     _script: tuple[str, int, str, str, Path] | None = None
     _name: str = BLOCK  # the block's key in the file being read (BLOCKS)
     _model: Any = None  # positional.LaunchModel: the model the launch line that passes this file gives the script
+    _family_note: str | None = None  # positional.family_model: the folder's launch lines pass two models, none named
 
     def detect(self, data: Any) -> int:
         block = _block(data)
@@ -76,14 +77,25 @@ class NestedTrainingArgsAdapter(HFTrainerAdapter):
         self._name = block_name(data)
         self._script = reader_script(path, self._name)
         self._model = None
+        self._family_note = None
         if self._script is not None and not (isinstance(_block(data), dict) and _block(data).get("model_name_or_path")):
             from .positional import launch_model
 
             self._model = launch_model(self._script[4], self._script[3], path)
+            if self._model is None:
+                from .launchers import script_launches
+
+                if not script_launches(self._script[4], naming=Path(os.path.realpath(path))):
+                    # no launch line names this file: the one model its folder's configs' lines pass (review13b #34)
+                    from .positional import family_model
+
+                    self._model, self._family_note = family_model(self._script[4], self._script[3], path)
         return super().parse(path, _block(data), text)
 
     def model_shape(self, r: Reader) -> ModelShape:
         found = self._model
+        if self._family_note is not None:
+            r.notes.append(self._family_note)
         if found is None or self._script is None:
             return super().model_shape(r)
         # the script's model argument as the launch line that passes this config fills it (formats/positional.py)
@@ -93,11 +105,13 @@ class NestedTrainingArgsAdapter(HFTrainerAdapter):
         except ConfigError:  # a launch word naming no plausible model: this file has no key to blame, nothing taken
             return super().model_shape(r)
         r.notes.extend(words.notes)
+        assumed = "assumed:" in found.how  # a line of another config of the folder (positional.family_model)
+        change = f"pass the model on the line that runs {r.path.rsplit('/', 1)[-1]}" if assumed else f"change it {IN_LAUNCH_LINE}"
         note = (
             f"`{found.model}` is the {found.param} argument the launch line at {found.shown} passes to {self._script[0]}"
-            f" ({found.how}), which loads it with from_pretrained at line {found.load_line}; change it {IN_LAUNCH_LINE}"
+            f" ({found.how}), which loads it with from_pretrained at line {found.load_line}; {change}"
         )
-        r.sources["model"] = FieldSource(file=found.file, key=found.param, line=found.line, explicit=True, note=note)
+        r.sources["model"] = FieldSource(file=found.file, key=found.param, line=found.line, explicit=not assumed, note=note)
         r.notes.append(note)
         return shape
 

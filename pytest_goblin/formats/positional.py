@@ -23,8 +23,12 @@ import ast
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .pyeval import Evaluator
+
+if TYPE_CHECKING:
+    from .launchers import ScriptLaunch
 
 TYPER_AT = "typer 0.29.2 main.py:1454-1465"
 ARGPARSE_AT = "CPython 3.11.7 Lib/argparse.py:1429-1432"
@@ -126,27 +130,34 @@ def launch_model(script: Path, text: str, config: Path) -> LaunchModel | None:
     """The model `script` loads from the positional words of the first launch line that runs it and names
     `config`; None when there is no such line, the words do not reach a from_pretrained call, or the calls
     disagree."""
-    from .launchers import find_script_launch
+    from .launchers import find_launch, find_script_launch
 
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    typer = typer_arguments(tree)
-    dests = [] if typer is not None else argparse_positionals(tree)
-    if typer is None and not dests:
+    if typer_arguments(tree) is None and not argparse_positionals(tree):
         return None
-    from .launchers import find_launch
-
     topology = find_launch(config)  # the same line the config's topology is read from, where it runs the script
     prefer = (os.path.realpath(topology.file), topology.line, topology.place) if topology is not None else None
     launch = find_script_launch(script, naming=Path(os.path.realpath(config)), prefer=prefer)
-    if launch is None or not launch.positional:
+    if launch is None:
         return None
+    return words_model(tree, launch)[0]
+
+
+def words_model(tree: ast.Module, launch: ScriptLaunch) -> tuple[LaunchModel | None, str | None]:
+    """(the model the script's model loads take from `launch`'s positional words, a note where the loads take two
+    different words and none is named); (None, None) where no load reads a positional word. A Python script's own
+    launch line (formats/python.py) and a config's (`launch_model`) are read alike."""
+    typer = typer_arguments(tree)
+    dests = [] if typer is not None else argparse_positionals(tree)
+    if (typer is None and not dests) or not launch.positional:
+        return None, None
     names = typer[1] if typer is not None else dests
     words = {name: (word, line) for name, (word, line) in zip(names, launch.positional, strict=False) if _literal_word(word)}
     if not words:
-        return None
+        return None, None
     parents = {id(c): p for p in ast.walk(tree) for c in ast.iter_child_nodes(p)}
     parsed = _parsed_names(tree)
 
@@ -172,15 +183,21 @@ def launch_model(script: Path, text: str, config: Path) -> LaunchModel | None:
             continue
         ok, value = ev.value(n.args[0])
         loads.append((value if ok else None, n.lineno))
-    if not loads or len({v for v, _ in loads}) != 1:
-        return None
+    if not loads:
+        return None, None
+    seen = {v for v, _ in loads}
+    if len(seen) != 1:
+        if None in seen or not any(v == w for v in seen for w, _l in words.values()):
+            return None, None  # a load goblin cannot read, or none from a launch word: not read
+        at = ", ".join(f"`{v}` (line {line})" for v, line in sorted(loads, key=lambda x: x[1]))
+        return None, f"the model loads take different values, {at}, with {launch.where()}'s positional words; goblin names no model"
     value, _line = loads[0]
     param = next((name for name, (word, _l) in words.items() if word == value), None)
     if param is None or not isinstance(value, str):
-        return None  # a literal of the script, not a launch word: the script's own reading has it
+        return None, None  # a literal of the script, not a launch word: the script's own reading has it
     word_line = words[param][1]
     how = f"typer argument ({TYPER_AT})" if typer is not None else f"argparse positional ({ARGPARSE_AT})"
-    return LaunchModel(
+    found = LaunchModel(
         model=value,
         file=launch.file,
         shown=launch.where(word_line),
@@ -189,3 +206,61 @@ def launch_model(script: Path, text: str, config: Path) -> LaunchModel | None:
         load_line=min(line for _v, line in loads),
         how=how,
     )
+    return found, None
+
+
+MAX_FAMILY_CONFIGS = 16  # configs of the folder whose launch lines are read for a model
+
+
+def _local(word: str) -> bool:
+    return word.startswith(("/", ".", "~"))
+
+
+def family_model(script: Path, text: str, config: Path) -> tuple[LaunchModel | None, str | None]:
+    """For a config no launch line names: the model the launch lines that run `script` on another config of the same
+    folder and suffix (`launch_family.family_member`, same folder only: there the model is the script's argument, not the
+    config's) pass as its positional model argument, where every such line names the same model (a local folder counts
+    as the Hub id whose name is its last part, `modelzoo.path_model_part`'s reading) and one names it by its Hub id; said
+    as assumed. (None, note) where they name two models; (None, None) where none is read."""
+    from .launch_family import family_member
+    from .launch_walk import config_tree
+    from .launchers import script_launches
+
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None, None
+    if typer_arguments(tree) is None and not argparse_positionals(tree):
+        return None, None
+    real = Path(os.path.realpath(config))
+    _roots, root, _how = config_tree(Path(os.path.abspath(config)))
+    try:
+        siblings = sorted(p for p in real.parent.iterdir() if p.is_file())[: 8 * MAX_FAMILY_CONFIGS]
+    except OSError:
+        return None, None
+    members = [p for p in (Path(os.path.realpath(q)) for q in siblings) if p.parent == real.parent and family_member(p, real, root)][:MAX_FAMILY_CONFIGS]
+    found: list[tuple[LaunchModel, Path]] = []
+    for member in members:
+        for launch in script_launches(script, naming=member):
+            got, why = words_model(tree, launch)
+            if why is not None:
+                return None, why
+            if got is not None:
+                found.append((got, member))
+    if not found:
+        return None, None
+    names = {got.model.rstrip("/").rsplit("/", 1)[-1].lower() for got, _m in found}
+    if len(names) != 1:
+        said = ", ".join(sorted({f"`{got.model}` ({got.shown})" for got, _m in found}))
+        return None, f"no launch line names {real.name}; the launch lines of its folder's other configs pass different models ({said}); goblin names none"
+    hub = [(got, m) for got, m in found if not _local(got.model)]
+    if not hub:
+        return None, None
+    first, member = hub[0]
+    local = sorted({got.model for got, _m in found if _local(got.model)})
+    also = f"; {', '.join(f'`{w}`' for w in local)} elsewhere, a local folder of that name" if local else ""
+    how = (
+        f"{first.how}; assumed: no launch line names {real.name}, and each of the {len(found)} launch lines that run"
+        f" {script.name} on {os.path.relpath(member, root)} or another config of its folder passes this model{also}"
+    )
+    return LaunchModel(model=first.model, file=first.file, shown=first.shown, line=first.line, param=first.param, load_line=first.load_line, how=how), None

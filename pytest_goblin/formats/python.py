@@ -26,7 +26,7 @@ import os
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..costmodel import PACK_LENGTH_UNREAD
 from ..errors import ConfigError, NotATrainingConfig
@@ -71,6 +71,9 @@ from .pyscript import ENV_SET, ENV_SETDEFAULT, Location, Script
 from .pyunsloth import config_defaults, loader_of, read_load, release_read, sft_length, sourced, standby, trl_not_patched
 from .pyworkload import ScriptReader, checkpoint_weights, frozen_llm, naive_split, trainer_class, unread_fields, weights_assumed
 from .semantics import pure_half_precision
+
+if TYPE_CHECKING:
+    from .launchers import ScriptLaunch
 
 
 def _secret_values(tree: ast.Module, text: str) -> list[str]:
@@ -373,14 +376,20 @@ def read_script(path: Path, text: str) -> Script:
         frozen_base(s, tree, parents, lit)
     adapter_passed_unread(s, tree, parents, lit)
     frozen_language_model(s, tree, parents, lit)
+    two_models = False
     if "model_name_or_path" not in s.values and s.model_call is None:  # the model a repository helper loads (pyhelper.py)
         from .pyhelper import helper_model
 
         helped = helper_model(tree, cli, lambda n: guard(n, parents, lit)[0] is not False, lit)
-        if helped is not None:
+        if isinstance(helped, str):
+            s.notes.append(helped)
+            two_models = True
+        elif helped is not None:
             s.values["model_name_or_path"], s.where["model_name_or_path"] = helped[0], helped[1]
             s.notes.append(helped[2])
-    if "model_name_or_path" not in s.values:  # no model call read: the id the tokenizer (or a guarded load) names
+    if "model_name_or_path" not in s.values and not two_models and cli.launch is not None:  # a positional argument of the launch line
+        two_models = _positional_model(s, tree, cli.launch, path)
+    if "model_name_or_path" not in s.values and not two_models:  # no model call read: the id the tokenizer (or a guarded load) names
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and call_name(node.func) == "from_pretrained" and node.args and guard(node, parents, lit)[0] is not False:
                 ok, value, loc = lit(node.args[0])
@@ -442,6 +451,28 @@ def read_script(path: Path, text: str) -> Script:
         _launched_length(s, tree, path)
     s.notes.extend(cli.notes)
     return s
+
+
+def _positional_model(s: Script, tree: ast.Module, launch: ScriptLaunch, path: Path) -> bool:
+    """The model the script loads from a positional argument its launch line fills (`ap.add_argument('model')`,
+    `python3 train.py TurkuNLP/gpt3-finnish-xl --batch-size 1 ...`: review13b #22), read as a config's launch line is
+    (formats/positional.words_model); loads that take two different values name none, said (True: no other
+    reading may name one)."""
+    from .positional import words_model
+
+    found, why = words_model(tree, launch)
+    if why is not None:
+        s.notes.append(why)
+    if found is None:
+        return why is not None
+    note = (
+        f"`{found.model}` is the {found.param} argument the launch line at {found.shown} passes to {path.name} ({found.how}),"
+        f" which loads it with from_pretrained at line {found.load_line}; change it {IN_LAUNCH_LINE}"
+    )
+    s.values["model_name_or_path"] = found.model
+    s.where["model_name_or_path"] = Location(None, found.line, file=found.file, fixed=note)
+    s.notes.append(note)
+    return False
 
 
 def _launched_length(s: Script, tree: ast.Module, path: Path) -> None:
