@@ -55,7 +55,8 @@ class Assumptions:
     foreach_adamw_passes: float = 2.86
     eightbit_adamw_passes: float = 1.3  # quantize/dequantize overhead of 8-bit optimizers relative to fused
     host_link_gb_s: float = 50.0  # achieved GPU<->host copy rate; PCIe Gen5 x16 is 64 GB/s each way
-    host_optimizer_gb_s: float = 100.0  # host memory traffic rate of a CPU AdamW step (ZeRO-Offload / FSDP offload)
+    # host memory traffic rate of CPU AdamW steps, per node: one host serves every rank on it (HOST_OPTIMIZER_GB_S)
+    host_optimizer_gb_s: float = 60.0
     offload_exposed: float = 0.5  # share of activation-offload copies and offloaded-parameter fetches not hidden behind compute
     fused_kernel_passes: float = 0.6  # activation-sized memory passes left with Liger-style fused kernels
     # achieved matrix throughput (GEMMs and fused attention) relative to the GPU whose factors these are:
@@ -222,6 +223,7 @@ _RELATIVE: dict[str, tuple[float, float]] = {
 }
 _ABSOLUTE: dict[str, tuple[float, float]] = {
     "host_link_gb_s": (25.0, 64.0),
+    "host_optimizer_gb_s": (40.0, 100.0),  # HOST_OPTIMIZER_GB_S: the measured bound to the previous assumption
 }
 
 
@@ -453,6 +455,8 @@ def factors_used(*workloads: WorkloadConfig) -> frozenset[str]:
             used.add("comm_eff")
         if w.cpu_offload or _offloads_activations(w):
             used.add("host_link_gb_s")
+        if w.cpu_offload:
+            used.add("host_optimizer_gb_s")
     return frozenset(used)
 
 
@@ -1285,6 +1289,41 @@ def eager_elementwise_passes(w: WorkloadConfig) -> float:
 PARAM_FETCHES = 2
 
 
+# CPU AdamW under ZeRO-Offload / FSDP offload: the host memory traffic of the optimizer step, per node. One host's CPU
+# cores and memory serve every rank on it: DeepSpeed's ZeRO-Offload tutorial has `--bind_cores_to_rank` "divide
+# physical CPU cores evenly among ranks" for the CPU optimizer (deepspeedai/DeepSpeed docs/_tutorials/zero-offload.md:
+# 78-80 @v0.19.5), so each of a node's ranks gets its share. 60 GB/s from DeepSpeed's ZenFlow blog
+# (blogs/deepspeed-zenflow/README.md:94 @v0.19.5): Llama-2-7B on 4x A100 with ZeRO-Offload, "the CPU path can take
+# longer than 4s", i.e. 7e9 parameters x 32 bytes (goblin's AdamW host traffic) = 224 GB in about 3.9 s once the PCIe
+# copies (2x model size per step, :98) are taken off. DeepSpeed PR #7474 (commit f03d416ea, the same tutorial):
+# Qwen2.5-3B on 2x A100-40GB, 128 host cores, 2.38 s per whole step with core binding (3.08 s without), so the CPU
+# step of 3.09e9 parameters took at most that: at least 41 GB/s. The grid walks 40-100 GB/s (that bound to the
+# per-rank 100 GB/s assumed before, which priced a node of eight ranks at 800 GB/s and ZenFlow's step at under 1 s).
+HOST_OPTIMIZER_GB_S = 60.0
+
+
+def ranks_per_host(w: WorkloadConfig, hw: Hardware) -> int:
+    """Ranks sharing one host's CPU optimizer: the GPUs of a node the run fills (all of them on a single node)."""
+    return max(1, min(w.world_size, hw.gpus_per_node or GPUS_PER_NODE))
+
+
+def _grad_round_trip_s(w: WorkloadConfig, trainable: float, a: Assumptions) -> float:
+    """Seconds per micro-batch ZeRO-3's optimizer offload spends carrying gradients across the host link beyond the
+    step's own copies, averaged over the accumulation. With `offload_optimizer` the rank's gradient partitions
+    accumulate in a host buffer (DeepSpeed v0.19.5 deepspeed/runtime/zero/stage3.py:328, the device is the CPU; :711-715,
+    the buffer), in the gradient-accumulation dtype, the model's unless `data_types.grad_accum_dtype` says otherwise
+    (engine.py:1444-1455). The first micro-step copies its partition down (stage3.py:1873-1877); each later one copies the
+    buffer up, adds, and copies it down again (:1878-1887, "adding directly to cpu is very slow"): 2 (GA-1) / GA
+    partition copies per micro-batch beyond the first, which the step's term counts. Non-blocking on the gradient
+    reduction's stream: hidden at `offload_exposed`, not at all with `overlap_comm: false`."""
+    ga = max(1, w.gradient_accumulation)
+    if not w.cpu_offload or w.strategy != "deepspeed" or w.zero_stage != 3 or ga == 1:
+        return 0.0
+    gbytes = 4.0 if w.precision == "fp32" else 2.0
+    exposed = 1.0 if w.comm_overlap is False else a.offload_exposed
+    return trainable * gbytes * 2 * (ga - 1) / ga / (a.host_link_gb_s * GB) * exposed
+
+
 def no_grad_forwards(w: WorkloadConfig) -> int:
     """Forwards of a micro-batch's worth of sequences run under no_grad beside the training one: a preference trainer's
     reference forward of the batch, and KTO's KL term (`kl_forward`), the policy's forward over the mismatched (prompt,
@@ -1436,9 +1475,11 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
     if w.cpu_offload:
         # gradients down, updated weights up, and the AdamW step on the host
         # (32 bytes per parameter for AdamW: fp32 param and two moments read and written, the gradient read; a DeepSpeed
-        # file's own optimizer moves its own state: formats.deepspeed.own_optimizer)
+        # file's own optimizer moves its own state: formats.deepspeed.own_optimizer); the host's rate is shared by the
+        # ranks on the node (HOST_OPTIMIZER_GB_S), each stepping its own shard at once
         host = 32.0 if w.optimizer_state_bytes is None else 16.0 + 2 * w.optimizer_state_bytes
-        optimizer = trainable * (4 + 2) / (a.host_link_gb_s * GB) + trainable * host / (a.host_optimizer_gb_s * GB)
+        optimizer = trainable * (4 + 2) / (a.host_link_gb_s * GB) + trainable * host * ranks_per_host(w, hw) / (a.host_optimizer_gb_s * GB)
+        optimizer += micro * _grad_round_trip_s(w, trainable, a)
     # pipeline flush: (p-1)/v stage micro-batch times idle per optimizer step (pipeline_bubble)
     idle = micro_s * (pp - 1) / max(1, w.virtual_pipeline) if pp > 1 else 0.0
     step_s = micro * micro_s + idle + optimizer + comm_step

@@ -97,9 +97,10 @@ def test_a_guessed_shape_is_left_to_the_shape_rules(tmp_path: Path) -> None:
 def test_stays_inconclusive_where_a_short_length_falls_below_warn_at(tmp_path: Path) -> None:
     # 32B ZeRO-3 with its parameters offloaded to the host (offload kept: acknowledged in the config): at the 2048 cutoff
     # micro-batch 2 x 2 without checkpointing projects 1.10x, but with samples mostly 256 tokens (the longest at the cutoff,
-    # so still micro-batch 2) the host fetches of twice the micro-batches eat it: 1.01x, below goblin_warn_at
+    # so still micro-batch 2) the host fetches of twice the micro-batches eat it, below goblin_warn_at. Accumulation 2: the
+    # host's CPU AdamW step (a node's rate, shared by its eight ranks) would outweigh every micro-batch at accumulation 1
     ds = '{"zero_optimization": {"stage": 3, "overlap_comm": true, "offload_param": {"device": "cpu"}}, "bf16": {"enabled": "auto"}}\n'
-    text = LF.replace("gradient_accumulation_steps: 8", "gradient_accumulation_steps: 1").format(
+    text = LF.replace("gradient_accumulation_steps: 8", "gradient_accumulation_steps: 2").format(
         model="Qwen2.5-32B", stage="sft", cutoff="cutoff_len: 2048\n", save_steps=500, mb=4, extra="# goblin: ignore[memory.cpu_offload_when_it_fits]\n"
     )
     report = _audit(tmp_path, {"ds_z3_config.json": ds, "lf.yaml": text}, "lf.yaml")
@@ -109,13 +110,14 @@ def test_stays_inconclusive_where_a_short_length_falls_below_warn_at(tmp_path: P
 
 
 def test_warn_where_the_least_gain_reaches_warn_at_only(tmp_path: Path) -> None:
-    # 14B ZeRO-3 with parameter and optimizer offload, both kept: every length of the span pays 1.14x or more, but the
-    # lower bound at the cutoff, 1.05x, is below goblin_fail_at
+    # 14B ZeRO-3 with parameter and optimizer offload, both kept: every length of the span pays goblin_warn_at or more, but the
+    # lower bound at the cutoff is below goblin_fail_at. Accumulation 16: the host's CPU AdamW step (a node's rate, shared by
+    # its eight ranks) would outweigh every micro-batch at accumulation 1
     ds = (
         '{"zero_optimization": {"stage": 3, "overlap_comm": true, "offload_param": {"device": "cpu"}, '
         '"offload_optimizer": {"device": "cpu"}}, "bf16": {"enabled": "auto"}}\n'
     )
-    text = LF.replace("gradient_accumulation_steps: 8", "gradient_accumulation_steps: 1").format(
+    text = LF.replace("gradient_accumulation_steps: 8", "gradient_accumulation_steps: 16").format(
         model="Qwen2.5-14B", stage="sft", cutoff="cutoff_len: 4096\n", save_steps=500, mb=4, extra="# goblin: ignore[memory.cpu_offload_when_it_fits]\n"
     )
     report = _audit(tmp_path, {"ds_z3_config.json": ds, "lf.yaml": text}, "lf.yaml")

@@ -60,5 +60,5 @@ def test_offload_read_from_a_file_name_only_leaves_a_verdict_it_could_change_und
     assert "None" not in report.reason
     # must-not: a FAIL stays a FAIL; a bar out of reach with the offload's gain leaves the WARN as it is
     assert _audit(tmp_path, files).verdict == "fail"
-    high = _audit(tmp_path, files, fail_at=3.0)
+    high = _audit(tmp_path, files, fail_at=8.0)  # the offload's own gain (a node's CPU AdamW over 8B) reaches 4.8x
     assert high.verdict == "warn" and not high.reason.startswith("inconclusive") and RULE not in high.reason
