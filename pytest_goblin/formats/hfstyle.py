@@ -106,6 +106,12 @@ def read_common(
     key, value, line = r.raw("fsdp", "fsdp_config")
     if key is not None and value not in ("", False, []):
         r.explicit("strategy", "fsdp", key, line)
+    if parser != "axolotl":
+        from .fsdp_wrap import no_auto_wrap
+
+        fkey, fvalue, fline = r.raw("fsdp")
+        if fkey is not None and no_auto_wrap(fvalue):
+            r.explicit("fsdp_no_auto_wrap", True, fkey, fline)
     k, ref, ref_line = r.raw("fsdp_config")
     if k is not None and isinstance(ref, str) and ref.strip():
         from pathlib import Path
