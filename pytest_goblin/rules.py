@@ -73,6 +73,7 @@ DERIVED_FACTS = frozenset(
         "nodes_known",
         "gpus_per_node_known",
         "full_shard",
+        "fsdp_one_unit",
         "inter_node_share",
         "hierarchical_gain",
         "deepspeed_host_optimizer",
@@ -450,6 +451,7 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
         out["derived.world_size_known"] and (out["derived.nodes"] == 1 or out["derived.nodes_known"])
     )
     out["derived.full_shard"] = full_shard(w)
+    out["derived.fsdp_one_unit"] = w.fsdp_one_unit is not None  # formats/fsdp_wrap.one_unit
     out["derived.inter_node_share"] = out["derived.hierarchical_gain"] = None
     if sized and out["derived.nodes"] > 1 and w.strategy in ("fsdp", "deepspeed"):
         from .costmodel import best_hierarchical, inter_node_share
@@ -773,6 +775,29 @@ def full_shard(w: WorkloadConfig) -> bool:
     if sharding_of(w) != "full":
         return False
     return w.strategy == "fsdp" or (w.strategy == "deepspeed" and w.zero_stage == 3)
+
+
+def one_unit_phrase(w: WorkloadConfig) -> str:
+    """What one FSDP unit holding the whole model gathers on every GPU (distributed.fsdp_one_unit): every parameter at
+    the weights' dtype as priced (costmodel._state_bytes), with the release and its source (formats/fsdp_wrap.py)."""
+    from .costmodel import _shape, _state_bytes, weights_phrase
+    from .formats.fsdp_wrap import SOURCE
+
+    params = _shape(w)[0]
+    if w.precision in ("bf16", "fp16"):
+        # FSDP's mixed precision gathers the parameters in the compute dtype: accelerate 0.29.3 state.py:906 hands the
+        # run's mixed precision to the plugin, utils/dataclasses.py:1177-1195 MixedPrecision(param_dtype=that dtype)
+        gathered, dtype = (
+            params * 2 / 1e9,
+            f"{w.precision}, FSDP's mixed-precision parameter dtype (accelerate 0.29.3 state.py:906; transformers 4.28.1 trainer.py:1474-1481)",
+        )
+    else:
+        gathered, dtype = params * _state_bytes(w)[0] / 1e9, weights_phrase(w)
+    return (
+        f"at {w.fsdp_one_unit} `fsdp` without `auto_wrap` wraps nothing below the root ({SOURCE}), so the whole model is one FSDP "
+        f"unit: every GPU all-gathers all {params / 1e9:.1f}B parameters ({gathered:.0f} GB in {dtype}) before the "
+        "forward and holds them until the backward ends, where one decoder layer at a time would be gathered with wrapping"
+    )
 
 
 def hierarchical_phrase(w: WorkloadConfig, hw: Hardware) -> str:
@@ -1565,6 +1590,8 @@ def render_finding(
         text = text.replace("; the gain depends on the length distribution of your data, which a config does not show", "")
     if "{hierarchical}" in text:
         text = text.replace("{hierarchical}", hierarchical_phrase(w, hw))
+    if "{one_unit}" in text:
+        text = text.replace("{one_unit}", one_unit_phrase(w))
     if "{overlap_gain}" in text:
         text = text.replace("{overlap_gain}", f"{overlap_comm_gain(w, hw) * 100:.0f}%")
     if "{lower_stage}" in text:

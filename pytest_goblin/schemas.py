@@ -272,6 +272,11 @@ class WorkloadConfig(Model):
     # cost model hides none of them (costmodel._communication). None: not read, or DeepSpeed's default (ZeRO-3: on,
     # runtime/zero/config.py:383-385).
     comm_overlap: bool | None = None
+    # A file parsed into TrainingArguments names `fsdp` sharding without its `auto_wrap` option (formats/fsdp_wrap.py).
+    fsdp_no_auto_wrap: bool = False
+    # ... and the pinned transformers release (as said, with its pin) that then wraps nothing below the root, the whole
+    # model trained (formats/fsdp_wrap.one_unit): distributed.fsdp_one_unit. None: not so, or not judged.
+    fsdp_one_unit: str | None = None
     world_size: int = 1  # GPUs the job runs on; sources["world_size"] says whether it was read or assumed
     # The topology behind world_size: nodes and GPUs (processes) per node, each with its own source
     # (the config, a launcher script in its repository, or assumed). None: not known; the cost model

@@ -164,6 +164,11 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     # a stated 4 GPUs whose step spends >= 5% in collectives (FSDP, micro-batch 1); 8 stated use the whole node
     "comm.partial_node_collectives": ({**SHARDED_8, "world_size": 4}, {**SHARDED_8, "world_size": 8}),
     "distributed.ddp_over_dataparallel": ({"world_size": 8}, {"world_size": 8, "strategy": "ddp"}),
+    # review12b #35: `fsdp` without `auto_wrap` at a pinned transformers 4.28.1-4.57.0, the whole model trained
+    "distributed.fsdp_one_unit": (
+        {"strategy": "fsdp", "fsdp_one_unit": "transformers 4.40.0 (transformers==4.40.0)"},
+        {"strategy": "fsdp", "fsdp_one_unit": None},
+    ),
     "distributed.ddp_when_model_fits": ({"strategy": "fsdp"}, {"strategy": "fsdp", "model": SEVENTY_B, "method": "full"}),
     # review5 #12/#13 (ViLaSR ds_z3_config.json): ZeRO-3 with overlap_comm false on a stated 8 GPUs, micro-batch 1
     "distributed.zero3_overlap_comm_off": (

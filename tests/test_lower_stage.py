@@ -114,3 +114,19 @@ def test_cost_model_charges_zero2_and_shard_grad_op_as_their_frameworks_run_them
     # must-not: several nodes, or an unsharded state over the limit, give no lower stage
     assert lower_stage(_w(world_size=16, nodes=2), HW, 152) is None
     assert lower_stage(_w(model=lookup_model("meta-llama/Llama-3.1-70B")), HW, 152) is None
+
+
+def test_ddp_advice_does_not_promise_freed_memory(tmp_path: Path) -> None:
+    # launch32 / review12b #35: a 70B LoRA under FSDP on 8 MI300X; DDP holds the whole bf16 model on every GPU,
+    # so switching frees communication time but costs memory: the advice must not say it frees memory
+    cfg = (
+        "model_name_or_path: meta-llama/Meta-Llama-3-70B\ndataset_name: trl-lib/Capybara\nper_device_train_batch_size: 1\n"
+        "max_length: 512\nbf16: true\ndtype: bfloat16\ngradient_checkpointing: true\nfsdp: full_shard auto_wrap\n"
+        "use_peft: true\nlora_r: 16\n# torchrun --nproc_per_node 8 sft.py\n"
+    )
+    root = repo(tmp_path, {"sft.yaml": cfg})
+    w = load_config(root / "sft.yaml").workload
+    rule = next(r for r in kb.cached_rules() if r.id == DDP)
+    msg = kb.render_finding(rule, w, HW)
+    assert "more memory than sharding, not less" in msg and "time and memory" not in msg
+    assert "Memory: projected" in msg and "unsharded (DDP)" in msg and "None" not in msg

@@ -243,6 +243,9 @@ def load_config(path: Path) -> LoadedConfig:
     if workload.attention == "eager" and workload.attention_patched is None:
         workload = _eager_for_training(workload, path, text)
     workload = model_default(_attention_release(workload, path, text), text)
+    from .fsdp_wrap import one_unit
+
+    workload = one_unit(workload, str(path), text)
     if remote_code(text):
         workload = workload.model_copy(update={"remote_code": True})
     if workload.stated_gpu is None:

@@ -435,6 +435,9 @@ def _settings(data: dict[str, Any], ref: str, text: str | None, file: str, base:
     line base + n of `file` (for the offload keys' lines), None when lines cannot be told."""
     out: dict[str, Any] = {"content": True}  # read: the content, not the name, says whether it offloads
     note = f"DeepSpeed settings read from {ref}"
+    # the bf16 block as the Trainer's caller sees it (formats/hfstyle.ds_bf16_note): absent, "auto", or set
+    block = data.get("bf16", data.get("bfloat16"))
+    out["bf16_block"] = "absent" if block is None else "auto" if isinstance(block, dict) and block.get("enabled") == "auto" else "set"
     zero = data.get("zero_optimization")
     stage = zero.get("stage") if isinstance(zero, dict) else None
     if isinstance(stage, int) and not isinstance(stage, bool) and 0 <= stage <= 3:

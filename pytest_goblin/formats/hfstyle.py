@@ -6,6 +6,7 @@ https://huggingface.co/docs/transformers/main_classes/trainer#transformers.Train
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..schemas import FieldSource, WorkloadConfig
@@ -106,6 +107,12 @@ def read_common(
     key, value, line = r.raw("fsdp", "fsdp_config")
     if key is not None and value not in ("", False, []):
         r.explicit("strategy", "fsdp", key, line)
+    if parser != "axolotl":
+        from .fsdp_wrap import no_auto_wrap
+
+        fkey, fvalue, fline = r.raw("fsdp")
+        if fkey is not None and no_auto_wrap(fvalue):
+            r.explicit("fsdp_no_auto_wrap", True, fkey, fline)
     k, ref, ref_line = r.raw("fsdp_config")
     if k is not None and isinstance(ref, str) and ref.strip():
         from pathlib import Path
@@ -444,6 +451,37 @@ def _offloads(value: Any) -> bool:
 SHIPPED_OFFLOAD = "host offload set in the framework's copy,"
 
 
+# TrainingArguments bf16 with a DeepSpeed file whose bf16 block is absent or `"enabled": "auto"` (review12b #24): DeepSpeed
+# runs bf16. TrainingArguments exports ACCELERATE_MIXED_PRECISION=bf16 (transformers 4.57.0 training_args.py:1873-1878) and
+# fills an "auto" (integrations/deepspeed.py:116-123,197, fill_match; an absent block is left alone; 4.40.0 training_args.py:1682-1687,1886,
+# trainer.py:4355 the same); the Accelerator hands
+# that mixed precision to the DeepSpeed plugin, whose set_mixed_precision adds `"bf16": {"enabled": true}` where the file has
+# no bf16 block (accelerate v0.29.3 accelerator.py:302-306, utils/dataclasses.py:884-886; v1.10.1 state.py:967,
+# utils/dataclasses.py:1385-1387; the same block from v0.20.0 utils/dataclasses.py:645-647).
+DS_BF16_SOURCE = (
+    "accelerate v0.29.3 accelerator.py:302-306 and utils/dataclasses.py:884-886 (v1.10.1 state.py:967, utils/dataclasses.py:1385-1387): "
+    'the DeepSpeed plugin adds `"bf16": {"enabled": true}` where the file has no bf16 block; transformers 4.57.0 '
+    'integrations/deepspeed.py:116-123,197 fills an "auto" from TrainingArguments.bf16; read at transformers 4.40.0 and 4.57.0'
+)
+
+
+def ds_bf16_note(r: Reader, block: Any, name: str) -> None:
+    """Says, with the source, that DeepSpeed runs the bf16 TrainingArguments asks for where the DeepSpeed file's bf16
+    block is absent or "auto" (not a finding: the run gets bf16)."""
+    k, v, at = r.raw("bf16")
+    if k is None or not as_bool_or_false(v) or block not in ("absent", "auto"):
+        return
+    from ..frameworks.history import reading
+
+    got = reading("transformers 5.25.0", r.path)
+    m = re.match(r"(\d+)\.(\d+)", got.version) if got is not None and not got.assumed else None
+    if m is not None and (int(m.group(1)), int(m.group(2))) < (4, 40):  # an older Trainer is not read: nothing said
+        return
+    said = "has no bf16 block" if block == "absent" else 'sets `bf16.enabled: "auto"`'
+    where_at = f", line {at}" if at else ""
+    r.notes.append(f"bf16 true (`{k}`{where_at}) with {name}, which {said}: DeepSpeed runs bf16 ({DS_BF16_SOURCE})")
+
+
 def read_deepspeed(r: Reader, ref: str, key: str, line: int | None) -> None:
     from pathlib import Path
 
@@ -464,6 +502,7 @@ def read_deepspeed(r: Reader, ref: str, key: str, line: int | None) -> None:
         # the DeepSpeed file this config runs with, for advice about keys that live there
         r.sources[DEEPSPEED_FILE] = FieldSource(file=found["path"], key=key, line=line, explicit=True, note=f"`{key}: {ref}`")
     record_deepspeed_own(r.sources, r.notes, found, key, r.values)
+    ds_bf16_note(r, found.get("bf16_block"), Path(ref).name)
     if "sharding" in found:
         r.explicit("sharding", found["sharding"], key, line)
         r.explicit("shard_group", found["shard_group"], key, line)
