@@ -963,7 +963,12 @@ def _own_collator(text: str, path: Path) -> str | None:
             bound = [n.value for n in ast.walk(tree) if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == kw.value.id for t in n.targets)]
             if not bound or not all(isinstance(b, ast.Call) and isinstance(b.func, ast.Name) and b.func.id in defined for b in bound):
                 return None
-    return script_collates_itself(tree, trainer, path.name)
+    why = script_collates_itself(tree, trainer, path.name)
+    if why is None:
+        from .spread_collator import spread_collator
+
+        why = spread_collator(path, tree, trainer, path.name)
+    return why
 
 
 def _imported_padded_length(s: Script, path: Path, text: str, lit: Lit) -> None:
