@@ -682,6 +682,9 @@ class PythonAdapter(HFTrainerAdapter):
         from .contrastive import read_contrastive
 
         read_contrastive(r, path)  # review11b #36: gritlm's DistributedContrastiveLoss
+        from .seqcls import read_classifier
+
+        read_classifier(r, path)  # review13b #37: a sequence classifier
         if not r.values.get("sample_packing") and r.values.get("packing_blocked") is None:
             # a script that packs its own batches, or whose TRL raises on packing with its collator (formats/own_packing.py)
             from .own_packing import collator_blocks_packing, own_packing
