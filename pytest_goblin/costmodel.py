@@ -944,7 +944,8 @@ def memory_gb(w: WorkloadConfig, parts: dict[str, float] | None = None) -> float
     else:
         activations = tokens * layers * per
     activations += vision_activation_bytes(w)
-    logits = tokens * vocab * 4.0 * 2
+    # a sequence classifier's head is hidden x num_labels, one pooled row per sample: no vocabulary logits (formats/seqcls.py)
+    logits = 0.0 if w.sequence_classification else tokens * vocab * 4.0 * 2
     if w.fused_kernels:
         logits /= 8  # fused linear cross-entropy works on chunks of the logits
     logits += teacher_logits
@@ -1382,6 +1383,9 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
     tp, pp = max(1, w.tensor_parallel), max(1, w.pipeline_parallel)
     embed = float(vocab * hidden) if params > 4 * vocab * hidden else 0.0  # the input embedding is a lookup, not a GEMM
     head = float(vocab * hidden)  # the output projection stays in bf16 in fp8 recipes
+    # a sequence classifier's head is hidden x num_labels (formats/seqcls.py): no vocabulary-wide GEMM runs, and the
+    # vocabulary's weights are still not a dense layer's
+    head_gemm = 0.0 if w.sequence_classification else head
     half_peak = peak_tflops(hw, "bf16" if w.precision in QUANTIZED_GEMMS else w.precision) * 1e12
     half_eff_max = (a.fp32_gemm_eff_max if w.precision == "fp32" else a.gemm_eff_max) * a.matrix_scale
     bf16_peak = peak_tflops(hw, "bf16") * 1e12
@@ -1401,7 +1405,7 @@ def step(w: WorkloadConfig, hw: Hardware, a: Assumptions | None = None, *, peak_
     fwd_gemm = (
         2 * dense * tokens / (lin_peak * _gemm_eff(lin_eff_max, a, tokens, hidden, ridge))
         + 2 * expert * tokens / (lin_peak * _gemm_eff(lin_eff_max, a, tokens * routed, hidden, ridge))
-        + 2 * head * tokens / (half_peak * _gemm_eff(half_eff_max, a, tokens, hidden, half_ridge))
+        + 2 * head_gemm * tokens / (half_peak * _gemm_eff(half_eff_max, a, tokens, hidden, half_ridge))
     ) / (tp * pp)
     # Attention core: causal QK^T and AV, 2 * 2 * h FLOPs per token per layer per attended key (attended_keys); bf16 under fp8.
     attn_flops = 2 * 2 * attended_keys(w, length) * hidden * layers * tokens

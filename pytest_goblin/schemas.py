@@ -244,6 +244,10 @@ class WorkloadConfig(Model):
     # line of its cross-entropy against arange targets); None: none read. The loss's batch is then the micro-batch, so
     # trading micro-batch for accumulation changes the objective (rules that do are not applied), and packing is not offered.
     in_batch_negatives: str | None = None
+    # The model is a sequence classifier (formats/seqcls.py: the script's `...ForSequenceClassification.from_pretrained`,
+    # with the cited transformers source): one label per row through a hidden x num_labels head, so the cost model prices
+    # no vocabulary logits or LM-head GEMM, and packing is not offered. None: a language model.
+    sequence_classification: str | None = None
     # Why the attention is not the attn_implementation's: a script calls its own replacement (LongLoRA's
     # replace_llama_attn(use_flash_attn, ...)); rules on the attention value are then not judged. None: not replaced.
     attention_patched: str | None = None

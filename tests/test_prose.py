@@ -278,3 +278,21 @@ def test_a_device_section_gpu_times_count_is_the_readmes_one_count(tmp_path: Pat
     root = repo(tmp_path, {"recipes/x/config.yaml": AXOLOTL, "README.md": readme})
     w = load_config(root / "recipes/x/config.yaml").workload
     assert topo(w) == (2, 1, 2) and w.sources["world_size"].line == 7 and w.sources["world_size"].explicit
+
+
+def test_no_launch_line_and_device_map_auto_says_the_split_may_span_every_gpu(tmp_path: Path) -> None:
+    """review13b #24: amd/playbooks train_lora.py, run by a README Python block goblin does not read as a launch line."""
+    from pytest_goblin import hardware, rules
+
+    root = repo(tmp_path, {"train.py": SPLIT_SCRIPT.replace("{device_map}", '"auto"')})
+    w = load_config(root / "train.py").workload
+    note = next(n for n in w.notes if n.startswith("one process may split the model over every visible GPU"))
+    assert 'device_map="auto" (train.py line 3) and no launch line goblin reads (world size assumed 1)' in note
+    assert "`python train.py`" in note and "None" not in note
+    assert rules.naive_split_note(w, hardware.get_hardware("mi300x")) is None  # no count to give numbers for
+
+
+def test_no_launch_line_and_one_device_says_no_split(tmp_path: Path) -> None:
+    root = repo(tmp_path, {"train.py": SPLIT_SCRIPT.replace("{device_map}", '{"": 0}')})
+    w = load_config(root / "train.py").workload
+    assert not any("split the model" in n for n in w.notes)

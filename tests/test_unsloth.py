@@ -285,3 +285,37 @@ def test_a_batch_of_whole_groups_or_trls_own_grpo_config_is_not_changed(tmp_path
     head = "from trl import GRPOConfig, GRPOTrainer\nfrom unsloth import FastLanguageModel\n"
     w = load_config(_grpo_repo(tmp_path / "b", GRPO_BATCH, head=head)).workload
     assert w.micro_batch_size == 2 and w.gradient_accumulation == 1
+
+
+def test_unsloths_get_peft_model_checkpointing_is_turned_off_there_not_in_the_config(tmp_path: Path) -> None:
+    """review13b #26: get_peft_model turns checkpointing on by default (use_gradient_checkpointing="unsloth") and Unsloth's
+    trainer keeps that mode over the config's gradient_checkpointing (frameworks/unsloth.PEFT_CHECKPOINTING_KEPT_AT)."""
+    path = tmp_path / "train.py"
+    path.write_text(_script("    load_in_4bit=False,\n", SFT, head="from unsloth import FastLanguageModel\n"))
+    w = load_config(path).workload
+    assert w.gradient_checkpointing is True and w.sources["gradient_checkpointing"].line == 8
+    r = _audit(tmp_path, path.read_text())
+    found = [f for f in r.findings if f.rule_id == "memory.disable_checkpointing_when_hbm_free"]
+    assert len(found) == 1
+    said = found[0].message
+    assert "`FastLanguageModel.get_peft_model(...)` at line 8 turns gradient checkpointing on (use_gradient_checkpointing='unsloth' by default" in said
+    assert "pass use_gradient_checkpointing=False there" in said
+    assert r.patch is not None and "memory.disable_checkpointing_when_hbm_free" in r.patch.skipped
+    assert "gradient_checkpointing" not in r.patch.diff
+
+
+def test_unsloths_get_peft_model_with_checkpointing_off_or_peft_s_own_is_not_read_as_on(tmp_path: Path) -> None:
+    path = tmp_path / "train.py"
+    off = _script("    load_in_4bit=False,\n", SFT, head="from unsloth import FastLanguageModel\n").replace(
+        "r=32, lora_alpha=32)", "r=32, lora_alpha=32, use_gradient_checkpointing=False)"
+    )
+    path.write_text(off)
+    assert "get_peft_model" not in (load_config(path).workload.sources["gradient_checkpointing"].note or "")
+    plain = (
+        "from peft import LoraConfig, get_peft_model\nfrom transformers import AutoModelForCausalLM\nfrom trl import SFTConfig, SFTTrainer\n"
+        "model = AutoModelForCausalLM.from_pretrained('Qwen/Qwen2.5-7B-Instruct')\nmodel = get_peft_model(model, LoraConfig(r=8))\n"
+        "args = SFTConfig(output_dir='out', per_device_train_batch_size=2, gradient_checkpointing=False, bf16=True)\n"
+        "SFTTrainer(model=model, train_dataset=None, args=args).train()\n"
+    )
+    path.write_text(plain)
+    assert load_config(path).workload.gradient_checkpointing is False

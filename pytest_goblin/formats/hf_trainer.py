@@ -681,6 +681,9 @@ class HFTrainerAdapter(Adapter):
             from .contrastive import read_contrastive
 
             read_contrastive(r, launched.script_path, f"{launched.script} is run on this file by {launched.where}")  # review11b #30
+            from .seqcls import read_classifier
+
+            read_classifier(r, launched.script_path, f"{launched.script} is run on this file by {launched.where}")  # review13b #37
         if (
             not r.values.get("sample_packing")
             and r.values.get("packing_blocked") is None

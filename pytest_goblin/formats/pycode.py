@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from ..frameworks.unsloth import PEFT_CHECKPOINTING_AT, PEFT_CHECKPOINTING_DEFAULT, PEFT_CHECKPOINTING_KEPT_AT, PEFT_LOADERS
 from .base import IN_CODE_BY_HAND
 from .pyclasses import CONFIG_CLASSES, HF_ARGS
 from .pycommand import IN_TEST, Lit
@@ -455,6 +456,18 @@ def code_switches(s: Script, node: ast.Call, name: str, parents: dict[int, ast.A
         ok, value, _ = lit(use) if use is not None else (True, True, None)
         if ok and value is True:
             what, how = "gradient_checkpointing", f"{label} turns gradient checkpointing on ({KBIT_AT})"
+    elif name == "get_peft_model" and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name) and node.func.value.id in PEFT_LOADERS:
+        # review13b #26: amd/playbooks test_unsloth.py `FastModel.get_peft_model(model, ...)` with no keyword
+        label = f"`{ast.unparse(node.func)}(...)` at line {node.lineno}"
+        use = next((k.value for k in node.keywords if k.arg == "use_gradient_checkpointing"), None)
+        ok, value, _ = lit(use) if use is not None else (True, PEFT_CHECKPOINTING_DEFAULT, None)
+        if ok and (value is True or value == PEFT_CHECKPOINTING_DEFAULT):
+            given = f"use_gradient_checkpointing={value!r}" + (" by default" if use is None else "")
+            what, how = (
+                "gradient_checkpointing",
+                f"{label} turns gradient checkpointing on ({given}: {PEFT_CHECKPOINTING_AT}) and Unsloth's trainer keeps that mode"
+                f" whatever the config's gradient_checkpointing says ({PEFT_CHECKPOINTING_KEPT_AT}): pass use_gradient_checkpointing=False there",
+            )
     elif name in PACKED_AT:
         what, how = "sample_packing", f"{label} packs the rows ({PACKED_AT[name]})"
         size = next((k.value for k in node.keywords if k.arg == "seq_length"), None)

@@ -121,6 +121,10 @@ def framework_aliases(tree: ast.Module) -> dict[str, str]:
 
 
 Lit = Callable[[ast.expr], tuple[bool, Any, "Location | None"]]
+# TRL's PPO/RLOO config base before 0.22 (trl v0.13.0 trl/trainer/utils.py:1003 `class OnPolicyConfig(TrainingArguments)`;
+# v0.16.1 :979; v0.23.1 :699)
+ONPOLICY = "OnPolicyConfig"
+ONPOLICY_AT = "trl v0.13.0 trl/trainer/utils.py:1003"
 # Set while `pycode.guard` reads an `if` test: a command-line attribute declared `default=None` is then known (None)
 IN_TEST: ContextVar[bool] = ContextVar("goblin_if_test", default=False)
 
@@ -841,6 +845,9 @@ class CommandLine:
             if isinstance(n, ast.ClassDef) and (n.name in CONFIG_CLASSES or any(call_name(b) in CONFIG_CLASSES for b in n.bases))
         ]
         if self.parser_call is not None and self.config_class is None:
+            onpolicy = self._onpolicy_subclass()
+            if onpolicy is not None:
+                return onpolicy
             given = ", ".join(self.parser_names) or "classes goblin cannot name"
             return (
                 f"its {call_name(self.parser_call.func)} (line {self.parser_call.lineno}) parses {given}, none of them TrainingArguments"
@@ -852,6 +859,34 @@ class CommandLine:
                 " parses them is what runs (goblin reads that script, or the YAML its launch line passes)"
             )
         return "a Python file without a TrainingArguments or TRL config call"
+
+    def _onpolicy_subclass(self) -> str | None:
+        """Why a parser class that subclasses TRL's OnPolicyConfig is not audited (review13a #18: HuatuoGPT-o1
+        ppo_utils/ppo_config_medo1.py:19-23 `class PPOConfig(OnPolicyConfig)` from trl.trainer.utils). OnPolicyConfig is
+        the TrainingArguments subclass TRL's PPO and RLOO trainers of 0.11-0.21 take (trl v0.13.0 trl/trainer/utils.py:1003
+        `class OnPolicyConfig(TrainingArguments)`, v0.16.1 :979, v0.23.1 :699): a PPO step generates completions inside
+        training and runs policy, reference, value and reward models, which goblin's cost model does not project (it models
+        RLOO's OnPolicyConfig trainer only, rollout_onpolicy). None when no parser class reaches it."""
+        if self.parser_call is None:
+            return None
+        found = self._repository(self.tree)
+        if found is None:
+            return None
+        repo, _real = found
+        for name in self.parser_names:
+            for cls, mod in repo.chain(name, repo.script):
+                for b in cls.bases:
+                    base = b.id if isinstance(b, ast.Name) else b.attr if isinstance(b, ast.Attribute) else ""
+                    if base == ONPOLICY and repo.find(base, mod) is None:
+                        return (
+                            f"its {call_name(self.parser_call.func)} (line {self.parser_call.lineno}) parses {name}, which "
+                            f"{mod.shown}:{cls.lineno} defines as a subclass of TRL's {ONPOLICY} (the TrainingArguments subclass "
+                            f"of TRL's PPO and RLOO trainers before 0.22, {ONPOLICY_AT}): a PPO-style run generates its "
+                            "completions inside each step beside its policy, reference, value and reward models, and goblin "
+                            "projects no generation/training split for it, so it audits nothing here rather than price it as "
+                            "supervised training (inconclusive)"
+                        )
+        return None
 
     def _framework_defaults(self) -> dict[str, Any]:
         return self.framework_defaults(*self.parser_names, self.config_class or "")

@@ -713,6 +713,9 @@ class PythonAdapter(HFTrainerAdapter):
         from .contrastive import read_contrastive
 
         read_contrastive(r, path)  # review11b #36: gritlm's DistributedContrastiveLoss
+        from .seqcls import read_classifier
+
+        read_classifier(r, path)  # review13b #37: a sequence classifier
         if not r.values.get("sample_packing") and r.values.get("packing_blocked") is None:
             # a script that packs its own batches, or whose TRL raises on packing with its collator (formats/own_packing.py)
             from .own_packing import collator_blocks_packing, own_packing
@@ -994,7 +997,12 @@ def _own_collator(text: str, path: Path) -> str | None:
             bound = [n.value for n in ast.walk(tree) if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == kw.value.id for t in n.targets)]
             if not bound or not all(isinstance(b, ast.Call) and isinstance(b.func, ast.Name) and b.func.id in defined for b in bound):
                 return None
-    return script_collates_itself(tree, trainer, path.name)
+    why = script_collates_itself(tree, trainer, path.name)
+    if why is None:
+        from .spread_collator import spread_collator
+
+        why = spread_collator(path, tree, trainer, path.name)
+    return why
 
 
 def _imported_padded_length(s: Script, path: Path, text: str, lit: Lit) -> None:

@@ -79,11 +79,21 @@ def naive_split(r: ScriptReader, script: Script, path: Path) -> None:
     from .launchers import find_launch
 
     launched = find_launch(path)
-    if launched is None or not launched.interpreter:
-        return
     value, loc = script.device_map
     shown = f'"{value}"' if isinstance(value, str) else "a dict over several GPUs"
     where = f"{Path(loc.file).name if loc.file else path.name} line {loc.line}"
+    ws = r.sources.get("world_size")
+    if launched is None and (ws is None or not ws.explicit):
+        # review13b #24: amd/playbooks train_lora.py:129-133, run by a README Python block's `subprocess.run([sys.executable,
+        # "train_lora.py"])`, which goblin does not read as a launch line: the split is said as the one-process case
+        r.notes.append(
+            f"one process may split the model over every visible GPU: device_map={shown} ({where}) and no launch line goblin reads "
+            f"(world size assumed 1): run as one process (`python {path.name}`) on a machine with more than one GPU, the layers run "
+            f"one GPU at a time (naive model parallelism); read as world size 1 at one GPU's throughput ({DEVICE_MAP_AT})"
+        )
+        return
+    if launched is None or not launched.interpreter:
+        return
     word = next((t for t in launched.command.split() if "=" not in t), "python")
     run = f"{launched.where()} runs it with `{word}`, no torchrun, accelerate or deepspeed"
     r.sources["device_map"] = FieldSource(file=loc.file or str(path), key=f"device_map={shown}", line=loc.line, explicit=True, note=DEVICE_MAP_AT)

@@ -75,6 +75,16 @@ CONFIG_DEFAULTS_AT = f"unsloth/models/rl.py:3263-3312{AT}"
 # So TRL's own whole-groups ValueError is not what such a run meets.
 GRPO_NUM_GENERATIONS = 8
 GRPO_BATCH_AT = f"unsloth/models/rl.py:508-521, :3466-3497{AT}"
+# get_peft_model turns gradient checkpointing on with use_gradient_checkpointing="unsloth" by default: FastModel's
+# (loader.py:1147-1151 -> FastBaseModel.get_peft_model, vision.py:1869, applied by post_patch_model :2137, which records
+# the mode on the model, :2217) and FastLanguageModel's (FastLlamaModel.get_peft_model, llama.py:3079, recorded by
+# patch_peft_model :3499, :3604). Unsloth's trainers put that recorded mode back over the config's
+# gradient_checkpointing (rl.py:439-442 and :554-555, the generated trainer's __init__ :3127-3128), so a config's
+# `gradient_checkpointing=False` does not turn it off; the call's own keyword does.
+PEFT_LOADERS = frozenset({"FastLanguageModel", "FastModel", "FastVisionModel", "FastTextModel"})
+PEFT_CHECKPOINTING_DEFAULT = "unsloth"
+PEFT_CHECKPOINTING_AT = f"unsloth/models/vision.py:1869, :2137, :2217; llama.py:3079, :3604{AT}"
+PEFT_CHECKPOINTING_KEPT_AT = f"unsloth/models/rl.py:439-442, :554-555, :3127-3128{AT}"
 # Sleep mode: Unsloth turns TRL's on where its engine was built with it (UNSLOTH_VLLM_STANDBY, rl.py:4001-4005)
 STANDBY_AT = f"unsloth/models/rl.py:4001-4005{AT}"
 

@@ -907,6 +907,16 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
                 "so it cannot clear this config; name the local dataset in the config (its sampled lengths price the padding), or "
                 "measure with that change made (goblin_command)"
             )
+        elif w.sequence_classification and (w.micro_batch_size > 1 or w.pad_to_max) and not (w.token_quantiles and w.mean_tokens):
+            # review13b #37: a classifier padded to max_length; packing does not apply (formats/seqcls.py), the padding does
+            from ..formats.hf_trainer import PLAIN_PACKING_AT
+
+            why = (
+                f"the model is a sequence classifier (packing does not apply) whose micro-batches of {w.micro_batch_size} are padded, and goblin "
+                f"did not read the data's lengths ({_lengths_note(w)}): the pad tokens' share of seq_len {w.seq_len} is unknown, so it cannot "
+                'clear this config; with a tokenizer call without padding="max_length" and the tokenizer given to the Trainer, its default '
+                f"collator, DataCollatorWithPadding, pads each batch to its longest sample ({PLAIN_PACKING_AT}); name the local dataset in the config, or measure (goblin_command)"
+            )
     if not why and verdict == "pass" and evidence == "projected":
         why = _unsure_small_rule(ctx, w, patch)
     if not why and verdict == "pass" and evidence == "projected":
