@@ -73,7 +73,10 @@ def launcher_env(w: WorkloadConfig, path: Path) -> WorkloadConfig:
                 )
             continue
         env[name] = value
-        sources[f"env.{name}"] = FieldSource(file=file, key=name, line=line, explicit=True, note=f"set by the launcher at {where}")
+        said = f"set by the launcher at {where}"
+        if name in launch.env_defaults:
+            said += f", its default `${{{name}:-{value}}}`: {value} unless the caller's environment sets {name}"
+        sources[f"env.{name}"] = FieldSource(file=file, key=name, line=line, explicit=True, note=said)
     if env == w.env and sources == w.sources:
         return w
     return w.model_copy(update={"env": redact_env(env), "sources": sources, "notes": list(dict.fromkeys(notes))})
