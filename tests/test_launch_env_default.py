@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pytest_goblin import hardware
+from pytest_goblin import rules as kb
 from pytest_goblin.formats import load_config
 from pytest_goblin.schemas import WorkloadConfig
 
@@ -100,3 +102,19 @@ def test_an_export_of_another_variables_default_stays_unknown(tmp_path: Path) ->
     w = _load(tmp_path, {"train/train.py": SCRIPT.format(mbs=2), "train/run.sh": launch})
     assert "TORCH_DISTRIBUTED_DEBUG" not in w.env
     assert w.sources["env.TORCH_DISTRIBUTED_DEBUG"].unread
+
+
+def test_distributed_debug_detail_from_the_launcher_is_a_debug_mode(tmp_path: Path) -> None:
+    launch = "export TORCH_DISTRIBUTED_DEBUG=${TORCH_DISTRIBUTED_DEBUG:-DETAIL}\ntorchrun --nproc_per_node=8 train.py\n"
+    w = _load(tmp_path, {"train/train.py": SCRIPT.format(mbs=2), "train/run.sh": launch})
+    assert len(w.debug_modes) == 1 and w.debug_modes[0].startswith("TORCH_DISTRIBUTED_DEBUG=DETAIL (train/run.sh line 1, its default")
+    assert "DETAIL unless the caller's environment sets TORCH_DISTRIBUTED_DEBUG" in w.debug_modes[0]
+    assert "debug.mode_left_on" in {r.id for r in kb.applicable(w, hardware.get_hardware("mi300x"), list(kb.cached_rules()))}
+
+
+def test_distributed_debug_info_or_one_process_is_no_debug_mode(tmp_path: Path) -> None:
+    info = "export TORCH_DISTRIBUTED_DEBUG=INFO\ntorchrun --nproc_per_node=8 train.py\n"
+    one = "export TORCH_DISTRIBUTED_DEBUG=DETAIL\npython train.py\n"
+    for i, launch in enumerate((info, one)):
+        w = _load(tmp_path / str(i), {"train/train.py": SCRIPT.format(mbs=2), "train/run.sh": launch})
+        assert not w.debug_modes
