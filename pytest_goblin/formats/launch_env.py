@@ -19,6 +19,15 @@ from ..redact import redact_env
 from ..schemas import FieldSource, WorkloadConfig
 from .pyscript import ENV_SETDEFAULT
 
+# TORCH_DISTRIBUTED_DEBUG=DETAIL wraps each process group in a ProcessGroupWrapper (torch 2.13.0
+# torch/distributed/distributed_c10d.py:2282-2301 `if get_debug_level() == DebugLevel.DETAIL: ...
+# _create_process_group_wrapper(...)`), whose checks run before every collective; torch's docs: "DETAIL may impact the
+# application performance and thus should only be used when debugging issues" (pytorch docs/source/distributed.md
+# @05382727fd08, section `TORCH_DISTRIBUTED_DEBUG`). review13a #6/#7 interpolation-of-experts-torchtune.
+DISTRIBUTED_DEBUG_AT = (
+    "torch 2.13.0 torch/distributed/distributed_c10d.py:2282-2301; pytorch docs/source/distributed.md@05382727fd08"
+    " `TORCH_DISTRIBUTED_DEBUG`: DETAIL 'may impact the application performance and thus should only be used when debugging issues'"
+)
 # the variables whose unknown value is said in the notes (the rest, `PATH=$PATH:...`, are only sourced as unread)
 RUNTIME_PREFIXES = (
     "NCCL_",
@@ -73,7 +82,21 @@ def launcher_env(w: WorkloadConfig, path: Path) -> WorkloadConfig:
                 )
             continue
         env[name] = value
-        sources[f"env.{name}"] = FieldSource(file=file, key=name, line=line, explicit=True, note=f"set by the launcher at {where}")
+        said = f"set by the launcher at {where}"
+        if name in launch.env_defaults:
+            said += f", its default `${{{name}:-{value}}}`: {value} unless the caller's environment sets {name}"
+        sources[f"env.{name}"] = FieldSource(file=file, key=name, line=line, explicit=True, note=said)
+    debug = list(w.debug_modes)
+    if env.get("TORCH_DISTRIBUTED_DEBUG") == "DETAIL" and launch.world > 1 and not w.env.get("TORCH_DISTRIBUTED_DEBUG"):
+        src = sources["env.TORCH_DISTRIBUTED_DEBUG"]
+        said = (src.note or "").removeprefix("set by the launcher at ")
+        debug.append(
+            f"TORCH_DISTRIBUTED_DEBUG=DETAIL ({said}) wraps every process group in one that runs a monitored barrier and a shape"
+            f" check before each collective ({DISTRIBUTED_DEBUG_AT}); unset it or set it to OFF in the launcher"
+        )
+        if "debug_modes" not in sources:
+            sources["debug_modes"] = FieldSource(file=src.file, key="TORCH_DISTRIBUTED_DEBUG", line=src.line, explicit=True)
     if env == w.env and sources == w.sources:
         return w
-    return w.model_copy(update={"env": redact_env(env), "sources": sources, "notes": list(dict.fromkeys(notes))})
+    update = {"env": redact_env(env), "sources": sources, "notes": list(dict.fromkeys(notes)), "debug_modes": debug}
+    return w.model_copy(update=update)

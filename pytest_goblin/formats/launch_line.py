@@ -118,6 +118,10 @@ class Launch:
     # the environment the launched process gets from the launcher (launcher_text.Line.exported, `launch_env`):
     # (name, value, file (real path), line, known)
     env: list[tuple[str, str, str, int, bool]] = field(default_factory=list)
+    # where the launcher sources a file goblin did not read ("train.sh line 9"): it may export any variable
+    unread_sources: list[str] = field(default_factory=list)
+    # exported names whose value is their own `${X:-literal}` default (launcher_text.Line.env_defaults)
+    env_defaults: list[str] = field(default_factory=list)
     # the Markdown code block ("README.md line 335") that also launches the config, over which this launch script was
     # read (launchers.over_readme_note); "" when none was passed over
     over_readme: str = ""

@@ -4,6 +4,7 @@ words of a launch command (`launcher_kind`, `module_file`, `word_path`, `var_pat
 
 from __future__ import annotations
 
+import posixpath
 import re
 import shlex
 from collections.abc import Callable, Iterator
@@ -55,6 +56,11 @@ class Line:
     # `NAME=value` prefix and `env NAME=value` words; `known` False for a value holding `$`/backticks or an export
     # inside an `if`/loop/function or after `&&`/`||` (its value in the run is unknown, not guessed)
     exported: tuple[Exported, ...] = ()
+    # lines before it that source a file goblin did not read (a variable word, under a branch, outside the tree): that
+    # file may export any variable, so one the launcher is not read to export is unknown, not unset (`launch_world`)
+    unread_sources: tuple[int, ...] = ()
+    # exported names whose value is their own `${X:-literal}` default: the literal unless the caller's environment sets X
+    env_defaults: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -561,6 +567,25 @@ _HERE_VAR = re.compile(
 # closes the outer quote, the outer shell expands "$CONFIG", the next `'` reopens it, so the inner command reads
 # `--config "value"` (GNU bash 5.2 manual, 3.1.2.2 Single Quotes, 3.1.2.3 Double Quotes); read line by line the
 # idiom would leave the `'` marks in the word
+# `ROOT_DIR="$(cd "$SCRIPT_DIR/.." && pwd)"` over a `SCRIPT_DIR` that holds the launcher's folder: that folder's parent
+# (review13a #15 tprimat train/amd_tran_llama.sh:4-5)
+_HERE_OF = re.compile(
+    r"""^(?:export\s+)?([A-Za-z_]\w{0,63})=["']?\$\(\s*cd\s+["']?\$\{?([A-Za-z_]\w{0,63})\}?((?:/[\w.-]{1,64}){0,8})["']?\s*&&\s*pwd\s*\)["']?$"""
+)
+# a word that starts with such a variable: `"$ROOT_DIR/config.env"`
+_HERE_WORD = re.compile(r"""^(["']?)\$\{?([A-Za-z_]\w{0,63})\}?(/[^\s"'$`]{0,300})?(["']?)$""")
+
+
+def here_word(word: str, here_vars: dict[str, str]) -> str:
+    """`word` with a leading variable that holds the launcher's folder (or one below or above it) written as a path
+    relative to that folder (`"$ROOT_DIR/config.env"` -> `../config.env`); `word` unchanged otherwise."""
+    m = _HERE_WORD.match(word)
+    if not m or m.group(2) not in here_vars or m.group(1) != m.group(4):
+        return word
+    folder = here_vars[m.group(2)]
+    return posixpath.normpath(posixpath.join("." if folder == "@" else folder[2:], (m.group(3) or "/.").lstrip("/")))
+
+
 _QUOTE_HOLE = re.compile('"\'"' + r"(\$\{?[A-Za-z_]\w{0,63}\}?)" + '"\'"')
 _HERE = re.compile(r"""^["']?\$\(\s*(?:cd\s+)?dirname\s+["']?\$(?:0|\{?BASH_SOURCE(?:\[0\])?\}?)["']?\s*\)["']?""")
 
@@ -677,6 +702,10 @@ def _unknown(raw: str) -> bool:
     return "$" in raw or "`" in raw
 
 
+# `${NAME:-word}` / `${NAME-word}` with a literal word (no `$`, backticks or braces)
+_OWN_DEFAULT = re.compile(r"""^\$\{([A-Za-z_]\w{0,63}):?-([^$`{}]{1,200})\}$""")
+
+
 def track_export(
     part: str,
     n: int,
@@ -686,6 +715,7 @@ def track_export(
     origin: dict[str, tuple[str, int]],
     scoped: bool,
     allexport: bool | None = False,
+    defaults: set[tuple[str, int]] | None = None,
 ) -> None:
     """Keep `exports` (name -> what the launched process would see) as the shell runs `part`: `export A=1 B`,
     `declare -x A=1` / `typeset -x`, an assignment to a name already exported or made while `set -a` holds
@@ -747,6 +777,15 @@ def track_export(
             held = origin.get(name)
             known = not scoped and held is not None
             exports[name] = (name, env.get(name, "") if known else "", held[0] if held else real, held[1] if held else n, known)
+            continue
+        own = _OWN_DEFAULT.match(raw)
+        if own and own.group(1) == name and name not in env and name not in exports and not scoped and defaults is not None:
+            # `export TORCH_DISTRIBUTED_DEBUG=${TORCH_DISTRIBUTED_DEBUG:-DETAIL}` where the file set it nowhere above: the
+            # literal, unless the caller's environment sets it (bash(1), Parameter Expansion `${parameter:-word}`), said
+            # (Line.env_defaults; review13a #6/#7 interpolation-of-experts-torchtune scripts/launch_mi250x_fsdp.sh:18)
+            value = (_split(own.group(2)) or [""])[0] if own.group(2).strip() else ""
+            exports[name] = (name, value, real, n, True)
+            defaults.add((name, n))
             continue
         known = not scoped and not _unknown(raw)
         exports[name] = (name, raw if known else "", real, n, known)
@@ -952,6 +991,14 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
     sourced_exports: dict[tuple[str, bool | None], tuple[dict[str, Exported], bool | None]] = {}  # by (word, allexport before)
     allexport: bool | None = False  # `set -a` holds (None: it may, set or unset under a branch)
     exports: dict[str, Exported] = dict(written_env)  # what a command run now gets in its environment (Line.exported)
+    unread_sources: list[int] = []  # lines of `source` commands whose file was not read
+    export_defaults: set[tuple[str, int]] = set()  # (name, line) of `export X=${X:-literal}` (Line.env_defaults)
+
+    def in_tree(word: str) -> bool | None:
+        """`[ -f WORD ]`: true where WORD names a file of the repository (as `source` finds it), else undecided."""
+        words = _split(expand(here_word(word, here_vars), env))
+        return True if source is not None and len(words) == 1 and "$" not in words[0] and source(words[0]) is not None else None
+
     physical = dict(raw)
     heredoc: tuple[str, str, int] | None = None  # (terminator, the file word it writes, first body line)
     written: dict[str, tuple[int, int]] = {}  # file word -> the body's (first, last) line
@@ -973,6 +1020,12 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
             here_vars[here.group(1)] = "@/" + here.group(2).strip("/") if here.group(2).strip("/") else "@"
             env.pop(here.group(1), None)
             continue
+        of = _HERE_OF.match(stripped)
+        if of and of.group(2) in here_vars and not depth and not func:
+            rel = here_word(f"${of.group(2)}{of.group(3)}", here_vars)
+            here_vars[of.group(1)] = "@" if rel == "." else "@/" + rel
+            env.pop(of.group(1), None)
+            continue
         if not stripped:
             hint = _commented_command(logical)
             if hint and len(commented) < MAX_COMMENTED:
@@ -987,7 +1040,9 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
             stripped = _QUOTE_HOLE.sub(r'"\1"', stripped)
         for part in re.split(r"&&|\|\||;", stripped):
             if heredoc is None and not func:  # a decided `if` / an argument loop: the commands that do not run are not read
-                skip, part = branches.step(re.sub(r"^\s*(?:do|then)\s+", "", part).strip(), n, env, _literal_names(origin, assigned_text))
+                skip, part = branches.step(
+                    re.sub(r"^\s*(?:do|then)\s+", "", part).strip(), n, env, _literal_names(origin, assigned_text), in_tree if not depth else None
+                )
                 for name, at in branches.skipped.items():
                     if name in env and "$" not in env[name] and name not in defaulted:
                         defaulted[name] = f"`{name}` is {env[name]!r}, read as the script is run without arguments (line {at} sets it from them)"
@@ -1008,8 +1063,10 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
             ):
                 runs.append(run)
             sourced = _SOURCE.match(part.strip())
+            if sourced and source is None:
+                unread_sources.append(n)
             if sourced and source is not None:
-                sword = _split(expand(sourced.group(1), env))
+                sword = _split(expand(here_word(sourced.group(1), here_vars), env))
                 readable = len(sword) == 1 and "$" not in sword[0] and not depth and not conditional and not func
                 if readable and sword[0] not in sourced_files and len(sourced_files) < MAX_SOURCED:
                     got = source(sword[0])
@@ -1024,6 +1081,8 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
                         sourced_exports[key] = _sourced_exports(held[0], held[2], allexport)
                     exports.update(sourced_exports[key][0])
                     allexport = sourced_exports[key][1]
+                else:
+                    unread_sources.append(n)  # a file goblin did not read may export anything (Line.unread_sources)
                 continue
             if (change := allexport_change(part)) is not None:
                 scoped = bool(depth) or conditional or bool(func)
@@ -1079,7 +1138,7 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
                 named_dir = re.fullmatch(r"""(?:cd|pushd)\s+["']?\$\{?([A-Za-z_]\w{0,63})\}?["']?""", part.strip())
                 cwd = here_vars[named_dir.group(1)] if named_dir and named_dir.group(1) in here_vars else _cd(part.strip(), cwd, env)
                 continue
-            track_export(part, n, str(path), exports, env, origin, bool(depth) or conditional or bool(func), allexport)
+            track_export(part, n, str(path), exports, env, origin, bool(depth) or conditional or bool(func), allexport, export_defaults)
             colon = _COLON_ASSIGN.match(part.strip())
             by_default = _VAR_DEFAULT.match(colon.group(1)) if colon else None
             if by_default is not None:
@@ -1232,6 +1291,8 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
                         written_to=heredoc[1] if heredoc is not None else (f"{func}()" if func else ""),
                         body=(heredoc[2], 0) if heredoc is not None else (0, 0),
                         joined_at=broken[n][0] if n in broken else 0,
+                        unread_sources=tuple(unread_sources) if carries and heredoc is None and not func else (),
+                        env_defaults=tuple(sorted(name for name, at in export_defaults if exports.get(name, ("", "", "", 0, False))[3] == at)),
                         # a here-document's or a function's command runs later, in an environment not read here
                         exported=()
                         if heredoc is not None or func

@@ -518,6 +518,8 @@ def _line_launch(line: Line, lf: LauncherFile, shown: str, folder: Path, config:
             found.notes.append(f"`{word}` (a path on another machine) is read as {os.path.relpath(found.script, root)}, the repository's file it names")
         # a Modal/Flyte launch runs the training in a remote container: the local shell's environment does not reach it
         found.env = [] if any(Path(t).name in ("modal", "pyflyte") for t in launcher_words(line.tokens)) else list(line.exported)
+        found.unread_sources = [f"{shown} line {n}" for n in line.unread_sources]
+        found.env_defaults = list(line.env_defaults)
         if not found.strategy and not found.strategy_unread:
             found.strategy_unread = deepspeed_unread(line.tokens, found.where())
         if pattern := pattern_note(line, config, folder, root):

@@ -55,8 +55,9 @@ TORCH_DTYPE_ATTRS = {"bfloat16": "bfloat16", "float16": "float16", "half": "floa
 
 Leaf = Callable[[ast.expr], tuple[bool, Any]]  # a name/attribute/literal as the caller reads it
 # The launched process's environment variable: (True, value), (True, None) when it is unset for certain, (False, None)
-# when goblin does not know (formats/python.launched_environ)
-Environ = Callable[[str], tuple[bool, str | None]]
+# when goblin does not know (formats/python.launched_environ); the second argument: the read writes a default (`.get(X, d)`; `.get(X)` is a
+# switch the author leaves to the user, never read as unset)
+Environ = Callable[[str, bool], tuple[bool, str | None]]
 # The value an entry point's parameter takes from the command line (python-fire), None when `fn` is no entry point
 Entry = Callable[[ast.FunctionDef | ast.AsyncFunctionDef, ast.arg], "tuple[bool, Any] | None"]
 
@@ -216,15 +217,12 @@ class Evaluator:
         again (`ga //= n`, a second `ga = ...` under an `if`; a nested function's own name of the same
         spelling counts too), by a loop, `with`, import or parameter."""
         fn = self.function_of(node)
-        scope: ast.AST = fn if fn is not None else self.tree
-        binds: list[ast.AST] = []
-        for n in ast.walk(scope):
-            if isinstance(n, ast.Name) and n.id == node.id and isinstance(n.ctx, (ast.Store, ast.Del)):
-                binds.append(self.parents.get(id(n), n))
-            elif isinstance(n, (ast.Import, ast.ImportFrom)) and any((a.asname or a.name.split(".")[0]) == node.id for a in n.names):
-                binds.append(n)
-            elif isinstance(n, ast.arg) and n.arg == node.id:
-                binds.append(n)
+        binds = self._binds(fn if fn is not None else self.tree, node.id)
+        if fn is not None and not binds and self.function_of(fn) is None:
+            # a name the function never binds is the module's (`MBS = int(os.environ.get("MBS", 1))` read inside
+            # `train_model`, review13a #15; a function nested in another is not read so): bound once in the whole module, every
+            # function's bindings counted too
+            binds = self._binds(self.tree, node.id)
         if len(binds) != 1:
             return None
         stmt = binds[0]
@@ -233,6 +231,20 @@ class Evaluator:
         if stmt.lineno >= node.lineno:
             return None
         return stmt.value
+
+    def _binds(self, scope: ast.AST, name: str) -> list[ast.AST]:
+        """Every statement of `scope` (nested functions too) that binds `name`, and `global name` declarations."""
+        binds: list[ast.AST] = []
+        for n in ast.walk(scope):
+            if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, (ast.Store, ast.Del)):
+                binds.append(self.parents.get(id(n), n))
+            elif isinstance(n, (ast.Import, ast.ImportFrom)) and any((a.asname or a.name.split(".")[0]) == name for a in n.names):
+                binds.append(n)
+            elif isinstance(n, ast.arg) and n.arg == name:
+                binds.append(n)
+            elif isinstance(n, (ast.Global, ast.Nonlocal)) and name in n.names:
+                binds.append(n)
+        return binds
 
     def passed(self, node: ast.Name) -> ast.expr | None:
         """The expression the script's only call of the parameter's function passes for it; None when
@@ -262,7 +274,7 @@ class Evaluator:
         ok, name = self.value(name_node, depth + 1)
         if not ok or not isinstance(name, str):
             return False, None
-        known, value = self.environ(name)
+        known, value = self.environ(name, default is not None)
         if not known:
             return False, None
         if value is not None:

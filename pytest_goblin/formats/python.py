@@ -244,7 +244,8 @@ def read_script(path: Path, text: str) -> Script:
         return None if found is None else found[:2]
 
     dicts: DictConfigs | None = None
-    ev = Evaluator(tree, parents, lambda n: base(n)[:2], entry, launched_environ(path))
+    unset: list[str] = []  # the environment variables read as their default: the launcher does not set them
+    ev = Evaluator(tree, parents, lambda n: base(n)[:2], entry, launched_environ(path, unset))
     dicts = _dict_configs(path, tree, parents, plain, ev, cli)
 
     def lit(node: ast.expr, depth: int = 0) -> tuple[bool, Any, Location | None]:
@@ -280,7 +281,7 @@ def read_script(path: Path, text: str) -> Script:
         from .pybuilt import read_built
 
         read_built(s, built, cli.attribute)
-        s.notes.extend(cli.notes)
+        s.notes.extend(cli.notes + unset)
         return s
     bnb: dict[str, Any] = {}
     loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Store)}
@@ -438,7 +439,7 @@ def read_script(path: Path, text: str) -> Script:
 
         grouped_texts(s, tree, lit, option)  # a loop's data packed into chunks (run_clm_no_trainer's group_texts): its length too
         read_loop(s, tree, path, lit, Kit(lambda n: guard(n, parents, lit)[0], cli.options, cli.value_of, Location))
-        s.notes.extend(cli.notes)
+        s.notes.extend(cli.notes + unset)
         s.config_class = "TrainingArguments"  # the keys it maps to; TrainingArguments' defaults for what a loop leaves (formats/pyloop.py)
         return s
     elif s.args_call is None and not _parsed_dict(s, dicts, cli):
@@ -449,7 +450,7 @@ def read_script(path: Path, text: str) -> Script:
     if s.config_class in HF_ARGS:
         mapped_truncation(s, tree, lit)
         _launched_length(s, tree, path)
-    s.notes.extend(cli.notes)
+    s.notes.extend(cli.notes + unset)
     return s
 
 

@@ -19,6 +19,7 @@ reading, its assignments not set for certain. Nothing is run."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 # `if [[ "$USE_VLLM" == "true" ]]` / `elif [ "$MODE" != grpo ]`: two words and an operator inside one pair of brackets
@@ -28,6 +29,11 @@ _VAR_WORD = re.compile(r'^(")?\$(?:\{([A-Za-z_]\w{0,63})\}|([A-Za-z_]\w{0,63}))(
 _LITERAL = re.compile(r"""^(?:"([^"$`\\]{0,128})"|'([^']{0,128})'|([\w.,:/+@%-]{1,128}))$""")
 # `while [[ $# -gt 0 ]]`, `while [ "$#" -gt 0 ]`, `while (( $# > 0 ))`, `while (( "$#" ))`: a loop over the arguments
 _ARG_LOOP = re.compile(r"""^while\s+(?:\[\[?\s+"?\$#"?\s+(?:-gt\s+0|-ne\s+0|-ge\s+1)\s+\]\]?|\(\(\s*"?\$#"?\s*(?:>\s*0\s*)?\)\))$""")
+# `if [ -f "$ROOT_DIR/config.env" ]`: the test holds where the file is in the repository (bash(1), CONDITIONAL
+# EXPRESSIONS: `-f file` "True if file exists and is a regular file"); a file not in it (one the user writes, a
+# secrets file) leaves the test undecided (review13a #15 tprimat train/amd_tran_llama.sh:8-12)
+_FILE_TEST = re.compile(r"^if\s+(\[\[|\[)\s+-f\s+(\S{1,300})\s+(\]\]|\])$")
+Exists = Callable[[str], "bool | None"]
 _OPENER = re.compile(r"^(if|case|while|until|for|select)\b")
 _CLOSER = re.compile(r"^(fi|esac|done)\b")
 _CLOSES = {"if": "fi", "case": "esac", "while": "done", "until": "done", "for": "done", "select": "done"}
@@ -52,7 +58,7 @@ class Branches:
     def dead(self) -> bool:
         return any(b.state in ("dead", "done") for b in self.blocks)
 
-    def step(self, part: str, n: int, env: dict[str, str], certain: set[str]) -> tuple[bool, str]:
+    def step(self, part: str, n: int, env: dict[str, str], certain: set[str], exists: Exists | None = None) -> tuple[bool, str]:
         """Reads one command of the script (`part`, stripped, `then`/`do` words removed). Returns (skip, rest): skip the
         command (a decided block's own words, or a command of a branch that does not run), else the command to read
         (`else X=1` -> `X=1`; an undecided `elif` as the `if` the caller counts as an undecided block)."""
@@ -71,6 +77,8 @@ class Branches:
             return True, ""
         if opener and opener.group(1) == "if":
             verdict = decide(part, env, certain)
+            if verdict is None and exists is not None and not self.blocks and (f := _FILE_TEST.match(part)) and (f.group(1) == "[[") == (f.group(3) == "]]"):
+                verdict = exists(f.group(2))
             if verdict is None:
                 if self.blocks:
                     self.blocks.append(_Block("undecided", "fi"))
