@@ -215,8 +215,11 @@ def test_patch_rule_below_the_warn_threshold_is_not_worth_patching(tmp_path: Pat
     main(["audit", str(path), "--runner", "projection", "--target", "mi300x", "--json", str(out)])
     report = json.loads(out.read_text())["items"][0]["report"]
     # Mistral-Small-24B is not in the shape table: its size is the name's, and every rule holds alike over the span of
-    # shapes 24B allows (checkpointing off at 32768 packed tokens fits none of them), so the guess does not decide (namesize22)
-    assert report["verdict"] == "pass" and report["inconclusive"] is None
+    # shapes 24B allows (checkpointing off at 32768 packed tokens fits none of them), so the guess does not decide
+    # (namesize22); what leaves the PASS undecided is the skipped compile, which published same-run pairs measure at
+    # 1.10-1.27x (Impact.measured, compile33), not the shape
+    assert report["verdict"] == "warn" and "Mistral" not in (report["inconclusive"] or "")
+    assert (report["inconclusive"] or "").startswith("compile.torch_compile was left out as not worth patching at its projected")
     assert any("Mistral-Small-24B-Instruct-2501: not in the shape table; its shape is a span from its name" in n for n in report["notes"])
     assert "compile.torch_compile" not in {f["rule_id"] for f in report["findings"]}
     assert "not worth patching" in report["patch"]["skipped"]["compile.torch_compile"]
