@@ -127,8 +127,11 @@ def test_the_budget_caps_the_whole_measurement(tmp_path: Path, monkeypatch: pyte
     assert took < 4.5 + 3.0, took  # the cap, plus one run's start-up
     assert report is not None, [e.data for e in events if e.type == "error"]
     assert report.before is not None and report.after is not None
-    # uncapped, three interleaved rounds (6 runs) follow the solo baseline: the cap stopped short of that
-    assert 4 <= len(report.before.step_time_s) + len(report.after.step_time_s) < 7
+    # uncapped, three interleaved rounds (6 runs) follow the solo baseline: the cap stopped short of that. How many
+    # fit under it depends on how fast this machine starts a process (3 on a loaded 2-core runner, 4 on an idle one),
+    # so only the cap is asserted, and that both variants were measured
+    samples = len(report.before.step_time_s) + len(report.after.step_time_s)
+    assert 3 <= samples < 7 and report.before.step_time_s and report.after.step_time_s
     assert report.verdict == "fail" and report.inconclusive is None  # 30 vs 10 samples/s, no noise: decided
 
 
