@@ -8,14 +8,7 @@ from pathlib import Path
 
 from pytest_goblin.formats import load_config
 
-
-def _repo(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
-
+from .repo_files import write_tree
 
 # review13b #22 (spyysalo/instruction-finetune train.py:46,245; README.md:73)
 POSITIONAL_TRAIN = """\
@@ -47,7 +40,7 @@ POSITIONAL_README = "# Fine-tune\n\n```\npython3 train.py Qwen/Qwen2.5-7B \\\n  
 
 
 def test_a_positional_model_argument_the_launch_line_fills_is_the_model(tmp_path: Path) -> None:
-    root = _repo(tmp_path, {"train.py": POSITIONAL_TRAIN, "README.md": POSITIONAL_README})
+    root = write_tree(tmp_path, {"train.py": POSITIONAL_TRAIN, "README.md": POSITIONAL_README})
     w = load_config(root / "train.py").workload
     assert w.model.name == "Qwen/Qwen2.5-7B"
     src = w.sources["model"]
@@ -60,17 +53,17 @@ def test_a_positional_argument_no_load_reads_or_loads_that_disagree_name_no_mode
     # must not fire: the model comes from an option, the positional word is the data
     train = POSITIONAL_TRAIN.replace("ap.add_argument('model')", "ap.add_argument('--model', default='meta-llama/Llama-3.1-8B')")
     readme = "```\npython3 train.py train.jsonl --batch-size 2\n```\n"
-    a = _repo(tmp_path / "a", {"train.py": train, "README.md": readme})
+    a = write_tree(tmp_path / "a", {"train.py": train, "README.md": readme})
     wa = load_config(a / "train.py").workload
     assert wa.model.name == "meta-llama/Llama-3.1-8B" and not any("argparse positional" in n for n in wa.notes)
     # must not fire: a second model load of a literal: two models, none named, said
     train = POSITIONAL_TRAIN.replace("    targs =", "    teacher = AutoModelForCausalLM.from_pretrained('meta-llama/Llama-3.1-70B')\n    targs =")
-    b = _repo(tmp_path / "b", {"train.py": train, "README.md": POSITIONAL_README})
+    b = write_tree(tmp_path / "b", {"train.py": train, "README.md": POSITIONAL_README})
     wb = load_config(b / "train.py").workload
     assert wb.model.name not in ("Qwen/Qwen2.5-7B", "meta-llama/Llama-3.1-70B") and not any("argparse positional" in n for n in wb.notes)
     assert any("the model loads take different values" in n and "goblin names no model" in n for n in wb.notes)
     # must not fire: no launch line passes the argument
-    c = _repo(tmp_path / "c", {"train.py": POSITIONAL_TRAIN})
+    c = write_tree(tmp_path / "c", {"train.py": POSITIONAL_TRAIN})
     wc = load_config(c / "train.py").workload
     assert wc.model.name != "Qwen/Qwen2.5-7B" and not any("argparse positional" in n for n in wc.notes)
 
@@ -108,7 +101,7 @@ def load_model(lora: bool = True):
 
 
 def test_the_model_a_helper_loads_from_its_modules_constant(tmp_path: Path) -> None:
-    root = _repo(tmp_path, {"src/train.py": CONSTANT_TRAIN, "src/model.py": CONSTANT_MODEL})
+    root = write_tree(tmp_path, {"src/train.py": CONSTANT_TRAIN, "src/model.py": CONSTANT_MODEL})
     w = load_config(root / "src" / "train.py").workload
     assert w.model.name == "Qwen/Qwen2.5-7B"
     assert w.sources["model"].file == str(root / "src" / "model.py") and w.sources["model"].line == 3
@@ -119,12 +112,12 @@ def test_the_model_a_helper_loads_from_its_modules_constant(tmp_path: Path) -> N
 def test_a_rebound_constant_an_untrained_load_or_two_helpers_name_no_model(tmp_path: Path) -> None:
     # must not fire: the constant is bound twice (a later assignment may change it)
     model = CONSTANT_MODEL + 'MODEL_ID = "meta-llama/Llama-3.1-8B"\n'
-    a = _repo(tmp_path / "a", {"src/train.py": CONSTANT_TRAIN, "src/model.py": model})
+    a = write_tree(tmp_path / "a", {"src/train.py": CONSTANT_TRAIN, "src/model.py": model})
     wa = load_config(a / "src" / "train.py").workload
     assert wa.model.name not in ("Qwen/Qwen2.5-7B", "meta-llama/Llama-3.1-8B") and not any("the model is loaded by" in n for n in wa.notes)
     # must not fire: the helper's model is not what the trainer trains
     train = CONSTANT_TRAIN.replace("model = load_model(lora=True)", "teacher = load_model(lora=True)\n    model = None")
-    b = _repo(tmp_path / "b", {"src/train.py": train, "src/model.py": CONSTANT_MODEL})
+    b = write_tree(tmp_path / "b", {"src/train.py": train, "src/model.py": CONSTANT_MODEL})
     wb = load_config(b / "src" / "train.py").workload
     assert wb.model.name != "Qwen/Qwen2.5-7B" and not any("the model is loaded by" in n for n in wb.notes)
     # two helpers that load two models: none named, said
@@ -132,7 +125,7 @@ def test_a_rebound_constant_an_untrained_load_or_two_helpers_name_no_model(tmp_p
     train = CONSTANT_TRAIN.replace("from model import load_model", "from model import load_model\nfrom other import load_other").replace(
         "    model = load_model(lora=True)", "    model = load_model(lora=True)\n    if config_flag():\n        model = load_other()"
     )
-    c = _repo(tmp_path / "c", {"src/train.py": train, "src/model.py": CONSTANT_MODEL, "src/other.py": other})
+    c = write_tree(tmp_path / "c", {"src/train.py": train, "src/model.py": CONSTANT_MODEL, "src/other.py": other})
     wc = load_config(c / "src" / "train.py").workload
     assert wc.model.name not in ("Qwen/Qwen2.5-7B", "meta-llama/Llama-3.1-8B")
     assert any(

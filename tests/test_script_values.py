@@ -9,14 +9,7 @@ from pathlib import Path
 
 from pytest_goblin.formats import load_config
 
-
-def _repo(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
-
+from .repo_files import write_tree
 
 # review10a #17 (LazarusNLP run_sft_instruct_qlora.py): `main(parse_args())`, and `args` rebound to TrainingArguments
 PARSE_IN_PLACE = """\
@@ -55,7 +48,7 @@ LAUNCH_17 = 'accelerate launch train.py \\\n    --model_checkpoint "Qwen/Qwen2.5
 
 
 def test_the_parse_call_passed_in_place_is_the_command_line(tmp_path: Path) -> None:
-    root = _repo(tmp_path, {"train.py": PARSE_IN_PLACE, "run.sh": LAUNCH_17})
+    root = write_tree(tmp_path, {"train.py": PARSE_IN_PLACE, "run.sh": LAUNCH_17})
     w = load_config(root / "train.py").workload
     run = str(root / "run.sh")
     assert w.model.name == "Qwen/Qwen2.5-7B" and w.sources["model"].file == run
@@ -71,7 +64,7 @@ def test_the_parse_call_passed_in_place_is_the_command_line(tmp_path: Path) -> N
 def test_an_option_set_again_after_parsing_is_not_the_launch_lines(tmp_path: Path) -> None:
     text = PARSE_IN_PLACE.replace("    model = AutoModelForCausalLM", "    args.batch_size = args.batch_size // 4\n    model = AutoModelForCausalLM")
     text = text.replace("    main(parse_args())", '    ns = parse_args()\n    setattr(ns, "max_length", 64)\n    main(ns)')
-    root = _repo(tmp_path, {"train.py": text, "run.sh": LAUNCH_17})
+    root = write_tree(tmp_path, {"train.py": text, "run.sh": LAUNCH_17})
     w = load_config(root / "train.py").workload
     # must not fire: neither 32 nor 256 from the launch line; the trainer's defaults stand, said as assumed
     assert w.micro_batch_size == 8 and not w.sources["micro_batch_size"].explicit
@@ -128,7 +121,7 @@ LAUNCH_16 = "MODEL=meta-llama/Llama-2-13b-hf\naccelerate launch train.py \\\n  -
 
 
 def test_the_model_a_repository_helper_loads_from_its_argument(tmp_path: Path) -> None:
-    root = _repo(tmp_path, {"train.py": HELPER_TRAIN, "utils.py": HELPER_UTILS, "scripts/run.sh": LAUNCH_16})
+    root = write_tree(tmp_path, {"train.py": HELPER_TRAIN, "utils.py": HELPER_UTILS, "scripts/run.sh": LAUNCH_16})
     w = load_config(root / "train.py").workload
     assert w.model.name == "meta-llama/Llama-2-13b-hf" and w.sources["model"].file == str(root / "scripts" / "run.sh")
     assert any("the model is loaded by load_model() (utils.py:7, from_pretrained(args.model_name_or_path))" in n for n in w.notes)
@@ -141,12 +134,12 @@ def test_a_helper_whose_loads_disagree_or_whose_model_is_not_trained_gives_no_mo
         "model = AutoModelForCausalLM.from_pretrained(args.model_name_or_path, use_cache=False)",
         "model = AutoModelForCausalLM.from_pretrained(args.teacher_path)",
     )
-    a = _repo(tmp_path / "a", {"train.py": HELPER_TRAIN, "utils.py": utils, "scripts/run.sh": LAUNCH_16})
+    a = write_tree(tmp_path / "a", {"train.py": HELPER_TRAIN, "utils.py": utils, "scripts/run.sh": LAUNCH_16})
     wa = load_config(a / "train.py").workload
     assert wa.model.name != "meta-llama/Llama-2-13b-hf" and not any("the model is loaded by" in n for n in wa.notes)
     # must not fire: the helper's model is not what the trainer trains
     train = HELPER_TRAIN.replace("model, tokenizer = load_model(args)", "teacher, tokenizer = load_model(args)")
-    b = _repo(tmp_path / "b", {"train.py": train, "utils.py": HELPER_UTILS, "scripts/run.sh": LAUNCH_16})
+    b = write_tree(tmp_path / "b", {"train.py": train, "utils.py": HELPER_UTILS, "scripts/run.sh": LAUNCH_16})
     wb = load_config(b / "train.py").workload
     assert wb.model.name != "meta-llama/Llama-2-13b-hf" and not any("the model is loaded by" in n for n in wb.notes)
 
@@ -192,7 +185,7 @@ def _readme(words: str) -> str:
 
 
 def test_fire_defaults_reach_a_nested_tokenizer_and_launch_words_override_them(tmp_path: Path) -> None:
-    a = _repo(tmp_path / "a", {"finetune.py": FIRE_SCRIPT, "README.md": _readme("")})
+    a = write_tree(tmp_path / "a", {"finetune.py": FIRE_SCRIPT, "README.md": _readme("")})
     w = load_config(a / "finetune.py").workload
     assert w.model.name == "meta-llama/Llama-2-7b-hf"
     # the signature's defaults are the run's values (python-fire 0.7.1 core.py:790-808)
@@ -202,7 +195,7 @@ def test_fire_defaults_reach_a_nested_tokenizer_and_launch_words_override_them(t
         for n in w.notes
     )
     for words in ("--cutoff_len=512", "--cutoff_len 512", "--cutoff-len 512"):  # core.py:867-870, 876-877, 914-916
-        b = _repo(tmp_path / words.replace(" ", "_").replace("=", "_"), {"finetune.py": FIRE_SCRIPT, "README.md": _readme(words)})
+        b = write_tree(tmp_path / words.replace(" ", "_").replace("=", "_"), {"finetune.py": FIRE_SCRIPT, "README.md": _readme(words)})
         wb = load_config(b / "finetune.py").workload
         assert wb.seq_len == 512 and wb.sources["seq_len"].file == str(b / "README.md"), words
 
@@ -212,11 +205,11 @@ def test_a_nested_functions_own_name_and_disagreeing_cuts_leave_the_length_assum
     own = FIRE_SCRIPT.replace("def tokenize(prompt):", "def tokenize(prompt, cutoff_len):").replace(
         'tokenize(point["text"])', 'tokenize(point["text"], len(point))'
     )
-    w = load_config(_repo(tmp_path / "a", {"finetune.py": own, "README.md": _readme("")}) / "finetune.py").workload
+    w = load_config(write_tree(tmp_path / "a", {"finetune.py": own, "README.md": _readme("")}) / "finetune.py").workload
     assert w.seq_len == 1024 and not w.sources["seq_len"].explicit
     # must not fire: two calls cut to different lengths
     two = FIRE_SCRIPT.replace(
         '        return tokenize(point["text"])', '        tokenizer(point["q"], truncation=True, max_length=64)\n        return tokenize(point["text"])'
     )
-    w2 = load_config(_repo(tmp_path / "b", {"finetune.py": two, "README.md": _readme("")}) / "finetune.py").workload
+    w2 = load_config(write_tree(tmp_path / "b", {"finetune.py": two, "README.md": _readme("")}) / "finetune.py").workload
     assert w2.seq_len == 1024 and any("truncate at different max_length values (" in n for n in w2.notes)
