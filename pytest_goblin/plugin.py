@@ -6,6 +6,7 @@ Without `--goblin` every hook returns at once and nothing heavy is imported.
 from __future__ import annotations
 
 import gc
+import itertools
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -146,6 +147,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from . import repoindex
 
     repoindex.begin()  # until unconfigure, each repository question is answered once (repoindex.py)
+    _warn_split_value_paths(config, collected)
     state = GoblinSession(settings, collected, shard)
     state.rootpath = config.rootpath
     config.stash[STATE_KEY] = state
@@ -153,6 +155,41 @@ def pytest_configure(config: pytest.Config) -> None:
     if not _is_worker(config):
         state.sigterm.install()
     _freeze_heap(state)
+
+
+def _warn_split_value_paths(config: pytest.Config, collected: list[Path]) -> None:
+    """`--goblin-json /tmp/x.json` as two words: pytest chooses its rootdir (and searches for the ini file) from the
+    command line before any plugin has added its options (_pytest/config Config._preparse: determine_setup runs on
+    the known-args parse, then load_setuptools_entrypoints), so an existing file named there counts as a test path and
+    can move the rootdir out of the repository (`/tmp` here). goblin cannot undo that choice; it says so and how to
+    write the option so that pytest skips the value."""
+    from .options import OPTIONS
+
+    flags = {f"--goblin-{o.flag}" for o in OPTIONS if o.kind != "bool" and "pytest" in o.surfaces}
+    args = [str(a) for a in config.invocation_params.args]
+    base = Path(config.invocation_params.dir)
+    dirs = [p if p.is_dir() else p.parent for p in collected]
+    try:
+        anchor = Path(os.path.commonpath([str(d) for d in dirs])) if dirs else None
+    except ValueError:  # different drives
+        anchor = None
+    for flag, value in itertools.pairwise(args):
+        if flag not in flags or value.startswith("-"):
+            continue
+        path = Path(os.path.abspath(base / value))
+        if not path.exists() or config.option.rootdir:
+            continue
+        where = path if path.is_dir() else path.parent
+        if anchor is not None and where.is_relative_to(anchor):
+            continue  # inside the audited paths' common folder: the rootdir is the one they give
+        config.issue_config_time_warning(
+            pytest.PytestConfigWarning(
+                f"pytest-goblin: `{flag} {value}` is written as two words, and {value} exists: pytest picks its rootdir "
+                f"before plugins add their options, so it counted {value} as a test path (rootdir {config.rootpath}; the "
+                f"ini file is looked for from there). Write `{flag}={value}` to keep the rootdir the audited paths give."
+            ),
+            stacklevel=2,
+        )
 
 
 def _freeze_heap(state: GoblinSession) -> None:

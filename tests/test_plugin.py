@@ -144,3 +144,20 @@ def test_whole_corpus_no_internalerror(pytester: pytest.Pytester) -> None:
     skipped = {line[4:].split(": ", 1)[0] for line in result.stdout.lines if line.startswith(f"  - {SHARED_CORPUS}")}
     assert audited | skipped == files and not audited & skipped
     assert all(i["verdict"] != "error" for i in items), [i["message"] for i in items if i["verdict"] == "error"]
+
+
+def test_report_path_as_two_words_outside_the_configs_warns(pytester: pytest.Pytester, configs: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """pytest chooses its rootdir before goblin's options exist, so an existing report file written as the option's
+    second word counts as a test path: goblin says so and how to write it (the `=` form pytest skips)."""
+    outside = tmp_path_factory.mktemp("reports") / "r.json"
+    outside.write_text("{}")
+    one = "configs/torchtune-qwen2_5-7b-full.yaml"
+    result = pytester.runpytest("--goblin", one, "--goblin-runner", "projection", "--goblin-json", str(outside))
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([f"*`--goblin-json {outside}` is written as two words*Write `--goblin-json={outside}`*"])
+    # the same report written with `=`, or as two words inside the audited folder, moves nothing: no warning
+    for extra in ([f"--goblin-json={outside}"], ["--goblin-json", "configs/r.json"]):
+        (configs / "r.json").write_text("{}")
+        result = pytester.runpytest("--goblin", "configs", "--goblin-runner", "projection", *extra)
+        result.assert_outcomes(failed=3, passed=1)
+        assert "two words" not in result.stdout.str()
