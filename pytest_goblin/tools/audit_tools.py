@@ -206,8 +206,9 @@ def propose_patch(ctx: AuditContext, args: ProposePatchInput) -> dict[str, Any]:
         small = _not_worth_patching(w, patch, ctx.hw, ctx.settings.warn_at, frozenset(r.id for r in chosen if r.priced))
         if small:
             patch = build_patch(ctx.loaded, [r for r in chosen if r.id not in small], ctx.hw, patch_id, other_files=_edits_other_files(ctx))
-            patch.skipped.update(small)
-            for rid, why in small.items():
+            patch.skipped.update({rid: why for rid, (_, why) in small.items()})
+            ctx.small_gains.update({rid: gain for rid, (gain, _) in small.items()})
+            for rid, (_, why) in small.items():
                 note = f"{rid}: {why}"
                 if note not in ctx.notes:
                     ctx.notes.append(note)
@@ -231,14 +232,15 @@ def _own_gains(w: WorkloadConfig, patch: Patch, hw: Any, base: float | None = No
     return {rid: base / step(w.model_copy(update=fields), hw).step_s for rid, fields in by_rule.items()}
 
 
-def _not_worth_patching(w: WorkloadConfig, patch: Patch, hw: Any, warn_at: float, priced: frozenset[str] = frozenset()) -> dict[str, str]:
+def _not_worth_patching(w: WorkloadConfig, patch: Patch, hw: Any, warn_at: float, priced: frozenset[str] = frozenset()) -> dict[str, tuple[float, str]]:
     """In a patch whose whole projected gain is below goblin_warn_at (the item passes), the rules whose
     own edits alone project a gain above 1 but below it: noise for a projection, reported as not
     worth patching instead of as findings (the verdict thresholds are unchanged). A rule the
     projection does not model projects exactly 1.00x and is left alone. In a patch that does
     reach goblin_warn_at, small rules stay: they add up (blind review 4 found torchtune compile at
-    a projected 1.01x, Liger and the quantization edits correct there)."""
-    out: dict[str, str] = {}
+    a projected 1.01x, Liger and the quantization edits correct there). Each left-out rule comes with its own gain, so
+    that later verdict notes quote the number rather than read it back out of the skip reason."""
+    out: dict[str, tuple[float, str]] = {}
     base = step(w, hw).step_s
     if not patch.edits:
         return out
@@ -248,13 +250,14 @@ def _not_worth_patching(w: WorkloadConfig, patch: Patch, hw: Any, warn_at: float
     for rid, gain in _own_gains(w, patch, hw, base, None if whole < warn_at else priced).items():
         if whole < warn_at and 1.0 + 1e-9 < gain < warn_at:
             out[rid] = (
+                gain,
                 f"not worth patching: its own projected gain is {gain:.3f}x ({(gain - 1) * 100:.1f}%), below goblin_warn_at={warn_at:.2f}, "
-                "within the projection's noise"
+                "within the projection's noise",
             )
         elif whole >= warn_at and rid in priced and gain < NEGLIGIBLE:
             # an edit the model prices at almost nothing rides along a patch that pays for other reasons (review2:
             # dataloader workers at 1.000x in a 1.33x patch, on a recipe that tokenizes before training)
-            out[rid] = f"not worth patching: its own projected gain is {gain:.4f}x, under {(NEGLIGIBLE - 1) * 100:.1f}%: an edit for nothing"
+            out[rid] = (gain, f"not worth patching: its own projected gain is {gain:.4f}x, under {(NEGLIGIBLE - 1) * 100:.1f}%: an edit for nothing")
     return out
 
 
@@ -1550,7 +1553,7 @@ def _unsure_small_rule(ctx: AuditContext, w: WorkloadConfig, patch: Patch) -> st
         return None
     bar = ctx.settings.fail_at
     by_id = {r.id: r for r in ctx.applicable(w)}
-    measured = _measured_beyond(ctx, patch, [by_id[rid] for rid in small if rid in by_id])
+    measured = _measured_beyond(ctx, [by_id[rid] for rid in small if rid in by_id])
     nominal = nominal_for(ctx.hw)
     counted = eager_elementwise_passes(w)
     if counted <= nominal.elementwise_passes:
@@ -1580,10 +1583,7 @@ def _unsure_small_rule(ctx: AuditContext, w: WorkloadConfig, patch: Patch) -> st
     return measured
 
 
-_PROJECTED_GAIN = re.compile(r"gain is (\d{1,3}\.\d{1,4})x")
-
-
-def _measured_beyond(ctx: AuditContext, patch: Patch, small: list[Rule]) -> str | None:
+def _measured_beyond(ctx: AuditContext, small: list[Rule]) -> str | None:
     """Why a projected PASS is not clean: a rule left out as not worth patching whose change published same-run
     ablations measure at goblin_fail_at or more (`Impact.measured`; compile33: torch.compile on/off, 1.10-1.27x on
     A100/H100, where goblin projects 1-3% on those GPUs and about 1% on MI300X; docs/projection.md). The projection
@@ -1593,9 +1593,9 @@ def _measured_beyond(ctx: AuditContext, patch: Patch, small: list[Rule]) -> str 
         m = rule.impact.measured
         if m is None or m.high < bar:
             continue
-        gain = _PROJECTED_GAIN.search(patch.skipped.get(rule.id, ""))
+        gain = ctx.small_gains.get(rule.id)
         return (
-            f"{rule.id} was left out as not worth patching{f' at its projected {gain.group(1)}x' if gain else ''}, but {m.pairs} published runs "
+            f"{rule.id} was left out as not worth patching{f' at its projected {gain:.3f}x' if gain is not None else ''}, but {m.pairs} published runs "
             f"of the same training with only that change made measure {m.low:.2f}-{m.high:.2f}x on {m.gpus} ({m.source}), reaching "
             f"goblin_fail_at={bar:.2f}; goblin's projection has no term that explains them and no {ctx.hw.name} pair narrows them, so it "
             f"cannot clear this config; {rule.title[0].lower()}{rule.title[1:]} and measure it (goblin_command)"

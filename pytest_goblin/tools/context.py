@@ -33,6 +33,7 @@ class AuditContext:
     runs: dict[str, RunMetrics] = field(default_factory=dict)
     reports: list[Report] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # said in the report: fallbacks, backend trouble
+    small_gains: dict[str, float] = field(default_factory=dict)  # rule id -> own projected gain of a rule left out as not worth patching
     fatal: str | None = None  # a measured benchmark crashed, hung, ran out of memory or gave NaN
     _applicable: tuple[WorkloadConfig, list[Rule]] | None = field(default=None, init=False, repr=False)
 
