@@ -75,3 +75,71 @@ def test_a_key_the_script_drops_or_a_file_it_does_not_spread_is_not_a_blocker(tm
     two = RUN.replace("    model = ", "    extra = json.load(open('other.json'))\n    model = ")
     c = write_tree(tmp_path / "c", {"train/run.py": two, "README.md": README, "configs/training_args.json": text})
     assert not any(f.blocker for f in _keys(c))
+
+
+# review13b #35: the model a repository class reads from the second JSON the launch line passes
+LOADER = """\
+import json
+from pathlib import Path
+
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+
+class ModelLoader:
+    def __init__(self, config_path):
+        self.config_path = Path(config_path)
+        self.config = self._load_config()
+
+    def _load_config(self):
+        with open(self.config_path, 'r', encoding='utf-8') as f:
+            return json.load(f)
+
+    def load_base_model(self):
+        tokenizer = AutoTokenizer.from_pretrained(self.config['base_model_name'])
+        model = AutoModelForCausalLM.from_pretrained(self.config['base_model_name'], device_map="auto")
+        return model, tokenizer
+"""
+LOADER_RUN = (
+    RUN.replace("from transformers import", "from model.loader import ModelLoader\nfrom transformers import")
+    .replace("def run_training(training_config_path):", "def run_training(training_config_path, lora_config_path):")
+    .replace("    model = AutoModelForCausalLM.from_pretrained('Qwen/Qwen2.5-7B')\n", "    model, _tok = ModelLoader(lora_config_path).load_base_model()\n")
+    .replace("TrainingArguments(**training_config)", "TrainingArguments(output_dir=training_config['output_dir'])")
+    .replace(
+        "    args = parser.parse_args()\n", '    parser.add_argument("--lora_config", type=str, default="configs/lora.json")\n    args = parser.parse_args()\n'
+    )
+    .replace("run_training(args.training_config)", "run_training(args.training_config, lora_config_path=args.lora_config)")
+)
+LOADER_README = README.replace("configs/training_args.json\n", "configs/training_args.json --lora_config configs/lora.json\n")
+
+
+def _loader_tree(tmp_path: Path, loader: str = LOADER, lora: str = '{\n    "base_model_name": "Qwen/Qwen2.5-7B"\n}\n', readme: str = LOADER_README) -> Path:
+    files = {"train/run.py": LOADER_RUN, "model/loader.py": loader, "README.md": readme, "configs/lora.json": lora}
+    args = {"output_dir": "o", "num_train_epochs": 3, "per_device_train_batch_size": 4, "gradient_accumulation_steps": 4, "learning_rate": 2e-4, "bf16": True}
+    files["configs/training_args.json"] = json.dumps(args, indent=4)
+    return write_tree(tmp_path, files)
+
+
+def test_the_model_a_repository_class_reads_from_the_json_the_launch_line_passes(tmp_path: Path) -> None:
+    root = _loader_tree(tmp_path)
+    w = load_config(root / "configs" / "training_args.json").workload
+    assert w.model.name == "Qwen/Qwen2.5-7B"
+    src = w.sources["model"]
+    assert src.file == str((root / "configs" / "lora.json").resolve()) and src.line == 2
+    said = "`base_model_name: Qwen/Qwen2.5-7B` in configs/lora.json, which README.md line 4 passes as `--lora_config`"
+    assert any(said in n and "gives it to ModelLoader, whose model load at model/loader.py:18" in n for n in w.notes)
+
+
+def test_a_class_that_also_adapts_the_model_or_a_key_it_does_not_read_names_no_model(tmp_path: Path) -> None:
+    # the class builds a LoRA adapter itself: the model is said, not priced as a full fine-tune
+    adapting = LOADER.replace("        return model, tokenizer", "        model = get_peft_model(model, LoraConfig(r=8))\n        return model, tokenizer")
+    a = _loader_tree(tmp_path / "a", loader="from peft import LoraConfig, get_peft_model\n" + adapting)
+    wa = load_config(a / "configs" / "training_args.json").workload
+    assert wa.model.name != "Qwen/Qwen2.5-7B"
+    assert any("that class also decides what it trains (LoraConfig, get_peft_model)" in n and "not priced" in n for n in wa.notes)
+    # must not fire: the JSON holds no key the class reads
+    b = _loader_tree(tmp_path / "b", lora='{\n    "model_name": "Qwen/Qwen2.5-7B"\n}\n')
+    wb = load_config(b / "configs" / "training_args.json").workload
+    assert wb.model.name != "Qwen/Qwen2.5-7B" and not any("base_model_name" in n for n in wb.notes)
+    # must not fire: the launch line passes no second JSON (the option's default is not read)
+    c = _loader_tree(tmp_path / "c", readme=README)
+    assert load_config(c / "configs" / "training_args.json").workload.model.name != "Qwen/Qwen2.5-7B"
