@@ -448,6 +448,10 @@ def read_script(path: Path, text: str) -> Script:
         cli.from_parser()  # HfArgumentParser / TrlParser: the launcher's arguments are the config's keys
     _assigned_fields(s, tree, cli, parents, lit, path, text)
     truncated_length(s, tree, lit)  # after the parser: an HfArgumentParser script's class is known only now
+    if s.config_class in HF_ARGS:
+        from .fixed_length import dataset_length
+
+        dataset_length(s, tree, lit)  # a dataset class of the script that cuts and pads every sample (review13a #15)
     grouped_texts(s, tree, lit)  # after the parser too: the chunk size may be a parsed field (run_clm's block_size)
     if s.config_class in HF_ARGS:
         mapped_truncation(s, tree, lit)
