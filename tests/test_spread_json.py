@@ -75,6 +75,10 @@ def test_a_key_the_script_drops_or_a_file_it_does_not_spread_is_not_a_blocker(tm
     two = RUN.replace("    model = ", "    extra = json.load(open('other.json'))\n    model = ")
     c = write_tree(tmp_path / "c", {"train/run.py": two, "README.md": README, "configs/training_args.json": text})
     assert not any(f.blocker for f in _keys(c))
+    # must not fire: an HfArgumentParser may be what reads the recipe, the json.load another file
+    parsed = RUN.replace("import argparse\n", "import argparse\nfrom transformers import HfArgumentParser\n")
+    d = write_tree(tmp_path / "d", {"train/run.py": parsed, "README.md": README, "configs/training_args.json": text})
+    assert not any(f.blocker and f.key == "max_seq_length" for f in _keys(d))
 
 
 # review13b #35: the model a repository class reads from the second JSON the launch line passes

@@ -7,7 +7,7 @@ TypeError at start, whatever parser an HfArgumentParser script would have used.
 Read (ast, nothing run) in the script the config's launch line runs (`launched.launched_script`): a
 `TrainingArguments(**X)` call whose only `**` is a name X bound once in its function to `json.load(...)` or to a call
 of a module function of the script that returns `json.load(...)`; the script holds exactly one `json.load` (so the
-dict is this file), and nothing removes a key from X (`X.pop(...)`, `del X[...]`)."""
+dict is this file) and no HfArgumentParser/TrlParser, and nothing removes a key from X (`X.pop(...)`, `del X[...]`)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from pathlib import Path
 from ..safepath import UnsafePath, read_text
 
 SPREAD_CLASSES = frozenset({"TrainingArguments"})
+_PARSERS = frozenset({"HfArgumentParser", "TrlParser", "parse_json_file", "parse_yaml_file", "parse_dict", "parse_args_into_dataclasses"})
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,9 @@ def spread_into(config: str | Path) -> Spread | None:
         return None
     if sum(1 for n in ast.walk(tree) if isinstance(n, ast.expr) and _is_json_load(n)) != 1:
         return None
+    named = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    if (named | {a.name.rsplit(".", 1)[-1] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}) & _PARSERS:
+        return None  # a parser may be what reads this file, the json.load another
     loaders = {n.name for n in tree.body if isinstance(n, ast.FunctionDef) and _returns_json(n)}
     parents = {id(c): p for p in ast.walk(tree) for c in ast.iter_child_nodes(p)}
     for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
