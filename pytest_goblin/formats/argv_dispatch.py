@@ -23,11 +23,12 @@ from .pyeval import Evaluator
 if TYPE_CHECKING:
     from .launchers import ScriptLaunch
 
-# CPython 3.11.7 Doc/library/sys.rst `sys.argv`: argv[0] is the script name, the arguments after it follow; torchrun
-# passes the words after the script to it in order (pytorch/pytorch torch/distributed/run.py@010929fd: get_args_parser
-# `training_script_args` nargs=REMAINDER; config_from_args `cmd_args.append(args.training_script)` then
-# `cmd_args.extend(args.training_script_args)`, a `--local-rank` word only where use_env is off, which torchrun never is)
-SYS_ARGV_AT = "CPython 3.11.7 sys.argv; torch/distributed/run.py@010929fd config_from_args passes the words after the script in order"
+# python/cpython Doc/library/sys.rst@000410ff `sys.argv`: "The list of command line arguments passed to a Python script.
+# argv[0] is the script name", the words after it following in order; torchrun passes the words after the script to it in
+# order (pytorch/pytorch torch/distributed/run.py@010929fd: get_args_parser `training_script_args` nargs=REMAINDER;
+# config_from_args `cmd_args.append(args.training_script)` then `cmd_args.extend(args.training_script_args)`, a
+# `--local-rank` word only where use_env is off, which torchrun's parser never turns off: get_use_env)
+SYS_ARGV_AT = "cpython Doc/library/sys.rst sys.argv; torch/distributed/run.py@010929fd config_from_args passes the words after the script in order"
 MAX_LEVELS = 3  # functions a literal may be passed down through
 
 
