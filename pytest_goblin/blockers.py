@@ -1520,7 +1520,17 @@ def _trl_side_read(path: str) -> bool:
 def _rejected(parser: str, classes: tuple[str, ...], keys: list[str], pinned: dict[str, Pin], text: str, path: str) -> KeyCheck | None:
     """The keys the release rejects; only when some are is the repository's own Python read (its argument classes'
     fields, which accept a key the framework dropped), since that walks the tree."""
+    from .formats.spread_args import spread_into
     from .frameworks.history import reading, rejected, repository_fields
+
+    spread: str | None = None
+    if parser == "transformers" and (into := spread_into(path)) is not None:
+        spread = (
+            f"the script that runs it, {into.script}, passes the file's keys at line {into.line} to {into.cls}(**{into.name}), whose __init__ takes only"
+            f" its fields, so a key it lacks raises TypeError at start ({_DATACLASS_INIT})"
+        )
+        got = rejected(parser, classes, keys, pinned, text, frozenset(), spread=spread)
+        return None if got is None else rejected(parser, classes, keys, pinned, text, repository_fields(path), spread=spread)
 
     # an unpinned TRL recipe is read at the newest release with its keys (history.reading): judged there too
     # (at the recipe's own config class's range, as its record is: history.reading reads the class from the label)
@@ -1633,6 +1643,8 @@ def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker, checked: di
             if got.stops is False and r.certain and got.parser != "llamafactory"
             else "So at that release the run would not start. "
             if got.stops is True and r.certain and r.assumed
+            else "So the run does not start on any GPU. "
+            if got.spread and got.stops is True and r.certain and not r.assumed
             else f"{b.symptom}. "
         )
         message = (

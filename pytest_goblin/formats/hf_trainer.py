@@ -285,6 +285,18 @@ class HFTrainerAdapter(Adapter):
                 r.sources["model"] = FieldSource(file=file, key="model_name_or_path", line=line, explicit=True, note=how)
                 r.notes.append(f"model: {how}")
                 return shape
+            from .loader_json import loader_model
+
+            loaded = loader_model(r.path)
+            if loaded is not None and loaded.decides:
+                r.notes.append(
+                    f"model: {loaded.how}; that class also decides what it trains ({', '.join(loaded.decides)}), which goblin does not"
+                    " read there, so the model is not priced (it would be priced as a full fine-tune)"
+                )
+            elif loaded is not None and (named := _shape_named(r, loaded.model)) is not None:  # a repository class's JSON (review13b #35)
+                r.sources["model"] = FieldSource(file=loaded.file, key=None, line=loaded.line, explicit=True, note=loaded.how)
+                r.notes.append(f"model: {loaded.how}")
+                return named
         return model_from(r, "model_name_or_path", launch=self._parsed_model_word(r))
 
     @staticmethod

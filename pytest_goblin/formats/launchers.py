@@ -755,9 +755,9 @@ def _script_lines(
     return found
 
 
-def script_launches(script_path: str | Path, naming: Path) -> list[ScriptLaunch]:
+def script_launches(script_path: str | Path, naming: Path | None = None) -> list[ScriptLaunch]:
     """Every launch line of the repository that runs this script by a path from its launcher's folders and names `naming`
-    (real path), in `find_script_launch`'s order, each read as it reads its first."""
+    (real path; None: any), in `find_script_launch`'s order, each read as it reads its first."""
     absolute = Path(os.path.abspath(script_path))
     script = Path(os.path.realpath(absolute))
     roots, root, how = config_tree(absolute)

@@ -390,6 +390,8 @@ def read_script(path: Path, text: str) -> Script:
             s.notes.append(helped[2])
     if "model_name_or_path" not in s.values and not two_models and cli.launch is not None:  # a positional argument of the launch line
         two_models = _positional_model(s, tree, cli.launch, path)
+    if "model_name_or_path" not in s.values and not two_models:  # the model the launch line's first word picks (argv_dispatch.py)
+        two_models = _dispatched_model(s, tree, cli.launch, path)
     if "model_name_or_path" not in s.values and not two_models:  # no model call read: the id the tokenizer (or a guarded load) names
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and call_name(node.func) == "from_pretrained" and node.args and guard(node, parents, lit)[0] is not False:
@@ -446,6 +448,10 @@ def read_script(path: Path, text: str) -> Script:
         cli.from_parser()  # HfArgumentParser / TrlParser: the launcher's arguments are the config's keys
     _assigned_fields(s, tree, cli, parents, lit, path, text)
     truncated_length(s, tree, lit)  # after the parser: an HfArgumentParser script's class is known only now
+    if s.config_class in HF_ARGS:
+        from .fixed_length import dataset_length
+
+        dataset_length(s, tree, lit)  # a dataset class of the script that cuts and pads every sample (review13a #15)
     grouped_texts(s, tree, lit)  # after the parser too: the chunk size may be a parsed field (run_clm's block_size)
     if s.config_class in HF_ARGS:
         mapped_truncation(s, tree, lit)
@@ -473,6 +479,30 @@ def _positional_model(s: Script, tree: ast.Module, launch: ScriptLaunch, path: P
     s.values["model_name_or_path"] = found.model
     s.where["model_name_or_path"] = Location(None, found.line, file=found.file, fixed=note)
     s.notes.append(note)
+    return False
+
+
+def _dispatched_model(s: Script, tree: ast.Module, launch: ScriptLaunch | None, path: Path) -> bool:
+    """The model the script's loads take by the function its first command-line word runs (`python amd_tran.py llama`,
+    `if sys.argv[1] == "llama": train_llama()`: review13a #15); loads that take several literals goblin cannot choose
+    among name none, said (True: no other reading may name one)."""
+    from .argv_dispatch import dispatched_model
+    from .launchers import find_script_launch, script_launches
+
+    def launches() -> list[ScriptLaunch]:
+        first = launch if launch is not None else find_script_launch(path)
+        if first is None:
+            return []
+        return [first, *(o for o in script_launches(path) if (o.file, o.line) != (first.file, first.line))]
+
+    found, why = dispatched_model(tree, launches, path.name)
+    if why is not None:
+        s.notes.append(why)
+    if found is None:
+        return why is not None
+    s.values["model_name_or_path"] = found.model
+    s.where["model_name_or_path"] = Location(None, found.line, fixed=found.note)
+    s.notes.append(found.note)
     return False
 
 

@@ -483,6 +483,7 @@ class KeyCheck:
     # attribute name -> line, where the script that parses the file reads an attribute (`model_args.torch_dtype`): a
     # dropped key of that name is not said to do nothing (the script's own line may fail or read another value)
     script_reads: dict[str, int] = dataclasses.field(default_factory=dict)
+    spread: bool = False  # the script passes the file's keys to the class's __init__ (`TrainingArguments(**cfg)`)
 
 
 def _trl_has(key: str) -> bool:
@@ -544,13 +545,16 @@ def rejected(
     trl_read: Reading | None = None,
     script_parse: tuple[str, int, dict[str, Any]] | None = None,
     side_read: bool = True,
+    spread: str | None = None,
 ) -> KeyCheck | None:
     """The keys of an HF-style recipe the release it runs on does not have (see the module's docstring);
     `own`: fields of the repository's own argument classes, which are not judged. `trl_read`: the record's reading of an
     unpinned TRL recipe read at the newest release with its keys (reading(): review5 #22, the split said trl 1.9.2 while
     the keys were judged at 1.16.0): the keys are judged at that release too, assumed, one release per record.
     `side_read`: whether TRL's side classes (ModelConfig, ScriptArguments ...) read the file; False where the script parses
-    it into none of them (alignment-handbook's ModelArguments: review12b C3 row 37), so their keys are not judged."""
+    it into none of them (alignment-handbook's ModelArguments: review12b C3 row 37), so their keys are not judged.
+    `spread`: how the script passes the file's keys to TrainingArguments' own __init__ (`TrainingArguments(**cfg)`,
+    formats/spread_args.py): a key TrainingArguments never had is then a TypeError at every release, and the run stops."""
     if unplaced(pins.get("transformers")) or (parser == "trl" and unplaced(pins.get("trl"))):
         return None  # a commit of unknown release: its keys are not judged at the newest release (unplaced)
     tf = run_version("transformers", pins.get("transformers"))
@@ -573,6 +577,11 @@ def rejected(
         in_ta = has("transformers", "TrainingArguments", key, tf) if tf_known else ever("transformers", "TrainingArguments", key)
         if in_ta is not False:
             continue  # TrainingArguments has it at the run's release, or goblin cannot say
+        if parser == "transformers" and spread is not None and not ever("transformers", "TrainingArguments", key):
+            read = read_versions("transformers")
+            why = f"TrainingArguments has no `{key}` at any release goblin read (transformers {read[0]}-{read[-1]})"
+            out.append(Rejected(key, why, None, dist="transformers"))
+            continue
         if parser == "transformers":
             if not ever("transformers", "TrainingArguments", key) or _trl_has(key):
                 continue  # the script's own dataclass may read it; or a TRL config class does, if TRL reads the file
@@ -626,13 +635,15 @@ def rejected(
         )
     elif parser == "trl" and trl is not None and script_parse is not None and (said := trl_parser_stops(trl.version, script_parse)) is not None:
         stops, how = said
+    elif spread is not None and parser == "transformers":
+        stops, how = True, spread
     else:
         stops = None
         how = (
             "a script that reads the file with HfArgumentParser.parse_yaml_file/parse_dict (allow_extra_keys=False) stops with ValueError, "
             "as does TrlParser in trl 0.9-0.12 and, by default, from 0.19; `trl sft` of trl 1.x drops them, so they do nothing"
         )
-    return KeyCheck(out, versions, parser, stops, how, any(r.assumed for r in runs))
+    return KeyCheck(out, versions, parser, stops, how, any(r.assumed for r in runs), spread=spread is not None and parser == "transformers")
 
 
 # The repository's own argument classes: a script may parse the file into its own dataclass (the
