@@ -1594,7 +1594,7 @@ def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker, checked: di
 
     data = loaded.adapter.framework_data(loaded.data)  # a wrapper file's own keys are not the framework's
     if loaded.adapter.name == "python":
-        return _launch_keys_at_version(loaded, b) + _code_keys_at_version(loaded, b)
+        return _launch_keys_at_version(loaded, b) + _code_keys_at_version(loaded, b) + _trainer_kwargs_at_version(loaded, b)
     if not isinstance(data, dict):
         return []
     checked = {} if checked is None else checked
@@ -1714,6 +1714,50 @@ def _code_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
             "(pass the new name, drop the keyword, or pin the release the script was written for); goblin does not rewrite code"
         )
         out.append(_key_finding(b, r.key, f"{r.key}=", line, message, None))
+    return out
+
+
+def _trainer_kwargs_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
+    """The literal keywords a script passes to a TRL trainer constructor (`SFTTrainer(tokenizer=...)`,
+    `DPOTrainer(beta=...)`) that the TRL release it runs on no longer takes (frameworks/trainer_kwargs.py; blind review
+    13b rows 25, 28-30): the call raises TypeError at start-up. A blocker on a release the pin fixes, a requirement on
+    the newest one assumed; nothing where the table does not hold the release (or the class takes `**kwargs`), on a
+    commit goblin cannot place, or for a call with `**`."""
+    from .frameworks.history import run_version
+    from .frameworks.pins import pins
+    from .frameworks.trainer_kwargs import cite, last_accepting, rejects, trainer_calls
+
+    if loaded.adapter.name != "python":
+        return []
+    calls = trainer_calls(loaded.text)
+    if not calls:
+        return []
+    path = str(loaded.path)
+    pinned = pins(path, loaded.text)
+    pin = pinned.get("trl")
+    if pin is not None and pin.kind == "commit" and not pin.version:
+        return []
+    if _release_known("trl", pinned) != (b.severity == "blocker"):
+        return []
+    run = run_version("trl", pin)
+    if run is None:
+        return []
+    at = [run.version, *([run.also] if run.also else [])]  # a placed commit: rejected only where both releases reject
+    out = []
+    for call in calls:
+        for key, line in call.keywords:
+            if not all(rejects(v, call.cls, key) is True for v in at):
+                continue
+            last = last_accepting(call.cls, key, run.version)
+            before = f"; trl {last} is the newest release goblin read whose {call.cls} still takes it" if last else ""
+            stops = "so at that release the run would not start" if run.assumed else "so the run does not start on any GPU"
+            message = (
+                f"`{key}=` in {call.written}(...) (line {line}): {run.how}; {call.cls}.__init__ there has no parameter `{key}` "
+                f"({cite(run.version, call.cls)}){before}. The call raises TypeError on an unexpected keyword argument, {stops}. "
+                f"What to change: line {line} of the script (move the setting to the trainer's config class or processing_class, "
+                "drop the keyword, or pin the release the script was written for); goblin does not rewrite code"
+            )
+            out.append(_key_finding(b, key, f"{key}=", line, message, None))
     return out
 
 
