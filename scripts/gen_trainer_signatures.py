@@ -1,15 +1,18 @@
 """Generate pytest_goblin/frameworks/trainer_signatures.json: the keyword arguments the constructors of TRL's
 SFTTrainer, DPOTrainer, ORPOTrainer, KTOTrainer and RewardTrainer take at each TRL release goblin's key history
 covers (frameworks/key_history.json), read by AST from `git show v<version>:trl/trainer/<file>` of a bare clone of
-github.com/huggingface/trl (argument: its git directory). A release whose tag the clone lacks is left out (not judged).
+github.com/huggingface/trl (first argument: its git directory), else from the release's wheel in the folder the second
+argument names (`pip download --no-deps trl==X`). A release found in neither is left out (not judged).
 A keyword a `deprecate_kwarg(old, new_name=...)` decorator on __init__ still maps is recorded as accepted."""
 
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,7 +47,14 @@ def _signature(source: str, cls: str) -> dict[str, object] | None:
     return None
 
 
-def main(git: str) -> None:
+def _wheel(folder: str, v: str) -> tuple[str, zipfile.ZipFile] | None:
+    path = Path(folder) / f"trl-{v}-py3-none-any.whl"
+    if not path.is_file():
+        return None
+    return f"{path.name} sha256:{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}", zipfile.ZipFile(path)
+
+
+def main(git: str, wheels: str = "") -> None:
     versions = json.loads((ROOT / "pytest_goblin/frameworks/key_history.json").read_text())["trl"]["versions"]
     out: dict[str, object] = {
         "generated_by": "scripts/gen_trainer_signatures.py (git show v<version>:<file> of github.com/huggingface/trl, read by AST)",
@@ -52,11 +62,16 @@ def main(git: str) -> None:
     }
     for v in versions:
         sha = subprocess.run(["git", "--git-dir", git, "rev-parse", "-q", "--verify", f"v{v}^{{commit}}"], capture_output=True, text=True).stdout.strip()
-        if not sha:
+        wheel = _wheel(wheels, v) if not sha and wheels else None
+        if not sha and wheel is None:
             continue
-        per: dict[str, object] = {"commit": sha}
+        per: dict[str, object] = {"commit": sha} if sha else {"wheel": wheel[0]}  # type: ignore[index]
         for cls, path in FILES.items():
-            src = _show(git, f"v{v}", path)
+            if wheel is not None:
+                names = wheel[1].namelist()
+                src = wheel[1].read(path).decode() if path in names else None
+            else:
+                src = _show(git, f"v{v}", path)
             sig = _signature(src, cls) if src is not None else None
             if sig is not None:
                 per[cls] = {"file": path, **sig}
@@ -65,4 +80,4 @@ def main(git: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "")

@@ -42,7 +42,8 @@ def test_the_table_reads_the_releases_from_trl_source() -> None:
     assert rejects("0.12.2", "DPOTrainer", "beta") is False and rejects("0.13.0", "DPOTrainer", "beta") is True
     assert rejects("0.12.2", "SFTTrainer", "max_seq_length") is False and rejects("0.13.0", "SFTTrainer", "max_seq_length") is True
     assert rejects("0.26.2", "KTOTrainer", "tokenizer") is None  # a `**kwargs` shim: not judged
-    assert rejects("1.16.0", "SFTTrainer", "tokenizer") is None  # a release the table does not hold
+    assert rejects("1.16.0", "SFTTrainer", "tokenizer") is True  # read from the 1.16.0 wheel
+    assert rejects("0.4.7", "SFTTrainer", "tokenizer") is None  # a release the table does not hold
 
 
 def test_a_trainer_keyword_the_pinned_release_rejects_stops_the_run(tmp_path: Path) -> None:
@@ -58,8 +59,8 @@ def test_a_trainer_keyword_must_not_fire(tmp_path: Path) -> None:
     # a `**kwargs` call: what it passes is not read
     spread = SCRIPT.replace("tokenizer=tok,", "tokenizer=tok,\n        **extra,")
     assert _findings(tmp_path, "spread", "trl==0.16.1\n", spread) == []
-    # unpinned: the newest release is assumed, and the table does not hold it (nothing certain to say)
-    assert _findings(tmp_path, "unpinned", None) == []
+    # unpinned, and the newest release (assumed) accepts the keyword: processing_class (trl 1.16.0 wheel)
+    assert _findings(tmp_path, "unpinned_ok", None, SCRIPT.replace("tokenizer=tok", "processing_class=tok")) == []
     # a local class of the same name is not TRL's
     local = SCRIPT.replace("from trl import SFTTrainer, SFTConfig", "from trl import SFTConfig\nfrom mytrainer import SFTTrainer")
     assert _findings(tmp_path, "local", "trl==0.16.1\n", local) == []
@@ -78,3 +79,9 @@ def test_dpo_keywords_moved_to_the_config_class(tmp_path: Path) -> None:
     assert got == ["beta", "max_length", "tokenizer"]
     assert _findings(tmp_path, "dpo_old", "trl==0.12.2\n", script) == []
     assert trainer_calls("from trl import DPOTrainer as D\nD(beta=1, **k)\n") == []
+
+
+def test_an_unpinned_repository_gets_a_requirement_at_the_newest_release(tmp_path: Path) -> None:
+    (f,) = _findings(tmp_path, "unpinned", None)
+    assert not f.blocker and f.rule_id == "blocker.keys_unknown_at_version" and f.key == "tokenizer" and f.line == 10
+    assert "assumed trl 1.16.0" in f.message and "would not start" in f.message and "None" not in f.message
