@@ -85,3 +85,48 @@ def test_an_unpinned_repository_gets_a_requirement_at_the_newest_release(tmp_pat
     (f,) = _findings(tmp_path, "unpinned", None)
     assert not f.blocker and f.rule_id == "blocker.keys_unknown_at_version" and f.key == "tokenizer" and f.line == 10
     assert "assumed trl 1.16.0" in f.message and "would not start" in f.message and "None" not in f.message
+
+
+RUN_DPO = """from trl import DPOConfig, DPOTrainer, ModelConfig, TrlParser
+
+
+def main():
+    parser = TrlParser((DPOConfig, ModelConfig))
+    args, model_args = parser.parse_args_and_config()
+    trainer = DPOTrainer(
+        model,
+        ref,
+        args=args,
+        beta=0.1,
+        train_dataset=data,
+    )
+    trainer.train()
+
+
+if __name__ == "__main__":
+    main()
+"""
+RECIPE = (
+    "model_name_or_path: Qwen/Qwen2.5-0.5B\nbf16: true\nper_device_train_batch_size: 2\ngradient_accumulation_steps: 4\n"
+    "learning_rate: 5.0e-7\nnum_train_epochs: 1\nlr_scheduler_type: cosine\nmax_length: 1024\nmax_prompt_length: 512\noutput_dir: out\n"
+)
+
+
+def test_a_recipe_s_launched_script_keyword_the_release_rejects(tmp_path: Path) -> None:
+    """review13b row 28 (CheXalign scripts/run_dpo.py:169-179 run on config_chexagent_dpo.yaml): the script's
+    DPOTrainer(beta=...) at the release the repository pins."""
+
+    def run(name: str, req: str) -> list[Finding]:
+        files = {
+            "recipes/dpo.yaml": RECIPE,
+            "run_dpo.py": RUN_DPO,
+            "run.sh": "accelerate launch run_dpo.py --config recipes/dpo.yaml\n",
+            "requirements.txt": req,
+        }
+        path = write_tree(fresh_root(tmp_path, name), files, git=True) / "recipes/dpo.yaml"
+        return [f for f in blockers.findings(load_config(path), get_hardware("mi300x")) if f.rule_id.startswith("blocker.keys_")]
+
+    (f,) = run("new", "trl==0.16.1\n")
+    assert f.blocker and f.key == "beta" and f.line == 11 and f.file is not None and f.file.endswith("run_dpo.py")
+    assert "the script run_dpo.py line 11" in f.message and "trl 0.12.2 is the newest release" in f.message
+    assert run("old", "trl==0.12.2\n") == []  # must not: DPOTrainer takes beta there
