@@ -1585,6 +1585,13 @@ def _key_check(loaded: LoadedConfig, data: dict[Any, Any]) -> KeyCheck | None:
 
 
 def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker, checked: dict[str, Any] | None = None) -> list[Finding]:
+    """_recipe_keys_at_version, and for a HF/TRL YAML/JSON recipe the TRL trainer keywords of the script its launch line
+    runs on it that the release rejects (_trainer_kwargs_at_version)."""
+    own = _recipe_keys_at_version(loaded, hw, b, checked)
+    return own + (_trainer_kwargs_at_version(loaded, b) if loaded.adapter.name == "hf-trainer" else [])
+
+
+def _recipe_keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker, checked: dict[str, Any] | None = None) -> list[Finding]:
     """One finding per key the transformers/TRL release the recipe runs on does not have (frameworks/history.py), or
     its pinned LLaMA-Factory release / torchtune dataset builder has no field for (frameworks/releases.py):
     a blocker where the parser that reads the file stops on it, a requirement where that is not known or it
@@ -1594,7 +1601,7 @@ def _keys_at_version(loaded: LoadedConfig, hw: Hardware, b: Blocker, checked: di
 
     data = loaded.adapter.framework_data(loaded.data)  # a wrapper file's own keys are not the framework's
     if loaded.adapter.name == "python":
-        return _launch_keys_at_version(loaded, b) + _code_keys_at_version(loaded, b)
+        return _launch_keys_at_version(loaded, b) + _code_keys_at_version(loaded, b) + _trainer_kwargs_at_version(loaded, b)
     if not isinstance(data, dict):
         return []
     checked = {} if checked is None else checked
@@ -1715,6 +1722,83 @@ def _code_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
         )
         out.append(_key_finding(b, r.key, f"{r.key}=", line, message, None))
     return out
+
+
+def _trainer_kwargs_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
+    """The literal keywords a script passes to a TRL trainer constructor (`SFTTrainer(tokenizer=...)`,
+    `DPOTrainer(beta=...)`) that the TRL release it runs on no longer takes (frameworks/trainer_kwargs.py; blind review
+    13b rows 25, 28-30): the call raises TypeError at start-up. A blocker on a release the pin fixes, a requirement on
+    the newest one assumed; nothing where the table does not hold the release (or the class takes `**kwargs`), on a
+    commit goblin cannot place, or for a call with `**`."""
+    from .frameworks.history import run_version
+    from .frameworks.pins import pins
+    from .frameworks.trainer_kwargs import cite, last_accepting, rejects, trainer_calls
+
+    path = str(loaded.path)
+    file: str | None = None
+    if loaded.adapter.name == "python":
+        calls = trainer_calls(loaded.text)
+        shown = "the script"
+    else:
+        # a YAML/JSON recipe: the calls of the script its launch line runs on it (review13b rows 28-30: CheXalign
+        # scripts/run_dpo.py:169 DPOTrainer(beta=..., tokenizer=..., max_length=...) for config_chexagent_dpo.yaml)
+        script = _launched_script_text(path)
+        if script is None:
+            return []
+        file, shown, text = script
+        calls = trainer_calls(text)
+        shown = f"the script {shown}"
+    if not calls:
+        return []
+    pinned = pins(path, loaded.text)
+    pin = pinned.get("trl")
+    if pin is not None and pin.kind == "commit" and not pin.version:
+        return []
+    if _release_known("trl", pinned) != (b.severity == "blocker"):
+        return []
+    run = run_version("trl", pin)
+    if run is None:
+        return []
+    at = [run.version, *([run.also] if run.also else [])]  # a placed commit: rejected only where both releases reject
+    out = []
+    for call in calls:
+        for key, line in call.keywords:
+            if not all(rejects(v, call.cls, key) is True for v in at):
+                continue
+            last = last_accepting(call.cls, key, run.version)
+            before = f"; trl {last} is the newest release goblin read whose {call.cls} still takes it" if last else ""
+            stops = "so at that release the run would not start" if run.assumed else "so the run does not start on any GPU"
+            message = (
+                f"`{key}=` in {call.written}(...) ({'' if file is None else shown + ' '}line {line}): {run.how}; {call.cls}.__init__ there has no parameter `{key}` "
+                f"({cite(run.version, call.cls)}){before}. The call raises TypeError on an unexpected keyword argument, {stops}. "
+                f"What to change: line {line} of {shown} (move the setting to the trainer's config class or processing_class, "
+                "drop the keyword, or pin the release the script was written for); goblin does not rewrite code"
+            )
+            out.append(_key_finding(b, key, f"{key}=", line, message, None, file))
+    return out
+
+
+def _launched_script_text(path: str) -> tuple[str, str, str] | None:
+    """(absolute file, file shown, text) of the Python script a launch line runs on this YAML/JSON recipe, or None."""
+    if not path.endswith((".yaml", ".yml", ".json")):
+        return None
+    from pathlib import Path
+
+    from .formats.launched import launched_script
+    from .safepath import repository_root, within
+
+    launched = launched_script(path)
+    root = repository_root(Path(path))
+    if launched is None or root is None or not launched.script.endswith(".py"):
+        return None
+    target = root / launched.script
+    try:
+        # inside the repository, bounded, as launched.launched_script read it (nothing run)
+        if not within(target.resolve(), [root.resolve()]) or target.stat().st_size > 2_000_000:
+            return None
+        return str(target), launched.script, target.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
 
 
 def _unpinned_said(r: Rejected, container: str | None) -> str:

@@ -358,6 +358,8 @@ def reading(framework: str | None, config: str, text: str | None = None) -> Read
     got = _pinned_reading(dist, tables, pin)
     if pin is None and (aside := set_aside_notes(config, dist)):  # a README pin goblin did not take: said with its lines
         got = dataclasses.replace(got, source=f"{got.source}; {'; '.join(aside[:3])}")
+    if pin is None and text and (commented := _commented_image(dist, text)):
+        got = dataclasses.replace(got, source=f"{got.source}; {commented}")
     if dist == "trl" and (pin is None or not pin.version):
         # no pin says which release runs, but the file's keys exist only in a range of releases (review2 #9:
         # vllm_max_model_len, trl 0.16.1-0.17.0): the run is on that range, not on the newest release goblin
@@ -373,6 +375,29 @@ def reading(framework: str | None, config: str, text: str | None = None) -> Read
             said = "no pin" if pin is None else f"{pin.spec}, {pin.where}" if pin.spec else pin.where
             return Reading(dist, newest, f"{said}; the newest release with the file's keys ({named.releases})", tables, True, got.spec, got.file, got.line)
     return got
+
+
+def _commented_image(dist: str, text: str) -> str:
+    """What the reading says of a framework image the config's own comment names where nothing pins the framework
+    (review13a row 2: `# ... run inside the winglian/axolotl:main-20241202 docker image`): the release the tag holds, and
+    that a comment is not a pin (no launch line, Dockerfile or script of the repository runs the image), so the assumed
+    release stays; "" where no comment names one."""
+    from .image_pins import IMAGE_DISTS, comment_images
+    from .pins import image_tag_pin
+
+    if dist not in IMAGE_DISTS:
+        return ""
+    for line, image, tag in comment_images(text):
+        named = image_tag_pin(dist, tag, image, f"the config's comment at line {line}", "", line)
+        if named is not None:
+            after = f"a nightly of {dist}'s main branch after {dist} {named.version}"
+            holds = f"{after}, before {named.before}" if named.before else after
+            holds = holds if named.kind == "commit" else f"{dist} {named.version}"
+            return (
+                f"the config's comment at line {line} names the image `{image}` ({holds}); a comment is not a pin and nothing in the"
+                f" repository runs that image, so goblin keeps the release above: run the config in that image or pin {dist} to say which runs"
+            )
+    return ""
 
 
 def _pinned_reading(dist: str, tables: str, pin: Pin | None) -> Reading:

@@ -93,3 +93,16 @@ def images_in(text: str, shown: str, file: str) -> list[Image]:
                 continue
             out.append(Image(shown, file, n, m.group(0).removeprefix("docker://").removeprefix("dockerd://"), tag, tag_from))
     return out
+
+
+def comment_images(text: str) -> list[tuple[int, str, str]]:
+    """(line, image, tag) of the framework images a config's own comment lines name (`# run inside the
+    winglian/axolotl:main-20241202 docker image`: review13a row 2). A comment is not a pin: nothing in the repository runs
+    that image, so the caller only says it beside the release it assumes."""
+    if "axolotl" not in text:
+        return []
+    out = []
+    for n, row in enumerate(text.splitlines(), 1):
+        if "axolotl" in row and _COMMENT.match(row):
+            out += [(n, m.group(0), m.group(2)) for m in _IMAGE.finditer(row) if m.group(2)]
+    return out
