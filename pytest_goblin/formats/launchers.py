@@ -81,6 +81,7 @@ from .launch_naming import (
     tune_registry_name,
 )
 from .launch_trains import script_trains
+from .launch_varconfig import variable_config_launch
 from .launch_walk import MAX_DEPTH, MAX_DIR_ENTRIES, config_tree, launcher_candidates, launcher_rank, read_launcher
 from .launcher_text import (
     ASSUMED_ARGUMENT,
@@ -424,7 +425,7 @@ def _first_launch(config: Path, root: Path, roots: list[Path], how: str, scripts
             return found, ()
     if scripts_only:
         return None, tuple(npu)
-    return elsewhere_launch(config, root, roots) or commented_launch(config, root, roots), tuple(npu)
+    return elsewhere_launch(config, root, roots) or variable_config_launch(config, root, roots) or commented_launch(config, root, roots), tuple(npu)
 
 
 MAX_OTHERS = 64  # other launch lines of a config counted (each read for its topology)
