@@ -66,3 +66,41 @@ def test_no_variable_launch_where_the_premise_fails(tmp_path: Path, files: dict[
     note = w.sources["gpus_per_node"].note or ""
     assert "which it never sets" not in note
     assert w.gpus_per_node != 8 or "assumed" in note
+
+
+# ------------------------------------------------------------------ a recipe family's lines of different topologies (row 34)
+PARSED = """\
+import transformers
+
+parser = transformers.HfArgumentParser((transformers.Seq2SeqTrainingArguments,))
+(args,) = parser.parse_yaml_file("x.yaml")
+transformers.Trainer(model=transformers.AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-7B"), args=args).train()
+"""
+NOTEBOOK_LINE = "CUDA_VISIBLE_DEVICES=0 python finetune_hf.py data THUDM/chatglm3-6b configs/lora.yaml\n"
+TORCHRUN_LINE = "torchrun --standalone --nnodes=1 --nproc_per_node=8 finetune_hf.py data THUDM/chatglm3-6b configs/lora.yaml\n"
+
+
+def _family(tmp_path: Path, readme: str) -> Path:
+    files = {
+        "demo/configs/sft.yaml": YAML,
+        "demo/configs/lora.yaml": YAML,
+        "demo/finetune_hf.py": PARSED,
+        "demo/run_lora.sh": "#!/bin/bash\n" + NOTEBOOK_LINE,
+        "demo/README.md": "```bash\n" + readme + "```\n",
+    }
+    return write_tree(tmp_path / "repo", files, git=True) / "demo/configs/sft.yaml"
+
+
+def test_a_recipe_familys_lines_of_different_topologies_leave_it_ambiguous(tmp_path: Path) -> None:
+    w = load_config(_family(tmp_path, TORCHRUN_LINE)).workload
+    note = w.sources["world_size"].note or ""
+    assert "a config of the same recipe family" in note and not w.sources["world_size"].explicit
+    assert f"{TOPOLOGY_AMBIGUOUS}: other launch lines that may run it have another topology (demo/README.md line 2: 1 x 8)" in note
+    assert topology_ambiguous(w) is not None
+
+
+def test_a_recipe_familys_lines_of_one_topology_are_not_ambiguous(tmp_path: Path) -> None:
+    w = load_config(_family(tmp_path, NOTEBOOK_LINE)).workload
+    note = w.sources["world_size"].note or ""
+    assert "a config of the same recipe family" in note
+    assert TOPOLOGY_AMBIGUOUS not in note and topology_ambiguous(w) is None
