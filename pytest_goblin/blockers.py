@@ -247,7 +247,7 @@ def found(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] | li
             hit = next(((n, text) for n, text in lines if re.search(b.launch, text)), None)
             if hit is None:
                 # the launcher in the repository that runs this config (review2: s1's sft.sh counts GPUs with nvidia-smi)
-                elsewhere = topology_launcher_line(loaded.workload, b.launch)
+                elsewhere = topology_launcher_line(loaded.workload, b.launch, certain=True)  # not a branch's fallback
                 if elsewhere is None:
                     continue
                 value = value if key else elsewhere

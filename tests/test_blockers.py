@@ -1246,6 +1246,28 @@ def test_a_launcher_in_the_repository_that_counts_gpus_with_nvidia_smi_is_a_bloc
     assert not [f for f in blockers.findings(load_config(root / "train" / "sft.yaml"), get_hardware("mi300x")) if f.rule_id == "blocker.nvidia_smi_gpu_count"]
 
 
+@pytest.mark.parametrize(
+    ("counting", "fires"),
+    [
+        ("if [ -n \"$NGPU\" ]; then\n    echo given\nfi\ngpu_count=$(nvidia-smi -L | wc -l)\n", True),  # after the block: always run
+        ("if [[ -n \"${SM_NUM_GPUS:-}\" ]]; then\n    gpu_count=\"$SM_NUM_GPUS\"\nelif command -v nvidia-smi &> /dev/null; then\n"
+         "    gpu_count=\"$(nvidia-smi -L | wc -l)\"\nelse\n    gpu_count=1\nfi\n", False),  # a fallback branch
+    ],
+    ids=["unconditional", "fallback-branch"],
+)  # fmt: skip
+def test_an_nvidia_smi_count_in_a_fallback_branch_is_no_blocker(tmp_path: Path, counting: str, fires: bool) -> None:
+    """review13a #14 sm_accelerate_train.sh:98-103: NUM_GPUS from SM_NUM_GPUS, else from `nvidia-smi -L` where the command
+    exists: on ROCm that branch is not taken, so the count it sets is no certain stop."""
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    (root / "train").mkdir()
+    (root / "train" / "sft.yaml").write_text(HF)
+    launch = "torchrun --nproc-per-node ${gpu_count} train/sft.py --config train/sft.yaml\n"
+    (root / "train" / "sft.sh").write_text(counting + launch)
+    found = [f for f in blockers.findings(load_config(root / "train" / "sft.yaml"), get_hardware("mi300x")) if f.rule_id == "blocker.nvidia_smi_gpu_count"]
+    assert bool(found) is fires
+
+
 def test_a_blocker_with_several_findings_is_named_once_with_its_count() -> None:
     """review2 #14: seven rejected keys were listed as seven copies of one id."""
     from pytest_goblin.schemas import Finding

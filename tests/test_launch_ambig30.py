@@ -42,9 +42,9 @@ def test_launch_scripts_of_different_topologies_leave_the_entry_points_topology_
     for key in ("world_size", "nodes", "gpus_per_node"):
         assert not w.sources[key].explicit
     note = w.sources["world_size"].note or ""
-    assert f"{TOPOLOGY_AMBIGUOUS}: other launch scripts run this entry point with another topology (scripts/b_small.sh line 2: 1 x 2)" in note
+    assert f"{TOPOLOGY_AMBIGUOUS}: other launch lines that may run it have another topology (scripts/b_small.sh line 2: 1 x 2)" in note
     said = topology_ambiguous(w)
-    assert said is not None and said.startswith("scripts/a_big.sh line 2 runs it on 4 nodes x 8 GPUs, but other launch scripts")
+    assert said is not None and said.startswith("scripts/a_big.sh line 2 runs it on 4 nodes x 8 GPUs, but other launch lines")
     assert topology_ambiguous(with_world_size(w, 8)) is None  # a stated count ends the ambiguity
 
 

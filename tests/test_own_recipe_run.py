@@ -343,3 +343,27 @@ def test_a_torchtune_forks_registered_recipe_is_the_repositorys_own(tmp_path: Pa
     assert w.world_size == 8
     assert (w.strategy == "fsdp" and w.sources["strategy"].file.endswith("my_sft.py")) is own
     assert ("the repository's own recipes/my_sft.py" in w.framework) is own
+
+
+REGISTRY_TWO = (
+    'Recipe(name="my_single", file_path="my_single.py", configs=[\n    Config(\n        name="team/x_single",\n        file_path="team/x_single.yaml",\n    ),\n]),\n'
+    'Recipe(name="my_dist", file_path="my_dist.py", configs=[\n    Config(\n        name="team/y_full",\n        file_path="team/y_full.yaml",\n    ),\n]),\n'
+)
+PLACEHOLDER_README = "Then run your copy:\n\n```bash\ntune run --nproc_per_node 8 my_dist --config ./my_custom_config.yaml\n```\n"
+
+
+@pytest.mark.parametrize(("registered", "recipe"), [("team/x_single.yaml", "my_single.py"), ("team/other.yaml", "my_dist.py")])
+def test_a_forks_registry_registration_outranks_a_placeholder_readme_line(tmp_path: Path, registered: str, recipe: str) -> None:
+    # review13a #8 torchtune_personify: README.md:222 `tune run full_finetune_distributed --config ./my_custom_config.yaml`
+    # names no config; _recipe_registry.py:26-57 registers personify_8B_full_single_device under full_finetune_single_device
+    files = {
+        "recipes/configs/team/x_single.yaml": FULL_8B,
+        "recipes/my_single.py": OWN_SINGLE,
+        "recipes/my_dist.py": OWN_DIST,
+        "torchtune/_recipe_registry.py": REGISTRY_TWO.replace('"team/x_single.yaml"', f'"{registered}"'),
+        "recipes/configs/README.md": PLACEHOLDER_README,
+    }
+    w = load_config(repo(tmp_path, files) / "recipes/configs/team/x_single.yaml").workload
+    assert f"the repository's own recipes/{recipe}" in w.framework
+    said = "registers x_single.yaml under my_single.py"
+    assert any(said in n for n in w.notes) is (recipe == "my_single.py")

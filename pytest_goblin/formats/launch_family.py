@@ -67,6 +67,8 @@ def family_launch(config_path: str | Path) -> Launch | None:
     first: Launch | None = None
     member: Path | None = None
     scripts: set[str] = set()
+    differ: list[str] = []  # the family's lines of another topology than the first (review13b #34 ChatGLM3: a notebook cell
+    # `CUDA_VISIBLE_DEVICES=0 python finetune_hf.py ... configs/lora.yaml` 1 x 1, README_en.md:212 `torchrun --nproc_per_node=8` 1 x 8)
     seen = 0
     for folder, path in launcher_candidates(config, root):
         if seen >= MAX_FAMILY_LINES:
@@ -93,6 +95,8 @@ def family_launch(config_path: str | Path) -> Launch | None:
             scripts.add(got.script)
             if first is None:
                 first, member = got, other
+            elif (got.nodes, got.per_node) != (first.nodes, first.per_node):
+                differ.append(f"{got.where()}: {got.nodes} x {got.per_node}")
     if first is None or member is None or len(scripts) != 1:
         return None
     sibling = os.path.relpath(member, root)
@@ -120,4 +124,5 @@ def family_launch(config_path: str | Path) -> Launch | None:
         f"{every}): its topology is assumed to be this config's"
     )
     out.assumed.extend(first.assumed)
+    out.ambiguous = differ  # which of the family's topologies this config runs with is not known: none is stated
     return out

@@ -190,7 +190,7 @@ def _template_launch(config: Path, root: Path, roots: list[Path]) -> Launch | No
                 found = read_launch(line, lf, shown, roots, root)
                 # a template line that states no count (every visible GPU) leaves the README's prose to say one
                 if found is not None and launcher_kind(line.tokens) is not None and found.per_node_said and found.nodes_said:
-                    found.place = line.place
+                    found.place, found.template = line.place, True
                     found.notes.append(f"{found.where()} launches `{held[0]}`, a placeholder, in a README beside this config: read as how its recipes run")
                     return found
     return None

@@ -86,6 +86,7 @@ class Launch:
     # why the strategy could not be read although the launch names where it lives (an accelerate
     # --config_file that is a placeholder, set at run time, or not in the repository); "" when read or not named
     strategy_unread: str = ""
+    template: bool = False  # a README line launching a placeholder config (`launch_forms._template_launch`): how its recipes run, not this config's line
     commented: bool = False  # read from a commented-out line (no live line names the config): its counts are a hint, not a statement
     recipe: str = ""  # `tune run ... RECIPE --config ...`: the recipe the line runs
     # accelerate's mixed precision as the line sets it: (value, file (real path), line or None, how); None when the

@@ -344,7 +344,7 @@ def elsewhere_note(where: str, tok: str, script: Path, root: Path) -> str:
 
 REGISTRY_BYTES = 1_000_000  # a torchtune registry or a Hydra script: far smaller; a larger file is not one
 
-_REGISTRY_CONFIG = re.compile(r"""Config\(\s*name\s*=\s*["']([\w.-]{1,128})["']\s*,\s*file_path\s*=\s*["']([\w./-]{1,256})["']""")
+_REGISTRY_CONFIG = re.compile(r"""Config\(\s*name\s*=\s*["']([\w./-]{1,128})["']\s*,\s*file_path\s*=\s*["']([\w./-]{1,256})["']""")
 
 
 def tune_registry_name(config: Path, root: Path) -> str:
@@ -381,6 +381,35 @@ def tune_registry_recipe(name: str, root: Path) -> Path | None:
     if ".." in Path(rel).parts or Path(rel).is_absolute():
         return None
     path = root / "recipes" / rel
+    return path if path.is_file() else None
+
+
+def tune_registry_config_recipe(config: Path, root: Path) -> Path | None:
+    """The recipe file under which a repository that is torchtune itself registers this config (its
+    `torchtune/_recipe_registry.py` lists `Config(name=..., file_path=<the config's recipes/configs path>)` in the
+    `configs=[...]` of `Recipe(name=R, file_path=F)`: `recipes/F`; torchtune/_recipe_registry.py Recipe.configs,
+    torchtune/_cli/run.py:144-166 @v0.6.1), review13a #8 torchtune_personify _recipe_registry.py:26-57. None when it is
+    not registered, or under no single recipe whose file is there."""
+    configs = root / "recipes" / "configs"
+    registry = root / "torchtune" / "_recipe_registry.py"
+    if not config.is_relative_to(configs) or not registry.is_file():
+        return None
+    text = text_or_empty(registry, roots=[root], limit=REGISTRY_BYTES)
+    rel = config.relative_to(configs).as_posix()
+    recipes = [(m.start(), m.group(2)) for m in _REGISTRY_RECIPE.finditer(text)]
+    files = set()
+    for m in _REGISTRY_CONFIG.finditer(text):
+        if m.group(2) != rel:
+            continue
+        before = [f for at, f in recipes if at < m.start()]
+        if before:
+            files.add(before[-1])
+    if len(files) != 1:
+        return None
+    file = files.pop()
+    if ".." in Path(file).parts or Path(file).is_absolute():
+        return None
+    path = root / "recipes" / file
     return path if path.is_file() else None
 
 

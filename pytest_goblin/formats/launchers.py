@@ -81,6 +81,7 @@ from .launch_naming import (
     tune_registry_name,
 )
 from .launch_trains import script_trains
+from .launch_varconfig import variable_config_launch
 from .launch_walk import MAX_DEPTH, MAX_DIR_ENTRIES, config_tree, launcher_candidates, launcher_rank, read_launcher
 from .launcher_text import (
     ASSUMED_ARGUMENT,
@@ -424,7 +425,7 @@ def _first_launch(config: Path, root: Path, roots: list[Path], how: str, scripts
             return found, ()
     if scripts_only:
         return None, tuple(npu)
-    return elsewhere_launch(config, root, roots) or commented_launch(config, root, roots), tuple(npu)
+    return elsewhere_launch(config, root, roots) or variable_config_launch(config, root, roots) or commented_launch(config, root, roots), tuple(npu)
 
 
 MAX_OTHERS = 64  # other launch lines of a config counted (each read for its topology)
@@ -848,9 +849,12 @@ def script_misses(script_path: str | Path) -> list[str]:
     return out
 
 
-def topology_launcher_line(w: WorkloadConfig, pattern: str) -> str | None:
+def topology_launcher_line(w: WorkloadConfig, pattern: str, certain: bool = False) -> str | None:
     """`file:line: text` of the first line matching `pattern` in the repository launcher the topology was read
-    from (the workload's world size / nodes / GPUs-per-node source, when that is another file); None otherwise."""
+    from (the workload's world size / nodes / GPUs-per-node source, when that is another file); None otherwise. With
+    `certain`, not a line of a shell script's `if` block (a fallback such as `elif command -v nvidia-smi; then
+    NUM_GPUS=$(nvidia-smi -L | wc -l)` after `if [[ -n "${SM_NUM_GPUS:-}" ]]`, review13a #14 sm_accelerate_train.sh:98-103,
+    runs only where the branches before it do not)."""
     files = {s.file for k in ("world_size", "nodes", "gpus_per_node") if (s := w.sources.get(k)) is not None and s.file and s.file != w.path}
     for file in sorted(files):
         try:
@@ -859,12 +863,37 @@ def topology_launcher_line(w: WorkloadConfig, pattern: str) -> str | None:
             continue
         rows = text.splitlines()
         prose = _prose_rows(file, rows)
+        branch = _branch_rows(rows) if certain and Path(file).suffix in (".sh", ".bash", "") else frozenset()
         for n, row in enumerate(rows, 1):
-            if n in prose:
+            if n in prose or n in branch:
                 continue
             if re.search(pattern, row):
                 return f"{os.path.basename(file)}:{n}: {_continued(rows, n - 1)[:CONTINUED_CHARS]}"
     return None
+
+
+_IF_OPEN = re.compile(r"^\s*if\s")
+_IF_CLOSE = re.compile(r"^\s*fi\s*(?:[;#].*)?$")
+
+
+_ASSIGNED = re.compile(r"^\s*(?:export\s+|local\s+)?[A-Za-z_]\w*=")
+
+
+def _branch_rows(rows: list[str]) -> frozenset[int]:
+    """The 1-based variable assignments inside a shell `if ... fi` block (each opened on a line of its own, `if [ ... ]; then`), by a
+    count of the lines that open and close one; a one-line `if ...; then ...; fi` opens none."""
+    depth = 0
+    inside: set[int] = set()
+    for n, row in enumerate(rows, 1):
+        if _IF_OPEN.match(row) and not re.search(r"\bfi\s*$", row):
+            depth += 1
+            continue
+        if _IF_CLOSE.match(row):
+            depth = max(0, depth - 1)
+            continue
+        if depth and _ASSIGNED.match(row):
+            inside.add(n)
+    return frozenset(inside)
 
 
 MAX_CONTINUED = 60  # physical lines a `\`-continued command is joined over

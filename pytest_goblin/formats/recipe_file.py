@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .. import repoindex, safepath
 from ..frameworks import own_recipe
-from .launch_naming import tune_registry_recipe
+from .launch_naming import tune_registry_config_recipe, tune_registry_recipe
 from .launchers import find_launch
 
 
@@ -32,6 +32,11 @@ def _repository(config: str, absolute: Path, text: str, roots: list[Path]) -> tu
     if found is not None:
         return found
     launch = find_launch(config)
+    registered = tune_registry_config_recipe(Path(os.path.realpath(absolute)), roots[0]) if roots else None
+    if registered is not None and (launch is None or launch.template) and safepath.within(registered, roots) and own_recipe.is_recipe(registered, roots):
+        # the fork's registry ties the config to its recipe; a README line launching a placeholder config does not name it
+        # (review13a #8 torchtune_personify: README.md:222 `tune run full_finetune_distributed --config ./my_custom_config.yaml`)
+        return registered, f"torchtune/_recipe_registry.py, which registers {absolute.name} under {registered.name},"
     if launch is not None and launch.script and not launch.commented:
         script = Path(launch.script)
         if own_recipe.is_recipe(script, roots):

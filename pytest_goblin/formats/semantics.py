@@ -934,8 +934,8 @@ def _ambiguous_phrase(ambiguous: list[str]) -> str:
     (`launchers._count_others`, `Launch.ambiguous`): each other script's topology, and that the one read is assumed."""
     shown = "; ".join(ambiguous[:AMBIGUOUS_SHOWN]) + (f"; {len(ambiguous) - AMBIGUOUS_SHOWN} more" if len(ambiguous) > AMBIGUOUS_SHOWN else "")
     return (
-        f"; {TOPOLOGY_AMBIGUOUS}: other launch scripts run this entry point with another topology ({shown}) and nothing ties "
-        "this file to one of them: this one, the first found, is assumed"
+        f"; {TOPOLOGY_AMBIGUOUS}: other launch lines that may run it have another topology ({shown}) and nothing ties "
+        "this file to one of them: the one read, the first found, is assumed"
     )
 
 

@@ -591,7 +591,7 @@ class TorchtuneAdapter(Adapter):
         stock = stock_copy(file, roots)
         if stock is not None and tables.recipe(Path(stock[0]).stem) is not None:
             return None  # a release's recipe, byte-identical: torchtune_recipe names it
-        stock_comment = comment is not None and tables.recipe(comment) is not None
+        stock_comment = comment is not None and tables.recipe(comment) is not None and comment != file.stem  # the same name: no stale comment
         kept = f"; the config's `tune run {comment}` comment is the copied stock config's, not how this repository runs it" if stock_comment else ""
         r.notes.append(
             f"torchtune recipe: the repository's own {rel} (read from {said.rstrip(',')}); it is not byte-identical to any torchtune release's recipe, so goblin applies "

@@ -833,7 +833,7 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         # verdict priced on the first one found would be presented as the entry point's
         why = (
             f"{ambiguous}; what fits in memory per GPU and what the collectives cost depend on which run this is, so goblin "
-            "cannot judge this entry point on the one it read; state the GPUs (goblin_world_size) or measure with your "
+            "cannot judge this file on the one it read; state the GPUs (goblin_world_size) or measure with your "
             "training command (goblin_command)"
         )
     if not why and evidence == "projected" and verdict != "fail" and (parallel := parallelism_unread(w)) is not None:
