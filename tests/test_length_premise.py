@@ -207,3 +207,16 @@ def test_known_lengths_above_the_stated_gpu_are_inconclusive(tmp_path: Path) -> 
     roomy.write_text(roomy.read_text().replace("  column: input\n", "  column: input\n  packed: True\n"))
     assert costmodel.stated_contradiction(load_config(roomy).workload) is None
     assert "contradicts goblin's memory model" not in _reason(roomy)
+
+
+def test_parse_record_shows_the_stated_gpu_with_its_memory_and_where(tmp_path: Path) -> None:
+    import json
+
+    from pytest_goblin.formats.record import parse_record
+
+    record, ok = parse_record(_sized(tmp_path, "# Tested on 8xH100 80GB", 8))
+    stated = json.loads(json.dumps(record, default=str))["stated_gpu"]
+    assert ok and isinstance(stated, dict) and stated["gpu"] == "H100 80GB" and stated["line"] == 1 and stated["capacity_gb"] > 80
+    # must-not: no GPU stated, no object
+    none, _ = parse_record(_sized(tmp_path, "# a recipe", 8))
+    assert none["stated_gpu"] is None
