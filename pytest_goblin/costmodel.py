@@ -399,10 +399,11 @@ def stated_bound(w: WorkloadConfig) -> str | None:
     """Where every sample is priced at an assumed length and that baseline is above the memory of the GPU the
     repository says the config trains on (`WorkloadConfig.stated_gpu`): the run that ran there bounds its samples to the
     longest that fits there, said in the config's numbers (issue 23, review13a #10: 130 GB at 32,768 tokens for a run
-    README.md:83 trains on 80 GB A800s). None where the lengths were read, no GPU is stated, the projection fits it, or
-    no length fits it (the length is then not what is over)."""
+    README.md:83 trains on 80 GB A800s). None where the lengths were read, no GPU is stated, the model's size is assumed,
+    the projection fits it, or no length fits it (the length is then not what is over)."""
     stated = w.stated_gpu
-    if stated is None or not lengths_assumed(w):
+    # a model of assumed size (neither known nor sized) may be what is over, not the length (rules.over_hbm's `sized`)
+    if stated is None or not lengths_assumed(w) or not (w.model.known or w.model.params_b is not None):
         return None
     have = memory_gb(w)
     if have <= stated.capacity_gb or (fits := fitting_length(w, stated.capacity_gb)) is None:

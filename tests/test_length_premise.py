@@ -171,6 +171,9 @@ def test_lengths_are_bounded_by_the_gpu_the_repository_trains_on(tmp_path: Path)
     assert len(bound) == 1
     assert "the repository trains this on H100 80GB (recipe.yaml:1" in bound[0] and "at 4,096 tokens per sample it would need" in bound[0]
     assert f"up to about {fits:,} tokens" in bound[0]
+    # must-not: a model of assumed size (neither known nor sized) may be what is over, not the length
+    unsized = w.model_copy(update={"model": w.model.model_copy(update={"known": False, "params_b": None})})
+    assert costmodel.stated_bound(w) is not None and costmodel.stated_bound(unsized) is None
 
 
 def test_no_bound_without_a_stated_gpu_or_where_the_projection_fits_it(tmp_path: Path) -> None:
