@@ -389,6 +389,50 @@ def length_premise(w: WorkloadConfig, capacity: float) -> str | None:
     return f"the config fits this GPU with samples up to about {fits} tokens, and goblin read no lengths of the data to say whether they are"
 
 
+def _stated_where(w: WorkloadConfig) -> str:
+    stated = w.stated_gpu
+    assert stated is not None
+    return f"{stated.gpu} ({stated.file.rsplit('/', 1)[-1]}:{stated.line}: {stated.capacity} per GPU)"
+
+
+def stated_bound(w: WorkloadConfig) -> str | None:
+    """Where every sample is priced at an assumed length and that baseline is above the memory of the GPU the
+    repository says the config trains on (`WorkloadConfig.stated_gpu`): the run that ran there bounds its samples to the
+    longest that fits there, said in the config's numbers (issue 23, review13a #10: 130 GB at 32,768 tokens for a run
+    README.md:83 trains on 80 GB A800s). None where the lengths were read, no GPU is stated, the model's size is assumed,
+    the projection fits it, or no length fits it (the length is then not what is over)."""
+    stated = w.stated_gpu
+    # a model of assumed size (neither known nor sized) may be what is over, not the length (rules.over_hbm's `sized`)
+    if stated is None or not lengths_assumed(w) or not (w.model.known or w.model.params_b is not None):
+        return None
+    have = memory_gb(w)
+    if have <= stated.capacity_gb or (fits := fitting_length(w, stated.capacity_gb)) is None:
+        return None
+    return (
+        f"lengths bounded: the repository trains this on {_stated_where(w)}; at {w.seq_len:,} tokens per sample it would need "
+        f"{have:.0f} GB, and it fits there only with samples up to about {fits:,} tokens, so the run's samples are that short or "
+        f"shorter and the {w.seq_len:,} priced here are an upper bound, not the data's"
+    )
+
+
+def stated_contradiction(w: WorkloadConfig) -> str | None:
+    """Where the samples' length is known (packed, or padded to the maximum length) and the projection is still above
+    the memory of the GPU the repository says the config trains on: the run that ran there contradicts the memory model
+    itself, so no verdict rests on it (issue 23). None elsewhere."""
+    stated = w.stated_gpu
+    if stated is None or not (w.sample_packing or w.pad_to_max):
+        return None
+    have = memory_gb(w)
+    if have <= stated.capacity_gb:
+        return None
+    how = "packed to" if w.sample_packing else "padded to"
+    return (
+        f"the repository trains this on {_stated_where(w)}, but goblin projects {have:.0f} GB per GPU for it with every sample "
+        f"{how} {w.seq_len:,} tokens: the run that ran there contradicts goblin's memory model for this config, so goblin decides "
+        "nothing on it; measure with your training command (goblin_command)"
+    )
+
+
 def shorter_length(w: WorkloadConfig) -> int:
     return max(1, int(w.seq_len * SHORTER_LENGTH_SHARE))
 

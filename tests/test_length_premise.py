@@ -142,3 +142,84 @@ def test_fitting_length_bisects_the_projection(tmp_path: Path) -> None:
     assert costmodel.memory_gb(costmodel.at_length(w, fits)) <= 206.0 < costmodel.memory_gb(costmodel.at_length(w, fits + 1))
     assert costmodel.fitting_length(w, 1e6) == w.seq_len
     assert costmodel.fitting_length(w, 1.0) is None
+
+
+def _sized(tmp_path: Path, header: str, batch: int, more: dict[str, str] | None = None) -> Path:
+    """The 70B recipe at 4,096-token samples: batch 8 projects about 100 GB per GPU (under MI300X's 206 GB, over an H100's
+    80 GB), batch 4 about 54 GB."""
+    path = _tune(tmp_path, header, max_seq_len="  max_seq_len: 4096", more=more)
+    path.write_text(path.read_text().replace("batch_size: 64", f"batch_size: {batch}"))
+    return path
+
+
+def _notes(path: Path) -> list[str]:
+    result = audit_file(path, Settings(runner="projection", target="mi300x"), shown_as=path.name)
+    assert result.report is not None, result.error
+    assert not any("None" in n for n in result.report.notes)
+    return list(result.report.notes)
+
+
+def test_lengths_are_bounded_by_the_gpu_the_repository_trains_on(tmp_path: Path) -> None:
+    """Issue 23 (review13a #10: 130 GB at 32,768 tokens for a run README.md:83 trains on 80 GB A800s): under the target's
+    memory but above the stated GPU's, the note bounds the lengths to what fits there."""
+    path = _sized(tmp_path, "# Tested on 8xH100 80GB", 8)
+    w = load_config(path).workload
+    assert w.stated_gpu is not None and costmodel.memory_gb(w) > w.stated_gpu.capacity_gb
+    fits = costmodel.fitting_length(w, w.stated_gpu.capacity_gb)
+    assert fits is not None and 1 < fits < 4096
+    bound = [n for n in _notes(path) if n.startswith("lengths bounded")]
+    assert len(bound) == 1
+    assert "the repository trains this on H100 80GB (recipe.yaml:1" in bound[0] and "at 4,096 tokens per sample it would need" in bound[0]
+    assert f"up to about {fits:,} tokens" in bound[0]
+    # must-not: a model of assumed size (neither known nor sized) may be what is over, not the length
+    unsized = w.model_copy(update={"model": w.model.model_copy(update={"known": False, "params_b": None})})
+    assert costmodel.stated_bound(w) is not None and costmodel.stated_bound(unsized) is None
+
+
+def test_no_bound_without_a_stated_gpu_or_where_the_projection_fits_it(tmp_path: Path) -> None:
+    # must-not: no GPU stated
+    assert not any(n.startswith("lengths bounded") for n in _notes(_sized(tmp_path, "# a recipe", 8)))
+    # must-not: the stated GPU holds the projection (batch 4: about 54 GB of 80)
+    small = _sized(tmp_path, "# Tested on 8xH100 80GB", 4)
+    assert load_config(small).workload.stated_gpu is not None
+    assert costmodel.stated_bound(load_config(small).workload) is None
+    assert not any(n.startswith("lengths bounded") for n in _notes(small))
+
+
+def test_a_gpu_named_for_inference_is_not_the_one_the_config_trained_on(tmp_path: Path) -> None:
+    # must-not: the config's own comment and a README sentence tied to it that name an inference GPU
+    assert load_config(_sized(tmp_path, "# Inference runs on a single T4 16GB", 8)).workload.stated_gpu is None
+    readme = "# Recipes\n\n## Training\n\n`recipe.yaml` trains on the cluster; inference runs on a single T4 16GB.\n"
+    assert load_config(_sized(tmp_path, "# a recipe", 8, more={"README.md": readme})).workload.stated_gpu is None
+    # fires: the training sentence of the same README
+    trained = "# Recipes\n\n## Training\n\nWe trained `recipe.yaml` on 8 x H100 80GB.\n"
+    assert load_config(_sized(tmp_path, "# a recipe", 8, more={"README.md": trained})).workload.stated_gpu is not None
+
+
+def test_known_lengths_above_the_stated_gpu_are_inconclusive(tmp_path: Path) -> None:
+    """Packed samples (their length known) projected above the GPU the repository trains on: the memory model is what
+    the run contradicts, so the verdict is inconclusive with that reason."""
+    path = _sized(tmp_path, "# Tested on 8xH100 80GB", 8)
+    path.write_text(path.read_text().replace("  column: input\n", "  column: input\n  packed: True\n"))
+    w = load_config(path).workload
+    assert w.sample_packing and costmodel.memory_gb(w) > 86
+    reason = _reason(path)
+    assert reason.startswith("inconclusive") and "contradicts goblin's memory model" in reason and "packed to 4,096 tokens" in reason
+    # must-not: the same packed recipe where the stated GPU holds it
+    roomy = _sized(tmp_path, "# Tested on 8xMI300X 192GB", 8)
+    roomy.write_text(roomy.read_text().replace("  column: input\n", "  column: input\n  packed: True\n"))
+    assert costmodel.stated_contradiction(load_config(roomy).workload) is None
+    assert "contradicts goblin's memory model" not in _reason(roomy)
+
+
+def test_parse_record_shows_the_stated_gpu_with_its_memory_and_where(tmp_path: Path) -> None:
+    import json
+
+    from pytest_goblin.formats.record import parse_record
+
+    record, ok = parse_record(_sized(tmp_path, "# Tested on 8xH100 80GB", 8))
+    stated = json.loads(json.dumps(record, default=str))["stated_gpu"]
+    assert ok and isinstance(stated, dict) and stated["gpu"] == "H100 80GB" and stated["line"] == 1 and stated["capacity_gb"] > 80
+    # must-not: no GPU stated, no object
+    none, _ = parse_record(_sized(tmp_path, "# a recipe", 8))
+    assert none["stated_gpu"] is None

@@ -11,6 +11,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from ..errors import ConfigError, NotATrainingConfig
 from ..schemas import WorkloadConfig
 
@@ -48,7 +50,9 @@ def workload_record(path: str, w: WorkloadConfig) -> dict[str, Any]:
     for name in WorkloadConfig.model_fields:
         key = _RENAMED.get(name, name)
         if name not in _SKIP and key not in out:
-            out[key] = getattr(w, name)
+            value = getattr(w, name)
+            # a nested model (stated_gpu, vision) as its fields, not its repr (issue 23: stated_gpu read as a string)
+            out[key] = value.model_dump() if isinstance(value, BaseModel) else value
     out["env"] = dict(w.env)
     out["model_shape"] = w.model.model_dump()
     out["teacher"] = w.teacher.model_dump() if w.teacher is not None else None  # a KD recipe's teacher shape, as model_shape

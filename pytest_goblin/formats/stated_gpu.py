@@ -22,6 +22,9 @@ _TABLE = {"MI300X": "mi300x", "MI325X": "mi325x", "MI355X": "mi355x", "MI210": "
 # the words before the count that say the config ran there ("Tested on", "trained on 8 x H100"), not advice
 _RAN = re.compile(r"\b(?:tested|trained|ran|run|runs|fine-?tuned|measured|benchmarked)\b", re.IGNORECASE)
 _IF = re.compile(r"\b(?:if|when|for|unless|otherwise)\b", re.IGNORECASE)
+# the words before the GPU that say its run is another one than training: "inference runs on a single T4 16GB",
+# "serving on one L4" (issue 23: a GPU named in an unrelated sentence is not the one the config trained on)
+_ASIDE = re.compile(r"\b(?:infer\w*|serv(?:e|es|ed|ing)|deploy\w*|demo|eval\w*)\b|推理|部署|评测", re.IGNORECASE)
 _MEMORY = re.compile(r"^(\S+) (\d{2,3})GB$")
 COMMENT_LINES = 200  # comment lines of the config read for a statement
 
@@ -51,7 +54,7 @@ def _own_comment(path: Path, text: str) -> StatedGpu | None:
             return None
         for hit in hits_of(line, n):
             before = line[: line.find(hit.phrase)] if hit.phrase in line else line
-            if not hit.gpu or not _RAN.search(before) or _IF.search(before):
+            if not hit.gpu or not _RAN.search(before) or _IF.search(before) or _ASIDE.search(before):
                 continue
             cap = capacity_of(hit.gpu)
             if cap is not None:
@@ -69,6 +72,23 @@ def stated_gpu(path: Path, text: str) -> StatedGpu | None:
     if prose is None or prose.assumed or not prose.gpu:
         return None
     cap = capacity_of(prose.gpu)
-    if cap is None:
+    if cap is None or _aside_line(path, prose.file, prose.line, prose.phrase):
         return None
     return StatedGpu(phrase=prose.phrase, gpu=prose.gpu, capacity_gb=cap[0], capacity=cap[1], file=prose.file, line=prose.line)
+
+
+def _aside_line(config: Path, file: str, line: int, phrase: str) -> bool:
+    """The README line's words before `phrase` say its run is inference, serving or evaluation (`_ASIDE`), not the
+    training this config is; read through safepath, bounded. An unreadable line is taken as aside (nothing stated)."""
+    from ..safepath import UnsafePath, read_text, tree_of
+    from .prose import README_LIMIT
+
+    try:
+        text = read_text(Path(file), roots=list(tree_of(config.resolve())), limit=README_LIMIT)
+    except (UnsafePath, OSError):
+        return True
+    lines = text.splitlines()
+    if not 1 <= line <= len(lines):
+        return True
+    said = lines[line - 1]
+    return _ASIDE.search(said[: said.find(phrase)] if phrase in said else said) is not None

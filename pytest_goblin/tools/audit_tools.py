@@ -15,7 +15,17 @@ from .. import __version__
 from ..attribution import KEEP_THRESHOLD, leave_one_out
 from ..blockers import blocked_reason, key_file, raw_key, shipped_build, shipped_notes
 from ..blockers import findings as blocker_findings
-from ..costmodel import calibration_note, eager_elementwise_passes, memory_gb, nominal_for, sensitivity, step, weights_phrase
+from ..costmodel import (
+    calibration_note,
+    eager_elementwise_passes,
+    memory_gb,
+    nominal_for,
+    sensitivity,
+    stated_bound,
+    stated_contradiction,
+    step,
+    weights_phrase,
+)
 from ..errors import BenchmarkFailed, GoblinError, StartupRefused
 from ..formats import load_config
 from ..formats.base import FROM_NAME_ONLY, IN_CODE_BY_HAND, IN_LAUNCH_LINE, IN_OTHER_FILE, source_place
@@ -858,6 +868,8 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         # a baseline projected above HBM is never cleared, whatever path left the memory rules silent, and no speedup is
         # claimed against it: a FAIL too is inconclusive (review10a #16: 3.5x against 575 GB on a 192 GB GPU); a blocker still fails
         why = over_hbm(w, ctx.hw)
+    if not why and evidence == "projected":
+        why = stated_contradiction(w)  # known lengths, and still above the GPU the run ran on (issue 23)
     lowered = sorted(rid for rid, skip in patch.skipped.items() if NOT_DOWN_ON_ASSUMED_LENGTHS in skip)
     if not why and lowered and verdict != "fail" and evidence == "projected":
         why = (
@@ -945,6 +957,8 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         all_notes.append(span_text)
     if span_decided is not None:
         all_notes.append(span_decided)
+    if evidence == "projected" and (bound := stated_bound(w)) is not None:
+        all_notes.append(bound)
     if floor_notes := _eval_floor_notes(ctx, w):  # the floor replaces the reader's "its time is not projected"
         all_notes = [n for n in all_notes if not (n.startswith("evaluation every ") and "so its time is not projected" in n)] + floor_notes
     stops = sorted(_blockers(ctx), key=_by_line)
