@@ -282,6 +282,7 @@ class Adapter:
         env = redact_env({str(k): str(v) for k, v in (self.env(data) or {}).items()})
         stamp_versions(r)
         stamp_framework(r)
+        ignored_param_offload(r)
         return WorkloadConfig(
             path=str(path),
             format=self.name,
@@ -753,6 +754,32 @@ def stamp_versions(r: Reader) -> None:
     for src in r.sources.values():
         if not src.explicit and src.note and not _VERSIONED.search(src.note):
             src.note = f"{src.note} [{r.framework}]"
+
+
+# DeepSpeed offloads parameters at ZeRO-3 only. Below it the engine hands the ZeRO-1/2 optimizer the
+# `offload_optimizer` block alone (DeepSpeed v0.19.5 deepspeed/runtime/engine.py:2338-2371, no offload_param_config
+# passed), whose host offload is that block's device (runtime/zero/stage_1_and_2.py:184-189); `offload_param` reaches
+# only the ZeRO-3 optimizer (engine.py:2409, :2457). So `offload_param` at stage 0-2 moves nothing: the parameters,
+# their copies and the memory they take stay on the GPU.
+PARAM_OFFLOAD_IGNORED = "offload_param is read at ZeRO-3 only (DeepSpeed engine.py:2338-2371@v0.19.5)"
+
+
+def ignored_param_offload(r: Reader) -> None:
+    """Clears DeepSpeed `offload_param` at an explicit ZeRO stage below 3 (the engine ignores it there), and the host
+    offload itself when no `offload_optimizer` block is among the offloads read; says so in a note."""
+    v = r.values
+    stage = v.get("zero_stage")
+    if v.get("strategy") != "deepspeed" or not v.get("offload_params") or not isinstance(stage, int) or stage >= 3:
+        return
+    v["offload_params"] = False
+    at = [src for key, src in r.sources.items() if key.startswith(f"{OFFLOAD_AT}.")]
+    where = next((f"{Path(s.file).name}:{s.line}" for s in at if "offload_param" in (s.key or "") and s.line), None)
+    optimizer = not at or any("offload_optimizer" in (s.key or "") for s in at)
+    if not optimizer:
+        v["cpu_offload"] = False
+    kept = "the optimizer offload is priced alone" if optimizer else "nothing is offloaded"
+    said = f" ({where})" if where else ""
+    r.notes.append(f"`offload_param`{said} at ZeRO stage {stage} is ignored: {PARAM_OFFLOAD_IGNORED}; the parameters stay on the GPU and {kept}")
 
 
 def stamp_framework(r: Reader) -> None:

@@ -35,7 +35,7 @@ from ..redact import flag_values, is_secret_name, masks_by_value
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from ..yamlio import learn_secrets
 from . import argedit
-from .base import IN_CODE_BY_HAND, IN_LAUNCH_LINE, Reader, ignored_rules, model_from, stamp_framework, stamp_versions
+from .base import IN_CODE_BY_HAND, IN_LAUNCH_LINE, Reader, ignored_param_offload, ignored_rules, model_from, stamp_framework, stamp_versions
 from .dictcfg import DictConfigs, call_keywords
 from .hf_trainer import HFTrainerAdapter
 from .hfstyle import TA_DOCS, hf_writes
@@ -778,6 +778,7 @@ class PythonAdapter(HFTrainerAdapter):
             )
         stamp_versions(r)
         stamp_framework(r)
+        ignored_param_offload(r)
         return WorkloadConfig(
             path=str(path),
             format=self.name,
