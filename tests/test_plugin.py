@@ -72,6 +72,9 @@ def test_warn_verdict_passes_with_a_warning(pytester: pytest.Pytester, configs: 
     assert "--- a/axolotl-llama3-8b-lora.yml" not in result.stdout.str()  # findings and diff only on request
     shown = pytester.runpytest("--goblin", "configs/axolotl-llama3-8b-lora.yml", "--goblin-runner", "projection", "--goblin-diff")
     shown.stdout.fnmatch_lines(["*WARN for mi300x*", "*[[]attention.*", "*+++ b/axolotl-llama3-8b-lora.yml*"])
+    # a CI that wants warned and inconclusive items red turns goblin's warning into an error, as the README says
+    strict = pytester.runpytest("--goblin", "configs/axolotl-llama3-8b-lora.yml", "--goblin-runner", "projection", "-W", "error::pytest_goblin.items.GoblinWarning")
+    strict.assert_outcomes(failed=1)
 
 
 def test_broken_config_is_one_error_not_internalerror(pytester: pytest.Pytester, configs: Path) -> None:
