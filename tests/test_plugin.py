@@ -73,7 +73,9 @@ def test_warn_verdict_passes_with_a_warning(pytester: pytest.Pytester, configs: 
     shown = pytester.runpytest("--goblin", "configs/axolotl-llama3-8b-lora.yml", "--goblin-runner", "projection", "--goblin-diff")
     shown.stdout.fnmatch_lines(["*WARN for mi300x*", "*[[]attention.*", "*+++ b/axolotl-llama3-8b-lora.yml*"])
     # a CI that wants warned and inconclusive items red turns goblin's warning into an error, as the README says
-    strict = pytester.runpytest("--goblin", "configs/axolotl-llama3-8b-lora.yml", "--goblin-runner", "projection", "-W", "error::pytest_goblin.items.GoblinWarning")
+    strict = pytester.runpytest(
+        "--goblin", "configs/axolotl-llama3-8b-lora.yml", "--goblin-runner", "projection", "-W", "error::pytest_goblin.items.GoblinWarning"
+    )
     strict.assert_outcomes(failed=1)
 
 
