@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -75,6 +76,18 @@ def test_files_that_are_not_training_scripts_or_do_not_parse(tmp_path: Path) -> 
     with pytest.raises(ConfigError, match="Python syntax error") as info:
         load_config(broken)
     assert "train.py:" in str(info.value)
+    # an f-string holding its own quotes is Python 3.12 grammar (PEP 701): under an older Python the hint says so
+    newer = tmp_path / "pep701.py"
+    newer.write_text('from transformers import TrainingArguments\nd = {"q": 1}\nm = f"{d["q"]}"\nargs = TrainingArguments(bf16=True)\n')
+    if sys.version_info < (3, 12):
+        with pytest.raises(ConfigError, match="Python syntax error") as info:
+            load_config(newer)
+        assert "pep701.py:3" in str(info.value) and "valid from Python 3.12, PEP 701" in str(info.value)
+        with pytest.raises(ConfigError) as plain:
+            load_config(broken)
+        assert "PEP 701" not in str(plain.value)  # an unclosed call is not newer grammar
+    else:
+        assert load_config(newer).workload is not None
 
 
 def test_nothing_in_a_script_runs(tmp_path: Path) -> None:

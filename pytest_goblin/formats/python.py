@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,6 +75,20 @@ from .semantics import pure_half_precision
 
 if TYPE_CHECKING:
     from .launchers import ScriptLaunch
+
+
+def syntax_hint(exc: SyntaxError) -> str:
+    """What to do about a script `ast` refuses. goblin parses with the Python it runs on, and a newer Python's grammar
+    is wider (PEP 701, Python 3.12: an f-string may hold the quotes that delimit it, `f"{d["k"]}"`; 3.11 says "f-string:
+    unmatched '['"): a script written for 3.12 is not broken, goblin's parser is older (review14b #28)."""
+    here = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if sys.version_info < (3, 12):
+        newer = " (an f-string holding its own quotes is valid from Python 3.12, PEP 701)" if (exc.msg or "").startswith("f-string") else ""
+        return (
+            f"goblin parsed it with Python {here}, whose grammar may be older than the script's{newer}: run goblin on the Python "
+            "the script is written for, or fix the script; goblin reads it with ast and never runs it"
+        )
+    return f"fix the script (goblin parsed it with Python {here}); goblin reads it with ast and never runs it"
 
 
 def _secret_values(tree: ast.Module, text: str) -> list[str]:
@@ -200,9 +215,7 @@ def read_script(path: Path, text: str) -> Script:
     try:
         tree = ast.parse(text, filename=str(path))
     except SyntaxError as exc:
-        raise ConfigError(
-            str(path), f"Python syntax error: {exc.msg}", line=exc.lineno, hint="fix the script; goblin reads it with ast and never runs it"
-        ) from None
+        raise ConfigError(str(path), f"Python syntax error: {exc.msg}", line=exc.lineno, hint=syntax_hint(exc)) from None
     except (RecursionError, MemoryError, ValueError) as exc:
         raise ConfigError(str(path), f"cannot parse the script: {type(exc).__name__}", hint="simplify the file") from None
     learn_secrets(path, _secret_values(tree, text) + flag_values(text))
