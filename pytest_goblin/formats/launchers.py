@@ -858,12 +858,12 @@ def script_misses(script_path: str | Path) -> list[str]:
     return out
 
 
-def topology_launcher_line(w: WorkloadConfig, pattern: str, certain: bool = False) -> str | None:
+def topology_launcher_line(w: WorkloadConfig, pattern: str, certain: bool = False, fallback: bool = False) -> str | None:
     """`file:line: text` of the first line matching `pattern` in the repository launcher the topology was read
     from (the workload's world size / nodes / GPUs-per-node source, when that is another file); None otherwise. With
     `certain`, not a line of a shell script's `if` block (a fallback such as `elif command -v nvidia-smi; then
     NUM_GPUS=$(nvidia-smi -L | wc -l)` after `if [[ -n "${SM_NUM_GPUS:-}" ]]`, review13a #14 sm_accelerate_train.sh:98-103,
-    runs only where the branches before it do not)."""
+    runs only where the branches before it do not). With `fallback`, only such a line of a shell script's `if` block."""
     files = {s.file for k in ("world_size", "nodes", "gpus_per_node") if (s := w.sources.get(k)) is not None and s.file and s.file != w.path}
     for file in sorted(files):
         try:
@@ -872,9 +872,10 @@ def topology_launcher_line(w: WorkloadConfig, pattern: str, certain: bool = Fals
             continue
         rows = text.splitlines()
         prose = _prose_rows(file, rows)
-        branch = _branch_rows(rows) if certain and Path(file).suffix in (".sh", ".bash", "") else frozenset()
+        shell = Path(file).suffix in (".sh", ".bash", "")
+        branch = _branch_rows(rows) if (certain or fallback) and shell else frozenset()
         for n, row in enumerate(rows, 1):
-            if n in prose or n in branch:
+            if n in prose or (certain and n in branch) or (fallback and n not in branch):
                 continue
             if re.search(pattern, row):
                 return f"{os.path.basename(file)}:{n}: {_continued(rows, n - 1)[:CONTINUED_CHARS]}"
