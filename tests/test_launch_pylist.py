@@ -110,6 +110,10 @@ def test_the_arms_of_an_unread_if_with_different_topologies_are_ambiguous(tmp_pa
     assert "topology ambiguous" in note
     assert "the other arm of `if config['NUM_GPUS'] == 4:` (line 5)" in note
     assert not w.sources["gpus_per_node"].explicit
+    from pytest_goblin.formats.semantics import world_size_note
+
+    said = world_size_note(w)
+    assert "commented-out" not in said and "the first of launch lines of different topologies" in said
 
 
 def test_the_arms_of_an_if_with_one_topology_are_not_ambiguous(tmp_path: Path) -> None:
