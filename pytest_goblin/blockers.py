@@ -73,6 +73,8 @@ def check_blocker(b: Blocker) -> list[str]:
             problems += _regex_problem(str(p.value), p.fact)
     if b.launch is not None:
         problems += _regex_problem(b.launch, "launch")
+    if b.launch_fallback and (b.launch is None or b.severity != "requirement"):
+        problems.append("`launch_fallback` reads a branch some hosts take: it needs `launch` and severity requirement")
     if b.check is not None and (b.keys or b.launch is not None or b.fix is not None):
         problems.append("a `check` blocker finds its own keys and fixes: no `keys`, `launch` or `fix`")
     if b.check is None and not b.keys and b.launch is None and not any(p.fact.startswith("pin.") for p in b.when):
@@ -243,7 +245,16 @@ def found(loaded: LoadedConfig, hw: Hardware, blockers: tuple[Blocker, ...] | li
                     break
             if key is None:
                 continue
-        if b.launch is not None:
+        if b.launch is not None and b.launch_fallback:
+            # a fallback branch of the repository launcher (review13a #14 sm_accelerate_train.sh:98-103), where no
+            # unconditional line of it (the blocker's case) matches
+            if topology_launcher_line(w, b.launch, certain=True) is not None or next((1 for _, text in lines if re.search(b.launch, text)), None):
+                continue
+            branch = topology_launcher_line(w, b.launch, fallback=True)
+            if branch is None:
+                continue
+            value = value if key else branch
+        elif b.launch is not None:
             hit = next(((n, text) for n, text in lines if re.search(b.launch, text)), None)
             if hit is None:
                 # the launcher in the repository that runs this config (review2: s1's sft.sh counts GPUs with nvidia-smi)

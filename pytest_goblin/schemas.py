@@ -507,6 +507,9 @@ class Blocker(Model):
     formats: list[str] = Field(default_factory=list)  # the formats whose keys it reads; empty: all
     keys: list[str] = Field(default_factory=list)  # config keys (dotted), the first present is `value`
     launch: str | None = None  # a regular expression over the config's comment and launcher lines
+    # `launch` read only on a variable assignment inside a shell `if` block of the repository launcher the topology comes from
+    # (a fallback some hosts take: `elif command -v nvidia-smi; then N=$(nvidia-smi -L | wc -l)`), never on an unconditional line
+    launch_fallback: bool = False
     anchor: list[str] = Field(default_factory=list)  # workload fields whose line a finding without `keys` points at
     when: list[Predicate] = Field(default_factory=list)  # over `value`, workload, hw.*, derived.*, pin.*, key.<another config key>
     fix: Any = None  # the one value that, written to the key found, removes the blocker (None: no one-edit fix)

@@ -178,6 +178,13 @@ TRL_LAUNCH_TREE = {
     "run.sh": "accelerate launch src/grpo.py --config recipes/grpo.yaml --server_ip 10.0.0.1 --vllm_server_port 8000\n",
 }
 
+# review13a #14 sm_accelerate_train.sh:98-103: the count from the platform's variable, else (some hosts) from a fallback
+SM_FALLBACK = (
+    'if [[ -n "${SM_NUM_GPUS:-}" ]]; then\n    gpu_count="$SM_NUM_GPUS"\nelse\n    gpu_count={count}\nfi\n'
+    "torchrun --nproc-per-node ${gpu_count} sft.py --config sft.yaml\n"
+)
+
+
 CASES: dict[str, tuple[Case, Case]] = {
     # lora19: TrainingArguments(use_cpu=True) / no_cuda=True trains on the CPU (transformers 5.25.0 training_args.py:1876-1879)
     "blocker.trains_on_cpu": (("sft.yaml", HF + "use_cpu: true\n", "mi300x", {}), ("sft.yaml", HF + "use_cpu: false\n", "mi300x", {})),
@@ -231,6 +238,11 @@ CASES: dict[str, tuple[Case, Case]] = {
     "blocker.nvidia_smi_gpu_count": (
         ("sft.yaml", LAUNCH + HF, "mi300x", {}),
         ("sft.yaml", "# check the GPUs with nvidia-smi first\n" + HF, "mi300x", {}),
+    ),
+    # a count only the launcher's fallback branch takes from nvidia-smi: a footgun; a literal fallback is silent
+    "blocker.nvidia_smi_gpu_count_fallback": (
+        ("sft.yaml", HF, "mi300x", {"sft.sh": SM_FALLBACK.replace("{count}", '"$(nvidia-smi -L | wc -l)"')}),
+        ("sft.yaml", HF, "mi300x", {"sft.sh": SM_FALLBACK.replace("{count}", "8")}),
     ),
     "blocker.cuda_gpu_resource": (("ax.yaml", AXOLOTL, "mi300x", {"jobs/train.yaml": KUBE_JOB}), ("ax.yaml", AXOLOTL, "mi300x", {"jobs/train.yaml": ROCM_JOB})),
     # the Dockerfile the launcher builds and runs the config in; a CUDA Dockerfile beside it that nothing runs is silent
@@ -1264,8 +1276,30 @@ def test_an_nvidia_smi_count_in_a_fallback_branch_is_no_blocker(tmp_path: Path, 
     (root / "train" / "sft.yaml").write_text(HF)
     launch = "torchrun --nproc-per-node ${gpu_count} train/sft.py --config train/sft.yaml\n"
     (root / "train" / "sft.sh").write_text(counting + launch)
-    found = [f for f in blockers.findings(load_config(root / "train" / "sft.yaml"), get_hardware("mi300x")) if f.rule_id == "blocker.nvidia_smi_gpu_count"]
+    findings = blockers.findings(load_config(root / "train" / "sft.yaml"), get_hardware("mi300x"))
+    found = [f for f in findings if f.rule_id == "blocker.nvidia_smi_gpu_count"]
     assert bool(found) is fires
+    # the fallback some hosts take is a requirement (a footgun), never beside the certain blocker
+    fallback = [f for f in findings if f.rule_id == "blocker.nvidia_smi_gpu_count_fallback"]
+    assert bool(fallback) is not fires
+    if fallback:
+        assert "sft.sh:4:" in fallback[0].message and "nvidia-smi -L" in fallback[0].message
+        assert fallback[0].footgun and not fallback[0].blocker
+
+
+def test_an_nvidia_smi_fallback_is_no_requirement_on_an_nvidia_target_or_without_one(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)
+    (root / "train").mkdir()
+    (root / "train" / "sft.yaml").write_text(HF)
+    branch = 'if [[ -n "${SM_NUM_GPUS:-}" ]]; then\n    gpu_count="$SM_NUM_GPUS"\nelse\n    gpu_count={count}\nfi\n'
+    launch = "torchrun --nproc-per-node ${gpu_count} train/sft.py --config train/sft.yaml\n"
+    (root / "train" / "sft.sh").write_text(branch.replace("{count}", '"$(nvidia-smi -L | wc -l)"') + launch)
+    ids = [f.rule_id for f in blockers.findings(load_config(root / "train" / "sft.yaml"), get_hardware("h100"))]
+    assert "blocker.nvidia_smi_gpu_count_fallback" not in ids
+    (root / "train" / "sft.sh").write_text(branch.replace("{count}", "8") + launch)  # a literal fallback: no nvidia-smi
+    ids = [f.rule_id for f in blockers.findings(load_config(root / "train" / "sft.yaml"), get_hardware("mi300x"))]
+    assert "blocker.nvidia_smi_gpu_count_fallback" not in ids and "blocker.nvidia_smi_gpu_count" not in ids
 
 
 def test_a_blocker_with_several_findings_is_named_once_with_its_count() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..safepath import text_or_empty
 from .launch_walk import MAX_DEPTH, MAX_DIR_ENTRIES, _repository_files, tail_count, unique_name
-from .launcher_text import GLOB, Line, launcher_kind, var_pattern, word_path
+from .launcher_text import CONFIG_SUFFIXES, GLOB, Line, launcher_kind, var_pattern, word_path
 
 
 # ------------------------------------------------------------------ which lines launch this config
@@ -72,6 +72,8 @@ def names_config(tokens: tuple[str, ...], config: Path, launcher_dir: Path, root
         if GLOB.search(word) and "$" not in word and _glob_names(word, config, launcher_dir, root, cwd):
             return True
         if "$" in word and not word.endswith("/" + name) and variable_names(word, config, launcher_dir, root, cwd):
+            return True
+        if "$" in word and word.endswith("/" + name) and folder_pattern_names(word, config, launcher_dir, root, cwd):
             return True
         if not word.endswith(name) or not (word == name or word.endswith("/" + name)):
             continue
@@ -244,6 +246,71 @@ def variable_names(word: str, config: Path, launcher_dir: Path, root: Path, cwd:
     return hits == [config.name]
 
 
+# a part of a word goblin did not read: a shell variable (`$X`, `${X}`) or a Python expression a launcher file builds the
+# command with (`${config['B_PARAMS']}`, formats/pylaunch.py); no nesting, so linear
+_HOLE = re.compile(r"\$(?:\{[^{}$\n]{1,80}\}|[A-Za-z_]\w{0,63})")
+MAX_PATTERN_HITS = 4
+
+
+def hole_pattern(word: str) -> str:
+    """`recipes/zephyr-${config['B_PARAMS']}b-gemma/gpo/config_full.yaml` -> `recipes/zephyr-*b-gemma/gpo/config_full.yaml`:
+    each unread part of a folder as `*`; "" unless the file name and a folder part stay literal and no hole is left."""
+    path = word_path(word)
+    if not path.lower().endswith(CONFIG_SUFFIXES):
+        return ""
+    pattern = _HOLE.sub("*", path)
+    parts = pattern.split("/")
+    if "$" in pattern or GLOB.search(pattern.replace("*", "")) or "*" in parts[-1] or "*" not in pattern:
+        return ""
+    return pattern if any(p and "*" not in p and p not in (".", "..") for p in parts[:-1]) else ""
+
+
+def _pattern_files(pattern: str, base: Path) -> list[Path]:
+    """The files under `base` the pattern matches part by part (as the shell would expand it), at most
+    MAX_PATTERN_HITS + 1; each folder listed at most MAX_DIR_ENTRIES entries."""
+    import fnmatch
+
+    found = [base]
+    parts = [x for x in pattern.split("/") if x not in ("", ".")]
+    for i, want in enumerate(parts):
+        last = i == len(parts) - 1
+        nxt: list[Path] = []
+        for folder in found:
+            if "*" not in want:
+                candidate = folder / want
+                if candidate.is_file() if last else candidate.is_dir() and not candidate.is_symlink():
+                    nxt.append(candidate)
+                continue
+            try:
+                with os.scandir(folder) as it:
+                    for n, e in enumerate(it):
+                        if n >= MAX_DIR_ENTRIES or len(nxt) > MAX_PATTERN_HITS:
+                            break
+                        if fnmatch.fnmatchcase(e.name, want) and e.is_dir(follow_symlinks=False):
+                            nxt.append(Path(e.path))
+            except OSError:
+                continue
+        found = nxt[: MAX_PATTERN_HITS + 1]
+        if not found:
+            return []
+    return found
+
+
+def folder_pattern_names(word: str, config: Path, launcher_dir: Path, root: Path, cwd: str = "") -> bool:
+    """True when a config word whose folders hold a part goblin did not read (`recipes/zephyr-${config['B_PARAMS']}b-gemma/
+    gpo/config_full.yaml`, review13b #29 DiscoPOP scripts/launch_evo.py:226) matches the config as a pattern from the
+    nearest folder the line may be written from that holds a match, and the config is the one file it matches there
+    (more than one: which is run is not known, and nothing is read)."""
+    pattern = hole_pattern(word)
+    if not pattern or os.path.isabs(pattern):
+        return False
+    for base in _bases(launcher_dir, root, cwd):
+        hits = _pattern_files(pattern, base)
+        if hits:
+            return len(hits) == 1 and os.path.realpath(hits[0]) == str(config)
+    return False
+
+
 def pattern_note(line: Line, config: Path, launcher_dir: Path, root: Path) -> str:
     """How a launch line was read as naming the config through a variable pattern; "" when it names it otherwise."""
     for tok in line.tokens:
@@ -254,6 +321,11 @@ def pattern_note(line: Line, config: Path, launcher_dir: Path, root: Path) -> st
             return (
                 f"`{word_path(word)}` is built from a variable the file leaves unset: read as the pattern `{var_pattern(word_path(word))}`, "
                 f"which {config.name} is the one file of its folder to match"
+            )
+        if "$" in word and word.endswith("/" + config.name) and folder_pattern_names(word, config, launcher_dir, root, line.cwd):
+            return (
+                f"`{word_path(word)}` holds a part goblin did not read: read as the pattern `{hole_pattern(word)}`, which "
+                f"{config.relative_to(root) if config.is_relative_to(root) else config.name} is the one file it matches (assumed)"
             )
     return ""
 

@@ -61,6 +61,9 @@ class Line:
     unread_sources: tuple[int, ...] = ()
     # exported names whose value is their own `${X:-literal}` default: the literal unless the caller's environment sets X
     env_defaults: tuple[str, ...] = ()
+    # a command a Python file builds inside an `if` whose test is not read: (its line, 0 body / 1 `else`, the test)
+    # (formats/pylaunch.py); the other arm's command of another topology makes the topology ambiguous (launchers._count_others)
+    branch: tuple[int, int, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -892,7 +895,7 @@ def parse_launcher(path: Path, text: str, source: Sourcer | None = None) -> Laun
     if suffix == ".py" and not is_databricks(text):  # the commands it builds in code (formats/pylaunch.py), nothing run
         from .pylaunch import commands as python_commands
 
-        built = [Line(c.line, c.tokens, (), notes=tuple(c.notes), gpus=c.gpus) for c in python_commands(text)]
+        built = [Line(c.line, c.tokens, (), notes=tuple(c.notes), gpus=c.gpus, branch=c.branch) for c in python_commands(text)]
         return LauncherFile(path=path, lines=tuple(built), sbatch=(), names=frozenset(word_path(t).rsplit("/", 1)[-1] for c in built for t in c.tokens))
     env: dict[str, str] = {}
     sbatch: list[tuple[str, int, int]] = []

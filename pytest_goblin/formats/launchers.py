@@ -415,7 +415,7 @@ def _first_launch(config: Path, root: Path, roots: list[Path], how: str, scripts
                 found.notes.append(f"{found.where()} ({script}) is read as the launch that trains {config.name}; " + "; ".join(parts))
             if found.nodes_unset:  # `--nnodes=$NNODES` never set here: the script of the repository that runs this one may
                 caller_nodes(found, config, root, roots)
-            _count_others(found, config, root, roots, registered, (str(lf.path), line.line))
+            _count_others(found, config, root, roots, registered, (str(lf.path), line.line), line.branch)
             if how:
                 found.notes.append(f"repository root: {root} ({how})")
             if npu:
@@ -432,12 +432,15 @@ MAX_OTHERS = 64  # other launch lines of a config counted (each read for its top
 OTHERS_SHOWN = 3  # of those with another topology, named in the note
 
 
-def _count_others(found: Launch, config: Path, root: Path, roots: list[Path], registered: str, chosen: tuple[str, int]) -> None:
+def _count_others(
+    found: Launch, config: Path, root: Path, roots: list[Path], registered: str, chosen: tuple[str, int], branch: tuple[int, int, str] | None = None
+) -> None:
     """The other launch lines of the repository that name this config (review10a #9 torchtune-gpu-benchmark: 14 slurm
     scripts run configs/1B_lora_distributed.yaml on 2, 4 or 8 GPUs), counted and read for their topology, up to
     MAX_OTHERS: `found.others`, and the first few with another nodes x GPUs per node in `found.other_topologies` (launch
     scripts' before Markdown code blocks')."""
     differ: list[tuple[bool, str]] = []
+    arms: list[str] = []
     for folder, path in launcher_candidates(config, root):
         if os.path.realpath(path) == str(config) or found.others >= MAX_OTHERS:
             continue
@@ -460,6 +463,10 @@ def _count_others(found: Launch, config: Path, root: Path, roots: list[Path], re
             found.others += 1
             if (other.nodes, other.per_node) != (found.nodes, found.per_node):
                 differ.append((is_markdown(other.file), f"{other.where()}: {other.nodes} x {other.per_node}"))
+                if branch is not None and line.branch is not None and str(lf.path) == chosen[0] and line.branch[0] == branch[0] and line.branch[1] != branch[1]:
+                    # the other arm of the same `if` a Python launcher builds its command in (review13b #29 DiscoPOP
+                    # scripts/launch_evo.py:218 `if config["NUM_GPUS"] == 4:`): which arm runs is not read
+                    arms.append(f"{other.where()}: {other.nodes} x {other.per_node}, the other arm of `if {branch[2]}:` (line {branch[0]})")
     differ.sort(key=lambda d: d[0])  # launch scripts' topologies named before README examples'
     found.other_topologies.extend(text for _, text in differ[:OTHERS_SHOWN])
     found.other_differ += max(0, len(differ) - OTHERS_SHOWN)
@@ -469,6 +476,8 @@ def _count_others(found: Launch, config: Path, root: Path, roots: list[Path], re
         # of one run, nothing ties it to one script, so the one read first is not the run's topology (a README example
         # differing is not a run: `_find_launch` reads the script over it)
         found.ambiguous = [text for markdown, text in differ if not markdown]
+    elif arms:
+        found.ambiguous = arms
 
 
 _RUN_NAME = re.compile(r"^(?:run|train)")  # `run_copo.py`, `trainer.py`: a script named as the run itself
@@ -849,12 +858,12 @@ def script_misses(script_path: str | Path) -> list[str]:
     return out
 
 
-def topology_launcher_line(w: WorkloadConfig, pattern: str, certain: bool = False) -> str | None:
+def topology_launcher_line(w: WorkloadConfig, pattern: str, certain: bool = False, fallback: bool = False) -> str | None:
     """`file:line: text` of the first line matching `pattern` in the repository launcher the topology was read
     from (the workload's world size / nodes / GPUs-per-node source, when that is another file); None otherwise. With
     `certain`, not a line of a shell script's `if` block (a fallback such as `elif command -v nvidia-smi; then
     NUM_GPUS=$(nvidia-smi -L | wc -l)` after `if [[ -n "${SM_NUM_GPUS:-}" ]]`, review13a #14 sm_accelerate_train.sh:98-103,
-    runs only where the branches before it do not)."""
+    runs only where the branches before it do not). With `fallback`, only such a line of a shell script's `if` block."""
     files = {s.file for k in ("world_size", "nodes", "gpus_per_node") if (s := w.sources.get(k)) is not None and s.file and s.file != w.path}
     for file in sorted(files):
         try:
@@ -863,9 +872,10 @@ def topology_launcher_line(w: WorkloadConfig, pattern: str, certain: bool = Fals
             continue
         rows = text.splitlines()
         prose = _prose_rows(file, rows)
-        branch = _branch_rows(rows) if certain and Path(file).suffix in (".sh", ".bash", "") else frozenset()
+        shell = Path(file).suffix in (".sh", ".bash", "")
+        branch = _branch_rows(rows) if (certain or fallback) and shell else frozenset()
         for n, row in enumerate(rows, 1):
-            if n in prose or n in branch:
+            if n in prose or (certain and n in branch) or (fallback and n not in branch):
                 continue
             if re.search(pattern, row):
                 return f"{os.path.basename(file)}:{n}: {_continued(rows, n - 1)[:CONTINUED_CHARS]}"

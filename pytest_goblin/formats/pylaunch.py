@@ -49,6 +49,9 @@ class PyCommand:
     # the GPUs of the Modal container the command runs in (`@app.function(gpu="H100:4")`: MODAL_GPU_AT) and how that
     # was read; None outside a Modal function with a readable gpu=
     gpus: tuple[int, str] | None = None
+    # the nearest `if` around the command whose test is not read (`if config["NUM_GPUS"] == 4:`, review13b #29 DiscoPOP
+    # scripts/launch_evo.py:218): (its line, 0 in its body / 1 in its `else`, the test as written); None when none
+    branch: tuple[int, int, str] | None = None
 
 
 def _call_name(call: ast.Call) -> str:
@@ -243,8 +246,24 @@ def commands(text: str, env: dict[str, str] | None = None) -> list[PyCommand]:
                 continue
             if gpus is not None:  # a Modal function: a path under a folder the image mounts is that local folder's file
                 tokens = [_unmounted(t, mounts, notes) for t in tokens]
-            out.append(PyCommand(e.lineno, tuple(tokens), [*said, *notes], gpus))
+            branch = _undecided_branch(e, parents, mod)
+            if branch is not None:
+                notes.append(f"built in the {'body' if branch[1] == 0 else '`else`'} of `if {branch[2]}:` (line {branch[0]}), whose test goblin does not read")
+            out.append(PyCommand(e.lineno, tuple(tokens), [*said, *notes], gpus, branch))
     return sorted(out, key=lambda c: c.line)
+
+
+def _undecided_branch(e: ast.expr, parents: dict[int, ast.AST], mod: _Module) -> tuple[int, int, str] | None:
+    """The nearest `if` statement holding the command whose test the module's values do not decide: (line, arm, test)."""
+    child: ast.AST = e
+    p = parents.get(id(e))
+    while p is not None and not isinstance(p, ast.Module):
+        if isinstance(p, ast.If) and child is not p.test:
+            ok, _ = mod.ev.value(p.test)
+            if not ok:
+                return p.lineno, 0 if any(child is x for x in p.body) else 1, ast.unparse(p.test)[:80]
+        child, p = p, parents.get(id(p))
+    return None
 
 
 def _mounts(tree: ast.Module) -> list[tuple[str, str, int]]:

@@ -1170,6 +1170,9 @@ def world_size_note(w: WorkloadConfig) -> str:
     if src is not None and not src.explicit and (src.key or "").startswith("launcher:") and NODES_UNSET in (src.note or ""):
         per = w.gpus_per_node or 1
         return f"on {per} GPU{'s' if per != 1 else ''} per node x an unknown node count (its launcher's node count {NODES_UNSET}, {source_place(src, w)}; 1 node assumed; set goblin_world_size to state it)"
+    if src is not None and not src.explicit and (src.key or "").startswith("launcher:") and TOPOLOGY_AMBIGUOUS in (src.note or ""):
+        # launch lines of different topologies, none tied to this file (Launch.ambiguous): not a commented-out line
+        return f"on {shown} (assumed, the first of launch lines of different topologies, {source_place(src, w)}; set goblin_world_size to state it)"
     if src is not None and not src.explicit and (src.key or "").startswith("launcher:"):  # a commented-out launch line
         return f"on {shown} (assumed from a commented-out line, {source_place(src, w)}; set goblin_world_size to state it)"
     if src is not None and not src.explicit and (src.key or "").startswith("accelerate config:"):  # launchers.beside_accelerate
