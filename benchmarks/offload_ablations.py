@@ -13,7 +13,7 @@ ZenFlow blog's own figure, derated like goblin's Gen5 figure, 50 of 64 GB/s: 25 
 (published step without offload + that time) / published step without offload. The interval walks the grid's host
 terms (`costmodel._ABSOLUTE`, the link scaled the same way). A row with no run to pair bounds goblin's added time by
 the published whole offloaded step. Rows on a GPU kb/hardware.yaml lacks with epoch times only (Hugging Face's FSDP
-blog, Titan RTX) are listed unprojected.
+blog, Titan RTX), and runs whose GPU and batch the source does not state (DeepSpeed issue #6695), are listed unprojected.
 
 docs/projection.md carries `table()` between its offload-table markers (a test keeps them equal).
 """
@@ -48,6 +48,7 @@ class OffloadRun:
     link_gb_s: float = 32.0  # the source machine's PCIe link to the host, each way (A100: Gen4 x16)
     workload: dict[str, Any] | None = None  # goblin-format fields of the offloaded run; None: not projected
     over: bool = False  # the published offloaded figure is a lower bound ("over 7 s")
+    unprojected: str = "GPU not in kb/hardware.yaml, epoch times only"  # why a row without `workload` is not projected
 
 
 _ZENFLOW = (
@@ -56,6 +57,10 @@ _ZENFLOW = (
     "training/DeepSpeed-ZenFlow/finetuning/zf_config.json @ccee2ba (ZeRO-2, offload_optimizer cpu, bf16, accumulation 1)"
 )
 _PR7474 = "deepspeedai/DeepSpeed PR #7474 (commit f03d416ea, docs/_tutorials/zero-offload.md): 3084 ms a step, 2383 ms with --bind_cores_to_rank"
+_ISSUE6695 = (
+    "deepspeedai/DeepSpeed issue #6695 (2024-10-31, table in its description: total, forward, backward and Adam seconds, "
+    "with and without ZeRO-Offload; LlamaConfig models, 128-token samples)"
+)
 _HF_FSDP = "huggingface/blog pytorch-fsdp.md @00e67ae Tables 1-2 (GPT-2 Large / XL, 2 x Titan RTX, fp32, epoch minutes / hours)"
 
 
@@ -97,6 +102,26 @@ RUNS: tuple[OffloadRun, ...] = (
         2.383,
         None,
         workload=_lf("Qwen/Qwen2.5-3B", 2, 2),
+    ),
+    OffloadRun(
+        "issue6695-llama2-0.3b",
+        "unstated",
+        "Llama 2 architecture 0.3B, ZeRO-Offload, 128-token samples: backward 0.04 -> 0.26 s, Adam 0.02 -> 0.31 s a step",
+        _ISSUE6695,
+        None,
+        None,
+        150 / 23,
+        unprojected="GPU, GPU count and batch not stated in the text read",
+    ),
+    OffloadRun(
+        "issue6695-llama2-1.2b",
+        "unstated",
+        "Llama 2 architecture 1.2B, ZeRO-Offload, 128-token samples: backward 0.05 -> 0.87 s, Adam 0.08 -> 1.5 s a step",
+        _ISSUE6695,
+        None,
+        None,
+        490 / 31,
+        unprojected="GPU, GPU count and batch not stated in the text read",
     ),
     OffloadRun(
         "hf-fsdp-gpt2-large",
@@ -163,12 +188,12 @@ def _published(run: OffloadRun) -> str:
         return f"{run.off_s:g} s -> {'over ' if run.over else ''}{run.on_s:g} s ({'over ' if run.over else ''}{run.published_ratio:.1f}x)"
     if run.on_s is not None:
         return f"{run.on_s:g} s a whole offloaded step"
-    return f"{run.published_ratio:.2f}x an epoch"
+    return f"{run.published_ratio:.2f}x {'an epoch' if run.source == _HF_FSDP else 'the whole run'}"
 
 
 def _goblin(run: OffloadRun) -> str:
     if run.workload is None:
-        return "not projected (GPU not in kb/hardware.yaml, epoch times only)"
+        return f"not projected ({run.unprojected})"
     lo, hi = added_span(run)
     got = projected_ratio(run)
     added = f"adds {added_s(run):.2f} s [{lo:.2f}-{hi:.2f}]"
