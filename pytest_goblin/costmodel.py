@@ -966,6 +966,12 @@ def memory_gb(w: WorkloadConfig, parts: dict[str, float] | None = None) -> float
         # all-gathered (torch 2.13.0 _fully_shard/_fsdp_api.py:185-189; DeepSpeed ZeRO-3 offload_param).
         unit = total_params / layers
         weights = 2 * unit * (2.0 if w.precision != "fp32" else 4.0)
+        if _gathered_through_backward(w):
+            # SHARD_GRAD_OP keeps every unit's all-gathered parameters from its forward to its backward, offloaded or
+            # not: the whole model in the compute dtype at the backward's start (FSDP1: no free after the forward,
+            # torch 2.13.0 torch/distributed/fsdp/_runtime_utils.py:496-500, _flat_param.py:116-119; FSDP2's
+            # reshard_after_forward=False likewise); only the sharded copy between steps is on the host.
+            weights = total_params * (2.0 if w.precision != "fp32" else 4.0)
         if w.strategy != "deepspeed":
             # FSDP: each unit's reduced gradients go to the host too and the optimizer steps there
             # (torch 2.13.0 torch/distributed/fsdp/api.py:235-238): one unit's gradients in flight.
@@ -1379,14 +1385,28 @@ def no_grad_forwards(w: WorkloadConfig) -> int:
     return ref + ((1 + ref) if w.kl_forward else 0)
 
 
+def _gathered_through_backward(w: WorkloadConfig) -> bool:
+    """FSDP SHARD_GRAD_OP (FSDP2 `reshard_after_forward=False`): each unit stays all-gathered from its forward to its
+    backward (torch 2.13.0 torch/distributed/fsdp/api.py:43-49)."""
+    return w.strategy == "fsdp" and w.sharding == "grad_op" and w.world_size > 1
+
+
 def _param_fetch_s(w: WorkloadConfig, shape: ModelShape, a: Assumptions) -> float:
-    """Seconds per micro-batch spent copying the rank's offloaded parameter shard to the GPU (0 without it)."""
-    if not (w.cpu_offload and w.offload_params) or _shard_stage(w) < 3:
+    """Seconds per micro-batch spent copying the rank's offloaded parameter shard to the GPU (0 without it).
+
+    FSDP SHARD_GRAD_OP with `offload_params` (ZeRO-2's memory otherwise, `_shard_stage` 2) still keeps the parameter
+    shards on the host and copies them up for each all-gather: one fetch per micro-batch, the forward's. FSDP2 skips
+    the backward's unshard of a group still gathered (torch 2.13.0 _fully_shard/_fsdp_param_group.py:375-376), so its
+    copy (_fsdp_param.py:896-899, in all_gather_inputs) runs once; FSDP1's pre-unshard copies the shard again before
+    the backward although the all-gather is skipped there (_flat_param.py:1326-1337, :1371-1380): a second copy, left
+    out (goblin does not tell FSDP1 from FSDP2), so this is FSDP1's lower bound."""
+    once = _gathered_through_backward(w)
+    if not (w.cpu_offload and w.offload_params) or (_shard_stage(w) < 3 and not once):
         return 0.0
     total = (shape.params_b if shape.params_b is not None else 7.0) * 1e9
     shard = total * _state_bytes(w)[0] / max(1, _data_parallel_ranks(w))
     exposed = 1.0 if w.comm_overlap is False else a.offload_exposed
-    fetches = PARAM_FETCHES + no_grad_forwards(w)
+    fetches = (1 if once else PARAM_FETCHES) + no_grad_forwards(w)
     if w.teacher is not None and w.teacher.params_b is not None and not w.teacher_unsharded:
         # a KD teacher offloaded with the student (the same fsdp_cpu_offload, _teacher_memory): one fetch of its shard, for its forward
         shard += w.teacher.params_b * 1e9 * (4.0 if w.precision == "fp32" else 2.0) / max(1, _data_parallel_ranks(w)) / fetches

@@ -460,6 +460,9 @@ class MeasuredAblation(Model):
     gpus: str  # "NVIDIA A100, H100": whose hardware measured them
     pairs: int = Field(ge=1)
     source: str  # where each figure is, file:line or URL and table
+    # True: goblin's projection prices every term the runs measure (benchmarks/offload_ablations.py sets each beside it),
+    # so the figures are a record, not a bar a small projected gain must clear (audit_tools._measured_beyond)
+    priced: bool = False
 
 
 class Impact(Model):

@@ -1605,7 +1605,7 @@ def _measured_beyond(ctx: AuditContext, small: list[Rule]) -> str | None:
     bar = ctx.settings.fail_at
     for rule in small:
         m = rule.impact.measured
-        if m is None or m.high < bar:
+        if m is None or m.high < bar or m.priced:
             continue
         gain = ctx.small_gains.get(rule.id)
         return (
