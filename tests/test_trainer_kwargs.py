@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from pytest_goblin import blockers
+from pytest_goblin.errors import NotATrainingConfig
 from pytest_goblin.formats import load_config
 from pytest_goblin.frameworks.trainer_kwargs import rejects, trainer_calls
 from pytest_goblin.hardware import get_hardware
@@ -242,3 +245,14 @@ def test_a_repository_subclass_must_not_fire(tmp_path: Path) -> None:
     assert _subclass_findings(tmp_path, "old", GPO, "trl==0.12.2\n") == []
     # a subclass of a class not from trl/transformers
     assert _subclass_findings(tmp_path, "other", GPO.replace("from trl import DPOTrainer", "from mylib import DPOTrainer")) == []
+
+
+def test_a_script_whose_only_framework_call_is_the_trainer_stays_uncollected(tmp_path: Path) -> None:
+    """trainer36 item 3: in the blind 12/13 clones no script builds a trainer with a keyword the newest release rejects
+    without also building TrainingArguments / a TRL config (only 2U1 Qwen2-VL-Finetune src/train/train_dpo.py builds
+    its QwenDPOTrainer with none, and its keywords are accepted), so collection is not widened: such a file is no item."""
+    script = "from trl import SFTTrainer\n\n\ndef main(m, t, d):\n    SFTTrainer(model=m, train_dataset=d, tokenizer=t).train()\n"
+    path = write_tree(fresh_root(tmp_path, "only"), {"train.py": script, "requirements.txt": "trl==0.16.1\n"}, git=True) / "train.py"
+    with pytest.raises(NotATrainingConfig) as exc:
+        load_config(path)
+    assert exc.value.reason == "a Python file without a TrainingArguments or TRL config call"
