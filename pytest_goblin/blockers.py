@@ -1737,18 +1737,19 @@ def _code_keys_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
 
 def _trainer_kwargs_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
     """The literal keywords a script passes to a TRL trainer constructor (`SFTTrainer(tokenizer=...)`,
-    `DPOTrainer(beta=...)`) that the TRL release it runs on no longer takes (frameworks/trainer_kwargs.py; blind review
-    13b rows 25, 28-30): the call raises TypeError at start-up. A blocker on a release the pin fixes, a requirement on
-    the newest one assumed; nothing where the table does not hold the release (or the class takes `**kwargs`), on a
-    commit goblin cannot place, or for a call with `**`."""
-    from .frameworks.history import run_version
-    from .frameworks.pins import pins
-    from .frameworks.trainer_kwargs import cite, last_accepting, rejects, trainer_calls
+    `DPOTrainer(beta=...)`) or transformers' Trainer / Seq2SeqTrainer (`Trainer(tokenizer=...)`, gone in 5.0) that the
+    release it runs on no longer takes (frameworks/trainer_kwargs.py; blind review 13b rows 25, 28-30), directly or
+    through a repository subclass that hands them on (formats/trainer_subclass.py; row 29 DiscoPOP GPOTrainer): the call
+    raises TypeError at start-up. A blocker on a release the pin fixes, a requirement on the newest one assumed;
+    nothing where the table does not hold the release (or the class takes `**kwargs`), on a commit goblin cannot
+    place, or for a call with `**`."""
+    from .formats.trainer_subclass import subclass_calls
+    from .frameworks.trainer_kwargs import trainer_calls
 
     path = str(loaded.path)
     file: str | None = None
     if loaded.adapter.name == "python":
-        calls = trainer_calls(loaded.text)
+        calls = trainer_calls(loaded.text) + subclass_calls(path)
         shown = "the script"
     else:
         # a YAML/JSON recipe: the calls of the script its launch line runs on it (review13b rows 28-30: CheXalign
@@ -1757,32 +1758,46 @@ def _trainer_kwargs_at_version(loaded: LoadedConfig, b: Blocker) -> list[Finding
         if script is None:
             return []
         file, shown, text = script
-        calls = trainer_calls(text)
+        calls = trainer_calls(text) + subclass_calls(file)
         shown = f"the script {shown}"
-    if not calls:
-        return []
+    out: list[Finding] = []
+    for dist in ("trl", "transformers"):
+        mine = [c for c in calls if c.dist == dist]
+        if mine:
+            out += _trainer_kwargs_of(loaded, b, dist, mine, file, shown)
+    return out
+
+
+def _trainer_kwargs_of(loaded: LoadedConfig, b: Blocker, dist: str, calls: list[Any], file: str | None, shown: str) -> list[Finding]:
+    from .frameworks.history import run_version
+    from .frameworks.pins import pins
+    from .frameworks.trainer_kwargs import cite, last_accepting, rejects
+
+    path = str(loaded.path)
     pinned = pins(path, loaded.text)
-    pin = pinned.get("trl")
+    pin = pinned.get(dist)
     if pin is not None and pin.kind == "commit" and not pin.version:
         return []
-    if _release_known("trl", pinned) != (b.severity == "blocker"):
+    if _release_known(dist, pinned) != (b.severity == "blocker"):
         return []
-    run = run_version("trl", pin)
+    run = run_version(dist, pin)
     if run is None:
         return []
     at = [run.version, *([run.also] if run.also else [])]  # a placed commit: rejected only where both releases reject
     out = []
     for call in calls:
         for key, line in call.keywords:
-            if not all(rejects(v, call.cls, key) is True for v in at):
+            if not all(rejects(v, call.cls, key, dist) is True for v in at):
                 continue
-            last = last_accepting(call.cls, key, run.version)
-            before = f"; trl {last} is the newest release goblin read whose {call.cls} still takes it" if last else ""
+            last = last_accepting(call.cls, key, run.version, dist)
+            before = f"; {dist} {last} is the newest release goblin read whose {call.cls} still takes it" if last else ""
             stops = "so at that release the run would not start" if run.assumed else "so the run does not start on any GPU"
+            via = f"; {call.via}" if call.via else ""
+            moved = "the trainer's config class or processing_class" if dist == "trl" else "processing_class or TrainingArguments"
             message = (
-                f"`{key}=` in {call.written}(...) ({'' if file is None else shown + ' '}line {line}): {run.how}; {call.cls}.__init__ there has no parameter `{key}` "
-                f"({cite(run.version, call.cls)}){before}. The call raises TypeError on an unexpected keyword argument, {stops}. "
-                f"What to change: line {line} of {shown} (move the setting to the trainer's config class or processing_class, "
+                f"`{key}=` in {call.written}(...) ({'' if file is None else shown + ' '}line {line}){via}: {run.how}; {call.cls}.__init__ there has no parameter `{key}` "
+                f"({cite(run.version, call.cls, dist)}){before}. The call raises TypeError on an unexpected keyword argument, {stops}. "
+                f"What to change: line {line} of {shown} (move the setting to {moved}, "
                 "drop the keyword, or pin the release the script was written for); goblin does not rewrite code"
             )
             out.append(_key_finding(b, key, f"{key}=", line, message, None, file))

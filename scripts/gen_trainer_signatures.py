@@ -3,7 +3,12 @@ SFTTrainer, DPOTrainer, ORPOTrainer, KTOTrainer and RewardTrainer take at each T
 covers (frameworks/key_history.json), read by AST from `git show v<version>:trl/trainer/<file>` of a bare clone of
 github.com/huggingface/trl (first argument: its git directory), else from the release's wheel in the folder the second
 argument names (`pip download --no-deps trl==X`). A release found in neither is left out (not judged).
-A keyword a `deprecate_kwarg(old, new_name=...)` decorator on __init__ still maps is recorded as accepted."""
+A keyword a `deprecate_kwarg(old, new_name=...)` decorator on __init__ still maps is recorded as accepted.
+
+`gen_trainer_signatures.py transformers <folder>` (re)writes only the "transformers" section: Trainer and Seq2SeqTrainer
+of each transformers release in key_history.json, read from `transformers-<version>-py3-none-any.whl` in the folder
+(`pip download --no-deps transformers==X`; the transformers repository is too large to clone here); a release whose
+wheel is absent is left out."""
 
 from __future__ import annotations
 
@@ -47,8 +52,12 @@ def _signature(source: str, cls: str) -> dict[str, object] | None:
     return None
 
 
-def _wheel(folder: str, v: str) -> tuple[str, zipfile.ZipFile] | None:
-    path = Path(folder) / f"trl-{v}-py3-none-any.whl"
+TRANSFORMERS_FILES = {"Trainer": "transformers/trainer.py", "Seq2SeqTrainer": "transformers/trainer_seq2seq.py"}
+OUT = ROOT / "pytest_goblin/frameworks/trainer_signatures.json"
+
+
+def _wheel(folder: str, v: str, dist: str = "trl") -> tuple[str, zipfile.ZipFile] | None:
+    path = Path(folder) / f"{dist}-{v}-py3-none-any.whl"
     if not path.is_file():
         return None
     return f"{path.name} sha256:{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}", zipfile.ZipFile(path)
@@ -76,8 +85,32 @@ def main(git: str, wheels: str = "") -> None:
             if sig is not None:
                 per[cls] = {"file": path, **sig}
         out["trl"][v] = per  # type: ignore[index]
-    (ROOT / "pytest_goblin/frameworks/trainer_signatures.json").write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
+    if OUT.is_file() and "transformers" in json.loads(OUT.read_text()):
+        out["transformers"] = json.loads(OUT.read_text())["transformers"]
+    OUT.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
+
+
+def transformers(wheels: str) -> None:
+    versions = json.loads((ROOT / "pytest_goblin/frameworks/key_history.json").read_text())["transformers"]["versions"]
+    table: dict[str, object] = {}
+    for v in versions:
+        wheel = _wheel(wheels, v, "transformers")
+        if wheel is None:
+            continue
+        per: dict[str, object] = {"wheel": wheel[0]}
+        for cls, path in TRANSFORMERS_FILES.items():
+            names = wheel[1].namelist()
+            sig = _signature(wheel[1].read(path).decode(), cls) if path in names else None
+            if sig is not None:
+                per[cls] = {"file": path, **sig}
+        table[v] = per
+    out = json.loads(OUT.read_text())
+    out["transformers"] = table
+    OUT.write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "")
+    if sys.argv[1] == "transformers":
+        transformers(sys.argv[2])
+    else:
+        main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "")

@@ -5,7 +5,11 @@ literal keywords of a script's `SFTTrainer(...)`/`DPOTrainer(...)`/... calls tha
 (blind review 13b rows 25, 28-30: `SFTTrainer(tokenizer=...)`, `DPOTrainer(beta=...)` after TRL moved them to the
 config classes: TypeError at start-up). Only a class imported from `trl`, only a call without `**`, only a release
 the table holds and whose __init__ has no `**kwargs`; a keyword a deprecate_kwarg decorator still maps is accepted
-(a warning, not a stop). Nothing is imported or run: the script is read by AST."""
+(a warning, not a stop). Nothing is imported or run: the script is read by AST.
+
+transformers' own `Trainer` / `Seq2SeqTrainer` likewise (the "transformers" section, read from the release wheels:
+`Trainer(tokenizer=...)` is mapped to processing_class by deprecate_kwarg from 4.46 and gone from 5.0,
+transformers/trainer.py:410@4.57.6 -> :382@5.0.0). A repository subclass of either is formats/trainer_subclass.py's."""
 
 from __future__ import annotations
 
@@ -19,31 +23,44 @@ from typing import Any
 from packaging.version import Version
 
 TRAINERS = ("SFTTrainer", "DPOTrainer", "ORPOTrainer", "KTOTrainer", "RewardTrainer")
+CLASSES = {"trl": TRAINERS, "transformers": ("Trainer", "Seq2SeqTrainer")}
 
 
 @dataclass(frozen=True)
 class TrainerCall:
-    cls: str  # the TRL class, e.g. "SFTTrainer"
+    cls: str  # the framework's class whose __init__ takes the keywords, e.g. "SFTTrainer"
     written: str  # the name the script calls it by
     line: int
-    keywords: tuple[tuple[str, int], ...]  # (keyword, line) of each literal keyword
+    keywords: tuple[tuple[str, int], ...]  # (keyword, line) of each literal keyword the framework's __init__ gets
+    dist: str = "trl"  # "trl" or "transformers"
+    via: str = ""  # a repository subclass that hands the keywords on: "GPOTrainer (src/alignment/gpo.py:9) ..."
 
 
-@lru_cache(maxsize=1)
-def _table() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((Path(__file__).with_name("trainer_signatures.json")).read_text())["trl"]
+@lru_cache(maxsize=2)
+def _table(dist: str = "trl") -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((Path(__file__).with_name("trainer_signatures.json")).read_text())[dist]
     return data
 
 
-def _trl_names(tree: ast.AST) -> dict[str, str]:
-    """Local name -> TRL trainer class, from `from trl import SFTTrainer [as X]` / `from trl.trainer... import ...`."""
-    out: dict[str, str] = {}
+def framework_names(tree: ast.AST) -> dict[str, tuple[str, str]]:
+    """Local name -> (framework, trainer class), from `from trl import SFTTrainer [as X]` / `from trl.trainer... import
+    ...` / `from transformers import Trainer` / `from transformers.trainer_seq2seq import Seq2SeqTrainer`."""
+    out: dict[str, tuple[str, str]] = {}
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and (node.module == "trl" or node.module.startswith("trl.")):
-            for alias in node.names:
-                if alias.name in TRAINERS:
-                    out[alias.asname or alias.name] = alias.name
+        if not isinstance(node, ast.ImportFrom) or not node.module or node.level:
+            continue
+        dist = node.module.split(".")[0]
+        for alias in node.names:
+            if alias.name in CLASSES.get(dist, ()):
+                out[alias.asname or alias.name] = (dist, alias.name)
     return out
+
+
+def attribute_class(func: ast.expr) -> tuple[str, str] | None:
+    """`trl.SFTTrainer` / `transformers.Trainer` written as an attribute of the package name."""
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.attr in CLASSES.get(func.value.id, ()):
+        return func.value.id, func.attr
+    return None
 
 
 def trainer_calls(text: str) -> list[TrainerCall]:
@@ -53,55 +70,63 @@ def trainer_calls(text: str) -> list[TrainerCall]:
         tree = ast.parse(text)
     except (SyntaxError, ValueError):
         return []
-    names = _trl_names(tree)
-    if not names:
-        return []
+    names = framework_names(tree)
+    patched = imports_unsloth(tree)
     out = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
         func = node.func
-        written = (
-            func.id
-            if isinstance(func, ast.Name)
-            else func.attr
-            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "trl"
-            else None
-        )
-        if written is None:
+        found = names.get(func.id) if isinstance(func, ast.Name) else attribute_class(func)
+        if found is None or any(kw.arg is None for kw in node.keywords) or patched:
             continue
-        cls = names.get(written) if isinstance(func, ast.Name) else (written if written in TRAINERS else None)
-        if cls is None or any(kw.arg is None for kw in node.keywords):
-            continue
-        out.append(TrainerCall(cls, written, node.lineno, tuple((kw.arg, kw.value.lineno) for kw in node.keywords if kw.arg)))
+        written = func.id if isinstance(func, ast.Name) else found[1]
+        out.append(TrainerCall(found[1], written, node.lineno, literal_keywords(node), found[0]))
     return out
 
 
-def signature(version: str, cls: str) -> dict[str, Any] | None:
+def imports_unsloth(tree: ast.AST) -> bool:
+    """Whether the script imports unsloth, whose import replaces TRL's trainers with its own (unsloth/models/llama.py:3947
+    `PatchFastRL(...)` at import; unsloth/models/rl.py:2343-2349 adds a `tokenizer = None` parameter and :3579 hands
+    `**kwargs` on to TRL's, at unsloth 015bdef0d9, 2026-08-22): TRL's signature is not the one called, so not judged;
+    nor transformers' Trainer in such a script (what else Unsloth patches was not read)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import) and any(a.name.split(".")[0] == "unsloth" for a in node.names):
+            return True
+        if isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").split(".")[0] == "unsloth":
+            return True
+    return False
+
+
+def literal_keywords(node: ast.Call) -> tuple[tuple[str, int], ...]:
+    return tuple((kw.arg, kw.value.lineno) for kw in node.keywords if kw.arg)
+
+
+def signature(version: str, cls: str, dist: str = "trl") -> dict[str, Any] | None:
     """The class's __init__ at the release as the table records it, or None where the table does not hold it (a release
     whose tag the clone lacked, a class the release does not have in trl/trainer) or it takes `**kwargs`."""
-    sig = _table().get(version, {}).get(cls)
+    sig = _table(dist).get(version, {}).get(cls)
     if not isinstance(sig, dict) or sig.get("var_kwargs"):
         return None
     return sig
 
 
-def rejects(version: str, cls: str, key: str) -> bool | None:
+def rejects(version: str, cls: str, key: str, dist: str = "trl") -> bool | None:
     """True where the release's __init__ has no parameter `key` (and no decorator maps it); None where not known."""
-    sig = signature(version, cls)
+    sig = signature(version, cls, dist)
     if sig is None:
         return None
     return key not in sig["accepts"] and key not in sig["deprecated_accepted"]
 
 
-def cite(version: str, cls: str) -> str:
-    sig = _table()[version][cls]
-    entry = _table()[version]
+def cite(version: str, cls: str, dist: str = "trl") -> str:
+    sig = _table(dist)[version][cls]
+    entry = _table(dist)[version]
     source = entry["commit"][:8] if "commit" in entry else entry["wheel"]
-    return f"trl {sig['file']}:{sig['line']}@v{version} ({source})"
+    return f"{dist} {sig['file']}:{sig['line']}@v{version} ({source})"
 
 
-def last_accepting(cls: str, key: str, below: str) -> str:
+def last_accepting(cls: str, key: str, below: str, dist: str = "trl") -> str:
     """The newest release older than `below` whose constructor takes `key`, or ""."""
-    older = sorted((v for v in _table() if Version(v) < Version(below)), key=Version, reverse=True)
-    return next((v for v in older if rejects(v, cls, key) is False), "")
+    older = sorted((v for v in _table(dist) if Version(v) < Version(below)), key=Version, reverse=True)
+    return next((v for v in older if rejects(v, cls, key, dist) is False), "")
