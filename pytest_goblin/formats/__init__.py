@@ -253,4 +253,9 @@ def load_config(path: Path) -> LoadedConfig:
 
         if (gpu := stated_gpu(path, text)) is not None:
             workload = workload.model_copy(update={"stated_gpu": gpu})
+    if workload.stated_gpu is not None:
+        from ..costmodel import bounded_by_stated
+
+        # the run that trained on the stated GPU bounds the lengths assumed: priced at the longest that fits there (issue 23)
+        workload = bounded_by_stated(workload)
     return LoadedConfig(path=path, text=text, data=data, adapter=adapter, workload=workload)
