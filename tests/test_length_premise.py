@@ -15,6 +15,7 @@ from pathlib import Path
 from pytest_goblin import costmodel
 from pytest_goblin.formats import load_config
 from pytest_goblin.formats.datasets import HUB_DATASET
+from pytest_goblin.formats.record import workload_record
 from pytest_goblin.formats.stated_gpu import capacity_of
 from pytest_goblin.service import audit_file
 from pytest_goblin.settings import Settings
@@ -101,6 +102,8 @@ def test_the_gpu_the_config_says_it_ran_on_bounds_the_assumed_length(tmp_path: P
     assert costmodel.memory_gb(full) > w.stated_gpu.capacity_gb >= costmodel.memory_gb(w)
     note = w.sources["token_lengths"].note or ""
     assert f"bounded by the stated GPU: every sample assumed {fits} tokens" in note and "recipe.yaml:1" in note
+    record = workload_record(str(path), w)  # goblin parse --json: the bound and its label in the token-length source
+    assert record["length_bound"] == fits and "bounded by the stated GPU" in record["sources"]["token_lengths"]["note"]
     reason = _reason(path)
     assert "the repository says this config ran on" not in reason and f"at {w.seq_len} tokens" not in reason
     # must-not: a world size goblin assumed is not the run's, so the length that fits at it bounds nothing
