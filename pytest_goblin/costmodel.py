@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from pytest_goblin.errors import KBError
 from pytest_goblin.hardware import kb_dir, load_yaml_list
 from pytest_goblin.modelzoo import estimate_shape
-from pytest_goblin.schemas import Hardware, ModelShape, VisionTower, WasteBudget, WorkloadConfig
+from pytest_goblin.schemas import FieldSource, Hardware, ModelShape, VisionTower, WasteBudget, WorkloadConfig
 
 T = TypeVar("T")
 GB = 1e9
@@ -295,8 +295,10 @@ def sample_length(w: WorkloadConfig, *, peak: bool = False) -> int:
     (some micro-batch holds it, and the allocator keeps what it took). Never above seq_len, which the
     frameworks truncate (or drop) to."""
     q = w.token_quantiles
-    if w.sample_packing or w.pad_to_max or not q:
+    if w.sample_packing or w.pad_to_max:
         return w.seq_len
+    if not q:
+        return assumed_length(w)
     lengths = sorted(min(max(1, x), w.seq_len) for x in q)
     if peak:
         return lengths[-1]
@@ -311,8 +313,20 @@ def micro_batch_tokens(w: WorkloadConfig, *, peak: bool = False) -> int:
 
 
 def lengths_assumed(w: WorkloadConfig) -> bool:
-    """Every sample is priced at seq_len only because no dataset lengths were read (formats/datasets.py)."""
+    """Every sample is priced at seq_len (or the stated GPU's bound, `assumed_length`) only because no dataset lengths
+    were read (formats/datasets.py)."""
     return not (w.token_quantiles or w.sample_packing or w.pad_to_max)
+
+
+def assumed_length(w: WorkloadConfig) -> int:
+    """The length an assumed sample is priced at: seq_len, or below it the bound the GPU the repository says the config
+    trains on sets (`WorkloadConfig.length_bound`, `bounded_by_stated`; issue 23)."""
+    return min(w.seq_len, w.length_bound) if w.length_bound is not None and lengths_assumed(w) else w.seq_len
+
+
+def bounded(w: WorkloadConfig) -> bool:
+    """Assumed samples are priced at the stated GPU's bound, below seq_len (`bounded_by_stated`)."""
+    return assumed_length(w) < w.seq_len
 
 
 # The seq_len source note of a script that packs its own samples to a length goblin did not read (formats/python.py
@@ -326,7 +340,7 @@ def pack_length_unread(w: WorkloadConfig) -> str | None:
     src = w.sources.get("seq_len")
     if src is None or src.explicit or not src.note or PACK_LENGTH_UNREAD not in src.note:
         return None
-    return f"every sample was priced at an assumed {w.seq_len} tokens, but {src.note.split('; ')[0]}"
+    return f"every sample was priced at an assumed {assumed_length(w)} tokens, but {src.note.split('; ')[0]}"
 
 
 def seq_len_origin(w: WorkloadConfig) -> str:
@@ -334,6 +348,8 @@ def seq_len_origin(w: WorkloadConfig) -> str:
     a reader applied when the config sets none (review3 #12/#13: "2048 tokens (the config's seq_len)" for a file with no
     such key)."""
     src = w.sources.get("seq_len")
+    if bounded(w) and w.stated_gpu is not None:
+        return f"bounded by the stated GPU: the longest sample that fits {_stated_where(w)}, where the repository trains this, below seq_len {w.seq_len}"
     if src is None or src.explicit:
         return "the config's seq_len" if src is not None else "seq_len"
     return f"seq_len not set in the config: {src.note}" if src.note else "seq_len not set in the config: a default"
@@ -395,23 +411,64 @@ def _stated_where(w: WorkloadConfig) -> str:
     return f"{stated.gpu} ({stated.file.rsplit('/', 1)[-1]}:{stated.line}: {stated.capacity} per GPU)"
 
 
+def _bound_of(w: WorkloadConfig) -> tuple[float, int] | None:
+    """(GB per GPU at seq_len, the longest sample that fits the stated GPU) where `stated_bound`'s premise holds."""
+    stated = w.stated_gpu
+    # a model of assumed size (neither known nor sized) may be what is over, not the length (rules.over_hbm's `sized`);
+    # an assumed world size is not the run's, so the length that fits at it is not the run's bound either
+    ws = w.sources.get("world_size")
+    if stated is None or not lengths_assumed(w) or not (w.model.known or w.model.params_b is not None) or ws is None or not ws.explicit:
+        return None
+    if pack_length_unread(w) is not None:
+        return None
+    full = w.model_copy(update={"length_bound": None})
+    have = memory_gb(full)
+    if have <= stated.capacity_gb or (fits := fitting_length(full, stated.capacity_gb)) is None or fits >= w.seq_len:
+        return None
+    return have, fits
+
+
+def bounded_by_stated(w: WorkloadConfig) -> WorkloadConfig:
+    """`w` with its assumed samples priced at the longest that fits the GPU the repository says the config trains on,
+    where at seq_len it projects above that GPU's memory (`length_bound`, labelled in `sources["token_lengths"]`): the
+    run that trained there had samples no longer, so the memory rules and the checkpointing decisions are made at that
+    length, still an assumption (issue 23: review13a #10, 130 GB at 32,768 tokens for 80 GB A800s). `w` elsewhere: the
+    lengths read, no GPU stated, the model's size or the world size assumed, or the config fitting there at seq_len."""
+    got = _bound_of(w.model_copy(update={"length_bound": None}))
+    if got is None:
+        return w
+    have, fits = got
+    out = w.model_copy(update={"length_bound": fits})
+    src = w.sources.get("token_lengths")
+    said = (
+        f"bounded by the stated GPU: every sample assumed {fits} tokens, the longest that fits {_stated_where(out)}, where the "
+        f"repository trains this (at seq_len {w.seq_len} it projects {have:.0f} GB per GPU)"
+    )
+    note = f"{src.note.split(': every sample assumed')[0]}; {said}" if src is not None and src.note else said
+    bound_src = FieldSource(file=w.path, key=src.key if src else None, line=src.line if src else None, note=note)
+    return out.model_copy(update={"sources": {**w.sources, "token_lengths": bound_src}})
+
+
 def stated_bound(w: WorkloadConfig) -> str | None:
     """Where every sample is priced at an assumed length and that baseline is above the memory of the GPU the
     repository says the config trains on (`WorkloadConfig.stated_gpu`): the run that ran there bounds its samples to the
     longest that fits there, said in the config's numbers (issue 23, review13a #10: 130 GB at 32,768 tokens for a run
-    README.md:83 trains on 80 GB A800s). None where the lengths were read, no GPU is stated, the model's size is assumed,
-    the projection fits it, or no length fits it (the length is then not what is over)."""
-    stated = w.stated_gpu
-    # a model of assumed size (neither known nor sized) may be what is over, not the length (rules.over_hbm's `sized`)
-    if stated is None or not lengths_assumed(w) or not (w.model.known or w.model.params_b is not None):
+    README.md:83 trains on 80 GB A800s), and goblin priced them at it (`bounded_by_stated`). None where the lengths were
+    read, no GPU is stated, the model's size or the world size is assumed, the projection fits it, or no length fits it
+    (the length is then not what is over)."""
+    got = _bound_of(w.model_copy(update={"length_bound": None}))
+    if got is None:
         return None
-    have = memory_gb(w)
-    if have <= stated.capacity_gb or (fits := fitting_length(w, stated.capacity_gb)) is None:
-        return None
+    have, fits = got
+    priced = (
+        f"goblin priced every sample at {fits:,} tokens, an upper bound, not the data's"
+        if bounded(w)
+        else f"the {w.seq_len:,} priced here are an upper bound, not the data's"
+    )
     return (
         f"lengths bounded: the repository trains this on {_stated_where(w)}; at {w.seq_len:,} tokens per sample it would need "
         f"{have:.0f} GB, and it fits there only with samples up to about {fits:,} tokens, so the run's samples are that short or "
-        f"shorter and the {w.seq_len:,} priced here are an upper bound, not the data's"
+        f"shorter and {priced}"
     )
 
 
@@ -434,7 +491,7 @@ def stated_contradiction(w: WorkloadConfig) -> str | None:
 
 
 def shorter_length(w: WorkloadConfig) -> int:
-    return max(1, int(w.seq_len * SHORTER_LENGTH_SHARE))
+    return max(1, int(assumed_length(w) * SHORTER_LENGTH_SHARE))
 
 
 def at_shorter_length(w: WorkloadConfig) -> WorkloadConfig:
@@ -456,7 +513,7 @@ def seq_len_is_cutoff(w: WorkloadConfig) -> bool:
     """The config sets the length samples are truncated (or dropped) to: priced at it, a sample is at its longest,
     so what fits there fits at the data's real lengths (costmodel.sample_length)."""
     src = w.sources.get("seq_len")
-    return src is not None and src.explicit
+    return src is not None and src.explicit and not bounded(w)
 
 
 def length_phrase(w: WorkloadConfig, *, peak: bool = True) -> str:
@@ -468,7 +525,7 @@ def length_phrase(w: WorkloadConfig, *, peak: bool = True) -> str:
     elif src is not None and src.note:
         why = src.note
     else:
-        why = f"every sample assumed {w.seq_len} tokens ({seq_len_origin(w)})"
+        why = f"every sample assumed {assumed_length(w)} tokens ({seq_len_origin(w)})"
     if w.token_quantiles and not (w.sample_packing or w.pad_to_max):
         why = f"padded to the batch's longest sample; {'longest' if peak else 'expected longest'} sampled {length} tokens; {why}"
     said = f"{w.micro_batch_size} x {length} tokens per micro-batch ({why})"

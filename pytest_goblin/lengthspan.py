@@ -25,7 +25,9 @@ LENGTH_SPAN_SHARES = (1.0, 0.5, 0.25, 0.125)
 
 def length_span(w: WorkloadConfig) -> tuple[int, ...]:
     """The sample lengths of LENGTH_SPAN_SHARES at `w`'s seq_len, longest first."""
-    return tuple(dict.fromkeys(max(1, int(w.seq_len * share)) for share in LENGTH_SPAN_SHARES))
+    from .costmodel import assumed_length
+
+    return tuple(dict.fromkeys(max(1, int(assumed_length(w) * share)) for share in LENGTH_SPAN_SHARES))
 
 
 def checkpointing_off_plan(w: WorkloadConfig, hw: Hardware, rules: tuple[Rule, ...] | list[Rule]) -> dict[str, Any]:

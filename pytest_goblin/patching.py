@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .costmodel import MicroBatchFit, length_phrase, length_premise, lengths_assumed, memory_gb, pack_length_unread, smaller_micro_batch, step
+from .costmodel import MicroBatchFit, assumed_length, length_phrase, length_premise, lengths_assumed, memory_gb, pack_length_unread, smaller_micro_batch, step
 from .errors import GoblinError
 from .formats import LoadedConfig, parse_text
 from .formats.base import IN_LAUNCH_LINE, unified_diff
@@ -216,7 +216,7 @@ def plan_edits(w: WorkloadConfig, rules: list[Rule], hw: Hardware) -> tuple[dict
                 # ... or lowered because every sample is priced at seq_len: at the data's real lengths checkpointing off
                 # may fit at the current micro-batch (review2: modal's SQL LoRA, 32 -> 2 while it fits at 32). Sized at
                 # the config's own cutoff (the longest a sample can be) and faster at a shorter length too, it is proposed.
-                skipped[rule.id] = f"every sample is assumed {w.seq_len} tokens long (no local dataset read); {NOT_DOWN_ON_ASSUMED_LENGTHS}"
+                skipped[rule.id] = f"every sample is assumed {assumed_length(w)} tokens long (no local dataset read); {NOT_DOWN_ON_ASSUMED_LENGTHS}"
                 continue
             if down is None:
                 per_gpu = current.micro_batch_size * current.gradient_accumulation
@@ -476,7 +476,7 @@ def _drop_rules(fields: dict[str, Any], chosen: dict[str, tuple[Any, str]], bad:
 
 _TOPOLOGY = frozenset({"world_size", "nodes", "gpus_per_node", "strategy", "zero_stage"})
 # Read by load_config from the repository, not the file (the read-back does not repeat it): kept as the audit saw it.
-_KEPT = frozenset({"eager_for_training", "attention_release"})
+_KEPT = frozenset({"eager_for_training", "attention_release", "stated_gpu", "length_bound"})
 
 
 def _reread_with(loaded: LoadedConfig, new_text: str, others: list[tuple[FileDiff, str]]) -> WorkloadConfig | None:

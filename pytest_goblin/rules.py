@@ -538,7 +538,7 @@ def undecided_checkpointing(w: WorkloadConfig, hw: Hardware, fail_at: float) -> 
     Whether that edit pays then rests on the samples' lengths and the efficiency assumptions, not on anything
     goblin read (review3 #15: Qwen2.5-32B ZeRO-3, micro-batch 8 x 2048, PASS 1.00x while checkpointing off at
     micro-batch 1 spans 0.66-1.10x)."""
-    from .costmodel import at_length, at_shorter_length, lengths_assumed, memory_gb, sensitivity, seq_len_is_cutoff, shorter_length
+    from .costmodel import assumed_length, at_length, at_shorter_length, lengths_assumed, memory_gb, sensitivity, seq_len_is_cutoff, shorter_length
     from .modelzoo import shape_assumption
     from .patching import spare_limit_gb
 
@@ -546,8 +546,9 @@ def undecided_checkpointing(w: WorkloadConfig, hw: Hardware, fail_at: float) -> 
         return None
     per_gpu = w.micro_batch_size * w.gradient_accumulation
     best: tuple[int, int, float, float, float, float] | None = None  # length, micro-batch, peak, point, low, high
-    for tokens in dict.fromkeys((w.seq_len, shorter_length(w))):
-        at = at_length(w, tokens) if tokens == w.seq_len else at_shorter_length(w)
+    priced = assumed_length(w)  # seq_len, or the stated GPU's bound below it
+    for tokens in dict.fromkeys((priced, shorter_length(w))):
+        at = at_length(w, tokens) if tokens == priced else at_shorter_length(w)
         for mbs in _traded_micro_batches(w):
             if per_gpu % mbs:
                 continue
@@ -564,7 +565,7 @@ def undecided_checkpointing(w: WorkloadConfig, hw: Hardware, fail_at: float) -> 
     from .costmodel import seq_len_origin
 
     cutoff = seq_len_is_cutoff(w)
-    if tokens == w.seq_len:
+    if tokens == priced:
         where = (
             f"at the config's {w.seq_len} tokens per sample (its cutoff: the longest a sample can be)"
             if cutoff
@@ -573,7 +574,7 @@ def undecided_checkpointing(w: WorkloadConfig, hw: Hardware, fail_at: float) -> 
     elif cutoff:
         where = f"with samples mostly {tokens} tokens long and the longest at the config's cutoff of {w.seq_len} (which sets the peak memory)"
     else:
-        where = f"at {tokens} tokens per sample (shorter than the {w.seq_len} assumed: {seq_len_origin(w)})"
+        where = f"at {tokens} tokens per sample (shorter than the {priced} assumed: {seq_len_origin(w)})"
     how = (
         "at the same micro-batch"
         if mbs == w.micro_batch_size
@@ -591,7 +592,7 @@ def _longest_fitting(w: WorkloadConfig, hw: Hardware, mbs: int) -> int | None:
     """The longest sample (tokens, below seq_len) at which `w` with checkpointing off at micro-batch `mbs` (micro-batch x
     accumulation kept) fits with room to spare, or None when not even a 1-token sample does. Memory grows with the
     sample length, so a bisection finds it."""
-    from .costmodel import at_length, memory_gb
+    from .costmodel import assumed_length, at_length, memory_gb
     from .patching import spare_limit_gb
 
     per_gpu = w.micro_batch_size * w.gradient_accumulation
@@ -600,7 +601,7 @@ def _longest_fitting(w: WorkloadConfig, hw: Hardware, mbs: int) -> int | None:
         trial = at_length(w, tokens).model_copy(update={"gradient_checkpointing": False, "micro_batch_size": mbs, "gradient_accumulation": per_gpu // mbs})
         return memory_gb(trial) <= spare_limit_gb(hw)
 
-    lo, hi = 0, w.seq_len - 1  # lo fits (0: none known), hi + 1 does not
+    lo, hi = 0, assumed_length(w) - 1  # lo fits (0: none known), hi + 1 does not
     if hi < 1 or not fits(1):
         return None
     lo = 1
@@ -616,8 +617,9 @@ def _checkpointing_fits_below(w: WorkloadConfig, hw: Hardware, fail_at: float) -
     decides it, and goblin did not read it (review5 #13: ViLaSR's Qwen2.5-VL-7B ZeRO-3 on 8 GPUs, every sample priced at
     the 18432-token cutoff, PASS 1.00x with checkpointing off never weighed). Issue 23: an assumed length that says an
     edit cannot fit never silences the finding."""
-    from .costmodel import at_length, memory_gb, sensitivity
+    from .costmodel import assumed_length, at_length, memory_gb, sensitivity
 
+    priced = assumed_length(w)  # seq_len, or the stated GPU's bound below it
     per_gpu = w.micro_batch_size * w.gradient_accumulation
     best: tuple[int, int, float, float, float, float] | None = None  # length, micro-batch, peak, point, low, high
     for mbs in _traded_micro_batches(w):
@@ -642,7 +644,7 @@ def _checkpointing_fits_below(w: WorkloadConfig, hw: Hardware, fail_at: float) -
         else f"at micro-batch {mbs} x accumulation {per_gpu // mbs} (the same {per_gpu} samples per GPU per step)"
     )
     # the span it holds over, down to an eighth of the cutoff (lengthspan.LENGTH_SPAN_SHARES' bound), at the same micro-batch
-    shorter = [n for n in dict.fromkeys(max(1, int(w.seq_len * s)) for s in (0.5, 0.25, 0.125)) if n < tokens]
+    shorter = [n for n in dict.fromkeys(max(1, int(priced * s)) for s in (0.5, 0.25, 0.125)) if n < tokens]
     lows = [
         sensitivity(
             at_length(w, n),
@@ -652,14 +654,14 @@ def _checkpointing_fits_below(w: WorkloadConfig, hw: Hardware, fail_at: float) -
         for n in shorter
     ]
     span = (
-        f"; from {shorter[-1]} tokens per sample (1/8 of the cutoff) up to {tokens} it is projected at least {min(x[1] for x in [*lows, (point, low, high)]):.2f}x "
-        f"(lower bound) at every length goblin tried ({', '.join(str(n) for n in [tokens, *shorter])}), and above {tokens} up to {w.seq_len} it does "
+        f"; from {shorter[-1]} tokens per sample (1/8 of {'the bound' if priced < w.seq_len else 'the cutoff'}) up to {tokens} it is projected at least {min(x[1] for x in [*lows, (point, low, high)]):.2f}x "
+        f"(lower bound) at every length goblin tried ({', '.join(str(n) for n in [tokens, *shorter])}), and above {tokens} up to {priced} it does "
         "not fit with room to spare, so the answer turns within that range"
         if lows
         else ""
     )
     return (
-        f"activation checkpointing stays on, and whether turning it off pays is not decided: every sample was priced at {w.seq_len} tokens "
+        f"activation checkpointing stays on, and whether turning it off pays is not decided: every sample was priced at {priced} tokens "
         f"({seq_len_origin(w)}), where checkpointing off does not fit, but it fits {how} up to {mbs * tokens} tokens per micro-batch "
         f"({tokens} per sample: {peak:.0f} GB per GPU of {capacity_phrase(hw)}) and is projected {point:.2f}x "
         f"[{low:.2f}-{high:.2f}] there, a range that reaches {fail_at:g}x{span}; the dataset's lengths are not local, so goblin cannot tell "

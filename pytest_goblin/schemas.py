@@ -269,6 +269,10 @@ class WorkloadConfig(Model):
     deepspeed_missing: str | None = None
     # The GPU the repository says this config ran on, with its memory (formats/stated_gpu.py); None: not stated, or its memory unknown.
     stated_gpu: StatedGpu | None = None
+    # Where every sample's length is assumed and the config as it is projects above the stated GPU's memory at seq_len:
+    # the longest sample that fits there, which the run that trained there bounds its samples to; every assumed sample is
+    # priced at it (costmodel.assumed_length, costmodel.bounded_by_stated; issue 23). None: no such bound.
+    length_bound: int | None = Field(default=None, ge=1)
     # The vision encoder each sample's image runs through (formats/tune_vision.py); None: a text-only model, or not read.
     vision: VisionTower | None = None
     # False: a ZeRO-3 DeepSpeed file sets `zero_optimization.overlap_comm: false`, so its all-gathers and reduce-scatters
@@ -340,6 +344,7 @@ WORKLOAD_FIELDS: frozenset[str] = frozenset(
         "mean_tokens",
         "pad_to_max",
         "stated_gpu",
+        "length_bound",
         "vision",
     }
 )

@@ -15,6 +15,7 @@ from pathlib import Path
 from pytest_goblin import costmodel
 from pytest_goblin.formats import load_config
 from pytest_goblin.formats.datasets import HUB_DATASET
+from pytest_goblin.formats.record import workload_record
 from pytest_goblin.formats.stated_gpu import capacity_of
 from pytest_goblin.service import audit_file
 from pytest_goblin.settings import Settings
@@ -87,21 +88,36 @@ def test_null_max_seq_len_is_said_to_truncate_nothing(tmp_path: Path) -> None:
     assert "is null" not in (absent.sources["seq_len"].note or "") and "neither tokenizer.max_seq_len" in (absent.sources["seq_len"].note or "")
 
 
-def test_the_gpu_the_config_says_it_ran_on_makes_the_assumed_length_the_premise(tmp_path: Path) -> None:
+def test_the_gpu_the_config_says_it_ran_on_bounds_the_assumed_length(tmp_path: Path) -> None:
+    """Issue 23: the run that trained on the stated GPU had samples no longer than the longest that fits there, so every
+    assumed sample is priced at that bound (the baseline no longer above the GPU the repository trains on), labelled in
+    the token-length source; where the bound cannot be set (the world size assumed) the premise says the GPU instead."""
     path = _tune(tmp_path, "# Tested on 8xMI300X 192GB")
     w = load_config(path).workload
     assert w.stated_gpu is not None and w.stated_gpu.gpu == "MI300X 192GB" and w.stated_gpu.line == 1
-    fits = costmodel.fitting_length(w, w.stated_gpu.capacity_gb)
+    full = w.model_copy(update={"length_bound": None})
+    fits = costmodel.fitting_length(full, w.stated_gpu.capacity_gb)
     assert fits is not None and 1 < fits < w.seq_len
+    assert w.length_bound == fits and costmodel.assumed_length(w) == fits and costmodel.lengths_assumed(w)
+    assert costmodel.memory_gb(full) > w.stated_gpu.capacity_gb >= costmodel.memory_gb(w)
+    note = w.sources["token_lengths"].note or ""
+    assert f"bounded by the stated GPU: every sample assumed {fits} tokens" in note and "recipe.yaml:1" in note
+    record = workload_record(str(path), w)  # goblin parse --json: the bound and its label in the token-length source
+    assert record["length_bound"] == fits and "bounded by the stated GPU" in record["sources"]["token_lengths"]["note"]
     reason = _reason(path)
-    assert reason.startswith("inconclusive")
-    assert "the repository says this config ran on 8xMI300X (recipe.yaml:1" in reason
-    assert f"it fits only with samples up to about {fits} tokens" in reason and "not the config" in reason
+    assert "the repository says this config ran on" not in reason and f"at {w.seq_len} tokens" not in reason
+    # must-not: a world size goblin assumed is not the run's, so the length that fits at it bounds nothing
+    assumed = full.model_copy(update={"sources": {**full.sources, "world_size": full.sources["world_size"].model_copy(update={"explicit": False})}})
+    assert costmodel.bounded_by_stated(assumed).length_bound is None and costmodel.stated_bound(assumed) is None
+    premise = costmodel.length_premise(assumed, 206.0)
+    assert premise is not None and premise.startswith("the repository says this config ran on 8xMI300X (recipe.yaml:1")
+    assert f"it fits only with samples up to about {fits} tokens" in premise and "not the config" in premise
     # must-not: advice for another GPU, or a GPU whose memory goblin does not know, states no GPU the config ran on
     assert load_config(_tune(tmp_path, "# if you train on 8xH100 80GB, halve batch_size")).workload.stated_gpu is None
     assert load_config(_tune(tmp_path, "# Tested on 8xA100")).workload.stated_gpu is None
-    plain = _reason(_tune(tmp_path, "# a recipe"))
-    assert "the repository says" not in plain and "the config fits this GPU with samples up to about" in plain
+    plain = load_config(_tune(tmp_path, "# a recipe")).workload
+    assert plain.length_bound is None
+    assert "the repository says" not in _reason(_tune(tmp_path, "# a recipe"))
 
 
 def test_a_readme_statement_tied_to_the_config_names_its_gpu(tmp_path: Path) -> None:
@@ -163,14 +179,14 @@ def test_lengths_are_bounded_by_the_gpu_the_repository_trains_on(tmp_path: Path)
     """Issue 23 (review13a #10: 130 GB at 32,768 tokens for a run README.md:83 trains on 80 GB A800s): under the target's
     memory but above the stated GPU's, the note bounds the lengths to what fits there."""
     path = _sized(tmp_path, "# Tested on 8xH100 80GB", 8)
-    w = load_config(path).workload
+    w = load_config(path).workload.model_copy(update={"length_bound": None})
     assert w.stated_gpu is not None and costmodel.memory_gb(w) > w.stated_gpu.capacity_gb
     fits = costmodel.fitting_length(w, w.stated_gpu.capacity_gb)
     assert fits is not None and 1 < fits < 4096
     bound = [n for n in _notes(path) if n.startswith("lengths bounded")]
     assert len(bound) == 1
     assert "the repository trains this on H100 80GB (recipe.yaml:1" in bound[0] and "at 4,096 tokens per sample it would need" in bound[0]
-    assert f"up to about {fits:,} tokens" in bound[0]
+    assert f"up to about {fits:,} tokens" in bound[0] and f"goblin priced every sample at {fits:,} tokens" in bound[0]
     # must-not: a model of assumed size (neither known nor sized) may be what is over, not the length
     unsized = w.model_copy(update={"model": w.model.model_copy(update={"known": False, "params_b": None})})
     assert costmodel.stated_bound(w) is not None and costmodel.stated_bound(unsized) is None

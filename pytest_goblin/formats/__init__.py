@@ -249,8 +249,16 @@ def load_config(path: Path) -> LoadedConfig:
     if remote_code(text):
         workload = workload.model_copy(update={"remote_code": True})
     if workload.stated_gpu is None:
-        from .stated_gpu import stated_gpu
+        from .stated_gpu import stated_gpu_read
 
-        if (gpu := stated_gpu(path, text)) is not None:
+        gpu, said = stated_gpu_read(path, text)
+        if gpu is not None:
             workload = workload.model_copy(update={"stated_gpu": gpu})
+        elif said is not None:
+            workload = workload.model_copy(update={"notes": [*workload.notes, said]})
+    if workload.stated_gpu is not None:
+        from ..costmodel import bounded_by_stated
+
+        # the run that trained on the stated GPU bounds the lengths assumed: priced at the longest that fits there (issue 23)
+        workload = bounded_by_stated(workload)
     return LoadedConfig(path=path, text=text, data=data, adapter=adapter, workload=workload)

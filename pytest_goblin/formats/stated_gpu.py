@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..hardware import capacity_gb, capacity_phrase, hardware_table
 from ..schemas import StatedGpu
-from .prose import hits_of, readme_prose
+from .prose import README_LIMIT, hits_of, readme_prose
 
 # the table's GPUs by the name a statement uses (prose._NAMED_GPU, upper case); the MI250X row is one GCD, and a
 # statement's "MI250X" may mean the package: not read
@@ -65,23 +65,66 @@ def _own_comment(path: Path, text: str) -> StatedGpu | None:
 def stated_gpu(path: Path, text: str) -> StatedGpu | None:
     """The GPU the config's own comment, else the README statement tied to it, says it ran on; None where neither
     names a GPU whose memory goblin knows."""
+    return stated_gpu_read(path, text)[0]
+
+
+def stated_gpu_read(path: Path, text: str) -> tuple[StatedGpu | None, str | None]:
+    """`stated_gpu`, and a note where the README names several training GPUs for the config (none is taken)."""
     own = _own_comment(path, text)
     if own is not None:
-        return own
+        return own, None
     prose = readme_prose(str(path))
-    if prose is None or prose.assumed or not prose.gpu:
-        return None
-    cap = capacity_of(prose.gpu)
-    if cap is None or _aside_line(path, prose.file, prose.line, prose.phrase):
-        return None
-    return StatedGpu(phrase=prose.phrase, gpu=prose.gpu, capacity_gb=cap[0], capacity=cap[1], file=prose.file, line=prose.line)
+    if prose is not None and not prose.assumed and prose.gpu:
+        cap = capacity_of(prose.gpu)
+        if cap is not None and not _aside_line(path, prose.file, prose.line, prose.phrase):
+            return StatedGpu(phrase=prose.phrase, gpu=prose.gpu, capacity_gb=cap[0], capacity=cap[1], file=prose.file, line=prose.line), None
+    # the sentences of a section tied to the config, each on its own (a training GPU beside an inference one), else the
+    # README's training-hardware table row (formats/stated_readme.py)
+    from .stated_readme import readme_gpus
+
+    found = readme_gpus(path)
+    if found is not None:
+        if len(found.named) > 1:
+            said = ", ".join(f"{n.gpu} ({Path(n.file).name}:{n.line})" for n in found.named)
+            return None, f"the README names several training GPUs for this config ({said}): goblin takes none as the GPU it trained on"
+        one = found.named[0]
+        cap = capacity_of(one.gpu)
+        if cap is None:
+            return None, None
+        return StatedGpu(phrase=one.phrase, gpu=one.gpu, capacity_gb=cap[0], capacity=cap[1], file=one.file, line=one.line), None
+    return _slurm(path)
+
+
+def _slurm(path: Path) -> tuple[StatedGpu | None, str | None]:
+    """The GPU model the Slurm batch script whose live launch line runs the config asks for (formats/stated_slurm.py)."""
+    from ..safepath import UnsafePath, read_text, tree_of
+    from .launchers import find_launch
+    from .stated_slurm import slurm_gpus
+
+    launch = find_launch(path)
+    if launch is None or launch.commented or launch.template or not launch.file:
+        return None, None
+    try:
+        text = read_text(Path(launch.file), roots=list(tree_of(path.resolve())), limit=README_LIMIT)
+    except (UnsafePath, OSError):
+        return None, None
+    named = {g.gpu: g for g in reversed(slurm_gpus(Path(launch.file), text))}
+    if len(named) > 1:
+        said = ", ".join(f"{g.gpu} ({Path(g.file).name}:{g.line})" for g in sorted(named.values(), key=lambda g: g.line))
+        return None, f"the Slurm script that runs this config names several GPU models ({said}): goblin takes none as the GPU it trained on"
+    if not named:
+        return None, None
+    one = next(iter(named.values()))
+    cap = capacity_of(one.gpu)
+    if cap is None:
+        return None, None
+    return StatedGpu(phrase=one.phrase, gpu=one.gpu, capacity_gb=cap[0], capacity=cap[1], file=one.file, line=one.line), None
 
 
 def _aside_line(config: Path, file: str, line: int, phrase: str) -> bool:
     """The README line's words before `phrase` say its run is inference, serving or evaluation (`_ASIDE`), not the
     training this config is; read through safepath, bounded. An unreadable line is taken as aside (nothing stated)."""
     from ..safepath import UnsafePath, read_text, tree_of
-    from .prose import README_LIMIT
 
     try:
         text = read_text(Path(file), roots=list(tree_of(config.resolve())), limit=README_LIMIT)

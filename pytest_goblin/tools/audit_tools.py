@@ -16,6 +16,7 @@ from ..attribution import KEEP_THRESHOLD, leave_one_out
 from ..blockers import blocked_reason, key_file, raw_key, shipped_build, shipped_notes
 from ..blockers import findings as blocker_findings
 from ..costmodel import (
+    assumed_length,
     calibration_note,
     eager_elementwise_passes,
     memory_gb,
@@ -121,8 +122,20 @@ def _workload_view(w: WorkloadConfig) -> dict[str, Any]:
             fields[name]["line"] = None
             fields[name]["set_in"] = source_place(src, w)
     # numbers and a word only: the dataset's file name is config text and stays out of the model's view
-    basis = "packed" if w.sample_packing else "padded to seq_len" if w.pad_to_max else "sampled from the dataset" if w.token_quantiles else "assumed seq_len"
+    basis = (
+        "packed"
+        if w.sample_packing
+        else "padded to seq_len"
+        if w.pad_to_max
+        else "sampled from the dataset"
+        if w.token_quantiles
+        else "bounded by the stated GPU"
+        if w.length_bound
+        else "assumed seq_len"
+    )
     lengths: dict[str, Any] = {"basis": basis}
+    if w.length_bound is not None and not w.token_quantiles:
+        lengths["bound_tokens"] = w.length_bound
     if w.token_quantiles and w.mean_tokens is not None:
         lengths.update(mean_tokens=w.mean_tokens, p95_tokens=w.token_quantiles[19], longest_tokens=w.token_quantiles[-1])
     return {
@@ -874,7 +887,7 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
     if not why and lowered and verdict != "fail" and evidence == "projected":
         why = (
             f"goblin left out {', '.join(lowered)}: it would turn checkpointing off at a smaller micro-batch sized for samples assumed "
-            f"{w.seq_len} tokens long, and at the data's real lengths it may fit at the current one; name the local dataset in the "
+            f"{assumed_length(w)} tokens long, and at the data's real lengths it may fit at the current one; name the local dataset in the "
             "config (its sampled lengths replace seq_len), or measure with your training command (goblin_command)"
         )
     if not why and evidence == "projected":
@@ -1619,7 +1632,7 @@ def _measured_beyond(ctx: AuditContext, small: list[Rule]) -> str | None:
 
 def _lengths_note(w: WorkloadConfig) -> str:
     src = w.sources.get("token_lengths")
-    return src.note if src is not None and src.note else f"every sample assumed {w.seq_len} tokens"
+    return src.note if src is not None and src.note else f"every sample assumed {assumed_length(w)} tokens"
 
 
 _SEVERITY = {"pass": 0, "warn": 1, "fail": 2}
