@@ -106,3 +106,16 @@ def test_pytest_goblin_collects_a_named_launcher_as_its_own_item(pytester: pytes
     items = json.loads((pytester.path / "r.json").read_text())["items"]
     assert [i["nodeid"] for i in items] == ["scripts/run8.slurm::audit"] and items[0]["verdict"] != "error"
     assert result.ret in (0, 1)
+
+
+def test_a_llamafactory_run_on_flags_alone_is_not_collected_saying_so(tmp_path: Path) -> None:
+    line = "#!/bin/bash\nllamafactory-cli train --stage sft --model_name_or_path Qwen/Qwen2.5-7B --per_device_train_batch_size 2\n"
+    root = _tree(tmp_path, {"scripts/lf.sh": line})
+    checked = check_config(root / "scripts/lf.sh")
+    assert checked.loaded is None and "command-line flags alone, with no YAML or JSON config file" in (checked.skip or "")
+
+
+def test_a_launcher_of_a_script_outside_the_repository_names_it(tmp_path: Path) -> None:
+    root = _tree(tmp_path, {"scripts/far.sh": "#!/bin/bash\ntorchrun --nproc_per_node 8 ../../src/train_bash.py --stage sft\n"})
+    checked = check_config(root / "scripts/far.sh")
+    assert checked.loaded is None and "runs `../../src/train_bash.py`, which is not a file of the repository" in (checked.skip or "")

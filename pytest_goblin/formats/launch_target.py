@@ -81,6 +81,16 @@ def choose(path: Path, reads: Callable[[Path], str | None]) -> Chosen:
     others: list[str] = []
     for line in lf.lines:
         targets = line_targets(line, real.parent, root)
+        if not targets and any(Path(t).name == "llamafactory-cli" for t in line.tokens):
+            refused.append(
+                f"line {line.line} (`{short_command(line.tokens)}`) runs LLaMA-Factory on command-line flags alone, with no YAML or JSON "
+                "config file: goblin does not read such a run yet"
+            )
+            continue
+        missing = next((t for t in line.tokens if t.endswith(".py") and not t.startswith("-")), "")
+        if not targets and missing:
+            refused.append(f"line {line.line} runs `{missing}`, which is not a file of the repository goblin can find (a checkout elsewhere?)")
+            continue
         if not targets:
             refused.append(f"line {line.line} (`{short_command(line.tokens)}`) runs no config file or script of the repository that goblin reads")
             continue
