@@ -86,7 +86,7 @@ def test_a_launcher_whose_run_goblin_does_not_read_is_not_collected_naming_why(t
 
 def test_a_folder_walk_does_not_collect_a_launcher(tmp_path: Path) -> None:
     """`pytest --goblin .` audits train.py once, as itself: the plain `torchrun train.py` launcher is not a second item."""
-    root = _tree(tmp_path)
+    root = _tree(tmp_path, {"scripts/acc.sh": "#!/bin/bash\naccelerate launch --num_processes 2 train.py --batch_size 4\n"})
     found = {p.relative_to(root).as_posix() for p in config_files([root])}
     assert "train.py" in found and not any(f.endswith((".sh", ".slurm")) for f in found)
 
