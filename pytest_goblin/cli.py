@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .errors import ConfigError, GoblinError, NotATrainingConfig
+from .errors import GoblinError
 from .options import BY_NAME, add_one_to_argparse, add_to_argparse
 from .redact import redact, redact_model
 from .service import config_files
@@ -22,14 +22,15 @@ if TYPE_CHECKING:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    from .formats import load_config
     from .formats.base import source_place
+    from .formats.launch_target import is_shell_launcher
     from .formats.record import not_collected_record, parse_record
     from .formats.semantics import with_world_size
     from .options import BY_NAME as OPTS
     from .options import convert
     from .redact import redact_obj
     from .reporting.escape import one_line
+    from .service import check_config, display_path
 
     world = convert(OPTS["world_size"], getattr(args, OPTS["world_size"].dest, None), "--world-size")
     status = 0
@@ -42,22 +43,24 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
     if args.json:  # JSON Lines: one object per file, the documented record
         for path in config_files(args.paths, on_skip=skipped):
-            record, ok = parse_record(path, world_size=world)
+            record, ok = _launcher_record(path, world) if is_shell_launcher(path) else parse_record(path, world_size=world)
             status |= 0 if ok else 1
             # every string masked once it is JSON (D14), not the JSON text as a whole: that would mask
             # each `"key": "bf16"` of the sources as if `key` named a credential
             print(json.dumps(redact_obj(json.loads(json.dumps(record, default=str)))))
         return status
     for path in config_files(args.paths, on_skip=skipped):
-        try:
-            loaded = load_config(path)
-        except NotATrainingConfig as exc:
-            print(one_line(f"{path}: not collected: {exc.reason}"))
+        checked = check_config(path)  # a named shell/slurm launcher: the run it launches (formats/launch_target.py)
+        if checked.skip is not None:
+            print(one_line(f"{path}: not collected: {checked.skip}"))
             continue
-        except ConfigError as exc:
-            print(one_line(f"error: {exc}"), file=sys.stderr)
+        if checked.error is not None or checked.loaded is None:
+            print(one_line(f"error: {checked.error}"), file=sys.stderr)
             status = 1
             continue
+        loaded = checked.loaded
+        if checked.target is not None:
+            print(one_line(redact(f"{path}: launches {display_path(checked.target, Path.cwd())}")))
         w = with_world_size(loaded.workload, world, "--world-size")
         known = w.model.inferred or "known shape"
         shape = f"{w.model.params_b or '?'}B, {known if w.model.known else 'shape unknown'}"
@@ -71,6 +74,20 @@ def cmd_parse(args: argparse.Namespace) -> int:
             where = (f"{source_place(src, w)}: {src.key}" if src.key else source_place(src, w)) if src.explicit else f"default: {src.note}"
             print(one_line(redact(f"  {name}{_shown_value(w, name)}  ({where})")))
     return status
+
+
+def _launcher_record(path: Path, world: int | None) -> tuple[dict[str, Any], bool]:
+    """`goblin parse --json` of a named shell/slurm launcher: the record of the run it launches, under its own path."""
+    from .formats.record import SUMMARY, not_collected_record, workload_record
+    from .formats.semantics import with_world_size
+    from .service import check_config
+
+    checked = check_config(path)
+    if checked.skip is not None:
+        return not_collected_record(path, checked.skip), True
+    if checked.loaded is None:
+        return {**dict.fromkeys(SUMMARY), "path": str(path), "format": None, "reason": None, "error": str(checked.error)}, False
+    return workload_record(str(path), with_world_size(checked.loaded.workload, world, "--world-size")), True
 
 
 def _shown_value(w: WorkloadConfig, name: str) -> str:
@@ -185,11 +202,12 @@ def _audit_each(
             continue
         with _progress(path, enabled=show_progress) as on_event:
             result = audit_file(
-                path,
+                checked.target or path,  # a named launcher: the run it launches, shown as the launcher
                 settings,
                 shown_as=shown,
                 config_error=checked.error,
                 loaded=checked.loaded,
+                launcher=checked.launcher,
                 fix=values["fix"],
                 on_event=on_event,
                 progress=None if values["events"] else _stderr_line(path.name),

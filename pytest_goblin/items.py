@@ -11,6 +11,7 @@ import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import nullcontext
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,6 +43,9 @@ class AuditError(Exception):
 class ConfigFile(pytest.File):
     config_error: GoblinError | None = None
     loaded: LoadedConfig | None = None  # the parse collection made, handed to the audit
+    # a shell/slurm launcher named on the command line: the config it launches (audited) and its own real path
+    target: Path | None = None
+    launcher: Path | None = None
 
     def collect(self) -> Iterator[pytest.Item]:
         yield AuditItem.from_parent(self, name="audit")
@@ -67,12 +71,14 @@ class AuditItem(pytest.Item):
         from .service import audit_file, display_path
 
         parent = self.parent
+        own = parent if isinstance(parent, ConfigFile) else None
         result = audit_file(
-            self.path,
+            (own.target if own is not None else None) or self.path,  # a named launcher: the run it launches
             self.settings,
             shown_as=display_path(self.path, self.config.rootpath),
-            config_error=parent.config_error if isinstance(parent, ConfigFile) else None,
-            loaded=parent.loaded if isinstance(parent, ConfigFile) else None,
+            config_error=own.config_error if own is not None else None,
+            loaded=own.loaded if own is not None else None,
+            launcher=own.launcher if own is not None else None,
             fix=bool(self.config.stash[VALUES_KEY]["fix"]),
             on_event=self._progress(),
             progress=self._live_line,  # one line per measured run of goblin_command

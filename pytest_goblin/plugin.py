@@ -350,6 +350,7 @@ class GoblinSession:
             return None
         node = ConfigFile.from_parent(parent, path=file_path)
         node.config_error, node.loaded = checked.error, checked.loaded
+        node.target, node.launcher = checked.target, checked.launcher
         return node
 
     @pytest.hookimpl(wrapper=True)

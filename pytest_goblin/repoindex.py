@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -28,6 +29,9 @@ _stats = {"hits": 0, "misses": 0}
 KEEP_FILE = 256_000  # a file larger than this is read again when asked again (a dataset, a notebook)
 KEEP_TOTAL = 32_000_000  # bytes of file contents kept at most per scope: a tree of data files is not held in memory
 _kept_bytes = 0
+# a reading of the tree under an assumption every answer may depend on (a launcher the user named: formats/launch_walk.launched_by);
+# part of every memo key, so answers given under one never serve another
+_VARIANT: ContextVar[Hashable] = ContextVar("goblin_memo_variant", default=None)
 
 
 def begin() -> None:
@@ -74,7 +78,7 @@ def memo(kind: str, key: Hashable, compute: Callable[[], T]) -> T:
     (nothing kept). The answer is shared: return immutable values, or copy them at the call site."""
     if not _depth:
         return compute()
-    k = (kind, key)
+    k = (kind, (key, _VARIANT.get()))
     try:
         value: T = _memo[k]
     except KeyError:
@@ -84,6 +88,16 @@ def memo(kind: str, key: Hashable, compute: Callable[[], T]) -> T:
         return value
     _stats["hits"] += 1
     return value
+
+
+@contextmanager
+def variant(tag: Hashable) -> Iterator[None]:
+    """Answers computed inside are kept apart from those outside (and under another tag)."""
+    token = _VARIANT.set(tag)
+    try:
+        yield
+    finally:
+        _VARIANT.reset(token)
 
 
 def identity(st: os.stat_result) -> tuple[int, int, int, int]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import fnmatch
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import ConfigError, GoblinError, NotATrainingConfig
@@ -35,7 +35,11 @@ def screen(path: Path, roots: Sequence[Path], named: bool = False) -> str | None
 
     if is_goblin_copy(path):
         return "a patched copy goblin writes beside a config while measuring, not a config itself" if named else ""
-    if path.suffix.lower() not in candidate_suffixes():
+    from .formats.launch_target import is_shell_launcher
+
+    if path.suffix.lower() not in candidate_suffixes() and not (named and is_shell_launcher(path)):
+        # a shell/slurm launcher is audited as the run it launches only where the user names it (check_config);
+        # met in a folder walk, the config it runs is collected itself
         if not named:
             return ""
         known = ", ".join(sorted(candidate_suffixes()))
@@ -136,6 +140,7 @@ def audit_file(
     fix: bool = False,
     on_event: Callable[[Event], None] | None = None,
     progress: Callable[[str], None] | None = None,
+    launcher: Path | None = None,
 ) -> Audited:
     """Audit one config: the loop, then the baseline comparison and `--fix`, in that order.
 
@@ -143,7 +148,8 @@ def audit_file(
     pytest's capture: the item writes it through the terminal reporter).
     `config_error` is what collection found wrong with the file (it becomes the outcome) and
     `loaded` the parse it made (the audit reads the file no second time); `shown_as` is the
-    path reports use. Nothing here raises for a bad config or a failed run:
+    path reports use. `launcher`, a shell/slurm launcher the user named whose run `path` is
+    (check_config), is the launcher every launch-line search reads first. Nothing here raises for a bad config or a failed run:
     the outcome says what happened.
     """
     from .backends import make_backend_or_planner
@@ -172,9 +178,12 @@ def audit_file(
     if fix and settings.command and settings.runner_name == "command" and not settings.attribution:
         # the fix writes only what won: on the command path that takes leave-one-out attribution
         settings = settings.model_copy(update={"attribution": True})
+    from .formats.launch_walk import launched_by
+
     token = PROGRESS.set(progress)
     try:
-        result.events = audit_sync(path, backend=backend, settings=settings, on_event=on_event, notes=notes, loaded=loaded)
+        with launched_by(launcher):
+            result.events = audit_sync(path, backend=backend, settings=settings, on_event=on_event, notes=notes, loaded=loaded)
     finally:
         PROGRESS.reset(token)
     report = final_report(result.events)
@@ -248,17 +257,56 @@ class Checked:
     loaded: LoadedConfig | None = None  # a training config, read
     error: GoblinError | None = None  # a broken config: one item that errors
     skip: str | None = None  # not a training config: why it is not collected
+    # a shell/slurm launcher named on the command line: the config (or script) it launches, audited with its launch
+    # line (formats/launch_target.py), and the launcher's real path (formats/launch_walk.launched_by)
+    target: Path | None = None
+    launcher: Path | None = None
 
 
 def check_config(path: Path) -> Checked:
     from .formats import load_config
+    from .formats.launch_target import is_shell_launcher
 
+    if is_shell_launcher(path):
+        return _check_launcher(path)
     try:
         return Checked(loaded=load_config(path))
     except NotATrainingConfig as exc:
         return Checked(skip=exc.reason)
     except ConfigError as exc:
         return Checked(error=exc)
+
+
+def _check_launcher(path: Path) -> Checked:
+    """A launcher the user named: the first launch line whose target goblin reads, read with this file's lines first;
+    its parse (or its error) is the item's, the launcher's notes added. Skipped with the reason naming the target
+    where none is read."""
+    from .formats import load_config
+    from .formats.launch_target import choose
+    from .formats.launch_walk import launched_by
+
+    real = Path(os.path.realpath(path))
+    parsed: dict[Path, Checked] = {}
+
+    def reads(target: Path) -> str | None:
+        with launched_by(real):
+            try:
+                parsed[target] = Checked(loaded=load_config(target))
+            except NotATrainingConfig as exc:
+                return exc.reason
+            except ConfigError as exc:
+                parsed[target] = Checked(error=exc)
+        return None
+
+    chosen = choose(path, reads)
+    if chosen.target is None:
+        return Checked(skip=chosen.why)
+    got = parsed[chosen.target]
+    if got.loaded is not None:
+        w = got.loaded.workload
+        loaded = replace(got.loaded, workload=w.model_copy(update={"notes": [*chosen.notes, *w.notes]}))
+        return Checked(loaded=loaded, target=chosen.target, launcher=real)
+    return Checked(error=got.error, target=chosen.target, launcher=real)
 
 
 def parse_shard(text: str, flag: str = "--goblin-shard") -> tuple[int, int]:

@@ -8,10 +8,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..redact import shell_secret_values
+from ..repoindex import variant
 from ..safepath import UnsafePath, read_text, tree_of
 from ..yamlio import learn_secrets
 from .cloud import is_dstack
@@ -313,15 +316,39 @@ def config_files(root: Path) -> list[Path]:
     return out[:MAX_CONFIG_FILES]
 
 
+# the shell/slurm launcher the user named on the command line (`pytest --goblin run.sh`): its lines are looked at first
+CHOSEN_LAUNCHER: ContextVar[Path | None] = ContextVar("goblin_chosen_launcher", default=None)
+
+
+@contextmanager
+def launched_by(launcher: Path | None) -> Iterator[None]:
+    """Inside, every launch-line search looks at `launcher` (a real path) before any other file, and the session's
+    memo keeps its answers apart (repoindex.variant); nothing changes for None."""
+    if launcher is None:
+        yield
+        return
+    token = CHOSEN_LAUNCHER.set(launcher)
+    try:
+        with variant(("launched_by", str(launcher))):
+            yield
+    finally:
+        CHOSEN_LAUNCHER.reset(token)
+
+
 def launcher_candidates(config: Path, root: Path) -> list[tuple[Path, Path]]:
-    """(folder, file) of every launcher file to look at, in order: the config's folder, each parent
-    up to `root` and their script folders (closest first), then the rest of the repository."""
+    """(folder, file) of every launcher file to look at, in order: the launcher the user named (`launched_by`), the
+    config's folder, each parent up to `root` and their script folders (closest first), then the rest of the repository."""
     out: list[tuple[Path, Path]] = []
     seen: set[str] = set()
+    chosen = CHOSEN_LAUNCHER.get()
+    if chosen is not None and chosen.is_relative_to(root):
+        seen.add(str(chosen))
+        out.append((chosen.parent, chosen))
     for folder in config_folders(config, root):
         for path in (*folder_listing(folder)[0], *_python_files(folder)):
-            seen.add(str(path))
-            out.append((folder, path))
+            if str(path) not in seen:
+                seen.add(str(path))
+                out.append((folder, path))
     for path in _repository_files(root).files:
         if str(path) not in seen:
             out.append((path.parent, path))

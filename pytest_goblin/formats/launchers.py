@@ -82,7 +82,7 @@ from .launch_naming import (
 )
 from .launch_trains import script_trains
 from .launch_varconfig import variable_config_launch
-from .launch_walk import MAX_DEPTH, MAX_DIR_ENTRIES, config_tree, launcher_candidates, launcher_rank, read_launcher
+from .launch_walk import CHOSEN_LAUNCHER, MAX_DEPTH, MAX_DIR_ENTRIES, config_tree, launcher_candidates, launcher_rank, read_launcher
 from .launcher_text import (
     ASSUMED_ARGUMENT,
     BROKEN_COMMAND,
@@ -470,7 +470,8 @@ def _count_others(
     differ.sort(key=lambda d: d[0])  # launch scripts' topologies named before README examples'
     found.other_topologies.extend(text for _, text in differ[:OTHERS_SHOWN])
     found.other_differ += max(0, len(differ) - OTHERS_SHOWN)
-    if config.suffix == ".py" and not is_markdown(found.file):
+    if config.suffix == ".py" and not is_markdown(found.file) and CHOSEN_LAUNCHER.get() != Path(found.file):
+        # (a launcher the user named says which run it is: its topology is the run's, launch_walk.launched_by)
         # a Python entry point that launch scripts run with different topologies (review11b #36 gritlm: train_embonly.sh
         # 16 x 8, train_genonly.sh 1 x 8, train_gritlm_8x7b.sh 32 x 8, each with its own flags): the entry is no config
         # of one run, nothing ties it to one script, so the one read first is not the run's topology (a README example
