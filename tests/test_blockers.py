@@ -2119,3 +2119,21 @@ def test_a_readme_that_tells_the_reader_to_install_a_torch_release(tmp_path: Pat
         (f,) = got
         assert f.blocker and "README.md:5, in prose: 'install PyTorch 2.1.2'" in f.message and "ROCm 5.6" in f.message
         assert "pin torch>=2.3.0" in f.message and "None" not in f.message
+
+
+def test_a_blocker_said_in_the_run_s_terms_renders_its_text_once(tmp_path: Path) -> None:
+    """A repository pinned to another transformers has the blocker's citations moved to `file:line@version`
+    (frameworks.history.in_run_terms), so the message no longer holds every KB word verbatim: the Markdown shows the
+    message once, the KB words it still holds as Markdown, not the KB text and then the whole message escaped
+    (review14a #12)."""
+    from pytest_goblin.outcome import ItemOutcome, SessionReport
+    from pytest_goblin.reporting.markdown import render
+
+    cfg = write_tree(tmp_path, {"requirements.txt": "transformers==4.46.3\n", "sft.yaml": HF + "tf32: true\n"}) / "sft.yaml"
+    report = _audit(cfg)
+    tf32 = next(f for f in report.findings if f.rule_id == "blocker.tf32_on_rocm")
+    assert "@" in tf32.message  # the premise: a citation said at the release goblin read, not the run's
+    item = ItemOutcome(nodeid="sft.yaml::audit", path="sft.yaml", verdict=report.verdict, message=report.reason, report=report)
+    md = render(SessionReport(version="0", target="mi300x", items=[item]))
+    assert md.count("the run stops before the first step") == 1, md
+    assert "raises ValueError" in md and "What to change" in md

@@ -201,14 +201,19 @@ def _collapsed_findings(item: ItemOutcome, kb: Mapping[str, KBEntry], untrusted:
     return [*out, "", "</details>"]
 
 
-def _message(f: Finding, rule: KBEntry) -> str | None:
+def _message(f: Finding, rule: KBEntry, partial: bool = False) -> str | None:
     """The message with the KB's words as Markdown and everything between them (config values,
-    line numbers, estimates) escaped; None when the KB's words are not all in it."""
+    line numbers, estimates) escaped; None when the KB's words are not all in it. `partial`: a report
+    goblin wrote this session whose message says some KB words in the run's terms (a citation moved to
+    `file:line@version` by frameworks.history.in_run_terms): the words found are Markdown, the rest of the
+    message escaped text, said once (review14a #12 showed the blocker's KB text, then the whole message again)."""
     out: list[str] = []
     at = 0
     for words in rule.words:
         found = f.message.find(words, at)
         if found < 0:
+            if partial:
+                continue
             return None
         out += [md_text_spans(f.message[at:found]), md_trusted(words)]
         at = found + len(words)
@@ -223,11 +228,10 @@ def _finding(f: Finding, rule: KBEntry | None, untrusted: bool) -> tuple[str, st
             return "<sub>(not a rule of the installed knowledge base)</sub>", "<sub>The report's text for this rule is not shown.</sub>", ""
         return md_text(f.title), md_text(f.message), f"Source: {md_text(f.citation)}"
     message = _message(f, rule)
-    if message is None:
-        kb = md_trusted(" ".join(rule.words))
-        message = kb + (
-            " <sub>(the report's text for this finding is not the installed knowledge base's; not shown)</sub>" if untrusted else f": {md_text(f.message)}"
-        )
+    if message is None and untrusted:
+        message = md_trusted(" ".join(rule.words)) + " <sub>(the report's text for this finding is not the installed knowledge base's; not shown)</sub>"
+    elif message is None:
+        message = _message(f, rule, partial=True) or md_text(f.message)
     return md_trusted(rule.title), message, f"Source: {md_trusted(rule.citation)}"
 
 
