@@ -302,8 +302,37 @@ _MEMORY_FACTS = (
 )
 
 
-def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Everything a predicate can read: workload fields, hw.*, env.*, host.*, derived.*."""
+def training_step_bound(w: WorkloadConfig, per_sample: int = 1) -> WorkloadConfig:
+    """The training step of an online RL or preference trainer goblin does not model, priced as an upper bound of its memory:
+    a frozen reference copy of the weights and its no-grad forward (trl's GRPO and DPO keep one at a nonzero beta), and
+    for a preference trainer chosen and rejected in one batch; `per_sample`: the sequences each micro-batch sample trains
+    (a GRPO trainer that generates num_generations completions per prompt of the micro-batch and trains them together, trl
+    0.14.0 grpo_trainer.py:335,417). Memory rules judged on it (facts(training_step=N)) say the room they find is the
+    training step's only."""
+    update: dict[str, Any] = {"reference_copy": True, "reference_forward": True, "micro_batch_size": w.micro_batch_size * max(1, per_sample)}
+    if online_rl(w) is None:
+        update["sequences_per_example"] = 2
+    return w.model_copy(update=update)
+
+
+def _bound_headroom(w: WorkloadConfig, hw: Hardware) -> dict[str, float]:
+    """The memory facts of training_step_bound's workload (the same estimates facts() makes of a modelled one)."""
+    from .costmodel import memory_gb
+
+    cap = capacity_gb(hw)
+    return {
+        "headroom_gb": cap - memory_gb(w),
+        "headroom_without_checkpointing_gb": cap - memory_gb(w.model_copy(update={"gradient_checkpointing": False})),
+        "headroom_without_offload_gb": cap - memory_gb(w.model_copy(update={"cpu_offload": False, "activation_offloading": False})),
+    }
+
+
+def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None, *, training_step: int = 0) -> dict[str, Any]:
+    """Everything a predicate can read: workload fields, hw.*, env.*, host.*, derived.*. `training_step` (0: off; else the
+    sequences per micro-batch sample, training_step_bound's per_sample): an online RL or
+    preference item goblin leaves inconclusive (tools.audit_tools._training_step_only) has its memory facts judged on its
+    training step at an upper bound of its memory (training_step_bound): room to spare there is room in the run's training
+    step, so memory-raising rules hold; a bound over HBM says nothing, so memory-lowering rules stay silent."""
     from .costmodel import memory_gb
 
     out: dict[str, Any] = {name: getattr(w, name) for name in WORKLOAD_FIELDS}
@@ -322,6 +351,12 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
     sized = sized and not w.frozen_language_model
     for name in _MEMORY_FACTS:
         out[f"derived.{name}"] = None
+    bound = training_step > 0 and rl and not sized and not w.frozen_language_model and (w.model.known or w.model.params_b is not None)
+    if bound:
+        for name, room in _bound_headroom(training_step_bound(w, training_step), hw).items():
+            if name == "headroom_without_offload_gb" and online_rl(w) is not None:
+                continue  # an online RL run's offload is rollout.offload_message's (audit_tools._offload_findings)
+            out[f"derived.{name}"] = room if room >= 0 else None  # an upper bound over HBM: no memory-lowering rule
     if sized:
         out["derived.headroom_gb"] = capacity_gb(hw) - memory_gb(w)
         dtype = w.sources.get("weight_dtype")
@@ -339,7 +374,7 @@ def facts(w: WorkloadConfig, hw: Hardware, host: dict[str, Any] | None = None) -
 
     out["derived.checkpointing_off_micro_batch"] = None
     headroom = out["derived.headroom_without_checkpointing_gb"]
-    if headroom is not None and headroom <= SPARE_GB and (fit := checkpointing_off_fit(w, hw)) is not None:
+    if not bound and headroom is not None and headroom <= SPARE_GB and (fit := checkpointing_off_fit(w, hw)) is not None:
         out["derived.checkpointing_off_micro_batch"] = fit.micro_batch_size
     out["derived.uses_bitsandbytes"] = uses_bitsandbytes(w)
     # parameters kept in host memory (FSDP offload_params, ZeRO-3 offload_param): every forward and backward copies them
@@ -1149,10 +1184,13 @@ def holds(p: Predicate, f: dict[str, Any]) -> bool:
     return False
 
 
-def applicable(w: WorkloadConfig, hw: Hardware, rules: tuple[Rule, ...] | list[Rule], host: dict[str, Any] | None = None) -> list[Rule]:
+def applicable(
+    w: WorkloadConfig, hw: Hardware, rules: tuple[Rule, ...] | list[Rule], host: dict[str, Any] | None = None, *, training_step: int = 0
+) -> list[Rule]:
     """The rules whose premises hold; a rule reading a field the config sets in code goblin could not evaluate
-    (`FieldSource.unread`) is not judged: its premise would be the default goblin assumed, not the run's value."""
-    f = facts(w, hw, host)
+    (`FieldSource.unread`) is not judged: its premise would be the default goblin assumed, not the run's value.
+    `training_step`: see facts."""
+    f = facts(w, hw, host, training_step=training_step)
     unread = {name for name, src in w.sources.items() if src.unread}
     return [r for r in rules if not any(p.fact in unread for p in r.applies_when) and all(holds(p, f) for p in r.applies_when)]
 

@@ -13,6 +13,8 @@ topology note and the world size's source say the fourth.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
@@ -34,42 +36,19 @@ def _on(value: object) -> bool:
 def vllm_device_gpu(r: Reader) -> None:
     """Add the vLLM GPU to the topology note of a GRPOConfig run with `use_vllm: true` at a TRL release that places vLLM
     on `vllm_device` itself, on one node, where the world size was read from the repository or the file (explicit)."""
-    from ..frameworks.history import reading
-
-    if re.search(r"\bGRPOConfig\b", r.framework or "") is None:
-        return
-    use_key, use_value, _line = r.raw("use_vllm")
-    if use_key is None or not _on(use_value):
-        return
-    got = reading(r.framework, r.path, r.text)
-    if got is None or got.name != "trl":
-        return
-    try:
-        version = Version(got.version)
-    except InvalidVersion:
-        return
-    if not Version(DEVICE_FROM) <= version < Version(DEVICE_UNTIL):
-        return
     src = r.sources.get("world_size")
     world = r.values.get("world_size")
     if src is None or not src.explicit or not isinstance(world, int) or r.values.get("nodes", 1) != 1:
         return  # a guessed world, or several nodes (vLLM runs on the main process's node only): not said
-    dev_key, dev_value, dev_line = r.raw("vllm_device")
-    device = str(dev_value).strip() if dev_key is not None else "auto"
-    if device == "auto":
-        if world < 2:
-            return  # one process: trl 0.15 shares cuda:0 when the machine has one GPU, which goblin cannot see
-        index = world
-        how = f"vllm_device {'auto' if dev_key is not None else 'unset'}: cuda:{world}, {AUTO_CITE}"
-        if dev_key is not None and dev_line:
-            how = f"vllm_device auto, config line {dev_line}: cuda:{world}, {AUTO_CITE}"
-    else:
-        m = _CUDA.match(device)
-        if m is None:
-            return
-        index = int(m.group(1))
-        how = f"vllm_device {device}" + (f", config line {dev_line}" if dev_line else "")
-    at = f"trl {got.version} ({got.source}) starts vLLM on it beside the training processes, {DEVICE_CITE}"
+
+    def raw(key: str) -> tuple[bool, Any, int | str | None]:
+        got_key, value, line = r.raw(key)
+        return got_key is not None, value, line
+
+    got = placement(r.framework, r.path, r.text, raw, world)
+    if got is None:
+        return
+    index, how, at = got
     if index >= world:
         said = f"the job uses {world + 1} GPUs: {world} training processes + 1 vLLM GPU ({how}); {at}"
     else:
@@ -78,3 +57,43 @@ def vllm_device_gpu(r: Reader) -> None:
     if not any(n.startswith(TOPOLOGY) for n in r.notes):
         r.notes.append(said)
     src.note = f"{src.note}; {said}" if src.note else said
+
+
+def placement(framework: str | None, path: str, text: str, raw: Callable[[str], tuple[bool, Any, int | str | None]], world: int) -> tuple[int, str, str] | None:
+    """The GPU index a GRPOConfig run with `use_vllm: true` at trl 0.14-0.15 starts vLLM on (`raw(key)`: whether the key
+    is written, its value and line), how it was read and the release's words; None at
+    another release, with vLLM off, a device goblin cannot read, or `auto` on one process. An index at or past `world`
+    is a GPU of its own (audit_tools._training_step_only reads the training step's memory only then)."""
+    from ..frameworks.history import reading
+
+    if re.search(r"\bGRPOConfig\b", framework or "") is None:
+        return None
+    use_set, use_value, _line = raw("use_vllm")
+    if not use_set or not _on(use_value):
+        return None
+    got = reading(framework, path, text)
+    if got is None or got.name != "trl":
+        return None
+    try:
+        version = Version(got.version)
+    except InvalidVersion:
+        return None
+    if not Version(DEVICE_FROM) <= version < Version(DEVICE_UNTIL):
+        return None
+    dev_set, dev_value, dev_line = raw("vllm_device")
+    device = str(dev_value).strip() if dev_set else "auto"
+    if device == "auto":
+        if world < 2:
+            return None  # one process: trl 0.15 shares cuda:0 when the machine has one GPU, which goblin cannot see
+        index = world
+        how = f"vllm_device {'auto' if dev_set else 'unset'}: cuda:{world}, {AUTO_CITE}"
+        if dev_set and dev_line:
+            how = f"vllm_device auto, config line {dev_line}: cuda:{world}, {AUTO_CITE}"
+    else:
+        m = _CUDA.match(device)
+        if m is None:
+            return None
+        index = int(m.group(1))
+        how = f"vllm_device {device}" + (f", config line {dev_line}" if dev_line else "")
+    at = f"trl {got.version} ({got.source}) starts vLLM on it beside the training processes, {DEVICE_CITE}"
+    return index, how, at

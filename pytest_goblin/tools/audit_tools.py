@@ -9,6 +9,7 @@ import statistics
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import __version__
@@ -57,6 +58,7 @@ from ..rules import (
     render_finding,
     search,
     slim,
+    training_step_bound,
     unactionable,
     undecided_checkpointing,
     undecided_over_span,
@@ -150,7 +152,109 @@ def _workload_view(w: WorkloadConfig) -> dict[str, Any]:
 def _workload(ctx: AuditContext) -> WorkloadConfig:
     if ctx.loaded is None:
         ctx.loaded = loaded_with_world_size(load_config(ctx.path), ctx.settings.world_size)
+    if ctx.training_step is None:
+        ctx.training_step = ""  # decided once, before any rule is judged (context.applicable reads it)
+        got = _training_step_only(ctx, ctx.loaded.workload)
+        ctx.training_step, ctx.training_sequences = got if got is not None else ("", 1)
     return ctx.loaded.workload
+
+
+# trl 0.15.0 gave GRPOTrainer the RepeatRandomSampler (grpo_trainer.py:468@v0.15.0): from then per_device_train_batch_size
+# counts completions; before, each prompt's num_generations completions (default 8, grpo_config.py:108-111@v0.14.0) train together
+GRPO_SAMPLER_AT = "0.15.0"
+OLD_GRPO_GENERATIONS = 8
+# said in every finding a rule judged on the training step of an item goblin leaves inconclusive (rules.facts(training_step=True))
+TRAINING_STEP_ONLY = "training step only: generation is not projected for this recipe (its memory bounded with a reference copy of the weights)"
+TRAINING_STEP_BOUND = (
+    "training step only: this trainer's own step is not projected (its memory bounded with chosen and rejected sequences and a reference copy)"
+)
+# the categories whose findings are about the step's time: a requirement or an environment setting holds whatever the split
+_STEP_SHARE_CATEGORIES = frozenset({"memory", "precision", "attention", "kernels", "gemm", "compile", "optimizer", "quantization", "batch"})
+
+
+# ROCm's torch reads AMD_SERIALIZE_KERNEL where CUDA's reads CUDA_LAUNCH_BLOCKING (its hipify maps the name in c10), and
+# the HIP runtime has no flag of that name (ROCm/clr rocm-6.2.2: none in the tree; HIP_LAUNCH_BLOCKING is flags.hpp:169)
+CUDA_BLOCKING_CITE = (
+    "torch 2.13.0 torch/utils/hipify/cuda_to_hip_mappings.py:3423-3424 (CUDA_LAUNCH_BLOCKING -> AMD_SERIALIZE_KERNEL); "
+    "ROCm/clr rocm-6.2.2 has no CUDA_LAUNCH_BLOCKING flag (rocclr/utils/flags.hpp:169 is HIP_LAUNCH_BLOCKING)"
+)
+
+
+def _cuda_launch_blocking_note(ctx: AuditContext, w: WorkloadConfig) -> str | None:
+    """CUDA_LAUNCH_BLOCKING set on in the job's environment on an AMD target: said, not a finding (it does not slow a ROCm
+    run; HIP_LAUNCH_BLOCKING does, env.hip_launch_blocking), whatever the trainer."""
+    value = w.env.get("CUDA_LAUNCH_BLOCKING")
+    if ctx.hw.vendor != "amd" or value is None or value.strip() in ("", "0"):
+        return None
+    src = w.sources.get("env.CUDA_LAUNCH_BLOCKING")
+    where = f" ({source_place(src, w)})" if src is not None and src.line else ""
+    return (
+        f"CUDA_LAUNCH_BLOCKING={value}{where} does not serialize kernels on {ctx.hw.name}: neither ROCm's torch build (its c10 reads "
+        f"AMD_SERIALIZE_KERNEL in its place) nor the HIP runtime reads it ({CUDA_BLOCKING_CITE}); it can go, and HIP_LAUNCH_BLOCKING or AMD_SERIALIZE_KERNEL are the variables that would"
+    )
+
+
+def _training_step_only(ctx: AuditContext, w: WorkloadConfig) -> tuple[str, int] | None:
+    """A GRPO recipe goblin projects no generation/training split for, or a preference trainer whose memory it does
+    not model: its memory rules are judged on the training step at an upper bound of its memory (rules.training_step_bound)
+    and listed with the clause returned here, beside the sequences each micro-batch sample trains (a GRPO trainer before
+    trl 0.15.0, or a repository's own, may train num_generations completions per prompt of the micro-batch: trl 0.14.0
+    grpo_trainer.py:335,417, default 8 at grpo_config.py:108-111; from 0.15.0 the sampler repeats each prompt and the
+    micro-batch counts completions, grpo_trainer.py:468); the verdict stays inconclusive (build_report). None for a modelled run
+    (rollout split or a modelled preference trainer), a measured one, and where generation shares the training GPUs'
+    memory with a vLLM engine (colocated: the room a training-step rule finds is the engine's too)."""
+    if ctx.runner.measured or ctx.loaded is None:
+        return None
+    rl = online_rl(w)
+    if rl is None:
+        return (TRAINING_STEP_BOUND, 1) if unmodelled_trainer(w) is not None else None
+    if rl != "grpo":
+        return None  # PPO, RLOO and online DPO hold a reward or value model beside the policy, outside the bound
+    if _rollout(ctx, w) is not None:
+        return None  # the modelled split judges its own memory (rollout.memory_message)
+    if _unsloth_load(ctx) is not None:
+        return None  # fast_inference: a colocated vLLM engine, or a load goblin did not read
+    from ..blockers import launch_config_flags, placed_key
+
+    passed = launch_config_flags(ctx.loaded)
+    found, value, _line = (True, *passed["use_vllm"]) if "use_vllm" in passed else placed_key(ctx.loaded, "use_vllm")
+    if found and str(value).strip().lower() not in ("false", "0", "no", "none") and not _vllm_apart(ctx, w):
+        return None  # vLLM on the training GPUs, or where it runs is not read
+    read = _trl_reading(ctx, w) if (w.framework or "").startswith("trl ") else None
+    try:
+        per_prompt = _own_trainer(ctx) is not None or read is None or Version(read.version) < Version(GRPO_SAMPLER_AT)
+    except InvalidVersion:
+        per_prompt = True
+    if not per_prompt:
+        return TRAINING_STEP_ONLY, 1
+    g_found, g_value, _g_line = (True, *passed["num_generations"]) if "num_generations" in passed else placed_key(ctx.loaded, "num_generations")
+    try:
+        generations = max(1, int(g_value)) if g_found and g_value is not None else OLD_GRPO_GENERATIONS
+    except (TypeError, ValueError):
+        return None  # a count goblin cannot read
+    return f"{TRAINING_STEP_ONLY[:-1]}, and {generations} completions trained per prompt of a micro-batch)", generations
+
+
+def _vllm_apart(ctx: AuditContext, w: WorkloadConfig) -> bool:
+    """An online RL run goblin projects no split for generates with vLLM on GPUs of its own: a `trl vllm-serve` server
+    the repository starts (_unsplit_server), or the GPU trl 0.14-0.15 starts vLLM on past the training processes'
+    (formats/vllm_gpu.placement, on one node of a world size read from the repository)."""
+    from ..blockers import launch_config_flags, placed_key
+    from ..formats.vllm_gpu import placement
+
+    if _unsplit_server(ctx, w) is not None:
+        return True
+    loaded = ctx.loaded
+    ws = w.sources.get("world_size")
+    if loaded is None or ws is None or not ws.explicit or (w.nodes or 1) != 1:
+        return False
+    passed = launch_config_flags(loaded)
+
+    def raw(key: str) -> tuple[bool, Any, int | str | None]:
+        return (True, *passed[key]) if key in passed else placed_key(loaded, key)
+
+    got = placement(w.framework, w.path, loaded.text, raw, w.world_size)
+    return got is not None and got[0] >= w.world_size
 
 
 def _variant(ctx: AuditContext, variant: str) -> WorkloadConfig:
@@ -807,10 +911,16 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
             "it cannot judge this config until it knows the model (a model id in its table, or a config.json it can read: "
             "a local model folder inside the repository, or the Hub with goblin_hub)"
         )
-    if not why and verdict != "fail" and trainer is not None and not trainer.from_keys:
+    if not why and (verdict != "fail" or ctx.training_step) and trainer is not None and not trainer.from_keys:
+        judged = (
+            "checkpointing and offload were judged on its training step only, at an upper bound of its memory (chosen and rejected "
+            "sequences and a reference copy: the findings say so), and the micro-batch not at all; the patch's speedup covers that "
+            "step only, so"
+            if ctx.training_step
+            else "checkpointing, the micro-batch and offload were not judged;"
+        )
         why = (
-            f"goblin does not model this trainer's memory ({trainer.what}; {_unread_of(trainer.what)}), so checkpointing, the micro-batch "
-            "and offload were not judged; it cannot clear this config ("
+            f"goblin does not model this trainer's memory ({trainer.what}; {_unread_of(trainer.what)}), so {judged} it cannot clear this config ("
             + ("" if "repository's own" in trainer.what or "distillation" in trainer.what else "name the trainer class, or ")
             + "measure with your training command: goblin_command)"
         )
@@ -979,6 +1089,8 @@ def build_report(ctx: AuditContext, before: RunMetrics, after: RunMetrics, patch
         if why:
             all_notes.append(f"the measurement was inconclusive too: {why}")
         verdict, reason, why = "fail", blocked_reason([f for f in stops if f.blocker], ctx.hw.name), None
+    if (blocking := _cuda_launch_blocking_note(ctx, w)) is not None:
+        all_notes.append(blocking)
     env_only = [rid for rid in patch.rule_ids if rid not in {e.rule_id for e in patch.edits}]
     if evidence == "projected" and env_only:
         all_notes.append(f"not modelled by the projection (measure on a GPU): {', '.join(env_only)}")
@@ -1459,9 +1571,13 @@ def findings(ctx: AuditContext, patch: Patch) -> list[Finding]:
         if rule.transform.micro_batch_down and writes_of is not None:
             own = {e.field: e.new for e in patch.edits if e.rule_id == rule.id}
             extra = {"values": own or None, "writes_of": writes_of, "patched": patch.new_workload if own else None}
-        message = render_finding(rule, w, ctx.hw, None if rule.footgun else status, **extra)
+        # judged on the training step's memory bound (rules.facts(training_step=True)): its figures are the bound's
+        shown_w = training_step_bound(w, ctx.training_sequences) if ctx.training_step else w
+        message = render_finding(rule, shown_w, ctx.hw, None if rule.footgun else status, **extra)
         if rule.footgun and (gain := unpatched_gain(rule.id, w, ctx.hw)) is not None:
             message += f"; on its own this change projects {gain:.2f}x tokens of data per second (not patched: guidance only)"
+        if ctx.training_step and rule.category in _STEP_SHARE_CATEGORIES and rule.rocm_build is None:
+            message += f" ({ctx.training_step}, so its share of the whole step is not projected)"
         for other in (o for o in patch.other_files if o.rule_id == rule.id and rule.id in patch.rule_ids):
             edits = ", ".join(f"`{k}: {json.dumps(v)}`" for k, v in other.edits.items())
             from ..patching import referenced_phrase

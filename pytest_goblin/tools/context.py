@@ -35,13 +35,17 @@ class AuditContext:
     notes: list[str] = field(default_factory=list)  # said in the report: fallbacks, backend trouble
     small_gains: dict[str, float] = field(default_factory=dict)  # rule id -> own projected gain of a rule left out as not worth patching
     fatal: str | None = None  # a measured benchmark crashed, hung, ran out of memory or gave NaN
+    # an online RL or preference item left inconclusive whose memory rules are judged on its training step
+    # (rules.facts(training_step=True); audit_tools._training_step_only); None until the config is parsed
+    training_step: str | None = None
+    training_sequences: int = 1  # the sequences each micro-batch sample trains there (rules.training_step_bound's per_sample)
     _applicable: tuple[WorkloadConfig, list[Rule]] | None = field(default=None, init=False, repr=False)
 
     def applicable(self, w: WorkloadConfig) -> list[Rule]:
         """The rules whose predicates hold for `w`: worked out once per workload, since the query,
         the patch and the findings all ask for the audited one (each time five memory estimates)."""
         if self._applicable is None or self._applicable[0] is not w:
-            self._applicable = (w, applicable(w, self.hw, self.rules))
+            self._applicable = (w, applicable(w, self.hw, self.rules, training_step=self.training_sequences if self.training_step else 0))
         return list(self._applicable[1])
 
     @property
