@@ -1811,20 +1811,16 @@ def _launched_script_text(path: str) -> tuple[str, str, str] | None:
     from pathlib import Path
 
     from .formats.launched import launched_script
-    from .safepath import repository_root, within
+    from .safepath import repository_root
 
     launched = launched_script(path)
     root = repository_root(Path(path))
     if launched is None or root is None or not launched.script.endswith(".py"):
         return None
     target = root / launched.script
-    try:
-        # inside the repository, bounded, as launched.launched_script read it (nothing run)
-        if not within(target.resolve(), [root.resolve()]) or target.stat().st_size > 2_000_000:
-            return None
-        return str(target), launched.script, target.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
+    # inside the repository, bounded and never a FIFO or a link out of the tree, as launched.launched_script read it
+    text = text_or_empty(target, roots=[root])
+    return (str(target), launched.script, text) if text else None
 
 
 def _unpinned_said(r: Rejected, container: str | None) -> str:
