@@ -25,6 +25,7 @@ Everything is read as text through safepath, bounded; nothing is run.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
@@ -296,50 +297,56 @@ def _readme_prose(config_path: str) -> Prose | None:
     roots = tuple(tree_of(config))
     stop = repository_root(config.parent)
     root = stop if stop is not None else config.parent
-    here = config.parent
     untied: Prose | None = None
     seen_counts = False
-    # a README inside a vendored framework copy that holds the config is the framework's documentation (review12a #12
-    # InternSVG: LLaMA-Factory/examples/README.md:115 "on 4 GPUs" is LLaMA-Factory's example, not how the repository
-    # runs its edited examples/train_full/stage_1.yaml)
-    vendored = vendored_copy(config.parent, stop, list(roots))
-    for _ in range(8):
-        readme = next((here / n for n in ("README.md", "readme.md", "README.MD", "README.rst", "README") if (here / n).is_file()), None)
-        if readme is not None and vendored is not None and here.is_relative_to(vendored):
-            readme = None  # the vendored framework's own docs (its examples README), not the repository's word on this run
-        if readme is not None:
-            try:
-                sections = _sections(str(readme), roots)
-            except (UnsafePath, OSError):
-                sections = ()
-            tied: list[tuple[Hit, str, int]] = []
-            other = False
-            for s in sections:
-                if not s.hits:
-                    continue
-                yes, why, elsewhere = _ties(s, readme, config, root, roots)
-                if yes:
-                    tied.extend((h, why, s.level) for h in s.hits)
-                other = other or elsewhere
-            if tied:
-                return _one_count(tied, readme)
-            # a section about evaluation, inference or serving speaks of another run: its counts are not read
-            hits = [h for s in sections if not s.aside for h in s.hits]
-            if hits and not seen_counts:
-                seen_counts = True
-                plain = [h for h in hits if h.plain]
-                own = "the README of the config's own folder" if here == config.parent else "the nearest README"
-                if not other and plain and len({h.gpus for h in hits}) == 1:
-                    h = min(plain, key=lambda x: x.line)
-                    untied = Prose(h.gpus, str(readme), h.line, h.phrase, h.gpu, f"{own}, its only GPU count", h.nodes, h.per_node)
-                elif not other and (trained := _training_count(sections)) is not None:
-                    h, title = trained
-                    why = f"{own}, the only GPU count of its training section `{title}`"
-                    untied = Prose(h.gpus, str(readme), h.line, h.phrase, h.gpu, why, h.nodes, h.per_node, assumed=True)
-        if stop is None or here == stop or here.parent == here:
-            break
-        here = here.parent
+    for here, readme in readmes_upward(config, stop, vendored_copy(config.parent, stop, list(roots))):
+        try:
+            sections = _sections(str(readme), roots)
+        except (UnsafePath, OSError):
+            sections = ()
+        tied: list[tuple[Hit, str, int]] = []
+        other = False
+        for s in sections:
+            if not s.hits:
+                continue
+            yes, why, elsewhere = _ties(s, readme, config, root, roots)
+            if yes:
+                tied.extend((h, why, s.level) for h in s.hits)
+            other = other or elsewhere
+        if tied:
+            return _one_count(tied, readme)
+        # a section about evaluation, inference or serving speaks of another run: its counts are not read
+        hits = [h for s in sections if not s.aside for h in s.hits]
+        if hits and not seen_counts:
+            seen_counts = True
+            plain = [h for h in hits if h.plain]
+            own = "the README of the config's own folder" if here == config.parent else "the nearest README"
+            if not other and plain and len({h.gpus for h in hits}) == 1:
+                h = min(plain, key=lambda x: x.line)
+                untied = Prose(h.gpus, str(readme), h.line, h.phrase, h.gpu, f"{own}, its only GPU count", h.nodes, h.per_node)
+            elif not other and (trained := _training_count(sections)) is not None:
+                h, title = trained
+                why = f"{own}, the only GPU count of its training section `{title}`"
+                untied = Prose(h.gpus, str(readme), h.line, h.phrase, h.gpu, why, h.nodes, h.per_node, assumed=True)
     return untied
+
+
+README_NAMES = ("README.md", "readme.md", "README.MD", "README.rst", "README")
+
+
+def readmes_upward(config: Path, stop: Path | None, vendored: Path | None) -> Iterator[tuple[Path, Path]]:
+    """(folder, README) from the config's folder up to the repository root `stop`, nearest first, at most 8 levels. A
+    README inside a vendored framework copy that holds the config is the framework's documentation (review12a #12
+    InternSVG: LLaMA-Factory/examples/README.md:115 "on 4 GPUs" is LLaMA-Factory's example, not how the repository runs
+    its edited examples/train_full/stage_1.yaml), so it is passed over."""
+    here = config.parent
+    for _ in range(8):
+        readme = next((here / n for n in README_NAMES if (here / n).is_file()), None)
+        if readme is not None and not (vendored is not None and here.is_relative_to(vendored)):
+            yield here, readme
+        if stop is None or here == stop or here.parent == here:
+            return
+        here = here.parent
 
 
 def launching_readme_count(config: str, readme: str, line: int) -> Prose | None:

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
-from .prose import _ASIDE_HEADING, _HEADING, _NAMED_GPU, README_LIMIT, _sections, _ties, hits_of
+from .prose import _ASIDE_HEADING, _HEADING, _NAMED_GPU, README_LIMIT, _sections, _ties, hits_of, readmes_upward
 
 # the first cell of a table row that says it is the training hardware ("Training hardware", "GPU (training)", "训练硬件")
 _TRAIN_CELL = re.compile(r"train|fine-?tun|\bsft\b|训练|微调", re.IGNORECASE)
@@ -26,7 +26,6 @@ _TRAINED = re.compile(r"\b(?:train\w*|fine-?tun\w*|tested|ran|measured|benchmark
 _ASIDE = re.compile(r"\b(?:infer\w*|serv(?:e|es|ed|ing)|deploy\w*|demo|eval\w*|generat\w*)\b|推理|部署|评测", re.IGNORECASE)
 _IF = re.compile(r"\b(?:if|when|unless|otherwise|recommend\w*|should|can|could|may|at least|minimum)\b", re.IGNORECASE)
 _SENTENCE = re.compile(r"(?<=[.!?。；;])\s+")
-_README_NAMES = ("README.md", "readme.md", "README.MD", "README.rst", "README")
 
 
 class Named(NamedTuple):
@@ -93,25 +92,21 @@ def _readme_gpus(config_path: str) -> ReadmeGpus | None:
     roots = tuple(tree_of(config))
     stop = repository_root(config.parent)
     root = stop if stop is not None else config.parent
-    vendored = vendored_copy(config.parent, stop, list(roots))
-    here = config.parent
-    for _ in range(8):
-        readme = next((here / n for n in _README_NAMES if (here / n).is_file()), None)
-        if readme is not None and not (vendored is not None and here.is_relative_to(vendored)):
-            try:
-                text = read_text(readme, roots=list(roots), limit=README_LIMIT)
-                sections = _sections(str(readme), roots)
-            except (UnsafePath, OSError):
-                return None
-            if re.search(rf"(?<![\w.-]){re.escape(config.name)}(?![\w-])", text) is None:
-                return None  # the nearest README does not name the config: its statements may be another's
-            tied = {h.line for s in sections if s.hits and not s.aside and _ties(s, readme, config, root, roots)[0] for h in s.hits}
-            named = _sentences(readme, text, tied) or _table_rows(readme, text)
-            if not named:
-                return None
-            distinct = {n.gpu: n for n in reversed(named)}
-            return ReadmeGpus(tuple(sorted(distinct.values(), key=lambda n: n.line)))
-        if stop is None or here == stop or here.parent == here:
-            break
-        here = here.parent
-    return None
+    # the nearest README decides, as written: the walk stops there (prose.readmes_upward)
+    found = next(readmes_upward(config, stop, vendored_copy(config.parent, stop, list(roots))), None)
+    if found is None:
+        return None
+    readme = found[1]
+    try:
+        text = read_text(readme, roots=list(roots), limit=README_LIMIT)
+        sections = _sections(str(readme), roots)
+    except (UnsafePath, OSError):
+        return None
+    if re.search(rf"(?<![\w.-]){re.escape(config.name)}(?![\w-])", text) is None:
+        return None  # the nearest README does not name the config: its statements may be another's
+    tied = {h.line for s in sections if s.hits and not s.aside and _ties(s, readme, config, root, roots)[0] for h in s.hits}
+    named = _sentences(readme, text, tied) or _table_rows(readme, text)
+    if not named:
+        return None
+    distinct = {n.gpu: n for n in reversed(named)}
+    return ReadmeGpus(tuple(sorted(distinct.values(), key=lambda n: n.line)))
