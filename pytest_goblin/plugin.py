@@ -484,8 +484,11 @@ class GoblinSession:
             tr.write_line(f"shard {self.shard[0]}/{self.shard[1]}: {len(session.items)} configs; combine shards with `goblin merge`")
         if self.not_collected:
             tr.write_line(f"not collected: {len(self.not_collected)} files that are not training configs (goblin parse FILE says why)")
-            if config.get_verbosity() > 0:
-                for path, why in sorted(self.not_collected.items()):
+            # a file named on the command line gets its reason without -v: pytest's own "ERROR: not found" follows
+            # and says nothing of why
+            named = {str(root) for root in self.roots}
+            for path, why in sorted(self.not_collected.items()):
+                if config.get_verbosity() > 0 or path in named:
                     tr.write_line(one_line(f"  - {path}: {why}"))
         for line in self.written:
             tr.write_line(f"goblin: {line}")

@@ -14,6 +14,8 @@ from pytest_goblin.formats import candidate_suffixes
 
 from .repo_files import write_tree
 
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
 
 def _parse(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     rc = main(["parse", *argv])
@@ -298,3 +300,18 @@ def test_large_json_object_naming_no_setting_is_not_parsed(tmp_path: Path) -> No
     big = TA_JSON.replace('"remove_unused_columns": false', '"remove_unused_columns": false,\n    "run_name": "' + "x" * 250_000 + '"')
     loaded: Any = _load(tmp_path, "big-recipe.json", big)
     assert loaded.workload.micro_batch_size == 2
+
+
+def test_pytest_names_why_a_file_named_on_its_command_line_is_not_collected(pytester: pytest.Pytester) -> None:
+    """pytest itself ends such a run with "ERROR: not found" and no reason; goblin's summary gives the reason without -v
+    for a file named on the command line, and keeps files met in a folder walk to a count."""
+    pytester.makefile(".txt", notes="per_device_train_batch_size: 4\n")
+    (pytester.path / "sub").mkdir()
+    (pytester.path / "sub" / "accelerate-fsdp.yaml").write_text((EXAMPLES / "accelerate-fsdp.yaml").read_text())
+    result = pytester.runpytest("--goblin", "notes.txt", "-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(["*notes.txt: .txt suffix is not a config format goblin reads*"])
+    walked = pytester.runpytest("--goblin", "sub", "-p", "no:cacheprovider")
+    walked.stdout.fnmatch_lines(["not collected: 1 files*"])
+    assert "accelerate-fsdp.yaml:" not in walked.stdout.str()
+    verbose = pytester.runpytest("--goblin", "sub", "-v", "-p", "no:cacheprovider")
+    verbose.stdout.fnmatch_lines(["*accelerate-fsdp.yaml: an accelerate launch config*"])
