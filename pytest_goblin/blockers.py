@@ -1775,6 +1775,9 @@ def _trainer_kwargs_of(loaded: LoadedConfig, b: Blocker, dist: str, calls: list[
 
     path = str(loaded.path)
     pinned = pins(path, loaded.text)
+    if (held := pinned.get(dist)) is not None and held.kind == "calls":
+        # the release these very calls hold the run to (pins._held_by_calls) is no pin: pip installs the newest
+        pinned = {d: p for d, p in pinned.items() if d != dist}
     pin = pinned.get(dist)
     if pin is not None and pin.kind == "commit" and not pin.version:
         return []

@@ -256,3 +256,37 @@ def test_a_script_whose_only_framework_call_is_the_trainer_stays_uncollected(tmp
     with pytest.raises(NotATrainingConfig) as exc:
         load_config(path)
     assert exc.value.reason == "a Python file without a TrainingArguments or TRL config call"
+
+
+def _reading(tmp: Path, name: str, requirements: str | None, script: str = SCRIPT) -> tuple[str, str, bool]:
+    from pytest_goblin.frameworks.history import reading
+
+    files = {"train.py": script}
+    if requirements is not None:
+        files["requirements.txt"] = requirements
+    path = write_tree(fresh_root(tmp, name), files, git=True) / "train.py"
+    got = reading("trl 1.16.0 (SFTConfig)", str(path), script)
+    assert got is not None
+    return got.version, got.source, got.assumed
+
+
+def test_an_unpinned_script_is_read_at_the_newest_release_its_own_trainer_call_starts_on(tmp_path: Path) -> None:
+    """review14b #22: no trl pin and `SFTTrainer(tokenizer=...)`, which trl takes up to 0.15.2 only: the run starts only on
+    such a release, so its defaults are read there, assumed (not at 1.16.0, whose SFTConfig turns checkpointing on); the
+    requirement that a fresh install (the newest release) stops at start-up is still given."""
+    version, source, assumed = _reading(tmp_path, "held", None)
+    assert (version, assumed) == ("0.15.2", True)
+    assert "SFTTrainer(tokenizer=...) at line 10 is taken by trl 0.15.2 and older, not by 1.16.0" in source
+    assert "sft_trainer.py:142@v0.15.2" in source
+    (f,) = _findings(tmp_path, "held_req", None)
+    assert f.rule_id == "blocker.keys_unknown_at_version" and "assumed trl 1.16.0" in f.message
+
+
+def test_the_trainer_call_holds_no_release_where_it_must_not(tmp_path: Path) -> None:
+    # a pin decides, not the call
+    assert _reading(tmp_path, "pinned", "trl==0.16.1\n")[0] == "0.16.1"
+    # the newest release takes every keyword: nothing held
+    assert _reading(tmp_path, "newest_ok", None, SCRIPT.replace("tokenizer=tok", "processing_class=tok"))[0] == "1.16.0"
+    # no release takes both an old keyword and one of the newest releases only (quantization_config, trl 1.16.0 wheel)
+    mixed = SCRIPT.replace("tokenizer=tok,", "tokenizer=tok,\n        quantization_config=q,")
+    assert _reading(tmp_path, "mixed", None, mixed)[0] == "1.16.0"

@@ -157,7 +157,9 @@ class Pin:
     spec: str  # e.g. "transformers==4.36.2"
     where: str  # "setup.py:68", "the config's own line 3", "a vendored copy, LLaMA-Factory/src/llamafactory/extras/env.py:30"
     constraint: str = ""  # the whole specifier, e.g. ">=4.40,<4.46" (upper bounds included; empty when not read)
-    kind: str = "pin"  # "pin" (a requirement), "vendored" (a copy in the tree), "submodule" (version unknown), "commit" (a git commit), "branch" (a git install of the default branch)
+    # "pin" (a requirement), "vendored" (a copy in the tree), "submodule" (version unknown), "commit" (a git commit),
+    # "branch" (a git install of the default branch), "calls" (no pin: the newest release the script's trainer calls run on)
+    kind: str = "pin"
     file: str = ""  # the file it was read from (absolute), "" for the config's own line
     line: int = 0
     # a commit pin goblin's history places (frameworks/commits.py): `version` is the release it follows, `before` the
@@ -2407,7 +2409,38 @@ def pins(config: str, text: str | None = None) -> dict[str, Pin]:
     for dist in sorted(d for d in DISTS if d not in out and deps(d) in out):
         if (held := _unpinned_copinned(dist, out[str(deps(dist))])) is not None:
             out[dist] = held
+    if config.endswith(".py"):
+        for dist in ("trl", "transformers"):
+            if dist not in out and (held := _held_by_calls(dist, text)) is not None:
+                out[dist] = held
     return out
+
+
+def _held_by_calls(dist: str, text: str) -> Pin | None:
+    """An unpinned framework that the script's own trainer calls hold below the newest release (review14b #22:
+    `SFTTrainer(tokenizer=...)` with no trl pin; SFTTrainer takes `tokenizer` up to trl 0.15.2 only): the run starts only
+    on a release that takes every literal keyword the script passes, so defaults are read at the newest such release,
+    assumed (kind "calls"), rather than at the newest release, on which it stops at start-up (that requirement is still
+    judged at the newest release: blockers._trainer_kwargs_of). None where no release goblin read takes them all (a
+    script mixing old and new keywords), or the newest already does."""
+    from .history import newest, read_versions
+    from .trainer_kwargs import cite, rejects, trainer_calls
+
+    calls = [c for c in trainer_calls(text) if c.dist == dist]
+    top = newest(dist)
+    if not calls or all(rejects(top, c.cls, k, dist) is not True for c in calls for k, _ in c.keywords):
+        return None
+    for release in reversed(read_versions(dist)):
+        if all(rejects(release, c.cls, k, dist) is False for c in calls for k, _ in c.keywords):
+            break
+    else:
+        return None
+    call, (key, line) = next((c, kw) for c in calls for kw in c.keywords if rejects(top, c.cls, kw[0], dist) is True)
+    why = (
+        f"the script's {call.written}({key}=...) at line {line} is taken by {dist} {release} and older, not by {top} "
+        f"({cite(release, call.cls, dist)}): the run starts only on such a release"
+    )
+    return Pin(dist, release, f"{dist} (no version)", f"no {dist} pin", "", kind="calls", line=line, cap=f"<={release}", capped_by=why, unpinned=True)
 
 
 def _bare_requirement(dist: str, text: str, listing: bool) -> int:
