@@ -76,18 +76,20 @@ def test_files_that_are_not_training_scripts_or_do_not_parse(tmp_path: Path) -> 
     with pytest.raises(ConfigError, match="Python syntax error") as info:
         load_config(broken)
     assert "train.py:" in str(info.value)
-    # an f-string holding its own quotes is Python 3.12 grammar (PEP 701): under an older Python the hint says so
+    # an f-string holding its own quotes is Python 3.12 grammar (PEP 701): read on any Python (pysource.py)
     newer = tmp_path / "pep701.py"
     newer.write_text('from transformers import TrainingArguments\nd = {"q": 1}\nm = f"{d["q"]}"\nargs = TrainingArguments(bf16=True)\n')
+    assert load_config(newer).workload is not None
     if sys.version_info < (3, 12):
+        # an f-string no Python parses: the error, with the hint that a newer grammar may be the reason
+        bad = tmp_path / "badf.py"
+        bad.write_text('from transformers import TrainingArguments\nm = f"{d["q"]"\nargs = TrainingArguments(bf16=True)\n')
         with pytest.raises(ConfigError, match="Python syntax error") as info:
-            load_config(newer)
-        assert "pep701.py:3" in str(info.value) and "valid from Python 3.12, PEP 701" in str(info.value)
+            load_config(bad)
+        assert "badf.py:2" in str(info.value) and "valid from Python 3.12, PEP 701" in str(info.value)
         with pytest.raises(ConfigError) as plain:
             load_config(broken)
         assert "PEP 701" not in str(plain.value)  # an unclosed call is not newer grammar
-    else:
-        assert load_config(newer).workload is not None
 
 
 def test_nothing_in_a_script_runs(tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from ..costmodel import PACK_LENGTH_UNREAD
 from ..errors import ConfigError, NotATrainingConfig
 from ..frameworks import tables
+from ..pysource import parse as parse_source
 from ..redact import flag_values, is_secret_name, masks_by_value
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from ..yamlio import learn_secrets
@@ -213,7 +214,7 @@ def read_script(path: Path, text: str) -> Script:
             )
         raise NotATrainingConfig(str(path), "a Python file without a TrainingArguments or TRL config call")
     try:
-        tree = ast.parse(text, filename=str(path))
+        tree = parse_source(text, filename=str(path))  # a Python 3.12 f-string read on an older Python (pysource)
     except SyntaxError as exc:
         raise ConfigError(str(path), f"Python syntax error: {exc.msg}", line=exc.lineno, hint=syntax_hint(exc)) from None
     except (RecursionError, MemoryError, ValueError) as exc:
