@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import GoblinError
+
 # a pandas reader of a file (pandas 2.x pandas/io: read_json, read_csv, read_parquet; `read_jsonl` is no pandas
 # function, but a repository helper of that name reads the same file)
 _READERS = frozenset({"read_json", "read_jsonl", "read_csv", "read_parquet"})
@@ -89,7 +91,10 @@ def option_data(path: Path, text: str) -> list[OptionData]:
             ok, value, _ = literal_value(stmt.value, {})
             if ok:
                 consts.setdefault(stmt.targets[0].id, (value, stmt.value))
-    cli = CommandLine(path, tree, consts, Script())
+    try:  # read_script built the same command line from this text already; a reader's refusal is no data found
+        cli = CommandLine(path, tree, consts, Script())
+    except GoblinError:
+        return []
     options = {dest: arg for dest, arg in cli.options.items() if not _tokens(dest) & _NOT_TRAIN}
     if not options:
         return []
