@@ -211,6 +211,14 @@ _GROWN: tuple[_Row, ...] = (
     # intermediate_size (14336) and num_key_value_heads (None) defaults are not that checkpoint's. 8.05B computed.
     # Apertus 1.5 (Apertus1p5ForConditionalGeneration) is another architecture: no row.
     _dense(r"(^|/)apertus-8b-(instruct-)?2509$", "apertus", 32, 4096, 32, 8, 21504, 131072, tied=False, gated=False),
+    # DeepSeek-Coder 6.7B Instruct (LlamaForCausalLM, model_type llama): the model's config.json as transformers 4.40.0.dev0
+    # loaded it, logged by wandb in vdaita/diff-model wandb/run-20240630_105144-ulrgu2u5/files/config.yaml@6f9c41b20106
+    # (:92-111 vocab_size 32256, max_position_embeddings 16384, hidden_size 4096, intermediate_size 11008,
+    # num_hidden_layers 32, num_attention_heads 32, num_key_value_heads 32; :131 rope_scaling linear x4; :166
+    # tie_word_embeddings false; :262 architectures; :306 _name_or_path deepseek-ai/deepseek-coder-6.7b-instruct; the same in
+    # its eight other runs of that model). The instruct model is "initialized from deepseek-coder-base" (xorbitsai/inference
+    # doc/source/models/builtin/llm/deepseek-coder-instruct.rst), so the base shares the row. 6.74B computed.
+    _dense(r"deepseek-coder-6[.-]7b-(base|instruct)", "llama", 32, 4096, 32, 32, 11008, 32256, tied=False),
 )
 
 # Patterns run on the lower-cased name with "_" turned into "-"; first match wins,

@@ -96,7 +96,7 @@ def test_a_table_name_is_its_own_shape_not_an_inference() -> None:
         "acme/Foo-7B-SFT",  # a family the table does not have
         "Qwen/Qwen2-VL-2B-Instruct",  # a vision tower: not the text model's shape (the 7B has its own row)
         "acme/Llama-MoE-3-8B",  # experts
-        "deepseek-ai/deepseek-coder-6.7b-instruct",  # no row for deepseek-coder (no config.json copy cited)
+        "deepseek-ai/deepseek-coder-1.3b-instruct",  # no row for that size (no config.json copy cited; the 6.7B has one)
     ],
 )
 def test_an_ambiguous_or_unknown_name_stays_unknown(name: str) -> None:

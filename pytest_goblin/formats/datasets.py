@@ -385,12 +385,29 @@ def _script(text: str, base: Bases) -> DatasetRef | None:
     return None
 
 
+def _option_files(path: Path, text: str, base: Bases) -> Found:
+    """The data files a script's command-line options name and its code reads (formats/argv_data.py): each a
+    DatasetRef where it is a local path, one not in the tree said with where its value comes from (review14a #10)."""
+    from .argv_data import option_data
+
+    out: Found = []
+    for got in option_data(path, text):
+        found = _local(got.value, base)
+        if found is None:
+            continue  # a Hub id or a URL: not a local file
+        if not os.path.lexists(found):
+            out.append(f"{got.via}: {got.value} is not in the repository (written by an earlier step, or kept out of git)")
+            continue
+        out.append(DatasetRef(found, got.flag, got.line, via=got.via))
+    return out
+
+
 def find_datasets(path: Path, data: Any, fmt: str, text: str) -> Found:
     """The datasets the config trains on: each a local one, or why it is not read; empty: none found."""
     base = _bases(path)
     if fmt == "python":
         ref = _script(text, base)
-        return [ref] if ref is not None else []
+        return [ref] if ref is not None else _option_files(path, text, base)
     if not isinstance(data, dict):
         return []
     if fmt == "axolotl":
@@ -762,8 +779,9 @@ def _sampled(w: WorkloadConfig, path: Path, data: Any, text: str) -> WorkloadCon
         found = []
     refs = [f for f in found if isinstance(f, DatasetRef)]
     if not refs:
-        # LLaMA-Factory's reasons say what goblin looked up and where (its dataset_dir, dataset_info.json and each name)
-        said = [f for f in found if isinstance(f, str) and (w.format == "llamafactory" or HUB_DATASET in f)]
+        # LLaMA-Factory's reasons say what goblin looked up and where (its dataset_dir, dataset_info.json and each name);
+        # a script's, the option that names a file not in the tree (formats/argv_data.py)
+        said = [f for f in found if isinstance(f, str) and (w.format in ("llamafactory", "python") or HUB_DATASET in f)]
         return _assumed(
             w,
             f"no local dataset ({'; '.join(said[:3])})" if said else "no local dataset",
