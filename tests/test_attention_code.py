@@ -135,6 +135,7 @@ def test_the_legacy_flash_keyword_at_a_release_without_it_is_a_blocker(tmp_path:
     loose = _recipe(tmp_path, "loose", "use_flash_attention_2=True", None)
     got = [f for f in findings(load_config(loose), get_hardware("mi300x")) if f.rule_id == "blocker.legacy_flash_kwarg"]
     assert len(got) == 1 and not got[0].blocker and got[0].footgun
+    assert load_config(loose).workload.attention == "flash"  # what the script was written for
 
 
 def test_a_launched_script_that_names_no_attention_keeps_the_default(tmp_path: Path) -> None:
@@ -205,3 +206,11 @@ def test_a_builder_that_names_no_attention_leaves_the_default(tmp_path: Path) ->
     w = load_config(_built(tmp_path, "none", "torch_dtype=torch.bfloat16")).workload
     assert w.attention == "sdpa" and not w.sources["attention"].explicit
     assert "transformers picks SDPA" in (w.sources["attention"].note or "")
+
+
+def test_a_builders_legacy_flash_keyword_is_cited_in_the_builder(tmp_path: Path) -> None:
+    path = _built(tmp_path, "legacy", "use_flash_attention_2=True")
+    (path.parent / "requirements.txt").write_text("transformers==4.30.2\n")
+    w = load_config(path).workload
+    assert w.legacy_flash is not None and w.legacy_flash.file == "mymodel.py" and w.legacy_flash.line == 10
+    assert w.sources["attention"].unread and "mymodel.py:10" in (w.sources["attention"].note or "")

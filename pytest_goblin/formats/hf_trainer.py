@@ -670,14 +670,17 @@ class HFTrainerAdapter(Adapter):
             # taken from 4.34.0 to 4.52.x only (formats/legacy_flash.py): at another release the load raises
             from .legacy_flash import legacy_flash, rejected_note
 
-            shown = os.path.basename(r.path)
+            # the file the keyword is in: the script, or a repository module that builds its model (pybuilder.py)
+            loc = getattr(getattr(r, "script", None), "where", {}).get("use_flash_attention_2")
+            shown = os.path.relpath(loc.file, os.path.dirname(r.path)) if loc is not None and loc.file else os.path.basename(r.path)
             rejected = legacy_flash(r.path, r.text, shown, line or 0) if line is not None and r.path.endswith(".py") else None
-            if rejected is None:
+            if rejected is not None:
+                r.values["legacy_flash"] = rejected
+            if rejected is None or rejected.assumed:  # unpinned: the release the script was written for takes it
                 r.explicit("attention", "flash", k, line)
             else:
                 legacy_said = rejected_note(rejected, shown)
                 r.sources["attention"] = FieldSource(file=r.path, line=line, note=legacy_said, unread=True)
-                r.values["legacy_flash"] = rejected
                 r.notes.append(legacy_said)
         if launched is not None:
             _script_attention(r, launched)
@@ -882,9 +885,10 @@ def _script_attention(r: Reader, launched: Launched) -> None:
     if value == "use_flash_attention_2":
         rejected = legacy_flash(r.path, r.text, launched.script, line)
         if rejected is not None:
+            r.values["legacy_flash"] = rejected  # blocker.legacy_flash_kwarg (a requirement when no pin fixes the release)
+        if rejected is not None and not rejected.assumed:
             said = f"{rejected_note(rejected, launched.script)}; {run_by}"
             r.sources["attention"] = FieldSource(file=file, line=line, note=said, unread=True)
-            r.values["legacy_flash"] = rejected
             r.notes.append(said)
             return
         value, written = "flash_attention_2", f"{written} (transformers' legacy keyword for flash_attention_2, {ACCEPTED_CITE})"

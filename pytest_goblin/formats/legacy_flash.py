@@ -40,7 +40,8 @@ def accepts(release: str) -> bool | None:
 def legacy_flash(config: str | Path, text: str, file: str, line: int) -> LegacyFlash | None:
     """The transformers release the run is on (its pin, else the newest goblin read, assumed) where it does not take
     `use_flash_attention_2=True` written at `file`:`line`; None where it does (flash-attention 2 is then the attention) or
-    goblin cannot say which release runs."""
+    goblin cannot say which release runs. On a pinned release the attention is then not judged; on an assumed one the
+    script was written for a release that takes it, so flash-attention 2 stays the attention read."""
     from ..frameworks.history import run_version
     from ..frameworks.pins import pins
 
