@@ -1239,6 +1239,23 @@ def _cuda_launch_path(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Fi
     return out
 
 
+def _legacy_flash_kwarg(loaded: LoadedConfig, b: Blocker) -> list[Finding]:
+    """`use_flash_attention_2=True` in a model load at a transformers release that does not take it (formats/legacy_flash.py;
+    review14b #34): a blocker on a pinned release, a requirement on the newest one assumed."""
+    got = loaded.workload.legacy_flash
+    if got is None:
+        return []
+    blocker = not got.assumed
+    stops = "" if blocker else " (no pin fixes the release: at the newest goblin read the run would not start)"
+    message = (
+        f"`use_flash_attention_2=True` ({got.file}:{got.line}): {got.how}; {b.symptom}{stops}. What to change: {b.guidance} "
+        f"(line {got.line} of {got.file}; goblin does not rewrite code). Source: {'; '.join(b.sources)}"
+    )
+    in_config = Path(got.file).name == Path(loaded.path).name and Path(loaded.path).suffix == ".py"
+    title = f"{b.title} ({'will not start' if blocker else 'check the release it runs on'})"
+    return [_finding(b, title, blocker, message, got.line, "use_flash_attention_2", file=None if in_config else got.file)]
+
+
 def _flash_attn_v1_import(loaded: LoadedConfig, hw: Hardware, b: Blocker) -> list[Finding]:
     """A flash-attn 1.x import the script reaches (formats/flash_v1.py; review11b #35, alpaca_farm flash_llama.py:20): a
     blocker where every import on the way runs at start-up, a requirement where one is in a function or under a branch."""
@@ -2040,6 +2057,7 @@ _CHECKS_OF_CONFIG: dict[str, Callable[[LoadedConfig, Blocker], list[Finding]]] =
     "unsloth_load_raises": _unsloth_load_raises,
     "deepspeed_mismatch": _deepspeed_mismatch,
     "launch_args_unknown": _launch_args_unknown,
+    "legacy_flash_kwarg": _legacy_flash_kwarg,
 }
 _CHECKS_OF_TARGET: dict[str, Callable[[LoadedConfig, Hardware, Blocker], list[Finding]]] = {
     "torch_rocm_build": _torch_rocm_build,

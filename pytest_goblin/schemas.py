@@ -38,6 +38,17 @@ class FieldSource(Model):
     unread: bool = False
 
 
+class LegacyFlash(Model):
+    """`from_pretrained(..., use_flash_attention_2=True)` at a transformers release that does not take the keyword
+    (formats/legacy_flash.py): the load raises TypeError (blocker.legacy_flash_kwarg)."""
+
+    file: str  # the file the call is in, as shown
+    line: int
+    release: str  # the transformers release the run is on
+    how: str  # how that release was found (history.RunVersion.how)
+    assumed: bool  # no pin fixes it: the newest goblin read
+
+
 class StatedGpu(Model):
     """The GPU the repository says a config ran on, where goblin knows its memory (formats/stated_gpu.py): a run that
     trained there fits there, so a projection above it is the projection's (its assumed lengths), not the config's."""
@@ -261,6 +272,8 @@ class WorkloadConfig(Model):
     # The config or script lets the checkpoint's own code build the model (`trust_remote_code` true: formats/attn_default.py):
     # the class that runs is not transformers', so the attention support read from transformers' source is not its.
     remote_code: bool = False
+    # `use_flash_attention_2=True` passed to a model load at a transformers release without it (formats/legacy_flash.py)
+    legacy_flash: LegacyFlash | None = None
     # The transformers release whose attention support the rules read (frameworks/attention.attention_release: the
     # release goblin reads the config at, from its pin). None: the shipped table (not pinned, or pinned outside it).
     attention_release: str | None = None
@@ -554,6 +567,7 @@ class Blocker(Model):
             "fp16_weights_in_script",
             "flash_attn_v1_import",
             "launch_args_unknown",
+            "legacy_flash_kwarg",
         ]
         | None
     ) = None

@@ -163,6 +163,12 @@ FA1_SCRIPT = (
 )
 Case = tuple[str, str, str, dict[str, str]]
 
+LEGACY_FLASH_SCRIPT = (
+    "from transformers import AutoModelForCausalLM, Trainer, TrainingArguments\n"
+    "model = AutoModelForCausalLM.from_pretrained('meta-llama/Llama-2-7b-hf', use_flash_attention_2=True)\n"
+    "Trainer(model=model, args=TrainingArguments(output_dir='out', bf16=True)).train()\n"
+)
+
 TRL_GRPO_RECIPE = (
     "model_name_or_path: Qwen/Qwen2.5-0.5B\nbf16: true\nper_device_train_batch_size: 4\nnum_generations: 4\nlearning_rate: 1.0e-6\noutput_dir: out\n"
 )
@@ -212,6 +218,12 @@ CASES: dict[str, tuple[Case, Case]] = {
     "blocker.flash_attn_v1_api": (
         ("train.py", FA1_SCRIPT, "mi300x", {}),
         ("train.py", FA1_SCRIPT.replace(FA1_IMPORT, f"try:\n    {FA1_IMPORT}except ImportError:\n    {FA2_IMPORT}"), "mi300x", {}),
+    ),
+    # review14b #34 (KGLQA-model train_qlora_flash_attn.py:97): use_flash_attention_2=True under transformers==4.30.2, which
+    # does not take it (4.34.0-4.52.x do); must not fire at a release that does (tests/test_attention_code.py: the rest)
+    "blocker.legacy_flash_kwarg": (
+        ("train.py", LEGACY_FLASH_SCRIPT, "mi300x", {"requirements.txt": "transformers==4.30.2\n"}),
+        ("train.py", LEGACY_FLASH_SCRIPT, "mi300x", {"requirements.txt": "transformers==4.40.0\n"}),
     ),
     # review11b #24 (llm2025compet grpo-qwen-32b-node3 copy.sh:73 `--server_ip`): a launch-line flag no dataclass of the
     # script's TrlParser has; silent where the parse keeps unknown arguments (tests/test_launch_args_unknown.py: the rest)
@@ -432,6 +444,7 @@ CASES: dict[str, tuple[Case, Case]] = {
     ),
 }
 VERSION_CHECKS = {
+    "blocker.legacy_flash_kwarg",  # transformers raises TypeError at the load on every GPU
     "blocker.trains_on_cpu",  # the CPU runs it whatever the GPU
     "blocker.fp16_amp_on_fp16_weights",  # the GradScaler raises on every GPU
     "blocker.fp16_amp_on_fp16_weights_in_code",

@@ -234,7 +234,7 @@ def load_config(path: Path) -> LoadedConfig:
         raise ConfigError(str(path), f"{adapter.name}: `{field}`: {first['msg']}", hint="correct that setting") from None
     except Exception as exc:  # a third-party adapter must not take the session down
         raise ConfigError(str(path), f"the {adapter.name} reader failed: {type(exc).__name__}: {exc}", hint="report this with the file attached") from None
-    from .attn_default import model_default, remote_code
+    from .attn_default import model_default, remote_attention, remote_code
     from .datasets import attach
     from .launch_env import launcher_env
     from .semantics import complete_topology
@@ -247,7 +247,7 @@ def load_config(path: Path) -> LoadedConfig:
 
     workload = one_unit(workload, str(path), text)
     if remote_code(text):
-        workload = workload.model_copy(update={"remote_code": True})
+        workload = remote_attention(workload.model_copy(update={"remote_code": True}), text, path.suffix.lower() == ".py")
     if workload.stated_gpu is None:
         from .stated_gpu import stated_gpu_read
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from ..schemas import WorkloadConfig
+from ..schemas import FieldSource, WorkloadConfig
 from .base import Reader
 
 SDPA_DEFAULT_FROM = "4.36"
@@ -111,3 +111,51 @@ def model_default(w: WorkloadConfig, text: str = "") -> WorkloadConfig:
         return w
     note = f"{src.note}; but {why}"
     return w.model_copy(update={"attention": "eager", "sources": {**w.sources, "attention": src.model_copy(update={"note": note})}, "notes": [*w.notes, why]})
+
+
+# what a note says where the checkpoint's own code decides the attention (remote_attention)
+REMOTE_DECIDES = "attention decided by the checkpoint's remote code"
+
+
+def _model_load_remote(text: str) -> bool:
+    """Whether a Python script's model `from_pretrained(...)` passes `trust_remote_code=True` (a tokenizer's does not count);
+    a text that does not parse as Python counts by its `trust_remote_code: true` key alone."""
+    import ast
+
+    from .pycode import model_load
+
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return True
+    return any(
+        isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Attribute)
+        and n.func.attr == "from_pretrained"
+        and model_load(n)
+        and any(k.arg == "trust_remote_code" and isinstance(k.value, ast.Constant) and k.value.value is True for k in n.keywords)
+        for n in ast.walk(tree)
+    )
+
+
+def remote_attention(w: WorkloadConfig, text: str, python: bool = False) -> WorkloadConfig:
+    """`w` with its attention left unread where nothing names one and `trust_remote_code` loads a model whose family ships
+    its own code under a model_type transformers has at no release read (frameworks/model_types.REMOTE: internlm2): the
+    checkpoint's class picks its attention from its own config, so transformers' SDPA/eager default is not the run's
+    premise and no rule judges it (FieldSource.unread); the value stays for the projection. A transformers-native
+    architecture (llama) under trust_remote_code keeps transformers' default."""
+    from ..frameworks.model_types import remote_family
+
+    src = w.sources.get("attention")
+    if src is None or src.explicit or src.unread or not remote_code(text) or (python and not _model_load_remote(text)):
+        return w
+    remote = remote_family(w.model.name)
+    if remote is None:
+        return w
+    why = (
+        f"{REMOTE_DECIDES}: trust_remote_code loads {w.model.name}, whose model_type {remote.model_type} no transformers release "
+        f"goblin read has, so its own modeling code runs and picks the attention from the checkpoint's config, which goblin did not "
+        f"read; transformers' SDPA/eager default is not this run's and no attention rule judges it ({remote.source})"
+    )
+    unread = FieldSource(file=src.file, note=why, unread=True)
+    return w.model_copy(update={"sources": {**w.sources, "attention": unread}, "notes": [*w.notes, why]})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,7 +13,7 @@ from ..frameworks import CITES, tables, where
 from ..frameworks.history import online_trainer_from_keys
 from ..schemas import FieldSource, ModelShape, WorkloadConfig
 from ..yamlio import key_line
-from .base import Adapter, Reader, as_bool, attention_from, elsewhere_reason, mark_code_unread, model_from, positive, set_elsewhere, shown_file
+from .base import IN_CODE, Adapter, Reader, as_bool, attention_from, elsewhere_reason, mark_code_unread, model_from, positive, set_elsewhere, shown_file
 from .hfstyle import TA_DOCS, hf_writes, read_common, read_lora, read_preference, trl_kl_off
 from .semantics import (
     dtype_key,
@@ -665,8 +666,24 @@ class HFTrainerAdapter(Adapter):
             r.notes.append(unread_said)
         k, v, line = r.raw("use_flash_attention_2", "model_init_kwargs.use_flash_attention_2")
         if k is not None and not r.sources["attention"].explicit and str(v).lower() in {"true", "1", "yes"}:
-            # transformers 4.x's flag: 4.36.2 modeling_utils.py:1227-1237 and :1269 (deprecated; selects flash_attention_2)
-            r.explicit("attention", "flash", k, line)
+            # transformers 4.x's flag: 4.36.2 modeling_utils.py:1227-1237 and :1269 (deprecated; selects flash_attention_2),
+            # taken from 4.34.0 to 4.52.x only (formats/legacy_flash.py): at another release the load raises
+            from .legacy_flash import legacy_flash, rejected_note
+
+            # the file the keyword is in: the script, or a repository module that builds its model (pybuilder.py)
+            loc = getattr(getattr(r, "script", None), "where", {}).get("use_flash_attention_2")
+            shown = os.path.relpath(loc.file, os.path.dirname(r.path)) if loc is not None and loc.file else os.path.basename(r.path)
+            rejected = legacy_flash(r.path, r.text, shown, line or 0) if line is not None and r.path.endswith(".py") else None
+            if rejected is not None:
+                r.values["legacy_flash"] = rejected
+            if rejected is None or rejected.assumed:  # unpinned: the release the script was written for takes it
+                r.explicit("attention", "flash", k, line)
+            else:
+                legacy_said = rejected_note(rejected, shown)
+                r.sources["attention"] = FieldSource(file=r.path, line=line, note=legacy_said, unread=True)
+                r.notes.append(legacy_said)
+        if launched is not None:
+            _script_attention(r, launched)
         ckpt_default, ckpt_note = (
             (
                 False,
@@ -845,6 +862,48 @@ def _script_weights_dtype(r: Reader, launched: Launched, script_read: set[str]) 
     r.sources["weight_dtype"] = FieldSource(file=launched.script_path or launched.script, key=SCRIPT_DTYPE_KEY, line=line, explicit=True, note=said)
     r.notes.append(f"{said}: weights {dt}")
     script_read.add("weight_dtype")
+
+
+def _script_attention(r: Reader, launched: Launched) -> None:
+    """The attention the script the launch line runs asks for in its model load (`attn_implementation="..."`, or transformers
+    4.x's `use_flash_attention_2=True`), where the file names none (review14b #34: KGLQA-model run_sft.sh runs
+    train_qlora_flash_attn.py, whose from_pretrained passes use_flash_attention_2=True at line 97). The legacy keyword is
+    flash-attention 2 only at the releases that take it (formats/legacy_flash.py); at another the load raises, the
+    attention is not judged and blocker.legacy_flash_kwarg says so. The source is the script's line: an edit of this
+    file would change nothing."""
+    from .legacy_flash import ACCEPTED_CITE, legacy_flash, rejected_note
+
+    src = r.sources.get("attention")
+    if (src is not None and src.explicit) or not isinstance(r.data, dict):
+        return
+    got = launched.load_attention(r.data)
+    if got is None:
+        return
+    value, line, written = got
+    file = launched.script_path or launched.script
+    run_by = f"{launched.script} is run on this file by {launched.where}"
+    if value == "use_flash_attention_2":
+        rejected = legacy_flash(r.path, r.text, launched.script, line)
+        if rejected is not None:
+            r.values["legacy_flash"] = rejected  # blocker.legacy_flash_kwarg (a requirement when no pin fixes the release)
+        if rejected is not None and not rejected.assumed:
+            said = f"{rejected_note(rejected, launched.script)}; {run_by}"
+            r.sources["attention"] = FieldSource(file=file, line=line, note=said, unread=True)
+            r.notes.append(said)
+            return
+        value, written = "flash_attention_2", f"{written} (transformers' legacy keyword for flash_attention_2, {ACCEPTED_CITE})"
+    try:
+        attention = attention_from(value)
+    except ValueError:
+        return
+    said = f"`{written}` in the model load at {launched.script}:{line}; {run_by}: change it {IN_CODE}"
+    r.values["attention"] = attention
+    r.sources["attention"] = FieldSource(file=file, key=SCRIPT_ATTENTION_KEY, line=line, explicit=True, note=said)
+    r.notes.append(f"attention {attention}: {said}")
+
+
+# FieldSource.key of an attention read from the script's model load (hf_trainer._script_attention): no key of the file
+SCRIPT_ATTENTION_KEY = "from_pretrained attn_implementation"
 
 
 def _pure_half(r: Reader, launched: Launched | None) -> None:

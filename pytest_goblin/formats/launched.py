@@ -252,6 +252,47 @@ class Launched:
         dt, line, said = got
         return dt, line, said.replace(f"at line {line}", f"at {self.script}:{line}", 1)
 
+    def load_attention(self, data: dict[str, Any]) -> tuple[str, int, str] | None:
+        """(attention asked for, line, keyword as written) where every model load the script runs on `data` passes the
+        same literal `attn_implementation="..."` (or `_attn_implementation`), or transformers 4.x's legacy
+        `use_flash_attention_2=True` (returned as "use_flash_attention_2"); None where a load passes none, loads differ,
+        one passes a value goblin cannot read, or one may run under an `if` goblin cannot evaluate (review14b #34:
+        KGLQA-model train_qlora_flash_attn.py:97)."""
+        if self.tree is None or not self.loads:
+            return None
+        calls = {n.lineno: n for n in ast.walk(self.tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "from_pretrained"}
+        got: set[tuple[str, str]] = set()
+        first = 0
+        for load in self.loads:
+            ran = [self._guards(data, site)[0] for site in load.sites] or [True]
+            if all(r is False for r in ran):
+                continue
+            call = calls.get(load.line)
+            if None in ran or call is None:
+                return None
+            asked: tuple[str, str] | None = None
+            at = load.line
+            for kw in call.keywords:
+                if kw.arg is None:
+                    return None  # a `**` dict may carry one
+                if kw.arg in ("attn_implementation", "_attn_implementation"):
+                    if not (isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str)):
+                        return None
+                    asked, at = (kw.value.value, f"{kw.arg}={kw.value.value!r}"), kw.value.lineno
+                elif kw.arg == "use_flash_attention_2" and asked is None:
+                    if not (isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, bool)):
+                        return None
+                    if kw.value.value:
+                        asked, at = ("use_flash_attention_2", "use_flash_attention_2=True"), kw.value.lineno
+            if asked is None:
+                return None
+            got.add(asked)
+            first = first or at
+        if len(got) != 1:
+            return None
+        value, written = next(iter(got))
+        return value, first, written
+
     def trainer_on(self, data: dict[str, Any]) -> tuple[str, str] | None:
         """(class, how) of the one trainer the script builds when run on `data`, where it builds several under `if`s
         goblin evaluates; None where more or fewer than one runs, or an `if` is not evaluated."""

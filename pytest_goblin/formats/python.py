@@ -385,6 +385,10 @@ def read_script(path: Path, text: str) -> Script:
     if s.model_call is None:
         built_from_config(s, tree, parents, lit, dicts)
     config_attention(s, tree, lambda n: guard(n, parents, lit)[0] is not False, lit)
+    if s.model_call is None:  # the model a repository builder loads (pybuilder.py): its attention and dtype keywords
+        from .pybuilder import builder_load
+
+        builder_load(s, tree, cli, lambda n: guard(n, parents, lit)[0] is not False)
     standby(s)
     trl_not_patched(s)
     if "use_peft" not in s.values:

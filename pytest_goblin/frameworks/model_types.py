@@ -101,3 +101,37 @@ def unknown_at(family: str, release: str) -> Unknown | None:
         f"{file}:{site.get('lookup')}@{at}",
         native.source,
     )
+
+
+@dataclass(frozen=True)
+class Remote:
+    model_type: str
+    source: str  # where the checkpoints' own code (its model_type, its attention choice) was read
+
+
+# model families whose checkpoints ship their own modeling code (`auto_map`) under a model_type no transformers
+# release read has (model_types.json `first`): loaded with trust_remote_code, the checkpoint's class runs and picks its
+# attention from its own config, not transformers' SDPA/eager default (review14b #31: lawer-llm loads internlm2-chat-7b
+# with trust_remote_code=True). Matched on a model name's word (`internlm2-chat-7b`; not `internlm2_5`/`internlm2.5`, whose config was not read).
+REMOTE: dict[str, Remote] = {
+    "internlm2": Remote(
+        "internlm2",
+        "InternLM/InternEvo-HFModels@d335092b huggingface_model/internlm/internlm2_7b/configuration_internlm2.py:95 "
+        '(`model_type = "internlm2"`), :142-144 (attn_implementation unset: "eager"), modeling_internlm2.py:707 '
+        "(the attention class is picked from config.attn_implementation); InternLM/xtuner xtuner/_lite/modelings/__init__.py "
+        "(register_remote_code: AutoConfig.register('internlm2', ...)); no transformers release read (4.30.0-5.25.0) has "
+        "model_type internlm2 (model_types.json; 4.57.6 and 5.0.0 wheels have no models/internlm*)",
+    ),
+}
+
+
+def remote_family(model_name: str) -> Remote | None:
+    """The REMOTE family a model name names, where no transformers release read has its model_type; else None."""
+    import re
+
+    low = model_name.lower()
+    for key, remote in REMOTE.items():
+        # the family word, not inside a longer one (`internlm2` in `internlm2-chat-7b`; never `internlm20`, `internlm2_5`)
+        if re.search(rf"(?<![a-z0-9]){re.escape(key)}(?![0-9_.])", low) and not _table().get("first", {}).get(remote.model_type):
+            return remote
+    return None
